@@ -1,0 +1,335 @@
+"""Shared helpers for the benchmark scripts: engine loading, timing, and table printing.
+
+The scripts in this folder compare chainrule with PyTorch and with hand-written NumPy in one
+process. Everything they share lives here so that every script measures and reports the same way:
+
+* :func:`load_chainrule` imports the working tree's chainrule and checks that it has the features
+  a script needs, exiting with a clear message (status 2) when it does not.
+* :func:`load_torch` imports PyTorch if installed and pins its thread count.
+* :func:`measure` is a timeit-style median-of-repeats timer.
+* :func:`print_table` prints an aligned text table.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import importlib
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+#: Exit status for "chainrule is missing or lacks a feature" (distinct from a crash's 1).
+EXIT_MISSING_FEATURE = 2
+
+#: Threads every engine is given; equal counts keep the comparison fair.
+THREADS: int = os.cpu_count() or 1
+
+_REPO_SRC = Path(__file__).resolve().parent.parent / "src"
+
+
+class MissingFeature(Exception):
+    """Raised when chainrule lacks something a benchmark needs (not a bug in chainrule)."""
+
+
+def fail_missing(message: str) -> None:
+    """Print why chainrule cannot be benchmarked and exit with :data:`EXIT_MISSING_FEATURE`."""
+    print(f"\nchainrule cannot be benchmarked: {message}", file=sys.stderr)
+    print(
+        "(Run with --no-chainrule to time only the PyTorch and NumPy columns.)",
+        file=sys.stderr,
+    )
+    sys.exit(EXIT_MISSING_FEATURE)
+
+
+def _resolve(root: ModuleType, dotted: str) -> Any:
+    """Look up ``dotted`` (e.g. ``"nn.functional.cross_entropy"``) below ``root``.
+
+    Submodules are imported on demand, as ``torch.nn.functional`` would be. Only the submodule
+    itself being absent counts as missing; an import that fails *inside* an existing submodule is
+    a genuine error and propagates.
+    """
+    obj: Any = root
+    for part in dotted.split("."):
+        if hasattr(obj, part):
+            obj = getattr(obj, part)
+            continue
+        if isinstance(obj, ModuleType):
+            name = f"{obj.__name__}.{part}"
+            try:
+                obj = importlib.import_module(name)
+                continue
+            except ModuleNotFoundError as exc:
+                if exc.name != name:
+                    raise
+        raise MissingFeature(f"{root.__name__}.{dotted}")
+    return obj
+
+
+def load_chainrule(features: Sequence[str], tensor_methods: Sequence[str] = ()) -> ModuleType:
+    """Import chainrule from this checkout's ``src/`` and check it has ``features``.
+
+    ``features`` are dotted names below the package (``"tanh"``, ``"nn.Linear"``);
+    ``tensor_methods`` are attributes the tensor type must have (``"backward"``). Exits with a
+    message listing everything missing, so one run shows the whole gap rather than the first
+    hole. An exception raised while chainrule itself is imported is a bug, not a missing feature,
+    so it is reported and re-raised with its traceback.
+    """
+    # Benchmark the working tree, not whatever version happens to be installed.
+    if _REPO_SRC.is_dir() and str(_REPO_SRC) not in sys.path:
+        sys.path.insert(0, str(_REPO_SRC))
+    try:
+        cr = importlib.import_module("chainrule")
+    except ModuleNotFoundError as exc:
+        if exc.name != "chainrule":
+            print("chainrule failed to import (traceback below).", file=sys.stderr)
+            raise
+        fail_missing(f"the package cannot be imported (looked in {_REPO_SRC} and sys.path).")
+    except Exception:
+        print("chainrule failed to import (traceback below).", file=sys.stderr)
+        raise
+
+    missing: list[str] = []
+    for feature in features:
+        try:
+            _resolve(cr, feature)
+        except MissingFeature as exc:
+            missing.append(str(exc))
+    if tensor_methods and f"{cr.__name__}.tensor" not in missing:
+        tensor_type = type(cr.tensor(np.zeros(1, dtype=np.float32)))
+        missing += [
+            f"{tensor_type.__name__}.{name}"
+            for name in tensor_methods
+            if not hasattr(tensor_type, name)
+        ]
+    if missing:
+        fail_missing("it lacks " + ", ".join(missing) + ".")
+    return cr
+
+
+@contextlib.contextmanager
+def feature_guard(engine: ModuleType | None) -> Iterator[None]:
+    """Turn a ``NotImplementedError`` from chainrule into the "lacks a feature" exit.
+
+    A chainrule stub that raises ``NotImplementedError`` is an unfinished feature, not a bug;
+    every other exception, and anything PyTorch raises, is left to surface with its traceback.
+    """
+    if engine is None or engine.__name__ != "chainrule":
+        yield
+        return
+    try:
+        yield
+    except NotImplementedError as exc:
+        fail_missing(f"a feature is not implemented yet: {exc!r}")
+
+
+def load_torch() -> ModuleType | None:
+    """Import PyTorch with :data:`THREADS` intra-op threads, or return None if not installed."""
+    try:
+        import torch
+    except ModuleNotFoundError as exc:
+        if exc.name != "torch":
+            raise
+        return None
+    torch.set_num_threads(THREADS)
+    return torch
+
+
+def pin_numpy_threads() -> str:
+    """Give NumPy's BLAS :data:`THREADS` threads when threadpoolctl can, and describe it."""
+    try:
+        import threadpoolctl
+    except ModuleNotFoundError:
+        return "BLAS threads not controlled (threadpoolctl not installed)"
+    # Kept alive on the module so the limit is not undone when the controller is collected.
+    global _BLAS_LIMITER
+    _BLAS_LIMITER = threadpoolctl.threadpool_limits(limits=THREADS, user_api="blas")
+    pools = [
+        f"{p['internal_api']} {p.get('version') or ''} x{p['num_threads']}".replace("  ", " ")
+        for p in threadpoolctl.threadpool_info()
+        if p["user_api"] == "blas"
+    ]
+    return ", ".join(pools) or "no BLAS pool found"
+
+
+_BLAS_LIMITER: Any = None
+
+
+def print_environment(title: str, cr: ModuleType | None, torch: ModuleType | None) -> None:
+    """Print what is being compared and under which conditions."""
+    blas = pin_numpy_threads()
+    print(f"== {title} ==")
+    print(f"Python {platform.python_version()} on {platform.machine()}, {THREADS} CPU(s)")
+    print(f"NumPy {np.__version__} (BLAS: {blas})")
+    if torch is None:
+        print("PyTorch not installed: its column is skipped.")
+    else:
+        print(
+            f"PyTorch {torch.__version__}: torch.set_num_threads({THREADS}) "
+            f"(= os.cpu_count(), same as NumPy's BLAS), get_num_threads()="
+            f"{torch.get_num_threads()}"
+        )
+    if cr is None:
+        print("chainrule: skipped (--no-chainrule)")
+    else:
+        version = getattr(cr, "__version__", "unknown version")
+        print(f"chainrule {version} from {Path(cr.__file__ or '?').parent}")
+    print(
+        "Each time is the median of several repeats after warm-up; gc stays enabled because "
+        "freeing graphs is part of an engine's cost."
+    )
+    print()
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Result of :func:`measure`: seconds per call (median and spread) and how it was taken."""
+
+    median: float
+    best: float
+    worst: float
+    repeats: int
+    number: int
+
+
+def compare(
+    fns: Mapping[str, Callable[[], object]],
+    *,
+    repeats: int = 7,
+    min_repeat_s: float = 0.05,
+    budget_s: float = 6.0,
+    warmup: int = 2,
+    settle_s: float = 0.2,
+) -> dict[str, Timing]:
+    """Time several workloads, one after another, like :mod:`timeit`; see :func:`measure`.
+
+    The engines are deliberately *not* interleaved repeat by repeat: OpenBLAS worker threads
+    (used by NumPy, hence chainrule) busy-wait for up to ~0.1 s after each call, and on a machine
+    with few cores that spinning steals PyTorch's OpenMP threads' cores. Measured interleaved on
+    2 cores, PyTorch's MLP step ran 2x slower than alone. Instead each workload gets
+    ``settle_s`` of idle time first, so the previous engine's threads have gone to sleep.
+    ``budget_s`` applies to each workload separately.
+    """
+    results: dict[str, Timing] = {}
+    for name, fn in fns.items():
+        time.sleep(settle_s)
+        results[name] = measure(
+            fn, repeats=repeats, min_repeat_s=min_repeat_s, budget_s=budget_s, warmup=warmup
+        )
+    return results
+
+
+def measure(
+    fn: Callable[[], object],
+    *,
+    repeats: int = 7,
+    min_repeat_s: float = 0.05,
+    budget_s: float = 4.0,
+    warmup: int = 2,
+) -> Timing:
+    """Time ``fn()`` like :mod:`timeit`: warm up, then take the median of ``repeats`` repeats.
+
+    Each repeat calls ``fn`` ``number`` times, with ``number`` chosen (as ``timeit.autorange``
+    does) so that a repeat lasts at least ``min_repeat_s``; this keeps timer resolution and
+    one-off hiccups out of micro-benchmarks. ``repeats`` is cut (to no fewer than 3) when it would
+    exceed ``budget_s``, so slow workloads keep each script's total runtime bounded.
+    """
+    for _ in range(warmup):
+        fn()
+    # One calibration call also tells us how slow fn is.
+    start = time.perf_counter()
+    fn()
+    single = time.perf_counter() - start
+    number = 1
+    while single * number < min_repeat_s and number < 1_000_000:
+        number *= 2
+    repeats = max(3, min(repeats, int(budget_s / max(single * number, 1e-9))))
+
+    gc.collect()  # start every measurement from the same, collected heap
+    samples: list[float] = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        samples.append((time.perf_counter() - start) / number)
+    return Timing(
+        median=statistics.median(samples),
+        best=min(samples),
+        worst=max(samples),
+        repeats=repeats,
+        number=number,
+    )
+
+
+def medians(timings: Mapping[str, Timing]) -> dict[str, float | None]:
+    """The median seconds per call of each timing, keyed like ``timings``."""
+    return {name: t.median for name, t in timings.items()}
+
+
+def fmt_time(seconds: float | None) -> str:
+    """Format a duration with a unit that keeps three significant digits readable."""
+    if seconds is None:
+        return "-"
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.2f} us"
+    if seconds < 1.0:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds:.3f} s"
+
+
+def fmt_bytes(n: float | None) -> str:
+    """Format a byte count in binary units."""
+    if n is None:
+        return "-"
+    for unit in ("B", "KiB", "MiB"):
+        if abs(n) < 1024:
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.2f} GiB"
+
+
+def ratio(numerator: float | None, denominator: float | None) -> float | None:
+    """Return ``numerator / denominator``, or None when either side was not measured."""
+    if numerator is None or not denominator:
+        return None
+    return numerator / denominator
+
+
+def fmt_ratio(value: float | None) -> str:
+    """Format a ratio as ``1.23x``."""
+    return "-" if value is None else f"{value:.2f}x"
+
+
+def verdict(value: float | None, limit: float) -> str:
+    """Compare a measured ratio with its target, e.g. ``<=0.75x: ok``."""
+    if value is None:
+        return f"<={limit:g}x: n/a"
+    return f"<={limit:g}x: {'ok' if value <= limit else 'MISSED'}"
+
+
+def print_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+    """Print ``rows`` under ``headers``: first column left-aligned, the rest right-aligned."""
+    body = [list(map(str, row)) for row in rows]
+    widths = [len(h) for h in headers]
+    for row in body:
+        widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
+
+    def line(cells: Sequence[str]) -> str:
+        first = cells[0].ljust(widths[0])
+        rest = (cell.rjust(w) for cell, w in zip(cells[1:], widths[1:], strict=True))
+        return "  ".join([first, *rest]).rstrip()
+
+    print(line(headers))
+    print("  ".join("-" * w for w in widths))
+    for row in body:
+        print(line(row))
+    print()

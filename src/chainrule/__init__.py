@@ -1,0 +1,155 @@
+"""chainrule: reverse-mode automatic differentiation on NumPy that shows the chain rule at work.
+
+The API follows PyTorch's names, so tutorial code runs by changing the import:
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([3.0], requires_grad=True)
+    >>> y = (x + 2) ** 2
+    >>> y.backward()
+    >>> x.grad
+    tensor([10.])
+"""
+
+# isort: off
+# Tensor first: the op modules it imports at its end need the class defined.
+from chainrule.tensor import Size, Tensor
+# isort: on
+
+from chainrule import autograd
+from chainrule.dtypes import (
+    bool,
+    double,
+    float,
+    float16,
+    float32,
+    float64,
+    half,
+    int,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    short,
+    uint8,
+)
+from chainrule.factories import (
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
+    from_dlpack,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from chainrule.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from chainrule.ops.compare import (
+    all,
+    allclose,
+    any,
+    eq,
+    equal,
+    ge,
+    gt,
+    isclose,
+    isfinite,
+    isnan,
+    le,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    lt,
+    ne,
+)
+from chainrule.ops.elementwise import (
+    abs,
+    add,
+    clamp,
+    clip,
+    clone,
+    cos,
+    div,
+    elu,
+    erf,
+    exp,
+    expm1,
+    gelu,
+    leaky_relu,
+    log,
+    log1p,
+    maximum,
+    minimum,
+    mul,
+    neg,
+    pow,
+    relu,
+    rsqrt,
+    sigmoid,
+    sign,
+    silu,
+    sin,
+    softplus,
+    sqrt,
+    sub,
+    tan,
+    tanh,
+    where,
+)
+from chainrule.ops.indexing import gather, index_select, scatter_add
+from chainrule.ops.linalg import einsum, matmul, mm
+from chainrule.ops.nn_ops import log_softmax, softmax
+from chainrule.ops.reduce import (
+    amax,
+    amin,
+    argmax,
+    argmin,
+    cumsum,
+    logsumexp,
+    max,
+    mean,
+    min,
+    norm,
+    prod,
+    std,
+    sum,
+    var,
+)
+from chainrule.ops.shape import (
+    broadcast_to,
+    cat,
+    chunk,
+    concatenate,
+    expand,
+    flatten,
+    flip,
+    permute,
+    repeat,
+    reshape,
+    roll,
+    split,
+    squeeze,
+    stack,
+    swapaxes,
+    t,
+    transpose,
+    unbind,
+    unsqueeze,
+)
+from chainrule.rng import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+
+__version__ = "0.1.0"

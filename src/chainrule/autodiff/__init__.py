@@ -1,0 +1,1 @@
+"""The engines: reverse mode (``backward``) and forward mode (``forward``) over one graph."""

@@ -1,0 +1,303 @@
+"""The reverse pass: the chain rule applied node by node, newest first, without recursion.
+
+For each node, in reverse creation order (a topological order: inputs are always older), the
+gradient flowing into its output is multiplied by the node's local derivative (its ``vjp``
+rule), summed back over broadcast axes, and added to what its inputs already received. Where a
+value fans out to several uses, the contributions add up: the multivariable chain rule.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor(2.0, requires_grad=True)
+    >>> y = x * x + x          # x is used three times
+    >>> y.backward()
+    >>> x.grad                 # 2x + 1
+    tensor(5.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from operator import attrgetter
+from typing import Any
+
+from chainrule import grad_mode
+from chainrule._array import xp
+from chainrule.ops.broadcast import unbroadcast
+from chainrule.tensor import Tensor, _make
+
+# observer(node, grad_out, grads_in): sees every rule application; the explainer uses it.
+Observer = Callable[[Any, Any, tuple[Any, ...]], None]
+
+_by_sequence = attrgetter("seq")
+
+
+def backward(
+    tensor: Tensor,
+    gradient: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    inputs: Sequence[Tensor] | Tensor | None = None,
+) -> None:
+    """``tensor.backward()``: accumulate gradients into the ``.grad`` of leaves."""
+    if isinstance(inputs, Tensor):
+        inputs = [inputs]
+    run_backward(
+        [tensor], [gradient], retain_graph, create_graph, targets=inputs, accumulate=True
+    )
+
+
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Tensor | None, ...]:
+    """d(outputs)/d(inputs), returned instead of accumulated into ``.grad``.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor(3.0, requires_grad=True)
+    >>> (dx,) = cr.autograd.grad(x ** 3, x, create_graph=True)
+    >>> (ddx,) = cr.autograd.grad(dx, x)
+    >>> dx.item(), ddx.item()
+    (27.0, 18.0)
+    """
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs] * len(outputs)
+    for t in inputs:
+        if not t.requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    found = run_backward(
+        outputs, list(grad_outputs), retain_graph, create_graph, targets=inputs, accumulate=False
+    )
+    result = []
+    for t, g in zip(inputs, found, strict=True):
+        if g is None and not allow_unused:
+            raise RuntimeError(
+                "One of the differentiated Tensors appears to not have been used in the graph. "
+                "Set allow_unused=True if this is the desired behavior."
+            )
+        result.append(g if g is None or isinstance(g, Tensor) else _make(g))
+    return tuple(result)
+
+
+def run_backward(
+    roots: Sequence[Tensor],
+    root_grads: Sequence[Any],
+    retain_graph: bool | None,
+    create_graph: bool,
+    targets: Sequence[Tensor] | None = None,
+    accumulate: bool = True,
+    observer: Observer | None = None,
+) -> list[Any]:
+    """The engine behind ``backward`` and ``autograd.grad``.
+
+    With ``accumulate`` the leaves' ``.grad`` grow; otherwise the gradients of ``targets`` are
+    returned (arrays, or Tensors under ``create_graph``). With ``create_graph`` every rule runs
+    on Tensors with recording on, so the result can be differentiated again.
+    """
+    retain = create_graph if retain_graph is None else retain_graph
+    with grad_mode.set_grad_enabled(create_graph):
+        pass_ = _Pass(create_graph, targets, accumulate, observer)
+        pass_.seed(roots, root_grads)
+        pass_.run(retain)
+        return pass_.finish()
+
+
+class _Pass:
+    """State of one reverse pass: pending node gradients and leaf gradients."""
+
+    def __init__(
+        self,
+        create_graph: bool,
+        targets: Sequence[Tensor] | None,
+        accumulate: bool,
+        observer: Observer | None,
+    ) -> None:
+        self.create_graph = create_graph
+        self.accumulate = accumulate
+        self.observer = observer
+        self.targets = list(targets) if targets is not None else None
+        self.target_ids = {id(t) for t in targets} if targets is not None else None
+        self.target_nodes = {
+            t.grad_fn: None for t in targets or () if t.grad_fn is not None
+        }
+        self.node_grads: dict[Any, Any] = {}
+        self.leaf_grads: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, grad]
+        self.roots: list[Any] = []
+        self.stored: set[int] = set()  # arrays already handed out, so never stored twice
+
+    # ---------------------------------------------------------------- seeding
+    def seed(self, roots: Sequence[Tensor], root_grads: Sequence[Any]) -> None:
+        if len(roots) != len(root_grads):
+            raise RuntimeError(
+                f"got {len(root_grads)} gradients for {len(roots)} outputs; pass one per output"
+            )
+        for root, g in zip(roots, root_grads, strict=True):
+            if not root.requires_grad:
+                raise RuntimeError(
+                    "element 0 of tensors does not require grad and does not have a grad_fn"
+                )
+            g = self._seed_gradient(root, g)
+            if root.grad_fn is None:
+                self._add_leaf(root, g)
+            else:
+                self._add_node(root.grad_fn, g)
+                self.roots.append(root.grad_fn)
+
+    def _seed_gradient(self, root: Tensor, g: Any) -> Any:
+        if g is None:
+            if root._data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            array = xp.ones_like(root._data)
+            return _make(array) if self.create_graph else array
+        if not isinstance(g, Tensor):
+            g = Tensor(g)
+        if tuple(g.shape) != tuple(root.shape):
+            raise RuntimeError(
+                f"Mismatch in shape: grad_output[0] has a shape of {tuple(g.shape)} and "
+                f"output[0] has a shape of {tuple(root.shape)}."
+            )
+        self.stored.add(id(g._data))
+        return g if self.create_graph else g._data
+
+    # ---------------------------------------------------------------- the walk
+    def _nodes_in_order(self) -> list[Any]:
+        """Every node reachable from the roots, newest first (reverse topological order)."""
+        nodes = []
+        seen = set(self.roots)
+        stack = list(self.roots)
+        while stack:
+            node = stack.pop()
+            if node.args is None:
+                node.check_saved()  # raises: this part of the graph was already freed
+            nodes.append(node)
+            for x in node.inputs:
+                if isinstance(x, Tensor) and x.grad_fn is not None and x.grad_fn not in seen:
+                    seen.add(x.grad_fn)
+                    stack.append(x.grad_fn)
+        nodes.sort(key=_by_sequence, reverse=True)
+        return nodes
+
+    def _needed(self, nodes: list[Any]) -> set[Any] | None:
+        """With explicit targets, the nodes from which some target can be reached."""
+        if self.target_ids is None:
+            return None
+        needed: set[Any] = set()
+        for node in reversed(nodes):  # oldest first: inputs are decided before their users
+            for x in node.inputs:
+                if isinstance(x, Tensor) and (
+                    id(x) in self.target_ids or (x.grad_fn is not None and x.grad_fn in needed)
+                ):
+                    needed.add(node)
+                    break
+        return needed
+
+    def run(self, retain: bool) -> None:
+        nodes = self._nodes_in_order()
+        needed = self._needed(nodes)
+        node_grads = self.node_grads
+        create_graph = self.create_graph
+        observer = self.observer
+        targets = self.target_nodes
+        for node in nodes:
+            g = node_grads.pop(node, None)
+            if g is not None and node._hooks:
+                g = self._run_hooks(node._hooks, g)
+            if g is not None and node in targets:
+                targets[node] = g
+            if g is None or (needed is not None and node not in needed):
+                continue  # no gradient reaches this node, or none of its inputs is wanted
+            node.check_saved()
+            if create_graph:
+                args = [x if isinstance(x, Tensor) else a for x, a in zip(node.inputs, node.args)]
+                grads = node.vjp(g, _make(node.out, True, node), *args)
+            else:
+                grads = node.vjp(g, node.out, *node.args)
+            if observer is not None:
+                observer(node, g, grads)
+            for x, gi, need in zip(node.inputs, grads, node.needs):
+                if gi is None or not need:
+                    continue
+                data = x._data
+                if gi.shape != data.shape:
+                    gi = unbroadcast(gi, data.shape)
+                if gi.dtype != data.dtype:
+                    gi = gi.to(data.dtype) if create_graph else gi.astype(data.dtype)
+                parent = x.grad_fn
+                if parent is None:
+                    if self.target_ids is None or id(x) in self.target_ids:
+                        self._add_leaf(x, gi)
+                elif needed is None or parent in needed or parent in targets:
+                    self._add_node(parent, gi)
+            if not retain:
+                node.free()
+
+    def _add_node(self, node: Any, g: Any) -> None:
+        pending = self.node_grads.get(node)
+        self.node_grads[node] = g if pending is None else pending + g
+
+    def _add_leaf(self, leaf: Tensor, g: Any) -> None:
+        entry = self.leaf_grads.get(id(leaf))
+        if entry is None:
+            self.leaf_grads[id(leaf)] = [leaf, g]
+        else:
+            entry[1] = entry[1] + g
+
+    def _run_hooks(self, hooks: list[Any], g: Any) -> Any:
+        for hook in list(hooks):
+            wrapped = g if self.create_graph else _make(g)
+            result = hook(wrapped)
+            if result is not None:
+                g = result if self.create_graph else result._data
+        return g
+
+    # ---------------------------------------------------------------- results
+    def finish(self) -> list[Any]:
+        for leaf, g in self.leaf_grads.values():
+            if leaf._hooks:
+                g = self._run_hooks(leaf._hooks, g)
+            if self.accumulate:
+                self._accumulate(leaf, g)
+            else:
+                self.leaf_grads[id(leaf)][1] = g
+        if self.targets is None:
+            return []
+        found = []
+        for t in self.targets:
+            if t.grad_fn is None:
+                entry = self.leaf_grads.get(id(t))
+                found.append(None if entry is None else entry[1])
+            else:
+                found.append(self.target_nodes.get(t.grad_fn))
+        return found
+
+    def _accumulate(self, leaf: Tensor, g: Any) -> None:
+        if self.create_graph:
+            leaf.grad = g if leaf.grad is None else leaf.grad + g
+            return
+        accumulate_into(leaf, g, self.stored)
+
+
+def accumulate_into(tensor: Tensor, g: Any, stored: set[int] | None = None) -> None:
+    """Add the array ``g`` to ``tensor.grad``, in place when a ``.grad`` already exists.
+
+    A new ``.grad`` must own its memory: rules pass gradients through unchanged (``a + b``
+    gives both inputs the same array) or as read-only broadcast views, and ``x.grad.zero_()``
+    on one leaf must not touch another.
+    """
+    if isinstance(g, Tensor):
+        g = g._data
+    current = tensor.grad
+    if current is None or current._data.shape != g.shape:
+        # Without a record of what this pass handed out (``stored``), copy to be safe.
+        owned = stored is not None and g.base is None and id(g) not in stored
+        if not owned:
+            g = g.copy()
+        if stored is not None:
+            stored.add(id(g))
+        tensor.grad = _make(g)
+    else:
+        xp.add(current._data, g, out=current._data, casting="unsafe")

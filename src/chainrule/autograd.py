@@ -1,0 +1,35 @@
+"""``cr.autograd``: gradients as values, and user-defined functions (PyTorch's names).
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor(2.0, requires_grad=True)
+    >>> cr.autograd.grad(x ** 2, x)
+    (tensor(4.),)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from chainrule.autodiff.backward import grad, run_backward
+from chainrule.autodiff.function import Function, FunctionCtx
+from chainrule.tensor import Tensor
+
+
+def backward(
+    tensors: Tensor | Sequence[Tensor],
+    grad_tensors: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    inputs: Sequence[Tensor] | None = None,
+) -> None:
+    """Accumulate into the leaves' ``.grad`` the gradients of several outputs at once."""
+    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    if grad_tensors is None or isinstance(grad_tensors, Tensor):
+        grad_tensors = [grad_tensors] * len(tensors)
+    run_backward(
+        tensors, list(grad_tensors), retain_graph, create_graph, targets=inputs, accumulate=True
+    )
+
+
+__all__ = ["Function", "FunctionCtx", "backward", "grad"]

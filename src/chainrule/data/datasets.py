@@ -1,0 +1,178 @@
+"""Small classification data sets, split into train and test the same way on every machine.
+
+* :func:`digits` - the 1,797 8x8 handwritten digits that ship inside scikit-learn.
+* :func:`moons` - two interleaving half circles, generated with NumPy.
+
+Both return a :class:`Split` of NumPy arrays: float32 features and int64 labels. The split is
+stratified (each class is divided in the same proportion) and driven by a seeded
+``numpy.random.Generator``, so a given ``seed`` always yields the same split.
+
+Example:
+    >>> split = moons(n_samples=100, seed=1)
+    >>> split.x_train.shape, split.y_test.dtype
+    ((80, 2), dtype('int64'))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Generic, NamedTuple, TypeVar
+
+import numpy as np
+
+__all__ = ["Split", "digits", "moons"]
+
+T = TypeVar("T")
+
+_SKLEARN_HINT = (
+    "digits() needs scikit-learn, which ships the data set: "
+    "pip install scikit-learn  (or: pip install 'chainrule[train]')"
+)
+
+
+class Split(NamedTuple, Generic[T]):
+    """Train and test features and labels; unpacks as ``x_train, y_train, x_test, y_test``.
+
+    Example:
+        >>> x_train, y_train, x_test, y_test = moons(n_samples=10, seed=0)
+        >>> len(x_train) + len(x_test)
+        10
+    """
+
+    x_train: T
+    y_train: T
+    x_test: T
+    y_test: T
+
+    def to_tensors(self, to_tensor: Callable[[np.ndarray], Any] | None = None) -> Split[Any]:
+        """The same split with every array converted by ``to_tensor``.
+
+        By default arrays become chainrule Tensors via ``chainrule.from_numpy``.
+
+        Example:
+            >>> s = moons(n_samples=10).to_tensors(to_tensor=np.asarray)
+            >>> type(s.x_train).__name__
+            'ndarray'
+        """
+        convert = _default_to_tensor if to_tensor is None else to_tensor
+        return Split(*(convert(array) for array in self))
+
+
+def _default_to_tensor(array: np.ndarray) -> Any:
+    import chainrule  # lazy: chainrule's core may import this package
+
+    return chainrule.from_numpy(array)
+
+
+def digits(test_fraction: float = 0.2, seed: int = 0, *, images: bool = False) -> Split[np.ndarray]:
+    """The scikit-learn handwritten digits, 1,797 images of 8x8 pixels, 10 classes.
+
+    Pixels are scaled from 0..16 to 0..1 (float32) and flattened to 64 features, or shaped
+    ``(N, 1, 8, 8)`` with ``images=True`` for a convolutional net. Labels are int64 0..9.
+    scikit-learn must be installed (it carries the data; nothing is downloaded).
+
+    Example:
+        >>> split = digits()
+        >>> split.x_train.shape, split.x_test.shape
+        ((1438, 64), (359, 64))
+        >>> digits(images=True).x_train.shape
+        (1438, 1, 8, 8)
+    """
+    _check_fraction(test_fraction)
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError as exc:
+        raise ImportError(_SKLEARN_HINT) from exc
+    bunch = load_digits()
+    # The raw pixels are integer counts 0..16 of "on" cells in a 4x4 block.
+    x = (np.asarray(bunch.data, dtype=np.float64) / 16.0).astype(np.float32)
+    y = np.asarray(bunch.target, dtype=np.int64)
+    if images:
+        x = x.reshape(-1, 1, 8, 8)
+    return _split(x, y, test_fraction, np.random.default_rng(seed))
+
+
+def moons(
+    n_samples: int = 1000, noise: float = 0.1, test_fraction: float = 0.2, seed: int = 0
+) -> Split[np.ndarray]:
+    """Two interleaving half circles in the plane, a classic non-linearly separable task.
+
+    Class 0 is the upper arc ``(cos t, sin t)``, class 1 the lower arc
+    ``(1 - cos t, 0.5 - sin t)``, for ``t`` evenly spaced over ``[0, pi]``, plus Gaussian
+    noise with standard deviation ``noise``. Features are float32 with shape (N, 2), labels
+    int64 in {0, 1}; the classes differ in size by at most one.
+
+    Example:
+        >>> split = moons(n_samples=200, noise=0.05, seed=3)
+        >>> split.x_train.shape, sorted(set(split.y_train.tolist()))
+        ((160, 2), [0, 1])
+    """
+    if n_samples < 2:
+        raise ValueError(f"n_samples must be at least 2 (one per class), got {n_samples}")
+    if noise < 0:
+        raise ValueError(f"noise must be non-negative, got {noise}")
+    _check_fraction(test_fraction)
+    rng = np.random.default_rng(seed)
+    n_upper = n_samples // 2
+    n_lower = n_samples - n_upper
+    t_upper = np.linspace(0.0, np.pi, n_upper)
+    t_lower = np.linspace(0.0, np.pi, n_lower)
+    upper = np.stack([np.cos(t_upper), np.sin(t_upper)], axis=1)
+    lower = np.stack([1.0 - np.cos(t_lower), 0.5 - np.sin(t_lower)], axis=1)
+    x = np.concatenate([upper, lower])
+    x = x + rng.normal(scale=noise, size=x.shape)
+    y = np.concatenate([np.zeros(n_upper, np.int64), np.ones(n_lower, np.int64)])
+    return _split(x.astype(np.float32), y, test_fraction, rng)
+
+
+def _check_fraction(test_fraction: float) -> None:
+    if not 0.0 <= test_fraction < 1.0:
+        raise ValueError(f"test_fraction must be in [0, 1), got {test_fraction}")
+
+
+def _split(
+    x: np.ndarray, y: np.ndarray, test_fraction: float, rng: np.random.Generator
+) -> Split[np.ndarray]:
+    train, test = _stratified_indices(y, test_fraction, rng)
+    return Split(x[train], y[train], x[test], y[test])
+
+
+def _stratified_indices(
+    y: np.ndarray, test_fraction: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Disjoint train and test index arrays, each class split in ``test_fraction``.
+
+    The test set has exactly ``round(test_fraction * len(y))`` rows and every class
+    contributes the floor or ceiling of its exact share. Both sets come out shuffled, so
+    classes are interleaved rather than sorted.
+    """
+    classes, counts = np.unique(y, return_counts=True)
+    n_test = _allocate(counts, round(test_fraction * len(y)))
+    train_parts, test_parts = [], []
+    for label, k in zip(classes, n_test, strict=True):
+        members = np.flatnonzero(y == label)
+        members = members[_permutation(rng, len(members))]
+        test_parts.append(members[:k])
+        train_parts.append(members[k:])
+    train = np.concatenate(train_parts)
+    test = np.concatenate(test_parts)
+    return train[_permutation(rng, len(train))], test[_permutation(rng, len(test))]
+
+
+def _allocate(counts: np.ndarray, total: int) -> np.ndarray:
+    """Split ``total`` over classes in proportion to ``counts`` (largest remainders)."""
+    exact = counts * (total / counts.sum())
+    share = np.floor(exact).astype(np.int64)
+    # Hand the leftover units to the largest fractional parts; the stable sort breaks ties
+    # by class order, so the result does not depend on the platform.
+    leftover = total - int(share.sum())
+    order = np.argsort(-(exact - share), kind="stable")
+    share[order[:leftover]] += 1
+    return share
+
+
+def _permutation(rng: np.random.Generator, n: int) -> np.ndarray:
+    # Sorting uniform doubles rather than calling rng.permutation: Generator.random is the
+    # simplest and most stable stream NumPy offers, which keeps splits identical across
+    # NumPy versions as well as machines.
+    return np.argsort(rng.random(n), kind="stable")

@@ -1,0 +1,38 @@
+"""dtypes with PyTorch's names, as NumPy dtype objects, and PyTorch's inference rules.
+
+    >>> import chainrule as cr
+    >>> cr.tensor([1.0, 2.0]).dtype == cr.float32
+    True
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule._array import xp
+
+float16 = half = xp.dtype("float16")
+float32 = float = xp.dtype("float32")
+float64 = double = xp.dtype("float64")
+int8 = xp.dtype("int8")
+int16 = short = xp.dtype("int16")
+int32 = int = xp.dtype("int32")
+int64 = long = xp.dtype("int64")
+uint8 = xp.dtype("uint8")
+bool = xp.dtype("bool")
+
+# Python floats make float32 tensors, as in PyTorch (NumPy would make float64).
+default_float = float32
+
+DType = xp.dtype
+
+
+def as_dtype(dtype: Any) -> DType | None:
+    """Accept a dtype, a NumPy type or a name like ``"float32"``; None passes through."""
+    if dtype is None:
+        return None
+    return xp.dtype(dtype)
+
+
+def is_floating(dtype: DType) -> bool:
+    return dtype.kind in "fc"

@@ -1,0 +1,158 @@
+"""The ``Op`` base class: one differentiable primitive, its rules side by side, and the registry.
+
+An ``Op`` subclass states, in one place, what a reader needs to learn the chain rule for it:
+
+- ``forward(*args)``: the value, computed on arrays;
+- ``vjp(g, out, *args)``: the reverse-mode rule, one gradient per argument (``None`` where the
+  argument needs none). Rules are written with operators and the helpers of
+  :mod:`chainrule.ops.dual`, so the same code runs on arrays (plain backward, fast) and on
+  Tensors (``create_graph=True``, which records the backward pass and gives higher derivatives);
+- ``jvp(tangents, out, *args)``: the forward-mode rule (tangents are ``None`` for constants);
+- ``notation`` and ``derivatives``: the printable formula the explainer shows.
+
+Applying an op (``Sin()(x)``) runs ``forward`` and, when gradients are being recorded, keeps the
+instance as the graph node (``grad_fn``) of the result. Broadcasting is undone centrally by the
+backward pass, never by the rules.
+
+    >>> import chainrule as cr
+    >>> y = cr.sin(cr.tensor([0.0], requires_grad=True))
+    >>> type(y.grad_fn).__name__, y.grad_fn.name()
+    ('Sin', 'SinBackward0')
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any, ClassVar
+
+from chainrule import grad_mode
+from chainrule.tensor import Tensor, _make
+
+# Every op class that carries rules, by name: the op table tests assert each one is covered.
+REGISTRY: dict[str, type[Op]] = {}
+
+# Creation order of nodes: a node's inputs are always older, so sorting by it is a topological
+# order (PyTorch's sequence numbers play the same role).
+_sequence = itertools.count()
+
+
+class Op:
+    """A differentiable primitive; an applied instance is a node of the graph."""
+
+    __slots__ = ("inputs", "args", "out", "needs", "versions", "out_versions", "seq", "_hooks")
+
+    notation: ClassVar[str] = ""
+    derivatives: ClassVar[tuple[str, ...]] = ()
+    # Which values the vjp reads: an in-place change of them after the forward is an error.
+    saves_inputs: ClassVar[bool] = True
+    saves_output: ClassVar[bool] = False
+    # A view shares storage, and so the version counter, with its first input.
+    is_view: ClassVar[bool] = False
+
+    def __init_subclass__(cls, abstract: bool = False, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not abstract:
+            REGISTRY[cls.__name__] = cls
+
+    # --- the rules -------------------------------------------------------------------------
+    def forward(self, *args: Any) -> Any:
+        raise NotImplementedError
+
+    def vjp(self, g: Any, out: Any, *args: Any) -> tuple[Any, ...]:
+        raise NotImplementedError
+
+    def jvp(self, tangents: tuple[Any, ...], out: Any, *args: Any) -> Any:
+        raise NotImplementedError
+
+    # --- applying -------------------------------------------------------------------------
+    def __call__(self, *inputs: Any) -> Tensor:
+        args = []
+        needs = []
+        requires = False
+        for x in inputs:
+            if isinstance(x, Tensor):
+                args.append(x._data)
+                needs.append(x.requires_grad)
+                requires = requires or x.requires_grad
+            else:
+                args.append(x)
+                needs.append(False)
+        out = self.forward(*args)
+        if not (requires and grad_mode.enabled):
+            result = _make(out)
+            if self.is_view:
+                result._vc = inputs[0]._vc
+            return result
+        self.inputs = inputs
+        self.args = args
+        self.out = out
+        self.needs = needs
+        self.versions = [x._vc[0] if isinstance(x, Tensor) else 0 for x in inputs]
+        self.seq = next(_sequence)
+        self._hooks = None
+        result = _make(out, True, self)
+        if self.is_view:
+            result._vc = inputs[0]._vc
+        self.out_versions = (result._vc, result._vc[0])
+        return result
+
+    # --- introspection --------------------------------------------------------------------
+    @classmethod
+    def name(cls) -> str:
+        """PyTorch's name for the node, e.g. ``MulBackward0``."""
+        return f"{cls.__name__}Backward0"
+
+    @classmethod
+    def formula(cls) -> str:
+        """The local derivatives as text, e.g. ``d/dx sin(x) = cos(x)``."""
+        params = _parameter_names(cls)
+        return "; ".join(
+            f"d/d{p} {cls.notation} = {d}" for p, d in zip(params, cls.derivatives, strict=False)
+        )
+
+    @property
+    def next_functions(self) -> tuple[tuple[Any, int], ...]:
+        """The nodes feeding this one, as in PyTorch (leaves appear as the tensor itself)."""
+        return tuple(
+            ((x.grad_fn or x) if isinstance(x, Tensor) and x.requires_grad else None, 0)
+            for x in self.inputs
+        )
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+    def check_saved(self) -> None:
+        """Raise if the graph was freed or a value the vjp reads was changed in place."""
+        if self.args is None:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time (or directly access saved "
+                "tensors after they have already been freed). Saved intermediate values of the "
+                "graph are freed when you call .backward() or autograd.grad(). Specify "
+                "retain_graph=True if you need to backward through the graph a second time or "
+                "if you need to access saved tensors after calling backward."
+            )
+        if self.saves_inputs:
+            for x, stamp in zip(self.inputs, self.versions, strict=True):
+                if isinstance(x, Tensor) and x._vc[0] != stamp:
+                    self._raise_modified("an input", x._vc[0], stamp)
+        if self.saves_output:
+            counter, stamp = self.out_versions
+            if counter[0] != stamp:
+                self._raise_modified("its output", counter[0], stamp)
+
+    def _raise_modified(self, what: str, now: int, stamp: int) -> None:
+        raise RuntimeError(
+            f"one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: {what} of {self.name()} is at version {now}; expected version "
+            f"{stamp} instead. Clone it before changing it in place, or change it after backward."
+        )
+
+    def free(self) -> None:
+        """Drop the saved values (after a backward without ``retain_graph``)."""
+        self.args = None
+        self.out = None
+
+
+def _parameter_names(cls: type[Op]) -> tuple[str, ...]:
+    code = cls.forward.__code__
+    return code.co_varnames[1 : code.co_argcount]

@@ -1,0 +1,701 @@
+"""Elementwise ops: the value, the local derivative and the two chain-rule rules of each.
+
+For an elementwise op the Jacobian is diagonal, so both rules multiply by the same local
+derivative: reverse mode ``g * d(out)/d(x)``, forward mode ``d(out)/d(x) * t``. One-input ops
+state just that derivative (``partial``) and inherit both rules from :class:`Unary`.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([0.0, 1.0], requires_grad=True)
+    >>> cr.sin(x).sum().backward()
+    >>> x.grad                               # cos(x)
+    tensor([1.0000, 0.5403])
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from chainrule import dtypes
+from chainrule._array import xp
+from chainrule.op import Op
+from chainrule.ops import dual
+from chainrule.ops.special import erf as _erf_array
+from chainrule.tensor import Tensor
+
+_F64 = xp.dtype("float64")
+_F32 = xp.dtype("float32")
+
+
+def _torch_float(out: Any, a: Any, b: Any) -> Any:
+    """NumPy makes float64 from an int array and a Python float; PyTorch makes float32."""
+    if out.dtype is _F64 and getattr(a, "dtype", None) is not _F64 and getattr(
+        b, "dtype", None
+    ) is not _F64:
+        return out.astype(_F32)
+    return out
+
+
+def _floating(x: Any) -> Any:
+    """Integer and bool inputs of float functions (exp, sin, ...) compute in float32."""
+    return x if x.dtype.kind == "f" else x.astype(_F32)
+
+
+def _chain(tangents: tuple[Any, ...], *partials: Any) -> Any:
+    """Forward mode for elementwise ops: sum over inputs of partial_i * tangent_i."""
+    total = None
+    for t, p in zip(tangents, partials, strict=True):
+        if t is not None:
+            term = t * p
+            total = term if total is None else total + term
+    return total
+
+
+class Unary(Op, abstract=True):
+    """A one-input elementwise op: subclasses give ``forward`` and ``partial`` = dy/dx."""
+
+    def partial(self, out: Any, x: Any) -> Any:
+        raise NotImplementedError
+
+    def vjp(self, g: Any, out: Any, x: Any) -> tuple[Any]:
+        return (g * self.partial(out, x),)
+
+    def jvp(self, tangents: tuple[Any, ...], out: Any, x: Any) -> Any:
+        return tangents[0] * self.partial(out, x)
+
+
+# ------------------------------------------------------------------------- arithmetic
+class Add(Op):
+    notation = "a + b"
+    derivatives = ("1", "1")
+    saves_inputs = False
+
+    def forward(self, a, b):
+        return _torch_float(a + b, a, b)
+
+    def vjp(self, g, out, a, b):
+        return (g, g)
+
+    def jvp(self, tangents, out, a, b):
+        return _chain(tangents, 1, 1)
+
+
+class Sub(Op):
+    notation = "a - b"
+    derivatives = ("1", "-1")
+    saves_inputs = False
+
+    def forward(self, a, b):
+        return _torch_float(a - b, a, b)
+
+    def vjp(self, g, out, a, b):
+        return (g, -g if self.needs[1] else None)
+
+    def jvp(self, tangents, out, a, b):
+        return _chain(tangents, 1, -1)
+
+
+class Mul(Op):
+    notation = "a * b"
+    derivatives = ("b", "a")
+
+    def forward(self, a, b):
+        return _torch_float(a * b, a, b)
+
+    def vjp(self, g, out, a, b):
+        return (g * b if self.needs[0] else None, g * a if self.needs[1] else None)
+
+    def jvp(self, tangents, out, a, b):
+        return _chain(tangents, b, a)
+
+
+class Div(Op):
+    notation = "a / b"
+    derivatives = ("1 / b", "-a / b**2")
+    saves_output = True
+
+    def forward(self, a, b):
+        out = a / b
+        # True division of integers is float32 in PyTorch, float64 in NumPy.
+        return _torch_float(out, a, b)
+
+    def vjp(self, g, out, a, b):
+        return (g / b if self.needs[0] else None, -g * out / b if self.needs[1] else None)
+
+    def jvp(self, tangents, out, a, b):
+        return _chain(tangents, 1 / b, -out / b)
+
+
+class Pow(Op):
+    notation = "a ** b"
+    derivatives = ("b * a**(b - 1)", "a**b * log(a)")
+    saves_output = True
+
+    def forward(self, a, b):
+        return _torch_float(a**b, a, b)
+
+    def _partials(self, out, a, b, need_a, need_b):
+        da = db = None
+        if need_a:
+            # d/da a**0 is 0 everywhere, also at a = 0 where b * a**(b-1) would be 0 * inf.
+            da = 0 * a if isinstance(b, (int, float)) and b == 0 else b * a ** (b - 1)
+        if need_b:
+            # PyTorch's convention: 0 where a == 0 and b >= 0 (the limit of a**b log a).
+            db = dual.where((a == 0) & (b >= 0), 0 * out, out * dual.log(a))
+        return da, db
+
+    def vjp(self, g, out, a, b):
+        da, db = self._partials(out, a, b, self.needs[0], self.needs[1])
+        return (None if da is None else g * da, None if db is None else g * db)
+
+    def jvp(self, tangents, out, a, b):
+        da, db = self._partials(out, a, b, tangents[0] is not None, tangents[1] is not None)
+        return _chain(tangents, da, db)
+
+
+class Neg(Unary):
+    notation = "-x"
+    derivatives = ("-1",)
+    saves_inputs = False
+
+    def forward(self, x):
+        return -x
+
+    def vjp(self, g, out, x):
+        return (-g,)
+
+    def jvp(self, tangents, out, x):
+        return -tangents[0]
+
+
+# ------------------------------------------------------------------------- exp and log
+class Exp(Unary):
+    notation = "exp(x)"
+    derivatives = ("exp(x)",)
+    saves_inputs = False
+    saves_output = True
+
+    def forward(self, x):
+        return xp.exp(_floating(x))
+
+    def partial(self, out, x):
+        return out
+
+
+class Log(Unary):
+    notation = "log(x)"
+    derivatives = ("1 / x",)
+
+    def forward(self, x):
+        return xp.log(_floating(x))
+
+    def partial(self, out, x):
+        return 1 / x
+
+
+class Log1p(Unary):
+    notation = "log(1 + x)"
+    derivatives = ("1 / (1 + x)",)
+
+    def forward(self, x):
+        return xp.log1p(_floating(x))
+
+    def partial(self, out, x):
+        return 1 / (1 + x)
+
+
+class Expm1(Unary):
+    notation = "exp(x) - 1"
+    derivatives = ("exp(x)",)
+    saves_inputs = False
+    saves_output = True
+
+    def forward(self, x):
+        return xp.expm1(_floating(x))
+
+    def partial(self, out, x):
+        return out + 1
+
+
+class Sqrt(Unary):
+    notation = "sqrt(x)"
+    derivatives = ("1 / (2 sqrt(x))",)
+    saves_inputs = False
+    saves_output = True
+
+    def forward(self, x):
+        return xp.sqrt(_floating(x))
+
+    def partial(self, out, x):
+        return 0.5 / out
+
+
+class Rsqrt(Unary):
+    notation = "1 / sqrt(x)"
+    derivatives = ("-1 / (2 x sqrt(x))",)
+    saves_output = True
+
+    def forward(self, x):
+        return 1 / xp.sqrt(_floating(x))
+
+    def partial(self, out, x):
+        return -0.5 * out / x
+
+
+# ------------------------------------------------------------------------- piecewise
+class Abs(Unary):
+    notation = "|x|"
+    derivatives = ("sign(x)",)
+
+    def forward(self, x):
+        return xp.abs(x)
+
+    def partial(self, out, x):
+        return dual.sign(x)
+
+
+class Sign(Unary):
+    notation = "sign(x)"
+    derivatives = ("0",)
+    saves_inputs = False
+
+    def forward(self, x):
+        return xp.sign(x)
+
+    def partial(self, out, x):
+        return 0 * out
+
+
+class Relu(Unary):
+    notation = "max(x, 0)"
+    derivatives = ("1 if x > 0 else 0",)
+
+    def forward(self, x):
+        return xp.maximum(x, 0)
+
+    def partial(self, out, x):
+        return x > 0
+
+
+class LeakyRelu(Unary):
+    notation = "x if x > 0 else slope * x"
+    derivatives = ("1 if x > 0 else slope",)
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        self.negative_slope = negative_slope
+
+    def forward(self, x):
+        return xp.where(x > 0, x, x * self.negative_slope)
+
+    def partial(self, out, x):
+        slope = dual.typed(x, self.negative_slope)
+        return (x > 0) * (1 - slope) + slope
+
+
+class Elu(Unary):
+    notation = "x if x > 0 else alpha (exp(x) - 1)"
+    derivatives = ("1 if x > 0 else alpha exp(x)",)
+
+    def __init__(self, alpha: float = 1.0) -> None:
+        self.alpha = alpha
+
+    def forward(self, x):
+        return xp.where(x > 0, x, self.alpha * xp.expm1(xp.minimum(x, 0)))
+
+    def partial(self, out, x):
+        one = dual.typed(x, 1.0)
+        return dual.where(x > 0, one, self.alpha * dual.exp(dual.where(x > 0, 0 * x, x)))
+
+
+class Clamp(Unary):
+    notation = "min(max(x, lo), hi)"
+    derivatives = ("1 if lo <= x <= hi else 0",)
+
+    def __init__(self, lo: float | None, hi: float | None) -> None:
+        self.lo = lo
+        self.hi = hi
+
+    def forward(self, x):
+        return xp.clip(x, self.lo, self.hi)
+
+    def partial(self, out, x):
+        # PyTorch passes the gradient where lo <= x <= hi, bounds included.
+        inside = x == x
+        if self.lo is not None:
+            inside = inside & (x >= self.lo)
+        if self.hi is not None:
+            inside = inside & (x <= self.hi)
+        return inside
+
+
+# ------------------------------------------------------------------------- trigonometry
+class Sin(Unary):
+    notation = "sin(x)"
+    derivatives = ("cos(x)",)
+
+    def forward(self, x):
+        return xp.sin(_floating(x))
+
+    def partial(self, out, x):
+        return dual.cos(x)
+
+
+class Cos(Unary):
+    notation = "cos(x)"
+    derivatives = ("-sin(x)",)
+
+    def forward(self, x):
+        return xp.cos(_floating(x))
+
+    def partial(self, out, x):
+        return -dual.sin(x)
+
+
+class Tan(Unary):
+    notation = "tan(x)"
+    derivatives = ("1 + tan(x)**2",)
+    saves_inputs = False
+    saves_output = True
+
+    def forward(self, x):
+        return xp.tan(_floating(x))
+
+    def partial(self, out, x):
+        return 1 + out * out
+
+
+# ------------------------------------------------------------------------- activations
+class Tanh(Unary):
+    notation = "tanh(x)"
+    derivatives = ("1 - tanh(x)**2",)
+    saves_inputs = False
+    saves_output = True
+
+    def forward(self, x):
+        return xp.tanh(_floating(x))
+
+    def partial(self, out, x):
+        return 1 - out * out
+
+
+class Sigmoid(Unary):
+    notation = "sigmoid(x)"
+    derivatives = ("sigmoid(x) (1 - sigmoid(x))",)
+    saves_inputs = False
+    saves_output = True
+
+    def forward(self, x):
+        # exp(-log(1 + exp(-x))) never overflows, and keeps full precision in both tails.
+        return dual.sigmoid(_floating(x))
+
+    def partial(self, out, x):
+        return out * (1 - out)
+
+
+class Silu(Unary):
+    notation = "x sigmoid(x)"
+    derivatives = ("sigmoid(x) (1 + x (1 - sigmoid(x)))",)
+
+    def forward(self, x):
+        return x * dual.sigmoid(_floating(x))
+
+    def partial(self, out, x):
+        s = dual.sigmoid(x)
+        return s * (1 + x * (1 - s))
+
+
+class Softplus(Unary):
+    notation = "log(1 + exp(beta x)) / beta"
+    derivatives = ("sigmoid(beta x)",)
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
+        self.beta = beta
+        self.threshold = threshold
+
+    def forward(self, x):
+        x = _floating(x)
+        bx = self.beta * x
+        # log1p(exp(-|bx|)) + max(bx, 0) is log(1 + exp(bx)) without overflow; PyTorch
+        # returns x itself above the threshold.
+        soft = (xp.log1p(xp.exp(-xp.abs(bx))) + xp.maximum(bx, 0)) / self.beta
+        return xp.where(bx > self.threshold, x, soft)
+
+    def partial(self, out, x):
+        bx = self.beta * x
+        one = dual.typed(x, 1.0)
+        return dual.where(bx > self.threshold, one, dual.sigmoid(bx))
+
+
+class Erf(Unary):
+    notation = "erf(x)"
+    derivatives = ("2 / sqrt(pi) exp(-x**2)",)
+
+    def forward(self, x):
+        return _erf_array(x)
+
+    def partial(self, out, x):
+        return (2 / math.sqrt(math.pi)) * dual.exp(-x * x)
+
+
+class Gelu(Unary):
+    notation = "x Phi(x)"
+    derivatives = ("Phi(x) + x phi(x)",)
+
+    def __init__(self, approximate: str = "none") -> None:
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    _K = math.sqrt(2 / math.pi)
+
+    def forward(self, x):
+        x = _floating(x)
+        if self.approximate == "tanh":
+            return 0.5 * x * (1 + xp.tanh(self._K * (x + 0.044715 * x**3)))
+        return 0.5 * x * (1 + _erf_array(x / math.sqrt(2)))
+
+    def partial(self, out, x):
+        if self.approximate == "tanh":
+            t = dual.tanh(self._K * (x + 0.044715 * x**3))
+            return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * self._K * (1 + 3 * 0.044715 * x * x)
+        cdf = 0.5 * (1 + dual.erf(x * (1 / math.sqrt(2))))
+        pdf = dual.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
+        return cdf + x * pdf
+
+
+# ------------------------------------------------------------------------- two inputs
+class Maximum(Op):
+    notation = "max(a, b)"
+    derivatives = ("1 if a > b, 1/2 if a == b, else 0", "1 if b > a, 1/2 if a == b, else 0")
+
+    def forward(self, a, b):
+        return xp.maximum(a, b)
+
+    def _shares(self, a, b):
+        # PyTorch splits the gradient evenly between tied inputs.
+        half = dual.typed(a if hasattr(a, "dtype") else b, 0.5)
+        return (a > b) + (a == b) * half, (b > a) + (a == b) * half
+
+    def vjp(self, g, out, a, b):
+        sa, sb = self._shares(a, b)
+        return (g * sa if self.needs[0] else None, g * sb if self.needs[1] else None)
+
+    def jvp(self, tangents, out, a, b):
+        return _chain(tangents, *self._shares(a, b))
+
+
+class Minimum(Maximum):
+    notation = "min(a, b)"
+    derivatives = ("1 if a < b, 1/2 if a == b, else 0", "1 if b < a, 1/2 if a == b, else 0")
+
+    def forward(self, a, b):
+        return xp.minimum(a, b)
+
+    def _shares(self, a, b):
+        return super()._shares(b, a)
+
+
+class Where(Op):
+    notation = "a if condition else b"
+    derivatives = ("-", "1 where condition", "1 where not condition")
+
+    def forward(self, condition, a, b):
+        out = xp.where(condition, a, b)
+        return _torch_float(out, a, b)
+
+    def vjp(self, g, out, condition, a, b):
+        zero = 0 * g
+        return (
+            None,
+            dual.where(condition, g, zero) if self.needs[1] else None,
+            dual.where(condition, zero, g) if self.needs[2] else None,
+        )
+
+    def jvp(self, tangents, out, condition, a, b):
+        zero = 0 * out
+        ta = zero if tangents[1] is None else tangents[1]
+        tb = zero if tangents[2] is None else tangents[2]
+        return dual.where(condition, ta, tb)
+
+
+# ------------------------------------------------------------------------- copies and casts
+class Clone(Unary):
+    notation = "x"
+    derivatives = ("1",)
+    saves_inputs = False
+
+    def forward(self, x):
+        return x.copy()
+
+    def vjp(self, g, out, x):
+        return (g,)
+
+    def jvp(self, tangents, out, x):
+        return tangents[0]
+
+
+class Cast(Unary):
+    notation = "x"
+    derivatives = ("1",)
+    saves_inputs = False
+
+    def __init__(self, dtype: Any) -> None:
+        self.dtype = dtype
+
+    def forward(self, x):
+        return x.astype(self.dtype)
+
+    def vjp(self, g, out, x):
+        return (g,)  # the backward pass casts gradients back to each input's dtype
+
+    def jvp(self, tangents, out, x):
+        return dual.astype(tangents[0], self.dtype)
+
+
+# ------------------------------------------------------------------------- public functions
+def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:  # noqa: A002
+    """``input + alpha * other``, broadcasting."""
+    return Add()(input, other if alpha == 1 else mul(other, alpha))
+
+
+def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:  # noqa: A002
+    """``input - alpha * other``, broadcasting."""
+    return Sub()(input, other if alpha == 1 else mul(other, alpha))
+
+
+def mul(input: Any, other: Any) -> Tensor:  # noqa: A002
+    return Mul()(input, other)
+
+
+def div(input: Any, other: Any) -> Tensor:  # noqa: A002
+    return Div()(input, other)
+
+
+def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001, A002
+    return Pow()(input, exponent)
+
+
+def neg(input: Tensor) -> Tensor:  # noqa: A002
+    return Neg()(input)
+
+
+def exp(input: Tensor) -> Tensor:  # noqa: A002
+    return Exp()(input)
+
+
+def log(input: Tensor) -> Tensor:  # noqa: A002
+    return Log()(input)
+
+
+def log1p(input: Tensor) -> Tensor:  # noqa: A002
+    return Log1p()(input)
+
+
+def expm1(input: Tensor) -> Tensor:  # noqa: A002
+    return Expm1()(input)
+
+
+def sqrt(input: Tensor) -> Tensor:  # noqa: A002
+    return Sqrt()(input)
+
+
+def rsqrt(input: Tensor) -> Tensor:  # noqa: A002
+    return Rsqrt()(input)
+
+
+def abs(input: Tensor) -> Tensor:  # noqa: A001, A002
+    return Abs()(input)
+
+
+def sign(input: Tensor) -> Tensor:  # noqa: A002
+    return Sign()(input)
+
+
+def sin(input: Tensor) -> Tensor:  # noqa: A002
+    return Sin()(input)
+
+
+def cos(input: Tensor) -> Tensor:  # noqa: A002
+    return Cos()(input)
+
+
+def tan(input: Tensor) -> Tensor:  # noqa: A002
+    return Tan()(input)
+
+
+def tanh(input: Tensor) -> Tensor:  # noqa: A002
+    return Tanh()(input)
+
+
+def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
+    return Sigmoid()(input)
+
+
+def relu(input: Tensor) -> Tensor:  # noqa: A002
+    return Relu()(input)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:  # noqa: A002
+    return LeakyRelu(negative_slope)(input)
+
+
+def elu(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
+    return Elu(alpha)(input)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
+    return Gelu(approximate)(input)
+
+
+def silu(input: Tensor) -> Tensor:  # noqa: A002
+    return Silu()(input)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
+    return Softplus(beta, threshold)(input)
+
+
+def erf(input: Tensor) -> Tensor:  # noqa: A002
+    return Erf()(input)
+
+
+def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A001, A002
+    """Limit values to [min, max]; tensor bounds broadcast like ``maximum``/``minimum``."""
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = input if min is None else maximum(input, min)
+        return out if max is None else minimum(out, max)
+    return Clamp(min, max)(input)
+
+
+clip = clamp
+
+
+def maximum(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    return Maximum()(input, other)
+
+
+def minimum(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    return Minimum()(input, other)
+
+
+def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
+    """Pick ``input`` where ``condition`` holds, else ``other`` (both broadcast)."""
+    if isinstance(condition, Tensor):
+        condition = condition._data
+    return Where()(xp.asarray(condition, dtype=bool), input, other)
+
+
+def clone(input: Tensor) -> Tensor:  # noqa: A002
+    return Clone()(input)
+
+
+def cast(input: Tensor, dtype: Any) -> Tensor:  # noqa: A002
+    """``input.to(dtype)``: differentiable between float dtypes."""
+    dtype = dtypes.as_dtype(dtype)
+    result = Cast(dtype)(input)
+    if not dtypes.is_floating(dtype) and result.requires_grad:
+        result.grad_fn = None
+        result.requires_grad = False
+    return result

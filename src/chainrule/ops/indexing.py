@@ -1,0 +1,270 @@
+"""Indexing: reading and writing parts of a tensor.
+
+Reading ``x[key]`` picks elements; its vjp puts the gradient back where they came from (and
+adds it up where an index repeats, since that element was used more than once). Writing
+``x[key] = v`` replaces elements; its vjp sends the gradient of the replaced part to ``v`` and
+nothing to the old values.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> x[cr.tensor([0, 0, 2])].sum().backward()
+    >>> x.grad
+    tensor([2., 0., 1.])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule._array import xp
+from chainrule.op import Op
+from chainrule.ops import dual, inplace
+from chainrule.ops.reduce import normalize_dims
+from chainrule.tensor import Tensor
+
+_BASIC = (int, slice, type(None), type(Ellipsis))
+
+
+def normalize_key(key: Any) -> tuple[Any, bool]:
+    """The key with tensors and lists as arrays and bool masks as integer arrays.
+
+    Returns the key and whether it is basic (ints, slices, None, ...), which makes a view.
+    """
+    parts = key if isinstance(key, tuple) else (key,)
+    out = []
+    basic = True
+    for part in parts:
+        if isinstance(part, Tensor):
+            part = part._data
+        elif isinstance(part, list):
+            part = xp.asarray(part)
+        elif isinstance(part, xp.integer):
+            part = int(part)
+        if isinstance(part, xp.ndarray):
+            basic = False
+            if part.dtype == bool:
+                out.extend(part.nonzero())  # a mask is the list of its True positions
+                continue
+            if part.dtype.kind not in "iu":
+                raise IndexError(
+                    f"tensors used as indices must be long, int or bool tensors, not {part.dtype}"
+                )
+        elif isinstance(part, bool) or not isinstance(part, _BASIC):
+            raise IndexError(f"unsupported index {part!r} of type {type(part).__name__}")
+        out.append(part)
+    return tuple(out), basic
+
+
+class GetItem(Op):
+    notation = "x[index]"
+    derivatives = ("1 at the picked positions (repeats add up), else 0",)
+    saves_inputs = False
+
+    def __init__(self, key: tuple[Any, ...], basic: bool) -> None:
+        self.key = key
+        self.basic = basic
+        self.is_view = basic  # basic indexing returns a view of the input
+
+    def forward(self, x):
+        return x[self.key]
+
+    def vjp(self, g, out, x):
+        return (IndexAdd(self.key, tuple(x.shape))(g) if isinstance(g, Tensor) else
+                _index_add_array(g, self.key, tuple(x.shape), self.basic),)
+
+    def jvp(self, tangents, out, x):
+        return tangents[0][self.key]
+
+
+class IndexAdd(Op):
+    """Zeros of ``shape`` with ``g`` added at ``key``: GetItem's vjp, as an op of its own so
+    that second derivatives of indexing work."""
+
+    notation = "scatter(g)"
+    derivatives = ("1 at the indexed positions",)
+    saves_inputs = False
+
+    def __init__(self, key: tuple[Any, ...], shape: tuple[int, ...]) -> None:
+        self.key = key
+        self.shape = shape
+
+    def forward(self, g):
+        return _index_add_array(g, self.key, self.shape, basic=False)
+
+    def vjp(self, gg, out, g):
+        return (gg[self.key],)
+
+    def jvp(self, tangents, out, g):
+        return IndexAdd(self.key, self.shape)(tangents[0]) if isinstance(
+            tangents[0], Tensor
+        ) else _index_add_array(tangents[0], self.key, self.shape, basic=False)
+
+
+def _index_add_array(g: Any, key: tuple[Any, ...], shape: tuple[int, ...], basic: bool) -> Any:
+    out = xp.zeros(shape, dtype=g.dtype)
+    if basic:
+        out[key] = g  # a basic key reaches each element at most once
+    else:
+        xp.add.at(out, key, g)
+    return out
+
+
+class IndexPut(Op):
+    notation = "x with x[index] = v"
+    derivatives = ("1 outside the index, 0 inside", "1 at the index (summed over broadcast)")
+    saves_inputs = False
+
+    def __init__(self, key: tuple[Any, ...]) -> None:
+        self.key = key
+
+    def forward(self, x, v):
+        out = x.copy()
+        out[self.key] = v
+        return out
+
+    def vjp(self, g, out, x, v):
+        gx = None
+        if self.needs[0]:
+            mask = xp.ones(tuple(g.shape), dtype=bool)
+            mask[self.key] = False
+            gx = g * mask
+        gv = g[self.key] if self.needs[1] else None
+        return (gx, gv)
+
+    def jvp(self, tangents, out, x, v):
+        tx = 0 * out if tangents[0] is None else tangents[0]
+        tv = 0 * out[self.key] if tangents[1] is None else tangents[1]
+        return IndexPut(self.key)(tx, tv) if isinstance(tx, Tensor) else self.forward(tx, tv)
+
+
+class Gather(Op):
+    notation = "gather(x, dim, index)"
+    derivatives = ("1 at the gathered positions (repeats add up)",)
+    saves_inputs = False
+
+    def __init__(self, dim: int, index: Any) -> None:
+        self.dim = dim
+        self.index = index
+
+    def forward(self, x):
+        return xp.take_along_axis(_crop(x, self.index, self.dim), self.index, self.dim)
+
+    def vjp(self, g, out, x):
+        return (dual.scatter_along(g, self.index, self.dim, tuple(x.shape)),)
+
+    def jvp(self, tangents, out, x):
+        return Gather(self.dim, self.index)(tangents[0]) if isinstance(
+            tangents[0], Tensor
+        ) else self.forward(tangents[0])
+
+
+class ScatterAdd(Op):
+    notation = "x + scatter(src)"
+    derivatives = ("1", "1 at each source's target")
+    saves_inputs = False
+
+    def __init__(self, dim: int, index: Any) -> None:
+        self.dim = dim
+        self.index = index
+
+    def forward(self, x, src):
+        out = x.copy()
+        xp.add.at(out, dual._along_axis_index(self.index, self.dim), src)
+        return out
+
+    def vjp(self, g, out, x, src):
+        return (
+            g if self.needs[0] else None,
+            dual.gather_along(g, self.index, self.dim) if self.needs[1] else None,
+        )
+
+    def jvp(self, tangents, out, x, src):
+        tx = 0 * out if tangents[0] is None else tangents[0]
+        ts = 0 * src if tangents[1] is None else tangents[1]
+        if isinstance(tx, Tensor) or isinstance(ts, Tensor):
+            return ScatterAdd(self.dim, self.index)(tx, ts)
+        return self.forward(tx, ts)
+
+
+def _crop(x: Any, index: Any, dim: int) -> Any:
+    """PyTorch's gather allows an index smaller than the input outside ``dim``."""
+    if tuple(x.shape) == index.shape:
+        return x
+    return x[tuple(slice(None) if d == dim else slice(0, n) for d, n in enumerate(index.shape))]
+
+
+# ------------------------------------------------------------------------- public functions
+def getitem(input: Tensor, key: Any) -> Tensor:  # noqa: A002
+    key, basic = normalize_key(key)
+    _check_bounds(input, key)
+    return GetItem(key, basic)(input)
+
+
+def setitem(input: Tensor, key: Any, value: Any) -> None:  # noqa: A002
+    """``input[key] = value``, in place; differentiable for the new values."""
+    key, _ = normalize_key(key)
+    _check_bounds(input, key)
+    inplace.apply(input, lambda old, v: IndexPut(key)(old, v), value)
+
+
+def _check_bounds(input: Tensor, key: tuple[Any, ...]) -> None:  # noqa: A002
+    dim = 0
+    for part in key:
+        if part is None:
+            continue
+        if part is Ellipsis:
+            dim = input.ndim - sum(1 for p in key if p is not None and p is not Ellipsis)
+            continue
+        if dim >= input.ndim:
+            raise IndexError(
+                f"too many indices for tensor of dimension {input.ndim} (shape {tuple(input.shape)})"
+            )
+        size = input.shape[dim]
+        if isinstance(part, int) and not -size <= part < size:
+            raise IndexError(
+                f"index {part} is out of bounds for dimension {dim} with size {size}"
+            )
+        if isinstance(part, xp.ndarray) and part.size and (
+            part.max() >= size or part.min() < -size
+        ):
+            bad = int(part.max()) if part.max() >= size else int(part.min())
+            raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+        dim += 1
+
+
+def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A002
+    """``out[i][j] = input[i][index[i][j]]`` along ``dim`` (here dim=1)."""
+    (axis,) = normalize_dims(dim, input.ndim, "gather")
+    idx = _index_array(index, "gather")
+    if idx.ndim != input.ndim or any(
+        n > m for d, (n, m) in enumerate(zip(idx.shape, input.shape)) if d != axis
+    ):
+        raise RuntimeError(
+            f"gather: index of shape {idx.shape} does not fit input of shape "
+            f"{tuple(input.shape)} outside dimension {axis}"
+        )
+    return Gather(axis, idx)(input)
+
+
+def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:  # noqa: A002
+    """A copy of ``input`` with ``src`` added at ``index`` along ``dim`` (repeats add up)."""
+    (axis,) = normalize_dims(dim, input.ndim, "scatter_add")
+    idx = _index_array(index, "scatter_add")
+    if tuple(src.shape) != idx.shape:
+        raise RuntimeError(
+            f"scatter_add: src of shape {tuple(src.shape)} must match index of shape {idx.shape}"
+        )
+    return ScatterAdd(axis, idx)(input, src)
+
+
+def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A002
+    (axis,) = normalize_dims(dim, input.ndim, "index_select")
+    return getitem(input, (slice(None),) * axis + (_index_array(index, "index_select"),))
+
+
+def _index_array(index: Any, op: str) -> Any:
+    array = index._data if isinstance(index, Tensor) else xp.asarray(index)
+    if array.dtype.kind not in "iu":
+        raise RuntimeError(f"{op}: expected an integer index tensor, got {array.dtype}")
+    return array
+

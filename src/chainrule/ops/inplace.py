@@ -1,0 +1,134 @@
+"""In-place ops (``add_``, ``x[i] = v``, ...) and the version counter that keeps them honest.
+
+Every in-place change bumps the tensor's version. A node remembers the versions of the values
+its vjp reads; if one changed before backward, backward raises instead of returning a wrong
+gradient (PyTorch's rule). When gradients are being recorded, the change is computed out of
+place on a snapshot of the old value, written back into the same memory, and the tensor's
+``grad_fn`` becomes the new node.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
+    >>> y = x.exp()
+    >>> y.add_(1)            # exp saved its output for backward ...
+    tensor([3.7183, 8.3891], grad_fn=<AddBackward0>)
+    >>> y.sum().backward()   # ... so this raises
+    Traceback (most recent call last):
+    ...
+    RuntimeError: one of the variables needed for gradient computation has been modified by an inplace operation: its output of ExpBackward0 is at version 1; expected version 0 instead. Clone it before changing it in place, or change it after backward.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from chainrule import grad_mode
+from chainrule._array import xp
+from chainrule.tensor import Tensor, _make
+
+
+def _records(t: Tensor, *others: Any) -> bool:
+    return grad_mode.enabled and (
+        t.requires_grad or any(isinstance(o, Tensor) and o.requires_grad for o in others)
+    )
+
+
+def _raw(value: Any) -> Any:
+    return value._data if isinstance(value, Tensor) else value
+
+
+def apply(t: Tensor, compute: Callable[..., Tensor], *others: Any) -> Tensor:
+    """Replace ``t``'s values by ``compute(t, *others)`` in place, recording it if needed."""
+    if _records(t, *others):
+        if t.requires_grad and t.grad_fn is None:
+            raise RuntimeError(
+                "a leaf Variable that requires grad is being used in an in-place operation."
+            )
+        # The node must see the old values, which are about to be overwritten.
+        old = _make(t._data.copy(), t.requires_grad, t.grad_fn)
+        result = compute(old, *others)
+        _write(t, result._data)
+        t.grad_fn = result.grad_fn
+        t.requires_grad = True
+        t.grad_fn.out_versions = (t._vc, t._vc[0])
+        return t
+    with grad_mode.no_grad():
+        result = compute(t, *others)
+    _write(t, result._data)
+    return t
+
+
+def _write(t: Tensor, values: Any) -> None:
+    if not t._data.flags.writeable:
+        raise RuntimeError(
+            "unsupported operation: this tensor is an expanded (broadcast) view whose elements "
+            "share memory; clone() it before writing to it in place"
+        )
+    xp.copyto(t._data, values, casting="same_kind")
+    t._vc[0] += 1
+
+
+def _fast(t: Tensor, ufunc: Any, other: Any) -> Tensor | None:
+    """The common case with no graph to record: one NumPy ufunc writing into ``t``."""
+    if _records(t, other):
+        return None
+    if not t._data.flags.writeable:
+        _write(t, t._data)  # raises the clear error
+    ufunc(t._data, _raw(other), out=t._data)
+    t._vc[0] += 1
+    return t
+
+
+def add_(t: Tensor, other: Any, alpha: Any = 1) -> Tensor:
+    from chainrule.ops.elementwise import add
+
+    if alpha != 1:
+        other = other * alpha
+    return _fast(t, xp.add, other) or apply(t, add, other)
+
+
+def mul_(t: Tensor, other: Any) -> Tensor:
+    from chainrule.ops.elementwise import mul
+
+    return _fast(t, xp.multiply, other) or apply(t, mul, other)
+
+
+def div_(t: Tensor, other: Any) -> Tensor:
+    from chainrule.ops.elementwise import div
+
+    return _fast(t, xp.true_divide, other) or apply(t, div, other)
+
+
+def clamp_(t: Tensor, lo: Any = None, hi: Any = None) -> Tensor:
+    from chainrule.ops.elementwise import clamp
+
+    return apply(t, lambda old: clamp(old, lo, hi))
+
+
+def fill_(t: Tensor, value: Any) -> Tensor:
+    from chainrule.ops.elementwise import where
+
+    everywhere = xp.ones(t._data.shape, dtype=bool)
+    return apply(t, lambda old, v: where(everywhere, v, old), value)
+
+
+def copy_(t: Tensor, src: Any) -> Tensor:
+    """Copy ``src`` (broadcast) into ``t``; the gradient goes to ``src``."""
+    from chainrule.ops.elementwise import where
+
+    everywhere = xp.ones(t._data.shape, dtype=bool)
+    if not isinstance(src, Tensor):
+        src = Tensor(xp.asarray(src))
+    return apply(t, lambda old, s: where(everywhere, s.to(old.dtype), old), src)
+
+
+def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
+    from chainrule import rng
+
+    return copy_(t, rng.generator().normal(mean, std, t._data.shape))
+
+
+def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
+    from chainrule import rng
+
+    return copy_(t, rng.generator().uniform(a, b, t._data.shape))

@@ -1,0 +1,387 @@
+"""Reductions: sums, means, products, extremes, norms and the log-sum-exp.
+
+A reduction's vjp sends the incoming gradient back to every element that contributed, scaled
+by that element's local derivative: ``sum`` copies it (broadcast, no copy made), ``mean``
+divides by n, ``max`` routes it to the arg-max, ``prod`` multiplies by the other factors.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    >>> x.prod(dim=1).sum().backward()
+    >>> x.grad
+    tensor([[2., 1.],
+            [4., 3.]])
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections import namedtuple
+from typing import Any
+
+from chainrule import dtypes
+from chainrule._array import xp
+from chainrule.op import Op
+from chainrule.ops import dual
+from chainrule.ops.elementwise import _floating
+from chainrule.tensor import Tensor, _make
+
+values_indices = namedtuple("values_indices", ["values", "indices"])
+
+
+def normalize_dims(dim: Any, ndim: int, op: str = "reduction") -> tuple[int, ...]:
+    """``dim`` (None, an int or a sequence, negatives allowed) as sorted non-negative axes."""
+    if dim is None or dim == ():
+        return tuple(range(ndim))
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    out = []
+    for d in dims:
+        if not -builtins.max(ndim, 1) <= d < builtins.max(ndim, 1):
+            raise IndexError(
+                f"{op}: dimension {d} is out of range for a tensor with {ndim} dimensions"
+            )
+        out.append(d % builtins.max(ndim, 1) if ndim else 0)
+    return tuple(sorted(set(out))) if ndim else ()
+
+
+class _Reduction(Op, abstract=True):
+    """Shared parameters: the reduced axes and whether they are kept as size 1."""
+
+    def __init__(self, dims: tuple[int, ...], keepdim: bool) -> None:
+        self.dims = dims
+        self.keepdim = keepdim
+
+    def kept(self, g: Any) -> Any:
+        """``g`` with the reduced axes back as size 1, so it broadcasts against the input."""
+        return g if self.keepdim else dual.unsqueeze_dims(g, self.dims)
+
+
+class Sum(_Reduction):
+    notation = "sum(x)"
+    derivatives = ("1 for every element",)
+    saves_inputs = False
+
+    def forward(self, x):
+        return x.sum(axis=self.dims, keepdims=self.keepdim)
+
+    def vjp(self, g, out, x):
+        return (dual.broadcast_to(self.kept(g), x.shape),)
+
+    def jvp(self, tangents, out, x):
+        return dual.sum(tangents[0], self.dims, self.keepdim)
+
+
+class Mean(_Reduction):
+    notation = "mean(x)"
+    derivatives = ("1/n for every element",)
+    saves_inputs = False
+
+    def forward(self, x):
+        return _floating(x).mean(axis=self.dims, keepdims=self.keepdim)
+
+    def _n(self, x):
+        n = 1
+        for d in self.dims:
+            n *= x.shape[d]
+        return n
+
+    def vjp(self, g, out, x):
+        return (dual.broadcast_to(self.kept(g) / self._n(x), x.shape),)
+
+    def jvp(self, tangents, out, x):
+        return dual.sum(tangents[0], self.dims, self.keepdim) / self._n(x)
+
+
+class Prod(_Reduction):
+    notation = "prod(x)"
+    derivatives = ("product of the other elements",)
+
+    def forward(self, x):
+        return x.prod(axis=self.dims, keepdims=self.keepdim)
+
+    def _others(self, out, x):
+        """For each element, the product of the others in its reduction group."""
+        if isinstance(x, Tensor):
+            if (x._data == 0).any():
+                raise NotImplementedError(
+                    "prod: higher-order gradients at inputs containing zeros are not supported"
+                )
+            return self.kept(out) / x
+        if (x != 0).all():
+            return self.kept(out) / x
+        # Zeros: prefix and suffix products exclude each element without dividing by it.
+        moved = xp.moveaxis(x, self.dims, tuple(range(-len(self.dims), 0)))
+        flat = moved.reshape(moved.shape[: moved.ndim - len(self.dims)] + (-1,))
+        ones = xp.ones_like(flat[..., :1])
+        before = xp.cumprod(xp.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+        after = xp.flip(
+            xp.cumprod(xp.concatenate([ones, xp.flip(flat, -1)[..., :-1]], axis=-1), axis=-1), -1
+        )
+        others = (before * after).reshape(moved.shape)
+        return xp.moveaxis(others, tuple(range(-len(self.dims), 0)), self.dims)
+
+    def vjp(self, g, out, x):
+        return (self.kept(g) * self._others(out, x),)
+
+    def jvp(self, tangents, out, x):
+        return dual.sum(tangents[0] * self._others(out, x), self.dims, self.keepdim)
+
+
+class Amax(_Reduction):
+    notation = "max(x)"
+    derivatives = ("1 at the maximum (shared evenly among ties), else 0",)
+    saves_output = True
+
+    def forward(self, x):
+        return x.max(axis=self.dims, keepdims=self.keepdim)
+
+    def _share(self, out, x):
+        hit = x == self.kept(out)
+        count = dual.sum(hit, self.dims, keepdims=True)
+        return hit / count
+
+    def vjp(self, g, out, x):
+        return (self.kept(g) * self._share(out, x),)
+
+    def jvp(self, tangents, out, x):
+        return dual.sum(tangents[0] * self._share(out, x), self.dims, self.keepdim)
+
+
+class Amin(Amax):
+    notation = "min(x)"
+    derivatives = ("1 at the minimum (shared evenly among ties), else 0",)
+
+    def forward(self, x):
+        return x.min(axis=self.dims, keepdims=self.keepdim)
+
+
+class MaxAlong(Op):
+    """``max(x, dim)``'s values: the gradient goes to the returned index alone."""
+
+    notation = "max(x, dim)"
+    derivatives = ("1 at the arg-max, else 0",)
+
+    def __init__(self, dim: int, keepdim: bool, indices: Any) -> None:
+        self.dim = dim
+        self.keepdim = keepdim
+        self.indices = indices  # kept with their axis, shape of the input but size 1 at dim
+
+    def forward(self, x):
+        values = xp.take_along_axis(x, self.indices, self.dim)
+        return values if self.keepdim else values.squeeze(self.dim)
+
+    def vjp(self, g, out, x):
+        g = g if self.keepdim else dual.unsqueeze_dims(g, (self.dim,))
+        return (dual.scatter_along(g, self.indices, self.dim, tuple(x.shape)),)
+
+    def jvp(self, tangents, out, x):
+        picked = dual.gather_along(tangents[0], self.indices, self.dim)
+        return picked if self.keepdim else picked.squeeze(self.dim)
+
+
+class LogSumExp(_Reduction):
+    notation = "log(sum(exp(x)))"
+    derivatives = ("softmax(x)",)
+    saves_output = True
+
+    def forward(self, x):
+        x = _floating(x)
+        m = x.max(axis=self.dims, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)  # all -inf (or inf) groups: leave them alone
+        out = xp.log(xp.exp(x - m).sum(axis=self.dims, keepdims=True)) + m
+        return out if self.keepdim else out.squeeze(self.dims)
+
+    def _softmax(self, out, x):
+        return dual.exp(x - self.kept(out))
+
+    def vjp(self, g, out, x):
+        return (self.kept(g) * self._softmax(out, x),)
+
+    def jvp(self, tangents, out, x):
+        return dual.sum(tangents[0] * self._softmax(out, x), self.dims, self.keepdim)
+
+
+class Norm2(_Reduction):
+    notation = "sqrt(sum(x**2))"
+    derivatives = ("x / ||x|| (0 where ||x|| = 0)",)
+    saves_output = True
+
+    def forward(self, x):
+        x = _floating(x)
+        return xp.sqrt((x * x).sum(axis=self.dims, keepdims=self.keepdim))
+
+    def _direction(self, out, x):
+        norm = self.kept(out)
+        # PyTorch's subgradient at the origin is 0, not 0/0.
+        safe = dual.where(norm == 0, 1 + 0 * norm, norm)
+        return dual.where(norm == 0, 0 * x, x / safe)
+
+    def vjp(self, g, out, x):
+        return (self.kept(g) * self._direction(out, x),)
+
+    def jvp(self, tangents, out, x):
+        return dual.sum(tangents[0] * self._direction(out, x), self.dims, self.keepdim)
+
+
+class CumSum(Op):
+    notation = "cumsum(x)"
+    derivatives = ("1 for every later position",)
+    saves_inputs = False
+
+    def __init__(self, dim: int) -> None:
+        self.dim = dim
+
+    def forward(self, x):
+        return xp.cumsum(x, axis=self.dim)
+
+    def vjp(self, g, out, x):
+        # Element i feeds outputs i, i+1, ...: the gradient is the reversed cumulative sum.
+        return (dual.flip(dual.cumsum(dual.flip(g, self.dim), self.dim), self.dim),)
+
+    def jvp(self, tangents, out, x):
+        return dual.cumsum(tangents[0], self.dim)
+
+
+# ------------------------------------------------------------------------- public functions
+def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A001, A002
+    """Sum over ``dim`` (an int, a tuple, or None for all)."""
+    if dtype is not None:
+        input = input.to(dtype)
+    elif input.dtype.kind in "biu":
+        input = input.to(dtypes.int64)  # PyTorch sums integers and bools as int64
+    return Sum(normalize_dims(dim, input.ndim, "sum"), keepdim)(input)
+
+
+def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A002
+    if dtype is not None:
+        input = input.to(dtype)
+    return Mean(normalize_dims(dim, input.ndim, "mean"), keepdim)(input)
+
+
+def prod(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    return Prod(normalize_dims(dim, input.ndim, "prod"), keepdim)(input)
+
+
+def amax(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:  # noqa: A002
+    _check_not_empty(input, "amax")
+    return Amax(normalize_dims(dim, input.ndim, "amax"), keepdim)(input)
+
+
+def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:  # noqa: A002
+    _check_not_empty(input, "amin")
+    return Amin(normalize_dims(dim, input.ndim, "amin"), keepdim)(input)
+
+
+def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001, A002
+    """``max(x)`` is the largest value; ``max(x, dim)`` is ``(values, indices)``;
+    ``max(x, other)`` is the elementwise maximum."""
+    return _extreme(input, dim, keepdim, "max")
+
+
+def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001, A002
+    """Like :func:`max`, for the smallest values."""
+    return _extreme(input, dim, keepdim, "min")
+
+
+def _extreme(input: Tensor, dim: Any, keepdim: bool, kind: str) -> Any:  # noqa: A002
+    from chainrule.ops import elementwise
+
+    if isinstance(dim, Tensor):
+        return elementwise.maximum(input, dim) if kind == "max" else elementwise.minimum(input, dim)
+    _check_not_empty(input, kind)
+    if dim is None:
+        return (amax if kind == "max" else amin)(input)
+    (axis,) = normalize_dims(dim, input.ndim, kind)
+    pick = xp.argmax if kind == "max" else xp.argmin
+    indices = xp.expand_dims(pick(input._data, axis=axis), axis) if input.ndim else xp.zeros(
+        (), dtype=xp.int64
+    )
+    values = MaxAlong(axis, keepdim, indices)(input) if input.ndim else input.clone()
+    index_tensor = _make(indices if keepdim or not input.ndim else indices.squeeze(axis))
+    return values_indices(values, index_tensor)
+
+
+def _check_not_empty(input: Tensor, op: str) -> None:  # noqa: A002
+    if input.numel() == 0:
+        raise RuntimeError(f"{op}: expected a non-empty tensor")
+
+
+def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    return _arg(xp.argmax, input, dim, keepdim)
+
+
+def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    return _arg(xp.argmin, input, dim, keepdim)
+
+
+def _arg(pick: Any, input: Tensor, dim: int | None, keepdim: bool) -> Tensor:  # noqa: A002
+    if dim is None:
+        result = xp.asarray(pick(input._data))
+        return _make(result.reshape((1,) * input.ndim) if keepdim else result)
+    (axis,) = normalize_dims(dim, input.ndim)
+    return _make(xp.asarray(pick(input._data, axis=axis, keepdims=keepdim)))
+
+
+def _correction(unbiased: Any, correction: Any) -> float:
+    if correction is not None:
+        return correction
+    return 1 if unbiased is None or unbiased else 0
+
+
+def var(
+    input: Tensor,  # noqa: A002
+    dim: Any = None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+    *,
+    correction: float | None = None,
+) -> Tensor:
+    """Variance with Bessel's correction by default (``correction=1``), as in PyTorch.
+
+    Built from mean, subtraction, multiplication and sum, so its gradient comes from theirs.
+    """
+    if isinstance(dim, bool):  # the old overload var(input, unbiased)
+        dim, unbiased = None, dim
+    dims = normalize_dims(dim, input.ndim, "var")
+    n = 1
+    for d in dims:
+        n *= input.shape[d]
+    deviation = input - mean(input, dims, keepdim=True)
+    return sum(deviation * deviation, dims, keepdim) / builtins.max(
+        n - _correction(unbiased, correction), 0
+    )
+
+
+def std(
+    input: Tensor,  # noqa: A002
+    dim: Any = None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+    *,
+    correction: float | None = None,
+) -> Tensor:
+    """Standard deviation: the square root of :func:`var`."""
+    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+
+
+def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    """The p-norm over ``dim`` (2 / "fro" by default; 1, inf and other p are composites)."""
+    dims = normalize_dims(dim, input.ndim, "norm")
+    if p in ("fro", 2, 2.0):
+        return Norm2(dims, keepdim)(input)
+    if p == float("inf"):
+        return amax(input.abs(), dims, keepdim)
+    if p == float("-inf"):
+        return amin(input.abs(), dims, keepdim)
+    if p in (1, 1.0):
+        return sum(input.abs(), dims, keepdim)
+    return sum(input.abs() ** p, dims, keepdim) ** (1.0 / p)
+
+
+def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:  # noqa: A002
+    """``log(sum(exp(x)))`` computed without overflow."""
+    return LogSumExp(normalize_dims(dim, input.ndim, "logsumexp"), keepdim)(input)
+
+
+def cumsum(input: Tensor, dim: int) -> Tensor:  # noqa: A002
+    (axis,) = normalize_dims(dim, input.ndim, "cumsum")
+    return CumSum(axis)(input)

@@ -1,0 +1,408 @@
+"""Shape ops: they move values around without changing them.
+
+Their vjp moves the gradient back the same way: a reshape's gradient is reshaped back, a
+permutation's is permuted by the inverse, a concatenation's is split, an expansion's is summed
+over the expanded axes (a value used many times gets the sum of its gradients).
+
+    >>> import chainrule as cr
+    >>> x = cr.arange(6.0, requires_grad=True)
+    >>> (x.reshape(2, 3) * cr.tensor([1.0, 2.0, 3.0])).sum().backward()
+    >>> x.grad
+    tensor([1., 2., 3., 1., 2., 3.])
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from chainrule._array import xp
+from chainrule.op import Op
+from chainrule.ops import dual
+from chainrule.ops.broadcast import unbroadcast
+from chainrule.ops.reduce import normalize_dims
+from chainrule.tensor import Tensor
+
+
+def _sizes(args: tuple[Any, ...]) -> tuple[int, ...]:
+    """Accept ``f(2, 3)`` and ``f((2, 3))`` alike, as PyTorch does."""
+    if len(args) == 1 and isinstance(args[0], Sequence | xp.ndarray):
+        return tuple(int(n) for n in args[0])
+    return tuple(int(n) for n in args)
+
+
+class Reshape(Op):
+    notation = "reshape(x)"
+    derivatives = ("1 (the gradient is reshaped back)",)
+    saves_inputs = False
+    is_view = True
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = shape
+
+    def forward(self, x):
+        return x.reshape(self.shape)
+
+    def vjp(self, g, out, x):
+        return (g.reshape(tuple(x.shape)),)
+
+    def jvp(self, tangents, out, x):
+        return tangents[0].reshape(self.shape)
+
+
+class Permute(Op):
+    notation = "permute(x)"
+    derivatives = ("1 (the gradient is permuted back)",)
+    saves_inputs = False
+    is_view = True
+
+    def __init__(self, dims: tuple[int, ...]) -> None:
+        self.dims = dims
+
+    def forward(self, x):
+        return x.transpose(self.dims)
+
+    def vjp(self, g, out, x):
+        inverse = tuple(sorted(range(len(self.dims)), key=self.dims.__getitem__))
+        return (dual.permute(g, inverse),)
+
+    def jvp(self, tangents, out, x):
+        return dual.permute(tangents[0], self.dims)
+
+
+class Expand(Op):
+    notation = "expand(x)"
+    derivatives = ("1 per copy (copies are summed)",)
+    saves_inputs = False
+    is_view = True
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = shape
+
+    def forward(self, x):
+        return xp.broadcast_to(x, self.shape)
+
+    def vjp(self, g, out, x):
+        return (unbroadcast(g, tuple(x.shape)),)
+
+    def jvp(self, tangents, out, x):
+        return dual.broadcast_to(tangents[0], self.shape)
+
+
+class Repeat(Op):
+    notation = "repeat(x)"
+    derivatives = ("1 per copy (copies are summed)",)
+    saves_inputs = False
+
+    def __init__(self, repeats: tuple[int, ...]) -> None:
+        self.repeats = repeats
+
+    def forward(self, x):
+        return xp.tile(x, self.repeats)
+
+    def vjp(self, g, out, x):
+        shape = (1,) * (len(self.repeats) - x.ndim) + tuple(x.shape)
+        # View each output axis as (copies, size) and sum the copies away.
+        split = []
+        for r, n in zip(self.repeats, shape, strict=True):
+            split += [r, n]
+        summed = dual.sum(g.reshape(tuple(split)), tuple(range(0, len(split), 2)))
+        return (summed.reshape(tuple(x.shape)),)
+
+    def jvp(self, tangents, out, x):
+        return dual.tile(tangents[0], self.repeats)
+
+
+class Cat(Op):
+    notation = "cat(x1, x2, ...)"
+    derivatives = ("1 on each input's own slice",)
+    saves_inputs = False
+
+    def __init__(self, dim: int) -> None:
+        self.dim = dim
+
+    def forward(self, *xs):
+        return xp.concatenate(xs, axis=self.dim)
+
+    def vjp(self, g, out, *xs):
+        grads = []
+        start = 0
+        lead = (slice(None),) * self.dim
+        for x, need in zip(xs, self.needs, strict=True):
+            size = x.shape[self.dim] if hasattr(x, "shape") and len(x.shape) else 1
+            grads.append(g[lead + (slice(start, start + size),)] if need else None)
+            start += size
+        return tuple(grads)
+
+    def jvp(self, tangents, out, *xs):
+        parts = [0 * x if t is None else t for t, x in zip(tangents, xs, strict=True)]
+        return dual.concatenate(parts, self.dim)
+
+
+class Flip(Op):
+    notation = "flip(x)"
+    derivatives = ("1 (the gradient is flipped back)",)
+    saves_inputs = False
+
+    def __init__(self, dims: tuple[int, ...]) -> None:
+        self.dims = dims
+
+    def forward(self, x):
+        return xp.flip(x, self.dims)
+
+    def vjp(self, g, out, x):
+        return (dual.flip(g, self.dims),)
+
+    def jvp(self, tangents, out, x):
+        return dual.flip(tangents[0], self.dims)
+
+
+class Roll(Op):
+    notation = "roll(x)"
+    derivatives = ("1 (the gradient is rolled back)",)
+    saves_inputs = False
+
+    def __init__(self, shifts: Any, dims: Any) -> None:
+        self.shifts = shifts
+        self.dims = dims
+
+    def forward(self, x):
+        return xp.roll(x, self.shifts, self.dims)
+
+    def vjp(self, g, out, x):
+        back = tuple(-s for s in self.shifts) if isinstance(self.shifts, tuple) else -self.shifts
+        return (dual.roll(g, back, self.dims),)
+
+    def jvp(self, tangents, out, x):
+        return dual.roll(tangents[0], self.shifts, self.dims)
+
+
+class Pad(Op):
+    notation = "pad(x)"
+    derivatives = ("1 inside, the padding gets nothing back",)
+    saves_inputs = False
+
+    def __init__(self, widths: tuple[tuple[int, int], ...], value: float) -> None:
+        self.widths = widths
+        self.value = value
+
+    def forward(self, x):
+        return xp.pad(x, self.widths, constant_values=self.value)
+
+    def vjp(self, g, out, x):
+        inner = tuple(slice(lo, n - hi) for (lo, hi), n in zip(self.widths, g.shape, strict=True))
+        return (g[inner],)
+
+    def jvp(self, tangents, out, x):
+        return dual.pad(tangents[0], self.widths)
+
+
+# ------------------------------------------------------------------------- public functions
+def reshape(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
+    """The same values in a new shape; one size may be -1."""
+    size = _sizes(shape)
+    known = math.prod(n for n in size if n != -1)
+    if size.count(-1) > 1 or (
+        (size.count(-1) == 0 and known != input.numel())
+        or (size.count(-1) == 1 and (known == 0 or input.numel() % known))
+    ):
+        raise RuntimeError(
+            f"reshape: shape {list(size)} is invalid for input of shape "
+            f"{tuple(input.shape)} ({input.numel()} elements)"
+        )
+    if size.count(-1):
+        size = tuple(input.numel() // known if n == -1 else n for n in size)
+    return Reshape(size)(input)
+
+
+view = reshape
+
+
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:  # noqa: A002
+    if input.ndim == 0:
+        return reshape(input, 1)
+    start, end = (d % input.ndim for d in (start_dim, end_dim))
+    shape = tuple(input.shape)
+    return reshape(input, shape[:start] + (-1,) + shape[end + 1 :])
+
+
+def squeeze(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
+    """Drop size-1 dimensions (all of them, or those in ``dim`` that have size 1)."""
+    dims = normalize_dims(dim, input.ndim, "squeeze")
+    shape = tuple(n for i, n in enumerate(input.shape) if not (i in dims and n == 1))
+    return reshape(input, shape)
+
+
+def unsqueeze(input: Tensor, dim: int) -> Tensor:  # noqa: A002
+    """Insert a size-1 dimension at ``dim``."""
+    if not -input.ndim - 1 <= dim <= input.ndim:
+        raise IndexError(
+            f"unsqueeze: dimension {dim} is out of range for a tensor with {input.ndim} dimensions"
+        )
+    dim = dim % (input.ndim + 1)
+    shape = tuple(input.shape)
+    return reshape(input, shape[:dim] + (1,) + shape[dim:])
+
+
+def permute(input: Tensor, *dims: Any) -> Tensor:  # noqa: A002
+    order = tuple(d % input.ndim for d in _sizes(dims)) if input.ndim else ()
+    if sorted(order) != list(range(input.ndim)):
+        raise RuntimeError(
+            f"permute: {list(_sizes(dims))} is not a permutation of the "
+            f"{input.ndim} dimensions of a tensor of shape {tuple(input.shape)}"
+        )
+    return Permute(order)(input)
+
+
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002
+    if input.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
+        return input
+    order = list(range(input.ndim))
+    a, b = normalize_dims(dim0, input.ndim, "transpose")[0], normalize_dims(
+        dim1, input.ndim, "transpose"
+    )[0]
+    order[a], order[b] = order[b], order[a]
+    return Permute(tuple(order))(input)
+
+
+swapaxes = transpose
+
+
+def t(input: Tensor) -> Tensor:  # noqa: A002
+    """Transpose a matrix (0-d and 1-d tensors are returned as they are)."""
+    if input.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
+    return transpose(input, 0, 1) if input.ndim == 2 else input
+
+
+def expand(input: Tensor, *sizes: Any) -> Tensor:  # noqa: A002
+    """Broadcast to ``sizes`` without copying (-1 keeps a dimension)."""
+    size = _sizes(sizes)
+    lead = len(size) - input.ndim
+    if lead < 0:
+        raise RuntimeError(
+            f"expand: the number of sizes {list(size)} must be at least the number of "
+            f"dimensions of shape {tuple(input.shape)}"
+        )
+    shape = tuple(
+        input.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(size)
+    )
+    for i, n in enumerate(input.shape):
+        if n != 1 and n != shape[lead + i]:
+            raise RuntimeError(
+                f"expand: shape {tuple(input.shape)} cannot be expanded to {shape}: "
+                f"dimension {lead + i} has size {n}, not 1 or {shape[lead + i]}"
+            )
+    return Expand(shape)(input)
+
+
+broadcast_to = expand
+
+
+def repeat(input: Tensor, *sizes: Any) -> Tensor:  # noqa: A002
+    """Tile the tensor ``sizes[i]`` times along each dimension."""
+    repeats = _sizes(sizes)
+    if len(repeats) < input.ndim:
+        raise RuntimeError(
+            "repeat: number of repeat dims can not be smaller than number of tensor dims"
+        )
+    return Repeat(repeats)(input)
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join tensors along an existing dimension."""
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("cat: expected a non-empty list of tensors")
+    first = tensors[0]
+    (axis,) = normalize_dims(dim, first.ndim, "cat")
+    for other in tensors[1:]:
+        same = other.ndim == first.ndim and all(
+            a == b for i, (a, b) in enumerate(zip(first.shape, other.shape)) if i != axis
+        )
+        if not same:
+            raise RuntimeError(
+                f"cat: tensors must have the same shape except in dimension {axis}, got "
+                f"{tuple(first.shape)} and {tuple(other.shape)}"
+            )
+    return Cat(axis)(*tensors)
+
+
+concatenate = cat
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join tensors along a new dimension."""
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack: expected a non-empty list of tensors")
+    for other in tensors[1:]:
+        if tuple(other.shape) != tuple(tensors[0].shape):
+            raise RuntimeError(
+                f"stack: expects each tensor to be equal size, but got {tuple(tensors[0].shape)} "
+                f"and {tuple(other.shape)}"
+            )
+    dim = dim % (tensors[0].ndim + 1)
+    return cat([unsqueeze(x, dim) for x in tensors], dim)
+
+
+def flip(input: Tensor, *dims: Any) -> Tensor:  # noqa: A002
+    return Flip(normalize_dims(_sizes(dims), input.ndim, "flip"))(input)
+
+
+def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:  # noqa: A002
+    if dims is None:
+        return reshape(Roll(shifts, None)(flatten(input)), tuple(input.shape))
+    if isinstance(shifts, Sequence):
+        shifts = tuple(shifts)
+        dims = tuple(dims)
+    return Roll(shifts, dims)(input)
+
+
+def split(input: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:  # noqa: A002
+    """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of given sizes."""
+    (axis,) = normalize_dims(dim, input.ndim, "split")
+    length = input.shape[axis]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        sizes = [min(step, length - s) for s in range(0, length, step)] or [0]
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != length:
+            raise RuntimeError(
+                f"split: sizes {sizes} must sum to {length}, the size of dimension {axis}"
+            )
+    pieces = []
+    start = 0
+    for size in sizes:
+        pieces.append(input[(slice(None),) * axis + (slice(start, start + size),)])
+        start += size
+    return tuple(pieces)
+
+
+def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:  # noqa: A002
+    (axis,) = normalize_dims(dim, input.ndim, "chunk")
+    return split(input, max(1, -(-input.shape[axis] // chunks)), axis)
+
+
+def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:  # noqa: A002
+    (axis,) = normalize_dims(dim, input.ndim, "unbind")
+    return tuple(input[(slice(None),) * axis + (i,)] for i in range(input.shape[axis]))
+
+
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:  # noqa: A002
+    """Pad the last dimensions: ``pad = (left, right, top, bottom, ...)`` as in PyTorch."""
+    if mode != "constant":
+        raise NotImplementedError(f"pad: mode {mode!r} is not supported; use 'constant'")
+    if len(pad) % 2 or len(pad) // 2 > input.ndim:
+        raise RuntimeError(
+            f"pad: padding of length {len(pad)} does not fit a tensor of shape "
+            f"{tuple(input.shape)}"
+        )
+    widths = [(0, 0)] * input.ndim
+    for i in range(len(pad) // 2):
+        widths[input.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    if any(lo < 0 or hi < 0 for lo, hi in widths):
+        raise NotImplementedError("pad: negative padding (cropping) is not supported")
+    return Pad(tuple(widths), value)(input)

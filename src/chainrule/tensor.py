@@ -1,0 +1,711 @@
+"""``Tensor``: an n-dimensional array that records how it was computed.
+
+A Tensor wraps a NumPy array (``_data``). Operators and methods call the ops in
+:mod:`chainrule.ops`; when any input requires grad, the result keeps the op that made it as its
+``grad_fn``, and ``backward()`` walks those nodes in reverse.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([3.0], requires_grad=True)
+    >>> y = (x + 2) ** 2
+    >>> y.backward()
+    >>> x.grad
+    tensor([10.])
+"""
+
+from __future__ import annotations
+
+import builtins
+import weakref
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from chainrule import dtypes, grad_mode
+from chainrule._array import xp
+
+_ndarray = xp.ndarray
+
+
+class Size(tuple):
+    """A shape, printed like PyTorch's ``torch.Size``."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"chainrule.Size({list(self)})"
+
+    def numel(self) -> int:
+        n = 1
+        for d in self:
+            n *= d
+        return n
+
+
+class RemovableHandle:
+    """Returned by ``register_hook``: ``handle.remove()`` takes the hook away."""
+
+    def __init__(self, hooks: list[Any], hook: Any) -> None:
+        self._hooks = hooks
+        self._hook = hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+class Tensor:
+    """An array with autograd. Build one with ``cr.tensor``, ``cr.zeros``, ``cr.randn``, ..."""
+
+    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_vc", "_hooks", "__weakref__")
+    # NumPy must hand mixed expressions (``ndarray * tensor``) to our reflected operators.
+    __array_ufunc__ = None
+
+    def __init__(self, data: Any, requires_grad: bool = False) -> None:
+        self._data = data._data if isinstance(data, Tensor) else xp.asarray(data)
+        self.requires_grad = False
+        self.grad = None
+        self.grad_fn = None
+        self._vc = [0]
+        self._hooks = None
+        if requires_grad:
+            self.requires_grad_(True)
+
+    # ----------------------------------------------------------------- basic attributes
+    @property
+    def data(self) -> Tensor:
+        """The same storage, detached from the graph (changes through it are not tracked)."""
+        return _make(self._data)
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        self._data = value._data if isinstance(value, Tensor) else xp.asarray(value)
+
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    def size(self, dim: int | None = None) -> Any:
+        return Size(self._data.shape) if dim is None else self._data.shape[dim]
+
+    @property
+    def dtype(self) -> dtypes.DType:
+        return self._data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    def numel(self) -> int:
+        return int(self._data.size)
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def device(self) -> str:
+        return "cpu"
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    def is_floating_point(self) -> bool:
+        return dtypes.is_floating(self._data.dtype)
+
+    @property
+    def _version(self) -> int:
+        return self._vc[0]
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802 - PyTorch's name
+        return shape.permute(self, tuple(range(self._data.ndim - 1, -1, -1)))
+
+    @property
+    def mT(self) -> Tensor:  # noqa: N802 - PyTorch's name
+        return shape.transpose(self, -2, -1)
+
+    # ----------------------------------------------------------------- conversion
+    def item(self) -> Any:
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
+            )
+        return self._data.item()
+
+    def tolist(self) -> Any:
+        return self._data.tolist()
+
+    def numpy(self, force: bool = False) -> Any:
+        if self.requires_grad and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. "
+                "Use tensor.detach().numpy() instead."
+            )
+        return self._data
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> Any:
+        array = self.numpy()
+        if dtype is not None and array.dtype != dtype:
+            return array.astype(dtype)
+        return array.copy() if copy else array
+
+    def __dlpack__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.requires_grad:
+            raise RuntimeError(
+                "Can't export tensors that require gradient, use tensor.detach()"
+            )
+        return self._data.__dlpack__(*args, **kwargs)
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        return self._data.__dlpack_device__()
+
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """``t.to(dtype)``, ``t.to("cpu")``, ``t.to(other)``: only dtypes change anything."""
+        dtype = kwargs.get("dtype")
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, str) and a.startswith(("cpu", "cuda", "mps")):
+                _check_device(a)
+            elif a is not None:
+                dtype = a
+        if "device" in kwargs:
+            _check_device(kwargs["device"])
+        if dtype is None or xp.dtype(dtype) == self._data.dtype:
+            return self
+        return elementwise.cast(self, xp.dtype(dtype))
+
+    def type(self, dtype: Any = None) -> Any:
+        if dtype is None:
+            return f"chainrule.{self._data.dtype.name}"
+        return self.to(dtype)
+
+    def float(self) -> Tensor:
+        return self.to(dtypes.float32)
+
+    def double(self) -> Tensor:
+        return self.to(dtypes.float64)
+
+    def half(self) -> Tensor:
+        return self.to(dtypes.float16)
+
+    def long(self) -> Tensor:
+        return self.to(dtypes.int64)
+
+    def int(self) -> Tensor:
+        return self.to(dtypes.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(dtypes.bool)
+
+    def cpu(self) -> Tensor:
+        return self
+
+    def cuda(self, *args: Any, **kwargs: Any) -> Tensor:
+        _check_device("cuda")
+        return self
+
+    def contiguous(self) -> Tensor:
+        return self
+
+    def clone(self) -> Tensor:
+        return elementwise.clone(self)
+
+    # ----------------------------------------------------------------- autograd
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if not self.is_leaf:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use "
+                "a computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach()."
+            )
+        if requires_grad and not dtypes.is_floating(self._data.dtype):
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        self.requires_grad = requires_grad
+        return self
+
+    def detach(self) -> Tensor:
+        """The same storage and version counter, cut from the graph."""
+        t = _make(self._data)
+        t._vc = self._vc
+        return t
+
+    def detach_(self) -> Tensor:
+        self.grad_fn = None
+        self.requires_grad = False
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` on this non-leaf tensor after backward."""
+        if not self.requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is None or self.retains_grad:
+            return
+        self.register_hook(_RetainGrad(self))
+
+    @property
+    def retains_grad(self) -> bool:
+        hooks = self._hook_list() if self.grad_fn is not None else None
+        return bool(hooks) and any(isinstance(h, _RetainGrad) for h in hooks)
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a return replaces it."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        hooks = self._hook_list(create=True)
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
+
+    def _hook_list(self, create: bool = False) -> list[Any] | None:
+        # A leaf keeps its hooks; a computed tensor's hooks live on its node, where backward
+        # meets its gradient.
+        owner = self.grad_fn or self
+        if owner._hooks is None and create:
+            owner._hooks = []
+        return owner._hooks
+
+    def backward(
+        self,
+        gradient: Any = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+        inputs: Sequence[Tensor] | Tensor | None = None,
+    ) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (PyTorch's semantics)."""
+        backward_module.backward(self, gradient, retain_graph, create_graph, inputs)
+
+    # ----------------------------------------------------------------- printing
+    def __repr__(self) -> str:
+        return printing.tensor_repr(self)
+
+    def __format__(self, spec: str) -> str:
+        if spec and self._data.ndim == 0:
+            return format(self._data.item(), spec)
+        return format(repr(self), spec)
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    # ----------------------------------------------------------------- Python protocol
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self) -> Iterator[Tensor]:
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def __bool__(self) -> builtins.bool:
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with {self._data.size} values is ambiguous"
+            )
+        return builtins.bool(self._data)
+
+    def __float__(self) -> builtins.float:
+        return builtins.float(self.item())
+
+    def __int__(self) -> builtins.int:
+        return builtins.int(self.item())
+
+    def __index__(self) -> builtins.int:
+        if self._data.dtype.kind not in "iu" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return builtins.int(self.item())
+
+    # ----------------------------------------------------------------- arithmetic
+    def __add__(self, other: Any) -> Tensor:
+        return elementwise.add(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return elementwise.add(other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return elementwise.sub(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return elementwise.sub(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return elementwise.mul(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return elementwise.mul(other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return elementwise.div(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return elementwise.div(other, self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return elementwise.pow(self, other)
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return elementwise.pow(other, self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return linalg.matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return linalg.matmul(other, self)
+
+    def __neg__(self) -> Tensor:
+        return elementwise.neg(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __abs__(self) -> Tensor:
+        return elementwise.abs(self)
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self.add_(other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self.sub_(other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self.mul_(other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self.div_(other)
+
+    # Comparisons give bool tensors that carry no gradient.
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return compare.eq(self, other)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return compare.ne(self, other)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return compare.lt(self, other)
+
+    def __le__(self, other: Any) -> Tensor:
+        return compare.le(self, other)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return compare.gt(self, other)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return compare.ge(self, other)
+
+    def __and__(self, other: Any) -> Tensor:
+        return compare.logical_and(self, other)
+
+    def __or__(self, other: Any) -> Tensor:
+        return compare.logical_or(self, other)
+
+    def __xor__(self, other: Any) -> Tensor:
+        return compare.logical_xor(self, other)
+
+    def __invert__(self) -> Tensor:
+        return compare.logical_not(self)
+
+    def add(self, other: Any, alpha: Any = 1) -> Tensor:
+        return elementwise.add(self, other, alpha=alpha)
+
+    def sub(self, other: Any, alpha: Any = 1) -> Tensor:
+        return elementwise.sub(self, other, alpha=alpha)
+
+    def mul(self, other: Any) -> Tensor:
+        return elementwise.mul(self, other)
+
+    def div(self, other: Any) -> Tensor:
+        return elementwise.div(self, other)
+
+    def pow(self, exponent: Any) -> Tensor:
+        return elementwise.pow(self, exponent)
+
+    def matmul(self, other: Any) -> Tensor:
+        return linalg.matmul(self, other)
+
+    def mm(self, other: Any) -> Tensor:
+        return linalg.matmul(self, other)
+
+    def neg(self) -> Tensor:
+        return elementwise.neg(self)
+
+    def exp(self) -> Tensor:
+        return elementwise.exp(self)
+
+    def log(self) -> Tensor:
+        return elementwise.log(self)
+
+    def log1p(self) -> Tensor:
+        return elementwise.log1p(self)
+
+    def expm1(self) -> Tensor:
+        return elementwise.expm1(self)
+
+    def sqrt(self) -> Tensor:
+        return elementwise.sqrt(self)
+
+    def rsqrt(self) -> Tensor:
+        return elementwise.rsqrt(self)
+
+    def abs(self) -> Tensor:
+        return elementwise.abs(self)
+
+    def sign(self) -> Tensor:
+        return elementwise.sign(self)
+
+    def sin(self) -> Tensor:
+        return elementwise.sin(self)
+
+    def cos(self) -> Tensor:
+        return elementwise.cos(self)
+
+    def tan(self) -> Tensor:
+        return elementwise.tan(self)
+
+    def tanh(self) -> Tensor:
+        return elementwise.tanh(self)
+
+    def sigmoid(self) -> Tensor:
+        return elementwise.sigmoid(self)
+
+    def relu(self) -> Tensor:
+        return elementwise.relu(self)
+
+    def erf(self) -> Tensor:
+        return elementwise.erf(self)
+
+    def square(self) -> Tensor:
+        return elementwise.mul(self, self)
+
+    def reciprocal(self) -> Tensor:
+        return elementwise.div(1.0, self)
+
+    def clamp(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+        return elementwise.clamp(self, min, max)
+
+    clip = clamp
+
+    def maximum(self, other: Tensor) -> Tensor:
+        return elementwise.maximum(self, other)
+
+    def minimum(self, other: Tensor) -> Tensor:
+        return elementwise.minimum(self, other)
+
+    def where(self, condition: Any, other: Any) -> Tensor:
+        return elementwise.where(condition, self, other)
+
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        return elementwise.where(mask, value, self)
+
+    # ----------------------------------------------------------------- reductions
+    def sum(self, dim: Any = None, keepdim: builtins.bool = False, **kwargs: Any) -> Tensor:
+        return reduce.sum(self, dim, keepdim, **kwargs)
+
+    def mean(self, dim: Any = None, keepdim: builtins.bool = False, **kwargs: Any) -> Tensor:
+        return reduce.mean(self, dim, keepdim, **kwargs)
+
+    def prod(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
+        return reduce.prod(self, dim, keepdim)
+
+    def max(self, dim: Any = None, keepdim: builtins.bool = False) -> Any:
+        return reduce.max(self, dim, keepdim)
+
+    def min(self, dim: Any = None, keepdim: builtins.bool = False) -> Any:
+        return reduce.min(self, dim, keepdim)
+
+    def amax(self, dim: Any = (), keepdim: builtins.bool = False) -> Tensor:
+        return reduce.amax(self, dim, keepdim)
+
+    def amin(self, dim: Any = (), keepdim: builtins.bool = False) -> Tensor:
+        return reduce.amin(self, dim, keepdim)
+
+    def var(self, dim: Any = None, *args: Any, **kwargs: Any) -> Tensor:
+        return reduce.var(self, dim, *args, **kwargs)
+
+    def std(self, dim: Any = None, *args: Any, **kwargs: Any) -> Tensor:
+        return reduce.std(self, dim, *args, **kwargs)
+
+    def norm(self, p: Any = "fro", dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
+        return reduce.norm(self, p, dim, keepdim)
+
+    def logsumexp(self, dim: Any, keepdim: builtins.bool = False) -> Tensor:
+        return reduce.logsumexp(self, dim, keepdim)
+
+    def cumsum(self, dim: int) -> Tensor:
+        return reduce.cumsum(self, dim)
+
+    def softmax(self, dim: int) -> Tensor:
+        return nn_ops.softmax(self, dim)
+
+    def log_softmax(self, dim: int) -> Tensor:
+        return nn_ops.log_softmax(self, dim)
+
+    def argmax(self, dim: int | None = None, keepdim: builtins.bool = False) -> Tensor:
+        return reduce.argmax(self, dim, keepdim)
+
+    def argmin(self, dim: int | None = None, keepdim: builtins.bool = False) -> Tensor:
+        return reduce.argmin(self, dim, keepdim)
+
+    def all(self, dim: int | None = None, keepdim: builtins.bool = False) -> Tensor:
+        return compare.all(self, dim, keepdim)
+
+    def any(self, dim: int | None = None, keepdim: builtins.bool = False) -> Tensor:
+        return compare.any(self, dim, keepdim)
+
+    # ----------------------------------------------------------------- shape
+    def reshape(self, *shape_: Any) -> Tensor:
+        return shape.reshape(self, *shape_)
+
+    def view(self, *shape_: Any) -> Tensor:
+        return shape.view(self, *shape_)
+
+    def view_as(self, other: Tensor) -> Tensor:
+        return shape.view(self, other.shape)
+
+    def reshape_as(self, other: Tensor) -> Tensor:
+        return shape.reshape(self, other.shape)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        return shape.flatten(self, start_dim, end_dim)
+
+    def squeeze(self, dim: Any = None) -> Tensor:
+        return shape.squeeze(self, dim)
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        return shape.unsqueeze(self, dim)
+
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
+        return shape.transpose(self, dim0, dim1)
+
+    swapaxes = transpose
+
+    def t(self) -> Tensor:
+        return shape.t(self)
+
+    def permute(self, *dims: Any) -> Tensor:
+        return shape.permute(self, *dims)
+
+    def expand(self, *sizes: Any) -> Tensor:
+        return shape.expand(self, *sizes)
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return shape.expand(self, other.shape)
+
+    def broadcast_to(self, size: Sequence[int]) -> Tensor:
+        return shape.expand(self, size)
+
+    def repeat(self, *sizes: Any) -> Tensor:
+        return shape.repeat(self, *sizes)
+
+    def flip(self, *dims: Any) -> Tensor:
+        return shape.flip(self, *dims)
+
+    def roll(self, shifts: Any, dims: Any = None) -> Tensor:
+        return shape.roll(self, shifts, dims)
+
+    def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+        return shape.split(self, split_size_or_sections, dim)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        return shape.chunk(self, chunks, dim)
+
+    def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
+        return shape.unbind(self, dim)
+
+    # ----------------------------------------------------------------- indexing
+    def __getitem__(self, key: Any) -> Tensor:
+        return indexing.getitem(self, key)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        indexing.setitem(self, key, value)
+
+    def gather(self, dim: int, index: Tensor) -> Tensor:
+        return indexing.gather(self, dim, index)
+
+    def scatter_add(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
+        return indexing.scatter_add(self, dim, index, src)
+
+    def index_select(self, dim: int, index: Tensor) -> Tensor:
+        return indexing.index_select(self, dim, index)
+
+    # ----------------------------------------------------------------- in place
+    def add_(self, other: Any, alpha: Any = 1) -> Tensor:
+        return inplace.add_(self, other, alpha)
+
+    def sub_(self, other: Any, alpha: Any = 1) -> Tensor:
+        return inplace.add_(self, other, -alpha)
+
+    def mul_(self, other: Any) -> Tensor:
+        return inplace.mul_(self, other)
+
+    def div_(self, other: Any) -> Tensor:
+        return inplace.div_(self, other)
+
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+        return inplace.clamp_(self, min, max)
+
+    def zero_(self) -> Tensor:
+        return inplace.fill_(self, 0)
+
+    def fill_(self, value: Any) -> Tensor:
+        return inplace.fill_(self, value)
+
+    def copy_(self, src: Any) -> Tensor:
+        return inplace.copy_(self, src)
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
+        return inplace.normal_(self, mean, std)
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
+        return inplace.uniform_(self, a, b)
+
+
+class _RetainGrad:
+    """The hook behind ``retain_grad()``: stores the gradient on the (weakly held) tensor."""
+
+    def __init__(self, tensor: Tensor) -> None:
+        self.tensor = weakref.ref(tensor)
+
+    def __call__(self, grad: Any) -> None:
+        tensor = self.tensor()
+        if tensor is not None:
+            backward_module.accumulate_into(tensor, grad)
+
+
+def _check_device(device: Any) -> None:
+    if not str(device).startswith("cpu"):
+        raise RuntimeError(
+            f"chainrule runs on the CPU with NumPy; device {device!r} is not available"
+        )
+
+
+_new = object.__new__
+
+
+def _make(data: Any, requires_grad: builtins.bool = False, grad_fn: Any = None) -> Tensor:
+    """The fast internal constructor: wrap an array without checks or copies."""
+    t = _new(Tensor)
+    t._data = data
+    t.requires_grad = requires_grad
+    t.grad = None
+    t.grad_fn = grad_fn
+    t._vc = [0]
+    t._hooks = None
+    return t
+
+
+# The op modules import Tensor, so they are imported after it is defined; the methods above
+# look them up at call time.
+from chainrule import printing  # noqa: E402
+from chainrule.autodiff import backward as backward_module  # noqa: E402
+from chainrule.ops import (  # noqa: E402
+    compare,
+    elementwise,
+    indexing,
+    inplace,
+    linalg,
+    nn_ops,
+    reduce,
+    shape,
+)
