@@ -204,70 +204,82 @@ class Timing:
 def compare(
     fns: Mapping[str, Callable[[], object]],
     *,
+    isolate: Sequence[str] = ("torch",),
     repeats: int = 7,
-    min_repeat_s: float = 0.05,
-    budget_s: float = 6.0,
-    warmup: int = 2,
-    settle_s: float = 0.2,
-) -> dict[str, Timing]:
-    """Time several workloads, one after another, like :mod:`timeit`; see :func:`measure`.
-
-    The engines are deliberately *not* interleaved repeat by repeat: OpenBLAS worker threads
-    (used by NumPy, hence chainrule) busy-wait for up to ~0.1 s after each call, and on a machine
-    with few cores that spinning steals PyTorch's OpenMP threads' cores. Measured interleaved on
-    2 cores, PyTorch's MLP step ran 2x slower than alone. Instead each workload gets
-    ``settle_s`` of idle time first, so the previous engine's threads have gone to sleep.
-    ``budget_s`` applies to each workload separately.
-    """
-    results: dict[str, Timing] = {}
-    for name, fn in fns.items():
-        time.sleep(settle_s)
-        results[name] = measure(
-            fn, repeats=repeats, min_repeat_s=min_repeat_s, budget_s=budget_s, warmup=warmup
-        )
-    return results
-
-
-def measure(
-    fn: Callable[[], object],
-    *,
-    repeats: int = 7,
+    rounds: int = 3,
     min_repeat_s: float = 0.05,
     budget_s: float = 4.0,
     warmup: int = 2,
-) -> Timing:
-    """Time ``fn()`` like :mod:`timeit`: warm up, then take the median of ``repeats`` repeats.
+    settle_s: float = 0.2,
+) -> dict[str, Timing]:
+    """Time several workloads like :mod:`timeit`, spreading machine drift over all of them.
 
-    Each repeat calls ``fn`` ``number`` times, with ``number`` chosen (as ``timeit.autorange``
-    does) so that a repeat lasts at least ``min_repeat_s``; this keeps timer resolution and
-    one-off hiccups out of micro-benchmarks. ``repeats`` is cut (to no fewer than 3) when it would
-    exceed ``budget_s``, so slow workloads keep each script's total runtime bounded.
+    Each workload is warmed up, then one call calibrates ``number``, the calls per repeat, so
+    that a repeat lasts at least ``min_repeat_s`` (as ``timeit.autorange`` does): this keeps
+    timer resolution and one-off hiccups out of micro-benchmarks. ``repeats`` is cut (to no fewer
+    than 3) when the slowest workload would exceed ``budget_s``, bounding each script's runtime.
+
+    Why the schedule below: a shared or virtual machine's speed drifts by tens of percent over
+    seconds, so timing engine A entirely before engine B biases the ratio. Repeats of workloads
+    that share a thread pool (chainrule and the NumPy limit both run on NumPy's OpenBLAS) are
+    therefore interleaved round-robin. Workloads named in ``isolate`` (PyTorch, with its own
+    OpenMP pool) cannot be: OpenBLAS workers busy-wait for up to ~0.1 s after each call and on a
+    2-core machine steal the cores PyTorch's threads need (measured: its MLP step ran 2x slower
+    interleaved). They run in separate blocks, each after ``settle_s`` of idle time, and the
+    blocks alternate over ``rounds`` rounds so that drift still reaches every column.
     """
-    for _ in range(warmup):
-        fn()
-    # One calibration call also tells us how slow fn is.
-    start = time.perf_counter()
-    fn()
-    single = time.perf_counter() - start
-    number = 1
-    while single * number < min_repeat_s and number < 1_000_000:
-        number *= 2
-    repeats = max(3, min(repeats, int(budget_s / max(single * number, 1e-9))))
+    groups = [{n: f for n, f in fns.items() if n not in isolate}]
+    groups += [{n: f} for n, f in fns.items() if n in isolate]
+    groups = [g for g in groups if g]
+    pause = settle_s if len(groups) > 1 else 0.0
 
-    gc.collect()  # start every measurement from the same, collected heap
-    samples: list[float] = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        samples.append((time.perf_counter() - start) / number)
-    return Timing(
-        median=statistics.median(samples),
-        best=min(samples),
-        worst=max(samples),
-        repeats=repeats,
-        number=number,
-    )
+    numbers: dict[str, int] = {}
+    slowest = 0.0
+    for group in groups:
+        time.sleep(pause)
+        for name, fn in group.items():
+            for _ in range(warmup):
+                fn()
+            start = time.perf_counter()
+            fn()  # calibration call: how slow is fn?
+            single = time.perf_counter() - start
+            number = 1
+            while single * number < min_repeat_s and number < 1_000_000:
+                number *= 2
+            numbers[name] = number
+            slowest = max(slowest, single * number)
+    repeats = max(3, min(repeats, int(budget_s / max(slowest, 1e-9))))
+    rounds = max(1, min(rounds, repeats))
+
+    samples: dict[str, list[float]] = {name: [] for name in fns}
+    for r in range(rounds):
+        # Spread the repeats over the rounds as evenly as possible.
+        in_round = repeats // rounds + (1 if r < repeats % rounds else 0)
+        for group in groups:
+            time.sleep(pause)
+            gc.collect()  # start each block from a collected heap
+            for _ in range(in_round):
+                for name, fn in group.items():
+                    number = numbers[name]
+                    start = time.perf_counter()
+                    for _ in range(number):
+                        fn()
+                    samples[name].append((time.perf_counter() - start) / number)
+    return {
+        name: Timing(
+            median=statistics.median(times),
+            best=min(times),
+            worst=max(times),
+            repeats=repeats,
+            number=numbers[name],
+        )
+        for name, times in samples.items()
+    }
+
+
+def measure(fn: Callable[[], object], **kwargs: Any) -> Timing:
+    """Time one workload; see :func:`compare` for the method and the keyword arguments."""
+    return compare({"fn": fn}, **kwargs)["fn"]
 
 
 def medians(timings: Mapping[str, Timing]) -> dict[str, float | None]:

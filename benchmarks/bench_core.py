@@ -245,7 +245,7 @@ def bench_matmul(cr: Engine | None, torch: Engine | None) -> None:
         b = rng.standard_normal((size, size), dtype=np.float32)
         expected_a, _ = numpy_matmul(a, b)
         # Big matmuls take ~0.1-1 s each, so fewer repeats keep the script near a minute.
-        opts: dict[str, Any] = {"repeats": 5, "warmup": 1, "budget_s": 3.0}
+        opts: dict[str, Any] = {"repeats": 7, "warmup": 1, "budget_s": 3.0}
         fns: dict[str, Callable[[], object]] = {}
         for m in engines(cr, torch):
             A, B = m.tensor(a, requires_grad=True), m.tensor(b, requires_grad=True)

@@ -26,6 +26,7 @@ import itertools
 from typing import Any, ClassVar
 
 from chainrule import grad_mode
+from chainrule._array import xp
 from chainrule.tensor import Tensor, _make
 
 # Every op class that carries rules, by name: the op table tests assert each one is covered.
@@ -34,6 +35,7 @@ REGISTRY: dict[str, type[Op]] = {}
 # Creation order of nodes: a node's inputs are always older, so sorting by it is a topological
 # order (PyTorch's sequence numbers play the same role).
 _sequence = itertools.count()
+_ndarray = xp.ndarray
 
 
 class Op:
@@ -66,34 +68,35 @@ class Op:
 
     # --- applying -------------------------------------------------------------------------
     def __call__(self, *inputs: Any) -> Tensor:
-        args = []
-        needs = []
-        requires = False
-        for x in inputs:
-            if isinstance(x, Tensor):
-                args.append(x._data)
-                needs.append(x.requires_grad)
-                requires = requires or x.requires_grad
-            else:
-                args.append(x)
-                needs.append(False)
+        args = [x._data if isinstance(x, Tensor) else x for x in inputs]
         out = self.forward(*args)
-        if not (requires and grad_mode.enabled):
-            result = _make(out)
-            if self.is_view:
-                result._vc = inputs[0]._vc
-            return result
+        if type(out) is not _ndarray:  # NumPy reductions return scalars; keep arrays
+            out = xp.asarray(out)
+        if grad_mode.enabled:
+            needs = [isinstance(x, Tensor) and x.requires_grad for x in inputs]
+            if True in needs:
+                return self._record(inputs, args, out, needs)
+        result = _make(out)
+        if self.is_view:
+            result._vc = inputs[0]._vc
+        return result
+
+    def _record(self, inputs: tuple[Any, ...], args: list[Any], out: Any, needs: list[bool]
+                ) -> Tensor:
+        """Keep what the rules need and make this op the result's ``grad_fn``."""
         self.inputs = inputs
         self.args = args
         self.out = out
         self.needs = needs
-        self.versions = [x._vc[0] if isinstance(x, Tensor) else 0 for x in inputs]
         self.seq = next(_sequence)
         self._hooks = None
         result = _make(out, True, self)
         if self.is_view:
             result._vc = inputs[0]._vc
-        self.out_versions = (result._vc, result._vc[0])
+        if self.saves_inputs:
+            self.versions = [(x._vc, x._vc[0]) for x in inputs if isinstance(x, Tensor)]
+        if self.saves_output:
+            self.out_versions = (result._vc, result._vc[0])
         return result
 
     # --- introspection --------------------------------------------------------------------
@@ -132,9 +135,9 @@ class Op:
                 "if you need to access saved tensors after calling backward."
             )
         if self.saves_inputs:
-            for x, stamp in zip(self.inputs, self.versions, strict=True):
-                if isinstance(x, Tensor) and x._vc[0] != stamp:
-                    self._raise_modified("an input", x._vc[0], stamp)
+            for counter, stamp in self.versions:
+                if counter[0] != stamp:
+                    self._raise_modified("an input", counter[0], stamp)
         if self.saves_output:
             counter, stamp = self.out_versions
             if counter[0] != stamp:

@@ -15,7 +15,9 @@ value fans out to several uses, the contributions add up: the multivariable chai
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Sequence
+from heapq import heappop, heappush
 from operator import attrgetter
 from typing import Any
 
@@ -164,29 +166,23 @@ class _Pass:
         return g if self.create_graph else g._data
 
     # ---------------------------------------------------------------- the walk
-    def _nodes_in_order(self) -> list[Any]:
-        """Every node reachable from the roots, newest first (reverse topological order)."""
+    def _needed(self) -> set[Any] | None:
+        """With explicit targets, the nodes from which some target can be reached."""
+        if self.target_ids is None:
+            return None
         nodes = []
         seen = set(self.roots)
         stack = list(self.roots)
         while stack:
             node = stack.pop()
-            if node.args is None:
-                node.check_saved()  # raises: this part of the graph was already freed
             nodes.append(node)
             for x in node.inputs:
                 if isinstance(x, Tensor) and x.grad_fn is not None and x.grad_fn not in seen:
                     seen.add(x.grad_fn)
                     stack.append(x.grad_fn)
-        nodes.sort(key=_by_sequence, reverse=True)
-        return nodes
-
-    def _needed(self, nodes: list[Any]) -> set[Any] | None:
-        """With explicit targets, the nodes from which some target can be reached."""
-        if self.target_ids is None:
-            return None
+        nodes.sort(key=_by_sequence)
         needed: set[Any] = set()
-        for node in reversed(nodes):  # oldest first: inputs are decided before their users
+        for node in nodes:  # oldest first: inputs are decided before their users
             for x in node.inputs:
                 if isinstance(x, Tensor) and (
                     id(x) in self.target_ids or (x.grad_fn is not None and x.grad_fn in needed)
@@ -196,21 +192,33 @@ class _Pass:
         return needed
 
     def run(self, retain: bool) -> None:
-        nodes = self._nodes_in_order()
-        needed = self._needed(nodes)
+        """Pop pending nodes newest first; each passes gradients on to its inputs' nodes.
+
+        A node's users are all newer than it, so when it is the newest pending node, every
+        contribution to its gradient has arrived: the reverse topological order falls out of
+        a heap keyed by creation order, with no separate sort and no recursion.
+        """
+        needed = self._needed()
         node_grads = self.node_grads
         create_graph = self.create_graph
         observer = self.observer
         targets = self.target_nodes
-        for node in nodes:
-            g = node_grads.pop(node, None)
-            if g is not None and node._hooks:
+        target_ids = self.target_ids
+        heap = [(-node.seq, node) for node in node_grads]
+        heapq.heapify(heap)
+        while heap:
+            node = heappop(heap)[1]
+            g = node_grads.pop(node)
+            if node.args is None:
+                node.check_saved()  # raises: this part of the graph was freed by a backward
+            if node._hooks:
                 g = self._run_hooks(node._hooks, g)
-            if g is not None and node in targets:
+            if targets and node in targets:
                 targets[node] = g
-            if g is None or (needed is not None and node not in needed):
-                continue  # no gradient reaches this node, or none of its inputs is wanted
-            node.check_saved()
+            if needed is not None and node not in needed:
+                continue  # none of this node's inputs leads to a wanted gradient
+            if node.saves_inputs or node.saves_output:
+                node.check_saved()
             if create_graph:
                 args = [x if isinstance(x, Tensor) else a for x, a in zip(node.inputs, node.args)]
                 grads = node.vjp(g, _make(node.out, True, node), *args)
@@ -228,12 +236,17 @@ class _Pass:
                     gi = gi.to(data.dtype) if create_graph else gi.astype(data.dtype)
                 parent = x.grad_fn
                 if parent is None:
-                    if self.target_ids is None or id(x) in self.target_ids:
+                    if target_ids is None or id(x) in target_ids:
                         self._add_leaf(x, gi)
                 elif needed is None or parent in needed or parent in targets:
-                    self._add_node(parent, gi)
+                    pending = node_grads.get(parent)
+                    if pending is None:
+                        node_grads[parent] = gi
+                        heappush(heap, (-parent.seq, parent))
+                    else:
+                        node_grads[parent] = pending + gi
             if not retain:
-                node.free()
+                node.args = node.out = None  # free the saved values
 
     def _add_node(self, node: Any, g: Any) -> None:
         pending = self.node_grads.get(node)

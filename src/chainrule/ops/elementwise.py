@@ -29,6 +29,7 @@ _F32 = xp.dtype("float32")
 
 def _torch_float(out: Any, a: Any, b: Any) -> Any:
     """NumPy makes float64 from an int array and a Python float; PyTorch makes float32."""
+    out = xp.asarray(out)
     if out.dtype is _F64 and getattr(a, "dtype", None) is not _F64 and getattr(
         b, "dtype", None
     ) is not _F64:
@@ -71,7 +72,8 @@ class Add(Op):
     saves_inputs = False
 
     def forward(self, a, b):
-        return _torch_float(a + b, a, b)
+        out = a + b
+        return out if out.dtype is not _F64 else _torch_float(out, a, b)
 
     def vjp(self, g, out, a, b):
         return (g, g)
@@ -86,7 +88,8 @@ class Sub(Op):
     saves_inputs = False
 
     def forward(self, a, b):
-        return _torch_float(a - b, a, b)
+        out = a - b
+        return out if out.dtype is not _F64 else _torch_float(out, a, b)
 
     def vjp(self, g, out, a, b):
         return (g, -g if self.needs[1] else None)
@@ -100,7 +103,8 @@ class Mul(Op):
     derivatives = ("b", "a")
 
     def forward(self, a, b):
-        return _torch_float(a * b, a, b)
+        out = a * b
+        return out if out.dtype is not _F64 else _torch_float(out, a, b)
 
     def vjp(self, g, out, a, b):
         return (g * b if self.needs[0] else None, g * a if self.needs[1] else None)

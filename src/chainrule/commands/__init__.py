@@ -1,0 +1,1 @@
+"""One module per ``chainrule`` subcommand, each exposing a click ``command``."""
