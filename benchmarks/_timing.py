@@ -6,7 +6,9 @@ process. Everything they share lives here so that every script measures and repo
 * :func:`load_chainrule` imports the working tree's chainrule and checks that it has the features
   a script needs, exiting with a clear message (status 2) when it does not.
 * :func:`load_torch` imports PyTorch if installed and pins its thread count.
-* :func:`measure` is a timeit-style median-of-repeats timer.
+* :func:`compare` / :func:`measure` are timeit-style median-of-repeats timers; ``compare``
+  schedules several engines so that machine drift and thread contention do not bias ratios.
+* :func:`feature_guard` turns a chainrule ``NotImplementedError`` into the same clean exit.
 * :func:`print_table` prints an aligned text table.
 """
 
@@ -24,7 +26,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -41,7 +43,7 @@ class MissingFeature(Exception):
     """Raised when chainrule lacks something a benchmark needs (not a bug in chainrule)."""
 
 
-def fail_missing(message: str) -> None:
+def fail_missing(message: str) -> NoReturn:
     """Print why chainrule cannot be benchmarked and exit with :data:`EXIT_MISSING_FEATURE`."""
     print(f"\nchainrule cannot be benchmarked: {message}", file=sys.stderr)
     print(

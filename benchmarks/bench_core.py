@@ -467,7 +467,9 @@ def main() -> None:
     parser.add_argument(
         "--no-chainrule", action="store_true", help="time only the PyTorch and NumPy columns"
     )
-    parser.add_argument("--memory-child", choices=("chainrule", "torch", "numpy"), help="internal")
+    parser.add_argument(
+        "--memory-child", choices=("chainrule", "torch", "numpy"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
     if args.memory_child:
         memory_child(args.memory_child)

@@ -68,26 +68,39 @@ class Op:
 
     # --- applying -------------------------------------------------------------------------
     def __call__(self, *inputs: Any) -> Tensor:
-        args = [x._data if isinstance(x, Tensor) else x for x in inputs]
+        # One and two inputs are unrolled: this runs once per operation, and the per-op
+        # overhead is what users of small tensors feel (see benchmarks/bench_core.py).
+        if len(inputs) == 1:
+            (x,) = inputs
+            if isinstance(x, Tensor):
+                args: tuple[Any, ...] = (x._data,)
+                requires = x.requires_grad
+            else:
+                args, requires = inputs, False
+        elif len(inputs) == 2:
+            a, b = inputs
+            a_is, b_is = isinstance(a, Tensor), isinstance(b, Tensor)
+            args = (a._data if a_is else a, b._data if b_is else b)
+            requires = (a_is and a.requires_grad) or (b_is and b.requires_grad)
+        else:
+            args = tuple([x._data if isinstance(x, Tensor) else x for x in inputs])
+            requires = any(isinstance(x, Tensor) and x.requires_grad for x in inputs)
         out = self.forward(*args)
         if type(out) is not _ndarray:  # NumPy reductions return scalars; keep arrays
             out = xp.asarray(out)
-        if grad_mode.enabled:
-            needs = [isinstance(x, Tensor) and x.requires_grad for x in inputs]
-            if True in needs:
-                return self._record(inputs, args, out, needs)
+        if requires and grad_mode.enabled:
+            return self._record(inputs, args, out)
         result = _make(out)
         if self.is_view:
             result._vc = inputs[0]._vc
         return result
 
-    def _record(self, inputs: tuple[Any, ...], args: list[Any], out: Any, needs: list[bool]
-                ) -> Tensor:
+    def _record(self, inputs: tuple[Any, ...], args: tuple[Any, ...], out: Any) -> Tensor:
         """Keep what the rules need and make this op the result's ``grad_fn``."""
         self.inputs = inputs
         self.args = args
         self.out = out
-        self.needs = needs
+        self.needs = [isinstance(x, Tensor) and x.requires_grad for x in inputs]
         self.seq = next(_sequence)
         self._hooks = None
         result = _make(out, True, self)

@@ -217,8 +217,12 @@ class _Pass:
                 targets[node] = g
             if needed is not None and node not in needed:
                 continue  # none of this node's inputs leads to a wanted gradient
-            if node.saves_inputs or node.saves_output:
-                node.check_saved()
+            if node.saves_inputs:
+                for counter, stamp in node.versions:
+                    if counter[0] != stamp:
+                        node.check_saved()  # raises: a saved input was changed in place
+            if node.saves_output and node.out_versions[0][0] != node.out_versions[1]:
+                node.check_saved()  # raises: the saved output was changed in place
             if create_graph:
                 args = [x if isinstance(x, Tensor) else a for x, a in zip(node.inputs, node.args)]
                 grads = node.vjp(g, _make(node.out, True, node), *args)
