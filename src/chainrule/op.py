@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 
 from chainrule import grad_mode
 from chainrule._array import xp
-from chainrule.tensor import Tensor, _make
+from chainrule.tensor import Tensor
 
 # Every op class that carries rules, by name: the op table tests assert each one is covered.
 REGISTRY: dict[str, type[Op]] = {}
@@ -36,6 +36,7 @@ REGISTRY: dict[str, type[Op]] = {}
 # order (PyTorch's sequence numbers play the same role).
 _sequence = itertools.count()
 _ndarray = xp.ndarray
+_new = object.__new__
 
 
 class Op:
@@ -74,42 +75,52 @@ class Op:
             (x,) = inputs
             if isinstance(x, Tensor):
                 args: tuple[Any, ...] = (x._data,)
-                requires = x.requires_grad
+                needs: tuple[bool, ...] = (x.requires_grad,)
             else:
-                args, requires = inputs, False
+                args, needs = inputs, (False,)
         elif len(inputs) == 2:
             a, b = inputs
             a_is, b_is = isinstance(a, Tensor), isinstance(b, Tensor)
             args = (a._data if a_is else a, b._data if b_is else b)
-            requires = (a_is and a.requires_grad) or (b_is and b.requires_grad)
+            needs = (a_is and a.requires_grad, b_is and b.requires_grad)
         else:
             args = tuple([x._data if isinstance(x, Tensor) else x for x in inputs])
-            requires = any(isinstance(x, Tensor) and x.requires_grad for x in inputs)
-        out = self.forward(*args)
+            needs = tuple([isinstance(x, Tensor) and x.requires_grad for x in inputs])
+        try:
+            out = self.forward(*args)
+        except ValueError as error:  # NumPy's broadcast failure names neither op nor tensors
+            if "broadcast" not in str(error):
+                raise
+            shapes = " and ".join(str(xp.shape(a)) for a in args)
+            raise RuntimeError(
+                f"{type(self).__name__.lower()}: shapes {shapes} cannot be broadcast together "
+                "(each dimension, counted from the right, must be equal or 1)"
+            ) from None
         if type(out) is not _ndarray:  # NumPy reductions return scalars; keep arrays
             out = xp.asarray(out)
-        if requires and grad_mode.enabled:
-            return self._record(inputs, args, out)
-        result = _make(out)
-        if self.is_view:
-            result._vc = inputs[0]._vc
-        return result
-
-    def _record(self, inputs: tuple[Any, ...], args: tuple[Any, ...], out: Any) -> Tensor:
-        """Keep what the rules need and make this op the result's ``grad_fn``."""
-        self.inputs = inputs
-        self.args = args
-        self.out = out
-        self.needs = [isinstance(x, Tensor) and x.requires_grad for x in inputs]
-        self.seq = next(_sequence)
-        self._hooks = None
-        result = _make(out, True, self)
-        if self.is_view:
-            result._vc = inputs[0]._vc
-        if self.saves_inputs:
-            self.versions = [(x._vc, x._vc[0]) for x in inputs if isinstance(x, Tensor)]
-        if self.saves_output:
-            self.out_versions = (result._vc, result._vc[0])
+        # The result is built inline, not through a helper call, for the same reason.
+        result = _new(Tensor)
+        result._data = out
+        result.grad = None
+        result._hooks = None
+        result._vc = inputs[0]._vc if self.is_view else [0]
+        if True in needs and grad_mode.enabled:
+            # Record: keep what the rules need and become the result's grad_fn.
+            self.inputs = inputs
+            self.args = args
+            self.out = out
+            self.needs = needs
+            self.seq = next(_sequence)
+            self._hooks = None
+            result.requires_grad = True
+            result.grad_fn = self
+            if self.saves_inputs:
+                self.versions = [(x._vc, x._vc[0]) for x in inputs if isinstance(x, Tensor)]
+            if self.saves_output:
+                self.out_versions = (result._vc, result._vc[0])
+        else:
+            result.requires_grad = False
+            result.grad_fn = None
         return result
 
     # --- introspection --------------------------------------------------------------------

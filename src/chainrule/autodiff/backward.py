@@ -236,7 +236,7 @@ class _Pass:
                 data = x._data
                 if gi.shape != data.shape:
                     gi = unbroadcast(gi, data.shape)
-                if gi.dtype != data.dtype:
+                if gi.dtype is not data.dtype and gi.dtype != data.dtype:
                     gi = gi.to(data.dtype) if create_graph else gi.astype(data.dtype)
                 parent = x.grad_fn
                 if parent is None:
