@@ -15,7 +15,7 @@ The API follows PyTorch's names, so tutorial code runs by changing the import:
 from chainrule.tensor import Size, Tensor
 # isort: on
 
-from chainrule import autograd
+from chainrule import autograd, datasets, nn, optim, utils, viz
 from chainrule.dtypes import (
     bool,
     double,
@@ -151,5 +151,7 @@ from chainrule.ops.shape import (
     unsqueeze,
 )
 from chainrule.rng import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from chainrule.serialization import load, save
+from chainrule.tools.explain import explain
 
 __version__ = "0.1.0"

@@ -1,9 +1,9 @@
 """``cr.autograd``: gradients as values, and user-defined functions (PyTorch's names).
 
-    >>> import chainrule as cr
-    >>> x = cr.tensor(2.0, requires_grad=True)
-    >>> cr.autograd.grad(x ** 2, x)
-    (tensor(4.),)
+>>> import chainrule as cr
+>>> x = cr.tensor(2.0, requires_grad=True)
+>>> cr.autograd.grad(x ** 2, x)
+(tensor(4.),)
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """dtypes with PyTorch's names, as NumPy dtype objects, and PyTorch's inference rules.
 
-    >>> import chainrule as cr
-    >>> cr.tensor([1.0, 2.0]).dtype == cr.float32
-    True
+>>> import chainrule as cr
+>>> cr.tensor([1.0, 2.0]).dtype == cr.float32
+True
 """
 
 from __future__ import annotations

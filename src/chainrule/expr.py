@@ -694,10 +694,12 @@ class _Evaluator:
         program: Program,
         functions: Mapping[str, Callable[..., Any]] | None,
         on_call: Callable[[str, Any], None] | None,
+        on_return: Callable[[Call, list[Any], Any], None] | None = None,
     ) -> None:
         self._program = program
         self._functions = functions
         self._on_call = on_call
+        self._on_return = on_return
         self._builtins: dict[str, Callable[..., Any]] = {}  # resolved and arity-checked
 
     def value(self, node: Node, scope: Mapping[str, Any]) -> Any:
@@ -731,6 +733,8 @@ class _Evaluator:
             result = self.value(definition.body, dict(zip(definition.params, args, strict=True)))
             if self._on_call is not None:
                 self._on_call(node.func, result)
+            if self._on_return is not None:
+                self._on_return(node, args, result)
             return result
         function = self._builtin(node, len(args))
         try:
@@ -781,15 +785,18 @@ def evaluate(
     variables: Mapping[str, Any],
     functions: Mapping[str, Callable[..., Any]] | None = None,
     on_call: Callable[[str, Any], None] | None = None,
+    on_return: Callable[[Call, list[Any], Any], None] | None = None,
 ) -> Any:
     """Evaluate a program from :func:`parse` with Python's operators on the given values.
 
     Built-in calls are looked up in ``functions``; when it is None, the names in
     :data:`ELEMENTWISE_FUNCTIONS` are taken from the chainrule core (``chainrule.sin`` ...).
     ``on_call(name, value)`` is called each time a user-defined function returns, which lets
-    the explainer label layer outputs. Numbers evaluate as floats. Unknown variables or
-    functions, wrong argument counts and arithmetic errors (``ZeroDivisionError``,
-    ``OverflowError``) raise :class:`ExprError` pointing into the source.
+    the explainer label layer outputs; ``on_return(call, args, value)`` is the same with the
+    :class:`Call` node and the argument values, for labels such as ``g(u1)``. Numbers
+    evaluate as floats. Unknown variables or functions, wrong argument counts and arithmetic
+    errors (``ZeroDivisionError``, ``OverflowError``) raise :class:`ExprError` pointing into
+    the source.
 
     >>> import math
     >>> calls = []
@@ -799,7 +806,7 @@ def evaluate(
     >>> calls
     ['f']
     """
-    return _Evaluator(program, functions, on_call).value(program.body, variables)
+    return _Evaluator(program, functions, on_call, on_return).value(program.body, variables)
 
 
 # --- printing ---------------------------------------------------------------------------------

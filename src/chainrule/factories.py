@@ -102,7 +102,10 @@ def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool
 
 
 def full(
-    size: Sequence[int], fill_value: Any, dtype: Any = None, device: Any = None,
+    size: Sequence[int],
+    fill_value: Any,
+    dtype: Any = None,
+    device: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
     if dtype is None:
@@ -111,8 +114,12 @@ def full(
 
 
 def arange(
-    start: float, end: float | None = None, step: float = 1, dtype: Any = None,
-    device: Any = None, requires_grad: bool = False,
+    start: float,
+    end: float | None = None,
+    step: float = 1,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
 ) -> Tensor:
     """Values from ``start`` up to (not including) ``end``; ints give int64, floats float32."""
     if end is None:
@@ -125,21 +132,31 @@ def arange(
 
 
 def linspace(
-    start: float, end: float, steps: int, dtype: Any = None, device: Any = None,
+    start: float,
+    end: float,
+    steps: int,
+    dtype: Any = None,
+    device: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
     return _finish(xp.linspace(start, end, steps), dtype or dtypes.default_float, requires_grad)
 
 
 def eye(
-    n: int, m: int | None = None, dtype: Any = None, device: Any = None,
+    n: int,
+    m: int | None = None,
+    dtype: Any = None,
+    device: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
     return _finish(xp.eye(n, m), dtype or dtypes.default_float, requires_grad)
 
 
 def rand(
-    *size: Any, generator: rng.Generator | None = None, dtype: Any = None, device: Any = None,
+    *size: Any,
+    generator: rng.Generator | None = None,
+    dtype: Any = None,
+    device: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
     """Uniform on [0, 1)."""
@@ -148,7 +165,10 @@ def rand(
 
 
 def randn(
-    *size: Any, generator: rng.Generator | None = None, dtype: Any = None, device: Any = None,
+    *size: Any,
+    generator: rng.Generator | None = None,
+    dtype: Any = None,
+    device: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
     """Standard normal."""
@@ -157,8 +177,11 @@ def randn(
 
 
 def randint(
-    *args: Any, size: Sequence[int] | None = None, generator: rng.Generator | None = None,
-    dtype: Any = None, device: Any = None,
+    *args: Any,
+    size: Sequence[int] | None = None,
+    generator: rng.Generator | None = None,
+    dtype: Any = None,
+    device: Any = None,
 ) -> Tensor:
     """``randint(high, size)`` or ``randint(low, high, size)``: integers in [low, high)."""
     args_list = list(args)
@@ -186,7 +209,10 @@ def empty_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) ->
 
 
 def full_like(
-    input: Tensor, fill_value: Any, dtype: Any = None, requires_grad: bool = False  # noqa: A002
+    input: Tensor,
+    fill_value: Any,
+    dtype: Any = None,
+    requires_grad: bool = False,  # noqa: A002
 ) -> Tensor:
     return full(tuple(input.shape), fill_value, dtype or input.dtype, requires_grad=requires_grad)
 

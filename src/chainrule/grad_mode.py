@@ -25,8 +25,8 @@ def is_grad_enabled() -> bool:
     return enabled
 
 
-class set_grad_enabled:
-    """Context manager (and decorator) that sets gradient recording on or off."""
+class _Switch:
+    """Sets gradient recording to ``mode`` inside a ``with`` block or a decorated function."""
 
     def __init__(self, mode: bool) -> None:
         self.mode = mode
@@ -46,21 +46,58 @@ class set_grad_enabled:
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with set_grad_enabled(mode):
+            with _Switch(mode):
                 return fn(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
 
 
-class no_grad(set_grad_enabled):
-    """Ops inside record no graph: ``with cr.no_grad(): ...`` or ``@cr.no_grad()``."""
+class set_grad_enabled(_Switch):
+    """Sets recording on or off: at once when called (``cr.set_grad_enabled(False)``), or
+    until the end of a ``with`` block, or inside a decorated function (PyTorch's semantics).
+
+        >>> import chainrule as cr
+        >>> _ = cr.set_grad_enabled(False)
+        >>> cr.is_grad_enabled()
+        False
+        >>> _ = cr.set_grad_enabled(True)
+    """
+
+    def __init__(self, mode: bool) -> None:
+        global enabled
+        super().__init__(mode)
+        self.before = enabled
+        enabled = mode
+
+    def __enter__(self) -> None:
+        # ``__init__`` already switched: leaving the outermost block restores what was before.
+        global enabled
+        self.previous.append(self.before if not self.previous else enabled)
+        enabled = self.mode
+
+    def __call__(self, fn: F) -> F:
+        global enabled
+        enabled = self.before  # as a decorator it only applies inside the function
+        return super().__call__(fn)
+
+
+class _FixedSwitch(_Switch):
+    """A switch with a fixed mode, usable as ``@switch()`` or bare ``@switch``."""
+
+    def __new__(cls, fn: F | None = None) -> Any:
+        # Used bare as a decorator, the class receives the function itself.
+        return super().__new__(cls) if fn is None else cls()(fn)
+
+
+class no_grad(_FixedSwitch):
+    """Ops inside record no graph: ``with cr.no_grad():``, ``@cr.no_grad()`` or ``@cr.no_grad``."""
 
     def __init__(self) -> None:
         super().__init__(False)
 
 
-class enable_grad(set_grad_enabled):
-    """Turns recording back on inside a ``no_grad`` block."""
+class enable_grad(_FixedSwitch):
+    """Turns recording back on inside a ``no_grad`` block (also a decorator)."""
 
     def __init__(self) -> None:
         super().__init__(True)

@@ -51,6 +51,9 @@ class Op:
     saves_output: ClassVar[bool] = False
     # A view shares storage, and so the version counter, with its first input.
     is_view: ClassVar[bool] = False
+    # Set on the node of an in-place op: the node that produced the overwritten value, which
+    # ops applied before the change still read from (see backward._parent).
+    replaced: Op | None = None
 
     def __init_subclass__(cls, abstract: bool = False, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -1,13 +1,20 @@
 """PyTorch-style printing: ``tensor([10.], requires_grad=True)``.
 
+The layout follows PyTorch's ``torch/_tensor_str.py`` rule for rule (one width for all
+elements, as many per line as fit in 80 columns, 3 edge items when over 1000 elements), so
+tutorial output reads the same.
+
     >>> import chainrule as cr
     >>> cr.tensor([[0.5, 1.0], [2.0, 3.0]], dtype=cr.float64)
     tensor([[0.5000, 1.0000],
             [2.0000, 3.0000]], dtype=chainrule.float64)
+    >>> cr.tensor([1.2345678, 100.0])
+    tensor([  1.2346, 100.0000])
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -16,43 +23,111 @@ if TYPE_CHECKING:
     from chainrule.tensor import Tensor
 
 _DEFAULT_DTYPES = ("float32", "int64", "bool")
+_LINE_WIDTH = 80
+# Over this many elements, print only the first and last 3 of every long axis.
+_THRESHOLD = 1000
+_EDGE_ITEMS = 3
 
 
-def _float_formatter(values: np.ndarray):  # type: ignore[no-untyped-def]
-    finite = values[np.isfinite(values)]
-    if finite.size == 0:
-        return lambda v: str(v)
-    magnitudes = np.abs(finite)
-    if np.all(finite == np.round(finite)) and magnitudes.max() < 1e8:
-        return lambda v: f"{v:.0f}." if np.isfinite(v) else str(v)
-    nonzero = magnitudes[magnitudes > 0]
-    if nonzero.size and (nonzero.max() >= 1e8 or nonzero.min() < 1e-4 or
-                         nonzero.max() / nonzero.min() > 1e3):
-        return lambda v: f"{v:.4e}" if np.isfinite(v) else str(v)
-    return lambda v: f"{v:.4f}" if np.isfinite(v) else str(v)
+def _float_formatter(values: np.ndarray) -> tuple[Callable[[float], str], int]:
+    """PyTorch's choice: integers as ``3.``, else 4 decimals, scientific when the magnitudes
+    span more than 1000x (or reach 1e8, or fall below 1e-4); all padded to one width."""
+    finite = values[np.isfinite(values) & (values != 0)].astype(np.float64)
+    int_mode, sci_mode, width = True, False, 1
+    if finite.size:
+        magnitudes = np.abs(finite)
+        big, small = magnitudes.max(), magnitudes.min()
+        int_mode = bool(np.all(finite == np.ceil(finite)))
+        sci_mode = big / small > 1000.0 or big > 1.0e8 or (not int_mode and small < 1.0e-4)
+
+    def plain(v: float) -> str:
+        if sci_mode:
+            return f"{v:.4e}"
+        if int_mode:
+            return f"{v:.0f}" + ("." if np.isfinite(v) else "")
+        return f"{v:.4f}"
+
+    if finite.size:
+        width = max(len(plain(v)) for v in finite.tolist())
+    return (lambda v: plain(v).rjust(width)), width
+
+
+def _formatter(values: np.ndarray) -> tuple[Callable[[object], str], int]:
+    """How to print one element, and the width that decides how many fit on a line."""
+    if values.dtype.kind == "f":
+        return _float_formatter(values)  # type: ignore[return-value]
+    width = max((len(str(v)) for v in values.flat), default=1)
+    return (lambda v: str(v).rjust(width)), width
+
+
+def _summarized(data: np.ndarray) -> np.ndarray:
+    """The values a summarized print shows, which alone decide the format."""
+    for axis, n in enumerate(data.shape):
+        if n > 2 * _EDGE_ITEMS:
+            keep = np.r_[0:_EDGE_ITEMS, n - _EDGE_ITEMS : n]
+            data = np.take(data, keep, axis=axis)
+    return data
+
+
+def _rows(data: np.ndarray, summarize: bool) -> list[np.ndarray]:
+    """The sub-arrays along the first axis, with None where ``...`` stands for the middle."""
+    n = data.shape[0]
+    if summarize and n > 2 * _EDGE_ITEMS:
+        return [*data[:_EDGE_ITEMS], None, *data[n - _EDGE_ITEMS :]]
+    return list(data)
+
+
+def _format(
+    data: np.ndarray, indent: int, summarize: bool, fmt: Callable[[object], str], width: int
+) -> str:
+    if data.ndim == 0:
+        return fmt(data.item())
+    if data.ndim == 1:
+        words = [" ..." if v is None else fmt(v.item()) for v in _rows(data, summarize)]
+        per_line = max(1, (_LINE_WIDTH - indent) // (width + 2))
+        lines = [", ".join(words[i : i + per_line]) for i in range(0, len(words), per_line)]
+        return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+    slices = [
+        "..." if row is None else _format(row, indent + 1, summarize, fmt, width)
+        for row in _rows(data, summarize)
+    ]
+    return "[" + ("," + "\n" * (data.ndim - 1) + " " * (indent + 1)).join(slices) + "]"
 
 
 def format_values(data: np.ndarray, indent: int) -> str:
-    if data.dtype.kind == "f" and data.size:
-        formatter = {"float_kind": _float_formatter(data)}
-    else:
-        formatter = None
-    return np.array2string(
-        data, separator=", ", prefix=" " * indent, formatter=formatter, threshold=1000,
-        edgeitems=3, max_line_width=80,
-    )
+    """The bracketed values of ``data`` as PyTorch prints them, continuation lines indented."""
+    summarize = data.size > _THRESHOLD
+    shown = _summarized(data) if summarize else data
+    return _format(data, indent, summarize, *_formatter(shown))
+
+
+def _add_suffixes(text: str, suffixes: list[str], indent: int) -> str:
+    """Append ``, dtype=...`` and the like, on a new line when the last one would overflow."""
+    parts = [text]
+    last_line = len(text) - text.rfind("\n") + 1
+    for suffix in suffixes:
+        if last_line + len(suffix) + 2 > _LINE_WIDTH:
+            parts.append(",\n" + " " * indent + suffix)
+            last_line = indent + len(suffix)
+        else:
+            parts.append(", " + suffix)
+            last_line += len(suffix) + 2
+    return "".join(parts) + ")"
 
 
 def tensor_repr(t: Tensor) -> str:
-    body = format_values(t._data, len("tensor("))
-    extras = []
-    if t._data.dtype.name not in _DEFAULT_DTYPES or t._data.size == 0:
-        if t._data.dtype.name != "float32":
-            extras.append(f"dtype=chainrule.{t._data.dtype.name}")
+    prefix = "tensor("
+    data = t._data
+    suffixes = []
+    if data.size == 0 and data.ndim != 1:
+        body = "[]"
+        suffixes.append(f"size={tuple(data.shape)}")
+    else:
+        body = "[]" if data.size == 0 else format_values(data, len(prefix))
+    if data.dtype.name not in _DEFAULT_DTYPES or (data.size == 0 and data.dtype.name != "float32"):
+        suffixes.append(f"dtype=chainrule.{data.dtype.name}")
     if t.grad_fn is not None:
-        extras.append(f"grad_fn=<{t.grad_fn.name()}>")
+        suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
     elif t.requires_grad:
-        extras.append("requires_grad=True")
-    if t._data.size == 0 and t._data.ndim != 1:
-        body = f"[], size={tuple(t._data.shape)}"
-    return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+        suffixes.append("requires_grad=True")
+    return _add_suffixes(prefix + body, suffixes, len(prefix))

@@ -42,9 +42,7 @@ def backward(
     """``tensor.backward()``: accumulate gradients into the ``.grad`` of leaves."""
     if isinstance(inputs, Tensor):
         inputs = [inputs]
-    run_backward(
-        [tensor], [gradient], retain_graph, create_graph, targets=inputs, accumulate=True
-    )
+    run_backward([tensor], [gradient], retain_graph, create_graph, targets=inputs, accumulate=True)
 
 
 def grad(
@@ -75,7 +73,7 @@ def grad(
         outputs, list(grad_outputs), retain_graph, create_graph, targets=inputs, accumulate=False
     )
     result = []
-    for t, g in zip(inputs, found, strict=True):
+    for g in found:
         if g is None and not allow_unused:
             raise RuntimeError(
                 "One of the differentiated Tensors appears to not have been used in the graph. "
@@ -123,9 +121,7 @@ class _Pass:
         self.observer = observer
         self.targets = list(targets) if targets is not None else None
         self.target_ids = {id(t) for t in targets} if targets is not None else None
-        self.target_nodes = {
-            t.grad_fn: None for t in targets or () if t.grad_fn is not None
-        }
+        self.target_nodes = {t.grad_fn: None for t in targets or () if t.grad_fn is not None}
         self.node_grads: dict[Any, Any] = {}
         self.leaf_grads: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, grad]
         self.roots: list[Any] = []
@@ -177,15 +173,18 @@ class _Pass:
             node = stack.pop()
             nodes.append(node)
             for x in node.inputs:
-                if isinstance(x, Tensor) and x.grad_fn is not None and x.grad_fn not in seen:
-                    seen.add(x.grad_fn)
-                    stack.append(x.grad_fn)
+                if not isinstance(x, Tensor):
+                    continue
+                parent = _parent(x, node)
+                if parent is not None and parent not in seen:
+                    seen.add(parent)
+                    stack.append(parent)
         nodes.sort(key=_by_sequence)
         needed: set[Any] = set()
         for node in nodes:  # oldest first: inputs are decided before their users
             for x in node.inputs:
                 if isinstance(x, Tensor) and (
-                    id(x) in self.target_ids or (x.grad_fn is not None and x.grad_fn in needed)
+                    id(x) in self.target_ids or _parent(x, node) in needed
                 ):
                     needed.add(node)
                     break
@@ -224,13 +223,16 @@ class _Pass:
             if node.saves_output and node.out_versions[0][0] != node.out_versions[1]:
                 node.check_saved()  # raises: the saved output was changed in place
             if create_graph:
-                args = [x if isinstance(x, Tensor) else a for x, a in zip(node.inputs, node.args)]
+                args = [
+                    x if isinstance(x, Tensor) else a
+                    for x, a in zip(node.inputs, node.args, strict=True)
+                ]
                 grads = node.vjp(g, _make(node.out, True, node), *args)
             else:
                 grads = node.vjp(g, node.out, *node.args)
             if observer is not None:
                 observer(node, g, grads)
-            for x, gi, need in zip(node.inputs, grads, node.needs):
+            for x, gi, need in zip(node.inputs, grads, node.needs, strict=False):
                 if gi is None or not need:
                     continue
                 data = x._data
@@ -239,6 +241,8 @@ class _Pass:
                 if gi.dtype is not data.dtype and gi.dtype != data.dtype:
                     gi = gi.to(data.dtype) if create_graph else gi.astype(data.dtype)
                 parent = x.grad_fn
+                if parent is not None and parent.seq > node.seq:
+                    parent = _parent(x, node)  # x was changed in place after node used it
                 if parent is None:
                     if target_ids is None or id(x) in target_ids:
                         self._add_leaf(x, gi)
@@ -298,6 +302,18 @@ class _Pass:
         accumulate_into(leaf, g, self.stored)
 
 
+def _parent(x: Tensor, node: Any) -> Any:
+    """The node that produced the value of ``x`` that ``node`` read.
+
+    An in-place change gives ``x`` a newer ``grad_fn``; ops applied before the change must
+    send their gradient to the history ``x`` had then, reached through ``replaced``.
+    """
+    parent = x.grad_fn
+    while parent is not None and parent.seq > node.seq:
+        parent = parent.replaced
+    return parent
+
+
 def accumulate_into(tensor: Tensor, g: Any, stored: set[int] | None = None) -> None:
     """Add the array ``g`` to ``tensor.grad``, in place when a ``.grad`` already exists.
 
@@ -310,9 +326,13 @@ def accumulate_into(tensor: Tensor, g: Any, stored: set[int] | None = None) -> N
     current = tensor.grad
     if current is None or current._data.shape != g.shape:
         # Without a record of what this pass handed out (``stored``), copy to be safe.
-        owned = stored is not None and g.base is None and id(g) not in stored
+        # A 0-d result of NumPy arithmetic is a scalar, not an array: it cannot be added to
+        # in place, so it is never taken as owned.
+        owned = (
+            stored is not None and type(g) is xp.ndarray and g.base is None and id(g) not in stored
+        )
         if not owned:
-            g = g.copy()
+            g = xp.array(g)
         if stored is not None:
             stored.add(id(g))
         tensor.grad = _make(g)

@@ -29,8 +29,10 @@ def forward_tangents(
     The graph must have been recorded (inputs require grad) and not freed. Outputs that do not
     depend on the inputs get zero tangents.
     """
-    by_leaf = {id(x): (t._data if isinstance(t, Tensor) else xp.asarray(t))
-               for x, t in zip(inputs, tangents, strict=True)}
+    by_leaf = {
+        id(x): (t._data if isinstance(t, Tensor) else xp.asarray(t))
+        for x, t in zip(inputs, tangents, strict=True)
+    }
     nodes = _nodes_oldest_first(outputs)
     by_node: dict[Any, Any] = {}
     for node in nodes:

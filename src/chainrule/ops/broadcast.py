@@ -23,9 +23,7 @@ def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
     if g_shape == shape:
         return g
     lead = len(g_shape) - len(shape)
-    stretched = tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and g_shape[lead + i] != 1
-    )
+    stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and g_shape[lead + i] != 1)
     if lead < 0 or any(n != 1 and n != g_shape[lead + i] for i, n in enumerate(shape)):
         raise RuntimeError(f"gradient of shape {g_shape} cannot be summed back to shape {shape}")
     return dual.sum(g, tuple(range(lead)) + stretched, keepdims=True).reshape(shape)

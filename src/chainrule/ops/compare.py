@@ -1,8 +1,8 @@
 """Comparisons and logic: their results are bool tensors, constant for autodiff.
 
-    >>> import chainrule as cr
-    >>> (cr.tensor([1.0, 2.0]) > 1.5)
-    tensor([False,  True])
+>>> import chainrule as cr
+>>> (cr.tensor([1.0, 2.0]) > 1.5)
+tensor([False,  True])
 """
 
 from __future__ import annotations
@@ -84,12 +84,20 @@ def equal(input: Tensor, other: Tensor) -> bool:  # noqa: A002
 
 
 def allclose(
-    input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False  # noqa: A002
+    input: Tensor,
+    other: Tensor,
+    rtol: float = 1e-5,
+    atol: float = 1e-8,
+    equal_nan: bool = False,  # noqa: A002
 ) -> bool:
     return bool(xp.allclose(input._data, _raw(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def isclose(
-    input: Tensor, other: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False  # noqa: A002
+    input: Tensor,
+    other: Any,
+    rtol: float = 1e-5,
+    atol: float = 1e-8,
+    equal_nan: bool = False,  # noqa: A002
 ) -> Tensor:
     return _bool(xp.isclose(input._data, _raw(other), rtol=rtol, atol=atol, equal_nan=equal_nan))

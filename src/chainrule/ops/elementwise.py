@@ -24,17 +24,23 @@ from chainrule.ops.special import erf as _erf_array
 from chainrule.tensor import Tensor
 
 _F64 = xp.dtype("float64")
+_ndarray = xp.ndarray
 _F32 = xp.dtype("float32")
 
 
 def _torch_float(out: Any, a: Any, b: Any) -> Any:
-    """NumPy makes float64 from an int array and a Python float; PyTorch makes float32."""
+    """Give a float64 result PyTorch's dtype: where NumPy promotes to float64 (an int array
+    with a Python float, a float32 array with a float64 scalar or 0-d tensor), PyTorch lets
+    tensors with dimensions decide, then 0-d tensors, and numbers only lift ints to float32."""
     out = xp.asarray(out)
-    if out.dtype is _F64 and getattr(a, "dtype", None) is not _F64 and getattr(
-        b, "dtype", None
-    ) is not _F64:
-        return out.astype(_F32)
-    return out
+    if out.dtype is not _F64 or (type(a) is _ndarray and a.ndim and a.dtype is _F64):
+        return out  # the common float64 case first: it is decided by the first operand
+    arrays = [x for x in (a, b) if type(x) is _ndarray]
+    for rank in ([x for x in arrays if x.ndim], [x for x in arrays if not x.ndim]):
+        floats = [x.dtype for x in rank if x.dtype.kind == "f"]
+        if floats:
+            return out.astype(xp.result_type(*floats), copy=False)
+    return out.astype(_F32)
 
 
 def _floating(x: Any) -> Any:
@@ -141,8 +147,12 @@ class Pow(Op):
     def _partials(self, out, a, b, need_a, need_b):
         da = db = None
         if need_a:
-            # d/da a**0 is 0 everywhere, also at a = 0 where b * a**(b-1) would be 0 * inf.
-            da = 0 * a if isinstance(b, (int, float)) and b == 0 else b * a ** (b - 1)
+            # d/da a**0 is 0 everywhere, also at a = 0 where b * a**(b-1) would be 0 * inf;
+            # a tensor exponent gets the same, elementwise (PyTorch's convention).
+            if isinstance(b, (int, float)):
+                da = 0 * a if b == 0 else b * a ** (b - 1)
+            else:
+                da = dual.where(b == 0, 0 * a, b * a ** (b - 1))
         if need_b:
             # PyTorch's convention: 0 where a == 0 and b >= 0 (the limit of a**b log a).
             db = dual.where((a == 0) & (b >= 0), 0 * out, out * dual.log(a))
@@ -664,12 +674,13 @@ def erf(input: Tensor) -> Tensor:  # noqa: A002
 
 
 def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A001, A002
-    """Limit values to [min, max]; tensor bounds broadcast like ``maximum``/``minimum``."""
+    """Limit values to [min, max]; tensor bounds broadcast with the input."""
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        out = input if min is None else maximum(input, min)
-        return out if max is None else minimum(out, max)
+        # where, not maximum/minimum: at x == bound PyTorch gives the whole gradient to x.
+        out = input if min is None else where(input < min, min, input)
+        return out if max is None else where(out > max, max, out)
     return Clamp(min, max)(input)
 
 

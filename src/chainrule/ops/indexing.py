@@ -69,8 +69,11 @@ class GetItem(Op):
         return x[self.key]
 
     def vjp(self, g, out, x):
-        return (IndexAdd(self.key, tuple(x.shape))(g) if isinstance(g, Tensor) else
-                _index_add_array(g, self.key, tuple(x.shape), self.basic),)
+        return (
+            IndexAdd(self.key, tuple(x.shape))(g)
+            if isinstance(g, Tensor)
+            else _index_add_array(g, self.key, tuple(x.shape), self.basic),
+        )
 
     def jvp(self, tangents, out, x):
         return tangents[0][self.key]
@@ -95,9 +98,11 @@ class IndexAdd(Op):
         return (gg[self.key],)
 
     def jvp(self, tangents, out, g):
-        return IndexAdd(self.key, self.shape)(tangents[0]) if isinstance(
-            tangents[0], Tensor
-        ) else _index_add_array(tangents[0], self.key, self.shape, basic=False)
+        return (
+            IndexAdd(self.key, self.shape)(tangents[0])
+            if isinstance(tangents[0], Tensor)
+            else _index_add_array(tangents[0], self.key, self.shape, basic=False)
+        )
 
 
 def _index_add_array(g: Any, key: tuple[Any, ...], shape: tuple[int, ...], basic: bool) -> Any:
@@ -153,9 +158,11 @@ class Gather(Op):
         return (dual.scatter_along(g, self.index, self.dim, tuple(x.shape)),)
 
     def jvp(self, tangents, out, x):
-        return Gather(self.dim, self.index)(tangents[0]) if isinstance(
-            tangents[0], Tensor
-        ) else self.forward(tangents[0])
+        return (
+            Gather(self.dim, self.index)(tangents[0])
+            if isinstance(tangents[0], Tensor)
+            else self.forward(tangents[0])
+        )
 
 
 class ScatterAdd(Op):
@@ -217,15 +224,16 @@ def _check_bounds(input: Tensor, key: tuple[Any, ...]) -> None:  # noqa: A002
             continue
         if dim >= input.ndim:
             raise IndexError(
-                f"too many indices for tensor of dimension {input.ndim} (shape {tuple(input.shape)})"
+                f"too many indices for tensor of dimension {input.ndim} "
+                f"(shape {tuple(input.shape)})"
             )
         size = input.shape[dim]
         if isinstance(part, int) and not -size <= part < size:
-            raise IndexError(
-                f"index {part} is out of bounds for dimension {dim} with size {size}"
-            )
-        if isinstance(part, xp.ndarray) and part.size and (
-            part.max() >= size or part.min() < -size
+            raise IndexError(f"index {part} is out of bounds for dimension {dim} with size {size}")
+        if (
+            isinstance(part, xp.ndarray)
+            and part.size
+            and (part.max() >= size or part.min() < -size)
         ):
             bad = int(part.max()) if part.max() >= size else int(part.min())
             raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
@@ -237,7 +245,7 @@ def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A002
     (axis,) = normalize_dims(dim, input.ndim, "gather")
     idx = _index_array(index, "gather")
     if idx.ndim != input.ndim or any(
-        n > m for d, (n, m) in enumerate(zip(idx.shape, input.shape)) if d != axis
+        n > m for d, (n, m) in enumerate(zip(idx.shape, input.shape, strict=True)) if d != axis
     ):
         raise RuntimeError(
             f"gather: index of shape {idx.shape} does not fit input of shape "
@@ -267,4 +275,3 @@ def _index_array(index: Any, op: str) -> Any:
     if array.dtype.kind not in "iu":
         raise RuntimeError(f"{op}: expected an integer index tensor, got {array.dtype}")
     return array
-

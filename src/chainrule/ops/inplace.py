@@ -11,10 +11,10 @@ place on a snapshot of the old value, written back into the same memory, and the
     >>> y = x.exp()
     >>> y.add_(1)            # exp saved its output for backward ...
     tensor([3.7183, 8.3891], grad_fn=<AddBackward0>)
-    >>> y.sum().backward()   # ... so this raises
+    >>> y.sum().backward()   # ... so this raises  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    RuntimeError: one of the variables needed for gradient computation has been modified by an inplace operation: its output of ExpBackward0 is at version 1; expected version 0 instead. Clone it before changing it in place, or change it after backward.
+    RuntimeError: one of the variables needed ... its output of ExpBackward0 is at version 1; ...
 """
 
 from __future__ import annotations
@@ -48,6 +48,9 @@ def apply(t: Tensor, compute: Callable[..., Tensor], *others: Any) -> Tensor:
         old = _make(t._data.copy(), t.requires_grad, t.grad_fn)
         result = compute(old, *others)
         _write(t, result._data)
+        # Older users of t must still see its old history: the engine follows this link
+        # back from the new node (see backward._parent).
+        result.grad_fn.replaced = t.grad_fn
         t.grad_fn = result.grad_fn
         t.requires_grad = True
         t.grad_fn.out_versions = (t._vc, t._vc[0])
@@ -64,17 +67,30 @@ def _write(t: Tensor, values: Any) -> None:
             "unsupported operation: this tensor is an expanded (broadcast) view whose elements "
             "share memory; clone() it before writing to it in place"
         )
-    xp.copyto(t._data, values, casting="same_kind")
+    if values.shape != t._data.shape:
+        raise RuntimeError(
+            f"in-place operation: output with shape {t._data.shape} doesn't match the "
+            f"broadcast shape {values.shape}"
+        )
+    if not xp.can_cast(values.dtype, t._data.dtype, "same_kind"):
+        raise RuntimeError(
+            f"in-place operation: result type {values.dtype} can't be cast to the desired "
+            f"output type {t._data.dtype}"
+        )
+    xp.copyto(t._data, values)
     t._vc[0] += 1
 
 
-def _fast(t: Tensor, ufunc: Any, other: Any) -> Tensor | None:
-    """The common case with no graph to record: one NumPy ufunc writing into ``t``."""
+def _update(t: Tensor, ufunc: Any, op: Callable[..., Tensor], other: Any) -> Tensor:
+    """``t = op(t, other)`` in place: with no graph to record, one NumPy ufunc into ``t``."""
     if _records(t, other):
-        return None
+        return apply(t, op, other)
     if not t._data.flags.writeable:
         _write(t, t._data)  # raises the clear error
-    ufunc(t._data, _raw(other), out=t._data)
+    try:
+        ufunc(t._data, _raw(other), out=t._data)
+    except (ValueError, TypeError):
+        return apply(t, op, other)  # which explains the shape or dtype problem
     t._vc[0] += 1
     return t
 
@@ -84,19 +100,19 @@ def add_(t: Tensor, other: Any, alpha: Any = 1) -> Tensor:
 
     if alpha != 1:
         other = other * alpha
-    return _fast(t, xp.add, other) or apply(t, add, other)
+    return _update(t, xp.add, add, other)
 
 
 def mul_(t: Tensor, other: Any) -> Tensor:
     from chainrule.ops.elementwise import mul
 
-    return _fast(t, xp.multiply, other) or apply(t, mul, other)
+    return _update(t, xp.multiply, mul, other)
 
 
 def div_(t: Tensor, other: Any) -> Tensor:
     from chainrule.ops.elementwise import div
 
-    return _fast(t, xp.true_divide, other) or apply(t, div, other)
+    return _update(t, xp.true_divide, div, other)
 
 
 def clamp_(t: Tensor, lo: Any = None, hi: Any = None) -> Tensor:

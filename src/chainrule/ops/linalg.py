@@ -81,9 +81,13 @@ class Einsum(Op):
             # contract g with every other operand into operand i's subscripts.
             others = [s for j, s in enumerate(self.subscripts) if j != i]
             target = self.subscripts[i]
-            missing = [c for c in target if c not in self.output and all(c not in s for s in others)]
+            missing = [
+                c for c in target if c not in self.output and all(c not in s for s in others)
+            ]
             grad = dual.einsum(
-                self._equation([self.output] + others, "".join(c for c in target if c not in missing)),
+                self._equation(
+                    [self.output] + others, "".join(c for c in target if c not in missing)
+                ),
                 g,
                 *[op for j, op in enumerate(operands) if j != i],
             )
@@ -140,7 +144,7 @@ def einsum(equation: str, *operands: Any) -> Tensor:
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     inputs, output = _parse_einsum(equation, [len(op.shape) for op in operands])
-    for subscripts, op in zip(inputs, operands, strict=True):
+    for subscripts in inputs:
         if len(set(subscripts)) != len(subscripts):
             raise NotImplementedError(
                 f"einsum: repeated index in one operand ({subscripts!r}, a diagonal) is not "
@@ -160,13 +164,15 @@ def _parse_einsum(equation: str, ndims: list[int]) -> tuple[list[str], str]:
         )
     used = set(c for c in equation if c.isalpha())
     spare = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if c not in used]
-    n_ellipsis = max((n - len(s.replace("...", "")) for s, n in zip(inputs, ndims) if "..." in s),
-                     default=0)
+    n_ellipsis = max(
+        (n - len(s.replace("...", "")) for s, n in zip(inputs, ndims, strict=True) if "..." in s),
+        default=0,
+    )
     fill = "".join(spare[:n_ellipsis])
     expanded = []
     for s, n in zip(inputs, ndims, strict=True):
         if "..." in s:
-            s = s.replace("...", fill[len(fill) - (n - len(s.replace("...", ""))):])
+            s = s.replace("...", fill[len(fill) - (n - len(s.replace("...", ""))) :])
         if len(s) != n:
             raise RuntimeError(
                 f"einsum: subscripts {s!r} do not match an operand with {n} dimensions"

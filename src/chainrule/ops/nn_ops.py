@@ -29,7 +29,8 @@ class Softmax(Op):
 
     def forward(self, x):
         x = _floating(x)
-        e = xp.exp(x - x.max(axis=self.dim, keepdims=True))
+        # initial: an empty dim has no maximum; its softmax is empty, as in PyTorch.
+        e = xp.exp(x - x.max(axis=self.dim, keepdims=True, initial=-xp.inf))
         return e / e.sum(axis=self.dim, keepdims=True)
 
     def vjp(self, g, out, x):
@@ -52,7 +53,7 @@ class LogSoftmax(Op):
 
     def forward(self, x):
         x = _floating(x)
-        shifted = x - x.max(axis=self.dim, keepdims=True)
+        shifted = x - x.max(axis=self.dim, keepdims=True, initial=-xp.inf)
         return shifted - xp.log(xp.exp(shifted).sum(axis=self.dim, keepdims=True))
 
     def vjp(self, g, out, x):
@@ -65,11 +66,11 @@ class LogSoftmax(Op):
 
 def softmax(input: Tensor, dim: int) -> Tensor:  # noqa: A002
     """Probabilities along ``dim``: exp(x) / sum(exp(x)), computed without overflow."""
-    (axis,) = normalize_dims(dim, input.ndim, "softmax")
+    (axis,) = normalize_dims(dim, input.ndim, "softmax") or (0,)  # dim 0 of a 0-d tensor
     return Softmax(axis)(input)
 
 
 def log_softmax(input: Tensor, dim: int) -> Tensor:  # noqa: A002
     """``log(softmax(x))`` computed stably (no log of a rounded-to-zero probability)."""
-    (axis,) = normalize_dims(dim, input.ndim, "log_softmax")
+    (axis,) = normalize_dims(dim, input.ndim, "log_softmax") or (0,)  # dim 0 of a 0-d tensor
     return LogSoftmax(axis)(input)

@@ -185,7 +185,7 @@ class LogSumExp(_Reduction):
 
     def forward(self, x):
         x = _floating(x)
-        m = x.max(axis=self.dims, keepdims=True)
+        m = x.max(axis=self.dims, keepdims=True, initial=-xp.inf)  # empty groups give -inf
         m = xp.where(xp.isfinite(m), m, 0)  # all -inf (or inf) groups: leave them alone
         out = xp.log(xp.exp(x - m).sum(axis=self.dims, keepdims=True)) + m
         return out if self.keepdim else out.squeeze(self.dims)
@@ -290,10 +290,12 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, kind: str) -> Any:  # noqa:
     _check_not_empty(input, kind)
     if dim is None:
         return (amax if kind == "max" else amin)(input)
-    (axis,) = normalize_dims(dim, input.ndim, kind)
+    (axis,) = normalize_dims(dim, input.ndim, kind) or (0,)  # dim 0 of a 0-d tensor
     pick = xp.argmax if kind == "max" else xp.argmin
-    indices = xp.expand_dims(pick(input._data, axis=axis), axis) if input.ndim else xp.zeros(
-        (), dtype=xp.int64
+    indices = (
+        xp.expand_dims(pick(input._data, axis=axis), axis)
+        if input.ndim
+        else xp.zeros((), dtype=xp.int64)
     )
     values = MaxAlong(axis, keepdim, indices)(input) if input.ndim else input.clone()
     index_tensor = _make(indices if keepdim or not input.ndim else indices.squeeze(axis))
@@ -317,7 +319,7 @@ def _arg(pick: Any, input: Tensor, dim: int | None, keepdim: bool) -> Tensor:  #
     if dim is None:
         result = xp.asarray(pick(input._data))
         return _make(result.reshape((1,) * input.ndim) if keepdim else result)
-    (axis,) = normalize_dims(dim, input.ndim)
+    (axis,) = normalize_dims(dim, input.ndim) or (0,)  # dim 0 of a 0-d tensor
     return _make(xp.asarray(pick(input._data, axis=axis, keepdims=keepdim)))
 
 
@@ -383,5 +385,7 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:  # noqa
 
 
 def cumsum(input: Tensor, dim: int) -> Tensor:  # noqa: A002
-    (axis,) = normalize_dims(dim, input.ndim, "cumsum")
+    (axis,) = normalize_dims(dim, input.ndim, "cumsum") or (0,)
+    if input.ndim == 0:  # NumPy would return shape (1,); a 0-d tensor is its own cumsum
+        return input.clone()
     return CumSum(axis)(input)

@@ -259,9 +259,10 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002
     if input.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
         return input
     order = list(range(input.ndim))
-    a, b = normalize_dims(dim0, input.ndim, "transpose")[0], normalize_dims(
-        dim1, input.ndim, "transpose"
-    )[0]
+    a, b = (
+        normalize_dims(dim0, input.ndim, "transpose")[0],
+        normalize_dims(dim1, input.ndim, "transpose")[0],
+    )
     order[a], order[b] = order[b], order[a]
     return Permute(tuple(order))(input)
 
@@ -285,9 +286,7 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:  # noqa: A002
             f"expand: the number of sizes {list(size)} must be at least the number of "
             f"dimensions of shape {tuple(input.shape)}"
         )
-    shape = tuple(
-        input.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(size)
-    )
+    shape = tuple(input.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(size))
     for i, n in enumerate(input.shape):
         if n != 1 and n != shape[lead + i]:
             raise RuntimeError(
@@ -319,7 +318,9 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     (axis,) = normalize_dims(dim, first.ndim, "cat")
     for other in tensors[1:]:
         same = other.ndim == first.ndim and all(
-            a == b for i, (a, b) in enumerate(zip(first.shape, other.shape)) if i != axis
+            a == b
+            for i, (a, b) in enumerate(zip(first.shape, other.shape, strict=False))
+            if i != axis
         )
         if not same:
             raise RuntimeError(
@@ -397,8 +398,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
         raise NotImplementedError(f"pad: mode {mode!r} is not supported; use 'constant'")
     if len(pad) % 2 or len(pad) // 2 > input.ndim:
         raise RuntimeError(
-            f"pad: padding of length {len(pad)} does not fit a tensor of shape "
-            f"{tuple(input.shape)}"
+            f"pad: padding of length {len(pad)} does not fit a tensor of shape {tuple(input.shape)}"
         )
     widths = [(0, 0)] * input.ndim
     for i in range(len(pad) // 2):

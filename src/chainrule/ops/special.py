@@ -1,8 +1,8 @@
 """Special functions NumPy lacks, computed to double precision on arrays.
 
-    >>> import math, numpy as np
-    >>> abs(float(erf(np.array(0.5))) - math.erf(0.5)) < 1e-15
-    True
+>>> import math, numpy as np
+>>> abs(float(erf(np.array(0.5))) - math.erf(0.5)) < 1e-15
+True
 """
 
 from __future__ import annotations

@@ -1,0 +1,62 @@
+"""Neural-network building blocks with PyTorch's names: ``chainrule.nn`` is ``torch.nn``.
+
+>>> import chainrule as cr
+>>> model = cr.nn.Sequential(cr.nn.Linear(4, 8), cr.nn.ReLU(), cr.nn.Linear(8, 2))
+>>> loss = cr.nn.functional.cross_entropy(model(cr.randn(5, 4)), cr.tensor([0, 1, 1, 0, 1]))
+>>> loss.backward()
+>>> [tuple(p.grad.shape) for p in model.parameters()]
+[(8, 4), (8,), (2, 8), (2,)]
+"""
+
+from chainrule.nn import functional, init, utils
+from chainrule.nn.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh
+from chainrule.nn.container import ModuleDict, ModuleList, Sequential
+from chainrule.nn.conv import AvgPool2d, Conv2d, MaxPool2d
+from chainrule.nn.layers import Dropout, Embedding, Flatten, Identity, Linear
+from chainrule.nn.losses import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+)
+from chainrule.nn.module import Module
+from chainrule.nn.norm import BatchNorm1d, BatchNorm2d, LayerNorm
+from chainrule.nn.parameter import Parameter
+
+__all__ = [
+    "AvgPool2d",
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "Conv2d",
+    "CrossEntropyLoss",
+    "Dropout",
+    "Embedding",
+    "Flatten",
+    "GELU",
+    "Identity",
+    "L1Loss",
+    "LayerNorm",
+    "LeakyReLU",
+    "Linear",
+    "LogSoftmax",
+    "MSELoss",
+    "MaxPool2d",
+    "Module",
+    "ModuleDict",
+    "ModuleList",
+    "NLLLoss",
+    "Parameter",
+    "ReLU",
+    "Sequential",
+    "SiLU",
+    "Sigmoid",
+    "Softmax",
+    "Tanh",
+    "functional",
+    "init",
+    "utils",
+]

@@ -1,0 +1,151 @@
+"""Convolution and pooling layers over (N, C, H, W) images.
+
+>>> import chainrule as cr
+>>> conv = cr.nn.Conv2d(1, 4, 3, padding=1)
+>>> conv
+Conv2d(1, 4, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))
+>>> cr.nn.MaxPool2d(2)(conv(cr.ones(2, 1, 8, 8))).shape
+chainrule.Size([2, 4, 4, 4])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule import factories
+from chainrule.nn import functional as F
+from chainrule.nn.layers import reset_fan_in_uniform
+from chainrule.nn.module import Module
+from chainrule.nn.parameter import Parameter
+from chainrule.ops.conv import _pair
+from chainrule.tensor import Tensor
+
+
+class Conv2d(Module):
+    """2-D convolution with PyTorch's default initialisation; ``groups`` and ``dilation``
+    other than 1 are not supported."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        dilation: Any = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        if groups != 1 or _pair(dilation, "dilation") != (1, 1) or padding_mode != "zeros":
+            raise NotImplementedError(
+                "Conv2d: only groups=1, dilation=1 and padding_mode='zeros' are supported"
+            )
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.kernel_size = _pair(kernel_size, "kernel_size")
+        self.stride = _pair(stride, "stride")
+        self.padding = padding if isinstance(padding, str) else _pair(padding, "padding")
+        self.weight = Parameter(
+            factories.empty(out_channels, in_channels, *self.kernel_size, dtype=dtype)
+        )
+        if bias:
+            self.bias = Parameter(factories.empty(out_channels, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        reset_fan_in_uniform(self)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding)
+
+    def extra_repr(self) -> str:
+        text = (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}"
+        )
+        if self.padding != (0, 0):
+            text += (
+                f", padding={self.padding!r}"
+                if isinstance(self.padding, str)
+                else (f", padding={self.padding}")
+            )
+        return text if self.bias is not None else text + ", bias=False"
+
+
+class MaxPool2d(Module):
+    """The maximum of each ``kernel_size`` window; ``stride`` defaults to ``kernel_size``."""
+
+    def __init__(
+        self,
+        kernel_size: Any,
+        stride: Any = None,
+        padding: Any = 0,
+        dilation: Any = 1,
+        return_indices: bool = False,
+        ceil_mode: bool = False,
+    ) -> None:
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = kernel_size if stride is None else stride
+        self.padding = padding
+        self.dilation = dilation
+        self.return_indices = return_indices
+        self.ceil_mode = ceil_mode
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.max_pool2d(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            self.ceil_mode,
+            self.return_indices,
+        )
+
+    def extra_repr(self) -> str:
+        return (
+            f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+            f"dilation={self.dilation}, ceil_mode={self.ceil_mode}"
+        )
+
+
+class AvgPool2d(Module):
+    """The mean of each ``kernel_size`` window; ``stride`` defaults to ``kernel_size``."""
+
+    def __init__(
+        self,
+        kernel_size: Any,
+        stride: Any = None,
+        padding: Any = 0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+        divisor_override: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = kernel_size if stride is None else stride
+        self.padding = padding
+        self.ceil_mode = ceil_mode
+        self.count_include_pad = count_include_pad
+        self.divisor_override = divisor_override
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.avg_pool2d(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.ceil_mode,
+            self.count_include_pad,
+            self.divisor_override,
+        )
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"

@@ -1,0 +1,566 @@
+"""``Module``: the base class of layers and models, with PyTorch's bookkeeping.
+
+Assigning a :class:`Parameter`, a buffer or another Module to an attribute registers it, so
+that ``parameters()``, ``state_dict()``, ``train()``/``eval()`` and ``to(dtype)`` reach the whole
+tree. Calling a module runs its ``forward`` (and any hooks).
+
+    >>> import chainrule as cr
+    >>> class Affine(cr.nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.scale = cr.nn.Parameter(cr.ones(2))
+    ...         self.register_buffer("shift", cr.zeros(2))
+    ...     def forward(self, x):
+    ...         return x * self.scale + self.shift
+    >>> m = Affine()
+    >>> [name for name, _ in m.named_parameters()], list(m.state_dict())
+    (['scale'], ['scale', 'shift'])
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import OrderedDict, namedtuple
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from chainrule import dtypes, grad_mode
+from chainrule._array import xp
+from chainrule.nn.parameter import Parameter
+from chainrule.tensor import RemovableHandle, Tensor, _check_device, _make
+
+
+class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What ``load_state_dict(strict=False)`` could not match: two lists of keys."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+
+class Module:
+    """Base class for all neural network modules; subclasses define ``forward``."""
+
+    training: bool
+
+    def __init__(self) -> None:
+        # object.__setattr__: our own __setattr__ needs these dicts to exist already.
+        set_ = object.__setattr__
+        set_(self, "training", True)
+        set_(self, "_parameters", {})
+        set_(self, "_buffers", {})
+        set_(self, "_non_persistent_buffers_set", set())
+        set_(self, "_modules", {})
+        set_(self, "_forward_pre_hooks", [])
+        set_(self, "_forward_hooks", [])
+        set_(self, "_backward_hooks", [])
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(
+            f'Module [{type(self).__name__}] is missing the required "forward" function'
+        )
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._forward_pre_hooks or self._forward_hooks or self._backward_hooks:
+            return self._call_with_hooks(args, kwargs)
+        return self.forward(*args, **kwargs)
+
+    # ------------------------------------------------------------------ registration
+    def __setattr__(self, name: str, value: Any) -> None:
+        d = self.__dict__
+        params, buffers, modules = d.get("_parameters"), d.get("_buffers"), d.get("_modules")
+        if isinstance(value, Parameter):
+            if params is None:
+                raise AttributeError("cannot assign parameters before Module.__init__() call")
+            self._forget(name)
+            self.register_parameter(name, value)
+        elif params is not None and name in params:
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as parameter '{name}' "
+                    "(chainrule.nn.Parameter or None expected)"
+                )
+            params[name] = None
+        elif isinstance(value, Module):
+            if modules is None:
+                raise AttributeError("cannot assign module before Module.__init__() call")
+            self._forget(name)
+            modules[name] = value
+        elif modules is not None and name in modules:
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as child module '{name}' "
+                    "(chainrule.nn.Module or None expected)"
+                )
+            modules[name] = None
+        elif buffers is not None and name in buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as buffer '{name}' "
+                    "(chainrule.Tensor or None expected)"
+                )
+            buffers[name] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def _forget(self, name: str) -> None:
+        """Drop ``name`` from every registry before it is registered as something else."""
+        d = self.__dict__
+        d.pop(name, None)
+        for registry in (d["_parameters"], d["_buffers"], d["_modules"]):
+            registry.pop(name, None)
+        d["_non_persistent_buffers_set"].discard(name)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called when normal lookup fails: registered things live in the dicts.
+        d = self.__dict__
+        for registry in ("_parameters", "_buffers", "_modules"):
+            found = d.get(registry)
+            if found is not None and name in found:
+                return found[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name: str) -> None:
+        d = self.__dict__
+        for registry in ("_parameters", "_buffers", "_modules"):
+            if name in d[registry]:
+                del d[registry][name]
+                d["_non_persistent_buffers_set"].discard(name)
+                return
+        object.__delattr__(self, name)
+
+    def __dir__(self) -> list[str]:
+        names = set(super().__dir__())
+        names.update(self._parameters, self._buffers, self._modules)
+        return sorted(names)
+
+    def _check_name(self, name: Any, kind: str) -> None:
+        if not isinstance(name, str):
+            raise TypeError(f"{kind} name should be a string, got {type(name).__name__}")
+        if not name or "." in name:
+            raise KeyError(f'{kind} name can\'t be empty or contain ".", got: {name!r}')
+        if hasattr(self, name) and name not in getattr(self, f"_{kind}s", {}):
+            raise KeyError(f"attribute '{name}' already exists")
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Add a parameter (or None, a declared but absent one such as ``bias=False``)."""
+        self._check_name(name, "parameter")
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(
+                f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
+                "(chainrule.nn.Parameter or None required)"
+            )
+        if param is not None and param.grad_fn is not None:
+            raise ValueError(
+                f"cannot assign non-leaf Tensor to parameter '{name}': a parameter must be a "
+                "leaf; wrap a detached copy: Parameter(t.detach().clone())"
+            )
+        self._parameters[name] = param
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Add a tensor that is state but not learnable (e.g. BatchNorm's running mean)."""
+        self._check_name(name, "buffer")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(
+                f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
+                "(chainrule.Tensor or None required)"
+            )
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers_set.discard(name)
+        else:
+            self._non_persistent_buffers_set.add(name)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        self._check_name(name, "module")
+        self._modules[name] = module
+
+    register_module = add_module
+
+    def get_submodule(self, target: str) -> Module:
+        """The module at a dotted path such as ``"features.0"``."""
+        module = self
+        for part in target.split(".") if target else ():
+            child = module._modules.get(part)
+            if child is None:
+                raise AttributeError(f"{module._get_name()} has no submodule `{part}`")
+            module = child
+        return module
+
+    # ------------------------------------------------------------------ traversal
+    def named_modules(
+        self, memo: set[int] | None = None, prefix: str = "", remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Module]]:
+        """This module and every descendant, each once, with dotted names."""
+        if memo is None:
+            memo = set()
+        if remove_duplicate:
+            if id(self) in memo:
+                return
+            memo.add(id(self))
+        yield prefix, self
+        for name, module in self._modules.items():
+            if module is not None:
+                child_prefix = f"{prefix}.{name}" if prefix else name
+                yield from module.named_modules(memo, child_prefix, remove_duplicate)
+
+    def modules(self) -> Iterator[Module]:
+        for _, module in self.named_modules():
+            yield module
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        seen: set[int] = set()
+        for name, module in self._modules.items():
+            if module is not None and id(module) not in seen:
+                seen.add(id(module))
+                yield name, module
+
+    def children(self) -> Iterator[Module]:
+        for _, module in self.named_children():
+            yield module
+
+    def _named_members(
+        self, registry: str, prefix: str, recurse: bool, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Any]]:
+        seen: set[int] = set()
+        owners = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        for owner_name, owner in owners:
+            for name, value in getattr(owner, registry).items():
+                if value is None or (remove_duplicate and id(value) in seen):
+                    continue
+                seen.add(id(value))
+                yield (f"{owner_name}.{name}" if owner_name else name), value
+
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Parameter]]:
+        return self._named_members("_parameters", prefix, recurse, remove_duplicate)
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, param in self.named_parameters(recurse=recurse):
+            yield param
+
+    def named_buffers(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Tensor]]:
+        return self._named_members("_buffers", prefix, recurse, remove_duplicate)
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        for _, buffer in self.named_buffers(recurse=recurse):
+            yield buffer
+
+    def apply(self, fn: Callable[[Module], None]) -> Module:
+        """Call ``fn`` on every submodule (children first) and on this module."""
+        for module in self.children():
+            module.apply(fn)
+        fn(self)
+        return self
+
+    # ------------------------------------------------------------------ modes and gradients
+    def train(self, mode: bool = True) -> Module:
+        if not isinstance(mode, bool):
+            raise ValueError("training mode is expected to be boolean")
+        for module in self.modules():
+            object.__setattr__(module, "training", mode)
+        return self
+
+    def eval(self) -> Module:
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        for param in self.parameters():
+            param.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for param in self.parameters():
+            if param.grad is None:
+                continue
+            if set_to_none:
+                param.grad = None
+            else:
+                param.grad = param.grad.detach()
+                param.grad.zero_()
+
+    # ------------------------------------------------------------------ state
+    def _state_entries(self) -> dict[str, Tensor]:
+        """Every parameter and persistent buffer, by its state-dict key."""
+        entries: dict[str, Tensor] = {}
+        for prefix, module in self.named_modules(remove_duplicate=False):
+            dot = f"{prefix}." if prefix else ""
+            for name, param in module._parameters.items():
+                if param is not None:
+                    entries[dot + name] = param
+            for name, buffer in module._buffers.items():
+                if buffer is not None and name not in module._non_persistent_buffers_set:
+                    entries[dot + name] = buffer
+        return entries
+
+    def state_dict(
+        self,
+        *,
+        destination: dict[str, Any] | None = None,
+        prefix: str = "",
+        keep_vars: bool = False,
+    ) -> dict[str, Tensor]:
+        """Parameters and persistent buffers by dotted name, detached but sharing memory."""
+        if destination is None:
+            destination = OrderedDict()
+        for key, value in self._state_entries().items():
+            destination[prefix + key] = value if keep_vars else value.detach()
+        return destination
+
+    def load_state_dict(
+        self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False
+    ) -> IncompatibleKeys:
+        """Copy values into the parameters and buffers, checking every key and shape first.
+
+        Nothing is changed unless every shape matches (and, with ``strict``, every key).
+        Values may be chainrule or PyTorch tensors or NumPy arrays.
+        """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(
+                f"Expected state_dict to be dict-like, got {type(state_dict).__name__}."
+            )
+        if assign:
+            raise NotImplementedError("load_state_dict(assign=True) is not supported")
+        own = self._state_entries()
+        missing = [key for key in own if key not in state_dict]
+        unexpected = [key for key in state_dict if key not in own]
+        errors = []
+        if strict:
+            if unexpected:
+                errors.append(
+                    "Unexpected key(s) in state_dict: "
+                    + ", ".join(f'"{k}"' for k in unexpected)
+                    + ". "
+                )
+            if missing:
+                errors.append(
+                    "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ". "
+                )
+        values = {}
+        for key, target in own.items():
+            if key not in state_dict:
+                continue
+            value = _as_array(state_dict[key])
+            if value.shape != target._data.shape:
+                errors.append(
+                    f"size mismatch for {key}: copying a param with shape {tuple(value.shape)} "
+                    f"from checkpoint, the shape in current model is {tuple(target.shape)}."
+                )
+            values[key] = value
+        if errors:
+            raise RuntimeError(
+                f"Error(s) in loading state_dict for {self._get_name()}:\n\t" + "\n\t".join(errors)
+            )
+        for key, value in values.items():
+            target = own[key]
+            xp.copyto(target._data, value, casting="unsafe")
+            target._vc[0] += 1  # an in-place change, as PyTorch's copy_ under no_grad
+        return IncompatibleKeys(missing, unexpected)
+
+    # ------------------------------------------------------------------ dtypes
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """``to(dtype)`` casts floating-point parameters and buffers in place; ``to("cpu")``
+        is accepted and changes nothing."""
+        dtype = kwargs.get("dtype")
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif isinstance(arg, str) and arg.split(":")[0] in ("cpu", "cuda", "mps"):
+                _check_device(arg)
+            elif arg is not None:
+                dtype = arg
+        if "device" in kwargs:
+            _check_device(kwargs["device"])
+        if dtype is None:
+            return self
+        dtype = dtypes.as_dtype(dtype)
+        if not dtypes.is_floating(dtype):
+            raise TypeError(
+                f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}"
+            )
+        return self._cast(dtype)
+
+    def _cast(self, dtype: Any) -> Module:
+        for module in self.modules():
+            for registry in (module._parameters, module._buffers):
+                for tensor in registry.values():
+                    if tensor is not None and dtypes.is_floating(tensor.dtype):
+                        # The same Parameter objects, new arrays: optimizers keep working.
+                        tensor._data = tensor._data.astype(dtype)
+                        tensor._vc[0] += 1
+                        if tensor.grad is not None:
+                            tensor.grad = _make(tensor.grad._data.astype(dtype))
+        return self
+
+    def float(self) -> Module:
+        return self._cast(dtypes.float32)
+
+    def double(self) -> Module:
+        return self._cast(dtypes.float64)
+
+    def half(self) -> Module:
+        return self._cast(dtypes.float16)
+
+    def cpu(self) -> Module:
+        return self
+
+    # ------------------------------------------------------------------ hooks
+    def register_forward_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """``hook(module, args)`` runs before ``forward``; a returned value replaces ``args``."""
+        self._forward_pre_hooks.append(hook)
+        return RemovableHandle(self._forward_pre_hooks, hook)
+
+    def register_forward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """``hook(module, args, output)`` runs after ``forward``; a returned value replaces
+        the output."""
+        self._forward_hooks.append(hook)
+        return RemovableHandle(self._forward_hooks, hook)
+
+    def register_full_backward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """``hook(module, grad_input, grad_output)`` runs when the gradients with respect to
+        this module's tensor inputs have been computed.
+
+        ``grad_input`` holds None for inputs that need no gradient. Simplified from PyTorch:
+        a returned tuple replaces ``grad_input`` only when one input needs a gradient (the
+        usual case); a module whose inputs need none gets its hook called once its output
+        gradients are known.
+        """
+        self._backward_hooks.append(hook)
+        return RemovableHandle(self._backward_hooks, hook)
+
+    def _call_with_hooks(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        for hook in list(self._forward_pre_hooks):
+            result = hook(self, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+        watcher = None
+        if self._backward_hooks and grad_mode.is_grad_enabled():
+            watcher = _BackwardHookCall(self, list(self._backward_hooks))
+            args = watcher.wrap_inputs(args)
+        output = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks):
+            result = hook(self, args, output)
+            if result is not None:
+                output = result
+        if watcher is not None:
+            watcher.watch_outputs(output)
+        return output
+
+    # ------------------------------------------------------------------ printing
+    def _get_name(self) -> str:
+        return type(self).__name__
+
+    def extra_repr(self) -> str:
+        """The text between the parentheses of this module's repr; layers override it."""
+        return ""
+
+    def __repr__(self) -> str:
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [
+            f"({name}): " + _indent(repr(module), 2) for name, module in self._modules.items()
+        ]
+        lines = extra_lines + child_lines
+        body = ""
+        if lines:
+            if len(extra_lines) == 1 and not child_lines:
+                body = extra_lines[0]
+            else:
+                body = "\n  " + "\n  ".join(lines) + "\n"
+        return f"{self._get_name()}({body})"
+
+
+class _BackwardHookCall:
+    """One call's backward hooks: collects the gradients at its outputs and inputs.
+
+    Each tensor input is passed to ``forward`` through an alias (a same-shape view), a node of
+    its own, so the gradient arriving there is exactly this call's ``grad_input``. The aliases
+    are older than every node the forward makes, so they are reached after all outputs.
+    """
+
+    def __init__(self, module: Module, hooks: list[Callable[..., Any]]) -> None:
+        self.module = module
+        self.hooks = hooks
+        self.grad_input: list[Any] = []
+        self.grad_output: list[Any] = []
+        self.inputs_pending = 0
+        self.outputs_pending = 0
+
+    def wrap_inputs(self, args: tuple[Any, ...]) -> tuple[Any, ...]:
+        self.grad_input = [None] * len(args)
+        wrapped = list(args)
+        for i, arg in enumerate(args):
+            if isinstance(arg, Tensor) and arg.requires_grad:
+                alias = arg.view_as(arg)
+                alias.register_hook(functools.partial(self._on_input, i))
+                wrapped[i] = alias
+                self.inputs_pending += 1
+        return tuple(wrapped)
+
+    def watch_outputs(self, output: Any) -> None:
+        outputs = output if isinstance(output, tuple) else (output,)
+        self.grad_output = [None] * len(outputs)
+        for i, out in enumerate(outputs):
+            if isinstance(out, Tensor) and out.requires_grad:
+                out.register_hook(functools.partial(self._on_output, i))
+                self.outputs_pending += 1
+
+    def _on_output(self, i: int, grad: Tensor) -> None:
+        self.grad_output[i] = grad
+        self.outputs_pending -= 1
+        if self.outputs_pending == 0 and self.inputs_pending == 0:
+            self._fire()
+
+    def _on_input(self, i: int, grad: Tensor) -> Tensor | None:
+        self.grad_input[i] = grad
+        self.inputs_pending -= 1
+        if self.inputs_pending:
+            return None
+        replacement = self._fire()
+        if replacement is None:
+            return None
+        for j, (old, new) in enumerate(zip(self.grad_input, replacement, strict=True)):
+            if j != i and new is not old:
+                raise RuntimeError(
+                    "register_full_backward_hook: replacing grad_input is supported for modules "
+                    "with a single input that requires grad"
+                )
+        return replacement[i]
+
+    def _fire(self) -> tuple[Any, ...] | None:
+        grad_input, grad_output = tuple(self.grad_input), tuple(self.grad_output)
+        replacement = None
+        for hook in self.hooks:
+            result = hook(self.module, grad_input, grad_output)
+            if result is not None:
+                result = tuple(result) if isinstance(result, (tuple, list)) else (result,)
+                if len(result) != len(grad_input):
+                    raise RuntimeError(
+                        f"backward hook returned {len(result)} gradients, expected "
+                        f"{len(grad_input)} (one per input)"
+                    )
+                grad_input = replacement = result
+        return replacement
+
+
+def _as_array(value: Any) -> Any:
+    """The values of a chainrule Tensor, NumPy array or PyTorch tensor, as an array."""
+    if isinstance(value, Tensor):
+        return value._data
+    detach = getattr(value, "detach", None)
+    return xp.asarray(value if detach is None else detach())
+
+
+def _indent(text: str, spaces: int) -> str:
+    lines = text.split("\n")
+    if len(lines) == 1:
+        return text
+    return lines[0] + "\n" + "\n".join(" " * spaces + line for line in lines[1:])

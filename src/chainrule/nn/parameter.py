@@ -1,0 +1,40 @@
+"""``Parameter``: a Tensor that a Module registers as one of its learnable weights.
+
+Assigning a Parameter to a Module attribute adds it to ``module.parameters()``, which is what an
+optimizer updates. It shares memory with the tensor it wraps and requires grad by default.
+
+    >>> import chainrule as cr
+    >>> cr.nn.Parameter(cr.tensor([1.0, 2.0]))
+    Parameter containing:
+    tensor([1., 2.], requires_grad=True)
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from chainrule._array import xp
+from chainrule.tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A leaf Tensor, learnable by default, that Modules collect as their parameters."""
+
+    __slots__ = ()
+
+    def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
+        super().__init__(xp.zeros(0, dtype="float32") if data is None else data, requires_grad)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Parameter:
+        result = Parameter(self._data.copy(), self.requires_grad)
+        if self.grad is not None:
+            result.grad = copy.deepcopy(self.grad, memo)
+        memo[id(self)] = result
+        return result
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return (Parameter, (self._data, self.requires_grad))

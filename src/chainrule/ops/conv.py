@@ -1,0 +1,429 @@
+"""Convolution and max pooling, fused: im2col plus one matrix product, no loops over pixels.
+
+A 2-D convolution is a matrix product in disguise. Copy every kernel-sized window of the
+(padded) input into a row of a matrix, the "columns" (``sliding_window_view`` makes the windows
+without copying; one copy lays them out), and the convolution is ``cols @ W^T``. The chain rule
+then reads like a linear layer's:
+
+* ``dW = g^T @ cols`` (the forward's columns are kept for it), and
+* ``dx = col2im(g @ W)``: each window's gradient is added back where the window came from, one
+  strided add per kernel offset (9 for a 3x3 kernel), never one per pixel.
+
+The three maps (forward, input gradient, weight gradient) are bilinear, and each one's
+derivative is one of the others, so each is an op whose vjp applies the other two: gradients of
+gradients (``create_graph=True``) work to any order.
+
+    >>> import chainrule as cr
+    >>> x = cr.ones(1, 1, 3, 3)
+    >>> w = cr.ones(1, 1, 2, 2, requires_grad=True)
+    >>> conv2d(x, w).sum().backward()
+    >>> w.grad.flatten().tolist()   # each weight saw 4 windows of ones
+    [4.0, 4.0, 4.0, 4.0]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from numpy.lib.stride_tricks import sliding_window_view
+
+from chainrule._array import xp
+from chainrule.op import Op
+from chainrule.ops import dual
+from chainrule.tensor import Tensor
+
+Pair = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """Kernel size, stride and (top, bottom), (left, right) zero padding of a 2-D window op."""
+
+    kernel: Pair
+    stride: Pair
+    padding: tuple[Pair, Pair]
+
+    def out_size(self, height: int, width: int) -> Pair:
+        (top, bottom), (left, right) = self.padding
+        return (
+            (height + top + bottom - self.kernel[0]) // self.stride[0] + 1,
+            (width + left + right - self.kernel[1]) // self.stride[1] + 1,
+        )
+
+
+def _apply(op: Op, *args: Any) -> Any:
+    """Run ``op`` on arrays (plain backward), or record it when given Tensors (create_graph)."""
+    if any(isinstance(a, Tensor) for a in args):
+        return op(*args)
+    return op.forward(*args)
+
+
+def _windows(x: Any, geom: Geometry, fill: float = 0.0) -> Any:
+    """A read-only (N, C, Ho, Wo, kh, kw) view: window (h, w) of the padded input."""
+    if any(geom.padding[0] + geom.padding[1]):
+        x = xp.pad(x, ((0, 0), (0, 0), *geom.padding), constant_values=fill)
+    view = sliding_window_view(x, geom.kernel, axis=(2, 3))
+    return view[:, :, :: geom.stride[0], :: geom.stride[1]]
+
+
+def _im2col(x: Any, geom: Geometry) -> Any:
+    """The (N * Ho * Wo, C * kh * kw) matrix whose rows are the input's windows."""
+    view = _windows(x, geom)
+    n, c, ho, wo, kh, kw = view.shape
+    return xp.ascontiguousarray(view.transpose(0, 2, 3, 1, 4, 5)).reshape(n * ho * wo, c * kh * kw)
+
+
+def _rows(g: Any) -> Any:
+    """(N, O, Ho, Wo) -> (N * Ho * Wo, O): one row per output pixel, as the columns are."""
+    return g.transpose(0, 2, 3, 1).reshape(-1, g.shape[1])
+
+
+def _conv(x: Any, weight: Any, bias: Any, geom: Geometry, cols: Any = None) -> Any:
+    """The convolution (cross-correlation, as in PyTorch) on arrays."""
+    if cols is None:
+        cols = _im2col(x, geom)
+    n = x.shape[0]
+    ho, wo = geom.out_size(x.shape[2], x.shape[3])
+    out = cols @ weight.reshape(weight.shape[0], -1).T
+    if bias is not None:
+        out += bias
+    return out.reshape(n, ho, wo, weight.shape[0]).transpose(0, 3, 1, 2)
+
+
+def _conv_input_grad(g: Any, weight: Any, geom: Geometry, x_shape: tuple[int, ...]) -> Any:
+    """col2im(g @ W): every window's gradient added back where the window was read."""
+    n, c, h, w = x_shape
+    (top, bottom), (left, right) = geom.padding
+    (kh, kw), (sh, sw) = geom.kernel, geom.stride
+    ho, wo = g.shape[2], g.shape[3]
+    grad_cols = (_rows(g) @ weight.reshape(weight.shape[0], -1)).reshape(n, ho, wo, c, kh, kw)
+    grad = xp.zeros((n, c, h + top + bottom, w + left + right), dtype=grad_cols.dtype)
+    for i in range(kh):  # one strided add per kernel offset; the pixels are vectorized
+        for j in range(kw):
+            target = grad[:, :, i : i + sh * (ho - 1) + 1 : sh, j : j + sw * (wo - 1) + 1 : sw]
+            target += grad_cols[:, :, :, :, i, j].transpose(0, 3, 1, 2)
+    return grad[:, :, top : top + h, left : left + w]
+
+
+def _conv_weight_grad(
+    x: Any, g: Any, geom: Geometry, w_shape: tuple[int, ...], cols: Any = None
+) -> Any:
+    """g^T @ cols: each weight's gradient sums (input value * output gradient) over windows."""
+    if cols is None:
+        cols = _im2col(x, geom)
+    return (_rows(g).T @ cols).reshape(w_shape)
+
+
+class Convolution(Op):
+    """``conv2d(x, w) + b``; PyTorch calls its node ``ConvolutionBackward0`` too."""
+
+    notation = "conv2d(x, w) + b"
+    derivatives = (
+        "conv_transpose2d(g, w) (each window's gradient added back in place)",
+        "sum over windows of x_window * g",
+        "sum of g over batch and pixels",
+    )
+
+    def __init__(self, geom: Geometry) -> None:
+        self.geom = geom
+
+    def forward(self, x, weight, bias):
+        # The columns are kept: the weight gradient is a product with them.
+        self.cols = _im2col(x, self.geom)
+        return _conv(x, weight, bias, self.geom, self.cols)
+
+    def vjp(self, g, out, x, weight, bias):
+        gx = gw = gb = None
+        if self.needs[0]:
+            gx = _apply(ConvolutionBackwardInput(self.geom, tuple(x.shape)), g, weight)
+        if self.needs[1]:
+            gw = _apply(ConvolutionBackwardWeight(self.geom, tuple(weight.shape), self.cols), x, g)
+        if self.needs[2]:
+            gb = dual.sum(g, (0, 2, 3))
+        return gx, gw, gb
+
+    def jvp(self, tangents, out, x, weight, bias):
+        tx, tw, tb = tangents
+        terms = []
+        if tx is not None:
+            terms.append(_conv(tx, weight, None, self.geom))
+        if tw is not None:
+            terms.append(_conv(x, tw, None, self.geom, self.cols))
+        if tb is not None:
+            terms.append(tb.reshape(1, -1, 1, 1))
+        return _total(terms)
+
+
+class ConvolutionBackwardInput(Op):
+    """The input gradient of a convolution, ``conv_transpose2d(g, w)``, as an op of its own
+    so that it can be differentiated again."""
+
+    notation = "conv_transpose2d(g, w)"
+    derivatives = ("conv2d(h, w)", "sum over windows of h_window * g")
+
+    def __init__(self, geom: Geometry, x_shape: tuple[int, ...]) -> None:
+        self.geom = geom
+        self.x_shape = x_shape
+
+    def forward(self, g, weight):
+        return _conv_input_grad(g, weight, self.geom, self.x_shape)
+
+    def vjp(self, h, out, g, weight):
+        gg = gw = None
+        if self.needs[0]:
+            gg = _apply(Convolution(self.geom), h, weight, None)
+        if self.needs[1]:
+            gw = _apply(ConvolutionBackwardWeight(self.geom, tuple(weight.shape)), h, g)
+        return gg, gw
+
+    def jvp(self, tangents, out, g, weight):
+        tg, tw = tangents
+        terms = []
+        if tg is not None:
+            terms.append(_conv_input_grad(tg, weight, self.geom, self.x_shape))
+        if tw is not None:
+            terms.append(_conv_input_grad(g, tw, self.geom, self.x_shape))
+        return _total(terms)
+
+
+class ConvolutionBackwardWeight(Op):
+    """The weight gradient of a convolution, as an op of its own (see above)."""
+
+    notation = "sum over windows of x_window * g"
+    derivatives = ("conv_transpose2d(g, h)", "conv2d(x, h)")
+
+    def __init__(self, geom: Geometry, w_shape: tuple[int, ...], cols: Any = None) -> None:
+        self.geom = geom
+        self.w_shape = w_shape
+        self.cols = cols  # the forward's columns of x, when there was a forward
+
+    def forward(self, x, g):
+        if self.cols is None:
+            self.cols = _im2col(x, self.geom)
+        return _conv_weight_grad(x, g, self.geom, self.w_shape, self.cols)
+
+    def vjp(self, h, out, x, g):
+        gx = gg = None
+        if self.needs[0]:
+            gx = _apply(ConvolutionBackwardInput(self.geom, tuple(x.shape)), g, h)
+        if self.needs[1]:
+            gg = _apply(Convolution(self.geom), x, h, None)
+        return gx, gg
+
+    def jvp(self, tangents, out, x, g):
+        tx, tg = tangents
+        terms = []
+        if tx is not None:
+            terms.append(_conv_weight_grad(tx, g, self.geom, self.w_shape))
+        if tg is not None:
+            terms.append(_conv_weight_grad(x, tg, self.geom, self.w_shape, self.cols))
+        return _total(terms)
+
+
+def _total(terms: list[Any]) -> Any:
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total
+
+
+class MaxPool2DWithIndices(Op):
+    """The largest value of each window; the gradient goes to that one element.
+
+    Ties go to the first maximum in row-major window order, as in PyTorch.
+    """
+
+    notation = "max over each window of x"
+    derivatives = ("1 at each window's arg-max, else 0",)
+    saves_inputs = False
+
+    def __init__(self, geom: Geometry) -> None:
+        self.geom = geom
+
+    def forward(self, x):
+        windows = _windows(x, self.geom, fill=-xp.inf)
+        n, c, ho, wo, kh, kw = windows.shape
+        flat = windows.reshape(n, c, ho, wo, kh * kw)
+        arg = flat.argmax(axis=-1)
+        # Where each window's maximum sits in the (unpadded) input, as a flat index per channel;
+        # padding never wins because every window overlaps the input (padding <= kernel / 2).
+        (sh, sw), (top, _), (left, _) = self.geom.stride, *self.geom.padding
+        rows = xp.arange(ho).reshape(-1, 1) * sh - top + arg // kw
+        cols = xp.arange(wo) * sw - left + arg % kw
+        self.indices = (rows * x.shape[3] + cols).reshape(n, c, ho * wo)
+        return xp.take_along_axis(flat, arg[..., None], axis=-1)[..., 0]
+
+    def vjp(self, g, out, x):
+        n, c, h, w = x.shape
+        if isinstance(g, Tensor):
+            flat = dual.scatter_along(g.reshape(n, c, -1), self.indices, 2, (n, c, h * w))
+            return (flat.reshape(n, c, h, w),)
+        # Plain backward: a bincount over global positions sums the gradients of overlapping
+        # windows that chose the same element, in one vectorized pass.
+        offsets = (xp.arange(n * c) * (h * w)).reshape(n, c, 1)
+        grad = xp.bincount(
+            (self.indices + offsets).ravel(), weights=g.ravel(), minlength=n * c * h * w
+        )
+        return (grad.astype(g.dtype, copy=False).reshape(n, c, h, w),)
+
+    def jvp(self, tangents, out, x):
+        n, c = x.shape[:2]
+        picked = dual.gather_along(tangents[0].reshape(n, c, -1), self.indices, 2)
+        return picked.reshape(out.shape)
+
+
+# ----------------------------------------------------------------------------- public functions
+def _pair(value: Any, name: str) -> Pair:
+    pair = (value, value) if isinstance(value, int) else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, int) for v in pair):
+        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
+    return pair  # type: ignore[return-value]
+
+
+def _check_input(input: Tensor, op: str) -> None:  # noqa: A002
+    if input.ndim != 4:
+        raise RuntimeError(
+            f"{op}: expected a 4-D input (batch, channels, height, width), got shape "
+            f"{tuple(input.shape)}; add a batch dimension with x.unsqueeze(0)"
+        )
+
+
+def _geometry(kernel: Pair, stride: Any, padding: Any, size: Pair, op: str) -> Geometry:
+    stride = _pair(stride, "stride")
+    if min(stride) < 1:
+        raise ValueError(f"{op}: stride must be positive, got {stride}")
+    if padding == "valid":
+        widths: tuple[Pair, Pair] = ((0, 0), (0, 0))
+    elif padding == "same":
+        if stride != (1, 1):
+            raise ValueError(f"{op}: padding='same' needs stride 1, got stride {stride}")
+        # An even kernel pads one more at the bottom/right, as PyTorch does.
+        widths = tuple(((k - 1) // 2, k - 1 - (k - 1) // 2) for k in kernel)  # type: ignore[assignment]
+    else:
+        ph, pw = _pair(padding, "padding")
+        if min(ph, pw) < 0:
+            raise ValueError(f"{op}: padding must be non-negative, got {(ph, pw)}")
+        widths = ((ph, ph), (pw, pw))
+    geom = Geometry(kernel, stride, widths)
+    ho, wo = geom.out_size(*size)
+    if ho < 1 or wo < 1:
+        raise RuntimeError(
+            f"{op}: kernel {kernel} does not fit the input of size {size} padded by "
+            f"{widths}: the output would be {ho}x{wo}"
+        )
+    return geom
+
+
+def conv2d(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+    groups: int = 1,
+) -> Tensor:
+    """2-D convolution (cross-correlation) of (N, C, H, W) ``input`` with (O, C, kh, kw) ``weight``.
+
+    ``padding`` is an int, a pair, ``"valid"`` or ``"same"``. Only ``dilation=1`` and
+    ``groups=1`` are supported.
+
+        >>> import chainrule as cr
+        >>> conv2d(cr.ones(1, 1, 4, 4), cr.ones(2, 1, 3, 3), padding=1).shape
+        chainrule.Size([1, 2, 4, 4])
+    """
+    if _pair(dilation, "dilation") != (1, 1) or groups != 1:
+        raise NotImplementedError("conv2d: only dilation=1 and groups=1 are supported")
+    _check_input(input, "conv2d")
+    if weight.ndim != 4 or weight.shape[1] != input.shape[1]:
+        raise RuntimeError(
+            f"conv2d: weight of shape {tuple(weight.shape)} does not fit input of shape "
+            f"{tuple(input.shape)}: expected (out_channels, {input.shape[1]}, kh, kw)"
+        )
+    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+        raise RuntimeError(
+            f"conv2d: bias of shape {tuple(bias.shape)} does not match {weight.shape[0]} "
+            "output channels"
+        )
+    kernel = (weight.shape[2], weight.shape[3])
+    geom = _geometry(kernel, stride, padding, (input.shape[2], input.shape[3]), "conv2d")
+    return Convolution(geom)(input, weight, bias)
+
+
+def max_pool2d(
+    input: Tensor,  # noqa: A002
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Tensor:
+    """The maximum of each ``kernel_size`` window; ``stride`` defaults to the kernel size.
+
+    >>> import chainrule as cr
+    >>> max_pool2d(cr.arange(16.0).reshape(1, 1, 4, 4), 2).flatten().tolist()
+    [5.0, 7.0, 13.0, 15.0]
+    """
+    if _pair(dilation, "dilation") != (1, 1) or ceil_mode or return_indices:
+        raise NotImplementedError(
+            "max_pool2d: dilation, ceil_mode and return_indices are not supported"
+        )
+    _check_input(input, "max_pool2d")
+    kernel = _pair(kernel_size, "kernel_size")
+    pad = _pair(padding, "padding")
+    if pad[0] > kernel[0] // 2 or pad[1] > kernel[1] // 2:
+        raise ValueError(
+            f"max_pool2d: padding {pad} should be at most half of the kernel size {kernel}"
+        )
+    geom = _geometry(
+        kernel,
+        kernel if stride is None else stride,
+        pad,
+        (input.shape[2], input.shape[3]),
+        "max_pool2d",
+    )
+    return MaxPool2DWithIndices(geom)(input)
+
+
+def avg_pool2d(
+    input: Tensor,  # noqa: A002
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Tensor:
+    """The mean of each window: a convolution of every channel with a constant kernel.
+
+    Composite (no rules of its own): each channel is convolved separately with a kernel of
+    ones, then divided by the window size, or by the number of real (unpadded) elements when
+    ``count_include_pad=False``.
+
+        >>> import chainrule as cr
+        >>> avg_pool2d(cr.arange(16.0).reshape(1, 1, 4, 4), 2).flatten().tolist()
+        [2.5, 4.5, 10.5, 12.5]
+    """
+    if ceil_mode:
+        raise NotImplementedError("avg_pool2d: ceil_mode is not supported")
+    _check_input(input, "avg_pool2d")
+    n, c, h, w = input.shape
+    kernel = _pair(kernel_size, "kernel_size")
+    pad = _pair(padding, "padding")
+    if pad[0] > kernel[0] // 2 or pad[1] > kernel[1] // 2:
+        raise ValueError(
+            f"avg_pool2d: padding {pad} should be at most half of the kernel size {kernel}"
+        )
+    geom = _geometry(kernel, kernel if stride is None else stride, pad, (h, w), "avg_pool2d")
+    ones = xp.ones((1, 1, *kernel), dtype=input.dtype)
+    sums = Convolution(geom)(input.reshape(n * c, 1, h, w), ones, None)
+    ho, wo = sums.shape[2], sums.shape[3]
+    if divisor_override is not None:
+        divisor: Any = divisor_override
+    elif count_include_pad:
+        divisor = kernel[0] * kernel[1]
+    else:  # how many real elements each window covers
+        divisor = _conv(xp.ones((1, 1, h, w), dtype=input.dtype), ones, None, geom)[0, 0]
+    return (sums / divisor).reshape(n, c, ho, wo)

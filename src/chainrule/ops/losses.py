@@ -1,0 +1,211 @@
+"""Loss ops fused where PyTorch's numerics demand it: negative log-likelihood and binary
+cross-entropy.
+
+``nll_loss`` picks one log-probability per sample: built from indexing it would take five
+nodes, fused it is one, and its vjp is a single scatter of ``-weight / total_weight``.
+``binary_cross_entropy`` clamps its logarithms at -100 and its derivative's denominator at
+1e-12, as PyTorch does, so that p = 0 or 1 gives large but finite values, never inf or nan.
+
+    >>> import chainrule as cr
+    >>> logp = cr.tensor([[-0.5, -1.0], [-2.0, -0.1]], requires_grad=True)
+    >>> nll_loss(logp, cr.tensor([0, 1])).backward()
+    >>> logp.grad
+    tensor([[-0.5000,  0.0000],
+            [ 0.0000, -0.5000]])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule._array import xp
+from chainrule.op import Op
+from chainrule.ops import dual
+from chainrule.tensor import Tensor
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def check_reduction(reduction: str) -> None:
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+class NllLoss(Op):
+    """``-weight[t_i] * x[i, t_i]`` per sample, summed or averaged by the picked weights."""
+
+    notation = "-w[t] x[t]"
+    derivatives = ("-w[t] / sum(w[t]) at the target class, else 0", "-")
+    saves_inputs = False
+
+    def __init__(self, weight: Any, ignore_index: int, reduction: str) -> None:
+        self.weight = weight
+        self.ignore_index = ignore_index
+        self.reduction = reduction
+
+    def forward(self, x, target):
+        valid = target != self.ignore_index
+        # Ignored samples point at class 0 with coefficient 0, so no branch is needed later.
+        self.picks = xp.where(valid, target, 0)[:, None]
+        if (self.picks < 0).any() or (self.picks >= x.shape[1]).any():
+            bad = target[valid & ((target < 0) | (target >= x.shape[1]))][0]
+            raise IndexError(f"nll_loss: target {bad} is out of bounds for {x.shape[1]} classes")
+        coeff = valid.astype(x.dtype)
+        if self.weight is not None:
+            coeff *= self.weight[self.picks[:, 0]]
+        # The mean divides by the total weight of the counted samples (0/0 = nan if none).
+        with xp.errstate(invalid="ignore", divide="ignore"):
+            self.scale = -coeff / coeff.sum() if self.reduction == "mean" else -coeff
+        losses = self.scale * xp.take_along_axis(x, self.picks, axis=1)[:, 0]
+        return losses if self.reduction == "none" else losses.sum()
+
+    def vjp(self, g, out, x, target):
+        values = (g * self.scale)[:, None]
+        if isinstance(values, Tensor):
+            return (dual.scatter_along(values, self.picks, 1, tuple(x.shape)), None)
+        grad = xp.zeros(x.shape, dtype=x.dtype)
+        xp.put_along_axis(grad, self.picks, values, axis=1)  # one target per row: no repeats
+        return (grad, None)
+
+    def jvp(self, tangents, out, x, target):
+        picked = self.scale * dual.gather_along(tangents[0], self.picks, 1)[:, 0]
+        return picked if self.reduction == "none" else dual.sum(picked)
+
+
+def _clamp_min(x: Any, low: float) -> Any:
+    return x.clamp(min=low) if isinstance(x, Tensor) else xp.maximum(x, low)
+
+
+class BinaryCrossEntropy(Op):
+    """``-w (y log p + (1 - y) log(1 - p))`` with PyTorch's clamps, reduced."""
+
+    notation = "-w (y log(p) + (1 - y) log(1 - p))"
+    derivatives = ("w (p - y) / (p (1 - p))", "w (log(1 - p) - log(p))")
+
+    def __init__(self, weight: Any, reduction: str) -> None:
+        self.weight = weight
+        self.reduction = reduction
+
+    def _logs(self, p):
+        return _clamp_min(dual.log(p), -100.0), _clamp_min(dual.log(1 - p), -100.0)
+
+    def _per_element(self, g, shape):
+        """The output gradient spread over the elements: the chain rule through the reduction."""
+        if self.reduction == "mean":
+            n = 1
+            for d in shape:
+                n *= d
+            g = g / n
+        return g if self.weight is None else g * self.weight
+
+    def forward(self, p, y):
+        if ((p < 0) | (p > 1)).any():
+            raise RuntimeError(
+                "binary_cross_entropy: all elements of input should be between 0 and 1"
+            )
+        log_p, log_1mp = self._logs(p)
+        losses = -(y * log_p + (1 - y) * log_1mp)
+        if self.weight is not None:
+            losses = losses * self.weight
+        if self.reduction == "none":
+            return losses
+        return losses.mean() if self.reduction == "mean" else losses.sum()
+
+    def _partials(self, p, y, need_p, need_y):
+        dp = dy = None
+        if need_p:
+            dp = (p - y) / _clamp_min((1 - p) * p, 1e-12)
+        if need_y:
+            log_p, log_1mp = self._logs(p)
+            dy = log_1mp - log_p
+        return dp, dy
+
+    def vjp(self, g, out, p, y):
+        scale = self._per_element(g, p.shape)
+        dp, dy = self._partials(p, y, self.needs[0], self.needs[1])
+        return (None if dp is None else scale * dp, None if dy is None else scale * dy)
+
+    def jvp(self, tangents, out, p, y):
+        tp, ty = tangents
+        dp, dy = self._partials(p, y, tp is not None, ty is not None)
+        total = 0 if dp is None else dp * tp
+        if dy is not None:
+            total = total + dy * ty
+        if self.weight is not None:
+            total = total * self.weight
+        if self.reduction == "none":
+            return total
+        return total.mean() if self.reduction == "mean" else total.sum()
+
+
+def _as_array(weight: Tensor | None) -> Any:
+    if weight is None:
+        return None
+    return weight.detach()._data if isinstance(weight, Tensor) else xp.asarray(weight)
+
+
+def nll_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    weight: Tensor | None = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+) -> Tensor:
+    """The negative log-likelihood of class indices ``target`` under log-probabilities ``input``.
+
+    ``input`` is (N, C), (C,) or (N, C, d1, ...) with matching ``target`` (N,), () or
+    (N, d1, ...); ``weight`` (C,) rescales each class; samples whose target is
+    ``ignore_index`` count for nothing.
+
+        >>> import chainrule as cr
+        >>> nll_loss(cr.tensor([[-1.0, -2.0]]), cr.tensor([1])).item()
+        2.0
+    """
+    check_reduction(reduction)
+    target = target if isinstance(target, Tensor) else Tensor(xp.asarray(target))
+    if target.dtype.kind not in "iu":
+        raise TypeError(
+            f"nll_loss: target must hold class indices (an integer tensor), got {target.dtype}"
+        )
+    if input.ndim == 1:  # one sample: add the batch dimension and take it away again
+        loss = nll_loss(input.unsqueeze(0), target.reshape(1), weight, ignore_index, reduction)
+        return loss.reshape(()) if reduction == "none" else loss
+    extra = tuple(input.shape[2:])
+    expected = (input.shape[0], *extra)
+    if input.ndim < 2 or tuple(target.shape) != expected:
+        raise ValueError(
+            f"nll_loss: input of shape {tuple(input.shape)} needs a target of shape {expected}, "
+            f"got {tuple(target.shape)}"
+        )
+    if extra:  # (N, C, d...) -> (N * d..., C): every position is a sample
+        n_classes = input.shape[1]
+        moved = input.permute(0, *range(2, input.ndim), 1).reshape(-1, n_classes)
+        loss = nll_loss(moved, target.reshape(-1), weight, ignore_index, reduction)
+        return loss.reshape(expected) if reduction == "none" else loss
+    w = _as_array(weight)
+    if w is not None and w.shape != (input.shape[1],):
+        raise ValueError(
+            f"nll_loss: weight of shape {w.shape} does not match {input.shape[1]} classes"
+        )
+    return NllLoss(w, ignore_index, reduction)(input, target)
+
+
+def binary_cross_entropy(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    weight: Tensor | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Binary cross-entropy between probabilities ``input`` and targets in [0, 1].
+
+    >>> import chainrule as cr
+    >>> round(binary_cross_entropy(cr.tensor([0.5]), cr.tensor([1.0])).item(), 4)
+    0.6931
+    """
+    check_reduction(reduction)
+    if tuple(getattr(target, "shape", ())) != tuple(input.shape):
+        raise ValueError(
+            f"binary_cross_entropy: target shape {tuple(getattr(target, 'shape', ()))} must "
+            f"equal input shape {tuple(input.shape)}"
+        )
+    return BinaryCrossEntropy(_as_array(weight), reduction)(input, target)

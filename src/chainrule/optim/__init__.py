@@ -1,0 +1,17 @@
+"""Optimizers and learning-rate schedules with PyTorch's names: ``chainrule.optim`` is
+``torch.optim``.
+
+    >>> import chainrule as cr
+    >>> model = cr.nn.Linear(2, 1)
+    >>> opt = cr.optim.Adam(model.parameters(), lr=1e-2)
+    >>> sorted(opt.state_dict()["param_groups"][0])[:3]
+    ['amsgrad', 'betas', 'eps']
+"""
+
+from chainrule.optim import lr_scheduler
+from chainrule.optim.adam import Adam, AdamW
+from chainrule.optim.optimizer import Optimizer
+from chainrule.optim.rmsprop import RMSprop
+from chainrule.optim.sgd import SGD
+
+__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]

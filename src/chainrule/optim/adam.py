@@ -1,0 +1,113 @@
+"""Adam and AdamW, following PyTorch's documented algorithm step for step.
+
+At step t: ``m = beta1 m + (1 - beta1) g``, ``v = beta2 v + (1 - beta2) g^2``,
+``p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)``. Adam adds the weight
+decay to the gradient (L2); AdamW shrinks the parameter directly, ``p *= 1 - lr * wd``.
+
+    >>> import chainrule as cr
+    >>> w = cr.nn.Parameter(cr.tensor([1.0, -1.0]))
+    >>> opt = Adam([w], lr=0.1)
+    >>> (w * w).sum().backward()
+    >>> opt.step()
+    >>> w                       # the first Adam step moves each weight by about lr
+    Parameter containing:
+    tensor([ 0.9000, -0.9000], requires_grad=True)
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from chainrule._array import xp
+from chainrule.optim.optimizer import Optimizer, ParamsT
+
+
+class Adam(Optimizer):
+    _decoupled = False
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if eps < 0.0:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        for i, beta in enumerate(betas):
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = {
+            "lr": lr,
+            "betas": tuple(betas),
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "amsgrad": amsgrad,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
+
+    def _update(self, group: dict[str, Any], param: Any, grad: Any, state: dict[str, Any]) -> None:
+        lr, (beta1, beta2), weight_decay = group["lr"], group["betas"], group["weight_decay"]
+        if "exp_avg" not in state:
+            state["exp_avg"] = self._zeros_state(param)
+            state["exp_avg_sq"] = self._zeros_state(param)
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = self._zeros_state(param)
+        step = self._step_count(state)
+        if group["maximize"]:
+            grad = -grad
+        if weight_decay:
+            if self._decoupled:
+                xp.multiply(param, 1 - lr * weight_decay, out=param)
+            else:
+                grad = grad + weight_decay * param
+        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+        scratch = self._buffer(param)
+        # m.lerp_(g, 1 - beta1): m + (1 - beta1) (g - m)
+        xp.subtract(grad, m, out=scratch)
+        xp.multiply(scratch, 1 - beta1, out=scratch)
+        xp.add(m, scratch, out=m)
+        # v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
+        xp.multiply(v, beta2, out=v)
+        xp.multiply(grad, 1 - beta2, out=scratch)
+        xp.multiply(scratch, grad, out=scratch)
+        xp.add(v, scratch, out=v)
+        if group["amsgrad"]:
+            v = xp.maximum(state["max_exp_avg_sq"]._data, v, out=state["max_exp_avg_sq"]._data)
+        step_size = lr / (1 - beta1**step)
+        # denom = sqrt(v) / sqrt(1 - beta2^t) + eps; p += -step_size * m / denom
+        xp.sqrt(v, out=scratch)
+        xp.divide(scratch, math.sqrt(1 - beta2**step), out=scratch)
+        xp.add(scratch, group["eps"], out=scratch)
+        xp.divide(m, scratch, out=scratch)
+        xp.multiply(scratch, -step_size, out=scratch)
+        xp.add(param, scratch, out=param)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (default 0.01)."""
+
+    _decoupled = True
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)

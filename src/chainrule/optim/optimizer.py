@@ -1,0 +1,220 @@
+"""``Optimizer``: parameter groups, per-parameter state and PyTorch's state-dict format.
+
+Subclasses implement ``_update(group, param, grad, state)``, which changes ``param``'s array
+in place; ``step`` calls it for every parameter that has a gradient. Updates run on the raw
+NumPy arrays, with ``out=`` and a scratch buffer per parameter, so a step records no graph
+and allocates (almost) nothing.
+
+    >>> import chainrule as cr
+    >>> w = cr.nn.Parameter(cr.tensor([1.0, 2.0]))
+    >>> opt = cr.optim.SGD([w], lr=0.5)
+    >>> (w * w).sum().backward()
+    >>> opt.step()
+    >>> w
+    Parameter containing:
+    tensor([0., 0.], requires_grad=True)
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from chainrule import dtypes, grad_mode
+from chainrule._array import xp
+from chainrule.tensor import Tensor, _make
+
+ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
+
+
+class _Required:
+    """Marks a hyperparameter with no default (``lr`` of SGD)."""
+
+    def __repr__(self) -> str:
+        return "<required parameter>"
+
+
+required = _Required()
+
+
+class Optimizer:
+    """Base class: holds ``param_groups`` (dicts with ``params`` and hyperparameters) and
+    ``state`` (a dict per parameter)."""
+
+    def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
+        if isinstance(params, Tensor):
+            raise TypeError(
+                "params argument given to the optimizer should be an iterable of Tensors or "
+                f"dicts, but got {type(params).__name__}"
+            )
+        self.defaults = defaults
+        self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
+        self.param_groups: list[dict[str, Any]] = []
+        # Scratch arrays for in-place updates, one per parameter; not part of the state.
+        self._scratch: dict[int, Any] = {}
+        groups = list(params)
+        if not groups:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines.extend(f"    {key}: {group[key]}" for key in sorted(group) if key != "params")
+        return "\n".join(lines) + "\n)"
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group of parameters with its own hyperparameters (others from defaults)."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, set):
+            raise TypeError(
+                "optimizer parameters need to be organized in ordered collections, but the "
+                "ordering of tensors in sets will change between runs. Please use a list instead."
+            )
+        else:
+            params = list(params)
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(
+                    f"optimizer can only optimize Tensors, but one was {type(p).__name__}"
+                )
+            if not p.is_leaf:
+                raise ValueError("can't optimize a non-leaf Tensor")
+        group = dict(param_group, params=params)
+        for name, default in self.defaults.items():
+            if default is required and name not in group:
+                raise ValueError(
+                    f"parameter group didn't specify a value of required optimization parameter "
+                    f"{name}"
+                )
+            group.setdefault(name, default)
+        if len({id(p) for p in params}) != len(params):
+            raise ValueError("optimizer contains a parameter group with duplicate parameters")
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in seen for p in params):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(group)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear every parameter's ``.grad`` (drop it, or fill it with zeros)."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    p.grad = p.grad.detach()
+                    p.grad.zero_()
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient; ``closure`` recomputes the loss first."""
+        loss = None
+        if closure is not None:
+            with grad_mode.enable_grad():
+                loss = closure()
+        with grad_mode.no_grad():
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is not None:
+                        self._update(group, p._data, p.grad._data, self.state[p])
+                        p._vc[0] += 1  # an in-place change of the parameter
+        return loss
+
+    def _update(self, group: dict[str, Any], param: Any, grad: Any, state: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ helpers for _update
+    def _buffer(self, param: Any) -> Any:
+        """A scratch array shaped like ``param``, reused across steps."""
+        scratch = self._scratch.get(id(param))
+        if scratch is None or scratch.shape != param.shape or scratch.dtype != param.dtype:
+            scratch = self._scratch[id(param)] = xp.empty_like(param)
+        return scratch
+
+    @staticmethod
+    def _zeros_state(param: Any) -> Tensor:
+        return _make(xp.zeros_like(param))
+
+    @staticmethod
+    def _step_count(state: dict[str, Any]) -> float:
+        """Increase and return the per-parameter step, a float32 scalar tensor as in PyTorch."""
+        step = state.get("step")
+        if step is None:
+            step = state["step"] = _make(xp.zeros((), dtype=dtypes.float32))
+        step._data += 1
+        return float(step._data)
+
+    # ------------------------------------------------------------------ state dicts
+    def state_dict(self) -> dict[str, Any]:
+        """``{"state": {index: {...}}, "param_groups": [{..., "params": [indices]}]}``.
+
+        Parameters are numbered in group order; the state holds the optimizer's own tensors
+        (not copies), as in PyTorch.
+        """
+        index: dict[int, int] = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            packed["params"] = [index.setdefault(id(p), len(index)) for p in group["params"]]
+            groups.append(packed)
+        state = {index[id(p)]: dict(s) for p, s in self.state.items() if id(p) in index}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Restore hyperparameters and state saved by :meth:`state_dict` (here or in PyTorch)."""
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups")
+        for ours, theirs in zip(self.param_groups, saved_groups, strict=True):
+            if len(ours["params"]) != len(theirs["params"]):
+                raise ValueError(
+                    "loaded state dict contains a parameter group that doesn't match the size "
+                    f"of optimizer's group ({len(theirs['params'])} vs {len(ours['params'])} "
+                    "parameters)"
+                )
+        by_index = {
+            saved: p
+            for ours, theirs in zip(self.param_groups, saved_groups, strict=True)
+            for saved, p in zip(theirs["params"], ours["params"], strict=True)
+        }
+        state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
+        for key, values in state_dict["state"].items():
+            param = by_index.get(int(key))
+            if param is None:
+                continue
+            state[param] = {name: _state_value(name, v, param) for name, v in values.items()}
+        self.state = state
+        self.param_groups = [
+            dict(
+                copy.deepcopy({k: v for k, v in theirs.items() if k != "params"}),
+                params=ours["params"],
+            )
+            for ours, theirs in zip(self.param_groups, saved_groups, strict=True)
+        ]
+
+
+def _state_value(name: str, value: Any, param: Tensor) -> Any:
+    """A copy of a saved state entry as a chainrule Tensor; floating buffers take the
+    parameter's dtype, and ``step`` stays as it is (PyTorch's rule)."""
+    if value is None or isinstance(value, (int, float)):
+        return value
+    if isinstance(value, Tensor):
+        array = value._data
+    else:  # a NumPy array or a PyTorch tensor
+        detach = getattr(value, "detach", None)
+        array = xp.asarray(value if detach is None else detach())
+    array = xp.array(array)
+    if name != "step" and dtypes.is_floating(array.dtype):
+        array = array.astype(param.dtype, copy=False)
+    return _make(array)

@@ -1,0 +1,77 @@
+"""Stochastic gradient descent with momentum, dampening, Nesterov and weight decay.
+
+PyTorch's algorithm: ``g = grad + wd * p``; ``b = momentum * b + (1 - dampening) * g``
+(``b = g`` at the first step); ``g = g + momentum * b`` (Nesterov) or ``g = b``;
+``p = p - lr * g``.
+
+    >>> import chainrule as cr
+    >>> w = cr.nn.Parameter(cr.tensor([1.0]))
+    >>> opt = SGD([w], lr=0.1, momentum=0.9)
+    >>> for _ in range(2):
+    ...     opt.zero_grad()
+    ...     (w * w).sum().backward()
+    ...     opt.step()
+    >>> round(w.item(), 4)                 # 1 - 0.2 = 0.8, then 0.8 - 0.1 * (0.9 * 2 + 1.6)
+    0.46
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule._array import xp
+from chainrule.optim.optimizer import Optimizer, ParamsT
+from chainrule.tensor import _make
+
+
+class SGD(Optimizer):
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1e-3,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "dampening": dampening,
+            "weight_decay": weight_decay,
+            "nesterov": nesterov,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
+
+    def _update(self, group: dict[str, Any], param: Any, grad: Any, state: dict[str, Any]) -> None:
+        weight_decay, momentum = group["weight_decay"], group["momentum"]
+        if group["maximize"]:
+            grad = -grad
+        if weight_decay:
+            grad = grad + weight_decay * param
+        if momentum:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = _make(xp.array(grad))
+            else:
+                b = buf._data
+                xp.multiply(b, momentum, out=b)
+                if group["dampening"]:
+                    xp.add(b, (1 - group["dampening"]) * grad, out=b)
+                else:
+                    xp.add(b, grad, out=b)
+            grad = grad + momentum * buf._data if group["nesterov"] else buf._data
+        step = self._buffer(param)
+        xp.multiply(grad, -group["lr"], out=step)
+        xp.add(param, step, out=param)

@@ -1,0 +1,401 @@
+"""Training a classifier on the digits data set: the library behind ``chainrule train``.
+
+:func:`train` builds the model (an MLP or a small CNN), trains it with a shuffled DataLoader,
+evaluates on the test split after every epoch, and writes a checkpoint (safetensors) and a plot
+of the loss and accuracy curves into ``config.out``. The checkpoint holds everything a run needs
+to continue exactly where it stopped (weights, optimizer state, epoch, random states), so
+``train(config, resume=path)`` reaches the same result as an uninterrupted run with the same
+seed. A KeyboardInterrupt saves the last completed epoch before it propagates.
+
+    >>> import tempfile
+    >>> result = train(TrainConfig(epochs=1, out=tempfile.mkdtemp()), log=lambda line: None)
+    >>> len(result.history), result.history[-1].test_accuracy > 0.5
+    (1, True)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from chainrule import datasets, grad_mode, rng, serialization
+from chainrule import nn as nn_
+from chainrule import optim as optim_
+from chainrule.data.loader import DataLoader, TensorDataset
+from chainrule.nn import functional as F
+from chainrule.tensor import Tensor, _make
+
+MODELS = ("mlp", "cnn")
+OPTIMIZERS = ("adam", "sgd")
+CHECKPOINT_FORMAT = "chainrule.train"
+CHECKPOINT_VERSION = 1
+
+# Defaults measured to reach >= 97% (MLP) and >= 98% (CNN) test accuracy on digits across
+# seeds; the cosine schedule takes the learning rate to 0 by the last epoch, which removes
+# the epoch-to-epoch jitter of the final accuracy.
+DEFAULT_EPOCHS = {"mlp": 20, "cnn": 15}
+DEFAULT_LR = {"adam": 2e-3, "sgd": 0.05}
+DEFAULT_BATCH_SIZE = 32
+DEFAULT_SEED = 0
+SGD_MOMENTUM = 0.9
+
+
+class TrainingError(ValueError):
+    """Bad options or an unusable checkpoint; the message is one line meant for the user."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """A KeyboardInterrupt after which the last completed epoch was saved to ``checkpoint``."""
+
+    def __init__(self, checkpoint: Path, epoch: int) -> None:
+        super().__init__(f"interrupted; epoch {epoch} saved to {checkpoint}")
+        self.checkpoint = checkpoint
+        self.epoch = epoch
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """What to train. ``None`` means the default, or the checkpoint's value when resuming.
+
+    ``epochs`` is the total number of epochs, counting those already in a resumed checkpoint.
+    """
+
+    model: str | None = None
+    epochs: int | None = None
+    batch_size: int | None = None
+    lr: float | None = None
+    optimizer: str | None = None
+    seed: int | None = None
+    out: str | os.PathLike[str] = "runs"
+
+    def resolved(self, saved: dict[str, Any] | None = None) -> TrainConfig:
+        """Every field filled: from the checkpoint's settings first (which given values must
+        not contradict), then the defaults."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        for name, old in (saved or {}).items():
+            if values.get(name) is None:
+                values[name] = old
+            elif name in _RUN_SETTINGS and values[name] != old:
+                raise TrainingError(
+                    f"the checkpoint was trained with --{name.replace('_', '-')} {old}; "
+                    f"resuming with {values[name]} would not continue the same run"
+                )
+        config = replace(self, **values)
+        model = config.model or "mlp"
+        optimizer = config.optimizer or "adam"
+        config = replace(
+            config,
+            model=model,
+            optimizer=optimizer,
+            epochs=DEFAULT_EPOCHS.get(model) if config.epochs is None else config.epochs,
+            batch_size=config.batch_size or DEFAULT_BATCH_SIZE,
+            lr=DEFAULT_LR.get(optimizer) if config.lr is None else config.lr,
+            seed=DEFAULT_SEED if config.seed is None else config.seed,
+        )
+        config.check()
+        return config
+
+    def check(self) -> None:
+        if self.model not in MODELS:
+            raise TrainingError(f"unknown model {self.model!r}; choose one of {', '.join(MODELS)}")
+        if self.optimizer not in OPTIMIZERS:
+            raise TrainingError(
+                f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}"
+            )
+        if self.epochs is None or self.epochs < 1:
+            raise TrainingError(f"epochs must be at least 1, got {self.epochs}")
+        if self.batch_size is None or self.batch_size < 1:
+            raise TrainingError(f"batch size must be at least 1, got {self.batch_size}")
+        if self.lr is None or not self.lr > 0 or not math.isfinite(self.lr):
+            raise TrainingError(f"learning rate must be a positive number, got {self.lr}")
+
+
+# What fixes a run: a resumed run must keep these to continue the same trajectory.
+_RUN_SETTINGS = ("model", "optimizer", "lr", "batch_size", "seed")
+
+
+@dataclass(frozen=True)
+class EpochStats:
+    epoch: int
+    train_loss: float
+    train_accuracy: float
+    test_loss: float
+    test_accuracy: float
+    seconds: float
+
+
+@dataclass
+class TrainResult:
+    config: TrainConfig
+    history: list[EpochStats] = field(default_factory=list)
+    checkpoint: Path | None = None
+    plot: Path | None = None
+
+    @property
+    def test_accuracy(self) -> float:
+        return self.history[-1].test_accuracy
+
+
+def build_model(kind: str) -> nn_.Module:
+    """The digits classifiers: a 64-128-128-10 ReLU MLP, or a two-convolution CNN."""
+    nn = nn_
+    if kind == "mlp":
+        return nn.Sequential(
+            nn.Linear(64, 128),
+            nn.ReLU(),
+            nn.Linear(128, 128),
+            nn.ReLU(),
+            nn.Linear(128, 10),
+        )
+    if kind == "cnn":  # 1x8x8 -> 32x4x4 -> 64x2x2 -> 256 -> 128 -> 10
+        return nn.Sequential(
+            nn.Conv2d(1, 32, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(64 * 2 * 2, 128),
+            nn.ReLU(),
+            nn.Linear(128, 10),
+        )
+    raise TrainingError(f"unknown model {kind!r}; choose one of {', '.join(MODELS)}")
+
+
+def build_optimizer(kind: str, params: Any, lr: float) -> optim_.Optimizer:
+    if kind == "adam":
+        return optim_.Adam(params, lr=lr)
+    if kind == "sgd":
+        return optim_.SGD(params, lr=lr, momentum=SGD_MOMENTUM)
+    raise TrainingError(f"unknown optimizer {kind!r}; choose one of {', '.join(OPTIMIZERS)}")
+
+
+def train(
+    config: TrainConfig,
+    resume: str | os.PathLike[str] | None = None,
+    *,
+    progress: bool = False,
+    log: Callable[[str], None] = print,
+) -> TrainResult:
+    """Train, evaluate every epoch, then save a checkpoint and a plot into ``config.out``.
+
+    ``progress`` shows a tqdm bar per epoch with the running loss. Each epoch is reported to
+    ``log`` as one line.
+    """
+    saved = _load_checkpoint(resume) if resume is not None else None
+    config = config.resolved(saved["config"] if saved else None)
+    run = _Run(config, saved)
+    if run.epoch >= config.epochs:
+        raise TrainingError(
+            f"nothing to do: the checkpoint already has {run.epoch} epochs; pass --epochs "
+            f"greater than {run.epoch}"
+        )
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+    checkpoint_path = out / f"{config.model}.safetensors"
+    with _single_threaded_blas():
+        try:
+            run.fit(progress, log)
+        except KeyboardInterrupt:
+            serialization.save(run.snapshot, checkpoint_path)
+            raise TrainingInterrupted(checkpoint_path, run.snapshot["epoch"]) from None
+    serialization.save(run.snapshot, checkpoint_path)
+    result = TrainResult(config, run.history, checkpoint_path)
+    result.plot = save_plot(run.history, out / f"{config.model}.png", config.model)
+    return result
+
+
+class _Run:
+    """The state of one training run: model, optimizer, data, schedule and random streams."""
+
+    def __init__(self, config: TrainConfig, saved: dict[str, Any] | None) -> None:
+        self.config = config
+        rng.manual_seed(config.seed)
+        self.model = build_model(config.model)
+        self.optimizer = build_optimizer(config.optimizer, self.model.parameters(), config.lr)
+        self.scheduler = optim_.lr_scheduler.CosineAnnealingLR(self.optimizer, config.epochs)
+        x_train, y_train, self.x_test, self.y_test = datasets.digits(images=config.model == "cnn")
+        self.loader_rng = rng.Generator().manual_seed(config.seed)
+        self.loader = DataLoader(
+            TensorDataset(x_train, y_train),
+            batch_size=config.batch_size,
+            shuffle=True,
+            generator=self.loader_rng,
+        )
+        self.epoch = 0
+        self.history: list[EpochStats] = []
+        if saved is not None:
+            self._restore(saved)
+        self.snapshot = self._checkpoint()
+
+    def fit(self, progress: bool, log: Callable[[str], None]) -> None:
+        for epoch in range(self.epoch + 1, self.config.epochs + 1):
+            start = time.perf_counter()
+            train_loss, train_acc = self._train_epoch(epoch, progress)
+            test_loss, test_acc = self._evaluate()
+            stats = EpochStats(
+                epoch, train_loss, train_acc, test_loss, test_acc, time.perf_counter() - start
+            )
+            self.history.append(stats)
+            self.epoch = epoch
+            self.snapshot = self._checkpoint()
+            log(
+                f"epoch {epoch:>{len(str(self.config.epochs))}}/{self.config.epochs}  "
+                f"train loss {train_loss:.4f} acc {train_acc:6.2%}  "
+                f"test loss {test_loss:.4f} acc {test_acc:6.2%}  ({stats.seconds:.1f}s)"
+            )
+
+    def _train_epoch(self, epoch: int, progress: bool) -> tuple[float, float]:
+        self.model.train()
+        total_loss = correct = seen = 0.0
+        with _progress_bar(progress, len(self.loader), f"epoch {epoch}") as bar:
+            for x, y in self.loader:
+                logits = self.model(x)
+                loss = F.cross_entropy(logits, y)
+                self.optimizer.zero_grad()
+                loss.backward()
+                self.optimizer.step()
+                n = y.shape[0]
+                total_loss += loss.item() * n
+                correct += int((logits._data.argmax(1) == y._data).sum())
+                seen += n
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix(loss=f"{total_loss / seen:.4f}")
+        self.scheduler.step()
+        return total_loss / seen, correct / seen
+
+    def _evaluate(self) -> tuple[float, float]:
+        self.model.eval()
+        with grad_mode.no_grad():
+            logits = self.model(self.x_test)
+            loss = F.cross_entropy(logits, self.y_test).item()
+        return loss, float((logits._data.argmax(1) == self.y_test._data).mean())
+
+    # ------------------------------------------------------------------ checkpoints
+    def _checkpoint(self) -> dict[str, Any]:
+        """Everything needed to continue, copied (training goes on changing the originals)."""
+        settings = {name: getattr(self.config, name) for name in _RUN_SETTINGS}
+        return {
+            "format": CHECKPOINT_FORMAT,
+            "version": CHECKPOINT_VERSION,
+            "config": settings,
+            "epoch": self.epoch,
+            "model": _copy_tensors(self.model.state_dict()),
+            "optimizer": _copy_tensors(self.optimizer.state_dict()),
+            "scheduler": self.scheduler.state_dict(),
+            "rng": {"global": rng.get_rng_state(), "loader": self.loader_rng.get_state()},
+            "history": [asdict(stats) for stats in self.history],
+        }
+
+    def _restore(self, saved: dict[str, Any]) -> None:
+        try:
+            self.model.load_state_dict(saved["model"])
+            self.optimizer.load_state_dict(saved["optimizer"])
+            self.scheduler.load_state_dict(saved["scheduler"])
+            rng.set_rng_state(saved["rng"]["global"])
+            self.loader_rng.set_state(saved["rng"]["loader"])
+            self.epoch = int(saved["epoch"])
+            self.history = [EpochStats(**stats) for stats in saved["history"]]
+        except (KeyError, TypeError, ValueError, RuntimeError) as error:
+            raise TrainingError(
+                f"the checkpoint does not fit this run: {_one_line(error)}"
+            ) from None
+
+
+def _copy_tensors(value: Any) -> Any:
+    if isinstance(value, Tensor):
+        return _make(value._data.copy())
+    if isinstance(value, dict):
+        return {key: _copy_tensors(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_copy_tensors(item) for item in value)
+    return value
+
+
+def _load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
+    try:
+        saved = serialization.load(path)
+    except FileNotFoundError:
+        raise TrainingError(f"checkpoint not found: {os.fspath(path)}") from None
+    except (OSError, serialization.CheckpointError) as error:
+        raise TrainingError(_one_line(error)) from None
+    if not isinstance(saved, dict) or saved.get("format") != CHECKPOINT_FORMAT:
+        raise TrainingError(f"{os.fspath(path)} is not a checkpoint written by chainrule train")
+    if saved.get("version") != CHECKPOINT_VERSION:
+        raise TrainingError(
+            f"{os.fspath(path)} has checkpoint version {saved.get('version')!r}; this chainrule "
+            f"reads version {CHECKPOINT_VERSION}"
+        )
+    return saved
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())
+
+
+@contextlib.contextmanager
+def _progress_bar(enabled: bool, total: int, desc: str) -> Iterator[Any]:
+    if not enabled:
+        yield None
+        return
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        raise ImportError(
+            "the progress bar needs tqdm: pip install 'chainrule[train]' (or pass --quiet)"
+        ) from None
+    with tqdm(total=total, desc=desc, leave=False, file=sys.stderr, dynamic_ncols=True) as bar:
+        yield bar
+
+
+@contextlib.contextmanager
+def _single_threaded_blas() -> Iterator[None]:
+    """One BLAS thread for the run: these matrices are small, and on a busy machine
+    OpenBLAS's threads waiting for each other made steps up to 10x slower (measured).
+    threadpoolctl comes with scikit-learn, which the digits data needs; without it, nothing
+    changes."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        yield
+        return
+    with threadpool_limits(1, user_api="blas"):
+        yield
+
+
+def save_plot(history: list[EpochStats], path: Path, title: str) -> Path:
+    """Loss and accuracy per epoch, train and test, as a PNG written atomically."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise ImportError(
+            "plotting the curves needs matplotlib: pip install 'chainrule[train]'"
+        ) from None
+    epochs = [s.epoch for s in history]
+    fig = Figure(figsize=(9, 3.5), layout="constrained")
+    loss_ax, acc_ax = fig.subplots(1, 2)
+    for ax, key, label in (
+        (loss_ax, "loss", "cross-entropy loss"),
+        (acc_ax, "accuracy", "accuracy"),
+    ):
+        for split, style in (("train", "-"), ("test", "--")):
+            ax.plot(epochs, [getattr(s, f"{split}_{key}") for s in history], style, label=split)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle(f"{title} on digits: test accuracy {history[-1].test_accuracy:.2%}")
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    serialization._atomic_write(path, lambda f: f.write(buffer.getvalue()))
+    return path

@@ -1,0 +1,6 @@
+"""``chainrule.utils``, laid out like ``torch.utils``: ``from chainrule.utils.data import
+DataLoader``."""
+
+from chainrule.utils import data
+
+__all__ = ["data"]

@@ -1,0 +1,800 @@
+"""The op table: one row per differentiable operation, read by the gradient tests.
+
+Each row says how to call the operation in chainrule and in PyTorch, where its inputs may be
+drawn from (a domain that avoids kinks, poles and ties), which input shapes to try (broadcasting
+among them), which registered ``Op`` classes it exercises, and which checks apply. The tests in
+``test_op_gradients.py`` run every check over every row; ``test_op_table_complete.py`` fails
+when an ``Op`` class in ``chainrule.op.REGISTRY`` has no row, so a new op without a gradient
+test cannot go unnoticed.
+
+Rows for nn ops live in ``tests/op_table_nn.py`` (``NN_SPECS``, the same ``OpSpec`` format);
+:func:`all_specs` adds them when that module exists.
+
+    >>> spec = next(s for s in SPECS if s.name == "mul")
+    >>> [x.shape for x in spec.sample(np.random.default_rng(0), ((2, 3), (3,)))]
+    [(2, 3), (3,)]
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+import chainrule as cr
+from chainrule.ops.indexing import IndexAdd
+from chainrule.ops.shape import pad
+
+try:  # the PyTorch equivalents run only in the comparison tests, which skip without torch
+    import torch
+    import torch.nn.functional as F
+except ImportError:
+    torch = F = None
+
+Shape = tuple[int, ...]
+# A sampler draws the values of input number ``index`` with the given shape.
+Sampler = Callable[[np.random.Generator, Shape, int], np.ndarray]
+
+
+# ----------------------------------------------------------------------------- domains
+def uniform(lo: float, hi: float) -> Sampler:
+    return lambda rng, shape, index: rng.uniform(lo, hi, shape)
+
+
+REAL = uniform(-2.0, 2.0)
+POSITIVE = uniform(0.5, 2.0)
+
+
+def away_from(*points: float, margin: float = 0.15) -> Sampler:
+    """Real values at least ``margin`` from each of ``points`` (kinks, thresholds)."""
+
+    def draw(rng: np.random.Generator, shape: Shape, index: int) -> np.ndarray:
+        x = rng.uniform(-2.0, 2.0, shape)
+        for p in points:
+            d = x - p
+            x = np.where(np.abs(d) < margin, p + np.where(d < 0, -1, 1) * (margin + np.abs(d)), x)
+        return x
+
+    return draw
+
+
+NONZERO = away_from(0.0)
+
+
+def distinct(rng: np.random.Generator, shape: Shape, index: int) -> np.ndarray:
+    """Values on a shuffled grid of step 0.25, shifted per input: no two values (nor their
+    absolute values) tie, within a tensor or across inputs, so max, min and sorting are smooth.
+    """
+    n = int(np.prod(shape, dtype=int))
+    grid = (rng.permutation(n) - n // 2) * 0.25 + 0.1 * (index + 1)
+    return (grid + rng.uniform(-0.01, 0.01, n)).reshape(shape)
+
+
+def with_zero(rng: np.random.Generator, shape: Shape, index: int) -> np.ndarray:
+    """Real values with the first one exactly zero (prod's gradient must not divide by it)."""
+    x = REAL(rng, shape, index)
+    x.reshape(-1)[:1] = 0.0
+    return x
+
+
+def checkerboard(shape: Shape) -> np.ndarray:
+    """A fixed mask of the given shape with both values present (for where, setitem)."""
+    n = int(np.prod(shape, dtype=int))
+    return (np.arange(n) % 3 != 1).reshape(shape)
+
+
+SAME = object()  # torch_fn: fn's own code runs unchanged on torch tensors
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    """One row: an operation, its PyTorch twin, its domain, its shapes and its checks.
+
+    ``fn`` takes one chainrule tensor per input (all differentiable; constants such as
+    indices live in the callable) and returns a tensor or a tuple of tensors. ``torch_fn``
+    does the same on torch tensors; ``SAME`` means ``fn``'s code works on both, ``None`` that
+    PyTorch has no such operation. ``domain`` is one sampler for every input or one per input.
+    """
+
+    name: str
+    fn: Callable[..., Any]
+    torch_fn: Any
+    covers: tuple[str, ...]
+    shapes: tuple[tuple[Shape, ...], ...]
+    domain: Sampler | tuple[Sampler, ...] = REAL
+    jvp: bool = True  # the forward-mode rules apply
+    second_order: bool = True  # gradients of gradients apply
+    float32: bool = True  # compare float32 forward values with PyTorch's
+    fd_step: float = 1e-6  # central-difference step
+
+    def torch_callable(self) -> Callable[..., Any] | None:
+        return self.fn if self.torch_fn is SAME else self.torch_fn
+
+    def sample(self, rng: np.random.Generator, shapes: tuple[Shape, ...]) -> list[np.ndarray]:
+        """float64 inputs of the given shapes, each drawn from its domain."""
+        samplers = self.domain if isinstance(self.domain, tuple) else (self.domain,) * len(shapes)
+        return [
+            np.asarray(draw(rng, shape, i), dtype=np.float64)
+            for i, (draw, shape) in enumerate(zip(samplers, shapes, strict=True))
+        ]
+
+
+# ----------------------------------------------------------------------------- shape cases
+UNARY = (((2, 3),), ((),), ((1, 4, 2),), ((6, 20),))  # the last one is checked by <u, J v>
+BINARY = (
+    ((2, 3), (2, 3)),
+    ((2, 3), (3,)),  # trailing broadcast
+    ((4, 1), (1, 5)),  # both sides stretch
+    ((), (2, 3)),  # a 0-d tensor against a matrix
+    ((2, 1, 3), ()),
+    ((6, 20), (20,)),
+)
+MATRIX = (((2, 3),),)
+CUBE = (((2, 3, 4),),)
+
+
+def _unary(name: str, fn: Any, torch_fn: Any, covers: tuple[str, ...], **kw: Any) -> OpSpec:
+    return OpSpec(name, fn, torch_fn, covers, kw.pop("shapes", UNARY), **kw)
+
+
+def _binary(name: str, fn: Any, torch_fn: Any, covers: tuple[str, ...], **kw: Any) -> OpSpec:
+    return OpSpec(name, fn, torch_fn, covers, kw.pop("shapes", BINARY), **kw)
+
+
+# ----------------------------------------------------------------------------- helpers
+def _index(values: list[int]) -> Any:
+    return np.array(values)
+
+
+def _torch_index(values: Any) -> Any:
+    return torch.as_tensor(np.asarray(values))
+
+
+def _set_row(x: Any, v: Any) -> Any:
+    y = x.clone()
+    y[1] = v
+    return y
+
+
+def _set_columns(x: Any, v: Any) -> Any:
+    y = x.clone()
+    y[:, 1:3] = v  # v of shape (2,) is broadcast over the rows
+    return y
+
+
+def _set_rows_by_index(x: Any, v: Any) -> Any:
+    y = x.clone()
+    y[[0, 2]] = v
+    return y
+
+
+def _set_mask_cr(x: Any, v: Any) -> Any:
+    y = x.clone()
+    y[cr.tensor(checkerboard(tuple(x.shape)))] = v
+    return y
+
+
+def _set_mask_torch(x: Any, v: Any) -> Any:
+    y = x.clone()
+    y[torch.as_tensor(checkerboard(tuple(x.shape)))] = v
+    return y
+
+
+def _where_cr(a: Any, b: Any) -> Any:
+    shape = np.broadcast_shapes(tuple(a.shape), tuple(b.shape))
+    return cr.where(cr.tensor(checkerboard(shape)), a, b)
+
+
+def _where_torch(a: Any, b: Any) -> Any:
+    shape = np.broadcast_shapes(tuple(a.shape), tuple(b.shape))
+    return torch.where(torch.as_tensor(checkerboard(shape)), a, b)
+
+
+def _masked_fill(x: Any, lib: Any) -> Any:
+    return x.masked_fill(lib.as_tensor(checkerboard(tuple(x.shape))), 0.5)
+
+
+_GATHER = [[0, 2, 2, 1], [1, 1, 0, 0]]  # repeats: gradients of a re-read element add up
+_ROWS = [0, 2, 0, 0]
+_MASK = [[True, False, True, True], [False, False, True, False], [True, True, False, False]]
+_INF = float("inf")
+
+
+# ----------------------------------------------------------------------------- the table
+SPECS: list[OpSpec] = [
+    # --- arithmetic, with broadcasting and Python scalars on either side
+    _binary("add", lambda a, b: a + b, SAME, ("Add",)),
+    _binary(
+        "add_alpha",
+        lambda a, b: cr.add(a, b, alpha=2.5),
+        lambda a, b: torch.add(a, b, alpha=2.5),
+        ("Add", "Mul"),
+    ),
+    _unary("radd_scalar", lambda x: 2.0 + x, SAME, ("Add",)),
+    _binary("sub", lambda a, b: a - b, SAME, ("Sub",)),
+    _binary(
+        "sub_alpha",
+        lambda a, b: cr.sub(a, b, alpha=0.5),
+        lambda a, b: torch.sub(a, b, alpha=0.5),
+        ("Sub", "Mul"),
+    ),
+    _unary("rsub_scalar", lambda x: 2 - x, SAME, ("Sub",)),
+    _binary("mul", lambda a, b: a * b, SAME, ("Mul",)),
+    _unary("rmul_scalar", lambda x: 3 * x, SAME, ("Mul",)),
+    _unary("square", lambda x: x.square(), SAME, ("Mul",)),
+    _binary("div", lambda a, b: a / b, SAME, ("Div",), domain=(REAL, NONZERO)),
+    _unary("div_scalar", lambda x: x / 4, SAME, ("Div",)),
+    _unary("rdiv_scalar", lambda x: 2 / x, SAME, ("Div",), domain=NONZERO),
+    _unary("reciprocal", lambda x: x.reciprocal(), SAME, ("Div",), domain=NONZERO),
+    _unary("pow_square", lambda x: x**2, SAME, ("Pow",)),
+    _unary("pow_cube", lambda x: cr.pow(x, 3), lambda x: torch.pow(x, 3), ("Pow",)),
+    _unary("pow_fractional", lambda x: x**1.5, SAME, ("Pow",), domain=POSITIVE),
+    _unary("pow_negative", lambda x: x**-0.5, SAME, ("Pow",), domain=POSITIVE),
+    _unary("pow_zero", lambda x: x**0, SAME, ("Pow",)),
+    _binary("pow_tensor_exponent", lambda a, b: a**b, SAME, ("Pow",), domain=(POSITIVE, REAL)),
+    _unary("rpow_scalar", lambda x: 3**x, SAME, ("Pow",)),
+    _unary("neg", lambda x: -x, SAME, ("Neg",)),
+    # --- exp and log
+    _unary("exp", cr.exp, lambda x: torch.exp(x), ("Exp",)),
+    _unary("log", cr.log, lambda x: torch.log(x), ("Log",), domain=POSITIVE),
+    _unary("log1p", cr.log1p, lambda x: torch.log1p(x), ("Log1p",), domain=uniform(-0.5, 2.0)),
+    _unary("expm1", cr.expm1, lambda x: torch.expm1(x), ("Expm1",)),
+    _unary("sqrt", cr.sqrt, lambda x: torch.sqrt(x), ("Sqrt",), domain=POSITIVE),
+    _unary("rsqrt", cr.rsqrt, lambda x: torch.rsqrt(x), ("Rsqrt",), domain=POSITIVE),
+    # --- piecewise: inputs kept away from the kinks (tests at the kinks are separate)
+    _unary("abs", cr.abs, lambda x: torch.abs(x), ("Abs",), domain=NONZERO),
+    _unary("abs_operator", lambda x: abs(x), SAME, ("Abs",), domain=NONZERO),
+    _unary("sign", cr.sign, lambda x: torch.sign(x), ("Sign",), domain=NONZERO),
+    _unary("relu", cr.relu, lambda x: torch.relu(x), ("Relu",), domain=NONZERO),
+    _unary("leaky_relu", cr.leaky_relu, lambda x: F.leaky_relu(x), ("LeakyRelu",), domain=NONZERO),
+    _unary(
+        "leaky_relu_slope",
+        lambda x: cr.leaky_relu(x, 0.2),
+        lambda x: F.leaky_relu(x, 0.2),
+        ("LeakyRelu",),
+        domain=NONZERO,
+    ),
+    _unary("elu", cr.elu, lambda x: F.elu(x), ("Elu",), domain=NONZERO),
+    _unary(
+        "elu_alpha", lambda x: cr.elu(x, 0.5), lambda x: F.elu(x, 0.5), ("Elu",), domain=NONZERO
+    ),
+    _unary("clamp", lambda x: x.clamp(-0.5, 0.7), SAME, ("Clamp",), domain=away_from(-0.5, 0.7)),
+    _unary(
+        "clamp_min",
+        lambda x: cr.clamp(x, min=0.2),
+        lambda x: torch.clamp(x, min=0.2),
+        ("Clamp",),
+        domain=away_from(0.2),
+    ),
+    _unary(
+        "clamp_max",
+        lambda x: cr.clip(x, max=-0.3),
+        lambda x: torch.clip(x, max=-0.3),
+        ("Clamp",),
+        domain=away_from(-0.3),
+    ),
+    OpSpec(
+        "clamp_tensor_bounds",
+        cr.clamp,
+        lambda x, lo, hi: torch.clamp(x, lo, hi),
+        ("Where",),
+        (((2, 3), (3,), (2, 1)),),
+        domain=distinct,
+    ),
+    # --- trigonometry and activations
+    _unary("sin", cr.sin, lambda x: torch.sin(x), ("Sin",)),
+    _unary("cos", cr.cos, lambda x: torch.cos(x), ("Cos",)),
+    _unary("tan", cr.tan, lambda x: torch.tan(x), ("Tan",), domain=uniform(-1.2, 1.2)),
+    _unary("tanh", cr.tanh, lambda x: torch.tanh(x), ("Tanh",)),
+    _unary("sigmoid", cr.sigmoid, lambda x: torch.sigmoid(x), ("Sigmoid",)),
+    _unary("silu", cr.silu, lambda x: F.silu(x), ("Silu",)),
+    _unary("softplus", cr.softplus, lambda x: F.softplus(x), ("Softplus",)),
+    _unary(
+        "softplus_beta_threshold",
+        lambda x: cr.softplus(x, beta=2.0, threshold=1.5),
+        lambda x: F.softplus(x, beta=2.0, threshold=1.5),
+        ("Softplus",),
+        domain=away_from(0.75),
+    ),  # beta * x = threshold switches to the identity
+    _unary("erf", cr.erf, lambda x: torch.erf(x), ("Erf",), domain=uniform(-4.0, 4.0)),
+    _unary("gelu", cr.gelu, lambda x: F.gelu(x), ("Gelu",)),
+    _unary(
+        "gelu_tanh",
+        lambda x: cr.gelu(x, approximate="tanh"),
+        lambda x: F.gelu(x, approximate="tanh"),
+        ("Gelu",),
+    ),
+    # --- two inputs, selections
+    _binary("maximum", cr.maximum, lambda a, b: torch.maximum(a, b), ("Maximum",), domain=distinct),
+    _binary("minimum", lambda a, b: a.minimum(b), SAME, ("Minimum",), domain=distinct),
+    _binary(
+        "max_of_two_tensors",
+        lambda a, b: cr.max(a, b),
+        lambda a, b: torch.max(a, b),
+        ("Maximum",),
+        domain=distinct,
+    ),
+    _binary("where", _where_cr, _where_torch, ("Where",)),
+    _unary(
+        "where_scalar_other",
+        lambda x: cr.where(cr.tensor(checkerboard(tuple(x.shape))), x, 0.5),
+        lambda x: torch.where(torch.as_tensor(checkerboard(tuple(x.shape))), x, 0.5),
+        ("Where",),
+    ),
+    _unary(
+        "masked_fill", lambda x: _masked_fill(x, cr), lambda x: _masked_fill(x, torch), ("Where",)
+    ),
+    # --- copies and casts
+    _unary("clone", lambda x: x.clone(), SAME, ("Clone",)),
+    # Linear, so a central difference is exact for any step: a large one makes the float32
+    # rounding of x +- step negligible.
+    _unary(
+        "cast_float32_roundtrip",
+        lambda x: (x.to(cr.float32) * 3).to(cr.float64),
+        lambda x: (x.to(torch.float32) * 3).to(torch.float64),
+        ("Cast",),
+        fd_step=1.0,
+    ),
+    # --- reductions
+    OpSpec("sum_all", lambda x: x.sum(), SAME, ("Sum",), CUBE + (((),), ((30, 10),))),
+    OpSpec(
+        "sum_dim",
+        lambda x: cr.sum(x, 1),
+        lambda x: torch.sum(x, 1),
+        ("Sum",),
+        CUBE + (((2, 0, 4),),),
+    ),  # an empty dim sums to zeros
+    OpSpec("sum_dims_keepdim", lambda x: x.sum((0, 2), keepdim=True), SAME, ("Sum",), CUBE),
+    OpSpec("sum_negative_dim", lambda x: x.sum(-1), SAME, ("Sum",), MATRIX + (((4,),),)),
+    OpSpec("mean_all", lambda x: x.mean(), SAME, ("Mean",), CUBE + (((),),)),
+    OpSpec("mean_dim", lambda x: cr.mean(x, -1), lambda x: torch.mean(x, -1), ("Mean",), CUBE),
+    OpSpec("mean_dims_keepdim", lambda x: x.mean((0, 1), keepdim=True), SAME, ("Mean",), CUBE),
+    OpSpec("prod_all", lambda x: x.prod(), SAME, ("Prod",), MATRIX + (((),),)),
+    OpSpec("prod_dim", lambda x: cr.prod(x, 1), lambda x: torch.prod(x, 1), ("Prod",), CUBE),
+    # The zero takes prod's other branch; its second derivative there is not supported.
+    OpSpec(
+        "prod_with_zero",
+        lambda x: x.prod(1, keepdim=True),
+        SAME,
+        ("Prod",),
+        (((2, 4),),),
+        domain=with_zero,
+        second_order=False,
+    ),
+    OpSpec("amax_dim", lambda x: x.amax(1), SAME, ("Amax",), CUBE, domain=distinct),
+    OpSpec(
+        "amax_all",
+        lambda x: cr.amax(x),
+        lambda x: torch.amax(x),
+        ("Amax",),
+        MATRIX + (((),),),
+        domain=distinct,
+    ),
+    OpSpec(
+        "amin_dims_keepdim",
+        lambda x: x.amin((0, 1), keepdim=True),
+        SAME,
+        ("Amin",),
+        CUBE,
+        domain=distinct,
+    ),
+    OpSpec("max_all", lambda x: x.max(), SAME, ("Amax",), MATRIX, domain=distinct),
+    OpSpec(
+        "min_all", lambda x: cr.min(x), lambda x: torch.min(x), ("Amin",), MATRIX, domain=distinct
+    ),
+    OpSpec("max_dim", lambda x: x.max(1).values, SAME, ("MaxAlong",), CUBE, domain=distinct),
+    OpSpec(
+        "max_dim_keepdim",
+        lambda x: x.max(-1, keepdim=True)[0],
+        SAME,
+        ("MaxAlong",),
+        MATRIX,
+        domain=distinct,
+    ),
+    OpSpec(
+        "min_dim",
+        lambda x: cr.min(x, 0).values,
+        lambda x: torch.min(x, 0).values,
+        ("MaxAlong",),
+        CUBE,
+        domain=distinct,
+    ),
+    OpSpec("max_dim_of_scalar", lambda x: x.max(0).values, SAME, ("Clone",), (((),),)),
+    OpSpec(
+        "min_dim_of_scalar",
+        lambda x: cr.min(x, -1)[0],
+        lambda x: torch.min(x, -1)[0],
+        ("Clone",),
+        (((),),),
+    ),
+    OpSpec("logsumexp_dim", lambda x: x.logsumexp(1), SAME, ("LogSumExp",), CUBE),
+    OpSpec(
+        "logsumexp_dims_keepdim",
+        lambda x: cr.logsumexp(x, (0, 2), keepdim=True),
+        lambda x: torch.logsumexp(x, (0, 2), keepdim=True),
+        ("LogSumExp",),
+        CUBE,
+    ),
+    OpSpec("norm", lambda x: x.norm(), SAME, ("Norm2",), CUBE + (((),),), domain=NONZERO),
+    OpSpec(
+        "norm_dim_keepdim",
+        lambda x: cr.norm(x, dim=1, keepdim=True),
+        lambda x: torch.norm(x, dim=1, keepdim=True),
+        ("Norm2",),
+        CUBE,
+    ),
+    OpSpec("norm_p1", lambda x: x.norm(p=1), SAME, ("Abs", "Sum"), CUBE, domain=NONZERO),
+    OpSpec(
+        "norm_inf", lambda x: x.norm(p=_INF, dim=0), SAME, ("Abs", "Amax"), CUBE, domain=distinct
+    ),
+    OpSpec(
+        "norm_neg_inf", lambda x: x.norm(p=-_INF), SAME, ("Abs", "Amin"), MATRIX, domain=distinct
+    ),
+    OpSpec(
+        "norm_p3", lambda x: x.norm(p=3, dim=-1), SAME, ("Abs", "Pow", "Sum"), CUBE, domain=NONZERO
+    ),
+    OpSpec("cumsum", lambda x: x.cumsum(0), SAME, ("CumSum",), CUBE + (((5,),), ((),))),
+    OpSpec(
+        "cumsum_last_dim",
+        lambda x: cr.cumsum(x, -1),
+        lambda x: torch.cumsum(x, -1),
+        ("CumSum",),
+        CUBE,
+    ),
+    OpSpec("var", lambda x: x.var(), SAME, ("Mean", "Sub", "Mul", "Sum", "Div"), CUBE),
+    OpSpec("var_dim_keepdim", lambda x: x.var(1, keepdim=True), SAME, ("Sum",), CUBE),
+    OpSpec(
+        "var_correction0",
+        lambda x: cr.var(x, 0, correction=0),
+        lambda x: torch.var(x, 0, correction=0),
+        ("Sum",),
+        CUBE,
+    ),
+    OpSpec("std", lambda x: x.std(), SAME, ("Sqrt",), CUBE),
+    OpSpec(
+        "std_dim_unbiased_false",
+        lambda x: cr.std(x, -1, False),
+        lambda x: torch.std(x, -1, correction=0),
+        ("Sqrt",),
+        CUBE,
+    ),
+    # --- shapes
+    OpSpec("reshape", lambda x: x.reshape(3, 2), SAME, ("Reshape",), MATRIX),
+    OpSpec("view_inferred", lambda x: x.view(-1, 2), SAME, ("Reshape",), CUBE),
+    OpSpec("flatten", lambda x: x.flatten(), SAME, ("Reshape",), CUBE + (((),),)),
+    OpSpec(
+        "flatten_from_dim",
+        lambda x: cr.flatten(x, 1),
+        lambda x: torch.flatten(x, 1),
+        ("Reshape",),
+        CUBE,
+    ),
+    OpSpec("squeeze", lambda x: x.squeeze(), SAME, ("Reshape",), (((2, 1, 3, 1),),)),
+    OpSpec(
+        "squeeze_dim",
+        lambda x: cr.squeeze(x, 1),
+        lambda x: torch.squeeze(x, 1),
+        ("Reshape",),
+        (((2, 1, 3),),),
+    ),
+    OpSpec("unsqueeze", lambda x: x.unsqueeze(1), SAME, ("Reshape",), MATRIX),
+    OpSpec(
+        "unsqueeze_last",
+        lambda x: cr.unsqueeze(x, -1),
+        lambda x: torch.unsqueeze(x, -1),
+        ("Reshape",),
+        MATRIX + (((),),),
+    ),
+    OpSpec("permute", lambda x: x.permute(2, 0, 1), SAME, ("Permute",), CUBE),
+    OpSpec("transpose", lambda x: x.transpose(0, 2), SAME, ("Permute",), CUBE),
+    OpSpec("t", lambda x: x.t(), SAME, ("Permute",), MATRIX),
+    OpSpec("matrix_transpose", lambda x: x.mT, SAME, ("Permute",), CUBE),
+    OpSpec("expand", lambda x: x.expand(2, 3, 4), SAME, ("Expand",), (((3, 1),), ((),))),
+    OpSpec("expand_keep_dim", lambda x: x.expand(4, -1), SAME, ("Expand",), (((1, 3),),)),
+    OpSpec(
+        "broadcast_to",
+        lambda x: cr.broadcast_to(x, (2, 3)),
+        lambda x: torch.broadcast_to(x, (2, 3)),
+        ("Expand",),
+        (((3,),),),
+    ),
+    OpSpec(
+        "expand_as", lambda a, b: a.expand_as(b) * b, SAME, ("Expand", "Mul"), (((3, 1), (3, 4)),)
+    ),
+    OpSpec("repeat", lambda x: x.repeat(2, 1, 3), SAME, ("Repeat",), MATRIX),
+    OpSpec("repeat_vector", lambda x: x.repeat(2, 2), SAME, ("Repeat",), (((3,),),)),
+    OpSpec(
+        "cat",
+        lambda a, b: cr.cat([a, b]),
+        lambda a, b: torch.cat([a, b]),
+        ("Cat",),
+        (((2, 3), (1, 3)), ((2,), (3,)), ((0, 3), (2, 3))),
+    ),
+    OpSpec(
+        "cat_three_last_dim",
+        lambda a, b, c: cr.cat((a, b, c), dim=-1),
+        lambda a, b, c: torch.cat((a, b, c), dim=-1),
+        ("Cat",),
+        (((2, 1), (2, 3), (2, 2)),),
+    ),
+    OpSpec(
+        "stack",
+        lambda a, b: cr.stack([a, b], 1),
+        lambda a, b: torch.stack([a, b], 1),
+        ("Cat", "Reshape"),
+        (((2, 3), (2, 3)),),
+    ),
+    OpSpec(
+        "stack_last_dim",
+        lambda a, b, c: cr.stack([a, b, c], -1),
+        lambda a, b, c: torch.stack([a, b, c], -1),
+        ("Cat", "Reshape"),
+        (((2, 3), (2, 3), (2, 3)), ((), (), ())),
+    ),
+    OpSpec(
+        "split",
+        lambda x: cr.split(x, 2, dim=1),
+        lambda x: torch.split(x, 2, dim=1),
+        ("GetItem",),
+        (((3, 5),),),
+    ),
+    OpSpec("split_sections", lambda x: x.split([1, 3, 1], 1), SAME, ("GetItem",), (((3, 5),),)),
+    OpSpec("chunk", lambda x: x.chunk(2), SAME, ("GetItem",), (((5, 2),),)),
+    OpSpec("unbind", lambda x: x.unbind(1), SAME, ("GetItem",), MATRIX),
+    OpSpec("flip", lambda x: x.flip(0), SAME, ("Flip",), CUBE),
+    OpSpec(
+        "flip_dims", lambda x: cr.flip(x, (0, 2)), lambda x: torch.flip(x, (0, 2)), ("Flip",), CUBE
+    ),
+    OpSpec("roll", lambda x: x.roll(1, 0), SAME, ("Roll",), CUBE),
+    OpSpec(
+        "roll_tuple",
+        lambda x: cr.roll(x, (1, -2), (0, 2)),
+        lambda x: torch.roll(x, (1, -2), (0, 2)),
+        ("Roll",),
+        CUBE,
+    ),
+    OpSpec("roll_flat", lambda x: x.roll(2), SAME, ("Roll", "Reshape"), MATRIX),
+    OpSpec("pad", lambda x: pad(x, (1, 2)), lambda x: F.pad(x, (1, 2)), ("Pad",), MATRIX),
+    OpSpec(
+        "pad_two_dims_value",
+        lambda x: pad(x, (1, 0, 2, 1), value=0.5),
+        lambda x: F.pad(x, (1, 0, 2, 1), value=0.5),
+        ("Pad",),
+        CUBE,
+    ),
+    # --- indexing
+    OpSpec("getitem_int", lambda x: x[1], SAME, ("GetItem",), MATRIX),
+    OpSpec("getitem_negative_and_slice", lambda x: x[-1, 1:], SAME, ("GetItem",), CUBE),
+    OpSpec("getitem_step", lambda x: x[::2, 1::2], SAME, ("GetItem",), (((5, 4),),)),
+    OpSpec("getitem_none_ellipsis", lambda x: x[None, ..., 1], SAME, ("GetItem",), CUBE),
+    OpSpec(
+        "getitem_int_array_repeats",
+        lambda x: x[_index(_ROWS)],
+        lambda x: x[_torch_index(_ROWS)],
+        ("GetItem",),
+        (((3, 2),),),
+    ),
+    OpSpec(
+        "getitem_list_in_second_dim", lambda x: x[:, [2, 0, 2]], SAME, ("GetItem",), (((2, 3),),)
+    ),
+    OpSpec(
+        "getitem_negative_indices",
+        lambda x: x[[-1, 0, -1], ..., -2],
+        SAME,
+        ("GetItem",),
+        (((3, 2, 4),),),
+    ),
+    OpSpec(
+        "getitem_arrays_around_slice",
+        lambda x: x[[0, 1], :, [1, 0]],
+        SAME,
+        ("GetItem",),
+        (((2, 3, 2),),),
+    ),
+    OpSpec(
+        "getitem_two_arrays",
+        lambda x: x[_index([0, 1, 1]), _index([2, 0, 2])],
+        lambda x: x[_torch_index([0, 1, 1]), _torch_index([2, 0, 2])],
+        ("GetItem",),
+        (((2, 3),),),
+    ),
+    OpSpec(
+        "getitem_bool_mask",
+        lambda x: x[cr.tensor(_MASK)],
+        lambda x: x[torch.tensor(_MASK)],
+        ("GetItem",),
+        (((3, 4),),),
+    ),
+    OpSpec(
+        "getitem_bool_rows",
+        lambda x: x[cr.tensor([True, False, True])],
+        lambda x: x[torch.tensor([True, False, True])],
+        ("GetItem",),
+        (((3, 2),),),
+    ),
+    OpSpec(
+        "index_select_repeats",
+        lambda x: cr.index_select(x, 1, cr.tensor([2, 0, 2])),
+        lambda x: torch.index_select(x, 1, torch.tensor([2, 0, 2])),
+        ("GetItem",),
+        MATRIX,
+    ),
+    # GetItem's vjp under create_graph, applied directly so that its own rules run.
+    OpSpec(
+        "index_add",
+        lambda x: IndexAdd((_index([0, 2, 0]),), (3, 4))(x),
+        lambda x: torch.zeros(3, 4, dtype=x.dtype).index_put(
+            (_torch_index([0, 2, 0]),), x, accumulate=True
+        ),
+        ("IndexAdd",),
+        (((3, 4),), ((4,),)),
+    ),
+    OpSpec(
+        "gather",
+        lambda x: x.gather(1, cr.tensor(_GATHER)),
+        lambda x: x.gather(1, torch.tensor(_GATHER)),
+        ("Gather",),
+        (((2, 3),),),
+    ),
+    OpSpec(
+        "gather_smaller_index",
+        lambda x: cr.gather(x, 0, cr.tensor([[1, 0]])),
+        lambda x: torch.gather(x, 0, torch.tensor([[1, 0]])),
+        ("Gather",),
+        (((2, 3),),),
+    ),
+    OpSpec(
+        "scatter_add",
+        lambda a, src: a.scatter_add(1, cr.tensor(_GATHER), src),
+        lambda a, src: a.scatter_add(1, torch.tensor(_GATHER), src),
+        ("ScatterAdd",),
+        (((2, 3), (2, 4)),),
+    ),
+    OpSpec(
+        "setitem_row_through_clone",
+        _set_row,
+        SAME,
+        ("Clone", "IndexPut"),
+        (((3, 4), (4,)), ((3, 4), ())),
+    ),
+    OpSpec("setitem_broadcast_columns", _set_columns, SAME, ("IndexPut",), (((3, 4), (2,)),)),
+    OpSpec("setitem_int_array", _set_rows_by_index, SAME, ("IndexPut",), (((3, 4), (2, 4)),)),
+    OpSpec("setitem_bool_mask", _set_mask_cr, _set_mask_torch, ("IndexPut",), (((3, 4), ()),)),
+    # --- matrix products
+    _binary(
+        "matmul",
+        lambda a, b: a @ b,
+        SAME,
+        ("MatMul",),
+        shapes=(((2, 3), (3, 4)), ((8, 10), (10, 9)), ((2, 0), (0, 3))),
+    ),
+    _binary("matmul_vector_vector", lambda a, b: a @ b, SAME, ("MatMul",), shapes=(((3,), (3,)),)),
+    _binary(
+        "matmul_vector_matrix",
+        lambda a, b: cr.matmul(a, b),
+        lambda a, b: torch.matmul(a, b),
+        ("MatMul",),
+        shapes=(((3,), (3, 2)), ((3,), (2, 3, 2))),
+    ),
+    _binary(
+        "matmul_matrix_vector",
+        lambda a, b: a.matmul(b),
+        SAME,
+        ("MatMul",),
+        shapes=(((2, 3), (3,)), ((2, 2, 3), (3,))),
+    ),
+    _binary(
+        "matmul_batched", lambda a, b: a @ b, SAME, ("MatMul",), shapes=(((2, 2, 3), (2, 3, 4)),)
+    ),
+    _binary(
+        "matmul_broadcast_batch",
+        lambda a, b: a @ b,
+        SAME,
+        ("MatMul",),
+        shapes=(((2, 1, 2, 3), (3, 3, 2)), ((2, 2, 3), (3, 4))),
+    ),
+    _binary("mm", cr.mm, lambda a, b: torch.mm(a, b), ("MatMul",), shapes=(((2, 3), (3, 4)),)),
+    _binary(
+        "einsum_matmul",
+        lambda a, b: cr.einsum("ij,jk->ik", a, b),
+        lambda a, b: torch.einsum("ij,jk->ik", a, b),
+        ("Einsum",),
+        shapes=(((2, 3), (3, 4)),),
+    ),
+    _binary(
+        "einsum_batched",
+        lambda a, b: cr.einsum("bij,bjk->bik", a, b),
+        lambda a, b: torch.einsum("bij,bjk->bik", a, b),
+        ("Einsum",),
+        shapes=(((2, 2, 3), (2, 3, 4)),),
+    ),
+    _binary(
+        "einsum_ellipsis",
+        lambda a, b: cr.einsum("...ij,...jk->...ik", a, b),
+        lambda a, b: torch.einsum("...ij,...jk->...ik", a, b),
+        ("Einsum",),
+        shapes=(((2, 2, 3), (2, 3, 4)), ((2, 3), (3, 4))),
+    ),
+    _binary(
+        "einsum_implicit_output",
+        lambda a, b: cr.einsum("jk,ij", a, b),
+        lambda a, b: torch.einsum("jk,ij", a, b),
+        ("Einsum",),
+        shapes=(((3, 4), (2, 3)),),
+    ),
+    _binary(
+        "einsum_implicit_ellipsis",
+        lambda a, b: cr.einsum("...j,jk", a, b),
+        lambda a, b: torch.einsum("...j,jk", a, b),
+        ("Einsum",),
+        shapes=(((2, 2, 3), (3, 4)),),
+    ),
+    _binary(
+        "einsum_dot",
+        lambda a, b: cr.einsum("i,i->", a, b),
+        lambda a, b: torch.einsum("i,i->", a, b),
+        ("Einsum",),
+        shapes=(((4,), (4,)),),
+    ),
+    _binary(
+        "einsum_outer",
+        lambda a, b: cr.einsum("i,j->ij", a, b),
+        lambda a, b: torch.einsum("i,j->ij", a, b),
+        ("Einsum",),
+        shapes=(((3,), (4,)),),
+    ),
+    # j is summed within the first operand alone, k within the second alone.
+    _binary(
+        "einsum_private_sums",
+        lambda a, b: cr.einsum("ij,k->i", a, b),
+        lambda a, b: torch.einsum("ij,k->i", a, b),
+        ("Einsum",),
+        shapes=(((2, 3), (4,)),),
+    ),
+    OpSpec(
+        "einsum_reduce",
+        lambda x: cr.einsum("ij->j", x),
+        lambda x: torch.einsum("ij->j", x),
+        ("Einsum",),
+        MATRIX,
+    ),
+    OpSpec(
+        "einsum_three_operands",
+        lambda a, b, c: cr.einsum("ij,jk,kl->il", [a, b, c]),
+        lambda a, b, c: torch.einsum("ij,jk,kl->il", [a, b, c]),
+        ("Einsum",),
+        (((2, 3), (3, 2), (2, 2)),),
+    ),
+    # --- fused nn ops
+    OpSpec(
+        "softmax", lambda x: x.softmax(-1), SAME, ("Softmax",), CUBE + (((4,),), ((),), ((0, 3),))
+    ),
+    OpSpec(
+        "softmax_dim0",
+        lambda x: cr.softmax(x, 0),
+        lambda x: torch.softmax(x, 0),
+        ("Softmax",),
+        MATRIX + (((0, 3),),),
+    ),
+    OpSpec("log_softmax", lambda x: x.log_softmax(1), SAME, ("LogSoftmax",), CUBE),
+    OpSpec(
+        "log_softmax_dim0",
+        lambda x: cr.log_softmax(x, 0),
+        lambda x: torch.log_softmax(x, 0),
+        ("LogSoftmax",),
+        MATRIX + (((5,),), ((),)),
+    ),
+]
+
+
+def all_specs() -> list[OpSpec]:
+    """The core rows and, when ``tests/op_table_nn.py`` exists, its ``NN_SPECS``."""
+    # Looked up at call time: op_table_nn imports this module for OpSpec.
+    if importlib.util.find_spec("op_table_nn") is None:
+        return list(SPECS)
+    from op_table_nn import NN_SPECS
+
+    return list(SPECS) + list(NN_SPECS)

@@ -1,0 +1,127 @@
+"""``chainrule explain``: every output format, the graph file, and hostile input refused with a
+message on stderr (never a traceback), in process with click's CliRunner and as a subprocess."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from chainrule.commands.explain import parse_point
+
+click_testing = pytest.importorskip("click.testing")
+from chainrule.commands.explain import command  # noqa: E402 - needs click, checked above
+
+CAKE = "f(x) = x**2; g(u) = 2*u; h(v) = v + 3; h(g(f(x)))"
+
+
+def _run(*args, input=None):  # noqa: A002 - click's name
+    return click_testing.CliRunner().invoke(command, list(args), input=input)
+
+
+def test_text_output_walks_through_the_cake_example():
+    result = _run(CAKE, "--at", "x=5")
+    assert result.exit_code == 0, result.output
+    assert "u3 = u2 + 3   = 53   h(u2)" in result.stdout
+    assert "by function: ∂h/∂g · ∂g/∂f · ∂f/∂x = 1 × 2 × 10 = 20" in result.stdout
+    assert "\x1b[" not in result.stdout  # not a terminal: no colour codes
+
+
+def test_json_output_parses_and_holds_the_gradient():
+    result = _run("(sigmoid(w*x + b) - y)**2", "--at", "w=0.5", "--at", "x=2", "--at", "b=-1",
+                  "--at", "y=1", "--format", "json")  # fmt: skip
+    data = json.loads(result.stdout)
+    assert {g["name"]: g["gradient"] for g in data["gradients"]} == {
+        "w": -0.5, "x": -0.125, "b": -0.25, "y": 1.0,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("output_format", "marker"), [("md", "| value | computed as |"), ("html", "<table>")]
+)
+def test_markdown_and_html_output(output_format, marker):
+    result = _run("(x + 2)**2", "--at", "x=3", "--format", output_format)
+    assert result.exit_code == 0 and marker in result.stdout
+
+
+def test_vector_values_and_reductions():
+    result = _run("sum(x * w)", "--at", "x=1,2,3", "--at", "w=2", "--format", "json")
+    data = json.loads(result.stdout)
+    assert [g["gradient"] for g in data["gradients"]] == [[2.0, 2.0, 2.0], 6.0]
+
+
+def test_expression_from_stdin():
+    result = _run("-", "--at", "x=3", input="(x + 2)**2\n")
+    assert result.exit_code == 0 and "∂u2/∂x = 10" in result.stdout
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
+def test_graph_option_writes_an_svg(tmp_path):
+    path = tmp_path / "chain.svg"
+    result = _run(CAKE, "--at", "x=5", "--graph", str(path))
+    assert result.exit_code == 0, result.output
+    assert "grad 20" in path.read_text()
+    assert f"graph written to {path}" in result.stderr
+
+
+def test_parse_point_reads_numbers_and_vectors():
+    point = parse_point(("x=2", "y=-1.5e-3", "v=[1, 2]"))
+    assert point["x"] == 2.0 and point["y"] == -0.0015 and point["v"].tolist() == [1.0, 2.0]
+
+
+BAD_INPUT = [
+    ((CAKE,), "unknown variable 'x'"),
+    (("x + 1", "--at", "x=abc"), "'abc' is not a number"),
+    (("x + 1", "--at", "x=inf"), "not a finite number"),
+    (("x + 1", "--at", "x"), "expected NAME=VALUE"),
+    (("x + 1", "--at", "x=1", "--at", "x=2"), "given twice"),
+    (("x + 1", "--at", "x=1", "--at", "y=2"), "'y' is not used"),
+    (("x * 2", "--at", "x=1,2"), "needs a scalar output"),
+    (("x * w", "--at", "x=1,2,3", "--at", "w=[1,2]"), "cannot be broadcast"),
+    (("sin(2)",), "does not depend on any input"),
+    (("__import__('os')", "--at", "x=1"), "strings are not part of the language"),
+    (("x.__class__", "--at", "x=1"), "attribute access"),
+    (("9**9**9",), "out of range"),
+    (("(" * 10_000 + "x" + ")" * 10_000, "--at", "x=1"), "input is too long"),
+    (("(" * 65 + "x" + ")" * 65, "--at", "x=1"), "nested too deeply"),
+    (("x" * 1_000_000, "--at", "x=1"), "input is too long"),  # a megabyte
+    (("nope(x)", "--at", "x=1"), "unknown function 'nope'"),
+    (("(x + 1", "--at", "x=1"), "expected ')'"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), BAD_INPUT)
+def test_bad_input_exits_with_a_message_and_no_traceback(args, message):
+    result = _run(*args)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.startswith("Error: ") and message in result.stderr.splitlines()[0]
+    assert "Traceback" not in result.stderr
+    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
+
+
+def test_a_megabyte_on_stdin_is_refused():
+    result = _run("-", "--at", "x=1", input="x + " * 250_000)
+    assert result.exit_code == 1 and "input is too long" in result.stderr
+
+
+def test_hostile_input_through_the_real_command_line():
+    result = subprocess.run(
+        [sys.executable, "-m", "chainrule", "explain", "__import__('os').system('echo hi')",
+         "--at", "x=1"],
+        input="", capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert "strings are not part of the language" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_real_command_line_explains_from_stdin():
+    result = subprocess.run(
+        [sys.executable, "-m", "chainrule", "explain", "-", "--at", "x=5", "--format", "json"],
+        input=CAKE, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["gradients"][0]["gradient"] == 20.0

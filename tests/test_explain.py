@@ -1,0 +1,359 @@
+"""The explainer: every worked example of the seed documents (/work/shared/seeds) comes out of
+``cr.explain`` with the documents' numbers, and the explanation is the engine's own backward pass
+(its gradient is exactly what ``.backward()`` gives)."""
+
+import math
+import sys
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule import expr
+from chainrule.ops.broadcast import unbroadcast
+from chainrule.tools.explain import MAX_PATHS, Explanation, expression_functions
+
+CAKE = "f(x) = x**2; g(u) = 2*u; h(v) = v + 3; h(g(f(x)))"
+SMOOTHIE = "g(x) = x**2; f(g) = 2*g + 3; f(g(x))"
+NEURON_LAYERS = "z(w, x, b) = w*x + b; a(z) = sigmoid(z); L(a, y) = (a - y)**2; L(a(z(w, x, b)), y)"
+MULTIVARIABLE = "g(t) = t**2; h(t) = sin(t); f(x, y) = x*y; f(g(t), h(t))"
+SIGMOID_CHAIN = "sigmoid(" * 20 + "x" + ")" * 20
+
+
+def _sigmoid(v):
+    return 1.0 / (1.0 + math.exp(-v))
+
+
+def _floats(values):
+    return [float(v) for v in values]
+
+
+def _backward_gradients(source, point):
+    """The same expression on fresh tensors, differentiated by ``.backward()``."""
+    leaves = {k: cr.tensor(np.asarray(v, dtype=np.float64), requires_grad=True)
+              for k, v in point.items()}  # fmt: skip
+    expr.evaluate(expr.parse(source), leaves, expression_functions()).backward()
+    return {k: leaf.grad.numpy() for k, leaf in leaves.items()}
+
+
+# ============================================================================ the seeds
+def test_cake_example_forward_values_and_labels():  # seed 001
+    e = cr.explain(CAKE, x=5)
+    assert [(s.name, s.expression, float(s.value)) for s in e.forward] == [
+        ("u1", "x ** 2", 25.0), ("u2", "2 * u1", 50.0), ("u3", "u2 + 3", 53.0),
+    ]  # fmt: skip
+    assert [s.labels for s in e.forward] == [("f(x)",), ("g(u1)",), ("h(u2)",)]
+    assert [s.layer for s in e.forward] == ["f", "g", "h"]
+
+
+def test_cake_example_derivative_is_one_times_two_times_two_x():  # seed 001
+    e = cr.explain(CAKE, x=5)
+    (path,) = e.gradient_of("x").paths
+    assert [(layer.of, layer.wrt, float(layer.value)) for layer in path.layers] == [
+        ("h", "g", 1.0), ("g", "f", 2.0), ("f", "x", 10.0),
+    ]  # fmt: skip
+    assert [edge.formula for edge in path.edges] == ["1", "2", "2 * x**(2 - 1)"]
+    assert float(path.value) == float(e.grad("x")) == 20.0
+
+
+@pytest.mark.parametrize("x", [-1.5, 0.0, 3.0, 7.0])
+def test_smoothie_example_dy_dx_is_four_x(x):  # seed 000
+    e = cr.explain(SMOOTHIE, x=x)
+    (path,) = e.gradient_of("x").paths
+    assert [(layer.of, layer.wrt) for layer in path.layers] == [("f", "g"), ("g", "x")]
+    assert _floats(layer.value for layer in path.layers) == [2.0, 2 * x]
+    assert float(e.grad("x")) == 4 * x
+
+
+def test_smoothie_example_symbolic_derivative_is_four_x():  # seed 000
+    pytest.importorskip("sympy")
+    assert cr.explain(SMOOTHIE, x=3).gradient_of("x").symbolic == "4*x"
+
+
+def test_simple_example_x_plus_two_squared_at_three():  # seed 002
+    e = cr.explain("(x + 2)**2", x=3)
+    assert _floats(s.value for s in e.forward) == [5.0, 25.0]  # g, y
+    (path,) = e.gradient_of("x").paths
+    assert _floats(path.factors) == [10.0, 1.0]  # dy/dg = 2g = 10, dg/dx = 1
+    assert float(e.grad("x")) == 10.0
+
+
+def test_complex_example_matches_pytorch():  # seed 002
+    torch = pytest.importorskip("torch")
+    e = cr.explain("((x**2 + 3) * sin(x))**3", x=2)
+    t = torch.tensor([2.0], dtype=torch.float64, requires_grad=True)
+    (((t**2 + 3) * torch.sin(t)) ** 3).backward()
+    assert float(e.grad("x")) == pytest.approx(t.grad.item(), rel=1e-12)
+    assert float(e.grad("x")) == pytest.approx(88.01663, rel=1e-6)  # PyTorch's printed number
+    assert [s.op for s in e.forward] == ["Pow", "Add", "Sin", "Mul", "Pow"]
+
+
+@pytest.mark.parametrize("x", [-2.0, 0.0, 1.0, 4.5])
+def test_three_x_plus_one_squared_gives_six_times_three_x_plus_one(x):  # seed 004, section 3
+    e = cr.explain("(3*x + 1)**2", x=x)
+    (path,) = e.gradient_of("x").paths
+    u = 3 * x + 1
+    assert _floats(path.factors) == [1.0 * 2 * u, 1.0 * 1, 3.0]  # dy/du = 2u, (Add: 1), du/dx
+    assert [edge.formula for edge in path.edges] == ["2 * u2**(2 - 1)", "1", "3"]
+    assert float(e.grad("x")) == 6 * (3 * x + 1)
+
+
+def test_three_x_plus_one_symbolic_derivative_equals_six_times_three_x_plus_one():
+    sympy = pytest.importorskip("sympy")
+    symbolic = cr.explain("(3*x + 1)**2", x=1).gradient_of("x").symbolic
+    x = sympy.Symbol("x", real=True)
+    # The string is SymPy's own printing of its derivative; rebuilt here only to compare.
+    assert sympy.simplify(sympy.sympify(symbolic, locals={"x": x}) - 6 * (3 * x + 1)) == 0
+
+
+def test_single_neuron_gradient_is_the_product_of_three_factors():  # seed 004, section 7
+    w, x, b, y = 0.8, 1.5, -0.3, 1.0
+    e = cr.explain(NEURON_LAYERS, w=w, x=x, b=b, y=y)
+    z = w * x + b
+    y_hat = _sigmoid(z)
+    (path,) = e.gradient_of("w").paths
+    assert [(layer.of, layer.wrt) for layer in path.layers] == [("L", "a"), ("a", "z"), ("z", "w")]
+    expected = [2 * (y_hat - y), y_hat * (1 - y_hat), x]  # dL/dŷ, dŷ/dz, dz/dw
+    assert _floats(layer.value for layer in path.layers) == pytest.approx(expected, rel=1e-12)
+    assert float(e.grad("w")) == pytest.approx(math.prod(expected), rel=1e-12)
+
+
+def test_single_neuron_plain_expression_matches_pytorch():  # seed 004, section 7
+    torch = pytest.importorskip("torch")
+    point = {"w": 0.8, "x": 1.5, "b": -0.3, "y": 1.0}
+    e = cr.explain("(sigmoid(w*x + b) - y)**2", **point)
+    t = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in point.items()}
+    ((torch.sigmoid(t["w"] * t["x"] + t["b"]) - t["y"]) ** 2).backward()
+    for name in point:
+        assert float(e.grad(name)) == pytest.approx(t[name].grad.item(), rel=1e-12)
+
+
+def test_multivariable_chain_rule_adds_both_paths():  # seed 004, section 4
+    t = 1.3
+    e = cr.explain(MULTIVARIABLE, t=t)
+    gradient = e.gradient_of("t")
+    assert gradient.path_count == 2
+    through_x, through_y = gradient.paths
+    assert [(layer.of, layer.wrt) for layer in through_x.layers] == [("f", "g"), ("g", "t")]
+    assert [(layer.of, layer.wrt) for layer in through_y.layers] == [("f", "h"), ("h", "t")]
+    # dz/dx dx/dt = sin(t) 2t and dz/dy dy/dt = t² cos(t)
+    assert float(through_x.value) == pytest.approx(math.sin(t) * 2 * t, rel=1e-14)
+    assert float(through_y.value) == pytest.approx(t**2 * math.cos(t), rel=1e-14)
+    assert float(e.grad("t")) == pytest.approx(float(through_x.value + through_y.value), rel=1e-14)
+
+
+def test_twenty_layer_sigmoid_chain_vanishes_like_a_quarter_to_the_twentieth():  # seed 004, 10
+    e = cr.explain(SIGMOID_CHAIN, x=0, symbolic=False)
+    (path,) = e.gradient_of("x").paths
+    factors = _floats(path.factors)
+    assert len(factors) == 20
+    assert factors[-1] == 0.25  # sigmoid'(0), the largest a sigmoid derivative gets
+    assert all(0 < f <= 0.25 for f in factors)
+    gradient = float(e.grad("x"))
+    assert gradient == pytest.approx(math.prod(factors), rel=1e-12)
+    assert 0.25**20 * 1e-3 < gradient <= 0.25**20  # about 1e-12, as the seed says
+
+
+# ============================================================================ the engine's pass
+GRADIENT_CASES = [
+    (CAKE, {"x": 5.0}),
+    (NEURON_LAYERS, {"w": 0.8, "x": 1.5, "b": -0.3, "y": 1.0}),
+    (MULTIVARIABLE, {"t": 0.7}),
+    ("x*x + x", {"x": 3.0}),
+    ("exp(x) / (1 + x**2) - tanh(y) * x", {"x": 0.4, "y": -1.2}),
+    ("sum(x * w)", {"x": [1.0, 2.0, 3.0], "w": 2.0}),
+    ("mean(relu(x - 1) * y)", {"x": [0.5, 1.5, 3.0], "y": [2.0, -1.0, 4.0]}),
+]
+
+
+@pytest.mark.parametrize(("source", "point"), GRADIENT_CASES)
+def test_gradient_is_exactly_what_backward_gives(source, point):
+    e = cr.explain(source, at=point)
+    for name, expected in _backward_gradients(source, point).items():
+        np.testing.assert_array_equal(e.grad(name), expected)
+
+
+@pytest.mark.parametrize(("source", "point"), GRADIENT_CASES)
+def test_paths_add_up_to_the_gradient(source, point):
+    e = cr.explain(source, at=point)
+    for gradient in e.gradients:
+        np.testing.assert_allclose(sum(p.value for p in gradient.paths), gradient.gradient,
+                                   rtol=1e-12)  # fmt: skip
+
+
+@pytest.mark.parametrize(("source", "point"), GRADIENT_CASES)
+def test_each_contribution_is_upstream_times_local_derivative(source, point):
+    e = cr.explain(source, at=point)
+    for step in e.backward:
+        for c in step.contributions:
+            np.testing.assert_allclose(c.raw, step.upstream * c.local.value, rtol=1e-12)
+            np.testing.assert_array_equal(c.value, unbroadcast(c.raw, c.value.shape))
+
+
+@pytest.mark.parametrize(("source", "point"), GRADIENT_CASES)
+def test_finite_differences_agree_with_the_gradient(source, point):
+    e = cr.explain(source, at=point)
+    for gradient in e.gradients:
+        np.testing.assert_allclose(gradient.finite_difference, gradient.gradient, rtol=1e-6,
+                                   atol=1e-8)  # fmt: skip
+    assert e.notes == ()
+
+
+def test_backward_steps_follow_the_engines_order_and_start_at_one():
+    e = cr.explain(CAKE, x=5)
+    assert [step.node for step in e.backward] == ["u3", "u2", "u1"]
+    assert _floats(step.upstream for step in e.backward) == [1.0, 1.0, 2.0]
+
+
+def test_a_value_used_several_times_sums_its_contributions():
+    e = cr.explain("f(u) = u*u + u; f(2*x)", x=1.5)  # u1 = 2x feeds three uses
+    (step,) = [s for s in e.backward if s.node == "u1"]
+    assert [t.source for t in step.upstream_terms] == ["u3", "u2", "u2"]
+    assert _floats(t.value for t in step.upstream_terms) == [1.0, 3.0, 3.0]
+    assert float(step.upstream) == 7.0
+    assert float(e.grad("x")) == 14.0
+
+
+def test_an_input_used_twice_by_one_op_gives_two_paths():
+    gradient = cr.explain("x*x", x=3).gradient_of("x")
+    assert [p.edges[0].symbol for p in gradient.paths] == ["∂u1/∂x[a]", "∂u1/∂x[b]"]
+    assert float(gradient.gradient) == 6.0
+
+
+def test_paths_beyond_the_limit_are_counted_not_listed():
+    doublings = ["f1(x) = x + x"] + [f"f{i}(x) = f{i - 1}(x) + f{i - 1}(x)" for i in range(2, 11)]
+    gradient = cr.explain("; ".join([*doublings, "f10(x)"]), x=1).gradient_of("x")
+    assert gradient.path_count == 1024
+    assert len(gradient.paths) == MAX_PATHS and gradient.paths_truncated
+    assert float(gradient.gradient) == 1024.0
+
+
+# ============================================================================ tensors
+def test_broadcast_input_gradient_is_summed_back_by_unbroadcast():
+    x = np.arange(6.0).reshape(2, 3)
+    b = np.array([1.0, -1.0, 0.5])
+    e = cr.explain(lambda x, b: ((x + b) ** 2).sum(), x, b)
+    (add,) = [s for s in e.backward if s.op == "Add"]
+    to_b = next(c for c in add.contributions if c.target == "b")
+    assert to_b.broadcast and to_b.raw.shape == (2, 3) and to_b.value.shape == (3,)
+    np.testing.assert_array_equal(to_b.value, to_b.raw.sum(axis=0))
+    np.testing.assert_allclose(e.grad("b"), (2 * (x + b)).sum(axis=0))
+
+
+def test_matmul_is_explained_as_a_vector_jacobian_product():
+    a = np.array([[1.0, 2.0], [3.0, 4.0]])
+    v = np.array([1.0, -1.0])
+    e = cr.explain(lambda A, v: cr.tanh(A @ v).sum(), a, v)
+    (matmul,) = [s for s in e.backward if s.op == "MatMul"]
+    assert not matmul.elementwise
+    assert [(c.local.formula, c.local.value) for c in matmul.contributions] == [
+        ("g @ v^T", None), ("A^T @ g", None),
+    ]  # fmt: skip
+    upstream = 1 - np.tanh(a @ v) ** 2
+    np.testing.assert_allclose(e.grad("A"), np.outer(upstream, v))
+    np.testing.assert_allclose(e.grad("v"), a.T @ upstream)
+
+
+def test_forward_steps_report_shapes():
+    e = cr.explain("sum(x * w)", x=[1.0, 2.0, 3.0], w=2.0)
+    assert [s.shape for s in e.forward] == [(3,), ()]
+    assert [v.shape for v in e.values] == [(3,), ()]
+
+
+# ============================================================================ functions and graphs
+def test_function_inputs_are_named_after_its_parameters():
+    e = cr.explain(lambda height, width: height * width + height, 2.0, 3.0)
+    assert [g.name for g in e.gradients] == ["height", "width"]
+    assert _floats(e.grad(n) for n in ("height", "width")) == [4.0, 2.0]
+
+
+def test_explaining_does_not_touch_the_callers_tensors():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    before = x.numpy(force=True).copy()
+    e = cr.explain(lambda x: (x**3).sum(), x)
+    assert x.grad is None
+    np.testing.assert_array_equal(x.numpy(force=True), before)
+    np.testing.assert_allclose(e.grad("x"), 3 * before**2)
+
+
+def test_leaves_the_function_closes_over_are_explained_as_parameters():
+    w = cr.tensor([0.5, -1.0], requires_grad=True)
+    e = cr.explain(lambda x: (w * x).sum(), [2.0, 3.0])
+    assert [(g.name, g.kind) for g in e.gradients] == [("x", "input"), ("p1", "parameter")]
+    np.testing.assert_allclose(e.grad("p1"), [2.0, 3.0])
+    np.testing.assert_allclose(e.gradient_of("p1").finite_difference, [2.0, 3.0], rtol=1e-6)
+    assert w.grad is None
+
+
+def test_explaining_a_recorded_tensor_leaves_its_graph_usable():
+    x = cr.tensor(2.0, requires_grad=True)
+    y = cr.sin(x) * x
+    e = cr.explain(y)
+    assert float(e.grad("p1")) == pytest.approx(math.cos(2.0) * 2.0 + math.sin(2.0))
+    y.backward()  # the explainer retained the graph and wrote no .grad
+    assert x.grad.item() == pytest.approx(float(e.grad("p1")))
+
+
+def test_explaining_an_input_itself_gives_a_gradient_of_one():
+    e = cr.explain("x", x=4)
+    assert e.forward == () and float(e.grad("x")) == 1.0
+
+
+# ============================================================================ checks and notes
+def test_symbolic_check_is_skipped_without_sympy(monkeypatch):
+    monkeypatch.setitem(sys.modules, "sympy", None)
+    gradient = cr.explain(CAKE, x=5).gradient_of("x")
+    assert gradient.symbolic is None and float(gradient.gradient) == 20.0
+
+
+def test_symbolic_check_can_be_turned_off():
+    assert cr.explain(CAKE, x=5, symbolic=False).gradient_of("x").symbolic is None
+
+
+def test_non_finite_values_are_reported_as_notes():
+    e = cr.explain("log(x)", x=-1)
+    assert any("not finite" in note for note in e.notes)
+
+
+# ============================================================================ errors
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda: cr.explain("x**2"), expr.ExprError, "unknown variable 'x'"),
+        (lambda: cr.explain("x**2", x=1, z=2), expr.ExprError, "'z' is not used"),
+        (lambda: cr.explain("sin(2)"), ValueError, "does not depend on any input"),
+        (lambda: cr.explain("x * 2", x=[1.0, 2.0]), ValueError, "needs a scalar output"),
+        (lambda: cr.explain("x", 3), TypeError, "by name"),
+        (lambda: cr.explain(42), TypeError, "expected an expression"),
+        (lambda: cr.explain("x", x="two"), TypeError, "must be numeric"),
+    ],
+)
+def test_bad_calls_raise_clear_errors(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+HOSTILE = [
+    ("__import__('os')", "strings are not part of the language"),
+    ("x.__class__", "attribute access"),
+    ("9**9**9", "out of range"),
+    ("(" * 10_000 + "x" + ")" * 10_000, "limit error"),
+    ("(" * 100 + "x" + ")" * 100, "nested too deeply"),
+    ("x + " * 250_000 + "x", "input is too long"),  # a megabyte
+    ("os.system('ls')", "attribute access"),
+    ("unknown_function(x)", "unknown function 'unknown_function'"),
+    ("x + nope", "unknown variable 'nope'"),
+    ("lambda: x", "unexpected character ':'"),
+    ("x[0]", "indexing"),
+    ("exp(exp(x)) ** 1001", "out of range"),
+]
+
+
+@pytest.mark.parametrize(("source", "message"), HOSTILE)
+def test_hostile_expressions_fail_with_an_expression_error(source, message):
+    with pytest.raises(expr.ExprError, match=message):
+        cr.explain(source, x=1.0)
+
+
+def test_explanation_is_the_type_returned():
+    assert isinstance(cr.explain(CAKE, x=5), Explanation)

@@ -1,0 +1,315 @@
+"""In-place ops and the version counter: every change bumps ``t._version``, and backward raises
+(never returns a wrong number) when a value it needs was changed after the forward pass."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+
+IN_PLACE = {
+    "add_": lambda t: t.add_(1),
+    "add_ alpha": lambda t: t.add_(cr.ones(2), alpha=2),
+    "sub_": lambda t: t.sub_(1),
+    "mul_": lambda t: t.mul_(2),
+    "div_": lambda t: t.div_(2),
+    "zero_": lambda t: t.zero_(),
+    "fill_": lambda t: t.fill_(3.0),
+    "clamp_": lambda t: t.clamp_(0.0, 1.5),
+    "copy_": lambda t: t.copy_(cr.tensor([7.0, 8.0])),
+    "setitem": lambda t: t.__setitem__(0, 5.0),
+    "setitem slice": lambda t: t.__setitem__(slice(None), cr.tensor([4.0, 4.0])),
+}
+EXPECTED = {
+    "add_": [2.0, 3.0],
+    "add_ alpha": [3.0, 4.0],
+    "sub_": [0.0, 1.0],
+    "mul_": [2.0, 4.0],
+    "div_": [0.5, 1.0],
+    "zero_": [0.0, 0.0],
+    "fill_": [3.0, 3.0],
+    "clamp_": [1.0, 1.5],
+    "copy_": [7.0, 8.0],
+    "setitem": [5.0, 2.0],
+    "setitem slice": [4.0, 4.0],
+}
+
+
+@pytest.mark.parametrize("name", IN_PLACE)
+def test_in_place_op_changes_values_returns_self_and_bumps_version(name):
+    t = cr.tensor([1.0, 2.0])
+    data = t.numpy()
+    assert t._version == 0
+    result = IN_PLACE[name](t)
+    assert result is None or result is t
+    assert t.tolist() == EXPECTED[name]
+    assert t._version == 1
+    assert np.shares_memory(t.numpy(), data)  # really in place
+
+
+@pytest.mark.parametrize("name", IN_PLACE)
+def test_in_place_op_on_a_graph_tensor_bumps_version_and_changes_grad_fn(name):
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 1
+    before = y.grad_fn
+    IN_PLACE[name](y)
+    assert y.tolist() == EXPECTED[name]
+    assert y._version == 1
+    assert y.grad_fn is not None and y.grad_fn is not before
+
+
+@pytest.mark.parametrize(
+    ("update", "expected"),
+    [
+        (lambda t: t.__iadd__(1), [2.0, 3.0]),
+        (lambda t: t.__isub__(1), [0.0, 1.0]),
+        (lambda t: t.__imul__(3), [3.0, 6.0]),
+        (lambda t: t.__itruediv__(4), [0.25, 0.5]),
+    ],
+)
+def test_augmented_assignment_is_in_place(update, expected):
+    t = cr.tensor([1.0, 2.0])
+    same = t
+    t = update(t)
+    assert t is same
+    assert t.tolist() == expected and t._version == 1
+
+
+def test_versions_count_every_change():
+    t = cr.zeros(3)
+    t += 1
+    t[0] = 2.0
+    t.mul_(2)
+    assert t._version == 3
+
+
+def test_view_shares_the_version_counter():
+    x = cr.tensor([1.0, 2.0, 3.0])
+    v = x.view(3)
+    v.mul_(2)
+    assert x.tolist() == [2.0, 4.0, 6.0]
+    assert x._version == v._version == 1
+
+
+def test_detach_shares_the_version_counter():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = x.exp()
+    y.detach().zero_()  # changes y's memory behind the graph's back
+    assert y._version == 1
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+
+
+# ------------------------------------------------------------------ saved values changed
+
+
+@pytest.mark.parametrize(
+    ("forward", "change", "what"),
+    [
+        (lambda y: y.exp(), lambda y, out: out.mul_(2), "output of ExpBackward0"),
+        (lambda y: y.sqrt(), lambda y, out: out.add_(1), "output of SqrtBackward0"),
+        (lambda y: y.tanh(), lambda y, out: out.zero_(), "output of TanhBackward0"),
+        (lambda y: y.sigmoid(), lambda y, out: out.fill_(0.5), "output of SigmoidBackward0"),
+        (lambda y: y * y, lambda y, out: y.add_(1), "input of MulBackward0"),
+        (lambda y: y.sin(), lambda y, out: y.mul_(2), "input of SinBackward0"),
+        (lambda y: y**2, lambda y, out: y.__setitem__(0, 0.0), "input of PowBackward0"),
+    ],
+)
+def test_backward_after_changing_a_saved_value_raises(forward, change, what):
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 1
+    out = forward(y)
+    change(y, out)
+    with pytest.raises(RuntimeError, match=f"modified by an inplace operation.*{what}"):
+        out.sum().backward()
+
+
+def test_changing_a_saved_value_raises_in_pytorch_too():
+    torch = pytest.importorskip("torch")
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    out = (x * 1).exp()
+    out.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.sum().backward()
+
+
+@pytest.mark.parametrize(
+    "forward",
+    [lambda y: y + 3, lambda y: y - 3, lambda y: 3 - y, lambda y: -y, lambda y: y.sum()],
+)
+def test_changing_an_input_that_backward_does_not_read_is_fine(forward):
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 1
+    out = forward(y).sum()
+    y.add_(10)
+    out.backward()
+    assert abs(x.grad).tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize("forward", [lambda y: y + 3, lambda y: -y, lambda y: y.sum()])
+def test_changing_an_unread_input_is_fine_in_pytorch_too(forward):
+    torch = pytest.importorskip("torch")
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 1
+    out = forward(y).sum()
+    y.add_(10)
+    out.backward()
+    assert x.grad.abs().tolist() == [1.0, 1.0]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="op.py stamps every Tensor input of an op that saves inputs; PyTorch saves y for "
+    "y * c only when c requires grad, so changing y afterwards is allowed there",
+)
+def test_changing_input_of_product_with_constant_is_fine_like_pytorch():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 1
+    out = (y * 2).sum()  # d/dy (2y) = 2 reads only the constant
+    y.add_(1)
+    out.backward()
+    assert x.grad.tolist() == [2.0, 2.0]
+
+
+# ------------------------------------------------------------------ leaves
+
+
+@pytest.mark.parametrize("name", IN_PLACE)
+def test_in_place_on_leaf_requiring_grad_raises(name):
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        IN_PLACE[name](x)
+    assert x.tolist() == [1.0, 2.0] and x._version == 0
+
+
+@pytest.mark.parametrize("name", IN_PLACE)
+def test_in_place_on_leaf_inside_no_grad_works_and_records_nothing(name):
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    with cr.no_grad():
+        IN_PLACE[name](x)
+    assert x.tolist() == EXPECTED[name]
+    assert x.is_leaf and x.requires_grad and x._version == 1
+
+
+def test_parameter_update_under_no_grad_then_new_graph_uses_new_values():
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+    (w * w).sum().backward()
+    with cr.no_grad():
+        w -= 0.5 * w.grad
+        w.grad.zero_()
+    assert w.tolist() == [0.0, 0.0]
+    (w * 3).sum().backward()
+    assert w.grad.tolist() == [3.0, 3.0]
+
+
+# ------------------------------------------------------------------ gradients through in-place
+
+
+def test_in_place_on_non_leaf_gives_pytorchs_gradient():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    y.add_(1)
+    y.mul_(3)
+    (y * y).sum().backward()
+    # y = 3(2x + 1), d/dx sum y² = 2y * 6 = 36(2x + 1)
+    assert x.grad.tolist() == [108.0, 180.0]
+
+
+def test_in_place_on_non_leaf_matches_pytorch():
+    torch = pytest.importorskip("torch")
+
+    def run(lib, x):
+        y = x * 2
+        y.add_(1)
+        y.mul_(3)
+        y.clamp_(0.0, 10.0)
+        y.div_(x)
+        (y * y).sum().backward()
+        return x.grad.tolist()
+
+    values = [0.5, 1.0, 2.0]
+    ours = run(cr, cr.tensor(values, requires_grad=True))
+    theirs = run(torch, torch.tensor(values, requires_grad=True))
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+
+
+def test_setitem_sends_gradient_to_the_assigned_value_and_not_the_overwritten_one():
+    x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    v = cr.tensor(5.0, requires_grad=True)
+    y = x * 1
+    y[1] = v * 2
+    (y * y).sum().backward()
+    assert x.grad.tolist() == [2.0, 0.0, 6.0]  # the overwritten element gets nothing
+    assert v.grad.item() == 40.0  # d/dv (2v)² = 8v
+
+
+def test_setitem_into_a_constant_tensor_makes_it_part_of_the_graph():
+    v = cr.tensor([1.0, 2.0], requires_grad=True)
+    buffer = cr.zeros(2, 3)
+    buffer[:, 1] = v * 3
+    assert buffer.requires_grad and buffer.grad_fn is not None
+    buffer.sum().backward()
+    assert v.grad.tolist() == [3.0, 3.0]
+
+
+def test_setitem_gradients_match_pytorch():
+    torch = pytest.importorskip("torch")
+
+    def run(lib, x, v):
+        y = x * 1
+        y[0, 1:] = v * v
+        y[1] = y[0] + 2  # add reads neither input, so writing into y afterwards is fine
+        (y.exp()).sum().backward()
+        return x.grad.tolist(), v.grad.tolist()
+
+    xs, vs = [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]], [0.7, -0.8]
+    ours = run(cr, cr.tensor(xs, requires_grad=True), cr.tensor(vs, requires_grad=True))
+    theirs = run(torch, torch.tensor(xs, requires_grad=True), torch.tensor(vs, requires_grad=True))
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-6)
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("change", "slope"),
+    [(lambda y: y.mul_(5), 5.0), (lambda y: y.add_(5), 1.0), (lambda y: y.zero_(), 0.0)],
+)
+def test_earlier_use_of_a_tensor_keeps_its_history_after_an_in_place_change(change, slope):
+    # z was computed from y before the change: its gradient must not pass through the change,
+    # while the changed y (used afterwards) passes through it. PyTorch: 1 + slope.
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 1
+    z = y + 0
+    change(y)
+    (z + y).sum().backward()
+    assert x.grad.tolist() == [1.0 + slope] * 2
+
+
+def test_copy_sends_gradient_to_source():
+    s = cr.tensor([1.0, 2.0], requires_grad=True)
+    target = cr.zeros(2)
+    target.copy_(s * 3)
+    target.sum().backward()
+    assert s.grad.tolist() == [3.0, 3.0]
+
+
+# ------------------------------------------------------------------ errors
+
+
+@pytest.mark.parametrize("requires_grad", [False, True])
+def test_in_place_result_of_larger_shape_raises_clear_error(requires_grad):
+    t = cr.ones(2, requires_grad=requires_grad) * 1
+    with pytest.raises(RuntimeError, match=r"output with shape \(2,\).*broadcast shape \(3, 2\)"):
+        t.add_(cr.ones(3, 2))
+
+
+@pytest.mark.parametrize("update", [lambda t: t.div_(2), lambda t: t.mul_(1.5)])
+def test_in_place_float_result_into_int_tensor_raises(update):
+    t = cr.tensor([1, 2])
+    with pytest.raises(RuntimeError, match="can't be cast to the desired output type int64"):
+        update(t)
+    assert t.tolist() == [1, 2] and t._version == 0
+
+
+def test_in_place_on_expanded_view_raises():
+    t = cr.ones(3).expand(2, 3)
+    with pytest.raises(RuntimeError, match="expanded"):
+        t.add_(1)

@@ -1,0 +1,108 @@
+"""The op table covers every registered op, and every op states its formula.
+
+A new ``Op`` subclass registers itself in ``chainrule.op.REGISTRY``; until a row of the op table
+(``tests/op_table.py`` or ``tests/op_table_nn.py``) exercises it, the test below fails, so no op
+ships without gradient checks.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+
+import numpy as np
+import pytest
+from gradcheck_util import leaves, outputs_of
+from op_table import OpSpec, all_specs
+
+import chainrule
+from chainrule.op import REGISTRY, Op
+
+SPECS = all_specs()
+
+
+def _import_all_modules() -> None:
+    """Import every chainrule module, so that every Op subclass is registered.
+
+    A module whose optional third-party dependency is missing is passed over: it cannot be
+    used here, and the ops it defines are checked where the dependency is installed.
+    """
+    for info in pkgutil.walk_packages(chainrule.__path__, "chainrule."):
+        if info.name.rsplit(".", 1)[-1] == "__main__":  # running it would start the CLI
+            continue
+        try:
+            importlib.import_module(info.name)
+        except ModuleNotFoundError as error:
+            if (error.name or "").split(".")[0] == "chainrule":
+                raise
+
+
+_import_all_modules()
+OPS = sorted(REGISTRY)
+
+
+def ops_in_graph(spec: OpSpec) -> set[str]:
+    """The Op classes recorded when the row runs on each of its shape cases."""
+    found: set[str] = set()
+    rng = np.random.default_rng(0)
+    for shapes in spec.shapes:
+        stack = [y.grad_fn for y in outputs_of(spec.fn(*leaves(spec.sample(rng, shapes))))]
+        seen = set()
+        while stack:
+            node = stack.pop()
+            if node is None or id(node) in seen:
+                continue
+            seen.add(id(node))
+            found.add(type(node).__name__)
+            stack.extend(getattr(x, "grad_fn", None) for x in node.inputs)
+    return found
+
+
+def test_every_registered_op_has_a_row_in_the_op_table() -> None:
+    covered = {name for spec in SPECS for name in spec.covers}
+    missing = sorted(set(OPS) - covered)
+    assert not missing, f"ops without gradient tests (add rows to tests/op_table*.py): {missing}"
+
+
+def test_row_names_are_unique() -> None:
+    names = [spec.name for spec in SPECS]
+    assert len(names) == len(set(names)), sorted({n for n in names if names.count(n) > 1})
+
+
+@pytest.mark.parametrize("spec", [pytest.param(s, id=s.name) for s in SPECS])
+def test_row_records_the_ops_it_claims_to_cover(spec: OpSpec) -> None:
+    assert spec.shapes, f"{spec.name}: no shape cases"
+    unknown = set(spec.covers) - set(REGISTRY)
+    assert not unknown, f"{spec.name} covers ops that are not registered: {sorted(unknown)}"
+    absent = set(spec.covers) - ops_in_graph(spec)
+    assert not absent, f"{spec.name} claims to cover {sorted(absent)} but never records them"
+
+
+def _forward_parameters(cls: type[Op]) -> tuple[list[str], bool]:
+    """forward's parameter names after self, and whether it takes ``*args``."""
+    params = list(inspect.signature(cls.forward).parameters.values())[1:]
+    variadic = any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params)
+    return [p.name for p in params if p.kind is not inspect.Parameter.VAR_POSITIONAL], variadic
+
+
+@pytest.mark.parametrize("name", OPS)
+def test_op_states_its_notation_and_one_derivative_per_input(name: str) -> None:
+    cls = REGISTRY[name]
+    assert isinstance(cls.notation, str) and cls.notation.strip(), f"{name}: empty notation"
+    derivatives = cls.derivatives
+    assert derivatives and all(isinstance(d, str) and d.strip() for d in derivatives), name
+    params, variadic = _forward_parameters(cls)
+    if variadic:  # Cat(*xs), Einsum(*operands): one formula stands for every input
+        assert len(derivatives) >= 1, name
+    else:
+        assert len(derivatives) == len(params), (
+            f"{name}: {len(derivatives)} derivatives for forward parameters {params}"
+        )
+
+
+@pytest.mark.parametrize("name", OPS)
+def test_op_defines_forward_and_vjp(name: str) -> None:
+    cls = REGISTRY[name]
+    for rule in ("forward", "vjp"):
+        assert getattr(cls, rule) is not getattr(Op, rule), f"{name} does not define {rule}"

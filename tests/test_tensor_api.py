@@ -1,0 +1,455 @@
+"""The Tensor API as PyTorch users know it: dtype inference, factories, attributes, conversion,
+printing, reductions with indices, comparisons, and clear shape errors."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+
+# ------------------------------------------------------------------ dtype inference
+
+
+@pytest.mark.parametrize(
+    ("make", "dtype"),
+    [
+        (lambda: cr.tensor(1.5), cr.float32),
+        (lambda: cr.tensor([1.0, 2.0]), cr.float32),
+        (lambda: cr.tensor([1, 2]), cr.int64),
+        (lambda: cr.tensor([True, False]), cr.bool),
+        (lambda: cr.tensor([1, 2.5]), cr.float32),
+        (lambda: cr.tensor([[1, 2], [3, 4]]), cr.int64),
+        (lambda: cr.tensor(np.array([1.0])), cr.float64),  # NumPy arrays keep their dtype
+        (lambda: cr.tensor(np.array([1], dtype=np.int32)), cr.int32),
+        (lambda: cr.tensor(np.array([1.0], dtype=np.float16)), cr.float16),
+        (lambda: cr.tensor([1, 2], dtype=cr.float64), cr.float64),
+        (lambda: cr.tensor(2) * 1.5, cr.float32),
+        (lambda: cr.tensor([1.0]) * 2.5, cr.float32),  # a Python float keeps float32
+        (lambda: cr.tensor([1, 2]) * 1.5, cr.float32),  # int tensor * float: float32
+        (lambda: cr.tensor([1, 2]) / cr.tensor([2, 2]), cr.float32),  # true division
+        (lambda: cr.tensor(3) / 2, cr.float32),
+        (lambda: cr.tensor([1, 2]) * 2, cr.int64),
+        (lambda: cr.tensor([1, 2]) + cr.tensor([True, False]), cr.int64),
+        (lambda: cr.tensor([1, 2]) * cr.tensor([1.5, 2.0]), cr.float32),
+        (lambda: cr.tensor([1.0]) + cr.tensor([1.0], dtype=cr.float64), cr.float64),
+        (lambda: cr.tensor([1.0]) * cr.tensor(2.0, dtype=cr.float64), cr.float32),  # 0-d
+        (lambda: cr.tensor([1, 2]) * cr.tensor(2.0, dtype=cr.float64), cr.float64),
+        (lambda: cr.tensor([1.0]) * np.float64(2.0), cr.float32),  # NumPy scalar: a number
+        (lambda: cr.tensor([1.0, 2.0], dtype=cr.float16) * np.float64(2), cr.float16),
+        (lambda: cr.tensor([1]).exp(), cr.float32),
+        (lambda: cr.tensor([4]).sqrt(), cr.float32),
+        (lambda: cr.tensor([2]) ** 2, cr.int64),
+        (lambda: 2.0 ** cr.tensor([1, 2]), cr.float32),
+        (lambda: cr.tensor([1, 2]).sum(), cr.int64),
+        (lambda: cr.tensor([True, True]).sum(), cr.int64),
+        (lambda: cr.tensor([True]).float(), cr.float32),
+    ],
+)
+def test_dtype_inference_follows_pytorch(make, dtype):
+    assert make().dtype == dtype
+
+
+def test_dtype_inference_agrees_with_pytorch_on_mixed_expressions():
+    torch = pytest.importorskip("torch")
+    cases = [
+        lambda lib: lib.tensor([1, 2]) * 1.5,
+        lambda lib: lib.tensor([1, 2], dtype=lib.int32) * 1.5,
+        lambda lib: lib.tensor([1, 2]) / lib.tensor([3, 4]),
+        lambda lib: lib.tensor([1.0]) * lib.tensor(2.0, dtype=lib.float64),
+        lambda lib: lib.tensor([1]) * lib.tensor(2.0, dtype=lib.float64),
+        lambda lib: lib.tensor(1.0, dtype=lib.float64) * lib.tensor(2.0),
+        lambda lib: np.float64(2) * lib.tensor([1.0, 2.0]),
+        lambda lib: lib.tensor([1.0]) + np.float32(1),
+        lambda lib: lib.tensor([1, 2]) + True,
+        lambda lib: 2 ** lib.tensor([1, 2]),
+        lambda lib: lib.tensor([1, 2]) ** 0.5,
+    ]
+    for case in cases:
+        assert str(case(cr).dtype) == str(case(torch).dtype).removeprefix("torch.")
+
+
+# ------------------------------------------------------------------ factories
+
+
+def test_tensor_copies_and_as_tensor_and_from_numpy_share():
+    array = np.ones(3)
+    assert not np.shares_memory(cr.tensor(array).numpy(), array)
+    assert np.shares_memory(cr.as_tensor(array).numpy(), array)
+    shared = cr.from_numpy(array)
+    array[0] = 5.0
+    assert shared.tolist() == [5.0, 1.0, 1.0]
+    with pytest.raises(TypeError, match="expected np.ndarray"):
+        cr.from_numpy([1.0, 2.0])
+
+
+def test_as_tensor_returns_the_same_tensor_when_nothing_changes():
+    t = cr.tensor([1.0])
+    assert cr.as_tensor(t) is t
+    assert cr.as_tensor(t, dtype=cr.float64).dtype == cr.float64
+
+
+@pytest.mark.parametrize(
+    ("make", "values", "dtype"),
+    [
+        (lambda: cr.zeros(2, 3), [[0.0] * 3] * 2, cr.float32),
+        (lambda: cr.zeros((2, 3)), [[0.0] * 3] * 2, cr.float32),
+        (lambda: cr.ones([2]), [1.0, 1.0], cr.float32),
+        (lambda: cr.ones(2, dtype=cr.int64), [1, 1], cr.int64),
+        (lambda: cr.full((2,), 3), [3, 3], cr.int64),
+        (lambda: cr.full((2,), 3.0), [3.0, 3.0], cr.float32),
+        (lambda: cr.full((2,), True), [True, True], cr.bool),
+        (lambda: cr.empty(2, 2), [[0.0, 0.0], [0.0, 0.0]], cr.float32),  # zeros here
+        (lambda: cr.arange(5), [0, 1, 2, 3, 4], cr.int64),
+        (lambda: cr.arange(1, 2, 0.25), [1.0, 1.25, 1.5, 1.75], cr.float32),
+        (lambda: cr.arange(5, 0, -2), [5, 3, 1], cr.int64),
+        (lambda: cr.arange(3.0), [0.0, 1.0, 2.0], cr.float32),
+        (lambda: cr.linspace(0, 1, 5), [0.0, 0.25, 0.5, 0.75, 1.0], cr.float32),
+        (lambda: cr.eye(2, 3), [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], cr.float32),
+        (lambda: cr.eye(2), [[1.0, 0.0], [0.0, 1.0]], cr.float32),
+        (lambda: cr.zeros_like(cr.tensor([1, 2])), [0, 0], cr.int64),
+        (lambda: cr.ones_like(cr.tensor([1.0, 2.0])), [1.0, 1.0], cr.float32),
+        (lambda: cr.full_like(cr.tensor([1.0, 2.0]), 7), [7.0, 7.0], cr.float32),
+        (lambda: cr.full_like(cr.tensor([1, 2]), 7), [7, 7], cr.int64),
+        (lambda: cr.empty_like(cr.tensor([1.0])), [0.0], cr.float32),
+    ],
+)
+def test_factories_make_pytorchs_values_and_dtypes(make, values, dtype):
+    t = make()
+    assert t.tolist() == values
+    assert t.dtype == dtype
+
+
+def test_arange_length_matches_pytorch_for_float_steps():
+    assert cr.arange(0, 1, 0.1).shape == (10,)
+    assert cr.arange(0, 0.3, 0.1).shape == (3,)
+
+
+@pytest.mark.parametrize(
+    ("make", "shape", "dtype"),
+    [
+        (lambda: cr.rand(2, 3), (2, 3), cr.float32),
+        (lambda: cr.randn(4), (4,), cr.float32),
+        (lambda: cr.randn(2, 2, dtype=cr.float64), (2, 2), cr.float64),
+        (lambda: cr.randint(0, 10, (3,)), (3,), cr.int64),
+        (lambda: cr.randint(5, (2, 2)), (2, 2), cr.int64),
+        (lambda: cr.randperm(6), (6,), cr.int64),
+        (lambda: cr.rand_like(cr.zeros(3)), (3,), cr.float32),
+        (lambda: cr.randn_like(cr.zeros(2, 1)), (2, 1), cr.float32),
+    ],
+)
+def test_random_factories_shapes_and_dtypes(make, shape, dtype):
+    t = make()
+    assert t.shape == shape and t.dtype == dtype
+
+
+def test_random_values_lie_in_their_ranges():
+    cr.manual_seed(1)
+    u = cr.rand(1000)
+    assert u.min().item() >= 0.0 and u.max().item() < 1.0
+    ints = cr.randint(3, 7, (1000,))
+    assert set(ints.tolist()) == {3, 4, 5, 6}
+    assert sorted(cr.randperm(10).tolist()) == list(range(10))
+    n = cr.randn(10_000)
+    assert abs(n.mean().item()) < 0.05 and abs(n.std().item() - 1) < 0.05
+
+
+@pytest.mark.parametrize(
+    "make", [lambda: cr.rand(3), lambda: cr.randn(2, 2), lambda: cr.randint(0, 100, (5,))]
+)
+def test_manual_seed_makes_random_factories_reproducible(make):
+    cr.manual_seed(123)
+    first = make().tolist()
+    cr.manual_seed(123)
+    assert make().tolist() == first
+    assert make().tolist() != first  # the stream moves on
+
+
+def test_factory_requires_grad():
+    t = cr.zeros(2, requires_grad=True)
+    assert t.requires_grad and t.is_leaf
+    assert cr.tensor([1.0], requires_grad=True).requires_grad
+
+
+# ------------------------------------------------------------------ attributes
+
+
+def test_shape_size_ndim_numel():
+    t = cr.zeros(2, 3)
+    assert t.shape == (2, 3) and t.size() == (2, 3)
+    assert t.size(1) == 3 and t.size(-1) == 3
+    assert t.ndim == 2 and t.dim() == 2
+    assert t.numel() == 6
+    assert repr(t.shape) == "chainrule.Size([2, 3])"
+    assert t.shape.numel() == 6
+
+
+def test_transpose_attribute_and_tolist_item():
+    t = cr.arange(6).reshape(2, 3)
+    assert t.T.tolist() == [[0, 3], [1, 4], [2, 5]]
+    assert cr.tensor([2.5]).item() == 2.5
+    assert isinstance(cr.tensor(3).item(), int)
+    assert cr.tensor([[1, 2], [3, 4]]).tolist() == [[1, 2], [3, 4]]
+
+
+def test_item_of_many_elements_raises():
+    with pytest.raises(
+        RuntimeError, match="a Tensor with 2 elements cannot be converted to Scalar"
+    ):
+        cr.tensor([1.0, 2.0]).item()
+
+
+def test_numpy_and_array_protocol():
+    t = cr.tensor([1.0, 2.0])
+    assert isinstance(t.numpy(), np.ndarray)
+    assert np.shares_memory(t.numpy(), np.asarray(t))
+    assert np.asarray(t, dtype=np.float64).dtype == np.float64
+    with pytest.raises(RuntimeError, match="Use tensor.detach"):
+        cr.tensor([1.0], requires_grad=True).numpy()
+
+
+def test_len_and_iteration_go_over_the_first_dimension():
+    t = cr.tensor([[1, 2], [3, 4], [5, 6]])
+    assert len(t) == 3
+    rows = list(t)
+    assert [r.tolist() for r in rows] == [[1, 2], [3, 4], [5, 6]]
+    assert all(isinstance(r, cr.Tensor) for r in rows)
+    with pytest.raises(TypeError, match="0-d"):
+        len(cr.tensor(1.0))
+    with pytest.raises(TypeError, match="0-d"):
+        iter(cr.tensor(1.0))
+
+
+def test_iteration_keeps_the_graph():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    total = sum(v * v for v in x)
+    total.backward()
+    assert x.grad.tolist() == [2.0, 4.0]
+
+
+def test_python_number_conversions():
+    assert float(cr.tensor([2.5])) == 2.5
+    assert int(cr.tensor(3)) == 3
+    assert bool(cr.tensor([1.0])) is True
+    assert [10, 20, 30][cr.tensor(1)] == 20  # __index__
+    with pytest.raises(RuntimeError, match="ambiguous"):
+        bool(cr.tensor([1.0, 2.0]))
+
+
+@pytest.mark.parametrize(
+    ("convert", "values", "dtype"),
+    [
+        (lambda t: t.to(cr.int64), [1, -1], cr.int64),
+        (lambda t: t.long(), [1, -1], cr.int64),  # truncation toward zero
+        (lambda t: t.int(), [1, -1], cr.int32),
+        (lambda t: t.double(), [1.5, -1.75], cr.float64),
+        (lambda t: t.to(dtype=cr.float64), [1.5, -1.75], cr.float64),
+        (lambda t: t.to(cr.tensor([1], dtype=cr.int64)), [1, -1], cr.int64),
+        (lambda t: t.to("cpu"), [1.5, -1.75], cr.float32),
+        (lambda t: t.float(), [1.5, -1.75], cr.float32),
+        (lambda t: t.bool(), [True, True], cr.bool),
+    ],
+)
+def test_dtype_conversions(convert, values, dtype):
+    t = convert(cr.tensor([1.5, -1.75]))
+    assert t.tolist() == values and t.dtype == dtype
+
+
+def test_to_same_dtype_returns_self_and_to_other_device_raises():
+    t = cr.tensor([1.0])
+    assert t.to(cr.float32) is t and t.float() is t
+    with pytest.raises(RuntimeError, match="cuda"):
+        t.to("cuda")
+
+
+def test_dtype_conversion_is_differentiable():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    (x.double() * 3).sum().backward()
+    assert x.grad.dtype == cr.float32
+    assert x.grad.tolist() == [3.0, 3.0]
+
+
+# ------------------------------------------------------------------ printing
+
+REPRS = [
+    (lambda lib: lib.tensor([10.0]), "tensor([10.])"),
+    (
+        lambda lib: lib.tensor([1.0, 2.0], requires_grad=True),
+        "tensor([1., 2.], requires_grad=True)",
+    ),
+    (
+        lambda lib: lib.tensor([1.0, 2.0], requires_grad=True) * 2,
+        "tensor([2., 4.], grad_fn=<MulBackward0>)",
+    ),
+    (lambda lib: lib.tensor(3.14159), "tensor(3.1416)"),
+    (lambda lib: lib.tensor(3), "tensor(3)"),
+    (lambda lib: lib.tensor([1.2345678, 100.0]), "tensor([  1.2346, 100.0000])"),
+    (lambda lib: lib.tensor([-1.5, 2.25]), "tensor([-1.5000,  2.2500])"),
+    (lambda lib: lib.tensor([100.0, 2.0]), "tensor([100.,   2.])"),
+    (lambda lib: lib.tensor([1e-5, 1.0]), "tensor([1.0000e-05, 1.0000e+00])"),
+    (lambda lib: lib.tensor([1e10, 1.0]), "tensor([1.0000e+10, 1.0000e+00])"),
+    (lambda lib: lib.tensor([float("nan"), 1.5]), "tensor([   nan, 1.5000])"),
+    (lambda lib: lib.tensor([float("inf"), 1.0]), "tensor([inf, 1.])"),
+    (lambda lib: lib.tensor([-0.0, 0.0]), "tensor([-0., 0.])"),
+    (
+        lambda lib: lib.tensor([1.0, 2.0], dtype=lib.float64),
+        "tensor([1., 2.], dtype=torch.float64)",
+    ),
+    (
+        lambda lib: lib.tensor(2.5, dtype=lib.float64, requires_grad=True) * 2,
+        "tensor(5., dtype=torch.float64, grad_fn=<MulBackward0>)",
+    ),
+    (
+        lambda lib: lib.tensor([[1.0, -2.0], [3.5, 4.0]]),
+        "tensor([[ 1.0000, -2.0000],\n        [ 3.5000,  4.0000]])",
+    ),
+    (lambda lib: lib.tensor([1, -20, 3]), "tensor([  1, -20,   3])"),
+    (lambda lib: lib.tensor([1, 2], dtype=lib.int32), "tensor([1, 2], dtype=torch.int32)"),
+    (lambda lib: lib.tensor([True]), "tensor([True])"),
+    (lambda lib: lib.tensor([False, True]), "tensor([False,  True])"),
+    (lambda lib: lib.zeros(0), "tensor([])"),
+    (lambda lib: lib.zeros(2, 0), "tensor([], size=(2, 0))"),
+    (lambda lib: lib.zeros(0, dtype=lib.int64), "tensor([], dtype=torch.int64)"),
+    (
+        lambda lib: lib.tensor([1.5, 2.0], dtype=lib.float16),
+        "tensor([1.5000, 2.0000], dtype=torch.float16)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("make", "expected"), REPRS)
+def test_repr_is_pytorchs(make, expected):
+    assert repr(make(cr)) == expected.replace("torch.", "chainrule.")
+
+
+@pytest.mark.parametrize(
+    "make",
+    [make for make, _ in REPRS]
+    + [
+        lambda lib: lib.arange(30.0) / 7,
+        lambda lib: lib.arange(2000.0),
+        lambda lib: lib.arange(2000).reshape(100, 20),
+        lambda lib: lib.arange(40.0).reshape(2, 20) / 3,
+        lambda lib: lib.arange(60.0).reshape(3, 4, 5) / 3,
+        lambda lib: lib.arange(3000.0).reshape(10, 300) / 7,
+        lambda lib: lib.arange(2000.0) > 1000,
+        lambda lib: lib.tensor([-1e5, 0.5, 3.0, float("nan")]),
+    ],
+)
+def test_repr_matches_pytorch(make):
+    torch = pytest.importorskip("torch")
+    assert repr(make(cr)) == repr(make(torch)).replace("torch.", "chainrule.")
+
+
+def test_str_and_format():
+    t = cr.tensor([1.0])
+    assert str(t) == repr(t)
+    assert f"{cr.tensor(2.5):.2f}" == "2.50"
+
+
+# ------------------------------------------------------------------ reductions with indices
+
+
+@pytest.mark.parametrize(
+    ("reduce", "values", "indices"),
+    [
+        (lambda t: t.max(dim=1), [5.0, 3.0], [1, 0]),
+        (lambda t: t.max(0), [3.0, 5.0], [1, 0]),
+        (lambda t: t.min(dim=1), [1.0, 2.0], [0, 1]),
+        (lambda t: t.min(0, keepdim=True), [[1.0, 2.0]], [[0, 1]]),
+        (lambda t: cr.max(t, -1), [5.0, 3.0], [1, 0]),
+    ],
+)
+def test_max_min_along_dim_return_values_and_indices(reduce, values, indices):
+    t = cr.tensor([[1.0, 5.0], [3.0, 2.0]])
+    result = reduce(t)
+    got_values, got_indices = result  # unpacks like a tuple
+    assert result.values.tolist() == got_values.tolist() == values
+    assert result.indices.tolist() == got_indices.tolist() == indices
+    assert result.indices.dtype == cr.int64
+
+
+def test_max_without_dim_is_one_value_and_gradient_flows_to_the_winner():
+    x = cr.tensor([[1.0, 5.0], [3.0, 2.0]], requires_grad=True)
+    top = x.max()
+    assert top.item() == 5.0
+    top.backward()
+    assert x.grad.tolist() == [[0.0, 1.0], [0.0, 0.0]]
+
+
+def test_max_along_dim_values_carry_gradient_indices_do_not():
+    x = cr.tensor([[1.0, 5.0], [3.0, 2.0]], requires_grad=True)
+    values, indices = x.max(dim=1)
+    assert not indices.requires_grad
+    values.sum().backward()
+    assert x.grad.tolist() == [[0.0, 1.0], [1.0, 0.0]]
+
+
+@pytest.mark.parametrize(
+    "compare",
+    [
+        lambda x: x > 1.5,
+        lambda x: x >= 1.5,
+        lambda x: x < 1.5,
+        lambda x: x <= 1.5,
+        lambda x: x == 2.0,
+        lambda x: x != 2.0,
+        lambda x: ~(x > 1.5),
+        lambda x: (x > 0) & (x < 2),
+        lambda x: x.argmax(),
+        lambda x: x.argmin(),
+        lambda x: x.argmax(0),
+        lambda x: cr.isnan(x),
+    ],
+)
+def test_comparisons_and_arg_reductions_return_tensors_without_grad(compare):
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    result = compare(x)
+    assert isinstance(result, cr.Tensor)
+    assert not result.requires_grad and result.grad_fn is None
+    assert result.dtype in (cr.bool, cr.int64)
+
+
+def test_comparison_values():
+    x = cr.tensor([1.0, 2.0, 3.0])
+    assert (x > 1.5).tolist() == [False, True, True]
+    assert (x == cr.tensor([1.0, 0.0, 3.0])).tolist() == [True, False, True]
+    assert x.argmax().item() == 2 and x.argmin().item() == 0
+    assert cr.tensor([[1, 9], [8, 2]]).argmax(1).tolist() == [1, 0]
+
+
+# ------------------------------------------------------------------ shape errors
+
+
+@pytest.mark.parametrize(
+    ("bad", "pattern"),
+    [
+        (
+            lambda: cr.ones(2, 3) @ cr.ones(4, 5),
+            r"\(2, 3\) @ \(4, 5\): inner dimensions 3 and 4 differ",
+        ),
+        (lambda: cr.ones(3) @ cr.ones(4), r"matmul: \(3,\) @ \(4,\)"),
+        (
+            lambda: cr.ones(2, 3) + cr.ones(4),
+            r"add: shapes \(2, 3\) and \(4,\) cannot be broadcast",
+        ),
+        (
+            lambda: cr.ones(2, 3, requires_grad=True) * cr.ones(4),
+            r"mul: shapes \(2, 3\) and \(4,\)",
+        ),
+        (lambda: cr.ones(2, 3) - cr.ones(3, 2), r"sub: shapes \(2, 3\) and \(3, 2\)"),
+        (lambda: cr.ones(2, 3) / cr.ones(2, 2), r"div: shapes \(2, 3\) and \(2, 2\)"),
+        (lambda: cr.maximum(cr.ones(2), cr.ones(3)), r"maximum: shapes \(2,\) and \(3,\)"),
+        (lambda: cr.ones(2, 3).reshape(4), r"reshape.*\[4\].*\(2, 3\)"),
+        (lambda: cr.cat([cr.ones(2, 3), cr.ones(2, 4)]), r"cat.*\(2, 3\) and \(2, 4\)"),
+        (lambda: cr.ones(2, 3).expand(3, 3), r"expand.*\(2, 3\).*\(3, 3\)"),
+    ],
+)
+def test_shape_mismatch_errors_name_the_op_and_shapes(bad, pattern):
+    with pytest.raises(RuntimeError, match=pattern):
+        bad()
+
+
+def test_broadcast_error_is_not_a_raw_numpy_value_error():
+    with pytest.raises(RuntimeError) as info:
+        cr.ones(2, 3) + cr.ones(4)
+    assert not isinstance(info.value, ValueError)
+    assert "operands could not be broadcast" not in str(info.value)

@@ -1,0 +1,164 @@
+"""Graph pictures: every value with its value and gradient, derivative-labelled edges, colour by
+gradient magnitude, one cluster per module, atomic files, and clear errors without Graphviz."""
+
+import shutil
+import sys
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule import viz
+
+graphviz = pytest.importorskip("graphviz")
+needs_dot = pytest.mark.skipif(
+    shutil.which("dot") is None, reason="Graphviz's dot is not installed"
+)
+
+CAKE = "f(x) = x**2; g(u) = 2*u; h(v) = v + 3; h(g(f(x)))"
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _svg_nodes(graph):
+    """{node id: [text lines]} and the edge label lines, read from the rendered SVG."""
+    root = ET.fromstring(graph.pipe(format="svg"))
+    nodes, edges = {}, []
+    for group in root.iter(f"{SVG}g"):
+        title = group.find(f"{SVG}title")
+        texts = [t.text for t in group.iter(f"{SVG}text")]
+        if group.get("class") == "node":
+            nodes[title.text] = texts
+        elif group.get("class") == "edge":
+            edges.extend(texts)
+    return nodes, edges
+
+
+@needs_dot
+def test_svg_shows_every_value_with_its_value_and_gradient():
+    nodes, _ = _svg_nodes(viz.draw(cr.explain(CAKE, x=5, symbolic=False)))
+    expected = {"x": ("5", "20"), "u1": ("25", "2"), "u2": ("50", "1"), "u3": ("53", "1")}
+    for name, (value, grad) in expected.items():
+        lines = nodes[f"value/{name}"]
+        assert f"value {value}" in lines and f"grad {grad}" in lines, lines
+    assert nodes["value/u1"][0] == "u1 = f(x)"
+    assert {"op/u1", "op/u2", "op/u3"} <= set(nodes)
+
+
+@needs_dot
+def test_svg_edges_carry_the_local_derivatives():
+    _, edges = _svg_nodes(viz.draw(cr.explain(CAKE, x=5, symbolic=False)))
+    assert "∂u1/∂x = 2 * x**(2 - 1) = 10" in edges
+    assert "∂u2/∂u1 = 2" in edges and "∂u3/∂u2 = 1" in edges
+
+
+def test_fill_follows_the_gradient_magnitude_on_a_log_scale():
+    source = viz.draw(cr.explain("1000 * x * y", x=1.0, y=0.001, symbolic=False)).source
+    # |grad y| = 1000 is the largest, |grad x| = 1 the smallest, u1 = 1000 x gets 0.001 ... so
+    # the levels run from 1 to 9 by powers of ten.
+    assert 'value/y" [label="y\\nvalue 0.001\\ngrad 1000" fillcolor="/orrd9/9"' in source
+    assert 'value/u1" [label="u1\\nvalue 1000\\ngrad 0.001" fillcolor="/orrd9/1"' in source
+
+
+def test_zero_gradients_are_white():
+    source = viz.draw(cr.explain("relu(x)", x=-1.0, symbolic=False)).source
+    assert 'value/x" [label="x\\nvalue -1\\ngrad 0" fillcolor=white' in source
+
+
+def test_a_non_scalar_tensor_draws_values_without_gradients():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    source = viz.draw(x * 3).source
+    assert "value [3, 6]" in source and "grad" not in source.replace("gradient", "")
+
+
+def test_a_scalar_tensor_draws_gradients_and_keeps_its_graph():
+    x = cr.tensor(2.0, requires_grad=True)
+    y = x * x
+    assert "grad 4" in viz.draw(y).source
+    y.backward()
+    assert x.grad.item() == 4.0
+
+
+def test_an_expression_draws_directly():
+    assert "grad 10" in viz.draw("(x + 2)**2", x=3).source
+
+
+def test_a_model_draws_one_cluster_per_module():
+    nn = pytest.importorskip("chainrule.nn")
+    cr.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
+    source = viz.draw(model, cr.tensor([[1.0, 2.0]])).source
+    clusters = source.split("subgraph cluster_")[1:]
+    assert [c.split("label=")[1].split()[0] for c in clusters] == ["0", "1", "2"]
+    assert '"value/0.weight"' in clusters[0] and '"op/' in clusters[0]
+    assert "Tanh" in clusters[1] and '"value/2.bias"' in clusters[2]
+
+
+def test_a_duck_typed_model_without_hooks_draws_clusters():
+    class Scale:
+        def __init__(self, factor):
+            self.factor = factor
+
+        def forward(self, x):
+            return x * self.factor
+
+        def __call__(self, x):
+            return self.forward(x)
+
+    class Model:
+        def __init__(self):
+            self.first, self.second = Scale(2.0), Scale(3.0)
+
+        def named_modules(self):
+            return [("", self), ("first", self.first), ("second", self.second)]
+
+        def forward(self, x):
+            return cr.sin(self.second(self.first(x)))
+
+        def __call__(self, x):
+            return self.forward(x)
+
+    model = Model()
+    e = cr.explain(model, 0.5)
+    assert [(s.op, s.module) for s in e.forward] == [("Mul", "first"), ("Mul", "second"),
+                                                     ("Sin", "")]  # fmt: skip
+    assert "forward" not in vars(model.first)  # the wrapper is gone afterwards
+    assert viz.draw(e).source.count("subgraph cluster_") == 2
+
+
+@needs_dot
+@pytest.mark.parametrize(("name", "magic"), [("graph.svg", b"<?xml"), ("graph.png", b"\x89PNG")])
+def test_render_writes_the_format_of_the_suffix_atomically(tmp_path, name, magic):
+    path = viz.render(cr.explain(CAKE, x=5, symbolic=False), tmp_path / name)
+    assert path.read_bytes().startswith(magic)
+    assert [p.name for p in tmp_path.iterdir()] == [name]  # no temporary file left
+
+
+@needs_dot
+def test_render_accepts_a_drawn_graph_and_an_explicit_format(tmp_path):
+    path = viz.render(viz.draw("x * x", x=2), tmp_path / "picture", format="svg")
+    assert b"grad 4" in path.read_bytes()
+
+
+def test_render_without_dot_says_how_to_install_it(monkeypatch, tmp_path):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(RuntimeError, match="apt-get install graphviz"):
+        viz.render(cr.explain(CAKE, x=5), tmp_path / "graph.svg")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_draw_without_the_graphviz_package_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "graphviz", None)
+    with pytest.raises(ImportError, match=r"pip install 'chainrule\[viz\]'"):
+        viz.draw(cr.explain(CAKE, x=5))
+
+
+def test_draw_refuses_what_it_cannot_draw():
+    with pytest.raises(TypeError, match="expected an Explanation"):
+        viz.draw(42)
+    with pytest.raises(ValueError, match="does not depend on any input"):
+        viz.draw(cr.tensor(np.ones(2)))
+
+
+def test_digraph_shows_inline_in_jupyter():
+    assert hasattr(viz.draw("x * 2", x=1), "_repr_mimebundle_")
