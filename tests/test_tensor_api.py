@@ -134,6 +134,8 @@ def test_arange_length_matches_pytorch_for_float_steps():
         (lambda: cr.randperm(6), (6,), cr.int64),
         (lambda: cr.rand_like(cr.zeros(3)), (3,), cr.float32),
         (lambda: cr.randn_like(cr.zeros(2, 1)), (2, 1), cr.float32),
+        (lambda: cr.randint_like(cr.zeros(2, 1), 10), (2, 1), cr.float32),
+        (lambda: cr.randint_like(cr.zeros(3, dtype=cr.int64), 2, 5), (3,), cr.int64),
     ],
 )
 def test_random_factories_shapes_and_dtypes(make, shape, dtype):
@@ -147,6 +149,7 @@ def test_random_values_lie_in_their_ranges():
     assert u.min().item() >= 0.0 and u.max().item() < 1.0
     ints = cr.randint(3, 7, (1000,))
     assert set(ints.tolist()) == {3, 4, 5, 6}
+    assert set(cr.randint_like(ints, 3, 7).tolist()) == {3, 4, 5, 6}
     assert sorted(cr.randperm(10).tolist()) == list(range(10))
     n = cr.randn(10_000)
     assert abs(n.mean().item()) < 0.05 and abs(n.std().item() - 1) < 0.05

@@ -49,6 +49,7 @@ from chainrule.factories import (
     rand,
     rand_like,
     randint,
+    randint_like,
     randn,
     randn_like,
     randperm,

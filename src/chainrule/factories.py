@@ -223,3 +223,13 @@ def rand_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) -> 
 
 def randn_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
     return randn(tuple(input.shape), dtype=dtype or input.dtype, requires_grad=requires_grad)
+
+
+def randint_like(input: Tensor, *args: int, dtype: Any = None) -> Tensor:  # noqa: A002
+    """``randint_like(x, high)`` or ``randint_like(x, low, high)``, with ``x``'s shape and dtype.
+
+    >>> import chainrule as cr
+    >>> cr.randint_like(cr.zeros(2, 3), 10).shape
+    chainrule.Size([2, 3])
+    """
+    return randint(*args, size=tuple(input.shape), dtype=dtype or input.dtype)

@@ -49,6 +49,10 @@ class Op:
     # Which values the vjp reads: an in-place change of them after the forward is an error.
     saves_inputs: ClassVar[bool] = True
     saves_output: ClassVar[bool] = False
+    # For input i, the inputs whose values its vjp reads (None: every input). With it, only
+    # values the needed gradients read are guarded: in ``y * 2`` with only ``y`` requiring
+    # grad, changing ``y`` afterwards is fine, as in PyTorch.
+    reads: ClassVar[tuple[tuple[int, ...], ...] | None] = None
     # A view shares storage, and so the version counter, with its first input.
     is_view: ClassVar[bool] = False
     # Set on the node of an in-place op: the node that produced the overwritten value, which
@@ -118,13 +122,19 @@ class Op:
             result.requires_grad = True
             result.grad_fn = self
             if self.saves_inputs:
-                self.versions = [(x._vc, x._vc[0]) for x in inputs if isinstance(x, Tensor)]
+                saved = inputs if self.reads is None else self._read_inputs(inputs, needs)
+                self.versions = [(x._vc, x._vc[0]) for x in saved if isinstance(x, Tensor)]
             if self.saves_output:
                 self.out_versions = (result._vc, result._vc[0])
         else:
             result.requires_grad = False
             result.grad_fn = None
         return result
+
+    def _read_inputs(self, inputs: tuple[Any, ...], needs: tuple[bool, ...]) -> list[Any]:
+        """The inputs whose values the vjps of the needed gradients read."""
+        wanted = {j for i, need in enumerate(needs) if need for j in self.reads[i]}
+        return [inputs[j] for j in sorted(wanted)]
 
     # --- introspection --------------------------------------------------------------------
     @classmethod

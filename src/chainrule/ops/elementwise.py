@@ -107,6 +107,7 @@ class Sub(Op):
 class Mul(Op):
     notation = "a * b"
     derivatives = ("b", "a")
+    reads = ((1,), (0,))
 
     def forward(self, a, b):
         out = a * b
@@ -123,6 +124,7 @@ class Div(Op):
     notation = "a / b"
     derivatives = ("1 / b", "-a / b**2")
     saves_output = True
+    reads = ((1,), (1,))  # d/db is computed as -out / b
 
     def forward(self, a, b):
         out = a / b

@@ -24,6 +24,7 @@ from chainrule.tensor import Tensor
 class MatMul(Op):
     notation = "A @ B"
     derivatives = ("g @ B^T", "A^T @ g")
+    reads = ((1,), (0,))
 
     def forward(self, a, b):
         return a @ b
