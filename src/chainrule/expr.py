@@ -75,7 +75,8 @@ MAX_EXPANDED_NODES = 20_000
 #: The built-in functions available when :func:`evaluate` uses the chainrule core.
 ELEMENTWISE_FUNCTIONS: tuple[str, ...] = (
     "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "abs", "sign", "sin", "cos", "tan",
-    "tanh", "sigmoid", "relu", "gelu", "silu", "softplus", "elu", "leaky_relu",
+    "tanh", "sigmoid", "relu", "gelu", "silu", "softplus", "elu", "leaky_relu", "clamp",
+    "maximum", "minimum",
 )  # fmt: skip
 
 

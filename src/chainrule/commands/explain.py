@@ -20,6 +20,7 @@ import click
 import numpy as np
 
 from chainrule import expr
+from chainrule.cli import one_line_command_class
 
 #: Most numbers one ``--at`` may give (a vector input).
 MAX_VALUES = 10_000
@@ -86,7 +87,9 @@ def _render(explanation: Any, output_format: str) -> str:
     return explanation.to_text()
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.command(
+    cls=one_line_command_class(), context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.argument("expression")
 @click.option(
     "--at", "points", multiple=True, metavar="NAME=VALUE",

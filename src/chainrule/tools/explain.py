@@ -21,7 +21,9 @@ from __future__ import annotations
 import functools
 import inspect
 import math
+import numbers
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -379,6 +381,12 @@ def _explain_source(
         for name, (text, value) in symbolic_derivatives(program, point).items():
             gradient = explanation.gradient_of(name)
             gradient.symbolic, gradient.symbolic_value = text, value
+            known = gradient.gradient is not None and math.isfinite(value)
+            if known and not _close(gradient.gradient, np.array(value)):
+                explanation.notes += (
+                    f"SymPy's derivative for {name} ({fmt.number(value)}) differs from the "
+                    f"gradient ({fmt.array(gradient.gradient)}): is the function smooth there?",
+                )
     return explanation
 
 
@@ -547,7 +555,7 @@ class _Builder:
             inputs = tuple(self.name_of(x) for x in node.inputs)
             params = _parameter_names(cls)
             if len(params) == len(inputs):
-                expression = _substitute(cls.notation, params, inputs)
+                expression = _fill_in(cls.notation, node, params, inputs)
             else:  # variadic (cat): the notation has no names to fill in
                 expression = f"{cls.__name__.lower()}({', '.join(inputs)})"
             found = labels.get(id(node), [])
@@ -604,7 +612,7 @@ class _Builder:
         derivatives = cls.derivatives or ("?",)
         formula = derivatives[min(position, len(derivatives) - 1)]
         if len(params) == len(inputs):
-            formula = _substitute(formula, params, inputs)
+            formula = _fill_in(formula, node, params, inputs)
             parameter = params[position]
         else:
             parameter = f"#{position}"
@@ -788,6 +796,17 @@ def _has_local_values(node: Any) -> bool:
     return type(node).__module__ == _ELEMENTWISE_MODULE or node.out.size == 1
 
 
+def _fill_in(text: str, node: Any, params: Sequence[str], inputs: Sequence[str]) -> str:
+    """An op's notation or derivative with the inputs' names, and with the op's numeric
+    settings where the text names them (``clamp``'s ``lo`` and ``hi``, ``elu``'s ``alpha``)."""
+    settings = {
+        key: fmt.number(value)
+        for key, value in getattr(node, "__dict__", {}).items()
+        if isinstance(value, numbers.Real) and not isinstance(value, bool) and key not in params
+    }
+    return _substitute(text, (*params, *settings), (*inputs, *settings.values()))
+
+
 def _substitute(text: str, params: Sequence[str], names: Sequence[str]) -> str:
     """Replace the op's parameter names in ``text`` by the inputs' names, whole words only.
 
@@ -797,14 +816,19 @@ def _substitute(text: str, params: Sequence[str], names: Sequence[str]) -> str:
         return text
     wrapped = (f"({n})" if n.startswith("-") else n for n in names)
     mapping = {p.lower(): n for p, n in zip(params, wrapped, strict=True)}
-    pattern = re.compile(r"\b(" + "|".join(re.escape(p) for p in params) + r")\b", re.IGNORECASE)
-    return pattern.sub(lambda m: mapping[m.group(1).lower()], text)
+    return _parameter_pattern(tuple(params)).sub(lambda m: mapping[m.group(1).lower()], text)
+
+
+@functools.cache
+def _parameter_pattern(params: tuple[str, ...]) -> re.Pattern[str]:
+    """Whole-word matches of an op's parameter names (one pattern per op signature)."""
+    return re.compile(r"\b(" + "|".join(re.escape(p) for p in params) + r")\b", re.IGNORECASE)
 
 
 def _layer_names(forward: Sequence[ForwardStep]) -> dict[str, str]:
     """Value name -> the user function that returned it ("f"), where that is unambiguous."""
     layers = {step.name: step.layer for step in forward if step.layer is not None}
-    repeated = {layer for layer in layers.values() if list(layers.values()).count(layer) > 1}
+    repeated = {layer for layer, count in Counter(layers.values()).items() if count > 1}
     return {name: (name if layer in repeated else layer) for name, layer in layers.items()}
 
 

@@ -102,6 +102,9 @@ class _FloatEvaluator:
     def _holds(self, condition: Any) -> bool:
         if condition is self.sp.true:
             return True
+        if isinstance(condition, (self.sp.Or, self.sp.And)):
+            found = (self._holds(part) for part in condition.args)
+            return any(found) if isinstance(condition, self.sp.Or) else all(found)
         comparisons = {
             self.sp.StrictGreaterThan: float.__gt__, self.sp.GreaterThan: float.__ge__,
             self.sp.StrictLessThan: float.__lt__, self.sp.LessThan: float.__le__,
@@ -196,6 +199,12 @@ def _builtins(sp: Any) -> dict[str, Callable[..., Any]]:
     def sigmoid(x: Any) -> Any:
         return 1 / (1 + sp.exp(-x))
 
+    def clamp(x: Any, lo: Any = None, hi: Any = None) -> Any:
+        # Strict comparisons: at a bound the derivative is 1, as in PyTorch.
+        pieces = [(lo, x < lo)] if lo is not None else []
+        pieces += [(hi, x > hi)] if hi is not None else []
+        return sp.Piecewise(*pieces, (x, True))
+
     return {
         "exp": sp.exp,
         "log": sp.log,
@@ -217,6 +226,10 @@ def _builtins(sp: Any) -> dict[str, Callable[..., Any]]:
         # PyTorch's softplus is x itself above its threshold; the difference there is ~e^-20.
         "softplus": lambda x, beta=1, threshold=20: sp.log(1 + sp.exp(beta * x)) / beta,
         "gelu": lambda x: x * (1 + sp.erf(x / sp.sqrt(2))) / 2,
+        "clamp": clamp,
+        # PyTorch splits the gradient of a tie in half; SymPy's pieces give it to one side.
+        "maximum": lambda a, b: sp.Piecewise((a, a > b), (b, True)),
+        "minimum": lambda a, b: sp.Piecewise((a, a < b), (b, True)),
         "sum": lambda x: x,  # the symbolic check runs on scalar inputs only
         "mean": lambda x: x,
     }
