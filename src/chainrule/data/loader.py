@@ -41,7 +41,12 @@ class TensorDataset(Dataset):
     def __init__(self, *tensors: Tensor) -> None:
         if not tensors:
             raise ValueError("TensorDataset needs at least one tensor")
-        if any(t.ndim == 0 or t.shape[0] != tensors[0].shape[0] for t in tensors):
+        if any(t.ndim == 0 for t in tensors):
+            raise ValueError(
+                "TensorDataset: every tensor needs a first (sample) dimension, got shapes "
+                + ", ".join(str(tuple(t.shape)) for t in tensors)
+            )
+        if any(t.shape[0] != tensors[0].shape[0] for t in tensors):
             raise ValueError(
                 "Size mismatch between tensors: "
                 + ", ".join(str(tuple(t.shape)) for t in tensors)
@@ -154,7 +159,9 @@ class DataLoader:
             if self.drop_last and len(indices) < self.batch_size:
                 return
             if fast:
-                yield tuple(_make(t._data[indices]) for t in self.dataset.tensors)
+                # Differentiable indexing: a dataset of tensors that require grad gives
+                # batches that do too, as stacking the items one by one would.
+                yield tuple(t[indices] for t in self.dataset.tensors)
             else:
                 yield collate([self.dataset[int(i)] for i in indices])
 

@@ -26,11 +26,12 @@ def _with_grads(parameters: Iterable[Tensor] | Tensor) -> list[Tensor]:
 def clip_grad_norm_(
     parameters: Iterable[Tensor] | Tensor,
     max_norm: float,
-    norm_type: float = 2.0,
+    norm_type: float | str = 2.0,
     error_if_nonfinite: bool = False,
 ) -> Tensor:
     """Scale all gradients together so that their joint ``norm_type`` norm is at most
     ``max_norm``; returns the joint norm before clipping."""
+    norm_type = float(norm_type)  # PyTorch also takes the string "inf"
     grads = [p.grad._data for p in _with_grads(parameters)]
     if not grads:
         return _make(xp.asarray(0.0, dtype=xp.float32))

@@ -168,7 +168,8 @@ class Optimizer:
             packed = {k: v for k, v in group.items() if k != "params"}
             packed["params"] = [index.setdefault(id(p), len(index)) for p in group["params"]]
             groups.append(packed)
-        state = {index[id(p)]: dict(s) for p, s in self.state.items() if id(p) in index}
+        # Empty entries (SGD without momentum keeps nothing) are left out, as in PyTorch.
+        state = {index[id(p)]: dict(s) for p, s in self.state.items() if s and id(p) in index}
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
@@ -215,6 +216,16 @@ def _state_value(name: str, value: Any, param: Tensor) -> Any:
         detach = getattr(value, "detach", None)
         array = xp.asarray(value if detach is None else detach())
     array = xp.array(array)
-    if name != "step" and dtypes.is_floating(array.dtype):
+    if name == "step":
+        return _make(array)
+    # A buffer of another shape would broadcast silently in the update (or fail there with
+    # an unhelpful message); say which entry is wrong while loading instead. Scalars (a
+    # subclass's counters) have no parameter shape to match.
+    if array.ndim and array.shape != param.shape:
+        raise ValueError(
+            f"loaded optimizer state {name!r} has shape {array.shape}, but its parameter has "
+            f"shape {tuple(param.shape)}"
+        )
+    if dtypes.is_floating(array.dtype):
         array = array.astype(param.dtype, copy=False)
     return _make(array)
