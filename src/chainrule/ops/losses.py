@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chainrule import grad_mode
 from chainrule._array import xp
 from chainrule.op import Op
 from chainrule.ops import dual
@@ -138,10 +139,19 @@ class BinaryCrossEntropy(Op):
         return total.mean() if self.reduction == "mean" else total.sum()
 
 
-def _as_array(weight: Tensor | None) -> Any:
+def _as_array(weight: Tensor | None, op: str) -> Any:
+    """The class weights as a constant array. They carry no gradient: rather than a silent
+    zero, a weight that asks for one is an error, as in PyTorch."""
     if weight is None:
         return None
-    return weight.detach()._data if isinstance(weight, Tensor) else xp.asarray(weight)
+    if not isinstance(weight, Tensor):
+        return xp.asarray(weight)
+    if weight.requires_grad and grad_mode.is_grad_enabled():
+        raise RuntimeError(
+            f"{op}: not differentiable with respect to weight, which requires grad; "
+            "pass weight.detach()"
+        )
+    return weight._data
 
 
 def nll_loss(
@@ -182,7 +192,7 @@ def nll_loss(
         moved = input.permute(0, *range(2, input.ndim), 1).reshape(-1, n_classes)
         loss = nll_loss(moved, target.reshape(-1), weight, ignore_index, reduction)
         return loss.reshape(expected) if reduction == "none" else loss
-    w = _as_array(weight)
+    w = _as_array(weight, "nll_loss")
     if w is not None and w.shape != (input.shape[1],):
         raise ValueError(
             f"nll_loss: weight of shape {w.shape} does not match {input.shape[1]} classes"
@@ -208,4 +218,4 @@ def binary_cross_entropy(
             f"binary_cross_entropy: target shape {tuple(getattr(target, 'shape', ()))} must "
             f"equal input shape {tuple(input.shape)}"
         )
-    return BinaryCrossEntropy(_as_array(weight), reduction)(input, target)
+    return BinaryCrossEntropy(_as_array(weight, "binary_cross_entropy"), reduction)(input, target)
