@@ -16,6 +16,7 @@ seed. A KeyboardInterrupt saves the last completed epoch before it propagates.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import math
 import os
@@ -65,7 +66,9 @@ class TrainingInterrupted(KeyboardInterrupt):
 class TrainConfig:
     """What to train. ``None`` means the default, or the checkpoint's value when resuming.
 
-    ``epochs`` is the total number of epochs, counting those already in a resumed checkpoint.
+    ``epochs`` is the run's total, counting those already in a resumed checkpoint; like every
+    setting but ``out`` it is fixed for a run, since the learning rate anneals over it.
+    ``out`` defaults to the resumed checkpoint's directory, else ``runs``.
     """
 
     model: str | None = None
@@ -74,7 +77,7 @@ class TrainConfig:
     lr: float | None = None
     optimizer: str | None = None
     seed: int | None = None
-    out: str | os.PathLike[str] = "runs"
+    out: str | os.PathLike[str] | None = None
 
     def resolved(self, saved: dict[str, Any] | None = None) -> TrainConfig:
         """Every field filled: from the checkpoint's settings first (which given values must
@@ -83,10 +86,10 @@ class TrainConfig:
         for name, old in (saved or {}).items():
             if values.get(name) is None:
                 values[name] = old
-            elif name in _RUN_SETTINGS and values[name] != old:
+            elif values[name] != old:
                 raise TrainingError(
-                    f"the checkpoint was trained with --{name.replace('_', '-')} {old}; "
-                    f"resuming with {values[name]} would not continue the same run"
+                    f"the checkpoint's run has --{name.replace('_', '-')} {old}; resuming with "
+                    f"{values[name]} would not continue it (leave the option out, or start anew)"
                 )
         config = replace(self, **values)
         model = config.model or "mlp"
@@ -110,16 +113,19 @@ class TrainConfig:
             raise TrainingError(
                 f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}"
             )
-        if self.epochs is None or self.epochs < 1:
-            raise TrainingError(f"epochs must be at least 1, got {self.epochs}")
-        if self.batch_size is None or self.batch_size < 1:
-            raise TrainingError(f"batch size must be at least 1, got {self.batch_size}")
-        if self.lr is None or not self.lr > 0 or not math.isfinite(self.lr):
-            raise TrainingError(f"learning rate must be a positive number, got {self.lr}")
+        for name, low in (("epochs", 1), ("batch_size", 1), ("seed", 0)):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < low:
+                raise TrainingError(
+                    f"{name.replace('_', ' ')} must be an integer >= {low}, got {value!r}"
+                )
+        lr = self.lr
+        if not isinstance(lr, int | float) or isinstance(lr, bool) or not (0 < lr < math.inf):
+            raise TrainingError(f"learning rate must be a positive number, got {lr!r}")
 
 
 # What fixes a run: a resumed run must keep these to continue the same trajectory.
-_RUN_SETTINGS = ("model", "optimizer", "lr", "batch_size", "seed")
+_RUN_SETTINGS = ("model", "optimizer", "lr", "batch_size", "seed", "epochs")
 
 
 @dataclass(frozen=True)
@@ -191,15 +197,16 @@ def train(
     ``progress`` shows a tqdm bar per epoch with the running loss. Each epoch is reported to
     ``log`` as one line.
     """
+    _require_extras(progress)
     saved = _load_checkpoint(resume) if resume is not None else None
     config = config.resolved(saved["config"] if saved else None)
     run = _Run(config, saved)
     if run.epoch >= config.epochs:
         raise TrainingError(
-            f"nothing to do: the checkpoint already has {run.epoch} epochs; pass --epochs "
-            f"greater than {run.epoch}"
+            f"nothing to do: the checkpoint's run is complete ({run.epoch} of {config.epochs} "
+            "epochs)"
         )
-    out = Path(config.out)
+    out = Path(config.out if config.out is not None else Path(resume).parent if resume else "runs")
     out.mkdir(parents=True, exist_ok=True)
     checkpoint_path = out / f"{config.model}.safetensors"
     with _single_threaded_blas():
@@ -269,8 +276,8 @@ class _Run:
                 correct += int((logits._data.argmax(1) == y._data).sum())
                 seen += n
                 if bar is not None:
-                    bar.update(1)
-                    bar.set_postfix(loss=f"{total_loss / seen:.4f}")
+                    bar.set_postfix(loss=f"{total_loss / seen:.4f}", refresh=False)
+                    bar.update(1)  # redraws at most ~10 times a second
         self.scheduler.step()
         return total_loss / seen, correct / seen
 
@@ -306,7 +313,7 @@ class _Run:
             self.loader_rng.set_state(saved["rng"]["loader"])
             self.epoch = int(saved["epoch"])
             self.history = [EpochStats(**stats) for stats in saved["history"]]
-        except (KeyError, TypeError, ValueError, RuntimeError) as error:
+        except (KeyError, TypeError, ValueError, AttributeError, RuntimeError) as error:
             raise TrainingError(
                 f"the checkpoint does not fit this run: {_one_line(error)}"
             ) from None
@@ -336,7 +343,22 @@ def _load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
             f"{os.fspath(path)} has checkpoint version {saved.get('version')!r}; this chainrule "
             f"reads version {CHECKPOINT_VERSION}"
         )
+    settings = saved.get("config")
+    if not isinstance(settings, dict) or set(settings) != set(_RUN_SETTINGS):
+        raise TrainingError(f"{os.fspath(path)} is damaged: its run settings are missing")
     return saved
+
+
+def _require_extras(progress: bool) -> None:
+    """Fail before training, not after it, when a package the run ends with is missing."""
+    needed = [("matplotlib", "plotting the curves")]
+    if progress:
+        needed.append(("tqdm", "the progress bar (or pass --no-progress)"))
+    for module, use in needed:
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            raise ImportError(f"{use} needs {module}: pip install 'chainrule[train]'") from None
 
 
 def _one_line(error: BaseException) -> str:
@@ -348,13 +370,10 @@ def _progress_bar(enabled: bool, total: int, desc: str) -> Iterator[Any]:
     if not enabled:
         yield None
         return
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        raise ImportError(
-            "the progress bar needs tqdm: pip install 'chainrule[train]' (or pass --quiet)"
-        ) from None
-    with tqdm(total=total, desc=desc, leave=False, file=sys.stderr, dynamic_ncols=True) as bar:
+    from tqdm import tqdm  # present: train() checked
+
+    # disable=None: no bar where stderr is not a terminal (a log file, a pipe).
+    with tqdm(total=total, desc=desc, leave=False, file=sys.stderr, disable=None) as bar:
         yield bar
 
 
@@ -375,14 +394,13 @@ def _single_threaded_blas() -> Iterator[None]:
 
 def save_plot(history: list[EpochStats], path: Path, title: str) -> Path:
     """Loss and accuracy per epoch, train and test, as a PNG written atomically."""
-    try:
-        from matplotlib.figure import Figure
-    except ImportError:
-        raise ImportError(
-            "plotting the curves needs matplotlib: pip install 'chainrule[train]'"
-        ) from None
+    from matplotlib.figure import Figure  # present: train() checked
+    from matplotlib.ticker import MaxNLocator
+
     epochs = [s.epoch for s in history]
-    fig = Figure(figsize=(9, 3.5), layout="constrained")
+    fig = Figure(figsize=(9, 3.5))
+    # Fixed margins: a layout engine measuring every label took longer than the drawing.
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.14, top=0.88, wspace=0.25)
     loss_ax, acc_ax = fig.subplots(1, 2)
     for ax, key, label in (
         (loss_ax, "loss", "cross-entropy loss"),
@@ -391,6 +409,7 @@ def save_plot(history: list[EpochStats], path: Path, title: str) -> Path:
         for split, style in (("train", "-"), ("test", "--")):
             ax.plot(epochs, [getattr(s, f"{split}_{key}") for s in history], style, label=split)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
         ax.legend()

@@ -64,8 +64,9 @@ class _OneLineCommand(click.Command):
     help=f"Seeds the weights and the shuffling.  [default: {training.DEFAULT_SEED}]",
 )  # fmt: skip
 @click.option(
-    "--out", type=click.Path(file_okay=False), default="runs", show_default=True,
-    help="Directory for the checkpoint (MODEL.safetensors) and the curves (MODEL.png).",
+    "--out", type=click.Path(file_okay=False), default=None, metavar="DIR",
+    help="Directory for the checkpoint (MODEL.safetensors) and the curves (MODEL.png).  "
+    "[default: runs, or the resumed checkpoint's directory]",
 )  # fmt: skip
 @click.option(
     "--resume", type=click.Path(dir_okay=False), default=None, metavar="CHECKPOINT",
@@ -77,7 +78,7 @@ class _OneLineCommand(click.Command):
 )  # fmt: skip
 def command(
     model: str | None, epochs: int | None, batch_size: int | None, lr: float | None,
-    optimizer: str | None, seed: int | None, out: str, resume: str | None, progress: bool,
+    optimizer: str | None, seed: int | None, out: str | None, resume: str | None, progress: bool,
 ) -> None:  # fmt: skip
     """Train a classifier on the 8x8 digits and report its test accuracy.
 

@@ -1,0 +1,243 @@
+"""``chainrule train``: outputs, exact resumption (after whole epochs and after Ctrl-C in the
+middle of one), and bad input refused with one line on stderr, through click's CliRunner and
+one real subprocess. Runs are short (few epochs, large batches) to keep this file fast."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from chainrule import datasets, no_grad, serialization, training
+from chainrule.optim import Adam
+
+click_testing = pytest.importorskip("click.testing")
+pytest.importorskip("matplotlib")
+pytest.importorskip("sklearn")
+pytest.importorskip("tqdm")
+from chainrule.cli import build  # noqa: E402 - needs click, checked above
+
+FAST = {"epochs": 3, "batch_size": 256}  # 6 steps an epoch
+STEPS_PER_EPOCH = 6
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _cli(*args):
+    return click_testing.CliRunner().invoke(build(), ["train", "--no-progress", *args])
+
+
+def _train(out, resume=None, log=lambda line: None, **settings):
+    config = training.TrainConfig(out=out, **{**FAST, **settings})
+    return training.train(config, resume, log=log)
+
+
+def _assert_identical(left, right, where="checkpoint"):
+    """Equal structure; arrays equal bit for bit; wall-clock seconds ignored."""
+    if isinstance(left, dict):
+        assert isinstance(right, dict) and left.keys() == right.keys(), where
+        for key in left:
+            if key != "seconds":
+                _assert_identical(left[key], right[key], f"{where}[{key!r}]")
+    elif isinstance(left, list | tuple):
+        assert type(left) is type(right) and len(left) == len(right), where
+        for i, (a, b) in enumerate(zip(left, right, strict=True)):
+            _assert_identical(a, b, f"{where}[{i}]")
+    elif hasattr(left, "numpy"):
+        a, b = left.numpy(), right.numpy()
+        assert a.dtype == b.dtype and a.shape == b.shape, where
+        assert a.tobytes() == b.tobytes(), f"{where} differs"
+    else:
+        assert left == right, f"{where}: {left!r} != {right!r}"
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    """The checkpoint of a whole 3-epoch run: what every resumed run must reproduce."""
+    out = tmp_path_factory.mktemp("whole")
+    return serialization.load(_train(out).checkpoint)
+
+
+def test_cli_prints_every_epoch_and_writes_curves_and_a_checkpoint_of_the_final_model(tmp_path):
+    result = _cli("--epochs", "2", "--batch-size", "128", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert [line.split()[1] for line in lines[:2]] == ["1/2", "2/2"]
+    assert all("train loss" in line and "test loss" in line for line in lines[:2])
+    printed = float(lines[2].removeprefix("test accuracy ").rstrip("%")) / 100
+
+    png = (tmp_path / "mlp.png").read_bytes()
+    assert png.startswith(PNG_SIGNATURE)
+    from matplotlib.image import imread
+
+    assert imread(tmp_path / "mlp.png").shape[:2] == (350, 900)
+
+    # The checkpoint holds the final weights: they score what was printed.
+    saved = serialization.load(tmp_path / "mlp.safetensors")
+    model = training.build_model("mlp")
+    model.load_state_dict(saved["model"])
+    _, _, x_test, y_test = datasets.digits()
+    with no_grad():
+        accuracy = float((model(x_test).numpy().argmax(1) == y_test.numpy()).mean())
+    assert accuracy == pytest.approx(printed, abs=5e-5)
+    assert saved["epoch"] == 2 and len(saved["history"]) == 2
+
+
+def test_the_real_command_line_trains_one_epoch(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "chainrule", "train", "--epochs", "1", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "epoch 1/1" in result.stdout and "test accuracy" in result.stdout
+    assert (tmp_path / "mlp.png").read_bytes().startswith(PNG_SIGNATURE)
+    assert serialization.load(tmp_path / "mlp.safetensors")["epoch"] == 1
+
+
+def test_resuming_after_an_epoch_reproduces_the_uninterrupted_run_exactly(tmp_path, uninterrupted):
+    def stop_after_first_epoch(line):
+        if line.startswith("epoch 1/"):
+            raise KeyboardInterrupt
+
+    with pytest.raises(training.TrainingInterrupted) as stop:
+        _train(tmp_path, log=stop_after_first_epoch)
+    assert stop.value.epoch == 1
+    # No settings given: the checkpoint's are used, and --out defaults to its directory.
+    result = training.train(training.TrainConfig(), stop.value.checkpoint, log=lambda line: None)
+    assert result.checkpoint == tmp_path / "mlp.safetensors"
+    _assert_identical(serialization.load(result.checkpoint), uninterrupted)
+
+
+def test_ctrl_c_in_the_middle_of_an_epoch_saves_a_checkpoint_that_resumes_exactly(
+    tmp_path, monkeypatch, uninterrupted
+):
+    calls = []
+    real_step = Adam.step
+
+    def step_then_interrupt(self):
+        calls.append(1)
+        if len(calls) == STEPS_PER_EPOCH + 3:  # the middle of epoch 2
+            raise KeyboardInterrupt
+        real_step(self)
+
+    monkeypatch.setattr(Adam, "step", step_then_interrupt)
+    settings = ("--epochs", "3", "--batch-size", "256", "--out", str(tmp_path))
+    result = _cli(*settings)
+    assert result.exit_code == 130
+    checkpoint = tmp_path / "mlp.safetensors"
+    assert result.stderr == f"Error: interrupted: epoch 1 saved; continue with --resume {checkpoint}\n"
+    assert serialization.load(checkpoint)["epoch"] == 1
+
+    monkeypatch.setattr(Adam, "step", real_step)
+    result = _cli("--resume", str(checkpoint))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("epoch 2/3")
+    _assert_identical(serialization.load(checkpoint), uninterrupted)
+
+
+def _assert_one_line_error(result, message, exit_code=None):
+    assert result.exit_code == exit_code if exit_code else result.exit_code != 0
+    assert result.stdout == ""
+    assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1, result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
+
+
+BAD_OPTIONS = [
+    (("--epochs", "0"), "'--epochs': 0 is not in the range x>=1"),
+    (("--epochs", "two"), "'--epochs': 'two' is not a valid integer"),
+    (("--batch-size", "-8"), "'--batch-size': -8 is not in the range x>=1"),
+    (("--lr", "0"), "'--lr': 0.0 is not in the range x>0"),
+    (("--lr", "nan"), "learning rate must be a positive number, got nan"),
+    (("--lr", "inf"), "learning rate must be a positive number, got inf"),
+    (("--model", "rnn"), "'--model': 'rnn' is not one of 'mlp', 'cnn'"),
+    (("--optimizer", "lbfgs"), "'--optimizer': 'lbfgs' is not one of 'adam', 'sgd'"),
+    (("--seed", "-1"), "'--seed': -1 is not in the range x>=0"),
+    (("--frobnicate",), "No such option '--frobnicate'"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), BAD_OPTIONS)
+def test_bad_options_exit_with_one_line(tmp_path, args, message):
+    _assert_one_line_error(_cli("--out", str(tmp_path), *args), message)
+    assert not any(tmp_path.iterdir())  # refused before anything was written
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    """A finished one-epoch run's checkpoint."""
+    return _train(tmp_path_factory.mktemp("one"), epochs=1).checkpoint
+
+
+def _truncated(path, finished):
+    path.write_bytes(finished.read_bytes()[:-100])
+
+
+def _garbage(path, finished):
+    path.write_bytes(b"\x00\x01 not a checkpoint" * 10)
+
+
+def _model_only(path, finished):
+    serialization.save(training.build_model("mlp").state_dict(), path)
+
+
+def _no_settings(path, finished):
+    saved = serialization.load(finished)
+    del saved["config"]
+    serialization.save(saved, path)
+
+
+BAD_CHECKPOINTS = [
+    (_truncated, "mlp.safetensors"),
+    (_garbage, "mlp.safetensors"),
+    (_model_only, "is not a checkpoint written by chainrule train"),
+    (_no_settings, "its run settings are missing"),
+]
+
+
+@pytest.mark.parametrize(("damage", "message"), BAD_CHECKPOINTS, ids=lambda c: str(c)[:20])
+def test_an_unusable_checkpoint_exits_with_one_line(tmp_path, finished, damage, message):
+    path = tmp_path / "mlp.safetensors"
+    damage(path, finished)
+    _assert_one_line_error(_cli("--resume", str(path), "--epochs", "2"), message, exit_code=1)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), "nothing to do: the checkpoint's run is complete (1 of 1 epochs)"),
+        (("--epochs", "2"), "the checkpoint's run has --epochs 1; resuming with 2"),
+        (("--lr", "0.1"), "the checkpoint's run has --lr 0.002; resuming with 0.1"),
+        (("--model", "cnn"), "the checkpoint's run has --model mlp; resuming with cnn"),
+    ],
+)
+def test_resuming_a_run_differently_is_refused(tmp_path, finished, args, message):
+    _assert_one_line_error(_cli("--resume", str(finished), "--out", str(tmp_path), *args), message)
+
+
+def test_a_missing_checkpoint_is_named(tmp_path):
+    missing = tmp_path / "nope.safetensors"
+    _assert_one_line_error(_cli("--resume", str(missing)), f"checkpoint not found: {missing}", 1)
+
+
+def test_a_missing_extra_is_named_before_training(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib raises ImportError
+    result = _cli("--out", str(tmp_path))
+    _assert_one_line_error(result, "needs matplotlib: pip install 'chainrule[train]'", 1)
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("optimizer", training.OPTIMIZERS)
+def test_each_optimizer_learns_with_its_default_learning_rate(tmp_path, optimizer):
+    history = _train(tmp_path, optimizer=optimizer, epochs=2, batch_size=32).history
+    assert history[-1].train_loss < history[0].train_loss
+    assert history[-1].test_accuracy > 0.85
+
+
+def test_the_cnn_trains_and_its_checkpoint_loads_strictly(tmp_path):
+    result = _train(tmp_path, model="cnn", epochs=1, batch_size=64)
+    saved = serialization.load(result.checkpoint)
+    model = training.build_model("cnn")
+    model.load_state_dict(saved["model"])  # strict: every key and shape matches
+    assert result.checkpoint.name == "cnn.safetensors" and result.test_accuracy > 0.5
+    assert np.isfinite(result.history[0].train_loss)
