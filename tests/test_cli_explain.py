@@ -5,6 +5,8 @@ import json
 import shutil
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -91,9 +93,11 @@ BAD_INPUT = [
 ]
 
 
-@pytest.mark.parametrize(("args", "message"), BAD_INPUT)
-def test_bad_input_exits_with_a_message_and_no_traceback(args, message):
+@pytest.mark.parametrize(("args", "message"), BAD_INPUT, ids=[m for _, m in BAD_INPUT])
+def test_bad_input_exits_quickly_with_a_message_and_no_traceback(args, message):
+    start = time.perf_counter()
     result = _run(*args)
+    assert time.perf_counter() - start < 2.0  # generous: each takes milliseconds
     assert result.exit_code == 1
     assert result.stdout == ""
     assert result.stderr.startswith("Error: ") and message in result.stderr.splitlines()[0]
@@ -101,26 +105,76 @@ def test_bad_input_exits_with_a_message_and_no_traceback(args, message):
     assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
 
 
+@pytest.mark.parametrize(
+    "args",
+    [("x", "--format", "xyz"), (), ("x", "--nope"), ("x", "--at")],
+    ids=["bad-choice", "missing-argument", "unknown-option", "option-without-value"],
+)
+def test_usage_errors_are_one_line_too(args):
+    result = _run(*args)
+    assert result.exit_code == 2
+    assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("Error: ")
+
+
+def test_explain_does_not_depend_on_the_train_subcommand(monkeypatch):
+    from chainrule import cli
+
+    monkeypatch.setitem(sys.modules, "chainrule.commands.train", None)  # import fails
+    result = click_testing.CliRunner().invoke(cli.build(), ["explain", "x*x", "--at", "x=3"])
+    assert result.exit_code == 0 and "∂u1/∂x = 6" in result.stdout
+    assert sorted(cli.SUBCOMMANDS) == ["explain", "train"]
+
+
 def test_a_megabyte_on_stdin_is_refused():
     result = _run("-", "--at", "x=1", input="x + " * 250_000)
     assert result.exit_code == 1 and "input is too long" in result.stderr
 
 
+# The list, as (expression argument, stdin, message). A megabyte cannot be one argument
+# (Linux caps each at 128 KiB), so it comes on stdin, as a user would pipe it. More cases run
+# in process above, where each interpreter's start-up does not cost a second.
+REAL_HOSTILE = {
+    "import": ("__import__('os').system('echo hi')", "", "strings are not part of the language"),
+    "attribute": ("x.__class__.__base__", "", "attribute access"),
+    "tower": ("9**9**9", "", "exponent 387,420,489 is out of range"),
+    "parentheses": ("(" * 10_000 + "x" + ")" * 10_000, "", "input is too long"),
+    "megabyte": ("-", "x + " * 250_000 + "x", "input is too long"),
+    "unknown-name": ("system(x)", "", "unknown function 'system'"),
+}
+
+
 def test_hostile_input_through_the_real_command_line():
-    result = subprocess.run(
-        [sys.executable, "-m", "chainrule", "explain", "__import__('os').system('echo hi')",
-         "--at", "x=1"],
-        input="", capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert result.returncode == 1
-    assert result.stdout == ""
-    assert "strings are not part of the language" in result.stderr
-    assert "Traceback" not in result.stderr
+    # All at once, each in its own interpreter: a hang or a crash in any one of them fails.
+    processes = {}
+    for name, (expression, stdin, _) in REAL_HOSTILE.items():
+        command = [sys.executable, "-m", "chainrule", "explain", expression, "--at", "x=1"]
+        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)  # fmt: skip
+        processes[name] = (process, time.perf_counter())
+        try:
+            process.stdin.write(stdin)
+            process.stdin.close()
+        except BrokenPipeError:  # the command stopped reading: it refuses long input early
+            pass
+    for name, (process, start) in processes.items():
+        stdout, stderr = process.stdout.read(), process.stderr.read()
+        process.wait(timeout=60)
+        # Start-up and imports dominate (about a second each, longer with six at once on two
+        # busy cores); the refusal itself is timed in process above. A hang would hit this.
+        assert time.perf_counter() - start < 20.0, name
+        assert process.returncode == 1, (name, stderr)
+        assert stdout == "", name
+        assert stderr.startswith("Error: ") and REAL_HOSTILE[name][2] in stderr.splitlines()[0]
+        assert "Traceback" not in stderr, name
 
 
-def test_the_real_command_line_explains_from_stdin():
+def test_the_installed_chainrule_script_explains_from_stdin():
+    # The console script that `pip install` puts beside the interpreter (pyproject's
+    # [project.scripts]); the hostile-input test above runs `python -m chainrule`.
+    script = Path(sys.executable).with_name("chainrule")
+    assert script.exists(), f"{script} is missing: install the package with pip install -e ."
     result = subprocess.run(
-        [sys.executable, "-m", "chainrule", "explain", "-", "--at", "x=5", "--format", "json"],
+        [str(script), "explain", "-", "--at", "x=5", "--format", "json", "--no-symbolic"],
         input=CAKE, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr

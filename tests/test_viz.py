@@ -10,6 +10,7 @@ import pytest
 
 import chainrule as cr
 from chainrule import viz
+from chainrule.tools import format as fmt
 
 graphviz = pytest.importorskip("graphviz")
 needs_dot = pytest.mark.skipif(
@@ -35,7 +36,7 @@ def _svg_nodes(graph):
 
 
 @needs_dot
-def test_svg_shows_every_value_with_its_value_and_gradient():
+def test_svg_shows_the_cake_values_and_gradients_of_the_seed():
     nodes, _ = _svg_nodes(viz.draw(cr.explain(CAKE, x=5, symbolic=False)))
     expected = {"x": ("5", "20"), "u1": ("25", "2"), "u2": ("50", "1"), "u3": ("53", "1")}
     for name, (value, grad) in expected.items():
@@ -43,6 +44,32 @@ def test_svg_shows_every_value_with_its_value_and_gradient():
         assert f"value {value}" in lines and f"grad {grad}" in lines, lines
     assert nodes["value/u1"][0] == "u1 = f(x)"
     assert {"op/u1", "op/u2", "op/u3"} <= set(nodes)
+
+
+SVG_CASES = {
+    "neuron": ("(sigmoid(w*x + b) - y)**2", {"w": 0.8, "x": 1.5, "b": -0.3, "y": 1.0}),
+    "fan-out": ("f(u) = u*u + u; f(2*x) * y", {"x": 1.5, "y": -2.0}),
+    "vector": ("sum(exp(x) * w)", {"x": [0.5, -1.0, 2.0], "w": 3.0}),
+}
+
+
+@needs_dot
+@pytest.mark.parametrize("case", sorted(SVG_CASES))
+def test_svg_has_a_node_for_every_value_with_its_value_and_gradient(case):
+    source, point = SVG_CASES[case]
+    e = cr.explain(source, at=point, symbolic=False)
+    nodes, _ = _svg_nodes(viz.draw(e))
+    # What each box must say, read from the explanation: the value, and the gradient that
+    # reached it (the engine's d output / d value).
+    grads = {g.name: g.gradient for g in e.gradients} | {s.node: s.upstream for s in e.backward}
+    values = [(v.name, v.value) for v in e.values] + [(s.name, s.value) for s in e.forward]
+    assert len(values) >= 5
+    for name, value in values:
+        lines = nodes[f"value/{name}"]
+        assert f"value {fmt.array(value)}" in lines, (name, lines)
+        assert f"grad {fmt.array(grads[name])}" in lines, (name, lines)
+    assert {f"op/{s.name}" for s in e.forward} <= set(nodes)
+    assert len([n for n in nodes if n.startswith("value/")]) == len(values)
 
 
 @needs_dot
@@ -160,5 +187,19 @@ def test_draw_refuses_what_it_cannot_draw():
         viz.draw(cr.tensor(np.ones(2)))
 
 
-def test_digraph_shows_inline_in_jupyter():
-    assert hasattr(viz.draw("x * 2", x=1), "_repr_mimebundle_")
+@needs_dot
+def test_digraph_shows_inline_in_jupyter_as_svg():
+    bundle = viz.draw("x * 2", x=1)._repr_mimebundle_()  # what Jupyter calls to display it
+    assert "value 1" in bundle["image/svg+xml"] and "grad 2" in bundle["image/svg+xml"]
+
+
+@needs_dot
+@pytest.mark.parametrize(("fmt_name", "magic"), [("svg", b"<?xml"), ("png", b"\x89PNG")])
+def test_the_digraphs_own_render_writes_svg_and_png(tmp_path, fmt_name, magic):
+    graph = viz.draw(cr.explain(CAKE, x=5, symbolic=False))
+    written = graph.render(tmp_path / "cake", format=fmt_name, cleanup=True)
+    assert written.endswith(f"cake.{fmt_name}")
+    data = (tmp_path / f"cake.{fmt_name}").read_bytes()
+    assert data.startswith(magic)
+    if fmt_name == "svg":
+        assert b"grad 20" in data
