@@ -333,6 +333,31 @@ def test_explaining_a_recorded_tensor_leaves_its_graph_usable():
     assert x.grad.item() == pytest.approx(float(e.grad("p1")))
 
 
+def test_finite_differences_replay_the_recorded_ops_without_running_the_model_again():
+    # Finite differences recompute the output from the recorded graph: a model in training
+    # mode draws its dropout mask once and updates its batch-norm statistics once, and the
+    # check differentiates the same function the engine did (a new mask would not match).
+    nn = pytest.importorskip("chainrule.nn")
+    cr.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Dropout(0.5), nn.Tanh(),
+                          nn.Linear(4, 1)).to(cr.float64)  # fmt: skip
+    x = np.random.default_rng(0).normal(size=(5, 3))
+    e = cr.explain(lambda x: model(x).sum(), x, modules=model)
+    assert model[1].num_batches_tracked.item() == 1
+    assert e.notes == ()
+    for gradient in e.gradients:
+        np.testing.assert_allclose(gradient.finite_difference, gradient.gradient, rtol=1e-6,
+                                   atol=1e-8)  # fmt: skip
+
+
+def test_a_recorded_tensor_is_checked_by_finite_differences_too():
+    x = cr.tensor(2.0, dtype=cr.float64, requires_grad=True)
+    e = cr.explain(cr.sin(x) * x)
+    expected = math.cos(2.0) * 2.0 + math.sin(2.0)
+    assert float(e.gradient_of("p1").finite_difference) == pytest.approx(expected, rel=1e-8)
+    assert x.item() == 2.0  # nudged and restored exactly
+
+
 def test_explaining_an_input_itself_gives_a_gradient_of_one():
     e = cr.explain("x", x=4)
     assert e.forward == () and float(e.grad("x")) == 1.0

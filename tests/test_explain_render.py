@@ -91,6 +91,11 @@ def test_matmul_text_shows_shapes_and_the_vector_jacobian_product():
     assert "u1 = A @ v     = (2,) [-1, -1]" in text
     assert "→ A: J^T v by the rule g @ v^T = (2, 2) [[-2, 2], [-2, 2]]" in text
     assert "→ v: J^T v by the rule A^T @ g = (2,) [-8, -12]" in text
+    assert "tensors: each rule computes J^T v (v: the gradient in)" in text
+
+
+def test_scalar_text_leaves_out_the_tensor_rule():
+    assert "J^T v" not in _explain("cake").to_text()
 
 
 def test_broadcast_text_says_the_gradient_is_summed_back():

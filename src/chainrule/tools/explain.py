@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from chainrule import expr, grad_mode
-from chainrule.autodiff.backward import run_backward
+from chainrule.autodiff.backward import _parent, run_backward
 from chainrule.op import _parameter_names
 from chainrule.ops.broadcast import unbroadcast
 from chainrule.tensor import Tensor
@@ -322,7 +322,8 @@ def explain(
     Numbers and arrays become float64 tensors; Tensors keep their dtype and are copied, so
     nothing of the caller's changes (no ``.grad`` is written). ``symbolic`` adds SymPy's
     derivative of an expression where SymPy is installed; ``finite_differences`` adds central
-    differences as an independent check.
+    differences as an independent check: the output recomputed by the recorded ops' forward
+    rules at nudged inputs (for a recorded Tensor too), never by their derivative rules.
 
     >>> e = explain("(x + 2)**2", x=3)
     >>> float(e.grad("x"))
@@ -338,7 +339,7 @@ def explain(
     if isinstance(target, Tensor):
         if inputs:
             raise TypeError("explain(tensor) explains the graph already recorded: no inputs")
-        return _Builder(target).build()
+        return _Builder(target, finite_differences=finite_differences).build()
     if callable(target):
         return _explain_callable(target, inputs, modules, finite_differences)
     raise TypeError(
@@ -363,15 +364,12 @@ def _explain_source(
             program, leaves, functions, on_return=lambda *call: returns.append(call)
         )
 
-    def recompute() -> Any:
-        return expr.evaluate(program, leaves, functions)
-
     builder = _Builder(
         output,
         leaves=[(name, "input", leaf) for name, leaf in leaves.items()],
         returns=returns,
         source=source,
-        recompute=recompute if finite_differences else None,
+        finite_differences=finite_differences,
     )
     explanation = builder.build()
     if symbolic and all(leaf._data.size == 1 for leaf in leaves.values()):
@@ -411,15 +409,12 @@ def _explain_callable(
     with _recording(), tagging as tags:
         output = fn(*leaves)
 
-    def recompute() -> Any:
-        return fn(*leaves)
-
     return _Builder(
         output,
         leaves=[(name, "input", leaf) for name, leaf in zip(names, leaves, strict=True)],
         parameter_names=parameter_names,
         tags=tags,
-        recompute=recompute if finite_differences else None,
+        finite_differences=finite_differences,
         differentiate=differentiate,
     ).build()
 
@@ -469,7 +464,7 @@ class _Builder:
         source: str | None = None,
         parameter_names: Mapping[int, str] | None = None,
         tags: Mapping[Any, str] | None = None,
-        recompute: Callable[[], Any] | None = None,
+        finite_differences: bool = False,
         differentiate: bool | None = True,
     ) -> None:
         """``differentiate``: True requires a scalar output; None differentiates only a
@@ -489,7 +484,7 @@ class _Builder:
         self.source = source
         self.parameter_names = parameter_names or {}
         self.tags = tags or {}
-        self.recompute = recompute
+        self.finite_differences = finite_differences
         self.differentiate = differentiate
         self.nodes = _graph_nodes(output)
         self.names: dict[int, str] = {}  # id(tensor, node or array constant) -> name
@@ -719,7 +714,7 @@ class _Builder:
 
     # --- checks -----------------------------------------------------------------------
     def _finite_differences(self) -> dict[str, np.ndarray]:
-        """Central differences of the recomputed output, one leaf element at a time."""
+        """Central differences of the replayed output, one leaf element at a time."""
         results: dict[str, np.ndarray] = {}
         budget = MAX_FINITE_DIFFERENCE_ELEMENTS
         with grad_mode.no_grad(), np.errstate(all="ignore"):
@@ -728,12 +723,37 @@ class _Builder:
                 if data.size > budget or data.dtype.kind != "f":
                     continue
                 budget -= data.size
-                results[name] = _central_differences(data, self._recomputed_output)
+                results[name] = _central_differences(data, self._replayed_output)
         return results
 
-    def _recomputed_output(self) -> float:
-        out = self.recompute()
-        return float(np.asarray(out._data if isinstance(out, Tensor) else out).reshape(()))
+    def _replayed_output(self) -> float:
+        """The output recomputed from the leaves' current data by running each recorded op's
+        ``forward`` again, oldest first. Unlike calling the user's function again, this runs
+        no module code: no random draws (a dropout mask is a recorded constant), no running
+        statistics updated, the same function at every point."""
+        outs: dict[int, Any] = {}
+        for node in self.nodes:
+            args = []
+            for x, saved in zip(node.inputs, node.args, strict=True):
+                if not isinstance(x, Tensor):
+                    args.append(saved)
+                elif x.grad_fn is None:
+                    args.append(x._data)  # a leaf, perturbed in place by the caller
+                else:
+                    args.append(outs.get(id(_parent(x, node)), saved))
+            # Some ops keep what their vjp needs (indices, columns) from forward: restored.
+            state = getattr(node, "__dict__", None)
+            saved_state = dict(state) if state is not None else None
+            try:
+                # As Op.__call__ does: NumPy returns scalars for 0-d results, keep arrays.
+                outs[id(node)] = np.asarray(node.forward(*args))
+            finally:
+                if state is not None:
+                    state.clear()
+                    state.update(saved_state)
+        if self.output.grad_fn is None:  # explain("x", x=...): the output is the input
+            return float(self.output._data.reshape(()))
+        return float(np.asarray(outs[id(self.output.grad_fn)]).reshape(()))
 
     # --- assembly ---------------------------------------------------------------------
     def build(self) -> Explanation:
@@ -751,7 +771,7 @@ class _Builder:
         layer_names = _layer_names(forward)
         if self.output.grad_fn is not None and output_name not in layer_names:
             layer_names[output_name] = output_name
-        differences = self._finite_differences() if self.recompute is not None else {}
+        differences = self._finite_differences() if self.finite_differences else {}
         gradients = []
         for (name, kind, leaf), gradient in zip(self.leaves, found, strict=True):
             paths, count = self._paths(name, locals_, layer_names)

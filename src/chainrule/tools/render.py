@@ -185,6 +185,17 @@ def _checks_math(gradient: InputGradient) -> str | None:
     return "; ".join(checks) if checks else None
 
 
+def _tensor_rule(explanation: Explanation) -> str | None:
+    """The vectorized chain rule, stated once where the computation has tensors."""
+    shapes = [v.value for v in explanation.values] + [s.value for s in explanation.forward]
+    if all(value.size == 1 for value in shapes):
+        return None
+    return (
+        "tensors: each rule computes J^T v (v: the gradient in); elementwise ops have a "
+        "diagonal J, so J^T v = v ⊙ local; a broadcast input's gradient is summed back"
+    )
+
+
 def _forward_math(step: ForwardStep) -> str:
     return _value_math(step.value)
 
@@ -245,6 +256,9 @@ def _text_lines(explanation: Explanation) -> Iterator[Line]:
         ("backward pass", "heading"),
         (" (gradient in × local derivative = contribution to the input)", "dim"),
     ]
+    tensor_rule = _tensor_rule(e)
+    if tensor_rule:
+        yield [("  ", ""), (tensor_rule, "dim")]
     for step in e.backward:
         yield [("  ", ""), (step.node, "name"), (f" [{step.op}]  ", "dim"),
                (_upstream_math(e, step), "grad")]  # fmt: skip
@@ -346,6 +360,9 @@ def to_markdown(explanation: Explanation) -> str:
             out.append(f"- {_md_code(_local_math(local))}")
         out.append("\n#### Backward pass\n")
         out.append("Gradient in × local derivative = contribution to the input.\n")
+        tensor_rule = _tensor_rule(e)
+        if tensor_rule:
+            out.append(f"{_md(tensor_rule[0].upper() + tensor_rule[1:])}.\n")
         out.append("| node | gradient in | to | contribution |")
         out.append("|---|---|---|---|")
         for step in e.backward:
@@ -422,6 +439,9 @@ def to_html(explanation: Explanation) -> str:
             for local in _locals_in_forward_order(e)
         )
         parts.append("</ul><h5>Backward pass</h5>")
+        tensor_rule = _tensor_rule(e)
+        if tensor_rule:
+            parts.append(f"<p>{_h(tensor_rule[0].upper() + tensor_rule[1:])}.</p>")
         rows = [
             [step.node if i == 0 else "", _upstream_math(e, step) if i == 0 else "", c.target,
              _contribution_math(step, c)]
