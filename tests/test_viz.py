@@ -167,11 +167,24 @@ def test_render_accepts_a_drawn_graph_and_an_explicit_format(tmp_path):
     assert b"grad 4" in path.read_bytes()
 
 
-def test_render_without_dot_says_how_to_install_it(monkeypatch, tmp_path):
-    monkeypatch.setattr(shutil, "which", lambda name: None)
+@pytest.mark.parametrize(
+    "lay_out",
+    [
+        lambda graph, folder: viz.render(graph, folder / "graph.svg"),
+        lambda graph, folder: viz.render(graphviz.Digraph(body=graph.body), folder / "g.svg"),
+        lambda graph, folder: graph.render(folder / "graph", format="png"),
+        lambda graph, folder: graph._repr_mimebundle_(),  # Jupyter's inline picture
+    ],
+    ids=["viz.render", "viz.render-plain-digraph", "Digraph.render", "jupyter"],
+)
+def test_laying_out_without_dot_says_how_to_install_it(monkeypatch, tmp_path, lay_out):
+    graph = viz.draw(cr.explain(CAKE, x=5, symbolic=False))
+    folder = tmp_path / "out"
+    folder.mkdir()
+    monkeypatch.setenv("PATH", str(tmp_path))  # no dot to be found
     with pytest.raises(RuntimeError, match="apt-get install graphviz"):
-        viz.render(cr.explain(CAKE, x=5), tmp_path / "graph.svg")
-    assert list(tmp_path.iterdir()) == []
+        lay_out(graph, folder)
+    assert [p.name for p in folder.iterdir() if p.suffix in (".svg", ".png")] == []
 
 
 def test_draw_without_the_graphviz_package_names_the_extra(monkeypatch):

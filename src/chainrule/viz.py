@@ -3,8 +3,9 @@
 ``draw`` returns a ``graphviz.Digraph`` (shown inline in Jupyter): a box per value with its
 value and gradient, filled by the gradient's magnitude on a log scale, an ellipse per op, and
 each input edge labelled with the op's local derivative. A model's ops are grouped in one
-cluster per submodule. ``render`` writes the picture to a file (SVG, PNG, PDF...) atomically.
-Layout needs Graphviz's ``dot`` program (``apt-get install graphviz``).
+cluster per submodule. ``render`` writes the picture to a file (SVG, PNG, PDF...) atomically;
+the Digraph's own ``render(path, format="svg")`` works too. Layout needs Graphviz's ``dot``
+program (``apt-get install graphviz``); without it, laying out raises an error that says so.
 
     >>> import chainrule as cr
     >>> graph = cr.viz.draw(cr.explain("(x + 2)**2", x=3, symbolic=False))
@@ -14,11 +15,12 @@ Layout needs Graphviz's ``dot`` program (``apt-get install graphviz``).
 
 from __future__ import annotations
 
+import functools
 import math
 import os
-import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,12 @@ _ZERO_FILL = "white"
 _NO_GRADIENT_FILL = "#eeeeee"
 
 
+_NO_DOT = (
+    "laying out the graph needs Graphviz's dot program, which is not on PATH: "
+    "apt-get install graphviz (or brew install graphviz, or conda install graphviz)"
+)
+
+
 def _graphviz() -> Any:
     try:
         import graphviz
@@ -45,6 +53,32 @@ def _graphviz() -> Any:
             "drawing graphs needs the graphviz package: pip install 'chainrule[viz]'"
         ) from error
     return graphviz
+
+
+@contextmanager
+def _dot_needed() -> Iterator[None]:
+    """Turn graphviz's "failed to execute PosixPath('dot')" into how to install it."""
+    try:
+        yield
+    except _graphviz().ExecutableNotFound as error:
+        raise RuntimeError(_NO_DOT) from error
+
+
+@functools.cache
+def _digraph_class() -> Any:
+    """``graphviz.Digraph`` whose layout calls (``render``, ``pipe`` and through it Jupyter's
+    inline SVG) say how to install Graphviz when ``dot`` is missing."""
+
+    class Digraph(_graphviz().Digraph):
+        def pipe(self, *args: Any, **kwargs: Any) -> Any:
+            with _dot_needed():
+                return super().pipe(*args, **kwargs)
+
+        def render(self, *args: Any, **kwargs: Any) -> Any:
+            with _dot_needed():
+                return super().render(*args, **kwargs)
+
+    return Digraph
 
 
 def _explanation(obj: Any, inputs: Sequence[Any], variables: dict[str, Any]) -> Explanation:
@@ -71,12 +105,12 @@ def draw(obj: Any, *inputs: Any, **variables: Any) -> Any:
     A model (anything with ``named_modules()``) draws one cluster per submodule. Gradients are
     shown where the output is a scalar; a non-scalar output draws values only.
     """
-    graphviz = _graphviz()
+    _graphviz()
     e = _explanation(obj, inputs, variables)
     gradients = _gradients(e)
     fills = _fills(gradients)
     title = e.source if e.source is not None else f"output {e.output}"
-    graph = graphviz.Digraph(
+    graph = _digraph_class()(
         "chainrule",
         graph_attr={
             "rankdir": "LR",
@@ -113,15 +147,11 @@ def render(obj: Any, path: str | os.PathLike[str], format: str | None = None) ->
     is written atomically: a temporary file in the same folder, then renamed.
     """
     graphviz = _graphviz()
-    if shutil.which("dot") is None:
-        raise RuntimeError(
-            "rendering needs Graphviz's dot program, which is not on PATH: "
-            "apt-get install graphviz (or brew install graphviz)"
-        )
     graph = obj if isinstance(obj, graphviz.Digraph) else draw(obj)
     path = Path(path)
     format = format or path.suffix.lstrip(".").lower() or "svg"  # noqa: A001
-    data = graph.pipe(format=format)
+    with _dot_needed():  # also for a plain graphviz.Digraph
+        data = graph.pipe(format=format)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(descriptor, "wb") as file:
@@ -245,8 +275,7 @@ def _cluster(
     children: dict[str, list[str]],
     counter: Any,
 ) -> Any:
-    graphviz = _graphviz()
-    cluster = graphviz.Digraph(name=f"cluster_{next(counter)}")
+    cluster = _digraph_class()(name=f"cluster_{next(counter)}")  # same class: graphviz checks
     cluster.attr(label=module, style="rounded,dashed", color="grey40", fontname="Helvetica")
     for node_id, attributes in placed.get(module, []):
         cluster.node(node_id, **attributes)
