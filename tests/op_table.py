@@ -64,6 +64,21 @@ def away_from(*points: float, margin: float = 0.15) -> Sampler:
 NONZERO = away_from(0.0)
 
 
+def between_jumps(spacing: float, offset: float = 0.0) -> Sampler:
+    """Values at least 0.2 * spacing from every jump at ``offset + k * spacing`` (floor, round)."""
+
+    def draw(rng: np.random.Generator, shape: Shape, index: int) -> np.ndarray:
+        cells = rng.integers(-2 / spacing, 2 / spacing, shape)
+        return offset + spacing * (cells + rng.uniform(0.2, 0.8, shape))
+
+    return draw
+
+
+AWAY_FROM_ZERO = away_from(0.0, margin=0.5)  # divisors and angles: |x| in [0.5, 2]
+INTEGERS = between_jumps(1.0)  # floor, ceil, trunc, frac jump at the integers
+HALVES = between_jumps(1.0, 0.5)  # round jumps half-way between integers
+
+
 def distinct(rng: np.random.Generator, shape: Shape, index: int) -> np.ndarray:
     """Values on a shuffled grid of step 0.25, shifted per input: no two values (nor their
     absolute values) tie, within a tensor or across inputs, so max, min and sorting are smooth.
@@ -237,6 +252,66 @@ SPECS: list[OpSpec] = [
     _binary("pow_tensor_exponent", lambda a, b: a**b, SAME, ("Pow",), domain=(POSITIVE, REAL)),
     _unary("rpow_scalar", lambda x: 3**x, SAME, ("Pow",)),
     _unary("neg", lambda x: -x, SAME, ("Neg",)),
+    # --- rounding and division with rounding: the steps have zero gradients (kept away from
+    # the jumps, where finite differences see the step)
+    _binary(
+        "floor_divide_operator",
+        lambda a, b: a // b,
+        lambda a, b: torch.div(a, b, rounding_mode="floor"),  # torch's // has no backward
+        ("FloorDivide",),
+        domain=(REAL, AWAY_FROM_ZERO),
+    ),
+    _binary(
+        "div_rounding_floor",
+        lambda a, b: cr.div(a, b, rounding_mode="floor"),
+        lambda a, b: torch.div(a, b, rounding_mode="floor"),
+        ("FloorDivide",),
+        domain=(REAL, AWAY_FROM_ZERO),
+    ),
+    _binary(
+        "div_rounding_trunc",
+        lambda a, b: a.div(b, rounding_mode="trunc"),
+        SAME,
+        ("TruncDivide",),
+        domain=(REAL, AWAY_FROM_ZERO),
+    ),
+    _binary(
+        "remainder_operator",
+        lambda a, b: a % b,
+        SAME,
+        ("Remainder",),
+        domain=(REAL, AWAY_FROM_ZERO),
+    ),
+    _unary(
+        "rmod_scalar",
+        lambda x: 3 % x,
+        lambda x: torch.remainder(torch.tensor(3.0, dtype=x.dtype), x),  # torch: no 3 % x grad
+        ("Remainder",),
+        domain=AWAY_FROM_ZERO,
+    ),
+    _binary(
+        "remainder_function",
+        cr.remainder,
+        lambda a, b: torch.remainder(a, b),
+        ("Remainder",),
+        domain=(REAL, AWAY_FROM_ZERO),
+    ),
+    _binary(
+        "fmod", cr.fmod, lambda a, b: torch.fmod(a, b), ("Fmod",), domain=(REAL, AWAY_FROM_ZERO)
+    ),
+    _unary("fmod_scalar", lambda x: x.fmod(1.5), SAME, ("Fmod",), domain=AWAY_FROM_ZERO),
+    _unary("floor", cr.floor, lambda x: torch.floor(x), ("Floor",), domain=INTEGERS),
+    _unary("ceil", lambda x: x.ceil(), SAME, ("Ceil",), domain=INTEGERS),
+    _unary("trunc", cr.trunc, lambda x: torch.trunc(x), ("Trunc",), domain=INTEGERS),
+    _unary("round", lambda x: x.round(), SAME, ("Round",), domain=HALVES),
+    _unary(
+        "round_decimals",
+        lambda x: cr.round(x, decimals=1),
+        lambda x: torch.round(x, decimals=1),
+        ("Round",),
+        domain=between_jumps(0.1, 0.05),
+    ),
+    _unary("frac", lambda x: x.frac(), SAME, ("Frac",), domain=INTEGERS),
     # --- exp and log
     _unary("exp", cr.exp, lambda x: torch.exp(x), ("Exp",)),
     _unary("log", cr.log, lambda x: torch.log(x), ("Log",), domain=POSITIVE),
@@ -244,6 +319,10 @@ SPECS: list[OpSpec] = [
     _unary("expm1", cr.expm1, lambda x: torch.expm1(x), ("Expm1",)),
     _unary("sqrt", cr.sqrt, lambda x: torch.sqrt(x), ("Sqrt",), domain=POSITIVE),
     _unary("rsqrt", cr.rsqrt, lambda x: torch.rsqrt(x), ("Rsqrt",), domain=POSITIVE),
+    _unary("log2", cr.log2, lambda x: torch.log2(x), ("Log2",), domain=POSITIVE),
+    _unary("log10", lambda x: x.log10(), SAME, ("Log10",), domain=POSITIVE),
+    _unary("exp2", cr.exp2, lambda x: torch.exp2(x), ("Exp2",)),
+    _unary("square_function", cr.square, lambda x: torch.square(x), ("Mul",)),
     # --- piecewise: inputs kept away from the kinks (tests at the kinks are separate)
     _unary("abs", cr.abs, lambda x: torch.abs(x), ("Abs",), domain=NONZERO),
     _unary("abs_operator", lambda x: abs(x), SAME, ("Abs",), domain=NONZERO),
@@ -288,6 +367,22 @@ SPECS: list[OpSpec] = [
     _unary("sin", cr.sin, lambda x: torch.sin(x), ("Sin",)),
     _unary("cos", cr.cos, lambda x: torch.cos(x), ("Cos",)),
     _unary("tan", cr.tan, lambda x: torch.tan(x), ("Tan",), domain=uniform(-1.2, 1.2)),
+    _unary("asin", cr.asin, lambda x: torch.asin(x), ("Asin",), domain=uniform(-0.9, 0.9)),
+    _unary("acos", lambda x: x.acos(), SAME, ("Acos",), domain=uniform(-0.9, 0.9)),
+    _unary("atan", cr.atan, lambda x: torch.atan(x), ("Atan",)),
+    _binary(
+        "atan2",
+        cr.atan2,
+        lambda a, b: torch.atan2(a, b),
+        ("Atan2",),
+        domain=AWAY_FROM_ZERO,  # away from the origin and from the branch cut at a = 0
+    ),
+    _unary("sinh", cr.sinh, lambda x: torch.sinh(x), ("Sinh",)),
+    _unary("cosh", lambda x: x.cosh(), SAME, ("Cosh",)),
+    _unary("asinh", cr.asinh, lambda x: torch.asinh(x), ("Asinh",)),
+    _unary("acosh", lambda x: x.acosh(), SAME, ("Acosh",), domain=uniform(1.2, 3.0)),
+    _unary("atanh", cr.atanh, lambda x: torch.atanh(x), ("Atanh",), domain=uniform(-0.9, 0.9)),
+    _binary("hypot", lambda a, b: a.hypot(b), SAME, ("Hypot",), domain=AWAY_FROM_ZERO),
     _unary("tanh", cr.tanh, lambda x: torch.tanh(x), ("Tanh",)),
     _unary("sigmoid", cr.sigmoid, lambda x: torch.sigmoid(x), ("Sigmoid",)),
     _unary("silu", cr.silu, lambda x: F.silu(x), ("Silu",)),
@@ -461,6 +556,22 @@ SPECS: list[OpSpec] = [
         ("Sqrt",),
         CUBE,
     ),
+    OpSpec(
+        "var_mean",
+        lambda x: cr.var_mean(x, 1),
+        lambda x: torch.var_mean(x, 1),
+        ("Mean", "Sum"),
+        CUBE,
+    ),
+    OpSpec(
+        "std_mean_keepdim_correction0",
+        lambda x: cr.std_mean(x, (0, 2), keepdim=True, correction=0),
+        lambda x: torch.std_mean(x, (0, 2), keepdim=True, correction=0),
+        ("Mean", "Sqrt"),
+        CUBE,
+    ),
+    OpSpec("sum_numpy_axis_keepdims", lambda x: x.sum(axis=1, keepdims=True), SAME, ("Sum",), CUBE),
+    OpSpec("mean_numpy_axis", lambda x: x.mean(axis=(0, 2)), SAME, ("Mean",), CUBE),
     # --- shapes
     OpSpec("reshape", lambda x: x.reshape(3, 2), SAME, ("Reshape",), MATRIX),
     OpSpec("view_inferred", lambda x: x.view(-1, 2), SAME, ("Reshape",), CUBE),
@@ -663,6 +774,43 @@ SPECS: list[OpSpec] = [
     OpSpec("setitem_broadcast_columns", _set_columns, SAME, ("IndexPut",), (((3, 4), (2,)),)),
     OpSpec("setitem_int_array", _set_rows_by_index, SAME, ("IndexPut",), (((3, 4), (2, 4)),)),
     OpSpec("setitem_bool_mask", _set_mask_cr, _set_mask_torch, ("IndexPut",), (((3, 4), ()),)),
+    OpSpec(
+        "masked_select",
+        lambda x: x.masked_select(x.detach() > 0),
+        SAME,
+        ("GetItem",),
+        MATRIX + (((),),),
+        domain=NONZERO,
+    ),
+    OpSpec(
+        "masked_select_broadcast",
+        lambda x: cr.masked_select(x, cr.tensor(_MASK[:2])),
+        lambda x: torch.masked_select(x, torch.tensor(_MASK[:2])),
+        ("Expand", "GetItem"),
+        (((2, 4),), ((4,),), ((1, 4),)),  # the input is broadcast to the mask's shape
+    ),
+    # --- sorting: the values are gathered, so the gradient goes back to where each came from
+    OpSpec(
+        "sort", lambda x: x.sort().values, SAME, ("Gather",), CUBE + (((5,),),), domain=distinct
+    ),
+    OpSpec(
+        "sort_dim0_descending",
+        lambda x: cr.sort(x, 0, descending=True)[0],
+        lambda x: torch.sort(x, 0, descending=True)[0],
+        ("Gather",),
+        CUBE,
+        domain=distinct,
+    ),
+    OpSpec("sort_of_scalar", lambda x: x.sort().values, SAME, ("Clone",), (((),),)),
+    OpSpec("topk", lambda x: x.topk(2).values, SAME, ("Gather",), CUBE, domain=distinct),
+    OpSpec(
+        "topk_smallest_dim1",
+        lambda x: cr.topk(x, 3, dim=1, largest=False).values,
+        lambda x: torch.topk(x, 3, dim=1, largest=False).values,
+        ("Gather",),
+        CUBE,
+        domain=distinct,
+    ),
     # --- matrix products
     _binary(
         "matmul",
@@ -768,6 +916,44 @@ SPECS: list[OpSpec] = [
         ("Einsum",),
         (((2, 3), (3, 2), (2, 2)),),
     ),
+    _binary(
+        "bmm", cr.bmm, lambda a, b: torch.bmm(a, b), ("MatMul",), shapes=(((2, 2, 3), (2, 3, 4)),)
+    ),
+    _binary("dot", lambda a, b: a.dot(b), SAME, ("MatMul",), shapes=(((4,), (4,)),)),
+    _binary(
+        "outer",
+        cr.outer,
+        lambda a, b: torch.outer(a, b),
+        ("Reshape", "Mul"),
+        shapes=(((3,), (4,)), ((1,), (2,))),
+    ),
+    OpSpec("diag_of_vector", lambda x: x.diag(), SAME, ("IndexAdd",), (((3,),), ((1,),))),
+    OpSpec(
+        "diag_of_vector_offset",
+        lambda x: cr.diag(x, -2),
+        lambda x: torch.diag(x, -2),
+        ("IndexAdd",),
+        (((3,),),),
+    ),
+    OpSpec("diag_of_matrix", lambda x: x.diag(), SAME, ("GetItem",), (((3, 4),), ((4, 3),))),
+    OpSpec(
+        "diag_of_matrix_offset",
+        lambda x: cr.diag(x, 1),
+        lambda x: torch.diag(x, 1),
+        ("GetItem",),
+        (((3, 4),), ((4, 2),)),
+    ),
+    OpSpec("trace", lambda x: x.trace(), SAME, ("GetItem", "Sum"), (((3, 4),), ((3, 3),))),
+    OpSpec("tril", lambda x: x.tril(), SAME, ("Where",), CUBE + (((4, 3),),)),
+    OpSpec(
+        "tril_offset",
+        lambda x: cr.tril(x, -1),
+        lambda x: torch.tril(x, -1),
+        ("Where",),
+        (((3, 4),),),
+    ),
+    OpSpec("triu_offset", lambda x: x.triu(1), SAME, ("Where",), CUBE + (((4, 3),),)),
+    OpSpec("triu", lambda x: cr.triu(x), lambda x: torch.triu(x), ("Where",), (((3, 4),),)),
     # --- fused nn ops
     OpSpec(
         "softmax", lambda x: x.softmax(-1), SAME, ("Softmax",), CUBE + (((4,),), ((),), ((0, 3),))

@@ -175,6 +175,9 @@ class Tensor:
             return self
         return elementwise.cast(self, xp.dtype(dtype))
 
+    def type_as(self, other: Tensor) -> Tensor:
+        return self.to(other.dtype)
+
     def type(self, dtype: Any = None) -> Any:
         if dtype is None:
             return f"chainrule.{self._data.dtype.name}"
@@ -210,6 +213,49 @@ class Tensor:
 
     def clone(self) -> Tensor:
         return elementwise.clone(self)
+
+    # New tensors with this one's dtype unless told otherwise, as in PyTorch.
+    def new_tensor(
+        self, data: Any, dtype: Any = None, device: Any = None, requires_grad: builtins.bool = False
+    ) -> Tensor:
+        return factories.tensor(data, dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_zeros(
+        self,
+        *size: Any,
+        dtype: Any = None,
+        device: Any = None,
+        requires_grad: builtins.bool = False,
+    ) -> Tensor:
+        return factories.zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_ones(
+        self,
+        *size: Any,
+        dtype: Any = None,
+        device: Any = None,
+        requires_grad: builtins.bool = False,
+    ) -> Tensor:
+        return factories.ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_empty(
+        self,
+        *size: Any,
+        dtype: Any = None,
+        device: Any = None,
+        requires_grad: builtins.bool = False,
+    ) -> Tensor:
+        return factories.empty(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_full(
+        self,
+        size: Sequence[builtins.int],
+        fill_value: Any,
+        dtype: Any = None,
+        device: Any = None,
+        requires_grad: builtins.bool = False,
+    ) -> Tensor:
+        return factories.full(size, fill_value, dtype or self.dtype, requires_grad=requires_grad)
 
     # ----------------------------------------------------------------- autograd
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
@@ -347,6 +393,18 @@ class Tensor:
     def __rpow__(self, other: Any) -> Tensor:
         return elementwise.pow(other, self)
 
+    def __floordiv__(self, other: Any) -> Tensor:
+        return elementwise.floor_divide(self, other)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return elementwise.floor_divide(other, self)
+
+    def __mod__(self, other: Any) -> Tensor:
+        return elementwise.remainder(self, other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return elementwise.remainder(other, self)
+
     def __matmul__(self, other: Any) -> Tensor:
         return linalg.matmul(self, other)
 
@@ -423,8 +481,17 @@ class Tensor:
     def mul(self, other: Any) -> Tensor:
         return elementwise.mul(self, other)
 
-    def div(self, other: Any) -> Tensor:
-        return elementwise.div(self, other)
+    def div(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        return elementwise.div(self, other, rounding_mode=rounding_mode)
+
+    def floor_divide(self, other: Any) -> Tensor:
+        return elementwise.floor_divide(self, other)
+
+    def remainder(self, other: Any) -> Tensor:
+        return elementwise.remainder(self, other)
+
+    def fmod(self, other: Any) -> Tensor:
+        return elementwise.fmod(self, other)
 
     def pow(self, exponent: Any) -> Tensor:
         return elementwise.pow(self, exponent)
@@ -434,6 +501,27 @@ class Tensor:
 
     def mm(self, other: Any) -> Tensor:
         return linalg.matmul(self, other)
+
+    def bmm(self, mat2: Tensor) -> Tensor:
+        return linalg.bmm(self, mat2)
+
+    def dot(self, other: Tensor) -> Tensor:
+        return linalg.dot(self, other)
+
+    def outer(self, vec2: Tensor) -> Tensor:
+        return linalg.outer(self, vec2)
+
+    def diag(self, diagonal: builtins.int = 0) -> Tensor:
+        return linalg.diag(self, diagonal)
+
+    def trace(self) -> Tensor:
+        return linalg.trace(self)
+
+    def tril(self, diagonal: builtins.int = 0) -> Tensor:
+        return linalg.tril(self, diagonal)
+
+    def triu(self, diagonal: builtins.int = 0) -> Tensor:
+        return linalg.triu(self, diagonal)
 
     def neg(self) -> Tensor:
         return elementwise.neg(self)
@@ -446,6 +534,15 @@ class Tensor:
 
     def log1p(self) -> Tensor:
         return elementwise.log1p(self)
+
+    def log2(self) -> Tensor:
+        return elementwise.log2(self)
+
+    def log10(self) -> Tensor:
+        return elementwise.log10(self)
+
+    def exp2(self) -> Tensor:
+        return elementwise.exp2(self)
 
     def expm1(self) -> Tensor:
         return elementwise.expm1(self)
@@ -471,6 +568,53 @@ class Tensor:
     def tan(self) -> Tensor:
         return elementwise.tan(self)
 
+    def asin(self) -> Tensor:
+        return elementwise.asin(self)
+
+    def acos(self) -> Tensor:
+        return elementwise.acos(self)
+
+    def atan(self) -> Tensor:
+        return elementwise.atan(self)
+
+    def atan2(self, other: Any) -> Tensor:
+        return elementwise.atan2(self, other)
+
+    def sinh(self) -> Tensor:
+        return elementwise.sinh(self)
+
+    def cosh(self) -> Tensor:
+        return elementwise.cosh(self)
+
+    def asinh(self) -> Tensor:
+        return elementwise.asinh(self)
+
+    def acosh(self) -> Tensor:
+        return elementwise.acosh(self)
+
+    def atanh(self) -> Tensor:
+        return elementwise.atanh(self)
+
+    def hypot(self, other: Any) -> Tensor:
+        return elementwise.hypot(self, other)
+
+    def floor(self) -> Tensor:
+        return elementwise.floor(self)
+
+    def ceil(self) -> Tensor:
+        return elementwise.ceil(self)
+
+    def round(self, *, decimals: builtins.int = 0) -> Tensor:
+        return elementwise.round(self, decimals=decimals)
+
+    def trunc(self) -> Tensor:
+        return elementwise.trunc(self)
+
+    fix = trunc
+
+    def frac(self) -> Tensor:
+        return elementwise.frac(self)
+
     def tanh(self) -> Tensor:
         return elementwise.tanh(self)
 
@@ -484,7 +628,7 @@ class Tensor:
         return elementwise.erf(self)
 
     def square(self) -> Tensor:
-        return elementwise.mul(self, self)
+        return elementwise.square(self)
 
     def reciprocal(self) -> Tensor:
         return elementwise.div(1.0, self)
@@ -513,20 +657,20 @@ class Tensor:
     def mean(self, dim: Any = None, keepdim: builtins.bool = False, **kwargs: Any) -> Tensor:
         return reduce.mean(self, dim, keepdim, **kwargs)
 
-    def prod(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
-        return reduce.prod(self, dim, keepdim)
+    def prod(self, dim: Any = None, keepdim: builtins.bool = False, **kwargs: Any) -> Tensor:
+        return reduce.prod(self, dim, keepdim, **kwargs)
 
-    def max(self, dim: Any = None, keepdim: builtins.bool = False) -> Any:
-        return reduce.max(self, dim, keepdim)
+    def max(self, dim: Any = None, keepdim: builtins.bool = False, **kwargs: Any) -> Any:
+        return reduce.max(self, dim, keepdim, **kwargs)
 
-    def min(self, dim: Any = None, keepdim: builtins.bool = False) -> Any:
-        return reduce.min(self, dim, keepdim)
+    def min(self, dim: Any = None, keepdim: builtins.bool = False, **kwargs: Any) -> Any:
+        return reduce.min(self, dim, keepdim, **kwargs)
 
-    def amax(self, dim: Any = (), keepdim: builtins.bool = False) -> Tensor:
-        return reduce.amax(self, dim, keepdim)
+    def amax(self, dim: Any = (), keepdim: builtins.bool = False, **kwargs: Any) -> Tensor:
+        return reduce.amax(self, dim, keepdim, **kwargs)
 
-    def amin(self, dim: Any = (), keepdim: builtins.bool = False) -> Tensor:
-        return reduce.amin(self, dim, keepdim)
+    def amin(self, dim: Any = (), keepdim: builtins.bool = False, **kwargs: Any) -> Tensor:
+        return reduce.amin(self, dim, keepdim, **kwargs)
 
     def var(self, dim: Any = None, *args: Any, **kwargs: Any) -> Tensor:
         return reduce.var(self, dim, *args, **kwargs)
@@ -534,8 +678,10 @@ class Tensor:
     def std(self, dim: Any = None, *args: Any, **kwargs: Any) -> Tensor:
         return reduce.std(self, dim, *args, **kwargs)
 
-    def norm(self, p: Any = "fro", dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
-        return reduce.norm(self, p, dim, keepdim)
+    def norm(
+        self, p: Any = "fro", dim: Any = None, keepdim: builtins.bool = False, **kwargs: Any
+    ) -> Tensor:
+        return reduce.norm(self, p, dim, keepdim, **kwargs)
 
     def logsumexp(self, dim: Any, keepdim: builtins.bool = False) -> Tensor:
         return reduce.logsumexp(self, dim, keepdim)
@@ -549,17 +695,36 @@ class Tensor:
     def log_softmax(self, dim: int) -> Tensor:
         return nn_ops.log_softmax(self, dim)
 
-    def argmax(self, dim: int | None = None, keepdim: builtins.bool = False) -> Tensor:
-        return reduce.argmax(self, dim, keepdim)
+    def argmax(
+        self, dim: int | None = None, keepdim: builtins.bool = False, **kwargs: Any
+    ) -> Tensor:
+        return reduce.argmax(self, dim, keepdim, **kwargs)
 
-    def argmin(self, dim: int | None = None, keepdim: builtins.bool = False) -> Tensor:
-        return reduce.argmin(self, dim, keepdim)
+    def argmin(
+        self, dim: int | None = None, keepdim: builtins.bool = False, **kwargs: Any
+    ) -> Tensor:
+        return reduce.argmin(self, dim, keepdim, **kwargs)
 
-    def all(self, dim: int | None = None, keepdim: builtins.bool = False) -> Tensor:
-        return compare.all(self, dim, keepdim)
+    def all(self, dim: int | None = None, keepdim: builtins.bool = False, **kwargs: Any) -> Tensor:
+        return compare.all(self, dim, keepdim, **kwargs)
 
-    def any(self, dim: int | None = None, keepdim: builtins.bool = False) -> Tensor:
-        return compare.any(self, dim, keepdim)
+    def any(self, dim: int | None = None, keepdim: builtins.bool = False, **kwargs: Any) -> Tensor:
+        return compare.any(self, dim, keepdim, **kwargs)
+
+    def isnan(self) -> Tensor:
+        return compare.isnan(self)
+
+    def isinf(self) -> Tensor:
+        return compare.isinf(self)
+
+    def isposinf(self) -> Tensor:
+        return compare.isposinf(self)
+
+    def isneginf(self) -> Tensor:
+        return compare.isneginf(self)
+
+    def isfinite(self) -> Tensor:
+        return compare.isfinite(self)
 
     # ----------------------------------------------------------------- shape
     def reshape(self, *shape_: Any) -> Tensor:
@@ -637,6 +802,37 @@ class Tensor:
     def index_select(self, dim: int, index: Tensor) -> Tensor:
         return indexing.index_select(self, dim, index)
 
+    def masked_select(self, mask: Tensor) -> Tensor:
+        return indexing.masked_select(self, mask)
+
+    def nonzero(self, *, as_tuple: builtins.bool = False) -> Any:
+        return indexing.nonzero(self, as_tuple=as_tuple)
+
+    def sort(
+        self,
+        dim: builtins.int = -1,
+        descending: builtins.bool = False,
+        stable: builtins.bool = False,
+    ) -> Any:
+        return indexing.sort(self, dim, descending, stable)
+
+    def argsort(
+        self,
+        dim: builtins.int = -1,
+        descending: builtins.bool = False,
+        stable: builtins.bool = False,
+    ) -> Tensor:
+        return indexing.argsort(self, dim, descending, stable)
+
+    def topk(
+        self,
+        k: builtins.int,
+        dim: builtins.int = -1,
+        largest: builtins.bool = True,
+        sorted: builtins.bool = True,  # noqa: A002
+    ) -> Any:
+        return indexing.topk(self, k, dim, largest, sorted)
+
     # ----------------------------------------------------------------- in place
     def add_(self, other: Any, alpha: Any = 1) -> Tensor:
         return inplace.add_(self, other, alpha)
@@ -705,7 +901,7 @@ def _make(data: Any, requires_grad: builtins.bool = False, grad_fn: Any = None) 
 
 # The op modules import Tensor, so they are imported after it is defined; the methods above
 # look them up at call time.
-from chainrule import printing  # noqa: E402
+from chainrule import factories, printing  # noqa: E402
 from chainrule.autodiff import backward as backward_module  # noqa: E402
 from chainrule.ops import (  # noqa: E402
     compare,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule._array import xp
+from chainrule.ops.reduce import numpy_aliases
 from chainrule.tensor import Tensor, _make
 
 
@@ -70,11 +71,37 @@ def isfinite(input: Tensor) -> Tensor:  # noqa: A002
     return _bool(xp.isfinite(input._data))
 
 
-def all(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:  # noqa: A001, A002
+def isinf(input: Tensor) -> Tensor:  # noqa: A002
+    return _bool(xp.isinf(input._data))
+
+
+def isposinf(input: Tensor) -> Tensor:  # noqa: A002
+    return _bool(xp.isposinf(input._data))
+
+
+def isneginf(input: Tensor) -> Tensor:  # noqa: A002
+    return _bool(xp.isneginf(input._data))
+
+
+def all(  # noqa: A001
+    input: Tensor,  # noqa: A002
+    dim: int | None = None,
+    keepdim: bool = False,
+    **aliases: Any,
+) -> Tensor:
+    if aliases:
+        dim, keepdim = numpy_aliases("all", dim, keepdim, aliases)
     return _bool(xp.all(input._data, axis=dim, keepdims=keepdim))
 
 
-def any(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:  # noqa: A001, A002
+def any(  # noqa: A001
+    input: Tensor,  # noqa: A002
+    dim: int | None = None,
+    keepdim: bool = False,
+    **aliases: Any,
+) -> Tensor:
+    if aliases:
+        dim, keepdim = numpy_aliases("any", dim, keepdim, aliases)
     return _bool(xp.any(input._data, axis=dim, keepdims=keepdim))
 
 

@@ -184,6 +184,144 @@ class Neg(Unary):
         return -tangents[0]
 
 
+class Step(Op, abstract=True):
+    """A piecewise-constant op (floor, round, floor division): its derivative is 0 wherever it
+    exists, and PyTorch uses 0 at the jumps as well, so every gradient is zero."""
+
+    saves_inputs = False
+
+    def vjp(self, g, out, *args):
+        return tuple(dual.zeros_like(g) if need else None for need in self.needs)
+
+    def jvp(self, tangents, out, *args):
+        return dual.zeros_like(out)
+
+
+class FloorDivide(Step):
+    notation = "floor(a / b)"
+    derivatives = ("0", "0")
+
+    def forward(self, a, b):
+        out = xp.floor_divide(a, b)  # NumPy's and PyTorch's division-exact floor, not floor(a/b)
+        _check_divisor(out, b, "floor_divide")
+        return _torch_float(out, a, b)
+
+
+class TruncDivide(Step):
+    notation = "trunc(a / b)"
+    derivatives = ("0", "0")
+
+    def forward(self, a, b):
+        out = xp.floor_divide(a, b)
+        if out.dtype.kind in "iu":
+            _check_divisor(out, b, "div")
+            # Exact for integers: floor is one below trunc where the quotient is negative and
+            # inexact.
+            return out + ((out < 0) & (out * b != a))
+        return _torch_float(xp.trunc(xp.true_divide(a, b)), a, b)
+
+
+def _check_divisor(out: Any, b: Any, op: str) -> None:
+    """Integer division by zero is an error in PyTorch (NumPy returns 0 with a warning)."""
+    if out.dtype.kind in "iu" and not xp.all(b):
+        raise RuntimeError(f"{op}: integer division by zero (ZeroDivisionError)")
+
+
+class Remainder(Op):
+    notation = "a mod b"  # a - b floor(a / b), with the sign of b (Python's %)
+    derivatives = ("1", "-floor(a / b)")
+    reads = ((), (0, 1))
+
+    def forward(self, a, b):
+        out = xp.remainder(a, b)
+        _check_divisor(out, b, "remainder")
+        return _torch_float(out, a, b)
+
+    def vjp(self, g, out, a, b):
+        # a // b is FloorDivide on Tensors (zero gradient), so the rule differentiates again.
+        return (g if self.needs[0] else None, -g * (a // b) if self.needs[1] else None)
+
+    def jvp(self, tangents, out, a, b):
+        return _chain(tangents, 1, -(a // b))
+
+
+class Fmod(Op):
+    notation = "fmod(a, b)"  # a - b trunc(a / b), with the sign of a (C's fmod)
+    derivatives = ("1", "-trunc(a / b)")
+    reads = ((), (0, 1))
+
+    def forward(self, a, b):
+        out = xp.fmod(a, b)
+        _check_divisor(out, b, "fmod")
+        return _torch_float(out, a, b)
+
+    def vjp(self, g, out, a, b):
+        return (g if self.needs[0] else None, -g * _trunc(a / b) if self.needs[1] else None)
+
+    def jvp(self, tangents, out, a, b):
+        return _chain(tangents, 1, -_trunc(a / b))
+
+
+def _trunc(x: Any) -> Any:
+    return x.trunc() if isinstance(x, Tensor) else xp.trunc(x)
+
+
+class Floor(Step):
+    notation = "floor(x)"
+    derivatives = ("0",)
+
+    def forward(self, x):
+        return xp.floor(x)  # integers stay integers, as in PyTorch
+
+
+class Ceil(Step):
+    notation = "ceil(x)"
+    derivatives = ("0",)
+
+    def forward(self, x):
+        return xp.ceil(x)
+
+
+class Trunc(Step):
+    notation = "trunc(x)"
+    derivatives = ("0",)
+
+    def forward(self, x):
+        return xp.trunc(x)
+
+
+class Round(Step):
+    notation = "round(x)"
+    derivatives = ("0",)
+
+    def __init__(self, decimals: int = 0) -> None:
+        self.decimals = decimals
+
+    def forward(self, x):
+        if self.decimals and x.dtype.kind != "f":
+            raise RuntimeError(
+                f"round: decimals={self.decimals} needs a floating-point tensor, got {x.dtype}"
+            )
+        return xp.round(x, self.decimals)  # halves to even, as PyTorch
+
+
+class Frac(Unary):
+    notation = "x - trunc(x)"
+    derivatives = ("1",)
+    saves_inputs = False
+
+    def forward(self, x):
+        if x.dtype.kind != "f":
+            raise RuntimeError(f"frac: expected a floating-point tensor, got {x.dtype}")
+        return x - xp.trunc(x)
+
+    def vjp(self, g, out, x):
+        return (g,)
+
+    def jvp(self, tangents, out, x):
+        return tangents[0]
+
+
 # ------------------------------------------------------------------------- exp and log
 class Exp(Unary):
     notation = "exp(x)"
@@ -256,6 +394,41 @@ class Rsqrt(Unary):
 
     def partial(self, out, x):
         return -0.5 * out / x
+
+
+class Log2(Unary):
+    notation = "log2(x)"
+    derivatives = ("1 / (x log(2))",)
+
+    def forward(self, x):
+        return xp.log2(_floating(x))
+
+    def partial(self, out, x):
+        return (1 / math.log(2)) / x
+
+
+class Log10(Unary):
+    notation = "log10(x)"
+    derivatives = ("1 / (x log(10))",)
+
+    def forward(self, x):
+        return xp.log10(_floating(x))
+
+    def partial(self, out, x):
+        return (1 / math.log(10)) / x
+
+
+class Exp2(Unary):
+    notation = "2**x"
+    derivatives = ("2**x log(2)",)
+    saves_inputs = False
+    saves_output = True
+
+    def forward(self, x):
+        return xp.exp2(_floating(x))
+
+    def partial(self, out, x):
+        return out * math.log(2)
 
 
 # ------------------------------------------------------------------------- piecewise
@@ -378,6 +551,95 @@ class Tan(Unary):
 
     def partial(self, out, x):
         return 1 + out * out
+
+
+class Asin(Unary):
+    notation = "asin(x)"
+    derivatives = ("1 / sqrt(1 - x**2)",)
+
+    def forward(self, x):
+        return xp.arcsin(_floating(x))
+
+    def partial(self, out, x):
+        return 1 / dual.sqrt(1 - x * x)
+
+
+class Acos(Unary):
+    notation = "acos(x)"
+    derivatives = ("-1 / sqrt(1 - x**2)",)
+
+    def forward(self, x):
+        return xp.arccos(_floating(x))
+
+    def partial(self, out, x):
+        return -1 / dual.sqrt(1 - x * x)
+
+
+class Atan(Unary):
+    notation = "atan(x)"
+    derivatives = ("1 / (1 + x**2)",)
+
+    def forward(self, x):
+        return xp.arctan(_floating(x))
+
+    def partial(self, out, x):
+        return 1 / (1 + x * x)
+
+
+class Sinh(Unary):
+    notation = "sinh(x)"
+    derivatives = ("cosh(x)",)
+
+    def forward(self, x):
+        return xp.sinh(_floating(x))
+
+    def partial(self, out, x):
+        return 0.5 * (dual.exp(x) + dual.exp(-x))  # a sum of positives: no cancellation
+
+
+class Cosh(Unary):
+    notation = "cosh(x)"
+    derivatives = ("sinh(x)",)
+    saves_output = True
+
+    def forward(self, x):
+        return xp.cosh(_floating(x))
+
+    def partial(self, out, x):
+        return out * dual.tanh(x)  # sinh = cosh tanh, exact near 0 where e^x - e^-x cancels
+
+
+class Asinh(Unary):
+    notation = "asinh(x)"
+    derivatives = ("1 / sqrt(x**2 + 1)",)
+
+    def forward(self, x):
+        return xp.arcsinh(_floating(x))
+
+    def partial(self, out, x):
+        return 1 / dual.sqrt(x * x + 1)
+
+
+class Acosh(Unary):
+    notation = "acosh(x)"
+    derivatives = ("1 / sqrt(x**2 - 1)",)
+
+    def forward(self, x):
+        return xp.arccosh(_floating(x))
+
+    def partial(self, out, x):
+        return 1 / dual.sqrt(x * x - 1)
+
+
+class Atanh(Unary):
+    notation = "atanh(x)"
+    derivatives = ("1 / (1 - x**2)",)
+
+    def forward(self, x):
+        return xp.arctanh(_floating(x))
+
+    def partial(self, out, x):
+        return 1 / (1 - x * x)
 
 
 # ------------------------------------------------------------------------- activations
@@ -511,6 +773,38 @@ class Minimum(Maximum):
         return super()._shares(b, a)
 
 
+class Atan2(Op):
+    notation = "atan2(a, b)"
+    derivatives = ("b / (a**2 + b**2)", "-a / (a**2 + b**2)")
+
+    def forward(self, a, b):
+        return _torch_float(xp.arctan2(a, b), a, b)
+
+    def vjp(self, g, out, a, b):
+        scale = g / (a * a + b * b)
+        return (scale * b if self.needs[0] else None, -scale * a if self.needs[1] else None)
+
+    def jvp(self, tangents, out, a, b):
+        r2 = a * a + b * b
+        return _chain(tangents, b / r2, -a / r2)
+
+
+class Hypot(Op):
+    notation = "sqrt(a**2 + b**2)"
+    derivatives = ("a / hypot(a, b)", "b / hypot(a, b)")
+    saves_output = True
+
+    def forward(self, a, b):
+        return _torch_float(xp.hypot(a, b), a, b)
+
+    def vjp(self, g, out, a, b):
+        scale = g / out
+        return (scale * a if self.needs[0] else None, scale * b if self.needs[1] else None)
+
+    def jvp(self, tangents, out, a, b):
+        return _chain(tangents, a / out, b / out)
+
+
 class Where(Op):
     notation = "a if condition else b"
     derivatives = ("-", "1 where condition", "1 where not condition")
@@ -583,8 +877,69 @@ def mul(input: Any, other: Any) -> Tensor:  # noqa: A002
     return Mul()(input, other)
 
 
-def div(input: Any, other: Any) -> Tensor:  # noqa: A002
-    return Div()(input, other)
+def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:  # noqa: A002
+    """``input / other``; ``rounding_mode="floor"`` or ``"trunc"`` rounds the quotient (whose
+    gradient is then zero), keeping integer dtypes as PyTorch does."""
+    if rounding_mode is None:
+        return Div()(input, other)
+    if rounding_mode == "floor":
+        return FloorDivide()(input, other)
+    if rounding_mode == "trunc":
+        return TruncDivide()(input, other)
+    raise RuntimeError(
+        f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+        f"{rounding_mode!r}"
+    )
+
+
+def floor_divide(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """``input // other``: the floor of the quotient. Its gradient is zero (PyTorch raises
+    "derivative not implemented" instead; the derivative of a step function is 0)."""
+    return FloorDivide()(input, other)
+
+
+def remainder(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """``input % other``, with the sign of ``other`` (Python's modulo).
+
+    >>> import chainrule as cr
+    >>> cr.remainder(cr.tensor([-3.0, 3.0]), 2)
+    tensor([1., 1.])
+    """
+    return Remainder()(input, other)
+
+
+def fmod(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """The remainder with the sign of ``input`` (C's fmod): ``fmod(-3, 2)`` is -1."""
+    return Fmod()(input, other)
+
+
+def floor(input: Tensor) -> Tensor:  # noqa: A002
+    return Floor()(input)
+
+
+def ceil(input: Tensor) -> Tensor:  # noqa: A002
+    return Ceil()(input)
+
+
+def trunc(input: Tensor) -> Tensor:  # noqa: A002
+    return Trunc()(input)
+
+
+fix = trunc
+
+
+def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001, A002
+    """Round half to even (``round(2.5)`` is 2), to ``decimals`` places."""
+    return Round(decimals)(input)
+
+
+def frac(input: Tensor) -> Tensor:  # noqa: A002
+    """``input - trunc(input)``: the fractional part, with the sign of the input."""
+    return Frac()(input)
+
+
+def square(input: Tensor) -> Tensor:  # noqa: A002
+    return mul(input, input)
 
 
 def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001, A002
@@ -609,6 +964,18 @@ def log1p(input: Tensor) -> Tensor:  # noqa: A002
 
 def expm1(input: Tensor) -> Tensor:  # noqa: A002
     return Expm1()(input)
+
+
+def log2(input: Tensor) -> Tensor:  # noqa: A002
+    return Log2()(input)
+
+
+def log10(input: Tensor) -> Tensor:  # noqa: A002
+    return Log10()(input)
+
+
+def exp2(input: Tensor) -> Tensor:  # noqa: A002
+    return Exp2()(input)
 
 
 def sqrt(input: Tensor) -> Tensor:  # noqa: A002
@@ -637,6 +1004,48 @@ def cos(input: Tensor) -> Tensor:  # noqa: A002
 
 def tan(input: Tensor) -> Tensor:  # noqa: A002
     return Tan()(input)
+
+
+def asin(input: Tensor) -> Tensor:  # noqa: A002
+    return Asin()(input)
+
+
+def acos(input: Tensor) -> Tensor:  # noqa: A002
+    return Acos()(input)
+
+
+def atan(input: Tensor) -> Tensor:  # noqa: A002
+    return Atan()(input)
+
+
+def atan2(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """The angle of the point (other, input): ``atan(input / other)`` in the right quadrant."""
+    return Atan2()(input, other)
+
+
+def sinh(input: Tensor) -> Tensor:  # noqa: A002
+    return Sinh()(input)
+
+
+def cosh(input: Tensor) -> Tensor:  # noqa: A002
+    return Cosh()(input)
+
+
+def asinh(input: Tensor) -> Tensor:  # noqa: A002
+    return Asinh()(input)
+
+
+def acosh(input: Tensor) -> Tensor:  # noqa: A002
+    return Acosh()(input)
+
+
+def atanh(input: Tensor) -> Tensor:  # noqa: A002
+    return Atanh()(input)
+
+
+def hypot(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """``sqrt(input**2 + other**2)`` without overflow in the squares."""
+    return Hypot()(input, other)
 
 
 def tanh(input: Tensor) -> Tensor:  # noqa: A002

@@ -19,8 +19,8 @@ from typing import Any
 from chainrule._array import xp
 from chainrule.op import Op
 from chainrule.ops import dual, inplace
-from chainrule.ops.reduce import normalize_dims
-from chainrule.tensor import Tensor
+from chainrule.ops.reduce import normalize_dims, values_indices
+from chainrule.tensor import Tensor, _make
 
 _BASIC = (int, slice, type(None), type(Ellipsis))
 
@@ -268,6 +268,92 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor: 
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A002
     (axis,) = normalize_dims(dim, input.ndim, "index_select")
     return getitem(input, (slice(None),) * axis + (_index_array(index, "index_select"),))
+
+
+def masked_select(input: Tensor, mask: Any) -> Tensor:  # noqa: A002
+    """The elements where ``mask`` (a bool tensor broadcasting with ``input``) is True, as 1-D."""
+    mask = mask._data if isinstance(mask, Tensor) else xp.asarray(mask)
+    if mask.dtype != bool:
+        raise RuntimeError(f"masked_select: expected a bool mask, got {mask.dtype}")
+    shape = xp.broadcast_shapes(tuple(input.shape), mask.shape) or (1,)  # 0-d: 1 element
+    if tuple(input.shape) != shape:
+        input = input.expand(shape)
+    return getitem(input, xp.broadcast_to(mask, shape))
+
+
+def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:  # noqa: A002
+    """The indices of the non-zero elements: an (n, ndim) int64 tensor, or with ``as_tuple``
+    one 1-D tensor per dimension (what ``x[...]`` accepts). Indices carry no gradient."""
+    if as_tuple:
+        return tuple(_make(i) for i in xp.nonzero(xp.atleast_1d(input._data)))
+    return _make(xp.argwhere(input._data))
+
+
+def sort(
+    input: Tensor,  # noqa: A002
+    dim: int = -1,
+    descending: bool = False,
+    stable: bool = False,
+) -> values_indices:
+    """``(values, indices)`` sorted along ``dim``; ties keep their order, NaN counts as largest.
+
+    The values are ``gather(input, dim, indices)``, so the gradient goes back to where each
+    value came from.
+
+        >>> import chainrule as cr
+        >>> cr.sort(cr.tensor([3.0, 1.0, 2.0])).indices
+        tensor([1, 2, 0])
+    """
+    indices = _sort_indices(input, dim, descending, "sort")
+    return _pick(input, dim, indices, "sort")
+
+
+def argsort(
+    input: Tensor,  # noqa: A002
+    dim: int = -1,
+    descending: bool = False,
+    stable: bool = False,
+) -> Tensor:
+    """The indices that sort ``input`` along ``dim`` (see :func:`sort`)."""
+    return _make(_sort_indices(input, dim, descending, "argsort"))
+
+
+def topk(
+    input: Tensor,  # noqa: A002
+    k: int,
+    dim: int = -1,
+    largest: bool = True,
+    sorted: bool = True,  # noqa: A002
+) -> values_indices:
+    """``(values, indices)`` of the ``k`` largest (or smallest) elements along ``dim``."""
+    (axis,) = normalize_dims(dim, input.ndim, "topk") or (0,)
+    size = input.shape[axis] if input.ndim else 1
+    if not 0 <= k <= size:
+        raise RuntimeError(f"topk: k={k} is out of range for dimension {axis} of size {size}")
+    indices = _sort_indices(input, dim, largest, "topk")
+    if input.ndim:
+        indices = indices[(slice(None),) * axis + (slice(0, k),)]
+    return _pick(input, dim, indices, "topk")
+
+
+def _sort_indices(input: Tensor, dim: int, descending: bool, op: str) -> Any:  # noqa: A002
+    """Stable argsort along ``dim``; descending keeps ties in order and puts NaN first."""
+    data = input._data
+    (axis,) = normalize_dims(dim, input.ndim, op) or (0,)
+    if data.ndim == 0:
+        return xp.zeros((), dtype=xp.int64)
+    if not descending:
+        return xp.argsort(data, axis=axis, kind="stable")
+    # Sort the reversed array and reverse the result: ties come out in their original order.
+    flipped = xp.argsort(xp.flip(data, axis), axis=axis, kind="stable")
+    return data.shape[axis] - 1 - xp.flip(flipped, axis)
+
+
+def _pick(input: Tensor, dim: int, indices: Any, op: str) -> values_indices:  # noqa: A002
+    if input.ndim == 0:
+        return values_indices(input.clone(), _make(indices))
+    (axis,) = normalize_dims(dim, input.ndim, op)
+    return values_indices(Gather(axis, indices)(input), _make(indices))
 
 
 def _index_array(index: Any, op: str) -> Any:

@@ -1,4 +1,5 @@
-"""Matrix products: ``matmul`` and ``einsum``.
+"""Matrix products (``matmul``, ``einsum`` and the PyTorch names built on them) and matrix
+parts (``diag``, ``trace``, ``tril``, ``triu``).
 
 For ``C = A @ B`` the chain rule in matrix form is ``dA = dC @ B^T`` and ``dB = A^T @ dC``:
 the vectorized J^T v. Batch dimensions broadcast, and the central unbroadcast sums them back.
@@ -18,6 +19,8 @@ from typing import Any
 from chainrule._array import xp
 from chainrule.op import Op
 from chainrule.ops import dual
+from chainrule.ops.elementwise import where
+from chainrule.ops.indexing import IndexAdd, getitem
 from chainrule.tensor import Tensor
 
 
@@ -138,6 +141,92 @@ def matmul(input: Any, other: Any) -> Tensor:  # noqa: A002
 
 
 mm = matmul
+
+
+def bmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
+    """Batched matrix product of (b, n, m) and (b, m, p) tensors, without broadcasting."""
+    a, b = tuple(input.shape), tuple(mat2.shape)
+    if len(a) != 3 or len(b) != 3:
+        raise RuntimeError(f"bmm: expected two 3-D tensors, got shapes {a} and {b}")
+    if b[:2] != (a[0], a[2]):
+        raise RuntimeError(
+            f"bmm: shapes {a} and {b} do not match: expected mat2 to start with {(a[0], a[2])}"
+        )
+    return MatMul()(input, mat2)
+
+
+def dot(input: Tensor, tensor: Tensor) -> Tensor:  # noqa: A002
+    """The inner product of two 1-D tensors of the same size and dtype."""
+    a, b = tuple(input.shape), tuple(tensor.shape)
+    if len(a) != 1 or len(b) != 1:
+        raise RuntimeError(f"dot: 1D tensors expected, but got {len(a)}D and {len(b)}D tensors")
+    if a != b:
+        raise RuntimeError(f"dot: sizes differ: {a[0]} and {b[0]} elements")
+    if input.dtype != tensor.dtype:
+        raise RuntimeError(
+            f"dot: expected both vectors to have the same dtype, got {input.dtype} and "
+            f"{tensor.dtype}"
+        )
+    return MatMul()(input, tensor)
+
+
+def outer(input: Tensor, vec2: Tensor) -> Tensor:  # noqa: A002
+    """``out[i, j] = input[i] * vec2[j]``: a product that broadcasts a column against a row."""
+    for name, v in (("input", input), ("vec2", vec2)):
+        if v.ndim != 1:
+            raise RuntimeError(f"outer: expected 1-D argument {name}, but got {v.ndim}-D")
+    return input.unsqueeze(1) * vec2
+
+
+ger = outer
+
+
+def diag(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
+    """A 1-D input becomes a square matrix with it on the ``diagonal``-th diagonal; a 2-D
+    input gives that diagonal as 1-D. Built from indexing, whose rules give the gradient."""
+    k = diagonal
+    if input.ndim == 1:
+        n = input.shape[0] + abs(k)
+        return IndexAdd(_diagonal_key(input.shape[0], k), (n, n))(input)
+    if input.ndim == 2:
+        rows, cols = input.shape
+        length = max(0, min(rows - max(-k, 0), cols - max(k, 0)))
+        return getitem(input, _diagonal_key(length, k))
+    raise RuntimeError(f"diag: supports 1-D or 2-D tensors, got {input.ndim}-D")
+
+
+def _diagonal_key(length: int, k: int) -> tuple[Any, Any]:
+    """Row and column indices of the first ``length`` elements of diagonal ``k``."""
+    steps = xp.arange(length)
+    return steps + max(-k, 0), steps + max(k, 0)
+
+
+def trace(input: Tensor) -> Tensor:  # noqa: A002
+    """The sum of the main diagonal of a matrix."""
+    if input.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got a tensor with {input.ndim} dims")
+    return diag(input).sum()
+
+
+def tril(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
+    """The lower triangle (on and below the ``diagonal``-th diagonal) of the last two dims; the
+    rest is zero, and so is its gradient."""
+    return _triangle(input, diagonal, "tril")
+
+
+def triu(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
+    """The upper triangle (on and above the ``diagonal``-th diagonal) of the last two dims."""
+    return _triangle(input, diagonal, "triu")
+
+
+def _triangle(input: Tensor, k: int, op: str) -> Tensor:  # noqa: A002
+    if input.ndim < 2:
+        raise RuntimeError(f"{op}: input tensor must have at least 2 dimensions, got {input.ndim}")
+    rows, cols = input.shape[-2:]
+    lower = xp.tri(rows, cols, k if op == "tril" else k - 1, dtype=bool)
+    # where, not a product with the mask: inf * 0 would be nan.
+    zero = xp.zeros((), dtype=input.dtype)
+    return where(lower, input, zero) if op == "tril" else where(lower, zero, input)
 
 
 def einsum(equation: str, *operands: Any) -> Tensor:

@@ -43,6 +43,18 @@ def normalize_dims(dim: Any, ndim: int, op: str = "reduction") -> tuple[int, ...
     return tuple(sorted(set(out))) if ndim else ()
 
 
+def numpy_aliases(op: str, dim: Any, keepdim: Any, aliases: dict[str, Any]) -> tuple[Any, Any]:
+    """PyTorch also accepts NumPy's names ``axis`` and ``keepdims`` for ``dim`` and ``keepdim``.
+
+    >>> numpy_aliases("sum", None, False, {"axis": 0, "keepdims": True})
+    (0, True)
+    """
+    unknown = set(aliases) - {"axis", "keepdims"}
+    if unknown:
+        raise TypeError(f"{op}() got an unexpected keyword argument {sorted(unknown)[0]!r}")
+    return aliases.get("axis", dim), aliases.get("keepdims", keepdim)
+
+
 class _Reduction(Op, abstract=True):
     """Shared parameters: the reduced axes and whether they are kept as size 1."""
 
@@ -242,8 +254,17 @@ class CumSum(Op):
 
 
 # ------------------------------------------------------------------------- public functions
-def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A001, A002
-    """Sum over ``dim`` (an int, a tuple, or None for all)."""
+def sum(  # noqa: A001
+    input: Tensor,  # noqa: A002
+    dim: Any = None,
+    keepdim: bool = False,
+    *,
+    dtype: Any = None,
+    **aliases: Any,
+) -> Tensor:
+    """Sum over ``dim`` (an int, a tuple, or None for all); ``axis=`` works too."""
+    if aliases:
+        dim, keepdim = numpy_aliases("sum", dim, keepdim, aliases)
     if dtype is not None:
         input = input.to(dtype)
     elif input.dtype.kind in "biu":
@@ -251,34 +272,53 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = N
     return Sum(normalize_dims(dim, input.ndim, "sum"), keepdim)(input)
 
 
-def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A002
+def mean(
+    input: Tensor,  # noqa: A002
+    dim: Any = None,
+    keepdim: bool = False,
+    *,
+    dtype: Any = None,
+    **aliases: Any,
+) -> Tensor:
+    if aliases:
+        dim, keepdim = numpy_aliases("mean", dim, keepdim, aliases)
     if dtype is not None:
         input = input.to(dtype)
     return Mean(normalize_dims(dim, input.ndim, "mean"), keepdim)(input)
 
 
-def prod(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A002
+def prod(input: Tensor, dim: Any = None, keepdim: bool = False, **aliases: Any) -> Tensor:  # noqa: A002
+    if aliases:
+        dim, keepdim = numpy_aliases("prod", dim, keepdim, aliases)
     return Prod(normalize_dims(dim, input.ndim, "prod"), keepdim)(input)
 
 
-def amax(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:  # noqa: A002
+def amax(input: Tensor, dim: Any = (), keepdim: bool = False, **aliases: Any) -> Tensor:  # noqa: A002
+    if aliases:
+        dim, keepdim = numpy_aliases("amax", dim, keepdim, aliases)
     _check_not_empty(input, "amax")
     return Amax(normalize_dims(dim, input.ndim, "amax"), keepdim)(input)
 
 
-def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:  # noqa: A002
+def amin(input: Tensor, dim: Any = (), keepdim: bool = False, **aliases: Any) -> Tensor:  # noqa: A002
+    if aliases:
+        dim, keepdim = numpy_aliases("amin", dim, keepdim, aliases)
     _check_not_empty(input, "amin")
     return Amin(normalize_dims(dim, input.ndim, "amin"), keepdim)(input)
 
 
-def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001, A002
+def max(input: Tensor, dim: Any = None, keepdim: bool = False, **aliases: Any) -> Any:  # noqa: A001, A002
     """``max(x)`` is the largest value; ``max(x, dim)`` is ``(values, indices)``;
     ``max(x, other)`` is the elementwise maximum."""
+    if aliases:
+        dim, keepdim = numpy_aliases("max", dim, keepdim, aliases)
     return _extreme(input, dim, keepdim, "max")
 
 
-def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001, A002
+def min(input: Tensor, dim: Any = None, keepdim: bool = False, **aliases: Any) -> Any:  # noqa: A001, A002
     """Like :func:`max`, for the smallest values."""
+    if aliases:
+        dim, keepdim = numpy_aliases("min", dim, keepdim, aliases)
     return _extreme(input, dim, keepdim, "min")
 
 
@@ -307,11 +347,25 @@ def _check_not_empty(input: Tensor, op: str) -> None:  # noqa: A002
         raise RuntimeError(f"{op}: expected a non-empty tensor")
 
 
-def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:  # noqa: A002
+def argmax(
+    input: Tensor,  # noqa: A002
+    dim: int | None = None,
+    keepdim: bool = False,
+    **aliases: Any,
+) -> Tensor:
+    if aliases:
+        dim, keepdim = numpy_aliases("argmax", dim, keepdim, aliases)
     return _arg(xp.argmax, input, dim, keepdim)
 
 
-def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:  # noqa: A002
+def argmin(
+    input: Tensor,  # noqa: A002
+    dim: int | None = None,
+    keepdim: bool = False,
+    **aliases: Any,
+) -> Tensor:
+    if aliases:
+        dim, keepdim = numpy_aliases("argmin", dim, keepdim, aliases)
     return _arg(xp.argmin, input, dim, keepdim)
 
 
@@ -336,11 +390,14 @@ def var(
     keepdim: bool = False,
     *,
     correction: float | None = None,
+    **aliases: Any,
 ) -> Tensor:
     """Variance with Bessel's correction by default (``correction=1``), as in PyTorch.
 
     Built from mean, subtraction, multiplication and sum, so its gradient comes from theirs.
     """
+    if aliases:
+        dim, keepdim = numpy_aliases("var", dim, keepdim, aliases)
     if isinstance(dim, bool):  # the old overload var(input, unbiased)
         dim, unbiased = None, dim
     dims = normalize_dims(dim, input.ndim, "var")
@@ -360,13 +417,59 @@ def std(
     keepdim: bool = False,
     *,
     correction: float | None = None,
+    **aliases: Any,
 ) -> Tensor:
     """Standard deviation: the square root of :func:`var`."""
-    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+    return var(input, dim, unbiased, keepdim, correction=correction, **aliases).sqrt()
 
 
-def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A002
+def var_mean(
+    input: Tensor,  # noqa: A002
+    dim: Any = None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+    *,
+    correction: float | None = None,
+    **aliases: Any,
+) -> tuple[Tensor, Tensor]:
+    """``(var(input, ...), mean(input, ...))`` over the same dimensions, as a tuple.
+
+    >>> import chainrule as cr
+    >>> cr.var_mean(cr.tensor([1.0, 2.0, 6.0]))
+    (tensor(7.), tensor(3.))
+    """
+    if aliases:
+        dim, keepdim = numpy_aliases("var_mean", dim, keepdim, aliases)
+    if isinstance(dim, bool):  # the old overload var_mean(input, unbiased)
+        dim, unbiased = None, dim
+    variance = var(input, dim, unbiased, keepdim, correction=correction)
+    return variance, mean(input, normalize_dims(dim, input.ndim, "var_mean"), keepdim)
+
+
+def std_mean(
+    input: Tensor,  # noqa: A002
+    dim: Any = None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+    *,
+    correction: float | None = None,
+    **aliases: Any,
+) -> tuple[Tensor, Tensor]:
+    """``(std(input, ...), mean(input, ...))`` over the same dimensions, as a tuple."""
+    variance, average = var_mean(input, dim, unbiased, keepdim, correction=correction, **aliases)
+    return variance.sqrt(), average
+
+
+def norm(
+    input: Tensor,  # noqa: A002
+    p: Any = "fro",
+    dim: Any = None,
+    keepdim: bool = False,
+    **aliases: Any,
+) -> Tensor:
     """The p-norm over ``dim`` (2 / "fro" by default; 1, inf and other p are composites)."""
+    if aliases:
+        dim, keepdim = numpy_aliases("norm", dim, keepdim, aliases)
     dims = normalize_dims(dim, input.ndim, "norm")
     if p in ("fro", 2, 2.0):
         return Norm2(dims, keepdim)(input)
