@@ -33,6 +33,7 @@ OPTIMIZER_CASES: list[tuple[str, dict[str, Any]]] = [
     ("SGD", {"lr": 0.05, "weight_decay": 0.1, "maximize": True}),
     ("Adam", {"lr": 0.01}),
     ("Adam", {"lr": 0.01, "betas": (0.8, 0.95), "eps": 1e-6}),
+    ("Adam", {"lr": 0.01, "eps": 0.1}),  # an eps as large as sqrt(v) shows where it is added
     ("Adam", {"lr": 0.01, "weight_decay": 0.1}),
     ("Adam", {"lr": 0.01, "amsgrad": True}),
     ("Adam", {"lr": 0.01, "amsgrad": True, "weight_decay": 0.1, "maximize": True}),
@@ -41,6 +42,7 @@ OPTIMIZER_CASES: list[tuple[str, dict[str, Any]]] = [
     ("AdamW", {"lr": 0.01, "weight_decay": 0.3, "amsgrad": True}),
     ("RMSprop", {"lr": 0.01}),
     ("RMSprop", {"lr": 0.01, "alpha": 0.9}),
+    ("RMSprop", {"lr": 0.01, "eps": 0.1}),
     ("RMSprop", {"lr": 0.01, "momentum": 0.9}),
     ("RMSprop", {"lr": 0.01, "centered": True}),
     ("RMSprop", {"lr": 0.01, "centered": True, "momentum": 0.5, "weight_decay": 0.1}),

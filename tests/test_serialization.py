@@ -508,7 +508,6 @@ def test_default_conversion_calls_chainrule_from_numpy(
     assert isinstance(load(path)["w"], FakeTensor)
 
 
-@pytest.mark.skipif(not hasattr(chainrule, "from_numpy"), reason="chainrule core not there yet")
 def test_real_chainrule_tensors_round_trip(tmp_path: Path) -> None:
     w = chainrule.from_numpy(np.arange(6, dtype=np.float32).reshape(2, 3))
     path = tmp_path / "real.safetensors"
@@ -518,6 +517,130 @@ def test_real_chainrule_tensors_round_trip(tmp_path: Path) -> None:
     np.testing.assert_array_equal(np.asarray(back["model"]["w"]), np.asarray(w))
     save({"w": w}, path)
     np.testing.assert_array_equal(np.asarray(load(path)["w"]), np.asarray(w))
+
+
+# ------------------------------------------------------------ chainrule models and grads
+
+
+def small_model() -> Any:
+    chainrule.manual_seed(0)
+    nn = chainrule.nn
+    return nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+
+
+@pytest.mark.parametrize("nested", [False, True], ids=["flat", "nested"])
+def test_tensors_that_require_grad_are_saved_detached(tmp_path: Path, nested: bool) -> None:
+    w = chainrule.nn.Parameter(chainrule.tensor([[1.0, -2.0], [3.0, 0.5]]))
+    derived = w * 2.0  # a non-leaf in a graph
+    state = {"w": w, "derived": derived}
+    path = tmp_path / "grad.safetensors"
+    save({"state": state, "step": 1} if nested else state, path)
+    back = load(path)
+    back = back["state"] if nested else back
+    for name, original in state.items():
+        assert not back[name].requires_grad and back[name].grad_fn is None
+        np.testing.assert_array_equal(back[name].numpy(), original.detach().numpy())
+    # Saving read the values only: the graph still runs backward into w.
+    assert w.requires_grad and derived.grad_fn is not None
+    derived.sum().backward()
+    assert w.grad.tolist() == [[2.0, 2.0], [2.0, 2.0]]
+
+
+def test_model_state_dict_round_trip_restores_every_weight(tmp_path: Path) -> None:
+    model = small_model()
+    path = tmp_path / "model.safetensors"
+    save(model.state_dict(), path)
+    other = small_model()
+    for p in other.parameters():
+        p.data.zero_()
+    other.load_state_dict(load(path))
+    for (name, a), (_, b) in zip(
+        model.state_dict().items(), other.state_dict().items(), strict=True
+    ):
+        assert a.dtype == b.dtype == np.float32, name
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=name)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda sd: {("0.w" if k == "0.weight" else k): v for k, v in sd.items()},
+            r'Missing key\(s\) in state_dict: "0.weight".*\n'
+            r'.*Unexpected key\(s\) in state_dict: "0.w"',
+        ),
+        (
+            lambda sd: {k: v for k, v in sd.items() if k != "2.bias"},
+            r'Missing key\(s\) in state_dict: "2.bias"',
+        ),
+        (
+            lambda sd: dict(sd, **{"2.weight": np.zeros((2, 5), np.float32)}),
+            r"size mismatch for 2.weight: .*\(2, 5\).*\(2, 4\)",
+        ),
+    ],
+    ids=["renamed", "missing", "shape"],
+)
+def test_loading_a_mismatched_checkpoint_names_the_key_and_changes_nothing(
+    tmp_path: Path, edit: Any, message: str
+) -> None:
+    path = tmp_path / "bad.safetensors"
+    save(edit(small_model().state_dict()), path)
+    model = small_model()
+    for p in model.parameters():
+        p.data.zero_()
+    with pytest.raises(RuntimeError, match=message):
+        model.load_state_dict(load(path))
+    assert all(not p.detach().numpy().any() for p in model.parameters())
+
+
+@pytest.mark.parametrize("keep", [0.2, 0.5, 0.99])
+def test_truncated_model_checkpoint_raises_checkpoint_error(tmp_path: Path, keep: float) -> None:
+    path = tmp_path / "model.safetensors"
+    save({"model": small_model().state_dict(), "epoch": 4}, path)
+    raw = path.read_bytes()
+    path.write_bytes(raw[: int(len(raw) * keep)])
+    with pytest.raises(CheckpointError, match=r"truncated|beyond|ends") as info:
+        chainrule.load(path)
+    assert str(path) in str(info.value)
+
+
+def test_a_pickle_file_is_not_mistaken_for_a_checkpoint(tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    path = tmp_path / "model.pt"
+    torch.save({"w": torch.ones(2)}, path)
+    with pytest.raises(CheckpointError, match="not safetensors"):
+        chainrule.load(path)
+
+
+@pytest.mark.parametrize("kind", ["state_dict", "checkpoint"])
+@pytest.mark.parametrize("before", ["new", "existing"])
+def test_save_that_fails_midway_leaves_no_partial_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str, before: str
+) -> None:
+    """A crash in the middle of chainrule.save (simulated by a write that raises after
+    part of the data is out) leaves the old file, or no file, and no temporary file."""
+    path = tmp_path / "ckpt.safetensors"
+    if before == "existing":
+        write_safetensors(path, {"old": np.arange(4)})
+    model = small_model()
+    obj = model.state_dict() if kind == "state_dict" else {"model": model.state_dict(), "e": 1}
+    real_write_array = serialization._write_array
+    written = []
+
+    def dies_on_second_array(f: Any, array: np.ndarray) -> None:
+        if written:
+            f.write(b"partial")
+            raise OSError("killed")
+        written.append(array)
+        real_write_array(f, array)
+
+    monkeypatch.setattr(serialization, "_write_array", dies_on_second_array)
+    with pytest.raises(OSError, match="killed"):
+        chainrule.save(obj, path)
+    if before == "existing":
+        assert_untouched(path)
+    else:
+        assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize(
