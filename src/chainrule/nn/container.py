@@ -11,12 +11,13 @@ collections).
 
 from __future__ import annotations
 
+import itertools
 import operator
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from chainrule.nn.module import Module
+from chainrule.nn.module import Module, _indent
 
 
 def _index(index: Any, size: int, kind: str) -> int:
@@ -117,6 +118,18 @@ class ModuleList(Module):
         for module in modules:
             self.append(module)
         return self
+
+    def __repr__(self) -> str:
+        # Runs of identical modules print once, as "(0-2): 3 x Linear(...)", as in PyTorch.
+        if not self._modules:
+            return f"{self._get_name()}()"
+        lines, start = [], 0
+        for text, run in itertools.groupby(repr(m) for m in self._modules.values()):
+            count = len(list(run))
+            prefix = f"({start}): " if count == 1 else f"({start}-{start + count - 1}): {count} x "
+            lines.append(_indent(prefix + text, 2))
+            start += count
+        return f"{self._get_name()}(\n  " + "\n  ".join(lines) + "\n)"
 
     def insert(self, index: int, module: Module) -> None:
         items = list(self._modules.values())

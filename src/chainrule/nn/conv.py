@@ -70,11 +70,7 @@ class Conv2d(Module):
             f"stride={self.stride}"
         )
         if self.padding != (0, 0):
-            text += (
-                f", padding={self.padding!r}"
-                if isinstance(self.padding, str)
-                else (f", padding={self.padding}")
-            )
+            text += f", padding={self.padding}"  # PyTorch prints "same" without quotes
         return text if self.bias is not None else text + ", bias=False"
 
 

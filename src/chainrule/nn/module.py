@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from chainrule import dtypes, grad_mode
 from chainrule._array import xp
@@ -45,6 +45,9 @@ class Module:
     """Base class for all neural network modules; subclasses define ``forward``."""
 
     training: bool
+    # Entries a checkpoint may lack: loading keeps their current values (BatchNorm's
+    # num_batches_tracked, which PyTorch fills in for checkpoints that predate it).
+    _optional_state: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self) -> None:
         # object.__setattr__: our own __setattr__ needs these dicts to exist already.
@@ -301,6 +304,14 @@ class Module:
                     entries[dot + name] = buffer
         return entries
 
+    def _optional_state_keys(self) -> set[str]:
+        """State-dict keys that a checkpoint may leave out (``_optional_state`` of each module)."""
+        return {
+            f"{prefix}.{name}" if prefix else name
+            for prefix, module in self.named_modules(remove_duplicate=False)
+            for name in module._optional_state
+        }
+
     def state_dict(
         self,
         *,
@@ -330,19 +341,20 @@ class Module:
         if assign:
             raise NotImplementedError("load_state_dict(assign=True) is not supported")
         own = self._state_entries()
-        missing = [key for key in own if key not in state_dict]
+        optional = self._optional_state_keys()
+        missing = [key for key in own if key not in state_dict and key not in optional]
         unexpected = [key for key in state_dict if key not in own]
         errors = []
         if strict:
+            if missing:
+                errors.append(
+                    "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ". "
+                )
             if unexpected:
                 errors.append(
                     "Unexpected key(s) in state_dict: "
                     + ", ".join(f'"{k}"' for k in unexpected)
                     + ". "
-                )
-            if missing:
-                errors.append(
-                    "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ". "
                 )
         values = {}
         for key, target in own.items():
@@ -563,4 +575,9 @@ def _indent(text: str, spaces: int) -> str:
     lines = text.split("\n")
     if len(lines) == 1:
         return text
-    return lines[0] + "\n" + "\n".join(" " * spaces + line for line in lines[1:])
+    # Blank lines stay empty, as in PyTorch.
+    return (
+        lines[0]
+        + "\n"
+        + "\n".join(" " * spaces + line if line.strip() else "" for line in lines[1:])
+    )
