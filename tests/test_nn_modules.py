@@ -997,3 +997,23 @@ def test_class_weight_that_requires_grad_is_an_error_not_a_silent_zero(call: Any
         call(cr.nn.functional, weight)
     with cr.no_grad():  # nothing is recorded, so nothing is wrong
         call(cr.nn.functional, weight)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.2])
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+def test_mean_loss_with_every_target_ignored_is_nan_with_zero_gradient_like_pytorch(
+    label_smoothing: float, weighted: bool
+) -> None:
+    def run(lib: Any) -> tuple[float, np.ndarray]:
+        x = lib.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+        weight = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64) if weighted else None
+        target = lib.tensor([-100, -100])
+        loss = lib.nn.functional.cross_entropy(x, target, weight, label_smoothing=label_smoothing)
+        loss.backward()
+        return loss.item(), numpy(x.grad)
+
+    (ours, our_grad), (theirs, their_grad) = both(run)
+    assert math.isnan(ours) and math.isnan(theirs)
+    np.testing.assert_array_equal(our_grad, their_grad)
+    assert not their_grad.any()

@@ -336,7 +336,8 @@ def cross_entropy(
         else:
             picked = weight.detach()._data[xp.where(counted, target._data, 0)]
             total = float((picked * counted).sum())
-        smooth = smooth.sum() / total
+        # None counted: nan, with a zero gradient, as the log-likelihood's (see NllLoss).
+        smooth = smooth.sum() / total if total else smooth.sum() * 0.0 + float("nan")
     return loss * (1 - label_smoothing) + smooth * (label_smoothing / n_classes)
 
 

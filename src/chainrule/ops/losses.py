@@ -54,9 +54,15 @@ class NllLoss(Op):
         coeff = valid.astype(x.dtype)
         if self.weight is not None:
             coeff *= self.weight[self.picks[:, 0]]
-        # The mean divides by the total weight of the counted samples (0/0 = nan if none).
-        with xp.errstate(invalid="ignore", divide="ignore"):
-            self.scale = -coeff / coeff.sum() if self.reduction == "mean" else -coeff
+        self.scale = -coeff
+        if self.reduction == "mean":  # divided by the total weight of the counted samples
+            total = coeff.sum()
+            if not total:
+                # None counted: the mean is 0/0 = nan, but, as in PyTorch, the gradient is
+                # zero, not nan (a batch of padding must not poison the weights).
+                self.scale = xp.zeros_like(coeff)
+                return xp.asarray(xp.nan, dtype=x.dtype)
+            self.scale /= total
         losses = self.scale * xp.take_along_axis(x, self.picks, axis=1)[:, 0]
         return losses if self.reduction == "none" else losses.sum()
 
