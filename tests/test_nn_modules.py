@@ -1017,3 +1017,57 @@ def test_mean_loss_with_every_target_ignored_is_nan_with_zero_gradient_like_pyto
     assert math.isnan(ours) and math.isnan(theirs)
     np.testing.assert_array_equal(our_grad, their_grad)
     assert not their_grad.any()
+
+
+# ----------------------------------------------------------------------------- edge cases
+_TIES = np.array([[[[1.0, 1.0, 0.0, 2.0], [1.0, 1.0, 2.0, 2.0], [0.0, 1.0, 1.0, 0.0]]]])
+# name: (call on (lib, functional, *inputs), the differentiable inputs)
+EDGE_CASES = {
+    "max_pool2d_ties_go_to_the_first_maximum": (
+        lambda lib, F, x: F.max_pool2d(x, 2, stride=1),
+        [_TIES],
+    ),
+    "max_pool2d_constant_input_overlapping_padded_windows": (
+        lambda lib, F, x: F.max_pool2d(x, 3, stride=1, padding=1),
+        [np.ones((1, 2, 4, 4))],
+    ),
+    "cross_entropy_huge_logits": (
+        lambda lib, F, x: F.cross_entropy(x, lib.tensor([0, 1, 2]), reduction="none"),
+        [np.array([[1e4, -1e4, 0.0], [0.0, 1e4, -1e4], [3e4, 0.0, 1.0]])],
+    ),
+    "log_softmax_huge_logits": (
+        lambda lib, F, x: F.log_softmax(x, dim=1),
+        [np.array([[1e4, -1e4, 0.0], [-3e4, 1e4, 1e4]])],
+    ),
+    "bce_with_logits_huge_logits": (
+        lambda lib, F, x: F.binary_cross_entropy_with_logits(
+            x, lib.tensor([1.0, 0.3, 0.0, 0.0, 1.0], dtype=lib.float64), reduction="none"
+        ),
+        [np.array([-1e3, -30.0, 25.0, 1e3, 1e3])],
+    ),
+    "bce_probabilities_at_zero_and_one_are_clamped": (
+        lambda lib, F, p: F.binary_cross_entropy(
+            p, lib.tensor([0.0, 1.0, 1.0, 0.0, 0.3], dtype=lib.float64), reduction="none"
+        ),
+        [np.array([0.0, 1.0, 0.0, 1.0, 0.5])],
+    ),
+}
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # log(0) before the clamp
+@pytest.mark.parametrize("name", list(EDGE_CASES))
+def test_edge_case_values_and_gradients_match_pytorch(name: str) -> None:
+    call, arrays = EDGE_CASES[name]
+
+    def run(lib: Any) -> list[np.ndarray]:
+        inputs = [lib.tensor(a, requires_grad=True) for a in arrays]
+        out = call(lib, lib.nn.functional, *inputs)
+        weights = np.cos(np.arange(out.numel())).reshape(tuple(out.shape)) + 2
+        (out * lib.tensor(weights)).sum().backward()
+        return [numpy(out)] + [numpy(x.grad) for x in inputs]
+
+    ours, theirs = both(run)
+    for a, b in zip(ours, theirs, strict=True):
+        assert np.all(np.isfinite(a)), "inf or nan"
+        # rtol: PyTorch's clamp of BCE's denominator, 1e-12, is a float32 constant (4e-9 off).
+        np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-12)
