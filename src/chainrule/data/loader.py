@@ -10,7 +10,7 @@ tensors with the whole batch of indices at once, not by stacking one item at a t
     >>> gen = cr.Generator().manual_seed(0)
     >>> loader = DataLoader(data, batch_size=2, shuffle=True, generator=gen)
     >>> [y.tolist() for _, y in loader]
-    [[4, 2], [1, 3], [0]]
+    [[2, 4], [3, 0], [1]]
 """
 
 from __future__ import annotations
