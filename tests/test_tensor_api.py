@@ -1,6 +1,8 @@
 """The Tensor API as PyTorch users know it: dtype inference, factories, attributes, conversion,
 printing, reductions with indices, comparisons, and clear shape errors."""
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -456,3 +458,198 @@ def test_broadcast_error_is_not_a_raw_numpy_value_error():
         cr.ones(2, 3) + cr.ones(4)
     assert not isinstance(info.value, ValueError)
     assert "operands could not be broadcast" not in str(info.value)
+
+
+# ------------------------------------------------------------------ more PyTorch ops
+# Each case runs the same code on chainrule and on PyTorch; values and dtypes must agree.
+SAME_AS_TORCH = [
+    pytest.param(lambda lib: lib.tensor([7, -7, 6]) // 2, id="int_floordiv"),
+    pytest.param(lambda lib: lib.tensor([7.5, -7.5]) // lib.tensor([2.0, -2.0]), id="floordiv"),
+    pytest.param(lambda lib: lib.tensor([1.0]) // 0.1, id="floordiv_exact_not_floor_of_div"),
+    pytest.param(lambda lib: lib.tensor([7, -7]) // 2.5, id="int_floordiv_float"),
+    pytest.param(lambda lib: 7 // lib.tensor([2, -3]), id="rfloordiv"),
+    pytest.param(lambda lib: lib.tensor([7, -7, 6]) % 4, id="int_mod"),
+    pytest.param(lambda lib: lib.tensor([7.5, -7.5]) % lib.tensor([-2.0, 2.0]), id="mod_sign"),
+    pytest.param(lambda lib: 7 % lib.tensor([2.5, -3.0]), id="rmod"),
+    pytest.param(lambda lib: lib.fmod(lib.tensor([7, -7]), 3), id="int_fmod"),
+    pytest.param(lambda lib: lib.fmod(lib.tensor([7.5, -7.5]), 2.0), id="fmod"),
+    pytest.param(lambda lib: lib.remainder(lib.tensor([-3.0, 3.0]), 2), id="remainder"),
+    pytest.param(
+        lambda lib: lib.div(lib.tensor([7, -7]), 2, rounding_mode="trunc"), id="int_div_trunc"
+    ),
+    pytest.param(
+        lambda lib: lib.div(lib.tensor([7, -7]), 2, rounding_mode="floor"), id="int_div_floor"
+    ),
+    pytest.param(lambda lib: lib.tensor([-7.5, 7.5]).div(2, rounding_mode="trunc"), id="div_trunc"),
+    pytest.param(lambda lib: lib.floor_divide(lib.tensor([5.0]), 0.0), id="float_div_by_zero"),
+    pytest.param(lambda lib: lib.floor(lib.tensor([1, -2])), id="int_floor_stays_int"),
+    pytest.param(lambda lib: lib.tensor([1.5, -1.5]).ceil(), id="ceil"),
+    pytest.param(lambda lib: lib.trunc(lib.tensor([1.7, -1.7])), id="trunc"),
+    pytest.param(lambda lib: lib.round(lib.tensor([0.5, 1.5, 2.5, -0.5])), id="round_half_even"),
+    pytest.param(lambda lib: lib.round(lib.tensor([3, -4])), id="int_round_stays_int"),
+    pytest.param(
+        lambda lib: lib.round(lib.tensor([1.2345, 1234.5, -0.125]), decimals=2),
+        id="round_decimals",
+    ),
+    pytest.param(lambda lib: lib.tensor([1234.5]).round(decimals=-2), id="round_tens"),
+    pytest.param(lambda lib: lib.frac(lib.tensor([1.25, -1.25])), id="frac_keeps_sign"),
+    pytest.param(lambda lib: lib.log2(lib.tensor([1, 8])), id="int_log2"),
+    pytest.param(lambda lib: lib.atan2(lib.tensor([1]), lib.tensor([-1])), id="int_atan2"),
+    pytest.param(lambda lib: lib.square(lib.tensor([3])), id="int_square"),
+    pytest.param(lambda lib: lib.tensor([0.0, 1.0]).acosh(), id="acosh_outside_domain_nan"),
+    pytest.param(lambda lib: lib.sort(lib.tensor([[3, 1, 2], [0, 5, 5]])), id="int_sort"),
+    pytest.param(
+        lambda lib: lib.sort(lib.tensor([1.0, float("nan"), 0.0, 1.0]), descending=True),
+        id="sort_descending_nan_first_ties_in_order",
+    ),
+    pytest.param(lambda lib: lib.tensor([1.0, float("nan"), 0.0]).sort(), id="sort_nan_last"),
+    pytest.param(lambda lib: lib.sort(lib.tensor(2.0)), id="sort_of_scalar"),
+    pytest.param(lambda lib: lib.tensor([1, 0, 1, 0]).argsort(descending=True), id="argsort"),
+    pytest.param(lambda lib: lib.topk(lib.tensor([[1, 3, 2], [4, 0, 5]]), 2, 0), id="topk"),
+    pytest.param(
+        lambda lib: lib.tensor([3.0, 1.0, 2.0]).topk(2, largest=False), id="topk_smallest"
+    ),
+    pytest.param(lambda lib: lib.topk(lib.ones(2, 3), 0), id="topk_zero"),
+    pytest.param(lambda lib: lib.nonzero(lib.tensor([[1, 0], [0, 2]])), id="nonzero"),
+    pytest.param(lambda lib: lib.tensor([[1, 0], [0, 2]]).nonzero(as_tuple=True), id="as_tuple"),
+    pytest.param(lambda lib: lib.nonzero(lib.tensor(3)), id="nonzero_of_scalar"),
+    pytest.param(lambda lib: lib.tensor(0).nonzero(as_tuple=True), id="as_tuple_of_scalar"),
+    pytest.param(
+        lambda lib: lib.masked_select(lib.tensor([1, 2, 3]), lib.tensor([[True], [False]])),
+        id="masked_select_broadcasts_both",
+    ),
+    pytest.param(
+        lambda lib: [
+            f(lib.tensor([1.0, float("inf"), -float("inf"), float("nan")]))
+            for f in (lib.isinf, lib.isposinf, lib.isneginf)
+        ],
+        id="isinf",
+    ),
+    pytest.param(lambda lib: lib.tensor([1, 2]).isinf(), id="int_isinf"),
+    pytest.param(lambda lib: lib.var_mean(lib.tensor([[1.0, 2.0, 6.0]]), 1), id="var_mean"),
+    pytest.param(lambda lib: lib.var_mean(lib.tensor([1.0, 2.0, 6.0]), False), id="var_mean_bool"),
+    pytest.param(
+        lambda lib: lib.std_mean(lib.tensor([[1.0, 2.0], [4.0, 8.0]]), dim=0, keepdim=True),
+        id="std_mean",
+    ),
+    pytest.param(lambda lib: lib.bmm(lib.ones(2, 2, 3), lib.ones(2, 3, 1)), id="bmm"),
+    pytest.param(lambda lib: lib.tensor([1, 2]).dot(lib.tensor([3, 4])), id="int_dot"),
+    pytest.param(lambda lib: lib.outer(lib.tensor([1, 2]), lib.tensor([1.5])), id="int_outer"),
+    pytest.param(lambda lib: lib.diag(lib.tensor([1, 2]), 1), id="diag_embed_offset"),
+    pytest.param(lambda lib: lib.arange(6).reshape(2, 3).diag(-1), id="diag_below"),
+    pytest.param(lambda lib: lib.diag(lib.arange(6).reshape(2, 3), 5), id="diag_outside_empty"),
+    pytest.param(lambda lib: lib.arange(6, dtype=lib.int32).reshape(2, 3).trace(), id="trace"),
+    pytest.param(lambda lib: lib.tril(lib.ones(2, 3, 3), -1), id="tril_batched"),
+    pytest.param(lambda lib: lib.full((2, 2), float("inf")).triu(), id="triu_keeps_inf"),
+    pytest.param(lambda lib: lib.tensor([[1, 2], [3, 4]]).triu(1), id="int_triu"),
+    pytest.param(lambda lib: lib.sum(lib.ones(2, 3), axis=0), id="sum_axis"),
+    pytest.param(lambda lib: lib.ones(2, 3).mean(axis=1, keepdims=True), id="mean_axis_keepdims"),
+    pytest.param(lambda lib: lib.tensor([[1, 5], [3, 2]]).max(axis=1), id="max_axis"),
+    pytest.param(lambda lib: lib.tensor([[1, 5], [3, 2]]).argmin(axis=0), id="argmin_axis"),
+    pytest.param(lambda lib: lib.tensor([[1.0, 5.0]]).var(axis=1), id="var_axis"),
+    pytest.param(lambda lib: lib.tensor([[True, False]]).any(axis=1), id="any_axis"),
+    pytest.param(lambda lib: lib.tensor([[1.0, 5.0]]).amax(axis=1), id="amax_axis"),
+]
+
+
+def _as_lists(result: Any) -> Any:
+    """Values and dtype names, for tensors nested in tuples and lists."""
+    if isinstance(result, tuple | list):
+        return [_as_lists(r) for r in result]
+    return np.asarray(result).tolist(), str(result.dtype).removeprefix("torch.")
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NumPy warns on nan and inf results
+@pytest.mark.parametrize("case", SAME_AS_TORCH)
+def test_more_pytorch_ops_give_pytorchs_values_and_dtypes(case):
+    torch = pytest.importorskip("torch")
+    got, expected = _as_lists(case(cr)), _as_lists(case(torch))
+    np.testing.assert_equal(got, expected)
+
+
+@pytest.mark.parametrize(
+    ("bad", "error", "pattern"),
+    [
+        (lambda: cr.tensor([7, 1]) // 0, RuntimeError, "floor_divide: integer division by zero"),
+        (lambda: cr.tensor([7]) % cr.tensor([0]), RuntimeError, "remainder: integer division"),
+        (lambda: cr.fmod(cr.tensor([7]), 0), RuntimeError, "fmod: integer division by zero"),
+        (lambda: cr.div(cr.tensor([7]), 0, rounding_mode="trunc"), RuntimeError, "div: integer"),
+        (lambda: cr.div(cr.ones(1), 2, rounding_mode="round"), RuntimeError, "rounding_mode"),
+        (lambda: cr.round(cr.tensor([5]), decimals=1), RuntimeError, "round: decimals=1"),
+        (lambda: cr.tensor([5]).frac(), RuntimeError, "frac: expected a floating-point"),
+        (lambda: cr.topk(cr.ones(3), 4), RuntimeError, "topk: k=4 is out of range"),
+        (lambda: cr.masked_select(cr.ones(2), cr.tensor([1, 0])), RuntimeError, "bool mask"),
+        (lambda: cr.bmm(cr.ones(2, 3), cr.ones(3, 2)), RuntimeError, r"3-D.*\(2, 3\)"),
+        (lambda: cr.bmm(cr.ones(2, 2, 3), cr.ones(3, 3, 2)), RuntimeError, r"\(2, 3\)"),
+        (lambda: cr.dot(cr.ones(2, 3), cr.ones(2, 3)), RuntimeError, "1D tensors expected"),
+        (lambda: cr.dot(cr.ones(2), cr.ones(3)), RuntimeError, "sizes differ: 2 and 3"),
+        (lambda: cr.dot(cr.ones(2), cr.tensor([1, 2])), RuntimeError, "same dtype"),
+        (lambda: cr.outer(cr.ones(2, 2), cr.ones(3)), RuntimeError, "outer: expected 1-D"),
+        (lambda: cr.diag(cr.ones(2, 2, 2)), RuntimeError, "diag: supports 1-D or 2-D"),
+        (lambda: cr.trace(cr.ones(3)), RuntimeError, "trace: expected a matrix"),
+        (lambda: cr.tril(cr.ones(3)), RuntimeError, "tril: input tensor must have at least 2"),
+        (lambda: cr.sum(cr.ones(2), axes=0), TypeError, "unexpected keyword argument 'axes'"),
+    ],
+)
+def test_new_ops_raise_clear_errors(bad, error, pattern):
+    with pytest.raises(error, match=pattern):
+        bad()
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        lambda x: x // 2.0,
+        lambda x: 3.0 // x,
+        lambda x: x.div(2.0, rounding_mode="trunc"),
+        lambda x: x.floor(),
+        lambda x: x.ceil(),
+        lambda x: x.round(decimals=1),
+        lambda x: x.trunc(),
+    ],
+)
+def test_step_functions_record_a_zero_gradient(step):
+    # PyTorch gives floor, round, ... zero gradients; it raises for // (its derivative is not
+    # implemented there), where the derivative of a step function is 0 as well.
+    x = cr.tensor([1.3, -2.6, 0.4], requires_grad=True)
+    y = step(x)
+    assert y.requires_grad
+    (y * x).sum().backward()  # d/dx (step(x) * x) = step(x), the zero part drops out
+    with cr.no_grad():
+        assert x.grad.tolist() == step(x).tolist()
+
+
+def test_sort_and_topk_indices_carry_no_gradient_and_values_route_it_back():
+    x = cr.tensor([3.0, 1.0, 2.0], requires_grad=True)
+    values, indices = x.sort(descending=True)
+    assert not indices.requires_grad and indices.dtype == cr.int64
+    (values * cr.tensor([1.0, 10.0, 100.0])).sum().backward()
+    assert x.grad.tolist() == [1.0, 100.0, 10.0]
+    top = cr.topk(x, 1)
+    assert top.values.tolist() == [3.0] and not top.indices.requires_grad
+    assert not cr.nonzero(x).requires_grad and not cr.argsort(x).requires_grad
+
+
+@pytest.mark.parametrize(
+    ("make", "dtype", "shape"),
+    [
+        (lambda t: t.new_zeros(2, 3), cr.int32, (2, 3)),
+        (lambda t: t.new_ones((2,)), cr.int32, (2,)),
+        (lambda t: t.new_empty(1, 2, dtype=cr.float64), cr.float64, (1, 2)),
+        (lambda t: t.new_full((2,), 3.7), cr.int32, (2,)),  # the fill is cast, as in PyTorch
+        (lambda t: t.new_tensor([1.5, 2.5]), cr.int32, (2,)),
+        (lambda t: t.new_tensor([[1, 2]], dtype=cr.float32), cr.float32, (1, 2)),
+        (lambda t: t.type_as(cr.ones(1, dtype=cr.float64)), cr.float64, (2,)),
+    ],
+)
+def test_new_factories_take_the_dtype_of_self(make, dtype, shape):
+    result = make(cr.tensor([1, 2], dtype=cr.int32))
+    assert result.dtype == dtype and tuple(result.shape) == shape
+    assert not result.requires_grad
+
+
+def test_new_factory_requires_grad_and_type_as_keeps_the_graph():
+    assert cr.ones(2).new_zeros(3, requires_grad=True).requires_grad
+    x = cr.ones(2, requires_grad=True)
+    x.type_as(cr.zeros(1, dtype=cr.float64)).sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0] and x.grad.dtype == cr.float32

@@ -202,8 +202,8 @@ class FloorDivide(Step):
     derivatives = ("0", "0")
 
     def forward(self, a, b):
+        _check_divisor(a, b, "floor_divide")
         out = xp.floor_divide(a, b)  # NumPy's and PyTorch's division-exact floor, not floor(a/b)
-        _check_divisor(out, b, "floor_divide")
         return _torch_float(out, a, b)
 
 
@@ -212,19 +212,25 @@ class TruncDivide(Step):
     derivatives = ("0", "0")
 
     def forward(self, a, b):
+        _check_divisor(a, b, "div")
         out = xp.floor_divide(a, b)
         if out.dtype.kind in "iu":
-            _check_divisor(out, b, "div")
             # Exact for integers: floor is one below trunc where the quotient is negative and
             # inexact.
             return out + ((out < 0) & (out * b != a))
         return _torch_float(xp.trunc(xp.true_divide(a, b)), a, b)
 
 
-def _check_divisor(out: Any, b: Any, op: str) -> None:
+def _check_divisor(a: Any, b: Any, op: str) -> None:
     """Integer division by zero is an error in PyTorch (NumPy returns 0 with a warning)."""
-    if out.dtype.kind in "iu" and not xp.all(b):
+    if _integer(a) and _integer(b) and not xp.all(b):
         raise RuntimeError(f"{op}: integer division by zero (ZeroDivisionError)")
+
+
+def _integer(x: Any) -> bool:
+    return isinstance(x, int | xp.integer | xp.bool_) or (
+        type(x) is _ndarray and x.dtype.kind in "biu"
+    )
 
 
 class Remainder(Op):
@@ -233,8 +239,8 @@ class Remainder(Op):
     reads = ((), (0, 1))
 
     def forward(self, a, b):
+        _check_divisor(a, b, "remainder")
         out = xp.remainder(a, b)
-        _check_divisor(out, b, "remainder")
         return _torch_float(out, a, b)
 
     def vjp(self, g, out, a, b):
@@ -251,8 +257,8 @@ class Fmod(Op):
     reads = ((), (0, 1))
 
     def forward(self, a, b):
+        _check_divisor(a, b, "fmod")
         out = xp.fmod(a, b)
-        _check_divisor(out, b, "fmod")
         return _torch_float(out, a, b)
 
     def vjp(self, g, out, a, b):

@@ -295,7 +295,8 @@ def sort(
     descending: bool = False,
     stable: bool = False,
 ) -> values_indices:
-    """``(values, indices)`` sorted along ``dim``; ties keep their order, NaN counts as largest.
+    """``(values, indices)`` sorted along ``dim``; NaN counts as largest. The sort is always
+    stable (ties keep their order), so ``stable`` changes nothing.
 
     The values are ``gather(input, dim, indices)``, so the gradient goes back to where each
     value came from.
