@@ -124,7 +124,9 @@ def test_ctrl_c_in_the_middle_of_an_epoch_saves_a_checkpoint_that_resumes_exactl
     result = _cli(*settings)
     assert result.exit_code == 130
     checkpoint = tmp_path / "mlp.safetensors"
-    assert result.stderr == f"Error: interrupted: epoch 1 saved; continue with --resume {checkpoint}\n"
+    assert (
+        result.stderr == f"Error: interrupted: epoch 1 saved; continue with --resume {checkpoint}\n"
+    )
     assert serialization.load(checkpoint)["epoch"] == 1
 
     monkeypatch.setattr(Adam, "step", real_step)
@@ -207,7 +209,7 @@ def test_an_unusable_checkpoint_exits_with_one_line(tmp_path, finished, damage, 
     [
         ((), "nothing to do: the checkpoint's run is complete (1 of 1 epochs)"),
         (("--epochs", "2"), "the checkpoint's run has --epochs 1; resuming with 2"),
-        (("--lr", "0.1"), "the checkpoint's run has --lr 0.002; resuming with 0.1"),
+        (("--lr", "0.1"), "the checkpoint's run has --lr 0.003; resuming with 0.1"),
         (("--model", "cnn"), "the checkpoint's run has --model mlp; resuming with cnn"),
     ],
 )

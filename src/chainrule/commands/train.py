@@ -45,7 +45,8 @@ class _OneLineCommand(click.Command):
 )  # fmt: skip
 @click.option(
     "--epochs", type=click.IntRange(min=1), default=None,
-    help="Total epochs, counting a resumed checkpoint's.  [default: 20 for mlp, 15 for cnn]",
+    help="Total epochs, counting a resumed checkpoint's.  [default: "
+    + ", ".join(f"{n} {model}" for model, n in training.DEFAULT_EPOCHS.items()) + "]",
 )  # fmt: skip
 @click.option(
     "--batch-size", type=click.IntRange(min=1), default=None,
@@ -53,7 +54,8 @@ class _OneLineCommand(click.Command):
 )  # fmt: skip
 @click.option(
     "--lr", type=click.FloatRange(min=0, min_open=True), default=None,
-    help="Peak learning rate (cosine schedule to 0).  [default: 0.002 adam, 0.05 sgd]",
+    help="Peak learning rate (cosine schedule to 0).  [default: "
+    + ", ".join(f"{lr:g} {name}" for name, lr in training.DEFAULT_LR.items()) + "]",
 )  # fmt: skip
 @click.option(
     "--optimizer", type=click.Choice(training.OPTIMIZERS), default=None,
