@@ -143,11 +143,13 @@ def test_mlp_training_losses_match_torch(
 CNN_OPTIMIZERS = [OPTIMIZERS[0], ("Adam", {"lr": 1e-2})]
 
 
+@pytest.mark.parametrize("direction", DIRECTIONS, ids=lambda f: f.__name__.strip("_"))
 @pytest.mark.parametrize("optimizer", CNN_OPTIMIZERS, ids=lambda o: o[0])
 def test_cnn_training_losses_match_torch(
-    tmp_path: Path, optimizer: tuple[str, dict[str, Any]]
+    tmp_path: Path, direction: Callable[..., Any], optimizer: tuple[str, dict[str, Any]]
 ) -> None:
-    ours, theirs = _chainrule_to_torch(tmp_path, _cnn)
+    ours, theirs = direction(tmp_path, _cnn)
+    _assert_same_weights(ours, theirs, rtol=0, atol=0)
     losses = _train(ours, theirs, optimizer, images=True, steps=5)
     assert losses[-1] < losses[0]
     _assert_same_weights(ours, theirs, rtol=1e-4, atol=1e-5)
