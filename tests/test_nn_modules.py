@@ -813,6 +813,7 @@ def _layer_run(lib: Any, build: Any, x: np.ndarray, reference: Any) -> list[np.n
     return [numpy(out), numpy(inp.grad)] + [numpy(p.grad) for p in layer.parameters()]
 
 
+@pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")  # PyTorch's, harmless
 @pytest.mark.parametrize("name", list(LAYERS))
 def test_layer_module_with_pytorch_weights_gives_pytorch_outputs_and_gradients(
     name: str, rng: np.random.Generator
