@@ -18,6 +18,7 @@ op's ``derivatives`` strings, values from its ``vjp``. The result is plain data
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
 import math
@@ -552,12 +553,12 @@ class _Builder:
             if len(params) == len(inputs):
                 expression = _fill_in(cls.notation, node, params, inputs)
             else:  # variadic (cat): the notation has no names to fill in
-                expression = f"{cls.__name__.lower()}({', '.join(inputs)})"
+                expression = f"{_op_name(node).lower()}({', '.join(inputs)})"
             found = labels.get(id(node), [])
             steps.append(
                 ForwardStep(
                     name=self.names[id(node)],
-                    op=cls.__name__,
+                    op=_op_name(node),
                     node=node.name(),
                     notation=cls.notation,
                     expression=expression,
@@ -604,7 +605,8 @@ class _Builder:
         cls = type(node)
         params = _parameter_names(cls)
         inputs = tuple(self.name_of(x) for x in node.inputs)
-        derivatives = cls.derivatives or ("?",)
+        # Every op of the core has its formulas; a user's autograd.Function has its backward.
+        derivatives = cls.derivatives or (f"{_op_name(node)}.backward (user-defined)",)
         formula = derivatives[min(position, len(derivatives) - 1)]
         if len(params) == len(inputs):
             formula = _fill_in(formula, node, params, inputs)
@@ -642,7 +644,7 @@ class _Builder:
             steps.append(
                 BackwardStep(
                     node=name,
-                    op=type(node).__name__,
+                    op=_op_name(node),
                     rule=type(node).formula(),
                     elementwise=_has_local_values(node),
                     upstream=upstream,
@@ -741,9 +743,13 @@ class _Builder:
                     args.append(x._data)  # a leaf, perturbed in place by the caller
                 else:
                     args.append(outs.get(id(_parent(x, node)), saved))
-            # Some ops keep what their vjp needs (indices, columns) from forward: restored.
+            # Some ops keep what their vjp needs from forward (indices, columns, a Function's
+            # ctx): the replay works on copies and the node gets its own state back.
             state = getattr(node, "__dict__", None)
-            saved_state = dict(state) if state is not None else None
+            saved_state = dict(state) if state is not None else {}
+            if state is not None:
+                state.update({k: copy.copy(v) for k, v in saved_state.items()
+                              if hasattr(v, "__dict__") and not isinstance(v, type)})  # fmt: skip
             try:
                 # As Op.__call__ does: NumPy returns scalars for 0-d results, keep arrays.
                 outs[id(node)] = np.asarray(node.forward(*args))
@@ -808,6 +814,12 @@ def _graph_nodes(output: Tensor) -> list[Any]:
                 seen[id(x.grad_fn)] = x.grad_fn
                 stack.append(x.grad_fn)
     return sorted(seen.values(), key=lambda node: node.seq)
+
+
+def _op_name(node: Any) -> str:
+    """The op's name without PyTorch's suffix: ``Mul`` for ``MulBackward0``, and a user's
+    ``autograd.Function`` by its own name (``Cube`` for ``CubeBackward``)."""
+    return re.sub(r"Backward\d*$", "", node.name())
 
 
 def _has_local_values(node: Any) -> bool:
