@@ -32,6 +32,9 @@ def clip_grad_norm_(
     """Scale all gradients together so that their joint ``norm_type`` norm is at most
     ``max_norm``; returns the joint norm before clipping."""
     norm_type = float(norm_type)  # PyTorch also takes the string "inf"
+    if norm_type == 0:
+        # The "0-norm" counts non-zero entries; it is no length to scale gradients by.
+        raise ValueError("clip_grad_norm_: norm_type must be non-zero (a p-norm or inf), got 0")
     grads = [p.grad._data for p in _with_grads(parameters)]
     if not grads:
         return _make(xp.asarray(0.0, dtype=xp.float32))
