@@ -5,7 +5,7 @@ collections).
     >>> net = cr.nn.Sequential(cr.nn.Linear(2, 3), cr.nn.ReLU())
     >>> len(net), type(net[0]).__name__, net[1:]
     (2, 'Linear', Sequential(
-      (0): ReLU()
+      (1): ReLU()
     ))
 """
 

@@ -11,7 +11,7 @@ fused ones (convolution, pooling, the log-likelihood) live in :mod:`chainrule.op
     0.2413
     >>> loss.backward()
     >>> logits.grad                                  # softmax - one_hot
-    tensor([[-0.2143,  0.1749,  0.0394]])
+    tensor([[-0.2144,  0.1753,  0.0391]])
 """
 
 from __future__ import annotations
