@@ -12,6 +12,7 @@ hold the same bits on every platform.
 import io
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -223,6 +224,31 @@ def test_print_to_a_terminal_is_coloured_with_rich(monkeypatch):
     e.print(out)
     assert "\x1b[" in out.getvalue()
     assert e.__rich__().plain == e.to_text()
+
+
+@pytest.mark.parametrize(("variable", "value"), [("NO_COLOR", "1"), ("TERM", "dumb")])
+def test_print_to_a_terminal_without_colours_has_no_colour_codes(monkeypatch, variable, value):
+    pytest.importorskip("rich")
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    monkeypatch.setenv(variable, value)
+    out = _Terminal()
+    _explain("cake").print(out)
+    # Bold and underline may stay (NO_COLOR asks for no colour only); foreground colours go.
+    parameters = [p for codes in re.findall(r"\x1b\[([0-9;]*)m", out.getvalue())
+                  for p in codes.split(";")]  # fmt: skip
+    assert not [p for p in parameters if p.isdigit() and (30 <= int(p) <= 38 or int(p) >= 90)]
+    assert "u3 = u2 + 3" in re.sub(r"\x1b\[[0-9;]*m", "", out.getvalue())
+
+
+def test_print_to_a_colour_terminal_uses_foreground_colours(monkeypatch):
+    pytest.importorskip("rich")
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    out = _Terminal()
+    _explain("cake").print(out)
+    assert re.search(r"\x1b\[[0-9;]*3[0-9]m", out.getvalue())  # the same check can fail
 
 
 def test_print_to_a_terminal_without_rich_is_plain_text(monkeypatch):
