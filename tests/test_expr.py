@@ -315,6 +315,15 @@ def test_pretty_caret_sits_under_the_offending_character(source):
     assert shown_line[caret_line.index("^")] == source[caught.value.position]
 
 
+def test_pretty_never_echoes_control_characters():
+    with pytest.raises(ExprError) as caught:
+        parse("x\r + \x1b]0;owned\x07 + y")  # a terminal escape sequence in the input
+    pretty = caught.value.pretty()
+    assert "\x1b" not in pretty and "\x07" not in pretty and "\r" not in pretty
+    _, shown_line, caret_line = pretty.split("\n")
+    assert shown_line == "  x? + ?]0;owned? + y" and caret_line.index("^") == 2 + 5
+
+
 def test_errors_on_later_lines_give_line_and_column():
     with pytest.raises(ExprError, match="at line 2, column 6:"):
         parse("f(x) = x**2\nf(y +")

@@ -130,8 +130,10 @@ class ExprError(ValueError):
 
 
 def _clip_line(line: str, column: int, width: int = 80) -> tuple[str, int]:
-    """Show at most ``width`` characters of a long line, keeping ``column`` in view."""
-    line = line.replace("\r", "")
+    """Show at most ``width`` characters of a long line, keeping ``column`` in view. Control
+    characters show as '?' (one each, so the caret stays in place): echoing the source must
+    not send escape sequences to the user's terminal."""
+    line = "".join(char if char.isprintable() or char == "\t" else "?" for char in line)
     if len(line) <= width:
         return line, column
     start = max(0, min(column - width // 2, len(line) - width))
