@@ -178,6 +178,12 @@ NN_SPECS: list[OpSpec] = [
         ("Convolution",),
         (((1, 1, 4, 4), (2, 1, 3, 3)),),
     ),
+    _row(
+        "conv2d_unbatched",  # one (C, H, W) image
+        lambda F_, t_, x, w, b: F_.conv2d(x, w, b, padding=1),
+        ("Convolution", "Reshape"),
+        (((2, 4, 3), (3, 2, 3, 3), (3,)),),
+    ),
     OpSpec(
         "conv2d_input_gradient",
         *_conv_input_grad((2, 2, 6, 5), (3, 3), 2, 1),
@@ -225,10 +231,23 @@ NN_SPECS: list[OpSpec] = [
         domain=distinct,
     ),
     _row(
+        "max_pool2d_unbatched",
+        lambda F_, t_, x: F_.max_pool2d(x, 2),
+        ("MaxPool2DWithIndices", "Reshape"),
+        (((2, 4, 5),),),
+        domain=distinct,
+    ),
+    _row(
         "avg_pool2d",
         lambda F_, t_, x: F_.avg_pool2d(x, 2),
         ("Convolution",),
         (((2, 3, 4, 4),), ((1, 2, 5, 5),)),
+    ),
+    _row(
+        "avg_pool2d_unbatched",
+        lambda F_, t_, x: F_.avg_pool2d(x, 2, stride=1, padding=1),
+        ("Convolution",),
+        (((2, 3, 4),),),
     ),
     _row(
         "avg_pool2d_padding_include_pad",

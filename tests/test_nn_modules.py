@@ -1020,6 +1020,79 @@ def test_mean_loss_with_every_target_ignored_is_nan_with_zero_gradient_like_pyto
     assert not their_grad.any()
 
 
+# ----------------------------------------------------------------------------- misuse
+# name: (a call that must fail, the exception type PyTorch raises for it)
+MISUSE = {
+    "linear_in_features": (lambda lib: lib.nn.Linear(3, 2)(lib.ones(4, 5)), RuntimeError),
+    "conv_channels": (lambda lib: lib.nn.Conv2d(3, 2, 3)(lib.ones(1, 2, 5, 5)), RuntimeError),
+    "conv_two_dim_input": (lambda lib: lib.nn.Conv2d(2, 3, 3)(lib.ones(5, 5)), RuntimeError),
+    "conv_kernel_too_big": (lambda lib: lib.nn.Conv2d(1, 1, 5)(lib.ones(1, 1, 3, 3)), RuntimeError),
+    "conv_same_with_stride": (lambda lib: lib.nn.Conv2d(1, 1, 3, 2, padding="same"), ValueError),
+    "conv_unknown_padding": (lambda lib: lib.nn.Conv2d(1, 1, 3, padding="full"), ValueError),
+    "pool_padding_over_half": (
+        lambda lib: lib.nn.MaxPool2d(2, padding=2)(lib.ones(1, 1, 4, 4)),
+        RuntimeError,
+    ),
+    "avg_pool_padding_over_half": (
+        lambda lib: lib.nn.AvgPool2d(3, padding=2)(lib.ones(1, 1, 4, 4)),
+        RuntimeError,
+    ),
+    "batch_norm_one_value_per_channel": (
+        lambda lib: lib.nn.BatchNorm1d(3)(lib.ones(1, 3)),
+        ValueError,
+    ),
+    "batch_norm_channels": (lambda lib: lib.nn.BatchNorm1d(3)(lib.ones(4, 2)), RuntimeError),
+    "batch_norm2d_dims": (lambda lib: lib.nn.BatchNorm2d(3)(lib.ones(4, 3, 2)), ValueError),
+    "layer_norm_shape": (lambda lib: lib.nn.LayerNorm(4)(lib.ones(2, 3)), RuntimeError),
+    "cross_entropy_class_out_of_range": (
+        lambda lib: lib.nn.functional.cross_entropy(lib.ones(2, 3), lib.tensor([0, 3])),
+        IndexError,
+    ),
+    "nll_loss_batch_sizes": (
+        lambda lib: lib.nn.functional.nll_loss(lib.ones(2, 3), lib.tensor([0, 1, 2])),
+        ValueError,
+    ),
+    "embedding_index_out_of_range": (
+        lambda lib: lib.nn.Embedding(3, 2)(lib.tensor([0, 3])),
+        IndexError,
+    ),
+    "bce_input_outside_zero_one": (
+        lambda lib: lib.nn.functional.binary_cross_entropy(lib.tensor([1.5]), lib.tensor([1.0])),
+        RuntimeError,
+    ),
+    "dropout_probability": (lambda lib: lib.nn.functional.dropout(lib.ones(2), -0.1), ValueError),
+    "softmax_dim": (lambda lib: lib.nn.Softmax(dim=3)(lib.ones(2, 3)), IndexError),
+}
+
+
+@pytest.mark.parametrize("lib", LIBS)
+@pytest.mark.parametrize("case", list(MISUSE))
+def test_misuse_raises_the_exception_type_pytorch_raises(case: str, lib: Any) -> None:
+    call, error = MISUSE[case]
+    with pytest.raises(error):
+        call(lib)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda nn: nn.Conv2d(2, 3, 3, padding=1),
+        lambda nn: nn.MaxPool2d(2),
+        lambda nn: nn.AvgPool2d(3, stride=2, padding=1, count_include_pad=False),
+    ],
+    ids=["conv2d", "max_pool2d", "avg_pool2d"],
+)
+def test_unbatched_image_gives_the_batched_result_without_the_batch_dim(build: Any) -> None:
+    reference = build(torch.nn).double()
+    layer = build(cr.nn).double()
+    if list(reference.parameters()):
+        load_torch_weights(layer, reference)
+    x = np.random.default_rng(0).permutation(2 * 5 * 6).reshape(2, 5, 6) / 7.0
+    ours, theirs = layer(cr.tensor(x)), reference(torch.tensor(x))
+    assert tuple(ours.shape) == tuple(theirs.shape) == tuple(layer(cr.tensor(x[None])).shape[1:])
+    np.testing.assert_allclose(numpy(ours), numpy(theirs), rtol=1e-12, atol=1e-12)
+
+
 # ----------------------------------------------------------------------------- edge cases
 _TIES = np.array([[[[1.0, 1.0, 0.0, 2.0], [1.0, 1.0, 2.0, 2.0], [0.0, 1.0, 1.0, 0.0]]]])
 # name: (call on (lib, functional, *inputs), the differentiable inputs)

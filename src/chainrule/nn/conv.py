@@ -48,7 +48,17 @@ class Conv2d(Module):
         self.out_channels = out_channels
         self.kernel_size = _pair(kernel_size, "kernel_size")
         self.stride = _pair(stride, "stride")
-        self.padding = padding if isinstance(padding, str) else _pair(padding, "padding")
+        if isinstance(padding, str):
+            # Checked here, as PyTorch does, not at the first forward.
+            if padding not in ("valid", "same"):
+                raise ValueError(
+                    f"Invalid padding string {padding!r}, should be one of {{'valid', 'same'}}"
+                )
+            if padding == "same" and self.stride != (1, 1):
+                raise ValueError("padding='same' is not supported for strided convolutions")
+            self.padding: Any = padding
+        else:
+            self.padding = _pair(padding, "padding")
         self.weight = Parameter(
             factories.empty(out_channels, in_channels, *self.kernel_size, dtype=dtype)
         )

@@ -84,7 +84,7 @@ class _BatchNorm(Module):
                 f"input, got shape {tuple(input.shape)}"
             )
         if input.shape[1] != self.num_features:
-            raise ValueError(
+            raise RuntimeError(
                 f"{type(self).__name__}({self.num_features}) got input with "
                 f"{input.shape[1]} channels (shape {tuple(input.shape)})"
             )

@@ -281,12 +281,28 @@ def _pair(value: Any, name: str) -> Pair:
     return pair  # type: ignore[return-value]
 
 
-def _check_input(input: Tensor, op: str) -> None:  # noqa: A002
-    if input.ndim != 4:
+def _check_image(input: Tensor, op: str) -> None:  # noqa: A002
+    if input.ndim not in (3, 4):
         raise RuntimeError(
-            f"{op}: expected a 4-D input (batch, channels, height, width), got shape "
-            f"{tuple(input.shape)}; add a batch dimension with x.unsqueeze(0)"
+            f"{op}: expected a 3-D (channels, height, width) or 4-D (batch, channels, height, "
+            f"width) input, got shape {tuple(input.shape)}"
         )
+
+
+def _batched(input: Tensor, op: str) -> tuple[Tensor, bool]:  # noqa: A002
+    """``input`` as (N, C, H, W), and whether it came as one unbatched (C, H, W) image, which
+    PyTorch accepts too (the result then has no batch dimension either)."""
+    _check_image(input, op)
+    return (input.unsqueeze(0), True) if input.ndim == 3 else (input, False)
+
+
+def _pool_padding(kernel: Pair, padding: Any, op: str) -> Pair:
+    pad = _pair(padding, "padding")
+    if pad[0] > kernel[0] // 2 or pad[1] > kernel[1] // 2:
+        raise RuntimeError(
+            f"{op}: padding {pad} should be at most half of the kernel size {kernel}"
+        )
+    return pad
 
 
 def _geometry(kernel: Pair, stride: Any, padding: Any, size: Pair, op: str) -> Geometry:
@@ -324,7 +340,8 @@ def conv2d(
     dilation: Any = 1,
     groups: int = 1,
 ) -> Tensor:
-    """2-D convolution (cross-correlation) of (N, C, H, W) ``input`` with (O, C, kh, kw) ``weight``.
+    """2-D convolution (cross-correlation) of (N, C, H, W) ``input`` with (O, C, kh, kw) ``weight``;
+    a (C, H, W) ``input`` is one image.
 
     ``padding`` is an int, a pair, ``"valid"`` or ``"same"``. Only ``dilation=1`` and
     ``groups=1`` are supported.
@@ -335,7 +352,7 @@ def conv2d(
     """
     if _pair(dilation, "dilation") != (1, 1) or groups != 1:
         raise NotImplementedError("conv2d: only dilation=1 and groups=1 are supported")
-    _check_input(input, "conv2d")
+    input, unbatched = _batched(input, "conv2d")
     if weight.ndim != 4 or weight.shape[1] != input.shape[1]:
         raise RuntimeError(
             f"conv2d: weight of shape {tuple(weight.shape)} does not fit input of shape "
@@ -348,7 +365,8 @@ def conv2d(
         )
     kernel = (weight.shape[2], weight.shape[3])
     geom = _geometry(kernel, stride, padding, (input.shape[2], input.shape[3]), "conv2d")
-    return Convolution(geom)(input, weight, bias)
+    out = Convolution(geom)(input, weight, bias)
+    return out.squeeze(0) if unbatched else out
 
 
 def max_pool2d(
@@ -370,21 +388,13 @@ def max_pool2d(
         raise NotImplementedError(
             "max_pool2d: dilation, ceil_mode and return_indices are not supported"
         )
-    _check_input(input, "max_pool2d")
+    input, unbatched = _batched(input, "max_pool2d")
     kernel = _pair(kernel_size, "kernel_size")
-    pad = _pair(padding, "padding")
-    if pad[0] > kernel[0] // 2 or pad[1] > kernel[1] // 2:
-        raise ValueError(
-            f"max_pool2d: padding {pad} should be at most half of the kernel size {kernel}"
-        )
-    geom = _geometry(
-        kernel,
-        kernel if stride is None else stride,
-        pad,
-        (input.shape[2], input.shape[3]),
-        "max_pool2d",
-    )
-    return MaxPool2DWithIndices(geom)(input)
+    pad = _pool_padding(kernel, padding, "max_pool2d")
+    size = (input.shape[2], input.shape[3])
+    geom = _geometry(kernel, kernel if stride is None else stride, pad, size, "max_pool2d")
+    out = MaxPool2DWithIndices(geom)(input)
+    return out.squeeze(0) if unbatched else out
 
 
 def avg_pool2d(
@@ -408,17 +418,13 @@ def avg_pool2d(
     """
     if ceil_mode:
         raise NotImplementedError("avg_pool2d: ceil_mode is not supported")
-    _check_input(input, "avg_pool2d")
-    n, c, h, w = input.shape
+    _check_image(input, "avg_pool2d")  # (C, H, W) needs no batch dimension here
+    *leading, h, w = input.shape
     kernel = _pair(kernel_size, "kernel_size")
-    pad = _pair(padding, "padding")
-    if pad[0] > kernel[0] // 2 or pad[1] > kernel[1] // 2:
-        raise ValueError(
-            f"avg_pool2d: padding {pad} should be at most half of the kernel size {kernel}"
-        )
+    pad = _pool_padding(kernel, padding, "avg_pool2d")
     geom = _geometry(kernel, kernel if stride is None else stride, pad, (h, w), "avg_pool2d")
     ones = xp.ones((1, 1, *kernel), dtype=input.dtype)
-    sums = Convolution(geom)(input.reshape(n * c, 1, h, w), ones, None)
+    sums = Convolution(geom)(input.reshape(-1, 1, h, w), ones, None)
     ho, wo = sums.shape[2], sums.shape[3]
     if divisor_override is not None:
         divisor: Any = divisor_override
@@ -426,4 +432,4 @@ def avg_pool2d(
         divisor = kernel[0] * kernel[1]
     else:  # how many real elements each window covers
         divisor = _conv(xp.ones((1, 1, h, w), dtype=input.dtype), ones, None, geom)[0, 0]
-    return (sums / divisor).reshape(n, c, ho, wo)
+    return (sums / divisor).reshape(*leading, ho, wo)
