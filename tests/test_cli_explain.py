@@ -90,6 +90,7 @@ BAD_INPUT = [
     (("x" * 1_000_000, "--at", "x=1"), "input is too long"),  # a megabyte
     (("nope(x)", "--at", "x=1"), "unknown function 'nope'"),
     (("(x + 1", "--at", "x=1"), "expected ')'"),
+    (("x" + " + sin(x)" * 151, "--at", "x=1", "--graph", "never.svg"), "too many to lay out"),
 ]
 
 

@@ -193,6 +193,18 @@ def test_draw_without_the_graphviz_package_names_the_extra(monkeypatch):
         viz.draw(cr.explain(CAKE, x=5))
 
 
+def test_draw_refuses_a_graph_too_large_to_lay_out_quickly():
+    def explained(terms):  # x + sin(x) + ...: two ops per term
+        source = "x" + " + sin(x)" * terms
+        return cr.explain(source, x=0.5, symbolic=False, finite_differences=False)
+
+    at_limit = explained(viz.MAX_DRAWN_OPS // 2)
+    assert len(at_limit.forward) == viz.MAX_DRAWN_OPS
+    assert viz.draw(at_limit).source.count("op/u") >= viz.MAX_DRAWN_OPS
+    with pytest.raises(ValueError, match=f"302 ops, too many .* .limit {viz.MAX_DRAWN_OPS}"):
+        viz.draw(explained(viz.MAX_DRAWN_OPS // 2 + 1))
+
+
 def test_draw_refuses_what_it_cannot_draw():
     with pytest.raises(TypeError, match="expected an Explanation"):
         viz.draw(42)

@@ -34,6 +34,9 @@ __all__ = ["draw", "render"]
 
 #: Graphviz's ColorBrewer scheme for the fill; 1 is the smallest gradient, 9 the largest.
 COLOR_SCHEME = "orrd9"
+#: Most ops drawn in one picture: dot's layout time grows faster than the graph (about 8 s for
+#: 500 ops on one core), and a picture of more is not readable anyway.
+MAX_DRAWN_OPS = 300
 _LEVELS = 9
 _ZERO_FILL = "white"
 _NO_GRADIENT_FILL = "#eeeeee"
@@ -107,6 +110,11 @@ def draw(obj: Any, *inputs: Any, **variables: Any) -> Any:
     """
     _graphviz()
     e = _explanation(obj, inputs, variables)
+    if len(e.forward) > MAX_DRAWN_OPS:
+        raise ValueError(
+            f"draw: the graph has {len(e.forward):,} ops, too many to lay out and read "
+            f"(limit {MAX_DRAWN_OPS}); draw a smaller part of the computation"
+        )
     gradients = _gradients(e)
     fills = _fills(gradients)
     title = e.source if e.source is not None else f"output {e.output}"
