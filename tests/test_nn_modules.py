@@ -72,6 +72,13 @@ def _names(pairs: Any) -> list[str]:
     return [name for name, _ in pairs]
 
 
+def _apply_order(model: Any) -> list[str]:
+    """The modules ``apply`` visits, in order (children before their parent)."""
+    seen: list[str] = []
+    model.apply(lambda module: seen.append(type(module).__name__))
+    return seen
+
+
 STRUCTURE = {
     "named_parameters": lambda m: _names(m.named_parameters()),
     "parameter_shapes": lambda m: [tuple(p.shape) for p in m.parameters()],
@@ -84,6 +91,14 @@ STRUCTURE = {
     "state_dict_shapes": lambda m: [tuple(v.shape) for v in m.state_dict().values()],
     "non_recursive_parameters": lambda m: _names(m.named_parameters(recurse=False)),
     "submodule": lambda m: type(m.get_submodule("features.1")).__name__,
+    "prefixed_parameters": lambda m: _names(m.named_parameters(prefix="net")),
+    "prefixed_state_dict": lambda m: list(m.state_dict(prefix="net.")),
+    "state_dict_keep_vars": lambda m: [
+        (type(v).__name__, v.requires_grad) for v in m.state_dict(keep_vars=True).values()
+    ],
+    "state_dict_detached": lambda m: [v.requires_grad for v in m.state_dict().values()],
+    "apply_order": lambda m: _apply_order(m),
+    "repr": repr,
 }
 
 
