@@ -41,7 +41,12 @@ def build() -> Any:
 
         def get_command(self, ctx: Any, name: str) -> Any:
             module = SUBCOMMANDS.get(name)
-            return None if module is None else importlib.import_module(module).command
+            if module is None:
+                return None
+            try:
+                return importlib.import_module(module).command
+            except ImportError as error:  # a missing optional dependency: say which
+                raise click.ClickException(f"chainrule {name} cannot start: {error}") from None
 
     @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
     @click.version_option(package_name="chainrule")
