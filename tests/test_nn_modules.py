@@ -97,7 +97,7 @@ STRUCTURE = {
         (type(v).__name__, v.requires_grad) for v in m.state_dict(keep_vars=True).values()
     ],
     "state_dict_detached": lambda m: [v.requires_grad for v in m.state_dict().values()],
-    "apply_order": lambda m: _apply_order(m),
+    "apply_order": _apply_order,
     "repr": repr,
 }
 
