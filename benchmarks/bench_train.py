@@ -7,9 +7,9 @@ Two sections:
    Targets: chainrule at most 1.0x PyTorch at batch 64 and at most 1.5x PyTorch at batch 1797.
    The NumPy column is a hand-written, preallocated, in-place forward/backward/update: the
    limit for any engine built on NumPy.
-2. ``cnn``: one epoch (batch 64) of a small CNN on 1,797 8x8 images, shaped like the digits data
-   set: Conv2d(1,16,3,p=1)-ReLU-MaxPool2d(2)-Conv2d(16,32,3,p=1)-ReLU-MaxPool2d(2)-Flatten-
-   Linear(128,10). Compared with PyTorch only.
+2. ``cnn``: one epoch (batch 32) of the CNN that ``chainrule train --model cnn`` trains, on the
+   1,797 8x8 digits images: Conv2d(1,32,3,p=1)-ReLU-MaxPool2d(2)-Conv2d(32,64,3,p=1)-ReLU-
+   MaxPool2d(2)-Flatten-Linear(256,128)-ReLU-Linear(128,10). Compared with PyTorch only.
 
 Run from the repository root::
 
@@ -62,7 +62,7 @@ MLP_SIZES = (64, 128, 128, 10)
 MLP_BATCHES = (64, 1797)
 MLP_TARGETS = {64: 1.0, 1797: 1.5}  # max chainrule/PyTorch ratio
 N_DIGITS = 1797
-CNN_BATCH = 64
+CNN_BATCH = 32  # chainrule train's default batch size
 
 Engine = ModuleType  # ``torch`` or ``chainrule``: the workloads only use their shared API.
 
@@ -85,18 +85,34 @@ def make_mlp(m: Engine) -> Any:
 
 
 def make_cnn(m: Engine) -> Any:
-    """The small digits CNN: 8x8 -> 16x4x4 -> 32x2x2 -> 128 -> 10."""
+    """The digits CNN of ``chainrule train --model cnn``: 1x8x8 -> 32x4x4 -> 64x2x2 -> 128 -> 10.
+
+    Written here once for both engines; :func:`check_cnn_matches_training` keeps it equal to
+    ``chainrule.training.build_model("cnn")``.
+    """
     nn = m.nn
     return nn.Sequential(
-        nn.Conv2d(1, 16, 3, padding=1),
+        nn.Conv2d(1, 32, 3, padding=1),
         nn.ReLU(),
         nn.MaxPool2d(2),
-        nn.Conv2d(16, 32, 3, padding=1),
+        nn.Conv2d(32, 64, 3, padding=1),
         nn.ReLU(),
         nn.MaxPool2d(2),
         nn.Flatten(),
+        nn.Linear(64 * 2 * 2, 128),
+        nn.ReLU(),
         nn.Linear(128, 10),
     )
+
+
+def check_cnn_matches_training(cr: Engine) -> None:
+    """Fail loudly if the timed CNN is no longer the one ``chainrule train`` builds."""
+    from chainrule.training import build_model
+
+    timed = [(type(layer).__name__, str(layer)) for layer in make_cnn(cr)]
+    trained = [(type(layer).__name__, str(layer)) for layer in build_model("cnn")]
+    if timed != trained:
+        raise AssertionError(f"make_cnn() differs from chainrule train's CNN: {trained}")
 
 
 def train_step(m: Engine, model: Any, opt: Any, x: Any, y: Any) -> None:
@@ -312,10 +328,12 @@ def load_digit_images() -> tuple[np.ndarray, np.ndarray, str]:
 
 
 def bench_cnn(cr: Engine | None, torch: Engine | None) -> None:
-    """Section 2: one epoch of the small CNN, chainrule vs PyTorch."""
+    """Section 2: one epoch of chainrule train's CNN, chainrule vs PyTorch."""
     if cr is None and torch is None:
         print("[2] CNN: skipped, no engine to time (it has no NumPy column).\n")
         return
+    if cr is not None:
+        check_cnn_matches_training(cr)
     images, labels, source = load_digit_images()
     fns: dict[str, Callable[[], object]] = {}
     n_batches = 0
@@ -336,8 +354,9 @@ def bench_cnn(cr: Engine | None, torch: Engine | None) -> None:
     c, t = times.get("chainrule"), times.get("torch")
     print(
         f"[2] CNN, one epoch of {len(images)} images ({source}, shape (N,1,8,8)) in "
-        f"{n_batches} batches of {CNN_BATCH}, SGD lr={LR}: Conv2d(1,16,3,p=1)-ReLU-MaxPool2d(2)-"
-        "Conv2d(16,32,3,p=1)-ReLU-MaxPool2d(2)-Flatten-Linear(128,10). No NumPy column."
+        f"{n_batches} batches of {CNN_BATCH}, SGD lr={LR}: chainrule train's CNN, "
+        "Conv2d(1,32,3,p=1)-ReLU-MaxPool2d(2)-Conv2d(32,64,3,p=1)-ReLU-MaxPool2d(2)-Flatten-"
+        "Linear(256,128)-ReLU-Linear(128,10). No NumPy column."
     )
     tm.print_table(
         ["workload", "chainrule", "PyTorch", "cr/PyTorch", "per step (cr)", "per step (PyTorch)"],
