@@ -222,10 +222,20 @@ def test_a_missing_checkpoint_is_named(tmp_path):
     _assert_one_line_error(_cli("--resume", str(missing)), f"checkpoint not found: {missing}", 1)
 
 
-def test_a_missing_extra_is_named_before_training(tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib raises ImportError
-    result = _cli("--out", str(tmp_path))
-    _assert_one_line_error(result, "needs matplotlib: pip install 'chainrule[train]'", 1)
+@pytest.mark.parametrize(
+    ("modules", "named"),
+    [
+        (("matplotlib", "matplotlib.figure"), "matplotlib"),
+        (("tqdm",), "tqdm"),
+        (("sklearn", "sklearn.datasets"), "scikit-learn"),
+    ],
+)
+def test_a_missing_extra_is_named_before_training(tmp_path, monkeypatch, modules, named):
+    for module in modules:  # submodules too: an earlier test may have imported them
+        monkeypatch.setitem(sys.modules, module, None)  # now importing it raises ImportError
+    result = _cli("--out", str(tmp_path), "--progress")  # the last --[no-]progress counts
+    _assert_one_line_error(result, "pip install 'chainrule[train]'", 1)
+    assert named in result.stderr
     assert not any(tmp_path.iterdir())
 
 
