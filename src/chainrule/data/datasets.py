@@ -15,6 +15,8 @@ Example:
 
 from __future__ import annotations
 
+import importlib.util
+import os
 from collections.abc import Callable
 from typing import Any, Generic, NamedTuple, TypeVar
 
@@ -79,17 +81,30 @@ def digits(test_fraction: float = 0.2, seed: int = 0, *, images: bool = False) -
         (1438, 1, 8, 8)
     """
     _check_fraction(test_fraction)
-    try:
+    pixels, labels = _load_digits()
+    # The raw pixels are integer counts 0..16 of "on" cells in a 4x4 block.
+    x = (np.asarray(pixels, dtype=np.float64) / 16.0).astype(np.float32)
+    y = np.asarray(labels, dtype=np.int64)
+    if images:
+        x = x.reshape(-1, 1, 8, 8)
+    return _split(x, y, test_fraction, np.random.default_rng(seed))
+
+
+def _load_digits() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's digits as (pixels, labels), read straight from the CSV it ships: importing
+    ``sklearn.datasets`` (SciPy included) takes seconds, the file a few milliseconds."""
+    spec = importlib.util.find_spec("sklearn")  # finds the package without importing it
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = os.path.join(folder, "datasets", "data", "digits.csv.gz")
+        if os.path.isfile(path):
+            table = np.loadtxt(path, delimiter=",")  # 64 pixel columns, then the label
+            return table[:, :-1], table[:, -1]
+    try:  # a layout we do not know: ask scikit-learn itself
         from sklearn.datasets import load_digits
     except ImportError as exc:
         raise ImportError(_SKLEARN_HINT) from exc
     bunch = load_digits()
-    # The raw pixels are integer counts 0..16 of "on" cells in a 4x4 block.
-    x = (np.asarray(bunch.data, dtype=np.float64) / 16.0).astype(np.float32)
-    y = np.asarray(bunch.target, dtype=np.int64)
-    if images:
-        x = x.reshape(-1, 1, 8, 8)
-    return _split(x, y, test_fraction, np.random.default_rng(seed))
+    return bunch.data, bunch.target
 
 
 def moons(
