@@ -271,13 +271,13 @@ NN_SPECS: list[OpSpec] = [
     _row(
         "linear",
         lambda F_, t_, x, w, b: F_.linear(x, w, b),
-        ("MatMul", "Add"),
+        ("Linear",),
         (((3, 4), (2, 4), (2,)), ((2, 3, 4), (5, 4), (5,)), ((4,), (3, 4), (3,))),
     ),
     _row(
         "linear_no_bias",
         lambda F_, t_, x, w: F_.linear(x, w),
-        ("MatMul",),
+        ("Linear",),
         (((3, 4), (2, 4)), ((8, 10), (9, 10))),
     ),
     _row(

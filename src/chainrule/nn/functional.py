@@ -25,6 +25,7 @@ from chainrule._array import xp
 from chainrule.ops import elementwise, nn_ops, shape
 from chainrule.ops.conv import avg_pool2d, conv2d, max_pool2d
 from chainrule.ops.losses import binary_cross_entropy, check_reduction, nll_loss
+from chainrule.ops.nn_ops import linear
 from chainrule.tensor import Tensor, _make
 
 __all__ = [
@@ -58,22 +59,6 @@ __all__ = [
 
 
 # ----------------------------------------------------------------------------- layers
-def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
-    """``input @ weight.T + bias`` for input (*, in_features) and weight (out, in).
-
-    >>> import chainrule as cr
-    >>> linear(cr.ones(2, 3), cr.ones(4, 3), cr.zeros(4)).shape
-    chainrule.Size([2, 4])
-    """
-    if input.shape[-1:] != weight.shape[-1:]:
-        raise RuntimeError(
-            f"linear: input of shape {tuple(input.shape)} does not fit weight of shape "
-            f"{tuple(weight.shape)}: the last dimensions must both be in_features"
-        )
-    out = input @ weight.t()
-    return out if bias is None else out + bias
-
-
 def dropout(
     input: Tensor,
     p: float = 0.5,
