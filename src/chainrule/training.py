@@ -151,9 +151,15 @@ class TrainResult:
         return self.history[-1].test_accuracy
 
 
-def build_model(kind: str) -> nn_.Module:
-    """The digits classifiers: a 64-128-128-10 ReLU MLP, or a two-convolution CNN."""
-    nn = nn_
+def build_model(kind: str, nn: Any = nn_) -> nn_.Module:
+    """The digits classifiers: a 64-128-128-10 ReLU MLP, or a two-convolution CNN.
+
+    ``nn`` is the layer library: ``torch.nn`` builds PyTorch's twin of the same model (the
+    benchmarks and equivalence checks use it).
+
+        >>> build_model("mlp")[0]
+        Linear(in_features=64, out_features=128, bias=True)
+    """
     if kind == "mlp":
         return nn.Sequential(
             nn.Linear(64, 128),

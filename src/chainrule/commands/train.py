@@ -13,32 +13,18 @@ traceback.
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 from chainrule import training
+from chainrule.cli import one_line_command_class
 
 # 128 + SIGINT, what a shell reports for a program stopped by Ctrl-C.
 EXIT_INTERRUPTED = 130
 
 
-class _OneLineCommand(click.Command):
-    """A command whose usage errors (``--epochs abc``) are one line, like every other error.
-
-    Click prints the usage and a hint above a usage error; here it is only ``Error: ...``.
-    """
-
-    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
-        try:
-            return super().make_context(*args, **kwargs)
-        except click.UsageError as error:
-            one_line = click.ClickException(error.format_message())
-            one_line.exit_code = error.exit_code
-            raise one_line from None
-
-
-@click.command(cls=_OneLineCommand, context_settings={"help_option_names": ["-h", "--help"]})
+@click.command(
+    cls=one_line_command_class(), context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.option(
     "--model", type=click.Choice(training.MODELS), default=None,
     help="mlp (64-128-128-10) or cnn (two 3x3 convolutions).  [default: mlp]",
