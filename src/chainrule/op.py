@@ -53,6 +53,8 @@ class Op:
     # values the needed gradients read are guarded: in ``y * 2`` with only ``y`` requiring
     # grad, changing ``y`` afterwards is fine, as in PyTorch.
     reads: ClassVar[tuple[tuple[int, ...], ...] | None] = None
+    # ``reads`` resolved once per class: for each ``needs`` pattern, the inputs to guard.
+    _guarded: ClassVar[dict[tuple[bool, ...], tuple[int, ...]] | None] = None
     # A view shares storage, and so the version counter, with its first input.
     is_view: ClassVar[bool] = False
     # Set on the node of an in-place op: the node that produced the overwritten value, which
@@ -63,6 +65,14 @@ class Op:
         super().__init_subclass__(**kwargs)
         if not abstract:
             REGISTRY[cls.__name__] = cls
+        if cls.reads is not None:
+            cls._guarded = {
+                needs: tuple(
+                    sorted({j for i, need in enumerate(needs) if need for j in cls.reads[i]})
+                )
+                for n in range(1, len(cls.reads) + 1)
+                for needs in itertools.product((False, True), repeat=n)
+            }
 
     # --- the rules -------------------------------------------------------------------------
     def forward(self, *args: Any) -> Any:
@@ -122,7 +132,8 @@ class Op:
             result.requires_grad = True
             result.grad_fn = self
             if self.saves_inputs:
-                saved = inputs if self.reads is None else self._read_inputs(inputs, needs)
+                guarded = self._guarded
+                saved = inputs if guarded is None else [inputs[j] for j in guarded[needs]]
                 self.versions = [(x._vc, x._vc[0]) for x in saved if isinstance(x, Tensor)]
             if self.saves_output:
                 self.out_versions = (result._vc, result._vc[0])
@@ -130,11 +141,6 @@ class Op:
             result.requires_grad = False
             result.grad_fn = None
         return result
-
-    def _read_inputs(self, inputs: tuple[Any, ...], needs: tuple[bool, ...]) -> list[Any]:
-        """The inputs whose values the vjps of the needed gradients read."""
-        wanted = {j for i, need in enumerate(needs) if need for j in self.reads[i]}
-        return [inputs[j] for j in sorted(wanted)]
 
     # --- introspection --------------------------------------------------------------------
     @classmethod

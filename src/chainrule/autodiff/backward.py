@@ -255,6 +255,10 @@ class _Pass:
                         node_grads[parent] = pending + gi
             if not retain:
                 node.args = node.out = None  # free the saved values
+                for x in node.inputs:
+                    if isinstance(x, Tensor) and x._data.nbytes > _SMALL_ARRAY:
+                        node.inputs = _edges(node.inputs)
+                        break
 
     def _add_node(self, node: Any, g: Any) -> None:
         pending = self.node_grads.get(node)
@@ -300,6 +304,25 @@ class _Pass:
             leaf.grad = g if leaf.grad is None else leaf.grad + g
             return
         accumulate_into(leaf, g, self.stored)
+
+
+# Arrays up to this size weigh no more than the node itself: a freed node keeps them.
+_SMALL_ARRAY = 4096
+
+
+def _edges(inputs: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A freed node's inputs, reduced to what leads back through the graph (``grad_fn``).
+
+    Only the rules needed the values. Input Tensors kept whole would keep every intermediate
+    array alive for as long as anyone holds the output (``losses.append(loss)``), where PyTorch
+    keeps only edges. Leaves that require grad stay: they are the user's own tensors.
+    """
+    edges = []
+    for x in inputs:
+        if isinstance(x, Tensor) and (x.grad_fn is not None or not x.requires_grad):
+            x = _make(None, x.requires_grad, x.grad_fn)
+        edges.append(x)
+    return tuple(edges)
 
 
 def _parent(x: Tensor, node: Any) -> Any:
