@@ -1,6 +1,7 @@
 """Graph pictures: every value with its value and gradient, derivative-labelled edges, colour by
 gradient magnitude, one cluster per module, atomic files, and clear errors without Graphviz."""
 
+import os
 import shutil
 import sys
 import xml.etree.ElementTree as ET
@@ -159,6 +160,14 @@ def test_render_writes_the_format_of_the_suffix_atomically(tmp_path, name, magic
     path = viz.render(cr.explain(CAKE, x=5, symbolic=False), tmp_path / name)
     assert path.read_bytes().startswith(magic)
     assert [p.name for p in tmp_path.iterdir()] == [name]  # no temporary file left
+
+
+@needs_dot
+def test_rendered_picture_gets_the_permissions_open_would_give(tmp_path):
+    path = viz.render(viz.draw("x * x", x=2), tmp_path / "graph.svg")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
 
 
 @needs_dot

@@ -122,7 +122,7 @@ def write_safetensors(
     # keeps the caller's order, so a round trip preserves it.
     order = sorted(prepared, key=lambda name: -prepared[name].dtype.itemsize)
     header = _encode_header(prepared, order, _check_metadata(metadata))
-    _atomic_write(path, lambda f: _write_body(f, header, [prepared[n] for n in order]))
+    atomic_write(path, lambda f: _write_body(f, header, [prepared[n] for n in order]))
 
 
 def read_safetensors(path: PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]]:
@@ -229,8 +229,12 @@ def _write_array(f: IO[bytes], array: np.ndarray) -> None:
         f.write(array.reshape(-1).view(np.uint8))
 
 
-def _atomic_write(path: PathLike, write: Callable[[IO[bytes]], None]) -> None:
-    """Run ``write`` on a temp file beside ``path``, then move it into place."""
+def atomic_write(path: PathLike, write: Callable[[IO[bytes]], None]) -> None:
+    """Run ``write`` on a temp file beside ``path``, then move it into place.
+
+    Checkpoints, plots and pictures all go through here: a failure (or Ctrl-C) leaves the old
+    file or none, never half of one, and the new file gets the permissions open() would give.
+    """
     target = os.fspath(path)
     directory, base = os.path.split(os.path.abspath(target))
     tmp, fd = _create_temp(directory, base)

@@ -424,5 +424,5 @@ def save_plot(history: list[EpochStats], path: Path, title: str) -> Path:
     fig.suptitle(f"{title} on digits: test accuracy {history[-1].test_accuracy:.2%}")
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=100)
-    serialization._atomic_write(path, lambda f: f.write(buffer.getvalue()))
+    serialization.atomic_write(path, lambda f: f.write(buffer.getvalue()))
     return path

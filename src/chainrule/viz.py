@@ -18,7 +18,6 @@ from __future__ import annotations
 import functools
 import math
 import os
-import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.serialization import atomic_write
 from chainrule.tensor import Tensor
 from chainrule.tools import format as fmt
 from chainrule.tools.explain import Explanation, ForwardStep, explain
@@ -160,14 +160,7 @@ def render(obj: Any, path: str | os.PathLike[str], format: str | None = None) ->
     format = format or path.suffix.lstrip(".").lower() or "svg"  # noqa: A001
     with _dot_needed():  # also for a plain graphviz.Digraph
         data = graph.pipe(format=format)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
+    atomic_write(path, lambda file: file.write(data))
     return path
 
 
