@@ -131,7 +131,7 @@ def command(
     except (ValueError, TypeError, ArithmeticError, RuntimeError, ImportError, OSError,
             MemoryError) as error:  # fmt: skip
         raise click.ClickException(str(error) or type(error).__name__) from None
-    stdout = click.get_text_stream("stdout")
+    stdout = sys.stdout  # CliRunner replaces it in tests
     if output_format == "text" and stdout.isatty():
         explanation.print(stdout)  # coloured by rich where the terminal allows
     else:
