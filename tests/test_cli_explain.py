@@ -98,7 +98,7 @@ BAD_INPUT = [
 def test_bad_input_exits_quickly_with_a_message_and_no_traceback(args, message):
     start = time.perf_counter()
     result = _run(*args)
-    assert time.perf_counter() - start < 2.0  # generous: each takes milliseconds
+    assert time.perf_counter() - start < 5.0  # a hang guard, not a speed test: it takes ms
     assert result.exit_code == 1
     assert result.stdout == ""
     assert result.stderr.startswith("Error: ") and message in result.stderr.splitlines()[0]

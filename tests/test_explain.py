@@ -452,7 +452,7 @@ def test_hostile_expressions_fail_quickly_with_an_expression_error(source, messa
     start = time.perf_counter()
     with pytest.raises(expr.ExprError, match=message):
         cr.explain(source, x=1.0)
-    assert time.perf_counter() - start < 2.0  # generous: each takes milliseconds
+    assert time.perf_counter() - start < 5.0  # a hang guard, not a speed test: it takes ms
 
 
 def test_explanation_is_the_type_returned():

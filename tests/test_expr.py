@@ -250,7 +250,7 @@ def test_hostile_input_fails_quickly_with_expr_error(source, functions):
     start = time.perf_counter()
     with pytest.raises(ExprError):
         _parse_and_evaluate(source, functions)
-    assert time.perf_counter() - start < 1.0
+    assert time.perf_counter() - start < 5.0  # a hang guard, not a speed test: it takes ms
 
 
 @pytest.mark.parametrize(
