@@ -99,7 +99,8 @@ def test_backward_with_retain_graph_keeps_saved_arrays():
 
 
 def test_saved_intermediate_array_is_released_after_backward():
-    # Above 4 KiB: a freed node keeps only smaller arrays, which weigh no more than the node.
+    # Above 1024 elements: a freed node keeps only smaller arrays, which weigh little more
+    # than the node itself.
     x = cr.rand(2000, requires_grad=True)
     a = x.exp()
     y = (a * a).sum()

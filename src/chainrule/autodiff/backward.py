@@ -229,7 +229,8 @@ class _Pass:
                 ]
                 grads = node.vjp(g, _make(node.out, True, node), *args)
             else:
-                grads = node.vjp(g, node.out, *node.args)
+                args = node.args
+                grads = node.vjp(g, node.out, *args)
             if observer is not None:
                 observer(node, g, grads)
             for x, gi, need in zip(node.inputs, grads, node.needs, strict=False):
@@ -255,8 +256,8 @@ class _Pass:
                         node_grads[parent] = pending + gi
             if not retain:
                 node.args = node.out = None  # free the saved values
-                for x in node.inputs:
-                    if isinstance(x, Tensor) and x._data.nbytes > _SMALL_ARRAY:
+                for data in args:  # the inputs' arrays (with create_graph: Tensors, kept)
+                    if type(data) is _ndarray and data.size > _SMALL_ARRAY:
                         node.inputs = _edges(node.inputs)
                         break
 
@@ -306,8 +307,10 @@ class _Pass:
         accumulate_into(leaf, g, self.stored)
 
 
-# Arrays up to this size weigh no more than the node itself: a freed node keeps them.
-_SMALL_ARRAY = 4096
+# Arrays up to this many elements weigh little more than the node itself: a freed node
+# keeps them, which spares the per-node cost of replacing its inputs by edges.
+_SMALL_ARRAY = 1024
+_ndarray = xp.ndarray
 
 
 def _edges(inputs: tuple[Any, ...]) -> tuple[Any, ...]:
