@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 
 from chainrule import grad_mode
 from chainrule._array import xp
-from chainrule.tensor import Tensor
+from chainrule.tensor import Tensor, View
 
 # Every op class that carries rules, by name: the op table tests assert each one is covered.
 REGISTRY: dict[str, type[Op]] = {}
@@ -37,6 +37,7 @@ REGISTRY: dict[str, type[Op]] = {}
 _sequence = itertools.count()
 _ndarray = xp.ndarray
 _new = object.__new__
+_may_share = xp.may_share_memory
 
 
 class Op:
@@ -88,9 +89,13 @@ class Op:
     def __call__(self, *inputs: Any) -> Tensor:
         # One and two inputs are unrolled: this runs once per operation, and the per-op
         # overhead is what users of small tensors feel (see benchmarks/bench_core.py).
+        # A view whose base was changed in place first takes the base's new history
+        # (``_view.stamp`` lags the shared version counter); plain tensors pay one check.
         if len(inputs) == 1:
             (x,) = inputs
             if isinstance(x, Tensor):
+                if x._view is not None and x._view.stamp != x._vc[0]:
+                    views.sync(x)
                 args: tuple[Any, ...] = (x._data,)
                 needs: tuple[bool, ...] = (x.requires_grad,)
             else:
@@ -98,9 +103,16 @@ class Op:
         elif len(inputs) == 2:
             a, b = inputs
             a_is, b_is = isinstance(a, Tensor), isinstance(b, Tensor)
+            if a_is and a._view is not None and a._view.stamp != a._vc[0]:
+                views.sync(a)
+            if b_is and b._view is not None and b._view.stamp != b._vc[0]:
+                views.sync(b)
             args = (a._data if a_is else a, b._data if b_is else b)
             needs = (a_is and a.requires_grad, b_is and b.requires_grad)
         else:
+            for x in inputs:
+                if isinstance(x, Tensor) and x._view is not None and x._view.stamp != x._vc[0]:
+                    views.sync(x)
             args = tuple([x._data if isinstance(x, Tensor) else x for x in inputs])
             needs = tuple([isinstance(x, Tensor) and x.requires_grad for x in inputs])
         try:
@@ -120,7 +132,16 @@ class Op:
         result._data = out
         result.grad = None
         result._hooks = None
-        result._vc = inputs[0]._vc if self.is_view else [0]
+        # A view shares memory, and so the version counter, with its input (NumPy decides
+        # whether a reshape could be a view; when it copied, the result stands alone).
+        if self.is_view and _may_share(out, args[0]):
+            result._vc = inputs[0]._vc
+            result._view = View(inputs[0], self)
+            if not grad_mode.enabled:
+                result._view.creation = "no_grad"
+        else:
+            result._vc = [0]
+            result._view = None
         if True in needs and grad_mode.enabled:
             # Record: keep what the rules need and become the result's grad_fn.
             self.inputs = inputs
@@ -202,3 +223,6 @@ class Op:
 def _parameter_names(cls: type[Op]) -> tuple[str, ...]:
     code = cls.forward.__code__
     return code.co_varnames[1 : code.co_argcount]
+
+
+from chainrule.ops import views  # noqa: E402  (the view rules are Ops themselves)

@@ -55,7 +55,16 @@ class RemovableHandle:
 class Tensor:
     """An array with autograd. Build one with ``cr.tensor``, ``cr.zeros``, ``cr.randn``, ..."""
 
-    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_vc", "_hooks", "__weakref__")
+    __slots__ = (
+        "_data",
+        "requires_grad",
+        "grad",
+        "grad_fn",
+        "_vc",
+        "_view",
+        "_hooks",
+        "__weakref__",
+    )
     # NumPy must hand mixed expressions (``ndarray * tensor``) to our reflected operators.
     __array_ufunc__ = None
 
@@ -65,6 +74,7 @@ class Tensor:
         self.grad = None
         self.grad_fn = None
         self._vc = [0]
+        self._view = None
         self._hooks = None
         if requires_grad:
             self.requires_grad_(True)
@@ -322,6 +332,7 @@ class Tensor:
 
     # ----------------------------------------------------------------- printing
     def __repr__(self) -> str:
+        views.sync(self)  # a view whose base changed in place shows its new history
         return printing.tensor_repr(self)
 
     def __format__(self, spec: str) -> str:
@@ -341,7 +352,7 @@ class Tensor:
     def __iter__(self) -> Iterator[Tensor]:
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self._data.shape[0]))
+        return iter(shape.unbind(self, 0))  # as PyTorch: rows are views that refuse in-place
 
     def __bool__(self) -> builtins.bool:
         if self._data.size != 1:
@@ -865,6 +876,29 @@ class Tensor:
         return inplace.uniform_(self, a, b)
 
 
+class View:
+    """How a view was taken (PyTorch's view metadata): its root ``base``, the view ``ops``
+    applied to it with their input ``shapes``, and the base's version (``stamp``) when the
+    view's history was last made to match the base's. ``creation`` is PyTorch's creation meta:
+    ``"multi"`` for outputs of ``split``/``unbind`` and ``"no_grad"`` for views taken with
+    recording off; both refuse a recorded in-place change. ``of`` is ``(name, output index)``.
+    """
+
+    __slots__ = ("base", "ops", "shapes", "stamp", "creation", "of")
+
+    def __init__(self, x: Tensor, op: Any) -> None:
+        parent = x._view
+        if parent is None:
+            self.base, self.ops, self.shapes = x, (op,), (x._data.shape,)
+        else:
+            self.base = parent.base
+            self.ops = parent.ops + (op,)
+            self.shapes = parent.shapes + (x._data.shape,)
+        self.stamp = x._vc[0]
+        self.creation = None
+        self.of: tuple[str, builtins.int] | None = None
+
+
 class _RetainGrad:
     """The hook behind ``retain_grad()``: stores the gradient on the (weakly held) tensor."""
 
@@ -895,6 +929,7 @@ def _make(data: Any, requires_grad: builtins.bool = False, grad_fn: Any = None) 
     t.grad = None
     t.grad_fn = grad_fn
     t._vc = [0]
+    t._view = None
     t._hooks = None
     return t
 
@@ -912,4 +947,5 @@ from chainrule.ops import (  # noqa: E402
     nn_ops,
     reduce,
     shape,
+    views,
 )

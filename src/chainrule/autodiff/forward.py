@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from chainrule._array import xp
+from chainrule.autodiff.backward import _parent
+from chainrule.ops import views
 from chainrule.tensor import Tensor
 
 
@@ -29,6 +31,8 @@ def forward_tangents(
     The graph must have been recorded (inputs require grad) and not freed. Outputs that do not
     depend on the inputs get zero tangents.
     """
+    for y in outputs:
+        views.sync(y)  # a view whose base changed in place: its new history
     by_leaf = {
         id(x): (t._data if isinstance(t, Tensor) else xp.asarray(t))
         for x, t in zip(inputs, tangents, strict=True)
@@ -37,7 +41,7 @@ def forward_tangents(
     by_node: dict[Any, Any] = {}
     for node in nodes:
         node.check_saved()
-        node_tangents = tuple(_tangent_of(x, by_leaf, by_node) for x in node.inputs)
+        node_tangents = tuple(_tangent_of(x, node, by_leaf, by_node) for x in node.inputs)
         if all(t is None for t in node_tangents):
             continue
         t = node.jvp(node_tangents, node.out, *node.args)
@@ -46,17 +50,19 @@ def forward_tangents(
         by_node[node] = t
     results = []
     for y in outputs:
-        t = _tangent_of(y, by_leaf, by_node)
+        t = _tangent_of(y, None, by_leaf, by_node)
         results.append(xp.zeros_like(y._data) if t is None else t)
     return results
 
 
-def _tangent_of(x: Any, by_leaf: dict[int, Any], by_node: dict[Any, Any]) -> Any:
+def _tangent_of(x: Any, user: Any, by_leaf: dict[int, Any], by_node: dict[Any, Any]) -> Any:
+    """The tangent of ``x`` as ``user`` read it (before any later in-place change of ``x``)."""
     if not isinstance(x, Tensor):
         return None
     if id(x) in by_leaf:
         return by_leaf[id(x)]
-    return by_node.get(x.grad_fn) if x.grad_fn is not None else None
+    parent = x.grad_fn if user is None else _parent(x, user)
+    return by_node.get(parent) if parent is not None else None
 
 
 def _nodes_oldest_first(outputs: Sequence[Tensor]) -> list[Any]:
@@ -67,8 +73,9 @@ def _nodes_oldest_first(outputs: Sequence[Tensor]) -> list[Any]:
         node = stack.pop()
         nodes.append(node)
         for x in node.inputs:
-            if isinstance(x, Tensor) and x.grad_fn is not None and x.grad_fn not in seen:
-                seen.add(x.grad_fn)
-                stack.append(x.grad_fn)
+            parent = _parent(x, node) if isinstance(x, Tensor) else None
+            if parent is not None and parent not in seen:
+                seen.add(parent)
+                stack.append(parent)
     nodes.sort(key=lambda n: n.seq)
     return nodes
