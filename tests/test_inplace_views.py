@@ -13,6 +13,7 @@ import pytest
 import torch
 
 import chainrule as cr
+from op_table import OpSpec, all_specs
 
 SETUP = """
 x = lib.tensor([[1.0, -2.0, 3.0], [4.0, 5.0, -6.0]], requires_grad=True)
@@ -186,3 +187,20 @@ def test_changing_a_view_bumps_the_base_version() -> None:
     before = y._version
     y[1:3].mul_(2)
     assert y._version == before + 1
+
+
+@pytest.mark.parametrize("spec", all_specs(), ids=lambda s: s.name)
+def test_only_views_share_memory_with_their_input(spec: OpSpec) -> None:
+    """A result that is not a view must own its memory: writing into it in place must not
+    change an input behind the graph's back (NumPy's flip, for one, is a view; PyTorch's is
+    a copy)."""
+    rng = np.random.default_rng(0)
+    inputs = [cr.tensor(a) for a in spec.sample(rng, spec.shapes[0])]
+    outputs = spec.fn(*inputs)
+    for out in outputs if isinstance(outputs, tuple) else (outputs,):
+        if out._view is not None or not isinstance(out, cr.Tensor):
+            continue
+        for x in inputs:
+            assert not np.may_share_memory(out._data, x._data) or out is x, (
+                f"{spec.name}: its result shares memory with an input but is not a view"
+            )
