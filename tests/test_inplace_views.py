@@ -129,6 +129,16 @@ IDIOMS = {
     "view_iadd_same_view": "v = y[0]; v += v; (y * y).sum().backward(); result = [y, x.grad]",
     "add_detached_self": "y.add_(y.detach()); y.sum().backward(); result = [y, x.grad]",
     "copy_self": "y.copy_(y); (y * y).sum().backward(); result = [y, x.grad]",
+    "sub_self": "y.sub_(y); (y + x).sum().backward(); result = [y, x.grad]",
+    "add_self_alpha": "y.add_(y, alpha=2); (y * y).sum().backward(); result = [y, x.grad]",
+    "div_self": "y.div_(y); y.sum().backward(); result = [y, x.grad]",
+    "isub_self": "y -= y; (y + x).sum().backward(); result = [y, x.grad]",
+    "imul_self": "y *= y; y.sum().backward(); result = [y, x.grad]",
+    "itruediv_self": "y /= y; y.sum().backward(); result = [y, x.grad]",
+    "row_fill_with_own_element": (
+        "r = y[0]; r.fill_(r[1]); (y * y).sum().backward(); result = [y, x.grad]"
+    ),
+    "fill_with_a_vector_refuses": "y.fill_(w)",
     "partial_overlap_iadd": "y[0, 1:] += y[0, :2]",
     "partial_overlap_assign": "y[0, 1:] = y[0, :2]",
     "disjoint_rows_assign": "y[0] = y[1]; (y * y).sum().backward(); result = [y, x.grad]",

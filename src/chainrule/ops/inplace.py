@@ -166,6 +166,13 @@ def clamp_(t: Tensor, lo: Any = None, hi: Any = None) -> Tensor:
 
 
 def fill_(t: Tensor, value: Any) -> Tensor:
+    if isinstance(value, Tensor):
+        if value.ndim:
+            raise RuntimeError(
+                "fill_ only supports 0-dimension value tensor but got tensor with "
+                f"{value.ndim} dimensions."
+            )
+        value = value.clone()  # read before writing: it may be one of t's own elements
     return copy_(t, value)
 
 
