@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from op_table import OpSpec, all_specs
 
 import chainrule as cr
-from op_table import OpSpec, all_specs
 
 SETUP = """
 x = lib.tensor([[1.0, -2.0, 3.0], [4.0, 5.0, -6.0]], requires_grad=True)
