@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 __all__ = [
-    "ELEMENTWISE_FUNCTIONS",
+    "builtin_names",
     "MAX_EXPANDED_NODES",
     "MAX_EXPONENT",
     "MAX_NESTING_DEPTH",
@@ -72,12 +72,14 @@ MAX_EXPONENT = 1_000
 #: that call each other twice, ten deep, already cost 2**10 times their size.
 MAX_EXPANDED_NODES = 20_000
 
-#: The built-in functions available when :func:`evaluate` uses the chainrule core.
-ELEMENTWISE_FUNCTIONS: tuple[str, ...] = (
-    "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "abs", "sign", "sin", "cos", "tan",
-    "tanh", "sigmoid", "relu", "gelu", "silu", "softplus", "elu", "leaky_relu", "clamp",
-    "maximum", "minimum",
-)  # fmt: skip
+
+def builtin_names() -> tuple[str, ...]:
+    """The built-in functions when :func:`evaluate` uses the chainrule core: every op that
+    declares a SymPy counterpart (see :mod:`chainrule.declare`), in declaration order."""
+    # Imported at call time: the package imports this module.
+    from chainrule import declare
+
+    return tuple(declare.expression_functions())
 
 
 class ExprError(ValueError):
@@ -393,7 +395,7 @@ class _Parser:
         return FunctionDef(name.text, tuple(params), body, name.pos)
 
     def _add_definition(self, functions: dict[str, FunctionDef], definition: FunctionDef) -> None:
-        if definition.name in ELEMENTWISE_FUNCTIONS:
+        if definition.name in builtin_names():
             message = f"'{definition.name}' is a built-in function and cannot be redefined"
         elif definition.name in functions:
             message = f"function '{definition.name}' is already defined"
@@ -757,7 +759,7 @@ class _Evaluator:
         if self._functions is not None:
             available: Mapping[str, Any] | tuple[str, ...] = self._functions
         else:
-            available = ELEMENTWISE_FUNCTIONS
+            available = builtin_names()
         if node.func not in available:
             names = ", ".join([*self._program.functions, *available]) or "none"
             message = f"unknown function '{node.func}' (available: {names})"
@@ -793,7 +795,7 @@ def evaluate(
     """Evaluate a program from :func:`parse` with Python's operators on the given values.
 
     Built-in calls are looked up in ``functions``; when it is None, the names in
-    :data:`ELEMENTWISE_FUNCTIONS` are taken from the chainrule core (``chainrule.sin`` ...).
+    :func:`builtin_names` are taken from the chainrule core (``chainrule.sin`` ...).
     ``on_call(name, value)`` is called each time a user-defined function returns, which lets
     the explainer label layer outputs; ``on_return(call, args, value)`` is the same with the
     :class:`Call` node and the argument values, for labels such as ``g(u1)``. Numbers

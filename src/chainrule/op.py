@@ -25,7 +25,7 @@ from __future__ import annotations
 import itertools
 from typing import Any, ClassVar
 
-from chainrule import grad_mode
+from chainrule import declare, grad_mode
 from chainrule._array import xp
 from chainrule.tensor import Tensor, View
 
@@ -61,11 +61,22 @@ class Op:
     # Set on the node of an in-place op: the node that produced the overwritten value, which
     # ops applied before the change still read from (see backward._parent).
     replaced: Op | None = None
+    # The declaration (see chainrule.declare): ``public`` names ``cr.<public>`` and, with
+    # ``method``, ``Tensor.<public>``; ``aliases`` more names for both; ``sympy`` the SymPy
+    # counterpart (a SymPy function's name, or ``f(sp, *args)``), which also puts the op in
+    # the explainer's expression language. An ``apply`` classmethod, where an op has one, is
+    # the public function (for arguments that need more than the constructor).
+    public: ClassVar[str] = ""
+    method: ClassVar[bool] = True
+    aliases: ClassVar[tuple[str, ...]] = ()
+    sympy: ClassVar[Any] = None
 
     def __init_subclass__(cls, abstract: bool = False, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if not abstract:
             REGISTRY[cls.__name__] = cls
+        if vars(cls).get("public"):
+            declare.install(cls)
         if cls.reads is not None:
             cls._guarded = {
                 needs: tuple(

@@ -221,9 +221,6 @@ class Tensor:
     def contiguous(self) -> Tensor:
         return self
 
-    def clone(self) -> Tensor:
-        return elementwise.clone(self)
-
     # New tensors with this one's dtype unless told otherwise, as in PyTorch.
     def new_tensor(
         self, data: Any, dtype: Any = None, device: Any = None, requires_grad: builtins.bool = False
@@ -534,126 +531,11 @@ class Tensor:
     def triu(self, diagonal: builtins.int = 0) -> Tensor:
         return linalg.triu(self, diagonal)
 
-    def neg(self) -> Tensor:
-        return elementwise.neg(self)
-
-    def exp(self) -> Tensor:
-        return elementwise.exp(self)
-
-    def log(self) -> Tensor:
-        return elementwise.log(self)
-
-    def log1p(self) -> Tensor:
-        return elementwise.log1p(self)
-
-    def log2(self) -> Tensor:
-        return elementwise.log2(self)
-
-    def log10(self) -> Tensor:
-        return elementwise.log10(self)
-
-    def exp2(self) -> Tensor:
-        return elementwise.exp2(self)
-
-    def expm1(self) -> Tensor:
-        return elementwise.expm1(self)
-
-    def sqrt(self) -> Tensor:
-        return elementwise.sqrt(self)
-
-    def rsqrt(self) -> Tensor:
-        return elementwise.rsqrt(self)
-
-    def abs(self) -> Tensor:
-        return elementwise.abs(self)
-
-    def sign(self) -> Tensor:
-        return elementwise.sign(self)
-
-    def sin(self) -> Tensor:
-        return elementwise.sin(self)
-
-    def cos(self) -> Tensor:
-        return elementwise.cos(self)
-
-    def tan(self) -> Tensor:
-        return elementwise.tan(self)
-
-    def asin(self) -> Tensor:
-        return elementwise.asin(self)
-
-    def acos(self) -> Tensor:
-        return elementwise.acos(self)
-
-    def atan(self) -> Tensor:
-        return elementwise.atan(self)
-
-    def atan2(self, other: Any) -> Tensor:
-        return elementwise.atan2(self, other)
-
-    def sinh(self) -> Tensor:
-        return elementwise.sinh(self)
-
-    def cosh(self) -> Tensor:
-        return elementwise.cosh(self)
-
-    def asinh(self) -> Tensor:
-        return elementwise.asinh(self)
-
-    def acosh(self) -> Tensor:
-        return elementwise.acosh(self)
-
-    def atanh(self) -> Tensor:
-        return elementwise.atanh(self)
-
-    def hypot(self, other: Any) -> Tensor:
-        return elementwise.hypot(self, other)
-
-    def floor(self) -> Tensor:
-        return elementwise.floor(self)
-
-    def ceil(self) -> Tensor:
-        return elementwise.ceil(self)
-
-    def round(self, *, decimals: builtins.int = 0) -> Tensor:
-        return elementwise.round(self, decimals=decimals)
-
-    def trunc(self) -> Tensor:
-        return elementwise.trunc(self)
-
-    fix = trunc
-
-    def frac(self) -> Tensor:
-        return elementwise.frac(self)
-
-    def tanh(self) -> Tensor:
-        return elementwise.tanh(self)
-
-    def sigmoid(self) -> Tensor:
-        return elementwise.sigmoid(self)
-
-    def relu(self) -> Tensor:
-        return elementwise.relu(self)
-
-    def erf(self) -> Tensor:
-        return elementwise.erf(self)
-
     def square(self) -> Tensor:
         return elementwise.square(self)
 
     def reciprocal(self) -> Tensor:
         return elementwise.div(1.0, self)
-
-    def clamp(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
-        return elementwise.clamp(self, min, max)
-
-    clip = clamp
-
-    def maximum(self, other: Tensor) -> Tensor:
-        return elementwise.maximum(self, other)
-
-    def minimum(self, other: Tensor) -> Tensor:
-        return elementwise.minimum(self, other)
 
     def where(self, condition: Any, other: Any) -> Tensor:
         return elementwise.where(condition, self, other)

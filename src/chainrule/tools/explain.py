@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from chainrule import expr, grad_mode
+from chainrule import declare, expr, grad_mode
 from chainrule.autodiff.backward import _parent, run_backward
 from chainrule.op import _parameter_names
 from chainrule.ops.broadcast import unbroadcast
@@ -280,7 +280,7 @@ def expression_functions() -> dict[str, Callable[..., Any]]:
     ``sum`` and ``mean`` so that vector inputs can be reduced to a scalar output."""
     import chainrule
 
-    functions = {name: getattr(chainrule, name) for name in expr.ELEMENTWISE_FUNCTIONS}
+    functions = declare.expression_functions()
     # One argument only: the evaluator checks calls against these signatures.
     functions["sum"] = lambda x: chainrule.sum(x)
     functions["mean"] = lambda x: chainrule.mean(x)
