@@ -169,6 +169,8 @@ def test_a_killed_run_resumes_from_its_last_epoch_to_the_same_weights(
         [sys.executable, "-m", "chainrule", "train", "--no-progress", *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        # Under nohup SIGHUP is ignored, and the child would inherit that.
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_DFL),
     )  # fmt: skip
     try:
         for line in child.stdout:
