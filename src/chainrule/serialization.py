@@ -16,6 +16,11 @@ Two levels live here:
   ``safetensors.torch.load_file``; a nested checkpoint (model, optimizer state, epoch, ...)
   stores its arrays under flat keys and the shape of the nesting as JSON in the metadata.
 
+``cr.save``/``cr.load`` are core API and the core depends on NumPy alone, so the format is read
+here rather than through the ``safetensors`` package; the reader follows the reference
+loader's rules (tensors tile the data from byte 0 to the end, no gap, overlap or trailing byte)
+and tests/test_serialization.py checks each refusal against that package and PyTorch.
+
 Example:
     >>> import numpy as np, tempfile, os
     >>> path = os.path.join(tempfile.mkdtemp(), "w.safetensors")
