@@ -157,7 +157,9 @@ def uninterrupted_long(tmp_path_factory):
     return serialization.load(_train(tmp_path_factory.mktemp("long"), **LONG).checkpoint)
 
 
-@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGHUP], ids=str)
+@pytest.mark.parametrize(
+    "sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGHUP], ids=lambda s: s.name
+)
 def test_a_killed_run_resumes_from_its_last_epoch_to_the_same_weights(
     tmp_path, sig, uninterrupted_long
 ):

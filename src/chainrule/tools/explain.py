@@ -500,7 +500,8 @@ class _Builder:
                 f"explain needs a scalar output, got shape {fmt.shape(output._data.shape)}: "
                 "reduce it first, e.g. with sum(...)"
             )
-        _check_size(output)
+        self.nodes = _graph_nodes(output)
+        _check_size(self.nodes)
         self.output = output
         self.leaves = list(leaves)
         self.returns = returns
@@ -509,7 +510,6 @@ class _Builder:
         self.tags = tags or {}
         self.finite_differences = finite_differences
         self.differentiate = differentiate
-        self.nodes = _graph_nodes(output)
         self.names: dict[int, str] = {}  # id(tensor, node or array constant) -> name
         self.values: list[Value] = []
         self.constants = 0
@@ -823,11 +823,11 @@ class _Builder:
 
 
 # ============================================================================== helpers
-def _check_size(output: Tensor) -> None:
+def _check_size(nodes: Sequence[Any]) -> None:
     """Refuse a computation too large to explain, before anything is replayed or stored."""
     counted: set[int] = set()
     total = 0
-    for node in _graph_nodes(output):
+    for node in nodes:
         for x in (node.out, *(x._data for x in node.inputs if isinstance(x, Tensor))):
             if id(x) not in counted:
                 counted.add(id(x))
