@@ -329,6 +329,14 @@ def _t_max_0(saved):
     saved["scheduler"]["T_max"] = 0
 
 
+def _scheduler_extra_key(saved):
+    saved["scheduler"]["optimizer"] = 5
+
+
+def _no_eps(saved):
+    del saved["optimizer"]["param_groups"][0]["eps"]
+
+
 def _batch_size_0(saved):
     saved["config"]["batch_size"] = 0
 
@@ -352,6 +360,12 @@ BAD_CHECKPOINTS = [
         "(0.9, 0.999) at epoch 1: the checkpoint was edited or is damaged",
     ),
     (_edited(_t_max_0), "the checkpoint's scheduler T_max is 0, but this run has 1 at epoch 1"),
+    (
+        _edited(_scheduler_extra_key),
+        "the checkpoint has a scheduler optimizer (5), which this run has not: the checkpoint "
+        "was edited or is damaged",
+    ),
+    (_edited(_no_eps), "the checkpoint lacks the optimizer group 0 eps (1e-08 in this run)"),
     (_edited(_batch_size_0), "is damaged: batch size must be an integer >= 1, got 0"),
     (_edited(_negative_epoch), "its epoch -1 is not a whole number from 0 to 1"),
     (_edited(_epoch_without_history), "epoch 1 needs 1 epochs of history"),

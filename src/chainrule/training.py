@@ -441,9 +441,9 @@ class _Run:
             raise TrainingError(
                 f"the checkpoint does not fit this run: {_one_line(error)}"
             ) from None
-        self._check_schedule()
+        self._check_schedule(saved["scheduler"])
 
-    def _check_schedule(self) -> None:
+    def _check_schedule(self, saved_scheduler: dict[str, Any]) -> None:
         """The optimizer's settings, the schedule and the step count follow from the run's
         settings and its epoch alone: a value that differs (``betas: "xx"``, ``T_max: 0``) was
         edited by hand, and would fail or silently change the run later."""
@@ -452,7 +452,8 @@ class _Run:
         for _ in range(self.epoch):
             scheduler.step()
         expected = {f"scheduler {k}": v for k, v in scheduler.state_dict().items()}
-        found = {f"scheduler {k}": v for k, v in self.scheduler.state_dict().items()}
+        # The saved dict, not the scheduler's: a key it should not have counts too.
+        found = {f"scheduler {k}": v for k, v in saved_scheduler.items()}
         for i, (ours, want) in enumerate(
             zip(self.optimizer.param_groups, optimizer.param_groups, strict=True)
         ):
@@ -464,21 +465,20 @@ class _Run:
                 expected[f"optimizer step of parameter {i}"] = float(steps)
                 found[f"optimizer step of parameter {i}"] = _as_number(state["step"])
         for key in sorted(expected.keys() | found.keys()):
-            want, got = expected.get(key, _MISSING), found.get(key, _MISSING)
-            if key.endswith(" params") or (type(got) is type(want) and got == want):
+            if key.endswith(" params"):
                 continue
-            raise TrainingError(
-                f"the checkpoint's {key} is {_short(got)}, but this run has {_short(want)} at "
-                f"epoch {self.epoch}: the checkpoint was edited or is damaged"
-            )
-
-
-class _Missing:
-    def __repr__(self) -> str:
-        return "missing"
-
-
-_MISSING = _Missing()
+            if key not in expected:
+                what = f"the checkpoint has a {key} ({_short(found[key])}), which this run has not"
+            elif key not in found:
+                what = f"the checkpoint lacks the {key} ({_short(expected[key])} in this run)"
+            elif type(found[key]) is not type(expected[key]) or found[key] != expected[key]:
+                what = (
+                    f"the checkpoint's {key} is {_short(found[key])}, but this run has "
+                    f"{_short(expected[key])} at epoch {self.epoch}"
+                )
+            else:
+                continue
+            raise TrainingError(f"{what}: the checkpoint was edited or is damaged")
 
 
 def _as_number(value: Any) -> Any:
