@@ -87,7 +87,8 @@ class ExprError(ValueError):
 
     ``kind`` is one of ``"syntax error"``, ``"definition error"`` (redefinitions, recursion,
     argument counts), ``"name error"`` (unknown variables and functions at evaluation),
-    ``"limit error"`` (the module's bounds) and ``"math error"``. ``position`` is a 0-based
+    ``"limit error"`` (the module's bounds), ``"math error"`` and ``"type error"`` (a
+    built-in's argument of the wrong kind). ``position`` is a 0-based
     offset into ``source``, or None when the error has no place (input too long).
 
     >>> try:
@@ -584,8 +585,7 @@ def _constant_value(node: Node, source: str) -> float | None:
                 _check_exponent(right, node, source)
             if left is None or right is None:
                 return None
-            value = _apply_operator(node, left, right, source)
-            return value if isinstance(value, float) else None  # (-8)**(1/3) is complex
+            return _apply_operator(node, left, right, source)
         case Call():
             for arg in node.args:
                 _constant_value(arg, source)
@@ -678,9 +678,16 @@ _UNARY_OPERATORS: dict[str, Callable[[Any], Any]] = {"-": operator.neg, "+": ope
 
 def _apply_operator(node: BinOp, left: Any, right: Any, source: str) -> Any:
     try:
-        return _BINARY_OPERATORS[node.op](left, right)
+        result = _BINARY_OPERATORS[node.op](left, right)
     except ArithmeticError as error:
         raise _math_error(error, node.pos, source) from error
+    if isinstance(result, complex):  # Python's float power: (-8) ** (1/3) is complex
+        message = (
+            f"{left:g} to the power {right:g} is not a real number (a negative base needs a "
+            "whole exponent)"
+        )
+        raise ExprError(message, node.pos, source, "math error")
+    return result
 
 
 def _math_error(error: ArithmeticError, position: int | None, source: str) -> ExprError:
@@ -746,6 +753,11 @@ class _Evaluator:
             return function(*args)
         except ArithmeticError as error:
             raise _math_error(error, node.pos, self._program.source) from error
+        except ExprError as error:
+            if error.position is not None:
+                raise
+            # A built-in refused an argument (an ``explain`` built-in wants a number): say where.
+            raise ExprError(error.message, node.pos, self._program.source, error.kind) from None
 
     def _builtin(self, node: Call, arg_count: int) -> Callable[..., Any]:
         function = self._builtins.get(node.func)
