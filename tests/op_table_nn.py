@@ -469,6 +469,23 @@ NN_SPECS: list[OpSpec] = [
         ("Mean", "Rsqrt", "Reshape"),
         (((2, 4, 3), (4,), (4,)), ((3, 6, 2, 2), (6,), (6,))),
     ),
+    *[
+        _row(
+            f"pad_{mode}",
+            lambda F_, t_, x, mode=mode: (
+                F_.pad(x, (2, 1), mode=mode) + F_.pad(x, (1, 2), mode=mode).flip(-1)
+            ),
+            ("GetItem", "Add", "Flip"),
+            (((2, 4),), ((2, 3, 4),)),
+        )
+        for mode in ("reflect", "replicate", "circular")
+    ],
+    _row(
+        "pad_reflect_two_dims",
+        lambda F_, t_, x: F_.pad(x, (1, 2, 2, 0), mode="reflect"),
+        ("GetItem",),
+        (((1, 2, 3, 4),),),
+    ),
     _row(
         "scaled_dot_product_attention",
         lambda F_, t_, q, k, v: F_.scaled_dot_product_attention(q, k, v),

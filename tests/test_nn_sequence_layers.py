@@ -241,3 +241,30 @@ def test_misuse_raises_the_exception_pytorch_raises(build: Callable[[Any], Any],
 def test_float32_recurrence_stays_float32() -> None:
     out, (h, c) = cr.nn.LSTM(2, 3)(cr.ones(4, 1, 2))
     assert out.dtype == h.dtype == c.dtype == cr.float32
+
+
+def _is_dropout_of(dropped: np.ndarray, kept: np.ndarray, p: float) -> None:
+    """Every element of ``dropped`` is 0 or ``kept / (1 - p)``, and both kinds occur."""
+    zero = dropped == 0
+    np.testing.assert_allclose(dropped[~zero], kept[~zero] / (1 - p), rtol=1e-6)
+    assert zero.any() and not zero.all()
+
+
+def test_attention_dropout_drops_weights_and_rescales_the_rest() -> None:
+    cr.manual_seed(3)
+    q, k = cr.randn(2, 6, 3), cr.randn(2, 6, 3)
+    identity = cr.eye(6).expand(2, 6, 6)  # values = identity: the output is the weights
+    kept = cr.nn.functional.scaled_dot_product_attention(q, k, identity).numpy()
+    dropped = cr.nn.functional.scaled_dot_product_attention(q, k, identity, dropout_p=0.5)
+    _is_dropout_of(dropped.numpy(), kept, 0.5)
+
+
+def test_multihead_attention_dropout_applies_in_training_only() -> None:
+    cr.manual_seed(4)
+    mha = cr.nn.MultiheadAttention(4, 2, dropout=0.4)
+    x = cr.randn(5, 2, 4)
+    mha.eval()
+    _, kept = mha(x, x, x, average_attn_weights=False)
+    mha.train()
+    _, dropped = mha(x, x, x, average_attn_weights=False)
+    _is_dropout_of(dropped.detach().numpy(), kept.detach().numpy(), 0.4)

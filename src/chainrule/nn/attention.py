@@ -153,7 +153,7 @@ class MultiheadAttention(Module):
         if key_padding_mask is not None:
             bias = attention_bias(key_padding_mask, scores, allowed=False)
             scores = scores + bias.reshape(batch, 1, 1, source)
-        weights = F.softmax(scores, -1)
-        dropped = F.dropout(weights, self.dropout, self.training)
-        out = (dropped @ v).permute(2, 0, 1, 3).reshape(length, batch, embed)
+        # As in PyTorch, the weights returned are the ones applied: after dropout.
+        weights = F.dropout(F.softmax(scores, -1), self.dropout, self.training)
+        out = (weights @ v).permute(2, 0, 1, 3).reshape(length, batch, embed)
         return self.out_proj(out), weights

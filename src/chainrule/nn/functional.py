@@ -221,7 +221,9 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     [[1, 0, 0], [0, 0, 1]]
     """
     if tensor.dtype.kind not in "iu":
-        raise TypeError(f"one_hot is only applicable to index tensor, got {tensor.dtype}")
+        raise RuntimeError(
+            f"one_hot is only applicable to index tensor of type LongTensor, got {tensor.dtype}"
+        )
     values = tensor._data
     if num_classes == -1:
         num_classes = int(values.max()) + 1 if values.size else 0
@@ -236,8 +238,52 @@ def pad(
     mode: str = "constant",
     value: float | None = None,  # noqa: A002
 ) -> Tensor:
-    """Pad the last dimensions: ``pad = (left, right, top, bottom, ...)``."""
-    return shape.pad(input, pad, mode, 0.0 if value is None else value)
+    """Pad the last dimensions: ``pad = (left, right, top, bottom, ...)``. ``mode`` is
+    ``"constant"`` (with ``value``), ``"reflect"``, ``"replicate"`` or ``"circular"``; the
+    last three pick existing elements, so their gradients add up where an element is reused.
+
+    >>> import chainrule as cr
+    >>> pad(cr.tensor([[1.0, 2.0, 3.0]]), (2, 1), mode="reflect")
+    tensor([[3., 2., 1., 2., 3., 2.]])
+    """
+    if mode == "constant":
+        return shape.pad(input, pad, mode, 0.0 if value is None else value)
+    if mode not in ("reflect", "replicate", "circular"):
+        raise NotImplementedError(
+            f"Unsupported padding mode: {mode}; expected 'constant', 'reflect', 'replicate' or "
+            "'circular'"
+        )
+    if value:
+        raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
+    if len(pad) % 2 or len(pad) // 2 > input.ndim:
+        raise RuntimeError(
+            f"pad: padding of length {len(pad)} does not fit a tensor of shape {tuple(input.shape)}"
+        )
+    out = input
+    for i in range(len(pad) // 2):
+        dim = input.ndim - 1 - i
+        out = out[
+            (slice(None),) * dim + (_pad_index(mode, pad[2 * i], pad[2 * i + 1], input.shape[dim]),)
+        ]
+    return out
+
+
+def _pad_index(mode: str, left: int, right: int, n: int) -> Any:
+    """The source position of every padded position along one dimension of size ``n``."""
+    limit = n - 1 if mode == "reflect" else n  # reflection does not repeat the edge
+    if left > limit or right > limit or left < 0 or right < 0:
+        raise RuntimeError(
+            f"pad: {mode} padding ({left}, {right}) of a dimension of size {n} must be "
+            f"non-negative and at most {limit}"
+        )
+    positions = xp.arange(-left, n + right)
+    if mode == "reflect":
+        return xp.where(
+            positions < 0, -positions, xp.where(positions >= n, 2 * (n - 1) - positions, positions)
+        )
+    if mode == "replicate":
+        return xp.clip(positions, 0, n - 1)
+    return positions % n
 
 
 # ----------------------------------------------------------------------------- activations
