@@ -121,10 +121,10 @@ def qr(A: Tensor, mode: str = "reduced") -> qr_result:  # noqa: N803
             "'reduced' (default), 'r', or 'complete'"
         )
     m, n = A.shape[-2:]
-    if _records(A) and (mode == "r" or m < n or (mode == "complete" and m != n)):
+    if _records(A) and (mode == "r" or (mode == "complete" and m > n)):
         raise NotImplementedError(
-            f"linalg.qr: gradients are implemented for mode='reduced' with m >= n (or a square "
-            f"matrix), got mode={mode!r} and a {m} by {n} matrix"
+            f"linalg.qr: gradients need Q: mode='reduced', or 'complete' with m <= n; got "
+            f"mode={mode!r} and a {m} by {n} matrix"
         )
     q, r = xp.linalg.qr(A._data, mode="complete" if mode == "complete" else "reduced")
     if mode == "r":

@@ -212,7 +212,8 @@ class Cholesky(Op):
 
 # ----------------------------------------------------------------------------- decompositions
 class QR(_Part):
-    """``A = Q R`` (reduced, ``m >= n``): part 0 is ``Q``, part 1 is ``R``."""
+    """``A = Q R`` (reduced): part 0 is ``Q``, part 1 is ``R``. A wide ``A = [X | Y]``
+    (``m < n``) is the QR of its square part ``X = Q U`` and ``Y = Q V``."""
 
     notation = "qr(A)"
     derivatives = ("(gQ + Q copyltu(M)) R^-T, M = R gR^T - gQ^T Q",)
@@ -225,21 +226,50 @@ class QR(_Part):
     def vjp(self, g, out, a):
         q, r = self._factors(a)
         gq, gr = self._cotangents(g)
-        if gq is None:
-            m = r @ dual.swap_last(gr)
-            inner = q @ (_tril(m) + dual.swap_last(_tril(m, -1)))
-        else:
-            m = -(dual.swap_last(gq) @ q)
-            inner = gq + q @ (_tril(m) + dual.swap_last(_tril(m, -1)))
-        return (inner @ dual.swap_last(_inv(r)),)
+        m, n = a.shape[-2], a.shape[-1]
+        if m >= n:
+            return (_qr_vjp(q, r, gq, gr),)
+        # gA = [gX | Q gV], with gX the square case's for gQ + Y gV^T and gU.
+        gu, gv = (None, None) if gr is None else (gr[..., :m], gr[..., m:])
+        if gv is not None:
+            gq = a[..., m:] @ dual.swap_last(gv)
+        gx = _qr_vjp(q, r[..., :m], gq, gu)
+        gy = q @ gv if gv is not None else dual.zeros_like(a[..., m:])
+        return (dual.concatenate([gx, gy], -1),)
 
     def jvp(self, tangents, out, a):
         q, r = self.factors
-        da_rinv = tangents[0] @ xp.linalg.inv(r)
-        x = dual.swap_last(q) @ da_rinv
-        # Q^T dQ is skew and dR R^-1 upper triangular: X's strict lower part fixes both.
-        upper = x - _skew(_tril(x, -1))
-        return da_rinv - q @ upper if self.part == 0 else upper @ r
+        da = tangents[0]
+        m, n = a.shape[-2], a.shape[-1]
+        if m >= n:
+            dq, dr = _qr_jvp(q, r, da)
+        else:
+            dq, du = _qr_jvp(q, r[..., :m], da[..., :m])
+            dv = dual.swap_last(q) @ (da[..., m:] - dq @ r[..., m:])
+            dr = xp.concatenate([du, dv], -1)
+        return dq if self.part == 0 else dr
+
+
+def _qr_vjp(q: Any, r: Any, gq: Any, gr: Any) -> Any:
+    """The gradient of a tall or square ``A = Q R`` from ``gQ`` and ``gR`` (either None)."""
+    m = 0
+    if gr is not None:
+        m = r @ dual.swap_last(gr)
+    if gq is not None:
+        m = m - dual.swap_last(gq) @ q
+    inner = q @ (_tril(m) + dual.swap_last(_tril(m, -1)))
+    if gq is not None:
+        inner = inner + gq
+    return inner @ dual.swap_last(_inv(r))
+
+
+def _qr_jvp(q: Any, r: Any, da: Any) -> tuple[Any, Any]:
+    """``(dQ, dR)`` of a tall or square ``A = Q R`` moving along ``dA`` (arrays)."""
+    da_rinv = da @ xp.linalg.inv(r)
+    x = dual.swap_last(q) @ da_rinv
+    # Q^T dQ is skew and dR R^-1 upper triangular: X's strict lower part fixes both.
+    upper = x - _skew(_tril(x, -1))
+    return da_rinv - q @ upper, upper @ r
 
 
 class Eigh(_Part):
