@@ -40,12 +40,11 @@ def _to_torch(value: Any) -> Any:
         return torch.from_numpy(value.detach().numpy().copy())
     if isinstance(value, (list, tuple)):
         return type(value)(_to_torch(v) for v in value)
-    if isinstance(value, cr.dtypes.DType if hasattr(cr.dtypes, "DType") else ()):
-        return getattr(torch, str(value).rsplit(".", 1)[-1])
     return value
 
 
 def _torch_dtype(dtype: Any) -> Any:
+    """PyTorch's dtype for a chainrule (or NumPy) one, e.g. ``chainrule.float32``."""
     return getattr(torch, str(np.dtype(str(dtype).rsplit(".", 1)[-1])))
 
 
