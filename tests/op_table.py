@@ -1014,10 +1014,12 @@ SPECS: list[OpSpec] = [
 
 
 def all_specs() -> list[OpSpec]:
-    """The core rows and, when ``tests/op_table_nn.py`` exists, its ``NN_SPECS``."""
+    """The core rows and, when ``tests/op_table_nn.py`` exists, its ``NN_SPECS``, and
+    ``tests/op_table_linalg.py``'s ``LINALG_SPECS``."""
     # Looked up at call time: op_table_nn imports this module for OpSpec.
     if importlib.util.find_spec("op_table_nn") is None:
         return list(SPECS)
+    from op_table_linalg import LINALG_SPECS
     from op_table_nn import NN_SPECS
 
-    return list(SPECS) + list(NN_SPECS)
+    return list(SPECS) + list(NN_SPECS) + list(LINALG_SPECS)
