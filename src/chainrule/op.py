@@ -25,7 +25,7 @@ from __future__ import annotations
 import itertools
 from typing import Any, ClassVar
 
-from chainrule import grad_mode
+from chainrule import dtypes, grad_mode
 from chainrule._array import xp
 from chainrule.tensor import Tensor
 
@@ -37,6 +37,7 @@ REGISTRY: dict[str, type[Op]] = {}
 _sequence = itertools.count()
 _ndarray = xp.ndarray
 _new = object.__new__
+_REAL_SCALARS = frozenset((float, int, bool))  # the usual constants, let through at once
 
 
 class Op:
@@ -94,13 +95,22 @@ class Op:
                 args: tuple[Any, ...] = (x._data,)
                 needs: tuple[bool, ...] = (x.requires_grad,)
             else:
+                self._refuse_complex(x)
                 args, needs = inputs, (False,)
         elif len(inputs) == 2:
             a, b = inputs
             a_is, b_is = isinstance(a, Tensor), isinstance(b, Tensor)
+            # Tensors are never complex (refused when made); constants are checked here.
+            if not a_is and type(a) not in _REAL_SCALARS:
+                self._refuse_complex(a)
+            if not b_is and type(b) not in _REAL_SCALARS:
+                self._refuse_complex(b)
             args = (a._data if a_is else a, b._data if b_is else b)
             needs = (a_is and a.requires_grad, b_is and b.requires_grad)
         else:
+            for x in inputs:
+                if not isinstance(x, Tensor):
+                    self._refuse_complex(x)
             args = tuple([x._data if isinstance(x, Tensor) else x for x in inputs])
             needs = tuple([isinstance(x, Tensor) and x.requires_grad for x in inputs])
         try:
@@ -141,6 +151,11 @@ class Op:
             result.requires_grad = False
             result.grad_fn = None
         return result
+
+    def _refuse_complex(self, constant: Any) -> None:
+        """A complex number or array given as a constant: refused, as complex tensors are."""
+        if isinstance(constant, complex) or xp.iscomplexobj(constant):
+            dtypes.refuse_complex(xp.result_type(constant), type(self).__name__.lower())
 
     # --- introspection --------------------------------------------------------------------
     @classmethod

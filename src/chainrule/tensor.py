@@ -61,6 +61,7 @@ class Tensor:
 
     def __init__(self, data: Any, requires_grad: bool = False) -> None:
         self._data = data._data if isinstance(data, Tensor) else xp.asarray(data)
+        dtypes.refuse_complex(self._data.dtype, type(self).__name__)
         self.requires_grad = False
         self.grad = None
         self.grad_fn = None
@@ -77,7 +78,9 @@ class Tensor:
 
     @data.setter
     def data(self, value: Tensor) -> None:
-        self._data = value._data if isinstance(value, Tensor) else xp.asarray(value)
+        array = value._data if isinstance(value, Tensor) else xp.asarray(value)
+        dtypes.refuse_complex(array.dtype, "data")
+        self._data = array
 
     @property
     def shape(self) -> Size:

@@ -1126,6 +1126,7 @@ def clone(input: Tensor) -> Tensor:  # noqa: A002
 def cast(input: Tensor, dtype: Any) -> Tensor:  # noqa: A002
     """``input.to(dtype)``: differentiable between float dtypes."""
     dtype = dtypes.as_dtype(dtype)
+    dtypes.refuse_complex(dtype, "to")
     result = Cast(dtype)(input)
     if not dtypes.is_floating(dtype) and result.requires_grad:
         result.grad_fn = None
