@@ -128,7 +128,7 @@ class Op:
         # The result is built inline, not through a helper call, for the same reason.
         result = _new(Tensor)
         result._data = out
-        result.grad = None
+        result._grad = None
         result._hooks = None
         result._vc = inputs[0]._vc if self.is_view else [0]
         if True in needs and grad_mode.enabled:

@@ -55,7 +55,9 @@ class RemovableHandle:
 class Tensor:
     """An array with autograd. Build one with ``cr.tensor``, ``cr.zeros``, ``cr.randn``, ..."""
 
-    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_vc", "_hooks", "__weakref__")
+    # ``_grad`` is behind the ``grad`` property: the engine writes the slot directly, users'
+    # assignments are checked.
+    __slots__ = ("_data", "requires_grad", "_grad", "grad_fn", "_vc", "_hooks", "__weakref__")
     # NumPy must hand mixed expressions (``ndarray * tensor``) to our reflected operators.
     __array_ufunc__ = None
 
@@ -63,7 +65,7 @@ class Tensor:
         self._data = data._data if isinstance(data, Tensor) else xp.asarray(data)
         dtypes.refuse_complex(self._data.dtype, type(self).__name__)
         self.requires_grad = False
-        self.grad = None
+        self._grad = None
         self.grad_fn = None
         self._vc = [0]
         self._hooks = None
@@ -81,6 +83,21 @@ class Tensor:
         array = value._data if isinstance(value, Tensor) else xp.asarray(value)
         dtypes.refuse_complex(array.dtype, "data")
         self._data = array
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient accumulated by ``backward()``; assigning one checks it as PyTorch does."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            backward_module.check_assigned_grad(self, value)
+        self._grad = value
+
+    @grad.deleter
+    def grad(self) -> None:
+        self._grad = None
 
     @property
     def shape(self) -> Size:
@@ -895,7 +912,7 @@ def _make(data: Any, requires_grad: builtins.bool = False, grad_fn: Any = None) 
     t = _new(Tensor)
     t._data = data
     t.requires_grad = requires_grad
-    t.grad = None
+    t._grad = None
     t.grad_fn = grad_fn
     t._vc = [0]
     t._hooks = None
