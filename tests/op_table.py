@@ -359,8 +359,16 @@ SPECS: list[OpSpec] = [
         "clamp_tensor_bounds",
         cr.clamp,
         lambda x, lo, hi: torch.clamp(x, lo, hi),
-        ("Where",),
+        ("ClampTensor",),
         (((2, 3), (3,), (2, 1)),),
+        domain=distinct,
+    ),
+    OpSpec(
+        "clamp_tensor_min",
+        lambda x, lo: cr.clamp(x, min=lo),
+        lambda x, lo: torch.clamp(x, min=lo),
+        ("ClampTensor",),
+        (((2, 3), (3,)),),
         domain=distinct,
     ),
     # --- trigonometry and activations

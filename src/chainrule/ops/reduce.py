@@ -22,7 +22,7 @@ from chainrule import dtypes
 from chainrule._array import xp
 from chainrule.op import Op
 from chainrule.ops import dual
-from chainrule.ops.elementwise import _floating
+from chainrule.ops.elementwise import Sqrt, _floating
 from chainrule.tensor import Tensor, _make
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
@@ -143,16 +143,25 @@ class Amax(_Reduction):
     derivatives = ("1 at the maximum (shared evenly among ties), else 0",)
     saves_output = True
 
+    def __init__(self, dims: tuple[int, ...], keepdim: bool, to_nan: bool = False) -> None:
+        super().__init__(dims, keepdim)
+        # ``max(x)`` (no dim) sends the gradient of a nan result to the nans, evenly;
+        # ``amax`` finds no element equal to nan, so its gradient is nan (both PyTorch's).
+        self.to_nan = to_nan
+
     def forward(self, x):
         return x.max(axis=self.dims, keepdims=self.keepdim)
 
-    def _share(self, out, x):
-        hit = x == self.kept(out)
+    def _share(self, out, x, to_nan=False):
+        kept = self.kept(out)
+        hit = x == kept
+        if to_nan:
+            hit = hit | ((x != x) & (kept != kept))
         count = dual.sum(hit, self.dims, keepdims=True)
-        return hit / count
+        return dual.astype(hit, x.dtype) / count  # in x's dtype: bool / int is float32
 
     def vjp(self, g, out, x):
-        return (self.kept(g) * self._share(out, x),)
+        return (self.kept(g) * self._share(out, x, self.to_nan),)
 
     def jvp(self, tangents, out, x):
         return dual.sum(tangents[0] * self._share(out, x), self.dims, self.keepdim)
@@ -223,9 +232,9 @@ class Norm2(_Reduction):
 
     def _direction(self, out, x):
         norm = self.kept(out)
-        # PyTorch's subgradient at the origin is 0, not 0/0.
-        safe = dual.where(norm == 0, 1 + 0 * norm, norm)
-        return dual.where(norm == 0, 0 * x, x / safe)
+        # PyTorch's subgradient at the origin is 0, not 0/0. As in PyTorch, 0/0 is computed
+        # and then masked, so the second derivative there is nan, as PyTorch's is.
+        return dual.where(norm == 0, dual.zeros_like(x), x / norm)
 
     def vjp(self, g, out, x):
         return (self.kept(g) * self._direction(out, x),)
@@ -329,7 +338,7 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, kind: str) -> Any:  # noqa:
         return elementwise.maximum(input, dim) if kind == "max" else elementwise.minimum(input, dim)
     _check_not_empty(input, kind)
     if dim is None:
-        return (amax if kind == "max" else amin)(input)
+        return (Amax if kind == "max" else Amin)(tuple(range(input.ndim)), False, True)(input)
     (axis,) = normalize_dims(dim, input.ndim, kind) or (0,)  # dim 0 of a 0-d tensor
     pick = xp.argmax if kind == "max" else xp.argmin
     indices = (
@@ -420,7 +429,8 @@ def std(
     **aliases: Any,
 ) -> Tensor:
     """Standard deviation: the square root of :func:`var`."""
-    return var(input, dim, unbiased, keepdim, correction=correction, **aliases).sqrt()
+    variance = var(input, dim, unbiased, keepdim, correction=correction, **aliases)
+    return Sqrt(zero_slope_at_zero=True)(variance)
 
 
 def var_mean(
@@ -457,7 +467,7 @@ def std_mean(
 ) -> tuple[Tensor, Tensor]:
     """``(std(input, ...), mean(input, ...))`` over the same dimensions, as a tuple."""
     variance, average = var_mean(input, dim, unbiased, keepdim, correction=correction, **aliases)
-    return variance.sqrt(), average
+    return Sqrt(zero_slope_at_zero=True)(variance), average
 
 
 def norm(
