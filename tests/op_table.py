@@ -457,7 +457,7 @@ SPECS: list[OpSpec] = [
     OpSpec("mean_dims_keepdim", lambda x: x.mean((0, 1), keepdim=True), SAME, ("Mean",), CUBE),
     OpSpec("prod_all", lambda x: x.prod(), SAME, ("Prod",), MATRIX + (((),),)),
     OpSpec("prod_dim", lambda x: cr.prod(x, 1), lambda x: torch.prod(x, 1), ("Prod",), CUBE),
-    # The zero takes prod's other branch; its second derivative there is not supported.
+    # The zero takes prod's other branch (also for second derivatives).
     OpSpec(
         "prod_with_zero",
         lambda x: x.prod(1, keepdim=True),
@@ -465,7 +465,6 @@ SPECS: list[OpSpec] = [
         ("Prod",),
         (((2, 4),),),
         domain=with_zero,
-        second_order=False,
     ),
     OpSpec("amax_dim", lambda x: x.amax(1), SAME, ("Amax",), CUBE, domain=distinct),
     OpSpec(

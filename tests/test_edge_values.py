@@ -201,6 +201,19 @@ ROWS = [
     Edge("sum", lambda m, x: x.sum(), ([1.0, INF, NAN],)),
     Edge("mean", lambda m, x: x.mean(), ([1.0, -INF, 2.0],)),
     Edge("prod_nan", lambda m, x: x.prod(), ([2.0, NAN, 3.0],)),
+    Edge("prod_one_zero", lambda m, x: x.prod(), ([2.0, 0.0, 3.0],)),
+    Edge("prod_two_zeros", lambda m, x: x.prod(), ([0.0, 2.0, 0.0, 3.0],)),
+    Edge("prod_three_zeros", lambda m, x: x.prod(), ([0.0, 2.0, 0.0, 0.0],)),
+    Edge(
+        "prod_dim_zeros",
+        lambda m, x: x.prod(1),
+        ([[0.0, 2.0, 3.0], [0.0, 0.0, 1.0], [1.0, 2.0, 3.0]],),
+    ),
+    Edge(
+        "prod_dim_keepdim_zeros",
+        lambda m, x: x.prod(2, keepdim=True),
+        ([[[0.0, 2.0], [3.0, 1.0]], [[0.5, 0.0], [2.0, 2.0]]],),
+    ),
     Edge("max_nan", lambda m, x: x.max(), ([1.0, NAN, 3.0, NAN],)),
     Edge("min_nan", lambda m, x: x.min(), ([1.0, NAN, -3.0],)),
     Edge("max_ties", lambda m, x: x.max(), ([3.0, 1.0, 3.0],)),
@@ -269,6 +282,76 @@ ROWS = [
         lambda m, x: F(m).layer_norm(x, (3,)),
         ([[1.0, 1.0, 1.0], [0.0, 1.0, 2.0]],),
     ),
+    Edge(
+        "batch_norm_constant_channel",
+        lambda m, x: F(m).batch_norm(x, None, None, training=True),
+        ([[1.0, 0.0], [1.0, 2.0], [1.0, 4.0]],),
+    ),
+    Edge(
+        "cross_entropy_label_smoothing_minus_inf",
+        lambda m, x: F(m).cross_entropy(x, m.tensor([1, 0]), label_smoothing=0.1),
+        ([[-INF, 0.0, 1.0], [0.0, 2.0, 2.0]],),
+    ),
+    Edge(
+        "nll_loss_minus_inf",
+        lambda m, x: F(m).nll_loss(x, m.tensor([1, 0])),
+        ([[-INF, 0.0], [0.0, -INF]],),
+    ),
+    Edge(
+        "max_pool2d_ties_and_nan",
+        lambda m, x: F(m).max_pool2d(x, 2),
+        (
+            [
+                [
+                    [
+                        [1.0, 1.0, NAN, 0.0],
+                        [1.0, 0.0, 2.0, NAN],
+                        [-INF, -INF, 3.0, 3.0],
+                        [-INF, -INF, 3.0, 3.0],
+                    ]
+                ]
+            ],
+        ),
+    ),
+    Edge(
+        "avg_pool2d_inf",
+        lambda m, x: F(m).avg_pool2d(x, 2),
+        ([[[[1.0, INF, 0.0, 0.0], [1.0, 0.0, NAN, 0.0]]]],),
+    ),
+    Edge("amax_all_nan", lambda m, x: x.amax(), ([1.0, NAN, 3.0],)),
+    Edge("amin_all_ties", lambda m, x: x.amin(), ([1.0, 1.0, 3.0, 1.0],)),
+    Edge("max_dim_ties", lambda m, x: x.max(0).values, ([[1.0, 2.0], [1.0, 2.0], [0.0, 2.0]],)),
+    Edge("matmul_inf", lambda m, a, b: a @ b, ([[INF, 0.0], [1.0, 2.0]], [[0.0, 1.0], [NAN, 1.0]])),
+    Edge(
+        "linear_zero_weight_inf_input",
+        lambda m, x, w: F(m).linear(x, w),
+        ([[INF, 1.0]], [[0.0, 1.0]]),
+    ),
+    Edge("sum_dim_inf", lambda m, x: x.sum(0), ([[INF, 1.0], [-INF, NAN]],)),
+    Edge("softmax_all_minus_inf", lambda m, x: x.softmax(0), ([-INF, -INF],)),
+    Edge("log_softmax_inf", lambda m, x: x.log_softmax(0), ([INF, 0.0],)),
+    Edge("sort_ties", lambda m, x: x.sort().values, ([1.0, 0.0, 1.0, 1.0, 0.0],)),
+    Edge(
+        "sort_descending_ties", lambda m, x: x.sort(descending=True).values, ([1.0, 0.0, 1.0, 0.0],)
+    ),
+    Edge("argmax_ties_gather", lambda m, x: x[x.argmax()], ([1.0, 3.0, 3.0],)),
+    Edge("cumsum_nan", lambda m, x: x.cumsum(0), ([1.0, NAN, 2.0],)),
+    Edge("var_nan", lambda m, x: x.var(), ([1.0, NAN, 2.0],)),
+    Edge("std_inf", lambda m, x: x.std(), ([1.0, INF, 2.0],)),
+    Edge("mean_dim_nan", lambda m, x: x.mean(1), ([[1.0, NAN], [2.0, 4.0]],)),
+    Edge("expand_then_max_ties", lambda m, x: x.expand(3, 2).max(), ([[1.0, 1.0]],)),
+    unary("leaky_relu_zero_slope", lambda m, x: F(m).leaky_relu(x, 0.0)),
+    unary("elu_alpha_half", lambda m, x: F(m).elu(x, 0.5)),
+    Edge(
+        "where_of_sqrt_at_zero", lambda m, x: m.where(x > 0, x.sqrt(), x * 0), ([0.0, 4.0, -1.0],)
+    ),
+    Edge(
+        "where_constant_branch_inf_gradient",
+        lambda m, x: m.where(x > 0, x, 0.0).sqrt(),
+        ([0.0, 4.0, -1.0],),
+    ),
+    Edge("gather_nan", lambda m, x: x.gather(0, m.tensor([1, 1, 0])), ([NAN, 2.0],)),
+    Edge("index_repeats_inf", lambda m, x: x[m.tensor([0, 0, 1])], ([INF, NAN],)),
     # --- sorting with ties and NaN
     Edge("sort_nan", lambda m, x: x.sort().values, ([2.0, NAN, 1.0, -INF],)),
     Edge("topk_nan", lambda m, x: x.topk(2).values, ([2.0, NAN, 1.0, 3.0],)),

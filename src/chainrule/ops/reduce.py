@@ -113,11 +113,7 @@ class Prod(_Reduction):
     def _others(self, out, x):
         """For each element, the product of the others in its reduction group."""
         if isinstance(x, Tensor):
-            if (x._data == 0).any():
-                raise NotImplementedError(
-                    "prod: higher-order gradients at inputs containing zeros are not supported"
-                )
-            return self.kept(out) / x
+            return self.kept(out) / x if (x._data != 0).all() else self._others_with_zeros(x)
         if (x != 0).all():
             return self.kept(out) / x
         # Zeros: prefix and suffix products exclude each element without dividing by it.
@@ -130,6 +126,28 @@ class Prod(_Reduction):
         )
         others = (before * after).reshape(moved.shape)
         return xp.moveaxis(others, tuple(range(-len(self.dims), 0)), self.dims)
+
+    def _others_with_zeros(self, x):
+        """The product of the others, on Tensors (``create_graph``), where some are zero.
+
+        Written so that its own derivative is right: with P the product of the non-zero
+        elements of the group, an element's others are P / x_i times the zeros among them,
+        that is 1 when there are none, the one other zero itself when there is one (its value
+        is 0, its derivative P / x_i), and a constant 0 when there are more.
+        """
+        zero = x._data == 0
+        zeros_among_others = zero.sum(axis=self.dims, keepdims=True) - zero
+        one = dual.typed(x, 1.0)
+        safe = dual.where(zero, one, x)  # the zeros are held constant at 1
+        nonzero_product = prod(safe, self.dims, keepdim=True)
+        zeros_only = dual.where(zero, x, dual.zeros_like(x))  # value 0, derivative at zeros
+        other_zero = dual.sum(zeros_only, self.dims, keepdims=True) - zeros_only
+        factor = dual.where(
+            zeros_among_others == 0,
+            one,
+            dual.where(zeros_among_others == 1, other_zero, dual.zeros_like(x)),
+        )
+        return nonzero_product / safe * factor
 
     def vjp(self, g, out, x):
         return (self.kept(g) * self._others(out, x),)
