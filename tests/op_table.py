@@ -535,9 +535,10 @@ SPECS: list[OpSpec] = [
     OpSpec(
         "norm_neg_inf", lambda x: x.norm(p=-_INF), SAME, ("Abs", "Amin"), MATRIX, domain=distinct
     ),
-    OpSpec(
-        "norm_p3", lambda x: x.norm(p=3, dim=-1), SAME, ("Abs", "Pow", "Sum"), CUBE, domain=NONZERO
-    ),
+    OpSpec("norm_p3", lambda x: x.norm(p=3, dim=-1), SAME, ("NormP",), CUBE, domain=NONZERO),
+    OpSpec("norm_p_half", lambda x: x.norm(p=0.5), SAME, ("NormP",), MATRIX, domain=NONZERO),
+    OpSpec("norm_p_1_5", lambda x: x.norm(p=1.5, dim=0), SAME, ("NormP",), CUBE, domain=NONZERO),
+    OpSpec("norm_p0", lambda x: x.norm(p=0, dim=1), SAME, ("NormP",), CUBE, domain=NONZERO),
     OpSpec("cumsum", lambda x: x.cumsum(0), SAME, ("CumSum",), CUBE + (((5,),), ((),))),
     OpSpec(
         "cumsum_last_dim",

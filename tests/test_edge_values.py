@@ -233,7 +233,6 @@ ROWS = [
     Edge("norm_nan", lambda m, x: x.norm(), ([1.0, NAN],)),
     Edge("norm_inf", lambda m, x: x.norm(), ([1.0, INF],)),
     Edge("norm_p1_zero", lambda m, x: x.norm(p=1), ([0.0, -0.0, 2.0],)),
-    Edge("norm_p3_partly_zero", lambda m, x: x.norm(p=3), ([0.0, 1.0, -2.0],)),
     Edge("norm_pinf_ties", lambda m, x: x.norm(p=INF), ([2.0, -2.0, 1.0],)),
     Edge("norm_pinf_zero", lambda m, x: x.norm(p=INF), ([0.0, 0.0],)),
     Edge("logsumexp_all_minus_inf", lambda m, x: x.logsumexp(0), ([-INF, -INF],)),
@@ -356,6 +355,21 @@ ROWS = [
     Edge("sort_nan", lambda m, x: x.sort().values, ([2.0, NAN, 1.0, -INF],)),
     Edge("topk_nan", lambda m, x: x.topk(2).values, ([2.0, NAN, 1.0, 3.0],)),
 ]
+
+# p-norms (PyTorch's branches: p < 1, 1 < p < 2, p > 2, and p = 0) at and around zero.
+ROWS += [
+    Edge(f"norm_p{p}_{where}", lambda m, x, p=p: x.norm(p=p), (values,))
+    for p in (0, 0.5, 1.5, 2.5, 3, 4)
+    for where, values in (
+        ("zero", [0.0, 0.0, 0.0]),
+        ("partly_zero", [0.0, 1.0, -2.0]),
+        ("nan", [1.0, NAN, 0.0]),
+        ("inf", [0.0, INF, 1.0]),
+    )
+]
+ROWS.append(
+    Edge("norm_p3_dim_zero_row", lambda m, x: x.norm(p=3, dim=1), ([[0.0, 0.0], [1.0, -2.0]],))
+)
 
 
 # ----------------------------------------------------------------------------- the checks

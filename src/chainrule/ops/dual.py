@@ -59,6 +59,10 @@ def erf(x: Any) -> Any:
     return erf_array(x)
 
 
+def abs(x: Any) -> Any:  # noqa: A001 - mirrors numpy
+    return x.abs() if isinstance(x, Tensor) else xp.abs(x)
+
+
 def sign(x: Any) -> Any:
     """-1, 0 or 1; 0 at nan, as in PyTorch (NumPy gives nan)."""
     if isinstance(x, Tensor):

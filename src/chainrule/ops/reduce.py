@@ -261,6 +261,52 @@ class Norm2(_Reduction):
         return dual.sum(tangents[0] * self._direction(out, x), self.dims, self.keepdim)
 
 
+class NormP(_Reduction):
+    """The p-norm for p other than 1, 2 and +-inf (those are :class:`Norm2` and composites);
+    p = 0 counts the non-zero elements (a step: zero gradient)."""
+
+    notation = "(sum |x|**p)**(1/p)"
+    derivatives = ("sign(x) |x|**(p-1) / norm**(p-1) (0 where the norm is 0)",)
+    saves_output = True
+
+    def __init__(self, dims: tuple[int, ...], keepdim: bool, p: float) -> None:
+        super().__init__(dims, keepdim)
+        self.p = p
+
+    def forward(self, x):
+        x = _floating(x)
+        if self.p == 0:
+            return (x != 0).sum(axis=self.dims, keepdims=self.keepdim).astype(x.dtype)
+        return (xp.abs(x) ** self.p).sum(axis=self.dims, keepdims=self.keepdim) ** (1 / self.p)
+
+    def _scaled(self, x):
+        """PyTorch's factor per element: sign(x) |x|**(p-1) (0 at x = 0 when p < 1)."""
+        p, size = self.p, dual.abs(x)
+        if p < 1:
+            return dual.sign(x) * dual.where(x == 0, dual.zeros_like(x), size ** (p - 1))
+        return dual.sign(x) * size ** (p - 1) if p < 2 else x * size ** (p - 2)
+
+    def vjp(self, g, out, x):
+        if self.p == 0:
+            return (dual.zeros_like(x),)
+        g, norm = self.kept(g), self.kept(out)
+        if self.p < 1:
+            return (self._scaled(x) * g * norm ** (1 - self.p),)
+        # PyTorch's form (0 where the norm is 0, computed and then masked), so that the
+        # second derivatives agree too.
+        scale = g / norm ** (self.p - 1)
+        return (self._scaled(x) * dual.where(norm == 0, dual.zeros_like(scale), scale),)
+
+    def jvp(self, tangents, out, x):
+        if self.p == 0:
+            return dual.zeros_like(out)
+        inner = dual.sum(self._scaled(x) * tangents[0], self.dims, self.keepdim)
+        if self.p < 1:
+            return inner * out ** (1 - self.p)
+        scaled = inner / out ** (self.p - 1)
+        return dual.where(out == 0, dual.zeros_like(scaled), scaled)
+
+
 class CumSum(Op):
     notation = "cumsum(x)"
     derivatives = ("1 for every later position",)
@@ -495,7 +541,7 @@ def norm(
     keepdim: bool = False,
     **aliases: Any,
 ) -> Tensor:
-    """The p-norm over ``dim`` (2 / "fro" by default; 1, inf and other p are composites)."""
+    """The p-norm over ``dim`` (2 / "fro" by default; 1 and +-inf are composites)."""
     if aliases:
         dim, keepdim = numpy_aliases("norm", dim, keepdim, aliases)
     dims = normalize_dims(dim, input.ndim, "norm")
@@ -507,7 +553,7 @@ def norm(
         return amin(input.abs(), dims, keepdim)
     if p in (1, 1.0):
         return sum(input.abs(), dims, keepdim)
-    return sum(input.abs() ** p, dims, keepdim) ** (1.0 / p)
+    return NormP(dims, keepdim, p)(input)
 
 
 def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:  # noqa: A002
