@@ -405,7 +405,7 @@ def _results(m: Any, row: Edge) -> dict[str, list[np.ndarray]]:
     else:
         (jv,) = forward_tangents([out], xs, v)
     first = m.autograd.grad(out, xs, grad_outputs=u, create_graph=True, allow_unused=True)
-    w = _tangents(row.inputs)[::-1] if len(xs) > 1 else [-x for x in v]
+    w = [1.0 - 0.5 * t for t in v]  # the direction of the second derivative
     terms = [(g * m.tensor(wi)).sum() for g, wi in zip(first, w, strict=True) if g is not None]
     live = [t for t in terms if t.requires_grad]
     if live:
