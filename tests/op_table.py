@@ -379,8 +379,16 @@ SPECS: list[OpSpec] = [
         "clamp_tensor_bounds",
         cr.clamp,
         lambda x, lo, hi: torch.clamp(x, lo, hi),
-        ("Where",),
+        ("ClampTensor",),
         (((2, 3), (3,), (2, 1)),),
+        domain=distinct,
+    ),
+    OpSpec(
+        "clamp_tensor_min",
+        lambda x, lo: cr.clamp(x, min=lo),
+        lambda x, lo: torch.clamp(x, min=lo),
+        ("ClampTensor",),
+        (((2, 3), (3,)),),
         domain=distinct,
     ),
     # --- trigonometry and activations
@@ -469,7 +477,7 @@ SPECS: list[OpSpec] = [
     OpSpec("mean_dims_keepdim", lambda x: x.mean((0, 1), keepdim=True), SAME, ("Mean",), CUBE),
     OpSpec("prod_all", lambda x: x.prod(), SAME, ("Prod",), MATRIX + (((),),)),
     OpSpec("prod_dim", lambda x: cr.prod(x, 1), lambda x: torch.prod(x, 1), ("Prod",), CUBE),
-    # The zero takes prod's other branch; its second derivative there is not supported.
+    # The zero takes prod's other branch (also for second derivatives).
     OpSpec(
         "prod_with_zero",
         lambda x: x.prod(1, keepdim=True),
@@ -477,7 +485,6 @@ SPECS: list[OpSpec] = [
         ("Prod",),
         (((2, 4),),),
         domain=with_zero,
-        second_order=False,
     ),
     OpSpec("amax_dim", lambda x: x.amax(1), SAME, ("Amax",), CUBE, domain=distinct),
     OpSpec(
@@ -548,9 +555,10 @@ SPECS: list[OpSpec] = [
     OpSpec(
         "norm_neg_inf", lambda x: x.norm(p=-_INF), SAME, ("Abs", "Amin"), MATRIX, domain=distinct
     ),
-    OpSpec(
-        "norm_p3", lambda x: x.norm(p=3, dim=-1), SAME, ("Abs", "Pow", "Sum"), CUBE, domain=NONZERO
-    ),
+    OpSpec("norm_p3", lambda x: x.norm(p=3, dim=-1), SAME, ("NormP",), CUBE, domain=NONZERO),
+    OpSpec("norm_p_half", lambda x: x.norm(p=0.5), SAME, ("NormP",), MATRIX, domain=NONZERO),
+    OpSpec("norm_p_1_5", lambda x: x.norm(p=1.5, dim=0), SAME, ("NormP",), CUBE, domain=NONZERO),
+    OpSpec("norm_p0", lambda x: x.norm(p=0, dim=1), SAME, ("NormP",), CUBE, domain=NONZERO),
     OpSpec("cumsum", lambda x: x.cumsum(0), SAME, ("CumSum",), CUBE + (((5,),), ((),))),
     OpSpec(
         "cumsum_last_dim",

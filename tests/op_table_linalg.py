@@ -157,7 +157,7 @@ LINALG_SPECS = [
         "linalg_vector_norm",
         lambda x: _lib(x).linalg.vector_norm(x, 3.0, dim=-1),
         SAME,
-        ("Pow", "Abs", "Sum"),
+        ("NormP",),
         (((2, 3),),),
         well_conditioned,
     ),

@@ -36,3 +36,23 @@ def as_dtype(dtype: Any) -> DType | None:
 
 def is_floating(dtype: DType) -> bool:
     return dtype.kind in "fc"
+
+
+def refuse_complex(dtype: DType, where: str) -> None:
+    """Raise for a complex dtype: chainrule's rules are written for real numbers only.
+
+    Refused where values enter chainrule (tensor creation, casts, the constants given to an
+    op), so no op ever sees complex data and none can silently drop an imaginary part.
+
+    >>> refuse_complex(xp.dtype("complex64"), "tensor")
+    Traceback (most recent call last):
+    ...
+    TypeError: tensor: complex dtypes are not supported (got complex64); chainrule \
+differentiates real tensors only: keep the real and imaginary parts as two real tensors
+    """
+    if dtype.kind == "c":
+        raise TypeError(
+            f"{where}: complex dtypes are not supported (got {dtype}); chainrule "
+            "differentiates real tensors only: keep the real and imaginary parts as two real "
+            "tensors"
+        )

@@ -20,8 +20,10 @@ from chainrule.tensor import Tensor, _make
 
 
 def _finish(array: Any, dtype: Any, requires_grad: bool) -> Tensor:
+    dtypes.refuse_complex(array.dtype, "tensor")  # before a cast could drop the imaginary part
     if dtype is not None:
         array = array.astype(dtypes.as_dtype(dtype), copy=False)
+        dtypes.refuse_complex(array.dtype, "tensor")
     t = _make(array)
     if requires_grad:
         t.requires_grad_(True)
@@ -74,12 +76,15 @@ def from_numpy(array: Any) -> Tensor:
     """A tensor sharing memory with a NumPy array: changes to one show in the other."""
     if not isinstance(array, xp.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
+    dtypes.refuse_complex(array.dtype, "from_numpy")
     return _make(array)
 
 
 def from_dlpack(obj: Any) -> Tensor:
     """Zero-copy import from any DLPack producer (a PyTorch CPU tensor, a NumPy array)."""
-    return _make(xp.from_dlpack(obj))
+    array = xp.from_dlpack(obj)
+    dtypes.refuse_complex(array.dtype, "from_dlpack")
+    return _make(array)
 
 
 def _size(size: tuple[Any, ...]) -> tuple[int, ...]:

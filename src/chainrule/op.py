@@ -25,7 +25,7 @@ from __future__ import annotations
 import itertools
 from typing import Any, ClassVar
 
-from chainrule import declare, grad_mode
+from chainrule import declare, dtypes, grad_mode
 from chainrule._array import xp
 from chainrule.tensor import Tensor, View
 
@@ -38,6 +38,7 @@ _sequence = itertools.count()
 _ndarray = xp.ndarray
 _new = object.__new__
 _may_share = xp.may_share_memory
+_REAL_SCALARS = frozenset((float, int, bool))  # the usual constants, let through at once
 
 
 class Op:
@@ -110,19 +111,28 @@ class Op:
                 args: tuple[Any, ...] = (x._data,)
                 needs: tuple[bool, ...] = (x.requires_grad,)
             else:
+                self._refuse_complex(x)
                 args, needs = inputs, (False,)
         elif len(inputs) == 2:
             a, b = inputs
             a_is, b_is = isinstance(a, Tensor), isinstance(b, Tensor)
-            if a_is and a._view is not None and a._view.stamp != a._vc[0]:
-                views.sync(a)
-            if b_is and b._view is not None and b._view.stamp != b._vc[0]:
-                views.sync(b)
+            if a_is:
+                if a._view is not None and a._view.stamp != a._vc[0]:
+                    views.sync(a)
+            elif type(a) not in _REAL_SCALARS:
+                self._refuse_complex(a)  # tensors are never complex (refused when made)
+            if b_is:
+                if b._view is not None and b._view.stamp != b._vc[0]:
+                    views.sync(b)
+            elif type(b) not in _REAL_SCALARS:
+                self._refuse_complex(b)
             args = (a._data if a_is else a, b._data if b_is else b)
             needs = (a_is and a.requires_grad, b_is and b.requires_grad)
         else:
             for x in inputs:
-                if isinstance(x, Tensor) and x._view is not None and x._view.stamp != x._vc[0]:
+                if not isinstance(x, Tensor):
+                    self._refuse_complex(x)
+                elif x._view is not None and x._view.stamp != x._vc[0]:
                     views.sync(x)
             args = tuple([x._data if isinstance(x, Tensor) else x for x in inputs])
             needs = tuple([isinstance(x, Tensor) and x.requires_grad for x in inputs])
@@ -141,7 +151,7 @@ class Op:
         # The result is built inline, not through a helper call, for the same reason.
         result = _new(Tensor)
         result._data = out
-        result.grad = None
+        result._grad = None
         result._hooks = None
         # A view shares memory, and so the version counter, with its input (NumPy decides
         # whether a reshape could be a view; when it copied, the result stands alone).
@@ -173,6 +183,11 @@ class Op:
             result.requires_grad = False
             result.grad_fn = None
         return result
+
+    def _refuse_complex(self, constant: Any) -> None:
+        """A complex number or array given as a constant: refused, as complex tensors are."""
+        if isinstance(constant, complex) or xp.iscomplexobj(constant):
+            dtypes.refuse_complex(xp.result_type(constant), type(self).__name__.lower())
 
     # --- introspection --------------------------------------------------------------------
     @classmethod

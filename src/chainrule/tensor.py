@@ -55,10 +55,12 @@ class RemovableHandle:
 class Tensor:
     """An array with autograd. Build one with ``cr.tensor``, ``cr.zeros``, ``cr.randn``, ..."""
 
+    # ``_grad`` is behind the ``grad`` property: the engine writes the slot directly, users'
+    # assignments are checked.
     __slots__ = (
         "_data",
         "requires_grad",
-        "grad",
+        "_grad",
         "grad_fn",
         "_vc",
         "_view",
@@ -70,8 +72,9 @@ class Tensor:
 
     def __init__(self, data: Any, requires_grad: bool = False) -> None:
         self._data = data._data if isinstance(data, Tensor) else xp.asarray(data)
+        dtypes.refuse_complex(self._data.dtype, type(self).__name__)
         self.requires_grad = False
-        self.grad = None
+        self._grad = None
         self.grad_fn = None
         self._vc = [0]
         self._view = None
@@ -87,7 +90,24 @@ class Tensor:
 
     @data.setter
     def data(self, value: Tensor) -> None:
-        self._data = value._data if isinstance(value, Tensor) else xp.asarray(value)
+        array = value._data if isinstance(value, Tensor) else xp.asarray(value)
+        dtypes.refuse_complex(array.dtype, "data")
+        self._data = array
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient accumulated by ``backward()``; assigning one checks it as PyTorch does."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            backward_module.check_assigned_grad(self, value)
+        self._grad = value
+
+    @grad.deleter
+    def grad(self) -> None:
+        self._grad = None
 
     @property
     def shape(self) -> Size:
@@ -808,7 +828,7 @@ def _make(data: Any, requires_grad: builtins.bool = False, grad_fn: Any = None) 
     t = _new(Tensor)
     t._data = data
     t.requires_grad = requires_grad
-    t.grad = None
+    t._grad = None
     t.grad_fn = grad_fn
     t._vc = [0]
     t._view = None

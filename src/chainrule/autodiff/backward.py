@@ -305,7 +305,7 @@ class _Pass:
 
     def _accumulate(self, leaf: Tensor, g: Any) -> None:
         if self.create_graph:
-            leaf.grad = g if leaf.grad is None else leaf.grad + g
+            leaf._grad = g if leaf._grad is None else leaf._grad + g
             return
         accumulate_into(leaf, g, self.stored)
 
@@ -352,7 +352,7 @@ def accumulate_into(tensor: Tensor, g: Any, stored: set[int] | None = None) -> N
     """
     if isinstance(g, Tensor):
         g = g._data
-    current = tensor.grad
+    current = tensor._grad
     if current is None or current._data.shape != g.shape:
         # Without a record of what this pass handed out (``stored``), copy to be safe.
         # A 0-d result of NumPy arithmetic is a scalar, not an array: it cannot be added to
@@ -364,6 +364,65 @@ def accumulate_into(tensor: Tensor, g: Any, stored: set[int] | None = None) -> N
             g = xp.array(g)
         if stored is not None:
             stored.add(id(g))
-        tensor.grad = _make(g)
+        tensor._grad = _make(g)
     else:
         xp.add(current._data, g, out=current._data, casting="unsafe")
+
+
+# PyTorch's two spellings of a dtype in the message below: its C++ type, its ScalarType.
+_TORCH_DTYPE_NAMES = {
+    "float16": ("c10::Half", "Half"),
+    "float32": ("float", "Float"),
+    "float64": ("double", "Double"),
+    "int8": ("signed char", "Char"),
+    "int16": ("short int", "Short"),
+    "int32": ("int", "Int"),
+    "int64": ("long int", "Long"),
+    "uint8": ("unsigned char", "Byte"),
+    "bool": ("bool", "Bool"),
+}
+
+
+def check_assigned_grad(tensor: Tensor, grad: Any) -> None:
+    """Refuse ``tensor.grad = grad`` with PyTorch's error unless ``grad`` is a Tensor of the
+    same dtype and shape (the engine writes ``_grad`` itself and skips this check).
+
+    >>> import chainrule as cr
+    >>> cr.zeros(2).grad = cr.zeros(3)
+    Traceback (most recent call last):
+    ...
+    RuntimeError: attempting to assign a gradient of size '[3]' to a tensor of size '[2]'. \
+Please ensure that the gradient and the tensor are the same size
+    """
+    if not isinstance(grad, Tensor):
+        raise TypeError(
+            f"assigned grad expected to be a Tensor or None but got grad of type {_type_name(grad)}"
+        )
+    if grad._data.dtype != tensor._data.dtype:
+        given = _TORCH_DTYPE_NAMES.get(grad._data.dtype.name, (grad._data.dtype.name,))[0]
+        own = _TORCH_DTYPE_NAMES.get(tensor._data.dtype.name, ("", tensor._data.dtype.name))[1]
+        raise RuntimeError(
+            f"attempting to assign a gradient with dtype '{given}' to a tensor with grad_dtype "
+            f"'{own}'. The gradient must match the tensor's grad_dtype (defaults to the tensor's "
+            "dtype). You can set the tensor's grad_dtype attribute with a specific dtype, or None "
+            "to allow any dtype. Set grad_dtype with caution. Diverging the dtypes of a tensor "
+            "and its gradient may break downstream systems that assume they match."
+        )
+    if grad._data.shape != tensor._data.shape:
+        raise RuntimeError(
+            f"attempting to assign a gradient of size '{list(grad._data.shape)}' to a tensor of "
+            f"size '{list(tensor._data.shape)}'. Please ensure that the gradient and the tensor "
+            "are the same size"
+        )
+
+
+def _type_name(value: Any) -> str:
+    """Python's C-level name of the type, as PyTorch prints it: ``float``, ``numpy.ndarray``
+    (types defined in C carry their module, classes defined in Python do not)."""
+    kind = type(value)
+    if kind.__flags__ & _HEAP_TYPE or kind.__module__ == "builtins":
+        return kind.__name__
+    return f"{kind.__module__}.{kind.__name__}"
+
+
+_HEAP_TYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: a class statement made the type

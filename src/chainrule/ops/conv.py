@@ -231,7 +231,8 @@ def _total(terms: list[Any]) -> Any:
 class MaxPool2DWithIndices(Op):
     """The largest value of each window; the gradient goes to that one element.
 
-    Ties go to the first maximum in row-major window order, as in PyTorch.
+    Ties go to the first maximum in row-major window order, nans to the last nan, as in
+    PyTorch.
     """
 
     notation = "max over each window of x"
@@ -246,13 +247,18 @@ class MaxPool2DWithIndices(Op):
         n, c, ho, wo, kh, kw = windows.shape
         flat = windows.reshape(n, c, ho, wo, kh * kw)
         arg = flat.argmax(axis=-1)
+        values = xp.take_along_axis(flat, arg[..., None], axis=-1)[..., 0]
+        if values.dtype.kind == "f" and xp.isnan(values).any():
+            # A window with nans: PyTorch's kernel keeps the last one, NumPy's argmax the first.
+            last_nan = kh * kw - 1 - xp.isnan(flat[..., ::-1]).argmax(axis=-1)
+            arg = xp.where(xp.isnan(values), last_nan, arg)
         # Where each window's maximum sits in the (unpadded) input, as a flat index per channel;
         # padding never wins because every window overlaps the input (padding <= kernel / 2).
         (sh, sw), (top, _), (left, _) = self.geom.stride, *self.geom.padding
         rows = xp.arange(ho).reshape(-1, 1) * sh - top + arg // kw
         cols = xp.arange(wo) * sw - left + arg % kw
         self.indices = (rows * x.shape[3] + cols).reshape(n, c, ho * wo)
-        return xp.take_along_axis(flat, arg[..., None], axis=-1)[..., 0]
+        return values
 
     def vjp(self, g, out, x):
         n, c, h, w = x.shape

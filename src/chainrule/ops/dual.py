@@ -33,6 +33,10 @@ def cos(x: Any) -> Any:
     return x.cos() if isinstance(x, Tensor) else xp.cos(x)
 
 
+def sinh(x: Any) -> Any:
+    return x.sinh() if isinstance(x, Tensor) else xp.sinh(x)
+
+
 def tanh(x: Any) -> Any:
     return x.tanh() if isinstance(x, Tensor) else xp.tanh(x)
 
@@ -55,8 +59,16 @@ def erf(x: Any) -> Any:
     return erf_array(x)
 
 
+def abs(x: Any) -> Any:  # noqa: A001 - mirrors numpy
+    return x.abs() if isinstance(x, Tensor) else xp.abs(x)
+
+
 def sign(x: Any) -> Any:
-    return x.sign() if isinstance(x, Tensor) else xp.sign(x)
+    """-1, 0 or 1; 0 at nan, as in PyTorch (NumPy gives nan)."""
+    if isinstance(x, Tensor):
+        return x.sign()
+    out = xp.sign(x)
+    return xp.where(out == out, out, 0) if out.dtype.kind == "f" else out
 
 
 def where(condition: Any, a: Any, b: Any) -> Any:

@@ -135,7 +135,12 @@ class Div(Op):
         return (g / b if self.needs[0] else None, -g * out / b if self.needs[1] else None)
 
     def jvp(self, tangents, out, a, b):
-        return _chain(tangents, 1 / b, -out / b)
+        # (ta - tb out) / b, PyTorch's form: no 1 / b (a Python 0 would raise), and at
+        # 1 / 0 the two infinite terms do not meet as inf - inf.
+        ta, tb = tangents
+        if tb is None:
+            return ta / b
+        return (-tb * out if ta is None else ta - tb * out) / b
 
 
 class Pow(Op):
@@ -144,29 +149,44 @@ class Pow(Op):
     saves_output = True
 
     def forward(self, a, b):
-        return _torch_float(a**b, a, b)
+        return _torch_float(_power(a, b), a, b)
 
-    def _partials(self, out, a, b, need_a, need_b):
+    def _terms(self, ga, gb, out, a, b):
+        """``ga * d/da`` and ``gb * d/db`` (None where not wanted), ``ga``, ``gb`` being the
+        output gradient (reverse mode) or the tangents (forward mode).
+
+        PyTorch's conventions: d/da a**0 is 0 everywhere (also at a = 0, inf or nan, where
+        b * a**(b-1) is not a number), applied after the multiplication by ``ga``, so an inf
+        or nan there does not leak through; d/db is 0 where a == 0 and b >= 0 (the limit of
+        a**b log a), applied before the multiplication by ``gb``, as PyTorch does.
+        """
         da = db = None
-        if need_a:
-            # d/da a**0 is 0 everywhere, also at a = 0 where b * a**(b-1) would be 0 * inf;
-            # a tensor exponent gets the same, elementwise (PyTorch's convention).
+        if ga is not None:
             if isinstance(b, (int, float)):
-                da = 0 * a if b == 0 else b * a ** (b - 1)
+                da = dual.zeros_like(ga * a) if b == 0 else ga * (b * _power(a, b - 1))
             else:
-                da = dual.where(b == 0, 0 * a, b * a ** (b - 1))
-        if need_b:
-            # PyTorch's convention: 0 where a == 0 and b >= 0 (the limit of a**b log a).
-            db = dual.where((a == 0) & (b >= 0), 0 * out, out * dual.log(a))
+                da = dual.where(b == 0, dual.zeros_like(a), ga * (b * _power(a, b - 1)))
+        if gb is not None:
+            zero = (a == 0) & (b >= 0)
+            db = gb * dual.where(zero, dual.zeros_like(out), out * dual.log(a))
         return da, db
 
     def vjp(self, g, out, a, b):
-        da, db = self._partials(out, a, b, self.needs[0], self.needs[1])
-        return (None if da is None else g * da, None if db is None else g * db)
+        return self._terms(g if self.needs[0] else None, g if self.needs[1] else None, out, a, b)
 
     def jvp(self, tangents, out, a, b):
-        da, db = self._partials(out, a, b, tangents[0] is not None, tangents[1] is not None)
-        return _chain(tangents, da, db)
+        da, db = self._terms(*tangents, out, a, b)
+        return da if db is None else db if da is None else da + db
+
+
+def _power(a: Any, b: Any) -> Any:
+    """``a ** b`` as PyTorch computes it: a Python exponent of -0.5 is ``1 / sqrt(a)`` (which
+    differs from C's ``pow`` at -0 and -inf), as is the derivative of ``a ** 0.5``."""
+    if isinstance(a, Tensor) or isinstance(b, Tensor):
+        return Pow()(a, b)
+    if type(b) is float and b == -0.5:
+        return 1 / xp.sqrt(a)
+    return a**b
 
 
 class Neg(Unary):
@@ -268,14 +288,17 @@ class Fmod(Op):
         return _torch_float(out, a, b)
 
     def vjp(self, g, out, a, b):
-        return (g if self.needs[0] else None, -g * _trunc(a / b) if self.needs[1] else None)
+        return (g if self.needs[0] else None, -g * _trunc_divide(a, b) if self.needs[1] else None)
 
     def jvp(self, tangents, out, a, b):
-        return _chain(tangents, 1, -_trunc(a / b))
+        return _chain(tangents, 1, -_trunc_divide(a, b))
 
 
-def _trunc(x: Any) -> Any:
-    return x.trunc() if isinstance(x, Tensor) else xp.trunc(x)
+def _trunc_divide(a: Any, b: Any) -> Any:
+    """trunc(a / b); on Tensors one step op, so nothing differentiates through a / b."""
+    if isinstance(a, Tensor) or isinstance(b, Tensor):
+        return TruncDivide()(a, b)
+    return xp.trunc(a / b)
 
 
 class Floor(Step):
@@ -307,6 +330,8 @@ class Trunc(Step):
 
 
 class Round(Step):
+    """Round half to even (``round(2.5)`` is 2), to ``decimals`` places."""
+
     public = "round"
     notation = "round(x)"
     derivatives = ("0",)
@@ -415,11 +440,20 @@ class Sqrt(Unary):
     saves_inputs = False
     saves_output = True
 
+    def __init__(self, zero_slope_at_zero: bool = False) -> None:
+        # std's square root: PyTorch gives the standard deviation of constant values a zero
+        # gradient, where sqrt's own slope at 0 is infinite.
+        self.zero_slope_at_zero = zero_slope_at_zero
+
     def forward(self, x):
         return xp.sqrt(_floating(x))
 
     def partial(self, out, x):
-        return 0.5 / out
+        if not self.zero_slope_at_zero:
+            return 0.5 / out
+        zero = out == 0
+        safe = dual.where(zero, dual.typed(out, 1.0), out)
+        return dual.where(zero, dual.zeros_like(out), 0.5 / safe)
 
 
 class Rsqrt(Unary):
@@ -437,7 +471,7 @@ class Rsqrt(Unary):
         return 1 / xp.sqrt(_floating(x))
 
     def partial(self, out, x):
-        return -0.5 * out / x
+        return -0.5 * out * out * out  # PyTorch's form: at x = -0, out = -inf gives +inf
 
 
 class Log2(Unary):
@@ -507,18 +541,14 @@ class Abs(Unary):
         return dual.sign(x)
 
 
-class Sign(Unary):
+class Sign(Step):
     public = "sign"
     sympy = "sign"
     notation = "sign(x)"
     derivatives = ("0",)
-    saves_inputs = False
 
     def forward(self, x):
-        return xp.sign(x)
-
-    def partial(self, out, x):
-        return 0 * out
+        return dual.sign(x)
 
 
 class Relu(Unary):
@@ -535,7 +565,7 @@ class Relu(Unary):
         return xp.maximum(x, 0)
 
     def partial(self, out, x):
-        return x > 0
+        return ~(x <= 0)  # PyTorch passes the gradient at nan (only x <= 0 blocks it)
 
 
 class LeakyRelu(Unary):
@@ -557,7 +587,8 @@ class LeakyRelu(Unary):
 
     def partial(self, out, x):
         slope = dual.typed(x, self.negative_slope)
-        return (x > 0) * (1 - slope) + slope
+        # The mask cast to x's dtype first: a bool tensor times a number would be float32.
+        return dual.astype(x > 0, x.dtype) * (1 - slope) + slope
 
 
 class Elu(Unary):
@@ -578,8 +609,11 @@ class Elu(Unary):
         return xp.where(x > 0, x, self.alpha * xp.expm1(xp.minimum(x, 0)))
 
     def partial(self, out, x):
+        # PyTorch's branches: alpha exp(x) where x <= 0 (so not at nan), whose own derivative
+        # counts only where x < 0; the exponent is 0 elsewhere, never exp(inf).
         one = dual.typed(x, 1.0)
-        return dual.where(x > 0, one, self.alpha * dual.exp(dual.where(x > 0, 0 * x, x)))
+        negative = dual.where(x < 0, x, dual.zeros_like(x))
+        return dual.where(x <= 0, self.alpha * dual.exp(negative), one)
 
 
 class Clamp(Unary):
@@ -607,9 +641,7 @@ class Clamp(Unary):
         if min is None and max is None:
             raise ValueError("clamp: at least one of min and max must be given")
         if isinstance(min, Tensor) or isinstance(max, Tensor):
-            # where, not maximum/minimum: at x == bound PyTorch gives the whole gradient to x.
-            out = input if min is None else where(input < min, min, input)
-            return out if max is None else where(out > max, max, out)
+            return ClampTensor()(input, min, max)
         return cls(min, max)(input)
 
     def forward(self, x):
@@ -623,6 +655,54 @@ class Clamp(Unary):
         if self.hi is not None:
             inside = inside & (x <= self.hi)
         return inside
+
+
+class ClampTensor(Op):
+    """``clamp`` with tensor bounds (either may be None): ``min(max(x, lo), hi)``."""
+
+    notation = "min(max(x, lo), hi)"
+    derivatives = (
+        "1 if lo <= x <= hi else 0",
+        "1 if x < lo < hi else 0",
+        "1 if x > hi or hi < lo else 0",
+    )
+
+    def forward(self, x, lo, hi):
+        # maximum and minimum: a nan anywhere gives nan, as in PyTorch.
+        out = x if lo is None else xp.maximum(x, lo)
+        return out if hi is None else xp.minimum(out, hi)
+
+    @staticmethod
+    def _masks(x, lo, hi):
+        """Which of x, lo, hi receives the gradient: PyTorch's rule. Ties go to x, a nan
+        blocks every gradient but hi's, and lo >= hi sends it to hi."""
+        x, lo, hi = (v._data if isinstance(v, Tensor) else v for v in (x, lo, hi))
+        if hi is None:
+            return x >= lo, x < lo, None
+        if lo is None:
+            return x <= hi, None, x > hi
+        return (x >= lo) & (x <= hi), (x < lo) & (lo < hi), (x > hi) | (hi < lo)
+
+    def vjp(self, g, out, x, lo, hi):
+        zero = dual.zeros_like(g)
+        return tuple(
+            dual.where(mask, g, zero) if need else None
+            for mask, need in zip(self._masks(x, lo, hi), self.needs, strict=True)
+        )
+
+    def jvp(self, tangents, out, x, lo, hi):
+        # PyTorch's forward rule picks one tangent by comparing values, not by the masks
+        # of the reverse rule: with one bound, ties and nans take the bound's tangent; with
+        # two, they take x's.
+        zero = dual.zeros_like(out)
+        tx, tlo, thi = (zero if t is None else t for t in tangents)
+        raw = [v._data if isinstance(v, Tensor) else v for v in (x, lo, hi)]
+        if hi is None:
+            return dual.where(raw[0] > raw[1], tx, tlo)
+        if lo is None:
+            return dual.where(raw[0] < raw[2], tx, thi)
+        x, lo, hi = raw
+        return dual.where(lo > hi, thi, dual.where(x < lo, tlo, dual.where(x > hi, thi, tx)))
 
 
 # ------------------------------------------------------------------------- trigonometry
@@ -730,7 +810,7 @@ class Cosh(Unary):
         return xp.cosh(_floating(x))
 
     def partial(self, out, x):
-        return out * dual.tanh(x)  # sinh = cosh tanh, exact near 0 where e^x - e^-x cancels
+        return dual.sinh(x)
 
 
 class Asinh(Unary):
@@ -853,7 +933,10 @@ class Softplus(Unary):
     def partial(self, out, x):
         bx = self.beta * x
         one = dual.typed(x, 1.0)
-        return dual.where(bx > self.threshold, one, dual.sigmoid(bx))
+        # At beta x = threshold the slope is sigmoid's, but (as in PyTorch) its own
+        # derivative is 0 there: the point is held constant.
+        at = dual.where(bx == self.threshold, dual.typed(x, self.threshold), bx)
+        return dual.where(bx > self.threshold, one, dual.sigmoid(at))
 
 
 class Erf(Unary):
@@ -916,17 +999,28 @@ class Maximum(Op):
     def forward(self, a, b):
         return xp.maximum(a, b)
 
-    def _shares(self, a, b):
-        # PyTorch splits the gradient evenly between tied inputs.
-        half = dual.typed(a if hasattr(a, "dtype") else b, 0.5)
-        return (a > b) + (a == b) * half, (b > a) + (a == b) * half
+    def _above(self, a, b):
+        return a > b
+
+    def _constants(self, a, b):
+        like = a if hasattr(a, "dtype") else b
+        return dual.typed(like, 1.0), (a == b) * dual.typed(like, 0.5)
 
     def vjp(self, g, out, a, b):
-        sa, sb = self._shares(a, b)
-        return (g * sa if self.needs[0] else None, g * sb if self.needs[1] else None)
+        # PyTorch splits the gradient evenly between tied inputs, and blocks it only where
+        # the other input wins: at a nan both inputs get all of it.
+        one, tie = self._constants(a, b)
+        return (
+            g * (one - self._above(b, a) - tie) if self.needs[0] else None,
+            g * (one - self._above(a, b) - tie) if self.needs[1] else None,
+        )
 
     def jvp(self, tangents, out, a, b):
-        return _chain(tangents, *self._shares(a, b))
+        # PyTorch's forward mode: b's tangent plus a's share of the difference, so at a nan
+        # the tangent is b's (not the sum the reverse rule would give).
+        one, tie = self._constants(a, b)
+        share = self._above(a, b) + tie
+        return _chain(tangents, share, one - share)
 
 
 class Minimum(Maximum):
@@ -942,8 +1036,8 @@ class Minimum(Maximum):
     def forward(self, a, b):
         return xp.minimum(a, b)
 
-    def _shares(self, a, b):
-        return super()._shares(b, a)
+    def _above(self, a, b):
+        return a < b
 
 
 class Atan2(Op):
@@ -958,7 +1052,9 @@ class Atan2(Op):
         return _torch_float(xp.arctan2(a, b), a, b)
 
     def vjp(self, g, out, a, b):
-        scale = g / (a * a + b * b)
+        r2 = a * a + b * b
+        # PyTorch's gradient at the origin is 0 (its second derivative there stays nan).
+        scale = dual.where(r2 == 0, dual.zeros_like(r2), g / r2)
         return (scale * b if self.needs[0] else None, -scale * a if self.needs[1] else None)
 
     def jvp(self, tangents, out, a, b):
@@ -999,7 +1095,7 @@ class Where(Op):
         return _torch_float(out, a, b)
 
     def vjp(self, g, out, condition, a, b):
-        zero = 0 * g
+        zero = dual.zeros_like(g)  # not 0 * g: the branch not taken gets 0 even if g is inf
         return (
             None,
             dual.where(condition, g, zero) if self.needs[1] else None,
@@ -1117,6 +1213,7 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
 def cast(input: Tensor, dtype: Any) -> Tensor:  # noqa: A002
     """``input.to(dtype)``: differentiable between float dtypes."""
     dtype = dtypes.as_dtype(dtype)
+    dtypes.refuse_complex(dtype, "to")
     result = Cast(dtype)(input)
     if not dtypes.is_floating(dtype) and result.requires_grad:
         result.grad_fn = None

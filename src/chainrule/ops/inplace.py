@@ -195,8 +195,6 @@ class Copy(Op):
 
 def copy_(t: Tensor, src: Any) -> Tensor:
     """Copy ``src`` (broadcast) into ``t``; the gradient goes to ``src``."""
-    if not isinstance(src, Tensor):
-        src = Tensor(xp.asarray(src))
     return apply(t, lambda old, s: Copy()(old, s), src)
 
 

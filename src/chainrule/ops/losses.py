@@ -79,6 +79,10 @@ class NllLoss(Op):
         return picked if self.reduction == "none" else dual.sum(picked)
 
 
+# PyTorch's floor for p (1 - p) in the gradient: 1e-12 as a float32, as its kernel has it.
+_EPSILON = float(xp.float32(1e-12))
+
+
 def _clamp_min(x: Any, low: float) -> Any:
     return x.clamp(min=low) if isinstance(x, Tensor) else xp.maximum(x, low)
 
@@ -121,10 +125,10 @@ class BinaryCrossEntropy(Op):
     def _partials(self, p, y, need_p, need_y):
         dp = dy = None
         if need_p:
-            dp = (p - y) / _clamp_min((1 - p) * p, 1e-12)
+            dp = (p - y) / _clamp_min((1 - p) * p, _EPSILON)
         if need_y:
-            log_p, log_1mp = self._logs(p)
-            dy = log_1mp - log_p
+            # -logit(p), unclamped as in PyTorch: infinite at p = 0 and p = 1.
+            dy = dual.log(1 - p) - dual.log(p)
         return dp, dy
 
     def vjp(self, g, out, p, y):

@@ -22,7 +22,7 @@ from chainrule import dtypes
 from chainrule._array import xp
 from chainrule.op import Op
 from chainrule.ops import dual
-from chainrule.ops.elementwise import _floating
+from chainrule.ops.elementwise import Sqrt, _floating
 from chainrule.tensor import Tensor, _make
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
@@ -113,11 +113,7 @@ class Prod(_Reduction):
     def _others(self, out, x):
         """For each element, the product of the others in its reduction group."""
         if isinstance(x, Tensor):
-            if (x._data == 0).any():
-                raise NotImplementedError(
-                    "prod: higher-order gradients at inputs containing zeros are not supported"
-                )
-            return self.kept(out) / x
+            return self.kept(out) / x if (x._data != 0).all() else self._others_with_zeros(x)
         if (x != 0).all():
             return self.kept(out) / x
         # Zeros: prefix and suffix products exclude each element without dividing by it.
@@ -131,6 +127,28 @@ class Prod(_Reduction):
         others = (before * after).reshape(moved.shape)
         return xp.moveaxis(others, tuple(range(-len(self.dims), 0)), self.dims)
 
+    def _others_with_zeros(self, x):
+        """The product of the others, on Tensors (``create_graph``), where some are zero.
+
+        Written so that its own derivative is right: with P the product of the non-zero
+        elements of the group, an element's others are P / x_i times the zeros among them,
+        that is 1 when there are none, the one other zero itself when there is one (its value
+        is 0, its derivative P / x_i), and a constant 0 when there are more.
+        """
+        zero = x._data == 0
+        zeros_among_others = zero.sum(axis=self.dims, keepdims=True) - zero
+        one = dual.typed(x, 1.0)
+        safe = dual.where(zero, one, x)  # the zeros are held constant at 1
+        nonzero_product = prod(safe, self.dims, keepdim=True)
+        zeros_only = dual.where(zero, x, dual.zeros_like(x))  # value 0, derivative at zeros
+        other_zero = dual.sum(zeros_only, self.dims, keepdims=True) - zeros_only
+        factor = dual.where(
+            zeros_among_others == 0,
+            one,
+            dual.where(zeros_among_others == 1, other_zero, dual.zeros_like(x)),
+        )
+        return nonzero_product / safe * factor
+
     def vjp(self, g, out, x):
         return (self.kept(g) * self._others(out, x),)
 
@@ -143,16 +161,25 @@ class Amax(_Reduction):
     derivatives = ("1 at the maximum (shared evenly among ties), else 0",)
     saves_output = True
 
+    def __init__(self, dims: tuple[int, ...], keepdim: bool, to_nan: bool = False) -> None:
+        super().__init__(dims, keepdim)
+        # ``max(x)`` (no dim) sends the gradient of a nan result to the nans, evenly;
+        # ``amax`` finds no element equal to nan, so its gradient is nan (both PyTorch's).
+        self.to_nan = to_nan
+
     def forward(self, x):
         return x.max(axis=self.dims, keepdims=self.keepdim)
 
-    def _share(self, out, x):
-        hit = x == self.kept(out)
+    def _share(self, out, x, to_nan=False):
+        kept = self.kept(out)
+        hit = x == kept
+        if to_nan:
+            hit = hit | ((x != x) & (kept != kept))
         count = dual.sum(hit, self.dims, keepdims=True)
-        return hit / count
+        return dual.astype(hit, x.dtype) / count  # in x's dtype: bool / int is float32
 
     def vjp(self, g, out, x):
-        return (self.kept(g) * self._share(out, x),)
+        return (self.kept(g) * self._share(out, x, self.to_nan),)
 
     def jvp(self, tangents, out, x):
         return dual.sum(tangents[0] * self._share(out, x), self.dims, self.keepdim)
@@ -223,15 +250,61 @@ class Norm2(_Reduction):
 
     def _direction(self, out, x):
         norm = self.kept(out)
-        # PyTorch's subgradient at the origin is 0, not 0/0.
-        safe = dual.where(norm == 0, 1 + 0 * norm, norm)
-        return dual.where(norm == 0, 0 * x, x / safe)
+        # PyTorch's subgradient at the origin is 0, not 0/0. As in PyTorch, 0/0 is computed
+        # and then masked, so the second derivative there is nan, as PyTorch's is.
+        return dual.where(norm == 0, dual.zeros_like(x), x / norm)
 
     def vjp(self, g, out, x):
         return (self.kept(g) * self._direction(out, x),)
 
     def jvp(self, tangents, out, x):
         return dual.sum(tangents[0] * self._direction(out, x), self.dims, self.keepdim)
+
+
+class NormP(_Reduction):
+    """The p-norm for p other than 1, 2 and +-inf (those are :class:`Norm2` and composites);
+    p = 0 counts the non-zero elements (a step: zero gradient)."""
+
+    notation = "(sum |x|**p)**(1/p)"
+    derivatives = ("sign(x) |x|**(p-1) / norm**(p-1) (0 where the norm is 0)",)
+    saves_output = True
+
+    def __init__(self, dims: tuple[int, ...], keepdim: bool, p: float) -> None:
+        super().__init__(dims, keepdim)
+        self.p = p
+
+    def forward(self, x):
+        x = _floating(x)
+        if self.p == 0:
+            return (x != 0).sum(axis=self.dims, keepdims=self.keepdim).astype(x.dtype)
+        return (xp.abs(x) ** self.p).sum(axis=self.dims, keepdims=self.keepdim) ** (1 / self.p)
+
+    def _scaled(self, x):
+        """PyTorch's factor per element: sign(x) |x|**(p-1) (0 at x = 0 when p < 1)."""
+        p, size = self.p, dual.abs(x)
+        if p < 1:
+            return dual.sign(x) * dual.where(x == 0, dual.zeros_like(x), size ** (p - 1))
+        return dual.sign(x) * size ** (p - 1) if p < 2 else x * size ** (p - 2)
+
+    def vjp(self, g, out, x):
+        if self.p == 0:
+            return (dual.zeros_like(x),)
+        g, norm = self.kept(g), self.kept(out)
+        if self.p < 1:
+            return (self._scaled(x) * g * norm ** (1 - self.p),)
+        # PyTorch's form (0 where the norm is 0, computed and then masked), so that the
+        # second derivatives agree too.
+        scale = g / norm ** (self.p - 1)
+        return (self._scaled(x) * dual.where(norm == 0, dual.zeros_like(scale), scale),)
+
+    def jvp(self, tangents, out, x):
+        if self.p == 0:
+            return dual.zeros_like(out)
+        inner = dual.sum(self._scaled(x) * tangents[0], self.dims, self.keepdim)
+        if self.p < 1:
+            return inner * out ** (1 - self.p)
+        scaled = inner / out ** (self.p - 1)
+        return dual.where(out == 0, dual.zeros_like(scaled), scaled)
 
 
 class CumSum(Op):
@@ -329,7 +402,7 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, kind: str) -> Any:  # noqa:
         return elementwise.maximum(input, dim) if kind == "max" else elementwise.minimum(input, dim)
     _check_not_empty(input, kind)
     if dim is None:
-        return (amax if kind == "max" else amin)(input)
+        return (Amax if kind == "max" else Amin)(tuple(range(input.ndim)), False, True)(input)
     (axis,) = normalize_dims(dim, input.ndim, kind) or (0,)  # dim 0 of a 0-d tensor
     pick = xp.argmax if kind == "max" else xp.argmin
     indices = (
@@ -420,7 +493,8 @@ def std(
     **aliases: Any,
 ) -> Tensor:
     """Standard deviation: the square root of :func:`var`."""
-    return var(input, dim, unbiased, keepdim, correction=correction, **aliases).sqrt()
+    variance = var(input, dim, unbiased, keepdim, correction=correction, **aliases)
+    return Sqrt(zero_slope_at_zero=True)(variance)
 
 
 def var_mean(
@@ -457,7 +531,7 @@ def std_mean(
 ) -> tuple[Tensor, Tensor]:
     """``(std(input, ...), mean(input, ...))`` over the same dimensions, as a tuple."""
     variance, average = var_mean(input, dim, unbiased, keepdim, correction=correction, **aliases)
-    return variance.sqrt(), average
+    return Sqrt(zero_slope_at_zero=True)(variance), average
 
 
 def norm(
@@ -467,7 +541,7 @@ def norm(
     keepdim: bool = False,
     **aliases: Any,
 ) -> Tensor:
-    """The p-norm over ``dim`` (2 / "fro" by default; 1, inf and other p are composites)."""
+    """The p-norm over ``dim`` (2 / "fro" by default; 1 and +-inf are composites)."""
     if aliases:
         dim, keepdim = numpy_aliases("norm", dim, keepdim, aliases)
     dims = normalize_dims(dim, input.ndim, "norm")
@@ -479,7 +553,7 @@ def norm(
         return amin(input.abs(), dims, keepdim)
     if p in (1, 1.0):
         return sum(input.abs(), dims, keepdim)
-    return sum(input.abs() ** p, dims, keepdim) ** (1.0 / p)
+    return NormP(dims, keepdim, p)(input)
 
 
 def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:  # noqa: A002
