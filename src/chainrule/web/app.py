@@ -1,0 +1,161 @@
+"""The FastAPI app of ``chainrule serve``: the pages, and a JSON API over the explainer.
+
+Endpoints (all documented in the OpenAPI schema at ``/openapi.json``, browsable at ``/docs``):
+
+* ``GET /`` the Explain page; ``GET /static/...`` its scripts and styles.
+* ``GET /api/examples`` the seed documents' worked examples.
+* ``POST /api/explain`` ``{"source": "(x + 2)**2", "at": {"x": 3}}`` -> ``{"explanation":
+  <chainrule.explain/1 JSON>, "layout": <graph layout>}``.
+* ``POST /api/layout`` an explanation's JSON (as the CLI saves it) -> its graph layout.
+
+Bad input gets a 4xx answer with a one-line ``detail``: 400 for an expression or value the
+explainer refuses, 413 for a body over the limit, 422 for JSON of the wrong shape; 503 when
+the work takes longer than the per-request limit.
+
+    >>> from fastapi.testclient import TestClient
+    >>> client = TestClient(create_app())
+    >>> answer = client.post("/api/explain", json={"source": "(x + 2)**2", "at": {"x": 3}})
+    >>> answer.json()["explanation"]["gradients"][0]["gradient"]
+    10.0
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from typing import Annotated, Any
+
+import anyio
+import numpy as np
+
+from chainrule import expr
+from chainrule.web import MISSING_EXTRA
+from chainrule.web.examples import EXAMPLES
+from chainrule.web.guard import BodyLimit, Busy, SecurityHeaders, bounded
+from chainrule.web.layout import LayoutError, layout
+
+try:
+    from fastapi import Body, FastAPI, HTTPException, Request
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import FileResponse, JSONResponse
+    from fastapi.staticfiles import StaticFiles
+    from pydantic import BaseModel, Field
+except ImportError as error:
+    raise ImportError(MISSING_EXTRA) from error
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one request may cost. The expression language bounds each expression itself."""
+
+    max_body_bytes: int = 256 * 1024
+    request_timeout_s: float = 10.0
+    workers: int = 2  # explanations computed at once; more requests wait (within the timeout)
+    max_elements: int = 1_000  # numbers in all of one request's variables together
+
+
+Finite = Annotated[float, Field(strict=True, allow_inf_nan=False)]  # "3" is not a number
+
+
+class ExplainRequest(BaseModel):
+    """An expression of the safe expression language and the point to explain it at."""
+
+    source: str = Field(max_length=expr.MAX_SOURCE_LENGTH, examples=["(x + 2)**2"])
+    at: dict[str, Finite | list[Finite] | list[list[Finite]]] = Field(
+        default_factory=dict, max_length=64, examples=[{"x": 3}]
+    )
+    symbolic: bool = Field(True, description="cross-check with SymPy (scalar inputs only)")
+
+
+class ExplainAnswer(BaseModel):
+    explanation: dict[str, Any] = Field(description="schema chainrule.explain/1")
+    layout: dict[str, Any] | None = Field(description="null where the graph is too large")
+
+
+def create_app(limits: Limits = Limits()) -> FastAPI:  # noqa: B008 (a frozen dataclass)
+    """The app; ``limits`` bound each request."""
+    app = FastAPI(
+        title="chainrule playground",
+        summary="The chain rule, step by step, on chainrule's own engine.",
+        version="1",
+    )
+    workers = anyio.CapacityLimiter(limits.workers)
+    static = resources.files("chainrule.web") / "static"
+
+    async def run(work: Any) -> Any:
+        try:
+            return await bounded(work, workers, limits.request_timeout_s)
+        except Busy as error:
+            raise HTTPException(503, str(error)) from None
+
+    @app.get("/", include_in_schema=False)
+    def explain_page() -> FileResponse:
+        return FileResponse(str(static / "explain.html"))
+
+    @app.get("/api/examples")
+    def examples() -> list[dict[str, Any]]:
+        """The seed documents' worked examples: ``id``, ``title``, ``source``, ``at``, ``seed``."""
+        return [example.to_dict() for example in EXAMPLES]
+
+    @app.post("/api/explain", responses={400: {"description": "refused expression or value"}})
+    async def explain(request: ExplainRequest) -> ExplainAnswer:
+        """Explain the gradient of ``source`` at ``at``: the Explanation JSON and its layout."""
+        point = _point(request.at, limits.max_elements)
+        return await run(lambda: _explain(request.source, point, request.symbolic))
+
+    @app.post("/api/layout", responses={400: {"description": "not a drawable explanation"}})
+    async def layout_of(
+        explanation: Annotated[dict[str, Any], Body(description="chainrule.explain/1 JSON")],
+    ) -> dict[str, Any]:
+        """Lay out an explanation saved by ``chainrule explain --format json``."""
+        from chainrule.tools.serialize import SCHEMA
+
+        if explanation.get("schema") != SCHEMA:
+            raise HTTPException(400, f"not an explanation: 'schema' must be {SCHEMA!r}")
+        try:
+            return await run(lambda: layout(explanation))
+        except LayoutError as error:
+            raise HTTPException(400, str(error)) from None
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        # FastAPI's own answer echoes each bad input, which fails for NaN (not JSON) with a
+        # 500, and sends huge inputs back: the place and the reason are enough.
+        detail = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]}
+                  for e in error.errors()[:20]]  # fmt: skip
+        return JSONResponse({"detail": detail}, status_code=422)
+
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+def _point(at: dict[str, Any], max_elements: int) -> dict[str, Any]:
+    point = {}
+    for name, value in at.items():
+        try:
+            point[name] = np.asarray(value, dtype=np.float64)
+        except ValueError:  # ragged nested lists
+            raise HTTPException(400, f"{name}: rows of a matrix must have equal lengths") from None
+    total = sum(value.size for value in point.values())
+    if total > max_elements:
+        raise HTTPException(400, f"too many numbers: {total:,} (limit {max_elements:,})")
+    return {name: float(v) if v.ndim == 0 else v for name, v in point.items()}
+
+
+def _explain(source: str, point: dict[str, Any], symbolic: bool) -> dict[str, Any]:
+    from chainrule.tools.explain import explain
+
+    try:
+        explanation = explain(source, at=point, symbolic=symbolic)
+    except expr.ExprError as error:
+        raise HTTPException(400, error.pretty()) from None
+    except (ValueError, TypeError, ArithmeticError, RuntimeError) as error:
+        raise HTTPException(400, str(error) or type(error).__name__) from None
+    data = explanation.to_dict()
+    try:
+        graph = layout(data)
+    except LayoutError:
+        graph = None  # the steps and gradients are still shown, without a picture
+    return {"explanation": data, "layout": graph}
