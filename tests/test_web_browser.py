@@ -6,6 +6,7 @@ looked at by a person: what the page showed when the test passed.
 """
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -141,3 +142,46 @@ def test_bad_expression_shows_the_parsers_message(page, base_url):
         "Failed to load resource: the server responded with a status of 400 (Bad Request)"
     ]
     page.reported_errors.clear()
+
+
+def _bars(page):
+    """(norm, bar width in pixels) per layer, as the page shows them."""
+    rows = page.locator("#grad-bars .bar-row")
+    return {
+        row.get_attribute("data-layer"): (
+            float(row.get_attribute("data-norm")),
+            row.locator(".bar").bounding_box()["width"],
+        )
+        for row in rows.all()
+    }
+
+
+def test_training_moons_with_sigmoid_at_depth_ten_shrinks_the_first_layers_bar(page, base_url):
+    hidden = ",".join(["8"] * 10)
+    page.goto(f"{base_url}/train?dataset=moons&activation=sigmoid&hidden={hidden}&lr=0.1")
+    expect(page.locator("#grad-bars .bar-row")).to_have_count(11)  # 10 hidden layers + output
+    page.click("#play")
+    at_least_50 = re.compile(r"step ([5-9]\d|\d{3,}),")  # frames stream in, 10 steps each
+    expect(page.locator("#status")).to_contain_text(at_least_50, timeout=20_000)
+    page.click("#play")  # pause
+    expect(page.locator("#play")).to_have_attribute("aria-pressed", "false")
+    paused = page.locator("#status").inner_text()
+    page.click("#step")  # one step (after any frame that was on its way when paused)
+    expect(page.locator("#status")).not_to_have_text(paused)
+    bars = _bars(page)
+    first, last = bars["layer 1"], bars["layer 10"]
+    assert first[0] < 1e-4 * last[0]  # the gradient vanishes on its way to the input
+    assert first[1] < 0.5 * last[1]  # and the bar shows it
+    widths = [bars[f"layer {i}"][1] for i in range(1, 11)]
+    assert widths == sorted(widths)
+    assert "activation=sigmoid" in page.url and f"hidden={hidden.replace(',', '%2C')}" in page.url
+    _screenshot(page, "train-moons-sigmoid-depth10")
+
+    page.check("#residual")  # residual connections carry the gradient back to the input
+    page.select_option("#activation", "relu")
+    expect(page.locator("#status")).to_contain_text("step 0,")
+    page.click("#step")
+    expect(page.locator("#status")).to_contain_text("step 1,")
+    bars = _bars(page)
+    assert bars["layer 1"][1] > 0.5 * bars["layer 10"][1]
+    _screenshot(page, "train-moons-relu-residual")

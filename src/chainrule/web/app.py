@@ -7,6 +7,7 @@ Endpoints (all documented in the OpenAPI schema at ``/openapi.json``, browsable 
 * ``POST /api/explain`` ``{"source": "(x + 2)**2", "at": {"x": 3}}`` -> ``{"explanation":
   <chainrule.explain/1 JSON>, "layout": <graph layout>}``.
 * ``POST /api/layout`` an explanation's JSON (as the CLI saves it) -> its graph layout.
+* ``GET /train`` the Train page, over the training sessions of :mod:`chainrule.web.train_api`.
 
 Bad input gets a 4xx answer with a one-line ``detail``: 400 for an expression or value the
 explainer refuses, 413 for a body over the limit, 422 for JSON of the wrong shape; 503 when
@@ -33,6 +34,7 @@ from chainrule.web import MISSING_EXTRA
 from chainrule.web.examples import EXAMPLES
 from chainrule.web.guard import BodyLimit, Busy, SecurityHeaders, bounded
 from chainrule.web.layout import LayoutError, layout
+from chainrule.web.playground import Sessions
 
 try:
     from fastapi import Body, FastAPI, HTTPException, Request
@@ -40,6 +42,8 @@ try:
     from fastapi.responses import FileResponse, JSONResponse
     from fastapi.staticfiles import StaticFiles
     from pydantic import BaseModel, Field
+
+    from chainrule.web.train_api import add_train_routes
 except ImportError as error:
     raise ImportError(MISSING_EXTRA) from error
 
@@ -52,6 +56,9 @@ class Limits:
     request_timeout_s: float = 10.0
     workers: int = 2  # explanations computed at once; more requests wait (within the timeout)
     max_elements: int = 1_000  # numbers in all of one request's variables together
+    train_sessions: int = 4  # training sessions at once (each bounded by TrainConfig)
+    session_ttl_s: float = 600.0  # a session left idle this long expires
+    stream_s: float = 60.0  # longest one event stream runs before the page reconnects
 
 
 Finite = Annotated[float, Field(strict=True, allow_inf_nan=False)]  # "3" is not a number
@@ -92,6 +99,10 @@ def create_app(limits: Limits = Limits()) -> FastAPI:  # noqa: B008 (a frozen da
     def explain_page() -> FileResponse:
         return FileResponse(str(static / "explain.html"))
 
+    @app.get("/train", include_in_schema=False)
+    def train_page() -> FileResponse:
+        return FileResponse(str(static / "train.html"))
+
     @app.get("/api/examples")
     def examples() -> list[dict[str, Any]]:
         """The seed documents' worked examples: ``id``, ``title``, ``source``, ``at``, ``seed``."""
@@ -116,6 +127,10 @@ def create_app(limits: Limits = Limits()) -> FastAPI:  # noqa: B008 (a frozen da
             return await run(lambda: layout(explanation))
         except LayoutError as error:
             raise HTTPException(400, str(error)) from None
+
+    sessions = Sessions(limits.train_sessions, limits.session_ttl_s)
+    add_train_routes(app, sessions, run, limits.stream_s)
+    app.state.sessions = sessions
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:

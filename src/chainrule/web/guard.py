@@ -15,6 +15,7 @@ language's limits do that for explanations.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -94,15 +95,28 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers if scope["type"] == "http" else send)
 
 
+#: Held by every piece of engine work. The engine's gradient switch (``no_grad``) is one
+#: module-level flag, not per thread: an explanation recording its graph must never run while
+#: a training step's ``no_grad`` block is open in another thread.
+ENGINE = threading.Lock()
+
+
+def _locked(work: Callable[[], T]) -> T:
+    with ENGINE:
+        return work()
+
+
 class Busy(Exception):
     """The work did not finish within the time allowed (or never got a worker)."""
 
 
 async def bounded(work: Callable[[], T], limiter: anyio.CapacityLimiter, timeout_s: float) -> T:
-    """``work()`` in a worker thread; :class:`Busy` if it has not finished after ``timeout_s``
-    (waiting for a free worker included)."""
+    """``work()`` in a worker thread, holding :data:`ENGINE`; :class:`Busy` if it has not
+    finished after ``timeout_s`` (waiting for a free worker or the engine included)."""
     try:
         with anyio.fail_after(timeout_s):
-            return await anyio.to_thread.run_sync(work, limiter=limiter, abandon_on_cancel=True)
+            return await anyio.to_thread.run_sync(
+                _locked, work, limiter=limiter, abandon_on_cancel=True
+            )
     except TimeoutError:
         raise Busy(f"the request took longer than {timeout_s:g} s and was abandoned") from None

@@ -9,13 +9,12 @@ function formatNumber(x) {
   if (typeof x === "string") return x; // "nan", "inf", "-inf" as the JSON schema writes them
   if (x === null || x === undefined) return "—";
   if (x === 0) return "0";
-  const text = x.toPrecision(6);
-  if (text.includes("e")) {
-    const [mantissa, exponent] = text.split("e");
-    return trimZeros(mantissa) + "e" + (exponent[0] === "-" ? "-" : "+") +
-      exponent.replace(/^[-+]/, "").padStart(2, "0");
+  const [mantissa, exponent] = x.toExponential(5).split("e");
+  const power = Number(exponent);
+  if (power < -4 || power >= 6) { // where %g switches to scientific notation
+    return `${trimZeros(mantissa)}e${power < 0 ? "-" : "+"}${String(Math.abs(power)).padStart(2, "0")}`;
   }
-  return trimZeros(text);
+  return trimZeros(x.toFixed(Math.max(0, 5 - power)));
 }
 
 function trimZeros(text) {
