@@ -177,6 +177,17 @@ def test_training_moons_with_sigmoid_at_depth_ten_shrinks_the_first_layers_bar(p
     assert "activation=sigmoid" in page.url and f"hidden={hidden.replace(',', '%2C')}" in page.url
     _screenshot(page, "train-moons-sigmoid-depth10")
 
+    with page.context.expect_page() as opened:  # paused: one example's gradients, explained
+        page.click("#explain-link")
+    explained = opened.value
+    expect(explained.locator("#graph svg")).to_be_visible(timeout=20_000)
+    explained.keyboard.press("End")
+    shown = explained.locator('[data-gradient="0.0.weight"]').inner_text()
+    assert shown.startswith("[[") and "e-" in shown  # a matrix of vanishing numbers
+    explained.keyboard.press("ArrowLeft")
+    _screenshot(explained, "explain-network-gradient")
+    explained.close()
+
     page.check("#residual")  # residual connections carry the gradient back to the input
     page.select_option("#activation", "relu")
     expect(page.locator("#status")).to_contain_text("step 0,")

@@ -171,3 +171,35 @@ def test_session_uses_the_engine_not_a_copy_of_it():
     session = Session(TrainConfig(hidden=[2]))
     assert isinstance(session.model, cr.nn.Module)
     assert all(isinstance(p, cr.nn.Parameter) for p in session.model.parameters())
+
+
+def test_explain_endpoint_gives_one_examples_gradients_as_the_engine_computes_them(client):
+    key = _create(client, hidden=[3, 2], activation="sigmoid")["id"]
+    client.post(f"/api/train/sessions/{key}/step?count=5")
+    answer = client.post(f"/api/train/sessions/{key}/explain?index=2")
+    assert answer.status_code == 200
+    explanation = answer.json()["explanation"]
+    gradients = {g["name"]: g["gradient"] for g in explanation["gradients"]}
+    assert {"0.0.weight", "1.0.weight", "2.weight"} <= set(gradients)
+    assert answer.json()["layout"] is not None
+    assert all(step["module"] for step in explanation["forward"][:3])
+
+    session = client.app.state.sessions.get(key)  # the same loss, differentiated by backward()
+    model = session.model
+    before = [p.grad.numpy().copy() for p in model.parameters()]
+    expected = session.explain(2)
+    assert gradients["0.0.weight"] == expected.grad("0.0.weight").tolist()
+    after = [p.grad.numpy() for p in model.parameters()]
+    assert all(np.array_equal(b, a) for b, a in zip(before, after, strict=True))  # untouched
+    model.zero_grad()
+    logits = model(cr.tensor(session.x_train[2:3])).reshape(-1)
+    target = cr.tensor(session.y_train[2:3])
+    cr.nn.functional.binary_cross_entropy_with_logits(logits, target).backward()
+    np.testing.assert_allclose(gradients["0.0.weight"], model[0][0].weight.grad.numpy(), rtol=1e-6)
+
+
+def test_explain_endpoint_refuses_an_example_out_of_range(client):
+    key = _create(client, samples=20, test_fraction=0.5)["id"]
+    answer = client.post(f"/api/train/sessions/{key}/explain?index=10")
+    assert answer.status_code == 400
+    assert answer.json()["detail"] == "example 10 out of range: 10 training examples"

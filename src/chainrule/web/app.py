@@ -33,7 +33,7 @@ from chainrule import expr
 from chainrule.web import MISSING_EXTRA
 from chainrule.web.examples import EXAMPLES
 from chainrule.web.guard import BodyLimit, Busy, SecurityHeaders, bounded
-from chainrule.web.layout import LayoutError, layout
+from chainrule.web.layout import LayoutError, layout, with_layout
 from chainrule.web.playground import Sessions
 
 try:
@@ -168,9 +168,4 @@ def _explain(source: str, point: dict[str, Any], symbolic: bool) -> dict[str, An
         raise HTTPException(400, error.pretty()) from None
     except (ValueError, TypeError, ArithmeticError, RuntimeError) as error:
         raise HTTPException(400, str(error) or type(error).__name__) from None
-    data = explanation.to_dict()
-    try:
-        graph = layout(data)
-    except LayoutError:
-        graph = None  # the steps and gradients are still shown, without a picture
-    return {"explanation": data, "layout": graph}
+    return with_layout(explanation.to_dict())

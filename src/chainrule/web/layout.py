@@ -2,9 +2,10 @@
 
 Read from the explanation's JSON data (schema ``chainrule.explain/1``), so an explanation saved
 by ``chainrule explain --format json`` is laid out the same as one computed by the server.
-Inputs stand in the first column; each op one column right of its rightmost input; within a
-column, nodes are ordered by the mean row of their neighbours (the barycentre heuristic), which
-keeps edges short and seldom crossing. Pure Python: no Graphviz needed.
+Each op stands one column right of its rightmost input, each input or parameter just left of
+its first user (so a network's weights stand beside their layer); within a column, nodes are
+ordered by the mean row of their neighbours (the barycentre heuristic), which keeps edges short
+and seldom crossing. Pure Python: no Graphviz needed.
 
     >>> import chainrule as cr
     >>> graph = layout(cr.explain("(x + 2)**2", x=3, symbolic=False).to_dict())
@@ -51,6 +52,10 @@ def layout(explanation: Mapping[str, Any]) -> dict[str, Any]:
         columns[name] = 1 + max((columns[s] for s in sources), default=-1)
         kinds[name] = "op"
         edges.extend({"from": s, "to": name} for s in sources)
+    for name in [n for n, kind in kinds.items() if kind != "op"]:
+        # A value stands just left of its first user: a network's weights beside their layer.
+        users = [columns[e["to"]] for e in edges if e["from"] == name]
+        columns[name] = max(min(users, default=1) - 1, 0)
     rows = _order(columns, edges)
     height_rows = max((len(r) for r in rows), default=0)
     placed = []
@@ -76,6 +81,16 @@ def layout(explanation: Mapping[str, Any]) -> dict[str, Any]:
         "node_width": NODE_WIDTH,
         "node_height": NODE_HEIGHT,
     }
+
+
+def with_layout(explanation: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"explanation": explanation, "layout": layout(explanation)}``, the layout None where
+    the graph is too large to draw: the page still steps through it, without the picture."""
+    try:
+        graph = layout(explanation)
+    except LayoutError:
+        graph = None
+    return {"explanation": explanation, "layout": graph}
 
 
 def _nodes_of(

@@ -218,6 +218,21 @@ class Session:
             "neurons": neurons,
         }
 
+    def explain(self, index: int) -> Any:
+        """The chain rule for training example ``index``'s loss (without the regularisation
+        term), through every layer: :func:`chainrule.explain` of the network as it is now. It
+        writes no ``.grad``, so training goes on unchanged."""
+        if not 0 <= index < len(self.x_train):
+            raise IndexError(f"example {index} out of range: {len(self.x_train)} training examples")
+        target = cr.tensor(self.y_train[index : index + 1])
+
+        def loss(x: cr.Tensor) -> cr.Tensor:
+            logits = self.model(x).reshape(-1)
+            return nn.functional.binary_cross_entropy_with_logits(logits, target)
+
+        x = cr.tensor(self.x_train[index : index + 1])
+        return cr.explain(loss, x, modules=self.model, symbolic=False)
+
     def _neurons(self) -> list[list[list[float]]]:
         """Each hidden neuron's output over the small grid, per layer."""
         x = cr.tensor(self.neuron_grid)

@@ -6,6 +6,9 @@
 * ``GET /api/train/sessions/{id}/stream?steps_per_frame=10`` -> ``text/event-stream``: a frame
   per ``data:`` message while the page plays, for at most ``Limits.stream_s`` seconds, then an
   ``end`` event (the page reconnects to keep playing); 409 if the session is already streaming.
+* ``POST /api/train/sessions/{id}/explain?index=0`` -> the Explanation (and layout) of one
+  training example's loss through the network as it is now: each weight's gradient as its
+  chain of local derivatives, shown by the Explain page.
 * ``DELETE /api/train/sessions/{id}`` -> 204.
 
 Unknown and expired sessions are 404. Each piece of training runs in a worker thread under the
@@ -23,6 +26,7 @@ import anyio
 from fastapi import FastAPI, HTTPException, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
+from chainrule.web.layout import with_layout
 from chainrule.web.playground import EXTENT, Session, SessionLimit, Sessions, TrainConfig
 
 
@@ -103,6 +107,23 @@ def add_train_routes(
             events(), media_type="text/event-stream", background=BackgroundTask(stop),
             headers={"cache-control": "no-store"},
         )  # fmt: skip
+
+    @app.post(
+        "/api/train/sessions/{key}/explain",
+        responses={404: {"description": "no session"}, 400: {"description": "no such example"}},
+    )
+    async def explain(key: str, index: int = Query(0, ge=0, le=1000)) -> dict[str, Any]:
+        """The chain rule for one training example's loss through the network as it is now:
+        ``{"explanation": <chainrule.explain/1 JSON>, "layout": ...}``, as ``/api/explain``."""
+        session = find(key)
+
+        def explained() -> dict[str, Any]:
+            try:
+                return with_layout(session.explain(index).to_dict())
+            except IndexError as error:
+                raise HTTPException(400, str(error)) from None
+
+        return await run(explained)
 
     @app.delete("/api/train/sessions/{key}", status_code=204)
     async def delete(key: str) -> Response:

@@ -3,7 +3,8 @@
 // engine computed; this script only chooses which of them to show at each step.
 "use strict";
 
-const page = {data: null, layout: null, steps: [], index: 0, known: {}, source: null};
+const page = {data: null, layout: null, steps: [], index: 0, known: {}, source: null,
+              session: null};
 
 const $ = (id) => document.getElementById(id);
 
@@ -43,6 +44,7 @@ async function explainForm(step = 0, push = true) {
     $("explain").disabled = true;
     const answer = await postJSON("/api/explain", request);
     page.source = {source, at: $("at").value, symbolic: request.symbolic};
+    page.session = null;
     show(answer.explanation, answer.layout, step, push);
   } catch (error) {
     showError(error.message);
@@ -53,7 +55,10 @@ async function explainForm(step = 0, push = true) {
 
 function writeURL(push) {
   const params = new URLSearchParams();
-  if (page.source) {
+  if (page.session) {
+    params.set("session", page.session.id);
+    params.set("example", String(page.session.example));
+  } else if (page.source) {
     params.set("source", page.source.source);
     params.set("at", page.source.at);
     if (!page.source.symbolic) params.set("symbolic", "0");
@@ -66,12 +71,32 @@ function writeURL(push) {
 
 function readURL() {
   const params = new URLSearchParams(location.search);
+  const step = Number.parseInt(params.get("step") || "0", 10) || 0;
+  if (params.has("session")) {
+    explainTraining(params.get("session"), Number(params.get("example")) || 0, step);
+    return true;
+  }
   if (!params.has("source")) return false;
   $("source").value = params.get("source");
   $("at").value = params.get("at") || "";
   $("symbolic").checked = params.get("symbolic") !== "0";
-  explainForm(Number.parseInt(params.get("step") || "0", 10) || 0, false);
+  explainForm(step, false);
   return true;
+}
+
+// One training example's loss through a network of the Train page, as it is now.
+async function explainTraining(id, example, step) {
+  showError("");
+  try {
+    const answer = await postJSON(`/api/train/sessions/${encodeURIComponent(id)}/explain?index=${example}`, {});
+    page.source = null;
+    page.session = {id, example};
+    $("source").value = `the loss of training example ${example} (Train page session)`;
+    $("at").value = "";
+    show(answer.explanation, answer.layout, step, false);
+  } catch (error) {
+    showError(`training session: ${error.message}`);
+  }
 }
 
 async function openFile(file) {
@@ -80,6 +105,7 @@ async function openFile(file) {
     const data = JSON.parse(await file.text());
     const layout = await postJSON("/api/layout", data);
     page.source = null;
+    page.session = null;
     $("source").value = data.source || "";
     show(data, layout, 0, true);
   } catch (error) {
@@ -161,7 +187,8 @@ function detail(step) {
   if (step.kind === "forward") {
     const f = step.step;
     return [el("h3", {}, `Forward: ${f.name} = ${f.expression}`),
-      el("p", {}, `${f.op} (${f.notation})${f.layer ? `, in ${f.labels.join(", ")}` : ""}`),
+      el("p", {}, `${f.op} (${f.notation})${f.layer ? `, in ${f.labels.join(", ")}` : ""}` +
+        (f.module ? `, in module ${f.module}` : "")),
       el("p", {}, "value ", el("output", {"data-forward": f.name}, formatValue(f.value)))];
   }
   if (step.kind === "backward") return backwardDetail(step.step, out);

@@ -68,6 +68,8 @@ async function reset() {
   try {
     const answer = await postJSON("/api/train/sessions", config);
     Object.assign(run, {id: answer.id, extent: answer.extent, points: answer.points, history: []});
+    // Each weight's gradient for training example 0, as a chain of local derivatives.
+    $("explain-link").href = `/?session=${encodeURIComponent(answer.id)}&example=0`;
     drawFrame(answer.frame);
   } catch (error) {
     showError(error.message);
