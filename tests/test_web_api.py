@@ -29,7 +29,7 @@ def _explain(client, source, at, **extra):
 # ----------------------------------------------------------------------------- /api/explain
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e.id for e in EXAMPLES])
 def test_each_seed_example_answers_the_explanation_json_of_cr_explain(client, example):
-    answer = _explain(client, example.source, example.at, symbolic=False)
+    answer = _explain(client, example.source, example.at)
     assert answer.status_code == 200
     expected = cr.explain(example.source, at=example.at, symbolic=False).to_dict()
     assert answer.json()["explanation"] == json.loads(json.dumps(expected))
@@ -37,7 +37,8 @@ def test_each_seed_example_answers_the_explanation_json_of_cr_explain(client, ex
 
 def test_explain_answer_is_what_the_cli_prints_with_format_json(client):
     source = "g(t) = t**2; h(t) = sin(t); f(x, y) = x*y; f(g(t), h(t))"
-    printed = CliRunner().invoke(build(), ["explain", source, "--at", "t=1.3", "--format", "json"])
+    command = ["explain", source, "--at", "t=1.3", "--format", "json", "--no-symbolic"]
+    printed = CliRunner().invoke(build(), command)
     assert printed.exit_code == 0
     answer = _explain(client, source, {"t": 1.3})
     assert answer.json()["explanation"] == json.loads(printed.output)
@@ -76,6 +77,25 @@ def test_refused_expressions_get_400_with_the_explainers_message(client, source,
     answer = _explain(client, source, at)
     assert answer.status_code == 400
     assert message in answer.json()["detail"]
+
+
+def test_expressions_too_costly_for_the_playground_get_400_before_any_work(client):
+    doublings = "; ".join(f"f{i}(x) = f{i - 1}(x) + f{i - 1}(x)" for i in range(2, 11))
+    answer = _explain(client, f"f1(x) = x * x; {doublings}; f10(x)", {"x": 1.0})
+    assert answer.status_code == 400
+    assert answer.json()["detail"].startswith("expression too large for the playground: 4,09")
+    wide = _explain(client, "sum(sin(x) * " * 30 + "x" + ")" * 30, {"x": [1.0] * 1000})
+    assert wide.status_code == 400
+    assert "too much for the playground" in wide.json()["detail"]
+
+
+def test_finite_differences_are_left_out_where_they_would_cost_too_much(client):
+    deep = "sum(" + "sin(" * 60 + "x" + ")" * 61  # 62 nodes: 62,000 with 1,000 numbers
+    explanation = _explain(client, deep, {"x": [0.5] * 1000}).json()["explanation"]
+    assert explanation["gradients"][0]["checks"]["finite_difference"] is None
+    assert any("finite differences are left out" in note for note in explanation["notes"])
+    small = _explain(client, deep, {"x": [0.5] * 10}).json()["explanation"]
+    assert small["gradients"][0]["checks"]["finite_difference"] is not None
 
 
 def test_too_many_numbers_get_400(client):
@@ -124,9 +144,19 @@ def test_chunked_body_over_the_limit_gets_413_while_it_streams():
     assert answer.status_code == 413
 
 
+def test_no_sympy_check_runs_in_the_server_finite_differences_do(client):
+    # SymPy's time is not bounded by the expression language's limits: 12 nested gelu take
+    # minutes, and engine work holds one lock. The CLI keeps the SymPy check.
+    deep = "gelu(" * 12 + "x" + ")" * 12
+    gradient, *_ = _explain(client, deep, {"x": 0.3}).json()["explanation"]["gradients"]
+    assert gradient["checks"]["symbolic"] is None
+    assert gradient["checks"]["finite_difference"] == pytest.approx(gradient["gradient"])
+
+
 def test_work_over_the_time_limit_gets_503():
     client = TestClient(create_app(Limits(request_timeout_s=0.01)))
-    answer = _explain(client, "sigmoid(" * 30 + "x" + ")" * 30, {"x": 0.0})
+    sigmoids = "f(x) = sigmoid(sigmoid(sigmoid(x))); g(x) = f(f(f(x))); sum(g(g(g(x))))"
+    answer = _explain(client, sigmoids, {"x": [0.5] * 1000})  # within the limits, not 10 ms
     assert answer.status_code == 503
     assert "longer than 0.01 s" in answer.json()["detail"]
 

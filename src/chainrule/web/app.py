@@ -61,6 +61,15 @@ class Limits:
     stream_s: float = 60.0  # longest one event stream runs before the page reconnects
 
 
+#: Largest expression the playground explains, in nodes with user functions inlined
+#: (``expr.expanded_size``); the page cannot show more than a few hundred steps anyway.
+MAX_NODES = 1_000
+#: Nodes times input numbers: the explanation holds every intermediate value, so this bounds
+#: its time and size (about a second and a few megabytes of JSON).
+MAX_WORK = 100_000
+#: Finite differences replay the graph twice per input number: at most this much work.
+MAX_FINITE_DIFFERENCE_WORK = 50_000
+
 Finite = Annotated[float, Field(strict=True, allow_inf_nan=False)]  # "3" is not a number
 
 
@@ -71,7 +80,6 @@ class ExplainRequest(BaseModel):
     at: dict[str, Finite | list[Finite] | list[list[Finite]]] = Field(
         default_factory=dict, max_length=64, examples=[{"x": 3}]
     )
-    symbolic: bool = Field(True, description="cross-check with SymPy (scalar inputs only)")
 
 
 class ExplainAnswer(BaseModel):
@@ -112,7 +120,7 @@ def create_app(limits: Limits = Limits()) -> FastAPI:  # noqa: B008 (a frozen da
     async def explain(request: ExplainRequest) -> ExplainAnswer:
         """Explain the gradient of ``source`` at ``at``: the Explanation JSON and its layout."""
         point = _point(request.at, limits.max_elements)
-        return await run(lambda: _explain(request.source, point, request.symbolic))
+        return await run(lambda: _explain(request.source, point))
 
     @app.post("/api/layout", responses={400: {"description": "not a drawable explanation"}})
     async def layout_of(
@@ -159,11 +167,35 @@ def _point(at: dict[str, Any], max_elements: int) -> dict[str, Any]:
     return {name: float(v) if v.ndim == 0 else v for name, v in point.items()}
 
 
-def _explain(source: str, point: dict[str, Any], symbolic: bool) -> dict[str, Any]:
+def _explain(source: str, point: dict[str, Any]) -> dict[str, Any]:
     from chainrule.tools.explain import explain
 
     try:
-        explanation = explain(source, at=point, symbolic=symbolic)
+        # Work started in a thread cannot be stopped, and engine work holds one lock: every
+        # request must be cheap by construction, not only abandoned when slow.
+        size = expr.expanded_size(expr.parse(source))
+        if size > MAX_NODES:
+            raise HTTPException(
+                400, f"expression too large for the playground: {size:,} nodes once its "
+                f"functions are inlined (limit {MAX_NODES:,}); chainrule explain takes it",
+            )  # fmt: skip
+        work = size * max(sum(np.size(value) for value in point.values()), 1)
+        if work > MAX_WORK:
+            raise HTTPException(
+                400, f"too much for the playground: {size:,} nodes times the numbers given is "
+                f"{work:,} (limit {MAX_WORK:,}); chainrule explain takes it",
+            )  # fmt: skip
+        finite_differences = work <= MAX_FINITE_DIFFERENCE_WORK
+        # No SymPy cross-check here: its time is not bounded by the expression's size (12
+        # nested gelu take minutes). Finite differences check instead, where cheap enough.
+        explanation = explain(
+            source, at=point, symbolic=False, finite_differences=finite_differences
+        )
+        if not finite_differences:
+            explanation.notes += (
+                "finite differences are left out: too many numbers times operations for the "
+                "playground; chainrule explain computes them",
+            )
     except expr.ExprError as error:
         raise HTTPException(400, error.pretty()) from None
     except (ValueError, TypeError, ArithmeticError, RuntimeError) as error:

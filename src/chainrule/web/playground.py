@@ -231,7 +231,9 @@ class Session:
             return nn.functional.binary_cross_entropy_with_logits(logits, target)
 
         x = cr.tensor(self.x_train[index : index + 1])
-        return cr.explain(loss, x, modules=self.model, symbolic=False)
+        # No finite differences: in float32 they cannot resolve the small gradients this page
+        # is about (they print 0), and they would replay the network once per weight.
+        return cr.explain(loss, x, modules=self.model, symbolic=False, finite_differences=False)
 
     def _neurons(self) -> list[list[list[float]]]:
         """Each hidden neuron's output over the small grid, per layer."""

@@ -38,12 +38,12 @@ function showError(message) {
 async function explainForm(step = 0, push = true) {
   showError("");
   const source = $("source").value.trim();
-  const request = {source, at: {}, symbolic: $("symbolic").checked};
+  const request = {source, at: {}};
   try {
     request.at = parseAt($("at").value);
     $("explain").disabled = true;
     const answer = await postJSON("/api/explain", request);
-    page.source = {source, at: $("at").value, symbolic: request.symbolic};
+    page.source = {source, at: $("at").value};
     page.session = null;
     show(answer.explanation, answer.layout, step, push);
   } catch (error) {
@@ -61,7 +61,6 @@ function writeURL(push) {
   } else if (page.source) {
     params.set("source", page.source.source);
     params.set("at", page.source.at);
-    if (!page.source.symbolic) params.set("symbolic", "0");
   }
   params.set("step", String(page.index));
   const url = `${location.pathname}?${params}`;
@@ -79,7 +78,6 @@ function readURL() {
   if (!params.has("source")) return false;
   $("source").value = params.get("source");
   $("at").value = params.get("at") || "";
-  $("symbolic").checked = params.get("symbolic") !== "0";
   explainForm(step, false);
   return true;
 }
