@@ -235,6 +235,7 @@ def test_examples_endpoint_lists_the_seed_examples(client):
 def test_openapi_schema_documents_every_endpoint(client):
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/api/examples", "/api/explain", "/api/layout"} <= set(paths)
+    assert client.get("/docs").status_code == 404  # its scripts would come from a CDN
 
 
 # ----------------------------------------------------------------------------- chainrule serve

@@ -39,7 +39,7 @@ def is_loopback(host: str) -> bool:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--open", "open_browser", is_flag=True, help="Open the page in a web browser.")
 def command(host: str, port: int, open_browser: bool) -> None:
-    """Serve the Explain and Train pages and their JSON API (docs at /docs)."""
+    """Serve the Explain and Train pages and their JSON API (schema at /openapi.json)."""
     try:
         from chainrule.web import require_web
 

@@ -1,6 +1,6 @@
 """The FastAPI app of ``chainrule serve``: the pages, and a JSON API over the explainer.
 
-Endpoints (all documented in the OpenAPI schema at ``/openapi.json``, browsable at ``/docs``):
+Endpoints (all documented in the OpenAPI schema at ``/openapi.json``):
 
 * ``GET /`` the Explain page; ``GET /static/...`` its scripts and styles.
 * ``GET /api/examples`` the seed documents' worked examples.
@@ -90,6 +90,10 @@ class ExplainAnswer(BaseModel):
 def create_app(limits: Limits = Limits()) -> FastAPI:  # noqa: B008 (a frozen dataclass)
     """The app; ``limits`` bound each request."""
     app = FastAPI(
+        # FastAPI's /docs and /redoc pages load their scripts from a CDN: offline, and against
+        # this app's Content-Security-Policy. The schema itself is served at /openapi.json.
+        docs_url=None,
+        redoc_url=None,
         title="chainrule playground",
         summary="The chain rule, step by step, on chainrule's own engine.",
         version="1",
