@@ -17,7 +17,11 @@ import sys
 from typing import Any
 
 #: Subcommand name -> module of :mod:`chainrule.commands` whose ``command`` implements it.
-SUBCOMMANDS = {"train": "chainrule.commands.train", "explain": "chainrule.commands.explain"}
+SUBCOMMANDS = {
+    "train": "chainrule.commands.train",
+    "explain": "chainrule.commands.explain",
+    "serve": "chainrule.commands.serve",
+}
 
 
 def _require_click() -> Any:

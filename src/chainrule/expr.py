@@ -51,6 +51,7 @@ __all__ = [
     "Program",
     "UnaryOp",
     "evaluate",
+    "expanded_size",
     "parse",
     "to_source",
 ]
@@ -594,12 +595,26 @@ def _constant_value(node: Node, source: str) -> float | None:
             return None
 
 
-def _check_expansion(program: Program) -> None:
-    """Bound the work of an evaluation in which every user call is inlined."""
+def expanded_size(program: Program) -> int:
+    """How many nodes one evaluation visits, every user call inlined (what MAX_EXPANDED_NODES
+    bounds): a measure of its cost.
+
+    >>> expanded_size(parse("f(u) = u*u; f(x) + f(x)"))
+    11
+    """
+    return _expanded(program)[0]
+
+
+def _expanded(program: Program) -> tuple[int, int]:
     costs: dict[str, tuple[int, int]] = {}  # function name -> (expanded size, expanded depth)
     for name in _definition_order(program):
         costs[name] = _expanded_cost(program.functions[name].body, costs)
-    size, depth = _expanded_cost(program.body, costs)
+    return _expanded_cost(program.body, costs)
+
+
+def _check_expansion(program: Program) -> None:
+    """Bound the work of an evaluation in which every user call is inlined."""
+    size, depth = _expanded(program)
     start = min((node.pos for node in _walk(program.body) if node.pos is not None), default=None)
     if size > MAX_EXPANDED_NODES:
         message = (

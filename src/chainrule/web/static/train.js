@@ -1,0 +1,216 @@
+// The Train page: the network trains in the server (on chainrule's engine); this script sends
+// the settings, listens to the stream of frames and draws them. The settings live in the URL.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const FEATURES = ["x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)"];
+const FIELDS = ["dataset", "noise", "test_fraction", "hidden", "activation", "residual",
+                "layer_norm", "lr", "regularization", "reg_rate", "batch_size"];
+const run = {id: null, extent: 6, points: null, history: [], source: null, playing: false};
+
+// --------------------------------------------------------------------------- settings and URL
+function readConfig() {
+  const hidden = $("hidden").value.split(",").map((s) => s.trim()).filter(Boolean).map(Number);
+  return {
+    dataset: $("dataset").value,
+    noise: Number($("noise").value),
+    test_fraction: Number($("test_fraction").value),
+    features: FEATURES.filter((f) => $(`feature-${f}`).checked),
+    hidden,
+    activation: $("activation").value,
+    residual: $("residual").checked,
+    layer_norm: $("layer_norm").checked,
+    lr: Number($("lr").value),
+    regularization: $("regularization").value,
+    reg_rate: Number($("reg_rate").value),
+    batch_size: Number($("batch_size").value),
+  };
+}
+
+function writeURL(config) {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(config)) {
+    params.set(key, Array.isArray(value) ? value.join(",") : String(value));
+  }
+  history.replaceState(null, "", `${location.pathname}?${params}`);
+}
+
+function readURL() {
+  const params = new URLSearchParams(location.search);
+  for (const key of FIELDS) {
+    if (!params.has(key)) continue;
+    const input = $(key);
+    if (input.type === "checkbox") input.checked = params.get(key) === "true";
+    else input.value = params.get(key);
+  }
+  if (params.has("features")) {
+    const chosen = params.get("features").split(",");
+    for (const f of FEATURES) $(`feature-${f}`).checked = chosen.includes(f);
+  }
+}
+
+function showError(message) {
+  $("error").textContent = message;
+  $("error").hidden = !message;
+}
+
+// --------------------------------------------------------------------------- the session
+async function reset() {
+  pause();
+  showError("");
+  const config = readConfig();
+  $("noise-value").textContent = config.noise;
+  $("test-value").textContent = `${Math.round(config.test_fraction * 100)}%`;
+  writeURL(config);
+  const old = run.id;
+  run.id = null;
+  if (old) fetch(`/api/train/sessions/${old}`, {method: "DELETE"}).catch(() => {});
+  try {
+    const answer = await postJSON("/api/train/sessions", config);
+    Object.assign(run, {id: answer.id, extent: answer.extent, points: answer.points, history: []});
+    // Each weight's gradient for training example 0, as a chain of local derivatives.
+    $("explain-link").href = `/?session=${encodeURIComponent(answer.id)}&example=0`;
+    drawFrame(answer.frame);
+  } catch (error) {
+    showError(error.message);
+  }
+}
+
+async function step() {
+  if (!run.id) return;
+  try {
+    drawFrame(await postJSON(`/api/train/sessions/${run.id}/step?count=1`, {}));
+  } catch (error) {
+    showError(error.message);
+  }
+}
+
+function play() {
+  if (!run.id || run.source) return;
+  run.playing = true;
+  $("play").textContent = "⏸ Pause";
+  $("play").setAttribute("aria-pressed", "true");
+  const source = new EventSource(`/api/train/sessions/${run.id}/stream?steps_per_frame=10`);
+  run.source = source;
+  source.onmessage = (event) => drawFrame(JSON.parse(event.data));
+  source.addEventListener("end", () => { // the server ends each stream after a while
+    source.close();
+    run.source = null;
+    if (run.playing) play();
+  });
+  source.addEventListener("error", (event) => {
+    if (event.data) showError(JSON.parse(event.data).detail);
+    else if (source.readyState !== EventSource.CLOSED) showError("the training stream stopped");
+    pause();
+  });
+}
+
+function pause() {
+  run.playing = false;
+  if (run.source) run.source.close();
+  run.source = null;
+  $("play").textContent = "▶ Play";
+  $("play").setAttribute("aria-pressed", "false");
+}
+
+// --------------------------------------------------------------------------- drawing
+function drawFrame(frame) {
+  run.history.push([frame.step, frame.train_loss, frame.test_loss]);
+  if (run.history.length > 500) run.history = run.history.filter((_, i) => i % 2 === 0);
+  $("status").textContent = `step ${frame.step}, epoch ${frame.epoch.toFixed(1)}`;
+  $("train-loss").textContent = formatNumber(frame.train_loss);
+  $("test-loss").textContent = formatNumber(frame.test_loss);
+  drawBoundary(frame.boundary);
+  drawCurves();
+  drawBars(frame.grad_norms);
+  drawNeurons(frame.neurons);
+}
+
+// Orange for class 0 (output near 0), blue for class 1, white on the boundary.
+function colour(p) {
+  const t = Math.max(0, Math.min(1, p ?? 0.5));
+  const mix = (a, b) => Math.round(a + (b - a) * Math.abs(2 * t - 1));
+  return t < 0.5 ? `rgb(${mix(255, 245)},${mix(255, 147)},${mix(255, 34)})`
+    : `rgb(${mix(255, 8)},${mix(255, 119)},${mix(255, 189)})`;
+}
+
+function drawBoundary({size, values}) {
+  const canvas = $("boundary"), ctx = canvas.getContext("2d");
+  const cell = canvas.width / size;
+  values.forEach((p, i) => {
+    ctx.fillStyle = colour(p);
+    ctx.fillRect((i % size) * cell, Math.floor(i / size) * cell, cell + 1, cell + 1);
+  });
+  const scale = canvas.width / (2 * run.extent);
+  for (const [kind, ring] of [["train", false], ["test", true]]) {
+    for (const [x, y, label] of run.points[kind]) {
+      ctx.beginPath();
+      ctx.arc((x + run.extent) * scale, (run.extent - y) * scale, 3, 0, 2 * Math.PI);
+      ctx.fillStyle = label ? "#0b5394" : "#b45309";
+      ctx.fill();
+      ctx.lineWidth = ring ? 1.5 : 0.5;
+      ctx.strokeStyle = ring ? "#000" : "#fff";
+      ctx.stroke();
+    }
+  }
+}
+
+function drawCurves() {
+  const svg = $("curves");
+  const losses = run.history.flatMap(([, a, b]) => [a, b]).filter((v) => v !== null);
+  const top = Math.max(...losses, 1e-9), last = run.history.at(-1)[0] || 1;
+  const line = (k) => run.history.filter((h) => h[k] !== null)
+    .map(([s, ...l]) => `${(s / last) * 296 + 2},${118 - (l[k - 1] / top) * 114}`).join(" ");
+  svg.replaceChildren(svgEl("polyline", {class: "curve train", points: line(1)}),
+                      svgEl("polyline", {class: "curve test", points: line(2)}));
+}
+
+function drawBars(norms) {
+  // log10 of the norm from 1e-8 (empty) to 10 (full): vanishing gradients are orders of
+  // magnitude, which a linear bar would hide.
+  const rows = norms.map(({layer, norm}) => {
+    const width = norm > 0 ? Math.max(0, Math.min(1, (Math.log10(norm) + 8) / 9)) : 0;
+    const bar = el("div", {class: "bar"});
+    bar.style.width = `${(width * 100).toFixed(1)}%`;
+    return el("div", {class: "bar-row", "data-layer": layer, "data-norm": String(norm)},
+      el("span", {}, layer), el("div", {class: "bar-track", role: "meter",
+        "aria-label": `${layer} gradient norm`, "aria-valuenow": String(norm)}, bar),
+      el("span", {}, formatNumber(norm)));
+  });
+  $("grad-bars").replaceChildren(...rows);
+}
+
+function drawNeurons(layers) {
+  const columns = layers.map((neurons, i) => {
+    const canvases = neurons.map((values) => {
+      const size = Math.round(Math.sqrt(values.length));
+      const canvas = el("canvas", {width: size, height: size});
+      const ctx = canvas.getContext("2d");
+      // Each neuron on its own range: what matters is where in the plane it is high or low.
+      const low = Math.min(...values.map((v) => v ?? 0)), high = Math.max(...values.map((v) => v ?? 0));
+      values.forEach((v, j) => {
+        ctx.fillStyle = colour(high > low ? ((v ?? 0) - low) / (high - low) : 0.5);
+        ctx.fillRect(j % size, Math.floor(j / size), 1, 1);
+      });
+      return canvas;
+    });
+    return el("div", {class: "neuron-layer"}, el("span", {}, `layer ${i + 1}`), ...canvases);
+  });
+  $("neurons").replaceChildren(...columns);
+}
+
+// --------------------------------------------------------------------------- wiring
+document.addEventListener("DOMContentLoaded", () => {
+  $("features").append(...FEATURES.map((f) => el("label", {},
+    el("input", {type: "checkbox", id: `feature-${f}`, checked: f === "x1" || f === "x2"}), ` ${f}`)));
+  readURL();
+  $("config").addEventListener("change", reset);
+  $("config").addEventListener("submit", (event) => { event.preventDefault(); reset(); });
+  $("play").addEventListener("click", () => (run.playing ? pause() : play()));
+  $("step").addEventListener("click", step);
+  $("reset").addEventListener("click", reset);
+  window.addEventListener("pagehide", () => {
+    if (run.id) fetch(`/api/train/sessions/${run.id}`, {method: "DELETE", keepalive: true});
+  });
+  reset();
+});

@@ -1,0 +1,198 @@
+"""The playground's pages in a real browser: Playwright driving Debian's Chromium, headless
+(``apt-get install chromium``; Playwright's own browser download is never used).
+
+Each test leaves a screenshot in ``test-artifacts/`` (or ``$CHAINRULE_TEST_ARTIFACTS``), to be
+looked at by a person: what the page showed when the test passed.
+"""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+from web_server import running_server
+
+import chainrule as cr
+from chainrule.web.app import create_app
+from chainrule.web.examples import EXAMPLES
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(
+    os.environ.get("CHAINRULE_TEST_ARTIFACTS", Path(__file__).parents[1] / "test-artifacts")
+)
+CAKE = "f(x) = x**2; g(u) = 2*u; h(v) = v + 3; h(g(f(x)))"
+
+
+@pytest.fixture(scope="module")
+def base_url():
+    with running_server(create_app()) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.reported_errors = errors
+    yield page
+    page.close()
+    assert errors == [], "the page reported errors"
+
+
+def _screenshot(page, name):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def _number(text):
+    return float(text.strip())
+
+
+def _step_label(page):
+    return page.locator("#step-label").inner_text()
+
+
+def test_typed_seed_example_steps_backward_showing_the_engines_numbers(page, base_url):
+    page.goto(base_url + "/")
+    page.fill("#source", CAKE)
+    page.fill("#at", "x=5")
+    page.click("#explain")
+    expect(page.locator("#graph svg .node")).to_have_count(4)  # x, u1, u2, u3
+    e = cr.explain(CAKE, x=5)
+    steps = 1 + len(e.forward) + len(e.backward)  # the inputs, then each op, then each rule
+    for index, forward in enumerate(e.forward, start=1):
+        page.click("#next")
+        assert _number(page.locator(f'[data-forward="{forward.name}"]').inner_text()) == (
+            pytest.approx(float(forward.value), rel=1e-5)
+        )
+        assert _step_label(page).startswith(f"step {index} of {steps}")
+    for step in e.backward:
+        page.keyboard.press("ArrowRight")
+        for c in step.contributions:
+            shown = page.locator(f'[data-contribution="{c.source}->{c.target}"]').inner_text()
+            assert _number(shown) == pytest.approx(float(c.value), rel=1e-5)
+        if step.node == "u2":
+            _screenshot(page, "explain-backward-step")
+    page.keyboard.press("ArrowRight")
+    assert _step_label(page) == f"step {steps} of {steps}: gradients"
+    assert _number(page.locator('[data-gradient="x"]').inner_text()) == float(e.grad("x")) == 20
+    expect(page.locator("#next")).to_be_disabled()
+    page.keyboard.press("ArrowLeft")
+    assert _step_label(page).startswith(f"step {steps - 1} of {steps}")
+
+
+def test_seed_example_from_the_menu_gives_every_gradient_and_the_url_reproduces_it(page, base_url):
+    example = next(x for x in EXAMPLES if x.id == "neuron")
+    page.goto(base_url + "/")
+    page.select_option("#examples", example.id)
+    expect(page.locator("#graph svg")).to_be_visible()
+    e = cr.explain(example.source, at=example.at)
+    page.keyboard.press("End")
+    for name in example.at:
+        shown = page.locator(f'[data-gradient="{name}"]').inner_text()
+        assert _number(shown) == pytest.approx(float(e.grad(name)), rel=1e-5)
+    for _ in range(3):
+        page.click("#prev")
+    label, detail = _step_label(page), page.locator("#step-detail").inner_text()
+    _screenshot(page, "explain-seed-neuron")
+
+    reopened = page.context.browser.new_page()
+    reopened.goto(page.url)  # the address alone brings back the expression, values and step
+    expect(reopened.locator("#step-label")).to_have_text(label)
+    assert reopened.locator("#step-detail").inner_text() == detail
+    reopened.close()
+
+
+def test_explanation_saved_by_the_cli_opens_in_the_page(page, base_url, tmp_path):
+    saved = tmp_path / "two-paths.json"
+    e = cr.explain("g(t) = t**2; h(t) = sin(t); f(x, y) = x*y; f(g(t), h(t))", t=1.3)
+    saved.write_text(e.to_json())
+    page.goto(base_url + "/")
+    page.set_input_files("#open-json", str(saved))
+    expect(page.locator("#graph svg .node")).to_have_count(4)
+    page.keyboard.press("End")
+    assert _number(page.locator('[data-gradient="t"]').inner_text()) == pytest.approx(
+        float(e.grad("t")), rel=1e-5
+    )
+    expect(page.locator("#step-detail .fanout")).to_contain_text("t is used 2 times")
+
+
+def test_bad_expression_shows_the_parsers_message(page, base_url):
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    page.goto(base_url + "/")
+    page.fill("#source", '__import__("os")')
+    page.fill("#at", "")
+    page.click("#explain")
+    expect(page.locator("#error")).to_contain_text("strings are not part of the language")
+    _screenshot(page, "explain-error-phone")
+    assert page.evaluate("location.search") == ""  # nothing explained: no state to keep
+    # The browser logs the refused request itself; the page reported it in #error.
+    assert page.reported_errors == [
+        "Failed to load resource: the server responded with a status of 400 (Bad Request)"
+    ]
+    page.reported_errors.clear()
+
+
+def _bars(page):
+    """(norm, bar width in pixels) per layer, as the page shows them."""
+    rows = page.locator("#grad-bars .bar-row")
+    return {
+        row.get_attribute("data-layer"): (
+            float(row.get_attribute("data-norm")),
+            row.locator(".bar").bounding_box()["width"],
+        )
+        for row in rows.all()
+    }
+
+
+def test_training_moons_with_sigmoid_at_depth_ten_shrinks_the_first_layers_bar(page, base_url):
+    hidden = ",".join(["8"] * 10)
+    page.goto(f"{base_url}/train?dataset=moons&activation=sigmoid&hidden={hidden}&lr=0.1")
+    expect(page.locator("#grad-bars .bar-row")).to_have_count(11)  # 10 hidden layers + output
+    page.click("#play")
+    at_least_50 = re.compile(r"step ([5-9]\d|\d{3,}),")  # frames stream in, 10 steps each
+    expect(page.locator("#status")).to_contain_text(at_least_50, timeout=20_000)
+    page.click("#play")  # pause
+    expect(page.locator("#play")).to_have_attribute("aria-pressed", "false")
+    paused = page.locator("#status").inner_text()
+    page.click("#step")  # one step (after any frame that was on its way when paused)
+    expect(page.locator("#status")).not_to_have_text(paused)
+    bars = _bars(page)
+    first, last = bars["layer 1"], bars["layer 10"]
+    assert first[0] < 1e-4 * last[0]  # the gradient vanishes on its way to the input
+    assert first[1] < 0.5 * last[1]  # and the bar shows it
+    widths = [bars[f"layer {i}"][1] for i in range(1, 11)]
+    assert widths == sorted(widths)
+    assert "activation=sigmoid" in page.url and f"hidden={hidden.replace(',', '%2C')}" in page.url
+    _screenshot(page, "train-moons-sigmoid-depth10")
+
+    with page.context.expect_page() as opened:  # paused: one example's gradients, explained
+        page.click("#explain-link")
+    explained = opened.value
+    expect(explained.locator("#graph svg")).to_be_visible(timeout=20_000)
+    explained.keyboard.press("End")
+    shown = explained.locator('[data-gradient="0.0.weight"]').inner_text()
+    assert shown.startswith("[[") and "e-" in shown  # a matrix of vanishing numbers
+    explained.keyboard.press("ArrowLeft")
+    _screenshot(explained, "explain-network-gradient")
+    explained.close()
+
+    page.check("#residual")  # residual connections carry the gradient back to the input
+    page.select_option("#activation", "relu")
+    expect(page.locator("#status")).to_contain_text("step 0,")
+    page.click("#step")
+    expect(page.locator("#status")).to_contain_text("step 1,")
+    bars = _bars(page)
+    assert bars["layer 1"][1] > 0.5 * bars["layer 10"][1]
+    _screenshot(page, "train-moons-relu-residual")
