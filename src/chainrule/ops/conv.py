@@ -26,9 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from numpy.lib.stride_tricks import sliding_window_view
-
-from chainrule._array import xp
+from chainrule._array import sliding_window_view, xp
 from chainrule.op import Op
 from chainrule.ops import dual
 from chainrule.tensor import Tensor

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chainrule._array import xp
+from chainrule._array import add_at, xp
 from chainrule.tensor import Tensor
 
 
@@ -144,7 +144,7 @@ def scatter_along(values: Any, indices: Any, axis: int, shape: tuple[int, ...]) 
         index = indices if isinstance(indices, Tensor) else Tensor(indices)
         return scatter_add(zeros(shape, dtype=values.dtype), axis, index, values)
     out = xp.zeros(shape, dtype=values.dtype)
-    xp.add.at(out, _along_axis_index(indices, axis), values)
+    add_at(out, _along_axis_index(indices, axis), values)
     return out
 
 
@@ -159,7 +159,7 @@ def gather_along(x: Any, indices: Any, axis: int) -> Any:
 
 
 def _along_axis_index(indices: Any, axis: int) -> tuple[Any, ...]:
-    """The fancy index that ``take_along_axis`` uses, so ``add.at`` can sum repeated targets."""
+    """The fancy index that ``take_along_axis`` uses; ``add_at`` sums repeated targets."""
     grids = list(xp.ogrid[tuple(slice(n) for n in indices.shape)])
     grids[axis] = indices
     return tuple(grids)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chainrule._array import xp
+from chainrule._array import add_at, xp
 from chainrule.op import Op
 from chainrule.ops import dual, inplace
 from chainrule.ops.reduce import normalize_dims, values_indices
@@ -113,7 +113,7 @@ def _index_add_array(g: Any, key: tuple[Any, ...], shape: tuple[int, ...], basic
     if basic:
         out[key] = g  # a basic key reaches each element at most once
     else:
-        xp.add.at(out, key, g)
+        add_at(out, key, g)
     return out
 
 
@@ -179,7 +179,7 @@ class ScatterAdd(Op):
 
     def forward(self, x, src):
         out = x.copy()
-        xp.add.at(out, dual._along_axis_index(self.index, self.dim), src)
+        add_at(out, dual._along_axis_index(self.index, self.dim), src)
         return out
 
     def vjp(self, g, out, x, src):
