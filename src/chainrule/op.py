@@ -60,7 +60,7 @@ class Op:
     # A view shares storage, and so the version counter, with its first input.
     is_view: ClassVar[bool] = False
     # Set on the node of an in-place op: the node that produced the overwritten value, which
-    # ops applied before the change still read from (see backward._parent).
+    # ops applied before the change still read from (see graph.parent).
     replaced: Op | None = None
     # The declaration (see chainrule.declare): ``public`` names ``cr.<public>`` and, with
     # ``method``, ``Tensor.<public>``; ``aliases`` more names for both; ``sympy`` the SymPy

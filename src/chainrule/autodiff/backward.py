@@ -18,10 +18,9 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Sequence
 from heapq import heappop, heappush
-from operator import attrgetter
 from typing import Any
 
-from chainrule import grad_mode
+from chainrule import grad_mode, graph
 from chainrule._array import xp
 from chainrule.ops import views
 from chainrule.ops.broadcast import unbroadcast
@@ -29,8 +28,6 @@ from chainrule.tensor import Tensor, _make
 
 # observer(node, grad_out, grads_in): sees every rule application; the explainer uses it.
 Observer = Callable[[Any, Any, tuple[Any, ...]], None]
-
-_by_sequence = attrgetter("seq")
 
 
 def backward(
@@ -169,29 +166,7 @@ class _Pass:
         """With explicit targets, the nodes from which some target can be reached."""
         if self.target_ids is None:
             return None
-        nodes = []
-        seen = set(self.roots)
-        stack = list(self.roots)
-        while stack:
-            node = stack.pop()
-            nodes.append(node)
-            for x in node.inputs:
-                if not isinstance(x, Tensor):
-                    continue
-                parent = _parent(x, node)
-                if parent is not None and parent not in seen:
-                    seen.add(parent)
-                    stack.append(parent)
-        nodes.sort(key=_by_sequence)
-        needed: set[Any] = set()
-        for node in nodes:  # oldest first: inputs are decided before their users
-            for x in node.inputs:
-                if isinstance(x, Tensor) and (
-                    id(x) in self.target_ids or _parent(x, node) in needed
-                ):
-                    needed.add(node)
-                    break
-        return needed
+        return graph.leading_to(graph.ancestors(self.roots), self.target_ids)
 
     def run(self, retain: bool) -> None:
         """Pop pending nodes newest first; each passes gradients on to its inputs' nodes.
@@ -246,7 +221,7 @@ class _Pass:
                     gi = gi.to(data.dtype) if create_graph else gi.astype(data.dtype)
                 parent = x.grad_fn
                 if parent is not None and parent.seq > node.seq:
-                    parent = _parent(x, node)  # x was changed in place after node used it
+                    parent = graph.parent(x, node)  # x was changed in place after node read it
                 if parent is None:
                     if target_ids is None or id(x) in target_ids:
                         self._add_leaf(x, gi)
@@ -329,18 +304,6 @@ def _edges(inputs: tuple[Any, ...]) -> tuple[Any, ...]:
             x = _make(None, x.requires_grad, x.grad_fn)
         edges.append(x)
     return tuple(edges)
-
-
-def _parent(x: Tensor, node: Any) -> Any:
-    """The node that produced the value of ``x`` that ``node`` read.
-
-    An in-place change gives ``x`` a newer ``grad_fn``; ops applied before the change must
-    send their gradient to the history ``x`` had then, reached through ``replaced``.
-    """
-    parent = x.grad_fn
-    while parent is not None and parent.seq > node.seq:
-        parent = parent.replaced
-    return parent
 
 
 def accumulate_into(tensor: Tensor, g: Any, stored: set[int] | None = None) -> None:

@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from chainrule import graph
 from chainrule._array import xp
-from chainrule.autodiff.backward import _parent
 from chainrule.ops import views
 from chainrule.tensor import Tensor
 
@@ -37,7 +37,7 @@ def forward_tangents(
         id(x): (t._data if isinstance(t, Tensor) else xp.asarray(t))
         for x, t in zip(inputs, tangents, strict=True)
     }
-    nodes = _nodes_oldest_first(outputs)
+    nodes = graph.ancestors(y.grad_fn for y in outputs)
     by_node: dict[Any, Any] = {}
     for node in nodes:
         node.check_saved()
@@ -61,21 +61,5 @@ def _tangent_of(x: Any, user: Any, by_leaf: dict[int, Any], by_node: dict[Any, A
         return None
     if id(x) in by_leaf:
         return by_leaf[id(x)]
-    parent = x.grad_fn if user is None else _parent(x, user)
+    parent = x.grad_fn if user is None else graph.parent(x, user)
     return by_node.get(parent) if parent is not None else None
-
-
-def _nodes_oldest_first(outputs: Sequence[Tensor]) -> list[Any]:
-    seen = {y.grad_fn for y in outputs if y.grad_fn is not None}
-    stack = list(seen)
-    nodes = []
-    while stack:
-        node = stack.pop()
-        nodes.append(node)
-        for x in node.inputs:
-            parent = _parent(x, node) if isinstance(x, Tensor) else None
-            if parent is not None and parent not in seen:
-                seen.add(parent)
-                stack.append(parent)
-    nodes.sort(key=lambda n: n.seq)
-    return nodes

@@ -63,7 +63,7 @@ def apply(t: Tensor, compute: Callable[..., Tensor], *others: Any) -> Tensor:
             views.rebase(t, result)  # the base's history, and t's from it
             return t
         # Older users of t must still see its old history: the engine follows this link
-        # back from the new node (see backward._parent).
+        # back from the new node (see graph.parent).
         result.grad_fn.replaced = t.grad_fn
         t.grad_fn = result.grad_fn
         t.requires_grad = True

@@ -32,8 +32,8 @@ from typing import Any
 
 import numpy as np
 
-from chainrule import declare, expr, grad_mode
-from chainrule.autodiff.backward import _parent, run_backward
+from chainrule import declare, expr, grad_mode, graph
+from chainrule.autodiff.backward import run_backward
 from chainrule.op import _parameter_names
 from chainrule.ops.broadcast import unbroadcast
 from chainrule.tensor import Tensor
@@ -500,7 +500,7 @@ class _Builder:
                 f"explain needs a scalar output, got shape {fmt.shape(output._data.shape)}: "
                 "reduce it first, e.g. with sum(...)"
             )
-        self.nodes = _graph_nodes(output)
+        self.nodes = graph.ancestors([output.grad_fn])
         _check_size(self.nodes)
         self.output = output
         self.leaves = list(leaves)
@@ -543,10 +543,13 @@ class _Builder:
             self.leaves.append(("x", "input", self.output))
             self.values.append(Value("x", "input", np.array(self.output._data)))
 
-    def name_of(self, x: Any) -> str:
+    def name_of(self, x: Any, user: Any = None) -> str:
+        """The name of ``x``, as the node ``user`` read it (its history before any later
+        in-place change)."""
         if isinstance(x, Tensor):
-            if x.grad_fn is not None:
-                return self.names[id(x.grad_fn)]
+            source = x.grad_fn if user is None else graph.parent(x, user)
+            if source is not None:
+                return self.names[id(source)]
             if id(x) in self.names:
                 return self.names[id(x)]
             data = x._data
@@ -570,7 +573,7 @@ class _Builder:
         steps = []
         for node in self.nodes:
             cls = type(node)
-            inputs = tuple(self.name_of(x) for x in node.inputs)
+            inputs = tuple(self.name_of(x, node) for x in node.inputs)
             params = _parameter_names(cls)
             if len(params) == len(inputs):
                 expression = _fill_in(cls.notation, node, params, inputs)
@@ -626,7 +629,7 @@ class _Builder:
     def _local(self, node: Any, position: int, value: np.ndarray | None) -> LocalDerivative:
         cls = type(node)
         params = _parameter_names(cls)
-        inputs = tuple(self.name_of(x) for x in node.inputs)
+        inputs = tuple(self.name_of(x, node) for x in node.inputs)
         # Every op of the core has its formulas; a user's autograd.Function has its backward.
         derivatives = cls.derivatives or (f"{_op_name(node)}.backward (user-defined)",)
         formula = derivatives[min(position, len(derivatives) - 1)]
@@ -700,12 +703,12 @@ class _Builder:
                 local = locals_.get((id(node), position))
                 if local is None:
                     continue
-                x = node.inputs[position]
-                if x.grad_fn is None:
+                source = graph.parent(node.inputs[position], node)
+                if source is None:
                     if local.input == leaf_name:
                         stack.append((None, (*edges, local)))
-                elif counts.get(id(x.grad_fn)):
-                    stack.append((x.grad_fn, (*edges, local)))
+                elif counts.get(id(source)):
+                    stack.append((source, (*edges, local)))
         return paths, counts.get(id(self.output.grad_fn), 0)
 
     def _path_counts(self, leaf_name: str) -> dict[int, int]:
@@ -716,8 +719,9 @@ class _Builder:
             for position, x in enumerate(node.inputs):
                 if not isinstance(x, Tensor) or not node.needs[position]:
                     continue
-                if x.grad_fn is not None:
-                    total += counts.get(id(x.grad_fn), 0)
+                source = graph.parent(x, node)
+                if source is not None:
+                    total += counts.get(id(source), 0)
                 elif self.names.get(id(x)) == leaf_name:
                     total += 1
             if total:
@@ -764,7 +768,7 @@ class _Builder:
                 elif x.grad_fn is None:
                     args.append(x._data)  # a leaf, perturbed in place by the caller
                 else:
-                    args.append(outs.get(id(_parent(x, node)), saved))
+                    args.append(outs.get(id(graph.parent(x, node)), saved))
             # Some ops keep what their vjp needs from forward (indices, columns, a Function's
             # ctx): the replay works on copies and the node gets its own state back.
             state = getattr(node, "__dict__", None)
@@ -838,21 +842,6 @@ def _check_size(nodes: Sequence[Any]) -> None:
             f"more than the {MAX_ELEMENTS:,} an explanation can show; explain it on a smaller "
             "example"
         )
-
-
-def _graph_nodes(output: Tensor) -> list[Any]:
-    """Every node the output depends on, oldest first (creation order is topological)."""
-    if output.grad_fn is None:
-        return []
-    seen = {id(output.grad_fn): output.grad_fn}
-    stack = [output.grad_fn]
-    while stack:
-        node = stack.pop()
-        for x in node.inputs:
-            if isinstance(x, Tensor) and x.grad_fn is not None and id(x.grad_fn) not in seen:
-                seen[id(x.grad_fn)] = x.grad_fn
-                stack.append(x.grad_fn)
-    return sorted(seen.values(), key=lambda node: node.seq)
 
 
 def _op_name(node: Any) -> str:

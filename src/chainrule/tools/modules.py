@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from chainrule import graph
 from chainrule.tensor import Tensor
 
 
@@ -72,17 +73,8 @@ def _hook(name: str, tags: dict[Any, str]) -> Callable[[Any, tuple[Any, ...], An
     def hook(module: Any, args: tuple[Any, ...], output: Any) -> None:
         # The module's inputs were made before it ran: the walk stops there.
         stop = {id(t.grad_fn) for t in _tensors(args) if t.grad_fn is not None}
-        stack = [t.grad_fn for t in _tensors(output) if t.grad_fn is not None]
-        seen: set[int] = set()
-        while stack:
-            node = stack.pop()
-            if id(node) in seen or id(node) in stop:
-                continue
-            seen.add(id(node))
+        for node in graph.ancestors((t.grad_fn for t in _tensors(output)), stop):
             tags.setdefault(node, name)  # an inner module's hook ran first and keeps its tag
-            stack.extend(
-                x.grad_fn for x in node.inputs if isinstance(x, Tensor) and x.grad_fn is not None
-            )
 
     return hook
 

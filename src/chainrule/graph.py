@@ -1,0 +1,73 @@
+"""The one walk over the recorded graph, shared by every reader.
+
+A node's inputs are Tensors; the node that produced the value a node read is the input's
+``grad_fn`` as it was then (an in-place change gives the tensor a newer ``grad_fn``, which
+links back through ``replaced``): :func:`parent`. Nodes are numbered in creation order
+(``seq``), and a node's parents are always older, so sorting by ``seq`` is a topological
+order: :func:`ancestors` returns the nodes behind some outputs, oldest first, without
+recursion. The reverse pass (:mod:`chainrule.autodiff.backward`) prunes with
+:func:`leading_to`; forward mode, the explainer and the module grouping read :func:`ancestors`.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor(2.0, requires_grad=True)
+    >>> y = (x * 3).exp()
+    >>> [node.name() for node in ancestors([y.grad_fn])]
+    ['MulBackward0', 'ExpBackward0']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Container, Iterable, Iterator
+from operator import attrgetter
+from typing import Any
+
+from chainrule.tensor import Tensor
+
+_by_sequence = attrgetter("seq")
+
+
+def parent(x: Tensor, user: Any) -> Any:
+    """The node that produced the value of ``x`` that ``user`` read (None for a leaf).
+
+    An in-place change gives ``x`` a newer ``grad_fn``; nodes that read ``x`` before the change
+    see the history it had then, reached through ``replaced``.
+    """
+    node = x.grad_fn
+    while node is not None and node.seq > user.seq:
+        node = node.replaced
+    return node
+
+
+def parents(node: Any) -> Iterator[Any]:
+    """The nodes whose outputs ``node`` read (each once per input that has one)."""
+    for x in node.inputs:
+        if isinstance(x, Tensor):
+            found = parent(x, node)
+            if found is not None:
+                yield found
+
+
+def ancestors(roots: Iterable[Any], stop: Container[int] = ()) -> list[Any]:
+    """``roots`` and every node behind them, oldest first; the walk does not pass nodes whose
+    ``id`` is in ``stop`` (nor include them)."""
+    found = {id(node): node for node in roots if node is not None and id(node) not in stop}
+    stack = list(found.values())
+    while stack:
+        for node in parents(stack.pop()):
+            if id(node) not in found and id(node) not in stop:
+                found[id(node)] = node
+                stack.append(node)
+    return sorted(found.values(), key=_by_sequence)
+
+
+def leading_to(nodes: list[Any], target_ids: Container[int]) -> set[Any]:
+    """Of ``nodes`` (oldest first, as :func:`ancestors` gives), those that read a target
+    tensor (by ``id``) or the output of a node that does: the part of the graph a gradient
+    with respect to the targets must pass through."""
+    leading: set[Any] = set()
+    for node in nodes:  # oldest first: a node's parents are decided before it
+        for x in node.inputs:
+            if isinstance(x, Tensor) and (id(x) in target_ids or parent(x, node) in leading):
+                leading.add(node)
+                break
+    return leading
