@@ -23,6 +23,7 @@ from typing import Any
 
 from chainrule import grad_mode
 from chainrule._array import xp
+from chainrule.autodiff import anomaly
 from chainrule.ops.broadcast import unbroadcast
 from chainrule.tensor import Tensor, _make
 
@@ -203,6 +204,7 @@ class _Pass:
         observer = self.observer
         targets = self.target_nodes
         target_ids = self.target_ids
+        check_anomaly = anomaly.enabled
         heap = [(-node.seq, node) for node in node_grads]
         heapq.heapify(heap)
         while heap:
@@ -231,6 +233,8 @@ class _Pass:
             else:
                 args = node.args
                 grads = node.vjp(g, node.out, *args)
+            if check_anomaly:
+                anomaly.on_backward(node, grads)
             if observer is not None:
                 observer(node, g, grads)
             for x, gi, need in zip(node.inputs, grads, node.needs, strict=False):
