@@ -17,7 +17,13 @@ import sys
 from typing import Any
 
 #: Subcommand name -> module of :mod:`chainrule.commands` whose ``command`` implements it.
-SUBCOMMANDS = {"train": "chainrule.commands.train", "explain": "chainrule.commands.explain"}
+SUBCOMMANDS = {
+    "train": "chainrule.commands.train",
+    "explain": "chainrule.commands.explain",
+    "gradflow": "chainrule.commands.gradflow",
+    "attribute": "chainrule.commands.attribute",
+    "attack": "chainrule.commands.attack",
+}
 
 
 def _require_click() -> Any:

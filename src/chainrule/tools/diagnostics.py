@@ -108,7 +108,7 @@ class GradientFlow:
         ax.set_xticks(range(len(names)), names, rotation=60, fontsize=7)
         ax.set_ylabel("weight gradient norm")
         ax.set_title("gradient norm by depth (input on the left)")
-        return _save(fig, path)
+        return save_figure(fig, path)
 
 
 def gradient_flow(model: nn.Module, loss: Tensor, lr: float = 1e-3) -> GradientFlow:
@@ -297,7 +297,7 @@ class DepthStudy:
         ax.set_title(self.title)
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=8)
-        return _save(fig, path)
+        return save_figure(fig, path)
 
 
 def depth_study(
@@ -412,19 +412,24 @@ def _styled(flag: str) -> str:
     )
 
 
-def _figure() -> tuple[Any, Any]:
+def new_figure(width: float = 8.0, height: float = 4.5) -> Any:
+    """A matplotlib Figure (no pyplot, no display), or an error naming the extra to install."""
     try:
         from matplotlib.figure import Figure
     except ImportError:
-        raise ImportError(
-            "the gradient plots need matplotlib: pip install 'chainrule[train]'"
-        ) from None
-    fig = Figure(figsize=(8, 4.5))
+        raise ImportError("the plots need matplotlib: pip install 'chainrule[train]'") from None
+    return Figure(figsize=(width, height))
+
+
+def _figure() -> tuple[Any, Any]:
+    fig = new_figure()
     fig.subplots_adjust(left=0.1, right=0.97, bottom=0.14, top=0.9)
     return fig, fig.subplots()
 
 
-def _save(fig: Any, path: str | os.PathLike[str]) -> str:
+def save_figure(fig: Any, path: str | os.PathLike[str]) -> str:
+    """Write a matplotlib Figure as a PNG, atomically (the diagnostics and attribution
+    commands all save through here)."""
     from chainrule.serialization import atomic_write
 
     buffer = io.BytesIO()
