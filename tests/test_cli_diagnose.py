@@ -27,8 +27,8 @@ def test_gradflow_sigmoid_prints_vanishing_and_agreement(tmp_path: Path) -> None
     assert "vanishing" in result.stdout
     found = re.search(r"largest relative difference (\S+)", result.stdout)
     assert float(found[1]) < 1e-5
-    png = tmp_path / "gradflow-sigmoid-20-xavier.png"
-    assert png.read_bytes()[:8] == PNG
+    for name in ("gradflow-sigmoid-20-xavier.png", "gradflow-sigmoid-20-xavier-weights.png"):
+        assert (tmp_path / name).read_bytes()[:8] == PNG
     data = json.loads((tmp_path / "gradflow-sigmoid-20-xavier.json").read_text())
     assert data["layers"][0]["flag"] == "vanishing" and data["layers"][0]["activations_above"] == 20
 

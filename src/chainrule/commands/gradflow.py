@@ -6,7 +6,7 @@
 
 Prints, per layer, the gradient measured by one backward pass next to the chain rule's product
 of local derivatives (and the mean activation slope whose product makes the difference), then
-the per-layer weight gradients; writes the plot (PNG) and the numbers (JSON) into --out. Bad
+the per-layer weight gradients; writes both plots (PNG) and the numbers (JSON) into --out. Bad
 input exits non-zero with a one-line message on stderr, never a traceback.
 """
 
@@ -55,6 +55,7 @@ def command(
             + ([f"{norm}norm"] if norm else [])
         )
         png = study.plot(directory / f"{stem}.png")
+        weights_png = study.flow.plot(directory / f"{stem}-weights.png")
         json_path = directory / f"{stem}.json"
         atomic_write(json_path, lambda f: f.write((study.to_json() + "\n").encode()))
     except (ValueError, ImportError, OSError) as error:
@@ -77,5 +78,5 @@ def command(
         f"{study.max_relative_error():.2g}"
     )
     console.print(study.flow.table())
-    click.echo(f"plot written to {png}")
+    click.echo(f"plots written to {png} and {weights_png}")
     click.echo(f"numbers written to {json_path}")

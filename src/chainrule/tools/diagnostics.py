@@ -105,7 +105,8 @@ class GradientFlow:
         names = [layer.name for layer in self.layers]
         fig, ax = _figure()
         ax.semilogy(range(len(names)), [layer.grad_norm for layer in self.layers], "o-")
-        ax.set_xticks(range(len(names)), names, rotation=60, fontsize=7)
+        ax.set_xticks(range(len(names)), names, rotation=60, ha="right", fontsize=7)
+        fig.subplots_adjust(bottom=0.24)  # room for the slanted layer names
         ax.set_ylabel("weight gradient norm")
         ax.set_title("gradient norm by depth (input on the left)")
         return save_figure(fig, path)
@@ -284,9 +285,12 @@ class DepthStudy:
         )
         ax.semilogy(layers, [r.predicted for r in self.layers], "-", lw=2,
                     label="predicted: product of local derivatives")  # fmt: skip
-        ax.semilogy(layers, [top * r.path_product for r in self.layers], "--",
-                    label="product of mean act' (scaled to the top)")  # fmt: skip
-        if self.activation == "sigmoid":
+        # With skip connections the gradient also takes the identity path, which multiplies
+        # by no activation slope: the product of slopes alone predicts nothing there.
+        if not self.residual:
+            ax.semilogy(layers, [top * r.path_product for r in self.layers], "--",
+                        label="product of mean act' (scaled to the top)")  # fmt: skip
+        if self.activation == "sigmoid" and not self.residual:
             ax.semilogy(layers, [top * r.steepest_bound for r in self.layers], ":",
                         label="0.25^n: sigmoid at its steepest")  # fmt: skip
         ax.axhline(VANISHING * self.layers[-1].measured, color="grey", lw=0.8,
