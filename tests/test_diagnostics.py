@@ -113,3 +113,23 @@ def test_bad_options_are_named() -> None:
         depth_study(norm="group")
     with pytest.raises(ValueError, match="no layer with a weight matrix"):
         cr.diagnostics.gradient_flow(cr.nn.ReLU(), cr.ones(1, requires_grad=True).sum())
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "chainrule.autodiff.anomaly",
+        "chainrule.tools.gradcheck",
+        "chainrule.tools.attribution",
+        "chainrule.tools.diagnostics",
+    ],
+)
+def test_docstring_examples_run(module: str) -> None:
+    import doctest
+    import importlib
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's notes on log(0), 1/0
+        result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0 and result.failed == 0
