@@ -117,3 +117,18 @@ def test_create_graph_backward_is_checked_too() -> None:
         (g,) = cr.autograd.grad(y, x, create_graph=True)
         with pytest.raises(RuntimeError, match="returned inf values"):
             g.backward()
+
+
+def test_infinities_passed_in_are_not_the_ops_anomaly() -> None:
+    """An attention-style mask: -inf filled in on purpose, then softmax. Only an op that makes
+    NaN/Inf out of finite values stops, and ops outside the graph are not checked."""
+    scores = cr.randn(3, 3, requires_grad=True)
+    mask = cr.ones(3, 3, dtype=cr.bool).triu(1)
+    with cr.autograd.detect_anomaly():
+        constant = cr.full((2,), float("inf")) * 2  # not recorded: no gradient flows here
+        masked = scores.masked_fill(mask, float("-inf"))
+        shifted = masked + 1.0  # -inf in, -inf out: not produced here
+        weights = shifted.softmax(-1)
+        weights.sum().backward()
+    assert constant.isinf().all()
+    assert scores.grad.isfinite().all()

@@ -142,7 +142,7 @@ class Op:
             result.requires_grad = False
             result.grad_fn = None
         if anomaly.enabled:  # off by default: this flag check is all it costs
-            anomaly.on_forward(self, out, result.grad_fn is self)
+            anomaly.on_forward(self, out, args, result.grad_fn is self)
         return result
 
     # --- introspection --------------------------------------------------------------------

@@ -1,10 +1,10 @@
 """Anomaly mode: the first NaN or Inf in forward or backward stops with the op and the user's line.
 
 With anomaly mode on, every recorded node keeps the stack of the code that created it (the
-"forward traceback" PyTorch prints), every op's output is checked for NaN/Inf, and so is every
-gradient a rule returns during backward. The error names the op and shows the user's lines
-that called it; the library's own frames are left out. Off (the default), the engine pays one
-flag check per op.
+"forward traceback" PyTorch prints), every recorded op that turns finite inputs into NaN/Inf
+stops there, and so does every rule that returns a NaN/Inf gradient during backward. The
+error names the op and shows the user's lines that called it; the library's own frames are
+left out. Off (the default), the engine pays one flag check per op.
 
     >>> import chainrule as cr
     >>> x = cr.tensor(0.0, requires_grad=True)
@@ -107,18 +107,27 @@ def _set(mode: bool, nan: bool) -> None:
 
 
 # ------------------------------------------------------------------ called by the engine
-def on_forward(node: Any, out: Any, recorded: bool) -> None:
-    """Op.__call__ with anomaly mode on: keep the creation stack, check the output."""
+def on_forward(node: Any, out: Any, args: tuple[Any, ...], recorded: bool) -> None:
+    """Op.__call__ with anomaly mode on: for a recorded node, keep the creation stack and stop
+    if the op *produced* a NaN/Inf, i.e. from finite inputs. Values already infinite on the way
+    in (a mask filled with -inf, say) are no anomaly of this op, and unrecorded ops (constants,
+    ``no_grad`` code) are none of autograd's business."""
+    if not recorded:
+        return
     stack = _user_stack()
-    if recorded:
-        node.anomaly_stack = stack
-    if check_nan:
-        bad = _non_finite(out)
-        if bad is not None:
-            raise RuntimeError(
-                f"Function '{node.name()}' returned {bad} values in its forward output.\n"
-                + _describe(stack)
-            )
+    node.anomaly_stack = stack
+    if not check_nan:
+        return
+    bad = _non_finite(out)
+    if bad is not None and all(_non_finite(a) is None for a in args if _is_number(a)):
+        raise RuntimeError(
+            f"Function '{node.name()}' returned {bad} values in its forward output.\n"
+            + _describe(stack)
+        )
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, np.ndarray | float | np.floating)
 
 
 def on_backward(node: Any, grads: tuple[Any, ...]) -> None:
