@@ -89,3 +89,15 @@ def test_bad_input_is_one_line(args: list[str], message: str) -> None:
     result = _run(*args)
     assert result.exit_code != 0
     assert len(result.stderr.splitlines()) == 1 and message in result.stderr, result.stderr
+
+
+def test_a_checkpoint_whose_weights_do_not_fit_is_refused(tmp_path: Path) -> None:
+    from chainrule import serialization
+
+    saved = serialization.load(checkpoint("mlp"))
+    del saved["model"]["0.weight"]
+    broken = tmp_path / "broken.safetensors"
+    serialization.save(saved, broken)
+    result = _run("attack", "--checkpoint", str(broken))
+    assert result.exit_code == 1
+    assert "the weights do not fit" in result.stderr and len(result.stderr.splitlines()) == 1
