@@ -137,7 +137,14 @@ def test_explain_does_not_depend_on_the_train_subcommand(monkeypatch):
     monkeypatch.setitem(sys.modules, "chainrule.commands.train", None)  # import fails
     result = click_testing.CliRunner().invoke(cli.build(), ["explain", "x*x", "--at", "x=3"])
     assert result.exit_code == 0 and "∂u1/∂x = 6" in result.stdout
-    assert sorted(cli.SUBCOMMANDS) == ["explain", "serve", "train"]
+    assert sorted(cli.SUBCOMMANDS) == [
+        "attack",
+        "attribute",
+        "explain",
+        "gradflow",
+        "serve",
+        "train",
+    ]
     broken = click_testing.CliRunner().invoke(cli.build(), ["train"])
     assert broken.exit_code == 1 and "Traceback" not in broken.output
     assert broken.stderr.startswith("Error: chainrule train cannot start: ")

@@ -160,6 +160,7 @@ from chainrule.ops.shape import (
 )
 from chainrule.rng import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from chainrule.serialization import load, save
+from chainrule.tools import attribution, diagnostics
 from chainrule.tools.explain import explain
 
 __version__ = "0.1.0"

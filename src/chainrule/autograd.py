@@ -11,9 +11,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from chainrule.autodiff.anomaly import (
+    detect_anomaly,
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+    set_detect_anomaly,
+)
 from chainrule.autodiff.backward import grad, run_backward
 from chainrule.autodiff.function import Function, FunctionCtx
 from chainrule.tensor import Tensor
+from chainrule.tools.gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 
 def backward(
@@ -32,4 +39,16 @@ def backward(
     )
 
 
-__all__ = ["Function", "FunctionCtx", "backward", "grad"]
+__all__ = [
+    "Function",
+    "FunctionCtx",
+    "GradcheckError",
+    "backward",
+    "detect_anomaly",
+    "grad",
+    "gradcheck",
+    "gradgradcheck",
+    "is_anomaly_check_nan_enabled",
+    "is_anomaly_enabled",
+    "set_detect_anomaly",
+]

@@ -21,6 +21,9 @@ SUBCOMMANDS = {
     "train": "chainrule.commands.train",
     "explain": "chainrule.commands.explain",
     "serve": "chainrule.commands.serve",
+    "gradflow": "chainrule.commands.gradflow",
+    "attribute": "chainrule.commands.attribute",
+    "attack": "chainrule.commands.attack",
 }
 
 

@@ -528,6 +528,22 @@ def _load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     return saved
 
 
+def load_model(path: str | os.PathLike[str]) -> tuple[nn_.Module, dict[str, Any]]:
+    """The model a ``chainrule train`` checkpoint holds, in eval mode, and its run settings.
+
+    The attribution and attack commands read their models through here.
+    """
+    saved = _load_checkpoint(path)
+    model = build_model(saved["config"]["model"])
+    try:
+        model.load_state_dict(saved["model"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as error:
+        raise TrainingError(
+            f"{os.fspath(path)}: the weights do not fit: {_one_line(error)}"
+        ) from None
+    return model.eval(), saved["config"]
+
+
 def _require_extras(progress: bool) -> None:
     """Fail before training, not after it, when a package the run ends with is missing."""
     needed = [("matplotlib", "plotting the curves")]

@@ -22,6 +22,7 @@ from typing import Any
 
 from chainrule import grad_mode, graph
 from chainrule._array import xp
+from chainrule.autodiff import anomaly
 from chainrule.ops import views
 from chainrule.ops.broadcast import unbroadcast
 from chainrule.tensor import Tensor, _make
@@ -181,6 +182,7 @@ class _Pass:
         observer = self.observer
         targets = self.target_nodes
         target_ids = self.target_ids
+        check_anomaly = anomaly.enabled
         heap = [(-node.seq, node) for node in node_grads]
         heapq.heapify(heap)
         while heap:
@@ -209,6 +211,8 @@ class _Pass:
             else:
                 args = node.args
                 grads = node.vjp(g, node.out, *args)
+            if check_anomaly:
+                anomaly.on_backward(node, grads)
             if observer is not None:
                 observer(node, g, grads)
             for x, gi, need in zip(node.inputs, grads, node.needs, strict=False):
