@@ -23,16 +23,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import torch
+import torch.nn.functional as F
 
 import chainrule as cr
 from chainrule.ops.indexing import IndexAdd
 from chainrule.ops.shape import pad
-
-try:  # the PyTorch equivalents run only in the comparison tests, which skip without torch
-    import torch
-    import torch.nn.functional as F
-except ImportError:
-    torch = F = None
 
 Shape = tuple[int, ...]
 # A sampler draws the values of input number ``index`` with the given shape.

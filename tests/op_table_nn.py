@@ -24,17 +24,13 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import torch
+import torch.nn.functional as TF
 from op_table import REAL, OpSpec, distinct, uniform
 
 import chainrule as cr
 import chainrule.nn.functional as F
 from chainrule.ops.conv import ConvolutionBackwardInput, ConvolutionBackwardWeight, Geometry
-
-try:  # the PyTorch twins run only in the comparison tests, which skip without torch
-    import torch
-    import torch.nn.functional as TF
-except ImportError:
-    torch = TF = None
 
 PROBABILITY = uniform(0.05, 0.95)  # BCE's input: away from the clamps at 0 and 1
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import torch
 from gradcheck_util import (
     Recorded,
     assert_close,
@@ -102,7 +103,6 @@ def test_second_derivatives_match_finite_differences(
 
 # ----------------------------------------------------------------------------- PyTorch
 def torch_outputs(spec: OpSpec, x: list[np.ndarray]) -> tuple[list[Any], tuple[Any, ...]]:
-    pytest.importorskip("torch")
     return torch_recorded(spec.torch_callable(), x)
 
 
@@ -123,7 +123,6 @@ def test_values_and_gradients_match_torch(spec: OpSpec, rng: np.random.Generator
 
 @pytest.mark.parametrize("spec", rows(lambda s: s.second_order and s.torch_callable() is not None))
 def test_second_derivatives_match_torch(spec: OpSpec, rng: np.random.Generator) -> None:
-    torch = pytest.importorskip("torch")
     for case, x in cases(spec, rng):
         recorded = Recorded(spec.fn, x)
         u, w = random_cotangent(recorded, rng), random_tangents(x, rng)
@@ -136,7 +135,6 @@ def test_second_derivatives_match_torch(spec: OpSpec, rng: np.random.Generator) 
 
 @pytest.mark.parametrize("spec", rows(lambda s: s.float32 and s.torch_callable() is not None))
 def test_float32_values_match_torch(spec: OpSpec, rng: np.random.Generator) -> None:
-    torch = pytest.importorskip("torch")
     for case, x in cases(spec, rng):
         x32 = [a.astype(np.float32) for a in x]
         with cr.no_grad():
