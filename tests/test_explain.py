@@ -451,17 +451,3 @@ def test_hostile_expressions_fail_quickly_with_an_expression_error(source, messa
 
 def test_explanation_is_the_type_returned():
     assert isinstance(cr.explain(CAKE, x=5), Explanation)
-
-
-@pytest.mark.parametrize(
-    "module",
-    ["chainrule.tools", "chainrule.tools.explain", "chainrule.tools.render",
-     "chainrule.tools.serialize", "chainrule.tools.format", "chainrule.tools.symbolic",
-     "chainrule.tools.modules", "chainrule.viz", "chainrule.commands.explain"],
-)  # fmt: skip
-def test_docstring_examples_run(module):
-    import doctest
-    import importlib
-
-    result = doctest.testmod(importlib.import_module(module))
-    assert result.failed == 0 and result.attempted > 0

@@ -1,12 +1,10 @@
 """Tests of the expression language: parsing, evaluation, bounds, errors and printing."""
 
-import doctest
 import math
 
 import numpy as np
 import pytest
 
-from chainrule import expr
 from chainrule.expr import (
     MAX_EXPONENT,
     MAX_NESTING_DEPTH,
@@ -382,7 +380,3 @@ def test_to_source_round_trips_to_the_same_tree_and_value(source):
     assert reparsed == body
     reparsed_value = evaluate(parse(to_source(body)), VALUES, MATH_FUNCTIONS)
     assert reparsed_value == evaluate(parse(source), VALUES, MATH_FUNCTIONS)
-
-
-def test_docstring_examples_run():
-    assert doctest.testmod(expr).failed == 0
