@@ -282,7 +282,17 @@ NN_SPECS: list[OpSpec] = [
         ("GetItem",),
         (((5, 3),),),
     ),
-    OpSpec("dropout_seeded_mask", _seeded_dropout, None, ("Mul",), (((4, 5),), ((30, 10),))),
+    OpSpec(
+        "dropout_seeded_mask",
+        _seeded_dropout,
+        None,
+        ("Mul",),
+        (((4, 5),), ((30, 10),)),
+        why_off={
+            "torch": "PyTorch draws its own mask from its own generator; test_nn_modules.py "
+            "checks dropout's statistics against PyTorch's"
+        },
+    ),
     # --- normalization
     _row(
         "batch_norm_training_1d",
