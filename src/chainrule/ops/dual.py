@@ -33,6 +33,10 @@ def cos(x: Any) -> Any:
     return x.cos() if isinstance(x, Tensor) else xp.cos(x)
 
 
+def sinh(x: Any) -> Any:
+    return x.sinh() if isinstance(x, Tensor) else xp.sinh(x)
+
+
 def tanh(x: Any) -> Any:
     return x.tanh() if isinstance(x, Tensor) else xp.tanh(x)
 

@@ -123,8 +123,8 @@ class Mul(Op):
 class Div(Op):
     notation = "a / b"
     derivatives = ("1 / b", "-a / b**2")
-    saves_output = True
-    reads = ((1,), (1,))  # d/db is computed as -out / b
+    # Not the output: as in PyTorch, ``y = a / b; y += 1`` leaves the gradient computable.
+    reads = ((1,), (0, 1))
 
     def forward(self, a, b):
         out = a / b
@@ -132,16 +132,20 @@ class Div(Op):
         return _torch_float(out, a, b)
 
     def vjp(self, g, out, a, b):
-        return (g / b if self.needs[0] else None, -g * out / b if self.needs[1] else None)
+        return (g / b if self.needs[0] else None, -g * (a / b) / b if self.needs[1] else None)
 
     def jvp(self, tangents, out, a, b):
-        return _chain(tangents, 1 / b, -out / b)
+        return _chain(tangents, 1 / b, -(a / b) / b)
 
 
 class Pow(Op):
     notation = "a ** b"
     derivatives = ("b * a**(b - 1)", "a**b * log(a)")
-    saves_output = True
+
+    @property
+    def saves_output(self) -> bool:  # type: ignore[override]
+        # Only d/db reads the output: ``y = x**2; y += 1`` is fine, as in PyTorch.
+        return bool(self.needs[1])
 
     def forward(self, a, b):
         return _torch_float(a**b, a, b)
@@ -464,12 +468,16 @@ class Sign(Unary):
 class Relu(Unary):
     notation = "max(x, 0)"
     derivatives = ("1 if x > 0 else 0",)
+    # PyTorch's relu saves its output, not its input: changing the output in place before
+    # backward is an error there, and so here.
+    saves_inputs = False
+    saves_output = True
 
     def forward(self, x):
         return xp.maximum(x, 0)
 
     def partial(self, out, x):
-        return x > 0
+        return out > 0
 
 
 class LeakyRelu(Unary):
@@ -606,13 +614,12 @@ class Sinh(Unary):
 class Cosh(Unary):
     notation = "cosh(x)"
     derivatives = ("sinh(x)",)
-    saves_output = True
 
     def forward(self, x):
         return xp.cosh(_floating(x))
 
     def partial(self, out, x):
-        return out * dual.tanh(x)  # sinh = cosh tanh, exact near 0 where e^x - e^-x cancels
+        return dual.sinh(x)  # not the output, which may change in place (as in PyTorch)
 
 
 class Asinh(Unary):
@@ -814,6 +821,7 @@ class Hypot(Op):
 class Where(Op):
     notation = "a if condition else b"
     derivatives = ("-", "1 where condition", "1 where not condition")
+    reads = ((0,), (0,), (0,))  # only the condition: a and b may change in place afterwards
 
     def forward(self, condition, a, b):
         out = xp.where(condition, a, b)

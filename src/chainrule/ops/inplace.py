@@ -46,7 +46,7 @@ def apply(t: Tensor, compute: Callable[..., Tensor], *others: Any) -> Tensor:
             )
         # The node must see the old values, which are about to be overwritten.
         old = _make(t._data.copy(), t.requires_grad, t.grad_fn)
-        result = compute(old, *others)
+        result = compute(old, *(_itself(t, old) if o is t else o for o in others))
         _write(t, result._data)
         # Older users of t must still see its old history: the engine follows this link
         # back from the new node (see backward._parent).
@@ -59,6 +59,15 @@ def apply(t: Tensor, compute: Callable[..., Tensor], *others: Any) -> Tensor:
         result = compute(t, *others)
     _write(t, result._data)
     return t
+
+
+def _itself(t: Tensor, old: Tensor) -> Tensor:
+    """t as its own operand (``y.mul_(y)``): its old value, not t (whose node would become
+    its own input, a cycle), on t's version counter, which this very op bumps: a rule that
+    saved it raises at backward, as in PyTorch (``y.add_(y)`` saves nothing and works)."""
+    operand = _make(old._data, old.requires_grad, old.grad_fn)
+    operand._vc = t._vc
+    return operand
 
 
 def _write(t: Tensor, values: Any) -> None:

@@ -106,6 +106,7 @@ class Mean(_Reduction):
 class Prod(_Reduction):
     notation = "prod(x)"
     derivatives = ("product of the other elements",)
+    saves_output = True  # the gradient divides the output by x
 
     def forward(self, x):
         return x.prod(axis=self.dims, keepdims=self.keepdim)
