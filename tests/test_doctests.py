@@ -17,7 +17,7 @@ MODULES = sorted(
     for info in pkgutil.walk_packages(chainrule.__path__, "chainrule.")
     if not info.name.endswith(".__main__")  # importing it would start the command line
 )
-TEST_HELPERS = ["gradcheck_util", "op_table", "op_table_nn"]
+TEST_HELPERS = ["gradcheck_util", "op_table", "op_table_nn", "fuzz_programs"]
 
 
 @pytest.mark.parametrize("module", MODULES + TEST_HELPERS)

@@ -24,19 +24,12 @@ SPECS = all_specs()
 
 
 def _import_all_modules() -> None:
-    """Import every chainrule module, so that every Op subclass is registered.
-
-    A module whose optional third-party dependency is missing is passed over: it cannot be
-    used here, and the ops it defines are checked where the dependency is installed.
-    """
+    """Import every chainrule module, so that every Op subclass is registered (the optional
+    dependencies are test dependencies: conftest.py stops the run without them)."""
     for info in pkgutil.walk_packages(chainrule.__path__, "chainrule."):
         if info.name.rsplit(".", 1)[-1] == "__main__":  # running it would start the CLI
             continue
-        try:
-            importlib.import_module(info.name)
-        except ModuleNotFoundError as error:
-            if (error.name or "").split(".")[0] == "chainrule":
-                raise
+        importlib.import_module(info.name)
 
 
 _import_all_modules()
