@@ -29,7 +29,7 @@ if os.environ.get("CHAINRULE_FUZZ_VIEWS") == "1":
     LAYERS.append(pytest.param(INPLACE_VIEWS, id="inplace_through_views"))
 
 SETTINGS = settings(
-    max_examples=EXAMPLES or 150,
+    max_examples=EXAMPLES or 300,
     derandomize=not EXAMPLES,  # CI: the same programs every run; on demand: new ones
     deadline=None,
     database=None,
