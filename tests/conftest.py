@@ -1,9 +1,52 @@
-"""Fixtures shared by the test modules."""
+"""Fixtures shared by the test modules, and the check that every test dependency is there.
 
+A test never skips because a dependency is missing: the run stops before the first test with
+the command that installs what is missing (the comparisons with PyTorch are the point).
+"""
+
+import importlib.util
+import shutil
 import zlib
 
 import numpy as np
 import pytest
+
+# Module imported -> what to install. The pip names are pyproject's ``test`` extra.
+TEST_DEPENDENCIES = {
+    "torch": "torch==2.13.0",
+    "hypothesis": "hypothesis",
+    "pytest_timeout": "pytest-timeout",
+    "safetensors": "safetensors",
+    "threadpoolctl": "threadpoolctl",
+    "sympy": "sympy",
+    "rich": "rich",
+    "click": "click",
+    "tqdm": "tqdm",
+    "matplotlib": "matplotlib",
+    "sklearn": "scikit-learn",
+    "graphviz": "graphviz",
+}
+INSTALL = "python -m pip install -e '.[test]' torch==2.13.0"
+
+
+def missing_dependencies() -> list[str]:
+    """What to install for the tests to run: pip packages and Graphviz's ``dot`` program."""
+    missing = [pip for module, pip in TEST_DEPENDENCIES.items() if not _importable(module)]
+    if shutil.which("dot") is None:
+        missing.append("Graphviz's dot program (apt-get install -y graphviz)")
+    return missing
+
+
+def _importable(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    missing = missing_dependencies()
+    if missing:
+        raise pytest.UsageError(
+            f"test dependencies missing: {', '.join(missing)}; install them with: {INSTALL}"
+        )
 
 
 @pytest.fixture

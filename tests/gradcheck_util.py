@@ -26,6 +26,7 @@ from chainrule.autodiff.forward import forward_tangents
 
 Fn = Callable[..., Any]
 Arrays = Sequence[np.ndarray]
+Layout = Callable[[np.ndarray], np.ndarray]  # the same values, laid out differently in memory
 
 # Above this many input or output elements, Jacobians are checked through random products.
 FULL_JACOBIAN_MAX = 64
@@ -54,8 +55,17 @@ def unflatten(vector: np.ndarray, shapes: Sequence[tuple[int, ...]]) -> list[np.
     return pieces
 
 
-def leaves(arrays: Arrays, requires_grad: bool = True) -> list[cr.Tensor]:
-    return [cr.tensor(a, dtype=cr.float64, requires_grad=requires_grad) for a in arrays]
+def leaves(
+    arrays: Arrays, requires_grad: bool = True, layout: Layout | None = None
+) -> list[cr.Tensor]:
+    """float64 leaves holding ``arrays``; with ``layout``, each shares the memory of
+    ``layout(array)`` (a transposed, strided or reversed view) instead of a contiguous copy."""
+    if layout is None:
+        return [cr.tensor(a, dtype=cr.float64, requires_grad=requires_grad) for a in arrays]
+    return [
+        cr.from_numpy(layout(np.asarray(a, np.float64))).requires_grad_(requires_grad)
+        for a in arrays
+    ]
 
 
 def evaluate(fn: Fn, arrays: Arrays) -> np.ndarray:
@@ -94,8 +104,8 @@ def numeric_jvp(fn: Fn, arrays: Arrays, tangents: Arrays, step: float = 1e-6) ->
 class Recorded:
     """``fn`` applied to fresh leaves with the graph kept, for repeated backward passes."""
 
-    def __init__(self, fn: Fn, arrays: Arrays) -> None:
-        self.inputs = leaves(arrays)
+    def __init__(self, fn: Fn, arrays: Arrays, layout: Layout | None = None) -> None:
+        self.inputs = leaves(arrays, layout=layout)
         self.outputs = outputs_of(fn(*self.inputs))
         self.shapes = [tuple(y.shape) for y in self.outputs]
 
@@ -176,6 +186,18 @@ def torch_vjp(
         allow_unused=True,
     )
     return [torch.zeros_like(x) if g is None else g for g, x in zip(grads, inputs, strict=True)]
+
+
+def torch_jvp(torch_fn: Fn, arrays: Arrays, tangents: Arrays) -> np.ndarray:
+    """PyTorch's J v by its forward mode (``torch.func.jvp``), flattened."""
+    import torch
+
+    def outputs(*xs: Any) -> tuple[Any, ...]:
+        return outputs_of(torch_fn(*xs))
+
+    primals = tuple(torch.tensor(a) for a in arrays)
+    _, tangents_out = torch.func.jvp(outputs, primals, tuple(torch.tensor(t) for t in tangents))
+    return flat(tangents_out)
 
 
 def assert_close(actual: Any, expected: Any, what: str, rtol: float = 1e-6) -> None:

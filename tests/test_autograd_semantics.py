@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 import pytest
+import torch
 
 import chainrule as cr
 
@@ -50,7 +51,6 @@ def test_backward_of_tensor_without_grad_raises():
 
 
 def test_non_scalar_backward_matches_pytorch():
-    torch = pytest.importorskip("torch")
     values, weights = [[0.5, -1.0], [2.0, 0.25]], [[1.0, 2.0], [3.0, 4.0]]
     x = cr.tensor(values, dtype=cr.float64, requires_grad=True)
     xt = torch.tensor(values, dtype=torch.float64, requires_grad=True)
@@ -112,7 +112,6 @@ def test_hook_replaces_gradient_and_remove_takes_it_away(leaf):
 
 
 def test_hook_on_non_leaf_matches_pytorch():
-    torch = pytest.importorskip("torch")
 
     def run(lib, x):
         y = x * 2
@@ -216,7 +215,7 @@ def test_no_grad_and_enable_grad_as_decorators(parentheses):
 
 
 def test_grad_mode_is_restored_after_an_exception():
-    with pytest.raises(ValueError), cr.no_grad():
+    with pytest.raises(ValueError, match="boom"), cr.no_grad():
         raise ValueError("boom")
     assert cr.is_grad_enabled()
 
@@ -349,7 +348,6 @@ def test_autograd_backward_of_several_outputs_adds_them():
 
 
 def test_higher_order_matches_pytorch():
-    torch = pytest.importorskip("torch")
 
     def derivatives(lib, x):
         y = lib.exp(lib.sin(x)) * x
@@ -547,7 +545,6 @@ def test_grad_fn_names_follow_pytorch(make, name):
 
 
 def test_grad_fn_names_agree_with_pytorch():
-    torch = pytest.importorskip("torch")
     ops = [lambda x: x * x, lambda x: x + 1, lambda x: x.exp(), lambda x: x.sin(), lambda x: -x]
     for op in ops:
         ours = op(cr.tensor([1.0], requires_grad=True)).grad_fn.name()

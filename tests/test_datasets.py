@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from sklearn import datasets as sk_datasets
 
 import chainrule
 from chainrule.data import datasets
@@ -82,7 +83,6 @@ def test_to_tensors_defaults_to_chainrule_from_numpy(monkeypatch: pytest.MonkeyP
     assert all(a is b for a, b in zip(calls, split, strict=True))
 
 
-@pytest.mark.skipif(not hasattr(chainrule, "from_numpy"), reason="chainrule core not there yet")
 def test_to_tensors_with_real_chainrule() -> None:
     split = moons(n_samples=10).to_tensors()
     np.testing.assert_array_equal(np.asarray(split.x_test), moons(n_samples=10).x_test)
@@ -151,7 +151,6 @@ def test_moons_rejects_bad_arguments(kwargs: dict[str, Any], message: str) -> No
 
 @pytest.fixture(scope="module")
 def raw_digits() -> tuple[np.ndarray, np.ndarray]:
-    sk_datasets = pytest.importorskip("sklearn.datasets")
     bunch = sk_datasets.load_digits()
     return (bunch.data / 16.0).astype(np.float32), bunch.target.astype(np.int64)
 

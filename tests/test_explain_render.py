@@ -216,7 +216,6 @@ def test_print_to_a_pipe_is_plain_text():
 
 
 def test_print_to_a_terminal_is_coloured_with_rich(monkeypatch):
-    pytest.importorskip("rich")
     monkeypatch.setenv("TERM", "xterm-256color")
     monkeypatch.delenv("NO_COLOR", raising=False)
     e = _explain("cake")
@@ -228,7 +227,6 @@ def test_print_to_a_terminal_is_coloured_with_rich(monkeypatch):
 
 @pytest.mark.parametrize(("variable", "value"), [("NO_COLOR", "1"), ("TERM", "dumb")])
 def test_print_to_a_terminal_without_colours_has_no_colour_codes(monkeypatch, variable, value):
-    pytest.importorskip("rich")
     monkeypatch.setenv("TERM", "xterm-256color")
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.delenv("FORCE_COLOR", raising=False)
@@ -243,7 +241,6 @@ def test_print_to_a_terminal_without_colours_has_no_colour_codes(monkeypatch, va
 
 
 def test_print_to_a_colour_terminal_uses_foreground_colours(monkeypatch):
-    pytest.importorskip("rich")
     monkeypatch.setenv("TERM", "xterm-256color")
     monkeypatch.delenv("NO_COLOR", raising=False)
     out = _Terminal()
@@ -261,7 +258,6 @@ def test_print_to_a_terminal_without_rich_is_plain_text(monkeypatch):
 
 
 def test_long_symbolic_derivatives_are_shortened_in_text():
-    pytest.importorskip("sympy")
     e = cr.explain("sigmoid(" * 8 + "x" + ")" * 8, x=0.5)
     assert len(e.gradients[0].symbolic) > render.MAX_SYMBOLIC_SHOWN
     assert "characters) = " in e.to_text()

@@ -1,13 +1,10 @@
 """Tests of the expression language: parsing, evaluation, bounds, errors and printing."""
 
-import doctest
 import math
-import time
 
 import numpy as np
 import pytest
 
-from chainrule import expr
 from chainrule.expr import (
     MAX_EXPONENT,
     MAX_NESTING_DEPTH,
@@ -206,51 +203,62 @@ def test_default_functions_refuse_names_outside_the_allowed_list():
 
 
 HOSTILE_SOURCES = [
-    pytest.param("__import__('os')", id="string-quotes"),
-    pytest.param('open("x")', id="double-quotes"),
-    pytest.param("x.__class__", id="attribute"),
-    pytest.param("().__class__", id="empty-tuple-attribute"),
-    pytest.param("[1]", id="list"),
-    pytest.param("{}", id="dict"),
-    pytest.param("lambda x: x", id="lambda"),
-    pytest.param("import os", id="import"),
-    pytest.param("x if x else x", id="conditional"),
-    pytest.param("x // x", id="floor-division"),
-    pytest.param("x @ x", id="matmul"),
-    pytest.param("x = 1", id="assignment"),
-    pytest.param("\x00", id="nul"),
-    pytest.param("\u0663", id="arabic-digit"),
-    pytest.param("9**9**9", id="tower-of-nines"),
-    pytest.param("2**2**2**2**2", id="tower-of-twos"),
-    pytest.param("x**1001", id="large-exponent"),
-    pytest.param("x**-(10**4)", id="large-negative-exponent"),
-    pytest.param("2**(1/0)", id="exponent-divides-by-zero"),
-    pytest.param("(10.0**300)**1000", id="float-overflow"),
-    pytest.param("1" * 5000, id="long-integer"),
-    pytest.param("1" * 400, id="integer-beyond-float"),
-    pytest.param("1e999", id="float-literal-overflow"),
-    pytest.param("(" * 4000 + "x" + ")" * 4000, id="nested-parentheses"),
-    pytest.param("(" * 10_000 + "x" + ")" * 10_000, id="ten-thousand-parentheses"),
-    pytest.param("x+" * 500_000 + "x", id="megabyte"),
-    pytest.param("-" * 5000 + "x", id="sign-chain"),
-    pytest.param("2**" * 3000 + "2", id="power-chain"),
-    pytest.param("x+" * 3000 + "x", id="sum-chain"),
-    pytest.param("g(" + "x," * 2500 + "x)", id="many-arguments"),
-    pytest.param(_chain_of_doublings(40), id="exponential-expansion"),
-    pytest.param("f(x) = f(x); f(1)", id="recursion"),
-    pytest.param("f(x) = g(x); g(x) = f(x); f(1)", id="mutual-recursion"),
-    pytest.param("os", id="unknown-variable"),
-    pytest.param("getattr(x, x)", id="unknown-function"),
+    pytest.param("__import__('os')", "strings are not part of the language", id="string-quotes"),
+    pytest.param('open("x")', "strings are not part of the language", id="double-quotes"),
+    pytest.param("x.__class__", "attribute access is not part of the language", id="attribute"),
+    pytest.param(
+        "().__class__", "attribute access is not part of the language", id="empty-tuple-attribute"
+    ),
+    pytest.param("[1]", "lists and indexing are not part of the language", id="list"),
+    pytest.param("{}", "unexpected character '{'", id="dict"),
+    pytest.param("lambda x: x", "unexpected character ':'", id="lambda"),
+    pytest.param("import os", "unexpected name 'os'", id="import"),
+    pytest.param("x if x else x", "unexpected name 'if'", id="conditional"),
+    pytest.param("x // x", "expected a number, a name or '\\(', found '/'", id="floor-division"),
+    pytest.param("x @ x", "unexpected character '@'", id="matmul"),
+    pytest.param("x = 1", "'=' only defines functions", id="assignment"),
+    pytest.param("\x00", "unexpected character '\\\\x00'", id="nul"),
+    pytest.param("\u0663", "unexpected character '٣'", id="arabic-digit"),
+    pytest.param("9**9**9", "exponent 387,420,489 is out of range", id="tower-of-nines"),
+    pytest.param("2**2**2**2**2", "exponent 65,536 is out of range", id="tower-of-twos"),
+    pytest.param("x**1001", "exponent 1,001 is out of range", id="large-exponent"),
+    pytest.param("x**-(10**4)", "exponent -10,000 is out of range", id="large-negative-exponent"),
+    pytest.param("2**(1/0)", "division by zero", id="exponent-divides-by-zero"),
+    pytest.param("(10.0**300)**1000", "result is too large", id="float-overflow"),
+    pytest.param("1" * 5000, "number is too large", id="long-integer"),
+    pytest.param("1" * 400, "number is too large", id="integer-beyond-float"),
+    pytest.param("1e999", "number is too large", id="float-literal-overflow"),
+    pytest.param(
+        "(" * 4000 + "x" + ")" * 4000, "parentheses are nested too deeply", id="nested-parentheses"
+    ),
+    pytest.param(
+        "(" * 10_000 + "x" + ")" * 10_000, "input is too long", id="ten-thousand-parentheses"
+    ),
+    pytest.param("x+" * 500_000 + "x", "input is too long", id="megabyte"),
+    pytest.param("-" * 5000 + "x", "expression is nested too deeply", id="sign-chain"),
+    pytest.param("2**" * 3000 + "2", "program is too long", id="power-chain"),
+    pytest.param("x+" * 3000 + "x", "expression is nested too deeply", id="sum-chain"),
+    pytest.param("g(" + "x," * 2500 + "x)", "program is too long", id="many-arguments"),
+    pytest.param(
+        _chain_of_doublings(40), "expression is too expensive", id="exponential-expansion"
+    ),
+    pytest.param("f(x) = f(x); f(1)", "recursive function definition: f -> f", id="recursion"),
+    pytest.param(
+        "f(x) = g(x); g(x) = f(x); f(1)",
+        "recursive function definition: f -> g -> f",
+        id="mutual-recursion",
+    ),
+    pytest.param("os", "unknown variable 'os'", id="unknown-variable"),
+    pytest.param("getattr(x, x)", "unknown function 'getattr'", id="unknown-function"),
 ]
 
 
-@pytest.mark.parametrize("source", HOSTILE_SOURCES)
+@pytest.mark.timeout(5)  # a hang guard, not a speed test: each takes milliseconds
+@pytest.mark.parametrize(("source", "message"), HOSTILE_SOURCES)
 @pytest.mark.parametrize("functions", [MATH_FUNCTIONS, None], ids=["math", "chainrule"])
-def test_hostile_input_fails_quickly_with_expr_error(source, functions):
-    start = time.perf_counter()
-    with pytest.raises(ExprError):
+def test_hostile_input_fails_quickly_with_expr_error(source, message, functions):
+    with pytest.raises(ExprError, match=message):
         _parse_and_evaluate(source, functions)
-    assert time.perf_counter() - start < 5.0  # a hang guard, not a speed test: it takes ms
 
 
 @pytest.mark.parametrize(
@@ -270,7 +278,7 @@ def test_hostile_input_fails_quickly_with_expr_error(source, functions):
 )
 def test_bounds_accept_the_limit_and_refuse_one_more(accepted, refused):
     parse(accepted)
-    with pytest.raises(ExprError) as caught:
+    with pytest.raises(ExprError, match="limit") as caught:
         parse(refused)
     assert caught.value.kind == "limit error"
 
@@ -372,7 +380,3 @@ def test_to_source_round_trips_to_the_same_tree_and_value(source):
     assert reparsed == body
     reparsed_value = evaluate(parse(to_source(body)), VALUES, MATH_FUNCTIONS)
     assert reparsed_value == evaluate(parse(source), VALUES, MATH_FUNCTIONS)
-
-
-def test_docstring_examples_run():
-    assert doctest.testmod(expr).failed == 0

@@ -6,6 +6,7 @@ there and compared.
 
 import numpy as np
 import pytest
+import torch
 
 import chainrule as cr
 
@@ -93,7 +94,6 @@ def test_broadcast_gradient_sums_over_stretched_axes(a_shape, b_shape):
     [((2, 3), (3,)), ((3, 1), (1, 4)), ((5, 2, 3), (2, 3)), ((1,), (2, 2))],
 )
 def test_broadcast_gradients_match_pytorch(a_shape, b_shape):
-    torch = pytest.importorskip("torch")
     rng = np.random.default_rng(0)
     a_np = rng.standard_normal(a_shape).astype(np.float32)
     b_np = rng.standard_normal(b_shape).astype(np.float32)
@@ -177,7 +177,6 @@ def test_pruned_branch_without_grad_does_not_change_result():
 
 @pytest.mark.parametrize("depth", [1, 2, 5])
 def test_graph_cases_match_pytorch_on_a_mixed_expression(depth):
-    torch = pytest.importorskip("torch")
 
     def build(lib, x):
         h = x

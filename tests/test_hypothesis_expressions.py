@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pytest
 from gradcheck_util import (
     Recorded,
     assert_close,
@@ -130,7 +129,6 @@ def test_expression_vjp_and_jvp_match_finite_differences(example: Any) -> None:
 @SETTINGS
 @given(expressions())
 def test_expression_values_and_gradients_match_torch(example: Any) -> None:
-    pytest.importorskip("torch")
     tree, shapes, seed = example
     x, rng = inputs(shapes, seed)
     fn = lambda *leaves: run(tree, list(leaves))  # noqa: E731
@@ -181,7 +179,6 @@ def test_reductions_over_random_dims_match_finite_differences_and_torch(example:
     fn = lambda t: REDUCTIONS[name](t, dims, keep)  # noqa: E731
     what = f"{name} over {dims} of {shape}, keepdim={keep}"
     check_vjp(fn, x, rng, 1e-6, what)
-    pytest.importorskip("torch")
     recorded = Recorded(fn, x)
     t_inputs, t_outputs = torch_recorded(fn, x)
     assert recorded.shapes == [tuple(y.shape) for y in t_outputs], what

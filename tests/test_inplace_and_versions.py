@@ -3,6 +3,7 @@
 
 import numpy as np
 import pytest
+import torch
 
 import chainrule as cr
 
@@ -124,7 +125,6 @@ def test_backward_after_changing_a_saved_value_raises(forward, change, what):
 
 
 def test_changing_a_saved_value_raises_in_pytorch_too():
-    torch = pytest.importorskip("torch")
     x = torch.tensor([1.0, 2.0], requires_grad=True)
     out = (x * 1).exp()
     out.mul_(2)
@@ -147,7 +147,6 @@ def test_changing_an_input_that_backward_does_not_read_is_fine(forward):
 
 @pytest.mark.parametrize("forward", [lambda y: y + 3, lambda y: -y, lambda y: y.sum()])
 def test_changing_an_unread_input_is_fine_in_pytorch_too(forward):
-    torch = pytest.importorskip("torch")
     x = torch.tensor([1.0, 2.0], requires_grad=True)
     y = x * 1
     out = forward(y).sum()
@@ -247,7 +246,6 @@ def test_in_place_on_non_leaf_gives_pytorchs_gradient():
 
 
 def test_in_place_on_non_leaf_matches_pytorch():
-    torch = pytest.importorskip("torch")
 
     def run(lib, x):
         y = x * 2
@@ -284,7 +282,6 @@ def test_setitem_into_a_constant_tensor_makes_it_part_of_the_graph():
 
 
 def test_setitem_gradients_match_pytorch():
-    torch = pytest.importorskip("torch")
 
     def run(lib, x, v):
         y = x * 1

@@ -69,6 +69,13 @@ IDIOMS = {
     "view_of_view_of_view": (
         "y.t()[1:].reshape(-1)[1:3].mul_(5); (y * y).sum().backward(); result = [y, x.grad]"
     ),
+    "view_of_transposed_refuses": "y.t().view(-1)",
+    "view_of_strided_rows_is_a_view": (
+        "v = y[:, ::2].view(-1); v.mul_(2); y.sum().backward(); result = [y, x.grad]"
+    ),
+    "contiguous_of_transposed_is_a_copy": (
+        "c = y.t().contiguous(); c.mul_(2); (y * c.t()).sum().backward(); result = [y, c, x.grad]"
+    ),
     "flip_is_a_copy": "f = y.flip(0); f.mul_(2); (y * f).sum().backward(); result = [y, f, x.grad]",
     "expand_refuses": "y[0].expand(2, 3).mul_(2)",
     # --- outputs of functions that return several views

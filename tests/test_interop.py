@@ -3,6 +3,7 @@ expressions with NumPy values."""
 
 import numpy as np
 import pytest
+import torch
 
 import chainrule as cr
 
@@ -53,7 +54,6 @@ def test_tensor_requiring_grad_cannot_be_exported():
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_pytorch_reads_a_tensor_without_copying(dtype):
-    torch = pytest.importorskip("torch")
     t = cr.tensor(np.array([1, 0, 1], dtype=dtype))
     other = torch.from_dlpack(t)
     assert str(other.dtype) == f"torch.{dtype}"
@@ -63,7 +63,6 @@ def test_pytorch_reads_a_tensor_without_copying(dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_chainrule_reads_a_pytorch_tensor_without_copying(dtype):
-    torch = pytest.importorskip("torch")
     other = torch.tensor([1, 0, 1], dtype=getattr(torch, dtype))
     t = cr.from_dlpack(other)
     assert t.dtype == np.dtype(dtype)
@@ -72,7 +71,6 @@ def test_chainrule_reads_a_pytorch_tensor_without_copying(dtype):
 
 
 def test_round_trip_through_pytorch_and_back_shares_one_buffer():
-    torch = pytest.importorskip("torch")
     t = cr.zeros(2, 3)
     back = cr.from_dlpack(torch.from_dlpack(t))
     back.fill_(4.0)
@@ -80,7 +78,6 @@ def test_round_trip_through_pytorch_and_back_shares_one_buffer():
 
 
 def test_pytorch_tensor_requiring_grad_must_be_detached_first():
-    torch = pytest.importorskip("torch")
     other = torch.ones(2, requires_grad=True)
     with pytest.raises(BufferError, match="require gradient"):
         cr.from_dlpack(other)
@@ -88,7 +85,6 @@ def test_pytorch_tensor_requiring_grad_must_be_detached_first():
 
 
 def test_gradients_agree_after_exchanging_values_with_pytorch():
-    torch = pytest.importorskip("torch")
     start = torch.linspace(-1, 1, 5)
     x = cr.from_dlpack(start).clone().requires_grad_()
     xt = start.clone().requires_grad_()

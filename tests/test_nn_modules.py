@@ -18,10 +18,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+import torch
 
 import chainrule as cr
-
-torch = pytest.importorskip("torch")
 
 LIBS = [pytest.param(cr, id="chainrule"), pytest.param(torch, id="torch")]
 
@@ -566,19 +565,35 @@ def test_sequential_modulelist_and_moduledict_operations_match_pytorch() -> None
 
 
 CONTAINER_ERRORS = {
-    "sequential_index": (lambda nn: nn.Sequential(nn.ReLU())[1], IndexError),
-    "sequential_negative_index": (lambda nn: nn.Sequential(nn.ReLU())[-2], IndexError),
-    "modulelist_index": (lambda nn: nn.ModuleList([nn.ReLU()])[3], IndexError),
-    "moduledict_key": (lambda nn: nn.ModuleDict({"a": nn.ReLU()})["b"], KeyError),
-    "sequential_non_module": (lambda nn: nn.Sequential(nn.ReLU(), 3), TypeError),
+    "sequential_index": (
+        lambda nn: nn.Sequential(nn.ReLU())[1],
+        IndexError,
+        "index 1 is out of range",
+    ),
+    "sequential_negative_index": (
+        lambda nn: nn.Sequential(nn.ReLU())[-2],
+        IndexError,
+        "index -2 is out of range",
+    ),
+    "modulelist_index": (
+        lambda nn: nn.ModuleList([nn.ReLU()])[3],
+        IndexError,
+        "index 3 is out of range",
+    ),
+    "moduledict_key": (lambda nn: nn.ModuleDict({"a": nn.ReLU()})["b"], KeyError, "'b'"),
+    "sequential_non_module": (
+        lambda nn: nn.Sequential(nn.ReLU(), 3),
+        TypeError,
+        "int is not a Module subclass",
+    ),
 }
 
 
 @pytest.mark.parametrize("lib", LIBS)
 @pytest.mark.parametrize("case", list(CONTAINER_ERRORS))
 def test_container_misuse_raises_pytorch_exception_type(case: str, lib: Any) -> None:
-    action, error = CONTAINER_ERRORS[case]
-    with pytest.raises(error):
+    action, error, message = CONTAINER_ERRORS[case]
+    with pytest.raises(error, match=message if lib is cr else None):  # chainrule's own words
         action(lib.nn)
 
 
@@ -1036,55 +1051,106 @@ def test_mean_loss_with_every_target_ignored_is_nan_with_zero_gradient_like_pyto
 
 
 # ----------------------------------------------------------------------------- misuse
-# name: (a call that must fail, the exception type PyTorch raises for it)
+# name: (a call that must fail, the exception type PyTorch raises for it, chainrule's message)
 MISUSE = {
-    "linear_in_features": (lambda lib: lib.nn.Linear(3, 2)(lib.ones(4, 5)), RuntimeError),
-    "conv_channels": (lambda lib: lib.nn.Conv2d(3, 2, 3)(lib.ones(1, 2, 5, 5)), RuntimeError),
-    "conv_two_dim_input": (lambda lib: lib.nn.Conv2d(2, 3, 3)(lib.ones(5, 5)), RuntimeError),
-    "conv_kernel_too_big": (lambda lib: lib.nn.Conv2d(1, 1, 5)(lib.ones(1, 1, 3, 3)), RuntimeError),
-    "conv_same_with_stride": (lambda lib: lib.nn.Conv2d(1, 1, 3, 2, padding="same"), ValueError),
-    "conv_unknown_padding": (lambda lib: lib.nn.Conv2d(1, 1, 3, padding="full"), ValueError),
+    "linear_in_features": (
+        lambda lib: lib.nn.Linear(3, 2)(lib.ones(4, 5)),
+        RuntimeError,
+        r"linear: input of shape \(4, 5\) does not fit weight of shape \(2, 3\)",
+    ),
+    "conv_channels": (
+        lambda lib: lib.nn.Conv2d(3, 2, 3)(lib.ones(1, 2, 5, 5)),
+        RuntimeError,
+        r"conv2d: weight of shape \(2, 3, 3, 3\) does not fit input of shape \(1, 2, 5, 5\)",
+    ),
+    "conv_two_dim_input": (
+        lambda lib: lib.nn.Conv2d(2, 3, 3)(lib.ones(5, 5)),
+        RuntimeError,
+        r"conv2d: expected a 3-D .* got shape \(5, 5\)",
+    ),
+    "conv_kernel_too_big": (
+        lambda lib: lib.nn.Conv2d(1, 1, 5)(lib.ones(1, 1, 3, 3)),
+        RuntimeError,
+        r"conv2d: kernel \(5, 5\) does not fit the input of size \(3, 3\)",
+    ),
+    "conv_same_with_stride": (
+        lambda lib: lib.nn.Conv2d(1, 1, 3, 2, padding="same"),
+        ValueError,
+        "padding='same' is not supported for strided convolutions",
+    ),
+    "conv_unknown_padding": (
+        lambda lib: lib.nn.Conv2d(1, 1, 3, padding="full"),
+        ValueError,
+        "Invalid padding string 'full'",
+    ),
     "pool_padding_over_half": (
         lambda lib: lib.nn.MaxPool2d(2, padding=2)(lib.ones(1, 1, 4, 4)),
         RuntimeError,
+        "max_pool2d: padding .* should be at most half of the kernel size",
     ),
     "avg_pool_padding_over_half": (
         lambda lib: lib.nn.AvgPool2d(3, padding=2)(lib.ones(1, 1, 4, 4)),
         RuntimeError,
+        "avg_pool2d: padding .* should be at most half of the kernel size",
     ),
     "batch_norm_one_value_per_channel": (
         lambda lib: lib.nn.BatchNorm1d(3)(lib.ones(1, 3)),
         ValueError,
+        "Expected more than 1 value per channel when training",
     ),
-    "batch_norm_channels": (lambda lib: lib.nn.BatchNorm1d(3)(lib.ones(4, 2)), RuntimeError),
-    "batch_norm2d_dims": (lambda lib: lib.nn.BatchNorm2d(3)(lib.ones(4, 3, 2)), ValueError),
-    "layer_norm_shape": (lambda lib: lib.nn.LayerNorm(4)(lib.ones(2, 3)), RuntimeError),
+    "batch_norm_channels": (
+        lambda lib: lib.nn.BatchNorm1d(3)(lib.ones(4, 2)),
+        RuntimeError,
+        r"BatchNorm1d\(3\) got input with 2 channels",
+    ),
+    "batch_norm2d_dims": (
+        lambda lib: lib.nn.BatchNorm2d(3)(lib.ones(4, 3, 2)),
+        ValueError,
+        "BatchNorm2d: expected 4D input",
+    ),
+    "layer_norm_shape": (
+        lambda lib: lib.nn.LayerNorm(4)(lib.ones(2, 3)),
+        RuntimeError,
+        r"layer_norm: normalized_shape \[4\] does not match",
+    ),
     "cross_entropy_class_out_of_range": (
         lambda lib: lib.nn.functional.cross_entropy(lib.ones(2, 3), lib.tensor([0, 3])),
         IndexError,
+        "target 3 is out of bounds for 3 classes",
     ),
     "nll_loss_batch_sizes": (
         lambda lib: lib.nn.functional.nll_loss(lib.ones(2, 3), lib.tensor([0, 1, 2])),
         ValueError,
+        r"nll_loss: input of shape \(2, 3\) needs a target of shape \(2,\)",
     ),
     "embedding_index_out_of_range": (
         lambda lib: lib.nn.Embedding(3, 2)(lib.tensor([0, 3])),
         IndexError,
+        "index 3 is out of bounds for dimension 0 with size 3",
     ),
     "bce_input_outside_zero_one": (
         lambda lib: lib.nn.functional.binary_cross_entropy(lib.tensor([1.5]), lib.tensor([1.0])),
         RuntimeError,
+        "all elements of input should be between 0 and 1",
     ),
-    "dropout_probability": (lambda lib: lib.nn.functional.dropout(lib.ones(2), -0.1), ValueError),
-    "softmax_dim": (lambda lib: lib.nn.Softmax(dim=3)(lib.ones(2, 3)), IndexError),
+    "dropout_probability": (
+        lambda lib: lib.nn.functional.dropout(lib.ones(2), -0.1),
+        ValueError,
+        "dropout probability has to be between 0 and 1, but got -0.1",
+    ),
+    "softmax_dim": (
+        lambda lib: lib.nn.Softmax(dim=3)(lib.ones(2, 3)),
+        IndexError,
+        "softmax: dimension 3 is out of range",
+    ),
 }
 
 
 @pytest.mark.parametrize("lib", LIBS)
 @pytest.mark.parametrize("case", list(MISUSE))
 def test_misuse_raises_the_exception_type_pytorch_raises(case: str, lib: Any) -> None:
-    call, error = MISUSE[case]
-    with pytest.raises(error):
+    call, error, message = MISUSE[case]
+    with pytest.raises(error, match=message if lib is cr else None):  # chainrule's own words
         call(lib)
 
 

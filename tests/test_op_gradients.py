@@ -9,8 +9,10 @@ For each row and each of its shape cases, in float64:
 - second derivatives (the gradient of ``<w, u^T J>``, recorded with ``create_graph=True``)
   against central differences of the gradient and against PyTorch's.
 
-Float32 values are compared with PyTorch's too, and a second table checks the gradients that
-PyTorch defines by convention at kinks and ties.
+Also per row: the jvp against PyTorch's ``torch.func.jvp``; float32 values and gradients
+against PyTorch's (the dtype kept); and non-contiguous inputs (transposed, strided, reversed
+views) against contiguous ones. A second table checks the gradients that PyTorch defines by
+convention at kinks and ties, and step functions exactly at their jumps.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import torch
 from gradcheck_util import (
     Recorded,
     assert_close,
@@ -29,6 +32,7 @@ from gradcheck_util import (
     outputs_of,
     random_cotangent,
     random_tangents,
+    torch_jvp,
     torch_recorded,
     torch_vjp,
 )
@@ -102,7 +106,6 @@ def test_second_derivatives_match_finite_differences(
 
 # ----------------------------------------------------------------------------- PyTorch
 def torch_outputs(spec: OpSpec, x: list[np.ndarray]) -> tuple[list[Any], tuple[Any, ...]]:
-    pytest.importorskip("torch")
     return torch_recorded(spec.torch_callable(), x)
 
 
@@ -123,7 +126,6 @@ def test_values_and_gradients_match_torch(spec: OpSpec, rng: np.random.Generator
 
 @pytest.mark.parametrize("spec", rows(lambda s: s.second_order and s.torch_callable() is not None))
 def test_second_derivatives_match_torch(spec: OpSpec, rng: np.random.Generator) -> None:
-    torch = pytest.importorskip("torch")
     for case, x in cases(spec, rng):
         recorded = Recorded(spec.fn, x)
         u, w = random_cotangent(recorded, rng), random_tangents(x, rng)
@@ -134,18 +136,69 @@ def test_second_derivatives_match_torch(spec: OpSpec, rng: np.random.Generator) 
         assert_close(flat(hw), flat(expected), f"{case}: H w", rtol=1e-10)
 
 
+@pytest.mark.parametrize("spec", rows(lambda s: s.jvp and s.torch_callable() is not None))
+def test_jvp_matches_torch_func_jvp(spec: OpSpec, rng: np.random.Generator) -> None:
+    for case, x in cases(spec, rng):
+        v = random_tangents(x, rng)
+        forward = Recorded(spec.fn, x).jvp(v)
+        assert_close(forward, torch_jvp(spec.torch_callable(), x, v), f"{case}: J v", rtol=1e-12)
+
+
+def _dtype_name(t: Any) -> str:
+    return str(t.dtype).removeprefix("torch.")
+
+
 @pytest.mark.parametrize("spec", rows(lambda s: s.float32 and s.torch_callable() is not None))
-def test_float32_values_match_torch(spec: OpSpec, rng: np.random.Generator) -> None:
-    torch = pytest.importorskip("torch")
+def test_float32_values_and_gradients_match_torch(spec: OpSpec, rng: np.random.Generator) -> None:
     for case, x in cases(spec, rng):
         x32 = [a.astype(np.float32) for a in x]
-        with cr.no_grad():
-            got = outputs_of(spec.fn(*[cr.tensor(a) for a in x32]))
-        with torch.no_grad():
-            expected = outputs_of(spec.torch_callable()(*[torch.tensor(a) for a in x32]))
+        inputs = [cr.tensor(a, requires_grad=True) for a in x32]
+        got = outputs_of(spec.fn(*inputs))
+        t_inputs = [torch.tensor(a, requires_grad=True) for a in x32]
+        expected = outputs_of(spec.torch_callable()(*t_inputs))
         for y, t in zip(got, expected, strict=True):
-            assert y.dtype.name == str(t.dtype).removeprefix("torch."), case
-            np.testing.assert_allclose(y.numpy(), t.numpy(), rtol=2e-6, atol=2e-6, err_msg=case)
+            assert _dtype_name(y) == _dtype_name(t), case
+            np.testing.assert_allclose(
+                y.detach().numpy(), t.detach().numpy(), rtol=2e-6, atol=2e-6, err_msg=case
+            )
+        u = [rng.standard_normal(tuple(t.shape)).astype(np.float32) for t in expected]
+        grads = cr.autograd.grad(got, inputs, [cr.tensor(a) for a in u], allow_unused=True)
+        t_grads = torch.autograd.grad(
+            expected, t_inputs, [torch.tensor(a) for a in u], allow_unused=True
+        )
+        for g, t in zip(grads, t_grads, strict=True):
+            assert (g is None) == (t is None), f"{case}: which inputs get a gradient"
+            if g is not None:
+                assert _dtype_name(g) == _dtype_name(t) == "float32", f"{case}: gradient dtype"
+                assert_close(g.numpy(), t.numpy(), f"{case}: float32 u^T J", rtol=1e-5)
+
+
+# ----------------------------------------------------------------------------- memory layouts
+# The same values as a view that is not C-contiguous: ops must not assume a layout.
+LAYOUTS = {
+    "transposed": lambda a: np.ascontiguousarray(a.T).T,
+    "strided": lambda a: np.repeat(a, 2, axis=-1)[..., ::2] if a.ndim else a,
+    "reversed": lambda a: np.ascontiguousarray(a[::-1])[::-1] if a.ndim else a,
+}
+
+
+@pytest.mark.parametrize("spec", rows(lambda spec: spec.layouts))
+def test_non_contiguous_inputs_give_the_same_values_and_gradients(
+    spec: OpSpec, rng: np.random.Generator
+) -> None:
+    for case, x in cases(spec, rng):
+        dense = Recorded(spec.fn, x)
+        u = random_cotangent(dense, rng)
+        expected = flat(dense.vjp(u))
+        for name, layout in LAYOUTS.items():
+            other = Recorded(spec.fn, x, layout)
+            what = f"{case} with {name} inputs"
+            if name == "strided":  # the leaves really are views with gaps
+                assert all(
+                    t.detach().numpy().flags.c_contiguous == (t.numel() <= 1) for t in other.inputs
+                ), what
+            assert_close(flat(other.outputs), flat(dense.outputs), f"{what}: values", rtol=1e-12)
+            assert_close(flat(other.vjp(u)), expected, f"{what}: u^T J", rtol=1e-12)
 
 
 # ----------------------------------------------------------------------------- kinks and ties
@@ -174,6 +227,19 @@ KINKS = [
     ("pow_tensor_exponent", [[0.0, 0.0, 2.0], [2.0, 0.0, 3.0]]),  # d/db 0**b is 0 (b >= 0)
     ("pow_zero", [[0.0, 1.0]]),
     ("pow_square", [[0.0, 1.0]]),
+    # Step functions exactly at their jumps: PyTorch's value there, and a zero gradient.
+    ("floor", [[-1.0, 0.0, 2.0, -0.0]]),
+    ("ceil", [[-1.0, 0.0, 2.0]]),
+    ("trunc", [[-1.0, 0.0, 2.0]]),
+    ("frac", [[-1.0, 0.0, 2.0]]),
+    ("round", [[-0.5, 0.5, 1.5, 2.5]]),  # halves go to the even neighbour
+    ("round_decimals", [[0.05, 0.15, -0.25, 0.35]]),
+    ("floor_divide_operator", [[-2.0, 0.0, 3.0, 1.0], [1.0, 1.0, 1.5, -0.5]]),
+    ("div_rounding_trunc", [[-2.0, 0.0, 3.0, 1.0], [1.0, 1.0, 1.5, -0.5]]),
+    ("remainder_operator", [[-2.0, 0.0, 3.0, 1.0], [1.0, 1.0, 1.5, -0.5]]),
+    ("rmod_scalar", [[1.0, 1.5, -3.0, -1.0]]),
+    ("fmod", [[-2.0, 0.0, 3.0, 1.0], [1.0, 1.0, 1.5, -0.5]]),
+    ("fmod_scalar", [[-3.0, 0.0, 1.5, 4.5]]),
 ]
 
 

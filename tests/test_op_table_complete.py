@@ -1,4 +1,5 @@
-"""The op table covers every registered op, and every op states its formula.
+"""The op table covers every registered op, every op states its formula, and every check a
+row switches off (jvp, second order, float32, the PyTorch twin) says why in ``why_off``.
 
 A new ``Op`` subclass registers itself in ``chainrule.op.REGISTRY``; until a row of the op table
 (``tests/op_table.py`` or ``tests/op_table_nn.py``) exercises it, the test below fails, so no op
@@ -14,7 +15,7 @@ import pkgutil
 import numpy as np
 import pytest
 from gradcheck_util import leaves, outputs_of
-from op_table import OpSpec, all_specs
+from op_table import SAME, SWITCHES, OpSpec, all_specs
 
 import chainrule
 from chainrule.op import REGISTRY, Op
@@ -23,19 +24,12 @@ SPECS = all_specs()
 
 
 def _import_all_modules() -> None:
-    """Import every chainrule module, so that every Op subclass is registered.
-
-    A module whose optional third-party dependency is missing is passed over: it cannot be
-    used here, and the ops it defines are checked where the dependency is installed.
-    """
+    """Import every chainrule module, so that every Op subclass is registered (the optional
+    dependencies are test dependencies: conftest.py stops the run without them)."""
     for info in pkgutil.walk_packages(chainrule.__path__, "chainrule."):
         if info.name.rsplit(".", 1)[-1] == "__main__":  # running it would start the CLI
             continue
-        try:
-            importlib.import_module(info.name)
-        except ModuleNotFoundError as error:
-            if (error.name or "").split(".")[0] == "chainrule":
-                raise
+        importlib.import_module(info.name)
 
 
 _import_all_modules()
@@ -77,6 +71,38 @@ def test_row_records_the_ops_it_claims_to_cover(spec: OpSpec) -> None:
     assert not unknown, f"{spec.name} covers ops that are not registered: {sorted(unknown)}"
     absent = set(spec.covers) - ops_in_graph(spec)
     assert not absent, f"{spec.name} claims to cover {sorted(absent)} but never records them"
+
+
+def unexplained_switches(spec: OpSpec) -> list[str]:
+    """What is wrong with a row's switched-off checks: one without a reason, a reason for a
+    check that is on, or a switch name that does not exist."""
+    off = spec.switched_off()
+    problems = [f"{s} is off without a reason" for s in sorted(off) if not _reason(spec, s)]
+    problems += [f"a reason for {s}, which is on" for s in sorted(set(spec.why_off) - off)]
+    return problems + [f"unknown switch {s}" for s in sorted(set(spec.why_off) - set(SWITCHES))]
+
+
+def _reason(spec: OpSpec, switch: str) -> bool:
+    reason = spec.why_off.get(switch)
+    return isinstance(reason, str) and bool(reason.strip())
+
+
+@pytest.mark.parametrize("spec", [pytest.param(s, id=s.name) for s in SPECS])
+def test_every_check_a_row_switches_off_has_a_written_reason(spec: OpSpec) -> None:
+    assert not unexplained_switches(spec), f"{spec.name}: {unexplained_switches(spec)}"
+
+
+def test_a_switch_turned_off_silently_is_caught() -> None:
+    row = OpSpec("r", lambda x: x, SAME, (), (((2,),),), jvp=False, why_off={"float32": " "})
+    assert unexplained_switches(row) == [
+        "jvp is off without a reason",
+        "a reason for float32, which is on",
+    ]
+    assert unexplained_switches(OpSpec("r", lambda x: x, None, (), (((2,),),))) == [
+        "torch is off without a reason"
+    ]
+    explained = OpSpec("r", lambda x: x, None, (), (((2,),),), why_off={"torch": "none exists"})
+    assert unexplained_switches(explained) == []
 
 
 def _forward_parameters(cls: type[Op]) -> tuple[list[str], bool]:

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
-
-import pytest
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 BLOCKS = re.findall(r"^```python\n(.*?)^```", README.read_text(encoding="utf-8"), re.M | re.S)
 
 
-@pytest.mark.skipif(shutil.which("dot") is None, reason="the README draws a graph: needs dot")
 def test_readme_python_examples_run(tmp_path, monkeypatch, capsys):
     assert len(BLOCKS) >= 2
     monkeypatch.chdir(tmp_path)  # the examples write files

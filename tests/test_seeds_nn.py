@@ -1,6 +1,6 @@
 """Seed 002's two-layer ``nn.Sequential`` example, run as written with ``cr`` for ``torch``."""
 
-import pytest
+import torch
 
 import chainrule as cr
 
@@ -51,7 +51,6 @@ def test_sequential_example_gradients_through_both_layers(capsys):
 
 
 def test_sequential_example_matches_pytorch():
-    torch = pytest.importorskip("torch")
     model = _model()
     reference = torch.nn.Sequential(torch.nn.Linear(1, 1), torch.nn.ReLU(), torch.nn.Linear(1, 1))
     with torch.no_grad():

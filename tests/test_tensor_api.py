@@ -5,6 +5,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import torch
 
 import chainrule as cr
 
@@ -51,7 +52,6 @@ def test_dtype_inference_follows_pytorch(make, dtype):
 
 
 def test_dtype_inference_agrees_with_pytorch_on_mixed_expressions():
-    torch = pytest.importorskip("torch")
     cases = [
         lambda lib: lib.tensor([1, 2]) * 1.5,
         lambda lib: lib.tensor([1, 2], dtype=lib.int32) * 1.5,
@@ -340,7 +340,6 @@ def test_repr_is_pytorchs(make, expected):
     ],
 )
 def test_repr_matches_pytorch(make):
-    torch = pytest.importorskip("torch")
     assert repr(make(cr)) == repr(make(torch)).replace("torch.", "chainrule.")
 
 
@@ -454,7 +453,7 @@ def test_shape_mismatch_errors_name_the_op_and_shapes(bad, pattern):
 
 
 def test_broadcast_error_is_not_a_raw_numpy_value_error():
-    with pytest.raises(RuntimeError) as info:
+    with pytest.raises(RuntimeError, match=r"add: shapes \(2, 3\) and \(4,\) cannot be") as info:
         cr.ones(2, 3) + cr.ones(4)
     assert not isinstance(info.value, ValueError)
     assert "operands could not be broadcast" not in str(info.value)
@@ -562,7 +561,6 @@ def _as_lists(result: Any) -> Any:
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NumPy warns on nan and inf results
 @pytest.mark.parametrize("case", SAME_AS_TORCH)
 def test_more_pytorch_ops_give_pytorchs_values_and_dtypes(case):
-    torch = pytest.importorskip("torch")
     got, expected = _as_lists(case(cr)), _as_lists(case(torch))
     np.testing.assert_equal(got, expected)
 

@@ -9,15 +9,11 @@ import sys
 
 import numpy as np
 import pytest
+from click import testing as click_testing
 
 from chainrule import datasets, no_grad, serialization, training
+from chainrule.cli import build
 from chainrule.optim import Adam
-
-click_testing = pytest.importorskip("click.testing")
-pytest.importorskip("matplotlib")
-pytest.importorskip("sklearn")
-pytest.importorskip("tqdm")
-from chainrule.cli import build  # noqa: E402 - needs click, checked above
 
 FAST = {"epochs": 3, "batch_size": 256}  # 6 steps an epoch
 STEPS_PER_EPOCH = 6

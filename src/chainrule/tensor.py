@@ -239,7 +239,11 @@ class Tensor:
         return self
 
     def contiguous(self) -> Tensor:
-        return self
+        """This tensor if its memory is in row-major order, else a row-major copy."""
+        return self if self._data.flags.c_contiguous else elementwise.clone(self)
+
+    def is_contiguous(self) -> builtins.bool:
+        return builtins.bool(self._data.flags.c_contiguous)
 
     # New tensors with this one's dtype unless told otherwise, as in PyTorch.
     def new_tensor(

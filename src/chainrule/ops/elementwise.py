@@ -123,8 +123,8 @@ class Mul(Op):
 class Div(Op):
     notation = "a / b"
     derivatives = ("1 / b", "-a / b**2")
-    saves_output = True
-    reads = ((1,), (1,))  # d/db is computed as -out / b
+    # Not the output: as in PyTorch, ``y = a / b; y += 1`` leaves the gradient computable.
+    reads = ((1,), (0, 1))
 
     def forward(self, a, b):
         out = a / b
@@ -132,21 +132,27 @@ class Div(Op):
         return _torch_float(out, a, b)
 
     def vjp(self, g, out, a, b):
-        return (g / b if self.needs[0] else None, -g * out / b if self.needs[1] else None)
+        return (g / b if self.needs[0] else None, -g * (a / b) / b if self.needs[1] else None)
 
     def jvp(self, tangents, out, a, b):
-        # (ta - tb out) / b, PyTorch's form: no 1 / b (a Python 0 would raise), and at
-        # 1 / 0 the two infinite terms do not meet as inf - inf.
+        # (ta - tb a/b) / b, PyTorch's form: no 1 / b (a Python 0 would raise), and at
+        # 1 / 0 the two infinite terms do not meet as inf - inf. Not ``out``, which may have
+        # been changed in place since.
         ta, tb = tangents
         if tb is None:
             return ta / b
-        return (-tb * out if ta is None else ta - tb * out) / b
+        quotient = a / b
+        return (-tb * quotient if ta is None else ta - tb * quotient) / b
 
 
 class Pow(Op):
     notation = "a ** b"
     derivatives = ("b * a**(b - 1)", "a**b * log(a)")
-    saves_output = True
+
+    @property
+    def saves_output(self) -> bool:  # type: ignore[override]
+        # Only d/db reads the output: ``y = x**2; y += 1`` is fine, as in PyTorch.
+        return bool(self.needs[1])
 
     def forward(self, a, b):
         return _torch_float(_power(a, b), a, b)
@@ -560,12 +566,16 @@ class Relu(Unary):
 
     notation = "max(x, 0)"
     derivatives = ("1 if x > 0 else 0",)
+    # PyTorch's relu saves its output, not its input: changing the output in place before
+    # backward is an error there, and so here.
+    saves_inputs = False
+    saves_output = True
 
     def forward(self, x):
         return xp.maximum(x, 0)
 
     def partial(self, out, x):
-        return ~(x <= 0)  # PyTorch passes the gradient at nan (only x <= 0 blocks it)
+        return ~(out <= 0)  # PyTorch passes the gradient at nan (only out <= 0 blocks it)
 
 
 class LeakyRelu(Unary):
@@ -804,13 +814,12 @@ class Cosh(Unary):
     sympy = "cosh"
     notation = "cosh(x)"
     derivatives = ("sinh(x)",)
-    saves_output = True
 
     def forward(self, x):
         return xp.cosh(_floating(x))
 
     def partial(self, out, x):
-        return dual.sinh(x)
+        return dual.sinh(x)  # not the output, which may change in place (as in PyTorch)
 
 
 class Asinh(Unary):
@@ -1089,6 +1098,7 @@ class Hypot(Op):
 class Where(Op):
     notation = "a if condition else b"
     derivatives = ("-", "1 where condition", "1 where not condition")
+    reads = ((0,), (0,), (0,))  # only the condition: a and b may change in place afterwards
 
     def forward(self, condition, a, b):
         out = xp.where(condition, a, b)

@@ -56,7 +56,7 @@ def apply(t: Tensor, compute: Callable[..., Tensor], *others: Any) -> Tensor:
             )
         # The node must see the old values, which are about to be overwritten.
         old = _make(t._data.copy(), t.requires_grad, t.grad_fn)
-        result = compute(old, *[_alias(t) if o is t else o for o in others])
+        result = compute(old, *(_itself(t, old) if o is t else o for o in others))
         _write(t, result._data)
         result.grad_fn.out_versions = (t._vc, t._vc[0])
         if view is not None:
@@ -74,13 +74,13 @@ def apply(t: Tensor, compute: Callable[..., Tensor], *others: Any) -> Tensor:
     return t
 
 
-def _alias(t: Tensor) -> Tensor:
-    """``t`` as an argument of its own in-place change (``y += y``): its memory and version
-    counter, so a rule that saved it sees the change (PyTorch raises there too), but its
-    history from before the change, which the node itself is about to replace."""
-    alias = _make(t._data, t.requires_grad, t.grad_fn)
-    alias._vc = t._vc
-    return alias
+def _itself(t: Tensor, old: Tensor) -> Tensor:
+    """t as its own operand (``y.mul_(y)``): its old value, not t (whose node would become
+    its own input, a cycle), on t's version counter, which this very op bumps: a rule that
+    saved it raises at backward, as in PyTorch (``y.add_(y)`` saves nothing and works)."""
+    operand = _make(old._data, old.requires_grad, old.grad_fn)
+    operand._vc = t._vc
+    return operand
 
 
 def _check_overlap(t: Tensor, others: tuple[Any, ...]) -> None:

@@ -106,6 +106,7 @@ class Mean(_Reduction):
 class Prod(_Reduction):
     notation = "prod(x)"
     derivatives = ("product of the other elements",)
+    saves_output = True  # the gradient divides the output by x
 
     def forward(self, x):
         return x.prod(axis=self.dims, keepdims=self.keepdim)
@@ -288,7 +289,7 @@ class NormP(_Reduction):
 
     def vjp(self, g, out, x):
         if self.p == 0:
-            return (dual.zeros_like(x),)
+            return (None,)  # a count of non-zeros: PyTorch gives no gradient at all
         g, norm = self.kept(g), self.kept(out)
         if self.p < 1:
             return (self._scaled(x) * g * norm ** (1 - self.p),)

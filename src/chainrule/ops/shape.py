@@ -216,7 +216,16 @@ def reshape(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
     return Reshape(size)(input)
 
 
-view = reshape
+def view(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
+    """The same memory in a new shape, as PyTorch's ``view``: where that needs a copy (the
+    strides cannot express it), an error, not a silent copy that in-place changes miss."""
+    result = reshape(input, *shape)
+    if result._view is None and input.numel() > 1:
+        raise RuntimeError(
+            "view size is not compatible with input tensor's size and stride (at least one "
+            "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
+        )
+    return result
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:  # noqa: A002

@@ -1,0 +1,382 @@
+"""Random straight-line programs that run unchanged on chainrule and on PyTorch.
+
+A program is Python source: lines such as ``v3 = lib.maximum(v1, v0)``, ``v2[1:] = v0`` or
+``v4.mul_(v4)``, run one by one with ``lib`` bound to ``chainrule`` or to ``torch``, then a
+loss and a backward pass (twice with ``retain_graph``, or through second derivatives). The
+same source on both libraries must give the same values, the same gradients, and the same
+errors (both raise at the same line, or neither does). A failing program prints as source
+that a reader can paste under ``import torch as lib`` or ``import chainrule as lib``.
+
+Ops come in layers, each switched on on top of the previous ones:
+
+- ``PURE``: elementwise and reducing ops with broadcasting and fan-out (a value used twice).
+- ``VIEWS``: views (slices, reshape, transpose, squeeze, unbind) and in-place ops on
+  intermediates that are neither views nor viewed.
+- ``INPLACE_VIEWS``: in-place ops through views, on bases that have views, and on leaves.
+
+    >>> program = Program(((2,),), (True,), (Step("exp", 0, 0, 0),), "backward", seed=0)
+    >>> print(program.source(PURE))
+    v1 = v0.exp()
+    loss = (v0 * weight(v0)).sum() + (v1 * weight(v1)).sum()
+    loss.backward()
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+
+import chainrule as cr
+
+PURE, VIEWS, INPLACE_VIEWS = 0, 1, 2
+Shape = tuple[int, ...]
+# Mutually broadcastable input shapes around (2, 3).
+SHAPES: tuple[Shape, ...] = ((), (3,), (1, 3), (2, 1), (2, 3), (2, 2, 3))
+ENDINGS = ("backward", "retain_graph", "second_order")
+
+
+# ----------------------------------------------------------------------------- ops
+@dataclass(frozen=True)
+class Op:
+    """One kind of line. ``code(a, b, p, shape_a, shape_b)`` writes it for operand names
+    ``a`` (and ``b``, for binary ops) and a small integer ``p`` that picks a variant;
+    ``fits(shape_a, shape_b)`` says which operands it accepts."""
+
+    layer: int
+    code: Callable[..., str]
+    binary: bool = False
+    fits: Callable[[Shape, Shape], bool] = lambda a, b: True
+    kind: str = "value"  # "value": makes a new value; "view": a view of a; "inplace": changes a
+
+
+def _broadcasts(a: Shape, b: Shape) -> bool:
+    try:
+        np.broadcast_shapes(a, b)
+    except ValueError:
+        return False
+    return True
+
+
+def _into(a: Shape, b: Shape) -> bool:
+    """b broadcasts into a's shape (an in-place op on a keeps its shape)."""
+    return _broadcasts(a, b) and np.broadcast_shapes(a, b) == a
+
+
+def _has_dims(a: Shape, b: Shape = ()) -> bool:
+    return len(a) >= 1 and a[0] >= 1
+
+
+def _dim(p: int, shape: Shape) -> int:
+    return p % len(shape)
+
+
+def _slice(p: int, shape: Shape) -> str:
+    """A basic index of the first dimension: an int, a slice or a strided slice."""
+    n = shape[0]
+    return [f"{p % n}", f"{p % n}:", f":{1 + p % n}", "::2", f"{-1 - p % n}"][p % 5]
+
+
+SCALARS = (2.5, -0.5, 3.0, 0.25)
+OPS: dict[str, Op] = {
+    # --- PURE: elementwise (a value used by several ops: fan-out), broadcasting, reductions
+    "exp": Op(PURE, lambda a, b, p, sa, sb: f"{a}.exp()"),
+    "sin": Op(PURE, lambda a, b, p, sa, sb: f"{a}.sin()"),
+    "tanh": Op(PURE, lambda a, b, p, sa, sb: f"{a}.tanh()"),
+    "sigmoid": Op(PURE, lambda a, b, p, sa, sb: f"{a}.sigmoid()"),
+    "square": Op(PURE, lambda a, b, p, sa, sb: f"{a}.square()"),
+    "abs": Op(PURE, lambda a, b, p, sa, sb: f"{a}.abs()"),
+    "relu": Op(PURE, lambda a, b, p, sa, sb: f"{a}.relu()"),
+    "log1p_square": Op(PURE, lambda a, b, p, sa, sb: f"({a} * {a}).log1p()"),
+    "neg": Op(PURE, lambda a, b, p, sa, sb: f"-{a}"),
+    "scale": Op(PURE, lambda a, b, p, sa, sb: f"{a} * {SCALARS[p % 4]}"),
+    "shift": Op(PURE, lambda a, b, p, sa, sb: f"{SCALARS[p % 4]} - {a}"),
+    "power": Op(PURE, lambda a, b, p, sa, sb: f"{a} ** {2 + p % 2}"),
+    "add": Op(PURE, lambda a, b, p, sa, sb: f"{a} + {b}", True, _broadcasts),
+    "sub": Op(PURE, lambda a, b, p, sa, sb: f"{a} - {b}", True, _broadcasts),
+    "mul": Op(PURE, lambda a, b, p, sa, sb: f"{a} * {b}", True, _broadcasts),
+    "div": Op(PURE, lambda a, b, p, sa, sb: f"{a} / (1 + {b} * {b})", True, _broadcasts),
+    "maximum": Op(PURE, lambda a, b, p, sa, sb: f"lib.maximum({a}, {b})", True, _broadcasts),
+    "minimum": Op(PURE, lambda a, b, p, sa, sb: f"lib.minimum({a}, {b})", True, _broadcasts),
+    "where": Op(PURE, lambda a, b, p, sa, sb: f"lib.where({a} > {b}, {a}, {b})", True, _broadcasts),
+    "sum": Op(PURE, lambda a, b, p, sa, sb: f"{a}.sum()"),
+    "sum_dim": Op(
+        PURE,
+        lambda a, b, p, sa, sb: f"{a}.sum({_dim(p, sa)}, keepdim={p % 2 == 1})",
+        fits=_has_dims,
+    ),
+    "mean_dim": Op(PURE, lambda a, b, p, sa, sb: f"{a}.mean({_dim(p, sa)})", fits=_has_dims),
+    "amax_dim": Op(PURE, lambda a, b, p, sa, sb: f"{a}.amax({_dim(p, sa)})", fits=_has_dims),
+    "softmax": Op(PURE, lambda a, b, p, sa, sb: f"{a}.softmax({_dim(p, sa)})", fits=_has_dims),
+    "logsumexp": Op(PURE, lambda a, b, p, sa, sb: f"{a}.logsumexp({_dim(p, sa)})", fits=_has_dims),
+    "matmul": Op(
+        PURE,
+        lambda a, b, p, sa, sb: f"{a} @ {b}.mT",
+        True,
+        lambda a, b: len(a) >= 2 and len(b) >= 2 and a[-1] == b[-1] and _broadcasts(a[:-2], b[:-2]),
+    ),
+    # --- VIEWS: views, and in-place ops on values that are neither views nor viewed
+    "getitem": Op(
+        VIEWS, lambda a, b, p, sa, sb: f"{a}[{_slice(p, sa)}]", fits=_has_dims, kind="view"
+    ),
+    "last_dim_step": Op(
+        VIEWS, lambda a, b, p, sa, sb: f"{a}[..., ::2]", fits=_has_dims, kind="view"
+    ),
+    "transpose": Op(
+        VIEWS,
+        lambda a, b, p, sa, sb: f"{a}.transpose(0, -1)",
+        fits=lambda a, b: len(a) >= 2,
+        kind="view",
+    ),
+    "reshape": Op(VIEWS, lambda a, b, p, sa, sb: f"{a}.reshape(-1)", kind="view"),
+    "view": Op(VIEWS, lambda a, b, p, sa, sb: f"{a}.view(-1)", kind="view"),
+    "unsqueeze": Op(
+        VIEWS, lambda a, b, p, sa, sb: f"{a}.unsqueeze({p % (len(sa) + 1)})", kind="view"
+    ),
+    "squeeze": Op(VIEWS, lambda a, b, p, sa, sb: f"{a}.squeeze()", kind="view"),
+    "unbind": Op(
+        VIEWS,
+        lambda a, b, p, sa, sb: f"{a}.unbind(0)[{p % sa[0]}]",
+        fits=_has_dims,
+        kind="view",
+    ),
+    "add_": Op(VIEWS, lambda a, b, p, sa, sb: f"{a}.add_({b})", True, _into, "inplace"),
+    "sub_": Op(VIEWS, lambda a, b, p, sa, sb: f"{a}.sub_({b}, alpha=2)", True, _into, "inplace"),
+    "mul_": Op(VIEWS, lambda a, b, p, sa, sb: f"{a}.mul_({b})", True, _into, "inplace"),
+    "div_": Op(VIEWS, lambda a, b, p, sa, sb: f"{a}.div_(1 + {b} * {b})", True, _into, "inplace"),
+    "mul_scalar_": Op(VIEWS, lambda a, b, p, sa, sb: f"{a}.mul_({SCALARS[p % 4]})", kind="inplace"),
+    "clamp_": Op(VIEWS, lambda a, b, p, sa, sb: f"{a}.clamp_(-0.5, 1.0)", kind="inplace"),
+    "fill_": Op(VIEWS, lambda a, b, p, sa, sb: f"{a}.fill_({SCALARS[p % 4]})", kind="inplace"),
+    "zero_": Op(VIEWS, lambda a, b, p, sa, sb: f"{a}.zero_()", kind="inplace"),
+    "copy_": Op(VIEWS, lambda a, b, p, sa, sb: f"{a}.copy_({b})", True, _into, "inplace"),
+    "iadd": Op(VIEWS, lambda a, b, p, sa, sb: f"{a} += {b}", True, _into, "inplace"),
+    "setitem": Op(
+        VIEWS,
+        lambda a, b, p, sa, sb: f"{a}[{_slice(p, sa)}] = {b}.sum()",
+        True,
+        _has_dims,  # any b: its sum is written
+        "inplace",
+    ),
+}
+
+
+# ----------------------------------------------------------------------------- programs
+@dataclass(frozen=True)
+class Step:
+    """One line: an op and three small integers (the operands, picked among the values that
+    fit, and the variant), so that any draw makes a valid program and shrinks well."""
+
+    op: str
+    a: int
+    b: int
+    p: int
+
+
+@dataclass
+class _Slot:
+    shape: Shape
+    leaf: bool = False
+    base: int | None = None  # the value it is a view of (the root, as PyTorch's ._base)
+    viewed: bool = False  # some view of it exists
+
+
+@dataclass(frozen=True)
+class Program:
+    shapes: tuple[Shape, ...]  # one input each; values drawn from ``seed``
+    requires_grad: tuple[bool, ...]
+    steps: tuple[Step, ...]
+    ending: str  # one of ENDINGS
+    seed: int
+    _lines: dict[int, list[str]] = field(default_factory=dict, compare=False, repr=False)
+
+    def inputs(self) -> list[np.ndarray]:
+        """The input values: three decimals (printable exactly), distinct and nonzero."""
+        rng = np.random.default_rng(self.seed)
+        return [np.round(rng.uniform(-2, 2, shape), 3) + 1e-4 for shape in self.shapes]
+
+    def case(self, layer: int) -> tuple[list[str], list[np.ndarray], tuple[bool, ...]]:
+        """What :func:`run` and :func:`differences` take: lines, inputs, ``requires_grad``."""
+        return self.lines(layer), self.inputs(), self.requires_grad
+
+    def source(self, layer: int) -> str:
+        return "\n".join(self.lines(layer))
+
+    def lines(self, layer: int) -> list[str]:
+        """The program's lines, with ops above ``layer`` (and steps nothing fits) left out."""
+        if layer not in self._lines:
+            self._lines[layer] = list(self._build(layer))
+        return self._lines[layer]
+
+    def _build(self, layer: int) -> Iterator[str]:
+        slots = [_Slot(s, leaf=True) for s in self.shapes]
+        for step in self.steps:
+            op = OPS[step.op]
+            if op.layer > layer:
+                continue
+            targets = [i for i, s in enumerate(slots) if _may_change(op, s, layer)]
+            a = _pick(targets, step.a)
+            if a is None:
+                continue
+            b = _pick([i for i, s in enumerate(slots) if op.fits(slots[a].shape, s.shape)], step.b)
+            if b is None:
+                continue
+            line = op.code(f"v{a}", f"v{b}", step.p, slots[a].shape, slots[b].shape)
+            if op.kind == "inplace":
+                yield line
+                continue
+            shape = _shape_of(line, [s.shape for s in slots])
+            base = None
+            if op.kind == "view":
+                base = slots[a].base if slots[a].base is not None else a
+                slots[base].viewed = True
+            slots.append(_Slot(shape, base=base))
+            yield f"v{len(slots) - 1} = {line}"
+        # The last two values: the one before the last often feeds it too (fan-out).
+        outputs = sorted({len(slots) - 1, max(len(slots) - 2, 0)})
+        yield "loss = " + " + ".join(f"(v{i} * weight(v{i})).sum()" for i in outputs)
+        if self.ending == "retain_graph":
+            yield "loss.backward(retain_graph=True)"
+            yield "loss.backward()"
+        elif self.ending == "second_order":
+            yield "grads = lib.autograd.grad(loss, leaves, create_graph=True, allow_unused=True)"
+            # + 0 * x: where the first derivative is piecewise constant (relu, abs), PyTorch
+            # still records it as a function of x (second derivative 0), chainrule as a
+            # constant (autograd.grad then raises); reported, and kept out of the comparison.
+            yield (
+                "inner = sum((g * weight(g)).sum() for g in grads if g is not None)"
+                " + sum(0 * x.sum() for x in leaves)"
+            )
+            yield "second = lib.autograd.grad(inner, leaves, allow_unused=True)"
+        else:
+            yield "loss.backward()"
+
+
+def _may_change(op: Op, slot: _Slot, layer: int) -> bool:
+    """Whether ``op`` may take this value as its first operand (``a``)."""
+    if not op.fits(slot.shape, slot.shape):  # every op that fits a at all fits (a, a)
+        return False
+    if op.kind != "inplace":
+        return True
+    if layer >= INPLACE_VIEWS:  # views (of leaves too: PyTorch's error) and viewed bases
+        return not slot.leaf  # in place on a leaf itself: test_inplace_and_versions.py
+    return not (slot.leaf or slot.base is not None or slot.viewed)
+
+
+def _pick(candidates: list[int], k: int) -> int | None:
+    return candidates[k % len(candidates)] if candidates else None
+
+
+def _shape_of(expression: str, shapes: list[Shape]) -> Shape:
+    """The shape ``expression`` gives, found by running it on zeros in NumPy-backed chainrule."""
+    names = {f"v{i}": cr.zeros(s, dtype=cr.float64) for i, s in enumerate(shapes)}
+    with cr.no_grad():
+        return tuple(eval(expression, {"lib": cr}, names).shape)  # our own generated source
+
+
+# ----------------------------------------------------------------------------- running
+@dataclass
+class Outcome:
+    """What one library did: the line that raised (and its message), else the final values
+    of every named tensor and the gradients."""
+
+    error_line: int | None = None
+    error: str = ""
+    values: dict[str, np.ndarray] = field(default_factory=dict)
+    grads: dict[str, np.ndarray | None] = field(default_factory=dict)
+
+
+def weights(shape: Shape) -> np.ndarray:
+    """Fixed, unequal weights for the loss and the second-order direction: ``weight(v)``."""
+    return np.cos(1.0 + np.arange(int(np.prod(shape, dtype=int)))).reshape(shape)
+
+
+def run(lines: list[str], inputs: list[Any], requires_grad: tuple[bool, ...], lib: Any) -> Outcome:
+    """Run a program's ``lines`` on ``lib`` (``chainrule`` or ``torch``), one by one, with
+    inputs ``v0, v1, ...`` holding ``inputs`` (float64)."""
+    names: dict[str, Any] = {"lib": lib, "weight": lambda v: lib.tensor(weights(tuple(v.shape)))}
+    for i, (x, grad) in enumerate(zip(inputs, requires_grad, strict=True)):
+        names[f"v{i}"] = lib.tensor(x, dtype=lib.float64, requires_grad=grad)
+    leaves = [names[f"v{i}"] for i, grad in enumerate(requires_grad) if grad]
+    names["leaves"] = leaves
+    outcome = Outcome()
+    for number, line in enumerate(lines):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                exec(line, names)  # the program's own generated source
+        except Exception as error:  # any error: compared with the other library's
+            outcome.error_line, outcome.error = number, f"{type(error).__name__}: {error}"
+            return outcome
+    for name, value in names.items():
+        if name[0] == "v" and name[1:].isdigit():
+            outcome.values[name] = _numpy(value)
+    grads = names.get("second")
+    if grads is None:
+        grads = [x.grad for x in leaves]
+    outcome.grads = {f"leaf {i}": None if g is None else _numpy(g) for i, g in enumerate(grads)}
+    return outcome
+
+
+def _numpy(t: Any) -> np.ndarray:
+    # force: PyTorch returns some zero gradients as a ZeroTensor, which refuses plain numpy().
+    return np.array(t.detach().numpy(force=True), dtype=np.float64)
+
+
+def differences(lines: list[str], inputs: list[Any], requires_grad: tuple[bool, ...]) -> list[str]:
+    """How chainrule's run of a program differs from PyTorch's (empty: they agree)."""
+    import torch
+
+    ours, theirs = (run(lines, inputs, requires_grad, lib) for lib in (cr, torch))
+
+    def at(outcome: Outcome) -> str:
+        return f"line {outcome.error_line + 1} ({lines[outcome.error_line]}): {outcome.error}"
+
+    if ours.error_line != theirs.error_line:
+        if ours.error_line is None:
+            return [f"PyTorch raises at {at(theirs)}; chainrule does not"]
+        if theirs.error_line is None:
+            return [f"chainrule raises at {at(ours)}; PyTorch does not"]
+        return [f"chainrule raises at {at(ours)}; PyTorch at {at(theirs)}"]
+    found = []
+    for kind, mine, reference in (
+        ("value", ours.values, theirs.values),
+        ("gradient", ours.grads, theirs.grads),
+    ):
+        for name, expected in reference.items():
+            got = mine.get(name)
+            if (got is None) != (expected is None):
+                found.append(f"{kind} of {name}: chainrule {got}, PyTorch {expected}")
+            elif expected is not None and not _close(got, expected):
+                found.append(
+                    f"{kind} of {name}: chainrule {got.tolist()}, PyTorch {expected.tolist()}"
+                )
+    return found
+
+
+def _close(got: np.ndarray, expected: np.ndarray) -> bool:
+    if got.shape != expected.shape:
+        return False
+    with contextlib.suppress(AssertionError):
+        np.testing.assert_allclose(got, expected, rtol=1e-7, atol=1e-9, equal_nan=True)
+        return True
+    return False
+
+
+# ----------------------------------------------------------------------------- strategies
+@st.composite
+def programs(draw: st.DrawFn, layer: int, max_steps: int = 8) -> Program:
+    """A random program using the ops of ``layer`` and below."""
+    n = draw(st.integers(1, 3))
+    shapes = tuple(draw(st.lists(st.sampled_from(SHAPES), min_size=n, max_size=n)))
+    requires_grad = (True, *draw(st.lists(st.booleans(), min_size=n - 1, max_size=n - 1)))
+    names = [name for name, op in OPS.items() if op.layer <= layer]
+    small = st.integers(0, 7)
+    step = st.builds(Step, st.sampled_from(names), small, small, small)
+    steps = tuple(draw(st.lists(step, min_size=1, max_size=max_steps)))
+    ending = draw(st.sampled_from(ENDINGS))
+    return Program(shapes, requires_grad, steps, ending, draw(st.integers(0, 2**16)))

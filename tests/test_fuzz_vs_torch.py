@@ -1,0 +1,102 @@
+"""A differential fuzzer: random programs run on chainrule and on PyTorch must agree.
+
+Hypothesis writes straight-line programs (``tests/fuzz_programs.py``) from chains of ops with
+broadcasting, fan-out, views and in-place ops, ending in ``backward``, in ``backward`` twice
+with ``retain_graph``, or in second derivatives; each runs on both libraries, which must give
+the same values, gradients and errors. CI runs a small fixed budget (the same programs each
+time); a longer, random search runs on demand:
+
+    CHAINRULE_FUZZ_EXAMPLES=5000 python -m pytest tests/test_fuzz_vs_torch.py
+
+In-place ops through views (``INPLACE_VIEWS``) join with ``CHAINRULE_FUZZ_VIEWS=1``: PyTorch's
+view semantics (CopySlices) are being implemented; switch the layer on for good once they are.
+
+Each program the fuzzer found failing stays below as a row of ``FOUND``, in its shrunk form.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from fuzz_programs import INPLACE_VIEWS, PURE, VIEWS, Program, differences, programs
+from hypothesis import HealthCheck, given, settings
+
+EXAMPLES = int(os.environ.get("CHAINRULE_FUZZ_EXAMPLES", "0"))
+LAYERS = [pytest.param(PURE, id="pure"), pytest.param(VIEWS, id="views")]
+if os.environ.get("CHAINRULE_FUZZ_VIEWS") == "1":
+    LAYERS.append(pytest.param(INPLACE_VIEWS, id="inplace_through_views"))
+
+SETTINGS = settings(
+    max_examples=EXAMPLES or 300,
+    derandomize=not EXAMPLES,  # CI: the same programs every run; on demand: new ones
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_random_programs_agree_with_torch(layer: int) -> None:
+    @SETTINGS
+    @given(programs(layer))
+    def agree(program: Program) -> None:
+        found = differences(*program.case(layer))
+        inputs = [repr(x) for x in program.inputs()]
+        assert not found, "\n".join(["", program.source(layer), "inputs:", *inputs, *found])
+
+    agree()
+
+
+# ----------------------------------------------------------------------------- found
+BACKWARD = ["loss = (v1 * weight(v1)).sum()", "loss.backward()"]
+X = [np.array([0.5, -1.25, 2.0])]
+# name: (lines, inputs, which inputs require grad). Each differed from PyTorch once.
+FOUND = {
+    # relu's backward reads its output (PyTorch's threshold_backward(grad, result)).
+    "relu_output_changed_in_place": (["v1 = v0.relu()", "v1.add_(v0)", *BACKWARD], X, (True,)),
+    # copy_ from itself: the gradient of copy_ reads no values.
+    # y.op_(y): the old y on both sides, not a cycle (a hang with retain_graph).
+    **{
+        f"{op}_itself": (["v1 = v0 * 2", f"v1.{op}(v1)", *BACKWARD], X, (True,))
+        for op in ("add_", "sub_", "mul_", "div_", "copy_")
+    },
+    "iadd_itself_retain_graph": (
+        ["v1 = v0 * 1", "v1 += v1", "loss = (v1 * v1).sum()", "loss.backward(retain_graph=True)"],
+        X,
+        (True,),
+    ),
+    # where reads only its condition: its inputs may change afterwards.
+    "where_input_changed_in_place": (
+        ["v2 = v0 * 1", "v1 = lib.where(v0 > 0, v2, v0)", "v2.mul_(2)", *BACKWARD],
+        X,
+        (True,),
+    ),
+    # a / b: the gradients read a and b, not the output.
+    "div_output_changed_in_place": (
+        ["v1 = v0 / (1 + v0 * v0)", "v1.add_(v0)", *BACKWARD],
+        X,
+        (True,),
+    ),
+    # x ** 2 does not read its output; x ** t does (for t's gradient), in both libraries.
+    "pow_scalar_exponent_output_changed_in_place": (
+        ["v1 = v0 ** 2", "v1 += 1", *BACKWARD],
+        X,
+        (True,),
+    ),
+    "pow_tensor_exponent_output_changed_in_place": (
+        ["v1 = (1 + v0 * v0) ** v0", "v1.mul_(2)", *BACKWARD],
+        X,
+        (True,),
+    ),
+    "cosh_output_changed_in_place": (["v1 = v0.cosh()", "v1.mul_(2)", *BACKWARD], X, (True,)),
+    # prod's gradient divides its output: changed in place, it was a silent wrong gradient.
+    "prod_output_changed_in_place": (["v1 = v0.prod()", "v1.mul_(2)", *BACKWARD], X, (True,)),
+}
+
+
+@pytest.mark.parametrize("name", FOUND)
+def test_programs_the_fuzzer_found_agree_with_torch(name: str) -> None:
+    lines, inputs, requires_grad = FOUND[name]
+    assert differences(lines, inputs, requires_grad) == []
