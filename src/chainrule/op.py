@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 
 from chainrule import grad_mode
 from chainrule._array import xp
+from chainrule.autodiff import forward
 from chainrule.tensor import Tensor
 
 # Every op class that carries rules, by name: the op table tests assert each one is covered.
@@ -37,6 +38,7 @@ REGISTRY: dict[str, type[Op]] = {}
 _sequence = itertools.count()
 _ndarray = xp.ndarray
 _new = object.__new__
+_dual_levels = forward.levels  # the open forward-mode levels, tested once per op
 
 
 class Op:
@@ -140,6 +142,8 @@ class Op:
         else:
             result.requires_grad = False
             result.grad_fn = None
+        if _dual_levels:  # forward mode: tangents ride along (see autodiff/forward.py)
+            forward.propagate(self, inputs, args, result)
         return result
 
     # --- introspection --------------------------------------------------------------------

@@ -24,6 +24,7 @@ from typing import Any
 
 from chainrule import grad_mode
 from chainrule._array import xp
+from chainrule.autodiff import forward
 from chainrule.tensor import Tensor, _make
 
 
@@ -46,8 +47,10 @@ def apply(t: Tensor, compute: Callable[..., Tensor], *others: Any) -> Tensor:
             )
         # The node must see the old values, which are about to be overwritten.
         old = _make(t._data.copy(), t.requires_grad, t.grad_fn)
+        forward.carry(t, old)
         result = compute(old, *others)
         _write(t, result._data)
+        forward.carry(result, t)
         # Older users of t must still see its old history: the engine follows this link
         # back from the new node (see backward._parent).
         result.grad_fn.replaced = t.grad_fn
@@ -57,6 +60,7 @@ def apply(t: Tensor, compute: Callable[..., Tensor], *others: Any) -> Tensor:
         return t
     with grad_mode.no_grad():
         result = compute(t, *others)
+    forward.carry(result, t)
     _write(t, result._data)
     return t
 
@@ -83,7 +87,7 @@ def _write(t: Tensor, values: Any) -> None:
 
 def _update(t: Tensor, ufunc: Any, op: Callable[..., Tensor], other: Any) -> Tensor:
     """``t = op(t, other)`` in place: with no graph to record, one NumPy ufunc into ``t``."""
-    if _records(t, other):
+    if _records(t, other) or forward.levels:
         return apply(t, op, other)
     if not t._data.flags.writeable:
         _write(t, t._data)  # raises the clear error
