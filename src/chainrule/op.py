@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 
 from chainrule import grad_mode
 from chainrule._array import xp
-from chainrule.autodiff import forward
+from chainrule.autodiff import batching, forward
 from chainrule.tensor import Tensor
 
 # Every op class that carries rules, by name: the op table tests assert each one is covered.
@@ -39,6 +39,7 @@ _sequence = itertools.count()
 _ndarray = xp.ndarray
 _new = object.__new__
 _dual_levels = forward.levels  # the open forward-mode levels, tested once per op
+_vmap_levels = batching.levels  # the open vmap levels, likewise
 
 
 class Op:
@@ -90,6 +91,10 @@ class Op:
     def __call__(self, *inputs: Any) -> Tensor:
         # One and two inputs are unrolled: this runs once per operation, and the per-op
         # overhead is what users of small tensors feel (see benchmarks/bench_core.py).
+        if _vmap_levels:  # inside vmap: batched inputs run the op's batching rule
+            level = batching.batched_level(inputs)
+            if level is not None:
+                return batching.apply(self, inputs, level)
         if len(inputs) == 1:
             (x,) = inputs
             if isinstance(x, Tensor):

@@ -158,8 +158,10 @@ class _Pass:
                 f"Mismatch in shape: grad_output[0] has a shape of {tuple(g.shape)} and "
                 f"output[0] has a shape of {tuple(root.shape)}."
             )
+        if self.create_graph:
+            return g
         self.stored.add(id(g._data))
-        return g if self.create_graph else g._data
+        return g._data
 
     # ---------------------------------------------------------------- the walk
     def _needed(self) -> set[Any] | None:
