@@ -25,6 +25,7 @@ an enclosing transform needs to differentiate them again.
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -33,6 +34,7 @@ from chainrule._array import xp
 from chainrule.autodiff import batching, forward
 from chainrule.autodiff.backward import grad as autograd_grad
 from chainrule.autodiff.batching import BatchedTensor
+from chainrule.ops.shape import stack
 from chainrule.tensor import Tensor, _make
 
 __all__ = [
@@ -637,21 +639,58 @@ def vmap(
         dims = _in_dims_per_leaf(in_dims, args, name)
         leaves, spec = tree_flatten(args)
         size = _batch_size(leaves, dims, name, in_dims)
+        fronts = [x if d is None else _to_front(x, d) for x, d in zip(leaves, dims, strict=True)]
         level = batching.push_level(size)
         try:
             called = [
-                x if d is None else BatchedTensor(_to_front(x, d), level)
-                for x, d in zip(leaves, dims, strict=True)
+                x if d is None else BatchedTensor(x, level)
+                for x, d in zip(fronts, dims, strict=True)
             ]
             out = func(*tree_unflatten(called, spec), **kwargs)
             o_leaves, o_spec = tree_flatten(out)
             o_dims = _out_dims_per_leaf(out_dims, out, len(o_leaves), name)
             results = [_unbatch(y, level, d, name) for y, d in zip(o_leaves, o_dims, strict=True)]
-        finally:
+        except batching.NotBatchable as error:
             batching.pop_level(level)
+            level = None
+            warnings.warn(f"{error}; vmap runs {name} once per example (slow)", stacklevel=2)
+            return _looped(func, fronts, dims, spec, size, out_dims, kwargs, name)
+        finally:
+            if level is not None:
+                batching.pop_level(level)
         return tree_unflatten(results, o_spec)
 
     return wrapped
+
+
+def _looped(
+    func: Callable[..., Any],
+    fronts: list[Any],
+    dims: list[Any],
+    spec: Any,
+    size: int,
+    out_dims: Any,
+    kwargs: dict[str, Any],
+    name: str,
+) -> Any:
+    """vmap's last resort: ``func`` once per example, the outputs stacked."""
+    runs = []
+    for i in range(size):
+        picked = [x if d is None else x[i] for x, d in zip(fronts, dims, strict=True)]
+        runs.append(tree_flatten(func(*tree_unflatten(picked, spec), **kwargs)))
+    o_spec = runs[0][1]
+    o_dims = _out_dims_per_leaf(out_dims, None, len(runs[0][0]), name)
+    results = []
+    for j, d in enumerate(o_dims):
+        parts = [_check_tensor(leaves[j], f"vmap({name}, ...)", "outputs") for leaves, _ in runs]
+        shapes = {tuple(p.shape) for p in parts}
+        if len(shapes) > 1:
+            raise RuntimeError(
+                f"vmap({name}, ...): the examples give outputs of different shapes "
+                f"{sorted(shapes)}: vmap needs one shape for every example"
+            )
+        results.append(parts[0] if d is None else stack(parts, d))
+    return tree_unflatten(results, o_spec)
 
 
 def _in_dims_per_leaf(in_dims: Any, args: tuple[Any, ...], name: str) -> list[Any]:

@@ -63,6 +63,10 @@ def pop_level(level: Level) -> None:
     levels.remove(level)
 
 
+class NotBatchable(RuntimeError):
+    """Raised by code that cannot run on a batched tensor; ``vmap`` then loops over the batch."""
+
+
 class BatchedTensor(Tensor):
     """One example's view of a batch: ``shape`` is the example's, ``_value`` holds them all."""
 
@@ -84,9 +88,9 @@ class BatchedTensor(Tensor):
 
     @property
     def _data(self) -> Any:
-        raise RuntimeError(
-            "vmap: this operation reads the values of a batched tensor directly and has no "
-            "batching rule; compute it outside vmap, or with chainrule operations inside"
+        raise NotBatchable(
+            "vmap: an operation reads the values of a batched tensor directly and has no "
+            "batching rule"
         )
 
     @property
@@ -280,7 +284,12 @@ def getitem(op: Any, values: list[Any], batched: list[bool], size: int) -> Tenso
 
 
 def _advanced_adjacent(key: tuple[Any, ...]) -> bool:
-    where = [i for i, k in enumerate(key) if not isinstance(k, slice | int | type(None))]
+    """Whether NumPy keeps the picked axes in place (else it moves them first). With an array
+    in the key, integers count as arrays too."""
+    where = [
+        i for i, k in enumerate(key) if not isinstance(k, slice | int | type(None) | type(...))
+    ]
+    where = sorted(where + [i for i, k in enumerate(key) if isinstance(k, int)]) if where else []
     return not where or where[-1] - where[0] == len(where) - 1
 
 
