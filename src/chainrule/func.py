@@ -305,7 +305,7 @@ def _argnums(argnums: int | tuple[int, ...], n: int, api: str) -> tuple[int, ...
             raise RuntimeError(f"{api}: argnums must be int or Tuple[int, ...], got: {a!r}")
         if not -n <= a < n:
             raise RuntimeError(
-                f"{api}: Got argnums={a}, but only {n} positional inputs. Expected argnums to "
+                f"{api}: Got argnum={a}, but only {n} positional inputs. Expected argnums to "
                 f"be between {-n} and {n - 1}"
             )
     return tuple(a % n for a in nums)
@@ -407,11 +407,12 @@ def jvp(
     >>> jvp(lambda x: x ** 2, (cr.tensor([1.0, 3.0]),), (cr.tensor([1.0, 1.0]),))
     (tensor([1., 9.]), tensor([2., 6.]))
     """
-    if not isinstance(primals, tuple) or not isinstance(tangents, tuple):
-        raise RuntimeError(
-            "jvp(f, primals, tangents): Expected primals and tangents to be tuples. E.g. it "
-            "should be valid to call f(*primals)."
-        )
+    for name, value in (("primals", primals), ("tangents", tangents)):
+        if not isinstance(value, tuple):
+            raise RuntimeError(
+                f"jvp(f, primals, tangents): Expected {name} to be a tuple. E.g. it should be "
+                "valid to call f(*primals)."
+            )
     p_leaves, spec = tree_flatten(primals)
     t_leaves, t_spec = tree_flatten(tangents)
     if len(p_leaves) != len(t_leaves):
@@ -429,8 +430,10 @@ def jvp(
             _check_tensor(t, "jvp(f, primals, tangents)", "tangents")
             if tuple(p.shape) != tuple(t.shape):
                 raise RuntimeError(
-                    "jvp(f, primals, tangents): Expected primals and tangents to have the same "
-                    f"shape, got {tuple(p.shape)} and {tuple(t.shape)}"
+                    "Trying to set a forward gradient that has a different size than that of "
+                    f"the original Tensor, this is not supported. Tensor is of size "
+                    f"{list(p.shape)} while the given forward gradient is of size "
+                    f"{list(t.shape)}."
                 )
             pv, p_have = _unwrap(p)
             tv, t_have = _unwrap(t)

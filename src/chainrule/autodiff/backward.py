@@ -79,7 +79,9 @@ def grad(
                 "One of the differentiated Tensors appears to not have been used in the graph. "
                 "Set allow_unused=True if this is the desired behavior."
             )
-        result.append(g if g is None or isinstance(g, Tensor) else _make(g))
+        # A 0-d result of NumPy arithmetic is a scalar: as an array it keeps its dtype in
+        # later arithmetic (a NumPy float64 scalar would count as a weak Python float).
+        result.append(g if g is None or isinstance(g, Tensor) else _make(xp.asarray(g)))
     return tuple(result)
 
 

@@ -30,6 +30,7 @@ level; its physical array has one dimension per level, outermost first.
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
 import warnings
 from collections.abc import Callable
@@ -203,12 +204,32 @@ def _padded(value: Any, rank: int, target: int) -> Any:
     return value.reshape((shape[0],) + (1,) * (target - rank) + shape[1:])
 
 
-def elementwise(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
-    """Broadcasting ops: line the examples' dimensions up from the right."""
+def _aligned(values: list[Any], batched: list[bool]) -> list[Any]:
+    """Broadcasting operands with the examples' dimensions lined up from the right."""
     ranks = [_rank(v, b) for v, b in zip(values, batched, strict=True)]
     top = max(ranks)
-    args = [_padded(v, r, top) if b else v for v, b, r in zip(values, batched, ranks, strict=True)]
-    return op(*args)
+    return [_padded(v, r, top) if b else v for v, b, r in zip(values, batched, ranks, strict=True)]
+
+
+def elementwise(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
+    """Broadcasting ops: line the examples' dimensions up from the right."""
+    return op(*_aligned(values, batched))
+
+
+def broadcasting(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    """Batch a function of broadcasting tensors that is not an op (comparisons: their results
+    are constants, so they record nothing) like an elementwise op."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Tensor:
+        level = batched_level(args) if levels else None
+        if level is None:
+            return fn(*args, **kwargs)
+        batched = [type(x) is BatchedTensor and x._level is level for x in args]
+        values = [x._value if b else x for x, b in zip(args, batched, strict=True)]
+        return BatchedTensor(fn(*_aligned(values, batched), **kwargs), level)
+
+    return wrapper
 
 
 def _shifted(dims: Any) -> Any:

@@ -18,6 +18,7 @@ from typing import Any
 
 from chainrule import dtypes
 from chainrule._array import xp
+from chainrule.autodiff.batching import BatchedTensor
 from chainrule.op import Op
 from chainrule.ops import dual
 from chainrule.ops.special import erf as _erf_array
@@ -1114,6 +1115,8 @@ def minimum(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
 
 def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
     """Pick ``input`` where ``condition`` holds, else ``other`` (both broadcast)."""
+    if isinstance(condition, BatchedTensor):  # inside vmap: Where's batching rule takes it
+        return Where()(condition, input, other)
     if isinstance(condition, Tensor):
         condition = condition._data
     return Where()(xp.asarray(condition, dtype=bool), input, other)
