@@ -13,7 +13,7 @@ from typing import Any
 
 from chainrule.autodiff.backward import grad, run_backward
 from chainrule.autodiff.function import Function, FunctionCtx
-from chainrule.autograd import forward_ad
+from chainrule.autograd import forward_ad, functional
 from chainrule.tensor import Tensor
 
 
@@ -33,4 +33,4 @@ def backward(
     )
 
 
-__all__ = ["Function", "FunctionCtx", "backward", "forward_ad", "grad"]
+__all__ = ["Function", "FunctionCtx", "backward", "forward_ad", "functional", "grad"]
