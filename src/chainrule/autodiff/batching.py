@@ -381,6 +381,22 @@ def nll_loss(op: Any, values: list[Any], batched: list[bool], size: int) -> Tens
     return losses.sum(1) / counted.sum(1)
 
 
+def function(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
+    """A user's ``autograd.Function``: its own ``vmap`` static method, else the loop."""
+    from chainrule.autodiff.function import VmapInfo, _overrides
+
+    if not _overrides(op.function, "vmap"):
+        return _loop(op, values, batched, size)
+    in_dims = tuple(0 if b else None for b in batched)
+    out, out_dim = op.function.vmap(VmapInfo(size), in_dims, *values)
+    if out_dim is None:
+        return out.unsqueeze(0).expand((size, *out.shape))
+    if out_dim % out.ndim == 0:
+        return out
+    order = [out_dim % out.ndim] + [i for i in range(out.ndim) if i != out_dim % out.ndim]
+    return out.permute(*order)
+
+
 Rule = Callable[[Any, list[Any], list[bool], int], Tensor]
 RULES: dict[type, Rule] = {}
 
@@ -422,8 +438,10 @@ def _declare() -> None:
         linear: (nn_ops.Linear,),
         nll_loss: (losses.NllLoss,),
     }
+    from chainrule.autodiff.function import _FunctionNode
     from chainrule.op import REGISTRY
 
+    RULES[_FunctionNode] = function
     for cls in REGISTRY.values():
         for rule, bases in families.items():
             if issubclass(cls, bases):

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from chainrule.autodiff.backward import grad, run_backward
-from chainrule.autodiff.function import Function, FunctionCtx
+from chainrule.autodiff.function import Function, FunctionCtx, VmapInfo
 from chainrule.autograd import forward_ad, functional
 from chainrule.tensor import Tensor
 
@@ -33,4 +33,4 @@ def backward(
     )
 
 
-__all__ = ["Function", "FunctionCtx", "backward", "forward_ad", "functional", "grad"]
+__all__ = ["Function", "FunctionCtx", "VmapInfo", "backward", "forward_ad", "functional", "grad"]
