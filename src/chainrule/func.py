@@ -267,7 +267,7 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
     finally:
         _depth[0] -= 1
     out, aux = _split_aux(result, has_aux, "vjp")
-    out_leaves, out_spec = tree_flatten(out)
+    out_leaves, _ = tree_flatten(out)
     physical = [
         _lift(*_unwrap(_check_tensor(y, "vjp(f, *primals)", "f's outputs")), active)[0]
         for y in out_leaves
@@ -275,16 +275,11 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
     pullback = _Pullback(inputs, physical, active, spec, nested)
     if not nested:  # the graph stays with vjp_fn; what the caller sees records nothing
         out = _map(_detached, out)
-    flat_fn = functools.partial(_pullback_call, pullback, out_spec)
-    return (out, flat_fn, aux) if has_aux else (out, flat_fn)
+    return (out, pullback, aux) if has_aux else (out, pullback)
 
 
 def _detached(y: Any) -> Any:
     return y.detach() if isinstance(y, Tensor) else y
-
-
-def _pullback_call(pullback: _Pullback, spec: Any, cotangents: Any) -> tuple[Any, ...]:
-    return pullback(cotangents)
 
 
 def _split_aux(result: Any, has_aux: bool, api: str) -> tuple[Any, Any]:
