@@ -354,6 +354,67 @@ def linear(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor
     return out.reshape((size, *features, out.shape[-1]))
 
 
+def _indexed_rank(shape: tuple[int, ...], key: tuple[Any, ...]) -> int:
+    """The rank of ``x[key]`` for x of ``shape`` (one bool per element at most is made)."""
+    from chainrule._array import xp
+
+    return xp.broadcast_to(xp.zeros((), dtype=bool), shape)[key].ndim
+
+
+def _whole(value: Any, batched: bool, size: int) -> Any:
+    """A value the same for every example, as a batch (for ops that write into it)."""
+    return value if batched else value.unsqueeze(0).expand((size, *value.shape))
+
+
+def index_add(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
+    if not _advanced_adjacent(op.key):
+        return _loop(op, values, batched, size)
+    g = _padded(values[0], values[0].ndim - 1, _indexed_rank(op.shape, op.key))
+    op.key, op.shape = (slice(None), *op.key), (size, *op.shape)
+    return op(g)
+
+
+def index_put(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
+    if not _advanced_adjacent(op.key):
+        return _loop(op, values, batched, size)
+    (x, v), (bx, bv) = values, batched
+    x = _whole(x, bx, size)
+    if bv:
+        v = _padded(v, v.ndim - 1, _indexed_rank(tuple(x.shape)[1:], op.key))
+    op.key = (slice(None), *op.key)
+    return op(x, v)
+
+
+def _batched_index(op: Any, size: int) -> None:
+    from chainrule._array import xp
+
+    op.index = xp.broadcast_to(op.index, (size, *op.index.shape))
+    op.dim += 1
+
+
+def gather(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
+    _batched_index(op, size)
+    return op(values[0])
+
+
+def scatter_add(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
+    _batched_index(op, size)
+    return op(*[_whole(v, b, size) for v, b in zip(values, batched, strict=True)])
+
+
+def images(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
+    """Image ops (pooling; convolution and its input gradient with one weight for all): the
+    examples' images join the op's own batch dimension."""
+    if any(batched[1:]):
+        return _loop(op, values, batched, size)
+    x = values[0]
+    shape = tuple(x.shape)
+    if hasattr(op, "x_shape"):  # the input gradient: its result has the forward input's shape
+        op.x_shape = (size * op.x_shape[0], *op.x_shape[1:])
+    out = op(x.reshape((size * shape[1], *shape[2:])), *values[1:])
+    return out.reshape((size, shape[1], *tuple(out.shape)[1:]))
+
+
 def nll_loss(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
     """Per example: the losses of all samples at once ("none"), then each example's reduction."""
     from chainrule.ops.losses import NllLoss
@@ -403,9 +464,9 @@ RULES: dict[type, Rule] = {}
 
 def _declare() -> None:
     """One rule per family; ops not named here fall back to the loop."""
+    from chainrule.ops import conv, linalg, losses, nn_ops, reduce, shape
     from chainrule.ops import elementwise as ew
     from chainrule.ops import indexing as ix
-    from chainrule.ops import linalg, losses, nn_ops, reduce, shape
 
     families: dict[Rule, tuple[type, ...]] = {
         elementwise: (
@@ -437,6 +498,11 @@ def _declare() -> None:
         matmul: (linalg.MatMul,),
         linear: (nn_ops.Linear,),
         nll_loss: (losses.NllLoss,),
+        index_add: (ix.IndexAdd,),
+        index_put: (ix.IndexPut,),
+        gather: (ix.Gather,),
+        scatter_add: (ix.ScatterAdd,),
+        images: (conv.Convolution, conv.ConvolutionBackwardInput, conv.MaxPool2DWithIndices),
     }
     from chainrule.autodiff.function import _FunctionNode
     from chainrule.op import REGISTRY
