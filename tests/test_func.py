@@ -159,6 +159,27 @@ def test_vmap_nested_out_dims_and_unbatched_outputs() -> None:
     close(cf.vmap(lambda r: r * 2, out_dims=1)(x), (x.numpy() * 2).T)
 
 
+def test_vmap_chunks_and_randomness() -> None:
+    x = cr.tensor(np.arange(10.0).reshape(5, 2))
+    calls = []
+
+    def f(row: Any) -> Any:
+        calls.append(1)
+        return row.sum() * row
+
+    close(cf.vmap(f, chunk_size=2)(x), x.numpy().sum(1, keepdims=True) * x.numpy())
+    assert len(calls) == 3  # chunks of 2, 2 and 1
+    close(cf.vmap(f, in_dims=1, out_dims=1, chunk_size=1)(x.T), x.numpy().T * x.numpy().T.sum(0))
+    noisy = cf.vmap(lambda row: row + cr.randn(2), randomness="same")(x)
+    close(noisy - x, (noisy - x)[0].numpy()[None].repeat(5, 0))  # one draw for all
+    with pytest.raises(RuntimeError, match="randomness error mode"):
+        cf.vmap(lambda row: row + cr.randn(2))(x)
+    with pytest.raises(RuntimeError, match="randomness error mode"):
+        tf.vmap(lambda row: row + torch.randn(2))(torch.tensor(x.numpy()))
+    with pytest.raises(NotImplementedError, match="'different'"):
+        cf.vmap(lambda row: row + cr.randn(2), randomness="different")(x)
+
+
 def test_per_example_gradients_of_the_digits_mlp() -> None:
     x_train, y_train, _, _ = cr.datasets.digits()
     xs, ys = x_train[:16].to(cr.float64), y_train[:16]

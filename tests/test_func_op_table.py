@@ -3,7 +3,8 @@
 Per row, on its first shape case, in float64:
 
 - ``vmap(f)`` over a batch of 3 equals stacking ``f`` per example, with the batch axis first
-  and last, and with the last input not mapped (``in_dims=None``) when there are several;
+  and last, and with the last input not mapped (``in_dims=None``) when there are several
+  (``randomness="same"``: the seeded dropout row draws one mask, as each example does);
 - ``jvp`` equals finite differences and ``torch.func.jvp``; ``<u, J v>`` by ``jvp`` and by
   ``vjp`` agree;
 - ``jacrev`` = ``jacfwd`` = ``torch.func.jacrev`` (small rows);
@@ -77,13 +78,15 @@ def test_vmap_equals_stacking(spec: OpSpec, rng: np.random.Generator) -> None:
     expected = stacked(spec, columns, everything)
     if expected is None:  # as in PyTorch, vmap cannot give examples outputs of their own shape
         with pytest.raises(RuntimeError, match="different shapes"):
-            quiet(cf.vmap(spec.fn), *[t64(c) for c in columns])
+            quiet(cf.vmap(spec.fn, randomness="same"), *[t64(c) for c in columns])
         return
-    got = quiet(cf.vmap(spec.fn), *[t64(c) for c in columns])
+    got = quiet(cf.vmap(spec.fn, randomness="same"), *[t64(c) for c in columns])
     for g, e in zip(outputs_of(got), expected, strict=True):
         assert_close(g.detach().numpy(), e, f"{spec.name}: vmap over axis 0")
     last = [np.moveaxis(c, 0, -1) for c in columns]
-    got = quiet(cf.vmap(spec.fn, in_dims=-1, out_dims=-1), *[t64(c) for c in last])
+    got = quiet(
+        cf.vmap(spec.fn, in_dims=-1, out_dims=-1, randomness="same"), *[t64(c) for c in last]
+    )
     for g, e in zip(outputs_of(got), expected, strict=True):
         assert_close(np.moveaxis(g.detach().numpy(), -1, 0), e, f"{spec.name}: axis -1")
     if n > 1:  # the last input shared by every example
@@ -91,7 +94,7 @@ def test_vmap_equals_stacking(spec: OpSpec, rng: np.random.Generator) -> None:
         shared = [*columns[:-1], columns[-1][0]]
         expected = stacked(spec, shared, mapped)
         dims = (0,) * (n - 1) + (None,)
-        got = quiet(cf.vmap(spec.fn, in_dims=dims), *[t64(c) for c in shared])
+        got = quiet(cf.vmap(spec.fn, in_dims=dims, randomness="same"), *[t64(c) for c in shared])
         for g, e in zip(outputs_of(got), expected, strict=True):
             assert_close(g.detach().numpy(), e, f"{spec.name}: in_dims={dims}")
 

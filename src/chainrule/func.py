@@ -618,8 +618,9 @@ def vmap(
 
     ``in_dims`` is an int, None (not mapped), or a tuple with one entry per positional
     argument (each an int, None or a pytree of them); ``out_dims`` likewise for the outputs.
-    ``randomness`` is accepted for PyTorch's signature: chainrule's random factories are not
-    intercepted inside vmap, so every example sees the same draw sequence as a plain call.
+    ``randomness``: a random draw inside vmap raises with ``"error"`` (the default), is shared
+    by every example with ``"same"``; ``"different"`` is not supported. ``chunk_size`` maps
+    that many examples at a time (less memory, more passes).
 
     >>> import chainrule as cr
     >>> vmap(lambda row, v: row @ v, in_dims=(0, None))(cr.ones(3, 2), cr.tensor([1.0, 2.0]))
@@ -640,7 +641,9 @@ def vmap(
         leaves, spec = tree_flatten(args)
         size = _batch_size(leaves, dims, name, in_dims)
         fronts = [x if d is None else _to_front(x, d) for x, d in zip(leaves, dims, strict=True)]
-        level = batching.push_level(size)
+        if chunk_size is not None and size > chunk_size:
+            return _chunked(wrapped, leaves, dims, spec, size, chunk_size, out_dims, kwargs)
+        level = batching.push_level(size, randomness)
         try:
             called = [
                 x if d is None else BatchedTensor(x, level)
@@ -661,6 +664,37 @@ def vmap(
         return tree_unflatten(results, o_spec)
 
     return wrapped
+
+
+def _chunked(
+    mapped: Callable[..., Any],
+    leaves: list[Any],
+    dims: list[Any],
+    spec: Any,
+    size: int,
+    chunk_size: int,
+    out_dims: Any,
+    kwargs: dict[str, Any],
+) -> Any:
+    """vmap ``chunk_size`` examples at a time; the pieces joined along the output dims."""
+    from chainrule.ops.shape import cat
+
+    pieces = []
+    for start in range(0, size, chunk_size):
+        part = [
+            x
+            if d is None
+            else x[(slice(None),) * (d % x.ndim) + (slice(start, start + chunk_size),)]
+            for x, d in zip(leaves, dims, strict=True)
+        ]
+        pieces.append(tree_flatten(mapped(*tree_unflatten(part, spec), **kwargs)))
+    o_spec = pieces[0][1]
+    o_dims = _out_dims_per_leaf(out_dims, None, len(pieces[0][0]), "function")
+    joined = [
+        pieces[0][0][j] if d is None else cat([leaves[j] for leaves, _ in pieces], d)
+        for j, d in enumerate(o_dims)
+    ]
+    return tree_unflatten(joined, o_spec)
 
 
 def _looped(

@@ -40,13 +40,15 @@ from chainrule.tensor import Size, Tensor
 
 
 class Level:
-    """One open ``vmap``: its batch size; levels compare by creation order."""
+    """One open ``vmap``: its batch size and randomness mode; levels compare by creation
+    order."""
 
-    __slots__ = ("index", "size")
+    __slots__ = ("index", "size", "randomness")
 
-    def __init__(self, index: int, size: int) -> None:
+    def __init__(self, index: int, size: int, randomness: str) -> None:
         self.index = index
         self.size = size
+        self.randomness = randomness
 
 
 _counter = itertools.count()
@@ -54,10 +56,27 @@ _counter = itertools.count()
 levels: list[Level] = []
 
 
-def push_level(size: int) -> Level:
-    level = Level(next(_counter), size)
+def push_level(size: int, randomness: str = "error") -> Level:
+    level = Level(next(_counter), size, randomness)
     levels.append(level)
     return level
+
+
+def check_randomness() -> None:
+    """Called before a random draw inside vmap: 'same' draws once for every example; 'error'
+    (the default) refuses, as in PyTorch; 'different' is not supported."""
+    for level in levels:
+        if level.randomness == "error":
+            raise RuntimeError(
+                "vmap: called random operation while in randomness error mode. Please either "
+                "use the 'same' or 'different' randomness flags on vmap or perform the "
+                "randomness operation out of vmap"
+            )
+        if level.randomness == "different":
+            raise NotImplementedError(
+                "vmap: randomness='different' (an independent draw per example) is not "
+                "supported by chainrule; use randomness='same' or draw outside vmap"
+            )
 
 
 def pop_level(level: Level) -> None:
