@@ -180,6 +180,26 @@ def _set_columns(x: Any, v: Any) -> Any:
     return y
 
 
+def _mul_through_transposed_slice(x: Any, v: Any) -> Any:
+    y = x * 1
+    y.t()[1:].mul_(v)  # columns 1.. of y, seen as rows of its transpose
+    return y
+
+
+def _div_through_view_of_view(x: Any, v: Any) -> Any:
+    y = x.exp()  # exp saves its output: the change must not trip the version check
+    y = y + 0
+    y.view(-1)[4:8].div_(v)
+    return y * x
+
+
+def _view_after_base_changed(x: Any) -> Any:
+    y = x * 1
+    row = y[0]
+    y.mul_(x)  # the row, taken before, sees the new values and history
+    return row
+
+
 def _set_rows_by_index(x: Any, v: Any) -> Any:
     y = x.clone()
     y[[0, 2]] = v
@@ -768,10 +788,27 @@ SPECS: list[OpSpec] = [
         "setitem_row_through_clone",
         _set_row,
         SAME,
-        ("Clone", "IndexPut"),
+        ("Clone", "Copy", "CopySlices"),
         (((3, 4), (4,)), ((3, 4), ())),
     ),
-    OpSpec("setitem_broadcast_columns", _set_columns, SAME, ("IndexPut",), (((3, 4), (2,)),)),
+    OpSpec("setitem_broadcast_columns", _set_columns, SAME, ("CopySlices",), (((3, 4), (2,)),)),
+    # In-place changes through views: the base's history is rewritten (CopySlices).
+    OpSpec(
+        "mul_through_transposed_slice",
+        _mul_through_transposed_slice,
+        SAME,
+        ("Permute", "CopySlices"),
+        (((3, 4), (3,)), ((3, 4), ())),
+    ),
+    OpSpec(
+        "div_through_view_of_view",
+        _div_through_view_of_view,
+        SAME,
+        ("Reshape", "CopySlices"),
+        (((3, 4), (4,)),),
+        domain=(REAL, AWAY_FROM_ZERO),
+    ),
+    OpSpec("view_after_base_changed", _view_after_base_changed, SAME, ("GetItem",), MATRIX),
     OpSpec("setitem_int_array", _set_rows_by_index, SAME, ("IndexPut",), (((3, 4), (2, 4)),)),
     OpSpec("setitem_bool_mask", _set_mask_cr, _set_mask_torch, ("IndexPut",), (((3, 4), ()),)),
     OpSpec(
@@ -977,10 +1014,12 @@ SPECS: list[OpSpec] = [
 
 
 def all_specs() -> list[OpSpec]:
-    """The core rows and, when ``tests/op_table_nn.py`` exists, its ``NN_SPECS``."""
+    """The core rows and, when ``tests/op_table_nn.py`` exists, its ``NN_SPECS``, and
+    ``tests/op_table_linalg.py``'s ``LINALG_SPECS``."""
     # Looked up at call time: op_table_nn imports this module for OpSpec.
     if importlib.util.find_spec("op_table_nn") is None:
         return list(SPECS)
+    from op_table_linalg import LINALG_SPECS
     from op_table_nn import NN_SPECS
 
-    return list(SPECS) + list(NN_SPECS)
+    return list(SPECS) + list(NN_SPECS) + list(LINALG_SPECS)

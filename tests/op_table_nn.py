@@ -24,6 +24,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import numpy as np
 from op_table import REAL, OpSpec, distinct, uniform
 
 import chainrule as cr
@@ -455,4 +456,62 @@ NN_SPECS: list[OpSpec] = [
         (PAIR,),
         domain=(REAL, PROBABILITY),
     ),
+    # --- layers that courses reach for next (composites of the ops above)
+    _row(
+        "conv1d",
+        lambda F_, t_, x, w, b: F_.conv1d(x, w, b, stride=2, padding=1),
+        ("Convolution", "Reshape"),
+        (((2, 3, 7), (4, 3, 3), (4,)), ((3, 5), (2, 3, 2), (2,))),
+    ),
+    _row(
+        "group_norm",
+        lambda F_, t_, x, w, b: F_.group_norm(x, 2, w, b),
+        ("Mean", "Rsqrt", "Reshape"),
+        (((2, 4, 3), (4,), (4,)), ((3, 6, 2, 2), (6,), (6,))),
+    ),
+    *[
+        _row(
+            f"pad_{mode}",
+            lambda F_, t_, x, mode=mode: (
+                F_.pad(x, (2, 1), mode=mode) + F_.pad(x, (1, 2), mode=mode).flip(-1)
+            ),
+            ("GetItem", "Add", "Flip"),
+            (((2, 4),), ((2, 3, 4),)),
+        )
+        for mode in ("reflect", "replicate", "circular")
+    ],
+    _row(
+        "pad_reflect_two_dims",
+        lambda F_, t_, x: F_.pad(x, (1, 2, 2, 0), mode="reflect"),
+        ("GetItem",),
+        (((1, 2, 3, 4),),),
+    ),
+    _row(
+        "scaled_dot_product_attention",
+        lambda F_, t_, q, k, v: F_.scaled_dot_product_attention(q, k, v),
+        ("MatMul", "Softmax"),
+        (((2, 3, 4), (2, 5, 4), (2, 5, 3)),),
+    ),
+    _row(
+        "scaled_dot_product_attention_causal_scale",
+        lambda F_, t_, q, k, v: F_.scaled_dot_product_attention(q, k, v, is_causal=True, scale=0.3),
+        ("MatMul", "Softmax"),
+        (((2, 2, 4, 3), (2, 2, 4, 3), (2, 2, 4, 3)),),
+        # PyTorch runs 4-D inputs through its fused CPU kernel, which has no double backward.
+        second_order=False,
+    ),
+    _row(
+        "scaled_dot_product_attention_masks",
+        lambda F_, t_, q, k, v, m: (
+            F_.scaled_dot_product_attention(q, k, v, attn_mask=m)
+            + F_.scaled_dot_product_attention(q, k, v, attn_mask=t_(ATTENTION_MASK))
+        ),
+        ("MatMul", "Softmax", "Add"),
+        (((3, 4), (5, 4), (5, 2), (3, 5)),),
+    ),
 ]
+
+# Which keys each query may see (True) in the boolean-mask attention row; none is all False.
+ATTENTION_MASK = np.array(
+    [[True, False, True, True, False], [False, True, True, False, True], [True] * 5]
+)

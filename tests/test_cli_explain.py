@@ -91,6 +91,14 @@ BAD_INPUT = [
     (("nope(x)", "--at", "x=1"), "unknown function 'nope'"),
     (("(x + 1", "--at", "x=1"), "expected ')'"),
     (("x" + " + sin(x)" * 151, "--at", "x=1", "--graph", "never.svg"), "too many to lay out"),
+    (
+        ("(-8)**(1/3)*x", "--at", "x=1"),
+        "math error at column 5: -8 to the power 0.333333 is not a real number",
+    ),
+    (
+        ("leaky_relu(x, x)", "--at", "x=1"),
+        "type error at column 1: leaky_relu(): negative_slope must be a constant number",
+    ),
 ]
 
 
@@ -104,6 +112,12 @@ def test_bad_input_exits_quickly_with_a_message_and_no_traceback(args, message):
     assert result.stderr.startswith("Error: ") and message in result.stderr.splitlines()[0]
     assert "Traceback" not in result.stderr
     assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
+
+
+def test_control_characters_are_escaped_in_the_title():
+    result = _run("x *\r2 +\v x\f", "--at", "x=1")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[0] == "chain rule for x *\\r2 +\\x0b x\\x0c"
 
 
 @pytest.mark.parametrize(

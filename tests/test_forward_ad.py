@@ -69,6 +69,14 @@ def test_in_place_ops_carry_tangents() -> None:
         y[0] = 5.0
         tangent = fw.unpack_dual(y).tangent
     np.testing.assert_allclose(tangent.numpy(), [0.0, 4.0])
+    with fw.dual_level():  # through a view: the base's tangent changes too
+        x = fw.make_dual(cr.tensor([1.0, 2.0]), cr.tensor([1.0, 1.0]))
+        y = x.clone()
+        row = y[1:]
+        y[0:1].mul_(3.0)
+        y.mul_(x)  # the view taken before sees it too
+        np.testing.assert_allclose(fw.unpack_dual(y).tangent.numpy(), [6.0, 4.0])
+        np.testing.assert_allclose(fw.unpack_dual(row * 1).tangent.numpy(), [4.0])
 
 
 @pytest.mark.parametrize(

@@ -46,6 +46,9 @@ OPTIMIZER_CASES: list[tuple[str, dict[str, Any]]] = [
     ("RMSprop", {"lr": 0.01, "momentum": 0.9}),
     ("RMSprop", {"lr": 0.01, "centered": True}),
     ("RMSprop", {"lr": 0.01, "centered": True, "momentum": 0.5, "weight_decay": 0.1}),
+    ("Adagrad", {"lr": 0.1}),
+    ("Adagrad", {"lr": 0.1, "lr_decay": 0.05, "initial_accumulator_value": 0.5}),
+    ("Adagrad", {"lr": 0.1, "eps": 0.1, "weight_decay": 0.1, "maximize": True}),
 ]
 CASE_IDS = [f"{name}-{kwargs}" for name, kwargs in OPTIMIZER_CASES]
 
@@ -324,6 +327,10 @@ SCHEDULER_CASES: list[tuple[str, dict[str, Any]]] = [
     ("CosineAnnealingLR", {"T_max": 10, "eta_min": 0.01}),
     ("CosineAnnealingLR", {"T_max": 1}),
     ("CosineAnnealingLR", {"T_max": 7, "eta_min": 0.05}),
+    ("OneCycleLR", {"max_lr": 1.0, "total_steps": 50}),
+    ("OneCycleLR", {"max_lr": [1.0, 0.3], "epochs": 5, "steps_per_epoch": 9, "pct_start": 0.4}),
+    ("OneCycleLR", {"max_lr": 0.8, "total_steps": 45, "anneal_strategy": "linear"}),
+    ("OneCycleLR", {"max_lr": 0.8, "total_steps": 47, "three_phase": True, "div_factor": 5.0}),
 ]
 SCHEDULER_IDS = [f"{name}-{kwargs}" for name, kwargs in SCHEDULER_CASES]
 EPOCHS = 45  # several cosine periods: the schedule climbs back up after T_max
@@ -359,6 +366,10 @@ def test_scheduler_lr_sequence_matches_torch(name: str, kwargs: dict[str, Any]) 
         lrs, tlrs = _epoch(sched), _epoch(tsched)
         assert lrs == pytest.approx(tlrs, rel=1e-9, abs=1e-15), f"epoch {epoch}"
         assert [g["lr"] for g in sched.optimizer.param_groups] == lrs
+        if name == "OneCycleLR":  # momentum cycles against the rate
+            momenta = [g["momentum"] for g in sched.optimizer.param_groups]
+            expected = [g["momentum"] for g in tsched.optimizer.param_groups]
+            assert momenta == pytest.approx(expected, rel=1e-9)
         seen.add(round(lrs[0], 12))
     assert len(seen) >= 2  # the schedule really changed the rate
     assert sched.last_epoch == tsched.last_epoch == EPOCHS
@@ -372,13 +383,82 @@ def test_scheduler_state_dict_resumes_like_torch(name: str, kwargs: dict[str, An
         _epoch(tsched)
     saved, opt_saved = sched.state_dict(), sched.optimizer.state_dict()
     assert "optimizer" not in saved
-    assert saved["last_epoch"] == 13 and saved["base_lrs"] == [0.5, 0.1]
+    assert saved["last_epoch"] == 13 and saved["base_lrs"] == tsched.base_lrs
     resumed, _ = _schedulers(name, kwargs)
     resumed.optimizer.load_state_dict(opt_saved)
     resumed.load_state_dict(saved)
     for epoch in range(20):
         lrs, tlrs = _epoch(resumed), _epoch(tsched)
         assert lrs == pytest.approx(tlrs, rel=1e-9, abs=1e-15), f"epoch {13 + epoch}"
+
+
+def test_one_cycle_cycles_adams_beta1_and_refuses_a_step_past_the_end() -> None:
+    def build(lib: Any) -> Any:
+        opt = lib.optim.Adam([lib.nn.Parameter(lib.ones(1))], lr=0.1, betas=(0.9, 0.99))
+        return lib.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.5, total_steps=6)
+
+    sched, tsched = build(cr), build(torch)
+    for _ in range(6):
+        assert sched.optimizer.param_groups[0]["betas"] == pytest.approx(
+            tsched.optimizer.param_groups[0]["betas"], rel=1e-12
+        )
+        assert _epoch(sched) == pytest.approx(_epoch(tsched), rel=1e-12)
+    for s in (sched, tsched):
+        with pytest.raises(ValueError, match="Tried to step 7 times"):
+            _epoch(s)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"patience": 2, "factor": 0.5},
+        {"mode": "max", "patience": 1, "cooldown": 2, "min_lr": [0.05, 0.02]},
+        {"threshold": 0.5, "threshold_mode": "abs", "patience": 0, "eps": 0.01},
+        {"mode": "max", "threshold": 0.1, "patience": 1, "factor": 0.3},
+    ],
+)
+def test_reduce_lr_on_plateau_matches_torch(kwargs: dict[str, Any]) -> None:
+    ours = cr.optim.lr_scheduler.ReduceLROnPlateau(_two_group_sgd(cr), **kwargs)
+    theirs = torch.optim.lr_scheduler.ReduceLROnPlateau(_two_group_sgd(torch), **kwargs)
+    # A metric that improves, stalls, wiggles and improves again.
+    metrics = [5.0, 4.0, 3.9, 3.9, 4.1, 3.95, 3.0, 3.0, 3.2, 2.9, 2.95, 2.94] * 3
+    for epoch, metric in enumerate(metrics):
+        if epoch == len(metrics) // 2:  # resume half-way through a state dict
+            ours.optimizer.load_state_dict(ours.optimizer.state_dict())
+            ours.load_state_dict(ours.state_dict())
+        ours.step(cr.tensor(metric))
+        theirs.step(torch.tensor(metric))
+        assert ours.get_last_lr() == pytest.approx(theirs.get_last_lr(), rel=1e-12), epoch
+        assert (ours.best, ours.num_bad_epochs, ours.cooldown_counter) == (
+            theirs.best,
+            theirs.num_bad_epochs,
+            theirs.cooldown_counter,
+        )
+    assert ours.get_last_lr() != [0.5, 0.1]  # the rate really was reduced
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda lib, o: lib.optim.lr_scheduler.ReduceLROnPlateau(o, factor=1.0), "Factor"),
+        (lambda lib, o: lib.optim.lr_scheduler.ReduceLROnPlateau(o, mode="up"), "unknown"),
+        (lambda lib, o: lib.optim.lr_scheduler.ReduceLROnPlateau(o, min_lr=[0.1]), "min_lrs"),
+        (lambda lib, o: lib.optim.lr_scheduler.OneCycleLR(o, 1.0), "total_steps OR"),
+        (lambda lib, o: lib.optim.lr_scheduler.OneCycleLR(o, [1.0], 5), "same length"),
+        (lambda lib, o: lib.optim.lr_scheduler.OneCycleLR(o, 1.0, 5, pct_start=2.0), "pct_start"),
+        (
+            lambda lib, o: lib.optim.lr_scheduler.OneCycleLR(o, 1.0, 5, anneal_strategy="x"),
+            "anneal_strategy",
+        ),
+        (lambda lib, o: lib.optim.Adagrad(o.param_groups[0]["params"], lr_decay=-1), "lr_decay"),
+    ],
+)
+def test_scheduler_and_adagrad_misuse_raise_torch_errors(build: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        build(torch, _two_group_sgd(torch))
+    with pytest.raises(ValueError, match=message):
+        build(cr, _two_group_sgd(cr))
 
 
 def test_scheduler_requires_an_optimizer() -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -63,7 +65,7 @@ def assert_same(actual: np.ndarray, expected: np.ndarray) -> None:
 
 
 def temp_files(directory: Path) -> list[str]:
-    return sorted(p.name for p in directory.iterdir() if p.name.endswith(".tmp"))
+    return sorted(p.name for p in directory.iterdir() if ".partial-" in p.name)
 
 
 def raw_file(path: Path, header: Any, data: bytes = b"", *, length: int | None = None) -> Path:
@@ -245,6 +247,74 @@ def test_array_that_fails_to_convert_writes_nothing(existing: Path) -> None:
     assert_untouched(existing)
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
+@pytest.mark.parametrize("mode", [0o600, 0o640, 0o444])
+def test_saving_over_a_file_keeps_its_permissions(existing: Path, mode: int) -> None:
+    existing.chmod(mode)
+    save({"model": {"w": np.ones(2)}}, existing)
+    assert existing.stat().st_mode & 0o777 == mode
+    assert_same(load(existing, to_tensor=identity)["model"]["w"], np.ones(2))
+
+
+def test_temp_files_are_named_after_the_target_and_process(
+    existing: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = []
+
+    def look(f: Any, array: np.ndarray) -> None:
+        seen.extend(temp_files(existing.parent))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(serialization, "_write_array", look)
+    with pytest.raises(KeyboardInterrupt):
+        write_safetensors(existing, {"new": np.zeros(3)})
+    assert len(seen) == 1
+    assert re.fullmatch(rf"ckpt\.safetensors\.partial-{os.getpid()}-[0-9a-f]{{12}}", seen[0])
+    assert_untouched(existing)
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="process ids checked with signal 0")
+def test_the_next_save_removes_temp_files_that_killed_saves_left(existing: Path) -> None:
+    directory = existing.parent
+    dead = directory / f"ckpt.safetensors.partial-{_dead_pid()}-0123456789ab"
+    older_style = directory / ".ckpt.safetensors.0123456789ab.tmp"
+    alive = directory / f"ckpt.safetensors.partial-{os.getppid()}-0123456789ab"
+    other_target = directory / f"other.safetensors.partial-{_dead_pid()}-0123456789ab"
+    for leftover in (dead, older_style, alive, other_target):
+        leftover.write_bytes(b"\0" * 1000)
+    save({"w": np.ones(2)}, existing)
+    assert sorted(p.name for p in directory.iterdir()) == sorted(
+        [existing.name, alive.name, other_target.name]
+    )
+
+
+def test_a_save_killed_outright_leaves_a_temp_file_that_the_next_save_removes(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "big.safetensors"
+    script = (
+        "import os, signal, numpy as np; from chainrule import serialization as s\n"
+        "real = s._write_array\n"
+        "def die(f, a):\n"
+        "    real(f, a); f.flush(); os.kill(os.getpid(), signal.SIGKILL)\n"
+        "s._write_array = die\n"
+        f"s.save({{'w': np.ones(1000)}}, {str(path)!r})\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(serialization.__file__).parents[1])}
+    child = subprocess.run([sys.executable, "-c", script], env=env, timeout=60)
+    assert child.returncode == -9
+    (left,) = temp_files(tmp_path)
+    assert (tmp_path / left).stat().st_size > 8000 and not path.exists()
+    save({"w": np.zeros(2)}, path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+
+
 def test_overwrite_replaces_content(existing: Path) -> None:
     write_safetensors(existing, {"new": np.full(2, 7.0)})
     arrays, _ = read_safetensors(existing)
@@ -334,11 +404,88 @@ def test_truncated_file_raises_checkpoint_error(tmp_path: Path, cut: int) -> Non
     assert str(path) in str(info.value)
 
 
-def test_empty_tensors_do_not_count_as_overlapping(tmp_path: Path) -> None:
-    entry = {"dtype": "F32", "shape": [0], "data_offsets": [4, 4]}
-    path = raw_file(tmp_path / "e.safetensors", {"x": ENTRY, "e": entry}, b"\0" * 8)
+EMPTY = {"dtype": "F32", "shape": [0], "data_offsets": [0, 0]}
+
+
+def test_empty_tensors_at_a_boundary_load(tmp_path: Path) -> None:
+    at_end = {**EMPTY, "data_offsets": [8, 8]}
+    path = raw_file(tmp_path / "e.safetensors", {"x": ENTRY, "e": EMPTY, "f": at_end}, b"\0" * 8)
     arrays, _ = read_safetensors(path)
-    assert arrays["e"].shape == (0,)
+    assert arrays["e"].shape == arrays["f"].shape == (0,)
+
+
+# Hand-built files that the reference loader (the safetensors package) refuses: each must get
+# a one-line CheckpointError naming the file, never a NumPy error or a RecursionError.
+REFUSED = {
+    "gap": ({"x": ENTRY, "y": {**ENTRY, "data_offsets": [12, 20]}}, 20, "gap of 4 bytes"),
+    "trailing-bytes": ({"x": ENTRY}, 12, "4 bytes after the last tensor's data"),
+    "offsets-from-4": ({"x": {**ENTRY, "data_offsets": [4, 12]}}, 12, "gap of 4 bytes at the"),
+    "empty-inside-another": (
+        {"x": ENTRY, "e": {**EMPTY, "data_offsets": [4, 4]}},
+        8,
+        "tensors 'x' and 'e' have overlapping",
+    ),
+    "dtype-list": ({"x": {**ENTRY, "dtype": ["F32"]}}, 8, "unsupported dtype ['F32']"),
+    "dtype-dict": ({"x": {**ENTRY, "dtype": {"F32": 1}}}, 8, "unsupported dtype {'F32': 1}"),
+    "65-dims": (
+        {"x": {**ENTRY, "shape": [1] * 65, "data_offsets": [0, 4]}},
+        4,
+        "shape has 65 dimensions; at most 64",
+    ),
+    "absurd-empty-shape": (
+        {"x": {**EMPTY, "shape": [0, 2**62, 2**62]}},
+        0,
+        "shape [0, 4611686018427387904, 4611686018427387904] of F32 is too large",
+    ),
+    "dim-beyond-u64": ({"x": {**EMPTY, "shape": [0, 2**64]}}, 0, "too large for an array"),
+}
+
+
+@pytest.mark.parametrize("case", REFUSED)
+def test_refused_like_the_reference_loader(tmp_path: Path, case: str) -> None:
+    header, size, message = REFUSED[case]
+    path = raw_file(tmp_path / "bad.safetensors", header, b"\0" * size)
+    with pytest.raises(CheckpointError) as info:
+        read_safetensors(path)
+    assert str(info.value) == f"invalid checkpoint {str(path)!r}: " + info.value.reason
+    assert message in info.value.reason and "\n" not in str(info.value)
+    from safetensors import safe_open  # the test extra installs it
+
+    # The reference reads only the header on open; NumPy refuses what it accepted there.
+    with pytest.raises((Exception,)), safe_open(str(path), "np") as f:  # noqa: PT011
+        [f.get_tensor(name) for name in f.keys()]  # noqa: SIM118
+
+
+@pytest.mark.parametrize("where", ["header", "metadata"])
+def test_deeply_nested_json_is_a_checkpoint_error(tmp_path: Path, where: str) -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    path = tmp_path / "deep.safetensors"
+    if where == "header":
+        raw_file(path, ('{"x": ' + deep + "}").encode())
+        message = "header is nested too deeply to be safetensors"
+    else:
+        write_safetensors(path, {"x": np.zeros(1)}, {STRUCTURE_KEY: deep})
+        message = f"{STRUCTURE_KEY} metadata is nested too deeply"
+    with pytest.raises(CheckpointError) as info:
+        load(path, to_tensor=identity)
+    assert info.value.reason == message and info.value.path == str(path)
+
+
+def test_deep_but_valid_structure_json_is_a_checkpoint_error(tmp_path: Path) -> None:
+    # Parses (below json's own limit) but nests past what decoding recurses through.
+    root = '{"__tuple__":[' * 5000 + "]}" * 5000
+    structure = f'{{"format":"chainrule.checkpoint","version":1,"root":{root}}}'
+    path = tmp_path / "deep.safetensors"
+    write_safetensors(path, {"x": np.zeros(1)}, {STRUCTURE_KEY: structure})
+    with pytest.raises(CheckpointError, match="metadata is nested too deeply"):
+        load(path, to_tensor=identity)
+
+
+def test_long_fields_are_clipped_in_messages(tmp_path: Path) -> None:
+    path = raw_file(tmp_path / "b.safetensors", {"x": {**ENTRY, "dtype": "F" * 10_000}}, b"\0" * 8)
+    with pytest.raises(CheckpointError) as info:
+        read_safetensors(path)
+    assert len(str(info.value)) < 400 and "FFF..." in str(info.value)
 
 
 def test_missing_file_is_a_plain_file_not_found(tmp_path: Path) -> None:
@@ -488,6 +635,36 @@ def test_unsupported_values_name_their_place(tmp_path: Path, obj: Any, message: 
     with pytest.raises(TypeError, match=message):
         save(obj, path)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("container", ["dict", "list"])
+def test_a_self_referencing_checkpoint_is_refused(tmp_path: Path, container: str) -> None:
+    path = tmp_path / "cycle.safetensors"
+    inner: Any = {"w": np.ones(2)} if container == "dict" else [np.ones(2)]
+    if container == "dict":
+        inner["again"] = inner
+    else:
+        inner.append(inner)
+    with pytest.raises(CheckpointError) as info:
+        save({"model": inner, "epoch": 1}, path)
+    where = "['again']" if container == "dict" else "[1]"
+    assert str(info.value) == (
+        f"invalid checkpoint {str(path)!r}: cannot save: checkpoint['model']{where} contains "
+        "itself (a cycle)"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_nesting_past_the_limit_is_refused_and_the_limit_loads(tmp_path: Path) -> None:
+    path = tmp_path / "deep.safetensors"
+    deepest: Any = np.ones(1)
+    for _ in range(serialization.MAX_NESTING):  # lists at depths 0 to 99
+        deepest = [deepest]
+    save(deepest, path)
+    assert load(path, to_tensor=identity) == deepest
+    with pytest.raises(CheckpointError, match="nested deeper than 100 levels at checkpoint"):
+        save([deepest], tmp_path / "deeper.safetensors")
+    assert not (tmp_path / "deeper.safetensors").exists()
 
 
 def test_default_conversion_calls_chainrule_from_numpy(

@@ -2,6 +2,8 @@
 middle of one), and bad input refused with one line on stderr, through click's CliRunner and
 one real subprocess. Runs are short (few epochs, large batches) to keep this file fast."""
 
+import os
+import signal
 import subprocess
 import sys
 
@@ -136,6 +138,126 @@ def test_ctrl_c_in_the_middle_of_an_epoch_saves_a_checkpoint_that_resumes_exactl
     _assert_identical(serialization.load(checkpoint), uninterrupted)
 
 
+def test_every_epoch_writes_its_checkpoint_before_it_is_reported(tmp_path):
+    saved_at_report = []
+
+    def record(line):
+        saved_at_report.append(serialization.load(tmp_path / "mlp.safetensors")["epoch"])
+
+    _train(tmp_path, log=record)
+    assert saved_at_report == [1, 2, 3]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mlp.png", "mlp.safetensors"]
+
+
+LONG = {"epochs": 20, "batch_size": 256}  # long enough that a kill lands before the end
+
+
+@pytest.fixture(scope="module")
+def uninterrupted_long(tmp_path_factory):
+    return serialization.load(_train(tmp_path_factory.mktemp("long"), **LONG).checkpoint)
+
+
+@pytest.mark.parametrize(
+    "sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGHUP], ids=lambda s: s.name
+)
+def test_a_killed_run_resumes_from_its_last_epoch_to_the_same_weights(
+    tmp_path, sig, uninterrupted_long
+):
+    """The real command, stopped as `kill -9`, `timeout`/`docker stop` or a closed terminal
+    would stop it, once its second epoch is reported; --resume then reaches the weights of
+    the uninterrupted run."""
+    args = ["--epochs", "20", "--batch-size", "256", "--out", str(tmp_path)]
+    child = subprocess.Popen(
+        [sys.executable, "-m", "chainrule", "train", "--no-progress", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        # Under nohup SIGHUP is ignored, and the child would inherit that.
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_DFL),
+    )  # fmt: skip
+    try:
+        for line in child.stdout:
+            if line.startswith("epoch  2/20"):
+                child.send_signal(sig)
+                break
+        _, stderr = child.communicate(timeout=120)
+    finally:
+        child.kill()
+        child.wait()
+    checkpoint = tmp_path / "mlp.safetensors"
+    epoch = serialization.load(checkpoint)["epoch"]
+    assert 2 <= epoch < 20, "the run ended before the signal reached it"
+    if sig == signal.SIGKILL:
+        assert child.returncode == -signal.SIGKILL
+    else:
+        assert child.returncode == 128 + sig, stderr
+        name = signal.Signals(sig).name
+        assert (
+            stderr == f"Error: {name}: epoch {epoch} saved; continue with --resume {checkpoint}\n"
+        )
+
+    result = _cli("--resume", str(checkpoint))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"epoch {epoch + 1:>2}/20")
+    _assert_identical(serialization.load(checkpoint), uninterrupted_long)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mlp.png", "mlp.safetensors"]
+
+
+@pytest.mark.filterwarnings("error")  # one message, not NumPy's overflow warnings as well
+def test_a_diverging_run_stops_and_keeps_the_finite_checkpoint(tmp_path, finished):
+    checkpoint = tmp_path / "mlp.safetensors"
+    checkpoint.write_bytes(finished.read_bytes())  # a good run's checkpoint
+    result = _cli("--lr", "1e308", "--epochs", "2", "--batch-size", "256", "--out", str(tmp_path))
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr == (
+        "Error: training diverged: the loss is nan at epoch 1, step 2; try a lower --lr (this "
+        "run has 1e+308); no checkpoint was written\n"
+    )
+    assert checkpoint.read_bytes() == finished.read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mlp.safetensors"]
+
+
+def test_weights_broken_by_an_epochs_last_step_are_never_saved(tmp_path, monkeypatch):
+    calls = []
+    real_step = Adam.step
+
+    def step_then_break_weights(self):
+        real_step(self)
+        calls.append(1)
+        if len(calls) == 2 * STEPS_PER_EPOCH:  # every loss of epoch 2 was finite
+            self.param_groups[0]["params"][0]._data[0, 0] = np.nan
+
+    monkeypatch.setattr(Adam, "step", step_then_break_weights)
+    with pytest.raises(training.TrainingDiverged) as info:
+        _train(tmp_path)
+    checkpoint = tmp_path / "mlp.safetensors"
+    assert str(info.value) == (
+        "training diverged: the test loss is nan after epoch 2; try a lower --lr (this run has "
+        f"0.003); the checkpoint of epoch 1 is kept in {checkpoint}"
+    )
+    saved = serialization.load(checkpoint)
+    assert saved["epoch"] == 1
+    assert all(np.isfinite(w.numpy()).all() for w in saved["model"].values())
+
+
+@pytest.mark.parametrize(
+    ("blocker", "reason"),
+    [("mlp.safetensors", "is a directory"), ("mlp.png", "is a directory")],
+)
+def test_an_unwritable_out_is_refused_before_training(tmp_path, blocker, reason):
+    (tmp_path / blocker).mkdir()
+    result = _cli("--epochs", "1", "--out", str(tmp_path))
+    _assert_one_line_error(
+        result, f"cannot write into --out {tmp_path}: {tmp_path / blocker} {reason}", 1
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == [blocker]
+
+
+def test_an_out_below_a_file_is_refused_before_training(tmp_path):
+    (tmp_path / "file").write_text("")
+    result = _cli("--epochs", "1", "--out", str(tmp_path / "file" / "run"))
+    _assert_one_line_error(result, f"cannot write into --out {tmp_path / 'file' / 'run'}: ", 1)
+
+
 def _assert_one_line_error(result, message, exit_code=None):
     assert result.exit_code == exit_code if exit_code else result.exit_code != 0
     assert result.stdout == ""
@@ -189,7 +311,65 @@ def _no_settings(path, finished):
     serialization.save(saved, path)
 
 
+def _edited(edit):
+    def damage(path, finished):
+        saved = serialization.load(finished)
+        edit(saved)
+        serialization.save(saved, path)
+
+    damage.__name__ = edit.__name__
+    return damage
+
+
+def _betas_xx(saved):
+    saved["optimizer"]["param_groups"][0]["betas"] = "xx"
+
+
+def _t_max_0(saved):
+    saved["scheduler"]["T_max"] = 0
+
+
+def _scheduler_extra_key(saved):
+    saved["scheduler"]["optimizer"] = 5
+
+
+def _no_eps(saved):
+    del saved["optimizer"]["param_groups"][0]["eps"]
+
+
+def _batch_size_0(saved):
+    saved["config"]["batch_size"] = 0
+
+
+def _negative_epoch(saved):
+    saved["epoch"] = -1
+
+
+def _epoch_without_history(saved):
+    saved["history"] = []
+
+
+def _step_count(saved):
+    saved["optimizer"]["state"][0]["step"] = np.float32(99)
+
+
 BAD_CHECKPOINTS = [
+    (
+        _edited(_betas_xx),
+        "the checkpoint's optimizer group 0 betas is 'xx', but this run has "
+        "(0.9, 0.999) at epoch 1: the checkpoint was edited or is damaged",
+    ),
+    (_edited(_t_max_0), "the checkpoint's scheduler T_max is 0, but this run has 1 at epoch 1"),
+    (
+        _edited(_scheduler_extra_key),
+        "the checkpoint has a scheduler optimizer (5), which this run has not: the checkpoint "
+        "was edited or is damaged",
+    ),
+    (_edited(_no_eps), "the checkpoint lacks the optimizer group 0 eps (1e-08 in this run)"),
+    (_edited(_batch_size_0), "is damaged: batch size must be an integer >= 1, got 0"),
+    (_edited(_negative_epoch), "its epoch -1 is not a whole number from 0 to 1"),
+    (_edited(_epoch_without_history), "epoch 1 needs 1 epochs of history"),
+    (_edited(_step_count), "optimizer step of parameter 0 is 99.0, but this run has 6.0"),
     (_truncated, "mlp.safetensors"),
     (_garbage, "mlp.safetensors"),
     (_model_only, "is not a checkpoint written by chainrule train"),
@@ -197,11 +377,13 @@ BAD_CHECKPOINTS = [
 ]
 
 
-@pytest.mark.parametrize(("damage", "message"), BAD_CHECKPOINTS, ids=lambda c: str(c)[:20])
+@pytest.mark.parametrize(
+    ("damage", "message"), BAD_CHECKPOINTS, ids=lambda c: getattr(c, "__name__", "")
+)
 def test_an_unusable_checkpoint_exits_with_one_line(tmp_path, finished, damage, message):
     path = tmp_path / "mlp.safetensors"
     damage(path, finished)
-    _assert_one_line_error(_cli("--resume", str(path), "--epochs", "2"), message, exit_code=1)
+    _assert_one_line_error(_cli("--resume", str(path)), message, exit_code=1)
 
 
 @pytest.mark.parametrize(

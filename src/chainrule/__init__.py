@@ -15,7 +15,7 @@ The API follows PyTorch's names, so tutorial code runs by changing the import:
 from chainrule.tensor import Size, Tensor
 # isort: on
 
-from chainrule import autograd, datasets, func, nn, optim, utils, viz
+from chainrule import autograd, datasets, func, linalg, nn, optim, utils, viz
 from chainrule.dtypes import (
     bool,
     double,
@@ -81,62 +81,20 @@ from chainrule.ops.compare import (
     ne,
 )
 from chainrule.ops.elementwise import (
-    abs,
-    acos,
-    acosh,
     add,
-    asin,
-    asinh,
-    atan,
-    atan2,
-    atanh,
-    ceil,
-    clamp,
-    clip,
-    clone,
-    cos,
-    cosh,
     div,
-    elu,
-    erf,
-    exp,
-    exp2,
-    expm1,
-    fix,
-    floor,
     floor_divide,
     fmod,
-    frac,
-    gelu,
-    hypot,
-    leaky_relu,
-    log,
-    log1p,
-    log2,
-    log10,
-    maximum,
-    minimum,
     mul,
-    neg,
     pow,
-    relu,
     remainder,
-    round,
-    rsqrt,
-    sigmoid,
-    sign,
-    silu,
-    sin,
-    sinh,
-    softplus,
-    sqrt,
     square,
     sub,
-    tan,
-    tanh,
-    trunc,
     where,
 )
+
+# Each elementwise op class with a ``public`` name also puts cr.<name> here when it is
+# defined (chainrule.declare): cr.sin, cr.exp, cr.relu, ...
 from chainrule.ops.indexing import (
     argsort,
     gather,

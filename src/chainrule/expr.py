@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 __all__ = [
-    "ELEMENTWISE_FUNCTIONS",
+    "builtin_names",
     "MAX_EXPANDED_NODES",
     "MAX_EXPONENT",
     "MAX_NESTING_DEPTH",
@@ -72,12 +72,14 @@ MAX_EXPONENT = 1_000
 #: that call each other twice, ten deep, already cost 2**10 times their size.
 MAX_EXPANDED_NODES = 20_000
 
-#: The built-in functions available when :func:`evaluate` uses the chainrule core.
-ELEMENTWISE_FUNCTIONS: tuple[str, ...] = (
-    "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "abs", "sign", "sin", "cos", "tan",
-    "tanh", "sigmoid", "relu", "gelu", "silu", "softplus", "elu", "leaky_relu", "clamp",
-    "maximum", "minimum",
-)  # fmt: skip
+
+def builtin_names() -> tuple[str, ...]:
+    """The built-in functions when :func:`evaluate` uses the chainrule core: every op that
+    declares a SymPy counterpart (see :mod:`chainrule.declare`), in declaration order."""
+    # Imported at call time: the package imports this module.
+    from chainrule import declare
+
+    return tuple(declare.expression_functions())
 
 
 class ExprError(ValueError):
@@ -85,7 +87,8 @@ class ExprError(ValueError):
 
     ``kind`` is one of ``"syntax error"``, ``"definition error"`` (redefinitions, recursion,
     argument counts), ``"name error"`` (unknown variables and functions at evaluation),
-    ``"limit error"`` (the module's bounds) and ``"math error"``. ``position`` is a 0-based
+    ``"limit error"`` (the module's bounds), ``"math error"`` and ``"type error"`` (a
+    built-in's argument of the wrong kind). ``position`` is a 0-based
     offset into ``source``, or None when the error has no place (input too long).
 
     >>> try:
@@ -393,7 +396,7 @@ class _Parser:
         return FunctionDef(name.text, tuple(params), body, name.pos)
 
     def _add_definition(self, functions: dict[str, FunctionDef], definition: FunctionDef) -> None:
-        if definition.name in ELEMENTWISE_FUNCTIONS:
+        if definition.name in builtin_names():
             message = f"'{definition.name}' is a built-in function and cannot be redefined"
         elif definition.name in functions:
             message = f"function '{definition.name}' is already defined"
@@ -582,8 +585,7 @@ def _constant_value(node: Node, source: str) -> float | None:
                 _check_exponent(right, node, source)
             if left is None or right is None:
                 return None
-            value = _apply_operator(node, left, right, source)
-            return value if isinstance(value, float) else None  # (-8)**(1/3) is complex
+            return _apply_operator(node, left, right, source)
         case Call():
             for arg in node.args:
                 _constant_value(arg, source)
@@ -676,9 +678,16 @@ _UNARY_OPERATORS: dict[str, Callable[[Any], Any]] = {"-": operator.neg, "+": ope
 
 def _apply_operator(node: BinOp, left: Any, right: Any, source: str) -> Any:
     try:
-        return _BINARY_OPERATORS[node.op](left, right)
+        result = _BINARY_OPERATORS[node.op](left, right)
     except ArithmeticError as error:
         raise _math_error(error, node.pos, source) from error
+    if isinstance(result, complex):  # Python's float power: (-8) ** (1/3) is complex
+        message = (
+            f"{left:g} to the power {right:g} is not a real number (a negative base needs a "
+            "whole exponent)"
+        )
+        raise ExprError(message, node.pos, source, "math error")
+    return result
 
 
 def _math_error(error: ArithmeticError, position: int | None, source: str) -> ExprError:
@@ -744,6 +753,11 @@ class _Evaluator:
             return function(*args)
         except ArithmeticError as error:
             raise _math_error(error, node.pos, self._program.source) from error
+        except ExprError as error:
+            if error.position is not None:
+                raise
+            # A built-in refused an argument (an ``explain`` built-in wants a number): say where.
+            raise ExprError(error.message, node.pos, self._program.source, error.kind) from None
 
     def _builtin(self, node: Call, arg_count: int) -> Callable[..., Any]:
         function = self._builtins.get(node.func)
@@ -757,7 +771,7 @@ class _Evaluator:
         if self._functions is not None:
             available: Mapping[str, Any] | tuple[str, ...] = self._functions
         else:
-            available = ELEMENTWISE_FUNCTIONS
+            available = builtin_names()
         if node.func not in available:
             names = ", ".join([*self._program.functions, *available]) or "none"
             message = f"unknown function '{node.func}' (available: {names})"
@@ -793,7 +807,7 @@ def evaluate(
     """Evaluate a program from :func:`parse` with Python's operators on the given values.
 
     Built-in calls are looked up in ``functions``; when it is None, the names in
-    :data:`ELEMENTWISE_FUNCTIONS` are taken from the chainrule core (``chainrule.sin`` ...).
+    :func:`builtin_names` are taken from the chainrule core (``chainrule.sin`` ...).
     ``on_call(name, value)`` is called each time a user-defined function returns, which lets
     the explainer label layer outputs; ``on_return(call, args, value)`` is the same with the
     :class:`Call` node and the argument values, for labels such as ``g(u1)``. Numbers

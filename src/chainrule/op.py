@@ -25,10 +25,10 @@ from __future__ import annotations
 import itertools
 from typing import Any, ClassVar
 
-from chainrule import grad_mode
+from chainrule import declare, grad_mode
 from chainrule._array import xp
 from chainrule.autodiff import batching, forward
-from chainrule.tensor import Tensor
+from chainrule.tensor import Tensor, View
 
 # Every op class that carries rules, by name: the op table tests assert each one is covered.
 REGISTRY: dict[str, type[Op]] = {}
@@ -40,6 +40,7 @@ _ndarray = xp.ndarray
 _new = object.__new__
 _dual_levels = forward.levels  # the open forward-mode levels, tested once per op
 _vmap_levels = batching.levels  # the open vmap levels, likewise
+_may_share = xp.may_share_memory
 
 
 class Op:
@@ -63,11 +64,22 @@ class Op:
     # Set on the node of an in-place op: the node that produced the overwritten value, which
     # ops applied before the change still read from (see backward._parent).
     replaced: Op | None = None
+    # The declaration (see chainrule.declare): ``public`` names ``cr.<public>`` and, with
+    # ``method``, ``Tensor.<public>``; ``aliases`` more names for both; ``sympy`` the SymPy
+    # counterpart (a SymPy function's name, or ``f(sp, *args)``), which also puts the op in
+    # the explainer's expression language. An ``apply`` classmethod, where an op has one, is
+    # the public function (for arguments that need more than the constructor).
+    public: ClassVar[str] = ""
+    method: ClassVar[bool] = True
+    aliases: ClassVar[tuple[str, ...]] = ()
+    sympy: ClassVar[Any] = None
 
     def __init_subclass__(cls, abstract: bool = False, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if not abstract:
             REGISTRY[cls.__name__] = cls
+        if vars(cls).get("public"):
+            declare.install(cls)
         if cls.reads is not None:
             cls._guarded = {
                 needs: tuple(
@@ -95,9 +107,13 @@ class Op:
             level = batching.batched_level(inputs)
             if level is not None:
                 return batching.apply(self, inputs, level)
+        # A view whose base was changed in place first takes the base's new history
+        # (``_view.stamp`` lags the shared version counter); plain tensors pay one check.
         if len(inputs) == 1:
             (x,) = inputs
             if isinstance(x, Tensor):
+                if x._view is not None and x._view.stamp != x._vc[0]:
+                    views.sync(x)
                 args: tuple[Any, ...] = (x._data,)
                 needs: tuple[bool, ...] = (x.requires_grad,)
             else:
@@ -105,9 +121,16 @@ class Op:
         elif len(inputs) == 2:
             a, b = inputs
             a_is, b_is = isinstance(a, Tensor), isinstance(b, Tensor)
+            if a_is and a._view is not None and a._view.stamp != a._vc[0]:
+                views.sync(a)
+            if b_is and b._view is not None and b._view.stamp != b._vc[0]:
+                views.sync(b)
             args = (a._data if a_is else a, b._data if b_is else b)
             needs = (a_is and a.requires_grad, b_is and b.requires_grad)
         else:
+            for x in inputs:
+                if isinstance(x, Tensor) and x._view is not None and x._view.stamp != x._vc[0]:
+                    views.sync(x)
             args = tuple([x._data if isinstance(x, Tensor) else x for x in inputs])
             needs = tuple([isinstance(x, Tensor) and x.requires_grad for x in inputs])
         try:
@@ -127,7 +150,16 @@ class Op:
         result._data = out
         result.grad = None
         result._hooks = None
-        result._vc = inputs[0]._vc if self.is_view else [0]
+        # A view shares memory, and so the version counter, with its input (NumPy decides
+        # whether a reshape could be a view; when it copied, the result stands alone).
+        if self.is_view and _may_share(out, args[0]):
+            result._vc = inputs[0]._vc
+            result._view = View(inputs[0], self)
+            if not grad_mode.enabled:
+                result._view.creation = "no_grad"
+        else:
+            result._vc = [0]
+            result._view = None
         if True in needs and grad_mode.enabled:
             # Record: keep what the rules need and become the result's grad_fn.
             self.inputs = inputs
@@ -211,3 +243,6 @@ class Op:
 def _parameter_names(cls: type[Op]) -> tuple[str, ...]:
     code = cls.forward.__code__
     return code.co_varnames[1 : code.co_argcount]
+
+
+from chainrule.ops import views  # noqa: E402  (the view rules are Ops themselves)

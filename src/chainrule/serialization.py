@@ -16,6 +16,11 @@ Two levels live here:
   ``safetensors.torch.load_file``; a nested checkpoint (model, optimizer state, epoch, ...)
   stores its arrays under flat keys and the shape of the nesting as JSON in the metadata.
 
+``cr.save``/``cr.load`` are core API and the core depends on NumPy alone, so the format is read
+here rather than through the ``safetensors`` package; the reader follows the reference
+loader's rules (tensors tile the data from byte 0 to the end, no gap, overlap or trailing byte)
+and tests/test_serialization.py checks each refusal against that package and PyTorch.
+
 Example:
     >>> import numpy as np, tempfile, os
     >>> path = os.path.join(tempfile.mkdtemp(), "w.safetensors")
@@ -31,7 +36,9 @@ import contextlib
 import json
 import math
 import os
+import re
 import secrets
+import stat
 from collections.abc import Callable, Mapping
 from typing import IO, Any, TypeAlias
 
@@ -52,11 +59,16 @@ PathLike: TypeAlias = str | os.PathLike[str]
 STRUCTURE_KEY = "chainrule.structure"
 _STRUCTURE_FORMAT = "chainrule.checkpoint"
 _STRUCTURE_VERSION = 1
+#: Deepest nesting :func:`save` writes: far beyond any checkpoint, well within what loads.
+MAX_NESTING = 100
 
 _METADATA_KEY = "__metadata__"
 # The reference (Rust) implementation refuses headers above 100 MB; so do we, which also
 # stops a corrupt length prefix from making us allocate gigabytes.
 _MAX_HEADER_BYTES = 100_000_000
+# NumPy's limits on an array: dimensions, and bytes (what an index into it can address).
+_MAX_DIMS = 64
+_MAX_ARRAY_BYTES = np.iinfo(np.intp).max
 
 # safetensors dtype name -> NumPy dtype, always little-endian on disk.
 _DTYPES: dict[str, np.dtype[Any]] = {
@@ -233,12 +245,23 @@ def atomic_write(path: PathLike, write: Callable[[IO[bytes]], None]) -> None:
     """Run ``write`` on a temp file beside ``path``, then move it into place.
 
     Checkpoints, plots and pictures all go through here: a failure (or Ctrl-C) leaves the old
-    file or none, never half of one, and the new file gets the permissions open() would give.
+    file or none, never half of one. A new file gets the permissions open() would give; a
+    replaced one keeps its own (a 0600 checkpoint stays 0600). The temp file is named
+    ``<name>.partial-<pid>-<random>``, so a process killed outright leaves something a user
+    recognises, and the next save to the same path removes it.
+
+        >>> import tempfile, os
+        >>> p = os.path.join(tempfile.mkdtemp(), "note.txt")
+        >>> atomic_write(p, lambda f: f.write(b"hi"))
+        >>> open(p, "rb").read(), os.listdir(os.path.dirname(p))
+        (b'hi', ['note.txt'])
     """
     target = os.fspath(path)
     directory, base = os.path.split(os.path.abspath(target))
+    _remove_stale_temps(directory, base)
     tmp, fd = _create_temp(directory, base)
     try:
+        _keep_mode(target, tmp)
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
@@ -251,17 +274,60 @@ def atomic_write(path: PathLike, write: Callable[[IO[bytes]], None]) -> None:
     _fsync_directory(directory)
 
 
+def _temp_pattern(base: str) -> re.Pattern[str]:
+    # Ours, and the hidden ".<name>.<hex>.tmp" that older versions wrote, with no pid in it.
+    name = re.escape(base)
+    return re.compile(rf"{name}\.partial-(\d+)-[0-9a-f]{{12}}|\.{name}\.[0-9a-f]{{12}}\.tmp")
+
+
 def _create_temp(directory: str, base: str) -> tuple[str, int]:
     # os.open with mode 0o666 lets the umask decide the final permissions, as a plain
     # open() would; tempfile.mkstemp would force 0o600 onto every checkpoint.
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     for _ in range(100):
-        tmp = os.path.join(directory, f".{base}.{secrets.token_hex(6)}.tmp")
+        tmp = os.path.join(directory, f"{base}.partial-{os.getpid()}-{secrets.token_hex(6)}")
         try:
             return tmp, os.open(tmp, flags, 0o666)
         except FileExistsError:
             continue
     raise FileExistsError(f"could not create a temporary file in {directory!r}")
+
+
+def _remove_stale_temps(directory: str, base: str) -> None:
+    """Delete the temp files that killed writes of ``base`` left (their process is gone)."""
+    pattern = _temp_pattern(base)
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return  # the write itself will report a missing or unreadable directory
+    for name in names:
+        match = pattern.fullmatch(name)
+        if match and not (match[1] and _process_alive(int(match[1]))):
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(directory, name))
+
+
+def _process_alive(pid: int) -> bool:
+    # A live writer (another process, or another thread here) is still using its temp file.
+    if pid == os.getpid() or os.name == "nt":  # signal 0 means CTRL_C_EVENT on Windows
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True  # exists but belongs to someone else; an absurd pid cannot be checked
+    return True
+
+
+def _keep_mode(target: str, tmp: str) -> None:
+    """Give the temp file the permission bits of the file it will replace, if any."""
+    try:
+        mode = os.stat(target).st_mode
+    except OSError:
+        return
+    if stat.S_ISREG(mode):
+        os.chmod(tmp, stat.S_IMODE(mode))
 
 
 def _fsync_directory(directory: str) -> None:
@@ -298,13 +364,15 @@ def _read_header(
         header = json.loads(f.read(header_len).decode("utf-8"), object_pairs_hook=_unique_keys)
     except (UnicodeDecodeError, ValueError) as exc:
         raise CheckpointError(path, f"header is not valid UTF-8 JSON: {exc}") from None
+    except RecursionError:
+        raise CheckpointError(path, "header is nested too deeply to be safetensors") from None
     if not isinstance(header, dict):
         raise CheckpointError(path, f"header must be a JSON object, got {type(header).__name__}")
     metadata = header.pop(_METADATA_KEY, None)
     if metadata is None:
         metadata = {}
     if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
-        raise CheckpointError(path, f"{_METADATA_KEY} must map str to str, got {metadata!r}")
+        raise CheckpointError(path, f"{_METADATA_KEY} must map str to str, got {_clip(metadata)}")
     for name, entry in header.items():
         _check_entry(path, name, entry)
     return header_len, header, metadata
@@ -326,21 +394,27 @@ def _check_entry(path: PathLike, name: str, entry: Any) -> None:
         return CheckpointError(path, f"tensor {name!r}: {what}")
 
     if not isinstance(entry, dict) or {"dtype", "shape", "data_offsets"} - entry.keys():
-        raise bad(f"entry must hold dtype, shape and data_offsets, got {entry!r}")
+        raise bad(f"entry must hold dtype, shape and data_offsets, got {_clip(entry)}")
     dtype, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
-    if dtype not in _DTYPES and dtype != _BF16:
+    if not isinstance(dtype, str) or (dtype not in _DTYPES and dtype != _BF16):
         known = ", ".join([*_DTYPES, _BF16])
-        raise bad(f"unknown or unsupported dtype {dtype!r} (supported: {known})")
+        raise bad(f"unknown or unsupported dtype {_clip(dtype)} (supported: {known})")
     if not isinstance(shape, list) or not all(_is_count(d) for d in shape):
-        raise bad(f"shape must be a list of non-negative ints, got {shape!r}")
+        raise bad(f"shape must be a list of non-negative ints, got {_clip(shape)}")
+    if len(shape) > _MAX_DIMS:
+        raise bad(f"shape has {len(shape)} dimensions; at most {_MAX_DIMS} are supported")
     if (
         not isinstance(offsets, list)
         or len(offsets) != 2
         or not all(_is_count(o) for o in offsets)
         or offsets[0] > offsets[1]
     ):
-        raise bad(f"data_offsets must be [begin, end] with 0 <= begin <= end, got {offsets!r}")
+        raise bad(f"data_offsets must be [begin, end] with 0 <= begin <= end, got {_clip(offsets)}")
     itemsize = _BF16_ITEMSIZE if dtype == _BF16 else _DTYPES[dtype].itemsize
+    # An empty tensor needs no bytes, whatever its other sizes; NumPy still refuses to make
+    # one whose non-zero sizes multiply past what an array can address.
+    if math.prod(d for d in shape if d) * itemsize > _MAX_ARRAY_BYTES:
+        raise bad(f"shape {_clip(shape)} of {dtype} is too large for an array")
     expected = math.prod(shape) * itemsize
     if offsets[1] - offsets[0] != expected:
         raise bad(
@@ -349,12 +423,20 @@ def _check_entry(path: PathLike, name: str, entry: Any) -> None:
         )
 
 
+def _clip(value: Any, width: int = 60) -> str:
+    """``repr`` cut short: a hand-edited header can hold megabytes in one field."""
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
 def _is_count(value: Any) -> bool:
     return type(value) is int and value >= 0
 
 
 def _check_spans(path: PathLike, entries: Mapping[str, Mapping[str, Any]], data_len: int) -> None:
-    """Every tensor lies inside the data region and no two share a byte."""
+    """The tensors tile the data region exactly: in offset order each begins where the one
+    before ended, from 0 to the end of the file, with no gap, overlap or trailing byte (the
+    reference loader's rule; empty tensors sit at a boundary)."""
     spans = sorted((e["data_offsets"][0], e["data_offsets"][1], n) for n, e in entries.items())
     previous_end, previous_name = 0, ""
     for begin, end, name in spans:
@@ -364,13 +446,24 @@ def _check_spans(path: PathLike, entries: Mapping[str, Mapping[str, Any]], data_
                 f"tensor {name!r}: data_offsets [{begin}, {end}] lie beyond the end of the "
                 f"data ({data_len} bytes); the file is truncated or the header is wrong",
             )
-        if begin == end:  # empty tensors occupy no bytes and overlap nothing
-            continue
         if begin < previous_end:
             raise CheckpointError(
                 path, f"tensors {previous_name!r} and {name!r} have overlapping data_offsets"
             )
+        if begin > previous_end:
+            after = f"after tensor {previous_name!r}" if previous_name else "at the start"
+            raise CheckpointError(
+                path,
+                f"tensor {name!r}: data_offsets begin at {begin}, leaving a gap of "
+                f"{begin - previous_end} bytes {after}",
+            )
         previous_end, previous_name = end, name
+    if previous_end != data_len:
+        raise CheckpointError(
+            path,
+            f"{data_len - previous_end} bytes after the last tensor's data; the file has "
+            "trailing bytes or the header is wrong",
+        )
 
 
 def _read_array(
@@ -431,7 +524,7 @@ def save(obj: Any, path: PathLike, *, metadata: Mapping[str, str] | None = None)
         write_safetensors(path, obj, extra)
         return
     arrays: dict[str, np.ndarray] = {}
-    root = _Encoder(arrays).encode(obj, ())
+    root = _Encoder(path, arrays).encode(obj, ())
     structure = {"format": _STRUCTURE_FORMAT, "version": _STRUCTURE_VERSION, "root": root}
     extra[STRUCTURE_KEY] = json.dumps(structure, separators=(",", ":"), ensure_ascii=False)
     write_safetensors(path, arrays, extra)
@@ -491,11 +584,32 @@ _KEY_TYPES = (str, int, float, bool, type(None))
 
 
 class _Encoder:
-    def __init__(self, arrays: dict[str, np.ndarray]) -> None:
+    def __init__(self, path: PathLike, arrays: dict[str, np.ndarray]) -> None:
+        self.path = path
         self.arrays = arrays
         self.names_by_id: dict[int, str] = {}  # shared arrays are stored once
+        self.open: set[int] = set()  # the containers being encoded, to catch a cycle
 
     def encode(self, value: Any, where: tuple[Any, ...]) -> Any:
+        if not isinstance(value, (Mapping, list, tuple)) or _is_array_leaf(value):
+            return self.encode_value(value, where)
+        if id(value) in self.open:
+            raise CheckpointError(
+                self.path, f"cannot save: {_describe(where)} contains itself (a cycle)"
+            )
+        if len(where) >= MAX_NESTING:
+            raise CheckpointError(
+                self.path,
+                f"cannot save: nested deeper than {MAX_NESTING} levels at "
+                f"{_describe(where[:3])}...",
+            )
+        self.open.add(id(value))
+        try:
+            return self.encode_value(value, where)
+        finally:
+            self.open.discard(id(value))
+
+    def encode_value(self, value: Any, where: tuple[Any, ...]) -> Any:
         if value is None or isinstance(value, (bool, int, float, str)):
             return value
         if isinstance(value, np.generic):
@@ -552,6 +666,8 @@ class _Decoder:
             structure = json.loads(raw)
         except ValueError as exc:
             raise self.error(f"{STRUCTURE_KEY} metadata is not valid JSON: {exc}") from None
+        except RecursionError:
+            raise self.error(f"{STRUCTURE_KEY} metadata is nested too deeply") from None
         if not isinstance(structure, dict) or structure.get("format") != _STRUCTURE_FORMAT:
             raise self.error(f"{STRUCTURE_KEY} metadata is not a chainrule checkpoint structure")
         version = structure.get("version")
@@ -562,7 +678,10 @@ class _Decoder:
             )
         if "root" not in structure:
             raise self.error(f"{STRUCTURE_KEY} metadata has no root")
-        return self.decode(structure["root"])
+        try:
+            return self.decode(structure["root"])
+        except RecursionError:
+            raise self.error(f"{STRUCTURE_KEY} metadata is nested too deeply") from None
 
     def decode(self, node: Any) -> Any:
         if node is None or isinstance(node, (bool, int, float, str)):
@@ -570,7 +689,7 @@ class _Decoder:
         if isinstance(node, list):
             return [self.decode(item) for item in node]
         if not isinstance(node, dict) or len(node) != 1:
-            raise self.error(f"malformed structure node {node!r}")
+            raise self.error(f"malformed structure node {_clip(node)}")
         ((tag, body),) = node.items()
         if tag == _TENSOR and isinstance(body, str):
             return self.tensor(body)
@@ -578,11 +697,11 @@ class _Decoder:
             return tuple(self.decode(item) for item in body)
         if tag == _DICT and isinstance(body, list):
             return dict(self.pair(item) for item in body)
-        raise self.error(f"malformed structure node {node!r}")
+        raise self.error(f"malformed structure node {_clip(node)}")
 
     def pair(self, item: Any) -> tuple[Any, Any]:
         if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], _KEY_TYPES)):
-            raise self.error(f"malformed dict item {item!r} in structure")
+            raise self.error(f"malformed dict item {_clip(item)} in structure")
         return item[0], self.decode(item[1])
 
     def tensor(self, name: str) -> Any:

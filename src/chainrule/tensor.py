@@ -55,7 +55,16 @@ class RemovableHandle:
 class Tensor:
     """An array with autograd. Build one with ``cr.tensor``, ``cr.zeros``, ``cr.randn``, ..."""
 
-    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_vc", "_hooks", "__weakref__")
+    __slots__ = (
+        "_data",
+        "requires_grad",
+        "grad",
+        "grad_fn",
+        "_vc",
+        "_view",
+        "_hooks",
+        "__weakref__",
+    )
     # NumPy must hand mixed expressions (``ndarray * tensor``) to our reflected operators.
     __array_ufunc__ = None
 
@@ -65,6 +74,7 @@ class Tensor:
         self.grad = None
         self.grad_fn = None
         self._vc = [0]
+        self._view = None
         self._hooks = None
         if requires_grad:
             self.requires_grad_(True)
@@ -211,9 +221,6 @@ class Tensor:
     def contiguous(self) -> Tensor:
         return self
 
-    def clone(self) -> Tensor:
-        return elementwise.clone(self)
-
     # New tensors with this one's dtype unless told otherwise, as in PyTorch.
     def new_tensor(
         self, data: Any, dtype: Any = None, device: Any = None, requires_grad: builtins.bool = False
@@ -322,6 +329,7 @@ class Tensor:
 
     # ----------------------------------------------------------------- printing
     def __repr__(self) -> str:
+        views.sync(self)  # a view whose base changed in place shows its new history
         return printing.tensor_repr(self)
 
     def __format__(self, spec: str) -> str:
@@ -341,7 +349,7 @@ class Tensor:
     def __iter__(self) -> Iterator[Tensor]:
         if self.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.shape[0]))
+        return iter(shape.unbind(self, 0))  # as PyTorch: rows are views that refuse in-place
 
     def __bool__(self) -> builtins.bool:
         if self._data.size != 1:
@@ -523,126 +531,11 @@ class Tensor:
     def triu(self, diagonal: builtins.int = 0) -> Tensor:
         return linalg.triu(self, diagonal)
 
-    def neg(self) -> Tensor:
-        return elementwise.neg(self)
-
-    def exp(self) -> Tensor:
-        return elementwise.exp(self)
-
-    def log(self) -> Tensor:
-        return elementwise.log(self)
-
-    def log1p(self) -> Tensor:
-        return elementwise.log1p(self)
-
-    def log2(self) -> Tensor:
-        return elementwise.log2(self)
-
-    def log10(self) -> Tensor:
-        return elementwise.log10(self)
-
-    def exp2(self) -> Tensor:
-        return elementwise.exp2(self)
-
-    def expm1(self) -> Tensor:
-        return elementwise.expm1(self)
-
-    def sqrt(self) -> Tensor:
-        return elementwise.sqrt(self)
-
-    def rsqrt(self) -> Tensor:
-        return elementwise.rsqrt(self)
-
-    def abs(self) -> Tensor:
-        return elementwise.abs(self)
-
-    def sign(self) -> Tensor:
-        return elementwise.sign(self)
-
-    def sin(self) -> Tensor:
-        return elementwise.sin(self)
-
-    def cos(self) -> Tensor:
-        return elementwise.cos(self)
-
-    def tan(self) -> Tensor:
-        return elementwise.tan(self)
-
-    def asin(self) -> Tensor:
-        return elementwise.asin(self)
-
-    def acos(self) -> Tensor:
-        return elementwise.acos(self)
-
-    def atan(self) -> Tensor:
-        return elementwise.atan(self)
-
-    def atan2(self, other: Any) -> Tensor:
-        return elementwise.atan2(self, other)
-
-    def sinh(self) -> Tensor:
-        return elementwise.sinh(self)
-
-    def cosh(self) -> Tensor:
-        return elementwise.cosh(self)
-
-    def asinh(self) -> Tensor:
-        return elementwise.asinh(self)
-
-    def acosh(self) -> Tensor:
-        return elementwise.acosh(self)
-
-    def atanh(self) -> Tensor:
-        return elementwise.atanh(self)
-
-    def hypot(self, other: Any) -> Tensor:
-        return elementwise.hypot(self, other)
-
-    def floor(self) -> Tensor:
-        return elementwise.floor(self)
-
-    def ceil(self) -> Tensor:
-        return elementwise.ceil(self)
-
-    def round(self, *, decimals: builtins.int = 0) -> Tensor:
-        return elementwise.round(self, decimals=decimals)
-
-    def trunc(self) -> Tensor:
-        return elementwise.trunc(self)
-
-    fix = trunc
-
-    def frac(self) -> Tensor:
-        return elementwise.frac(self)
-
-    def tanh(self) -> Tensor:
-        return elementwise.tanh(self)
-
-    def sigmoid(self) -> Tensor:
-        return elementwise.sigmoid(self)
-
-    def relu(self) -> Tensor:
-        return elementwise.relu(self)
-
-    def erf(self) -> Tensor:
-        return elementwise.erf(self)
-
     def square(self) -> Tensor:
         return elementwise.square(self)
 
     def reciprocal(self) -> Tensor:
         return elementwise.div(1.0, self)
-
-    def clamp(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
-        return elementwise.clamp(self, min, max)
-
-    clip = clamp
-
-    def maximum(self, other: Tensor) -> Tensor:
-        return elementwise.maximum(self, other)
-
-    def minimum(self, other: Tensor) -> Tensor:
-        return elementwise.minimum(self, other)
 
     def where(self, condition: Any, other: Any) -> Tensor:
         return elementwise.where(condition, self, other)
@@ -865,6 +758,29 @@ class Tensor:
         return inplace.uniform_(self, a, b)
 
 
+class View:
+    """How a view was taken (PyTorch's view metadata): its root ``base``, the view ``ops``
+    applied to it with their input ``shapes``, and the base's version (``stamp``) when the
+    view's history was last made to match the base's. ``creation`` is PyTorch's creation meta:
+    ``"multi"`` for outputs of ``split``/``unbind`` and ``"no_grad"`` for views taken with
+    recording off; both refuse a recorded in-place change. ``of`` is ``(name, output index)``.
+    """
+
+    __slots__ = ("base", "ops", "shapes", "stamp", "creation", "of")
+
+    def __init__(self, x: Tensor, op: Any) -> None:
+        parent = x._view
+        if parent is None:
+            self.base, self.ops, self.shapes = x, (op,), (x._data.shape,)
+        else:
+            self.base = parent.base
+            self.ops = parent.ops + (op,)
+            self.shapes = parent.shapes + (x._data.shape,)
+        self.stamp = x._vc[0]
+        self.creation = None
+        self.of: tuple[str, builtins.int] | None = None
+
+
 class _RetainGrad:
     """The hook behind ``retain_grad()``: stores the gradient on the (weakly held) tensor."""
 
@@ -895,6 +811,7 @@ def _make(data: Any, requires_grad: builtins.bool = False, grad_fn: Any = None) 
     t.grad = None
     t.grad_fn = grad_fn
     t._vc = [0]
+    t._view = None
     t._hooks = None
     return t
 
@@ -912,4 +829,5 @@ from chainrule.ops import (  # noqa: E402
     nn_ops,
     reduce,
     shape,
+    views,
 )

@@ -5,7 +5,10 @@ evaluates on the test split after every epoch, and writes a checkpoint (safetens
 of the loss and accuracy curves into ``config.out``. The checkpoint holds everything a run needs
 to continue exactly where it stopped (weights, optimizer state, epoch, random states), so
 ``train(config, resume=path)`` reaches the same result as an uninterrupted run with the same
-seed. A KeyboardInterrupt saves the last completed epoch before it propagates.
+seed. The checkpoint is rewritten (atomically) at the end of every epoch, so even ``kill -9``
+loses at most the epoch in progress; Ctrl-C, SIGTERM and SIGHUP save the last completed epoch
+and stop. A loss or weight that is not finite stops the run with :class:`TrainingDiverged`,
+and a checkpoint with non-finite weights is never written.
 
     >>> import tempfile
     >>> result = train(TrainConfig(epochs=1, out=tempfile.mkdtemp()), log=lambda line: None)
@@ -20,12 +23,17 @@ import importlib
 import io
 import math
 import os
+import signal
 import sys
+import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from chainrule import datasets, grad_mode, rng, serialization
 from chainrule import nn as nn_
@@ -54,13 +62,29 @@ class TrainingError(ValueError):
     """Bad options or an unusable checkpoint; the message is one line meant for the user."""
 
 
-class TrainingInterrupted(KeyboardInterrupt):
-    """A KeyboardInterrupt after which the last completed epoch was saved to ``checkpoint``."""
+class TrainingDiverged(TrainingError):
+    """The loss or the weights stopped being finite; the checkpoint on disk was kept."""
 
-    def __init__(self, checkpoint: Path, epoch: int) -> None:
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C, SIGTERM or SIGHUP, after which the last completed epoch is in ``checkpoint``.
+
+    ``signal`` is the signal that stopped the run (``signal.SIGINT`` for Ctrl-C).
+    """
+
+    def __init__(self, checkpoint: Path, epoch: int, signal: int = signal.SIGINT) -> None:
         super().__init__(f"interrupted; epoch {epoch} saved to {checkpoint}")
         self.checkpoint = checkpoint
         self.epoch = epoch
+        self.signal = signal
+
+
+class _Signalled(KeyboardInterrupt):
+    """Raised by the SIGTERM/SIGHUP handler, so that they stop a run as Ctrl-C does."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
 
 
 @dataclass(frozen=True)
@@ -100,7 +124,7 @@ class TrainConfig:
             model=model,
             optimizer=optimizer,
             epochs=DEFAULT_EPOCHS.get(model) if config.epochs is None else config.epochs,
-            batch_size=config.batch_size or DEFAULT_BATCH_SIZE,
+            batch_size=DEFAULT_BATCH_SIZE if config.batch_size is None else config.batch_size,
             lr=DEFAULT_LR.get(optimizer) if config.lr is None else config.lr,
             seed=DEFAULT_SEED if config.seed is None else config.seed,
         )
@@ -199,10 +223,10 @@ def train(
     progress: bool = False,
     log: Callable[[str], None] = print,
 ) -> TrainResult:
-    """Train, evaluate every epoch, then save a checkpoint and a plot into ``config.out``.
+    """Train, evaluate and checkpoint every epoch into ``config.out``, then plot the curves.
 
     ``progress`` shows a tqdm bar per epoch with the running loss. Each epoch is reported to
-    ``log`` as one line.
+    ``log`` as one line, after its checkpoint is written.
     """
     _require_extras(progress)
     saved = _load_checkpoint(resume) if resume is not None else None
@@ -215,18 +239,76 @@ def train(
         )
     out = Path(config.out if config.out is not None else Path(resume).parent if resume else "runs")
     config = replace(config, out=out)
-    out.mkdir(parents=True, exist_ok=True)
     checkpoint_path = out / f"{config.model}.safetensors"
-    with _single_threaded_blas():
+    plot_path = out / f"{config.model}.png"
+    _check_writable(out, (checkpoint_path, plot_path))
+    written = None  # the epoch whose checkpoint is on disk
+
+    def save(snapshot: dict[str, Any]) -> None:
+        nonlocal written
+        serialization.save(snapshot, checkpoint_path)
+        written = snapshot["epoch"]
+
+    # NumPy's overflow warnings are left out: the run checks the loss and the weights itself
+    # and stops with one clear message (TrainingDiverged).
+    quiet = np.errstate(over="ignore", invalid="ignore", divide="ignore")
+    with _single_threaded_blas(), _signals_as_interrupts(), quiet:
         try:
-            run.fit(progress, log)
-        except KeyboardInterrupt:
-            serialization.save(run.snapshot, checkpoint_path)
-            raise TrainingInterrupted(checkpoint_path, run.snapshot["epoch"]) from None
-    serialization.save(run.snapshot, checkpoint_path)
+            run.fit(progress, log, save)
+        except KeyboardInterrupt as stop:
+            if written != run.snapshot["epoch"]:  # nothing saved yet, or cut short mid-save
+                save(run.snapshot)
+            signum = getattr(stop, "signum", signal.SIGINT)
+            raise TrainingInterrupted(checkpoint_path, run.snapshot["epoch"], signum) from None
+        except TrainingDiverged as error:
+            kept = (
+                f"the checkpoint of epoch {written} is kept in {checkpoint_path}"
+                if written is not None
+                else "no checkpoint was written"
+            )
+            raise TrainingDiverged(f"{error}; {kept}") from None
     result = TrainResult(config, run.history, checkpoint_path)
-    result.plot = save_plot(run.history, out / f"{config.model}.png", config.model)
+    result.plot = save_plot(run.history, plot_path, config.model)
     return result
+
+
+def _check_writable(out: Path, files: tuple[Path, ...]) -> None:
+    """Fail before the first epoch, not after the last, where the results cannot be written."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for path in files:
+            if path.is_dir():
+                raise IsADirectoryError(f"{path} is a directory")
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as error:
+        reason = error.strerror if error.strerror else str(error)
+        raise TrainingError(f"cannot write into --out {out}: {reason}") from None
+
+
+@contextlib.contextmanager
+def _signals_as_interrupts() -> Iterator[None]:
+    """SIGTERM (``timeout``, ``docker stop``, batch schedulers) and SIGHUP (a closed terminal)
+    stop the run as Ctrl-C does, so that the last completed epoch is saved. A signal that is
+    ignored (``nohup`` ignores SIGHUP) stays ignored. Python handles signals in the main
+    thread only; elsewhere nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        raise _Signalled(signum)
+
+    previous = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        signum = getattr(signal, name, None)
+        if signum is not None and signal.getsignal(signum) is not signal.SIG_IGN:
+            previous[signum] = signal.signal(signum, stop)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 class _Run:
@@ -252,17 +334,25 @@ class _Run:
             self._restore(saved)
         self.snapshot = self._checkpoint()
 
-    def fit(self, progress: bool, log: Callable[[str], None]) -> None:
+    def fit(
+        self,
+        progress: bool,
+        log: Callable[[str], None],
+        save: Callable[[dict[str, Any]], None],
+    ) -> None:
+        """Train the remaining epochs, handing each one's checkpoint to ``save``."""
         for epoch in range(self.epoch + 1, self.config.epochs + 1):
             start = time.perf_counter()
             train_loss, train_acc = self._train_epoch(epoch, progress)
             test_loss, test_acc = self._evaluate()
+            self._check_finite(epoch, test_loss)
             stats = EpochStats(
                 epoch, train_loss, train_acc, test_loss, test_acc, time.perf_counter() - start
             )
             self.history.append(stats)
             self.epoch = epoch
             self.snapshot = self._checkpoint()
+            save(self.snapshot)
             log(
                 f"epoch {epoch:>{len(str(self.config.epochs))}}/{self.config.epochs}  "
                 f"train loss {train_loss:.4f} acc {train_acc:6.2%}  "
@@ -273,14 +363,17 @@ class _Run:
         self.model.train()
         total_loss = correct = seen = 0.0
         with _progress_bar(progress, len(self.loader), f"epoch {epoch}") as bar:
-            for x, y in self.loader:
+            for step, (x, y) in enumerate(self.loader, 1):
                 logits = self.model(x)
                 loss = F.cross_entropy(logits, y)
+                value = loss.item()
+                if not math.isfinite(value):
+                    raise self._diverged(f"the loss is {value} at epoch {epoch}, step {step}")
                 self.optimizer.zero_grad()
                 loss.backward()
                 self.optimizer.step()
                 n = y.shape[0]
-                total_loss += loss.item() * n
+                total_loss += value * n
                 correct += int((logits._data.argmax(1) == y._data).sum())
                 seen += n
                 if bar is not None:
@@ -295,6 +388,19 @@ class _Run:
             logits = self.model(self.x_test)
             loss = F.cross_entropy(logits, self.y_test).item()
         return loss, float((logits._data.argmax(1) == self.y_test._data).mean())
+
+    def _check_finite(self, epoch: int, test_loss: float) -> None:
+        # The last step of an epoch can break the weights after every loss was finite.
+        if not math.isfinite(test_loss):
+            raise self._diverged(f"the test loss is {test_loss} after epoch {epoch}")
+        for name, param in self.model.named_parameters():
+            if not np.isfinite(param._data).all():
+                raise self._diverged(f"{name} is not finite after epoch {epoch}")
+
+    def _diverged(self, what: str) -> TrainingDiverged:
+        return TrainingDiverged(
+            f"training diverged: {what}; try a lower --lr (this run has {self.config.lr:g})"
+        )
 
     # ------------------------------------------------------------------ checkpoints
     def _checkpoint(self) -> dict[str, Any]:
@@ -313,18 +419,79 @@ class _Run:
         }
 
     def _restore(self, saved: dict[str, Any]) -> None:
+        epoch, history = saved.get("epoch"), saved.get("history")
+        if type(epoch) is not int or not 0 <= epoch <= self.config.epochs:
+            raise TrainingError(
+                f"the checkpoint is damaged: its epoch {_short(epoch)} is not a whole number "
+                f"from 0 to {self.config.epochs}"
+            )
+        if not isinstance(history, list) or len(history) != epoch:
+            raise TrainingError(
+                f"the checkpoint is damaged: epoch {epoch} needs {epoch} epochs of history"
+            )
         try:
             self.model.load_state_dict(saved["model"])
             self.optimizer.load_state_dict(saved["optimizer"])
             self.scheduler.load_state_dict(saved["scheduler"])
             rng.set_rng_state(saved["rng"]["global"])
             self.loader_rng.set_state(saved["rng"]["loader"])
-            self.epoch = int(saved["epoch"])
-            self.history = [EpochStats(**stats) for stats in saved["history"]]
+            self.epoch = epoch
+            self.history = [EpochStats(**stats) for stats in history]
         except (KeyError, TypeError, ValueError, AttributeError, RuntimeError) as error:
             raise TrainingError(
                 f"the checkpoint does not fit this run: {_one_line(error)}"
             ) from None
+        self._check_schedule(saved["scheduler"])
+
+    def _check_schedule(self, saved_scheduler: dict[str, Any]) -> None:
+        """The optimizer's settings, the schedule and the step count follow from the run's
+        settings and its epoch alone: a value that differs (``betas: "xx"``, ``T_max: 0``) was
+        edited by hand, and would fail or silently change the run later."""
+        optimizer = build_optimizer(self.config.optimizer, self.model.parameters(), self.config.lr)
+        scheduler = optim_.lr_scheduler.CosineAnnealingLR(optimizer, self.config.epochs)
+        for _ in range(self.epoch):
+            scheduler.step()
+        expected = {f"scheduler {k}": v for k, v in scheduler.state_dict().items()}
+        # The saved dict, not the scheduler's: a key it should not have counts too.
+        found = {f"scheduler {k}": v for k, v in saved_scheduler.items()}
+        for i, (ours, want) in enumerate(
+            zip(self.optimizer.param_groups, optimizer.param_groups, strict=True)
+        ):
+            expected.update({f"optimizer group {i} {k}": v for k, v in want.items()})
+            found.update({f"optimizer group {i} {k}": v for k, v in ours.items()})
+        steps = self.epoch * len(self.loader)
+        for i, state in enumerate(self.optimizer.state.values()):
+            if "step" in state:
+                expected[f"optimizer step of parameter {i}"] = float(steps)
+                found[f"optimizer step of parameter {i}"] = _as_number(state["step"])
+        for key in sorted(expected.keys() | found.keys()):
+            if key.endswith(" params"):
+                continue
+            if key not in expected:
+                what = f"the checkpoint has a {key} ({_short(found[key])}), which this run has not"
+            elif key not in found:
+                what = f"the checkpoint lacks the {key} ({_short(expected[key])} in this run)"
+            elif type(found[key]) is not type(expected[key]) or found[key] != expected[key]:
+                what = (
+                    f"the checkpoint's {key} is {_short(found[key])}, but this run has "
+                    f"{_short(expected[key])} at epoch {self.epoch}"
+                )
+            else:
+                continue
+            raise TrainingError(f"{what}: the checkpoint was edited or is damaged")
+
+
+def _as_number(value: Any) -> Any:
+    """A step count as a float (it is a float32 scalar tensor, as in PyTorch); else as is."""
+    try:
+        return float(np.asarray(value, dtype=np.float64))
+    except (TypeError, ValueError):
+        return value
+
+
+def _short(value: Any, width: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def _copy_tensors(value: Any) -> Any:
@@ -354,6 +521,10 @@ def _load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     settings = saved.get("config")
     if not isinstance(settings, dict) or set(settings) != set(_RUN_SETTINGS):
         raise TrainingError(f"{os.fspath(path)} is damaged: its run settings are missing")
+    try:
+        TrainConfig(**settings).check()
+    except TrainingError as error:
+        raise TrainingError(f"{os.fspath(path)} is damaged: {error}") from None
     return saved
 
 

@@ -117,7 +117,7 @@ def draw(obj: Any, *inputs: Any, **variables: Any) -> Any:
         )
     gradients = _gradients(e)
     fills = _fills(gradients)
-    title = e.source if e.source is not None else f"output {e.output}"
+    title = fmt.printable(e.source) if e.source is not None else f"output {e.output}"
     graph = _digraph_class()(
         "chainrule",
         graph_attr={

@@ -23,6 +23,7 @@ from typing import Any
 
 from chainrule import grad_mode
 from chainrule._array import xp
+from chainrule.ops import views
 from chainrule.ops.broadcast import unbroadcast
 from chainrule.tensor import Tensor, _make
 
@@ -101,6 +102,8 @@ def run_backward(
     on Tensors with recording on, so the result can be differentiated again.
     """
     retain = create_graph if retain_graph is None else retain_graph
+    for root in roots:
+        views.sync(root)  # a view whose base changed in place: backward from its new history
     with grad_mode.set_grad_enabled(create_graph):
         pass_ = _Pass(create_graph, targets, accumulate, observer)
         pass_.seed(roots, root_grads)

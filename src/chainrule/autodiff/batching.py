@@ -101,6 +101,7 @@ class BatchedTensor(Tensor):
         self.grad_fn = None
         self._vc = [0]
         self._hooks = None
+        self._view = None
         return self
 
     def __init__(self, value: Tensor, level: Level) -> None:
@@ -385,6 +386,15 @@ def _whole(value: Any, batched: bool, size: int) -> Any:
     return value if batched else value.unsqueeze(0).expand((size, *value.shape))
 
 
+def copy_values(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
+    """``t.copy_(src)``: the batch of ``t`` takes each example's ``src``."""
+    (old, src), (bo, bs) = values, batched
+    old = _whole(old, bo, size)
+    if bs:
+        src = _padded(src, src.ndim - 1, old.ndim - 1)
+    return op(old, src)
+
+
 def index_add(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
     if not _advanced_adjacent(op.key):
         return _loop(op, values, batched, size)
@@ -483,7 +493,7 @@ RULES: dict[type, Rule] = {}
 
 def _declare() -> None:
     """One rule per family; ops not named here fall back to the loop."""
-    from chainrule.ops import conv, linalg, losses, nn_ops, reduce, shape
+    from chainrule.ops import conv, inplace, linalg, losses, nn_ops, reduce, shape
     from chainrule.ops import elementwise as ew
     from chainrule.ops import indexing as ix
 
@@ -518,6 +528,7 @@ def _declare() -> None:
         linear: (nn_ops.Linear,),
         nll_loss: (losses.NllLoss,),
         index_add: (ix.IndexAdd,),
+        copy_values: (inplace.Copy,),
         index_put: (ix.IndexPut,),
         gather: (ix.Gather,),
         scatter_add: (ix.ScatterAdd,),

@@ -23,6 +23,7 @@ array, so every Tensor sharing that array (the ``out`` a backward rule sees unde
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, NamedTuple
@@ -90,6 +91,31 @@ def _apply_rule(
     values = [x if isinstance(x, Tensor) else a for x, a in zip(inputs, args, strict=True)]
     t = op.jvp(tangents, result, *values)
     return t if isinstance(t, Tensor) else _make(xp.asarray(t))
+
+
+def write_through(view: Tensor, base: Tensor, ops: Any) -> None:
+    """After an in-place change of ``view``, give ``base`` its new tangent: the old one with
+    the view's part replaced by the view's tangent (the view ops replayed on the tangent)."""
+    for level in levels:
+        t_view, t_base = level.tangent(view), level.tangent(base)
+        if t_view is None and t_base is None:
+            continue
+        if any(t is not None and t.requires_grad for t in (t_view, t_base)):
+            raise NotImplementedError(
+                "forward mode: an in-place change through a view of a tensor whose tangent is "
+                "recorded for reverse mode is not supported; compute out of place"
+            )
+        new = xp.zeros_like(base._data) if t_base is None else t_base._data.copy()
+        part = new
+        for op in ops:
+            part = copy.copy(op).forward(part)
+        if not xp.shares_memory(part, new) or not part.flags.writeable:
+            raise NotImplementedError(
+                "forward mode: an in-place change through this view cannot be carried to its "
+                "base's tangent; compute out of place"
+            )
+        xp.copyto(part, 0 if t_view is None else t_view._data)
+        level.set(base, _make(new))
 
 
 def carry(source: Tensor, target: Tensor) -> None:
@@ -161,6 +187,10 @@ def unpack_dual(tensor: Tensor, *, level: Level | None = None) -> UnpackedDualTe
     if not levels and level is None:
         return UnpackedDualTensor(tensor, None)
     level = _level(level, "unpack_dual")
+    if tensor._view is not None:  # a view whose base changed in place: its tangent now
+        from chainrule.ops import views
+
+        views.sync(tensor)
     tangent = level.tangent(tensor)
     if tangent is None:
         return UnpackedDualTensor(tensor, None)

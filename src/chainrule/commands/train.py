@@ -5,20 +5,25 @@
     $ chainrule train --optimizer sgd --lr 0.05 --epochs 30 --seed 3
     $ chainrule train --resume runs/mlp.safetensors --epochs 30
 
-Ctrl-C saves the last completed epoch to the checkpoint and exits with status 130; ``--resume``
-continues it to the same weights an uninterrupted run reaches. Bad input (an option value, a
-missing or corrupt checkpoint) exits non-zero with a one-line message on stderr, never a
-traceback.
+The checkpoint is written at the end of every epoch. Ctrl-C, SIGTERM and SIGHUP save the last
+completed epoch and exit with status 128 + the signal's number (130, 143, 129), as a shell
+reports a program those signals stopped; ``--resume`` continues the run to the same weights an
+uninterrupted run reaches, after ``kill -9`` too. A loss that is not finite stops the run
+(status 1) and keeps the last finite checkpoint. Bad input (an option value, a missing or
+corrupt checkpoint, an --out that cannot be written) exits non-zero with a one-line message on
+stderr, never a traceback.
 """
 
 from __future__ import annotations
+
+import signal
 
 import click
 
 from chainrule import training
 from chainrule.cli import one_line_command_class
 
-# 128 + SIGINT, what a shell reports for a program stopped by Ctrl-C.
+# 128 + SIGINT, what a shell reports for a program stopped by Ctrl-C (SIGTERM: 143).
 EXIT_INTERRUPTED = 130
 
 
@@ -80,10 +85,11 @@ def command(
     try:
         result = training.train(config, resume, progress=progress, log=click.echo)
     except training.TrainingInterrupted as stop:
+        how = "interrupted" if stop.signal == signal.SIGINT else signal.Signals(stop.signal).name
         error = click.ClickException(
-            f"interrupted: epoch {stop.epoch} saved; continue with --resume {stop.checkpoint}"
+            f"{how}: epoch {stop.epoch} saved; continue with --resume {stop.checkpoint}"
         )
-        error.exit_code = EXIT_INTERRUPTED
+        error.exit_code = EXIT_INTERRUPTED - signal.SIGINT + stop.signal
         raise error from None
     except (ValueError, ArithmeticError, RuntimeError, ImportError, OSError,
             MemoryError) as error:  # fmt: skip

@@ -17,7 +17,7 @@ from chainrule.nn import functional as F
 from chainrule.nn.layers import reset_fan_in_uniform
 from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
-from chainrule.ops.conv import _pair
+from chainrule.ops.conv import _pair, _single
 from chainrule.tensor import Tensor
 
 
@@ -81,6 +81,59 @@ class Conv2d(Module):
         )
         if self.padding != (0, 0):
             text += f", padding={self.padding}"  # PyTorch prints "same" without quotes
+        return text if self.bias is not None else text + ", bias=False"
+
+
+class Conv1d(Module):
+    """1-D convolution over (N, C, L) sequences with PyTorch's default initialisation;
+    ``groups`` and ``dilation`` other than 1 are not supported."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        dilation: Any = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        if groups != 1 or _single(dilation, "dilation") != (1,) or padding_mode != "zeros":
+            raise NotImplementedError(
+                "Conv1d: only groups=1, dilation=1 and padding_mode='zeros' are supported"
+            )
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.kernel_size = _single(kernel_size, "kernel_size")
+        self.stride = _single(stride, "stride")
+        self.padding = padding if isinstance(padding, str) else _single(padding, "padding")
+        self.weight = Parameter(
+            factories.empty(out_channels, in_channels, *self.kernel_size, dtype=dtype)
+        )
+        if bias:
+            self.bias = Parameter(factories.empty(out_channels, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        reset_fan_in_uniform(self)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.conv1d(input, self.weight, self.bias, self.stride, self.padding)
+
+    def extra_repr(self) -> str:
+        text = (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}"
+        )
+        if self.padding != (0,):
+            text += f", padding={self.padding}"
         return text if self.bias is not None else text + ", bias=False"
 
 

@@ -23,7 +23,8 @@ from typing import Any
 from chainrule import grad_mode, rng
 from chainrule._array import xp
 from chainrule.ops import elementwise, nn_ops, shape
-from chainrule.ops.conv import avg_pool2d, conv2d, max_pool2d
+from chainrule.ops.attention import scaled_dot_product_attention
+from chainrule.ops.conv import avg_pool2d, conv1d, conv2d, max_pool2d
 from chainrule.ops.losses import binary_cross_entropy, check_reduction, nll_loss
 from chainrule.ops.nn_ops import linear
 from chainrule.tensor import Tensor, _make
@@ -33,12 +34,14 @@ __all__ = [
     "batch_norm",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "conv1d",
     "conv2d",
     "cross_entropy",
     "dropout",
     "elu",
     "embedding",
     "gelu",
+    "group_norm",
     "l1_loss",
     "layer_norm",
     "leaky_relu",
@@ -50,6 +53,7 @@ __all__ = [
     "one_hot",
     "pad",
     "relu",
+    "scaled_dot_product_attention",
     "sigmoid",
     "silu",
     "softmax",
@@ -146,15 +150,48 @@ def layer_norm(
             f"layer_norm: normalized_shape {list(normalized)} does not match the last "
             f"dimensions of input of shape {tuple(input.shape)}"
         )
-    dims = tuple(range(input.ndim - len(normalized), input.ndim))
-    mean = input.mean(dims, keepdim=True)
-    centered = input - mean
-    var = (centered * centered).mean(dims, keepdim=True)
-    out = centered * (var + eps).rsqrt()
+    out = _normalize(input, tuple(range(input.ndim - len(normalized), input.ndim)), eps)
     if weight is not None:
         out = out * weight
     if bias is not None:
         out = out + bias
+    return out
+
+
+def _normalize(input: Tensor, dims: tuple[int, ...], eps: float) -> Tensor:  # noqa: A002
+    """``(x - mean) / sqrt(var + eps)`` with the (biased) statistics over ``dims``."""
+    mean = input.mean(dims, keepdim=True)
+    centered = input - mean
+    var = (centered * centered).mean(dims, keepdim=True)
+    return centered * (var + eps).rsqrt()
+
+
+def group_norm(
+    input: Tensor,  # noqa: A002
+    num_groups: int,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalize each sample over groups of ``num_groups`` channels (dimension 1) and the
+    remaining dimensions, then scale and shift per channel.
+
+    >>> import chainrule as cr
+    >>> group_norm(cr.arange(8.0).reshape(1, 4, 2), 2).reshape(-1)[:4]
+    tensor([-1.3416, -0.4472,  0.4472,  1.3416])
+    """
+    if input.ndim < 2 or input.shape[1] % num_groups:
+        raise RuntimeError(
+            f"Expected number of channels in input to be divisible by num_groups, but got "
+            f"input of shape {list(input.shape)} and num_groups={num_groups}"
+        )
+    grouped = input.reshape(input.shape[0], num_groups, -1)
+    out = _normalize(grouped, (2,), eps).reshape(tuple(input.shape))
+    view = _channel_shape(input)
+    if weight is not None:
+        out = out * weight.reshape(view)
+    if bias is not None:
+        out = out + bias.reshape(view)
     return out
 
 
@@ -184,7 +221,9 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     [[1, 0, 0], [0, 0, 1]]
     """
     if tensor.dtype.kind not in "iu":
-        raise TypeError(f"one_hot is only applicable to index tensor, got {tensor.dtype}")
+        raise RuntimeError(
+            f"one_hot is only applicable to index tensor of type LongTensor, got {tensor.dtype}"
+        )
     values = tensor._data
     if num_classes == -1:
         num_classes = int(values.max()) + 1 if values.size else 0
@@ -199,8 +238,52 @@ def pad(
     mode: str = "constant",
     value: float | None = None,  # noqa: A002
 ) -> Tensor:
-    """Pad the last dimensions: ``pad = (left, right, top, bottom, ...)``."""
-    return shape.pad(input, pad, mode, 0.0 if value is None else value)
+    """Pad the last dimensions: ``pad = (left, right, top, bottom, ...)``. ``mode`` is
+    ``"constant"`` (with ``value``), ``"reflect"``, ``"replicate"`` or ``"circular"``; the
+    last three pick existing elements, so their gradients add up where an element is reused.
+
+    >>> import chainrule as cr
+    >>> pad(cr.tensor([[1.0, 2.0, 3.0]]), (2, 1), mode="reflect")
+    tensor([[3., 2., 1., 2., 3., 2.]])
+    """
+    if mode == "constant":
+        return shape.pad(input, pad, mode, 0.0 if value is None else value)
+    if mode not in ("reflect", "replicate", "circular"):
+        raise NotImplementedError(
+            f"Unsupported padding mode: {mode}; expected 'constant', 'reflect', 'replicate' or "
+            "'circular'"
+        )
+    if value:
+        raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
+    if len(pad) % 2 or len(pad) // 2 > input.ndim:
+        raise RuntimeError(
+            f"pad: padding of length {len(pad)} does not fit a tensor of shape {tuple(input.shape)}"
+        )
+    out = input
+    for i in range(len(pad) // 2):
+        dim = input.ndim - 1 - i
+        out = out[
+            (slice(None),) * dim + (_pad_index(mode, pad[2 * i], pad[2 * i + 1], input.shape[dim]),)
+        ]
+    return out
+
+
+def _pad_index(mode: str, left: int, right: int, n: int) -> Any:
+    """The source position of every padded position along one dimension of size ``n``."""
+    limit = n - 1 if mode == "reflect" else n  # reflection does not repeat the edge
+    if left > limit or right > limit or left < 0 or right < 0:
+        raise RuntimeError(
+            f"pad: {mode} padding ({left}, {right}) of a dimension of size {n} must be "
+            f"non-negative and at most {limit}"
+        )
+    positions = xp.arange(-left, n + right)
+    if mode == "reflect":
+        return xp.where(
+            positions < 0, -positions, xp.where(positions >= n, 2 * (n - 1) - positions, positions)
+        )
+    if mode == "replicate":
+        return xp.clip(positions, 0, n - 1)
+    return positions % n
 
 
 # ----------------------------------------------------------------------------- activations

@@ -55,8 +55,11 @@ def clip_grad_norm_(
     return _make(xp.asarray(total, dtype=grads[0].dtype))
 
 
-def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float) -> None:
-    """Clamp every gradient element to [-clip_value, clip_value] in place."""
+def clip_grad_value_(
+    parameters: Iterable[Tensor] | Tensor, clip_value: float, foreach: bool | None = None
+) -> None:
+    """Clamp every gradient element to [-clip_value, clip_value] in place (``foreach`` is
+    PyTorch's kernel choice, accepted and ignored)."""
     for p in _with_grads(parameters):
         xp.clip(p.grad._data, -clip_value, clip_value, out=p.grad._data)
 

@@ -369,6 +369,45 @@ def conv2d(
     return out.squeeze(0) if unbatched else out
 
 
+def conv1d(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+    groups: int = 1,
+) -> Tensor:
+    """1-D convolution of (N, C, L) ``input`` with (O, C, k) ``weight``: a 2-D convolution of
+    height-1 images, so it shares conv2d's rules. A (C, L) ``input`` is one sequence.
+
+        >>> import chainrule as cr
+        >>> conv1d(cr.ones(1, 2, 5), cr.ones(3, 2, 3), padding=1).shape
+        chainrule.Size([1, 3, 5])
+    """
+    if input.ndim not in (2, 3) or weight.ndim != 3:
+        raise RuntimeError(
+            f"conv1d: expected a 2-D or 3-D input and a 3-D weight, got input of shape "
+            f"{tuple(input.shape)} and weight of shape {tuple(weight.shape)}"
+        )
+    (step,) = _single(stride, "stride")
+    (spread,) = _single(dilation, "dilation")
+    pad = padding if isinstance(padding, str) else (0, _single(padding, "padding")[0])
+    out = conv2d(
+        input.unsqueeze(-2), weight.unsqueeze(-2), bias, (1, step), pad, (1, spread), groups
+    )
+    return out.squeeze(-2)
+
+
+def _single(value: Any, name: str) -> tuple[int]:
+    """An int or a 1-tuple, as PyTorch's 1-D layers accept."""
+    if isinstance(value, int):
+        return (value,)
+    if isinstance(value, (tuple, list)) and len(value) == 1:
+        return (int(value[0]),)
+    raise ValueError(f"conv1d: {name} must be an int or a 1-tuple, got {value!r}")
+
+
 def max_pool2d(
     input: Tensor,  # noqa: A002
     kernel_size: Any,

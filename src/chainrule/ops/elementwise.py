@@ -171,6 +171,12 @@ class Pow(Op):
 
 
 class Neg(Unary):
+    public = "neg"
+
+    @staticmethod
+    def sympy(sp, x):
+        return -x
+
     notation = "-x"
     derivatives = ("-1",)
     saves_inputs = False
@@ -274,6 +280,7 @@ def _trunc(x: Any) -> Any:
 
 
 class Floor(Step):
+    public = "floor"
     notation = "floor(x)"
     derivatives = ("0",)
 
@@ -282,6 +289,7 @@ class Floor(Step):
 
 
 class Ceil(Step):
+    public = "ceil"
     notation = "ceil(x)"
     derivatives = ("0",)
 
@@ -290,6 +298,8 @@ class Ceil(Step):
 
 
 class Trunc(Step):
+    public = "trunc"
+    aliases = ("fix",)
     notation = "trunc(x)"
     derivatives = ("0",)
 
@@ -298,10 +308,11 @@ class Trunc(Step):
 
 
 class Round(Step):
+    public = "round"
     notation = "round(x)"
     derivatives = ("0",)
 
-    def __init__(self, decimals: int = 0) -> None:
+    def __init__(self, *, decimals: int = 0) -> None:
         self.decimals = decimals
 
     def forward(self, x):
@@ -313,6 +324,9 @@ class Round(Step):
 
 
 class Frac(Unary):
+    """``input - trunc(input)``: the fractional part, with the sign of the input."""
+
+    public = "frac"
     notation = "x - trunc(x)"
     derivatives = ("1",)
     saves_inputs = False
@@ -331,6 +345,8 @@ class Frac(Unary):
 
 # ------------------------------------------------------------------------- exp and log
 class Exp(Unary):
+    public = "exp"
+    sympy = "exp"
     notation = "exp(x)"
     derivatives = ("exp(x)",)
     saves_inputs = False
@@ -344,6 +360,8 @@ class Exp(Unary):
 
 
 class Log(Unary):
+    public = "log"
+    sympy = "log"
     notation = "log(x)"
     derivatives = ("1 / x",)
 
@@ -355,6 +373,12 @@ class Log(Unary):
 
 
 class Log1p(Unary):
+    public = "log1p"
+
+    @staticmethod
+    def sympy(sp, x):
+        return sp.log(1 + x)
+
     notation = "log(1 + x)"
     derivatives = ("1 / (1 + x)",)
 
@@ -366,6 +390,12 @@ class Log1p(Unary):
 
 
 class Expm1(Unary):
+    public = "expm1"
+
+    @staticmethod
+    def sympy(sp, x):
+        return sp.exp(x) - 1
+
     notation = "exp(x) - 1"
     derivatives = ("exp(x)",)
     saves_inputs = False
@@ -379,8 +409,10 @@ class Expm1(Unary):
 
 
 class Sqrt(Unary):
+    public = "sqrt"
+    sympy = "sqrt"
     notation = "sqrt(x)"
-    derivatives = ("1 / (2 sqrt(x))",)
+    derivatives = ("1 / (2 * sqrt(x))",)
     saves_inputs = False
     saves_output = True
 
@@ -392,8 +424,14 @@ class Sqrt(Unary):
 
 
 class Rsqrt(Unary):
+    public = "rsqrt"
+
+    @staticmethod
+    def sympy(sp, x):
+        return 1 / sp.sqrt(x)
+
     notation = "1 / sqrt(x)"
-    derivatives = ("-1 / (2 x sqrt(x))",)
+    derivatives = ("-1 / (2 * x * sqrt(x))",)
     saves_output = True
 
     def forward(self, x):
@@ -404,8 +442,14 @@ class Rsqrt(Unary):
 
 
 class Log2(Unary):
+    public = "log2"
+
+    @staticmethod
+    def sympy(sp, x):
+        return sp.log(x, 2)
+
     notation = "log2(x)"
-    derivatives = ("1 / (x log(2))",)
+    derivatives = ("1 / (x * log(2))",)
 
     def forward(self, x):
         return xp.log2(_floating(x))
@@ -415,8 +459,14 @@ class Log2(Unary):
 
 
 class Log10(Unary):
+    public = "log10"
+
+    @staticmethod
+    def sympy(sp, x):
+        return sp.log(x, 10)
+
     notation = "log10(x)"
-    derivatives = ("1 / (x log(10))",)
+    derivatives = ("1 / (x * log(10))",)
 
     def forward(self, x):
         return xp.log10(_floating(x))
@@ -426,8 +476,14 @@ class Log10(Unary):
 
 
 class Exp2(Unary):
+    public = "exp2"
+
+    @staticmethod
+    def sympy(sp, x):
+        return 2**x
+
     notation = "2**x"
-    derivatives = ("2**x log(2)",)
+    derivatives = ("2**x * log(2)",)
     saves_inputs = False
     saves_output = True
 
@@ -440,6 +496,8 @@ class Exp2(Unary):
 
 # ------------------------------------------------------------------------- piecewise
 class Abs(Unary):
+    public = "abs"
+    sympy = "Abs"
     notation = "|x|"
     derivatives = ("sign(x)",)
 
@@ -451,6 +509,8 @@ class Abs(Unary):
 
 
 class Sign(Unary):
+    public = "sign"
+    sympy = "sign"
     notation = "sign(x)"
     derivatives = ("0",)
     saves_inputs = False
@@ -463,6 +523,12 @@ class Sign(Unary):
 
 
 class Relu(Unary):
+    public = "relu"
+
+    @staticmethod
+    def sympy(sp, x):
+        return sp.Piecewise((x, x > 0), (0, True))
+
     notation = "max(x, 0)"
     derivatives = ("1 if x > 0 else 0",)
 
@@ -474,6 +540,13 @@ class Relu(Unary):
 
 
 class LeakyRelu(Unary):
+    public = "leaky_relu"
+    method = False  # torch.nn.functional only, not a Tensor method
+
+    @staticmethod
+    def sympy(sp, x, negative_slope=0.01):
+        return sp.Piecewise((x, x > 0), (negative_slope * x, True))
+
     notation = "x if x > 0 else slope * x"
     derivatives = ("1 if x > 0 else slope",)
 
@@ -489,6 +562,13 @@ class LeakyRelu(Unary):
 
 
 class Elu(Unary):
+    public = "elu"
+    method = False  # torch.nn.functional only, not a Tensor method
+
+    @staticmethod
+    def sympy(sp, x, alpha=1.0):
+        return sp.Piecewise((x, x > 0), (alpha * (sp.exp(x) - 1), True))
+
     notation = "x if x > 0 else alpha (exp(x) - 1)"
     derivatives = ("1 if x > 0 else alpha exp(x)",)
 
@@ -504,12 +584,34 @@ class Elu(Unary):
 
 
 class Clamp(Unary):
+    """Limit values to [min, max]; tensor bounds broadcast with the input."""
+
+    public = "clamp"
+    aliases = ("clip",)
+
+    @staticmethod
+    def sympy(sp, x, min=None, max=None):  # noqa: A002
+        # Strict comparisons: at a bound the derivative is 1, as in PyTorch.
+        pieces = [(min, x < min)] if min is not None else []
+        pieces += [(max, x > max)] if max is not None else []
+        return sp.Piecewise(*pieces, (x, True))
+
     notation = "min(max(x, lo), hi)"
     derivatives = ("1 if lo <= x <= hi else 0",)
 
     def __init__(self, lo: float | None, hi: float | None) -> None:
         self.lo = lo
         self.hi = hi
+
+    @classmethod
+    def apply(cls, input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+        if min is None and max is None:
+            raise ValueError("clamp: at least one of min and max must be given")
+        if isinstance(min, Tensor) or isinstance(max, Tensor):
+            # where, not maximum/minimum: at x == bound PyTorch gives the whole gradient to x.
+            out = input if min is None else where(input < min, min, input)
+            return out if max is None else where(out > max, max, out)
+        return cls(min, max)(input)
 
     def forward(self, x):
         return xp.clip(x, self.lo, self.hi)
@@ -526,6 +628,8 @@ class Clamp(Unary):
 
 # ------------------------------------------------------------------------- trigonometry
 class Sin(Unary):
+    public = "sin"
+    sympy = "sin"
     notation = "sin(x)"
     derivatives = ("cos(x)",)
 
@@ -537,6 +641,8 @@ class Sin(Unary):
 
 
 class Cos(Unary):
+    public = "cos"
+    sympy = "cos"
     notation = "cos(x)"
     derivatives = ("-sin(x)",)
 
@@ -548,6 +654,8 @@ class Cos(Unary):
 
 
 class Tan(Unary):
+    public = "tan"
+    sympy = "tan"
     notation = "tan(x)"
     derivatives = ("1 + tan(x)**2",)
     saves_inputs = False
@@ -561,6 +669,8 @@ class Tan(Unary):
 
 
 class Asin(Unary):
+    public = "asin"
+    sympy = "asin"
     notation = "asin(x)"
     derivatives = ("1 / sqrt(1 - x**2)",)
 
@@ -572,6 +682,8 @@ class Asin(Unary):
 
 
 class Acos(Unary):
+    public = "acos"
+    sympy = "acos"
     notation = "acos(x)"
     derivatives = ("-1 / sqrt(1 - x**2)",)
 
@@ -583,6 +695,8 @@ class Acos(Unary):
 
 
 class Atan(Unary):
+    public = "atan"
+    sympy = "atan"
     notation = "atan(x)"
     derivatives = ("1 / (1 + x**2)",)
 
@@ -594,6 +708,8 @@ class Atan(Unary):
 
 
 class Sinh(Unary):
+    public = "sinh"
+    sympy = "sinh"
     notation = "sinh(x)"
     derivatives = ("cosh(x)",)
 
@@ -605,6 +721,8 @@ class Sinh(Unary):
 
 
 class Cosh(Unary):
+    public = "cosh"
+    sympy = "cosh"
     notation = "cosh(x)"
     derivatives = ("sinh(x)",)
     saves_output = True
@@ -617,6 +735,8 @@ class Cosh(Unary):
 
 
 class Asinh(Unary):
+    public = "asinh"
+    sympy = "asinh"
     notation = "asinh(x)"
     derivatives = ("1 / sqrt(x**2 + 1)",)
 
@@ -628,6 +748,8 @@ class Asinh(Unary):
 
 
 class Acosh(Unary):
+    public = "acosh"
+    sympy = "acosh"
     notation = "acosh(x)"
     derivatives = ("1 / sqrt(x**2 - 1)",)
 
@@ -639,6 +761,8 @@ class Acosh(Unary):
 
 
 class Atanh(Unary):
+    public = "atanh"
+    sympy = "atanh"
     notation = "atanh(x)"
     derivatives = ("1 / (1 - x**2)",)
 
@@ -651,6 +775,8 @@ class Atanh(Unary):
 
 # ------------------------------------------------------------------------- activations
 class Tanh(Unary):
+    public = "tanh"
+    sympy = "tanh"
     notation = "tanh(x)"
     derivatives = ("1 - tanh(x)**2",)
     saves_inputs = False
@@ -664,8 +790,14 @@ class Tanh(Unary):
 
 
 class Sigmoid(Unary):
+    public = "sigmoid"
+
+    @staticmethod
+    def sympy(sp, x):
+        return 1 / (1 + sp.exp(-x))
+
     notation = "sigmoid(x)"
-    derivatives = ("sigmoid(x) (1 - sigmoid(x))",)
+    derivatives = ("sigmoid(x) * (1 - sigmoid(x))",)
     saves_inputs = False
     saves_output = True
 
@@ -678,8 +810,15 @@ class Sigmoid(Unary):
 
 
 class Silu(Unary):
+    public = "silu"
+    method = False  # torch.nn.functional only, not a Tensor method
+
+    @staticmethod
+    def sympy(sp, x):
+        return x / (1 + sp.exp(-x))
+
     notation = "x sigmoid(x)"
-    derivatives = ("sigmoid(x) (1 + x (1 - sigmoid(x)))",)
+    derivatives = ("sigmoid(x) * (1 + x * (1 - sigmoid(x)))",)
 
     def forward(self, x):
         return x * dual.sigmoid(_floating(x))
@@ -690,8 +829,15 @@ class Silu(Unary):
 
 
 class Softplus(Unary):
+    public = "softplus"
+    method = False  # torch.nn.functional only, not a Tensor method
+
+    @staticmethod
+    def sympy(sp, x, beta=1.0, threshold=20.0):
+        return sp.log(1 + sp.exp(beta * x)) / beta
+
     notation = "log(1 + exp(beta x)) / beta"
-    derivatives = ("sigmoid(beta x)",)
+    derivatives = ("sigmoid(beta * x)",)
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
         self.beta = beta
@@ -712,8 +858,10 @@ class Softplus(Unary):
 
 
 class Erf(Unary):
+    public = "erf"
+    sympy = "erf"
     notation = "erf(x)"
-    derivatives = ("2 / sqrt(pi) exp(-x**2)",)
+    derivatives = ("2 / sqrt(pi) * exp(-x**2)",)
 
     def forward(self, x):
         return _erf_array(x)
@@ -723,8 +871,15 @@ class Erf(Unary):
 
 
 class Gelu(Unary):
+    public = "gelu"
+    method = False  # torch.nn.functional only, not a Tensor method
+
+    @staticmethod
+    def sympy(sp, x, approximate="none"):
+        return x * (1 + sp.erf(x / sp.sqrt(2))) / 2
+
     notation = "x Phi(x)"
-    derivatives = ("Phi(x) + x phi(x)",)
+    derivatives = ("(1 + erf(x / sqrt(2))) / 2 + x * exp(-x**2 / 2) / sqrt(2 * pi)",)
 
     def __init__(self, approximate: str = "none") -> None:
         if approximate not in ("none", "tanh"):
@@ -750,6 +905,12 @@ class Gelu(Unary):
 
 # ------------------------------------------------------------------------- two inputs
 class Maximum(Op):
+    public = "maximum"
+
+    @staticmethod
+    def sympy(sp, a, b):
+        return sp.Piecewise((a, a > b), (b, True))
+
     notation = "max(a, b)"
     derivatives = ("1 if a > b, 1/2 if a == b, else 0", "1 if b > a, 1/2 if a == b, else 0")
 
@@ -770,6 +931,12 @@ class Maximum(Op):
 
 
 class Minimum(Maximum):
+    public = "minimum"
+
+    @staticmethod
+    def sympy(sp, a, b):
+        return sp.Piecewise((a, a < b), (b, True))
+
     notation = "min(a, b)"
     derivatives = ("1 if a < b, 1/2 if a == b, else 0", "1 if b < a, 1/2 if a == b, else 0")
 
@@ -781,6 +948,10 @@ class Minimum(Maximum):
 
 
 class Atan2(Op):
+    """The angle of the point (other, input): ``atan(input / other)`` in the right quadrant."""
+
+    public = "atan2"
+    sympy = "atan2"
     notation = "atan2(a, b)"
     derivatives = ("b / (a**2 + b**2)", "-a / (a**2 + b**2)")
 
@@ -797,6 +968,14 @@ class Atan2(Op):
 
 
 class Hypot(Op):
+    """``sqrt(input**2 + other**2)`` without overflow in the squares."""
+
+    public = "hypot"
+
+    @staticmethod
+    def sympy(sp, a, b):
+        return sp.sqrt(a**2 + b**2)
+
     notation = "sqrt(a**2 + b**2)"
     derivatives = ("a / hypot(a, b)", "b / hypot(a, b)")
     saves_output = True
@@ -837,6 +1016,7 @@ class Where(Op):
 
 # ------------------------------------------------------------------------- copies and casts
 class Clone(Unary):
+    public = "clone"
     notation = "x"
     derivatives = ("1",)
     saves_inputs = False
@@ -920,197 +1100,12 @@ def fmod(input: Any, other: Any) -> Tensor:  # noqa: A002
     return Fmod()(input, other)
 
 
-def floor(input: Tensor) -> Tensor:  # noqa: A002
-    return Floor()(input)
-
-
-def ceil(input: Tensor) -> Tensor:  # noqa: A002
-    return Ceil()(input)
-
-
-def trunc(input: Tensor) -> Tensor:  # noqa: A002
-    return Trunc()(input)
-
-
-fix = trunc
-
-
-def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001, A002
-    """Round half to even (``round(2.5)`` is 2), to ``decimals`` places."""
-    return Round(decimals)(input)
-
-
-def frac(input: Tensor) -> Tensor:  # noqa: A002
-    """``input - trunc(input)``: the fractional part, with the sign of the input."""
-    return Frac()(input)
-
-
 def square(input: Tensor) -> Tensor:  # noqa: A002
     return mul(input, input)
 
 
 def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001, A002
     return Pow()(input, exponent)
-
-
-def neg(input: Tensor) -> Tensor:  # noqa: A002
-    return Neg()(input)
-
-
-def exp(input: Tensor) -> Tensor:  # noqa: A002
-    return Exp()(input)
-
-
-def log(input: Tensor) -> Tensor:  # noqa: A002
-    return Log()(input)
-
-
-def log1p(input: Tensor) -> Tensor:  # noqa: A002
-    return Log1p()(input)
-
-
-def expm1(input: Tensor) -> Tensor:  # noqa: A002
-    return Expm1()(input)
-
-
-def log2(input: Tensor) -> Tensor:  # noqa: A002
-    return Log2()(input)
-
-
-def log10(input: Tensor) -> Tensor:  # noqa: A002
-    return Log10()(input)
-
-
-def exp2(input: Tensor) -> Tensor:  # noqa: A002
-    return Exp2()(input)
-
-
-def sqrt(input: Tensor) -> Tensor:  # noqa: A002
-    return Sqrt()(input)
-
-
-def rsqrt(input: Tensor) -> Tensor:  # noqa: A002
-    return Rsqrt()(input)
-
-
-def abs(input: Tensor) -> Tensor:  # noqa: A001, A002
-    return Abs()(input)
-
-
-def sign(input: Tensor) -> Tensor:  # noqa: A002
-    return Sign()(input)
-
-
-def sin(input: Tensor) -> Tensor:  # noqa: A002
-    return Sin()(input)
-
-
-def cos(input: Tensor) -> Tensor:  # noqa: A002
-    return Cos()(input)
-
-
-def tan(input: Tensor) -> Tensor:  # noqa: A002
-    return Tan()(input)
-
-
-def asin(input: Tensor) -> Tensor:  # noqa: A002
-    return Asin()(input)
-
-
-def acos(input: Tensor) -> Tensor:  # noqa: A002
-    return Acos()(input)
-
-
-def atan(input: Tensor) -> Tensor:  # noqa: A002
-    return Atan()(input)
-
-
-def atan2(input: Any, other: Any) -> Tensor:  # noqa: A002
-    """The angle of the point (other, input): ``atan(input / other)`` in the right quadrant."""
-    return Atan2()(input, other)
-
-
-def sinh(input: Tensor) -> Tensor:  # noqa: A002
-    return Sinh()(input)
-
-
-def cosh(input: Tensor) -> Tensor:  # noqa: A002
-    return Cosh()(input)
-
-
-def asinh(input: Tensor) -> Tensor:  # noqa: A002
-    return Asinh()(input)
-
-
-def acosh(input: Tensor) -> Tensor:  # noqa: A002
-    return Acosh()(input)
-
-
-def atanh(input: Tensor) -> Tensor:  # noqa: A002
-    return Atanh()(input)
-
-
-def hypot(input: Any, other: Any) -> Tensor:  # noqa: A002
-    """``sqrt(input**2 + other**2)`` without overflow in the squares."""
-    return Hypot()(input, other)
-
-
-def tanh(input: Tensor) -> Tensor:  # noqa: A002
-    return Tanh()(input)
-
-
-def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
-    return Sigmoid()(input)
-
-
-def relu(input: Tensor) -> Tensor:  # noqa: A002
-    return Relu()(input)
-
-
-def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:  # noqa: A002
-    return LeakyRelu(negative_slope)(input)
-
-
-def elu(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
-    return Elu(alpha)(input)
-
-
-def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
-    return Gelu(approximate)(input)
-
-
-def silu(input: Tensor) -> Tensor:  # noqa: A002
-    return Silu()(input)
-
-
-def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
-    return Softplus(beta, threshold)(input)
-
-
-def erf(input: Tensor) -> Tensor:  # noqa: A002
-    return Erf()(input)
-
-
-def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A001, A002
-    """Limit values to [min, max]; tensor bounds broadcast with the input."""
-    if min is None and max is None:
-        raise ValueError("clamp: at least one of min and max must be given")
-    if isinstance(min, Tensor) or isinstance(max, Tensor):
-        # where, not maximum/minimum: at x == bound PyTorch gives the whole gradient to x.
-        out = input if min is None else where(input < min, min, input)
-        return out if max is None else where(out > max, max, out)
-    return Clamp(min, max)(input)
-
-
-clip = clamp
-
-
-def maximum(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
-    return Maximum()(input, other)
-
-
-def minimum(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
-    return Minimum()(input, other)
 
 
 def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
@@ -1120,10 +1115,6 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
     if isinstance(condition, Tensor):
         condition = condition._data
     return Where()(xp.asarray(condition, dtype=bool), input, other)
-
-
-def clone(input: Tensor) -> Tensor:  # noqa: A002
-    return Clone()(input)
 
 
 def cast(input: Tensor, dtype: Any) -> Tensor:  # noqa: A002

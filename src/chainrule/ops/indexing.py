@@ -66,7 +66,10 @@ class GetItem(Op):
         self.is_view = basic  # basic indexing returns a view of the input
 
     def forward(self, x):
-        return x[self.key]
+        out = x[self.key]
+        if self.basic and type(out) is not xp.ndarray:
+            out = x[self.key + (Ellipsis,)]  # a 0-d view of the element, not a copied scalar
+        return out
 
     def vjp(self, g, out, x):
         return (
@@ -209,9 +212,12 @@ def getitem(input: Tensor, key: Any) -> Tensor:  # noqa: A002
 
 def setitem(input: Tensor, key: Any, value: Any) -> None:  # noqa: A002
     """``input[key] = value``, in place; differentiable for the new values."""
-    key, _ = normalize_key(key)
+    key, basic = normalize_key(key)
     _check_bounds(input, key)
-    inplace.apply(input, lambda old, v: IndexPut(key)(old, v), value)
+    if basic:  # PyTorch's ``input[key].copy_(value)``: an in-place change through a view
+        inplace.copy_(GetItem(key, basic)(input), value)
+    else:
+        inplace.apply(input, lambda old, v: IndexPut(key)(old, v), value)
 
 
 def _check_bounds(input: Tensor, key: tuple[Any, ...]) -> None:  # noqa: A002

@@ -25,13 +25,19 @@ from typing import Any
 from chainrule import grad_mode
 from chainrule._array import xp
 from chainrule.autodiff import forward
+from chainrule.op import Op
+from chainrule.ops import dual, views
 from chainrule.tensor import Tensor, _make
 
 
 def _records(t: Tensor, *others: Any) -> bool:
-    return grad_mode.enabled and (
-        t.requires_grad or any(isinstance(o, Tensor) and o.requires_grad for o in others)
-    )
+    if not grad_mode.enabled:
+        return False
+    if t.requires_grad or any(isinstance(o, Tensor) and o.requires_grad for o in others):
+        return True
+    # A view taken with recording off, of a tensor that requires grad: recorded, so that
+    # views.check_inplace refuses it as PyTorch does.
+    return t._view is not None and t._view.base.requires_grad
 
 
 def _raw(value: Any) -> Any:
@@ -40,29 +46,69 @@ def _raw(value: Any) -> Any:
 
 def apply(t: Tensor, compute: Callable[..., Tensor], *others: Any) -> Tensor:
     """Replace ``t``'s values by ``compute(t, *others)`` in place, recording it if needed."""
+    _check_overlap(t, others)
+    view = t._view
     if _records(t, *others):
-        if t.requires_grad and t.grad_fn is None:
+        if view is not None:
+            views.check_inplace(t)  # PyTorch's refusals for views; brings t's history up to date
+        elif t.requires_grad and t.grad_fn is None:
             raise RuntimeError(
                 "a leaf Variable that requires grad is being used in an in-place operation."
             )
         # The node must see the old values, which are about to be overwritten.
         old = _make(t._data.copy(), t.requires_grad, t.grad_fn)
         forward.carry(t, old)
-        result = compute(old, *others)
+        result = compute(old, *[_alias(t) if o is t else o for o in others])
         _write(t, result._data)
         forward.carry(result, t)
+        result.grad_fn.out_versions = (t._vc, t._vc[0])
+        if view is not None:
+            forward.write_through(t, view.base, view.ops)
+            views.rebase(t, result)  # the base's history, and t's from it
+            return t
         # Older users of t must still see its old history: the engine follows this link
         # back from the new node (see backward._parent).
         result.grad_fn.replaced = t.grad_fn
         t.grad_fn = result.grad_fn
         t.requires_grad = True
-        t.grad_fn.out_versions = (t._vc, t._vc[0])
         return t
     with grad_mode.no_grad():
         result = compute(t, *others)
     forward.carry(result, t)
     _write(t, result._data)
+    if view is not None:
+        forward.write_through(t, view.base, view.ops)
     return t
+
+
+def _alias(t: Tensor) -> Tensor:
+    """``t`` as an argument of its own in-place change (``y += y``): its memory and version
+    counter, so a rule that saved it sees the change (PyTorch raises there too), but its
+    history from before the change, which the node itself is about to replace."""
+    alias = _make(t._data, t.requires_grad, t.grad_fn)
+    alias._vc = t._vc
+    return alias
+
+
+def _check_overlap(t: Tensor, others: tuple[Any, ...]) -> None:
+    """PyTorch refuses an argument that partly overlaps the memory written to."""
+    target = t._data
+    for o in others:
+        if not isinstance(o, Tensor) or o is t or not xp.may_share_memory(target, o._data):
+            continue
+        a, b = target, o._data
+        same = (
+            a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
+            and a.shape == b.shape
+            and a.strides == b.strides
+        )
+        dense = all(x.flags.c_contiguous or x.flags.f_contiguous for x in (a, b))
+        if not same and dense and xp.shares_memory(a, b):
+            raise RuntimeError(
+                "unsupported operation: some elements of the input tensor and the written-to "
+                "tensor refer to a single memory location. Please clone() the tensor before "
+                "performing the operation."
+            )
 
 
 def _write(t: Tensor, values: Any) -> None:
@@ -89,6 +135,7 @@ def _update(t: Tensor, ufunc: Any, op: Callable[..., Tensor], other: Any) -> Ten
     """``t = op(t, other)`` in place: with no graph to record, one NumPy ufunc into ``t``."""
     if _records(t, other) or forward.levels:
         return apply(t, op, other)
+    _check_overlap(t, (other,))
     if not t._data.flags.writeable:
         _write(t, t._data)  # raises the clear error
     try:
@@ -126,20 +173,38 @@ def clamp_(t: Tensor, lo: Any = None, hi: Any = None) -> Tensor:
 
 
 def fill_(t: Tensor, value: Any) -> Tensor:
-    from chainrule.ops.elementwise import where
+    if isinstance(value, Tensor):
+        if value.ndim:
+            raise RuntimeError(
+                "fill_ only supports 0-dimension value tensor but got tensor with "
+                f"{value.ndim} dimensions."
+            )
+        value = value.clone()  # read before writing: it may be one of t's own elements
+    return copy_(t, value)
 
-    everywhere = xp.ones(t._data.shape, dtype=bool)
-    return apply(t, lambda old, v: where(everywhere, v, old), value)
+
+class Copy(Op):
+    """``t.copy_(src)``: ``src`` broadcast to ``t``'s shape and cast to its dtype."""
+
+    notation = "copy(t, src)"
+    derivatives = ("0 (the old values are overwritten)", "1 (copies summed over broadcasting)")
+    saves_inputs = False
+
+    def forward(self, old, src):
+        return xp.broadcast_to(src, old.shape).astype(old.dtype)
+
+    def vjp(self, g, out, old, src):
+        return (dual.zeros_like(g), g)
+
+    def jvp(self, tangents, out, old, src):
+        return 0 * out if tangents[1] is None else tangents[1]
 
 
 def copy_(t: Tensor, src: Any) -> Tensor:
     """Copy ``src`` (broadcast) into ``t``; the gradient goes to ``src``."""
-    from chainrule.ops.elementwise import where
-
-    everywhere = xp.ones(t._data.shape, dtype=bool)
     if not isinstance(src, Tensor):
         src = Tensor(xp.asarray(src))
-    return apply(t, lambda old, s: where(everywhere, s.to(old.dtype), old), src)
+    return apply(t, lambda old, s: Copy()(old, s), src)
 
 
 def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:

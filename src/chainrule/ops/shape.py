@@ -19,7 +19,7 @@ from typing import Any
 
 from chainrule._array import xp
 from chainrule.op import Op
-from chainrule.ops import dual
+from chainrule.ops import dual, views
 from chainrule.ops.broadcast import unbroadcast
 from chainrule.ops.reduce import normalize_dims
 from chainrule.tensor import Tensor
@@ -149,7 +149,7 @@ class Flip(Op):
         self.dims = dims
 
     def forward(self, x):
-        return xp.flip(x, self.dims)
+        return xp.flip(x, self.dims).copy()  # NumPy's flip is a view; PyTorch's is a copy
 
     def vjp(self, g, out, x):
         return (dual.flip(g, self.dims),)
@@ -379,7 +379,7 @@ def split(input: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Ten
     for size in sizes:
         pieces.append(input[(slice(None),) * axis + (slice(start, start + size),)])
         start += size
-    return tuple(pieces)
+    return views.multiple(tuple(pieces), "Split")
 
 
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:  # noqa: A002
@@ -389,7 +389,8 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:  # no
 
 def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:  # noqa: A002
     (axis,) = normalize_dims(dim, input.ndim, "unbind")
-    return tuple(input[(slice(None),) * axis + (i,)] for i in range(input.shape[axis]))
+    pieces = tuple(input[(slice(None),) * axis + (i,)] for i in range(input.shape[axis]))
+    return views.multiple(pieces, "Unbind")
 
 
 def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:  # noqa: A002

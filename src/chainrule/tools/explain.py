@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from chainrule import expr, grad_mode
+from chainrule import declare, expr, grad_mode
 from chainrule.autodiff.backward import _parent, run_backward
 from chainrule.op import _parameter_names
 from chainrule.ops.broadcast import unbroadcast
@@ -43,6 +43,9 @@ from chainrule.tools import format as fmt
 MAX_PATHS = 16
 #: Finite differences evaluate the computation twice per element, for at most this many.
 MAX_FINITE_DIFFERENCE_ELEMENTS = 1_000
+#: Most numbers an explanation holds: its inputs, parameters and every op's result together.
+#: Each is shown, kept and serialized (a million made 226 MB of JSON), so more is refused.
+MAX_ELEMENTS = 100_000
 
 _ELEMENTWISE_MODULE = "chainrule.ops.elementwise"
 
@@ -280,17 +283,30 @@ def expression_functions() -> dict[str, Callable[..., Any]]:
     ``sum`` and ``mean`` so that vector inputs can be reduced to a scalar output."""
     import chainrule
 
-    functions = {name: getattr(chainrule, name) for name in expr.ELEMENTWISE_FUNCTIONS}
+    functions = declare.expression_functions()
     # One argument only: the evaluator checks calls against these signatures.
     functions["sum"] = lambda x: chainrule.sum(x)
     functions["mean"] = lambda x: chainrule.mean(x)
-    return {name: _accepting_numbers(function) for name, function in functions.items()}
+    return {name: _accepting_numbers(name, function) for name, function in functions.items()}
 
 
-def _accepting_numbers(function: Callable[..., Any]) -> Callable[..., Any]:
+def _accepting_numbers(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
     # Core functions take Tensors, as in PyTorch; ``sin(2)`` in an expression means a number.
+    # A parameter with a default value (leaky_relu's negative_slope, elu's alpha) is a setting,
+    # a number as in PyTorch: a value computed from the variables cannot go there.
+    parameters = list(inspect.signature(function).parameters.values())[1:]
+    settings = [p.name for p in parameters if p.default not in (inspect.Parameter.empty, None)]
+
     @functools.wraps(function)  # keeps the signature, which the evaluator checks calls against
     def call(first: Any, *rest: Any) -> Any:
+        for setting, value in zip(parameters, rest, strict=False):
+            if setting.name in settings and isinstance(value, Tensor):
+                kind = " number" if isinstance(setting.default, int | float) else ""
+                message = (
+                    f"{name}(): {setting.name} must be a constant{kind}, not a value computed "
+                    "from the variables"
+                )
+                raise expr.ExprError(message, kind="type error")
         if not isinstance(first, Tensor):
             first = Tensor(np.asarray(first, dtype=np.float64))
         return function(first, *rest)
@@ -333,6 +349,11 @@ def explain(
     if isinstance(target, str):
         if inputs:
             raise TypeError('give an expression\'s variables by name: explain("x**2", x=3)')
+        twice = sorted(set(at or {}) & set(variables))
+        if twice:
+            raise TypeError(
+                f"explain: {twice[0]} is given both in at= and as a keyword argument; give it once"
+            )
         values = {**(at or {}), **variables}
         return _explain_source(target, values, symbolic, finite_differences)
     if at or variables:
@@ -479,6 +500,8 @@ class _Builder:
                 f"explain needs a scalar output, got shape {fmt.shape(output._data.shape)}: "
                 "reduce it first, e.g. with sum(...)"
             )
+        self.nodes = _graph_nodes(output)
+        _check_size(self.nodes)
         self.output = output
         self.leaves = list(leaves)
         self.returns = returns
@@ -487,7 +510,6 @@ class _Builder:
         self.tags = tags or {}
         self.finite_differences = finite_differences
         self.differentiate = differentiate
-        self.nodes = _graph_nodes(output)
         self.names: dict[int, str] = {}  # id(tensor, node or array constant) -> name
         self.values: list[Value] = []
         self.constants = 0
@@ -801,6 +823,23 @@ class _Builder:
 
 
 # ============================================================================== helpers
+def _check_size(nodes: Sequence[Any]) -> None:
+    """Refuse a computation too large to explain, before anything is replayed or stored."""
+    counted: set[int] = set()
+    total = 0
+    for node in nodes:
+        for x in (node.out, *(x._data for x in node.inputs if isinstance(x, Tensor))):
+            if id(x) not in counted:
+                counted.add(id(x))
+                total += np.size(x)
+    if total > MAX_ELEMENTS:
+        raise ValueError(
+            f"explain: the computation holds {total:,} numbers (inputs and every op's result), "
+            f"more than the {MAX_ELEMENTS:,} an explanation can show; explain it on a smaller "
+            "example"
+        )
+
+
 def _graph_nodes(output: Tensor) -> list[Any]:
     """Every node the output depends on, oldest first (creation order is topological)."""
     if output.grad_fn is None:

@@ -34,6 +34,17 @@ def number(value: Any) -> str:
     return f"{value:.6g}"
 
 
+def printable(text: str) -> str:
+    r"""Text for a title, on one line: every character that is not printable (a carriage
+    return, form feed, newline...) written as its Python escape, so that echoing a user's
+    expression cannot move the cursor or overwrite what a terminal shows.
+
+    >>> print(printable("x *\r2\v+ 1"))
+    x *\r2\x0b+ 1
+    """
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def shape(dims: tuple[int, ...]) -> str:
     """A shape as Python writes a tuple: ``()``, ``(3,)``, ``(2, 3)``."""
     return str(tuple(int(d) for d in dims))

@@ -225,7 +225,7 @@ def _locals_in_forward_order(explanation: Explanation) -> list[Any]:
 def _text_lines(explanation: Explanation) -> Iterator[Line]:
     e = explanation
     if e.source is not None:
-        yield [("chain rule for ", "heading"), (e.source, "formula")]
+        yield [("chain rule for ", "heading"), (fmt.printable(e.source), "formula")]
     yield [("inputs: ", "dim"), (_inputs_math(e) or "none", "")]
     yield []
     yield [("forward pass", "heading")]
@@ -343,7 +343,7 @@ def to_markdown(explanation: Explanation) -> str:
     e = explanation
     out = []
     if e.source is not None:
-        out.append(f"### Chain rule for {_md_code(e.source)}\n")
+        out.append(f"### Chain rule for {_md_code(fmt.printable(e.source))}\n")
     out.append(f"Inputs: {_md(_inputs_math(e)) or 'none'}\n")
     out.append("#### Forward pass\n")
     out.append("| value | computed as | = | function |")
@@ -423,7 +423,7 @@ def to_html(explanation: Explanation) -> str:
     e = explanation
     parts = [f'<div class="chainrule-explanation"><style>{_CSS}</style>']
     if e.source is not None:
-        parts.append(f"<h4>Chain rule for <code>{_h(e.source)}</code></h4>")
+        parts.append(f"<h4>Chain rule for <code>{_h(fmt.printable(e.source))}</code></h4>")
     parts.append(f"<p>Inputs: <code>{_h(_inputs_math(e) or 'none')}</code></p>")
     parts.append("<h5>Forward pass</h5>")
     parts.append(_table(

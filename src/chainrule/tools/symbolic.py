@@ -69,6 +69,9 @@ class _FloatEvaluator:
         self.functions: dict[Any, Callable[[float], float]] = {
             sp.exp: math.exp, sp.log: math.log, sp.sin: math.sin, sp.cos: math.cos,
             sp.tan: math.tan, sp.tanh: math.tanh, sp.erf: math.erf, sp.Abs: abs,
+            sp.asin: math.asin, sp.acos: math.acos, sp.atan: math.atan, sp.atan2: math.atan2,
+            sp.sinh: math.sinh, sp.cosh: math.cosh, sp.asinh: math.asinh,
+            sp.acosh: math.acosh, sp.atanh: math.atanh,
             sp.sign: lambda v: float((v > 0) - (v < 0)),
             # d/dx sign(x) = 2 DiracDelta(x): zero away from 0, no number at 0.
             sp.DiracDelta: lambda v: 0.0 if v != 0 else float("nan"),
@@ -191,45 +194,11 @@ _BINARY: dict[str, Callable[[Any, Any], Any]] = {
 
 
 def _builtins(sp: Any) -> dict[str, Callable[..., Any]]:
-    """SymPy counterparts of the explainer's built-in functions (same defaults)."""
-
-    def piecewise(x: Any, negative: Any) -> Any:
-        return sp.Piecewise((x, x > 0), (negative, True))
-
-    def sigmoid(x: Any) -> Any:
-        return 1 / (1 + sp.exp(-x))
-
-    def clamp(x: Any, lo: Any = None, hi: Any = None) -> Any:
-        # Strict comparisons: at a bound the derivative is 1, as in PyTorch.
-        pieces = [(lo, x < lo)] if lo is not None else []
-        pieces += [(hi, x > hi)] if hi is not None else []
-        return sp.Piecewise(*pieces, (x, True))
+    """SymPy counterparts of the explainer's built-in functions: each op's own declaration."""
+    from chainrule import declare
 
     return {
-        "exp": sp.exp,
-        "log": sp.log,
-        "log1p": lambda x: sp.log(1 + x),
-        "expm1": lambda x: sp.exp(x) - 1,
-        "sqrt": sp.sqrt,
-        "rsqrt": lambda x: 1 / sp.sqrt(x),
-        "abs": sp.Abs,
-        "sign": sp.sign,
-        "sin": sp.sin,
-        "cos": sp.cos,
-        "tan": sp.tan,
-        "tanh": sp.tanh,
-        "sigmoid": sigmoid,
-        "relu": lambda x: piecewise(x, 0),
-        "leaky_relu": lambda x, slope=0.01: piecewise(x, slope * x),
-        "elu": lambda x, alpha=1: piecewise(x, alpha * (sp.exp(x) - 1)),
-        "silu": lambda x: x * sigmoid(x),
-        # PyTorch's softplus is x itself above its threshold; the difference there is ~e^-20.
-        "softplus": lambda x, beta=1, threshold=20: sp.log(1 + sp.exp(beta * x)) / beta,
-        "gelu": lambda x: x * (1 + sp.erf(x / sp.sqrt(2))) / 2,
-        "clamp": clamp,
-        # PyTorch splits the gradient of a tie in half; SymPy's pieces give it to one side.
-        "maximum": lambda a, b: sp.Piecewise((a, a > b), (b, True)),
-        "minimum": lambda a, b: sp.Piecewise((a, a < b), (b, True)),
+        **declare.sympy_functions(sp),
         "sum": lambda x: x,  # the symbolic check runs on scalar inputs only
         "mean": lambda x: x,
     }

@@ -1,0 +1,231 @@
+"""``chainrule.linalg`` is ``torch.linalg``: norms, inverse, determinants, solves and the
+decompositions, each differentiable (the rules are in :mod:`chainrule.ops.decompositions`).
+
+    >>> import chainrule as cr
+    >>> A = cr.tensor([[2.0, 1.0], [1.0, 3.0]], requires_grad=True)
+    >>> cr.linalg.det(A).backward()           # d det(A) / dA = det(A) A^-T
+    >>> A.grad
+    tensor([[ 3., -1.],
+            [-1.,  2.]])
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from typing import Any
+
+from chainrule import grad_mode
+from chainrule._array import xp
+from chainrule.ops import reduce
+from chainrule.ops.decompositions import QR, SVD, Cholesky, Det, Eigh, Inv, SlogDet, Solve
+from chainrule.tensor import Tensor, _make
+
+slogdet_result = namedtuple("slogdet_result", ["sign", "logabsdet"])
+qr_result = namedtuple("qr_result", ["Q", "R"])
+eigh_result = namedtuple("eigh_result", ["eigenvalues", "eigenvectors"])
+svd_result = namedtuple("svd_result", ["U", "S", "Vh"])
+
+
+class LinAlgError(RuntimeError):
+    """A matrix the function cannot handle: singular, or not positive-definite."""
+
+
+def _matrices(A: Tensor, op: str, square: bool = True) -> None:  # noqa: N803 - PyTorch's name
+    if A.ndim < 2:
+        raise RuntimeError(
+            f"linalg.{op}: The input tensor A must have at least 2 dimensions, got shape "
+            f"{tuple(A.shape)}"
+        )
+    rows, cols = A.shape[-2:]
+    if square and rows != cols:
+        raise RuntimeError(
+            f"linalg.{op}: A must be batches of square matrices, but they are {rows} by {cols} "
+            "matrices"
+        )
+    if A._data.dtype.kind != "f":
+        raise RuntimeError(f"linalg.{op}: Expected a floating point tensor, got {A.dtype}")
+
+
+def _records(A: Tensor) -> bool:  # noqa: N803
+    return A.requires_grad and grad_mode.enabled
+
+
+def inv(A: Tensor) -> Tensor:  # noqa: N803
+    """The inverse of a square matrix (or of each in a batch)."""
+    _matrices(A, "inv")
+    try:
+        return Inv()(A)
+    except xp.linalg.LinAlgError:
+        raise LinAlgError(
+            f"linalg.inv: the inversion could not be completed because the input matrix of "
+            f"shape {tuple(A.shape)} is singular"
+        ) from None
+
+
+def det(A: Tensor) -> Tensor:  # noqa: N803
+    """The determinant; its gradient ``det(A) A^-T`` needs an invertible ``A``."""
+    _matrices(A, "det")
+    return Det()(A)
+
+
+def slogdet(A: Tensor) -> slogdet_result:  # noqa: N803
+    """``(sign, log|det A|)``: the determinant without overflow (``sign``'s gradient is 0)."""
+    _matrices(A, "slogdet")
+    factors = tuple(xp.linalg.slogdet(A._data))
+    return slogdet_result(SlogDet(0, factors)(A), SlogDet(1, factors)(A))
+
+
+def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:  # noqa: N803
+    """``X`` with ``A X = B`` (``X A = B`` when ``left=False``); ``B`` is a vector or matrix."""
+    _matrices(A, "solve")
+    if not left:  # X A = B  <=>  A^T X^T = B^T
+        return solve(A.mT, B.mT).mT
+    n = A.shape[-1]
+    # PyTorch's rule: B is a (batch of) vector(s) when it has one dimension fewer than A.
+    vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
+    rhs = B.unsqueeze(-1) if vector else B
+    if rhs.ndim < 2 or rhs.shape[-2] != n:
+        raise RuntimeError(
+            f"linalg.solve: Incompatible shapes of A and B for the equation AX = B "
+            f"({A.shape[-2]}x{n} and {'x'.join(str(d) for d in B.shape)})"
+        )
+    try:
+        out = Solve()(A, rhs)
+    except xp.linalg.LinAlgError:
+        raise LinAlgError(
+            f"linalg.solve: the solve could not be completed because the input matrix of "
+            f"shape {tuple(A.shape)} is singular"
+        ) from None
+    return out.squeeze(-1) if vector else out
+
+
+def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:  # noqa: N803
+    """``L`` lower triangular with ``A = L L^T`` for a symmetric positive-definite ``A``."""
+    _matrices(A, "cholesky")
+    try:
+        lower = Cholesky()(A)
+    except xp.linalg.LinAlgError:
+        raise LinAlgError(
+            "linalg.cholesky: The factorization could not be completed because the input is "
+            "not positive-definite."
+        ) from None
+    return lower.mT if upper else lower
+
+
+def qr(A: Tensor, mode: str = "reduced") -> qr_result:  # noqa: N803
+    """``A = Q R`` with orthonormal columns in ``Q`` and ``R`` upper triangular."""
+    _matrices(A, "qr", square=False)
+    if mode not in ("reduced", "complete", "r"):
+        raise RuntimeError(
+            f"qr received unrecognized mode '{mode}' but expected one of "
+            "'reduced' (default), 'r', or 'complete'"
+        )
+    m, n = A.shape[-2:]
+    if _records(A) and (mode == "r" or (mode == "complete" and m > n)):
+        raise NotImplementedError(
+            f"linalg.qr: gradients need Q: mode='reduced', or 'complete' with m <= n; got "
+            f"mode={mode!r} and a {m} by {n} matrix"
+        )
+    q, r = xp.linalg.qr(A._data, mode="complete" if mode == "complete" else "reduced")
+    if mode == "r":
+        return qr_result(_make(xp.zeros((0,), dtype=q.dtype)), _make(r))
+    factors = (q, r)
+    return qr_result(QR(0, factors)(A), QR(1, factors)(A))
+
+
+def eigh(A: Tensor, UPLO: str = "L") -> eigh_result:  # noqa: N803
+    """Eigenvalues (ascending) and orthonormal eigenvectors of a symmetric matrix, from its
+    ``UPLO`` triangle. The eigenvector gradient needs distinct eigenvalues."""
+    _matrices(A, "eigh")
+    if UPLO not in ("L", "U"):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+    source = A if UPLO == "L" else A.mT  # the upper triangle of A is the lower one of A^T
+    factors = xp.linalg.eigh(source._data, UPLO="L")
+    factors = (factors[0], factors[1])
+    return eigh_result(Eigh(0, factors)(source), Eigh(1, factors)(source))
+
+
+def svd(A: Tensor, full_matrices: bool = True) -> svd_result:  # noqa: N803
+    """``A = U diag(S) Vh`` with singular values descending. Gradients need distinct singular
+    values and ``full_matrices=False`` unless ``A`` is square."""
+    _matrices(A, "svd", square=False)
+    m, n = A.shape[-2:]
+    if full_matrices and m != n:
+        if _records(A):
+            raise NotImplementedError(
+                f"linalg.svd: with full_matrices=True the gradient of a {m} by {n} matrix is "
+                "not defined; pass full_matrices=False"
+            )
+        u, s, vh = xp.linalg.svd(A._data, full_matrices=True)
+        return svd_result(_make(u), _make(s), _make(vh))
+    factors = tuple(xp.linalg.svd(A._data, full_matrices=False))
+    return svd_result(*(SVD(i, factors)(A) for i in range(3)))
+
+
+def svdvals(A: Tensor) -> Tensor:  # noqa: N803
+    """The singular values, descending."""
+    return svd(A, full_matrices=False).S
+
+
+def vector_norm(
+    x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
+) -> Tensor:
+    """The ``ord``-norm of ``x`` over ``dim`` (all elements by default), as a vector."""
+    if dtype is not None:
+        x = x.to(dtype)
+    if ord == 0:  # the number of non-zero entries: no gradient
+        return reduce.sum((x != 0).to(x.dtype), reduce.normalize_dims(dim, x.ndim), keepdim)
+    return reduce.norm(x, ord, dim, keepdim)
+
+
+def matrix_norm(A: Tensor, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool = False) -> Tensor:  # noqa: N803
+    """``'fro'``, ``'nuc'``, ``1``, ``-1``, ``inf``, ``-inf``, ``2``, ``-2`` matrix norms over
+    the two dimensions ``dim``."""
+    _matrices(A, "matrix_norm", square=False)
+    rows, cols = (d % A.ndim for d in dim)
+    if ord == "fro":
+        return reduce.norm(A, 2, (rows, cols), keepdim)
+    if ord in ("nuc", 2, -2):
+        rest = [d for d in range(A.ndim) if d not in (rows, cols)]
+        s = svdvals(A.permute(*rest, rows, cols))
+        out = s.sum(-1) if ord == "nuc" else (s.amax(-1) if ord == 2 else s.amin(-1))
+        if keepdim:
+            for d in sorted((rows, cols)):
+                out = out.unsqueeze(d)
+        return out
+    if ord in (1, -1, float("inf"), float("-inf")):
+        # 1: the largest column sum of |A|; inf: the largest row sum.
+        first, second = (rows, cols) if ord in (1, -1) else (cols, rows)
+        sums = A.abs().sum(first, keepdim=True)
+        pick = reduce.amax if ord > 0 else reduce.amin
+        out = pick(sums, second, keepdim=True)
+        return out if keepdim else out.squeeze((rows, cols))
+    raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+
+
+def norm(
+    A: Tensor,  # noqa: N803
+    ord: Any = None,
+    dim: Any = None,
+    keepdim: bool = False,
+    *,
+    dtype: Any = None,
+) -> Tensor:
+    """A vector norm (``dim`` an int, or a 1-D input) or a matrix norm (``dim`` a pair, or a
+    2-D input); with neither ``ord`` nor ``dim``, the 2-norm of all elements."""
+    if dtype is not None:
+        A = A.to(dtype)
+    if isinstance(dim, int):
+        dim = (dim,)
+    if ord is None:
+        return vector_norm(A, 2, dim, keepdim)
+    if dim is None:
+        if A.ndim not in (1, 2):
+            raise RuntimeError(
+                f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. "
+                f"Got {A.ndim}D."
+            )
+        dim = tuple(range(A.ndim))
+    if len(dim) == 2:
+        return matrix_norm(A, ord, dim, keepdim)
+    return vector_norm(A, ord, dim, keepdim)

@@ -1,0 +1,335 @@
+"""Recurrent layers, ``RNN``, ``LSTM`` and ``GRU``, and their one-step cells, with PyTorch's
+parameter names (``weight_ih_l0``, ``bias_hh_l1_reverse``...), gate order and shapes, so state
+dicts interchange. The recurrences are written with linear maps and activations: backward
+through time is the chain rule over the unrolled loop.
+
+    >>> import chainrule as cr
+    >>> lstm = cr.nn.LSTM(3, 5, num_layers=2, batch_first=True)
+    >>> out, (h, c) = lstm(cr.ones(4, 7, 3))
+    >>> tuple(out.shape), tuple(h.shape), tuple(c.shape)
+    ((4, 7, 5), (2, 4, 5), (2, 4, 5))
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from chainrule import factories
+from chainrule.nn import functional as F
+from chainrule.nn import init
+from chainrule.nn.module import Module
+from chainrule.nn.parameter import Parameter
+from chainrule.ops import elementwise
+from chainrule.ops.shape import cat, stack
+from chainrule.tensor import Tensor
+
+# Gates per step: RNN has one map, LSTM four (input, forget, cell, output), GRU three
+# (reset, update, new).
+_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+def _step(mode: str, x_part: Tensor, h: Tensor, c: Any, w_hh: Tensor, b_hh: Any) -> Any:
+    """One time step from the input's share ``x_part = x W_ih^T + b_ih``; returns ``h'`` (and
+    ``c'`` for an LSTM)."""
+    h_part = F.linear(h, w_hh, b_hh)
+    if mode == "RNN_TANH":
+        return elementwise.tanh(x_part + h_part)
+    if mode == "RNN_RELU":
+        return elementwise.relu(x_part + h_part)
+    if mode == "LSTM":
+        i, f, g, o = (x_part + h_part).chunk(4, -1)
+        c = elementwise.sigmoid(f) * c + elementwise.sigmoid(i) * elementwise.tanh(g)
+        return elementwise.sigmoid(o) * elementwise.tanh(c), c
+    x_r, x_z, x_n = x_part.chunk(3, -1)
+    h_r, h_z, h_n = h_part.chunk(3, -1)
+    r = elementwise.sigmoid(x_r + h_r)
+    z = elementwise.sigmoid(x_z + h_z)
+    n = elementwise.tanh(x_n + r * h_n)
+    return (1 - z) * n + z * h
+
+
+def _reset_uniform(module: Module, hidden_size: int) -> None:
+    """PyTorch's default: every weight and bias from U(-1/sqrt(hidden), 1/sqrt(hidden))."""
+    bound = 1.0 / math.sqrt(hidden_size) if hidden_size > 0 else 0.0
+    for weight in module.parameters():
+        init.uniform_(weight, -bound, bound)
+
+
+# ----------------------------------------------------------------------------- cells
+class RNNCellBase(Module):
+    mode = ""
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.bias = bias
+        gates = _GATES[self.mode] * hidden_size
+        self.weight_ih = Parameter(factories.empty(gates, input_size, dtype=dtype))
+        self.weight_hh = Parameter(factories.empty(gates, hidden_size, dtype=dtype))
+        if bias:
+            self.bias_ih = Parameter(factories.empty(gates, dtype=dtype))
+            self.bias_hh = Parameter(factories.empty(gates, dtype=dtype))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        _reset_uniform(self, self.hidden_size)
+
+    def extra_repr(self) -> str:
+        text = f"{self.input_size}, {self.hidden_size}"
+        if self.bias is not True:
+            text += f", bias={self.bias}"
+        if self.mode == "RNN_RELU":
+            text += ", nonlinearity=relu"
+        return text
+
+    def _run(self, input: Tensor, state: Any) -> Any:  # noqa: A002
+        """``state`` is ``h`` (or ``(h, c)``), zeros when None; unbatched (H_in,) inputs
+        give unbatched states."""
+        if input.ndim not in (1, 2):
+            raise ValueError(
+                f"{type(self).__name__}: Expected input to be 1D or 2D, got {input.ndim}D instead"
+            )
+        unbatched = input.ndim == 1
+        x = input.unsqueeze(0) if unbatched else input
+        zeros = factories.zeros(x.shape[0], self.hidden_size, dtype=x.dtype)
+        if state is None:
+            state = (zeros, zeros) if self.mode == "LSTM" else zeros
+        elif unbatched:
+            state = (
+                tuple(s.unsqueeze(0) for s in state) if self.mode == "LSTM" else state.unsqueeze(0)
+            )
+        h, c = state if self.mode == "LSTM" else (state, None)
+        x_part = F.linear(x, self.weight_ih, self.bias_ih)
+        out = _step(self.mode, x_part, h, c, self.weight_hh, self.bias_hh)
+        if unbatched:
+            return tuple(t.squeeze(0) for t in out) if self.mode == "LSTM" else out.squeeze(0)
+        return out
+
+
+class RNNCell(RNNCellBase):
+    """``h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)`` (or relu)."""
+
+    mode = "RNN_TANH"  # relu has as many gates; the instance's own mode is set below
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        nonlinearity: str = "tanh",
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        mode = _rnn_mode(nonlinearity)
+        super().__init__(input_size, hidden_size, bias, device, dtype)
+        self.mode = mode
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:  # noqa: A002
+        return self._run(input, hx)
+
+
+class LSTMCell(RNNCellBase):
+    """One LSTM step: returns ``(h', c')``."""
+
+    mode = "LSTM"
+
+    def forward(self, input: Tensor, hx: Any = None) -> tuple[Tensor, Tensor]:  # noqa: A002
+        return self._run(input, hx)
+
+
+class GRUCell(RNNCellBase):
+    """One GRU step: returns ``h'``."""
+
+    mode = "GRU"
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:  # noqa: A002
+        return self._run(input, hx)
+
+
+def _rnn_mode(nonlinearity: str) -> str:
+    if nonlinearity not in ("tanh", "relu"):
+        raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
+    return "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
+
+
+# ----------------------------------------------------------------------------- sequences
+class RNNBase(Module):
+    mode = ""
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        proj_size: int = 0,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        if proj_size:
+            raise NotImplementedError(f"{type(self).__name__}: proj_size is not supported")
+        if not 0 <= dropout <= 1:
+            raise ValueError(
+                "dropout should be a number in range [0, 1] representing the probability of "
+                "an element being zeroed"
+            )
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bias = bias
+        self.batch_first = batch_first
+        self.dropout = float(dropout)
+        self.bidirectional = bidirectional
+        self.proj_size = proj_size
+        gates = _GATES[self.mode] * hidden_size
+        directions = 2 if bidirectional else 1
+        # Registered in PyTorch's order: per layer, per direction, w_ih, w_hh, b_ih, b_hh.
+        for layer in range(num_layers):
+            width = input_size if layer == 0 else hidden_size * directions
+            for suffix in self._suffixes(layer):
+                shapes = [("weight_ih", (gates, width)), ("weight_hh", (gates, hidden_size))]
+                if bias:
+                    shapes += [("bias_ih", (gates,)), ("bias_hh", (gates,))]
+                for name, shape in shapes:
+                    param = Parameter(factories.empty(*shape, dtype=dtype))
+                    setattr(self, name + suffix, param)
+        self.reset_parameters()
+
+    def _suffixes(self, layer: int) -> list[str]:
+        return [f"_l{layer}"] + ([f"_l{layer}_reverse"] if self.bidirectional else [])
+
+    def reset_parameters(self) -> None:
+        _reset_uniform(self, self.hidden_size)
+
+    def flatten_parameters(self) -> None:
+        """A no-op kept for PyTorch code that calls it (cuDNN's weight layout)."""
+
+    def extra_repr(self) -> str:
+        text = f"{self.input_size}, {self.hidden_size}"
+        if self.num_layers != 1:
+            text += f", num_layers={self.num_layers}"
+        if self.bias is not True:
+            text += f", bias={self.bias}"
+        if self.batch_first is not False:
+            text += f", batch_first={self.batch_first}"
+        if self.dropout != 0:
+            text += f", dropout={self.dropout}"
+        if self.bidirectional is not False:
+            text += f", bidirectional={self.bidirectional}"
+        return text
+
+    def forward(self, input: Tensor, hx: Any = None) -> tuple[Tensor, Any]:  # noqa: A002
+        """``input`` is (L, N, H_in), (N, L, H_in) with ``batch_first``, or unbatched
+        (L, H_in); ``hx`` is (layers * directions, N, H) (a pair of them for an LSTM)."""
+        if input.ndim not in (2, 3):
+            raise ValueError(
+                f"{type(self).__name__}: Expected input to be 2D or 3D, got {input.ndim}D instead"
+            )
+        if input.shape[-1] != self.input_size:
+            raise RuntimeError(
+                f"input.size(-1) must be equal to input_size. Expected {self.input_size}, "
+                f"got {input.shape[-1]}"
+            )
+        unbatched = input.ndim == 2
+        x = (
+            input.unsqueeze(1)
+            if unbatched
+            else (input.transpose(0, 1) if self.batch_first else input)
+        )
+        states = self._initial_states(hx, x, unbatched)
+        finals: list[Any] = []
+        for layer in range(self.num_layers):
+            outputs = []
+            for direction, suffix in enumerate(self._suffixes(layer)):
+                index = layer * len(self._suffixes(layer)) + direction
+                state = tuple(s[index] for s in states)
+                seq, last = self._run_direction(x, state, suffix, reverse=direction == 1)
+                outputs.append(seq)
+                finals.append(last)
+            x = outputs[0] if len(outputs) == 1 else cat(outputs, -1)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                x = F.dropout(x, self.dropout, True)
+        out = x.squeeze(1) if unbatched else (x.transpose(0, 1) if self.batch_first else x)
+        h_n = [stack([f[k] for f in finals]) for k in range(len(states))]
+        if unbatched:
+            h_n = [h.squeeze(1) for h in h_n]
+        return out, (tuple(h_n) if self.mode == "LSTM" else h_n[0])
+
+    def _initial_states(self, hx: Any, x: Tensor, unbatched: bool) -> tuple[Tensor, ...]:
+        count = self.num_layers * (2 if self.bidirectional else 1)
+        if hx is None:
+            zeros = factories.zeros(count, x.shape[1], self.hidden_size, dtype=x.dtype)
+            return (zeros, zeros) if self.mode == "LSTM" else (zeros,)
+        given = tuple(hx) if self.mode == "LSTM" else (hx,)
+        expected = (count, self.hidden_size) if unbatched else (count, x.shape[1], self.hidden_size)
+        for h in given:
+            if tuple(h.shape) != expected:
+                raise RuntimeError(f"Expected hidden size {expected}, got {list(h.shape)}")
+        return tuple(h.unsqueeze(1) for h in given) if unbatched else given
+
+    def _run_direction(
+        self, x: Tensor, state: tuple[Tensor, ...], suffix: str, reverse: bool
+    ) -> tuple[Tensor, tuple[Tensor, ...]]:
+        """One layer in one direction over sequence-first ``x``: the (L, N, H) outputs and
+        the final state."""
+        w_hh = getattr(self, "weight_hh" + suffix)
+        b_hh = getattr(self, "bias_hh" + suffix) if self.bias else None
+        b_ih = getattr(self, "bias_ih" + suffix) if self.bias else None
+        # The input's share of every step in one matrix product.
+        x_parts = F.linear(x, getattr(self, "weight_ih" + suffix), b_ih).unbind(0)
+        h, c = state[0], state[1] if self.mode == "LSTM" else None
+        outputs = []
+        for t in reversed(range(len(x_parts))) if reverse else range(len(x_parts)):
+            result = _step(self.mode, x_parts[t], h, c, w_hh, b_hh)
+            h, c = result if self.mode == "LSTM" else (result, None)
+            outputs.append(h)
+        if reverse:
+            outputs.reverse()
+        return stack(outputs), ((h, c) if self.mode == "LSTM" else (h,))
+
+
+class RNN(RNNBase):
+    """Elman RNN: ``h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)`` (or relu).
+
+    Arguments as PyTorch's: ``(input_size, hidden_size, num_layers=1, nonlinearity='tanh',
+    bias=True, batch_first=False, dropout=0.0, bidirectional=False)``."""
+
+    mode = "RNN_TANH"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        nonlinearity = kwargs.pop("nonlinearity", "tanh")
+        if len(args) > 3:  # PyTorch's position of nonlinearity, between num_layers and bias
+            nonlinearity, args = args[3], args[:3] + args[4:]
+        mode = _rnn_mode(nonlinearity)
+        super().__init__(*args, **kwargs)
+        self.mode = mode
+        self.nonlinearity = nonlinearity
+
+
+class LSTM(RNNBase):
+    """Long short-term memory; returns ``output, (h_n, c_n)``."""
+
+    mode = "LSTM"
+
+
+class GRU(RNNBase):
+    """Gated recurrent unit; returns ``output, h_n``."""
+
+    mode = "GRU"

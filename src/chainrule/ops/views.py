@@ -1,0 +1,169 @@
+"""In-place changes through views: the base's history is rewritten, as PyTorch's CopySlices.
+
+A view (``y[1:3]``, ``y.t()``, ``y.view(-1)``, ``y[0][1]``) shares memory with its base, so an
+in-place change through it changes the base's values; this module makes the graph follow. The
+base gets a new node, :class:`CopySlices`: its old value everywhere except the view's region,
+which now comes from the changed view. The view then takes its history from the new base,
+by replaying the view ops that made it (the base and the ops are kept in ``Tensor._view``).
+Other views of the same base notice the change through the shared version counter and replay
+their own ops lazily, the next time they are used (:func:`sync`).
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    >>> y = x * 1
+    >>> y[1:3].mul_(2)              # through a view: y's history now includes the product
+    tensor([4., 6.], grad_fn=<GetItemBackward0>)
+    >>> y.sum().backward()
+    >>> x.grad
+    tensor([1., 2., 2., 1.])
+
+The chain rule for the base's new node: the gradient outside the view passes to the old
+base unchanged (those values were kept), and inside the view it goes to the new values only
+(the old ones were overwritten, so they get 0).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from chainrule import grad_mode
+from chainrule._array import xp
+from chainrule.autodiff import forward
+from chainrule.op import Op
+from chainrule.ops import dual
+from chainrule.tensor import Tensor, View, _make
+
+
+class CopySlices(Op):
+    """The base after ``view(base) = src``: the base's old values outside the view, ``src``
+    inside. The values are already in place when the node is made, so forward copies
+    nothing."""
+
+    notation = "base with view(base) = v"
+    derivatives = ("1 outside the view, 0 inside", "1 inside the view")
+    saves_inputs = False
+
+    def __init__(self, view: View) -> None:
+        self.view = view
+
+    def forward(self, base, src):
+        self.shape = src.shape
+        return base
+
+    def vjp(self, g, out, base, src):
+        inside = self._inside()
+        g_base = dual.where(inside, dual.zeros_like(g), g) if self.needs[0] else None
+        g_src = take(self.view, g) if self.needs[1] else None
+        return (g_base, g_src)
+
+    def jvp(self, tangents, out, base, src):
+        t_base, t_src = tangents
+        inside = self._inside()
+        kept = 0 * out if t_base is None else dual.where(inside, dual.zeros_like(t_base), t_base)
+        return kept if t_src is None else kept + scatter(self.view, t_src)
+
+    def _inside(self) -> Any:
+        """A bool array of the base's shape: True on the view's elements."""
+        return scatter(self.view, xp.ones(self.shape, dtype=bool)) != 0
+
+
+def take(view: View, g: Any) -> Any:
+    """The view's part of ``g`` (a base-shaped array or Tensor): the view ops replayed on it."""
+    for op in view.ops:
+        g = op.forward(g) if not isinstance(g, Tensor) else copy.copy(op)(g)
+    return g
+
+
+def scatter(view: View, v: Any) -> Any:
+    """Zeros of the base's shape with ``v`` in the view's region: the view ops' vjps, last first."""
+    for op, shape in zip(reversed(view.ops), reversed(view.shapes), strict=True):
+        (v,) = op.vjp(v, None, _shaped(shape))
+    return v
+
+
+def _shaped(shape: tuple[int, ...]) -> Any:
+    """An array of ``shape`` that costs no memory: the view rules' vjps read only shapes."""
+    return xp.broadcast_to(xp.zeros((), dtype=bool), shape)
+
+
+# ----------------------------------------------------------------------------- the engine side
+def sync(t: Tensor) -> None:
+    """Give the view ``t`` the history of its base as it is now, if the base changed since."""
+    info = t._view
+    if info is None or info.stamp == t._vc[0]:
+        return
+    if forward.levels:  # the view's tangent, from its base's as it is now
+        with grad_mode.no_grad():
+            replayed = info.base
+            for op in info.ops:
+                replayed = copy.copy(op)(replayed)
+        forward.carry(replayed, t)
+    if not grad_mode.enabled:
+        return
+    info.stamp = t._vc[0]
+    base = info.base
+    if not base.requires_grad or info.creation == "no_grad":
+        return  # nothing is recorded for this view (PyTorch keeps a no-grad view untracked)
+    replayed = base
+    for op in info.ops:
+        replayed = copy.copy(op)(replayed)
+    node = replayed.grad_fn
+    node.replaced = t.grad_fn  # ops that read t before the change keep its old history
+    t.grad_fn = node
+    t.requires_grad = True
+
+
+def check_inplace(t: Tensor) -> None:
+    """Refuse a recorded in-place change of a view where PyTorch does, with its message."""
+    info = t._view
+    base = info.base
+    if base.requires_grad and base.grad_fn is None:
+        raise RuntimeError(
+            "a view of a leaf Variable that requires grad is being used in an in-place operation."
+        )
+    if info.creation == "multi":
+        name, index = info.of
+        opening = (
+            f"Output {index} of {name} is a view and is being modified inplace."
+            if t.requires_grad
+            else "A view was created in no_grad mode and is being modified inplace with grad "
+            "mode enabled."
+        )
+        raise RuntimeError(
+            f"{opening} This view is the output of a function that returns multiple views. "
+            "Such functions do not allow the output views to be modified inplace. You should "
+            "replace the inplace operation by an out-of-place one."
+        )
+    if info.creation == "no_grad":
+        raise RuntimeError(
+            "A view was created in no_grad mode and is being modified inplace with grad mode "
+            "enabled. Given that this use case is ambiguous and error-prone, it is forbidden. "
+            "You can clarify your code by moving both the view and the inplace either both "
+            "inside the no_grad block (if you don't want the inplace to be tracked) or both "
+            "outside (if you want the inplace to be tracked)."
+        )
+    sync(t)
+
+
+def rebase(t: Tensor, changed: Tensor) -> None:
+    """After ``t``'s memory received ``changed``'s values: the base's and ``t``'s new history."""
+    info = t._view
+    base = info.base
+    # The node's first input is the base's old history (the base itself would be its own input).
+    before = _make(base._data, base.requires_grad, base.grad_fn)
+    node = CopySlices(info)(before, changed).grad_fn
+    node.replaced = base.grad_fn
+    base.grad_fn = node
+    base.requires_grad = True
+    info.stamp = -1  # t is behind its base now: sync replays its ops on the new base
+    sync(t)
+
+
+def multiple(pieces: tuple[Tensor, ...], name: str) -> tuple[Tensor, ...]:
+    """Mark the outputs of ``split``/``unbind``, which PyTorch forbids changing in place."""
+    for index, piece in enumerate(pieces):
+        if piece._view is not None:
+            piece._view.creation = "multi"
+            piece._view.of = (name, index)
+    return pieces

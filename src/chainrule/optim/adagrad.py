@@ -1,0 +1,80 @@
+"""Adagrad, following PyTorch's algorithm: each coordinate's step shrinks with the sum of its
+squared gradients so far.
+
+``s = s + g^2``; ``p = p - lr / (1 + (t - 1) lr_decay) * g / (sqrt(s) + eps)``.
+
+    >>> import chainrule as cr
+    >>> w = cr.nn.Parameter(cr.tensor([1.0]))
+    >>> opt = Adagrad([w], lr=0.1)
+    >>> (w * w).sum().backward()
+    >>> opt.step()
+    >>> round(w.item(), 4)                 # 1 - 0.1 * 2 / sqrt(4)
+    0.9
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule import dtypes
+from chainrule._array import xp
+from chainrule.optim.optimizer import Optimizer, ParamsT
+from chainrule.tensor import _make
+
+
+class Adagrad(Optimizer):
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1e-2,
+        lr_decay: float = 0.0,
+        weight_decay: float = 0.0,
+        initial_accumulator_value: float = 0.0,
+        eps: float = 1e-10,
+        foreach: bool | None = None,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        for name, value in (
+            ("learning rate", lr),
+            ("lr_decay value", lr_decay),
+            ("weight_decay value", weight_decay),
+            ("initial_accumulator_value value", initial_accumulator_value),
+            ("epsilon value", eps),
+        ):
+            if value < 0.0:
+                raise ValueError(f"Invalid {name}: {value}")
+        defaults = {
+            "lr": lr,
+            "lr_decay": lr_decay,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "initial_accumulator_value": initial_accumulator_value,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
+        # PyTorch fills the state at construction, so a fresh state dict already has it.
+        for group in self.param_groups:
+            for p in group["params"]:
+                self.state[p]["step"] = _make(xp.zeros((), dtype=dtypes.float32))
+                self.state[p]["sum"] = _make(
+                    xp.full_like(p._data, group["initial_accumulator_value"])
+                )
+
+    def _update(self, group: dict[str, Any], param: Any, grad: Any, state: dict[str, Any]) -> None:
+        step = self._step_count(state)
+        if group["maximize"]:
+            grad = -grad
+        if group["weight_decay"]:
+            grad = grad + group["weight_decay"] * param
+        clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
+        total = state["sum"]._data
+        std = self._buffer(param)
+        # sum.addcmul_(g, g); std = sqrt(sum) + eps; p.addcdiv_(g, std, value=-clr)
+        xp.multiply(grad, grad, out=std)
+        xp.add(total, std, out=total)
+        xp.sqrt(total, out=std)
+        xp.add(std, group["eps"], out=std)
+        xp.divide(grad, std, out=std)
+        xp.multiply(std, -clr, out=std)
+        xp.add(param, std, out=param)

@@ -1,0 +1,216 @@
+"""In-place changes through views, compared with PyTorch: values, gradients and errors.
+
+Each row is a snippet run twice, once with ``lib`` bound to chainrule and once to torch. It
+ends by naming ``result``: the tensors (values and gradients) to compare. Where PyTorch raises,
+chainrule must raise the same exception type with the same message (its first clause: the
+version messages name tensors differently).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from op_table import OpSpec, all_specs
+
+import chainrule as cr
+
+SETUP = """
+x = lib.tensor([[1.0, -2.0, 3.0], [4.0, 5.0, -6.0]], requires_grad=True)
+w = lib.tensor([0.5, -1.5, 2.0], requires_grad=True)
+y = x * 1
+"""
+
+# name -> code; after SETUP. ``result`` lists what is compared.
+IDIOMS = {
+    # --- slices
+    "slice_mul_": "y[:, 1:3].mul_(2); y.sum().backward(); result = [y, x.grad]",
+    "slice_of_row_mul_": "y[0][1:].mul_(3); (y * y).sum().backward(); result = [y, x.grad]",
+    "element_assign_through_row": "y[0][1] = 7.0; (y * y).sum().backward(); result = [y, x.grad]",
+    "element_assign_through_column": "y[:, 0][1] = 2.0; y.sum().backward(); result = [y, x.grad]",
+    "slice_clamp_": "y[:, 1:].clamp_(0, 1); (y * y).sum().backward(); result = [y, x.grad]",
+    "row_copy_": "y[0].copy_(w); (y * y).sum().backward(); result = [y, x.grad, w.grad]",
+    "row_copy_broadcast_scalar": (
+        "y[1].copy_(w[2]); (y * y).sum().backward(); result = [y, x.grad, w.grad]"
+    ),
+    "strided_add_": "y[:, ::2].add_(w[:2]); (y * y).sum().backward(); result = [y, x.grad, w.grad]",
+    "ellipsis_zero_": "y[..., 0].zero_(); (y * 3).sum().backward(); result = [y, x.grad]",
+    "row_fill_": "y[1].fill_(3.0); (y * y).sum().backward(); result = [y, x.grad]",
+    "none_index_mul_": "y[None, 0].mul_(w); (y * y).sum().backward(); result = [y, x.grad, w.grad]",
+    "slice_iadd": "y[:, 1:] += w[1:]; (y * y).sum().backward(); result = [y, x.grad, w.grad]",
+    "slice_imul_by_tensor": "y[1] *= w; (y * y).sum().backward(); result = [y, x.grad, w.grad]",
+    "row_assign_tensor": "y[1] = w * 2; (y * y).sum().backward(); result = [y, x.grad, w.grad]",
+    "block_assign_broadcast": "y[:, :2] = w[0]; y.sum().backward(); result = [y, x.grad, w.grad]",
+    "nested_view_then_read_view": (
+        "z = y[1]; z[0] = 9.0; (z * y[1]).sum().backward(); result = [y, z, x.grad]"
+    ),
+    # --- views other than slices
+    "transpose_mul_": "y.t().mul_(2); (y * y).sum().backward(); result = [y, x.grad]",
+    "T_row_zero_": "y.T[0].zero_(); (y * y).sum().backward(); result = [y, x.grad]",
+    "transpose_row_mul_tensor": (
+        "y.transpose(0, 1)[2].mul_(w[:2]); (y * y).sum().backward(); result = [y, x.grad, w.grad]"
+    ),
+    "permute_slice_add_": (
+        "y.permute(1, 0)[1:].add_(w[1:, None]); (y * y).sum().backward(); "
+        "result = [y, x.grad, w.grad]"
+    ),
+    "view_flat_mul_": "y.view(-1).mul_(2); (y * y).sum().backward(); result = [y, x.grad]",
+    "reshape_contiguous_slice": (
+        "y.reshape(-1)[2:5].mul_(3); (y * y).sum().backward(); result = [y, x.grad]"
+    ),
+    "reshape_of_transpose_copies": (
+        "r = y.t().reshape(-1); r.mul_(2); (y * y).sum().backward(); result = [y, r, x.grad]"
+    ),
+    "flatten_mul_": "y.flatten().mul_(w.sum()); y.sum().backward(); result = [y, x.grad, w.grad]",
+    "squeeze_div_": (
+        "s = y[:1]; s.squeeze().div_(2); (y * y).sum().backward(); result = [y, x.grad]"
+    ),
+    "unsqueeze_mul_": "y.unsqueeze(0).mul_(2); (y * y).sum().backward(); result = [y, x.grad]",
+    "view_of_view_of_view": (
+        "y.t()[1:].reshape(-1)[1:3].mul_(5); (y * y).sum().backward(); result = [y, x.grad]"
+    ),
+    "flip_is_a_copy": "f = y.flip(0); f.mul_(2); (y * f).sum().backward(); result = [y, f, x.grad]",
+    "expand_refuses": "y[0].expand(2, 3).mul_(2)",
+    # --- outputs of functions that return several views
+    "row_iteration": "for row in y:\n    row.mul_(2)\ny.sum().backward(); result = [y, x.grad]",
+    "split_mul_": "a, b = y.split(2, dim=1); a.mul_(2)",
+    "unbind_mul_": "y.unbind(0)[0].mul_(2)",
+    "chunk_add_": "y.chunk(3, dim=1)[1].add_(1)",
+    "unbind_of_plain_tensor_copy_": "z = lib.zeros(2, 3); z.unbind(0)[0].copy_(w)",
+    "split_read_only_is_fine": (
+        "a, b = y.split(1); (a * 2 + b).sum().backward(); result = [a, b, x.grad]"
+    ),
+    "split_in_place_without_grad": (
+        "with lib.no_grad():\n    y.split(1)[0].mul_(2)\ny.sum().backward(); result = [y, x.grad]"
+    ),
+    # --- the base changed after the view was taken
+    "base_mul_after_view": "z = y[0]; y.mul_(2); (z * z).sum().backward(); result = [z, x.grad]",
+    "base_row_changed_sibling_read": (
+        "z = y[0]; y[1].mul_(3); (z * y).sum().backward(); result = [z, y, x.grad]"
+    ),
+    "overlapping_sibling": (
+        "u = y[:, 1:]; v = y[:, :2]; v.mul_(2); (u * w[1:]).sum().backward(); "
+        "result = [u, x.grad, w.grad]"
+    ),
+    "transpose_after_base_add_": (
+        "z = y.t(); y.add_(w); (z * z).sum().backward(); result = [z, x.grad, w.grad]"
+    ),
+    "view_after_base_clamp_": (
+        "z = y[:, 2]; y.clamp_(-1, 4); (z * 2).sum().backward(); result = [z, x.grad]"
+    ),
+    "view_used_before_and_after": (
+        "z = y[0]; a = z * 2; y.mul_(3); (a + z).sum().backward(); result = [a, z, x.grad]"
+    ),
+    # --- views of leaves
+    "leaf_slice_mul_": "x[0].mul_(2)",
+    "leaf_element_assign": "x[0, 1] = 5.0",
+    "leaf_view_add_": "x.view(-1).add_(1)",
+    "leaf_transpose_zero_": "x.t().zero_()",
+    "leaf_view_in_no_grad": (
+        "with lib.no_grad():\n    x[0].mul_(2)\n(x * x).sum().backward(); result = [x, x.grad]"
+    ),
+    "view_made_in_no_grad": "with lib.no_grad():\n    v = y[0]\nv.mul_(2)",
+    # --- bases that do not require grad
+    "plain_base_slice_copy_": (
+        "z = lib.zeros(4); z[1:4].copy_(w); (z * z).sum().backward(); result = [z, w.grad]"
+    ),
+    "plain_base_row_assign": (
+        "z = lib.zeros(2, 3); z[1] = w * w; z.sum().backward(); result = [z, w.grad]"
+    ),
+    "plain_base_chained_assign": (
+        "z = lib.zeros(2, 3); z[0][2] = w[1]; (z * 3).sum().backward(); result = [z, w.grad]"
+    ),
+    "plain_base_view_mul_by_grad": (
+        "z = lib.ones(2, 3); z.t()[0].mul_(w[:2]); z.sum().backward(); result = [z, w.grad]"
+    ),
+    # --- aliasing: the argument is the tensor changed
+    "iadd_self": "y += y; (y * y).sum().backward(retain_graph=True); result = [y, x.grad]",
+    "mul_self": "y.mul_(y); y.sum().backward(); result = [y, x.grad]",
+    "view_iadd_same_view": "v = y[0]; v += v; (y * y).sum().backward(); result = [y, x.grad]",
+    "add_detached_self": "y.add_(y.detach()); y.sum().backward(); result = [y, x.grad]",
+    "copy_self": "y.copy_(y); (y * y).sum().backward(); result = [y, x.grad]",
+    "sub_self": "y.sub_(y); (y + x).sum().backward(); result = [y, x.grad]",
+    "add_self_alpha": "y.add_(y, alpha=2); (y * y).sum().backward(); result = [y, x.grad]",
+    "div_self": "y.div_(y); y.sum().backward(); result = [y, x.grad]",
+    "isub_self": "y -= y; (y + x).sum().backward(); result = [y, x.grad]",
+    "imul_self": "y *= y; y.sum().backward(); result = [y, x.grad]",
+    "itruediv_self": "y /= y; y.sum().backward(); result = [y, x.grad]",
+    "row_fill_with_own_element": (
+        "r = y[0]; r.fill_(r[1]); (y * y).sum().backward(); result = [y, x.grad]"
+    ),
+    "fill_with_a_vector_refuses": "y.fill_(w)",
+    "partial_overlap_iadd": "y[0, 1:] += y[0, :2]",
+    "partial_overlap_assign": "y[0, 1:] = y[0, :2]",
+    "disjoint_rows_assign": "y[0] = y[1]; (y * y).sum().backward(); result = [y, x.grad]",
+    # --- values saved for backward, changed through a view
+    "saved_output_changed_through_view": "e = x.exp(); e[0].mul_(2); e.sum().backward()",
+    "saved_input_changed_through_view": "z = y * y; y[0].mul_(2); z.sum().backward()",
+    "unsaved_input_changed_through_view": (
+        "s = x.sin(); t = s + 1; s[0].mul_(2); (t + s).sum().backward(); result = [t, s, x.grad]"
+    ),
+    "sum_then_view_change": "z = y.sum(); y[0].mul_(2); z.backward(); result = [z, x.grad]",
+}
+
+
+def run(code: str, lib: object) -> tuple[list[np.ndarray | None] | None, BaseException | None]:
+    namespace: dict[str, object] = {"lib": lib}
+    try:
+        exec(SETUP + code, namespace)
+    except Exception as error:  # noqa: BLE001 - the error itself is compared
+        return None, error
+    result = namespace.get("result", [])
+    return [None if t is None else np.asarray(t.detach().numpy()) for t in result], None
+
+
+def first_clause(error: BaseException) -> str:
+    return str(error).split(":")[0].split(". ")[0]
+
+
+@pytest.mark.parametrize("name", list(IDIOMS))
+def test_inplace_through_views_as_pytorch(name: str) -> None:
+    code = IDIOMS[name]
+    expected, torch_error = run(code, torch)
+    actual, error = run(code, cr)
+    if torch_error is not None:
+        assert error is not None, f"PyTorch raises {torch_error!r}; chainrule gave {actual}"
+        assert type(error) is type(torch_error), f"{error!r} vs PyTorch's {torch_error!r}"
+        assert first_clause(error) == first_clause(torch_error), (
+            f"message {error} vs PyTorch's {torch_error}"
+        )
+        return
+    assert error is None, f"chainrule raises {error!r}; PyTorch gives {expected}"
+    assert expected, "a row that PyTorch runs must name tensors to compare"
+    assert len(actual) == len(expected)
+    for a, e in zip(actual, expected, strict=True):
+        if e is None:
+            assert a is None
+        else:
+            np.testing.assert_allclose(a, e, rtol=1e-6, atol=1e-6)
+
+
+def test_the_table_has_the_idioms_the_issue_names() -> None:
+    assert len(IDIOMS) >= 42
+
+
+def test_changing_a_view_bumps_the_base_version() -> None:
+    y = cr.ones(4) * 1
+    before = y._version
+    y[1:3].mul_(2)
+    assert y._version == before + 1
+
+
+@pytest.mark.parametrize("spec", all_specs(), ids=lambda s: s.name)
+def test_only_views_share_memory_with_their_input(spec: OpSpec) -> None:
+    """A result that is not a view must own its memory: writing into it in place must not
+    change an input behind the graph's back (NumPy's flip, for one, is a view; PyTorch's is
+    a copy)."""
+    rng = np.random.default_rng(0)
+    inputs = [cr.tensor(a) for a in spec.sample(rng, spec.shapes[0])]
+    outputs = spec.fn(*inputs)
+    for out in outputs if isinstance(outputs, tuple) else (outputs,):
+        if out._view is not None or not isinstance(out, cr.Tensor):
+            continue
+        for x in inputs:
+            assert not np.may_share_memory(out._data, x._data) or out is x, (
+                f"{spec.name}: its result shares memory with an input but is not a view"
+            )
