@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 import chainrule as cr
-from chainrule.autodiff.forward import forward_tangents
+from chainrule.autograd import forward_ad
 
 Fn = Callable[..., Any]
 Arrays = Sequence[np.ndarray]
@@ -105,6 +105,7 @@ class Recorded:
     """``fn`` applied to fresh leaves with the graph kept, for repeated backward passes."""
 
     def __init__(self, fn: Fn, arrays: Arrays, layout: Layout | None = None) -> None:
+        self.fn, self.arrays = fn, arrays
         self.inputs = leaves(arrays, layout=layout)
         self.outputs = outputs_of(fn(*self.inputs))
         self.shapes = [tuple(y.shape) for y in self.outputs]
@@ -123,8 +124,17 @@ class Recorded:
         return [cr.zeros_like(x) if g is None else g for g, x in pairs]
 
     def jvp(self, tangents: Arrays) -> np.ndarray:
-        """J v by forward mode, flattened."""
-        return flat(forward_tangents(self.outputs, self.inputs, list(tangents)))
+        """J v by forward mode (``fn`` run again on dual tensors), flattened."""
+        with forward_ad.dual_level():
+            duals = [
+                forward_ad.make_dual(x, cr.tensor(t))
+                for x, t in zip(leaves(self.arrays, False), tangents, strict=True)
+            ]
+            outputs = outputs_of(self.fn(*duals))
+            found = [forward_ad.unpack_dual(y).tangent for y in outputs]
+        return flat(
+            [cr.zeros_like(y) if t is None else t for y, t in zip(outputs, found, strict=True)]
+        )
 
 
 def jacobian_by_vjp(fn: Fn, arrays: Arrays) -> np.ndarray:

@@ -15,7 +15,7 @@ The API follows PyTorch's names, so tutorial code runs by changing the import:
 from chainrule.tensor import Size, Tensor
 # isort: on
 
-from chainrule import autograd, datasets, linalg, nn, optim, utils, viz
+from chainrule import autograd, datasets, func, linalg, nn, optim, utils, viz
 from chainrule.dtypes import (
     bool,
     double,

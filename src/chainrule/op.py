@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 
 from chainrule import declare, dtypes, grad_mode
 from chainrule._array import xp
-from chainrule.autodiff import anomaly
+from chainrule.autodiff import anomaly, batching, forward
 from chainrule.tensor import Tensor, View
 
 # Every op class that carries rules, by name: the op table tests assert each one is covered.
@@ -38,6 +38,8 @@ REGISTRY: dict[str, type[Op]] = {}
 _sequence = itertools.count()
 _ndarray = xp.ndarray
 _new = object.__new__
+_dual_levels = forward.levels  # the open forward-mode levels, tested once per op
+_vmap_levels = batching.levels  # the open vmap levels, likewise
 _may_share = xp.may_share_memory
 _REAL_SCALARS = frozenset((float, int, bool))  # the usual constants, let through at once
 
@@ -102,6 +104,10 @@ class Op:
     def __call__(self, *inputs: Any) -> Tensor:
         # One and two inputs are unrolled: this runs once per operation, and the per-op
         # overhead is what users of small tensors feel (see benchmarks/bench_core.py).
+        if _vmap_levels:  # inside vmap: batched inputs run the op's batching rule
+            level = batching.batched_level(inputs)
+            if level is not None:
+                return batching.apply(self, inputs, level)
         # A view whose base was changed in place first takes the base's new history
         # (``_view.stamp`` lags the shared version counter); plain tensors pay one check.
         if len(inputs) == 1:
@@ -185,6 +191,8 @@ class Op:
             result.grad_fn = None
         if anomaly.enabled:  # off by default: this flag check is all it costs
             anomaly.on_forward(self, out, args, result.grad_fn is self)
+        if _dual_levels:  # forward mode: tangents ride along (see autodiff/forward.py)
+            forward.propagate(self, inputs, args, result)
         return result
 
     def _refuse_complex(self, constant: Any) -> None:

@@ -71,4 +71,8 @@ def set_rng_state(state: dict[str, Any]) -> None:
 
 def generator(g: Generator | None = None) -> Any:
     """The NumPy generator to draw from: ``g``'s, or the global one."""
+    from chainrule.autodiff import batching
+
+    if batching.levels:  # a draw inside vmap: allowed only as its randomness says
+        batching.check_randomness()
     return (g or default_generator).numpy

@@ -150,7 +150,7 @@ class Tensor:
 
     @property
     def T(self) -> Tensor:  # noqa: N802 - PyTorch's name
-        return shape.permute(self, tuple(range(self._data.ndim - 1, -1, -1)))
+        return shape.permute(self, tuple(range(self.ndim - 1, -1, -1)))
 
     @property
     def mT(self) -> Tensor:  # noqa: N802 - PyTorch's name
@@ -201,7 +201,7 @@ class Tensor:
                 dtype = a
         if "device" in kwargs:
             _check_device(kwargs["device"])
-        if dtype is None or xp.dtype(dtype) == self._data.dtype:
+        if dtype is None or xp.dtype(dtype) == self.dtype:
             return self
         return elementwise.cast(self, xp.dtype(dtype))
 
@@ -371,7 +371,7 @@ class Tensor:
         return self._data.shape[0]
 
     def __iter__(self) -> Iterator[Tensor]:
-        if self._data.ndim == 0:
+        if self.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         return iter(shape.unbind(self, 0))  # as PyTorch: rows are views that refuse in-place
 

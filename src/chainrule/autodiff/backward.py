@@ -78,7 +78,9 @@ def grad(
                 "One of the differentiated Tensors appears to not have been used in the graph. "
                 "Set allow_unused=True if this is the desired behavior."
             )
-        result.append(g if g is None or isinstance(g, Tensor) else _make(g))
+        # A 0-d result of NumPy arithmetic is a scalar: as an array it keeps its dtype in
+        # later arithmetic (a NumPy float64 scalar would count as a weak Python float).
+        result.append(g if g is None or isinstance(g, Tensor) else _make(xp.asarray(g)))
     return tuple(result)
 
 
@@ -159,8 +161,10 @@ class _Pass:
                 f"Mismatch in shape: grad_output[0] has a shape of {tuple(g.shape)} and "
                 f"output[0] has a shape of {tuple(root.shape)}."
             )
+        if self.create_graph:
+            return g
         self.stored.add(id(g._data))
-        return g if self.create_graph else g._data
+        return g._data
 
     # ---------------------------------------------------------------- the walk
     def _needed(self) -> set[Any] | None:

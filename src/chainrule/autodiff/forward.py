@@ -1,65 +1,209 @@
-"""Forward mode: tangents pushed through a recorded graph with each op's ``jvp`` rule.
+"""Forward mode: tangents ride along with values through every op, one level per transform.
 
 Where reverse mode asks "how does the output depend on every input?", forward mode asks "how
-does every value change when the inputs move along ``t``?": each node multiplies the tangents
-of its inputs by its local derivative, oldest node first.
+does every value change when the inputs move along ``t``?". While a level is open, each op
+applied to a value that carries a tangent also applies its ``jvp`` rule, so the output leaves
+with its own tangent: one extra pass, no recorded graph.
+
+Levels nest (``jvp`` of ``jvp``, forward over reverse): the tangent of level k is computed with
+only the levels outside it active, so the rule's own arithmetic carries the outer tangents, and
+with recording on when the values require grad, so reverse mode can differentiate it.
+
+A tangent belongs to a value, not to one Tensor object: it is found by the identity of the
+array, so every Tensor sharing that array (the ``out`` a backward rule sees under
+``create_graph``, a leaf made for ``grad``) carries it.
 
     >>> import chainrule as cr
-    >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
-    >>> y = x * x
-    >>> (t,) = forward_tangents([y], [x], [cr.ones(2)])
-    >>> t                                  # J v = 2 x
-    array([2., 4.], dtype=float32)
+    >>> with dual_level():
+    ...     x = make_dual(cr.tensor([1.0, 2.0]), cr.ones(2))
+    ...     y = x * x
+    ...     unpack_dual(y).tangent            # J v = 2 x
+    tensor([2., 4.])
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, NamedTuple
 
-from chainrule import graph
+from chainrule import grad_mode
 from chainrule._array import xp
-from chainrule.ops import views
-from chainrule.tensor import Tensor
+from chainrule.tensor import Tensor, _make
 
 
-def forward_tangents(
-    outputs: Sequence[Tensor], inputs: Sequence[Tensor], tangents: Sequence[Any]
-) -> list[Any]:
-    """The directional derivatives of ``outputs`` when ``inputs`` move along ``tangents``.
+class Level:
+    """One open forward-mode level: the tangent of every value computed while it is open."""
 
-    The graph must have been recorded (inputs require grad) and not freed. Outputs that do not
-    depend on the inputs get zero tangents.
-    """
-    for y in outputs:
-        views.sync(y)  # a view whose base changed in place: its new history
-    by_leaf = {
-        id(x): (t._data if isinstance(t, Tensor) else xp.asarray(t))
-        for x, t in zip(inputs, tangents, strict=True)
-    }
-    nodes = graph.ancestors(y.grad_fn for y in outputs)
-    by_node: dict[Any, Any] = {}
-    for node in nodes:
-        node.check_saved()
-        node_tangents = tuple(_tangent_of(x, node, by_leaf, by_node) for x in node.inputs)
-        if all(t is None for t in node_tangents):
+    __slots__ = ("tangents",)
+
+    def __init__(self) -> None:
+        # id(array) -> (array, tangent Tensor); the array is kept so its id is not reused.
+        self.tangents: dict[int, tuple[Any, Tensor]] = {}
+
+    def tangent(self, x: Any) -> Tensor | None:
+        entry = self.tangents.get(id(x._data)) if isinstance(x, Tensor) else None
+        return None if entry is None else entry[1]
+
+    def set(self, x: Tensor, tangent: Tensor) -> None:
+        self.tangents[id(x._data)] = (x._data, tangent)
+
+
+# The open levels, outermost first. ``Op.__call__`` tests this list (one global lookup) and
+# calls :func:`propagate` only when it is not empty.
+levels: list[Level] = []
+
+
+def propagate(op: Any, inputs: tuple[Any, ...], args: tuple[Any, ...], result: Tensor) -> None:
+    """Give ``result`` its tangent at each open level where an input has one."""
+    out = result._data
+    for position, level in enumerate(levels):
+        tangents = tuple([level.tangent(x) for x in inputs])
+        if all(t is None for t in tangents):
             continue
-        t = node.jvp(node_tangents, node.out, *node.args)
-        if t.shape != node.out.shape:  # a broadcast input: its tangent spreads the same way
-            t = xp.broadcast_to(t, node.out.shape)
-        by_node[node] = t
-    results = []
-    for y in outputs:
-        t = _tangent_of(y, None, by_leaf, by_node)
-        results.append(xp.zeros_like(y._data) if t is None else t)
-    return results
+        outer = levels[position:]
+        del levels[position:]  # the rule runs with only the outer levels open
+        try:
+            t = _apply_rule(op, tangents, inputs, args, result, plain=not levels)
+        finally:
+            levels.extend(outer)
+        if tuple(t.shape) != out.shape:  # a broadcast input: its tangent spreads the same way
+            t = t.expand(out.shape)
+        level.set(result, t)
 
 
-def _tangent_of(x: Any, user: Any, by_leaf: dict[int, Any], by_node: dict[Any, Any]) -> Any:
-    """The tangent of ``x`` as ``user`` read it (before any later in-place change of ``x``)."""
-    if not isinstance(x, Tensor):
-        return None
-    if id(x) in by_leaf:
-        return by_leaf[id(x)]
-    parent = x.grad_fn if user is None else graph.parent(x, user)
-    return by_node.get(parent) if parent is not None else None
+def _apply_rule(
+    op: Any,
+    tangents: tuple[Any, ...],
+    inputs: tuple[Any, ...],
+    args: tuple[Any, ...],
+    result: Tensor,
+    plain: bool,
+) -> Tensor:
+    recording = grad_mode.enabled and any(
+        isinstance(x, Tensor) and x.requires_grad for x in (*inputs, *tangents)
+    )
+    if plain and not recording:
+        # Nothing outside needs to see the rule's arithmetic: run it on arrays (fast).
+        raw = tuple([None if t is None else t._data for t in tangents])
+        return _make(xp.asarray(op.jvp(raw, result._data, *args)))
+    values = [x if isinstance(x, Tensor) else a for x, a in zip(inputs, args, strict=True)]
+    t = op.jvp(tangents, result, *values)
+    return t if isinstance(t, Tensor) else _make(xp.asarray(t))
+
+
+def write_through(view: Tensor, base: Tensor, ops: Any) -> None:
+    """After an in-place change of ``view``, give ``base`` its new tangent: the old one with
+    the view's part replaced by the view's tangent (the view ops replayed on the tangent)."""
+    for level in levels:
+        t_view, t_base = level.tangent(view), level.tangent(base)
+        if t_view is None and t_base is None:
+            continue
+        if any(t is not None and t.requires_grad for t in (t_view, t_base)):
+            raise NotImplementedError(
+                "forward mode: an in-place change through a view of a tensor whose tangent is "
+                "recorded for reverse mode is not supported; compute out of place"
+            )
+        new = xp.zeros_like(base._data) if t_base is None else t_base._data.copy()
+        part = new
+        for op in ops:
+            part = copy.copy(op).forward(part)
+        if not xp.shares_memory(part, new) or not part.flags.writeable:
+            raise NotImplementedError(
+                "forward mode: an in-place change through this view cannot be carried to its "
+                "base's tangent; compute out of place"
+            )
+        xp.copyto(part, 0 if t_view is None else t_view._data)
+        level.set(base, _make(new))
+
+
+def carry(source: Tensor, target: Tensor) -> None:
+    """Give ``target`` the tangents of ``source`` (an in-place op: the new value moves into
+    the old tensor's memory)."""
+    for level in levels:
+        t = level.tangent(source)
+        if t is None:
+            level.tangents.pop(id(target._data), None)
+        else:
+            level.set(target, t)
+
+
+@contextmanager
+def dual_level() -> Iterator[Level]:
+    """Open a forward-mode level; tangents made inside are dropped when it closes.
+
+    >>> import chainrule as cr
+    >>> with dual_level():
+    ...     x = make_dual(cr.tensor(3.0), cr.tensor(1.0))
+    ...     unpack_dual(x ** 2).tangent
+    tensor(6.)
+    """
+    level = Level()
+    levels.append(level)
+    try:
+        yield level
+    finally:
+        levels.remove(level)
+        level.tangents.clear()
+
+
+def _level(level: Level | None, op: str) -> Level:
+    if level is not None:
+        return level
+    if not levels:
+        raise RuntimeError(f"{op} must be called inside a forward AD level (use dual_level())")
+    return levels[-1]
+
+
+def make_dual(tensor: Tensor, tangent: Tensor, *, level: Level | None = None) -> Tensor:
+    """A view of ``tensor`` whose tangent at ``level`` (the innermost) is ``tangent``."""
+    level = _level(level, "make_dual")
+    if tuple(tangent.shape) != tuple(tensor.shape):
+        raise RuntimeError(
+            "Trying to set a forward gradient that has a different size than that of the "
+            f"original Tensor, this is not supported. Tensor is of size {list(tensor.shape)} "
+            f"while the given forward gradient is of size {list(tangent.shape)}."
+        )
+    if not tensor.is_floating_point():
+        raise ValueError(
+            f"Expected primal to be floating point or complex, but got: {tensor.dtype}"
+        )
+    dual = _without(level, lambda: tensor.view(tuple(tensor.shape)))
+    tangent = tangent if isinstance(tangent, Tensor) else Tensor(tangent)
+    if tangent.dtype != tensor.dtype:
+        tangent = tangent.to(tensor.dtype)
+    level.set(dual, tangent)
+    return dual
+
+
+class UnpackedDualTensor(NamedTuple):
+    primal: Tensor
+    tangent: Tensor | None
+
+
+def unpack_dual(tensor: Tensor, *, level: Level | None = None) -> UnpackedDualTensor:
+    """The value (a view without this level's tangent) and the tangent (or None)."""
+    if not levels and level is None:
+        return UnpackedDualTensor(tensor, None)
+    level = _level(level, "unpack_dual")
+    if tensor._view is not None:  # a view whose base changed in place: its tangent now
+        from chainrule.ops import views
+
+        views.sync(tensor)
+    tangent = level.tangent(tensor)
+    if tangent is None:
+        return UnpackedDualTensor(tensor, None)
+    primal = _without(level, lambda: tensor.view(tuple(tensor.shape)))
+    return UnpackedDualTensor(primal, tangent)
+
+
+def _without(level: Level, make: Any) -> Any:
+    """``make()`` with ``level`` closed, so its result carries no tangent there (the other
+    levels stay open and propagate as usual)."""
+    position = levels.index(level)
+    del levels[position]
+    try:
+        return make()
+    finally:
+        levels.insert(position, level)

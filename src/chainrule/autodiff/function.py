@@ -36,6 +36,18 @@ class FunctionCtx:
     def save_for_backward(self, *tensors: Tensor) -> None:
         self.saved_tensors = tensors
 
+    def save_for_forward(self, *tensors: Tensor) -> None:
+        """Tensors the ``jvp`` rule reads (as ``ctx.saved_tensors``, as in PyTorch)."""
+        self.saved_tensors = tensors
+
+
+class VmapInfo:
+    """What ``Function.vmap`` learns of the batch: its size and the randomness mode."""
+
+    def __init__(self, batch_size: int, randomness: str = "error") -> None:
+        self.batch_size = batch_size
+        self.randomness = randomness
+
 
 class _FunctionNode(Op, abstract=True):
     """The graph node of one ``Function.apply``: its rules are the user's methods."""
@@ -47,10 +59,20 @@ class _FunctionNode(Op, abstract=True):
     def name(self) -> str:  # type: ignore[override]
         return f"{self.function.__name__}Backward"
 
+    def __copy__(self) -> _FunctionNode:
+        """A node for another application (vmap's loop): its own ctx."""
+        node = _FunctionNode(self.function)
+        node.ctx.needs_input_grad = self.ctx.needs_input_grad
+        return node
+
     def forward(self, *args):
         wrapped = [_make(a) if isinstance(a, xp.ndarray) else a for a in args]
         with grad_mode.no_grad():
-            out = self.function.forward(self.ctx, *wrapped)
+            if _overrides(self.function, "setup_context"):  # forward(*args) without ctx
+                out = self.function.forward(*wrapped)
+                self.function.setup_context(self.ctx, tuple(wrapped), out)
+            else:
+                out = self.function.forward(self.ctx, *wrapped)
         if not isinstance(out, Tensor):
             raise TypeError(f"{self.function.__name__}.forward must return a Tensor")
         # Which objects the user's forward saw as its inputs and output, so that backward can
@@ -84,7 +106,24 @@ class _FunctionNode(Op, abstract=True):
         return grads
 
     def jvp(self, tangents, out, *args):
-        raise NotImplementedError(f"{self.function.__name__} defines no forward-mode rule (jvp)")
+        if not _overrides(self.function, "jvp"):
+            raise NotImplementedError(
+                f"{self.function.__name__} defines no forward-mode rule: add a static "
+                "jvp(ctx, *tangents) method"
+            )
+        raw = not any(isinstance(t, Tensor) for t in tangents)
+        given = [
+            _make(xp.zeros_like(xp.asarray(a._data if isinstance(a, Tensor) else a)))
+            if t is None
+            else (_make(t) if raw else t)
+            for t, a in zip(tangents, args, strict=True)
+        ]
+        result = self.function.jvp(self.ctx, *given)
+        return result._data if raw and isinstance(result, Tensor) else result
+
+
+def _overrides(function: type[Function], method: str) -> bool:
+    return getattr(function, method) is not getattr(Function, method)
 
 
 class Function:
@@ -97,6 +136,23 @@ class Function:
 
     @staticmethod
     def backward(ctx: FunctionCtx, *grad_outputs: Tensor) -> Any:
+        raise NotImplementedError
+
+    @staticmethod
+    def setup_context(ctx: FunctionCtx, inputs: tuple[Any, ...], output: Tensor) -> None:
+        """Override (with a ``forward`` without ctx) to fill ctx from inputs and output."""
+        raise NotImplementedError
+
+    @staticmethod
+    def jvp(ctx: FunctionCtx, *tangents: Tensor) -> Tensor:
+        """Override for forward mode: the output's tangent from the inputs' tangents."""
+        raise NotImplementedError
+
+    @staticmethod
+    def vmap(info: VmapInfo, in_dims: tuple[int | None, ...], *args: Any) -> tuple[Any, Any]:
+        """Override to batch: ``(output, out_dim)`` for inputs batched along ``in_dims``.
+
+        Without it, ``vmap`` applies the function once per example."""
         raise NotImplementedError
 
     @classmethod

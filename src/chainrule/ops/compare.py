@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule._array import xp
+from chainrule.autodiff.batching import broadcasting
 from chainrule.ops.reduce import numpy_aliases
 from chainrule.tensor import Tensor, _make
 
@@ -22,63 +23,78 @@ def _bool(value: Any) -> Tensor:
     return _make(xp.asarray(value))
 
 
+@broadcasting
 def eq(input: Any, other: Any) -> Tensor:  # noqa: A002
     return _bool(_raw(input) == _raw(other))
 
 
+@broadcasting
 def ne(input: Any, other: Any) -> Tensor:  # noqa: A002
     return _bool(_raw(input) != _raw(other))
 
 
+@broadcasting
 def lt(input: Any, other: Any) -> Tensor:  # noqa: A002
     return _bool(_raw(input) < _raw(other))
 
 
+@broadcasting
 def le(input: Any, other: Any) -> Tensor:  # noqa: A002
     return _bool(_raw(input) <= _raw(other))
 
 
+@broadcasting
 def gt(input: Any, other: Any) -> Tensor:  # noqa: A002
     return _bool(_raw(input) > _raw(other))
 
 
+@broadcasting
 def ge(input: Any, other: Any) -> Tensor:  # noqa: A002
     return _bool(_raw(input) >= _raw(other))
 
 
+@broadcasting
 def logical_and(input: Any, other: Any) -> Tensor:  # noqa: A002
     return _bool(xp.logical_and(_raw(input), _raw(other)))
 
 
+@broadcasting
 def logical_or(input: Any, other: Any) -> Tensor:  # noqa: A002
     return _bool(xp.logical_or(_raw(input), _raw(other)))
 
 
+@broadcasting
 def logical_xor(input: Any, other: Any) -> Tensor:  # noqa: A002
     return _bool(xp.logical_xor(_raw(input), _raw(other)))
 
 
+@broadcasting
 def logical_not(input: Any) -> Tensor:  # noqa: A002
     data = _raw(input)
     return _bool(~data if data.dtype.kind in "biu" else xp.logical_not(data))
 
 
+@broadcasting
 def isnan(input: Tensor) -> Tensor:  # noqa: A002
     return _bool(xp.isnan(input._data))
 
 
+@broadcasting
 def isfinite(input: Tensor) -> Tensor:  # noqa: A002
     return _bool(xp.isfinite(input._data))
 
 
+@broadcasting
 def isinf(input: Tensor) -> Tensor:  # noqa: A002
     return _bool(xp.isinf(input._data))
 
 
+@broadcasting
 def isposinf(input: Tensor) -> Tensor:  # noqa: A002
     return _bool(xp.isposinf(input._data))
 
 
+@broadcasting
 def isneginf(input: Tensor) -> Tensor:  # noqa: A002
     return _bool(xp.isneginf(input._data))
 
@@ -120,6 +136,7 @@ def allclose(
     return bool(xp.allclose(input._data, _raw(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
+@broadcasting
 def isclose(
     input: Tensor,
     other: Any,

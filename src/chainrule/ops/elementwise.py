@@ -18,6 +18,7 @@ from typing import Any
 
 from chainrule import dtypes
 from chainrule._array import xp
+from chainrule.autodiff.batching import BatchedTensor
 from chainrule.op import Op
 from chainrule.ops import dual
 from chainrule.ops.special import erf as _erf_array
@@ -1215,6 +1216,8 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001, A002
 
 def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
     """Pick ``input`` where ``condition`` holds, else ``other`` (both broadcast)."""
+    if isinstance(condition, BatchedTensor):  # inside vmap: Where's batching rule takes it
+        return Where()(condition, input, other)
     if isinstance(condition, Tensor):
         condition = condition._data
     return Where()(xp.asarray(condition, dtype=bool), input, other)

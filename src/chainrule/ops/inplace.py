@@ -24,6 +24,7 @@ from typing import Any
 
 from chainrule import grad_mode
 from chainrule._array import xp
+from chainrule.autodiff import forward
 from chainrule.op import Op
 from chainrule.ops import dual, views
 from chainrule.tensor import Tensor, _make
@@ -56,10 +57,13 @@ def apply(t: Tensor, compute: Callable[..., Tensor], *others: Any) -> Tensor:
             )
         # The node must see the old values, which are about to be overwritten.
         old = _make(t._data.copy(), t.requires_grad, t.grad_fn)
+        forward.carry(t, old)
         result = compute(old, *(_itself(t, old) if o is t else o for o in others))
         _write(t, result._data)
+        forward.carry(result, t)
         result.grad_fn.out_versions = (t._vc, t._vc[0])
         if view is not None:
+            forward.write_through(t, view.base, view.ops)
             views.rebase(t, result)  # the base's history, and t's from it
             return t
         # Older users of t must still see its old history: the engine follows this link
@@ -70,7 +74,10 @@ def apply(t: Tensor, compute: Callable[..., Tensor], *others: Any) -> Tensor:
         return t
     with grad_mode.no_grad():
         result = compute(t, *others)
+    forward.carry(result, t)
     _write(t, result._data)
+    if view is not None:
+        forward.write_through(t, view.base, view.ops)
     return t
 
 
@@ -126,7 +133,7 @@ def _write(t: Tensor, values: Any) -> None:
 
 def _update(t: Tensor, ufunc: Any, op: Callable[..., Tensor], other: Any) -> Tensor:
     """``t = op(t, other)`` in place: with no graph to record, one NumPy ufunc into ``t``."""
-    if _records(t, other):
+    if _records(t, other) or forward.levels:
         return apply(t, op, other)
     _check_overlap(t, (other,))
     if not t._data.flags.writeable:

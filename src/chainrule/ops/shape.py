@@ -38,11 +38,18 @@ class Reshape(Op):
     saves_inputs = False
     is_view = True
 
-    def __init__(self, shape: tuple[int, ...]) -> None:
+    def __init__(self, shape: tuple[int, ...], strict: bool = False) -> None:
         self.shape = shape
+        self.strict = strict  # ``view``: refuse what would need a copy, as PyTorch does
 
     def forward(self, x):
-        return x.reshape(self.shape)
+        out = x.reshape(self.shape)
+        if self.strict and out.size > 1 and not xp.may_share_memory(out, x):
+            raise RuntimeError(
+                "view size is not compatible with input tensor's size and stride (at least one "
+                "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
+            )
+        return out
 
     def vjp(self, g, out, x):
         return (g.reshape(tuple(x.shape)),)
@@ -199,8 +206,9 @@ class Pad(Op):
 
 
 # ------------------------------------------------------------------------- public functions
-def reshape(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
-    """The same values in a new shape; one size may be -1."""
+def reshape(input: Tensor, *shape: Any, strict: bool = False) -> Tensor:  # noqa: A002
+    """The same values in a new shape; one size may be -1. With ``strict`` (``view``), the
+    same memory too, or an error."""
     size = _sizes(shape)
     known = math.prod(n for n in size if n != -1)
     if size.count(-1) > 1 or (
@@ -213,19 +221,13 @@ def reshape(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
         )
     if size.count(-1):
         size = tuple(input.numel() // known if n == -1 else n for n in size)
-    return Reshape(size)(input)
+    return Reshape(size, strict)(input)
 
 
 def view(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
     """The same memory in a new shape, as PyTorch's ``view``: where that needs a copy (the
     strides cannot express it), an error, not a silent copy that in-place changes miss."""
-    result = reshape(input, *shape)
-    if result._view is None and input.numel() > 1:
-        raise RuntimeError(
-            "view size is not compatible with input tensor's size and stride (at least one "
-            "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
-        )
-    return result
+    return reshape(input, *shape, strict=True)
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:  # noqa: A002

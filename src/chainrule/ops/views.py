@@ -29,6 +29,7 @@ from typing import Any
 
 from chainrule import grad_mode
 from chainrule._array import xp
+from chainrule.autodiff import forward
 from chainrule.op import Op
 from chainrule.ops import dual
 from chainrule.tensor import Tensor, View, _make
@@ -70,6 +71,9 @@ class CopySlices(Op):
 def take(view: View, g: Any) -> Any:
     """The view's part of ``g`` (a base-shaped array or Tensor): the view ops replayed on it."""
     for op in view.ops:
+        if getattr(op, "strict", False):  # view()'s memory check is about the base, not g
+            op = copy.copy(op)
+            op.strict = False
         g = op.forward(g) if not isinstance(g, Tensor) else copy.copy(op)(g)
     return g
 
@@ -90,7 +94,15 @@ def _shaped(shape: tuple[int, ...]) -> Any:
 def sync(t: Tensor) -> None:
     """Give the view ``t`` the history of its base as it is now, if the base changed since."""
     info = t._view
-    if info is None or info.stamp == t._vc[0] or not grad_mode.enabled:
+    if info is None or info.stamp == t._vc[0]:
+        return
+    if forward.levels:  # the view's tangent, from its base's as it is now
+        with grad_mode.no_grad():
+            replayed = info.base
+            for op in info.ops:
+                replayed = copy.copy(op)(replayed)
+        forward.carry(replayed, t)
+    if not grad_mode.enabled:
         return
     info.stamp = t._vc[0]
     base = info.base

@@ -33,7 +33,7 @@ import numpy as np
 
 from chainrule import grad_mode
 from chainrule.autodiff.backward import grad
-from chainrule.autodiff.forward import forward_tangents
+from chainrule.autograd import forward_ad
 from chainrule.tensor import Tensor, _make
 
 # Tensors printed whole in a failure message up to this many elements; larger ones are
@@ -279,19 +279,22 @@ class _Checker:
         self._compare(jacobians, self._numerical_jacobians(), what)
 
     def _jvp(self, tangents: list[np.ndarray]) -> list[np.ndarray]:
-        """J v for every differentiable output, flat, by the ops' forward-mode rules."""
-        xs = [self.inputs[i] for i in self.diff]
-        ts = [t.astype(x.dtype) for t, x in zip(tangents, xs, strict=True)]
-        ys = [self.outputs[j] for j in self.out_index]
-        recorded = [y for y in ys if y.grad_fn is not None or y.requires_grad]
-        found = iter(forward_tangents(recorded, xs, ts)) if recorded else iter(())
-        result = []
-        for y in ys:
-            if y.grad_fn is not None or y.requires_grad:
-                result.append(np.asarray(next(found), dtype=np.float64).reshape(-1))
-            else:
-                result.append(np.zeros(y.numel()))
-        return result
+        """J v for every differentiable output, flat, by forward mode: ``func`` run again on
+        dual tensors, so each op's forward-mode rule carries the tangents."""
+        args = list(self.inputs)
+        with forward_ad.dual_level():
+            for i, t in zip(self.diff, tangents, strict=True):
+                x = self.inputs[i]
+                args[i] = forward_ad.make_dual(x.detach(), _make(t.astype(x.dtype)))
+            with grad_mode.enable_grad():
+                outs = _as_tuple(self.func(*args))
+            found = [forward_ad.unpack_dual(outs[j]).tangent for j in self.out_index]
+        return [
+            np.zeros(self.outputs[j].numel())
+            if t is None
+            else np.asarray(t._data, dtype=np.float64).reshape(-1)
+            for j, t in zip(self.out_index, found, strict=True)
+        ]
 
     def _forward_projection(self, us: list[np.ndarray], vs: list[np.ndarray]) -> np.ndarray:
         table = np.zeros((len(self.out_index), len(self.diff)))

@@ -1,6 +1,6 @@
 """``chainrule.utils``, laid out like ``torch.utils``: ``from chainrule.utils.data import
 DataLoader``."""
 
-from chainrule.utils import data
+from chainrule.utils import checkpoint, data
 
-__all__ = ["data"]
+__all__ = ["checkpoint", "data"]

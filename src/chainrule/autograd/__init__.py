@@ -18,7 +18,8 @@ from chainrule.autodiff.anomaly import (
     set_detect_anomaly,
 )
 from chainrule.autodiff.backward import grad, run_backward
-from chainrule.autodiff.function import Function, FunctionCtx
+from chainrule.autodiff.function import Function, FunctionCtx, VmapInfo
+from chainrule.autograd import forward_ad, functional
 from chainrule.tensor import Tensor
 from chainrule.tools.gradcheck import GradcheckError, gradcheck, gradgradcheck
 
@@ -43,8 +44,11 @@ __all__ = [
     "Function",
     "FunctionCtx",
     "GradcheckError",
+    "VmapInfo",
     "backward",
     "detect_anomaly",
+    "forward_ad",
+    "functional",
     "grad",
     "gradcheck",
     "gradgradcheck",

@@ -1,0 +1,552 @@
+"""Batching for ``vmap``: a batched value, and how each op runs on a whole batch at once.
+
+Inside ``vmap``, a :class:`BatchedTensor` stands for one example of a batch: it shows the shape
+of one example (its *logical* shape) while it holds the whole batch, an ordinary Tensor whose
+dimension 0 runs over the examples (its *physical* value). Applying an op to batched values runs
+the op's batching rule instead, which computes the whole batch with ordinary ops on the physical
+values: so the graph that reverse mode walks and the tangents of forward mode are those of the
+physical values, and every transform composes with ``vmap``.
+
+Rules, one default per family of ops (see :data:`RULES`):
+
+- elementwise ops broadcast: a batched value of lower rank gets size-1 dimensions after its
+  batch dimension;
+- reductions, softmax, cumulative sums and shape ops move their dimensions past the batch one;
+- ``matmul`` and ``linear`` become batched matrix products.
+
+An op without a rule runs once per example (a loop), with a warning naming the op, once.
+
+Nested ``vmap``: the value of a batched tensor of level k may itself be batched at an outer
+level; its physical array has one dimension per level, outermost first.
+
+    >>> import chainrule as cr
+    >>> x = BatchedTensor(cr.ones(5, 3), push_level(5))
+    >>> y = (x * 2).sum()
+    >>> tuple(x.shape), tuple(y.shape), tuple(y._value.shape)
+    ((3,), (), (5,))
+    >>> pop_level(x._level)
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import itertools
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+from chainrule.tensor import Size, Tensor
+
+
+class Level:
+    """One open ``vmap``: its batch size and randomness mode; levels compare by creation
+    order."""
+
+    __slots__ = ("index", "size", "randomness")
+
+    def __init__(self, index: int, size: int, randomness: str) -> None:
+        self.index = index
+        self.size = size
+        self.randomness = randomness
+
+
+_counter = itertools.count()
+# The open vmap levels, outermost first. ``Op.__call__`` tests this list once per op.
+levels: list[Level] = []
+
+
+def push_level(size: int, randomness: str = "error") -> Level:
+    level = Level(next(_counter), size, randomness)
+    levels.append(level)
+    return level
+
+
+def check_randomness() -> None:
+    """Called before a random draw inside vmap: 'same' draws once for every example; 'error'
+    (the default) refuses, as in PyTorch; 'different' is not supported."""
+    for level in levels:
+        if level.randomness == "error":
+            raise RuntimeError(
+                "vmap: called random operation while in randomness error mode. Please either "
+                "use the 'same' or 'different' randomness flags on vmap or perform the "
+                "randomness operation out of vmap"
+            )
+        if level.randomness == "different":
+            raise NotImplementedError(
+                "vmap: randomness='different' (an independent draw per example) is not "
+                "supported by chainrule; use randomness='same' or draw outside vmap"
+            )
+
+
+def pop_level(level: Level) -> None:
+    levels.remove(level)
+
+
+class NotBatchable(RuntimeError):
+    """Raised by code that cannot run on a batched tensor; ``vmap`` then loops over the batch."""
+
+
+class BatchedTensor(Tensor):
+    """One example's view of a batch: ``shape`` is the example's, ``_value`` holds them all."""
+
+    __slots__ = ("_value", "_level")
+
+    def __new__(cls, value: Tensor, level: Level) -> BatchedTensor:
+        self = object.__new__(cls)
+        self._value = value
+        self._level = level
+        self.requires_grad = value.requires_grad
+        self.grad = None
+        self.grad_fn = None
+        self._vc = [0]
+        self._hooks = None
+        self._view = None
+        return self
+
+    def __init__(self, value: Tensor, level: Level) -> None:
+        pass
+
+    @property
+    def _data(self) -> Any:
+        raise NotBatchable(
+            "vmap: an operation reads the values of a batched tensor directly and has no "
+            "batching rule"
+        )
+
+    @property
+    def shape(self) -> Size:
+        return Size(tuple(self._value.shape)[1:])
+
+    def size(self, dim: int | None = None) -> Any:
+        return self.shape if dim is None else self.shape[dim]
+
+    @property
+    def ndim(self) -> int:
+        return self._value.ndim - 1
+
+    def dim(self) -> int:
+        return self._value.ndim - 1
+
+    def numel(self) -> int:
+        return self.shape.numel()
+
+    @property
+    def dtype(self) -> Any:
+        return self._value.dtype
+
+    def is_floating_point(self) -> bool:
+        return self._value.is_floating_point()
+
+    def __len__(self) -> int:
+        if not self.ndim:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def detach(self) -> Tensor:
+        return BatchedTensor(self._value.detach(), self._level)
+
+    def item(self) -> Any:
+        raise RuntimeError(
+            "vmap: It looks like you're calling .item() on a Tensor. We don't support vmap over "
+            "calling .item() on a Tensor, please try to rewrite what you're doing with other "
+            "operations."
+        )
+
+    tolist = numpy = __float__ = __int__ = __index__ = item
+
+    def __bool__(self) -> bool:
+        raise RuntimeError(
+            "vmap: It looks like you're attempting to use a Tensor in some data-dependent "
+            "control flow. We don't support that yet, please shout over at "
+            "https://github.com/pytorch/functorch/issues/257 ."
+        )
+
+    def __repr__(self) -> str:
+        return f"BatchedTensor(lvl={self._level.index}, bdim=0, value=\n{self._value!r}\n)"
+
+
+# ----------------------------------------------------------------------------- dispatch
+def batched_level(inputs: tuple[Any, ...]) -> Level | None:
+    """The innermost vmap level among the inputs, or None when none is batched."""
+    found = None
+    for x in inputs:
+        if type(x) is BatchedTensor and (found is None or x._level.index > found.index):
+            found = x._level
+    return found
+
+
+def apply(op: Any, inputs: tuple[Any, ...], level: Level) -> Tensor:
+    """Apply ``op`` to inputs batched at ``level``: its rule on the physical values."""
+    values = []
+    batched = []
+    for x in inputs:
+        mine = type(x) is BatchedTensor and x._level is level
+        values.append(x._value if mine else x)
+        batched.append(mine)
+    rule = rule_of(type(op)) or _loop
+    out = rule(op, values, batched, level.size)
+    return BatchedTensor(out, level)
+
+
+_warned: set[str] = set()
+
+
+def _loop(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
+    """The fallback: the op once per example (a fresh copy each time), results stacked."""
+    from chainrule.ops.shape import stack
+
+    name = type(op).__name__
+    if name not in _warned:
+        _warned.add(name)
+        warnings.warn(
+            f"vmap: there is no batching rule for {name}; it runs once per example (slow)",
+            stacklevel=4,
+        )
+    results = []
+    for i in range(size):
+        picked = [v[i] if b else v for v, b in zip(values, batched, strict=True)]
+        results.append(copy.copy(op)(*picked))
+    return stack(results)
+
+
+# ----------------------------------------------------------------------------- the rules
+def _rank(value: Any, batched: bool) -> int:
+    ndim = value.ndim if hasattr(value, "ndim") else 0
+    return ndim - 1 if batched else ndim
+
+
+def _padded(value: Any, rank: int, target: int) -> Any:
+    """A batched value of logical rank ``rank`` with size-1 dims after the batch one."""
+    if rank == target:
+        return value
+    shape = tuple(value.shape)
+    return value.reshape((shape[0],) + (1,) * (target - rank) + shape[1:])
+
+
+def _aligned(values: list[Any], batched: list[bool]) -> list[Any]:
+    """Broadcasting operands with the examples' dimensions lined up from the right."""
+    ranks = [_rank(v, b) for v, b in zip(values, batched, strict=True)]
+    top = max(ranks)
+    return [_padded(v, r, top) if b else v for v, b, r in zip(values, batched, ranks, strict=True)]
+
+
+def elementwise(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
+    """Broadcasting ops: line the examples' dimensions up from the right."""
+    return op(*_aligned(values, batched))
+
+
+def broadcasting(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    """Batch a function of broadcasting tensors that is not an op (comparisons: their results
+    are constants, so they record nothing) like an elementwise op."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Tensor:
+        level = batched_level(args) if levels else None
+        if level is None:
+            return fn(*args, **kwargs)
+        batched = [type(x) is BatchedTensor and x._level is level for x in args]
+        values = [x._value if b else x for x, b in zip(args, batched, strict=True)]
+        return BatchedTensor(fn(*_aligned(values, batched), **kwargs), level)
+
+    return wrapper
+
+
+def _shifted(dims: Any) -> Any:
+    return tuple(d + 1 for d in dims)
+
+
+def reduction(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
+    op.dims = _shifted(op.dims)
+    return op(values[0])
+
+
+def along_dim(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
+    op.dim += 1
+    return op(values[0])
+
+
+def permute(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
+    op.dims = (0, *_shifted(op.dims))
+    return op(values[0])
+
+
+def flip(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
+    op.dims = _shifted(op.dims)
+    return op(values[0])
+
+
+def roll(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
+    if op.dims is None:  # rolls the flattened example: reshape around it
+        (x,) = values
+        flat = x.reshape((size, -1))
+        op.dims = 1
+        return op(flat).reshape(tuple(x.shape))
+    op.dims = (op.dims + 1) if isinstance(op.dims, int) else _shifted(op.dims)
+    return op(values[0])
+
+
+def reshape(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
+    op.shape = (size, *op.shape)
+    return op(values[0])
+
+
+def expand(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
+    x = _padded(values[0], values[0].ndim - 1, len(op.shape))
+    op.shape = (size, *op.shape)
+    return op(x)
+
+
+def repeat(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
+    x = _padded(values[0], values[0].ndim - 1, len(op.repeats))
+    op.repeats = (1, *op.repeats)
+    return op(x)
+
+
+def pad(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
+    op.widths = ((0, 0), *op.widths)
+    return op(values[0])
+
+
+def cat(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
+    whole = [
+        v if b else v.unsqueeze(0).expand((size, *v.shape))
+        for v, b in zip(values, batched, strict=True)
+    ]
+    op.dim += 1
+    return op(*whole)
+
+
+def getitem(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
+    if not op.basic and not _advanced_adjacent(op.key):
+        return _loop(op, values, batched, size)  # NumPy would move the picked axes first
+    op.key = (slice(None), *op.key)
+    return op(values[0])
+
+
+def _advanced_adjacent(key: tuple[Any, ...]) -> bool:
+    """Whether NumPy keeps the picked axes in place (else it moves them first). With an array
+    in the key, integers count as arrays too."""
+    where = [
+        i for i, k in enumerate(key) if not isinstance(k, slice | int | type(None) | type(...))
+    ]
+    where = sorted(where + [i for i, k in enumerate(key) if isinstance(k, int)]) if where else []
+    return not where or where[-1] - where[0] == len(where) - 1
+
+
+def matmul(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
+    """``a @ b`` per example as one (batched) matrix product."""
+    (a, b), (ab, bb) = values, batched
+    ra, rb = _rank(a, ab), _rank(b, bb)
+    if ab and not bb and rb <= 2:  # (B, ..., n) @ (n, k): NumPy's matmul takes the batch
+        return op(a, b)
+    if bb and not ab and ra == 1 and rb == 1:  # a dot product per example
+        return op(b, a)
+    if bb and not ab and ra == 2 and rb == 1:  # (m, n) @ (B, n) is (B, n) @ (n, m)
+        return op(b, a.transpose(-1, -2))
+    stack = max(ra - 2, rb - 2, 0)
+    if ab:
+        a = _padded(a.unsqueeze(1), 2, stack + 2) if ra == 1 else _padded(a, ra, stack + 2)
+    if bb:
+        b = _padded(b.unsqueeze(-1), 2, stack + 2) if rb == 1 else _padded(b, rb, stack + 2)
+    out = op(a, b)
+    if ab and ra == 1:
+        out = out.squeeze(-2)
+    if bb and rb == 1:
+        out = out.squeeze(-1)
+    return out
+
+
+def linear(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
+    """``x @ W^T + b`` per example; with one weight for all, the op itself takes the batch."""
+    if not any(batched[1:]):
+        return op(*values)
+    from chainrule.ops.linalg import MatMul
+
+    x, w = values[0], values[1]
+    features = tuple(x.shape)[1:-1] if batched[0] else tuple(x.shape)[:-1]
+    rows = x.reshape((size if batched[0] else 1, -1, x.shape[-1]))
+    weight = w if batched[1] else w.unsqueeze(0)
+    out = MatMul()(rows, weight.transpose(-1, -2))
+    if len(values) > 2:
+        bias = values[2]
+        out = out + (bias.unsqueeze(1) if batched[2] else bias)
+    return out.reshape((size, *features, out.shape[-1]))
+
+
+def _indexed_rank(shape: tuple[int, ...], key: tuple[Any, ...]) -> int:
+    """The rank of ``x[key]`` for x of ``shape`` (one bool per element at most is made)."""
+    from chainrule._array import xp
+
+    return xp.broadcast_to(xp.zeros((), dtype=bool), shape)[key].ndim
+
+
+def _whole(value: Any, batched: bool, size: int) -> Any:
+    """A value the same for every example, as a batch (for ops that write into it)."""
+    return value if batched else value.unsqueeze(0).expand((size, *value.shape))
+
+
+def copy_values(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
+    """``t.copy_(src)``: the batch of ``t`` takes each example's ``src``."""
+    (old, src), (bo, bs) = values, batched
+    old = _whole(old, bo, size)
+    if bs:
+        src = _padded(src, src.ndim - 1, old.ndim - 1)
+    return op(old, src)
+
+
+def index_add(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
+    if not _advanced_adjacent(op.key):
+        return _loop(op, values, batched, size)
+    g = _padded(values[0], values[0].ndim - 1, _indexed_rank(op.shape, op.key))
+    op.key, op.shape = (slice(None), *op.key), (size, *op.shape)
+    return op(g)
+
+
+def index_put(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
+    if not _advanced_adjacent(op.key):
+        return _loop(op, values, batched, size)
+    (x, v), (bx, bv) = values, batched
+    x = _whole(x, bx, size)
+    if bv:
+        v = _padded(v, v.ndim - 1, _indexed_rank(tuple(x.shape)[1:], op.key))
+    op.key = (slice(None), *op.key)
+    return op(x, v)
+
+
+def _batched_index(op: Any, size: int) -> None:
+    from chainrule._array import xp
+
+    op.index = xp.broadcast_to(op.index, (size, *op.index.shape))
+    op.dim += 1
+
+
+def gather(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
+    _batched_index(op, size)
+    return op(values[0])
+
+
+def scatter_add(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
+    _batched_index(op, size)
+    return op(*[_whole(v, b, size) for v, b in zip(values, batched, strict=True)])
+
+
+def images(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
+    """Image ops (pooling; convolution and its input gradient with one weight for all): the
+    examples' images join the op's own batch dimension."""
+    if any(batched[1:]):
+        return _loop(op, values, batched, size)
+    x = values[0]
+    shape = tuple(x.shape)
+    if hasattr(op, "x_shape"):  # the input gradient: its result has the forward input's shape
+        op.x_shape = (size * op.x_shape[0], *op.x_shape[1:])
+    out = op(x.reshape((size * shape[1], *shape[2:])), *values[1:])
+    return out.reshape((size, shape[1], *tuple(out.shape)[1:]))
+
+
+def nll_loss(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
+    """Per example: the losses of all samples at once ("none"), then each example's reduction."""
+    from chainrule.ops.losses import NllLoss
+
+    x, target = values
+    if not batched[0]:
+        x = x.unsqueeze(0).expand((size, *x.shape))
+    if not batched[1]:
+        target = target.unsqueeze(0).expand((size, *target.shape))
+    classes = x.shape[-1]
+    losses = NllLoss(op.weight, op.ignore_index, "none")(
+        x.reshape((-1, classes)), target.reshape((-1,))
+    ).reshape((size, -1))
+    if op.reduction == "none":
+        return losses.reshape((size,) + tuple(x.shape)[1:-1])
+    if op.reduction == "sum":
+        return losses.sum(1)
+    picked = target.reshape((size, -1)).detach()
+    counted = (picked != op.ignore_index).to(x.dtype)
+    if op.weight is not None:
+        from chainrule.tensor import _make
+
+        weight = _make(op.weight)
+        counted = counted * weight[picked.clamp(0, classes - 1)]
+    return losses.sum(1) / counted.sum(1)
+
+
+def function(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
+    """A user's ``autograd.Function``: its own ``vmap`` static method, else the loop."""
+    from chainrule.autodiff.function import VmapInfo, _overrides
+
+    if not _overrides(op.function, "vmap"):
+        return _loop(op, values, batched, size)
+    in_dims = tuple(0 if b else None for b in batched)
+    out, out_dim = op.function.vmap(VmapInfo(size), in_dims, *values)
+    if out_dim is None:
+        return out.unsqueeze(0).expand((size, *out.shape))
+    if out_dim % out.ndim == 0:
+        return out
+    order = [out_dim % out.ndim] + [i for i in range(out.ndim) if i != out_dim % out.ndim]
+    return out.permute(*order)
+
+
+Rule = Callable[[Any, list[Any], list[bool], int], Tensor]
+RULES: dict[type, Rule] = {}
+
+
+def _declare() -> None:
+    """One rule per family; ops not named here fall back to the loop."""
+    from chainrule.ops import conv, inplace, linalg, losses, nn_ops, reduce, shape
+    from chainrule.ops import elementwise as ew
+    from chainrule.ops import indexing as ix
+
+    families: dict[Rule, tuple[type, ...]] = {
+        elementwise: (
+            ew.Unary,
+            ew.Add,
+            ew.Sub,
+            ew.Mul,
+            ew.Div,
+            ew.Pow,
+            ew.Step,
+            ew.Remainder,
+            ew.Fmod,
+            ew.Maximum,
+            ew.ClampTensor,
+            ew.Atan2,
+            ew.Hypot,
+            ew.Where,
+        ),
+        reduction: (reduce._Reduction,),
+        along_dim: (reduce.CumSum, nn_ops.Softmax, nn_ops.LogSoftmax),
+        permute: (shape.Permute,),
+        flip: (shape.Flip,),
+        roll: (shape.Roll,),
+        reshape: (shape.Reshape,),
+        expand: (shape.Expand,),
+        repeat: (shape.Repeat,),
+        pad: (shape.Pad,),
+        cat: (shape.Cat,),
+        getitem: (ix.GetItem,),
+        matmul: (linalg.MatMul,),
+        linear: (nn_ops.Linear,),
+        nll_loss: (losses.NllLoss,),
+        index_add: (ix.IndexAdd,),
+        copy_values: (inplace.Copy,),
+        index_put: (ix.IndexPut,),
+        gather: (ix.Gather,),
+        scatter_add: (ix.ScatterAdd,),
+        images: (conv.Convolution, conv.ConvolutionBackwardInput, conv.MaxPool2DWithIndices),
+    }
+    from chainrule.autodiff.function import _FunctionNode
+    from chainrule.op import REGISTRY
+
+    RULES[_FunctionNode] = function
+    for cls in REGISTRY.values():
+        for rule, bases in families.items():
+            if issubclass(cls, bases):
+                RULES[cls] = rule
+
+
+def rule_of(cls: type) -> Rule | None:
+    """The batching rule of an op class, or None where it falls back to the loop."""
+    if not RULES:
+        _declare()
+    return RULES.get(cls)

@@ -1,0 +1,335 @@
+"""``cr.func``: the transforms composed, the seed's worked examples, and PyTorch's errors.
+
+Op-by-op checks over the whole op table live in ``test_func_op_table.py``; this file checks
+the transforms themselves: compositions to third order, pytrees, per-example gradients of the
+digits MLP against a loop and against ``torch.func``, and misuse.
+"""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+import torch.func as tf
+
+import chainrule as cr
+import chainrule.func as cf
+from chainrule.autodiff import batching
+from chainrule.op import REGISTRY
+from chainrule.training import build_model
+
+
+def close(a: Any, b: Any, rtol: float = 1e-10) -> None:
+    a = a.detach().numpy() if hasattr(a, "detach") else np.asarray(a)
+    b = b.detach().numpy() if hasattr(b, "detach") else np.asarray(b)
+    np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol)
+
+
+# ----------------------------------------------------------------------------- the seed
+def test_seed_004_section_4_multivariable_chain_rule() -> None:
+    """z = f(x, y) with x = g(t), y = h(t): dz/dt = dz/dx dx/dt + dz/dy dy/dt, by jvp and grad."""
+
+    def f(x: Any, y: Any) -> Any:
+        return x * y + cr.sin(x)
+
+    def g(t: Any) -> Any:
+        return t**2
+
+    def h(t: Any) -> Any:
+        return cr.exp(t)
+
+    def z(t: Any) -> Any:
+        return f(g(t), h(t))
+
+    t = cr.tensor(0.7, dtype=cr.float64)
+    dz_dx, dz_dy = cf.grad(f, argnums=(0, 1))(g(t), h(t))
+    paths = dz_dx * cf.grad(g)(t) + dz_dy * cf.grad(h)(t)
+    _, by_jvp = cf.jvp(z, (t,), (cr.tensor(1.0, dtype=cr.float64),))
+    by_grad = cf.grad(z)(t)
+    x, y = 0.7**2, np.exp(0.7)
+    by_hand = (y + np.cos(x)) * 2 * 0.7 + x * np.exp(0.7)
+    for value in (paths, by_jvp, by_grad):
+        assert value.item() == pytest.approx(by_hand, rel=1e-12)
+
+
+def test_seed_004_section_11_gradient_is_jacobian_transpose_times_gradient() -> None:
+    """nabla_x L = J^T nabla_y L, with J printed by jacrev."""
+    w = cr.tensor([[1.0, 2.0], [0.0, 3.0], [-1.0, 1.0]])
+
+    def layer(x: Any) -> Any:
+        return w @ x
+
+    def loss(y: Any) -> Any:
+        return (y**2).sum()
+
+    x = cr.tensor([1.0, -1.0])
+    jac = cf.jacrev(layer)(x)
+    assert repr(jac) == repr(w)  # a linear layer's Jacobian is its matrix
+    close(jac.T @ cf.grad(loss)(layer(x)), cf.grad(lambda v: loss(layer(v)))(x))
+
+
+# ----------------------------------------------------------------------------- compositions
+TRANSFORMS = {"grad": cf.grad, "jacfwd": cf.jacfwd, "jacrev": cf.jacrev}
+
+
+@pytest.mark.parametrize("names", list(itertools.product(TRANSFORMS, repeat=3)), ids="-".join)
+def test_third_derivative_of_sin_is_minus_cos(names: tuple[str, ...]) -> None:
+    fn = cr.sin
+    for name in names:
+        fn = TRANSFORMS[name](fn)
+    x = cr.tensor(0.4, dtype=cr.float64)
+    assert fn(x).item() == pytest.approx(-np.cos(0.4), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "second",
+    [cf.hessian, lambda f: cf.jacrev(cf.jacrev(f)), lambda f: cf.jacfwd(cf.jacfwd(f))],
+    ids=["hessian", "jacrev-jacrev", "jacfwd-jacfwd"],
+)
+def test_hessian_of_quadratic_form_is_a_plus_a_transpose(second: Any) -> None:
+    a = np.random.default_rng(0).standard_normal((4, 4))
+    A = cr.tensor(a)
+    h = second(lambda x: x @ A @ x)(cr.tensor(np.ones(4)))
+    close(h, a + a.T)
+
+
+def test_hvp_and_linearize_match_torch() -> None:
+    x, v = np.array([0.3, -0.2, 1.1]), np.array([1.0, 2.0, -1.0])
+
+    def f(lib: Any) -> Any:
+        return lambda u: (lib.tanh(u) ** 3).sum() + (u[0] * u[1] * u[2])
+
+    (g, hv) = cf.hvp(f(cr), (cr.tensor(x),), (cr.tensor(v),))
+    tx, tv = torch.tensor(x), torch.tensor(v)
+    expected = tf.jvp(tf.grad(f(torch)), (tx,), (tv,))[1]
+    close(hv[0], expected)
+    close(g[0], tf.grad(f(torch))(tx))
+    out, jvp_fn = cf.linearize(cr.sin, cr.tensor(x))
+    close(out, np.sin(x))
+    close(jvp_fn(cr.tensor(v)), np.cos(x) * v)
+
+
+def test_pytrees_argnums_and_aux() -> None:
+    params = {"w": cr.tensor([1.0, 2.0]), "b": [cr.tensor(0.5), (cr.tensor(3.0),)]}
+
+    def f(p: Any, x: Any) -> Any:
+        y = (p["w"] * x).sum() + p["b"][0] * p["b"][1][0]
+        return y, {"y": y.detach()}
+
+    grads, aux = cf.grad(f, has_aux=True)(params, cr.tensor([3.0, 4.0]))
+    assert list(grads) == ["w", "b"] and isinstance(grads["b"][1], tuple)
+    close(grads["w"], [3.0, 4.0])
+    close(grads["b"][0], 3.0)
+    close(grads["b"][1][0], 0.5)
+    assert aux["y"].item() == pytest.approx(12.5)
+    (value, aux2), g = cf.value_and_grad(f, argnums=1, has_aux=True)(params, cr.tensor([3.0, 4.0]))
+    assert value.item() == pytest.approx(12.5) and aux2["y"].item() == pytest.approx(12.5)
+    close(g, [1.0, 2.0])
+    out, pullback = cf.vjp(lambda a, b: (a * b, a + b), cr.tensor(2.0), cr.tensor(5.0))
+    assert [o.item() for o in out] == [10.0, 7.0]
+    assert [g.item() for g in pullback((cr.tensor(1.0), cr.tensor(1.0)))] == [6.0, 3.0]
+
+
+def test_results_record_nothing_unless_asked() -> None:
+    x = cr.tensor([1.0, 2.0])
+    assert not cf.grad(lambda v: (v**3).sum())(x).requires_grad
+    assert not cf.jacrev(cr.tanh)(x).requires_grad
+    xg = cr.tensor([1.0, 2.0], requires_grad=True)  # a user's graph: gradients are part of it
+    g = cf.grad(lambda v: (v**3).sum())(xg)
+    (gg,) = cr.autograd.grad(g.sum(), xg)
+    close(gg, [6.0, 12.0])
+
+
+# ----------------------------------------------------------------------------- vmap
+def test_vmap_nested_out_dims_and_unbatched_outputs() -> None:
+    x = cr.tensor(np.arange(6.0).reshape(2, 3))
+    outer = cf.vmap(cf.vmap(lambda a, b: a * b, in_dims=(0, None)), in_dims=(None, 0))
+    close(
+        outer(x[0], x),
+        np.einsum("j,ik->ijk", x[0].numpy(), x.numpy()).transpose(0, 2, 1).reshape(2, 3, 3) * 0
+        + x.numpy()[:, None, :] * x[0].numpy()[None, :, None],
+    )
+    out = cf.vmap(lambda r: (r.sum(), cr.tensor(1.0)), out_dims=(0, 0))(x)
+    close(out[0], [3.0, 12.0])
+    close(out[1], [1.0, 1.0])
+    close(cf.vmap(lambda r: r * 2, out_dims=1)(x), (x.numpy() * 2).T)
+
+
+def test_vmap_chunks_and_randomness() -> None:
+    x = cr.tensor(np.arange(10.0).reshape(5, 2))
+    calls = []
+
+    def f(row: Any) -> Any:
+        calls.append(1)
+        return row.sum() * row
+
+    close(cf.vmap(f, chunk_size=2)(x), x.numpy().sum(1, keepdims=True) * x.numpy())
+    assert len(calls) == 3  # chunks of 2, 2 and 1
+    close(cf.vmap(f, in_dims=1, out_dims=1, chunk_size=1)(x.T), x.numpy().T * x.numpy().T.sum(0))
+    noisy = cf.vmap(lambda row: row + cr.randn(2), randomness="same")(x)
+    close(noisy - x, (noisy - x)[0].numpy()[None].repeat(5, 0))  # one draw for all
+    with pytest.raises(RuntimeError, match="randomness error mode"):
+        cf.vmap(lambda row: row + cr.randn(2))(x)
+    with pytest.raises(RuntimeError, match="randomness error mode"):
+        tf.vmap(lambda row: row + torch.randn(2))(torch.tensor(x.numpy()))
+    with pytest.raises(NotImplementedError, match="'different'"):
+        cf.vmap(lambda row: row + cr.randn(2), randomness="different")(x)
+
+
+def test_per_example_gradients_of_the_digits_mlp() -> None:
+    x_train, y_train, _, _ = cr.datasets.digits()
+    xs, ys = x_train[:16].to(cr.float64), y_train[:16]
+    model = build_model("mlp").to(cr.float64) if hasattr(cr.nn.Module, "to") else None
+    model = model or build_model("mlp")
+    params = {k: v.detach().to(cr.float64) for k, v in model.named_parameters()}
+
+    def loss(p: Any, x: Any, y: Any) -> Any:
+        out = cf.functional_call(model, p, (x.unsqueeze(0),))
+        return cr.nn.functional.cross_entropy(out, y.unsqueeze(0))
+
+    batched = cf.vmap(cf.grad(loss), in_dims=(None, 0, 0))(params, xs, ys)
+    for i in (0, 7, 15):
+        single = cf.grad(loss)(params, xs[i], ys[i])
+        for k in params:
+            close(batched[k][i], single[k])
+    tmodel = build_model("mlp", nn=torch.nn).double()
+    tparams = {k: torch.tensor(v.numpy()) for k, v in params.items()}
+
+    def tloss(p: Any, x: Any, y: Any) -> Any:
+        out = tf.functional_call(tmodel, p, (x.unsqueeze(0),))
+        return torch.nn.functional.cross_entropy(out, y.unsqueeze(0))
+
+    expected = tf.vmap(tf.grad(tloss), in_dims=(None, 0, 0))(
+        tparams, torch.tensor(xs.numpy()), torch.tensor(ys.numpy())
+    )
+    for k in params:
+        close(batched[k], expected[k], rtol=1e-9)
+
+
+def test_an_op_without_a_batching_rule_loops_and_warns_once() -> None:
+    batching._warned.discard("Einsum")
+    f = cf.vmap(lambda v: cr.einsum("ij->j", v))
+    x = cr.tensor(np.arange(12.0).reshape(3, 2, 2))
+    with pytest.warns(UserWarning, match="no batching rule for Einsum"):
+        out = f(x)
+    close(out, x.numpy().sum(1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        f(x)  # once only
+
+
+# Ops that run once per example under vmap (no batching rule yet).
+LOOPED = {
+    "BinaryCrossEntropy", "ConvolutionBackwardWeight", "CopySlices", "Einsum", "MaxAlong",
+    "Cholesky", "Det", "Eigh", "Inv", "QR", "SVD", "SlogDet", "Solve",
+}  # fmt: skip
+
+
+def test_every_op_has_a_batching_rule_or_is_listed_as_looping() -> None:
+    without = {name for name, cls in REGISTRY.items() if batching.rule_of(cls) is None}
+    without -= {"_FunctionNode"}
+    assert without == LOOPED
+
+
+# ----------------------------------------------------------------------------- errors
+ERRORS = [
+    (
+        "mismatched batch sizes",
+        lambda m, fn: fn.vmap(lambda a, b: a + b)(m.ones(2), m.ones(3)),
+        ValueError,
+        "same size in the mapped dimension",
+    ),
+    (
+        "in_dims out of range",
+        lambda m, fn: fn.vmap(lambda a: a, in_dims=1)(m.ones(2)),
+        ValueError,
+        "expected in_dim to satisfy -1 <= in_dim < 1",
+    ),
+    (
+        "in_dims of the wrong length",
+        lambda m, fn: fn.vmap(lambda a: a, in_dims=(0, 0))(m.ones(2)),
+        ValueError,
+        "in_dims is not compatible with the structure of `inputs`",
+    ),
+    (
+        "nothing mapped",
+        lambda m, fn: fn.vmap(lambda a: a, in_dims=None)(m.ones(2)),
+        ValueError,
+        "in_dims=None",
+    ),
+    (
+        ".item() inside vmap",
+        lambda m, fn: fn.vmap(lambda a: a * a.item())(m.ones(2)),
+        RuntimeError,
+        "calling .item\\(\\) on a Tensor",
+    ),
+    (
+        "control flow inside vmap",
+        lambda m, fn: fn.vmap(lambda a: a if a > 0 else -a)(m.ones(2)),
+        RuntimeError,
+        "data-dependent control flow",
+    ),
+    (
+        "grad of a non-scalar",
+        lambda m, fn: fn.grad(lambda a: a * 2)(m.ones(2)),
+        RuntimeError,
+        "Expected f\\(\\*args\\) to return a scalar Tensor",
+    ),
+    (
+        "bad randomness",
+        lambda m, fn: fn.vmap(lambda a: a, randomness="sometimes"),
+        RuntimeError,
+        "Only allowed values for randomness",
+    ),
+    (
+        "argnums out of range",
+        lambda m, fn: fn.grad(lambda a: a.sum(), argnums=2)(m.ones(2)),
+        RuntimeError,
+        "Got argnum=2, but only 1 positional inputs",
+    ),
+    (
+        "jvp shapes",
+        lambda m, fn: fn.jvp(lambda a: a, (m.ones(2),), (m.ones(3),)),
+        RuntimeError,
+        "different size than that of the original Tensor",
+    ),
+    (
+        "jvp not tuples",
+        lambda m, fn: fn.jvp(lambda a: a, m.ones(2), m.ones(2)),
+        RuntimeError,
+        "Expected primals to be a tuple",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "snippet, kind, message", [e[1:] for e in ERRORS], ids=[e[0] for e in ERRORS]
+)
+def test_errors_match_torch(snippet: Any, kind: type, message: str) -> None:
+    with pytest.raises(kind, match=message):
+        snippet(torch, tf)
+    with pytest.raises(kind, match=message):
+        snippet(cr, cf)
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "chainrule.func",
+        "chainrule.autodiff.forward",
+        "chainrule.autodiff.batching",
+        "chainrule.autograd.forward_ad",
+        "chainrule.autograd.functional",
+        "chainrule.utils.checkpoint",
+    ],
+)
+def test_docstring_examples_run(module: str) -> None:
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.failed == 0 and result.attempted > 0
