@@ -15,7 +15,8 @@ The API follows PyTorch's names, so tutorial code runs by changing the import:
 from chainrule.tensor import Size, Tensor
 # isort: on
 
-from chainrule import autograd, datasets, nn, optim, utils, viz
+from chainrule import accelerator, autograd, backends, cuda, datasets, nn, optim, utils, viz
+from chainrule.devices import device, get_default_device, set_default_device
 from chainrule.dtypes import (
     bool,
     double,

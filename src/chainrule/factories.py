@@ -14,6 +14,7 @@ import builtins
 from collections.abc import Sequence
 from typing import Any
 
+from chainrule import devices as _device
 from chainrule import dtypes, rng
 from chainrule._array import xp
 from chainrule.tensor import Tensor, _make
@@ -39,6 +40,7 @@ def _python_dtype(array: Any) -> Any:
 
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (a number, nested lists, an array or a tensor)."""
+    _device.check(device)
     if isinstance(data, Tensor):
         array = data._data.copy()
     elif isinstance(data, xp.ndarray | xp.generic):
@@ -63,6 +65,7 @@ def _plain(data: Any) -> Any:
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     """Like :func:`tensor`, but shares memory with a NumPy array or tensor when it can."""
+    _device.check(device)
     if isinstance(data, Tensor):
         return data if dtype is None else data.to(dtype)
     if isinstance(data, xp.ndarray):
@@ -89,16 +92,18 @@ def _size(size: tuple[Any, ...]) -> tuple[int, ...]:
 
 
 def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    _device.check(device)
     return _finish(xp.zeros(_size(size), dtype or dtypes.default_float), None, requires_grad)
 
 
 def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    _device.check(device)
     return _finish(xp.ones(_size(size), dtype or dtypes.default_float), None, requires_grad)
 
 
 def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Uninitialized in PyTorch; zeros here (reading garbage helps nobody)."""
-    return zeros(*size, dtype=dtype, requires_grad=requires_grad)
+    return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def full(
@@ -108,6 +113,7 @@ def full(
     device: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
+    _device.check(device)
     if dtype is None:
         dtype = _python_dtype(xp.asarray(fill_value))
     return _finish(xp.full(_size((size,)), fill_value, dtype), None, requires_grad)
@@ -122,6 +128,7 @@ def arange(
     requires_grad: bool = False,
 ) -> Tensor:
     """Values from ``start`` up to (not including) ``end``; ints give int64, floats float32."""
+    _device.check(device)
     if end is None:
         start, end = 0, start
     integral = all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end, step))
@@ -139,6 +146,7 @@ def linspace(
     device: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
+    _device.check(device)
     return _finish(xp.linspace(start, end, steps), dtype or dtypes.default_float, requires_grad)
 
 
@@ -149,6 +157,7 @@ def eye(
     device: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
+    _device.check(device)
     return _finish(xp.eye(n, m), dtype or dtypes.default_float, requires_grad)
 
 
@@ -160,6 +169,7 @@ def rand(
     requires_grad: bool = False,
 ) -> Tensor:
     """Uniform on [0, 1)."""
+    _device.check(device)
     values = rng.generator(generator).random(_size(size))
     return _finish(values, dtype or dtypes.default_float, requires_grad)
 
@@ -172,6 +182,7 @@ def randn(
     requires_grad: bool = False,
 ) -> Tensor:
     """Standard normal."""
+    _device.check(device)
     values = rng.generator(generator).standard_normal(_size(size))
     return _finish(values, dtype or dtypes.default_float, requires_grad)
 
@@ -184,6 +195,7 @@ def randint(
     device: Any = None,
 ) -> Tensor:
     """``randint(high, size)`` or ``randint(low, high, size)``: integers in [low, high)."""
+    _device.check(device)
     args_list = list(args)
     if size is None:
         size = args_list.pop()
@@ -192,44 +204,89 @@ def randint(
     return _finish(values, dtype or dtypes.int64, False)
 
 
-def randperm(n: int, generator: rng.Generator | None = None, dtype: Any = None) -> Tensor:
-    return _finish(rng.generator(generator).permutation(n), dtype or dtypes.int64, False)
+def randperm(
+    n: int,
+    *,
+    generator: rng.Generator | None = None,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    _device.check(device)
+    values = rng.generator(generator).permutation(n)
+    return _finish(values, dtype or dtypes.int64, requires_grad)
 
 
-def zeros_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
-    return zeros(tuple(input.shape), dtype=dtype or input.dtype, requires_grad=requires_grad)
+# The ``*_like`` factories: ``input``'s shape, and its dtype unless told otherwise.
+def zeros_like(
+    input: Tensor,  # noqa: A002
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    return zeros(
+        input.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad
+    )
 
 
-def ones_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
-    return ones(tuple(input.shape), dtype=dtype or input.dtype, requires_grad=requires_grad)
+def ones_like(
+    input: Tensor,  # noqa: A002
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    return ones(input.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad)
 
 
-def empty_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
-    return zeros_like(input, dtype, requires_grad)
+def empty_like(
+    input: Tensor,  # noqa: A002
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    return zeros_like(input, dtype, device, requires_grad)
 
 
 def full_like(
-    input: Tensor,
+    input: Tensor,  # noqa: A002
     fill_value: Any,
     dtype: Any = None,
-    requires_grad: bool = False,  # noqa: A002
+    device: Any = None,
+    requires_grad: bool = False,
 ) -> Tensor:
-    return full(tuple(input.shape), fill_value, dtype or input.dtype, requires_grad=requires_grad)
+    return full(input.shape, fill_value, dtype or input.dtype, device, requires_grad)
 
 
-def rand_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
-    return rand(tuple(input.shape), dtype=dtype or input.dtype, requires_grad=requires_grad)
+def rand_like(
+    input: Tensor,  # noqa: A002
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    return rand(input.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad)
 
 
-def randn_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
-    return randn(tuple(input.shape), dtype=dtype or input.dtype, requires_grad=requires_grad)
+def randn_like(
+    input: Tensor,  # noqa: A002
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    return randn(
+        input.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad
+    )
 
 
-def randint_like(input: Tensor, *args: int, dtype: Any = None) -> Tensor:  # noqa: A002
+def randint_like(
+    input: Tensor,  # noqa: A002
+    *args: int,
+    dtype: Any = None,
+    device: Any = None,
+) -> Tensor:
     """``randint_like(x, high)`` or ``randint_like(x, low, high)``, with ``x``'s shape and dtype.
 
     >>> import chainrule as cr
     >>> cr.randint_like(cr.zeros(2, 3), 10).shape
     chainrule.Size([2, 3])
     """
-    return randint(*args, size=tuple(input.shape), dtype=dtype or input.dtype)
+    return randint(*args, size=tuple(input.shape), dtype=dtype or input.dtype, device=device)

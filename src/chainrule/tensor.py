@@ -19,6 +19,7 @@ import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from chainrule import devices as _device
 from chainrule import dtypes
 from chainrule._array import xp
 
@@ -104,8 +105,8 @@ class Tensor:
         return self._data.itemsize
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self) -> _device.device:
+        return _device.CPU
 
     @property
     def is_leaf(self) -> bool:
@@ -161,19 +162,10 @@ class Tensor:
 
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
         """``t.to(dtype)``, ``t.to("cpu")``, ``t.to(other)``: only dtypes change anything."""
-        dtype = kwargs.get("dtype")
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif isinstance(a, str) and a.startswith(("cpu", "cuda", "mps")):
-                _check_device(a)
-            elif a is not None:
-                dtype = a
-        if "device" in kwargs:
-            _check_device(kwargs["device"])
-        if dtype is None or xp.dtype(dtype) == self._data.dtype:
+        dtype = _device.parse_to(args, kwargs)
+        if dtype is None or dtype == self._data.dtype:
             return self
-        return elementwise.cast(self, xp.dtype(dtype))
+        return elementwise.cast(self, dtype)
 
     def type_as(self, other: Tensor) -> Tensor:
         return self.to(other.dtype)
@@ -205,7 +197,7 @@ class Tensor:
         return self
 
     def cuda(self, *args: Any, **kwargs: Any) -> Tensor:
-        _check_device("cuda")
+        _device.check("cuda")
         return self
 
     def contiguous(self) -> Tensor:
@@ -218,7 +210,7 @@ class Tensor:
     def new_tensor(
         self, data: Any, dtype: Any = None, device: Any = None, requires_grad: builtins.bool = False
     ) -> Tensor:
-        return factories.tensor(data, dtype or self.dtype, requires_grad=requires_grad)
+        return factories.tensor(data, dtype or self.dtype, device, requires_grad)
 
     def new_zeros(
         self,
@@ -227,7 +219,9 @@ class Tensor:
         device: Any = None,
         requires_grad: builtins.bool = False,
     ) -> Tensor:
-        return factories.zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+        return factories.zeros(
+            *size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad
+        )
 
     def new_ones(
         self,
@@ -236,7 +230,9 @@ class Tensor:
         device: Any = None,
         requires_grad: builtins.bool = False,
     ) -> Tensor:
-        return factories.ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+        return factories.ones(
+            *size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad
+        )
 
     def new_empty(
         self,
@@ -245,7 +241,9 @@ class Tensor:
         device: Any = None,
         requires_grad: builtins.bool = False,
     ) -> Tensor:
-        return factories.empty(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+        return factories.empty(
+            *size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad
+        )
 
     def new_full(
         self,
@@ -255,7 +253,7 @@ class Tensor:
         device: Any = None,
         requires_grad: builtins.bool = False,
     ) -> Tensor:
-        return factories.full(size, fill_value, dtype or self.dtype, requires_grad=requires_grad)
+        return factories.full(size, fill_value, dtype or self.dtype, device, requires_grad)
 
     # ----------------------------------------------------------------- autograd
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
@@ -875,13 +873,6 @@ class _RetainGrad:
         tensor = self.tensor()
         if tensor is not None:
             backward_module.accumulate_into(tensor, grad)
-
-
-def _check_device(device: Any) -> None:
-    if not str(device).startswith("cpu"):
-        raise RuntimeError(
-            f"chainrule runs on the CPU with NumPy; device {device!r} is not available"
-        )
 
 
 _new = object.__new__
