@@ -12,9 +12,11 @@ import contextlib
 import doctest
 import importlib
 import io
+import pickle
 import re
 import textwrap
 
+import numpy as np
 import pytest
 import torch
 
@@ -76,6 +78,57 @@ SNIPPETS: dict[str, str] = {
         torch.set_default_device(None)
         print(torch.get_default_device())
     """,
+    # ------------------------------------------------------------------ dtypes
+    "dtype_objects": """
+        import torch
+        x = torch.tensor([1.0, 2.0])
+        print(torch.float32, repr(torch.float64), x.dtype, torch.tensor([1]).dtype, [torch.bool])
+        print(torch.float == torch.float32, torch.double is torch.float64, x.dtype == torch.float32)
+        print(torch.float32.is_floating_point, torch.int64.is_floating_point, torch.int64.itemsize)
+        print(torch.int8.is_signed, torch.uint8.is_signed, torch.complex64.is_complex)
+        print({torch.float32: "f"}[x.dtype], x.double().dtype, x.to(torch.int32).dtype)
+        print(x.dtype.is_floating_point, x.is_floating_point(), torch.zeros(2, dtype=torch.long))
+    """,
+    "legacy_Tensor_constructor": """
+        import torch
+        print(torch.Tensor([1, 2]), torch.Tensor([[1.5, 2]]).dtype, torch.Tensor(2, 3).shape)
+        print(torch.Tensor(), torch.Tensor(torch.Size([2])).shape)
+        t = torch.tensor([1.0, 2.0])
+        print(torch.Tensor(t) is t, torch.Tensor(t).data_ptr() == t.data_ptr())
+        error(lambda: torch.Tensor(2.5))
+    """,
+    "default_dtype": """
+        import torch
+        print(torch.get_default_dtype())
+        torch.set_default_dtype(torch.float64)
+        print(torch.get_default_dtype(), torch.tensor([1.5]), torch.zeros(2).dtype)
+        print(torch.tensor([1.5], dtype=torch.float32), torch.arange(0.0, 1.0, 0.5).dtype)
+        print(torch.tensor([], dtype=torch.float32), torch.tensor([]))
+        error(lambda: torch.set_default_dtype(torch.int64))
+        torch.set_default_dtype(torch.float32)
+        print(torch.tensor([1.5]), torch.tensor([1.5], dtype=torch.float64))
+    """,
+    "printoptions": """
+        import torch
+        x = torch.tensor([1.23456, 20.5, 0.001])
+        torch.set_printoptions(precision=2)
+        print(x)
+        torch.set_printoptions(sci_mode=False)
+        print(x * 1e-6)
+        torch.set_printoptions(precision=6, sci_mode=True)
+        print(x)
+        torch.set_printoptions(profile="default")
+        print(x, torch.arange(2000.0))
+        torch.set_printoptions(threshold=5, edgeitems=1)
+        print(torch.arange(10).reshape(2, 5))
+        torch.set_printoptions(linewidth=30)
+        print(torch.arange(12.0))
+        torch.set_printoptions(profile="short")
+        print(torch.arange(2000) / 3)
+        torch.set_printoptions(profile="full")
+        print(torch.arange(1001)[-3:])
+        torch.set_printoptions(profile="default")
+    """,
 }
 
 
@@ -102,6 +155,8 @@ def _fresh_state():
     yield
     for module in (torch, chainrule):
         module.set_default_device(None)
+        module.set_default_dtype(module.float32)
+        module.set_printoptions(profile="default")
 
 
 @pytest.mark.parametrize("name", SNIPPETS)
@@ -111,9 +166,22 @@ def test_snippet_prints_what_pytorch_prints(name: str) -> None:
     assert run(source.replace("torch", "chainrule")) == expected
 
 
+def test_dtypes_equal_their_numpy_counterparts_and_numpy_takes_them() -> None:
+    # Where users mix NumPy and chainrule, the dtypes agree (PyTorch's do not interoperate).
+    assert chainrule.float32 == np.float32 and np.dtype("float32") == chainrule.float32
+    assert chainrule.int64 != np.float32 and chainrule.float32 != "float32"
+    assert {np.dtype("float64"): 1}[chainrule.float64] == 1
+    assert np.zeros(2, dtype=chainrule.float16).dtype == np.float16
+    assert chainrule.tensor([1.0]).numpy().dtype == chainrule.tensor([1.0]).dtype
+    assert pickle.loads(pickle.dumps(chainrule.float64)) is chainrule.float64
+
+
 @pytest.mark.parametrize(
     "module",
-    ["chainrule.devices", "chainrule.cuda", "chainrule.accelerator", "chainrule.backends"],
+    [
+        *("chainrule.devices", "chainrule.cuda", "chainrule.accelerator", "chainrule.backends"),
+        *("chainrule.dtypes", "chainrule.printing"),
+    ],
 )
 def test_docstring_examples_run(module: str) -> None:
     result = doctest.testmod(importlib.import_module(module))

@@ -19,11 +19,17 @@ from chainrule import accelerator, autograd, backends, cuda, datasets, nn, optim
 from chainrule.devices import device, get_default_device, set_default_device
 from chainrule.dtypes import (
     bool,
+    cdouble,
+    cfloat,
+    complex64,
+    complex128,
     double,
+    dtype,
     float,
     float16,
     float32,
     float64,
+    get_default_dtype,
     half,
     int,
     int8,
@@ -31,6 +37,7 @@ from chainrule.dtypes import (
     int32,
     int64,
     long,
+    set_default_dtype,
     short,
     uint8,
 )
@@ -201,6 +208,7 @@ from chainrule.ops.shape import (
     unbind,
     unsqueeze,
 )
+from chainrule.printing import get_printoptions, set_printoptions
 from chainrule.rng import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from chainrule.serialization import load, save
 from chainrule.tools.explain import explain

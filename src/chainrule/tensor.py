@@ -60,7 +60,14 @@ class Tensor:
     # NumPy must hand mixed expressions (``ndarray * tensor``) to our reflected operators.
     __array_ufunc__ = None
 
-    def __init__(self, data: Any, requires_grad: bool = False) -> None:
+    def __init__(self, *data: Any, requires_grad: bool = False, device: Any = None) -> None:
+        """PyTorch's legacy constructor: ``Tensor([1, 2])`` is float32 (the default dtype),
+        ``Tensor(2, 3)`` a 2x3 tensor (zeros here), ``Tensor(t)`` shares ``t``'s storage."""
+        _device.check(device)
+        self._wrap(_legacy_data(data), requires_grad)
+
+    def _wrap(self, data: Any, requires_grad: bool) -> None:
+        """Become a leaf over ``data`` (a Tensor's storage or an array), no copy."""
         self._data = data._data if isinstance(data, Tensor) else xp.asarray(data)
         self.requires_grad = False
         self.grad = None
@@ -88,8 +95,12 @@ class Tensor:
         return Size(self._data.shape) if dim is None else self._data.shape[dim]
 
     @property
-    def dtype(self) -> dtypes.DType:
-        return self._data.dtype
+    def dtype(self) -> dtypes.dtype:
+        # Public objects outside, NumPy dtypes inside: ops read ``_data.dtype``.
+        try:
+            return _public_dtypes[self._data.dtype]
+        except KeyError:
+            return dtypes.public(self._data.dtype)
 
     @property
     def ndim(self) -> int:
@@ -103,6 +114,10 @@ class Tensor:
 
     def element_size(self) -> int:
         return self._data.itemsize
+
+    def data_ptr(self) -> int:
+        """The address of the first element (equal for tensors sharing storage)."""
+        return self._data.ctypes.data
 
     @property
     def device(self) -> _device.device:
@@ -876,6 +891,21 @@ class _RetainGrad:
 
 
 _new = object.__new__
+_public_dtypes = dtypes._PUBLIC
+
+
+def _legacy_data(data: tuple[Any, ...]) -> Any:
+    """The array ``Tensor(*data)`` wraps (see ``Tensor.__init__``)."""
+    if len(data) == 1 and isinstance(data[0], Tensor):
+        return data[0]._data
+    sizes = data[0] if len(data) == 1 and isinstance(data[0], Size) else data or (0,)
+    if builtins.all(
+        isinstance(n, builtins.int) and not isinstance(n, builtins.bool) for n in sizes
+    ):
+        return xp.zeros(sizes, dtypes.default_float)
+    if len(data) != 1 or not isinstance(data[0], Sequence | _ndarray):
+        raise TypeError(f"new(): data must be a sequence (got {type(data[0]).__name__})")
+    return factories.tensor(data[0], dtypes.default_float)._data
 
 
 def _make(data: Any, requires_grad: builtins.bool = False, grad_fn: Any = None) -> Tensor:

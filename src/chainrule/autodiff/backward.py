@@ -152,7 +152,7 @@ class _Pass:
             array = xp.ones_like(root._data)
             return _make(array) if self.create_graph else array
         if not isinstance(g, Tensor):
-            g = Tensor(g)
+            g = _make(xp.asarray(g))
         if tuple(g.shape) != tuple(root.shape):
             raise RuntimeError(
                 f"Mismatch in shape: grad_output[0] has a shape of {tuple(g.shape)} and "

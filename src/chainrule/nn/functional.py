@@ -301,7 +301,7 @@ def cross_entropy(
     class_dim = 0 if input.ndim == 1 else 1
     logp = nn_ops.log_softmax(input, class_dim)
     if not isinstance(target, Tensor):
-        target = Tensor(xp.asarray(target))
+        target = _make(xp.asarray(target))
     if target.is_floating_point():
         return _soft_cross_entropy(logp, target, weight, reduction, label_smoothing, class_dim)
     loss = nll_loss(logp, target, weight, ignore_index, reduction)

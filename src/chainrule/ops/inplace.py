@@ -134,7 +134,7 @@ def copy_(t: Tensor, src: Any) -> Tensor:
 
     everywhere = xp.ones(t._data.shape, dtype=bool)
     if not isinstance(src, Tensor):
-        src = Tensor(xp.asarray(src))
+        src = _make(xp.asarray(src))
     return apply(t, lambda old, s: where(everywhere, s.to(old.dtype), old), src)
 
 

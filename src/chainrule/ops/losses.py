@@ -22,7 +22,7 @@ from chainrule import grad_mode
 from chainrule._array import xp
 from chainrule.op import Op
 from chainrule.ops import dual
-from chainrule.tensor import Tensor
+from chainrule.tensor import Tensor, _make
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -178,7 +178,7 @@ def nll_loss(
         2.0
     """
     check_reduction(reduction)
-    target = target if isinstance(target, Tensor) else Tensor(xp.asarray(target))
+    target = target if isinstance(target, Tensor) else _make(xp.asarray(target))
     if target.dtype.kind not in "iu":
         raise TypeError(
             f"nll_loss: target must hold class indices (an integer tensor), got {target.dtype}"

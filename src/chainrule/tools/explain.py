@@ -36,7 +36,7 @@ from chainrule import expr, grad_mode
 from chainrule.autodiff.backward import _parent, run_backward
 from chainrule.op import _parameter_names
 from chainrule.ops.broadcast import unbroadcast
-from chainrule.tensor import Tensor
+from chainrule.tensor import Tensor, _make
 from chainrule.tools import format as fmt
 
 #: Paths listed per input; more are counted (the sum of all of them is still the gradient).
@@ -292,7 +292,7 @@ def _accepting_numbers(function: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(function)  # keeps the signature, which the evaluator checks calls against
     def call(first: Any, *rest: Any) -> Any:
         if not isinstance(first, Tensor):
-            first = Tensor(np.asarray(first, dtype=np.float64))
+            first = _make(np.asarray(first, dtype=np.float64))
         return function(first, *rest)
 
     return call
@@ -443,7 +443,7 @@ def _leaf(value: Any, name: str) -> Tensor:
         if data.dtype.kind not in "biu":
             raise TypeError(f"input {name!r} must be numeric, not {data.dtype}")
         data = data.astype(np.float64)
-    return Tensor(np.array(data), requires_grad=True)
+    return _make(np.array(data), requires_grad=True)
 
 
 @contextmanager
