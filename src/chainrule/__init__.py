@@ -44,6 +44,7 @@ from chainrule.dtypes import (
 from chainrule.factories import (
     arange,
     as_tensor,
+    bernoulli,
     empty,
     empty_like,
     eye,
@@ -52,6 +53,7 @@ from chainrule.factories import (
     full,
     full_like,
     linspace,
+    multinomial,
     ones,
     ones_like,
     rand,

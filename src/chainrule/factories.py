@@ -5,7 +5,7 @@ their dtype.
 
     >>> import chainrule as cr
     >>> cr.tensor([1, 2]).dtype, cr.tensor([1.0]).dtype, cr.zeros(2, 3).shape
-    (dtype('int64'), dtype('float32'), chainrule.Size([2, 3]))
+    (chainrule.int64, chainrule.float32, chainrule.Size([2, 3]))
 """
 
 from __future__ import annotations
@@ -170,8 +170,8 @@ def rand(
 ) -> Tensor:
     """Uniform on [0, 1)."""
     _device.check(device)
-    values = rng.generator(generator).random(_size(size))
-    return _finish(values, dtype or dtypes.default_float, requires_grad)
+    values = rng.uniform(_size(size), dtype or dtypes.default_float, g=generator)
+    return _finish(values, None, requires_grad)
 
 
 def randn(
@@ -183,8 +183,8 @@ def randn(
 ) -> Tensor:
     """Standard normal."""
     _device.check(device)
-    values = rng.generator(generator).standard_normal(_size(size))
-    return _finish(values, dtype or dtypes.default_float, requires_grad)
+    values = rng.normal(_size(size), dtype or dtypes.default_float, g=generator)
+    return _finish(values, None, requires_grad)
 
 
 def randint(
@@ -200,7 +200,7 @@ def randint(
     if size is None:
         size = args_list.pop()
     low, high = (0, args_list[0]) if len(args_list) == 1 else args_list
-    values = rng.generator(generator).integers(low, high, _size((size,)))
+    values = rng.integers(low, high, _size((size,)), g=generator)
     return _finish(values, dtype or dtypes.int64, False)
 
 
@@ -213,8 +213,71 @@ def randperm(
     requires_grad: bool = False,
 ) -> Tensor:
     _device.check(device)
-    values = rng.generator(generator).permutation(n)
+    values = rng.permutation(n, g=generator)
     return _finish(values, dtype or dtypes.int64, requires_grad)
+
+
+def bernoulli(
+    input: Tensor,  # noqa: A002
+    p: float | None = None,
+    *,
+    generator: rng.Generator | None = None,
+) -> Tensor:
+    """0s and 1s drawn with probabilities ``input`` (or ``p`` for every element), in
+    ``input``'s dtype; PyTorch's draws: a uniform of the probabilities' precision each,
+    a float64 one for a Python ``p``."""
+    if p is None:
+        values = rng.bernoulli(input._data, g=generator)
+    else:
+        values = rng.uniform(tuple(input.shape), xp.float64, g=generator) < p
+    return _make(values.astype(input._data.dtype))
+
+
+def multinomial(
+    input: Tensor,  # noqa: A002
+    num_samples: int,
+    replacement: bool = False,
+    *,
+    generator: rng.Generator | None = None,
+) -> Tensor:
+    """Indices drawn from the rows of ``input`` as (unnormalized) category weights.
+
+    Without replacement (and for one sample) PyTorch's exponential trick: the largest
+    ``weight / Exp(1)``; with replacement a binary search of a uniform double in the
+    cumulative weights. Both draw PyTorch's numbers.
+
+    >>> import chainrule as cr
+    >>> _ = cr.manual_seed(3)
+    >>> cr.multinomial(cr.tensor([0.5, 0.0, 0.5]), 6, replacement=True)  # PyTorch's draw
+    tensor([0, 0, 2, 0, 2, 2])
+    """
+    weights = input._data
+    if weights.ndim not in (1, 2):
+        raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got {weights.ndim}")
+    if (weights < 0).any() or not xp.isfinite(weights).all():
+        raise RuntimeError("multinomial: probabilities must be finite and non-negative")
+    rows = weights.reshape(-1, weights.shape[-1])
+    if not (rows.sum(axis=1) > 0).all():
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    if not replacement and num_samples > rows.shape[1]:
+        raise RuntimeError(
+            "cannot sample n_sample > prob_dist.size(-1) samples without replacement"
+        )
+    if not replacement or num_samples == 1:
+        keys = rows / rng.exponential(rows.shape, g=generator).astype(rows.dtype)
+        picks = xp.argsort(-keys, axis=1, kind="stable")[:, :num_samples]
+    else:
+        picks = xp.stack([_with_replacement(row, num_samples, generator) for row in rows])
+    return _make(picks.astype(xp.int64).reshape(*weights.shape[:-1], num_samples))
+
+
+def _with_replacement(row: Any, num_samples: int, generator: rng.Generator | None) -> Any:
+    cumulative = xp.cumsum(row, dtype=row.dtype)  # ATen sums in the weights' dtype, in order
+    cumulative = cumulative / cumulative[-1]
+    cumulative[-1] = 1
+    uniforms = rng.uniform((num_samples,), xp.float64, g=generator)
+    # The first slot whose cumulative weight is not below the draw.
+    return xp.searchsorted(cumulative.astype(xp.float64), uniforms, side="left")
 
 
 # The ``*_like`` factories: ``input``'s shape, and its dtype unless told otherwise.

@@ -112,6 +112,8 @@ class Tensor:
     def numel(self) -> int:
         return int(self._data.size)
 
+    nelement = numel  # PyTorch's older name
+
     def element_size(self) -> int:
         return self._data.itemsize
 
@@ -871,11 +873,27 @@ class Tensor:
     def copy_(self, src: Any) -> Tensor:
         return inplace.copy_(self, src)
 
-    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
-        return inplace.normal_(self, mean, std)
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
+        return inplace.normal_(self, mean, std, generator)
 
-    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
-        return inplace.uniform_(self, a, b)
+    def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
+        return inplace.uniform_(self, a, b, generator)
+
+    def bernoulli_(self, p: Any = 0.5, *, generator: Any = None) -> Tensor:
+        if isinstance(p, Tensor):
+            return self.copy_(factories.bernoulli(p.expand_as(self), generator=generator))
+        return self.copy_(factories.bernoulli(self, p, generator=generator))
+
+    def bernoulli(self, *, generator: Any = None) -> Tensor:
+        return factories.bernoulli(self, generator=generator)
+
+    def exponential_(self, lambd: float = 1.0, *, generator: Any = None) -> Tensor:
+        return self.copy_(_make(rng.exponential(self._data.shape, lambd, g=generator)))
+
+    def multinomial(
+        self, num_samples: int, replacement: builtins.bool = False, *, generator: Any = None
+    ) -> Tensor:
+        return factories.multinomial(self, num_samples, replacement, generator=generator)
 
 
 class _RetainGrad:
@@ -922,7 +940,7 @@ def _make(data: Any, requires_grad: builtins.bool = False, grad_fn: Any = None) 
 
 # The op modules import Tensor, so they are imported after it is defined; the methods above
 # look them up at call time.
-from chainrule import factories, printing  # noqa: E402
+from chainrule import factories, printing, rng  # noqa: E402
 from chainrule.autodiff import backward as backward_module  # noqa: E402
 from chainrule.ops import (  # noqa: E402
     compare,

@@ -16,7 +16,7 @@ seed. A KeyboardInterrupt saves the last completed epoch before it propagates.
 from __future__ import annotations
 
 import contextlib
-import importlib
+import importlib.util
 import io
 import math
 import os
@@ -67,8 +67,9 @@ class TrainingInterrupted(KeyboardInterrupt):
 class TrainConfig:
     """What to train. ``None`` means the default, or the checkpoint's value when resuming.
 
-    ``epochs`` is the run's total, counting those already in a resumed checkpoint; like every
-    setting but ``out`` it is fixed for a run, since the learning rate anneals over it.
+    ``epochs`` is the run's total, counting those already in a resumed checkpoint. Every
+    other setting but ``out`` is fixed for a run; a larger ``epochs`` extends it, the learning
+    rate restarting from its base and annealing over the added epochs (a warm restart).
     ``out`` defaults to the resumed checkpoint's directory, else ``runs``.
     """
 
@@ -87,7 +88,7 @@ class TrainConfig:
         for name, old in (saved or {}).items():
             if values.get(name) is None:
                 values[name] = old
-            elif values[name] != old:
+            elif values[name] != old and not (name == "epochs" and values[name] > old):
                 raise TrainingError(
                     f"the checkpoint's run has --{name.replace('_', '-')} {old}; resuming with "
                     f"{values[name]} would not continue it (leave the option out, or start anew)"
@@ -204,7 +205,8 @@ def train(
     ``progress`` shows a tqdm bar per epoch with the running loss. Each epoch is reported to
     ``log`` as one line.
     """
-    _require_extras(progress)
+    # The base install trains in text: no bar without tqdm, no plot without matplotlib.
+    progress = progress and importlib.util.find_spec("tqdm") is not None
     saved = _load_checkpoint(resume) if resume is not None else None
     config = config.resolved(saved["config"] if saved else None)
     run = _Run(config, saved)
@@ -222,11 +224,24 @@ def train(
             run.fit(progress, log)
         except KeyboardInterrupt:
             serialization.save(run.snapshot, checkpoint_path)
+            _plot_if_possible(run.history, out / f"{config.model}.png", config.model, log)
             raise TrainingInterrupted(checkpoint_path, run.snapshot["epoch"]) from None
     serialization.save(run.snapshot, checkpoint_path)
     result = TrainResult(config, run.history, checkpoint_path)
-    result.plot = save_plot(run.history, out / f"{config.model}.png", config.model)
+    result.plot = _plot_if_possible(run.history, out / f"{config.model}.png", config.model, log)
     return result
+
+
+def _plot_if_possible(
+    history: list[EpochStats], path: Path, title: str, log: Callable[[str], None]
+) -> Path | None:
+    """The curves, when matplotlib is installed (the base install trains in text alone)."""
+    if not history:
+        return None
+    if importlib.util.find_spec("matplotlib") is None:
+        log("no plot: pip install 'chainrule[train]' for the loss and accuracy curves")
+        return None
+    return save_plot(history, path, title)
 
 
 class _Run:
@@ -317,6 +332,13 @@ class _Run:
             self.model.load_state_dict(saved["model"])
             self.optimizer.load_state_dict(saved["optimizer"])
             self.scheduler.load_state_dict(saved["scheduler"])
+            planned = int(saved["config"]["epochs"])
+            if self.config.epochs > planned:  # extending the run: a warm restart
+                for group in self.optimizer.param_groups:
+                    group["lr"] = self.config.lr
+                self.scheduler = optim_.lr_scheduler.CosineAnnealingLR(
+                    self.optimizer, self.config.epochs - planned
+                )
             rng.set_rng_state(saved["rng"]["global"])
             self.loader_rng.set_state(saved["rng"]["loader"])
             self.epoch = int(saved["epoch"])
@@ -357,18 +379,6 @@ def _load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     return saved
 
 
-def _require_extras(progress: bool) -> None:
-    """Fail before training, not after it, when a package the run ends with is missing."""
-    needed = [("matplotlib", "plotting the curves")]
-    if progress:
-        needed.append(("tqdm", "the progress bar (or pass --no-progress)"))
-    for module, use in needed:
-        try:
-            importlib.import_module(module)
-        except ImportError:
-            raise ImportError(f"{use} needs {module}: pip install 'chainrule[train]'") from None
-
-
 def _one_line(error: BaseException) -> str:
     return " ".join(str(error).split())
 
@@ -402,7 +412,7 @@ def _single_threaded_blas() -> Iterator[None]:
 
 def save_plot(history: list[EpochStats], path: Path, title: str) -> Path:
     """Loss and accuracy per epoch, train and test, as a PNG written atomically."""
-    from matplotlib.figure import Figure  # present: train() checked
+    from matplotlib.figure import Figure  # present: _plot_if_possible checked
     from matplotlib.ticker import MaxNLocator
 
     epochs = [s.epoch for s in history]

@@ -220,7 +220,11 @@ class _Pass:
                 for counter, stamp in node.versions:
                     if counter[0] != stamp:
                         node.check_saved()  # raises: a saved input was changed in place
-            if node.saves_output and node.out_versions[0][0] != node.out_versions[1]:
+            if (
+                node.saves_output
+                and node.out_versions is not None
+                and node.out_versions[0][0] != node.out_versions[1]
+            ):
                 node.check_saved()  # raises: the saved output was changed in place
             if create_graph:
                 args = [

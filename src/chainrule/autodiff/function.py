@@ -44,8 +44,10 @@ class _FunctionNode(Op, abstract=True):
         self.function = function
         self.ctx = FunctionCtx()
 
-    def name(self) -> str:  # type: ignore[override]
+    def name(self) -> str:
         return f"{self.function.__name__}Backward"
+
+    label = name
 
     def forward(self, *args):
         wrapped = [_make(a) if isinstance(a, xp.ndarray) else a for a in args]

@@ -89,6 +89,9 @@ class Add(Op):
 
 
 class Sub(Op):
+    def default_name(self) -> str:
+        return "SubBackward0" if isinstance(self.inputs[0], Tensor) else "RsubBackward1"
+
     notation = "a - b"
     derivatives = ("1", "-1")
     saves_inputs = False
@@ -123,8 +126,9 @@ class Mul(Op):
 class Div(Op):
     notation = "a / b"
     derivatives = ("1 / b", "-a / b**2")
-    saves_output = True
-    reads = ((1,), (1,))  # d/db is computed as -out / b
+    # d/db is computed from the inputs, not the output, as PyTorch does: changing the
+    # quotient in place afterwards is allowed there, and so here.
+    reads = ((1,), (0, 1))
 
     def forward(self, a, b):
         out = a / b
@@ -132,7 +136,7 @@ class Div(Op):
         return _torch_float(out, a, b)
 
     def vjp(self, g, out, a, b):
-        return (g / b if self.needs[0] else None, -g * out / b if self.needs[1] else None)
+        return (g / b if self.needs[0] else None, -g * a / (b * b) if self.needs[1] else None)
 
     def jvp(self, tangents, out, a, b):
         return _chain(tangents, 1 / b, -out / b)
@@ -142,6 +146,12 @@ class Pow(Op):
     notation = "a ** b"
     derivatives = ("b * a**(b - 1)", "a**b * log(a)")
     saves_output = True
+    output_read_by = (False, True)  # d/da = b a**(b-1); d/db = out log(a)
+    tensor_inputs_only = True
+
+    def default_name(self) -> str:
+        a, b = (isinstance(x, Tensor) for x in self.inputs)
+        return "PowBackward1" if a and b else ("PowBackward0" if a else "PowBackward2")
 
     def forward(self, a, b):
         return _torch_float(a**b, a, b)
@@ -234,6 +244,7 @@ def _integer(x: Any) -> bool:
 
 
 class Remainder(Op):
+    tensor_inputs_only = True
     notation = "a mod b"  # a - b floor(a / b), with the sign of b (Python's %)
     derivatives = ("1", "-floor(a / b)")
     reads = ((), (0, 1))
@@ -252,6 +263,7 @@ class Remainder(Op):
 
 
 class Fmod(Op):
+    tensor_inputs_only = True
     notation = "fmod(a, b)"  # a - b trunc(a / b), with the sign of a (C's fmod)
     derivatives = ("1", "-trunc(a / b)")
     reads = ((), (0, 1))
@@ -503,6 +515,7 @@ class Elu(Unary):
 
 
 class Clamp(Unary):
+    torch_name = "ClampBackward1"
     notation = "min(max(x, lo), hi)"
     derivatives = ("1 if lo <= x <= hi else 0",)
 
@@ -851,6 +864,7 @@ class Clone(Unary):
 
 
 class Cast(Unary):
+    torch_name = "ToCopyBackward0"
     notation = "x"
     derivatives = ("1",)
     saves_inputs = False

@@ -53,7 +53,8 @@ def apply(t: Tensor, compute: Callable[..., Tensor], *others: Any) -> Tensor:
         result.grad_fn.replaced = t.grad_fn
         t.grad_fn = result.grad_fn
         t.requires_grad = True
-        t.grad_fn.out_versions = (t._vc, t._vc[0])
+        if getattr(t.grad_fn, "out_versions", None) is not None:  # the rules read the output
+            t.grad_fn.out_versions = (t._vc, t._vc[0])
         return t
     with grad_mode.no_grad():
         result = compute(t, *others)
@@ -138,13 +139,13 @@ def copy_(t: Tensor, src: Any) -> Tensor:
     return apply(t, lambda old, s: where(everywhere, s.to(old.dtype), old), src)
 
 
-def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
+def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
     from chainrule import rng
 
-    return copy_(t, rng.generator().normal(mean, std, t._data.shape))
+    return copy_(t, rng.normal(t._data.shape, t._data.dtype, mean, std, g=generator))
 
 
-def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
+def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
     from chainrule import rng
 
-    return copy_(t, rng.generator().uniform(a, b, t._data.shape))
+    return copy_(t, rng.uniform(t._data.shape, t._data.dtype, a, b, g=generator))
