@@ -14,10 +14,9 @@ is set as PyTorch seeds it. The transforms follow ATen's ``DistributionsHelper.h
   for the next call; 16 or more: all uniforms first, then Box-Muller over blocks of 16
   (the last block recomputed from fresh uniforms when the size is no multiple of 16).
 
-Exactness: every value is bit for bit PyTorch's except float32 normals from 16 values on,
-where PyTorch evaluates log, sin and cos with AVX2 polynomial approximations
-(``avx_mathfun.h``); here they are NumPy's float32 functions, within a few units in the last
-place of PyTorch's. The stream stays aligned: later draws are exact again.
+Float32 normals from 16 values on use PyTorch's AVX2 polynomials for log, sin and cos
+(:mod:`chainrule._normal_avx2`); float64 ones the C library's functions, as PyTorch's scalar
+kernel does.
 
     >>> import chainrule as cr
     >>> _ = cr.manual_seed(0)
@@ -31,6 +30,7 @@ import math
 from fractions import Fraction
 from typing import Any
 
+from chainrule import _normal_avx2
 from chainrule._array import xp
 
 # PyTorch's default seed (``torch.initial_seed()`` before any ``manual_seed``).
@@ -183,17 +183,16 @@ _log, _log1p, _cos, _sin = (_libm(f) for f in (math.log, math.log1p, math.cos, m
 
 
 def _normal_fill(data: Any, mean: float, std: float) -> None:
-    """ATen's ``normal_fill_16`` over consecutive blocks of 16, in place."""
+    """ATen's ``normal_fill_16`` over consecutive blocks of 16, in place: its AVX2 version
+    for float32, the scalar one (the C library's log, cos, sin) for float64."""
+    if data.dtype == xp.float32:
+        _normal_avx2.fill(data, mean, std)
+        return
     blocks = data.reshape(-1, 16)
-    t = data.dtype.type
-    u1 = t(1) - blocks[:, :8]
-    u2 = blocks[:, 8:]
-    exact = data.dtype == xp.float64
-    log, cos, sin = (_log, _cos, _sin) if exact else (xp.log, xp.cos, xp.sin)
-    radius = xp.sqrt(t(-2) * log(u1))
-    theta = (2.0 * math.pi * u2.astype(xp.float64)).astype(data.dtype)
-    blocks[:, :8] = radius * cos(theta) * t(std) + t(mean)
-    blocks[:, 8:] = radius * sin(theta) * t(std) + t(mean)
+    radius = xp.sqrt(-2.0 * _log(1.0 - blocks[:, :8]))
+    theta = 2.0 * math.pi * blocks[:, 8:]
+    blocks[:, :8] = radius * _cos(theta) * std + mean
+    blocks[:, 8:] = radius * _sin(theta) * std + mean
 
 
 def _normal_double(g: Generator) -> float:
