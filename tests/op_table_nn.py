@@ -354,7 +354,7 @@ NN_SPECS: list[OpSpec] = [
     ),
     # --- regression losses; l1's inputs never tie (|a - b| has a kink there)
     *_per_reduction(
-        "mse_loss", lambda F_, t_, r, a, b: F_.mse_loss(a, b, reduction=r), ("Mul",), (PAIR,)
+        "mse_loss", lambda F_, t_, r, a, b: F_.mse_loss(a, b, reduction=r), ("MseLoss",), (PAIR,)
     ),
     *_per_reduction(
         "l1_loss",
@@ -449,7 +449,7 @@ NN_SPECS: list[OpSpec] = [
     *_per_reduction(
         "binary_cross_entropy_with_logits",
         lambda F_, t_, r, x, y: F_.binary_cross_entropy_with_logits(x, y, reduction=r),
-        ("Softplus",),
+        ("BinaryCrossEntropyWithLogits",),
         (PAIR,),
         domain=(REAL, PROBABILITY),
     ),
@@ -458,7 +458,7 @@ NN_SPECS: list[OpSpec] = [
         lambda F_, t_, x, y: F_.binary_cross_entropy_with_logits(
             x, y, t_(BCE_WEIGHT).to(x.dtype), pos_weight=t_(POS_WEIGHT).to(x.dtype)
         ),
-        ("Softplus",),
+        ("BinaryCrossEntropyWithLogits",),
         (PAIR,),
         domain=(REAL, PROBABILITY),
     ),

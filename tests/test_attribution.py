@@ -88,9 +88,9 @@ def test_integrated_gradients_complete_within_one_percent_at_64_steps(
 def test_smoothgrad_averages_saliency_over_the_same_noise(setup: Any) -> None:
     model, _, x, _, target = setup
     ours = cr.attribution.smoothgrad(
-        model, x, target, stdev=0.2, samples=4, generator=cr.Generator(7)
+        model, x, target, stdev=0.2, samples=4, generator=cr.Generator().manual_seed(7)
     )
-    noise = np.random.default_rng(7).normal(0.0, 0.2, (4, *x.shape)).astype(np.float32)
+    noise = (cr.randn(4, *x.shape, generator=cr.Generator().manual_seed(7)) * 0.2).numpy()
     by_hand = np.mean(
         [cr.attribution.saliency(model, x + cr.tensor(n), target).numpy() for n in noise], axis=0
     )

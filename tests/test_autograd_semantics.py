@@ -541,7 +541,7 @@ def test_is_leaf_for_leaves_results_and_constants():
 def test_grad_fn_names_follow_pytorch(make, name):
     y = make(cr.tensor([1.0, 2.0], requires_grad=True))
     assert y.grad_fn.name() == name
-    assert repr(y.grad_fn) == f"<{name}>"
+    assert repr(y.grad_fn) == f"<{name} object at {hex(id(y.grad_fn))}>"
 
 
 def test_grad_fn_names_agree_with_pytorch():
@@ -558,5 +558,6 @@ def test_next_functions_point_to_parents_and_leaves():
     z = y.sin()
     assert z.grad_fn.next_functions == ((y.grad_fn, 0),)
     (first, constant) = y.grad_fn.next_functions
-    assert first[0] is x  # a leaf appears as itself (PyTorch shows an AccumulateGrad for it)
+    assert first[0].variable is x  # a leaf's node is its AccumulateGrad, as in PyTorch
+    assert first[0] is y.grad_fn.next_functions[0][0] and first[0].next_functions == ()
     assert constant == (None, 0)

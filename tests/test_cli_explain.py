@@ -201,3 +201,29 @@ def test_the_installed_chainrule_script_explains_from_stdin():
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["gradients"][0]["gradient"] == 20.0
+
+
+def test_help_lists_the_expression_languages_functions_and_examples():
+    from chainrule.tools.explain import expression_functions
+
+    result = _run("--help")
+    assert result.exit_code == 0
+    text = " ".join(result.stdout.split())  # help wraps its lines
+    assert all(name in text for name in expression_functions())
+    assert 'chainrule explain "(x + 2)**2" --at x=3' in text and "--wrt" in text
+
+
+def test_wrt_differentiates_only_the_named_variables():
+    result = _run("x*y + sin(x)", "--at", "x=1", "--at", "y=2", "--wrt", "y", "--format", "json")
+    assert result.exit_code == 0, result.output
+    gradients = json.loads(result.stdout)["gradients"]
+    assert [(g["name"], g["gradient"]) for g in gradients] == [("y", 1.0)]
+    unknown = _run("x*y", "--at", "x=1", "--at", "y=2", "--wrt", "z")
+    assert unknown.exit_code == 1 and "variable 'z' is not used" in unknown.stderr
+
+
+def test_the_gradient_is_named_after_the_users_outermost_function():
+    result = _run(CAKE, "--at", "x=5")
+    assert "  ∂h/∂x = 20\n" in result.stdout
+    plain = _run("x**2 + 1", "--at", "x=3")
+    assert "  ∂u2/∂x = 6\n" in plain.stdout

@@ -48,7 +48,7 @@ ENTRIES = [
     ("as_tensor", lambda: cr.as_tensor(np.zeros(2, complex)), "tensor"),
     ("from_numpy", lambda: cr.from_numpy(np.zeros(2, np.complex64)), "from_numpy"),
     ("from_dlpack", lambda: cr.from_dlpack(torch.zeros(2, dtype=torch.cfloat)), "from_dlpack"),
-    ("Tensor", lambda: cr.Tensor(np.zeros(2, complex), requires_grad=True), "Tensor"),
+    ("Tensor", lambda: cr.Tensor(np.zeros(2, complex), requires_grad=True), "tensor"),
     ("Parameter", lambda: cr.nn.Parameter(np.zeros(2, complex)), "Parameter"),
     ("to_complex", lambda: _leaf().to(np.complex64), "to"),
     ("type_complex", lambda: _leaf().type(np.complex128), "to"),

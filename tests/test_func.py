@@ -224,7 +224,8 @@ def test_an_op_without_a_batching_rule_loops_and_warns_once() -> None:
 
 # Ops that run once per example under vmap (no batching rule yet).
 LOOPED = {
-    "BinaryCrossEntropy", "ConvolutionBackwardWeight", "CopySlices", "Einsum", "MaxAlong",
+    "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits", "ConvolutionBackwardWeight",
+    "CopySlices", "Einsum", "MaxAlong", "MseLoss",
     "Cholesky", "Det", "Eigh", "Inv", "QR", "SVD", "SlogDet", "Solve",
 }  # fmt: skip
 

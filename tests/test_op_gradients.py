@@ -145,7 +145,7 @@ def test_jvp_matches_torch_func_jvp(spec: OpSpec, rng: np.random.Generator) -> N
 
 
 def _dtype_name(t: Any) -> str:
-    return str(t.dtype).removeprefix("torch.")
+    return str(t.dtype).removeprefix("torch.").removeprefix("chainrule.")
 
 
 @pytest.mark.parametrize("spec", rows(lambda s: s.float32 and s.torch_callable() is not None))

@@ -66,7 +66,7 @@ def test_dtype_inference_agrees_with_pytorch_on_mixed_expressions():
         lambda lib: lib.tensor([1, 2]) ** 0.5,
     ]
     for case in cases:
-        assert str(case(cr).dtype) == str(case(torch).dtype).removeprefix("torch.")
+        assert str(case(cr).dtype) == str(case(torch).dtype).replace("torch", "chainrule")
 
 
 # ------------------------------------------------------------------ factories
@@ -261,7 +261,7 @@ def test_dtype_conversions(convert, values, dtype):
 def test_to_same_dtype_returns_self_and_to_other_device_raises():
     t = cr.tensor([1.0])
     assert t.to(cr.float32) is t and t.float() is t
-    with pytest.raises(RuntimeError, match="cuda"):
+    with pytest.raises(AssertionError, match="not compiled with CUDA"):
         t.to("cuda")
 
 
@@ -555,7 +555,7 @@ def _as_lists(result: Any) -> Any:
     """Values and dtype names, for tensors nested in tuples and lists."""
     if isinstance(result, tuple | list):
         return [_as_lists(r) for r in result]
-    return np.asarray(result).tolist(), str(result.dtype).removeprefix("torch.")
+    return np.asarray(result).tolist(), str(result.dtype).replace("torch", "chainrule")
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NumPy warns on nan and inf results

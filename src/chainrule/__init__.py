@@ -15,14 +15,33 @@ The API follows PyTorch's names, so tutorial code runs by changing the import:
 from chainrule.tensor import Size, Tensor
 # isort: on
 
-from chainrule import autograd, datasets, func, linalg, nn, optim, utils, viz
+from chainrule import (
+    accelerator,
+    autograd,
+    backends,
+    cuda,
+    datasets,
+    func,
+    linalg,
+    nn,
+    optim,
+    utils,
+    viz,
+)
+from chainrule.devices import device, get_default_device, set_default_device
 from chainrule.dtypes import (
     bool,
+    cdouble,
+    cfloat,
+    complex64,
+    complex128,
     double,
+    dtype,
     float,
     float16,
     float32,
     float64,
+    get_default_dtype,
     half,
     int,
     int8,
@@ -30,12 +49,14 @@ from chainrule.dtypes import (
     int32,
     int64,
     long,
+    set_default_dtype,
     short,
     uint8,
 )
 from chainrule.factories import (
     arange,
     as_tensor,
+    bernoulli,
     empty,
     empty_like,
     eye,
@@ -44,6 +65,7 @@ from chainrule.factories import (
     full,
     full_like,
     linspace,
+    multinomial,
     ones,
     ones_like,
     rand,
@@ -158,6 +180,7 @@ from chainrule.ops.shape import (
     unbind,
     unsqueeze,
 )
+from chainrule.printing import get_printoptions, set_printoptions
 from chainrule.rng import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from chainrule.serialization import load, save
 from chainrule.tools import attribution, diagnostics

@@ -31,9 +31,7 @@ def _require_click() -> Any:
     try:
         import click
     except ImportError:
-        sys.stderr.write(
-            "chainrule: the command line needs click: pip install 'chainrule[train]'\n"
-        )
+        sys.stderr.write("chainrule: the command line needs click: pip install click\n")
         raise SystemExit(2) from None
     return click
 

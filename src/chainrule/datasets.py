@@ -13,7 +13,7 @@ The train/test split is stratified and fixed by ``seed``.
     >>> import chainrule as cr
     >>> x_train, y_train, x_test, y_test = cr.datasets.moons(n_samples=100)
     >>> x_train.shape, y_train.dtype
-    (chainrule.Size([80, 2]), dtype('int64'))
+    (chainrule.Size([80, 2]), chainrule.int64)
 """
 
 from __future__ import annotations

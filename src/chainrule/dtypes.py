@@ -1,28 +1,92 @@
-"""dtypes with PyTorch's names, as NumPy dtype objects, and PyTorch's inference rules.
+"""dtypes as PyTorch's objects (``chainrule.float32``), over NumPy dtypes, and PyTorch's rules.
+
+``x.dtype`` returns one of these objects; inside, tensors keep NumPy dtypes and the ops compare
+those (a conversion only at the public property keeps the per-op cost unchanged). Each object
+equals itself and its NumPy counterpart, and NumPy accepts it wherever it takes a dtype.
 
 >>> import chainrule as cr
->>> cr.tensor([1.0, 2.0]).dtype == cr.float32
-True
+>>> import numpy as np
+>>> cr.tensor([1.0, 2.0]).dtype
+chainrule.float32
+>>> cr.float32 == np.float32, cr.float32.is_floating_point, cr.int64.itemsize
+(True, True, 8)
+>>> np.zeros(2, dtype=cr.float64).dtype
+dtype('float64')
 """
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from chainrule._array import xp
 
-float16 = half = xp.dtype("float16")
-float32 = float = xp.dtype("float32")
-float64 = double = xp.dtype("float64")
-int8 = xp.dtype("int8")
-int16 = short = xp.dtype("int16")
-int32 = int = xp.dtype("int32")
-int64 = long = xp.dtype("int64")
-uint8 = xp.dtype("uint8")
-bool = xp.dtype("bool")
 
-# Python floats make float32 tensors, as in PyTorch (NumPy would make float64).
-default_float = float32
+class dtype:  # noqa: N801 - PyTorch's name
+    """A tensor element type, ``chainrule.float32``; made once per NumPy dtype."""
+
+    __slots__ = ("dtype", "itemsize", "is_floating_point", "is_complex", "is_signed")
+
+    def __init__(self, numpy_dtype: Any) -> None:
+        # ``.dtype`` is NumPy's protocol: np.zeros(2, dtype=cr.float32) reads it.
+        self.dtype = xp.dtype(numpy_dtype)
+        self.itemsize = self.dtype.itemsize
+        self.is_floating_point = self.dtype.kind == "f"
+        self.is_complex = self.dtype.kind == "c"
+        self.is_signed = self.dtype.kind in "fci"
+
+    def __repr__(self) -> str:
+        return f"chainrule.{self.dtype.name}"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> builtins.bool:
+        if isinstance(other, dtype):
+            return self is other
+        if isinstance(other, xp.dtype) or (
+            isinstance(other, type) and issubclass(other, xp.generic)
+        ):
+            return self.dtype == other
+        return NotImplemented
+
+    def __hash__(self) -> builtins.int:
+        return hash(self.dtype)  # as the NumPy dtype: dicts keyed by either find the other
+
+    def __getattr__(self, name: str) -> Any:
+        # NumPy's attributes (``kind``, ``type``, ``name``) for code written against them.
+        return getattr(object.__getattribute__(self, "dtype"), name)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (public, (self.dtype,))
+
+
+_PUBLIC: dict[Any, dtype] = {}
+
+
+def public(numpy_dtype: Any) -> dtype:
+    """The one ``dtype`` object for a NumPy dtype (what ``x.dtype`` returns)."""
+    try:
+        return _PUBLIC[numpy_dtype]
+    except KeyError:
+        result = _PUBLIC[numpy_dtype] = dtype(numpy_dtype)
+        return result
+
+
+float16 = half = public(xp.dtype("float16"))
+float32 = float = public(xp.dtype("float32"))
+float64 = double = public(xp.dtype("float64"))
+complex64 = cfloat = public(xp.dtype("complex64"))
+complex128 = cdouble = public(xp.dtype("complex128"))
+int8 = public(xp.dtype("int8"))
+int16 = short = public(xp.dtype("int16"))
+int32 = int = public(xp.dtype("int32"))
+int64 = long = public(xp.dtype("int64"))
+uint8 = public(xp.dtype("uint8"))
+bool = public(xp.dtype("bool"))
+
+# Python floats make tensors of this NumPy dtype (float32 as in PyTorch; NumPy would make
+# float64). Internal, so the factories hand NumPy its own type.
+default_float = xp.dtype("float32")
 
 DType = xp.dtype
 
@@ -34,7 +98,7 @@ def as_dtype(dtype: Any) -> DType | None:
     return xp.dtype(dtype)
 
 
-def is_floating(dtype: DType) -> bool:
+def is_floating(dtype: DType) -> builtins.bool:
     return dtype.kind in "fc"
 
 
@@ -56,3 +120,22 @@ differentiates real tensors only: keep the real and imaginary parts as two real 
             "differentiates real tensors only: keep the real and imaginary parts as two real "
             "tensors"
         )
+
+
+def get_default_dtype() -> dtype:
+    """The dtype of tensors made from Python floats (``chainrule.float32`` unless changed).
+
+    >>> import chainrule as cr
+    >>> cr.get_default_dtype()
+    chainrule.float32
+    """
+    return public(default_float)
+
+
+def set_default_dtype(d: Any) -> None:
+    """Make Python floats (and ``zeros``, ``randn``...) give ``d``: float32 or float64."""
+    global default_float
+    numpy_dtype = xp.dtype(d)
+    if numpy_dtype.kind != "f":
+        raise TypeError("only floating-point types are supported as the default type")
+    default_float = numpy_dtype

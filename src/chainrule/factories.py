@@ -5,7 +5,7 @@ their dtype.
 
     >>> import chainrule as cr
     >>> cr.tensor([1, 2]).dtype, cr.tensor([1.0]).dtype, cr.zeros(2, 3).shape
-    (dtype('int64'), dtype('float32'), chainrule.Size([2, 3]))
+    (chainrule.int64, chainrule.float32, chainrule.Size([2, 3]))
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import builtins
 from collections.abc import Sequence
 from typing import Any
 
+from chainrule import devices as _device
 from chainrule import dtypes, rng
 from chainrule._array import xp
 from chainrule.tensor import Tensor, _make
@@ -41,6 +42,7 @@ def _python_dtype(array: Any) -> Any:
 
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (a number, nested lists, an array or a tensor)."""
+    _device.check(device)
     if isinstance(data, Tensor):
         array = data._data.copy()
     elif isinstance(data, xp.ndarray | xp.generic):
@@ -65,6 +67,7 @@ def _plain(data: Any) -> Any:
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     """Like :func:`tensor`, but shares memory with a NumPy array or tensor when it can."""
+    _device.check(device)
     if isinstance(data, Tensor):
         return data if dtype is None else data.to(dtype)
     if isinstance(data, xp.ndarray):
@@ -94,16 +97,18 @@ def _size(size: tuple[Any, ...]) -> tuple[int, ...]:
 
 
 def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    _device.check(device)
     return _finish(xp.zeros(_size(size), dtype or dtypes.default_float), None, requires_grad)
 
 
 def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    _device.check(device)
     return _finish(xp.ones(_size(size), dtype or dtypes.default_float), None, requires_grad)
 
 
 def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Uninitialized in PyTorch; zeros here (reading garbage helps nobody)."""
-    return zeros(*size, dtype=dtype, requires_grad=requires_grad)
+    return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def full(
@@ -113,6 +118,7 @@ def full(
     device: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
+    _device.check(device)
     if dtype is None:
         dtype = _python_dtype(xp.asarray(fill_value))
     return _finish(xp.full(_size((size,)), fill_value, dtype), None, requires_grad)
@@ -127,6 +133,7 @@ def arange(
     requires_grad: bool = False,
 ) -> Tensor:
     """Values from ``start`` up to (not including) ``end``; ints give int64, floats float32."""
+    _device.check(device)
     if end is None:
         start, end = 0, start
     integral = all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end, step))
@@ -144,6 +151,7 @@ def linspace(
     device: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
+    _device.check(device)
     return _finish(xp.linspace(start, end, steps), dtype or dtypes.default_float, requires_grad)
 
 
@@ -154,6 +162,7 @@ def eye(
     device: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
+    _device.check(device)
     return _finish(xp.eye(n, m), dtype or dtypes.default_float, requires_grad)
 
 
@@ -165,8 +174,9 @@ def rand(
     requires_grad: bool = False,
 ) -> Tensor:
     """Uniform on [0, 1)."""
-    values = rng.generator(generator).random(_size(size))
-    return _finish(values, dtype or dtypes.default_float, requires_grad)
+    _device.check(device)
+    values = rng.uniform(_size(size), dtype or dtypes.default_float, g=generator)
+    return _finish(values, None, requires_grad)
 
 
 def randn(
@@ -177,8 +187,9 @@ def randn(
     requires_grad: bool = False,
 ) -> Tensor:
     """Standard normal."""
-    values = rng.generator(generator).standard_normal(_size(size))
-    return _finish(values, dtype or dtypes.default_float, requires_grad)
+    _device.check(device)
+    values = rng.normal(_size(size), dtype or dtypes.default_float, g=generator)
+    return _finish(values, None, requires_grad)
 
 
 def randint(
@@ -189,52 +200,161 @@ def randint(
     device: Any = None,
 ) -> Tensor:
     """``randint(high, size)`` or ``randint(low, high, size)``: integers in [low, high)."""
+    _device.check(device)
     args_list = list(args)
     if size is None:
         size = args_list.pop()
     low, high = (0, args_list[0]) if len(args_list) == 1 else args_list
-    values = rng.generator(generator).integers(low, high, _size((size,)))
+    values = rng.integers(low, high, _size((size,)), g=generator)
     return _finish(values, dtype or dtypes.int64, False)
 
 
-def randperm(n: int, generator: rng.Generator | None = None, dtype: Any = None) -> Tensor:
-    return _finish(rng.generator(generator).permutation(n), dtype or dtypes.int64, False)
+def randperm(
+    n: int,
+    *,
+    generator: rng.Generator | None = None,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    _device.check(device)
+    values = rng.permutation(n, g=generator)
+    return _finish(values, dtype or dtypes.int64, requires_grad)
 
 
-def zeros_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
-    return zeros(tuple(input.shape), dtype=dtype or input.dtype, requires_grad=requires_grad)
+def bernoulli(
+    input: Tensor,  # noqa: A002
+    p: float | None = None,
+    *,
+    generator: rng.Generator | None = None,
+) -> Tensor:
+    """0s and 1s drawn with probabilities ``input`` (or ``p`` for every element), in
+    ``input``'s dtype; PyTorch's draws: a uniform of the probabilities' precision each,
+    a float64 one for a Python ``p``."""
+    if p is None:
+        values = rng.bernoulli(input._data, g=generator)
+    else:
+        values = rng.uniform(tuple(input.shape), xp.float64, g=generator) < p
+    return _make(values.astype(input._data.dtype))
 
 
-def ones_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
-    return ones(tuple(input.shape), dtype=dtype or input.dtype, requires_grad=requires_grad)
+def multinomial(
+    input: Tensor,  # noqa: A002
+    num_samples: int,
+    replacement: bool = False,
+    *,
+    generator: rng.Generator | None = None,
+) -> Tensor:
+    """Indices drawn from the rows of ``input`` as (unnormalized) category weights.
+
+    Without replacement (and for one sample) PyTorch's exponential trick: the largest
+    ``weight / Exp(1)``; with replacement a binary search of a uniform double in the
+    cumulative weights. Both draw PyTorch's numbers.
+
+    >>> import chainrule as cr
+    >>> _ = cr.manual_seed(3)
+    >>> cr.multinomial(cr.tensor([0.5, 0.0, 0.5]), 6, replacement=True)  # PyTorch's draw
+    tensor([0, 0, 2, 0, 2, 2])
+    """
+    weights = input._data
+    if weights.ndim not in (1, 2):
+        raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got {weights.ndim}")
+    if (weights < 0).any() or not xp.isfinite(weights).all():
+        raise RuntimeError("multinomial: probabilities must be finite and non-negative")
+    rows = weights.reshape(-1, weights.shape[-1])
+    if not (rows.sum(axis=1) > 0).all():
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    if not replacement and num_samples > rows.shape[1]:
+        raise RuntimeError(
+            "cannot sample n_sample > prob_dist.size(-1) samples without replacement"
+        )
+    if not replacement or num_samples == 1:
+        keys = rows / rng.exponential(rows.shape, g=generator).astype(rows.dtype)
+        picks = xp.argsort(-keys, axis=1, kind="stable")[:, :num_samples]
+    else:
+        picks = xp.stack([_with_replacement(row, num_samples, generator) for row in rows])
+    return _make(picks.astype(xp.int64).reshape(*weights.shape[:-1], num_samples))
 
 
-def empty_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
-    return zeros_like(input, dtype, requires_grad)
+def _with_replacement(row: Any, num_samples: int, generator: rng.Generator | None) -> Any:
+    cumulative = xp.cumsum(row, dtype=row.dtype)  # ATen sums in the weights' dtype, in order
+    cumulative = cumulative / cumulative[-1]
+    cumulative[-1] = 1
+    uniforms = rng.uniform((num_samples,), xp.float64, g=generator)
+    # The first slot whose cumulative weight is not below the draw.
+    return xp.searchsorted(cumulative.astype(xp.float64), uniforms, side="left")
+
+
+# The ``*_like`` factories: ``input``'s shape, and its dtype unless told otherwise.
+def zeros_like(
+    input: Tensor,  # noqa: A002
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    return zeros(
+        input.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad
+    )
+
+
+def ones_like(
+    input: Tensor,  # noqa: A002
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    return ones(input.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad)
+
+
+def empty_like(
+    input: Tensor,  # noqa: A002
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    return zeros_like(input, dtype, device, requires_grad)
 
 
 def full_like(
-    input: Tensor,
+    input: Tensor,  # noqa: A002
     fill_value: Any,
     dtype: Any = None,
-    requires_grad: bool = False,  # noqa: A002
+    device: Any = None,
+    requires_grad: bool = False,
 ) -> Tensor:
-    return full(tuple(input.shape), fill_value, dtype or input.dtype, requires_grad=requires_grad)
+    return full(input.shape, fill_value, dtype or input.dtype, device, requires_grad)
 
 
-def rand_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
-    return rand(tuple(input.shape), dtype=dtype or input.dtype, requires_grad=requires_grad)
+def rand_like(
+    input: Tensor,  # noqa: A002
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    return rand(input.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad)
 
 
-def randn_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
-    return randn(tuple(input.shape), dtype=dtype or input.dtype, requires_grad=requires_grad)
+def randn_like(
+    input: Tensor,  # noqa: A002
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    return randn(
+        input.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad
+    )
 
 
-def randint_like(input: Tensor, *args: int, dtype: Any = None) -> Tensor:  # noqa: A002
+def randint_like(
+    input: Tensor,  # noqa: A002
+    *args: int,
+    dtype: Any = None,
+    device: Any = None,
+) -> Tensor:
     """``randint_like(x, high)`` or ``randint_like(x, low, high)``, with ``x``'s shape and dtype.
 
     >>> import chainrule as cr
     >>> cr.randint_like(cr.zeros(2, 3), 10).shape
     chainrule.Size([2, 3])
     """
-    return randint(*args, size=tuple(input.shape), dtype=dtype or input.dtype)
+    return randint(*args, size=tuple(input.shape), dtype=dtype or input.dtype, device=device)

@@ -18,11 +18,14 @@ backward pass, never by the rules.
     >>> y = cr.sin(cr.tensor([0.0], requires_grad=True))
     >>> type(y.grad_fn).__name__, y.grad_fn.name()
     ('Sin', 'SinBackward0')
+    >>> y.grad_fn  # doctest: +ELLIPSIS
+    <SinBackward0 object at 0x...>
 """
 
 from __future__ import annotations
 
 import itertools
+import weakref
 from typing import Any, ClassVar
 
 from chainrule import declare, dtypes, grad_mode
@@ -54,6 +57,9 @@ class Op:
     # Which values the vjp reads: an in-place change of them after the forward is an error.
     saves_inputs: ClassVar[bool] = True
     saves_output: ClassVar[bool] = False
+    # For input i, whether its vjp reads the output (None: all do). Only then is the output
+    # guarded: ``g = f / 2; g += 1`` is fine, as in PyTorch, since d/df of f / 2 reads only 2.
+    output_read_by: ClassVar[tuple[bool, ...] | None] = None
     # For input i, the inputs whose values its vjp reads (None: every input). With it, only
     # values the needed gradients read are guarded: in ``y * 2`` with only ``y`` requiring
     # grad, changing ``y`` afterwards is fine, as in PyTorch.
@@ -185,7 +191,13 @@ class Op:
                 saved = inputs if guarded is None else [inputs[j] for j in guarded[needs]]
                 self.versions = [(x._vc, x._vc[0]) for x in saved if isinstance(x, Tensor)]
             if self.saves_output:
-                self.out_versions = (result._vc, result._vc[0])
+                read_by = self.output_read_by
+                self.out_versions = (
+                    (result._vc, result._vc[0])
+                    if read_by is None
+                    or True in [n and r for n, r in zip(needs, read_by, strict=True)]
+                    else None
+                )
         else:
             result.requires_grad = False
             result.grad_fn = None
@@ -201,10 +213,22 @@ class Op:
             dtypes.refuse_complex(xp.result_type(constant), type(self).__name__.lower())
 
     # --- introspection --------------------------------------------------------------------
-    @classmethod
-    def name(cls) -> str:
-        """PyTorch's name for the node, e.g. ``MulBackward0``."""
-        return f"{cls.__name__}Backward0"
+    # PyTorch's name for the node where it is not the class name + "Backward0"; ops whose name
+    # depends on their inputs override ``name``, and functions that build an op under another
+    # PyTorch name (``x.t()`` is a Permute, named ``TBackward0``) set it on the node.
+    torch_name: ClassVar[str | None] = None
+
+    def name(self) -> str:
+        """PyTorch's name for the node, e.g. ``MulBackward0``, ``AddmmBackward0``."""
+        return self.torch_name or self.default_name()
+
+    def default_name(self) -> str:
+        """The name from the op and its inputs (``PowBackward1`` for tensor ** tensor)."""
+        return f"{type(self).__name__}Backward0"
+
+    def label(self) -> str:
+        """The explainer's name for the node: the op class, e.g. ``PermuteBackward0``."""
+        return f"{type(self).__name__}Backward0"
 
     @classmethod
     def formula(cls) -> str:
@@ -216,14 +240,25 @@ class Op:
 
     @property
     def next_functions(self) -> tuple[tuple[Any, int], ...]:
-        """The nodes feeding this one, as in PyTorch (leaves appear as the tensor itself)."""
+        """The nodes feeding this one, as in PyTorch: ``(node, 0)`` per input, an
+        ``AccumulateGrad`` for a leaf that requires grad, ``None`` for a constant."""
         return tuple(
-            ((x.grad_fn or x) if isinstance(x, Tensor) and x.requires_grad else None, 0)
+            (
+                (x.grad_fn or AccumulateGrad.of(x))
+                if isinstance(x, Tensor) and x.requires_grad
+                else None,
+                0,
+            )
             for x in self.inputs
+            if not self.tensor_inputs_only or isinstance(x, Tensor)
         )
 
+    # Whether ``next_functions`` lists only tensor inputs (PyTorch's ``x ** 2``), not a
+    # ``None`` for a number too (its ``x * 2``).
+    tensor_inputs_only: ClassVar[bool] = False
+
     def __repr__(self) -> str:
-        return f"<{self.name()}>"
+        return f"<{self.name()} object at {hex(id(self))}>"
 
     def check_saved(self) -> None:
         """Raise if the graph was freed or a value the vjp reads was changed in place."""
@@ -239,7 +274,7 @@ class Op:
             for counter, stamp in self.versions:
                 if counter[0] != stamp:
                     self._raise_modified("an input", counter[0], stamp)
-        if self.saves_output:
+        if self.saves_output and self.out_versions is not None:
             counter, stamp = self.out_versions
             if counter[0] != stamp:
                 self._raise_modified("its output", counter[0], stamp)
@@ -255,6 +290,45 @@ class Op:
         """Drop the saved values (after a backward without ``retain_graph``)."""
         self.args = None
         self.out = None
+
+
+def named(result: Tensor, name: str) -> Tensor:
+    """Give ``result``'s node PyTorch's name for the function that made it (if recorded)."""
+    if result.grad_fn is not None:
+        result.grad_fn.torch_name = name
+    return result
+
+
+class AccumulateGrad:
+    """The node that stores a leaf's gradient in ``.grad``, as PyTorch shows it in
+    ``next_functions``; one per leaf while in use (``variable`` is the leaf).
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([1.0], requires_grad=True)
+    >>> (node, index), = (x * x).grad_fn.next_functions[:1]
+    >>> node.name(), node.variable is x, node.next_functions
+    ('chainrule::autograd::AccumulateGrad', True, ())
+    """
+
+    _live: weakref.WeakValueDictionary[int, AccumulateGrad] = weakref.WeakValueDictionary()
+    next_functions: tuple[()] = ()
+
+    def __init__(self, variable: Tensor) -> None:
+        self.variable = variable
+
+    @classmethod
+    def of(cls, leaf: Tensor) -> AccumulateGrad:
+        # Keyed by id: a live node keeps its leaf alive, so the id is not reused meanwhile.
+        node = cls._live.get(id(leaf))
+        if node is None:
+            node = cls._live[id(leaf)] = cls(leaf)
+        return node
+
+    def name(self) -> str:
+        return "chainrule::autograd::AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {hex(id(self))}>"
 
 
 def _parameter_names(cls: type[Op]) -> tuple[str, ...]:

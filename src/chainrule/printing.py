@@ -19,14 +19,65 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from chainrule import dtypes
+
 if TYPE_CHECKING:
     from chainrule.tensor import Tensor
 
-_DEFAULT_DTYPES = ("float32", "int64", "bool")
-_LINE_WIDTH = 80
-# Over this many elements, print only the first and last 3 of every long axis.
-_THRESHOLD = 1000
-_EDGE_ITEMS = 3
+
+class _PrintOptions:
+    """PyTorch's print options; ``set_printoptions`` changes them."""
+
+    precision = 4
+    # Over ``threshold`` elements, print only the first and last ``edgeitems`` of long axes.
+    threshold: float = 1000
+    edgeitems = 3
+    linewidth = 80
+    sci_mode: bool | None = None
+
+
+_PROFILES = {
+    "default": {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80},
+    "short": {"precision": 2, "threshold": 1000, "edgeitems": 2, "linewidth": 80},
+    "full": {"precision": 4, "threshold": float("inf"), "edgeitems": 3, "linewidth": 80},
+}
+PRINT_OPTS = _PrintOptions()
+
+
+def set_printoptions(
+    precision: int | None = None,
+    threshold: float | None = None,
+    edgeitems: int | None = None,
+    linewidth: int | None = None,
+    profile: str | None = None,
+    sci_mode: bool | None = None,
+) -> None:
+    """Digits, summarizing and line width of printed tensors, as ``torch.set_printoptions``.
+
+    >>> import chainrule as cr
+    >>> cr.set_printoptions(precision=2)
+    >>> cr.tensor([1.2345])
+    tensor([1.23])
+    >>> cr.set_printoptions(profile="default")
+    """
+    if profile is not None:
+        for name, value in _PROFILES[profile].items():
+            setattr(PRINT_OPTS, name, value)
+    for name, value in (
+        ("precision", precision),
+        ("threshold", threshold),
+        ("edgeitems", edgeitems),
+        ("linewidth", linewidth),
+    ):
+        if value is not None:
+            setattr(PRINT_OPTS, name, value)
+    PRINT_OPTS.sci_mode = sci_mode
+
+
+def get_printoptions() -> dict[str, object]:
+    """The current print options, as a dict (``torch.get_printoptions``)."""
+    names = ("precision", "threshold", "edgeitems", "linewidth", "sci_mode")
+    return {name: getattr(PRINT_OPTS, name) for name in names}
 
 
 def _float_formatter(values: np.ndarray) -> tuple[Callable[[float], str], int]:
@@ -39,13 +90,16 @@ def _float_formatter(values: np.ndarray) -> tuple[Callable[[float], str], int]:
         big, small = magnitudes.max(), magnitudes.min()
         int_mode = bool(np.all(finite == np.ceil(finite)))
         sci_mode = big / small > 1000.0 or big > 1.0e8 or (not int_mode and small < 1.0e-4)
+    if PRINT_OPTS.sci_mode is not None:
+        sci_mode = PRINT_OPTS.sci_mode
+    precision = PRINT_OPTS.precision
 
     def plain(v: float) -> str:
         if sci_mode:
-            return f"{v:.4e}"
+            return f"{v:.{precision}e}"
         if int_mode:
             return f"{v:.0f}" + ("." if np.isfinite(v) else "")
-        return f"{v:.4f}"
+        return f"{v:.{precision}f}"
 
     if finite.size:
         width = max(len(plain(v)) for v in finite.tolist())
@@ -62,18 +116,19 @@ def _formatter(values: np.ndarray) -> tuple[Callable[[object], str], int]:
 
 def _summarized(data: np.ndarray) -> np.ndarray:
     """The values a summarized print shows, which alone decide the format."""
+    edge = PRINT_OPTS.edgeitems
     for axis, n in enumerate(data.shape):
-        if n > 2 * _EDGE_ITEMS:
-            keep = np.r_[0:_EDGE_ITEMS, n - _EDGE_ITEMS : n]
+        if n > 2 * edge:
+            keep = np.r_[0:edge, n - edge : n]
             data = np.take(data, keep, axis=axis)
     return data
 
 
 def _rows(data: np.ndarray, summarize: bool) -> list[np.ndarray]:
     """The sub-arrays along the first axis, with None where ``...`` stands for the middle."""
-    n = data.shape[0]
-    if summarize and n > 2 * _EDGE_ITEMS:
-        return [*data[:_EDGE_ITEMS], None, *data[n - _EDGE_ITEMS :]]
+    n, edge = data.shape[0], PRINT_OPTS.edgeitems
+    if summarize and n > 2 * edge:
+        return [*data[:edge], None, *data[n - edge :]]
     return list(data)
 
 
@@ -84,7 +139,7 @@ def _format(
         return fmt(data.item())
     if data.ndim == 1:
         words = [" ..." if v is None else fmt(v.item()) for v in _rows(data, summarize)]
-        per_line = max(1, (_LINE_WIDTH - indent) // (width + 2))
+        per_line = max(1, (PRINT_OPTS.linewidth - indent) // (width + 2))
         lines = [", ".join(words[i : i + per_line]) for i in range(0, len(words), per_line)]
         return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
     slices = [
@@ -96,7 +151,7 @@ def _format(
 
 def format_values(data: np.ndarray, indent: int) -> str:
     """The bracketed values of ``data`` as PyTorch prints them, continuation lines indented."""
-    summarize = data.size > _THRESHOLD
+    summarize = data.size > PRINT_OPTS.threshold
     shown = _summarized(data) if summarize else data
     return _format(data, indent, summarize, *_formatter(shown))
 
@@ -106,7 +161,7 @@ def _add_suffixes(text: str, suffixes: list[str], indent: int) -> str:
     parts = [text]
     last_line = len(text) - text.rfind("\n") + 1
     for suffix in suffixes:
-        if last_line + len(suffix) + 2 > _LINE_WIDTH:
+        if last_line + len(suffix) + 2 > PRINT_OPTS.linewidth:
             parts.append(",\n" + " " * indent + suffix)
             last_line = indent + len(suffix)
         else:
@@ -124,7 +179,10 @@ def tensor_repr(t: Tensor) -> str:
         suffixes.append(f"size={tuple(data.shape)}")
     else:
         body = "[]" if data.size == 0 else format_values(data, len(prefix))
-    if data.dtype.name not in _DEFAULT_DTYPES or (data.size == 0 and data.dtype.name != "float32"):
+    default = dtypes.default_float
+    if data.dtype not in (default, np.int64, np.bool_) or (
+        data.size == 0 and data.dtype != default
+    ):
         suffixes.append(f"dtype=chainrule.{data.dtype.name}")
     if t.grad_fn is not None:
         suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")

@@ -1,46 +1,94 @@
-"""Random numbers: one global NumPy generator, seeded by ``manual_seed``.
+"""Random numbers as PyTorch's CPU generator makes them: a seeded Mersenne Twister and
+PyTorch's transforms, so ``cr.manual_seed(s)`` then ``cr.rand``/``randn``/``randint``/
+``randperm``... give PyTorch's values for the same seed.
 
-The streams differ from PyTorch's (different algorithms), but the distributions are the same.
+PyTorch's CPU generator is the standard 32-bit mt19937 (seeded as ``std::mt19937(seed)``);
+NumPy's ``MT19937`` bit generator is the same algorithm, so it runs the stream once its state
+is set as PyTorch seeds it. The transforms follow ATen's ``DistributionsHelper.h``,
+``TransformationHelper.h`` and ``cpu/DistributionTemplates.h``:
+
+- uniform float32: the low 24 bits of one 32-bit draw times 2**-24; float64: the low 53 bits
+  of a 64-bit draw (two 32-bit draws, the first the high half) times 2**-53;
+- integers in [low, high): one draw (two when the range reaches 2**32) modulo the range;
+- normal, fewer than 16 values: Box-Muller in float64, the second value of each pair cached
+  for the next call; 16 or more: all uniforms first, then Box-Muller over blocks of 16
+  (the last block recomputed from fresh uniforms when the size is no multiple of 16).
+
+Float32 normals from 16 values on use PyTorch's AVX2 polynomials for log, sin and cos
+(:mod:`chainrule._normal_avx2`); float64 ones the C library's functions, as PyTorch's scalar
+kernel does.
 
     >>> import chainrule as cr
-    >>> _ = cr.manual_seed(0); a = cr.rand(2)
-    >>> _ = cr.manual_seed(0); b = cr.rand(2)
-    >>> bool((a == b).all())
-    True
+    >>> _ = cr.manual_seed(0)
+    >>> cr.rand(3)
+    tensor([0.4963, 0.7682, 0.0885])
 """
 
 from __future__ import annotations
 
+import math
+from fractions import Fraction
 from typing import Any
 
+from chainrule import _normal_avx2
 from chainrule._array import xp
+
+# PyTorch's default seed (``torch.initial_seed()`` before any ``manual_seed``).
+DEFAULT_SEED = 67280421310721
+_MASK32 = 0xFFFFFFFF
+
+
+def _mt_key(seed: int) -> Any:
+    """The 624-word state of ``std::mt19937(seed)`` (PyTorch keeps the low 32 bits)."""
+    key = [seed & _MASK32]
+    for i in range(1, 624):
+        prev = key[-1]
+        key.append((1812433253 * (prev ^ (prev >> 30)) + i) & _MASK32)
+    return xp.array(key, dtype=xp.uint32)
 
 
 class Generator:
-    """A seedable source of random numbers, like ``torch.Generator``."""
+    """A seedable source of random numbers with PyTorch's CPU stream, like ``torch.Generator``."""
 
-    def __init__(self, seed: int | None = None) -> None:
-        self._rng = xp.random.default_rng(seed)
-        self._seed = seed
+    def __init__(self, device: Any = "cpu") -> None:
+        self._bits = xp.random.MT19937(0)
+        self._numpy = xp.random.Generator(self._bits)
+        self.manual_seed(DEFAULT_SEED)
 
     def manual_seed(self, seed: int) -> Generator:
-        self._rng = xp.random.default_rng(seed)
-        self._seed = seed
+        self._bits.state = {
+            "bit_generator": "MT19937",
+            "state": {"key": _mt_key(int(seed)), "pos": 624},
+        }
+        self._seed = int(seed)
+        self._next_normal: float | None = None  # Box-Muller's second value, as PyTorch caches
         return self
 
-    def initial_seed(self) -> int | None:
+    def initial_seed(self) -> int:
         return self._seed
 
     def get_state(self) -> dict[str, Any]:
-        return self._rng.bit_generator.state
+        return {"bits": self._bits.state, "seed": self._seed, "next_normal": self._next_normal}
 
     def set_state(self, state: dict[str, Any]) -> None:
-        self._rng.bit_generator.state = state
+        self._bits.state = state["bits"]
+        self._seed = state["seed"]
+        self._next_normal = state["next_normal"]
 
     @property
     def numpy(self) -> Any:
-        """The underlying ``numpy.random.Generator``."""
-        return self._rng
+        """A ``numpy.random.Generator`` drawing from the same stream (not PyTorch's transforms)."""
+        return self._numpy
+
+    # --- PyTorch's raw draws -------------------------------------------------------------
+    def random(self, n: int) -> Any:
+        """``n`` 32-bit draws (``CPUGeneratorImpl::random``), as uint64."""
+        return self._bits.random_raw(n)
+
+    def random64(self, n: int) -> Any:
+        """``n`` 64-bit draws: two 32-bit draws each, the first the high half."""
+        raw = self._bits.random_raw(2 * n).reshape(n, 2)
+        return (raw[:, 0] << xp.uint64(32)) | raw[:, 1]
 
 
 default_generator = Generator()
@@ -57,7 +105,7 @@ def seed() -> int:
     return new_seed
 
 
-def initial_seed() -> int | None:
+def initial_seed() -> int:
     return default_generator.initial_seed()
 
 
@@ -70,9 +118,133 @@ def set_rng_state(state: dict[str, Any]) -> None:
 
 
 def generator(g: Generator | None = None) -> Any:
-    """The NumPy generator to draw from: ``g``'s, or the global one."""
+    """The NumPy generator over ``g``'s stream (or the global one's)."""
+    return _source(g).numpy
+
+
+def _source(g: Generator | None) -> Generator:
+    """``g`` or the global generator, for one draw; inside ``vmap`` a draw is allowed only as
+    its ``randomness`` says."""
     from chainrule.autodiff import batching
 
-    if batching.levels:  # a draw inside vmap: allowed only as its randomness says
+    if batching.levels:
         batching.check_randomness()
-    return (g or default_generator).numpy
+    return g or default_generator
+
+
+# --- PyTorch's transforms ----------------------------------------------------------------
+def uniform(
+    shape: tuple[int, ...], dtype: Any, low: float = 0.0, high: float = 1.0, g: Any = None
+) -> Any:
+    """Uniform on [low, high) (``uniform_real_distribution``): float32 from 24 bits, float64
+    from 53; other dtypes are drawn as float32 and cast."""
+    g = _source(g)
+    n = math.prod(shape)
+    if xp.dtype(dtype) == xp.float64:
+        x = (g.random64(n) & xp.uint64(2**53 - 1)).astype(xp.float64) * 2.0**-53
+        if (low, high) != (0.0, 1.0):
+            x = _fused(x, high - low, low)
+        return x.reshape(shape)
+    x = (g.random(n) & xp.uint64(2**24 - 1)).astype(xp.float32) * xp.float32(2.0**-24)
+    span, low32 = xp.float32(xp.float32(high) - xp.float32(low)), xp.float32(low)
+    # ATen's x * (to - from) + from, which the compiler fuses into one rounding (an FMA).
+    out = (x.astype(xp.float64) * float(span) + float(low32)).astype(xp.float32)
+    return out.reshape(shape).astype(dtype, copy=False)
+
+
+def _fused(x: Any, a: float, b: float) -> Any:
+    """``x * a + b`` rounded once, as the FMA ATen's compiler emits (exact rationals: Python
+    3.11 has no math.fma)."""
+    fa, fb = Fraction(a), Fraction(b)
+    return xp.array([float(Fraction(v) * fa + fb) for v in x.tolist()])
+
+
+def normal(
+    shape: tuple[int, ...], dtype: Any, mean: float = 0.0, std: float = 1.0, g: Any = None
+) -> Any:
+    """Normal values (``normal_kernel``): vectorized Box-Muller from 16 values on, else the
+    cached double-precision Box-Muller."""
+    g = _source(g)
+    n = math.prod(shape)
+    dtype = xp.dtype(dtype)
+    if n < 16:
+        return (
+            xp.array([_normal_double(g) * std + mean for _ in range(n)])
+            .astype(dtype)
+            .reshape(shape)
+        )
+    work = xp.float64 if dtype == xp.float64 else xp.float32
+    data = uniform((n,), work, g=g)
+    _normal_fill(data[: n - n % 16], mean, std)
+    if n % 16:
+        tail = uniform((16,), work, g=g)
+        _normal_fill(tail, mean, std)
+        data[n - 16 :] = tail
+    return data.astype(dtype, copy=False).reshape(shape)
+
+
+def _libm(function: Any) -> Any:
+    """``function`` from Python's math (the C library's, as PyTorch's scalar kernels call)
+    over a float64 array: NumPy's own vectorized versions differ in the last bit at times."""
+    return lambda x: xp.array([function(v) for v in x.ravel().tolist()]).reshape(x.shape)
+
+
+_log, _log1p, _cos, _sin = (_libm(f) for f in (math.log, math.log1p, math.cos, math.sin))
+
+
+def _normal_fill(data: Any, mean: float, std: float) -> None:
+    """ATen's ``normal_fill_16`` over consecutive blocks of 16, in place: its AVX2 version
+    for float32, the scalar one (the C library's log, cos, sin) for float64."""
+    if data.dtype == xp.float32:
+        _normal_avx2.fill(data, mean, std)
+        return
+    blocks = data.reshape(-1, 16)
+    radius = xp.sqrt(-2.0 * _log(1.0 - blocks[:, :8]))
+    theta = 2.0 * math.pi * blocks[:, 8:]
+    blocks[:, :8] = radius * _cos(theta) * std + mean
+    blocks[:, 8:] = radius * _sin(theta) * std + mean
+
+
+def _normal_double(g: Generator) -> float:
+    """One standard normal from ``normal_distribution<double>``, using the cached value."""
+    if g._next_normal is not None:
+        value, g._next_normal = g._next_normal, None
+        return value
+    u1, u2 = uniform((2,), xp.float64, g=g).tolist()
+    r = math.sqrt(-2.0 * math.log1p(-u2))
+    theta = 2.0 * math.pi * u1
+    g._next_normal = r * math.sin(theta)
+    return r * math.cos(theta)
+
+
+def integers(low: int, high: int, shape: tuple[int, ...], g: Any = None) -> Any:
+    """Integers in [low, high) (``uniform_int_from_to_distribution``), as int64."""
+    g = _source(g)
+    n, span = math.prod(shape), high - low
+    raw = g.random64(n) if span >= 2**32 else g.random(n)
+    return ((raw % xp.uint64(span)).astype(xp.int64) + low).reshape(shape)
+
+
+def permutation(n: int, g: Any = None) -> Any:
+    """``randperm(n)``: PyTorch's Fisher-Yates, one 32-bit draw per swap."""
+    g = _source(g)
+    out = list(range(n))
+    if n > 1:
+        for i, raw in enumerate(g.random(n - 1).tolist()):
+            z = i + raw % (n - i)
+            out[i], out[z] = out[z], out[i]
+    return xp.array(out, dtype=xp.int64)
+
+
+def bernoulli(p: Any, g: Any = None) -> Any:
+    """0/1 with probabilities ``p`` (an array): a uniform of p's precision below p."""
+    p = xp.asarray(p)
+    dtype = xp.float64 if p.dtype == xp.float64 else xp.float32
+    return uniform(p.shape, dtype, g=g) < p
+
+
+def exponential(shape: tuple[int, ...], lambd: float = 1.0, g: Any = None) -> Any:
+    """Exponential values, float64: ``-log1p(-u) / lambda`` (what PyTorch's CPU kernel
+    computes; checked value for value by the tests)."""
+    u = uniform(shape, xp.float64, g=g)
+    return -1.0 / lambd * _log1p(-u)

@@ -19,6 +19,7 @@ import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from chainrule import devices as _device
 from chainrule import dtypes
 from chainrule._array import xp
 
@@ -70,7 +71,14 @@ class Tensor:
     # NumPy must hand mixed expressions (``ndarray * tensor``) to our reflected operators.
     __array_ufunc__ = None
 
-    def __init__(self, data: Any, requires_grad: bool = False) -> None:
+    def __init__(self, *data: Any, requires_grad: bool = False, device: Any = None) -> None:
+        """PyTorch's legacy constructor: ``Tensor([1, 2])`` is float32 (the default dtype),
+        ``Tensor(2, 3)`` a 2x3 tensor (zeros here), ``Tensor(t)`` shares ``t``'s storage."""
+        _device.check(device)
+        self._wrap(_legacy_data(data), requires_grad)
+
+    def _wrap(self, data: Any, requires_grad: bool) -> None:
+        """Become a leaf over ``data`` (a Tensor's storage or an array), no copy."""
         self._data = data._data if isinstance(data, Tensor) else xp.asarray(data)
         dtypes.refuse_complex(self._data.dtype, type(self).__name__)
         self.requires_grad = False
@@ -117,8 +125,12 @@ class Tensor:
         return Size(self._data.shape) if dim is None else self._data.shape[dim]
 
     @property
-    def dtype(self) -> dtypes.DType:
-        return self._data.dtype
+    def dtype(self) -> dtypes.dtype:
+        # Public objects outside, NumPy dtypes inside: ops read ``_data.dtype``.
+        try:
+            return _public_dtypes[self._data.dtype]
+        except KeyError:
+            return dtypes.public(self._data.dtype)
 
     @property
     def ndim(self) -> int:
@@ -130,12 +142,18 @@ class Tensor:
     def numel(self) -> int:
         return int(self._data.size)
 
+    nelement = numel  # PyTorch's older name
+
     def element_size(self) -> int:
         return self._data.itemsize
 
+    def data_ptr(self) -> int:
+        """The address of the first element (equal for tensors sharing storage)."""
+        return self._data.ctypes.data
+
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self) -> _device.device:
+        return _device.CPU
 
     @property
     def is_leaf(self) -> bool:
@@ -191,19 +209,10 @@ class Tensor:
 
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
         """``t.to(dtype)``, ``t.to("cpu")``, ``t.to(other)``: only dtypes change anything."""
-        dtype = kwargs.get("dtype")
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif isinstance(a, str) and a.startswith(("cpu", "cuda", "mps")):
-                _check_device(a)
-            elif a is not None:
-                dtype = a
-        if "device" in kwargs:
-            _check_device(kwargs["device"])
-        if dtype is None or xp.dtype(dtype) == self.dtype:
+        dtype = _device.parse_to(args, kwargs)
+        if dtype is None or dtype == self.dtype:
             return self
-        return elementwise.cast(self, xp.dtype(dtype))
+        return elementwise.cast(self, dtype)
 
     def type_as(self, other: Tensor) -> Tensor:
         return self.to(other.dtype)
@@ -235,7 +244,7 @@ class Tensor:
         return self
 
     def cuda(self, *args: Any, **kwargs: Any) -> Tensor:
-        _check_device("cuda")
+        _device.check("cuda")
         return self
 
     def contiguous(self) -> Tensor:
@@ -249,7 +258,7 @@ class Tensor:
     def new_tensor(
         self, data: Any, dtype: Any = None, device: Any = None, requires_grad: builtins.bool = False
     ) -> Tensor:
-        return factories.tensor(data, dtype or self.dtype, requires_grad=requires_grad)
+        return factories.tensor(data, dtype or self.dtype, device, requires_grad)
 
     def new_zeros(
         self,
@@ -258,7 +267,9 @@ class Tensor:
         device: Any = None,
         requires_grad: builtins.bool = False,
     ) -> Tensor:
-        return factories.zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+        return factories.zeros(
+            *size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad
+        )
 
     def new_ones(
         self,
@@ -267,7 +278,9 @@ class Tensor:
         device: Any = None,
         requires_grad: builtins.bool = False,
     ) -> Tensor:
-        return factories.ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+        return factories.ones(
+            *size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad
+        )
 
     def new_empty(
         self,
@@ -276,7 +289,9 @@ class Tensor:
         device: Any = None,
         requires_grad: builtins.bool = False,
     ) -> Tensor:
-        return factories.empty(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+        return factories.empty(
+            *size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad
+        )
 
     def new_full(
         self,
@@ -286,7 +301,7 @@ class Tensor:
         device: Any = None,
         requires_grad: builtins.bool = False,
     ) -> Tensor:
-        return factories.full(size, fill_value, dtype or self.dtype, requires_grad=requires_grad)
+        return factories.full(size, fill_value, dtype or self.dtype, device, requires_grad)
 
     # ----------------------------------------------------------------- autograd
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
@@ -775,11 +790,27 @@ class Tensor:
     def copy_(self, src: Any) -> Tensor:
         return inplace.copy_(self, src)
 
-    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
-        return inplace.normal_(self, mean, std)
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
+        return inplace.normal_(self, mean, std, generator)
 
-    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
-        return inplace.uniform_(self, a, b)
+    def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
+        return inplace.uniform_(self, a, b, generator)
+
+    def bernoulli_(self, p: Any = 0.5, *, generator: Any = None) -> Tensor:
+        if isinstance(p, Tensor):
+            return self.copy_(factories.bernoulli(p.expand_as(self), generator=generator))
+        return self.copy_(factories.bernoulli(self, p, generator=generator))
+
+    def bernoulli(self, *, generator: Any = None) -> Tensor:
+        return factories.bernoulli(self, generator=generator)
+
+    def exponential_(self, lambd: float = 1.0, *, generator: Any = None) -> Tensor:
+        return self.copy_(_make(rng.exponential(self._data.shape, lambd, g=generator)))
+
+    def multinomial(
+        self, num_samples: int, replacement: builtins.bool = False, *, generator: Any = None
+    ) -> Tensor:
+        return factories.multinomial(self, num_samples, replacement, generator=generator)
 
 
 class View:
@@ -817,14 +848,22 @@ class _RetainGrad:
             backward_module.accumulate_into(tensor, grad)
 
 
-def _check_device(device: Any) -> None:
-    if not str(device).startswith("cpu"):
-        raise RuntimeError(
-            f"chainrule runs on the CPU with NumPy; device {device!r} is not available"
-        )
-
-
 _new = object.__new__
+_public_dtypes = dtypes._PUBLIC
+
+
+def _legacy_data(data: tuple[Any, ...]) -> Any:
+    """The array ``Tensor(*data)`` wraps (see ``Tensor.__init__``)."""
+    if len(data) == 1 and isinstance(data[0], Tensor):
+        return data[0]._data
+    sizes = data[0] if len(data) == 1 and isinstance(data[0], Size) else data or (0,)
+    if builtins.all(
+        isinstance(n, builtins.int) and not isinstance(n, builtins.bool) for n in sizes
+    ):
+        return xp.zeros(sizes, dtypes.default_float)
+    if len(data) != 1 or not isinstance(data[0], Sequence | _ndarray):
+        raise TypeError(f"new(): data must be a sequence (got {type(data[0]).__name__})")
+    return factories.tensor(data[0], dtypes.default_float)._data
 
 
 def _make(data: Any, requires_grad: builtins.bool = False, grad_fn: Any = None) -> Tensor:
@@ -842,7 +881,7 @@ def _make(data: Any, requires_grad: builtins.bool = False, grad_fn: Any = None) 
 
 # The op modules import Tensor, so they are imported after it is defined; the methods above
 # look them up at call time.
-from chainrule import factories, printing  # noqa: E402
+from chainrule import factories, printing, rng  # noqa: E402
 from chainrule.autodiff import backward as backward_module  # noqa: E402
 from chainrule.ops import (  # noqa: E402
     compare,

@@ -19,7 +19,7 @@ and a checkpoint with non-finite weights is never written.
 from __future__ import annotations
 
 import contextlib
-import importlib
+import importlib.util
 import io
 import math
 import os
@@ -91,8 +91,9 @@ class _Signalled(KeyboardInterrupt):
 class TrainConfig:
     """What to train. ``None`` means the default, or the checkpoint's value when resuming.
 
-    ``epochs`` is the run's total, counting those already in a resumed checkpoint; like every
-    setting but ``out`` it is fixed for a run, since the learning rate anneals over it.
+    ``epochs`` is the run's total, counting those already in a resumed checkpoint. Every
+    other setting but ``out`` is fixed for a run; a larger ``epochs`` extends it, the learning
+    rate restarting from its base and annealing over the added epochs (a warm restart).
     ``out`` defaults to the resumed checkpoint's directory, else ``runs``.
     """
 
@@ -111,7 +112,7 @@ class TrainConfig:
         for name, old in (saved or {}).items():
             if values.get(name) is None:
                 values[name] = old
-            elif values[name] != old:
+            elif values[name] != old and not (name == "epochs" and values[name] > old):
                 raise TrainingError(
                     f"the checkpoint's run has --{name.replace('_', '-')} {old}; resuming with "
                     f"{values[name]} would not continue it (leave the option out, or start anew)"
@@ -228,7 +229,8 @@ def train(
     ``progress`` shows a tqdm bar per epoch with the running loss. Each epoch is reported to
     ``log`` as one line, after its checkpoint is written.
     """
-    _require_extras(progress)
+    # The base install trains in text: no bar without tqdm, no plot without matplotlib.
+    progress = progress and importlib.util.find_spec("tqdm") is not None
     saved = _load_checkpoint(resume) if resume is not None else None
     config = config.resolved(saved["config"] if saved else None)
     run = _Run(config, saved)
@@ -258,6 +260,7 @@ def train(
         except KeyboardInterrupt as stop:
             if written != run.snapshot["epoch"]:  # nothing saved yet, or cut short mid-save
                 save(run.snapshot)
+            _plot_if_possible(run.history, plot_path, config.model, log)
             signum = getattr(stop, "signum", signal.SIGINT)
             raise TrainingInterrupted(checkpoint_path, run.snapshot["epoch"], signum) from None
         except TrainingDiverged as error:
@@ -268,7 +271,7 @@ def train(
             )
             raise TrainingDiverged(f"{error}; {kept}") from None
     result = TrainResult(config, run.history, checkpoint_path)
-    result.plot = save_plot(run.history, plot_path, config.model)
+    result.plot = _plot_if_possible(run.history, plot_path, config.model, log)
     return result
 
 
@@ -309,6 +312,18 @@ def _signals_as_interrupts() -> Iterator[None]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+def _plot_if_possible(
+    history: list[EpochStats], path: Path, title: str, log: Callable[[str], None]
+) -> Path | None:
+    """The curves, when matplotlib is installed (the base install trains in text alone)."""
+    if not history:
+        return None
+    if importlib.util.find_spec("matplotlib") is None:
+        log("no plot: pip install 'chainrule[train]' for the loss and accuracy curves")
+        return None
+    return save_plot(history, path, title)
 
 
 class _Run:
@@ -433,22 +448,32 @@ class _Run:
             self.model.load_state_dict(saved["model"])
             self.optimizer.load_state_dict(saved["optimizer"])
             self.scheduler.load_state_dict(saved["scheduler"])
+            planned = int(saved["config"]["epochs"])
+            self.epoch = epoch
+            # As saved, before a warm restart changes the schedule.
+            self._check_schedule(saved["scheduler"], planned)
+            if self.config.epochs > planned:  # extending the run: a warm restart
+                for group in self.optimizer.param_groups:
+                    group["lr"] = self.config.lr
+                self.scheduler = optim_.lr_scheduler.CosineAnnealingLR(
+                    self.optimizer, self.config.epochs - planned
+                )
             rng.set_rng_state(saved["rng"]["global"])
             self.loader_rng.set_state(saved["rng"]["loader"])
-            self.epoch = epoch
             self.history = [EpochStats(**stats) for stats in history]
+        except TrainingError:
+            raise  # already says what does not fit
         except (KeyError, TypeError, ValueError, AttributeError, RuntimeError) as error:
             raise TrainingError(
                 f"the checkpoint does not fit this run: {_one_line(error)}"
             ) from None
-        self._check_schedule(saved["scheduler"])
 
-    def _check_schedule(self, saved_scheduler: dict[str, Any]) -> None:
+    def _check_schedule(self, saved_scheduler: dict[str, Any], planned: int) -> None:
         """The optimizer's settings, the schedule and the step count follow from the run's
-        settings and its epoch alone: a value that differs (``betas: "xx"``, ``T_max: 0``) was
+        settings (``planned`` epochs) and its epoch alone: a value that differs (``betas: "xx"``, ``T_max: 0``) was
         edited by hand, and would fail or silently change the run later."""
         optimizer = build_optimizer(self.config.optimizer, self.model.parameters(), self.config.lr)
-        scheduler = optim_.lr_scheduler.CosineAnnealingLR(optimizer, self.config.epochs)
+        scheduler = optim_.lr_scheduler.CosineAnnealingLR(optimizer, planned)
         for _ in range(self.epoch):
             scheduler.step()
         expected = {f"scheduler {k}": v for k, v in scheduler.state_dict().items()}
@@ -544,18 +569,6 @@ def load_model(path: str | os.PathLike[str]) -> tuple[nn_.Module, dict[str, Any]
     return model.eval(), saved["config"]
 
 
-def _require_extras(progress: bool) -> None:
-    """Fail before training, not after it, when a package the run ends with is missing."""
-    needed = [("matplotlib", "plotting the curves")]
-    if progress:
-        needed.append(("tqdm", "the progress bar (or pass --no-progress)"))
-    for module, use in needed:
-        try:
-            importlib.import_module(module)
-        except ImportError:
-            raise ImportError(f"{use} needs {module}: pip install 'chainrule[train]'") from None
-
-
 def _one_line(error: BaseException) -> str:
     return " ".join(str(error).split())
 
@@ -589,7 +602,7 @@ def _single_threaded_blas() -> Iterator[None]:
 
 def save_plot(history: list[EpochStats], path: Path, title: str) -> Path:
     """Loss and accuracy per epoch, train and test, as a PNG written atomically."""
-    from matplotlib.figure import Figure  # present: train() checked
+    from matplotlib.figure import Figure  # present: _plot_if_possible checked
     from matplotlib.ticker import MaxNLocator
 
     epochs = [s.epoch for s in history]

@@ -155,7 +155,7 @@ class _Pass:
             array = xp.ones_like(root._data)
             return _make(array) if self.create_graph else array
         if not isinstance(g, Tensor):
-            g = Tensor(g)
+            g = _make(xp.asarray(g))
         if tuple(g.shape) != tuple(root.shape):
             raise RuntimeError(
                 f"Mismatch in shape: grad_output[0] has a shape of {tuple(g.shape)} and "
@@ -204,7 +204,11 @@ class _Pass:
                 for counter, stamp in node.versions:
                     if counter[0] != stamp:
                         node.check_saved()  # raises: a saved input was changed in place
-            if node.saves_output and node.out_versions[0][0] != node.out_versions[1]:
+            if (
+                node.saves_output
+                and node.out_versions is not None
+                and node.out_versions[0][0] != node.out_versions[1]
+            ):
                 node.check_saved()  # raises: the saved output was changed in place
             if create_graph:
                 args = [

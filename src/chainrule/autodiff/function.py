@@ -56,8 +56,10 @@ class _FunctionNode(Op, abstract=True):
         self.function = function
         self.ctx = FunctionCtx()
 
-    def name(self) -> str:  # type: ignore[override]
+    def name(self) -> str:
         return f"{self.function.__name__}Backward"
+
+    label = name
 
     def __copy__(self) -> _FunctionNode:
         """A node for another application (vmap's loop): its own ctx."""

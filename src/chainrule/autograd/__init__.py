@@ -24,6 +24,24 @@ from chainrule.tensor import Tensor
 from chainrule.tools.gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 
+class _VariableMeta(type):
+    def __instancecheck__(cls, instance: Any) -> bool:
+        return isinstance(instance, Tensor)  # every tensor is a Variable, as in PyTorch
+
+
+class Variable(metaclass=_VariableMeta):
+    """The legacy wrapper: since PyTorch 0.4 ``Variable(t)`` is a tensor sharing ``t``'s storage.
+
+    >>> import chainrule as cr
+    >>> v = cr.autograd.Variable(cr.tensor([1.0]), requires_grad=True)
+    >>> v, isinstance(v, cr.autograd.Variable)
+    (tensor([1.], requires_grad=True), True)
+    """
+
+    def __new__(cls, data: Tensor, requires_grad: bool = False, volatile: bool = False) -> Tensor:  # type: ignore[misc]
+        return data.detach().requires_grad_(requires_grad)
+
+
 def backward(
     tensors: Tensor | Sequence[Tensor],
     grad_tensors: Any = None,
@@ -44,6 +62,7 @@ __all__ = [
     "Function",
     "FunctionCtx",
     "GradcheckError",
+    "Variable",
     "VmapInfo",
     "backward",
     "detect_anomaly",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import re
 import sys
+import textwrap
 from typing import Any
 
 import click
@@ -21,6 +22,7 @@ import numpy as np
 
 from chainrule import expr
 from chainrule.cli import one_line_command_class
+from chainrule.tools.explain import explain, expression_functions
 
 #: Most numbers one ``--at`` may give (a vector input).
 MAX_VALUES = 10_000
@@ -87,13 +89,44 @@ def _render(explanation: Any, output_format: str) -> str:
     return explanation.to_text()
 
 
+# Listed from what the evaluator is given, so the help cannot drift from it.
+_FUNCTION_LIST = textwrap.fill(
+    ", ".join(expression_functions()), width=76, initial_indent="  ", subsequent_indent="  "
+)
+_HELP = f"""Show how the chain rule computes the gradient of EXPRESSION ("-" reads stdin).
+
+The expression language: numbers, variables, + - * / ** and parentheses; functions may be
+defined first and composed, as in "f(x) = x**2; g(u) = 2*u; h(v) = v + 3; h(g(f(x)))".
+
+\b
+Built-in functions (elementwise; sum and mean reduce a vector to a number):
+{_FUNCTION_LIST}
+
+\b
+Examples:
+  chainrule explain "(x + 2)**2" --at x=3
+  chainrule explain "f(x) = x**2; g(u) = 2*u; g(f(x))" --at x=5
+  chainrule explain "(sigmoid(w*x + b) - y)**2" --at w=0.5 --at x=2 --at b=-1 --at y=1
+  chainrule explain "x*y + sin(x)" --at x=1 --at y=2 --wrt x
+  chainrule explain "sum(x * w)" --at x=1,2,3 --at w=2 --format json
+  echo "(x + 2)**2" | chainrule explain - --at x=3 --graph chain.svg
+"""
+
+
 @click.command(
-    cls=one_line_command_class(), context_settings={"help_option_names": ["-h", "--help"]}
+    cls=one_line_command_class(),
+    help=_HELP,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 @click.argument("expression")
 @click.option(
     "--at", "points", multiple=True, metavar="NAME=VALUE",
     help="A variable's value: a number, or numbers separated by commas. Repeat per variable.",
+)  # fmt: skip
+@click.option(
+    "--wrt", multiple=True, metavar="NAME",
+    help="Differentiate with respect to NAME only (repeat for several); the other variables "
+    "are constants.  [default: every variable]",
 )  # fmt: skip
 @click.option(
     "--format", "output_format", type=click.Choice(_FORMATS), default="text", show_default=True,
@@ -108,20 +141,13 @@ def _render(explanation: Any, output_format: str) -> str:
     help="Cross-check with SymPy's derivative where SymPy is installed.",
 )  # fmt: skip
 def command(
-    expression: str, points: tuple[str, ...], output_format: str, graph: str | None,
-    symbolic: bool,
+    expression: str, points: tuple[str, ...], wrt: tuple[str, ...], output_format: str,
+    graph: str | None, symbolic: bool,
 ) -> None:  # fmt: skip
-    """Show how the chain rule computes the gradient of EXPRESSION ("-" reads stdin).
-
-    Functions may be defined first and composed, as in
-    "f(x) = x**2; g(u) = 2*u; h(v) = v + 3; h(g(f(x)))".
-    """
-    from chainrule.tools.explain import explain
-
     try:
         point = parse_point(points)
         source = _read_source(expression)
-        explanation = explain(source, at=point, symbolic=symbolic)
+        explanation = explain(source, at=point, symbolic=symbolic, wrt=wrt or None)
         if graph is not None:
             from chainrule import viz
 

@@ -36,7 +36,8 @@ EXIT_INTERRUPTED = 130
 )  # fmt: skip
 @click.option(
     "--epochs", type=click.IntRange(min=1), default=None,
-    help="Total epochs, counting a resumed checkpoint's.  [default: "
+    help="Total epochs, counting a resumed checkpoint's; more than a finished run's extends "
+    "it (the learning rate restarts and anneals over the added epochs).  [default: "
     + ", ".join(f"{n} {model}" for model, n in training.DEFAULT_EPOCHS.items()) + "]",
 )  # fmt: skip
 @click.option(
@@ -67,7 +68,7 @@ EXIT_INTERRUPTED = 130
 )  # fmt: skip
 @click.option(
     "--progress/--no-progress", default=True, show_default=True,
-    help="Show a progress bar with the running loss (on stderr).",
+    help="Show a progress bar with the running loss (on stderr; needs tqdm).",
 )  # fmt: skip
 def command(
     model: str | None, epochs: int | None, batch_size: int | None, lr: float | None,

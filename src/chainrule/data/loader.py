@@ -10,7 +10,7 @@ tensors with the whole batch of indices at once, not by stacking one item at a t
     >>> gen = cr.Generator().manual_seed(0)
     >>> loader = DataLoader(data, batch_size=2, shuffle=True, generator=gen)
     >>> [y.tolist() for _, y in loader]
-    [[2, 4], [3, 0], [1]]
+    [[3, 1], [0, 4], [2]]
 """
 
 from __future__ import annotations
@@ -143,11 +143,24 @@ class DataLoader:
             return xp.fromiter(iter(self.sampler), dtype=xp.int64)
         n = len(self.dataset)
         if self.shuffle:
-            return rng.generator(self.generator).permutation(n)
+            # PyTorch's draws, in its order: the iterator's base seed (for workers) from the
+            # loader's generator, then, without one, RandomSampler seeds a fresh generator
+            # from the global one and permutes with it.
+            source = self.generator or rng.default_generator
+            source.random64(1)
+            g = self.generator or rng.Generator().manual_seed(
+                int(rng.default_generator.random64(1)[0] % 2**63)
+            )
+            return rng.permutation(n, g)
         return xp.arange(n)
 
     def __iter__(self) -> Iterator[Any]:
-        order = self._order()
+        yield from self._batches(self._order())
+        if self.shuffle and self.sampler is None and self.generator is not None:
+            # PyTorch's RandomSampler ends each pass with randperm(n)[:0], which draws too.
+            rng.permutation(len(self.dataset), self.generator)
+
+    def _batches(self, order: Any) -> Iterator[Any]:
         if self.batch_size is None:  # no batching: one sample at a time
             for i in order:
                 yield self.dataset[int(i)]

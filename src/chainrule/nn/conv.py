@@ -60,10 +60,12 @@ class Conv2d(Module):
         else:
             self.padding = _pair(padding, "padding")
         self.weight = Parameter(
-            factories.empty(out_channels, in_channels, *self.kernel_size, dtype=dtype)
+            factories.empty(
+                out_channels, in_channels, *self.kernel_size, dtype=dtype, device=device
+            )
         )
         if bias:
-            self.bias = Parameter(factories.empty(out_channels, dtype=dtype))
+            self.bias = Parameter(factories.empty(out_channels, dtype=dtype, device=device))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()

@@ -25,7 +25,15 @@ from chainrule._array import xp
 from chainrule.ops import elementwise, nn_ops, shape
 from chainrule.ops.attention import scaled_dot_product_attention
 from chainrule.ops.conv import avg_pool2d, conv1d, conv2d, max_pool2d
-from chainrule.ops.losses import binary_cross_entropy, check_reduction, nll_loss
+from chainrule.ops.losses import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    check_reduction,
+    check_same_shape,
+    legacy_reduction,
+    mse_loss,
+    nll_loss,
+)
 from chainrule.ops.nn_ops import linear
 from chainrule.tensor import Tensor, _make
 
@@ -77,7 +85,8 @@ def dropout(
         return input
     if p == 1.0:
         return input * 0
-    keep = rng.generator().random(tuple(input.shape), dtype=xp.float32) >= p
+    # PyTorch's mask: bernoulli_(1 - p) on a tensor of the input's shape, one double each.
+    keep = rng.uniform(tuple(input.shape), xp.float64) < 1.0 - p
     return input * (keep * xp.asarray(1.0 / (1.0 - p), dtype=input.dtype))
 
 
@@ -342,24 +351,16 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
     return loss.sum() if reduction == "sum" else loss
 
 
-def _check_same_shape(input: Tensor, target: Any, name: str) -> None:  # noqa: A002
-    target_shape = tuple(getattr(target, "shape", ()))
-    if target_shape != tuple(input.shape):
-        raise ValueError(
-            f"{name}: target shape {target_shape} must equal input shape {tuple(input.shape)}"
-        )
-
-
-def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002
-    """Squared error ``(input - target)**2``, averaged (or summed) over all elements."""
-    _check_same_shape(input, target, "mse_loss")
-    diff = input - target
-    return _reduce(diff * diff, reduction)
-
-
-def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002
+def l1_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
     """Absolute error ``|input - target|``, averaged (or summed) over all elements."""
-    _check_same_shape(input, target, "l1_loss")
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    check_same_shape(input, target, "l1_loss")
     return _reduce((input - target).abs(), reduction)
 
 
@@ -367,7 +368,9 @@ def cross_entropy(
     input: Tensor,  # noqa: A002
     target: Tensor,
     weight: Tensor | None = None,
+    size_average: bool | None = None,
     ignore_index: int = -100,
+    reduce: bool | None = None,
     reduction: str = "mean",
     label_smoothing: float = 0.0,
 ) -> Tensor:
@@ -378,16 +381,17 @@ def cross_entropy(
     neither overflow nor lose precision. With ``label_smoothing`` = e the target puts
     1 - e on the class and e / C spread over all classes.
     """
+    reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction(reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
     class_dim = 0 if input.ndim == 1 else 1
     logp = nn_ops.log_softmax(input, class_dim)
     if not isinstance(target, Tensor):
-        target = Tensor(xp.asarray(target))
+        target = _make(xp.asarray(target))
     if target.is_floating_point():
         return _soft_cross_entropy(logp, target, weight, reduction, label_smoothing, class_dim)
-    loss = nll_loss(logp, target, weight, ignore_index, reduction)
+    loss = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
     if label_smoothing == 0.0:
         return loss
     # The smoothing term, -sum_c w_c logp_c / C per sample, shares the log-likelihood's
@@ -423,32 +427,10 @@ def _soft_cross_entropy(
     class_dim: int,
 ) -> Tensor:
     """Cross-entropy against class probabilities; the mean is over samples."""
-    _check_same_shape(logp, target, "cross_entropy")
+    check_same_shape(logp, target, "cross_entropy")
     if smoothing:
         target = target * (1 - smoothing) + smoothing / logp.shape[class_dim]
     per_class = logp * target
     if weight is not None:
         per_class = per_class * _class_view(weight, logp.ndim, class_dim)
     return _reduce(-per_class.sum(class_dim), reduction)
-
-
-def binary_cross_entropy_with_logits(
-    input: Tensor,  # noqa: A002
-    target: Tensor,
-    weight: Tensor | None = None,
-    reduction: str = "mean",
-    pos_weight: Tensor | None = None,
-) -> Tensor:
-    """Binary cross-entropy of ``sigmoid(input)``, computed from the logits without overflow.
-
-    ``-[y log s(x) + (1 - y) log(1 - s(x))] = (1 - y) x + softplus(-x)``, and softplus is
-    evaluated stably; ``pos_weight`` scales the positive term.
-    """
-    _check_same_shape(input, target, "binary_cross_entropy_with_logits")
-    log_term = elementwise.softplus(-input)  # = -log sigmoid(x)
-    if pos_weight is not None:
-        log_term = log_term * ((pos_weight - 1) * target + 1)
-    loss = (1 - target) * input + log_term
-    if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, reduction)

@@ -82,14 +82,16 @@ def uniform_(
     tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: rng.Generator | None = None
 ) -> Tensor:
     """Fill with values drawn from U(a, b)."""
-    return _fill(tensor, rng.generator(generator).uniform(a, b, tuple(tensor.shape)))
+    return _fill(tensor, rng.uniform(tuple(tensor.shape), tensor._data.dtype, a, b, g=generator))
 
 
 def normal_(
     tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: rng.Generator | None = None
 ) -> Tensor:
     """Fill with values drawn from N(mean, std**2)."""
-    return _fill(tensor, rng.generator(generator).normal(mean, std, tuple(tensor.shape)))
+    return _fill(
+        tensor, rng.normal(tuple(tensor.shape), tensor._data.dtype, mean, std, g=generator)
+    )
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:

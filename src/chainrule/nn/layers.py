@@ -45,9 +45,11 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(factories.empty(out_features, in_features, dtype=dtype))
+        self.weight = Parameter(
+            factories.empty(out_features, in_features, dtype=dtype, device=device)
+        )
         if bias:
-            self.bias = Parameter(factories.empty(out_features, dtype=dtype))
+            self.bias = Parameter(factories.empty(out_features, dtype=dtype, device=device))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
@@ -126,7 +128,9 @@ class Embedding(Module):
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
         self.padding_idx = padding_idx
-        self.weight = Parameter(factories.empty(num_embeddings, embedding_dim, dtype=dtype))
+        self.weight = Parameter(
+            factories.empty(num_embeddings, embedding_dim, dtype=dtype, device=device)
+        )
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

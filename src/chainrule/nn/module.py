@@ -24,10 +24,11 @@ from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar
 
+from chainrule import devices as _device
 from chainrule import dtypes, grad_mode
 from chainrule._array import xp
 from chainrule.nn.parameter import Parameter
-from chainrule.tensor import RemovableHandle, Tensor, _check_device, _make
+from chainrule.tensor import RemovableHandle, Tensor, _make
 
 
 class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -381,19 +382,9 @@ class Module:
     def to(self, *args: Any, **kwargs: Any) -> Module:
         """``to(dtype)`` casts floating-point parameters and buffers in place; ``to("cpu")``
         is accepted and changes nothing."""
-        dtype = kwargs.get("dtype")
-        for arg in args:
-            if isinstance(arg, Tensor):
-                dtype = arg.dtype
-            elif isinstance(arg, str) and arg.split(":")[0] in ("cpu", "cuda", "mps"):
-                _check_device(arg)
-            elif arg is not None:
-                dtype = arg
-        if "device" in kwargs:
-            _check_device(kwargs["device"])
+        dtype = _device.parse_to(args, kwargs)
         if dtype is None:
             return self
-        dtype = dtypes.as_dtype(dtype)
         if not dtypes.is_floating(dtype):
             raise TypeError(
                 f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}"
@@ -422,6 +413,10 @@ class Module:
         return self._cast(dtypes.float16)
 
     def cpu(self) -> Module:
+        return self
+
+    def cuda(self, device: Any = None) -> Module:
+        _device.check("cuda")
         return self
 
     # ------------------------------------------------------------------ hooks

@@ -47,17 +47,21 @@ class _BatchNorm(Module):
         self.affine = affine
         self.track_running_stats = track_running_stats
         if affine:
-            self.weight = Parameter(factories.ones(num_features, dtype=dtype))
+            self.weight = Parameter(factories.ones(num_features, dtype=dtype, device=device))
             if bias:
-                self.bias = Parameter(factories.zeros(num_features, dtype=dtype))
+                self.bias = Parameter(factories.zeros(num_features, dtype=dtype, device=device))
             else:
                 self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
         if track_running_stats:
-            self.register_buffer("running_mean", factories.zeros(num_features, dtype=dtype))
-            self.register_buffer("running_var", factories.ones(num_features, dtype=dtype))
+            self.register_buffer(
+                "running_mean", factories.zeros(num_features, dtype=dtype, device=device)
+            )
+            self.register_buffer(
+                "running_var", factories.ones(num_features, dtype=dtype, device=device)
+            )
             self.register_buffer("num_batches_tracked", factories.tensor(0, dtype=dtypes.int64))
         else:
             self.register_buffer("running_mean", None)
@@ -143,9 +147,13 @@ class LayerNorm(Module):
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         if elementwise_affine:
-            self.weight = Parameter(factories.ones(*self.normalized_shape, dtype=dtype))
+            self.weight = Parameter(
+                factories.ones(*self.normalized_shape, dtype=dtype, device=device)
+            )
             if bias:
-                self.bias = Parameter(factories.zeros(*self.normalized_shape, dtype=dtype))
+                self.bias = Parameter(
+                    factories.zeros(*self.normalized_shape, dtype=dtype, device=device)
+                )
             else:
                 self.register_parameter("bias", None)
         else:

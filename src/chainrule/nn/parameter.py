@@ -24,7 +24,7 @@ class Parameter(Tensor):
     __slots__ = ()
 
     def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
-        super().__init__(xp.zeros(0, dtype="float32") if data is None else data, requires_grad)
+        self._wrap(xp.zeros(0, dtype="float32") if data is None else data, requires_grad)
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()

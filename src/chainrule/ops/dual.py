@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule._array import add_at, xp
-from chainrule.tensor import Tensor
+from chainrule.tensor import Tensor, _make
 
 
 def exp(x: Any) -> Any:
@@ -141,7 +141,7 @@ def scatter_along(values: Any, indices: Any, axis: int, shape: tuple[int, ...]) 
         from chainrule.factories import zeros
         from chainrule.ops.indexing import scatter_add
 
-        index = indices if isinstance(indices, Tensor) else Tensor(indices)
+        index = indices if isinstance(indices, Tensor) else _make(indices)
         return scatter_add(zeros(shape, dtype=values.dtype), axis, index, values)
     out = xp.zeros(shape, dtype=values.dtype)
     add_at(out, _along_axis_index(indices, axis), values)
@@ -153,7 +153,7 @@ def gather_along(x: Any, indices: Any, axis: int) -> Any:
     if isinstance(x, Tensor):
         from chainrule.ops.indexing import gather
 
-        index = indices if isinstance(indices, Tensor) else Tensor(indices)
+        index = indices if isinstance(indices, Tensor) else _make(indices)
         return gather(x, axis, index)
     return xp.take_along_axis(x, indices, axis)
 
@@ -181,7 +181,7 @@ def concatenate(xs: list[Any], axis: int) -> Any:
     if any(isinstance(x, Tensor) for x in xs):
         from chainrule.ops.shape import cat
 
-        return cat([x if isinstance(x, Tensor) else Tensor(x) for x in xs], axis)
+        return cat([x if isinstance(x, Tensor) else _make(xp.asarray(x)) for x in xs], axis)
     return xp.concatenate(xs, axis=axis)
 
 

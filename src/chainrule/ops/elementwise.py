@@ -90,6 +90,9 @@ class Add(Op):
 
 
 class Sub(Op):
+    def default_name(self) -> str:
+        return "SubBackward0" if isinstance(self.inputs[0], Tensor) else "RsubBackward1"
+
     notation = "a - b"
     derivatives = ("1", "-1")
     saves_inputs = False
@@ -124,7 +127,8 @@ class Mul(Op):
 class Div(Op):
     notation = "a / b"
     derivatives = ("1 / b", "-a / b**2")
-    # Not the output: as in PyTorch, ``y = a / b; y += 1`` leaves the gradient computable.
+    # d/db is computed from the inputs, not the output, as PyTorch does: changing the
+    # quotient in place afterwards is allowed there, and so here.
     reads = ((1,), (0, 1))
 
     def forward(self, a, b):
@@ -149,11 +153,13 @@ class Div(Op):
 class Pow(Op):
     notation = "a ** b"
     derivatives = ("b * a**(b - 1)", "a**b * log(a)")
+    saves_output = True
+    output_read_by = (False, True)  # d/da = b a**(b-1); d/db = out log(a)
+    tensor_inputs_only = True
 
-    @property
-    def saves_output(self) -> bool:  # type: ignore[override]
-        # Only d/db reads the output: ``y = x**2; y += 1`` is fine, as in PyTorch.
-        return bool(self.needs[1])
+    def default_name(self) -> str:
+        a, b = (isinstance(x, Tensor) for x in self.inputs)
+        return "PowBackward1" if a and b else ("PowBackward0" if a else "PowBackward2")
 
     def forward(self, a, b):
         return _torch_float(_power(a, b), a, b)
@@ -267,6 +273,7 @@ def _integer(x: Any) -> bool:
 
 
 class Remainder(Op):
+    tensor_inputs_only = True
     notation = "a mod b"  # a - b floor(a / b), with the sign of b (Python's %)
     derivatives = ("1", "-floor(a / b)")
     reads = ((), (0, 1))
@@ -285,6 +292,7 @@ class Remainder(Op):
 
 
 class Fmod(Op):
+    tensor_inputs_only = True
     notation = "fmod(a, b)"  # a - b trunc(a / b), with the sign of a (C's fmod)
     derivatives = ("1", "-trunc(a / b)")
     reads = ((), (0, 1))
@@ -639,6 +647,8 @@ class Clamp(Unary):
         pieces = [(min, x < min)] if min is not None else []
         pieces += [(max, x > max)] if max is not None else []
         return sp.Piecewise(*pieces, (x, True))
+
+    torch_name = "ClampBackward1"
 
     notation = "min(max(x, lo), hi)"
     derivatives = ("1 if lo <= x <= hi else 0",)
@@ -1138,6 +1148,7 @@ class Clone(Unary):
 
 
 class Cast(Unary):
+    torch_name = "ToCopyBackward0"
     notation = "x"
     derivatives = ("1",)
     saves_inputs = False

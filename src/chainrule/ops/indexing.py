@@ -36,8 +36,8 @@ def normalize_key(key: Any) -> tuple[Any, bool]:
     for part in parts:
         if isinstance(part, Tensor):
             part = part._data
-        elif isinstance(part, list):
-            part = xp.asarray(part)
+        elif isinstance(part, list | range):  # x[range(n), y] picks one element per row
+            part = xp.asarray(part) if len(part) else xp.zeros(0, xp.int64)
         elif isinstance(part, xp.integer):
             part = int(part)
         if isinstance(part, xp.ndarray):
@@ -64,6 +64,21 @@ class GetItem(Op):
         self.key = key
         self.basic = basic
         self.is_view = basic  # basic indexing returns a view of the input
+
+    def default_name(self) -> str:
+        # PyTorch applies a basic key part by part; its node is the last step that does
+        # something (a full ``:`` or ``...`` does nothing).
+        if not self.basic:
+            return "IndexBackward0"
+        steps = [p for p in self.key if p is not Ellipsis and p != slice(None)]
+        if not steps:
+            return "AliasBackward0"
+        last = steps[-1]
+        return (
+            "UnsqueezeBackward0"
+            if last is None
+            else ("SliceBackward0" if isinstance(last, slice) else "SelectBackward0")
+        )
 
     def forward(self, x):
         out = x[self.key]

@@ -61,7 +61,8 @@ def apply(t: Tensor, compute: Callable[..., Tensor], *others: Any) -> Tensor:
         result = compute(old, *(_itself(t, old) if o is t else o for o in others))
         _write(t, result._data)
         forward.carry(result, t)
-        result.grad_fn.out_versions = (t._vc, t._vc[0])
+        if getattr(result.grad_fn, "out_versions", None) is not None:  # its rules read t
+            result.grad_fn.out_versions = (t._vc, t._vc[0])
         if view is not None:
             forward.write_through(t, view.base, view.ops)
             views.rebase(t, result)  # the base's history, and t's from it
@@ -205,13 +206,13 @@ def copy_(t: Tensor, src: Any) -> Tensor:
     return apply(t, lambda old, s: Copy()(old, s), src)
 
 
-def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
+def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
     from chainrule import rng
 
-    return copy_(t, rng.generator().normal(mean, std, t._data.shape))
+    return copy_(t, rng.normal(t._data.shape, t._data.dtype, mean, std, g=generator))
 
 
-def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
+def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
     from chainrule import rng
 
-    return copy_(t, rng.generator().uniform(a, b, t._data.shape))
+    return copy_(t, rng.uniform(t._data.shape, t._data.dtype, a, b, g=generator))

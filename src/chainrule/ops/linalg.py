@@ -29,6 +29,13 @@ class MatMul(Op):
     derivatives = ("g @ B^T", "A^T @ g")
     reads = ((1,), (0,))
 
+    def default_name(self) -> str:
+        # PyTorch's matmul dispatches on the operands' dimensions; its node is the last kernel.
+        a, b = (x.ndim for x in self.inputs)
+        names = {(1, 1): "Dot", (2, 1): "Mv", (2, 2): "Mm", (1, 2): "SqueezeBackward4"}
+        name = names.get((a, b), "Bmm" if a == b == 3 else "UnsafeView")
+        return name if name.endswith("4") else f"{name}Backward0"
+
     def forward(self, a, b):
         return a @ b
 

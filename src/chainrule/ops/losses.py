@@ -16,13 +16,14 @@ nodes, fused it is one, and its vjp is a single scatter of ``-weight / total_wei
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from chainrule import grad_mode
 from chainrule._array import xp
 from chainrule.op import Op
 from chainrule.ops import dual
-from chainrule.tensor import Tensor
+from chainrule.tensor import Tensor, _make
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -32,12 +33,35 @@ def check_reduction(reduction: str) -> None:
         raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
+def legacy_reduction(size_average: bool | None, reduce: bool | None, reduction: str) -> str:
+    """``reduction`` from the deprecated ``size_average``/``reduce`` when either is given
+    (they win, with PyTorch's warning), else ``reduction`` itself.
+
+    >>> legacy_reduction(None, None, "sum")
+    'sum'
+    """
+    if size_average is None and reduce is None:
+        return reduction
+    result = "none" if reduce is False else ("sum" if size_average is False else "mean")
+    warnings.warn(
+        f"size_average and reduce args will be deprecated, please use reduction='{result}' "
+        "instead.",
+        UserWarning,
+        stacklevel=3,
+    )
+    return result
+
+
 class NllLoss(Op):
     """``-weight[t_i] * x[i, t_i]`` per sample, summed or averaged by the picked weights."""
 
     notation = "-w[t] x[t]"
     derivatives = ("-w[t] / sum(w[t]) at the target class, else 0", "-")
     saves_inputs = False
+
+    @property
+    def next_functions(self) -> tuple[tuple[Any, int], ...]:
+        return super().next_functions[:1]  # the class indices are no input of the graph
 
     def __init__(self, weight: Any, ignore_index: int, reduction: str) -> None:
         self.weight = weight
@@ -149,6 +173,101 @@ class BinaryCrossEntropy(Op):
         return total.mean() if self.reduction == "mean" else total.sum()
 
 
+def _reduced(losses: Any, reduction: str) -> Any:
+    if reduction == "none":
+        return losses
+    return losses.mean() if reduction == "mean" else losses.sum()
+
+
+def _spread(g: Any, shape: tuple[int, ...], reduction: str) -> Any:
+    """The output gradient per element: the chain rule through the mean (or sum)."""
+    if reduction == "mean":
+        n = 1
+        for d in shape:
+            n *= d
+        return g / n
+    return g
+
+
+class MseLoss(Op):
+    """``(x - y)**2``, reduced: one node, as PyTorch's ``MseLossBackward0``."""
+
+    notation = "(x - y)^2"
+    derivatives = ("2 (x - y)", "-2 (x - y)")
+
+    def __init__(self, reduction: str) -> None:
+        self.reduction = reduction
+
+    def forward(self, x, y):
+        d = x - y
+        return _reduced(d * d, self.reduction)
+
+    def vjp(self, g, out, x, y):
+        dx = 2 * (x - y) * _spread(g, x.shape, self.reduction)
+        return (dx if self.needs[0] else None, -dx if self.needs[1] else None)
+
+    def jvp(self, tangents, out, x, y):
+        tx, ty = tangents
+        t = tx if ty is None else (-ty if tx is None else tx - ty)
+        return _reduced(2 * (x - y) * t, self.reduction)
+
+
+def _softplus(x: Any) -> Any:
+    """``log(1 + exp(x))`` without overflow, on arrays or (recorded) Tensors."""
+    if isinstance(x, Tensor):
+        from chainrule.ops.elementwise import softplus
+
+        return softplus(x)
+    return xp.logaddexp(0, x)
+
+
+class BinaryCrossEntropyWithLogits(Op):
+    """``w [(1 - y) x + l softplus(-x)]`` with ``l = 1 + (pos_weight - 1) y``, reduced: the
+    binary cross-entropy of ``sigmoid(x)``, computed from the logits without overflow."""
+
+    notation = "w ((1 - y) x + l softplus(-x))"
+    derivatives = ("w ((1 - y) - l sigmoid(-x))", "w (-x + (pos_weight - 1) softplus(-x))")
+
+    def __init__(self, weight: Any, pos_weight: Any, reduction: str) -> None:
+        self.weight = weight
+        self.pos_weight = pos_weight
+        self.reduction = reduction
+
+    def _weighted(self, values: Any) -> Any:
+        return values if self.weight is None else values * self.weight
+
+    def forward(self, x, y):
+        log_term = _softplus(-x)  # = -log sigmoid(x)
+        if self.pos_weight is not None:
+            log_term = log_term * ((self.pos_weight - 1) * y + 1)
+        return _reduced(self._weighted((1 - y) * x + log_term), self.reduction)
+
+    def _partials(self, x, y, need_x, need_y):
+        dx = dy = None
+        if need_x:
+            scale = 1 if self.pos_weight is None else (self.pos_weight - 1) * y + 1
+            dx = self._weighted((1 - y) - scale * dual.sigmoid(-x))
+        if need_y:
+            dy = -x
+            if self.pos_weight is not None:
+                dy = dy + (self.pos_weight - 1) * _softplus(-x)
+            dy = self._weighted(dy)
+        return dx, dy
+
+    def vjp(self, g, out, x, y):
+        scale = _spread(g, x.shape, self.reduction)
+        dx, dy = self._partials(x, y, self.needs[0], self.needs[1])
+        return (None if dx is None else scale * dx, None if dy is None else scale * dy)
+
+    def jvp(self, tangents, out, x, y):
+        tx, ty = tangents
+        dx, dy = self._partials(x, y, tx is not None, ty is not None)
+        total = 0 if dx is None else dx * tx
+        if dy is not None:
+            total = total + dy * ty
+        return _reduced(total, self.reduction)
+
+
 def _as_array(weight: Tensor | None, op: str) -> Any:
     """The class weights as a constant array. They carry no gradient: rather than a silent
     zero, a weight that asks for one is an error, as in PyTorch."""
@@ -168,7 +287,9 @@ def nll_loss(
     input: Tensor,  # noqa: A002
     target: Tensor,
     weight: Tensor | None = None,
+    size_average: bool | None = None,
     ignore_index: int = -100,
+    reduce: bool | None = None,
     reduction: str = "mean",
 ) -> Tensor:
     """The negative log-likelihood of class indices ``target`` under log-probabilities ``input``.
@@ -181,14 +302,17 @@ def nll_loss(
         >>> nll_loss(cr.tensor([[-1.0, -2.0]]), cr.tensor([1])).item()
         2.0
     """
+    reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction(reduction)
-    target = target if isinstance(target, Tensor) else Tensor(xp.asarray(target))
+    target = target if isinstance(target, Tensor) else _make(xp.asarray(target))
     if target.dtype.kind not in "iu":
         raise TypeError(
             f"nll_loss: target must hold class indices (an integer tensor), got {target.dtype}"
         )
     if input.ndim == 1:  # one sample: add the batch dimension and take it away again
-        loss = nll_loss(input.unsqueeze(0), target.reshape(1), weight, ignore_index, reduction)
+        loss = nll_loss(
+            input.unsqueeze(0), target.reshape(1), weight, None, ignore_index, None, reduction
+        )
         return loss.reshape(()) if reduction == "none" else loss
     extra = tuple(input.shape[2:])
     expected = (input.shape[0], *extra)
@@ -200,7 +324,7 @@ def nll_loss(
     if extra:  # (N, C, d...) -> (N * d..., C): every position is a sample
         n_classes = input.shape[1]
         moved = input.permute(0, *range(2, input.ndim), 1).reshape(-1, n_classes)
-        loss = nll_loss(moved, target.reshape(-1), weight, ignore_index, reduction)
+        loss = nll_loss(moved, target.reshape(-1), weight, None, ignore_index, None, reduction)
         return loss.reshape(expected) if reduction == "none" else loss
     w = _as_array(weight, "nll_loss")
     if w is not None and w.shape != (input.shape[1],):
@@ -214,6 +338,8 @@ def binary_cross_entropy(
     input: Tensor,  # noqa: A002
     target: Tensor,
     weight: Tensor | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
     reduction: str = "mean",
 ) -> Tensor:
     """Binary cross-entropy between probabilities ``input`` and targets in [0, 1].
@@ -222,6 +348,7 @@ def binary_cross_entropy(
     >>> round(binary_cross_entropy(cr.tensor([0.5]), cr.tensor([1.0])).item(), 4)
     0.6931
     """
+    reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction(reduction)
     if tuple(getattr(target, "shape", ())) != tuple(input.shape):
         raise ValueError(
@@ -229,3 +356,54 @@ def binary_cross_entropy(
             f"equal input shape {tuple(input.shape)}"
         )
     return BinaryCrossEntropy(_as_array(weight, "binary_cross_entropy"), reduction)(input, target)
+
+
+def mse_loss(
+    input: Tensor,  # noqa: A002
+    target: Any,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Squared error ``(input - target)**2``, averaged (or summed) over all elements.
+
+    >>> import chainrule as cr
+    >>> mse_loss(cr.tensor([1.0, 3.0]), cr.tensor([0.0, 0.0])).item()
+    5.0
+    """
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    check_reduction(reduction)
+    check_same_shape(input, target, "mse_loss")
+    return MseLoss(reduction)(input, target)
+
+
+def binary_cross_entropy_with_logits(
+    input: Tensor,  # noqa: A002
+    target: Any,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    pos_weight: Tensor | None = None,
+) -> Tensor:
+    """Binary cross-entropy of ``sigmoid(input)`` against targets in [0, 1], from the logits.
+
+    >>> import chainrule as cr
+    >>> round(binary_cross_entropy_with_logits(cr.tensor([0.0]), cr.tensor([1.0])).item(), 4)
+    0.6931
+    """
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    check_reduction(reduction)
+    name = "binary_cross_entropy_with_logits"
+    check_same_shape(input, target, name)
+    return BinaryCrossEntropyWithLogits(
+        _as_array(weight, name), _as_array(pos_weight, name), reduction
+    )(input, target)
+
+
+def check_same_shape(input: Tensor, target: Any, name: str) -> None:  # noqa: A002
+    target_shape = tuple(getattr(target, "shape", ()))
+    if target_shape != tuple(input.shape):
+        raise ValueError(
+            f"{name}: target shape {target_shape} must equal input shape {tuple(input.shape)}"
+        )

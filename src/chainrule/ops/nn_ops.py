@@ -71,6 +71,15 @@ class Linear(Op):
     derivatives = ("g @ W", "g^T @ x (summed over the batch)", "g (summed over the batch)")
     reads = ((1,), (0,), ())
 
+    def default_name(self) -> str:
+        # PyTorch: addmm (or mm without a bias) on 2-d input, reshaped around it otherwise.
+        x, bias = self.inputs[0], self.inputs[2] if len(self.inputs) > 2 else None
+        if x.ndim == 2:
+            return "MmBackward0" if bias is None else "AddmmBackward0"
+        if bias is None:
+            return "SqueezeBackward4" if x.ndim == 1 else "UnsafeViewBackward0"
+        return "ViewBackward0"
+
     def forward(self, x, w, b=None):
         out = x @ w.T
         if b is None:

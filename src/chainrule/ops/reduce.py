@@ -20,7 +20,7 @@ from typing import Any
 
 from chainrule import dtypes
 from chainrule._array import xp
-from chainrule.op import Op
+from chainrule.op import Op, named
 from chainrule.ops import dual
 from chainrule.ops.elementwise import Sqrt, _floating
 from chainrule.tensor import Tensor, _make
@@ -62,6 +62,11 @@ class _Reduction(Op, abstract=True):
         self.dims = dims
         self.keepdim = keepdim
 
+    def _variant(self) -> str:
+        """PyTorch's overload: ``Backward0`` for the whole tensor, ``Backward1`` along dims."""
+        whole = len(self.dims) == self.inputs[0].ndim and not self.keepdim
+        return "Backward0" if whole else "Backward1"
+
     def kept(self, g: Any) -> Any:
         """``g`` with the reduced axes back as size 1, so it broadcasts against the input."""
         return g if self.keepdim else dual.unsqueeze_dims(g, self.dims)
@@ -69,6 +74,10 @@ class _Reduction(Op, abstract=True):
 
 class Sum(_Reduction):
     notation = "sum(x)"
+
+    def default_name(self) -> str:
+        return f"Sum{self._variant()}"
+
     derivatives = ("1 for every element",)
     saves_inputs = False
 
@@ -84,6 +93,10 @@ class Sum(_Reduction):
 
 class Mean(_Reduction):
     notation = "mean(x)"
+
+    def default_name(self) -> str:
+        return f"Mean{self._variant()}"
+
     derivatives = ("1/n for every element",)
     saves_inputs = False
 
@@ -219,6 +232,7 @@ class MaxAlong(Op):
 
 
 class LogSumExp(_Reduction):
+    torch_name = "LogsumexpBackward0"
     notation = "log(sum(exp(x)))"
     derivatives = ("softmax(x)",)
     saves_output = True
@@ -241,6 +255,7 @@ class LogSumExp(_Reduction):
 
 
 class Norm2(_Reduction):
+    torch_name = "LinalgVectorNormBackward0"
     notation = "sqrt(sum(x**2))"
     derivatives = ("x / ||x|| (0 where ||x|| = 0)",)
     saves_output = True
@@ -309,6 +324,7 @@ class NormP(_Reduction):
 
 
 class CumSum(Op):
+    torch_name = "CumsumBackward0"
     notation = "cumsum(x)"
     derivatives = ("1 for every later position",)
     saves_inputs = False
@@ -403,7 +419,8 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, kind: str) -> Any:  # noqa:
         return elementwise.maximum(input, dim) if kind == "max" else elementwise.minimum(input, dim)
     _check_not_empty(input, kind)
     if dim is None:
-        return (Amax if kind == "max" else Amin)(tuple(range(input.ndim)), False, True)(input)
+        node = (Amax if kind == "max" else Amin)(tuple(range(input.ndim)), False, True)
+        return named(node(input), f"{kind.title()}Backward1")
     (axis,) = normalize_dims(dim, input.ndim, kind) or (0,)  # dim 0 of a 0-d tensor
     pick = xp.argmax if kind == "max" else xp.argmin
     indices = (
@@ -412,6 +429,7 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, kind: str) -> Any:  # noqa:
         else xp.zeros((), dtype=xp.int64)
     )
     values = MaxAlong(axis, keepdim, indices)(input) if input.ndim else input.clone()
+    named(values, f"{kind.title()}Backward0")
     index_tensor = _make(indices if keepdim or not input.ndim else indices.squeeze(axis))
     return values_indices(values, index_tensor)
 

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from chainrule._array import xp
-from chainrule.op import Op
+from chainrule.op import Op, named
 from chainrule.ops import dual, views
 from chainrule.ops.broadcast import unbroadcast
 from chainrule.ops.reduce import normalize_dims
@@ -33,6 +33,7 @@ def _sizes(args: tuple[Any, ...]) -> tuple[int, ...]:
 
 
 class Reshape(Op):
+    torch_name = "ViewBackward0"
     notation = "reshape(x)"
     derivatives = ("1 (the gradient is reshaped back)",)
     saves_inputs = False
@@ -186,6 +187,7 @@ class Roll(Op):
 
 
 class Pad(Op):
+    torch_name = "ConstantPadNdBackward0"
     notation = "pad(x)"
     derivatives = ("1 inside, the padding gets nothing back",)
     saves_inputs = False
@@ -242,7 +244,7 @@ def squeeze(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
     """Drop size-1 dimensions (all of them, or those in ``dim`` that have size 1)."""
     dims = normalize_dims(dim, input.ndim, "squeeze")
     shape = tuple(n for i, n in enumerate(input.shape) if not (i in dims and n == 1))
-    return reshape(input, shape)
+    return named(reshape(input, shape), "SqueezeBackward0" if dim is None else "SqueezeBackward1")
 
 
 def unsqueeze(input: Tensor, dim: int) -> Tensor:  # noqa: A002
@@ -253,7 +255,7 @@ def unsqueeze(input: Tensor, dim: int) -> Tensor:  # noqa: A002
         )
     dim = dim % (input.ndim + 1)
     shape = tuple(input.shape)
-    return reshape(input, shape[:dim] + (1,) + shape[dim:])
+    return named(reshape(input, shape[:dim] + (1,) + shape[dim:]), "UnsqueezeBackward0")
 
 
 def permute(input: Tensor, *dims: Any) -> Tensor:  # noqa: A002
@@ -275,7 +277,7 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002
         normalize_dims(dim1, input.ndim, "transpose")[0],
     )
     order[a], order[b] = order[b], order[a]
-    return Permute(tuple(order))(input)
+    return named(Permute(tuple(order))(input), "TransposeBackward0")
 
 
 swapaxes = transpose
@@ -285,7 +287,7 @@ def t(input: Tensor) -> Tensor:  # noqa: A002
     """Transpose a matrix (0-d and 1-d tensors are returned as they are)."""
     if input.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
-    return transpose(input, 0, 1) if input.ndim == 2 else input
+    return named(transpose(input, 0, 1), "TBackward0") if input.ndim == 2 else input
 
 
 def expand(input: Tensor, *sizes: Any) -> Tensor:  # noqa: A002
@@ -356,7 +358,7 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
                 f"and {tuple(other.shape)}"
             )
     dim = dim % (tensors[0].ndim + 1)
-    return cat([unsqueeze(x, dim) for x in tensors], dim)
+    return named(cat([unsqueeze(x, dim) for x in tensors], dim), "StackBackward0")
 
 
 def flip(input: Tensor, *dims: Any) -> Tensor:  # noqa: A002
@@ -387,8 +389,11 @@ def split(input: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Ten
             )
     pieces = []
     start = 0
+    name = (
+        "SplitBackward0" if isinstance(split_size_or_sections, int) else "SplitWithSizesBackward0"
+    )
     for size in sizes:
-        pieces.append(input[(slice(None),) * axis + (slice(start, start + size),)])
+        pieces.append(named(input[(slice(None),) * axis + (slice(start, start + size),)], name))
         start += size
     return views.multiple(tuple(pieces), "Split")
 
@@ -400,7 +405,10 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:  # no
 
 def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:  # noqa: A002
     (axis,) = normalize_dims(dim, input.ndim, "unbind")
-    pieces = tuple(input[(slice(None),) * axis + (i,)] for i in range(input.shape[axis]))
+    pieces = tuple(
+        named(input[(slice(None),) * axis + (i,)], "UnbindBackward0")
+        for i in range(input.shape[axis])
+    )
     return views.multiple(pieces, "Unbind")
 
 

@@ -12,7 +12,7 @@ their own ops lazily, the next time they are used (:func:`sync`).
     >>> x = cr.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
     >>> y = x * 1
     >>> y[1:3].mul_(2)              # through a view: y's history now includes the product
-    tensor([4., 6.], grad_fn=<GetItemBackward0>)
+    tensor([4., 6.], grad_fn=<SliceBackward0>)
     >>> y.sum().backward()
     >>> x.grad
     tensor([1., 2., 2., 1.])

@@ -25,10 +25,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from chainrule import grad_mode
+from chainrule import grad_mode, rng
 from chainrule.autodiff.backward import grad
 from chainrule.nn import functional as F
-from chainrule.rng import Generator, default_generator
+from chainrule.rng import Generator
 from chainrule.tensor import Tensor, _make
 
 Model = Callable[[Tensor], Tensor]
@@ -183,8 +183,8 @@ def smoothgrad(
         raise ValueError(f"smoothgrad: samples must be an integer >= 1, got {samples}")
     data = _input(x)
     targets = _targets(model, x, target)
-    rng = (generator or default_generator).numpy
-    noise = rng.normal(0.0, stdev, (samples,) + data.shape).astype(data.dtype)
+    # PyTorch's normal stream: the same seed gives the noise torch.randn would.
+    noise = rng.normal((samples,) + data.shape, data.dtype, 0.0, stdev, generator)
     noisy = (data + noise).reshape((samples * data.shape[0],) + data.shape[1:])
     g, _ = _score_gradient(model, noisy, np.tile(targets, samples))
     return _make(np.abs(g).reshape(noise.shape).mean(axis=0))
@@ -237,8 +237,8 @@ def pgd(
     data, labels = _input(x), _input(y)
     adv = data.copy()
     if random_start:
-        rng = (generator or default_generator).numpy
-        adv = _clip(adv + rng.uniform(-eps, eps, data.shape).astype(data.dtype), clamp)
+        start = rng.uniform(data.shape, data.dtype, -eps, eps, generator)  # PyTorch's stream
+        adv = _clip(adv + start, clamp)
     for _ in range(steps):
         adv = adv + (alpha * np.sign(_loss_gradient(model, adv, labels))).astype(data.dtype)
         adv = _clip(np.clip(adv, data - eps, data + eps), clamp)

@@ -36,7 +36,7 @@ from chainrule import declare, expr, grad_mode, graph
 from chainrule.autodiff.backward import run_backward
 from chainrule.op import _parameter_names
 from chainrule.ops.broadcast import unbroadcast
-from chainrule.tensor import Tensor
+from chainrule.tensor import Tensor, _make
 from chainrule.tools import format as fmt
 
 #: Paths listed per input; more are counted (the sum of all of them is still the gradient).
@@ -308,7 +308,7 @@ def _accepting_numbers(name: str, function: Callable[..., Any]) -> Callable[...,
                 )
                 raise expr.ExprError(message, kind="type error")
         if not isinstance(first, Tensor):
-            first = Tensor(np.asarray(first, dtype=np.float64))
+            first = _make(np.asarray(first, dtype=np.float64))
         return function(first, *rest)
 
     return call
@@ -321,6 +321,7 @@ def explain(
     modules: Any = None,
     symbolic: bool = True,
     finite_differences: bool = True,
+    wrt: Sequence[str] | None = None,
     **variables: Any,
 ) -> Explanation:
     """Explain how the gradient of a scalar computation comes out of the chain rule.
@@ -342,9 +343,14 @@ def explain(
     differences as an independent check: the output recomputed by the recorded ops' forward
     rules at nudged inputs (for a recorded Tensor too), never by their derivative rules.
 
+    ``wrt`` names the variables of an expression to differentiate (all by default); the
+    others are constants.
+
     >>> e = explain("(x + 2)**2", x=3)
     >>> float(e.grad("x"))
     10.0
+    >>> [g.name for g in explain("x * y", x=2, y=3, wrt=["y"]).gradients]
+    ['y']
     """
     if isinstance(target, str):
         if inputs:
@@ -355,8 +361,8 @@ def explain(
                 f"explain: {twice[0]} is given both in at= and as a keyword argument; give it once"
             )
         values = {**(at or {}), **variables}
-        return _explain_source(target, values, symbolic, finite_differences)
-    if at or variables:
+        return _explain_source(target, values, symbolic, finite_differences, wrt)
+    if at or variables or wrt is not None:
         raise TypeError("variables by name are for expressions; pass a function's inputs in order")
     if isinstance(target, Tensor):
         if inputs:
@@ -370,20 +376,34 @@ def explain(
 
 
 def _explain_source(
-    source: str, values: dict[str, Any], symbolic: bool, finite_differences: bool
+    source: str,
+    values: dict[str, Any],
+    symbolic: bool,
+    finite_differences: bool,
+    wrt: Sequence[str] | None = None,
 ) -> Explanation:
     program = expr.parse(source)
-    unused = [name for name in values if name not in program.variables]
-    if unused:
-        used = ", ".join(program.variables) or "none"
-        message = f"variable '{unused[0]}' is not used by the expression (it uses: {used})"
-        raise expr.ExprError(message, None, source, "name error")
-    leaves = {name: _leaf(values[name], name) for name in program.variables if name in values}
+    used = ", ".join(program.variables) or "none"
+    for name in [*values, *(wrt or ())]:
+        if name not in program.variables:
+            message = f"variable '{name}' is not used by the expression (it uses: {used})"
+            raise expr.ExprError(message, None, source, "name error")
+    given = [name for name in program.variables if name in values]
+    chosen = given if wrt is None else [name for name in given if name in wrt]
+    leaves = {name: _leaf(values[name], name) for name in chosen}
+    # The variables not differentiated are constants: float64 values that record nothing.
+    constants = {
+        name: _make(np.asarray(_leaf(values[name], name)._data)) for name in given
+        if name not in leaves
+    }  # fmt: skip
     functions = expression_functions()
     returns: list[tuple[expr.Call, list[Any], Any]] = []
     with _recording():
         output = expr.evaluate(
-            program, leaves, functions, on_return=lambda *call: returns.append(call)
+            program,
+            {**constants, **leaves},
+            functions,
+            on_return=lambda *call: returns.append(call),
         )
 
     builder = _Builder(
@@ -394,11 +414,14 @@ def _explain_source(
         finite_differences=finite_differences,
     )
     explanation = builder.build()
-    if symbolic and all(leaf._data.size == 1 for leaf in leaves.values()):
+    scope = {**constants, **leaves}
+    if symbolic and all(leaf._data.size == 1 for leaf in scope.values()):
         from chainrule.tools.symbolic import symbolic_derivatives
 
-        point = {name: float(leaf._data.reshape(())) for name, leaf in leaves.items()}
+        point = {name: float(leaf._data.reshape(())) for name, leaf in scope.items()}
         for name, (text, value) in symbolic_derivatives(program, point).items():
+            if name not in leaves:
+                continue
             gradient = explanation.gradient_of(name)
             gradient.symbolic, gradient.symbolic_value = text, value
             known = gradient.gradient is not None and math.isfinite(value)
@@ -464,7 +487,7 @@ def _leaf(value: Any, name: str) -> Tensor:
         if data.dtype.kind not in "biu":
             raise TypeError(f"input {name!r} must be numeric, not {data.dtype}")
         data = data.astype(np.float64)
-    return Tensor(np.array(data), requires_grad=True)
+    return _make(np.array(data), requires_grad=True)
 
 
 @contextmanager
@@ -584,7 +607,7 @@ class _Builder:
                 ForwardStep(
                     name=self.names[id(node)],
                     op=_op_name(node),
-                    node=node.name(),
+                    node=node.label(),
                     notation=cls.notation,
                     expression=expression,
                     inputs=inputs,
@@ -847,7 +870,7 @@ def _check_size(nodes: Sequence[Any]) -> None:
 def _op_name(node: Any) -> str:
     """The op's name without PyTorch's suffix: ``Mul`` for ``MulBackward0``, and a user's
     ``autograd.Function`` by its own name (``Cube`` for ``CubeBackward``)."""
-    return re.sub(r"Backward\d*$", "", node.name())
+    return re.sub(r"Backward\d*$", "", node.label())
 
 
 def _has_local_values(node: Any) -> bool:

@@ -166,8 +166,17 @@ def _paths_sum_math(gradient: InputGradient) -> str | None:
     return f"sum of the {len(values)} paths = {_value_math(np.sum(values, axis=0))}"
 
 
+def _output_symbol(explanation: Explanation) -> str:
+    """The output by the user's name: ``h`` when it is what ``h(...)`` returned (the outermost
+    such call), else its step's name, ``u3``."""
+    for step in explanation.forward:
+        if step.name == explanation.output and step.labels:
+            return step.labels[-1].split("(", 1)[0]
+    return explanation.output
+
+
 def _gradient_math(explanation: Explanation, gradient: InputGradient) -> str:
-    symbol = f"∂{explanation.output}/∂{gradient.name}"
+    symbol = f"∂{_output_symbol(explanation)}/∂{gradient.name}"
     if gradient.gradient is None:
         return f"{symbol}: no path leads to {gradient.name}, the output does not depend on it"
     return f"{symbol} = {_value_math(gradient.gradient)}"

@@ -1,0 +1,122 @@
+"""Devices as a CPU-only PyTorch build has them: ``cpu`` works, ``cuda`` says it is not there.
+
+Tutorials open by picking a device; the same lines run here and pick the CPU:
+
+    >>> import chainrule as cr
+    >>> device = "cuda" if cr.cuda.is_available() else "cpu"
+    >>> cr.zeros(2, device=device).device
+    device(type='cpu')
+    >>> cr.device("cpu") == cr.device("cpu"), str(cr.device("cpu"))
+    (True, 'cpu')
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule import dtypes
+
+# The device types PyTorch's parser knows, in its order (its error message lists them).
+_KNOWN = (
+    *("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve", "fpga"),
+    *("maia", "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia", "privateuseone"),
+)
+
+
+class device:  # noqa: N801 - PyTorch's name
+    """A device name: ``device("cpu")``, ``device("cuda:0")``, ``device("cuda", 1)``."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type: Any, index: int | None = None) -> None:  # noqa: A002
+        if isinstance(type, device):
+            type, index = type.type, type.index
+        elif isinstance(type, int) and not isinstance(type, bool):
+            type, index = "cpu", type  # a bare ordinal; PyTorch means the current accelerator
+        name, _, ordinal = str(type).partition(":")
+        if name not in _KNOWN:
+            raise RuntimeError(
+                f"Expected one of {', '.join(_KNOWN)} device type at start of device string: {type}"
+            )
+        if ordinal:
+            if index is not None or not ordinal.isdigit():
+                raise RuntimeError(f"Invalid device string: '{type}'")
+            index = int(ordinal)
+        self.type = name
+        self.index = index
+
+    def __repr__(self) -> str:
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other: object) -> bool:
+        # As in PyTorch, a device equals a device, not its string.
+        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index))
+
+
+CPU = device("cpu")
+_default: device = CPU
+
+
+def set_default_device(dev: Any) -> None:
+    """Where factories put tensors made without ``device=``; only the CPU can hold them."""
+    global _default
+    _default = CPU if dev is None else device(dev)
+
+
+def get_default_device() -> device:
+    """The device factories use; asking after ``set_default_device("cuda")`` fails as there."""
+    check(_default)
+    return CPU
+
+
+def check(dev: Any) -> None:
+    """Accept the CPU (or None, the default device); anything else raises PyTorch's error."""
+    if dev is None:
+        dev = _default
+        if dev is CPU:
+            return
+    if isinstance(dev, str) and dev == "cpu":
+        return
+    dev = device(dev)
+    if dev.type == "cpu":
+        return
+    if dev.type == "cuda":
+        # PyTorch's CPU builds raise exactly this, which is what users search for.
+        raise AssertionError("Torch not compiled with CUDA enabled")
+    raise RuntimeError(
+        f"chainrule runs on the CPU with NumPy: the '{dev.type}' backend is not available"
+    )
+
+
+def is_device(arg: Any) -> bool:
+    """Whether a positional argument of ``.to(...)`` names a device (a dtype otherwise)."""
+    if isinstance(arg, device):
+        return True
+    return isinstance(arg, str) and arg.partition(":")[0] in _KNOWN
+
+
+def parse_to(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """The dtype that ``.to(...)``'s arguments ask for (None: keep); devices are checked.
+
+    Accepts PyTorch's forms: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``,
+    ``to(other_tensor)``, and ``device=``/``dtype=`` keywords.
+    """
+    dtype = kwargs.get("dtype")
+    for arg in args:
+        if is_device(arg):
+            check(arg)
+        elif hasattr(arg, "_data"):  # a Tensor: take its dtype
+            dtype = arg._data.dtype
+        elif arg is not None and not isinstance(arg, bool):  # non_blocking/copy flags skip
+            dtype = arg
+    if "device" in kwargs:
+        check(kwargs["device"])
+    return None if dtype is None else dtypes.as_dtype(dtype)

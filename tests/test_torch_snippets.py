@@ -1,0 +1,311 @@
+"""PyTorch-style snippets print the same text under chainrule as under PyTorch.
+
+Each snippet is written for PyTorch; the chainrule run replaces the word ``torch`` with
+``chainrule`` in its source, and that is the only difference. PyTorch's output, with the same
+replacement, must equal chainrule's. Memory addresses are masked (``0x...``). ``error(f)`` prints
+the exception type and its first line, so failures are compared too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import doctest
+import importlib
+import io
+import pickle
+import re
+import textwrap
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule
+
+SNIPPETS: dict[str, str] = {
+    # ------------------------------------------------------------------ devices
+    "device_selection": """
+        import torch
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        print(device, torch.cuda.device_count(), torch.backends.mps.is_available())
+        x = torch.zeros(2, 3, device=device)
+        print(x.device, repr(x.device), x.device.type, x.device.index)
+    """,
+    "device_objects": """
+        import torch
+        d = torch.device("cpu")
+        print(repr(d), str(d), d == torch.device("cpu"), d == "cpu", {d: 1}[torch.device("cpu")])
+        print(repr(torch.device("cuda:1")), torch.device("cuda", 0).index)
+        error(lambda: torch.device("gpu"))
+    """,
+    "device_cuda_errors": """
+        import torch
+        error(lambda: torch.zeros(1, device="cuda"))
+        error(lambda: torch.randn(2, device=torch.device("cuda")))
+        error(lambda: torch.ones(2).to("cuda"))
+        error(lambda: torch.ones(2).cuda())
+        error(lambda: torch.nn.Linear(2, 2).to("cuda:0"))
+        error(lambda: torch.nn.Linear(2, 2, device="cuda"))
+        error(lambda: torch.cuda.current_device())
+        print(torch.cuda.manual_seed_all(0), torch.cuda.is_initialized())
+    """,
+    "device_to_and_factories": """
+        import torch
+        device = torch.device("cpu")
+        x = torch.arange(3, device=device).to(device, torch.float64)
+        print(x, x.to(device=device).device, x.cpu().device)
+        model = torch.nn.Linear(3, 1).to(device)
+        print(model.weight.device, model.to(torch.float64).weight.dtype == torch.float64)
+        for f in (torch.tensor, torch.as_tensor):
+            print(f([1.5], device=device))
+        print(torch.full((2,), 7, device="cpu"), torch.eye(2, device="cpu").shape)
+        print(torch.linspace(0, 1, 3, device="cpu"), torch.zeros_like(x, device="cpu"))
+        print(torch.randint(0, 5, (3,), device="cpu").shape, torch.randperm(3, device="cpu").shape)
+        print(x.new_zeros(2, device="cpu"), x.new_tensor([1], device=device))
+    """,
+    "accelerator": """
+        import torch
+        print(torch.accelerator.is_available(), torch.accelerator.current_accelerator())
+        print(torch.accelerator.device_count(), torch.get_default_device())
+        error(lambda: torch.accelerator.current_device_index())
+    """,
+    "default_device": """
+        import torch
+        torch.set_default_device("cuda")
+        error(lambda: torch.zeros(1))
+        torch.set_default_device("cpu")
+        print(torch.zeros(1).device, torch.get_default_device())
+        torch.set_default_device(None)
+        print(torch.get_default_device())
+    """,
+    # ------------------------------------------------------------------ dtypes
+    "dtype_objects": """
+        import torch
+        x = torch.tensor([1.0, 2.0])
+        print(torch.float32, repr(torch.float64), x.dtype, torch.tensor([1]).dtype, [torch.bool])
+        print(torch.float == torch.float32, torch.double is torch.float64, x.dtype == torch.float32)
+        print(torch.float32.is_floating_point, torch.int64.is_floating_point, torch.int64.itemsize)
+        print(torch.int8.is_signed, torch.uint8.is_signed, torch.complex64.is_complex)
+        print({torch.float32: "f"}[x.dtype], x.double().dtype, x.to(torch.int32).dtype)
+        print(x.dtype.is_floating_point, x.is_floating_point(), torch.zeros(2, dtype=torch.long))
+    """,
+    "legacy_Tensor_constructor": """
+        import torch
+        print(torch.Tensor([1, 2]), torch.Tensor([[1.5, 2]]).dtype, torch.Tensor(2, 3).shape)
+        print(torch.Tensor(), torch.Tensor(torch.Size([2])).shape)
+        t = torch.tensor([1.0, 2.0])
+        print(torch.Tensor(t) is t, torch.Tensor(t).data_ptr() == t.data_ptr())
+        error(lambda: torch.Tensor(2.5))
+    """,
+    "default_dtype": """
+        import torch
+        print(torch.get_default_dtype())
+        torch.set_default_dtype(torch.float64)
+        print(torch.get_default_dtype(), torch.tensor([1.5]), torch.zeros(2).dtype)
+        print(torch.tensor([1.5], dtype=torch.float32), torch.arange(0.0, 1.0, 0.5).dtype)
+        print(torch.tensor([], dtype=torch.float32), torch.tensor([]))
+        error(lambda: torch.set_default_dtype(torch.int64))
+        torch.set_default_dtype(torch.float32)
+        print(torch.tensor([1.5]), torch.tensor([1.5], dtype=torch.float64))
+    """,
+    "printoptions": """
+        import torch
+        x = torch.tensor([1.23456, 20.5, 0.001])
+        torch.set_printoptions(precision=2)
+        print(x)
+        torch.set_printoptions(sci_mode=False)
+        print(x * 1e-6)
+        torch.set_printoptions(precision=6, sci_mode=True)
+        print(x)
+        torch.set_printoptions(profile="default")
+        print(x, torch.arange(2000.0))
+        torch.set_printoptions(threshold=5, edgeitems=1)
+        print(torch.arange(10).reshape(2, 5))
+        torch.set_printoptions(linewidth=30)
+        print(torch.arange(12.0))
+        torch.set_printoptions(profile="short")
+        print(torch.arange(2000) / 3)
+        torch.set_printoptions(profile="full")
+        print(torch.arange(1001)[-3:])
+        torch.set_printoptions(profile="default")
+    """,
+    # ------------------------------------------------------------------ graph nodes
+    "grad_fn_printing": """
+        import torch
+        x = torch.tensor([1.0, 2.0], requires_grad=True)
+        w = torch.tensor(3.0, requires_grad=True)
+        y = (x * w + 1).sum()
+        print(y, y.grad_fn, y.grad_fn.name())
+        print(y.grad_fn.next_functions)
+        add = y.grad_fn.next_functions[0][0]
+        print(add.next_functions)
+        mul = add.next_functions[0][0]
+        print(mul.next_functions, mul.next_functions[0][0].variable is x)
+        print(mul.next_functions[0][0].next_functions, mul.next_functions[1][0].name())
+        print(mul.next_functions[0][0] is mul.next_functions[0][0], x.grad_fn)
+    """,
+    "grad_fn_names": """
+        import torch
+        import torch.nn.functional as F
+        x = (torch.arange(12.0) / 7 - 0.8).reshape(3, 4).requires_grad_()
+        v = torch.linspace(-1, 1, 4).requires_grad_()
+        W = (torch.arange(20.0) / 9 - 1).reshape(5, 4).requires_grad_()
+        b = torch.linspace(0, 1, 5).requires_grad_()
+        y = torch.tensor([0, 1, 2])
+        results = [
+            x[0, 1], v @ W.T, x[None] @ W.T, F.linear(v, W, b), F.linear(x[None], W, b),
+            torch.stack([x, x]), x.split(2)[1], x.split([1, 3], 1)[0], x.chunk(2)[1],
+            x.unbind()[1], 1 - x, F.linear(x, W, b), F.linear(x, W),
+        ]
+        for r in results:  # nodes named as PyTorch names them, though built differently
+            print(r.grad_fn)
+        results = [
+            x * 3, x + x, x - 1, x / 2, x**2, x**x, 2**x, x.sum(), x.sum(0), x.mean(),
+            x.mean(1), x[0], x[1:], x[:, 0], x[[0, 1]], x[range(3), y], x[x > 0], x[None],
+            x[..., 1:2], x.max(), x.max(1)[0], x.min(), x.min(0).values, x.amax(1),
+            x @ W.T, v @ v, x @ v, x.T, x.t(), x.transpose(0, 1),
+            x.view(12), x.reshape(12), x.unsqueeze(0), x.flatten(), x[None].squeeze(0),
+            F.mse_loss(x, x.detach() / 2),
+            F.binary_cross_entropy(torch.sigmoid(x), (x.detach() > 0).float()),
+            F.binary_cross_entropy_with_logits(x, torch.full((3, 4), 0.25)),
+            F.nll_loss(F.log_softmax(x, 1), y), F.cross_entropy(x, y), x.clamp(0, 1),
+            x.clamp(min=0), x.relu(), x.double(), x.softmax(1), x.log_softmax(1),
+            x.logsumexp(1), x.cumsum(0), x.norm(), torch.cat([x, x]),
+            v.expand(3, 4), x.permute(1, 0), x.abs(), x.clone(), F.pad(x, (1, 1)), x.prod(),
+            x.repeat(2, 1), x.flip(0), x.roll(1, 0), x.gather(1, y[:, None]),
+            torch.maximum(x, x), F.gelu(x), F.silu(x), F.softplus(x), x.sign(), -x, x.exp2(),
+            torch.atan2(x, x), torch.hypot(x, x), x % 2.0, torch.fmod(x, 2.0), x.amin(1),
+        ]
+        for r in results:  # and their inputs' nodes
+            print(r.grad_fn.name(), [n and n.name() for n, _ in r.grad_fn.next_functions])
+        loss = F.cross_entropy(F.linear(x, W, b), y)
+        print(loss, F.mse_loss(x, x.detach() / 2))
+    """,
+    # ------------------------------------------------------------------ missing API
+    "range_and_list_indexing": """
+        import torch
+        n = 3
+        logits = torch.arange(12.0).reshape(n, 4)
+        y = torch.tensor([3, 0, 1])
+        print(logits[range(n), y], logits[range(1, 3)], logits[[True, False, True]])
+        logits[range(n), y] -= 1
+        print(logits)
+        logits[[0, 2]] = 0.5
+        print(logits, logits[[0, 1], [1, 2]], logits[[]].shape)
+        x = torch.arange(6.0, requires_grad=True)
+        x[[0, 0, 2]].sum().backward()
+        print(x.grad, x.nelement(), torch.zeros(2, 3).nelement())
+    """,
+    "legacy_variable_and_loss_arguments": """
+        import warnings
+        import torch
+        from torch.autograd import Variable
+        t = torch.tensor([1.0, 2.0])
+        v = Variable(t, requires_grad=True)
+        print(v, v is t, isinstance(t, Variable), v.is_leaf, Variable(t).requires_grad)
+        (v * 2).sum().backward()
+        print(v.grad, t.grad)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            print(torch.nn.functional.mse_loss(t, t * 0, size_average=False))
+            print(torch.nn.MSELoss(reduce=False)(t, t * 0), torch.nn.L1Loss(False).reduction)
+            logits, target = torch.zeros(2, 3), torch.tensor([0, 1])
+            print(torch.nn.CrossEntropyLoss(size_average=False)(logits, target))
+            print(torch.nn.functional.nll_loss(logits, target, reduce=False))
+            print(torch.nn.functional.binary_cross_entropy(t / 4, t / 2, size_average=True))
+            print(torch.nn.BCEWithLogitsLoss(reduce=True, size_average=False)(t, t / 2))
+            print(torch.nn.MSELoss(reduction="sum").reduction)
+        for w in caught:
+            print(w.category.__name__, w.message)
+    """,
+    "inplace_on_outputs": """
+        import torch
+        f = torch.tensor([1.0, 2.0], requires_grad=True)
+        g = f / 2.0
+        g += 1
+        g.sum().backward()
+        print(f.grad)
+        f.grad = None
+        g = f**2
+        g += 1
+        g.sum().backward()
+        print(f.grad)
+        g = f / torch.tensor([2.0, 4.0], requires_grad=True)  # d/d(divisor) reads the output
+        g += 1
+        try:
+            g.sum().backward()
+        except RuntimeError:
+            print("RuntimeError")
+    """,
+    # ------------------------------------------------------------------ random numbers
+    "seeded_tutorial": """
+        import torch
+        torch.manual_seed(42)
+        x = torch.rand(3, 4)
+        print(x, torch.randint(0, 10, (5,)), torch.randperm(6), torch.randn(5))
+        model = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linear(3, 2))
+        print(model[0].weight, model[2].bias)
+        print(model(x))
+        g = torch.Generator().manual_seed(0)
+        print(torch.multinomial(torch.tensor([0.2, 0.3, 0.5]), 5, True, generator=g))
+        print(torch.nn.functional.dropout(torch.ones(2, 6), 0.5), torch.initial_seed())
+    """,
+}
+
+
+def error(f: object) -> None:
+    """Print the exception ``f()`` raises as ``Type: first line``."""
+    try:
+        f()  # type: ignore[operator]
+    except Exception as e:  # noqa: BLE001 - the point is to print whatever it is
+        print(f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
+    else:
+        print("no error")
+
+
+def run(source: str) -> str:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(textwrap.dedent(source), {"error": error})  # noqa: S102 - the snippets are ours
+    return re.sub(r"0x[0-9a-fA-F]+", "0x...", out.getvalue())
+
+
+@pytest.fixture(autouse=True)
+def _fresh_state():
+    """Snippets that change global settings (default device, dtype, seeds) leave none behind."""
+    yield
+    for module in (torch, chainrule):
+        module.set_default_device(None)
+        module.set_default_dtype(module.float32)
+        module.set_printoptions(profile="default")
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NumPy warns where results are nan
+@pytest.mark.parametrize("name", SNIPPETS)
+def test_snippet_prints_what_pytorch_prints(name: str) -> None:
+    source = SNIPPETS[name]
+    expected = run(source).replace("torch", "chainrule")
+    assert run(source.replace("torch", "chainrule")) == expected
+
+
+def test_dtypes_equal_their_numpy_counterparts_and_numpy_takes_them() -> None:
+    # Where users mix NumPy and chainrule, the dtypes agree (PyTorch's do not interoperate).
+    assert chainrule.float32 == np.float32 and np.dtype("float32") == chainrule.float32
+    assert chainrule.int64 != np.float32 and chainrule.float32 != "float32"
+    assert {np.dtype("float64"): 1}[chainrule.float64] == 1
+    assert np.zeros(2, dtype=chainrule.float16).dtype == np.float16
+    assert chainrule.tensor([1.0]).numpy().dtype == chainrule.tensor([1.0]).dtype
+    assert pickle.loads(pickle.dumps(chainrule.float64)) is chainrule.float64
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        *("chainrule.devices", "chainrule.cuda", "chainrule.accelerator", "chainrule.backends"),
+        *("chainrule.dtypes", "chainrule.printing", "chainrule.op", "chainrule.ops.losses"),
+        *("chainrule.autograd", "chainrule.rng", "chainrule.factories", "chainrule._normal_avx2"),
+    ],
+)
+def test_docstring_examples_run(module: str) -> None:
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.failed == 0 and result.attempted > 0
