@@ -470,8 +470,9 @@ class _Run:
 
     def _check_schedule(self, saved_scheduler: dict[str, Any], planned: int) -> None:
         """The optimizer's settings, the schedule and the step count follow from the run's
-        settings (``planned`` epochs) and its epoch alone: a value that differs (``betas: "xx"``, ``T_max: 0``) was
-        edited by hand, and would fail or silently change the run later."""
+        settings (``planned`` epochs) and its epoch alone: a value that differs (``betas:
+        "xx"``, ``T_max: 0``) was edited by hand, and would fail or silently change the run
+        later."""
         optimizer = build_optimizer(self.config.optimizer, self.model.parameters(), self.config.lr)
         scheduler = optim_.lr_scheduler.CosineAnnealingLR(optimizer, planned)
         for _ in range(self.epoch):
