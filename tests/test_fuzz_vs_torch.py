@@ -8,8 +8,8 @@ time); a longer, random search runs on demand:
 
     CHAINRULE_FUZZ_EXAMPLES=5000 python -m pytest tests/test_fuzz_vs_torch.py
 
-In-place ops through views (``INPLACE_VIEWS``) join with ``CHAINRULE_FUZZ_VIEWS=1``: PyTorch's
-view semantics (CopySlices) are being implemented; switch the layer on for good once they are.
+Three layers of programs: pure ops (``PURE``), views and in-place ops on plain tensors
+(``VIEWS``), and in-place ops through views (``INPLACE_VIEWS``, PyTorch's CopySlices semantics).
 
 Each program the fuzzer found failing stays below as a row of ``FOUND``, in its shrunk form.
 """
@@ -24,9 +24,11 @@ from fuzz_programs import INPLACE_VIEWS, PURE, VIEWS, Program, differences, prog
 from hypothesis import HealthCheck, given, settings
 
 EXAMPLES = int(os.environ.get("CHAINRULE_FUZZ_EXAMPLES", "0"))
-LAYERS = [pytest.param(PURE, id="pure"), pytest.param(VIEWS, id="views")]
-if os.environ.get("CHAINRULE_FUZZ_VIEWS") == "1":
-    LAYERS.append(pytest.param(INPLACE_VIEWS, id="inplace_through_views"))
+LAYERS = [
+    pytest.param(PURE, id="pure"),
+    pytest.param(VIEWS, id="views"),
+    pytest.param(INPLACE_VIEWS, id="inplace_through_views"),
+]
 
 SETTINGS = settings(
     max_examples=EXAMPLES or 300,

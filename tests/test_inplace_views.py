@@ -90,6 +90,16 @@ IDIOMS = {
     "split_in_place_without_grad": (
         "with lib.no_grad():\n    y.split(1)[0].mul_(2)\ny.sum().backward(); result = [y, x.grad]"
     ),
+    "row_used_after_its_base_changed": "r = y.unbind(0)[0]; y.mul_(2); r * 2",
+    "split_piece_used_after_a_sibling_changed": (
+        "a, b = y.split(1); y[1].mul_(2); (a * 2).sum().backward()"
+    ),
+    "rows_of_a_plain_tensor_after_it_changed": (
+        "z = lib.ones(3); r = z.unbind(0)[0]; z.mul_(2); result = [r * 2]"
+    ),
+    "no_grad_view_used_after_its_base_changed": (
+        "with lib.no_grad():\n    v = x[0:2]\nwith lib.no_grad():\n    x.mul_(2)\nv * 2"
+    ),
     # --- the base changed after the view was taken
     "base_mul_after_view": "z = y[0]; y.mul_(2); (z * z).sum().backward(); result = [z, x.grad]",
     "base_row_changed_sibling_read": (
@@ -146,6 +156,7 @@ IDIOMS = {
         "r = y[0]; r.fill_(r[1]); (y * y).sum().backward(); result = [y, x.grad]"
     ),
     "fill_with_a_vector_refuses": "y.fill_(w)",
+    "reshaped_self_sub_alpha": "v = y.reshape(-1); v.sub_(y, alpha=2)",
     "partial_overlap_iadd": "y[0, 1:] += y[0, :2]",
     "partial_overlap_assign": "y[0, 1:] = y[0, :2]",
     "disjoint_rows_assign": "y[0] = y[1]; (y * y).sum().backward(); result = [y, x.grad]",

@@ -151,6 +151,7 @@ def add_(t: Tensor, other: Any, alpha: Any = 1) -> Tensor:
     from chainrule.ops.elementwise import add
 
     if alpha != 1:
+        _check_overlap(t, (other,))  # before the product hides that other is t's memory
         other = other * alpha
     return _update(t, xp.add, add, other)
 

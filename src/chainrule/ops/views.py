@@ -104,10 +104,13 @@ def sync(t: Tensor) -> None:
         forward.carry(replayed, t)
     if not grad_mode.enabled:
         return
-    info.stamp = t._vc[0]
     base = info.base
-    if not base.requires_grad or info.creation == "no_grad":
-        return  # nothing is recorded for this view (PyTorch keeps a no-grad view untracked)
+    if not base.requires_grad and t.grad_fn is None:
+        info.stamp = t._vc[0]
+        return  # nothing is recorded for this view
+    if info.creation is not None:  # its history cannot be replayed: PyTorch refuses
+        raise _refusal(t, indirect=True)
+    info.stamp = t._vc[0]
     replayed = base
     for op in info.ops:
         replayed = copy.copy(op)(replayed)
@@ -125,28 +128,39 @@ def check_inplace(t: Tensor) -> None:
         raise RuntimeError(
             "a view of a leaf Variable that requires grad is being used in an in-place operation."
         )
-    if info.creation == "multi":
-        name, index = info.of
-        opening = (
-            f"Output {index} of {name} is a view and is being modified inplace."
-            if t.requires_grad
-            else "A view was created in no_grad mode and is being modified inplace with grad "
-            "mode enabled."
-        )
-        raise RuntimeError(
-            f"{opening} This view is the output of a function that returns multiple views. "
-            "Such functions do not allow the output views to be modified inplace. You should "
-            "replace the inplace operation by an out-of-place one."
-        )
-    if info.creation == "no_grad":
-        raise RuntimeError(
-            "A view was created in no_grad mode and is being modified inplace with grad mode "
-            "enabled. Given that this use case is ambiguous and error-prone, it is forbidden. "
-            "You can clarify your code by moving both the view and the inplace either both "
-            "inside the no_grad block (if you don't want the inplace to be tracked) or both "
-            "outside (if you want the inplace to be tracked)."
-        )
+    if info.creation is not None:
+        raise _refusal(t, indirect=False)
     sync(t)
+
+
+def _refusal(t: Tensor, indirect: bool) -> RuntimeError:
+    """PyTorch's error for changing in place a view it cannot track: one taken with recording
+    off, or one of several outputs (split, unbind). ``indirect``: its base or another view of
+    the base was changed, and the view is used afterwards."""
+    info = t._view
+    changed = "its base or another view of its base has been" if indirect else "is being"
+    if info.creation == "no_grad" or t.grad_fn is None:
+        opening = (
+            f"A view was created in no_grad mode and {changed} modified inplace with grad mode "
+            "enabled."
+        )
+    else:
+        name, index = info.of
+        opening = f"Output {index} of {name} is a view and {changed} modified inplace."
+    if info.creation == "multi":
+        reason = (
+            "This view is the output of a function that returns multiple views. Such functions "
+            "do not allow the output views to be modified inplace. You should replace the "
+            "inplace operation by an out-of-place one."
+        )
+    else:
+        reason = (
+            "Given that this use case is ambiguous and error-prone, it is forbidden. You can "
+            "clarify your code by moving both the view and the inplace either both inside the "
+            "no_grad block (if you don't want the inplace to be tracked) or both outside (if "
+            "you want the inplace to be tracked)."
+        )
+    return RuntimeError(f"{opening} {reason}")
 
 
 def rebase(t: Tensor, changed: Tensor) -> None:
