@@ -44,7 +44,10 @@ _new = object.__new__
 _dual_levels = forward.levels  # the open forward-mode levels, tested once per op
 _vmap_levels = batching.levels  # the open vmap levels, likewise
 _may_share = xp.may_share_memory
-_REAL_SCALARS = frozenset((float, int, bool))  # the usual constants, let through at once
+# The usual constants, let through at once (Python's and NumPy's real scalars).
+_REAL_SCALARS = frozenset(
+    (float, int, bool, xp.float16, xp.float32, xp.float64, xp.int32, xp.int64, xp.bool_)
+)
 
 
 class Op:
