@@ -94,3 +94,12 @@ def test_errors_match_torch(make, message) -> None:
 def test_make_dual_needs_a_level() -> None:
     with pytest.raises(RuntimeError, match="dual_level"):
         fw.make_dual(cr.zeros(2), cr.zeros(2))
+
+
+@pytest.mark.parametrize("lib, ad", [(cr, fw), (torch, tfw)], ids=["chainrule", "torch"])
+def test_detach_drops_the_tangent(lib, ad) -> None:
+    """``x.detach() * x`` moves only through its second factor: J v = x * v, not 2 x v."""
+    with ad.dual_level():
+        x = ad.make_dual(lib.tensor([1.0, 2.0]), lib.tensor([1.0, 1.0]))
+        tangent = ad.unpack_dual(x.detach() * x).tangent
+    np.testing.assert_allclose(np.asarray(tangent.tolist()), [1.0, 2.0])

@@ -317,8 +317,9 @@ class Tensor:
         return self
 
     def detach(self) -> Tensor:
-        """The same storage and version counter, cut from the graph."""
-        t = _make(self._data)
+        """The same storage and version counter, cut from the graph (and from forward mode:
+        a new array object over the same memory, since tangents are found by array)."""
+        t = _make(self._data.view())
         t._vc = self._vc
         return t
 
