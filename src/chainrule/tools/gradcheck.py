@@ -75,8 +75,8 @@ def gradcheck(
     """
     if check_batched_grad or check_batched_forward_grad:
         raise NotImplementedError(
-            "gradcheck: check_batched_grad and check_batched_forward_grad need vmap, which "
-            "chainrule does not have yet; leave them False"
+            "gradcheck: check_batched_grad and check_batched_forward_grad (vmap over the "
+            "gradients) are not implemented in chainrule's gradcheck yet; leave them False"
         )
     checker = _Checker(func, inputs, eps, atol, rtol, nondet_tol)
     try:
