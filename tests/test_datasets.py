@@ -1,4 +1,4 @@
-"""Tests for chainrule.data.datasets: digits (from scikit-learn) and moons (NumPy)."""
+"""Tests for chainrule.data.arrays: digits (from scikit-learn) and moons (NumPy)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from sklearn import datasets as sk_datasets
 
 import chainrule
-from chainrule.data import datasets
-from chainrule.data.datasets import Split, digits, moons
+from chainrule.data import arrays as datasets
+from chainrule.data.arrays import Split, digits, moons
 
 N_DIGITS = 1797
 

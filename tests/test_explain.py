@@ -493,7 +493,7 @@ def test_the_size_bound_admits_what_the_command_line_can_give():
 
 @pytest.mark.parametrize("control", ["\r", "\v", "\f"])
 def test_control_characters_in_the_source_are_escaped_in_every_title(control):
-    from chainrule import viz
+    from chainrule.tools import viz
 
     e = cr.explain(f"x *{control}2", x=3)
     shown = repr(control)[1:-1]  # the Python escape: \\r, \\x0b, ...

@@ -21,7 +21,7 @@ import pytest
 
 import chainrule as cr
 from chainrule.tools import render
-from chainrule.tools.serialize import SCHEMA
+from chainrule.tools.explanation_json import SCHEMA
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("CHAINRULE_UPDATE_GOLDEN") == "1"

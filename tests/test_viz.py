@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule import nn, viz
+from chainrule import nn
 from chainrule.tools import format as fmt
+from chainrule.tools import viz
 
 CAKE = "f(x) = x**2; g(u) = 2*u; h(v) = v + 3; h(g(f(x)))"
 SVG = "{http://www.w3.org/2000/svg}"

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 import chainrule as cr
 from chainrule import expr
 from chainrule.cli import build
-from chainrule.viz import MAX_DRAWN_OPS
+from chainrule.tools.viz import MAX_DRAWN_OPS
 from chainrule.web.app import Limits, create_app
 from chainrule.web.examples import EXAMPLES
 from chainrule.web.layout import NODE_WIDTH, LayoutError, layout

@@ -26,7 +26,6 @@ from chainrule import (
     nn,
     optim,
     utils,
-    viz,
 )
 from chainrule.devices import device, get_default_device, set_default_device
 from chainrule.dtypes import (
@@ -183,7 +182,11 @@ from chainrule.ops.shape import (
 from chainrule.printing import get_printoptions, set_printoptions
 from chainrule.rng import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from chainrule.serialization import load, save
-from chainrule.tools import attribution, diagnostics
+from chainrule.tools import (
+    attribution,
+    diagnostics,
+    viz,  # cr.viz.draw: graph pictures, one of the graph's readers
+)
 from chainrule.tools.explain import explain
 
 __version__ = "0.1.0"

@@ -2,7 +2,7 @@
 
 Each function returns a ``Split`` that unpacks as ``x_train, y_train, x_test, y_test``:
 features are float32 tensors, labels int64 tensors of class indices (what
-``nn.CrossEntropyLoss`` expects). The NumPy versions live in :mod:`chainrule.data.datasets`.
+``nn.CrossEntropyLoss`` expects). The NumPy versions live in :mod:`chainrule.data.arrays`.
 
 * :func:`digits` - 1,797 handwritten 8x8 digits, 10 classes: features (N, 64) in [0, 1], or
   images (N, 1, 8, 8) with ``images=True`` (needs scikit-learn, which ships the data).
@@ -18,8 +18,8 @@ The train/test split is stratified and fixed by ``seed``.
 
 from __future__ import annotations
 
-from chainrule.data import datasets as _arrays
-from chainrule.data.datasets import Split
+from chainrule.data import arrays as _arrays
+from chainrule.data.arrays import Split
 from chainrule.tensor import Tensor
 
 __all__ = ["Split", "digits", "moons"]

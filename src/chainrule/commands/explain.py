@@ -149,7 +149,7 @@ def command(
         source = _read_source(expression)
         explanation = explain(source, at=point, symbolic=symbolic, wrt=wrt or None)
         if graph is not None:
-            from chainrule import viz
+            from chainrule.tools import viz
 
             viz.render(explanation, graph)
     except expr.ExprError as error:

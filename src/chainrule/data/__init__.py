@@ -1,6 +1,3 @@
-"""Data for training: batching (:mod:`chainrule.data.loader`) and small data sets
-(:mod:`chainrule.data.datasets`, as NumPy arrays; :mod:`chainrule.datasets` gives tensors)."""
-
-from chainrule.data.loader import DataLoader, Dataset, Subset, TensorDataset, default_collate
-
-__all__ = ["DataLoader", "Dataset", "Subset", "TensorDataset", "default_collate"]
+"""Data for training: the loader behind :mod:`chainrule.utils.data` (PyTorch's path, the one to
+import from) in :mod:`chainrule.data.loader`, and the built-in data sets as NumPy arrays in
+:mod:`chainrule.data.arrays` (:mod:`chainrule.datasets` gives them as tensors)."""

@@ -230,13 +230,13 @@ class Explanation:
 
     # --- renderings -------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON data; the schema is documented in :mod:`chainrule.tools.serialize`."""
-        from chainrule.tools.serialize import to_dict
+        """Plain JSON data; the schema is documented in :mod:`chainrule.tools.explanation_json`."""
+        from chainrule.tools.explanation_json import to_dict
 
         return to_dict(self)
 
     def to_json(self, indent: int | None = 2) -> str:
-        from chainrule.tools.serialize import to_json
+        from chainrule.tools.explanation_json import to_json
 
         return to_json(self, indent=indent)
 

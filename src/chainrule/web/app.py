@@ -131,7 +131,7 @@ def create_app(limits: Limits = Limits()) -> FastAPI:  # noqa: B008 (a frozen da
         explanation: Annotated[dict[str, Any], Body(description="chainrule.explain/1 JSON")],
     ) -> dict[str, Any]:
         """Lay out an explanation saved by ``chainrule explain --format json``."""
-        from chainrule.tools.serialize import SCHEMA
+        from chainrule.tools.explanation_json import SCHEMA
 
         if explanation.get("schema") != SCHEMA:
             raise HTTPException(400, f"not an explanation: 'schema' must be {SCHEMA!r}")

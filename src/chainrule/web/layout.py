@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from chainrule.viz import MAX_DRAWN_OPS
+from chainrule.tools.viz import MAX_DRAWN_OPS
 
 NODE_WIDTH = 150
 NODE_HEIGHT = 54

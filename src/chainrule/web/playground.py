@@ -27,7 +27,7 @@ from pydantic import BaseModel, Field
 
 import chainrule as cr
 from chainrule import nn
-from chainrule.data import datasets
+from chainrule.data import arrays as datasets
 
 FEATURES: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
     "x1": lambda a, b: a,
