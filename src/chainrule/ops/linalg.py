@@ -52,10 +52,10 @@ class MatMul(Op):
         g2 = dual.contiguous(g2)
         ga = gb = None
         if self.needs[0]:
-            ga = g2 @ dual.swap_last(b2)
+            ga = dual.matmul(g2, dual.swap_last(b2))
             ga = ga.reshape(tuple(ga.shape[:-2]) + (-1,)) if a.ndim == 1 else ga
         if self.needs[1]:
-            gb = dual.swap_last(a2) @ g2
+            gb = dual.matmul(dual.swap_last(a2), g2)
             gb = gb.reshape(tuple(gb.shape[:-2]) + (-1,)) if b.ndim == 1 else gb
         return (ga, gb)
 
