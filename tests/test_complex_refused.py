@@ -16,6 +16,7 @@ import torch
 from op_table import all_specs
 
 import chainrule as cr
+from chainrule import graph
 from chainrule.op import REGISTRY, Op
 
 MESSAGE = r"complex dtypes are not supported \(got complex(64|128)\); chainrule differentiates"
@@ -71,15 +72,7 @@ def test_complex_values_are_refused_where_they_enter(name: str, call: Any, where
 
 def _nodes(outputs: tuple[Any, ...]) -> list[Op]:
     """Every node of the graphs behind ``outputs``."""
-    stack = [y.grad_fn for y in outputs if isinstance(y, cr.Tensor) and y.grad_fn is not None]
-    seen: dict[int, Op] = {}
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen[id(node)] = node
-        stack.extend(x.grad_fn for x in node.inputs if isinstance(x, cr.Tensor) and x.grad_fn)
-    return list(seen.values())
+    return graph.ancestors(y.grad_fn for y in outputs if isinstance(y, cr.Tensor))
 
 
 def _complex(arg: Any) -> Any:

@@ -109,6 +109,9 @@ IDIOMS = {
         "u = y[:, 1:]; v = y[:, :2]; v.mul_(2); (u * w[1:]).sum().backward(); "
         "result = [u, x.grad, w.grad]"
     ),
+    "grad_fn_of_a_view_after_its_base_changed": (
+        "z = y[0]; y.mul_(2); result = [lib.tensor(float(z.grad_fn is not None))]"
+    ),
     "transpose_after_base_add_": (
         "z = y.t(); y.add_(w); (z * z).sum().backward(); result = [z, x.grad, w.grad]"
     ),
@@ -232,3 +235,14 @@ def test_only_views_share_memory_with_their_input(spec: OpSpec) -> None:
             assert not np.may_share_memory(out._data, x._data) or out is x, (
                 f"{spec.name}: its result shares memory with an input but is not a view"
             )
+
+
+def test_a_view_shows_its_new_history_when_its_base_changes() -> None:
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 1
+    z = y[0]
+    before = z.grad_fn
+    y.mul_(2)
+    after = z.grad_fn  # read directly, before any use: PyTorch regenerates it here too
+    assert after is not before
+    assert after.next_functions[0][0] is y.grad_fn  # taken from the base as it is now

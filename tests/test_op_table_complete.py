@@ -18,6 +18,7 @@ from gradcheck_util import leaves, outputs_of
 from op_table import SAME, SWITCHES, OpSpec, all_specs
 
 import chainrule
+from chainrule import graph
 from chainrule.op import REGISTRY, Op
 
 SPECS = all_specs()
@@ -41,15 +42,8 @@ def ops_in_graph(spec: OpSpec) -> set[str]:
     found: set[str] = set()
     rng = np.random.default_rng(0)
     for shapes in spec.shapes:
-        stack = [y.grad_fn for y in outputs_of(spec.fn(*leaves(spec.sample(rng, shapes))))]
-        seen = set()
-        while stack:
-            node = stack.pop()
-            if node is None or id(node) in seen:
-                continue
-            seen.add(id(node))
-            found.add(type(node).__name__)
-            stack.extend(getattr(x, "grad_fn", None) for x in node.inputs)
+        outputs = outputs_of(spec.fn(*leaves(spec.sample(rng, shapes))))
+        found.update(type(node).__name__ for node in graph.ancestors(y.grad_fn for y in outputs))
     return found
 
 

@@ -11,7 +11,7 @@ recursion. The reverse pass (:mod:`chainrule.autodiff.backward`) prunes with
     >>> import chainrule as cr
     >>> x = cr.tensor(2.0, requires_grad=True)
     >>> y = (x * 3).exp()
-    >>> [node.name() for node in ancestors([y.grad_fn])]
+    >>> [node.name() for node in ancestors([y._grad_fn])]
     ['MulBackward0', 'ExpBackward0']
 """
 
@@ -32,7 +32,7 @@ def parent(x: Tensor, user: Any) -> Any:
     An in-place change gives ``x`` a newer ``grad_fn``; nodes that read ``x`` before the change
     see the history it had then, reached through ``replaced``.
     """
-    node = x.grad_fn
+    node = x._grad_fn
     while node is not None and node.seq > user.seq:
         node = node.replaced
     return node

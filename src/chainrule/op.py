@@ -16,9 +16,9 @@ backward pass, never by the rules.
 
     >>> import chainrule as cr
     >>> y = cr.sin(cr.tensor([0.0], requires_grad=True))
-    >>> type(y.grad_fn).__name__, y.grad_fn.name()
+    >>> type(y._grad_fn).__name__, y._grad_fn.name()
     ('Sin', 'SinBackward0')
-    >>> y.grad_fn  # doctest: +ELLIPSIS
+    >>> y._grad_fn  # doctest: +ELLIPSIS
     <SinBackward0 object at 0x...>
 """
 
@@ -188,7 +188,7 @@ class Op:
             self.seq = next(_sequence)
             self._hooks = None
             result.requires_grad = True
-            result.grad_fn = self
+            result._grad_fn = self
             if self.saves_inputs:
                 guarded = self._guarded
                 saved = inputs if guarded is None else [inputs[j] for j in guarded[needs]]
@@ -203,9 +203,9 @@ class Op:
                 )
         else:
             result.requires_grad = False
-            result.grad_fn = None
+            result._grad_fn = None
         if anomaly.enabled:  # off by default: this flag check is all it costs
-            anomaly.on_forward(self, out, args, result.grad_fn is self)
+            anomaly.on_forward(self, out, args, result._grad_fn is self)
         if _dual_levels:  # forward mode: tangents ride along (see autodiff/forward.py)
             forward.propagate(self, inputs, args, result)
         return result
@@ -247,7 +247,7 @@ class Op:
         ``AccumulateGrad`` for a leaf that requires grad, ``None`` for a constant."""
         return tuple(
             (
-                (x.grad_fn or AccumulateGrad.of(x))
+                (x._grad_fn or AccumulateGrad.of(x))
                 if isinstance(x, Tensor) and x.requires_grad
                 else None,
                 0,
@@ -297,8 +297,8 @@ class Op:
 
 def named(result: Tensor, name: str) -> Tensor:
     """Give ``result``'s node PyTorch's name for the function that made it (if recorded)."""
-    if result.grad_fn is not None:
-        result.grad_fn.torch_name = name
+    if result._grad_fn is not None:
+        result._grad_fn.torch_name = name
     return result
 
 
@@ -308,7 +308,7 @@ class AccumulateGrad:
 
     >>> import chainrule as cr
     >>> x = cr.tensor([1.0], requires_grad=True)
-    >>> (node, index), = (x * x).grad_fn.next_functions[:1]
+    >>> (node, index), = (x * x)._grad_fn.next_functions[:1]
     >>> node.name(), node.variable is x, node.next_functions
     ('chainrule::autograd::AccumulateGrad', True, ())
     """

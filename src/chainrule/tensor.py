@@ -62,7 +62,7 @@ class Tensor:
         "_data",
         "requires_grad",
         "_grad",
-        "grad_fn",
+        "_grad_fn",
         "_vc",
         "_view",
         "_hooks",
@@ -83,7 +83,7 @@ class Tensor:
         dtypes.refuse_complex(self._data.dtype, type(self).__name__)
         self.requires_grad = False
         self._grad = None
-        self.grad_fn = None
+        self._grad_fn = None
         self._vc = [0]
         self._view = None
         self._hooks = None
@@ -154,6 +154,18 @@ class Tensor:
     @property
     def device(self) -> _device.device:
         return _device.CPU
+
+    @property
+    def grad_fn(self) -> Any:
+        """The node that made this tensor (None for a leaf). A view whose base was changed in
+        place since shows the base's new history, as in PyTorch."""
+        if self._view is not None and self._view.stamp != self._vc[0]:
+            views.sync(self)
+        return self._grad_fn
+
+    @grad_fn.setter
+    def grad_fn(self, node: Any) -> None:
+        self._grad_fn = node
 
     @property
     def is_leaf(self) -> bool:
@@ -369,8 +381,7 @@ class Tensor:
 
     # ----------------------------------------------------------------- printing
     def __repr__(self) -> str:
-        views.sync(self)  # a view whose base changed in place shows its new history
-        return printing.tensor_repr(self)
+        return printing.tensor_repr(self)  # reads grad_fn, which a stale view brings up to date
 
     def __format__(self, spec: str) -> str:
         if spec and self._data.ndim == 0:
@@ -873,7 +884,7 @@ def _make(data: Any, requires_grad: builtins.bool = False, grad_fn: Any = None) 
     t._data = data
     t.requires_grad = requires_grad
     t._grad = None
-    t.grad_fn = grad_fn
+    t._grad_fn = grad_fn
     t._vc = [0]
     t._view = None
     t._hooks = None

@@ -124,7 +124,7 @@ class _Pass:
         self.observer = observer
         self.targets = list(targets) if targets is not None else None
         self.target_ids = {id(t) for t in targets} if targets is not None else None
-        self.target_nodes = {t.grad_fn: None for t in targets or () if t.grad_fn is not None}
+        self.target_nodes = {t._grad_fn: None for t in targets or () if t._grad_fn is not None}
         self.node_grads: dict[Any, Any] = {}
         self.leaf_grads: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, grad]
         self.roots: list[Any] = []
@@ -142,11 +142,11 @@ class _Pass:
                     "element 0 of tensors does not require grad and does not have a grad_fn"
                 )
             g = self._seed_gradient(root, g)
-            if root.grad_fn is None:
+            if root._grad_fn is None:
                 self._add_leaf(root, g)
             else:
-                self._add_node(root.grad_fn, g)
-                self.roots.append(root.grad_fn)
+                self._add_node(root._grad_fn, g)
+                self.roots.append(root._grad_fn)
 
     def _seed_gradient(self, root: Tensor, g: Any) -> Any:
         if g is None:
@@ -231,7 +231,7 @@ class _Pass:
                     gi = unbroadcast(gi, data.shape)
                 if gi.dtype is not data.dtype and gi.dtype != data.dtype:
                     gi = gi.to(data.dtype) if create_graph else gi.astype(data.dtype)
-                parent = x.grad_fn
+                parent = x._grad_fn
                 if parent is not None and parent.seq > node.seq:
                     parent = graph.parent(x, node)  # x was changed in place after node read it
                 if parent is None:
@@ -283,11 +283,11 @@ class _Pass:
             return []
         found = []
         for t in self.targets:
-            if t.grad_fn is None:
+            if t._grad_fn is None:
                 entry = self.leaf_grads.get(id(t))
                 found.append(None if entry is None else entry[1])
             else:
-                found.append(self.target_nodes.get(t.grad_fn))
+                found.append(self.target_nodes.get(t._grad_fn))
         return found
 
     def _accumulate(self, leaf: Tensor, g: Any) -> None:
@@ -312,8 +312,8 @@ def _edges(inputs: tuple[Any, ...]) -> tuple[Any, ...]:
     """
     edges = []
     for x in inputs:
-        if isinstance(x, Tensor) and (x.grad_fn is not None or not x.requires_grad):
-            x = _make(None, x.requires_grad, x.grad_fn)
+        if isinstance(x, Tensor) and (x._grad_fn is not None or not x.requires_grad):
+            x = _make(None, x.requires_grad, x._grad_fn)
         edges.append(x)
     return tuple(edges)
 

@@ -51,26 +51,26 @@ def apply(t: Tensor, compute: Callable[..., Tensor], *others: Any) -> Tensor:
     if _records(t, *others):
         if view is not None:
             views.check_inplace(t)  # PyTorch's refusals for views; brings t's history up to date
-        elif t.requires_grad and t.grad_fn is None:
+        elif t.requires_grad and t._grad_fn is None:
             raise RuntimeError(
                 "a leaf Variable that requires grad is being used in an in-place operation."
             )
         # The node must see the old values, which are about to be overwritten.
-        old = _make(t._data.copy(), t.requires_grad, t.grad_fn)
+        old = _make(t._data.copy(), t.requires_grad, t._grad_fn)
         forward.carry(t, old)
         result = compute(old, *(_itself(t, old) if o is t else o for o in others))
         _write(t, result._data)
         forward.carry(result, t)
-        if getattr(result.grad_fn, "out_versions", None) is not None:  # its rules read t
-            result.grad_fn.out_versions = (t._vc, t._vc[0])
+        if getattr(result._grad_fn, "out_versions", None) is not None:  # its rules read t
+            result._grad_fn.out_versions = (t._vc, t._vc[0])
         if view is not None:
             forward.write_through(t, view.base, view.ops)
             views.rebase(t, result)  # the base's history, and t's from it
             return t
         # Older users of t must still see its old history: the engine follows this link
         # back from the new node (see graph.parent).
-        result.grad_fn.replaced = t.grad_fn
-        t.grad_fn = result.grad_fn
+        result._grad_fn.replaced = t._grad_fn
+        t._grad_fn = result._grad_fn
         t.requires_grad = True
         return t
     with grad_mode.no_grad():
@@ -86,7 +86,7 @@ def _itself(t: Tensor, old: Tensor) -> Tensor:
     """t as its own operand (``y.mul_(y)``): its old value, not t (whose node would become
     its own input, a cycle), on t's version counter, which this very op bumps: a rule that
     saved it raises at backward, as in PyTorch (``y.add_(y)`` saves nothing and works)."""
-    operand = _make(old._data, old.requires_grad, old.grad_fn)
+    operand = _make(old._data, old.requires_grad, old._grad_fn)
     operand._vc = t._vc
     return operand
 

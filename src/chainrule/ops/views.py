@@ -105,7 +105,7 @@ def sync(t: Tensor) -> None:
     if not grad_mode.enabled:
         return
     base = info.base
-    if not base.requires_grad and t.grad_fn is None:
+    if not base.requires_grad and t._grad_fn is None:
         info.stamp = t._vc[0]
         return  # nothing is recorded for this view
     if info.creation is not None:  # its history cannot be replayed: PyTorch refuses
@@ -114,9 +114,9 @@ def sync(t: Tensor) -> None:
     replayed = base
     for op in info.ops:
         replayed = copy.copy(op)(replayed)
-    node = replayed.grad_fn
-    node.replaced = t.grad_fn  # ops that read t before the change keep its old history
-    t.grad_fn = node
+    node = replayed._grad_fn
+    node.replaced = t._grad_fn  # ops that read t before the change keep its old history
+    t._grad_fn = node
     t.requires_grad = True
 
 
@@ -124,7 +124,7 @@ def check_inplace(t: Tensor) -> None:
     """Refuse a recorded in-place change of a view where PyTorch does, with its message."""
     info = t._view
     base = info.base
-    if base.requires_grad and base.grad_fn is None:
+    if base.requires_grad and base._grad_fn is None:
         raise RuntimeError(
             "a view of a leaf Variable that requires grad is being used in an in-place operation."
         )
@@ -139,7 +139,7 @@ def _refusal(t: Tensor, indirect: bool) -> RuntimeError:
     the base was changed, and the view is used afterwards."""
     info = t._view
     changed = "its base or another view of its base has been" if indirect else "is being"
-    if info.creation == "no_grad" or t.grad_fn is None:
+    if info.creation == "no_grad" or t._grad_fn is None:
         opening = (
             f"A view was created in no_grad mode and {changed} modified inplace with grad mode "
             "enabled."
@@ -168,10 +168,10 @@ def rebase(t: Tensor, changed: Tensor) -> None:
     info = t._view
     base = info.base
     # The node's first input is the base's old history (the base itself would be its own input).
-    before = _make(base._data, base.requires_grad, base.grad_fn)
-    node = CopySlices(info)(before, changed).grad_fn
-    node.replaced = base.grad_fn
-    base.grad_fn = node
+    before = _make(base._data, base.requires_grad, base._grad_fn)
+    node = CopySlices(info)(before, changed)._grad_fn
+    node.replaced = base._grad_fn
+    base._grad_fn = node
     base.requires_grad = True
     info.stamp = -1  # t is behind its base now: sync replays its ops on the new base
     sync(t)
