@@ -6,12 +6,13 @@ links back through ``replaced``): :func:`parent`. Nodes are numbered in creation
 (``seq``), and a node's parents are always older, so sorting by ``seq`` is a topological
 order: :func:`ancestors` returns the nodes behind some outputs, oldest first, without
 recursion. The reverse pass (:mod:`chainrule.autodiff.backward`) prunes with
-:func:`leading_to`; forward mode, the explainer and the module grouping read :func:`ancestors`.
+:func:`leading_to`; the explainer and the module grouping read :func:`ancestors` (forward
+mode needs no walk: tangents ride through ``Op.__call__``).
 
     >>> import chainrule as cr
     >>> x = cr.tensor(2.0, requires_grad=True)
     >>> y = (x * 3).exp()
-    >>> [node.name() for node in ancestors([y._grad_fn])]
+    >>> [node.name() for node in ancestors([y.grad_fn])]
     ['MulBackward0', 'ExpBackward0']
 """
 

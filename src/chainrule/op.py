@@ -16,9 +16,9 @@ backward pass, never by the rules.
 
     >>> import chainrule as cr
     >>> y = cr.sin(cr.tensor([0.0], requires_grad=True))
-    >>> type(y._grad_fn).__name__, y._grad_fn.name()
+    >>> type(y.grad_fn).__name__, y.grad_fn.name()
     ('Sin', 'SinBackward0')
-    >>> y._grad_fn  # doctest: +ELLIPSIS
+    >>> y.grad_fn  # doctest: +ELLIPSIS
     <SinBackward0 object at 0x...>
 """
 
@@ -308,7 +308,7 @@ class AccumulateGrad:
 
     >>> import chainrule as cr
     >>> x = cr.tensor([1.0], requires_grad=True)
-    >>> (node, index), = (x * x)._grad_fn.next_functions[:1]
+    >>> (node, index), = (x * x).grad_fn.next_functions[:1]
     >>> node.name(), node.variable is x, node.next_functions
     ('chainrule::autograd::AccumulateGrad', True, ())
     """
