@@ -170,6 +170,30 @@ IDIOMS = {
         "s = x.sin(); t = s + 1; s[0].mul_(2); (t + s).sum().backward(); result = [t, s, x.grad]"
     ),
     "sum_then_view_change": "z = y.sum(); y[0].mul_(2); z.backward(); result = [z, x.grad]",
+    # --- views of a tensor that does not require grad until an in-place change records history
+    # (a view's requires_grad follows its base's; its history comes when it is next used)
+    "old_view_requires_grad_after_base_change": (
+        "a = lib.zeros(3); v = a[1:]; a.mul_(w); result = [lib.tensor(float(v.requires_grad))]"
+    ),
+    "views_require_grad_after_sibling_assign": (
+        "a = lib.zeros(3); v = a[1:]; vv = v[:1]; u = a[:2]; u[0] = w[0]; "
+        "result = [lib.tensor([float(v.requires_grad), float(vv.requires_grad)])]"
+    ),
+    "no_grad_view_requires_grad_after_base_change": (
+        "a = lib.zeros(3)\nwith lib.no_grad():\n    v = a[1:]\na.add_(w); "
+        "result = [lib.tensor(float(v.requires_grad))]"
+    ),
+    "old_view_used_after_base_change": (
+        "a = lib.zeros(3); v = a[1:]; a.add_(w); (v * v).sum().backward(); result = [a, w.grad]"
+    ),
+    "old_view_changed_in_place_before_use": "a = lib.zeros(3); v = a[1:]; a.add_(w); v.mul_(2)",
+    "old_view_changed_in_place_after_grad_fn_read": (
+        "a = lib.zeros(3); v = a[1:]; a.add_(w); v.grad_fn; v.mul_(2); (a * a).sum().backward(); "
+        "result = [a, w.grad]"
+    ),
+    "nested_view_assign_then_outer_view_changed": (
+        "a = lib.zeros(3); v = a[1:]; vv = v[:1]; vv[0] = w[0]; v.mul_(2)"
+    ),
 }
 
 

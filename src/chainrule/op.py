@@ -31,7 +31,7 @@ from typing import Any, ClassVar
 from chainrule import declare, dtypes, grad_mode
 from chainrule._array import xp
 from chainrule.autodiff import anomaly, batching, forward
-from chainrule.tensor import Tensor, View
+from chainrule.tensor import Tensor, View, watch
 
 # Every op class that carries rules, by name: the op table tests assert each one is covered.
 REGISTRY: dict[str, type[Op]] = {}
@@ -173,9 +173,11 @@ class Op:
         # whether a reshape could be a view; when it copied, the result stands alone).
         if self.is_view and _may_share(out, args[0]):
             result._vc = inputs[0]._vc
-            result._view = View(inputs[0], self)
+            info = result._view = View(inputs[0], self)
             if not grad_mode.enabled:
-                result._view.creation = "no_grad"
+                info.creation = "no_grad"
+            if not info.base.requires_grad:
+                watch(result)
         else:
             result._vc = [0]
             result._view = None

@@ -848,6 +848,31 @@ class View:
         self.of: tuple[str, builtins.int] | None = None
 
 
+def watch(view: Tensor) -> None:
+    """Note ``view``, a view of a tensor that does not require grad, on the version counter it
+    shares with its base: should the base gain history through an in-place change, the view
+    comes to require grad too (see :func:`spread_requires_grad`)."""
+    vc = view._vc
+    if len(vc) == 1:
+        vc.append([])
+    watched = vc[1]
+    if len(watched) >= 64 and not len(watched) & (len(watched) - 1):
+        watched[:] = [ref for ref in watched if ref() is not None]  # drop dead views now and then
+    watched.append(weakref.ref(view))
+
+
+def spread_requires_grad(t: Tensor) -> None:
+    """``t``'s memory gained history (an in-place change was recorded): every view of it noted by
+    :func:`watch` requires grad now, as PyTorch's ``requires_grad`` of a view follows its base's.
+    The views' own history comes when they are next used (their stamp is behind)."""
+    vc = t._vc
+    if len(vc) > 1:
+        for ref in vc.pop():
+            view = ref()
+            if view is not None:
+                view.requires_grad = True
+
+
 class _RetainGrad:
     """The hook behind ``retain_grad()``: stores the gradient on the (weakly held) tensor."""
 

@@ -27,7 +27,7 @@ from chainrule._array import xp
 from chainrule.autodiff import forward
 from chainrule.op import Op
 from chainrule.ops import dual, views
-from chainrule.tensor import Tensor, _make
+from chainrule.tensor import Tensor, _make, spread_requires_grad
 
 
 def _records(t: Tensor, *others: Any) -> bool:
@@ -72,6 +72,7 @@ def apply(t: Tensor, compute: Callable[..., Tensor], *others: Any) -> Tensor:
         result._grad_fn.replaced = t._grad_fn
         t._grad_fn = result._grad_fn
         t.requires_grad = True
+        spread_requires_grad(t)
         return t
     with grad_mode.no_grad():
         result = compute(t, *others)

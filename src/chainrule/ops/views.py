@@ -32,7 +32,7 @@ from chainrule._array import xp
 from chainrule.autodiff import forward
 from chainrule.op import Op
 from chainrule.ops import dual
-from chainrule.tensor import Tensor, View, _make
+from chainrule.tensor import Tensor, View, _make, spread_requires_grad
 
 
 class CopySlices(Op):
@@ -130,6 +130,13 @@ def check_inplace(t: Tensor) -> None:
         )
     if info.creation is not None:
         raise _refusal(t, indirect=False)
+    if t.requires_grad and t._grad_fn is None:
+        # A view that came to require grad when its base gained history, and whose own
+        # history was never asked for since (reading ``grad_fn`` or using it brings it): to
+        # PyTorch it is still a leaf.
+        raise RuntimeError(
+            "a leaf Variable that requires grad is being used in an in-place operation."
+        )
     sync(t)
 
 
@@ -173,6 +180,7 @@ def rebase(t: Tensor, changed: Tensor) -> None:
     node.replaced = base._grad_fn
     base._grad_fn = node
     base.requires_grad = True
+    spread_requires_grad(base)
     info.stamp = -1  # t is behind its base now: sync replays its ops on the new base
     sync(t)
 
