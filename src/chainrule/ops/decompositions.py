@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule._array import xp
+from chainrule.autodiff import batching
 from chainrule.op import Op
 from chainrule.ops import dual
 from chainrule.tensor import Tensor
@@ -108,9 +109,15 @@ class _Part(Op, abstract=True):
 
 
 # ----------------------------------------------------------------------------- functions
+# NumPy's linalg broadcasts over leading dimensions, and so do the rules: under vmap the
+# examples' stacks of matrices line up from the right, as elementwise ops' dimensions do.
+_MATRICES = staticmethod(batching.elementwise)
+
+
 class Inv(Op):
     notation = "A^-1"
     derivatives = ("-A^-T g A^-T",)
+    batch_rule = _MATRICES
     saves_inputs = False
     saves_output = True
 
@@ -128,6 +135,7 @@ class Inv(Op):
 class Det(Op):
     notation = "det(A)"
     derivatives = ("g det(A) A^-T",)
+    batch_rule = _MATRICES
     saves_output = True
 
     def forward(self, a):
@@ -167,6 +175,7 @@ class Solve(Op):
 
     notation = "A^-1 B"
     derivatives = ("-A^-T g X^T", "A^-T g")
+    batch_rule = _MATRICES
     saves_output = True
 
     def forward(self, a, b):
@@ -191,6 +200,7 @@ class Cholesky(Op):
 
     notation = "cholesky(A)"
     derivatives = ("L^-T sym(tril(L^T g)) L^-1",)
+    batch_rule = _MATRICES
     saves_inputs = False
     saves_output = True
 

@@ -18,8 +18,9 @@ from typing import Any
 
 from chainrule import dtypes
 from chainrule._array import xp
+from chainrule.autodiff import batching
 from chainrule.autodiff.batching import BatchedTensor
-from chainrule.op import Op
+from chainrule.op import Bilinear, Linear, Op
 from chainrule.ops import dual
 from chainrule.ops.special import erf as _erf_array
 from chainrule.tensor import Tensor
@@ -59,7 +60,14 @@ def _chain(tangents: tuple[Any, ...], *partials: Any) -> Any:
     return total
 
 
-class Unary(Op, abstract=True):
+class Elementwise(Op, abstract=True):
+    """An op applied element by element, its inputs broadcast against each other: under
+    ``vmap`` the examples' dimensions line up from the right (JAX's ``defbroadcasting``)."""
+
+    batch_rule = staticmethod(batching.elementwise)
+
+
+class Unary(Elementwise, abstract=True):
     """A one-input elementwise op: subclasses give ``forward`` and ``partial`` = dy/dx."""
 
     def partial(self, out: Any, x: Any) -> Any:
@@ -73,7 +81,7 @@ class Unary(Op, abstract=True):
 
 
 # ------------------------------------------------------------------------- arithmetic
-class Add(Op):
+class Add(Elementwise):
     notation = "a + b"
     derivatives = ("1", "1")
     saves_inputs = False
@@ -89,7 +97,7 @@ class Add(Op):
         return _chain(tangents, 1, 1)
 
 
-class Sub(Op):
+class Sub(Elementwise):
     def default_name(self) -> str:
         return "SubBackward0" if isinstance(self.inputs[0], Tensor) else "RsubBackward1"
 
@@ -108,7 +116,7 @@ class Sub(Op):
         return _chain(tangents, 1, -1)
 
 
-class Mul(Op):
+class Mul(Bilinear, Elementwise):
     notation = "a * b"
     derivatives = ("b", "a")
     reads = ((1,), (0,))
@@ -120,11 +128,8 @@ class Mul(Op):
     def vjp(self, g, out, a, b):
         return (g * b if self.needs[0] else None, g * a if self.needs[1] else None)
 
-    def jvp(self, tangents, out, a, b):
-        return _chain(tangents, b, a)
 
-
-class Div(Op):
+class Div(Elementwise):
     notation = "a / b"
     derivatives = ("1 / b", "-a / b**2")
     # d/db is computed from the inputs, not the output, as PyTorch does: changing the
@@ -150,7 +155,7 @@ class Div(Op):
         return (-tb * quotient if ta is None else ta - tb * quotient) / b
 
 
-class Pow(Op):
+class Pow(Elementwise):
     notation = "a ** b"
     derivatives = ("b * a**(b - 1)", "a**b * log(a)")
     saves_output = True
@@ -202,7 +207,7 @@ def _power(a: Any, b: Any) -> Any:
     return a**b
 
 
-class Neg(Unary):
+class Neg(Linear, Unary):
     public = "neg"
 
     @staticmethod
@@ -219,11 +224,8 @@ class Neg(Unary):
     def vjp(self, g, out, x):
         return (-g,)
 
-    def jvp(self, tangents, out, x):
-        return -tangents[0]
 
-
-class Step(Op, abstract=True):
+class Step(Elementwise, abstract=True):
     """A piecewise-constant op (floor, round, floor division): its derivative is 0 wherever it
     exists, and PyTorch uses 0 at the jumps as well, so every gradient is zero."""
 
@@ -272,7 +274,7 @@ def _integer(x: Any) -> bool:
     )
 
 
-class Remainder(Op):
+class Remainder(Elementwise):
     tensor_inputs_only = True
     notation = "a mod b"  # a - b floor(a / b), with the sign of b (Python's %)
     derivatives = ("1", "-floor(a / b)")
@@ -291,7 +293,7 @@ class Remainder(Op):
         return _chain(tangents, 1, -(a // b))
 
 
-class Fmod(Op):
+class Fmod(Elementwise):
     tensor_inputs_only = True
     notation = "fmod(a, b)"  # a - b trunc(a / b), with the sign of a (C's fmod)
     derivatives = ("1", "-trunc(a / b)")
@@ -678,7 +680,7 @@ class Clamp(Unary):
         return inside
 
 
-class ClampTensor(Op):
+class ClampTensor(Elementwise):
     """``clamp`` with tensor bounds (either may be None): ``min(max(x, lo), hi)``."""
 
     notation = "min(max(x, lo), hi)"
@@ -1006,7 +1008,7 @@ class Gelu(Unary):
 
 
 # ------------------------------------------------------------------------- two inputs
-class Maximum(Op):
+class Maximum(Elementwise):
     public = "maximum"
 
     @staticmethod
@@ -1060,7 +1062,7 @@ class Minimum(Maximum):
         return a < b
 
 
-class Atan2(Op):
+class Atan2(Elementwise):
     """The angle of the point (other, input): ``atan(input / other)`` in the right quadrant."""
 
     public = "atan2"
@@ -1082,7 +1084,7 @@ class Atan2(Op):
         return _chain(tangents, b / r2, -a / r2)
 
 
-class Hypot(Op):
+class Hypot(Elementwise):
     """``sqrt(input**2 + other**2)`` without overflow in the squares."""
 
     public = "hypot"
@@ -1106,7 +1108,9 @@ class Hypot(Op):
         return _chain(tangents, a / out, b / out)
 
 
-class Where(Op):
+class Where(Linear, Elementwise):
+    """Linear in ``a`` and ``b`` together, the condition a setting (no tangent)."""
+
     notation = "a if condition else b"
     derivatives = ("-", "1 where condition", "1 where not condition")
     reads = ((0,), (0,), (0,))  # only the condition: a and b may change in place afterwards
@@ -1123,15 +1127,9 @@ class Where(Op):
             dual.where(condition, zero, g) if self.needs[2] else None,
         )
 
-    def jvp(self, tangents, out, condition, a, b):
-        zero = 0 * out
-        ta = zero if tangents[1] is None else tangents[1]
-        tb = zero if tangents[2] is None else tangents[2]
-        return dual.where(condition, ta, tb)
-
 
 # ------------------------------------------------------------------------- copies and casts
-class Clone(Unary):
+class Clone(Linear, Unary):
     public = "clone"
     notation = "x"
     derivatives = ("1",)
@@ -1143,11 +1141,8 @@ class Clone(Unary):
     def vjp(self, g, out, x):
         return (g,)
 
-    def jvp(self, tangents, out, x):
-        return tangents[0]
 
-
-class Cast(Unary):
+class Cast(Linear, Unary):
     torch_name = "ToCopyBackward0"
     notation = "x"
     derivatives = ("1",)
@@ -1161,9 +1156,6 @@ class Cast(Unary):
 
     def vjp(self, g, out, x):
         return (g,)  # the backward pass casts gradients back to each input's dtype
-
-    def jvp(self, tangents, out, x):
-        return dual.astype(tangents[0], self.dtype)
 
 
 # ------------------------------------------------------------------------- public functions
