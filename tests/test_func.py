@@ -19,7 +19,7 @@ import torch.func as tf
 import chainrule as cr
 import chainrule.func as cf
 from chainrule.autodiff import batching
-from chainrule.op import REGISTRY, Op
+from chainrule.op import Op
 from chainrule.training import build_model
 
 
@@ -227,19 +227,6 @@ def test_an_op_without_a_batching_rule_loops_and_warns_once() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         f(x)  # once only
-
-
-# Ops that run once per example under vmap (no batching rule yet).
-LOOPED = {
-    "ConvolutionBackwardWeight", "CopySlices", "MaxAlong",
-    "Eigh", "QR", "SVD", "SlogDet",
-}  # fmt: skip
-
-
-def test_every_op_has_a_batching_rule_or_is_listed_as_looping() -> None:
-    without = {name for name, cls in REGISTRY.items() if batching.rule_of(cls) is None}
-    without -= {"_FunctionNode"}
-    assert without == LOOPED
 
 
 # ----------------------------------------------------------------------------- errors

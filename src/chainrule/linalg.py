@@ -42,7 +42,7 @@ def _matrices(A: Tensor, op: str, square: bool = True) -> None:  # noqa: N803 - 
             f"linalg.{op}: A must be batches of square matrices, but they are {rows} by {cols} "
             "matrices"
         )
-    if A._data.dtype.kind != "f":
+    if not A.is_floating_point():  # not ``_data``: a batched A (vmap) has a rule to run
         raise RuntimeError(f"linalg.{op}: Expected a floating point tensor, got {A.dtype}")
 
 
