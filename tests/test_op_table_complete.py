@@ -44,7 +44,7 @@ def ops_in_graph(spec: OpSpec) -> set[str]:
     rng = np.random.default_rng(0)
     for shapes in spec.shapes:
         outputs = outputs_of(spec.fn(*leaves(spec.sample(rng, shapes))))
-        found.update(type(node).__name__ for node in graph.ancestors(y.grad_fn for y in outputs))
+        found.update(type(node).__name__ for node in graph.steps(y.grad_fn for y in outputs))
     return found
 
 
@@ -137,8 +137,6 @@ LOOPED = {
     "batched) need a grouped convolution, which chainrule lacks (Convolution loops there too)",
     "CopySlices": "an in-place write through a view reads the batched values directly, so vmap "
     "runs the whole function per example before the op is reached",
-    "MaxAlong": "max(x, dim) reads its arg-max indices from x's values, so vmap runs the whole "
-    "function per example before the op is reached",
     "Eigh": "the public function computes the factors from A's values (likewise for the loop)",
     "QR": "the public function computes the factors from A's values (likewise for the loop)",
     "SVD": "the public function computes the factors from A's values (likewise for the loop)",

@@ -61,6 +61,38 @@ def ancestors(roots: Iterable[Any], stop: Container[int] = ()) -> list[Any]:
     return sorted(found.values(), key=_by_sequence)
 
 
+def source(x: Tensor) -> Any:
+    """The step that computed ``x`` when ``x`` carries no gradient but was computed from values
+    that do (a comparison, arg-max indices: see :class:`chainrule.op.Constant`), else None."""
+    return getattr(x, "_source", None)
+
+
+def steps(roots: Iterable[Any]) -> list[Any]:
+    """Every step behind ``roots``, oldest first: the nodes of :func:`ancestors` and the steps
+    that carry no gradient but feed them (the comparison behind a ``where``, the indices behind
+    a ``max``), with their own history. The reverse pass never needs these; readers that show
+    a computation do.
+
+        >>> import chainrule as cr
+        >>> x = cr.tensor([1.0, -1.0], requires_grad=True)
+        >>> y = cr.where(x > 0, x, 0.0)
+        >>> [type(node).__name__ for node in steps([y.grad_fn])]
+        ['Compare', 'Where']
+    """
+    found: dict[int, Any] = {}
+    todo = [node for node in roots if node is not None]
+    while todo:
+        new = ancestors(todo, stop=found)
+        found.update((id(node), node) for node in new)
+        feeding = {id(s): s for node in new for x in node.inputs if (s := _source_of(x))}
+        todo = [step for key, step in feeding.items() if key not in found]
+    return sorted(found.values(), key=_by_sequence)
+
+
+def _source_of(x: Any) -> Any:
+    return source(x) if isinstance(x, Tensor) else None
+
+
 def leading_to(nodes: list[Any], target_ids: Container[int]) -> set[Any]:
     """Of ``nodes`` (oldest first, as :func:`ancestors` gives), those that read a target
     tensor (by ``id``) or the output of a node that does: the part of the graph a gradient

@@ -32,7 +32,7 @@ from chainrule import declare, dtypes, grad_mode
 from chainrule._array import xp
 from chainrule.autodiff import anomaly, batching, forward
 from chainrule.ops import dual
-from chainrule.tensor import Tensor, View
+from chainrule.tensor import Tensor, View, _make
 
 # Every op class that carries rules, by name: the op table tests assert each one is covered.
 REGISTRY: dict[str, type[Op]] = {}
@@ -384,6 +384,51 @@ class Bilinear(Op, abstract=True):
     def bias_tangent(self, t: Any) -> Any:
         """The output's tangent from the bias's: the bias broadcast as the forward adds it."""
         return t
+
+
+class Constant(Op, abstract=True):
+    """An op whose result carries no gradient, though it steers what does: comparisons,
+    arg-max indices. As in PyTorch, the result has ``requires_grad=False`` and ``grad_fn``
+    None, so backward never reaches it, and it has no tangent; but when an input requires grad
+    the node is kept as the result's source (:func:`chainrule.graph.source`), so a reader of
+    the graph (:func:`chainrule.graph.steps`) sees every step.
+
+        >>> import chainrule as cr
+        >>> from chainrule import graph
+        >>> x = cr.tensor([1.0, -1.0], requires_grad=True)
+        >>> mask = x > 0
+        >>> mask.grad_fn is None, type(graph.source(mask)).__name__
+        (True, 'Compare')
+    """
+
+    saves_inputs = False
+
+    def vjp(self, g: Any, out: Any, *args: Any) -> tuple[None, ...]:
+        return (None,) * len(args)  # never asked: nothing is recorded for backward
+
+    def jvp(self, tangents: tuple[Any, ...], out: Any, *args: Any) -> None:
+        return None  # never asked: the result gets no tangent
+
+    def __call__(self, *inputs: Any) -> Tensor:
+        if _vmap_levels:
+            level = batching.batched_level(inputs)
+            if level is not None:
+                return batching.apply(self, inputs, level)
+        result = _make(xp.asarray(self.forward(*[_value(x) for x in inputs])))
+        if grad_mode.enabled and True in [_steered(x) for x in inputs]:
+            self.inputs = inputs
+            self.seq = next(_sequence)
+            result._source = self
+        return result
+
+
+def _value(x: Any) -> Any:
+    return x._data if isinstance(x, Tensor) else x
+
+
+def _steered(x: Any) -> bool:
+    """Whether ``x`` requires grad or was computed from values that do (``~(x > 0)``)."""
+    return isinstance(x, Tensor) and (x.requires_grad or getattr(x, "_source", None) is not None)
 
 
 def named(result: Tensor, name: str) -> Tensor:

@@ -32,7 +32,6 @@ level; its physical array has one dimension per level, outermost first.
 from __future__ import annotations
 
 import copy
-import functools
 import itertools
 import string
 import warnings
@@ -239,22 +238,6 @@ def elementwise(op: Any, values: list[Any], batched: list[bool], size: int) -> T
     return op(*_aligned(values, batched))
 
 
-def broadcasting(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
-    """Batch a function of broadcasting tensors that is not an op (comparisons: their results
-    are constants, so they record nothing) like an elementwise op."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Tensor:
-        level = batched_level(args) if levels else None
-        if level is None:
-            return fn(*args, **kwargs)
-        batched = [type(x) is BatchedTensor and x._level is level for x in args]
-        values = [x._value if b else x for x, b in zip(args, batched, strict=True)]
-        return BatchedTensor(fn(*_aligned(values, batched), **kwargs), level)
-
-    return wrapper
-
-
 def _shifted(dims: Any) -> Any:
     return tuple(d + 1 for d in dims)
 
@@ -266,7 +249,17 @@ def reduction(op: Any, values: list[Any], batched: list[bool], size: int) -> Ten
 
 def along_dim(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
     op.dim += 1
-    return op(values[0])
+    return op(*[_whole(v, b, size) for v, b in zip(values, batched, strict=True)])
+
+
+def arg_extreme(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
+    """Along a dimension past the batch one; with none, over each example flattened."""
+    if op.dim is not None:
+        return along_dim(op, values, batched, size)
+    (x,) = values
+    keepdim, op.dim, op.keepdim = op.keepdim, 1, False
+    out = op(x.reshape((size, -1)))
+    return out.reshape((size,) + (1,) * (x.ndim - 1)) if keepdim else out
 
 
 def permute(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:

@@ -1222,6 +1222,8 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
     if isinstance(condition, BatchedTensor):  # inside vmap: Where's batching rule takes it
         return Where()(condition, input, other)
     if isinstance(condition, Tensor):
+        if condition._data.dtype == bool:  # an input: the step behind it stays in the graph
+            return Where()(condition, input, other)
         condition = condition._data
     return Where()(xp.asarray(condition, dtype=bool), input, other)
 

@@ -21,7 +21,7 @@ from typing import Any
 from chainrule import dtypes
 from chainrule._array import xp
 from chainrule.autodiff import batching
-from chainrule.op import Linear, Op, named
+from chainrule.op import Constant, Linear, Op, named
 from chainrule.ops import dual
 from chainrule.ops.elementwise import Sqrt, _floating
 from chainrule.tensor import Tensor, _make
@@ -217,24 +217,49 @@ class Amin(Amax):
         return x.min(axis=self.dims, keepdims=self.keepdim)
 
 
-class MaxAlong(Linear):
-    """``max(x, dim)``'s values: the gradient goes to the returned index alone."""
+class ArgExtreme(Constant):
+    """The index of the largest value (``pick`` is ``argmax``) or the smallest (``argmin``)
+    along ``dim``, or of the flattened tensor (``dim`` None): no gradient, as in PyTorch."""
 
-    notation = "max(x, dim)"
-    derivatives = ("1 at the arg-max, else 0",)
+    notation = "argmax(x)"
+    derivatives = ("-",)
+    batch_rule = staticmethod(batching.arg_extreme)
 
-    def __init__(self, dim: int, keepdim: bool, indices: Any) -> None:
+    def __init__(self, pick: Any, dim: int | None, keepdim: bool) -> None:
+        self.pick = pick
         self.dim = dim
         self.keepdim = keepdim
-        self.indices = indices  # kept with their axis, shape of the input but size 1 at dim
 
     def forward(self, x):
-        values = xp.take_along_axis(x, self.indices, self.dim)
+        if self.dim is None:
+            out = xp.asarray(self.pick(x))
+            return out.reshape((1,) * x.ndim) if self.keepdim else out
+        return self.pick(x, axis=self.dim, keepdims=self.keepdim)
+
+
+class MaxAlong(Linear):
+    """``max(x, dim)``'s values, picked at ``indices`` (from :class:`ArgExtreme`): the
+    gradient goes to the picked element alone."""
+
+    notation = "max(x, dim)"
+    derivatives = ("1 at the arg-max, else 0", "-")
+    batch_rule = staticmethod(batching.along_dim)
+
+    def __init__(self, dim: int, keepdim: bool) -> None:
+        self.dim = dim
+        self.keepdim = keepdim
+
+    def forward(self, x, indices):
+        values = xp.take_along_axis(x, self.kept(indices), self.dim)
         return values if self.keepdim else values.squeeze(self.dim)
 
-    def vjp(self, g, out, x):
-        g = g if self.keepdim else dual.unsqueeze_dims(g, (self.dim,))
-        return (dual.scatter_along(g, self.indices, self.dim, tuple(x.shape)),)
+    def vjp(self, g, out, x, indices):
+        grad = dual.scatter_along(self.kept(g), self.kept(indices), self.dim, tuple(x.shape))
+        return (grad, None)
+
+    def kept(self, v: Any) -> Any:
+        """``v`` (the indices, a gradient) with the reduced axis, as size 1."""
+        return v if self.keepdim else dual.unsqueeze_dims(v, (self.dim,))
 
 
 class LogSumExp(Reduction):
@@ -414,16 +439,12 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, kind: str) -> Any:  # noqa:
         node = (Amax if kind == "max" else Amin)(tuple(range(input.ndim)), False, True)
         return named(node(input), f"{kind.title()}Backward1")
     (axis,) = normalize_dims(dim, input.ndim, kind) or (0,)  # dim 0 of a 0-d tensor
-    pick = xp.argmax if kind == "max" else xp.argmin
-    indices = (
-        xp.expand_dims(pick(input._data, axis=axis), axis)
-        if input.ndim
-        else xp.zeros((), dtype=xp.int64)
-    )
-    values = MaxAlong(axis, keepdim, indices)(input) if input.ndim else input.clone()
-    named(values, f"{kind.title()}Backward0")
-    index_tensor = _make(indices if keepdim or not input.ndim else indices.squeeze(axis))
-    return values_indices(values, index_tensor)
+    if not input.ndim:
+        index = _make(xp.zeros((), dtype=xp.int64))
+        return values_indices(named(input.clone(), f"{kind.title()}Backward0"), index)
+    indices = ArgExtreme(xp.argmax if kind == "max" else xp.argmin, axis, keepdim)(input)
+    values = named(MaxAlong(axis, keepdim)(input, indices), f"{kind.title()}Backward0")
+    return values_indices(values, indices)
 
 
 def _check_not_empty(input: Tensor, op: str) -> None:  # noqa: A002
@@ -454,11 +475,9 @@ def argmin(
 
 
 def _arg(pick: Any, input: Tensor, dim: int | None, keepdim: bool) -> Tensor:  # noqa: A002
-    if dim is None:
-        result = xp.asarray(pick(input._data))
-        return _make(result.reshape((1,) * input.ndim) if keepdim else result)
-    (axis,) = normalize_dims(dim, input.ndim) or (0,)  # dim 0 of a 0-d tensor
-    return _make(xp.asarray(pick(input._data, axis=axis, keepdims=keepdim)))
+    if dim is not None:
+        (dim,) = normalize_dims(dim, input.ndim) or (0,)  # dim 0 of a 0-d tensor
+    return ArgExtreme(pick, dim, keepdim)(input)
 
 
 def _correction(unbiased: Any, correction: Any) -> float:
