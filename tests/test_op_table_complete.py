@@ -137,10 +137,6 @@ LOOPED = {
     "batched) need a grouped convolution, which chainrule lacks (Convolution loops there too)",
     "CopySlices": "an in-place write through a view reads the batched values directly, so vmap "
     "runs the whole function per example before the op is reached",
-    "Eigh": "the public function computes the factors from A's values (likewise for the loop)",
-    "QR": "the public function computes the factors from A's values (likewise for the loop)",
-    "SVD": "the public function computes the factors from A's values (likewise for the loop)",
-    "SlogDet": "the public function computes the factors from A's values (likewise)",
 }
 
 

@@ -168,6 +168,15 @@ class BatchedTensor(Tensor):
         return f"BatchedTensor(lvl={self._level.index}, bdim=0, value=\n{self._value!r}\n)"
 
 
+def physical(x: Tensor) -> Any:
+    """The array behind ``x`` with one leading dimension per vmap level that batches it,
+    outermost first: what a NumPy function that broadcasts over leading dimensions (the
+    decompositions of ``numpy.linalg``) computes on for the whole batch at once."""
+    while type(x) is BatchedTensor:
+        x = x._value
+    return x._data
+
+
 # ----------------------------------------------------------------------------- dispatch
 def batched_level(inputs: tuple[Any, ...]) -> Level | None:
     """The innermost vmap level among the inputs, or None when none is batched."""

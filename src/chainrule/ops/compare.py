@@ -17,14 +17,16 @@ from typing import Any
 
 from chainrule._array import xp
 from chainrule.op import Constant
-from chainrule.ops.elementwise import Elementwise
+from chainrule.ops.elementwise import BROADCASTS
 from chainrule.ops.reduce import numpy_aliases
 from chainrule.tensor import Tensor, _make
 
 
-class Compare(Constant, Elementwise):
+class Compare(Constant):
     """``test(a, b)`` for two broadcasting values, ``test`` a comparison or logical function
     (``operator.gt``, ``numpy.logical_and``): a bool result."""
+
+    batch_rule = BROADCASTS
 
     notation = "compare(a, b)"
     derivatives = ("-", "-")
@@ -36,8 +38,10 @@ class Compare(Constant, Elementwise):
         return self.test(a, b)
 
 
-class Predicate(Constant, Elementwise):
+class Predicate(Constant):
     """``test(x)`` of each element (``numpy.isnan``, logical not): a bool result."""
+
+    batch_rule = BROADCASTS
 
     notation = "predicate(x)"
     derivatives = ("-",)

@@ -76,6 +76,11 @@ def _skew(x: Any) -> Any:
     return x - dual.swap_last(x)
 
 
+# NumPy's linalg broadcasts over leading dimensions, and so do the rules: under vmap the
+# examples' stacks of matrices line up from the right, as elementwise ops' dimensions do.
+_MATRICES = staticmethod(batching.elementwise)
+
+
 def _gaps(values: Any, square: bool) -> Any:
     """``E[i, j] = v_j - v_i`` (of the squares when ``square``), 1 on the diagonal (unused)."""
     v = values * values if square else values
@@ -83,9 +88,11 @@ def _gaps(values: Any, square: bool) -> Any:
 
 
 class _Part(Op, abstract=True):
-    """One output of a decomposition whose factors the public function computed."""
+    """One output of a decomposition whose factors the public function computed (under
+    vmap, of the whole batch: ``batching.physical``)."""
 
     saves_inputs = True
+    batch_rule = _MATRICES
 
     def __init__(self, part: int, factors: tuple[Any, ...]) -> None:
         self.part = part
@@ -109,11 +116,6 @@ class _Part(Op, abstract=True):
 
 
 # ----------------------------------------------------------------------------- functions
-# NumPy's linalg broadcasts over leading dimensions, and so do the rules: under vmap the
-# examples' stacks of matrices line up from the right, as elementwise ops' dimensions do.
-_MATRICES = staticmethod(batching.elementwise)
-
-
 class Inv(Op):
     notation = "A^-1"
     derivatives = ("-A^-T g A^-T",)

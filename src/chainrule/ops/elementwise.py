@@ -60,15 +60,17 @@ def _chain(tangents: tuple[Any, ...], *partials: Any) -> Any:
     return total
 
 
-class Elementwise(Op, abstract=True):
-    """An op applied element by element, its inputs broadcast against each other: under
-    ``vmap`` the examples' dimensions line up from the right (JAX's ``defbroadcasting``)."""
+# The batching rule of every elementwise op (JAX's ``defbroadcasting``): under vmap the
+# examples' dimensions line up from the right. Each class declares it rather than inheriting it
+# from one more base class: every class between an op and ``Op`` makes each access to the
+# node's slots dearer (CPython finds the slot's owner by walking the MRO), on the hot path.
+BROADCASTS = staticmethod(batching.elementwise)
 
-    batch_rule = staticmethod(batching.elementwise)
 
-
-class Unary(Elementwise, abstract=True):
+class Unary(Op, abstract=True):
     """A one-input elementwise op: subclasses give ``forward`` and ``partial`` = dy/dx."""
+
+    batch_rule = BROADCASTS
 
     def partial(self, out: Any, x: Any) -> Any:
         raise NotImplementedError
@@ -81,7 +83,8 @@ class Unary(Elementwise, abstract=True):
 
 
 # ------------------------------------------------------------------------- arithmetic
-class Add(Elementwise):
+class Add(Op):
+    batch_rule = BROADCASTS
     notation = "a + b"
     derivatives = ("1", "1")
     saves_inputs = False
@@ -97,7 +100,9 @@ class Add(Elementwise):
         return _chain(tangents, 1, 1)
 
 
-class Sub(Elementwise):
+class Sub(Op):
+    batch_rule = BROADCASTS
+
     def default_name(self) -> str:
         return "SubBackward0" if isinstance(self.inputs[0], Tensor) else "RsubBackward1"
 
@@ -116,7 +121,8 @@ class Sub(Elementwise):
         return _chain(tangents, 1, -1)
 
 
-class Mul(Bilinear, Elementwise):
+class Mul(Bilinear):
+    batch_rule = BROADCASTS
     notation = "a * b"
     derivatives = ("b", "a")
     reads = ((1,), (0,))
@@ -129,7 +135,8 @@ class Mul(Bilinear, Elementwise):
         return (g * b if self.needs[0] else None, g * a if self.needs[1] else None)
 
 
-class Div(Elementwise):
+class Div(Op):
+    batch_rule = BROADCASTS
     notation = "a / b"
     derivatives = ("1 / b", "-a / b**2")
     # d/db is computed from the inputs, not the output, as PyTorch does: changing the
@@ -155,7 +162,8 @@ class Div(Elementwise):
         return (-tb * quotient if ta is None else ta - tb * quotient) / b
 
 
-class Pow(Elementwise):
+class Pow(Op):
+    batch_rule = BROADCASTS
     notation = "a ** b"
     derivatives = ("b * a**(b - 1)", "a**b * log(a)")
     saves_output = True
@@ -225,11 +233,12 @@ class Neg(Linear, Unary):
         return (-g,)
 
 
-class Step(Elementwise, abstract=True):
+class Step(Op, abstract=True):
     """A piecewise-constant op (floor, round, floor division): its derivative is 0 wherever it
     exists, and PyTorch uses 0 at the jumps as well, so every gradient is zero."""
 
     saves_inputs = False
+    batch_rule = BROADCASTS
 
     def vjp(self, g, out, *args):
         return tuple(dual.zeros_like(g) if need else None for need in self.needs)
@@ -274,7 +283,8 @@ def _integer(x: Any) -> bool:
     )
 
 
-class Remainder(Elementwise):
+class Remainder(Op):
+    batch_rule = BROADCASTS
     tensor_inputs_only = True
     notation = "a mod b"  # a - b floor(a / b), with the sign of b (Python's %)
     derivatives = ("1", "-floor(a / b)")
@@ -293,7 +303,8 @@ class Remainder(Elementwise):
         return _chain(tangents, 1, -(a // b))
 
 
-class Fmod(Elementwise):
+class Fmod(Op):
+    batch_rule = BROADCASTS
     tensor_inputs_only = True
     notation = "fmod(a, b)"  # a - b trunc(a / b), with the sign of a (C's fmod)
     derivatives = ("1", "-trunc(a / b)")
@@ -680,9 +691,10 @@ class Clamp(Unary):
         return inside
 
 
-class ClampTensor(Elementwise):
+class ClampTensor(Op):
     """``clamp`` with tensor bounds (either may be None): ``min(max(x, lo), hi)``."""
 
+    batch_rule = BROADCASTS
     notation = "min(max(x, lo), hi)"
     derivatives = (
         "1 if lo <= x <= hi else 0",
@@ -1008,7 +1020,8 @@ class Gelu(Unary):
 
 
 # ------------------------------------------------------------------------- two inputs
-class Maximum(Elementwise):
+class Maximum(Op):
+    batch_rule = BROADCASTS
     public = "maximum"
 
     @staticmethod
@@ -1062,9 +1075,10 @@ class Minimum(Maximum):
         return a < b
 
 
-class Atan2(Elementwise):
+class Atan2(Op):
     """The angle of the point (other, input): ``atan(input / other)`` in the right quadrant."""
 
+    batch_rule = BROADCASTS
     public = "atan2"
     sympy = "atan2"
     notation = "atan2(a, b)"
@@ -1084,9 +1098,10 @@ class Atan2(Elementwise):
         return _chain(tangents, b / r2, -a / r2)
 
 
-class Hypot(Elementwise):
+class Hypot(Op):
     """``sqrt(input**2 + other**2)`` without overflow in the squares."""
 
+    batch_rule = BROADCASTS
     public = "hypot"
 
     @staticmethod
@@ -1108,8 +1123,10 @@ class Hypot(Elementwise):
         return _chain(tangents, a / out, b / out)
 
 
-class Where(Linear, Elementwise):
+class Where(Linear):
     """Linear in ``a`` and ``b`` together, the condition a setting (no tangent)."""
+
+    batch_rule = BROADCASTS
 
     notation = "a if condition else b"
     derivatives = ("-", "1 where condition", "1 where not condition")
