@@ -18,6 +18,7 @@ mode needs no walk: tangents ride through ``Op.__call__``).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Container, Iterable, Iterator
 from operator import attrgetter
 from typing import Any
@@ -25,6 +26,10 @@ from typing import Any
 from chainrule.tensor import Tensor
 
 _by_sequence = attrgetter("seq")
+# The step behind each result that carries no gradient but was computed from values that do,
+# by the result's id, with a weak reference that drops the entry when the result dies: kept
+# beside the tensors, not in a slot that every Tensor would pay for.
+_sources: dict[int, tuple[Any, Any]] = {}
 
 
 def parent(x: Tensor, user: Any) -> Any:
@@ -64,7 +69,14 @@ def ancestors(roots: Iterable[Any], stop: Container[int] = ()) -> list[Any]:
 def source(x: Tensor) -> Any:
     """The step that computed ``x`` when ``x`` carries no gradient but was computed from values
     that do (a comparison, arg-max indices: see :class:`chainrule.op.Constant`), else None."""
-    return getattr(x, "_source", None)
+    entry = _sources.get(id(x))
+    return entry[1] if entry is not None else None
+
+
+def keep_source(x: Tensor, step: Any) -> None:
+    """Remember ``step`` as the source of ``x`` while ``x`` lives (``op.Constant`` calls it)."""
+    key = id(x)
+    _sources[key] = (weakref.ref(x, lambda _, key=key: _sources.pop(key, None)), step)
 
 
 def steps(roots: Iterable[Any]) -> list[Any]:

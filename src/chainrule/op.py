@@ -28,7 +28,7 @@ import itertools
 import weakref
 from typing import Any, ClassVar
 
-from chainrule import declare, dtypes, grad_mode
+from chainrule import declare, dtypes, grad_mode, graph
 from chainrule._array import xp
 from chainrule.autodiff import anomaly, batching, forward
 from chainrule.ops import dual
@@ -418,7 +418,7 @@ class Constant(Op, abstract=True):
         if grad_mode.enabled and True in [_steered(x) for x in inputs]:
             self.inputs = inputs
             self.seq = next(_sequence)
-            result._source = self
+            graph.keep_source(result, self)
         return result
 
 
@@ -428,7 +428,7 @@ def _value(x: Any) -> Any:
 
 def _steered(x: Any) -> bool:
     """Whether ``x`` requires grad or was computed from values that do (``~(x > 0)``)."""
-    return isinstance(x, Tensor) and (x.requires_grad or getattr(x, "_source", None) is not None)
+    return isinstance(x, Tensor) and (x.requires_grad or graph.source(x) is not None)
 
 
 def named(result: Tensor, name: str) -> Tensor:

@@ -66,7 +66,6 @@ class Tensor:
         "_vc",
         "_view",
         "_hooks",
-        "_source",  # set only on a result that carries no gradient: see op.Constant
         "__weakref__",
     )
     # NumPy must hand mixed expressions (``ndarray * tensor``) to our reflected operators.
