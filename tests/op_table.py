@@ -466,6 +466,21 @@ SPECS: list[OpSpec] = [
     _unary(
         "masked_fill", lambda x: _masked_fill(x, cr), lambda x: _masked_fill(x, torch), ("Where",)
     ),
+    # comparisons steer a where: no gradient through the mask, only through the picked values
+    _binary(
+        "where_compared",
+        lambda a, b: cr.where(a > b, a, b),
+        lambda a, b: torch.where(a > b, a, b),
+        ("Compare", "Where"),
+        domain=distinct,
+    ),
+    _unary(
+        "where_tested",
+        lambda x: cr.where(~(x > 0), x, 2 * x),
+        lambda x: torch.where(~(x > 0), x, 2 * x),
+        ("Predicate", "Compare", "Where"),  # ~ is a logical not: a Predicate
+        domain=distinct,
+    ),
     # --- copies and casts
     _unary("clone", lambda x: x.clone(), SAME, ("Clone",)),
     # Linear, so a central difference is exact for any step: a large one makes the float32
@@ -523,7 +538,14 @@ SPECS: list[OpSpec] = [
     OpSpec(
         "min_all", lambda x: cr.min(x), lambda x: torch.min(x), ("Amin",), MATRIX, domain=distinct
     ),
-    OpSpec("max_dim", lambda x: x.max(1).values, SAME, ("MaxAlong",), CUBE, domain=distinct),
+    OpSpec(
+        "max_dim",
+        lambda x: x.max(1).values,
+        SAME,
+        ("MaxAlong", "ArgExtreme"),
+        CUBE,
+        domain=distinct,
+    ),
     OpSpec(
         "max_dim_keepdim",
         lambda x: x.max(-1, keepdim=True)[0],

@@ -18,6 +18,7 @@ mode needs no walk: tangents ride through ``Op.__call__``).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Container, Iterable, Iterator
 from operator import attrgetter
 from typing import Any
@@ -25,6 +26,10 @@ from typing import Any
 from chainrule.tensor import Tensor
 
 _by_sequence = attrgetter("seq")
+# The step behind each result that carries no gradient but was computed from values that do,
+# by the result's id, with a weak reference that drops the entry when the result dies: kept
+# beside the tensors, not in a slot that every Tensor would pay for.
+_sources: dict[int, tuple[Any, Any]] = {}
 
 
 def parent(x: Tensor, user: Any) -> Any:
@@ -59,6 +64,45 @@ def ancestors(roots: Iterable[Any], stop: Container[int] = ()) -> list[Any]:
                 found[id(node)] = node
                 stack.append(node)
     return sorted(found.values(), key=_by_sequence)
+
+
+def source(x: Tensor) -> Any:
+    """The step that computed ``x`` when ``x`` carries no gradient but was computed from values
+    that do (a comparison, arg-max indices: see :class:`chainrule.op.Constant`), else None."""
+    entry = _sources.get(id(x))
+    return entry[1] if entry is not None else None
+
+
+def keep_source(x: Tensor, step: Any) -> None:
+    """Remember ``step`` as the source of ``x`` while ``x`` lives (``op.Constant`` calls it)."""
+    key = id(x)
+    _sources[key] = (weakref.ref(x, lambda _, key=key: _sources.pop(key, None)), step)
+
+
+def steps(roots: Iterable[Any]) -> list[Any]:
+    """Every step behind ``roots``, oldest first: the nodes of :func:`ancestors` and the steps
+    that carry no gradient but feed them (the comparison behind a ``where``, the indices behind
+    a ``max``), with their own history. The reverse pass never needs these; readers that show
+    a computation do.
+
+        >>> import chainrule as cr
+        >>> x = cr.tensor([1.0, -1.0], requires_grad=True)
+        >>> y = cr.where(x > 0, x, 0.0)
+        >>> [type(node).__name__ for node in steps([y.grad_fn])]
+        ['Compare', 'Where']
+    """
+    found: dict[int, Any] = {}
+    todo = [node for node in roots if node is not None]
+    while todo:
+        new = ancestors(todo, stop=found)
+        found.update((id(node), node) for node in new)
+        feeding = {id(s): s for node in new for x in node.inputs if (s := _source_of(x))}
+        todo = [step for key, step in feeding.items() if key not in found]
+    return sorted(found.values(), key=_by_sequence)
+
+
+def _source_of(x: Any) -> Any:
+    return source(x) if isinstance(x, Tensor) else None
 
 
 def leading_to(nodes: list[Any], target_ids: Container[int]) -> set[Any]:

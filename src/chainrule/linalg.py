@@ -16,6 +16,7 @@ from typing import Any
 
 from chainrule import grad_mode
 from chainrule._array import xp
+from chainrule.autodiff.batching import physical
 from chainrule.ops import reduce
 from chainrule.ops.decompositions import QR, SVD, Cholesky, Det, Eigh, Inv, SlogDet, Solve
 from chainrule.tensor import Tensor, _make
@@ -42,7 +43,7 @@ def _matrices(A: Tensor, op: str, square: bool = True) -> None:  # noqa: N803 - 
             f"linalg.{op}: A must be batches of square matrices, but they are {rows} by {cols} "
             "matrices"
         )
-    if A._data.dtype.kind != "f":
+    if not A.is_floating_point():  # not ``_data``: a batched A (vmap) has a rule to run
         raise RuntimeError(f"linalg.{op}: Expected a floating point tensor, got {A.dtype}")
 
 
@@ -71,7 +72,7 @@ def det(A: Tensor) -> Tensor:  # noqa: N803
 def slogdet(A: Tensor) -> slogdet_result:  # noqa: N803
     """``(sign, log|det A|)``: the determinant without overflow (``sign``'s gradient is 0)."""
     _matrices(A, "slogdet")
-    factors = tuple(xp.linalg.slogdet(A._data))
+    factors = tuple(xp.linalg.slogdet(physical(A)))
     return slogdet_result(SlogDet(0, factors)(A), SlogDet(1, factors)(A))
 
 
@@ -126,9 +127,10 @@ def qr(A: Tensor, mode: str = "reduced") -> qr_result:  # noqa: N803
             f"linalg.qr: gradients need Q: mode='reduced', or 'complete' with m <= n; got "
             f"mode={mode!r} and a {m} by {n} matrix"
         )
-    q, r = xp.linalg.qr(A._data, mode="complete" if mode == "complete" else "reduced")
-    if mode == "r":
-        return qr_result(_make(xp.zeros((0,), dtype=q.dtype)), _make(r))
+    if mode == "r":  # no op: the values only (under vmap, once per example)
+        r = xp.linalg.qr(A._data, mode="r")
+        return qr_result(_make(xp.zeros((0,), dtype=r.dtype)), _make(r))
+    q, r = xp.linalg.qr(physical(A), mode="complete" if mode == "complete" else "reduced")
     factors = (q, r)
     return qr_result(QR(0, factors)(A), QR(1, factors)(A))
 
@@ -140,7 +142,7 @@ def eigh(A: Tensor, UPLO: str = "L") -> eigh_result:  # noqa: N803
     if UPLO not in ("L", "U"):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
     source = A if UPLO == "L" else A.mT  # the upper triangle of A is the lower one of A^T
-    factors = xp.linalg.eigh(source._data, UPLO="L")
+    factors = xp.linalg.eigh(physical(source), UPLO="L")
     factors = (factors[0], factors[1])
     return eigh_result(Eigh(0, factors)(source), Eigh(1, factors)(source))
 
@@ -158,7 +160,7 @@ def svd(A: Tensor, full_matrices: bool = True) -> svd_result:  # noqa: N803
             )
         u, s, vh = xp.linalg.svd(A._data, full_matrices=True)
         return svd_result(_make(u), _make(s), _make(vh))
-    factors = tuple(xp.linalg.svd(A._data, full_matrices=False))
+    factors = tuple(xp.linalg.svd(physical(A), full_matrices=False))
     return svd_result(*(SVD(i, factors)(A) for i in range(3)))
 
 

@@ -28,10 +28,11 @@ import itertools
 import weakref
 from typing import Any, ClassVar
 
-from chainrule import declare, dtypes, grad_mode
+from chainrule import declare, dtypes, grad_mode, graph
 from chainrule._array import xp
 from chainrule.autodiff import anomaly, batching, forward
-from chainrule.tensor import Tensor, View, watch
+from chainrule.ops import dual
+from chainrule.tensor import Tensor, View, _make, watch
 
 # Every op class that carries rules, by name: the op table tests assert each one is covered.
 REGISTRY: dict[str, type[Op]] = {}
@@ -83,6 +84,10 @@ class Op:
     method: ClassVar[bool] = True
     aliases: ClassVar[tuple[str, ...]] = ()
     sympy: ClassVar[Any] = None
+    # How a batch runs through the op under ``vmap``: one of the rule functions of
+    # :mod:`chainrule.autodiff.batching` (a family sets its default, an op may set its own);
+    # None runs the op once per example. ``Op.__call__`` reads it only inside ``vmap``.
+    batch_rule: ClassVar[Any] = None
 
     def __init_subclass__(cls, abstract: bool = False, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -108,6 +113,20 @@ class Op:
 
     def jvp(self, tangents: tuple[Any, ...], out: Any, *args: Any) -> Any:
         raise NotImplementedError
+
+    def fresh(self) -> Op:
+        """An unapplied op with this one's settings (what its constructor was given)."""
+        op = _new(type(self))
+        state = getattr(self, "__dict__", None)
+        if state:
+            op.__dict__.update(state)
+        return op
+
+    def reapply(self, *args: Any) -> Any:
+        """This op's forward, with the same settings, on other values (a tangent in place of
+        an input): the families' derived rules are made of it. A fresh op runs it, so this
+        node's saved state stays as it is."""
+        return run(self.fresh(), *args)
 
     # --- applying -------------------------------------------------------------------------
     def __call__(self, *inputs: Any) -> Tensor:
@@ -295,6 +314,123 @@ class Op:
         """Drop the saved values (after a backward without ``retain_graph``)."""
         self.args = None
         self.out = None
+
+
+def run(op: Op, *args: Any) -> Any:
+    """Run ``op`` on arrays (plain backward: an array back), or record it when given Tensors
+    (rules under ``create_graph`` or nested forward mode, which differentiate it again)."""
+    for a in args:
+        if isinstance(a, Tensor):
+            return op(*args)
+    return op.forward(*args)
+
+
+# ----------------------------------------------------------------------------- rule families
+class Linear(Op, abstract=True):
+    """An op linear in its inputs together (``f(a + b) = f(a) + f(b)``): sums, means, shape
+    and indexing ops, ``neg``. Forward mode is the forward itself applied to the tangents, an
+    input without a tangent contributing zeros (JAX's ``deflinear``, PyTorch's ``auto_linear``).
+
+        >>> import chainrule as cr
+        >>> _, t = cr.func.jvp(lambda x: x.sum(0), (cr.ones(2, 2),), (cr.eye(2),))
+        >>> t
+        tensor([1., 1.])
+    """
+
+    def jvp(self, tangents: tuple[Any, ...], out: Any, *args: Any) -> Any:
+        if len(args) == 1:
+            return self.reapply(tangents[0])
+        return self.reapply(
+            *[_zero(a) if t is None else t for t, a in zip(tangents, args, strict=True)]
+        )
+
+
+def _zero(value: Any) -> Any:
+    """The tangent of an input that has none: zeros, for a float value; an integer or bool
+    input (an index, a mask) is a setting of the linear map, passed unchanged."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return 0 * value
+    kind = getattr(getattr(value, "dtype", None), "kind", None)
+    return dual.zeros_like(value) if kind == "f" else value
+
+
+class Bilinear(Op, abstract=True):
+    """An op linear in each of its first ``factors`` inputs separately, a product: ``mul``,
+    ``matmul``, ``einsum`` (every input a factor), the linear layer and the convolution (with
+    a bias added after). Forward mode is the product rule, the forward once per tangent with
+    that tangent in its input's place, plus ``bias_tangent`` for the bias (JAX's
+    ``defbilinear``).
+
+        >>> import chainrule as cr
+        >>> a, b = cr.tensor([2.0]), cr.tensor([3.0])
+        >>> cr.func.jvp(lambda a, b: a * b, (a, b), (cr.ones(1), cr.ones(1)))[1]  # b + a
+        tensor([5.])
+    """
+
+    factors: ClassVar[int | None] = None  # None: every input is a factor
+
+    def jvp(self, tangents: tuple[Any, ...], out: Any, *args: Any) -> Any:
+        n = len(args) if self.factors is None else self.factors
+        rest = (None,) * (len(args) - n)  # the bias left out of the products
+        total = None
+        for i in range(n):
+            if tangents[i] is not None:
+                term = self.reapply(*args[:i], tangents[i], *args[i + 1 : n], *rest)
+                total = term if total is None else total + term
+        for t in tangents[n:]:
+            if t is not None:
+                term = self.bias_tangent(t)
+                total = term if total is None else total + term
+        return total
+
+    def bias_tangent(self, t: Any) -> Any:
+        """The output's tangent from the bias's: the bias broadcast as the forward adds it."""
+        return t
+
+
+class Constant(Op, abstract=True):
+    """An op whose result carries no gradient, though it steers what does: comparisons,
+    arg-max indices. As in PyTorch, the result has ``requires_grad=False`` and ``grad_fn``
+    None, so backward never reaches it, and it has no tangent; but when an input requires grad
+    the node is kept as the result's source (:func:`chainrule.graph.source`), so a reader of
+    the graph (:func:`chainrule.graph.steps`) sees every step.
+
+        >>> import chainrule as cr
+        >>> from chainrule import graph
+        >>> x = cr.tensor([1.0, -1.0], requires_grad=True)
+        >>> mask = x > 0
+        >>> mask.grad_fn is None, type(graph.source(mask)).__name__
+        (True, 'Compare')
+    """
+
+    saves_inputs = False
+
+    def vjp(self, g: Any, out: Any, *args: Any) -> tuple[None, ...]:
+        return (None,) * len(args)  # never asked: nothing is recorded for backward
+
+    def jvp(self, tangents: tuple[Any, ...], out: Any, *args: Any) -> None:
+        return None  # never asked: the result gets no tangent
+
+    def __call__(self, *inputs: Any) -> Tensor:
+        if _vmap_levels:
+            level = batching.batched_level(inputs)
+            if level is not None:
+                return batching.apply(self, inputs, level)
+        result = _make(xp.asarray(self.forward(*[_value(x) for x in inputs])))
+        if grad_mode.enabled and True in [_steered(x) for x in inputs]:
+            self.inputs = inputs
+            self.seq = next(_sequence)
+            graph.keep_source(result, self)
+        return result
+
+
+def _value(x: Any) -> Any:
+    return x._data if isinstance(x, Tensor) else x
+
+
+def _steered(x: Any) -> bool:
+    """Whether ``x`` requires grad or was computed from values that do (``~(x > 0)``)."""
+    return isinstance(x, Tensor) and (x.requires_grad or graph.source(x) is not None)
 
 
 def named(result: Tensor, name: str) -> Tensor:

@@ -7,12 +7,14 @@ the op's batching rule instead, which computes the whole batch with ordinary ops
 values: so the graph that reverse mode walks and the tangents of forward mode are those of the
 physical values, and every transform composes with ``vmap``.
 
-Rules, one default per family of ops (see :data:`RULES`):
+The rules are functions of this module; each op class names its own as ``batch_rule`` (a
+family base class gives the default for its members):
 
 - elementwise ops broadcast: a batched value of lower rank gets size-1 dimensions after its
   batch dimension;
 - reductions, softmax, cumulative sums and shape ops move their dimensions past the batch one;
-- ``matmul`` and ``linear`` become batched matrix products.
+- ``matmul`` and ``linear`` become batched matrix products, ``einsum`` gets a batch letter;
+- losses of elements (mse, binary cross-entropy) are reduced per example.
 
 An op without a rule runs once per example (a loop), with a warning naming the op, once.
 
@@ -30,8 +32,8 @@ level; its physical array has one dimension per level, outermost first.
 from __future__ import annotations
 
 import copy
-import functools
 import itertools
+import string
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -166,6 +168,15 @@ class BatchedTensor(Tensor):
         return f"BatchedTensor(lvl={self._level.index}, bdim=0, value=\n{self._value!r}\n)"
 
 
+def physical(x: Tensor) -> Any:
+    """The array behind ``x`` with one leading dimension per vmap level that batches it,
+    outermost first: what a NumPy function that broadcasts over leading dimensions (the
+    decompositions of ``numpy.linalg``) computes on for the whole batch at once."""
+    while type(x) is BatchedTensor:
+        x = x._value
+    return x._data
+
+
 # ----------------------------------------------------------------------------- dispatch
 def batched_level(inputs: tuple[Any, ...]) -> Level | None:
     """The innermost vmap level among the inputs, or None when none is batched."""
@@ -184,7 +195,7 @@ def apply(op: Any, inputs: tuple[Any, ...], level: Level) -> Tensor:
         mine = type(x) is BatchedTensor and x._level is level
         values.append(x._value if mine else x)
         batched.append(mine)
-    rule = rule_of(type(op)) or _loop
+    rule = type(op).batch_rule or _loop
     out = rule(op, values, batched, level.size)
     return BatchedTensor(out, level)
 
@@ -236,22 +247,6 @@ def elementwise(op: Any, values: list[Any], batched: list[bool], size: int) -> T
     return op(*_aligned(values, batched))
 
 
-def broadcasting(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
-    """Batch a function of broadcasting tensors that is not an op (comparisons: their results
-    are constants, so they record nothing) like an elementwise op."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Tensor:
-        level = batched_level(args) if levels else None
-        if level is None:
-            return fn(*args, **kwargs)
-        batched = [type(x) is BatchedTensor and x._level is level for x in args]
-        values = [x._value if b else x for x, b in zip(args, batched, strict=True)]
-        return BatchedTensor(fn(*_aligned(values, batched), **kwargs), level)
-
-    return wrapper
-
-
 def _shifted(dims: Any) -> Any:
     return tuple(d + 1 for d in dims)
 
@@ -263,7 +258,17 @@ def reduction(op: Any, values: list[Any], batched: list[bool], size: int) -> Ten
 
 def along_dim(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
     op.dim += 1
-    return op(values[0])
+    return op(*[_whole(v, b, size) for v, b in zip(values, batched, strict=True)])
+
+
+def arg_extreme(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
+    """Along a dimension past the batch one; with none, over each example flattened."""
+    if op.dim is not None:
+        return along_dim(op, values, batched, size)
+    (x,) = values
+    keepdim, op.dim, op.keepdim = op.keepdim, 1, False
+    out = op(x.reshape((size, -1)))
+    return out.reshape((size,) + (1,) * (x.ndim - 1)) if keepdim else out
 
 
 def permute(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
@@ -471,6 +476,28 @@ def nll_loss(op: Any, values: list[Any], batched: list[bool], size: int) -> Tens
     return losses.sum(1) / counted.sum(1)
 
 
+def einsum(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
+    """A letter new to the equation runs over the batch, in the batched operands and the
+    output: ``ij,j->i`` with its first operand batched is ``zij,j->zi``."""
+    used = set("".join(op.subscripts) + op.output)
+    letter = next(c for c in string.ascii_letters if c not in used)
+    op.subscripts = [letter + s if b else s for s, b in zip(op.subscripts, batched, strict=True)]
+    op.output = letter + op.output
+    return op(*values)
+
+
+def pointwise_loss(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
+    """A loss of elements, reduced (mse, binary cross-entropy): the elements' losses of the
+    whole batch at once (``reduction="none"``), broadcast as elementwise ops are, then each
+    example's sum or mean."""
+    reduction, op.reduction = op.reduction, "none"
+    losses = elementwise(op, values, batched, size)
+    if reduction == "none":
+        return losses
+    per_example = losses.reshape((size, -1))
+    return per_example.mean(1) if reduction == "mean" else per_example.sum(1)
+
+
 def function(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
     """A user's ``autograd.Function``: its own ``vmap`` static method, else the loop."""
     from chainrule.autodiff.function import VmapInfo, _overrides
@@ -488,65 +515,9 @@ def function(op: Any, values: list[Any], batched: list[bool], size: int) -> Tens
 
 
 Rule = Callable[[Any, list[Any], list[bool], int], Tensor]
-RULES: dict[type, Rule] = {}
-
-
-def _declare() -> None:
-    """One rule per family; ops not named here fall back to the loop."""
-    from chainrule.ops import conv, inplace, linalg, losses, nn_ops, reduce, shape
-    from chainrule.ops import elementwise as ew
-    from chainrule.ops import indexing as ix
-
-    families: dict[Rule, tuple[type, ...]] = {
-        elementwise: (
-            ew.Unary,
-            ew.Add,
-            ew.Sub,
-            ew.Mul,
-            ew.Div,
-            ew.Pow,
-            ew.Step,
-            ew.Remainder,
-            ew.Fmod,
-            ew.Maximum,
-            ew.ClampTensor,
-            ew.Atan2,
-            ew.Hypot,
-            ew.Where,
-        ),
-        reduction: (reduce._Reduction,),
-        along_dim: (reduce.CumSum, nn_ops.Softmax, nn_ops.LogSoftmax),
-        permute: (shape.Permute,),
-        flip: (shape.Flip,),
-        roll: (shape.Roll,),
-        reshape: (shape.Reshape,),
-        expand: (shape.Expand,),
-        repeat: (shape.Repeat,),
-        pad: (shape.Pad,),
-        cat: (shape.Cat,),
-        getitem: (ix.GetItem,),
-        matmul: (linalg.MatMul,),
-        linear: (nn_ops.Linear,),
-        nll_loss: (losses.NllLoss,),
-        index_add: (ix.IndexAdd,),
-        copy_values: (inplace.Copy,),
-        index_put: (ix.IndexPut,),
-        gather: (ix.Gather,),
-        scatter_add: (ix.ScatterAdd,),
-        images: (conv.Convolution, conv.ConvolutionBackwardInput, conv.MaxPool2DWithIndices),
-    }
-    from chainrule.autodiff.function import _FunctionNode
-    from chainrule.op import REGISTRY
-
-    RULES[_FunctionNode] = function
-    for cls in REGISTRY.values():
-        for rule, bases in families.items():
-            if issubclass(cls, bases):
-                RULES[cls] = rule
 
 
 def rule_of(cls: type) -> Rule | None:
-    """The batching rule of an op class, or None where it falls back to the loop."""
-    if not RULES:
-        _declare()
-    return RULES.get(cls)
+    """The batching rule an op class declares (its own or its family's, the ``batch_rule``
+    attribute), or None where it falls back to the loop."""
+    return getattr(cls, "batch_rule", None)

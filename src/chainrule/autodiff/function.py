@@ -22,6 +22,7 @@ from typing import Any
 
 from chainrule import grad_mode
 from chainrule._array import xp
+from chainrule.autodiff import batching
 from chainrule.op import Op
 from chainrule.tensor import Tensor, _make
 
@@ -51,6 +52,8 @@ class VmapInfo:
 
 class _FunctionNode(Op, abstract=True):
     """The graph node of one ``Function.apply``: its rules are the user's methods."""
+
+    batch_rule = staticmethod(batching.function)
 
     def __init__(self, function: type[Function]) -> None:
         self.function = function

@@ -1,5 +1,9 @@
 """Comparisons and logic: their results are bool tensors, constant for autodiff.
 
+Each is an op that carries no gradient (:class:`chainrule.op.Constant`): as in PyTorch its
+result has no ``grad_fn``, but the step is kept for the readers of the graph, and under
+``vmap`` it broadcasts as the elementwise ops do.
+
 >>> import chainrule as cr
 >>> (cr.tensor([1.0, 2.0]) > 1.5)
 tensor([False,  True])
@@ -7,12 +11,46 @@ tensor([False,  True])
 
 from __future__ import annotations
 
+import functools
+import operator
 from typing import Any
 
 from chainrule._array import xp
-from chainrule.autodiff.batching import broadcasting
+from chainrule.op import Constant
+from chainrule.ops.elementwise import BROADCASTS
 from chainrule.ops.reduce import numpy_aliases
 from chainrule.tensor import Tensor, _make
+
+
+class Compare(Constant):
+    """``test(a, b)`` for two broadcasting values, ``test`` a comparison or logical function
+    (``operator.gt``, ``numpy.logical_and``): a bool result."""
+
+    batch_rule = BROADCASTS
+
+    notation = "compare(a, b)"
+    derivatives = ("-", "-")
+
+    def __init__(self, test: Any) -> None:
+        self.test = test
+
+    def forward(self, a, b):
+        return self.test(a, b)
+
+
+class Predicate(Constant):
+    """``test(x)`` of each element (``numpy.isnan``, logical not): a bool result."""
+
+    batch_rule = BROADCASTS
+
+    notation = "predicate(x)"
+    derivatives = ("-",)
+
+    def __init__(self, test: Any) -> None:
+        self.test = test
+
+    def forward(self, x):
+        return self.test(x)
 
 
 def _raw(value: Any) -> Any:
@@ -23,80 +61,68 @@ def _bool(value: Any) -> Tensor:
     return _make(xp.asarray(value))
 
 
-@broadcasting
 def eq(input: Any, other: Any) -> Tensor:  # noqa: A002
-    return _bool(_raw(input) == _raw(other))
+    return Compare(operator.eq)(input, other)
 
 
-@broadcasting
 def ne(input: Any, other: Any) -> Tensor:  # noqa: A002
-    return _bool(_raw(input) != _raw(other))
+    return Compare(operator.ne)(input, other)
 
 
-@broadcasting
 def lt(input: Any, other: Any) -> Tensor:  # noqa: A002
-    return _bool(_raw(input) < _raw(other))
+    return Compare(operator.lt)(input, other)
 
 
-@broadcasting
 def le(input: Any, other: Any) -> Tensor:  # noqa: A002
-    return _bool(_raw(input) <= _raw(other))
+    return Compare(operator.le)(input, other)
 
 
-@broadcasting
 def gt(input: Any, other: Any) -> Tensor:  # noqa: A002
-    return _bool(_raw(input) > _raw(other))
+    return Compare(operator.gt)(input, other)
 
 
-@broadcasting
 def ge(input: Any, other: Any) -> Tensor:  # noqa: A002
-    return _bool(_raw(input) >= _raw(other))
+    return Compare(operator.ge)(input, other)
 
 
-@broadcasting
 def logical_and(input: Any, other: Any) -> Tensor:  # noqa: A002
-    return _bool(xp.logical_and(_raw(input), _raw(other)))
+    return Compare(xp.logical_and)(input, other)
 
 
-@broadcasting
 def logical_or(input: Any, other: Any) -> Tensor:  # noqa: A002
-    return _bool(xp.logical_or(_raw(input), _raw(other)))
+    return Compare(xp.logical_or)(input, other)
 
 
-@broadcasting
 def logical_xor(input: Any, other: Any) -> Tensor:  # noqa: A002
-    return _bool(xp.logical_xor(_raw(input), _raw(other)))
+    return Compare(xp.logical_xor)(input, other)
 
 
-@broadcasting
 def logical_not(input: Any) -> Tensor:  # noqa: A002
-    data = _raw(input)
-    return _bool(~data if data.dtype.kind in "biu" else xp.logical_not(data))
+    return Predicate(_not)(input)
 
 
-@broadcasting
+def _not(data: Any) -> Any:
+    return ~data if data.dtype.kind in "biu" else xp.logical_not(data)
+
+
 def isnan(input: Tensor) -> Tensor:  # noqa: A002
-    return _bool(xp.isnan(input._data))
+    return Predicate(xp.isnan)(input)
 
 
-@broadcasting
 def isfinite(input: Tensor) -> Tensor:  # noqa: A002
-    return _bool(xp.isfinite(input._data))
+    return Predicate(xp.isfinite)(input)
 
 
-@broadcasting
 def isinf(input: Tensor) -> Tensor:  # noqa: A002
-    return _bool(xp.isinf(input._data))
+    return Predicate(xp.isinf)(input)
 
 
-@broadcasting
 def isposinf(input: Tensor) -> Tensor:  # noqa: A002
-    return _bool(xp.isposinf(input._data))
+    return Predicate(xp.isposinf)(input)
 
 
-@broadcasting
 def isneginf(input: Tensor) -> Tensor:  # noqa: A002
-    return _bool(xp.isneginf(input._data))
+    return Predicate(xp.isneginf)(input)
 
 
 def all(  # noqa: A001
@@ -136,7 +162,6 @@ def allclose(
     return bool(xp.allclose(input._data, _raw(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
-@broadcasting
 def isclose(
     input: Tensor,
     other: Any,
@@ -144,4 +169,5 @@ def isclose(
     atol: float = 1e-8,
     equal_nan: bool = False,  # noqa: A002
 ) -> Tensor:
-    return _bool(xp.isclose(input._data, _raw(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+    test = functools.partial(xp.isclose, rtol=rtol, atol=atol, equal_nan=equal_nan)
+    return Compare(test)(input, other)

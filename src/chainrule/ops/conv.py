@@ -27,7 +27,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from chainrule._array import sliding_window_view, xp
-from chainrule.op import Op
+from chainrule.autodiff import batching
+from chainrule.op import Bilinear, Op
+from chainrule.op import run as _apply
 from chainrule.ops import dual
 from chainrule.tensor import Tensor
 
@@ -48,13 +50,6 @@ class Geometry:
             (height + top + bottom - self.kernel[0]) // self.stride[0] + 1,
             (width + left + right - self.kernel[1]) // self.stride[1] + 1,
         )
-
-
-def _apply(op: Op, *args: Any) -> Any:
-    """Run ``op`` on arrays (plain backward), or record it when given Tensors (create_graph)."""
-    if any(isinstance(a, Tensor) for a in args):
-        return op(*args)
-    return op.forward(*args)
 
 
 def _windows(x: Any, geom: Geometry, fill: float = 0.0) -> Any:
@@ -113,7 +108,7 @@ def _conv_weight_grad(
     return (_rows(g).T @ cols).reshape(w_shape)
 
 
-class Convolution(Op):
+class Convolution(Bilinear):
     """``conv2d(x, w) + b``; PyTorch calls its node ``ConvolutionBackward0`` too."""
 
     notation = "conv2d(x, w) + b"
@@ -122,6 +117,8 @@ class Convolution(Op):
         "sum over windows of x_window * g",
         "sum of g over batch and pixels",
     )
+    batch_rule = staticmethod(batching.images)
+    factors = 2  # x and w; the bias is added
 
     def __init__(self, geom: Geometry) -> None:
         self.geom = geom
@@ -141,24 +138,17 @@ class Convolution(Op):
             gb = dual.sum(g, (0, 2, 3))
         return gx, gw, gb
 
-    def jvp(self, tangents, out, x, weight, bias):
-        tx, tw, tb = tangents
-        terms = []
-        if tx is not None:
-            terms.append(_conv(tx, weight, None, self.geom))
-        if tw is not None:
-            terms.append(_conv(x, tw, None, self.geom, self.cols))
-        if tb is not None:
-            terms.append(tb.reshape(1, -1, 1, 1))
-        return _total(terms)
+    def bias_tangent(self, t):
+        return t.reshape(1, -1, 1, 1)  # one value per output channel
 
 
-class ConvolutionBackwardInput(Op):
+class ConvolutionBackwardInput(Bilinear):
     """The input gradient of a convolution, ``conv_transpose2d(g, w)``, as an op of its own
     so that it can be differentiated again."""
 
     notation = "conv_transpose2d(g, w)"
     derivatives = ("conv2d(h, w)", "sum over windows of h_window * g")
+    batch_rule = staticmethod(batching.images)
 
     def __init__(self, geom: Geometry, x_shape: tuple[int, ...]) -> None:
         self.geom = geom
@@ -175,17 +165,8 @@ class ConvolutionBackwardInput(Op):
             gw = _apply(ConvolutionBackwardWeight(self.geom, tuple(weight.shape)), h, g)
         return gg, gw
 
-    def jvp(self, tangents, out, g, weight):
-        tg, tw = tangents
-        terms = []
-        if tg is not None:
-            terms.append(_conv_input_grad(tg, weight, self.geom, self.x_shape))
-        if tw is not None:
-            terms.append(_conv_input_grad(g, tw, self.geom, self.x_shape))
-        return _total(terms)
 
-
-class ConvolutionBackwardWeight(Op):
+class ConvolutionBackwardWeight(Bilinear):
     """The weight gradient of a convolution, as an op of its own (see above)."""
 
     notation = "sum over windows of x_window * g"
@@ -209,21 +190,9 @@ class ConvolutionBackwardWeight(Op):
             gg = _apply(Convolution(self.geom), x, h, None)
         return gx, gg
 
-    def jvp(self, tangents, out, x, g):
-        tx, tg = tangents
-        terms = []
-        if tx is not None:
-            terms.append(_conv_weight_grad(tx, g, self.geom, self.w_shape))
-        if tg is not None:
-            terms.append(_conv_weight_grad(x, tg, self.geom, self.w_shape, self.cols))
-        return _total(terms)
-
-
-def _total(terms: list[Any]) -> Any:
-    total = terms[0]
-    for term in terms[1:]:
-        total = total + term
-    return total
+    def fresh(self) -> ConvolutionBackwardWeight:
+        # The forward's columns are those of its own x, not of a tangent in x's place.
+        return ConvolutionBackwardWeight(self.geom, self.w_shape)
 
 
 class MaxPool2DWithIndices(Op):
@@ -235,6 +204,7 @@ class MaxPool2DWithIndices(Op):
 
     notation = "max over each window of x"
     derivatives = ("1 at each window's arg-max, else 0",)
+    batch_rule = staticmethod(batching.images)
     saves_inputs = False
 
     def __init__(self, geom: Geometry) -> None:

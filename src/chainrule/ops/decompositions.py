@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule._array import xp
+from chainrule.autodiff import batching
 from chainrule.op import Op
 from chainrule.ops import dual
 from chainrule.tensor import Tensor
@@ -75,6 +76,11 @@ def _skew(x: Any) -> Any:
     return x - dual.swap_last(x)
 
 
+# NumPy's linalg broadcasts over leading dimensions, and so do the rules: under vmap the
+# examples' stacks of matrices line up from the right, as elementwise ops' dimensions do.
+_MATRICES = staticmethod(batching.elementwise)
+
+
 def _gaps(values: Any, square: bool) -> Any:
     """``E[i, j] = v_j - v_i`` (of the squares when ``square``), 1 on the diagonal (unused)."""
     v = values * values if square else values
@@ -82,9 +88,11 @@ def _gaps(values: Any, square: bool) -> Any:
 
 
 class _Part(Op, abstract=True):
-    """One output of a decomposition whose factors the public function computed."""
+    """One output of a decomposition whose factors the public function computed (under
+    vmap, of the whole batch: ``batching.physical``)."""
 
     saves_inputs = True
+    batch_rule = _MATRICES
 
     def __init__(self, part: int, factors: tuple[Any, ...]) -> None:
         self.part = part
@@ -111,6 +119,7 @@ class _Part(Op, abstract=True):
 class Inv(Op):
     notation = "A^-1"
     derivatives = ("-A^-T g A^-T",)
+    batch_rule = _MATRICES
     saves_inputs = False
     saves_output = True
 
@@ -128,6 +137,7 @@ class Inv(Op):
 class Det(Op):
     notation = "det(A)"
     derivatives = ("g det(A) A^-T",)
+    batch_rule = _MATRICES
     saves_output = True
 
     def forward(self, a):
@@ -167,6 +177,7 @@ class Solve(Op):
 
     notation = "A^-1 B"
     derivatives = ("-A^-T g X^T", "A^-T g")
+    batch_rule = _MATRICES
     saves_output = True
 
     def forward(self, a, b):
@@ -191,6 +202,7 @@ class Cholesky(Op):
 
     notation = "cholesky(A)"
     derivatives = ("L^-T sym(tril(L^T g)) L^-1",)
+    batch_rule = _MATRICES
     saves_inputs = False
     saves_output = True
 

@@ -182,10 +182,6 @@ def roll(x: Any, shifts: Any, axes: Any) -> Any:
     return x.roll(shifts, axes) if isinstance(x, Tensor) else xp.roll(x, shifts, axes)
 
 
-def tile(x: Any, repeats: tuple[int, ...]) -> Any:
-    return x.repeat(repeats) if isinstance(x, Tensor) else xp.tile(x, repeats)
-
-
 def concatenate(xs: list[Any], axis: int) -> Any:
     if any(isinstance(x, Tensor) for x in xs):
         from chainrule.ops.shape import cat

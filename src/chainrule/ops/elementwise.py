@@ -18,8 +18,9 @@ from typing import Any
 
 from chainrule import dtypes
 from chainrule._array import xp
+from chainrule.autodiff import batching
 from chainrule.autodiff.batching import BatchedTensor
-from chainrule.op import Op
+from chainrule.op import Bilinear, Linear, Op
 from chainrule.ops import dual
 from chainrule.ops.special import erf as _erf_array
 from chainrule.tensor import Tensor
@@ -59,8 +60,17 @@ def _chain(tangents: tuple[Any, ...], *partials: Any) -> Any:
     return total
 
 
+# The batching rule of every elementwise op (JAX's ``defbroadcasting``): under vmap the
+# examples' dimensions line up from the right. Each class declares it rather than inheriting it
+# from one more base class: every class between an op and ``Op`` makes each access to the
+# node's slots dearer (CPython finds the slot's owner by walking the MRO), on the hot path.
+BROADCASTS = staticmethod(batching.elementwise)
+
+
 class Unary(Op, abstract=True):
     """A one-input elementwise op: subclasses give ``forward`` and ``partial`` = dy/dx."""
+
+    batch_rule = BROADCASTS
 
     def partial(self, out: Any, x: Any) -> Any:
         raise NotImplementedError
@@ -74,6 +84,7 @@ class Unary(Op, abstract=True):
 
 # ------------------------------------------------------------------------- arithmetic
 class Add(Op):
+    batch_rule = BROADCASTS
     notation = "a + b"
     derivatives = ("1", "1")
     saves_inputs = False
@@ -90,6 +101,8 @@ class Add(Op):
 
 
 class Sub(Op):
+    batch_rule = BROADCASTS
+
     def default_name(self) -> str:
         return "SubBackward0" if isinstance(self.inputs[0], Tensor) else "RsubBackward1"
 
@@ -108,7 +121,8 @@ class Sub(Op):
         return _chain(tangents, 1, -1)
 
 
-class Mul(Op):
+class Mul(Bilinear):
+    batch_rule = BROADCASTS
     notation = "a * b"
     derivatives = ("b", "a")
     reads = ((1,), (0,))
@@ -120,11 +134,9 @@ class Mul(Op):
     def vjp(self, g, out, a, b):
         return (g * b if self.needs[0] else None, g * a if self.needs[1] else None)
 
-    def jvp(self, tangents, out, a, b):
-        return _chain(tangents, b, a)
-
 
 class Div(Op):
+    batch_rule = BROADCASTS
     notation = "a / b"
     derivatives = ("1 / b", "-a / b**2")
     # d/db is computed from the inputs, not the output, as PyTorch does: changing the
@@ -151,6 +163,7 @@ class Div(Op):
 
 
 class Pow(Op):
+    batch_rule = BROADCASTS
     notation = "a ** b"
     derivatives = ("b * a**(b - 1)", "a**b * log(a)")
     saves_output = True
@@ -202,7 +215,7 @@ def _power(a: Any, b: Any) -> Any:
     return a**b
 
 
-class Neg(Unary):
+class Neg(Linear, Unary):
     public = "neg"
 
     @staticmethod
@@ -219,15 +232,13 @@ class Neg(Unary):
     def vjp(self, g, out, x):
         return (-g,)
 
-    def jvp(self, tangents, out, x):
-        return -tangents[0]
-
 
 class Step(Op, abstract=True):
     """A piecewise-constant op (floor, round, floor division): its derivative is 0 wherever it
     exists, and PyTorch uses 0 at the jumps as well, so every gradient is zero."""
 
     saves_inputs = False
+    batch_rule = BROADCASTS
 
     def vjp(self, g, out, *args):
         return tuple(dual.zeros_like(g) if need else None for need in self.needs)
@@ -273,6 +284,7 @@ def _integer(x: Any) -> bool:
 
 
 class Remainder(Op):
+    batch_rule = BROADCASTS
     tensor_inputs_only = True
     notation = "a mod b"  # a - b floor(a / b), with the sign of b (Python's %)
     derivatives = ("1", "-floor(a / b)")
@@ -292,6 +304,7 @@ class Remainder(Op):
 
 
 class Fmod(Op):
+    batch_rule = BROADCASTS
     tensor_inputs_only = True
     notation = "fmod(a, b)"  # a - b trunc(a / b), with the sign of a (C's fmod)
     derivatives = ("1", "-trunc(a / b)")
@@ -681,6 +694,7 @@ class Clamp(Unary):
 class ClampTensor(Op):
     """``clamp`` with tensor bounds (either may be None): ``min(max(x, lo), hi)``."""
 
+    batch_rule = BROADCASTS
     notation = "min(max(x, lo), hi)"
     derivatives = (
         "1 if lo <= x <= hi else 0",
@@ -1007,6 +1021,7 @@ class Gelu(Unary):
 
 # ------------------------------------------------------------------------- two inputs
 class Maximum(Op):
+    batch_rule = BROADCASTS
     public = "maximum"
 
     @staticmethod
@@ -1063,6 +1078,7 @@ class Minimum(Maximum):
 class Atan2(Op):
     """The angle of the point (other, input): ``atan(input / other)`` in the right quadrant."""
 
+    batch_rule = BROADCASTS
     public = "atan2"
     sympy = "atan2"
     notation = "atan2(a, b)"
@@ -1085,6 +1101,7 @@ class Atan2(Op):
 class Hypot(Op):
     """``sqrt(input**2 + other**2)`` without overflow in the squares."""
 
+    batch_rule = BROADCASTS
     public = "hypot"
 
     @staticmethod
@@ -1106,7 +1123,11 @@ class Hypot(Op):
         return _chain(tangents, a / out, b / out)
 
 
-class Where(Op):
+class Where(Linear):
+    """Linear in ``a`` and ``b`` together, the condition a setting (no tangent)."""
+
+    batch_rule = BROADCASTS
+
     notation = "a if condition else b"
     derivatives = ("-", "1 where condition", "1 where not condition")
     reads = ((0,), (0,), (0,))  # only the condition: a and b may change in place afterwards
@@ -1123,15 +1144,9 @@ class Where(Op):
             dual.where(condition, zero, g) if self.needs[2] else None,
         )
 
-    def jvp(self, tangents, out, condition, a, b):
-        zero = 0 * out
-        ta = zero if tangents[1] is None else tangents[1]
-        tb = zero if tangents[2] is None else tangents[2]
-        return dual.where(condition, ta, tb)
-
 
 # ------------------------------------------------------------------------- copies and casts
-class Clone(Unary):
+class Clone(Linear, Unary):
     public = "clone"
     notation = "x"
     derivatives = ("1",)
@@ -1143,11 +1158,8 @@ class Clone(Unary):
     def vjp(self, g, out, x):
         return (g,)
 
-    def jvp(self, tangents, out, x):
-        return tangents[0]
 
-
-class Cast(Unary):
+class Cast(Linear, Unary):
     torch_name = "ToCopyBackward0"
     notation = "x"
     derivatives = ("1",)
@@ -1161,9 +1173,6 @@ class Cast(Unary):
 
     def vjp(self, g, out, x):
         return (g,)  # the backward pass casts gradients back to each input's dtype
-
-    def jvp(self, tangents, out, x):
-        return dual.astype(tangents[0], self.dtype)
 
 
 # ------------------------------------------------------------------------- public functions
@@ -1230,6 +1239,8 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
     if isinstance(condition, BatchedTensor):  # inside vmap: Where's batching rule takes it
         return Where()(condition, input, other)
     if isinstance(condition, Tensor):
+        if condition._data.dtype == bool:  # an input: the step behind it stays in the graph
+            return Where()(condition, input, other)
         condition = condition._data
     return Where()(xp.asarray(condition, dtype=bool), input, other)
 

@@ -17,7 +17,8 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule._array import add_at, xp
-from chainrule.op import Op
+from chainrule.autodiff import batching
+from chainrule.op import Linear
 from chainrule.ops import dual, inplace
 from chainrule.ops.reduce import normalize_dims, values_indices
 from chainrule.tensor import Tensor, _make
@@ -55,9 +56,10 @@ def normalize_key(key: Any) -> tuple[Any, bool]:
     return tuple(out), basic
 
 
-class GetItem(Op):
+class GetItem(Linear):
     notation = "x[index]"
     derivatives = ("1 at the picked positions (repeats add up), else 0",)
+    batch_rule = staticmethod(batching.getitem)
     saves_inputs = False
 
     def __init__(self, key: tuple[Any, ...], basic: bool) -> None:
@@ -93,16 +95,14 @@ class GetItem(Op):
             else _index_add_array(g, self.key, tuple(x.shape), self.basic),
         )
 
-    def jvp(self, tangents, out, x):
-        return tangents[0][self.key]
 
-
-class IndexAdd(Op):
+class IndexAdd(Linear):
     """Zeros of ``shape`` with ``g`` added at ``key``: GetItem's vjp, as an op of its own so
     that second derivatives of indexing work."""
 
     notation = "scatter(g)"
     derivatives = ("1 at the indexed positions",)
+    batch_rule = staticmethod(batching.index_add)
     saves_inputs = False
 
     def __init__(self, key: tuple[Any, ...], shape: tuple[int, ...]) -> None:
@@ -115,13 +115,6 @@ class IndexAdd(Op):
     def vjp(self, gg, out, g):
         return (gg[self.key],)
 
-    def jvp(self, tangents, out, g):
-        return (
-            IndexAdd(self.key, self.shape)(tangents[0])
-            if isinstance(tangents[0], Tensor)
-            else _index_add_array(tangents[0], self.key, self.shape, basic=False)
-        )
-
 
 def _index_add_array(g: Any, key: tuple[Any, ...], shape: tuple[int, ...], basic: bool) -> Any:
     out = xp.zeros(shape, dtype=g.dtype)
@@ -132,9 +125,10 @@ def _index_add_array(g: Any, key: tuple[Any, ...], shape: tuple[int, ...], basic
     return out
 
 
-class IndexPut(Op):
+class IndexPut(Linear):
     notation = "x with x[index] = v"
     derivatives = ("1 outside the index, 0 inside", "1 at the index (summed over broadcast)")
+    batch_rule = staticmethod(batching.index_put)
     saves_inputs = False
 
     def __init__(self, key: tuple[Any, ...]) -> None:
@@ -154,15 +148,11 @@ class IndexPut(Op):
         gv = g[self.key] if self.needs[1] else None
         return (gx, gv)
 
-    def jvp(self, tangents, out, x, v):
-        tx = 0 * out if tangents[0] is None else tangents[0]
-        tv = 0 * out[self.key] if tangents[1] is None else tangents[1]
-        return IndexPut(self.key)(tx, tv) if isinstance(tx, Tensor) else self.forward(tx, tv)
 
-
-class Gather(Op):
+class Gather(Linear):
     notation = "gather(x, dim, index)"
     derivatives = ("1 at the gathered positions (repeats add up)",)
+    batch_rule = staticmethod(batching.gather)
     saves_inputs = False
 
     def __init__(self, dim: int, index: Any) -> None:
@@ -175,17 +165,11 @@ class Gather(Op):
     def vjp(self, g, out, x):
         return (dual.scatter_along(g, self.index, self.dim, tuple(x.shape)),)
 
-    def jvp(self, tangents, out, x):
-        return (
-            Gather(self.dim, self.index)(tangents[0])
-            if isinstance(tangents[0], Tensor)
-            else self.forward(tangents[0])
-        )
 
-
-class ScatterAdd(Op):
+class ScatterAdd(Linear):
     notation = "x + scatter(src)"
     derivatives = ("1", "1 at each source's target")
+    batch_rule = staticmethod(batching.scatter_add)
     saves_inputs = False
 
     def __init__(self, dim: int, index: Any) -> None:
@@ -202,13 +186,6 @@ class ScatterAdd(Op):
             g if self.needs[0] else None,
             dual.gather_along(g, self.index, self.dim) if self.needs[1] else None,
         )
-
-    def jvp(self, tangents, out, x, src):
-        tx = 0 * out if tangents[0] is None else tangents[0]
-        ts = 0 * src if tangents[1] is None else tangents[1]
-        if isinstance(tx, Tensor) or isinstance(ts, Tensor):
-            return ScatterAdd(self.dim, self.index)(tx, ts)
-        return self.forward(tx, ts)
 
 
 def _crop(x: Any, index: Any, dim: int) -> Any:

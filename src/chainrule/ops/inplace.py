@@ -24,8 +24,8 @@ from typing import Any
 
 from chainrule import grad_mode
 from chainrule._array import xp
-from chainrule.autodiff import forward
-from chainrule.op import Op
+from chainrule.autodiff import batching, forward
+from chainrule.op import Linear
 from chainrule.ops import dual, views
 from chainrule.tensor import Tensor, _make, spread_requires_grad
 
@@ -186,11 +186,12 @@ def fill_(t: Tensor, value: Any) -> Tensor:
     return copy_(t, value)
 
 
-class Copy(Op):
+class Copy(Linear):
     """``t.copy_(src)``: ``src`` broadcast to ``t``'s shape and cast to its dtype."""
 
     notation = "copy(t, src)"
     derivatives = ("0 (the old values are overwritten)", "1 (copies summed over broadcasting)")
+    batch_rule = staticmethod(batching.copy_values)
     saves_inputs = False
 
     def forward(self, old, src):
@@ -198,9 +199,6 @@ class Copy(Op):
 
     def vjp(self, g, out, old, src):
         return (dual.zeros_like(g), g)
-
-    def jvp(self, tangents, out, old, src):
-        return 0 * out if tangents[1] is None else tangents[1]
 
 
 def copy_(t: Tensor, src: Any) -> Tensor:

@@ -17,16 +17,18 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule._array import xp
-from chainrule.op import Op
+from chainrule.autodiff import batching
+from chainrule.op import Bilinear
 from chainrule.ops import dual
 from chainrule.ops.elementwise import where
 from chainrule.ops.indexing import IndexAdd, getitem
 from chainrule.tensor import Tensor
 
 
-class MatMul(Op):
+class MatMul(Bilinear):
     notation = "A @ B"
     derivatives = ("g @ B^T", "A^T @ g")
+    batch_rule = staticmethod(batching.matmul)
     reads = ((1,), (0,))
 
     def default_name(self) -> str:
@@ -59,17 +61,13 @@ class MatMul(Op):
             gb = gb.reshape(tuple(gb.shape[:-2]) + (-1,)) if b.ndim == 1 else gb
         return (ga, gb)
 
-    def jvp(self, tangents, out, a, b):
-        ta, tb = tangents
-        total = None if ta is None else ta @ b
-        if tb is not None:
-            total = a @ tb if total is None else total + a @ tb
-        return total
 
+class Einsum(Bilinear):
+    """A sum of products, linear in each operand (every operand a factor)."""
 
-class Einsum(Op):
     notation = "einsum(equation, ...)"
     derivatives = ("einsum of g with the other operands",)
+    batch_rule = staticmethod(batching.einsum)
 
     def __init__(self, inputs: list[str], output: str) -> None:
         self.subscripts = inputs
@@ -109,18 +107,6 @@ class Einsum(Op):
                 )
             grads.append(grad)
         return tuple(grads)
-
-    def jvp(self, tangents, out, *operands):
-        total = None
-        for i, t in enumerate(tangents):
-            if t is None:
-                continue
-            term = dual.einsum(
-                self._equation(self.subscripts, self.output),
-                *[t if j == i else op for j, op in enumerate(operands)],
-            )
-            total = term if total is None else total + term
-        return total
 
 
 def matmul(input: Any, other: Any) -> Tensor:  # noqa: A002

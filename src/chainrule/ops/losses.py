@@ -21,6 +21,7 @@ from typing import Any
 
 from chainrule import grad_mode
 from chainrule._array import xp
+from chainrule.autodiff import batching
 from chainrule.op import Op
 from chainrule.ops import dual
 from chainrule.tensor import Tensor, _make
@@ -57,6 +58,7 @@ class NllLoss(Op):
 
     notation = "-w[t] x[t]"
     derivatives = ("-w[t] / sum(w[t]) at the target class, else 0", "-")
+    batch_rule = staticmethod(batching.nll_loss)
     saves_inputs = False
 
     @property
@@ -116,6 +118,7 @@ class BinaryCrossEntropy(Op):
 
     notation = "-w (y log(p) + (1 - y) log(1 - p))"
     derivatives = ("w (p - y) / (p (1 - p))", "w (log(1 - p) - log(p))")
+    batch_rule = staticmethod(batching.pointwise_loss)
 
     def __init__(self, weight: Any, reduction: str) -> None:
         self.weight = weight
@@ -194,6 +197,7 @@ class MseLoss(Op):
 
     notation = "(x - y)^2"
     derivatives = ("2 (x - y)", "-2 (x - y)")
+    batch_rule = staticmethod(batching.pointwise_loss)
 
     def __init__(self, reduction: str) -> None:
         self.reduction = reduction
@@ -227,6 +231,7 @@ class BinaryCrossEntropyWithLogits(Op):
 
     notation = "w ((1 - y) x + l softplus(-x))"
     derivatives = ("w ((1 - y) - l sigmoid(-x))", "w (-x + (pos_weight - 1) softplus(-x))")
+    batch_rule = staticmethod(batching.pointwise_loss)
 
     def __init__(self, weight: Any, pos_weight: Any, reduction: str) -> None:
         self.weight = weight

@@ -13,7 +13,8 @@ fused, it is one node that adds the bias in place.
 from __future__ import annotations
 
 from chainrule._array import xp
-from chainrule.op import Op
+from chainrule.autodiff import batching
+from chainrule.op import Bilinear, Op
 from chainrule.ops import dual
 from chainrule.ops.elementwise import _floating
 from chainrule.ops.reduce import normalize_dims
@@ -23,6 +24,7 @@ from chainrule.tensor import Tensor
 class Softmax(Op):
     notation = "exp(x_i) / sum_j exp(x_j)"
     derivatives = ("s_i (delta_ij - s_j)",)
+    batch_rule = staticmethod(batching.along_dim)
     saves_inputs = False
     saves_output = True
 
@@ -47,6 +49,7 @@ class Softmax(Op):
 class LogSoftmax(Op):
     notation = "x_i - log(sum_j exp(x_j))"
     derivatives = ("delta_ij - softmax(x)_j",)
+    batch_rule = staticmethod(batching.along_dim)
     saves_inputs = False
     saves_output = True
 
@@ -66,9 +69,11 @@ class LogSoftmax(Op):
         return t - dual.sum(dual.exp(out) * t, self.dim, keepdims=True)
 
 
-class Linear(Op):
+class Linear(Bilinear):
     notation = "x @ W^T + b"
     derivatives = ("g @ W", "g^T @ x (summed over the batch)", "g (summed over the batch)")
+    batch_rule = staticmethod(batching.linear)
+    factors = 2  # x and W; the bias is added
     reads = ((1,), (0,), ())
 
     def default_name(self) -> str:
@@ -97,16 +102,6 @@ class Linear(Op):
         gw = dual.swap_last(g2) @ x.reshape((-1, x.shape[-1])) if self.needs[1] else None
         gb = dual.sum(g2, 0) if b is not None and self.needs[2] else None
         return (gx, gw, gb)
-
-    def jvp(self, tangents, out, x, w, b=None):
-        tx, tw = tangents[0], tangents[1]
-        total = None if tx is None else tx @ dual.swap_last(w)
-        if tw is not None:
-            term = x @ dual.swap_last(tw)
-            total = term if total is None else total + term
-        if b is not None and tangents[2] is not None:
-            total = tangents[2] if total is None else total + tangents[2]
-        return total
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002

@@ -20,7 +20,8 @@ from typing import Any
 
 from chainrule import dtypes
 from chainrule._array import xp
-from chainrule.op import Op, named
+from chainrule.autodiff import batching
+from chainrule.op import Constant, Linear, Op, named
 from chainrule.ops import dual
 from chainrule.ops.elementwise import Sqrt, _floating
 from chainrule.tensor import Tensor, _make
@@ -55,8 +56,21 @@ def numpy_aliases(op: str, dim: Any, keepdim: Any, aliases: dict[str, Any]) -> t
     return aliases.get("axis", dim), aliases.get("keepdims", keepdim)
 
 
-class _Reduction(Op, abstract=True):
-    """Shared parameters: the reduced axes and whether they are kept as size 1."""
+class Reduction(Op, abstract=True):
+    """A reduction over the axes ``dims`` (kept as size 1 with ``keepdim``). One whose output
+    moves with each input element by a local ``weights`` (1 for sum, softmax for
+    log-sum-exp) gets both rules from it: reverse mode sends ``g * weights`` back to every
+    element, forward mode sums ``t * weights`` (JAX's ``defreducer``). Under ``vmap`` the
+    reduced axes move past the batch one.
+
+        >>> import chainrule as cr
+        >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
+        >>> x.logsumexp(0).backward()
+        >>> x.grad                            # weights: softmax(x)
+        tensor([0.2689, 0.7311])
+    """
+
+    batch_rule = staticmethod(batching.reduction)
 
     def __init__(self, dims: tuple[int, ...], keepdim: bool) -> None:
         self.dims = dims
@@ -71,8 +85,18 @@ class _Reduction(Op, abstract=True):
         """``g`` with the reduced axes back as size 1, so it broadcasts against the input."""
         return g if self.keepdim else dual.unsqueeze_dims(g, self.dims)
 
+    def weights(self, out: Any, x: Any) -> Any:
+        """d(out)/d(x) for each element of x (with its group's output)."""
+        raise NotImplementedError
 
-class Sum(_Reduction):
+    def vjp(self, g: Any, out: Any, x: Any) -> tuple[Any]:
+        return (self.kept(g) * self.weights(out, x),)
+
+    def jvp(self, tangents: tuple[Any, ...], out: Any, x: Any) -> Any:
+        return dual.sum(tangents[0] * self.weights(out, x), self.dims, self.keepdim)
+
+
+class Sum(Linear, Reduction):
     notation = "sum(x)"
 
     def default_name(self) -> str:
@@ -87,11 +111,8 @@ class Sum(_Reduction):
     def vjp(self, g, out, x):
         return (dual.broadcast_to(self.kept(g), x.shape),)
 
-    def jvp(self, tangents, out, x):
-        return dual.sum(tangents[0], self.dims, self.keepdim)
 
-
-class Mean(_Reduction):
+class Mean(Linear, Reduction):
     notation = "mean(x)"
 
     def default_name(self) -> str:
@@ -112,11 +133,8 @@ class Mean(_Reduction):
     def vjp(self, g, out, x):
         return (dual.broadcast_to(self.kept(g) / self._n(x), x.shape),)
 
-    def jvp(self, tangents, out, x):
-        return dual.sum(tangents[0], self.dims, self.keepdim) / self._n(x)
 
-
-class Prod(_Reduction):
+class Prod(Reduction):
     notation = "prod(x)"
     derivatives = ("product of the other elements",)
     saves_output = True  # the gradient divides the output by x
@@ -124,7 +142,7 @@ class Prod(_Reduction):
     def forward(self, x):
         return x.prod(axis=self.dims, keepdims=self.keepdim)
 
-    def _others(self, out, x):
+    def weights(self, out, x):
         """For each element, the product of the others in its reduction group."""
         if isinstance(x, Tensor):
             return self.kept(out) / x if (x._data != 0).all() else self._others_with_zeros(x)
@@ -163,14 +181,8 @@ class Prod(_Reduction):
         )
         return nonzero_product / safe * factor
 
-    def vjp(self, g, out, x):
-        return (self.kept(g) * self._others(out, x),)
 
-    def jvp(self, tangents, out, x):
-        return dual.sum(tangents[0] * self._others(out, x), self.dims, self.keepdim)
-
-
-class Amax(_Reduction):
+class Amax(Reduction):
     notation = "max(x)"
     derivatives = ("1 at the maximum (shared evenly among ties), else 0",)
     saves_output = True
@@ -184,7 +196,7 @@ class Amax(_Reduction):
     def forward(self, x):
         return x.max(axis=self.dims, keepdims=self.keepdim)
 
-    def _share(self, out, x, to_nan=False):
+    def weights(self, out, x, to_nan=False):
         kept = self.kept(out)
         hit = x == kept
         if to_nan:
@@ -193,10 +205,8 @@ class Amax(_Reduction):
         return dual.astype(hit, x.dtype) / count  # in x's dtype: bool / int is float32
 
     def vjp(self, g, out, x):
-        return (self.kept(g) * self._share(out, x, self.to_nan),)
-
-    def jvp(self, tangents, out, x):
-        return dual.sum(tangents[0] * self._share(out, x), self.dims, self.keepdim)
+        # Forward mode, like PyTorch's, never sends a nan maximum's tangent to the nans.
+        return (self.kept(g) * self.weights(out, x, self.to_nan),)
 
 
 class Amin(Amax):
@@ -207,31 +217,52 @@ class Amin(Amax):
         return x.min(axis=self.dims, keepdims=self.keepdim)
 
 
-class MaxAlong(Op):
-    """``max(x, dim)``'s values: the gradient goes to the returned index alone."""
+class ArgExtreme(Constant):
+    """The index of the largest value (``pick`` is ``argmax``) or the smallest (``argmin``)
+    along ``dim``, or of the flattened tensor (``dim`` None): no gradient, as in PyTorch."""
 
-    notation = "max(x, dim)"
-    derivatives = ("1 at the arg-max, else 0",)
+    notation = "argmax(x)"
+    derivatives = ("-",)
+    batch_rule = staticmethod(batching.arg_extreme)
 
-    def __init__(self, dim: int, keepdim: bool, indices: Any) -> None:
+    def __init__(self, pick: Any, dim: int | None, keepdim: bool) -> None:
+        self.pick = pick
         self.dim = dim
         self.keepdim = keepdim
-        self.indices = indices  # kept with their axis, shape of the input but size 1 at dim
 
     def forward(self, x):
-        values = xp.take_along_axis(x, self.indices, self.dim)
+        if self.dim is None:
+            out = xp.asarray(self.pick(x))
+            return out.reshape((1,) * x.ndim) if self.keepdim else out
+        return self.pick(x, axis=self.dim, keepdims=self.keepdim)
+
+
+class MaxAlong(Linear):
+    """``max(x, dim)``'s values, picked at ``indices`` (from :class:`ArgExtreme`): the
+    gradient goes to the picked element alone."""
+
+    notation = "max(x, dim)"
+    derivatives = ("1 at the arg-max, else 0", "-")
+    batch_rule = staticmethod(batching.along_dim)
+
+    def __init__(self, dim: int, keepdim: bool) -> None:
+        self.dim = dim
+        self.keepdim = keepdim
+
+    def forward(self, x, indices):
+        values = xp.take_along_axis(x, self.kept(indices), self.dim)
         return values if self.keepdim else values.squeeze(self.dim)
 
-    def vjp(self, g, out, x):
-        g = g if self.keepdim else dual.unsqueeze_dims(g, (self.dim,))
-        return (dual.scatter_along(g, self.indices, self.dim, tuple(x.shape)),)
+    def vjp(self, g, out, x, indices):
+        grad = dual.scatter_along(self.kept(g), self.kept(indices), self.dim, tuple(x.shape))
+        return (grad, None)
 
-    def jvp(self, tangents, out, x):
-        picked = dual.gather_along(tangents[0], self.indices, self.dim)
-        return picked if self.keepdim else picked.squeeze(self.dim)
+    def kept(self, v: Any) -> Any:
+        """``v`` (the indices, a gradient) with the reduced axis, as size 1."""
+        return v if self.keepdim else dual.unsqueeze_dims(v, (self.dim,))
 
 
-class LogSumExp(_Reduction):
+class LogSumExp(Reduction):
     torch_name = "LogsumexpBackward0"
     notation = "log(sum(exp(x)))"
     derivatives = ("softmax(x)",)
@@ -244,17 +275,11 @@ class LogSumExp(_Reduction):
         out = xp.log(xp.exp(x - m).sum(axis=self.dims, keepdims=True)) + m
         return out if self.keepdim else out.squeeze(self.dims)
 
-    def _softmax(self, out, x):
+    def weights(self, out, x):  # softmax(x)
         return dual.exp(x - self.kept(out))
 
-    def vjp(self, g, out, x):
-        return (self.kept(g) * self._softmax(out, x),)
 
-    def jvp(self, tangents, out, x):
-        return dual.sum(tangents[0] * self._softmax(out, x), self.dims, self.keepdim)
-
-
-class Norm2(_Reduction):
+class Norm2(Reduction):
     torch_name = "LinalgVectorNormBackward0"
     notation = "sqrt(sum(x**2))"
     derivatives = ("x / ||x|| (0 where ||x|| = 0)",)
@@ -264,20 +289,14 @@ class Norm2(_Reduction):
         x = _floating(x)
         return xp.sqrt((x * x).sum(axis=self.dims, keepdims=self.keepdim))
 
-    def _direction(self, out, x):
+    def weights(self, out, x):
         norm = self.kept(out)
         # PyTorch's subgradient at the origin is 0, not 0/0. As in PyTorch, 0/0 is computed
         # and then masked, so the second derivative there is nan, as PyTorch's is.
         return dual.where(norm == 0, dual.zeros_like(x), x / norm)
 
-    def vjp(self, g, out, x):
-        return (self.kept(g) * self._direction(out, x),)
 
-    def jvp(self, tangents, out, x):
-        return dual.sum(tangents[0] * self._direction(out, x), self.dims, self.keepdim)
-
-
-class NormP(_Reduction):
+class NormP(Reduction):
     """The p-norm for p other than 1, 2 and +-inf (those are :class:`Norm2` and composites);
     p = 0 counts the non-zero elements (a step: zero gradient)."""
 
@@ -323,11 +342,12 @@ class NormP(_Reduction):
         return dual.where(out == 0, dual.zeros_like(scaled), scaled)
 
 
-class CumSum(Op):
+class CumSum(Linear):
     torch_name = "CumsumBackward0"
     notation = "cumsum(x)"
     derivatives = ("1 for every later position",)
     saves_inputs = False
+    batch_rule = staticmethod(batching.along_dim)
 
     def __init__(self, dim: int) -> None:
         self.dim = dim
@@ -338,9 +358,6 @@ class CumSum(Op):
     def vjp(self, g, out, x):
         # Element i feeds outputs i, i+1, ...: the gradient is the reversed cumulative sum.
         return (dual.flip(dual.cumsum(dual.flip(g, self.dim), self.dim), self.dim),)
-
-    def jvp(self, tangents, out, x):
-        return dual.cumsum(tangents[0], self.dim)
 
 
 # ------------------------------------------------------------------------- public functions
@@ -422,16 +439,12 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, kind: str) -> Any:  # noqa:
         node = (Amax if kind == "max" else Amin)(tuple(range(input.ndim)), False, True)
         return named(node(input), f"{kind.title()}Backward1")
     (axis,) = normalize_dims(dim, input.ndim, kind) or (0,)  # dim 0 of a 0-d tensor
-    pick = xp.argmax if kind == "max" else xp.argmin
-    indices = (
-        xp.expand_dims(pick(input._data, axis=axis), axis)
-        if input.ndim
-        else xp.zeros((), dtype=xp.int64)
-    )
-    values = MaxAlong(axis, keepdim, indices)(input) if input.ndim else input.clone()
-    named(values, f"{kind.title()}Backward0")
-    index_tensor = _make(indices if keepdim or not input.ndim else indices.squeeze(axis))
-    return values_indices(values, index_tensor)
+    if not input.ndim:
+        index = _make(xp.zeros((), dtype=xp.int64))
+        return values_indices(named(input.clone(), f"{kind.title()}Backward0"), index)
+    indices = ArgExtreme(xp.argmax if kind == "max" else xp.argmin, axis, keepdim)(input)
+    values = named(MaxAlong(axis, keepdim)(input, indices), f"{kind.title()}Backward0")
+    return values_indices(values, indices)
 
 
 def _check_not_empty(input: Tensor, op: str) -> None:  # noqa: A002
@@ -462,11 +475,9 @@ def argmin(
 
 
 def _arg(pick: Any, input: Tensor, dim: int | None, keepdim: bool) -> Tensor:  # noqa: A002
-    if dim is None:
-        result = xp.asarray(pick(input._data))
-        return _make(result.reshape((1,) * input.ndim) if keepdim else result)
-    (axis,) = normalize_dims(dim, input.ndim) or (0,)  # dim 0 of a 0-d tensor
-    return _make(xp.asarray(pick(input._data, axis=axis, keepdims=keepdim)))
+    if dim is not None:
+        (dim,) = normalize_dims(dim, input.ndim) or (0,)  # dim 0 of a 0-d tensor
+    return ArgExtreme(pick, dim, keepdim)(input)
 
 
 def _correction(unbiased: Any, correction: Any) -> float:

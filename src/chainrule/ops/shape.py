@@ -18,7 +18,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from chainrule._array import xp
-from chainrule.op import Op, named
+from chainrule.autodiff import batching
+from chainrule.op import Linear, Op, named
 from chainrule.ops import dual, views
 from chainrule.ops.broadcast import unbroadcast
 from chainrule.ops.reduce import normalize_dims
@@ -32,10 +33,11 @@ def _sizes(args: tuple[Any, ...]) -> tuple[int, ...]:
     return tuple(int(n) for n in args)
 
 
-class Reshape(Op):
+class Reshape(Linear):
     torch_name = "ViewBackward0"
     notation = "reshape(x)"
     derivatives = ("1 (the gradient is reshaped back)",)
+    batch_rule = staticmethod(batching.reshape)
     saves_inputs = False
     is_view = True
 
@@ -55,13 +57,15 @@ class Reshape(Op):
     def vjp(self, g, out, x):
         return (g.reshape(tuple(x.shape)),)
 
-    def jvp(self, tangents, out, x):
-        return tangents[0].reshape(self.shape)
+    def fresh(self) -> Reshape:
+        # A tangent (``jvp``) need not share the value's memory layout: never strict.
+        return Reshape(self.shape)
 
 
-class Permute(Op):
+class Permute(Linear):
     notation = "permute(x)"
     derivatives = ("1 (the gradient is permuted back)",)
+    batch_rule = staticmethod(batching.permute)
     saves_inputs = False
     is_view = True
 
@@ -75,13 +79,11 @@ class Permute(Op):
         inverse = tuple(sorted(range(len(self.dims)), key=self.dims.__getitem__))
         return (dual.permute(g, inverse),)
 
-    def jvp(self, tangents, out, x):
-        return dual.permute(tangents[0], self.dims)
 
-
-class Expand(Op):
+class Expand(Linear):
     notation = "expand(x)"
     derivatives = ("1 per copy (copies are summed)",)
+    batch_rule = staticmethod(batching.expand)
     saves_inputs = False
     is_view = True
 
@@ -94,13 +96,11 @@ class Expand(Op):
     def vjp(self, g, out, x):
         return (unbroadcast(g, tuple(x.shape)),)
 
-    def jvp(self, tangents, out, x):
-        return dual.broadcast_to(tangents[0], self.shape)
 
-
-class Repeat(Op):
+class Repeat(Linear):
     notation = "repeat(x)"
     derivatives = ("1 per copy (copies are summed)",)
+    batch_rule = staticmethod(batching.repeat)
     saves_inputs = False
 
     def __init__(self, repeats: tuple[int, ...]) -> None:
@@ -118,13 +118,11 @@ class Repeat(Op):
         summed = dual.sum(g.reshape(tuple(split)), tuple(range(0, len(split), 2)))
         return (summed.reshape(tuple(x.shape)),)
 
-    def jvp(self, tangents, out, x):
-        return dual.tile(tangents[0], self.repeats)
 
-
-class Cat(Op):
+class Cat(Linear):
     notation = "cat(x1, x2, ...)"
     derivatives = ("1 on each input's own slice",)
+    batch_rule = staticmethod(batching.cat)
     saves_inputs = False
 
     def __init__(self, dim: int) -> None:
@@ -143,14 +141,11 @@ class Cat(Op):
             start += size
         return tuple(grads)
 
-    def jvp(self, tangents, out, *xs):
-        parts = [0 * x if t is None else t for t, x in zip(tangents, xs, strict=True)]
-        return dual.concatenate(parts, self.dim)
 
-
-class Flip(Op):
+class Flip(Linear):
     notation = "flip(x)"
     derivatives = ("1 (the gradient is flipped back)",)
+    batch_rule = staticmethod(batching.flip)
     saves_inputs = False
 
     def __init__(self, dims: tuple[int, ...]) -> None:
@@ -162,13 +157,11 @@ class Flip(Op):
     def vjp(self, g, out, x):
         return (dual.flip(g, self.dims),)
 
-    def jvp(self, tangents, out, x):
-        return dual.flip(tangents[0], self.dims)
 
-
-class Roll(Op):
+class Roll(Linear):
     notation = "roll(x)"
     derivatives = ("1 (the gradient is rolled back)",)
+    batch_rule = staticmethod(batching.roll)
     saves_inputs = False
 
     def __init__(self, shifts: Any, dims: Any) -> None:
@@ -182,14 +175,12 @@ class Roll(Op):
         back = tuple(-s for s in self.shifts) if isinstance(self.shifts, tuple) else -self.shifts
         return (dual.roll(g, back, self.dims),)
 
-    def jvp(self, tangents, out, x):
-        return dual.roll(tangents[0], self.shifts, self.dims)
-
 
 class Pad(Op):
     torch_name = "ConstantPadNdBackward0"
     notation = "pad(x)"
     derivatives = ("1 inside, the padding gets nothing back",)
+    batch_rule = staticmethod(batching.pad)
     saves_inputs = False
 
     def __init__(self, widths: tuple[tuple[int, int], ...], value: float) -> None:
@@ -204,6 +195,7 @@ class Pad(Op):
         return (g[inner],)
 
     def jvp(self, tangents, out, x):
+        # Affine, not linear (the padding is ``value``): the tangent is padded with zeros.
         return dual.pad(tangents[0], self.widths)
 
 
