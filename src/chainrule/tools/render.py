@@ -18,8 +18,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
+from chainrule._array import xp
 from chainrule.tools import format as fmt
 
 if TYPE_CHECKING:
@@ -51,17 +50,17 @@ RICH_STYLES = {
 
 
 # ============================================================================== pieces
-def _is_scalar(value: np.ndarray | None) -> bool:
+def _is_scalar(value: xp.ndarray | None) -> bool:
     return value is not None and value.size == 1
 
 
-def _factor(value: np.ndarray) -> str:
+def _factor(value: xp.ndarray) -> str:
     """A factor of a product: negative numbers in parentheses, 2 × (-3)."""
     text = fmt.array(value)
     return f"({text})" if text.startswith("-") else text
 
 
-def _sum_math(values: Sequence[np.ndarray]) -> str:
+def _sum_math(values: Sequence[xp.ndarray]) -> str:
     """``a + b - c``: the terms of a sum of scalars, signs folded in."""
     parts = [fmt.array(values[0])]
     for value in values[1:]:
@@ -70,7 +69,7 @@ def _sum_math(values: Sequence[np.ndarray]) -> str:
     return " ".join(parts)
 
 
-def _value_math(value: np.ndarray) -> str:
+def _value_math(value: xp.ndarray) -> str:
     """A value, with its shape first when it is not a scalar."""
     if value.ndim == 0:
         return fmt.array(value)
@@ -161,9 +160,9 @@ def _paths_sum_math(gradient: InputGradient) -> str | None:
             f"all of them is the gradient"
         )
     if all(v.size == 1 for v in values):
-        total = np.sum(values, axis=0)
+        total = xp.sum(values, axis=0)
         return f"sum of the {len(values)} paths: {_sum_math(values)} = {fmt.array(total)}"
-    return f"sum of the {len(values)} paths = {_value_math(np.sum(values, axis=0))}"
+    return f"sum of the {len(values)} paths = {_value_math(xp.sum(values, axis=0))}"
 
 
 def _output_symbol(explanation: Explanation) -> str:
