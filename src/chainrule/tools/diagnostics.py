@@ -56,6 +56,21 @@ def _flag(norm: float, reference: float) -> str:
     return "healthy"
 
 
+class _Report:
+    """What the reports share: their plain data, as a dict or JSON (read by the CLI and web)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)  # type: ignore[call-overload]
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+
+def _thresholds() -> dict[str, float]:
+    """The flag thresholds a report was made with (kept in it, so its JSON explains its flags)."""
+    return {"vanishing": VANISHING, "exploding": EXPLODING}
+
+
 # ----------------------------------------------------------------------------- gradient_flow
 @dataclass(frozen=True)
 class LayerFlow:
@@ -69,20 +84,12 @@ class LayerFlow:
 
 
 @dataclass(frozen=True)
-class GradientFlow:
+class GradientFlow(_Report):
     """Per layer, nearest the input first; ``lr`` is the one the update ratios assume."""
 
     layers: list[LayerFlow]
     lr: float
-    thresholds: dict[str, float] = field(
-        default_factory=lambda: {"vanishing": VANISHING, "exploding": EXPLODING}
-    )
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2)
+    thresholds: dict[str, float] = field(default_factory=_thresholds)
 
     def table(self) -> Any:
         """A rich Table for the terminal."""
@@ -229,7 +236,7 @@ class DepthLayer:
 
 
 @dataclass(frozen=True)
-class DepthStudy:
+class DepthStudy(_Report):
     activation: str
     depth: int
     residual: bool
@@ -237,9 +244,7 @@ class DepthStudy:
     init: str
     layers: list[DepthLayer]
     flow: GradientFlow
-    thresholds: dict[str, float] = field(
-        default_factory=lambda: {"vanishing": VANISHING, "exploding": EXPLODING}
-    )
+    thresholds: dict[str, float] = field(default_factory=_thresholds)
 
     @property
     def title(self) -> str:
@@ -250,12 +255,6 @@ class DepthStudy:
     def max_relative_error(self) -> float:
         """The largest |predicted - measured| / measured over the layers."""
         return max(abs(r.predicted - r.measured) / r.measured for r in self.layers if r.measured)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2)
 
     def table(self) -> Any:
         table = _rich_table(
