@@ -2,7 +2,9 @@
 
 A Tensor wraps a NumPy array (``_data``). Operators and methods call the ops in
 :mod:`chainrule.ops`; when any input requires grad, the result keeps the op that made it as its
-``grad_fn``, and ``backward()`` walks those nodes in reverse.
+``grad_fn``, and ``backward()`` walks those nodes in reverse. This is the core the ops import,
+so it imports none of them: the modules its methods call are bound on first use
+(:mod:`chainrule._lazy`).
 
     >>> import chainrule as cr
     >>> x = cr.tensor([3.0], requires_grad=True)
