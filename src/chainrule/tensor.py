@@ -8,10 +8,12 @@ so it imports none of them: the modules its methods call are bound on first use
 
     >>> import chainrule as cr
     >>> x = cr.tensor([3.0], requires_grad=True)
-    >>> y = (x + 2) ** 2
+    >>> y = x * x
+    >>> y.grad_fn.name(), x.is_leaf, y.is_leaf
+    ('MulBackward0', True, False)
     >>> y.backward()
     >>> x.grad
-    tensor([10.])
+    tensor([6.])
 """
 
 from __future__ import annotations

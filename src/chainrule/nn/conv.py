@@ -12,11 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from chainrule import factories
 from chainrule.nn import functional as F
-from chainrule.nn.layers import reset_fan_in_uniform
+from chainrule.nn.layers import add_weight_and_bias, reset_fan_in_uniform
 from chainrule.nn.module import Module
-from chainrule.nn.parameter import Parameter
 from chainrule.ops.conv import _pair, _single
 from chainrule.tensor import Tensor
 
@@ -64,16 +62,8 @@ class _ConvNd(Module):
             self.padding: Any = padding
         else:
             self.padding = self._expand(padding, "padding")
-        self.weight = Parameter(
-            factories.empty(
-                out_channels, in_channels, *self.kernel_size, dtype=dtype, device=device
-            )
-        )
-        if bias:
-            self.bias = Parameter(factories.empty(out_channels, dtype=dtype, device=device))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        shape = (out_channels, in_channels, *self.kernel_size)
+        add_weight_and_bias(self, shape, bias, dtype, device)
 
     def reset_parameters(self) -> None:
         reset_fan_in_uniform(self)
