@@ -29,7 +29,7 @@ from typing import Annotated, Any
 import anyio
 
 from chainrule import expr
-from chainrule._array import xp
+from chainrule._array import xp as np
 from chainrule.web import MISSING_EXTRA
 from chainrule.web.examples import EXAMPLES
 from chainrule.web.guard import BodyLimit, Busy, SecurityHeaders, bounded
@@ -162,7 +162,7 @@ def _point(at: dict[str, Any], max_elements: int) -> dict[str, Any]:
     point = {}
     for name, value in at.items():
         try:
-            point[name] = xp.asarray(value, dtype=xp.float64)
+            point[name] = np.asarray(value, dtype=np.float64)
         except ValueError:  # ragged nested lists
             raise HTTPException(400, f"{name}: rows of a matrix must have equal lengths") from None
     total = sum(value.size for value in point.values())
@@ -183,7 +183,7 @@ def _explain(source: str, point: dict[str, Any]) -> dict[str, Any]:
                 400, f"expression too large for the playground: {size:,} nodes once its "
                 f"functions are inlined (limit {MAX_NODES:,}); chainrule explain takes it",
             )  # fmt: skip
-        work = size * max(sum(xp.size(value) for value in point.values()), 1)
+        work = size * max(sum(np.size(value) for value in point.values()), 1)
         if work > MAX_WORK:
             raise HTTPException(
                 400, f"too much for the playground: {size:,} nodes times the numbers given is "

@@ -26,17 +26,17 @@ from pydantic import BaseModel, Field
 
 import chainrule as cr
 from chainrule import nn
-from chainrule._array import xp
+from chainrule._array import xp as np
 from chainrule.data import arrays as datasets
 
-FEATURES: dict[str, Callable[[xp.ndarray, xp.ndarray], xp.ndarray]] = {
+FEATURES: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
     "x1": lambda a, b: a,
     "x2": lambda a, b: b,
     "x1^2": lambda a, b: a * a,
     "x2^2": lambda a, b: b * b,
     "x1*x2": lambda a, b: a * b,
-    "sin(x1)": lambda a, b: xp.sin(a),
-    "sin(x2)": lambda a, b: xp.sin(b),
+    "sin(x1)": lambda a, b: np.sin(a),
+    "sin(x2)": lambda a, b: np.sin(b),
 }
 ACTIVATIONS = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU, "gelu": nn.GELU}
 #: The plane every data set lies in, and the grids the boundary and neurons are drawn on.
@@ -69,35 +69,35 @@ class TrainConfig(BaseModel):
 
 
 # ----------------------------------------------------------------------------- data sets
-def make_data(config: TrainConfig) -> tuple[xp.ndarray, xp.ndarray, xp.ndarray, xp.ndarray]:
+def make_data(config: TrainConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(x_train, y_train, x_test, y_test): points in [-EXTENT, EXTENT]², labels 0 or 1."""
-    rng = xp.random.default_rng(config.seed)
+    rng = np.random.default_rng(config.seed)
     n, noise = config.samples, config.noise
     if config.dataset == "moons":
         split = datasets.moons(
             n, noise=noise * 2, test_fraction=config.test_fraction, seed=config.seed
         )
         # moons lie in [-1, 2] x [-0.5, 1]: centred and scaled to the playground's plane
-        scale = lambda x: ((x - xp.array([0.5, 0.25])) * 2.5).astype(xp.float64)  # noqa: E731
+        scale = lambda x: ((x - np.array([0.5, 0.25])) * 2.5).astype(np.float64)  # noqa: E731
         return scale(split.x_train), split.y_train, scale(split.x_test), split.y_test
     if config.dataset == "circle":
-        radius = xp.concatenate([rng.uniform(0, 2, n // 2), rng.uniform(3.5, 5, n - n // 2)])
-        angle = rng.uniform(0, 2 * xp.pi, n)
-        x = xp.stack([radius * xp.cos(angle), radius * xp.sin(angle)], 1)
-        y = (radius > 2.75).astype(xp.int64)
+        radius = np.concatenate([rng.uniform(0, 2, n // 2), rng.uniform(3.5, 5, n - n // 2)])
+        angle = rng.uniform(0, 2 * np.pi, n)
+        x = np.stack([radius * np.cos(angle), radius * np.sin(angle)], 1)
+        y = (radius > 2.75).astype(np.int64)
     elif config.dataset == "xor":
         x = rng.uniform(-5, 5, (n, 2))
-        x += xp.sign(x) * 0.3  # a margin around the axes
-        y = (x[:, 0] * x[:, 1] < 0).astype(xp.int64)
+        x += np.sign(x) * 0.3  # a margin around the axes
+        y = (x[:, 0] * x[:, 1] < 0).astype(np.int64)
     elif config.dataset == "gaussian":
-        y = (xp.arange(n) >= n // 2).astype(xp.int64)
-        x = rng.normal(0, 1, (n, 2)) + xp.where(y[:, None] == 1, 2.0, -2.0)
+        y = (np.arange(n) >= n // 2).astype(np.int64)
+        x = rng.normal(0, 1, (n, 2)) + np.where(y[:, None] == 1, 2.0, -2.0)
     else:  # two interleaved spirals
-        t = xp.linspace(0.25, 1, n // 2 + 1)[: n - n // 2] * 1.75 * 2 * xp.pi
-        r = 5 * xp.linspace(0, 1, len(t))
-        arm = xp.stack([r * xp.sin(t), r * xp.cos(t)], 1)
-        x = xp.concatenate([arm[: n // 2], -arm])[:n]
-        y = xp.concatenate([xp.zeros(n // 2, xp.int64), xp.ones(n - n // 2, xp.int64)])
+        t = np.linspace(0.25, 1, n // 2 + 1)[: n - n // 2] * 1.75 * 2 * np.pi
+        r = 5 * np.linspace(0, 1, len(t))
+        arm = np.stack([r * np.sin(t), r * np.cos(t)], 1)
+        x = np.concatenate([arm[: n // 2], -arm])[:n]
+        y = np.concatenate([np.zeros(n // 2, np.int64), np.ones(n - n // 2, np.int64)])
     x = x + rng.normal(0, noise * EXTENT / 3, x.shape)
     order = rng.permutation(n)
     n_test = round(config.test_fraction * n)
@@ -105,10 +105,10 @@ def make_data(config: TrainConfig) -> tuple[xp.ndarray, xp.ndarray, xp.ndarray, 
     return x[train], y[train], x[test], y[test]
 
 
-def features(config: TrainConfig, points: xp.ndarray) -> xp.ndarray:
+def features(config: TrainConfig, points: np.ndarray) -> np.ndarray:
     """The chosen input features of (N, 2) points, as float32 (N, F)."""
     a, b = points[:, 0], points[:, 1]
-    return xp.stack([FEATURES[name](a, b) for name in config.features], 1).astype(xp.float32)
+    return np.stack([FEATURES[name](a, b) for name in config.features], 1).astype(np.float32)
 
 
 # ----------------------------------------------------------------------------- the network
@@ -150,20 +150,20 @@ class Session:
         self.touched = time.monotonic()
         x_train, y_train, x_test, y_test = make_data(config)
         self.points = {"train": _points(x_train, y_train), "test": _points(x_test, y_test)}
-        self.x_train, self.y_train = features(config, x_train), y_train.astype(xp.float32)
-        self.x_test, self.y_test = features(config, x_test), y_test.astype(xp.float32)
+        self.x_train, self.y_train = features(config, x_train), y_train.astype(np.float32)
+        self.x_test, self.y_test = features(config, x_test), y_test.astype(np.float32)
         cr.manual_seed(config.seed)
         self.model, self.linears = build_network(config)
         self.optimizer = cr.optim.SGD(self.model.parameters(), lr=config.lr)
-        self.rng = xp.random.default_rng(config.seed)
-        self.order = xp.empty(0, xp.int64)
+        self.rng = np.random.default_rng(config.seed)
+        self.order = np.empty(0, np.int64)
         self.steps = 0
-        axis = xp.linspace(-EXTENT, EXTENT, BOUNDARY_GRID)
-        self.grid = features(config, xp.stack(xp.meshgrid(axis, -axis), -1).reshape(-1, 2))
-        axis = xp.linspace(-EXTENT, EXTENT, NEURON_GRID)
-        self.neuron_grid = features(config, xp.stack(xp.meshgrid(axis, -axis), -1).reshape(-1, 2))
+        axis = np.linspace(-EXTENT, EXTENT, BOUNDARY_GRID)
+        self.grid = features(config, np.stack(np.meshgrid(axis, -axis), -1).reshape(-1, 2))
+        axis = np.linspace(-EXTENT, EXTENT, NEURON_GRID)
+        self.neuron_grid = features(config, np.stack(np.meshgrid(axis, -axis), -1).reshape(-1, 2))
 
-    def _loss(self, x: xp.ndarray, y: xp.ndarray) -> cr.Tensor:
+    def _loss(self, x: np.ndarray, y: np.ndarray) -> cr.Tensor:
         logits = self.model(cr.tensor(x)).reshape(-1)
         loss = nn.functional.binary_cross_entropy_with_logits(logits, cr.tensor(y))
         if self.config.regularization != "none" and self.config.reg_rate > 0:
@@ -175,7 +175,7 @@ class Session:
             loss = loss + self.config.reg_rate * penalty
         return loss
 
-    def _batch(self) -> xp.ndarray:
+    def _batch(self) -> np.ndarray:
         size = min(self.config.batch_size, len(self.x_train))
         if len(self.order) < size:  # a new epoch: a fresh shuffle
             self.order = self.rng.permutation(len(self.x_train))
@@ -205,7 +205,7 @@ class Session:
         norms = []
         for i, linear in enumerate(self.linears):
             grad = linear.weight.grad
-            norm = float(xp.linalg.norm(grad.numpy())) if grad is not None else 0.0
+            norm = float(np.linalg.norm(grad.numpy())) if grad is not None else 0.0
             name = "output" if i == len(self.linears) - 1 else f"layer {i + 1}"
             norms.append({"layer": name, "norm": norm})
         return {
@@ -245,13 +245,13 @@ class Session:
         return layers
 
 
-def _points(x: xp.ndarray, y: xp.ndarray) -> list[list[float]]:
+def _points(x: np.ndarray, y: np.ndarray) -> list[list[float]]:
     return [
         [round(float(a), 3), round(float(b), 3), int(c)] for (a, b), c in zip(x, y, strict=True)
     ]
 
 
-def _rounded(values: xp.ndarray) -> list[float | None]:
+def _rounded(values: np.ndarray) -> list[float | None]:
     return [round(float(v), 3) if math.isfinite(v) else None for v in values]
 
 
