@@ -10,11 +10,6 @@ The API follows PyTorch's names, so tutorial code runs by changing the import:
     tensor([10.])
 """
 
-# isort: off
-# Tensor first: the op modules it imports at its end need the class defined.
-from chainrule.tensor import Size, Tensor
-# isort: on
-
 from chainrule import (
     accelerator,
     autograd,
@@ -182,6 +177,7 @@ from chainrule.ops.shape import (
 from chainrule.printing import get_printoptions, set_printoptions
 from chainrule.rng import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from chainrule.serialization import load, save
+from chainrule.tensor import Size, Tensor
 from chainrule.tools import (
     attribution,
     diagnostics,

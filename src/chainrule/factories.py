@@ -11,7 +11,7 @@ their dtype.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from chainrule import devices as _device
@@ -285,34 +285,29 @@ def _with_replacement(row: Any, num_samples: int, generator: rng.Generator | Non
     return xp.searchsorted(cumulative.astype(xp.float64), uniforms, side="left")
 
 
-# The ``*_like`` factories: ``input``'s shape, and its dtype unless told otherwise.
-def zeros_like(
-    input: Tensor,  # noqa: A002
-    dtype: Any = None,
-    device: Any = None,
-    requires_grad: bool = False,
-) -> Tensor:
-    return zeros(
-        input.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad
-    )
+def _like(make: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    """``make``'s ``*_like`` factory: ``input``'s shape, and its dtype unless told otherwise."""
+
+    def like(
+        input: Tensor,  # noqa: A002
+        dtype: Any = None,
+        device: Any = None,
+        requires_grad: bool = False,
+    ) -> Tensor:
+        return make(
+            input.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad
+        )
+
+    like.__name__ = like.__qualname__ = f"{make.__name__}_like"
+    like.__doc__ = f"``{make.__name__}`` shaped like ``input``, of its dtype by default."
+    return like
 
 
-def ones_like(
-    input: Tensor,  # noqa: A002
-    dtype: Any = None,
-    device: Any = None,
-    requires_grad: bool = False,
-) -> Tensor:
-    return ones(input.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad)
-
-
-def empty_like(
-    input: Tensor,  # noqa: A002
-    dtype: Any = None,
-    device: Any = None,
-    requires_grad: bool = False,
-) -> Tensor:
-    return zeros_like(input, dtype, device, requires_grad)
+zeros_like = _like(zeros)
+ones_like = _like(ones)
+empty_like = _like(empty)
+rand_like = _like(rand)
+randn_like = _like(randn)
 
 
 def full_like(
@@ -323,26 +318,6 @@ def full_like(
     requires_grad: bool = False,
 ) -> Tensor:
     return full(input.shape, fill_value, dtype or input.dtype, device, requires_grad)
-
-
-def rand_like(
-    input: Tensor,  # noqa: A002
-    dtype: Any = None,
-    device: Any = None,
-    requires_grad: bool = False,
-) -> Tensor:
-    return rand(input.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad)
-
-
-def randn_like(
-    input: Tensor,  # noqa: A002
-    dtype: Any = None,
-    device: Any = None,
-    requires_grad: bool = False,
-) -> Tensor:
-    return randn(
-        input.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad
-    )
 
 
 def randint_like(

@@ -30,6 +30,7 @@ from typing import Any, ClassVar
 
 from chainrule import declare, dtypes, grad_mode, graph
 from chainrule._array import xp
+from chainrule._lazy import import_later
 from chainrule.autodiff import anomaly, batching, forward
 from chainrule.ops import dual
 from chainrule.tensor import Tensor, View, _make, watch
@@ -477,4 +478,5 @@ def _parameter_names(cls: type[Op]) -> tuple[str, ...]:
     return code.co_varnames[1 : code.co_argcount]
 
 
-from chainrule.ops import views  # noqa: E402  (the view rules are Ops themselves)
+# The view rules are Ops themselves (so they import this module); a stale view is rare.
+views = import_later(globals(), "chainrule.ops.views")

@@ -17,9 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from chainrule import dtypes
+from chainrule._array import xp
 
 if TYPE_CHECKING:
     from chainrule.tensor import Tensor
@@ -80,15 +79,15 @@ def get_printoptions() -> dict[str, object]:
     return {name: getattr(PRINT_OPTS, name) for name in names}
 
 
-def _float_formatter(values: np.ndarray) -> tuple[Callable[[float], str], int]:
+def _float_formatter(values: xp.ndarray) -> tuple[Callable[[float], str], int]:
     """PyTorch's choice: integers as ``3.``, else 4 decimals, scientific when the magnitudes
     span more than 1000x (or reach 1e8, or fall below 1e-4); all padded to one width."""
-    finite = values[np.isfinite(values) & (values != 0)].astype(np.float64)
+    finite = values[xp.isfinite(values) & (values != 0)].astype(xp.float64)
     int_mode, sci_mode, width = True, False, 1
     if finite.size:
-        magnitudes = np.abs(finite)
+        magnitudes = xp.abs(finite)
         big, small = magnitudes.max(), magnitudes.min()
-        int_mode = bool(np.all(finite == np.ceil(finite)))
+        int_mode = bool(xp.all(finite == xp.ceil(finite)))
         sci_mode = big / small > 1000.0 or big > 1.0e8 or (not int_mode and small < 1.0e-4)
     if PRINT_OPTS.sci_mode is not None:
         sci_mode = PRINT_OPTS.sci_mode
@@ -98,7 +97,7 @@ def _float_formatter(values: np.ndarray) -> tuple[Callable[[float], str], int]:
         if sci_mode:
             return f"{v:.{precision}e}"
         if int_mode:
-            return f"{v:.0f}" + ("." if np.isfinite(v) else "")
+            return f"{v:.0f}" + ("." if xp.isfinite(v) else "")
         return f"{v:.{precision}f}"
 
     if finite.size:
@@ -106,7 +105,7 @@ def _float_formatter(values: np.ndarray) -> tuple[Callable[[float], str], int]:
     return (lambda v: plain(v).rjust(width)), width
 
 
-def _formatter(values: np.ndarray) -> tuple[Callable[[object], str], int]:
+def _formatter(values: xp.ndarray) -> tuple[Callable[[object], str], int]:
     """How to print one element, and the width that decides how many fit on a line."""
     if values.dtype.kind == "f":
         return _float_formatter(values)  # type: ignore[return-value]
@@ -114,17 +113,17 @@ def _formatter(values: np.ndarray) -> tuple[Callable[[object], str], int]:
     return (lambda v: str(v).rjust(width)), width
 
 
-def _summarized(data: np.ndarray) -> np.ndarray:
+def _summarized(data: xp.ndarray) -> xp.ndarray:
     """The values a summarized print shows, which alone decide the format."""
     edge = PRINT_OPTS.edgeitems
     for axis, n in enumerate(data.shape):
         if n > 2 * edge:
-            keep = np.r_[0:edge, n - edge : n]
-            data = np.take(data, keep, axis=axis)
+            keep = xp.r_[0:edge, n - edge : n]
+            data = xp.take(data, keep, axis=axis)
     return data
 
 
-def _rows(data: np.ndarray, summarize: bool) -> list[np.ndarray]:
+def _rows(data: xp.ndarray, summarize: bool) -> list[xp.ndarray]:
     """The sub-arrays along the first axis, with None where ``...`` stands for the middle."""
     n, edge = data.shape[0], PRINT_OPTS.edgeitems
     if summarize and n > 2 * edge:
@@ -133,7 +132,7 @@ def _rows(data: np.ndarray, summarize: bool) -> list[np.ndarray]:
 
 
 def _format(
-    data: np.ndarray, indent: int, summarize: bool, fmt: Callable[[object], str], width: int
+    data: xp.ndarray, indent: int, summarize: bool, fmt: Callable[[object], str], width: int
 ) -> str:
     if data.ndim == 0:
         return fmt(data.item())
@@ -149,7 +148,7 @@ def _format(
     return "[" + ("," + "\n" * (data.ndim - 1) + " " * (indent + 1)).join(slices) + "]"
 
 
-def format_values(data: np.ndarray, indent: int) -> str:
+def format_values(data: xp.ndarray, indent: int) -> str:
     """The bracketed values of ``data`` as PyTorch prints them, continuation lines indented."""
     summarize = data.size > PRINT_OPTS.threshold
     shown = _summarized(data) if summarize else data
@@ -180,7 +179,7 @@ def tensor_repr(t: Tensor) -> str:
     else:
         body = "[]" if data.size == 0 else format_values(data, len(prefix))
     default = dtypes.default_float
-    if data.dtype not in (default, np.int64, np.bool_) or (
+    if data.dtype not in (default, xp.int64, xp.bool_) or (
         data.size == 0 and data.dtype != default
     ):
         suffixes.append(f"dtype=chainrule.{data.dtype.name}")

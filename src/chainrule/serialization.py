@@ -42,7 +42,7 @@ import stat
 from collections.abc import Callable, Mapping
 from typing import IO, Any, TypeAlias
 
-import numpy as np
+from chainrule._array import xp
 
 __all__ = [
     "CheckpointError",
@@ -68,23 +68,23 @@ _METADATA_KEY = "__metadata__"
 _MAX_HEADER_BYTES = 100_000_000
 # NumPy's limits on an array: dimensions, and bytes (what an index into it can address).
 _MAX_DIMS = 64
-_MAX_ARRAY_BYTES = np.iinfo(np.intp).max
+_MAX_ARRAY_BYTES = xp.iinfo(xp.intp).max
 
 # safetensors dtype name -> NumPy dtype, always little-endian on disk.
-_DTYPES: dict[str, np.dtype[Any]] = {
-    "F64": np.dtype("<f8"),
-    "F32": np.dtype("<f4"),
-    "F16": np.dtype("<f2"),
-    "C64": np.dtype("<c8"),
-    "I64": np.dtype("<i8"),
-    "I32": np.dtype("<i4"),
-    "I16": np.dtype("<i2"),
-    "I8": np.dtype("i1"),
-    "U64": np.dtype("<u8"),
-    "U32": np.dtype("<u4"),
-    "U16": np.dtype("<u2"),
-    "U8": np.dtype("u1"),
-    "BOOL": np.dtype("?"),
+_DTYPES: dict[str, xp.dtype[Any]] = {
+    "F64": xp.dtype("<f8"),
+    "F32": xp.dtype("<f4"),
+    "F16": xp.dtype("<f2"),
+    "C64": xp.dtype("<c8"),
+    "I64": xp.dtype("<i8"),
+    "I32": xp.dtype("<i4"),
+    "I16": xp.dtype("<i2"),
+    "I8": xp.dtype("i1"),
+    "U64": xp.dtype("<u8"),
+    "U32": xp.dtype("<u4"),
+    "U16": xp.dtype("<u2"),
+    "U8": xp.dtype("u1"),
+    "BOOL": xp.dtype("?"),
 }
 # Keyed by (kind, itemsize) so that byte order does not matter when writing.
 _DTYPE_NAMES = {(dt.kind, dt.itemsize): name for name, dt in _DTYPES.items()}
@@ -112,7 +112,7 @@ class CheckpointError(ValueError):
 
 def write_safetensors(
     path: PathLike,
-    arrays: Mapping[str, np.ndarray],
+    arrays: Mapping[str, xp.ndarray],
     metadata: Mapping[str, str] | None = None,
 ) -> None:
     """Write ``arrays`` (and optional string ``metadata``) to ``path`` atomically.
@@ -137,7 +137,7 @@ def write_safetensors(
     atomic_write(path, lambda f: _write_body(f, header, [prepared[n] for n in order]))
 
 
-def read_safetensors(path: PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+def read_safetensors(path: PathLike) -> tuple[dict[str, xp.ndarray], dict[str, str]]:
     """Read a safetensors file into ``({name: array}, metadata)``.
 
     Every array is freshly allocated and filled straight from the file (no intermediate
@@ -163,7 +163,7 @@ def read_safetensors(path: PathLike) -> tuple[dict[str, np.ndarray], dict[str, s
     return arrays, metadata
 
 
-def _prepare_array(name: object, value: Any) -> np.ndarray:
+def _prepare_array(name: object, value: Any) -> xp.ndarray:
     """Turn ``value`` into a little-endian, C-contiguous array of a supported dtype."""
     if not isinstance(name, str):
         raise TypeError(f"tensor names must be str, got {type(name).__name__}: {name!r}")
@@ -171,27 +171,27 @@ def _prepare_array(name: object, value: Any) -> np.ndarray:
         raise ValueError(f"{_METADATA_KEY!r} is reserved and cannot name a tensor")
     array = _to_numpy(value)
     if (array.dtype.kind, array.dtype.itemsize) not in _DTYPE_NAMES:
-        supported = ", ".join(str(np.dtype(dt.str[1:])) for dt in _DTYPES.values())
+        supported = ", ".join(str(xp.dtype(dt.str[1:])) for dt in _DTYPES.values())
         raise TypeError(
             f"tensor {name!r} has dtype {array.dtype}, which safetensors cannot store "
             f"(supported: {supported})"
         )
     # Not np.ascontiguousarray: it turns 0-d arrays into 1-d ones.
-    return np.asarray(array, dtype=array.dtype.newbyteorder("<"), order="C")
+    return xp.asarray(array, dtype=array.dtype.newbyteorder("<"), order="C")
 
 
-def _to_numpy(value: Any) -> np.ndarray:
+def _to_numpy(value: Any) -> xp.ndarray:
     """NumPy view of an array, chainrule Tensor, or anything else with ``__array__``."""
-    if isinstance(value, np.ndarray):
+    if isinstance(value, xp.ndarray):
         return value
     try:
-        return np.asarray(value)
+        return xp.asarray(value)
     except (RuntimeError, TypeError):
         # A torch tensor that requires grad refuses __array__ until detached.
         detach = getattr(value, "detach", None)
         if detach is None:
             raise
-        return np.asarray(detach())
+        return xp.asarray(detach())
 
 
 def _check_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
@@ -204,7 +204,7 @@ def _check_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
 
 
 def _encode_header(
-    arrays: Mapping[str, np.ndarray], order: list[str], metadata: dict[str, str]
+    arrays: Mapping[str, xp.ndarray], order: list[str], metadata: dict[str, str]
 ) -> bytes:
     """JSON header, in the caller's key order, padded with spaces to a multiple of 8.
 
@@ -228,17 +228,17 @@ def _encode_header(
     return raw + b" " * (-len(raw) % 8)
 
 
-def _write_body(f: IO[bytes], header: bytes, arrays: list[np.ndarray]) -> None:
+def _write_body(f: IO[bytes], header: bytes, arrays: list[xp.ndarray]) -> None:
     f.write(len(header).to_bytes(8, "little"))
     f.write(header)
     for array in arrays:
         _write_array(f, array)
 
 
-def _write_array(f: IO[bytes], array: np.ndarray) -> None:
+def _write_array(f: IO[bytes], array: xp.ndarray) -> None:
     # A uint8 view hands the buffer to write() without the copy that tobytes() would make.
     if array.size:
-        f.write(array.reshape(-1).view(np.uint8))
+        f.write(array.reshape(-1).view(xp.uint8))
 
 
 def atomic_write(path: PathLike, write: Callable[[IO[bytes]], None]) -> None:
@@ -468,21 +468,21 @@ def _check_spans(path: PathLike, entries: Mapping[str, Mapping[str, Any]], data_
 
 def _read_array(
     f: IO[bytes], path: PathLike, name: str, entry: Mapping[str, Any], data_start: int
-) -> np.ndarray:
+) -> xp.ndarray:
     begin = entry["data_offsets"][0]
     bf16 = entry["dtype"] == _BF16
-    dtype = np.dtype("<u2") if bf16 else _DTYPES[entry["dtype"]]
-    array = np.empty(tuple(entry["shape"]), dtype=dtype)
+    dtype = xp.dtype("<u2") if bf16 else _DTYPES[entry["dtype"]]
+    array = xp.empty(tuple(entry["shape"]), dtype=dtype)
     if array.size:
         f.seek(data_start + begin)
-        _readinto_exact(f, path, name, array.reshape(-1).view(np.uint8))
+        _readinto_exact(f, path, name, array.reshape(-1).view(xp.uint8))
     if bf16:
         # bfloat16 is the upper 16 bits of an IEEE float32, so this widening is exact.
-        return (array.astype(np.uint32) << 16).view(np.float32)
+        return (array.astype(xp.uint32) << 16).view(xp.float32)
     return array.astype(dtype.newbyteorder("="), copy=False)
 
 
-def _readinto_exact(f: IO[bytes], path: PathLike, name: str, buffer: np.ndarray) -> None:
+def _readinto_exact(f: IO[bytes], path: PathLike, name: str, buffer: xp.ndarray) -> None:
     view = memoryview(buffer)
     filled = 0
     while filled < len(view):
@@ -523,14 +523,14 @@ def save(obj: Any, path: PathLike, *, metadata: Mapping[str, str] | None = None)
     if _is_flat_state_dict(obj):
         write_safetensors(path, obj, extra)
         return
-    arrays: dict[str, np.ndarray] = {}
+    arrays: dict[str, xp.ndarray] = {}
     root = _Encoder(path, arrays).encode(obj, ())
     structure = {"format": _STRUCTURE_FORMAT, "version": _STRUCTURE_VERSION, "root": root}
     extra[STRUCTURE_KEY] = json.dumps(structure, separators=(",", ":"), ensure_ascii=False)
     write_safetensors(path, arrays, extra)
 
 
-def load(path: PathLike, *, to_tensor: Callable[[np.ndarray], Any] | None = None) -> Any:
+def load(path: PathLike, *, to_tensor: Callable[[xp.ndarray], Any] | None = None) -> Any:
     """Load what :func:`save` wrote, or any safetensors file (e.g. from PyTorch).
 
     Arrays come back as chainrule Tensors via ``chainrule.from_numpy``, or through
@@ -552,7 +552,7 @@ def load(path: PathLike, *, to_tensor: Callable[[np.ndarray], Any] | None = None
     return _Decoder(path, arrays, convert).decode_structure(raw)
 
 
-def _default_to_tensor(array: np.ndarray) -> Any:
+def _default_to_tensor(array: xp.ndarray) -> Any:
     import chainrule  # lazy: the core imports this module, not the other way round
 
     return chainrule.from_numpy(array)
@@ -560,9 +560,9 @@ def _default_to_tensor(array: np.ndarray) -> Any:
 
 def _is_array_leaf(value: Any) -> bool:
     """An ndarray, a chainrule/torch tensor, or any other object that converts to one."""
-    if isinstance(value, np.ndarray):
+    if isinstance(value, xp.ndarray):
         return True
-    if isinstance(value, (np.generic, str, bytes, Mapping, list, tuple)):
+    if isinstance(value, (xp.generic, str, bytes, Mapping, list, tuple)):
         return False
     return hasattr(type(value), "__array__")
 
@@ -584,7 +584,7 @@ _KEY_TYPES = (str, int, float, bool, type(None))
 
 
 class _Encoder:
-    def __init__(self, path: PathLike, arrays: dict[str, np.ndarray]) -> None:
+    def __init__(self, path: PathLike, arrays: dict[str, xp.ndarray]) -> None:
         self.path = path
         self.arrays = arrays
         self.names_by_id: dict[int, str] = {}  # shared arrays are stored once
@@ -612,7 +612,7 @@ class _Encoder:
     def encode_value(self, value: Any, where: tuple[Any, ...]) -> Any:
         if value is None or isinstance(value, (bool, int, float, str)):
             return value
-        if isinstance(value, np.generic):
+        if isinstance(value, xp.generic):
             return self.encode(value.item(), where)
         if _is_array_leaf(value):
             return {_TENSOR: self.store(value, where)}
@@ -654,7 +654,7 @@ def _describe(where: tuple[Any, ...]) -> str:
 
 class _Decoder:
     def __init__(
-        self, path: PathLike, arrays: dict[str, np.ndarray], convert: Callable[[np.ndarray], Any]
+        self, path: PathLike, arrays: dict[str, xp.ndarray], convert: Callable[[xp.ndarray], Any]
     ) -> None:
         self.path = path
         self.arrays = arrays

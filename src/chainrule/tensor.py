@@ -2,14 +2,18 @@
 
 A Tensor wraps a NumPy array (``_data``). Operators and methods call the ops in
 :mod:`chainrule.ops`; when any input requires grad, the result keeps the op that made it as its
-``grad_fn``, and ``backward()`` walks those nodes in reverse.
+``grad_fn``, and ``backward()`` walks those nodes in reverse. This is the core the ops import,
+so it imports none of them: the modules its methods call are bound on first use
+(:mod:`chainrule._lazy`).
 
     >>> import chainrule as cr
     >>> x = cr.tensor([3.0], requires_grad=True)
-    >>> y = (x + 2) ** 2
+    >>> y = x * x
+    >>> y.grad_fn.name(), x.is_leaf, y.is_leaf
+    ('MulBackward0', True, False)
     >>> y.backward()
     >>> x.grad
-    tensor([10.])
+    tensor([6.])
 """
 
 from __future__ import annotations
@@ -20,8 +24,9 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from chainrule import devices as _device
-from chainrule import dtypes
+from chainrule import dtypes, printing, rng
 from chainrule._array import xp
+from chainrule._lazy import import_later
 
 _ndarray = xp.ndarray
 
@@ -916,18 +921,17 @@ def _make(data: Any, requires_grad: builtins.bool = False, grad_fn: Any = None) 
     return t
 
 
-# The op modules import Tensor, so they are imported after it is defined; the methods above
-# look them up at call time.
-from chainrule import factories, printing, rng  # noqa: E402
-from chainrule.autodiff import backward as backward_module  # noqa: E402
-from chainrule.ops import (  # noqa: E402
-    compare,
-    elementwise,
-    indexing,
-    inplace,
-    linalg,
-    nn_ops,
-    reduce,
-    shape,
-    views,
-)
+# The op modules, the factories and the backward pass import Tensor, so this core module does
+# not import them at the top: the methods above reach them through these names, bound on first
+# use (see chainrule._lazy).
+factories = import_later(globals(), "chainrule.factories")
+backward_module = import_later(globals(), "chainrule.autodiff.backward")
+compare = import_later(globals(), "chainrule.ops.compare")
+elementwise = import_later(globals(), "chainrule.ops.elementwise")
+indexing = import_later(globals(), "chainrule.ops.indexing")
+inplace = import_later(globals(), "chainrule.ops.inplace")
+linalg = import_later(globals(), "chainrule.ops.linalg")
+nn_ops = import_later(globals(), "chainrule.ops.nn_ops")
+reduce = import_later(globals(), "chainrule.ops.reduce")
+shape = import_later(globals(), "chainrule.ops.shape")
+views = import_later(globals(), "chainrule.ops.views")

@@ -33,11 +33,10 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from chainrule import datasets, grad_mode, rng, serialization
 from chainrule import nn as nn_
 from chainrule import optim as optim_
+from chainrule._array import xp
 from chainrule.data.loader import DataLoader, TensorDataset
 from chainrule.nn import functional as F
 from chainrule.tensor import Tensor, _make
@@ -253,7 +252,7 @@ def train(
 
     # NumPy's overflow warnings are left out: the run checks the loss and the weights itself
     # and stops with one clear message (TrainingDiverged).
-    quiet = np.errstate(over="ignore", invalid="ignore", divide="ignore")
+    quiet = xp.errstate(over="ignore", invalid="ignore", divide="ignore")
     with _single_threaded_blas(), _signals_as_interrupts(), quiet:
         try:
             run.fit(progress, log, save)
@@ -409,7 +408,7 @@ class _Run:
         if not math.isfinite(test_loss):
             raise self._diverged(f"the test loss is {test_loss} after epoch {epoch}")
         for name, param in self.model.named_parameters():
-            if not np.isfinite(param._data).all():
+            if not xp.isfinite(param._data).all():
                 raise self._diverged(f"{name} is not finite after epoch {epoch}")
 
     def _diverged(self, what: str) -> TrainingDiverged:
@@ -510,7 +509,7 @@ class _Run:
 def _as_number(value: Any) -> Any:
     """A step count as a float (it is a float32 scalar tensor, as in PyTorch); else as is."""
     try:
-        return float(np.asarray(value, dtype=np.float64))
+        return float(xp.asarray(value, dtype=xp.float64))
     except (TypeError, ValueError):
         return value
 

@@ -25,7 +25,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import numpy as np
+from chainrule._array import xp
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -127,7 +127,7 @@ def on_forward(node: Any, out: Any, args: tuple[Any, ...], recorded: bool) -> No
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, np.ndarray | float | np.floating)
+    return isinstance(value, xp.ndarray | float | xp.floating)
 
 
 def on_backward(node: Any, grads: tuple[Any, ...]) -> None:
@@ -148,12 +148,12 @@ def on_backward(node: Any, grads: tuple[Any, ...]) -> None:
 
 def _non_finite(array: Any) -> str | None:
     """'nan', 'inf' or '-inf' for the first kind present in a float array, else None."""
-    array = np.asarray(array)
-    if array.dtype.kind not in "fc" or np.isfinite(array).all():
+    array = xp.asarray(array)
+    if array.dtype.kind not in "fc" or xp.isfinite(array).all():
         return None
-    if np.isnan(array).any():
+    if xp.isnan(array).any():
         return "nan"
-    return "inf" if (array == np.inf).any() else "-inf"
+    return "inf" if (array == xp.inf).any() else "-inf"
 
 
 def _user_stack() -> traceback.StackSummary:

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import click
-import numpy as np
 
 from chainrule import datasets, training
+from chainrule._array import xp
 from chainrule.cli import one_line_command_class
 from chainrule.tools import attribution
 from chainrule.tools.diagnostics import new_figure, save_figure
@@ -57,12 +57,12 @@ def command(checkpoint: str, method: str, count: int, steps: int, out: str) -> N
         if method == "ig":
             ig = attribution.integrated_gradients(model, x, predicted, steps=steps)
             maps["integrated gradients"] = ig.attributions.numpy()
-            change = (model(x) - model(x * 0)).detach().numpy()[np.arange(count), predicted]
-            relative = np.abs(ig.completeness_error.numpy()) / np.maximum(np.abs(change), 1e-12)
+            change = (model(x) - model(x * 0)).detach().numpy()[xp.arange(count), predicted]
+            relative = xp.abs(ig.completeness_error.numpy()) / xp.maximum(xp.abs(change), 1e-12)
             click.echo(
                 f"integrated gradients ({steps} steps, black baseline): completeness error "
                 f"at most {relative.max():.2%} of f(x) - f(baseline), median "
-                f"{np.median(relative):.2%}"
+                f"{xp.median(relative):.2%}"
             )
         elif method == "smoothgrad":
             maps["smoothgrad"] = attribution.smoothgrad(model, x, predicted).numpy()
@@ -76,7 +76,7 @@ def command(checkpoint: str, method: str, count: int, steps: int, out: str) -> N
 
 
 def render(
-    images: np.ndarray, labels: np.ndarray, predicted: np.ndarray, maps: dict[str, np.ndarray],
+    images: xp.ndarray, labels: xp.ndarray, predicted: xp.ndarray, maps: dict[str, xp.ndarray],
     kind: str, path: Path,
 ) -> str:  # fmt: skip
     """A grid of (image, heatmap, heatmap...) groups, four groups to a row."""
@@ -96,7 +96,7 @@ def render(
         for ax, (name, values) in zip(cells[1:], maps.items(), strict=True):
             heat = values[i].reshape(8, 8)
             if name == "integrated gradients":  # signed: red for, blue against the class
-                limit = float(np.abs(heat).max()) or 1.0
+                limit = float(xp.abs(heat).max()) or 1.0
                 ax.imshow(heat, cmap="bwr", vmin=-limit, vmax=limit)
             else:
                 ax.imshow(heat, cmap="hot")

@@ -18,9 +18,9 @@ import textwrap
 from typing import Any
 
 import click
-import numpy as np
 
 from chainrule import expr
+from chainrule._array import xp
 from chainrule.cli import one_line_command_class
 from chainrule.tools.explain import explain, expression_functions
 
@@ -66,7 +66,7 @@ def _parse_values(name: str, text: str) -> Any:
         values.append(value)
     if len(values) == 1 and not bracketed:
         return values[0]
-    return np.array(values)
+    return xp.array(values)
 
 
 def _read_source(expression: str) -> str:

@@ -15,7 +15,7 @@ import itertools
 import operator
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, Self
 
 from chainrule.nn.module import Module, _indent
 
@@ -27,7 +27,28 @@ def _index(index: Any, size: int, kind: str) -> int:
     return i % size
 
 
-class Sequential(Module):
+class _Numbered(Module):
+    """Modules kept in order under the names "0", "1", ... (what Sequential and ModuleList
+    share)."""
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def append(self, module: Module) -> Self:
+        self.add_module(str(len(self)), module)
+        return self
+
+    def _renumber(self, modules: list[Module]) -> None:
+        """Hold exactly ``modules``, named 0..n-1 again, as PyTorch does after a change."""
+        self._modules.clear()
+        for module in modules:
+            self.append(module)
+
+
+class Sequential(_Numbered):
     """Runs its modules in order, each on the previous one's output.
 
     Built from modules (named "0", "1", ...) or from an ordered dict of named modules.
@@ -47,12 +68,6 @@ class Sequential(Module):
             input = module(input)
         return input
 
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
     def __getitem__(self, index: int | slice) -> Any:
         if isinstance(index, slice):
             return Sequential(OrderedDict(list(self._modules.items())[index]))
@@ -71,30 +86,16 @@ class Sequential(Module):
         )
         for key in doomed:
             del self._modules[key]
-        # Keep the names numbered 0..n-1, as PyTorch does.
-        remaining = list(self._modules.values())
-        self._modules.clear()
-        for i, module in enumerate(remaining):
-            self._modules[str(i)] = module
-
-    def append(self, module: Module) -> Sequential:
-        self.add_module(str(len(self)), module)
-        return self
+        self._renumber(list(self._modules.values()))
 
 
-class ModuleList(Module):
+class ModuleList(_Numbered):
     """A list of modules whose parameters the parent module sees."""
 
     def __init__(self, modules: Iterable[Module] | None = None) -> None:
         super().__init__()
         if modules is not None:
             self.extend(modules)
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
 
     def __getitem__(self, index: int | slice) -> Any:
         if isinstance(index, slice):
@@ -107,12 +108,7 @@ class ModuleList(Module):
     def __delitem__(self, index: int | slice) -> None:
         remaining = list(self._modules.values())
         del remaining[index]
-        self._modules.clear()
-        self.extend(remaining)
-
-    def append(self, module: Module) -> ModuleList:
-        self.add_module(str(len(self)), module)
-        return self
+        self._renumber(remaining)
 
     def extend(self, modules: Iterable[Module]) -> ModuleList:
         for module in modules:
@@ -134,8 +130,7 @@ class ModuleList(Module):
     def insert(self, index: int, module: Module) -> None:
         items = list(self._modules.values())
         items.insert(index, module)
-        self._modules.clear()
-        self.extend(items)
+        self._renumber(items)
 
 
 class ModuleDict(Module):

@@ -12,18 +12,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from chainrule import factories
 from chainrule.nn import functional as F
-from chainrule.nn.layers import reset_fan_in_uniform
+from chainrule.nn.layers import add_weight_and_bias, reset_fan_in_uniform
 from chainrule.nn.module import Module
-from chainrule.nn.parameter import Parameter
 from chainrule.ops.conv import _pair, _single
 from chainrule.tensor import Tensor
 
 
-class Conv2d(Module):
-    """2-D convolution with PyTorch's default initialisation; ``groups`` and ``dilation``
-    other than 1 are not supported."""
+class _ConvNd(Module):
+    """What Conv1d and Conv2d share: PyTorch's constructor, checks and default
+    initialisation; a subclass names its size-tuple helper and its functional form."""
+
+    _expand: Any  # an int or a sequence -> a tuple of the layer's dimensions
+    _conv: Any  # the functional form, F.conv1d or F.conv2d
 
     def __init__(
         self,
@@ -40,103 +41,60 @@ class Conv2d(Module):
         dtype: Any = None,
     ) -> None:
         super().__init__()
-        if groups != 1 or _pair(dilation, "dilation") != (1, 1) or padding_mode != "zeros":
+        ones = self._expand(1, "dilation")
+        if groups != 1 or self._expand(dilation, "dilation") != ones or padding_mode != "zeros":
             raise NotImplementedError(
-                "Conv2d: only groups=1, dilation=1 and padding_mode='zeros' are supported"
+                f"{type(self).__name__}: only groups=1, dilation=1 and padding_mode='zeros' "
+                "are supported"
             )
         self.in_channels = in_channels
         self.out_channels = out_channels
-        self.kernel_size = _pair(kernel_size, "kernel_size")
-        self.stride = _pair(stride, "stride")
+        self.kernel_size = self._expand(kernel_size, "kernel_size")
+        self.stride = self._expand(stride, "stride")
         if isinstance(padding, str):
             # Checked here, as PyTorch does, not at the first forward.
             if padding not in ("valid", "same"):
                 raise ValueError(
                     f"Invalid padding string {padding!r}, should be one of {{'valid', 'same'}}"
                 )
-            if padding == "same" and self.stride != (1, 1):
+            if padding == "same" and self.stride != ones:
                 raise ValueError("padding='same' is not supported for strided convolutions")
             self.padding: Any = padding
         else:
-            self.padding = _pair(padding, "padding")
-        self.weight = Parameter(
-            factories.empty(
-                out_channels, in_channels, *self.kernel_size, dtype=dtype, device=device
-            )
-        )
-        if bias:
-            self.bias = Parameter(factories.empty(out_channels, dtype=dtype, device=device))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+            self.padding = self._expand(padding, "padding")
+        shape = (out_channels, in_channels, *self.kernel_size)
+        add_weight_and_bias(self, shape, bias, dtype, device)
 
     def reset_parameters(self) -> None:
         reset_fan_in_uniform(self)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding)
+        return self._conv(input, self.weight, self.bias, self.stride, self.padding)
 
     def extra_repr(self) -> str:
         text = (
             f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
             f"stride={self.stride}"
         )
-        if self.padding != (0, 0):
+        if self.padding != self._expand(0, "padding"):
             text += f", padding={self.padding}"  # PyTorch prints "same" without quotes
         return text if self.bias is not None else text + ", bias=False"
 
 
-class Conv1d(Module):
+class Conv2d(_ConvNd):
+    """2-D convolution with PyTorch's default initialisation; ``groups`` and ``dilation``
+    other than 1 are not supported."""
+
+    _expand = staticmethod(_pair)
+    _conv = staticmethod(F.conv2d)
+
+
+class Conv1d(_ConvNd):
     """1-D convolution over (N, C, L) sequences with PyTorch's default initialisation;
     ``groups`` and ``dilation`` other than 1 are not supported."""
 
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: Any,
-        stride: Any = 1,
-        padding: Any = 0,
-        dilation: Any = 1,
-        groups: int = 1,
-        bias: bool = True,
-        padding_mode: str = "zeros",
-        device: Any = None,
-        dtype: Any = None,
-    ) -> None:
-        super().__init__()
-        if groups != 1 or _single(dilation, "dilation") != (1,) or padding_mode != "zeros":
-            raise NotImplementedError(
-                "Conv1d: only groups=1, dilation=1 and padding_mode='zeros' are supported"
-            )
-        self.in_channels = in_channels
-        self.out_channels = out_channels
-        self.kernel_size = _single(kernel_size, "kernel_size")
-        self.stride = _single(stride, "stride")
-        self.padding = padding if isinstance(padding, str) else _single(padding, "padding")
-        self.weight = Parameter(
-            factories.empty(out_channels, in_channels, *self.kernel_size, dtype=dtype)
-        )
-        if bias:
-            self.bias = Parameter(factories.empty(out_channels, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        reset_fan_in_uniform(self)
-
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.conv1d(input, self.weight, self.bias, self.stride, self.padding)
-
-    def extra_repr(self) -> str:
-        text = (
-            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-            f"stride={self.stride}"
-        )
-        if self.padding != (0,):
-            text += f", padding={self.padding}"
-        return text if self.bias is not None else text + ", bias=False"
+    _expand = staticmethod(_single)
+    _conv = staticmethod(F.conv1d)
 
 
 class MaxPool2d(Module):

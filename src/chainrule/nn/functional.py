@@ -136,11 +136,7 @@ def batch_norm(
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: evaluation needs running_mean and running_var")
         out = (input - running_mean.reshape(view)) * (running_var.reshape(view) + eps).rsqrt()
-    if weight is not None:
-        out = out * weight.reshape(view)
-    if bias is not None:
-        out = out + bias.reshape(view)
-    return out
+    return _affine(out, weight, bias, view)
 
 
 def layer_norm(
@@ -160,11 +156,7 @@ def layer_norm(
             f"dimensions of input of shape {tuple(input.shape)}"
         )
     out = _normalize(input, tuple(range(input.ndim - len(normalized), input.ndim)), eps)
-    if weight is not None:
-        out = out * weight
-    if bias is not None:
-        out = out + bias
-    return out
+    return _affine(out, weight, bias)
 
 
 def _normalize(input: Tensor, dims: tuple[int, ...], eps: float) -> Tensor:  # noqa: A002
@@ -173,6 +165,16 @@ def _normalize(input: Tensor, dims: tuple[int, ...], eps: float) -> Tensor:  # n
     centered = input - mean
     var = (centered * centered).mean(dims, keepdim=True)
     return centered * (var + eps).rsqrt()
+
+
+def _affine(out: Tensor, weight: Tensor | None, bias: Tensor | None, view: Any = None) -> Tensor:
+    """A normalization's scale and shift, ``out * weight + bias`` (each optional); ``view``
+    reshapes them to broadcast over the channel dimension."""
+    if weight is not None:
+        out = out * (weight if view is None else weight.reshape(view))
+    if bias is not None:
+        out = out + (bias if view is None else bias.reshape(view))
+    return out
 
 
 def group_norm(
@@ -197,11 +199,7 @@ def group_norm(
     grouped = input.reshape(input.shape[0], num_groups, -1)
     out = _normalize(grouped, (2,), eps).reshape(tuple(input.shape))
     view = _channel_shape(input)
-    if weight is not None:
-        out = out * weight.reshape(view)
-    if bias is not None:
-        out = out + bias.reshape(view)
-    return out
+    return _affine(out, weight, bias, view)
 
 
 def embedding(

@@ -31,6 +31,20 @@ def reset_fan_in_uniform(module: Module) -> None:
         init.uniform_(module.bias, -bound, bound)
 
 
+def add_weight_and_bias(
+    module: Module, shape: tuple[int, ...], bias: bool, dtype: Any, device: Any
+) -> None:
+    """Give ``module`` a ``weight`` of ``shape`` and a ``bias`` of ``shape[0]`` (or None), as
+    parameters, then initialise them (``reset_parameters``): what Linear and the convolutions
+    share."""
+    module.weight = Parameter(factories.empty(*shape, dtype=dtype, device=device))
+    if bias:
+        module.bias = Parameter(factories.empty(shape[0], dtype=dtype, device=device))
+    else:
+        module.register_parameter("bias", None)
+    module.reset_parameters()
+
+
 class Linear(Module):
     """``y = x @ W.T + b`` with W of shape (out_features, in_features)."""
 
@@ -45,14 +59,7 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(
-            factories.empty(out_features, in_features, dtype=dtype, device=device)
-        )
-        if bias:
-            self.bias = Parameter(factories.empty(out_features, dtype=dtype, device=device))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        add_weight_and_bias(self, (out_features, in_features), bias, dtype, device)
 
     def reset_parameters(self) -> None:
         reset_fan_in_uniform(self)

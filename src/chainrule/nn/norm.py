@@ -22,6 +22,21 @@ from chainrule.nn.parameter import Parameter
 from chainrule.tensor import Tensor
 
 
+def _add_affine(
+    module: Module, shape: tuple[int, ...], affine: bool, bias: bool, dtype: Any, device: Any
+) -> None:
+    """A normalization's learned scale ``weight`` (ones) and shift ``bias`` (zeros) of
+    ``shape``; None where ``affine`` is off, and ``bias`` None where ``bias`` is off."""
+    if affine:
+        module.weight = Parameter(factories.ones(*shape, dtype=dtype, device=device))
+    else:
+        module.register_parameter("weight", None)
+    if affine and bias:
+        module.bias = Parameter(factories.zeros(*shape, dtype=dtype, device=device))
+    else:
+        module.register_parameter("bias", None)
+
+
 class _BatchNorm(Module):
     """Shared by BatchNorm1d and BatchNorm2d, which differ only in the input shapes allowed."""
 
@@ -46,15 +61,7 @@ class _BatchNorm(Module):
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        if affine:
-            self.weight = Parameter(factories.ones(num_features, dtype=dtype, device=device))
-            if bias:
-                self.bias = Parameter(factories.zeros(num_features, dtype=dtype, device=device))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _add_affine(self, (num_features,), affine, bias, dtype, device)
         if track_running_stats:
             self.register_buffer(
                 "running_mean", factories.zeros(num_features, dtype=dtype, device=device)
@@ -146,19 +153,7 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(
-                factories.ones(*self.normalized_shape, dtype=dtype, device=device)
-            )
-            if bias:
-                self.bias = Parameter(
-                    factories.zeros(*self.normalized_shape, dtype=dtype, device=device)
-                )
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _add_affine(self, self.normalized_shape, elementwise_affine, bias, dtype, device)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -191,14 +186,7 @@ class GroupNorm(Module):
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
-        if affine:
-            self.weight = Parameter(factories.ones(num_channels, dtype=dtype))
-        else:
-            self.register_parameter("weight", None)
-        if affine and bias:
-            self.bias = Parameter(factories.zeros(num_channels, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        _add_affine(self, (num_channels,), affine, bias, dtype, device)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)

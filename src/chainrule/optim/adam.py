@@ -37,15 +37,11 @@ class Adam(Optimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        if lr < 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if eps < 0.0:
-            raise ValueError(f"Invalid epsilon value: {eps}")
+        self._refuse_negative(("learning rate", lr), ("epsilon value", eps))
         for i, beta in enumerate(betas):
             if not 0.0 <= beta < 1.0:
                 raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
-        if weight_decay < 0.0:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        self._refuse_negative(("weight_decay value", weight_decay))
         defaults = {
             "lr": lr,
             "betas": tuple(betas),
@@ -64,13 +60,9 @@ class Adam(Optimizer):
             if group["amsgrad"]:
                 state["max_exp_avg_sq"] = self._zeros_state(param)
         step = self._step_count(state)
-        if group["maximize"]:
-            grad = -grad
-        if weight_decay:
-            if self._decoupled:
-                xp.multiply(param, 1 - lr * weight_decay, out=param)
-            else:
-                grad = grad + weight_decay * param
+        grad = self._descent_grad(group, param, grad, l2=not self._decoupled)
+        if weight_decay and self._decoupled:
+            xp.multiply(param, 1 - lr * weight_decay, out=param)
         m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
         scratch = self._buffer(param)
         # m.lerp_(g, 1 - beta1): m + (1 - beta1) (g - m)

@@ -135,6 +135,23 @@ class Optimizer:
         raise NotImplementedError
 
     # ------------------------------------------------------------------ helpers for _update
+    @staticmethod
+    def _refuse_negative(*named: tuple[str, float]) -> None:
+        """PyTorch's constructor checks: ``ValueError("Invalid <name>: <value>")``, in order."""
+        for name, value in named:
+            if value < 0.0:
+                raise ValueError(f"Invalid {name}: {value}")
+
+    @staticmethod
+    def _descent_grad(group: dict[str, Any], param: Any, grad: Any, l2: bool = True) -> Any:
+        """``grad`` negated under ``maximize``, plus ``weight_decay * param`` (L2 decay) when
+        ``l2``; the array given is never changed (it is the parameter's ``.grad``)."""
+        if group["maximize"]:
+            grad = -grad
+        if l2 and group["weight_decay"]:
+            grad = grad + group["weight_decay"] * param
+        return grad
+
     def _buffer(self, param: Any) -> Any:
         """A scratch array shaped like ``param``, reused across steps."""
         scratch = self._scratch.get(id(param))

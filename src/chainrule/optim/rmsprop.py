@@ -33,15 +33,13 @@ class RMSprop(Optimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        for name, value in (
+        self._refuse_negative(
             ("learning rate", lr),
             ("epsilon value", eps),
             ("momentum value", momentum),
             ("weight_decay value", weight_decay),
             ("alpha value", alpha),
-        ):
-            if value < 0.0:
-                raise ValueError(f"Invalid {name}: {value}")
+        )
         defaults = {
             "lr": lr,
             "momentum": momentum,
@@ -62,10 +60,7 @@ class RMSprop(Optimizer):
             if group["centered"]:
                 state["grad_avg"] = self._zeros_state(param)
         self._step_count(state)
-        if group["maximize"]:
-            grad = -grad
-        if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * param
+        grad = self._descent_grad(group, param, grad)
         square_avg = state["square_avg"]._data
         avg = self._buffer(param)
         # square_avg.mul_(alpha).addcmul_(g, g, value=1 - alpha)

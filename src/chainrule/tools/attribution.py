@@ -23,9 +23,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-import numpy as np
-
 from chainrule import grad_mode, rng
+from chainrule._array import xp
 from chainrule.autodiff.backward import grad
 from chainrule.nn import functional as F
 from chainrule.rng import Generator
@@ -45,15 +44,15 @@ class IntegratedGradients(NamedTuple):
 
 
 # ----------------------------------------------------------------------------- gradients
-def _targets(model: Model, x: Tensor, target: Target) -> np.ndarray:
+def _targets(model: Model, x: Tensor, target: Target) -> xp.ndarray:
     """One class index per example; ``None`` takes the model's prediction."""
     n = x.shape[0]
     if target is None:
         with grad_mode.no_grad():
-            return np.asarray(model(x)._data).argmax(axis=1)
-    t = np.asarray(target._data if isinstance(target, Tensor) else target, dtype=np.int64)
+            return xp.asarray(model(x)._data).argmax(axis=1)
+    t = xp.asarray(target._data if isinstance(target, Tensor) else target, dtype=xp.int64)
     if t.ndim == 0:
-        return np.full(n, int(t))
+        return xp.full(n, int(t))
     if t.shape != (n,):
         raise ValueError(
             f"attribution: target must be one class index or one per example ({n}), got shape "
@@ -62,7 +61,7 @@ def _targets(model: Model, x: Tensor, target: Target) -> np.ndarray:
     return t
 
 
-def _score_gradient(model: Model, x: np.ndarray, targets: np.ndarray) -> tuple[Any, Any]:
+def _score_gradient(model: Model, x: xp.ndarray, targets: xp.ndarray) -> tuple[Any, Any]:
     """d score / d x for each example's target class, and the scores: one backward pass.
 
     The examples of a batch are independent (the model is in eval mode), so the gradient of
@@ -76,14 +75,14 @@ def _score_gradient(model: Model, x: np.ndarray, targets: np.ndarray) -> tuple[A
                 f"attribution: the model must return (batch, classes) scores, got shape "
                 f"{tuple(out.shape)}"
             )
-        pick = np.zeros(out.shape, dtype=out._data.dtype)
-        pick[np.arange(len(targets)), targets] = 1.0
+        pick = xp.zeros(out.shape, dtype=out._data.dtype)
+        pick[xp.arange(len(targets)), targets] = 1.0
         (g,) = grad(out, leaf, _make(pick))
-    return g._data, out._data[np.arange(len(targets)), targets]
+    return g._data, out._data[xp.arange(len(targets)), targets]
 
 
-def _input(x: Tensor) -> np.ndarray:
-    return np.asarray(x._data if isinstance(x, Tensor) else x)
+def _input(x: Tensor) -> xp.ndarray:
+    return xp.asarray(x._data if isinstance(x, Tensor) else x)
 
 
 def saliency(model: Model, x: Tensor, target: Target = None, abs: bool = True) -> Tensor:  # noqa: A002
@@ -96,7 +95,7 @@ def saliency(model: Model, x: Tensor, target: Target = None, abs: bool = True) -
     """
     data = _input(x)
     g, _ = _score_gradient(model, data, _targets(model, x, target))
-    return _make(np.abs(g) if abs else g)
+    return _make(xp.abs(g) if abs else g)
 
 
 def input_x_gradient(model: Model, x: Tensor, target: Target = None) -> Tensor:
@@ -137,7 +136,7 @@ def integrated_gradients(
             f"integrated_gradients: steps must be an integer >= {minimum}, got {steps}"
         )
     data = _input(x)
-    base = np.broadcast_to(np.asarray(0.0 if baseline is None else _input(baseline)), data.shape)
+    base = xp.broadcast_to(xp.asarray(0.0 if baseline is None else _input(baseline)), data.shape)
     base = base.astype(data.dtype)
     targets = _targets(model, x, target)
     alphas, weights = _quadrature(method, steps)
@@ -145,12 +144,12 @@ def integrated_gradients(
     shape = (steps, 1) + (1,) * (data.ndim - 1)
     path = base + alphas.reshape(shape).astype(data.dtype) * (data - base)  # (steps, n, ...)
     g, _ = _score_gradient(
-        model, path.reshape((steps * n,) + data.shape[1:]), np.tile(targets, steps)
+        model, path.reshape((steps * n,) + data.shape[1:]), xp.tile(targets, steps)
     )
-    average = np.tensordot(weights, g.reshape(path.shape), axes=1)
+    average = xp.tensordot(weights, g.reshape(path.shape), axes=1)
     attributions = (data - base) * average
     with grad_mode.no_grad():
-        rows = np.arange(n)
+        rows = xp.arange(n)
         change = (
             _input(model(_make(data)))[rows, targets] - _input(model(_make(base)))[rows, targets]
         )
@@ -158,14 +157,14 @@ def integrated_gradients(
     return IntegratedGradients(_make(attributions.astype(data.dtype)), _make(error))
 
 
-def _quadrature(method: str, steps: int) -> tuple[np.ndarray, np.ndarray]:
+def _quadrature(method: str, steps: int) -> tuple[xp.ndarray, xp.ndarray]:
     """The points alpha in [0, 1] and their weights."""
     if method == "gausslegendre":
-        nodes, weights = np.polynomial.legendre.leggauss(steps)
+        nodes, weights = xp.polynomial.legendre.leggauss(steps)
         return 0.5 * (nodes + 1), 0.5 * weights
-    weights = np.full(steps, 1.0 / (steps - 1))
+    weights = xp.full(steps, 1.0 / (steps - 1))
     weights[[0, -1]] /= 2
-    return np.linspace(0.0, 1.0, steps), weights
+    return xp.linspace(0.0, 1.0, steps), weights
 
 
 def smoothgrad(
@@ -186,12 +185,12 @@ def smoothgrad(
     # PyTorch's normal stream: the same seed gives the noise torch.randn would.
     noise = rng.normal((samples,) + data.shape, data.dtype, 0.0, stdev, generator)
     noisy = (data + noise).reshape((samples * data.shape[0],) + data.shape[1:])
-    g, _ = _score_gradient(model, noisy, np.tile(targets, samples))
-    return _make(np.abs(g).reshape(noise.shape).mean(axis=0))
+    g, _ = _score_gradient(model, noisy, xp.tile(targets, samples))
+    return _make(xp.abs(g).reshape(noise.shape).mean(axis=0))
 
 
 # ----------------------------------------------------------------------------- attacks
-def _loss_gradient(model: Model, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+def _loss_gradient(model: Model, x: xp.ndarray, y: xp.ndarray) -> xp.ndarray:
     leaf = _make(x, True)
     with grad_mode.enable_grad():
         loss = F.cross_entropy(model(leaf), _make(y))
@@ -199,8 +198,8 @@ def _loss_gradient(model: Model, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return g._data
 
 
-def _clip(x: np.ndarray, clamp: tuple[float, float] | None) -> np.ndarray:
-    return x if clamp is None else np.clip(x, clamp[0], clamp[1])
+def _clip(x: xp.ndarray, clamp: tuple[float, float] | None) -> xp.ndarray:
+    return x if clamp is None else xp.clip(x, clamp[0], clamp[1])
 
 
 def fgsm(
@@ -216,7 +215,7 @@ def fgsm(
     True
     """
     data, labels = _input(x), _input(y)
-    step = eps * np.sign(_loss_gradient(model, data, labels))
+    step = eps * xp.sign(_loss_gradient(model, data, labels))
     return _make(_clip(data + step.astype(data.dtype), clamp))
 
 
@@ -240,8 +239,8 @@ def pgd(
         start = rng.uniform(data.shape, data.dtype, -eps, eps, generator)  # PyTorch's stream
         adv = _clip(adv + start, clamp)
     for _ in range(steps):
-        adv = adv + (alpha * np.sign(_loss_gradient(model, adv, labels))).astype(data.dtype)
-        adv = _clip(np.clip(adv, data - eps, data + eps), clamp)
+        adv = adv + (alpha * xp.sign(_loss_gradient(model, adv, labels))).astype(data.dtype)
+        adv = _clip(xp.clip(adv, data - eps, data + eps), clamp)
     return _make(adv)
 
 
@@ -308,7 +307,7 @@ def sensitivity(
     g, _ = _score_gradient(model, data, _targets(model, x, target))
     rows = [
         FeatureSensitivity(
-            name, float(g[:, i].mean()), float(np.abs(g[:, i]).mean()), float(g[:, i].std())
+            name, float(g[:, i].mean()), float(xp.abs(g[:, i]).mean()), float(g[:, i].std())
         )
         for i, name in enumerate(names)
     ]

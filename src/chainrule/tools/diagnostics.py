@@ -33,9 +33,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import numpy as np
-
 from chainrule import nn, rng
+from chainrule._array import xp
 from chainrule.autodiff.backward import grad
 from chainrule.tensor import Tensor, _make
 
@@ -57,6 +56,21 @@ def _flag(norm: float, reference: float) -> str:
     return "healthy"
 
 
+class _Report:
+    """What the reports share: their plain data, as a dict or JSON (read by the CLI and web)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)  # type: ignore[call-overload]
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+
+def _thresholds() -> dict[str, float]:
+    """The flag thresholds a report was made with (kept in it, so its JSON explains its flags)."""
+    return {"vanishing": VANISHING, "exploding": EXPLODING}
+
+
 # ----------------------------------------------------------------------------- gradient_flow
 @dataclass(frozen=True)
 class LayerFlow:
@@ -70,20 +84,12 @@ class LayerFlow:
 
 
 @dataclass(frozen=True)
-class GradientFlow:
+class GradientFlow(_Report):
     """Per layer, nearest the input first; ``lr`` is the one the update ratios assume."""
 
     layers: list[LayerFlow]
     lr: float
-    thresholds: dict[str, float] = field(
-        default_factory=lambda: {"vanishing": VANISHING, "exploding": EXPLODING}
-    )
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2)
+    thresholds: dict[str, float] = field(default_factory=_thresholds)
 
     def table(self) -> Any:
         """A rich Table for the terminal."""
@@ -134,9 +140,9 @@ def gradient_flow(model: nn.Module, loss: Tensor, lr: float = 1e-3) -> GradientF
     grads = grad(loss, [w for _, w in layers], allow_unused=True)
     rows = []
     for (name, weight), g in zip(layers, grads, strict=True):
-        g_data = np.zeros(weight.shape) if g is None else np.asarray(g._data, dtype=np.float64)
+        g_data = xp.zeros(weight.shape) if g is None else xp.asarray(g._data, dtype=xp.float64)
         norm, w_norm = _norm(g_data), _norm(weight._data)
-        rows.append((name, tuple(weight.shape), norm, float(np.abs(g_data).mean()),
+        rows.append((name, tuple(weight.shape), norm, float(xp.abs(g_data).mean()),
                      lr * norm / w_norm if w_norm else math.inf, dead.get(id(weight))))  # fmt: skip
     reference = rows[-1][2]
     return GradientFlow([LayerFlow(*row, _flag(row[2], reference)) for row in rows], lr)
@@ -168,7 +174,7 @@ def _dead_relu_fractions(loss: Tensor, weights: Sequence[Tensor]) -> dict[int, f
         for _ in range(8):  # a layer's output reaches its ReLU within a few ops (bias, norm)
             relu = next((n for n in frontier if type(n).__name__ == "Relu"), None)
             if relu is not None:
-                out = np.asarray(relu.out).reshape(relu.out.shape[0], relu.out.shape[1], -1)
+                out = xp.asarray(relu.out).reshape(relu.out.shape[0], relu.out.shape[1], -1)
                 found[key] = float((out == 0).all(axis=(0, 2)).mean())
                 break
             frontier = [c for n in frontier for c in consumers.get(n, [])]
@@ -230,7 +236,7 @@ class DepthLayer:
 
 
 @dataclass(frozen=True)
-class DepthStudy:
+class DepthStudy(_Report):
     activation: str
     depth: int
     residual: bool
@@ -238,9 +244,7 @@ class DepthStudy:
     init: str
     layers: list[DepthLayer]
     flow: GradientFlow
-    thresholds: dict[str, float] = field(
-        default_factory=lambda: {"vanishing": VANISHING, "exploding": EXPLODING}
-    )
+    thresholds: dict[str, float] = field(default_factory=_thresholds)
 
     @property
     def title(self) -> str:
@@ -251,12 +255,6 @@ class DepthStudy:
     def max_relative_error(self) -> float:
         """The largest |predicted - measured| / measured over the layers."""
         return max(abs(r.predicted - r.measured) / r.measured for r in self.layers if r.measured)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2)
 
     def table(self) -> Any:
         table = _rich_table(
@@ -331,9 +329,9 @@ def depth_study(
         model = DeepNet(depth, width, activation, norm, residual)
         _initialise(model, init, activation)
         x = _make(
-            rng.default_generator.numpy.standard_normal((batch, width)).astype(np.float32), True
+            rng.default_generator.numpy.standard_normal((batch, width)).astype(xp.float32), True
         )
-        y = _make(rng.default_generator.numpy.standard_normal((batch, 1)).astype(np.float32))
+        y = _make(rng.default_generator.numpy.standard_normal((batch, 1)).astype(xp.float32))
     finally:
         rng.set_rng_state(state)
     loss = ((model(x) - y) ** 2).mean()
@@ -376,7 +374,7 @@ def _predict(model: DeepNet, y: Tensor) -> tuple[list[float], list[float]]:
     for block, h in zip(reversed(model.blocks), reversed(model.hidden[:-1]), strict=True):
         node = block.activated.grad_fn
         slope = node.partial(node.out, *node.args)  # act'(z), as the engine's rule gives it
-        derivatives.append(float(np.mean(slope)))
+        derivatives.append(float(xp.mean(slope)))
         g_z = g * slope
         g_h = _local_vjp(block.pre, h, g_z)
         g = g_h + g if block.residual else g_h
@@ -384,7 +382,7 @@ def _predict(model: DeepNet, y: Tensor) -> tuple[list[float], list[float]]:
     return norms[::-1], derivatives[::-1]
 
 
-def _local_vjp(layer: Any, h: Tensor, g: np.ndarray | None) -> np.ndarray:
+def _local_vjp(layer: Any, h: Tensor, g: xp.ndarray | None) -> xp.ndarray:
     leaf = _make(h._data.copy(), True)
     out = layer(leaf)
     (found,) = grad(out, leaf, None if g is None else _make(g.astype(out._data.dtype)))
@@ -394,7 +392,7 @@ def _local_vjp(layer: Any, h: Tensor, g: np.ndarray | None) -> np.ndarray:
 # ----------------------------------------------------------------------------- output helpers
 def _norm(array: Any) -> float:
     """The 2-norm in float64: exploding float32 gradients overflow a float32 sum of squares."""
-    return float(np.linalg.norm(np.asarray(array, dtype=np.float64)))
+    return float(xp.linalg.norm(xp.asarray(array, dtype=xp.float64)))
 
 
 def _rich_table(title: str, columns: list[str]) -> Any:

@@ -30,9 +30,8 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from chainrule import declare, expr, grad_mode, graph
+from chainrule._array import xp
 from chainrule.autodiff.backward import run_backward
 from chainrule.op import _parameter_names
 from chainrule.ops.broadcast import unbroadcast
@@ -57,7 +56,7 @@ class Value:
 
     name: str
     kind: str  # "input" | "parameter" | "constant"
-    value: np.ndarray
+    value: xp.ndarray
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -74,7 +73,7 @@ class ForwardStep:
     notation: str  # the op's notation, "a ** b"
     expression: str  # the notation with the inputs' names, "x ** 2"
     inputs: tuple[str, ...]  # ("x", "2")
-    value: np.ndarray
+    value: xp.ndarray
     labels: tuple[str, ...] = ()  # user functions that returned this value, innermost first
     layer: str | None = None  # the outermost of those functions, "f"
     module: str | None = None  # dotted name of the nn module that created the op
@@ -95,7 +94,7 @@ class LocalDerivative:
     formula: str  # the op's ``derivatives`` entry with the inputs' names, "2"
     # Elementwise ops (and ops with one output element) have a local derivative per element:
     # the engine's vjp with an upstream of ones. Other ops act as J^T v: value None.
-    value: np.ndarray | None
+    value: xp.ndarray | None
     repeated: bool = False  # the same input appears at several positions of the op (x * x)
 
     @property
@@ -109,8 +108,8 @@ class Contribution:
     """What one op sent back to one of its inputs: upstream gradient times local derivative."""
 
     local: LocalDerivative
-    raw: np.ndarray  # as the op's vjp returned it (in the broadcast shape)
-    value: np.ndarray  # summed back to the input's shape by the engine's ``unbroadcast``
+    raw: xp.ndarray  # as the op's vjp returned it (in the broadcast shape)
+    value: xp.ndarray  # summed back to the input's shape by the engine's ``unbroadcast``
 
     @property
     def source(self) -> str:
@@ -134,7 +133,7 @@ class BackwardStep:
     op: str
     rule: str  # the op's derivative table, "d/da a * b = b; d/db a * b = a"
     elementwise: bool  # contribution = upstream ⊙ local; otherwise J^T v by the op's vjp
-    upstream: np.ndarray  # the gradient flowing in: d(output)/d(node)
+    upstream: xp.ndarray  # the gradient flowing in: d(output)/d(node)
     # Where the node's value fans out to several ops, the contributions that added up to
     # ``upstream`` (the multivariable chain rule); empty when it has one user or is the output.
     upstream_terms: tuple[Contribution, ...]
@@ -147,7 +146,7 @@ class LayerFactor:
 
     of: str  # "h"
     wrt: str  # "g"
-    value: np.ndarray | None  # None unless every factor in between is a scalar
+    value: xp.ndarray | None  # None unless every factor in between is a scalar
 
 
 @dataclass(eq=False)
@@ -155,7 +154,7 @@ class Path:
     """One route from the output back to an input, and the gradient carried along it."""
 
     edges: tuple[LocalDerivative, ...]  # output first
-    value: np.ndarray  # the product of the local derivatives (vector-Jacobian products)
+    value: xp.ndarray  # the product of the local derivatives (vector-Jacobian products)
     layers: tuple[LayerFactor, ...] = ()
 
     @property
@@ -165,7 +164,7 @@ class Path:
         return (self.edges[0].node, *(edge.input for edge in self.edges))
 
     @property
-    def factors(self) -> tuple[np.ndarray | None, ...]:
+    def factors(self) -> tuple[xp.ndarray | None, ...]:
         return tuple(edge.value for edge in self.edges)
 
 
@@ -175,12 +174,12 @@ class InputGradient:
 
     name: str
     kind: str  # "input" | "parameter"
-    value: np.ndarray
-    gradient: np.ndarray | None  # what the engine computed; None where no path reaches it
+    value: xp.ndarray
+    gradient: xp.ndarray | None  # what the engine computed; None where no path reaches it
     terms: tuple[Contribution, ...]  # the contributions that added up to ``gradient``
     paths: tuple[Path, ...]  # at most MAX_PATHS of them
     path_count: int  # all paths, listed or not
-    finite_difference: np.ndarray | None = None
+    finite_difference: xp.ndarray | None = None
     symbolic: str | None = None  # SymPy's derivative of the expression, e.g. "4*x"
     symbolic_value: float | None = None
 
@@ -198,7 +197,7 @@ class Explanation:
     values: tuple[Value, ...]  # inputs, parameters and constants
     forward: tuple[ForwardStep, ...]
     output: str  # name of the output value
-    output_value: np.ndarray
+    output_value: xp.ndarray
     backward: tuple[BackwardStep, ...] = ()
     gradients: tuple[InputGradient, ...] = ()
     notes: tuple[str, ...] = ()
@@ -210,7 +209,7 @@ class Explanation:
             self._lookup[item.name] = item
 
     # --- access -----------------------------------------------------------------------
-    def value_of(self, name: str) -> np.ndarray:
+    def value_of(self, name: str) -> xp.ndarray:
         """The value named ``name`` (an input, a constant or an intermediate ``u1``...)."""
         try:
             return self._lookup[name].value
@@ -224,7 +223,7 @@ class Explanation:
         names = ", ".join(g.name for g in self.gradients) or "none"
         raise KeyError(f"no input named {name!r} (inputs: {names})")
 
-    def grad(self, name: str) -> np.ndarray | None:
+    def grad(self, name: str) -> xp.ndarray | None:
         """d(output)/d(input ``name``) as the engine computed it."""
         return self.gradient_of(name).gradient
 
@@ -308,7 +307,7 @@ def _accepting_numbers(name: str, function: Callable[..., Any]) -> Callable[...,
                 )
                 raise expr.ExprError(message, kind="type error")
         if not isinstance(first, Tensor):
-            first = _make(np.asarray(first, dtype=np.float64))
+            first = _make(xp.asarray(first, dtype=xp.float64))
         return function(first, *rest)
 
     return call
@@ -393,7 +392,7 @@ def _explain_source(
     leaves = {name: _leaf(values[name], name) for name in chosen}
     # The variables not differentiated are constants: float64 values that record nothing.
     constants = {
-        name: _make(np.asarray(_leaf(values[name], name)._data)) for name in given
+        name: _make(xp.asarray(_leaf(values[name], name)._data)) for name in given
         if name not in leaves
     }  # fmt: skip
     functions = expression_functions()
@@ -425,7 +424,7 @@ def _explain_source(
             gradient = explanation.gradient_of(name)
             gradient.symbolic, gradient.symbolic_value = text, value
             known = gradient.gradient is not None and math.isfinite(value)
-            if known and not _close(gradient.gradient, np.array(value)):
+            if known and not _close(gradient.gradient, xp.array(value)):
                 explanation.notes += (
                     f"SymPy's derivative for {name} ({fmt.number(value)}) differs from the "
                     f"gradient ({fmt.array(gradient.gradient)}): is the function smooth there?",
@@ -482,18 +481,18 @@ def _parameter_names_of(fn: Callable[..., Any], count: int) -> list[str]:
 
 def _leaf(value: Any, name: str) -> Tensor:
     """A fresh leaf that requires grad: float64 for numbers, a copy for arrays and Tensors."""
-    data = value._data if isinstance(value, Tensor) else np.asarray(value)
+    data = value._data if isinstance(value, Tensor) else xp.asarray(value)
     if data.dtype.kind != "f":
         if data.dtype.kind not in "biu":
             raise TypeError(f"input {name!r} must be numeric, not {data.dtype}")
-        data = data.astype(np.float64)
-    return _make(np.array(data), requires_grad=True)
+        data = data.astype(xp.float64)
+    return _make(xp.array(data), requires_grad=True)
 
 
 @contextmanager
 def _recording() -> Iterator[None]:
     """Gradients on, and NumPy quiet: a nan in the explanation is reported as a note."""
-    with grad_mode.enable_grad(), np.errstate(all="ignore"):
+    with grad_mode.enable_grad(), xp.errstate(all="ignore"):
         yield
 
 
@@ -541,7 +540,7 @@ class _Builder:
     def _name_values(self) -> None:
         for name, kind, leaf in self.leaves:
             self.names[id(leaf)] = name
-            self.values.append(Value(name, kind, np.array(leaf._data)))
+            self.values.append(Value(name, kind, xp.array(leaf._data)))
         taken = {name for name, _, _ in self.leaves}
         prefix = next(
             p
@@ -560,11 +559,11 @@ class _Builder:
                     name = self.parameter_names.get(id(x), f"p{unnamed_leaves}")
                     self.names[id(x)] = name
                     self.leaves.append((name, "parameter", x))
-                    self.values.append(Value(name, "parameter", np.array(x._data)))
+                    self.values.append(Value(name, "parameter", xp.array(x._data)))
         if self.output.grad_fn is None and id(self.output) not in self.names:
             self.names[id(self.output)] = "x"  # explain(leaf): the output is the input
             self.leaves.append(("x", "input", self.output))
-            self.values.append(Value("x", "input", np.array(self.output._data)))
+            self.values.append(Value("x", "input", xp.array(self.output._data)))
 
     def name_of(self, x: Any, user: Any = None) -> str:
         """The name of ``x``, as the node ``user`` read it (its history before any later
@@ -577,13 +576,13 @@ class _Builder:
                 return self.names[id(x)]
             data = x._data
         else:
-            data = np.asarray(x)
+            data = xp.asarray(x)
         if data.size == 1:
             return fmt.number(data.reshape(()))
         self.constants += 1  # an array constant: named, and listed among the values
         name = f"c{self.constants}"
         self.names[id(x)] = name
-        self.values.append(Value(name, "constant", np.array(data)))
+        self.values.append(Value(name, "constant", xp.array(data)))
         return name
 
     # --- forward ----------------------------------------------------------------------
@@ -611,7 +610,7 @@ class _Builder:
                     notation=cls.notation,
                     expression=expression,
                     inputs=inputs,
-                    value=np.array(node.out),
+                    value=xp.array(node.out),
                     labels=tuple(text for _, text in found),
                     layer=found[-1][0] if found else None,
                     module=self.tags.get(node),
@@ -620,21 +619,21 @@ class _Builder:
         return steps
 
     # --- backward ---------------------------------------------------------------------
-    def _replay(self) -> tuple[list[tuple[Any, np.ndarray, list[Any]]], list[Any]]:
+    def _replay(self) -> tuple[list[tuple[Any, xp.ndarray, list[Any]]], list[Any]]:
         """Run the engine's backward pass, recording what each rule application saw."""
         records = []
 
         def observer(node: Any, upstream: Any, grads: tuple[Any, ...]) -> None:
             local = None
             if _has_local_values(node):
-                ones = np.ones_like(node.out)
+                ones = xp.ones_like(node.out)
                 local = node.vjp(ones, node.out, *node.args)
             records.append(
                 (
                     node,
-                    np.array(upstream),
+                    xp.array(upstream),
                     [
-                        (i, g, None if local is None or local[i] is None else np.array(local[i]))
+                        (i, g, None if local is None or local[i] is None else xp.array(local[i]))
                         for i, g in enumerate(grads)
                         if g is not None and node.needs[i]
                     ],
@@ -642,14 +641,14 @@ class _Builder:
             )
 
         targets = [leaf for _, _, leaf in self.leaves]
-        with np.errstate(all="ignore"):
+        with xp.errstate(all="ignore"):
             found = run_backward(
                 [self.output], [None], retain_graph=True, create_graph=False,
                 targets=targets, accumulate=False, observer=observer,
             )  # fmt: skip
         return records, found
 
-    def _local(self, node: Any, position: int, value: np.ndarray | None) -> LocalDerivative:
+    def _local(self, node: Any, position: int, value: xp.ndarray | None) -> LocalDerivative:
         cls = type(node)
         params = _parameter_names(cls)
         inputs = tuple(self.name_of(x, node) for x in node.inputs)
@@ -672,7 +671,7 @@ class _Builder:
         )
 
     def _backward_steps(
-        self, records: list[tuple[Any, np.ndarray, list[Any]]]
+        self, records: list[tuple[Any, xp.ndarray, list[Any]]]
     ) -> tuple[list[BackwardStep], dict[str, list[Contribution]], dict[tuple[int, int], Any]]:
         arrived: dict[str, list[Contribution]] = {}  # target name -> contributions so far
         locals_: dict[tuple[int, int], LocalDerivative] = {}  # (id(node), position) -> local
@@ -685,7 +684,7 @@ class _Builder:
                 locals_[(id(node), position)] = local
                 data = node.inputs[position]._data
                 value = unbroadcast(raw, data.shape).astype(data.dtype, copy=False)
-                contribution = Contribution(local, np.array(raw), np.array(value))
+                contribution = Contribution(local, xp.array(raw), xp.array(value))
                 contributions.append(contribution)
                 arrived.setdefault(local.input, []).append(contribution)
             terms = arrived.get(name, [])
@@ -712,7 +711,7 @@ class _Builder:
         """Paths from the output to ``leaf_name``, depth first in input order, and their count."""
         if self.output.grad_fn is None:
             is_leaf = self.names.get(id(self.output)) == leaf_name
-            return ([Path((), np.ones_like(self.output._data))], 1) if is_leaf else ([], 0)
+            return ([Path((), xp.ones_like(self.output._data))], 1) if is_leaf else ([], 0)
         counts = self._path_counts(leaf_name)
         paths: list[Path] = []
         # Entries are (node, edges so far); node None marks a finished path.
@@ -754,21 +753,21 @@ class _Builder:
     def _path(self, edges: tuple[LocalDerivative, ...], layer_names: Mapping[str, str]) -> Path:
         """The gradient along one path: the engine's vjp rules applied edge after edge."""
         by_name = {self.names[id(node)]: node for node in self.nodes}
-        v = np.ones_like(self.output._data)
-        with grad_mode.no_grad(), np.errstate(all="ignore"):
+        v = xp.ones_like(self.output._data)
+        with grad_mode.no_grad(), xp.errstate(all="ignore"):
             for edge in edges:
                 node = by_name[edge.node]
                 g = node.vjp(v, node.out, *node.args)[edge.position]
                 data = node.inputs[edge.position]._data
                 v = unbroadcast(g, data.shape).astype(data.dtype, copy=False)
-        return Path(edges, np.array(v), _layers(edges, layer_names))
+        return Path(edges, xp.array(v), _layers(edges, layer_names))
 
     # --- checks -----------------------------------------------------------------------
-    def _finite_differences(self) -> dict[str, np.ndarray]:
+    def _finite_differences(self) -> dict[str, xp.ndarray]:
         """Central differences of the replayed output, one leaf element at a time."""
-        results: dict[str, np.ndarray] = {}
+        results: dict[str, xp.ndarray] = {}
         budget = MAX_FINITE_DIFFERENCE_ELEMENTS
-        with grad_mode.no_grad(), np.errstate(all="ignore"):
+        with grad_mode.no_grad(), xp.errstate(all="ignore"):
             for name, _, leaf in self.leaves:
                 data = leaf._data
                 if data.size > budget or data.dtype.kind != "f":
@@ -801,14 +800,14 @@ class _Builder:
                               if hasattr(v, "__dict__") and not isinstance(v, type)})  # fmt: skip
             try:
                 # As Op.__call__ does: NumPy returns scalars for 0-d results, keep arrays.
-                outs[id(node)] = np.asarray(node.forward(*args))
+                outs[id(node)] = xp.asarray(node.forward(*args))
             finally:
                 if state is not None:
                     state.clear()
                     state.update(saved_state)
         if self.output.grad_fn is None:  # explain("x", x=...): the output is the input
             return float(self.output._data.reshape(()))
-        return float(np.asarray(outs[id(self.output.grad_fn)]).reshape(()))
+        return float(xp.asarray(outs[id(self.output.grad_fn)]).reshape(()))
 
     # --- assembly ---------------------------------------------------------------------
     def build(self) -> Explanation:
@@ -818,7 +817,7 @@ class _Builder:
         if not self.differentiate:
             return Explanation(
                 self.source, tuple(self.values), tuple(forward), output_name,
-                np.array(self.output._data), notes=tuple(_notes(forward, [])),
+                xp.array(self.output._data), notes=tuple(_notes(forward, [])),
                 differentiated=False,
             )  # fmt: skip
         records, found = self._replay()
@@ -834,8 +833,8 @@ class _Builder:
                 InputGradient(
                     name=name,
                     kind=kind,
-                    value=np.array(leaf._data),
-                    gradient=None if gradient is None else np.array(gradient),
+                    value=xp.array(leaf._data),
+                    gradient=None if gradient is None else xp.array(gradient),
                     terms=tuple(arrived.get(name, ())),
                     paths=tuple(paths),
                     path_count=count,
@@ -844,7 +843,7 @@ class _Builder:
             )
         return Explanation(
             self.source, tuple(self.values), tuple(forward), output_name,
-            np.array(self.output._data), tuple(backward), tuple(gradients),
+            xp.array(self.output._data), tuple(backward), tuple(gradients),
             tuple(_notes(forward, gradients)),
         )  # fmt: skip
 
@@ -858,7 +857,7 @@ def _check_size(nodes: Sequence[Any]) -> None:
         for x in (node.out, *(x._data for x in node.inputs if isinstance(x, Tensor))):
             if id(x) not in counted:
                 counted.add(id(x))
-                total += np.size(x)
+                total += xp.size(x)
     if total > MAX_ELEMENTS:
         raise ValueError(
             f"explain: the computation holds {total:,} numbers (inputs and every op's result), "
@@ -928,20 +927,20 @@ def _layers(
     for start, stop in zip(bounds, bounds[1:], strict=False):
         factors = [edge.value for edge in edges[start:stop]]
         scalar = all(f is not None and f.size == 1 for f in factors)
-        value = np.array(math.prod(float(f.reshape(-1)[0]) for f in factors)) if scalar else None
+        value = xp.array(math.prod(float(f.reshape(-1)[0]) for f in factors)) if scalar else None
         of = layer_names.get(nodes[start], nodes[start])
         wrt = layer_names.get(nodes[stop], nodes[stop]) if stop < len(nodes) - 1 else nodes[stop]
         layers.append(LayerFactor(of, wrt, value))
     return tuple(layers)
 
 
-def _central_differences(data: np.ndarray, f: Callable[[], float]) -> np.ndarray:
+def _central_differences(data: xp.ndarray, f: Callable[[], float]) -> xp.ndarray:
     """(f(x + h) - f(x - h)) / 2h per element, perturbing ``data`` in place and restoring it
     exactly; h is eps**(1/3) scaled to the element (the step that balances the truncation
     error against rounding)."""
-    result = np.zeros(data.shape, dtype=np.float64)
-    scale = float(np.finfo(data.dtype).eps) ** (1 / 3)
-    for index in np.ndindex(data.shape):
+    result = xp.zeros(data.shape, dtype=xp.float64)
+    scale = float(xp.finfo(data.dtype).eps) ** (1 / 3)
+    for index in xp.ndindex(data.shape):
         old = data[index].copy()
         h = scale * max(1.0, abs(float(old)))
         data[index] = old + h
@@ -955,13 +954,13 @@ def _central_differences(data: np.ndarray, f: Callable[[], float]) -> np.ndarray
 
 def _notes(forward: Sequence[ForwardStep], gradients: Sequence[InputGradient]) -> Iterator[str]:
     for step in forward:
-        if not np.all(np.isfinite(step.value)):
+        if not xp.all(xp.isfinite(step.value)):
             yield f"{step.name} = {step.expression} is not finite ({fmt.array(step.value)})"
     for g in gradients:
         if g.gradient is None:
             yield f"the output does not depend on {g.name}: no path leads to it"
             continue
-        if not np.all(np.isfinite(g.gradient)):
+        if not xp.all(xp.isfinite(g.gradient)):
             yield f"the gradient of {g.name} is not finite"
         if g.finite_difference is not None and not _close(g.gradient, g.finite_difference):
             yield (
@@ -970,7 +969,7 @@ def _notes(forward: Sequence[ForwardStep], gradients: Sequence[InputGradient]) -
             )
 
 
-def _close(a: np.ndarray, b: np.ndarray) -> bool:
-    tight = a.dtype == np.float64
-    with np.errstate(all="ignore"):
-        return bool(np.allclose(a, b, rtol=1e-4 if tight else 1e-2, atol=1e-6 if tight else 1e-3))
+def _close(a: xp.ndarray, b: xp.ndarray) -> bool:
+    tight = a.dtype == xp.float64
+    with xp.errstate(all="ignore"):
+        return bool(xp.allclose(a, b, rtol=1e-4 if tight else 1e-2, atol=1e-6 if tight else 1e-3))

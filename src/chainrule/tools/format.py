@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
+from chainrule._array import xp
 
 #: Arrays with more elements than this print as their first and last few elements.
 MAX_SHOWN_ELEMENTS = 24
@@ -52,7 +52,7 @@ def shape(dims: tuple[int, ...]) -> str:
 
 def array(value: Any) -> str:
     """A scalar as :func:`number`, a small array as nested lists, a large one shortened."""
-    a = np.asarray(value)
+    a = xp.asarray(value)
     if a.ndim == 0:
         return number(a)
     if a.size <= MAX_SHOWN_ELEMENTS:
@@ -74,7 +74,7 @@ def jsonable(value: Any) -> Any:
     ``inf`` (which JSON cannot hold) become the strings ``"nan"``, ``"inf"``, ``"-inf"``."""
     if value is None:
         return None
-    a = np.asarray(value)
+    a = xp.asarray(value)
     if a.dtype.kind == "b":
         a = a.astype(float)
     return _json_values(a.tolist())

@@ -29,9 +29,8 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
-
 from chainrule import grad_mode
+from chainrule._array import xp
 from chainrule.autodiff.backward import grad
 from chainrule.autograd import forward_ad
 from chainrule.tensor import Tensor, _make
@@ -125,7 +124,7 @@ def gradgradcheck(
     outputs = _as_tuple(func(*inputs))
     if grad_outputs is None:
         # Random, not ones: a symmetric cotangent could hide a wrong second-order rule.
-        rng = np.random.default_rng(0)
+        rng = xp.random.default_rng(0)
         grad_outputs = tuple(
             _make(rng.standard_normal(y.shape).astype(y.dtype), True)
             for y in outputs
@@ -141,7 +140,7 @@ def gradgradcheck(
         outs = [y for y in _as_tuple(func(*ins)) if _differentiable(y)]
         found = grad(outs, [ins[i] for i in diff], vs, create_graph=True, allow_unused=True)
         return tuple(
-            _make(np.zeros(ins[i].shape, ins[i].dtype)) if g is None else g
+            _make(xp.zeros(ins[i].shape, ins[i].dtype)) if g is None else g
             for g, i in zip(found, diff, strict=True)
         )
 
@@ -187,7 +186,7 @@ class _Checker:
                 "the them have requires_grad=True."
             )
         for i in self.diff:
-            if self.inputs[i].dtype != np.float64:
+            if self.inputs[i].dtype != xp.float64:
                 warnings.warn(
                     f"Input #{i} requires gradient and is not a double precision floating point "
                     "or complex. This check will likely fail if all the inputs are not of double "
@@ -197,8 +196,8 @@ class _Checker:
         outputs = _as_tuple(func(*self.inputs))
         self.outputs = outputs
         self.out_index = [j for j, y in enumerate(outputs) if _differentiable(y)]
-        self.rng = np.random.default_rng(0)
-        self._numerical: dict[tuple[int, int], np.ndarray] | None = None
+        self.rng = xp.random.default_rng(0)
+        self._numerical: dict[tuple[int, int], xp.ndarray] | None = None
 
     # ------------------------------------------------------------ reverse mode
     def check_reverse(self, fast: bool) -> None:
@@ -208,7 +207,7 @@ class _Checker:
             analytical = self._reverse_jacobians()
             self._compare(analytical, self._numerical_jacobians(), "")
 
-    def _vjp(self, cotangents: list[np.ndarray]) -> list[np.ndarray]:
+    def _vjp(self, cotangents: list[xp.ndarray]) -> list[xp.ndarray]:
         """u^T J for every differentiable input (zeros where unused), one backward pass."""
         outs, us = [], []
         for j, u in zip(self.out_index, cotangents, strict=True):
@@ -218,26 +217,26 @@ class _Checker:
                 us.append(_make(u.reshape(y.shape).astype(y.dtype)))
         xs = [self.inputs[i] for i in self.diff]
         if not outs:
-            return [np.zeros(x.shape) for x in xs]
+            return [xp.zeros(x.shape) for x in xs]
         found = grad(outs, xs, us, retain_graph=True, allow_unused=True)
         return [
-            np.zeros(x.shape) if g is None else np.asarray(g._data, dtype=np.float64)
+            xp.zeros(x.shape) if g is None else xp.asarray(g._data, dtype=xp.float64)
             for g, x in zip(found, xs, strict=True)
         ]
 
-    def _reverse_jacobians(self) -> dict[tuple[int, int], np.ndarray]:
+    def _reverse_jacobians(self) -> dict[tuple[int, int], xp.ndarray]:
         """J[(output j, input i)] of shape (output size, input size), row by row; each row
         computed twice, to see that backward gives the same answer every time."""
         jacobians = {(j, i): [] for j in self.out_index for i in self.diff}
         for j in self.out_index:
             size = self.outputs[j].numel()
             for m in range(size):
-                cotangents = [np.zeros(self.outputs[k].shape) for k in self.out_index]
+                cotangents = [xp.zeros(self.outputs[k].shape) for k in self.out_index]
                 cotangents[self.out_index.index(j)].reshape(-1)[m] = 1.0
                 row = self._vjp(cotangents)
                 again = self._vjp(cotangents)
                 for r1, r2, i in zip(row, again, self.diff, strict=True):
-                    if np.max(np.abs(r1 - r2), initial=0.0) > self.nondet_tol:
+                    if xp.max(xp.abs(r1 - r2), initial=0.0) > self.nondet_tol:
                         raise GradcheckError(
                             "Backward is not reentrant, i.e., running backward with same input "
                             "and grad_output multiple times gives different values, although "
@@ -246,15 +245,15 @@ class _Checker:
                         )
                     jacobians[(j, i)].append(r1.reshape(-1))
         return {
-            key: np.stack(rows) if rows else np.zeros((0, self.inputs[key[1]].numel()))
+            key: xp.stack(rows) if rows else xp.zeros((0, self.inputs[key[1]].numel()))
             for key, rows in jacobians.items()
         }
 
-    def _reverse_projection(self, us: list[np.ndarray], vs: list[np.ndarray]) -> np.ndarray:
+    def _reverse_projection(self, us: list[xp.ndarray], vs: list[xp.ndarray]) -> xp.ndarray:
         """(u^T J) v for each (output, input) pair, as an (outputs, inputs) matrix."""
-        table = np.zeros((len(self.out_index), len(self.diff)))
+        table = xp.zeros((len(self.out_index), len(self.diff)))
         for a in range(len(self.out_index)):
-            cotangents = [u if b == a else np.zeros_like(u) for b, u in enumerate(us)]
+            cotangents = [u if b == a else xp.zeros_like(u) for b, u in enumerate(us)]
             for b, g in enumerate(self._vjp(cotangents)):
                 table[a, b] = g.reshape(-1) @ vs[b]
         return table
@@ -265,20 +264,20 @@ class _Checker:
         if fast:
             self._check_fast(self._forward_projection, what)
             return
-        jacobians: dict[tuple[int, int], np.ndarray] = {}
+        jacobians: dict[tuple[int, int], xp.ndarray] = {}
         for b, i in enumerate(self.diff):
             columns = []
             for k in range(self.inputs[i].numel()):
-                tangents = [np.zeros(self.inputs[c].shape) for c in self.diff]
+                tangents = [xp.zeros(self.inputs[c].shape) for c in self.diff]
                 tangents[b].reshape(-1)[k] = 1.0
                 columns.append(self._jvp(tangents))
             for a, j in enumerate(self.out_index):
                 cols = [c[a] for c in columns]
                 size = self.outputs[j].numel()
-                jacobians[(j, i)] = np.stack(cols, axis=1) if cols else np.zeros((size, 0))
+                jacobians[(j, i)] = xp.stack(cols, axis=1) if cols else xp.zeros((size, 0))
         self._compare(jacobians, self._numerical_jacobians(), what)
 
-    def _jvp(self, tangents: list[np.ndarray]) -> list[np.ndarray]:
+    def _jvp(self, tangents: list[xp.ndarray]) -> list[xp.ndarray]:
         """J v for every differentiable output, flat, by forward mode: ``func`` run again on
         dual tensors, so each op's forward-mode rule carries the tangents."""
         args = list(self.inputs)
@@ -290,17 +289,17 @@ class _Checker:
                 outs = _as_tuple(self.func(*args))
             found = [forward_ad.unpack_dual(outs[j]).tangent for j in self.out_index]
         return [
-            np.zeros(self.outputs[j].numel())
+            xp.zeros(self.outputs[j].numel())
             if t is None
-            else np.asarray(t._data, dtype=np.float64).reshape(-1)
+            else xp.asarray(t._data, dtype=xp.float64).reshape(-1)
             for j, t in zip(self.out_index, found, strict=True)
         ]
 
-    def _forward_projection(self, us: list[np.ndarray], vs: list[np.ndarray]) -> np.ndarray:
-        table = np.zeros((len(self.out_index), len(self.diff)))
+    def _forward_projection(self, us: list[xp.ndarray], vs: list[xp.ndarray]) -> xp.ndarray:
+        table = xp.zeros((len(self.out_index), len(self.diff)))
         for b in range(len(self.diff)):
             tangents = [
-                (v if c == b else np.zeros_like(v)).reshape(self.inputs[i].shape)
+                (v if c == b else xp.zeros_like(v)).reshape(self.inputs[i].shape)
                 for c, (v, i) in enumerate(zip(vs, self.diff, strict=True))
             ]
             for a, jv in enumerate(self._jvp(tangents)):
@@ -308,7 +307,7 @@ class _Checker:
         return table
 
     # ------------------------------------------------------------ finite differences
-    def _evaluate(self, i: int, data: np.ndarray) -> list[np.ndarray]:
+    def _evaluate(self, i: int, data: xp.ndarray) -> list[xp.ndarray]:
         """The differentiable outputs, flat, with input ``i`` replaced by ``data``."""
         args = list(self.inputs)
         x = self.inputs[i]
@@ -316,30 +315,30 @@ class _Checker:
         # Gradient recording stays on: func may itself differentiate (gradgradcheck's does).
         with grad_mode.enable_grad():
             outs = _as_tuple(self.func(*args))
-        return [np.asarray(outs[j]._data, dtype=np.float64).reshape(-1) for j in self.out_index]
+        return [xp.asarray(outs[j]._data, dtype=xp.float64).reshape(-1) for j in self.out_index]
 
-    def _difference(self, i: int, direction: np.ndarray) -> list[np.ndarray]:
-        base = np.asarray(self.inputs[i]._data, dtype=np.float64)
+    def _difference(self, i: int, direction: xp.ndarray) -> list[xp.ndarray]:
+        base = xp.asarray(self.inputs[i]._data, dtype=xp.float64)
         step = self.eps * direction.reshape(base.shape)
         plus, minus = self._evaluate(i, base + step), self._evaluate(i, base - step)
         return [(p - m) / (2 * self.eps) for p, m in zip(plus, minus, strict=True)]
 
-    def _numerical_jacobians(self) -> dict[tuple[int, int], np.ndarray]:
+    def _numerical_jacobians(self) -> dict[tuple[int, int], xp.ndarray]:
         if self._numerical is not None:  # reverse and forward mode compare with the same
             return self._numerical
         jacobians = {}
         for i in self.diff:
             n = self.inputs[i].numel()
-            columns = [self._difference(i, np.eye(1, n, k)[0]) for k in range(n)]
+            columns = [self._difference(i, xp.eye(1, n, k)[0]) for k in range(n)]
             for a, j in enumerate(self.out_index):
                 size = self.outputs[j].numel()
                 cols = [c[a] for c in columns]
-                jacobians[(j, i)] = np.stack(cols, axis=1) if cols else np.zeros((size, 0))
+                jacobians[(j, i)] = xp.stack(cols, axis=1) if cols else xp.zeros((size, 0))
         self._numerical = jacobians
         return jacobians
 
-    def _numerical_projection(self, us: list[np.ndarray], vs: list[np.ndarray]) -> np.ndarray:
-        table = np.zeros((len(self.out_index), len(self.diff)))
+    def _numerical_projection(self, us: list[xp.ndarray], vs: list[xp.ndarray]) -> xp.ndarray:
+        table = xp.zeros((len(self.out_index), len(self.diff)))
         for b, i in enumerate(self.diff):
             for a, jv in enumerate(self._difference(i, vs[b])):
                 table[a, b] = us[a].reshape(-1) @ jv
@@ -349,9 +348,9 @@ class _Checker:
     def check_zero_grad_outputs(self) -> None:
         """chainrule has no undefined gradients: its analogue is an all-zero cotangent, for
         which every rule must return zeros (a rule that adds a constant fails here)."""
-        zeros = [np.zeros(self.outputs[j].shape) for j in self.out_index]
+        zeros = [xp.zeros(self.outputs[j].shape) for j in self.out_index]
         for g, i in zip(self._vjp(zeros), self.diff, strict=True):
-            if np.any(g != 0):
+            if xp.any(g != 0):
                 raise GradcheckError(
                     f"Backward with all-zero grad_outputs returned a nonzero gradient for input "
                     f"{i}: a rule must map a zero output gradient to zero"
@@ -362,7 +361,7 @@ class _Checker:
         if not outs:
             return
         xs = [self.inputs[i] for i in self.diff]
-        us = [_make(np.ones(y.shape, y.dtype)) for y in outs]
+        us = [_make(xp.ones(y.shape, y.dtype)) for y in outs]
         for g, x in zip(grad(outs, xs, us, retain_graph=True, allow_unused=True), xs, strict=True):
             if g is not None and g.dtype != x.dtype:
                 raise GradcheckError(
@@ -371,13 +370,13 @@ class _Checker:
                 )
 
     # ------------------------------------------------------------ comparing
-    def _close(self, analytical: np.ndarray, numerical: np.ndarray, atol: float) -> np.ndarray:
-        return np.abs(analytical - numerical) <= atol + self.rtol * np.abs(numerical)
+    def _close(self, analytical: xp.ndarray, numerical: xp.ndarray, atol: float) -> xp.ndarray:
+        return xp.abs(analytical - numerical) <= atol + self.rtol * xp.abs(numerical)
 
     def _compare(
         self,
-        analytical: dict[tuple[int, int], np.ndarray],
-        numerical: dict[tuple[int, int], np.ndarray],
+        analytical: dict[tuple[int, int], xp.ndarray],
+        numerical: dict[tuple[int, int], xp.ndarray],
         what: str,
     ) -> None:
         for (j, i), a in analytical.items():
@@ -385,8 +384,8 @@ class _Checker:
             ok = self._close(a, n, self.atol)
             if ok.all():
                 continue
-            excess = np.abs(a - n) - (self.atol + self.rtol * np.abs(n))
-            row, col = np.unravel_index(int(np.argmax(excess)), a.shape)
+            excess = xp.abs(a - n) - (self.atol + self.rtol * xp.abs(n))
+            row, col = xp.unravel_index(int(xp.argmax(excess)), a.shape)
             out_at = _index(self.outputs[j].shape, int(row))
             in_at = _index(self.inputs[i].shape, int(col))
             message = (
@@ -401,7 +400,7 @@ class _Checker:
             raise GradcheckError(message)
 
     def _check_fast(
-        self, analytic: Callable[[list[np.ndarray], list[np.ndarray]], np.ndarray], what: str
+        self, analytic: Callable[[list[xp.ndarray], list[xp.ndarray]], xp.ndarray], what: str
     ) -> None:
         """One random projection per pair; on failure, the full comparison says where."""
         us = [self._unit(self.outputs[j].numel()) for j in self.out_index]
@@ -424,9 +423,9 @@ class _Checker:
                         "fast_mode=False"
                     )
 
-    def _unit(self, n: int) -> np.ndarray:
+    def _unit(self, n: int) -> xp.ndarray:
         v = self.rng.random(n)
-        return v / max(float(np.linalg.norm(v)), 1e-300)
+        return v / max(float(xp.linalg.norm(v)), 1e-300)
 
 
 def _differentiable(y: Any) -> bool:
@@ -438,8 +437,8 @@ def _as_tuple(x: Any) -> tuple[Any, ...]:
 
 
 def _index(shape: tuple[int, ...], flat: int) -> str:
-    return str([int(k) for k in np.unravel_index(flat, shape)]) if shape else "[]"
+    return str([int(k) for k in xp.unravel_index(flat, shape)]) if shape else "[]"
 
 
-def _matrix(m: np.ndarray) -> str:
-    return np.array2string(m, precision=6, suppress_small=True, max_line_width=100)
+def _matrix(m: xp.ndarray) -> str:
+    return xp.array2string(m, precision=6, suppress_small=True, max_line_width=100)

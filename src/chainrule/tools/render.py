@@ -16,10 +16,9 @@ from __future__ import annotations
 import html
 import sys
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-import numpy as np
-
+from chainrule._array import xp
 from chainrule.tools import format as fmt
 
 if TYPE_CHECKING:
@@ -51,17 +50,17 @@ RICH_STYLES = {
 
 
 # ============================================================================== pieces
-def _is_scalar(value: np.ndarray | None) -> bool:
+def _is_scalar(value: xp.ndarray | None) -> bool:
     return value is not None and value.size == 1
 
 
-def _factor(value: np.ndarray) -> str:
+def _factor(value: xp.ndarray) -> str:
     """A factor of a product: negative numbers in parentheses, 2 × (-3)."""
     text = fmt.array(value)
     return f"({text})" if text.startswith("-") else text
 
 
-def _sum_math(values: Sequence[np.ndarray]) -> str:
+def _sum_math(values: Sequence[xp.ndarray]) -> str:
     """``a + b - c``: the terms of a sum of scalars, signs folded in."""
     parts = [fmt.array(values[0])]
     for value in values[1:]:
@@ -70,7 +69,7 @@ def _sum_math(values: Sequence[np.ndarray]) -> str:
     return " ".join(parts)
 
 
-def _value_math(value: np.ndarray) -> str:
+def _value_math(value: xp.ndarray) -> str:
     """A value, with its shape first when it is not a scalar."""
     if value.ndim == 0:
         return fmt.array(value)
@@ -161,9 +160,9 @@ def _paths_sum_math(gradient: InputGradient) -> str | None:
             f"all of them is the gradient"
         )
     if all(v.size == 1 for v in values):
-        total = np.sum(values, axis=0)
+        total = xp.sum(values, axis=0)
         return f"sum of the {len(values)} paths: {_sum_math(values)} = {fmt.array(total)}"
-    return f"sum of the {len(values)} paths = {_value_math(np.sum(values, axis=0))}"
+    return f"sum of the {len(values)} paths = {_value_math(xp.sum(values, axis=0))}"
 
 
 def _output_symbol(explanation: Explanation) -> str:
@@ -192,6 +191,27 @@ def _checks_math(gradient: InputGradient) -> str | None:
             symbolic = f"{symbolic[:MAX_SYMBOLIC_SHOWN]}... ({len(symbolic):,} characters)"
         checks.append(f"sympy {symbolic} = {fmt.number(gradient.symbolic_value)}")
     return "; ".join(checks) if checks else None
+
+
+class _ChainRule(NamedTuple):
+    """What every format shows for one input's chain rule: each path as (route, product of its
+    factors, product by function or None), their sum (None for one path), the gradient and
+    the cross-checks (None when there are none)."""
+
+    paths: list[tuple[str, str, str | None]]
+    total: str | None
+    gradient: str
+    checks: str | None
+
+
+def _chain_rule(explanation: Explanation, gradient: InputGradient) -> _ChainRule:
+    e = explanation
+    return _ChainRule(
+        [(_path_route(e, p), _path_math(e, gradient, p), _layers_math(p)) for p in gradient.paths],
+        _paths_sum_math(gradient),
+        _gradient_math(e, gradient),
+        _checks_math(gradient),
+    )
 
 
 def _tensor_rule(explanation: Explanation) -> str | None:
@@ -275,23 +295,20 @@ def _text_lines(explanation: Explanation) -> Iterator[Line]:
             yield [("      → ", ""), (c.target, "name"), (": ", ""),
                    (_contribution_math(step, c), "")]  # fmt: skip
     for gradient in e.gradients:
+        rule = _chain_rule(e, gradient)
         yield []
         count = gradient.path_count
         yield [("chain rule for ", "heading"), (gradient.name, "name"),
                (f" ({count} path{'s' * (count != 1)})", "dim")]  # fmt: skip
-        for path in gradient.paths:
-            yield [("  ", ""), (_path_route(e, path), "name"), (":  ", ""),
-                   (_path_math(e, gradient, path), "")]  # fmt: skip
-            layers = _layers_math(path)
+        for route, math, layers in rule.paths:
+            yield [("  ", ""), (route, "name"), (":  ", ""), (math, "")]
             if layers:
                 yield [("      by function: ", "dim"), (layers, "")]
-        total = _paths_sum_math(gradient)
-        if total:
-            yield [("  ", ""), (total, "")]
-        yield [("  ", ""), (_gradient_math(e, gradient), "grad")]
-        checks = _checks_math(gradient)
-        if checks:
-            yield [("  check: ", "dim"), (checks, "dim")]
+        if rule.total:
+            yield [("  ", ""), (rule.total, "")]
+        yield [("  ", ""), (rule.gradient, "grad")]
+        if rule.checks:
+            yield [("  check: ", "dim"), (rule.checks, "dim")]
     yield from _notes_lines(e)
 
 
@@ -384,18 +401,18 @@ def to_markdown(explanation: Explanation) -> str:
                     f"{_md(_contribution_math(step, c))} |"
                 )
         for gradient in e.gradients:
+            rule = _chain_rule(e, gradient)
             out.append(f"\n#### Chain rule for {_md_code(gradient.name)}\n")
-            for path in gradient.paths:
-                line = f"- {_md_code(_path_route(e, path))}: {_md(_path_math(e, gradient, path))}"
-                layers = _layers_math(path)
-                out.append(line + (f" (by function: {_md(layers)})" if layers else ""))
-            total = _paths_sum_math(gradient)
-            if total:
-                out.append(f"- {_md(total)}")
-            out.append(f"\n**{_md(_gradient_math(e, gradient))}**")
-            checks = _checks_math(gradient)
-            if checks:
-                out.append(f"\nCheck: {_md(checks)}")
+            out.extend(
+                f"- {_md_code(route)}: {_md(math)}"
+                + (f" (by function: {_md(layers)})" if layers else "")
+                for route, math, layers in rule.paths
+            )
+            if rule.total:
+                out.append(f"- {_md(rule.total)}")
+            out.append(f"\n**{_md(rule.gradient)}**")
+            if rule.checks:
+                out.append(f"\nCheck: {_md(rule.checks)}")
     if e.notes:
         out.append("\n#### Notes\n")
         out.extend(f"- {_md(note)}" for note in e.notes)
@@ -459,21 +476,19 @@ def to_html(explanation: Explanation) -> str:
         ]  # fmt: skip
         parts.append(_table(["node", "gradient in", "to", "contribution"], rows))
         for gradient in e.gradients:
+            rule = _chain_rule(e, gradient)
             parts.append(f"<h5>Chain rule for <code>{_h(gradient.name)}</code></h5><ul>")
-            for path in gradient.paths:
-                layers = _layers_math(path)
-                extra = f" <i>by function:</i> <code>{_h(layers)}</code>" if layers else ""
-                parts.append(
-                    f"<li><code>{_h(_path_route(e, path))}</code>: "
-                    f"<code>{_h(_path_math(e, gradient, path))}</code>{extra}</li>"
-                )
-            total = _paths_sum_math(gradient)
-            if total:
-                parts.append(f"<li>{_h(total)}</li>")
-            parts.append(f'</ul><p class="grad">{_h(_gradient_math(e, gradient))}</p>')
-            checks = _checks_math(gradient)
-            if checks:
-                parts.append(f"<p>Check: {_h(checks)}</p>")
+            parts.extend(
+                f"<li><code>{_h(route)}</code>: <code>{_h(math)}</code>"
+                + (f" <i>by function:</i> <code>{_h(layers)}</code>" if layers else "")
+                + "</li>"
+                for route, math, layers in rule.paths
+            )
+            if rule.total:
+                parts.append(f"<li>{_h(rule.total)}</li>")
+            parts.append(f'</ul><p class="grad">{_h(rule.gradient)}</p>')
+            if rule.checks:
+                parts.append(f"<p>Check: {_h(rule.checks)}</p>")
     if e.notes:
         parts.append("<h5>Notes</h5><ul>")
         parts.extend(f"<li>{_h(note)}</li>" for note in e.notes)

@@ -23,8 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from chainrule._array import xp
 from chainrule.serialization import atomic_write
 from chainrule.tensor import Tensor
 from chainrule.tools import format as fmt
@@ -179,21 +178,21 @@ def _op_id(name: str) -> str:
     return f"op/{name}"
 
 
-def _short(value: np.ndarray) -> str:
+def _short(value: xp.ndarray) -> str:
     """A value small enough for a box: the numbers when few, else shape and range."""
     if value.size <= 4:
         return fmt.array(value)
-    finite = value[np.isfinite(value)] if value.dtype.kind == "f" else value
+    finite = value[xp.isfinite(value)] if value.dtype.kind == "f" else value
     if finite.size == 0:
         return f"shape {fmt.shape(value.shape)}, not finite"
     low, high = fmt.number(finite.min()), fmt.number(finite.max())
     return f"shape {fmt.shape(value.shape)}, in [{low}, {high}]"
 
 
-def _gradients(e: Explanation) -> dict[str, np.ndarray]:
+def _gradients(e: Explanation) -> dict[str, xp.ndarray]:
     """d(output)/d(value) for every value that has one: inputs, and each op's output (the
     gradient that flowed into it)."""
-    found: dict[str, np.ndarray] = {}
+    found: dict[str, xp.ndarray] = {}
     if not e.differentiated:
         return found
     for step in e.backward:
@@ -204,13 +203,13 @@ def _gradients(e: Explanation) -> dict[str, np.ndarray]:
     return found
 
 
-def _magnitude(gradient: np.ndarray) -> float:
-    with np.errstate(all="ignore"):
-        finite = np.abs(gradient[np.isfinite(gradient)])
+def _magnitude(gradient: xp.ndarray) -> float:
+    with xp.errstate(all="ignore"):
+        finite = xp.abs(gradient[xp.isfinite(gradient)])
     return float(finite.max()) if finite.size else 0.0
 
 
-def _fills(gradients: dict[str, np.ndarray]) -> dict[str, tuple[str, str]]:
+def _fills(gradients: dict[str, xp.ndarray]) -> dict[str, tuple[str, str]]:
     """(fill colour, font colour) per value: the largest |gradient| on a log scale."""
     magnitudes = {name: _magnitude(g) for name, g in gradients.items()}
     logs = [math.log10(m) for m in magnitudes.values() if m > 0]
@@ -228,8 +227,8 @@ def _fills(gradients: dict[str, np.ndarray]) -> dict[str, tuple[str, str]]:
 
 def _value_node(
     name: str,
-    value: np.ndarray,
-    gradients: dict[str, np.ndarray],
+    value: xp.ndarray,
+    gradients: dict[str, xp.ndarray],
     fills: dict[str, tuple[str, str]],
     step: ForwardStep | None = None,
 ) -> dict[str, str]:

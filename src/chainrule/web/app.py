@@ -27,9 +27,9 @@ from importlib import resources
 from typing import Annotated, Any
 
 import anyio
-import numpy as np
 
 from chainrule import expr
+from chainrule._array import xp as np
 from chainrule.web import MISSING_EXTRA
 from chainrule.web.examples import EXAMPLES
 from chainrule.web.guard import BodyLimit, Busy, SecurityHeaders, bounded

@@ -22,11 +22,11 @@ import time
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-import numpy as np
 from pydantic import BaseModel, Field
 
 import chainrule as cr
 from chainrule import nn
+from chainrule._array import xp as np
 from chainrule.data import arrays as datasets
 
 FEATURES: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
