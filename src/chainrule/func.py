@@ -24,16 +24,19 @@ an enclosing transform needs to differentiate them again.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from chainrule import grad_mode
+from chainrule import op as op_module
 from chainrule._array import xp
 from chainrule.autodiff import batching, forward
 from chainrule.autodiff.backward import grad as autograd_grad
 from chainrule.autodiff.batching import BatchedTensor
+from chainrule.graph import parent
 from chainrule.ops.shape import stack
 from chainrule.tensor import Tensor, _make
 
@@ -141,6 +144,21 @@ def _check_tensor(x: Any, api: str, what: str) -> Tensor:
 
 # Transforms that record a graph, running now: a nested one must record its own pass.
 _depth = [0]
+# The leaves nested transforms made to differentiate with respect to (by id, kept alive until
+# the outermost transform returns): tensors of the transforms, not closed-over parameters.
+_made_leaves: dict[int, Tensor] = {}
+
+
+@contextlib.contextmanager
+def _running() -> Iterator[None]:
+    """The body of a transform: ``f`` runs nested inside it."""
+    _depth[0] += 1
+    try:
+        yield
+    finally:
+        _depth[0] -= 1
+        if not _depth[0]:
+            _made_leaves.clear()
 
 
 # ----------------------------------------------------------------------------- vjp and grad
@@ -234,7 +252,10 @@ def _differentiable(value: Tensor) -> Tensor:
         return value.view(tuple(value.shape))
     if not value.is_floating_point():
         return value
-    return _make(value._data, True)
+    leaf = _make(value._data, True)
+    if _depth[0]:
+        _made_leaves[id(leaf)] = leaf
+    return leaf
 
 
 def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
@@ -260,22 +281,52 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
         value = _differentiable(value)
         inputs.append(value)
         called.append(_wrap(value, have))
-    _depth[0] += 1
-    try:
+    start = next(op_module._sequence)  # nodes numbered below were recorded before f ran
+    with _running():
         with grad_mode.enable_grad():
             result = func(*tree_unflatten(called, spec))
-    finally:
-        _depth[0] -= 1
-    out, aux = _split_aux(result, has_aux, "vjp")
-    out_leaves, _ = tree_flatten(out)
-    physical = [
-        _lift(*_unwrap(_check_tensor(y, "vjp(f, *primals)", "f's outputs")), active)[0]
-        for y in out_leaves
-    ]
+        out, aux = _split_aux(result, has_aux, "vjp")
+        out_leaves, _ = tree_flatten(out)
+        physical = [
+            _lift(*_unwrap(_check_tensor(y, "vjp(f, *primals)", "f's outputs")), active)[0]
+            for y in out_leaves
+        ]
+        # f may close over tensors that require grad: the gradients then stay connected to
+        # them, as in torch.func, so that ``grad(f)(x).sum().backward()`` reaches them.
+        nested = nested or _reaches_outside(physical, inputs, start)
     pullback = _Pullback(inputs, physical, active, spec, nested)
     if not nested:  # the graph stays with vjp_fn; what the caller sees records nothing
         out = _map(_detached, out)
     return (out, pullback, aux) if has_aux else (out, pullback)
+
+
+def _reaches_outside(outputs: list[Tensor], inputs: list[Any], start: int) -> bool:
+    """Whether the graph of ``outputs`` reads a tensor that requires grad and was not made by
+    this run of f (numbered from ``start``) nor given to it: a closed-over parameter."""
+    given = {id(x) for x in inputs if x is not None}
+    given.update(_made_leaves)
+    seen: set[int] = set()
+    stack = [y._grad_fn for y in outputs if y._grad_fn is not None]
+    while stack:
+        node = stack.pop()
+        if node.seq < start:
+            return True
+        for x in node.inputs:
+            if not isinstance(x, Tensor) or not x.requires_grad:
+                continue
+            found = parent(x, node)
+            if found is None:
+                if id(x) not in given:
+                    return True
+            elif id(found) not in seen:
+                seen.add(id(found))
+                stack.append(found)
+    return False
+
+
+def _outer_graph_only(y: Tensor, start: int) -> Tensor:
+    """``y`` if its graph reaches a closed-over parameter, else ``y`` detached."""
+    return y if y.requires_grad and _reaches_outside([y], [], start) else y.detach()
 
 
 def _detached(y: Any) -> Any:
@@ -438,22 +489,20 @@ def jvp(
             pv, have = _lift(pv, p_have, want)
             tv, _ = _lift(tv, t_have, want)
             called.append(_wrap(forward.make_dual(pv, tv, level=level), have))
-        _depth[0] += 1
-        try:
+        start = next(op_module._sequence)  # nodes numbered below were recorded before f ran
+        with _running():
             result = func(*tree_unflatten(called, spec))
-        finally:
-            _depth[0] -= 1
-        out, aux = _split_aux(result, has_aux, "jvp")
-        o_leaves, o_spec = tree_flatten(out)
-        values, pushed = [], []
-        for y in o_leaves:
-            value, have = _unwrap(_check_tensor(y, "jvp(f, primals, tangents)", "f's outputs"))
-            primal, tangent = forward.unpack_dual(value, level=level)
-            tangent = _zeros(value) if tangent is None else tangent
-            if not nested:  # nothing outside differentiates these: no graph to keep
-                primal, tangent = primal.detach(), tangent.detach()
-            values.append(_wrap(primal, have))
-            pushed.append(_wrap(tangent, have))
+            out, aux = _split_aux(result, has_aux, "jvp")
+            o_leaves, o_spec = tree_flatten(out)
+            values, pushed = [], []
+            for y in o_leaves:
+                value, have = _unwrap(_check_tensor(y, "jvp(f, primals, tangents)", "f's outputs"))
+                primal, tangent = forward.unpack_dual(value, level=level)
+                tangent = _zeros(value) if tangent is None else tangent
+                if not nested:  # only a closed-over parameter can differentiate these
+                    primal, tangent = (_outer_graph_only(t, start) for t in (primal, tangent))
+                values.append(_wrap(primal, have))
+                pushed.append(_wrap(tangent, have))
     out, jvp_out = tree_unflatten(values, o_spec), tree_unflatten(pushed, o_spec)
     return (out, jvp_out, aux) if has_aux else (out, jvp_out)
 
