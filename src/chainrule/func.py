@@ -668,8 +668,11 @@ def vmap(
     ``in_dims`` is an int, None (not mapped), or a tuple with one entry per positional
     argument (each an int, None or a pytree of them); ``out_dims`` likewise for the outputs.
     ``randomness``: a random draw inside vmap raises with ``"error"`` (the default), is shared
-    by every example with ``"same"``; ``"different"`` is not supported. ``chunk_size`` maps
-    that many examples at a time (less memory, more passes).
+    by every example with ``"same"``, and is each example's own with ``"different"`` (``rand``,
+    ``randn``, ``randint``, ``randperm``, the ``_like`` forms, ``bernoulli`` with a ``p`` and
+    ``dropout``;
+    other random operations refuse it). ``chunk_size`` maps that many examples at a time (less
+    memory, more passes).
 
     >>> import chainrule as cr
     >>> vmap(lambda row, v: row @ v, in_dims=(0, None))(cr.ones(3, 2), cr.tensor([1.0, 2.0]))
