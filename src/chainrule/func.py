@@ -555,7 +555,8 @@ def jacrev(
         def pull(row: Tensor) -> Any:
             pieces, start = [], 0
             for y, n in zip(o_leaves, sizes, strict=True):
-                pieces.append(row[start : start + n].reshape(tuple(y.shape)))
+                piece = row if n == total else row[start : start + n]
+                pieces.append(_reshaped(piece, tuple(y.shape)))
                 start += n
             return pullback(tree_unflatten(pieces, o_spec))
 
@@ -567,6 +568,12 @@ def jacrev(
         return (jac, result[2]) if has_aux else jac
 
     return wrapper
+
+
+def _reshaped(x: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """``x.reshape(shape)``, or ``x`` itself when it has that shape already (one op less per
+    Jacobian, which matters for small ones)."""
+    return x if tuple(x.shape) == shape else x.reshape(shape)
 
 
 def _split_rows(
@@ -581,11 +588,12 @@ def _split_rows(
     per_input = list(found)
     blocks = []
     start = 0
+    total = sum(sizes)
     for y, n in zip(o_leaves, sizes, strict=True):
         row = []
         for g in per_input:
-            piece = g[start : start + n]
-            row.append(piece.reshape(tuple(y.shape) + tuple(g.shape)[1:]))
+            piece = g if n == total else g[start : start + n]
+            row.append(_reshaped(piece, tuple(y.shape) + tuple(g.shape)[1:]))
         start += n
         blocks.append(row[0] if isinstance(argnums, int) else tuple(row))
     return tree_unflatten(blocks, o_spec)
@@ -614,7 +622,8 @@ def jacfwd(
         eye = _basis(total, chosen[0])
         directions, start = [], 0
         for x, n in zip(chosen, sizes, strict=True):
-            directions.append(eye[:, start : start + n].reshape((total, *x.shape)))
+            piece = eye if n == total else eye[:, start : start + n]
+            directions.append(_reshaped(piece, (total, *x.shape)))
             start += n
         partial = _with_args(func, args, nums, kwargs)
 
@@ -629,7 +638,8 @@ def jacfwd(
             out_shape = tuple(col.shape)[1:]
             row, start = [], 0
             for x, n in zip(chosen, sizes, strict=True):
-                row.append(moved[..., start : start + n].reshape(out_shape + tuple(x.shape)))
+                piece = moved if n == total else moved[..., start : start + n]
+                row.append(_reshaped(piece, out_shape + tuple(x.shape)))
                 start += n
             blocks.append(row[0] if isinstance(argnums, int) else tuple(row))
         jac = tree_unflatten(blocks, c_spec)

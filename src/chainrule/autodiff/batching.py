@@ -114,8 +114,8 @@ class BatchedTensor(Tensor):
         self._value = value
         self._level = level
         self.requires_grad = value.requires_grad
-        self.grad = None
-        self.grad_fn = None
+        self._grad = None  # the slots, not the checking setters: one of these per batched op
+        self._grad_fn = None
         self._vc = [0]
         self._hooks = None
         self._view = None
