@@ -19,7 +19,9 @@ How they compose: every transform works on the *physical* values (whole batches,
 output with respect to its own copy of the inputs (unbatched inputs are expanded over the
 batch), which gives per-example gradients; ``jvp`` attaches tangents with a fresh forward-mode
 level (:mod:`chainrule.autodiff.forward`); gradients are recorded (``create_graph``) only when
-an enclosing transform needs to differentiate them again.
+an enclosing transform needs to differentiate them again, or when ``f`` reads a tensor that
+requires grad without being given it (a closed-over parameter): the results then stay in the
+caller's graph, as in ``torch.func``.
 """
 
 from __future__ import annotations
