@@ -176,9 +176,3 @@ def test_input_errors_and_warnings_match_torch(lib: Any) -> None:
     x = lib.tensor([0.5], dtype=lib.float32, requires_grad=True)
     with pytest.warns(UserWarning, match="Input #0 requires gradient and is not a double"):
         lib.autograd.gradcheck(lib.sin, (x,), raise_exception=False)
-
-
-def test_batched_checks_say_they_are_not_there() -> None:
-    x = cr.tensor([0.5], dtype=cr.float64, requires_grad=True)
-    with pytest.raises(NotImplementedError, match="check_batched_grad .* not implemented"):
-        cr.autograd.gradcheck(lambda t: t * t, (x,), check_batched_grad=True)

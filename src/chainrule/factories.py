@@ -11,12 +11,15 @@ their dtype.
 from __future__ import annotations
 
 import builtins
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from chainrule import devices as _device
 from chainrule import dtypes, rng
 from chainrule._array import xp
+from chainrule.autodiff import batching
+from chainrule.autodiff.batching import refuse_same_randomness
 from chainrule.tensor import Tensor, _make
 
 
@@ -175,8 +178,8 @@ def rand(
 ) -> Tensor:
     """Uniform on [0, 1)."""
     _device.check(device)
-    values = rng.uniform(_size(size), dtype or dtypes.default_float, g=generator)
-    return _finish(values, None, requires_grad)
+    dtype = dtype or dtypes.default_float
+    return _drawn(lambda s: rng.uniform(s, dtype, g=generator), _size(size), requires_grad)
 
 
 def randn(
@@ -188,8 +191,20 @@ def randn(
 ) -> Tensor:
     """Standard normal."""
     _device.check(device)
-    values = rng.normal(_size(size), dtype or dtypes.default_float, g=generator)
-    return _finish(values, None, requires_grad)
+    dtype = dtype or dtypes.default_float
+    return _drawn(lambda s: rng.normal(s, dtype, g=generator), _size(size), requires_grad)
+
+
+def _drawn(draw: Any, shape: tuple[int, ...], requires_grad: bool, dtype: Any = None) -> Tensor:
+    """A tensor of ``draw(shape)``: inside ``vmap(randomness="different")`` one per example."""
+    values = rng.per_example(draw, shape)
+    if not isinstance(values, Tensor):
+        return _finish(values, dtype, requires_grad)
+    if requires_grad:  # a batched tensor is no leaf that gradients could be stored in
+        raise RuntimeError(
+            "vmap: a random tensor drawn per example cannot be made with requires_grad=True"
+        )
+    return values if dtype is None else values.to(dtype)
 
 
 def randint(
@@ -205,8 +220,8 @@ def randint(
     if size is None:
         size = args_list.pop()
     low, high = (0, args_list[0]) if len(args_list) == 1 else args_list
-    values = rng.integers(low, high, _size((size,)), g=generator)
-    return _finish(values, dtype or dtypes.int64, False)
+    draw = lambda s: rng.integers(low, high, s, g=generator)  # noqa: E731
+    return _drawn(draw, _size((size,)), False, dtype or dtypes.int64)
 
 
 def randperm(
@@ -218,8 +233,14 @@ def randperm(
     requires_grad: bool = False,
 ) -> Tensor:
     _device.check(device)
-    values = rng.permutation(n, g=generator)
-    return _finish(values, dtype or dtypes.int64, requires_grad)
+
+    def draw(shape: tuple[int, ...]) -> Any:
+        if len(shape) == 1:
+            return rng.permutation(n, g=generator)
+        rows = [rng.permutation(n, g=generator) for _ in range(math.prod(shape[:-1]))]
+        return xp.stack(rows).reshape(shape)  # inside vmap: a permutation per example
+
+    return _drawn(draw, (n,), requires_grad, dtype or dtypes.int64)
 
 
 def bernoulli(
@@ -231,11 +252,12 @@ def bernoulli(
     """0s and 1s drawn with probabilities ``input`` (or ``p`` for every element), in
     ``input``'s dtype; PyTorch's draws: a uniform of the probabilities' precision each,
     a float64 one for a Python ``p``."""
-    if p is None:
-        values = rng.bernoulli(input._data, g=generator)
-    else:
-        values = rng.uniform(tuple(input.shape), xp.float64, g=generator) < p
-    return _make(values.astype(input._data.dtype))
+    if p is None and not batching.levels:
+        return _make(rng.bernoulli(input._data, g=generator).astype(input._data.dtype))
+    refuse_same_randomness(input)
+    precision = xp.float64 if p is not None or input.dtype == dtypes.float64 else xp.float32
+    drawn = _drawn(lambda s: rng.uniform(s, precision, g=generator), input.shape, False)
+    return (drawn < (input if p is None else p)).to(input.dtype)
 
 
 def multinomial(

@@ -19,21 +19,26 @@ How they compose: every transform works on the *physical* values (whole batches,
 output with respect to its own copy of the inputs (unbatched inputs are expanded over the
 batch), which gives per-example gradients; ``jvp`` attaches tangents with a fresh forward-mode
 level (:mod:`chainrule.autodiff.forward`); gradients are recorded (``create_graph``) only when
-an enclosing transform needs to differentiate them again.
+an enclosing transform needs to differentiate them again, or when ``f`` reads a tensor that
+requires grad without being given it (a closed-over parameter): the results then stay in the
+caller's graph, as in ``torch.func``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from chainrule import grad_mode
+from chainrule import op as op_module
 from chainrule._array import xp
 from chainrule.autodiff import batching, forward
 from chainrule.autodiff.backward import grad as autograd_grad
 from chainrule.autodiff.batching import BatchedTensor
+from chainrule.graph import parent
 from chainrule.ops.shape import stack
 from chainrule.tensor import Tensor, _make
 
@@ -141,6 +146,21 @@ def _check_tensor(x: Any, api: str, what: str) -> Tensor:
 
 # Transforms that record a graph, running now: a nested one must record its own pass.
 _depth = [0]
+# The leaves nested transforms made to differentiate with respect to (by id, kept alive until
+# the outermost transform returns): tensors of the transforms, not closed-over parameters.
+_made_leaves: dict[int, Tensor] = {}
+
+
+@contextlib.contextmanager
+def _running() -> Iterator[None]:
+    """The body of a transform: ``f`` runs nested inside it."""
+    _depth[0] += 1
+    try:
+        yield
+    finally:
+        _depth[0] -= 1
+        if not _depth[0]:
+            _made_leaves.clear()
 
 
 # ----------------------------------------------------------------------------- vjp and grad
@@ -234,7 +254,10 @@ def _differentiable(value: Tensor) -> Tensor:
         return value.view(tuple(value.shape))
     if not value.is_floating_point():
         return value
-    return _make(value._data, True)
+    leaf = _make(value._data, True)
+    if _depth[0]:
+        _made_leaves[id(leaf)] = leaf
+    return leaf
 
 
 def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
@@ -260,22 +283,52 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
         value = _differentiable(value)
         inputs.append(value)
         called.append(_wrap(value, have))
-    _depth[0] += 1
-    try:
+    start = next(op_module._sequence)  # nodes numbered below were recorded before f ran
+    with _running():
         with grad_mode.enable_grad():
             result = func(*tree_unflatten(called, spec))
-    finally:
-        _depth[0] -= 1
-    out, aux = _split_aux(result, has_aux, "vjp")
-    out_leaves, _ = tree_flatten(out)
-    physical = [
-        _lift(*_unwrap(_check_tensor(y, "vjp(f, *primals)", "f's outputs")), active)[0]
-        for y in out_leaves
-    ]
+        out, aux = _split_aux(result, has_aux, "vjp")
+        out_leaves, _ = tree_flatten(out)
+        physical = [
+            _lift(*_unwrap(_check_tensor(y, "vjp(f, *primals)", "f's outputs")), active)[0]
+            for y in out_leaves
+        ]
+        # f may close over tensors that require grad: the gradients then stay connected to
+        # them, as in torch.func, so that ``grad(f)(x).sum().backward()`` reaches them.
+        nested = nested or _reaches_outside(physical, inputs, start)
     pullback = _Pullback(inputs, physical, active, spec, nested)
     if not nested:  # the graph stays with vjp_fn; what the caller sees records nothing
         out = _map(_detached, out)
     return (out, pullback, aux) if has_aux else (out, pullback)
+
+
+def _reaches_outside(outputs: list[Tensor], inputs: list[Any], start: int) -> bool:
+    """Whether the graph of ``outputs`` reads a tensor that requires grad and was not made by
+    this run of f (numbered from ``start``) nor given to it: a closed-over parameter."""
+    given = {id(x) for x in inputs if x is not None}
+    given.update(_made_leaves)
+    seen: set[int] = set()
+    stack = [y._grad_fn for y in outputs if y._grad_fn is not None]
+    while stack:
+        node = stack.pop()
+        if node.seq < start:
+            return True
+        for x in node.inputs:
+            if not isinstance(x, Tensor) or not x.requires_grad:
+                continue
+            found = parent(x, node)
+            if found is None:
+                if id(x) not in given:
+                    return True
+            elif id(found) not in seen:
+                seen.add(id(found))
+                stack.append(found)
+    return False
+
+
+def _outer_graph_only(y: Tensor, start: int) -> Tensor:
+    """``y`` if its graph reaches a closed-over parameter, else ``y`` detached."""
+    return y if y.requires_grad and _reaches_outside([y], [], start) else y.detach()
 
 
 def _detached(y: Any) -> Any:
@@ -438,22 +491,20 @@ def jvp(
             pv, have = _lift(pv, p_have, want)
             tv, _ = _lift(tv, t_have, want)
             called.append(_wrap(forward.make_dual(pv, tv, level=level), have))
-        _depth[0] += 1
-        try:
+        start = next(op_module._sequence)  # nodes numbered below were recorded before f ran
+        with _running():
             result = func(*tree_unflatten(called, spec))
-        finally:
-            _depth[0] -= 1
-        out, aux = _split_aux(result, has_aux, "jvp")
-        o_leaves, o_spec = tree_flatten(out)
-        values, pushed = [], []
-        for y in o_leaves:
-            value, have = _unwrap(_check_tensor(y, "jvp(f, primals, tangents)", "f's outputs"))
-            primal, tangent = forward.unpack_dual(value, level=level)
-            tangent = _zeros(value) if tangent is None else tangent
-            if not nested:  # nothing outside differentiates these: no graph to keep
-                primal, tangent = primal.detach(), tangent.detach()
-            values.append(_wrap(primal, have))
-            pushed.append(_wrap(tangent, have))
+            out, aux = _split_aux(result, has_aux, "jvp")
+            o_leaves, o_spec = tree_flatten(out)
+            values, pushed = [], []
+            for y in o_leaves:
+                value, have = _unwrap(_check_tensor(y, "jvp(f, primals, tangents)", "f's outputs"))
+                primal, tangent = forward.unpack_dual(value, level=level)
+                tangent = _zeros(value) if tangent is None else tangent
+                if not nested:  # only a closed-over parameter can differentiate these
+                    primal, tangent = (_outer_graph_only(t, start) for t in (primal, tangent))
+                values.append(_wrap(primal, have))
+                pushed.append(_wrap(tangent, have))
     out, jvp_out = tree_unflatten(values, o_spec), tree_unflatten(pushed, o_spec)
     return (out, jvp_out, aux) if has_aux else (out, jvp_out)
 
@@ -506,7 +557,8 @@ def jacrev(
         def pull(row: Tensor) -> Any:
             pieces, start = [], 0
             for y, n in zip(o_leaves, sizes, strict=True):
-                pieces.append(row[start : start + n].reshape(tuple(y.shape)))
+                piece = row if n == total else row[start : start + n]
+                pieces.append(_reshaped(piece, tuple(y.shape)))
                 start += n
             return pullback(tree_unflatten(pieces, o_spec))
 
@@ -518,6 +570,12 @@ def jacrev(
         return (jac, result[2]) if has_aux else jac
 
     return wrapper
+
+
+def _reshaped(x: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """``x.reshape(shape)``, or ``x`` itself when it has that shape already (one op less per
+    Jacobian, which matters for small ones)."""
+    return x if tuple(x.shape) == shape else x.reshape(shape)
 
 
 def _split_rows(
@@ -532,11 +590,12 @@ def _split_rows(
     per_input = list(found)
     blocks = []
     start = 0
+    total = sum(sizes)
     for y, n in zip(o_leaves, sizes, strict=True):
         row = []
         for g in per_input:
-            piece = g[start : start + n]
-            row.append(piece.reshape(tuple(y.shape) + tuple(g.shape)[1:]))
+            piece = g if n == total else g[start : start + n]
+            row.append(_reshaped(piece, tuple(y.shape) + tuple(g.shape)[1:]))
         start += n
         blocks.append(row[0] if isinstance(argnums, int) else tuple(row))
     return tree_unflatten(blocks, o_spec)
@@ -565,7 +624,8 @@ def jacfwd(
         eye = _basis(total, chosen[0])
         directions, start = [], 0
         for x, n in zip(chosen, sizes, strict=True):
-            directions.append(eye[:, start : start + n].reshape((total, *x.shape)))
+            piece = eye if n == total else eye[:, start : start + n]
+            directions.append(_reshaped(piece, (total, *x.shape)))
             start += n
         partial = _with_args(func, args, nums, kwargs)
 
@@ -580,7 +640,8 @@ def jacfwd(
             out_shape = tuple(col.shape)[1:]
             row, start = [], 0
             for x, n in zip(chosen, sizes, strict=True):
-                row.append(moved[..., start : start + n].reshape(out_shape + tuple(x.shape)))
+                piece = moved if n == total else moved[..., start : start + n]
+                row.append(_reshaped(piece, out_shape + tuple(x.shape)))
                 start += n
             blocks.append(row[0] if isinstance(argnums, int) else tuple(row))
         jac = tree_unflatten(blocks, c_spec)
@@ -619,8 +680,11 @@ def vmap(
     ``in_dims`` is an int, None (not mapped), or a tuple with one entry per positional
     argument (each an int, None or a pytree of them); ``out_dims`` likewise for the outputs.
     ``randomness``: a random draw inside vmap raises with ``"error"`` (the default), is shared
-    by every example with ``"same"``; ``"different"`` is not supported. ``chunk_size`` maps
-    that many examples at a time (less memory, more passes).
+    by every example with ``"same"``, and is each example's own with ``"different"`` (``rand``,
+    ``randn``, ``randint``, ``randperm``, the ``_like`` forms, ``bernoulli`` with a ``p`` and
+    ``dropout``;
+    other random operations refuse it). ``chunk_size`` maps that many examples at a time (less
+    memory, more passes).
 
     >>> import chainrule as cr
     >>> vmap(lambda row, v: row @ v, in_dims=(0, None))(cr.ones(3, 2), cr.tensor([1.0, 2.0]))

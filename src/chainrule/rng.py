@@ -27,6 +27,7 @@ kernel does.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
@@ -128,8 +129,41 @@ def _source(g: Generator | None) -> Generator:
     from chainrule.autodiff import batching
 
     if batching.levels:
-        batching.check_randomness()
+        batching.check_randomness(_per_example[0])
     return g or default_generator
+
+
+# Whether the draw being made is :func:`per_example`'s (one for every example of a batch).
+_per_example = [False]
+
+
+def per_example(draw: Callable[[tuple[int, ...]], Any], shape: tuple[int, ...]) -> Any:
+    """``draw(shape)``, an array; inside ``vmap(randomness="different")``, each example's own
+    draw: one draw of every example's values at once, as a batched tensor.
+
+    >>> import chainrule as cr
+    >>> rows = cr.func.vmap(lambda x: x + cr.rand(2), randomness="different")(cr.zeros(3, 2))
+    >>> len({tuple(r) for r in rows.tolist()})  # three examples, three draws
+    3
+    """
+    from chainrule.autodiff import batching
+
+    if not batching.levels:
+        return draw(shape)
+    different = batching.different_levels()
+    if not different:  # randomness="same": one draw for every example
+        return draw(shape)
+    _per_example[0] = True
+    try:
+        values = draw(tuple(level.size for level in different) + tuple(shape))
+    finally:
+        _per_example[0] = False
+    from chainrule.tensor import _make
+
+    batched = _make(values)
+    for level in different:  # outermost first: its examples run along dimension 0
+        batched = batching.BatchedTensor(batched, level)
+    return batched
 
 
 # --- PyTorch's transforms ----------------------------------------------------------------

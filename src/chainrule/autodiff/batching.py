@@ -64,9 +64,10 @@ def push_level(size: int, randomness: str = "error") -> Level:
     return level
 
 
-def check_randomness() -> None:
+def check_randomness(per_example: bool = False) -> None:
     """Called before a random draw inside vmap: 'same' draws once for every example; 'error'
-    (the default) refuses, as in PyTorch; 'different' is not supported."""
+    (the default) refuses, as in PyTorch; 'different' needs a draw made ``per_example`` (see
+    :func:`chainrule.rng.per_example`): any other would repeat one draw for every example."""
     for level in levels:
         if level.randomness == "error":
             raise RuntimeError(
@@ -74,11 +75,27 @@ def check_randomness() -> None:
                 "use the 'same' or 'different' randomness flags on vmap or perform the "
                 "randomness operation out of vmap"
             )
-        if level.randomness == "different":
-            raise NotImplementedError(
-                "vmap: randomness='different' (an independent draw per example) is not "
-                "supported by chainrule; use randomness='same' or draw outside vmap"
+        if level.randomness == "different" and not per_example:
+            raise RuntimeError(
+                "vmap: this random operation cannot draw one value per example, which "
+                "randomness='different' asks for; use randomness='same' or draw outside vmap"
             )
+
+
+def refuse_same_randomness(x: Any) -> None:
+    """PyTorch's refusal of a random draw that reads a batched tensor under 'same'."""
+    if type(x) is BatchedTensor and x._level.randomness == "same":
+        raise RuntimeError(
+            "Vmap does not currently support same randomness with a batched tensor input. "
+            "Please file an issue with functorch"
+        )
+
+
+def different_levels() -> list[Level]:
+    """The open levels whose examples draw their own random values, outermost first (after
+    :func:`check_randomness`)."""
+    check_randomness(per_example=True)
+    return [level for level in levels if level.randomness == "different"]
 
 
 def pop_level(level: Level) -> None:
@@ -99,8 +116,8 @@ class BatchedTensor(Tensor):
         self._value = value
         self._level = level
         self.requires_grad = value.requires_grad
-        self.grad = None
-        self.grad_fn = None
+        self._grad = None  # the slots, not the checking setters: one of these per batched op
+        self._grad_fn = None
         self._vc = [0]
         self._hooks = None
         self._view = None

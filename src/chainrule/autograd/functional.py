@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chainrule import func as cf
+from chainrule.autograd import strict as strict_checks
 from chainrule.tensor import Tensor
 
 Inputs = Tensor | tuple[Tensor, ...]
@@ -32,14 +33,6 @@ def _as_tuple(x: Any, name: str, api: str) -> tuple[tuple[Tensor, ...], bool]:
                 f"the value at index {i} has type {type(t).__name__}."
             )
     return items, is_tuple
-
-
-def _strict(strict: bool, api: str) -> None:
-    if strict:
-        raise NotImplementedError(
-            f"{api}: strict=True (an error for outputs independent of an input) is not "
-            "supported by chainrule; call it with strict=False"
-        )
 
 
 def _finish(value: Any, create_graph: bool) -> Any:
@@ -68,8 +61,9 @@ def vjp(
     strict: bool = False,
 ) -> tuple[Any, Any]:
     """``(func(inputs), v^T J)``."""
-    _strict(strict, "vjp")
     ins, is_tuple = _as_tuple(inputs, "inputs", "vjp")
+    if strict:
+        strict_checks.vjp_check(func, ins, create_graph)
     out, pullback = cf.vjp(func, *ins)
     grads = pullback(_ones_for(out, "v", "vjp") if v is None else v)
     return _finish(out, create_graph), _finish(grads if is_tuple else grads[0], create_graph)
@@ -83,8 +77,9 @@ def jvp(
     strict: bool = False,
 ) -> tuple[Any, Any]:
     """``(func(inputs), J v)``, by forward mode."""
-    _strict(strict, "jvp")
     ins, _ = _as_tuple(inputs, "inputs", "jvp")
+    if strict:
+        strict_checks.jvp_check(func, ins, create_graph)
     if v is None:
         if len(ins) != 1 or ins[0].numel() != 1:
             raise RuntimeError(
@@ -109,7 +104,6 @@ def jacobian(
 
     Always computed as one batched pass (``vectorize`` is accepted for PyTorch's signature).
     """
-    _strict(strict, "jacobian")
     if strategy not in ("forward-mode", "reverse-mode"):
         raise AssertionError(  # PyTorch's type for this misuse
             'Expected strategy to be either "forward-mode" or "reverse-mode". Hint: If your '
@@ -117,6 +111,8 @@ def jacobian(
             'Otherwise, prefer to use "reverse-mode".'
         )
     ins, is_tuple = _as_tuple(inputs, "inputs", "jacobian")
+    if strict:
+        strict_checks.jacobian_check(func, ins, create_graph, vectorize, strategy)
     argnums = tuple(range(len(ins))) if is_tuple else 0
     transform = cf.jacfwd if strategy == "forward-mode" else cf.jacrev
     return _finish(transform(func, argnums)(*ins), create_graph)
@@ -131,17 +127,20 @@ def hessian(
     outer_jacobian_strategy: str = "reverse-mode",
 ) -> Any:
     """The Hessian of the scalar ``func``: a Tensor, or a tuple of tuples for tuple inputs."""
-    _strict(strict, "hessian")
     ins, is_tuple = _as_tuple(inputs, "inputs", "hessian")
+    if strict:
+        strict_checks.hessian_check(func, ins, create_graph, vectorize, outer_jacobian_strategy)
     argnums = tuple(range(len(ins))) if is_tuple else 0
     outer = cf.jacfwd if outer_jacobian_strategy == "forward-mode" else cf.jacrev
     return _finish(outer(cf.jacrev(func, argnums), argnums)(*ins), create_graph)
 
 
 def _second_order(
-    func: Callable[..., Any], inputs: Inputs, v: Any, create_graph: bool, api: str
+    func: Callable[..., Any], inputs: Inputs, v: Any, create_graph: bool, strict: bool, api: str
 ) -> tuple[Any, Any]:
     ins, is_tuple = _as_tuple(inputs, "inputs", api)
+    if strict:
+        strict_checks.second_order_check(func, ins, create_graph, api)
     vs, _ = _as_tuple(v, "v", api)
     argnums = tuple(range(len(ins)))
     out = func(*ins)
@@ -161,8 +160,7 @@ def vhp(
     strict: bool = False,
 ) -> tuple[Any, Any]:
     """``(func(inputs), v^T H)`` for a scalar ``func``."""
-    _strict(strict, "vhp")
-    return _second_order(func, inputs, v, create_graph, "vhp")
+    return _second_order(func, inputs, v, create_graph, strict, "vhp")
 
 
 def hvp(
@@ -173,5 +171,4 @@ def hvp(
     strict: bool = False,
 ) -> tuple[Any, Any]:
     """``(func(inputs), H v)`` for a scalar ``func`` (H is symmetric: the same as ``vhp``)."""
-    _strict(strict, "hvp")
-    return _second_order(func, inputs, v, create_graph, "hvp")
+    return _second_order(func, inputs, v, create_graph, strict, "hvp")

@@ -86,7 +86,7 @@ def dropout(
     if p == 1.0:
         return input * 0
     # PyTorch's mask: bernoulli_(1 - p) on a tensor of the input's shape, one double each.
-    keep = rng.uniform(tuple(input.shape), xp.float64) < 1.0 - p
+    keep = rng.per_example(lambda s: rng.uniform(s, xp.float64), tuple(input.shape)) < 1.0 - p
     return input * (keep * xp.asarray(1.0 / (1.0 - p), dtype=input.dtype))
 
 

@@ -168,7 +168,7 @@ class SlogDet(_Part):
 
     def jvp(self, tangents, out, a):
         if self.part == 0:
-            return xp.zeros_like(out)
+            return dual.zeros_like(out)
         return dual.sum(dual.swap_last(_inv(a)) * tangents[0], (-2, -1))
 
 

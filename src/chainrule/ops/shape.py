@@ -28,7 +28,8 @@ from chainrule.tensor import Tensor
 
 def _sizes(args: tuple[Any, ...]) -> tuple[int, ...]:
     """Accept ``f(2, 3)`` and ``f((2, 3))`` alike, as PyTorch does."""
-    if len(args) == 1 and isinstance(args[0], Sequence | xp.ndarray):
+    # A tuple is tested first: the ABC check of ``Sequence`` costs more than the reshape.
+    if len(args) == 1 and (type(args[0]) is tuple or isinstance(args[0], Sequence | xp.ndarray)):
         return tuple(int(n) for n in args[0])
     return tuple(int(n) for n in args)
 
