@@ -411,7 +411,7 @@ class _Checker:
         from chainrule.ops.shape import stack
 
         one_by_one = [_arrays(fn(v)) for v in vectors]
-        expected = [np.stack(parts) for parts in zip(*one_by_one, strict=True)]
+        expected = [xp.stack(parts) for parts in zip(*one_by_one, strict=True)]
         with warnings.catch_warnings():  # an op without a batching rule loops: allowed here
             warnings.simplefilter("ignore")
             try:
@@ -421,7 +421,7 @@ class _Checker:
                     f"While computing batched gradients, got: {error}\n\n{advice}"
                 ) from error
         for k, (res, exp) in enumerate(zip(result, expected, strict=True)):
-            if not np.allclose(res, exp):  # torch.allclose's tolerances
+            if not xp.allclose(res, exp):  # torch.allclose's tolerances
                 raise GradcheckError(
                     failed.format(k=k) + f"\n\nGot:\n{_matrix(res)}\n\nExpected:\n{_matrix(exp)}"
                 )
@@ -549,11 +549,11 @@ class _Checker:
 
 
 def _zeros_for(x: Tensor) -> Tensor:
-    return _make(np.zeros(tuple(x.shape), x.dtype))
+    return _make(xp.zeros(tuple(x.shape), x.dtype))
 
 
-def _arrays(values: tuple[Tensor, ...]) -> list[np.ndarray]:
-    return [np.asarray(v.detach().numpy(), dtype=np.float64) for v in values]
+def _arrays(values: tuple[Tensor, ...]) -> list[xp.ndarray]:
+    return [xp.asarray(v.detach().numpy(), dtype=xp.float64) for v in values]
 
 
 def _differentiable(y: Any) -> bool:
