@@ -68,7 +68,7 @@ def test_typed_seed_example_steps_backward_showing_the_engines_numbers(page, bas
     page.fill("#source", CAKE)
     page.fill("#at", "x=5")
     page.click("#explain")
-    expect(page.locator("#graph svg .node")).to_have_count(4)  # x, u1, u2, u3
+    expect(page.locator("#graph svg .node")).to_have_count(4)  # x, f, g, h
     e = cr.explain(CAKE, x=5)
     steps = 1 + len(e.forward) + len(e.backward)  # the inputs, then each op, then each rule
     for index, forward in enumerate(e.forward, start=1):
@@ -82,7 +82,7 @@ def test_typed_seed_example_steps_backward_showing_the_engines_numbers(page, bas
         for c in step.contributions:
             shown = page.locator(f'[data-contribution="{c.source}->{c.target}"]').inner_text()
             assert _number(shown) == pytest.approx(float(c.value), rel=1e-5)
-        if step.node == "u2":
+        if step.node == "g":
             _screenshot(page, "explain-backward-step")
     page.keyboard.press("ArrowRight")
     assert _step_label(page) == f"step {steps} of {steps}: gradients"

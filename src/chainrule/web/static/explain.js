@@ -46,6 +46,7 @@ async function explainForm(step = 0, push = true) {
     page.source = {source, at: $("at").value};
     page.session = null;
     show(answer.explanation, answer.layout, step, push);
+    fillSymbolic(request, answer.explanation);
   } catch (error) {
     showError(error.message);
   } finally {
@@ -323,9 +324,31 @@ function fillGradients() {
     el("td", {}, formatValue(g.value)),
     el("td", {"data-gradient": g.name}, ""),
     el("td", {}, formatValue(g.checks.finite_difference)),
-    el("td", {}, g.checks.symbolic === null ? "—"
+    el("td", {"data-symbolic": g.name}, g.checks.symbolic === null ? "—"
       : `${g.checks.symbolic} = ${formatValue(g.checks.symbolic_value)}`)));
   $("gradients").tBodies[0].replaceChildren(...rows);
+  $("symbolic-status").textContent = "";
+}
+
+// SymPy's derivatives come from the server, separately: they may take seconds, or be
+// unavailable where the server has no SymPy, and the explanation need not wait for them.
+async function fillSymbolic(request, data) {
+  const cell = (name) => document.querySelector(`[data-symbolic="${CSS.escape(name)}"]`);
+  for (const g of data.gradients) cell(g.name).textContent = "…";
+  $("symbolic-status").textContent = "asking SymPy…";
+  let answer;
+  try {
+    answer = await postJSON("/api/symbolic", request);
+  } catch (error) {
+    answer = {available: true, message: `SymPy: ${error.message}`, derivatives: {}};
+  }
+  if (page.data !== data) return; // another explanation is shown by now
+  for (const g of data.gradients) {
+    const d = answer.derivatives[g.name];
+    cell(g.name).textContent = d ? `${d.derivative} = ${formatNumber(d.value)}`
+      : answer.available ? "—" : "SymPy not installed";
+  }
+  $("symbolic-status").textContent = answer.message || "";
 }
 
 function updateGradients() {
