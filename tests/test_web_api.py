@@ -311,7 +311,8 @@ def test_serve_without_the_web_extra_names_the_pip_install(monkeypatch):
 @pytest.mark.parametrize(
     "module",
     ["chainrule.web.app", "chainrule.web.layout", "chainrule.web.examples",
-     "chainrule.web.guard", "chainrule.commands.serve"],
+     "chainrule.web.guard", "chainrule.commands.serve", "chainrule.web.symbolic",
+     "chainrule.web.weight_chain", "chainrule.web.playground"],
 )  # fmt: skip
 def test_docstring_examples_run(module):
     import doctest

@@ -6,7 +6,8 @@ const $ = (id) => document.getElementById(id);
 const FEATURES = ["x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)"];
 const FIELDS = ["dataset", "noise", "test_fraction", "hidden", "activation", "residual",
                 "layer_norm", "lr", "regularization", "reg_rate", "batch_size"];
-const run = {id: null, extent: 6, points: null, history: [], source: null, playing: false};
+const run = {id: null, extent: 6, points: null, history: [], source: null, playing: false,
+             weights: [], generation: 0};
 
 // --------------------------------------------------------------------------- settings and URL
 function readConfig() {
@@ -64,16 +65,37 @@ async function reset() {
   writeURL(config);
   const old = run.id;
   run.id = null;
-  if (old) fetch(`/api/train/sessions/${old}`, {method: "DELETE"}).catch(() => {});
+  if (old) deleteSession(old);
+  // Settings may change again before the server answers: only the newest session is kept.
+  const generation = ++run.generation;
   try {
     const answer = await postJSON("/api/train/sessions", config);
-    Object.assign(run, {id: answer.id, extent: answer.extent, points: answer.points, history: []});
+    if (generation !== run.generation) {
+      deleteSession(answer.id);
+      return;
+    }
+    Object.assign(run, {id: answer.id, extent: answer.extent, points: answer.points, history: [],
+                        weights: answer.weights});
+    const digits = config.dataset === "digits";
+    $("boundary-view").hidden = $("neurons-view").hidden = digits;
+    $("confusion-view").hidden = !digits;
+    // The images are the inputs: no noise or features to choose.
+    $("noise").disabled = digits;
+    for (const input of $("features").querySelectorAll("input")) input.disabled = digits;
+    $("weight-layer").replaceChildren(...answer.weights.map((w, i) =>
+      el("option", {value: String(i)}, `${w.layer} (${w.shape[0]}×${w.shape[1]})`)));
+    $("weight-chain").replaceChildren();
+    pickWeight(0, 0);
     // Each weight's gradient for training example 0, as a chain of local derivatives.
     $("explain-link").href = `/?session=${encodeURIComponent(answer.id)}&example=0`;
     drawFrame(answer.frame);
   } catch (error) {
     showError(error.message);
   }
+}
+
+function deleteSession(id) {
+  fetch(`/api/train/sessions/${id}`, {method: "DELETE"}).catch(() => {});
 }
 
 async function step() {
@@ -88,6 +110,7 @@ async function step() {
 function play() {
   if (!run.id || run.source) return;
   run.playing = true;
+  $("weight-explain").disabled = true; // a weight's chain is read on pause
   $("play").textContent = "⏸ Pause";
   $("play").setAttribute("aria-pressed", "true");
   const source = new EventSource(`/api/train/sessions/${run.id}/stream?steps_per_frame=10`);
@@ -109,6 +132,7 @@ function pause() {
   run.playing = false;
   if (run.source) run.source.close();
   run.source = null;
+  $("weight-explain").disabled = false;
   $("play").textContent = "▶ Play";
   $("play").setAttribute("aria-pressed", "false");
 }
@@ -120,10 +144,106 @@ function drawFrame(frame) {
   $("status").textContent = `step ${frame.step}, epoch ${frame.epoch.toFixed(1)}`;
   $("train-loss").textContent = formatNumber(frame.train_loss);
   $("test-loss").textContent = formatNumber(frame.test_loss);
-  drawBoundary(frame.boundary);
+  if (frame.confusion) drawConfusion(frame.confusion);
+  else drawBoundary(frame.boundary);
   drawCurves();
   drawBars(frame.grad_norms);
   drawNeurons(frame.neurons);
+}
+
+// Rows: the true digit; columns: the predicted one. Each cell's colour is its share of the
+// row (blue on the diagonal, red off it); the count is written in it too.
+function drawConfusion({classes, counts, accuracy}) {
+  $("accuracy").textContent = `${(accuracy * 100).toFixed(1)}%`;
+  const table = $("confusion");
+  table.tHead.replaceChildren(el("tr", {}, el("th", {scope: "col"}, "true ↓ predicted →"),
+    ...classes.map((c) => el("th", {scope: "col"}, String(c)))));
+  table.tBodies[0].replaceChildren(...counts.map((row, i) => {
+    const total = row.reduce((a, b) => a + b, 0) || 1;
+    return el("tr", {}, el("th", {scope: "row"}, String(classes[i])), ...row.map((n, j) => {
+      const share = n / total;
+      const cell = el("td", {"data-true": String(i), "data-predicted": String(j)}, String(n));
+      const hue = i === j ? "11, 83, 148" : "179, 38, 30";
+      cell.style.background = `rgba(${hue}, ${(0.85 * share).toFixed(3)})`;
+      cell.style.color = share > 0.5 ? "#fff" : "var(--ink)";
+      return cell;
+    }));
+  }));
+}
+
+// --------------------------------------------------------------------------- one weight
+function pickWeight(row, col) {
+  const weight = run.weights[Number($("weight-layer").value) || 0];
+  if (!weight) return;
+  const [rows, cols] = weight.shape;
+  $("weight-row").max = rows - 1;
+  $("weight-col").max = cols - 1;
+  $("weight-row").value = Math.min(row, rows - 1);
+  $("weight-col").value = Math.min(col, cols - 1);
+  drawWeightGrid();
+}
+
+// A cell per weight of the chosen layer (rows: neurons, columns: inputs), the chosen one marked.
+function drawWeightGrid() {
+  const weight = run.weights[Number($("weight-layer").value) || 0];
+  const canvas = $("weight-grid"), ctx = canvas.getContext("2d");
+  const [rows, cols] = weight.shape;
+  const cell = Math.max(3, Math.min(24, Math.floor(640 / cols)));
+  canvas.width = cols * cell;
+  canvas.height = rows * cell;
+  ctx.fillStyle = "#eef1f4";
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  ctx.strokeStyle = "#8a96a3";
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) ctx.strokeRect(c * cell + 0.5, r * cell + 0.5, cell - 1, cell - 1);
+  }
+  ctx.fillStyle = "#0a58ca";
+  ctx.fillRect(Number($("weight-col").value) * cell, Number($("weight-row").value) * cell, cell, cell);
+  canvas.dataset.cell = String(cell);
+}
+
+async function explainWeight() {
+  const weight = run.weights[Number($("weight-layer").value) || 0];
+  if (!run.id || !weight || run.playing) return;
+  const params = new URLSearchParams({parameter: weight.parameter, row: $("weight-row").value,
+    col: $("weight-col").value, index: $("weight-example").value});
+  showError("");
+  try {
+    showChain(await postJSON(`/api/train/sessions/${run.id}/weight?${params}`, {}), weight);
+  } catch (error) {
+    showError(`weight: ${error.message}`);
+  }
+}
+
+// Every number here is the engine's, from the explanation of the example's loss.
+function showChain(chain, weight) {
+  const rows = chain.factors.map((f, i) => el("tr", {},
+    el("td", {}, f.symbol), el("td", {}, f.op), el("td", {}, f.formula),
+    el("td", {}, el("output", {"data-factor": String(i)}, formatNumber(f.value)))));
+  const parts = [
+    el("h3", {}, `∂loss/∂w for ${weight.layer}, weight [${chain.row}, ${chain.col}], ` +
+      `training example ${chain.index}`),
+    el("div", {class: "scroll"}, el("table", {class: "chain"},
+      el("thead", {}, el("tr", {}, ...["factor", "op", "local derivative", "value"]
+        .map((h) => el("th", {scope: "col"}, h)))),
+      el("tbody", {}, ...rows))),
+    el("p", {}, `product of the ${chain.factors.length} factors: `,
+      el("output", {id: "chain-product"}, formatNumber(chain.product)),
+      "; the engine's backward pass gives ",
+      el("output", {id: "chain-gradient"}, formatNumber(chain.gradient)),
+      el("span", {class: chain.agrees ? "agrees" : "error"},
+        chain.agrees ? " — the same number" : " — they differ!")),
+  ];
+  if (chain.upstream) {
+    const shown = chain.upstream.terms.slice(0, 12).map((t) => `${t.symbol} = ${formatNumber(t.value)}`);
+    const more = chain.upstream.terms.length - shown.length;
+    parts.push(el("p", {class: "fanout"}, `${chain.upstream.symbol} = ` +
+      `${formatNumber(chain.upstream.value)} is a sum the engine collected from every op that ` +
+      "used the value, term by term:"),
+      el("ul", {class: "terms"}, ...shown.map((t) => el("li", {}, t)),
+        ...(more > 0 ? [el("li", {}, `… and ${more} more`)] : [])));
+  }
+  $("weight-chain").replaceChildren(...parts);
 }
 
 // Orange for class 0 (output near 0), blue for class 1, white on the boundary.
@@ -209,6 +329,15 @@ document.addEventListener("DOMContentLoaded", () => {
   $("play").addEventListener("click", () => (run.playing ? pause() : play()));
   $("step").addEventListener("click", step);
   $("reset").addEventListener("click", reset);
+  $("weight-form").addEventListener("submit", (event) => { event.preventDefault(); explainWeight(); });
+  $("weight-layer").addEventListener("change", () => pickWeight(0, 0));
+  for (const id of ["weight-row", "weight-col"]) $(id).addEventListener("input", drawWeightGrid);
+  $("weight-grid").addEventListener("click", (event) => {
+    const canvas = $("weight-grid"), box = canvas.getBoundingClientRect();
+    const cell = Number(canvas.dataset.cell) * box.width / canvas.width;
+    pickWeight(Math.floor((event.clientY - box.top) / cell), Math.floor((event.clientX - box.left) / cell));
+    explainWeight();
+  });
   window.addEventListener("pagehide", () => {
     if (run.id) fetch(`/api/train/sessions/${run.id}`, {method: "DELETE", keepalive: true});
   });
