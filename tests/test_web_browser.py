@@ -168,7 +168,7 @@ def test_training_moons_with_sigmoid_at_depth_ten_shrinks_the_first_layers_bar(p
     expect(page.locator("#grad-bars .bar-row")).to_have_count(11)  # 10 hidden layers + output
     page.click("#play")
     at_least_50 = re.compile(r"step ([5-9]\d|\d{3,}),")  # frames stream in, 10 steps each
-    expect(page.locator("#status")).to_contain_text(at_least_50, timeout=20_000)
+    expect(page.locator("#status")).to_contain_text(at_least_50, timeout=60_000)
     page.click("#play")  # pause
     expect(page.locator("#play")).to_have_attribute("aria-pressed", "false")
     paused = page.locator("#status").inner_text()
