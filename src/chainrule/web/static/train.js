@@ -208,6 +208,8 @@ async function explainWeight() {
   const params = new URLSearchParams({parameter: weight.parameter, row: $("weight-row").value,
     col: $("weight-col").value, index: $("weight-example").value});
   showError("");
+  // The whole explanation of the same example, every weight's chain in it, one click away.
+  $("explain-link").href = `/?session=${encodeURIComponent(run.id)}&example=${params.get("index")}`;
   try {
     showChain(await postJSON(`/api/train/sessions/${run.id}/weight?${params}`, {}), weight);
   } catch (error) {
