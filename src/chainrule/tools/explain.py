@@ -585,6 +585,7 @@ class _Builder:
         already taken (an input's) or given twice leaves the value unnamed."""
         in_graph = {id(node) for node in self.nodes}
         names: dict[int, str] = {}
+        taken = set(taken)  # grows with each name given
 
         def give(node: Any, name: str) -> None:
             if id(node) in in_graph and id(node) not in names and name not in taken:

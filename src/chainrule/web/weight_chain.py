@@ -83,7 +83,7 @@ def weight_chain(explanation: dict[str, Any], parameter: str, row: int, col: int
     factors.reverse()
     product = math.prod(f["value"] for f in factors)
     gradient = float(np.asarray(gradients[parameter]["gradient"], dtype=np.float64)[row, col])
-    tight = explanation_dtype(explanation, parameter) == "float64"
+    tight = _dtype(explanation, parameter) == "float64"
     agrees = math.isclose(product, gradient, rel_tol=1e-9 if tight else 1e-4, abs_tol=1e-12)
     return {
         "parameter": parameter, "row": row, "col": col, "factors": factors,
@@ -91,7 +91,7 @@ def weight_chain(explanation: dict[str, Any], parameter: str, row: int, col: int
     }  # fmt: skip
 
 
-def explanation_dtype(explanation: dict[str, Any], name: str) -> str:
+def _dtype(explanation: dict[str, Any], name: str) -> str:
     """The dtype of the value ``name`` (float32 for the Train page's networks)."""
     return next(v["dtype"] for v in explanation["values"] if v["name"] == name)
 
