@@ -9,7 +9,7 @@ op's ``derivatives`` strings, values from its ``vjp``. The result is plain data
     >>> import chainrule as cr
     >>> e = cr.explain("f(x) = x**2; g(u) = 2*u; h(v) = v + 3; h(g(f(x)))", x=5)
     >>> [f"{step.name} = {step.expression} = {step.value}" for step in e.forward]
-    ['u1 = x ** 2 = 25.0', 'u2 = 2 * u1 = 50.0', 'u3 = u2 + 3 = 53.0']
+    ['f = x ** 2 = 25.0', 'g = 2 * f = 50.0', 'h = g + 3 = 53.0']
     >>> [float(factor) for factor in e.gradient_of("x").paths[0].factors]   # 1 x 2 x 2x
     [1.0, 2.0, 10.0]
     >>> float(e.grad("x"))
