@@ -17,6 +17,7 @@ import chainrule as cr
 from chainrule.data import arrays
 from chainrule.web.app import create_app
 from chainrule.web.examples import EXAMPLES
+from chainrule.web.weight_chain import weight_chain
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(
@@ -314,6 +315,19 @@ def test_digits_train_with_a_live_confusion_matrix_and_a_weights_chain_on_pause(
     assert values[-1] == pytest.approx(float(session.x_train[7, 36]), rel=1e-5, abs=1e-9)
     expect(page.locator("#weight-chain")).to_contain_text("the same number")
     _screenshot(page, "train-digits-weight-chain")
+    with page.context.expect_page() as opened:  # the same chain on the whole graph
+        page.click("text=See it on the whole graph")
+    graph = opened.value
+    expect(graph.locator("#weight-chain")).to_be_visible(timeout=20_000)
+    expect(graph.locator("#chain-gradient")).to_have_text(
+        page.locator("#chain-gradient").inner_text()
+    )
+    expect(graph.locator("#graph .node.on-chain").first).to_be_visible()
+    marked = {n.get_attribute("data-node") for n in graph.locator("#graph .node.on-chain").all()}
+    expected = weight_chain(session.explain(7).to_dict(), "0.0.weight", 5, 36)["nodes"]
+    assert marked == set(expected) and "0.0.weight" in marked
+    _screenshot(graph, "explain-digits-weight-chain")
+    graph.close()
 
     # A click on a cell of the output layer's grid explains that weight.
     page.select_option("#weight-layer", "1")

@@ -282,6 +282,8 @@ def test_a_weights_chain_of_local_derivatives_multiplies_to_the_engines_gradient
         engine = _engine_gradient(session, 3, linear_index)[row, col]
         assert chain["gradient"] == pytest.approx(float(engine), rel=1e-5, abs=1e-9)
         assert chain["product"] == pytest.approx(float(engine), rel=1e-4, abs=1e-9)
+        forward = {step["name"] for step in session.explain(3).to_dict()["forward"]}
+        assert chain["nodes"][-1] == weight["parameter"] and set(chain["nodes"][:-1]) <= forward
         # The last factor is the input the weight multiplies: dz[row]/dW[row, col] = x[col].
         assert chain["factors"][-1]["symbol"].endswith(f"/∂{weight['parameter']}[{row},{col}]")
         upstream = chain["upstream"]

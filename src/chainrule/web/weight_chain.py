@@ -33,8 +33,9 @@ class ChainError(ValueError):
 
 
 def weight_chain(explanation: dict[str, Any], parameter: str, row: int, col: int) -> dict[str, Any]:
-    """``{"parameter", "row", "col", "factors": [{symbol, op, formula, value}], "upstream":
-    {symbol, value, terms} | None, "product", "gradient", "agrees"}``, loss side first."""
+    """``{"parameter", "row", "col", "factors": [{symbol, op, formula, value}], "nodes",
+    "upstream": {symbol, value, terms} | None, "product", "gradient", "agrees"}``, loss side
+    first; ``nodes`` are the values the chain passes through."""
     gradients = {g["name"]: g for g in explanation["gradients"]}
     if parameter not in gradients:
         raise ChainError(f"no parameter {parameter!r} (parameters: {', '.join(gradients)})")
@@ -54,6 +55,7 @@ def weight_chain(explanation: dict[str, Any], parameter: str, row: int, col: int
     factors = [_factor(f"∂{linear['name']}/∂{parameter}[{row},{col}]", "Linear",
                        f"{linear['inputs'][0]}[{col}]", x[col])]  # fmt: skip
     node, index = linear["name"], row
+    nodes = [parameter, node]  # the values the chain passes through, bottom up
     while node != explanation["output"]["name"]:
         consumers = [
             (step, c) for step in explanation["backward"] for c in step["contributions"]
@@ -70,6 +72,7 @@ def weight_chain(explanation: dict[str, Any], parameter: str, row: int, col: int
         factors.append(_factor(f"∂{step['node']}/∂{node}[{index}]", step["op"],
                                contribution["formula"], local[index]))  # fmt: skip
         node, index = step["node"], (index if out_size == size else 0)
+        nodes.append(node)
     upstream = None
     if node != explanation["output"]["name"]:  # ∂L/∂node[index]: what the engine summed there
         step = backward[node]
@@ -81,12 +84,13 @@ def weight_chain(explanation: dict[str, Any], parameter: str, row: int, col: int
         }
         factors.append(_factor(upstream["symbol"], "sum", "the engine's upstream gradient", value))
     factors.reverse()
+    nodes.reverse()
     product = math.prod(f["value"] for f in factors)
     gradient = float(np.asarray(gradients[parameter]["gradient"], dtype=np.float64)[row, col])
     tight = _dtype(explanation, parameter) == "float64"
     agrees = math.isclose(product, gradient, rel_tol=1e-9 if tight else 1e-4, abs_tol=1e-12)
     return {
-        "parameter": parameter, "row": row, "col": col, "factors": factors,
+        "parameter": parameter, "row": row, "col": col, "factors": factors, "nodes": nodes,
         "upstream": upstream, "product": product, "gradient": gradient, "agrees": agrees,
     }  # fmt: skip
 

@@ -59,6 +59,9 @@ function writeURL(push) {
   if (page.session) {
     params.set("session", page.session.id);
     params.set("example", String(page.session.example));
+    for (const key of ["weight", "row", "col"]) {
+      if (page.session[key] !== undefined) params.set(key, String(page.session[key]));
+    }
   } else if (page.source) {
     params.set("source", page.source.source);
     params.set("at", page.source.at);
@@ -73,7 +76,10 @@ function readURL() {
   const params = new URLSearchParams(location.search);
   const step = Number.parseInt(params.get("step") || "0", 10) || 0;
   if (params.has("session")) {
-    explainTraining(params.get("session"), Number(params.get("example")) || 0, step);
+    const weight = params.has("weight")
+      ? {weight: params.get("weight"), row: Number(params.get("row")) || 0,
+         col: Number(params.get("col")) || 0} : {};
+    explainTraining(params.get("session"), Number(params.get("example")) || 0, step, weight);
     return true;
   }
   if (!params.has("source")) return false;
@@ -84,15 +90,27 @@ function readURL() {
 }
 
 // One training example's loss through a network of the Train page, as it is now.
-async function explainTraining(id, example, step) {
+// With ``weight`` ({weight, row, col}): that one weight's chain of local derivatives too,
+// its values marked on the graph.
+async function explainTraining(id, example, step, weight = {}) {
   showError("");
+  const session = `/api/train/sessions/${encodeURIComponent(id)}`;
   try {
-    const answer = await postJSON(`/api/train/sessions/${encodeURIComponent(id)}/explain?index=${example}`, {});
+    const answer = await postJSON(`${session}/explain?index=${example}`, {});
     page.source = null;
-    page.session = {id, example};
+    page.session = {id, example, ...weight};
     $("source").value = `the loss of training example ${example} (Train page session)`;
     $("at").value = "";
     show(answer.explanation, answer.layout, step, false);
+    if (weight.weight === undefined) return;
+    const params = new URLSearchParams({parameter: weight.weight, row: String(weight.row),
+                                        col: String(weight.col), index: String(example)});
+    const chain = await postJSON(`${session}/weight?${params}`, {});
+    $("weight-chain").replaceChildren(...chainView(chain, weight.weight));
+    $("weight-chain").hidden = false;
+    for (const node of $("graph").querySelectorAll(".node")) {
+      node.classList.toggle("on-chain", chain.nodes.includes(node.dataset.node));
+    }
   } catch (error) {
     showError(`training session: ${error.message}`);
   }
@@ -150,6 +168,7 @@ function show(data, layout, index, push) {
   page.steps = buildSteps(data);
   page.known = knownAt(data, page.steps);
   $("result").hidden = false;
+  $("weight-chain").hidden = true; // shown again by explainTraining for its weight
   drawGraph();
   fillGradients();
   $("notes").replaceChildren(...data.notes.map((n) => el("li", {}, n)));

@@ -217,35 +217,12 @@ async function explainWeight() {
   }
 }
 
-// Every number here is the engine's, from the explanation of the example's loss.
 function showChain(chain, weight) {
-  const rows = chain.factors.map((f, i) => el("tr", {},
-    el("td", {}, f.symbol), el("td", {}, f.op), el("td", {}, f.formula),
-    el("td", {}, el("output", {"data-factor": String(i)}, formatNumber(f.value)))));
-  const parts = [
-    el("h3", {}, `∂loss/∂w for ${weight.layer}, weight [${chain.row}, ${chain.col}], ` +
-      `training example ${chain.index}`),
-    el("div", {class: "scroll"}, el("table", {class: "chain"},
-      el("thead", {}, el("tr", {}, ...["factor", "op", "local derivative", "value"]
-        .map((h) => el("th", {scope: "col"}, h)))),
-      el("tbody", {}, ...rows))),
-    el("p", {}, `product of the ${chain.factors.length} factors: `,
-      el("output", {id: "chain-product"}, formatNumber(chain.product)),
-      "; the engine's backward pass gives ",
-      el("output", {id: "chain-gradient"}, formatNumber(chain.gradient)),
-      el("span", {class: chain.agrees ? "agrees" : "error"},
-        chain.agrees ? " — the same number" : " — they differ!")),
-  ];
-  if (chain.upstream) {
-    const shown = chain.upstream.terms.slice(0, 12).map((t) => `${t.symbol} = ${formatNumber(t.value)}`);
-    const more = chain.upstream.terms.length - shown.length;
-    parts.push(el("p", {class: "fanout"}, `${chain.upstream.symbol} = ` +
-      `${formatNumber(chain.upstream.value)} is a sum the engine collected from every op that ` +
-      "used the value, term by term:"),
-      el("ul", {class: "terms"}, ...shown.map((t) => el("li", {}, t)),
-        ...(more > 0 ? [el("li", {}, `… and ${more} more`)] : [])));
-  }
-  $("weight-chain").replaceChildren(...parts);
+  const params = new URLSearchParams({session: run.id, example: String(chain.index),
+    weight: chain.parameter, row: String(chain.row), col: String(chain.col)});
+  $("weight-chain").replaceChildren(...chainView(chain, weight.layer),
+    el("p", {}, el("a", {href: `/?${params}`, target: "_blank"},
+      "See it on the whole graph, in the Explain view")));
 }
 
 // Orange for class 0 (output near 0), blue for class 1, white on the boundary.
