@@ -22,9 +22,12 @@ from chainrule import expr
 
 NOT_INSTALLED = "SymPy not installed: pip install 'chainrule[explain]' for this column"
 
-_context = multiprocessing.get_context("forkserver")
-# Forked children start with SymPy imported (seconds), not each one importing it again.
-_context.set_forkserver_preload(["sympy", "chainrule.tools.symbolic"])
+if "forkserver" in multiprocessing.get_all_start_methods():
+    _context = multiprocessing.get_context("forkserver")
+    # Forked children start with SymPy imported (seconds), not each one importing it again.
+    _context.set_forkserver_preload(["sympy", "chainrule.tools.symbolic"])
+else:  # Windows: each child starts afresh
+    _context = multiprocessing.get_context("spawn")
 
 
 def symbolic_column(source: str, point: dict[str, Any], timeout_s: float) -> dict[str, Any]:
