@@ -223,7 +223,9 @@ def test_users_names_on_the_graph_and_sympy_next_to_each_gradient(page, base_url
         shown = page.locator(f'[data-gradient="{name}"]').inner_text()
         assert _number(shown) == pytest.approx(float(e.grad(name)), rel=1e-5)
         symbolic = page.locator(f'[data-symbolic="{name}"]')
-        expect(symbolic).to_have_text(f"{e.gradient_of(name).symbolic} = {_short(e, name)}")
+        # The server's first SymPy answer waits for its fork server to import SymPy.
+        expected = f"{e.gradient_of(name).symbolic} = {_short(e, name)}"
+        expect(symbolic).to_have_text(expected, timeout=30_000)
     expect(page.locator("#symbolic-status")).to_have_text("")
     page.keyboard.press("ArrowLeft")  # the last rule: f's gradient, the sum of its two uses
     expect(page.locator("#step-detail")).to_contain_text("Backward through f (Mul)")

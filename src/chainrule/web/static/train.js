@@ -7,7 +7,7 @@ const FEATURES = ["x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)"];
 const FIELDS = ["dataset", "noise", "test_fraction", "hidden", "activation", "residual",
                 "layer_norm", "lr", "regularization", "reg_rate", "batch_size"];
 const run = {id: null, extent: 6, points: null, history: [], source: null, playing: false,
-             weights: [], generation: 0};
+             weights: [], generation: 0, ready: Promise.resolve()};
 
 // --------------------------------------------------------------------------- settings and URL
 function readConfig() {
@@ -56,7 +56,14 @@ function showError(message) {
 }
 
 // --------------------------------------------------------------------------- the session
-async function reset() {
+// Step and Play clicked right after a setting changed act on the new session: they wait for
+// the newest reset.
+function reset() {
+  run.ready = startSession();
+  return run.ready;
+}
+
+async function startSession() {
   pause();
   showError("");
   const config = readConfig();
@@ -99,6 +106,7 @@ function deleteSession(id) {
 }
 
 async function step() {
+  await run.ready;
   if (!run.id) return;
   try {
     drawFrame(await postJSON(`/api/train/sessions/${run.id}/step?count=1`, {}));
@@ -107,7 +115,8 @@ async function step() {
   }
 }
 
-function play() {
+async function play() {
+  await run.ready;
   if (!run.id || run.source) return;
   run.playing = true;
   $("weight-explain").disabled = true; // a weight's chain is read on pause
