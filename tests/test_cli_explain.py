@@ -24,9 +24,16 @@ def _run(*args, input=None):  # noqa: A002 - click's name
 def test_text_output_walks_through_the_cake_example():
     result = _run(CAKE, "--at", "x=5")
     assert result.exit_code == 0, result.output
-    assert "u3 = u2 + 3   = 53   h(u2)" in result.stdout
-    assert "by function: ∂h/∂g · ∂g/∂f · ∂f/∂x = 1 × 2 × 10 = 20" in result.stdout
+    assert "h = g + 3    = 53   h(g)" in result.stdout
+    assert "h ← g ← f ← x:  ∂h/∂g · ∂g/∂f · ∂f/∂x = 1 × 2 × 10 = 20" in result.stdout
     assert "\x1b[" not in result.stdout  # not a terminal: no colour codes
+
+
+def test_steps_are_named_after_the_users_names():
+    result = _run("f = x*y; g = sin(f) + f", "--at", "x=1", "--at", "y=2")
+    assert result.exit_code == 0, result.output
+    assert "f = x * y" in result.stdout and "g = u1 + f" in result.stdout
+    assert "∂g/∂x = 1.16771" in result.stdout
 
 
 def test_json_output_parses_and_holds_the_gradient():

@@ -43,9 +43,9 @@ def _backward_gradients(source, point):
 def test_cake_example_forward_values_and_labels():  # seed 001
     e = cr.explain(CAKE, x=5)
     assert [(s.name, s.expression, float(s.value)) for s in e.forward] == [
-        ("u1", "x ** 2", 25.0), ("u2", "2 * u1", 50.0), ("u3", "u2 + 3", 53.0),
+        ("f", "x ** 2", 25.0), ("g", "2 * f", 50.0), ("h", "g + 3", 53.0),
     ]  # fmt: skip
-    assert [s.labels for s in e.forward] == [("f(x)",), ("g(u1)",), ("h(u2)",)]
+    assert [s.labels for s in e.forward] == [("f(x)",), ("g(f)",), ("h(g)",)]
     assert [s.layer for s in e.forward] == ["f", "g", "h"]
 
 
@@ -234,16 +234,56 @@ def test_explanation_replays_the_engines_rule_rather_than_deriving_its_own(monke
     assert any("finite differences for x" in note for note in e.notes)  # ... which FD catches
 
 
+# ============================================================================ the user's names
+def test_values_are_named_after_the_users_assignments():
+    e = cr.explain("f = x*y; g = sin(f) + f", x=1.0, y=2.0)
+    assert [(s.name, s.expression) for s in e.forward] == [
+        ("f", "x * y"), ("u1", "sin(f)"), ("g", "u1 + f"),
+    ]  # fmt: skip
+    assert e.output == "g"
+    symbols = [c.local.symbol for step in e.backward for c in step.contributions]
+    assert symbols == ["∂g/∂u1", "∂g/∂f", "∂u1/∂f", "∂f/∂x", "∂f/∂y"]
+    assert [p.nodes for p in e.gradient_of("x").paths] == [("g", "u1", "f", "x"), ("g", "f", "x")]
+    assert "∂g/∂x = " in e.to_text() and "u3" not in e.to_text()
+    # The names change nothing else: PyTorch's gradients of the same computation.
+    x, y = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (1.0, 2.0))
+    f = x * y
+    (torch.sin(f) + f).backward()
+    assert float(e.grad("x")) == pytest.approx(x.grad.item(), rel=1e-15)
+    assert float(e.grad("y")) == pytest.approx(y.grad.item(), rel=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("source", "names"),
+    [
+        # f returns two different values: neither is named f.
+        ("f(u) = 2*u; f(x) + f(x*x)", ["u1", "u2", "u3", "u4"]),
+        # A name that is an input's stays the input's.
+        ("x(u) = u*u; x(x) + 1", ["u1", "u2"]),
+        # g(u) = f(u) returns f's value: named after the outermost function.
+        ("f(u) = u*u; g(u) = f(u); g(x) + 1", ["g", "u1"]),
+        # The user's own u1 is kept; unnamed values then count with another letter.
+        ("u1 = x*x; u1 + 1", ["u1", "v1"]),
+        # Assigned twice under two names (an alias): the first name.
+        ("a = x*x; b = a; b + 1", ["a", "u1"]),
+    ],
+)
+def test_user_names_where_unambiguous_and_u_names_elsewhere(source, names):
+    e = cr.explain(source, x=1.5)
+    assert [s.name for s in e.forward] == names
+    assert len(set(names)) == len(names)
+
+
 def test_backward_steps_follow_the_engines_order_and_start_at_one():
     e = cr.explain(CAKE, x=5)
-    assert [step.node for step in e.backward] == ["u3", "u2", "u1"]
+    assert [step.node for step in e.backward] == ["h", "g", "f"]
     assert _floats(step.upstream for step in e.backward) == [1.0, 1.0, 2.0]
 
 
 def test_a_value_used_several_times_sums_its_contributions():
     e = cr.explain("f(u) = u*u + u; f(2*x)", x=1.5)  # u1 = 2x feeds three uses
     (step,) = [s for s in e.backward if s.node == "u1"]
-    assert [t.source for t in step.upstream_terms] == ["u3", "u2", "u2"]
+    assert [t.source for t in step.upstream_terms] == ["f", "u2", "u2"]
     assert _floats(t.value for t in step.upstream_terms) == [1.0, 3.0, 3.0]
     assert float(step.upstream) == 7.0
     assert float(e.grad("x")) == 14.0

@@ -74,16 +74,17 @@ def test_json_matches_golden_file(case):
 
 def test_cake_text_shows_the_chain_of_the_seed():
     text = _explain("cake").to_text()
-    assert "u1 = x ** 2   = 25   f(x)" in text
-    assert "∂u3/∂u2 · ∂u2/∂u1 · ∂u1/∂x = 1 × 2 × 10 = 20" in text
-    assert "by function: ∂h/∂g · ∂g/∂f · ∂f/∂x = 1 × 2 × 10 = 20" in text
+    # Values are named after the functions that return them: the seed's dh/dg · dg/df · df/dx.
+    assert "f = x ** 2   = 25   f(x)" in text
+    assert "h ← g ← f ← x:  ∂h/∂g · ∂g/∂f · ∂f/∂x = 1 × 2 × 10 = 20" in text
+    assert "by function" not in text  # the path already reads by function
 
 
 def test_multivariable_text_sums_the_two_paths():
     text = _explain("multivariable").to_text()
     # z = x y with x = t² = 4, y = 3t + 1 = 7: dz/dt = y · 2t + x · 3 = 28 + 12
-    assert "by function: ∂f/∂g · ∂g/∂t = 7 × 4 = 28" in text
-    assert "by function: ∂f/∂h · ∂h/∂t = 4 × 3 = 12" in text
+    assert "f ← g ← t:  ∂f/∂g · ∂g/∂t = 7 × 4 = 28" in text
+    assert "by function: ∂f/∂h · ∂h/∂t = 4 × 3 = 12" in text  # h = u1 + 1, u1 = 3 t
     assert "sum of the 2 paths: 28 + 12 = 40" in text
 
 
@@ -151,7 +152,7 @@ def test_json_follows_the_documented_schema():
         "checks",
     }
     assert set(gradient["paths"][0]) == {"nodes", "edges", "value", "layers"}
-    assert gradient["paths"][0]["nodes"] == ["u5", "u4", "u3", "u2", "u1", "w"]
+    assert gradient["paths"][0]["nodes"] == ["L", "u2", "a", "z", "u1", "w"]
     assert [layer["value"] for layer in gradient["paths"][0]["layers"]] == [-1.0, 0.25, 2.0]
 
 
@@ -237,7 +238,7 @@ def test_print_to_a_terminal_without_colours_has_no_colour_codes(monkeypatch, va
     parameters = [p for codes in re.findall(r"\x1b\[([0-9;]*)m", out.getvalue())
                   for p in codes.split(";")]  # fmt: skip
     assert not [p for p in parameters if p.isdigit() and (30 <= int(p) <= 38 or int(p) >= 90)]
-    assert "u3 = u2 + 3" in re.sub(r"\x1b\[[0-9;]*m", "", out.getvalue())
+    assert "h = g + 3" in re.sub(r"\x1b\[[0-9;]*m", "", out.getvalue())
 
 
 def test_print_to_a_colour_terminal_uses_foreground_colours(monkeypatch):

@@ -19,6 +19,7 @@ from chainrule.expr import (
     Number,
     UnaryOp,
     evaluate,
+    expanded_size,
     parse,
     to_source,
 )
@@ -120,6 +121,26 @@ def test_on_call_runs_once_per_call_of_a_user_function():
     assert names == ["f", "f", "f"]
 
 
+def test_assignments_name_values_once_and_the_last_one_is_the_result():
+    program = parse("f = x*y; g = sin(f) + f")
+    assert program.variables == ["x", "y"]
+    assert program.body == Name("g")
+    named = []
+    value = evaluate(
+        program, {"x": 1.0, "y": 2.0}, MATH_FUNCTIONS, on_assign=lambda *a: named.append(a)
+    )
+    assert value == math.sin(2.0) + 2.0
+    assert named == [("f", 2.0), ("g", value)]
+    # An expression may follow the assignments; each assigned value is computed once.
+    calls = []
+    source = "sq(u) = u*u; f = sq(x); f + f"
+    assert evaluate(parse(source), {"x": 3.0}, on_call=lambda *c: calls.append(c)) == 18.0
+    assert calls == [("sq", 9.0)]
+    assert to_source(parse(source)) == "sq(u) = u * u; f = sq(x); f + f"
+    # Each assignment costs its own size once, however often its name is read.
+    assert expanded_size(parse("f = x*x; f + f + f")) == 3 + 5
+
+
 def test_user_functions_take_several_parameters_and_call_builtins():
     program = parse("dist(a, b) = hypot(a, b); dist(x, 4)")
     assert evaluate(program, {"x": 3.0}, MATH_FUNCTIONS) == 5.0
@@ -169,7 +190,12 @@ def test_variables_lists_free_names_in_first_appearance_order(source, variables)
         ("f(x, x) = x; 1", "appears twice", 6),
         ("x; y", "must be the last statement", 4),
         ("f(x) = x", "expected an expression", 9),
-        ("x = 3", "only defines functions", 3),
+        ("1 = 3", "expected a function name", 1),
+        ("f = x; f = 2*x", "'f' is already assigned", 8),
+        ("f = f * 2", "'f' is used before it is assigned", 1),
+        ("f = x; g = h * 2; h = f", "'h' is used before it is assigned", 19),
+        ("sin = x; sin", "'sin' is a function", 1),
+        ("f(x) = x; f = 2; f", "'f' is a function", 11),
         ("f(x + 1) = 3; 1", "expected ',' or '\\)', found '\\+'", 5),
         ("f(1) = 3; 1", "expected a parameter name", 3),
     ],
@@ -216,7 +242,8 @@ HOSTILE_SOURCES = [
     pytest.param("x if x else x", "unexpected name 'if'", id="conditional"),
     pytest.param("x // x", "expected a number, a name or '\\(', found '/'", id="floor-division"),
     pytest.param("x @ x", "unexpected character '@'", id="matmul"),
-    pytest.param("x = 1", "'=' only defines functions", id="assignment"),
+    pytest.param("x = 1; x = 2", "'x' is already assigned", id="reassignment"),
+    pytest.param("x = x + 1", "'x' is used before it is assigned", id="self-assignment"),
     pytest.param("\x00", "unexpected character '\\\\x00'", id="nul"),
     pytest.param("\u0663", "unexpected character '٣'", id="arabic-digit"),
     pytest.param("9**9**9", "exponent 387,420,489 is out of range", id="tower-of-nines"),

@@ -34,12 +34,12 @@ def _svg_nodes(graph):
 
 def test_svg_shows_the_cake_values_and_gradients_of_the_seed():
     nodes, _ = _svg_nodes(viz.draw(cr.explain(CAKE, x=5, symbolic=False)))
-    expected = {"x": ("5", "20"), "u1": ("25", "2"), "u2": ("50", "1"), "u3": ("53", "1")}
+    expected = {"x": ("5", "20"), "f": ("25", "2"), "g": ("50", "1"), "h": ("53", "1")}
     for name, (value, grad) in expected.items():
         lines = nodes[f"value/{name}"]
         assert f"value {value}" in lines and f"grad {grad}" in lines, lines
-    assert nodes["value/u1"][0] == "u1 = f(x)"
-    assert {"op/u1", "op/u2", "op/u3"} <= set(nodes)
+    assert nodes["value/f"][0] == "f = f(x)"  # each value named after its function
+    assert {"op/f", "op/g", "op/h"} <= set(nodes)
 
 
 SVG_CASES = {
@@ -69,8 +69,8 @@ def test_svg_has_a_node_for_every_value_with_its_value_and_gradient(case):
 
 def test_svg_edges_carry_the_local_derivatives():
     _, edges = _svg_nodes(viz.draw(cr.explain(CAKE, x=5, symbolic=False)))
-    assert "∂u1/∂x = 2 * x**(2 - 1) = 10" in edges
-    assert "∂u2/∂u1 = 2" in edges and "∂u3/∂u2 = 1" in edges
+    assert "∂f/∂x = 2 * x**(2 - 1) = 10" in edges
+    assert "∂g/∂f = 2" in edges and "∂h/∂g = 1" in edges
 
 
 def test_fill_follows_the_gradient_magnitude_on_a_log_scale():

@@ -153,6 +153,43 @@ def test_no_sympy_check_runs_in_the_server_finite_differences_do(client):
     assert gradient["checks"]["finite_difference"] == pytest.approx(gradient["gradient"])
 
 
+# ----------------------------------------------------------------------------- /api/symbolic
+def test_symbolic_column_gives_sympys_derivative_next_to_each_gradient(client):
+    source, at = "f = x*y; g = sin(f) + f", {"x": 1.0, "y": 2.0}
+    answer = client.post("/api/symbolic", json={"source": source, "at": at})
+    assert answer.status_code == 200
+    data = answer.json()
+    assert data["available"] is True and data["message"] is None
+    e = cr.explain(source, at=at)  # the CLI's own SymPy check, in this process
+    for name in at:
+        shown = data["derivatives"][name]
+        assert (
+            shown["derivative"]
+            == e.gradient_of(name).symbolic
+            == f"{'yx'[name == 'y']}*cos(x*y) + {'yx'[name == 'y']}"
+        )
+        assert shown["value"] == pytest.approx(float(e.grad(name)), rel=1e-12)
+
+
+def test_symbolic_column_says_plainly_when_sympy_is_not_installed(client, monkeypatch):
+    monkeypatch.setitem(sys.modules, "sympy", None)  # import sympy raises ImportError
+    data = client.post("/api/symbolic", json={"source": "x**2", "at": {"x": 3}}).json()
+    assert data["available"] is False and data["derivatives"] == {}
+    assert data["message"].startswith("SymPy not installed")
+    assert "pip install 'chainrule[explain]'" in data["message"]
+
+
+def test_symbolic_column_stops_sympy_past_its_time_and_refuses_bad_input():
+    client = TestClient(create_app(Limits(symbolic_timeout_s=0.5)))
+    deep = "gelu(" * 12 + "x" + ")" * 12  # minutes of SymPy
+    data = client.post("/api/symbolic", json={"source": deep, "at": {"x": 0.3}}).json()
+    assert data["message"] == "SymPy took longer than 0.5 s and was stopped"
+    vector = client.post("/api/symbolic", json={"source": "sum(x)", "at": {"x": [1, 2]}})
+    assert vector.json()["message"] == "SymPy's check is for scalar variables only"
+    refused = client.post("/api/symbolic", json={"source": "(x", "at": {}})
+    assert refused.status_code == 400 and "expected ')'" in refused.json()["detail"]
+
+
 def test_work_over_the_time_limit_gets_503():
     client = TestClient(create_app(Limits(request_timeout_s=0.01)))
     sigmoids = "f(x) = sigmoid(sigmoid(sigmoid(x))); g(x) = f(f(f(x))); sum(g(g(g(x))))"
@@ -191,7 +228,7 @@ def test_layout_places_each_op_right_of_its_inputs_and_shared_values_once():
     column = {n["id"]: n["column"] for n in graph["nodes"]}
     for edge in graph["edges"]:
         assert column[edge["from"]] < column[edge["to"]]
-    assert sorted(column) == ["u1", "u2", "u3", "x"]  # u1 = 2x feeds u*u and + u: one node
+    assert sorted(column) == ["f", "u1", "u2", "x"]  # u1 = 2x feeds u*u and + u: one node
     xs = {n["id"]: n["x"] for n in graph["nodes"]}
     assert graph["width"] == max(xs.values()) + NODE_WIDTH
 
@@ -274,7 +311,8 @@ def test_serve_without_the_web_extra_names_the_pip_install(monkeypatch):
 @pytest.mark.parametrize(
     "module",
     ["chainrule.web.app", "chainrule.web.layout", "chainrule.web.examples",
-     "chainrule.web.guard", "chainrule.commands.serve"],
+     "chainrule.web.guard", "chainrule.commands.serve", "chainrule.web.symbolic",
+     "chainrule.web.weight_chain", "chainrule.web.playground"],
 )  # fmt: skip
 def test_docstring_examples_run(module):
     import doctest

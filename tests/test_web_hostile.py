@@ -150,3 +150,22 @@ def test_a_stream_and_its_second_listener(base_url):
         listener.join(timeout=HANG_GUARD_S * 2)  # the stream ends by itself (stream_s)
         assert not listener.is_alive()
         assert client.delete(f"/api/train/sessions/{key}").status_code == 204
+
+
+def test_concurrent_slow_sympy_requests_are_stopped_and_the_server_keeps_serving():
+    # SymPy runs one child process at a time, each killed after its time; requests that
+    # cannot get a turn in time get 503. Twelve nested gelu would take SymPy minutes.
+    limits = Limits(symbolic_timeout_s=0.5, request_timeout_s=1.0)
+    deep = _body("gelu(" * 12 + "x" + ")" * 12, x=0.3)
+    with running_server(create_app(limits)) as url:
+
+        def ask(_):
+            with httpx.Client(base_url=url, timeout=30) as client:
+                return client.post("/api/symbolic", content=deep, headers=JSON)
+
+        with ThreadPoolExecutor(6) as pool:
+            answers = list(pool.map(ask, range(6)))
+        assert {a.status_code for a in answers} <= {200, 503}
+        stopped = [a.json()["message"] for a in answers if a.status_code == 200]
+        assert stopped and set(stopped) == {"SymPy took longer than 0.5 s and was stopped"}
+        assert httpx.get(url + "/api/examples", timeout=HANG_GUARD_S).status_code == 200

@@ -151,7 +151,7 @@ def test_sessions_are_bounded_and_expire():
     "config",
     [{"hidden": [17]}, {"hidden": [2] * 13}, {"features": ["x3"]}, {"features": []},
      {"activation": "softmax"}, {"batch_size": 0}, {"lr": -1}, {"samples": 10**6},
-     {"dataset": "digits"}],
+     {"dataset": "mnist"}],
 )  # fmt: skip
 def test_out_of_bounds_configs_get_422(client, config):
     assert client.post("/api/train/sessions", json=config).status_code == 422
@@ -203,3 +203,101 @@ def test_explain_endpoint_refuses_an_example_out_of_range(client):
     answer = client.post(f"/api/train/sessions/{key}/explain?index=10")
     assert answer.status_code == 400
     assert answer.json()["detail"] == "example 10 out of range: 10 training examples"
+
+
+# ----------------------------------------------------------------------------- digits
+DIGITS = {"dataset": "digits", "hidden": [16], "lr": 0.3, "batch_size": 32}
+
+
+def test_digits_train_an_mlp_and_the_confusion_matrix_counts_the_test_split(client):
+    from sklearn.metrics import confusion_matrix
+
+    started = _create(client, **DIGITS)
+    assert started["points"] == {"train": [], "test": []}  # no plane to draw
+    assert [w["shape"] for w in started["weights"]] == [[16, 64], [10, 16]]
+    key = started["id"]
+    for _ in range(4):
+        frame = client.post(f"/api/train/sessions/{key}/step?count=100").json()
+    assert frame["boundary"] is None and frame["neurons"] == []
+    confusion = frame["confusion"]
+    session = client.app.state.sessions.get(key)
+    predicted = session.model(cr.tensor(session.x_test)).detach().numpy().argmax(1)
+    expected = confusion_matrix(session.y_test, predicted, labels=range(10))
+    assert confusion["classes"] == list(range(10))
+    assert confusion["counts"] == expected.tolist()
+    assert confusion["accuracy"] == pytest.approx(np.trace(expected) / len(session.y_test))
+    assert confusion["accuracy"] > 0.85  # 400 steps of 32 images
+    assert frame["test_loss"] < started["frame"]["test_loss"] / 3
+
+
+def test_digits_loss_is_cross_entropy_over_ten_classes_as_in_pytorch():
+    import torch
+
+    session = Session(TrainConfig(**DIGITS))
+    session.step(20)
+    frame = session.frame()
+    logits = session.model(cr.tensor(session.x_train)).detach().numpy()
+    expected = torch.nn.functional.cross_entropy(
+        torch.tensor(logits), torch.tensor(session.y_train)
+    ).item()
+    assert frame["train_loss"] == pytest.approx(expected, rel=1e-5)
+
+
+# ----------------------------------------------------------------------------- one weight's chain
+def _engine_gradient(session, index, linear_index):
+    """``.grad`` of one layer's weights after backward() of example ``index``'s loss."""
+    model = session.model
+    model.zero_grad()
+    session._data_loss(model(cr.tensor(session.x_train[index : index + 1])),
+                       session.y_train[index : index + 1]).backward()  # fmt: skip
+    return session.linears[linear_index].weight.grad.numpy()
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"hidden": [3, 2], "activation": "sigmoid"},
+        {"hidden": [3, 3], "activation": "tanh", "residual": True},
+        {"hidden": [4, 4], "activation": "relu", "layer_norm": True},
+        DIGITS,
+    ],
+    ids=["sigmoid", "residual", "layer-norm", "digits"],
+)
+def test_a_weights_chain_of_local_derivatives_multiplies_to_the_engines_gradient(client, config):
+    started = _create(client, **config)
+    key = started["id"]
+    client.post(f"/api/train/sessions/{key}/step?count=20")
+    session = client.app.state.sessions.get(key)
+    for linear_index, weight in enumerate(started["weights"]):
+        out, inputs = weight["shape"]
+        row, col = out - 1, inputs // 2
+        answer = client.post(
+            f"/api/train/sessions/{key}/weight",
+            params={"parameter": weight["parameter"], "row": row, "col": col, "index": 3},
+        )
+        assert answer.status_code == 200, answer.text
+        chain = answer.json()
+        values = [factor["value"] for factor in chain["factors"]]
+        assert chain["agrees"] and chain["product"] == pytest.approx(np.prod(values))
+        engine = _engine_gradient(session, 3, linear_index)[row, col]
+        assert chain["gradient"] == pytest.approx(float(engine), rel=1e-5, abs=1e-9)
+        assert chain["product"] == pytest.approx(float(engine), rel=1e-4, abs=1e-9)
+        forward = {step["name"] for step in session.explain(3).to_dict()["forward"]}
+        assert chain["nodes"][-1] == weight["parameter"] and set(chain["nodes"][:-1]) <= forward
+        # The last factor is the input the weight multiplies: dz[row]/dW[row, col] = x[col].
+        assert chain["factors"][-1]["symbol"].endswith(f"/∂{weight['parameter']}[{row},{col}]")
+        upstream = chain["upstream"]
+        if upstream is not None:  # a sum the engine collected: its terms add up to it
+            total = sum(term["value"] for term in upstream["terms"])
+            assert total == pytest.approx(upstream["value"], rel=1e-4, abs=1e-9)
+
+
+def test_weight_chain_refuses_what_is_not_a_weight(client):
+    key = _create(client, hidden=[3])["id"]
+    url = f"/api/train/sessions/{key}/weight"
+    wrong = client.post(url, params={"parameter": "0.0.bias", "row": 0, "col": 0})
+    assert wrong.status_code == 400 and "shape [3]" in wrong.json()["detail"]
+    outside = client.post(url, params={"parameter": "0.0.weight", "row": 3, "col": 0})
+    assert outside.status_code == 400 and "no weight [3, 0]" in outside.json()["detail"]
+    unknown = client.post(url, params={"parameter": "nope", "row": 0, "col": 0})
+    assert unknown.status_code == 400 and "no parameter 'nope'" in unknown.json()["detail"]

@@ -5,6 +5,11 @@ or newlines, ending with the one expression to evaluate::
 
     f(x) = x**2; g(u) = 2*u; h(v) = v + 3; h(g(f(x)))
 
+Intermediate values may be named too, each once; a program that ends with an assignment
+evaluates to the value assigned last (the explainer names its steps after these names)::
+
+    f = x*y; g = sin(f) + f
+
 The language has numbers (``2``, ``0.5``, ``1e-3``), variables, ``+ - * / **`` with Python's
 precedence (``**`` is right-associative and binds tighter than a unary sign on its left, so
 ``-x**2`` is ``-(x**2)`` and ``2**-1`` works), parentheses and calls ``name(a, b)``. Nothing
@@ -42,6 +47,7 @@ __all__ = [
     "MAX_SOURCE_LENGTH",
     "MAX_TREE_DEPTH",
     "BinOp",
+    "Assignment",
     "Call",
     "ExprError",
     "FunctionDef",
@@ -209,21 +215,39 @@ class FunctionDef:
 
 
 @dataclass(frozen=True)
+class Assignment:
+    """``name = value``: a named intermediate value, assigned once."""
+
+    name: str
+    value: Node
+    pos: int | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
 class Program:
-    """Function definitions (in source order) and the expression to evaluate."""
+    """Function definitions (in source order), the assignments (in the order they run) and
+    the expression to evaluate (the last assignment's name where the program ends with one)."""
 
     functions: dict[str, FunctionDef]
     body: Node
     source: str = field(default="", compare=False, repr=False)
+    assignments: tuple[Assignment, ...] = ()
 
     @property
     def variables(self) -> list[str]:
-        """The input variables the body needs, in order of first appearance.
+        """The input variables the program needs, in order of first appearance.
 
         >>> parse("f(u) = u**2; f(y) + x*y").variables
         ['y', 'x']
+        >>> parse("f = x*y; g = sin(f) + f").variables
+        ['x', 'y']
         """
-        names = (node.id for node in _walk(self.body) if isinstance(node, Name))
+        assigned = {assignment.name for assignment in self.assignments}
+        roots = [*(assignment.value for assignment in self.assignments), self.body]
+        names = (
+            node.id for root in roots for node in _walk(root)
+            if isinstance(node, Name) and node.id not in assigned
+        )  # fmt: skip
         return list(dict.fromkeys(names))
 
 
@@ -350,6 +374,7 @@ class _Parser:
 
     def parse_program(self) -> Program:
         functions: dict[str, FunctionDef] = {}
+        assignments: list[Assignment] = []
         body: Node | None = None
         while self._peek().kind != "end":
             if self._peek().kind == "sep":
@@ -358,13 +383,18 @@ class _Parser:
             if body is not None:
                 raise self._error("the expression to evaluate must be the last statement")
             if self._statement_is_definition():
-                self._add_definition(functions, self._parse_definition())
+                if self._peek().kind == "name" and self._tokens[self._index + 1].text == "=":
+                    assignments.append(self._parse_assignment())
+                else:
+                    self._add_definition(functions, self._parse_definition())
             else:
                 body = self._parse_expression()
                 self._expect_statement_end()
+        if body is None and assignments:  # ``f = x*y; g = sin(f) + f`` evaluates to g
+            body = Name(assignments[-1].name, assignments[-1].pos)
         if body is None:
             raise self._error("expected an expression to evaluate")
-        return Program(functions, body, self._source)
+        return Program(functions, body, self._source, tuple(assignments))
 
     # --- statements ---
     def _statement_is_definition(self) -> bool:
@@ -375,12 +405,19 @@ class _Parser:
                 return True
         return False
 
+    def _parse_assignment(self) -> Assignment:
+        name = self._advance()  # the caller saw ``name =``
+        self._expect("=", "'='")
+        value = self._parse_expression()
+        self._expect_statement_end()
+        return Assignment(name.text, value, name.pos)
+
     def _parse_definition(self) -> FunctionDef:
         name = self._advance()
         if name.kind != "name":
-            raise self._error("expected a function name, as in f(x) = x**2", name)
+            raise self._error("expected a function name or f(x) = ..., as in f(x) = x**2", name)
         if not self._accept("("):
-            raise self._error("'=' only defines functions, as in f(x) = x**2")
+            raise self._error("'=' defines a function, f(x) = x**2, or names a value, f = x*y")
         params: list[str] = []
         while not self._accept(")"):
             if params:
@@ -536,9 +573,34 @@ def _check_program(program: Program) -> None:
     for definition in program.functions.values():
         _check_function_body(definition, program)
         _constant_value(definition.body, program.source)
-    _check_user_calls(program.body, program)
-    _constant_value(program.body, program.source)
+    _check_assignments(program)
+    for root in (*(assignment.value for assignment in program.assignments), program.body):
+        _check_user_calls(root, program)
+        _constant_value(root, program.source)
     _check_expansion(program)
+
+
+def _check_assignments(program: Program) -> None:
+    """Each name is assigned once, is no function's, and is not read before it is assigned
+    (it would be an input variable there and a computed value after)."""
+    assigned: set[str] = set()
+    for assignment in program.assignments:
+        name = assignment.name
+        if name in assigned:
+            message = f"'{name}' is already assigned: each name is given one value"
+        elif name in program.functions or name in builtin_names():
+            message = f"'{name}' is a function and cannot be assigned a value"
+        else:
+            message = ""
+        if message:
+            raise ExprError(message, assignment.pos, program.source, "definition error")
+        assigned.add(name)
+    read: set[str] = set()
+    for assignment in program.assignments:
+        read.update(n.id for n in _walk(assignment.value) if isinstance(n, Name))
+        if assignment.name in read:
+            message = f"'{assignment.name}' is used before it is assigned"
+            raise ExprError(message, assignment.pos, program.source, "definition error")
 
 
 def _check_function_body(definition: FunctionDef, program: Program) -> None:
@@ -609,13 +671,17 @@ def _expanded(program: Program) -> tuple[int, int]:
     costs: dict[str, tuple[int, int]] = {}  # function name -> (expanded size, expanded depth)
     for name in _definition_order(program):
         costs[name] = _expanded_cost(program.functions[name].body, costs)
-    return _expanded_cost(program.body, costs)
+    # Each assignment is evaluated once, on its own: sizes add up, depths do not.
+    statements = [_expanded_cost(a.value, costs) for a in program.assignments]
+    statements.append(_expanded_cost(program.body, costs))
+    return sum(size for size, _ in statements), max(depth for _, depth in statements)
 
 
 def _check_expansion(program: Program) -> None:
     """Bound the work of an evaluation in which every user call is inlined."""
     size, depth = _expanded(program)
-    start = min((node.pos for node in _walk(program.body) if node.pos is not None), default=None)
+    first = program.assignments[0].value if program.assignments else program.body
+    start = min((node.pos for node in _walk(first) if node.pos is not None), default=None)
     if size > MAX_EXPANDED_NODES:
         message = (
             f"expression is too expensive: inlining its functions gives more than "
@@ -818,6 +884,7 @@ def evaluate(
     functions: Mapping[str, Callable[..., Any]] | None = None,
     on_call: Callable[[str, Any], None] | None = None,
     on_return: Callable[[Call, list[Any], Any], None] | None = None,
+    on_assign: Callable[[str, Any], None] | None = None,
 ) -> Any:
     """Evaluate a program from :func:`parse` with Python's operators on the given values.
 
@@ -825,7 +892,8 @@ def evaluate(
     :func:`builtin_names` are taken from the chainrule core (``chainrule.sin`` ...).
     ``on_call(name, value)`` is called each time a user-defined function returns, which lets
     the explainer label layer outputs; ``on_return(call, args, value)`` is the same with the
-    :class:`Call` node and the argument values, for labels such as ``g(u1)``. Numbers
+    :class:`Call` node and the argument values, for labels such as ``g(u1)``;
+    ``on_assign(name, value)`` is called as each assignment ``name = ...`` runs. Numbers
     evaluate as floats. Unknown variables or functions, wrong argument counts and arithmetic
     errors (``ZeroDivisionError``, ``OverflowError``) raise :class:`ExprError` pointing into
     the source.
@@ -838,7 +906,13 @@ def evaluate(
     >>> calls
     ['f']
     """
-    return _Evaluator(program, functions, on_call, on_return).value(program.body, variables)
+    evaluator = _Evaluator(program, functions, on_call, on_return)
+    scope = dict(variables)
+    for assignment in program.assignments:
+        scope[assignment.name] = evaluator.value(assignment.value, scope)
+        if on_assign is not None:
+            on_assign(assignment.name, scope[assignment.name])
+    return evaluator.value(program.body, scope)
 
 
 # --- printing ---------------------------------------------------------------------------------
@@ -885,11 +959,17 @@ def to_source(node: Node | FunctionDef | Program) -> str:
     '(-x**2 + 2 * u) / (a - (b - c))'
     >>> to_source(parse("f( x )=x**2\\nf(1)"))
     'f(x) = x**2; f(1)'
+    >>> to_source(parse("f=x*y;g=sin(f)+f"))
+    'f = x * y; g = sin(f) + f'
     """
     match node:
         case Program():
             statements = [to_source(definition) for definition in node.functions.values()]
-            return "; ".join([*statements, to_source(node.body)])
+            statements += [f"{a.name} = {to_source(a.value)}" for a in node.assignments]
+            last = node.assignments[-1].name if node.assignments else None
+            if node.body != Name(last):  # a program ending with an assignment evaluates to it
+                statements.append(to_source(node.body))
+            return "; ".join(statements)
         case FunctionDef():
             return f"{node.name}({', '.join(node.params)}) = {to_source(node.body)}"
         case Number():

@@ -96,7 +96,9 @@ _FUNCTION_LIST = textwrap.fill(
 _HELP = f"""Show how the chain rule computes the gradient of EXPRESSION ("-" reads stdin).
 
 The expression language: numbers, variables, + - * / ** and parentheses; functions may be
-defined first and composed, as in "f(x) = x**2; g(u) = 2*u; h(v) = v + 3; h(g(f(x)))".
+defined first and composed, as in "f(x) = x**2; g(u) = 2*u; h(v) = v + 3; h(g(f(x)))", and
+values named once each, as in "f = x*y; g = sin(f) + f" (the last one is the result). Steps
+are named after these names (dg/df), other intermediate values u1, u2, ...
 
 \b
 Built-in functions (elementwise; sum and mean reduce a vector to a number):
@@ -106,6 +108,7 @@ Built-in functions (elementwise; sum and mean reduce a vector to a number):
 Examples:
   chainrule explain "(x + 2)**2" --at x=3
   chainrule explain "f(x) = x**2; g(u) = 2*u; g(f(x))" --at x=5
+  chainrule explain "f = x*y; g = sin(f) + f" --at x=1 --at y=2
   chainrule explain "(sigmoid(w*x + b) - y)**2" --at w=0.5 --at x=2 --at b=-1 --at y=1
   chainrule explain "x*y + sin(x)" --at x=1 --at y=2 --wrt x
   chainrule explain "sum(x * w)" --at x=1,2,3 --at w=2 --format json

@@ -9,7 +9,7 @@ op's ``derivatives`` strings, values from its ``vjp``. The result is plain data
     >>> import chainrule as cr
     >>> e = cr.explain("f(x) = x**2; g(u) = 2*u; h(v) = v + 3; h(g(f(x)))", x=5)
     >>> [f"{step.name} = {step.expression} = {step.value}" for step in e.forward]
-    ['u1 = x ** 2 = 25.0', 'u2 = 2 * u1 = 50.0', 'u3 = u2 + 3 = 53.0']
+    ['f = x ** 2 = 25.0', 'g = 2 * f = 50.0', 'h = g + 3 = 53.0']
     >>> [float(factor) for factor in e.gradient_of("x").paths[0].factors]   # 1 x 2 x 2x
     [1.0, 2.0, 10.0]
     >>> float(e.grad("x"))
@@ -397,18 +397,21 @@ def _explain_source(
     }  # fmt: skip
     functions = expression_functions()
     returns: list[tuple[expr.Call, list[Any], Any]] = []
+    assigned: list[tuple[str, Any]] = []
     with _recording():
         output = expr.evaluate(
             program,
             {**constants, **leaves},
             functions,
             on_return=lambda *call: returns.append(call),
+            on_assign=lambda *named: assigned.append(named),
         )
 
     builder = _Builder(
         output,
         leaves=[(name, "input", leaf) for name, leaf in leaves.items()],
         returns=returns,
+        assigned=assigned,
         source=source,
         finite_differences=finite_differences,
     )
@@ -505,6 +508,7 @@ class _Builder:
         output: Any,
         leaves: Sequence[tuple[str, str, Tensor]] = (),
         returns: Sequence[tuple[expr.Call, list[Any], Any]] = (),
+        assigned: Sequence[tuple[str, Any]] = (),
         source: str | None = None,
         parameter_names: Mapping[int, str] | None = None,
         tags: Mapping[Any, str] | None = None,
@@ -527,6 +531,7 @@ class _Builder:
         self.output = output
         self.leaves = list(leaves)
         self.returns = returns
+        self.assigned = assigned
         self.source = source
         self.parameter_names = parameter_names or {}
         self.tags = tags or {}
@@ -542,13 +547,20 @@ class _Builder:
             self.names[id(leaf)] = name
             self.values.append(Value(name, kind, xp.array(leaf._data)))
         taken = {name for name, _, _ in self.leaves}
+        user_names = self._user_names(taken)
+        taken |= set(user_names.values())
         prefix = next(
             p
             for p in ("u", "v", "w", "z", "n")
             if not any(re.fullmatch(rf"{p}\d+", name) for name in taken)
         )
-        for i, node in enumerate(self.nodes, start=1):
-            self.names[id(node)] = f"{prefix}{i}"
+        unnamed = 0
+        for node in self.nodes:
+            if id(node) in user_names:
+                self.names[id(node)] = user_names[id(node)]
+            else:
+                unnamed += 1
+                self.names[id(node)] = f"{prefix}{unnamed}"
         unnamed_leaves = 0
         for node in self.nodes:
             for x in node.inputs:
@@ -564,6 +576,34 @@ class _Builder:
             self.names[id(self.output)] = "x"  # explain(leaf): the output is the input
             self.leaves.append(("x", "input", self.output))
             self.values.append(Value("x", "input", xp.array(self.output._data)))
+
+    def _user_names(self, taken: set[str]) -> dict[int, str]:
+        """id(node) -> the name the user gave its value: an assignment's (``f = x*y``), else
+        the user function that returned it (``f(x) = x**2``), where that function returned
+        this one value only and the outermost of the functions that returned it. A name
+        already taken (an input's) or given twice leaves the value unnamed."""
+        in_graph = {id(node) for node in self.nodes}
+        names: dict[int, str] = {}
+        taken = set(taken)  # grows with each name given
+
+        def give(node: Any, name: str) -> None:
+            if id(node) in in_graph and id(node) not in names and name not in taken:
+                names[id(node)] = name
+                taken.add(name)
+
+        for name, value in self.assigned:
+            if isinstance(value, Tensor) and value.grad_fn is not None:
+                give(value.grad_fn, name)
+        returned: dict[str, set[int]] = {}  # function -> the nodes it returned
+        outermost: dict[int, tuple[str, Any]] = {}  # id(node) -> the last function returning it
+        for call, _, value in self.returns:
+            if isinstance(value, Tensor) and value.grad_fn is not None:
+                returned.setdefault(call.func, set()).add(id(value.grad_fn))
+                outermost[id(value.grad_fn)] = (call.func, value.grad_fn)
+        for function, node in outermost.values():
+            if len(returned[function]) == 1:
+                give(node, function)
+        return names
 
     def name_of(self, x: Any, user: Any = None) -> str:
         """The name of ``x``, as the node ``user`` read it (its history before any later

@@ -12,7 +12,8 @@ no number)::
       "values": [                            # inputs, parameters and constants
         {"name": str, "kind": "input" | "parameter" | "constant",
          "shape": [int], "dtype": str, "value": V}],
-      "forward": [                           # one per op, in the order they ran
+      "forward": [                           # one per op, in the order they ran; named as
+                                             # the user named it (f = ..., f(x) = ...), else u1...
         {"name": "u1", "op": "Pow", "node": "PowBackward0", "notation": "a ** b",
          "expression": "x ** 2", "inputs": [str], "shape": [int], "dtype": str, "value": V,
          "labels": ["f(x)"], "layer": "f" | null, "module": str | null}],

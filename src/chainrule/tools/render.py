@@ -140,7 +140,8 @@ def _path_math(explanation: Explanation, gradient: InputGradient, path: Path) ->
 
 def _layers_math(path: Path) -> str | None:
     """The same path by user function: ``∂h/∂g · ∂g/∂f · ∂f/∂x = 1 × 2 × 10 = 20``."""
-    if not path.layers:
+    # One factor per function (values named after their functions): the path itself says it.
+    if not path.layers or len(path.layers) == len(path.edges):
         return None
     symbols = " · ".join(f"∂{layer.of}/∂{layer.wrt}" for layer in path.layers)
     if any(layer.value is None for layer in path.layers):

@@ -42,7 +42,10 @@ def symbolic_derivatives(
     at = {symbols[name]: value for name, value in point.items()}
     results = {}
     try:
-        expression = _Converter(program, sympy).convert(program.body, scope).expression
+        converter = _Converter(program, sympy)
+        for assignment in program.assignments:  # a named value: one term, used where named
+            scope[assignment.name] = converter.convert(assignment.value, scope)
+        expression = converter.convert(program.body, scope).expression
         for name, symbol in symbols.items():
             derivative = sympy.diff(expression, symbol)
             results[name] = (sympy.sstr(derivative), _value_at(derivative, at, sympy))

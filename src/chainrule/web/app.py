@@ -6,6 +6,8 @@ Endpoints (all documented in the OpenAPI schema at ``/openapi.json``):
 * ``GET /api/examples`` the seed documents' worked examples.
 * ``POST /api/explain`` ``{"source": "(x + 2)**2", "at": {"x": 3}}`` -> ``{"explanation":
   <chainrule.explain/1 JSON>, "layout": <graph layout>}``.
+* ``POST /api/symbolic`` the same body -> SymPy's derivative by each variable, for the page's
+  SymPy column: ``{"available": false, ...}`` where the server has no SymPy.
 * ``POST /api/layout`` an explanation's JSON (as the CLI saves it) -> its graph layout.
 * ``GET /train`` the Train page, over the training sessions of :mod:`chainrule.web.train_api`.
 
@@ -37,6 +39,7 @@ from chainrule.web.layout import LayoutError, layout, with_layout
 from chainrule.web.playground import Sessions
 
 try:
+    import anyio.to_thread
     from fastapi import Body, FastAPI, HTTPException, Request
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import FileResponse, JSONResponse
@@ -59,6 +62,7 @@ class Limits:
     train_sessions: int = 4  # training sessions at once (each bounded by TrainConfig)
     session_ttl_s: float = 600.0  # a session left idle this long expires
     stream_s: float = 60.0  # longest one event stream runs before the page reconnects
+    symbolic_timeout_s: float = 5.0  # SymPy runs in a child process, killed after this
 
 
 #: Largest expression the playground explains, in nodes with user functions inlined
@@ -79,6 +83,14 @@ class ExplainRequest(BaseModel):
     source: str = Field(max_length=expr.MAX_SOURCE_LENGTH, examples=["(x + 2)**2"])
     at: dict[str, Finite | list[Finite] | list[list[Finite]]] = Field(
         default_factory=dict, max_length=64, examples=[{"x": 3}]
+    )
+
+
+class SymbolicAnswer(BaseModel):
+    available: bool = Field(description="false where the server has no SymPy")
+    message: str | None = Field(description="why there is no derivative, if there is none")
+    derivatives: dict[str, dict[str, Any]] = Field(
+        description='{variable: {"derivative": "y*cos(x*y) + y", "value": 1.17}}'
     )
 
 
@@ -125,6 +137,30 @@ def create_app(limits: Limits = Limits()) -> FastAPI:  # noqa: B008 (a frozen da
         """Explain the gradient of ``source`` at ``at``: the Explanation JSON and its layout."""
         point = _point(request.at, limits.max_elements)
         return await run(lambda: _explain(request.source, point))
+
+    symbolic_workers = anyio.CapacityLimiter(1)  # one SymPy process at a time
+
+    @app.post("/api/symbolic", responses={400: {"description": "refused expression"}})
+    async def symbolic(request: ExplainRequest) -> SymbolicAnswer:
+        """SymPy's derivative of ``source`` by each variable at ``at``, for the Explain page's
+        SymPy column; ``available`` is false where SymPy is not installed."""
+        from chainrule.web.symbolic import symbolic_column
+
+        point = _point(request.at, limits.max_elements)
+        timeout = limits.symbolic_timeout_s
+
+        def column() -> dict[str, Any]:
+            return symbolic_column(request.source, point, timeout)
+
+        try:
+            # The child is killed after ``timeout``; the fork server's first start may add more.
+            with anyio.fail_after(timeout + limits.request_timeout_s):
+                answer = await anyio.to_thread.run_sync(column, limiter=symbolic_workers)
+        except expr.ExprError as error:
+            raise HTTPException(400, error.pretty()) from None
+        except TimeoutError:
+            raise HTTPException(503, "SymPy is busy: try again") from None
+        return SymbolicAnswer(**answer)
 
     @app.post("/api/layout", responses={400: {"description": "not a drawable explanation"}})
     async def layout_of(

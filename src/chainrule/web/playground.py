@@ -1,5 +1,7 @@
 """The Train page's model: a small network on a 2-d data set, trained step by step on the real
-engine, as in the TensorFlow Playground, plus a gradient-norm bar per layer.
+engine, as in the TensorFlow Playground, plus a gradient-norm bar per layer. Or on the 8x8
+digits (64 pixels in, 10 classes, cross-entropy), where a confusion matrix on the test split
+takes the decision boundary's place.
 
 A :class:`TrainConfig` (every field bounded, so a session's memory is bounded too) makes a
 :class:`Session`: the data, the network, its optimizer. ``session.step(n)`` trains ``n``
@@ -43,12 +45,15 @@ ACTIVATIONS = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU, "gelu": 
 EXTENT = 6.0
 BOUNDARY_GRID = 40
 NEURON_GRID = 12
+DIGIT_PIXELS, DIGIT_CLASSES = 64, 10
 
 
 class TrainConfig(BaseModel):
     """Everything the Train page lets a person choose; the bounds keep a session small."""
 
-    dataset: Literal["circle", "xor", "gaussian", "spiral", "moons"] = "circle"
+    dataset: Literal["circle", "xor", "gaussian", "spiral", "moons", "digits"] = Field(
+        "circle", description="digits: the 8x8 images (features, noise and samples unused)"
+    )
     noise: float = Field(0.1, ge=0, le=0.5, description="as a fraction of the data's spread")
     test_fraction: float = Field(0.5, ge=0.1, le=0.9)
     samples: int = Field(400, ge=20, le=1000)
@@ -105,6 +110,12 @@ def make_data(config: TrainConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
     return x[train], y[train], x[test], y[test]
 
 
+def digits_data(config: TrainConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(x_train, y_train, x_test, y_test): all 1,797 images as 64 pixels in [0, 1], labels 0-9."""
+    split = datasets.digits(test_fraction=config.test_fraction, seed=config.seed)
+    return split.x_train, split.y_train, split.x_test, split.y_test
+
+
 def features(config: TrainConfig, points: np.ndarray) -> np.ndarray:
     """The chosen input features of (N, 2) points, as float32 (N, F)."""
     a, b = points[:, 0], points[:, 1]
@@ -127,7 +138,8 @@ def build_network(config: TrainConfig) -> tuple[nn.Sequential, list[nn.Linear]]:
     """The network and its Linear layers in order (the last one gives the logit)."""
     layers: list[nn.Module] = []
     linears: list[nn.Linear] = []
-    width = len(config.features)
+    digits = config.dataset == "digits"
+    width = DIGIT_PIXELS if digits else len(config.features)
     for out in config.hidden:
         linear = nn.Linear(width, out)
         linears.append(linear)
@@ -136,7 +148,7 @@ def build_network(config: TrainConfig) -> tuple[nn.Sequential, list[nn.Linear]]:
         hidden = nn.Sequential(*block)
         layers.append(Residual(hidden) if config.residual and width == out else hidden)
         width = out
-    linears.append(nn.Linear(width, 1))
+    linears.append(nn.Linear(width, DIGIT_CLASSES if digits else 1))
     layers.append(linears[-1])
     return nn.Sequential(*layers), linears
 
@@ -148,24 +160,36 @@ class Session:
         self.config = config
         self.streaming = False  # one stream per session: set and cleared by the stream
         self.touched = time.monotonic()
-        x_train, y_train, x_test, y_test = make_data(config)
-        self.points = {"train": _points(x_train, y_train), "test": _points(x_test, y_test)}
-        self.x_train, self.y_train = features(config, x_train), y_train.astype(np.float32)
-        self.x_test, self.y_test = features(config, x_test), y_test.astype(np.float32)
+        self.digits = config.dataset == "digits"
+        if self.digits:  # labels stay int64 class indices, for cross-entropy
+            self.x_train, self.y_train, self.x_test, self.y_test = digits_data(config)
+            self.points: dict[str, list[list[float]]] = {"train": [], "test": []}
+        else:
+            x_train, y_train, x_test, y_test = make_data(config)
+            self.points = {"train": _points(x_train, y_train), "test": _points(x_test, y_test)}
+            self.x_train, self.y_train = features(config, x_train), y_train.astype(np.float32)
+            self.x_test, self.y_test = features(config, x_test), y_test.astype(np.float32)
         cr.manual_seed(config.seed)
         self.model, self.linears = build_network(config)
         self.optimizer = cr.optim.SGD(self.model.parameters(), lr=config.lr)
         self.rng = np.random.default_rng(config.seed)
         self.order = np.empty(0, np.int64)
         self.steps = 0
-        axis = np.linspace(-EXTENT, EXTENT, BOUNDARY_GRID)
-        self.grid = features(config, np.stack(np.meshgrid(axis, -axis), -1).reshape(-1, 2))
-        axis = np.linspace(-EXTENT, EXTENT, NEURON_GRID)
-        self.neuron_grid = features(config, np.stack(np.meshgrid(axis, -axis), -1).reshape(-1, 2))
+        if not self.digits:
+            axis = np.linspace(-EXTENT, EXTENT, BOUNDARY_GRID)
+            self.grid = features(config, np.stack(np.meshgrid(axis, -axis), -1).reshape(-1, 2))
+            axis = np.linspace(-EXTENT, EXTENT, NEURON_GRID)
+            plane = np.stack(np.meshgrid(axis, -axis), -1).reshape(-1, 2)
+            self.neuron_grid = features(config, plane)
+
+    def _data_loss(self, logits: cr.Tensor, y: np.ndarray) -> cr.Tensor:
+        """Cross-entropy over the 10 digits, or binary cross-entropy of the one logit."""
+        if self.digits:
+            return nn.functional.cross_entropy(logits, cr.tensor(y))
+        return nn.functional.binary_cross_entropy_with_logits(logits.reshape(-1), cr.tensor(y))
 
     def _loss(self, x: np.ndarray, y: np.ndarray) -> cr.Tensor:
-        logits = self.model(cr.tensor(x)).reshape(-1)
-        loss = nn.functional.binary_cross_entropy_with_logits(logits, cr.tensor(y))
+        loss = self._data_loss(self.model(cr.tensor(x)), y)
         if self.config.regularization != "none" and self.config.reg_rate > 0:
             weights = [linear.weight for linear in self.linears]
             if self.config.regularization == "l1":
@@ -200,23 +224,37 @@ class Session:
             test_loss = (
                 float(self._loss(self.x_test, self.y_test).item()) if len(self.x_test) else None
             )
-            boundary = cr.sigmoid(self.model(cr.tensor(self.grid))).numpy().reshape(-1)
-            neurons = self._neurons()
+            if self.digits:
+                views = {"boundary": None, "neurons": [], "confusion": self._confusion()}
+            else:
+                boundary = cr.sigmoid(self.model(cr.tensor(self.grid))).numpy().reshape(-1)
+                views = {
+                    "boundary": {"size": BOUNDARY_GRID, "values": _rounded(boundary)},
+                    "neurons": self._neurons(),
+                    "confusion": None,
+                }
         norms = []
-        for i, linear in enumerate(self.linears):
+        for layer, linear in zip(self.layer_names(), self.linears, strict=True):
             grad = linear.weight.grad
             norm = float(np.linalg.norm(grad.numpy())) if grad is not None else 0.0
-            name = "output" if i == len(self.linears) - 1 else f"layer {i + 1}"
-            norms.append({"layer": name, "norm": norm})
+            norms.append({"layer": layer, "norm": norm})
         return {
             "step": self.steps,
             "epoch": self.steps * self.config.batch_size / max(len(self.x_train), 1),
             "train_loss": _finite(train_loss),
             "test_loss": _finite(test_loss),
             "grad_norms": norms,
-            "boundary": {"size": BOUNDARY_GRID, "values": _rounded(boundary)},
-            "neurons": neurons,
+            **views,
         }
+
+    def _confusion(self) -> dict[str, Any]:
+        """The test split's confusion matrix: ``counts[true][predicted]``, and the accuracy."""
+        predicted = self.model(cr.tensor(self.x_test)).numpy().argmax(1)
+        counts = np.zeros((DIGIT_CLASSES, DIGIT_CLASSES), np.int64)
+        np.add.at(counts, (self.y_test, predicted), 1)
+        accuracy = float(np.trace(counts) / max(len(self.y_test), 1))
+        return {"classes": list(range(DIGIT_CLASSES)), "counts": counts.tolist(),
+                "accuracy": accuracy}  # fmt: skip
 
     def explain(self, index: int) -> Any:
         """The chain rule for training example ``index``'s loss (without the regularisation
@@ -224,16 +262,30 @@ class Session:
         writes no ``.grad``, so training goes on unchanged."""
         if not 0 <= index < len(self.x_train):
             raise IndexError(f"example {index} out of range: {len(self.x_train)} training examples")
-        target = cr.tensor(self.y_train[index : index + 1])
+        target = self.y_train[index : index + 1]
 
         def loss(x: cr.Tensor) -> cr.Tensor:
-            logits = self.model(x).reshape(-1)
-            return nn.functional.binary_cross_entropy_with_logits(logits, target)
+            return self._data_loss(self.model(x), target)
 
         x = cr.tensor(self.x_train[index : index + 1])
         # No finite differences: in float32 they cannot resolve the small gradients this page
         # is about (they print 0), and they would replay the network once per weight.
         return cr.explain(loss, x, modules=self.model, symbolic=False, finite_differences=False)
+
+    def weights(self) -> list[dict[str, Any]]:
+        """Each layer's weight matrix: ``layer`` (as in the frames' ``grad_norms``), its
+        ``parameter`` name in :meth:`explain`'s explanation, and its ``shape`` [out, in]."""
+        names = {id(p): name for name, p in self.model.named_parameters()}
+        return [
+            {"layer": layer, "parameter": names[id(linear.weight)],
+             "shape": list(linear.weight.shape)}
+            for layer, linear in zip(self.layer_names(), self.linears, strict=True)
+        ]  # fmt: skip
+
+    def layer_names(self) -> list[str]:
+        """The Linear layers' names, input side first: "layer 1" ... "output"."""
+        last = len(self.linears) - 1
+        return ["output" if i == last else f"layer {i + 1}" for i in range(last + 1)]
 
     def _neurons(self) -> list[list[list[float]]]:
         """Each hidden neuron's output over the small grid, per layer."""

@@ -9,6 +9,10 @@
 * ``POST /api/train/sessions/{id}/explain?index=0`` -> the Explanation (and layout) of one
   training example's loss through the network as it is now: each weight's gradient as its
   chain of local derivatives, shown by the Explain page.
+* ``POST /api/train/sessions/{id}/weight?parameter=0.0.weight&row=0&col=1&index=0`` -> one
+  weight's gradient for one training example as its chain of local derivatives, their
+  product, and the gradient the engine's backward pass gave (see
+  :mod:`chainrule.web.weight_chain`).
 * ``DELETE /api/train/sessions/{id}`` -> 204.
 
 Unknown and expired sessions are 404. Each piece of training runs in a worker thread under the
@@ -28,6 +32,7 @@ from fastapi.responses import StreamingResponse
 
 from chainrule.web.layout import with_layout
 from chainrule.web.playground import EXTENT, Session, SessionLimit, Sessions, TrainConfig
+from chainrule.web.weight_chain import ChainError, weight_chain
 
 
 def add_train_routes(
@@ -58,6 +63,7 @@ def add_train_routes(
             "config": config.model_dump(),
             "extent": EXTENT,
             "points": session.points,
+            "weights": session.weights(),
             "frame": frame,
         }
 
@@ -112,7 +118,7 @@ def add_train_routes(
         "/api/train/sessions/{key}/explain",
         responses={404: {"description": "no session"}, 400: {"description": "no such example"}},
     )
-    async def explain(key: str, index: int = Query(0, ge=0, le=1000)) -> dict[str, Any]:
+    async def explain(key: str, index: int = Query(0, ge=0, le=2000)) -> dict[str, Any]:
         """The chain rule for one training example's loss through the network as it is now:
         ``{"explanation": <chainrule.explain/1 JSON>, "layout": ...}``, as ``/api/explain``."""
         session = find(key)
@@ -124,6 +130,30 @@ def add_train_routes(
                 raise HTTPException(400, str(error)) from None
 
         return await run(explained)
+
+    @app.post(
+        "/api/train/sessions/{key}/weight",
+        responses={404: {"description": "no session"}, 400: {"description": "no such weight"}},
+    )
+    async def weight(
+        key: str,
+        parameter: str = Query(max_length=100, examples=["0.0.weight"]),
+        row: int = Query(ge=0, le=1000),
+        col: int = Query(ge=0, le=1000),
+        index: int = Query(0, ge=0, le=2000),
+    ) -> dict[str, Any]:
+        """One weight's gradient for training example ``index``, as the chain of local
+        derivatives from the loss down to ``parameter[row, col]``, each with its value; their
+        product, and the engine's gradient it must equal (``agrees``)."""
+        session = find(key)
+
+        def chain() -> dict[str, Any]:
+            try:
+                return weight_chain(session.explain(index).to_dict(), parameter, row, col)
+            except (IndexError, ChainError) as error:
+                raise HTTPException(400, str(error)) from None
+
+        return {**await run(chain), "index": index}
 
     @app.delete("/api/train/sessions/{key}", status_code=204)
     async def delete(key: str) -> Response:

@@ -62,3 +62,36 @@ async function postJSON(url, body) {
   }
   return data;
 }
+
+// One weight's gradient as its chain of local derivatives (the answer of the Train page's
+// .../weight endpoint): a table of the factors, their product and the engine's gradient.
+// Every number is the engine's, from the explanation of the example's loss.
+function chainView(chain, layer) {
+  const rows = chain.factors.map((f, i) => el("tr", {},
+    el("td", {}, f.symbol), el("td", {}, f.op), el("td", {}, f.formula),
+    el("td", {}, el("output", {"data-factor": String(i)}, formatNumber(f.value)))));
+  const parts = [
+    el("h3", {}, `∂loss/∂w for ${layer}, weight [${chain.row}, ${chain.col}], ` +
+      `training example ${chain.index}`),
+    el("div", {class: "scroll"}, el("table", {class: "chain"},
+      el("thead", {}, el("tr", {}, ...["factor", "op", "local derivative", "value"]
+        .map((h) => el("th", {scope: "col"}, h)))),
+      el("tbody", {}, ...rows))),
+    el("p", {}, `product of the ${chain.factors.length} factors: `,
+      el("output", {id: "chain-product"}, formatNumber(chain.product)),
+      "; the engine's backward pass gives ",
+      el("output", {id: "chain-gradient"}, formatNumber(chain.gradient)),
+      el("span", {class: chain.agrees ? "agrees" : "error"},
+        chain.agrees ? " — the same number" : " — they differ!")),
+  ];
+  if (chain.upstream) {
+    const shown = chain.upstream.terms.slice(0, 12).map((t) => `${t.symbol} = ${formatNumber(t.value)}`);
+    const more = chain.upstream.terms.length - shown.length;
+    parts.push(el("p", {class: "fanout"}, `${chain.upstream.symbol} = ` +
+      `${formatNumber(chain.upstream.value)} is a sum the engine collected from every op that ` +
+      "used the value, term by term:"),
+      el("ul", {class: "terms"}, ...shown.map((t) => el("li", {}, t)),
+        ...(more > 0 ? [el("li", {}, `… and ${more} more`)] : [])));
+  }
+  return parts;
+}

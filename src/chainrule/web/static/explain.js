@@ -46,6 +46,7 @@ async function explainForm(step = 0, push = true) {
     page.source = {source, at: $("at").value};
     page.session = null;
     show(answer.explanation, answer.layout, step, push);
+    fillSymbolic(request, answer.explanation);
   } catch (error) {
     showError(error.message);
   } finally {
@@ -58,6 +59,9 @@ function writeURL(push) {
   if (page.session) {
     params.set("session", page.session.id);
     params.set("example", String(page.session.example));
+    for (const key of ["weight", "row", "col"]) {
+      if (page.session[key] !== undefined) params.set(key, String(page.session[key]));
+    }
   } else if (page.source) {
     params.set("source", page.source.source);
     params.set("at", page.source.at);
@@ -72,7 +76,10 @@ function readURL() {
   const params = new URLSearchParams(location.search);
   const step = Number.parseInt(params.get("step") || "0", 10) || 0;
   if (params.has("session")) {
-    explainTraining(params.get("session"), Number(params.get("example")) || 0, step);
+    const weight = params.has("weight")
+      ? {weight: params.get("weight"), row: Number(params.get("row")) || 0,
+         col: Number(params.get("col")) || 0} : {};
+    explainTraining(params.get("session"), Number(params.get("example")) || 0, step, weight);
     return true;
   }
   if (!params.has("source")) return false;
@@ -83,15 +90,27 @@ function readURL() {
 }
 
 // One training example's loss through a network of the Train page, as it is now.
-async function explainTraining(id, example, step) {
+// With ``weight`` ({weight, row, col}): that one weight's chain of local derivatives too,
+// its values marked on the graph.
+async function explainTraining(id, example, step, weight = {}) {
   showError("");
+  const session = `/api/train/sessions/${encodeURIComponent(id)}`;
   try {
-    const answer = await postJSON(`/api/train/sessions/${encodeURIComponent(id)}/explain?index=${example}`, {});
+    const answer = await postJSON(`${session}/explain?index=${example}`, {});
     page.source = null;
-    page.session = {id, example};
+    page.session = {id, example, ...weight};
     $("source").value = `the loss of training example ${example} (Train page session)`;
     $("at").value = "";
     show(answer.explanation, answer.layout, step, false);
+    if (weight.weight === undefined) return;
+    const params = new URLSearchParams({parameter: weight.weight, row: String(weight.row),
+                                        col: String(weight.col), index: String(example)});
+    const chain = await postJSON(`${session}/weight?${params}`, {});
+    $("weight-chain").replaceChildren(...chainView(chain, weight.weight));
+    $("weight-chain").hidden = false;
+    for (const node of $("graph").querySelectorAll(".node")) {
+      node.classList.toggle("on-chain", chain.nodes.includes(node.dataset.node));
+    }
   } catch (error) {
     showError(`training session: ${error.message}`);
   }
@@ -149,6 +168,7 @@ function show(data, layout, index, push) {
   page.steps = buildSteps(data);
   page.known = knownAt(data, page.steps);
   $("result").hidden = false;
+  $("weight-chain").hidden = true; // shown again by explainTraining for its weight
   drawGraph();
   fillGradients();
   $("notes").replaceChildren(...data.notes.map((n) => el("li", {}, n)));
@@ -257,7 +277,11 @@ function drawGraph() {
   for (const e of edges) {
     const a = at[e.from], b = at[e.to];
     const x1 = a.x + w, y1 = a.y + h / 2, x2 = b.x, y2 = b.y + h / 2, mid = (x1 + x2) / 2;
-    svg.append(svgEl("path", {d: `M ${x1} ${y1} C ${mid} ${y1}, ${mid} ${y2}, ${x2} ${y2}`,
+    // An edge that skips columns arcs over the nodes between, which would hide a straight one.
+    const lift = b.column - a.column > 1 && Math.abs(y1 - y2) < h ? h * 0.9 : 0;
+    const path = lift ? `M ${x1} ${y1} C ${x1 + w / 2} ${y1 - lift}, ${x2 - w / 2} ${y2 - lift}, ${x2} ${y2}`
+      : `M ${x1} ${y1} C ${mid} ${y1}, ${mid} ${y2}, ${x2} ${y2}`;
+    svg.append(svgEl("path", {d: path,
       class: "edge", "data-from": e.from, "data-to": e.to, "marker-end": "url(#arrow)"}));
   }
   const named = Object.fromEntries(
@@ -323,9 +347,31 @@ function fillGradients() {
     el("td", {}, formatValue(g.value)),
     el("td", {"data-gradient": g.name}, ""),
     el("td", {}, formatValue(g.checks.finite_difference)),
-    el("td", {}, g.checks.symbolic === null ? "—"
+    el("td", {"data-symbolic": g.name}, g.checks.symbolic === null ? "—"
       : `${g.checks.symbolic} = ${formatValue(g.checks.symbolic_value)}`)));
   $("gradients").tBodies[0].replaceChildren(...rows);
+  $("symbolic-status").textContent = "";
+}
+
+// SymPy's derivatives come from the server, separately: they may take seconds, or be
+// unavailable where the server has no SymPy, and the explanation need not wait for them.
+async function fillSymbolic(request, data) {
+  const cell = (name) => document.querySelector(`[data-symbolic="${CSS.escape(name)}"]`);
+  for (const g of data.gradients) cell(g.name).textContent = "…";
+  $("symbolic-status").textContent = "asking SymPy…";
+  let answer;
+  try {
+    answer = await postJSON("/api/symbolic", request);
+  } catch (error) {
+    answer = {available: true, message: `SymPy: ${error.message}`, derivatives: {}};
+  }
+  if (page.data !== data) return; // another explanation is shown by now
+  for (const g of data.gradients) {
+    const d = answer.derivatives[g.name];
+    cell(g.name).textContent = d ? `${d.derivative} = ${formatNumber(d.value)}`
+      : answer.available ? "—" : "SymPy not installed";
+  }
+  $("symbolic-status").textContent = answer.message || "";
 }
 
 function updateGradients() {

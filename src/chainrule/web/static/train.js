@@ -6,7 +6,8 @@ const $ = (id) => document.getElementById(id);
 const FEATURES = ["x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)"];
 const FIELDS = ["dataset", "noise", "test_fraction", "hidden", "activation", "residual",
                 "layer_norm", "lr", "regularization", "reg_rate", "batch_size"];
-const run = {id: null, extent: 6, points: null, history: [], source: null, playing: false};
+const run = {id: null, extent: 6, points: null, history: [], source: null, playing: false,
+             weights: [], generation: 0, ready: Promise.resolve()};
 
 // --------------------------------------------------------------------------- settings and URL
 function readConfig() {
@@ -55,7 +56,14 @@ function showError(message) {
 }
 
 // --------------------------------------------------------------------------- the session
-async function reset() {
+// Step and Play clicked right after a setting changed act on the new session: they wait for
+// the newest reset.
+function reset() {
+  run.ready = startSession();
+  return run.ready;
+}
+
+async function startSession() {
   pause();
   showError("");
   const config = readConfig();
@@ -64,10 +72,27 @@ async function reset() {
   writeURL(config);
   const old = run.id;
   run.id = null;
-  if (old) fetch(`/api/train/sessions/${old}`, {method: "DELETE"}).catch(() => {});
+  if (old) deleteSession(old);
+  // Settings may change again before the server answers: only the newest session is kept.
+  const generation = ++run.generation;
   try {
     const answer = await postJSON("/api/train/sessions", config);
-    Object.assign(run, {id: answer.id, extent: answer.extent, points: answer.points, history: []});
+    if (generation !== run.generation) {
+      deleteSession(answer.id);
+      return;
+    }
+    Object.assign(run, {id: answer.id, extent: answer.extent, points: answer.points, history: [],
+                        weights: answer.weights});
+    const digits = config.dataset === "digits";
+    $("boundary-view").hidden = $("neurons-view").hidden = digits;
+    $("confusion-view").hidden = !digits;
+    // The images are the inputs: no noise or features to choose.
+    $("noise").disabled = digits;
+    for (const input of $("features").querySelectorAll("input")) input.disabled = digits;
+    $("weight-layer").replaceChildren(...answer.weights.map((w, i) =>
+      el("option", {value: String(i)}, `${w.layer} (${w.shape[0]}×${w.shape[1]})`)));
+    $("weight-chain").replaceChildren();
+    pickWeight(0, 0);
     // Each weight's gradient for training example 0, as a chain of local derivatives.
     $("explain-link").href = `/?session=${encodeURIComponent(answer.id)}&example=0`;
     drawFrame(answer.frame);
@@ -76,7 +101,12 @@ async function reset() {
   }
 }
 
+function deleteSession(id) {
+  fetch(`/api/train/sessions/${id}`, {method: "DELETE"}).catch(() => {});
+}
+
 async function step() {
+  await run.ready;
   if (!run.id) return;
   try {
     drawFrame(await postJSON(`/api/train/sessions/${run.id}/step?count=1`, {}));
@@ -85,9 +115,11 @@ async function step() {
   }
 }
 
-function play() {
+async function play() {
+  await run.ready;
   if (!run.id || run.source) return;
   run.playing = true;
+  $("weight-explain").disabled = true; // a weight's chain is read on pause
   $("play").textContent = "⏸ Pause";
   $("play").setAttribute("aria-pressed", "true");
   const source = new EventSource(`/api/train/sessions/${run.id}/stream?steps_per_frame=10`);
@@ -109,6 +141,7 @@ function pause() {
   run.playing = false;
   if (run.source) run.source.close();
   run.source = null;
+  $("weight-explain").disabled = false;
   $("play").textContent = "▶ Play";
   $("play").setAttribute("aria-pressed", "false");
 }
@@ -120,10 +153,85 @@ function drawFrame(frame) {
   $("status").textContent = `step ${frame.step}, epoch ${frame.epoch.toFixed(1)}`;
   $("train-loss").textContent = formatNumber(frame.train_loss);
   $("test-loss").textContent = formatNumber(frame.test_loss);
-  drawBoundary(frame.boundary);
+  if (frame.confusion) drawConfusion(frame.confusion);
+  else drawBoundary(frame.boundary);
   drawCurves();
   drawBars(frame.grad_norms);
   drawNeurons(frame.neurons);
+}
+
+// Rows: the true digit; columns: the predicted one. Each cell's colour is its share of the
+// row (blue on the diagonal, red off it); the count is written in it too.
+function drawConfusion({classes, counts, accuracy}) {
+  $("accuracy").textContent = `${(accuracy * 100).toFixed(1)}%`;
+  const table = $("confusion");
+  table.tHead.replaceChildren(el("tr", {}, el("th", {scope: "col"}, "true ↓ predicted →"),
+    ...classes.map((c) => el("th", {scope: "col"}, String(c)))));
+  table.tBodies[0].replaceChildren(...counts.map((row, i) => {
+    const total = row.reduce((a, b) => a + b, 0) || 1;
+    return el("tr", {}, el("th", {scope: "row"}, String(classes[i])), ...row.map((n, j) => {
+      const share = n / total;
+      const cell = el("td", {"data-true": String(i), "data-predicted": String(j)}, String(n));
+      const hue = i === j ? "11, 83, 148" : "179, 38, 30";
+      cell.style.background = `rgba(${hue}, ${(0.85 * share).toFixed(3)})`;
+      cell.style.color = share > 0.5 ? "#fff" : "var(--ink)";
+      return cell;
+    }));
+  }));
+}
+
+// --------------------------------------------------------------------------- one weight
+function pickWeight(row, col) {
+  const weight = run.weights[Number($("weight-layer").value) || 0];
+  if (!weight) return;
+  const [rows, cols] = weight.shape;
+  $("weight-row").max = rows - 1;
+  $("weight-col").max = cols - 1;
+  $("weight-row").value = Math.min(row, rows - 1);
+  $("weight-col").value = Math.min(col, cols - 1);
+  drawWeightGrid();
+}
+
+// A cell per weight of the chosen layer (rows: neurons, columns: inputs), the chosen one marked.
+function drawWeightGrid() {
+  const weight = run.weights[Number($("weight-layer").value) || 0];
+  const canvas = $("weight-grid"), ctx = canvas.getContext("2d");
+  const [rows, cols] = weight.shape;
+  const cell = Math.max(3, Math.min(24, Math.floor(640 / cols)));
+  canvas.width = cols * cell;
+  canvas.height = rows * cell;
+  ctx.fillStyle = "#eef1f4";
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  ctx.strokeStyle = "#8a96a3";
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) ctx.strokeRect(c * cell + 0.5, r * cell + 0.5, cell - 1, cell - 1);
+  }
+  ctx.fillStyle = "#0a58ca";
+  ctx.fillRect(Number($("weight-col").value) * cell, Number($("weight-row").value) * cell, cell, cell);
+  canvas.dataset.cell = String(cell);
+}
+
+async function explainWeight() {
+  const weight = run.weights[Number($("weight-layer").value) || 0];
+  if (!run.id || !weight || run.playing) return;
+  const params = new URLSearchParams({parameter: weight.parameter, row: $("weight-row").value,
+    col: $("weight-col").value, index: $("weight-example").value});
+  showError("");
+  // The whole explanation of the same example, every weight's chain in it, one click away.
+  $("explain-link").href = `/?session=${encodeURIComponent(run.id)}&example=${params.get("index")}`;
+  try {
+    showChain(await postJSON(`/api/train/sessions/${run.id}/weight?${params}`, {}), weight);
+  } catch (error) {
+    showError(`weight: ${error.message}`);
+  }
+}
+
+function showChain(chain, weight) {
+  const params = new URLSearchParams({session: run.id, example: String(chain.index),
+    weight: chain.parameter, row: String(chain.row), col: String(chain.col)});
+  $("weight-chain").replaceChildren(...chainView(chain, weight.layer),
+    el("p", {}, el("a", {href: `/?${params}`, target: "_blank"},
+      "See it on the whole graph, in the Explain view")));
 }
 
 // Orange for class 0 (output near 0), blue for class 1, white on the boundary.
@@ -209,6 +317,15 @@ document.addEventListener("DOMContentLoaded", () => {
   $("play").addEventListener("click", () => (run.playing ? pause() : play()));
   $("step").addEventListener("click", step);
   $("reset").addEventListener("click", reset);
+  $("weight-form").addEventListener("submit", (event) => { event.preventDefault(); explainWeight(); });
+  $("weight-layer").addEventListener("change", () => pickWeight(0, 0));
+  for (const id of ["weight-row", "weight-col"]) $(id).addEventListener("input", drawWeightGrid);
+  $("weight-grid").addEventListener("click", (event) => {
+    const canvas = $("weight-grid"), box = canvas.getBoundingClientRect();
+    const cell = Number(canvas.dataset.cell) * box.width / canvas.width;
+    pickWeight(Math.floor((event.clientY - box.top) / cell), Math.floor((event.clientX - box.left) / cell));
+    explainWeight();
+  });
   window.addEventListener("pagehide", () => {
     if (run.id) fetch(`/api/train/sessions/${run.id}`, {method: "DELETE", keepalive: true});
   });
