@@ -45,6 +45,13 @@ DRAWS: dict[str, Callable[[Any, int], Any]] = {
     "randn_small": lambda lib, n: lib.randn(min(n, 15)),
     "randn_small_twice": lambda lib, n: lib.cat([lib.randn(min(n, 7)), lib.randn(3)]),
     "normal_small": lambda lib, n: lib.empty(min(n, 15)).normal_(2.0, 0.5),
+    "normal_numbers": lambda lib, n: lib.normal(2.0, 3.0, size=(n,)),
+    "normal_mean_tensor": lambda lib, n: lib.normal(lib.arange(float(n)), 0.5),
+    "normal_std_tensor": lambda lib, n: lib.normal(1.5, lib.rand(n)),
+    "normal_tensors": lambda lib, n: lib.normal(lib.rand(n, 1), lib.rand(1, 3)),
+    "normal_tensors_float64": lambda lib, n: lib.normal(
+        lib.zeros(n, dtype=lib.float64), lib.rand(n, dtype=lib.float64)
+    ),
     "uniform_": lambda lib, n: lib.empty(n).uniform_(-0.3, 0.7),
     "uniform_float64": lambda lib, n: lib.empty(n, dtype=lib.float64).uniform_(-2, 5),
     "randint": lambda lib, n: lib.randint(-5, 7, (n,)),

@@ -65,6 +65,7 @@ from chainrule.factories import (
     full_like,
     linspace,
     multinomial,
+    normal,
     ones,
     ones_like,
     rand,
