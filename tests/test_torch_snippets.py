@@ -181,6 +181,33 @@ SNIPPETS: dict[str, str] = {
         loss = F.cross_entropy(F.linear(x, W, b), y)
         print(loss, F.mse_loss(x, x.detach() / 2))
     """,
+    "graph_walks_through_layers": """
+        import torch
+        import torch.nn.functional as F
+        def walk(fn, depth=0):  # as tutorials print a graph
+            print("  " * depth + (fn.name() if fn is not None else "None"), fn)
+            for node, index in fn.next_functions if fn is not None else ():
+                walk(node, depth + 1)
+        torch.manual_seed(0)
+        lin, no_bias = torch.nn.Linear(4, 3), torch.nn.Linear(4, 3, bias=False)
+        x = torch.rand(2, 4, requires_grad=True)
+        for inp in (x, x.detach(), torch.rand(5, 2, 4, requires_grad=True), torch.rand(4)):
+            walk(lin(inp).grad_fn)
+            walk(no_bias(inp).grad_fn)
+        node = lin(x).grad_fn
+        print(node.next_functions[2][0] is node.next_functions[2][0], node.next_functions[2][1])
+        print(node.next_functions[2][0].next_functions[0][0].variable is lin.weight)
+        lin.weight.requires_grad_(False)
+        walk(lin(x.detach()).grad_fn)
+        lin.weight.requires_grad_(True)
+        y = torch.tensor([0, 2])
+        model = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linear(3, 3))
+        walk(F.cross_entropy(model(x), y).grad_fn)
+        walk(torch.nn.MSELoss()(lin(x), torch.zeros(2, 3)).grad_fn)
+        walk(torch.nn.BCEWithLogitsLoss()(lin(x), torch.ones(2, 3)).grad_fn)
+        walk(torch.nn.Embedding(5, 3)(torch.tensor([1, 2])).grad_fn)
+        walk((x @ lin.weight.T + lin.bias).grad_fn)
+    """,
     # ------------------------------------------------------------------ missing API
     "range_and_list_indexing": """
         import torch
