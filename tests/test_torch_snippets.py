@@ -264,6 +264,162 @@ SNIPPETS: dict[str, str] = {
         except RuntimeError:
             print("RuntimeError")
     """,
+    # ------------------------------------------------------------------ tutorial basics
+    "print_dtypes": """
+        import torch
+        print(torch.tensor([1, 2, 3]), torch.tensor([True, False]))
+        print(torch.tensor([1.5, 2.0], dtype=torch.float64))
+        print(torch.tensor(3.5), torch.tensor(7), torch.tensor([]), torch.zeros(0, 3))
+        print(torch.tensor([[1, -2], [30, 4]]))
+        print(torch.tensor([1e10, 1.0]), torch.tensor([1e-5, 1.0]))
+        print(torch.tensor([float('nan'), float('inf'), -float('inf')]))
+        print(torch.arange(24).reshape(2, 3, 4), torch.ones(2, 2, dtype=torch.int32))
+        print(torch.tensor([0.1, 0.25], dtype=torch.float16))
+        print(torch.tensor([1.0, 2.0], requires_grad=True))
+        print(torch.tensor([[1.0]], requires_grad=True) * 2)
+        print(torch.tensor([123456789.0]), torch.tensor([-0.0, 0.5]))
+        print(torch.tensor([1, 2], dtype=torch.uint8), torch.tensor([1, 2], dtype=torch.int8))
+        print(repr(torch.tensor(2.0)), str(torch.tensor([1.0, 2.0])))
+        print(torch.tensor([[1.0, 2.0]]).shape, torch.tensor(1.0).shape)
+        print(torch.tensor([1.23456789], dtype=torch.float64))
+        print(torch.rand(2, 3, dtype=torch.float64).dtype)
+        print(torch.tensor([100, 2000, 3]), torch.tensor([1.0, 2.5, 100.0]))
+        print(torch.tensor([[0.001, 1000.0]]))
+    """,
+    "item_tolist": """
+        import torch
+        x = torch.tensor([[1.5, 2.0], [3.0, 4.0]])
+        print(x.sum().item(), type(x.sum().item()), x.tolist(), x[0].tolist())
+        print(torch.tensor(3).item(), type(torch.tensor(3).item()))
+        print(torch.tensor(True).item(), torch.tensor([1, 2]).tolist(), x.numpy().dtype)
+        print(x.mean().item())
+        print(torch.tensor(0.1).item(), torch.tensor(0.1, dtype=torch.float64).item())
+        print(float(x[0, 0]), int(x[1, 1]), bool(x[0, 0] > 1))
+        error(lambda: x.item())
+        print(x.size(), x.size(1), x.dim(), x.numel(), len(x), x.ndim, list(x.shape))
+    """,
+    "requires_grad_and_leaves": """
+        import torch
+        a = torch.tensor([1.0, 2.0])
+        print(a.requires_grad, a.is_leaf, a.grad_fn, a.grad)
+        a.requires_grad_()
+        b = a * 2
+        print(a.requires_grad, b.requires_grad, b.is_leaf, b.grad_fn)
+        error(lambda: b.requires_grad_(False))
+        c = b.detach()
+        print(c.requires_grad, c.is_leaf, a.requires_grad_(False) is a, a.requires_grad)
+        x = torch.ones(2, requires_grad=True)
+        y = (x * 3).sum()
+        y.backward()
+        print(x.grad)
+        (x * 3).sum().backward()
+        print(x.grad)
+        x.grad.zero_()
+        print(x.grad)
+        error(lambda: torch.tensor([1, 2], requires_grad=True))
+        error(lambda: (torch.ones(2) * 2).sum().backward())
+        error(lambda: (x * 2).backward())
+    """,
+    "no_grad_modes": """
+        import torch
+        x = torch.ones(2, requires_grad=True)
+        with torch.no_grad():
+            y = x * 2
+            print(y.requires_grad, torch.is_grad_enabled())
+            with torch.enable_grad():
+                print((x * 2).requires_grad)
+        print(y.requires_grad, y.grad_fn, torch.is_grad_enabled())
+        @torch.no_grad()
+        def f(t):
+            return t * 2
+        print(f(x).requires_grad)
+        with torch.set_grad_enabled(False):
+            print((x * 2).requires_grad)
+        torch.set_grad_enabled(True)
+        print((x * 2).requires_grad)
+        with torch.inference_mode():
+            print((x * 2).requires_grad)
+        with torch.no_grad():
+            x.add_(1)
+        print(x, x.grad)
+    """,
+    "retain_grad_and_hooks": """
+        import torch
+        x = torch.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 3
+        y.retain_grad()
+        z = (y ** 2).sum()
+        h = y.register_hook(lambda g: print("hook", g))
+        x.register_hook(lambda g: g * 2)
+        z.backward()
+        print(x.grad, y.grad, y.retains_grad, x.retains_grad)
+        h.remove()
+        x.grad = None
+        w = x * 3
+        print(w.grad)
+        (w ** 2).sum().backward()
+        print(x.grad)
+    """,
+    "zero_grad": """
+        import torch
+        torch.manual_seed(0)
+        model = torch.nn.Linear(3, 2)
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        model(torch.ones(1, 3)).sum().backward()
+        print(model.weight.grad, model.bias.grad)
+        opt.zero_grad(set_to_none=False)
+        print(model.weight.grad, model.bias.grad)
+        model(torch.ones(1, 3)).sum().backward()
+        opt.zero_grad()
+        print(model.weight.grad, model.bias.grad)
+        model(torch.ones(1, 3)).sum().backward()
+        model.zero_grad()
+        print(model.weight.grad)
+        print(model)
+        print(list(model.parameters()))
+        for name, p in model.named_parameters():
+            print(name, p.shape, p.requires_grad)
+        print(model.state_dict())
+        print(sum(p.numel() for p in model.parameters() if p.requires_grad))
+    """,
+    "module_printing": """
+        import torch
+        from torch import nn
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.flatten = nn.Flatten()
+                self.stack = nn.Sequential(
+                    nn.Linear(28 * 28, 512), nn.ReLU(), nn.Dropout(0.2), nn.Linear(512, 10)
+                )
+                self.conv = nn.Conv2d(1, 6, 5, padding=2)
+                self.bn = nn.BatchNorm2d(6)
+                self.pool = nn.MaxPool2d(2, 2)
+                self.emb = nn.Embedding(10, 4)
+                self.ln = nn.LayerNorm(4)
+            def forward(self, x):
+                return self.stack(self.flatten(x))
+        print(Net())
+        print(nn.CrossEntropyLoss(), nn.MSELoss(), nn.Softmax(dim=1), nn.Tanh(), nn.LeakyReLU(0.1))
+        print(nn.GELU())
+        print(nn.Sequential(nn.Linear(2, 2)))
+        print(nn.ModuleList([nn.Linear(1, 1), nn.ReLU()]))
+    """,
+    "data_and_grads": """
+        import torch
+        w = torch.tensor([1.0, 2.0], requires_grad=True)
+        loss = (w ** 2).sum()
+        loss.backward()
+        print(loss, loss.item(), w.grad, w.grad.data, w.data)
+        with torch.no_grad():
+            w -= 0.1 * w.grad
+        print(w, w.grad_fn, w.is_leaf)
+        w.data -= 0.1 * w.grad
+        w.grad.zero_()
+        print(w, w.grad)
+        print(w.detach().numpy(), w.clone(), w.clone().grad_fn, w.detach().clone())
+        error(lambda: w.numpy())
+    """,
     # ------------------------------------------------------------------ random numbers
     "seeded_tutorial": """
         import torch

@@ -79,7 +79,13 @@ from chainrule.factories import (
     zeros,
     zeros_like,
 )
-from chainrule.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from chainrule.grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from chainrule.ops.compare import (
     all,
     allclose,

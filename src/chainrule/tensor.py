@@ -324,7 +324,9 @@ class Tensor:
                 "var_no_grad = var.detach()."
             )
         if requires_grad and not dtypes.is_floating(self._data.dtype):
-            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+            raise RuntimeError(
+                "Only Tensors of floating point and complex dtype can require gradients"
+            )
         self.requires_grad = requires_grad
         return self
 
