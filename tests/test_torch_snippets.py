@@ -420,6 +420,67 @@ SNIPPETS: dict[str, str] = {
         print(w.detach().numpy(), w.clone(), w.clone().grad_fn, w.detach().clone())
         error(lambda: w.numpy())
     """,
+    "tensor_ops_printing": """
+        import torch
+        torch.manual_seed(0)
+        x = torch.randn(2, 3)
+        print(x, x.shape, x.size(), x.T, x.view(-1), x.view(3, -1).shape)
+        print(x.max(dim=1), x.min(0), x.argmax(), x.argmax(dim=1), x.topk(2), x.sort(dim=1))
+        print(torch.cat([x, x], dim=0).shape, torch.stack([x, x]).shape, x.unsqueeze(1).shape)
+        print(torch.where(x > 0, x, torch.zeros_like(x)), (x > 0).sum(), (x > 0).float().mean())
+        print(torch.matmul(x, x.T), x @ x.T, torch.einsum("ij,kj->ik", x, x))
+        print(x.to(torch.float16), x.long(), x.int(), x.bool(), x.half().dtype)
+        print(torch.softmax(x, dim=1), torch.nn.functional.softmax(x, dim=-1).sum(1))
+        print(x.mean(), x.std(), x.var(dim=0), x.sum(dim=1, keepdim=True), x.norm(dim=1))
+        print(x.abs().sqrt(), x.exp().log(), x.clamp(-0.5, 0.5), x.round(), x.floor(), x.ceil())
+        print(torch.zeros(2, 2), torch.ones(3), torch.full((2,), 3.14), torch.eye(3))
+        print(torch.arange(0, 1, 0.25))
+        print(torch.linspace(0, 1, 5), torch.arange(5), torch.empty(0), torch.zeros(2, 0, 3))
+        print(torch.tensor([3, 1, 2]).sort())
+        print(x.numpy().shape, torch.from_numpy(x.numpy()).dtype, x.chunk(3, dim=1)[0].shape)
+        print(torch.Size([2, 3]), torch.Size([2, 3]).numel(), list(torch.Size([2, 3])), x.shape[0])
+        print(x.mean(dim=0).shape, x.argmax(dim=1).dtype, torch.max(x, 1).values)
+        print(torch.max(x, 1)[1])
+    """,
+    "backward_errors": """
+        import torch
+        x = torch.ones(2, requires_grad=True)
+        y = (x * x).sum()
+        y.backward()
+        error(lambda: y.backward())
+        z = x * 2
+        error(lambda: z.backward())
+        z.backward(torch.ones(2))
+        print(x.grad)
+        w = (x ** 2).sum()
+        g, = torch.autograd.grad(w, x, create_graph=True)
+        print(g, g.requires_grad)
+        h, = torch.autograd.grad(g.sum(), x)
+        print(h)
+        print(torch.autograd.grad((x * 3).sum(), [x]))
+    """,
+    "training_loop": """
+        import torch
+        from torch import nn
+        torch.manual_seed(0)
+        X = torch.randn(64, 4)
+        y = (X[:, 0] > 0).long()
+        model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+        opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        loss_fn = nn.CrossEntropyLoss()
+        for epoch in range(5):
+            opt.zero_grad()
+            out = model(X)
+            loss = loss_fn(out, y)
+            loss.backward()
+            opt.step()
+            acc = (out.argmax(1) == y).float().mean()
+            print(f"epoch {epoch}: loss {loss.item():.4f} acc {acc:.3f}", loss)
+        model.eval()
+        with torch.no_grad():
+            print(model(X[:3]), model(X[:3]).argmax(dim=1))
+        print(model.training, model[0].training)
+    """,
     # ------------------------------------------------------------------ random numbers
     "seeded_tutorial": """
         import torch

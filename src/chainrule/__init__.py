@@ -25,6 +25,7 @@ from chainrule import (
     linalg,
     nn,
     optim,
+    return_types,
     utils,
 )
 from chainrule.devices import device, get_default_device, set_default_device

@@ -26,6 +26,7 @@ __all__ = ["Split", "digits", "moons"]
 
 T = TypeVar("T")
 
+
 class Split(NamedTuple, Generic[T]):
     """Train and test features and labels; unpacks as ``x_train, y_train, x_test, y_test``.
 
@@ -86,9 +87,9 @@ def digits(test_fraction: float = 0.2, seed: int = 0, *, images: bool = False) -
 
 def _load_digits() -> tuple[np.ndarray, np.ndarray]:
     """The bundled digits as (pixels, labels), uint8, in scikit-learn's row order."""
-    with resources.files(__package__).joinpath("digits.npz").open("rb") as file:
-        with np.load(file) as bundle:
-            return bundle["pixels"], bundle["labels"]
+    bundled = resources.files(__package__).joinpath("digits.npz")
+    with bundled.open("rb") as file, np.load(file) as bundle:
+        return bundle["pixels"], bundle["labels"]
 
 
 def moons(

@@ -15,17 +15,14 @@ divides by n, ``max`` routes it to the arg-max, ``prod`` multiplies by the other
 from __future__ import annotations
 
 import builtins
-from collections import namedtuple
 from typing import Any
 
-from chainrule import dtypes
+from chainrule import dtypes, return_types
 from chainrule._array import xp
 from chainrule.op import Op, named
 from chainrule.ops import dual
 from chainrule.ops.elementwise import Sqrt, _floating
 from chainrule.tensor import Tensor, _make
-
-values_indices = namedtuple("values_indices", ["values", "indices"])
 
 
 def normalize_dims(dim: Any, ndim: int, op: str = "reduction") -> tuple[int, ...]:
@@ -431,7 +428,7 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, kind: str) -> Any:  # noqa:
     values = MaxAlong(axis, keepdim, indices)(input) if input.ndim else input.clone()
     named(values, f"{kind.title()}Backward0")
     index_tensor = _make(indices if keepdim or not input.ndim else indices.squeeze(axis))
-    return values_indices(values, index_tensor)
+    return getattr(return_types, kind)(values, index_tensor)
 
 
 def _check_not_empty(input: Tensor, op: str) -> None:  # noqa: A002
