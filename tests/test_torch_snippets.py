@@ -481,6 +481,19 @@ SNIPPETS: dict[str, str] = {
             print(model(X[:3]), model(X[:3]).argmax(dim=1))
         print(model.training, model[0].training)
     """,
+    "non_leaf_grad_warning": """
+        import warnings
+        import torch
+        x = torch.ones(2, requires_grad=True)
+        w = x * 3
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            print(w.grad, x.grad)
+            w.retain_grad()
+            print(w.grad)
+        for c in caught:
+            print(c.category.__name__, str(c.message).split(". ")[0])
+    """,
     # ------------------------------------------------------------------ random numbers
     "seeded_tutorial": """
         import torch
