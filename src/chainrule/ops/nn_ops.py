@@ -12,10 +12,8 @@ fused, it is one node that adds the bias in place.
 
 from __future__ import annotations
 
-from typing import Any
-
 from chainrule._array import xp
-from chainrule.op import Op, Presented
+from chainrule.op import Op
 from chainrule.ops import dual
 from chainrule.ops.elementwise import _floating
 from chainrule.ops.reduce import normalize_dims
@@ -82,18 +80,6 @@ class Linear(Op):
             return "SqueezeBackward4" if x.ndim == 1 else "UnsafeViewBackward0"
         return "ViewBackward0"
 
-    @property
-    def next_functions(self):
-        """PyTorch's nodes around its addmm or mm: the weight through ``TBackward0``, the bias
-        first, and for input that is not 2-d the flattening of the input and the addmm inside
-        this reshaping node (shown only: one fused node runs). Built on a read, kept while the
-        inputs' nodes stay the same, so that the nodes keep their identity between reads."""
-        raw = super().next_functions
-        cached = getattr(self, "_presented", None)
-        if cached is None or cached[0] != raw:
-            self._presented = (raw, _torch_linear_nodes(self.inputs[0].ndim, self.name(), raw))
-        return self._presented[1]
-
     def forward(self, x, w, b=None):
         out = x @ w.T
         if b is None:
@@ -123,24 +109,6 @@ class Linear(Op):
         return total
 
 
-def _shown(name: str, edge: tuple[Any, int]) -> tuple[Any, int]:
-    """``(node named name over edge, 0)``, or no node where nothing upstream needs a grad."""
-    return (None if edge[0] is None else Presented(name, (edge,)), 0)
-
-
-def _torch_linear_nodes(ndim: int, name: str, raw: tuple) -> tuple[tuple[Any, int], ...]:
-    """``next_functions`` of ``linear`` as PyTorch's ``at::linear`` builds it (``raw``: the
-    edges to input, weight and bias)."""
-    x, w, *b = raw
-    weight = _shown("TBackward0", w)
-    if ndim == 2:
-        return (*b, x, weight)
-    if b:  # reshaped to 2-d, addmm, viewed back
-        return ((Presented("AddmmBackward0", (b[0], _shown("ViewBackward0", x), weight)), 0),)
-    flat = _shown("UnsqueezeBackward0" if ndim == 1 else "ViewBackward0", x)  # matmul's folding
-    return ((Presented("MmBackward0", (flat, weight)), 0),)
-
-
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
     """``input @ weight.T + bias`` for input (*, in_features) and weight (out, in).
 
@@ -159,6 +127,39 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"{tuple(weight.shape)}: it must have out_features = {weight.shape[0]} elements"
         )
     return Linear()(input, weight) if bias is None else Linear()(input, weight, bias)
+
+
+def _linear_next_functions(self: Linear) -> tuple:
+    """PyTorch's nodes around its addmm or mm: the weight through ``TBackward0``, the bias
+    first, and for input that is not 2-d the flattening of the input and the addmm inside the
+    reshaping node (shown only: one fused node runs). Built on a read and kept while the
+    inputs' nodes stay the same, so that the nodes keep their identity between reads."""
+    raw = Op.next_functions.fget(self)
+    cached = getattr(self, "_presented", None)
+    if cached is None or cached[0] != raw:
+        self._presented = (raw, _torch_linear_nodes(self.inputs[0].ndim, raw))
+    return self._presented[1]
+
+
+def _torch_linear_nodes(ndim: int, raw: tuple) -> tuple:
+    """``next_functions`` of ``linear`` as PyTorch's ``at::linear`` builds it (``raw``: the
+    edges to input, weight and bias)."""
+    from chainrule.op import Presented
+
+    def shown(name: str, edge: tuple) -> tuple:
+        return (None if edge[0] is None else Presented(name, (edge,)), 0)
+
+    x, w, *b = raw
+    weight = shown("TBackward0", w)
+    if ndim == 2:
+        return (*b, x, weight)
+    if b:  # reshaped to 2-d, addmm, viewed back
+        return ((Presented("AddmmBackward0", (b[0], shown("ViewBackward0", x), weight)), 0),)
+    flat = shown("UnsqueezeBackward0" if ndim == 1 else "ViewBackward0", x)  # matmul's folding
+    return ((Presented("MmBackward0", (flat, weight)), 0),)
+
+
+Linear.next_functions = property(_linear_next_functions)
 
 
 def softmax(input: Tensor, dim: int) -> Tensor:  # noqa: A002
