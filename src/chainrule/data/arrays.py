@@ -20,7 +20,7 @@ from collections.abc import Callable
 from importlib import resources
 from typing import Any, Generic, NamedTuple, TypeVar
 
-import numpy as np
+from chainrule._array import xp
 
 __all__ = ["Split", "digits", "moons"]
 
@@ -41,12 +41,13 @@ class Split(NamedTuple, Generic[T]):
     x_test: T
     y_test: T
 
-    def to_tensors(self, to_tensor: Callable[[np.ndarray], Any] | None = None) -> Split[Any]:
+    def to_tensors(self, to_tensor: Callable[[xp.ndarray], Any] | None = None) -> Split[Any]:
         """The same split with every array converted by ``to_tensor``.
 
         By default arrays become chainrule Tensors via ``chainrule.from_numpy``.
 
         Example:
+            >>> import numpy as np
             >>> s = moons(n_samples=10).to_tensors(to_tensor=np.asarray)
             >>> type(s.x_train).__name__
             'ndarray'
@@ -55,13 +56,13 @@ class Split(NamedTuple, Generic[T]):
         return Split(*(convert(array) for array in self))
 
 
-def _default_to_tensor(array: np.ndarray) -> Any:
+def _default_to_tensor(array: xp.ndarray) -> Any:
     import chainrule  # lazy: chainrule's core may import this package
 
     return chainrule.from_numpy(array)
 
 
-def digits(test_fraction: float = 0.2, seed: int = 0, *, images: bool = False) -> Split[np.ndarray]:
+def digits(test_fraction: float = 0.2, seed: int = 0, *, images: bool = False) -> Split[xp.ndarray]:
     """scikit-learn's handwritten digits, 1,797 images of 8x8 pixels, 10 classes.
 
     Pixels are scaled from 0..16 to 0..1 (float32) and flattened to 64 features, or shaped
@@ -78,23 +79,23 @@ def digits(test_fraction: float = 0.2, seed: int = 0, *, images: bool = False) -
     _check_fraction(test_fraction)
     pixels, labels = _load_digits()
     # The raw pixels are integer counts 0..16 of "on" cells in a 4x4 block.
-    x = (np.asarray(pixels, dtype=np.float64) / 16.0).astype(np.float32)
-    y = np.asarray(labels, dtype=np.int64)
+    x = (xp.asarray(pixels, dtype=xp.float64) / 16.0).astype(xp.float32)
+    y = xp.asarray(labels, dtype=xp.int64)
     if images:
         x = x.reshape(-1, 1, 8, 8)
-    return _split(x, y, test_fraction, np.random.default_rng(seed))
+    return _split(x, y, test_fraction, xp.random.default_rng(seed))
 
 
-def _load_digits() -> tuple[np.ndarray, np.ndarray]:
+def _load_digits() -> tuple[xp.ndarray, xp.ndarray]:
     """The bundled digits as (pixels, labels), uint8, in scikit-learn's row order."""
     bundled = resources.files(__package__).joinpath("digits.npz")
-    with bundled.open("rb") as file, np.load(file) as bundle:
+    with bundled.open("rb") as file, xp.load(file) as bundle:
         return bundle["pixels"], bundle["labels"]
 
 
 def moons(
     n_samples: int = 1000, noise: float = 0.1, test_fraction: float = 0.2, seed: int = 0
-) -> Split[np.ndarray]:
+) -> Split[xp.ndarray]:
     """Two interleaving half circles in the plane, a classic non-linearly separable task.
 
     Class 0 is the upper arc ``(cos t, sin t)``, class 1 the lower arc
@@ -112,17 +113,17 @@ def moons(
     if noise < 0:
         raise ValueError(f"noise must be non-negative, got {noise}")
     _check_fraction(test_fraction)
-    rng = np.random.default_rng(seed)
+    rng = xp.random.default_rng(seed)
     n_upper = n_samples // 2
     n_lower = n_samples - n_upper
-    t_upper = np.linspace(0.0, np.pi, n_upper)
-    t_lower = np.linspace(0.0, np.pi, n_lower)
-    upper = np.stack([np.cos(t_upper), np.sin(t_upper)], axis=1)
-    lower = np.stack([1.0 - np.cos(t_lower), 0.5 - np.sin(t_lower)], axis=1)
-    x = np.concatenate([upper, lower])
+    t_upper = xp.linspace(0.0, xp.pi, n_upper)
+    t_lower = xp.linspace(0.0, xp.pi, n_lower)
+    upper = xp.stack([xp.cos(t_upper), xp.sin(t_upper)], axis=1)
+    lower = xp.stack([1.0 - xp.cos(t_lower), 0.5 - xp.sin(t_lower)], axis=1)
+    x = xp.concatenate([upper, lower])
     x = x + rng.normal(scale=noise, size=x.shape)
-    y = np.concatenate([np.zeros(n_upper, np.int64), np.ones(n_lower, np.int64)])
-    return _split(x.astype(np.float32), y, test_fraction, rng)
+    y = xp.concatenate([xp.zeros(n_upper, xp.int64), xp.ones(n_lower, xp.int64)])
+    return _split(x.astype(xp.float32), y, test_fraction, rng)
 
 
 def _check_fraction(test_fraction: float) -> None:
@@ -131,48 +132,48 @@ def _check_fraction(test_fraction: float) -> None:
 
 
 def _split(
-    x: np.ndarray, y: np.ndarray, test_fraction: float, rng: np.random.Generator
-) -> Split[np.ndarray]:
+    x: xp.ndarray, y: xp.ndarray, test_fraction: float, rng: xp.random.Generator
+) -> Split[xp.ndarray]:
     train, test = _stratified_indices(y, test_fraction, rng)
     return Split(x[train], y[train], x[test], y[test])
 
 
 def _stratified_indices(
-    y: np.ndarray, test_fraction: float, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
+    y: xp.ndarray, test_fraction: float, rng: xp.random.Generator
+) -> tuple[xp.ndarray, xp.ndarray]:
     """Disjoint train and test index arrays, each class split in ``test_fraction``.
 
     The test set has exactly ``round(test_fraction * len(y))`` rows and every class
     contributes the floor or ceiling of its exact share. Both sets come out shuffled, so
     classes are interleaved rather than sorted.
     """
-    classes, counts = np.unique(y, return_counts=True)
+    classes, counts = xp.unique(y, return_counts=True)
     n_test = _allocate(counts, round(test_fraction * len(y)))
     train_parts, test_parts = [], []
     for label, k in zip(classes, n_test, strict=True):
-        members = np.flatnonzero(y == label)
+        members = xp.flatnonzero(y == label)
         members = members[_permutation(rng, len(members))]
         test_parts.append(members[:k])
         train_parts.append(members[k:])
-    train = np.concatenate(train_parts)
-    test = np.concatenate(test_parts)
+    train = xp.concatenate(train_parts)
+    test = xp.concatenate(test_parts)
     return train[_permutation(rng, len(train))], test[_permutation(rng, len(test))]
 
 
-def _allocate(counts: np.ndarray, total: int) -> np.ndarray:
+def _allocate(counts: xp.ndarray, total: int) -> xp.ndarray:
     """Split ``total`` over classes in proportion to ``counts`` (largest remainders)."""
     exact = counts * (total / counts.sum())
-    share = np.floor(exact).astype(np.int64)
+    share = xp.floor(exact).astype(xp.int64)
     # Hand the leftover units to the largest fractional parts; the stable sort breaks ties
     # by class order, so the result does not depend on the platform.
     leftover = total - int(share.sum())
-    order = np.argsort(-(exact - share), kind="stable")
+    order = xp.argsort(-(exact - share), kind="stable")
     share[order[:leftover]] += 1
     return share
 
 
-def _permutation(rng: np.random.Generator, n: int) -> np.ndarray:
+def _permutation(rng: xp.random.Generator, n: int) -> xp.ndarray:
     # Sorting uniform doubles rather than calling rng.permutation: Generator.random is the
     # simplest and most stable stream NumPy offers, which keeps splits identical across
     # NumPy versions as well as machines.
-    return np.argsort(rng.random(n), kind="stable")
+    return xp.argsort(rng.random(n), kind="stable")
