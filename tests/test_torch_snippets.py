@@ -494,6 +494,185 @@ SNIPPETS: dict[str, str] = {
         for c in caught:
             print(c.category.__name__, str(c.message).split(". ")[0])
     """,
+    # ------------------------------------------------------------------ official tutorials
+    "tutorial_tensors": r"""
+        import numpy as np
+        import torch
+        data = [[1, 2], [3, 4]]
+        x_data = torch.tensor(data)
+        np_array = np.array(data)
+        x_np = torch.from_numpy(np_array)
+        x_ones = torch.ones_like(x_data)
+        print(f"Ones Tensor: \n {x_ones} \n")
+        torch.manual_seed(0)
+        x_rand = torch.rand_like(x_data, dtype=torch.float)
+        print(f"Random Tensor: \n {x_rand} \n")
+        shape = (2, 3,)
+        print(torch.rand(shape), torch.ones(shape), torch.zeros(shape))
+        tensor = torch.rand(3, 4)
+        print(f"Shape of tensor: {tensor.shape}")
+        print(f"Datatype of tensor: {tensor.dtype}")
+        print(f"Device tensor is stored on: {tensor.device}")
+        tensor = torch.ones(4, 4)
+        print(f"First row: {tensor[0]}")
+        print(f"First column: {tensor[:, 0]}")
+        print(f"Last column: {tensor[..., -1]}")
+        tensor[:, 1] = 0
+        print(tensor)
+        t1 = torch.cat([tensor, tensor, tensor], dim=1)
+        print(t1)
+        y1 = tensor @ tensor.T
+        y2 = tensor.matmul(tensor.T)
+        y3 = torch.matmul(tensor, tensor.T)  # the tutorial writes into y3 with out=
+        z1 = tensor * tensor
+        z2 = tensor.mul(tensor)
+        z3 = torch.mul(tensor, tensor)  # likewise
+        print(y1, y3, z3)
+        agg = tensor.sum()
+        agg_item = agg.item()
+        print(agg_item, type(agg_item))
+        print(f"{tensor} \n")
+        tensor.add_(5)
+        print(tensor)
+        t = torch.ones(5)
+        print(f"t: {t}")
+        n = t.numpy()
+        print(f"n: {n}")
+        t.add_(1)
+        print(f"t: {t}")
+        print(f"n: {n}")
+        n = np.ones(5)
+        t = torch.from_numpy(n)
+        np.add(n, 1, out=n)
+        print(f"t: {t}")
+        print(f"n: {n}")
+    """,
+    "tutorial_autograd": r"""
+        import torch
+        x = torch.ones(5)  # input tensor
+        y = torch.zeros(3)  # expected output
+        torch.manual_seed(0)
+        w = torch.randn(5, 3, requires_grad=True)
+        b = torch.randn(3, requires_grad=True)
+        z = torch.matmul(x, w)+b
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(z, y)
+        print(f"Gradient function for z = {z.grad_fn}")
+        print(f"Gradient function for loss = {loss.grad_fn}")
+        loss.backward()
+        print(w.grad)
+        print(b.grad)
+        z = torch.matmul(x, w)+b
+        print(z.requires_grad)
+        with torch.no_grad():
+            z = torch.matmul(x, w)+b
+        print(z.requires_grad)
+        z = torch.matmul(x, w)+b
+        z_det = z.detach()
+        print(z_det.requires_grad)
+        inp = torch.eye(4, 5, requires_grad=True)
+        out = (inp+1).pow(2).t()
+        out.backward(torch.ones_like(out), retain_graph=True)
+        print(f"First call\n{inp.grad}")
+        out.backward(torch.ones_like(out), retain_graph=True)
+        print(f"\nSecond call\n{inp.grad}")
+        inp.grad.zero_()
+        out.backward(torch.ones_like(out), retain_graph=True)
+        print(f"\nCall after zeroing gradients\n{inp.grad}")
+        a = torch.tensor([2., 3.], requires_grad=True)
+        b = torch.tensor([6., 4.], requires_grad=True)
+        Q = 3*a**3 - b**2
+        external_grad = torch.tensor([1., 1.])
+        Q.backward(gradient=external_grad)
+        print(9*a**2 == a.grad)
+        print(-2*b == b.grad)
+    """,
+    "tutorial_build_model": r"""
+        import torch
+        from torch import nn
+        accelerated = torch.accelerator.is_available()
+        device = torch.accelerator.current_accelerator().type if accelerated else "cpu"
+        print(f"Using {device} device")
+        class NeuralNetwork(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.flatten = nn.Flatten()
+                self.linear_relu_stack = nn.Sequential(
+                    nn.Linear(28*28, 512),
+                    nn.ReLU(),
+                    nn.Linear(512, 512),
+                    nn.ReLU(),
+                    nn.Linear(512, 10),
+                )
+            def forward(self, x):
+                x = self.flatten(x)
+                logits = self.linear_relu_stack(x)
+                return logits
+        torch.manual_seed(0)
+        model = NeuralNetwork().to(device)
+        print(model)
+        X = torch.rand(1, 28, 28, device=device)
+        logits = model(X)
+        pred_probab = nn.Softmax(dim=1)(logits)
+        y_pred = pred_probab.argmax(1)
+        print(f"Predicted class: {y_pred}")
+        input_image = torch.rand(3,28,28)
+        print(input_image.size())
+        flatten = nn.Flatten()
+        flat_image = flatten(input_image)
+        print(flat_image.size())
+        layer1 = nn.Linear(in_features=28*28, out_features=20)
+        hidden1 = layer1(flat_image)
+        print(hidden1.size())
+        print(f"Before ReLU: {hidden1}\n\n")
+        hidden1 = nn.ReLU()(hidden1)
+        print(f"After ReLU: {hidden1}")
+        seq_modules = nn.Sequential(flatten, layer1, nn.ReLU(), nn.Linear(20, 10))
+        logits = seq_modules(input_image)
+        softmax = nn.Softmax(dim=1)
+        pred_probab = softmax(logits)
+        print(pred_probab)
+        print(f"Model structure: {model}\n\n")
+        for name, param in model.named_parameters():
+            print(f"Layer: {name} | Size: {param.size()} | Values : {param[:2]} \n")
+    """,
+    "tutorial_optimization": r"""
+        import os
+        import tempfile
+        import torch
+        from torch import nn
+        torch.manual_seed(0)
+        X = torch.rand(64, 1, 28, 28)
+        y = torch.randint(0, 10, (64,))
+        model = nn.Sequential(nn.Flatten(), nn.Linear(784, 32), nn.ReLU(), nn.Linear(32, 10))
+        loss_fn = nn.CrossEntropyLoss()
+        optimizer = torch.optim.SGD(model.parameters(), lr=1e-3)
+        data = torch.utils.data.TensorDataset(X, y)
+        dataloader = torch.utils.data.DataLoader(data, batch_size=16, shuffle=True)
+        size = len(dataloader.dataset)
+        model.train()
+        for batch, (Xb, yb) in enumerate(dataloader):
+            pred = model(Xb)
+            loss = loss_fn(pred, yb)
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+            loss, current = loss.item(), batch * 16 + len(Xb)
+            print(f"loss: {loss:>7f}  [{current:>5d}/{size:>5d}]")
+        model.eval()
+        test_loss, correct = 0, 0
+        with torch.no_grad():
+            for Xb, yb in dataloader:
+                pred = model(Xb)
+                test_loss += loss_fn(pred, yb).item()
+                correct += (pred.argmax(1) == yb).type(torch.float).sum().item()
+        accuracy, average = 100 * correct / size, test_loss / len(dataloader)
+        print(f"Test Error: \n Accuracy: {accuracy:>0.1f}%, Avg loss: {average:>8f} \n")
+        path = os.path.join(tempfile.mkdtemp(), "model_weights.pth")
+        torch.save(model.state_dict(), path)
+        model2 = nn.Sequential(nn.Flatten(), nn.Linear(784, 32), nn.ReLU(), nn.Linear(32, 10))
+        print(model2.load_state_dict(torch.load(path, weights_only=True)))
+        print(model2.eval())
+    """,
     # ------------------------------------------------------------------ random numbers
     "seeded_tutorial": """
         import torch
