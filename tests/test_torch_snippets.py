@@ -339,6 +339,15 @@ SNIPPETS: dict[str, str] = {
         print((x * 2).requires_grad)
         with torch.inference_mode():
             print((x * 2).requires_grad)
+        with torch.no_grad(), torch.inference_mode(False):
+            print((x * 2).requires_grad)
+        @torch.inference_mode
+        def bare(t):
+            return t * 2
+        @torch.inference_mode(mode=False)
+        def off(t):
+            return t * 2
+        print(bare(x).requires_grad, off(x).requires_grad, torch.is_grad_enabled())
         with torch.no_grad():
             x.add_(1)
         print(x, x.grad)
@@ -493,6 +502,25 @@ SNIPPETS: dict[str, str] = {
             print(w.grad)
         for c in caught:
             print(c.category.__name__, str(c.message).split(". ")[0])
+    """,
+    "optimizer_printing_and_state": """
+        import torch
+        torch.manual_seed(0)
+        model = torch.nn.Linear(2, 1)
+        opt = torch.optim.SGD(model.parameters(), lr=0.001, momentum=0.9)
+        print(opt)
+        print("Optimizer's state_dict:")
+        for var_name in opt.state_dict():
+            print(var_name, "\t", opt.state_dict()[var_name])
+        for cls in (torch.optim.Adam, torch.optim.AdamW, torch.optim.RMSprop, torch.optim.Adagrad):
+            print(cls(model.parameters(), foreach=False))
+        w = [torch.nn.Parameter(torch.ones(3)) for _ in range(2)]
+        adam = torch.optim.Adam([w[0]], weight_decay=0.1, decoupled_weight_decay=True)
+        adamw = torch.optim.AdamW([w[1]], weight_decay=0.1)
+        for p, o in zip(w, (adam, adamw)):
+            (p * p).sum().backward()
+            o.step()
+        print(w[0], torch.equal(w[0], w[1]))
     """,
     # ------------------------------------------------------------------ official tutorials
     "tutorial_tensors": r"""

@@ -104,12 +104,13 @@ class enable_grad(_FixedSwitch):
         super().__init__(True)
 
 
-class inference_mode:
+class inference_mode(_Switch):
     """PyTorch's ``inference_mode`` as far as values and gradients go: with ``mode`` true, no
-    graph is recorded, as under ``no_grad``; with ``mode`` false, nothing changes. A context
-    manager, ``@cr.inference_mode()`` or bare ``@cr.inference_mode``. chainrule has no separate
-    inference tensors: PyTorch refuses to record a graph through the tensors made inside later,
-    chainrule takes them in as constants.
+    graph is recorded, as under ``no_grad``; with ``mode`` false, recording is on, as PyTorch's
+    ``InferenceMode(false)`` turns its grad mode on. A context manager, ``@cr.inference_mode()``
+    or bare ``@cr.inference_mode``. chainrule has no separate inference tensors: PyTorch refuses
+    to record a graph through the tensors made inside later, chainrule takes them in as
+    constants.
 
         >>> import chainrule as cr
         >>> x = cr.ones(2, requires_grad=True)
@@ -125,23 +126,4 @@ class inference_mode:
         return super().__new__(cls)
 
     def __init__(self, mode: bool = True) -> None:
-        self.mode = mode
-        self._inner: list[_Switch] = []
-
-    def __enter__(self) -> None:
-        switch = _Switch(False if self.mode else enabled)
-        switch.__enter__()
-        self._inner.append(switch)
-
-    def __exit__(self, *exc: object) -> None:
-        self._inner.pop().__exit__(*exc)
-
-    def __call__(self, fn: F) -> F:
-        mode = self.mode
-
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with inference_mode(mode):
-                return fn(*args, **kwargs)
-
-        return wrapper  # type: ignore[return-value]
+        super().__init__(not mode)
