@@ -1,5 +1,6 @@
 """``chainrule.return_types``: the named ``(values, indices)`` tuples that ``max``, ``min``,
-``sort`` and ``topk`` return, one class per function, printed as PyTorch prints its own.
+``sort`` and ``topk`` return, one class per function, printed as PyTorch prints its own
+(the ops build a plain pair; their public functions hand it out through :func:`named`).
 
     >>> import chainrule as cr
     >>> result = cr.tensor([[1.0, 3.0]]).max(dim=1)
@@ -32,3 +33,10 @@ max = _values_indices("max")  # noqa: A001
 min = _values_indices("min")  # noqa: A001
 sort = _values_indices("sort")
 topk = _values_indices("topk")
+_CLASSES = {"max": max, "min": min, "sort": sort, "topk": topk}
+
+
+def named(function: str, result: Any) -> Any:
+    """``result`` as ``return_types.<function>`` where it is a ``(values, indices)`` pair;
+    a single tensor (``max`` over every element) as it is."""
+    return _CLASSES[function](*result) if isinstance(result, tuple) else result

@@ -20,7 +20,7 @@ from chainrule import return_types
 from chainrule._array import add_at, xp
 from chainrule.op import Op
 from chainrule.ops import dual, inplace
-from chainrule.ops.reduce import normalize_dims
+from chainrule.ops.reduce import normalize_dims, values_indices
 from chainrule.tensor import Tensor, _make
 
 _BASIC = (int, slice, type(None), type(Ellipsis))
@@ -316,7 +316,7 @@ def sort(
     dim: int = -1,
     descending: bool = False,
     stable: bool = False,
-) -> return_types.sort:
+) -> values_indices:
     """``(values, indices)`` sorted along ``dim``; NaN counts as largest. The sort is always
     stable (ties keep their order), so ``stable`` changes nothing.
 
@@ -328,7 +328,7 @@ def sort(
         tensor([1, 2, 0])
     """
     indices = _sort_indices(input, dim, descending, "sort")
-    return _pick(input, dim, indices, "sort")
+    return return_types.named("sort", _pick(input, dim, indices, "sort"))
 
 
 def argsort(
@@ -347,7 +347,7 @@ def topk(
     dim: int = -1,
     largest: bool = True,
     sorted: bool = True,  # noqa: A002
-) -> return_types.topk:
+) -> values_indices:
     """``(values, indices)`` of the ``k`` largest (or smallest) elements along ``dim``."""
     (axis,) = normalize_dims(dim, input.ndim, "topk") or (0,)
     size = input.shape[axis] if input.ndim else 1
@@ -356,7 +356,7 @@ def topk(
     indices = _sort_indices(input, dim, largest, "topk")
     if input.ndim:
         indices = indices[(slice(None),) * axis + (slice(0, k),)]
-    return _pick(input, dim, indices, "topk")
+    return return_types.named("topk", _pick(input, dim, indices, "topk"))
 
 
 def _sort_indices(input: Tensor, dim: int, descending: bool, op: str) -> Any:  # noqa: A002
@@ -372,12 +372,11 @@ def _sort_indices(input: Tensor, dim: int, descending: bool, op: str) -> Any:  #
     return data.shape[axis] - 1 - xp.flip(flipped, axis)
 
 
-def _pick(input: Tensor, dim: int, indices: Any, op: str) -> Any:  # noqa: A002
-    """``return_types.<op>`` of the values at ``indices`` along ``dim`` and the indices."""
+def _pick(input: Tensor, dim: int, indices: Any, op: str) -> values_indices:  # noqa: A002
     if input.ndim == 0:
-        return getattr(return_types, op)(input.clone(), _make(indices))
+        return values_indices(input.clone(), _make(indices))
     (axis,) = normalize_dims(dim, input.ndim, op)
-    return getattr(return_types, op)(Gather(axis, indices)(input), _make(indices))
+    return values_indices(Gather(axis, indices)(input), _make(indices))
 
 
 def _index_array(index: Any, op: str) -> Any:

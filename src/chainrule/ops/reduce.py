@@ -15,6 +15,7 @@ divides by n, ``max`` routes it to the arg-max, ``prod`` multiplies by the other
 from __future__ import annotations
 
 import builtins
+from collections import namedtuple
 from typing import Any
 
 from chainrule import dtypes, return_types
@@ -23,6 +24,8 @@ from chainrule.op import Op, named
 from chainrule.ops import dual
 from chainrule.ops.elementwise import Sqrt, _floating
 from chainrule.tensor import Tensor, _make
+
+values_indices = namedtuple("values_indices", ["values", "indices"])
 
 
 def normalize_dims(dim: Any, ndim: int, op: str = "reduction") -> tuple[int, ...]:
@@ -399,14 +402,14 @@ def max(input: Tensor, dim: Any = None, keepdim: bool = False, **aliases: Any) -
     ``max(x, other)`` is the elementwise maximum."""
     if aliases:
         dim, keepdim = numpy_aliases("max", dim, keepdim, aliases)
-    return _extreme(input, dim, keepdim, "max")
+    return return_types.named("max", _extreme(input, dim, keepdim, "max"))
 
 
 def min(input: Tensor, dim: Any = None, keepdim: bool = False, **aliases: Any) -> Any:  # noqa: A001, A002
     """Like :func:`max`, for the smallest values."""
     if aliases:
         dim, keepdim = numpy_aliases("min", dim, keepdim, aliases)
-    return _extreme(input, dim, keepdim, "min")
+    return return_types.named("min", _extreme(input, dim, keepdim, "min"))
 
 
 def _extreme(input: Tensor, dim: Any, keepdim: bool, kind: str) -> Any:  # noqa: A002
@@ -428,7 +431,7 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, kind: str) -> Any:  # noqa:
     values = MaxAlong(axis, keepdim, indices)(input) if input.ndim else input.clone()
     named(values, f"{kind.title()}Backward0")
     index_tensor = _make(indices if keepdim or not input.ndim else indices.squeeze(axis))
-    return getattr(return_types, kind)(values, index_tensor)
+    return values_indices(values, index_tensor)
 
 
 def _check_not_empty(input: Tensor, op: str) -> None:  # noqa: A002

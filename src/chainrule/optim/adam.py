@@ -63,6 +63,7 @@ class Adam(Optimizer):
             "decoupled_weight_decay": decoupled_weight_decay,
         }
         check_flags(type(self).__name__, differentiable, capturable)
+        self._decoupled = decoupled_weight_decay  # AdamW's update (for every group)
         super().__init__(params, defaults)
 
     def _update(self, group: dict[str, Any], param: Any, grad: Any, state: dict[str, Any]) -> None:
@@ -76,7 +77,7 @@ class Adam(Optimizer):
         if group["maximize"]:
             grad = -grad
         if weight_decay:
-            if group["decoupled_weight_decay"]:
+            if self._decoupled:
                 xp.multiply(param, 1 - lr * weight_decay, out=param)
             else:
                 grad = grad + weight_decay * param
