@@ -198,6 +198,7 @@ def test_zero_grad_default_drops_grads() -> None:
 
 # ------------------------------------------------------------------ state dicts
 
+
 def _to_torch(value: Any) -> Any:
     if isinstance(value, cr.Tensor):
         return torch.tensor(value.numpy())
