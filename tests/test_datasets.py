@@ -1,4 +1,4 @@
-"""Tests for chainrule.data.arrays: digits (from scikit-learn) and moons (NumPy)."""
+"""Tests for chainrule.data.arrays: digits (bundled, as scikit-learn ships them) and moons."""
 
 from __future__ import annotations
 
@@ -215,11 +215,17 @@ def test_digits_split_is_pinned(raw_digits: Any) -> None:
     assert split.y_test[:8].tolist() == [5, 1, 2, 5, 3, 1, 3, 1]
 
 
-def test_digits_missing_sklearn_names_the_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "sklearn", None)
+def test_bundled_digits_are_scikit_learns_row_for_row() -> None:
+    pixels, labels = datasets._load_digits()
+    bunch = sk_datasets.load_digits()
+    np.testing.assert_array_equal(pixels, bunch.data)
+    np.testing.assert_array_equal(labels, bunch.target)
+
+
+def test_digits_need_no_scikit_learn(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "sklearn", None)  # importing it now raises ImportError
     monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
-    with pytest.raises(ImportError, match="pip install scikit-learn"):
-        digits()
+    assert digits().x_train.shape == (1438, 64)
 
 
 def test_digits_rejects_bad_fraction() -> None:

@@ -42,7 +42,8 @@ def test_simple_example_reprs_match_pytorch():
     assert repr(g) == "tensor([5.], grad_fn=<AddBackward0>)"
     assert repr(y) == "tensor([25.], grad_fn=<PowBackward0>)"
     assert repr(x.grad) == "tensor([10.])"
-    assert g.grad is None  # a non-leaf keeps no .grad unless retain_grad() was called
+    with pytest.warns(UserWarning, match="not a leaf Tensor"):  # as PyTorch warns
+        assert g.grad is None  # a non-leaf keeps no .grad unless retain_grad() was called
 
 
 # ------------------------------------------- seed 002: ((x**2 + 3) * sin(x)) ** 3 at 2

@@ -45,6 +45,13 @@ DRAWS: dict[str, Callable[[Any, int], Any]] = {
     "randn_small": lambda lib, n: lib.randn(min(n, 15)),
     "randn_small_twice": lambda lib, n: lib.cat([lib.randn(min(n, 7)), lib.randn(3)]),
     "normal_small": lambda lib, n: lib.empty(min(n, 15)).normal_(2.0, 0.5),
+    "normal_numbers": lambda lib, n: lib.normal(2.0, 3.0, size=(n,)),
+    "normal_mean_tensor": lambda lib, n: lib.normal(lib.arange(float(n)), 0.5),
+    "normal_std_tensor": lambda lib, n: lib.normal(1.5, lib.rand(n)),
+    "normal_tensors": lambda lib, n: lib.normal(lib.rand(n, 1), lib.rand(1, 3)),
+    "normal_tensors_float64": lambda lib, n: lib.normal(
+        lib.zeros(n, dtype=lib.float64), lib.rand(n, dtype=lib.float64)
+    ),
     "uniform_": lambda lib, n: lib.empty(n).uniform_(-0.3, 0.7),
     "uniform_float64": lambda lib, n: lib.empty(n, dtype=lib.float64).uniform_(-2, 5),
     "randint": lambda lib, n: lib.randint(-5, 7, (n,)),
@@ -59,6 +66,29 @@ DRAWS: dict[str, Callable[[Any, int], Any]] = {
     "multinomial_no_replacement": lambda lib, n: lib.multinomial(lib.rand(3, 40), min(n, 40)),
     "multinomial_one": lambda lib, n: lib.multinomial(lib.rand(n + 1), 1),
     "dropout": lambda lib, n: lib.nn.functional.dropout(lib.ones(n, 2), 0.3),
+    "rand_float16": lambda lib, n: lib.rand(n, dtype=lib.float16),
+    "uniform_float16": lambda lib, n: lib.empty(n * 9, dtype=lib.float16).uniform_(2, 3),
+    "randn_float16_up_to_16": lambda lib, n: lib.randn(min(n, 16), dtype=lib.float16),
+    "rand_like": lambda lib, n: lib.rand_like(lib.zeros(n, 2, dtype=lib.float64)),
+    "randn_like": lambda lib, n: lib.randn_like(lib.zeros(2, n)),
+    "randint_like": lambda lib, n: lib.randint_like(lib.zeros(n), 3, 9),
+    "randint_int32": lambda lib, n: lib.randint(0, 10, (n,), dtype=lib.int32),
+    "dropout_module": lambda lib, n: lib.nn.Dropout(0.2)(lib.ones(n, 3)),
+    "dropout_float64": lambda lib, n: lib.nn.functional.dropout(lib.ones(n, dtype=lib.float64)),
+    "init_normal": lambda lib, n: lib.nn.init.normal_(lib.empty(n, 3), 0.0, 0.02),
+    "init_uniform": lambda lib, n: lib.nn.init.uniform_(lib.empty(3, n), -1.0, 1.0),
+    "init_xavier_uniform": lambda lib, n: lib.nn.init.xavier_uniform_(lib.empty(n, 7)),
+    "init_xavier_normal": lambda lib, n: lib.nn.init.xavier_normal_(lib.empty(5, n), gain=2.0),
+    "init_kaiming_uniform": lambda lib, n: lib.nn.init.kaiming_uniform_(lib.empty(n, 4), a=0.1),
+    "init_kaiming_normal": lambda lib, n: lib.nn.init.kaiming_normal_(
+        lib.empty(n, 6), mode="fan_out", nonlinearity="relu"
+    ),
+    "randint_generator": lambda lib, n: lib.randint(
+        0, 27, (n,), generator=lib.Generator().manual_seed(2147483647)
+    ),
+    "randn_generator_float64": lambda lib, n: lib.randn(
+        n, 2, dtype=lib.float64, generator=lib.Generator().manual_seed(5)
+    ),
     "generator": lambda lib, n: lib.rand(n, generator=lib.Generator().manual_seed(n)),
     "generator_randperm": lambda lib, n: lib.randperm(n, generator=lib.Generator().manual_seed(7)),
     "generator_multinomial": lambda lib, n: lib.multinomial(
@@ -83,6 +113,17 @@ LAYERS: dict[str, Callable[[Any], Any]] = {
     "LayerNorm": lambda lib: lib.nn.LayerNorm(6),
     "Embedding_small": lambda lib: lib.nn.Embedding(5, 3),
     "Embedding": lambda lib: lib.nn.Embedding(100, 7),
+    "Conv1d": lambda lib: lib.nn.Conv1d(3, 5, 4),
+    "Embedding_padding": lambda lib: lib.nn.Embedding(10, 4, padding_idx=0),
+    "GroupNorm": lambda lib: lib.nn.GroupNorm(2, 4),
+    "RNN": lambda lib: lib.nn.RNN(5, 7, num_layers=2),
+    "LSTM_bidirectional": lambda lib: lib.nn.LSTM(5, 7, batch_first=True, bidirectional=True),
+    "GRU": lambda lib: lib.nn.GRU(3, 17),
+    "LSTMCell": lambda lib: lib.nn.LSTMCell(5, 7),
+    "MultiheadAttention": lambda lib: lib.nn.MultiheadAttention(8, 2),
+    "TransformerEncoderLayer": lambda lib: lib.nn.TransformerEncoderLayer(
+        8, 2, dim_feedforward=16, batch_first=True
+    ),
     "Sequential": lambda lib: lib.nn.Sequential(
         lib.nn.Linear(4, 8), lib.nn.ReLU(), lib.nn.Linear(8, 2)
     ),

@@ -181,6 +181,33 @@ SNIPPETS: dict[str, str] = {
         loss = F.cross_entropy(F.linear(x, W, b), y)
         print(loss, F.mse_loss(x, x.detach() / 2))
     """,
+    "graph_walks_through_layers": """
+        import torch
+        import torch.nn.functional as F
+        def walk(fn, depth=0):  # as tutorials print a graph
+            print("  " * depth + (fn.name() if fn is not None else "None"), fn)
+            for node, index in fn.next_functions if fn is not None else ():
+                walk(node, depth + 1)
+        torch.manual_seed(0)
+        lin, no_bias = torch.nn.Linear(4, 3), torch.nn.Linear(4, 3, bias=False)
+        x = torch.rand(2, 4, requires_grad=True)
+        for inp in (x, x.detach(), torch.rand(5, 2, 4, requires_grad=True), torch.rand(4)):
+            walk(lin(inp).grad_fn)
+            walk(no_bias(inp).grad_fn)
+        node = lin(x).grad_fn
+        print(node.next_functions[2][0] is node.next_functions[2][0], node.next_functions[2][1])
+        print(node.next_functions[2][0].next_functions[0][0].variable is lin.weight)
+        lin.weight.requires_grad_(False)
+        walk(lin(x.detach()).grad_fn)
+        lin.weight.requires_grad_(True)
+        y = torch.tensor([0, 2])
+        model = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linear(3, 3))
+        walk(F.cross_entropy(model(x), y).grad_fn)
+        walk(torch.nn.MSELoss()(lin(x), torch.zeros(2, 3)).grad_fn)
+        walk(torch.nn.BCEWithLogitsLoss()(lin(x), torch.ones(2, 3)).grad_fn)
+        walk(torch.nn.Embedding(5, 3)(torch.tensor([1, 2])).grad_fn)
+        walk((x @ lin.weight.T + lin.bias).grad_fn)
+    """,
     # ------------------------------------------------------------------ missing API
     "range_and_list_indexing": """
         import torch
@@ -236,6 +263,443 @@ SNIPPETS: dict[str, str] = {
             g.sum().backward()
         except RuntimeError:
             print("RuntimeError")
+    """,
+    # ------------------------------------------------------------------ tutorial basics
+    "print_dtypes": """
+        import torch
+        print(torch.tensor([1, 2, 3]), torch.tensor([True, False]))
+        print(torch.tensor([1.5, 2.0], dtype=torch.float64))
+        print(torch.tensor(3.5), torch.tensor(7), torch.tensor([]), torch.zeros(0, 3))
+        print(torch.tensor([[1, -2], [30, 4]]))
+        print(torch.tensor([1e10, 1.0]), torch.tensor([1e-5, 1.0]))
+        print(torch.tensor([float('nan'), float('inf'), -float('inf')]))
+        print(torch.arange(24).reshape(2, 3, 4), torch.ones(2, 2, dtype=torch.int32))
+        print(torch.tensor([0.1, 0.25], dtype=torch.float16))
+        print(torch.tensor([1.0, 2.0], requires_grad=True))
+        print(torch.tensor([[1.0]], requires_grad=True) * 2)
+        print(torch.tensor([123456789.0]), torch.tensor([-0.0, 0.5]))
+        print(torch.tensor([1, 2], dtype=torch.uint8), torch.tensor([1, 2], dtype=torch.int8))
+        print(repr(torch.tensor(2.0)), str(torch.tensor([1.0, 2.0])))
+        print(torch.tensor([[1.0, 2.0]]).shape, torch.tensor(1.0).shape)
+        print(torch.tensor([1.23456789], dtype=torch.float64))
+        print(torch.rand(2, 3, dtype=torch.float64).dtype)
+        print(torch.tensor([100, 2000, 3]), torch.tensor([1.0, 2.5, 100.0]))
+        print(torch.tensor([[0.001, 1000.0]]))
+    """,
+    "item_tolist": """
+        import torch
+        x = torch.tensor([[1.5, 2.0], [3.0, 4.0]])
+        print(x.sum().item(), type(x.sum().item()), x.tolist(), x[0].tolist())
+        print(torch.tensor(3).item(), type(torch.tensor(3).item()))
+        print(torch.tensor(True).item(), torch.tensor([1, 2]).tolist(), x.numpy().dtype)
+        print(x.mean().item())
+        print(torch.tensor(0.1).item(), torch.tensor(0.1, dtype=torch.float64).item())
+        print(float(x[0, 0]), int(x[1, 1]), bool(x[0, 0] > 1))
+        error(lambda: x.item())
+        print(x.size(), x.size(1), x.dim(), x.numel(), len(x), x.ndim, list(x.shape))
+    """,
+    "requires_grad_and_leaves": """
+        import torch
+        a = torch.tensor([1.0, 2.0])
+        print(a.requires_grad, a.is_leaf, a.grad_fn, a.grad)
+        a.requires_grad_()
+        b = a * 2
+        print(a.requires_grad, b.requires_grad, b.is_leaf, b.grad_fn)
+        error(lambda: b.requires_grad_(False))
+        c = b.detach()
+        print(c.requires_grad, c.is_leaf, a.requires_grad_(False) is a, a.requires_grad)
+        x = torch.ones(2, requires_grad=True)
+        y = (x * 3).sum()
+        y.backward()
+        print(x.grad)
+        (x * 3).sum().backward()
+        print(x.grad)
+        x.grad.zero_()
+        print(x.grad)
+        error(lambda: torch.tensor([1, 2], requires_grad=True))
+        error(lambda: (torch.ones(2) * 2).sum().backward())
+        error(lambda: (x * 2).backward())
+    """,
+    "no_grad_modes": """
+        import torch
+        x = torch.ones(2, requires_grad=True)
+        with torch.no_grad():
+            y = x * 2
+            print(y.requires_grad, torch.is_grad_enabled())
+            with torch.enable_grad():
+                print((x * 2).requires_grad)
+        print(y.requires_grad, y.grad_fn, torch.is_grad_enabled())
+        @torch.no_grad()
+        def f(t):
+            return t * 2
+        print(f(x).requires_grad)
+        with torch.set_grad_enabled(False):
+            print((x * 2).requires_grad)
+        torch.set_grad_enabled(True)
+        print((x * 2).requires_grad)
+        with torch.inference_mode():
+            print((x * 2).requires_grad)
+        with torch.no_grad(), torch.inference_mode(False):
+            print((x * 2).requires_grad)
+        @torch.inference_mode
+        def bare(t):
+            return t * 2
+        @torch.inference_mode(mode=False)
+        def off(t):
+            return t * 2
+        print(bare(x).requires_grad, off(x).requires_grad, torch.is_grad_enabled())
+        with torch.no_grad():
+            x.add_(1)
+        print(x, x.grad)
+    """,
+    "retain_grad_and_hooks": """
+        import torch
+        x = torch.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 3
+        y.retain_grad()
+        z = (y ** 2).sum()
+        h = y.register_hook(lambda g: print("hook", g))
+        x.register_hook(lambda g: g * 2)
+        z.backward()
+        print(x.grad, y.grad, y.retains_grad, x.retains_grad)
+        h.remove()
+        x.grad = None
+        w = x * 3
+        print(w.grad)
+        (w ** 2).sum().backward()
+        print(x.grad)
+    """,
+    "zero_grad": """
+        import torch
+        torch.manual_seed(0)
+        model = torch.nn.Linear(3, 2)
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        model(torch.ones(1, 3)).sum().backward()
+        print(model.weight.grad, model.bias.grad)
+        opt.zero_grad(set_to_none=False)
+        print(model.weight.grad, model.bias.grad)
+        model(torch.ones(1, 3)).sum().backward()
+        opt.zero_grad()
+        print(model.weight.grad, model.bias.grad)
+        model(torch.ones(1, 3)).sum().backward()
+        model.zero_grad()
+        print(model.weight.grad)
+        print(model)
+        print(list(model.parameters()))
+        for name, p in model.named_parameters():
+            print(name, p.shape, p.requires_grad)
+        print(model.state_dict())
+        print(sum(p.numel() for p in model.parameters() if p.requires_grad))
+    """,
+    "module_printing": """
+        import torch
+        from torch import nn
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.flatten = nn.Flatten()
+                self.stack = nn.Sequential(
+                    nn.Linear(28 * 28, 512), nn.ReLU(), nn.Dropout(0.2), nn.Linear(512, 10)
+                )
+                self.conv = nn.Conv2d(1, 6, 5, padding=2)
+                self.bn = nn.BatchNorm2d(6)
+                self.pool = nn.MaxPool2d(2, 2)
+                self.emb = nn.Embedding(10, 4)
+                self.ln = nn.LayerNorm(4)
+            def forward(self, x):
+                return self.stack(self.flatten(x))
+        print(Net())
+        print(nn.CrossEntropyLoss(), nn.MSELoss(), nn.Softmax(dim=1), nn.Tanh(), nn.LeakyReLU(0.1))
+        print(nn.GELU())
+        print(nn.Sequential(nn.Linear(2, 2)))
+        print(nn.ModuleList([nn.Linear(1, 1), nn.ReLU()]))
+    """,
+    "data_and_grads": """
+        import torch
+        w = torch.tensor([1.0, 2.0], requires_grad=True)
+        loss = (w ** 2).sum()
+        loss.backward()
+        print(loss, loss.item(), w.grad, w.grad.data, w.data)
+        with torch.no_grad():
+            w -= 0.1 * w.grad
+        print(w, w.grad_fn, w.is_leaf)
+        w.data -= 0.1 * w.grad
+        w.grad.zero_()
+        print(w, w.grad)
+        print(w.detach().numpy(), w.clone(), w.clone().grad_fn, w.detach().clone())
+        error(lambda: w.numpy())
+    """,
+    "tensor_ops_printing": """
+        import torch
+        torch.manual_seed(0)
+        x = torch.randn(2, 3)
+        print(x, x.shape, x.size(), x.T, x.view(-1), x.view(3, -1).shape)
+        print(x.max(dim=1), x.min(0), x.argmax(), x.argmax(dim=1), x.topk(2), x.sort(dim=1))
+        print(torch.cat([x, x], dim=0).shape, torch.stack([x, x]).shape, x.unsqueeze(1).shape)
+        print(torch.where(x > 0, x, torch.zeros_like(x)), (x > 0).sum(), (x > 0).float().mean())
+        print(torch.matmul(x, x.T), x @ x.T, torch.einsum("ij,kj->ik", x, x))
+        print(x.to(torch.float16), x.long(), x.int(), x.bool(), x.half().dtype)
+        print(torch.softmax(x, dim=1), torch.nn.functional.softmax(x, dim=-1).sum(1))
+        print(x.mean(), x.std(), x.var(dim=0), x.sum(dim=1, keepdim=True), x.norm(dim=1))
+        print(x.abs().sqrt(), x.exp().log(), x.clamp(-0.5, 0.5), x.round(), x.floor(), x.ceil())
+        print(torch.zeros(2, 2), torch.ones(3), torch.full((2,), 3.14), torch.eye(3))
+        print(torch.arange(0, 1, 0.25))
+        print(torch.linspace(0, 1, 5), torch.arange(5), torch.empty(0), torch.zeros(2, 0, 3))
+        print(torch.tensor([3, 1, 2]).sort())
+        print(x.numpy().shape, torch.from_numpy(x.numpy()).dtype, x.chunk(3, dim=1)[0].shape)
+        print(torch.Size([2, 3]), torch.Size([2, 3]).numel(), list(torch.Size([2, 3])), x.shape[0])
+        print(x.mean(dim=0).shape, x.argmax(dim=1).dtype, torch.max(x, 1).values)
+        print(torch.max(x, 1)[1])
+    """,
+    "backward_errors": """
+        import torch
+        x = torch.ones(2, requires_grad=True)
+        y = (x * x).sum()
+        y.backward()
+        error(lambda: y.backward())
+        z = x * 2
+        error(lambda: z.backward())
+        z.backward(torch.ones(2))
+        print(x.grad)
+        w = (x ** 2).sum()
+        g, = torch.autograd.grad(w, x, create_graph=True)
+        print(g, g.requires_grad)
+        h, = torch.autograd.grad(g.sum(), x)
+        print(h)
+        print(torch.autograd.grad((x * 3).sum(), [x]))
+    """,
+    "training_loop": """
+        import torch
+        from torch import nn
+        torch.manual_seed(0)
+        X = torch.randn(64, 4)
+        y = (X[:, 0] > 0).long()
+        model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+        opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        loss_fn = nn.CrossEntropyLoss()
+        for epoch in range(5):
+            opt.zero_grad()
+            out = model(X)
+            loss = loss_fn(out, y)
+            loss.backward()
+            opt.step()
+            acc = (out.argmax(1) == y).float().mean()
+            print(f"epoch {epoch}: loss {loss.item():.4f} acc {acc:.3f}", loss)
+        model.eval()
+        with torch.no_grad():
+            print(model(X[:3]), model(X[:3]).argmax(dim=1))
+        print(model.training, model[0].training)
+    """,
+    "non_leaf_grad_warning": """
+        import warnings
+        import torch
+        x = torch.ones(2, requires_grad=True)
+        w = x * 3
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            print(w.grad, x.grad)
+            w.retain_grad()
+            print(w.grad)
+        for c in caught:
+            print(c.category.__name__, str(c.message).split(". ")[0])
+    """,
+    "optimizer_printing_and_state": """
+        import torch
+        torch.manual_seed(0)
+        model = torch.nn.Linear(2, 1)
+        opt = torch.optim.SGD(model.parameters(), lr=0.001, momentum=0.9)
+        print(opt)
+        print("Optimizer's state_dict:")
+        for var_name in opt.state_dict():
+            print(var_name, "\t", opt.state_dict()[var_name])
+        for cls in (torch.optim.Adam, torch.optim.AdamW, torch.optim.RMSprop, torch.optim.Adagrad):
+            print(cls(model.parameters(), foreach=False))
+        w = [torch.nn.Parameter(torch.ones(3)) for _ in range(2)]
+        adam = torch.optim.Adam([w[0]], weight_decay=0.1, decoupled_weight_decay=True)
+        adamw = torch.optim.AdamW([w[1]], weight_decay=0.1)
+        for p, o in zip(w, (adam, adamw)):
+            (p * p).sum().backward()
+            o.step()
+        print(w[0], torch.equal(w[0], w[1]))
+    """,
+    # ------------------------------------------------------------------ official tutorials
+    "tutorial_tensors": r"""
+        import numpy as np
+        import torch
+        data = [[1, 2], [3, 4]]
+        x_data = torch.tensor(data)
+        np_array = np.array(data)
+        x_np = torch.from_numpy(np_array)
+        x_ones = torch.ones_like(x_data)
+        print(f"Ones Tensor: \n {x_ones} \n")
+        torch.manual_seed(0)
+        x_rand = torch.rand_like(x_data, dtype=torch.float)
+        print(f"Random Tensor: \n {x_rand} \n")
+        shape = (2, 3,)
+        print(torch.rand(shape), torch.ones(shape), torch.zeros(shape))
+        tensor = torch.rand(3, 4)
+        print(f"Shape of tensor: {tensor.shape}")
+        print(f"Datatype of tensor: {tensor.dtype}")
+        print(f"Device tensor is stored on: {tensor.device}")
+        tensor = torch.ones(4, 4)
+        print(f"First row: {tensor[0]}")
+        print(f"First column: {tensor[:, 0]}")
+        print(f"Last column: {tensor[..., -1]}")
+        tensor[:, 1] = 0
+        print(tensor)
+        t1 = torch.cat([tensor, tensor, tensor], dim=1)
+        print(t1)
+        y1 = tensor @ tensor.T
+        y2 = tensor.matmul(tensor.T)
+        y3 = torch.matmul(tensor, tensor.T)  # the tutorial writes into y3 with out=
+        z1 = tensor * tensor
+        z2 = tensor.mul(tensor)
+        z3 = torch.mul(tensor, tensor)  # likewise
+        print(y1, y3, z3)
+        agg = tensor.sum()
+        agg_item = agg.item()
+        print(agg_item, type(agg_item))
+        print(f"{tensor} \n")
+        tensor.add_(5)
+        print(tensor)
+        t = torch.ones(5)
+        print(f"t: {t}")
+        n = t.numpy()
+        print(f"n: {n}")
+        t.add_(1)
+        print(f"t: {t}")
+        print(f"n: {n}")
+        n = np.ones(5)
+        t = torch.from_numpy(n)
+        np.add(n, 1, out=n)
+        print(f"t: {t}")
+        print(f"n: {n}")
+    """,
+    "tutorial_autograd": r"""
+        import torch
+        x = torch.ones(5)  # input tensor
+        y = torch.zeros(3)  # expected output
+        torch.manual_seed(0)
+        w = torch.randn(5, 3, requires_grad=True)
+        b = torch.randn(3, requires_grad=True)
+        z = torch.matmul(x, w)+b
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(z, y)
+        print(f"Gradient function for z = {z.grad_fn}")
+        print(f"Gradient function for loss = {loss.grad_fn}")
+        loss.backward()
+        print(w.grad)
+        print(b.grad)
+        z = torch.matmul(x, w)+b
+        print(z.requires_grad)
+        with torch.no_grad():
+            z = torch.matmul(x, w)+b
+        print(z.requires_grad)
+        z = torch.matmul(x, w)+b
+        z_det = z.detach()
+        print(z_det.requires_grad)
+        inp = torch.eye(4, 5, requires_grad=True)
+        out = (inp+1).pow(2).t()
+        out.backward(torch.ones_like(out), retain_graph=True)
+        print(f"First call\n{inp.grad}")
+        out.backward(torch.ones_like(out), retain_graph=True)
+        print(f"\nSecond call\n{inp.grad}")
+        inp.grad.zero_()
+        out.backward(torch.ones_like(out), retain_graph=True)
+        print(f"\nCall after zeroing gradients\n{inp.grad}")
+        a = torch.tensor([2., 3.], requires_grad=True)
+        b = torch.tensor([6., 4.], requires_grad=True)
+        Q = 3*a**3 - b**2
+        external_grad = torch.tensor([1., 1.])
+        Q.backward(gradient=external_grad)
+        print(9*a**2 == a.grad)
+        print(-2*b == b.grad)
+    """,
+    "tutorial_build_model": r"""
+        import torch
+        from torch import nn
+        accelerated = torch.accelerator.is_available()
+        device = torch.accelerator.current_accelerator().type if accelerated else "cpu"
+        print(f"Using {device} device")
+        class NeuralNetwork(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.flatten = nn.Flatten()
+                self.linear_relu_stack = nn.Sequential(
+                    nn.Linear(28*28, 512),
+                    nn.ReLU(),
+                    nn.Linear(512, 512),
+                    nn.ReLU(),
+                    nn.Linear(512, 10),
+                )
+            def forward(self, x):
+                x = self.flatten(x)
+                logits = self.linear_relu_stack(x)
+                return logits
+        torch.manual_seed(0)
+        model = NeuralNetwork().to(device)
+        print(model)
+        X = torch.rand(1, 28, 28, device=device)
+        logits = model(X)
+        pred_probab = nn.Softmax(dim=1)(logits)
+        y_pred = pred_probab.argmax(1)
+        print(f"Predicted class: {y_pred}")
+        input_image = torch.rand(3,28,28)
+        print(input_image.size())
+        flatten = nn.Flatten()
+        flat_image = flatten(input_image)
+        print(flat_image.size())
+        layer1 = nn.Linear(in_features=28*28, out_features=20)
+        hidden1 = layer1(flat_image)
+        print(hidden1.size())
+        print(f"Before ReLU: {hidden1}\n\n")
+        hidden1 = nn.ReLU()(hidden1)
+        print(f"After ReLU: {hidden1}")
+        seq_modules = nn.Sequential(flatten, layer1, nn.ReLU(), nn.Linear(20, 10))
+        logits = seq_modules(input_image)
+        softmax = nn.Softmax(dim=1)
+        pred_probab = softmax(logits)
+        print(pred_probab)
+        print(f"Model structure: {model}\n\n")
+        for name, param in model.named_parameters():
+            print(f"Layer: {name} | Size: {param.size()} | Values : {param[:2]} \n")
+    """,
+    "tutorial_optimization": r"""
+        import os
+        import tempfile
+        import torch
+        from torch import nn
+        torch.manual_seed(0)
+        X = torch.rand(64, 1, 28, 28)
+        y = torch.randint(0, 10, (64,))
+        model = nn.Sequential(nn.Flatten(), nn.Linear(784, 32), nn.ReLU(), nn.Linear(32, 10))
+        loss_fn = nn.CrossEntropyLoss()
+        optimizer = torch.optim.SGD(model.parameters(), lr=1e-3)
+        data = torch.utils.data.TensorDataset(X, y)
+        dataloader = torch.utils.data.DataLoader(data, batch_size=16, shuffle=True)
+        size = len(dataloader.dataset)
+        model.train()
+        for batch, (Xb, yb) in enumerate(dataloader):
+            pred = model(Xb)
+            loss = loss_fn(pred, yb)
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+            loss, current = loss.item(), batch * 16 + len(Xb)
+            print(f"loss: {loss:>7f}  [{current:>5d}/{size:>5d}]")
+        model.eval()
+        test_loss, correct = 0, 0
+        with torch.no_grad():
+            for Xb, yb in dataloader:
+                pred = model(Xb)
+                test_loss += loss_fn(pred, yb).item()
+                correct += (pred.argmax(1) == yb).type(torch.float).sum().item()
+        accuracy, average = 100 * correct / size, test_loss / len(dataloader)
+        print(f"Test Error: \n Accuracy: {accuracy:>0.1f}%, Avg loss: {average:>8f} \n")
+        path = os.path.join(tempfile.mkdtemp(), "model_weights.pth")
+        torch.save(model.state_dict(), path)
+        model2 = nn.Sequential(nn.Flatten(), nn.Linear(784, 32), nn.ReLU(), nn.Linear(32, 10))
+        print(model2.load_state_dict(torch.load(path, weights_only=True)))
+        print(model2.eval())
     """,
     # ------------------------------------------------------------------ random numbers
     "seeded_tutorial": """

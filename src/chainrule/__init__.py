@@ -20,6 +20,7 @@ from chainrule import (
     linalg,
     nn,
     optim,
+    return_types,
     utils,
 )
 from chainrule.devices import device, get_default_device, set_default_device
@@ -60,6 +61,7 @@ from chainrule.factories import (
     full_like,
     linspace,
     multinomial,
+    normal,
     ones,
     ones_like,
     rand,
@@ -73,7 +75,13 @@ from chainrule.factories import (
     zeros,
     zeros_like,
 )
-from chainrule.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from chainrule.grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from chainrule.ops.compare import (
     all,
     allclose,

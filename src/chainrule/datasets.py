@@ -5,7 +5,7 @@ features are float32 tensors, labels int64 tensors of class indices (what
 ``nn.CrossEntropyLoss`` expects). The NumPy versions live in :mod:`chainrule.data.arrays`.
 
 * :func:`digits` - 1,797 handwritten 8x8 digits, 10 classes: features (N, 64) in [0, 1], or
-  images (N, 1, 8, 8) with ``images=True`` (needs scikit-learn, which ships the data).
+  images (N, 1, 8, 8) with ``images=True`` (bundled with chainrule, from scikit-learn).
 * :func:`moons` - two interleaving half circles, 2 classes: features (N, 2).
 
 The train/test split is stratified and fixed by ``seed``.

@@ -243,6 +243,46 @@ def randperm(
     return _drawn(draw, (n,), requires_grad, dtype or dtypes.int64)
 
 
+def normal(
+    mean: Tensor | float,
+    std: Tensor | float = 1.0,
+    size: Sequence[int] | None = None,
+    *,
+    generator: rng.Generator | None = None,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Normal values with means ``mean`` and standard deviations ``std``: tensors broadcast
+    together, or two numbers and a ``size``. PyTorch's draws and arithmetic: standard normals
+    times ``std`` plus ``mean`` (a tensor ``mean`` with a number ``std``: draws of that std plus
+    ``mean``). The draw is a constant of the graph (PyTorch passes zero gradients back).
+
+    >>> import chainrule as cr
+    >>> _ = cr.manual_seed(0)
+    >>> cr.normal(cr.tensor([0.0, 10.0]), 0.5)  # PyTorch's draw
+    tensor([0.7705, 9.8533])
+    """
+    _device.check(device)
+    if isinstance(std, Tensor):
+        if (std._data < 0).any():
+            raise RuntimeError("normal expects all elements of std >= 0.0")
+    elif std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+    if not isinstance(mean, Tensor) and not isinstance(std, Tensor):
+        if size is None:
+            raise TypeError("normal(): with a number mean and std, give the size as well")
+        values = rng.normal(_size((size,)), dtype or dtypes.default_float, mean, std, g=generator)
+        return _finish(values, None, requires_grad)
+    means = mean._data if isinstance(mean, Tensor) else mean
+    if not isinstance(std, Tensor):  # ATen: normal_(0, std) then add_(mean)
+        return _make(rng.normal(means.shape, means.dtype, 0.0, std, g=generator) + means)
+    kind = means.dtype if isinstance(mean, Tensor) else std._data.dtype
+    shape = xp.broadcast_shapes(std._data.shape, xp.shape(means))
+    values = rng.normal(shape, kind, g=generator) * std._data  # ATen: normal_(0, 1).mul_(std)
+    return _make((values + means).astype(kind, copy=False))
+
+
 def bernoulli(
     input: Tensor,  # noqa: A002
     p: float | None = None,

@@ -1,4 +1,5 @@
-"""Gradient recording switches: ``no_grad``, ``enable_grad`` and ``set_grad_enabled``.
+"""Gradient recording switches: ``no_grad``, ``enable_grad``, ``set_grad_enabled`` and
+``inference_mode``.
 
 The flag is a module global read on every op, so it is kept as cheap as an attribute lookup.
 
@@ -101,3 +102,28 @@ class enable_grad(_FixedSwitch):
 
     def __init__(self) -> None:
         super().__init__(True)
+
+
+class inference_mode(_Switch):
+    """PyTorch's ``inference_mode`` as far as values and gradients go: with ``mode`` true, no
+    graph is recorded, as under ``no_grad``; with ``mode`` false, recording is on, as PyTorch's
+    ``InferenceMode(false)`` turns its grad mode on. A context manager, ``@cr.inference_mode()``
+    or bare ``@cr.inference_mode``. chainrule has no separate inference tensors: PyTorch refuses
+    to record a graph through the tensors made inside later, chainrule takes them in as
+    constants.
+
+        >>> import chainrule as cr
+        >>> x = cr.ones(2, requires_grad=True)
+        >>> with cr.inference_mode():
+        ...     y = x * 2
+        >>> y.requires_grad
+        False
+    """
+
+    def __new__(cls, mode: bool | Callable[..., Any] = True) -> Any:
+        if callable(mode):  # bare ``@inference_mode``: the class receives the function
+            return cls()(mode)
+        return super().__new__(cls)
+
+    def __init__(self, mode: bool = True) -> None:
+        super().__init__(not mode)

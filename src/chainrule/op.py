@@ -476,6 +476,31 @@ class AccumulateGrad:
         return f"<AccumulateGrad object at {hex(id(self))}>"
 
 
+class Presented:
+    """A node of PyTorch's graph that a fused chainrule op stands for without running it (the
+    ``TBackward0`` over a Linear layer's weight), shown in ``next_functions`` so that printed
+    walks match PyTorch's; the engine never sees it.
+
+    >>> import chainrule as cr
+    >>> w = cr.ones(2, 3, requires_grad=True)
+    >>> out = cr.nn.functional.linear(cr.ones(1, 3), w)
+    >>> [node and node.name() for node, _ in out.grad_fn.next_functions]
+    [None, 'TBackward0']
+    >>> out.grad_fn.next_functions[1][0].next_functions[0][0].variable is w
+    True
+    """
+
+    def __init__(self, name: str, next_functions: tuple[tuple[Any, int], ...]) -> None:
+        self._name = name
+        self.next_functions = next_functions
+
+    def name(self) -> str:
+        return self._name
+
+    def __repr__(self) -> str:
+        return f"<{self._name} object at {hex(id(self))}>"
+
+
 def _parameter_names(cls: type[Op]) -> tuple[str, ...]:
     code = cls.forward.__code__
     return code.co_varnames[1 : code.co_argcount]

@@ -530,12 +530,21 @@ def save(obj: Any, path: PathLike, *, metadata: Mapping[str, str] | None = None)
     write_safetensors(path, arrays, extra)
 
 
-def load(path: PathLike, *, to_tensor: Callable[[xp.ndarray], Any] | None = None) -> Any:
+def load(
+    path: PathLike,
+    map_location: Any = None,
+    *,
+    to_tensor: Callable[[xp.ndarray], Any] | None = None,
+    weights_only: bool | None = None,
+) -> Any:
     """Load what :func:`save` wrote, or any safetensors file (e.g. from PyTorch).
 
     Arrays come back as chainrule Tensors via ``chainrule.from_numpy``, or through
     ``to_tensor`` if given (``to_tensor=np.asarray`` keeps plain NumPy arrays). A file
     without chainrule structure metadata loads as a flat ``{name: tensor}`` dict.
+    PyTorch's ``map_location`` (the CPU; a CUDA device gives a CPU build's error) and
+    ``weights_only`` are accepted: these files hold no code, so loading is always
+    weights-only.
 
     Example:
         >>> import numpy as np, tempfile, os
@@ -544,6 +553,9 @@ def load(path: PathLike, *, to_tensor: Callable[[xp.ndarray], Any] | None = None
         >>> load(p, to_tensor=np.asarray)["w"].shape
         (2, 2)
     """
+    from chainrule import devices  # lazy: the core imports this module
+
+    devices.check(map_location)
     arrays, metadata = read_safetensors(path)
     convert = _default_to_tensor if to_tensor is None else to_tensor
     raw = metadata.get(STRUCTURE_KEY)

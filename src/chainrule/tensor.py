@@ -19,6 +19,7 @@ so it imports none of them: the modules its methods call are bound on first use
 from __future__ import annotations
 
 import builtins
+import warnings
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -56,6 +57,15 @@ class RemovableHandle:
     def remove(self) -> None:
         if self._hook in self._hooks:
             self._hooks.remove(self._hook)
+
+
+_NON_LEAF_GRAD = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+    "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. "
+    "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor "
+    "instead. See github.com/pytorch/pytorch/pull/30531 for more information."
+)
 
 
 class Tensor:
@@ -109,7 +119,10 @@ class Tensor:
 
     @property
     def grad(self) -> Tensor | None:
-        """The gradient accumulated by ``backward()``; assigning one checks it as PyTorch does."""
+        """The gradient accumulated by ``backward()``; assigning one checks it as PyTorch does.
+        Read on a non-leaf that keeps none, it warns as PyTorch does (a common mistake)."""
+        if self._grad is None and self._grad_fn is not None and not self.retains_grad:
+            warnings.warn(_NON_LEAF_GRAD, UserWarning, stacklevel=2)
         return self._grad
 
     @grad.setter
@@ -329,7 +342,9 @@ class Tensor:
                 "var_no_grad = var.detach()."
             )
         if requires_grad and not dtypes.is_floating(self._data.dtype):
-            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+            raise RuntimeError(
+                "Only Tensors of floating point and complex dtype can require gradients"
+            )
         self.requires_grad = requires_grad
         return self
 

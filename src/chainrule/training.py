@@ -589,8 +589,7 @@ def _progress_bar(enabled: bool, total: int, desc: str) -> Iterator[Any]:
 def _single_threaded_blas() -> Iterator[None]:
     """One BLAS thread for the run: these matrices are small, and on a busy machine
     OpenBLAS's threads waiting for each other made steps up to 10x slower (measured).
-    threadpoolctl comes with scikit-learn, which the digits data needs; without it, nothing
-    changes."""
+    threadpoolctl comes with the ``train`` extra; without it, nothing changes."""
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:

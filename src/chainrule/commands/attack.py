@@ -20,7 +20,7 @@ import click
 from chainrule import grad_mode
 from chainrule.cli import one_line_command_class
 from chainrule.commands.attribute import load
-from chainrule.tools import attribution
+from chainrule.tools import attribution, diagnostics
 from chainrule.tools.diagnostics import new_figure, save_figure
 
 EXAMPLES = 6  # adversarial examples drawn in the PNG
@@ -62,15 +62,18 @@ def command(checkpoint: str, epsilons: list[float], steps: int, alpha: float, ou
                          attribution.accuracy(model, pgd, y)))  # fmt: skip
             adversarial[eps] = (fgsm, pgd)
         Path(out).mkdir(parents=True, exist_ok=True)
-        png = render(model, kind, x, y, clean, rows, adversarial, steps,
-                     Path(out) / f"attack-{kind}.png")  # fmt: skip
+        png = None
+        if diagnostics.can_plot():  # the base install reports in text alone
+            png = render(
+                model, kind, x, y, clean, rows, adversarial, steps, Path(out) / f"attack-{kind}.png"
+            )
     except (ValueError, RuntimeError, ImportError, OSError) as error:
         raise click.ClickException(" ".join(str(error).split())) from None
     click.echo(f"{kind} on {len(y)} digits test images: clean accuracy {clean:.2%}")
     click.echo(f"{'epsilon':>8}  {'FGSM':>7}  {'PGD-' + str(steps):>7}")
     for eps, fgsm_acc, pgd_acc in rows:
         click.echo(f"{eps:>8g}  {fgsm_acc:>7.2%}  {pgd_acc:>7.2%}")
-    click.echo(f"plot written to {png}")
+    click.echo(f"plot written to {png}" if png else diagnostics.NO_PLOT)
 
 
 def render(

@@ -21,7 +21,7 @@ import click
 from chainrule import datasets, training
 from chainrule._array import xp
 from chainrule.cli import one_line_command_class
-from chainrule.tools import attribution
+from chainrule.tools import attribution, diagnostics
 from chainrule.tools.diagnostics import new_figure, save_figure
 
 METHODS = ("ig", "saliency", "smoothgrad")
@@ -67,12 +67,13 @@ def command(checkpoint: str, method: str, count: int, steps: int, out: str) -> N
         elif method == "smoothgrad":
             maps["smoothgrad"] = attribution.smoothgrad(model, x, predicted).numpy()
         Path(out).mkdir(parents=True, exist_ok=True)
-        png = render(x.numpy(), y.numpy(), predicted, maps, kind,
-                     Path(out) / f"attribute-{kind}-{method}.png")  # fmt: skip
+        png, path = None, Path(out) / f"attribute-{kind}-{method}.png"
+        if diagnostics.can_plot():  # the base install reports in text alone
+            png = render(x.numpy(), y.numpy(), predicted, maps, kind, path)
     except (ValueError, RuntimeError, ImportError, OSError) as error:
         raise click.ClickException(" ".join(str(error).split())) from None
     click.echo(f"{kind}: {int((predicted == y.numpy()).sum())} of {count} predicted correctly")
-    click.echo(f"heatmaps written to {png}")
+    click.echo(f"heatmaps written to {png}" if png else diagnostics.NO_PLOT)
 
 
 def render(

@@ -12,7 +12,6 @@ input exits non-zero with a one-line message on stderr, never a traceback.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -54,8 +53,9 @@ def command(
             + ["residual"] * residual
             + ([f"{norm}norm"] if norm else [])
         )
-        png = study.plot(directory / f"{stem}.png")
-        weights_png = study.flow.plot(directory / f"{stem}-weights.png")
+        plotted = diagnostics.can_plot()
+        png = study.plot(directory / f"{stem}.png") if plotted else None
+        weights_png = study.flow.plot(directory / f"{stem}-weights.png") if plotted else None
         json_path = directory / f"{stem}.json"
         atomic_write(json_path, lambda f: f.write((study.to_json() + "\n").encode()))
     except (ValueError, ImportError, OSError) as error:
@@ -63,10 +63,7 @@ def command(
     if output_format == "json":
         click.echo(study.to_json())
         return
-    from rich.console import Console
-
-    console = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 120)
-    console.print(study.table())
+    diagnostics.print_table(study.table())
     first, last = study.layers[0], study.layers[-1]
     click.echo(
         f"layer 1 receives {first.measured / last.measured:.3g} of the gradient at layer "
@@ -77,6 +74,6 @@ def command(
         f"chain-rule prediction vs backward: largest relative difference "
         f"{study.max_relative_error():.2g}"
     )
-    console.print(study.flow.table())
-    click.echo(f"plots written to {png} and {weights_png}")
+    diagnostics.print_table(study.flow.table())
+    click.echo(f"plots written to {png} and {weights_png}" if plotted else diagnostics.NO_PLOT)
     click.echo(f"numbers written to {json_path}")

@@ -98,4 +98,5 @@ def command(
         raise click.ClickException(message) from None
     click.echo(f"test accuracy {result.test_accuracy:.2%}")
     click.echo(f"checkpoint written to {result.checkpoint}")
-    click.echo(f"curves written to {result.plot}")
+    if result.plot:  # none on the base install (no matplotlib): train() said so
+        click.echo(f"curves written to {result.plot}")

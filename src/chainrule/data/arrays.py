@@ -1,6 +1,7 @@
 """Small classification data sets, split into train and test the same way on every machine.
 
-* :func:`digits` - the 1,797 8x8 handwritten digits that ship inside scikit-learn.
+* :func:`digits` - the 1,797 8x8 handwritten digits of scikit-learn, bundled with chainrule
+  (``digits.npz``; source and BSD license in ``digits_LICENSE.txt`` beside it).
 * :func:`moons` - two interleaving half circles, generated with NumPy.
 
 Both return a :class:`Split` of NumPy arrays: float32 features and int64 labels. The split is
@@ -15,9 +16,8 @@ Example:
 
 from __future__ import annotations
 
-import importlib.util
-import os
 from collections.abc import Callable
+from importlib import resources
 from typing import Any, Generic, NamedTuple, TypeVar
 
 from chainrule._array import xp
@@ -25,11 +25,6 @@ from chainrule._array import xp
 __all__ = ["Split", "digits", "moons"]
 
 T = TypeVar("T")
-
-_SKLEARN_HINT = (
-    "digits() needs scikit-learn, which ships the data set: "
-    "pip install scikit-learn  (or: pip install 'chainrule[train]')"
-)
 
 
 class Split(NamedTuple, Generic[T]):
@@ -68,11 +63,11 @@ def _default_to_tensor(array: xp.ndarray) -> Any:
 
 
 def digits(test_fraction: float = 0.2, seed: int = 0, *, images: bool = False) -> Split[xp.ndarray]:
-    """The scikit-learn handwritten digits, 1,797 images of 8x8 pixels, 10 classes.
+    """scikit-learn's handwritten digits, 1,797 images of 8x8 pixels, 10 classes.
 
     Pixels are scaled from 0..16 to 0..1 (float32) and flattened to 64 features, or shaped
     ``(N, 1, 8, 8)`` with ``images=True`` for a convolutional net. Labels are int64 0..9.
-    scikit-learn must be installed (it carries the data; nothing is downloaded).
+    The data ship with chainrule (NumPy reads them; nothing is downloaded).
 
     Example:
         >>> split = digits()
@@ -92,20 +87,10 @@ def digits(test_fraction: float = 0.2, seed: int = 0, *, images: bool = False) -
 
 
 def _load_digits() -> tuple[xp.ndarray, xp.ndarray]:
-    """scikit-learn's digits as (pixels, labels), read straight from the CSV it ships: importing
-    ``sklearn.datasets`` (SciPy included) takes seconds, the file a few milliseconds."""
-    spec = importlib.util.find_spec("sklearn")  # finds the package without importing it
-    for folder in (spec.submodule_search_locations or []) if spec else []:
-        path = os.path.join(folder, "datasets", "data", "digits.csv.gz")
-        if os.path.isfile(path):
-            table = xp.loadtxt(path, delimiter=",")  # 64 pixel columns, then the label
-            return table[:, :-1], table[:, -1]
-    try:  # a layout we do not know: ask scikit-learn itself
-        from sklearn.datasets import load_digits
-    except ImportError as exc:
-        raise ImportError(_SKLEARN_HINT) from exc
-    bunch = load_digits()
-    return bunch.data, bunch.target
+    """The bundled digits as (pixels, labels), uint8, in scikit-learn's row order."""
+    bundled = resources.files(__package__).joinpath("digits.npz")
+    with bundled.open("rb") as file, xp.load(file) as bundle:
+        return bundle["pixels"], bundle["labels"]
 
 
 def moons(

@@ -22,6 +22,7 @@ from typing import Any
 
 from chainrule import grad_mode, rng
 from chainrule._array import xp
+from chainrule.op import named
 from chainrule.ops import elementwise, nn_ops, shape
 from chainrule.ops.attention import scaled_dot_product_attention
 from chainrule.ops.conv import avg_pool2d, conv1d, conv2d, max_pool2d
@@ -213,7 +214,7 @@ def embedding(
         raise TypeError(f"embedding: indices must be an integer tensor, got {input.dtype}")
     out = weight[input]
     if padding_idx is None:
-        return out
+        return named(out, "EmbeddingBackward0")
     if padding_idx < 0:
         padding_idx += weight.shape[0]
     at_padding = (input._data == padding_idx)[..., None]

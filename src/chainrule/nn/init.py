@@ -1,8 +1,7 @@
 """Weight initialisation, with PyTorch's names, formulas and defaults.
 
-Each function fills a tensor in place (without recording a graph) and returns it. The random
-streams differ from PyTorch's, the distributions are the same: ``nn.Linear`` here and in
-PyTorch draw from the same uniform ranges.
+Each function fills a tensor in place (without recording a graph) and returns it, with
+PyTorch's values for the same seed: ``nn.Linear`` here and in PyTorch draw the same weights.
 
     >>> import chainrule as cr
     >>> w = cr.empty(256, 100)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chainrule import return_types
 from chainrule._array import add_at, xp
 from chainrule.autodiff import batching
 from chainrule.op import Linear
@@ -304,7 +305,7 @@ def sort(
         tensor([1, 2, 0])
     """
     indices = _sort_indices(input, dim, descending, "sort")
-    return _pick(input, dim, indices, "sort")
+    return return_types.named("sort", _pick(input, dim, indices, "sort"))
 
 
 def argsort(
@@ -332,7 +333,7 @@ def topk(
     indices = _sort_indices(input, dim, largest, "topk")
     if input.ndim:
         indices = indices[(slice(None),) * axis + (slice(0, k),)]
-    return _pick(input, dim, indices, "topk")
+    return return_types.named("topk", _pick(input, dim, indices, "topk"))
 
 
 def _sort_indices(input: Tensor, dim: int, descending: bool, op: str) -> Any:  # noqa: A002

@@ -124,6 +124,39 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return Linear()(input, weight) if bias is None else Linear()(input, weight, bias)
 
 
+def _linear_next_functions(self: Linear) -> tuple:
+    """PyTorch's nodes around its addmm or mm: the weight through ``TBackward0``, the bias
+    first, and for input that is not 2-d the flattening of the input and the addmm inside the
+    reshaping node (shown only: one fused node runs). Built on a read and kept while the
+    inputs' nodes stay the same, so that the nodes keep their identity between reads."""
+    raw = Op.next_functions.fget(self)
+    cached = getattr(self, "_presented", None)
+    if cached is None or cached[0] != raw:
+        self._presented = (raw, _torch_linear_nodes(self.inputs[0].ndim, raw))
+    return self._presented[1]
+
+
+def _torch_linear_nodes(ndim: int, raw: tuple) -> tuple:
+    """``next_functions`` of ``linear`` as PyTorch's ``at::linear`` builds it (``raw``: the
+    edges to input, weight and bias)."""
+    from chainrule.op import Presented
+
+    def shown(name: str, edge: tuple) -> tuple:
+        return (None if edge[0] is None else Presented(name, (edge,)), 0)
+
+    x, w, *b = raw
+    weight = shown("TBackward0", w)
+    if ndim == 2:
+        return (*b, x, weight)
+    if b:  # reshaped to 2-d, addmm, viewed back
+        return ((Presented("AddmmBackward0", (b[0], shown("ViewBackward0", x), weight)), 0),)
+    flat = shown("UnsqueezeBackward0" if ndim == 1 else "ViewBackward0", x)  # matmul's folding
+    return ((Presented("MmBackward0", (flat, weight)), 0),)
+
+
+Linear.next_functions = property(_linear_next_functions)
+
+
 def softmax(input: Tensor, dim: int) -> Tensor:  # noqa: A002
     """Probabilities along ``dim``: exp(x) / sum(exp(x)), computed without overflow."""
     (axis,) = normalize_dims(dim, input.ndim, "softmax") or (0,)  # dim 0 of a 0-d tensor

@@ -18,7 +18,7 @@ import builtins
 from collections import namedtuple
 from typing import Any
 
-from chainrule import dtypes
+from chainrule import dtypes, return_types
 from chainrule._array import xp
 from chainrule.autodiff import batching
 from chainrule.op import Constant, Linear, Op, named
@@ -419,14 +419,14 @@ def max(input: Tensor, dim: Any = None, keepdim: bool = False, **aliases: Any) -
     ``max(x, other)`` is the elementwise maximum."""
     if aliases:
         dim, keepdim = numpy_aliases("max", dim, keepdim, aliases)
-    return _extreme(input, dim, keepdim, "max")
+    return return_types.named("max", _extreme(input, dim, keepdim, "max"))
 
 
 def min(input: Tensor, dim: Any = None, keepdim: bool = False, **aliases: Any) -> Any:  # noqa: A001, A002
     """Like :func:`max`, for the smallest values."""
     if aliases:
         dim, keepdim = numpy_aliases("min", dim, keepdim, aliases)
-    return _extreme(input, dim, keepdim, "min")
+    return return_types.named("min", _extreme(input, dim, keepdim, "min"))
 
 
 def _extreme(input: Tensor, dim: Any, keepdim: bool, kind: str) -> Any:  # noqa: A002

@@ -5,7 +5,7 @@
     >>> model = cr.nn.Linear(2, 1)
     >>> opt = cr.optim.Adam(model.parameters(), lr=1e-2)
     >>> sorted(opt.state_dict()["param_groups"][0])[:3]
-    ['amsgrad', 'betas', 'eps']
+    ['amsgrad', 'betas', 'capturable']
 """
 
 from chainrule.optim import lr_scheduler

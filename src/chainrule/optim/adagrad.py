@@ -18,7 +18,7 @@ from typing import Any
 
 from chainrule import dtypes
 from chainrule._array import xp
-from chainrule.optim.optimizer import Optimizer, ParamsT
+from chainrule.optim.optimizer import Optimizer, ParamsT, check_flags
 from chainrule.tensor import _make
 
 
@@ -27,13 +27,15 @@ class Adagrad(Optimizer):
         self,
         params: ParamsT,
         lr: float = 1e-2,
-        lr_decay: float = 0.0,
-        weight_decay: float = 0.0,
-        initial_accumulator_value: float = 0.0,
+        lr_decay: float = 0,
+        weight_decay: float = 0,
+        initial_accumulator_value: float = 0,
         eps: float = 1e-10,
         foreach: bool | None = None,
         *,
         maximize: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
         self._refuse_negative(
             ("learning rate", lr),
@@ -48,8 +50,12 @@ class Adagrad(Optimizer):
             "eps": eps,
             "weight_decay": weight_decay,
             "initial_accumulator_value": initial_accumulator_value,
+            "foreach": foreach,
             "maximize": maximize,
+            "differentiable": differentiable,
+            "fused": fused,
         }
+        check_flags("Adagrad", differentiable)
         super().__init__(params, defaults)
         # PyTorch fills the state at construction, so a fresh state dict already has it.
         for group in self.param_groups:

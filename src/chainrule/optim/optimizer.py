@@ -39,6 +39,19 @@ class _Required:
 required = _Required()
 
 
+def check_flags(name: str, differentiable: bool = False, capturable: bool = False) -> None:
+    """PyTorch's choices between implementations of one update (``foreach``, ``fused``) are
+    accepted and kept in the groups as PyTorch shows them: chainrule has one implementation.
+    ``differentiable`` (a graph through the step) and ``capturable`` (CUDA graph capture)
+    change what a step can take part in; chainrule's steps on raw arrays cannot."""
+    for flag, value in (("differentiable", differentiable), ("capturable", capturable)):
+        if value:
+            raise RuntimeError(
+                f"{name}: {flag}=True is not supported: chainrule's optimizers update the "
+                "parameters' arrays outside any graph"
+            )
+
+
 class Optimizer:
     """Base class: holds ``param_groups`` (dicts with ``params`` and hyperparameters) and
     ``state`` (a dict per parameter)."""

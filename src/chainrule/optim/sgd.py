@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule._array import xp
-from chainrule.optim.optimizer import Optimizer, ParamsT
+from chainrule.optim.optimizer import Optimizer, ParamsT, check_flags
 from chainrule.tensor import _make
 
 
@@ -29,12 +29,15 @@ class SGD(Optimizer):
         self,
         params: ParamsT,
         lr: float = 1e-3,
-        momentum: float = 0.0,
-        dampening: float = 0.0,
-        weight_decay: float = 0.0,
+        momentum: float = 0,
+        dampening: float = 0,
+        weight_decay: float = 0,
         nesterov: bool = False,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
         self._refuse_negative(
             ("learning rate", lr),
@@ -50,7 +53,11 @@ class SGD(Optimizer):
             "weight_decay": weight_decay,
             "nesterov": nesterov,
             "maximize": maximize,
+            "foreach": foreach,
+            "differentiable": differentiable,
+            "fused": fused,
         }
+        check_flags("SGD", differentiable)
         super().__init__(params, defaults)
 
     def _update(self, group: dict[str, Any], param: Any, grad: Any, state: dict[str, Any]) -> None:

@@ -25,10 +25,13 @@ Flags, relative to the layer nearest the loss (the gradient's starting size):
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import math
 import os
+import re
+import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -396,16 +399,72 @@ def _norm(array: Any) -> float:
 
 
 def _rich_table(title: str, columns: list[str]) -> Any:
+    """A rich Table, or the same rows as plain text where rich is not installed."""
     try:
         from rich.table import Table
     except ImportError:
-        raise ImportError(
-            "the gradient tables need rich: pip install 'chainrule[explain]'"
-        ) from None
-    table = Table(title=title)
+        table: Any = TextTable(title)
+    else:
+        table = Table(title=title)
     for i, column in enumerate(columns):
         table.add_column(column, justify="left" if i == 0 else "right")
     return table
+
+
+class TextTable:
+    """The part of rich's ``Table`` the diagnostics use, printed as aligned plain text (the
+    base install has no rich); rich's colour markup is dropped.
+
+    >>> table = TextTable("flow")
+    >>> table.add_column("layer", justify="left"); table.add_column("|grad|")
+    >>> table.add_row("fc1", "[green]0.5[/]")
+    >>> print(table)
+    flow
+    layer  |grad|
+    fc1       0.5
+    """
+
+    def __init__(self, title: str) -> None:
+        self.title = title
+        self._columns: list[tuple[str, str]] = []
+        self._rows: list[tuple[str, ...]] = []
+
+    def add_column(self, header: str, justify: str = "right") -> None:
+        self._columns.append((header, justify))
+
+    def add_row(self, *cells: str) -> None:
+        self._rows.append(tuple(re.sub(r"\[/?[a-z ]*\]", "", cell) for cell in cells))
+
+    def __str__(self) -> str:
+        lines = [tuple(header for header, _ in self._columns), *self._rows]
+        widths = [max(len(line[i]) for line in lines) for i in range(len(self._columns))]
+        text = [
+            "  ".join(
+                cell.ljust(width) if justify == "left" else cell.rjust(width)
+                for cell, width, (_, justify) in zip(line, widths, self._columns, strict=True)
+            ).rstrip()
+            for line in lines
+        ]
+        return "\n".join([self.title, *text])
+
+
+def print_table(table: Any) -> None:
+    """Print a diagnostics table on stdout: rich's, in colour on a terminal, or plain text."""
+    if isinstance(table, TextTable):
+        print(table)
+        return
+    from rich.console import Console
+
+    Console(file=sys.stdout, width=None if sys.stdout.isatty() else 120).print(table)
+
+
+#: What the commands print in place of a picture on an install without matplotlib.
+NO_PLOT = "no plot: pip install 'chainrule[train]' for the pictures"
+
+
+def can_plot() -> bool:
+    """Whether matplotlib is installed (the base install reports in text alone)."""
+    return importlib.util.find_spec("matplotlib") is not None
 
 
 def _styled(flag: str) -> str:
