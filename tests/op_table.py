@@ -476,9 +476,9 @@ SPECS: list[OpSpec] = [
     ),
     _unary(
         "where_tested",
-        lambda x: cr.where(~(x > 0), x, 2 * x),
-        lambda x: torch.where(~(x > 0), x, 2 * x),
-        ("Predicate", "Compare", "Where"),  # ~ is a logical not: a Predicate
+        lambda x: cr.where(cr.isfinite(x), x, 2 * x),
+        lambda x: torch.where(torch.isfinite(x), x, 2 * x),
+        ("Predicate", "Where"),
         domain=distinct,
     ),
     # --- copies and casts

@@ -420,9 +420,14 @@ class Constant(Op, abstract=True):
             level = batching.batched_level(inputs)
             if level is not None:
                 return batching.apply(self, inputs, level)
-        result = _make(xp.asarray(self.forward(*[_value(x) for x in inputs])))
+        args = tuple([_value(x) for x in inputs])
+        for x, a in zip(inputs, args, strict=True):
+            if x is a and type(a) not in _REAL_SCALARS:
+                self._refuse_complex(a)  # tensors are never complex (refused when made)
+        result = _make(xp.asarray(self.forward(*args)))
         if grad_mode.enabled and True in [_steered(x) for x in inputs]:
             self.inputs = inputs
+            self.args = args
             self.seq = next(_sequence)
             graph.keep_source(result, self)
         return result

@@ -261,6 +261,10 @@ class MaxAlong(Linear):
         """``v`` (the indices, a gradient) with the reduced axis, as size 1."""
         return v if self.keepdim else dual.unsqueeze_dims(v, (self.dim,))
 
+    @property
+    def next_functions(self) -> tuple[tuple[Any, int], ...]:
+        return Op.next_functions.fget(self)[:1]  # PyTorch's node has no indices input
+
 
 class LogSumExp(Reduction):
     torch_name = "LogsumexpBackward0"
