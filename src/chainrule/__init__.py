@@ -79,6 +79,7 @@ from chainrule.factories import (
     zeros_like,
 )
 from chainrule.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from chainrule.jit import compile
 from chainrule.ops.compare import (
     all,
     allclose,

@@ -1,0 +1,569 @@
+"""Tracing: run a function eagerly once and record what it did as a flat schedule.
+
+While a :class:`Tracer` is active, a few entry points of the library report to it (they are
+wrapped for the duration of the trace only, so eager code pays nothing for this):
+
+- ``Op.__call__``: each op's forward, on the arrays it read;
+- the reverse pass (``run_backward``): each node's vjp, in the engine's order, then the central
+  unbroadcast, cast and sum of contributions, and the accumulation into the leaves' ``.grad``;
+- ``Optimizer.step``, ``Optimizer.zero_grad``, ``Module.zero_grad`` and ``Tensor.grad``: kept as
+  calls, since they already work on arrays in place;
+- what the schedule cannot replay: reading a value into Python (``item``, ``bool(t)``,
+  ``numpy``...), in-place ops, ``autograd.grad``, random draws. Those mark the trace as failed,
+  with the reason; the eager run itself goes on and its results stand.
+
+Every array is a numbered slot: arguments, external tensors (parameters, constants, read at
+each replay from the tensor), and each result. :class:`chainrule.jit.schedule.Schedule` turns
+the recorded steps into one Python function.
+
+    >>> import chainrule as cr
+    >>> from chainrule.jit.trace import trace
+    >>> x = cr.tensor([1.0, 2.0])
+    >>> schedule, result = trace(lambda t: (t * 2).exp(), (x,), {})
+    >>> schedule.failure is None, result
+    (True, tensor([ 7.3891, 54.5982]))
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import dis
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from chainrule import graph, rng
+from chainrule._array import xp
+from chainrule.autodiff import backward as backward_module
+from chainrule.autodiff import batching, forward
+from chainrule.jit.schedule import Out, Schedule
+from chainrule.nn.module import Module
+from chainrule.op import Op
+from chainrule.ops import inplace
+from chainrule.ops.broadcast import unbroadcast
+from chainrule.optim.optimizer import Optimizer
+from chainrule.tensor import Tensor
+
+# Tensor methods that hand a value to Python: what follows may depend on it.
+_READS = ("item", "tolist", "numpy", "__bool__", "__float__", "__int__", "__index__", "__array__")
+# Tensor members that read ``_data`` for its metadata only (or make an alias of it): safe.
+_METADATA = (
+    "shape",
+    "size",
+    "dtype",
+    "ndim",
+    "dim",
+    "numel",
+    "element_size",
+    "is_floating_point",
+    "is_contiguous",
+    "requires_grad_",
+    "detach",
+    "__len__",
+    "data",
+)
+
+_active: list[Tracer] = []
+
+
+def trace(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """Run ``fn(*args, **kwargs)`` eagerly, recording it; return ``(schedule, result)``.
+
+    ``schedule.failure`` says why it cannot be replayed (None when it can).
+    """
+    tracer = Tracer(args, kwargs)
+    state = rng.default_generator.get_state()
+    with _patched(tracer):
+        result = fn(*args, **kwargs)
+    if _rng_moved(state, rng.default_generator.get_state()):
+        tracer.fail("it draws random numbers (dropout, rand, ...)")
+    tracer.finish(result)
+    return tracer.schedule, result
+
+
+class Tracer:
+    """The recording of one eager run: slots for arrays and the steps between them."""
+
+    def __init__(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        self.schedule = Schedule()
+        self.slot_of: dict[int, int] = {}  # id(array) -> slot
+        self.values: dict[int, Any] = {}  # slot -> the array during the trace (kept alive)
+        self.views: dict[tuple[Any, ...], int] = {}  # (address, shape, strides, dtype) -> slot
+        self.tensor_name: dict[int, str] = {}  # id(Tensor) -> its name in the schedule
+        self.nodes: dict[int, tuple[Any, list[str], int]] = {}  # id(node) -> (clone, ins, out)
+        self.pending: dict[Any, int] = {}  # node -> slot of its gradient so far (the engine's)
+        self.touched: set[int] = set()  # ids of tensors whose .grad state is guarded
+        self.depth = 0  # > 0 inside a call kept whole (optimizer step): nothing is recorded
+        self.safe = 0  # > 0 where reading a tensor's array is the library's own business
+        self.born: dict[int, Tensor] = {}  # tensors made during the trace, by id
+        self.external_slots: set[int] = set()
+        self.keep: list[Any] = []
+        for position, value in _tensor_arguments(args, kwargs):
+            slot = self._new_slot(value._data)
+            name = self.schedule.argument(position, slot)
+            self.tensor_name[id(value)] = name
+
+    # ------------------------------------------------------------------ failures
+    def fail(self, reason: str) -> None:
+        """Mark the trace as not replayable (the first reason is the one reported)."""
+        if self.schedule.failure is None:
+            self.schedule.failure = reason
+
+    # ------------------------------------------------------------------ slots
+    def _new_slot(self, array: Any) -> int:
+        slot = len(self.values)
+        self.values[slot] = array
+        self.slot_of[id(array)] = slot
+        self.views[_view_key(array)] = slot
+        return slot
+
+    def _slot(self, value: Tensor) -> int:
+        """The slot of a tensor's array; an array never seen is an external tensor's."""
+        array = value._data
+        slot = self.slot_of.get(id(array))
+        if slot is not None:
+            return slot
+        slot = self.views.get(_view_key(array))
+        if slot is not None:  # the same memory as a traced array (``detach()``): an alias
+            return slot
+        for known in self.values.values():
+            if isinstance(known, xp.ndarray) and xp.may_share_memory(array, known):
+                self.fail("a tensor shares memory with a traced value but no op made it")
+                break
+        slot = self._new_slot(array)
+        self.external_slots.add(slot)
+        self.schedule.external(slot, value)
+        self.keep.append(value)
+        return slot
+
+    def on_value_read(self, tensor: Tensor, array: Any, code: Any) -> None:
+        """A tensor's values read outside the ops: fine for a constant made during the trace
+        (its values are the same at each replay); otherwise the replay could differ."""
+        if id(tensor) in self.born and not self._traced(array):
+            return
+        self.fail(
+            "it reads a tensor's values outside chainrule's ops "
+            f"({_short(code.co_filename)}, in {code.co_name})"
+        )
+
+    def _traced(self, array: Any) -> bool:
+        """Whether an array is, or shares memory with, an argument or a result of an op."""
+        slot = self.slot_of.get(id(array), self.views.get(_view_key(array)))
+        if slot is not None:
+            return slot not in self.external_slots
+        return any(
+            isinstance(known, xp.ndarray) and xp.may_share_memory(array, known)
+            for slot, known in self.values.items()
+            if slot not in self.external_slots
+        )
+
+    def _tensor(self, value: Tensor) -> str:
+        """The schedule's name for a tensor object (an argument, or a global)."""
+        name = self.tensor_name.get(id(value))
+        if name is None:
+            name = self.tensor_name[id(value)] = self.schedule.constant(value)
+            self.keep.append(value)
+        return name
+
+    # ------------------------------------------------------------------ forward
+    def on_op(self, op: Op, before: dict[str, Any], inputs: tuple[Any, ...], result: Any) -> None:
+        """Record an applied op; ``before`` is its own state before its forward ran."""
+        if batching.levels or forward.levels:
+            self.fail("it uses vmap or forward-mode AD inside")
+            return
+        names = [
+            f"v{self._slot(x)}" if isinstance(x, Tensor) else self.schedule.constant(x)
+            for x in inputs
+        ]
+        clone = copy.copy(op)  # the replay's own node: the eager one belongs to the graph
+        clone.inputs = clone.args = clone.out = None
+        # A forward that keeps something on its node (conv's columns of x) must find the node
+        # as it was before: the replay then starts from a fresh copy of it each time.
+        changed = {k: v for k, v in before.items() if _op_state(op).get(k, _MISSING) is not v}
+        for name, value in changed.items():
+            setattr(clone, name, value)
+        out = self._new_slot(result._data)
+        self.schedule.forward(clone, names, out, scalar=result._data.ndim == 0, fresh=bool(changed))
+        if result._grad_fn is op:
+            self.nodes[id(op)] = (clone, names, out)
+
+    # ------------------------------------------------------------------ backward
+    def on_backward(self, original: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        roots, root_grads, _retain, create_graph = args[:4]
+        targets = kwargs.get("targets", args[4] if len(args) > 4 else None)
+        accumulate = kwargs.get("accumulate", args[5] if len(args) > 5 else True)
+        observer = kwargs.get("observer", args[6] if len(args) > 6 else None)
+        if create_graph or targets is not None or not accumulate or observer is not None:
+            self.fail("it calls autograd.grad, or backward with create_graph or inputs")
+            return original(*args, **kwargs)
+        leaves: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, slot]: the engine's leaf_grads
+        self.pending = {}
+        for root, g in zip(roots, root_grads, strict=False):
+            if not isinstance(root, Tensor) or not root.requires_grad:
+                break  # the engine raises its own error
+            slot = self._seed(root, g)
+            if root._grad_fn is None:
+                self._add(leaves, root, slot, leaf=True)
+            else:
+                self._add(self.pending, root._grad_fn, slot)
+
+        def observe(node: Any, g: Any, grads: tuple[Any, ...]) -> None:
+            self._on_vjp(node, g, grads, leaves)
+
+        result = original(roots, root_grads, _retain, create_graph, None, True, observe)
+        for leaf, slot in leaves.values():
+            if leaf._hooks:
+                self.fail("a tensor hook runs in backward")
+            self.schedule.accumulate(self._tensor(leaf), f"v{slot}")
+        return result
+
+    def _seed(self, root: Tensor, g: Any) -> int:
+        if g is None:
+            slot = self._new_slot(xp.ones_like(root._data))
+            self.schedule.call_into(slot, "ones_like", [f"v{self._slot(root)}"])
+            return slot
+        if isinstance(g, Tensor):
+            return self._slot(g)
+        array = xp.asarray(g)
+        slot = self._new_slot(array)
+        self.schedule.bind(slot, self.schedule.constant(array))
+        return slot
+
+    def _on_vjp(self, node: Any, g: Any, grads: tuple[Any, ...], leaves: dict[int, Any]) -> None:
+        entry = self.nodes.get(id(node))
+        slot = self.pending.pop(node, None)
+        if entry is None or slot is None:
+            self.fail("backward reaches a graph built outside the compiled function")
+            return
+        if node._hooks:
+            self.fail("a tensor hook runs in backward")
+        if not _same(self.values[slot], g):
+            self.fail("the backward pass could not be reproduced")
+        clone, names, out = entry
+        used = [
+            (i, x, gi)
+            for i, (x, gi, need) in enumerate(zip(node.inputs, grads, node.needs, strict=False))
+            if gi is not None and need
+        ]
+        outputs = {i: self._new_slot(gi) for i, _x, gi in used}
+        self.schedule.vjp(clone, slot, out, names, outputs)
+        for i, x, gi in used:
+            gi_slot = outputs[i]
+            data = x._data
+            if gi.shape != data.shape:
+                gi = unbroadcast(gi, data.shape)
+                gi_slot = self._derived(gi, "unbroadcast", [f"v{gi_slot}", repr(data.shape)])
+            if gi.dtype != data.dtype:
+                gi = gi.astype(data.dtype)
+                gi_slot = self._derived(gi, "astype", [f"v{gi_slot}", repr(data.dtype.str)])
+            parent = x._grad_fn
+            if parent is not None and parent.seq > node.seq:
+                parent = graph.parent(x, node)
+            if parent is None:
+                self._add(leaves, x, gi_slot, leaf=True)
+            else:
+                self._add(self.pending, parent, gi_slot)
+
+    def _derived(self, array: Any, function: str, arguments: list[str]) -> int:
+        slot = self._new_slot(array)
+        self.schedule.call_into(slot, function, arguments)
+        return slot
+
+    def _add(self, table: dict[Any, Any], key: Any, slot: int, leaf: bool = False) -> None:
+        """The engine's ``pending + g``: contributions summed in the order they arrive."""
+        if leaf:
+            self._touch(key)
+            entry = table.get(id(key))
+            if entry is None:
+                table[id(key)] = [key, slot]
+                return
+            entry[1] = self._sum(entry[1], slot)
+            return
+        pending = table.get(key)
+        table[key] = slot if pending is None else self._sum(pending, slot)
+
+    def _sum(self, a: int, b: int) -> int:
+        return self._derived(self.values[a] + self.values[b], "add", [f"v{a}", f"v{b}"])
+
+    # ------------------------------------------------------------------ .grad and optimizers
+    def _touch(self, tensor: Tensor) -> None:
+        """Guard the ``.grad`` a tensor has when the function starts (first touch)."""
+        if id(tensor) in self.touched:
+            return
+        self.touched.add(id(tensor))
+        self.schedule.guard_grad(self._tensor(tensor), tensor._grad)
+
+    def on_call(self, method: Callable[..., Any], params: list[Tensor], *args: Any) -> Any:
+        """An optimizer step or zero_grad: replayed as the same call."""
+        for p in params:
+            self._touch(p)
+        self.schedule.call(method, args)
+        self.depth += 1
+        try:
+            return method(*args)
+        finally:
+            self.depth -= 1
+
+    def on_grad_read(self, tensor: Tensor, grad: Tensor | None) -> None:
+        self._touch(tensor)
+        if grad is not None:
+            slot = self._new_slot(grad._data)
+            self.schedule.read_grad(slot, self._tensor(tensor))
+
+    def on_grad_write(self, tensor: Tensor, value: Any) -> None:
+        self._touch(tensor)
+        if value is None:
+            self.schedule.clear_grad(self._tensor(tensor))
+        else:
+            self.fail("it assigns a tensor to .grad")
+
+    # ------------------------------------------------------------------ results
+    def finish(self, result: Any) -> None:
+        self.schedule.outputs = self._output(result)
+        self.schedule.build()
+
+    def _output(self, value: Any) -> Any:
+        if isinstance(value, (tuple, list)):
+            return type(value)(self._output(v) for v in value)
+        if isinstance(value, dict):
+            return {k: self._output(v) for k, v in value.items()}
+        if not isinstance(value, Tensor):
+            return Out("value", value)
+        if id(value) in self.tensor_name:  # an argument or external: the same object
+            return Out("tensor", self._tensor(value))
+        slot = self.slot_of.get(id(value._data))
+        if slot is None:
+            self.fail("it returns a tensor that no traced op made")
+            return Out("value", None)
+        node = value._grad_fn
+        if node is not None and node.args is not None:
+            self.fail(
+                "it returns a tensor that requires grad without calling backward() on it "
+                "(compile the whole training step, or call it under no_grad)"
+            )
+        if node is not None:  # backward has run through it: a freed node, as eager leaves it
+            node = copy.copy(node)
+            node.inputs, node.args, node.out = (), None, None
+        return Out("new", f"v{slot}", value.requires_grad, node)
+
+
+_MISSING = object()
+# What Op.__call__ keeps on a node; the rest of a node's attributes are the op's own.
+_BOOKKEEPING = frozenset(Op.__slots__)
+
+
+def _op_state(op: Op) -> dict[str, Any]:
+    """An op's own attributes (its ``__dict__`` and its subclasses' slots), by name."""
+    state = dict(getattr(op, "__dict__", {}))
+    for cls in type(op).__mro__:
+        for name in getattr(cls, "__slots__", ()):
+            if name not in _BOOKKEEPING and hasattr(op, name):
+                state[name] = getattr(op, name)
+    return state
+
+
+def _tensor_arguments(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Iterator[Any]:
+    for position, value in [*enumerate(args), *kwargs.items()]:
+        if isinstance(value, Tensor):
+            yield position, value
+
+
+def _view_key(array: Any) -> tuple[Any, ...]:
+    if not isinstance(array, xp.ndarray):
+        return (id(array),)
+    return (array.__array_interface__["data"][0], array.shape, array.strides, array.dtype)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if a is b:
+        return True
+    a, b = xp.asarray(a), xp.asarray(b)
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    return bool(xp.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+
+
+# What ``tensor._data.<attr>`` may read without reading values: shapes, dtypes, layout.
+_METADATA_ATTRS = frozenset(("shape", "dtype", "ndim", "size", "flags", "strides", "itemsize"))
+_next_attr: dict[Any, dict[int, Any]] = {}  # code -> offset -> the attribute read next
+
+
+def _reads_metadata(frame: Any) -> bool:
+    """Whether the code reading ``._data`` at this frame goes straight on to a metadata
+    attribute (``x._data.shape``): decided from the bytecode, at trace time only."""
+    code = frame.f_code
+    table = _next_attr.get(code)
+    if table is None:
+        instructions = list(dis.get_instructions(code))
+        table = _next_attr[code] = {
+            a.offset: b.argval if b.opname in ("LOAD_ATTR", "LOAD_METHOD") else None
+            for a, b in zip(instructions, instructions[1:], strict=False)
+        }
+    return table.get(frame.f_lasti) in _METADATA_ATTRS
+
+
+def _short(filename: str) -> str:
+    """A source file's path from its package folder on (``chainrule/nn/functional.py``)."""
+    parts = filename.replace("\\", "/").split("/")
+    return "/".join(parts[parts.index("chainrule") :] if "chainrule" in parts else parts[-1:])
+
+
+def _rng_moved(before: dict[str, Any], after: dict[str, Any]) -> bool:
+    a, b = before["bits"]["state"], after["bits"]["state"]
+    return (
+        a["pos"] != b["pos"]
+        or not xp.array_equal(a["key"], b["key"])
+        or before["next_normal"] != after["next_normal"]
+    )
+
+
+# ---------------------------------------------------------------------- the wrapped entry points
+@contextlib.contextmanager
+def _patched(tracer: Tracer) -> Iterator[None]:
+    """Wrap the library's entry points for the duration of one trace (see the module doc)."""
+    saved: list[tuple[Any, str, Any]] = []
+
+    def patch(owner: Any, name: str, make: Callable[[Any], Any]) -> None:
+        original = vars(owner)[name]
+        saved.append((owner, name, original))
+        setattr(owner, name, make(original))
+
+    def recording() -> bool:
+        return tracer.depth == 0
+
+    def safely(function: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            tracer.safe += 1
+            try:
+                return function(*args, **kwargs)
+            finally:
+                tracer.safe -= 1
+
+        return call
+
+    def data_member(member: Any) -> property:
+        # A value read outside the ops can steer the computation or become a constant that
+        # the replay would not recompute (``argmax`` indices computed by hand, ...).
+        def get(self: Tensor) -> Any:
+            array = member.__get__(self, Tensor)
+            if not tracer.safe and recording() and not _reads_metadata(sys._getframe(1)):
+                tracer.on_value_read(self, array, sys._getframe(1).f_code)
+            return array
+
+        def put(self: Tensor, array: Any) -> None:
+            tracer.born[id(self)] = self
+            member.__set__(self, array)
+
+        return property(get, put)
+
+    def metadata(original: Any) -> Any:
+        if isinstance(original, property):
+            return property(safely(original.fget), original.fset and safely(original.fset))
+        return safely(original)
+
+    def op_call(original: Any) -> Any:
+        def call(self: Op, *inputs: Any) -> Tensor:
+            tracer.safe += 1
+            try:
+                before = _op_state(self)
+                result = original(self, *inputs)
+                if recording():
+                    tracer.on_op(self, before, inputs, result)
+                return result
+            finally:
+                tracer.safe -= 1
+
+        return call
+
+    def run_backward(original: Any) -> Any:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            if not recording():
+                return original(*args, **kwargs)
+            return tracer.on_backward(original, *args, **kwargs)
+
+        return safely(run)
+
+    def kept_whole(params: Callable[[Any], list[Tensor]]) -> Callable[[Any], Any]:
+        def make(original: Any) -> Any:
+            def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+                if not recording():
+                    return original(self, *args, **kwargs)
+                if kwargs or (original.__name__ == "step" and args and args[0] is not None):
+                    tracer.fail(f"it calls {original.__name__} with a closure or keywords")
+                    return original(self, *args, **kwargs)
+                return tracer.on_call(original.__get__(self), params(self), *args)
+
+            return method
+
+        return make
+
+    def reads(name: str) -> Callable[[Any], Any]:
+        def make(original: Any) -> Any:
+            def method(self: Tensor, *args: Any, **kwargs: Any) -> Any:
+                if recording():
+                    tracer.fail(f"it reads a value into Python ({name})")
+                return original(self, *args, **kwargs)
+
+            return method
+
+        return make
+
+    def refused(what: str) -> Callable[[Any], Any]:
+        def make(original: Any) -> Any:
+            def function(*args: Any, **kwargs: Any) -> Any:
+                if recording():
+                    tracer.fail(what)
+                return original(*args, **kwargs)
+
+            return function
+
+        return make
+
+    def grad_property(original: property) -> property:
+        def get(self: Tensor) -> Any:
+            value = original.fget(self)
+            if recording():
+                tracer.on_grad_read(self, value)
+            return value
+
+        def put(self: Tensor, value: Any) -> None:
+            if recording():
+                tracer.on_grad_write(self, value)
+            original.fset(self, value)
+
+        return property(safely(get), safely(put), doc=original.__doc__)
+
+    def data_property(original: property) -> property:
+        def put(self: Tensor, value: Any) -> None:
+            if recording():
+                tracer.fail("it assigns to .data")
+            original.fset(self, value)
+
+        return property(safely(original.fget), put, doc=original.__doc__)
+
+    def optimizer_params(opt: Optimizer) -> list[Tensor]:
+        return [p for group in opt.param_groups for p in group["params"]]
+
+    _active.append(tracer)
+    try:
+        patch(Op, "__call__", op_call)
+        patch(backward_module, "run_backward", run_backward)
+        patch(Optimizer, "step", kept_whole(optimizer_params))
+        patch(Optimizer, "zero_grad", kept_whole(optimizer_params))
+        patch(Module, "zero_grad", kept_whole(lambda module: list(module.parameters())))
+        for name in _METADATA:
+            if name != "data":
+                patch(Tensor, name, metadata)
+        patch(Tensor, "grad", grad_property)
+        patch(Tensor, "data", data_property)
+        patch(Tensor, "_data", data_member)
+        for name in _READS:
+            patch(Tensor, name, reads(name))
+        patch(inplace, "apply", refused("it changes a tensor in place"))
+        patch(inplace, "_update", refused("it changes a tensor in place"))
+        yield
+    finally:
+        for owner, name, original in reversed(saved):
+            setattr(owner, name, original)
+        _active.pop()
