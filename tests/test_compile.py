@@ -192,7 +192,7 @@ def test_signature_and_decorator_forms() -> None:
 def test_code_shows_the_flat_schedule() -> None:
     compiled = cr.compile(lambda x: (x * 2).exp().sum())
     code = compiled.code(cr.ones(3, requires_grad=False))
-    assert code.startswith("def replay(args, stored):")
+    assert code.startswith("def replay(args, kwargs):")
     assert code.count("forward") == 3 and "vjp" not in code
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from chainrule import grad_mode
 from chainrule.autodiff import anomaly, batching, forward
 from chainrule.jit import trace as tracing
-from chainrule.jit.schedule import Schedule
+from chainrule.jit.schedule import MISS, Schedule
 from chainrule.tensor import Tensor
 
 # Traces kept per compiled function (PyTorch's ``cache_size_limit`` is also 8).
@@ -92,9 +92,9 @@ class CompiledFunction:
         if isinstance(entry, str):
             return self._eager(entry, args, kwargs)
         if entry is not None:
-            tensors = _tensors(args, kwargs)
-            if entry.guards_hold(tensors) is None:
-                return entry.run(tensors)
+            result = entry.run(args, kwargs)
+            if result is not MISS:
+                return result
         return self._trace(key, args, kwargs)
 
     def code(self, *args: Any, **kwargs: Any) -> str:
@@ -163,9 +163,3 @@ def _holds_tensor(value: Any) -> bool:
         isinstance(v, Tensor) or (isinstance(v, list | tuple | dict) and _holds_tensor(v))
         for v in items
     )
-
-
-def _tensors(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[Any, Tensor]:
-    found: dict[Any, Tensor] = {i: a for i, a in enumerate(args) if isinstance(a, Tensor)}
-    found.update((k, v) for k, v in kwargs.items() if isinstance(v, Tensor))
-    return found

@@ -2,21 +2,27 @@
 
 Each recorded step becomes a line of generated code: an op's ``forward`` on arrays, a node's
 ``vjp``, the engine's unbroadcast, cast and ``+`` of gradient contributions, the accumulation
-into ``.grad`` (the engine's own :func:`accumulate_into`), and the optimizer's calls. Arrays
-live in local variables ``v0, v1, ...``; no Tensor is made, no graph is recorded and no version
-counter is read, which is where the eager per-op time goes. The same functions run on the same
-arrays in the same order as in the eager run, so the results are the same, bit for bit.
+into ``.grad`` (the engine's own :func:`accumulate_into`), and the optimizer's ``_update`` per
+parameter. Arrays live in local variables ``v0, v1, ...``; no Tensor is made, no graph is
+recorded and no version counter is read, which is where the eager per-op time goes. The same
+functions run on the same arrays in the same order as in the eager run, so the results are the
+same, bit for bit.
+
+The function starts by reading the arguments and the captured tensors (parameters) and checks
+the guards that the cache key does not cover: captured tensors keep their shape and dtype, each
+``.grad`` the run touches is in the traced state, optimizers keep their parameter groups. When
+one fails it returns ``MISS`` before changing anything, and the caller traces again.
 
     >>> import chainrule as cr
     >>> f = cr.compile(lambda x: (x * 2).sin())
-    >>> f(cr.ones(3)) is not None
-    True
-    >>> print(f.code(cr.ones(3)))  # doctest: +ELLIPSIS
-    def replay(args, stored):
-        v0 = args[0]._data
+    >>> print(f.code(cr.ones(3)))
+    def replay(args, kwargs):
+        t0 = args[0]
+        v0 = t0._data
         v1 = forward1(v0, c0)
         v2 = forward2(v1)
-        return v2
+        return (v2,)
+    <BLANKLINE>
 """
 
 from __future__ import annotations
@@ -29,8 +35,12 @@ from chainrule.autodiff.backward import accumulate_into
 from chainrule.ops.broadcast import unbroadcast
 from chainrule.tensor import Tensor, _make
 
+# What the replay returns when a guard fails (nothing has been changed yet).
+MISS = object()
+
 # The helpers the generated code calls by name (besides the recorded ops and constants).
 _HELPERS = {
+    "MISS": MISS,
     "copy": copy.copy,
     "ndarray": xp.ndarray,
     "asarray": xp.asarray,
@@ -43,15 +53,15 @@ _HELPERS = {
 
 
 class Schedule:
-    """The steps of one traced run, compiled into ``replay(args, stored)``."""
+    """The steps of one traced run, compiled into ``replay(args, kwargs)``."""
 
     def __init__(self) -> None:
         self.failure: str | None = None  # why this run cannot be replayed
+        self.prologue: list[str] = []  # reading the arguments and captured tensors
+        self.guards: list[str] = []  # conditions under which the replay would differ
         self.lines: list[str] = []
         self.globals: dict[str, Any] = dict(_HELPERS)
-        self.positions: dict[str, Any] = {}  # an argument tensor's name -> its position
-        self.externals: list[tuple[int, Tensor, tuple[int, ...], Any]] = []
-        self.grad_guards: list[tuple[str, Any]] = []  # (tensor name, None or (shape, dtype))
+        self.read: list[str] = []  # the arrays that exist before the run (never a new .grad)
         self.outputs: Any = None
         self.nodes: dict[int, str] = {}  # id(op) -> the local name of its fresh copy
         self.replay: Any = None
@@ -60,27 +70,30 @@ class Schedule:
     # ------------------------------------------------------------------ recording
     def constant(self, value: Any) -> str:
         """A name for a value the code reads as it is (a number, an array, a tensor)."""
-        return self._function("c", value)
+        return self._global("c", value)
 
-    def _function(self, prefix: str, function: Any) -> str:
+    def _global(self, prefix: str, value: Any) -> str:
         name = f"{prefix}{len(self.globals) - len(_HELPERS)}"
-        self.globals[name] = function
+        self.globals[name] = value
         return name
 
     def argument(self, position: Any, slot: int) -> str:
         name = f"t{slot}"
-        self.positions[name] = position
-        self.lines.append(f"{name} = args[{position!r}]")
-        self.lines.append(f"v{slot} = {name}._data")
+        source = f"args[{position}]" if isinstance(position, int) else f"kwargs[{position!r}]"
+        self.prologue += [f"{name} = {source}", f"v{slot} = {name}._data"]
+        self.read.append(f"v{slot}")
         return name
 
     def external(self, slot: int, tensor: Tensor) -> None:
         """A tensor the function reads but is not given (a parameter): read at each replay."""
-        self.externals.append((slot, tensor, tensor._data.shape, tensor._data.dtype))
-        self.lines.append(f"v{slot} = {self.constant(tensor)}._data")
+        self.prologue.append(f"v{slot} = {self.constant(tensor)}._data")
+        self.read.append(f"v{slot}")
+        shape, dtype = self.constant(tensor._data.shape), self.constant(tensor._data.dtype)
+        self.guards.append(f"v{slot}.shape != {shape} or v{slot}.dtype != {dtype}")
 
     def bind(self, slot: int, name: str) -> None:
         self.lines.append(f"v{slot} = {name}")
+        self.read.append(f"v{slot}")
 
     def forward(self, op: Any, inputs: list[str], out: int, scalar: bool, fresh: bool) -> None:
         """``op.forward`` on arrays; with ``fresh``, on a new copy of ``op`` each time (its
@@ -91,14 +104,14 @@ class Schedule:
             self.nodes[id(op)] = node
             f = f"{node}.forward"
         else:
-            f = self._function("forward", op.forward)
+            f = self._global("forward", op.forward)
         self.lines.append(f"v{out} = {f}({', '.join(inputs)})")
         if scalar:  # NumPy reductions return scalars; Op.__call__ keeps arrays
             self.lines.append(f"if type(v{out}) is not ndarray: v{out} = asarray(v{out})")
 
     def vjp(self, op: Any, g: int, out: int, inputs: list[str], outputs: dict[int, int]) -> None:
         node = self.nodes.get(id(op))
-        f = f"{node}.vjp" if node is not None else self._function("vjp", op.vjp)
+        f = f"{node}.vjp" if node is not None else self._global("vjp", op.vjp)
         call = f"{f}(v{g}, v{out}{''.join(', ' + name for name in inputs)})"
         if not outputs:
             return
@@ -116,64 +129,77 @@ class Schedule:
         self.lines.append(f"accumulate_into({tensor}, {g}, stored)")
 
     def call(self, method: Any, args: tuple[Any, ...]) -> None:
-        f = self._function("call", method)
+        f = self._global("call", method)
         self.lines.append(f"{f}({', '.join(self.constant(a) for a in args)})")
+
+    def optimizer_step(
+        self, optimizer: Any, groups: list[list[Tensor]], updates: list[tuple[int, str]]
+    ) -> None:
+        """``optimizer.step()``: its ``_update`` rule on each parameter that has a gradient
+        (``updates``: group index, parameter), which changes the parameter once more."""
+        opt = self.constant(optimizer)
+        self.guards.append(f"len({opt}.param_groups) != {len(groups)}")
+        self.guards += [
+            f"{opt}.param_groups[{i}]['params'] is not {self.constant(params)}"
+            for i, params in enumerate(groups)
+        ]
+        self.lines += [f"groups = {opt}.param_groups", f"state = {opt}.state"]
+        for index, p in updates:
+            self.lines += [
+                f"{opt}._update(groups[{index}], {p}._data, {p}._grad._data, state[{p}])",
+                f"{p}._vc[0] += 1",
+            ]
 
     def read_grad(self, slot: int, tensor: str) -> None:
         self.lines.append(f"v{slot} = {tensor}._grad._data")
 
     def clear_grad(self, tensor: str) -> None:
-        self.lines.append(f"{tensor}.grad = None")
+        self.lines.append(f"{tensor}._grad = None")
 
     def guard_grad(self, tensor: str, grad: Tensor | None) -> None:
-        state = None if grad is None else (grad._data.shape, grad._data.dtype)
-        self.grad_guards.append((tensor, state))
+        """The run needs ``tensor.grad`` as it is now: None, or of this shape and dtype."""
+        if grad is None:
+            self.guards.append(f"{tensor}._grad is not None")
+            return
+        shape, dtype = self.constant(grad._data.shape), self.constant(grad._data.dtype)
+        now = f"{tensor}._grad._data"
+        self.guards.append(f"{tensor}._grad is None or {now}.shape != {shape}")
+        self.guards.append(f"{now}.dtype != {dtype}")
 
     # ------------------------------------------------------------------ building and running
     def build(self) -> None:
         """Compile the recorded lines into ``self.replay``."""
-        returned = ", ".join(sorted(set(_names(self.outputs)), key=lambda name: int(name[1:])))
-        body = [*self.lines, f"return ({returned},)" if returned else "return ()"]
-        self.code = "def replay(args, stored):\n" + "".join(f"    {line}\n" for line in body)
+        returned = sorted(set(_names(self.outputs)), key=lambda name: int(name[1:]))
+        body = list(self.prologue)
+        if self.guards:
+            body.append(f"if ({') or ('.join(self.guards)}): return MISS")
+        if any(line.startswith("accumulate_into") for line in self.lines):
+            # Arrays that exist before the run are never taken as a new .grad (the engine's
+            # ``stored``): a gradient must own its memory.
+            constants = [n for n, v in self.globals.items() if type(v) is xp.ndarray]
+            body.append(f"stored = {{{', '.join(f'id({n})' for n in self.read + constants)}}}")
+        body += self.lines
+        body.append(f"return ({', '.join(returned)}{',' if len(returned) == 1 else ''})")
+        self.code = "def replay(args, kwargs):\n" + "".join(f"    {line}\n" for line in body)
         namespace = dict(self.globals)
         exec(compile(self.code, "<chainrule.compile>", "exec"), namespace)  # noqa: S102
         self.replay = namespace["replay"]
-        self._returned = [name for name in returned.split(", ") if name]
-        self._constant_ids = {id(v) for v in self.globals.values() if type(v) is xp.ndarray}
+        self._returned = returned
 
-    def tensor(self, name: str, args: dict[Any, Tensor]) -> Tensor:
-        """The tensor a name stands for: an argument of this call, or a captured one."""
-        position = self.positions.get(name)
-        return self.globals[name] if position is None else args[position]
-
-    def guards_hold(self, args: dict[Any, Tensor]) -> str | None:
-        """None when the externals and ``.grad`` states are as traced; else what changed."""
-        for _slot, tensor, shape, dtype in self.externals:
-            data = tensor._data
-            if data.shape != shape or data.dtype != dtype:
-                return "a captured tensor changed shape or dtype"
-        for name, state in self.grad_guards:
-            grad = self.tensor(name, args)._grad
-            now = None if grad is None else (grad._data.shape, grad._data.dtype)
-            if now != state:
-                return "a .grad was set or cleared since the trace"
-        return None
-
-    def run(self, args: dict[Any, Tensor]) -> Any:
-        """Replay on new arguments (same shapes and dtypes); the results as the function's."""
-        # Arrays that exist before the replay are never taken as a new .grad (the engine's
-        # ``stored``): the gradient must own its memory.
-        stored = {id(t._data) for t in args.values()}
-        stored.update(self._constant_ids)
-        stored.update(id(t._data) for _slot, t, _shape, _dtype in self.externals)
-        values = dict(zip(self._returned, self.replay(args, stored), strict=True))
-        return _rebuild(self.outputs, values, lambda name: self.tensor(name, args))
+    def run(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Replay on new arguments (same shapes and dtypes): the function's results, or
+        ``MISS`` when a guard fails."""
+        values = self.replay(args, kwargs)
+        if values is MISS:
+            return MISS
+        return _rebuild(self.outputs, dict(zip(self._returned, values, strict=True)), args, kwargs)
 
 
 class Out:
-    """One returned value: ``kind`` is ``value`` (returned as it is), ``tensor`` (an argument
-    or captured tensor, the same object) or ``new`` (a new tensor on the slot's array, with
-    ``requires_grad`` and a freed node as the eager result has after its backward)."""
+    """One returned value: ``kind`` is ``value`` (returned as it is: a number, a captured
+    tensor), ``argument`` (the argument at position ``value``) or ``new`` (a new tensor on the
+    array named ``value``, with ``requires_grad`` and a freed node, as the eager result has
+    after its backward)."""
 
     __slots__ = ("kind", "value", "requires_grad", "node")
 
@@ -188,13 +214,15 @@ def _names(output: Any) -> list[str]:
     return [name for v in values for name in _names(v)]
 
 
-def _rebuild(output: Any, values: dict[str, Any], tensor: Any) -> Any:
+def _rebuild(output: Any, values: dict[str, Any], args: Any, kwargs: Any) -> Any:
     if isinstance(output, Out):
         if output.kind == "value":
             return output.value
-        if output.kind == "tensor":
-            return tensor(output.value)
-        return _make(values[output.value], output.requires_grad, output.node)
+        if output.kind == "argument":
+            position = output.value
+            return args[position] if isinstance(position, int) else kwargs[position]
+        if output.kind == "new":
+            return _make(values[output.value], output.requires_grad, output.node)
     if isinstance(output, dict):
-        return {k: _rebuild(v, values, tensor) for k, v in output.items()}
-    return type(output)(_rebuild(v, values, tensor) for v in output)
+        return {k: _rebuild(v, values, args, kwargs) for k, v in output.items()}
+    return type(output)(_rebuild(v, values, args, kwargs) for v in output)

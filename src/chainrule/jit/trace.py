@@ -21,7 +21,7 @@ the recorded steps into one Python function.
     >>> x = cr.tensor([1.0, 2.0])
     >>> schedule, result = trace(lambda t: (t * 2).exp(), (x,), {})
     >>> schedule.failure is None, result
-    (True, tensor([ 7.3891, 54.5982]))
+    (True, tensor([ 7.3891, 54.5981]))
 """
 
 from __future__ import annotations
@@ -99,10 +99,11 @@ class Tracer:
         self.born: dict[int, Tensor] = {}  # tensors made during the trace, by id
         self.external_slots: set[int] = set()
         self.keep: list[Any] = []
+        self.positions: dict[int, Any] = {}  # id(argument tensor) -> its position
         for position, value in _tensor_arguments(args, kwargs):
             slot = self._new_slot(value._data)
-            name = self.schedule.argument(position, slot)
-            self.tensor_name[id(value)] = name
+            self.tensor_name[id(value)] = self.schedule.argument(position, slot)
+            self.positions[id(value)] = position
 
     # ------------------------------------------------------------------ failures
     def fail(self, reason: str) -> None:
@@ -180,9 +181,14 @@ class Tracer:
         clone.inputs = clone.args = clone.out = None
         # A forward that keeps something on its node (conv's columns of x) must find the node
         # as it was before: the replay then starts from a fresh copy of it each time.
-        changed = {k: v for k, v in before.items() if _op_state(op).get(k, _MISSING) is not v}
+        after = _op_state(op)
+        changed = {k: v for k, v in before.items() if after.get(k, _MISSING) is not v}
+        changed.update((k, _MISSING) for k in after.keys() - before.keys())
         for name, value in changed.items():
-            setattr(clone, name, value)
+            if value is _MISSING:
+                delattr(clone, name)
+            else:
+                setattr(clone, name, value)
         out = self._new_slot(result._data)
         self.schedule.forward(clone, names, out, scalar=result._data.ndim == 0, fresh=bool(changed))
         if result._grad_fn is op:
@@ -294,11 +300,30 @@ class Tracer:
         self.touched.add(id(tensor))
         self.schedule.guard_grad(self._tensor(tensor), tensor._grad)
 
-    def on_call(self, method: Callable[..., Any], params: list[Tensor], *args: Any) -> Any:
-        """An optimizer step or zero_grad: replayed as the same call."""
+    def on_call(
+        self, owner: Any, method: Callable[..., Any], params: list[Tensor], *args: Any
+    ) -> Any:
+        """An optimizer step or a zero_grad, replayed as what it does to the arrays: the
+        optimizer's ``_update`` for each parameter with a gradient, ``.grad`` cleared; a
+        subclass's own ``step`` or ``zero_grad(set_to_none=False)`` as the same call."""
         for p in params:
             self._touch(p)
-        self.schedule.call(method, args)
+        name = method.__name__
+        if name == "zero_grad" and (not args or args[0] is True):
+            for p in params:
+                if p._grad is not None:
+                    self.schedule.clear_grad(self._tensor(p))
+        elif name == "step" and not _overrides(owner, "step"):
+            updates = [
+                (i, self._tensor(p))
+                for i, group in enumerate(owner.param_groups)
+                for p in group["params"]
+                if p._grad is not None
+            ]
+            groups = [group["params"] for group in owner.param_groups]
+            self.schedule.optimizer_step(owner, groups, updates)
+        else:
+            self.schedule.call(method, args)
         self.depth += 1
         try:
             return method(*args)
@@ -330,8 +355,10 @@ class Tracer:
             return {k: self._output(v) for k, v in value.items()}
         if not isinstance(value, Tensor):
             return Out("value", value)
-        if id(value) in self.tensor_name:  # an argument or external: the same object
-            return Out("tensor", self._tensor(value))
+        if id(value) in self.positions:  # an argument: the same object
+            return Out("argument", self.positions[id(value)])
+        if id(value) in self.tensor_name:  # a captured tensor: the same object
+            return Out("value", value)
         slot = self.slot_of.get(id(value._data))
         if slot is None:
             self.fail("it returns a tensor that no traced op made")
@@ -349,6 +376,18 @@ class Tracer:
 
 
 _MISSING = object()
+
+
+def _overrides(owner: Any, name: str) -> bool:
+    """Whether ``owner``'s class defines ``name`` below the base class that has it."""
+    for cls in type(owner).__mro__:
+        if cls in (Optimizer, Module):
+            return False
+        if name in vars(cls):
+            return True
+    return False
+
+
 # What Op.__call__ keeps on a node; the rest of a node's attributes are the op's own.
 _BOOKKEEPING = frozenset(Op.__slots__)
 
@@ -492,7 +531,7 @@ def _patched(tracer: Tracer) -> Iterator[None]:
                 if kwargs or (original.__name__ == "step" and args and args[0] is not None):
                     tracer.fail(f"it calls {original.__name__} with a closure or keywords")
                     return original(self, *args, **kwargs)
-                return tracer.on_call(original.__get__(self), params(self), *args)
+                return tracer.on_call(self, original.__get__(self), params(self), *args)
 
             return method
 
