@@ -200,3 +200,35 @@ def test_arguments_nested_in_lists_run_eagerly() -> None:
     compiled = cr.compile(lambda xs: xs[0] + xs[1])
     with pytest.warns(RuntimeWarning, match="argument 0 holds tensors inside a list"):
         assert compiled([cr.ones(1), cr.ones(1)]).tolist() == [2.0]
+
+
+def test_learning_rate_schedule_and_replaced_parameters_are_read_at_each_replay() -> None:
+    runs = []
+    for compiled in (False, True):
+        cr.manual_seed(0)
+        model = cr.nn.Linear(4, 10)
+        opt = cr.optim.SGD(model.parameters(), lr=0.5, momentum=0.9)
+        scheduler = cr.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+        step = training_step(model, opt)
+        step = cr.compile(step) if compiled else step
+        for n, (x, y) in enumerate(batches((5, 4), 6)):
+            step(x, y)
+            scheduler.step()
+            if n == 3:  # a new array for the weight, same shape: read at the next replay
+                model.weight.data = model.weight.detach().clone() * 0.5
+        runs.append(state(model))
+    for got, want in zip(*runs, strict=True):
+        assert np.array_equal(got, want)
+
+
+def test_a_result_returned_twice_is_one_tensor() -> None:
+    compiled = cr.compile(lambda x: (lambda y: (y, y))(x * 2))
+    for _ in range(2):
+        a, b = compiled(cr.ones(2))
+        assert a is b
+
+
+def test_compiled_module_keeps_its_own_attributes() -> None:
+    model = cr.nn.Linear(2, 2)
+    compiled = cr.compile(model)
+    assert compiled._orig_mod is model and not hasattr(compiled, "weight")

@@ -43,6 +43,11 @@ def compile(  # noqa: A001 - PyTorch's name
     calls (forward, backward and optimizer updates) without building Tensors or a graph. The
     results equal the eager ones, bit for bit.
 
+    The replay repeats what the function did to arrays and ``.grad``; its Python side effects
+    (printing, appending to a list, a module hook's own bookkeeping) happen only while it is
+    traced, as with ``jax.jit``. Values read into Python, values read outside the ops, in-place
+    ops and random draws make it run eagerly instead, with a warning naming the reason.
+
     ``fullgraph=True`` raises (after the eager run) where the default would fall back to eager.
     ``dynamic`` is accepted and ignored: every new shape is traced again, as with
     ``dynamic=False``. ``backend``, ``mode`` and ``options`` are accepted and ignored: there is
@@ -82,7 +87,8 @@ class CompiledFunction:
         self.cache: OrderedDict[Hashable, Schedule | str] = OrderedDict()
         self.warned: set[str] = set()
         self.traces = 0  # how many times the function was traced (for tests and tuning)
-        functools.update_wrapper(self, fn)  # type: ignore[arg-type]
+        # The name and docstring (not the attributes: a module's would land on this object).
+        functools.update_wrapper(self, fn, updated=())  # type: ignore[arg-type]
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         key, why_not = _key(args, kwargs)

@@ -192,7 +192,10 @@ class Schedule:
         values = self.replay(args, kwargs)
         if values is MISS:
             return MISS
-        return _rebuild(self.outputs, dict(zip(self._returned, values, strict=True)), args, kwargs)
+        tensors: dict[str, Tensor] = {}  # a result returned twice is one tensor, as in eager
+        return _rebuild(
+            self.outputs, dict(zip(self._returned, values, strict=True)), args, kwargs, tensors
+        )
 
 
 class Out:
@@ -214,15 +217,19 @@ def _names(output: Any) -> list[str]:
     return [name for v in values for name in _names(v)]
 
 
-def _rebuild(output: Any, values: dict[str, Any], args: Any, kwargs: Any) -> Any:
+def _rebuild(output: Any, values: dict[str, Any], args: Any, kwargs: Any, made: dict) -> Any:
     if isinstance(output, Out):
         if output.kind == "value":
             return output.value
         if output.kind == "argument":
             position = output.value
             return args[position] if isinstance(position, int) else kwargs[position]
-        if output.kind == "new":
-            return _make(values[output.value], output.requires_grad, output.node)
+        tensor = made.get(output.value)
+        if tensor is None:
+            tensor = made[output.value] = _make(
+                values[output.value], output.requires_grad, output.node
+            )
+        return tensor
     if isinstance(output, dict):
-        return {k: _rebuild(v, values, args, kwargs) for k, v in output.items()}
-    return type(output)(_rebuild(v, values, args, kwargs) for v in output)
+        return {k: _rebuild(v, values, args, kwargs, made) for k, v in output.items()}
+    return type(output)(_rebuild(v, values, args, kwargs, made) for v in output)

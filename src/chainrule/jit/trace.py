@@ -30,6 +30,7 @@ import contextlib
 import copy
 import dis
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -95,6 +96,7 @@ class Tracer:
         self.pending: dict[Any, int] = {}  # node -> slot of its gradient so far (the engine's)
         self.touched: set[int] = set()  # ids of tensors whose .grad state is guarded
         self.depth = 0  # > 0 inside a call kept whole (optimizer step): nothing is recorded
+        self.thread = threading.get_ident()
         self.safe = 0  # > 0 where reading a tensor's array is the library's own business
         self.born: dict[int, Tensor] = {}  # tensors made during the trace, by id
         self.external_slots: set[int] = set()
@@ -469,7 +471,8 @@ def _patched(tracer: Tracer) -> Iterator[None]:
         setattr(owner, name, make(original))
 
     def recording() -> bool:
-        return tracer.depth == 0
+        # Another thread's ops (a data loader's) are not part of the traced function.
+        return tracer.depth == 0 and threading.get_ident() == tracer.thread
 
     def safely(function: Callable[..., Any]) -> Callable[..., Any]:
         def call(*args: Any, **kwargs: Any) -> Any:
