@@ -166,7 +166,7 @@ def _detached(value: Any) -> Any:
 
 def runs_of(make: Callable[[], dict[str, Callable[[], object]]], runs: int) -> list[dict]:
     """Per-run medians: ``make`` builds fresh workloads each run."""
-    return [tm.medians(tm.compare(make())) for _ in range(runs)]
+    return [tm.medians(tm.compare(make(), isolate=("torch", "jax"))) for _ in range(runs)]
 
 
 def summary(results: list[dict], name: str) -> float | None:

@@ -150,6 +150,16 @@ class Tracer:
             f"({_short(code.co_filename)}, in {code.co_name})"
         )
 
+    def _holds_traced(self, value: Any, depth: int = 0) -> bool:
+        """Whether a setting of an op (an index key, ...) is or holds a traced value."""
+        if isinstance(value, Tensor):
+            value = vars(Tensor)["_data"].__get__(value, Tensor)  # not a read of its values
+        if isinstance(value, xp.ndarray):
+            return self._traced(value)
+        if isinstance(value, (tuple, list)) and depth < 3:
+            return any(self._holds_traced(v, depth + 1) for v in value)
+        return False
+
     def _traced(self, array: Any) -> bool:
         """Whether an array is, or shares memory with, an argument or a result of an op."""
         slot = self.slot_of.get(id(array), self.views.get(_view_key(array)))
@@ -175,6 +185,9 @@ class Tracer:
         if batching.levels or forward.levels:
             self.fail("it uses vmap or forward-mode AD inside")
             return
+        if any(self._holds_traced(value) for value in before.values()):
+            # Its forward would read the traced run's value at every replay.
+            self.fail(f"a {type(op).__name__} op keeps a traced tensor among its settings")
         names = [
             f"v{self._slot(x)}" if isinstance(x, Tensor) else self.schedule.constant(x)
             for x in inputs
