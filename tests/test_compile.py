@@ -232,3 +232,24 @@ def test_compiled_module_keeps_its_own_attributes() -> None:
     model = cr.nn.Linear(2, 2)
     compiled = cr.compile(model)
     assert compiled._orig_mod is model and not hasattr(compiled, "weight")
+
+
+def test_replays_do_not_accumulate_memory() -> None:
+    import tracemalloc
+
+    cr.manual_seed(0)
+    model = build_model("mlp")
+    step = cr.compile(training_step(model, cr.optim.Adam(model.parameters(), lr=1e-3)))
+    (x, y), *_ = batches((32, 64), 1)
+    for _ in range(20):  # traces, optimizer state, warm caches
+        step(x, y)
+    tracemalloc.start()
+    try:
+        step(x, y)
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(300):
+            step(x, y)
+        after = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert after - before < 10_000, f"{after - before} bytes more after 300 replays"
