@@ -47,7 +47,7 @@ _HELPERS = {
     "ones_like": xp.ones_like,
     "unbroadcast": unbroadcast,
     "astype": lambda a, dtype: a.astype(dtype),
-    "add": lambda a, b: a + b,
+    "add": xp.add,
     "accumulate_into": accumulate_into,
 }
 
@@ -124,6 +124,15 @@ class Schedule:
 
     def call_into(self, slot: int, function: str, arguments: list[str]) -> None:
         self.lines.append(f"v{slot} = {function}({', '.join(arguments)})")
+
+    def add(self, slot: int, a: str, b: str, like: Any) -> None:
+        """The engine's ``a + b`` of two gradient contributions, into a buffer kept from one
+        replay to the next (never handed out: it is in ``stored``, so a ``.grad`` copies it)."""
+        if type(like) is xp.ndarray and like.ndim:
+            buffer = self.constant(xp.empty_like(like))
+            self.lines.append(f"v{slot} = add({a}, {b}, out={buffer})")
+        else:  # NumPy scalars stay scalars, as in the engine
+            self.lines.append(f"v{slot} = {a} + {b}")
 
     def accumulate(self, tensor: str, g: str) -> None:
         self.lines.append(f"accumulate_into({tensor}, {g}, stored)")

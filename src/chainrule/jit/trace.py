@@ -305,7 +305,10 @@ class Tracer:
         table[key] = slot if pending is None else self._sum(pending, slot)
 
     def _sum(self, a: int, b: int) -> int:
-        return self._derived(self.values[a] + self.values[b], "add", [f"v{a}", f"v{b}"])
+        total = self.values[a] + self.values[b]
+        slot = self._new_slot(total)
+        self.schedule.add(slot, f"v{a}", f"v{b}", total)
+        return slot
 
     # ------------------------------------------------------------------ .grad and optimizers
     def _touch(self, tensor: Tensor) -> None:
