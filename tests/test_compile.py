@@ -253,3 +253,14 @@ def test_replays_do_not_accumulate_memory() -> None:
     finally:
         tracemalloc.stop()
     assert after - before < 10_000, f"{after - before} bytes more after 300 replays"
+
+
+def test_a_compiled_function_inside_another_is_traced_into_it() -> None:
+    inner = cr.compile(lambda x: x.exp() * 2)
+    outer = cr.compile(lambda x: inner(x).sin())
+    x = cr.tensor([0.5, 1.0])
+    inner(x), inner(x)  # inner alone: traced, then replayed
+    for values in ([0.5, 1.0], [2.0, -1.0], [0.0, 3.0]):
+        x = cr.tensor(values)
+        assert np.array_equal(outer(x).numpy(), (x.exp() * 2).sin().numpy())
+    assert outer.traces == 1 and inner.traces == 1

@@ -11,6 +11,7 @@ again). What cannot be replayed runs eagerly, with a warning, once, that says wh
 from __future__ import annotations
 
 import functools
+import threading
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -24,6 +25,7 @@ from chainrule.tensor import Tensor
 
 # Traces kept per compiled function (PyTorch's ``cache_size_limit`` is also 8).
 CACHE_SIZE_LIMIT = 8
+_tracing = threading.Lock()
 
 
 def compile(  # noqa: A001 - PyTorch's name
@@ -87,10 +89,13 @@ class CompiledFunction:
         self.cache: OrderedDict[Hashable, Schedule | str] = OrderedDict()
         self.warned: set[str] = set()
         self.traces = 0  # how many times the function was traced (for tests and tuning)
+        self._lock = threading.Lock()
         # The name and docstring (not the attributes: a module's would land on this object).
         functools.update_wrapper(self, fn, updated=())  # type: ignore[arg-type]
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if tracing._active:  # inside a trace (another compiled function's): record the ops
+            return self._orig_mod(*args, **kwargs)
         key, why_not = _key(args, kwargs)
         if why_not is not None:
             return self._eager(why_not, args, kwargs)
@@ -98,7 +103,8 @@ class CompiledFunction:
         if isinstance(entry, str):
             return self._eager(entry, args, kwargs)
         if entry is not None:
-            result = entry.run(args, kwargs)
+            with self._lock:  # the buffers of a schedule serve one replay at a time
+                result = entry.run(args, kwargs)
             if result is not MISS:
                 return result
         return self._trace(key, args, kwargs)
@@ -114,12 +120,17 @@ class CompiledFunction:
 
     # ------------------------------------------------------------------ tracing and fallback
     def _trace(self, key: Hashable, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        if tracing._active:  # called inside another trace: its ops are recorded there
-            return self._orig_mod(*args, **kwargs)
         if key not in self.cache and len(self.cache) >= CACHE_SIZE_LIMIT:
             return self._eager(f"more than {CACHE_SIZE_LIMIT} traces", args, kwargs)
-        self.traces += 1
-        schedule, result = tracing.trace(self._orig_mod, args, kwargs)
+        # One trace at a time in the process (the library's entry points are wrapped while
+        # it runs); another thread meanwhile runs its call eagerly.
+        if not _tracing.acquire(blocking=False):
+            return self._orig_mod(*args, **kwargs)
+        try:
+            self.traces += 1
+            schedule, result = tracing.trace(self._orig_mod, args, kwargs)
+        finally:
+            _tracing.release()
         if schedule.failure is None:
             self.cache[key] = schedule
         else:
