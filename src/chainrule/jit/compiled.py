@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import threading
 import warnings
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
@@ -23,7 +22,7 @@ from chainrule.jit import trace as tracing
 from chainrule.jit.schedule import MISS, Schedule
 from chainrule.tensor import Tensor
 
-# Traces kept per compiled function (PyTorch's ``cache_size_limit`` is also 8).
+# Traces per compiled function, then eager (PyTorch's ``cache_size_limit`` is also 8).
 CACHE_SIZE_LIMIT = 8
 _tracing = threading.Lock()
 
@@ -86,7 +85,8 @@ class CompiledFunction:
     def __init__(self, fn: Callable[..., Any], fullgraph: bool = False) -> None:
         self._orig_mod = fn  # PyTorch's name for what was compiled
         self.fullgraph = fullgraph
-        self.cache: OrderedDict[Hashable, Schedule | str] = OrderedDict()
+        # key -> its schedules (newest first), or why calls with that key run eagerly
+        self.cache: dict[Hashable, list[Schedule] | str] = {}
         self.warned: set[str] = set()
         self.traces = 0  # how many times the function was traced (for tests and tuning)
         self._lock = threading.Lock()
@@ -102,9 +102,9 @@ class CompiledFunction:
         entry = self.cache.get(key)
         if isinstance(entry, str):
             return self._eager(entry, args, kwargs)
-        if entry is not None:
+        for schedule in entry or ():  # one per .grad state met with this key, newest first
             with self._lock:  # the buffers of a schedule serve one replay at a time
-                result = entry.run(args, kwargs)
+                result = schedule.run(args, kwargs)
             if result is not MISS:
                 return result
         return self._trace(key, args, kwargs)
@@ -112,15 +112,14 @@ class CompiledFunction:
     def code(self, *args: Any, **kwargs: Any) -> str:
         """The generated replay function for these arguments (traced first if need be)."""
         key, _why = _key(args, kwargs)
-        entry = self.cache.get(key)
-        if not isinstance(entry, Schedule):
+        if key not in self.cache:
             self(*args, **kwargs)
-            entry = self.cache.get(key)
-        return entry.code if isinstance(entry, Schedule) else f"# runs eagerly: {entry}"
+        entry = self.cache.get(key)
+        return entry[0].code if isinstance(entry, list) else f"# runs eagerly: {entry}"
 
     # ------------------------------------------------------------------ tracing and fallback
     def _trace(self, key: Hashable, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        if key not in self.cache and len(self.cache) >= CACHE_SIZE_LIMIT:
+        if self.traces >= CACHE_SIZE_LIMIT:
             return self._eager(f"more than {CACHE_SIZE_LIMIT} traces", args, kwargs)
         # One trace at a time in the process (the library's entry points are wrapped while
         # it runs); another thread meanwhile runs its call eagerly.
@@ -132,7 +131,7 @@ class CompiledFunction:
         finally:
             _tracing.release()
         if schedule.failure is None:
-            self.cache[key] = schedule
+            self.cache[key] = [schedule, *self.cache.get(key, ())]
         else:
             self.cache[key] = schedule.failure
             self._warn(schedule.failure)
