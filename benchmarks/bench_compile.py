@@ -183,6 +183,18 @@ def ratio_range(results: list[dict], a: str, b: str) -> str:
     return f"{mid:.2f}x ({min(ratios):.2f}-{max(ratios):.2f})"
 
 
+def print_results(results: list[dict], unit: str) -> None:
+    """One row per engine: the median time, and compiled's ratio to it with its range."""
+    tm.print_table(
+        ["engine", unit, "compiled / engine (range)"],
+        [
+            [name, tm.fmt_time(summary(results, name)), ratio_range(results, "compiled", name)]
+            for name in ("compiled", "chainrule", "numpy", "jax", "torch")
+            if summary(results, name) is not None
+        ],
+    )
+
+
 def bench_small_mlp(cr: Engine, torch: Engine | None, runs: int) -> None:
     x_np, y_np = small_data()
     jax_run = jax_small_step()
@@ -210,14 +222,7 @@ def bench_small_mlp(cr: Engine, torch: Engine | None, runs: int) -> None:
     if jax_run is None:
         print('JAX not installed: its column is skipped (pip install "jax[cpu]").')
     c, j = summary(results, "compiled"), summary(results, "jax")
-    tm.print_table(
-        ["engine", "time per step", "compiled / engine (range)"],
-        [
-            [name, tm.fmt_time(summary(results, name)), ratio_range(results, "compiled", name)]
-            for name in ("compiled", "chainrule", "numpy", "jax", "torch")
-            if summary(results, name) is not None
-        ],
-    )
+    print_results(results, "time per step")
     print(f"target: compiled / JAX jit {tm.verdict(tm.ratio(c, j), SMALL_TARGET)}")
 
 
@@ -242,12 +247,7 @@ def bench_per_op(cr: Engine, torch: Engine | None, runs: int) -> None:
 
     results = [{k: v / n for k, v in r.items() if v is not None} for r in runs_of(make, runs)]
     print(f"\n[2] per-op: {n}-op chain on float32[{bench_core.VECTOR_SIZE}], fwd+bwd, per op")
-    rows = [
-        [name, tm.fmt_time(summary(results, name)), ratio_range(results, "compiled", name)]
-        for name in ("compiled", "chainrule", "torch", "numpy")
-        if summary(results, name) is not None
-    ]
-    tm.print_table(["engine", "time per op", "compiled / engine (range)"], rows)
+    print_results(results, "time per op")
 
 
 def bench_mlp(cr: Engine, torch: Engine | None, runs: int) -> None:
@@ -279,12 +279,7 @@ def bench_mlp(cr: Engine, torch: Engine | None, runs: int) -> None:
     results = runs_of(make, runs)
     sizes = "-".join(map(str, bench_train.MLP_SIZES))
     print(f"\n[3] MLP {sizes}, one SGD step at batch {batch}")
-    rows = [
-        [name, tm.fmt_time(summary(results, name)), ratio_range(results, "compiled", name)]
-        for name in ("compiled", "chainrule", "torch", "numpy")
-        if summary(results, name) is not None
-    ]
-    tm.print_table(["engine", "time per step", "compiled / engine (range)"], rows)
+    print_results(results, "time per step")
 
 
 def main() -> None:
