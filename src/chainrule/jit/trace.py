@@ -98,6 +98,7 @@ class Tracer:
         self.depth = 0  # > 0 inside a call kept whole (optimizer step): nothing is recorded
         self.thread = threading.get_ident()
         self.safe = 0  # > 0 where reading a tensor's array is the library's own business
+        self.in_op = 0  # > 0 inside an op's __call__
         self.born: dict[int, Tensor] = {}  # tensors made during the trace, by id
         self.external_slots: set[int] = set()
         self.keep: list[Any] = []
@@ -134,6 +135,8 @@ class Tracer:
             if isinstance(known, xp.ndarray) and xp.may_share_memory(array, known):
                 self.fail("a tensor shares memory with a traced value but no op made it")
                 break
+        if id(value) in self.born and value._grad_fn is not None:
+            self.fail(f"a {type(value._grad_fn).__name__} node was made without Op.__call__")
         slot = self._new_slot(array)
         self.external_slots.add(slot)
         self.schedule.external(slot, value)
@@ -396,6 +399,14 @@ class Tracer:
 _MISSING = object()
 
 
+def _with_own_call(cls: type) -> Iterator[type]:
+    """``cls`` and its subclasses that define their own ``__call__``."""
+    if "__call__" in vars(cls):
+        yield cls
+    for sub in cls.__subclasses__():
+        yield from _with_own_call(sub)
+
+
 def _overrides(owner: Any, name: str) -> bool:
     """Whether ``owner``'s class defines ``name`` below the base class that has it."""
     for cls in type(owner).__mro__:
@@ -522,15 +533,18 @@ def _patched(tracer: Tracer) -> Iterator[None]:
 
     def op_call(original: Any) -> Any:
         def call(self: Op, *inputs: Any) -> Tensor:
+            outermost = tracer.in_op == 0  # a subclass's __call__ calling Op.__call__: once
             tracer.safe += 1
+            tracer.in_op += 1
             try:
                 before = _op_state(self)
                 result = original(self, *inputs)
-                if recording():
+                if recording() and outermost:
                     tracer.on_op(self, before, inputs, result)
                 return result
             finally:
                 tracer.safe -= 1
+                tracer.in_op -= 1
 
         return call
 
@@ -605,7 +619,8 @@ def _patched(tracer: Tracer) -> Iterator[None]:
 
     _active.append(tracer)
     try:
-        patch(Op, "__call__", op_call)
+        for cls in _with_own_call(Op):
+            patch(cls, "__call__", op_call)
         patch(backward_module, "run_backward", run_backward)
         patch(Optimizer, "step", kept_whole(optimizer_params))
         patch(Optimizer, "zero_grad", kept_whole(optimizer_params))
