@@ -503,6 +503,8 @@ def _patched(tracer: Tracer) -> Iterator[None]:
 
     def safely(function: Callable[..., Any]) -> Callable[..., Any]:
         def call(*args: Any, **kwargs: Any) -> Any:
+            if threading.get_ident() != tracer.thread:  # the counters are the trace's own
+                return function(*args, **kwargs)
             tracer.safe += 1
             try:
                 return function(*args, **kwargs)
@@ -533,6 +535,8 @@ def _patched(tracer: Tracer) -> Iterator[None]:
 
     def op_call(original: Any) -> Any:
         def call(self: Op, *inputs: Any) -> Tensor:
+            if threading.get_ident() != tracer.thread:
+                return original(self, *inputs)
             outermost = tracer.in_op == 0  # a subclass's __call__ calling Op.__call__: once
             tracer.safe += 1
             tracer.in_op += 1
