@@ -18,6 +18,7 @@ from typing import Any
 
 from chainrule import grad_mode
 from chainrule.autodiff import anomaly, batching, forward
+from chainrule.jit import hooks
 from chainrule.jit import trace as tracing
 from chainrule.jit.schedule import MISS, Schedule
 from chainrule.tensor import Tensor
@@ -94,7 +95,7 @@ class CompiledFunction:
         functools.update_wrapper(self, fn, updated=())  # type: ignore[arg-type]
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if tracing._active:  # inside a trace (another compiled function's): record the ops
+        if hooks.active:  # inside a trace (another compiled function's): record the ops
             return self._orig_mod(*args, **kwargs)
         key, why_not = _key(args, kwargs)
         if why_not is not None:
