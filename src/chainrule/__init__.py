@@ -82,6 +82,7 @@ from chainrule.grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+from chainrule.jit import compile
 from chainrule.ops.compare import (
     all,
     allclose,

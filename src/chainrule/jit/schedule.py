@@ -1,0 +1,244 @@
+"""The schedule: a traced run as one flat Python function over arrays.
+
+Each recorded step becomes a line of generated code: an op's ``forward`` on arrays, a node's
+``vjp``, the engine's unbroadcast, cast and ``+`` of gradient contributions, the accumulation
+into ``.grad`` (the engine's own :func:`accumulate_into`), and the optimizer's ``_update`` per
+parameter. Arrays live in local variables ``v0, v1, ...``; no Tensor is made, no graph is
+recorded and no version counter is read, which is where the eager per-op time goes. The same
+functions run on the same arrays in the same order as in the eager run, so the results are the
+same, bit for bit.
+
+The function starts by reading the arguments and the captured tensors (parameters) and checks
+the guards that the cache key does not cover: captured tensors keep their shape and dtype, each
+``.grad`` the run touches is in the traced state, optimizers keep their parameter groups. When
+one fails it returns ``MISS`` before changing anything, and the caller traces again.
+
+    >>> import chainrule as cr
+    >>> f = cr.compile(lambda x: (x * 2).sin())
+    >>> print(f.code(cr.ones(3)))
+    def replay(args, kwargs):
+        t0 = args[0]
+        v0 = t0._data
+        v1 = forward1(v0, c0)
+        v2 = forward2(v1)
+        return (v2,)
+    <BLANKLINE>
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from chainrule._array import xp
+from chainrule.autodiff.backward import accumulate_into
+from chainrule.ops.broadcast import unbroadcast
+from chainrule.tensor import Tensor, _make
+
+# What the replay returns when a guard fails (nothing has been changed yet).
+MISS = object()
+
+# The helpers the generated code calls by name (besides the recorded ops and constants).
+_HELPERS = {
+    "MISS": MISS,
+    "copy": copy.copy,
+    "ndarray": xp.ndarray,
+    "asarray": xp.asarray,
+    "ones_like": xp.ones_like,
+    "unbroadcast": unbroadcast,
+    "astype": lambda a, dtype: a.astype(dtype),
+    "add": xp.add,
+    "accumulate_into": accumulate_into,
+}
+
+
+class Schedule:
+    """The steps of one traced run, compiled into ``replay(args, kwargs)``."""
+
+    def __init__(self) -> None:
+        self.failure: str | None = None  # why this run cannot be replayed
+        self.prologue: list[str] = []  # reading the arguments and captured tensors
+        self.guards: list[str] = []  # conditions under which the replay would differ
+        self.lines: list[str] = []
+        self.globals: dict[str, Any] = dict(_HELPERS)
+        self.read: list[str] = []  # the arrays that exist before the run (never a new .grad)
+        self.outputs: Any = None
+        self.nodes: dict[int, str] = {}  # id(op) -> the local name of its fresh copy
+        self.replay: Any = None
+        self.code = ""
+
+    # ------------------------------------------------------------------ recording
+    def constant(self, value: Any) -> str:
+        """A name for a value the code reads as it is (a number, an array, a tensor)."""
+        return self._global("c", value)
+
+    def _global(self, prefix: str, value: Any) -> str:
+        name = f"{prefix}{len(self.globals) - len(_HELPERS)}"
+        self.globals[name] = value
+        return name
+
+    def argument(self, position: Any, slot: int) -> str:
+        name = f"t{slot}"
+        source = f"args[{position}]" if isinstance(position, int) else f"kwargs[{position!r}]"
+        self.prologue += [f"{name} = {source}", f"v{slot} = {name}._data"]
+        self.read.append(f"v{slot}")
+        return name
+
+    def external(self, slot: int, tensor: Tensor) -> None:
+        """A tensor the function reads but is not given (a parameter): read at each replay."""
+        self.prologue.append(f"v{slot} = {self.constant(tensor)}._data")
+        self.read.append(f"v{slot}")
+        shape, dtype = self.constant(tensor._data.shape), self.constant(tensor._data.dtype)
+        self.guards.append(f"v{slot}.shape != {shape} or v{slot}.dtype != {dtype}")
+
+    def bind(self, slot: int, name: str) -> None:
+        self.lines.append(f"v{slot} = {name}")
+        self.read.append(f"v{slot}")
+
+    def forward(self, op: Any, inputs: list[str], out: int, scalar: bool, fresh: bool) -> None:
+        """``op.forward`` on arrays; with ``fresh``, on a new copy of ``op`` each time (its
+        forward keeps state on the node, which its vjp then reads)."""
+        if fresh:
+            node = f"node{out}"
+            self.lines.append(f"{node} = copy({self.constant(op)})")
+            self.nodes[id(op)] = node
+            f = f"{node}.forward"
+        else:
+            f = self._global("forward", op.forward)
+        self.lines.append(f"v{out} = {f}({', '.join(inputs)})")
+        if scalar:  # NumPy reductions return scalars; Op.__call__ keeps arrays
+            self.lines.append(f"if type(v{out}) is not ndarray: v{out} = asarray(v{out})")
+
+    def vjp(self, op: Any, g: int, out: int, inputs: list[str], outputs: dict[int, int]) -> None:
+        node = self.nodes.get(id(op))
+        f = f"{node}.vjp" if node is not None else self._global("vjp", op.vjp)
+        call = f"{f}(v{g}, v{out}{''.join(', ' + name for name in inputs)})"
+        if not outputs:
+            return
+        if len(outputs) == 1:
+            ((index, slot),) = outputs.items()
+            self.lines.append(f"v{slot} = {call}[{index}]")
+            return
+        self.lines.append(f"grads = {call}")
+        self.lines.extend(f"v{slot} = grads[{index}]" for index, slot in outputs.items())
+
+    def call_into(self, slot: int, function: str, arguments: list[str]) -> None:
+        self.lines.append(f"v{slot} = {function}({', '.join(arguments)})")
+
+    def add(self, slot: int, a: str, b: str, like: Any) -> None:
+        """The engine's ``a + b`` of two gradient contributions, into a buffer kept from one
+        replay to the next (never handed out: it is in ``stored``, so a ``.grad`` copies it)."""
+        if type(like) is xp.ndarray and like.ndim:
+            buffer = self.constant(xp.empty_like(like))
+            self.lines.append(f"v{slot} = add({a}, {b}, out={buffer})")
+        else:  # NumPy scalars stay scalars, as in the engine
+            self.lines.append(f"v{slot} = {a} + {b}")
+
+    def accumulate(self, tensor: str, g: str) -> None:
+        self.lines.append(f"accumulate_into({tensor}, {g}, stored)")
+
+    def call(self, method: Any, args: tuple[Any, ...]) -> None:
+        f = self._global("call", method)
+        self.lines.append(f"{f}({', '.join(self.constant(a) for a in args)})")
+
+    def optimizer_step(
+        self, optimizer: Any, groups: list[list[Tensor]], updates: list[tuple[int, str]]
+    ) -> None:
+        """``optimizer.step()``: its ``_update`` rule on each parameter that has a gradient
+        (``updates``: group index, parameter), which changes the parameter once more."""
+        opt = self.constant(optimizer)
+        self.guards.append(f"len({opt}.param_groups) != {len(groups)}")
+        self.guards += [
+            f"{opt}.param_groups[{i}]['params'] is not {self.constant(params)}"
+            for i, params in enumerate(groups)
+        ]
+        self.lines += [f"groups = {opt}.param_groups", f"state = {opt}.state"]
+        for index, p in updates:
+            self.lines += [
+                f"{opt}._update(groups[{index}], {p}._data, {p}._grad._data, state[{p}])",
+                f"{p}._vc[0] += 1",
+            ]
+
+    def read_grad(self, slot: int, tensor: str) -> None:
+        self.lines.append(f"v{slot} = {tensor}._grad._data")
+
+    def clear_grad(self, tensor: str) -> None:
+        self.lines.append(f"{tensor}._grad = None")
+
+    def guard_grad(self, tensor: str, grad: Tensor | None) -> None:
+        """The run needs ``tensor.grad`` as it is now: None, or of this shape and dtype."""
+        if grad is None:
+            self.guards.append(f"{tensor}._grad is not None")
+            return
+        shape, dtype = self.constant(grad._data.shape), self.constant(grad._data.dtype)
+        now = f"{tensor}._grad._data"
+        self.guards.append(f"{tensor}._grad is None or {now}.shape != {shape}")
+        self.guards.append(f"{now}.dtype != {dtype}")
+
+    # ------------------------------------------------------------------ building and running
+    def build(self) -> None:
+        """Compile the recorded lines into ``self.replay``."""
+        returned = sorted(set(_names(self.outputs)), key=lambda name: int(name[1:]))
+        body = list(self.prologue)
+        if self.guards:
+            body.append(f"if ({') or ('.join(self.guards)}): return MISS")
+        if any(line.startswith("accumulate_into") for line in self.lines):
+            # Arrays that exist before the run are never taken as a new .grad (the engine's
+            # ``stored``): a gradient must own its memory.
+            constants = [n for n, v in self.globals.items() if type(v) is xp.ndarray]
+            body.append(f"stored = {{{', '.join(f'id({n})' for n in self.read + constants)}}}")
+        body += self.lines
+        body.append(f"return ({', '.join(returned)}{',' if len(returned) == 1 else ''})")
+        self.code = "def replay(args, kwargs):\n" + "".join(f"    {line}\n" for line in body)
+        namespace = dict(self.globals)
+        exec(compile(self.code, "<chainrule.compile>", "exec"), namespace)  # noqa: S102
+        self.replay = namespace["replay"]
+        self._returned = returned
+
+    def run(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Replay on new arguments (same shapes and dtypes): the function's results, or
+        ``MISS`` when a guard fails."""
+        values = self.replay(args, kwargs)
+        if values is MISS:
+            return MISS
+        tensors: dict[str, Tensor] = {}  # a result returned twice is one tensor, as in eager
+        return _rebuild(
+            self.outputs, dict(zip(self._returned, values, strict=True)), args, kwargs, tensors
+        )
+
+
+class Out:
+    """One returned value: ``kind`` is ``value`` (returned as it is: a number, a captured
+    tensor), ``argument`` (the argument at position ``value``) or ``new`` (a new tensor on the
+    array named ``value``, with ``requires_grad`` and a freed node, as the eager result has
+    after its backward)."""
+
+    __slots__ = ("kind", "value", "requires_grad", "node")
+
+    def __init__(self, kind: str, value: Any, requires_grad: bool = False, node: Any = None):
+        self.kind, self.value, self.requires_grad, self.node = kind, value, requires_grad, node
+
+
+def _names(output: Any) -> list[str]:
+    if isinstance(output, Out):
+        return [output.value] if output.kind == "new" else []
+    values = output.values() if isinstance(output, dict) else output
+    return [name for v in values for name in _names(v)]
+
+
+def _rebuild(output: Any, values: dict[str, Any], args: Any, kwargs: Any, made: dict) -> Any:
+    if isinstance(output, Out):
+        if output.kind == "value":
+            return output.value
+        if output.kind == "argument":
+            position = output.value
+            return args[position] if isinstance(position, int) else kwargs[position]
+        tensor = made.get(output.value)
+        if tensor is None:
+            tensor = made[output.value] = _make(
+                values[output.value], output.requires_grad, output.node
+            )
+        return tensor
+    if isinstance(output, dict):
+        return {k: _rebuild(v, values, args, kwargs, made) for k, v in output.items()}
+    return type(output)(_rebuild(v, values, args, kwargs, made) for v in output)

@@ -1,0 +1,268 @@
+"""``cr.compile``: training steps give the eager parameters bit for bit; guards retrace; what
+cannot be replayed runs eagerly with a warning that says why; PyTorch's signature.
+
+The op-table rows are checked both ways in ``test_compile_op_table.py``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+import chainrule.nn.functional as F
+from chainrule.training import build_model
+
+
+def training_step(model: Any, opt: Any) -> Callable[..., Any]:
+    def step(x: Any, y: Any) -> Any:
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step
+
+
+def batches(shape: tuple[int, ...], n: int, seed: int = 0) -> list[tuple[Any, Any]]:
+    rng = np.random.default_rng(seed)
+    return [
+        (
+            cr.tensor(rng.standard_normal(shape).astype(np.float32)),
+            cr.tensor(rng.integers(0, 10, shape[0])),
+        )
+        for _ in range(n)
+    ]
+
+
+def state(model: Any) -> list[np.ndarray]:
+    return [p.detach().numpy().copy() for p in model.parameters()]
+
+
+@pytest.mark.parametrize(
+    ("kind", "optimizer", "shape"),
+    [
+        ("mlp", lambda ps: cr.optim.SGD(ps, lr=0.1), (8, 64)),
+        ("mlp", lambda ps: cr.optim.SGD(ps, lr=0.05, momentum=0.9), (64, 64)),
+        ("mlp", lambda ps: cr.optim.Adam(ps, lr=1e-3), (8, 64)),
+        ("cnn", lambda ps: cr.optim.Adam(ps, lr=2e-3), (16, 1, 8, 8)),
+    ],
+    ids=["mlp-sgd", "mlp-sgd-momentum", "mlp-adam", "cnn-adam"],
+)
+def test_training_steps_equal_eager(kind: str, optimizer: Any, shape: tuple[int, ...]) -> None:
+    runs = []
+    for compiled in (False, True):
+        cr.manual_seed(0)
+        model = build_model(kind)
+        opt = optimizer(model.parameters())
+        step = training_step(model, opt)
+        step = cr.compile(step) if compiled else step
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no fallback: every step replays or traces
+            losses = [step(x, y).item() for x, y in batches(shape, 6)]
+        runs.append((losses, state(model), step))
+    (eager_losses, eager_params, _), (losses, params, compiled_step) = runs
+    assert losses == eager_losses
+    for got, want in zip(params, eager_params, strict=True):
+        assert np.array_equal(got, want)
+    # Traced on the first call (no .grad yet) and the second (.grad from the first step).
+    assert compiled_step.traces == 2
+
+
+def test_step_returns_loss_like_eager() -> None:
+    model = cr.nn.Linear(4, 10)
+    step = cr.compile(training_step(model, cr.optim.SGD(model.parameters(), lr=0.1)))
+    for x, y in batches((5, 4), 3):
+        loss = step(x, y)
+    assert loss.requires_grad and loss.grad_fn.name() == "NllLossBackward0"
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        loss.backward()
+
+
+def test_forward_under_no_grad_replays() -> None:
+    cr.manual_seed(0)
+    model = build_model("mlp")
+    forward = cr.compile(model)
+    with cr.no_grad():
+        for x, _ in batches((8, 64), 3):
+            assert np.array_equal(forward(x).numpy(), model(x).numpy())
+    assert forward.traces == 1 and forward._orig_mod is model
+
+
+def test_guards_retrace_on_shape_dtype_grad_mode_and_requires_grad() -> None:
+    f = cr.compile(lambda x: (x * x).sum())
+    x = cr.ones(3)
+    f(x), f(x)
+    assert f.traces == 1
+    f(cr.ones(4))
+    f(cr.ones(3, dtype=cr.float64))
+    with cr.no_grad():
+        f(x)
+    assert f.traces == 4
+    y = cr.ones(3, requires_grad=True)
+    with pytest.warns(RuntimeWarning, match="requires grad without calling backward"):
+        out = f(y)
+    assert out.requires_grad  # the eager result, with its graph
+    out.backward()
+    assert y.grad.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_grad_state_is_guarded() -> None:
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+
+    @cr.compile
+    def accumulate(x: Any) -> Any:
+        (w * x).sum().backward()
+
+    x = cr.tensor([3.0, 4.0])
+    accumulate(x)  # traced with w.grad None: the gradient becomes w.grad
+    accumulate(x)  # w.grad exists now: traced again, adds in place
+    accumulate(x)  # replayed
+    assert w.grad.tolist() == [9.0, 12.0]
+    w.grad = None
+    accumulate(x)  # the first trace's state again: replayed
+    assert w.grad.tolist() == [3.0, 4.0]
+    accumulate(x)
+    assert w.grad.tolist() == [6.0, 8.0]
+    assert accumulate.traces == 2
+
+
+def test_replay_reads_changed_parameters() -> None:
+    w = cr.tensor([1.0, 2.0])
+    f = cr.compile(lambda x: x * w)
+    x = cr.tensor([1.0, 1.0])
+    f(x)
+    w.mul_(3)  # in place, outside the compiled function
+    assert f(x).tolist() == [3.0, 6.0]
+
+
+@pytest.mark.parametrize(
+    ("fn", "why"),
+    [
+        (lambda x: x * 2 if x.sum().item() > 0 else x, r"reads a value into Python \(item\)"),
+        (lambda x: x * 2 if x.sum() else x, r"reads a value into Python \(__bool__\)"),
+        (lambda x: x * (x > 0), r"reads a tensor's values outside .* \(chainrule/ops/compare"),
+        (lambda x: cr.tensor(x.numpy() * 2), r"reads a value into Python \(numpy\)"),
+        (lambda x: F.dropout(x, 0.5), "draws random numbers"),
+        (lambda x: x.clone().add_(1), "changes a tensor in place"),
+        (lambda x: x.max(0).values, "reads a tensor's values outside chainrule's ops"),
+    ],
+    ids=["item", "bool", "comparison", "numpy", "dropout", "in-place", "value-read"],
+)
+def test_unreplayable_runs_eagerly_with_one_warning(fn: Any, why: str) -> None:
+    compiled = cr.compile(fn)
+    xs = [cr.tensor([1.0, -2.0, 3.0]), cr.tensor([-1.0, -2.0, -3.0]), cr.tensor([5.0, 1.0, 0.5])]
+    with pytest.warns(RuntimeWarning, match=why) as caught:
+        for x in xs:
+            cr.manual_seed(1)
+            got = compiled(x)
+            cr.manual_seed(1)
+            assert np.array_equal(got.numpy(), fn(x).numpy())
+    assert len([w for w in caught if "cr.compile" in str(w.message)]) == 1
+    assert compiled.traces == 1
+
+
+def test_fullgraph_raises_instead_of_falling_back() -> None:
+    compiled = cr.compile(lambda x: x * x.sum().item(), fullgraph=True)
+    with pytest.raises(RuntimeError, match=r"runs eagerly: .*item.*\(fullgraph=True\)"):
+        compiled(cr.ones(2))
+
+
+def test_cache_is_bounded() -> None:
+    compiled = cr.compile(lambda x: x + 1)
+    with pytest.warns(RuntimeWarning, match="more than 8 traces"):
+        for n in range(1, 11):
+            assert compiled(cr.ones(n)).tolist() == [2.0] * n
+    assert compiled.traces == 8
+
+
+def test_signature_and_decorator_forms() -> None:
+    def f(x: Any) -> Any:
+        return x + 1
+
+    assert cr.compile(f, disable=True) is f
+    decorated = cr.compile(fullgraph=True, dynamic=False, backend="inductor", mode="default")(f)
+    assert decorated(cr.ones(2)).tolist() == [2.0, 2.0]
+    assert decorated.__name__ == "f" and decorated.fullgraph
+
+
+def test_code_shows_the_flat_schedule() -> None:
+    compiled = cr.compile(lambda x: (x * 2).exp().sum())
+    code = compiled.code(cr.ones(3, requires_grad=False))
+    assert code.startswith("def replay(args, kwargs):")
+    assert code.count("forward") == 3 and "vjp" not in code
+
+
+def test_arguments_nested_in_lists_run_eagerly() -> None:
+    compiled = cr.compile(lambda xs: xs[0] + xs[1])
+    with pytest.warns(RuntimeWarning, match="argument 0 holds tensors inside a list"):
+        assert compiled([cr.ones(1), cr.ones(1)]).tolist() == [2.0]
+
+
+def test_learning_rate_schedule_and_replaced_parameters_are_read_at_each_replay() -> None:
+    runs = []
+    for compiled in (False, True):
+        cr.manual_seed(0)
+        model = cr.nn.Linear(4, 10)
+        opt = cr.optim.SGD(model.parameters(), lr=0.5, momentum=0.9)
+        scheduler = cr.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+        step = training_step(model, opt)
+        step = cr.compile(step) if compiled else step
+        for n, (x, y) in enumerate(batches((5, 4), 6)):
+            step(x, y)
+            scheduler.step()
+            if n == 3:  # a new array for the weight, same shape: read at the next replay
+                model.weight.data = model.weight.detach().clone() * 0.5
+        runs.append(state(model))
+    for got, want in zip(*runs, strict=True):
+        assert np.array_equal(got, want)
+
+
+def test_a_result_returned_twice_is_one_tensor() -> None:
+    compiled = cr.compile(lambda x: (lambda y: (y, y))(x * 2))
+    for _ in range(2):
+        a, b = compiled(cr.ones(2))
+        assert a is b
+
+
+def test_compiled_module_keeps_its_own_attributes() -> None:
+    model = cr.nn.Linear(2, 2)
+    compiled = cr.compile(model)
+    assert compiled._orig_mod is model and not hasattr(compiled, "weight")
+
+
+def test_replays_do_not_accumulate_memory() -> None:
+    import tracemalloc
+
+    cr.manual_seed(0)
+    model = build_model("mlp")
+    step = cr.compile(training_step(model, cr.optim.Adam(model.parameters(), lr=1e-3)))
+    (x, y), *_ = batches((32, 64), 1)
+    for _ in range(20):  # traces, optimizer state, warm caches
+        step(x, y)
+    tracemalloc.start()
+    try:
+        step(x, y)
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(300):
+            step(x, y)
+        after = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert after - before < 10_000, f"{after - before} bytes more after 300 replays"
+
+
+def test_a_compiled_function_inside_another_is_traced_into_it() -> None:
+    inner = cr.compile(lambda x: x.exp() * 2)
+    outer = cr.compile(lambda x: inner(x).sin())
+    x = cr.tensor([0.5, 1.0])
+    inner(x), inner(x)  # inner alone: traced, then replayed
+    for values in ([0.5, 1.0], [2.0, -1.0], [0.0, 3.0]):
+        x = cr.tensor(values)
+        assert np.array_equal(outer(x).numpy(), (x.exp() * 2).sin().numpy())
+    assert outer.traces == 1 and inner.traces == 1
