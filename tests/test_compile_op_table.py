@@ -36,9 +36,6 @@ IN_PLACE_ROWS = (
     "batch_norm_training_updates_running_stats_no_affine",
 )
 VALUE_READ_ROWS = (
-    "max_dim",
-    "max_dim_keepdim",
-    "min_dim",
     "masked_select",
     "sort",
     "sort_dim0_descending",
