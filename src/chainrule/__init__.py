@@ -11,6 +11,9 @@ The API follows PyTorch's names, so tutorial code runs by changing the import:
 """
 
 # isort: off
+# malloc's thresholds before any large array exists (see _malloc: reused, not re-faulted, blocks).
+from chainrule import _malloc  # noqa: F401
+
 # Tensor first: the op modules it imports at its end need the class defined.
 from chainrule.tensor import Size, Tensor
 # isort: on

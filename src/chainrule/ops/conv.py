@@ -83,7 +83,7 @@ def _conv(x: Any, weight: Any, bias: Any, geom: Geometry, cols: Any = None) -> A
         cols = _im2col(x, geom)
     n = x.shape[0]
     ho, wo = geom.out_size(x.shape[2], x.shape[3])
-    out = cols @ weight.reshape(weight.shape[0], -1).T
+    out = dual.matmul(cols, dual.swap_last(weight.reshape(weight.shape[0], -1)))
     if bias is not None:
         out += bias
     return out.reshape(n, ho, wo, weight.shape[0]).transpose(0, 3, 1, 2)
@@ -95,7 +95,8 @@ def _conv_input_grad(g: Any, weight: Any, geom: Geometry, x_shape: tuple[int, ..
     (top, bottom), (left, right) = geom.padding
     (kh, kw), (sh, sw) = geom.kernel, geom.stride
     ho, wo = g.shape[2], g.shape[3]
-    grad_cols = (_rows(g) @ weight.reshape(weight.shape[0], -1)).reshape(n, ho, wo, c, kh, kw)
+    grad_cols = dual.matmul(_rows(g), weight.reshape(weight.shape[0], -1))
+    grad_cols = grad_cols.reshape(n, ho, wo, c, kh, kw)
     grad = xp.zeros((n, c, h + top + bottom, w + left + right), dtype=grad_cols.dtype)
     for i in range(kh):  # one strided add per kernel offset; the pixels are vectorized
         for j in range(kw):
@@ -110,7 +111,7 @@ def _conv_weight_grad(
     """g^T @ cols: each weight's gradient sums (input value * output gradient) over windows."""
     if cols is None:
         cols = _im2col(x, geom)
-    return (_rows(g).T @ cols).reshape(w_shape)
+    return dual.matmul(dual.swap_last(_rows(g)), cols).reshape(w_shape)
 
 
 class Convolution(Op):
