@@ -34,9 +34,7 @@ def workload(name: str) -> Callable[[], object]:
     if name == "per-op":
         x = cr.tensor(rng.standard_normal(bench_core.VECTOR_SIZE, dtype=np.float32))
         x.requires_grad_(True)
-        return lambda: bench_core.chain_step(
-            cr, x, bench_core.PER_OP_CHAIN, bench_core.mixed_chain
-        )
+        return lambda: bench_core.chain_step(cr, x, bench_core.PER_OP_CHAIN, bench_core.mixed_chain)
     if name == "matmul-2048":
         a = cr.tensor(rng.standard_normal((2048, 2048), dtype=np.float32), requires_grad=True)
         b = cr.tensor(rng.standard_normal((2048, 2048), dtype=np.float32), requires_grad=True)

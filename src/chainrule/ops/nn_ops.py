@@ -60,7 +60,14 @@ class LogSoftmax(Op):
         return shifted - xp.log(xp.exp(shifted).sum(axis=self.dim, keepdims=True))
 
     def vjp(self, g, out, x):
-        return (g - dual.exp(out) * dual.sum(g, self.dim, keepdims=True),)
+        if isinstance(g, Tensor):  # create_graph: recorded
+            return (g - dual.exp(out) * dual.sum(g, self.dim, keepdims=True),)
+        # The same sum in one new array, not three: after cross-entropy's NLL, g is -1/N at
+        # each target and 0 elsewhere, so this is PyTorch's fused (softmax - onehot) / N.
+        grad = xp.exp(out)
+        grad *= -g.sum(axis=self.dim, keepdims=True)
+        grad += g
+        return (grad,)
 
     def jvp(self, tangents, out, x):
         t = tangents[0]
