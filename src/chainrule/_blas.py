@@ -26,9 +26,12 @@ from typing import Any
 
 import numpy as np
 
-#: Products with fewer multiply-adds than this run on one BLAS thread. 2**22 is ~0.1-0.2 ms of
-#: single-threaded float32 work: below it, waking a second thread costs more than it saves.
-serial_below: int = int(os.environ.get("CHAINRULE_BLAS_SERIAL_BELOW", 2**22))
+#: Products with fewer multiply-adds than this run on one BLAS thread. 2**27 is ~3-6 ms of
+#: single-threaded float32 work. On idle cores a second thread pays off sooner (from ~2**22),
+#: but on busy ones every threaded product waits for a thread the kernel has not scheduled:
+#: the digits CNN's (512, 288) @ (288, 64) products made its step 10x slower (measured), so the
+#: threshold errs toward one thread, where the loss on idle cores is at most the second core.
+serial_below: int = int(os.environ.get("CHAINRULE_BLAS_SERIAL_BELOW", 2**27))
 
 
 _NAMES = (("scipy_openblas_", "64_"), ("scipy_openblas_", ""), ("openblas_", ""))
