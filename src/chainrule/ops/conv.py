@@ -259,10 +259,13 @@ class MaxPool2DWithIndices(Op):
             arg = xp.where(xp.isnan(values), last_nan, arg)
         # Where each window's maximum sits in the (unpadded) input, as a flat index per channel;
         # padding never wins because every window overlaps the input (padding <= kernel / 2).
+        # The index is the window's corner plus the winner's offset in the window: two small
+        # tables and one gather, not four passes of integer arithmetic over every window.
         (sh, sw), (top, _), (left, _) = self.geom.stride, *self.geom.padding
-        rows = xp.arange(ho).reshape(-1, 1) * sh - top + arg // kw
-        cols = xp.arange(wo) * sw - left + arg % kw
-        self.indices = (rows * x.shape[3] + cols).reshape(n, c, ho * wo)
+        width = x.shape[3]
+        corners = (xp.arange(ho) * sh - top)[:, None] * width + (xp.arange(wo) * sw - left)
+        offsets = (xp.arange(kh)[:, None] * width + xp.arange(kw)).ravel()
+        self.indices = (offsets[arg] + corners).reshape(n, c, ho * wo)
         return values
 
     def vjp(self, g, out, x):
