@@ -10,8 +10,10 @@ Each side runs as a fresh process, imports included, as a user would run it:
   schedule, batch size, per-epoch evaluation and checkpoint (``torch.save``), and the same plot
   (``chainrule.training.save_plot``), at PyTorch's default thread count.
 
-The two start from different random weights (each library's own initialisation with the same
-seed), so the accuracies agree to within run-to-run noise, not exactly.
+chainrule's random generator reproduces PyTorch's, so with the same seed both start from the
+same weights and draw the same batches: their accuracies agree (to rounding), and any change
+to chainrule's numbers shows as a difference. ``--torch-threads 1`` runs PyTorch on one
+thread (``chainrule train`` uses one BLAS thread).
 
     python benchmarks/bench_cli_train.py                      # mlp and cnn, default epochs
     python benchmarks/bench_cli_train.py --model cnn --epochs 3 --runs 2
@@ -120,12 +122,17 @@ def main() -> None:
     parser.add_argument("--model", choices=("mlp", "cnn"), action="append")
     parser.add_argument("--epochs", type=int, help="default: chainrule train's for the model")
     parser.add_argument("--runs", type=int, default=3, help="runs of each side (default 3)")
+    parser.add_argument("--torch-threads", type=int, help="torch.set_num_threads for PyTorch")
     parser.add_argument(
         "--torch-child", nargs=3, metavar=("MODEL", "EPOCHS", "OUT"), help=argparse.SUPPRESS
     )
     args = parser.parse_args()
     if args.torch_child:
         model, epochs, out = args.torch_child
+        if args.torch_threads:
+            import torch
+
+            torch.set_num_threads(args.torch_threads)
         torch_train(model, int(epochs), Path(out))
         return
     sys.path.insert(0, str(SRC))
@@ -158,7 +165,8 @@ def main() -> None:
                 results["torch"].append(
                     # It imports chainrule for the model and data: leave malloc as PyTorch has it.
                     run(
-                        [sys.executable, __file__, "--torch-child", model, str(epochs), out],
+                        [sys.executable, __file__, "--torch-child", model, str(epochs), out]
+                        + ([f"--torch-threads={args.torch_threads}"] if args.torch_threads else []),
                         CHAINRULE_MALLOPT="0",
                     )
                 )
