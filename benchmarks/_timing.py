@@ -177,7 +177,7 @@ def print_environment(title: str, cr: ModuleType | None, torch: ModuleType | Non
     else:
         print(
             f"PyTorch {torch.__version__}: torch.set_num_threads({THREADS}) "
-            f"(= os.cpu_count(), same as NumPy's BLAS), get_num_threads()="
+            f"(the same count as NumPy's BLAS), get_num_threads()="
             f"{torch.get_num_threads()}"
         )
     if cr is None:

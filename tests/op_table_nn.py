@@ -228,6 +228,13 @@ NN_SPECS: list[OpSpec] = [
         domain=distinct,
     ),
     _row(
+        "max_pool2d_stride_beyond_kernel",  # windows apart: rows and columns no window reads
+        lambda F_, t_, x: F_.max_pool2d(x, 2, stride=3, padding=1),
+        ("MaxPool2DWithIndices",),
+        (((2, 2, 7, 8),),),
+        domain=distinct,
+    ),
+    _row(
         "max_pool2d_unbatched",
         lambda F_, t_, x: F_.max_pool2d(x, 2),
         ("MaxPool2DWithIndices", "Reshape"),

@@ -10,6 +10,8 @@ The API follows PyTorch's names, so tutorial code runs by changing the import:
     tensor([10.])
 """
 
+# malloc's thresholds before any large array exists (see _malloc: reused, not re-faulted, blocks).
+from chainrule import _malloc  # noqa: F401, I001
 from chainrule import (
     accelerator,
     autograd,

@@ -129,6 +129,9 @@ class _Pass:
         self.leaf_grads: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, grad]
         self.roots: list[Any] = []
         self.stored: set[int] = set()  # arrays already handed out, so never stored twice
+        # Sums this pass made itself (alive while pending, so their ids are unique): nobody else
+        # holds them, so further contributions are added in place instead of into a new array.
+        self.owned: set[int] = set()
 
     # ---------------------------------------------------------------- seeding
     def seed(self, roots: Sequence[Tensor], root_grads: Sequence[Any]) -> None:
@@ -187,11 +190,14 @@ class _Pass:
         targets = self.target_nodes
         target_ids = self.target_ids
         check_anomaly = anomaly.enabled
+        owned = self.owned
         heap = [(-node.seq, node) for node in node_grads]
         heapq.heapify(heap)
         while heap:
             node = heappop(heap)[1]
             g = node_grads.pop(node)
+            if owned:
+                owned.discard(id(g))  # handed to the rule: no longer the pass's alone
             if node.args is None:
                 node.check_saved()  # raises: this part of the graph was freed by a backward
             if node._hooks:
@@ -243,7 +249,7 @@ class _Pass:
                         node_grads[parent] = gi
                         heappush(heap, (-parent.seq, parent))
                     else:
-                        node_grads[parent] = pending + gi
+                        node_grads[parent] = self._sum(pending, gi)
             if not retain:
                 node.args = node.out = None  # free the saved values
                 for data in args:  # the inputs' arrays (with create_graph: Tensors, kept)
@@ -253,14 +259,26 @@ class _Pass:
 
     def _add_node(self, node: Any, g: Any) -> None:
         pending = self.node_grads.get(node)
-        self.node_grads[node] = g if pending is None else pending + g
+        self.node_grads[node] = g if pending is None else self._sum(pending, g)
 
     def _add_leaf(self, leaf: Tensor, g: Any) -> None:
         entry = self.leaf_grads.get(id(leaf))
         if entry is None:
             self.leaf_grads[id(leaf)] = [leaf, g]
         else:
-            entry[1] = entry[1] + g
+            entry[1] = self._sum(entry[1], g)
+
+    def _sum(self, pending: Any, g: Any) -> Any:
+        """``pending + g``, in place when ``pending`` is a sum this pass made (a value used three
+        or more times then costs one new array, not one per use)."""
+        owned = self.owned
+        if id(pending) in owned and pending.shape == g.shape and pending.dtype == g.dtype:
+            pending += g
+            return pending
+        total = pending + g
+        if type(total) is _ndarray:  # Tensors (create_graph) and NumPy scalars are not reused
+            owned.add(id(total))
+        return total
 
     def _run_hooks(self, hooks: list[Any], g: Any) -> Any:
         for hook in list(hooks):

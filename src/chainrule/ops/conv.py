@@ -55,7 +55,13 @@ class Geometry:
 def _windows(x: Any, geom: Geometry, fill: float = 0.0) -> Any:
     """A read-only (N, C, Ho, Wo, kh, kw) view: window (h, w) of the padded input."""
     if any(geom.padding[0] + geom.padding[1]):
-        x = xp.pad(x, ((0, 0), (0, 0), *geom.padding), constant_values=fill)
+        # One fill and one copy: np.pad's Python set-up cost more than the copy itself.
+        (top, bottom), (left, right) = geom.padding
+        n, c, h, w = x.shape
+        shape = (n, c, h + top + bottom, w + left + right)
+        padded = xp.zeros(shape, x.dtype) if fill == 0 else xp.full(shape, fill, x.dtype)
+        padded[:, :, top : top + h, left : left + w] = x
+        x = padded
     view = sliding_window_view(x, geom.kernel, axis=(2, 3))
     return view[:, :, :: geom.stride[0], :: geom.stride[1]]
 
@@ -78,7 +84,7 @@ def _conv(x: Any, weight: Any, bias: Any, geom: Geometry, cols: Any = None) -> A
         cols = _im2col(x, geom)
     n = x.shape[0]
     ho, wo = geom.out_size(x.shape[2], x.shape[3])
-    out = cols @ weight.reshape(weight.shape[0], -1).T
+    out = dual.matmul(cols, dual.swap_last(weight.reshape(weight.shape[0], -1)))
     if bias is not None:
         out += bias
     return out.reshape(n, ho, wo, weight.shape[0]).transpose(0, 3, 1, 2)
@@ -90,7 +96,8 @@ def _conv_input_grad(g: Any, weight: Any, geom: Geometry, x_shape: tuple[int, ..
     (top, bottom), (left, right) = geom.padding
     (kh, kw), (sh, sw) = geom.kernel, geom.stride
     ho, wo = g.shape[2], g.shape[3]
-    grad_cols = (_rows(g) @ weight.reshape(weight.shape[0], -1)).reshape(n, ho, wo, c, kh, kw)
+    grad_cols = dual.matmul(_rows(g), weight.reshape(weight.shape[0], -1))
+    grad_cols = grad_cols.reshape(n, ho, wo, c, kh, kw)
     grad = xp.zeros((n, c, h + top + bottom, w + left + right), dtype=grad_cols.dtype)
     for i in range(kh):  # one strided add per kernel offset; the pixels are vectorized
         for j in range(kw):
@@ -105,7 +112,7 @@ def _conv_weight_grad(
     """g^T @ cols: each weight's gradient sums (input value * output gradient) over windows."""
     if cols is None:
         cols = _im2col(x, geom)
-    return (_rows(g).T @ cols).reshape(w_shape)
+    return dual.matmul(dual.swap_last(_rows(g)), cols).reshape(w_shape)
 
 
 class Convolution(Bilinear):
@@ -222,10 +229,13 @@ class MaxPool2DWithIndices(Op):
             arg = xp.where(xp.isnan(values), last_nan, arg)
         # Where each window's maximum sits in the (unpadded) input, as a flat index per channel;
         # padding never wins because every window overlaps the input (padding <= kernel / 2).
+        # The index is the window's corner plus the winner's offset in the window: two small
+        # tables and one gather, not four passes of integer arithmetic over every window.
         (sh, sw), (top, _), (left, _) = self.geom.stride, *self.geom.padding
-        rows = xp.arange(ho).reshape(-1, 1) * sh - top + arg // kw
-        cols = xp.arange(wo) * sw - left + arg % kw
-        self.indices = (rows * x.shape[3] + cols).reshape(n, c, ho * wo)
+        width = x.shape[3]
+        corners = (xp.arange(ho) * sh - top)[:, None] * width + (xp.arange(wo) * sw - left)
+        offsets = (xp.arange(kh)[:, None] * width + xp.arange(kw)).ravel()
+        self.indices = (offsets[arg] + corners).reshape(n, c, ho * wo)
         return values
 
     def vjp(self, g, out, x):
@@ -233,8 +243,15 @@ class MaxPool2DWithIndices(Op):
         if isinstance(g, Tensor):
             flat = dual.scatter_along(g.reshape(n, c, -1), self.indices, 2, (n, c, h * w))
             return (flat.reshape(n, c, h, w),)
-        # Plain backward: a bincount over global positions sums the gradients of overlapping
-        # windows that chose the same element, in one vectorized pass.
+        (kh, kw), (sh, sw) = self.geom.kernel, self.geom.stride
+        if sh >= kh and sw >= kw:
+            # Windows that do not overlap (the usual stride = kernel) pick each element at most
+            # once: the gradients are written straight into place, in the gradient's dtype.
+            grad = xp.zeros((n, c, h * w), dtype=g.dtype)
+            xp.put_along_axis(grad, self.indices, g.reshape(n, c, -1), axis=2)
+            return (grad.reshape(n, c, h, w),)
+        # Overlapping windows: a bincount over global positions sums the gradients of windows
+        # that chose the same element, in one vectorized pass.
         offsets = (xp.arange(n * c) * (h * w)).reshape(n, c, 1)
         grad = xp.bincount(
             (self.indices + offsets).ravel(), weights=g.ravel(), minlength=n * c * h * w

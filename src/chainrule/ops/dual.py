@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chainrule import _blas
 from chainrule._array import add_at, xp
 from chainrule.tensor import Tensor, _make
 
@@ -120,7 +121,7 @@ def matmul(a: Any, b: Any) -> Any:
     same products 2-4x faster than the multiply (measured for 256 x 128 x 128 float32)."""
     if a.ndim >= 2 and b.ndim >= 2 and a.shape[-1] == 1:
         return a * b if isinstance(a, Tensor) or isinstance(b, Tensor) else _outer(a, b)
-    return a @ b
+    return a @ b if isinstance(a, Tensor) or isinstance(b, Tensor) else _blas.matmul(a, b)
 
 
 def _outer(a: Any, b: Any) -> Any:

@@ -12,6 +12,7 @@ fused, it is one node that adds the bias in place.
 
 from __future__ import annotations
 
+from chainrule import _blas
 from chainrule._array import xp
 from chainrule.autodiff import batching
 from chainrule.op import Bilinear, Op
@@ -62,7 +63,14 @@ class LogSoftmax(Op):
         return shifted - xp.log(xp.exp(shifted).sum(axis=self.dim, keepdims=True))
 
     def vjp(self, g, out, x):
-        return (g - dual.exp(out) * dual.sum(g, self.dim, keepdims=True),)
+        if isinstance(g, Tensor):  # create_graph: recorded
+            return (g - dual.exp(out) * dual.sum(g, self.dim, keepdims=True),)
+        # The same sum in one new array, not three: after cross-entropy's NLL, g is -1/N at
+        # each target and 0 elsewhere, so this is PyTorch's fused (softmax - onehot) / N.
+        grad = xp.exp(out)
+        grad *= -g.sum(axis=self.dim, keepdims=True)
+        grad += g
+        return (grad,)
 
     def jvp(self, tangents, out, x):
         t = tangents[0]
@@ -86,7 +94,7 @@ class Linear(Bilinear):
         return "ViewBackward0"
 
     def forward(self, x, w, b=None):
-        out = x @ w.T
+        out = _blas.matmul(x, w.T)  # w.T is a view: BLAS reads it transposed, no copy
         if b is None:
             return out
         if b.dtype == out.dtype:
@@ -98,8 +106,9 @@ class Linear(Bilinear):
         # Leading (batch) dimensions of x and g flatten into one: dW and db sum over them.
         g = dual.contiguous(g)  # a broadcast gradient (from sum) is a stride-0 view
         g2 = g.reshape((-1, g.shape[-1]))
-        gx = g @ w if self.needs[0] else None
-        gw = dual.swap_last(g2) @ x.reshape((-1, x.shape[-1])) if self.needs[1] else None
+        gx = dual.matmul(g, w) if self.needs[0] else None
+        x2 = x.reshape((-1, x.shape[-1]))
+        gw = dual.matmul(dual.swap_last(g2), x2) if self.needs[1] else None
         gb = dual.sum(g2, 0) if b is not None and self.needs[2] else None
         return (gx, gw, gb)
 
