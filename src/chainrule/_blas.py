@@ -24,7 +24,7 @@ import ctypes
 import os
 from typing import Any
 
-import numpy as np
+from chainrule._array import xp as np
 
 #: Products with fewer multiply-adds than this run on one BLAS thread. 2**27 is ~3-6 ms of
 #: single-threaded float32 work. On idle cores a second thread pays off sooner (from ~2**22),
