@@ -242,6 +242,38 @@ NN_SPECS: list[OpSpec] = [
         domain=distinct,
     ),
     _row(
+        "adaptive_avg_pool2d_tiles",  # the windows tile the input: one reshape
+        lambda F_, t_, x: F_.adaptive_avg_pool2d(x, (2, 3)),
+        ("Reshape", "Permute", "Mean"),
+        (((2, 3, 4, 6),),),
+    ),
+    _row(
+        "adaptive_avg_pool2d_overlapping_bins",  # 7 -> 3 and 5 -> 2: windows overlap by one
+        lambda F_, t_, x: F_.adaptive_avg_pool2d(x, (3, 2)),
+        ("GetItem", "Mean", "Cat"),
+        (((2, 3, 7, 5),), ((3, 7, 5),)),
+    ),
+    _row(
+        "adaptive_avg_pool2d_keep_width_and_upsample",
+        lambda F_, t_, x: F_.adaptive_avg_pool2d(x, (5, None)),
+        ("GetItem", "Mean", "Cat"),
+        (((1, 2, 3, 4),),),
+    ),
+    _row(
+        "adaptive_max_pool2d_tiles",
+        lambda F_, t_, x: F_.adaptive_max_pool2d(x, 2),
+        ("Reshape", "Permute", "MaxAlong"),
+        (((2, 3, 4, 6),),),
+        domain=distinct,
+    ),
+    _row(
+        "adaptive_max_pool2d_overlapping_bins",
+        lambda F_, t_, x: F_.adaptive_max_pool2d(x, (3, 2)),
+        ("GetItem", "MaxAlong", "Cat"),
+        (((2, 3, 7, 5),), ((3, 7, 5),)),
+        domain=distinct,
+    ),
+    _row(
         "avg_pool2d",
         lambda F_, t_, x: F_.avg_pool2d(x, 2),
         ("Convolution",),

@@ -62,3 +62,34 @@ def test_clip_grad_value_matches_torch(clip: float, rng: np.random.Generator) ->
         results.append([p.grad.numpy() for p in params])
     for ours, theirs in zip(*results, strict=True):
         np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize(
+    ("shape", "output_size"),
+    [((2, 3, 8, 6), 2), ((2, 2, 7, 5), (3, 2)), ((3, 5, 6), (4, None)), ((1, 1, 3, 3), 5)],
+)
+def test_adaptive_max_pool2d_indices_match_torch(shape: tuple[int, ...], output_size: Any) -> None:
+    """The positions of the maxima in the flattened (H, W) plane, ties to the first as in
+    PyTorch (a repeated value in every window makes ties certain)."""
+    x = np.random.default_rng(len(shape)).integers(0, 3, shape).astype(np.float64)
+    values, indices = cr.nn.functional.adaptive_max_pool2d(
+        cr.tensor(x), output_size, return_indices=True
+    )
+    want_values, want_indices = torch.nn.AdaptiveMaxPool2d(output_size, return_indices=True)(
+        torch.tensor(x)
+    )
+    np.testing.assert_array_equal(values.numpy(), want_values.numpy())
+    np.testing.assert_array_equal(indices.numpy(), want_indices.numpy())
+    assert indices.dtype == cr.int64
+
+
+@pytest.mark.parametrize("name", ["AdaptiveAvgPool2d", "AdaptiveMaxPool2d"])
+def test_adaptive_pool_modules_print_and_refuse_as_torch(name: str) -> None:
+    layer, twin = getattr(cr.nn, name)((2, None)), getattr(torch.nn, name)((2, None))
+    assert repr(layer) == repr(twin)
+    for shape in [(4, 4), (1, 1, 1, 4, 4)]:
+        with pytest.raises(Exception) as want:  # noqa: PT011 - its type is compared below
+            twin(torch.ones(*shape))
+        with pytest.raises(type(want.value)) as got:
+            layer(cr.ones(*shape))
+        assert str(got.value) == str(want.value)

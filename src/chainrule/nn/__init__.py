@@ -12,7 +12,14 @@ from chainrule.nn import functional, init, utils
 from chainrule.nn.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh
 from chainrule.nn.attention import MultiheadAttention
 from chainrule.nn.container import ModuleDict, ModuleList, Sequential
-from chainrule.nn.conv import AvgPool2d, Conv1d, Conv2d, MaxPool2d
+from chainrule.nn.conv import (
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool2d,
+    AvgPool2d,
+    Conv1d,
+    Conv2d,
+    MaxPool2d,
+)
 from chainrule.nn.layers import Dropout, Embedding, Flatten, Identity, Linear
 from chainrule.nn.losses import (
     BCELoss,
@@ -29,6 +36,8 @@ from chainrule.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from chainrule.nn.transformer import TransformerEncoder, TransformerEncoderLayer
 
 __all__ = [
+    "AdaptiveAvgPool2d",
+    "AdaptiveMaxPool2d",
     "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",

@@ -168,3 +168,39 @@ class AvgPool2d(Module):
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AdaptiveAvgPool2d(Module):
+    """The mean over windows chosen so the output is ``output_size`` (an int, or a pair whose
+    None keeps the input's size); ``AdaptiveAvgPool2d(1)`` is global average pooling.
+
+    >>> import chainrule as cr
+    >>> cr.nn.AdaptiveAvgPool2d((2, None))(cr.ones(1, 3, 5, 7)).shape
+    chainrule.Size([1, 3, 2, 7])
+    """
+
+    def __init__(self, output_size: Any) -> None:
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.adaptive_avg_pool2d(input, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool2d(Module):
+    """The maximum over windows chosen so the output is ``output_size``; with
+    ``return_indices`` also each maximum's position in the flattened input plane."""
+
+    def __init__(self, output_size: Any, return_indices: bool = False) -> None:
+        super().__init__()
+        self.output_size = output_size
+        self.return_indices = return_indices
+
+    def forward(self, input: Tensor) -> Any:  # noqa: A002
+        return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"

@@ -24,6 +24,7 @@ from chainrule import grad_mode, rng
 from chainrule._array import xp
 from chainrule.op import named
 from chainrule.ops import elementwise, nn_ops, shape
+from chainrule.ops.adaptive_pool import adaptive_avg_pool2d, adaptive_max_pool2d
 from chainrule.ops.attention import scaled_dot_product_attention
 from chainrule.ops.conv import avg_pool2d, conv1d, conv2d, max_pool2d
 from chainrule.ops.losses import (
@@ -39,6 +40,8 @@ from chainrule.ops.nn_ops import linear
 from chainrule.tensor import Tensor, _make
 
 __all__ = [
+    "adaptive_avg_pool2d",
+    "adaptive_max_pool2d",
     "avg_pool2d",
     "batch_norm",
     "binary_cross_entropy",

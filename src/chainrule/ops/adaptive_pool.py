@@ -1,0 +1,102 @@
+"""Adaptive pooling: a pooling that chooses its windows so the output has a given size.
+
+Output cell ``i`` of a dimension of size ``n`` pooled to ``m`` covers the input positions
+``floor(i * n / m)`` to ``ceil((i + 1) * n / m)`` (PyTorch's bins: neighbouring windows may
+overlap by one when ``m`` does not divide ``n``). Both functions are composites of existing
+ops, so their gradients come from those ops' rules; where ``m`` divides ``n`` the windows tile
+the input and a single reshape serves.
+
+    >>> import chainrule as cr
+    >>> x = cr.arange(16.0).reshape(1, 1, 4, 4)
+    >>> adaptive_avg_pool2d(x, 2).flatten().tolist()
+    [2.5, 4.5, 10.5, 12.5]
+    >>> adaptive_max_pool2d(x, (1, 3)).flatten().tolist()
+    [13.0, 14.0, 15.0]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule.ops.shape import stack
+from chainrule.tensor import Tensor
+
+
+def _bins(size: int, out: int) -> list[tuple[int, int]]:
+    """PyTorch's windows for ``size`` positions pooled to ``out`` cells: (start, stop) each."""
+    return [((i * size) // out, -(-((i + 1) * size) // out)) for i in range(out)]
+
+
+def _output_size(output_size: Any, input: Tensor, op: str) -> tuple[int, int]:  # noqa: A002
+    if input.ndim < 3:  # PyTorch's messages
+        raise ValueError("Input dimension should be at least 3")
+    if input.ndim > 4:
+        got = "got:" if op == "adaptive_max_pool2d" else "got"  # (sic)
+        raise RuntimeError(f"{op}(): Expected 3D or 4D tensor, but {got} {list(input.shape)}")
+    pair = (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)
+    if len(pair) != 2:
+        raise ValueError(f"{op}: output_size must be an int or a pair, got {output_size!r}")
+    # None keeps that dimension's input size, as in PyTorch.
+    h, w = input.shape[-2:]
+    size = (h if pair[0] is None else pair[0], w if pair[1] is None else pair[1])
+    if min(size) <= 0:
+        raise RuntimeError(f"{op}: output_size must be positive, got {output_size!r}")
+    return size
+
+
+def _windows(input: Tensor, size: tuple[int, int]) -> Any:  # noqa: A002
+    """Each output cell's window of ``input``, flattened to a last dimension, as a tensor
+    (..., oh, ow, k) when the windows tile the input, else the nested lists of windows."""
+    (h, w), (oh, ow) = input.shape[-2:], size
+    if h % oh == 0 and w % ow == 0:
+        lead = tuple(input.shape[:-2])
+        tiles = input.reshape(*lead, oh, h // oh, ow, w // ow)
+        n = len(lead)
+        return tiles.permute(*range(n), n, n + 2, n + 1, n + 3).flatten(-2)
+    return [
+        [input[..., hs:he, ws:we].flatten(-2) for ws, we in _bins(w, ow)] for hs, he in _bins(h, oh)
+    ]
+
+
+def _grid(cells: list[list[Tensor]]) -> Tensor:
+    return stack([stack(row, -1) for row in cells], -2)
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A002
+    """The mean of each window, the windows chosen so the output is ``output_size`` (an int,
+    or a pair whose None keeps the input's size)."""
+    windows = _windows(input, _output_size(output_size, input, "adaptive_avg_pool2d"))
+    if isinstance(windows, Tensor):
+        return windows.mean(-1)
+    return _grid([[cell.mean(-1) for cell in row] for row in windows])
+
+
+def adaptive_max_pool2d(
+    input: Tensor,  # noqa: A002
+    output_size: Any,
+    return_indices: bool = False,
+) -> Any:
+    """The maximum of each window (the first one where several are equal, as in PyTorch),
+    the windows chosen so the output is ``output_size``. With ``return_indices`` also each
+    maximum's position in the flattened (H, W) plane of the input."""
+    size = _output_size(output_size, input, "adaptive_max_pool2d")
+    windows = _windows(input, size)
+    if isinstance(windows, Tensor):
+        values, local = windows.max(-1)
+    else:
+        picks = [[cell.max(-1) for cell in row] for row in windows]
+        values = _grid([[p.values for p in row] for row in picks])
+        local = _grid([[p.indices for p in row] for row in picks])
+    if not return_indices:
+        return values
+    return values, _plane_indices(local, tuple(input.shape[-2:]), size)
+
+
+def _plane_indices(local: Tensor, hw: tuple[int, int], size: tuple[int, int]) -> Tensor:
+    """Window-local flat indices to positions in the input's flattened (H, W) plane."""
+    (h, w), (oh, ow) = hw, size
+    rows, cols = _bins(h, oh), _bins(w, ow)
+    row_start = Tensor([start for start, _ in rows]).long().reshape(oh, 1)
+    col_start = Tensor([start for start, _ in cols]).long().reshape(1, ow)
+    width = Tensor([stop - start for start, stop in cols]).long().reshape(1, ow)
+    return (row_start + local // width) * w + col_start + local % width
