@@ -26,12 +26,13 @@ from typing import Any
 
 from chainrule._array import xp as np
 
-#: Products with fewer multiply-adds than this run on one BLAS thread. 2**27 is ~3-6 ms of
-#: single-threaded float32 work. On idle cores a second thread pays off sooner (from ~2**22),
-#: but on busy ones every threaded product waits for a thread the kernel has not scheduled:
-#: the digits CNN's (512, 288) @ (288, 64) products made its step 10x slower (measured), so the
-#: threshold errs toward one thread, where the loss on idle cores is at most the second core.
-serial_below: int = int(os.environ.get("CHAINRULE_BLAS_SERIAL_BELOW", 2**27))
+#: Products with fewer multiply-adds than this run on one BLAS thread: below ~2**22 waking a
+#: second thread costs more than it saves. On idle cores threads pay off above it (the full
+#: batch MLP step, 1,797 x 64 x 128 products: 4.1 ms with 2**22 against 6.2 ms with 2**27 on
+#: 2 idle cores, measured with benchmarks/bench_table.py). On cores busy with other work every
+#: threaded product waits for a thread the kernel has not scheduled (the digits CNN's step ran
+#: 10x slower): there, ``CHAINRULE_BLAS_SERIAL_BELOW=134217728`` (2**27) keeps them serial.
+serial_below: int = int(os.environ.get("CHAINRULE_BLAS_SERIAL_BELOW", 2**22))
 
 
 _NAMES = (("scipy_openblas_", "64_"), ("scipy_openblas_", ""), ("openblas_", ""))
