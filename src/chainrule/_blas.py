@@ -35,6 +35,10 @@ from chainrule._array import xp as np
 serial_below: int = int(os.environ.get("CHAINRULE_BLAS_SERIAL_BELOW", 2**22))
 
 
+# OpenBLAS runs a product of at most 65536 * 4 multiply-adds on one thread by itself
+# (interface/gemm.c, GEMM_MULTITHREAD_THRESHOLD 4): no need to switch for those.
+_OPENBLAS_SERIAL = 2**18
+
 _NAMES = (("scipy_openblas_", "64_"), ("scipy_openblas_", ""), ("openblas_", ""))
 
 
@@ -72,7 +76,7 @@ def matmul(a: Any, b: Any, out: Any = None) -> Any:
         return np.matmul(a, b, out=out)
     # batch x rows x inner x columns, whichever operand carries the batch dimensions
     macs = max(a.size * b.shape[-1], b.size * a.shape[-2])
-    if macs >= serial_below:
+    if macs >= serial_below or macs <= _OPENBLAS_SERIAL:
         return np.matmul(a, b, out=out)
     get, set_ = _THREADS
     threads = get()

@@ -74,6 +74,8 @@ class NllLoss(Op):
         valid = target != self.ignore_index
         # Ignored samples point at class 0 with coefficient 0, so no branch is needed later.
         self.picks = xp.where(valid, target, 0)[:, None]
+        # One pick per row: plain fancy indexing (take_along_axis builds index grids first).
+        self.rows = xp.arange(x.shape[0])
         if (self.picks < 0).any() or (self.picks >= x.shape[1]).any():
             bad = target[valid & ((target < 0) | (target >= x.shape[1]))][0]
             raise IndexError(f"nll_loss: target {bad} is out of bounds for {x.shape[1]} classes")
@@ -89,7 +91,7 @@ class NllLoss(Op):
                 self.scale = xp.zeros_like(coeff)
                 return xp.asarray(xp.nan, dtype=x.dtype)
             self.scale /= total
-        losses = self.scale * xp.take_along_axis(x, self.picks, axis=1)[:, 0]
+        losses = self.scale * x[self.rows, self.picks[:, 0]]
         return losses if self.reduction == "none" else losses.sum()
 
     def vjp(self, g, out, x, target):
@@ -97,7 +99,7 @@ class NllLoss(Op):
         if isinstance(values, Tensor):
             return (dual.scatter_along(values, self.picks, 1, tuple(x.shape)), None)
         grad = xp.zeros(x.shape, dtype=x.dtype)
-        xp.put_along_axis(grad, self.picks, values, axis=1)  # one target per row: no repeats
+        grad[self.rows, self.picks[:, 0]] = values[:, 0]  # one target per row: no repeats
         return (grad, None)
 
     def jvp(self, tangents, out, x, target):
