@@ -130,12 +130,8 @@ class BinaryCrossEntropy(Op):
         return _clamp_min(dual.log(p), -100.0), _clamp_min(dual.log(1 - p), -100.0)
 
     def _per_element(self, g, shape):
-        """The output gradient spread over the elements: the chain rule through the reduction."""
-        if self.reduction == "mean":
-            n = 1
-            for d in shape:
-                n *= d
-            g = g / n
+        """The output gradient spread over the elements, times the weight."""
+        g = _spread(g, shape, self.reduction)
         return g if self.weight is None else g * self.weight
 
     def forward(self, p, y):
@@ -147,9 +143,7 @@ class BinaryCrossEntropy(Op):
         losses = -(y * log_p + (1 - y) * log_1mp)
         if self.weight is not None:
             losses = losses * self.weight
-        if self.reduction == "none":
-            return losses
-        return losses.mean() if self.reduction == "mean" else losses.sum()
+        return _reduced(losses, self.reduction)
 
     def _partials(self, p, y, need_p, need_y):
         dp = dy = None
@@ -173,9 +167,7 @@ class BinaryCrossEntropy(Op):
             total = total + dy * ty
         if self.weight is not None:
             total = total * self.weight
-        if self.reduction == "none":
-            return total
-        return total.mean() if self.reduction == "mean" else total.sum()
+        return _reduced(total, self.reduction)
 
 
 def _reduced(losses: Any, reduction: str) -> Any:
