@@ -62,19 +62,27 @@ def per_op_row(cr: Engine, torch: Engine | None) -> Row:
     return Row(fns, "torch", per=core.PER_OP_CHAIN)
 
 
-def mlp_row(cr: Engine, torch: Engine | None, batch: int) -> Row:
-    rng = np.random.default_rng(batch)
-    x_np = rng.standard_normal((batch, train.MLP_SIZES[0]), dtype=np.float32)
-    y_np = rng.integers(0, train.MLP_SIZES[-1], batch, dtype=np.int64)
+def _training_steps(
+    cr: Engine, torch: Engine | None, make_model: Callable[[Engine], Any], x_np: Any, y_np: Any
+) -> dict[str, Callable[[], object]]:
+    """One SGD step of ``make_model``'s network per engine, from the same seed and data."""
     fns: dict[str, Callable[[], object]] = {}
     for m in core.engines(cr, torch):
         m.manual_seed(0)
-        model = train.make_mlp(m)
+        model = make_model(m)
         opt = m.optim.SGD(model.parameters(), lr=train.LR)
         x, y = m.tensor(x_np), m.tensor(y_np)
         fns[m.__name__] = lambda m=m, model=model, opt=opt, x=x, y=y: train.train_step(
             m, model, opt, x, y
         )
+    return fns
+
+
+def mlp_row(cr: Engine, torch: Engine | None, batch: int) -> Row:
+    rng = np.random.default_rng(batch)
+    x_np = rng.standard_normal((batch, train.MLP_SIZES[0]), dtype=np.float32)
+    y_np = rng.integers(0, train.MLP_SIZES[-1], batch, dtype=np.int64)
+    fns = _training_steps(cr, torch, train.make_mlp, x_np, y_np)
     limit = train.NumpyMLP(batch, np.random.default_rng(0))
     fns["numpy"] = lambda: limit.step(x_np, y_np, train.LR)
     return Row(fns, "torch")
@@ -83,16 +91,7 @@ def mlp_row(cr: Engine, torch: Engine | None, batch: int) -> Row:
 def cnn_row(cr: Engine, torch: Engine | None) -> Row:
     images, labels, _ = train.load_digit_images()
     x_np, y_np = images[: train.CNN_BATCH], labels[: train.CNN_BATCH]
-    fns: dict[str, Callable[[], object]] = {}
-    for m in core.engines(cr, torch):
-        m.manual_seed(0)
-        model = train.make_cnn(m)
-        opt = m.optim.SGD(model.parameters(), lr=train.LR)
-        x, y = m.tensor(x_np), m.tensor(y_np)
-        fns[m.__name__] = lambda m=m, model=model, opt=opt, x=x, y=y: train.train_step(
-            m, model, opt, x, y
-        )
-    return Row(fns, "torch")
+    return Row(_training_steps(cr, torch, train.make_cnn, x_np, y_np), "torch")
 
 
 def matmul_row(cr: Engine, torch: Engine | None, size: int = 2048) -> Row:
