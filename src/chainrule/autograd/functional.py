@@ -42,7 +42,7 @@ def _finish(value: Any, create_graph: bool) -> Any:
     return value if create_graph else value.detach()
 
 
-def _ones_for(out: Any, name: str, api: str) -> Tensor:
+def _ones_for(out: Any, name: str) -> Tensor:
     if not isinstance(out, Tensor) or out.numel() != 1:
         raise RuntimeError(
             f"The vector {name} can only be None if the user-provided function returns a "
@@ -65,7 +65,7 @@ def vjp(
     if strict:
         strict_checks.vjp_check(func, ins, create_graph)
     out, pullback = cf.vjp(func, *ins)
-    grads = pullback(_ones_for(out, "v", "vjp") if v is None else v)
+    grads = pullback(_ones_for(out, "v") if v is None else v)
     return _finish(out, create_graph), _finish(grads if is_tuple else grads[0], create_graph)
 
 
@@ -86,7 +86,7 @@ def jvp(
                 "The vector v can only be None if the input to the user-provided function is "
                 "a single Tensor with a single element."
             )
-        v = _ones_for(ins[0], "v", "jvp")
+        v = _ones_for(ins[0], "v")
     vs, _ = _as_tuple(v, "v", "jvp")
     out, pushed = cf.jvp(func, ins, vs)
     return _finish(out, create_graph), _finish(pushed, create_graph)
