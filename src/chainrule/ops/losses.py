@@ -334,11 +334,7 @@ def binary_cross_entropy(
     """
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction(reduction)
-    if tuple(getattr(target, "shape", ())) != tuple(input.shape):
-        raise ValueError(
-            f"binary_cross_entropy: target shape {tuple(getattr(target, 'shape', ()))} must "
-            f"equal input shape {tuple(input.shape)}"
-        )
+    check_same_shape(input, target, "binary_cross_entropy")
     return BinaryCrossEntropy(_as_array(weight, "binary_cross_entropy"), reduction)(input, target)
 
 
