@@ -22,15 +22,20 @@ from chainrule.ops.reduce import normalize_dims
 from chainrule.tensor import Tensor
 
 
-class Softmax(Op):
-    notation = "exp(x_i) / sum_j exp(x_j)"
-    derivatives = ("s_i (delta_ij - s_j)",)
+class _Normalized(Op, abstract=True):
+    """Softmax's family: normalized along ``dim``; its rules read the output, not the input."""
+
     batch_rule = staticmethod(batching.along_dim)
     saves_inputs = False
     saves_output = True
 
     def __init__(self, dim: int) -> None:
         self.dim = dim
+
+
+class Softmax(_Normalized):
+    notation = "exp(x_i) / sum_j exp(x_j)"
+    derivatives = ("s_i (delta_ij - s_j)",)
 
     def forward(self, x):
         x = _floating(x)
@@ -47,15 +52,9 @@ class Softmax(Op):
         return out * (t - dual.sum(t * out, self.dim, keepdims=True))
 
 
-class LogSoftmax(Op):
+class LogSoftmax(_Normalized):
     notation = "x_i - log(sum_j exp(x_j))"
     derivatives = ("delta_ij - softmax(x)_j",)
-    batch_rule = staticmethod(batching.along_dim)
-    saves_inputs = False
-    saves_output = True
-
-    def __init__(self, dim: int) -> None:
-        self.dim = dim
 
     def forward(self, x):
         x = _floating(x)
