@@ -100,13 +100,19 @@ def _size(size: tuple[Any, ...]) -> tuple[int, ...]:
 
 
 def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    _device.check(device)
-    return _finish(xp.zeros(_size(size), dtype or dtypes.default_float), None, requires_grad)
+    return _filled(xp.zeros, size, dtype, device, requires_grad)
 
 
 def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _filled(xp.ones, size, dtype, device, requires_grad)
+
+
+def _filled(
+    make: Any, size: tuple[Any, ...], dtype: Any, device: Any, requires_grad: bool
+) -> Tensor:
+    """``make(shape, dtype)`` (``numpy.zeros`` or ``numpy.ones``), float32 by default."""
     _device.check(device)
-    return _finish(xp.ones(_size(size), dtype or dtypes.default_float), None, requires_grad)
+    return _finish(make(_size(size), dtype or dtypes.default_float), None, requires_grad)
 
 
 def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
@@ -177,9 +183,7 @@ def rand(
     requires_grad: bool = False,
 ) -> Tensor:
     """Uniform on [0, 1)."""
-    _device.check(device)
-    dtype = dtype or dtypes.default_float
-    return _drawn(lambda s: rng.uniform(s, dtype, g=generator), _size(size), requires_grad)
+    return _random(rng.uniform, size, generator, dtype, device, requires_grad)
 
 
 def randn(
@@ -190,9 +194,22 @@ def randn(
     requires_grad: bool = False,
 ) -> Tensor:
     """Standard normal."""
+    return _random(rng.normal, size, generator, dtype, device, requires_grad)
+
+
+def _random(
+    draw: Any,
+    size: tuple[Any, ...],
+    generator: rng.Generator | None,
+    dtype: Any,
+    device: Any,
+    requires_grad: bool,
+) -> Tensor:
+    """``draw(shape, dtype, g=generator)`` (``rng.uniform`` or ``rng.normal``), float32 by
+    default."""
     _device.check(device)
     dtype = dtype or dtypes.default_float
-    return _drawn(lambda s: rng.normal(s, dtype, g=generator), _size(size), requires_grad)
+    return _drawn(lambda s: draw(s, dtype, g=generator), _size(size), requires_grad)
 
 
 def _drawn(draw: Any, shape: tuple[int, ...], requires_grad: bool, dtype: Any = None) -> Tensor:
