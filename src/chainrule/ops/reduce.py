@@ -484,6 +484,16 @@ def _arg(pick: Any, input: Tensor, dim: int | None, keepdim: bool) -> Tensor:  #
     return ArgExtreme(pick, dim, keepdim)(input)
 
 
+def _var_args(op: str, dim: Any, unbiased: Any, keepdim: Any, aliases: dict[str, Any]) -> Any:
+    """``(dim, unbiased, keepdim)`` with NumPy's names and the old overload
+    ``op(input, unbiased)`` resolved."""
+    if aliases:
+        dim, keepdim = numpy_aliases(op, dim, keepdim, aliases)
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    return dim, unbiased, keepdim
+
+
 def _correction(unbiased: Any, correction: Any) -> float:
     if correction is not None:
         return correction
@@ -503,10 +513,7 @@ def var(
 
     Built from mean, subtraction, multiplication and sum, so its gradient comes from theirs.
     """
-    if aliases:
-        dim, keepdim = numpy_aliases("var", dim, keepdim, aliases)
-    if isinstance(dim, bool):  # the old overload var(input, unbiased)
-        dim, unbiased = None, dim
+    dim, unbiased, keepdim = _var_args("var", dim, unbiased, keepdim, aliases)
     dims = normalize_dims(dim, input.ndim, "var")
     n = 1
     for d in dims:
@@ -546,10 +553,7 @@ def var_mean(
     >>> cr.var_mean(cr.tensor([1.0, 2.0, 6.0]))
     (tensor(7.), tensor(3.))
     """
-    if aliases:
-        dim, keepdim = numpy_aliases("var_mean", dim, keepdim, aliases)
-    if isinstance(dim, bool):  # the old overload var_mean(input, unbiased)
-        dim, unbiased = None, dim
+    dim, unbiased, keepdim = _var_args("var_mean", dim, unbiased, keepdim, aliases)
     variance = var(input, dim, unbiased, keepdim, correction=correction)
     return variance, mean(input, normalize_dims(dim, input.ndim, "var_mean"), keepdim)
 
