@@ -139,6 +139,11 @@ def test_both_passes_arguments_through_by_position_and_by_keyword() -> None:
     assert calls == [("arrays", 0, False), ("tensors", 2, True), ("arrays", 1, False)]
 
 
+def test_both_refuses_an_operand_that_is_no_parameter() -> None:
+    with pytest.raises(ValueError, match=r"both: operands \['y'\] are not parameters of \(x\)"):
+        dual.both(np.exp, np.exp, "x", ("y",))
+
+
 # ------------------------------------------------------------ no type tests in the rules
 def _tests_for_tensor(node: ast.AST) -> list[int]:
     """Lines in ``node`` that call ``isinstance(..., <something naming Tensor>)``."""

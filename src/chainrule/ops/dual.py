@@ -41,15 +41,22 @@ def both(
     hold values (by default the first; ``"*xs"`` for each value in the sequence ``xs``), the
     others (axes, shapes, dtypes) pass through. The entry is generated as one function, as
     ``dataclasses`` generates ``__init__``: the array side, the plain backward's hot path, is
-    called straight from it, with no ``*args`` repacking in between.
+    called straight from it, as from a hand-written dispatcher (a generic ``*args, **kwargs``
+    wrapper costs ~0.2 us a call more, a quarter of ``exp`` on a small array).
 
         >>> square = both(xp.square, lambda t: t * t)
         >>> square(xp.array([3.0]))
         array([9.])
     """
-    signature = ast.parse(f"def entry({params}): pass").body[0].args  # type: ignore[attr-defined]
+    signature = ast.parse(f"def entry({params}): pass").body[0].args
     names = [a.arg for a in signature.args]
     tested = operands or (names[0],)
+    known = set(names) | {a.arg for a in signature.kwonlyargs}
+    if signature.vararg:
+        known.add(signature.vararg.arg)
+    unknown = [name for name in tested if name.lstrip("*") not in known]
+    if unknown:
+        raise ValueError(f"both: operands {unknown} are not parameters of ({params})")
     test = " or ".join(
         f"any([isinstance(v, _Tensor) for v in {name[1:]}])"
         if name.startswith("*")
@@ -67,7 +74,7 @@ def both(
     )
     scope: dict[str, Any] = {"_Tensor": Tensor, "_arrays": on_arrays, "_tensors": on_tensors}
     scope["__name__"] = __name__
-    exec(compile(source, f"<dual.{label}>", "exec"), scope)  # noqa: S102 - source built above
+    exec(compile(source, f"<dual.{label}>", "exec"), scope)
     entry = scope["entry"]
     entry.__qualname__ = label
     entry.on_arrays = on_arrays
