@@ -16,7 +16,7 @@ import operator
 from typing import Any
 
 from chainrule._array import xp
-from chainrule.op import Constant
+from chainrule.op import Constant, _value
 from chainrule.ops.elementwise import BROADCASTS
 from chainrule.ops.reduce import numpy_aliases
 from chainrule.tensor import Tensor, _make
@@ -51,10 +51,6 @@ class Predicate(Constant):
 
     def forward(self, x):
         return self.test(x)
-
-
-def _raw(value: Any) -> Any:
-    return value._data if isinstance(value, Tensor) else value
 
 
 def _bool(value: Any) -> Tensor:
@@ -159,7 +155,7 @@ def allclose(
     atol: float = 1e-8,
     equal_nan: bool = False,  # noqa: A002
 ) -> bool:
-    return bool(xp.allclose(input._data, _raw(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+    return bool(xp.allclose(input._data, _value(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def isclose(

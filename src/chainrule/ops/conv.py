@@ -239,24 +239,32 @@ class MaxPool2DWithIndices(Op):
         return values
 
     def vjp(self, g, out, x):
-        n, c, h, w = x.shape
-        if isinstance(g, Tensor):
-            flat = dual.scatter_along(g.reshape(n, c, -1), self.indices, 2, (n, c, h * w))
-            return (flat.reshape(n, c, h, w),)
+        return (self._unpool(g, tuple(x.shape)),)
+
+    def _unpool_tensors(self, g, shape):
+        n, c, h, w = shape
+        flat = dual.scatter_along(g.reshape(n, c, -1), self.indices, 2, (n, c, h * w))
+        return flat.reshape(shape)
+
+    def _unpool_arrays(self, g, shape):
+        n, c, h, w = shape
         (kh, kw), (sh, sw) = self.geom.kernel, self.geom.stride
         if sh >= kh and sw >= kw:
             # Windows that do not overlap (the usual stride = kernel) pick each element at most
             # once: the gradients are written straight into place, in the gradient's dtype.
             grad = xp.zeros((n, c, h * w), dtype=g.dtype)
             xp.put_along_axis(grad, self.indices, g.reshape(n, c, -1), axis=2)
-            return (grad.reshape(n, c, h, w),)
+            return grad.reshape(n, c, h, w)
         # Overlapping windows: a bincount over global positions sums the gradients of windows
         # that chose the same element, in one vectorized pass.
         offsets = (xp.arange(n * c) * (h * w)).reshape(n, c, 1)
         grad = xp.bincount(
             (self.indices + offsets).ravel(), weights=g.ravel(), minlength=n * c * h * w
         )
-        return (grad.astype(g.dtype, copy=False).reshape(n, c, h, w),)
+        return grad.astype(g.dtype, copy=False).reshape(n, c, h, w)
+
+    # g's values back at the windows' maxima, zeros elsewhere (repeats add up).
+    _unpool = dual.both(_unpool_arrays, _unpool_tensors, "self, g, shape", ("g",))
 
     def jvp(self, tangents, out, x):
         n, c = x.shape[:2]

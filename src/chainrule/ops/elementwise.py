@@ -20,7 +20,7 @@ from chainrule import dtypes
 from chainrule._array import xp
 from chainrule.autodiff import batching
 from chainrule.autodiff.batching import BatchedTensor
-from chainrule.op import Bilinear, Linear, Op
+from chainrule.op import Bilinear, Linear, Op, _value
 from chainrule.ops import dual
 from chainrule.ops.special import erf as _erf_array
 from chainrule.tensor import Tensor
@@ -175,7 +175,7 @@ class Pow(Op):
         return "PowBackward1" if a and b else ("PowBackward0" if a else "PowBackward2")
 
     def forward(self, a, b):
-        return _torch_float(_power(a, b), a, b)
+        return _torch_float(_power_arrays(a, b), a, b)
 
     def _terms(self, ga, gb, out, a, b):
         """``ga * d/da`` and ``gb * d/db`` (None where not wanted), ``ga``, ``gb`` being the
@@ -205,14 +205,15 @@ class Pow(Op):
         return da if db is None else db if da is None else da + db
 
 
-def _power(a: Any, b: Any) -> Any:
+def _power_arrays(a: Any, b: Any) -> Any:
     """``a ** b`` as PyTorch computes it: a Python exponent of -0.5 is ``1 / sqrt(a)`` (which
     differs from C's ``pow`` at -0 and -inf), as is the derivative of ``a ** 0.5``."""
-    if isinstance(a, Tensor) or isinstance(b, Tensor):
-        return Pow()(a, b)
     if type(b) is float and b == -0.5:
         return 1 / xp.sqrt(a)
     return a**b
+
+
+_power = dual.both(_power_arrays, lambda a, b: Pow()(a, b), "a, b", ("a", "b"))
 
 
 class Neg(Linear, Unary):
@@ -322,11 +323,10 @@ class Fmod(Op):
         return _chain(tangents, 1, -_trunc_divide(a, b))
 
 
-def _trunc_divide(a: Any, b: Any) -> Any:
-    """trunc(a / b); on Tensors one step op, so nothing differentiates through a / b."""
-    if isinstance(a, Tensor) or isinstance(b, Tensor):
-        return TruncDivide()(a, b)
-    return xp.trunc(a / b)
+# trunc(a / b); on Tensors one step op, so nothing differentiates through a / b.
+_trunc_divide = dual.both(
+    lambda a, b: xp.trunc(a / b), lambda a, b: TruncDivide()(a, b), "a, b", ("a", "b")
+)
 
 
 class Floor(Step):
@@ -711,7 +711,7 @@ class ClampTensor(Op):
     def _masks(x, lo, hi):
         """Which of x, lo, hi receives the gradient: PyTorch's rule. Ties go to x, a nan
         blocks every gradient but hi's, and lo >= hi sends it to hi."""
-        x, lo, hi = (v._data if isinstance(v, Tensor) else v for v in (x, lo, hi))
+        x, lo, hi = (_value(v) for v in (x, lo, hi))
         if hi is None:
             return x >= lo, x < lo, None
         if lo is None:
@@ -731,7 +731,7 @@ class ClampTensor(Op):
         # two, they take x's.
         zero = dual.zeros_like(out)
         tx, tlo, thi = (zero if t is None else t for t in tangents)
-        raw = [v._data if isinstance(v, Tensor) else v for v in (x, lo, hi)]
+        raw = [_value(v) for v in (x, lo, hi)]
         if hi is None:
             return dual.where(raw[0] > raw[1], tx, tlo)
         if lo is None:

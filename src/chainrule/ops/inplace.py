@@ -25,7 +25,7 @@ from typing import Any
 from chainrule import grad_mode
 from chainrule._array import xp
 from chainrule.autodiff import batching, forward
-from chainrule.op import Linear
+from chainrule.op import Linear, _value
 from chainrule.ops import dual, views
 from chainrule.tensor import Tensor, _make, spread_requires_grad
 
@@ -38,10 +38,6 @@ def _records(t: Tensor, *others: Any) -> bool:
     # A view taken with recording off, of a tensor that requires grad: recorded, so that
     # views.check_inplace refuses it as PyTorch does.
     return t._view is not None and t._view.base.requires_grad
-
-
-def _raw(value: Any) -> Any:
-    return value._data if isinstance(value, Tensor) else value
 
 
 def apply(t: Tensor, compute: Callable[..., Tensor], *others: Any) -> Tensor:
@@ -141,7 +137,7 @@ def _update(t: Tensor, ufunc: Any, op: Callable[..., Tensor], other: Any) -> Ten
     if not t._data.flags.writeable:
         _write(t, t._data)  # raises the clear error
     try:
-        ufunc(t._data, _raw(other), out=t._data)
+        ufunc(t._data, _value(other), out=t._data)
     except (ValueError, TypeError):
         return apply(t, op, other)  # which explains the shape or dtype problem
     t._vc[0] += 1

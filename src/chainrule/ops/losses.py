@@ -95,12 +95,18 @@ class NllLoss(Op):
         return losses if self.reduction == "none" else losses.sum()
 
     def vjp(self, g, out, x, target):
-        values = (g * self.scale)[:, None]
-        if isinstance(values, Tensor):
-            return (dual.scatter_along(values, self.picks, 1, tuple(x.shape)), None)
+        return (self._at_picks((g * self.scale)[:, None], x), None)
+
+    def _at_picks_arrays(self, values, x):
         grad = xp.zeros(x.shape, dtype=x.dtype)
         grad[self.rows, self.picks[:, 0]] = values[:, 0]  # one target per row: no repeats
-        return (grad, None)
+        return grad
+
+    def _at_picks_tensors(self, values, x):
+        return dual.scatter_along(values, self.picks, 1, tuple(x.shape))
+
+    # Zeros of x's shape with each row's value at its target class.
+    _at_picks = dual.both(_at_picks_arrays, _at_picks_tensors, "self, values, x", ("values",))
 
     def jvp(self, tangents, out, x, target):
         picked = self.scale * dual.gather_along(tangents[0], self.picks, 1)[:, 0]
@@ -109,10 +115,6 @@ class NllLoss(Op):
 
 # PyTorch's floor for p (1 - p) in the gradient: 1e-12 as a float32, as its kernel has it.
 _EPSILON = float(xp.float32(1e-12))
-
-
-def _clamp_min(x: Any, low: float) -> Any:
-    return x.clamp(min=low) if isinstance(x, Tensor) else xp.maximum(x, low)
 
 
 class _PointwiseLoss(Op, abstract=True):
@@ -149,7 +151,7 @@ class BinaryCrossEntropy(_PointwiseLoss):
         self.reduction = reduction
 
     def _logs(self, p):
-        return _clamp_min(dual.log(p), -100.0), _clamp_min(dual.log(1 - p), -100.0)
+        return dual.clamp_min(dual.log(p), -100.0), dual.clamp_min(dual.log(1 - p), -100.0)
 
     def forward(self, p, y):
         if ((p < 0) | (p > 1)).any():
@@ -165,7 +167,7 @@ class BinaryCrossEntropy(_PointwiseLoss):
     def _partials(self, p, y, need_p, need_y):
         dp = dy = None
         if need_p:
-            dp = self._weighted((p - y) / _clamp_min((1 - p) * p, _EPSILON))
+            dp = self._weighted((p - y) / dual.clamp_min((1 - p) * p, _EPSILON))
         if need_y:
             # -logit(p), unclamped as in PyTorch: infinite at p = 0 and p = 1.
             dy = self._weighted(dual.log(1 - p) - dual.log(p))
@@ -212,15 +214,6 @@ class MseLoss(Op):
         return _reduced(2 * (x - y) * t, self.reduction)
 
 
-def _softplus(x: Any) -> Any:
-    """``log(1 + exp(x))`` without overflow, on arrays or (recorded) Tensors."""
-    if isinstance(x, Tensor):
-        from chainrule.ops.elementwise import softplus
-
-        return softplus(x)
-    return xp.logaddexp(0, x)
-
-
 class BinaryCrossEntropyWithLogits(_PointwiseLoss):
     """``w [(1 - y) x + l softplus(-x)]`` with ``l = 1 + (pos_weight - 1) y``, reduced: the
     binary cross-entropy of ``sigmoid(x)``, computed from the logits without overflow."""
@@ -234,7 +227,7 @@ class BinaryCrossEntropyWithLogits(_PointwiseLoss):
         self.reduction = reduction
 
     def forward(self, x, y):
-        log_term = _softplus(-x)  # = -log sigmoid(x)
+        log_term = dual.softplus(-x)  # = -log sigmoid(x)
         if self.pos_weight is not None:
             log_term = log_term * ((self.pos_weight - 1) * y + 1)
         return _reduced(self._weighted((1 - y) * x + log_term), self.reduction)
@@ -247,7 +240,7 @@ class BinaryCrossEntropyWithLogits(_PointwiseLoss):
         if need_y:
             dy = -x
             if self.pos_weight is not None:
-                dy = dy + (self.pos_weight - 1) * _softplus(-x)
+                dy = dy + (self.pos_weight - 1) * dual.softplus(-x)
             dy = self._weighted(dy)
         return dx, dy
 

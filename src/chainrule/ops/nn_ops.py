@@ -62,14 +62,20 @@ class LogSoftmax(_Normalized):
         return shifted - xp.log(xp.exp(shifted).sum(axis=self.dim, keepdims=True))
 
     def vjp(self, g, out, x):
-        if isinstance(g, Tensor):  # create_graph: recorded
-            return (g - dual.exp(out) * dual.sum(g, self.dim, keepdims=True),)
+        return (self._vjp(g, out),)
+
+    def _vjp_tensors(self, g, out):
+        return g - dual.exp(out) * dual.sum(g, self.dim, keepdims=True)
+
+    def _vjp_arrays(self, g, out):
         # The same sum in one new array, not three: after cross-entropy's NLL, g is -1/N at
         # each target and 0 elsewhere, so this is PyTorch's fused (softmax - onehot) / N.
         grad = xp.exp(out)
         grad *= -g.sum(axis=self.dim, keepdims=True)
         grad += g
-        return (grad,)
+        return grad
+
+    _vjp = dual.both(_vjp_arrays, _vjp_tensors, "self, g, out", ("g",))
 
     def jvp(self, tangents, out, x):
         t = tangents[0]

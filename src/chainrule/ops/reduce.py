@@ -21,7 +21,7 @@ from typing import Any
 from chainrule import dtypes, return_types
 from chainrule._array import xp
 from chainrule.autodiff import batching
-from chainrule.op import Constant, Linear, Op, named
+from chainrule.op import Constant, Linear, Op, _value, named
 from chainrule.ops import dual
 from chainrule.ops.elementwise import Sqrt, _floating
 from chainrule.tensor import Tensor, _make
@@ -144,11 +144,12 @@ class Prod(Reduction):
 
     def weights(self, out, x):
         """For each element, the product of the others in its reduction group."""
-        if isinstance(x, Tensor):
-            return self.kept(out) / x if (x._data != 0).all() else self._others_with_zeros(x)
-        if (x != 0).all():
+        if (_value(x) != 0).all():
             return self.kept(out) / x
-        # Zeros: prefix and suffix products exclude each element without dividing by it.
+        return self._others_with_zeros(x)
+
+    def _others_with_zeros_arrays(self, x):
+        # Prefix and suffix products exclude each element without dividing by it.
         moved = xp.moveaxis(x, self.dims, tuple(range(-len(self.dims), 0)))
         flat = moved.reshape(moved.shape[: moved.ndim - len(self.dims)] + (-1,))
         ones = xp.ones_like(flat[..., :1])
@@ -159,7 +160,7 @@ class Prod(Reduction):
         others = (before * after).reshape(moved.shape)
         return xp.moveaxis(others, tuple(range(-len(self.dims), 0)), self.dims)
 
-    def _others_with_zeros(self, x):
+    def _others_with_zeros_tensors(self, x):
         """The product of the others, on Tensors (``create_graph``), where some are zero.
 
         Written so that its own derivative is right: with P the product of the non-zero
@@ -180,6 +181,10 @@ class Prod(Reduction):
             dual.where(zeros_among_others == 1, other_zero, dual.zeros_like(x)),
         )
         return nonzero_product / safe * factor
+
+    _others_with_zeros = dual.both(
+        _others_with_zeros_arrays, _others_with_zeros_tensors, "self, x", ("x",)
+    )
 
 
 class Amax(Reduction):
