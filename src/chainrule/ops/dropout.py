@@ -26,7 +26,7 @@ class DropoutMask(Constant):
     """``bernoulli(1 - p) / (1 - p)`` in the shape and dtype of ``x``: 1 / (1 - p) where an
     element is kept, 0 where it is dropped. Only ``x``'s shape is read, never its values."""
 
-    notation = "bernoulli(1 - p) / (1 - p)"
+    notation = "bernoulli(1 - p) / (1 - p) in the shape of x"
     derivatives = ("-",)
     # A compiled step runs this forward again at each call: a fresh mask every time.
     draws = True
