@@ -832,7 +832,7 @@ class _Builder:
     def _replayed_output(self) -> float:
         """The output recomputed from the leaves' current data by running each recorded op's
         ``forward`` again, oldest first. Unlike calling the user's function again, this runs
-        no module code: no random draws (a dropout mask is a recorded constant), no running
+        no module code: no random draws (a dropout mask keeps the value drawn), no running
         statistics updated, the same function at every point."""
         outs: dict[int, Any] = {}
         for node in self.steps:
@@ -843,13 +843,10 @@ class _Builder:
             for x, saved in zip(node.inputs, node.args, strict=True):
                 if not isinstance(x, Tensor):
                     args.append(saved)
-                    continue
-                # A comparison is computed again at the nudged values, as the function would.
-                source = graph.parent(x, node) or graph.source(x)
-                if source is None:
+                elif x.grad_fn is None and graph.source(x) is None:
                     args.append(x._data)  # a leaf, perturbed in place by the caller
-                else:
-                    args.append(outs.get(id(source), saved))
+                else:  # a comparison too is computed again, at the nudged values
+                    args.append(outs.get(id(graph.parent(x, node) or graph.source(x)), saved))
             # Some ops keep what their vjp needs from forward (indices, columns, a Function's
             # ctx): the replay works on copies and the node gets its own state back.
             state = getattr(node, "__dict__", None)
