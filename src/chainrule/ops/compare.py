@@ -21,6 +21,16 @@ from chainrule.ops.elementwise import BROADCASTS
 from chainrule.ops.reduce import numpy_aliases
 from chainrule.tensor import Tensor, _make
 
+# The comparisons written as operators in the explainer (``x > 0``).
+_SYMBOLS = {
+    operator.eq: "==",
+    operator.ne: "!=",
+    operator.lt: "<",
+    operator.le: "<=",
+    operator.gt: ">",
+    operator.ge: ">=",
+}
+
 
 class Compare(Constant):
     """``test(a, b)`` for two broadcasting values, ``test`` a comparison or logical function
@@ -33,6 +43,9 @@ class Compare(Constant):
 
     def __init__(self, test: Any) -> None:
         self.test = test
+        symbol = _SYMBOLS.get(test)
+        if symbol is not None:  # the explainer shows ``x > 0``, not ``compare(x, 0)``
+            self.notation = f"a {symbol} b"
 
     def forward(self, a, b):
         return self.test(a, b)
