@@ -37,6 +37,7 @@ from chainrule import op as op_module
 from chainrule._array import xp
 from chainrule.autodiff import batching, forward
 from chainrule.autodiff.backward import grad as autograd_grad
+from chainrule.autodiff.backward import run_backward
 from chainrule.autodiff.batching import BatchedTensor
 from chainrule.graph import parent
 from chainrule.ops.shape import stack
@@ -203,17 +204,27 @@ class _Pullback:
         targets = [x for x in self.inputs if x is not None]
         found: list[Any] = [None] * len(targets)
         if pairs and targets:
-            record = self.nested or any(e or c.requires_grad for _, c, e in pairs)
-            found = list(
-                autograd_grad(
-                    [y for y, _, _ in pairs],
-                    targets,
-                    [c for _, c, _ in pairs],
-                    retain_graph=True,
-                    create_graph=record or bool(forward.levels),
-                    allow_unused=True,
+            roots, cts = [y for y, _, _ in pairs], [c for _, c, _ in pairs]
+            record = self.nested or bool(forward.levels) or any(c.requires_grad for c in cts)
+            batched = any(e for _, _, e in pairs)
+            if batched and not record and all(x.requires_grad for x in targets):
+                # A batch of cotangents (``vmap(vjp_fn)``: jacrev's rows) needs the rules run
+                # on Tensors, to take their batching rules, but no graph of them when nothing
+                # differentiates the result again.
+                found = run_backward(
+                    roots, cts, True, True, targets=targets, accumulate=False, record=False
                 )
-            )
+            else:
+                found = list(
+                    autograd_grad(
+                        roots,
+                        targets,
+                        cts,
+                        retain_graph=True,
+                        create_graph=record or batched,
+                        allow_unused=True,
+                    )
+                )
         results = []
         for x in self.inputs:
             if x is None:

@@ -238,6 +238,43 @@ def _loop(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
     return stack(results)
 
 
+def vjp_on_arrays(node: Any, g: Any) -> tuple[Any, ...] | None:
+    """``node``'s vjp for a batch of cotangents ``g`` (batched at one level) computed on arrays,
+    or None where the rule must run on batched Tensors instead.
+
+    A batched backward that nothing differentiates again (``vmap`` over ``vjp_fn``: jacrev's
+    rows) would otherwise run each rule op by op through the batching rules. Rules whose op
+    class sets ``vjp_broadcasts`` (elementwise ops, ``matmul``) treat extra leading dimensions
+    of ``g`` as broadcast ones, so one call on the physical array computes every example's
+    gradient; each is then summed back to its input's shape, leaving the batch dimension.
+    """
+    if not getattr(type(node), "vjp_broadcasts", False) or type(g) is not BatchedTensor:
+        return None
+    from chainrule._array import xp
+    from chainrule.ops.broadcast import unbroadcast
+    from chainrule.tensor import _make
+
+    value = g._value
+    if type(value) is BatchedTensor:  # batched at several levels: the general path
+        return None
+    batch = value._data
+    grads = node.vjp(batch, node.out, *node.args)
+    level = g._level
+    found = []
+    for x, gi in zip(node.inputs, grads, strict=False):
+        if gi is None or not isinstance(x, Tensor):
+            found.append(None)
+            continue
+        shape = x._data.shape
+        rank = xp.ndim(gi) - 1
+        if rank < len(shape) or xp.shape(gi)[0] != level.size:
+            return None  # a gradient that does not carry the batch: the general path
+        target = (level.size,) + (1,) * (rank - len(shape)) + shape
+        summed = unbroadcast(gi, target).reshape((level.size, *shape))
+        found.append(BatchedTensor(_make(summed), level))
+    return tuple(found)
+
+
 # ----------------------------------------------------------------------------- the rules
 def _rank(value: Any, batched: bool) -> int:
     ndim = value.ndim if hasattr(value, "ndim") else 0
