@@ -102,14 +102,7 @@ def _map(fn: Callable[[Any], Any], tree: Any) -> Any:
 Levels = list[batching.Level]
 
 
-def _unwrap(x: Tensor) -> tuple[Tensor, Levels]:
-    """The physical Tensor under every batching wrapper, and its batch levels, outermost first."""
-    found = []
-    while type(x) is BatchedTensor:
-        found.append(x._level)
-        x = x._value
-    found.reverse()
-    return x, found
+_unwrap = batching.unwrap
 
 
 def _lift(value: Tensor, have: Levels, want: Sequence[batching.Level]) -> tuple[Tensor, Levels]:
@@ -692,10 +685,10 @@ def vmap(
     argument (each an int, None or a pytree of them); ``out_dims`` likewise for the outputs.
     ``randomness``: a random draw inside vmap raises with ``"error"`` (the default), is shared
     by every example with ``"same"``, and is each example's own with ``"different"`` (``rand``,
-    ``randn``, ``randint``, ``randperm``, the ``_like`` forms, ``bernoulli`` with a ``p`` and
-    ``dropout``;
-    other random operations refuse it). ``chunk_size`` maps that many examples at a time (less
-    memory, more passes).
+    ``randn``, ``randint``, ``randperm``, the ``_like`` forms, ``bernoulli`` with a ``p``,
+    ``multinomial``, ``dropout`` and the in-place fills ``uniform_``, ``normal_``,
+    ``bernoulli_``, ``exponential_`` of a batched tensor; other random operations refuse it).
+    ``chunk_size`` maps that many examples at a time (less memory, more passes).
 
     >>> import chainrule as cr
     >>> vmap(lambda row, v: row @ v, in_dims=(0, None))(cr.ones(3, 2), cr.tensor([1.0, 2.0]))

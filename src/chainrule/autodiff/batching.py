@@ -82,6 +82,25 @@ def check_randomness(per_example: bool = False) -> None:
             )
 
 
+def check_inplace_randomness(t: Any) -> None:
+    """Called before ``t`` is filled with random values in place inside vmap: as
+    :func:`check_randomness`, and 'different' refuses a ``t`` not batched at its level (one
+    value for every example would look like 'same'), in PyTorch's words. As in PyTorch, whose
+    levels see the fill innermost first, a 'same' level fills an unbatched copy of the
+    example: the levels outside it see no batched tensor."""
+    check_randomness(per_example=True)
+    batched_at = unwrap(t)[1]
+    for level in reversed(levels):
+        if level.randomness == "same" and level in batched_at:
+            batched_at = []
+        if level.randomness == "different" and level not in batched_at:
+            raise RuntimeError(
+                "vmap: Cannot ask for different inplace randomness on an unbatched tensor. This "
+                "will appear like same randomness. If this is necessary for your usage, please "
+                "file an issue with functorch."
+            )
+
+
 def refuse_same_randomness(x: Any) -> None:
     """PyTorch's refusal of a random draw that reads a batched tensor under 'same'."""
     if type(x) is BatchedTensor and x._level.randomness == "same":
@@ -183,6 +202,17 @@ class BatchedTensor(Tensor):
 
     def __repr__(self) -> str:
         return f"BatchedTensor(lvl={self._level.index}, bdim=0, value=\n{self._value!r}\n)"
+
+
+def unwrap(x: Tensor) -> tuple[Tensor, list[Level]]:
+    """The physical Tensor under every batching wrapper, and its batch levels, outermost first
+    (the order of its leading dimensions)."""
+    found = []
+    while type(x) is BatchedTensor:
+        found.append(x._level)
+        x = x._value
+    found.reverse()
+    return x, found
 
 
 def physical(x: Tensor) -> Any:
