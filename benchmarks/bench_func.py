@@ -17,6 +17,11 @@ Run from the repository root::
 
     python benchmarks/bench_func.py [--runs 3]
 
+On cores busy with other work, ``CHAINRULE_BLAS_SERIAL_BELOW=134217728`` keeps every product
+of the NumPy floor on one BLAS thread (see ``chainrule._blas``): its one threaded product, the
+(256, 128) @ (128, 128) of the per-example backward, otherwise waits for a thread the kernel
+has not scheduled (measured: the floor at 110-195 ms of wall time for 10-14 ms of CPU time).
+
 Exit status: 0 on success, 2 if chainrule cannot be imported or lacks a feature used here.
 """
 
@@ -82,24 +87,32 @@ def per_example_workload(
 
 
 # ----------------------------------------------------------------------------- the NumPy floor
+# Products go through chainrule._blas.matmul, NumPy's matmul run on one BLAS thread when small,
+# as chainrule runs them: on a loaded 2-core machine OpenBLAS's second thread made these small
+# products several times slower (the per-example floor 20 ms on one thread, 110 ms on two),
+# which would have measured the thread switch rather than the floor. (Imported in each
+# function: chainrule is importable only once _timing.load_chainrule has found it.)
 def numpy_hessian(w: np.ndarray, x: np.ndarray) -> Callable[[], object]:
     """d2/dx2 sum(tanh(W x)) = W^T diag(tanh''(W x)) W, with tanh'' = -2 t (1 - t^2)."""
+    from chainrule._blas import matmul
 
     def hessian() -> np.ndarray:
         t = np.tanh(w @ x)
-        return (w.T * (-2 * t * (1 - t * t))) @ w
+        return matmul(w.T * (-2 * t * (1 - t * t)), w)
 
     return hessian
 
 
 def numpy_mlp_jacobian(ws: list[np.ndarray], x: np.ndarray) -> Callable[[], object]:
     """J of tanh(W2 tanh(W1 x)) = diag(1 - y^2) W2 diag(1 - h^2) W1 (jacrev's and jacfwd's)."""
+    from chainrule._blas import matmul
+
     w1, w2 = ws
 
     def jacobian() -> np.ndarray:
         h = np.tanh(w1 @ x)
         y = np.tanh(w2 @ h)
-        return ((1 - y * y)[:, None] * w2) @ ((1 - h * h)[:, None] * w1)
+        return matmul((1 - y * y)[:, None] * w2, (1 - h * h)[:, None] * w1)
 
     return jacobian
 
@@ -110,13 +123,15 @@ def numpy_per_example(
     """Per-example gradients of the digits MLP's cross-entropy: the batch's forward and
     backward at once, each example's weight gradient the outer product of its output
     gradient and its input (``einsum``), its bias gradient the output gradient itself."""
+    from chainrule._blas import matmul
+
     layers = [(weights[f"{i}.weight"], weights[f"{i}.bias"]) for i in (0, 2, 4)]
     onehot = np.eye(layers[-1][0].shape[0], dtype=images.dtype)[labels]
 
     def per_example() -> list[np.ndarray]:
         acts = [images]
         for k, (w, b) in enumerate(layers):
-            z = acts[-1] @ w.T + b
+            z = matmul(acts[-1], w.T) + b
             acts.append(np.maximum(z, 0) if k < len(layers) - 1 else z)
         logits = acts.pop()
         p = np.exp(logits - logits.max(axis=1, keepdims=True))
@@ -125,7 +140,7 @@ def numpy_per_example(
         for k in range(len(layers) - 1, -1, -1):
             grads[:0] = [np.einsum("bo,bi->boi", delta, acts[k]), delta]
             if k:
-                delta = (delta @ layers[k][0]) * (acts[k] > 0)
+                delta = matmul(delta, layers[k][0]) * (acts[k] > 0)
         return grads
 
     return per_example
