@@ -280,6 +280,10 @@ def vjp_on_arrays(node: Any, g: Any) -> tuple[Any, ...] | None:
     """
     if not getattr(type(node), "vjp_broadcasts", False) or type(g) is not BatchedTensor:
         return None
+    from chainrule.autodiff import forward
+
+    if forward.levels:  # the rule must see the inputs' tangents: on Tensors
+        return None
     from chainrule._array import xp
     from chainrule.ops.broadcast import unbroadcast
     from chainrule.tensor import _make
