@@ -89,3 +89,29 @@ def test_jacrev_takes_the_array_path(monkeypatch: pytest.MonkeyPatch) -> None:
     jac = cf.jacrev(lambda v: cr.tanh(w2 @ cr.tanh(w1 @ v)))(_t64(rng.standard_normal(5)))
     assert taken == [("Tanh", True), ("MatMul", True), ("Tanh", True), ("MatMul", True)]
     assert tuple(jac.shape) == (5, 5)
+
+
+def _small(spec: OpSpec) -> bool:
+    return sum(int(np.prod(s, dtype=int)) for s in spec.shapes[0]) <= 12
+
+
+@pytest.mark.parametrize(
+    "spec", [pytest.param(s, id=s.name) for s in SPECS if s.second_order and _small(s)]
+)
+def test_hessian_unrecorded_equals_recorded(
+    spec: OpSpec, rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """jvp over vjp (``hessian``) runs the inner backward unrecorded, tangents riding along;
+    recording it (as inside a reverse-mode transform) must give the same second derivatives."""
+    x = [_t64(a) for a in spec.sample(rng, spec.shapes[0])]
+    probe = _t64(rng.standard_normal(len(x) + 3))
+
+    def scalar(*args: Any) -> Any:
+        return sum((y * probe[i]).sum() for i, y in enumerate(outputs_of(spec.fn(*args))))
+
+    hessian = cf.hessian(scalar, argnums=tuple(range(len(x))))
+    unrecorded = flat(_leaves(_quiet(hessian, *x)))
+    with monkeypatch.context() as m:
+        m.setattr(cf, "_reverse_depth", [1])  # as if inside grad: every vjp records
+        recorded = flat(_leaves(_quiet(hessian, *x)))
+    assert_close(unrecorded, recorded, f"{spec.name}: hessian unrecorded vs recorded", 1e-12)
