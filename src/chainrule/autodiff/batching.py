@@ -284,7 +284,6 @@ def vjp_on_arrays(node: Any, g: Any) -> tuple[Any, ...] | None:
 
     if forward.levels:  # the rule must see the inputs' tangents: on Tensors
         return None
-    from chainrule._array import xp
     from chainrule.ops.broadcast import unbroadcast
     from chainrule.tensor import _make
 
@@ -295,13 +294,13 @@ def vjp_on_arrays(node: Any, g: Any) -> tuple[Any, ...] | None:
     grads = node.vjp(batch, node.out, *node.args)
     level = g._level
     found = []
-    for x, gi in zip(node.inputs, grads, strict=False):
-        if gi is None or not isinstance(x, Tensor):
+    for x, gi, need in zip(node.inputs, grads, node.needs, strict=False):
+        if gi is None or not need:
             found.append(None)
             continue
         shape = x._data.shape
-        rank = xp.ndim(gi) - 1
-        if rank < len(shape) or xp.shape(gi)[0] != level.size:
+        rank = gi.ndim - 1  # an array, from g's: NumPy scalars are never batched
+        if rank < len(shape) or gi.shape[0] != level.size:
             return None  # a gradient that does not carry the batch: the general path
         target = (level.size,) + (1,) * (rank - len(shape)) + shape
         summed = unbroadcast(gi, target).reshape((level.size, *shape))
