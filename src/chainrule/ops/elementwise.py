@@ -71,6 +71,9 @@ class Unary(Op, abstract=True):
     """A one-input elementwise op: subclasses give ``forward`` and ``partial`` = dy/dx."""
 
     batch_rule = BROADCASTS
+    # The vjp broadcasts over extra leading dimensions of g: a batch of cotangents runs as one
+    # call on arrays (see batching.vjp_on_arrays).
+    vjp_broadcasts = True
 
     def partial(self, out: Any, x: Any) -> Any:
         raise NotImplementedError
@@ -85,6 +88,7 @@ class Unary(Op, abstract=True):
 # ------------------------------------------------------------------------- arithmetic
 class Add(Op):
     batch_rule = BROADCASTS
+    vjp_broadcasts = True
     notation = "a + b"
     derivatives = ("1", "1")
     saves_inputs = False
@@ -102,6 +106,7 @@ class Add(Op):
 
 class Sub(Op):
     batch_rule = BROADCASTS
+    vjp_broadcasts = True
 
     def default_name(self) -> str:
         return "SubBackward0" if isinstance(self.inputs[0], Tensor) else "RsubBackward1"
@@ -123,6 +128,7 @@ class Sub(Op):
 
 class Mul(Bilinear):
     batch_rule = BROADCASTS
+    vjp_broadcasts = True
     notation = "a * b"
     derivatives = ("b", "a")
     reads = ((1,), (0,))
@@ -137,6 +143,7 @@ class Mul(Bilinear):
 
 class Div(Op):
     batch_rule = BROADCASTS
+    vjp_broadcasts = True
     notation = "a / b"
     derivatives = ("1 / b", "-a / b**2")
     # d/db is computed from the inputs, not the output, as PyTorch does: changing the
