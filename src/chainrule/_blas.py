@@ -24,6 +24,7 @@ import ctypes
 import os
 from typing import Any
 
+from chainrule import _buffers
 from chainrule._array import xp as np
 
 #: Products with fewer multiply-adds than this run on one BLAS thread: below ~2**22 waking a
@@ -71,7 +72,20 @@ _THREADS = _openblas_threads() if serial_below > 0 else None
 
 
 def matmul(a: Any, b: Any, out: Any = None) -> Any:
-    """``a @ b`` (NumPy arrays, any batch dimensions), on one BLAS thread when it is small."""
+    """``a @ b`` (NumPy arrays, any batch dimensions), on one BLAS thread when it is small.
+
+    A large product of two float matrices is written into an array of
+    :mod:`chainrule._buffers`: a training step's products reuse the previous step's memory.
+    """
+    if (
+        out is None
+        and a.ndim == 2
+        and b.ndim == 2
+        and a.dtype is b.dtype
+        and a.dtype.kind == "f"
+        and a.shape[0] * b.shape[1] * a.dtype.itemsize >= _buffers.MIN_BYTES  # small: no call
+    ):
+        out = _buffers.empty((a.shape[0], b.shape[1]), a.dtype)
     if _THREADS is None or a.ndim < 2 or b.ndim < 2:
         return np.matmul(a, b, out=out)
     # batch x rows x inner x columns, whichever operand carries the batch dimensions

@@ -114,6 +114,11 @@ class Op:
     def jvp(self, tangents: tuple[Any, ...], out: Any, *args: Any) -> Any:
         raise NotImplementedError
 
+    # ``vjp_inplace(g, out, *args)``, where an op has one: the same rule on arrays, allowed to
+    # overwrite ``g`` instead of allocating its result. The backward pass calls it in place of
+    # ``vjp`` only when it holds the sole reference to ``g`` (see autodiff/backward.py).
+    vjp_inplace: ClassVar[Any] = None
+
     def fresh(self) -> Op:
         """An unapplied op with this one's settings (what its constructor was given)."""
         op = _new(type(self))

@@ -16,11 +16,12 @@ value fans out to several uses, the contributions add up: the multivariable chai
 from __future__ import annotations
 
 import heapq
+import sys
 from collections.abc import Callable, Sequence
 from heapq import heappop, heappush
 from typing import Any
 
-from chainrule import grad_mode, graph
+from chainrule import _buffers, grad_mode, graph
 from chainrule._array import xp
 from chainrule.autodiff import anomaly, batching
 from chainrule.ops import views
@@ -229,7 +230,17 @@ class _Pass:
                     grads = node.vjp(g, _make(node.out, True, node), *args)
             else:
                 args = node.args
-                grads = node.vjp(g, node.out, *args)
+                if (
+                    node.vjp_inplace is not None
+                    and observer is None  # an observer keeps g to show it
+                    and type(g) is _ndarray
+                    and g.base is None  # not a view of memory someone else may hold
+                    and _getrefcount(g) - (id(g) in _kept) == _SOLE  # the cache's one is free
+                    and g.flags.writeable
+                ):
+                    grads = node.vjp_inplace(g, node.out, *args)
+                else:
+                    grads = node.vjp(g, node.out, *args)
             if check_anomaly:
                 anomaly.on_backward(node, grads)
             if observer is not None:
@@ -255,6 +266,9 @@ class _Pass:
                         heappush(heap, (-parent.seq, parent))
                     else:
                         node_grads[parent] = self._sum(pending, gi)
+            # Hand the gradients over to node_grads alone: a local still holding one would
+            # make it look shared when its node's turn comes (see _SOLE).
+            grads = gi = pending = None
             if not retain:
                 node.args = node.out = None  # free the saved values
                 for data in args:  # the inputs' arrays (with create_graph: Tensors, kept)
@@ -319,6 +333,24 @@ class _Pass:
             return
         accumulate_into(leaf, g, self.stored)
 
+
+def _references_of_a_local() -> int:
+    """What ``getrefcount`` reports for an array held by one local variable and nothing else.
+
+    A gradient that only the pass holds (a rule's fresh result, popped from the pending dict)
+    has this count; any other holder adds one: another pending node, a leaf's gradient, a
+    hook's stored Tensor, ``retain_grad``, the caller's ``gradient=`` tensor, a view of it (a
+    view holds its base). Only then may a rule overwrite it, the test PyTorch's engine makes
+    (``use_count() == 1``) before accumulating in place. Measured, not assumed: interpreters
+    differ in the references a call adds.
+    """
+    g = xp.empty(0)
+    return _getrefcount(g)
+
+
+_getrefcount = sys.getrefcount
+_kept = _buffers.kept_ids
+_SOLE = _references_of_a_local()
 
 # Arrays up to this many elements weigh little more than the node itself: a freed node
 # keeps them, which spares the per-node cost of replacing its inputs by edges.

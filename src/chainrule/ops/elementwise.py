@@ -606,6 +606,10 @@ class Relu(Unary):
     def partial(self, out, x):
         return ~(out <= 0)  # PyTorch passes the gradient at nan (only out <= 0 blocks it)
 
+    def vjp_inplace(self, g, out, x):
+        """The vjp as a masked multiply into ``g`` (which the engine owns): no new array."""
+        return (xp.multiply(g, self.partial(out, x), out=g),)
+
 
 class LeakyRelu(Unary):
     public = "leaky_relu"

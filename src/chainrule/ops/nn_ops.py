@@ -40,8 +40,9 @@ class Softmax(_Normalized):
     def forward(self, x):
         x = _floating(x)
         # initial: an empty dim has no maximum; its softmax is empty, as in PyTorch.
-        e = xp.exp(x - x.max(axis=self.dim, keepdims=True, initial=-xp.inf))
-        return e / e.sum(axis=self.dim, keepdims=True)
+        e = xp.exp(x - _reduce(xp.maximum, x, self.dim, initial=-xp.inf))
+        e /= _reduce(xp.add, e, self.dim)
+        return e
 
     def vjp(self, g, out, x):
         # J^T g with J = diag(s) - s s^T, without forming J.
@@ -58,8 +59,9 @@ class LogSoftmax(_Normalized):
 
     def forward(self, x):
         x = _floating(x)
-        shifted = x - x.max(axis=self.dim, keepdims=True, initial=-xp.inf)
-        return shifted - xp.log(xp.exp(shifted).sum(axis=self.dim, keepdims=True))
+        shifted = x - _reduce(xp.maximum, x, self.dim, initial=-xp.inf)
+        shifted -= xp.log(_reduce(xp.add, xp.exp(shifted), self.dim))
+        return shifted
 
     def vjp(self, g, out, x):
         return (self._vjp(g, out),)
@@ -71,7 +73,7 @@ class LogSoftmax(_Normalized):
         # The same sum in one new array, not three: after cross-entropy's NLL, g is -1/N at
         # each target and 0 elsewhere, so this is PyTorch's fused (softmax - onehot) / N.
         grad = xp.exp(out)
-        grad *= -g.sum(axis=self.dim, keepdims=True)
+        grad *= -_reduce(xp.add, g, self.dim)
         grad += g
         return grad
 
@@ -80,6 +82,28 @@ class LogSoftmax(_Normalized):
     def jvp(self, tangents, out, x):
         t = tangents[0]
         return t - dual.sum(dual.exp(out) * t, self.dim, keepdims=True)
+
+
+# NumPy reduces a short last axis one row at a time, at 100-250 ns a row: the row maxima of
+# 1,797 x 10 logits took 0.26-0.4 ms, more than the rest of cross-entropy together. Rows up to
+# this length are transposed first (one copy, ~10 us there) and reduced column by column,
+# which NumPy vectorizes across the rows (measured crossover: 32 for max and sum, float32).
+_SHORT_ROW = 32
+
+
+def _reduce(ufunc, x, axis, **kwargs):
+    """``ufunc.reduce(x, axis, keepdims=True)`` on an array, fast for many short rows.
+
+    >>> _reduce(xp.maximum, xp.array([[1.0, 3.0], [4.0, 2.0]]), 1)
+    array([[3.],
+           [4.]])
+    """
+    n = x.ndim
+    if axis == n - 1 and n > 1 and x.shape[-1] <= _SHORT_ROW:
+        # Plain transposes: NumPy 2's expand_dims and moveaxis keep 48 bytes per call alive.
+        columns = xp.ascontiguousarray(x.transpose((axis, *range(axis))))
+        return ufunc.reduce(columns, axis=0, keepdims=True, **kwargs).transpose((*range(1, n), 0))
+    return ufunc.reduce(x, axis=axis, keepdims=True, **kwargs)
 
 
 class Linear(Bilinear):
@@ -114,8 +138,19 @@ class Linear(Bilinear):
         gx = dual.matmul(g, w) if self.needs[0] else None
         x2 = x.reshape((-1, x.shape[-1]))
         gw = dual.matmul(dual.swap_last(g2), x2) if self.needs[1] else None
-        gb = dual.sum(g2, 0) if b is not None and self.needs[2] else None
+        gb = _column_sums(g2) if b is not None and self.needs[2] else None
         return (gx, gw, gb)
+
+
+def _column_sums(g):
+    """``g.sum(0)`` of a matrix; on float arrays a product with a vector of ones, which BLAS
+    runs 3-4x faster than NumPy's row-by-row sum (1,797 x 128 float32: 45 us, not 160-230)."""
+    if isinstance(g, Tensor) or g.dtype not in _BLAS_FLOATS:
+        return dual.sum(g, 0)
+    return _blas.matmul(xp.ones(g.shape[0], g.dtype), g)
+
+
+_BLAS_FLOATS = (xp.dtype("float32"), xp.dtype("float64"))
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
