@@ -227,6 +227,16 @@ class ConvolutionBackwardWeight(Bilinear):
         return ConvolutionBackwardWeight(self.geom, self.w_shape)
 
 
+def _in_layout(a: Any, like: Any) -> Any:
+    """``a`` laid out in memory as ``like`` (of the same shape) is: a ufunc over operands of
+    different layouts iterates in short strided runs, ~10x slower than one copy first."""
+    out = xp.empty_like(like, dtype=a.dtype)
+    if out.strides == a.strides:
+        return a
+    out[...] = a
+    return out
+
+
 class MaxPool2DWithIndices(Op):
     """The largest value of each window; the gradient goes to that one element.
 
@@ -237,8 +247,9 @@ class MaxPool2DWithIndices(Op):
     direct path: the input is read as its ``kh * kw`` strided sub-grids (sub-grid ``(i, j)``
     holds element ``(i, j)`` of every window), compared one after the other into the running
     maximum, and the winner's offset in its window is kept as a small integer per window. The
-    gradient is copied back through the same sub-grids, one masked copy each: no window view,
-    no arg-max over it, no index arithmetic.
+    gradient goes back through the same sub-grids, one product with a mask each: no window
+    view, no arg-max over it, no index arithmetic. (Masked copies, ``copyto(where=)``, and
+    ufuncs over operands of different layouts run ~10x slower than these products.)
     """
 
     notation = "max over each window of x"
@@ -273,13 +284,17 @@ class MaxPool2DWithIndices(Op):
             self.arg = xp.zeros_like(x[:, :, :ho, :wo], dtype=xp.min_scalar_type(kh * kw - 1))
             grids = self._grids(x)
             values = grids[0].copy(order="K")
+            index = self.arg.dtype.type
             for k, grid in enumerate(grids[1:], 1):
-                # Strictly greater: a tie keeps the earlier element, as PyTorch does.
-                xp.copyto(self.arg, k, where=grid > values)
+                # Strictly greater: a tie keeps the earlier element, as PyTorch does. k grows,
+                # so the maximum of (arg, k where greater) is "k where greater, else arg".
+                xp.maximum(self.arg, (grid > values) * index(k), out=self.arg)
                 xp.maximum(values, grid, out=values)  # nan-propagating: the values are right
             if values.dtype.kind == "f" and xp.isnan(values).any():
-                for k, grid in enumerate(grids):  # a window with nans: its last nan wins
-                    xp.copyto(self.arg, k, where=xp.isnan(grid))
+                last_nan = xp.zeros_like(self.arg)  # a window with nans: its last nan wins
+                for k, grid in enumerate(grids[1:], 1):
+                    xp.maximum(last_nan, xp.isnan(grid) * index(k), out=last_nan)
+                self.arg = xp.where(xp.isnan(values), last_nan, self.arg)
             return values
         windows = _windows(x, self.geom, fill=-xp.inf)
         n, c, ho, wo = windows.shape[:4]
@@ -317,11 +332,15 @@ class MaxPool2DWithIndices(Op):
             flat = dual.scatter_along(g.reshape(n, c, -1), self._indices(w), 2, (n, c, h * w))
             return (flat.reshape(n, c, h, w),)
         if self._apart():
-            # Each element is picked at most once: the gradients are copied straight into
-            # place, in the gradient's dtype and the input's layout.
-            grad = xp.zeros_like(x, dtype=g.dtype)
+            # Each element is in one window at most: each sub-grid of the gradient is g where
+            # that offset won, else 0, in the gradient's dtype and the input's layout. Windows
+            # that tile the input write every element; others leave some that must be 0.
+            (kh, kw), (ho, wo) = self.geom.kernel, self.arg.shape[2:]
+            tiled = self.geom.stride == (kh, kw) and (h, w) == (kh * ho, kw * wo)
+            grad = (xp.empty_like if tiled else xp.zeros_like)(x, dtype=g.dtype)
+            g = _in_layout(g, self.arg)
             for k, grid in enumerate(self._grids(grad)):
-                xp.copyto(grid, g, where=self.arg == k)
+                xp.multiply(g, self.arg == k, out=grid)
             return (grad,)
         indices = self._indices(w)
         (kh, kw), (sh, sw) = self.geom.kernel, self.geom.stride
