@@ -1,13 +1,16 @@
 """Convolution and max pooling, fused: im2col plus one matrix product, no loops over pixels.
 
 A 2-D convolution is a matrix product in disguise. Copy every kernel-sized window of the
-(padded) input into a row of a matrix, the "columns" (``sliding_window_view`` makes the windows
-without copying; one copy lays them out), and the convolution is ``cols @ W^T``. The chain rule
-then reads like a linear layer's:
+(padded) input into a column of a matrix, the "columns" (one strided copy per kernel offset lays
+them out), and the convolution is ``W @ cols``. The chain rule then reads like a linear layer's:
 
-* ``dW = g^T @ cols`` (the forward's columns are kept for it), and
-* ``dx = col2im(g @ W)``: each window's gradient is added back where the window came from, one
-  strided add per kernel offset (9 for a 3x3 kernel), never one per pixel.
+* ``dW = g @ cols^T`` (the forward's columns are kept for it), and
+* ``dx = col2im(W^T @ g)``: each window's gradient is added back where the window came from,
+  one strided add per kernel offset (9 for a 3x3 kernel), never one per pixel.
+
+The batch is the innermost dimension of the columns and of the result (an (N, C, H, W) view of
+a (C, H, W, N) array): the copies then move long contiguous runs, and the next layer's columns
+and every gradient's rows are views, so each map is one BLAS call with no copy around it.
 
 The three maps (forward, input gradient, weight gradient) are bilinear, and each one's
 derivative is one of the others, so each is an op whose vjp applies the other two: gradients of
@@ -97,6 +100,14 @@ def _rows(g: Any) -> Any:
     return xp.ascontiguousarray(g.transpose(1, 2, 3, 0)).reshape(g.shape[1], -1)
 
 
+def _channel_sums(g: Any) -> Any:
+    """``g.sum((0, 2, 3))``, the bias gradient, as one product of g's rows with ones: BLAS
+    runs it 3-5x faster than NumPy's sum over three axes (32 x 64 x 4 x 4 float32: 3 us, not
+    15)."""
+    rows = _rows(g)
+    return dual.matmul(rows, xp.ones((rows.shape[1], 1), rows.dtype))[:, 0]
+
+
 def _conv(x: Any, weight: Any, bias: Any, geom: Geometry, cols: Any = None) -> Any:
     """The convolution (cross-correlation, as in PyTorch) on arrays: ``W @ cols``, one product.
 
@@ -167,7 +178,7 @@ class Convolution(Bilinear):
         if self.needs[1]:
             gw = _apply(ConvolutionBackwardWeight(self.geom, tuple(weight.shape), self.cols), x, g)
         if self.needs[2]:
-            gb = dual.sum(g, (0, 2, 3))
+            gb = dual.sum(g, (0, 2, 3)) if isinstance(g, Tensor) else _channel_sums(g)
         return gx, gw, gb
 
     def bias_tangent(self, t):
