@@ -7,23 +7,35 @@ Workloads (float32, the time of one call of the transformed function):
 3. ``per-example grads``: ``vmap(grad(loss), in_dims=(None, 0, 0))`` of the digits MLP
    (64-128-128-10, cross-entropy) over a batch of 256.
 
-Target: chainrule at most 0.5x torch.func's time on each.
+Target: chainrule at most 0.5x torch.func's time on each. The NumPy column is the floor: the
+same derivatives written by hand in NumPy (the closed-form Hessian and Jacobians; for the
+per-example gradients, one forward and backward of the whole batch with each weight gradient
+an outer product per example), timed interleaved with chainrule. Each workload is timed
+``--runs`` times; the table shows the median and the lowest-highest of the runs.
 
 Run from the repository root::
 
-    python benchmarks/bench_func.py
+    python benchmarks/bench_func.py [--runs 3]
+
+On cores busy with other work, ``CHAINRULE_BLAS_SERIAL_BELOW=134217728`` keeps every product
+of the NumPy floor on one BLAS thread (see ``chainrule._blas``): its one threaded product, the
+(256, 128) @ (128, 128) of the per-example backward, otherwise waits for a thread the kernel
+has not scheduled (measured: the floor at 110-195 ms of wall time for 10-14 ms of CPU time).
 
 Exit status: 0 on success, 2 if chainrule cannot be imported or lacks a feature used here.
 """
 
 from __future__ import annotations
 
+import argparse
+import statistics
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
 import _timing as tm
 import numpy as np
+from bench_table import spread
 
 FEATURES = (
     "func.hessian",
@@ -74,24 +86,88 @@ def per_example_workload(
     return lambda: per_example(params, X, Y)
 
 
+# ----------------------------------------------------------------------------- the NumPy floor
+# Products go through chainrule._blas.matmul, NumPy's matmul run on one BLAS thread when small,
+# as chainrule runs them: on a loaded 2-core machine OpenBLAS's second thread made these small
+# products several times slower (the per-example floor 20 ms on one thread, 110 ms on two),
+# which would have measured the thread switch rather than the floor. (Imported in each
+# function: chainrule is importable only once _timing.load_chainrule has found it.)
+def numpy_hessian(w: np.ndarray, x: np.ndarray) -> Callable[[], object]:
+    """d2/dx2 sum(tanh(W x)) = W^T diag(tanh''(W x)) W, with tanh'' = -2 t (1 - t^2)."""
+    from chainrule._blas import matmul
+
+    def hessian() -> np.ndarray:
+        t = np.tanh(w @ x)
+        return matmul(w.T * (-2 * t * (1 - t * t)), w)
+
+    return hessian
+
+
+def numpy_mlp_jacobian(ws: list[np.ndarray], x: np.ndarray) -> Callable[[], object]:
+    """J of tanh(W2 tanh(W1 x)) = diag(1 - y^2) W2 diag(1 - h^2) W1 (jacrev's and jacfwd's)."""
+    from chainrule._blas import matmul
+
+    w1, w2 = ws
+
+    def jacobian() -> np.ndarray:
+        h = np.tanh(w1 @ x)
+        y = np.tanh(w2 @ h)
+        return matmul((1 - y * y)[:, None] * w2, (1 - h * h)[:, None] * w1)
+
+    return jacobian
+
+
+def numpy_per_example(
+    weights: dict[str, np.ndarray], images: np.ndarray, labels: np.ndarray
+) -> Callable[[], object]:
+    """Per-example gradients of the digits MLP's cross-entropy: the batch's forward and
+    backward at once, each example's weight gradient the outer product of its output
+    gradient and its input (``einsum``), its bias gradient the output gradient itself."""
+    from chainrule._blas import matmul
+
+    layers = [(weights[f"{i}.weight"], weights[f"{i}.bias"]) for i in (0, 2, 4)]
+    onehot = np.eye(layers[-1][0].shape[0], dtype=images.dtype)[labels]
+
+    def per_example() -> list[np.ndarray]:
+        acts = [images]
+        for k, (w, b) in enumerate(layers):
+            z = matmul(acts[-1], w.T) + b
+            acts.append(np.maximum(z, 0) if k < len(layers) - 1 else z)
+        logits = acts.pop()
+        p = np.exp(logits - logits.max(axis=1, keepdims=True))
+        delta = p / p.sum(axis=1, keepdims=True) - onehot  # each example's dloss/dlogits
+        grads: list[np.ndarray] = []
+        for k in range(len(layers) - 1, -1, -1):
+            grads[:0] = [np.einsum("bo,bi->boi", delta, acts[k]), delta]
+            if k:
+                delta = matmul(delta, layers[k][0]) * (acts[k] > 0)
+        return grads
+
+    return per_example
+
+
 def _arrays(result: Any) -> list[np.ndarray]:
     if isinstance(result, dict):
         result = list(result.values())
     if isinstance(result, tuple | list):
         return [a for r in result for a in _arrays(r)]
-    return [result.detach().numpy()]
+    return [result if isinstance(result, np.ndarray) else result.detach().numpy()]
 
 
 def _check_same(workload: str, fns: dict[str, Callable[[], object]]) -> None:
     """The engines must compute the same thing before their times are compared."""
     results = {name: _arrays(f()) for name, f in fns.items()}
-    if "torch" in results:
-        for ours, theirs in zip(results["chainrule"], results["torch"], strict=True):
-            if not np.allclose(ours, theirs, rtol=1e-3, atol=1e-5):
-                tm.fail_missing(f"{workload}: chainrule and torch.func disagree")
+    for other in ("torch", "numpy"):
+        if other in results:
+            for ours, theirs in zip(results["chainrule"], results[other], strict=True):
+                if not np.allclose(ours, theirs, rtol=1e-3, atol=1e-5):
+                    tm.fail_missing(f"{workload}: chainrule and {other} disagree")
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=3, help="timed runs per workload (default 3)")
+    args = parser.parse_args()
     cr = tm.load_chainrule(FEATURES)
     torch = tm.load_torch()
     tm.print_environment("chainrule.func vs torch.func", cr, torch)
@@ -124,21 +200,43 @@ def main() -> None:
             }
         for workload, f in mine.items():
             workloads.setdefault(workload, {})[name] = f
+    floors = [
+        numpy_hessian(w, x),
+        numpy_mlp_jacobian(ws, x),
+        numpy_mlp_jacobian(ws, x),
+        numpy_per_example(weights, images, labels),
+    ]
+    for fns, floor in zip(workloads.values(), floors, strict=True):
+        fns["numpy"] = floor
     rows = []
     for workload, fns in workloads.items():
         _check_same(workload, fns)
-        times = tm.medians(tm.compare(fns, budget_s=2.0))
-        r = tm.ratio(times["chainrule"], times.get("torch"))
+        runs: dict[str, list[float]] = {name: [] for name in fns}
+        ratios: dict[str, list[float]] = {"torch": [], "numpy": []}
+        for _ in range(args.runs):
+            times = tm.medians(tm.compare(fns, budget_s=2.0))
+            for name, t in times.items():
+                runs[name].append(t)
+            for name, found in ratios.items():
+                if name in times:
+                    found.append(times["chainrule"] / times[name])
+        r = statistics.median(ratios["torch"]) if ratios["torch"] else None
         rows.append(
             [
                 workload,
-                tm.fmt_time(times["chainrule"]),
-                tm.fmt_time(times.get("torch")),
-                tm.fmt_ratio(r),
+                spread(runs["chainrule"], tm.fmt_time),
+                spread(runs["torch"], tm.fmt_time) if "torch" in runs else "-",
+                spread(runs["numpy"], tm.fmt_time),
+                spread(ratios["torch"], tm.fmt_ratio) if ratios["torch"] else "-",
+                spread(ratios["numpy"], tm.fmt_ratio),
                 tm.verdict(r, TARGET),
             ]
         )
-    tm.print_table(["workload", "chainrule", "torch.func", "cr/torch", "target"], rows)
+        print("  ".join(rows[-1]), flush=True)  # each row as it is done, the table at the end
+    print(f"\nMedian [lowest-highest] over {args.runs} runs.")
+    tm.print_table(
+        ["workload", "chainrule", "torch.func", "NumPy", "cr/torch", "cr/NumPy", "target"], rows
+    )
 
 
 if __name__ == "__main__":

@@ -340,7 +340,7 @@ NN_SPECS: list[OpSpec] = [
         "dropout_seeded_mask",
         _seeded_dropout,
         None,
-        ("Mul",),
+        ("DropoutMask", "Mul"),
         (((4, 5),), ((30, 10),)),
         why_off={
             "torch": "PyTorch draws its own mask from its own generator; test_nn_modules.py "

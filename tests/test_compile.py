@@ -147,11 +147,12 @@ def test_replay_reads_changed_parameters() -> None:
         (lambda x: x * 2 if x.sum().item() > 0 else x, r"reads a value into Python \(item\)"),
         (lambda x: x * 2 if x.sum() else x, r"reads a value into Python \(__bool__\)"),
         (lambda x: cr.tensor(x.numpy() * 2), r"reads a value into Python \(numpy\)"),
-        (lambda x: F.dropout(x, 0.5), "draws random numbers"),
+        (lambda x: x * cr.rand(3), "draws random numbers or sets the generator"),
+        (lambda x: F.dropout(x * cr.rand(3), 0.5), "draws random numbers or sets the generator"),
         (lambda x: x.clone().add_(1), "changes a tensor in place"),
         (lambda x: x.sort().values, "reads a tensor's values outside chainrule's ops"),
     ],
-    ids=["item", "bool", "numpy", "dropout", "in-place", "value-read"],
+    ids=["item", "bool", "numpy", "rand", "rand-then-dropout", "in-place", "value-read"],
 )
 def test_unreplayable_runs_eagerly_with_one_warning(fn: Any, why: str) -> None:
     compiled = cr.compile(fn)
@@ -181,6 +182,46 @@ def test_steering_steps_replay(fn: Any) -> None:
         for x in xs:
             assert np.array_equal(compiled(x).numpy(), fn(x).numpy())
     assert compiled.traces == 1
+
+
+def test_dropout_replays_with_a_fresh_mask_at_each_call() -> None:
+    """Dropout's mask is a step (DropoutMask): the replay draws it again from the generator,
+    so each call gets a new mask, the same one the eager function draws after the same seed."""
+    fn = lambda x: F.dropout(x * 2, 0.5)  # noqa: E731
+    compiled = cr.compile(fn)
+    x = cr.ones(64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no fallback to eager
+        masks = [compiled(x).numpy() for _ in range(3)]
+        for seed in (1, 2):
+            cr.manual_seed(seed)
+            got = compiled(x)
+            cr.manual_seed(seed)
+            assert np.array_equal(got.numpy(), fn(x).numpy())
+    assert compiled.traces == 1
+    assert not np.array_equal(masks[0], masks[1]) and not np.array_equal(masks[1], masks[2])
+
+
+def test_dropout_training_steps_equal_eager() -> None:
+    """A training step with dropout, compiled: the losses and parameters of six steps are the
+    eager ones bit for bit (both draw the same masks from the same seed)."""
+    runs = []
+    for compiled in (False, True):
+        cr.manual_seed(0)
+        model = cr.nn.Sequential(
+            cr.nn.Linear(64, 32), cr.nn.ReLU(), cr.nn.Dropout(0.3), cr.nn.Linear(32, 10)
+        )
+        opt = cr.optim.SGD(model.parameters(), lr=0.1)
+        step = training_step(model, opt)
+        step = cr.compile(step) if compiled else step
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            losses = [step(x, y).item() for x, y in batches((8, 64), 6)]
+        runs.append((losses, state(model)))
+    (eager_losses, eager_params), (losses, params) = runs
+    assert losses == eager_losses
+    for got, want in zip(params, eager_params, strict=True):
+        assert np.array_equal(got, want)
 
 
 def test_fullgraph_raises_instead_of_falling_back() -> None:

@@ -67,6 +67,9 @@ VALUE_READ_ROWS = (
 )
 EAGER_ROWS = {
     **dict.fromkeys(IN_PLACE_ROWS, "it changes a tensor in place"),
+    # It sets the generator's state before the mask is drawn: a replay would not (the replay
+    # of dropout itself, drawing afresh, is tested in test_compile.py).
+    "dropout_seeded_mask": "it draws random numbers or sets the generator outside",
     **dict.fromkeys(VALUE_READ_ROWS, "it reads a tensor's values outside chainrule's ops"),
 }
 

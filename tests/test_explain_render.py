@@ -123,6 +123,7 @@ def test_json_follows_the_documented_schema():
         "labels",
         "layer",
         "module",
+        "constant",
     }
     contribution = data["backward"][0]["contributions"][0]
     assert set(contribution) == {

@@ -137,6 +137,8 @@ LOOPED = {
     "batched) need a grouped convolution, which chainrule lacks (Convolution loops there too)",
     "CopySlices": "an in-place write through a view reads the batched values directly, so vmap "
     "runs the whole function per example before the op is reached",
+    "DropoutMask": "never reached under vmap: there dropout draws its mask with "
+    "rng.per_example (one draw per example, or one for all, as randomness says)",
 }
 
 

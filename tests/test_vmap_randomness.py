@@ -36,6 +36,21 @@ SNIPPETS = {
     "dropout": lambda m, r: m.nn.functional.dropout(r + 1.0, 0.5),
     "dropout, unbatched input": lambda m, r: m.nn.functional.dropout(m.ones(W), 0.5),
     "a scalar draw": lambda m, r: (r + 1) * m.rand(()),
+    "rand with requires_grad": lambda m, r: r + m.rand(W, requires_grad=True),
+    "randn with requires_grad, alone": lambda m, r: m.randn(W, requires_grad=True),
+    "uniform_ of a batched tensor": lambda m, r: r.clone().uniform_(),
+    "normal_ of a batched tensor": lambda m, r: r.double().normal_(2.0, 3.0),
+    "bernoulli_ of a batched tensor": lambda m, r: r.clone().bernoulli_(0.5),
+    "exponential_ of a batched tensor": lambda m, r: r.clone().exponential_(),
+    "uniform_ of a 2-d view of a batched tensor": lambda m, r: r.reshape(2, 8).uniform_(-1, 1),
+    "uniform_ of an unbatched tensor": lambda m, r: r + m.zeros(W).uniform_(),
+    "normal_ of an unbatched tensor": lambda m, r: r + m.zeros(W).normal_(),
+    "exponential_ of an unbatched tensor": lambda m, r: r + m.zeros(W).exponential_(),
+    "bernoulli_ of an unbatched tensor": lambda m, r: r + m.zeros(W).bernoulli_(0.5),
+    "multinomial": lambda m, r: m.multinomial(r + 1, 4),
+    "multinomial with replacement": lambda m, r: m.multinomial(r + 1, 6, replacement=True),
+    "multinomial, 2-d": lambda m, r: m.multinomial(r.reshape(2, 8) + 1, 3),
+    "multinomial, unbatched weights": lambda m, r: m.multinomial(m.ones(W), 4),
 }
 
 
@@ -53,7 +68,7 @@ def _run(m: Any, fn: Any, snippet: Any, randomness: str) -> np.ndarray:
     return fn.vmap(lambda r: snippet(m, r), randomness=randomness)(x)
 
 
-@pytest.mark.parametrize("randomness", ["different", "same"])
+@pytest.mark.parametrize("randomness", ["different", "same", "error"])
 @pytest.mark.parametrize("snippet", list(SNIPPETS.values()), ids=list(SNIPPETS))
 def test_draws_per_example_as_torch(snippet: Any, randomness: str) -> None:
     try:
@@ -64,13 +79,15 @@ def test_draws_per_example_as_torch(snippet: Any, randomness: str) -> None:
         assert str(ours_error.value) == str(error)
         return
     ours = _run(cr, cf, snippet, randomness)
+    assert randomness != "error"  # PyTorch refuses every draw then: the branch above
     assert tuple(ours.shape) == tuple(theirs.shape)
+    assert ours.requires_grad == theirs.requires_grad
     assert str(ours.dtype).rsplit(".", 1)[-1] == str(theirs.dtype).rsplit(".", 1)[-1]
-    mine = _groups(ours.numpy())
+    mine, their_groups = _groups(ours.detach().numpy()), _groups(theirs.detach().numpy())
     if randomness == "same":
-        assert mine == _groups(theirs.numpy()) == 1
+        assert mine == their_groups == 1
     else:  # every example its own draw (a collision of whole draws has negligible odds)
-        assert mine == _groups(theirs.numpy()) == BATCH
+        assert mine == their_groups == BATCH
 
 
 NESTED = {
@@ -86,20 +103,33 @@ NESTED = {
 }
 
 
+NESTED_DRAWS = {
+    "rand": lambda m, r: r + m.rand(8),
+    "uniform_": lambda m, r: r.clone().uniform_(),
+    "multinomial": lambda m, r: m.multinomial(r + 1, 3),
+}
+
+
+@pytest.mark.parametrize("draw", list(NESTED_DRAWS.values()), ids=list(NESTED_DRAWS))
 @pytest.mark.parametrize("modes", list(NESTED), ids=["-".join(k) for k in NESTED])
-def test_nested_levels_draw_along_their_own_dimension(modes: tuple[str, str]) -> None:
+def test_nested_levels_draw_along_their_own_dimension(modes: tuple[str, str], draw: Any) -> None:
     """(inner, outer): the values vary along the dimension of each 'different' level only."""
     results = []
-    for m, fn in ((cr, cf), (torch, tf)):
-        out = NESTED[modes](fn, lambda r, m=m: r + m.rand(2))(m.zeros(4, 5, 2)).numpy()
+    for m, fn in ((torch, tf), (cr, cf)):
+        try:
+            out = NESTED[modes](fn, lambda r, m=m: draw(m, r))(m.zeros(4, 5, 8)).numpy()
+        except RuntimeError as error:  # PyTorch refuses some: so must chainrule, in its words
+            results.append(str(error))
+            continue
         varies_outer = _groups(out) > 1
         varies_inner = _groups(np.swapaxes(out, 0, 1)) > 1 and any(
             _groups(out[i]) > 1 for i in range(out.shape[0])
         )
         results.append((out.shape, varies_inner, varies_outer))
-    assert results[0] == results[1]
-    inner, outer = modes
-    assert results[0][1:] == (inner == "different", outer == "different")
+    assert results[1] == results[0]
+    if isinstance(results[0], tuple):
+        inner, outer = modes
+        assert results[0][1:] == (inner == "different", outer == "different")
 
 
 def test_per_example_draws_have_the_right_distribution() -> None:
@@ -113,6 +143,17 @@ def test_per_example_draws_have_the_right_distribution() -> None:
     assert abs(np.corrcoef(normal[:, :20].ravel(), normal[:, 20:].ravel())[0, 1]) < 0.03
     kept = cf.vmap(lambda r: cr.nn.functional.dropout(r + 1, 0.25), randomness="different")(x)
     assert abs((kept.numpy() == 0).mean() - 0.25) < 0.01
+    filled = cf.vmap(lambda r: r.clone().normal_(2.0, 3.0), randomness="different")(x).numpy()
+    assert abs(filled.mean() - 2) < 0.06 and abs(filled.std() - 3) < 0.06
+    assert abs(np.corrcoef(filled[:, :20].ravel(), filled[:, 20:].ravel())[0, 1]) < 0.03
+
+
+@pytest.mark.parametrize("replacement", [False, True])
+def test_multinomial_draws_from_each_examples_own_weights(replacement: bool) -> None:
+    """Example i puts all its weight on category i: its draws can only be i."""
+    n = 3 if replacement else 1
+    picks = cf.vmap(lambda w: cr.multinomial(w, n, replacement), randomness="different")(cr.eye(5))
+    assert picks.tolist() == [[i] * n for i in range(5)]
 
 
 def test_gradients_through_per_example_noise() -> None:
@@ -132,6 +173,6 @@ def test_gradients_through_per_example_noise() -> None:
 
 def test_operations_that_cannot_draw_per_example_refuse() -> None:
     with pytest.raises(RuntimeError, match="randomness='different' asks for"):
-        cf.vmap(lambda r: cr.multinomial(cr.ones(3), 1) + r, randomness="different")(cr.ones(3))
+        cf.vmap(lambda r: cr.normal(cr.zeros(3), 1.0) + r, randomness="different")(cr.ones(3))
     with pytest.raises(RuntimeError, match="randomness error mode"):
         cf.vmap(lambda r: r + cr.rand(2))(cr.zeros(3, 2))

@@ -100,13 +100,19 @@ def _size(size: tuple[Any, ...]) -> tuple[int, ...]:
 
 
 def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    _device.check(device)
-    return _finish(xp.zeros(_size(size), dtype or dtypes.default_float), None, requires_grad)
+    return _filled(xp.zeros, size, dtype, device, requires_grad)
 
 
 def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _filled(xp.ones, size, dtype, device, requires_grad)
+
+
+def _filled(
+    make: Any, size: tuple[Any, ...], dtype: Any, device: Any, requires_grad: bool
+) -> Tensor:
+    """``make(shape, dtype)`` (``numpy.zeros`` or ``numpy.ones``), float32 by default."""
     _device.check(device)
-    return _finish(xp.ones(_size(size), dtype or dtypes.default_float), None, requires_grad)
+    return _finish(make(_size(size), dtype or dtypes.default_float), None, requires_grad)
 
 
 def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
@@ -177,9 +183,7 @@ def rand(
     requires_grad: bool = False,
 ) -> Tensor:
     """Uniform on [0, 1)."""
-    _device.check(device)
-    dtype = dtype or dtypes.default_float
-    return _drawn(lambda s: rng.uniform(s, dtype, g=generator), _size(size), requires_grad)
+    return _random(rng.uniform, size, generator, dtype, device, requires_grad)
 
 
 def randn(
@@ -190,9 +194,22 @@ def randn(
     requires_grad: bool = False,
 ) -> Tensor:
     """Standard normal."""
+    return _random(rng.normal, size, generator, dtype, device, requires_grad)
+
+
+def _random(
+    draw: Any,
+    size: tuple[Any, ...],
+    generator: rng.Generator | None,
+    dtype: Any,
+    device: Any,
+    requires_grad: bool,
+) -> Tensor:
+    """``draw(shape, dtype, g=generator)`` (``rng.uniform`` or ``rng.normal``), float32 by
+    default."""
     _device.check(device)
     dtype = dtype or dtypes.default_float
-    return _drawn(lambda s: rng.normal(s, dtype, g=generator), _size(size), requires_grad)
+    return _drawn(lambda s: draw(s, dtype, g=generator), _size(size), requires_grad)
 
 
 def _drawn(draw: Any, shape: tuple[int, ...], requires_grad: bool, dtype: Any = None) -> Tensor:
@@ -200,11 +217,13 @@ def _drawn(draw: Any, shape: tuple[int, ...], requires_grad: bool, dtype: Any = 
     values = rng.per_example(draw, shape)
     if not isinstance(values, Tensor):
         return _finish(values, dtype, requires_grad)
-    if requires_grad:  # a batched tensor is no leaf that gradients could be stored in
-        raise RuntimeError(
-            "vmap: a random tensor drawn per example cannot be made with requires_grad=True"
-        )
-    return values if dtype is None else values.to(dtype)
+    if dtype is not None:
+        values = values.to(dtype)
+    if requires_grad:
+        # As in torch.func: the draw says it requires grad, but its examples are no leaf that
+        # gradients could be stored in, so what is computed from it records nothing.
+        values.requires_grad = True
+    return values
 
 
 def randint(
@@ -318,9 +337,34 @@ def multinomial(
     >>> cr.multinomial(cr.tensor([0.5, 0.0, 0.5]), 6, replacement=True)  # PyTorch's draw
     tensor([0, 0, 2, 0, 2, 2])
     """
-    weights = input._data
-    if weights.ndim not in (1, 2):
-        raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got {weights.ndim}")
+    if input.ndim not in (1, 2):
+        raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got {input.ndim}")
+    refuse_same_randomness(input)
+    if batching.levels:  # under vmap(randomness="different"): each example's own draws
+        picks = rng.per_example(
+            lambda s: _multinomial(_weights_for(input, s), num_samples, replacement, generator),
+            tuple(input.shape),
+        )
+        return picks if isinstance(picks, Tensor) else _make(picks)
+    return _make(_multinomial(input._data, num_samples, replacement, generator))
+
+
+def _weights_for(input: Tensor, shape: tuple[int, ...]) -> Any:  # noqa: A002
+    """The weights of every example of ``input``, broadcast to the ``shape`` of a per-example
+    draw (one leading dimension per 'different' level, outermost first)."""
+    x: Any = input
+    while type(x) is batching.BatchedTensor:
+        refuse_same_randomness(x)  # at every level it is batched at
+        x = x._value
+    value, have = batching.unwrap(input)
+    lead = [level.size if level in have else 1 for level in batching.different_levels()]
+    return xp.broadcast_to(value._data.reshape(*lead, *input.shape), shape)
+
+
+def _multinomial(
+    weights: Any, num_samples: int, replacement: bool, generator: rng.Generator | None
+) -> Any:
+    """Draws from the last dimension of ``weights``, any leading dimensions being rows."""
     if (weights < 0).any() or not xp.isfinite(weights).all():
         raise RuntimeError("multinomial: probabilities must be finite and non-negative")
     rows = weights.reshape(-1, weights.shape[-1])
@@ -335,7 +379,7 @@ def multinomial(
         picks = xp.argsort(-keys, axis=1, kind="stable")[:, :num_samples]
     else:
         picks = xp.stack([_with_replacement(row, num_samples, generator) for row in rows])
-    return _make(picks.astype(xp.int64).reshape(*weights.shape[:-1], num_samples))
+    return picks.astype(xp.int64).reshape(*weights.shape[:-1], num_samples)
 
 
 def _with_replacement(row: Any, num_samples: int, generator: rng.Generator | None) -> Any:

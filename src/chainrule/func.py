@@ -37,6 +37,7 @@ from chainrule import op as op_module
 from chainrule._array import xp
 from chainrule.autodiff import batching, forward
 from chainrule.autodiff.backward import grad as autograd_grad
+from chainrule.autodiff.backward import run_backward
 from chainrule.autodiff.batching import BatchedTensor
 from chainrule.graph import parent
 from chainrule.ops.shape import stack
@@ -101,14 +102,7 @@ def _map(fn: Callable[[Any], Any], tree: Any) -> Any:
 Levels = list[batching.Level]
 
 
-def _unwrap(x: Tensor) -> tuple[Tensor, Levels]:
-    """The physical Tensor under every batching wrapper, and its batch levels, outermost first."""
-    found = []
-    while type(x) is BatchedTensor:
-        found.append(x._level)
-        x = x._value
-    found.reverse()
-    return x, found
+_unwrap = batching.unwrap
 
 
 def _lift(value: Tensor, have: Levels, want: Sequence[batching.Level]) -> tuple[Tensor, Levels]:
@@ -146,19 +140,25 @@ def _check_tensor(x: Any, api: str, what: str) -> Tensor:
 
 # Transforms that record a graph, running now: a nested one must record its own pass.
 _depth = [0]
+# The reverse-mode ones among them (vjp and the transforms built on it): only these
+# differentiate a nested vjp's gradients again, so only inside one must its rules be recorded
+# (inside jvp alone they run unrecorded, their tangents riding along).
+_reverse_depth = [0]
 # The leaves nested transforms made to differentiate with respect to (by id, kept alive until
 # the outermost transform returns): tensors of the transforms, not closed-over parameters.
 _made_leaves: dict[int, Tensor] = {}
 
 
 @contextlib.contextmanager
-def _running() -> Iterator[None]:
-    """The body of a transform: ``f`` runs nested inside it."""
+def _running(reverse: bool = False) -> Iterator[None]:
+    """The body of a transform (``reverse``: of vjp): ``f`` runs nested inside it."""
     _depth[0] += 1
+    _reverse_depth[0] += reverse
     try:
         yield
     finally:
         _depth[0] -= 1
+        _reverse_depth[0] -= reverse
         if not _depth[0]:
             _made_leaves.clear()
 
@@ -174,12 +174,14 @@ class _Pullback:
         active: Levels,
         spec: Any,
         nested: bool,
+        record: bool,
     ) -> None:
         self.inputs = inputs
         self.outputs = outputs
         self.active = active
         self.spec = spec
-        self.nested = nested
+        self.nested = nested  # the gradients stay connected to the caller's graph and tangents
+        self.record = record  # ... and something differentiates them by reverse mode again
 
     def __call__(self, cotangents: Any) -> tuple[Any, ...]:
         leaves, spec = tree_flatten(cotangents)
@@ -203,17 +205,28 @@ class _Pullback:
         targets = [x for x in self.inputs if x is not None]
         found: list[Any] = [None] * len(targets)
         if pairs and targets:
-            record = self.nested or any(e or c.requires_grad for _, c, e in pairs)
-            found = list(
-                autograd_grad(
-                    [y for y, _, _ in pairs],
-                    targets,
-                    [c for _, c, _ in pairs],
-                    retain_graph=True,
-                    create_graph=record or bool(forward.levels),
-                    allow_unused=True,
+            roots, cts = [y for y, _, _ in pairs], [c for _, c, _ in pairs]
+            record = self.record or any(c.requires_grad for c in cts)
+            tensors = bool(forward.levels) or any(e for _, _, e in pairs)
+            if tensors and not record and all(x.requires_grad for x in targets):
+                # A batch of cotangents (``vmap(vjp_fn)``: jacrev's rows) or tangents (jvp over
+                # vjp: the Hessian) need the rules run on Tensors, to take their batching and
+                # forward-mode rules, but no graph of them when nothing differentiates the
+                # result by reverse mode again.
+                found = run_backward(
+                    roots, cts, True, True, targets=targets, accumulate=False, record=False
                 )
-            )
+            else:
+                found = list(
+                    autograd_grad(
+                        roots,
+                        targets,
+                        cts,
+                        retain_graph=True,
+                        create_graph=record or tensors,
+                        allow_unused=True,
+                    )
+                )
         results = []
         for x in self.inputs:
             if x is None:
@@ -273,7 +286,9 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
     leaves, spec = tree_flatten(primals)
     inputs: list[Tensor | None] = []
     called = []
-    nested = _depth[0] > 0 or any(isinstance(x, Tensor) and x.requires_grad for x in leaves)
+    given = any(isinstance(x, Tensor) and x.requires_grad for x in leaves)
+    nested = _depth[0] > 0 or given
+    record = _reverse_depth[0] > 0 or given
     for x in leaves:
         if not isinstance(x, Tensor):
             inputs.append(None)
@@ -284,7 +299,7 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
         inputs.append(value)
         called.append(_wrap(value, have))
     start = next(op_module._sequence)  # nodes numbered below were recorded before f ran
-    with _running():
+    with _running(reverse=True):
         with grad_mode.enable_grad():
             result = func(*tree_unflatten(called, spec))
         out, aux = _split_aux(result, has_aux, "vjp")
@@ -295,8 +310,9 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
         ]
         # f may close over tensors that require grad: the gradients then stay connected to
         # them, as in torch.func, so that ``grad(f)(x).sum().backward()`` reaches them.
-        nested = nested or _reaches_outside(physical, inputs, start)
-    pullback = _Pullback(inputs, physical, active, spec, nested)
+        outside = not record and _reaches_outside(physical, inputs, start)
+    nested, record = nested or outside, record or outside
+    pullback = _Pullback(inputs, physical, active, spec, nested, record)
     if not nested:  # the graph stays with vjp_fn; what the caller sees records nothing
         out = _map(_detached, out)
     return (out, pullback, aux) if has_aux else (out, pullback)
@@ -681,10 +697,10 @@ def vmap(
     argument (each an int, None or a pytree of them); ``out_dims`` likewise for the outputs.
     ``randomness``: a random draw inside vmap raises with ``"error"`` (the default), is shared
     by every example with ``"same"``, and is each example's own with ``"different"`` (``rand``,
-    ``randn``, ``randint``, ``randperm``, the ``_like`` forms, ``bernoulli`` with a ``p`` and
-    ``dropout``;
-    other random operations refuse it). ``chunk_size`` maps that many examples at a time (less
-    memory, more passes).
+    ``randn``, ``randint``, ``randperm``, the ``_like`` forms, ``bernoulli`` with a ``p``,
+    ``multinomial``, ``dropout`` and the in-place fills ``uniform_``, ``normal_``,
+    ``bernoulli_``, ``exponential_`` of a batched tensor; other random operations refuse it).
+    ``chunk_size`` maps that many examples at a time (less memory, more passes).
 
     >>> import chainrule as cr
     >>> vmap(lambda row, v: row @ v, in_dims=(0, None))(cr.ones(3, 2), cr.tensor([1.0, 2.0]))

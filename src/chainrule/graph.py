@@ -79,11 +79,12 @@ def keep_source(x: Tensor, step: Any) -> None:
     _sources[key] = (weakref.ref(x, lambda _, key=key: _sources.pop(key, None)), step)
 
 
-def steps(roots: Iterable[Any]) -> list[Any]:
+def steps(roots: Iterable[Any], stop: Container[int] = ()) -> list[Any]:
     """Every step behind ``roots``, oldest first: the nodes of :func:`ancestors` and the steps
     that carry no gradient but feed them (the comparison behind a ``where``, the indices behind
-    a ``max``), with their own history. The reverse pass never needs these; readers that show
-    a computation do.
+    a ``max``, a dropout mask), with their own history. The reverse pass never needs these;
+    readers that show a computation do. As in :func:`ancestors`, the walk does not pass steps
+    whose ``id`` is in ``stop``.
 
         >>> import chainrule as cr
         >>> x = cr.tensor([1.0, -1.0], requires_grad=True)
@@ -91,14 +92,16 @@ def steps(roots: Iterable[Any]) -> list[Any]:
         >>> [type(node).__name__ for node in steps([y.grad_fn])]
         ['Compare', 'Where']
     """
-    found: dict[int, Any] = {}
+    found: list[Any] = []
+    passed = set(stop)  # ids of the steps found, and of those not to pass
     todo = [node for node in roots if node is not None]
     while todo:
-        new = ancestors(todo, stop=found)
-        found.update((id(node), node) for node in new)
+        new = ancestors(todo, stop=passed)
+        found += new
+        passed.update(id(node) for node in new)
         feeding = {id(s): s for node in new for x in node.inputs if (s := _source_of(x))}
-        todo = [step for key, step in feeding.items() if key not in found]
-    return sorted(found.values(), key=_by_sequence)
+        todo = [step for key, step in feeding.items() if key not in passed]
+    return sorted(found, key=_by_sequence)
 
 
 def _source_of(x: Any) -> Any:

@@ -831,13 +831,15 @@ class Tensor:
     def bernoulli_(self, p: Any = 0.5, *, generator: Any = None) -> Tensor:
         if isinstance(p, Tensor):
             return self.copy_(factories.bernoulli(p.expand_as(self), generator=generator))
-        return self.copy_(factories.bernoulli(self, p, generator=generator))
+        # Bernoulli(p)'s draw, as factories.bernoulli makes it for a Python p.
+        draw = lambda s: rng.uniform(s, xp.float64, g=generator) < p  # noqa: E731
+        return inplace.random_fill_(self, draw)
 
     def bernoulli(self, *, generator: Any = None) -> Tensor:
         return factories.bernoulli(self, generator=generator)
 
     def exponential_(self, lambd: float = 1.0, *, generator: Any = None) -> Tensor:
-        return self.copy_(_make(rng.exponential(self._data.shape, lambd, g=generator)))
+        return inplace.random_fill_(self, lambda s: rng.exponential(s, lambd, g=generator))
 
     def multinomial(
         self, num_samples: int, replacement: builtins.bool = False, *, generator: Any = None

@@ -22,7 +22,7 @@ from typing import Any
 
 from chainrule import grad_mode, graph
 from chainrule._array import xp
-from chainrule.autodiff import anomaly
+from chainrule.autodiff import anomaly, batching
 from chainrule.ops import views
 from chainrule.ops.broadcast import unbroadcast
 from chainrule.tensor import Tensor, _make
@@ -92,20 +92,23 @@ def run_backward(
     targets: Sequence[Tensor] | None = None,
     accumulate: bool = True,
     observer: Observer | None = None,
+    record: bool = True,
 ) -> list[Any]:
     """The engine behind ``backward`` and ``autograd.grad``.
 
     With ``accumulate`` the leaves' ``.grad`` grow; otherwise the gradients of ``targets`` are
     returned (arrays, or Tensors under ``create_graph``). With ``create_graph`` every rule runs
-    on Tensors with recording on, so the result can be differentiated again.
+    on Tensors with recording on, so the result can be differentiated again; with ``record``
+    False too, they run on Tensors unrecorded (a batch of cotangents under ``vmap``, which
+    takes the batching rules, or arrays where a rule allows: see ``batching.vjp_on_arrays``).
     """
     retain = create_graph if retain_graph is None else retain_graph
     for root in roots:
         views.sync(root)  # a view whose base changed in place: backward from its new history
-    with grad_mode.set_grad_enabled(create_graph):
+    with grad_mode.set_grad_enabled(create_graph and record):
         pass_ = _Pass(create_graph, targets, accumulate, observer)
         pass_.seed(roots, root_grads)
-        pass_.run(retain)
+        pass_.run(retain, record)
         return pass_.finish()
 
 
@@ -176,7 +179,7 @@ class _Pass:
             return None
         return graph.leading_to(graph.ancestors(self.roots), self.target_ids)
 
-    def run(self, retain: bool) -> None:
+    def run(self, retain: bool, record: bool = True) -> None:
         """Pop pending nodes newest first; each passes gradients on to its inputs' nodes.
 
         A node's users are all newer than it, so when it is the newest pending node, every
@@ -221,7 +224,9 @@ class _Pass:
                     x if isinstance(x, Tensor) else a
                     for x, a in zip(node.inputs, node.args, strict=True)
                 ]
-                grads = node.vjp(g, _make(node.out, True, node), *args)
+                grads = None if record else batching.vjp_on_arrays(node, g)
+                if grads is None:
+                    grads = node.vjp(g, _make(node.out, True, node), *args)
             else:
                 args = node.args
                 grads = node.vjp(g, node.out, *args)

@@ -82,6 +82,25 @@ def check_randomness(per_example: bool = False) -> None:
             )
 
 
+def check_inplace_randomness(t: Any) -> None:
+    """Called before ``t`` is filled with random values in place inside vmap: as
+    :func:`check_randomness`, and 'different' refuses a ``t`` not batched at its level (one
+    value for every example would look like 'same'), in PyTorch's words. As in PyTorch, whose
+    levels see the fill innermost first, a 'same' level fills an unbatched copy of the
+    example: the levels outside it see no batched tensor."""
+    check_randomness(per_example=True)
+    batched_at = unwrap(t)[1]
+    for level in reversed(levels):
+        if level.randomness == "same" and level in batched_at:
+            batched_at = []
+        if level.randomness == "different" and level not in batched_at:
+            raise RuntimeError(
+                "vmap: Cannot ask for different inplace randomness on an unbatched tensor. This "
+                "will appear like same randomness. If this is necessary for your usage, please "
+                "file an issue with functorch."
+            )
+
+
 def refuse_same_randomness(x: Any) -> None:
     """PyTorch's refusal of a random draw that reads a batched tensor under 'same'."""
     if type(x) is BatchedTensor and x._level.randomness == "same":
@@ -185,6 +204,17 @@ class BatchedTensor(Tensor):
         return f"BatchedTensor(lvl={self._level.index}, bdim=0, value=\n{self._value!r}\n)"
 
 
+def unwrap(x: Tensor) -> tuple[Tensor, list[Level]]:
+    """The physical Tensor under every batching wrapper, and its batch levels, outermost first
+    (the order of its leading dimensions)."""
+    found = []
+    while type(x) is BatchedTensor:
+        found.append(x._level)
+        x = x._value
+    found.reverse()
+    return x, found
+
+
 def physical(x: Tensor) -> Any:
     """The array behind ``x`` with one leading dimension per vmap level that batches it,
     outermost first: what a NumPy function that broadcasts over leading dimensions (the
@@ -236,6 +266,46 @@ def _loop(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
         picked = [v[i] if b else v for v, b in zip(values, batched, strict=True)]
         results.append(copy.copy(op)(*picked))
     return stack(results)
+
+
+def vjp_on_arrays(node: Any, g: Any) -> tuple[Any, ...] | None:
+    """``node``'s vjp for a batch of cotangents ``g`` (batched at one level) computed on arrays,
+    or None where the rule must run on batched Tensors instead.
+
+    A batched backward that nothing differentiates again (``vmap`` over ``vjp_fn``: jacrev's
+    rows) would otherwise run each rule op by op through the batching rules. Rules whose op
+    class sets ``vjp_broadcasts`` (elementwise ops, ``matmul``) treat extra leading dimensions
+    of ``g`` as broadcast ones, so one call on the physical array computes every example's
+    gradient; each is then summed back to its input's shape, leaving the batch dimension.
+    """
+    if not getattr(type(node), "vjp_broadcasts", False) or type(g) is not BatchedTensor:
+        return None
+    from chainrule.autodiff import forward
+
+    if forward.levels:  # the rule must see the inputs' tangents: on Tensors
+        return None
+    from chainrule.ops.broadcast import unbroadcast
+    from chainrule.tensor import _make
+
+    value = g._value
+    if type(value) is BatchedTensor:  # batched at several levels: the general path
+        return None
+    batch = value._data
+    grads = node.vjp(batch, node.out, *node.args)
+    level = g._level
+    found = []
+    for x, gi, need in zip(node.inputs, grads, node.needs, strict=False):
+        if gi is None or not need:
+            found.append(None)
+            continue
+        shape = x._data.shape
+        rank = gi.ndim - 1  # an array, from g's: NumPy scalars are never batched
+        if rank < len(shape) or gi.shape[0] != level.size:
+            return None  # a gradient that does not carry the batch: the general path
+        target = (level.size,) + (1,) * (rank - len(shape)) + shape
+        summed = unbroadcast(gi, target).reshape((level.size, *shape))
+        found.append(BatchedTensor(_make(summed), level))
+    return tuple(found)
 
 
 # ----------------------------------------------------------------------------- the rules

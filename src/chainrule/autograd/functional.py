@@ -129,7 +129,9 @@ def hessian(
     """The Hessian of the scalar ``func``: a Tensor, or a tuple of tuples for tuple inputs."""
     ins, is_tuple = _as_tuple(inputs, "inputs", "hessian")
     if strict:
-        strict_checks.hessian_check(func, ins, create_graph, vectorize, outer_jacobian_strategy)
+        strict_checks.jacobian_check(
+            func, ins, create_graph, vectorize, outer_jacobian_strategy, hessian=True
+        )
     argnums = tuple(range(len(ins))) if is_tuple else 0
     outer = cf.jacfwd if outer_jacobian_strategy == "forward-mode" else cf.jacrev
     return _finish(outer(cf.jacrev(func, argnums), argnums)(*ins), create_graph)

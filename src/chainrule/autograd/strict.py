@@ -144,12 +144,17 @@ def jacobian_check(
     create_graph: bool,
     vectorize: bool,
     strategy: str,
+    hessian: bool = False,
 ) -> None:
-    """``jacobian(..., strict=True)``: each output depends on each input."""
+    """``jacobian(..., strict=True)``: each output depends on each input; with ``hessian``,
+    ``hessian(..., strict=True)``: the same for the gradient of the scalar ``func``."""
     _refuse_forward_mode(strategy)
-    xs = _leaves(ins)
-    outs = _outputs(func, xs)
-    _jacobian_rows(outs, xs, create_graph, vectorize)
+    if not hessian:
+        xs = _leaves(ins)
+        _jacobian_rows(_outputs(func, xs), xs, create_graph, vectorize)
+    elif (found := _gradient(func, ins)) is not None:
+        xs, jac = found
+        _jacobian_rows(jac, xs, create_graph, vectorize)
 
 
 def _refuse_forward_mode(strategy: str) -> None:
@@ -188,22 +193,18 @@ def _jacobian_rows(
                 )
 
 
-def hessian_check(
-    func: Callable[..., Any],
-    ins: tuple[Tensor, ...],
-    create_graph: bool,
-    vectorize: bool,
-    strategy: str,
-) -> None:
-    """``hessian(..., strict=True)``: the jacobian of the gradient, strictly."""
-    _refuse_forward_mode(strategy)
+def _gradient(
+    func: Callable[..., Any], ins: tuple[Tensor, ...]
+) -> tuple[tuple[Tensor, ...], Grads] | None:
+    """Fresh leaves and the recorded gradient of ``func`` at them, which must depend on them;
+    None where ``func`` gives no single-element Tensor (the transform raises its own error)."""
     xs = _leaves(ins)
     outs = _outputs(func, xs)
     if not _single(outs):
-        return
+        return None
     jac = _grad(outs, xs, _ones(outs), create_graph=True)
     _require_grad(jac, "jacobian")
-    _jacobian_rows(jac, xs, create_graph, vectorize)
+    return xs, jac
 
 
 def second_order_check(
@@ -211,12 +212,10 @@ def second_order_check(
 ) -> None:
     """``vhp``/``hvp(..., strict=True)``: the gradient depends on every input (``hvp`` checks
     it along PyTorch's double-backward route)."""
-    xs = _leaves(ins)
-    outs = _outputs(func, xs)
-    if not _single(outs):
+    found = _gradient(func, ins)
+    if found is None:
         return
-    jac = _grad(outs, xs, _ones(outs), create_graph=True)
-    _require_grad(jac, "jacobian")
+    xs, jac = found
     if api == "vhp":
         _filled(_grad(jac, xs, _ones(jac), create_graph), create_graph, "double_back")
         return

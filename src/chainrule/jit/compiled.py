@@ -48,7 +48,8 @@ def compile(  # noqa: A001 - PyTorch's name
     The replay repeats what the function did to arrays and ``.grad``; its Python side effects
     (printing, appending to a list, a module hook's own bookkeeping) happen only while it is
     traced, as with ``jax.jit``. Values read into Python, values read outside the ops, in-place
-    ops and random draws make it run eagerly instead, with a warning naming the reason.
+    ops and random draws outside the ops (``cr.rand``) make it run eagerly instead, with a
+    warning naming the reason; dropout's mask is an op, drawn afresh at each replay.
 
     ``fullgraph=True`` raises (after the eager run) where the default would fall back to eager.
     ``dynamic`` is accepted and ignored: every new shape is traced again, as with

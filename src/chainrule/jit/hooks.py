@@ -159,6 +159,8 @@ def installed(tracer: Tracer) -> Iterator[None]:
             tracer.in_op += 1
             try:
                 before = op_state(self)
+                if outermost and getattr(self, "draws", False) and recording():
+                    tracer.check_draws()  # the draws before this one are not replayed
                 result = original(self, *inputs)
                 if recording() and outermost:
                     tracer.on_op(self, before, inputs, result)

@@ -5,8 +5,9 @@ While a :class:`Tracer` is active, the library's entry points report to it
 reverse pass, in the engine's order, then the central unbroadcast, cast and sum of
 contributions and the accumulation into the leaves' ``.grad``; the optimizer's updates and the
 clearing of ``.grad``. What the schedule cannot replay (a value read into Python or outside the
-ops, an in-place op, ``autograd.grad``, random draws) marks the trace as failed, with the
-reason; the eager run itself goes on and its results stand.
+ops, an in-place op, ``autograd.grad``, random draws outside the ops) marks the trace as
+failed, with the reason; the eager run itself goes on and its results stand. An op that draws
+(dropout's mask) is replayed as any other: its forward draws afresh at each call.
 
 Every array is a numbered slot: arguments, external tensors (parameters, constants, read at
 each replay from the tensor), and each result. :class:`chainrule.jit.schedule.Schedule` turns
@@ -45,11 +46,9 @@ def trace(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any])
     ``schedule.failure`` says why it cannot be replayed (None when it can).
     """
     tracer = Tracer(args, kwargs)
-    state = rng.default_generator.get_state()
     with hooks.installed(tracer):
         result = fn(*args, **kwargs)
-    if _rng_moved(state, rng.default_generator.get_state()):
-        tracer.fail("it draws random numbers (dropout, rand, ...)")
+    tracer.check_draws()
     tracer.finish(result)
     return tracer.schedule, result
 
@@ -74,6 +73,9 @@ class Tracer:
         self.external_slots: set[int] = set()
         self.keep: list[Any] = []
         self.positions: dict[int, Any] = {}  # id(argument tensor) -> its position
+        # The generator's state after the last draw the schedule replays (an op that
+        # ``draws``, dropout's mask): a draw anywhere else would be frozen into the schedule.
+        self.rng_state = rng.default_generator.get_state()
         for position, value in _tensor_arguments(args, kwargs):
             slot = self._new_slot(value._data)
             self.tensor_name[id(value)] = self.schedule.argument(position, slot)
@@ -84,6 +86,12 @@ class Tracer:
         """Mark the trace as not replayable (the first reason is the one reported)."""
         if self.schedule.failure is None:
             self.schedule.failure = reason
+
+    def check_draws(self) -> None:
+        """Fail if the generator moved since the last op that draws (``cr.rand``, or a
+        state set by ``set_rng_state``: the replay would not repeat it)."""
+        if _rng_moved(self.rng_state, rng.default_generator.get_state()):
+            self.fail("it draws random numbers or sets the generator outside chainrule's ops")
 
     # ------------------------------------------------------------------ slots
     def _new_slot(self, array: Any) -> int:
@@ -178,6 +186,8 @@ class Tracer:
                 delattr(clone, name)
             else:
                 setattr(clone, name, value)
+        if getattr(op, "draws", False):  # the replay draws afresh, from the same generator
+            self.rng_state = rng.default_generator.get_state()
         out = self._new_slot(result._data)
         self.schedule.forward(clone, names, out, scalar=result._data.ndim == 0, fresh=bool(changed))
         if result._grad_fn is op:

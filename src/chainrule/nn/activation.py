@@ -14,18 +14,33 @@ from chainrule.nn.module import Module
 from chainrule.tensor import Tensor
 
 
-class ReLU(Module):
-    """``max(x, 0)``; ``inplace`` is accepted and computed out of place."""
+class _Inplace(Module):
+    """An activation with PyTorch's ``inplace`` flag: accepted, shown, computed out of place."""
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = inplace
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.relu(input)
-
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
+
+
+class _AlongDim(Module):
+    """A softmax-like layer that normalizes along ``dim``."""
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class ReLU(_Inplace):
+    """``max(x, 0)``; ``inplace`` is accepted and computed out of place."""
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.relu(input)
 
 
 class LeakyReLU(Module):
@@ -67,39 +82,18 @@ class GELU(Module):
         return f"approximate={self.approximate!r}"
 
 
-class SiLU(Module):
+class SiLU(_Inplace):
     """``x * sigmoid(x)`` (also called swish)."""
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return F.silu(input)
 
-    def extra_repr(self) -> str:
-        return "inplace=True" if self.inplace else ""
 
-
-class Softmax(Module):
-    def __init__(self, dim: int | None = None) -> None:
-        super().__init__()
-        self.dim = dim
-
+class Softmax(_AlongDim):
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return F.softmax(input, self.dim)
 
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
 
-
-class LogSoftmax(Module):
-    def __init__(self, dim: int | None = None) -> None:
-        super().__init__()
-        self.dim = dim
-
+class LogSoftmax(_AlongDim):
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return F.log_softmax(input, self.dim)
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"

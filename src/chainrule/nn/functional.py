@@ -20,13 +20,14 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from chainrule import grad_mode, rng
+from chainrule import grad_mode
 from chainrule._array import xp
 from chainrule.op import named
 from chainrule.ops import elementwise, nn_ops, shape
 from chainrule.ops.adaptive_pool import adaptive_avg_pool2d, adaptive_max_pool2d
 from chainrule.ops.attention import scaled_dot_product_attention
 from chainrule.ops.conv import avg_pool2d, conv1d, conv2d, max_pool2d
+from chainrule.ops.dropout import dropout_mask
 from chainrule.ops.losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -89,9 +90,7 @@ def dropout(
         return input
     if p == 1.0:
         return input * 0
-    # PyTorch's mask: bernoulli_(1 - p) on a tensor of the input's shape, one double each.
-    keep = rng.per_example(lambda s: rng.uniform(s, xp.float64), tuple(input.shape)) < 1.0 - p
-    return input * (keep * xp.asarray(1.0 / (1.0 - p), dtype=input.dtype))
+    return input * dropout_mask(input, p)
 
 
 def _channel_shape(input: Tensor) -> tuple[int, ...]:

@@ -28,6 +28,7 @@ from chainrule import devices as _device
 from chainrule import dtypes, grad_mode
 from chainrule._array import xp
 from chainrule.nn.parameter import Parameter
+from chainrule.nn.utils import _zero_grads
 from chainrule.tensor import RemovableHandle, Tensor, _make
 
 
@@ -282,14 +283,7 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        for param in self.parameters():
-            if param.grad is None:
-                continue
-            if set_to_none:
-                param.grad = None
-            else:
-                param.grad = param.grad.detach()
-                param.grad.zero_()
+        _zero_grads(self.parameters(), set_to_none)
 
     # ------------------------------------------------------------------ state
     def _state_entries(self) -> dict[str, Tensor]:

@@ -23,6 +23,17 @@ def _with_grads(parameters: Iterable[Tensor] | Tensor) -> list[Tensor]:
     return [p for p in params if p.grad is not None]
 
 
+def _zero_grads(parameters: Iterable[Tensor], set_to_none: bool) -> None:
+    """``zero_grad`` of modules and optimizers: drop each ``.grad``, or detach it and fill it
+    with zeros."""
+    for p in _with_grads(parameters):
+        if set_to_none:
+            p.grad = None
+        else:
+            p.grad = p.grad.detach()
+            p.grad.zero_()
+
+
 def clip_grad_norm_(
     parameters: Iterable[Tensor] | Tensor,
     max_norm: float,

@@ -14,6 +14,7 @@ import math
 from typing import Any
 
 from chainrule._array import xp
+from chainrule.op import _value
 from chainrule.ops import nn_ops
 from chainrule.tensor import Tensor
 
@@ -22,7 +23,7 @@ def attention_bias(mask: Any, like: Tensor, allowed: bool) -> Tensor | Any:
     """A mask as something to add to the scores: a boolean mask becomes 0 / -inf (``True``
     marks the allowed positions when ``allowed``, the blocked ones otherwise); a float mask is
     added as it is."""
-    data = mask._data if isinstance(mask, Tensor) else xp.asarray(mask)
+    data = xp.asarray(_value(mask))
     if data.dtype != bool:
         return mask
     blocked = ~data if allowed else data

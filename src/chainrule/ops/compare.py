@@ -16,10 +16,20 @@ import operator
 from typing import Any
 
 from chainrule._array import xp
-from chainrule.op import Constant
+from chainrule.op import Constant, _value
 from chainrule.ops.elementwise import BROADCASTS
 from chainrule.ops.reduce import numpy_aliases
 from chainrule.tensor import Tensor, _make
+
+# The comparisons written as operators in the explainer (``x > 0``).
+_SYMBOLS = {
+    operator.eq: "==",
+    operator.ne: "!=",
+    operator.lt: "<",
+    operator.le: "<=",
+    operator.gt: ">",
+    operator.ge: ">=",
+}
 
 
 class Compare(Constant):
@@ -33,6 +43,9 @@ class Compare(Constant):
 
     def __init__(self, test: Any) -> None:
         self.test = test
+        symbol = _SYMBOLS.get(test)
+        if symbol is not None:  # the explainer shows ``x > 0``, not ``compare(x, 0)``
+            self.notation = f"a {symbol} b"
 
     def forward(self, a, b):
         return self.test(a, b)
@@ -51,10 +64,6 @@ class Predicate(Constant):
 
     def forward(self, x):
         return self.test(x)
-
-
-def _raw(value: Any) -> Any:
-    return value._data if isinstance(value, Tensor) else value
 
 
 def _bool(value: Any) -> Tensor:
@@ -159,7 +168,7 @@ def allclose(
     atol: float = 1e-8,
     equal_nan: bool = False,  # noqa: A002
 ) -> bool:
-    return bool(xp.allclose(input._data, _raw(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+    return bool(xp.allclose(input._data, _value(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def isclose(

@@ -108,6 +108,10 @@ def _channel_sums(g: Any) -> Any:
     return dual.matmul(rows, xp.ones((rows.shape[1], 1), rows.dtype))[:, 0]
 
 
+# The bias gradient, g summed over batch and pixels: on Tensors recorded as a sum.
+_bias_grad = dual.both(_channel_sums, lambda g: dual.sum(g, (0, 2, 3)), "g")
+
+
 def _conv(x: Any, weight: Any, bias: Any, geom: Geometry, cols: Any = None) -> Any:
     """The convolution (cross-correlation, as in PyTorch) on arrays: ``W @ cols``, one product.
 
@@ -178,7 +182,7 @@ class Convolution(Bilinear):
         if self.needs[1]:
             gw = _apply(ConvolutionBackwardWeight(self.geom, tuple(weight.shape), self.cols), x, g)
         if self.needs[2]:
-            gb = dual.sum(g, (0, 2, 3)) if isinstance(g, Tensor) else _channel_sums(g)
+            gb = _bias_grad(g)
         return gx, gw, gb
 
     def bias_tangent(self, t):
@@ -338,10 +342,15 @@ class MaxPool2DWithIndices(Op):
         return (offsets[self.arg] + corners).reshape(n, c, ho * wo)
 
     def vjp(self, g, out, x):
+        return (self._unpool(g, x),)
+
+    def _unpool_tensors(self, g, x):
         n, c, h, w = x.shape
-        if isinstance(g, Tensor):
-            flat = dual.scatter_along(g.reshape(n, c, -1), self._indices(w), 2, (n, c, h * w))
-            return (flat.reshape(n, c, h, w),)
+        flat = dual.scatter_along(g.reshape(n, c, -1), self._indices(w), 2, (n, c, h * w))
+        return flat.reshape(n, c, h, w)
+
+    def _unpool_arrays(self, g, x):
+        n, c, h, w = x.shape
         if self._apart():
             # Each element is in one window at most: each sub-grid of the gradient is g where
             # that offset won, else 0, in the gradient's dtype and the input's layout. Windows
@@ -352,19 +361,22 @@ class MaxPool2DWithIndices(Op):
             g = _in_layout(g, self.arg)
             for k, grid in enumerate(self._grids(grad)):
                 xp.multiply(g, self.arg == k, out=grid)
-            return (grad,)
+            return grad
         indices = self._indices(w)
         (kh, kw), (sh, sw) = self.geom.kernel, self.geom.stride
         if sh >= kh and sw >= kw:
             # Padded windows that do not overlap pick each element at most once as well.
             grad = xp.zeros((n, c, h * w), dtype=g.dtype)
             xp.put_along_axis(grad, indices, g.reshape(n, c, -1), axis=2)
-            return (grad.reshape(n, c, h, w),)
+            return grad.reshape(n, c, h, w)
         # Overlapping windows: a bincount over global positions sums the gradients of windows
         # that chose the same element, in one vectorized pass.
         offsets = (xp.arange(n * c) * (h * w)).reshape(n, c, 1)
         grad = xp.bincount((indices + offsets).ravel(), weights=g.ravel(), minlength=n * c * h * w)
-        return (grad.astype(g.dtype, copy=False).reshape(n, c, h, w),)
+        return grad.astype(g.dtype, copy=False).reshape(n, c, h, w)
+
+    # g's values back at the windows' maxima, zeros elsewhere (repeats add up).
+    _unpool = dual.both(_unpool_arrays, _unpool_tensors, "self, g, x", ("g",))
 
     def jvp(self, tangents, out, x):
         n, c, w = x.shape[0], x.shape[1], x.shape[3]

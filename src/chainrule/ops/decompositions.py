@@ -21,36 +21,15 @@ from typing import Any
 
 from chainrule._array import xp
 from chainrule.autodiff import batching
-from chainrule.op import Op
+from chainrule.op import Op, _value
 from chainrule.ops import dual
 from chainrule.tensor import Tensor
 
 
 # ----------------------------------------------------------------------------- dual helpers
-def _inv(x: Any) -> Any:
-    if isinstance(x, Tensor):
-        from chainrule.linalg import inv
-
-        return inv(x)
-    return xp.linalg.inv(x)
-
-
-def _solve(a: Any, b: Any) -> Any:
-    """``a^-1 b`` for a matrix (or batch of matrices) ``b``."""
-    if isinstance(a, Tensor) or isinstance(b, Tensor):
-        from chainrule.linalg import solve
-
-        return solve(a, b)
-    return xp.linalg.solve(a, b)
-
-
-def _tril(x: Any, k: int = 0) -> Any:
-    return x.tril(k) if isinstance(x, Tensor) else xp.tril(x, k)
-
-
 def _eye(x: Any) -> Any:
     """The identity of the size of x's last dimension, in x's dtype (a constant)."""
-    data = x._data if isinstance(x, Tensor) else x
+    data = _value(x)
     return xp.eye(data.shape[-1], dtype=data.dtype)
 
 
@@ -101,9 +80,11 @@ class _Part(Op, abstract=True):
     def forward(self, a):
         return self.factors[self.part]
 
-    def _factors(self, a: Any) -> tuple[Any, ...]:
-        # Under create_graph the factors must be recorded functions of ``a``.
-        return self.recompute(a) if isinstance(a, Tensor) else self.factors
+    # The factors, of an array ``a``: those computed; of a Tensor (create_graph): recorded
+    # functions of ``a``.
+    _factors = dual.both(
+        lambda self, a: self.factors, lambda self, a: self.recompute(a), "self, a", ("a",)
+    )
 
     def recompute(self, a: Tensor) -> tuple[Any, ...]:
         raise NotImplementedError
@@ -145,10 +126,10 @@ class Det(Op):
 
     def vjp(self, g, out, a):
         scale = dual.unsqueeze_dims(g * out, (out.ndim, out.ndim + 1))
-        return (scale * dual.swap_last(_inv(a)),)
+        return (scale * dual.swap_last(dual.inv(a)),)
 
     def jvp(self, tangents, out, a):
-        return out * dual.sum(dual.swap_last(_inv(a)) * tangents[0], (-2, -1))
+        return out * dual.sum(dual.swap_last(dual.inv(a)) * tangents[0], (-2, -1))
 
 
 class SlogDet(_Part):
@@ -164,12 +145,12 @@ class SlogDet(_Part):
     def vjp(self, g, out, a):
         if self.part == 0:
             return (dual.zeros_like(a),)
-        return (dual.unsqueeze_dims(g, (g.ndim, g.ndim + 1)) * dual.swap_last(_inv(a)),)
+        return (dual.unsqueeze_dims(g, (g.ndim, g.ndim + 1)) * dual.swap_last(dual.inv(a)),)
 
     def jvp(self, tangents, out, a):
         if self.part == 0:
             return dual.zeros_like(out)
-        return dual.sum(dual.swap_last(_inv(a)) * tangents[0], (-2, -1))
+        return dual.sum(dual.swap_last(dual.inv(a)) * tangents[0], (-2, -1))
 
 
 class Solve(Op):
@@ -184,7 +165,7 @@ class Solve(Op):
         return xp.linalg.solve(a, b)
 
     def vjp(self, g, out, a, b):
-        gb = _solve(dual.swap_last(a), g)
+        gb = dual.solve(dual.swap_last(a), g)
         ga = -(gb @ dual.swap_last(out)) if self.needs[0] else None
         return (ga, gb if self.needs[1] else None)
 
@@ -193,7 +174,7 @@ class Solve(Op):
         rhs = -(ta @ out) if ta is not None else None
         if tb is not None:
             rhs = tb if rhs is None else rhs + tb
-        return _solve(a, rhs)
+        return dual.solve(a, rhs)
 
 
 class Cholesky(Op):
@@ -210,16 +191,16 @@ class Cholesky(Op):
         return xp.linalg.cholesky(a)
 
     def vjp(self, g, out, a):
-        lower = _tril(dual.swap_last(out) @ g)
+        lower = dual.tril(dual.swap_last(out) @ g)
         # The symmetric matrix with ``lower`` below the diagonal and half its diagonal.
-        sym = 0.5 * (lower + dual.swap_last(_tril(lower, -1)))
-        l_inv = _inv(out)
+        sym = 0.5 * (lower + dual.swap_last(dual.tril(lower, -1)))
+        l_inv = dual.inv(out)
         return (dual.swap_last(l_inv) @ sym @ l_inv,)
 
     def jvp(self, tangents, out, a):
-        l_inv = _inv(out)
+        l_inv = dual.inv(out)
         x = l_inv @ tangents[0] @ dual.swap_last(l_inv)
-        return out @ (_tril(x) - 0.5 * x * _eye(x))
+        return out @ (dual.tril(x) - 0.5 * x * _eye(x))
 
 
 # ----------------------------------------------------------------------------- decompositions
@@ -269,10 +250,10 @@ def _qr_vjp(q: Any, r: Any, gq: Any, gr: Any) -> Any:
         m = r @ dual.swap_last(gr)
     if gq is not None:
         m = m - dual.swap_last(gq) @ q
-    inner = q @ (_tril(m) + dual.swap_last(_tril(m, -1)))
+    inner = q @ (dual.tril(m) + dual.swap_last(dual.tril(m, -1)))
     if gq is not None:
         inner = inner + gq
-    return inner @ dual.swap_last(_inv(r))
+    return inner @ dual.swap_last(dual.inv(r))
 
 
 def _qr_jvp(q: Any, r: Any, da: Any) -> tuple[Any, Any]:
@@ -280,7 +261,7 @@ def _qr_jvp(q: Any, r: Any, da: Any) -> tuple[Any, Any]:
     da_rinv = da @ xp.linalg.inv(r)
     x = dual.swap_last(q) @ da_rinv
     # Q^T dQ is skew and dR R^-1 upper triangular: X's strict lower part fixes both.
-    upper = x - _skew(_tril(x, -1))
+    upper = x - _skew(dual.tril(x, -1))
     return da_rinv - q @ upper, upper @ r
 
 

@@ -20,7 +20,7 @@ from chainrule import dtypes
 from chainrule._array import xp
 from chainrule.autodiff import batching
 from chainrule.autodiff.batching import BatchedTensor
-from chainrule.op import Bilinear, Linear, Op
+from chainrule.op import Bilinear, Linear, Op, _value
 from chainrule.ops import dual
 from chainrule.ops.special import erf as _erf_array
 from chainrule.tensor import Tensor
@@ -71,6 +71,9 @@ class Unary(Op, abstract=True):
     """A one-input elementwise op: subclasses give ``forward`` and ``partial`` = dy/dx."""
 
     batch_rule = BROADCASTS
+    # The vjp broadcasts over extra leading dimensions of g: a batch of cotangents runs as one
+    # call on arrays (see batching.vjp_on_arrays).
+    vjp_broadcasts = True
 
     def partial(self, out: Any, x: Any) -> Any:
         raise NotImplementedError
@@ -85,6 +88,7 @@ class Unary(Op, abstract=True):
 # ------------------------------------------------------------------------- arithmetic
 class Add(Op):
     batch_rule = BROADCASTS
+    vjp_broadcasts = True
     notation = "a + b"
     derivatives = ("1", "1")
     saves_inputs = False
@@ -102,6 +106,7 @@ class Add(Op):
 
 class Sub(Op):
     batch_rule = BROADCASTS
+    vjp_broadcasts = True
 
     def default_name(self) -> str:
         return "SubBackward0" if isinstance(self.inputs[0], Tensor) else "RsubBackward1"
@@ -123,6 +128,7 @@ class Sub(Op):
 
 class Mul(Bilinear):
     batch_rule = BROADCASTS
+    vjp_broadcasts = True
     notation = "a * b"
     derivatives = ("b", "a")
     reads = ((1,), (0,))
@@ -137,6 +143,7 @@ class Mul(Bilinear):
 
 class Div(Op):
     batch_rule = BROADCASTS
+    vjp_broadcasts = True
     notation = "a / b"
     derivatives = ("1 / b", "-a / b**2")
     # d/db is computed from the inputs, not the output, as PyTorch does: changing the
@@ -175,7 +182,7 @@ class Pow(Op):
         return "PowBackward1" if a and b else ("PowBackward0" if a else "PowBackward2")
 
     def forward(self, a, b):
-        return _torch_float(_power(a, b), a, b)
+        return _torch_float(_power_arrays(a, b), a, b)
 
     def _terms(self, ga, gb, out, a, b):
         """``ga * d/da`` and ``gb * d/db`` (None where not wanted), ``ga``, ``gb`` being the
@@ -205,14 +212,15 @@ class Pow(Op):
         return da if db is None else db if da is None else da + db
 
 
-def _power(a: Any, b: Any) -> Any:
+def _power_arrays(a: Any, b: Any) -> Any:
     """``a ** b`` as PyTorch computes it: a Python exponent of -0.5 is ``1 / sqrt(a)`` (which
     differs from C's ``pow`` at -0 and -inf), as is the derivative of ``a ** 0.5``."""
-    if isinstance(a, Tensor) or isinstance(b, Tensor):
-        return Pow()(a, b)
     if type(b) is float and b == -0.5:
         return 1 / xp.sqrt(a)
     return a**b
+
+
+_power = dual.both(_power_arrays, lambda a, b: Pow()(a, b), "a, b", ("a", "b"))
 
 
 class Neg(Linear, Unary):
@@ -322,11 +330,10 @@ class Fmod(Op):
         return _chain(tangents, 1, -_trunc_divide(a, b))
 
 
-def _trunc_divide(a: Any, b: Any) -> Any:
-    """trunc(a / b); on Tensors one step op, so nothing differentiates through a / b."""
-    if isinstance(a, Tensor) or isinstance(b, Tensor):
-        return TruncDivide()(a, b)
-    return xp.trunc(a / b)
+# trunc(a / b); on Tensors one step op, so nothing differentiates through a / b.
+_trunc_divide = dual.both(
+    lambda a, b: xp.trunc(a / b), lambda a, b: TruncDivide()(a, b), "a, b", ("a", "b")
+)
 
 
 class Floor(Step):
@@ -711,7 +718,7 @@ class ClampTensor(Op):
     def _masks(x, lo, hi):
         """Which of x, lo, hi receives the gradient: PyTorch's rule. Ties go to x, a nan
         blocks every gradient but hi's, and lo >= hi sends it to hi."""
-        x, lo, hi = (v._data if isinstance(v, Tensor) else v for v in (x, lo, hi))
+        x, lo, hi = (_value(v) for v in (x, lo, hi))
         if hi is None:
             return x >= lo, x < lo, None
         if lo is None:
@@ -731,7 +738,7 @@ class ClampTensor(Op):
         # two, they take x's.
         zero = dual.zeros_like(out)
         tx, tlo, thi = (zero if t is None else t for t in tangents)
-        raw = [v._data if isinstance(v, Tensor) else v for v in (x, lo, hi)]
+        raw = [_value(v) for v in (x, lo, hi)]
         if hi is None:
             return dual.where(raw[0] > raw[1], tx, tlo)
         if lo is None:

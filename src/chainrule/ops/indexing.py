@@ -19,7 +19,7 @@ from typing import Any
 from chainrule import return_types
 from chainrule._array import add_at, xp
 from chainrule.autodiff import batching
-from chainrule.op import Linear
+from chainrule.op import Linear, _value
 from chainrule.ops import dual, inplace
 from chainrule.ops.reduce import normalize_dims, values_indices
 from chainrule.tensor import Tensor, _make
@@ -90,11 +90,7 @@ class GetItem(Linear):
         return out
 
     def vjp(self, g, out, x):
-        return (
-            IndexAdd(self.key, tuple(x.shape))(g)
-            if isinstance(g, Tensor)
-            else _index_add_array(g, self.key, tuple(x.shape), self.basic),
-        )
+        return (_index_add(g, self.key, tuple(x.shape), self.basic),)
 
 
 class IndexAdd(Linear):
@@ -124,6 +120,15 @@ def _index_add_array(g: Any, key: tuple[Any, ...], shape: tuple[int, ...], basic
     else:
         add_at(out, key, g)
     return out
+
+
+# Zeros of ``shape`` with ``g`` added at ``key``; on Tensors an op of its own, so that it too
+# is differentiable.
+_index_add = dual.both(
+    _index_add_array,
+    lambda g, key, shape, basic: IndexAdd(key, shape)(g),
+    "g, key, shape, basic",
+)
 
 
 class IndexPut(Linear):
@@ -271,7 +276,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A00
 
 def masked_select(input: Tensor, mask: Any) -> Tensor:  # noqa: A002
     """The elements where ``mask`` (a bool tensor broadcasting with ``input``) is True, as 1-D."""
-    mask = mask._data if isinstance(mask, Tensor) else xp.asarray(mask)
+    mask = xp.asarray(_value(mask))
     if mask.dtype != bool:
         raise RuntimeError(f"masked_select: expected a bool mask, got {mask.dtype}")
     shape = xp.broadcast_shapes(tuple(input.shape), mask.shape) or (1,)  # 0-d: 1 element
@@ -357,7 +362,7 @@ def _pick(input: Tensor, dim: int, indices: Any, op: str) -> values_indices:  # 
 
 
 def _index_array(index: Any, op: str) -> Any:
-    array = index._data if isinstance(index, Tensor) else xp.asarray(index)
+    array = xp.asarray(_value(index))
     if array.dtype.kind not in "iu":
         raise RuntimeError(f"{op}: expected an integer index tensor, got {array.dtype}")
     return array

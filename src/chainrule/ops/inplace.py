@@ -25,7 +25,7 @@ from typing import Any
 from chainrule import grad_mode
 from chainrule._array import xp
 from chainrule.autodiff import batching, forward
-from chainrule.op import Linear
+from chainrule.op import Linear, _value
 from chainrule.ops import dual, views
 from chainrule.tensor import Tensor, _make, spread_requires_grad
 
@@ -38,10 +38,6 @@ def _records(t: Tensor, *others: Any) -> bool:
     # A view taken with recording off, of a tensor that requires grad: recorded, so that
     # views.check_inplace refuses it as PyTorch does.
     return t._view is not None and t._view.base.requires_grad
-
-
-def _raw(value: Any) -> Any:
-    return value._data if isinstance(value, Tensor) else value
 
 
 def apply(t: Tensor, compute: Callable[..., Tensor], *others: Any) -> Tensor:
@@ -141,7 +137,7 @@ def _update(t: Tensor, ufunc: Any, op: Callable[..., Tensor], other: Any) -> Ten
     if not t._data.flags.writeable:
         _write(t, t._data)  # raises the clear error
     try:
-        ufunc(t._data, _raw(other), out=t._data)
+        ufunc(t._data, _value(other), out=t._data)
     except (ValueError, TypeError):
         return apply(t, op, other)  # which explains the shape or dtype problem
     t._vc[0] += 1
@@ -206,13 +202,43 @@ def copy_(t: Tensor, src: Any) -> Tensor:
     return apply(t, lambda old, s: Copy()(old, s), src)
 
 
+def random_fill_(t: Tensor, draw: Callable[[tuple[int, ...]], Any]) -> Tensor:
+    """Fill ``t`` in place with ``draw(shape)`` (an array, cast to ``t``'s dtype). Inside
+    ``vmap``, as in ``torch.func``: with ``randomness="different"`` each example of a batched
+    ``t`` gets its own draw, with ``"same"`` every example the one draw.
+
+    >>> import chainrule as cr
+    >>> rows = cr.func.vmap(lambda r: r.clone().uniform_(), randomness="different")(cr.zeros(3, 2))
+    >>> len({tuple(r) for r in rows.tolist()})  # three examples, three draws
+    3
+    """
+    from chainrule import rng
+
+    if not batching.levels:
+        return copy_(t, draw(tuple(t.shape)))
+    batching.check_inplace_randomness(t)
+    drawn = rng.per_example(draw, tuple(t.shape))
+    if type(t) is not batching.BatchedTensor:  # 'same' everywhere: one draw
+        return copy_(t, drawn)
+    # Written into the physical tensor: the draw's leading dimensions are those of the
+    # 'different' levels (all of which batch t), size 1 at t's other levels.
+    value, have = batching.unwrap(t)
+    lead = [level.size if level.randomness == "different" else 1 for level in have]
+    if isinstance(drawn, Tensor):
+        drawn = batching.physical(drawn)
+    copy_(value, drawn.reshape(*lead, *t.shape))
+    return t
+
+
 def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
     from chainrule import rng
 
-    return copy_(t, rng.normal(t._data.shape, t._data.dtype, mean, std, g=generator))
+    dtype = batching.physical(t).dtype
+    return random_fill_(t, lambda s: rng.normal(s, dtype, mean, std, g=generator))
 
 
 def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
     from chainrule import rng
 
-    return copy_(t, rng.uniform(t._data.shape, t._data.dtype, a, b, g=generator))
+    dtype = batching.physical(t).dtype
+    return random_fill_(t, lambda s: rng.uniform(s, dtype, a, b, g=generator))

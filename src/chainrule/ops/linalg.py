@@ -31,6 +31,7 @@ class MatMul(Bilinear):
     derivatives = ("g @ B^T", "A^T @ g")
     batch_rule = staticmethod(batching.matmul)
     reads = ((1,), (0,))
+    vjp_broadcasts = True  # matmul broadcasts over leading dimensions
 
     def default_name(self) -> str:
         # PyTorch's matmul dispatches on the operands' dimensions; its node is the last kernel.

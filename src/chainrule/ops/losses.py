@@ -95,12 +95,18 @@ class NllLoss(Op):
         return losses if self.reduction == "none" else losses.sum()
 
     def vjp(self, g, out, x, target):
-        values = (g * self.scale)[:, None]
-        if isinstance(values, Tensor):
-            return (dual.scatter_along(values, self.picks, 1, tuple(x.shape)), None)
+        return (self._at_picks((g * self.scale)[:, None], x), None)
+
+    def _at_picks_arrays(self, values, x):
         grad = xp.zeros(x.shape, dtype=x.dtype)
         grad[self.rows, self.picks[:, 0]] = values[:, 0]  # one target per row: no repeats
-        return (grad, None)
+        return grad
+
+    def _at_picks_tensors(self, values, x):
+        return dual.scatter_along(values, self.picks, 1, tuple(x.shape))
+
+    # Zeros of x's shape with each row's value at its target class.
+    _at_picks = dual.both(_at_picks_arrays, _at_picks_tensors, "self, values, x", ("values",))
 
     def jvp(self, tangents, out, x, target):
         picked = self.scale * dual.gather_along(tangents[0], self.picks, 1)[:, 0]
@@ -111,28 +117,41 @@ class NllLoss(Op):
 _EPSILON = float(xp.float32(1e-12))
 
 
-def _clamp_min(x: Any, low: float) -> Any:
-    return x.clamp(min=low) if isinstance(x, Tensor) else xp.maximum(x, low)
+class _PointwiseLoss(Op, abstract=True):
+    """A loss of two same-shaped inputs, elementwise and then reduced: an op states its
+    ``_partials`` (weighted) and gets its vjp and jvp, the chain rule through the reduction."""
+
+    batch_rule = staticmethod(batching.pointwise_loss)
+
+    def _weighted(self, values: Any) -> Any:
+        return values if self.weight is None else values * self.weight
+
+    def vjp(self, g, out, x, y):
+        scale = _spread(g, x.shape, self.reduction)
+        dx, dy = self._partials(x, y, self.needs[0], self.needs[1])
+        return (None if dx is None else scale * dx, None if dy is None else scale * dy)
+
+    def jvp(self, tangents, out, x, y):
+        tx, ty = tangents
+        dx, dy = self._partials(x, y, tx is not None, ty is not None)
+        total = 0 if dx is None else dx * tx
+        if dy is not None:
+            total = total + dy * ty
+        return _reduced(total, self.reduction)
 
 
-class BinaryCrossEntropy(Op):
+class BinaryCrossEntropy(_PointwiseLoss):
     """``-w (y log p + (1 - y) log(1 - p))`` with PyTorch's clamps, reduced."""
 
     notation = "-w (y log(p) + (1 - y) log(1 - p))"
     derivatives = ("w (p - y) / (p (1 - p))", "w (log(1 - p) - log(p))")
-    batch_rule = staticmethod(batching.pointwise_loss)
 
     def __init__(self, weight: Any, reduction: str) -> None:
         self.weight = weight
         self.reduction = reduction
 
     def _logs(self, p):
-        return _clamp_min(dual.log(p), -100.0), _clamp_min(dual.log(1 - p), -100.0)
-
-    def _per_element(self, g, shape):
-        """The output gradient spread over the elements, times the weight."""
-        g = _spread(g, shape, self.reduction)
-        return g if self.weight is None else g * self.weight
+        return dual.clamp_min(dual.log(p), -100.0), dual.clamp_min(dual.log(1 - p), -100.0)
 
     def forward(self, p, y):
         if ((p < 0) | (p > 1)).any():
@@ -148,26 +167,11 @@ class BinaryCrossEntropy(Op):
     def _partials(self, p, y, need_p, need_y):
         dp = dy = None
         if need_p:
-            dp = (p - y) / _clamp_min((1 - p) * p, _EPSILON)
+            dp = self._weighted((p - y) / dual.clamp_min((1 - p) * p, _EPSILON))
         if need_y:
             # -logit(p), unclamped as in PyTorch: infinite at p = 0 and p = 1.
-            dy = dual.log(1 - p) - dual.log(p)
+            dy = self._weighted(dual.log(1 - p) - dual.log(p))
         return dp, dy
-
-    def vjp(self, g, out, p, y):
-        scale = self._per_element(g, p.shape)
-        dp, dy = self._partials(p, y, self.needs[0], self.needs[1])
-        return (None if dp is None else scale * dp, None if dy is None else scale * dy)
-
-    def jvp(self, tangents, out, p, y):
-        tp, ty = tangents
-        dp, dy = self._partials(p, y, tp is not None, ty is not None)
-        total = 0 if dp is None else dp * tp
-        if dy is not None:
-            total = total + dy * ty
-        if self.weight is not None:
-            total = total * self.weight
-        return _reduced(total, self.reduction)
 
 
 def _reduced(losses: Any, reduction: str) -> Any:
@@ -210,33 +214,20 @@ class MseLoss(Op):
         return _reduced(2 * (x - y) * t, self.reduction)
 
 
-def _softplus(x: Any) -> Any:
-    """``log(1 + exp(x))`` without overflow, on arrays or (recorded) Tensors."""
-    if isinstance(x, Tensor):
-        from chainrule.ops.elementwise import softplus
-
-        return softplus(x)
-    return xp.logaddexp(0, x)
-
-
-class BinaryCrossEntropyWithLogits(Op):
+class BinaryCrossEntropyWithLogits(_PointwiseLoss):
     """``w [(1 - y) x + l softplus(-x)]`` with ``l = 1 + (pos_weight - 1) y``, reduced: the
     binary cross-entropy of ``sigmoid(x)``, computed from the logits without overflow."""
 
     notation = "w ((1 - y) x + l softplus(-x))"
     derivatives = ("w ((1 - y) - l sigmoid(-x))", "w (-x + (pos_weight - 1) softplus(-x))")
-    batch_rule = staticmethod(batching.pointwise_loss)
 
     def __init__(self, weight: Any, pos_weight: Any, reduction: str) -> None:
         self.weight = weight
         self.pos_weight = pos_weight
         self.reduction = reduction
 
-    def _weighted(self, values: Any) -> Any:
-        return values if self.weight is None else values * self.weight
-
     def forward(self, x, y):
-        log_term = _softplus(-x)  # = -log sigmoid(x)
+        log_term = dual.softplus(-x)  # = -log sigmoid(x)
         if self.pos_weight is not None:
             log_term = log_term * ((self.pos_weight - 1) * y + 1)
         return _reduced(self._weighted((1 - y) * x + log_term), self.reduction)
@@ -249,22 +240,9 @@ class BinaryCrossEntropyWithLogits(Op):
         if need_y:
             dy = -x
             if self.pos_weight is not None:
-                dy = dy + (self.pos_weight - 1) * _softplus(-x)
+                dy = dy + (self.pos_weight - 1) * dual.softplus(-x)
             dy = self._weighted(dy)
         return dx, dy
-
-    def vjp(self, g, out, x, y):
-        scale = _spread(g, x.shape, self.reduction)
-        dx, dy = self._partials(x, y, self.needs[0], self.needs[1])
-        return (None if dx is None else scale * dx, None if dy is None else scale * dy)
-
-    def jvp(self, tangents, out, x, y):
-        tx, ty = tangents
-        dx, dy = self._partials(x, y, tx is not None, ty is not None)
-        total = 0 if dx is None else dx * tx
-        if dy is not None:
-            total = total + dy * ty
-        return _reduced(total, self.reduction)
 
 
 def _as_array(weight: Tensor | None, op: str) -> Any:
@@ -349,11 +327,7 @@ def binary_cross_entropy(
     """
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction(reduction)
-    if tuple(getattr(target, "shape", ())) != tuple(input.shape):
-        raise ValueError(
-            f"binary_cross_entropy: target shape {tuple(getattr(target, 'shape', ()))} must "
-            f"equal input shape {tuple(input.shape)}"
-        )
+    check_same_shape(input, target, "binary_cross_entropy")
     return BinaryCrossEntropy(_as_array(weight, "binary_cross_entropy"), reduction)(input, target)
 
 

@@ -22,15 +22,20 @@ from chainrule.ops.reduce import normalize_dims
 from chainrule.tensor import Tensor
 
 
-class Softmax(Op):
-    notation = "exp(x_i) / sum_j exp(x_j)"
-    derivatives = ("s_i (delta_ij - s_j)",)
+class _Normalized(Op, abstract=True):
+    """Softmax's family: normalized along ``dim``; its rules read the output, not the input."""
+
     batch_rule = staticmethod(batching.along_dim)
     saves_inputs = False
     saves_output = True
 
     def __init__(self, dim: int) -> None:
         self.dim = dim
+
+
+class Softmax(_Normalized):
+    notation = "exp(x_i) / sum_j exp(x_j)"
+    derivatives = ("s_i (delta_ij - s_j)",)
 
     def forward(self, x):
         x = _floating(x)
@@ -47,15 +52,9 @@ class Softmax(Op):
         return out * (t - dual.sum(t * out, self.dim, keepdims=True))
 
 
-class LogSoftmax(Op):
+class LogSoftmax(_Normalized):
     notation = "x_i - log(sum_j exp(x_j))"
     derivatives = ("delta_ij - softmax(x)_j",)
-    batch_rule = staticmethod(batching.along_dim)
-    saves_inputs = False
-    saves_output = True
-
-    def __init__(self, dim: int) -> None:
-        self.dim = dim
 
     def forward(self, x):
         x = _floating(x)
@@ -63,14 +62,20 @@ class LogSoftmax(Op):
         return shifted - xp.log(xp.exp(shifted).sum(axis=self.dim, keepdims=True))
 
     def vjp(self, g, out, x):
-        if isinstance(g, Tensor):  # create_graph: recorded
-            return (g - dual.exp(out) * dual.sum(g, self.dim, keepdims=True),)
+        return (self._vjp(g, out),)
+
+    def _vjp_tensors(self, g, out):
+        return g - dual.exp(out) * dual.sum(g, self.dim, keepdims=True)
+
+    def _vjp_arrays(self, g, out):
         # The same sum in one new array, not three: after cross-entropy's NLL, g is -1/N at
         # each target and 0 elsewhere, so this is PyTorch's fused (softmax - onehot) / N.
         grad = xp.exp(out)
         grad *= -g.sum(axis=self.dim, keepdims=True)
         grad += g
-        return (grad,)
+        return grad
+
+    _vjp = dual.both(_vjp_arrays, _vjp_tensors, "self, g, out", ("g",))
 
     def jvp(self, tangents, out, x):
         t = tangents[0]

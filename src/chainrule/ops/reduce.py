@@ -21,7 +21,7 @@ from typing import Any
 from chainrule import dtypes, return_types
 from chainrule._array import xp
 from chainrule.autodiff import batching
-from chainrule.op import Constant, Linear, Op, named
+from chainrule.op import Constant, Linear, Op, _value, named
 from chainrule.ops import dual
 from chainrule.ops.elementwise import Sqrt, _floating
 from chainrule.tensor import Tensor, _make
@@ -144,11 +144,12 @@ class Prod(Reduction):
 
     def weights(self, out, x):
         """For each element, the product of the others in its reduction group."""
-        if isinstance(x, Tensor):
-            return self.kept(out) / x if (x._data != 0).all() else self._others_with_zeros(x)
-        if (x != 0).all():
+        if (_value(x) != 0).all():
             return self.kept(out) / x
-        # Zeros: prefix and suffix products exclude each element without dividing by it.
+        return self._others_with_zeros(x)
+
+    def _others_with_zeros_arrays(self, x):
+        # Prefix and suffix products exclude each element without dividing by it.
         moved = xp.moveaxis(x, self.dims, tuple(range(-len(self.dims), 0)))
         flat = moved.reshape(moved.shape[: moved.ndim - len(self.dims)] + (-1,))
         ones = xp.ones_like(flat[..., :1])
@@ -159,7 +160,7 @@ class Prod(Reduction):
         others = (before * after).reshape(moved.shape)
         return xp.moveaxis(others, tuple(range(-len(self.dims), 0)), self.dims)
 
-    def _others_with_zeros(self, x):
+    def _others_with_zeros_tensors(self, x):
         """The product of the others, on Tensors (``create_graph``), where some are zero.
 
         Written so that its own derivative is right: with P the product of the non-zero
@@ -180,6 +181,10 @@ class Prod(Reduction):
             dual.where(zeros_among_others == 1, other_zero, dual.zeros_like(x)),
         )
         return nonzero_product / safe * factor
+
+    _others_with_zeros = dual.both(
+        _others_with_zeros_arrays, _others_with_zeros_tensors, "self, x", ("x",)
+    )
 
 
 class Amax(Reduction):
@@ -484,6 +489,16 @@ def _arg(pick: Any, input: Tensor, dim: int | None, keepdim: bool) -> Tensor:  #
     return ArgExtreme(pick, dim, keepdim)(input)
 
 
+def _var_args(op: str, dim: Any, unbiased: Any, keepdim: Any, aliases: dict[str, Any]) -> Any:
+    """``(dim, unbiased, keepdim)`` with NumPy's names and the old overload
+    ``op(input, unbiased)`` resolved."""
+    if aliases:
+        dim, keepdim = numpy_aliases(op, dim, keepdim, aliases)
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    return dim, unbiased, keepdim
+
+
 def _correction(unbiased: Any, correction: Any) -> float:
     if correction is not None:
         return correction
@@ -503,10 +518,7 @@ def var(
 
     Built from mean, subtraction, multiplication and sum, so its gradient comes from theirs.
     """
-    if aliases:
-        dim, keepdim = numpy_aliases("var", dim, keepdim, aliases)
-    if isinstance(dim, bool):  # the old overload var(input, unbiased)
-        dim, unbiased = None, dim
+    dim, unbiased, keepdim = _var_args("var", dim, unbiased, keepdim, aliases)
     dims = normalize_dims(dim, input.ndim, "var")
     n = 1
     for d in dims:
@@ -546,10 +558,7 @@ def var_mean(
     >>> cr.var_mean(cr.tensor([1.0, 2.0, 6.0]))
     (tensor(7.), tensor(3.))
     """
-    if aliases:
-        dim, keepdim = numpy_aliases("var_mean", dim, keepdim, aliases)
-    if isinstance(dim, bool):  # the old overload var_mean(input, unbiased)
-        dim, unbiased = None, dim
+    dim, unbiased, keepdim = _var_args("var_mean", dim, unbiased, keepdim, aliases)
     variance = var(input, dim, unbiased, keepdim, correction=correction)
     return variance, mean(input, normalize_dims(dim, input.ndim, "var_mean"), keepdim)
 

@@ -74,8 +74,12 @@ def take(view: View, g: Any) -> Any:
         if getattr(op, "strict", False):  # view()'s memory check is about the base, not g
             op = copy.copy(op)
             op.strict = False
-        g = op.forward(g) if not isinstance(g, Tensor) else copy.copy(op)(g)
+        g = _replay(op, g)
     return g
+
+
+# A view op on g: its forward on an array, a recorded copy of the op on a Tensor.
+_replay = dual.both(lambda op, g: op.forward(g), lambda op, g: copy.copy(op)(g), "op, g", ("g",))
 
 
 def scatter(view: View, v: Any) -> Any:

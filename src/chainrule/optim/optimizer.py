@@ -24,6 +24,7 @@ from typing import Any
 
 from chainrule import dtypes, grad_mode
 from chainrule._array import xp
+from chainrule.nn.utils import _zero_grads
 from chainrule.tensor import Tensor, _make
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
@@ -120,15 +121,7 @@ class Optimizer:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear every parameter's ``.grad`` (drop it, or fill it with zeros)."""
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    p.grad = p.grad.detach()
-                    p.grad.zero_()
+        _zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; ``closure`` recomputes the loss first."""

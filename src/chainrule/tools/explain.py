@@ -77,6 +77,9 @@ class ForwardStep:
     labels: tuple[str, ...] = ()  # user functions that returned this value, innermost first
     layer: str | None = None  # the outermost of those functions, "f"
     module: str | None = None  # dotted name of the nn module that created the op
+    # A step that carries no gradient (a comparison, arg-max indices, a dropout mask): its
+    # value steers the computation but is a constant for the chain rule.
+    constant: bool = False
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -527,7 +530,10 @@ class _Builder:
                 "reduce it first, e.g. with sum(...)"
             )
         self.nodes = graph.ancestors([output.grad_fn])
-        _check_size(self.nodes)
+        # Every step shown: the nodes, and the steps without gradient that feed them.
+        self.steps = graph.steps([output.grad_fn])
+        self.step_values = _step_values(self.steps)
+        _check_size(self.steps, self.step_values)
         self.output = output
         self.leaves = list(leaves)
         self.returns = returns
@@ -555,7 +561,7 @@ class _Builder:
             if not any(re.fullmatch(rf"{p}\d+", name) for name in taken)
         )
         unnamed = 0
-        for node in self.nodes:
+        for node in self.steps:
             if id(node) in user_names:
                 self.names[id(node)] = user_names[id(node)]
             else:
@@ -582,7 +588,7 @@ class _Builder:
         the user function that returned it (``f(x) = x**2``), where that function returned
         this one value only and the outermost of the functions that returned it. A name
         already taken (an input's) or given twice leaves the value unnamed."""
-        in_graph = {id(node) for node in self.nodes}
+        in_graph = {id(node) for node in self.steps}
         names: dict[int, str] = {}
         taken = set(taken)  # grows with each name given
 
@@ -592,8 +598,8 @@ class _Builder:
                 taken.add(name)
 
         for name, value in self.assigned:
-            if isinstance(value, Tensor) and value.grad_fn is not None:
-                give(value.grad_fn, name)
+            if isinstance(value, Tensor):
+                give(value.grad_fn or graph.source(value), name)
         returned: dict[str, set[int]] = {}  # function -> the nodes it returned
         outermost: dict[int, tuple[str, Any]] = {}  # id(node) -> the last function returning it
         for call, _, value in self.returns:
@@ -610,7 +616,9 @@ class _Builder:
         in-place change)."""
         if isinstance(x, Tensor):
             source = x.grad_fn if user is None else graph.parent(x, user)
-            if source is not None:
+            if source is None:
+                source = graph.source(x)  # a step without gradient (x > 0)
+            if source is not None and id(source) in self.names:
                 return self.names[id(source)]
             if id(x) in self.names:
                 return self.names[id(x)]
@@ -633,27 +641,32 @@ class _Builder:
                 text = f"{call.func}({', '.join(self.name_of(a) for a in args)})"
                 labels.setdefault(id(value.grad_fn), []).append((call.func, text))
         steps = []
-        for node in self.nodes:
+        for node in self.steps:
             cls = type(node)
             inputs = tuple(self.name_of(x, node) for x in node.inputs)
             params = _parameter_names(cls)
+            # The node's own notation where it has one (a comparison's ``a > b``).
+            notation = node.notation
             if len(params) == len(inputs):
-                expression = _fill_in(cls.notation, node, params, inputs)
+                expression = _fill_in(notation, node, params, inputs)
             else:  # variadic (cat): the notation has no names to fill in
                 expression = f"{_op_name(node).lower()}({', '.join(inputs)})"
             found = labels.get(id(node), [])
+            constant = id(node) in self.step_values
             steps.append(
                 ForwardStep(
                     name=self.names[id(node)],
                     op=_op_name(node),
-                    node=node.label(),
-                    notation=cls.notation,
+                    # A step without gradient has no backward node: its class names it.
+                    node=cls.__name__ if constant else node.label(),
+                    notation=notation,
                     expression=expression,
                     inputs=inputs,
-                    value=xp.array(node.out),
+                    value=xp.array(self.step_values[id(node)] if constant else node.out),
                     labels=tuple(text for _, text in found),
                     layer=found[-1][0] if found else None,
                     module=self.tags.get(node),
+                    constant=constant,
                 )
             )
         return steps
@@ -819,18 +832,21 @@ class _Builder:
     def _replayed_output(self) -> float:
         """The output recomputed from the leaves' current data by running each recorded op's
         ``forward`` again, oldest first. Unlike calling the user's function again, this runs
-        no module code: no random draws (a dropout mask is a recorded constant), no running
+        no module code: no random draws (a dropout mask keeps the value drawn), no running
         statistics updated, the same function at every point."""
         outs: dict[int, Any] = {}
-        for node in self.nodes:
+        for node in self.steps:
+            if getattr(node, "draws", False):  # the mask drawn then, not a new one
+                outs[id(node)] = self.step_values[id(node)]
+                continue
             args = []
             for x, saved in zip(node.inputs, node.args, strict=True):
                 if not isinstance(x, Tensor):
                     args.append(saved)
-                elif x.grad_fn is None:
+                elif x.grad_fn is None and graph.source(x) is None:
                     args.append(x._data)  # a leaf, perturbed in place by the caller
-                else:
-                    args.append(outs.get(id(graph.parent(x, node)), saved))
+                else:  # a comparison too is computed again, at the nudged values
+                    args.append(outs.get(id(graph.parent(x, node) or graph.source(x)), saved))
             # Some ops keep what their vjp needs from forward (indices, columns, a Function's
             # ctx): the replay works on copies and the node gets its own state back.
             state = getattr(node, "__dict__", None)
@@ -889,12 +905,26 @@ class _Builder:
 
 
 # ============================================================================== helpers
-def _check_size(nodes: Sequence[Any]) -> None:
+def _step_values(steps: Sequence[Any]) -> dict[int, Any]:
+    """id(step) -> its value, for the steps without gradient (:class:`chainrule.op.Constant`
+    keeps no output: their values are the tensors the later steps read)."""
+    return {
+        id(source): x._data
+        for node in steps
+        for x in node.inputs
+        if isinstance(x, Tensor) and (source := graph.source(x)) is not None
+    }
+
+
+def _check_size(nodes: Sequence[Any], step_values: Mapping[int, Any]) -> None:
     """Refuse a computation too large to explain, before anything is replayed or stored."""
     counted: set[int] = set()
     total = 0
     for node in nodes:
-        for x in (node.out, *(x._data for x in node.inputs if isinstance(x, Tensor))):
+        out = step_values.get(id(node))
+        if out is None:  # a node with a gradient keeps its output
+            out = node.out
+        for x in (out, *(x._data for x in node.inputs if isinstance(x, Tensor))):
             if id(x) not in counted:
                 counted.add(id(x))
                 total += xp.size(x)

@@ -16,7 +16,9 @@ no number)::
                                              # the user named it (f = ..., f(x) = ...), else u1...
         {"name": "u1", "op": "Pow", "node": "PowBackward0", "notation": "a ** b",
          "expression": "x ** 2", "inputs": [str], "shape": [int], "dtype": str, "value": V,
-         "labels": ["f(x)"], "layer": "f" | null, "module": str | null}],
+         "labels": ["f(x)"], "layer": "f" | null, "module": str | null,
+         "constant": bool}],                 # true: a step without gradient (x > 0, a
+                                             # dropout mask), a constant for the chain rule
       "backward": [                          # one per rule application, in the engine's order
         {"node": "u1", "op": "Pow", "rule": str, "elementwise": bool,
          "upstream": V, "upstream_shape": [int],
@@ -137,6 +139,7 @@ def to_dict(explanation: Explanation) -> dict[str, Any]:
                 "labels": list(s.labels),
                 "layer": s.layer,
                 "module": s.module,
+                "constant": s.constant,
             }
             for s in e.forward
         ],

@@ -71,9 +71,11 @@ def _wrap_forward(
 
 def _hook(name: str, tags: dict[Any, str]) -> Callable[[Any, tuple[Any, ...], Any], None]:
     def hook(module: Any, args: tuple[Any, ...], output: Any) -> None:
-        # The module's inputs were made before it ran: the walk stops there.
-        stop = {id(t.grad_fn) for t in _tensors(args) if t.grad_fn is not None}
-        for node in graph.ancestors((t.grad_fn for t in _tensors(output)), stop):
+        # The module's inputs were made before it ran: the walk stops there. It takes in the
+        # steps without gradient (a dropout mask) made inside the module too.
+        made = [t.grad_fn or graph.source(t) for t in _tensors(args)]
+        stop = {id(node) for node in made if node is not None}
+        for node in graph.steps((t.grad_fn for t in _tensors(output)), stop):
             tags.setdefault(node, name)  # an inner module's hook ran first and keeps its tag
 
     return hook

@@ -231,12 +231,24 @@ def _forward_math(step: ForwardStep) -> str:
 
 
 def _labels(step: ForwardStep) -> str:
-    parts = []
+    parts = ["(no gradient)"] if step.constant else []
     if step.labels:
         parts.append(" = ".join(reversed(step.labels)))
     if step.module:
         parts.append(f"[{step.module}]")
     return "  ".join(parts)
+
+
+def _constants_math(explanation: Explanation) -> str | None:
+    """The steps without gradient, said once for the backward pass: nothing flows through
+    them (``the mask u1 = x > 0 is a constant for the chain rule``)."""
+    steps = [f"{s.name} = {s.expression}" for s in explanation.forward if s.constant]
+    if not steps:
+        return None
+    if len(steps) == 1:
+        return f"{steps[0]} is a constant for the chain rule: no gradient flows through it"
+    listed = ", ".join(steps[:-1]) + " and " + steps[-1]
+    return f"{listed} are constants for the chain rule: no gradient flows through them"
 
 
 def _inputs_math(explanation: Explanation) -> str:
@@ -289,6 +301,9 @@ def _text_lines(explanation: Explanation) -> Iterator[Line]:
     tensor_rule = _tensor_rule(e)
     if tensor_rule:
         yield [("  ", ""), (tensor_rule, "dim")]
+    constants = _constants_math(e)
+    if constants:
+        yield [("  ", ""), (constants, "dim")]
     for step in e.backward:
         yield [("  ", ""), (step.node, "name"), (f" [{step.op}]  ", "dim"),
                (_upstream_math(e, step), "grad")]  # fmt: skip
@@ -390,6 +405,9 @@ def to_markdown(explanation: Explanation) -> str:
         tensor_rule = _tensor_rule(e)
         if tensor_rule:
             out.append(f"{_md(tensor_rule[0].upper() + tensor_rule[1:])}.\n")
+        constants = _constants_math(e)
+        if constants:
+            out.append(f"{_md(constants)}.\n")
         out.append("| node | gradient in | to | contribution |")
         out.append("|---|---|---|---|")
         for step in e.backward:
@@ -469,6 +487,9 @@ def to_html(explanation: Explanation) -> str:
         tensor_rule = _tensor_rule(e)
         if tensor_rule:
             parts.append(f"<p>{_h(tensor_rule[0].upper() + tensor_rule[1:])}.</p>")
+        constants = _constants_math(e)
+        if constants:
+            parts.append(f"<p>{_h(constants)}.</p>")
         rows = [
             [step.node if i == 0 else "", _upstream_math(e, step) if i == 0 else "", c.target,
              _contribution_math(step, c)]

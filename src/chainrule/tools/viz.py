@@ -2,10 +2,12 @@
 
 ``draw`` returns a ``graphviz.Digraph`` (shown inline in Jupyter): a box per value with its
 value and gradient, filled by the gradient's magnitude on a log scale, an ellipse per op, and
-each input edge labelled with the op's local derivative. A model's ops are grouped in one
-cluster per submodule. ``render`` writes the picture to a file (SVG, PNG, PDF...) atomically;
-the Digraph's own ``render(path, format="svg")`` works too. Layout needs Graphviz's ``dot``
-program (``apt-get install graphviz``); without it, laying out raises an error that says so.
+each input edge labelled with the op's local derivative. A step that carries no gradient (a
+comparison, arg-max indices, a dropout mask) is a dashed grey box, and its edges are dashed:
+nothing flows back through them. A model's ops are grouped in one cluster per submodule.
+``render`` writes the picture to a file (SVG, PNG, PDF...) atomically; the Digraph's own
+``render(path, format="svg")`` works too. Layout needs Graphviz's ``dot`` program
+(``apt-get install graphviz``); without it, laying out raises an error that says so.
 
     >>> import chainrule as cr
     >>> graph = cr.viz.draw(cr.explain("(x + 2)**2", x=3, symbolic=False))
@@ -39,6 +41,8 @@ MAX_DRAWN_OPS = 300
 _LEVELS = 9
 _ZERO_FILL = "white"
 _NO_GRADIENT_FILL = "#eeeeee"
+#: How a step without gradient, its value and its edges are drawn.
+_CONSTANT_STYLE = {"style": "dashed", "color": "grey50", "fontcolor": "grey30"}
 
 
 _NO_DOT = (
@@ -136,9 +140,7 @@ def draw(obj: Any, *inputs: Any, **variables: Any) -> Any:
         )
     for step in e.forward:
         module = step.module or ""
-        placed.setdefault(module, []).append(
-            (_op_id(step.name), {"label": _label(step.op, step.expression), "shape": "ellipse"})
-        )
+        placed.setdefault(module, []).append((_op_id(step.name), _op_node(step)))
         placed.setdefault(module, []).append(
             (_value_id(step.name), _value_node(step.name, step.value, gradients, fills, step))
         )
@@ -237,13 +239,24 @@ def _value_node(
     if name in gradients:
         lines.append(f"grad {_short(gradients[name])}")
     fill, font = fills.get(name, (_NO_GRADIENT_FILL, "black"))
-    return {
+    attributes = {
         "label": _label(*lines),
         "shape": "box",
         "style": "rounded,filled",
         "fillcolor": fill,
         "fontcolor": font,
     }
+    if step is not None and step.constant:
+        attributes.update(style="rounded,filled,dashed", color="grey50")
+    return attributes
+
+
+def _op_node(step: ForwardStep) -> dict[str, str]:
+    """An ellipse per op; a dashed grey box for a step without gradient."""
+    if step.constant:
+        label = _label(step.op, f"{step.expression} (no gradient)")
+        return {"label": label, "shape": "box", **_CONSTANT_STYLE}
+    return {"label": _label(step.op, step.expression), "shape": "ellipse"}
 
 
 def _module_of_parameter(name: str, forward: Sequence[ForwardStep]) -> str:
@@ -290,7 +303,10 @@ def _add_edges(graph: Any, e: Explanation) -> None:
         for c in step.contributions:
             locals_[(c.local.node, c.local.position)] = c.local
     known = {v.name for v in e.values} | {s.name for s in e.forward}
+    constants = {s.name for s in e.forward if s.constant}
     for step in e.forward:
+        # No gradient flows along an edge into or out of a step without one: dashed.
+        dashed = _CONSTANT_STYLE if step.constant else {}
         for position, name in enumerate(step.inputs):
             if name in known:
                 source = _value_id(name)
@@ -305,5 +321,6 @@ def _add_edges(graph: Any, e: Explanation) -> None:
                     value = fmt.array(local.value.reshape(()))
                     text = text if value == local.formula else f"{text} = {value}"
                 label = {"label": _label(text)}
-            graph.edge(source, _op_id(step.name), **label)
-        graph.edge(_op_id(step.name), _value_id(step.name))
+            style = _CONSTANT_STYLE if name in constants else dashed
+            graph.edge(source, _op_id(step.name), **label, **style)
+        graph.edge(_op_id(step.name), _value_id(step.name), **dashed)

@@ -206,7 +206,8 @@ function detail(step) {
     const f = step.step;
     return [el("h3", {}, `Forward: ${f.name} = ${f.expression}`),
       el("p", {}, `${f.op} (${f.notation})${f.layer ? `, in ${f.labels.join(", ")}` : ""}` +
-        (f.module ? `, in module ${f.module}` : "")),
+        (f.module ? `, in module ${f.module}` : "") +
+        (f.constant ? "; no gradient: a constant for the chain rule" : "")),
       el("p", {}, "value ", el("output", {"data-forward": f.name}, formatValue(f.value)))];
   }
   if (step.kind === "backward") return backwardDetail(step.step, out);
@@ -288,7 +289,8 @@ function drawGraph() {
     [...page.data.values, ...page.data.forward].map((v) => [v.name, v]));
   for (const n of nodes) {
     const item = named[n.id];
-    const g = svgEl("g", {class: `node ${n.kind}`, "data-node": n.id,
+    const constant = n.kind === "op" && item.constant ? " constant" : "";
+    const g = svgEl("g", {class: `node ${n.kind}${constant}`, "data-node": n.id,
       transform: `translate(${n.x} ${n.y})`});
     const title = svgEl("title");
     title.textContent = n.kind === "op" ? `${n.id} = ${item.expression}` : `${n.id} (${n.kind})`;

@@ -1,0 +1,54 @@
+"""Dropout's mask, drawn as a step of the graph: no gradient flows through it, but the
+readers of the graph (the explainer, the pictures, a trace) see it, and a compiled step draws
+a fresh one at each call.
+
+    >>> import chainrule as cr
+    >>> from chainrule import graph
+    >>> _ = cr.manual_seed(0)
+    >>> x = cr.ones(4, requires_grad=True)
+    >>> y = cr.nn.functional.dropout(x, 0.5)
+    >>> [type(node).__name__ for node in graph.steps([y.grad_fn])]
+    ['DropoutMask', 'Mul']
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule import rng
+from chainrule._array import xp
+from chainrule.autodiff import batching
+from chainrule.op import Constant
+from chainrule.tensor import Tensor
+
+
+class DropoutMask(Constant):
+    """``bernoulli(1 - p) / (1 - p)`` in the shape and dtype of ``x``: 1 / (1 - p) where an
+    element is kept, 0 where it is dropped. Only ``x``'s shape is read, never its values."""
+
+    notation = "bernoulli(1 - p) / (1 - p) in the shape of x"
+    derivatives = ("-",)
+    # A compiled step runs this forward again at each call: a fresh mask every time.
+    draws = True
+
+    def __init__(self, p: float) -> None:
+        self.p = p
+
+    def forward(self, x):
+        return scaled_mask(x.shape, self.p, x.dtype)
+
+
+def scaled_mask(shape: tuple[int, ...], p: float, dtype: Any) -> Any:
+    """PyTorch's mask: ``bernoulli_(1 - p)`` on a tensor of ``shape``, one float64 uniform
+    per element (so a seed gives PyTorch's mask), scaled by 1 / (1 - p)."""
+    keep = rng.uniform(tuple(shape), xp.float64) < 1.0 - p
+    return keep * xp.asarray(1.0 / (1.0 - p), dtype=dtype)
+
+
+def dropout_mask(input: Tensor, p: float) -> Any:  # noqa: A002
+    """The mask ``dropout(input, p)`` multiplies by: a recorded :class:`DropoutMask` step;
+    inside ``vmap``, one draw per example or one for all, as its ``randomness`` says
+    (:func:`chainrule.rng.per_example`), where a per-example draw is a batched value."""
+    if batching.levels:
+        return rng.per_example(lambda shape: scaled_mask(shape, p, input.dtype), input.shape)
+    return DropoutMask(p)(input)

@@ -1,0 +1,117 @@
+"""A batch of cotangents (``vmap(vjp_fn)``, jacrev's rows) run on arrays equals the batched
+Tensor path, over every row of the op table.
+
+When nothing differentiates the result again, rules whose op sets ``vjp_broadcasts`` take the
+whole batch of cotangents in one call on arrays (``batching.vjp_on_arrays``); the others run
+op by op through the batching rules. Both must give the same numbers: each row's batched
+pullback is computed with the array path and with it switched off, in float64, and compared
+with the examples' pullbacks stacked.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pytest
+from gradcheck_util import assert_close, flat, outputs_of
+from op_table import OpSpec, all_specs
+
+import chainrule as cr
+import chainrule.func as cf
+from chainrule.autodiff import batching
+
+BATCH = 4
+
+
+def _quiet(fn: Any, *args: Any) -> Any:
+    with warnings.catch_warnings():  # rows without a batching rule warn: tested elsewhere
+        warnings.simplefilter("ignore")
+        return fn(*args)
+
+
+def _t64(a: np.ndarray) -> cr.Tensor:
+    return cr.tensor(a, dtype=cr.float64)
+
+
+def _cotangents(out: Any, rng: np.random.Generator) -> Any:
+    """A batch of BATCH random cotangents for ``out``, shaped as ``out`` is (tuple or not)."""
+    batch = tuple(_t64(rng.standard_normal((BATCH, *y.shape))) for y in outputs_of(out))
+    return batch if isinstance(out, tuple | list) else batch[0]
+
+
+def _pick(cts: Any, i: int) -> Any:
+    return tuple(c[i] for c in cts) if isinstance(cts, tuple) else cts[i]
+
+
+def _leaves(tree: Any) -> list[Any]:
+    if isinstance(tree, tuple | list):
+        return [leaf for t in tree for leaf in _leaves(t)]
+    return [tree]
+
+
+SPECS = [s for s in all_specs() if s.jvp]
+
+
+@pytest.mark.parametrize("spec", [pytest.param(s, id=s.name) for s in SPECS])
+def test_batched_pullback_on_arrays_equals_tensor_path(
+    spec: OpSpec, rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    x = [_t64(a) for a in spec.sample(rng, spec.shapes[0])]
+    out, pullback = _quiet(cf.vjp, spec.fn, *x)
+    cts = _cotangents(out, rng)
+    fast = _leaves(_quiet(cf.vmap(pullback), cts))
+    per_example = [_leaves(pullback(_pick(cts, i))) for i in range(BATCH)]
+    with monkeypatch.context() as m:
+        m.setattr(batching, "vjp_on_arrays", lambda node, g: None)
+        slow = _leaves(_quiet(cf.vmap(pullback), cts))
+    for j, (f, s) in enumerate(zip(fast, slow, strict=True)):
+        assert tuple(f.shape) == tuple(s.shape) == (BATCH, *x[j].shape)
+        assert_close(f.numpy(), s.numpy(), f"{spec.name}: input {j}, arrays vs Tensors", 1e-12)
+        stacked = np.stack([flat([g[j]]).reshape(tuple(x[j].shape)) for g in per_example])
+        assert_close(f.numpy(), stacked, f"{spec.name}: input {j}, vs per example", 1e-12)
+
+
+def test_jacrev_takes_the_array_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The MLP of benchmarks/bench_func.py: every node of its backward runs on arrays."""
+    taken = []
+    original = batching.vjp_on_arrays
+
+    def counted(node: Any, g: Any) -> Any:
+        found = original(node, g)
+        taken.append((type(node).__name__, found is not None))
+        return found
+
+    monkeypatch.setattr(batching, "vjp_on_arrays", counted)
+    rng = np.random.default_rng(0)
+    w1, w2 = (_t64(rng.standard_normal((5, 5))) for _ in range(2))
+    jac = cf.jacrev(lambda v: cr.tanh(w2 @ cr.tanh(w1 @ v)))(_t64(rng.standard_normal(5)))
+    assert taken == [("Tanh", True), ("MatMul", True), ("Tanh", True), ("MatMul", True)]
+    assert tuple(jac.shape) == (5, 5)
+
+
+def _small(spec: OpSpec) -> bool:
+    return sum(int(np.prod(s, dtype=int)) for s in spec.shapes[0]) <= 12
+
+
+@pytest.mark.parametrize(
+    "spec", [pytest.param(s, id=s.name) for s in SPECS if s.second_order and _small(s)]
+)
+def test_hessian_unrecorded_equals_recorded(
+    spec: OpSpec, rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """jvp over vjp (``hessian``) runs the inner backward unrecorded, tangents riding along;
+    recording it (as inside a reverse-mode transform) must give the same second derivatives."""
+    x = [_t64(a) for a in spec.sample(rng, spec.shapes[0])]
+    probe = _t64(rng.standard_normal(len(x) + 3))
+
+    def scalar(*args: Any) -> Any:
+        return sum((y * probe[i]).sum() for i, y in enumerate(outputs_of(spec.fn(*args))))
+
+    hessian = cf.hessian(scalar, argnums=tuple(range(len(x))))
+    unrecorded = flat(_leaves(_quiet(hessian, *x)))
+    with monkeypatch.context() as m:
+        m.setattr(cf, "_reverse_depth", [1])  # as if inside grad: every vjp records
+        recorded = flat(_leaves(_quiet(hessian, *x)))
+    assert_close(unrecorded, recorded, f"{spec.name}: hessian unrecorded vs recorded", 1e-12)
