@@ -235,6 +235,20 @@ NN_SPECS: list[OpSpec] = [
         domain=distinct,
     ),
     _row(
+        "max_pool2d_windows_apart_leave_pixels",  # 3x3 windows 4 apart, unpadded: 7 = 4 + 3
+        lambda F_, t_, x: F_.max_pool2d(x, 3, stride=(4, 3)),
+        ("MaxPool2DWithIndices",),
+        (((2, 2, 7, 8),), ((1, 3, 3, 3),)),
+        domain=distinct,
+    ),
+    _row(
+        "max_pool2d_rectangular_tiles",  # kernel (1, 3) = stride: the windows tile the input
+        lambda F_, t_, x: F_.max_pool2d(x, (1, 3)),
+        ("MaxPool2DWithIndices",),
+        (((2, 3, 2, 6),),),
+        domain=distinct,
+    ),
+    _row(
         "max_pool2d_unbatched",
         lambda F_, t_, x: F_.max_pool2d(x, 2),
         ("MaxPool2DWithIndices", "Reshape"),

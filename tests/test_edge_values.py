@@ -302,6 +302,26 @@ ROWS = [
         ([[-INF, 0.0], [0.0, -INF]],),
     ),
     Edge(
+        # Windows apart (3x3 kernel, stride 3): ReLU's zeros tie whole windows, and a nan
+        # first, last or twice in a window.
+        "max_pool2d_windows_apart_ties_and_nans",
+        lambda m, x: F(m).max_pool2d(F(m).relu(x), 3),
+        (
+            [
+                [
+                    [
+                        [-1.0, -2.0, -3.0, NAN, 1.0, 1.0],
+                        [-1.0, -1.0, -1.0, 1.0, 1.0, 1.0],
+                        [-5.0, -1.0, -2.0, 1.0, 1.0, NAN],
+                        [0.0, 2.0, 0.0, NAN, 0.0, 0.0],
+                        [2.0, 0.0, 2.0, 0.0, 0.0, 0.0],
+                        [0.0, 0.0, 0.0, 0.0, NAN, 0.0],
+                    ]
+                ]
+            ],
+        ),
+    ),
+    Edge(
         "max_pool2d_ties_and_nan",
         lambda m, x: F(m).max_pool2d(x, 2),
         (
