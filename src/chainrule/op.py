@@ -138,7 +138,8 @@ class Op:
                 return batching.apply(self, inputs, level)
         # A view whose base was changed in place first takes the base's new history
         # (``_view.stamp`` lags the shared version counter); plain tensors pay one check.
-        if len(inputs) == 1:
+        n = len(inputs)
+        if n == 1:
             (x,) = inputs
             if isinstance(x, Tensor):
                 if x._view is not None and x._view.stamp != x._vc[0]:
@@ -148,7 +149,7 @@ class Op:
             else:
                 self._refuse_complex(x)
                 args, needs = inputs, (False,)
-        elif len(inputs) == 2:
+        elif n == 2:
             a, b = inputs
             a_is, b_is = isinstance(a, Tensor), isinstance(b, Tensor)
             if a_is:
@@ -212,8 +213,15 @@ class Op:
             result._grad_fn = self
             if self.saves_inputs:
                 guarded = self._guarded
-                saved = inputs if guarded is None else [inputs[j] for j in guarded[needs]]
-                self.versions = [(x._vc, x._vc[0]) for x in saved if isinstance(x, Tensor)]
+                if guarded is None:
+                    self.versions = [(x._vc, x._vc[0]) for x in inputs if isinstance(x, Tensor)]
+                elif len(indices := guarded[needs]) == 1:  # mul, div: one guard, no loop
+                    x = inputs[indices[0]]
+                    self.versions = ((x._vc, x._vc[0]),) if isinstance(x, Tensor) else ()
+                else:
+                    self.versions = [
+                        (x._vc, x._vc[0]) for j in indices if isinstance(x := inputs[j], Tensor)
+                    ]
             if self.saves_output:
                 read_by = self.output_read_by
                 self.out_versions = (
