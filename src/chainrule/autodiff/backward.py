@@ -222,7 +222,13 @@ class _Pass:
                 grads = node.vjp(g, _make(node.out, True, node), *args)
             else:
                 args = node.args
-                grads = node.vjp(g, node.out, *args)
+                n = len(args)  # spelled out for one and two inputs: a call with *args costs more
+                if n == 2:
+                    grads = node.vjp(g, node.out, args[0], args[1])
+                elif n == 1:
+                    grads = node.vjp(g, node.out, args[0])
+                else:
+                    grads = node.vjp(g, node.out, *args)
             if check_anomaly:
                 anomaly.on_backward(node, grads)
             if observer is not None:
