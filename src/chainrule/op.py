@@ -143,7 +143,8 @@ class Op:
                 return batching.apply(self, inputs, level)
         # A view whose base was changed in place first takes the base's new history
         # (``_view.stamp`` lags the shared version counter); plain tensors pay one check.
-        if len(inputs) == 1:
+        n = len(inputs)
+        if n == 1:
             (x,) = inputs
             if isinstance(x, Tensor):
                 if x._view is not None and x._view.stamp != x._vc[0]:
@@ -153,7 +154,7 @@ class Op:
             else:
                 self._refuse_complex(x)
                 args, needs = inputs, (False,)
-        elif len(inputs) == 2:
+        elif n == 2:
             a, b = inputs
             a_is, b_is = isinstance(a, Tensor), isinstance(b, Tensor)
             if a_is:
@@ -176,8 +177,13 @@ class Op:
                     views.sync(x)
             args = tuple([x._data if isinstance(x, Tensor) else x for x in inputs])
             needs = tuple([isinstance(x, Tensor) and x.requires_grad for x in inputs])
-        try:
-            out = self.forward(*args)
+        try:  # spelled out for one and two inputs: a call with *args costs more
+            if n == 2:
+                out = self.forward(args[0], args[1])
+            elif n == 1:
+                out = self.forward(args[0])
+            else:
+                out = self.forward(*args)
         except ValueError as error:  # NumPy's broadcast failure names neither op nor tensors
             if "broadcast" not in str(error):
                 raise
@@ -217,8 +223,15 @@ class Op:
             result._grad_fn = self
             if self.saves_inputs:
                 guarded = self._guarded
-                saved = inputs if guarded is None else [inputs[j] for j in guarded[needs]]
-                self.versions = [(x._vc, x._vc[0]) for x in saved if isinstance(x, Tensor)]
+                if guarded is None:
+                    self.versions = [(x._vc, x._vc[0]) for x in inputs if isinstance(x, Tensor)]
+                elif len(indices := guarded[needs]) == 1:  # mul, div: one guard, no loop
+                    x = inputs[indices[0]]
+                    self.versions = ((x._vc, x._vc[0]),) if isinstance(x, Tensor) else ()
+                else:
+                    self.versions = [
+                        (x._vc, x._vc[0]) for j in indices if isinstance(x := inputs[j], Tensor)
+                    ]
             if self.saves_output:
                 read_by = self.output_read_by
                 self.out_versions = (

@@ -214,12 +214,10 @@ class _Pass:
                 for counter, stamp in node.versions:
                     if counter[0] != stamp:
                         node.check_saved()  # raises: a saved input was changed in place
-            if (
-                node.saves_output
-                and node.out_versions is not None
-                and node.out_versions[0][0] != node.out_versions[1]
-            ):
-                node.check_saved()  # raises: the saved output was changed in place
+            if node.saves_output:
+                saved = node.out_versions
+                if saved is not None and saved[0][0] != saved[1]:
+                    node.check_saved()  # raises: the saved output was changed in place
             if create_graph:
                 args = [
                     x if isinstance(x, Tensor) else a
@@ -239,6 +237,10 @@ class _Pass:
                     and g.flags.writeable
                 ):
                     grads = node.vjp_inplace(g, node.out, *args)
+                elif (n := len(args)) == 2:  # spelled out: a call with *args costs more
+                    grads = node.vjp(g, node.out, args[0], args[1])
+                elif n == 1:
+                    grads = node.vjp(g, node.out, args[0])
                 else:
                     grads = node.vjp(g, node.out, *args)
             if check_anomaly:
@@ -254,8 +256,9 @@ class _Pass:
                 if gi.dtype is not data.dtype and gi.dtype != data.dtype:
                     gi = gi.to(data.dtype) if create_graph else gi.astype(data.dtype)
                 parent = x._grad_fn
-                if parent is not None and parent.seq > node.seq:
+                if parent is not None and (seq := parent.seq) > node.seq:
                     parent = graph.parent(x, node)  # x was changed in place after node read it
+                    seq = parent and parent.seq
                 if parent is None:
                     if target_ids is None or id(x) in target_ids:
                         self._add_leaf(x, gi)
@@ -263,7 +266,7 @@ class _Pass:
                     pending = node_grads.get(parent)
                     if pending is None:
                         node_grads[parent] = gi
-                        heappush(heap, (-parent.seq, parent))
+                        heappush(heap, (-seq, parent))
                     else:
                         node_grads[parent] = self._sum(pending, gi)
             # Hand the gradients over to node_grads alone: a local still holding one would

@@ -158,12 +158,14 @@ def _key(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Hashable, str |
     if batching.levels or forward.levels or anomaly.enabled:
         return None, "it is called inside vmap, forward-mode AD or anomaly detection"
     parts: list[Hashable] = [grad_mode.enabled]
-    for name, value in [*enumerate(args), *sorted(kwargs.items())]:
+    for name, value in [*enumerate(args), *sorted(kwargs.items())] if kwargs else enumerate(args):
         if isinstance(value, Tensor):
             if value.requires_grad and value._grad_fn is not None:
                 return None, f"argument {name} is part of a graph (it has a grad_fn)"
             data = value._data
-            parts.append((name, data.shape, data.dtype.str, value.requires_grad))
+            # The dtype itself, not its ``.str``: equal dtypes hash alike, and ``.str`` is a
+            # new string at each call, hashed anew.
+            parts.append((name, data.shape, data.dtype, value.requires_grad))
         elif isinstance(value, list | tuple | dict) and _holds_tensor(value):
             return None, f"argument {name} holds tensors inside a {type(value).__name__}"
         else:

@@ -27,7 +27,6 @@ one fails it returns ``MISS`` before changing anything, and the caller traces ag
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from chainrule._array import xp
@@ -38,13 +37,24 @@ from chainrule.tensor import Tensor, _make
 # What the replay returns when a guard fails (nothing has been changed yet).
 MISS = object()
 
+
+def _fresh(node: Any) -> Any:
+    """The replay's own copy of a node whose forward keeps state on it: its settings
+    (``Op.fresh``) and which inputs need a gradient, all its rules read (``copy.copy`` would
+    also copy the bookkeeping, through the slower generic protocol)."""
+    op = node.fresh()
+    needs = getattr(node, "needs", None)  # None: made without recording (under no_grad)
+    if needs is not None:
+        op.needs = needs
+    return op
+
+
 # The helpers the generated code calls by name (besides the recorded ops and constants).
 _HELPERS = {
     "MISS": MISS,
-    "copy": copy.copy,
+    "fresh": _fresh,
     "ndarray": xp.ndarray,
     "asarray": xp.asarray,
-    "ones_like": xp.ones_like,
     "unbroadcast": unbroadcast,
     "astype": lambda a, dtype: a.astype(dtype),
     "add": xp.add,
@@ -100,7 +110,7 @@ class Schedule:
         forward keeps state on the node, which its vjp then reads)."""
         if fresh:
             node = f"node{out}"
-            self.lines.append(f"{node} = copy({self.constant(op)})")
+            self.lines.append(f"{node} = fresh({self.constant(op)})")
             self.nodes[id(op)] = node
             f = f"{node}.forward"
         else:
@@ -121,6 +131,10 @@ class Schedule:
             return
         self.lines.append(f"grads = {call}")
         self.lines.extend(f"v{slot} = grads[{index}]" for index, slot in outputs.items())
+
+    def copy_of(self, slot: int, array: Any) -> None:
+        """A new copy of ``array`` at each replay (a value the run hands on as its own)."""
+        self.lines.append(f"v{slot} = {self.constant(array)}.copy()")
 
     def call_into(self, slot: int, function: str, arguments: list[str]) -> None:
         self.lines.append(f"v{slot} = {function}({', '.join(arguments)})")
@@ -201,6 +215,9 @@ class Schedule:
         values = self.replay(args, kwargs)
         if values is MISS:
             return MISS
+        output = self.outputs
+        if type(output) is Out and output.kind == "new":  # one new tensor (a loss): no lookup
+            return _make(values[0], output.requires_grad, output.node)
         tensors: dict[str, Tensor] = {}  # a result returned twice is one tensor, as in eager
         return _rebuild(
             self.outputs, dict(zip(self._returned, values, strict=True)), args, kwargs, tensors

@@ -225,8 +225,10 @@ class Tracer:
 
     def _seed(self, root: Tensor, g: Any) -> int:
         if g is None:
-            slot = self._new_slot(xp.ones_like(root._data))
-            self.schedule.call_into(slot, "ones_like", [f"v{self._slot(root)}"])
+            # The root's shape and dtype are the traced ones: ones made once, copied per replay.
+            ones = xp.ones_like(root._data)
+            slot = self._new_slot(ones)
+            self.schedule.copy_of(slot, ones.copy())
             return slot
         if isinstance(g, Tensor):
             return self._slot(g)
