@@ -142,12 +142,15 @@ class Linear(Bilinear):
         return (gx, gw, gb)
 
 
-def _column_sums(g):
+def _column_sums_arrays(g):
     """``g.sum(0)`` of a matrix; on float arrays a product with a vector of ones, which BLAS
     runs 3-4x faster than NumPy's row-by-row sum (1,797 x 128 float32: 45 us, not 160-230)."""
-    if isinstance(g, Tensor) or g.dtype not in _BLAS_FLOATS:
-        return dual.sum(g, 0)
+    if g.dtype not in _BLAS_FLOATS:
+        return g.sum(0)
     return _blas.matmul(xp.ones(g.shape[0], g.dtype), g)
+
+
+_column_sums = dual.both(_column_sums_arrays, lambda g: g.sum(0), "g")
 
 
 _BLAS_FLOATS = (xp.dtype("float32"), xp.dtype("float64"))
