@@ -260,13 +260,16 @@ def test_the_cache_keeps_no_more_than_its_bound(monkeypatch: pytest.MonkeyPatch)
 def test_products_of_a_training_step_reuse_the_previous_steps_memory() -> None:
     _buffers.clear()
     x, w = cr.randn(256, 64), cr.randn(128, 64, requires_grad=True)
-    addresses = []
+    addresses, taken = [], []
     for _ in range(3):
-        loss = cr.relu(cr.nn.functional.linear(x, w)).sum()
-        addresses.append(loss.grad_fn.next_functions[0][0].out.ctypes.data)
-        loss.backward()
-        w.grad = None
-    assert addresses[1] == addresses[2]
+        product = cr.nn.functional.linear(x, w)  # 256 x 128 float32: 128 KiB, cached
+        addresses.append(product.data_ptr())
+        cr.relu(product).sum().backward()
+        w.grad = product = None  # now only the cache holds the product's memory
+        # Memory of that size that malloc alone would hand back first: without the cache the
+        # next product could not land on the freed block.
+        taken.append(np.empty((256, 128), np.float32))
+    assert addresses[0] == addresses[1] == addresses[2]
 
 
 def _mlp_step() -> Callable[[], float]:
