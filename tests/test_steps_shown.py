@@ -84,6 +84,8 @@ def test_explain_lists_the_comparison_as_a_constant_step(fn: Any, torch_fn: Any)
     assert not any(step.constant for step in e.forward[1:])
     text = e.to_text()
     assert re.search(r"^  u1 = x > 0 .*\(no gradient\)$", text, re.MULTILINE)
+    mask = str((VALUES > 0).tolist())  # printed as PyTorch prints a mask: True, False
+    assert re.search(rf"^  u1 = x > 0 += \(2, 3\) {re.escape(mask)} ", text, re.MULTILINE)
     said = "u1 = x > 0 is a constant for the chain rule: no gradient flows through it"
     assert text.count(said) == 1
     assert said in e.to_markdown() and html.escape(said) in e.to_html()

@@ -23,7 +23,10 @@ _ENDS = 3
 
 
 def number(value: Any) -> str:
-    """A scalar with six significant digits; ``-0`` prints as ``0``."""
+    """A scalar with six significant digits; ``-0`` prints as ``0``; a boolean (a comparison's
+    mask) as ``True`` or ``False``, as PyTorch prints it."""
+    if isinstance(value, bool | xp.bool_):
+        return str(bool(value))
     value = float(value)
     if math.isnan(value):
         return "nan"
@@ -54,10 +57,12 @@ def array(value: Any) -> str:
     """A scalar as :func:`number`, a small array as nested lists, a large one shortened."""
     a = xp.asarray(value)
     if a.ndim == 0:
-        return number(a)
+        return number(a[()])
+    if a.dtype.kind != "b":
+        a = a.astype(float)
     if a.size <= MAX_SHOWN_ELEMENTS:
-        return _nested(a.astype(float).tolist())
-    flat = a.reshape(-1).astype(float)
+        return _nested(a.tolist())
+    flat = a.reshape(-1)
     head = ", ".join(number(v) for v in flat[:_ENDS])
     tail = ", ".join(number(v) for v in flat[-_ENDS:])
     return f"[{head}, ..., {tail}] (shape {shape(a.shape)})"
