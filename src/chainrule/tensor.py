@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from chainrule import devices as _device
-from chainrule import dtypes, printing, rng
+from chainrule import dtypes, printing
 from chainrule._array import xp
 from chainrule._lazy import import_later
 
@@ -832,15 +832,13 @@ class Tensor:
     def bernoulli_(self, p: Any = 0.5, *, generator: Any = None) -> Tensor:
         if isinstance(p, Tensor):
             return self.copy_(factories.bernoulli(p.expand_as(self), generator=generator))
-        # Bernoulli(p)'s draw, as factories.bernoulli makes it for a Python p.
-        draw = lambda s: rng.uniform(s, xp.float64, g=generator) < p  # noqa: E731
-        return inplace.random_fill_(self, draw)
+        return inplace.bernoulli_(self, p, generator)
 
     def bernoulli(self, *, generator: Any = None) -> Tensor:
         return factories.bernoulli(self, generator=generator)
 
     def exponential_(self, lambd: float = 1.0, *, generator: Any = None) -> Tensor:
-        return inplace.random_fill_(self, lambda s: rng.exponential(s, lambd, g=generator))
+        return inplace.exponential_(self, lambd, generator)
 
     def multinomial(
         self, num_samples: int, replacement: builtins.bool = False, *, generator: Any = None

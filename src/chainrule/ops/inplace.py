@@ -242,3 +242,17 @@ def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None) -
 
     dtype = batching.physical(t).dtype
     return random_fill_(t, lambda s: rng.uniform(s, dtype, a, b, g=generator))
+
+
+def bernoulli_(t: Tensor, p: float = 0.5, generator: Any = None) -> Tensor:
+    """``t`` filled with 0/1 drawn with probability ``p`` (a Python number): PyTorch's draw,
+    one float64 uniform per element, as :func:`chainrule.factories.bernoulli` makes it."""
+    from chainrule import rng
+
+    return random_fill_(t, lambda s: rng.uniform(s, xp.float64, g=generator) < p)
+
+
+def exponential_(t: Tensor, lambd: float = 1.0, generator: Any = None) -> Tensor:
+    from chainrule import rng
+
+    return random_fill_(t, lambda s: rng.exponential(s, lambd, g=generator))
