@@ -102,9 +102,6 @@ def _map(fn: Callable[[Any], Any], tree: Any) -> Any:
 Levels = list[batching.Level]
 
 
-_unwrap = batching.unwrap
-
-
 def _lift(value: Tensor, have: Levels, want: Sequence[batching.Level]) -> tuple[Tensor, Levels]:
     """``value`` (leading dims ``have``) expanded to every level of ``want`` too, its leading
     dims sorted outermost first."""
@@ -236,7 +233,7 @@ class _Pullback:
             if g is None:
                 results.append(_wrap(_zeros(x), self.active))
                 continue
-            value, extra = _unwrap(g)
+            value, extra = batching.unwrap(g)
             if not self.nested:  # nothing outside differentiates this: no graph to keep
                 value = value.detach()
             results.append(_canonical(value, extra + self.active))
@@ -245,7 +242,7 @@ class _Pullback:
     def _arranged(self, ct: Tensor) -> tuple[Tensor, Levels]:
         """The cotangent as a Tensor shaped like the physical output, batched at any levels
         newer than ``f``'s run (``vmap(vjp_fn)``: the backward pass itself is batched)."""
-        value, have = _unwrap(ct)
+        value, have = batching.unwrap(ct)
         value, have = _lift(value, have, self.active)
         extra = [level for level in have if level not in self.active]
         if not extra:
@@ -294,7 +291,7 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
             inputs.append(None)
             called.append(x)
             continue
-        value, have = _lift(*_unwrap(x), active)
+        value, have = _lift(*batching.unwrap(x), active)
         value = _differentiable(value)
         inputs.append(value)
         called.append(_wrap(value, have))
@@ -305,7 +302,7 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
         out, aux = _split_aux(result, has_aux, "vjp")
         out_leaves, _ = tree_flatten(out)
         physical = [
-            _lift(*_unwrap(_check_tensor(y, "vjp(f, *primals)", "f's outputs")), active)[0]
+            _lift(*batching.unwrap(_check_tensor(y, "vjp(f, *primals)", "f's outputs")), active)[0]
             for y in out_leaves
         ]
         # f may close over tensors that require grad: the gradients then stay connected to
@@ -426,7 +423,7 @@ def grad_and_value(
 
 
 def _ones_like(y: Tensor) -> Tensor:
-    value, have = _unwrap(y)
+    value, have = batching.unwrap(y)
     return _wrap(_make(xp.ones(tuple(value.shape), dtype=value.dtype)), have)
 
 
@@ -501,8 +498,8 @@ def jvp(
                     f"{list(p.shape)} while the given forward gradient is of size "
                     f"{list(t.shape)}."
                 )
-            pv, p_have = _unwrap(p)
-            tv, t_have = _unwrap(t)
+            pv, p_have = batching.unwrap(p)
+            tv, t_have = batching.unwrap(t)
             want = p_have + [lv for lv in t_have if lv not in p_have]
             pv, have = _lift(pv, p_have, want)
             tv, _ = _lift(tv, t_have, want)
@@ -514,7 +511,9 @@ def jvp(
             o_leaves, o_spec = tree_flatten(out)
             values, pushed = [], []
             for y in o_leaves:
-                value, have = _unwrap(_check_tensor(y, "jvp(f, primals, tangents)", "f's outputs"))
+                value, have = batching.unwrap(
+                    _check_tensor(y, "jvp(f, primals, tangents)", "f's outputs")
+                )
                 primal, tangent = forward.unpack_dual(value, level=level)
                 tangent = _zeros(value) if tangent is None else tangent
                 if not nested:  # only a closed-over parameter can differentiate these
