@@ -54,6 +54,13 @@ class Geometry:
             (width + left + right - self.kernel[1]) // self.stride[1] + 1,
         )
 
+    def offset(self, i: int, j: int, out: Pair) -> tuple[slice, slice]:
+        """The rows and columns of the (padded) input that element ``(i, j)`` of every window
+        reads, for an output of size ``out``: one strided slice each, so that one copy or add
+        per kernel offset serves all the windows at once."""
+        (sh, sw), (ho, wo) = self.stride, out
+        return slice(i, i + sh * (ho - 1) + 1, sh), slice(j, j + sw * (wo - 1) + 1, sw)
+
 
 def _windows(x: Any, geom: Geometry, fill: float = 0.0) -> Any:
     """A read-only (N, C, Ho, Wo, kh, kw) view: window (h, w) of the padded input."""
@@ -83,14 +90,13 @@ def _im2col(x: Any, geom: Geometry) -> Any:
         padded = xp.zeros((c, h + top + bottom, w + left + right, n), x.dtype)
         padded[:, top : top + h, left : left + w] = source
         source = padded
-    (kh, kw), (sh, sw) = geom.kernel, geom.stride
+    kh, kw = geom.kernel
     ho, wo = geom.out_size(h, w)
     cols = xp.empty((c, kh, kw, ho, wo, n), x.dtype)
     for i in range(kh):  # one strided copy per kernel offset; the pixels are vectorized
         for j in range(kw):
-            cols[:, i, j] = source[
-                :, i : i + sh * (ho - 1) + 1 : sh, j : j + sw * (wo - 1) + 1 : sw
-            ]
+            rows, columns = geom.offset(i, j, (ho, wo))
+            cols[:, i, j] = source[:, rows, columns]
     return cols.reshape(c * kh * kw, ho * wo * n)
 
 
@@ -133,16 +139,15 @@ def _conv_input_grad(g: Any, weight: Any, geom: Geometry, x_shape: tuple[int, ..
     """col2im(W^T @ g): every window's gradient added back where the window was read."""
     n, c, h, w = x_shape
     (top, bottom), (left, right) = geom.padding
-    (kh, kw), (sh, sw) = geom.kernel, geom.stride
+    kh, kw = geom.kernel
     ho, wo = g.shape[2], g.shape[3]
     grad_cols = dual.matmul(dual.swap_last(weight.reshape(weight.shape[0], -1)), _rows(g))
     grad_cols = grad_cols.reshape(c, kh, kw, ho, wo, n)
     grad = xp.zeros((c, h + top + bottom, w + left + right, n), dtype=grad_cols.dtype)
     for i in range(kh):  # one strided add per kernel offset; the pixels are vectorized
         for j in range(kw):
-            grad[:, i : i + sh * (ho - 1) + 1 : sh, j : j + sw * (wo - 1) + 1 : sw] += grad_cols[
-                :, i, j
-            ]
+            rows, columns = geom.offset(i, j, (ho, wo))
+            grad[:, rows, columns] += grad_cols[:, i, j]
     return grad[:, top : top + h, left : left + w].transpose(3, 0, 1, 2)
 
 
@@ -283,13 +288,9 @@ class MaxPool2DWithIndices(Op):
     def _grids(self, x: Any) -> list[Any]:
         """The windows' (i, j) elements, one (N, C, Ho, Wo) view per offset in row-major order
         (unpadded windows only)."""
-        (kh, kw), (sh, sw) = self.geom.kernel, self.geom.stride
-        ho, wo = self.arg.shape[2], self.arg.shape[3]
-        return [
-            x[:, :, i : i + sh * (ho - 1) + 1 : sh, j : j + sw * (wo - 1) + 1 : sw]
-            for i in range(kh)
-            for j in range(kw)
-        ]
+        kh, kw = self.geom.kernel
+        out = self.arg.shape[2:]
+        return [x[(..., *self.geom.offset(i, j, out))] for i in range(kh) for j in range(kw)]
 
     def forward(self, x):
         (kh, kw) = self.geom.kernel
