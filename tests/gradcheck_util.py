@@ -216,3 +216,25 @@ def assert_close(actual: Any, expected: Any, what: str, rtol: float = 1e-6) -> N
     actual, expected = np.asarray(actual), np.asarray(expected)
     scale = max(1.0, float(np.max(np.abs(expected), initial=0.0)))
     np.testing.assert_allclose(actual, expected, rtol=0, atol=rtol * scale, err_msg=what)
+
+
+def custom_sin(lib: Any, backward: Callable[[Any, Any], Any]) -> Any:
+    """A ``lib.autograd.Function`` (chainrule's or PyTorch's) computing ``sin(x)``, whose
+    backward is ``backward(g, x)``: a planted rule, right or wrong, for gradcheck to judge.
+
+        >>> custom_sin(cr, lambda g, x: g * x.cos()).apply(cr.tensor([0.0]))
+        tensor([0.])
+    """
+
+    class CustomSin(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x.sin()
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return backward(g, x)
+
+    return CustomSin

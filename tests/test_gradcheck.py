@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from gradcheck_util import is_small
+from gradcheck_util import custom_sin, is_small
 from op_table import OpSpec, all_specs
 
 import chainrule as cr
@@ -48,39 +48,12 @@ def test_gradcheck_passes_on_every_op_and_agrees_with_torch(
 # ----------------------------------------------------------------------------- planted rules
 def _sin_functions(lib: Any) -> dict[str, type]:
     """Custom Functions for ``sin``, right and wrong, written once for either library."""
-
-    class RightSin(lib.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x.sin()
-
-        @staticmethod
-        def backward(ctx, g):
-            (x,) = ctx.saved_tensors
-            return g * x.cos()
-
-    class WrongSin(lib.autograd.Function):  # forgets the local derivative
-        @staticmethod
-        def forward(ctx, x):
-            return x.sin()
-
-        @staticmethod
-        def backward(ctx, g):
-            return g
-
-    class FirstOrderOnlySin(lib.autograd.Function):  # right, but its gradient is a constant
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x.sin()
-
-        @staticmethod
-        def backward(ctx, g):
-            (x,) = ctx.saved_tensors
-            return g * x.detach().cos()
-
-    return {"right": RightSin, "wrong": WrongSin, "first_order_only": FirstOrderOnlySin}
+    return {
+        "right": custom_sin(lib, lambda g, x: g * x.cos()),
+        "wrong": custom_sin(lib, lambda g, x: g),  # forgets the local derivative
+        # right, but its gradient is a constant
+        "first_order_only": custom_sin(lib, lambda g, x: g * x.detach().cos()),
+    }
 
 
 CR_FUNCTIONS, TORCH_FUNCTIONS = _sin_functions(cr), _sin_functions(torch)
@@ -104,7 +77,7 @@ def test_verdicts_on_custom_functions_equal_torch(kind: str, fast_mode: bool, ch
         raise_exception=False,
     )
     assert ours == theirs
-    # WrongSin's gradient, g, is wrong but consistent with its own derivative: gradgradcheck
+    # The wrong sin's gradient, g, is wrong but consistent with its own derivative: gradgradcheck
     # checks the second order only, and passes it in both libraries.
     wrong = {"gradcheck": "wrong", "gradgradcheck": "first_order_only"}[check]
     assert ours == (kind != wrong)

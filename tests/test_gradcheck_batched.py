@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from gradcheck_util import custom_sin
 from op_table import OpSpec, all_specs
 
 import chainrule as cr
@@ -60,21 +61,6 @@ def test_batched_checks_pass_on_every_op(spec: OpSpec, rng: np.random.Generator)
         assert torch.autograd.gradcheck(torch_fn, theirs, check_batched_grad=True, **kwargs)
 
 
-def _sin(lib: Any, backward: Any) -> Any:
-    class PlantedSin(lib.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x.sin()
-
-        @staticmethod
-        def backward(ctx, g):
-            (x,) = ctx.saved_tensors
-            return backward(g, x)
-
-    return PlantedSin.apply
-
-
 def _reads_a_number(g: Any, x: Any) -> Any:
     """Right one example at a time; reading ``.item()`` cannot run on a batch."""
     return g * x.cos() * (g.sum() * 0 + 1).item()
@@ -82,7 +68,7 @@ def _reads_a_number(g: Any, x: Any) -> Any:
 
 @pytest.mark.parametrize("lib", [cr, torch], ids=["chainrule", "torch"])
 def test_backward_that_cannot_run_batched_fails_as_in_torch(lib: Any) -> None:
-    fn = _sin(lib, _reads_a_number)
+    fn = custom_sin(lib, _reads_a_number).apply
     x = lib.tensor(POINT, requires_grad=True)
     assert lib.autograd.gradcheck(fn, (x,))  # per example it is right
     with pytest.raises(_ERRORS[lib.__name__]) as caught:
@@ -95,7 +81,7 @@ def test_backward_that_cannot_run_batched_fails_as_in_torch(lib: Any) -> None:
 
 @pytest.mark.parametrize("lib", [cr, torch], ids=["chainrule", "torch"])
 def test_right_custom_backward_passes_as_in_torch(lib: Any) -> None:
-    fn = _sin(lib, lambda g, x: g * x.cos())
+    fn = custom_sin(lib, lambda g, x: g * x.cos()).apply
     assert lib.autograd.gradcheck(
         fn, (lib.tensor(POINT, requires_grad=True),), check_batched_grad=True
     )
