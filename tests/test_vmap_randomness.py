@@ -51,6 +51,38 @@ SNIPPETS = {
     "multinomial with replacement": lambda m, r: m.multinomial(r + 1, 6, replacement=True),
     "multinomial, 2-d": lambda m, r: m.multinomial(r.reshape(2, 8) + 1, 3),
     "multinomial, unbatched weights": lambda m, r: m.multinomial(m.ones(W), 4),
+    "normal, batched mean": lambda m, r: m.normal(r, 1.0),
+    "normal, batched std": lambda m, r: m.normal(1.0, r + 1),
+    "normal, batched mean and std": lambda m, r: m.normal(r, r + 1),
+    "normal, batched mean, unbatched std": lambda m, r: m.normal(r, m.ones(W)),
+    "normal, unbatched mean, batched std": lambda m, r: m.normal(m.zeros(W), r + 1),
+    "normal, broadcast mean and std": lambda m, r: m.normal(r.reshape(2, 8), m.ones(2, 1)),
+    "normal, float64 mean": lambda m, r: m.normal(r.double(), 0.5),
+    "normal, unbatched mean": lambda m, r: r + m.normal(m.zeros(W), 1.0),
+    "normal, unbatched mean and std": lambda m, r: r + m.normal(m.zeros(W), m.ones(W)),
+    "normal, numbers": lambda m, r: r + m.normal(1.0, 2.0, size=(W,)),
+    "bernoulli_ of a batched p into an unbatched tensor": lambda m, r: m.zeros(W).bernoulli_(
+        r + 0.5
+    ),
+    "bernoulli_ of a batched p": lambda m, r: r.clone().bernoulli_(r + 0.5),
+    "bernoulli_ of a batched 0-d p": lambda m, r: r.clone().bernoulli_(r.sum() + 0.5),
+    "bernoulli_ of an unbatched p": lambda m, r: r.clone().bernoulli_(m.full((W,), 0.5)),
+    "bernoulli_ of an unbatched p into an unbatched tensor": lambda m, r: (
+        r + m.zeros(W).bernoulli_(m.full((W,), 0.5))
+    ),
+    "random_ of a batched tensor": lambda m, r: r.clone().random_(),
+    "random_(to) of a batched tensor": lambda m, r: r.clone().random_(1000),
+    "random_(from, to) of a batched int tensor": lambda m, r: r.long().random_(-500, 500),
+    "geometric_ of a batched tensor": lambda m, r: r.clone().geometric_(0.05),
+    "log_normal_ of a batched tensor": lambda m, r: r.clone().log_normal_(),
+    "cauchy_ of a batched float64 tensor": lambda m, r: r.double().cauchy_(1.0, 2.0),
+    "random_ of an unbatched tensor": lambda m, r: r + m.zeros(W).random_(1000),
+    "geometric_ of an unbatched tensor": lambda m, r: r + m.zeros(W).geometric_(0.05),
+    "log_normal_ of an unbatched tensor": lambda m, r: r + m.zeros(W).log_normal_(),
+    "cauchy_ of an unbatched tensor": lambda m, r: r + m.zeros(W).cauchy_(),
+    "cauchy_ of a batched int tensor": lambda m, r: r.long().cauchy_(),
+    "geometric_ with a bad p": lambda m, r: r.clone().geometric_(1.5),
+    "random_ with from >= to": lambda m, r: r.clone().random_(5, 3),
 }
 
 
@@ -171,8 +203,13 @@ def test_gradients_through_per_example_noise() -> None:
     np.testing.assert_allclose(grads.numpy(), 2 * xs.numpy() * noise.numpy() ** 2, rtol=1e-12)
 
 
-def test_operations_that_cannot_draw_per_example_refuse() -> None:
-    with pytest.raises(RuntimeError, match="randomness='different' asks for"):
-        cf.vmap(lambda r: cr.normal(cr.zeros(3), 1.0) + r, randomness="different")(cr.ones(3))
-    with pytest.raises(RuntimeError, match="randomness error mode"):
-        cf.vmap(lambda r: r + cr.rand(2))(cr.zeros(3, 2))
+def test_error_mode_refuses_every_draw() -> None:
+    draws = [
+        lambda r: r + cr.rand(2),
+        lambda r: cr.normal(r, 1.0),
+        lambda r: r.clone().cauchy_(),
+        lambda r: cr.zeros(2).random_(5),
+    ]
+    for draw in draws:
+        with pytest.raises(RuntimeError, match="randomness error mode"):
+            cf.vmap(draw)(cr.zeros(3, 2))

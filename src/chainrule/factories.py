@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from chainrule import devices as _device
-from chainrule import dtypes, rng
+from chainrule import dtypes, grad_mode, rng
 from chainrule._array import xp
 from chainrule.autodiff import batching
 from chainrule.autodiff.batching import refuse_same_randomness
@@ -283,23 +283,35 @@ def normal(
     tensor([0.7705, 9.8533])
     """
     _device.check(device)
+    tensors = [x for x in (mean, std) if isinstance(x, Tensor)]
+    if batching.levels:  # torch.func's refusals, before the arguments' own
+        batching.check_randomness(per_example=True)
+        for x in tensors:
+            refuse_same_randomness(x)
     if isinstance(std, Tensor):
-        if (std._data < 0).any():
+        if (batching.physical(std) < 0).any():
             raise RuntimeError("normal expects all elements of std >= 0.0")
     elif std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
-    if not isinstance(mean, Tensor) and not isinstance(std, Tensor):
+    if not tensors:
         if size is None:
             raise TypeError("normal(): with a number mean and std, give the size as well")
-        values = rng.normal(_size((size,)), dtype or dtypes.default_float, mean, std, g=generator)
-        return _finish(values, None, requires_grad)
-    means = mean._data if isinstance(mean, Tensor) else mean
-    if not isinstance(std, Tensor):  # ATen: normal_(0, std) then add_(mean)
-        return _make(rng.normal(means.shape, means.dtype, 0.0, std, g=generator) + means)
-    kind = means.dtype if isinstance(mean, Tensor) else std._data.dtype
-    shape = xp.broadcast_shapes(std._data.shape, xp.shape(means))
-    values = rng.normal(shape, kind, g=generator) * std._data  # ATen: normal_(0, 1).mul_(std)
-    return _make((values + means).astype(kind, copy=False))
+        dtype = dtype or dtypes.default_float
+        draw = lambda s: rng.normal(s, dtype, mean, std, g=generator)  # noqa: E731
+        return _drawn(draw, _size((size,)), requires_grad)
+    # Tensor arithmetic on the draw, so that inside vmap each example combines its own draw
+    # with its own means and stds; recording nothing (the draw is a constant of the graph).
+    with grad_mode.no_grad():
+        if not isinstance(std, Tensor):  # ATen: normal_(0, std) then add_(mean)
+            kind = mean.dtype
+            return (
+                _drawn(lambda s: rng.normal(s, kind, 0.0, std, g=generator), mean.shape, False)
+                + mean
+            )
+        kind = mean.dtype if isinstance(mean, Tensor) else std.dtype
+        shape = xp.broadcast_shapes(tuple(std.shape), tuple(getattr(mean, "shape", ())))
+        values = _drawn(lambda s: rng.normal(s, kind, g=generator), shape, False) * std
+        return (values + mean).to(kind)  # ATen: normal_(0, 1).mul_(std).add_(mean)
 
 
 def bernoulli(
@@ -352,10 +364,6 @@ def multinomial(
 def _weights_for(input: Tensor, shape: tuple[int, ...]) -> Any:  # noqa: A002
     """The weights of every example of ``input``, broadcast to the ``shape`` of a per-example
     draw (one leading dimension per 'different' level, outermost first)."""
-    x: Any = input
-    while type(x) is batching.BatchedTensor:
-        refuse_same_randomness(x)  # at every level it is batched at
-        x = x._value
     value, have = batching.unwrap(input)
     lead = [level.size if level in have else 1 for level in batching.different_levels()]
     return xp.broadcast_to(value._data.reshape(*lead, *input.shape), shape)

@@ -221,11 +221,7 @@ def normal(
     n = math.prod(shape)
     dtype = xp.dtype(dtype)
     if n < 16:
-        return (
-            xp.array([_normal_double(g) * std + mean for _ in range(n)])
-            .astype(dtype)
-            .reshape(shape)
-        )
+        return _affine(normal_doubles(n, g), std, mean).astype(dtype).reshape(shape)
     work = xp.float64 if dtype == xp.float64 else xp.float32
     data = uniform((n,), work, g=g)
     _normal_fill(data[: n - n % 16], mean, std)
@@ -234,6 +230,14 @@ def normal(
         _normal_fill(tail, mean, std)
         data[n - 16 :] = tail
     return data.astype(dtype, copy=False).reshape(shape)
+
+
+def _affine(x: Any, std: float, mean: float) -> Any:
+    """``x * std + mean`` as ATen's ``transformation::normal`` computes it in double: one FMA
+    (an infinite or nan ``std`` or ``mean`` gives what the plain product and sum give)."""
+    if (std, mean) == (1.0, 0.0) or not (math.isfinite(std) and math.isfinite(mean)):
+        return x * std + mean
+    return _fused(x, std, mean)
 
 
 def _libm(function: Any) -> Any:
@@ -258,24 +262,133 @@ def _normal_fill(data: Any, mean: float, std: float) -> None:
     blocks[:, 8:] = radius * _sin(theta) * std + mean
 
 
-def _normal_double(g: Generator) -> float:
-    """One standard normal from ``normal_distribution<double>``, using the cached value."""
-    if g._next_normal is not None:
-        value, g._next_normal = g._next_normal, None
-        return value
-    u1, u2 = uniform((2,), xp.float64, g=g).tolist()
-    r = math.sqrt(-2.0 * math.log1p(-u2))
-    theta = 2.0 * math.pi * u1
-    g._next_normal = r * math.sin(theta)
-    return r * math.cos(theta)
+def normal_doubles(n: int, g: Generator) -> Any:
+    """``n`` standard normals, one ``normal_distribution<double>`` call each: Box-Muller over
+    pairs of float64 uniforms, the cosine value first, the sine value cached for the next call
+    (as PyTorch's generator keeps it); a cached value is used first."""
+    out = []
+    if n and g._next_normal is not None:
+        out.append(g._next_normal)
+        g._next_normal = None
+    pairs = (n - len(out) + 1) // 2
+    if pairs:
+        u = uniform((pairs, 2), xp.float64, g=g)
+        r = xp.sqrt(-2.0 * _log1p(-u[:, 1]))
+        theta = 2.0 * math.pi * u[:, 0]
+        both = xp.stack([r * _cos(theta), r * _sin(theta)], axis=1).ravel().tolist()
+        if (n - len(out)) % 2:
+            g._next_normal = both.pop()
+        out.extend(both)
+    return xp.array(out, dtype=xp.float64)
 
 
 def integers(low: int, high: int, shape: tuple[int, ...], g: Any = None) -> Any:
-    """Integers in [low, high) (``uniform_int_from_to_distribution``), as int64."""
+    """Integers in [low, high) (``uniform_int_from_to_distribution``), as int64: one draw
+    each (two when the range reaches 2**32); the whole int64 range is a 64-bit draw as it is
+    (``uniform_int_full_range``)."""
     g = _source(g)
     n, span = math.prod(shape), high - low
+    if span == 2**64:
+        return g.random64(n).view(xp.int64).reshape(shape)
     raw = g.random64(n) if span >= 2**32 else g.random(n)
     return ((raw % xp.uint64(span)).astype(xp.int64) + low).reshape(shape)
+
+
+def random_range(dtype: Any, low: int, high: int | None) -> tuple[int, int]:
+    """``[low, high)`` of ``t.random_(low, high)`` for a ``t`` of ``dtype`` (``high`` None: up
+    to the largest integer the dtype holds exactly), with ATen's checks, warnings and rounding
+    of bounds a float cannot hold (``random_from_to_impl``).
+
+    >>> random_range(xp.float32, 0, None), random_range(xp.int8, -3, 3)
+    ((0, 16777217), (-3, 3))
+    """
+    from chainrule.autodiff.backward import _TORCH_DTYPE_NAMES
+
+    dtype = xp.dtype(dtype)
+    floating = dtype.kind == "f"
+    if high is not None:
+        if low >= high:
+            raise RuntimeError(
+                f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
+            )
+        if floating:
+            low, high = _held_from(low, dtype), _held_to(high, dtype)
+            if low >= high:
+                raise RuntimeError(
+                    "random_ expects 'from' casted to dtype to be less than 'to' casted to "
+                    f"dtype, but got from={low} >= to={high}"
+                )
+        _check_random_bounds(low, high - 1, dtype, _TORCH_DTYPE_NAMES[dtype.name][0])
+        return low, high
+    if low == -(2**63):  # the whole int64 range
+        if dtype not in (xp.int64, xp.float32, xp.float64):
+            raise RuntimeError(
+                "random_full_64_bits_range_kernel_cpu handles only int64, double, float and "
+                "bfloat16"
+            )
+        return low, 2**63
+    if floating:
+        top = min(2 ** (xp.finfo(dtype).nmant + 1), 2**63 - 1)
+        low = _held_from(low, dtype)
+        if low >= top:
+            raise RuntimeError(
+                "random_ expects 'from' casted to dtype to be less than or equal to 'to_inc' "
+                f"casted to dtype, but got from={low} > to_inc={top}"
+            )
+    else:
+        top = 1 if dtype == xp.bool_ else int(xp.iinfo(dtype).max)
+    _check_random_bounds(low, top, dtype, _TORCH_DTYPE_NAMES[dtype.name][0])
+    return low, top + 1
+
+
+def _held_from(low: int, dtype: Any) -> int:
+    """ATen's ``update_from``: a ``from`` the float dtype rounds down moves up to a value
+    it holds."""
+    with xp.errstate(over="ignore"):  # past the dtype's range: left to the bounds check
+        plus = xp.array(low + 1, dtype=xp.int64).astype(dtype)
+    if xp.isfinite(plus) and int(plus) < low:
+        n = abs(low + 1).bit_length() - 1
+        return int(plus) + (1 << (n - xp.finfo(dtype).nmant))
+    return low
+
+
+def _held_to(high: int, dtype: Any) -> int:
+    """ATen's ``update_to``: a ``to`` the float dtype rounds up moves down to a value it
+    holds."""
+    with xp.errstate(over="ignore"):
+        minus = xp.array(high - 1, dtype=xp.int64).astype(dtype)
+    if xp.isfinite(minus) and int(minus) >= high:
+        n = abs(high - 1).bit_length() - 1
+        return int(minus) - (1 << (n - xp.finfo(dtype).nmant))
+    return high
+
+
+def _check_random_bounds(low: int, top: int, dtype: Any, name: str) -> None:
+    """ATen's ``check_from_to_in_range``: both ends within the dtype's values; for floats, a
+    warning past the integers they hold exactly."""
+    import warnings
+
+    if dtype.kind == "f":
+        lo, hi = float(xp.finfo(dtype).min), float(xp.finfo(dtype).max)
+    else:
+        info = xp.iinfo(xp.uint8 if dtype == xp.bool_ else dtype)
+        lo, hi = int(info.min), 1 if dtype == xp.bool_ else int(info.max)
+    bounds = ((low, "from"), (top, "to - 1"))
+    for value, what in bounds:
+        if not lo <= value <= hi:
+            raise RuntimeError(f"{what} is out of bounds for {name}")
+    if dtype.kind == "f":
+        digits = xp.finfo(dtype).nmant + 1
+        for value, what in bounds:
+            if not -(2**digits) <= value <= 2**digits:
+                warnings.warn(
+                    f"{what} is out of bounds [-(2^{digits}), 2^{digits}]. Due to precision "
+                    f"limitations {name} can support discrete uniform distribution only within "
+                    "this range. This warning will become an error in version 1.7 release, "
+                    "please fix the code in advance",
+                    UserWarning,
+                    stacklevel=5,
+                )
 
 
 def permutation(n: int, g: Any = None) -> Any:
@@ -301,3 +414,37 @@ def exponential(shape: tuple[int, ...], lambd: float = 1.0, g: Any = None) -> An
     computes; checked value for value by the tests)."""
     u = uniform(shape, xp.float64, g=g)
     return -1.0 / lambd * _log1p(-u)
+
+
+def geometric(shape: tuple[int, ...], p: float, g: Any = None) -> Any:
+    """Geometric values (trials up to the first success), float64: ``ceil(log(u) /
+    log1p(-p))`` of one float64 uniform each, ATen's transform."""
+    u = uniform(shape, xp.float64, g=g)
+    return xp.ceil(_log_or_minus_inf(u) / math.log1p(-p))
+
+
+def log_normal(shape: tuple[int, ...], mean: float, std: float, g: Any = None) -> Any:
+    """Log-normal values, float64: ``exp`` of one ``normal_distribution<double>`` draw per
+    value, as ATen's serial kernel makes them (no vectorized block of 16 here)."""
+    g = _source(g)
+    return _exp(_affine(normal_doubles(math.prod(shape), g), std, mean)).reshape(shape)
+
+
+def cauchy(shape: tuple[int, ...], median: float, sigma: float, g: Any = None) -> Any:
+    """Cauchy values, float64: ``median + sigma * tan(pi * (u - 0.5))`` of one float64
+    uniform each, ATen's transform."""
+    u = uniform(shape, xp.float64, g=g)
+    return median + sigma * _tan(math.pi * (u - 0.5))
+
+
+def _exp_or_inf(v: float) -> float:
+    try:
+        return math.exp(v)
+    except OverflowError:  # C's exp gives inf
+        return math.inf
+
+
+# The C library's functions, where Python's raise instead of giving C's value.
+_tan = _libm(math.tan)
+_exp = _libm(_exp_or_inf)
+_log_or_minus_inf = _libm(lambda v: math.log(v) if v > 0 else -math.inf)

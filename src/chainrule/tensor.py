@@ -830,8 +830,6 @@ class Tensor:
         return inplace.uniform_(self, a, b, generator)
 
     def bernoulli_(self, p: Any = 0.5, *, generator: Any = None) -> Tensor:
-        if isinstance(p, Tensor):
-            return self.copy_(factories.bernoulli(p.expand_as(self), generator=generator))
         return inplace.bernoulli_(self, p, generator)
 
     def bernoulli(self, *, generator: Any = None) -> Tensor:
@@ -839,6 +837,18 @@ class Tensor:
 
     def exponential_(self, lambd: float = 1.0, *, generator: Any = None) -> Tensor:
         return inplace.exponential_(self, lambd, generator)
+
+    def random_(self, *args: int | None, generator: Any = None, **kwargs: int | None) -> Tensor:
+        return inplace.random_(self, *args, generator=generator, **kwargs)
+
+    def geometric_(self, p: float, *, generator: Any = None) -> Tensor:
+        return inplace.geometric_(self, p, generator)
+
+    def log_normal_(self, mean: float = 1.0, std: float = 2.0, *, generator: Any = None) -> Tensor:
+        return inplace.log_normal_(self, mean, std, generator)
+
+    def cauchy_(self, median: float = 0.0, sigma: float = 1.0, *, generator: Any = None) -> Tensor:
+        return inplace.cauchy_(self, median, sigma, generator)
 
     def multinomial(
         self, num_samples: int, replacement: builtins.bool = False, *, generator: Any = None

@@ -102,8 +102,9 @@ def check_inplace_randomness(t: Any) -> None:
 
 
 def refuse_same_randomness(x: Any) -> None:
-    """PyTorch's refusal of a random draw that reads a batched tensor under 'same'."""
-    if type(x) is BatchedTensor and x._level.randomness == "same":
+    """PyTorch's refusal of a random draw that reads a batched tensor under 'same' (at any
+    level that batches it)."""
+    if isinstance(x, Tensor) and any(level.randomness == "same" for level in unwrap(x)[1]):
         raise RuntimeError(
             "Vmap does not currently support same randomness with a batched tensor input. "
             "Please file an issue with functorch"

@@ -217,16 +217,19 @@ def random_fill_(t: Tensor, draw: Callable[[tuple[int, ...]], Any]) -> Tensor:
     if not batching.levels:
         return copy_(t, draw(tuple(t.shape)))
     batching.check_inplace_randomness(t)
-    drawn = rng.per_example(draw, tuple(t.shape))
-    if type(t) is not batching.BatchedTensor:  # 'same' everywhere: one draw
-        return copy_(t, drawn)
-    # Written into the physical tensor: the draw's leading dimensions are those of the
-    # 'different' levels (all of which batch t), size 1 at t's other levels.
+    return _fill(t, rng.per_example(draw, tuple(t.shape)))
+
+
+def _fill(t: Tensor, values: Any) -> Tensor:
+    """``t.copy_(values)`` where ``values`` (an array or a tensor) may be batched at some of
+    the vmap levels that batch ``t`` (a draw of the 'different' levels): written into ``t``'s
+    physical tensor, size 1 at its levels that ``values`` is not batched at."""
+    if type(t) is not batching.BatchedTensor:  # unbatched: one value for every example
+        return copy_(t, values)
     value, have = batching.unwrap(t)
-    lead = [level.size if level.randomness == "different" else 1 for level in have]
-    if isinstance(drawn, Tensor):
-        drawn = batching.physical(drawn)
-    copy_(value, drawn.reshape(*lead, *t.shape))
+    data, its = batching.unwrap(values) if isinstance(values, Tensor) else (values, [])
+    lead = [level.size if level in its else 1 for level in have]
+    copy_(value, data.reshape(*lead, *t.shape))
     return t
 
 
@@ -234,25 +237,211 @@ def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0, generator: Any = Non
     from chainrule import rng
 
     dtype = batching.physical(t).dtype
-    return random_fill_(t, lambda s: rng.normal(s, dtype, mean, std, g=generator))
+
+    def draw(shape: tuple[int, ...]) -> Any:
+        if not std >= 0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+        _kernel_for(dtype, "normal_kernel_cpu", floating=True)
+        return rng.normal(shape, dtype, mean, std, g=generator)
+
+    return random_fill_(t, draw)
 
 
 def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
     from chainrule import rng
 
     dtype = batching.physical(t).dtype
-    return random_fill_(t, lambda s: rng.uniform(s, dtype, a, b, g=generator))
+
+    def draw(shape: tuple[int, ...]) -> Any:
+        _kernel_for(dtype, "check_uniform_bounds", floating=True)
+        if not a <= b:
+            raise RuntimeError(
+                f"uniform_ expects to return a [from, to) range, but found from={a:g} > to={b:g}"
+            )
+        return rng.uniform(shape, dtype, a, b, g=generator)
+
+    return random_fill_(t, draw)
 
 
-def bernoulli_(t: Tensor, p: float = 0.5, generator: Any = None) -> Tensor:
-    """``t`` filled with 0/1 drawn with probability ``p`` (a Python number): PyTorch's draw,
-    one float64 uniform per element, as :func:`chainrule.factories.bernoulli` makes it."""
+def bernoulli_(t: Tensor, p: Any = 0.5, generator: Any = None) -> Tensor:
+    """``t`` filled with 0/1 drawn with probability ``p``: a Python number (PyTorch's draw,
+    one float64 uniform per element, as :func:`chainrule.factories.bernoulli` makes it) or a
+    tensor of probabilities broadcast to ``t``."""
     from chainrule import rng
 
+    if isinstance(p, Tensor):
+        return _bernoulli_tensor_(t, p, generator)
     return random_fill_(t, lambda s: rng.uniform(s, xp.float64, g=generator) < p)
+
+
+def _bernoulli_tensor_(t: Tensor, p: Tensor, generator: Any) -> Tensor:
+    """``t.bernoulli_(p)`` for a tensor ``p``; inside vmap, torch.func's refusals: a ``p``
+    batched where ``t`` is not would give ``t`` one value per example, which it cannot hold."""
+    from chainrule import factories
+
+    if batching.levels:
+        batching.check_randomness(per_example=True)
+        batching.refuse_same_randomness(p)
+        if not set(batching.unwrap(p)[1]) <= set(batching.unwrap(t)[1]):
+            raise RuntimeError(
+                "vmap: inplace bernoulli(self, *extra_args) is not possible because there "
+                "exists a Tensor `other` in extra_args that has more elements than `self`. This "
+                "happened due to `other` being vmapped over but `self` not being vmapped over in "
+                "a vmap. Please try to use out-of-place operators instead of inplace bernoulli. "
+                "If said operator is being called inside the PyTorch framework, please file a "
+                "bug report instead."
+            )
+        batching.check_inplace_randomness(t)
+    probabilities = p if tuple(p.shape) == tuple(t.shape) else p.expand(*t.shape)
+    return _fill(t, factories.bernoulli(probabilities, generator=generator))
 
 
 def exponential_(t: Tensor, lambd: float = 1.0, generator: Any = None) -> Tensor:
     from chainrule import rng
 
-    return random_fill_(t, lambda s: rng.exponential(s, lambd, g=generator))
+    dtype = batching.physical(t).dtype
+
+    def draw(shape: tuple[int, ...]) -> Any:
+        if not lambd > 0:
+            raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd:g}")
+        _continuous(dtype, "Exponential", 1)
+        return rng.exponential(shape, lambd, g=generator)
+
+    return random_fill_(t, draw)
+
+
+def random_(t: Tensor, *args: Any, generator: Any = None, **kwargs: Any) -> Tensor:
+    """``t`` filled with integers drawn uniformly: ``random_()`` from 0 up to the largest
+    integer ``t``'s dtype holds exactly, ``random_(to)`` from [0, to), ``random_(from, to)``
+    from [from, to) (``to`` None: up to the dtype's largest), PyTorch's draws.
+
+    >>> import chainrule as cr
+    >>> _ = cr.manual_seed(0)
+    >>> cr.zeros(4).random_(10)  # PyTorch's values
+    tensor([4., 9., 3., 0.])
+    """
+    from chainrule import rng
+
+    low, high = _random_bounds(args, kwargs)
+    dtype = batching.physical(t).dtype
+
+    def draw(shape: tuple[int, ...]) -> Any:
+        return rng.integers(*rng.random_range(dtype, low, high), shape, g=generator)
+
+    return random_fill_(t, draw)
+
+
+def _random_bounds(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[int, int | None]:
+    """``(from, to)`` of ``random_()``, ``random_(to)`` or ``random_(from, to)``, refusing
+    other arguments in the words of PyTorch's argument parser."""
+    values = (*args, *kwargs.values())
+    if not values:
+        return 0, None  # the same draws as random_(0, None)
+    if (not kwargs or list(kwargs) == ["to"]) and len(values) <= 2:
+        low, high = (0, *values) if len(values) == 1 else values
+        # Only random_(from, to) takes a None: random_(to) needs a number.
+        if _integer(low) and (_integer(high) or (high is None and len(values) == 2)):
+            return low, high
+    given = [type(v).__name__ for v in args] + [
+        f"{k}={type(v).__name__}" for k, v in kwargs.items()
+    ]
+    raise TypeError(
+        f"random_() received an invalid combination of arguments - got ({', '.join(given)}), "
+        "but expected one of:\n * (*, Generator generator = None)\n"
+        " * (int from, int to, *, Generator generator = None)\n"
+        " * (int to, *, Generator generator = None)"
+    )
+
+
+def _integer(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def geometric_(t: Tensor, p: float, generator: Any = None) -> Tensor:
+    """``t`` filled with the number of Bernoulli(``p``) trials up to the first success
+    (1, 2, ...), PyTorch's draws.
+
+    >>> import chainrule as cr
+    >>> _ = cr.manual_seed(0)
+    >>> cr.zeros(5).geometric_(0.3)  # PyTorch's values
+    tensor([1., 1., 3., 1., 2.])
+    """
+    from chainrule import rng
+
+    dtype = batching.physical(t).dtype
+
+    def draw(shape: tuple[int, ...]) -> Any:
+        if not 0 < p < 1:
+            raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p:g}")
+        _kernel_for(dtype, "geometric_cpu", floating=False)
+        return rng.geometric(shape, p, g=generator)
+
+    return random_fill_(t, draw)
+
+
+def log_normal_(t: Tensor, mean: float = 1.0, std: float = 2.0, generator: Any = None) -> Tensor:
+    """``t`` filled with ``exp`` of normal values of mean ``mean`` and standard deviation
+    ``std``, PyTorch's draws.
+
+    >>> import chainrule as cr
+    >>> _ = cr.manual_seed(0)
+    >>> cr.zeros(3, dtype=cr.float64).log_normal_(0.0, 0.5)  # PyTorch's values
+    tensor([2.1608, 0.8635, 0.3364], dtype=chainrule.float64)
+    """
+    from chainrule import rng
+
+    dtype = batching.physical(t).dtype
+
+    def draw(shape: tuple[int, ...]) -> Any:
+        if not std > 0:
+            raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std:g}")
+        _kernel_for(dtype, "log_normal_cpu", floating=True)
+        return rng.log_normal(shape, mean, std, g=generator)
+
+    return random_fill_(t, draw)
+
+
+def cauchy_(t: Tensor, median: float = 0.0, sigma: float = 1.0, generator: Any = None) -> Tensor:
+    """``t`` filled with Cauchy values of location ``median`` and scale ``sigma``, PyTorch's
+    draws.
+
+    >>> import chainrule as cr
+    >>> _ = cr.manual_seed(0)
+    >>> cr.zeros(3).cauchy_()  # PyTorch's values
+    tensor([10.5977,  0.7648, -0.1283])
+    """
+    from chainrule import rng
+
+    dtype = batching.physical(t).dtype
+
+    def draw(shape: tuple[int, ...]) -> Any:
+        if not sigma > 0:
+            raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma:g}")
+        _continuous(dtype, "Cauchy", 0)
+        return rng.cauchy(shape, median, sigma, g=generator)
+
+    return random_fill_(t, draw)
+
+
+def _torch_name(dtype: Any, spelling: int) -> str:
+    """PyTorch's name of ``dtype`` in its messages: 0 its C++ type, 1 its ScalarType."""
+    from chainrule.autodiff.backward import _TORCH_DTYPE_NAMES
+
+    return _TORCH_DTYPE_NAMES[xp.dtype(dtype).name][spelling]
+
+
+def _kernel_for(dtype: Any, kernel: str, floating: bool) -> None:
+    """PyTorch's refusal of a dtype its random kernel has no version for: only floats, or
+    anything but bool."""
+    if (dtype.kind != "f") if floating else (dtype == xp.bool_):
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_torch_name(dtype, 1)}'")
+
+
+def _continuous(dtype: Any, distribution: str, spelling: int) -> None:
+    """PyTorch's refusal to fill an integer tensor from a continuous distribution (which
+    names the dtype one way for Exponential, the other for Cauchy)."""
+    if dtype.kind != "f":
+        raise RuntimeError(
+            f"{distribution} distribution is a continuous probability distribution. dtype must "
+            f"be a floating point but you specified {_torch_name(dtype, spelling)}"
+        )
