@@ -94,7 +94,51 @@ DRAWS: dict[str, Callable[[Any, int], Any]] = {
     "generator_multinomial": lambda lib, n: lib.multinomial(
         lib.tensor([0.2, 0.0, 0.5, 0.3]), n, True, generator=lib.Generator().manual_seed(3)
     ),
+    # ATen fuses x * std + mean into one FMA: visible in float64 with a std like 0.7.
+    "normal_small_float64": lambda lib, n: lib.empty(min(n, 15), dtype=lib.float64).normal_(
+        0.5, 0.7
+    ),
+    "random_": lambda lib, n: lib.empty(n).random_(),
+    "random_float64": lambda lib, n: lib.empty(n, dtype=lib.float64).random_(),
+    "random_float16": lambda lib, n: lib.empty(n, dtype=lib.float16).random_(),
+    "random_int64": lambda lib, n: lib.empty(n, dtype=lib.int64).random_(),
+    "random_int32": lambda lib, n: lib.empty(n, dtype=lib.int32).random_(),
+    "random_int8": lambda lib, n: lib.empty(n, dtype=lib.int8).random_(),
+    "random_uint8": lambda lib, n: lib.empty(n, dtype=lib.uint8).random_(),
+    "random_bool": lambda lib, n: lib.empty(n, dtype=lib.bool).random_(),
+    "random_to": lambda lib, n: lib.empty(n).random_(10),
+    "random_to_keyword": lambda lib, n: lib.empty(n, dtype=lib.int16).random_(to=300),
+    "random_from_to": lambda lib, n: lib.empty(n, dtype=lib.int64).random_(-7, 7),
+    "random_wide": lambda lib, n: lib.empty(n, dtype=lib.float64).random_(0, 2**40),
+    "random_from_none": lambda lib, n: lib.empty(n, dtype=lib.int8).random_(3, None),
+    "random_whole_int64": lambda lib, n: lib.empty(n, dtype=lib.int64).random_(-(2**63), None),
+    "random_whole_int32": lambda lib, n: lib.empty(n, dtype=lib.int32).random_(-(2**31), None),
+    "geometric_": lambda lib, n: lib.empty(n).geometric_(0.3),
+    "geometric_float64_small_p": lambda lib, n: lib.empty(n, dtype=lib.float64).geometric_(1e-3),
+    "geometric_int64": lambda lib, n: lib.empty(n, dtype=lib.int64).geometric_(0.2),
+    "log_normal_": lambda lib, n: lib.empty(n).log_normal_(),
+    "log_normal_float64": lambda lib, n: lib.empty(n, dtype=lib.float64).log_normal_(-1, 0.3),
+    "log_normal_after_randn": lambda lib, n: lib.cat(  # the cached Box-Muller value, both ways
+        [lib.randn(3, dtype=lib.float64), lib.empty(n, dtype=lib.float64).log_normal_(0.5, 0.7)]
+        + [lib.randn(1, dtype=lib.float64)]
+    ),
+    "cauchy_": lambda lib, n: lib.empty(n).cauchy_(),
+    "cauchy_float64": lambda lib, n: lib.empty(n, dtype=lib.float64).cauchy_(1.0, 2.0),
+    "cauchy_float16": lambda lib, n: lib.empty(n, dtype=lib.float16).cauchy_(-1.0, 0.5),
+    "generator_fills": lambda lib, n: _fills_from(lib, lib.Generator().manual_seed(n), n),
 }
+
+
+def _fills_from(lib: Any, g: Any, n: int) -> Any:
+    """Each new fill from one generator in turn (the global stream must not move)."""
+    return lib.cat(
+        [
+            lib.empty(n).random_(100, generator=g),
+            lib.empty(n).geometric_(0.5, generator=g),
+            lib.empty(n).log_normal_(generator=g),
+            lib.empty(n).cauchy_(generator=g),
+        ]
+    )
 
 
 @pytest.mark.parametrize("seed", SEEDS)

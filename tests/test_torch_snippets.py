@@ -714,6 +714,77 @@ SNIPPETS: dict[str, str] = {
         print(torch.multinomial(torch.tensor([0.2, 0.3, 0.5]), 5, True, generator=g))
         print(torch.nn.functional.dropout(torch.ones(2, 6), 0.5), torch.initial_seed())
     """,
+    "random_fills": """
+        import torch
+        torch.manual_seed(0)
+        print(torch.empty(4).random_(), torch.empty(4, dtype=torch.int8).random_())
+        print(torch.empty(5).random_(10), torch.empty(5, dtype=torch.int64).random_(-3, to=3))
+        print(torch.empty(3, dtype=torch.bool).random_(), torch.empty(2).random_(7, None))
+        print(torch.empty(5).geometric_(0.3), torch.empty(3, dtype=torch.int64).geometric_(p=0.1))
+        print(torch.empty(4).log_normal_(), torch.empty(3, dtype=torch.float64).log_normal_(0, 0.5))
+        print(torch.empty(4).cauchy_(), torch.empty(2, dtype=torch.float16).cauchy_(1.0, 2.0))
+        g = torch.Generator().manual_seed(5)
+        print(torch.empty(3).cauchy_(generator=g), torch.empty(3).random_(4, 9, generator=g))
+        print(torch.rand(2))  # the global stream moved as PyTorch's did
+        x = torch.ones(3, requires_grad=True)
+        y = x * 2
+        print(y.log_normal_().requires_grad, torch.empty(0).random_(5).shape)
+        y.sum().backward()
+        print(x.grad)  # the fill overwrote y: no gradient reaches x
+    """,
+    "random_fill_errors": """
+        import torch
+        x = torch.zeros(3)
+        error(lambda: x.random_(5, 3))
+        error(lambda: x.random_(0))
+        error(lambda: x.random_(1.5))
+        error(lambda: x.random_(True))
+        error(lambda: x.random_(2**30, None))
+        error(lambda: torch.zeros(2, dtype=torch.uint8).random_(-1, 3))
+        error(lambda: torch.zeros(2, dtype=torch.int16).random_(0, 2**20))
+        error(lambda: torch.zeros(2, dtype=torch.bool).random_(0, 3))
+        error(lambda: torch.zeros(2, dtype=torch.int32).random_(-2**63, None))
+        error(lambda: torch.zeros(2, dtype=torch.float16).random_(0, 2**20))
+        for p in (0, 1, -0.5, float("nan")):
+            error(lambda: x.geometric_(p))
+        error(lambda: torch.zeros(2, dtype=torch.bool).geometric_(0.5))
+        error(lambda: x.log_normal_(0, 0))
+        error(lambda: x.log_normal_(0, -1))
+        error(lambda: torch.zeros(2, dtype=torch.int64).log_normal_())
+        error(lambda: x.cauchy_(0, 0))
+        error(lambda: torch.zeros(2, dtype=torch.int64).cauchy_())
+        error(lambda: torch.zeros(2, dtype=torch.int16).cauchy_(0, -1))
+        error(lambda: torch.zeros(2, dtype=torch.int64).normal_())
+        error(lambda: torch.zeros(2, dtype=torch.int64).uniform_())
+        error(lambda: torch.zeros(2, dtype=torch.int8).exponential_())
+        error(lambda: x.exponential_(0))
+        error(lambda: x.normal_(0, -1))
+        error(lambda: x.uniform_(2, 1))
+        error(lambda: torch.zeros(3, requires_grad=True).cauchy_())
+    """,
+    "random_fills_under_vmap": """
+        import torch
+        from torch.func import vmap
+        torch.manual_seed(0)
+        x = torch.zeros(4, 16)  # 16 values an example: two examples' draws never coincide
+        for mode in ("different", "same", "error"):
+            for fill in (
+                lambda r: r.clone().random_(100),
+                lambda r: r.clone().geometric_(0.5),
+                lambda r: r.double().log_normal_(),
+                lambda r: r.clone().cauchy_(),
+                lambda r: r + torch.zeros(16).cauchy_(),
+                lambda r: r.clone().bernoulli_(r + 0.5),
+                lambda r: torch.zeros(16).bernoulli_(r + 0.5),
+                lambda r: torch.normal(r, 1.0),
+                lambda r: r + torch.normal(torch.zeros(16), torch.ones(16)),
+            ):
+                try:
+                    out = vmap(fill, randomness=mode)(x)
+                    print(mode, out.shape, out.dtype, len({tuple(row.tolist()) for row in out}))
+                except RuntimeError as e:
+                    print(mode, "RuntimeError:", str(e)[:70])  # (its end names functorch)
+    """,
 }
 
 
