@@ -213,3 +213,21 @@ def test_error_mode_refuses_every_draw() -> None:
     for draw in draws:
         with pytest.raises(RuntimeError, match="randomness error mode"):
             cf.vmap(draw)(cr.zeros(3, 2))
+
+
+@pytest.mark.filterwarnings("ignore:vmap. an operation reads the values")
+@pytest.mark.parametrize("draw_first", [True, False])
+def test_the_once_per_example_fallback_keeps_the_randomness_mode(draw_first: bool) -> None:
+    """Code without a batching rule makes vmap run the function once per example: its draws
+    still follow ``randomness`` ('same' used to give every example its own)."""
+
+    def f(r: Any) -> Any:
+        noise = cr.rand(W) if draw_first else None
+        r = cr.tensor(r._data)  # reads the values: no batching rule, so a loop over examples
+        return r + (noise if draw_first else cr.rand(W))
+
+    x = cr.zeros(BATCH, W)
+    assert _groups(cf.vmap(f, randomness="same")(x).numpy()) == 1
+    assert _groups(cf.vmap(f, randomness="different")(x).numpy()) == BATCH
+    with pytest.raises(RuntimeError, match="randomness error mode"):
+        cf.vmap(f)(x)

@@ -32,7 +32,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from chainrule import grad_mode
+from chainrule import grad_mode, rng
 from chainrule import op as op_module
 from chainrule._array import xp
 from chainrule.autodiff import batching, forward
@@ -736,7 +736,10 @@ def vmap(
             batching.pop_level(level)
             level = None
             warnings.warn(f"{error}; vmap runs {name} once per example (slow)", stacklevel=2)
-            return _looped(func, fronts, dims, spec, size, out_dims, kwargs, name)
+            with rng.looped_examples(randomness) as start_example:
+                return _looped(
+                    func, fronts, dims, spec, size, out_dims, kwargs, name, start_example
+                )
         finally:
             if level is not None:
                 batching.pop_level(level)
@@ -785,10 +788,13 @@ def _looped(
     out_dims: Any,
     kwargs: dict[str, Any],
     name: str,
+    start_example: Callable[[], None],
 ) -> Any:
-    """vmap's last resort: ``func`` once per example, the outputs stacked."""
+    """vmap's last resort: ``func`` once per example, the outputs stacked; ``start_example()``
+    before each (see :func:`chainrule.rng.looped_examples`)."""
     runs = []
     for i in range(size):
+        start_example()
         picked = [x if d is None else x[i] for x, d in zip(fronts, dims, strict=True)]
         runs.append(tree_flatten(func(*tree_unflatten(picked, spec), **kwargs)))
     o_spec = runs[0][1]

@@ -41,8 +41,9 @@ PyTorch's numbers from their first line. Out of reach, and why:
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from fractions import Fraction
 from typing import Any
 
@@ -143,9 +144,31 @@ def _source(g: Generator | None) -> Generator:
     its ``randomness`` says."""
     from chainrule.autodiff import batching
 
-    if batching.levels:
+    if batching.levels or batching.looped:
         batching.check_randomness(_per_example[0])
     return g or default_generator
+
+
+@contextlib.contextmanager
+def looped_examples(randomness: str) -> Iterator[Callable[[], None]]:
+    """For a ``vmap`` that runs its function once per example (its last resort): the draws of
+    each run are that example's own, as ``"different"`` asks; ``"error"`` still refuses them,
+    and with ``"same"`` each run starts from the default generator's state as the first did
+    (call the function this yields before each run), so every example draws the same values.
+    """
+    from chainrule.autodiff import batching
+
+    state = default_generator.get_state()
+
+    def start_example() -> None:
+        if randomness == "same":
+            default_generator.set_state(state)
+
+    batching.looped.append(randomness)
+    try:
+        yield start_example
+    finally:
+        batching.looped.pop()
 
 
 # Whether the draw being made is :func:`per_example`'s (one for every example of a batch).

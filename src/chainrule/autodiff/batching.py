@@ -64,17 +64,22 @@ def push_level(size: int, randomness: str = "error") -> Level:
     return level
 
 
+# The randomness of each open vmap that runs its function once per example (its last resort,
+# see chainrule.rng.looped_examples): its runs draw as 'different', except that 'error' refuses.
+looped: list[str] = []
+
+
 def check_randomness(per_example: bool = False) -> None:
     """Called before a random draw inside vmap: 'same' draws once for every example; 'error'
     (the default) refuses, as in PyTorch; 'different' needs a draw made ``per_example`` (see
     :func:`chainrule.rng.per_example`): any other would repeat one draw for every example."""
+    if any(level.randomness == "error" for level in levels) or "error" in looped:
+        raise RuntimeError(
+            "vmap: called random operation while in randomness error mode. Please either use "
+            "the 'same' or 'different' randomness flags on vmap or perform the randomness "
+            "operation out of vmap"
+        )
     for level in levels:
-        if level.randomness == "error":
-            raise RuntimeError(
-                "vmap: called random operation while in randomness error mode. Please either "
-                "use the 'same' or 'different' randomness flags on vmap or perform the "
-                "randomness operation out of vmap"
-            )
         if level.randomness == "different" and not per_example:
             raise RuntimeError(
                 "vmap: this random operation cannot draw one value per example, which "
