@@ -130,3 +130,17 @@ def test_bernoulli_of_batched_probabilities_into_each_example() -> None:
     out = cf.vmap(lambda q: q.clone().bernoulli_(q), randomness="different")(p).numpy()
     for row, q in zip(out, (0.1, 0.5, 0.9), strict=True):
         _close(row, q, q * (1 - q))
+
+
+@pytest.mark.parametrize("rate", [0.7, 4.0, 25.0, 400.0])
+def test_poisson_counts_have_the_rates_mean_and_variance(rate: float) -> None:
+    """Both of PyTorch's samplers (a product of uniforms below 10, rejection from 10 on)."""
+    cr.manual_seed(5)
+    counts = cr.poisson(cr.full((N // 4,), rate, dtype=cr.float64)).numpy()
+    assert (counts >= 0).all() and (counts == np.round(counts)).all()
+    _close(counts, rate, rate)
+    _close((counts - rate) ** 2, rate, rate + 2 * rate**2)  # variance = mean; 4th moment
+    rates = cr.tensor([0.5, 30.0])[:, None].expand(2, N // 4)
+    per_example = cf.vmap(cr.poisson, randomness="different")(rates).numpy()
+    for row, r in zip(per_example, (0.5, 30.0), strict=True):
+        _close(row, r, r)

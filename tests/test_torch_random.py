@@ -126,6 +126,13 @@ DRAWS: dict[str, Callable[[Any, int], Any]] = {
     "cauchy_float64": lambda lib, n: lib.empty(n, dtype=lib.float64).cauchy_(1.0, 2.0),
     "cauchy_float16": lambda lib, n: lib.empty(n, dtype=lib.float16).cauchy_(-1.0, 0.5),
     "generator_fills": lambda lib, n: _fills_from(lib, lib.Generator().manual_seed(n), n),
+    "poisson": lambda lib, n: lib.poisson(lib.linspace(0.0, 40.0, n)),
+    "poisson_float64_large_rates": lambda lib, n: lib.poisson(
+        lib.full((n,), 1e4, dtype=lib.float64)
+    ),
+    "poisson_generator": lambda lib, n: lib.poisson(
+        lib.rand(n, 2) * 20, generator=lib.Generator().manual_seed(n)
+    ),
 }
 
 

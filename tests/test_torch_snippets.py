@@ -725,6 +725,7 @@ SNIPPETS: dict[str, str] = {
         print(torch.empty(4).cauchy_(), torch.empty(2, dtype=torch.float16).cauchy_(1.0, 2.0))
         g = torch.Generator().manual_seed(5)
         print(torch.empty(3).cauchy_(generator=g), torch.empty(3).random_(4, 9, generator=g))
+        print(torch.poisson(torch.tensor([[0.0, 2.5], [12.0, 1e3]])))
         print(torch.rand(2))  # the global stream moved as PyTorch's did
         x = torch.ones(3, requires_grad=True)
         y = x * 2
@@ -760,6 +761,8 @@ SNIPPETS: dict[str, str] = {
         error(lambda: x.exponential_(0))
         error(lambda: x.normal_(0, -1))
         error(lambda: x.uniform_(2, 1))
+        error(lambda: torch.poisson(torch.tensor([1.0, -1.0])))
+        error(lambda: torch.poisson(torch.tensor([1, 2])))
         error(lambda: torch.zeros(3, requires_grad=True).cauchy_())
     """,
     "random_fills_under_vmap": """
@@ -778,6 +781,7 @@ SNIPPETS: dict[str, str] = {
                 lambda r: torch.zeros(16).bernoulli_(r + 0.5),
                 lambda r: torch.normal(r, 1.0),
                 lambda r: r + torch.normal(torch.zeros(16), torch.ones(16)),
+                lambda r: torch.poisson(r + 3),
             ):
                 try:
                     out = vmap(fill, randomness=mode)(x)

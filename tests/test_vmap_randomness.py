@@ -81,6 +81,10 @@ SNIPPETS = {
     "log_normal_ of an unbatched tensor": lambda m, r: r + m.zeros(W).log_normal_(),
     "cauchy_ of an unbatched tensor": lambda m, r: r + m.zeros(W).cauchy_(),
     "cauchy_ of a batched int tensor": lambda m, r: r.long().cauchy_(),
+    "poisson": lambda m, r: m.poisson(r + 3.0),
+    "poisson, large rates": lambda m, r: m.poisson(r.double() + 50.0),
+    "poisson, unbatched rates": lambda m, r: r + m.poisson(m.full((W,), 3.0)),
+    "poisson, negative rate": lambda m, r: m.poisson(r - 1.0),
     "geometric_ with a bad p": lambda m, r: r.clone().geometric_(1.5),
     "random_ with from >= to": lambda m, r: r.clone().random_(5, 3),
 }

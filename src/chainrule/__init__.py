@@ -66,6 +66,7 @@ from chainrule.factories import (
     normal,
     ones,
     ones_like,
+    poisson,
     rand,
     rand_like,
     randint,

@@ -331,6 +331,28 @@ def bernoulli(
     return (drawn < (input if p is None else p)).to(input.dtype)
 
 
+def poisson(input: Tensor, generator: rng.Generator | None = None) -> Tensor:  # noqa: A002
+    """Poisson counts with rates ``input``, in its (floating) dtype: PyTorch's draws, one rate
+    after another (:func:`chainrule.rng.poisson`); inside ``vmap(randomness="different")``
+    each example draws its own. The counts are constants of the graph.
+
+    >>> import chainrule as cr
+    >>> _ = cr.manual_seed(0)
+    >>> cr.poisson(cr.tensor([0.5, 4.0, 30.0]))  # PyTorch's draw
+    tensor([ 2.,  5., 26.])
+    """
+    from chainrule.ops.inplace import check_kernel_dtype
+
+    refuse_same_randomness(input)
+    check_kernel_dtype(batching.physical(input).dtype, "poisson_cpu", floating=True)
+    if not batching.levels:
+        return _make(rng.poisson(input._data, g=generator).astype(input.dtype))
+    counts = rng.per_example(
+        lambda s: rng.poisson(_weights_for(input, s), g=generator), tuple(input.shape)
+    )
+    return (counts if isinstance(counts, Tensor) else _make(counts)).to(input.dtype)
+
+
 def multinomial(
     input: Tensor,  # noqa: A002
     num_samples: int,
@@ -362,8 +384,8 @@ def multinomial(
 
 
 def _weights_for(input: Tensor, shape: tuple[int, ...]) -> Any:  # noqa: A002
-    """The weights of every example of ``input``, broadcast to the ``shape`` of a per-example
-    draw (one leading dimension per 'different' level, outermost first)."""
+    """The values (weights, rates) of every example of ``input``, broadcast to the ``shape``
+    of a per-example draw (one leading dimension per 'different' level, outermost first)."""
     value, have = batching.unwrap(input)
     lead = [level.size if level in have else 1 for level in batching.different_levels()]
     return xp.broadcast_to(value._data.reshape(*lead, *input.shape), shape)

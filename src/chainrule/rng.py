@@ -439,6 +439,49 @@ def exponential(shape: tuple[int, ...], lambd: float = 1.0, g: Any = None) -> An
     return -1.0 / lambd * _log1p(-u)
 
 
+def poisson(rates: Any, g: Any = None) -> Any:
+    """Poisson counts of the ``rates`` (an array), float64, one after another as ATen's
+    ``sample_poisson`` draws them: Hoermann's transformed rejection from a rate of 10 on,
+    below it the product of uniforms until it falls under ``exp(-rate)``."""
+    g = _source(g)
+    if not (rates >= 0).all():
+        raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
+    counts = [_poisson_count(rate, g) for rate in rates.astype(xp.float64).ravel().tolist()]
+    return xp.array(counts, dtype=xp.float64).reshape(rates.shape)
+
+
+def _poisson_count(rate: float, g: Generator) -> int:
+    def u() -> float:
+        return float(uniform((1,), xp.float64, g=g)[0])
+
+    if rate == 0:
+        return 0
+    if rate < 10:
+        limit, count, product = math.exp(-rate), 0, 1.0
+        while True:
+            product *= u()
+            if product <= limit:
+                return count
+            count += 1
+    root, log_rate = math.sqrt(rate), math.log(rate)
+    b = 0.931 + 2.53 * root
+    a = -0.059 + 0.02483 * b
+    inv_alpha = 1.1239 + 1.1328 / (b - 3.4)
+    v_r = 0.9277 - 3.6224 / (b - 2)
+    while True:
+        x = u() - 0.5
+        v = u()
+        us = 0.5 - abs(x)
+        k = math.floor((2 * a / us + b) * x + rate + 0.43)
+        if us >= 0.07 and v <= v_r:
+            return k
+        if k < 0 or (us < 0.013 and v > us):
+            continue
+        accept = -rate + k * log_rate - math.lgamma(k + 1)
+        if math.log(v) + math.log(inv_alpha) - math.log(a / (us * us) + b) <= accept:
+            return k
+
+
 def geometric(shape: tuple[int, ...], p: float, g: Any = None) -> Any:
     """Geometric values (trials up to the first success), float64: ``ceil(log(u) /
     log1p(-p))`` of one float64 uniform each, ATen's transform."""

@@ -241,7 +241,7 @@ def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0, generator: Any = Non
     def draw(shape: tuple[int, ...]) -> Any:
         if not std >= 0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
-        _kernel_for(dtype, "normal_kernel_cpu", floating=True)
+        check_kernel_dtype(dtype, "normal_kernel_cpu", floating=True)
         return rng.normal(shape, dtype, mean, std, g=generator)
 
     return random_fill_(t, draw)
@@ -253,7 +253,7 @@ def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None) -
     dtype = batching.physical(t).dtype
 
     def draw(shape: tuple[int, ...]) -> Any:
-        _kernel_for(dtype, "check_uniform_bounds", floating=True)
+        check_kernel_dtype(dtype, "check_uniform_bounds", floating=True)
         if not a <= b:
             raise RuntimeError(
                 f"uniform_ expects to return a [from, to) range, but found from={a:g} > to={b:g}"
@@ -373,7 +373,7 @@ def geometric_(t: Tensor, p: float, generator: Any = None) -> Tensor:
     def draw(shape: tuple[int, ...]) -> Any:
         if not 0 < p < 1:
             raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p:g}")
-        _kernel_for(dtype, "geometric_cpu", floating=False)
+        check_kernel_dtype(dtype, "geometric_cpu", floating=False)
         return rng.geometric(shape, p, g=generator)
 
     return random_fill_(t, draw)
@@ -395,7 +395,7 @@ def log_normal_(t: Tensor, mean: float = 1.0, std: float = 2.0, generator: Any =
     def draw(shape: tuple[int, ...]) -> Any:
         if not std > 0:
             raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std:g}")
-        _kernel_for(dtype, "log_normal_cpu", floating=True)
+        check_kernel_dtype(dtype, "log_normal_cpu", floating=True)
         return rng.log_normal(shape, mean, std, g=generator)
 
     return random_fill_(t, draw)
@@ -430,7 +430,7 @@ def _torch_name(dtype: Any, spelling: int) -> str:
     return _TORCH_DTYPE_NAMES[xp.dtype(dtype).name][spelling]
 
 
-def _kernel_for(dtype: Any, kernel: str, floating: bool) -> None:
+def check_kernel_dtype(dtype: Any, kernel: str, floating: bool) -> None:
     """PyTorch's refusal of a dtype its random kernel has no version for: only floats, or
     anything but bool."""
     if (dtype.kind != "f") if floating else (dtype == xp.bool_):
