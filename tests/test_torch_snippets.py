@@ -763,6 +763,11 @@ SNIPPETS: dict[str, str] = {
         error(lambda: x.uniform_(2, 1))
         error(lambda: torch.poisson(torch.tensor([1.0, -1.0])))
         error(lambda: torch.poisson(torch.tensor([1, 2])))
+        pairs = ((torch.zeros(3), torch.ones(2)), (torch.zeros(2, 3), torch.ones(4, 1, 2)))
+        for mean, std in pairs:
+            error(lambda: torch.normal(mean, std))
+        error(lambda: torch.normal(torch.zeros(2, 1), -1.0))
+        error(lambda: torch.normal(torch.zeros(2), torch.tensor([1.0, -1.0])))
         error(lambda: torch.zeros(3, requires_grad=True).cauchy_())
     """,
     "random_fills_under_vmap": """

@@ -143,6 +143,12 @@ NESTED_DRAWS = {
     "rand": lambda m, r: r + m.rand(8),
     "uniform_": lambda m, r: r.clone().uniform_(),
     "multinomial": lambda m, r: m.multinomial(r + 1, 3),
+    "normal of batched means": lambda m, r: m.normal(r, 1.0),
+    "normal of unbatched means": lambda m, r: r + m.normal(m.zeros(8), m.ones(8)),
+    "cauchy_": lambda m, r: r.clone().cauchy_(),
+    "random_": lambda m, r: r.clone().random_(1000),
+    "bernoulli_ of batched probabilities": lambda m, r: r.clone().bernoulli_(r + 0.5),
+    "poisson": lambda m, r: m.poisson(r + 5.0),
 }
 
 

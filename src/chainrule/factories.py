@@ -309,9 +309,24 @@ def normal(
                 + mean
             )
         kind = mean.dtype if isinstance(mean, Tensor) else std.dtype
-        shape = xp.broadcast_shapes(tuple(std.shape), tuple(getattr(mean, "shape", ())))
+        shape = _broadcast(tuple(getattr(mean, "shape", ())), tuple(std.shape))
         values = _drawn(lambda s: rng.normal(s, kind, g=generator), shape, False) * std
         return (values + mean).to(kind)  # ATen: normal_(0, 1).mul_(std).add_(mean)
+
+
+def _broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
+    """The broadcast shape of ``a`` and ``b``, or ATen's ``infer_size`` error (the last
+    mismatched dimension, numbered in the result)."""
+    n = builtins.max(len(a), len(b))
+    for i in range(n - 1, -1, -1):
+        size_a = a[i - n + len(a)] if i - n + len(a) >= 0 else 1
+        size_b = b[i - n + len(b)] if i - n + len(b) >= 0 else 1
+        if size_a != size_b and 1 not in (size_a, size_b):
+            raise RuntimeError(
+                f"The size of tensor a ({size_a}) must match the size of tensor b ({size_b}) "
+                f"at non-singleton dimension {i}"
+            )
+    return xp.broadcast_shapes(a, b)
 
 
 def bernoulli(
