@@ -144,3 +144,20 @@ def test_poisson_counts_have_the_rates_mean_and_variance(rate: float) -> None:
     per_example = cf.vmap(cr.poisson, randomness="different")(rates).numpy()
     for row, r in zip(per_example, (0.5, 30.0), strict=True):
         _close(row, r, r)
+
+
+def test_the_emulated_fma_rounds_once_as_exact_rationals_do() -> None:
+    """rng's x * a + b with one rounding (ATen's FMA) equals the exactly rounded value, over
+    magnitudes from tiny to huge (where it falls back to exact rationals itself)."""
+    from fractions import Fraction
+
+    from chainrule.rng import _fused
+
+    gen = np.random.default_rng(0)
+    for scale in (1e-200, 1e-20, 1.0, 1e20, 1e200):
+        x = gen.standard_normal(500) * scale
+        for a, b in ((0.7, 0.5), (-3.1e-5, 2.0), (1e150, -1e-3), (0.3, 0.0)):
+            if abs(a) * scale > 1e300:  # the exact value itself is past float64
+                continue
+            exact = [float(Fraction(v) * Fraction(a) + Fraction(b)) for v in x.tolist()]
+            np.testing.assert_array_equal(_fused(x, a, b), exact)

@@ -229,10 +229,27 @@ def uniform(
 
 
 def _fused(x: Any, a: float, b: float) -> Any:
-    """``x * a + b`` rounded once, as the FMA ATen's compiler emits (exact rationals: Python
-    3.11 has no math.fma)."""
-    fa, fb = Fraction(a), Fraction(b)
-    return xp.array([float(Fraction(v) * fa + fb) for v in x.tolist()])
+    """``x * a + b`` rounded once, as the FMA ATen's compiler emits (Python 3.11 has no
+    math.fma): the product split exactly into ``p + e`` (Dekker's two-product), then
+    ``math.fsum``, which rounds the exact sum once; exact rationals where the split could
+    overflow or underflow."""
+    x = xp.asarray(x, dtype=xp.float64)
+    magnitudes = xp.abs(xp.append(x[x != 0], a or 1.0))
+    if not 2.0**-400 < magnitudes.min() <= magnitudes.max() < 2.0**400:
+        fa, fb = Fraction(a), Fraction(b)
+        return xp.array([float(Fraction(v) * fa + fb) for v in x.tolist()])
+    p = x * a
+    x_hi, x_lo = _halves(x)
+    a_hi, a_lo = _halves(xp.float64(a))
+    e = ((x_hi * a_hi - p) + x_hi * a_lo + x_lo * a_hi) + x_lo * a_lo
+    return xp.array([math.fsum(t) for t in zip(p.tolist(), e.tolist(), [b] * p.size, strict=True)])
+
+
+def _halves(x: Any) -> tuple[Any, Any]:
+    """Veltkamp's split of float64 values into two 26-bit halves whose sum is exact."""
+    c = 134217729.0 * x  # 2**27 + 1
+    high = c - (c - x)
+    return high, x - high
 
 
 def normal(
@@ -295,13 +312,14 @@ def normal_doubles(n: int, g: Generator) -> Any:
         g._next_normal = None
     pairs = (n - len(out) + 1) // 2
     if pairs:
-        u = uniform((pairs, 2), xp.float64, g=g)
-        r = xp.sqrt(-2.0 * _log1p(-u[:, 1]))
-        theta = 2.0 * math.pi * u[:, 0]
-        both = xp.stack([r * _cos(theta), r * _sin(theta)], axis=1).ravel().tolist()
+        both = []
+        for u1, u2 in uniform((pairs, 2), xp.float64, g=g).tolist():  # the C library's math
+            r = math.sqrt(-2.0 * math.log1p(-u2))
+            theta = 2.0 * math.pi * u1
+            both += (r * math.cos(theta), r * math.sin(theta))
         if (n - len(out)) % 2:
             g._next_normal = both.pop()
-        out.extend(both)
+        out += both
     return xp.array(out, dtype=xp.float64)
 
 
