@@ -696,9 +696,10 @@ def vmap(
     argument (each an int, None or a pytree of them); ``out_dims`` likewise for the outputs.
     ``randomness``: a random draw inside vmap raises with ``"error"`` (the default), is shared
     by every example with ``"same"``, and is each example's own with ``"different"`` (``rand``,
-    ``randn``, ``randint``, ``randperm``, the ``_like`` forms, ``bernoulli`` with a ``p``,
-    ``multinomial``, ``dropout`` and the in-place fills ``uniform_``, ``normal_``,
-    ``bernoulli_``, ``exponential_`` of a batched tensor; other random operations refuse it).
+    ``randn``, ``randint``, ``randperm``, the ``_like`` forms, ``normal``, ``bernoulli``,
+    ``poisson``, ``multinomial``, ``dropout`` and the in-place fills of a batched tensor:
+    ``uniform_``, ``normal_``, ``bernoulli_``, ``exponential_``, ``random_``, ``geometric_``,
+    ``log_normal_``, ``cauchy_``), with torch.func's refusals.
     ``chunk_size`` maps that many examples at a time (less memory, more passes).
 
     >>> import chainrule as cr

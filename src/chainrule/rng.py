@@ -20,8 +20,9 @@ kernel does.
 
 Checked bit for bit against PyTorch 2.13 on x86 (``tests/test_torch_random.py``, over seeds,
 sizes and dtypes): ``rand``, ``randn``, ``normal`` (numbers or tensors of means and stds),
-``randint``, ``randperm``, ``bernoulli``, ``multinomial``, ``exponential_``, ``normal_``,
-``uniform_``, the ``*_like`` factories, every layer's default initialisation and ``nn.init``'s
+``randint``, ``randperm``, ``bernoulli``, ``multinomial``, ``poisson``, ``exponential_``,
+``normal_``, ``uniform_``, ``random_``, ``geometric_``, ``log_normal_``, ``cauchy_``, the
+``*_like`` factories, every layer's default initialisation and ``nn.init``'s
 fills, dropout masks and ``DataLoader(shuffle=True)``; the examples in ``examples/`` print
 PyTorch's numbers from their first line. Out of reach, and why:
 

@@ -205,7 +205,8 @@ def copy_(t: Tensor, src: Any) -> Tensor:
 def random_fill_(t: Tensor, draw: Callable[[tuple[int, ...]], Any]) -> Tensor:
     """Fill ``t`` in place with ``draw(shape)`` (an array, cast to ``t``'s dtype). Inside
     ``vmap``, as in ``torch.func``: with ``randomness="different"`` each example of a batched
-    ``t`` gets its own draw, with ``"same"`` every example the one draw.
+    ``t`` gets its own draw, with ``"same"`` every example the one draw. Each fill's ``draw``
+    checks its arguments and ``t``'s dtype first: after vmap's refusals, as PyTorch orders them.
 
     >>> import chainrule as cr
     >>> rows = cr.func.vmap(lambda r: r.clone().uniform_(), randomness="different")(cr.zeros(3, 2))
