@@ -465,14 +465,26 @@ def poisson(rates: Any, g: Any = None) -> Any:
     g = _source(g)
     if not (rates >= 0).all():
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
-    counts = [_poisson_count(rate, g) for rate in rates.astype(xp.float64).ravel().tolist()]
+    values = rates.astype(xp.float64).ravel().tolist()
+    # The uniforms come in blocks (one NumPy call each, not one per uniform); the stream is
+    # then rewound and moved on by exactly the uniforms used.
+    start, used, block = g.get_state(), 0, []
+
+    def u() -> float:
+        nonlocal used, block
+        if used == len(block):
+            block += uniform((len(values) * 4 + 64,), xp.float64, g=g).tolist()
+        used += 1
+        return block[used - 1]
+
+    counts = [_poisson_count(rate, u) for rate in values]
+    g.set_state(start)
+    g.random64(used)
     return xp.array(counts, dtype=xp.float64).reshape(rates.shape)
 
 
-def _poisson_count(rate: float, g: Generator) -> int:
-    def u() -> float:
-        return float(uniform((1,), xp.float64, g=g)[0])
-
+def _poisson_count(rate: float, u: Callable[[], float]) -> int:
+    """One count of ATen's ``sample_poisson``, from the uniforms ``u()`` gives in turn."""
     if rate == 0:
         return 0
     if rate < 10:
