@@ -178,9 +178,11 @@ def addmm(bias: Any, a: Any, b: Any) -> Any:
         array([[4., 4., 4., 4.],
                [4., 4., 4., 4.]])
     """
-    out = _addmm_in_one_call(bias, a, b)
-    if out is not None:
-        return out
+    # small products (a batch-64 MLP's) skip the checks: matmul's call costs them less
+    if a.ndim == b.ndim == 2 and a.shape[0] * b.shape[1] * a.itemsize >= _buffers.MIN_BYTES:
+        out = _addmm_in_one_call(bias, a, b)
+        if out is not None:
+            return out
     out = matmul(a, b)
     if bias.dtype == out.dtype:
         out += bias  # out is a fresh array: no second temporary for the sum
@@ -189,14 +191,14 @@ def addmm(bias: Any, a: Any, b: Any) -> Any:
 
 
 def _addmm_in_one_call(bias: Any, a: Any, b: Any) -> Any:
-    """``bias + a @ b`` by one gemm call, or None where that call does not take the arrays."""
-    found = _GEMMS.get(a.dtype) if a.ndim == 2 and b.ndim == 2 else None
+    """``bias + a @ b`` of matrices by one gemm call, or None where the call does not take
+    the arrays."""
+    found = _GEMMS.get(a.dtype)
     if found is None or b.dtype is not a.dtype or bias.dtype is not a.dtype:
         return None
     gemm, largest = found
     (m, k), n = a.shape, b.shape[1]
-    # small: matmul's call costs less; nothing summed; too large for the library's integers
-    if m * n * a.itemsize < _buffers.MIN_BYTES or not 0 < k <= largest or max(m, n) > largest:
+    if not 0 < k <= largest or max(m, n) > largest:  # nothing summed; too large for BLAS ints
         return None
     a_layout, b_layout = _gemm_layout(a), _gemm_layout(b)
     if a_layout is None or b_layout is None:
