@@ -16,6 +16,9 @@ OpenBLAS is loaded (another BLAS, another platform) products run unchanged.
     (2, 4)
 
 Setting ``CHAINRULE_BLAS_SERIAL_BELOW=0`` in the environment turns the switch off.
+
+:func:`addmm` (a linear layer's ``bias + x @ W.T``) calls OpenBLAS's ``cblas_?gemm``, found the
+same way, with ``beta = 1`` into the broadcast bias, as PyTorch's ``addmm`` does.
 """
 
 from __future__ import annotations
