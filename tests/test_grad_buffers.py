@@ -24,6 +24,8 @@ from chainrule import _buffers
 from chainrule.autodiff import backward as engine
 from chainrule.ops.elementwise import Relu
 
+INF, NAN = float("inf"), float("nan")
+
 
 def _inputs(lib: Any, *shapes: tuple[int, ...]) -> list[Any]:
     """The same float64 values for both libraries, as leaves that require grad."""
@@ -44,6 +46,15 @@ def relu_after_linear(lib: Any) -> list[Any]:
     x, w1, w2 = _inputs(lib, (5, 4), (4, 6), (6, 3))
     (lib.relu(x @ w1) @ w2).square().sum().backward()
     return _grads(x, w1, w2)
+
+
+def relu_at_zero_nan_and_inf(lib: Any) -> list[Any]:
+    # the gradient passes at nan and inf and stops at 0 and -0 (the sum keeps it finite)
+    (w,) = _inputs(lib, (6, 3))
+    values = [[0.0, -0.0, NAN, INF, -INF, 1.0], [-1.0, 2.0, NAN, 0.0, 3.0, -2.0]]
+    x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+    (lib.relu(x) @ w).sum().backward()
+    return _grads(x, w)
 
 
 def gradient_shared_by_two_relus(lib: Any) -> list[Any]:
@@ -110,6 +121,7 @@ CASES: dict[str, Callable[[Any], list[Any]]] = {
     f.__name__: f
     for f in (
         relu_after_linear,
+        relu_at_zero_nan_and_inf,
         gradient_shared_by_two_relus,
         gradient_shared_by_a_leaf_and_a_relu,
         hook_keeps_the_gradient,
@@ -180,13 +192,14 @@ def _count_in_place(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return calls
 
 
+@pytest.mark.parametrize("case", [relu_after_linear, relu_at_zero_nan_and_inf])
 @pytest.mark.parametrize("cache", [True, False], ids=["cache_on", "cache_off"])
 def test_relu_masks_a_gradient_only_the_pass_holds_in_place(
-    cache: bool, monkeypatch: pytest.MonkeyPatch
+    case: Callable[[Any], list[Any]], cache: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(_buffers, "_enabled", cache)
     calls = _count_in_place(monkeypatch)
-    relu_after_linear(cr)
+    case(cr)
     assert calls == [1]
 
 

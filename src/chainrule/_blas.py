@@ -16,6 +16,9 @@ OpenBLAS is loaded (another BLAS, another platform) products run unchanged.
     (2, 4)
 
 Setting ``CHAINRULE_BLAS_SERIAL_BELOW=0`` in the environment turns the switch off.
+
+:func:`addmm` (a linear layer's ``bias + x @ W.T``) calls OpenBLAS's ``cblas_?gemm``, found the
+same way, with ``beta = 1`` into the broadcast bias, as PyTorch's ``addmm`` does.
 """
 
 from __future__ import annotations
@@ -40,11 +43,19 @@ serial_below: int = int(os.environ.get("CHAINRULE_BLAS_SERIAL_BELOW", 2**22))
 # (interface/gemm.c, GEMM_MULTITHREAD_THRESHOLD 4): no need to switch for those.
 _OPENBLAS_SERIAL = 2**18
 
-_NAMES = (("scipy_openblas_", "64_"), ("scipy_openblas_", ""), ("openblas_", ""))
+# (OpenBLAS's prefix, its CBLAS prefix, the suffix, BLAS's integer). NumPy's wheels bundle
+# scipy-openblas with prefixed names, 64-bit integers suffixed ``64_``; a system OpenBLAS has the
+# plain ones.
+_NAMES = (
+    ("scipy_openblas_", "scipy_cblas_", "64_", ctypes.c_int64),
+    ("scipy_openblas_", "scipy_cblas_", "", ctypes.c_int),
+    ("openblas_", "cblas_", "64_", ctypes.c_int64),
+    ("openblas_", "cblas_", "", ctypes.c_int),
+)
 
 
-def _openblas_threads() -> tuple[Any, Any] | None:
-    """OpenBLAS's ``(get_num_threads, set_num_threads)`` from the loaded library, if any."""
+def _openblas() -> tuple[Any, tuple[str, str, str, Any]] | None:
+    """The loaded OpenBLAS library and its entry of :data:`_NAMES`, if any."""
     try:
         with open("/proc/self/maps") as maps:
             paths = {line.split()[-1] for line in maps if "openblas" in line.lower()}
@@ -55,20 +66,65 @@ def _openblas_threads() -> tuple[Any, Any] | None:
             lib = ctypes.CDLL(path)
         except OSError:
             continue
-        # NumPy's wheels bundle scipy-openblas with prefixed, suffixed names; a system
-        # OpenBLAS has the plain ones.
-        for prefix, suffix in _NAMES:
-            getter = getattr(lib, f"{prefix}get_num_threads{suffix}", None)
-            setter = getattr(lib, f"{prefix}set_num_threads{suffix}", None)
-            if getter is not None and setter is not None:
-                getter.restype = ctypes.c_int
-                setter.argtypes = [ctypes.c_int]
-                return getter, setter
+        for names in _NAMES:
+            prefix, _, suffix, _ = names
+            if hasattr(lib, f"{prefix}set_num_threads{suffix}"):
+                return lib, names
     return None
 
 
+def _openblas_threads(found: tuple[Any, tuple[str, str, str, Any]]) -> tuple[Any, Any] | None:
+    """OpenBLAS's ``(get_num_threads, set_num_threads)``."""
+    lib, (prefix, _, suffix, _) = found
+    getter = getattr(lib, f"{prefix}get_num_threads{suffix}", None)
+    setter = getattr(lib, f"{prefix}set_num_threads{suffix}")
+    if getter is None:
+        return None
+    getter.restype = ctypes.c_int
+    setter.argtypes = [ctypes.c_int]
+    return getter, setter
+
+
+_GEMM_TYPES = (("s", ctypes.c_float, "float32"), ("d", ctypes.c_double, "float64"))
+
+
+def _cblas_gemms(found: tuple[Any, tuple[str, str, str, Any]]) -> dict[Any, tuple[Any, int]]:
+    """``{dtype: (cblas_?gemm, the largest integer it takes)}`` for float32 and float64."""
+    lib, (_, cblas, suffix, integer) = found
+    gemms = {}
+    for letter, scalar, dtype in _GEMM_TYPES:
+        gemm = getattr(lib, f"{cblas}{letter}gemm{suffix}", None)
+        if gemm is None:
+            continue
+        # order, transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc
+        p = ctypes.c_void_p
+        gemm.argtypes = [ctypes.c_int] * 3 + [integer] * 3 + [scalar, p, integer, p, integer]
+        gemm.argtypes += [scalar, p, integer]
+        gemm.restype = None
+        gemms[np.dtype(dtype)] = (gemm, 2 ** (8 * ctypes.sizeof(integer) - 1) - 1)
+    return gemms
+
+
 np.ones((2, 2)) @ np.ones((2, 2))  # loads NumPy's BLAS, so that it is in the maps
-_THREADS = _openblas_threads() if serial_below > 0 else None
+_FOUND = _openblas()
+_THREADS = _openblas_threads(_FOUND) if _FOUND is not None and serial_below > 0 else None
+#: OpenBLAS's gemm by dtype, for :func:`addmm`; empty where none is found (then matmul + add).
+_GEMMS = _cblas_gemms(_FOUND) if _FOUND is not None else {}
+
+
+def _on_threads_for(macs: int, product: Any, *args: Any) -> Any:
+    """``product(*args)``, on one BLAS thread when ``macs`` multiply-adds are few."""
+    if _THREADS is None or macs >= serial_below or macs <= _OPENBLAS_SERIAL:
+        return product(*args)
+    get, set_ = _THREADS
+    threads = get()
+    if threads == 1:
+        return product(*args)
+    set_(1)
+    try:
+        return product(*args)
+    finally:
+        set_(threads)
 
 
 def matmul(a: Any, b: Any, out: Any = None) -> Any:
@@ -90,14 +146,69 @@ def matmul(a: Any, b: Any, out: Any = None) -> Any:
         return np.matmul(a, b, out=out)
     # batch x rows x inner x columns, whichever operand carries the batch dimensions
     macs = max(a.size * b.shape[-1], b.size * a.shape[-2])
-    if macs >= serial_below or macs <= _OPENBLAS_SERIAL:
-        return np.matmul(a, b, out=out)
-    get, set_ = _THREADS
-    threads = get()
-    if threads == 1:
-        return np.matmul(a, b, out=out)
-    set_(1)
-    try:
-        return np.matmul(a, b, out=out)
-    finally:
-        set_(threads)
+    return _on_threads_for(macs, np.matmul, a, b, out)
+
+
+# CBLAS's enums (cblas.h).
+_ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
+
+
+def _gemm_layout(m: Any) -> tuple[int, int] | None:
+    """``(transpose flag, leading dimension)`` under which row-major BLAS reads the 2-d array
+    ``m`` where it lies, or None where it must be copied first (a stride-0 broadcast, a step
+    along both axes)."""
+    if not m.flags.aligned:
+        return None
+    item = m.itemsize
+    s0, s1 = m.strides
+    rows, cols = m.shape
+    if s1 == item and s0 % item == 0 and s0 >= cols * item:  # rows lie contiguous
+        return _NO_TRANS, s0 // item
+    if s0 == item and s1 % item == 0 and s1 >= rows * item:  # columns do: read m.T's rows
+        return _TRANS, s1 // item
+    return None
+
+
+def addmm(bias: Any, a: Any, b: Any) -> Any:
+    """``bias + a @ b`` (NumPy arrays; ``bias`` broadcasts to the product's shape), as PyTorch's
+    ``addmm``: for a large float product of matrices, one gemm call with ``beta = 1`` into an
+    output that holds the broadcast bias, so that no second pass adds it (and BLAS does not
+    zero the output first). NumPy has no such call; OpenBLAS's ``cblas_?gemm`` is found in the
+    library NumPy loaded. Elsewhere, or for other dtypes and shapes, :func:`matmul` then an
+    in-place add.
+
+        >>> addmm(np.ones(4), np.ones((2, 3)), np.ones((3, 4)))
+        array([[4., 4., 4., 4.],
+               [4., 4., 4., 4.]])
+    """
+    # small products (a batch-64 MLP's) skip the checks: matmul's call costs them less
+    if a.ndim == b.ndim == 2 and a.shape[0] * b.shape[1] * a.itemsize >= _buffers.MIN_BYTES:
+        out = _addmm_in_one_call(bias, a, b)
+        if out is not None:
+            return out
+    out = matmul(a, b)
+    if bias.dtype == out.dtype:
+        out += bias  # out is a fresh array: no second temporary for the sum
+        return out
+    return out + bias
+
+
+def _addmm_in_one_call(bias: Any, a: Any, b: Any) -> Any:
+    """``bias + a @ b`` of matrices by one gemm call, or None where the call does not take
+    the arrays."""
+    found = _GEMMS.get(a.dtype)
+    if found is None or b.dtype is not a.dtype or bias.dtype is not a.dtype:
+        return None
+    gemm, largest = found
+    (m, k), n = a.shape, b.shape[1]
+    if not 0 < k <= largest or max(m, n) > largest:  # nothing summed; too large for BLAS ints
+        return None
+    a_layout, b_layout = _gemm_layout(a), _gemm_layout(b)
+    if a_layout is None or b_layout is None:
+        return None
+    out = _buffers.empty((m, n), a.dtype)
+    np.copyto(out, bias)  # beta = 1: the product is added to what out holds
+    # a and b are bound here, so their memory lives through the call
+    args = (_ROW_MAJOR, a_layout[0], b_layout[0], m, n, k, 1.0, a.ctypes.data, a_layout[1])
+    _on_threads_for(m * n * k, gemm, *args, b.ctypes.data, b_layout[1], 1.0, out.ctypes.data, n)
+    return out

@@ -607,8 +607,9 @@ class Relu(Unary):
         return ~(out <= 0)  # PyTorch passes the gradient at nan (only out <= 0 blocks it)
 
     def vjp_inplace(self, g, out, x):
-        """The vjp as a masked multiply into ``g`` (which the engine owns): no new array."""
-        return (xp.multiply(g, self.partial(out, x), out=g),)
+        """The vjp as a masked multiply into ``g`` (which the engine owns): no new array.
+        ``out`` is 0, positive or nan, so ``out != 0`` is :meth:`partial`'s mask in one pass."""
+        return (xp.multiply(g, out != 0, out=g),)
 
 
 class LeakyRelu(Unary):
