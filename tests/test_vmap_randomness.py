@@ -48,6 +48,11 @@ SNIPPETS = {
     "exponential_ of an unbatched tensor": lambda m, r: r + m.zeros(W).exponential_(),
     "bernoulli_ of an unbatched tensor": lambda m, r: r + m.zeros(W).bernoulli_(0.5),
     "multinomial": lambda m, r: m.multinomial(r + 1, 4),
+    "nn.init.normal_ of a batched tensor": lambda m, r: m.nn.init.normal_(r.clone()) * 1.0,
+    "nn.init.uniform_ of an unbatched tensor": lambda m, r: r + m.nn.init.uniform_(m.zeros(W)),
+    "nn.init.kaiming_uniform_ of a batched tensor": lambda m, r: (
+        m.nn.init.kaiming_uniform_(r.reshape(4, 4).clone()) * 1.0
+    ),
     "multinomial with replacement": lambda m, r: m.multinomial(r + 1, 6, replacement=True),
     "multinomial, 2-d": lambda m, r: m.multinomial(r.reshape(2, 8) + 1, 3),
     "multinomial, unbatched weights": lambda m, r: m.multinomial(m.ones(W), 4),

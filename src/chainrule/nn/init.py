@@ -13,7 +13,6 @@ PyTorch's values for the same seed: ``nn.Linear`` here and in PyTorch draw the s
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from chainrule import grad_mode, rng
 from chainrule.tensor import Tensor
@@ -72,25 +71,20 @@ def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
     return fan_in if mode == "fan_in" else fan_out
 
 
-def _fill(tensor: Tensor, values: Any) -> Tensor:
-    with grad_mode.no_grad():
-        return tensor.copy_(values)
-
-
 def uniform_(
     tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: rng.Generator | None = None
 ) -> Tensor:
-    """Fill with values drawn from U(a, b)."""
-    return _fill(tensor, rng.uniform(tuple(tensor.shape), tensor._data.dtype, a, b, g=generator))
+    """Fill with values drawn from U(a, b): ``tensor.uniform_`` without recording, as PyTorch."""
+    with grad_mode.no_grad():
+        return tensor.uniform_(a, b, generator=generator)
 
 
 def normal_(
     tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: rng.Generator | None = None
 ) -> Tensor:
-    """Fill with values drawn from N(mean, std**2)."""
-    return _fill(
-        tensor, rng.normal(tuple(tensor.shape), tensor._data.dtype, mean, std, g=generator)
-    )
+    """Fill with values drawn from N(mean, std**2): ``tensor.normal_`` without recording."""
+    with grad_mode.no_grad():
+        return tensor.normal_(mean, std, generator=generator)
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
