@@ -36,8 +36,8 @@ from chainrule import grad_mode
 from chainrule import op as op_module
 from chainrule._array import xp
 from chainrule.autodiff import batching, forward
+from chainrule.autodiff.backward import batched_grad, run_backward
 from chainrule.autodiff.backward import grad as autograd_grad
-from chainrule.autodiff.backward import run_backward
 from chainrule.autodiff.batching import BatchedTensor
 from chainrule.graph import parent
 from chainrule.ops.shape import stack
@@ -237,6 +237,32 @@ class _Pullback:
             if not self.nested:  # nothing outside differentiates this: no graph to keep
                 value = value.detach()
             results.append(_canonical(value, extra + self.active))
+        return tree_unflatten(results, self.spec)
+
+    def rows(self, cotangents: list[Any]) -> Any:
+        """``vmap(self)`` of a batch of cotangents given as arrays (B, *output), computed in
+        one backward pass on arrays (``backward.batched_grad``): jacrev's rows when nothing
+        differentiates them again (no open transform, no graph kept for the caller). None
+        where that pass does not apply: the caller then vmaps the pullback."""
+        if (
+            self.nested
+            or self.record
+            or batching.levels
+            or forward.levels
+            or any(x is None or not x.requires_grad for x in self.inputs)
+        ):
+            return None
+        pairs = [(y, ct) for y, ct in zip(self.outputs, cotangents, strict=True) if y.requires_grad]
+        if not pairs:
+            return None
+        found = batched_grad([y for y, _ in pairs], [ct for _, ct in pairs], self.inputs)
+        if found is None:
+            return None
+        size = len(cotangents[0])
+        results = [
+            _make(xp.zeros((size, *x.shape), dtype=x.dtype) if g is None else g)
+            for x, g in zip(self.inputs, found, strict=True)
+        ]
         return tree_unflatten(results, self.spec)
 
     def _arranged(self, ct: Tensor) -> tuple[Tensor, Levels]:
@@ -577,14 +603,26 @@ def jacrev(
                 start += n
             return pullback(tree_unflatten(pieces, o_spec))
 
+        found = None
         if total == 1:  # one row: no batch needed
             found = _map(lambda g: g.unsqueeze(0), pull(rows[0]))
-        else:
+        elif chunk_size is None:  # every row in one backward pass on arrays, where it can
+            found = pullback.rows(_pieces(rows._data, o_leaves, sizes))
+        if found is None:
             found = vmap(pull, chunk_size=chunk_size)(rows)
         jac = _split_rows(found, o_leaves, sizes, o_spec, nums, argnums)
         return (jac, result[2]) if has_aux else jac
 
     return wrapper
+
+
+def _pieces(rows: Any, o_leaves: list[Tensor], sizes: list[int]) -> list[Any]:
+    """The rows (B, total) of an array split per output: (B, *output) each."""
+    pieces, start = [], 0
+    for y, n in zip(o_leaves, sizes, strict=True):
+        pieces.append(rows[:, start : start + n].reshape((len(rows), *y.shape)))
+        start += n
+    return pieces
 
 
 def _reshaped(x: Tensor, shape: tuple[int, ...]) -> Tensor:

@@ -284,7 +284,6 @@ def vjp_on_arrays(node: Any, g: Any) -> tuple[Any, ...] | None:
 
     if forward.levels:  # the rule must see the inputs' tangents: on Tensors
         return None
-    from chainrule.ops.broadcast import unbroadcast
     from chainrule.tensor import _make
 
     value = g._value
@@ -298,14 +297,29 @@ def vjp_on_arrays(node: Any, g: Any) -> tuple[Any, ...] | None:
         if gi is None or not need:
             found.append(None)
             continue
-        shape = x._data.shape
-        rank = gi.ndim - 1  # an array, from g's: NumPy scalars are never batched
-        if rank < len(shape) or gi.shape[0] != level.size:
+        summed = unbroadcast_batch(gi, x._data.shape, level.size)
+        if summed is None:
             return None  # a gradient that does not carry the batch: the general path
-        target = (level.size,) + (1,) * (rank - len(shape)) + shape
-        summed = unbroadcast(gi, target).reshape((level.size, *shape))
         found.append(BatchedTensor(_make(summed), level))
     return tuple(found)
+
+
+def unbroadcast_batch(gi: Any, shape: tuple[int, ...], size: int) -> Any:
+    """A batch of ``size`` gradients, computed by a rule that broadcast them over extra leading
+    dimensions (an array (size, ..., *broadcast shape)), summed back to (size, *shape); None
+    when ``gi`` does not carry the batch.
+
+    >>> import numpy as np
+    >>> unbroadcast_batch(np.ones((4, 2, 3)), (3,), 4).shape
+    (4, 3)
+    """
+    from chainrule.ops.broadcast import unbroadcast
+
+    rank = gi.ndim - 1  # an array, from g's: NumPy scalars are never batched
+    if rank < len(shape) or gi.shape[0] != size:
+        return None
+    target = (size,) + (1,) * (rank - len(shape)) + shape
+    return unbroadcast(gi, target).reshape((size, *shape))
 
 
 # ----------------------------------------------------------------------------- the rules
