@@ -593,6 +593,12 @@ def jacrev(
         o_leaves, o_spec = tree_flatten(out)
         sizes = [y.numel() for y in o_leaves]
         total = sum(sizes)
+        if sizes == [1]:  # one output of one element: its gradient, no rows to batch
+            y = o_leaves[0]
+            grads = pullback(tree_unflatten([_ones_like(y)], o_spec))
+            row = tuple(_reshaped(g, (*y.shape, *g.shape)) for g in grads)
+            jac = tree_unflatten([row[0] if isinstance(argnums, int) else row], o_spec)
+            return (jac, result[2]) if has_aux else jac
         rows = _basis(total, o_leaves[0])
 
         def pull(row: Tensor) -> Any:
