@@ -5,7 +5,9 @@ When nothing differentiates the result again, rules whose op sets ``vjp_broadcas
 whole batch of cotangents in one call on arrays (``batching.vjp_on_arrays``); the others run
 op by op through the batching rules. Both must give the same numbers: each row's batched
 pullback is computed with the array path and with it switched off, in float64, and compared
-with the examples' pullbacks stacked.
+with the examples' pullbacks stacked. ``jacrev`` goes further where it can: all its rows in
+one backward pass on arrays (``backward.batched_grad``), compared here with the vmapped
+pullback over the op table too.
 """
 
 from __future__ import annotations

@@ -272,11 +272,12 @@ def vjp_on_arrays(node: Any, g: Any) -> tuple[Any, ...] | None:
     """``node``'s vjp for a batch of cotangents ``g`` (batched at one level) computed on arrays,
     or None where the rule must run on batched Tensors instead.
 
-    A batched backward that nothing differentiates again (``vmap`` over ``vjp_fn``: jacrev's
-    rows) would otherwise run each rule op by op through the batching rules. Rules whose op
-    class sets ``vjp_broadcasts`` (elementwise ops, ``matmul``) treat extra leading dimensions
-    of ``g`` as broadcast ones, so one call on the physical array computes every example's
-    gradient; each is then summed back to its input's shape, leaving the batch dimension.
+    A batched backward that nothing differentiates again (``vmap`` over ``vjp_fn``; jacrev's
+    rows where its one pass on arrays, ``backward.batched_grad``, does not apply) would
+    otherwise run each rule op by op through the batching rules. Rules whose op class sets
+    ``vjp_broadcasts`` (elementwise ops, ``matmul``) treat extra leading dimensions of ``g`` as
+    broadcast ones, so one call on the physical array computes every example's gradient; each
+    is then summed back to its input's shape, leaving the batch dimension.
     """
     if not getattr(type(node), "vjp_broadcasts", False) or type(g) is not BatchedTensor:
         return None
