@@ -30,6 +30,7 @@ from typing import Any, NamedTuple
 
 from chainrule import grad_mode
 from chainrule._array import xp
+from chainrule.autodiff import batching
 from chainrule.tensor import Tensor, _make
 
 
@@ -116,8 +117,6 @@ def _apply_batched(
     """The rule for a batch of tangents (each (batch.size, *input shape)): an elementwise
     rule on arrays, the tangents lined up as its batching rule lines them up; any other rule
     on the tangents batched at ``batch``, its Tensor ops taking their batching rules."""
-    from chainrule.autodiff import batching
-
     recording = grad_mode.enabled and any(
         isinstance(x, Tensor) and x.requires_grad for x in (*inputs, *tangents)
     )
@@ -171,9 +170,7 @@ def write_through(view: Tensor, base: Tensor, ops: Any) -> None:
         if t_view is None and t_base is None:
             continue
         if level.batch is not None:
-            from chainrule.autodiff.batching import NotBatchable
-
-            raise NotBatchable("forward mode: an in-place change through a view")
+            raise batching.NotBatchable("forward mode: an in-place change through a view")
         if any(t is not None and t.requires_grad for t in (t_view, t_base)):
             raise NotImplementedError(
                 "forward mode: an in-place change through a view of a tensor whose tangent is "
