@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+import torch
+import torch.func as tf
 from gradcheck_util import assert_close, flat, outputs_of
 from op_table import OpSpec, all_specs
 
@@ -127,3 +129,19 @@ def test_hessian_one_pass_equals_vmapped_jvp(
         m.setattr(cf, "_pushed_together", lambda *args: None)
         slow = flat(_leaves(_quiet(hessian, *x)))
     assert_close(fast, slow, f"{spec.name}: hessian one pass vs vmapped jvp", 1e-12)
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        pytest.param(lambda x: x * 2 if x.sum() > 0 else x, id="control-flow"),
+        pytest.param(lambda x: x * x.sum().item(), id="item"),
+    ],
+)
+def test_jacfwd_reads_its_primal_as_torch_func_does(f: Any) -> None:
+    """torch.func.jacfwd batches the tangents only: f may read its unbatched input's values
+    (the vmapped jvp refused these, reading a batched primal)."""
+    x = np.array([0.5, -1.0, 2.0])
+    found = cf.jacfwd(f)(_t64(x)).numpy()
+    expected = tf.jacfwd(f)(torch.tensor(x)).numpy()
+    np.testing.assert_allclose(found, expected, rtol=1e-12)
