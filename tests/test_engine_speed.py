@@ -144,6 +144,24 @@ def test_blas_matmul_equals_numpy_and_restores_the_thread_count(shapes) -> None:
         assert _blas._THREADS[0]() == before
 
 
+@pytest.mark.parametrize(
+    "a_shape, b_shape",
+    [((256, 1, 128), (256, 128, 64)), ((2, 3, 4, 5), (2, 3, 5, 6)), ((7, 3, 5), (7, 5, 2))],
+)
+def test_blas_matmul_of_one_matrix_expanded_over_a_batch_equals_numpy(a_shape, b_shape) -> None:
+    """A batch whose second operands are one matrix (stride 0: a weight under vmap) runs as
+    one product of every row of a: the same numbers, a fresh array of the same shape."""
+    rng = np.random.default_rng(4)
+    a = rng.standard_normal(a_shape).astype(np.float32)
+    w = rng.standard_normal(b_shape[-2:]).astype(np.float32)
+    shared = np.broadcast_to(w, b_shape)
+    transposed = np.broadcast_to(w.T.copy(), (*b_shape[:-2], *w.T.shape)).swapaxes(-1, -2)
+    for b in (shared, transposed, shared.copy()):  # the last one: the general path
+        found = _blas.matmul(a, b)
+        assert found.shape == np.matmul(a, b).shape and found.flags.writeable
+        np.testing.assert_allclose(found, np.matmul(a, b), rtol=1e-5, atol=1e-5)
+
+
 def test_malloc_thresholds_are_set_on_linux_glibc() -> None:
     import platform
 

@@ -133,6 +133,13 @@ def matmul(a: Any, b: Any, out: Any = None) -> Any:
     A large product of two float matrices is written into an array of
     :mod:`chainrule._buffers`: a training step's products reuse the previous step's memory.
     """
+    if out is None and b.ndim > 2 and a.shape[:-2] == b.shape[:-2] and not any(b.strides[:-2]):
+        # One matrix for every batch entry (a weight expanded over vmap's batch, stride 0):
+        # one product of all of a's rows, not one small product per entry (per-example
+        # gradients' (256, 1, 128) @ (256, 128, 128): 0.58 ms per entry, 0.13 ms at once).
+        rows = a.reshape((-1, a.shape[-1]))
+        out = np.empty((len(rows), b.shape[-1]), np.result_type(a, b))
+        return matmul(rows, b[(0,) * (b.ndim - 2)], out).reshape((*a.shape[:-1], b.shape[-1]))
     if (
         out is None
         and a.ndim == 2

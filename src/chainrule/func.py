@@ -1,9 +1,10 @@
 """``cr.func``: derivatives as functions, composable to any order (torch.func's names).
 
 ``grad(f)`` is a function that returns the gradient of ``f``; ``jvp`` pushes a tangent forward,
-``vjp`` pulls a cotangent back, ``jacrev``/``jacfwd`` build whole Jacobians (one batched pass
-through ``vmap``), ``hessian`` is forward over reverse, and ``vmap`` maps a function over a
-batch dimension. Inputs and outputs may be pytrees: tuples, lists and dicts of tensors.
+``vjp`` pulls a cotangent back, ``jacrev``/``jacfwd`` build whole Jacobians (one pass carrying
+every row or direction as a batch), ``hessian`` is forward over reverse, and ``vmap`` maps a
+function over a batch dimension. Inputs and outputs may be pytrees: tuples, lists and dicts of
+tensors.
 
     >>> import chainrule as cr
     >>> x = cr.tensor(0.5)
@@ -36,8 +37,8 @@ from chainrule import grad_mode, rng
 from chainrule import op as op_module
 from chainrule._array import xp
 from chainrule.autodiff import batching, forward
+from chainrule.autodiff.backward import batched_grad, run_backward
 from chainrule.autodiff.backward import grad as autograd_grad
-from chainrule.autodiff.backward import run_backward
 from chainrule.autodiff.batching import BatchedTensor
 from chainrule.graph import parent
 from chainrule.ops.shape import stack
@@ -239,6 +240,32 @@ class _Pullback:
             results.append(_canonical(value, extra + self.active))
         return tree_unflatten(results, self.spec)
 
+    def rows(self, cotangents: list[Any]) -> Any:
+        """``vmap(self)`` of a batch of cotangents given as arrays (B, *output), computed in
+        one backward pass on arrays (``backward.batched_grad``): jacrev's rows when nothing
+        differentiates them again (no open transform, no graph kept for the caller). None
+        where that pass does not apply: the caller then vmaps the pullback."""
+        if (
+            self.nested
+            or self.record
+            or _open_levels()
+            or forward.levels
+            or any(x is None or not x.requires_grad for x in self.inputs)
+        ):
+            return None
+        pairs = [(y, ct) for y, ct in zip(self.outputs, cotangents, strict=True) if y.requires_grad]
+        if not pairs:
+            return None
+        found = batched_grad([y for y, _ in pairs], [ct for _, ct in pairs], self.inputs)
+        if found is None:
+            return None
+        size = len(cotangents[0])
+        results = [
+            _make(xp.zeros((size, *x.shape), dtype=x.dtype) if g is None else g)
+            for x, g in zip(self.inputs, found, strict=True)
+        ]
+        return tree_unflatten(results, self.spec)
+
     def _arranged(self, ct: Tensor) -> tuple[Tensor, Levels]:
         """The cotangent as a Tensor shaped like the physical output, batched at any levels
         newer than ``f``'s run (``vmap(vjp_fn)``: the backward pass itself is batched)."""
@@ -279,7 +306,7 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
     >>> vjp_fn(cr.ones(2))
     (tensor([1.0000, 0.5403]),)
     """
-    active = list(batching.levels)
+    active = _open_levels()
     leaves, spec = tree_flatten(primals)
     inputs: list[Tensor | None] = []
     called = []
@@ -476,6 +503,18 @@ def jvp(
                 f"jvp(f, primals, tangents): Expected {name} to be a tuple. E.g. it should be "
                 "valid to call f(*primals)."
             )
+    return _jvp(func, primals, tangents, has_aux, None)
+
+
+def _jvp(
+    func: Callable[..., Any],
+    primals: Any,
+    tangents: Any,
+    has_aux: bool,
+    batch: batching.Level | None,
+) -> tuple[Any, ...]:
+    """``jvp``; with ``batch`` (an open vmap level), each tangent is a batch of them, an
+    unbatched Tensor (batch.size, *primal shape), pushed in one forward pass (``jacfwd``)."""
     p_leaves, spec = tree_flatten(primals)
     t_leaves, t_spec = tree_flatten(tangents)
     if len(p_leaves) != len(t_leaves):
@@ -486,12 +525,14 @@ def jvp(
     nested = _depth[0] > 0 or any(
         isinstance(x, Tensor) and x.requires_grad for x in (*p_leaves, *t_leaves)
     )
+    lead = () if batch is None else (batch.size,)
     with forward.dual_level() as level:
+        level.batch = batch
         called = []
         for p, t in zip(p_leaves, t_leaves, strict=True):
             _check_tensor(p, "jvp(f, primals, tangents)", "primals")
             _check_tensor(t, "jvp(f, primals, tangents)", "tangents")
-            if tuple(p.shape) != tuple(t.shape):
+            if (*lead, *p.shape) != tuple(t.shape):
                 raise RuntimeError(
                     "Trying to set a forward gradient that has a different size than that of "
                     f"the original Tensor, this is not supported. Tensor is of size "
@@ -515,7 +556,8 @@ def jvp(
                     _check_tensor(y, "jvp(f, primals, tangents)", "f's outputs")
                 )
                 primal, tangent = forward.unpack_dual(value, level=level)
-                tangent = _zeros(value) if tangent is None else tangent
+                if tangent is None:
+                    tangent = _make(xp.zeros((*lead, *value.shape), dtype=value.dtype))
                 if not nested:  # only a closed-over parameter can differentiate these
                     primal, tangent = (_outer_graph_only(t, start) for t in (primal, tangent))
                 values.append(_wrap(primal, have))
@@ -550,7 +592,8 @@ def jacrev(
     has_aux: bool = False,
     chunk_size: int | None = None,
 ) -> Callable[..., Any]:
-    """The Jacobian by reverse mode: one ``vjp`` batched over the rows (``vmap``).
+    """The Jacobian by reverse mode: every row in one backward pass on arrays where each rule
+    takes a batch of cotangents (else the pullback vmapped over the rows).
 
     >>> import chainrule as cr
     >>> jacrev(cr.sin)(cr.tensor([0.0, 1.0]))
@@ -567,6 +610,12 @@ def jacrev(
         o_leaves, o_spec = tree_flatten(out)
         sizes = [y.numel() for y in o_leaves]
         total = sum(sizes)
+        if sizes == [1]:  # one output of one element: its gradient, no rows to batch
+            y = o_leaves[0]
+            grads = pullback(tree_unflatten([_ones_like(y)], o_spec))
+            row = tuple(_reshaped(g, (*y.shape, *g.shape)) for g in grads)
+            jac = tree_unflatten([row[0] if isinstance(argnums, int) else row], o_spec)
+            return (jac, result[2]) if has_aux else jac
         rows = _basis(total, o_leaves[0])
 
         def pull(row: Tensor) -> Any:
@@ -577,14 +626,26 @@ def jacrev(
                 start += n
             return pullback(tree_unflatten(pieces, o_spec))
 
+        found = None
         if total == 1:  # one row: no batch needed
             found = _map(lambda g: g.unsqueeze(0), pull(rows[0]))
-        else:
+        elif chunk_size is None:  # every row in one backward pass on arrays, where it can
+            found = pullback.rows(_pieces(rows._data, o_leaves, sizes))
+        if found is None:
             found = vmap(pull, chunk_size=chunk_size)(rows)
         jac = _split_rows(found, o_leaves, sizes, o_spec, nums, argnums)
         return (jac, result[2]) if has_aux else jac
 
     return wrapper
+
+
+def _pieces(rows: Any, o_leaves: list[Tensor], sizes: list[int]) -> list[Any]:
+    """The rows (B, total) of an array split per output: (B, *output) each."""
+    pieces, start = [], 0
+    for y, n in zip(o_leaves, sizes, strict=True):
+        pieces.append(rows[:, start : start + n].reshape((len(rows), *y.shape)))
+        start += n
+    return pieces
 
 
 def _reshaped(x: Tensor, shape: tuple[int, ...]) -> Tensor:
@@ -623,7 +684,8 @@ def jacfwd(
     *,
     randomness: str = "error",
 ) -> Callable[..., Any]:
-    """The Jacobian by forward mode: one ``jvp`` batched over the input directions.
+    """The Jacobian by forward mode: every input direction in one forward pass, each value
+    carrying a batch of tangents (else one ``jvp`` vmapped over the directions).
 
     >>> import chainrule as cr
     >>> jacfwd(lambda x: x[0] * x[1])(cr.tensor([2.0, 3.0]))
@@ -647,7 +709,9 @@ def jacfwd(
         def push(*ts: Any) -> Any:
             return jvp(partial, chosen, ts, has_aux=has_aux)[1]
 
-        columns = vmap(push, randomness=randomness)(*directions)
+        columns = _pushed_together(partial, chosen, tuple(directions), has_aux, randomness)
+        if columns is None:
+            columns = vmap(push, randomness=randomness)(*directions)
         c_leaves, c_spec = tree_flatten(columns)
         blocks = []
         for col in c_leaves:  # (total, *output) -> (*output, *input) per input
@@ -665,6 +729,47 @@ def jacfwd(
         return jac
 
     return wrapper
+
+
+def _pushed_together(
+    func: Callable[..., Any],
+    primals: tuple[Any, ...],
+    directions: tuple[Tensor, ...],
+    has_aux: bool,
+    randomness: str,
+) -> Any:
+    """``vmap(jvp)`` over the directions as one forward pass carrying all of them (the values
+    computed once, see :class:`chainrule.autodiff.forward.Level`), for a ``jacfwd`` that no
+    transform encloses; None where that pass does not apply: the caller then vmaps ``jvp``.
+
+    The vmap level stays open while ``func`` runs, so random operations meet vmap's rules.
+    Per-example randomness needs the vmapped pass, and so does ``func`` when something in it
+    cannot take a batch of tangents (it then runs again, as vmap's own fallback does)."""
+    if forward.levels or batching.levels or randomness == "different":
+        return None
+    if not all(isinstance(x, Tensor) and x.is_floating_point() for x in primals):
+        return None
+    level = batching.push_level(len(directions[0]), randomness)
+    _tangent_levels.append(level)
+    try:
+        return _jvp(func, primals, directions, has_aux, level)[1]
+    except batching.NotBatchable:
+        return None
+    finally:
+        _tangent_levels.remove(level)
+        batching.pop_level(level)
+
+
+# The vmap levels that _pushed_together opens for a batch of tangents alone: random operations
+# see them (and follow their ``randomness``), transforms do not, since no value is batched there.
+_tangent_levels: list[batching.Level] = []
+
+
+def _open_levels() -> Levels:
+    """The open vmap levels that batch values, outermost first."""
+    if not _tangent_levels:
+        return list(batching.levels)
+    return [level for level in batching.levels if level not in _tangent_levels]
 
 
 def hessian(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Callable[..., Any]:

@@ -113,6 +113,40 @@ def run_backward(
         return pass_.finish()
 
 
+def batched_grad(
+    roots: Sequence[Tensor], cotangents: Sequence[Any], targets: Sequence[Tensor]
+) -> list[Any] | None:
+    """The gradients of ``targets`` for a whole batch of cotangents at once, on arrays, the
+    graph kept: ``cotangents[i]`` is an array (B, *roots[i].shape), each result an array
+    (B, *target.shape), or None for a target the roots do not reach.
+
+    ``jacrev``'s rows with nothing differentiating them again: one pass, each rule called once
+    on the batch, no batched Tensors. It needs every rule on the way to broadcast over extra
+    leading dimensions of its cotangent (``vjp_broadcasts``) and no hooks; otherwise it
+    returns None before any rule runs, and the caller takes the general path (``vmap``).
+
+    >>> import chainrule as cr, numpy as np
+    >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
+    >>> batched_grad([x * x], [np.eye(2, dtype=np.float32)], [x])[0]
+    array([[2., 0.],
+           [0., 4.]], dtype=float32)
+    """
+    for root in roots:
+        views.sync(root)
+    with grad_mode.no_grad():
+        pass_ = _Pass(False, targets, False, None, batch=len(cotangents[0]))
+        pass_.seed(roots, cotangents)
+        try:
+            pass_.run(retain=True)
+        except _NoBatch:
+            return None
+        return pass_.finish()
+
+
+class _NoBatch(Exception):
+    """A node of a batched pass (``batched_grad``) cannot take the batch on arrays."""
+
+
 class _Pass:
     """State of one reverse pass: pending node gradients and leaf gradients."""
 
@@ -122,8 +156,11 @@ class _Pass:
         targets: Sequence[Tensor] | None,
         accumulate: bool,
         observer: Observer | None,
+        batch: int | None = None,
     ) -> None:
         self.create_graph = create_graph
+        # The cotangents' leading batch size (batched_grad), or None: one cotangent per root.
+        self.batch = batch
         self.accumulate = accumulate
         self.observer = observer
         self.targets = list(targets) if targets is not None else None
@@ -156,6 +193,9 @@ class _Pass:
                 self.roots.append(root._grad_fn)
 
     def _seed_gradient(self, root: Tensor, g: Any) -> Any:
+        if self.batch is not None:  # an array (B, *root.shape), from batched_grad
+            self.stored.add(id(g))
+            return g
         if g is None:
             if root._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
@@ -188,6 +228,9 @@ class _Pass:
         a heap keyed by creation order, with no separate sort and no recursion.
         """
         needed = self._needed()
+        batch = self.batch
+        if batch is not None:
+            self._check_batchable(needed)
         node_grads = self.node_grads
         create_graph = self.create_graph
         observer = self.observer
@@ -252,7 +295,10 @@ class _Pass:
                     continue
                 data = x._data
                 if gi.shape != data.shape:
-                    gi = unbroadcast(gi, data.shape)
+                    if batch is None:
+                        gi = unbroadcast(gi, data.shape)
+                    elif (gi := batching.unbroadcast_batch(gi, data.shape, batch)) is None:
+                        raise _NoBatch  # a gradient that lost the batch: the general path
                 if gi.dtype is not data.dtype and gi.dtype != data.dtype:
                     gi = gi.to(data.dtype) if create_graph else gi.astype(data.dtype)
                 parent = x._grad_fn
@@ -278,6 +324,15 @@ class _Pass:
                     if type(data) is _ndarray and data.size > _SMALL_ARRAY:
                         node.inputs = _edges(node.inputs)
                         break
+
+    def _check_batchable(self, needed: set[Any] | None) -> None:
+        """Raise ``_NoBatch`` unless every rule the pass will run takes a batch of cotangents
+        on arrays and nothing would see the batch (hooks)."""
+        if needed is None or any(t._hooks for t in self.targets or ()):
+            raise _NoBatch
+        for node in (*needed, *self.roots):
+            if node._hooks or not getattr(type(node), "vjp_broadcasts", False):
+                raise _NoBatch
 
     def _add_node(self, node: Any, g: Any) -> None:
         pending = self.node_grads.get(node)

@@ -278,11 +278,12 @@ def vjp_on_arrays(node: Any, g: Any) -> tuple[Any, ...] | None:
     """``node``'s vjp for a batch of cotangents ``g`` (batched at one level) computed on arrays,
     or None where the rule must run on batched Tensors instead.
 
-    A batched backward that nothing differentiates again (``vmap`` over ``vjp_fn``: jacrev's
-    rows) would otherwise run each rule op by op through the batching rules. Rules whose op
-    class sets ``vjp_broadcasts`` (elementwise ops, ``matmul``) treat extra leading dimensions
-    of ``g`` as broadcast ones, so one call on the physical array computes every example's
-    gradient; each is then summed back to its input's shape, leaving the batch dimension.
+    A batched backward that nothing differentiates again (``vmap`` over ``vjp_fn``; jacrev's
+    rows where its one pass on arrays, ``backward.batched_grad``, does not apply) would
+    otherwise run each rule op by op through the batching rules. Rules whose op class sets
+    ``vjp_broadcasts`` (elementwise ops, ``matmul``) treat extra leading dimensions of ``g`` as
+    broadcast ones, so one call on the physical array computes every example's gradient; each
+    is then summed back to its input's shape, leaving the batch dimension.
     """
     if not getattr(type(node), "vjp_broadcasts", False) or type(g) is not BatchedTensor:
         return None
@@ -290,7 +291,6 @@ def vjp_on_arrays(node: Any, g: Any) -> tuple[Any, ...] | None:
 
     if forward.levels:  # the rule must see the inputs' tangents: on Tensors
         return None
-    from chainrule.ops.broadcast import unbroadcast
     from chainrule.tensor import _make
 
     value = g._value
@@ -304,14 +304,29 @@ def vjp_on_arrays(node: Any, g: Any) -> tuple[Any, ...] | None:
         if gi is None or not need:
             found.append(None)
             continue
-        shape = x._data.shape
-        rank = gi.ndim - 1  # an array, from g's: NumPy scalars are never batched
-        if rank < len(shape) or gi.shape[0] != level.size:
+        summed = unbroadcast_batch(gi, x._data.shape, level.size)
+        if summed is None:
             return None  # a gradient that does not carry the batch: the general path
-        target = (level.size,) + (1,) * (rank - len(shape)) + shape
-        summed = unbroadcast(gi, target).reshape((level.size, *shape))
         found.append(BatchedTensor(_make(summed), level))
     return tuple(found)
+
+
+def unbroadcast_batch(gi: Any, shape: tuple[int, ...], size: int) -> Any:
+    """A batch of ``size`` gradients, computed by a rule that broadcast them over extra leading
+    dimensions (an array (size, ..., *broadcast shape)), summed back to (size, *shape); None
+    when ``gi`` does not carry the batch.
+
+    >>> import numpy as np
+    >>> unbroadcast_batch(np.ones((4, 2, 3)), (3,), 4).shape
+    (4, 3)
+    """
+    from chainrule.ops.broadcast import unbroadcast
+
+    rank = gi.ndim - 1  # an array, from g's: NumPy scalars are never batched
+    if rank < len(shape) or gi.shape[0] != size:
+        return None
+    target = (size,) + (1,) * (rank - len(shape)) + shape
+    return unbroadcast(gi, target).reshape((size, *shape))
 
 
 # ----------------------------------------------------------------------------- the rules

@@ -30,17 +30,25 @@ from typing import Any, NamedTuple
 
 from chainrule import grad_mode
 from chainrule._array import xp
+from chainrule.autodiff import batching
 from chainrule.tensor import Tensor, _make
 
 
 class Level:
-    """One open forward-mode level: the tangent of every value computed while it is open."""
+    """One open forward-mode level: the tangent of every value computed while it is open.
 
-    __slots__ = ("tangents",)
+    With ``batch`` (a vmap level, see :mod:`chainrule.autodiff.batching`), each value carries
+    a whole batch of tangents, one array (batch.size, *value.shape): ``jacfwd``'s directions
+    pushed in one pass, the values computed once. Tangent rules are linear, so a batch of
+    tangents is a leading axis: elementwise rules take it on arrays, the others run as
+    ``vmap`` of the rule over the tangents."""
 
-    def __init__(self) -> None:
+    __slots__ = ("tangents", "batch")
+
+    def __init__(self, batch: Any = None) -> None:
         # id(array) -> (array, tangent Tensor); the array is kept so its id is not reused.
         self.tangents: dict[int, tuple[Any, Tensor]] = {}
+        self.batch = batch
 
     def tangent(self, x: Any) -> Tensor | None:
         entry = self.tangents.get(id(x._data)) if isinstance(x, Tensor) else None
@@ -65,11 +73,16 @@ def propagate(op: Any, inputs: tuple[Any, ...], args: tuple[Any, ...], result: T
         outer = levels[position:]
         del levels[position:]  # the rule runs with only the outer levels open
         try:
-            t = _apply_rule(op, tangents, inputs, args, result, plain=not levels)
+            if level.batch is None:
+                t = _apply_rule(op, tangents, inputs, args, result, plain=not levels)
+                shape = out.shape
+            else:
+                t = _apply_batched(op, tangents, inputs, args, result, level.batch)
+                shape = (level.batch.size, *out.shape)
         finally:
             levels.extend(outer)
-        if tuple(t.shape) != out.shape:  # a broadcast input: its tangent spreads the same way
-            t = t.expand(out.shape)
+        if tuple(t.shape) != shape:  # a broadcast input: its tangent spreads the same way
+            t = t.expand(shape)
         level.set(result, t)
 
 
@@ -93,6 +106,62 @@ def _apply_rule(
     return t if isinstance(t, Tensor) else _make(xp.asarray(t))
 
 
+def _apply_batched(
+    op: Any,
+    tangents: tuple[Any, ...],
+    inputs: tuple[Any, ...],
+    args: tuple[Any, ...],
+    result: Tensor,
+    batch: Any,
+) -> Tensor:
+    """The rule for a batch of tangents (each (batch.size, *input shape)): an elementwise
+    rule on arrays, the tangents lined up as its batching rule lines them up; any other rule
+    on the tangents batched at ``batch``, its Tensor ops taking their batching rules."""
+    recording = grad_mode.enabled and any(
+        isinstance(x, Tensor) and x.requires_grad for x in (*inputs, *tangents)
+    )
+    out = result._data
+    if not levels and not recording and type(op).batch_rule is batching.elementwise:
+        rank = out.ndim
+        raw = tuple(
+            None if t is None else t._data.reshape(_lined_up(t._data.shape, rank)) for t in tangents
+        )
+        return _make(xp.asarray(op.jvp(raw, out, *args)))
+    values = [x if isinstance(x, Tensor) else a for x, a in zip(inputs, args, strict=True)]
+    wrapped = tuple(None if t is None else batching.BatchedTensor(t, batch) for t in tangents)
+    try:
+        t = op.jvp(wrapped, result, *values)
+    except (batching.NotBatchable, RuntimeError):  # vmap's refusals to read a batch's values
+        return _per_direction(op, tangents, result, values, batch.size)
+    if type(t) is batching.BatchedTensor and t._level is batch:
+        return t._value
+    if isinstance(t, batching.BatchedTensor):
+        raise batching.NotBatchable("forward mode: a tangent rule gave a tangent of another vmap")
+    return t if isinstance(t, Tensor) else _make(xp.asarray(t))  # the same for every direction
+
+
+def _per_direction(
+    op: Any, tangents: tuple[Any, ...], result: Tensor, values: list[Any], size: int
+) -> Tensor:
+    """A rule that reads its tangents' values (a NumPy function applied to them), run once
+    per direction, the tangents stacked."""
+    from chainrule.ops.shape import stack
+
+    shape = tuple(result.shape)
+    found = []
+    for i in range(size):
+        t = op.jvp(tuple(None if t is None else t[i] for t in tangents), result, *values)
+        t = t if isinstance(t, Tensor) else _make(xp.asarray(t))
+        found.append(t if tuple(t.shape) == shape else t.expand(shape))
+    return stack(found)
+
+
+def _lined_up(shape: tuple[int, ...], rank: int) -> tuple[int, ...]:
+    """A batch of tangents (B, *x) with size-1 dimensions after B up to ``rank``: lined up
+    from the right with the output's dimensions, as broadcasting lines up x's."""
+    return (shape[0],) + (1,) * (rank - len(shape) + 1) + shape[1:]
+
+
 def write_through(view: Tensor, base: Tensor, ops: Any) -> None:
     """After an in-place change of ``view``, give ``base`` its new tangent: the old one with
     the view's part replaced by the view's tangent (the view ops replayed on the tangent)."""
@@ -100,6 +169,8 @@ def write_through(view: Tensor, base: Tensor, ops: Any) -> None:
         t_view, t_base = level.tangent(view), level.tangent(base)
         if t_view is None and t_base is None:
             continue
+        if level.batch is not None:
+            raise batching.NotBatchable("forward mode: an in-place change through a view")
         if any(t is not None and t.requires_grad for t in (t_view, t_base)):
             raise NotImplementedError(
                 "forward mode: an in-place change through a view of a tensor whose tangent is "
@@ -159,7 +230,8 @@ def _level(level: Level | None, op: str) -> Level:
 def make_dual(tensor: Tensor, tangent: Tensor, *, level: Level | None = None) -> Tensor:
     """A view of ``tensor`` whose tangent at ``level`` (the innermost) is ``tangent``."""
     level = _level(level, "make_dual")
-    if tuple(tangent.shape) != tuple(tensor.shape):
+    batch = () if level.batch is None else (level.batch.size,)  # a batch of tangents leads
+    if tuple(tangent.shape) != (*batch, *tensor.shape):
         raise RuntimeError(
             "Trying to set a forward gradient that has a different size than that of the "
             f"original Tensor, this is not supported. Tensor is of size {list(tensor.shape)} "

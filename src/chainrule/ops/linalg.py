@@ -44,6 +44,10 @@ class MatMul(Bilinear):
         return _blas.matmul(a, b)
 
     def vjp(self, g, out, a, b):
+        if a.ndim == 2 and b.ndim == 1 and not self.needs[0]:
+            # W @ x with only x's gradient asked: g @ W, one product (five ops below, which
+            # forward over reverse pays twice), and it broadcasts over a batch of g's too.
+            return (None, dual.matmul(dual.contiguous(g), a))
         # 1-D operands are matrices with a size-1 axis inserted, then removed again.
         a2 = a.reshape((1, -1)) if a.ndim == 1 else a
         b2 = b.reshape((-1, 1)) if b.ndim == 1 else b
