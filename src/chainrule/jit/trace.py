@@ -304,20 +304,29 @@ class Tracer:
         self.touched.add(id(tensor))
         self.schedule.guard_grad(self._tensor(tensor), tensor._grad)
 
+    def _clear(self, tensor: Tensor) -> None:
+        """``tensor.grad = None``. As a first touch it needs no guard: whatever ``.grad`` the
+        function starts with, it is gone (a training step that starts with ``zero_grad`` is
+        traced once, not once without and once with gradients)."""
+        if id(tensor) not in self.touched:
+            self.touched.add(id(tensor))
+        elif tensor._grad is None:
+            return
+        self.schedule.clear_grad(self._tensor(tensor))
+
     def on_call(
         self, owner: Any, method: Callable[..., Any], params: list[Tensor], *args: Any
     ) -> Any:
         """An optimizer step or a zero_grad, replayed as what it does to the arrays: the
         optimizer's ``_update`` for each parameter with a gradient, ``.grad`` cleared; a
         subclass's own ``step`` or ``zero_grad(set_to_none=False)`` as the same call."""
-        for p in params:
-            self._touch(p)
         name = method.__name__
         if name == "zero_grad" and (not args or args[0] is True):
             for p in params:
-                if p._grad is not None:
-                    self.schedule.clear_grad(self._tensor(p))
+                self._clear(p)
         elif name == "step" and not _overrides(owner, "step"):
+            for p in params:
+                self._touch(p)
             updates = [
                 (i, self._tensor(p))
                 for i, group in enumerate(owner.param_groups)
@@ -327,6 +336,8 @@ class Tracer:
             groups = [group["params"] for group in owner.param_groups]
             self.schedule.optimizer_step(owner, groups, updates)
         else:
+            for p in params:
+                self._touch(p)
             self.schedule.call(method, args)
         self.depth += 1
         try:
@@ -341,10 +352,10 @@ class Tracer:
             self.schedule.read_grad(slot, self._tensor(tensor))
 
     def on_grad_write(self, tensor: Tensor, value: Any) -> None:
-        self._touch(tensor)
         if value is None:
-            self.schedule.clear_grad(self._tensor(tensor))
+            self._clear(tensor)
         else:
+            self._touch(tensor)
             self.fail("it assigns a tensor to .grad")
 
     # ------------------------------------------------------------------ results
