@@ -202,7 +202,8 @@ class Tracer:
         if create_graph or targets is not None or not accumulate or observer is not None:
             self.fail("it calls autograd.grad, or backward with create_graph or inputs")
             return original(*args, **kwargs)
-        leaves: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, slot]: the engine's leaf_grads
+        # id(leaf) -> [leaf, slot, its .grad before the pass]: the engine's leaf_grads
+        leaves: dict[int, list[Any]] = {}
         self.pending = {}
         for root, g in zip(roots, root_grads, strict=False):
             if not isinstance(root, Tensor) or not root.requires_grad:
@@ -217,10 +218,13 @@ class Tracer:
             self._on_vjp(node, g, grads, leaves)
 
         result = original(roots, root_grads, _retain, create_graph, None, True, observe)
-        for leaf, slot in leaves.values():
+        for leaf, slot, before in leaves.values():
             if leaf._hooks:
                 self.fail("a tensor hook runs in backward")
-            self.schedule.accumulate(self._tensor(leaf), f"v{slot}")
+            # The .grad before this pass is the traced one at each replay (guarded or set by
+            # the run itself): whether the gradient becomes it or is added to it is known now.
+            new = before is None or before._data.shape != self.values[slot].shape
+            self.schedule.accumulate(self._tensor(leaf), f"v{slot}", new)
         return result
 
     def _seed(self, root: Tensor, g: Any) -> int:
@@ -283,7 +287,7 @@ class Tracer:
             self._touch(key)
             entry = table.get(id(key))
             if entry is None:
-                table[id(key)] = [key, slot]
+                table[id(key)] = [key, slot, key._grad]
                 return
             entry[1] = self._sum(entry[1], slot)
             return
