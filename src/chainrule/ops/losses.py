@@ -89,16 +89,17 @@ class NllLoss(Op):
         coeff = valid.astype(x.dtype)
         if self.weight is not None:
             coeff *= self.weight[picks]
-        self.scale = -coeff
-        if self.reduction == "mean":  # divided by the total weight of the counted samples
+        if self.reduction != "mean":
+            self.scale = -coeff
+        else:  # divided by the total weight of the counted samples
             total = coeff.sum()
             if not total:
                 # None counted: the mean is 0/0 = nan, but, as in PyTorch, the gradient is
                 # zero, not nan (a batch of padding must not poison the weights).
                 self.scale = xp.zeros_like(coeff)
                 return xp.asarray(xp.nan, dtype=x.dtype)
-            self.scale /= total
-        losses = self.scale * x[self.rows, self.picks[:, 0]]
+            self.scale = coeff / -total  # -(coeff / total) exactly, in one pass
+        losses = self.scale * x[self.rows, picks]
         return losses if self.reduction == "none" else losses.sum()
 
     def vjp(self, g, out, x, target):
