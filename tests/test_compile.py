@@ -132,6 +132,34 @@ def test_grad_state_is_guarded() -> None:
     assert accumulate.traces == 2
 
 
+def test_grad_cleared_before_any_use_needs_no_guard() -> None:
+    """A function that starts by dropping ``.grad`` gives the same result whatever ``.grad``
+    it finds: traced once; one that reads it first is traced per state."""
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+
+    @cr.compile
+    def fresh(x: Any) -> Any:
+        w.grad = None
+        (w * x).sum().backward()
+
+    @cr.compile
+    def reads_first(x: Any) -> Any:
+        before = w.grad
+        w.grad = None
+        (w * x).sum().backward()
+        return before
+
+    x = cr.tensor([3.0, 4.0])
+    for _ in range(3):
+        fresh(x)
+        assert w.grad.tolist() == [3.0, 4.0]
+    assert fresh.traces == 1
+    w.grad = None
+    for _ in range(3):
+        reads_first(x)
+    assert reads_first.traces == 2 and w.grad.tolist() == [3.0, 4.0]
+
+
 def test_replay_reads_changed_parameters() -> None:
     w = cr.tensor([1.0, 2.0])
     f = cr.compile(lambda x: x * w)

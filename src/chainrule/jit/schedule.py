@@ -2,11 +2,11 @@
 
 Each recorded step becomes a line of generated code: an op's ``forward`` on arrays, a node's
 ``vjp``, the engine's unbroadcast, cast and ``+`` of gradient contributions, the accumulation
-into ``.grad`` (the engine's own :func:`accumulate_into`), and the optimizer's ``_update`` per
-parameter. Arrays live in local variables ``v0, v1, ...``; no Tensor is made, no graph is
-recorded and no version counter is read, which is where the eager per-op time goes. The same
-functions run on the same arrays in the same order as in the eager run, so the results are the
-same, bit for bit.
+into ``.grad`` (the engine's own :func:`accumulate_into`, spelled out where the gradient
+becomes a new ``.grad``), and the optimizer's ``_update`` per parameter. Arrays live in local
+variables ``v0, v1, ...``; no Tensor is made, no graph is recorded and no version counter is
+read, which is where the eager per-op time goes. The same functions run on the same arrays in
+the same order as in the eager run, so the results are the same, bit for bit.
 
 The function starts by reading the arguments and the captured tensors (parameters) and checks
 the guards that the cache key does not cover: captured tensors keep their shape and dtype, each
