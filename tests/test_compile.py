@@ -70,8 +70,8 @@ def test_training_steps_equal_eager(kind: str, optimizer: Any, shape: tuple[int,
     assert losses == eager_losses
     for got, want in zip(params, eager_params, strict=True):
         assert np.array_equal(got, want)
-    # Traced on the first call (no .grad yet) and the second (.grad from the first step).
-    assert compiled_step.traces == 2
+    # Traced once: the step starts with zero_grad, so the .grad it finds does not matter.
+    assert compiled_step.traces == 1
 
 
 def test_step_returns_loss_like_eager() -> None:
@@ -130,6 +130,34 @@ def test_grad_state_is_guarded() -> None:
     accumulate(x)
     assert w.grad.tolist() == [6.0, 8.0]
     assert accumulate.traces == 2
+
+
+def test_grad_cleared_before_any_use_needs_no_guard() -> None:
+    """A function that starts by dropping ``.grad`` gives the same result whatever ``.grad``
+    it finds: traced once; one that reads it first is traced per state."""
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+
+    @cr.compile
+    def fresh(x: Any) -> Any:
+        w.grad = None
+        (w * x).sum().backward()
+
+    @cr.compile
+    def reads_first(x: Any) -> Any:
+        before = w.grad
+        w.grad = None
+        (w * x).sum().backward()
+        return before
+
+    x = cr.tensor([3.0, 4.0])
+    for _ in range(3):
+        fresh(x)
+        assert w.grad.tolist() == [3.0, 4.0]
+    assert fresh.traces == 1
+    w.grad = None
+    for _ in range(3):
+        reads_first(x)
+    assert reads_first.traces == 2 and w.grad.tolist() == [3.0, 4.0]
 
 
 def test_replay_reads_changed_parameters() -> None:
@@ -323,3 +351,33 @@ def test_a_compiled_function_inside_another_is_traced_into_it() -> None:
         x = cr.tensor(values)
         assert np.array_equal(outer(x).numpy(), (x.exp() * 2).sin().numpy())
     assert outer.traces == 1 and inner.traces == 1
+
+
+def test_values_handed_out_are_never_overwritten_by_later_replays() -> None:
+    """What a replay hands out (the loss, each new .grad) is its own memory: the next
+    replay, which reuses the schedule's buffers, leaves it as it was."""
+    cr.manual_seed(0)
+    model = build_model("mlp")
+    step = cr.compile(training_step(model, cr.optim.SGD(model.parameters(), lr=0.1)))
+    (x1, y1), (x2, y2) = batches((8, 64), 2)
+    step(x1, y1)  # traced: the calls below replay
+    loss = step(x1, y1)
+    grads = [p.grad for p in model.parameters()]
+    kept = [loss.detach().numpy().copy()] + [g.numpy().copy() for g in grads]
+    assert step(x2, y2).item() != kept[0]
+    assert np.array_equal(loss.detach().numpy(), kept[0])
+    for g, want, p in zip(grads, kept[1:], model.parameters(), strict=True):
+        assert p.grad is not g and np.array_equal(g.numpy(), want)
+    assert step.traces == 1
+
+
+def test_replaced_parameter_of_another_shape_traces_again() -> None:
+    """A parameter's array is checked by identity first; a new array of another shape fails
+    the guard, and the function is traced again for it."""
+    model = cr.nn.Linear(3, 2)
+    step = cr.compile(training_step(model, cr.optim.SGD(model.parameters(), lr=0.1)))
+    x, y = cr.ones(4, 3), cr.tensor([0, 1, 0, 1])
+    step(x, y), step(x, y)
+    model.weight.data = cr.zeros(2, 3, dtype=cr.float64)
+    step(x, y)
+    assert step.traces == 2 and model.weight.dtype == cr.float64

@@ -1118,6 +1118,11 @@ MISUSE = {
         IndexError,
         "target 3 is out of bounds for 3 classes",
     ),
+    "cross_entropy_negative_class": (
+        lambda lib: lib.nn.functional.cross_entropy(lib.ones(2, 3), lib.tensor([0, -1])),
+        IndexError,
+        "target -1 is out of bounds for 3 classes",
+    ),
     "nll_loss_batch_sizes": (
         lambda lib: lib.nn.functional.nll_loss(lib.ones(2, 3), lib.tensor([0, 1, 2])),
         ValueError,

@@ -2,11 +2,11 @@
 
 Each recorded step becomes a line of generated code: an op's ``forward`` on arrays, a node's
 ``vjp``, the engine's unbroadcast, cast and ``+`` of gradient contributions, the accumulation
-into ``.grad`` (the engine's own :func:`accumulate_into`), and the optimizer's ``_update`` per
-parameter. Arrays live in local variables ``v0, v1, ...``; no Tensor is made, no graph is
-recorded and no version counter is read, which is where the eager per-op time goes. The same
-functions run on the same arrays in the same order as in the eager run, so the results are the
-same, bit for bit.
+into ``.grad`` (the engine's own :func:`accumulate_into`, spelled out where the gradient
+becomes a new ``.grad``), and the optimizer's ``_update`` per parameter. Arrays live in local
+variables ``v0, v1, ...``; no Tensor is made, no graph is recorded and no version counter is
+read, which is where the eager per-op time goes. The same functions run on the same arrays in
+the same order as in the eager run, so the results are the same, bit for bit.
 
 The function starts by reading the arguments and the captured tensors (parameters) and checks
 the guards that the cache key does not cover: captured tensors keep their shape and dtype, each
@@ -27,6 +27,7 @@ one fails it returns ``MISS`` before changing anything, and the caller traces ag
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from chainrule._array import xp
@@ -58,6 +59,8 @@ _HELPERS = {
     "unbroadcast": unbroadcast,
     "astype": lambda a, dtype: a.astype(dtype),
     "add": xp.add,
+    "array": xp.array,
+    "make": _make,
     "accumulate_into": accumulate_into,
 }
 
@@ -74,6 +77,7 @@ class Schedule:
         self.read: list[str] = []  # the arrays that exist before the run (never a new .grad)
         self.outputs: Any = None
         self.nodes: dict[int, str] = {}  # id(op) -> the local name of its fresh copy
+        self.uses_stored = False  # whether the run accumulates into .grad (see ``build``)
         self.replay: Any = None
         self.code = ""
 
@@ -99,7 +103,12 @@ class Schedule:
         self.prologue.append(f"v{slot} = {self.constant(tensor)}._data")
         self.read.append(f"v{slot}")
         shape, dtype = self.constant(tensor._data.shape), self.constant(tensor._data.dtype)
-        self.guards.append(f"v{slot}.shape != {shape} or v{slot}.dtype != {dtype}")
+        # The traced array itself (a parameter updated in place) needs no look at its shape;
+        # held weakly, so that a replaced array is freed (then the full check runs).
+        traced = self.constant(weakref.ref(tensor._data))
+        self.guards.append(
+            f"v{slot} is not {traced}() and (v{slot}.shape != {shape} or v{slot}.dtype != {dtype})"
+        )
 
     def bind(self, slot: int, name: str) -> None:
         self.lines.append(f"v{slot} = {name}")
@@ -148,8 +157,21 @@ class Schedule:
         else:  # NumPy scalars stay scalars, as in the engine
             self.lines.append(f"v{slot} = {a} + {b}")
 
-    def accumulate(self, tensor: str, g: str) -> None:
-        self.lines.append(f"accumulate_into({tensor}, {g}, stored)")
+    def accumulate(self, tensor: str, g: str, new: bool) -> None:
+        """The engine's :func:`accumulate_into`; ``new``: ``tensor`` has no ``.grad`` of this
+        shape here, so the gradient becomes it, spelled out (the replay's hottest call after
+        the ops): as its own memory, never an array that exists before the run or another
+        leaf's."""
+        self.uses_stored = True
+        if not new:
+            self.lines.append(f"accumulate_into({tensor}, {g}, stored)")
+            return
+        owned = f"type({g}) is ndarray and {g}.base is None and id({g}) not in stored"
+        self.lines += [
+            f"taken = {g} if {owned} else array({g})",
+            "stored.add(id(taken))",
+            f"{tensor}._grad = make(taken)",
+        ]
 
     def call(self, method: Any, args: tuple[Any, ...]) -> None:
         f = self._global("call", method)
@@ -196,7 +218,7 @@ class Schedule:
         body = list(self.prologue)
         if self.guards:
             body.append(f"if ({') or ('.join(self.guards)}): return MISS")
-        if any(line.startswith("accumulate_into") for line in self.lines):
+        if self.uses_stored:
             # Arrays that exist before the run are never taken as a new .grad (the engine's
             # ``stored``): a gradient must own its memory.
             constants = [n for n, v in self.globals.items() if type(v) is xp.ndarray]

@@ -202,7 +202,8 @@ class Tracer:
         if create_graph or targets is not None or not accumulate or observer is not None:
             self.fail("it calls autograd.grad, or backward with create_graph or inputs")
             return original(*args, **kwargs)
-        leaves: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, slot]: the engine's leaf_grads
+        # id(leaf) -> [leaf, slot, its .grad before the pass]: the engine's leaf_grads
+        leaves: dict[int, list[Any]] = {}
         self.pending = {}
         for root, g in zip(roots, root_grads, strict=False):
             if not isinstance(root, Tensor) or not root.requires_grad:
@@ -217,10 +218,13 @@ class Tracer:
             self._on_vjp(node, g, grads, leaves)
 
         result = original(roots, root_grads, _retain, create_graph, None, True, observe)
-        for leaf, slot in leaves.values():
+        for leaf, slot, before in leaves.values():
             if leaf._hooks:
                 self.fail("a tensor hook runs in backward")
-            self.schedule.accumulate(self._tensor(leaf), f"v{slot}")
+            # The .grad before this pass is the traced one at each replay (guarded or set by
+            # the run itself): whether the gradient becomes it or is added to it is known now.
+            new = before is None or before._data.shape != self.values[slot].shape
+            self.schedule.accumulate(self._tensor(leaf), f"v{slot}", new)
         return result
 
     def _seed(self, root: Tensor, g: Any) -> int:
@@ -283,7 +287,7 @@ class Tracer:
             self._touch(key)
             entry = table.get(id(key))
             if entry is None:
-                table[id(key)] = [key, slot]
+                table[id(key)] = [key, slot, key._grad]
                 return
             entry[1] = self._sum(entry[1], slot)
             return
@@ -304,20 +308,29 @@ class Tracer:
         self.touched.add(id(tensor))
         self.schedule.guard_grad(self._tensor(tensor), tensor._grad)
 
+    def _clear(self, tensor: Tensor) -> None:
+        """``tensor.grad = None``. As a first touch it needs no guard: whatever ``.grad`` the
+        function starts with, it is gone (a training step that starts with ``zero_grad`` is
+        traced once, not once without and once with gradients)."""
+        if id(tensor) not in self.touched:
+            self.touched.add(id(tensor))
+        elif tensor._grad is None:
+            return
+        self.schedule.clear_grad(self._tensor(tensor))
+
     def on_call(
         self, owner: Any, method: Callable[..., Any], params: list[Tensor], *args: Any
     ) -> Any:
         """An optimizer step or a zero_grad, replayed as what it does to the arrays: the
         optimizer's ``_update`` for each parameter with a gradient, ``.grad`` cleared; a
         subclass's own ``step`` or ``zero_grad(set_to_none=False)`` as the same call."""
-        for p in params:
-            self._touch(p)
         name = method.__name__
         if name == "zero_grad" and (not args or args[0] is True):
             for p in params:
-                if p._grad is not None:
-                    self.schedule.clear_grad(self._tensor(p))
+                self._clear(p)
         elif name == "step" and not _overrides(owner, "step"):
+            for p in params:
+                self._touch(p)
             updates = [
                 (i, self._tensor(p))
                 for i, group in enumerate(owner.param_groups)
@@ -327,6 +340,8 @@ class Tracer:
             groups = [group["params"] for group in owner.param_groups]
             self.schedule.optimizer_step(owner, groups, updates)
         else:
+            for p in params:
+                self._touch(p)
             self.schedule.call(method, args)
         self.depth += 1
         try:
@@ -341,10 +356,10 @@ class Tracer:
             self.schedule.read_grad(slot, self._tensor(tensor))
 
     def on_grad_write(self, tensor: Tensor, value: Any) -> None:
-        self._touch(tensor)
         if value is None:
-            self.schedule.clear_grad(self._tensor(tensor))
+            self._clear(tensor)
         else:
+            self._touch(tensor)
             self.fail("it assigns a tensor to .grad")
 
     # ------------------------------------------------------------------ results

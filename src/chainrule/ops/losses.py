@@ -53,6 +53,10 @@ def legacy_reduction(size_average: bool | None, reduce: bool | None, reduction: 
     return result
 
 
+# Each signed integer dtype's unsigned twin, for the bounds check of class indices.
+_UNSIGNED = {xp.dtype(f"i{n}"): xp.dtype(f"u{n}") for n in (1, 2, 4, 8)}
+
+
 class NllLoss(Op):
     """``-weight[t_i] * x[i, t_i]`` per sample, summed or averaged by the picked weights."""
 
@@ -73,25 +77,29 @@ class NllLoss(Op):
     def forward(self, x, target):
         valid = target != self.ignore_index
         # Ignored samples point at class 0 with coefficient 0, so no branch is needed later.
-        self.picks = xp.where(valid, target, 0)[:, None]
+        picks = xp.where(valid, target, 0)
+        self.picks = picks[:, None]
         # One pick per row: plain fancy indexing (take_along_axis builds index grids first).
         self.rows = xp.arange(x.shape[0])
-        if (self.picks < 0).any() or (self.picks >= x.shape[1]).any():
+        # Both bounds in one comparison: read as unsigned, a negative index is beyond any
+        # class count (one NumPy call fewer per bound on a step of a few microseconds).
+        if xp.count_nonzero(picks.view(_UNSIGNED.get(picks.dtype, picks.dtype)) >= x.shape[1]):
             bad = target[valid & ((target < 0) | (target >= x.shape[1]))][0]
             raise IndexError(f"nll_loss: target {bad} is out of bounds for {x.shape[1]} classes")
         coeff = valid.astype(x.dtype)
         if self.weight is not None:
-            coeff *= self.weight[self.picks[:, 0]]
-        self.scale = -coeff
-        if self.reduction == "mean":  # divided by the total weight of the counted samples
+            coeff *= self.weight[picks]
+        if self.reduction != "mean":
+            self.scale = -coeff
+        else:  # divided by the total weight of the counted samples
             total = coeff.sum()
             if not total:
                 # None counted: the mean is 0/0 = nan, but, as in PyTorch, the gradient is
                 # zero, not nan (a batch of padding must not poison the weights).
                 self.scale = xp.zeros_like(coeff)
                 return xp.asarray(xp.nan, dtype=x.dtype)
-            self.scale /= total
-        losses = self.scale * x[self.rows, self.picks[:, 0]]
+            self.scale = coeff / -total  # -(coeff / total) exactly, in one pass
+        losses = self.scale * x[self.rows, picks]
         return losses if self.reduction == "none" else losses.sum()
 
     def vjp(self, g, out, x, target):
