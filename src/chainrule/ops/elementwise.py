@@ -914,7 +914,7 @@ class Tanh(Unary):
         return xp.tanh(_floating(x))
 
     def partial(self, out, x):
-        return 1 - out * out
+        return dual.one_minus(out * out)
 
 
 class Sigmoid(Unary):
@@ -934,7 +934,7 @@ class Sigmoid(Unary):
         return dual.sigmoid(_floating(x))
 
     def partial(self, out, x):
-        return out * (1 - out)
+        return out * dual.one_minus(out)
 
 
 class Silu(Unary):
