@@ -35,6 +35,7 @@ def _matrices() -> np.ndarray:
 # Entry name -> its arguments. Float64 arrays are the values (Tensors on the Tensor side);
 # everything else (axes, shapes, dtypes, bool conditions, integer indices) passes as it is.
 ROWS: dict[str, Callable[[], tuple[Any, ...]]] = {
+    "one_minus": lambda: (_values(3, 4),),
     "exp": lambda: (_values(3, 4),),
     "log": lambda: (_values(3, 4, low=0.5),),
     "sin": lambda: (_values(3, 4),),

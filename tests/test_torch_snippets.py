@@ -451,6 +451,22 @@ SNIPPETS: dict[str, str] = {
         print(x.mean(dim=0).shape, x.argmax(dim=1).dtype, torch.max(x, 1).values)
         print(torch.max(x, 1)[1])
     """,
+    "float_constants": """
+        import torch
+        c = 0.1  # one float object, met by several dtypes and again in later steps
+        for dtype in (torch.float32, torch.float64):
+            x = torch.tensor([0.3, -1.7, 2.5], dtype=dtype)
+            y = (x * c + c - 1e39 * c) / c
+            print(y.dtype, y.tolist(), (c - x).tolist(), (x / c).tolist(), (x - c).dtype)
+        print((torch.tensor([3, -1]) * c).dtype, (torch.tensor([True]) / c).dtype)
+        x = torch.tensor([0.3, -1.7, 2.5], requires_grad=True)
+        for _ in range(2):
+            y = ((x * c) * x - 2.5) / 3.0
+            (g,) = torch.autograd.grad(y.sum(), x, create_graph=True)
+            (gg,) = torch.autograd.grad((g * c).sum(), x)
+            print(y.tolist(), g.tolist(), gg.tolist())
+        print((x * float("nan")).tolist(), (x * -0.0).tolist(), (x * 1e39).tolist())
+    """,
     "backward_errors": """
         import torch
         x = torch.ones(2, requires_grad=True)

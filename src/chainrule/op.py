@@ -72,6 +72,9 @@ class Op:
     _guarded: ClassVar[dict[tuple[bool, ...], tuple[int, ...]] | None] = None
     # A view shares storage, and so the version counter, with its first input.
     is_view: ClassVar[bool] = False
+    # Whether the rules use a Python float beside a float tensor only as a NumPy operand (add,
+    # mul, ...): it is then passed as a 0-d array of the tensor's dtype (see _float_operand).
+    float_operands: ClassVar[bool] = False
     # Set on the node of an in-place op: the node that produced the overwritten value, which
     # ops applied before the change still read from (see graph.parent).
     replaced: Op | None = None
@@ -168,6 +171,10 @@ class Op:
             elif type(b) not in _REAL_SCALARS:
                 self._refuse_complex(b)
             args = (a._data if a_is else a, b._data if b_is else b)
+            if type(b) is float and a_is and self.float_operands:  # ``x * 0.5``
+                args = (args[0], _float_operand(b, args[0]))
+            elif type(a) is float and b_is and self.float_operands:  # ``1.0 - x``
+                args = (_float_operand(a, args[1]), args[1])
             needs = (a_is and a.requires_grad, b_is and b.requires_grad)
         else:
             for x in inputs:
@@ -332,6 +339,39 @@ class Op:
         """Drop the saved values (after a backward without ``retain_graph``)."""
         self.args = None
         self.out = None
+
+
+# Python floats met as operands of tensors, by id (the entry keeps the float alive, so the id
+# stays its own): (float, the array's dtype, the operand to pass for it).
+_float_operands: dict[int, tuple[float, Any, Any]] = {}
+_FLOAT_OPERANDS_KEPT = 64
+
+
+def _float_operand(value: float, like: Any) -> Any:
+    """``value`` as a 0-d array of ``like``'s dtype where that is a float dtype, made once per
+    constant (``x * 0.5`` in a loop meets the same float object each time); else ``value``.
+
+    The values and dtype are NumPy's for the float: it converts a Python float to the array's
+    dtype too, but on every call, which costs as much as the arithmetic on a small array.
+    PyTorch's promotion agrees: a Python float keeps a float tensor's dtype. Integer and bool
+    arrays keep the float (NumPy promotes it to float64, which the op maps to PyTorch's).
+
+        >>> import numpy as np
+        >>> _float_operand(0.5, np.ones(2, np.float32))
+        array(0.5, dtype=float32)
+    """
+    dtype = like.dtype
+    entry = _float_operands.get(id(value))
+    if entry is not None and entry[1] is dtype:
+        return entry[2]
+    if len(_float_operands) >= _FLOAT_OPERANDS_KEPT:  # floats computed anew each time: a bound
+        _float_operands.clear()
+    operand = value
+    if dtype.kind == "f":
+        operand = xp.array(value, dtype)
+        operand.flags.writeable = False  # shared by every node that reads this constant
+    _float_operands[id(value)] = (value, dtype, operand)
+    return operand
 
 
 def run(op: Op, *args: Any) -> Any:

@@ -198,7 +198,21 @@ def _softplus_tensors(x: Any) -> Any:
     return softplus(x)
 
 
+# 1 as a read-only 0-d array of each float dtype met: NumPy converts a Python 1 to the other
+# operand's dtype on every call, which costs as much as the subtraction on a small array.
+_ONES: dict[Any, Any] = {}
+
+
+def _one_minus_arrays(x: Any) -> Any:
+    one = _ONES.get(x.dtype)
+    if one is None:
+        one = _ONES[x.dtype] = xp.ones((), x.dtype)
+        one.flags.writeable = False
+    return one - x
+
+
 # ------------------------------------------------------------------------------ the vocabulary
+one_minus = both(_one_minus_arrays, lambda x: 1 - x)  # 1 - x, as in ``1 - tanh(x)**2``
 exp = both(xp.exp, methodcaller("exp"))
 log = both(xp.log, methodcaller("log"))
 sin = both(xp.sin, methodcaller("sin"))

@@ -89,6 +89,7 @@ class Unary(Op, abstract=True):
 class Add(Op):
     batch_rule = BROADCASTS
     vjp_broadcasts = True
+    float_operands = True
     notation = "a + b"
     derivatives = ("1", "1")
     saves_inputs = False
@@ -107,6 +108,7 @@ class Add(Op):
 class Sub(Op):
     batch_rule = BROADCASTS
     vjp_broadcasts = True
+    float_operands = True
 
     def default_name(self) -> str:
         return "SubBackward0" if isinstance(self.inputs[0], Tensor) else "RsubBackward1"
@@ -129,6 +131,7 @@ class Sub(Op):
 class Mul(Bilinear):
     batch_rule = BROADCASTS
     vjp_broadcasts = True
+    float_operands = True
     notation = "a * b"
     derivatives = ("b", "a")
     reads = ((1,), (0,))
@@ -144,6 +147,7 @@ class Mul(Bilinear):
 class Div(Op):
     batch_rule = BROADCASTS
     vjp_broadcasts = True
+    float_operands = True
     notation = "a / b"
     derivatives = ("1 / b", "-a / b**2")
     # d/db is computed from the inputs, not the output, as PyTorch does: changing the
@@ -911,7 +915,7 @@ class Tanh(Unary):
         return xp.tanh(_floating(x))
 
     def partial(self, out, x):
-        return 1 - out * out
+        return dual.one_minus(out * out)
 
 
 class Sigmoid(Unary):
@@ -931,7 +935,7 @@ class Sigmoid(Unary):
         return dual.sigmoid(_floating(x))
 
     def partial(self, out, x):
-        return out * (1 - out)
+        return out * dual.one_minus(out)
 
 
 class Silu(Unary):
