@@ -467,6 +467,20 @@ SNIPPETS: dict[str, str] = {
             print(y.tolist(), g.tolist(), gg.tolist())
         print((x * float("nan")).tolist(), (x * -0.0).tolist(), (x * 1e39).tolist())
     """,
+    "number_over_tensor": """
+        import torch
+        # PyTorch's c / x is reciprocal(x) * c: its rounding, not true division's
+        for dtype in (torch.float32, torch.float64):
+            x = torch.tensor([0.3, -1.7, 2.5, 3.0, 0.0, -0.0, float("inf")], dtype=dtype)
+            print((0.1 / x).tolist(), (7 / x).tolist(), (0.0 / x).tolist())
+        print((2 / torch.tensor([4, 3])).tolist(), (1 / torch.tensor([True])).dtype)
+        x = torch.tensor([0.3, -1.7, 2.5], requires_grad=True)
+        y = 0.1 / x
+        print(y.grad_fn.name())
+        (g,) = torch.autograd.grad(y.sum(), x, create_graph=True)
+        (gg,) = torch.autograd.grad(g.sum(), x)
+        print(g.tolist(), gg.tolist())
+    """,
     "backward_errors": """
         import torch
         x = torch.ones(2, requires_grad=True)

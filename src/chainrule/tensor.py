@@ -465,7 +465,8 @@ class Tensor:
         return elementwise.Div().__call__(self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return elementwise.div(other, self)
+        # PyTorch computes ``c / x`` as ``reciprocal(x) * c``: the same rounding and grad_fn.
+        return elementwise.mul(self.reciprocal(), other)
 
     def __pow__(self, other: Any) -> Tensor:
         return elementwise.pow(self, other)
@@ -605,9 +606,6 @@ class Tensor:
 
     def square(self) -> Tensor:
         return elementwise.square(self)
-
-    def reciprocal(self) -> Tensor:
-        return elementwise.div(1.0, self)
 
     def where(self, condition: Any, other: Any) -> Tensor:
         return elementwise.where(condition, self, other)

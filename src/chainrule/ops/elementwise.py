@@ -513,6 +513,25 @@ class Rsqrt(Unary):
         return -0.5 * out * out * out  # PyTorch's form: at x = -0, out = -inf gives +inf
 
 
+class Reciprocal(Unary):
+    public = "reciprocal"
+
+    @staticmethod
+    def sympy(sp, x):
+        return 1 / x
+
+    notation = "1 / x"
+    derivatives = ("-1 / (x * x)",)
+    saves_inputs = False
+    saves_output = True
+
+    def forward(self, x):
+        return 1 / _floating(x)
+
+    def partial(self, out, x):
+        return -(out * out)  # PyTorch's form, -grad * (result * result): its rounding
+
+
 class Log2(Unary):
     public = "log2"
 
