@@ -12,11 +12,11 @@ pullback over the op table too.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
 import pytest
+from func_test_util import is_small, probed_hessian, quiet, t64, tree_leaves
 from gradcheck_util import assert_close, flat, outputs_of
 from op_table import OpSpec, all_specs
 
@@ -27,19 +27,9 @@ from chainrule.autodiff import batching
 BATCH = 4
 
 
-def _quiet(fn: Any, *args: Any) -> Any:
-    with warnings.catch_warnings():  # rows without a batching rule warn: tested elsewhere
-        warnings.simplefilter("ignore")
-        return fn(*args)
-
-
-def _t64(a: np.ndarray) -> cr.Tensor:
-    return cr.tensor(a, dtype=cr.float64)
-
-
 def _cotangents(out: Any, rng: np.random.Generator) -> Any:
     """A batch of BATCH random cotangents for ``out``, shaped as ``out`` is (tuple or not)."""
-    batch = tuple(_t64(rng.standard_normal((BATCH, *y.shape))) for y in outputs_of(out))
+    batch = tuple(t64(rng.standard_normal((BATCH, *y.shape))) for y in outputs_of(out))
     return batch if isinstance(out, tuple | list) else batch[0]
 
 
@@ -47,31 +37,21 @@ def _pick(cts: Any, i: int) -> Any:
     return tuple(c[i] for c in cts) if isinstance(cts, tuple) else cts[i]
 
 
-def _leaves(tree: Any) -> list[Any]:
-    if isinstance(tree, tuple | list):
-        return [leaf for t in tree for leaf in _leaves(t)]
-    return [tree]
-
-
 SPECS = [s for s in all_specs() if s.jvp]
-
-
-def _small(spec: OpSpec) -> bool:
-    return sum(int(np.prod(s, dtype=int)) for s in spec.shapes[0]) <= 12
 
 
 @pytest.mark.parametrize("spec", [pytest.param(s, id=s.name) for s in SPECS])
 def test_batched_pullback_on_arrays_equals_tensor_path(
     spec: OpSpec, rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    x = [_t64(a) for a in spec.sample(rng, spec.shapes[0])]
-    out, pullback = _quiet(cf.vjp, spec.fn, *x)
+    x = [t64(a) for a in spec.sample(rng, spec.shapes[0])]
+    out, pullback = quiet(cf.vjp, spec.fn, *x)
     cts = _cotangents(out, rng)
-    fast = _leaves(_quiet(cf.vmap(pullback), cts))
-    per_example = [_leaves(pullback(_pick(cts, i))) for i in range(BATCH)]
+    fast = tree_leaves(quiet(cf.vmap(pullback), cts))
+    per_example = [tree_leaves(pullback(_pick(cts, i))) for i in range(BATCH)]
     with monkeypatch.context() as m:
         m.setattr(batching, "vjp_on_arrays", lambda node, g: None)
-        slow = _leaves(_quiet(cf.vmap(pullback), cts))
+        slow = tree_leaves(quiet(cf.vmap(pullback), cts))
     for j, (f, s) in enumerate(zip(fast, slow, strict=True)):
         assert tuple(f.shape) == tuple(s.shape) == (BATCH, *x[j].shape)
         assert_close(f.numpy(), s.numpy(), f"{spec.name}: input {j}, arrays vs Tensors", 1e-12)
@@ -93,44 +73,38 @@ def test_jacrev_takes_the_one_pass_path(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setattr(cf, "batched_grad", counted)
     monkeypatch.setattr(batching, "vjp_on_arrays", lambda node, g: pytest.fail("vmapped"))
     rng = np.random.default_rng(0)
-    w1, w2 = (_t64(rng.standard_normal((5, 5))) for _ in range(2))
-    jac = cf.jacrev(lambda v: cr.tanh(w2 @ cr.tanh(w1 @ v)))(_t64(rng.standard_normal(5)))
+    w1, w2 = (t64(rng.standard_normal((5, 5))) for _ in range(2))
+    jac = cf.jacrev(lambda v: cr.tanh(w2 @ cr.tanh(w1 @ v)))(t64(rng.standard_normal(5)))
     assert taken == [True]
     assert tuple(jac.shape) == (5, 5)
 
 
-@pytest.mark.parametrize("spec", [pytest.param(s, id=s.name) for s in SPECS if _small(s)])
+@pytest.mark.parametrize("spec", [pytest.param(s, id=s.name) for s in SPECS if is_small(s)])
 def test_jacrev_one_pass_equals_vmapped_pullback(
     spec: OpSpec, rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """jacrev's one backward pass on arrays (where every rule on the way broadcasts) gives
     the Jacobian that vmapping the pullback gives, in every row of the op table."""
-    x = [_t64(a) for a in spec.sample(rng, spec.shapes[0])]
+    x = [t64(a) for a in spec.sample(rng, spec.shapes[0])]
     argnums = tuple(range(len(x)))
-    fast = flat(_leaves(_quiet(cf.jacrev(spec.fn, argnums=argnums), *x)))
+    fast = flat(tree_leaves(quiet(cf.jacrev(spec.fn, argnums=argnums), *x)))
     with monkeypatch.context() as m:
         m.setattr(cf, "batched_grad", lambda *args: None)
-        slow = flat(_leaves(_quiet(cf.jacrev(spec.fn, argnums=argnums), *x)))
+        slow = flat(tree_leaves(quiet(cf.jacrev(spec.fn, argnums=argnums), *x)))
     assert_close(fast, slow, f"{spec.name}: jacrev one pass vs vmapped", 1e-12)
 
 
 @pytest.mark.parametrize(
-    "spec", [pytest.param(s, id=s.name) for s in SPECS if s.second_order and _small(s)]
+    "spec", [pytest.param(s, id=s.name) for s in SPECS if s.second_order and is_small(s)]
 )
 def test_hessian_unrecorded_equals_recorded(
     spec: OpSpec, rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """jvp over vjp (``hessian``) runs the inner backward unrecorded, tangents riding along;
     recording it (as inside a reverse-mode transform) must give the same second derivatives."""
-    x = [_t64(a) for a in spec.sample(rng, spec.shapes[0])]
-    probe = _t64(rng.standard_normal(len(x) + 3))
-
-    def scalar(*args: Any) -> Any:
-        return sum((y * probe[i]).sum() for i, y in enumerate(outputs_of(spec.fn(*args))))
-
-    hessian = cf.hessian(scalar, argnums=tuple(range(len(x))))
-    unrecorded = flat(_leaves(_quiet(hessian, *x)))
+    hessian, x = probed_hessian(spec, rng)
+    unrecorded = flat(tree_leaves(quiet(hessian, *x)))
     with monkeypatch.context() as m:
         m.setattr(cf, "_reverse_depth", [1])  # as if inside grad: every vjp records
-        recorded = flat(_leaves(_quiet(hessian, *x)))
+        recorded = flat(tree_leaves(quiet(hessian, *x)))
     assert_close(unrecorded, recorded, f"{spec.name}: hessian unrecorded vs recorded", 1e-12)

@@ -5,38 +5,18 @@ what ``vmap`` over ``jvp`` gives, over every row of the op table, in float64.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
 import pytest
 import torch
 import torch.func as tf
-from gradcheck_util import assert_close, flat, outputs_of
+from func_test_util import is_small, probed_hessian, quiet, t64, tree_leaves
+from gradcheck_util import assert_close, flat
 from op_table import OpSpec, all_specs
 
 import chainrule as cr
 import chainrule.func as cf
-
-
-def _t64(a: np.ndarray) -> cr.Tensor:
-    return cr.tensor(a, dtype=cr.float64)
-
-
-def _quiet(fn: Any, *args: Any) -> Any:
-    with warnings.catch_warnings():  # rows without a batching rule warn: tested elsewhere
-        warnings.simplefilter("ignore")
-        return fn(*args)
-
-
-def _leaves(tree: Any) -> list[Any]:
-    if isinstance(tree, tuple | list):
-        return [leaf for t in tree for leaf in _leaves(t)]
-    return [tree]
-
-
-def _small(spec: OpSpec) -> bool:
-    return sum(int(np.prod(s, dtype=int)) for s in spec.shapes[0]) <= 12
 
 
 def _counted(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
@@ -54,17 +34,17 @@ def _counted(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
 
 
 @pytest.mark.parametrize(
-    "spec", [pytest.param(s, id=s.name) for s in all_specs() if s.jvp and _small(s)]
+    "spec", [pytest.param(s, id=s.name) for s in all_specs() if s.jvp and is_small(s)]
 )
 def test_jacfwd_one_pass_equals_vmapped_jvp(
     spec: OpSpec, rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    x = [_t64(a) for a in spec.sample(rng, spec.shapes[0])]
+    x = [t64(a) for a in spec.sample(rng, spec.shapes[0])]
     argnums = tuple(i for i, a in enumerate(x) if a.is_floating_point())
-    fast = flat(_leaves(_quiet(cf.jacfwd(spec.fn, argnums=argnums), *x)))
+    fast = flat(tree_leaves(quiet(cf.jacfwd(spec.fn, argnums=argnums), *x)))
     with monkeypatch.context() as m:
         m.setattr(cf, "_pushed_together", lambda *args: None)
-        slow = flat(_leaves(_quiet(cf.jacfwd(spec.fn, argnums=argnums), *x)))
+        slow = flat(tree_leaves(quiet(cf.jacfwd(spec.fn, argnums=argnums), *x)))
     assert_close(fast, slow, f"{spec.name}: jacfwd one pass vs vmapped jvp", 1e-12)
 
 
@@ -72,8 +52,8 @@ def test_the_mlp_takes_the_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
     """benchmarks/bench_func.py's jacfwd and hessian (forward over reverse) run in one pass."""
     taken = _counted(monkeypatch)
     rng = np.random.default_rng(0)
-    w1, w2 = (_t64(rng.standard_normal((5, 5))) for _ in range(2))
-    x = _t64(rng.standard_normal(5))
+    w1, w2 = (t64(rng.standard_normal((5, 5))) for _ in range(2))
+    x = t64(rng.standard_normal(5))
     jac = cf.jacfwd(lambda v: cr.tanh(w2 @ cr.tanh(w1 @ v)))(x)
     hess = cf.hessian(lambda v: cr.tanh(w1 @ v).sum())(x)
     assert taken == [True, True]
@@ -84,7 +64,7 @@ def test_the_mlp_takes_the_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_random_operations_meet_vmaps_rules_in_the_one_pass() -> None:
-    x = _t64(np.ones(3))
+    x = t64(np.ones(3))
     with pytest.raises(RuntimeError, match="randomness error mode"):
         cf.jacfwd(lambda v: v * cr.rand(3, dtype=cr.float64))(x)
     cr.manual_seed(0)
@@ -103,31 +83,25 @@ def test_an_in_place_change_through_a_view_falls_back_to_vmap(
         y[1:].mul_(3.0)
         return y
 
-    jac = _quiet(cf.jacfwd(f), _t64(np.arange(3.0)))  # vmap warns: it loops over examples
+    jac = quiet(cf.jacfwd(f), t64(np.arange(3.0)))  # vmap warns: it loops over examples
     assert taken == [False]
     np.testing.assert_array_equal(jac.numpy(), np.diag([1.0, 3.0, 3.0]))
 
 
 @pytest.mark.parametrize(
     "spec",
-    [pytest.param(s, id=s.name) for s in all_specs() if s.jvp and s.second_order and _small(s)],
+    [pytest.param(s, id=s.name) for s in all_specs() if s.jvp and s.second_order and is_small(s)],
 )
 def test_hessian_one_pass_equals_vmapped_jvp(
     spec: OpSpec, rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Forward over reverse: the recorded backward's rules carry the batch of tangents (rules
     that read their tangents' values, as QR's does, run once per direction)."""
-    x = [_t64(a) for a in spec.sample(rng, spec.shapes[0])]
-    probe = _t64(rng.standard_normal(len(x) + 3))
-
-    def scalar(*args: Any) -> Any:
-        return sum((y * probe[i]).sum() for i, y in enumerate(outputs_of(spec.fn(*args))))
-
-    hessian = cf.hessian(scalar, argnums=tuple(range(len(x))))
-    fast = flat(_leaves(_quiet(hessian, *x)))
+    hessian, x = probed_hessian(spec, rng)
+    fast = flat(tree_leaves(quiet(hessian, *x)))
     with monkeypatch.context() as m:
         m.setattr(cf, "_pushed_together", lambda *args: None)
-        slow = flat(_leaves(_quiet(hessian, *x)))
+        slow = flat(tree_leaves(quiet(hessian, *x)))
     assert_close(fast, slow, f"{spec.name}: hessian one pass vs vmapped jvp", 1e-12)
 
 
@@ -142,6 +116,6 @@ def test_jacfwd_reads_its_primal_as_torch_func_does(f: Any) -> None:
     """torch.func.jacfwd batches the tangents only: f may read its unbatched input's values
     (the vmapped jvp refused these, reading a batched primal)."""
     x = np.array([0.5, -1.0, 2.0])
-    found = cf.jacfwd(f)(_t64(x)).numpy()
+    found = cf.jacfwd(f)(t64(x)).numpy()
     expected = tf.jacfwd(f)(torch.tensor(x)).numpy()
     np.testing.assert_allclose(found, expected, rtol=1e-12)

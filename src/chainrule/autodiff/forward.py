@@ -86,6 +86,18 @@ def propagate(op: Any, inputs: tuple[Any, ...], args: tuple[Any, ...], result: T
         level.set(result, t)
 
 
+def _recording(inputs: tuple[Any, ...], tangents: tuple[Any, ...]) -> bool:
+    """Whether a reverse pass will read the tangent rule's arithmetic (forward over reverse)."""
+    return grad_mode.enabled and any(
+        isinstance(x, Tensor) and x.requires_grad for x in (*inputs, *tangents)
+    )
+
+
+def _values(inputs: tuple[Any, ...], args: tuple[Any, ...]) -> list[Any]:
+    """The rule's operands: the Tensors where the op had Tensors, else the raw arguments."""
+    return [x if isinstance(x, Tensor) else a for x, a in zip(inputs, args, strict=True)]
+
+
 def _apply_rule(
     op: Any,
     tangents: tuple[Any, ...],
@@ -94,14 +106,12 @@ def _apply_rule(
     result: Tensor,
     plain: bool,
 ) -> Tensor:
-    recording = grad_mode.enabled and any(
-        isinstance(x, Tensor) and x.requires_grad for x in (*inputs, *tangents)
-    )
+    recording = _recording(inputs, tangents)
     if plain and not recording:
         # Nothing outside needs to see the rule's arithmetic: run it on arrays (fast).
         raw = tuple([None if t is None else t._data for t in tangents])
         return _make(xp.asarray(op.jvp(raw, result._data, *args)))
-    values = [x if isinstance(x, Tensor) else a for x, a in zip(inputs, args, strict=True)]
+    values = _values(inputs, args)
     t = op.jvp(tangents, result, *values)
     return t if isinstance(t, Tensor) else _make(xp.asarray(t))
 
@@ -117,9 +127,7 @@ def _apply_batched(
     """The rule for a batch of tangents (each (batch.size, *input shape)): an elementwise
     rule on arrays, the tangents lined up as its batching rule lines them up; any other rule
     on the tangents batched at ``batch``, its Tensor ops taking their batching rules."""
-    recording = grad_mode.enabled and any(
-        isinstance(x, Tensor) and x.requires_grad for x in (*inputs, *tangents)
-    )
+    recording = _recording(inputs, tangents)
     out = result._data
     if not levels and not recording and type(op).batch_rule is batching.elementwise:
         rank = out.ndim
@@ -127,7 +135,7 @@ def _apply_batched(
             None if t is None else t._data.reshape(_lined_up(t._data.shape, rank)) for t in tangents
         )
         return _make(xp.asarray(op.jvp(raw, out, *args)))
-    values = [x if isinstance(x, Tensor) else a for x, a in zip(inputs, args, strict=True)]
+    values = _values(inputs, args)
     wrapped = tuple(None if t is None else batching.BatchedTensor(t, batch) for t in tangents)
     try:
         t = op.jvp(wrapped, result, *values)

@@ -1,0 +1,44 @@
+"""Helpers shared by the tests that compare a transform's fast path with its general path."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+from gradcheck_util import outputs_of
+from op_table import OpSpec
+
+import chainrule as cr
+import chainrule.func as cf
+
+
+def t64(a: np.ndarray) -> cr.Tensor:
+    return cr.tensor(a, dtype=cr.float64)
+
+
+def quiet(fn: Any, *args: Any) -> Any:
+    with warnings.catch_warnings():  # rows without a batching rule warn: tested elsewhere
+        warnings.simplefilter("ignore")
+        return fn(*args)
+
+
+def tree_leaves(tree: Any) -> list[Any]:
+    if isinstance(tree, tuple | list):
+        return [leaf for t in tree for leaf in tree_leaves(t)]
+    return [tree]
+
+
+def is_small(spec: OpSpec) -> bool:
+    return sum(int(np.prod(s, dtype=int)) for s in spec.shapes[0]) <= 12
+
+
+def probed_hessian(spec: OpSpec, rng: np.random.Generator) -> tuple[Any, list[cr.Tensor]]:
+    """``hessian`` of a random weighting of the row's outputs (a scalar), and its inputs."""
+    x = [t64(a) for a in spec.sample(rng, spec.shapes[0])]
+    probe = t64(rng.standard_normal(len(x) + 3))
+
+    def scalar(*args: Any) -> Any:
+        return sum((y * probe[i]).sum() for i, y in enumerate(outputs_of(spec.fn(*args))))
+
+    return cf.hessian(scalar, argnums=tuple(range(len(x)))), x
