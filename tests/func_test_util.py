@@ -42,3 +42,18 @@ def probed_hessian(spec: OpSpec, rng: np.random.Generator) -> tuple[Any, list[cr
         return sum((y * probe[i]).sum() for i, y in enumerate(outputs_of(spec.fn(*args))))
 
     return cf.hessian(scalar, argnums=tuple(range(len(x)))), x
+
+
+def fast_path_taken(monkeypatch: Any, name: str) -> list[bool]:
+    """Whether each call of ``cf.<name>`` (a fast path that answers None when it cannot serve)
+    took the fast path (True) or fell back (False), in call order."""
+    taken: list[bool] = []
+    original = getattr(cf, name)
+
+    def counted(*args: Any) -> Any:
+        found = original(*args)
+        taken.append(found is not None)
+        return found
+
+    monkeypatch.setattr(cf, name, counted)
+    return taken

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from func_test_util import is_small, probed_hessian, quiet, t64, tree_leaves
+from func_test_util import fast_path_taken, is_small, probed_hessian, quiet, t64, tree_leaves
 from gradcheck_util import assert_close, flat, outputs_of
 from op_table import OpSpec, all_specs
 
@@ -62,15 +62,7 @@ def test_batched_pullback_on_arrays_equals_tensor_path(
 def test_jacrev_takes_the_one_pass_path(monkeypatch: pytest.MonkeyPatch) -> None:
     """The MLP of benchmarks/bench_func.py: jacrev's rows run as one backward pass on arrays
     (``backward.batched_grad``), with no rule run through vmap's batched Tensors."""
-    taken = []
-    original = cf.batched_grad
-
-    def counted(*args: Any) -> Any:
-        found = original(*args)
-        taken.append(found is not None)
-        return found
-
-    monkeypatch.setattr(cf, "batched_grad", counted)
+    taken = fast_path_taken(monkeypatch, "batched_grad")
     monkeypatch.setattr(batching, "vjp_on_arrays", lambda node, g: pytest.fail("vmapped"))
     rng = np.random.default_rng(0)
     w1, w2 = (t64(rng.standard_normal((5, 5))) for _ in range(2))

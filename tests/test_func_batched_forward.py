@@ -11,26 +11,12 @@ import numpy as np
 import pytest
 import torch
 import torch.func as tf
-from func_test_util import is_small, probed_hessian, quiet, t64, tree_leaves
+from func_test_util import fast_path_taken, is_small, probed_hessian, quiet, t64, tree_leaves
 from gradcheck_util import assert_close, flat
 from op_table import OpSpec, all_specs
 
 import chainrule as cr
 import chainrule.func as cf
-
-
-def _counted(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """Whether each jacfwd took the one pass (True) or vmapped jvp (False)."""
-    taken: list[bool] = []
-    original = cf._pushed_together
-
-    def counted(*args: Any) -> Any:
-        found = original(*args)
-        taken.append(found is not None)
-        return found
-
-    monkeypatch.setattr(cf, "_pushed_together", counted)
-    return taken
 
 
 @pytest.mark.parametrize(
@@ -50,7 +36,7 @@ def test_jacfwd_one_pass_equals_vmapped_jvp(
 
 def test_the_mlp_takes_the_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
     """benchmarks/bench_func.py's jacfwd and hessian (forward over reverse) run in one pass."""
-    taken = _counted(monkeypatch)
+    taken = fast_path_taken(monkeypatch, "_pushed_together")
     rng = np.random.default_rng(0)
     w1, w2 = (t64(rng.standard_normal((5, 5))) for _ in range(2))
     x = t64(rng.standard_normal(5))
@@ -76,7 +62,7 @@ def test_random_operations_meet_vmaps_rules_in_the_one_pass() -> None:
 def test_an_in_place_change_through_a_view_falls_back_to_vmap(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    taken = _counted(monkeypatch)
+    taken = fast_path_taken(monkeypatch, "_pushed_together")
 
     def f(v: cr.Tensor) -> cr.Tensor:
         y = v * 1.0
