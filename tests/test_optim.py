@@ -535,3 +535,28 @@ def test_clip_grad_norm_rejects_non_finite_when_asked() -> None:
 def test_step_kinds_chainrule_cannot_take_are_refused_by_name(make, flag) -> None:
     with pytest.raises(RuntimeError, match=f"{flag}=True is not supported"):
         make([cr.nn.Parameter(cr.ones(2))])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+def test_sgd_step_is_numpys_update_bit_for_bit_as_lr_and_groups_change(dtype: type) -> None:
+    # SGD keeps -lr as a 0-d array while lr is the same float (see SGD._negative_lr): a new
+    # lr each step, two groups with their own lr and a NumPy-scalar lr (not a weak scalar:
+    # computed in float64) must each give what NumPy computes from the number itself.
+    rng = np.random.default_rng(3)
+    start = [rng.standard_normal((3, 4)).astype(dtype) for _ in range(2)]
+    params = [cr.nn.Parameter(cr.tensor(a.copy())) for a in start]
+    opt = cr.optim.SGD([{"params": [params[0]]}, {"params": [params[1]], "lr": 0.3}], lr=0.1)
+    expected = [a.copy() for a in start]
+    for i, lr in enumerate([0.1, 0.1, 0.07, np.float64(0.013), 0.5, 1 / 3]):
+        opt.param_groups[0]["lr"] = lr
+        grads = [rng.standard_normal((3, 4)).astype(dtype) for _ in range(2)]
+        for p, g in zip(params, grads, strict=True):
+            p.grad = cr.tensor(g)
+        opt.step()
+        rates = [lr, 0.3 + i]
+        for k, g in enumerate(grads):
+            expected[k] = np.add(expected[k], np.multiply(g, -rates[k]).astype(dtype))
+        opt.param_groups[1]["lr"] = 0.3 + i + 1
+        for p, e in zip(params, expected, strict=True):
+            assert p._data.dtype == dtype
+            np.testing.assert_array_equal(p._data, e)

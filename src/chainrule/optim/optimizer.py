@@ -18,6 +18,7 @@ and allocates (almost) nothing.
 from __future__ import annotations
 
 import copy
+import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -67,7 +68,7 @@ class Optimizer:
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
         # Scratch arrays for in-place updates, one per parameter; not part of the state.
-        self._scratch: dict[int, Any] = {}
+        self._scratch: dict[int, tuple[weakref.ref[Any], Any]] = {}
         groups = list(params)
         if not groups:
             raise ValueError("optimizer got an empty parameter list")
@@ -160,9 +161,15 @@ class Optimizer:
 
     def _buffer(self, param: Any) -> Any:
         """A scratch array shaped like ``param``, reused across steps."""
-        scratch = self._scratch.get(id(param))
-        if scratch is None or scratch.shape != param.shape or scratch.dtype != param.dtype:
-            scratch = self._scratch[id(param)] = xp.empty_like(param)
+        # Kept with a weak reference to the array it was made for: while that array lives,
+        # the scratch has its shape and dtype, so a hit needs no compare of them (the compares
+        # cost more than the rest of SGD's update); once it is freed, its id may name
+        # another array, and the dead reference says so.
+        entry = self._scratch.get(id(param))
+        if entry is not None and entry[0]() is param:
+            return entry[1]
+        scratch = xp.empty_like(param)
+        self._scratch[id(param)] = (weakref.ref(param), scratch)
         return scratch
 
     @staticmethod

@@ -59,6 +59,7 @@ class SGD(Optimizer):
         }
         check_flags("SGD", differentiable)
         super().__init__(params, defaults)
+        self._rate: tuple[float, Any, Any] | None = None  # see _negative_lr
 
     def _update(self, group: dict[str, Any], param: Any, grad: Any, state: dict[str, Any]) -> None:
         momentum = group["momentum"]
@@ -76,5 +77,16 @@ class SGD(Optimizer):
                     xp.add(b, grad, out=b)
             grad = grad + momentum * buf._data if group["nesterov"] else buf._data
         step = self._buffer(param)
-        xp.multiply(grad, -group["lr"], out=step)
+        xp.multiply(grad, self._negative_lr(group["lr"], param), out=step)
         xp.add(param, step, out=param)
+
+    def _negative_lr(self, lr: Any, param: Any) -> Any:
+        """``-lr`` as NumPy multiplies by it: a Python float becomes a 0-d array of the
+        parameter's dtype, as NumPy casts it (a weak scalar), kept while ``lr`` is the same
+        object; converting the float at each call costs more than the rest of the update."""
+        if type(lr) is not float:  # a NumPy scalar or a tensor is not weak: as it is
+            return -lr
+        rate = self._rate
+        if rate is None or rate[0] is not lr or rate[1] is not param.dtype:
+            rate = self._rate = (lr, param.dtype, xp.array(-lr, dtype=param.dtype))
+        return rate[2]
