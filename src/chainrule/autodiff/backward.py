@@ -240,8 +240,14 @@ class _Pass:
         owned = self.owned
         heap = [(-node.seq, node) for node in node_grads]
         heapq.heapify(heap)
-        while heap:
-            node = heappop(heap)[1]
+        # The one pending node while no other is pending (a chain): the newest by itself, so
+        # it skips the heap's push and pop.
+        alone = None
+        while heap or alone is not None:
+            if alone is None:
+                node = heappop(heap)[1]
+            else:
+                node, alone = alone, None
             g = node_grads.pop(node)
             if owned:
                 owned.discard(id(g))  # handed to the rule: no longer the pass's alone
@@ -314,7 +320,13 @@ class _Pass:
                     pending = node_grads.get(parent)
                     if pending is None:
                         node_grads[parent] = gi
-                        heappush(heap, (-seq, parent))
+                        if not heap and alone is None:
+                            alone = parent
+                        else:
+                            if alone is not None:
+                                heappush(heap, (-alone.seq, alone))
+                                alone = None
+                            heappush(heap, (-seq, parent))
                     else:
                         node_grads[parent] = self._sum(pending, gi)
             # Hand the gradients over to node_grads alone: a local still holding one would
