@@ -376,6 +376,9 @@ class _Pass:
             wrapped = g if self.create_graph else _make(g)
             result = hook(wrapped)
             if result is not None:
+                if tuple(result.shape) != tuple(g.shape):  # PyTorch's check, in its words
+                    name = getattr(hook, "__name__", type(hook).__name__)
+                    raise RuntimeError(f"hook '{name}' has changed the size of value")
                 g = result if self.create_graph else result._data
         return g
 
