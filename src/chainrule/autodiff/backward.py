@@ -240,15 +240,16 @@ class _Pass:
         owned = self.owned
         heap = [(-node.seq, node) for node in node_grads]
         heapq.heapify(heap)
-        # The one pending node while no other is pending (a chain): the newest by itself, so
-        # it skips the heap's push and pop.
-        alone = None
+        # The one pending node while no other is pending (a chain) and its gradient: the
+        # newest by itself, so it skips the heap and node_grads.
+        alone = alone_g = None
         while heap or alone is not None:
             if alone is None:
                 node = heappop(heap)[1]
+                g = node_grads.pop(node)
             else:
-                node, alone = alone, None
-            g = node_grads.pop(node)
+                node, g = alone, alone_g
+                alone = alone_g = None
             if owned:
                 owned.discard(id(g))  # handed to the rule: no longer the pass's alone
             if node.args is None:
@@ -317,19 +318,20 @@ class _Pass:
                     if target_ids is None or id(x) in target_ids:
                         self._add_leaf(x, gi)
                 elif needed is None or parent in needed or parent in targets:
-                    pending = node_grads.get(parent)
-                    if pending is None:
-                        node_grads[parent] = gi
-                        if not heap and alone is None:
-                            alone = parent
-                        else:
-                            if alone is not None:
-                                heappush(heap, (-alone.seq, alone))
-                                alone = None
-                            heappush(heap, (-seq, parent))
-                    else:
+                    if parent is alone:
+                        alone_g = self._sum(alone_g, gi)
+                    elif (pending := node_grads.get(parent)) is not None:
                         node_grads[parent] = self._sum(pending, gi)
-            # Hand the gradients over to node_grads alone: a local still holding one would
+                    elif not heap and alone is None:
+                        alone, alone_g = parent, gi
+                    else:
+                        if alone is not None:  # no longer alone: into the heap with it
+                            node_grads[alone] = alone_g
+                            heappush(heap, (-alone.seq, alone))
+                            alone = alone_g = None
+                        node_grads[parent] = gi
+                        heappush(heap, (-seq, parent))
+            # Hand the gradients over to node_grads (or alone_g): a local still holding one would
             # make it look shared when its node's turn comes (see _SOLE).
             grads = gi = pending = None
             if not retain:
