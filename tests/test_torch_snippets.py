@@ -369,6 +369,22 @@ SNIPPETS: dict[str, str] = {
         (w ** 2).sum().backward()
         print(x.grad)
     """,
+    "hook_changing_size": """
+        import torch
+        def widen(g):
+            return torch.ones(3, 2)
+        x = torch.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 2
+        y.register_hook(widen)
+        error(lambda: y.tanh().sum().backward())
+        w = torch.tensor([1.0, 2.0], requires_grad=True)
+        w.register_hook(lambda g: g.sum())
+        error(lambda: (w * 3).sum().backward())
+        v = x * 3
+        v.register_hook(lambda g: g * 10)  # same size: taken
+        v.sum().backward()
+        print(x.grad)
+    """,
     "zero_grad": """
         import torch
         torch.manual_seed(0)

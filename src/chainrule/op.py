@@ -170,11 +170,18 @@ class Op:
                     views.sync(b)
             elif type(b) not in _REAL_SCALARS:
                 self._refuse_complex(b)
-            args = (a._data if a_is else a, b._data if b_is else b)
+            a_data = a._data if a_is else a
+            b_data = b._data if b_is else b
             if type(b) is float and a_is and self.float_operands:  # ``x * 0.5``
-                args = (args[0], _float_operand(b, args[0]))
+                # The cache hit inline: a call costs as much as the lookup itself.
+                entry = _float_operands.get(id(b))
+                if entry is not None and entry[1] is a_data.dtype:
+                    b_data = entry[2]
+                else:
+                    b_data = _float_operand(b, a_data)
             elif type(a) is float and b_is and self.float_operands:  # ``1.0 - x``
-                args = (_float_operand(a, args[1]), args[1])
+                a_data = _float_operand(a, b_data)
+            args = (a_data, b_data)
             needs = (a_is and a.requires_grad, b_is and b.requires_grad)
         else:
             for x in inputs:
@@ -361,7 +368,7 @@ def _float_operand(value: float, like: Any) -> Any:
         array(0.5, dtype=float32)
     """
     dtype = like.dtype
-    entry = _float_operands.get(id(value))
+    entry = _float_operands.get(id(value))  # Op.__call__ tries this hit inline for ``x * c``
     if entry is not None and entry[1] is dtype:
         return entry[2]
     if len(_float_operands) >= _FLOAT_OPERANDS_KEPT:  # floats computed anew each time: a bound

@@ -240,9 +240,16 @@ class _Pass:
         owned = self.owned
         heap = [(-node.seq, node) for node in node_grads]
         heapq.heapify(heap)
-        while heap:
-            node = heappop(heap)[1]
-            g = node_grads.pop(node)
+        # The one pending node while no other is pending (a chain) and its gradient: the
+        # newest by itself, so it skips the heap and node_grads.
+        alone = alone_g = None
+        while heap or alone is not None:
+            if alone is None:
+                node = heappop(heap)[1]
+                g = node_grads.pop(node)
+            else:
+                node, g = alone, alone_g
+                alone = alone_g = None
             if owned:
                 owned.discard(id(g))  # handed to the rule: no longer the pass's alone
             if node.args is None:
@@ -311,13 +318,20 @@ class _Pass:
                     if target_ids is None or id(x) in target_ids:
                         self._add_leaf(x, gi)
                 elif needed is None or parent in needed or parent in targets:
-                    pending = node_grads.get(parent)
-                    if pending is None:
+                    if parent is alone:
+                        alone_g = self._sum(alone_g, gi)
+                    elif (pending := node_grads.get(parent)) is not None:
+                        node_grads[parent] = self._sum(pending, gi)
+                    elif not heap and alone is None:
+                        alone, alone_g = parent, gi
+                    else:
+                        if alone is not None:  # no longer alone: into the heap with it
+                            node_grads[alone] = alone_g
+                            heappush(heap, (-alone.seq, alone))
+                            alone = alone_g = None
                         node_grads[parent] = gi
                         heappush(heap, (-seq, parent))
-                    else:
-                        node_grads[parent] = self._sum(pending, gi)
-            # Hand the gradients over to node_grads alone: a local still holding one would
+            # Hand the gradients over to node_grads (or alone_g): a local still holding one would
             # make it look shared when its node's turn comes (see _SOLE).
             grads = gi = pending = None
             if not retain:
@@ -364,6 +378,9 @@ class _Pass:
             wrapped = g if self.create_graph else _make(g)
             result = hook(wrapped)
             if result is not None:
+                if tuple(result.shape) != tuple(g.shape):  # PyTorch's check, in its words
+                    name = getattr(hook, "__name__", type(hook).__name__)
+                    raise RuntimeError(f"hook '{name}' has changed the size of value")
                 g = result if self.create_graph else result._data
         return g
 
