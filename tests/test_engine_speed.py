@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from rounding import assert_product_close
 
 import chainrule as cr
 from chainrule import _blas, _malloc
@@ -139,7 +140,7 @@ def test_blas_matmul_equals_numpy_and_restores_the_thread_count(shapes) -> None:
     rng = np.random.default_rng(3)
     a, b = (rng.standard_normal(s).astype(np.float32) for s in shapes)
     before = _blas._THREADS[0]() if _blas._THREADS else None
-    np.testing.assert_array_equal(_blas.matmul(a, b), np.matmul(a, b))
+    assert_product_close(_blas.matmul(a, b), a, b)  # another thread count: another order
     if _blas._THREADS:
         assert _blas._THREADS[0]() == before
 
