@@ -195,7 +195,9 @@ def _solve_tensors(a: Any, b: Any) -> Any:
 def _softplus_tensors(x: Any) -> Any:
     from chainrule.ops.elementwise import softplus
 
-    return softplus(x)
+    # log(1 + exp(x)) everywhere, as the arrays' logaddexp: nn's softplus returns x itself
+    # above its threshold (20), 1e-10 off the exact value just above it
+    return softplus(x, threshold=float("inf"))
 
 
 # 1 as a read-only 0-d array of each float dtype met: NumPy converts a Python 1 to the other
