@@ -481,7 +481,7 @@ def linear(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor
     rows = x.reshape((size if batched[0] else 1, -1, x.shape[-1]))
     weight = w if batched[1] else w.unsqueeze(0)
     out = MatMul()(rows, weight.transpose(-1, -2))
-    if len(values) > 2:
+    if len(values) > 2 and values[2] is not None:  # forward mode's products pass no bias
         bias = values[2]
         out = out + (bias.unsqueeze(1) if batched[2] else bias)
     return out.reshape((size, *features, out.shape[-1]))
