@@ -830,8 +830,8 @@ class Tensor:
     def bernoulli_(self, p: Any = 0.5, *, generator: Any = None) -> Tensor:
         return inplace.bernoulli_(self, p, generator)
 
-    def bernoulli(self, *, generator: Any = None) -> Tensor:
-        return factories.bernoulli(self, generator=generator)
+    def bernoulli(self, p: float | None = None, *, generator: Any = None) -> Tensor:
+        return factories.bernoulli(self, p, generator=generator)
 
     def exponential_(self, lambd: float = 1.0, *, generator: Any = None) -> Tensor:
         return inplace.exponential_(self, lambd, generator)

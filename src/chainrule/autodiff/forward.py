@@ -173,6 +173,11 @@ def _lined_up(shape: tuple[int, ...], rank: int) -> tuple[int, ...]:
     return (shape[0],) + (1,) * (rank - len(shape) + 1) + shape[1:]
 
 
+def carries_tangent(x: Tensor) -> bool:
+    """Whether ``x`` has a tangent at any open level."""
+    return any(level.tangent(x) is not None for level in levels)
+
+
 def write_through(view: Tensor, base: Tensor, ops: Any) -> None:
     """After an in-place change of ``view``, give ``base`` its new tangent: the old one with
     the view's part replaced by the view's tangent (the view ops replayed on the tangent; on
