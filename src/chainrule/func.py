@@ -147,6 +147,15 @@ _reverse_depth = [0]
 _made_leaves: dict[int, Tensor] = {}
 
 
+def refuse_storage_access() -> None:
+    """Inside ``f`` of grad, vjp, jacrev, jvp, jacfwd or hessian, PyTorch's refusal to give
+    NumPy any tensor's values (``x.numpy()``, ``numpy.asarray(x)``): there its tensors are
+    wrappers without storage. ``item()`` and ``tolist()`` work; vmap alone refuses only its
+    batched tensors (see :class:`chainrule.autodiff.batching.BatchedTensor`)."""
+    if _depth[0]:
+        raise RuntimeError("Cannot access data pointer of Tensor that doesn't have storage")
+
+
 @contextlib.contextmanager
 def _running(reverse: bool = False) -> Iterator[None]:
     """The body of a transform (``reverse``: of vjp): ``f`` runs nested inside it."""
