@@ -320,8 +320,12 @@ def normal(
 
 def _drawn_node(node: Any, parameters: list[Tensor], values: Tensor) -> Tensor:
     """``values``, drawn from ``parameters``, as the output of the draw's graph ``node``
-    (zero derivatives; see :mod:`chainrule.ops.draws`)."""
-    return node(*parameters, values)
+    (zero derivatives; see :mod:`chainrule.ops.draws`) where the node has a use: a parameter
+    that requires grad, or tangents riding along, which the values' arithmetic must not pass
+    on. Otherwise the values themselves (one op less for a draw under vmap)."""
+    if forward.levels or (grad_mode.enabled and any(p.requires_grad for p in parameters)):
+        return node(*parameters, values)
+    return values
 
 
 def _broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
@@ -353,7 +357,7 @@ def bernoulli(
         refuse_forward_mode()  # as PyTorch: before vmap's randomness checks, which it precedes
     if p is None and not batching.levels:
         drawn = rng.bernoulli(input._data, g=generator).astype(input.dtype)
-        return node(input, _make(xp.asarray(drawn)))  # an array, a 0-d one included
+        return _drawn_node(node, [input], _make(xp.asarray(drawn)))  # 0-d: an array too
     refuse_same_randomness(input)
     precision = xp.float64 if p is not None or input.dtype == dtypes.float64 else xp.float32
     drawn = _drawn(lambda s: rng.uniform(s, precision, g=generator), input.shape, False)
@@ -378,7 +382,7 @@ def poisson(input: Tensor, generator: rng.Generator | None = None) -> Tensor:  #
     check_kernel_dtype(batching.physical(input).dtype, "poisson_cpu", floating=True)
     if not batching.levels:
         counts = rng.poisson(input._data, g=generator).astype(input.dtype)
-        return Poisson()(input, _make(xp.asarray(counts)))  # an array, a 0-d one included
+        return _drawn_node(Poisson(), [input], _make(xp.asarray(counts)))  # 0-d: an array too
     counts = rng.per_example(
         lambda s: rng.poisson(_weights_for(input, s), g=generator), tuple(input.shape)
     )
