@@ -838,6 +838,9 @@ SNIPPETS: dict[str, str] = {
         print(torch.normal(mean.detach(), std.detach()).requires_grad, draws[-2].grad_fn)
         with torch.no_grad():
             print(torch.normal(mean, std).requires_grad, torch.poisson(std).grad_fn)
+        p.grad = None
+        torch.zeros(2, 3).bernoulli_(p).sum().backward()  # in place, from probabilities
+        print(p.grad)
         draw = torch.normal(mean, 1.0)
         g, = torch.autograd.grad((draw * mean).sum(), mean)  # zeros through the draw
         print(torch.equal(g, draw.detach()), g)
