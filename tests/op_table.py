@@ -102,7 +102,9 @@ SAME = object()  # torch_fn: fn's own code runs unchanged on torch tensors
 # The checks a row can switch off; each one that is off needs a written reason in ``why_off``
 # (``torch``: the row has no PyTorch twin, ``torch_fn=None``).
 # (``layouts``: the row's result depends on the inputs' memory layout, e.g. ``view``.)
-SWITCHES = ("jvp", "second_order", "float32", "torch", "layouts")
+# (``finite_differences``: the derivative is a convention of PyTorch's that finite differences
+# do not see, e.g. a seeded ``normal`` draw's zeros; the checks against PyTorch stay on.)
+SWITCHES = ("jvp", "second_order", "float32", "torch", "layouts", "finite_differences")
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,12 @@ class OpSpec:
     second_order: bool = True  # gradients of gradients apply
     float32: bool = True  # compare float32 forward values with PyTorch's
     layouts: bool = True  # transposed, strided, reversed inputs give the same results
+    finite_differences: bool = True  # first derivatives are checked by finite differences
+    # The vmap randomness the row's transforms ask for (jacfwd's and vmap's argument): "error"
+    # for rows that draw nothing; rows that draw from their inputs (tests/op_table_random.py)
+    # say "different", as PyTorch refuses "same" with a batched input. Their examples then
+    # draw their own values, which stacking seeded calls cannot give.
+    randomness: str = "error"
     fd_step: float = 1e-6  # central-difference step
     why_off: dict[str, str] = field(default_factory=dict)  # switch -> why it is off
 
@@ -141,6 +149,7 @@ class OpSpec:
             "float32": self.float32,
             "torch": self.torch_fn is not None,
             "layouts": self.layouts,
+            "finite_differences": self.finite_differences,
         }
         return {name for name, enabled in on.items() if not enabled}
 
@@ -1069,12 +1078,14 @@ SPECS: list[OpSpec] = [
 
 
 def all_specs() -> list[OpSpec]:
-    """The core rows and, when ``tests/op_table_nn.py`` exists, its ``NN_SPECS``, and
-    ``tests/op_table_linalg.py``'s ``LINALG_SPECS``."""
+    """The core rows and, when ``tests/op_table_nn.py`` exists, its ``NN_SPECS``,
+    ``tests/op_table_linalg.py``'s ``LINALG_SPECS`` and ``tests/op_table_random.py``'s
+    ``RANDOM_SPECS``."""
     # Looked up at call time: op_table_nn imports this module for OpSpec.
     if importlib.util.find_spec("op_table_nn") is None:
         return list(SPECS)
     from op_table_linalg import LINALG_SPECS
     from op_table_nn import NN_SPECS
+    from op_table_random import RANDOM_SPECS
 
-    return list(SPECS) + list(NN_SPECS) + list(LINALG_SPECS)
+    return list(SPECS) + list(NN_SPECS) + list(LINALG_SPECS) + list(RANDOM_SPECS)

@@ -64,6 +64,13 @@ VALUE_READ_ROWS = (
     "linalg_svdvals",
     "linalg_norm_nuc",
     "linalg_matrix_norm_spectral",
+    # A draw from tensor parameters reads them outside the ops (normal's check that no std is
+    # negative, poisson's dtype check, the bernoulli draw itself).
+    "normal_tensor_mean_and_std",
+    "normal_tensor_std",
+    "poisson",
+    "bernoulli",
+    "bernoulli_method_beside_its_probabilities",
 )
 EAGER_ROWS = {
     **dict.fromkeys(IN_PLACE_ROWS, "it changes a tensor in place"),

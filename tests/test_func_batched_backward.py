@@ -87,7 +87,12 @@ def test_jacrev_one_pass_equals_vmapped_pullback(
 
 
 @pytest.mark.parametrize(
-    "spec", [pytest.param(s, id=s.name) for s in SPECS if s.second_order and is_small(s)]
+    "spec",
+    [
+        pytest.param(s, id=s.name)
+        for s in SPECS
+        if s.second_order and is_small(s) and s.randomness == "error"  # a draw: refused
+    ],
 )
 def test_hessian_unrecorded_equals_recorded(
     spec: OpSpec, rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch

@@ -27,10 +27,11 @@ def test_jacfwd_one_pass_equals_vmapped_jvp(
 ) -> None:
     x = [t64(a) for a in spec.sample(rng, spec.shapes[0])]
     argnums = tuple(i for i, a in enumerate(x) if a.is_floating_point())
-    fast = flat(tree_leaves(quiet(cf.jacfwd(spec.fn, argnums=argnums), *x)))
+    jacfwd = cf.jacfwd(spec.fn, argnums=argnums, randomness=spec.randomness)
+    fast = flat(tree_leaves(quiet(jacfwd, *x)))
     with monkeypatch.context() as m:
         m.setattr(cf, "_pushed_together", lambda *args: None)
-        slow = flat(tree_leaves(quiet(cf.jacfwd(spec.fn, argnums=argnums), *x)))
+        slow = flat(tree_leaves(quiet(jacfwd, *x)))
     assert_close(fast, slow, f"{spec.name}: jacfwd one pass vs vmapped jvp", 1e-12)
 
 
@@ -59,30 +60,113 @@ def test_random_operations_meet_vmaps_rules_in_the_one_pass() -> None:
     np.testing.assert_array_equal(jac.numpy(), np.diag(cr.rand(3, dtype=cr.float64).numpy()))
 
 
-def test_an_in_place_change_through_a_view_falls_back_to_vmap(
+def counted(f: Any) -> tuple[Any, list[int]]:
+    """``f``, and a list that grows by one each time it runs (its side effect)."""
+    calls: list[int] = []
+
+    def g(*args: Any) -> Any:
+        calls.append(1)
+        return f(*args)
+
+    return g, calls
+
+
+def _scaled_through_a_view(lib: Any) -> Any:
+    def f(v: Any) -> Any:
+        y = v * 1.0
+        y[1:].mul_(v[0])  # an in-place change through a view: the base's tangent rewritten
+        return y
+
+    return f
+
+
+def test_an_in_place_change_through_a_view_takes_the_one_pass_and_runs_f_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     taken = fast_path_taken(monkeypatch, "_pushed_together")
+    f, calls = counted(_scaled_through_a_view(cr))
+    jac = cf.jacfwd(f)(t64(np.arange(1.0, 4.0)))
+    assert taken == [True] and len(calls) == 1
+    expected = tf.jacfwd(_scaled_through_a_view(torch))(torch.arange(1.0, 4.0, dtype=torch.float64))
+    np.testing.assert_array_equal(jac.numpy(), expected.numpy())
+
+
+class _CubeReadingItsTangent(cr.autograd.Function):
+    """x ** 3 with a jvp rule that reads its tangent's values into Python: no rule for a
+    batch of tangents (a batched tensor has no values to list), so the one pass runs it once
+    per direction."""
+
+    @staticmethod
+    def forward(ctx: Any, x: cr.Tensor) -> cr.Tensor:
+        ctx.save_for_forward(x)
+        return x**3
+
+    @staticmethod
+    def backward(ctx: Any, g: cr.Tensor) -> cr.Tensor:
+        raise AssertionError("forward mode only")
+
+    @staticmethod
+    def jvp(ctx: Any, t: cr.Tensor) -> cr.Tensor:
+        (x,) = ctx.saved_tensors
+        return cr.tensor(3 * np.array(x.tolist()) ** 2 * np.array(t.tolist()))
+
+
+def test_an_op_without_a_batched_tangent_rule_runs_per_direction_and_f_once() -> None:
+    printed: list[str] = []
 
     def f(v: cr.Tensor) -> cr.Tensor:
-        y = v * 1.0
-        y[1:].mul_(3.0)
-        return y
+        printed.append("f runs")  # a side effect, as a print or a counter would be
+        return _CubeReadingItsTangent.apply(v) * 2.0
 
-    jac = quiet(cf.jacfwd(f), t64(np.arange(3.0)))  # vmap warns: it loops over examples
-    assert taken == [False]
-    np.testing.assert_array_equal(jac.numpy(), np.diag([1.0, 3.0, 3.0]))
+    x = np.array([0.5, -1.0, 2.0])
+    jac = cf.jacfwd(f)(t64(x))
+    assert printed == ["f runs"]  # torch.func.jacfwd runs f once too
+    np.testing.assert_allclose(jac.numpy(), np.diag(6 * x**2), rtol=1e-12)
+
+
+def test_has_aux_comes_from_the_one_call_of_f() -> None:
+    for lib, func in ((cr, cf), (torch, tf)):  # torch.func: the aux of the vmapped call
+        f, calls = counted(lambda v, lib=lib: (v.sin(), {"cos": v.cos(), "n": v.sum()}))
+        x = lib.tensor([0.5, 1.5], dtype=lib.float64)
+        jac, aux = func.jacfwd(f, has_aux=True)(x)
+        assert len(calls) == 1
+        np.testing.assert_allclose(aux["cos"].numpy(), np.cos([0.5, 1.5]), rtol=1e-15)
+        assert tuple(aux["n"].shape) == ()
+        f, calls = counted(lambda v, w: (v * w, w.exp()))  # the vmapped path
+        jac, aux = func.jacfwd(f, has_aux=True, randomness="different")(x, x)
+        assert len(calls) == 1 and tuple(aux.shape) == (2,)
 
 
 @pytest.mark.parametrize(
     "spec",
-    [pytest.param(s, id=s.name) for s in all_specs() if s.jvp and s.second_order and is_small(s)],
+    [pytest.param(s, id=s.name) for s in all_specs() if s.jvp and s.torch_callable() is not None],
+)
+def test_jacfwd_equals_torch_and_runs_f_once(spec: OpSpec, rng: np.random.Generator) -> None:
+    """Every row, small or not (the bias of ``linear`` spreads over the rows of its output)."""
+    x = spec.sample(rng, spec.shapes[0])
+    argnums = tuple(range(len(x)))
+    f, calls = counted(spec.fn)
+    ours = quiet(cf.jacfwd(f, argnums, randomness=spec.randomness), *[t64(a) for a in x])
+    assert len(calls) == 1, spec.name
+    expected = tf.jacfwd(spec.torch_callable(), argnums, randomness=spec.randomness)(
+        *[torch.tensor(a) for a in x]
+    )
+    assert_close(flat(tree_leaves(ours)), flat(tree_leaves(expected)), f"{spec.name}: jacfwd")
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        pytest.param(s, id=s.name)
+        for s in all_specs()
+        if s.jvp and s.second_order and is_small(s) and s.randomness == "error"  # a draw: refused
+    ],
 )
 def test_hessian_one_pass_equals_vmapped_jvp(
     spec: OpSpec, rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Forward over reverse: the recorded backward's rules carry the batch of tangents (rules
-    that read their tangents' values, as QR's does, run once per direction)."""
+    that read their tangents' values run once per direction)."""
     hessian, x = probed_hessian(spec, rng)
     fast = flat(tree_leaves(quiet(hessian, *x)))
     with monkeypatch.context() as m:

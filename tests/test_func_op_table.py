@@ -68,7 +68,7 @@ def quiet(fn: Any, *args: Any) -> Any:
         return fn(*args)
 
 
-@pytest.mark.parametrize("spec", rows())
+@pytest.mark.parametrize("spec", rows(lambda s: s.randomness != "different"))
 def test_vmap_equals_stacking(spec: OpSpec, rng: np.random.Generator) -> None:
     columns = batch_of(spec, rng)
     n = len(columns)
@@ -109,7 +109,8 @@ def test_jvp_matches_finite_differences_and_torch(spec: OpSpec, rng: np.random.G
     v = [rng.standard_normal(a.shape) for a in x]
     _, tangent = cf.jvp(spec.fn, tuple(t64(a) for a in x), tuple(t64(a) for a in v))
     ours = flat(outputs_of(tangent))
-    assert_close(ours, numeric_jvp(spec.fn, x, v, spec.fd_step), f"{spec.name}: J v vs FD")
+    if spec.finite_differences:
+        assert_close(ours, numeric_jvp(spec.fn, x, v, spec.fd_step), f"{spec.name}: J v vs FD")
     try:
         _, expected = tf.jvp(spec.torch_callable(), torch_inputs(x), torch_inputs(v))
     except NotImplementedError:  # PyTorch has no forward-mode rule for some ops (attention)
@@ -135,7 +136,7 @@ def test_jacrev_equals_jacfwd_equals_torch(spec: OpSpec, rng: np.random.Generato
     x = first_case(spec, rng)
     argnums = tuple(range(len(x)))
     rev = quiet(cf.jacrev(spec.fn, argnums=argnums), *[t64(a) for a in x])
-    fwd = quiet(cf.jacfwd(spec.fn, argnums=argnums), *[t64(a) for a in x])
+    fwd = quiet(cf.jacfwd(spec.fn, argnums, randomness=spec.randomness), *[t64(a) for a in x])
     expected = tf.jacrev(spec.torch_callable(), argnums=argnums)(*torch_inputs(x))
     assert_close(flat(_leaves(rev)), flat(_leaves(expected)), f"{spec.name}: jacrev")
     assert_close(flat(_leaves(fwd)), flat(_leaves(expected)), f"{spec.name}: jacfwd")
@@ -149,7 +150,15 @@ def _leaves(tree: Any) -> list[Any]:
 
 @pytest.mark.parametrize(
     "spec",
-    rows(lambda s: s.jvp and s.second_order and s.torch_callable() is not None and small(s)),
+    rows(
+        lambda s: (
+            s.jvp
+            and s.second_order
+            and s.torch_callable() is not None
+            and small(s)
+            and s.randomness == "error"
+        )  # hessian of a draw: refused (the snippets of tests/test_torch_snippets.py)
+    ),
 )
 def test_hessian_matches_torch(spec: OpSpec, rng: np.random.Generator) -> None:
     x = first_case(spec, rng)

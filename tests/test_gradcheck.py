@@ -37,7 +37,9 @@ def test_gradcheck_passes_on_every_op_and_agrees_with_torch(
     small = is_small(spec.fn, [x.detach().numpy() for x in ours])
     kwargs = {"eps": spec.fd_step, "raise_exception": False, "fast_mode": not small}
     verdict = cr.autograd.gradcheck(spec.fn, ours, check_forward_ad=spec.jvp, **kwargs)
-    assert verdict, f"{spec.name}: gradcheck failed"
+    # A derivative by PyTorch's convention, not the finite differences' (a seeded normal
+    # draw's zeros): gradcheck fails it, in PyTorch as well.
+    assert verdict == spec.finite_differences, f"{spec.name}: gradcheck's verdict"
     torch_fn = spec.torch_callable()
     if torch_fn is not None:
         with warnings.catch_warnings():

@@ -816,6 +816,65 @@ SNIPPETS: dict[str, str] = {
         error(lambda: torch.normal(torch.zeros(2), torch.tensor([1.0, -1.0])))
         error(lambda: torch.zeros(3, requires_grad=True).cauchy_())
     """,
+    "draws_from_tensors_are_graph_nodes": """
+        import torch
+        torch.manual_seed(0)
+        mean = torch.tensor([0.0, 1.0, 2.0], requires_grad=True)
+        std = torch.tensor([[0.5], [2.0]], requires_grad=True)
+        p = torch.tensor([0.2, 0.9, 0.5], requires_grad=True)
+        draws = [
+            torch.normal(mean, std), torch.normal(mean, 0.5), torch.normal(1.0, std),
+            torch.normal(mean, std.detach()), torch.normal(mean.detach(), std),
+            torch.poisson(std * 3), torch.bernoulli(p), p.bernoulli(), torch.bernoulli(p, 0.3),
+            p.bernoulli(0.3), torch.normal(mean[:, None], std.T),
+        ]
+        for y in draws:
+            print(y, y.grad_fn.name(), [n and n.name() for n, _ in y.grad_fn.next_functions])
+        for y in draws[:8] + draws[10:]:
+            mean.grad = std.grad = p.grad = None
+            (y * torch.arange(1.0, 1.0 + y.numel()).reshape(y.shape)).sum().backward()
+            print(mean.grad, std.grad, p.grad)
+        error(lambda: torch.bernoulli(p, 0.3).sum().backward())
+        print(torch.normal(mean.detach(), std.detach()).requires_grad, draws[-2].grad_fn)
+        with torch.no_grad():
+            print(torch.normal(mean, std).requires_grad, torch.poisson(std).grad_fn)
+        p.grad = None
+        torch.zeros(2, 3).bernoulli_(p).sum().backward()  # in place, from probabilities
+        print(p.grad)
+        draw = torch.normal(mean, 1.0)
+        g, = torch.autograd.grad((draw * mean).sum(), mean)  # zeros through the draw
+        print(torch.equal(g, draw.detach()), g)
+    """,
+    "draws_under_function_transforms": """
+        import torch
+        from torch.func import grad, hessian, jacfwd, jacrev, jvp, vmap
+        def short(f):  # the ends of vmap's messages name functorch
+            try:
+                print(f())
+            except Exception as e:
+                print(type(e).__name__, str(e)[:70])
+        x = torch.tensor([0.5, 1.5, 2.5], dtype=torch.float64)
+        draws = {
+            "normal": lambda m: torch.normal(m, m * 0 + 1),
+            "normal_mean": lambda m: torch.normal(m, 0.5),
+            "normal_std": lambda s: torch.normal(0.0, s),
+            "poisson": lambda r: torch.poisson(r),
+            "bernoulli": lambda q: torch.bernoulli(q / 3),
+            "bernoulli_p": lambda q: torch.bernoulli(q, 0.5),
+        }
+        for name, f in draws.items():
+            print(name)
+            short(lambda: jvp(f, (x,), (torch.ones(3, dtype=torch.float64),))[1])
+            short(lambda: jacrev(f)(x))
+            short(lambda: grad(lambda v: f(v).sum())(x))
+            for mode in ("error", "same", "different"):
+                short(lambda: jacfwd(f, randomness=mode)(x))
+            short(lambda: hessian(lambda v: f(v).sum())(x))
+            short(lambda: vmap(f, randomness="same")(x[:, None]))
+            for mode in ("same", "different"):
+                short(lambda: vmap(grad(lambda v: f(v).sum()), randomness=mode)(x[:, None]))
+            short(lambda: vmap(jacrev(f), randomness="different")(x[:, None]))
+    """,
     "random_fills_under_vmap": """
         import torch
         from torch.func import vmap

@@ -18,8 +18,9 @@ from typing import Any
 from chainrule import devices as _device
 from chainrule import dtypes, grad_mode, rng
 from chainrule._array import xp
-from chainrule.autodiff import batching
+from chainrule.autodiff import batching, forward
 from chainrule.autodiff.batching import refuse_same_randomness
+from chainrule.ops.draws import Bernoulli, Normal, Poisson, refuse_forward_mode
 from chainrule.tensor import Tensor, _make
 
 
@@ -275,7 +276,8 @@ def normal(
     """Normal values with means ``mean`` and standard deviations ``std``: tensors broadcast
     together, or two numbers and a ``size``. PyTorch's draws and arithmetic: standard normals
     times ``std`` plus ``mean`` (a tensor ``mean`` with a number ``std``: draws of that std plus
-    ``mean``). The draw is a constant of the graph (PyTorch passes zero gradients back).
+    ``mean``). The draw is a constant of the graph: a :class:`chainrule.ops.draws.Normal` node
+    passes zero gradients back, as PyTorch's ``NormalBackward`` nodes do.
 
     >>> import chainrule as cr
     >>> _ = cr.manual_seed(0)
@@ -300,18 +302,30 @@ def normal(
         draw = lambda s: rng.normal(s, dtype, mean, std, g=generator)  # noqa: E731
         return _drawn(draw, _size((size,)), requires_grad)
     # Tensor arithmetic on the draw, so that inside vmap each example combines its own draw
-    # with its own means and stds; recording nothing (the draw is a constant of the graph).
+    # with its own means and stds; recording nothing: the node made of it is the draw's.
     with grad_mode.no_grad():
         if not isinstance(std, Tensor):  # ATen: normal_(0, std) then add_(mean)
             kind = mean.dtype
-            return (
-                _drawn(lambda s: rng.normal(s, kind, 0.0, std, g=generator), mean.shape, False)
-                + mean
-            )
-        kind = mean.dtype if isinstance(mean, Tensor) else std.dtype
-        shape = _broadcast(tuple(getattr(mean, "shape", ())), tuple(std.shape))
-        values = _drawn(lambda s: rng.normal(s, kind, g=generator), shape, False) * std
-        return (values + mean).to(kind)  # ATen: normal_(0, 1).mul_(std).add_(mean)
+            draw = _drawn(lambda s: rng.normal(s, kind, 0.0, std, g=generator), mean.shape, False)
+            values = draw + mean
+        else:
+            kind = mean.dtype if isinstance(mean, Tensor) else std.dtype
+            shape = _broadcast(tuple(getattr(mean, "shape", ())), tuple(std.shape))
+            values = _drawn(lambda s: rng.normal(s, kind, g=generator), shape, False) * std
+            values = (values + mean).to(kind)  # ATen: normal_(0, 1).mul_(std).add_(mean)
+    # PyTorch's overloads: 1 for a tensor mean only, 2 for a tensor std only, 3 for both.
+    overload = 3 if len(tensors) == 2 else 1 if isinstance(mean, Tensor) else 2
+    return _drawn_node(Normal(overload), tensors, values)
+
+
+def _drawn_node(node: Any, parameters: list[Tensor], values: Tensor) -> Tensor:
+    """``values``, drawn from ``parameters``, as the output of the draw's graph ``node``
+    (zero derivatives; see :mod:`chainrule.ops.draws`) where the node has a use: a parameter
+    that requires grad, or tangents riding along, which the values' arithmetic must not pass
+    on. Otherwise the values themselves (one op less for a draw under vmap)."""
+    if forward.levels or (grad_mode.enabled and any(p.requires_grad for p in parameters)):
+        return node(*parameters, values)
+    return values
 
 
 def _broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
@@ -338,12 +352,18 @@ def bernoulli(
     """0s and 1s drawn with probabilities ``input`` (or ``p`` for every element), in
     ``input``'s dtype; PyTorch's draws: a uniform of the probabilities' precision each,
     a float64 one for a Python ``p``."""
+    node = Bernoulli(number_p=p is not None)
+    if p is not None and forward.carries_tangent(batching.unwrap(input)[0]):
+        refuse_forward_mode()  # as PyTorch: before vmap's randomness checks, which it precedes
     if p is None and not batching.levels:
-        return _make(rng.bernoulli(input._data, g=generator).astype(input._data.dtype))
+        drawn = rng.bernoulli(input._data, g=generator).astype(input.dtype)
+        return _drawn_node(node, [input], _make(xp.asarray(drawn)))  # 0-d: an array too
     refuse_same_randomness(input)
     precision = xp.float64 if p is not None or input.dtype == dtypes.float64 else xp.float32
     drawn = _drawn(lambda s: rng.uniform(s, precision, g=generator), input.shape, False)
-    return (drawn < (input if p is None else p)).to(input.dtype)
+    with grad_mode.no_grad():
+        values = (drawn < (input if p is None else p)).to(input.dtype)
+    return _drawn_node(node, [input], values)
 
 
 def poisson(input: Tensor, generator: rng.Generator | None = None) -> Tensor:  # noqa: A002
@@ -361,11 +381,13 @@ def poisson(input: Tensor, generator: rng.Generator | None = None) -> Tensor:  #
     refuse_same_randomness(input)
     check_kernel_dtype(batching.physical(input).dtype, "poisson_cpu", floating=True)
     if not batching.levels:
-        return _make(rng.poisson(input._data, g=generator).astype(input.dtype))
+        counts = rng.poisson(input._data, g=generator).astype(input.dtype)
+        return _drawn_node(Poisson(), [input], _make(xp.asarray(counts)))  # 0-d: an array too
     counts = rng.per_example(
         lambda s: rng.poisson(_weights_for(input, s), g=generator), tuple(input.shape)
     )
-    return (counts if isinstance(counts, Tensor) else _make(counts)).to(input.dtype)
+    counts = (counts if isinstance(counts, Tensor) else _make(counts)).to(input.dtype)
+    return _drawn_node(Poisson(), [input], counts)
 
 
 def multinomial(

@@ -147,6 +147,15 @@ _reverse_depth = [0]
 _made_leaves: dict[int, Tensor] = {}
 
 
+def refuse_storage_access() -> None:
+    """Inside ``f`` of grad, vjp, jacrev, jvp, jacfwd or hessian, PyTorch's refusal to give
+    NumPy any tensor's values (``x.numpy()``, ``numpy.asarray(x)``): there its tensors are
+    wrappers without storage. ``item()`` and ``tolist()`` work; vmap alone refuses only its
+    batched tensors (see :class:`chainrule.autodiff.batching.BatchedTensor`)."""
+    if _depth[0]:
+        raise RuntimeError("Cannot access data pointer of Tensor that doesn't have storage")
+
+
 @contextlib.contextmanager
 def _running(reverse: bool = False) -> Iterator[None]:
     """The body of a transform (``reverse``: of vjp): ``f`` runs nested inside it."""
@@ -707,11 +716,14 @@ def jacfwd(
         partial = _with_args(func, args, nums, kwargs)
 
         def push(*ts: Any) -> Any:
-            return jvp(partial, chosen, ts, has_aux=has_aux)[1]
+            return jvp(partial, chosen, ts, has_aux=has_aux)[1:]
 
-        columns = _pushed_together(partial, chosen, tuple(directions), has_aux, randomness)
-        if columns is None:
-            columns = vmap(push, randomness=randomness)(*directions)
+        pushed = _pushed_together(partial, chosen, tuple(directions), has_aux, randomness)
+        if pushed is None:
+            pushed = vmap(push, randomness=randomness)(*directions)
+            if has_aux:  # the same for every direction: the first one's, as torch.func
+                pushed = (pushed[0], _map(lambda a: a[0], pushed[1]))
+        columns = pushed[0]
         c_leaves, c_spec = tree_flatten(columns)
         blocks = []
         for col in c_leaves:  # (total, *output) -> (*output, *input) per input
@@ -724,9 +736,7 @@ def jacfwd(
                 start += n
             blocks.append(row[0] if isinstance(argnums, int) else tuple(row))
         jac = tree_unflatten(blocks, c_spec)
-        if has_aux:  # the aux output of one plain call, not batched over the directions
-            return jac, func(*args, **kwargs)[1]
-        return jac
+        return (jac, pushed[1]) if has_aux else jac
 
     return wrapper
 
@@ -740,11 +750,14 @@ def _pushed_together(
 ) -> Any:
     """``vmap(jvp)`` over the directions as one forward pass carrying all of them (the values
     computed once, see :class:`chainrule.autodiff.forward.Level`), for a ``jacfwd`` that no
-    transform encloses; None where that pass does not apply: the caller then vmaps ``jvp``.
+    transform encloses: ``(tangents,)``, or ``(tangents, aux)`` with ``has_aux``; None where
+    that pass does not apply: the caller then vmaps ``jvp``.
 
     The vmap level stays open while ``func`` runs, so random operations meet vmap's rules.
-    Per-example randomness needs the vmapped pass, and so does ``func`` when something in it
-    cannot take a batch of tangents (it then runs again, as vmap's own fallback does)."""
+    Whether the pass applies is decided before ``func`` runs (per-example randomness needs
+    the vmapped pass): an op whose tangent rule cannot take a batch of tangents falls back
+    on its own (see :func:`chainrule.autodiff.forward._per_direction`), so ``func`` and its
+    side effects run once, as in torch.func."""
     if forward.levels or batching.levels or randomness == "different":
         return None
     if not all(isinstance(x, Tensor) and x.is_floating_point() for x in primals):
@@ -752,9 +765,7 @@ def _pushed_together(
     level = batching.push_level(len(directions[0]), randomness)
     _tangent_levels.append(level)
     try:
-        return _jvp(func, primals, directions, has_aux, level)[1]
-    except batching.NotBatchable:
-        return None
+        return _jvp(func, primals, directions, has_aux, level)[1:]
     finally:
         _tangent_levels.remove(level)
         batching.pop_level(level)

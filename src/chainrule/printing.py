@@ -184,7 +184,8 @@ def tensor_repr(t: Tensor) -> str:
     ):
         suffixes.append(f"dtype=chainrule.{data.dtype.name}")
     if t.grad_fn is not None:
-        suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
+        # PyTorch's: the node's name without its namespace ("chainrule::autograd::X": "X").
+        suffixes.append(f"grad_fn=<{t.grad_fn.name().rsplit('::', 1)[-1]}>")
     elif t.requires_grad:
         suffixes.append("requires_grad=True")
     return _add_suffixes(prefix + body, suffixes, len(prefix))

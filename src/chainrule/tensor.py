@@ -221,6 +221,7 @@ class Tensor:
                 "Can't call numpy() on Tensor that requires grad. "
                 "Use tensor.detach().numpy() instead."
             )
+        func.refuse_storage_access()  # inside a cr.func transform, as in torch.func
         return self._data
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> Any:
@@ -830,8 +831,8 @@ class Tensor:
     def bernoulli_(self, p: Any = 0.5, *, generator: Any = None) -> Tensor:
         return inplace.bernoulli_(self, p, generator)
 
-    def bernoulli(self, *, generator: Any = None) -> Tensor:
-        return factories.bernoulli(self, generator=generator)
+    def bernoulli(self, p: float | None = None, *, generator: Any = None) -> Tensor:
+        return factories.bernoulli(self, p, generator=generator)
 
     def exponential_(self, lambd: float = 1.0, *, generator: Any = None) -> Tensor:
         return inplace.exponential_(self, lambd, generator)
@@ -949,6 +950,7 @@ def _make(data: Any, requires_grad: builtins.bool = False, grad_fn: Any = None) 
 # not import them at the top: the methods above reach them through these names, bound on first
 # use (see chainrule._lazy).
 factories = import_later(globals(), "chainrule.factories")
+func = import_later(globals(), "chainrule.func")
 backward_module = import_later(globals(), "chainrule.autodiff.backward")
 compare = import_later(globals(), "chainrule.ops.compare")
 elementwise = import_later(globals(), "chainrule.ops.elementwise")

@@ -194,16 +194,26 @@ class BatchedTensor(Tensor):
         raise RuntimeError(
             "vmap: It looks like you're calling .item() on a Tensor. We don't support vmap over "
             "calling .item() on a Tensor, please try to rewrite what you're doing with other "
-            "operations."
+            "operations. If error is occurring somewhere inside PyTorch internals, please file "
+            "a bug report."
         )
 
-    tolist = numpy = __float__ = __int__ = __index__ = item
+    __float__ = __int__ = __index__ = item
+
+    def numpy(self, force: bool = False) -> Any:
+        if self.requires_grad and not force:  # PyTorch's first check (vmap over grad)
+            super().numpy()
+        # PyTorch's batched tensor is a wrapper: no storage for NumPy (or a list) to read.
+        raise RuntimeError("Cannot access data pointer of Tensor that doesn't have storage")
+
+    def tolist(self) -> Any:
+        raise RuntimeError("Cannot access data pointer of Tensor that doesn't have storage")
 
     def __bool__(self) -> bool:
         raise RuntimeError(
             "vmap: It looks like you're attempting to use a Tensor in some data-dependent "
-            "control flow. We don't support that yet, please shout over at "
-            "https://github.com/pytorch/functorch/issues/257 ."
+            "control flow. We don't support that yet, please file an issue at "
+            "https://github.com/pytorch/pytorch/issues ."
         )
 
     def __repr__(self) -> str:
@@ -481,7 +491,7 @@ def linear(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor
     rows = x.reshape((size if batched[0] else 1, -1, x.shape[-1]))
     weight = w if batched[1] else w.unsqueeze(0)
     out = MatMul()(rows, weight.transpose(-1, -2))
-    if len(values) > 2:
+    if len(values) > 2 and values[2] is not None:  # forward mode's products pass no bias
         bias = values[2]
         out = out + (bias.unsqueeze(1) if batched[2] else bias)
     return out.reshape((size, *features, out.shape[-1]))

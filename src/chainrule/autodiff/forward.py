@@ -142,9 +142,12 @@ def _apply_batched(
     except (batching.NotBatchable, RuntimeError):  # vmap's refusals to read a batch's values
         return _per_direction(op, tangents, result, values, batch.size)
     if type(t) is batching.BatchedTensor and t._level is batch:
-        return t._value
-    if isinstance(t, batching.BatchedTensor):
-        raise batching.NotBatchable("forward mode: a tangent rule gave a tangent of another vmap")
+        value = t._value
+        if value.ndim - 1 < out.ndim:  # a bias's tangent: it spreads as broadcasting does
+            value = value.reshape(_lined_up(tuple(value.shape), out.ndim))
+        return value
+    if isinstance(t, batching.BatchedTensor):  # another vmap's: each direction on its own
+        return _per_direction(op, tangents, result, values, batch.size)
     return t if isinstance(t, Tensor) else _make(xp.asarray(t))  # the same for every direction
 
 
@@ -170,31 +173,49 @@ def _lined_up(shape: tuple[int, ...], rank: int) -> tuple[int, ...]:
     return (shape[0],) + (1,) * (rank - len(shape) + 1) + shape[1:]
 
 
+def carries_tangent(x: Tensor) -> bool:
+    """Whether ``x`` has a tangent at any open level."""
+    return any(level.tangent(x) is not None for level in levels)
+
+
 def write_through(view: Tensor, base: Tensor, ops: Any) -> None:
     """After an in-place change of ``view``, give ``base`` its new tangent: the old one with
-    the view's part replaced by the view's tangent (the view ops replayed on the tangent)."""
+    the view's part replaced by the view's tangent (the view ops replayed on the tangent; on
+    each direction's, for a batch of tangents)."""
     for level in levels:
         t_view, t_base = level.tangent(view), level.tangent(base)
         if t_view is None and t_base is None:
             continue
-        if level.batch is not None:
-            raise batching.NotBatchable("forward mode: an in-place change through a view")
         if any(t is not None and t.requires_grad for t in (t_view, t_base)):
             raise NotImplementedError(
                 "forward mode: an in-place change through a view of a tensor whose tangent is "
                 "recorded for reverse mode is not supported; compute out of place"
             )
-        new = xp.zeros_like(base._data) if t_base is None else t_base._data.copy()
-        part = new
-        for op in ops:
-            part = copy.copy(op).forward(part)
-        if not xp.shares_memory(part, new) or not part.flags.writeable:
-            raise NotImplementedError(
-                "forward mode: an in-place change through this view cannot be carried to its "
-                "base's tangent; compute out of place"
-            )
-        xp.copyto(part, 0 if t_view is None else t_view._data)
+        lead = () if level.batch is None else (level.batch.size,)
+        if t_base is None:
+            new = xp.zeros((*lead, *base._data.shape), dtype=base._data.dtype)
+        else:
+            new = t_base._data.copy()
+        written = 0 if t_view is None else t_view._data
+        if level.batch is None:
+            _write_part(new, ops, written)
+        else:
+            for i in range(level.batch.size):
+                _write_part(new[i], ops, written if t_view is None else written[i])
         level.set(base, _make(new))
+
+
+def _write_part(tangent: Any, ops: Any, value: Any) -> None:
+    """Write ``value`` into the part of ``tangent`` that the view ops pick."""
+    part = tangent
+    for op in ops:
+        part = copy.copy(op).forward(part)
+    if not xp.shares_memory(part, tangent) or not part.flags.writeable:
+        raise NotImplementedError(
+            "forward mode: an in-place change through this view cannot be carried to its "
+            "base's tangent; compute out of place"
+        )
+    xp.copyto(part, value)
 
 
 def carry(source: Tensor, target: Tensor) -> None:

@@ -239,7 +239,7 @@ class QR(_Part):
         else:
             dq, du = _qr_jvp(q, r[..., :m], da[..., :m])
             dv = dual.swap_last(q) @ (da[..., m:] - dq @ r[..., m:])
-            dr = xp.concatenate([du, dv], -1)
+            dr = dual.concatenate([du, dv], -1)
         return dq if self.part == 0 else dr
 
 
