@@ -239,6 +239,10 @@ class Op:
             self._hooks = None
             result.requires_grad = True
             result._grad_fn = self
+            # The guards are set on every node, empty where nothing is read: the backward pass
+            # checks them without first asking the class (an access CPython does not specialise).
+            self.versions = ()
+            self.out_versions = None
             if self.saves_inputs:
                 guarded = self._guarded
                 if guarded is None:
