@@ -71,6 +71,8 @@ class Op:
     reads: ClassVar[tuple[tuple[int, ...], ...] | None] = None
     # ``reads`` resolved once per class: for each ``needs`` pattern, the inputs to guard.
     _guarded: ClassVar[dict[tuple[bool, ...], tuple[int, ...]] | None] = None
+    # The four above, read by recording in one class attribute lookup (see _saving).
+    _saving: ClassVar[tuple[Any, ...]]
     # A view shares storage, and so the version counter, with its first input.
     is_view: ClassVar[bool] = False
     # Whether the rules use a Python float beside a float tensor only as a NumPy operand (add,
@@ -110,6 +112,7 @@ class Op:
                 for n in range(1, len(cls.reads) + 1)
                 for needs in itertools.product((False, True), repeat=n)
             }
+        cls._saving = _saving(cls)
 
     # --- the rules -------------------------------------------------------------------------
     def forward(self, *args: Any) -> Any:
@@ -243,8 +246,8 @@ class Op:
             # checks them without first asking the class (an access CPython does not specialise).
             self.versions = ()
             self.out_versions = None
-            if self.saves_inputs:
-                guarded = self._guarded
+            saves_inputs, guarded, saves_output, read_by = self._saving
+            if saves_inputs:
                 if guarded is None:
                     self.versions = [(x._vc, x._vc[0]) for x in inputs if isinstance(x, Tensor)]
                 elif len(indices := guarded[needs]) == 1:  # mul, div: one guard, no loop
@@ -254,8 +257,7 @@ class Op:
                     self.versions = [
                         (x._vc, x._vc[0]) for j in indices if isinstance(x := inputs[j], Tensor)
                     ]
-            if self.saves_output:
-                read_by = self.output_read_by
+            if saves_output:
                 self.out_versions = (
                     (result._vc, result._vc[0])
                     if read_by is None
@@ -354,6 +356,15 @@ class Op:
         """Drop the saved values (after a backward without ``retain_graph``)."""
         self.args = None
         self.out = None
+
+
+def _saving(cls: type[Op]) -> tuple[Any, ...]:
+    """What recording guards for ``cls``, resolved once: each class attribute read from a node
+    is a generic lookup, which CPython 3.11 does not specialise (one costs ~200 instructions)."""
+    return (cls.saves_inputs, cls._guarded, cls.saves_output, cls.output_read_by)
+
+
+Op._saving = _saving(Op)
 
 
 # Python floats met as operands of tensors, by id (the entry keeps the float alive, so the id
