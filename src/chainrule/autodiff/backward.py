@@ -326,10 +326,10 @@ class _Pass:
                 elif needed is None or parent in needed or parent in targets:
                     if parent is alone:
                         alone_g = self._sum(alone_g, gi)
+                    elif not heap and alone is None:  # nothing pending (a chain): no lookup
+                        alone, alone_g = parent, gi
                     elif (pending := node_grads.get(parent)) is not None:
                         node_grads[parent] = self._sum(pending, gi)
-                    elif not heap and alone is None:
-                        alone, alone_g = parent, gi
                     else:
                         if alone is not None:  # no longer alone: into the heap with it
                             node_grads[alone] = alone_g
