@@ -71,10 +71,13 @@ class Op:
     reads: ClassVar[tuple[tuple[int, ...], ...] | None] = None
     # ``reads`` resolved once per class: for each ``needs`` pattern, the inputs to guard.
     _guarded: ClassVar[dict[tuple[bool, ...], tuple[int, ...]] | None] = None
-    # The four above, read by recording in one class attribute lookup (see _saving).
-    _saving: ClassVar[tuple[Any, ...]]
-    # A view shares storage, and so the version counter, with its first input.
+    # A view shares storage, and so the version counter, with its first input. An op whose
+    # instances differ (basic or advanced indexing) sets it True on the class and each
+    # instance says for itself; it is read from the node only where the class has it True.
     is_view: ClassVar[bool] = False
+    # The guards above (saves_*, output_read_by, _guarded) and is_view, in one class attribute
+    # lookup (see _saving).
+    _saving: ClassVar[tuple[Any, ...]]
     # Whether the rules use a Python float beside a float tensor only as a NumPy operand (add,
     # mul, ...): it is then passed as a 0-d array of the tensor's dtype (see _float_operand).
     float_operands: ClassVar[bool] = False
@@ -222,7 +225,8 @@ class Op:
         result._hooks = None
         # A view shares memory, and so the version counter, with its input (NumPy decides
         # whether a reshape could be a view; when it copied, the result stands alone).
-        if self.is_view and _may_share(out, args[0]):
+        saves_inputs, guarded, saves_output, read_by, may_view = self._saving
+        if may_view and self.is_view and _may_share(out, args[0]):
             result._vc = inputs[0]._vc
             info = result._view = View(inputs[0], self)
             if not grad_mode.enabled:
@@ -246,7 +250,6 @@ class Op:
             # checks them without first asking the class (an access CPython does not specialise).
             self.versions = ()
             self.out_versions = None
-            saves_inputs, guarded, saves_output, read_by = self._saving
             if saves_inputs:
                 if guarded is None:
                     self.versions = [(x._vc, x._vc[0]) for x in inputs if isinstance(x, Tensor)]
@@ -359,9 +362,10 @@ class Op:
 
 
 def _saving(cls: type[Op]) -> tuple[Any, ...]:
-    """What recording guards for ``cls``, resolved once: each class attribute read from a node
-    is a generic lookup, which CPython 3.11 does not specialise (one costs ~200 instructions)."""
-    return (cls.saves_inputs, cls._guarded, cls.saves_output, cls.output_read_by)
+    """What recording guards for ``cls`` and whether it may make views, resolved once: each
+    class attribute read from a node is a generic lookup, which CPython 3.11 does not
+    specialise (one costs ~200 instructions)."""
+    return (cls.saves_inputs, cls._guarded, cls.saves_output, cls.output_read_by, cls.is_view)
 
 
 Op._saving = _saving(Op)
