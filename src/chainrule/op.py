@@ -25,6 +25,7 @@ backward pass, never by the rules.
 from __future__ import annotations
 
 import itertools
+import types
 import weakref
 from typing import Any, ClassVar
 
@@ -70,8 +71,13 @@ class Op:
     reads: ClassVar[tuple[tuple[int, ...], ...] | None] = None
     # ``reads`` resolved once per class: for each ``needs`` pattern, the inputs to guard.
     _guarded: ClassVar[dict[tuple[bool, ...], tuple[int, ...]] | None] = None
-    # A view shares storage, and so the version counter, with its first input.
+    # A view shares storage, and so the version counter, with its first input. An op whose
+    # instances differ (basic or advanced indexing) sets it True on the class and each
+    # instance says for itself; it is read from the node only where the class has it True.
     is_view: ClassVar[bool] = False
+    # The guards above (saves_*, output_read_by, _guarded) and is_view, in one class attribute
+    # lookup (see _saving).
+    _saving: ClassVar[tuple[Any, ...]]
     # Whether the rules use a Python float beside a float tensor only as a NumPy operand (add,
     # mul, ...): it is then passed as a 0-d array of the tensor's dtype (see _float_operand).
     float_operands: ClassVar[bool] = False
@@ -98,6 +104,9 @@ class Op:
             REGISTRY[cls.__name__] = cls
         if vars(cls).get("public"):
             declare.install(cls)
+        inherited = cls.__call__  # Op's, or a copy of it that a parent class got
+        if getattr(inherited, "__wrapped__", inherited) is Op.__call__:
+            cls.__call__ = _own_call()
         if cls.reads is not None:
             cls._guarded = {
                 needs: tuple(
@@ -106,6 +115,7 @@ class Op:
                 for n in range(1, len(cls.reads) + 1)
                 for needs in itertools.product((False, True), repeat=n)
             }
+        cls._saving = _saving(cls)
 
     # --- the rules -------------------------------------------------------------------------
     def forward(self, *args: Any) -> Any:
@@ -215,7 +225,8 @@ class Op:
         result._hooks = None
         # A view shares memory, and so the version counter, with its input (NumPy decides
         # whether a reshape could be a view; when it copied, the result stands alone).
-        if self.is_view and _may_share(out, args[0]):
+        saves_inputs, guarded, saves_output, read_by, may_view = self._saving
+        if may_view and self.is_view and _may_share(out, args[0]):
             result._vc = inputs[0]._vc
             info = result._view = View(inputs[0], self)
             if not grad_mode.enabled:
@@ -235,8 +246,11 @@ class Op:
             self._hooks = None
             result.requires_grad = True
             result._grad_fn = self
-            if self.saves_inputs:
-                guarded = self._guarded
+            # The guards are set on every node, empty where nothing is read: the backward pass
+            # checks them without first asking the class (an access CPython does not specialise).
+            self.versions = ()
+            self.out_versions = None
+            if saves_inputs:
                 if guarded is None:
                     self.versions = [(x._vc, x._vc[0]) for x in inputs if isinstance(x, Tensor)]
                 elif len(indices := guarded[needs]) == 1:  # mul, div: one guard, no loop
@@ -246,8 +260,7 @@ class Op:
                     self.versions = [
                         (x._vc, x._vc[0]) for j in indices if isinstance(x := inputs[j], Tensor)
                     ]
-            if self.saves_output:
-                read_by = self.output_read_by
+            if saves_output:
                 self.out_versions = (
                     (result._vc, result._vc[0])
                     if read_by is None
@@ -348,6 +361,16 @@ class Op:
         self.out = None
 
 
+def _saving(cls: type[Op]) -> tuple[Any, ...]:
+    """What recording guards for ``cls`` and whether it may make views, resolved once: each
+    class attribute read from a node is a generic lookup, which CPython 3.11 does not
+    specialise (one costs ~200 instructions)."""
+    return (cls.saves_inputs, cls._guarded, cls.saves_output, cls.output_read_by, cls.is_view)
+
+
+Op._saving = _saving(Op)
+
+
 # Python floats met as operands of tensors, by id (the entry keeps the float alive, so the id
 # stays its own): (float, the array's dtype, the operand to pass for it).
 _float_operands: dict[int, tuple[float, Any, Any]] = {}
@@ -379,6 +402,25 @@ def _float_operand(value: float, like: Any) -> Any:
         operand.flags.writeable = False  # shared by every node that reads this constant
     _float_operands[id(value)] = (value, dtype, operand)
     return operand
+
+
+def _own_call() -> Any:
+    """``Op.__call__`` as a function of its own, over a copy of its code, for one op class.
+
+    CPython (3.11+) specialises each attribute access in a function's code for the type it
+    meets there, and falls back to a generic lookup while the types vary. One shared
+    ``Op.__call__`` meets every op class, so its writes to the node (``self.inputs = ...``) and
+    the ``self.forward`` lookup stay generic; each class calling its own copy keeps them
+    specialised (the per-op chain of ``benchmarks/bench_instructions.py``: -1.1k of 35.6k
+    instructions per op). The copy is the same function: ``__wrapped__`` names it.
+    """
+    shared = Op.__call__
+    code = shared.__code__.replace()  # a new code object: its own inline caches
+    call = types.FunctionType(code, shared.__globals__, shared.__name__)
+    call.__qualname__ = shared.__qualname__
+    call.__doc__ = shared.__doc__
+    call.__wrapped__ = shared  # type: ignore[attr-defined]
+    return call
 
 
 def run(op: Op, *args: Any) -> Any:

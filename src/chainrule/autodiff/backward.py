@@ -199,7 +199,8 @@ class _Pass:
         if g is None:
             if root._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            array = xp.ones_like(root._data)
+            array = xp.empty_like(root._data)  # then filled: ones_like costs 2x more
+            array.fill(1)
             return _make(array) if self.create_graph else array
         if not isinstance(g, Tensor):
             g = _make(xp.asarray(g))
@@ -237,6 +238,9 @@ class _Pass:
         targets = self.target_nodes
         target_ids = self.target_ids
         check_anomaly = anomaly.enabled
+        # A node freed after its rule drops its input Tensors that hold large arrays (with
+        # create_graph, the gradients' graph reads them: kept).
+        free = not retain and not create_graph
         owned = self.owned
         heap = [(-node.seq, node) for node in node_grads]
         heapq.heapify(heap)
@@ -252,7 +256,7 @@ class _Pass:
                 alone = alone_g = None
             if owned:
                 owned.discard(id(g))  # handed to the rule: no longer the pass's alone
-            if node.args is None:
+            if (args := node.args) is None:
                 node.check_saved()  # raises: this part of the graph was freed by a backward
             if node._hooks:
                 g = self._run_hooks(node._hooks, g)
@@ -260,14 +264,11 @@ class _Pass:
                 targets[node] = g
             if needed is not None and node not in needed:
                 continue  # none of this node's inputs leads to a wanted gradient
-            if node.saves_inputs:
-                for counter, stamp in node.versions:
-                    if counter[0] != stamp:
-                        node.check_saved()  # raises: a saved input was changed in place
-            if node.saves_output:
-                saved = node.out_versions
-                if saved is not None and saved[0][0] != saved[1]:
-                    node.check_saved()  # raises: the saved output was changed in place
+            for counter, stamp in node.versions:  # empty unless the rule reads inputs
+                if counter[0] != stamp:
+                    node.check_saved()  # raises: a saved input was changed in place
+            if (saved := node.out_versions) is not None and saved[0][0] != saved[1]:
+                node.check_saved()  # raises: the saved output was changed in place
             if create_graph:
                 args = [
                     x if isinstance(x, Tensor) else a
@@ -277,7 +278,6 @@ class _Pass:
                 if grads is None:
                     grads = node.vjp(g, _make(node.out, True, node), *args)
             else:
-                args = node.args
                 if (
                     node.vjp_inplace is not None
                     and observer is None  # an observer keeps g to show it
@@ -299,10 +299,17 @@ class _Pass:
                 observer(node, g, grads)
             # zip without ``strict=``: a keyword argument to zip costs ~1.5k instructions
             # per node; a rule may return fewer gradients than inputs.
+            # Whether an input Tensor holds a large array, which the freed node must then let
+            # go of (see _edges); tested here, on the arrays the loop reads anyway.
+            holds_large = False
             for x, gi, need in zip(node.inputs, grads, node.needs):  # noqa: B905
                 if gi is None or not need:
+                    if free and isinstance(x, Tensor) and x._data.size > _SMALL_ARRAY:
+                        holds_large = True
                     continue
                 data = x._data
+                if free and data.size > _SMALL_ARRAY:
+                    holds_large = True
                 if gi.shape != data.shape:
                     if batch is None:
                         gi = unbroadcast(gi, data.shape)
@@ -320,10 +327,10 @@ class _Pass:
                 elif needed is None or parent in needed or parent in targets:
                     if parent is alone:
                         alone_g = self._sum(alone_g, gi)
+                    elif not heap and alone is None:  # nothing pending (a chain): no lookup
+                        alone, alone_g = parent, gi
                     elif (pending := node_grads.get(parent)) is not None:
                         node_grads[parent] = self._sum(pending, gi)
-                    elif not heap and alone is None:
-                        alone, alone_g = parent, gi
                     else:
                         if alone is not None:  # no longer alone: into the heap with it
                             node_grads[alone] = alone_g
@@ -336,10 +343,8 @@ class _Pass:
             grads = gi = pending = None
             if not retain:
                 node.args = node.out = None  # free the saved values
-                for data in args:  # the inputs' arrays (with create_graph: Tensors, kept)
-                    if type(data) is _ndarray and data.size > _SMALL_ARRAY:
-                        node.inputs = _edges(node.inputs)
-                        break
+                if holds_large:
+                    node.inputs = _edges(node.inputs)
 
     def _check_batchable(self, needed: set[Any] | None) -> None:
         """Raise ``_NoBatch`` unless every rule the pass will run takes a batch of cotangents

@@ -62,6 +62,7 @@ class GetItem(Linear):
     derivatives = ("1 at the picked positions (repeats add up), else 0",)
     batch_rule = staticmethod(batching.getitem)
     saves_inputs = False
+    is_view = True  # may be: each instance says (basic indexing gives a view)
 
     def __init__(self, key: tuple[Any, ...], basic: bool) -> None:
         self.key = key
