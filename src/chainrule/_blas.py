@@ -112,10 +112,19 @@ _THREADS = _openblas_threads(_FOUND) if _FOUND is not None and serial_below > 0 
 _GEMMS = _cblas_gemms(_FOUND) if _FOUND is not None else {}
 
 
+def _one_thread_helps(macs: int) -> bool:
+    """Whether a product of ``macs`` multiply-adds is better kept on one thread: OpenBLAS
+    would split it, and it is too small to gain from that."""
+    return _THREADS is not None and _OPENBLAS_SERIAL < macs < serial_below
+
+
 def _on_threads_for(macs: int, product: Any, *args: Any) -> Any:
     """``product(*args)``, on one BLAS thread when ``macs`` multiply-adds are few."""
-    if _THREADS is None or macs >= serial_below or macs <= _OPENBLAS_SERIAL:
-        return product(*args)
+    return _on_one_thread(product, *args) if _one_thread_helps(macs) else product(*args)
+
+
+def _on_one_thread(product: Any, *args: Any) -> Any:
+    """``product(*args)`` on one BLAS thread; the pool's count is restored after."""
     get, set_ = _THREADS
     threads = get()
     if threads == 1:
@@ -133,6 +142,18 @@ def matmul(a: Any, b: Any, out: Any = None) -> Any:
     A large product of two float matrices is written into an array of
     :mod:`chainrule._buffers`: a training step's products reuse the previous step's memory.
     """
+    if a.ndim == 2 and b.ndim == 2:  # two matrices (every product of a linear layer): first
+        rows, columns, dtype = a.shape[0], b.shape[1], a.dtype
+        if (
+            out is None
+            and dtype is b.dtype
+            and dtype.kind == "f"
+            and rows * columns * dtype.itemsize >= _buffers.MIN_BYTES  # small: no call
+        ):
+            out = _buffers.empty((rows, columns), dtype)
+        if _one_thread_helps(rows * a.shape[1] * columns):
+            return _on_one_thread(np.matmul, a, b, out)
+        return np.matmul(a, b, out)
     if out is None and b.ndim > 2 and a.shape[:-2] == b.shape[:-2] and not any(b.strides[:-2]):
         # One matrix for every batch entry (a weight expanded over vmap's batch, stride 0):
         # one product of all of a's rows, not one small product per entry (per-example
@@ -140,15 +161,6 @@ def matmul(a: Any, b: Any, out: Any = None) -> Any:
         rows = a.reshape((-1, a.shape[-1]))
         out = np.empty((len(rows), b.shape[-1]), np.result_type(a, b))
         return matmul(rows, b[(0,) * (b.ndim - 2)], out).reshape((*a.shape[:-1], b.shape[-1]))
-    if (
-        out is None
-        and a.ndim == 2
-        and b.ndim == 2
-        and a.dtype is b.dtype
-        and a.dtype.kind == "f"
-        and a.shape[0] * b.shape[1] * a.dtype.itemsize >= _buffers.MIN_BYTES  # small: no call
-    ):
-        out = _buffers.empty((a.shape[0], b.shape[1]), a.dtype)
     if _THREADS is None or a.ndim < 2 or b.ndim < 2:
         return np.matmul(a, b, out=out)
     # batch x rows x inner x columns, whichever operand carries the batch dimensions

@@ -133,8 +133,11 @@ class Optimizer:
         with grad_mode.no_grad():
             for group in self.param_groups:
                 for p in group["params"]:
-                    if p.grad is not None:
-                        self._update(group, p._data, p.grad._data, self.state[p])
+                    # ``_grad``, not ``grad``: a parameter is a leaf, so the property's warning
+                    # about non-leaves never applies, and reading it twice cost a call each
+                    grad = p._grad
+                    if grad is not None:
+                        self._update(group, p._data, grad._data, self.state[p])
                         p._vc[0] += 1  # an in-place change of the parameter
         return loss
 
