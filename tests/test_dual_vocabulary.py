@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import pathlib
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -241,3 +242,27 @@ def test_the_rule_scan_finds_a_type_test_in_a_rule_and_in_a_helper_it_calls() ->
         "    return isinstance(g, Tensor)\n"
     )
     assert sorted(_offenders(source, "m.py")) == ["m.py:5 (in _spread)", "m.py:9 (in _helper)"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [np.array(2.5, np.float32), np.ones((1,)), np.arange(10.0)[3:4].reshape(1, 1)],
+    ids=["0-d", "1", "1x1 slice"],
+)
+@pytest.mark.parametrize("shape", [(), (3,), (2, 0), (2, 3, 4)])
+def test_broadcasting_a_single_value_is_numpys_read_only_view(value, shape) -> None:
+    """A single value (a whole sum's gradient) takes a shortcut past NumPy's broadcast_to."""
+    if value.ndim > len(shape):
+        shape = (2, *shape, *value.shape)
+    view, expected = dual.broadcast_to(value, shape), np.broadcast_to(value, shape)
+    assert (view.shape, view.strides, view.dtype) == (expected.shape, expected.strides, value.dtype)
+    np.testing.assert_array_equal(view, expected)
+    assert not view.flags.writeable
+    assert np.shares_memory(view, value) or view.size == 0
+
+
+def test_broadcasting_a_single_value_to_fewer_dimensions_raises_numpys_error() -> None:
+    with pytest.raises(ValueError) as expected:
+        np.broadcast_to(np.ones((1, 1)), (3,))
+    with pytest.raises(ValueError, match=re.escape(str(expected.value))):
+        dual.broadcast_to(np.ones((1, 1)), (3,))

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 import chainrule as cr
+from chainrule.ops import inplace
 
 IN_PLACE = {
     "add_": lambda t: t.add_(1),
@@ -342,3 +343,41 @@ def test_in_place_on_expanded_view_raises():
     t = cr.ones(3).expand(2, 3)
     with pytest.raises(RuntimeError, match="expanded"):
         t.add_(1)
+
+
+def _pow_tensor_tensor(x, t):
+    return x**t  # reads x and t, and its output (for t's gradient)
+
+
+GUARDED = {  # what is changed in place after the forward -> the part of the message naming it
+    "exp's output": (lambda x, t: x.exp(), lambda x, t, y: y.add_(1), "its output of Exp"),
+    "mul's input": (lambda x, t: x * t, lambda x, t, y: t.add_(1), "an input of Mul"),
+    "pow's output": (_pow_tensor_tensor, lambda x, t, y: y.add_(1), "its output of Pow"),
+    "pow's input": (_pow_tensor_tensor, lambda x, t, y: t.add_(1), "an input of Pow"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(GUARDED))
+def test_backward_names_whether_an_input_or_the_output_was_changed(case):
+    forward, change, named = GUARDED[case]
+    x = cr.tensor([0.5, 1.5], requires_grad=True)
+    t = cr.tensor([2.0, 3.0], requires_grad=True)
+    x_in, t_in = x * 1, t * 1  # non-leaves: changing them in place is allowed
+    y = forward(x_in, t_in)
+    change(x_in, t_in, y)
+    message = f"{named}Backward.* is at version 1; expected version 0"
+    with pytest.raises(RuntimeError, match=message):
+        y.sum().backward()
+
+
+def test_an_in_place_op_that_reads_its_output_guards_the_tensor_it_wrote():
+    """exp recorded in place (the path of every in-place op) saves its result, which is then y
+    itself: backward works until y changes again, and then names exp's output."""
+    x = cr.tensor([0.5, 1.5], requires_grad=True)
+    y = x * 1
+    inplace.apply(y, lambda old: old.exp())
+    y.sum().backward(retain_graph=True)
+    np.testing.assert_array_equal(x.grad.numpy(), np.exp(np.float32([0.5, 1.5])))
+    y.add_(1)
+    with pytest.raises(RuntimeError, match="its output of ExpBackward0 is at version 2"):
+        y.sum().backward()

@@ -248,25 +248,26 @@ class Op:
             result._grad_fn = self
             # The guards are set on every node, empty where nothing is read: the backward pass
             # checks them without first asking the class (an access CPython does not specialise).
-            self.versions = ()
+            # ``versions`` holds them all, the output's last, so the pass reads one slot;
+            # ``out_versions`` names the output's for check_saved's message.
+            versions: Any = ()
             self.out_versions = None
             if saves_inputs:
                 if guarded is None:
-                    self.versions = [(x._vc, x._vc[0]) for x in inputs if isinstance(x, Tensor)]
+                    versions = [(x._vc, x._vc[0]) for x in inputs if isinstance(x, Tensor)]
                 elif len(indices := guarded[needs]) == 1:  # mul, div: one guard, no loop
                     x = inputs[indices[0]]
-                    self.versions = ((x._vc, x._vc[0]),) if isinstance(x, Tensor) else ()
+                    versions = ((x._vc, x._vc[0]),) if isinstance(x, Tensor) else ()
                 else:
-                    self.versions = [
+                    versions = [
                         (x._vc, x._vc[0]) for j in indices if isinstance(x := inputs[j], Tensor)
                     ]
-            if saves_output:
-                self.out_versions = (
-                    (result._vc, result._vc[0])
-                    if read_by is None
-                    or True in [n and r for n, r in zip(needs, read_by, strict=True)]
-                    else None
-                )
+            if saves_output and (
+                read_by is None or True in [n and r for n, r in zip(needs, read_by, strict=True)]
+            ):
+                guard = self.out_versions = (result._vc, result._vc[0])
+                versions = (*versions, guard) if versions else (guard,)
+            self.versions = versions
         else:
             result.requires_grad = False
             result._grad_fn = None
@@ -339,12 +340,13 @@ class Op:
                 "retain_graph=True if you need to backward through the graph a second time or "
                 "if you need to access saved tensors after calling backward."
             )
-        if self.saves_inputs:
-            for counter, stamp in self.versions:
-                if counter[0] != stamp:
-                    self._raise_modified("an input", counter[0], stamp)
-        if self.saves_output and self.out_versions is not None:
-            counter, stamp = self.out_versions
+        output = self.out_versions  # also the last of ``versions``
+        for guard in self.versions:
+            counter, stamp = guard
+            if counter[0] != stamp and guard is not output:
+                self._raise_modified("an input", counter[0], stamp)
+        if output is not None:
+            counter, stamp = output
             if counter[0] != stamp:
                 self._raise_modified("its output", counter[0], stamp)
 

@@ -264,11 +264,9 @@ class _Pass:
                 targets[node] = g
             if needed is not None and node not in needed:
                 continue  # none of this node's inputs leads to a wanted gradient
-            for counter, stamp in node.versions:  # empty unless the rule reads inputs
+            for counter, stamp in node.versions:  # empty unless the rule reads inputs or out
                 if counter[0] != stamp:
-                    node.check_saved()  # raises: a saved input was changed in place
-            if (saved := node.out_versions) is not None and saved[0][0] != saved[1]:
-                node.check_saved()  # raises: the saved output was changed in place
+                    node.check_saved()  # raises: a saved input or output was changed in place
             if create_graph:
                 args = [
                     x if isinstance(x, Tensor) else a

@@ -57,8 +57,10 @@ def apply(t: Tensor, compute: Callable[..., Tensor], *others: Any) -> Tensor:
         result = compute(old, *(_itself(t, old) if o is t else o for o in others))
         _write(t, result._data)
         forward.carry(result, t)
-        if getattr(result._grad_fn, "out_versions", None) is not None:  # its rules read t
-            result._grad_fn.out_versions = (t._vc, t._vc[0])
+        node = result._grad_fn
+        if (stale := getattr(node, "out_versions", None)) is not None:  # its rules read t
+            guard = node.out_versions = (t._vc, t._vc[0])
+            node.versions = (*[v for v in node.versions if v is not stale], guard)
         if view is not None:
             forward.write_through(t, view.base, view.ops)
             views.rebase(t, result)  # the base's history, and t's from it
