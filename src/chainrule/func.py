@@ -153,7 +153,7 @@ def refuse_storage_access() -> None:
     wrappers without storage. ``item()`` and ``tolist()`` work; vmap alone refuses only its
     batched tensors (see :class:`chainrule.autodiff.batching.BatchedTensor`)."""
     if _depth[0]:
-        raise RuntimeError("Cannot access data pointer of Tensor that doesn't have storage")
+        batching.refuse_storage_access()
 
 
 @contextlib.contextmanager

@@ -36,7 +36,7 @@ import itertools
 import string
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from chainrule.tensor import Size, Tensor
 
@@ -131,6 +131,13 @@ class NotBatchable(RuntimeError):
     """Raised by code that cannot run on a batched tensor; ``vmap`` then loops over the batch."""
 
 
+def refuse_storage_access() -> NoReturn:
+    """PyTorch's refusal to hand NumPy (or a list) the values of a transform's wrapper tensor,
+    which has no storage: a batched tensor's, or any tensor's inside ``f`` of ``grad``, ``jvp``
+    and the other transforms (:func:`chainrule.func.refuse_storage_access`)."""
+    raise RuntimeError("Cannot access data pointer of Tensor that doesn't have storage")
+
+
 class BatchedTensor(Tensor):
     """One example's view of a batch: ``shape`` is the example's, ``_value`` holds them all."""
 
@@ -203,11 +210,10 @@ class BatchedTensor(Tensor):
     def numpy(self, force: bool = False) -> Any:
         if self.requires_grad and not force:  # PyTorch's first check (vmap over grad)
             super().numpy()
-        # PyTorch's batched tensor is a wrapper: no storage for NumPy (or a list) to read.
-        raise RuntimeError("Cannot access data pointer of Tensor that doesn't have storage")
+        refuse_storage_access()
 
     def tolist(self) -> Any:
-        raise RuntimeError("Cannot access data pointer of Tensor that doesn't have storage")
+        refuse_storage_access()
 
     def __bool__(self) -> bool:
         raise RuntimeError(
