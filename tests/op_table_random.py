@@ -1,4 +1,5 @@
-"""Op-table rows for random draws from tensor parameters: ``normal``, ``poisson``, ``bernoulli``.
+"""Op-table rows for random draws from tensor parameters (``normal``, ``poisson``, ``bernoulli``)
+and in-place random fills of recorded tensors (``normal_``, ``random_``).
 
 Each row draws from a seeded generator (the same seed in chainrule and in PyTorch, whose draws
 chainrule repeats), so every call of the row is the same function of its parameters, and the
@@ -51,15 +52,15 @@ def torch_seeded(draw: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _row(name: str, draw: Any, covers: tuple[str, ...], shapes: Any, **kw: Any) -> OpSpec:
-    """``draw(lib, *tensors)`` seeded in each library."""
+    """``draw(lib, *tensors)`` seeded in each library (vmap's randomness 'different' unless
+    ``kw`` says otherwise)."""
     return OpSpec(
         name,
         seeded(lambda *args: draw(cr, *args)),
         torch_seeded(lambda *args: draw(torch, *args)),
         covers,
         shapes,
-        randomness="different",
-        **kw,
+        **{"randomness": "different", **kw},
     )
 
 
@@ -112,5 +113,23 @@ RANDOM_SPECS: list[OpSpec] = [
         ("Bernoulli", "Mul", "Add"),
         UNARY,
         domain=PROBABILITIES,
+    ),
+    # In-place fills of a recorded tensor: the fill's node (NormalBackward0, ...) passes zeros
+    # back to the overwritten values, and the input still gets its gradient beside the fill.
+    # PyTorch's jacfwd refuses 'different' randomness here (the filled primal is unbatched),
+    # so these rows ask for 'same' (one draw for every example, a seeded call's).
+    _row(
+        "normal_in_place_beside_its_input",
+        lambda lib, x: (x * 2).normal_(0.5, 2.0) + x,
+        ("Overwrite", "Mul", "Add"),
+        UNARY,
+        randomness="same",
+    ),
+    _row(
+        "random_in_place_times_its_input",
+        lambda lib, x: (x + 1).random_(2, 9) * x,
+        ("Overwrite", "Add", "Mul"),
+        UNARY,
+        randomness="same",
     ),
 ]

@@ -71,6 +71,9 @@ VALUE_READ_ROWS = (
     "poisson",
     "bernoulli",
     "bernoulli_method_beside_its_probabilities",
+    # An in-place fill reads its tensor's dtype before drawing.
+    "normal_in_place_beside_its_input",
+    "random_in_place_times_its_input",
 )
 EAGER_ROWS = {
     **dict.fromkeys(IN_PLACE_ROWS, "it changes a tensor in place"),

@@ -845,6 +845,43 @@ SNIPPETS: dict[str, str] = {
         g, = torch.autograd.grad((draw * mean).sum(), mean)  # zeros through the draw
         print(torch.equal(g, draw.detach()), g)
     """,
+    "in_place_fills_are_named_after_the_fill": """
+        import torch
+        import torch.autograd.forward_ad as fwAD
+        torch.manual_seed(0)
+        x = torch.ones(3, requires_grad=True)
+        p = torch.full((3,), 0.5, requires_grad=True)
+        v = torch.tensor(2.0, requires_grad=True)
+        fills = [
+            lambda t: t.normal_(), lambda t: t.uniform_(), lambda t: t.exponential_(),
+            lambda t: t.bernoulli_(0.5), lambda t: t.bernoulli_(torch.tensor(0.3)),
+            lambda t: t.bernoulli_(p), lambda t: t.random_(), lambda t: t.random_(10),
+            lambda t: t.random_(2, 5), lambda t: t.random_(7, None), lambda t: t.random_(to=5),
+            lambda t: t.geometric_(0.3), lambda t: t.log_normal_(), lambda t: t.cauchy_(),
+            lambda t: t.fill_(2.0), lambda t: t.fill_(True), lambda t: t.fill_(v),
+            lambda t: t.fill_(torch.tensor(1)), lambda t: t.zero_(),
+            lambda t: t.copy_(torch.tensor([1, 2, 3])),
+        ]
+        for fill in fills:
+            x.grad = p.grad = v.grad = None
+            y = fill(x * 2)
+            print(y, y.grad_fn.name(), [n and n.name() for n, _ in y.grad_fn.next_functions])
+            (y * torch.arange(1.0, 4.0)).sum().backward()
+            print(x.grad, p.grad, v.grad)
+        y = x * 2
+        y[1:].normal_()  # through a view: the base's history is rewritten
+        y.sum().backward()
+        print(x.grad)
+        print(torch.zeros(3).bernoulli_(p).grad_fn.name(), torch.zeros(3).fill_(v).grad_fn.name())
+        print(torch.zeros(3).normal_().grad_fn, x.detach().zero_().grad_fn)
+        error(lambda: torch.ones(2, requires_grad=True).normal_())
+        with fwAD.dual_level():
+            for fill in fills[:4] + fills[6:9] + fills[11:16] + fills[17:]:
+                dual = fwAD.make_dual(torch.ones(3), torch.full((3,), 7.0))
+                print(fwAD.unpack_dual(fill(dual * 1)).tangent)
+            dual = fwAD.make_dual(torch.tensor(2.0), torch.tensor(5.0))
+            print(fwAD.unpack_dual(torch.zeros(3).fill_(dual)).tangent)
+    """,
     "draws_under_function_transforms": """
         import torch
         from torch.func import grad, hessian, jacfwd, jacrev, jvp, vmap

@@ -814,7 +814,7 @@ class Tensor:
         return inplace.clamp_(self, min, max)
 
     def zero_(self) -> Tensor:
-        return inplace.fill_(self, 0)
+        return inplace.zero_(self)
 
     def fill_(self, value: Any) -> Tensor:
         return inplace.fill_(self, value)

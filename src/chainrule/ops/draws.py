@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chainrule._array import xp
 from chainrule.autodiff import batching
 from chainrule.op import Op
 from chainrule.ops import dual
@@ -50,6 +51,32 @@ class Draw(Op, abstract=True):
 
     def jvp(self, tangents, out, *args):
         return dual.zeros_like(out)
+
+
+class Overwrite(Draw):
+    """An in-place fill whose values do not depend on the old ones (``t.normal_()``,
+    ``t.bernoulli_(p)``, ``t.random_()``, ``t.fill_(2.0)``, ``t.zero_()``), recorded:
+    ``forward(old, *parameters, values)`` is ``values`` in ``old``'s shape and dtype, every
+    derivative is zero, and the node has the name PyTorch gives that fill.
+
+    >>> import chainrule as cr
+    >>> x = cr.ones(2, requires_grad=True)
+    >>> y = (x * 2).normal_()
+    >>> y.grad_fn.name(), y.grad_fn.next_functions[0][0].name()
+    ('NormalBackward0', 'MulBackward0')
+    """
+
+    notation = "overwrite(t, values)"
+    derivatives = ("0 (the old values are overwritten)",)
+
+    def __init__(self, fill_name: str) -> None:
+        self.fill_name = fill_name
+
+    def default_name(self) -> str:
+        return self.fill_name
+
+    def forward(self, old, *args):
+        return xp.broadcast_to(args[-1], old.shape).astype(old.dtype)
 
 
 class Normal(Draw):

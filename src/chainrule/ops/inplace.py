@@ -25,8 +25,9 @@ from typing import Any
 from chainrule import grad_mode
 from chainrule._array import xp
 from chainrule.autodiff import batching, forward
-from chainrule.op import Linear, _value
+from chainrule.op import Linear, _value, named
 from chainrule.ops import dual, views
+from chainrule.ops.draws import Overwrite
 from chainrule.tensor import Tensor, _make, spread_requires_grad
 
 
@@ -40,9 +41,14 @@ def _records(t: Tensor, *others: Any) -> bool:
     return t._view is not None and t._view.base.requires_grad
 
 
-def apply(t: Tensor, compute: Callable[..., Tensor], *others: Any) -> Tensor:
-    """Replace ``t``'s values by ``compute(t, *others)`` in place, recording it if needed."""
-    _check_overlap(t, others)
+def apply(
+    t: Tensor, compute: Callable[..., Tensor], *others: Any, reads_first: bool = False
+) -> Tensor:
+    """Replace ``t``'s values by ``compute(t, *others)`` in place, recording it if needed.
+    ``reads_first``: the values were computed from ``others`` before, so they may overlap
+    ``t`` (``x.bernoulli_(x[0])``, which PyTorch allows)."""
+    if not reads_first:
+        _check_overlap(t, others)
     view = t._view
     if _records(t, *others):
         if view is not None:
@@ -174,14 +180,31 @@ def clamp_(t: Tensor, lo: Any = None, hi: Any = None) -> Tensor:
 
 
 def fill_(t: Tensor, value: Any) -> Tensor:
-    if isinstance(value, Tensor):
-        if value.ndim:
-            raise RuntimeError(
-                "fill_ only supports 0-dimension value tensor but got tensor with "
-                f"{value.ndim} dimensions."
-            )
-        value = value.clone()  # read before writing: it may be one of t's own elements
-    return copy_(t, value)
+    """Every element of ``t`` set to ``value``, a number (PyTorch's ``FillBackward2``: no
+    gradient flows through it) or a 0-d tensor (``FillBackward3``: its gradient is the sum
+    of ``t``'s)."""
+    if not isinstance(value, Tensor):
+        return overwrite_(t, value, "FillBackward2")
+    if value.ndim:
+        raise RuntimeError(
+            "fill_ only supports 0-dimension value tensor but got tensor with "
+            f"{value.ndim} dimensions."
+        )
+    if xp.may_share_memory(value._data, t._data):
+        value = value.clone()  # read before writing: it is one of t's own elements
+    return apply(t, lambda old, v: named(Copy()(old, v), "FillBackward3"), _as_source(t, value))
+
+
+def zero_(t: Tensor) -> Tensor:
+    """Every element of ``t`` set to zero (PyTorch's ``ZeroBackward0``)."""
+    return overwrite_(t, 0, "ZeroBackward0")
+
+
+def overwrite_(t: Tensor, values: Any, name: str, *parameters: Tensor) -> Tensor:
+    """``t``'s values replaced by ``values`` (broadcast and cast), which were computed from
+    ``parameters`` (if any) but not from ``t``: recorded as a zero-derivative node of PyTorch's
+    ``name`` for the fill (see :class:`chainrule.ops.draws.Overwrite`)."""
+    return apply(t, lambda old, *p: Overwrite(name)(old, *p, values), *parameters, reads_first=True)
 
 
 class Copy(Linear):
@@ -191,6 +214,7 @@ class Copy(Linear):
     derivatives = ("0 (the old values are overwritten)", "1 (copies summed over broadcasting)")
     batch_rule = staticmethod(batching.copy_values)
     saves_inputs = False
+    torch_name = "chainrule::autograd::CopyBackwards"  # PyTorch names it in its namespace
 
     def forward(self, old, src):
         return xp.broadcast_to(src, old.shape).astype(old.dtype)
@@ -201,14 +225,24 @@ class Copy(Linear):
 
 def copy_(t: Tensor, src: Any) -> Tensor:
     """Copy ``src`` (broadcast) into ``t``; the gradient goes to ``src``."""
-    return apply(t, lambda old, s: Copy()(old, s), src)
+    return apply(t, lambda old, s: Copy()(old, s), _as_source(t, src))
 
 
-def random_fill_(t: Tensor, draw: Callable[[tuple[int, ...]], Any]) -> Tensor:
-    """Fill ``t`` in place with ``draw(shape)`` (an array, cast to ``t``'s dtype). Inside
-    ``vmap``, as in ``torch.func``: with ``randomness="different"`` each example of a batched
-    ``t`` gets its own draw, with ``"same"`` every example the one draw. Each fill's ``draw``
-    checks its arguments and ``t``'s dtype first: after vmap's refusals, as PyTorch orders them.
+def _as_source(t: Tensor, src: Any) -> Any:
+    """``src`` for :class:`Copy` into ``t``: an integer or bool tensor has no tangent, so it
+    is given as a float of ``t``'s dtype, for which the linear family's forward rule gives
+    zeros (an integer input would pass on unchanged, as a setting of the map)."""
+    if isinstance(src, Tensor) and t.is_floating_point() and not src.is_floating_point():
+        return src.to(t.dtype)
+    return src
+
+
+def random_fill_(t: Tensor, draw: Callable[[tuple[int, ...]], Any], name: str) -> Tensor:
+    """Fill ``t`` in place with ``draw(shape)`` (an array, cast to ``t``'s dtype), recorded
+    under PyTorch's ``name`` for the fill. Inside ``vmap``, as in ``torch.func``: with
+    ``randomness="different"`` each example of a batched ``t`` gets its own draw, with
+    ``"same"`` every example the one draw. Each fill's ``draw`` checks its arguments and
+    ``t``'s dtype first: after vmap's refusals, as PyTorch orders them.
 
     >>> import chainrule as cr
     >>> rows = cr.func.vmap(lambda r: r.clone().uniform_(), randomness="different")(cr.zeros(3, 2))
@@ -218,21 +252,21 @@ def random_fill_(t: Tensor, draw: Callable[[tuple[int, ...]], Any]) -> Tensor:
     from chainrule import rng
 
     if not batching.levels:
-        return copy_(t, draw(tuple(t.shape)))
+        return overwrite_(t, draw(tuple(t.shape)), name)
     batching.check_inplace_randomness(t)
-    return _fill(t, rng.per_example(draw, tuple(t.shape)))
+    return _fill(t, rng.per_example(draw, tuple(t.shape)), name)
 
 
-def _fill(t: Tensor, values: Any) -> Tensor:
-    """``t.copy_(values)`` where ``values`` (an array or a tensor) may be batched at some of
-    the vmap levels that batch ``t`` (a draw of the 'different' levels): written into ``t``'s
-    physical tensor, size 1 at its levels that ``values`` is not batched at."""
+def _fill(t: Tensor, values: Any, name: str) -> Tensor:
+    """:func:`overwrite_` inside vmap, where ``values`` (an array or a tensor) may be batched
+    at some of the vmap levels that batch ``t`` (a draw of the 'different' levels): written
+    into ``t``'s physical tensor, size 1 at its levels that ``values`` is not batched at."""
     if type(t) is not batching.BatchedTensor:  # unbatched: one value for every example
-        return copy_(t, values)
+        return overwrite_(t, values, name)
     value, have = batching.unwrap(t)
     data, its = batching.unwrap(values) if isinstance(values, Tensor) else (values, [])
     lead = [level.size if level in its else 1 for level in have]
-    copy_(value, data.reshape(*lead, *t.shape))
+    overwrite_(value, data.reshape(*lead, *t.shape), name)
     return t
 
 
@@ -247,7 +281,7 @@ def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0, generator: Any = Non
         check_kernel_dtype(dtype, "normal_kernel_cpu", floating=True)
         return rng.normal(shape, dtype, mean, std, g=generator)
 
-    return random_fill_(t, draw)
+    return random_fill_(t, draw, "NormalBackward0")
 
 
 def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
@@ -263,7 +297,7 @@ def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None) -
             )
         return rng.uniform(shape, dtype, a, b, g=generator)
 
-    return random_fill_(t, draw)
+    return random_fill_(t, draw, "UniformBackward0")
 
 
 def bernoulli_(t: Tensor, p: Any = 0.5, generator: Any = None) -> Tensor:
@@ -274,7 +308,8 @@ def bernoulli_(t: Tensor, p: Any = 0.5, generator: Any = None) -> Tensor:
 
     if isinstance(p, Tensor):
         return _bernoulli_tensor_(t, p, generator)
-    return random_fill_(t, lambda s: rng.uniform(s, xp.float64, g=generator) < p)
+    draw = lambda s: rng.uniform(s, xp.float64, g=generator) < p  # noqa: E731
+    return random_fill_(t, draw, "BernoulliBackward2")
 
 
 def _bernoulli_tensor_(t: Tensor, p: Tensor, generator: Any) -> Tensor:
@@ -296,7 +331,11 @@ def _bernoulli_tensor_(t: Tensor, p: Tensor, generator: Any) -> Tensor:
             )
         batching.check_inplace_randomness(t)
     probabilities = p if tuple(p.shape) == tuple(t.shape) else p.expand(*t.shape)
-    return _fill(t, factories.bernoulli(probabilities, generator=generator))
+    with grad_mode.no_grad():  # the node made here is the fill's, which takes p
+        values = factories.bernoulli(probabilities, generator=generator)
+    if batching.levels:
+        return _fill(t, values, "BernoulliBackward1")
+    return overwrite_(t, values, "BernoulliBackward1", p)
 
 
 def exponential_(t: Tensor, lambd: float = 1.0, generator: Any = None) -> Tensor:
@@ -310,7 +349,7 @@ def exponential_(t: Tensor, lambd: float = 1.0, generator: Any = None) -> Tensor
         _continuous(dtype, "Exponential", 1)
         return rng.exponential(shape, lambd, g=generator)
 
-    return random_fill_(t, draw)
+    return random_fill_(t, draw, "ExponentialBackward0")
 
 
 def random_(t: Tensor, *args: Any, generator: Any = None, **kwargs: Any) -> Tensor:
@@ -331,7 +370,9 @@ def random_(t: Tensor, *args: Any, generator: Any = None, **kwargs: Any) -> Tens
     def draw(shape: tuple[int, ...]) -> Any:
         return rng.integers(*rng.random_range(dtype, low, high), shape, g=generator)
 
-    return random_fill_(t, draw)
+    # PyTorch's overloads: 0 random_(from, to), 1 random_(to), 2 random_().
+    overload = 2 - len(args) - len(kwargs)
+    return random_fill_(t, draw, f"RandomBackward{overload}")
 
 
 def _random_bounds(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[int, int | None]:
@@ -379,7 +420,7 @@ def geometric_(t: Tensor, p: float, generator: Any = None) -> Tensor:
         check_kernel_dtype(dtype, "geometric_cpu", floating=False)
         return rng.geometric(shape, p, g=generator)
 
-    return random_fill_(t, draw)
+    return random_fill_(t, draw, "GeometricBackward0")
 
 
 def log_normal_(t: Tensor, mean: float = 1.0, std: float = 2.0, generator: Any = None) -> Tensor:
@@ -401,7 +442,7 @@ def log_normal_(t: Tensor, mean: float = 1.0, std: float = 2.0, generator: Any =
         check_kernel_dtype(dtype, "log_normal_cpu", floating=True)
         return rng.log_normal(shape, mean, std, g=generator)
 
-    return random_fill_(t, draw)
+    return random_fill_(t, draw, "LogNormalBackward0")
 
 
 def cauchy_(t: Tensor, median: float = 0.0, sigma: float = 1.0, generator: Any = None) -> Tensor:
@@ -423,7 +464,7 @@ def cauchy_(t: Tensor, median: float = 0.0, sigma: float = 1.0, generator: Any =
         _continuous(dtype, "Cauchy", 0)
         return rng.cauchy(shape, median, sigma, g=generator)
 
-    return random_fill_(t, draw)
+    return random_fill_(t, draw, "CauchyBackward0")
 
 
 def _torch_name(dtype: Any, spelling: int) -> str:
