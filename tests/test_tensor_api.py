@@ -651,3 +651,56 @@ def test_new_factory_requires_grad_and_type_as_keeps_the_graph():
     x = cr.ones(2, requires_grad=True)
     x.type_as(cr.zeros(1, dtype=cr.float64)).sum().backward()
     assert x.grad.tolist() == [1.0, 1.0] and x.grad.dtype == cr.float32
+
+
+# ------------------------------------------------------------------ scalar conversions
+# chainrule's own workflows never convert a tensor that requires grad with float(): PyTorch's
+# warning comes once per process, so one given on the user's behalf would hide theirs. In a
+# fresh process, with the warning an error, the workflows run; then the user's float() warns.
+OWN_WORKFLOWS = """
+import warnings
+import chainrule as cr
+from chainrule.tools import explain
+from chainrule.tools.attribution import integrated_gradients, saliency
+from chainrule.tools.diagnostics import gradient_flow
+warnings.filterwarnings("error", message="Converting a tensor with requires_grad")
+cr.manual_seed(0)
+model = cr.nn.Sequential(cr.nn.Linear(3, 4), cr.nn.ReLU(), cr.nn.Linear(4, 2))
+x, y = cr.randn(8, 3), cr.tensor([0, 1] * 4)
+for opt in (cr.optim.SGD(model.parameters(), 0.1, momentum=0.9), cr.optim.Adam(model.parameters())):
+    schedule = cr.optim.lr_scheduler.StepLR(opt, 1)
+    for _ in range(2):
+        opt.zero_grad()
+        loss = cr.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        schedule.step()
+print(gradient_flow(model, cr.nn.functional.cross_entropy(model(x), y)) is not None)
+print(float(explain("(3*x + 1)**2", x=1).grad("x")))
+print(tuple(saliency(model, x[:2]).shape), tuple(integrated_gradients(model, x[:2])[0].shape))
+v = cr.randn(3, dtype=cr.float64, requires_grad=True)
+print(cr.autograd.gradcheck(lambda v: (v * v).sum(), (v,)))
+w = cr.tensor(2.0, requires_grad=True)
+try:
+    float(w)
+except UserWarning as warning:
+    print("the user's float() warns:", str(warning).splitlines()[0])
+"""
+
+
+def test_chainrules_own_workflows_leave_the_scalar_warning_to_the_user() -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", OWN_WORKFLOWS], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "True",
+        "24.0",  # 6 (3x + 1) at x = 1
+        "(2, 3) (2, 3)",
+        "True",
+        "the user's float() warns: Converting a tensor with requires_grad=True to a scalar may "
+        "lead to unexpected behavior.",
+    ]

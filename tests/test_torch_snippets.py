@@ -14,6 +14,8 @@ import importlib
 import io
 import pickle
 import re
+import subprocess
+import sys
 import textwrap
 
 import numpy as np
@@ -912,6 +914,35 @@ SNIPPETS: dict[str, str] = {
                 short(lambda: vmap(grad(lambda v: f(v).sum()), randomness=mode)(x[:, None]))
             short(lambda: vmap(jacrev(f), randomness="different")(x[:, None]))
     """,
+    "scalar_reads_under_function_transforms": """
+        import torch
+        from torch.func import grad, jacfwd, jacrev, jvp, vmap
+        def short(f):  # the ends of vmap's messages name functorch
+            try:
+                print(f().tolist())
+            except Exception as e:
+                print(type(e).__name__, str(e)[:70])
+        x = torch.tensor([0.5, 1.5], dtype=torch.float64)
+        reads = [
+            lambda v: v * v[0].item(), lambda v: v * float(v[0]), lambda v: v * int(v[1]),
+            lambda v: v * 2 if bool(v[0] > 0) else v, lambda v: v * 2 if v.sum() > 0 else v,
+            lambda v: v * (v * 3)[0].item(), lambda v: v if bool((v * 3)[0] > 0) else -v,
+            lambda v: v * [1.0, 2.0, 3.0][v[1].long()], lambda v: v * torch.tensor(2.0).item(),
+            lambda v: v * (v + torch.rand(2, dtype=torch.float64))[0].item(),
+            lambda v: (v * 2).normal_() + v, lambda v: torch.zeros(2).normal_() + v,
+        ]
+        for f in reads:
+            for mode in ("error", "same", "different"):
+                torch.manual_seed(0)
+                short(lambda: jacfwd(f, randomness=mode)(x))
+                short(lambda: vmap(f, randomness=mode)(x[None].repeat(2, 1)))
+            short(lambda: jacrev(f)(x))
+            short(lambda: grad(lambda v: f(v).sum())(x))
+        short(lambda: vmap(jacfwd(reads[0], randomness="different"))(x[None]))
+        for f in reads[:5]:  # a value with a tangent: PyTorch's refusal names both reads
+            short(lambda: vmap(lambda v: jvp(f, (v,), (v,))[1])(x[None]))
+            short(lambda: jvp(vmap(f), (x[None],), (x[None],))[1])  # vmap inside: its refusal
+    """,
     "random_fills_under_vmap": """
         import torch
         from torch.func import vmap
@@ -937,6 +968,46 @@ SNIPPETS: dict[str, str] = {
                     print(mode, "RuntimeError:", str(e)[:70])  # (its end names functorch)
     """,
 }
+
+
+# PyTorch warns once per process when float() reads a tensor that requires grad: each run
+# of this snippet gets a fresh process, so that the once is the snippet's.
+SCALAR_CONVERSIONS = """
+import math, warnings
+import torch
+def show(label, f):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        value = f()
+    # PyTorch's message ends with the C++ line that raised it: the first line and a half.
+    print(label, value, [str(w.message).split(" (Triggered")[0] for w in caught])
+x = torch.tensor(1.5, requires_grad=True)
+with torch.no_grad():
+    show("float under no_grad", lambda: float(x))
+show("int", lambda: int(x))
+show("item", lambda: x.item())
+show("bool", lambda: bool(x))
+show("tolist", lambda: x.tolist())
+show("formatted", lambda: f"{x:.2f}")
+show("float of a detached tensor", lambda: float(x.detach()))
+show("float", lambda: float(x))
+show("float again", lambda: float(x * 2))
+show("math.sqrt", lambda: math.sqrt(torch.ones(1, requires_grad=True)))
+"""
+
+
+def _fresh_process(source: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-c", source], capture_output=True, text=True, check=True, timeout=120
+    )
+    return result.stdout
+
+
+def test_scalar_conversions_warn_as_pytorch_once_per_process() -> None:
+    expected = _fresh_process(SCALAR_CONVERSIONS).replace("torch", "chainrule")
+    ours = _fresh_process(SCALAR_CONVERSIONS.replace("torch", "chainrule"))
+    assert ours == expected
+    assert ours.count("Converting a tensor with requires_grad=True") == 1
 
 
 def error(f: object) -> None:

@@ -161,11 +161,13 @@ def _running(reverse: bool = False) -> Iterator[None]:
     """The body of a transform (``reverse``: of vjp): ``f`` runs nested inside it."""
     _depth[0] += 1
     _reverse_depth[0] += reverse
+    batching.transforms.append(tuple(batching.levels))  # how vmap refuses f's value reads
     try:
         yield
     finally:
         _depth[0] -= 1
         _reverse_depth[0] -= reverse
+        batching.transforms.pop()
         if not _depth[0]:
             _made_leaves.clear()
 
@@ -716,7 +718,16 @@ def jacfwd(
         partial = _with_args(func, args, nums, kwargs)
 
         def push(*ts: Any) -> Any:
-            return jvp(partial, chosen, ts, has_aux=has_aux)[1:]
+            # vmap's level for the directions (none where it loops over them): the primal's
+            # values are the same in every direction, readable as torch.func's unbatched ones.
+            level = ts[0]._level if type(ts[0]) is BatchedTensor else None
+            if level is None:
+                return jvp(partial, chosen, ts, has_aux=has_aux)[1:]
+            batching.directions.append(level)
+            try:
+                return jvp(partial, chosen, ts, has_aux=has_aux)[1:]
+            finally:
+                batching.directions.remove(level)
 
         pushed = _pushed_together(partial, chosen, tuple(directions), has_aux, randomness)
         if pushed is None:

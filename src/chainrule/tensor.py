@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from chainrule import devices as _device
-from chainrule import dtypes, printing
+from chainrule import dtypes, grad_mode, printing
 from chainrule._array import xp
 from chainrule._lazy import import_later
 
@@ -66,6 +66,14 @@ _NON_LEAF_GRAD = (
     "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor "
     "instead. See github.com/pytorch/pytorch/pull/30531 for more information."
 )
+
+# PyTorch's warning when ``float()`` reads a tensor that requires grad while gradients are
+# recorded: the number cannot carry the gradient on. Given once per process, as PyTorch's.
+_SCALAR_OF_GRAD = (
+    "Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
+    "Consider using tensor.detach() first."
+)
+_scalar_of_grad_warned = [False]
 
 
 class Tensor:
@@ -431,6 +439,9 @@ class Tensor:
         return builtins.bool(self._data)
 
     def __float__(self) -> builtins.float:
+        if self.requires_grad and grad_mode.enabled and not _scalar_of_grad_warned[0]:
+            _scalar_of_grad_warned[0] = True
+            warnings.warn(_SCALAR_OF_GRAD, UserWarning, stacklevel=2)
         return builtins.float(self.item())
 
     def __int__(self) -> builtins.int:

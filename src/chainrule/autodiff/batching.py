@@ -68,6 +68,13 @@ def push_level(size: int, randomness: str = "error") -> Level:
 # see chainrule.rng.looped_examples): its runs draw as 'different', except that 'error' refuses.
 looped: list[str] = []
 
+# The open levels that carry jacfwd's directions (its vmapped jvp, see chainrule.func.jacfwd):
+# torch.func keeps the primal unbatched there, so its values, the same in every example here,
+# can be read (``.item()``, ``bool()``) unless a per-example draw made them differ.
+directions: list[Level] = []
+# For each open grad, vjp or jvp of chainrule.func, the vmap levels open when it began.
+transforms: list[tuple[Level, ...]] = []
+
 
 def check_randomness(per_example: bool = False) -> None:
     """Called before a random draw inside vmap: 'same' draws once for every example; 'error'
@@ -94,7 +101,7 @@ def check_inplace_randomness(t: Any) -> None:
     levels see the fill innermost first, a 'same' level fills an unbatched copy of the
     example: the levels outside it see no batched tensor."""
     check_randomness(per_example=True)
-    batched_at = unwrap(t)[1]
+    batched_at = [] if directions and one_example(t) is not None else unwrap(t)[1]
     for level in reversed(levels):
         if level.randomness == "same" and level in batched_at:
             batched_at = []
@@ -198,14 +205,26 @@ class BatchedTensor(Tensor):
         return BatchedTensor(self._value.detach(), self._level)
 
     def item(self) -> Any:
-        raise RuntimeError(
-            "vmap: It looks like you're calling .item() on a Tensor. We don't support vmap over "
-            "calling .item() on a Tensor, please try to rewrite what you're doing with other "
-            "operations. If error is occurring somewhere inside PyTorch internals, please file "
-            "a bug report."
-        )
+        return self._shared_example(_ITEM).item()
 
-    __float__ = __int__ = __index__ = item
+    def __float__(self) -> float:
+        return float(self._shared_example(_ITEM))
+
+    def __int__(self) -> int:
+        return int(self._shared_example(_ITEM))
+
+    def __index__(self) -> int:
+        return self._shared_example(_ITEM).__index__()
+
+    def _shared_example(self, refusal: str) -> Tensor:
+        """:func:`one_example`, or vmap's ``refusal`` where there is none (under a transform
+        opened inside a vmap that batches this tensor, PyTorch's refusal names both reads)."""
+        example = one_example(self)
+        if example is None:
+            have = unwrap(self)[1]
+            inside = any(level in outer for outer in transforms for level in have)
+            raise RuntimeError(_EITHER if inside else refusal)
+        return example
 
     def numpy(self, force: bool = False) -> Any:
         if self.requires_grad and not force:  # PyTorch's first check (vmap over grad)
@@ -213,17 +232,55 @@ class BatchedTensor(Tensor):
         refuse_storage_access()
 
     def tolist(self) -> Any:
-        refuse_storage_access()
+        example = one_example(self)
+        if example is None:
+            refuse_storage_access()
+        return example.tolist()
 
     def __bool__(self) -> bool:
-        raise RuntimeError(
-            "vmap: It looks like you're attempting to use a Tensor in some data-dependent "
-            "control flow. We don't support that yet, please file an issue at "
-            "https://github.com/pytorch/pytorch/issues ."
-        )
+        return bool(self._shared_example(_CONTROL_FLOW))
 
     def __repr__(self) -> str:
         return f"BatchedTensor(lvl={self._level.index}, bdim=0, value=\n{self._value!r}\n)"
+
+
+_ITEM = (
+    "vmap: It looks like you're calling .item() on a Tensor. We don't support vmap over "
+    "calling .item() on a Tensor, please try to rewrite what you're doing with other "
+    "operations. If error is occurring somewhere inside PyTorch internals, please file "
+    "a bug report."
+)
+_CONTROL_FLOW = (
+    "vmap: It looks like you're attempting to use a Tensor in some data-dependent "
+    "control flow. We don't support that yet, please file an issue at "
+    "https://github.com/pytorch/pytorch/issues ."
+)
+
+_EITHER = (
+    "vmap: It looks like you're either (1) calling .item() on a Tensor or (2) attempting to use "
+    "a Tensor in some data-dependent control flow or (3) encountering this error in PyTorch "
+    "internals. For (1): we don't support vmap over calling .item() on a Tensor, please try to "
+    "rewrite what you're doing with other operations. For (2): we don't support data-dependent "
+    "control flow in vmap yet, please file an issue at https://github.com/pytorch/pytorch/issues "
+    ". For (3): please file an issue."
+)
+
+
+def one_example(x: Tensor) -> Tensor | None:
+    """``x``'s one example where every level batching it carries jacfwd's directions and its
+    examples are all the same: torch.func's unbatched primal. None where a per-example draw
+    made them differ (batched in torch.func too) or a vmap of the user's batches ``x``."""
+    from chainrule._array import xp
+    from chainrule.tensor import _make
+
+    value, have = unwrap(x)
+    if not all(level in directions for level in have):
+        return None
+    data = value._data
+    first = data[(0,) * len(have)]
+    if not xp.array_equal(data, xp.broadcast_to(first, data.shape), data.dtype.kind in "fc"):
+        return None
+    return _make(first)
 
 
 def unwrap(x: Tensor) -> tuple[Tensor, list[Level]]:
