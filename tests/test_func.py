@@ -227,6 +227,42 @@ def test_an_op_without_a_batching_rule_loops_and_warns_once() -> None:
         f(x)  # once only
 
 
+def _in_place_steps(v: Any) -> Any:
+    """In-place changes of every kind on a batched tensor."""
+    y = v * 1
+    y[0] = v[1] * 2  # through a view, from a batched value
+    y[:, 1].mul_(3)  # through a view of a view's column
+    y.add_(v, alpha=0.5).clamp_(-4.0, 30.0)
+    y[1].fill_(v[0, 0])
+    y[0, :1].zero_()
+    z = cr.zeros(2, 2)
+    z.copy_(cr.ones(2)).add_(1.5)  # unbatched: changed as outside vmap
+    return y + z.sum()
+
+
+def test_in_place_ops_under_vmap_stay_batched_and_run_f_once() -> None:
+    """Only an op without a batching rule loops over the examples (with its warning); the
+    in-place ops stay batched, so f, and its side effects, run once."""
+    x = cr.tensor(np.arange(12.0).reshape(3, 2, 2))
+    calls = []
+
+    def f(v: Any) -> Any:
+        calls.append(1)
+        return ColumnSums()(_in_place_steps(v))
+
+    batching._warned.discard("ColumnSums")
+    with pytest.warns(UserWarning, match="no batching rule for ColumnSums") as caught:
+        out = cf.vmap(f)(x)
+    assert len(calls) == 1
+    assert len(caught) == 1  # no "once per example" fallback of the whole f
+    close(out, np.stack([_in_place_steps(x[i]).numpy().sum(0) for i in range(3)]))
+    grads = cf.vmap(cf.grad(lambda v: (_in_place_steps(v) ** 2).sum()))(x)
+    for i in range(3):
+        xi = x[i].detach().requires_grad_()
+        (_in_place_steps(xi) ** 2).sum().backward()
+        close(grads[i], xi.grad.numpy())
+
+
 # ----------------------------------------------------------------------------- errors
 ERRORS = [
     (

@@ -327,7 +327,8 @@ def test_copy_sends_gradient_to_source():
 @pytest.mark.parametrize("requires_grad", [False, True])
 def test_in_place_result_of_larger_shape_raises_clear_error(requires_grad):
     t = cr.ones(2, requires_grad=requires_grad) * 1
-    with pytest.raises(RuntimeError, match=r"output with shape \(2,\).*broadcast shape \(3, 2\)"):
+    message = r"output with shape \[2\] doesn't match the broadcast shape \[3, 2\]"  # PyTorch's
+    with pytest.raises(RuntimeError, match=message):
         t.add_(cr.ones(3, 2))
 
 

@@ -135,8 +135,8 @@ def test_op_defines_forward_vjp_and_jvp(name: str) -> None:
 LOOPED = {
     "ConvolutionBackwardWeight": "per-example weights or weight gradients (x and g both "
     "batched) need a grouped convolution, which chainrule lacks (Convolution loops there too)",
-    "CopySlices": "an in-place write through a view reads the batched values directly, so vmap "
-    "runs the whole function per example before the op is reached",
+    "CopySlices": "never reached under vmap: an in-place change of a batched tensor is written "
+    "into its physical tensor (ops/inplace.py), whose base's history it rewrites unbatched",
     "DropoutMask": "never reached under vmap: there dropout draws its mask with "
     "rng.per_example (one draw per example, or one for all, as randomness says)",
 }

@@ -943,6 +943,37 @@ SNIPPETS: dict[str, str] = {
             short(lambda: vmap(lambda v: jvp(f, (v,), (v,))[1])(x[None]))
             short(lambda: jvp(vmap(f), (x[None],), (x[None],))[1])  # vmap inside: its refusal
     """,
+    "in_place_changes_under_vmap": """
+        import torch
+        from torch.func import grad, vmap
+        def short(f):  # the ends of vmap's messages name functorch
+            try:
+                print(f().tolist())
+            except Exception as e:
+                print(type(e).__name__, str(e)[:110])
+        x = torch.arange(8.0).reshape(2, 2, 2)
+        def set_row(v):
+            y = v * 1
+            y[0] = v[1] * 2
+            return y
+        def view_of_view(v):
+            y = v * 1
+            y[:, 0][1:].mul_(3)
+            return y
+        changes = [
+            set_row, view_of_view, lambda v: (v * 1).mul_(v), lambda v: v.clone().div_(2),
+            lambda v: v.clone().add_(torch.ones(2, 2), alpha=3), lambda v: (v * 1).clamp_(2, 7),
+            lambda v: (v * 1)[1].fill_(v[0, 0]), lambda v: (v * 1)[:, 1].zero_(),
+            lambda v: (v * 1).copy_(v[0]), lambda v: torch.zeros(2, 2).add_(1.5) + v,
+            lambda v: torch.zeros(2, 2).add_(v), lambda v: torch.zeros(2, 2).copy_(v),
+            lambda v: torch.zeros(2, 2).fill_(v[0, 0]), lambda v: torch.zeros(2).mul_(v[0]),
+        ]
+        for change in changes:
+            short(lambda: vmap(change)(x))
+            short(lambda: vmap(change, in_dims=1)(x))
+        for change in changes[:2]:
+            short(lambda: vmap(grad(lambda v: (change(v) ** 2).sum()))(x))
+    """,
     "random_fills_under_vmap": """
         import torch
         from torch.func import vmap

@@ -539,7 +539,7 @@ def _jvp(
     lead = () if batch is None else (batch.size,)
     with forward.dual_level() as level:
         level.batch = batch
-        called = []
+        called, lifted = [], []
         for p, t in zip(p_leaves, t_leaves, strict=True):
             _check_tensor(p, "jvp(f, primals, tangents)", "primals")
             _check_tensor(t, "jvp(f, primals, tangents)", "tangents")
@@ -553,12 +553,17 @@ def _jvp(
             pv, p_have = batching.unwrap(p)
             tv, t_have = batching.unwrap(t)
             want = p_have + [lv for lv in t_have if lv not in p_have]
+            lifted += want[len(p_have) :]
             pv, have = _lift(pv, p_have, want)
             tv, _ = _lift(tv, t_have, want)
             called.append(_wrap(forward.make_dual(pv, tv, level=level), have))
         start = next(op_module._sequence)  # nodes numbered below were recorded before f ran
+        batching.lifted.extend(lifted)
         with _running():
-            result = func(*tree_unflatten(called, spec))
+            try:
+                result = func(*tree_unflatten(called, spec))
+            finally:
+                del batching.lifted[len(batching.lifted) - len(lifted) :]
             out, aux = _split_aux(result, has_aux, "jvp")
             o_leaves, o_spec = tree_flatten(out)
             values, pushed = [], []
@@ -718,16 +723,7 @@ def jacfwd(
         partial = _with_args(func, args, nums, kwargs)
 
         def push(*ts: Any) -> Any:
-            # vmap's level for the directions (none where it loops over them): the primal's
-            # values are the same in every direction, readable as torch.func's unbatched ones.
-            level = ts[0]._level if type(ts[0]) is BatchedTensor else None
-            if level is None:
-                return jvp(partial, chosen, ts, has_aux=has_aux)[1:]
-            batching.directions.append(level)
-            try:
-                return jvp(partial, chosen, ts, has_aux=has_aux)[1:]
-            finally:
-                batching.directions.remove(level)
+            return jvp(partial, chosen, ts, has_aux=has_aux)[1:]
 
         pushed = _pushed_together(partial, chosen, tuple(directions), has_aux, randomness)
         if pushed is None:

@@ -68,10 +68,11 @@ def push_level(size: int, randomness: str = "error") -> Level:
 # see chainrule.rng.looped_examples): its runs draw as 'different', except that 'error' refuses.
 looped: list[str] = []
 
-# The open levels that carry jacfwd's directions (its vmapped jvp, see chainrule.func.jacfwd):
-# torch.func keeps the primal unbatched there, so its values, the same in every example here,
-# can be read (``.item()``, ``bool()``) unless a per-example draw made them differ.
-directions: list[Level] = []
+# The open levels to which a jvp lifted a primal, batched only by its tangents there (jacfwd's
+# directions, any vmap over tangents; see chainrule.func._jvp): torch.func keeps the primal
+# unbatched there, so its values, the same in every example here, can be read (``.item()``,
+# ``bool()``) and changed in place unless a per-example draw made them differ.
+lifted: list[Level] = []
 # For each open grad, vjp or jvp of chainrule.func, the vmap levels open when it began.
 transforms: list[tuple[Level, ...]] = []
 
@@ -101,7 +102,7 @@ def check_inplace_randomness(t: Any) -> None:
     levels see the fill innermost first, a 'same' level fills an unbatched copy of the
     example: the levels outside it see no batched tensor."""
     check_randomness(per_example=True)
-    batched_at = [] if directions and one_example(t) is not None else unwrap(t)[1]
+    batched_at = [] if lifted and one_example(t) is not None else unwrap(t)[1]
     for level in reversed(levels):
         if level.randomness == "same" and level in batched_at:
             batched_at = []
@@ -267,14 +268,14 @@ _EITHER = (
 
 
 def one_example(x: Tensor) -> Tensor | None:
-    """``x``'s one example where every level batching it carries jacfwd's directions and its
+    """``x``'s one example where every level batching it is a jvp's :data:`lifted` one and its
     examples are all the same: torch.func's unbatched primal. None where a per-example draw
     made them differ (batched in torch.func too) or a vmap of the user's batches ``x``."""
     from chainrule._array import xp
     from chainrule.tensor import _make
 
     value, have = unwrap(x)
-    if not all(level in directions for level in have):
+    if not all(level in lifted for level in have):
         return None
     data = value._data
     first = data[(0,) * len(have)]

@@ -98,6 +98,22 @@ def _channel_shape(input: Tensor) -> tuple[int, ...]:
     return (1, input.shape[1]) + (1,) * (input.ndim - 2)
 
 
+def _refuse_unbatched_running_stats(input: Tensor, *stats: Tensor) -> None:  # noqa: A002
+    """torch.func's refusal to update running statistics in place from a batch under vmap
+    that does not batch them: one value each could not hold every example's."""
+    from chainrule.autodiff import batching
+
+    batched_at = set(batching.unwrap(input)[1]) - set(batching.lifted)  # (jvp's: unbatched)
+    if any(batched_at - set(batching.unwrap(stat)[1]) for stat in stats):
+        raise RuntimeError(
+            "Batch norm got a batched tensor as input while the running_mean or running_var, "
+            "which will be updated in place, were not batched.\nIf you are using a module and "
+            "do not need eval mode, please set `track_running_stats` to be False.If you are "
+            "using a prebuilt module and do not need eval mode, please see the functorch "
+            "website for resources on how to patch your module to work with vmap"
+        )
+
+
 def batch_norm(
     input: Tensor,  # noqa: A002
     running_mean: Tensor | None,
@@ -129,6 +145,7 @@ def batch_norm(
         centered = input - mean
         var = (centered * centered).mean(dims, keepdim=True)
         if running_mean is not None and running_var is not None:
+            _refuse_unbatched_running_stats(input, running_mean, running_var)
             with grad_mode.no_grad():
                 batch_mean = mean.detach().reshape(-1)
                 batch_var = var.detach().reshape(-1) * (count / (count - 1))

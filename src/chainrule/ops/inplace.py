@@ -42,11 +42,25 @@ def _records(t: Tensor, *others: Any) -> bool:
 
 
 def apply(
-    t: Tensor, compute: Callable[..., Tensor], *others: Any, reads_first: bool = False
+    t: Tensor,
+    compute: Callable[..., Tensor],
+    *others: Any,
+    reads_first: bool = False,
+    name: str = "inplace arithmetic",
 ) -> Tensor:
     """Replace ``t``'s values by ``compute(t, *others)`` in place, recording it if needed.
     ``reads_first``: the values were computed from ``others`` before, so they may overlap
-    ``t`` (``x.bernoulli_(x[0])``, which PyTorch allows)."""
+    ``t`` (``x.bernoulli_(x[0])``, which PyTorch allows). ``name``: the op in vmap's refusal
+    of a batched value for an unbatched ``t``."""
+    if batching.levels and _batched(t, *others):
+        return _apply_batched(t, compute, others, name)
+    return _apply(t, compute, others, reads_first)
+
+
+def _apply(
+    t: Tensor, compute: Callable[..., Tensor], others: tuple[Any, ...], reads_first: bool
+) -> Tensor:
+    """:func:`apply` of an unbatched ``t`` (outside vmap, or ``t``'s physical tensor)."""
     if not reads_first:
         _check_overlap(t, others)
     view = t._view
@@ -87,6 +101,68 @@ def apply(
     return t
 
 
+def _batched(*values: Any) -> bool:
+    return any(type(v) is batching.BatchedTensor for v in values)
+
+
+def _apply_batched(
+    t: Tensor,
+    compute: Callable[..., Tensor],
+    others: tuple[Any, ...],
+    name: str,
+    by_shapes: bool = False,
+) -> Tensor:
+    """:func:`apply` inside vmap, where ``t`` or an operand is batched: ``compute`` runs on the
+    batch (its ops' batching rules), and the result is written into ``t``'s physical tensor,
+    recorded there as any in-place change. As in torch.func, the result may not be batched
+    at a level that does not batch ``t``: ``t`` has no room for more than one value (refused
+    as PyTorch's batching rule of ``add_`` refuses it, ``by_shapes``, or its fallback, naming
+    the op ``name``)."""
+    from chainrule.func import _lift, _wrap
+
+    value, have = batching.unwrap(t)
+
+    def on_physical(old: Tensor, *_: Any) -> Tensor:
+        before = _wrap(old, have)  # t's old values, seen batched as t
+        result = compute(before, *(before if o is t else o for o in others))
+        data, its = batching.unwrap(result)
+        if not set(its) <= set(have):
+            extra = [i for i, level in enumerate(its) if level not in have]
+            if all(its[i] in batching.lifted for i in extra) and _alike_along(data._data, extra):
+                # A primal that jvp lifted to its tangents' levels (torch.func's is unbatched
+                # there), its tangents batched: vmap's last resort, f once per example.
+                raise batching.NotBatchable(
+                    "vmap: an in-place change of an unbatched tensor by a batched one"
+                )
+            if by_shapes:
+                raise _shape_mismatch(old.shape, data.shape)
+            raise RuntimeError(_MORE_ELEMENTS.format(name=name))
+        return _lift(data, its, have)[0]
+
+    _apply(value, on_physical, others, reads_first=True)
+    layer = t
+    while type(layer) is batching.BatchedTensor:  # the wrappers say what the value says
+        layer.requires_grad = value.requires_grad
+        layer = layer._value
+    return t
+
+
+def _alike_along(data: Any, axes: list[int]) -> bool:
+    """Whether ``data``'s values are the same all along each of ``axes``."""
+    first = data[tuple(slice(0, 1) if i in axes else slice(None) for i in range(data.ndim))]
+    same_nan = data.dtype.kind in "fc"
+    return xp.array_equal(data, xp.broadcast_to(first, data.shape), equal_nan=same_nan)
+
+
+_MORE_ELEMENTS = (
+    "vmap: {name}(self, *extra_args) is not possible because there exists a Tensor `other` in "
+    "extra_args that has more elements than `self`. This happened due to `other` being vmapped "
+    "over but `self` not being vmapped over in a vmap. Please try to use out-of-place "
+    "operators instead of {name}. If said operator is being called inside the PyTorch "
+    "framework, please file a bug report instead."
+)
+
+
 def _itself(t: Tensor, old: Tensor) -> Tensor:
     """t as its own operand (``y.mul_(y)``): its old value, not t (whose node would become
     its own input, a cycle), on t's version counter, which this very op bumps: a rule that
@@ -124,10 +200,7 @@ def _write(t: Tensor, values: Any) -> None:
             "share memory; clone() it before writing to it in place"
         )
     if values.shape != t._data.shape:
-        raise RuntimeError(
-            f"in-place operation: output with shape {t._data.shape} doesn't match the "
-            f"broadcast shape {values.shape}"
-        )
+        raise _shape_mismatch(t._data.shape, values.shape)
     if not xp.can_cast(values.dtype, t._data.dtype, "same_kind"):
         raise RuntimeError(
             f"in-place operation: result type {values.dtype} can't be cast to the desired "
@@ -137,8 +210,17 @@ def _write(t: Tensor, values: Any) -> None:
     t._vc[0] += 1
 
 
+def _shape_mismatch(shape: tuple[int, ...], broadcast: tuple[int, ...]) -> RuntimeError:
+    return RuntimeError(
+        f"output with shape {list(shape)} doesn't match the broadcast shape {list(broadcast)}"
+    )
+
+
 def _update(t: Tensor, ufunc: Any, op: Callable[..., Tensor], other: Any) -> Tensor:
     """``t = op(t, other)`` in place: with no graph to record, one NumPy ufunc into ``t``."""
+    if batching.levels and _batched(t, other):
+        # PyTorch's add_ alone has a batching rule, which finds the physical shapes differ.
+        return _apply_batched(t, op, (other,), "inplace arithmetic", ufunc is xp.add)
     if _records(t, other) or forward.levels:
         return apply(t, op, other)
     _check_overlap(t, (other,))
@@ -156,7 +238,8 @@ def add_(t: Tensor, other: Any, alpha: Any = 1) -> Tensor:
     from chainrule.ops.elementwise import add
 
     if alpha != 1:
-        _check_overlap(t, (other,))  # before the product hides that other is t's memory
+        if not batching.levels:  # (under vmap, t's batch is written physically)
+            _check_overlap(t, (other,))  # before the product hides that other is t's memory
         other = other * alpha
     return _update(t, xp.add, add, other)
 
@@ -190,9 +273,10 @@ def fill_(t: Tensor, value: Any) -> Tensor:
             "fill_ only supports 0-dimension value tensor but got tensor with "
             f"{value.ndim} dimensions."
         )
-    if xp.may_share_memory(value._data, t._data):
+    if xp.may_share_memory(batching.physical(value), batching.physical(t)):
         value = value.clone()  # read before writing: it is one of t's own elements
-    return apply(t, lambda old, v: named(Copy()(old, v), "FillBackward3"), _as_source(t, value))
+    fill = lambda old, v: named(Copy()(old, v), "FillBackward3")  # noqa: E731
+    return apply(t, fill, _as_source(t, value), name="fill_")
 
 
 def zero_(t: Tensor) -> Tensor:
