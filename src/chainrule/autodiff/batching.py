@@ -271,17 +271,24 @@ def one_example(x: Tensor) -> Tensor | None:
     """``x``'s one example where every level batching it is a jvp's :data:`lifted` one and its
     examples are all the same: torch.func's unbatched primal. None where a per-example draw
     made them differ (batched in torch.func too) or a vmap of the user's batches ``x``."""
-    from chainrule._array import xp
     from chainrule.tensor import _make
 
     value, have = unwrap(x)
     if not all(level in lifted for level in have):
         return None
     data = value._data
-    first = data[(0,) * len(have)]
-    if not xp.array_equal(data, xp.broadcast_to(first, data.shape), data.dtype.kind in "fc"):
+    if not alike_along(data, list(range(len(have)))):
         return None
-    return _make(first)
+    return _make(data[(0,) * len(have)])
+
+
+def alike_along(data: Any, axes: list[int]) -> bool:
+    """Whether the array ``data``'s values are the same all along each of ``axes``."""
+    from chainrule._array import xp
+
+    first = data[tuple(slice(0, 1) if i in axes else slice(None) for i in range(data.ndim))]
+    same_nan = data.dtype.kind in "fc"
+    return xp.array_equal(data, xp.broadcast_to(first, data.shape), equal_nan=same_nan)
 
 
 def unwrap(x: Tensor) -> tuple[Tensor, list[Level]]:

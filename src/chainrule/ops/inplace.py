@@ -128,7 +128,9 @@ def _apply_batched(
         data, its = batching.unwrap(result)
         if not set(its) <= set(have):
             extra = [i for i, level in enumerate(its) if level not in have]
-            if all(its[i] in batching.lifted for i in extra) and _alike_along(data._data, extra):
+            if all(its[i] in batching.lifted for i in extra) and batching.alike_along(
+                data._data, extra
+            ):
                 # A primal that jvp lifted to its tangents' levels (torch.func's is unbatched
                 # there), its tangents batched: vmap's last resort, f once per example.
                 raise batching.NotBatchable(
@@ -145,13 +147,6 @@ def _apply_batched(
         layer.requires_grad = value.requires_grad
         layer = layer._value
     return t
-
-
-def _alike_along(data: Any, axes: list[int]) -> bool:
-    """Whether ``data``'s values are the same all along each of ``axes``."""
-    first = data[tuple(slice(0, 1) if i in axes else slice(None) for i in range(data.ndim))]
-    same_nan = data.dtype.kind in "fc"
-    return xp.array_equal(data, xp.broadcast_to(first, data.shape), equal_nan=same_nan)
 
 
 _MORE_ELEMENTS = (
