@@ -1113,15 +1113,19 @@ def functional_call(
                 "used in more than one of the given dictionaries"
             )
         given.update(d)
-    known = dict(module.named_parameters(remove_duplicate=False))
-    known.update(dict(module.named_buffers(remove_duplicate=False)))
-    if strict:
-        missing = sorted(set(known) - set(given))
-        unexpected = sorted(set(given) - set(known))
-        if missing or unexpected:
+    if strict:  # PyTorch's check and message (NamedMemberAccessor.check_keys)
+        known = {name for name, _ in module.named_parameters(remove_duplicate=False)}
+        known.update(name for name, _ in module.named_buffers(remove_duplicate=False))
+        errors = []
+        unexpected = sorted(set(given) - known)
+        missing = sorted(known - set(given))
+        if unexpected:
+            errors.append(f"Unexpected key(s): {', '.join(map(repr, unexpected))}.")
+        if missing:
+            errors.append(f"Missing key(s): {', '.join(map(repr, missing))}.")
+        if errors:
             raise RuntimeError(
-                f"Error(s) in reparametrizing for {type(module).__name__}: missing keys "
-                f"{missing}, unexpected keys {unexpected}"
+                f"Error(s) in reparametrizing for {module._get_name()}:\n\t" + "\n\t".join(errors)
             )
     swapped = []
     try:
