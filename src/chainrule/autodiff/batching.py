@@ -598,7 +598,7 @@ def nll_loss(op: Any, values: list[Any], batched: list[bool], size: int) -> Tens
         return losses.reshape((size,) + tuple(x.shape)[1:-1])
     if op.reduction == "sum":
         return losses.sum(1)
-    picked = target.reshape((size, -1)).detach()
+    picked = _reshaped(target, (size, math.prod(tuple(target.shape)[1:]))).detach()
     counted = (picked != op.ignore_index).to(x.dtype)
     if op.weight is not None:
         from chainrule.tensor import _make
