@@ -121,13 +121,15 @@ def test_a_forked_child_splits_on_threads_of_its_own(always_split: None) -> None
 def test_outer_products_of_dual_matmul_equal_numpy(
     monkeypatch: pytest.MonkeyPatch, dtype: Any, split: bool
 ) -> None:
-    """Per-example gradients' weight products (summed dimension of size 1), split or not:
-    NumPy's own numbers and dtype, the batch broadcast where one operand lacks it."""
+    """Per-example gradients' weight products (summed dimension of size 1), split or not,
+    fewer or more rows than columns (then written transposed): NumPy's own numbers and dtype,
+    the batch broadcast where one operand lacks it."""
     monkeypatch.setattr(_split, "serial_below", 0 if split else 2**40)
     monkeypatch.setattr(_split, "_cores_busy", lambda: False)
     monkeypatch.setattr(_split, "_pool", None)
     rng = np.random.default_rng(1)
-    for a_shape, b_shape in [((9, 4, 1), (9, 1, 3)), ((4, 1), (9, 1, 3)), ((2, 9, 4, 1), (1, 3))]:
+    shapes = [((9, 3, 1), (9, 1, 4)), ((9, 4, 1), (9, 1, 3)), ((4, 1), (9, 1, 3)), ((3, 1), (1, 4))]
+    for a_shape, b_shape in [*shapes, ((2, 9, 4, 1), (1, 3)), ((2, 9, 3, 1), (1, 4))]:
         a = (rng.standard_normal(a_shape) * 4).astype(dtype)
         b = (rng.standard_normal(b_shape) * 4).astype(dtype)
         found = dual.matmul(a, b)
