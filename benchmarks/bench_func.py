@@ -17,10 +17,14 @@ Run from the repository root::
 
     python benchmarks/bench_func.py [--runs 3]
 
+chainrule writes the per-example gradients' large outer products with several threads
+(``chainrule._split``), and so does the NumPy floor, with the same threads.
+
 On cores busy with other work, ``CHAINRULE_BLAS_SERIAL_BELOW=134217728`` keeps every product
 of the NumPy floor on one BLAS thread (see ``chainrule._blas``): its one threaded product, the
 (256, 128) @ (128, 128) of the per-example backward, otherwise waits for a thread the kernel
-has not scheduled (measured: the floor at 110-195 ms of wall time for 10-14 ms of CPU time).
+has not scheduled (measured: the floor at 110-195 ms of wall time for 10-14 ms of CPU time);
+``CHAINRULE_SPLIT_BELOW=1099511627776`` keeps the outer products on one thread likewise.
 
 Exit status: 0 on success, 2 if chainrule cannot be imported or lacks a feature used here.
 """
@@ -122,8 +126,13 @@ def numpy_per_example(
 ) -> Callable[[], object]:
     """Per-example gradients of the digits MLP's cross-entropy: the batch's forward and
     backward at once, each example's weight gradient the outer product of its output
-    gradient and its input (``einsum``), its bias gradient the output gradient itself."""
+    gradient and its input (``einsum``), its bias gradient the output gradient itself. The
+    outer products are split over threads as chainrule splits them (``chainrule._split``)."""
     from chainrule._blas import matmul
+    from chainrule._split import in_parts
+
+    def outer(out: np.ndarray, column: np.ndarray, row: np.ndarray) -> None:
+        np.einsum("...ik,...kj->...ij", column, row, out=out)
 
     layers = [(weights[f"{i}.weight"], weights[f"{i}.bias"]) for i in (0, 2, 4)]
     onehot = np.eye(layers[-1][0].shape[0], dtype=images.dtype)[labels]
@@ -138,7 +147,8 @@ def numpy_per_example(
         delta = p / p.sum(axis=1, keepdims=True) - onehot  # each example's dloss/dlogits
         grads: list[np.ndarray] = []
         for k in range(len(layers) - 1, -1, -1):
-            grads[:0] = [np.einsum("bo,bi->boi", delta, acts[k]), delta]
+            out = np.empty((len(delta), delta.shape[1], acts[k].shape[1]), delta.dtype)
+            grads[:0] = [in_parts(outer, out, delta[:, :, None], acts[k][:, None, :]), delta]
             if k:
                 delta = matmul(delta, layers[k][0]) * (acts[k] > 0)
         return grads
@@ -171,6 +181,12 @@ def main() -> None:
     cr = tm.load_chainrule(FEATURES)
     torch = tm.load_torch()
     tm.print_environment("chainrule.func vs torch.func", cr, torch)
+    from chainrule import _split
+
+    print(
+        f"Outer products of {_split.serial_below:,} bytes or more (per-example grads): "
+        f"{_split.parts} threads, in chainrule and in the NumPy floor (CHAINRULE_SPLIT_BELOW)"
+    )
     rng = np.random.default_rng(0)
     w = (rng.standard_normal((N, N)) / np.sqrt(N)).astype(np.float32)
     x = rng.standard_normal(N).astype(np.float32)

@@ -361,3 +361,23 @@ def test_docstring_examples_run(module: str) -> None:
 
     result = doctest.testmod(importlib.import_module(module))
     assert result.failed == 0 and result.attempted > 0
+
+
+@pytest.mark.parametrize(
+    "names",
+    [("weight",), ("weight", "bias", "extra"), ("weight", "other", "extra"), ("weight", "bias")],
+    ids=["missing", "unexpected", "both", "exact"],
+)
+def test_functional_call_strict_checks_the_keys_as_pytorch(names: tuple[str, ...]) -> None:
+    """strict=True: PyTorch's RuntimeError, word for word, for keys missing or unexpected;
+    with every key given, the call itself."""
+    results = []
+    for lib, func in ((torch, tf), (cr, cf)):
+        lib.manual_seed(0)
+        layer = lib.nn.Linear(2, 1)
+        given = {name: lib.ones(1, 2) if name == "weight" else lib.ones(1) for name in names}
+        try:
+            results.append(func.functional_call(layer, given, (lib.ones(2),), strict=True).tolist())
+        except RuntimeError as error:
+            results.append(str(error))
+    assert results[0] == results[1]

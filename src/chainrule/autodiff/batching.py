@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import math
 import string
 import warnings
 from collections.abc import Callable
@@ -558,14 +559,21 @@ def linear(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor
     from chainrule.ops.linalg import MatMul
 
     x, w = values[0], values[1]
-    features = tuple(x.shape)[1:-1] if batched[0] else tuple(x.shape)[:-1]
-    rows = x.reshape((size if batched[0] else 1, -1, x.shape[-1]))
+    shape = tuple(x.shape)
+    features = shape[1:-1] if batched[0] else shape[:-1]
+    rows = _reshaped(x, (size if batched[0] else 1, math.prod(features), shape[-1]))
     weight = w if batched[1] else w.unsqueeze(0)
     out = MatMul()(rows, weight.transpose(-1, -2))
     if len(values) > 2 and values[2] is not None:  # forward mode's products pass no bias
         bias = values[2]
         out = out + (bias.unsqueeze(1) if batched[2] else bias)
-    return out.reshape((size, *features, out.shape[-1]))
+    return _reshaped(out, (size, *features, out.shape[-1]))
+
+
+def _reshaped(x: Any, shape: tuple[int, ...]) -> Any:
+    """``x.reshape(shape)``, or ``x`` itself where it has that shape already: inside a rule
+    no one sees the value in between, and each op recorded costs a node in both passes."""
+    return x if tuple(x.shape) == shape else x.reshape(shape)
 
 
 def _indexed_rank(shape: tuple[int, ...], key: tuple[Any, ...]) -> int:
@@ -655,7 +663,7 @@ def nll_loss(op: Any, values: list[Any], batched: list[bool], size: int) -> Tens
         return losses.reshape((size,) + tuple(x.shape)[1:-1])
     if op.reduction == "sum":
         return losses.sum(1)
-    picked = target.reshape((size, -1)).detach()
+    picked = _reshaped(target, (size, math.prod(tuple(target.shape)[1:]))).detach()
     counted = (picked != op.ignore_index).to(x.dtype)
     if op.weight is not None:
         from chainrule.tensor import _make
