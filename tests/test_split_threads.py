@@ -27,10 +27,8 @@ def _outer(out: Any, a: Any, b: Any) -> None:
 
 @pytest.fixture
 def always_split(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every output is split, into 3 parts (more than this machine may have cores), however
-    busy the machine is."""
+    """Every output is split, into 3 parts (more than this machine may have cores)."""
     monkeypatch.setattr(_split, "serial_below", 0)
-    monkeypatch.setattr(_split, "_cores_busy", lambda: False)
     monkeypatch.setattr(_split, "parts", 3)
     monkeypatch.setattr(_split, "_pool", None)
 
@@ -69,16 +67,15 @@ def test_parts_run_on_other_threads_when_the_output_is_large(always_split: None)
 
 
 @pytest.mark.parametrize(
-    ("parts", "serial_below", "busy", "rows"),
-    [(4, 2**40, False, 8), (1, 0, False, 8), (4, 0, False, 1), (4, 0, True, 8)],
-    ids=["small", "one core", "one row", "busy cores"],
+    ("parts", "serial_below", "rows"),
+    [(4, 2**40, 8), (1, 0, 8), (4, 0, 1)],
+    ids=["small", "one core", "one row"],
 )
 def test_one_call_on_the_calling_thread(
-    monkeypatch: pytest.MonkeyPatch, parts: int, serial_below: int, busy: bool, rows: int
+    monkeypatch: pytest.MonkeyPatch, parts: int, serial_below: int, rows: int
 ) -> None:
     monkeypatch.setattr(_split, "parts", parts)
     monkeypatch.setattr(_split, "serial_below", serial_below)
-    monkeypatch.setattr(_split, "_cores_busy", lambda: busy)
     calls: list[tuple[int, int]] = []
 
     def write(out: Any, a: Any) -> None:
@@ -125,7 +122,6 @@ def test_outer_products_of_dual_matmul_equal_numpy(
     fewer or more rows than columns (then written transposed): NumPy's own numbers and dtype,
     the batch broadcast where one operand lacks it."""
     monkeypatch.setattr(_split, "serial_below", 0 if split else 2**40)
-    monkeypatch.setattr(_split, "_cores_busy", lambda: False)
     monkeypatch.setattr(_split, "_pool", None)
     rng = np.random.default_rng(1)
     shapes = [((9, 3, 1), (9, 1, 4)), ((9, 4, 1), (9, 1, 3)), ((4, 1), (9, 1, 3)), ((3, 1), (1, 4))]
@@ -136,12 +132,3 @@ def test_outer_products_of_dual_matmul_equal_numpy(
         expected = np.matmul(a, b)
         assert found.dtype == expected.dtype
         np.testing.assert_array_equal(found, expected)
-
-
-@pytest.mark.parametrize(("load", "busy"), [(1.5, False), (2.0, True), (7.0, True)])
-def test_cores_are_busy_when_the_load_average_reaches_their_count(
-    monkeypatch: pytest.MonkeyPatch, load: float, busy: bool
-) -> None:
-    monkeypatch.setattr(_split, "parts", 2)
-    monkeypatch.setattr(_split.os, "getloadavg", lambda: (load, 0.0, 0.0))
-    assert _split._cores_busy() is busy

@@ -5,9 +5,10 @@ run, so Python threads that each write one slice of the output run in parallel. 
 large outputs only: per-example gradients' batched outer products (a (256, 128, 128) float32
 weight gradient under ``vmap(grad(f))``, 16 MiB) took 1.96 ms as one ``einsum`` and 1.18 ms in
 two halves on 2 idle cores. Small outputs stay on the calling thread, where a thread's wake-up
-costs more than it saves; so does everything on a machine with one core, and on one whose
-cores are all busy (the load average at least the number of cores): there each part waits for
-a core (measured at load 10 on 2 cores: the per-example step 5.77 ms split, 5.00 ms not).
+costs more than it saves; so does everything on a machine with one core. As PyTorch's
+intra-op threads, the split does not look at how busy the cores are: on cores taken by other
+work each part may wait for one (measured at load 10 on 2 cores: the per-example step 5.77 ms
+split, 5.00 ms not), and ``CHAINRULE_SPLIT_BELOW`` below turns it off there.
 
 The threads are a pool of (cores - 1) started at the first split; the calling thread writes
 the first part itself, so no split waits for a free thread.
@@ -49,15 +50,6 @@ def _cores() -> int:
 parts: int = _cores()
 
 
-def _cores_busy() -> bool:
-    """Whether every core already has a runnable thread (1-minute load average, which counts
-    this process's own)."""
-    try:
-        return os.getloadavg()[0] >= parts
-    except OSError:  # the platform does not tell
-        return False
-
-
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
@@ -88,7 +80,7 @@ def in_parts(write: Callable[..., None], out: Any, *operands: Any) -> Any:
     several threads when ``out`` is large; returns ``out``. An operand without that axis (fewer
     dimensions, or size 1 there) is passed whole to every part."""
     count = min(parts, out.shape[0]) if out.ndim else 1
-    if count < 2 or out.nbytes < serial_below or _cores_busy():
+    if count < 2 or out.nbytes < serial_below:
         write(out, *operands)
         return out
     rows = out.shape[0]
