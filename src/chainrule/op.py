@@ -55,7 +55,17 @@ _REAL_SCALARS = frozenset(
 class Op:
     """A differentiable primitive; an applied instance is a node of the graph."""
 
-    __slots__ = ("inputs", "args", "out", "needs", "versions", "out_versions", "seq", "_hooks")
+    __slots__ = (
+        "inputs",
+        "args",
+        "out",
+        "needs",
+        "versions",
+        "out_versions",
+        "seq",
+        "_hooks",
+        "shaped",
+    )
 
     notation: ClassVar[str] = ""
     derivatives: ClassVar[tuple[str, ...]] = ()
@@ -78,7 +88,11 @@ class Op:
     # Whether the rules use a Python float beside a float tensor only as a NumPy operand (add,
     # mul, ...): it is then passed as a 0-d array of the tensor's dtype (see _float_operand).
     float_operands: ClassVar[bool] = False
-    # The guards above (saves_*, output_read_by, _guarded), is_view and float_operands, resolved
+    # Whether the op is elementwise on a single input (the family Unary): its gradient has the
+    # output's shape, which is the input's, so the backward pass need not compare them.
+    one_shape: ClassVar[bool] = False
+    # The guards above (saves_*, output_read_by, _guarded), is_view, float_operands and
+    # one_shape, resolved
     # once per class (see _saving) and handed to the class's own ``__call__`` (see _own_call).
     _saving: ClassVar[tuple[Any, ...]]
     # Set on the node of an in-place op: the node that produced the overwritten value, which
@@ -151,7 +165,7 @@ class Op:
         # One and two inputs are unrolled: this runs once per operation, and the per-op
         # overhead is what users of small tensors feel (see benchmarks/bench_core.py).
         # ``_saving`` is the class's, bound as the default of its own copy (see _own_call).
-        saves_inputs, guarded, saves_output, read_by, may_view, float_operands = _saving
+        saves_inputs, guarded, saves_output, read_by, may_view, float_operands, shaped = _saving
         if _vmap_levels:  # inside vmap: batched inputs run the op's batching rule
             level = batching.batched_level(inputs)
             if level is not None:
@@ -185,6 +199,7 @@ class Op:
             a_data = a._data if a_is else a
             b_data = b._data if b_is else b
             if type(b) is float and a_is and float_operands:  # ``x * 0.5``
+                shaped = True  # elementwise with a number: the output has ``a``'s shape
                 # The cache hit inline: a call costs as much as the lookup itself.
                 entry = _float_operands.get(id(b))
                 if entry is not None and entry[1] is a_data.dtype:
@@ -192,6 +207,7 @@ class Op:
                 else:
                     b_data = _float_operand(b, a_data)
             elif type(a) is float and b_is and float_operands:  # ``1.0 - x``
+                shaped = True
                 a_data = _float_operand(a, b_data)
             args = (a_data, b_data)
             needs = (a_is and a.requires_grad, b_is and b.requires_grad)
@@ -243,6 +259,9 @@ class Op:
             self.args = args
             self.out = out
             self.needs = needs
+            # Whether every gradient the vjp returns has its input's shape, known from the op
+            # and its operands (see _Pass.run): the backward pass then skips the comparison.
+            self.shaped = shaped
             self.seq = next(_sequence)
             self._hooks = None
             result.requires_grad = True
@@ -375,6 +394,7 @@ def _saving(cls: type[Op]) -> tuple[Any, ...]:
         cls.output_read_by,
         cls.is_view,
         cls.float_operands,
+        cls.one_shape,
     )
 
 
