@@ -179,7 +179,7 @@ class Op:
                 if x._view is not None and x._view.stamp != x._vc[0]:
                     views.sync(x)
                 args: tuple[Any, ...] = (x._data,)
-                needs: tuple[bool, ...] = (x.requires_grad,)
+                needs: tuple[bool, ...] = (True,) if x.requires_grad else (False,)  # no new tuple
             else:
                 self._refuse_complex(x)
                 args, needs = inputs, (False,)
