@@ -210,7 +210,10 @@ class Op:
                 shaped = True
                 a_data = _float_operand(a, b_data)
             args = (a_data, b_data)
-            needs = (a_is and a.requires_grad, b_is and b.requires_grad)
+            if b_is:
+                needs = (a_is and a.requires_grad, b.requires_grad)
+            else:  # a number: one of two constant tuples, not a new one per call
+                needs = (True, False) if a_is and a.requires_grad else (False, False)
         else:
             for x in inputs:
                 if not isinstance(x, Tensor):
