@@ -92,8 +92,8 @@ class Op:
     # output's shape, which is the input's, so the backward pass need not compare them.
     one_shape: ClassVar[bool] = False
     # The guards above (saves_*, output_read_by, _guarded), is_view, float_operands and
-    # one_shape, resolved
-    # once per class (see _saving) and handed to the class's own ``__call__`` (see _own_call).
+    # one_shape, resolved once per class (see _saving) and handed to the class's own
+    # ``__call__`` (see _own_call).
     _saving: ClassVar[tuple[Any, ...]]
     # Set on the node of an in-place op: the node that produced the overwritten value, which
     # ops applied before the change still read from (see graph.parent).
@@ -207,7 +207,7 @@ class Op:
                 else:
                     b_data = _float_operand(b, a_data)
             elif type(a) is float and b_is and float_operands:  # ``1.0 - x``
-                shaped = True
+                shaped = True  # the output has ``b``'s shape
                 a_data = _float_operand(a, b_data)
             args = (a_data, b_data)
             if b_is:
@@ -387,9 +387,10 @@ class Op:
 
 
 def _saving(cls: type[Op]) -> tuple[Any, ...]:
-    """What recording guards for ``cls`` and whether it may make views, resolved once: each
-    class attribute read from a node is a generic lookup, which CPython 3.11 does not
-    specialise (one costs ~200 instructions)."""
+    """What recording guards for ``cls``, whether it may make views, takes numbers as NumPy
+    operands and keeps its one input's shape, resolved once: each class attribute read from a
+    node is a generic lookup, which CPython 3.11 does not specialise (one costs ~200
+    instructions)."""
     return (
         cls.saves_inputs,
         cls._guarded,
