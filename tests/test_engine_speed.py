@@ -46,6 +46,14 @@ def _fan_out_broadcast(m, x, b):
     return (y * b + y + b * 2.0).sum()
 
 
+def _elementwise_with_numbers(m, x, s):
+    # Nodes of one input or with a number skip the shape comparison; x * s (s 0-d) and the
+    # broadcast add still sum s's gradient down.
+    y = (1.5 - x * 1.5 + 0.25).tanh()
+    z = 2.0 - (y * s).sigmoid() + (s * 3.0).tanh()
+    return (z / 2.0).exp().sum()
+
+
 def _cross_entropy(m, x, w, b):
     logits = m.nn.functional.linear(x, w, b)
     target = m.tensor(np.array([0, 2, 1, 2, 0], dtype=np.int64))
@@ -61,6 +69,7 @@ CASES = {
     "fan-out of a node (in-place sums)": (_fan_out, [(3, 4)]),
     "fan-out of a leaf": (_fan_out_leaf, [(5,)]),
     "fan-out through broadcasting": (_fan_out_broadcast, [(3, 4), (4,)]),
+    "elementwise ops with numbers (no shape comparison)": (_elementwise_with_numbers, [(3, 4), ()]),
     "linear + cross-entropy (in-place log-softmax rule)": (_cross_entropy, [(5, 4), (3, 4), (3,)]),
     "conv + relu + max-pool (windows apart)": (_cnn, [(2, 2, 6, 6), (3, 2, 3, 3)]),
 }

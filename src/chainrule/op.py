@@ -55,7 +55,17 @@ _REAL_SCALARS = frozenset(
 class Op:
     """A differentiable primitive; an applied instance is a node of the graph."""
 
-    __slots__ = ("inputs", "args", "out", "needs", "versions", "out_versions", "seq", "_hooks")
+    __slots__ = (
+        "inputs",
+        "args",
+        "out",
+        "needs",
+        "versions",
+        "out_versions",
+        "seq",
+        "_hooks",
+        "shaped",
+    )
 
     notation: ClassVar[str] = ""
     derivatives: ClassVar[tuple[str, ...]] = ()
@@ -75,12 +85,16 @@ class Op:
     # instances differ (basic or advanced indexing) sets it True on the class and each
     # instance says for itself; it is read from the node only where the class has it True.
     is_view: ClassVar[bool] = False
-    # The guards above (saves_*, output_read_by, _guarded) and is_view, in one class attribute
-    # lookup (see _saving).
-    _saving: ClassVar[tuple[Any, ...]]
     # Whether the rules use a Python float beside a float tensor only as a NumPy operand (add,
     # mul, ...): it is then passed as a 0-d array of the tensor's dtype (see _float_operand).
     float_operands: ClassVar[bool] = False
+    # Whether the op is elementwise on a single input (the family Unary): its gradient has the
+    # output's shape, which is the input's, so the backward pass need not compare them.
+    one_shape: ClassVar[bool] = False
+    # The guards above (saves_*, output_read_by, _guarded), is_view, float_operands and
+    # one_shape, resolved once per class (see _saving) and handed to the class's own
+    # ``__call__`` (see _own_call).
+    _saving: ClassVar[tuple[Any, ...]]
     # Set on the node of an in-place op: the node that produced the overwritten value, which
     # ops applied before the change still read from (see graph.parent).
     replaced: Op | None = None
@@ -104,9 +118,6 @@ class Op:
             REGISTRY[cls.__name__] = cls
         if vars(cls).get("public"):
             declare.install(cls)
-        inherited = cls.__call__  # Op's, or a copy of it that a parent class got
-        if getattr(inherited, "__wrapped__", inherited) is Op.__call__:
-            cls.__call__ = _own_call()
         if cls.reads is not None:
             cls._guarded = {
                 needs: tuple(
@@ -116,6 +127,9 @@ class Op:
                 for needs in itertools.product((False, True), repeat=n)
             }
         cls._saving = _saving(cls)
+        inherited = cls.__call__  # Op's, or a copy of it that a parent class got
+        if getattr(inherited, "__wrapped__", inherited) is Op.__call__:
+            cls.__call__ = _own_call(cls._saving)
 
     # --- the rules -------------------------------------------------------------------------
     def forward(self, *args: Any) -> Any:
@@ -147,9 +161,11 @@ class Op:
         return run(self.fresh(), *args)
 
     # --- applying -------------------------------------------------------------------------
-    def __call__(self, *inputs: Any) -> Tensor:
+    def __call__(self, *inputs: Any, _saving: tuple[Any, ...] = ()) -> Tensor:
         # One and two inputs are unrolled: this runs once per operation, and the per-op
         # overhead is what users of small tensors feel (see benchmarks/bench_core.py).
+        # ``_saving`` is the class's, bound as the default of its own copy (see _own_call).
+        saves_inputs, guarded, saves_output, read_by, may_view, float_operands, shaped = _saving
         if _vmap_levels:  # inside vmap: batched inputs run the op's batching rule
             level = batching.batched_level(inputs)
             if level is not None:
@@ -163,7 +179,7 @@ class Op:
                 if x._view is not None and x._view.stamp != x._vc[0]:
                     views.sync(x)
                 args: tuple[Any, ...] = (x._data,)
-                needs: tuple[bool, ...] = (x.requires_grad,)
+                needs: tuple[bool, ...] = (True,) if x.requires_grad else (False,)  # no new tuple
             else:
                 self._refuse_complex(x)
                 args, needs = inputs, (False,)
@@ -182,17 +198,22 @@ class Op:
                 self._refuse_complex(b)
             a_data = a._data if a_is else a
             b_data = b._data if b_is else b
-            if type(b) is float and a_is and self.float_operands:  # ``x * 0.5``
+            if type(b) is float and a_is and float_operands:  # ``x * 0.5``
+                shaped = True  # elementwise with a number: the output has ``a``'s shape
                 # The cache hit inline: a call costs as much as the lookup itself.
                 entry = _float_operands.get(id(b))
                 if entry is not None and entry[1] is a_data.dtype:
                     b_data = entry[2]
                 else:
                     b_data = _float_operand(b, a_data)
-            elif type(a) is float and b_is and self.float_operands:  # ``1.0 - x``
+            elif type(a) is float and b_is and float_operands:  # ``1.0 - x``
+                shaped = True  # the output has ``b``'s shape
                 a_data = _float_operand(a, b_data)
             args = (a_data, b_data)
-            needs = (a_is and a.requires_grad, b_is and b.requires_grad)
+            if b_is:
+                needs = (a_is and a.requires_grad, b.requires_grad)
+            else:  # a number: one of two constant tuples, not a new one per call
+                needs = (True, False) if a_is and a.requires_grad else (False, False)
         else:
             for x in inputs:
                 if not isinstance(x, Tensor):
@@ -225,7 +246,6 @@ class Op:
         result._hooks = None
         # A view shares memory, and so the version counter, with its input (NumPy decides
         # whether a reshape could be a view; when it copied, the result stands alone).
-        saves_inputs, guarded, saves_output, read_by, may_view = self._saving
         if may_view and self.is_view and _may_share(out, args[0]):
             result._vc = inputs[0]._vc
             info = result._view = View(inputs[0], self)
@@ -242,6 +262,9 @@ class Op:
             self.args = args
             self.out = out
             self.needs = needs
+            # Whether every gradient the vjp returns has its input's shape, known from the op
+            # and its operands (see _Pass.run): the backward pass then skips the comparison.
+            self.shaped = shaped
             self.seq = next(_sequence)
             self._hooks = None
             result.requires_grad = True
@@ -364,13 +387,23 @@ class Op:
 
 
 def _saving(cls: type[Op]) -> tuple[Any, ...]:
-    """What recording guards for ``cls`` and whether it may make views, resolved once: each
-    class attribute read from a node is a generic lookup, which CPython 3.11 does not
-    specialise (one costs ~200 instructions)."""
-    return (cls.saves_inputs, cls._guarded, cls.saves_output, cls.output_read_by, cls.is_view)
+    """What recording guards for ``cls``, whether it may make views, takes numbers as NumPy
+    operands and keeps its one input's shape, resolved once: each class attribute read from a
+    node is a generic lookup, which CPython 3.11 does not specialise (one costs ~200
+    instructions)."""
+    return (
+        cls.saves_inputs,
+        cls._guarded,
+        cls.saves_output,
+        cls.output_read_by,
+        cls.is_view,
+        cls.float_operands,
+        cls.one_shape,
+    )
 
 
 Op._saving = _saving(Op)
+Op.__call__.__kwdefaults__ = {"_saving": Op._saving}
 
 
 # Python floats met as operands of tensors, by id (the entry keeps the float alive, so the id
@@ -406,8 +439,9 @@ def _float_operand(value: float, like: Any) -> Any:
     return operand
 
 
-def _own_call() -> Any:
-    """``Op.__call__`` as a function of its own, over a copy of its code, for one op class.
+def _own_call(saving: tuple[Any, ...]) -> Any:
+    """``Op.__call__`` as a function of its own, over a copy of its code, for one op class
+    whose ``_saving`` is ``saving``.
 
     CPython (3.11+) specialises each attribute access in a function's code for the type it
     meets there, and falls back to a generic lookup while the types vary. One shared
@@ -415,6 +449,10 @@ def _own_call() -> Any:
     the ``self.forward`` lookup stay generic; each class calling its own copy keeps them
     specialised (the per-op chain of ``benchmarks/bench_instructions.py``: -1.1k of 35.6k
     instructions per op). The copy is the same function: ``__wrapped__`` names it.
+
+    The class's ``_saving`` is the copy's default for its keyword ``_saving``: a class
+    attribute read from the node (``self._saving``) is a generic lookup that CPython 3.11 never
+    specialises (~200 instructions), a default costs the call nothing.
     """
     shared = Op.__call__
     code = shared.__code__.replace()  # a new code object: its own inline caches
@@ -422,6 +460,7 @@ def _own_call() -> Any:
     call.__qualname__ = shared.__qualname__
     call.__doc__ = shared.__doc__
     call.__wrapped__ = shared  # type: ignore[attr-defined]
+    call.__kwdefaults__ = {"_saving": saving}
     return call
 
 

@@ -241,6 +241,9 @@ class _Pass:
         # A node freed after its rule drops its input Tensors that hold large arrays (with
         # create_graph, the gradients' graph reads them: kept).
         free = not retain and not create_graph
+        # Whether a node's own word that its gradients have their inputs' shapes (``shaped``)
+        # holds: on one cotangent per root (a batch adds a dimension), on arrays.
+        trust_shapes = batch is None and not create_graph
         owned = self.owned
         heap = [(-node.seq, node) for node in node_grads]
         heapq.heapify(heap)
@@ -300,6 +303,7 @@ class _Pass:
             # Whether an input Tensor holds a large array, which the freed node must then let
             # go of (see _edges); tested here, on the arrays the loop reads anyway.
             holds_large = False
+            shaped = trust_shapes and node.shaped
             for x, gi, need in zip(node.inputs, grads, node.needs):  # noqa: B905
                 if gi is None or not need:
                     if free and isinstance(x, Tensor) and x._data.size > _SMALL_ARRAY:
@@ -308,7 +312,7 @@ class _Pass:
                 data = x._data
                 if free and data.size > _SMALL_ARRAY:
                     holds_large = True
-                if gi.shape != data.shape:
+                if not shaped and gi.shape != data.shape:
                     if batch is None:
                         gi = unbroadcast(gi, data.shape)
                     elif (gi := batching.unbroadcast_batch(gi, data.shape, batch)) is None:

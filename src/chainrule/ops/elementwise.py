@@ -71,6 +71,7 @@ class Unary(Op, abstract=True):
     """A one-input elementwise op: subclasses give ``forward`` and ``partial`` = dy/dx."""
 
     batch_rule = BROADCASTS
+    one_shape = True
     # The vjp broadcasts over extra leading dimensions of g: a batch of cotangents runs as one
     # call on arrays (see batching.vjp_on_arrays).
     vjp_broadcasts = True
