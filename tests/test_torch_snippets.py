@@ -407,6 +407,24 @@ SNIPPETS: dict[str, str] = {
         print(model.state_dict())
         print(sum(p.numel() for p in model.parameters() if p.requires_grad))
     """,
+    "layer_reads_weight_set_as_plain_tensor": """
+        import torch
+        from torch import nn
+        torch.manual_seed(0)
+        for layer, x in ((nn.Linear(3, 2), torch.ones(4, 3)),
+                         (nn.Linear(3, 2, bias=False), torch.ones(4, 3)),
+                         (nn.Conv2d(1, 2, 3), torch.ones(1, 1, 4, 4))):
+            del layer.weight  # no longer a parameter: the layer reads the plain attribute
+            layer.weight = torch.ones(layer.out_channels if hasattr(layer, "out_channels")
+                                      else 2, *x.shape[1:2], *([3, 3] if x.ndim == 4 else []))
+            y = layer(x)
+            print(type(layer).__name__, [n for n, _ in layer.named_parameters()], y.shape)
+            print((y - (0 if layer.bias is None else layer.bias.view(-1, *[1] * (y.ndim - 2)))
+                   ).detach())
+            del layer.bias
+            layer.bias = None
+            print(layer(x).detach().flatten()[:4])
+    """,
     "module_printing": """
         import torch
         from torch import nn
