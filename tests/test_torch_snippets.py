@@ -385,6 +385,16 @@ SNIPPETS: dict[str, str] = {
         v.sum().backward()
         print(x.grad)
     """,
+    "sgd_state_only_with_momentum": """
+        import torch
+        model = torch.nn.Linear(3, 2)
+        for momentum in (0.0, 0.9):
+            opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=momentum)
+            model(torch.ones(1, 3)).sum().backward()
+            opt.step()
+            print(momentum, len(opt.state), [sorted(s) for s in opt.state.values()])
+            print(opt.state_dict()["state"].keys())
+    """,
     "zero_grad": """
         import torch
         torch.manual_seed(0)
