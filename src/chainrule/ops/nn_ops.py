@@ -202,17 +202,22 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     >>> linear(cr.ones(2, 3), cr.ones(4, 3), cr.zeros(4)).shape
     chainrule.Size([2, 4])
     """
-    if input.shape[-1:] != weight.shape[-1:] or weight.ndim != 2:
+    # each shape read once: a Tensor's shape is a property that builds a Size at every read
+    shape, weight_shape = input.shape, weight.shape
+    if shape[-1:] != weight_shape[-1:] or len(weight_shape) != 2:
         raise RuntimeError(
-            f"linear: input of shape {tuple(input.shape)} does not fit weight of shape "
-            f"{tuple(weight.shape)}: the last dimensions must both be in_features"
+            f"linear: input of shape {tuple(shape)} does not fit weight of shape "
+            f"{tuple(weight_shape)}: the last dimensions must both be in_features"
         )
-    if bias is not None and tuple(bias.shape) not in ((weight.shape[0],), ()):
+    if bias is None:
+        return Linear()(input, weight)
+    bias_shape = bias.shape
+    if bias_shape != weight_shape[:1] and bias_shape:
         raise RuntimeError(
-            f"linear: bias of shape {tuple(bias.shape)} does not fit weight of shape "
-            f"{tuple(weight.shape)}: it must have out_features = {weight.shape[0]} elements"
+            f"linear: bias of shape {tuple(bias_shape)} does not fit weight of shape "
+            f"{tuple(weight_shape)}: it must have out_features = {weight_shape[0]} elements"
         )
-    return Linear()(input, weight) if bias is None else Linear()(input, weight, bias)
+    return Linear()(input, weight, bias)
 
 
 def _linear_next_functions(self: Linear) -> tuple:
