@@ -387,6 +387,16 @@ SNIPPETS: dict[str, str] = {
         v.sum().backward()
         print(x.grad)
     """,
+    "sgd_state_only_with_momentum": """
+        import torch
+        model = torch.nn.Linear(3, 2)
+        for momentum in (0.0, 0.9):
+            opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=momentum)
+            model(torch.ones(1, 3)).sum().backward()
+            opt.step()
+            print(momentum, len(opt.state), [sorted(s) for s in opt.state.values()])
+            print(opt.state_dict()["state"].keys())
+    """,
     "zero_grad": """
         import torch
         torch.manual_seed(0)
@@ -408,6 +418,24 @@ SNIPPETS: dict[str, str] = {
             print(name, p.shape, p.requires_grad)
         print(model.state_dict())
         print(sum(p.numel() for p in model.parameters() if p.requires_grad))
+    """,
+    "layer_reads_weight_set_as_plain_tensor": """
+        import torch
+        from torch import nn
+        torch.manual_seed(0)
+        for layer, x in ((nn.Linear(3, 2), torch.ones(4, 3)),
+                         (nn.Linear(3, 2, bias=False), torch.ones(4, 3)),
+                         (nn.Conv2d(1, 2, 3), torch.ones(1, 1, 4, 4))):
+            del layer.weight  # no longer a parameter: the layer reads the plain attribute
+            layer.weight = torch.ones(layer.out_channels if hasattr(layer, "out_channels")
+                                      else 2, *x.shape[1:2], *([3, 3] if x.ndim == 4 else []))
+            y = layer(x)
+            print(type(layer).__name__, [n for n, _ in layer.named_parameters()], y.shape)
+            print((y - (0 if layer.bias is None else layer.bias.view(-1, *[1] * (y.ndim - 2)))
+                   ).detach())
+            del layer.bias
+            layer.bias = None
+            print(layer(x).detach().flatten()[:4])
     """,
     "module_printing": """
         import torch

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule.nn import functional as F
-from chainrule.nn.layers import add_weight_and_bias, reset_fan_in_uniform
+from chainrule.nn.layers import add_weight_and_bias, reset_fan_in_uniform, weight_and_bias
 from chainrule.nn.module import Module
 from chainrule.ops.conv import _pair, _single
 from chainrule.tensor import Tensor
@@ -69,7 +69,7 @@ class _ConvNd(Module):
         reset_fan_in_uniform(self)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return self._conv(input, self.weight, self.bias, self.stride, self.padding)
+        return self._conv(input, *weight_and_bias(self), self.stride, self.padding)
 
     def extra_repr(self) -> str:
         text = (

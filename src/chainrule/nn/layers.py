@@ -45,6 +45,19 @@ def add_weight_and_bias(
     module.reset_parameters()
 
 
+def weight_and_bias(module: Module) -> tuple[Any, Any]:
+    """``(module.weight, module.bias)`` as :func:`add_weight_and_bias` registered them, read
+    from the registry: an attribute read of a parameter misses the instance and the class first
+    and then reaches ``Module.__getattr__`` (~6k instructions a read, twice per layer call).
+    Where either is no longer registered (deleted and set as a plain attribute), the attributes.
+    """
+    params = module._parameters
+    try:
+        return params["weight"], params["bias"]
+    except KeyError:
+        return module.weight, module.bias
+
+
 class Linear(Module):
     """``y = x @ W.T + b`` with W of shape (out_features, in_features)."""
 
@@ -65,7 +78,7 @@ class Linear(Module):
         reset_fan_in_uniform(self)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.linear(input, self.weight, self.bias)
+        return F.linear(input, *weight_and_bias(self))
 
     def extra_repr(self) -> str:
         return (

@@ -26,12 +26,18 @@ def _with_grads(parameters: Iterable[Tensor] | Tensor) -> list[Tensor]:
 def _zero_grads(parameters: Iterable[Tensor], set_to_none: bool) -> None:
     """``zero_grad`` of modules and optimizers: drop each ``.grad``, or detach it and fill it
     with zeros."""
-    for p in _with_grads(parameters):
+    # ``_grad``, not the ``grad`` property: parameters are leaves, so neither the getter's
+    # warning about non-leaves nor the setter's checks of a new gradient apply to None (the
+    # two property calls were most of an optimizer's zero_grad)
+    for p in parameters:
+        grad = p._grad
+        if grad is None:
+            continue
         if set_to_none:
-            p.grad = None
+            p._grad = None
         else:
-            p.grad = p.grad.detach()
-            p.grad.zero_()
+            p._grad = grad = grad.detach()
+            grad.zero_()
 
 
 def clip_grad_norm_(

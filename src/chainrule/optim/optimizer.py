@@ -132,17 +132,27 @@ class Optimizer:
                 loss = closure()
         with grad_mode.no_grad():
             for group in self.param_groups:
+                stateful = self._keeps_state(group)
                 for p in group["params"]:
                     # ``_grad``, not ``grad``: a parameter is a leaf, so the property's warning
                     # about non-leaves never applies, and reading it twice cost a call each
                     grad = p._grad
                     if grad is not None:
-                        self._update(group, p._data, grad._data, self.state[p])
+                        state = self.state[p] if stateful else None
+                        self._update(group, p._data, grad._data, state)
                         p._vc[0] += 1  # an in-place change of the parameter
         return loss
 
-    def _update(self, group: dict[str, Any], param: Any, grad: Any, state: dict[str, Any]) -> None:
+    def _update(
+        self, group: dict[str, Any], param: Any, grad: Any, state: dict[str, Any] | None
+    ) -> None:
         raise NotImplementedError
+
+    def _keeps_state(self, group: dict[str, Any]) -> bool:
+        """Whether ``group``'s updates keep per-parameter state; where not, ``_update`` gets
+        None and ``self.state`` gets no entry for the parameter (as PyTorch's SGD without
+        momentum leaves ``optimizer.state`` empty)."""
+        return True
 
     # ------------------------------------------------------------------ helpers for _update
     @staticmethod

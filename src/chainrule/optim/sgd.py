@@ -61,10 +61,16 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
         self._rate: tuple[float, Any, Any] | None = None  # see _negative_lr
 
-    def _update(self, group: dict[str, Any], param: Any, grad: Any, state: dict[str, Any]) -> None:
+    def _keeps_state(self, group: dict[str, Any]) -> bool:
+        return bool(group["momentum"])  # the momentum buffer is SGD's only state
+
+    def _update(
+        self, group: dict[str, Any], param: Any, grad: Any, state: dict[str, Any] | None
+    ) -> None:
         momentum = group["momentum"]
         grad = self._descent_grad(group, param, grad)
         if momentum:
+            assert state is not None  # _keeps_state: a group with momentum keeps state
             buf = state.get("momentum_buffer")
             if buf is None:
                 buf = state["momentum_buffer"] = _make(xp.array(grad))
