@@ -308,6 +308,28 @@ def test_learning_rate_schedule_and_replaced_parameters_are_read_at_each_replay(
         assert np.array_equal(got, want)
 
 
+def test_momentum_turned_on_after_tracing_keeps_state_as_eager_does() -> None:
+    """SGD without momentum keeps no state (``len(opt.state) == 0``, as PyTorch's); a replay
+    reads the group's momentum at each run, as eager ``step()`` does."""
+    runs = []
+    for compiled in (False, True):
+        cr.manual_seed(0)
+        model = cr.nn.Linear(4, 10)
+        opt = cr.optim.SGD(model.parameters(), lr=0.1)
+        step = training_step(model, opt)
+        step = cr.compile(step) if compiled else step
+        sizes = []
+        for n, (x, y) in enumerate(batches((5, 4), 6)):
+            if n == 3:
+                opt.param_groups[0]["momentum"] = 0.9
+            step(x, y)
+            sizes.append(len(opt.state))
+        assert sizes == [0, 0, 0, 2, 2, 2]
+        runs.append(state(model))
+    for got, want in zip(*runs, strict=True):
+        assert np.array_equal(got, want)
+
+
 def test_a_result_returned_twice_is_one_tensor() -> None:
     compiled = cr.compile(lambda x: (lambda y: (y, y))(x * 2))
     for _ in range(2):

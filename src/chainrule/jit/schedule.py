@@ -190,8 +190,10 @@ class Schedule:
         ]
         self.lines += [f"groups = {opt}.param_groups", f"state = {opt}.state"]
         for index, p in updates:
+            # read at each run, as eager step() does: a group may gain momentum after tracing
+            state = f"(state[{p}] if {opt}._keeps_state(groups[{index}]) else None)"
             self.lines += [
-                f"{opt}._update(groups[{index}], {p}._data, {p}._grad._data, state[{p}])",
+                f"{opt}._update(groups[{index}], {p}._data, {p}._grad._data, {state})",
                 f"{p}._vc[0] += 1",
             ]
 
