@@ -300,6 +300,28 @@ SNIPPETS: dict[str, str] = {
         error(lambda: x.item())
         print(x.size(), x.size(1), x.dim(), x.numel(), len(x), x.ndim, list(x.shape))
     """,
+    "format_prints_a_0d_tensor_as_its_number": """
+        import torch
+        from torch.func import grad, vmap
+        t = torch.tensor(1.23456)
+        print(f"{t}", "{}".format(t), format(t, ""), f"{t:.2f}|{t:>20}|{t:e}")
+        i, b = torch.tensor(3), torch.tensor(True)
+        print(f"{i} {i:05d} {b} {b:>6}")
+        print(f"{torch.tensor(1.1, dtype=torch.float16)} {torch.tensor(1.5, dtype=torch.float64)}")
+        x = torch.tensor(2.5, requires_grad=True)
+        print(f"{x} {x * 2:.3f} {x.detach()}")
+        print(f"{torch.tensor([1.0, 2.0])}|{torch.tensor([3])}|{torch.ones(2, 2)}")
+        error(lambda: f"{torch.tensor([1.0, 2.0]):>5}")
+        p = torch.nn.Parameter(torch.tensor(1.5))
+        print(f"{p}")
+        error(lambda: f"{p:.2f}")
+        def show(x):
+            print(f"{x * 3}")
+            return x * 2
+        grad(show)(torch.tensor(1.5))
+        error(lambda: vmap(lambda x: f"{x}")(torch.ones(2)))
+        error(lambda: vmap(lambda x: f"{x:.1f}")(torch.ones(2)))
+    """,
     "requires_grad_and_leaves": """
         import torch
         a = torch.tensor([1.0, 2.0])
@@ -1019,7 +1041,7 @@ show("int", lambda: int(x))
 show("item", lambda: x.item())
 show("bool", lambda: bool(x))
 show("tolist", lambda: x.tolist())
-show("formatted", lambda: f"{x:.2f}")
+show("formatted", lambda: f"{x} {x:.2f} {x * 2}")
 show("float of a detached tensor", lambda: float(x.detach()))
 show("float", lambda: float(x))
 show("float again", lambda: float(x * 2))
