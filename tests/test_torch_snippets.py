@@ -322,6 +322,35 @@ SNIPPETS: dict[str, str] = {
         error(lambda: vmap(lambda x: f"{x}")(torch.ones(2)))
         error(lambda: vmap(lambda x: f"{x:.1f}")(torch.ones(2)))
     """,
+    "expand_errors": """
+        import torch
+        x, m = torch.ones(3), torch.ones(2, 3)
+        error(lambda: x.expand(2, 4))
+        error(lambda: torch.ones(2, 3, requires_grad=True).expand(4, 3))
+        error(lambda: m.expand(-1, 4))
+        error(lambda: torch.ones(0, 1).expand(2, 3))
+        error(lambda: x.expand(-1, 3))
+        error(lambda: x.expand(2, -1, 3))
+        error(lambda: torch.ones(2, 1).expand(-1, 2, 3))
+        for dtype in (torch.float16, torch.float64, torch.int8, torch.int64, torch.uint8):
+            error(lambda: torch.ones(2, 3, dtype=dtype).expand(3))
+        for dtype in (torch.int16, torch.int32, torch.bool):
+            error(lambda: torch.ones(2, 3, dtype=dtype).expand(3))
+        error(lambda: m.expand(-1))
+        error(lambda: m.t().expand(3))
+        error(lambda: m.expand(2, -2))
+        error(lambda: torch.ones(2, 1).expand(2, -2))
+        error(lambda: torch.ones(2, 1).expand(-2, 2, 1))
+        error(lambda: torch.tensor(1.0).expand(2, -1))
+        print(m.expand(-1, -1).shape, torch.ones(2, 1).expand(0, 2, 3).shape)
+        print(torch.tensor(1).expand(()).shape, torch.tensor(1).expand(2, 3).shape)
+        error(lambda: x.expand_as(m.t()))
+        error(lambda: m.expand_as(x))
+        error(lambda: torch.broadcast_to(x, (2, 4)))
+        error(lambda: x.broadcast_to([2, 4]))
+        error(lambda: torch.broadcast_to(m, torch.Size([3])))
+        error(lambda: torch.broadcast_to(x, (-1, 3)))
+    """,
     "requires_grad_and_leaves": """
         import torch
         a = torch.tensor([1.0, 2.0])
