@@ -935,6 +935,36 @@ SNIPPETS: dict[str, str] = {
             dual = fwAD.make_dual(torch.tensor(2.0), torch.tensor(5.0))
             print(fwAD.unpack_dual(torch.zeros(3).fill_(dual)).tangent)
     """,
+    "in_place_fill_tangents_come_from_the_filled_tensor": """
+        import torch
+        import torch.autograd.forward_ad as fwAD
+        from torch.func import jacfwd, jvp
+        def dual(shape=(3,), dtype=torch.float32, requires_grad=False):
+            p = torch.full(shape, 0.5, dtype=dtype, requires_grad=requires_grad)
+            return fwAD.make_dual(p, torch.ones(shape, dtype=dtype))
+        def tangent(t):
+            return fwAD.unpack_dual(t).tangent
+        with fwAD.dual_level():
+            p, t = dual(), torch.zeros(3)
+            print(t.bernoulli_(p) is t, tangent(t), tangent(torch.zeros(3).uniform_()))
+            print(tangent(fwAD.make_dual(torch.zeros(3), torch.ones(3)).bernoulli_(p)))
+            print(tangent(fwAD.make_dual(torch.zeros(3), torch.ones(3)).bernoulli_(0.5)))
+            print(tangent(fwAD.make_dual(torch.zeros(3), torch.ones(3)).uniform_()))
+            print(tangent(p.clone().bernoulli_(p)), tangent(torch.bernoulli(p)))
+            print(tangent(torch.zeros(3).bernoulli_(dual(dtype=torch.float64))))
+            print(tangent(torch.zeros(3, dtype=torch.int64).bernoulli_(p)))
+            print(tangent(torch.zeros(3).bernoulli_(dual(()))))
+            t = torch.zeros(3)
+            print(tangent(t[:2].bernoulli_(p[:2])), tangent(t))
+            out = torch.zeros(3, requires_grad=True).clone().bernoulli_(p)
+            print(out.grad_fn.name(), tangent(out))
+            out = torch.zeros(3).bernoulli_(dual(requires_grad=True))
+            print(out.grad_fn.name(), out.requires_grad, tangent(out))
+        half = torch.full((3,), 0.5)
+        print(jacfwd(lambda q: torch.zeros(3).bernoulli_(q), randomness="same")(half))
+        print(jacfwd(lambda q: (q * 1).bernoulli_(q), randomness="same")(half))
+        print(jvp(lambda q: torch.zeros(3).bernoulli_(q) + q, (half,), (torch.ones(3),))[1])
+    """,
     "draws_under_function_transforms": """
         import torch
         from torch.func import grad, hessian, jacfwd, jacrev, jvp, vmap
