@@ -300,6 +300,57 @@ SNIPPETS: dict[str, str] = {
         error(lambda: x.item())
         print(x.size(), x.size(1), x.dim(), x.numel(), len(x), x.ndim, list(x.shape))
     """,
+    "format_prints_a_0d_tensor_as_its_number": """
+        import torch
+        from torch.func import grad, vmap
+        t = torch.tensor(1.23456)
+        print(f"{t}", "{}".format(t), format(t, ""), f"{t:.2f}|{t:>20}|{t:e}")
+        i, b = torch.tensor(3), torch.tensor(True)
+        print(f"{i} {i:05d} {b} {b:>6}")
+        print(f"{torch.tensor(1.1, dtype=torch.float16)} {torch.tensor(1.5, dtype=torch.float64)}")
+        x = torch.tensor(2.5, requires_grad=True)
+        print(f"{x} {x * 2:.3f} {x.detach()}")
+        print(f"{torch.tensor([1.0, 2.0])}|{torch.tensor([3])}|{torch.ones(2, 2)}")
+        error(lambda: f"{torch.tensor([1.0, 2.0]):>5}")
+        p = torch.nn.Parameter(torch.tensor(1.5))
+        print(f"{p}")
+        error(lambda: f"{p:.2f}")
+        def show(x):
+            print(f"{x * 3}")
+            return x * 2
+        grad(show)(torch.tensor(1.5))
+        error(lambda: vmap(lambda x: f"{x}")(torch.ones(2)))
+        error(lambda: vmap(lambda x: f"{x:.1f}")(torch.ones(2)))
+    """,
+    "expand_errors": """
+        import torch
+        x, m = torch.ones(3), torch.ones(2, 3)
+        error(lambda: x.expand(2, 4))
+        error(lambda: torch.ones(2, 3, requires_grad=True).expand(4, 3))
+        error(lambda: m.expand(-1, 4))
+        error(lambda: torch.ones(0, 1).expand(2, 3))
+        error(lambda: x.expand(-1, 3))
+        error(lambda: x.expand(2, -1, 3))
+        error(lambda: torch.ones(2, 1).expand(-1, 2, 3))
+        for dtype in (torch.float16, torch.float64, torch.int8, torch.int64, torch.uint8):
+            error(lambda: torch.ones(2, 3, dtype=dtype).expand(3))
+        for dtype in (torch.int16, torch.int32, torch.bool):
+            error(lambda: torch.ones(2, 3, dtype=dtype).expand(3))
+        error(lambda: m.expand(-1))
+        error(lambda: m.t().expand(3))
+        error(lambda: m.expand(2, -2))
+        error(lambda: torch.ones(2, 1).expand(2, -2))
+        error(lambda: torch.ones(2, 1).expand(-2, 2, 1))
+        error(lambda: torch.tensor(1.0).expand(2, -1))
+        print(m.expand(-1, -1).shape, torch.ones(2, 1).expand(0, 2, 3).shape)
+        print(torch.tensor(1).expand(()).shape, torch.tensor(1).expand(2, 3).shape)
+        error(lambda: x.expand_as(m.t()))
+        error(lambda: m.expand_as(x))
+        error(lambda: torch.broadcast_to(x, (2, 4)))
+        error(lambda: x.broadcast_to([2, 4]))
+        error(lambda: torch.broadcast_to(m, torch.Size([3])))
+        error(lambda: torch.broadcast_to(x, (-1, 3)))
+    """,
     "requires_grad_and_leaves": """
         import torch
         a = torch.tensor([1.0, 2.0])
@@ -912,6 +963,36 @@ SNIPPETS: dict[str, str] = {
             dual = fwAD.make_dual(torch.tensor(2.0), torch.tensor(5.0))
             print(fwAD.unpack_dual(torch.zeros(3).fill_(dual)).tangent)
     """,
+    "in_place_fill_tangents_come_from_the_filled_tensor": """
+        import torch
+        import torch.autograd.forward_ad as fwAD
+        from torch.func import jacfwd, jvp
+        def dual(shape=(3,), dtype=torch.float32, requires_grad=False):
+            p = torch.full(shape, 0.5, dtype=dtype, requires_grad=requires_grad)
+            return fwAD.make_dual(p, torch.ones(shape, dtype=dtype))
+        def tangent(t):
+            return fwAD.unpack_dual(t).tangent
+        with fwAD.dual_level():
+            p, t = dual(), torch.zeros(3)
+            print(t.bernoulli_(p) is t, tangent(t), tangent(torch.zeros(3).uniform_()))
+            print(tangent(fwAD.make_dual(torch.zeros(3), torch.ones(3)).bernoulli_(p)))
+            print(tangent(fwAD.make_dual(torch.zeros(3), torch.ones(3)).bernoulli_(0.5)))
+            print(tangent(fwAD.make_dual(torch.zeros(3), torch.ones(3)).uniform_()))
+            print(tangent(p.clone().bernoulli_(p)), tangent(torch.bernoulli(p)))
+            print(tangent(torch.zeros(3).bernoulli_(dual(dtype=torch.float64))))
+            print(tangent(torch.zeros(3, dtype=torch.int64).bernoulli_(p)))
+            print(tangent(torch.zeros(3).bernoulli_(dual(()))))
+            t = torch.zeros(3)
+            print(tangent(t[:2].bernoulli_(p[:2])), tangent(t))
+            out = torch.zeros(3, requires_grad=True).clone().bernoulli_(p)
+            print(out.grad_fn.name(), tangent(out))
+            out = torch.zeros(3).bernoulli_(dual(requires_grad=True))
+            print(out.grad_fn.name(), out.requires_grad, tangent(out))
+        half = torch.full((3,), 0.5)
+        print(jacfwd(lambda q: torch.zeros(3).bernoulli_(q), randomness="same")(half))
+        print(jacfwd(lambda q: (q * 1).bernoulli_(q), randomness="same")(half))
+        print(jvp(lambda q: torch.zeros(3).bernoulli_(q) + q, (half,), (torch.ones(3),))[1])
+    """,
     "draws_under_function_transforms": """
         import torch
         from torch.func import grad, hessian, jacfwd, jacrev, jvp, vmap
@@ -1047,7 +1128,7 @@ show("int", lambda: int(x))
 show("item", lambda: x.item())
 show("bool", lambda: bool(x))
 show("tolist", lambda: x.tolist())
-show("formatted", lambda: f"{x:.2f}")
+show("formatted", lambda: f"{x} {x:.2f} {x * 2}")
 show("float of a detached tensor", lambda: float(x.detach()))
 show("float", lambda: float(x))
 show("float again", lambda: float(x * 2))

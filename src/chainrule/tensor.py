@@ -413,9 +413,13 @@ class Tensor:
         return printing.tensor_repr(self)  # reads grad_fn, which a stale view brings up to date
 
     def __format__(self, spec: str) -> str:
-        if spec and self._data.ndim == 0:
-            return format(self._data.item(), spec)
-        return format(repr(self), spec)
+        # As PyTorch's: a 0-d tensor formats as its number (item(), which does not warn as
+        # float() does); any other tensor, and a subclass such as Parameter, as object does:
+        # its str with no spec, a TypeError with one. vmap's BatchedTensor stands for PyTorch's
+        # wrapper, a plain Tensor there, so it formats as its number too (or refuses item()).
+        if self.ndim == 0 and type(self) in (Tensor, batching.BatchedTensor):
+            return format(self.item(), spec)
+        return object.__format__(self, spec)
 
     def __hash__(self) -> int:
         return id(self)
@@ -963,6 +967,7 @@ def _make(data: Any, requires_grad: builtins.bool = False, grad_fn: Any = None) 
 factories = import_later(globals(), "chainrule.factories")
 func = import_later(globals(), "chainrule.func")
 backward_module = import_later(globals(), "chainrule.autodiff.backward")
+batching = import_later(globals(), "chainrule.autodiff.batching")
 compare = import_later(globals(), "chainrule.ops.compare")
 elementwise = import_later(globals(), "chainrule.ops.elementwise")
 indexing = import_later(globals(), "chainrule.ops.indexing")

@@ -64,7 +64,9 @@ levels: list[Level] = []
 
 
 def propagate(op: Any, inputs: tuple[Any, ...], args: tuple[Any, ...], result: Tensor) -> None:
-    """Give ``result`` its tangent at each open level where an input has one."""
+    """Give ``result`` its tangent at each open level where an input has one, unless the
+    op's rule answers None: no tangent (PyTorch's undefined one, as an in-place fill's of a
+    tensor that had none)."""
     out = result._data
     for position, level in enumerate(levels):
         tangents = tuple([level.tangent(x) for x in inputs])
@@ -81,6 +83,8 @@ def propagate(op: Any, inputs: tuple[Any, ...], args: tuple[Any, ...], result: T
                 shape = (level.batch.size, *out.shape)
         finally:
             levels.extend(outer)
+        if t is None:
+            continue
         if tuple(t.shape) != shape:  # a broadcast input: its tangent spreads the same way
             t = t.expand(shape)
         level.set(result, t)
@@ -105,15 +109,15 @@ def _apply_rule(
     args: tuple[Any, ...],
     result: Tensor,
     plain: bool,
-) -> Tensor:
+) -> Tensor | None:
     recording = _recording(inputs, tangents)
     if plain and not recording:
         # Nothing outside needs to see the rule's arithmetic: run it on arrays (fast).
         raw = tuple([None if t is None else t._data for t in tangents])
-        return _make(xp.asarray(op.jvp(raw, result._data, *args)))
-    values = _values(inputs, args)
-    t = op.jvp(tangents, result, *values)
-    return t if isinstance(t, Tensor) else _make(xp.asarray(t))
+        t = op.jvp(raw, result._data, *args)
+        return None if t is None else _make(xp.asarray(t))
+    t = op.jvp(tangents, result, *_values(inputs, args))
+    return t if t is None or isinstance(t, Tensor) else _make(xp.asarray(t))
 
 
 def _apply_batched(
@@ -123,7 +127,7 @@ def _apply_batched(
     args: tuple[Any, ...],
     result: Tensor,
     batch: Any,
-) -> Tensor:
+) -> Tensor | None:
     """The rule for a batch of tangents (each (batch.size, *input shape)): an elementwise
     rule on arrays, the tangents lined up as its batching rule lines them up; any other rule
     on the tangents batched at ``batch``, its Tensor ops taking their batching rules."""
@@ -134,7 +138,8 @@ def _apply_batched(
         raw = tuple(
             None if t is None else t._data.reshape(_lined_up(t._data.shape, rank)) for t in tangents
         )
-        return _make(xp.asarray(op.jvp(raw, out, *args)))
+        t = op.jvp(raw, out, *args)
+        return None if t is None else _make(xp.asarray(t))
     values = _values(inputs, args)
     wrapped = tuple(None if t is None else batching.BatchedTensor(t, batch) for t in tangents)
     try:
@@ -148,7 +153,8 @@ def _apply_batched(
         return value
     if isinstance(t, batching.BatchedTensor):  # another vmap's: each direction on its own
         return _per_direction(op, tangents, result, values, batch.size)
-    return t if isinstance(t, Tensor) else _make(xp.asarray(t))  # the same for every direction
+    # None: no tangent; else the same for every direction
+    return t if t is None or isinstance(t, Tensor) else _make(xp.asarray(t))
 
 
 def _per_direction(

@@ -78,6 +78,11 @@ class Overwrite(Draw):
     def forward(self, old, *args):
         return xp.broadcast_to(args[-1], old.shape).astype(old.dtype)
 
+    def jvp(self, tangents, out, old, *args):
+        # PyTorch's rule is ``self_t.zero_()``: zeros where the old values had a tangent, else
+        # none, even where a parameter (``bernoulli_``'s ``p``) has one.
+        return None if tangents[0] is None else dual.zeros_like(out)
+
 
 class Normal(Draw):
     """``normal(mean, std)`` with a tensor ``mean``, ``std`` or both: PyTorch's

@@ -284,22 +284,61 @@ def t(input: Tensor) -> Tensor:  # noqa: A002
 
 
 def expand(input: Tensor, *sizes: Any) -> Tensor:  # noqa: A002
-    """Broadcast to ``sizes`` without copying (-1 keeps a dimension)."""
+    """Broadcast to ``sizes`` without copying (-1 keeps a dimension).
+
+    >>> import chainrule as cr
+    >>> cr.tensor([1.0, 2.0]).expand(3, -1).shape
+    chainrule.Size([3, 2])
+    """
     size = _sizes(sizes)
-    lead = len(size) - input.ndim
-    if lead < 0:
+    if len(size) < input.ndim:
         raise RuntimeError(
-            f"expand: the number of sizes {list(size)} must be at least the number of "
-            f"dimensions of shape {tuple(input.shape)}"
+            f"expand({_TYPE_NAMES[input.dtype.name]}{{{list(input.shape)}}}, size={list(size)}): "
+            f"the number of sizes provided ({len(size)}) must be greater or equal to the number "
+            f"of dimensions in the tensor ({input.ndim})"
         )
-    shape = tuple(input.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(size))
-    for i, n in enumerate(input.shape):
-        if n != 1 and n != shape[lead + i]:
+    return Expand(_expanded_shape(tuple(input.shape), size))(input)
+
+
+def _expanded_shape(have: tuple[int, ...], size: tuple[int, ...]) -> tuple[int, ...]:
+    """The shape ``expand(size)`` gives a tensor of shape ``have``, checked as PyTorch checks
+    it: from the last dimension to the first, so the error named is the one PyTorch names."""
+    lead = len(size) - len(have)
+    shape = list(size)
+    for i in reversed(range(len(size))):
+        existing = have[i - lead] if i >= lead else 1
+        target = size[i]
+        if target == -1 and have:  # PyTorch leaves a 0-d tensor's -1 to the check below
+            if i < lead:
+                raise RuntimeError(
+                    "The expanded size of the tensor (-1) isn't allowed in a leading, "
+                    f"non-existing dimension {i}"
+                )
+            target = existing
+        if target != existing and existing != 1:
             raise RuntimeError(
-                f"expand: shape {tuple(input.shape)} cannot be expanded to {shape}: "
-                f"dimension {lead + i} has size {n}, not 1 or {shape[lead + i]}"
+                f"The expanded size of the tensor ({target}) must match the existing size "
+                f"({existing}) at non-singleton dimension {i}.  Target sizes: {list(size)}.  "
+                f"Tensor sizes: {list(have)}"
             )
-    return Expand(shape)(input)
+        shape[i] = target
+    if any(n < 0 for n in shape):  # PyTorch's words; beside a 0 it makes a negative shape
+        raise RuntimeError("numel: integer multiplication overflow")
+    return tuple(shape)
+
+
+# PyTorch's legacy type names, which its expand error prints (a bool tensor's is another kind).
+_TYPE_NAMES = {
+    "float16": "chainrule.HalfTensor",
+    "float32": "chainrule.FloatTensor",
+    "float64": "chainrule.DoubleTensor",
+    "int8": "chainrule.CharTensor",
+    "int16": "chainrule.ShortTensor",
+    "int32": "chainrule.IntTensor",
+    "int64": "chainrule.LongTensor",
+    "uint8": "chainrule.ByteTensor",
+    "bool": "CPUBoolType",
+}
 
 
 broadcast_to = expand
