@@ -90,6 +90,20 @@ def per_example_workload(
     return lambda: per_example(params, X, Y)
 
 
+def per_example_data(
+    cr: Engine, rng: np.random.Generator
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """The per-example workload's inputs: the digits MLP's initial weights (by name), a batch
+    of ``BATCH`` images and their labels."""
+    from chainrule.training import build_model
+
+    images = rng.random((BATCH, 64), dtype=np.float32)
+    labels = rng.integers(0, 10, BATCH, dtype=np.int64)
+    mlp = build_model("mlp", nn=cr.nn)
+    weights = {k: v.detach().numpy() for k, v in mlp.named_parameters()}
+    return weights, images, labels
+
+
 # ----------------------------------------------------------------------------- the NumPy floor
 # Products go through chainrule._blas.matmul, NumPy's matmul run on one BLAS thread when small,
 # as chainrule runs them: on a loaded 2-core machine OpenBLAS's second thread made these small
@@ -191,12 +205,7 @@ def main() -> None:
     w = (rng.standard_normal((N, N)) / np.sqrt(N)).astype(np.float32)
     x = rng.standard_normal(N).astype(np.float32)
     ws = [(rng.standard_normal((N, N)) / np.sqrt(N)).astype(np.float32) for _ in range(2)]
-    images = rng.random((BATCH, 64), dtype=np.float32)
-    labels = rng.integers(0, 10, BATCH, dtype=np.int64)
-    from chainrule.training import build_model
-
-    mlp = build_model("mlp", nn=cr.nn)
-    weights = {k: v.detach().numpy() for k, v in mlp.named_parameters()}
+    weights, images, labels = per_example_data(cr, rng)
     engines = {"chainrule": (cr, cr.func)}
     if torch is not None:
         import torch.func

@@ -9,7 +9,10 @@ imports, tracing and warm-up are left out, and prints the count per unit:
 * ``per-op``: ``bench_core``'s 200-op chain (``*1.0001``, ``+0.001``, ``tanh``) on float32[16],
   forward and backward, per op;
 * ``compiled``: ``bench_compile``'s batch-8 64-16-10 MLP SGD step under ``cr.compile``, per step;
-* ``mlp-64``: ``bench_train``'s 64-128-128-10 MLP SGD step at batch 64, eager, per step.
+* ``mlp-64``: ``bench_train``'s 64-128-128-10 MLP SGD step at batch 64, eager, per step;
+* ``per-example``: ``bench_func``'s per-example gradients, ``vmap(grad(loss))`` over the digits
+  MLP at batch 256, per call, with ``CHAINRULE_SPLIT_BELOW=1099511627776`` (the outer products
+  on one thread, so the count is all of the work).
 
 ``--src`` counts another checkout's chainrule (its ``src`` folder), e.g. main before a change::
 
@@ -33,13 +36,22 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 # row -> (repeats counted, units per repeat, unit)
-ROWS = {"per-op": (20, 200, "op"), "compiled": (200, 1, "step"), "mlp-64": (50, 1, "step")}
+ROWS = {
+    "per-op": (20, 200, "op"),
+    "compiled": (200, 1, "step"),
+    "mlp-64": (50, 1, "step"),
+    "per-example": (3, 1, "call"),
+}
+# row -> environment of its counted process, beside one BLAS thread: callgrind counts only the
+# main thread's instructions, so a row whose work chainrule may split over threads keeps it on one.
+ONE_THREAD = {"per-example": {"CHAINRULE_SPLIT_BELOW": str(2**40)}}
 
 
 def workload(row: str) -> Callable[[], object]:
     """The row's workload, built and warmed up (chainrule is imported from ``sys.path``)."""
     import bench_compile
     import bench_core
+    import bench_func
     import bench_train
     import numpy as np
 
@@ -60,6 +72,10 @@ def workload(row: str) -> Callable[[], object]:
 
         def step() -> object:
             return compiled(x, y)
+
+    elif row == "per-example":
+        weights, images, labels = bench_func.per_example_data(cr, np.random.default_rng(0))
+        step = bench_func.per_example_workload(cr, cr.func, weights, images, labels)
 
     else:
         rng = np.random.default_rng(64)
@@ -93,7 +109,7 @@ def count(row: str, src: Path) -> float:
         "--src",
         str(src),
     ]
-    env = dict(os.environ, PYTHONHASHSEED="0", OPENBLAS_NUM_THREADS="1")
+    env = dict(os.environ, PYTHONHASHSEED="0", OPENBLAS_NUM_THREADS="1", **ONE_THREAD.get(row, {}))
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     found = re.search(r"Collected : (\d+)", done.stderr)
     if done.returncode or found is None:
