@@ -189,9 +189,12 @@ class Schedule:
             for i, params in enumerate(groups)
         ]
         self.lines += [f"groups = {opt}.param_groups", f"state = {opt}.state"]
+        # read at each run, as eager step() does: a group may gain momentum after tracing
+        self.lines += [
+            f"keeps{i} = {opt}._keeps_state(groups[{i}])" for i in sorted({i for i, _ in updates})
+        ]
         for index, p in updates:
-            # read at each run, as eager step() does: a group may gain momentum after tracing
-            state = f"(state[{p}] if {opt}._keeps_state(groups[{index}]) else None)"
+            state = f"(state[{p}] if keeps{index} else None)"
             self.lines += [
                 f"{opt}._update(groups[{index}], {p}._data, {p}._grad._data, {state})",
                 f"{p}._vc[0] += 1",
