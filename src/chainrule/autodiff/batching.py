@@ -538,7 +538,10 @@ def matmul(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor
     if bb and not ab and ra == 1 and rb == 1:  # a dot product per example
         return op(b, a)
     if bb and not ab and ra == 2 and rb == 1:  # (m, n) @ (B, n) is (B, n) @ (n, m)
-        return op(b, a.transpose(-1, -2))
+        from chainrule.ops.nn_ops import Linear
+
+        # x @ W^T as one op, where a.transpose then op would record two (jacfwd's products)
+        return Linear()(b, a)
     stack = max(ra - 2, rb - 2, 0)
     if ab:
         a = _padded(a.unsqueeze(1), 2, stack + 2) if ra == 1 else _padded(a, ra, stack + 2)
