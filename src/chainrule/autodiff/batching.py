@@ -402,11 +402,13 @@ def unbroadcast_batch(gi: Any, shape: tuple[int, ...], size: int) -> Any:
     >>> unbroadcast_batch(np.ones((4, 2, 3)), (3,), 4).shape
     (4, 3)
     """
-    from chainrule.ops.broadcast import unbroadcast
-
     rank = gi.ndim - 1  # an array, from g's: NumPy scalars are never batched
     if rank < len(shape) or gi.shape[0] != size:
         return None
+    if gi.shape[1:] == shape:  # nothing broadcast (most rules): no sum, no new view of gi
+        return gi
+    from chainrule.ops.broadcast import unbroadcast
+
     target = (size,) + (1,) * (rank - len(shape)) + shape
     return unbroadcast(gi, target).reshape((size, *shape))
 
