@@ -766,7 +766,7 @@ def jacfwd(
         c_leaves, c_spec = tree_flatten(columns)
         blocks = []
         for col in c_leaves:  # (total, *output) -> (*output, *input) per input
-            moved = _movedim(col, 0, col.ndim - 1)
+            moved = _first_dim_last(col)
             out_shape = tuple(col.shape)[1:]
             row, start = [], 0
             for x, n in zip(chosen, sizes, strict=True):
@@ -778,6 +778,16 @@ def jacfwd(
         return (jac, pushed[1]) if has_aux else jac
 
     return wrapper
+
+
+def _first_dim_last(x: Tensor) -> Tensor:
+    """``x`` with its first dimension moved last: jacfwd's columns (total, *output) as
+    (*output, total). Where nothing records ``x`` (no graph, no tangent: a Jacobian that no
+    transform differentiates), the array is transposed directly, without the permute op
+    (~5 us, 5% of a 64 x 64 Jacobian)."""
+    if type(x) is Tensor and not x.requires_grad and not forward.levels:
+        return _make(x._data.transpose((*range(1, x.ndim), 0)))
+    return _movedim(x, 0, x.ndim - 1)
 
 
 def _pushed_together(
