@@ -603,7 +603,10 @@ def _jvp(
                 value, have = batching.unwrap(
                     _check_tensor(y, "jvp(f, primals, tangents)", "f's outputs")
                 )
-                primal, tangent = forward.unpack_dual(value, level=level)
+                if nested or value.requires_grad:
+                    primal, tangent = forward.unpack_dual(value, level=level)
+                else:  # detached below: no view of value without its tangent (~6 us) needed
+                    primal, tangent = value, forward.tangent_at(value, level)
                 if tangent is None:
                     tangent = _make(xp.zeros((*lead, *value.shape), dtype=value.dtype))
                 if not nested:  # only a closed-over parameter can differentiate these
