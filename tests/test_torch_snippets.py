@@ -1023,6 +1023,26 @@ SNIPPETS: dict[str, str] = {
                 short(lambda: vmap(grad(lambda v: f(v).sum()), randomness=mode)(x[:, None]))
             short(lambda: vmap(jacrev(f), randomness="different")(x[:, None]))
     """,
+    "matrix_vector_products_under_function_transforms": """
+        import torch
+        from torch.func import jacfwd, jacrev, vmap
+        torch.manual_seed(0)
+        w = torch.randn(3, 4, dtype=torch.float64, requires_grad=True)
+        v = torch.randn(2, 4, dtype=torch.float64)
+        y = vmap(lambda u: w @ u)(v)  # (3, 4) @ (4,) per example
+        print(y.shape, y.requires_grad)
+        y.pow(2).sum().backward()
+        print(w.grad.is_contiguous(), w.grad.t().is_contiguous())
+        w.grad = None
+        jac = jacfwd(lambda u: torch.tanh(w @ u))(v[0])
+        print(jac.shape, jac.is_contiguous(), jac.requires_grad)
+        jac.sum().backward()
+        print(w.grad.is_contiguous(), w.grad.t().is_contiguous())
+        c = w.detach()
+        for j in (jacfwd, jacrev):
+            jac = j(lambda u: torch.tanh(c @ u) * u[:3])(v[0])
+            print(jac.shape, jac.is_contiguous(), jac.requires_grad, jac.grad_fn)
+    """,
     "scalar_reads_under_function_transforms": """
         import torch
         from torch.func import grad, jacfwd, jacrev, jvp, vmap

@@ -402,11 +402,13 @@ def unbroadcast_batch(gi: Any, shape: tuple[int, ...], size: int) -> Any:
     >>> unbroadcast_batch(np.ones((4, 2, 3)), (3,), 4).shape
     (4, 3)
     """
-    from chainrule.ops.broadcast import unbroadcast
-
     rank = gi.ndim - 1  # an array, from g's: NumPy scalars are never batched
     if rank < len(shape) or gi.shape[0] != size:
         return None
+    if gi.shape[1:] == shape:  # nothing broadcast (most rules): no sum, no new view of gi
+        return gi
+    from chainrule.ops.broadcast import unbroadcast
+
     target = (size,) + (1,) * (rank - len(shape)) + shape
     return unbroadcast(gi, target).reshape((size, *shape))
 
@@ -538,7 +540,10 @@ def matmul(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor
     if bb and not ab and ra == 1 and rb == 1:  # a dot product per example
         return op(b, a)
     if bb and not ab and ra == 2 and rb == 1:  # (m, n) @ (B, n) is (B, n) @ (n, m)
-        return op(b, a.transpose(-1, -2))
+        from chainrule.ops.nn_ops import Linear
+
+        # x @ W^T as one op, where a.transpose then op would record two (jacfwd's products)
+        return Linear()(b, a)
     stack = max(ra - 2, rb - 2, 0)
     if ab:
         a = _padded(a.unsqueeze(1), 2, stack + 2) if ra == 1 else _padded(a, ra, stack + 2)

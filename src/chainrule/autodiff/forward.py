@@ -294,15 +294,22 @@ def unpack_dual(tensor: Tensor, *, level: Level | None = None) -> UnpackedDualTe
     if not levels and level is None:
         return UnpackedDualTensor(tensor, None)
     level = _level(level, "unpack_dual")
-    if tensor._view is not None:  # a view whose base changed in place: its tangent now
-        from chainrule.ops import views
-
-        views.sync(tensor)
-    tangent = level.tangent(tensor)
+    tangent = tangent_at(tensor, level)
     if tangent is None:
         return UnpackedDualTensor(tensor, None)
     primal = _without(level, lambda: tensor.view(tuple(tensor.shape)))
     return UnpackedDualTensor(primal, tangent)
+
+
+def tangent_at(tensor: Tensor, level: Level) -> Tensor | None:
+    """The tangent of ``tensor`` at ``level`` (or None): ``unpack_dual``'s tangent, without the
+    view of the primal that it makes (``jvp`` detaches the primal when nothing outside
+    differentiates it)."""
+    if tensor._view is not None:  # a view whose base changed in place: its tangent now
+        from chainrule.ops import views
+
+        views.sync(tensor)
+    return level.tangent(tensor)
 
 
 def _without(level: Level, make: Any) -> Any:
