@@ -38,7 +38,8 @@ from chainrule._array import xp as np
 #: writes per-example gradients (their (256, 128) @ (128, 128), exactly 2**22, went threaded:
 #: the per-example step took 2.89-3.14 ms, 2.39-2.43 ms with it on one thread). On cores busy
 #: with other work every threaded product waits for a thread the kernel has not scheduled (the
-#: digits CNN's step ran 10x slower): there, ``CHAINRULE_BLAS_SERIAL_BELOW=134217728`` (2**27) keeps them serial.
+#: digits CNN's step ran 10x slower): there, ``CHAINRULE_BLAS_SERIAL_BELOW=134217728``
+#: (2**27) keeps them serial.
 serial_below: int = int(os.environ.get("CHAINRULE_BLAS_SERIAL_BELOW", 2**23))
 
 
