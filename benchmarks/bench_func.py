@@ -20,11 +20,11 @@ Run from the repository root::
 chainrule writes the per-example gradients' large outer products with several threads
 (``chainrule._split``), and so does the NumPy floor, with the same threads.
 
-On cores busy with other work, ``CHAINRULE_BLAS_SERIAL_BELOW=134217728`` keeps every product
-of the NumPy floor on one BLAS thread (see ``chainrule._blas``): its one threaded product, the
-(256, 128) @ (128, 128) of the per-example backward, otherwise waits for a thread the kernel
-has not scheduled (measured: the floor at 110-195 ms of wall time for 10-14 ms of CPU time);
-``CHAINRULE_SPLIT_BELOW=1099511627776`` keeps the outer products on one thread likewise.
+Every product here is below ``chainrule._blas.serial_below`` (2**23 multiply-adds), so each
+runs on one BLAS thread; the largest, the (256, 128) @ (128, 128) of the per-example backward,
+was threaded under the earlier 2**22, and on busy cores then waited for a thread the kernel had
+not scheduled (measured: the floor at 110-195 ms of wall time for 10-14 ms of CPU time). On
+such cores ``CHAINRULE_SPLIT_BELOW=1099511627776`` keeps the outer products on one thread too.
 
 Exit status: 0 on success, 2 if chainrule cannot be imported or lacks a feature used here.
 """
