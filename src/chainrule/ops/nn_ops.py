@@ -159,8 +159,9 @@ class Linear(Bilinear):
         gx = dual.matmul(g, w) if self.needs[0] else None
         x2 = x.reshape((-1, x.shape[-1]))
         gw = dual.matmul(dual.swap_last(g2), x2) if self.needs[1] else None
-        gb = _column_sums(g2) if b is not None and self.needs[2] else None
-        return (gx, gw, gb)
+        if b is None:  # one gradient per input: the backward pass reads no more
+            return (gx, gw)
+        return (gx, gw, _column_sums(g2) if self.needs[2] else None)
 
 
 def _column_sums_arrays(g):
