@@ -102,6 +102,17 @@ def test_in_place_sums_leave_gradients_seen_by_hooks_alone() -> None:
     assert x.grad.tolist() == [12.0, 12.0]
 
 
+def test_applying_an_op_makes_no_closure_cells() -> None:
+    """``Op.__call__`` (and each class's copy of it) runs once per operation: a comprehension
+    in it that read one of its locals would make that local a cell, allocated on every call."""
+    from chainrule.op import Op
+    from chainrule.ops.elementwise import Mul
+
+    assert Op.__call__.__code__.co_cellvars == ()
+    assert Mul.__call__.__code__.co_cellvars == ()
+    assert Mul.__call__.__wrapped__ is Op.__call__  # the class's own copy, checked above
+
+
 def test_cross_entropy_gradient_is_softmax_minus_onehot_over_n() -> None:
     """The fused rule against its closed form, and against the unfused composition."""
     rng = np.random.default_rng(1)

@@ -281,9 +281,12 @@ class Op:
                 elif len(indices := guarded[needs]) == 1:  # mul, div: one guard, no loop
                     x = inputs[indices[0]]
                     versions = ((x._vc, x._vc[0]),) if isinstance(x, Tensor) else ()
-                else:
+                else:  # ``inputs`` read outside the comprehension: read inside, it and ``x``
+                    # would be cells of this function, made anew on every call (~250 instructions)
                     versions = [
-                        (x._vc, x._vc[0]) for j in indices if isinstance(x := inputs[j], Tensor)
+                        (x._vc, x._vc[0])
+                        for x in map(inputs.__getitem__, indices)
+                        if isinstance(x, Tensor)
                     ]
             if saves_output and (
                 read_by is None or True in [n and r for n, r in zip(needs, read_by, strict=True)]
