@@ -267,9 +267,12 @@ class _Pass:
                 targets[node] = g
             if needed is not None and node not in needed:
                 continue  # none of this node's inputs leads to a wanted gradient
-            for counter, stamp in node.versions:  # empty unless the rule reads inputs or out
-                if counter[0] != stamp:
-                    node.check_saved()  # raises: a saved input or output was changed in place
+            # Empty unless the rule reads inputs or out; tested first, as a loop over an empty
+            # tuple still makes an iterator (~150 instructions).
+            if versions := node.versions:
+                for counter, stamp in versions:
+                    if counter[0] != stamp:
+                        node.check_saved()  # raises: a saved input or output was changed
             if create_graph:
                 args = [
                     x if isinstance(x, Tensor) else a
