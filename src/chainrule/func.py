@@ -192,6 +192,8 @@ def _wrap(value: Tensor, have: Levels) -> Tensor:
 
 def _canonical(value: Tensor, have: Levels) -> Tensor:
     """``value`` whose leading dims belong to ``have`` (in any order), wrapped."""
+    if len(have) < 2:  # sorted: nothing to lift or permute
+        return _wrap(value, have)
     return _wrap(*_lift(value, have, ()))
 
 
@@ -255,6 +257,7 @@ class _Pullback:
         spec: Any,
         nested: bool,
         record: bool,
+        prune: bool,
     ) -> None:
         self.inputs = inputs
         self.outputs = outputs
@@ -262,6 +265,7 @@ class _Pullback:
         self.spec = spec
         self.nested = nested  # the gradients stay connected to the caller's graph and tangents
         self.record = record  # ... and something differentiates them by reverse mode again
+        self.prune = prune  # False: every node of the graph leads to an input (a plain pass)
 
     def __call__(self, cotangents: Any) -> tuple[Any, ...]:
         leaves, spec = tree_flatten(cotangents)
@@ -284,11 +288,13 @@ class _Pullback:
                 pairs.append((y, ct, extra))
         targets = [x for x in self.inputs if x is not None]
         found: list[Any] = [None] * len(targets)
+        fresh = False  # the gradients are new Tensors that nothing records or carries
         if pairs and targets:
             roots, cts = [y for y, _, _ in pairs], [c for _, c, _ in pairs]
             record = self.record or any(c.requires_grad for c in cts)
             tensors = bool(forward.levels) or any(e for _, _, e in pairs)
-            if tensors and not record and all(x.requires_grad for x in targets):
+            differentiable = all(x.requires_grad for x in targets)
+            if tensors and not record and differentiable:
                 # A batch of cotangents (``vmap(vjp_fn)``: jacrev's rows) or tangents (jvp over
                 # vjp: the Hessian) need the rules run on Tensors, to take their batching and
                 # forward-mode rules, but no graph of them when nothing differentiates the
@@ -296,6 +302,12 @@ class _Pullback:
                 found = run_backward(
                     roots, cts, True, True, targets=targets, accumulate=False, record=False
                 )
+            elif not (tensors or record) and differentiable:  # the plain pass, on arrays
+                found = run_backward(
+                    roots, cts, True, False, targets=targets, accumulate=False, prune=self.prune
+                )
+                found = [g if g is None else _make(xp.asarray(g)) for g in found]
+                fresh = True
             else:
                 found = list(
                     autograd_grad(
@@ -317,7 +329,7 @@ class _Pullback:
                 results.append(_wrap(_zeros(x), self.active))
                 continue
             value, extra = batching.unwrap(g)
-            if not self.nested:  # nothing outside differentiates this: no graph to keep
+            if not (self.nested or fresh):  # nothing outside differentiates this: no graph
                 value = value.detach()
             results.append(_canonical(value, extra + self.active))
         return tree_unflatten(results, self.spec)
@@ -426,41 +438,52 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
         ]
         # f may close over tensors that require grad: the gradients then stay connected to
         # them, as in torch.func, so that ``grad(f)(x).sum().backward()`` reaches them.
-        outside = not record and _reaches_outside(physical, inputs, start)
+        reads = None if record else _graph_reads(physical, inputs, start)
+    outside = reads == _OUTSIDE
     nested, record = nested or outside, record or outside
-    pullback = _Pullback(inputs, physical, active, spec, nested, record)
+    pullback = _Pullback(inputs, physical, active, spec, nested, record, reads != _GIVEN)
     if not nested:  # the graph stays with vjp_fn; what the caller sees records nothing
         out = _map(_detached, out)
     return (out, pullback, aux) if has_aux else (out, pullback)
 
 
-def _reaches_outside(outputs: list[Tensor], inputs: list[Any], start: int) -> bool:
-    """Whether the graph of ``outputs`` reads a tensor that requires grad and was not made by
-    this run of f (numbered from ``start``) nor given to it: a closed-over parameter."""
+# What the graph of a run of f reads that requires grad (:func:`_graph_reads`).
+_OUTSIDE, _MADE, _GIVEN = "outside", "made", "given"
+
+
+def _graph_reads(outputs: list[Tensor], inputs: list[Any], start: int) -> str:
+    """What the graph of ``outputs`` reads that requires grad, beyond the nodes this run of f
+    made (numbered from ``start``): :data:`_OUTSIDE` where it reaches a tensor neither made by
+    this run nor given to it (a closed-over parameter); else :data:`_MADE` where it reaches a
+    leaf that a nested transform made (:data:`_made_leaves`); else :data:`_GIVEN`, the given
+    inputs alone, so that every node of it leads to one of them."""
     given = {id(x) for x in inputs if x is not None}
-    given.update(_made_leaves)
+    made = False
     seen: set[int] = set()
     stack = [y._grad_fn for y in outputs if y._grad_fn is not None]
     while stack:
         node = stack.pop()
         if node.seq < start:
-            return True
+            return _OUTSIDE
         for x in node.inputs:
             if not isinstance(x, Tensor) or not x.requires_grad:
                 continue
             found = parent(x, node)
             if found is None:
-                if id(x) not in given:
-                    return True
+                if id(x) in given:
+                    continue
+                if id(x) not in _made_leaves:
+                    return _OUTSIDE
+                made = True
             elif id(found) not in seen:
                 seen.add(id(found))
                 stack.append(found)
-    return False
+    return _MADE if made else _GIVEN
 
 
 def _outer_graph_only(y: Tensor, start: int) -> Tensor:
     """``y`` if its graph reaches a closed-over parameter, else ``y`` detached."""
-    return y if y.requires_grad and _reaches_outside([y], [], start) else y.detach()
+    return y if y.requires_grad and _graph_reads([y], [], start) == _OUTSIDE else y.detach()
 
 
 def _detached(y: Any) -> Any:
