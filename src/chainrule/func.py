@@ -39,6 +39,7 @@ from chainrule.autodiff import batching, forward
 from chainrule.autodiff.backward import batched_grad, run_backward
 from chainrule.autodiff.backward import grad as autograd_grad
 from chainrule.autodiff.batching import BatchedTensor
+from chainrule.autodiff.batching import wrap as _wrap
 from chainrule.graph import parent
 from chainrule.ops.shape import stack
 from chainrule.tensor import Tensor, _make
@@ -181,13 +182,6 @@ def _repeated(data: Any, sizes: list[int]) -> Any:
     view = xp.ndarray(shape, data.dtype, data, 0, (0,) * len(sizes) + data.strides)
     view.flags.writeable = False
     return view
-
-
-def _wrap(value: Tensor, have: Levels) -> Tensor:
-    """``value`` seen through the batching wrappers of ``have`` (sorted, outermost first)."""
-    for level in have:
-        value = BatchedTensor(value, level)
-    return value
 
 
 def _canonical(value: Tensor, have: Levels) -> Tensor:
@@ -965,7 +959,7 @@ def vmap(
         level = batching.push_level(size, randomness)
         try:
             called = [
-                x if d is None else BatchedTensor(x, level)
+                x if d is None else batching.batched(x, level)
                 for x, d in zip(fronts, dims, strict=True)
             ]
             out = func(*tree_unflatten(called, spec), **kwargs)

@@ -153,16 +153,7 @@ class BatchedTensor(Tensor):
     __slots__ = ("_value", "_level")
 
     def __new__(cls, value: Tensor, level: Level) -> BatchedTensor:
-        self = object.__new__(cls)
-        self._value = value
-        self._level = level
-        self.requires_grad = value.requires_grad
-        self._grad = None  # the slots, not the checking setters: one of these per batched op
-        self._grad_fn = None
-        self._vc = [0]
-        self._hooks = None
-        self._view = None
-        return self
+        return batched(value, level)
 
     def __init__(self, value: Tensor, level: Level) -> None:
         pass
@@ -174,19 +165,23 @@ class BatchedTensor(Tensor):
             "batching rule"
         )
 
+    # The value's array is read directly where it has one (not batched at an outer level too):
+    # these are read a few times per op that runs on a batched tensor.
     @property
     def shape(self) -> Size:
-        return Size(tuple(self._value.shape)[1:])
+        value = self._value
+        return Size((value.shape if type(value) is BatchedTensor else value._data.shape)[1:])
 
     def size(self, dim: int | None = None) -> Any:
         return self.shape if dim is None else self.shape[dim]
 
     @property
     def ndim(self) -> int:
-        return self._value.ndim - 1
+        value = self._value
+        return (value.ndim if type(value) is BatchedTensor else value._data.ndim) - 1
 
     def dim(self) -> int:
-        return self._value.ndim - 1
+        return self.ndim
 
     def numel(self) -> int:
         return self.shape.numel()
@@ -204,7 +199,7 @@ class BatchedTensor(Tensor):
         return self.shape[0]
 
     def detach(self) -> Tensor:
-        return BatchedTensor(self._value.detach(), self._level)
+        return batched(self._value.detach(), self._level)
 
     def item(self) -> Any:
         return self._shared_example(_ITEM).item()
@@ -245,6 +240,22 @@ class BatchedTensor(Tensor):
     def __repr__(self) -> str:
         return f"BatchedTensor(lvl={self._level.index}, bdim=0, value=\n{self._value!r}\n)"
 
+
+def batched(value: Tensor, level: Level) -> BatchedTensor:
+    """``BatchedTensor(value, level)`` in one call: made once per op on batched tensors."""
+    self = _new(BatchedTensor)
+    self._value = value
+    self._level = level
+    self.requires_grad = value.requires_grad
+    self._grad = None  # the slots, not the checking setters
+    self._grad_fn = None
+    self._vc = [0]
+    self._hooks = None
+    self._view = None
+    return self
+
+
+_new = object.__new__
 
 _ITEM = (
     "vmap: It looks like you're calling .item() on a Tensor. We don't support vmap over "
@@ -303,6 +314,14 @@ def unwrap(x: Tensor) -> tuple[Tensor, list[Level]]:
     return x, found
 
 
+def wrap(value: Tensor, levels: list[Level]) -> Tensor:
+    """``value`` seen through the batching wrappers of ``levels`` (sorted, outermost first):
+    :func:`unwrap`'s inverse."""
+    for level in levels:
+        value = batched(value, level)
+    return value
+
+
 def physical(x: Tensor) -> Any:
     """The array behind ``x`` with one leading dimension per vmap level that batches it,
     outermost first: what a NumPy function that broadcasts over leading dimensions (the
@@ -325,14 +344,13 @@ def batched_level(inputs: tuple[Any, ...]) -> Level | None:
 def apply(op: Any, inputs: tuple[Any, ...], level: Level) -> Tensor:
     """Apply ``op`` to inputs batched at ``level``: its rule on the physical values."""
     values = []
-    batched = []
+    flags = []
     for x in inputs:
         mine = type(x) is BatchedTensor and x._level is level
         values.append(x._value if mine else x)
-        batched.append(mine)
+        flags.append(mine)
     rule = type(op).batch_rule or _loop
-    out = rule(op, values, batched, level.size)
-    return BatchedTensor(out, level)
+    return batched(rule(op, values, flags, level.size), level)
 
 
 _warned: set[str] = set()
@@ -389,7 +407,7 @@ def vjp_on_arrays(node: Any, g: Any) -> tuple[Any, ...] | None:
         summed = unbroadcast_batch(gi, x._data.shape, level.size)
         if summed is None:
             return None  # a gradient that does not carry the batch: the general path
-        found.append(BatchedTensor(_make(summed), level))
+        found.append(batched(_make(summed), level))
     return tuple(found)
 
 
@@ -424,7 +442,7 @@ def _padded(value: Any, rank: int, target: int) -> Any:
     if rank == target:
         return value
     shape = tuple(value.shape)
-    return value.reshape((shape[0],) + (1,) * (target - rank) + shape[1:])
+    return _reshape(value, (shape[0],) + (1,) * (target - rank) + shape[1:])
 
 
 def _aligned(values: list[Any], batched: list[bool]) -> list[Any]:
@@ -436,6 +454,8 @@ def _aligned(values: list[Any], batched: list[bool]) -> list[Any]:
 
 def elementwise(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
     """Broadcasting ops: line the examples' dimensions up from the right."""
+    if len(values) == 1:  # nothing to line up with
+        return op(values[0])
     return op(*_aligned(values, batched))
 
 
@@ -562,23 +582,32 @@ def linear(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor
     if not any(batched[1:]):
         return op(*values)
     from chainrule.ops.linalg import MatMul
+    from chainrule.ops.shape import Permute
 
     x, w = values[0], values[1]
     shape = tuple(x.shape)
     features = shape[1:-1] if batched[0] else shape[:-1]
     rows = _reshaped(x, (size if batched[0] else 1, math.prod(features), shape[-1]))
     weight = w if batched[1] else w.unsqueeze(0)
-    out = MatMul()(rows, weight.transpose(-1, -2))
+    out = MatMul()(rows, Permute((0, 2, 1))(weight))  # each example's W^T
     if len(values) > 2 and values[2] is not None:  # forward mode's products pass no bias
         bias = values[2]
-        out = out + (bias.unsqueeze(1) if batched[2] else bias)
+        out = out + (_padded(bias, bias.ndim - 1, 2) if batched[2] else bias)
     return _reshaped(out, (size, *features, out.shape[-1]))
 
 
 def _reshaped(x: Any, shape: tuple[int, ...]) -> Any:
     """``x.reshape(shape)``, or ``x`` itself where it has that shape already: inside a rule
     no one sees the value in between, and each op recorded costs a node in both passes."""
-    return x if tuple(x.shape) == shape else x.reshape(shape)
+    return x if tuple(x.shape) == shape else _reshape(x, shape)
+
+
+def _reshape(x: Any, shape: tuple[int, ...]) -> Any:
+    """``x.reshape(shape)`` for a ``shape`` a rule computed in full (no -1), with ``x``'s
+    number of elements: the op itself, without the checks of the public function."""
+    from chainrule.ops.shape import Reshape
+
+    return Reshape(shape)(x)
 
 
 def _indexed_rank(shape: tuple[int, ...], key: tuple[Any, ...]) -> int:
@@ -652,7 +681,9 @@ def images(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor
 
 
 def nll_loss(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
-    """Per example: the losses of all samples at once ("none"), then each example's reduction."""
+    """Per example: the losses of all samples at once ("none"), then each example's reduction;
+    a mean's divisor, each example's total weight of its counted samples, is computed on the
+    class indices' array (:func:`_counted`)."""
     from chainrule.ops.losses import NllLoss
 
     x, target = values
@@ -660,22 +691,34 @@ def nll_loss(op: Any, values: list[Any], batched: list[bool], size: int) -> Tens
         x = x.unsqueeze(0).expand((size, *x.shape))
     if not batched[1]:
         target = target.unsqueeze(0).expand((size, *target.shape))
-    classes = x.shape[-1]
+    shape = tuple(x.shape)  # (size, *samples, classes)
+    samples = math.prod(shape[1:-1])
     losses = NllLoss(op.weight, op.ignore_index, "none")(
-        x.reshape((-1, classes)), target.reshape((-1,))
-    ).reshape((size, -1))
+        _reshaped(x, (size * samples, shape[-1])), _reshaped(target, (size * samples,))
+    )
     if op.reduction == "none":
-        return losses.reshape((size,) + tuple(x.shape)[1:-1])
+        return _reshaped(losses, shape[:-1])
+    total = _reshaped(losses, (size, samples)).sum(1)
     if op.reduction == "sum":
-        return losses.sum(1)
-    picked = _reshaped(target, (size, math.prod(tuple(target.shape)[1:]))).detach()
-    counted = (picked != op.ignore_index).to(x.dtype)
-    if op.weight is not None:
-        from chainrule.tensor import _make
+        return total
+    return total / _counted(op, target, shape[-1], physical(x).dtype)
 
-        weight = _make(op.weight)
-        counted = counted * weight[picked.clamp(0, classes - 1)]
-    return losses.sum(1) / counted.sum(1)
+
+def _counted(op: Any, target: Tensor, classes: int, dtype: Any) -> Tensor:
+    """Each example's total weight (1 without class weights) of the samples of ``target``
+    (this level's examples first) that ``op`` (an ``NllLoss``) does not ignore: the array
+    behind ``target`` summed directly, its outer levels kept, since class indices carry no
+    gradient (six ops on Tensors did the same, ~60 Python calls)."""
+    from chainrule._array import xp
+    from chainrule.tensor import _make
+
+    value, outer = unwrap(target)
+    data = value._data
+    picked = data.reshape((*data.shape[: len(outer) + 1], -1))
+    counted = (picked != op.ignore_index).astype(dtype)
+    if op.weight is not None:
+        counted = counted * op.weight[xp.minimum(xp.maximum(picked, 0), classes - 1)]
+    return wrap(_make(counted.sum(-1)), outer)
 
 
 def einsum(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
