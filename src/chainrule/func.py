@@ -268,7 +268,9 @@ class _Pullback:
                 f"vjp(f, *primals): Expected cotangents to have the same structure as the "
                 f"output of f ({len(self.outputs)} tensors), got {len(leaves)}"
             )
-        pairs = []
+        roots, cts = [], []
+        record = self.record  # ... or a cotangent records
+        tensors = bool(forward.levels)  # ... or a cotangent is batched beyond f's levels
         for y, ct in zip(self.outputs, leaves, strict=True):
             _check_tensor(ct, "vjp_fn", "cotangents")
             ct, extra = self._arranged(ct)
@@ -279,15 +281,15 @@ class _Pullback:
                     f"{tuple(y.shape)[len(self.active) :]}"
                 )
             if y.requires_grad:
-                pairs.append((y, ct, extra))
+                roots.append(y)
+                cts.append(ct)
+                record = record or ct.requires_grad
+                tensors = tensors or bool(extra)
         targets = [x for x in self.inputs if x is not None]
         found: list[Any] = [None] * len(targets)
         fresh = False  # the gradients are new Tensors that nothing records or carries
-        if pairs and targets:
-            roots, cts = [y for y, _, _ in pairs], [c for _, c, _ in pairs]
-            record = self.record or any(c.requires_grad for c in cts)
-            tensors = bool(forward.levels) or any(e for _, _, e in pairs)
-            differentiable = all(x.requires_grad for x in targets)
+        if roots and targets:
+            differentiable = all([x.requires_grad for x in targets])
             if tensors and not record and differentiable:
                 # A batch of cotangents (``vmap(vjp_fn)``: jacrev's rows) or tangents (jvp over
                 # vjp: the Hessian) need the rules run on Tensors, to take their batching and
@@ -404,14 +406,13 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
     leaves, spec = tree_flatten(primals)
     inputs: list[Tensor | None] = []
     called = []
-    given = any(isinstance(x, Tensor) and x.requires_grad for x in leaves)
-    nested = _depth[0] > 0 or given
-    record = _reverse_depth[0] > 0 or given
+    given = False  # whether a primal requires grad
     for x in leaves:
         if not isinstance(x, Tensor):
             inputs.append(None)
             called.append(x)
             continue
+        given = given or x.requires_grad
         value, have = batching.unwrap(x)
         if value.requires_grad or forward.levels or not value.is_floating_point():
             value, have = _lift(value, have, active)
@@ -420,6 +421,8 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
             value, have = _lifted_leaf(value, have, active)
         inputs.append(value)
         called.append(_wrap(value, have))
+    nested = _depth[0] > 0 or given
+    record = _reverse_depth[0] > 0 or given
     start = next(op_module._sequence)  # nodes numbered below were recorded before f ran
     with _running(reverse=True):
         with grad_mode.enable_grad():
@@ -462,7 +465,9 @@ def _graph_reads(outputs: list[Tensor], inputs: list[Any], start: int) -> str:
         for x in node.inputs:
             if not isinstance(x, Tensor) or not x.requires_grad:
                 continue
-            found = parent(x, node)
+            found = x._grad_fn
+            if found is not None and found.seq > node.seq:  # x was changed in place since
+                found = parent(x, node)
             if found is None:
                 if id(x) in given:
                     continue
@@ -1243,7 +1248,8 @@ def functional_call(
 def _owner(module: Any, name: str) -> tuple[Any, str]:
     *path, attr = name.split(".")
     for part in path:
-        module = getattr(module, part)
+        found = module._modules.get(part)  # a submodule, without a call of Module.__getattr__
+        module = found if found is not None else getattr(module, part)
     return module, attr
 
 

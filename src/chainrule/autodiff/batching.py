@@ -698,7 +698,8 @@ def nll_loss(op: Any, values: list[Any], batched: list[bool], size: int) -> Tens
     )
     if op.reduction == "none":
         return _reshaped(losses, shape[:-1])
-    total = _reshaped(losses, (size, samples)).sum(1)
+    # one sample per example (per-example gradients): its loss is the sum, no op needed
+    total = losses if samples == 1 else _reshape(losses, (size, samples)).sum(1)
     if op.reduction == "sum":
         return total
     return total / _counted(op, target, shape[-1], physical(x).dtype)
