@@ -39,7 +39,18 @@ import warnings
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from chainrule.tensor import Size, Tensor
+from chainrule._array import xp
+from chainrule._lazy import import_later
+from chainrule.tensor import Size, Tensor, _make
+
+# Modules that import this one, bound on first use (chainrule._lazy): an import statement in
+# a function costs ~1 us each time it runs, several per batched linear layer.
+forward = import_later(globals(), "chainrule.autodiff.forward")
+ops_broadcast = import_later(globals(), "chainrule.ops.broadcast")
+ops_linalg = import_later(globals(), "chainrule.ops.linalg")
+ops_losses = import_later(globals(), "chainrule.ops.losses")
+ops_nn = import_later(globals(), "chainrule.ops.nn_ops")
+ops_shape = import_later(globals(), "chainrule.ops.shape")
 
 
 class Level:
@@ -283,8 +294,6 @@ def one_example(x: Tensor) -> Tensor | None:
     """``x``'s one example where every level batching it is a jvp's :data:`lifted` one and its
     examples are all the same: torch.func's unbatched primal. None where a per-example draw
     made them differ (batched in torch.func too) or a vmap of the user's batches ``x``."""
-    from chainrule.tensor import _make
-
     value, have = unwrap(x)
     if not all(level in lifted for level in have):
         return None
@@ -296,8 +305,6 @@ def one_example(x: Tensor) -> Tensor | None:
 
 def alike_along(data: Any, axes: list[int]) -> bool:
     """Whether the array ``data``'s values are the same all along each of ``axes``."""
-    from chainrule._array import xp
-
     first = data[tuple(slice(0, 1) if i in axes else slice(None) for i in range(data.ndim))]
     same_nan = data.dtype.kind in "fc"
     return xp.array_equal(data, xp.broadcast_to(first, data.shape), equal_nan=same_nan)
@@ -358,8 +365,6 @@ _warned: set[str] = set()
 
 def _loop(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
     """The fallback: the op once per example (a fresh copy each time), results stacked."""
-    from chainrule.ops.shape import stack
-
     name = type(op).__name__
     if name not in _warned:
         _warned.add(name)
@@ -371,7 +376,7 @@ def _loop(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
     for i in range(size):
         picked = [v[i] if b else v for v, b in zip(values, batched, strict=True)]
         results.append(copy.copy(op)(*picked))
-    return stack(results)
+    return ops_shape.stack(results)
 
 
 def vjp_on_arrays(node: Any, g: Any) -> tuple[Any, ...] | None:
@@ -387,12 +392,8 @@ def vjp_on_arrays(node: Any, g: Any) -> tuple[Any, ...] | None:
     """
     if not getattr(type(node), "vjp_broadcasts", False) or type(g) is not BatchedTensor:
         return None
-    from chainrule.autodiff import forward
-
     if forward.levels:  # the rule must see the inputs' tangents: on Tensors
         return None
-    from chainrule.tensor import _make
-
     value = g._value
     if type(value) is BatchedTensor:  # batched at several levels: the general path
         return None
@@ -425,10 +426,8 @@ def unbroadcast_batch(gi: Any, shape: tuple[int, ...], size: int) -> Any:
         return None
     if gi.shape[1:] == shape:  # nothing broadcast (most rules): no sum, no new view of gi
         return gi
-    from chainrule.ops.broadcast import unbroadcast
-
     target = (size,) + (1,) * (rank - len(shape)) + shape
-    return unbroadcast(gi, target).reshape((size, *shape))
+    return ops_broadcast.unbroadcast(gi, target).reshape((size, *shape))
 
 
 # ----------------------------------------------------------------------------- the rules
@@ -560,10 +559,8 @@ def matmul(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor
     if bb and not ab and ra == 1 and rb == 1:  # a dot product per example
         return op(b, a)
     if bb and not ab and ra == 2 and rb == 1:  # (m, n) @ (B, n) is (B, n) @ (n, m)
-        from chainrule.ops.nn_ops import Linear
-
         # x @ W^T as one op, where a.transpose then op would record two (jacfwd's products)
-        return Linear()(b, a)
+        return ops_nn.Linear()(b, a)
     stack = max(ra - 2, rb - 2, 0)
     if ab:
         a = _padded(a.unsqueeze(1), 2, stack + 2) if ra == 1 else _padded(a, ra, stack + 2)
@@ -581,15 +578,12 @@ def linear(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor
     """``x @ W^T + b`` per example; with one weight for all, the op itself takes the batch."""
     if not any(batched[1:]):
         return op(*values)
-    from chainrule.ops.linalg import MatMul
-    from chainrule.ops.shape import Permute
-
     x, w = values[0], values[1]
     shape = tuple(x.shape)
     features = shape[1:-1] if batched[0] else shape[:-1]
     rows = _reshaped(x, (size if batched[0] else 1, math.prod(features), shape[-1]))
     weight = w if batched[1] else w.unsqueeze(0)
-    out = MatMul()(rows, Permute((0, 2, 1))(weight))  # each example's W^T
+    out = ops_linalg.MatMul()(rows, ops_shape.Permute((0, 2, 1))(weight))  # each example's W^T
     if len(values) > 2 and values[2] is not None:  # forward mode's products pass no bias
         bias = values[2]
         out = out + (_padded(bias, bias.ndim - 1, 2) if batched[2] else bias)
@@ -605,15 +599,11 @@ def _reshaped(x: Any, shape: tuple[int, ...]) -> Any:
 def _reshape(x: Any, shape: tuple[int, ...]) -> Any:
     """``x.reshape(shape)`` for a ``shape`` a rule computed in full (no -1), with ``x``'s
     number of elements: the op itself, without the checks of the public function."""
-    from chainrule.ops.shape import Reshape
-
-    return Reshape(shape)(x)
+    return ops_shape.Reshape(shape)(x)
 
 
 def _indexed_rank(shape: tuple[int, ...], key: tuple[Any, ...]) -> int:
     """The rank of ``x[key]`` for x of ``shape`` (one bool per element at most is made)."""
-    from chainrule._array import xp
-
     return xp.broadcast_to(xp.zeros((), dtype=bool), shape)[key].ndim
 
 
@@ -651,8 +641,6 @@ def index_put(op: Any, values: list[Any], batched: list[bool], size: int) -> Ten
 
 
 def _batched_index(op: Any, size: int) -> None:
-    from chainrule._array import xp
-
     op.index = xp.broadcast_to(op.index, (size, *op.index.shape))
     op.dim += 1
 
@@ -684,8 +672,6 @@ def nll_loss(op: Any, values: list[Any], batched: list[bool], size: int) -> Tens
     """Per example: the losses of all samples at once ("none"), then each example's reduction;
     a mean's divisor, each example's total weight of its counted samples, is computed on the
     class indices' array (:func:`_counted`)."""
-    from chainrule.ops.losses import NllLoss
-
     x, target = values
     if not batched[0]:
         x = x.unsqueeze(0).expand((size, *x.shape))
@@ -693,7 +679,7 @@ def nll_loss(op: Any, values: list[Any], batched: list[bool], size: int) -> Tens
         target = target.unsqueeze(0).expand((size, *target.shape))
     shape = tuple(x.shape)  # (size, *samples, classes)
     samples = math.prod(shape[1:-1])
-    losses = NllLoss(op.weight, op.ignore_index, "none")(
+    losses = ops_losses.NllLoss(op.weight, op.ignore_index, "none")(
         _reshaped(x, (size * samples, shape[-1])), _reshaped(target, (size * samples,))
     )
     if op.reduction == "none":
@@ -710,9 +696,6 @@ def _counted(op: Any, target: Tensor, classes: int, dtype: Any) -> Tensor:
     (this level's examples first) that ``op`` (an ``NllLoss``) does not ignore: the array
     behind ``target`` summed directly, its outer levels kept, since class indices carry no
     gradient (six ops on Tensors did the same, ~60 Python calls)."""
-    from chainrule._array import xp
-    from chainrule.tensor import _make
-
     value, outer = unwrap(target)
     data = value._data
     picked = data.reshape((*data.shape[: len(outer) + 1], -1))
