@@ -564,8 +564,12 @@ def grad_and_value(
 
 
 def _ones_like(y: Tensor) -> Tensor:
+    """Ones of ``y``'s physical shape and dtype, batched as ``y`` (the cotangent of a scalar)."""
     value, have = batching.unwrap(y)
-    return _wrap(_make(xp.ones(tuple(value.shape), dtype=value.dtype)), have)
+    data = value._data
+    ones = xp.empty(data.shape, data.dtype)  # then filled: xp.ones is three Python calls
+    ones.fill(1)
+    return _wrap(_make(ones), have)
 
 
 def grad(
