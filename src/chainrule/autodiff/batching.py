@@ -584,10 +584,14 @@ def linear(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor
     rows = _reshaped(x, (size if batched[0] else 1, math.prod(features), shape[-1]))
     weight = w if batched[1] else w.unsqueeze(0)
     out = ops_linalg.MatMul()(rows, ops_shape.Permute((0, 2, 1))(weight))  # each example's W^T
+    product = tuple(out.shape)  # (size, or 1 where the bias alone is batched, rows, out)
+    out = _reshaped(out, (product[0], *features, product[-1]))
     if len(values) > 2 and values[2] is not None:  # forward mode's products pass no bias
         bias = values[2]
-        out = out + (_padded(bias, bias.ndim - 1, 2) if batched[2] else bias)
-    return _reshaped(out, (size, *features, out.shape[-1]))
+        # added after the reshape: a batched bias then needs none where each example is one
+        # row of features (a size-1 dimension per feature dimension otherwise)
+        out = out + (_padded(bias, bias.ndim - 1, len(features) + 1) if batched[2] else bias)
+    return out
 
 
 def _reshaped(x: Any, shape: tuple[int, ...]) -> Any:
