@@ -86,3 +86,32 @@ def test_the_brief_example() -> None:
     g = cf.grad(lambda v: (v * w).sum())(x)
     g.sum().backward()
     np.testing.assert_array_equal(w.grad.numpy(), np.ones(3, dtype=np.float32))
+
+
+PRUNED = {  # f of one tensor v, and whether its vjp's backward pass must prune its walk
+    "reads its input alone": (lambda m, fn, w: lambda v: m.sin(v).sum(), False),
+    "closes over a parameter": (lambda m, fn, w: lambda v: m.sin(v * w).sum(), True),
+    "reads a leaf a nested grad made": (
+        lambda m, fn, w: (
+            lambda v: fn.grad(lambda u: (u**3).sum())(m.tensor(X)).sum() * (v * v).sum()
+        ),
+        True,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(PRUNED.values()), ids=list(PRUNED))
+def test_vjp_walks_to_the_inputs_only_where_its_graph_reads_more_than_them(case: Any) -> None:
+    """A graph that reads no leaf but vjp's inputs has every node lead to one: its backward
+    pass skips the walk that prunes nodes (``prune`` False); one that reads a closed-over
+    parameter or a nested transform's leaf keeps it. The gradients match torch.func's."""
+    make, prunes = case
+    results = {}
+    for m, fn in ((cr, cf), (torch, tf)):
+        out, pullback = fn.vjp(make(m, fn, m.tensor(W, requires_grad=True)), m.tensor(X))
+        (results[m],) = pullback(m.ones((), dtype=m.float64))
+        if m is cr:
+            assert pullback.prune is prunes
+    np.testing.assert_allclose(
+        results[cr].detach().numpy(), results[torch].detach().numpy(), rtol=1e-12
+    )

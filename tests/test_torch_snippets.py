@@ -1043,6 +1043,31 @@ SNIPPETS: dict[str, str] = {
             jac = j(lambda u: torch.tanh(c @ u) * u[:3])(v[0])
             print(jac.shape, jac.is_contiguous(), jac.requires_grad, jac.grad_fn)
     """,
+    "per_example_linear_and_cross_entropy_under_vmap": """
+        import torch
+        from torch.func import grad, vmap
+        def show(*ts):  # rounded: float64 sums in another order differ in the last bits
+            for t in ts:
+                print(tuple(t.shape), [round(v, 9) for v in t.flatten().tolist()])
+        torch.manual_seed(0)
+        x = torch.randn(3, 2, 4, dtype=torch.float64)
+        w = torch.randn(3, 5, 4, dtype=torch.float64)
+        b = torch.randn(3, dtype=torch.float64)  # a 0-d bias per example
+        show(vmap(torch.nn.functional.linear)(x, w, b))
+        show(vmap(torch.nn.functional.linear)(x, w, b[:, None].repeat(1, 5)))
+        logits = torch.randn(2, 3, 4, 5, dtype=torch.float64)
+        target = torch.arange(24).reshape(2, 3, 4) % 5  # class 2 is ignored below
+        weight = torch.tensor([0.5, 1.0, 2.0, 1.5, 0.25], dtype=torch.float64)
+        for reduction in ("mean", "sum", "none"):
+            for classes in (None, weight):
+                def loss(z, t):
+                    return torch.nn.functional.cross_entropy(
+                        z, t, weight=classes, ignore_index=2, reduction=reduction
+                    ).sum()
+                print(reduction, classes is None)
+                show(vmap(vmap(loss))(logits, target), vmap(vmap(grad(loss)))(logits, target)[1])
+                show(vmap(vmap(loss, in_dims=(0, None)))(logits, target[:, 0]))
+    """,
     "scalar_reads_under_function_transforms": """
         import torch
         from torch.func import grad, jacfwd, jacrev, jvp, vmap

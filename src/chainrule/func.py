@@ -39,6 +39,7 @@ from chainrule.autodiff import batching, forward
 from chainrule.autodiff.backward import batched_grad, run_backward
 from chainrule.autodiff.backward import grad as autograd_grad
 from chainrule.autodiff.batching import BatchedTensor
+from chainrule.autodiff.batching import wrap as _wrap
 from chainrule.graph import parent
 from chainrule.ops.shape import stack
 from chainrule.tensor import Tensor, _make
@@ -63,16 +64,38 @@ __all__ = [
 
 # ----------------------------------------------------------------------------- pytrees
 def tree_flatten(tree: Any) -> tuple[list[Any], Any]:
-    """The leaves of nested tuples, lists and dicts, and the structure to rebuild them."""
+    """The leaves of nested tuples, lists and dicts, and the structure to rebuild them.
+
+    >>> tree_flatten({"w": 1, "b": (2, 3)})
+    ([1, 2, 3], (<class 'dict'>, (['w', 'b'], [None, (<class 'tuple'>, [None, None])])))
+    """
     if isinstance(tree, tuple | list):
-        parts = [tree_flatten(t) for t in tree]
-        leaves = [leaf for sub, _ in parts for leaf in sub]
-        return leaves, (type(tree), [spec for _, spec in parts])
+        leaves, specs = _flatten_children(tree)
+        return leaves, (type(tree), specs)
     if isinstance(tree, dict):
-        parts = [tree_flatten(v) for v in tree.values()]
-        leaves = [leaf for sub, _ in parts for leaf in sub]
-        return leaves, (dict, (list(tree), [spec for _, spec in parts]))
+        leaves, specs = _flatten_children(tree.values())
+        return leaves, (dict, (list(tree), specs))
     return [tree], None
+
+
+def _flatten_children(children: Any) -> tuple[list[Any], list[Any]]:
+    """The leaves under ``children`` and each child's structure; a child that is a leaf is
+    taken in place, not through a call per leaf (``vmap(grad(f))`` flattens a dict of
+    parameters several times per call)."""
+    leaves: list[Any] = []
+    specs: list[Any] = []
+    for child in children:
+        if isinstance(child, _CONTAINERS):
+            sub, spec = tree_flatten(child)
+            leaves += sub
+            specs.append(spec)
+        else:
+            leaves.append(child)
+            specs.append(None)
+    return leaves, specs
+
+
+_CONTAINERS = (tuple, list, dict)
 
 
 def tree_unflatten(leaves: Sequence[Any], spec: Any) -> Any:
@@ -86,8 +109,10 @@ def _build(it: Any, spec: Any) -> Any:
     kind, children = spec
     if kind is dict:
         keys, specs = children
-        return {k: _build(it, s) for k, s in zip(keys, specs, strict=True)}
-    items = [_build(it, s) for s in children]
+        return {
+            k: next(it) if s is None else _build(it, s) for k, s in zip(keys, specs, strict=True)
+        }
+    items = [next(it) if s is None else _build(it, s) for s in children]
     if kind is tuple or kind is list:
         return kind(items)
     return kind(*items)  # a namedtuple
@@ -112,6 +137,8 @@ def _lift_steps(have: Levels, want: Sequence[batching.Level]) -> tuple[list[int]
         if level not in have:
             sizes.append(level.size)
             have.insert(0, level)
+    if len(have) < 2:  # one level at most: sorted (the common case, without a sort)
+        return sizes, None, have
     order = sorted(range(len(have)), key=lambda i: have[i].index)
     if order == list(range(len(have))):
         return sizes, None, have
@@ -129,31 +156,38 @@ def _lift(value: Tensor, have: Levels, want: Sequence[batching.Level]) -> tuple[
     return value, have
 
 
-def _lifted_constant(
+def _lifted_leaf(
     value: Tensor, have: Levels, want: Sequence[batching.Level]
 ) -> tuple[Tensor, Levels]:
-    """``_lift(value, have, want)``'s values as a new Tensor of their own, for a ``value`` that
-    records nothing: the broadcast array taken directly, where ``_lift`` runs two ops per
-    level (an unsqueeze and an expand, ~20k instructions each, for each parameter that
-    ``vmap(grad(f))`` gives every example)."""
+    """``_lift(value, have, want)``'s values as a new leaf (see :func:`_new_leaf`), for a
+    floating ``value`` that records nothing: the broadcast array taken directly, where
+    ``_lift`` runs two ops per level (an unsqueeze and an expand, ~20k instructions each, for
+    each parameter that ``vmap(grad(f))`` gives every example)."""
     sizes, order, have = _lift_steps(have, want)
     data = value._data
-    for size in sizes:
-        data = xp.broadcast_to(data, (size, *data.shape))
+    if sizes:
+        data = _repeated(data, sizes[::-1])  # each size went in front of the ones before
     if order is not None:
         data = data.transpose((*order, *range(len(have), data.ndim)))
-    return _make(data), have
+    return _new_leaf(data), have
 
 
-def _wrap(value: Tensor, have: Levels) -> Tensor:
-    """``value`` seen through the batching wrappers of ``have`` (sorted, outermost first)."""
-    for level in have:
-        value = BatchedTensor(value, level)
-    return value
+def _repeated(data: Any, sizes: list[int]) -> Any:
+    """``data`` the same along new leading dimensions of ``sizes``: a read-only stride-0 view,
+    as ``xp.broadcast_to`` gives; a C-contiguous array is viewed directly (~1 us, where
+    ``broadcast_to`` builds an iterator first: ~4 us per parameter per ``vmap(grad(f))``)."""
+    shape = (*sizes, *data.shape)
+    if not data.flags.c_contiguous or not data.size:
+        return xp.broadcast_to(data, shape)
+    view = xp.ndarray(shape, data.dtype, data, 0, (0,) * len(sizes) + data.strides)
+    view.flags.writeable = False
+    return view
 
 
 def _canonical(value: Tensor, have: Levels) -> Tensor:
     """``value`` whose leading dims belong to ``have`` (in any order), wrapped."""
+    if len(have) < 2:  # sorted: nothing to lift or permute
+        return _wrap(value, have)
     return _wrap(*_lift(value, have, ()))
 
 
@@ -217,6 +251,7 @@ class _Pullback:
         spec: Any,
         nested: bool,
         record: bool,
+        prune: bool,
     ) -> None:
         self.inputs = inputs
         self.outputs = outputs
@@ -224,6 +259,7 @@ class _Pullback:
         self.spec = spec
         self.nested = nested  # the gradients stay connected to the caller's graph and tangents
         self.record = record  # ... and something differentiates them by reverse mode again
+        self.prune = prune  # False: every node of the graph leads to an input (a plain pass)
 
     def __call__(self, cotangents: Any) -> tuple[Any, ...]:
         leaves, spec = tree_flatten(cotangents)
@@ -232,7 +268,9 @@ class _Pullback:
                 f"vjp(f, *primals): Expected cotangents to have the same structure as the "
                 f"output of f ({len(self.outputs)} tensors), got {len(leaves)}"
             )
-        pairs = []
+        roots, cts = [], []
+        record = self.record  # ... or a cotangent records
+        tensors = bool(forward.levels)  # ... or a cotangent is batched beyond f's levels
         for y, ct in zip(self.outputs, leaves, strict=True):
             _check_tensor(ct, "vjp_fn", "cotangents")
             ct, extra = self._arranged(ct)
@@ -243,14 +281,16 @@ class _Pullback:
                     f"{tuple(y.shape)[len(self.active) :]}"
                 )
             if y.requires_grad:
-                pairs.append((y, ct, extra))
+                roots.append(y)
+                cts.append(ct)
+                record = record or ct.requires_grad
+                tensors = tensors or bool(extra)
         targets = [x for x in self.inputs if x is not None]
         found: list[Any] = [None] * len(targets)
-        if pairs and targets:
-            roots, cts = [y for y, _, _ in pairs], [c for _, c, _ in pairs]
-            record = self.record or any(c.requires_grad for c in cts)
-            tensors = bool(forward.levels) or any(e for _, _, e in pairs)
-            if tensors and not record and all(x.requires_grad for x in targets):
+        fresh = False  # the gradients are new Tensors that nothing records or carries
+        if roots and targets:
+            differentiable = all([x.requires_grad for x in targets])
+            if tensors and not record and differentiable:
                 # A batch of cotangents (``vmap(vjp_fn)``: jacrev's rows) or tangents (jvp over
                 # vjp: the Hessian) need the rules run on Tensors, to take their batching and
                 # forward-mode rules, but no graph of them when nothing differentiates the
@@ -258,6 +298,12 @@ class _Pullback:
                 found = run_backward(
                     roots, cts, True, True, targets=targets, accumulate=False, record=False
                 )
+            elif not (tensors or record) and differentiable:  # the plain pass, on arrays
+                found = run_backward(
+                    roots, cts, True, False, targets=targets, accumulate=False, prune=self.prune
+                )
+                found = [g if g is None else _make(xp.asarray(g)) for g in found]
+                fresh = True
             else:
                 found = list(
                     autograd_grad(
@@ -279,7 +325,7 @@ class _Pullback:
                 results.append(_wrap(_zeros(x), self.active))
                 continue
             value, extra = batching.unwrap(g)
-            if not self.nested:  # nothing outside differentiates this: no graph to keep
+            if not (self.nested or fresh):  # nothing outside differentiates this: no graph
                 value = value.detach()
             results.append(_canonical(value, extra + self.active))
         return tree_unflatten(results, self.spec)
@@ -335,7 +381,13 @@ def _differentiable(value: Tensor) -> Tensor:
         return value.view(tuple(value.shape))
     if not value.is_floating_point():
         return value
-    leaf = _make(value._data, True)
+    return _new_leaf(value._data)
+
+
+def _new_leaf(data: Any) -> Tensor:
+    """A leaf that requires grad over ``data``, kept in :data:`_made_leaves` inside a
+    transform."""
+    leaf = _make(data, True)
     if _depth[0]:
         _made_leaves[id(leaf)] = leaf
     return leaf
@@ -354,22 +406,23 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
     leaves, spec = tree_flatten(primals)
     inputs: list[Tensor | None] = []
     called = []
-    given = any(isinstance(x, Tensor) and x.requires_grad for x in leaves)
-    nested = _depth[0] > 0 or given
-    record = _reverse_depth[0] > 0 or given
+    given = False  # whether a primal requires grad
     for x in leaves:
         if not isinstance(x, Tensor):
             inputs.append(None)
             called.append(x)
             continue
+        given = given or x.requires_grad
         value, have = batching.unwrap(x)
         if value.requires_grad or forward.levels or not value.is_floating_point():
             value, have = _lift(value, have, active)
-        else:  # nothing recorded or carried: a new leaf of the lifted values (below)
-            value, have = _lifted_constant(value, have, active)
-        value = _differentiable(value)
+            value = _differentiable(value)
+        else:  # nothing recorded or carried: a new leaf of the lifted values
+            value, have = _lifted_leaf(value, have, active)
         inputs.append(value)
         called.append(_wrap(value, have))
+    nested = _depth[0] > 0 or given
+    record = _reverse_depth[0] > 0 or given
     start = next(op_module._sequence)  # nodes numbered below were recorded before f ran
     with _running(reverse=True):
         with grad_mode.enable_grad():
@@ -382,41 +435,54 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
         ]
         # f may close over tensors that require grad: the gradients then stay connected to
         # them, as in torch.func, so that ``grad(f)(x).sum().backward()`` reaches them.
-        outside = not record and _reaches_outside(physical, inputs, start)
+        reads = None if record else _graph_reads(physical, inputs, start)
+    outside = reads == _OUTSIDE
     nested, record = nested or outside, record or outside
-    pullback = _Pullback(inputs, physical, active, spec, nested, record)
+    pullback = _Pullback(inputs, physical, active, spec, nested, record, reads != _GIVEN)
     if not nested:  # the graph stays with vjp_fn; what the caller sees records nothing
         out = _map(_detached, out)
     return (out, pullback, aux) if has_aux else (out, pullback)
 
 
-def _reaches_outside(outputs: list[Tensor], inputs: list[Any], start: int) -> bool:
-    """Whether the graph of ``outputs`` reads a tensor that requires grad and was not made by
-    this run of f (numbered from ``start``) nor given to it: a closed-over parameter."""
+# What the graph of a run of f reads that requires grad (:func:`_graph_reads`).
+_OUTSIDE, _MADE, _GIVEN = "outside", "made", "given"
+
+
+def _graph_reads(outputs: list[Tensor], inputs: list[Any], start: int) -> str:
+    """What the graph of ``outputs`` reads that requires grad, beyond the nodes this run of f
+    made (numbered from ``start``): :data:`_OUTSIDE` where it reaches a tensor neither made by
+    this run nor given to it (a closed-over parameter); else :data:`_MADE` where it reaches a
+    leaf that a nested transform made (:data:`_made_leaves`); else :data:`_GIVEN`, the given
+    inputs alone, so that every node of it leads to one of them."""
     given = {id(x) for x in inputs if x is not None}
-    given.update(_made_leaves)
+    made = False
     seen: set[int] = set()
     stack = [y._grad_fn for y in outputs if y._grad_fn is not None]
     while stack:
         node = stack.pop()
         if node.seq < start:
-            return True
+            return _OUTSIDE
         for x in node.inputs:
             if not isinstance(x, Tensor) or not x.requires_grad:
                 continue
-            found = parent(x, node)
+            found = x._grad_fn
+            if found is not None and found.seq > node.seq:  # x was changed in place since
+                found = parent(x, node)
             if found is None:
-                if id(x) not in given:
-                    return True
+                if id(x) in given:
+                    continue
+                if id(x) not in _made_leaves:
+                    return _OUTSIDE
+                made = True
             elif id(found) not in seen:
                 seen.add(id(found))
                 stack.append(found)
-    return False
+    return _MADE if made else _GIVEN
 
 
 def _outer_graph_only(y: Tensor, start: int) -> Tensor:
     """``y`` if its graph reaches a closed-over parameter, else ``y`` detached."""
-    return y if y.requires_grad and _reaches_outside([y], [], start) else y.detach()
+    return y if y.requires_grad and _graph_reads([y], [], start) == _OUTSIDE else y.detach()
 
 
 def _detached(y: Any) -> Any:
@@ -498,8 +564,12 @@ def grad_and_value(
 
 
 def _ones_like(y: Tensor) -> Tensor:
+    """Ones of ``y``'s physical shape and dtype, batched as ``y`` (the cotangent of a scalar)."""
     value, have = batching.unwrap(y)
-    return _wrap(_make(xp.ones(tuple(value.shape), dtype=value.dtype)), have)
+    data = value._data
+    ones = xp.empty(data.shape, data.dtype)  # then filled: xp.ones is three Python calls
+    ones.fill(1)
+    return _wrap(_make(ones), have)
 
 
 def grad(
@@ -889,17 +959,16 @@ def vmap(
 
     @functools.wraps(func)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        name = getattr(func, "__name__", repr(func))
-        dims = _in_dims_per_leaf(in_dims, args, name)
-        leaves, spec = tree_flatten(args)
+        name = func.__name__ if hasattr(func, "__name__") else repr(func)  # repr only if needed
+        leaves, spec, dims = _flatten_mapped(in_dims, args, name)
         size = _batch_size(leaves, dims, name, in_dims)
-        fronts = [x if d is None else _to_front(x, d) for x, d in zip(leaves, dims, strict=True)]
+        fronts = [x if not d else _to_front(x, d) for x, d in zip(leaves, dims, strict=True)]
         if chunk_size is not None and size > chunk_size:
             return _chunked(wrapped, leaves, dims, spec, size, chunk_size, out_dims, kwargs)
         level = batching.push_level(size, randomness)
         try:
             called = [
-                x if d is None else BatchedTensor(x, level)
+                x if d is None else batching.batched(x, level)
                 for x, d in zip(fronts, dims, strict=True)
             ]
             out = func(*tree_unflatten(called, spec), **kwargs)
@@ -986,9 +1055,13 @@ def _looped(
     return tree_unflatten(results, o_spec)
 
 
-def _in_dims_per_leaf(in_dims: Any, args: tuple[Any, ...], name: str) -> list[Any]:
+def _flatten_mapped(
+    in_dims: Any, args: tuple[Any, ...], name: str
+) -> tuple[list[Any], Any, list[Any]]:
+    """``tree_flatten(args)`` and the in_dim of each leaf, each argument flattened once."""
     if isinstance(in_dims, int) or in_dims is None:
-        return [in_dims] * len(tree_flatten(args)[0])
+        leaves, spec = tree_flatten(args)
+        return leaves, spec, [in_dims] * len(leaves)
     if not isinstance(in_dims, tuple):
         raise ValueError(
             f"vmap({name}, in_dims={in_dims}, ...)(<inputs>): expected `in_dims` to be int or "
@@ -1001,20 +1074,25 @@ def _in_dims_per_leaf(in_dims: Any, args: tuple[Any, ...], name: str) -> list[An
             f"the structure of `inputs`. in_dims has structure of length {len(in_dims)} but "
             f"inputs has structure of length {len(args)}."
         )
+    leaves: list[Any] = []
+    specs: list[Any] = []
     dims: list[Any] = []
     for d, arg in zip(in_dims, args, strict=True):
-        n = len(tree_flatten(arg)[0])
+        sub, spec = tree_flatten(arg)
+        leaves += sub
+        specs.append(spec)
+        n = len(sub)
         if isinstance(d, int) or d is None:
             dims.extend([d] * n)
         else:
-            sub = tree_flatten(d)[0]
-            if len(sub) != n:
+            given = tree_flatten(d)[0]
+            if len(given) != n:
                 raise ValueError(
                     f"vmap({name}, in_dims={in_dims}, ...)(<inputs>): in_dims is not "
                     "compatible with the structure of `inputs`."
                 )
-            dims.extend(sub)
-    return dims
+            dims.extend(given)
+    return leaves, (tuple, specs), dims
 
 
 def _batch_size(leaves: list[Any], dims: list[Any], name: str, in_dims: Any) -> int:
@@ -1096,6 +1174,8 @@ def _unbatch(y: Any, level: batching.Level, d: Any, name: str) -> Any:
             f"vmap({name}, ..., out_dims=None): returned a value that varies over the batch, "
             "which out_dims=None cannot represent"
         )
+    if d == 0:  # the batch dimension is in front already
+        return value
     n = value.ndim
     if not -n <= d < n:
         raise ValueError(
@@ -1172,7 +1252,8 @@ def functional_call(
 def _owner(module: Any, name: str) -> tuple[Any, str]:
     *path, attr = name.split(".")
     for part in path:
-        module = getattr(module, part)
+        found = module._modules.get(part)  # a submodule, without a call of Module.__getattr__
+        module = found if found is not None else getattr(module, part)
     return module, attr
 
 

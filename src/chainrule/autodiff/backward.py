@@ -94,6 +94,7 @@ def run_backward(
     accumulate: bool = True,
     observer: Observer | None = None,
     record: bool = True,
+    prune: bool = True,
 ) -> list[Any]:
     """The engine behind ``backward`` and ``autograd.grad``.
 
@@ -102,12 +103,15 @@ def run_backward(
     on Tensors with recording on, so the result can be differentiated again; with ``record``
     False too, they run on Tensors unrecorded (a batch of cotangents under ``vmap``, which
     takes the batching rules, or arrays where a rule allows: see ``batching.vjp_on_arrays``).
+    ``prune`` False skips the walk that finds the nodes leading to ``targets``, for a caller
+    that knows every node behind the roots does (``func.vjp``: its graph reads no leaf that
+    requires grad but the targets).
     """
     retain = create_graph if retain_graph is None else retain_graph
     for root in roots:
         views.sync(root)  # a view whose base changed in place: backward from its new history
     with grad_mode.set_grad_enabled(create_graph and record):
-        pass_ = _Pass(create_graph, targets, accumulate, observer)
+        pass_ = _Pass(create_graph, targets, accumulate, observer, prune=prune)
         pass_.seed(roots, root_grads)
         pass_.run(retain, record)
         return pass_.finish()
@@ -157,8 +161,10 @@ class _Pass:
         accumulate: bool,
         observer: Observer | None,
         batch: int | None = None,
+        prune: bool = True,
     ) -> None:
         self.create_graph = create_graph
+        self.prune = prune  # walk to the nodes that lead to targets (see run_backward)
         # The cotangents' leading batch size (batched_grad), or None: one cotangent per root.
         self.batch = batch
         self.accumulate = accumulate
@@ -216,8 +222,9 @@ class _Pass:
 
     # ---------------------------------------------------------------- the walk
     def _needed(self) -> set[Any] | None:
-        """With explicit targets, the nodes from which some target can be reached."""
-        if self.target_ids is None:
+        """With explicit targets, the nodes from which some target can be reached (None:
+        every node, where no targets are given or the caller knows all nodes lead to one)."""
+        if self.target_ids is None or not self.prune:
             return None
         return graph.leading_to(graph.ancestors(self.roots), self.target_ids)
 

@@ -39,7 +39,18 @@ import warnings
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from chainrule.tensor import Size, Tensor
+from chainrule._array import xp
+from chainrule._lazy import import_later
+from chainrule.tensor import Size, Tensor, _make
+
+# Modules that import this one, bound on first use (chainrule._lazy): an import statement in
+# a function costs ~1 us each time it runs, several per batched linear layer.
+forward = import_later(globals(), "chainrule.autodiff.forward")
+ops_broadcast = import_later(globals(), "chainrule.ops.broadcast")
+ops_linalg = import_later(globals(), "chainrule.ops.linalg")
+ops_losses = import_later(globals(), "chainrule.ops.losses")
+ops_nn = import_later(globals(), "chainrule.ops.nn_ops")
+ops_shape = import_later(globals(), "chainrule.ops.shape")
 
 
 class Level:
@@ -153,16 +164,7 @@ class BatchedTensor(Tensor):
     __slots__ = ("_value", "_level")
 
     def __new__(cls, value: Tensor, level: Level) -> BatchedTensor:
-        self = object.__new__(cls)
-        self._value = value
-        self._level = level
-        self.requires_grad = value.requires_grad
-        self._grad = None  # the slots, not the checking setters: one of these per batched op
-        self._grad_fn = None
-        self._vc = [0]
-        self._hooks = None
-        self._view = None
-        return self
+        return batched(value, level)
 
     def __init__(self, value: Tensor, level: Level) -> None:
         pass
@@ -174,19 +176,23 @@ class BatchedTensor(Tensor):
             "batching rule"
         )
 
+    # The value's array is read directly where it has one (not batched at an outer level too):
+    # these are read a few times per op that runs on a batched tensor.
     @property
     def shape(self) -> Size:
-        return Size(tuple(self._value.shape)[1:])
+        value = self._value
+        return Size((value.shape if type(value) is BatchedTensor else value._data.shape)[1:])
 
     def size(self, dim: int | None = None) -> Any:
         return self.shape if dim is None else self.shape[dim]
 
     @property
     def ndim(self) -> int:
-        return self._value.ndim - 1
+        value = self._value
+        return (value.ndim if type(value) is BatchedTensor else value._data.ndim) - 1
 
     def dim(self) -> int:
-        return self._value.ndim - 1
+        return self.ndim
 
     def numel(self) -> int:
         return self.shape.numel()
@@ -204,7 +210,7 @@ class BatchedTensor(Tensor):
         return self.shape[0]
 
     def detach(self) -> Tensor:
-        return BatchedTensor(self._value.detach(), self._level)
+        return batched(self._value.detach(), self._level)
 
     def item(self) -> Any:
         return self._shared_example(_ITEM).item()
@@ -246,6 +252,22 @@ class BatchedTensor(Tensor):
         return f"BatchedTensor(lvl={self._level.index}, bdim=0, value=\n{self._value!r}\n)"
 
 
+def batched(value: Tensor, level: Level) -> BatchedTensor:
+    """``BatchedTensor(value, level)`` in one call: made once per op on batched tensors."""
+    self = _new(BatchedTensor)
+    self._value = value
+    self._level = level
+    self.requires_grad = value.requires_grad
+    self._grad = None  # the slots, not the checking setters
+    self._grad_fn = None
+    self._vc = [0]
+    self._hooks = None
+    self._view = None
+    return self
+
+
+_new = object.__new__
+
 _ITEM = (
     "vmap: It looks like you're calling .item() on a Tensor. We don't support vmap over "
     "calling .item() on a Tensor, please try to rewrite what you're doing with other "
@@ -272,8 +294,6 @@ def one_example(x: Tensor) -> Tensor | None:
     """``x``'s one example where every level batching it is a jvp's :data:`lifted` one and its
     examples are all the same: torch.func's unbatched primal. None where a per-example draw
     made them differ (batched in torch.func too) or a vmap of the user's batches ``x``."""
-    from chainrule.tensor import _make
-
     value, have = unwrap(x)
     if not all(level in lifted for level in have):
         return None
@@ -285,8 +305,6 @@ def one_example(x: Tensor) -> Tensor | None:
 
 def alike_along(data: Any, axes: list[int]) -> bool:
     """Whether the array ``data``'s values are the same all along each of ``axes``."""
-    from chainrule._array import xp
-
     first = data[tuple(slice(0, 1) if i in axes else slice(None) for i in range(data.ndim))]
     same_nan = data.dtype.kind in "fc"
     return xp.array_equal(data, xp.broadcast_to(first, data.shape), equal_nan=same_nan)
@@ -301,6 +319,14 @@ def unwrap(x: Tensor) -> tuple[Tensor, list[Level]]:
         x = x._value
     found.reverse()
     return x, found
+
+
+def wrap(value: Tensor, levels: list[Level]) -> Tensor:
+    """``value`` seen through the batching wrappers of ``levels`` (sorted, outermost first):
+    :func:`unwrap`'s inverse."""
+    for level in levels:
+        value = batched(value, level)
+    return value
 
 
 def physical(x: Tensor) -> Any:
@@ -325,14 +351,13 @@ def batched_level(inputs: tuple[Any, ...]) -> Level | None:
 def apply(op: Any, inputs: tuple[Any, ...], level: Level) -> Tensor:
     """Apply ``op`` to inputs batched at ``level``: its rule on the physical values."""
     values = []
-    batched = []
+    flags = []
     for x in inputs:
         mine = type(x) is BatchedTensor and x._level is level
         values.append(x._value if mine else x)
-        batched.append(mine)
+        flags.append(mine)
     rule = type(op).batch_rule or _loop
-    out = rule(op, values, batched, level.size)
-    return BatchedTensor(out, level)
+    return batched(rule(op, values, flags, level.size), level)
 
 
 _warned: set[str] = set()
@@ -340,8 +365,6 @@ _warned: set[str] = set()
 
 def _loop(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
     """The fallback: the op once per example (a fresh copy each time), results stacked."""
-    from chainrule.ops.shape import stack
-
     name = type(op).__name__
     if name not in _warned:
         _warned.add(name)
@@ -353,7 +376,7 @@ def _loop(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
     for i in range(size):
         picked = [v[i] if b else v for v, b in zip(values, batched, strict=True)]
         results.append(copy.copy(op)(*picked))
-    return stack(results)
+    return ops_shape.stack(results)
 
 
 def vjp_on_arrays(node: Any, g: Any) -> tuple[Any, ...] | None:
@@ -369,12 +392,8 @@ def vjp_on_arrays(node: Any, g: Any) -> tuple[Any, ...] | None:
     """
     if not getattr(type(node), "vjp_broadcasts", False) or type(g) is not BatchedTensor:
         return None
-    from chainrule.autodiff import forward
-
     if forward.levels:  # the rule must see the inputs' tangents: on Tensors
         return None
-    from chainrule.tensor import _make
-
     value = g._value
     if type(value) is BatchedTensor:  # batched at several levels: the general path
         return None
@@ -389,7 +408,7 @@ def vjp_on_arrays(node: Any, g: Any) -> tuple[Any, ...] | None:
         summed = unbroadcast_batch(gi, x._data.shape, level.size)
         if summed is None:
             return None  # a gradient that does not carry the batch: the general path
-        found.append(BatchedTensor(_make(summed), level))
+        found.append(batched(_make(summed), level))
     return tuple(found)
 
 
@@ -407,10 +426,8 @@ def unbroadcast_batch(gi: Any, shape: tuple[int, ...], size: int) -> Any:
         return None
     if gi.shape[1:] == shape:  # nothing broadcast (most rules): no sum, no new view of gi
         return gi
-    from chainrule.ops.broadcast import unbroadcast
-
     target = (size,) + (1,) * (rank - len(shape)) + shape
-    return unbroadcast(gi, target).reshape((size, *shape))
+    return ops_broadcast.unbroadcast(gi, target).reshape((size, *shape))
 
 
 # ----------------------------------------------------------------------------- the rules
@@ -424,7 +441,7 @@ def _padded(value: Any, rank: int, target: int) -> Any:
     if rank == target:
         return value
     shape = tuple(value.shape)
-    return value.reshape((shape[0],) + (1,) * (target - rank) + shape[1:])
+    return _reshape(value, (shape[0],) + (1,) * (target - rank) + shape[1:])
 
 
 def _aligned(values: list[Any], batched: list[bool]) -> list[Any]:
@@ -436,6 +453,8 @@ def _aligned(values: list[Any], batched: list[bool]) -> list[Any]:
 
 def elementwise(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
     """Broadcasting ops: line the examples' dimensions up from the right."""
+    if len(values) == 1:  # nothing to line up with
+        return op(values[0])
     return op(*_aligned(values, batched))
 
 
@@ -540,10 +559,8 @@ def matmul(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor
     if bb and not ab and ra == 1 and rb == 1:  # a dot product per example
         return op(b, a)
     if bb and not ab and ra == 2 and rb == 1:  # (m, n) @ (B, n) is (B, n) @ (n, m)
-        from chainrule.ops.nn_ops import Linear
-
         # x @ W^T as one op, where a.transpose then op would record two (jacfwd's products)
-        return Linear()(b, a)
+        return ops_nn.Linear()(b, a)
     stack = max(ra - 2, rb - 2, 0)
     if ab:
         a = _padded(a.unsqueeze(1), 2, stack + 2) if ra == 1 else _padded(a, ra, stack + 2)
@@ -561,30 +578,36 @@ def linear(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor
     """``x @ W^T + b`` per example; with one weight for all, the op itself takes the batch."""
     if not any(batched[1:]):
         return op(*values)
-    from chainrule.ops.linalg import MatMul
-
     x, w = values[0], values[1]
     shape = tuple(x.shape)
     features = shape[1:-1] if batched[0] else shape[:-1]
     rows = _reshaped(x, (size if batched[0] else 1, math.prod(features), shape[-1]))
     weight = w if batched[1] else w.unsqueeze(0)
-    out = MatMul()(rows, weight.transpose(-1, -2))
+    out = ops_linalg.MatMul()(rows, ops_shape.Permute((0, 2, 1))(weight))  # each example's W^T
+    product = tuple(out.shape)  # (size, or 1 where the bias alone is batched, rows, out)
+    out = _reshaped(out, (product[0], *features, product[-1]))
     if len(values) > 2 and values[2] is not None:  # forward mode's products pass no bias
         bias = values[2]
-        out = out + (bias.unsqueeze(1) if batched[2] else bias)
-    return _reshaped(out, (size, *features, out.shape[-1]))
+        # added after the reshape: a batched bias then needs none where each example is one
+        # row of features (a size-1 dimension per feature dimension otherwise)
+        out = out + (_padded(bias, bias.ndim - 1, len(features) + 1) if batched[2] else bias)
+    return out
 
 
 def _reshaped(x: Any, shape: tuple[int, ...]) -> Any:
     """``x.reshape(shape)``, or ``x`` itself where it has that shape already: inside a rule
     no one sees the value in between, and each op recorded costs a node in both passes."""
-    return x if tuple(x.shape) == shape else x.reshape(shape)
+    return x if tuple(x.shape) == shape else _reshape(x, shape)
+
+
+def _reshape(x: Any, shape: tuple[int, ...]) -> Any:
+    """``x.reshape(shape)`` for a ``shape`` a rule computed in full (no -1), with ``x``'s
+    number of elements: the op itself, without the checks of the public function."""
+    return ops_shape.Reshape(shape)(x)
 
 
 def _indexed_rank(shape: tuple[int, ...], key: tuple[Any, ...]) -> int:
     """The rank of ``x[key]`` for x of ``shape`` (one bool per element at most is made)."""
-    from chainrule._array import xp
-
     return xp.broadcast_to(xp.zeros((), dtype=bool), shape)[key].ndim
 
 
@@ -622,8 +645,6 @@ def index_put(op: Any, values: list[Any], batched: list[bool], size: int) -> Ten
 
 
 def _batched_index(op: Any, size: int) -> None:
-    from chainrule._array import xp
-
     op.index = xp.broadcast_to(op.index, (size, *op.index.shape))
     op.dim += 1
 
@@ -652,30 +673,40 @@ def images(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor
 
 
 def nll_loss(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
-    """Per example: the losses of all samples at once ("none"), then each example's reduction."""
-    from chainrule.ops.losses import NllLoss
-
+    """Per example: the losses of all samples at once ("none"), then each example's reduction;
+    a mean's divisor, each example's total weight of its counted samples, is computed on the
+    class indices' array (:func:`_counted`)."""
     x, target = values
     if not batched[0]:
         x = x.unsqueeze(0).expand((size, *x.shape))
     if not batched[1]:
         target = target.unsqueeze(0).expand((size, *target.shape))
-    classes = x.shape[-1]
-    losses = NllLoss(op.weight, op.ignore_index, "none")(
-        x.reshape((-1, classes)), target.reshape((-1,))
-    ).reshape((size, -1))
+    shape = tuple(x.shape)  # (size, *samples, classes)
+    samples = math.prod(shape[1:-1])
+    losses = ops_losses.NllLoss(op.weight, op.ignore_index, "none")(
+        _reshaped(x, (size * samples, shape[-1])), _reshaped(target, (size * samples,))
+    )
     if op.reduction == "none":
-        return losses.reshape((size,) + tuple(x.shape)[1:-1])
+        return _reshaped(losses, shape[:-1])
+    # one sample per example (per-example gradients): its loss is the sum, no op needed
+    total = losses if samples == 1 else _reshape(losses, (size, samples)).sum(1)
     if op.reduction == "sum":
-        return losses.sum(1)
-    picked = _reshaped(target, (size, math.prod(tuple(target.shape)[1:]))).detach()
-    counted = (picked != op.ignore_index).to(x.dtype)
-    if op.weight is not None:
-        from chainrule.tensor import _make
+        return total
+    return total / _counted(op, target, shape[-1], physical(x).dtype)
 
-        weight = _make(op.weight)
-        counted = counted * weight[picked.clamp(0, classes - 1)]
-    return losses.sum(1) / counted.sum(1)
+
+def _counted(op: Any, target: Tensor, classes: int, dtype: Any) -> Tensor:
+    """Each example's total weight (1 without class weights) of the samples of ``target``
+    (this level's examples first) that ``op`` (an ``NllLoss``) does not ignore: the array
+    behind ``target`` summed directly, its outer levels kept, since class indices carry no
+    gradient (six ops on Tensors did the same, ~60 Python calls)."""
+    value, outer = unwrap(target)
+    data = value._data
+    picked = data.reshape((*data.shape[: len(outer) + 1], -1))
+    counted = (picked != op.ignore_index).astype(dtype)
+    if op.weight is not None:
+        counted = counted * op.weight[xp.minimum(xp.maximum(picked, 0), classes - 1)]
+    return wrap(_make(counted.sum(-1)), outer)
 
 
 def einsum(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
