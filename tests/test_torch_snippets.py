@@ -351,6 +351,50 @@ SNIPPETS: dict[str, str] = {
         error(lambda: torch.broadcast_to(m, torch.Size([3])))
         error(lambda: torch.broadcast_to(x, (-1, 3)))
     """,
+    "broadcast_tensors": """
+        import numpy
+        import torch
+        a = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        b = torch.tensor([[1.0], [2.0]], requires_grad=True)
+        x, y = torch.broadcast_tensors(a, b)
+        print(x, y, x.grad_fn.name(), x.grad_fn.next_functions[0][0].variable is a)
+        (x * y**2).sum().backward()
+        print(a.grad, b.grad, type(torch.broadcast_tensors(a, b)))
+        for tensors in [(a,), (a, a), (a, torch.ones(1)), (torch.tensor(1.0), torch.ones(2).int())]:
+            results = torch.broadcast_tensors(*tensors)
+            print([(t is a, t.grad_fn, t.shape, t.dtype) for t in results])
+        print(torch.broadcast_tensors(), torch.ones(3, requires_grad=True).broadcast_to(2, 3))
+        three = torch.ones(2, 1, 3), torch.ones(4, 1), torch.ones(())
+        print([t.shape for t in torch.broadcast_tensors(*three)])
+        error(lambda: torch.broadcast_tensors(torch.ones(2), torch.ones(3)))
+        error(lambda: torch.broadcast_tensors(torch.ones(2, 3), torch.ones(4, 3)))
+        error(lambda: torch.broadcast_tensors(torch.ones(2, 3, 1), torch.ones(4, 5)))
+        error(lambda: torch.broadcast_tensors(torch.ones(4), torch.ones(1), torch.ones(3)))
+        for bad in ([1, 2], 3, 1.5, None, True, numpy.ones(2), (torch.ones(2),)):
+            error(lambda: torch.broadcast_tensors(torch.ones(2), bad))
+        error(lambda: torch.broadcast_tensors([torch.ones(2), torch.ones(1)]))
+    """,
+    "broadcast_shapes": """
+        import torch
+        print(torch.broadcast_shapes((2, 1), (3,)), torch.broadcast_shapes((2,), (3, 1), (1, 1, 1)))
+        print(torch.broadcast_shapes(), torch.broadcast_shapes(3), torch.broadcast_shapes((3,), 1))
+        print(torch.broadcast_shapes([2, 3], torch.Size([1])), torch.broadcast_shapes(None))
+        print(torch.broadcast_shapes((1,), None, (2,)), torch.broadcast_shapes((0,), (1,)))
+        print(torch.broadcast_shapes((True,), (3,)), torch.broadcast_shapes(True))
+        print(type(torch.broadcast_shapes((2,))) is torch.Size)
+        error(lambda: torch.broadcast_shapes((2,), (3,)))
+        error(lambda: torch.broadcast_shapes((2, 3), (4, 3)))
+        error(lambda: torch.broadcast_shapes([2, 3], [4, 3]))
+        error(lambda: torch.broadcast_shapes((2, 3), (3, 3), (4, 3)))
+        error(lambda: torch.broadcast_shapes((0,), (3,)))
+        error(lambda: torch.broadcast_shapes((2.0,), (3,)))
+        error(lambda: torch.broadcast_shapes((3,), (-1,)))
+        error(lambda: torch.broadcast_shapes((-1,), (3,)))
+        error(lambda: torch.broadcast_shapes(-1))
+        error(lambda: torch.broadcast_shapes("a"))
+        error(lambda: torch.broadcast_shapes(2.0))
+        error(lambda: torch.broadcast_shapes((2,), 3.5))
+    """,
     "requires_grad_and_leaves": """
         import torch
         a = torch.tensor([1.0, 2.0])

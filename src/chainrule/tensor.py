@@ -744,8 +744,8 @@ class Tensor:
     def expand_as(self, other: Tensor) -> Tensor:
         return shape.expand(self, other.shape)
 
-    def broadcast_to(self, size: Sequence[int]) -> Tensor:
-        return shape.expand(self, size)
+    def broadcast_to(self, *size: Any) -> Tensor:
+        return shape.expand(self, *size)
 
     def repeat(self, *sizes: Any) -> Tensor:
         return shape.repeat(self, *sizes)

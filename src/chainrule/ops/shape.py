@@ -18,12 +18,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from chainrule._array import xp
+from chainrule.arguments import type_name
 from chainrule.autodiff import batching
 from chainrule.op import Linear, Op, named
 from chainrule.ops import dual, views
-from chainrule.ops.broadcast import unbroadcast
+from chainrule.ops.broadcast import broadcast_shape, unbroadcast
 from chainrule.ops.reduce import normalize_dims
-from chainrule.tensor import Tensor
+from chainrule.tensor import Size, Tensor
 
 
 def _sizes(args: tuple[Any, ...]) -> tuple[int, ...]:
@@ -342,6 +343,57 @@ _TYPE_NAMES = {
 
 
 broadcast_to = expand
+
+
+def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
+    """The tensors expanded to their common shape: views, whose gradients are summed back.
+
+    A tensor that already has the common shape is returned as it is, as PyTorch returns it.
+
+    >>> import chainrule as cr
+    >>> x, y = cr.broadcast_tensors(cr.ones(3), cr.zeros(2, 1))
+    >>> x.shape, y.shape
+    (chainrule.Size([2, 3]), chainrule.Size([2, 3]))
+    """
+    for i, x in enumerate(tensors):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type_name(x)}")
+    common = broadcast_shape(*(tuple(x.shape) for x in tensors))
+    return tuple(x if tuple(x.shape) == common else expand(x, common) for x in tensors)
+
+
+def broadcast_shapes(*shapes: Any) -> Size:
+    """The shape that tensors of ``shapes`` broadcast to, without making them.
+
+    >>> import chainrule as cr
+    >>> cr.broadcast_shapes((2,), (3, 1), (1, 1, 1))
+    chainrule.Size([1, 3, 2])
+    """
+    # PyTorch's rules and words (torch._refs._broadcast_shapes), which differ from those of
+    # broadcast_tensors: a number is a 1-d shape, None is skipped, a negative size fails only
+    # where it would be broadcast, and the error names the shape's index among the arguments.
+    given = [(s,) if isinstance(s, int) else s for s in shapes if s is not None]
+    for s in given:
+        if not isinstance(s, Sequence):
+            raise RuntimeError(
+                f"Input shapes should be of type ints, a tuple of ints, or a list of ints, got {s}"
+            )
+    common = [1] * max((len(s) for s in given), default=0)
+    for index, s in enumerate(given):
+        for d in range(-1, -1 - len(s), -1):
+            if s[d] == common[d]:
+                continue
+            if common[d] == 1:
+                if s[d] < 0:
+                    raise ValueError("Attempting to broadcast a dimension with negative length!")
+                common[d] = s[d]
+            elif s[d] != 1:
+                raise RuntimeError(
+                    f"Attempting to broadcast a dimension of length {s[d]} at {d}! Mismatching "
+                    f"argument at index {index} had {s}; but expected shape should be "
+                    f"broadcastable to {common}"
+                )
+    return Size(common)
 
 
 def repeat(input: Tensor, *sizes: Any) -> Tensor:  # noqa: A002
