@@ -395,6 +395,56 @@ SNIPPETS: dict[str, str] = {
         error(lambda: torch.broadcast_shapes(2.0))
         error(lambda: torch.broadcast_shapes((2,), 3.5))
     """,
+    "size_arguments": """
+        import numpy
+        import torch
+        x, m = torch.ones(1), torch.ones(2, 1)
+        calls = [
+            x.expand, m.view, m.reshape, m.repeat, m.permute, x.broadcast_to, m.new_zeros,
+            m.new_ones, m.new_empty, torch.zeros, torch.ones, torch.empty, torch.rand, torch.randn,
+        ]
+        arguments = [
+            (2, 4.0), (2.0, 1), ((2, 4.0),), ([2, 1.0],), (True, 1), (2, True), ([2, True],),
+            ((True, 2),), (True,), (2.0,), (None,), ("ab",), ((2, 1, 1.5),), ((2, 1), 1),
+            (2, (1,)), (2, "a"), (2, None), (numpy.int64(2), 1), ([numpy.int64(2), 1],),
+            (numpy.float64(2.0),), (2, numpy.float64(1.0)), (torch.tensor(2), 1),
+            (2, torch.tensor(1.0)), ((torch.tensor(2), 1),), ((torch.tensor(2.0), 1),),
+            (torch.tensor([2, 1]),), (torch.Size([2, 1]),), ({2: 1},), (range(2),), (),
+        ]
+        for call in calls:
+            for args in arguments[:-1] if call in (torch.rand, torch.randn) else arguments:
+                error(lambda: print(tuple(call(*args).shape), end=" "))
+        functions = [
+            lambda *a: torch.reshape(m, *a), lambda *a: torch.permute(m, *a),
+            lambda *a: torch.broadcast_to(x, *a), lambda *a: torch.full(*a, 1.0),
+        ]
+        for call in functions:  # (no call without the sizes: Python's words for that differ)
+            for args in arguments[:-1]:
+                error(lambda: print(tuple(call(*args).shape), end=" "))
+    """,
+    "size_values": """
+        import torch
+        m = torch.ones(2, 3)
+        for shape in [(-2, 3), (-1, -2), (-1, -1), (2, -1, -1), (7,), (-1, 4), (-1, 0), (0, -1)]:
+            error(lambda: m.view(*shape))
+            error(lambda: m.reshape(shape))
+        error(lambda: torch.ones(0).view(-1, 0))
+        error(lambda: torch.reshape(torch.ones(0, 2), (0, -1)))
+        print(m.reshape(-1, 2).shape, m.view(3, -1).shape, torch.ones(0, 2).view(-1).shape)
+        for repeats in [(-1, 2), (2, 0, -1), (0, 1), (2,), ()]:
+            error(lambda: print(m.repeat(*repeats).shape))
+        for dims in [(0, 2, 1), (0, 0, 1), (2, 2), (-3, 0), (-1, 1), (0,), (1, -2)]:
+            error(lambda: print(m.permute(*dims).shape))
+        error(lambda: torch.tensor(1.0).permute(0))
+        print(torch.tensor(1.0).permute(()).shape)
+        for make in (torch.zeros, torch.ones, torch.empty, torch.rand, torch.randn, m.new_zeros):
+            error(lambda: make(2, -1))
+        error(lambda: torch.full((2, -1), 1.0))
+        error(lambda: m.new_full((-1,), 1.0))
+        error(lambda: torch.randint(3, (-1,)))
+        error(lambda: torch.tensor([1.0]).expand(-2))
+        error(lambda: torch.tensor([1.0]).expand(2, -2))
+    """,
     "requires_grad_and_leaves": """
         import torch
         a = torch.tensor([1.0, 2.0])
