@@ -445,6 +445,65 @@ SNIPPETS: dict[str, str] = {
         error(lambda: torch.tensor([1.0]).expand(-2))
         error(lambda: torch.tensor([1.0]).expand(2, -2))
     """,
+    "shape_mismatch_errors": """
+        import torch
+        a, b = torch.ones(3), torch.ones(4)
+        ops = [
+            torch.add, torch.mul, torch.sub, torch.div, torch.pow, torch.maximum, torch.minimum,
+            torch.eq, torch.lt, torch.ge, torch.ne, torch.atan2, torch.fmod, torch.remainder,
+            torch.floor_divide, torch.logical_and, torch.logical_xor, torch.hypot,
+        ]
+        for op in ops:
+            error(lambda: op(a, b))
+            error(lambda: op(torch.ones(2, 3, 1, requires_grad=True), torch.ones(4, 5)))
+        for f in (lambda: a + b, lambda: a < b, lambda: a == b, lambda: b ** a, lambda: a / b):
+            error(f)
+        for shapes in [(3, 3, 4), (4, 3, 3), (2, 4, 3), (4, 1, 3), (1, 3, 4), (3, 3, 1)]:
+            cond, x, y = (torch.ones(n) for n in shapes)
+            error(lambda: print(torch.where(cond > 0, x, y).shape))
+        pairs = [((2, 3), (4, 3)), ((2, 3), (2, 4)), ((5, 2, 3), (4, 2, 3)), ((2, 1), (5, 4, 9))]
+        for x, y in pairs:
+            error(lambda: torch.ones(x) * torch.ones(y))
+        def update(x, y, how):
+            how(torch.ones(x), torch.ones(y))
+        def iadd(x, y):
+            x += y
+        for how in (iadd, torch.Tensor.mul_, torch.Tensor.sub_, torch.Tensor.div_):
+            for x, y in [((3,), (2, 3)), ((3,), (4,)), ((1,), (4,)), ((2, 1), (2, 3))]:
+                error(lambda: update(x, y, how))
+    """,
+    "matmul_mismatch_errors": """
+        import torch
+        g = dict(requires_grad=True)
+        pairs = [
+            ((2, 3), (4, 5)), ((3,), (4,)), ((3,), (4, 5)), ((2, 3), (4,)), ((6, 2, 3), (4, 5)),
+            ((2, 3), (6, 4, 5)), ((6, 2, 3), (6, 4, 5)), ((6, 2, 3), (7, 3, 5)), ((6, 2, 3), (4,)),
+            ((4,), (6, 2, 3)), ((6, 1, 2, 3), (5, 7, 3, 5)), ((0, 2, 3), (4, 5)), ((), (3,)),
+            ((3,), ()), ((1, 2, 3), (1, 4, 5)), ((2, 2, 3), (1, 4, 5)), ((2, 1, 2, 3), (3, 4, 5)),
+            ((2, 3, 2, 3), (4, 4, 5)), ((3,), (2, 4, 5)),
+        ]
+        for x, y in pairs:
+            error(lambda: torch.ones(x) @ torch.ones(y))
+            error(lambda: torch.ones(x, **g).matmul(torch.ones(y)))
+            error(lambda: torch.matmul(torch.ones(x), torch.ones(y, **g)))
+        laid_out = [  # transposed batches: PyTorch folds only what needs no copy
+            (torch.ones(2, 6, 3).transpose(0, 1), torch.ones(4, 5)),
+            (torch.ones(6, 3, 2).mT, torch.ones(4, 5)), (torch.ones(6, 3, 2).mT, torch.ones(4)),
+            (torch.ones(2, 3), torch.ones(6, 5, 4).mT), (torch.ones(3), torch.ones(2, 5, 4).mT),
+            (torch.ones(5, 3).t(), torch.ones(4, 5)),
+        ]
+        for x, y in laid_out:
+            error(lambda: x @ y)
+        for x, y in [((2, 3), (4, 5)), ((3,), (3, 2)), ((2, 3), (3,)), ((2, 3, 4), (4, 2))]:
+            error(lambda: print(torch.mm(torch.ones(x), torch.ones(y)).shape))
+            error(lambda: print(torch.ones(x).mm(torch.ones(y)).shape))
+        batched = [((6, 2, 3), (6, 4, 5)), ((6, 2, 3), (7, 3, 5)), ((2, 3), (3, 2))]
+        batched.append(((2, 2, 3), (3,)))
+        for x, y in batched:
+            error(lambda: torch.bmm(torch.ones(x), torch.ones(y)))
+        for x, y in [((3,), (4,)), ((2, 3), (3,)), ((3,), (3, 1))]:
+            error(lambda: torch.dot(torch.ones(x), torch.ones(y)))
+    """,
     "requires_grad_and_leaves": """
         import torch
         a = torch.tensor([1.0, 2.0])

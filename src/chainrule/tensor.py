@@ -603,7 +603,7 @@ class Tensor:
         return linalg.matmul(self, other)
 
     def mm(self, other: Any) -> Tensor:
-        return linalg.matmul(self, other)
+        return linalg.mm(self, other)
 
     def bmm(self, mat2: Tensor) -> Tensor:
         return linalg.bmm(self, mat2)

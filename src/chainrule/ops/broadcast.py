@@ -54,3 +54,22 @@ def broadcast_shape(*shapes: tuple[int, ...]) -> tuple[int, ...]:
                 )
         result = tuple(m if n == 1 else n for n, m in zip(a, b, strict=True))
     return result
+
+
+def mismatch(op: str, shapes: list[tuple[int, ...]]) -> RuntimeError:
+    """The error for operands of ``op`` whose ``shapes`` do not broadcast: PyTorch's words,
+    then the op and every shape on a line of their own (PyTorch's name neither).
+
+    >>> print(mismatch("add", [(2, 3), (4,)]))
+    The size of tensor a (3) must match the size of tensor b (4) at non-singleton dimension 1
+    add: shapes (2, 3) and (4,) cannot be broadcast together (each dimension, counted from the right, must be equal or 1)
+    """  # noqa: E501 - a doctest's output is one line
+    ours = (
+        f"{op}: shapes {' and '.join(map(str, shapes))} cannot be broadcast together (each "
+        "dimension, counted from the right, must be equal or 1)"
+    )
+    try:
+        broadcast_shape(*shapes)
+    except RuntimeError as error:
+        return RuntimeError(f"{error}\n{ours}")
+    return RuntimeError(ours)  # NumPy refused what PyTorch's rule allows: ours alone
