@@ -183,6 +183,39 @@ SNIPPETS: dict[str, str] = {
         loss = F.cross_entropy(F.linear(x, W, b), y)
         print(loss, F.mse_loss(x, x.detach() / 2))
     """,
+    "matmul_nodes_after_backward": """
+        import torch
+        def names(node):
+            return [n and n.name() for n, _ in node.next_functions]
+        pairs = [
+            ((3,), (3, 4)), ((2, 3), (3,)), ((3,), (3,)), ((2, 3), (3, 4)), ((5, 2, 3), (3, 4)),
+            ((5, 2, 3), (5, 3, 4)), ((5, 2, 3), (3,)), ((3,), (5, 3, 4)), ((2, 3), (5, 3, 4)),
+            ((2, 5, 2, 3), (5, 3, 4)), ((1, 2, 3), (5, 3, 4)), ((5, 2, 3), (1, 3, 4)),
+        ]
+        for x, y in pairs:  # the node is named after the kernel PyTorch's matmul picks
+            for needs in [(True, True), (True, False), (False, True)]:
+                for retain in (False, True):
+                    a = torch.ones(x, requires_grad=needs[0])
+                    out = a @ torch.ones(y, requires_grad=needs[1])
+                    node = out.grad_fn
+                    out.sum().backward(retain_graph=retain)
+                    print(x, y, needs, retain, node.name(), node.name())
+        laid_out = [torch.ones(5, 3, 2).mT, torch.ones(2, 5, 3).transpose(0, 1)]
+        for a in laid_out:
+            print((a.requires_grad_() @ torch.ones(3, 4)).grad_fn.name())
+            print((torch.ones(4, 2) @ a).grad_fn.name(), (torch.ones(2) @ a).grad_fn.name())
+        x = torch.ones(2, 3, requires_grad=True)
+        single = [  # one kernel: the node's inputs are the leaves, as in PyTorch
+            x @ torch.ones(3, 4), x @ torch.ones(3), x[0] @ x[1], torch.mm(x, x.t()),
+            torch.bmm(x[None], x.t()[None]), torch.dot(x[0], x[1]), x.mm(x.t()),
+        ]
+        for out in single:
+            node = out.grad_fn
+            print(node.name(), names(node))
+            out.sum().backward()
+            print(node.name(), names(node), node.next_functions[0][0].name())
+            error(lambda: out.sum().backward())
+    """,
     "graph_walks_through_layers": """
         import torch
         import torch.nn.functional as F

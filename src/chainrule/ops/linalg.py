@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 from chainrule import _blas
 from chainrule._array import xp
 from chainrule.autodiff import batching
-from chainrule.op import Bilinear
+from chainrule.op import Bilinear, named
 from chainrule.ops import dual
 from chainrule.ops.broadcast import broadcast_shape
 from chainrule.ops.elementwise import where
@@ -36,11 +36,10 @@ class MatMul(Bilinear):
     vjp_broadcasts = True  # matmul broadcasts over leading dimensions
 
     def default_name(self) -> str:
-        # PyTorch's matmul dispatches on the operands' dimensions; its node is the last kernel.
-        a, b = (x.ndim for x in self.inputs)
-        names = {(1, 1): "Dot", (2, 1): "Mv", (2, 2): "Mm", (1, 2): "SqueezeBackward4"}
-        name = names.get((a, b), "Bmm" if a == b == 3 else "UnsafeView")
-        return name if name.endswith("4") else f"{name}Backward0"
+        # PyTorch's matmul dispatches on the operands (their dimensions, layouts and whether
+        # they require grad); its node is the last step's (bmm names its own).
+        a, b = self.inputs
+        return _kernel(_Operand.of(a), _Operand.of(b)).node
 
     def forward(self, a, b):
         return _blas.matmul(a, b)
@@ -145,10 +144,12 @@ def matmul(input: Any, other: Any) -> Tensor:  # noqa: A002
 
 def _matmul_mismatch(a: Any, b: Any) -> str:
     """PyTorch's words for a product whose inner dimensions differ. They name the kernel its
-    matmul sends the product to (dot, mv, mm or bmm), with the shapes that kernel sees: a
-    batched operand folded into a matrix where PyTorch folds it, the batches broadcast and
-    flattened where it does not (PyTorch's ``_matmul_impl``, followed step by step)."""
-    return _kernel_mismatch(_Operand.of(a), _Operand.of(b))
+    matmul sends the product to (dot, mv, mm or bmm), with the shapes that kernel sees."""
+    try:
+        kernel = _kernel(_Operand.of(a), _Operand.of(b))
+    except RuntimeError as error:  # batches that do not broadcast: PyTorch says so first
+        return str(error)
+    return kernel.mismatch()
 
 
 class _Operand(NamedTuple):
@@ -165,26 +166,61 @@ class _Operand(NamedTuple):
         return cls(tuple(x.shape), strides, bool(getattr(x, "requires_grad", False)))
 
 
-def _kernel_mismatch(a: _Operand, b: _Operand) -> str:
+class _Kernel(NamedTuple):
+    """The kernel PyTorch's matmul runs, the shapes it gives it, and the name of the node that
+    ends up as the product's ``grad_fn`` (the last step of the way there)."""
+
+    kernel: str  # dot, mv, mm, bmm
+    first: tuple[int, ...]
+    second: tuple[int, ...]
+    node: str
+
+    def mismatch(self) -> str:
+        (n, *rest), (k, *_) = self.first, self.second
+        if self.kernel == "dot":
+            return (
+                f"inconsistent tensor size, expected tensor [{n}] and src [{k}] to have the "
+                f"same number of elements, but got {n} and {k} elements respectively"
+            )
+        if self.kernel == "mv":
+            return f"size mismatch, got input ({n}), mat ({n}x{rest[0]}), vec ({k})"
+        if self.kernel == "mm":
+            p = self.second[1]
+            return f"mat1 and mat2 shapes cannot be multiplied ({n}x{rest[0]} and {k}x{p})"
+        return (
+            "Expected size for first two dimensions of batch2 tensor to be: "
+            f"[{n}, {rest[0]}] but got: [{k}, {self.second[1]}]."
+        )
+
+
+def _kernel(a: _Operand, b: _Operand) -> _Kernel:
+    """The way PyTorch's ``_matmul_impl`` goes, step by step: dot, mv or mm for vectors and
+    matrices; a batched operand folded into a matrix where ``should_fold`` says so; a batch of
+    one that requires grad taken as a matrix; else the batches broadcast, flattened, bmm."""
     sa, sb = a.shape, b.shape
     if len(sa) == len(sb) == 1:
-        return _dot_mismatch(sa, sb)
-    if len(sa) <= 2 and len(sb) <= 2:
-        return _mv_mismatch(sa, sb) if len(sb) == 1 else _mm_mismatch(sa, sb)
+        return _Kernel("dot", sa, sb, "DotBackward0")
+    if len(sa) == 2 and len(sb) == 1:
+        return _Kernel("mv", sa, sb, "MvBackward0")
+    if len(sa) == 1 and len(sb) == 2:  # a row, squeezed back
+        return _Kernel("mm", (1, sa[0]), sb, "SqueezeBackward4")
+    if len(sa) == len(sb) == 2:
+        return _Kernel("mm", sa, sb, "MmBackward0")
     if _folds(a, b):  # the larger operand as a matrix, the smaller on the other side
         if len(sa) >= len(sb):
-            folded, other = (math.prod(sa[:-1]), sa[-1]), sb
-        else:  # PyTorch computes (b^T a^T)^T
+            folded, other, node = (math.prod(sa[:-1]), sa[-1]), sb, "UnsafeViewBackward0"
+        else:  # PyTorch computes (b^T a^T)^T, and copies a transposed matrix result
             folded, other = (math.prod(sb[:-2]) * sb[-1], sb[-2]), sa[::-1]
-        return _mv_mismatch(folded, other) if len(other) == 1 else _mm_mismatch(folded, other)
+            node = "CloneBackward0" if len(sa) == 2 else "UnsafeViewBackward0"
+        return _Kernel("mv" if len(other) == 1 else "mm", folded, other, node)
     if len(sa) == len(sb) == 3 and sa[0] != sb[0]:
-        # A batch of one that requires grad is taken as a matrix (and may then be folded).
         if sa[0] == 1 and a.requires_grad:
-            return _kernel_mismatch(_Operand(sa[1:], a.strides[1:], True), b)
+            return _kernel(_Operand(sa[1:], a.strides[1:], True), b)
         if sb[0] == 1 and b.requires_grad:
-            return _kernel_mismatch(a, _Operand(sb[1:], b.strides[1:], True))
+            return _kernel(a, _Operand(sb[1:], b.strides[1:], True))
     batches = math.prod(broadcast_shape(sa[:-2], sb[:-2]))
-    return _bmm_mismatch(batches, sa[-1], batches, sb[-2] if len(sb) > 1 else sb[0])
+    inner2 = sb[-2] if len(sb) > 1 else sb[0]
+    return _Kernel("bmm", (batches, sa[-1]), (batches, inner2), "UnsafeViewBackward0")
 
 
 def _folds(a: _Operand, b: _Operand) -> bool:
@@ -204,32 +240,6 @@ def _folds(a: _Operand, b: _Operand) -> bool:
     if larger is b:  # PyTorch folds b^T: its last two dimensions swap
         shape[-2:], strides[-2:] = shape[:-3:-1], strides[:-3:-1]
     return all(strides[i] == strides[i + 1] * shape[i + 1] for i in range(len(shape) - 2))
-
-
-def _dot_mismatch(sa: tuple[int, ...], sb: tuple[int, ...]) -> str:
-    return (
-        f"inconsistent tensor size, expected tensor [{sa[0]}] and src [{sb[0]}] to have the "
-        f"same number of elements, but got {sa[0]} and {sb[0]} elements respectively"
-    )
-
-
-def _mv_mismatch(mat: tuple[int, ...], vec: tuple[int, ...]) -> str:
-    return f"size mismatch, got input ({mat[0]}), mat ({mat[0]}x{mat[1]}), vec ({vec[0]})"
-
-
-def _mm_mismatch(mat1: tuple[int, ...], mat2: tuple[int, ...]) -> str:
-    if len(mat1) == 1:  # a vector times a matrix: PyTorch's mm sees a row
-        mat1 = (1, mat1[0])
-    return (
-        f"mat1 and mat2 shapes cannot be multiplied ({mat1[0]}x{mat1[1]} and {mat2[0]}x{mat2[1]})"
-    )
-
-
-def _bmm_mismatch(batches: int, inner: int, batches2: int, inner2: int) -> str:
-    return (
-        "Expected size for first two dimensions of batch2 tensor to be: "
-        f"[{batches}, {inner}] but got: [{batches2}, {inner2}]."
-    )
 
 
 def mm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
@@ -253,10 +263,10 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
             )
     if b[:2] != (a[0], a[2]):
         raise RuntimeError(
-            f"{_bmm_mismatch(a[0], a[2], b[0], b[1])}\n"
+            f"{_Kernel('bmm', (a[0], a[2]), b[:2], 'BmmBackward0').mismatch()}\n"
             f"bmm: shapes {a} and {b} do not match: expected mat2 to start with {(a[0], a[2])}"
         )
-    return MatMul()(input, mat2)
+    return named(MatMul()(input, mat2), "BmmBackward0")
 
 
 def dot(input: Tensor, tensor: Tensor) -> Tensor:  # noqa: A002
@@ -267,7 +277,10 @@ def dot(input: Tensor, tensor: Tensor) -> Tensor:  # noqa: A002
             f"1D tensors expected, but got {len(a)}D and {len(b)}D tensors\ndot: shapes {a} and {b}"
         )
     if a != b:
-        raise RuntimeError(f"{_dot_mismatch(a, b)}\ndot: sizes differ: {a[0]} and {b[0]} elements")
+        raise RuntimeError(
+            f"{_Kernel('dot', a, b, 'DotBackward0').mismatch()}\n"
+            f"dot: sizes differ: {a[0]} and {b[0]} elements"
+        )
     if input.dtype != tensor.dtype:
         raise RuntimeError(
             f"dot: expected both vectors to have the same dtype, got {input.dtype} and "
