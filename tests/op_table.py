@@ -699,6 +699,13 @@ SPECS: list[OpSpec] = [
     OpSpec(
         "expand_as", lambda a, b: a.expand_as(b) * b, SAME, ("Expand", "Mul"), (((3, 1), (3, 4)),)
     ),
+    OpSpec(
+        "broadcast_tensors",
+        cr.broadcast_tensors,
+        torch.broadcast_tensors,
+        ("Expand",),
+        (((2, 3), (3,)), ((4, 1), (1, 5)), ((), (2, 3)), ((3, 1), (2, 1, 4), ()), ((2, 3), (2, 3))),
+    ),
     OpSpec("repeat", lambda x: x.repeat(2, 1, 3), SAME, ("Repeat",), MATRIX),
     OpSpec("repeat_vector", lambda x: x.repeat(2, 2), SAME, ("Repeat",), (((3,),),)),
     OpSpec(

@@ -85,7 +85,7 @@ BAD_INPUT = [
     (("x + 1", "--at", "x=1", "--at", "x=2"), "given twice"),
     (("x + 1", "--at", "x=1", "--at", "y=2"), "'y' is not used"),
     (("x * 2", "--at", "x=1,2"), "needs a scalar output"),
-    (("x * w", "--at", "x=1,2,3", "--at", "w=[1,2]"), "cannot be broadcast"),
+    (("x * w", "--at", "x=1,2,3", "--at", "w=[1,2]"), "must match the size of tensor b (2)"),
     (("sin(2)",), "does not depend on any input"),
     (("__import__('os')", "--at", "x=1"), "strings are not part of the language"),
     (("x.__class__", "--at", "x=1"), "attribute access"),

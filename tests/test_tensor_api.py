@@ -443,6 +443,16 @@ def test_comparison_values():
         (lambda: cr.ones(2, 3) / cr.ones(2, 2), r"div: shapes \(2, 3\) and \(2, 2\)"),
         (lambda: cr.maximum(cr.ones(2), cr.ones(3)), r"maximum: shapes \(2,\) and \(3,\)"),
         (lambda: cr.ones(2, 3).reshape(4), r"reshape.*\[4\].*\(2, 3\)"),
+        (lambda: cr.ones(2, 3).view(-1, 4), r"view.*\[-1, 4\].*\(2, 3\)"),
+        (lambda: cr.ones(3) < cr.ones(4), r"compare: shapes \(3,\) and \(4,\)"),
+        (
+            lambda: cr.where(cr.ones(4) > 0, cr.ones(3), cr.ones(3)),
+            r"where: shapes \(4,\) and \(3,\) and \(3,\)",
+        ),
+        (lambda: cr.ones(6, 2, 3) @ cr.ones(4, 5), r"matmul: \(6, 2, 3\) @ \(4, 5\)"),
+        (lambda: cr.bmm(cr.ones(2, 3), cr.ones(3, 2)), r"bmm.*\(2, 3\) and \(3, 2\)"),
+        (lambda: cr.mm(cr.ones(3), cr.ones(3, 2)), r"mm.*\(3,\) and \(3, 2\)"),
+        (lambda: cr.dot(cr.ones(2, 3), cr.ones(3)), r"dot.*\(2, 3\) and \(3,\)"),
         (lambda: cr.cat([cr.ones(2, 3), cr.ones(2, 4)]), r"cat.*\(2, 3\) and \(2, 4\)"),
         (
             lambda: cr.ones(2, 3).expand(3, 3),  # PyTorch's words

@@ -183,6 +183,39 @@ SNIPPETS: dict[str, str] = {
         loss = F.cross_entropy(F.linear(x, W, b), y)
         print(loss, F.mse_loss(x, x.detach() / 2))
     """,
+    "matmul_nodes_after_backward": """
+        import torch
+        def names(node):
+            return [n and n.name() for n, _ in node.next_functions]
+        pairs = [
+            ((3,), (3, 4)), ((2, 3), (3,)), ((3,), (3,)), ((2, 3), (3, 4)), ((5, 2, 3), (3, 4)),
+            ((5, 2, 3), (5, 3, 4)), ((5, 2, 3), (3,)), ((3,), (5, 3, 4)), ((2, 3), (5, 3, 4)),
+            ((2, 5, 2, 3), (5, 3, 4)), ((1, 2, 3), (5, 3, 4)), ((5, 2, 3), (1, 3, 4)),
+        ]
+        for x, y in pairs:  # the node is named after the kernel PyTorch's matmul picks
+            for needs in [(True, True), (True, False), (False, True)]:
+                for retain in (False, True):
+                    a = torch.ones(x, requires_grad=needs[0])
+                    out = a @ torch.ones(y, requires_grad=needs[1])
+                    node = out.grad_fn
+                    out.sum().backward(retain_graph=retain)
+                    print(x, y, needs, retain, node.name(), node.name())
+        laid_out = [torch.ones(5, 3, 2).mT, torch.ones(2, 5, 3).transpose(0, 1)]
+        for a in laid_out:
+            print((a.requires_grad_() @ torch.ones(3, 4)).grad_fn.name())
+            print((torch.ones(4, 2) @ a).grad_fn.name(), (torch.ones(2) @ a).grad_fn.name())
+        x = torch.ones(2, 3, requires_grad=True)
+        single = [  # one kernel: the node's inputs are the leaves, as in PyTorch
+            x @ torch.ones(3, 4), x @ torch.ones(3), x[0] @ x[1], torch.mm(x, x.t()),
+            torch.bmm(x[None], x.t()[None]), torch.dot(x[0], x[1]), x.mm(x.t()),
+        ]
+        for out in single:
+            node = out.grad_fn
+            print(node.name(), names(node))
+            out.sum().backward()
+            print(node.name(), names(node), node.next_functions[0][0].name())
+            error(lambda: out.sum().backward())
+    """,
     "graph_walks_through_layers": """
         import torch
         import torch.nn.functional as F
@@ -350,6 +383,159 @@ SNIPPETS: dict[str, str] = {
         error(lambda: x.broadcast_to([2, 4]))
         error(lambda: torch.broadcast_to(m, torch.Size([3])))
         error(lambda: torch.broadcast_to(x, (-1, 3)))
+    """,
+    "broadcast_tensors": """
+        import numpy
+        import torch
+        a = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        b = torch.tensor([[1.0], [2.0]], requires_grad=True)
+        x, y = torch.broadcast_tensors(a, b)
+        print(x, y, x.grad_fn.name(), x.grad_fn.next_functions[0][0].variable is a)
+        (x * y**2).sum().backward()
+        print(a.grad, b.grad, type(torch.broadcast_tensors(a, b)))
+        for tensors in [(a,), (a, a), (a, torch.ones(1)), (torch.tensor(1.0), torch.ones(2).int())]:
+            results = torch.broadcast_tensors(*tensors)
+            print([(t is a, t.grad_fn, t.shape, t.dtype) for t in results])
+        print(torch.broadcast_tensors(), torch.ones(3, requires_grad=True).broadcast_to(2, 3))
+        three = torch.ones(2, 1, 3), torch.ones(4, 1), torch.ones(())
+        print([t.shape for t in torch.broadcast_tensors(*three)])
+        error(lambda: torch.broadcast_tensors(torch.ones(2), torch.ones(3)))
+        error(lambda: torch.broadcast_tensors(torch.ones(2, 3), torch.ones(4, 3)))
+        error(lambda: torch.broadcast_tensors(torch.ones(2, 3, 1), torch.ones(4, 5)))
+        error(lambda: torch.broadcast_tensors(torch.ones(4), torch.ones(1), torch.ones(3)))
+        for bad in ([1, 2], 3, 1.5, None, True, numpy.ones(2), (torch.ones(2),)):
+            error(lambda: torch.broadcast_tensors(torch.ones(2), bad))
+        error(lambda: torch.broadcast_tensors([torch.ones(2), torch.ones(1)]))
+    """,
+    "broadcast_shapes": """
+        import torch
+        print(torch.broadcast_shapes((2, 1), (3,)), torch.broadcast_shapes((2,), (3, 1), (1, 1, 1)))
+        print(torch.broadcast_shapes(), torch.broadcast_shapes(3), torch.broadcast_shapes((3,), 1))
+        print(torch.broadcast_shapes([2, 3], torch.Size([1])), torch.broadcast_shapes(None))
+        print(torch.broadcast_shapes((1,), None, (2,)), torch.broadcast_shapes((0,), (1,)))
+        print(torch.broadcast_shapes((True,), (3,)), torch.broadcast_shapes(True))
+        print(type(torch.broadcast_shapes((2,))) is torch.Size)
+        error(lambda: torch.broadcast_shapes((2,), (3,)))
+        error(lambda: torch.broadcast_shapes((2, 3), (4, 3)))
+        error(lambda: torch.broadcast_shapes([2, 3], [4, 3]))
+        error(lambda: torch.broadcast_shapes((2, 3), (3, 3), (4, 3)))
+        error(lambda: torch.broadcast_shapes((0,), (3,)))
+        error(lambda: torch.broadcast_shapes((2.0,), (3,)))
+        error(lambda: torch.broadcast_shapes((3,), (-1,)))
+        error(lambda: torch.broadcast_shapes((-1,), (3,)))
+        error(lambda: torch.broadcast_shapes(-1))
+        error(lambda: torch.broadcast_shapes("a"))
+        error(lambda: torch.broadcast_shapes(2.0))
+        error(lambda: torch.broadcast_shapes((2,), 3.5))
+    """,
+    "size_arguments": """
+        import numpy
+        import torch
+        x, m = torch.ones(1), torch.ones(2, 1)
+        calls = [
+            x.expand, m.view, m.reshape, m.repeat, m.permute, x.broadcast_to, m.new_zeros,
+            m.new_ones, m.new_empty, torch.zeros, torch.ones, torch.empty, torch.rand, torch.randn,
+        ]
+        arguments = [
+            (2, 4.0), (2.0, 1), ((2, 4.0),), ([2, 1.0],), (True, 1), (2, True), ([2, True],),
+            ((True, 2),), (True,), (2.0,), (None,), ("ab",), ((2, 1, 1.5),), ((2, 1), 1),
+            (2, (1,)), (2, "a"), (2, None), (numpy.int64(2), 1), ([numpy.int64(2), 1],),
+            (numpy.float64(2.0),), (2, numpy.float64(1.0)), (torch.tensor(2), 1),
+            (2, torch.tensor(1.0)), ((torch.tensor(2), 1),), ((torch.tensor(2.0), 1),),
+            (torch.tensor([2, 1]),), (torch.Size([2, 1]),), ({2: 1},), (range(2),), (),
+        ]
+        for call in calls:
+            for args in arguments[:-1] if call in (torch.rand, torch.randn) else arguments:
+                error(lambda: print(tuple(call(*args).shape), end=" "))
+        functions = [
+            lambda *a: torch.reshape(m, *a), lambda *a: torch.permute(m, *a),
+            lambda *a: torch.broadcast_to(x, *a), lambda *a: torch.full(*a, 1.0),
+        ]
+        for call in functions:  # (no call without the sizes: Python's words for that differ)
+            for args in arguments[:-1]:
+                error(lambda: print(tuple(call(*args).shape), end=" "))
+    """,
+    "size_values": """
+        import torch
+        m = torch.ones(2, 3)
+        for shape in [(-2, 3), (-1, -2), (-1, -1), (2, -1, -1), (7,), (-1, 4), (-1, 0), (0, -1)]:
+            error(lambda: m.view(*shape))
+            error(lambda: m.reshape(shape))
+        error(lambda: torch.ones(0).view(-1, 0))
+        error(lambda: torch.reshape(torch.ones(0, 2), (0, -1)))
+        print(m.reshape(-1, 2).shape, m.view(3, -1).shape, torch.ones(0, 2).view(-1).shape)
+        for repeats in [(-1, 2), (2, 0, -1), (0, 1), (2,), ()]:
+            error(lambda: print(m.repeat(*repeats).shape))
+        for dims in [(0, 2, 1), (0, 0, 1), (2, 2), (-3, 0), (-1, 1), (0,), (1, -2)]:
+            error(lambda: print(m.permute(*dims).shape))
+        error(lambda: torch.tensor(1.0).permute(0))
+        print(torch.tensor(1.0).permute(()).shape)
+        for make in (torch.zeros, torch.ones, torch.empty, torch.rand, torch.randn, m.new_zeros):
+            error(lambda: make(2, -1))
+        error(lambda: torch.full((2, -1), 1.0))
+        error(lambda: m.new_full((-1,), 1.0))
+        error(lambda: torch.randint(3, (-1,)))
+        error(lambda: torch.tensor([1.0]).expand(-2))
+        error(lambda: torch.tensor([1.0]).expand(2, -2))
+    """,
+    "shape_mismatch_errors": """
+        import torch
+        a, b = torch.ones(3), torch.ones(4)
+        ops = [
+            torch.add, torch.mul, torch.sub, torch.div, torch.pow, torch.maximum, torch.minimum,
+            torch.eq, torch.lt, torch.ge, torch.ne, torch.atan2, torch.fmod, torch.remainder,
+            torch.floor_divide, torch.logical_and, torch.logical_xor, torch.hypot,
+        ]
+        for op in ops:
+            error(lambda: op(a, b))
+            error(lambda: op(torch.ones(2, 3, 1, requires_grad=True), torch.ones(4, 5)))
+        for f in (lambda: a + b, lambda: a < b, lambda: a == b, lambda: b ** a, lambda: a / b):
+            error(f)
+        for shapes in [(3, 3, 4), (4, 3, 3), (2, 4, 3), (4, 1, 3), (1, 3, 4), (3, 3, 1)]:
+            cond, x, y = (torch.ones(n) for n in shapes)
+            error(lambda: print(torch.where(cond > 0, x, y).shape))
+        pairs = [((2, 3), (4, 3)), ((2, 3), (2, 4)), ((5, 2, 3), (4, 2, 3)), ((2, 1), (5, 4, 9))]
+        for x, y in pairs:
+            error(lambda: torch.ones(x) * torch.ones(y))
+        def update(x, y, how):
+            how(torch.ones(x), torch.ones(y))
+        def iadd(x, y):
+            x += y
+        for how in (iadd, torch.Tensor.mul_, torch.Tensor.sub_, torch.Tensor.div_):
+            for x, y in [((3,), (2, 3)), ((3,), (4,)), ((1,), (4,)), ((2, 1), (2, 3))]:
+                error(lambda: update(x, y, how))
+    """,
+    "matmul_mismatch_errors": """
+        import torch
+        g = dict(requires_grad=True)
+        pairs = [
+            ((2, 3), (4, 5)), ((3,), (4,)), ((3,), (4, 5)), ((2, 3), (4,)), ((6, 2, 3), (4, 5)),
+            ((2, 3), (6, 4, 5)), ((6, 2, 3), (6, 4, 5)), ((6, 2, 3), (7, 3, 5)), ((6, 2, 3), (4,)),
+            ((4,), (6, 2, 3)), ((6, 1, 2, 3), (5, 7, 3, 5)), ((0, 2, 3), (4, 5)), ((), (3,)),
+            ((3,), ()), ((1, 2, 3), (1, 4, 5)), ((2, 2, 3), (1, 4, 5)), ((2, 1, 2, 3), (3, 4, 5)),
+            ((2, 3, 2, 3), (4, 4, 5)), ((3,), (2, 4, 5)),
+        ]
+        for x, y in pairs:
+            error(lambda: torch.ones(x) @ torch.ones(y))
+            error(lambda: torch.ones(x, **g).matmul(torch.ones(y)))
+            error(lambda: torch.matmul(torch.ones(x), torch.ones(y, **g)))
+        laid_out = [  # transposed batches: PyTorch folds only what needs no copy
+            (torch.ones(2, 6, 3).transpose(0, 1), torch.ones(4, 5)),
+            (torch.ones(6, 3, 2).mT, torch.ones(4, 5)), (torch.ones(6, 3, 2).mT, torch.ones(4)),
+            (torch.ones(2, 3), torch.ones(6, 5, 4).mT), (torch.ones(3), torch.ones(2, 5, 4).mT),
+            (torch.ones(5, 3).t(), torch.ones(4, 5)),
+        ]
+        for x, y in laid_out:
+            error(lambda: x @ y)
+        for x, y in [((2, 3), (4, 5)), ((3,), (3, 2)), ((2, 3), (3,)), ((2, 3, 4), (4, 2))]:
+            error(lambda: print(torch.mm(torch.ones(x), torch.ones(y)).shape))
+            error(lambda: print(torch.ones(x).mm(torch.ones(y)).shape))
+        batched = [((6, 2, 3), (6, 4, 5)), ((6, 2, 3), (7, 3, 5)), ((2, 3), (3, 2))]
+        batched.append(((2, 2, 3), (3,)))
+        for x, y in batched:
+            error(lambda: torch.bmm(torch.ones(x), torch.ones(y)))
+        for x, y in [((3,), (4,)), ((2, 3), (3,)), ((3,), (3, 1))]:
+            error(lambda: torch.dot(torch.ones(x), torch.ones(y)))
     """,
     "requires_grad_and_leaves": """
         import torch

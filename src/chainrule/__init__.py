@@ -166,6 +166,8 @@ from chainrule.ops.reduce import (
     var_mean,
 )
 from chainrule.ops.shape import (
+    broadcast_shapes,
+    broadcast_tensors,
     broadcast_to,
     cat,
     chunk,

@@ -18,8 +18,10 @@ from typing import Any
 from chainrule import devices as _device
 from chainrule import dtypes, grad_mode, rng
 from chainrule._array import xp
+from chainrule.arguments import RANDOM, Signature, int_list
 from chainrule.autodiff import batching, forward
 from chainrule.autodiff.batching import refuse_same_randomness
+from chainrule.ops.broadcast import broadcast_shape
 from chainrule.ops.draws import Bernoulli, Normal, Poisson, refuse_forward_mode
 from chainrule.tensor import Tensor, _make
 
@@ -94,36 +96,47 @@ def from_dlpack(obj: Any) -> Tensor:
     return _make(array)
 
 
-def _size(size: tuple[Any, ...]) -> tuple[int, ...]:
-    if len(size) == 1 and isinstance(size[0], Sequence | xp.ndarray):
-        return tuple(int(n) for n in size[0])
-    return tuple(int(n) for n in size)
+def size_argument(
+    size: tuple[Any, ...], name: str, varargs: bool = True, overloads: tuple[Signature, ...] = ()
+) -> tuple[int, ...]:
+    """The shape a factory ``name`` is given, checked as PyTorch checks it: ``zeros(2, 3)``,
+    ``zeros((2, 3))``; no floats, no negative sizes."""
+    shape = int_list(size, name, "size", varargs=varargs, overloads=overloads)
+    for n in shape:
+        if n < 0:
+            if name == "zeros":  # PyTorch's zeros has words of its own
+                raise RuntimeError("zeros: Dimension size must be non-negative.")
+            raise RuntimeError(
+                f"Trying to create tensor with negative dimension {n}: {list(shape)}"
+            )
+    return shape
 
 
 def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    return _filled(xp.zeros, size, dtype, device, requires_grad)
+    return _filled(xp.zeros, size_argument(size, "zeros"), dtype, device, requires_grad)
 
 
 def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    return _filled(xp.ones, size, dtype, device, requires_grad)
+    return _filled(xp.ones, size_argument(size, "ones"), dtype, device, requires_grad)
 
 
 def _filled(
-    make: Any, size: tuple[Any, ...], dtype: Any, device: Any, requires_grad: bool
+    make: Any, shape: tuple[int, ...], dtype: Any, device: Any, requires_grad: bool
 ) -> Tensor:
     """``make(shape, dtype)`` (``numpy.zeros`` or ``numpy.ones``), float32 by default."""
     _device.check(device)
-    return _finish(make(_size(size), dtype or dtypes.default_float), None, requires_grad)
+    return _finish(make(shape, dtype or dtypes.default_float), None, requires_grad)
 
 
 def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Uninitialized in PyTorch; zeros here (reading garbage helps nobody)."""
-    return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+    return _filled(xp.zeros, size_argument(size, "empty"), dtype, device, requires_grad)
 
 
 def full(
     size: Sequence[int],
     fill_value: Any,
+    *,
     dtype: Any = None,
     device: Any = None,
     requires_grad: bool = False,
@@ -131,7 +144,8 @@ def full(
     _device.check(device)
     if dtype is None:
         dtype = _python_dtype(xp.asarray(fill_value))
-    return _finish(xp.full(_size((size,)), fill_value, dtype), None, requires_grad)
+    shape = size_argument((size,), "full", varargs=False)
+    return _finish(xp.full(shape, fill_value, dtype), None, requires_grad)
 
 
 def arange(
@@ -184,7 +198,8 @@ def rand(
     requires_grad: bool = False,
 ) -> Tensor:
     """Uniform on [0, 1)."""
-    return _random(rng.uniform, size, generator, dtype, device, requires_grad)
+    shape = size_argument(size, "rand", overloads=RANDOM)
+    return _random(rng.uniform, shape, generator, dtype, device, requires_grad)
 
 
 def randn(
@@ -195,12 +210,13 @@ def randn(
     requires_grad: bool = False,
 ) -> Tensor:
     """Standard normal."""
-    return _random(rng.normal, size, generator, dtype, device, requires_grad)
+    shape = size_argument(size, "randn", overloads=RANDOM)
+    return _random(rng.normal, shape, generator, dtype, device, requires_grad)
 
 
 def _random(
     draw: Any,
-    size: tuple[Any, ...],
+    shape: tuple[int, ...],
     generator: rng.Generator | None,
     dtype: Any,
     device: Any,
@@ -210,7 +226,7 @@ def _random(
     default."""
     _device.check(device)
     dtype = dtype or dtypes.default_float
-    return _drawn(lambda s: draw(s, dtype, g=generator), _size(size), requires_grad)
+    return _drawn(lambda s: draw(s, dtype, g=generator), shape, requires_grad)
 
 
 def _drawn(draw: Any, shape: tuple[int, ...], requires_grad: bool, dtype: Any = None) -> Tensor:
@@ -241,7 +257,9 @@ def randint(
         size = args_list.pop()
     low, high = (0, args_list[0]) if len(args_list) == 1 else args_list
     draw = lambda s: rng.integers(low, high, s, g=generator)  # noqa: E731
-    return _drawn(draw, _size((size,)), False, dtype or dtypes.int64)
+    return _drawn(
+        draw, size_argument((size,), "randint", varargs=False), False, dtype or dtypes.int64
+    )
 
 
 def randperm(
@@ -300,7 +318,7 @@ def normal(
             raise TypeError("normal(): with a number mean and std, give the size as well")
         dtype = dtype or dtypes.default_float
         draw = lambda s: rng.normal(s, dtype, mean, std, g=generator)  # noqa: E731
-        return _drawn(draw, _size((size,)), requires_grad)
+        return _drawn(draw, size_argument((size,), "normal", varargs=False), requires_grad)
     # Tensor arithmetic on the draw, so that inside vmap each example combines its own draw
     # with its own means and stds; recording nothing: the node made of it is the draw's.
     with grad_mode.no_grad():
@@ -310,7 +328,7 @@ def normal(
             values = draw + mean
         else:
             kind = mean.dtype if isinstance(mean, Tensor) else std.dtype
-            shape = _broadcast(tuple(getattr(mean, "shape", ())), tuple(std.shape))
+            shape = broadcast_shape(tuple(getattr(mean, "shape", ())), tuple(std.shape))
             values = _drawn(lambda s: rng.normal(s, kind, g=generator), shape, False) * std
             values = (values + mean).to(kind)  # ATen: normal_(0, 1).mul_(std).add_(mean)
     # PyTorch's overloads: 1 for a tensor mean only, 2 for a tensor std only, 3 for both.
@@ -326,21 +344,6 @@ def _drawn_node(node: Any, parameters: list[Tensor], values: Tensor) -> Tensor:
     if forward.levels or (grad_mode.enabled and any(p.requires_grad for p in parameters)):
         return node(*parameters, values)
     return values
-
-
-def _broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
-    """The broadcast shape of ``a`` and ``b``, or ATen's ``infer_size`` error (the last
-    mismatched dimension, numbered in the result)."""
-    n = builtins.max(len(a), len(b))
-    for i in range(n - 1, -1, -1):
-        size_a = a[i - n + len(a)] if i - n + len(a) >= 0 else 1
-        size_b = b[i - n + len(b)] if i - n + len(b) >= 0 else 1
-        if size_a != size_b and 1 not in (size_a, size_b):
-            raise RuntimeError(
-                f"The size of tensor a ({size_a}) must match the size of tensor b ({size_b}) "
-                f"at non-singleton dimension {i}"
-            )
-    return xp.broadcast_shapes(a, b)
 
 
 def bernoulli(
@@ -490,7 +493,8 @@ def full_like(
     device: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
-    return full(input.shape, fill_value, dtype or input.dtype, device, requires_grad)
+    dtype = dtype or input.dtype
+    return full(input.shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def randint_like(

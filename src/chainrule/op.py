@@ -232,11 +232,7 @@ class Op:
         except ValueError as error:  # NumPy's broadcast failure names neither op nor tensors
             if "broadcast" not in str(error):
                 raise
-            shapes = " and ".join(str(xp.shape(a)) for a in args)
-            raise RuntimeError(
-                f"{type(self).__name__.lower()}: shapes {shapes} cannot be broadcast together "
-                "(each dimension, counted from the right, must be equal or 1)"
-            ) from None
+            raise self._mismatch(args) from None
         if type(out) is not _ndarray:  # NumPy reductions return scalars; keep arrays
             out = xp.asarray(out)
         # The result is built inline, not through a helper call, for the same reason.
@@ -307,6 +303,10 @@ class Op:
         """A complex number or array given as a constant: refused, as complex tensors are."""
         if isinstance(constant, complex) or xp.iscomplexobj(constant):
             dtypes.refuse_complex(xp.result_type(constant), type(self).__name__.lower())
+
+    def _mismatch(self, args: tuple[Any, ...]) -> RuntimeError:
+        """The error for operands that do not broadcast (NumPy's names neither op nor shape)."""
+        return broadcast.mismatch(type(self).__name__.lower(), [xp.shape(a) for a in args])
 
     # --- introspection --------------------------------------------------------------------
     # PyTorch's name for the node where it is not the class name + "Backward0"; ops whose name
@@ -575,7 +575,12 @@ class Constant(Op, abstract=True):
         for x, a in zip(inputs, args, strict=True):
             if x is a and type(a) not in _REAL_SCALARS:
                 self._refuse_complex(a)  # tensors are never complex (refused when made)
-        result = _make(xp.asarray(self.forward(*args)))
+        try:
+            result = _make(xp.asarray(self.forward(*args)))
+        except ValueError as error:  # as in Op.__call__
+            if "broadcast" not in str(error):
+                raise
+            raise self._mismatch(args) from None
         if grad_mode.enabled and True in [_steered(x) for x in inputs]:
             self.inputs = inputs
             self.args = args
@@ -664,3 +669,4 @@ def _parameter_names(cls: type[Op]) -> tuple[str, ...]:
 
 # The view rules are Ops themselves (so they import this module); a stale view is rare.
 views = import_later(globals(), "chainrule.ops.views")
+broadcast = import_later(globals(), "chainrule.ops.broadcast")

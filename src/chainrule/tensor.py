@@ -24,10 +24,11 @@ import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from chainrule import arguments, dtypes, grad_mode, printing
 from chainrule import devices as _device
-from chainrule import dtypes, grad_mode, printing
 from chainrule._array import xp
 from chainrule._lazy import import_later
+from chainrule.arguments import int_list
 
 _ndarray = xp.ndarray
 
@@ -306,8 +307,9 @@ class Tensor:
         device: Any = None,
         requires_grad: builtins.bool = False,
     ) -> Tensor:
+        shape = factories.size_argument(size, "new_zeros")
         return factories.zeros(
-            *size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad
+            shape, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad
         )
 
     def new_ones(
@@ -317,8 +319,9 @@ class Tensor:
         device: Any = None,
         requires_grad: builtins.bool = False,
     ) -> Tensor:
+        shape = factories.size_argument(size, "new_ones")
         return factories.ones(
-            *size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad
+            shape, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad
         )
 
     def new_empty(
@@ -328,8 +331,9 @@ class Tensor:
         device: Any = None,
         requires_grad: builtins.bool = False,
     ) -> Tensor:
+        shape = factories.size_argument(size, "new_empty")
         return factories.empty(
-            *size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad
+            shape, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad
         )
 
     def new_full(
@@ -340,7 +344,9 @@ class Tensor:
         device: Any = None,
         requires_grad: builtins.bool = False,
     ) -> Tensor:
-        return factories.full(size, fill_value, dtype or self.dtype, device, requires_grad)
+        return factories.full(
+            size, fill_value, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad
+        )
 
     # ----------------------------------------------------------------- autograd
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
@@ -597,7 +603,7 @@ class Tensor:
         return linalg.matmul(self, other)
 
     def mm(self, other: Any) -> Tensor:
-        return linalg.matmul(self, other)
+        return linalg.mm(self, other)
 
     def bmm(self, mat2: Tensor) -> Tensor:
         return linalg.bmm(self, mat2)
@@ -707,10 +713,10 @@ class Tensor:
 
     # ----------------------------------------------------------------- shape
     def reshape(self, *shape_: Any) -> Tensor:
-        return shape.reshape(self, *shape_)
+        return shape.reshape(self, int_list(shape_, "reshape", "shape"))
 
     def view(self, *shape_: Any) -> Tensor:
-        return shape.view(self, *shape_)
+        return shape.view(self, int_list(shape_, "view", "size", overloads=arguments.VIEW))
 
     def view_as(self, other: Tensor) -> Tensor:
         return shape.view(self, other.shape)
@@ -736,7 +742,7 @@ class Tensor:
         return shape.t(self)
 
     def permute(self, *dims: Any) -> Tensor:
-        return shape.permute(self, *dims)
+        return shape.permute(self, int_list(dims, "permute", "dims"))
 
     def expand(self, *sizes: Any) -> Tensor:
         return shape.expand(self, *sizes)
@@ -744,8 +750,8 @@ class Tensor:
     def expand_as(self, other: Tensor) -> Tensor:
         return shape.expand(self, other.shape)
 
-    def broadcast_to(self, size: Sequence[int]) -> Tensor:
-        return shape.expand(self, size)
+    def broadcast_to(self, *size: Any) -> Tensor:
+        return shape.broadcast_to(self, int_list(size, "broadcast_to", "size"))
 
     def repeat(self, *sizes: Any) -> Tensor:
         return shape.repeat(self, *sizes)

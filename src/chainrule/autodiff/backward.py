@@ -23,6 +23,7 @@ from typing import Any
 
 from chainrule import _buffers, grad_mode, graph
 from chainrule._array import xp
+from chainrule.arguments import type_name
 from chainrule.autodiff import anomaly, batching
 from chainrule.ops import views
 from chainrule.ops.broadcast import unbroadcast
@@ -522,7 +523,7 @@ Please ensure that the gradient and the tensor are the same size
     """
     if not isinstance(grad, Tensor):
         raise TypeError(
-            f"assigned grad expected to be a Tensor or None but got grad of type {_type_name(grad)}"
+            f"assigned grad expected to be a Tensor or None but got grad of type {type_name(grad)}"
         )
     if grad._data.dtype != tensor._data.dtype:
         given = _TORCH_DTYPE_NAMES.get(grad._data.dtype.name, (grad._data.dtype.name,))[0]
@@ -540,15 +541,3 @@ Please ensure that the gradient and the tensor are the same size
             f"size '{list(tensor._data.shape)}'. Please ensure that the gradient and the tensor "
             "are the same size"
         )
-
-
-def _type_name(value: Any) -> str:
-    """Python's C-level name of the type, as PyTorch prints it: ``float``, ``numpy.ndarray``
-    (types defined in C carry their module, classes defined in Python do not)."""
-    kind = type(value)
-    if kind.__flags__ & _HEAP_TYPE or kind.__module__ == "builtins":
-        return kind.__name__
-    return f"{kind.__module__}.{kind.__name__}"
-
-
-_HEAP_TYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: a class statement made the type

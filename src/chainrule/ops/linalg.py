@@ -14,13 +14,15 @@ the vectorized J^T v. Batch dimensions broadcast, and the central unbroadcast su
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import Any, NamedTuple
 
 from chainrule import _blas
 from chainrule._array import xp
 from chainrule.autodiff import batching
-from chainrule.op import Bilinear
+from chainrule.op import Bilinear, named
 from chainrule.ops import dual
+from chainrule.ops.broadcast import broadcast_shape
 from chainrule.ops.elementwise import where
 from chainrule.ops.indexing import IndexAdd, getitem
 from chainrule.tensor import Tensor
@@ -34,11 +36,10 @@ class MatMul(Bilinear):
     vjp_broadcasts = True  # matmul broadcasts over leading dimensions
 
     def default_name(self) -> str:
-        # PyTorch's matmul dispatches on the operands' dimensions; its node is the last kernel.
-        a, b = (x.ndim for x in self.inputs)
-        names = {(1, 1): "Dot", (2, 1): "Mv", (2, 2): "Mm", (1, 2): "SqueezeBackward4"}
-        name = names.get((a, b), "Bmm" if a == b == 3 else "UnsafeView")
-        return name if name.endswith("4") else f"{name}Backward0"
+        # PyTorch's matmul dispatches on the operands (their dimensions, layouts and whether
+        # they require grad); its node is the last step's (bmm names its own).
+        a, b = self.inputs
+        return _kernel(_Operand.of(a), _Operand.of(b)).node
 
     def forward(self, a, b):
         return _blas.matmul(a, b)
@@ -121,46 +122,165 @@ def matmul(input: Any, other: Any) -> Tensor:  # noqa: A002
     b_shape = tuple(getattr(other, "shape", ()))
     if not a_shape or not b_shape:
         raise RuntimeError(
-            f"matmul: both arguments need at least 1 dimension, got {a_shape} @ {b_shape}"
+            "both arguments to matmul need to be at least 1D, but they are "
+            f"{len(a_shape)}D and {len(b_shape)}D"
         )
     inner_a = a_shape[-1]
     inner_b = b_shape[0] if len(b_shape) == 1 else b_shape[-2]
     if inner_a != inner_b:
         raise RuntimeError(
+            f"{_matmul_mismatch(input, other)}\n"
             f"matmul: {a_shape} @ {b_shape}: inner dimensions {inner_a} and {inner_b} differ"
         )
     try:
-        xp.broadcast_shapes(a_shape[:-2], b_shape[:-2])
-    except ValueError:
+        broadcast_shape(a_shape[:-2], b_shape[:-2])
+    except RuntimeError as error:
         raise RuntimeError(
-            f"matmul: {a_shape} @ {b_shape}: batch dimensions {a_shape[:-2]} and "
+            f"{error}\nmatmul: {a_shape} @ {b_shape}: batch dimensions {a_shape[:-2]} and "
             f"{b_shape[:-2]} do not broadcast"
         ) from None
     return MatMul()(input, other)
 
 
-mm = matmul
+def _matmul_mismatch(a: Any, b: Any) -> str:
+    """PyTorch's words for a product whose inner dimensions differ. They name the kernel its
+    matmul sends the product to (dot, mv, mm or bmm), with the shapes that kernel sees."""
+    try:
+        kernel = _kernel(_Operand.of(a), _Operand.of(b))
+    except RuntimeError as error:  # batches that do not broadcast: PyTorch says so first
+        return str(error)
+    return kernel.mismatch()
+
+
+class _Operand(NamedTuple):
+    """What PyTorch's choice of kernel reads of an operand."""
+
+    shape: tuple[int, ...]
+    strides: tuple[int, ...]  # in elements
+    requires_grad: bool
+
+    @classmethod
+    def of(cls, x: Any) -> _Operand:
+        data = getattr(x, "_data", x)
+        strides = tuple(s // data.itemsize for s in data.strides)
+        return cls(tuple(x.shape), strides, bool(getattr(x, "requires_grad", False)))
+
+
+class _Kernel(NamedTuple):
+    """The kernel PyTorch's matmul runs, the shapes it gives it, and the name of the node that
+    ends up as the product's ``grad_fn`` (the last step of the way there)."""
+
+    kernel: str  # dot, mv, mm, bmm
+    first: tuple[int, ...]
+    second: tuple[int, ...]
+    node: str
+
+    def mismatch(self) -> str:
+        (n, *rest), (k, *_) = self.first, self.second
+        if self.kernel == "dot":
+            return (
+                f"inconsistent tensor size, expected tensor [{n}] and src [{k}] to have the "
+                f"same number of elements, but got {n} and {k} elements respectively"
+            )
+        if self.kernel == "mv":
+            return f"size mismatch, got input ({n}), mat ({n}x{rest[0]}), vec ({k})"
+        if self.kernel == "mm":
+            p = self.second[1]
+            return f"mat1 and mat2 shapes cannot be multiplied ({n}x{rest[0]} and {k}x{p})"
+        return (
+            "Expected size for first two dimensions of batch2 tensor to be: "
+            f"[{n}, {rest[0]}] but got: [{k}, {self.second[1]}]."
+        )
+
+
+def _kernel(a: _Operand, b: _Operand) -> _Kernel:
+    """The way PyTorch's ``_matmul_impl`` goes, step by step: dot, mv or mm for vectors and
+    matrices; a batched operand folded into a matrix where ``should_fold`` says so; a batch of
+    one that requires grad taken as a matrix; else the batches broadcast, flattened, bmm."""
+    sa, sb = a.shape, b.shape
+    if len(sa) == len(sb) == 1:
+        return _Kernel("dot", sa, sb, "DotBackward0")
+    if len(sa) == 2 and len(sb) == 1:
+        return _Kernel("mv", sa, sb, "MvBackward0")
+    if len(sa) == 1 and len(sb) == 2:  # a row, squeezed back
+        return _Kernel("mm", (1, sa[0]), sb, "SqueezeBackward4")
+    if len(sa) == len(sb) == 2:
+        return _Kernel("mm", sa, sb, "MmBackward0")
+    if _folds(a, b):  # the larger operand as a matrix, the smaller on the other side
+        if len(sa) >= len(sb):
+            folded, other, node = (math.prod(sa[:-1]), sa[-1]), sb, "UnsafeViewBackward0"
+        else:  # PyTorch computes (b^T a^T)^T, and copies a transposed matrix result
+            folded, other = (math.prod(sb[:-2]) * sb[-1], sb[-2]), sa[::-1]
+            node = "CloneBackward0" if len(sa) == 2 else "UnsafeViewBackward0"
+        return _Kernel("mv" if len(other) == 1 else "mm", folded, other, node)
+    if len(sa) == len(sb) == 3 and sa[0] != sb[0]:
+        if sa[0] == 1 and a.requires_grad:
+            return _kernel(_Operand(sa[1:], a.strides[1:], True), b)
+        if sb[0] == 1 and b.requires_grad:
+            return _kernel(a, _Operand(sb[1:], b.strides[1:], True))
+    batches = math.prod(broadcast_shape(sa[:-2], sb[:-2]))
+    inner2 = sb[-2] if len(sb) > 1 else sb[0]
+    return _Kernel("bmm", (batches, sa[-1]), (batches, inner2), "UnsafeViewBackward0")
+
+
+def _folds(a: _Operand, b: _Operand) -> bool:
+    """Whether PyTorch's matmul folds the operand of 3 or more dimensions into a matrix (its
+    ``should_fold``, its conditions in its order): when the other operand requires grad, else
+    not for a matrix ``a``, else when the fold needs no copy."""
+    larger, smaller = (a, b) if len(a.shape) >= len(b.shape) else (b, a)
+    if len(larger.shape) < 3 or len(smaller.shape) > 2:
+        return False
+    if smaller.requires_grad:
+        return True
+    if len(a.shape) == 2:  # folding b^T would give a transposed result, to be copied back
+        return False
+    if math.prod(larger.shape) == 0:
+        return True
+    shape, strides = list(larger.shape), list(larger.strides)
+    if larger is b:  # PyTorch folds b^T: its last two dimensions swap
+        shape[-2:], strides[-2:] = shape[:-3:-1], strides[:-3:-1]
+    return all(strides[i] == strides[i + 1] * shape[i + 1] for i in range(len(shape) - 2))
+
+
+def mm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
+    """The product of two matrices (``matmul`` takes vectors and batches too)."""
+    for name, m in (("self", input), ("mat2", mat2)):
+        if m.ndim != 2:
+            raise RuntimeError(
+                f"{name} must be a matrix\nmm: expected two matrices, got shapes "
+                f"{tuple(input.shape)} and {tuple(mat2.shape)}"
+            )
+    return matmul(input, mat2)
 
 
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
     """Batched matrix product of (b, n, m) and (b, m, p) tensors, without broadcasting."""
     a, b = tuple(input.shape), tuple(mat2.shape)
-    if len(a) != 3 or len(b) != 3:
-        raise RuntimeError(f"bmm: expected two 3-D tensors, got shapes {a} and {b}")
+    for name, shape in (("batch1", a), ("batch2", b)):
+        if len(shape) != 3:
+            raise RuntimeError(
+                f"{name} must be a 3D tensor\nbmm: expected two 3-D tensors, got shapes {a} and {b}"
+            )
     if b[:2] != (a[0], a[2]):
         raise RuntimeError(
+            f"{_Kernel('bmm', (a[0], a[2]), b[:2], 'BmmBackward0').mismatch()}\n"
             f"bmm: shapes {a} and {b} do not match: expected mat2 to start with {(a[0], a[2])}"
         )
-    return MatMul()(input, mat2)
+    return named(MatMul()(input, mat2), "BmmBackward0")
 
 
 def dot(input: Tensor, tensor: Tensor) -> Tensor:  # noqa: A002
     """The inner product of two 1-D tensors of the same size and dtype."""
     a, b = tuple(input.shape), tuple(tensor.shape)
     if len(a) != 1 or len(b) != 1:
-        raise RuntimeError(f"dot: 1D tensors expected, but got {len(a)}D and {len(b)}D tensors")
+        raise RuntimeError(
+            f"1D tensors expected, but got {len(a)}D and {len(b)}D tensors\ndot: shapes {a} and {b}"
+        )
     if a != b:
-        raise RuntimeError(f"dot: sizes differ: {a[0]} and {b[0]} elements")
+        raise RuntimeError(
+            f"{_Kernel('dot', a, b, 'DotBackward0').mismatch()}\n"
+            f"dot: sizes differ: {a[0]} and {b[0]} elements"
+        )
     if input.dtype != tensor.dtype:
         raise RuntimeError(
             f"dot: expected both vectors to have the same dtype, got {input.dtype} and "

@@ -18,20 +18,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from chainrule._array import xp
+from chainrule.arguments import int_list, type_name
 from chainrule.autodiff import batching
 from chainrule.op import Linear, Op, named
 from chainrule.ops import dual, views
-from chainrule.ops.broadcast import unbroadcast
+from chainrule.ops.broadcast import broadcast_shape, unbroadcast
 from chainrule.ops.reduce import normalize_dims
-from chainrule.tensor import Tensor
-
-
-def _sizes(args: tuple[Any, ...]) -> tuple[int, ...]:
-    """Accept ``f(2, 3)`` and ``f((2, 3))`` alike, as PyTorch does."""
-    # A tuple is tested first: the ABC check of ``Sequence`` costs more than the reshape.
-    if len(args) == 1 and (type(args[0]) is tuple or isinstance(args[0], Sequence | xp.ndarray)):
-        return tuple(int(n) for n in args[0])
-    return tuple(int(n) for n in args)
+from chainrule.tensor import Size, Tensor
 
 
 class Reshape(Linear):
@@ -201,33 +194,62 @@ class Pad(Op):
 
 
 # ------------------------------------------------------------------------- public functions
-def reshape(input: Tensor, *shape: Any, strict: bool = False) -> Tensor:  # noqa: A002
-    """The same values in a new shape; one size may be -1. With ``strict`` (``view``), the
-    same memory too, or an error."""
-    size = _sizes(shape)
-    known = math.prod(n for n in size if n != -1)
-    if size.count(-1) > 1 or (
-        (size.count(-1) == 0 and known != input.numel())
-        or (size.count(-1) == 1 and (known == 0 or input.numel() % known))
-    ):
-        raise RuntimeError(
-            f"reshape: shape {list(size)} is invalid for input of shape "
-            f"{tuple(input.shape)} ({input.numel()} elements)"
-        )
-    if size.count(-1):
-        size = tuple(input.numel() // known if n == -1 else n for n in size)
-    return Reshape(size, strict)(input)
+def reshape(input: Tensor, shape: Sequence[int]) -> Tensor:  # noqa: A002
+    """The same values in a new shape; one size may be -1 (``Tensor.reshape`` also takes the
+    sizes one by one).
+
+    >>> import chainrule as cr
+    >>> cr.reshape(cr.arange(6), (3, -1)).shape
+    chainrule.Size([3, 2])
+    """
+    size = int_list((shape,), "reshape", "shape", position=2, varargs=False)
+    return Reshape(_inferred_shape(size, tuple(input.shape), "reshape"))(input)
 
 
-def view(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
+def view(input: Tensor, size: Sequence[int]) -> Tensor:  # noqa: A002
     """The same memory in a new shape, as PyTorch's ``view``: where that needs a copy (the
-    strides cannot express it), an error, not a silent copy that in-place changes miss."""
-    return reshape(input, *shape, strict=True)
+    strides cannot express it), an error, not a silent copy that in-place changes miss.
+    ``size``: the sizes ``Tensor.view`` read."""
+    return Reshape(_inferred_shape(tuple(size), tuple(input.shape), "view"), strict=True)(input)
+
+
+def _inferred_shape(size: tuple[int, ...], have: tuple[int, ...], op: str) -> tuple[int, ...]:
+    """``size`` with its -1 (if any) worked out for a tensor of shape ``have``, checked as
+    PyTorch's ``infer_size`` checks it, in its order and with its words (then the op's and the
+    tensor's shape, on a line of their own)."""
+    numel = math.prod(have)
+    if math.prod(size) == numel and min(size, default=0) >= 0:
+        return size  # the common call: nothing to infer, nothing wrong
+    inferred = None
+    known = 1
+    for i, n in enumerate(size):
+        if n == -1:
+            if inferred is not None:
+                raise RuntimeError("only one dimension can be inferred")
+            inferred = i
+        elif n < 0:
+            raise RuntimeError(f"invalid shape dimension {n} at index {i} of shape {list(size)}")
+        else:
+            known *= n
+    if inferred is None:
+        if known == numel:
+            return size
+    elif known == 0 and numel == 0:
+        raise RuntimeError(
+            f"cannot reshape tensor of 0 elements into shape {list(size)} because the "
+            "unspecified dimension size -1 can be any value and is ambiguous"
+        )
+    elif known and numel % known == 0:
+        return size[:inferred] + (numel // known,) + size[inferred + 1 :]
+    raise RuntimeError(
+        f"shape '{list(size)}' is invalid for input of size {numel}\n{op}: shape {list(size)} "
+        f"does not fit the {numel} elements of a tensor of shape {have}"
+    )
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:  # noqa: A002
     if input.ndim == 0:
-        return reshape(input, 1)
+        return reshape(input, (1,))
     start, end = (d % input.ndim for d in (start_dim, end_dim))
     shape = tuple(input.shape)
     return reshape(input, shape[:start] + (-1,) + shape[end + 1 :])
@@ -251,13 +273,25 @@ def unsqueeze(input: Tensor, dim: int) -> Tensor:  # noqa: A002
     return named(reshape(input, shape[:dim] + (1,) + shape[dim:]), "UnsqueezeBackward0")
 
 
-def permute(input: Tensor, *dims: Any) -> Tensor:  # noqa: A002
-    order = tuple(d % input.ndim for d in _sizes(dims)) if input.ndim else ()
-    if sorted(order) != list(range(input.ndim)):
+def permute(input: Tensor, dims: Sequence[int]) -> Tensor:  # noqa: A002
+    """The dimensions in the order ``dims`` (``Tensor.permute`` also takes them one by one)."""
+    order = int_list((dims,), "permute", "dims", position=2, varargs=False)
+    ndim = input.ndim
+    if len(order) != ndim:  # PyTorch's words, though the tensor is no sparse one
         raise RuntimeError(
-            f"permute: {list(_sizes(dims))} is not a permutation of the "
-            f"{input.ndim} dimensions of a tensor of shape {tuple(input.shape)}"
+            "permute(sparse_coo): number of dimensions in the tensor input does not match the "
+            "length of the desired ordering of dimensions i.e. input.dim() = "
+            f"{ndim} is not equal to len(dims) = {len(order)}"
         )
+    for d in order:
+        if not -ndim <= d < ndim:
+            raise IndexError(
+                f"Dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], but "
+                f"got {d})"
+            )
+    order = tuple(d % ndim for d in order)
+    if len(set(order)) != ndim:
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
     return Permute(order)(input)
 
 
@@ -290,7 +324,7 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:  # noqa: A002
     >>> cr.tensor([1.0, 2.0]).expand(3, -1).shape
     chainrule.Size([3, 2])
     """
-    size = _sizes(sizes)
+    size = int_list(sizes, "expand", "size")
     if len(size) < input.ndim:
         raise RuntimeError(
             f"expand({_TYPE_NAMES[input.dtype.name]}{{{list(input.shape)}}}, size={list(size)}): "
@@ -341,16 +375,75 @@ _TYPE_NAMES = {
 }
 
 
-broadcast_to = expand
+def broadcast_to(input: Tensor, size: Sequence[int]) -> Tensor:  # noqa: A002
+    """``expand`` with the sizes as one sequence, as ``torch.broadcast_to`` takes them."""
+    return expand(input, int_list((size,), "broadcast_to", "size", position=2, varargs=False))
+
+
+def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
+    """The tensors expanded to their common shape: views, whose gradients are summed back.
+
+    A tensor that already has the common shape is returned as it is, as PyTorch returns it.
+
+    >>> import chainrule as cr
+    >>> x, y = cr.broadcast_tensors(cr.ones(3), cr.zeros(2, 1))
+    >>> x.shape, y.shape
+    (chainrule.Size([2, 3]), chainrule.Size([2, 3]))
+    """
+    for i, x in enumerate(tensors):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type_name(x)}")
+    common = broadcast_shape(*(tuple(x.shape) for x in tensors))
+    return tuple(x if tuple(x.shape) == common else expand(x, common) for x in tensors)
+
+
+def broadcast_shapes(*shapes: Any) -> Size:
+    """The shape that tensors of ``shapes`` broadcast to, without making them.
+
+    >>> import chainrule as cr
+    >>> cr.broadcast_shapes((2,), (3, 1), (1, 1, 1))
+    chainrule.Size([1, 3, 2])
+    """
+    # PyTorch's rules and words (torch._refs._broadcast_shapes), which differ from those of
+    # broadcast_tensors: a number is a 1-d shape, None is skipped, a negative size fails only
+    # where it would be broadcast, and the error names the shape's index among the arguments.
+    given = [(s,) if isinstance(s, int) else s for s in shapes if s is not None]
+    for s in given:
+        if not isinstance(s, Sequence):
+            raise RuntimeError(
+                f"Input shapes should be of type ints, a tuple of ints, or a list of ints, got {s}"
+            )
+    common = [1] * max((len(s) for s in given), default=0)
+    for index, s in enumerate(given):
+        for d in range(-1, -1 - len(s), -1):
+            if s[d] == common[d]:
+                continue
+            if common[d] == 1:
+                if s[d] < 0:
+                    raise ValueError("Attempting to broadcast a dimension with negative length!")
+                common[d] = s[d]
+            elif s[d] != 1:
+                raise RuntimeError(
+                    f"Attempting to broadcast a dimension of length {s[d]} at {d}! Mismatching "
+                    f"argument at index {index} had {s}; but expected shape should be "
+                    f"broadcastable to {common}"
+                )
+    return Size(common)
 
 
 def repeat(input: Tensor, *sizes: Any) -> Tensor:  # noqa: A002
     """Tile the tensor ``sizes[i]`` times along each dimension."""
-    repeats = _sizes(sizes)
+    repeats = int_list(sizes, "repeat", "repeats")
     if len(repeats) < input.ndim:
         raise RuntimeError(
-            "repeat: number of repeat dims can not be smaller than number of tensor dims"
+            "Number of dimensions of repeat dims can not be smaller than number of dimensions of "
+            "tensor"
         )
+    shape = (1,) * (len(repeats) - input.ndim) + tuple(input.shape)
+    tiled = [r * n for r, n in zip(repeats, shape, strict=True)]
+    for n in tiled:
+        if n < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {n}: {tiled}")
     return Repeat(repeats)(input)
 
 
@@ -394,7 +487,7 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 
 
 def flip(input: Tensor, *dims: Any) -> Tensor:  # noqa: A002
-    return Flip(normalize_dims(_sizes(dims), input.ndim, "flip"))(input)
+    return Flip(normalize_dims(int_list(dims, "flip", "dims"), input.ndim, "flip"))(input)
 
 
 def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:  # noqa: A002

@@ -1,0 +1,158 @@
+"""PyTorch's checks of the arguments a Python call passes, and its words when they fail.
+
+PyTorch parses arguments in C++ against a signature; its messages name the function, the
+parameter and the Python type it got. These helpers give the same answers, so that a script
+that fails under PyTorch fails the same way here.
+
+    >>> type_name(1.5), type_name(None)
+    ('float', 'NoneType')
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Any, NamedTuple
+
+
+def type_name(value: Any) -> str:
+    """Python's C-level name of the type, as PyTorch prints it: ``float``, ``numpy.ndarray``
+    (types defined in C carry their module, classes defined in Python do not)."""
+    kind = type(value)
+    if kind.__flags__ & _HEAP_TYPE or kind.__module__ == "builtins":
+        return kind.__name__
+    return f"{kind.__module__}.{kind.__name__}"
+
+
+_HEAP_TYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: a class statement made the type
+
+
+def int_list(
+    args: tuple[Any, ...],
+    name: str,
+    param: str,
+    *,
+    position: int = 1,
+    varargs: bool = True,
+    overloads: tuple[Signature, ...] = (),
+) -> tuple[int, ...]:
+    """Read an ``int[]`` argument as PyTorch does: ``f((2, 3))``, and ``f(2, 3)`` where the list
+    is the only positional parameter (``varargs``), with PyTorch's ``TypeError`` otherwise.
+
+    ``args`` holds the positional arguments from the list's position on; ``name``, ``param``
+    and ``position`` name them in the message. ``overloads``: all the function's signatures,
+    where it has more than one (``view(dtype)``, ``view(size)``): PyTorch names the failure in
+    one only where one alone takes that many arguments, and else lists them all.
+
+    >>> int_list((2, 3), "expand", "size"), int_list(([2, 3],), "expand", "size")
+    ((2, 3), (2, 3))
+    >>> int_list((2, 3.0), "f", "size")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    TypeError: f(): argument 'size' failed to unpack the object at pos 2 with error "type must...
+    """
+    # The common call, plain ints, costs two checks and a loop (reshape is on hot paths).
+    if len(args) == 1 and isinstance(args[0], _LISTS):
+        items = args[0]
+    elif varargs and args:
+        items = args
+    else:
+        items = ()
+    if items:
+        for n in items:
+            if type(n) is not int:
+                break
+        else:
+            return items if type(items) is tuple else tuple(items)
+    return _read(args, name, param, position, varargs, overloads)
+
+
+_LISTS = (tuple, list)
+
+
+def _read(
+    args: tuple[Any, ...],
+    name: str,
+    param: str,
+    position: int,
+    varargs: bool,
+    overloads: tuple[Signature, ...],
+) -> tuple[int, ...]:
+    """``int_list`` for any arguments: PyTorch's checks in its order, and its messages."""
+    where = f"{name}(): argument '{param}' (position {position}) must be tuple of ints"
+    if len(args) == 1 and isinstance(args[0], _LISTS):
+        items = args[0]
+        if items and not _is_index(items[0]):
+            found = type_name(items[0])
+            raise _refused(
+                args, name, overloads, f"{where}, but found element of type {found} at pos 0"
+            )
+    elif args and varargs and _is_index(args[0]):
+        items = args  # f(2, 3): every positional argument is one size
+    elif len(args) > 1:
+        many = "s" if position > 1 else ""
+        given = position - 1 + len(args)
+        message = f"{name}() takes {position} positional argument{many} but {given} were given"
+        raise _refused(args, name, overloads, message)
+    elif args:
+        raise _refused(args, name, overloads, f"{where}, not {type_name(args[0])}")
+    else:
+        message = f'{name}() missing 1 required positional arguments: "{param}"'
+        raise _refused(args, name, overloads, message)
+    # The first item passed the check above; the others are unpacked one by one, where a bool
+    # counts as an int (PyTorch's unpacking, unlike its check, takes one).
+    sizes = []
+    for pos, n in enumerate(items, 1):
+        if not (_is_index(n) or isinstance(n, bool)):
+            raise TypeError(
+                f"{name}(): argument '{param}' failed to unpack the object at pos {pos} with "
+                f'error "type must be tuple of ints,but got {type_name(n)}"'
+            )
+        sizes.append(operator.index(n))
+    return tuple(sizes)
+
+
+def _is_index(value: Any) -> bool:
+    """Whether PyTorch takes ``value`` as an int: an int, NumPy integer or integer tensor of one
+    element, but not a bool (Python's ``__index__`` check, without its bool)."""
+    if type(value) is int:
+        return True
+    if isinstance(value, bool):
+        return False
+    try:
+        operator.index(value)
+    except TypeError:
+        return False
+    return True
+
+
+class Signature(NamedTuple):
+    """One of a function's signatures, as PyTorch lists them when a call fits none."""
+
+    text: str
+    min_args: int
+    max_args: int
+
+
+VIEW = (Signature("(chainrule.dtype dtype)", 1, 1), Signature("(tuple of ints size)", 1, 1))
+_OPTIONS = (
+    "chainrule.Generator generator, Tensor out = None, chainrule.dtype dtype = None, "
+    "chainrule.layout layout = None, chainrule.device device = None, bool pin_memory = False, "
+    "bool requires_grad = False"
+)
+RANDOM = (  # rand, randn: the generator's signature needs it, so it takes two arguments or more
+    Signature(f"(tuple of ints size, *, {_OPTIONS})", 2, 9),
+    Signature(f"(tuple of ints size, *, {_OPTIONS.split(', ', 1)[1]})", 1, 8),
+)
+
+
+def _refused(
+    args: tuple[Any, ...], name: str, overloads: tuple[Signature, ...], message: str
+) -> TypeError:
+    plausible = [s for s in overloads if s.min_args <= len(args) <= s.max_args]
+    if overloads and len(plausible) != 1:
+        got = ", ".join(type_name(a) for a in args)
+        listed = "".join(f"\n * {s.text}" for s in overloads)
+        message = (
+            f"{name}() received an invalid combination of arguments - got ({got}), but expected "
+            f"one of:{listed}"
+        )
+    return TypeError(message)
