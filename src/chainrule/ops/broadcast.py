@@ -22,11 +22,20 @@ def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
     g_shape = tuple(g.shape)
     if g_shape == shape:
         return g
+    # Plain loops, not generator expressions: those would make g_shape and lead cells, created
+    # on every call, the common equal-shape return above included.
     lead = len(g_shape) - len(shape)
-    stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and g_shape[lead + i] != 1)
-    if lead < 0 or any(n != 1 and n != g_shape[lead + i] for i, n in enumerate(shape)):
-        raise RuntimeError(f"gradient of shape {g_shape} cannot be summed back to shape {shape}")
-    return dual.sum(g, tuple(range(lead)) + stretched, keepdims=True).reshape(shape)
+    if lead >= 0:
+        axes = list(range(lead))  # added in front
+        for axis in range(lead, len(g_shape)):
+            n = shape[axis - lead]
+            if n == 1 and g_shape[axis] != 1:
+                axes.append(axis)  # stretched from 1
+            elif n != g_shape[axis]:
+                break
+        else:
+            return dual.sum(g, tuple(axes), keepdims=True).reshape(shape)
+    raise RuntimeError(f"gradient of shape {g_shape} cannot be summed back to shape {shape}")
 
 
 def broadcast_shape(*shapes: tuple[int, ...]) -> tuple[int, ...]:
