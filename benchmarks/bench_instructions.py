@@ -10,6 +10,9 @@ imports, tracing and warm-up are left out, and prints the count per unit:
   forward and backward, per op;
 * ``compiled``: ``bench_compile``'s batch-8 64-16-10 MLP SGD step under ``cr.compile``, per step;
 * ``mlp-64``: ``bench_train``'s 64-128-128-10 MLP SGD step at batch 64, eager, per step;
+* ``cnn-32``: ``bench_table``'s ``cnn-32`` row, one SGD step of ``chainrule train --model cnn``'s
+  network at batch 32, eager, per step (its products, above ``_blas.serial_below`` with two
+  threads, run on the one BLAS thread here);
 * ``per-example``: ``bench_func``'s per-example gradients, ``vmap(grad(loss))`` over the digits
   MLP at batch 256, per call, with ``CHAINRULE_SPLIT_BELOW=1099511627776`` (the outer products
   on one thread, so the count is all of the work).
@@ -40,6 +43,7 @@ ROWS = {
     "per-op": (20, 200, "op"),
     "compiled": (200, 1, "step"),
     "mlp-64": (50, 1, "step"),
+    "cnn-32": (20, 1, "step"),
     "per-example": (3, 1, "call"),
 }
 # row -> environment of its counted process, beside one BLAS thread: callgrind counts only the
@@ -52,6 +56,7 @@ def workload(row: str) -> Callable[[], object]:
     import bench_compile
     import bench_core
     import bench_func
+    import bench_table
     import bench_train
     import numpy as np
 
@@ -72,6 +77,9 @@ def workload(row: str) -> Callable[[], object]:
 
         def step() -> object:
             return compiled(x, y)
+
+    elif row == "cnn-32":
+        step = bench_table.cnn_row(cr, None).fns["chainrule"]
 
     elif row == "per-example":
         weights, images, labels = bench_func.per_example_data(cr, np.random.default_rng(0))
