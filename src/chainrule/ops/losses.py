@@ -19,7 +19,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from chainrule import grad_mode
+from chainrule import _buffers, grad_mode
 from chainrule._array import xp
 from chainrule.autodiff import batching
 from chainrule.op import Op
@@ -75,17 +75,21 @@ class NllLoss(Op):
         self.reduction = reduction
 
     def forward(self, x, target):
+        n, classes = x.shape
+        # Unweighted, and no index can be the ignored one: unless some index is out of range
+        # (then the general path says which), every sample counts once.
+        unweighted = self.weight is None and n and not 0 <= self.ignore_index < classes
+        if unweighted and not _out_of_range(target, classes):
+            return self._counting_all(x, target)
         valid = target != self.ignore_index
         # Ignored samples point at class 0 with coefficient 0, so no branch is needed later.
         picks = xp.where(valid, target, 0)
         self.picks = picks[:, None]
         # One pick per row: plain fancy indexing (take_along_axis builds index grids first).
-        self.rows = xp.arange(x.shape[0])
-        # Both bounds in one comparison: read as unsigned, a negative index is beyond any
-        # class count (one NumPy call fewer per bound on a step of a few microseconds).
-        if xp.count_nonzero(picks.view(_UNSIGNED.get(picks.dtype, picks.dtype)) >= x.shape[1]):
-            bad = target[valid & ((target < 0) | (target >= x.shape[1]))][0]
-            raise IndexError(f"nll_loss: target {bad} is out of bounds for {x.shape[1]} classes")
+        self.rows = _buffers.constant(_arange, n)
+        if _out_of_range(picks, classes):
+            bad = target[valid & ((target < 0) | (target >= classes))][0]
+            raise IndexError(f"nll_loss: target {bad} is out of bounds for {classes} classes")
         coeff = valid.astype(x.dtype)
         if self.weight is not None:
             coeff *= self.weight[picks]
@@ -100,6 +104,16 @@ class NllLoss(Op):
                 return xp.asarray(xp.nan, dtype=x.dtype)
             self.scale = coeff / -total  # -(coeff / total) exactly, in one pass
         losses = self.scale * x[self.rows, picks]
+        return losses if self.reduction == "none" else losses.sum()
+
+    def _counting_all(self, x, target):
+        """The forward where every target is a class index and no weight is given: the scale
+        is a constant of the batch size (no mask, no weights, no total to sum)."""
+        n = x.shape[0]
+        self.picks = target[:, None].copy()  # the target may change in place before backward
+        self.rows = _buffers.constant(_arange, n)
+        self.scale = _buffers.constant(_uniform_scale, n, x.dtype, self.reduction)
+        losses = self.scale * x[self.rows, self.picks[:, 0]]
         return losses if self.reduction == "none" else losses.sum()
 
     def vjp(self, g, out, x, target):
@@ -119,6 +133,24 @@ class NllLoss(Op):
     def jvp(self, tangents, out, x, target):
         picked = self.scale * dual.gather_along(tangents[0], self.picks, 1)[:, 0]
         return picked if self.reduction == "none" else dual.sum(picked)
+
+
+def _out_of_range(picks: Any, classes: int) -> bool:
+    """Whether an index of ``picks`` is below 0 or at least ``classes``: both bounds in one
+    comparison (read as unsigned, a negative index is beyond any class count), one NumPy call
+    fewer per bound on a step of a few microseconds."""
+    return bool(xp.count_nonzero(picks.view(_UNSIGNED.get(picks.dtype, picks.dtype)) >= classes))
+
+
+def _arange(n: int) -> Any:
+    return xp.arange(n)
+
+
+def _uniform_scale(n: int, dtype: Any, reduction: str) -> Any:
+    """NllLoss's per-sample scale where all ``n`` samples count with weight 1: the same
+    numbers as its general path (``coeff / -total``, or ``-coeff``) computes."""
+    coeff = xp.ones(n, dtype)
+    return coeff / -coeff.sum() if reduction == "mean" else -coeff
 
 
 # PyTorch's floor for p (1 - p) in the gradient: 1e-12 as a float32, as its kernel has it.
