@@ -141,7 +141,7 @@ class CrossEntropy(NllLoss):
     """``nll_loss(log_softmax(x, 1), target)`` of (N, C) logits as one node, fused for speed:
     PyTorch fuses the pair's backward the same way, into ``(softmax - onehot)`` scaled.
 
-    The forward runs the two ops' own forwards; the vjp on arrays is theirs composed in four
+    The forward runs the two ops' own forwards; the vjp on arrays is theirs composed in five
     NumPy calls rather than ten (a training step of a small network pays ~1 us a call),
     giving the same numbers. Shown as PyTorch shows the pair: ``NllLossBackward0`` over a
     ``LogSoftmaxBackward0``. Under ``create_graph`` the rules run on Tensors, the two ops' own
