@@ -420,7 +420,7 @@ NN_SPECS: list[OpSpec] = [
     *_per_reduction(
         "cross_entropy",
         lambda F_, t_, r, x: F_.cross_entropy(x, t_(TARGET), reduction=r),
-        ("LogSoftmax", "NllLoss"),
+        ("CrossEntropy",),
         (LOGITS,),
     ),
     *_per_reduction(
@@ -428,7 +428,7 @@ NN_SPECS: list[OpSpec] = [
         lambda F_, t_, r, x: F_.cross_entropy(
             x, t_(IGNORED), t_(WEIGHT).to(x.dtype), ignore_index=-100, reduction=r
         ),
-        ("LogSoftmax", "NllLoss"),
+        ("CrossEntropy",),
         (LOGITS,),
     ),
     *_per_reduction(

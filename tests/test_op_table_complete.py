@@ -137,6 +137,8 @@ LOOPED = {
     "batched) need a grouped convolution, which chainrule lacks (Convolution loops there too)",
     "CopySlices": "never reached under vmap: an in-place change of a batched tensor is written "
     "into its physical tensor (ops/inplace.py), whose base's history it rewrites unbatched",
+    "CrossEntropy": "never reached under vmap: there cross_entropy records its two ops, "
+    "LogSoftmax and NllLoss, each with its rule",
     "DropoutMask": "never reached under vmap: there dropout draws its mask with "
     "rng.per_example (one draw per example, or one for all, as randomness says)",
 }

@@ -243,6 +243,38 @@ SNIPPETS: dict[str, str] = {
         walk(torch.nn.Embedding(5, 3)(torch.tensor([1, 2])).grad_fn)
         walk((x @ lin.weight.T + lin.bias).grad_fn)
     """,
+    "cross_entropy_gradients_and_nodes": """
+        import torch
+        import torch.nn.functional as F
+        torch.manual_seed(0)
+        x = torch.randn(5, 4, requires_grad=True)
+        y, w = torch.tensor([0, 3, -100, 3, 1]), torch.tensor([0.5, 2.0, 1.0, 1.5])
+        for kwargs in ({}, {"weight": w}, {"reduction": "sum"}, {"reduction": "none"}):
+            for target in (torch.tensor([0, 3, 2, 3, 1]), y):
+                x.grad = None
+                loss = F.cross_entropy(x * 2, target, **kwargs)
+                loss.sum().backward()
+                print(kwargs, loss, x.grad)
+        loss = F.cross_entropy(x, y)
+        shown = loss.grad_fn.next_functions[0][0]
+        print(shown is loss.grad_fn.next_functions[0][0], shown.next_functions)
+        # (an ignored sample's row of h prints -0. here, which PyTorch prints 0.: left out)
+        t = torch.tensor([0, 3, 2, 3, 1])
+        (g,) = torch.autograd.grad(F.cross_entropy(x, t, weight=w), x, create_graph=True)
+        (h,) = torch.autograd.grad((g * g).sum(), x)
+        print(g.detach(), h)  # (g's own node is named apart: SubBackward0 here)
+        z = x * 1
+        loss = F.cross_entropy(z, y)
+        z.add_(1)  # the logits changed after the loss: its gradient is still the old one
+        loss.backward()
+        print(x.grad)
+        print(F.cross_entropy(torch.zeros(0, 3), torch.zeros(0, dtype=torch.long)))
+        for bad in (torch.tensor([0, 4]), torch.tensor([-1, 0])):
+            try:
+                F.cross_entropy(torch.zeros(2, 4, requires_grad=True), bad)
+            except IndexError as e:
+                print("IndexError", type(e).__name__)
+    """,
     # ------------------------------------------------------------------ missing API
     "range_and_list_indexing": """
         import torch

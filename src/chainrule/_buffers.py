@@ -131,3 +131,28 @@ def is_enabled() -> bool:
 def kept_bytes() -> int:
     """The memory of the kept arrays, in use or not."""
     return _kept_bytes
+
+
+# Small read-only arrays that depend only on their arguments (a vector of ones, a row index),
+# by maker and arguments: a training step asks for the same few at every step, and making one
+# anew costs as much as the NumPy call it serves.
+_constants: dict[tuple[Any, ...], Any] = {}
+_CONSTANTS_MAX = 32  # a few makers at a few batch sizes (an epoch's last batch is shorter)
+
+
+def constant(make: Any, *args: Any) -> Any:
+    """``make(*args)``, made read-only and kept for the next call with the same arguments
+    (hashable); ``make`` must return the same values for the same arguments.
+
+    >>> import numpy as np
+    >>> constant(np.ones, 3) is constant(np.ones, 3)
+    True
+    """
+    key = (make, *args)
+    array = _constants.get(key)
+    if array is None:
+        if len(_constants) >= _CONSTANTS_MAX:
+            _constants.clear()
+        array = _constants[key] = make(*args)
+        array.flags.writeable = False
+    return array

@@ -33,6 +33,7 @@ from chainrule.ops.losses import (
     binary_cross_entropy_with_logits,
     check_reduction,
     check_same_shape,
+    cross_entropy_of_indices,
     legacy_reduction,
     mse_loss,
     nll_loss,
@@ -403,15 +404,15 @@ def cross_entropy(
     check_reduction(reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
-    class_dim = 0 if input.ndim == 1 else 1
-    logp = nn_ops.log_softmax(input, class_dim)
     if not isinstance(target, Tensor):
         target = _make(xp.asarray(target))
+    if label_smoothing == 0.0 and not target.is_floating_point():
+        return cross_entropy_of_indices(input, target, weight, ignore_index, reduction)
+    class_dim = 0 if input.ndim == 1 else 1
+    logp = nn_ops.log_softmax(input, class_dim)
     if target.is_floating_point():
         return _soft_cross_entropy(logp, target, weight, reduction, label_smoothing, class_dim)
     loss = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
-    if label_smoothing == 0.0:
-        return loss
     # The smoothing term, -sum_c w_c logp_c / C per sample, shares the log-likelihood's
     # normalisation: PyTorch divides both by the total weight of the counted samples.
     n_classes = input.shape[class_dim]

@@ -12,7 +12,7 @@ fused, it is one node, and one BLAS call that adds the bias as it multiplies (Py
 
 from __future__ import annotations
 
-from chainrule import _blas
+from chainrule import _blas, _buffers
 from chainrule._array import xp
 from chainrule.autodiff import batching
 from chainrule.op import Bilinear, Op
@@ -171,7 +171,7 @@ def _column_sums_arrays(g):
     2.6 vs 4.1 us at 8)."""
     if g.dtype not in _BLAS_FLOATS or g.shape[0] < _BLAS_ROWS:
         return g.sum(0)
-    return _blas.matmul(_ones(g.shape[0], g.dtype), g)
+    return _blas.matmul(_buffers.constant(xp.ones, g.shape[0], g.dtype), g)
 
 
 _column_sums = dual.both(_column_sums_arrays, lambda g: g.sum(0), "g")
@@ -179,21 +179,6 @@ _column_sums = dual.both(_column_sums_arrays, lambda g: g.sum(0), "g")
 
 _BLAS_FLOATS = (xp.dtype("float32"), xp.dtype("float64"))
 _BLAS_ROWS = 64
-# Read-only vectors of ones by (length, dtype): a training step sums the same number of rows
-# at every layer and step, and making the vector anew cost as much as the product with it.
-_kept_ones: dict[tuple[int, xp.dtype], xp.ndarray] = {}
-_KEPT_ONES_MAX = 8  # a few batch sizes (the last batch of an epoch is often shorter)
-
-
-def _ones(n: int, dtype: xp.dtype) -> xp.ndarray:
-    """A read-only vector of ``n`` ones of ``dtype``, kept for the next call."""
-    ones = _kept_ones.get((n, dtype))
-    if ones is None:
-        if len(_kept_ones) >= _KEPT_ONES_MAX:
-            _kept_ones.clear()
-        ones = _kept_ones[n, dtype] = xp.ones(n, dtype)
-        ones.flags.writeable = False
-    return ones
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002

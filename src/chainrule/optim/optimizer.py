@@ -132,16 +132,20 @@ class Optimizer:
                 loss = closure()
         with grad_mode.no_grad():
             for group in self.param_groups:
-                stateful = self._keeps_state(group)
-                for p in group["params"]:
-                    # ``_grad``, not ``grad``: a parameter is a leaf, so the property's warning
-                    # about non-leaves never applies, and reading it twice cost a call each
-                    grad = p._grad
-                    if grad is not None:
-                        state = self.state[p] if stateful else None
-                        self._update(group, p._data, grad._data, state)
-                        p._vc[0] += 1  # an in-place change of the parameter
+                self._update_group(group)
         return loss
+
+    def _update_group(self, group: dict[str, Any]) -> None:
+        """Update each parameter of ``group`` that has a gradient, by :meth:`_update`."""
+        stateful = self._keeps_state(group)
+        for p in group["params"]:
+            # ``_grad``, not ``grad``: a parameter is a leaf, so the property's warning
+            # about non-leaves never applies, and reading it twice cost a call each
+            grad = p._grad
+            if grad is not None:
+                state = self.state[p] if stateful else None
+                self._update(group, p._data, grad._data, state)
+                p._vc[0] += 1  # an in-place change of the parameter
 
     def _update(
         self, group: dict[str, Any], param: Any, grad: Any, state: dict[str, Any] | None

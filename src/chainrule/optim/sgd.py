@@ -64,6 +64,18 @@ class SGD(Optimizer):
     def _keeps_state(self, group: dict[str, Any]) -> bool:
         return bool(group["momentum"])  # the momentum buffer is SGD's only state
 
+    def _update_group(self, group: dict[str, Any]) -> None:
+        if group["momentum"] or group["weight_decay"] or group["maximize"]:
+            super()._update_group(group)
+            return
+        # Plain descent (the common case): nothing but the rate to read per parameter.
+        lr = group["lr"]
+        for p in group["params"]:
+            grad = p._grad
+            if grad is not None:
+                self._descend(p._data, grad._data, lr)
+                p._vc[0] += 1  # an in-place change of the parameter
+
     def _update(
         self, group: dict[str, Any], param: Any, grad: Any, state: dict[str, Any] | None
     ) -> None:
@@ -82,8 +94,12 @@ class SGD(Optimizer):
                 else:
                     xp.add(b, grad, out=b)
             grad = grad + momentum * buf._data if group["nesterov"] else buf._data
+        self._descend(param, grad, group["lr"])
+
+    def _descend(self, param: Any, grad: Any, lr: Any) -> None:
+        """``param -= lr * grad`` in place, the product in a scratch array."""
         step = self._buffer(param)
-        xp.multiply(grad, self._negative_lr(group["lr"], param), out=step)
+        xp.multiply(grad, self._negative_lr(lr, param), out=step)
         xp.add(param, step, out=param)
 
     def _negative_lr(self, lr: Any, param: Any) -> Any:
