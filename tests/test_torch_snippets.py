@@ -1214,11 +1214,6 @@ SNIPPETS: dict[str, str] = {
     "draws_under_function_transforms": """
         import torch
         from torch.func import grad, hessian, jacfwd, jacrev, jvp, vmap
-        def short(f):  # the ends of vmap's messages name functorch
-            try:
-                print(f())
-            except Exception as e:
-                print(type(e).__name__, str(e)[:70])
         x = torch.tensor([0.5, 1.5, 2.5], dtype=torch.float64)
         draws = {
             "normal": lambda m: torch.normal(m, m * 0 + 1),
@@ -1289,11 +1284,6 @@ SNIPPETS: dict[str, str] = {
     "scalar_reads_under_function_transforms": """
         import torch
         from torch.func import grad, jacfwd, jacrev, jvp, vmap
-        def short(f):  # the ends of vmap's messages name functorch
-            try:
-                print(f().tolist())
-            except Exception as e:
-                print(type(e).__name__, str(e)[:70])
         x = torch.tensor([0.5, 1.5], dtype=torch.float64)
         reads = [
             lambda v: v * v[0].item(), lambda v: v * float(v[0]), lambda v: v * int(v[1]),
@@ -1306,23 +1296,19 @@ SNIPPETS: dict[str, str] = {
         for f in reads:
             for mode in ("error", "same", "different"):
                 torch.manual_seed(0)
-                short(lambda: jacfwd(f, randomness=mode)(x))
-                short(lambda: vmap(f, randomness=mode)(x[None].repeat(2, 1)))
-            short(lambda: jacrev(f)(x))
-            short(lambda: grad(lambda v: f(v).sum())(x))
-        short(lambda: vmap(jacfwd(reads[0], randomness="different"))(x[None]))
+                short(lambda: jacfwd(f, randomness=mode)(x).tolist())
+                short(lambda: vmap(f, randomness=mode)(x[None].repeat(2, 1)).tolist())
+            short(lambda: jacrev(f)(x).tolist())
+            short(lambda: grad(lambda v: f(v).sum())(x).tolist())
+        short(lambda: vmap(jacfwd(reads[0], randomness="different"))(x[None]).tolist())
         for f in reads[:5]:  # a value with a tangent: PyTorch's refusal names both reads
-            short(lambda: vmap(lambda v: jvp(f, (v,), (v,))[1])(x[None]))
-            short(lambda: jvp(vmap(f), (x[None],), (x[None],))[1])  # vmap inside: its refusal
+            short(lambda: vmap(lambda v: jvp(f, (v,), (v,))[1])(x[None]).tolist())
+            # vmap inside: its refusal
+            short(lambda: jvp(vmap(f), (x[None],), (x[None],))[1].tolist())
     """,
     "in_place_changes_under_vmap": """
         import torch
         from torch.func import grad, vmap
-        def short(f):  # the ends of vmap's messages name functorch
-            try:
-                print(f().tolist())
-            except Exception as e:
-                print(type(e).__name__, str(e)[:110])
         x = torch.arange(8.0).reshape(2, 2, 2)
         def set_row(v):
             y = v * 1
@@ -1341,10 +1327,10 @@ SNIPPETS: dict[str, str] = {
             lambda v: torch.zeros(2, 2).fill_(v[0, 0]), lambda v: torch.zeros(2).mul_(v[0]),
         ]
         for change in changes:
-            short(lambda: vmap(change)(x))
-            short(lambda: vmap(change, in_dims=1)(x))
+            short(lambda: vmap(change)(x).tolist(), 110)
+            short(lambda: vmap(change, in_dims=1)(x).tolist(), 110)
         for change in changes[:2]:
-            short(lambda: vmap(grad(lambda v: (change(v) ** 2).sum()))(x))
+            short(lambda: vmap(grad(lambda v: (change(v) ** 2).sum()))(x).tolist(), 110)
     """,
     "random_fills_under_vmap": """
         import torch
@@ -1423,10 +1409,20 @@ def error(f: object) -> None:
         print("no error")
 
 
+def short(f: object, width: int = 70) -> None:
+    """Print what ``f()`` returns, or the exception it raises as ``Type message`` cut at
+    ``width`` characters: the ends of vmap's messages name functorch."""
+    try:
+        print(f())  # type: ignore[operator]
+    except Exception as e:  # noqa: BLE001 - the point is to print whatever it is
+        print(type(e).__name__, str(e)[:width])
+
+
 def run(source: str) -> str:
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        exec(textwrap.dedent(source), {"error": error})  # noqa: S102 - the snippets are ours
+        printers = {"error": error, "short": short}
+        exec(textwrap.dedent(source), printers)  # noqa: S102 - the snippets are ours
     return re.sub(r"0x[0-9a-fA-F]+", "0x...", out.getvalue())
 
 
