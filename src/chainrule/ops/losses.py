@@ -88,7 +88,7 @@ class NllLoss(Op):
         picks = xp.where(valid, target, 0)
         self.picks = picks[:, None]
         # One pick per row: plain fancy indexing (take_along_axis builds index grids first).
-        self.rows = _buffers.constant(_arange, n)
+        self.rows = _buffers.constant(xp.arange, n)
         if _out_of_range(picks, classes):
             bad = target[valid & ((target < 0) | (target >= classes))][0]
             raise IndexError(f"nll_loss: target {bad} is out of bounds for {classes} classes")
@@ -113,7 +113,7 @@ class NllLoss(Op):
         is a constant of the batch size (no mask, no weights, no total to sum)."""
         n = x.shape[0]
         self.picks = target[:, None].copy()  # the target may change in place before backward
-        self.rows = _buffers.constant(_arange, n)
+        self.rows = _buffers.constant(xp.arange, n)
         self.scale = _buffers.constant(_uniform_scale, n, x.dtype, self.reduction)
         losses = self.scale * x[self.rows, self.picks[:, 0]]
         return losses if self.reduction == "none" else losses.sum()
@@ -224,15 +224,8 @@ def cross_entropy_of_indices(
         logp = log_softmax(input, 0 if input.ndim == 1 else 1)
         return nll_loss(logp, target, weight, None, ignore_index, None, reduction)
     check_reduction(reduction)
-    if target.dtype.kind not in "iu":
-        raise TypeError(
-            f"nll_loss: target must hold class indices (an integer tensor), got {target.dtype}"
-        )
-    if tuple(target.shape) != (input.shape[0],):
-        raise ValueError(
-            f"nll_loss: input of shape {tuple(input.shape)} needs a target of shape "
-            f"{(input.shape[0],)}, got {tuple(target.shape)}"
-        )
+    _check_class_indices(target)
+    _check_target_shape(input, target)
     w = _class_weights(weight, input.shape[1])
     loss = CrossEntropy(w, ignore_index, reduction)(input, target)
     if loss._grad_fn is not None:
@@ -245,10 +238,6 @@ def _out_of_range(picks: Any, classes: int) -> bool:
     comparison (read as unsigned, a negative index is beyond any class count), one NumPy call
     fewer per bound on a step of a few microseconds."""
     return bool(xp.count_nonzero(picks.view(_UNSIGNED.get(picks.dtype, picks.dtype)) >= classes))
-
-
-def _arange(n: int) -> Any:
-    return xp.arange(n)
 
 
 def _uniform_scale(n: int, dtype: Any, reduction: str) -> Any:
@@ -427,28 +416,38 @@ def nll_loss(
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction(reduction)
     target = target if isinstance(target, Tensor) else _make(xp.asarray(target))
-    if target.dtype.kind not in "iu":
-        raise TypeError(
-            f"nll_loss: target must hold class indices (an integer tensor), got {target.dtype}"
-        )
+    _check_class_indices(target)
     if input.ndim == 1:  # one sample: add the batch dimension and take it away again
         loss = nll_loss(
             input.unsqueeze(0), target.reshape(1), weight, None, ignore_index, None, reduction
         )
         return loss.reshape(()) if reduction == "none" else loss
-    extra = tuple(input.shape[2:])
-    expected = (input.shape[0], *extra)
-    if input.ndim < 2 or tuple(target.shape) != expected:
-        raise ValueError(
-            f"nll_loss: input of shape {tuple(input.shape)} needs a target of shape {expected}, "
-            f"got {tuple(target.shape)}"
-        )
-    if extra:  # (N, C, d...) -> (N * d..., C): every position is a sample
+    expected = _check_target_shape(input, target)
+    if input.ndim > 2:  # (N, C, d...) -> (N * d..., C): every position is a sample
         n_classes = input.shape[1]
         moved = input.permute(0, *range(2, input.ndim), 1).reshape(-1, n_classes)
         loss = nll_loss(moved, target.reshape(-1), weight, None, ignore_index, None, reduction)
         return loss.reshape(expected) if reduction == "none" else loss
     return NllLoss(_class_weights(weight, input.shape[1]), ignore_index, reduction)(input, target)
+
+
+def _check_class_indices(target: Tensor) -> None:
+    if target.dtype.kind not in "iu":
+        raise TypeError(
+            f"nll_loss: target must hold class indices (an integer tensor), got {target.dtype}"
+        )
+
+
+def _check_target_shape(input: Tensor, target: Tensor) -> tuple[int, ...]:  # noqa: A002
+    """The target shape nll_loss needs for ``input`` of 2 dimensions or more, (N, d1, ...),
+    or its error where ``target`` has another."""
+    expected = (input.shape[0], *input.shape[2:])
+    if input.ndim < 2 or tuple(target.shape) != expected:
+        raise ValueError(
+            f"nll_loss: input of shape {tuple(input.shape)} needs a target of shape {expected}, "
+            f"got {tuple(target.shape)}"
+        )
+    return expected
 
 
 def _class_weights(weight: Tensor | None, classes: int) -> Any:
