@@ -244,11 +244,19 @@ def _softplus_tensors(x: Any) -> Any:
 
 
 def _broadcast_to_arrays(x: Any, shape: tuple[int, ...]) -> Any:
-    """``xp.broadcast_to(x, shape)``, a read-only view. A single value (the gradient of a whole
-    sum or mean, so once per ``loss.backward()``) is viewed with zero strides directly: NumPy's
-    ``broadcast_to`` first builds an iterator (~25k instructions, as much as 60 small ops)."""
-    if type(x) is _ndarray and x.size == 1 and x.ndim <= len(shape):
-        view = _ndarray(shape, x.dtype, x, 0, (0,) * len(shape))
+    """``xp.broadcast_to(x, shape)``, a read-only view. Where the view is zero strides in
+    front of ``x``'s own, it is made directly: NumPy's ``broadcast_to`` first builds an
+    iterator (~25k instructions, as much as 60 small ops). So it is for a single value (the
+    gradient of a whole sum or mean, once per ``loss.backward()``) and for new leading
+    dimensions only (a parameter given to every example of ``vmap(grad(f))``)."""
+    if type(x) is _ndarray and (lead := len(shape) - x.ndim) >= 0:
+        if x.size == 1:
+            strides = (0,) * len(shape)
+        elif x.size and x.flags.c_contiguous and tuple(shape[lead:]) == x.shape:
+            strides = (0,) * lead + x.strides
+        else:
+            return xp.broadcast_to(x, shape)
+        view = _ndarray(shape, x.dtype, x, 0, strides)
         view.setflags(write=False)
         return view
     return xp.broadcast_to(x, shape)
