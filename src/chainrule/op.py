@@ -52,20 +52,42 @@ _REAL_SCALARS = frozenset(
 )
 
 
+# What recording keeps on a node, in one tuple (``Op._record``), in this order: the input
+# Tensors (and constants), their arrays, the output's array, which inputs need a gradient,
+# whether every gradient has its input's shape, the creation order, the version guards, the
+# gradient hooks, whether the class has a ``vjp_inplace`` (resolved once per class, as
+# ``_saving`` is). The backward pass meets nodes of changing classes, where CPython 3.11 does not
+# specialise an attribute access (each costs ~210 instructions): it reads the one tuple and
+# unpacks it (~400 in all, where the fields as slots cost ~1.9k per node). Each field is also
+# the node's attribute of that name, a property over the tuple (see _recorded).
+_RECORD = ("inputs", "args", "out", "needs", "shaped", "seq", "versions", "_hooks", "in_place")
+_UNRECORDED = (None,) * len(_RECORD)  # the record an unrecorded op's first field write starts
+
+
+def _recorded(index: int) -> property:
+    """The node's attribute ``_RECORD[index]``: read from its record, written by a new one."""
+
+    def get(self: Op) -> Any:
+        return self._record[index]
+
+    def put(self: Op, value: Any) -> None:
+        record = list(getattr(self, "_record", _UNRECORDED))
+        record[index] = value
+        self._record = tuple(record)
+
+    return property(get, put, doc=f"The recorded ``{_RECORD[index]}`` (see ``_RECORD``).")
+
+
 class Op:
     """A differentiable primitive; an applied instance is a node of the graph."""
 
-    __slots__ = (
-        "inputs",
-        "args",
-        "out",
-        "needs",
-        "versions",
-        "out_versions",
-        "seq",
-        "_hooks",
-        "shaped",
+    # ``needs`` is also in the record; the slot is what the rules read (``self.needs[1]``),
+    # a specialised access where a property would cost a call.
+    __slots__ = ("_record", "needs", "out_versions")
+    inputs, args, out, _, shaped, seq, versions, _hooks, in_place = map(
+        _recorded, range(len(_RECORD))
     )
+    del _
 
     notation: ClassVar[str] = ""
     derivatives: ClassVar[tuple[str, ...]] = ()
@@ -91,9 +113,9 @@ class Op:
     # Whether the op is elementwise on a single input (the family Unary): its gradient has the
     # output's shape, which is the input's, so the backward pass need not compare them.
     one_shape: ClassVar[bool] = False
-    # The guards above (saves_*, output_read_by, _guarded), is_view, float_operands and
-    # one_shape, resolved once per class (see _saving) and handed to the class's own
-    # ``__call__`` (see _own_call).
+    # The guards above (saves_*, output_read_by, _guarded), is_view, float_operands, one_shape
+    # and whether there is a ``vjp_inplace`` (below), resolved once per class (see _saving) and
+    # handed to the class's own ``__call__`` (see _own_call).
     _saving: ClassVar[tuple[Any, ...]]
     # Set on the node of an in-place op: the node that produced the overwritten value, which
     # ops applied before the change still read from (see graph.parent).
@@ -143,7 +165,8 @@ class Op:
 
     # ``vjp_inplace(g, out, *args)``, where an op has one: the same rule on arrays, allowed to
     # overwrite ``g`` instead of allocating its result. The backward pass calls it in place of
-    # ``vjp`` only when it holds the sole reference to ``g`` (see autodiff/backward.py).
+    # ``vjp`` only when it holds the sole reference to ``g`` (see autodiff/backward.py). Whether
+    # a class has one is resolved when the class is made (see _saving): define it in the body.
     vjp_inplace: ClassVar[Any] = None
 
     def fresh(self) -> Op:
@@ -165,7 +188,16 @@ class Op:
         # One and two inputs are unrolled: this runs once per operation, and the per-op
         # overhead is what users of small tensors feel (see benchmarks/bench_core.py).
         # ``_saving`` is the class's, bound as the default of its own copy (see _own_call).
-        saves_inputs, guarded, saves_output, read_by, may_view, float_operands, shaped = _saving
+        (
+            saves_inputs,
+            guarded,
+            saves_output,
+            read_by,
+            may_view,
+            float_operands,
+            shaped,
+            in_place,
+        ) = _saving
         if _vmap_levels:  # inside vmap: batched inputs run the op's batching rule
             level = batching.batched_level(inputs)
             if level is not None:
@@ -185,16 +217,21 @@ class Op:
                 args, needs = inputs, (False,)
         elif n == 2:
             a, b = inputs
-            a_is, b_is = isinstance(a, Tensor), isinstance(b, Tensor)
-            if a_is:
+            # A number is told by its type first: ``isinstance(0.5, Tensor)`` also reads the
+            # float's ``__class__`` (~400 instructions).
+            if type(a) in _REAL_SCALARS:
+                a_is = False
+            elif a_is := isinstance(a, Tensor):
                 if a._view is not None and a._view.stamp != a._vc[0]:
                     views.sync(a)
-            elif type(a) not in _REAL_SCALARS:
+            else:
                 self._refuse_complex(a)  # tensors are never complex (refused when made)
-            if b_is:
+            if type(b) in _REAL_SCALARS:
+                b_is = False
+            elif b_is := isinstance(b, Tensor):
                 if b._view is not None and b._view.stamp != b._vc[0]:
                     views.sync(b)
-            elif type(b) not in _REAL_SCALARS:
+            else:
                 self._refuse_complex(b)
             a_data = a._data if a_is else a
             b_data = b._data if b_is else b
@@ -254,20 +291,12 @@ class Op:
             result._view = None
         if True in needs and grad_mode.enabled:
             # Record: keep what the rules need and become the result's grad_fn.
-            self.inputs = inputs
-            self.args = args
-            self.out = out
             self.needs = needs
-            # Whether every gradient the vjp returns has its input's shape, known from the op
-            # and its operands (see _Pass.run): the backward pass then skips the comparison.
-            self.shaped = shaped
-            self.seq = next(_sequence)
-            self._hooks = None
             result.requires_grad = True
             result._grad_fn = self
             # The guards are set on every node, empty where nothing is read: the backward pass
             # checks them without first asking the class (an access CPython does not specialise).
-            # ``versions`` holds them all, the output's last, so the pass reads one slot;
+            # ``versions`` holds them all, the output's last, so the pass reads one field;
             # ``out_versions`` names the output's for check_saved's message.
             versions: Any = ()
             self.out_versions = None
@@ -276,7 +305,8 @@ class Op:
                     versions = [(x._vc, x._vc[0]) for x in inputs if isinstance(x, Tensor)]
                 elif len(indices := guarded[needs]) == 1:  # mul, div: one guard, no loop
                     x = inputs[indices[0]]
-                    versions = ((x._vc, x._vc[0]),) if isinstance(x, Tensor) else ()
+                    if type(x) not in _REAL_SCALARS and isinstance(x, Tensor):  # as above
+                        versions = ((x._vc, x._vc[0]),)
                 else:  # ``inputs`` read outside the comprehension: read inside, it and ``x``
                     # would be cells of this function, made anew on every call (~250 instructions)
                     versions = [
@@ -289,7 +319,20 @@ class Op:
             ):
                 guard = self.out_versions = (result._vc, result._vc[0])
                 versions = (*versions, guard) if versions else (guard,)
-            self.versions = versions
+            # ``shaped``: whether every gradient the vjp returns has its input's shape, known
+            # from the op and its operands (see _Pass.run): the backward pass then skips the
+            # comparison. Laid out as _RECORD, written inline: a helper call costs more.
+            self._record = (
+                inputs,
+                args,
+                out,
+                needs,
+                shaped,
+                next(_sequence),
+                versions,
+                None,
+                in_place,
+            )
         else:
             result.requires_grad = False
             result._grad_fn = None
@@ -391,9 +434,9 @@ class Op:
 
 def _saving(cls: type[Op]) -> tuple[Any, ...]:
     """What recording guards for ``cls``, whether it may make views, takes numbers as NumPy
-    operands and keeps its one input's shape, resolved once: each class attribute read from a
-    node is a generic lookup, which CPython 3.11 does not specialise (one costs ~200
-    instructions)."""
+    operands, keeps its one input's shape and has a ``vjp_inplace``, resolved once: each class
+    attribute read from a node is a generic lookup, which CPython 3.11 does not specialise (one
+    costs ~200 instructions)."""
     return (
         cls.saves_inputs,
         cls._guarded,
@@ -402,6 +445,7 @@ def _saving(cls: type[Op]) -> tuple[Any, ...]:
         cls.is_view,
         cls.float_operands,
         cls.one_shape,
+        cls.vjp_inplace is not None,
     )
 
 
@@ -582,9 +626,8 @@ class Constant(Op, abstract=True):
                 raise
             raise self._mismatch(args) from None
         if grad_mode.enabled and True in [_steered(x) for x in inputs]:
-            self.inputs = inputs
-            self.args = args
-            self.seq = next(_sequence)
+            # A record for the graph's readers (no rule runs): laid out as _RECORD.
+            self._record = (inputs, args, None, None, None, next(_sequence), (), None, False)
             graph.keep_source(result, self)
         return result
 

@@ -25,6 +25,7 @@ from chainrule import _buffers, grad_mode, graph
 from chainrule._array import xp
 from chainrule.arguments import type_name
 from chainrule.autodiff import anomaly, batching
+from chainrule.op import _REAL_SCALARS, _RECORD
 from chainrule.ops import views
 from chainrule.ops.broadcast import unbroadcast
 from chainrule.tensor import Tensor, _make
@@ -267,44 +268,46 @@ class _Pass:
                 alone = alone_g = None
             if owned:
                 owned.discard(id(g))  # handed to the rule: no longer the pass's alone
-            if (args := node.args) is None:
+            # The node's record in one read (see op._RECORD): its class changes from node to
+            # node, so each attribute read would be a generic lookup.
+            inputs, args, out, needs, shaped, seq, versions, hooks, in_place = node._record
+            if args is None:
                 node.check_saved()  # raises: this part of the graph was freed by a backward
-            if node._hooks:
-                g = self._run_hooks(node._hooks, g)
+            if hooks:
+                g = self._run_hooks(hooks, g)
             if targets and node in targets:
                 targets[node] = g
             if needed is not None and node not in needed:
                 continue  # none of this node's inputs leads to a wanted gradient
             # Empty unless the rule reads inputs or out; tested first, as a loop over an empty
             # tuple still makes an iterator (~150 instructions).
-            if versions := node.versions:
+            if versions:
                 for counter, stamp in versions:
                     if counter[0] != stamp:
                         node.check_saved()  # raises: a saved input or output was changed
             if create_graph:
                 args = [
-                    x if isinstance(x, Tensor) else a
-                    for x, a in zip(node.inputs, node.args, strict=True)
+                    x if isinstance(x, Tensor) else a for x, a in zip(inputs, args, strict=True)
                 ]
                 grads = None if record else batching.vjp_on_arrays(node, g)
                 if grads is None:
-                    grads = node.vjp(g, _make(node.out, True, node), *args)
+                    grads = node.vjp(g, _make(out, True, node), *args)
             else:
                 if (
-                    node.vjp_inplace is not None
+                    in_place  # the class has a vjp_inplace
                     and observer is None  # an observer keeps g to show it
                     and type(g) is _ndarray
                     and g.base is None  # not a view of memory someone else may hold
                     and _getrefcount(g) - (id(g) in _kept) == _SOLE  # the cache's one is free
                     and g.flags.writeable
                 ):
-                    grads = node.vjp_inplace(g, node.out, *args)
+                    grads = node.vjp_inplace(g, out, *args)
                 elif (n := len(args)) == 2:  # spelled out: a call with *args costs more
-                    grads = node.vjp(g, node.out, args[0], args[1])
+                    grads = node.vjp(g, out, args[0], args[1])
                 elif n == 1:
-                    grads = node.vjp(g, node.out, args[0])
+                    grads = node.vjp(g, out, args[0])
                 else:
-                    grads = node.vjp(g, node.out, *args)
+                    grads = node.vjp(g, out, *args)
             if check_anomaly:
                 anomaly.on_backward(node, grads)
             if observer is not None:
@@ -314,18 +317,22 @@ class _Pass:
             # Whether an input Tensor holds a large array, which the freed node must then let
             # go of (see _edges); tested here, on the arrays the loop reads anyway.
             holds_large = False
-            shaped = trust_shapes and node.shaped
-            inputs, needs = node.inputs, node.needs
+            same_shapes = trust_shapes and shaped
             for i in range(len(grads)):
                 x, gi = inputs[i], grads[i]
-                if gi is None or not needs[i]:
-                    if free and isinstance(x, Tensor) and x._data.size > _SMALL_ARRAY:
+                if gi is None or not needs[i]:  # a number told by its type (see Op.__call__)
+                    if (
+                        free
+                        and type(x) not in _REAL_SCALARS
+                        and isinstance(x, Tensor)
+                        and x._data.size > _SMALL_ARRAY
+                    ):
                         holds_large = True
                     continue
                 data = x._data
                 if free and data.size > _SMALL_ARRAY:
                     holds_large = True
-                if not shaped and gi.shape != data.shape:
+                if not same_shapes and gi.shape != data.shape:
                     if batch is None:
                         gi = unbroadcast(gi, data.shape)
                     elif (gi := batching.unbroadcast_batch(gi, data.shape, batch)) is None:
@@ -333,9 +340,9 @@ class _Pass:
                 if gi.dtype is not data.dtype and gi.dtype != data.dtype:
                     gi = gi.to(data.dtype) if create_graph else gi.astype(data.dtype)
                 parent = x._grad_fn
-                if parent is not None and (seq := parent.seq) > node.seq:
+                if parent is not None and (parent_seq := parent._record[_SEQ]) > seq:
                     parent = graph.parent(x, node)  # x was changed in place after node read it
-                    seq = parent and parent.seq
+                    parent_seq = parent and parent.seq
                 if parent is None:
                     if target_ids is None or id(x) in target_ids:
                         self._add_leaf(x, gi)
@@ -352,14 +359,14 @@ class _Pass:
                             heappush(heap, (-alone.seq, alone))
                             alone = alone_g = None
                         node_grads[parent] = gi
-                        heappush(heap, (-seq, parent))
+                        heappush(heap, (-parent_seq, parent))
             # Hand the gradients over to node_grads (or alone_g): a local still holding one would
             # make it look shared when its node's turn comes (see _SOLE).
             grads = gi = pending = None
-            if not retain:
-                node.args = node.out = None  # free the saved values
+            if not retain:  # free the saved values: the record without them
                 if holds_large:
-                    node.inputs = _edges(node.inputs)
+                    inputs = _edges(inputs)
+                node._record = (inputs, None, None, needs, shaped, seq, versions, hooks, in_place)
 
     def _check_batchable(self, needed: set[Any] | None) -> None:
         """Raise ``_NoBatch`` unless every rule the pass will run takes a batch of cotangents
@@ -446,6 +453,7 @@ def _references_of_a_local() -> int:
 
 
 _getrefcount = sys.getrefcount
+_SEQ = _RECORD.index("seq")  # where a node's record keeps its creation order
 _kept = _buffers.kept_ids
 _SOLE = _references_of_a_local()
 
