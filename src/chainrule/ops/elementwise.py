@@ -47,7 +47,10 @@ def _torch_float(out: Any, a: Any, b: Any) -> Any:
 
 def _floating(x: Any) -> Any:
     """Integer and bool inputs of float functions (exp, sin, ...) compute in float32."""
-    return x if x.dtype.kind == "f" else x.astype(_F32)
+    # The usual dtypes by identity first: reading ``.kind`` is a generic lookup (~200).
+    if (dtype := x.dtype) is _F32 or dtype is _F64 or dtype.kind == "f":
+        return x
+    return x.astype(_F32)
 
 
 def _chain(tangents: tuple[Any, ...], *partials: Any) -> Any:
