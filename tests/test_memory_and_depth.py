@@ -137,3 +137,21 @@ def test_autograd_grad_also_frees_the_graph():
     y = x.exp() * 2
     cr.autograd.grad(y, x)
     assert y.grad_fn.args is None
+
+
+def test_a_nodes_attributes_read_and_write_the_record_the_engine_reads():
+    """``node.args``, ``node.inputs``, ... are the fields of one record (op._RECORD): what is
+    written through them is what backward sees, and what backward frees they show."""
+    x = cr.tensor([0.5, 1.5], requires_grad=True)
+    y = x * 3.0
+    node = y.grad_fn
+    assert node.inputs[0] is x and node.args[0] is x._data and node.out is y._data
+    assert node.needs == (True, False) and node.versions == ()
+    assert (y * 2.0).grad_fn.seq > node.seq
+    node.args = None  # as a freed node holds it
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.sum().backward()
+    z = (x * 3.0).sum()
+    z.backward()
+    assert z.grad_fn.args is None and z.grad_fn.out is None
+    assert z.grad_fn.inputs[0].grad_fn.inputs[0] is x  # the edges are kept for graph readers
