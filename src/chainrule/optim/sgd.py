@@ -111,5 +111,5 @@ class SGD(Optimizer):
                 kept = self._rate = (lr, param.dtype, xp.array(-lr, dtype=param.dtype))
             rate = kept[2]
         step = self._buffer(param)
-        xp.multiply(grad, rate, out=step)
-        xp.add(param, step, out=param)
+        xp.multiply(grad, rate, step)  # out given by position: NumPy parses no keywords
+        xp.add(param, step, param)
