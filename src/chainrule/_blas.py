@@ -158,7 +158,7 @@ def matmul(a: Any, b: Any, out: Any = None) -> Any:
         out = np.empty((len(rows), b.shape[-1]), np.result_type(a, b))
         return matmul(rows, b[(0,) * (b.ndim - 2)], out).reshape((*a.shape[:-1], b.shape[-1]))
     if _THREADS is None or a.ndim < 2 or b.ndim < 2:
-        return np.matmul(a, b, out=out)
+        return np.matmul(a, b, out)  # out by position: NumPy parses no keywords
     # batch x rows x inner x columns, whichever operand carries the batch dimensions
     macs = max(a.size * b.shape[-1], b.size * a.shape[-2])
     return _on_threads_for(macs, np.matmul, a, b, out)
