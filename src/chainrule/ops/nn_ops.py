@@ -163,8 +163,8 @@ class Linear(Bilinear):
         return (gx, gw, g2.sum(0) if self.needs[2] else None)
 
     def _vjp_arrays(self, g, out, x, w, b=None):
-        # The same rule, its steps called directly rather than through dual's entries (each
-        # a frame that asks for Tensors: ~20 Python calls per layer were 9).
+        # The same rule, its steps called directly: through dual's entries it ran five more
+        # Python frames per layer that only asked whether the values were Tensors.
         g = xp.ascontiguousarray(g)  # a broadcast gradient (from sum) is a stride-0 view
         g2 = g if g.ndim == 2 else g.reshape((-1, g.shape[-1]))
         needs = self.needs
