@@ -539,7 +539,7 @@ def test_step_kinds_chainrule_cannot_take_are_refused_by_name(make, flag) -> Non
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
 def test_sgd_step_is_numpys_update_bit_for_bit_as_lr_and_groups_change(dtype: type) -> None:
-    # SGD keeps -lr as a 0-d array while lr is the same float (see SGD._negative_lr): a new
+    # SGD keeps -lr as a 0-d array while lr is the same float (see SGD._descend): a new
     # lr each step, two groups with their own lr and a NumPy-scalar lr (not a weak scalar:
     # computed in float64) must each give what NumPy computes from the number itself.
     rng = np.random.default_rng(3)

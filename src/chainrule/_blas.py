@@ -116,19 +116,13 @@ _THREADS = _openblas_threads(_FOUND) if _FOUND is not None and serial_below > 0 
 _GEMMS = _cblas_gemms(_FOUND) if _FOUND is not None else {}
 
 
-def _one_thread_helps(macs: int) -> bool:
-    """Whether a product of ``macs`` multiply-adds is better kept on one thread: OpenBLAS
-    would split it, and it is too small to gain from that."""
-    return _THREADS is not None and _OPENBLAS_SERIAL < macs < serial_below
-
-
 def _on_threads_for(macs: int, product: Any, *args: Any) -> Any:
-    """``product(*args)``, on one BLAS thread when ``macs`` multiply-adds are few."""
-    return _on_one_thread(product, *args) if _one_thread_helps(macs) else product(*args)
-
-
-def _on_one_thread(product: Any, *args: Any) -> Any:
-    """``product(*args)`` on one BLAS thread; the pool's count is restored after."""
+    """``product(*args)``, on one BLAS thread when a product of ``macs`` multiply-adds is
+    better kept there: OpenBLAS would split it, and it is too small to gain from that. The
+    pool's count is restored after. One function, not a test and a switch in two: it runs
+    for every product of a training step."""
+    if _THREADS is None or not _OPENBLAS_SERIAL < macs < serial_below:
+        return product(*args)
     get, set_ = _THREADS
     threads = get()
     if threads == 1:
@@ -155,9 +149,7 @@ def matmul(a: Any, b: Any, out: Any = None) -> Any:
             and rows * columns * dtype.itemsize >= _buffers.MIN_BYTES  # small: no call
         ):
             out = _buffers.empty((rows, columns), dtype)
-        if _one_thread_helps(rows * a.shape[1] * columns):
-            return _on_one_thread(np.matmul, a, b, out)
-        return np.matmul(a, b, out)
+        return _on_threads_for(rows * a.shape[1] * columns, np.matmul, a, b, out)
     if out is None and b.ndim > 2 and a.shape[:-2] == b.shape[:-2] and not any(b.strides[:-2]):
         # One matrix for every batch entry (a weight expanded over vmap's batch, stride 0):
         # one product of all of a's rows, not one small product per entry (per-example
@@ -166,7 +158,7 @@ def matmul(a: Any, b: Any, out: Any = None) -> Any:
         out = np.empty((len(rows), b.shape[-1]), np.result_type(a, b))
         return matmul(rows, b[(0,) * (b.ndim - 2)], out).reshape((*a.shape[:-1], b.shape[-1]))
     if _THREADS is None or a.ndim < 2 or b.ndim < 2:
-        return np.matmul(a, b, out=out)
+        return np.matmul(a, b, out)  # out by position: NumPy parses no keywords
     # batch x rows x inner x columns, whichever operand carries the batch dimensions
     macs = max(a.size * b.shape[-1], b.size * a.shape[-2])
     return _on_threads_for(macs, np.matmul, a, b, out)

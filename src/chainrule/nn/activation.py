@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from chainrule.nn import functional as F
 from chainrule.nn.module import Module
+from chainrule.ops import elementwise
 from chainrule.tensor import Tensor
 
 
@@ -40,7 +41,7 @@ class ReLU(_Inplace):
     """``max(x, 0)``; ``inplace`` is accepted and computed out of place."""
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.relu(input)
+        return elementwise.relu(input)  # F.relu's op, without its frame (which drops inplace)
 
 
 class LeakyReLU(Module):

@@ -116,7 +116,8 @@ class NllLoss(Op):
         self.rows = _buffers.constant(xp.arange, n)
         self.scale = _buffers.constant(_uniform_scale, n, x.dtype, self.reduction)
         losses = self.scale * x[self.rows, self.picks[:, 0]]
-        return losses if self.reduction == "none" else losses.sum()
+        # add.reduce is ndarray.sum without its Python wrapper (numpy's _methods._sum)
+        return losses if self.reduction == "none" else xp.add.reduce(losses)
 
     def vjp(self, g, out, x, target):
         return (self._at_picks((g * self.scale)[:, None], x), None)
@@ -172,28 +173,25 @@ class CrossEntropy(NllLoss):
         self.logp = _LOG_SOFTMAX.forward(x)
         return super().forward(self.logp, target)
 
-    def vjp(self, g, out, x, target):
-        return (self._vjp(g, x), None)
-
-    def _vjp_arrays(self, g, x):
+    def _vjp_arrays(self, g, out, x, target):
         # NllLoss's vjp puts v = g * scale at each row's target, zeros elsewhere; LogSoftmax's
         # then subtracts softmax times the row's sum, which is v itself.
         v = g * self.scale
         grad = xp.exp(self.logp)
         grad *= -v[:, None]
         grad[self.rows, self.picks[:, 0]] += v
-        return grad
+        return (grad, None)
 
-    def _vjp_tensors(self, g, x):
+    def _vjp_tensors(self, g, out, x, target):
         if x._vc[0] != self.logits_version:
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an "
                 "inplace operation: the logits of cross_entropy, read again under create_graph"
             )
         logp = _LOG_SOFTMAX.fresh()(x)
-        return _LOG_SOFTMAX._vjp(super().vjp(g, None, logp, None)[0], logp)
+        return (_LOG_SOFTMAX._vjp(super().vjp(g, None, logp, None)[0], logp), None)
 
-    _vjp = dual.both(_vjp_arrays, _vjp_tensors, "self, g, x", ("g",))
+    vjp = dual.both(_vjp_arrays, _vjp_tensors, "self, g, out, x, target", ("g",))
 
     def jvp(self, tangents, out, x, target):
         t = _LOG_SOFTMAX.jvp(tangents[:1], self.logp, x)
@@ -213,7 +211,7 @@ def cross_entropy_of_indices(
 ) -> Tensor:
     """``nll_loss(log_softmax(input, 1), target, ...)`` for (N, C) logits and class indices:
     one fused node where nothing needs the two apart (forward mode and vmap run each op's
-    own rules).
+    own rules). ``target`` is a Tensor and ``reduction`` checked (by ``cross_entropy``).
 
         >>> import chainrule as cr
         >>> round(cross_entropy_of_indices(cr.zeros(1, 2), cr.tensor([0]), None, -100,
@@ -223,10 +221,9 @@ def cross_entropy_of_indices(
     if input.ndim != 2 or batching.levels or forward_mode.levels:
         logp = log_softmax(input, 0 if input.ndim == 1 else 1)
         return nll_loss(logp, target, weight, None, ignore_index, None, reduction)
-    check_reduction(reduction)
     _check_class_indices(target)
     _check_target_shape(input, target)
-    w = _class_weights(weight, input.shape[1])
+    w = None if weight is None else _class_weights(weight, input.shape[1])
     loss = CrossEntropy(w, ignore_index, reduction)(input, target)
     if loss._grad_fn is not None:
         loss._grad_fn.logits_version = input._vc[0]
@@ -441,8 +438,9 @@ def _check_class_indices(target: Tensor) -> None:
 def _check_target_shape(input: Tensor, target: Tensor) -> tuple[int, ...]:  # noqa: A002
     """The target shape nll_loss needs for ``input`` of 2 dimensions or more, (N, d1, ...),
     or its error where ``target`` has another."""
-    expected = (input.shape[0], *input.shape[2:])
-    if input.ndim < 2 or tuple(target.shape) != expected:
+    shape = input.shape
+    expected = (shape[0], *shape[2:])
+    if len(shape) < 2 or tuple(target.shape) != expected:
         raise ValueError(
             f"nll_loss: input of shape {tuple(input.shape)} needs a target of shape {expected}, "
             f"got {tuple(target.shape)}"

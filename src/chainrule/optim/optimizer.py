@@ -40,6 +40,10 @@ class _Required:
 
 required = _Required()
 
+# The switch every step runs under, made once: a no_grad() per step cost three Python calls
+# (its __new__ and two __init__). Its stack of modes makes it reentrant (a closure may step).
+_NO_GRAD = grad_mode.no_grad()
+
 
 def check_flags(name: str, differentiable: bool = False, capturable: bool = False) -> None:
     """PyTorch's choices between implementations of one update (``foreach``, ``fused``) are
@@ -122,7 +126,8 @@ class Optimizer:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear every parameter's ``.grad`` (drop it, or fill it with zeros)."""
-        _zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
+        # a list, not a generator: one frame, not one resumption per parameter
+        _zero_grads([p for group in self.param_groups for p in group["params"]], set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; ``closure`` recomputes the loss first."""
@@ -130,7 +135,7 @@ class Optimizer:
         if closure is not None:
             with grad_mode.enable_grad():
                 loss = closure()
-        with grad_mode.no_grad():
+        with _NO_GRAD:
             for group in self.param_groups:
                 self._update_group(group)
         return loss

@@ -59,7 +59,7 @@ class SGD(Optimizer):
         }
         check_flags("SGD", differentiable)
         super().__init__(params, defaults)
-        self._rate: tuple[float, Any, Any] | None = None  # see _negative_lr
+        self._rate: tuple[float, Any, Any] | None = None  # see _descend
 
     def _keeps_state(self, group: dict[str, Any]) -> bool:
         return bool(group["momentum"])  # the momentum buffer is SGD's only state
@@ -97,18 +97,19 @@ class SGD(Optimizer):
         self._descend(param, grad, group["lr"])
 
     def _descend(self, param: Any, grad: Any, lr: Any) -> None:
-        """``param -= lr * grad`` in place, the product in a scratch array."""
-        step = self._buffer(param)
-        xp.multiply(grad, self._negative_lr(lr, param), out=step)
-        xp.add(param, step, out=param)
+        """``param -= lr * grad`` in place, the product in a scratch array.
 
-    def _negative_lr(self, lr: Any, param: Any) -> Any:
-        """``-lr`` as NumPy multiplies by it: a Python float becomes a 0-d array of the
+        ``-lr`` is taken as NumPy multiplies by it: a Python float becomes a 0-d array of the
         parameter's dtype, as NumPy casts it (a weak scalar), kept while ``lr`` is the same
-        object; converting the float at each call costs more than the rest of the update."""
+        object; converting the float at each call costs more than the rest of the update. (Read
+        here, not in a method of its own: this runs once per parameter per step.)"""
         if type(lr) is not float:  # a NumPy scalar or a tensor is not weak: as it is
-            return -lr
-        rate = self._rate
-        if rate is None or rate[0] is not lr or rate[1] is not param.dtype:
-            rate = self._rate = (lr, param.dtype, xp.array(-lr, dtype=param.dtype))
-        return rate[2]
+            rate = -lr
+        else:
+            kept = self._rate
+            if kept is None or kept[0] is not lr or kept[1] is not param.dtype:
+                kept = self._rate = (lr, param.dtype, xp.array(-lr, dtype=param.dtype))
+            rate = kept[2]
+        step = self._buffer(param)
+        xp.multiply(grad, rate, step)  # out given by position: NumPy parses no keywords
+        xp.add(param, step, param)
