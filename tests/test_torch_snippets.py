@@ -290,6 +290,49 @@ SNIPPETS: dict[str, str] = {
         x[[0, 0, 2]].sum().backward()
         print(x.grad, x.nelement(), torch.zeros(2, 3).nelement())
     """,
+    "dim_arguments_read_as_pytorch_reads_them": """
+        import numpy as np
+        import torch
+        x, s = torch.ones(2, 3), torch.ones(())
+        given = [5, -4, 2, -3, 1.0, None, True, "a", (0,), [0, 1], torch.tensor(1.0)]
+        for d in given:  # an int, a NumPy integer or a 0-d integer tensor: else a TypeError
+            error(lambda: x.flatten(d))
+            error(lambda: x.flatten(0, d))
+            error(lambda: torch.flatten(x, d))
+            error(lambda: x.unsqueeze(d))
+            error(lambda: torch.unsqueeze(x, d))
+            error(lambda: x.transpose(d, 0))
+            error(lambda: torch.transpose(x, 0, d))
+            error(lambda: x.swapaxes(0, d))
+            error(lambda: torch.swapaxes(x, d, 1))
+            error(lambda: s.unsqueeze(d))
+            error(lambda: s.flatten(d))
+            error(lambda: s.transpose(d, 0))
+        for d in given[:5] + given[6:]:  # squeeze(None): its default here, refused by PyTorch
+            error(lambda: x.squeeze(d))
+            error(lambda: torch.squeeze(x, d))
+            error(lambda: s.squeeze(d))
+        for d in (np.int64(1), np.int8(-1), torch.tensor(1), torch.tensor(-1, dtype=torch.uint8)):
+            short(lambda: (x.flatten(d).shape, x.unsqueeze(d).shape, x.transpose(0, d).shape))
+            short(lambda: (x[:1].squeeze(d).shape, s.unsqueeze(d).shape))
+        error(lambda: x.flatten(1.0, None))  # both types are read before either range
+        error(lambda: x.flatten(5, None))
+        error(lambda: x.transpose(5, 7))
+        error(lambda: x.flatten(1, 0))
+        error(lambda: torch.ones(2, 3, 4).flatten(-1, 1))
+        y = torch.ones(1, 3, 1, requires_grad=True)
+        for dims in [(0,), [0, 2], (), (1,), (0, -1), (0, 0), (0, -3), (0, 7), (7, 7), (0, 1.5)]:
+            short(lambda: (y.squeeze(dims).shape, y.squeeze(dims).grad_fn.name()))
+        error(lambda: torch.squeeze(y, (1.5,)))
+        v, z = torch.ones(3, requires_grad=True), torch.ones((), requires_grad=True)
+        for r in [y.flatten(1, 1), v.flatten(), z.flatten(), y.flatten(-2, 1), y.squeeze(0)]:
+            print(r.shape, r.grad_fn, r is y or r is v)
+        for r in [y.transpose(1, 1), v.transpose(0, -1), z.transpose(0, -1), v.t(), z.t()]:
+            print(r.shape, r.grad_fn, r is v or r is z)
+        (v.t() * 2).sum().backward()
+        print(v.grad, z.unsqueeze(-1).grad_fn, z.squeeze(0).grad_fn, z.squeeze((-1,)).grad_fn)
+        error(lambda: z.squeeze((0, -1)))
+    """,
     "legacy_variable_and_loss_arguments": """
         import warnings
         import torch

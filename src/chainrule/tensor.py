@@ -724,19 +724,22 @@ class Tensor:
     def reshape_as(self, other: Tensor) -> Tensor:
         return shape.reshape(self, other.shape)
 
+    # The methods' dimensions are their first arguments (the functions' second): errors name
+    # their positions.
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-        return shape.flatten(self, start_dim, end_dim)
+        return shape.flatten_at(self, start_dim, end_dim, 1)
 
     def squeeze(self, dim: Any = None) -> Tensor:
-        return shape.squeeze(self, dim)
+        return shape.squeeze_at(self, dim, 1)
 
     def unsqueeze(self, dim: int) -> Tensor:
-        return shape.unsqueeze(self, dim)
+        return shape.unsqueeze_at(self, dim, 1)
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
-        return shape.transpose(self, dim0, dim1)
+        return shape.transpose_at(self, dim0, dim1, 1)
 
-    swapaxes = transpose
+    def swapaxes(self, axis0: int, axis1: int) -> Tensor:
+        return shape.transpose_at(self, axis0, axis1, 1, "swapaxes", ("axis0", "axis1"))
 
     def t(self) -> Tensor:
         return shape.t(self)

@@ -17,8 +17,18 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from chainrule import arguments
 from chainrule._array import xp
-from chainrule.arguments import int_list, type_name
+from chainrule.arguments import (
+    Signature,
+    distinct_dims,
+    int_list,
+    integer,
+    invalid_combination,
+    is_index,
+    type_name,
+    wrap_dim,
+)
 from chainrule.autodiff import batching
 from chainrule.op import Linear, Op, named
 from chainrule.ops import dual, views
@@ -248,27 +258,84 @@ def _inferred_shape(size: tuple[int, ...], have: tuple[int, ...], op: str) -> tu
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:  # noqa: A002
-    if input.ndim == 0:
+    """The dimensions ``start_dim`` to ``end_dim`` as one (the tensor itself where that is
+    one already, as in PyTorch; a 0-d tensor becomes 1-d)."""
+    return flatten_at(input, start_dim, end_dim, 2)
+
+
+def flatten_at(input: Tensor, start_dim: Any, end_dim: Any, at: int) -> Tensor:  # noqa: A002
+    """``flatten``, its dimensions read as PyTorch reads them, from argument position ``at``
+    on (``Tensor.flatten`` has no ``input`` before them): both types first, then the range."""
+    start, end = _two_ints(start_dim, end_dim, "flatten", ("start_dim", "end_dim"), at)
+    ndim = input.ndim
+    start, end = wrap_dim(start, ndim), wrap_dim(end, ndim)
+    if start > end:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if ndim == 0:
         return reshape(input, (1,))
-    start, end = (d % input.ndim for d in (start_dim, end_dim))
+    if start == end:
+        return input
     shape = tuple(input.shape)
     return reshape(input, shape[:start] + (-1,) + shape[end + 1 :])
 
 
+def _two_ints(a: Any, b: Any, name: str, params: tuple[str, str], at: int) -> tuple[int, int]:
+    """Two ``int`` arguments, checked in order (a dimension out of range is the next check)."""
+    if type(a) is int and type(b) is int:
+        return a, b
+    return integer(a, name, params[0], at), integer(b, name, params[1], at + 1)
+
+
 def squeeze(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
     """Drop size-1 dimensions (all of them, or those in ``dim`` that have size 1)."""
-    dims = normalize_dims(dim, input.ndim, "squeeze")
+    return squeeze_at(input, dim, 2)
+
+
+# PyTorch's signatures of squeeze, which it lists when a call fits none (Tensor.squeeze's and
+# torch.squeeze's, whose arguments begin with the tensor).
+SQUEEZE = {
+    1: (
+        Signature("()", 0, 0),
+        Signature("(int dim)", 1, 1),
+        Signature("(tuple of ints dim)", 1, 1),
+    ),
+    2: (
+        Signature("(Tensor input)", 1, 1),
+        Signature("(Tensor input, int dim)", 2, 2),
+        Signature("(Tensor input, tuple of ints dim)", 2, 2),
+    ),
+}
+
+
+def squeeze_at(input: Tensor, dim: Any, at: int) -> Tensor:  # noqa: A002
+    """``squeeze``, ``dim`` read as PyTorch reads it at argument position ``at``: one
+    dimension (``SqueezeBackward1``), a sequence of them (``SqueezeBackward2``), or None."""
+    ndim = input.ndim
+    if dim is None:
+        dims, node = range(ndim), "SqueezeBackward0"
+    elif type(dim) is int:
+        dims, node = (wrap_dim(dim, ndim),), "SqueezeBackward1"
+    elif isinstance(dim, (tuple, list)) and (not dim or is_index(dim[0])):
+        given = int_list((dim,), "squeeze", "dim", position=at, varargs=False)
+        dims, node = distinct_dims(given, ndim), "SqueezeBackward2"
+    else:
+        try:
+            dims, node = (wrap_dim(integer(dim, "squeeze", "dim", at), ndim),), "SqueezeBackward1"
+        except TypeError:  # no signature takes it (nor a sequence that starts with no int)
+            given = (input, dim) if at == 2 else (dim,)  # torch.squeeze's begin with the tensor
+            raise invalid_combination(given, "squeeze", SQUEEZE[at]) from None
     shape = tuple(n for i, n in enumerate(input.shape) if not (i in dims and n == 1))
-    return named(reshape(input, shape), "SqueezeBackward0" if dim is None else "SqueezeBackward1")
+    return named(reshape(input, shape), node)
 
 
 def unsqueeze(input: Tensor, dim: int) -> Tensor:  # noqa: A002
     """Insert a size-1 dimension at ``dim``."""
-    if not -input.ndim - 1 <= dim <= input.ndim:
-        raise IndexError(
-            f"unsqueeze: dimension {dim} is out of range for a tensor with {input.ndim} dimensions"
-        )
-    dim = dim % (input.ndim + 1)
+    return unsqueeze_at(input, dim, 2)
+
+
+def unsqueeze_at(input: Tensor, dim: Any, at: int) -> Tensor:  # noqa: A002
+    """``unsqueeze``, ``dim`` read as PyTorch reads it at argument position ``at``."""
+    dim = arguments.dim(dim, input.ndim + 1, "unsqueeze", "dim", at)
     shape = tuple(input.shape)
     return named(reshape(input, shape[:dim] + (1,) + shape[dim:]), "UnsqueezeBackward0")
 
@@ -283,38 +350,47 @@ def permute(input: Tensor, dims: Sequence[int]) -> Tensor:  # noqa: A002
             "length of the desired ordering of dimensions i.e. input.dim() = "
             f"{ndim} is not equal to len(dims) = {len(order)}"
         )
-    for d in order:
-        if not -ndim <= d < ndim:
-            raise IndexError(
-                f"Dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], but "
-                f"got {d})"
-            )
-    order = tuple(d % ndim for d in order)
+    order = tuple(wrap_dim(d, ndim) for d in order)
     if len(set(order)) != ndim:
         raise RuntimeError("permute(): duplicate dims are not allowed.")
     return Permute(order)(input)
 
 
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002
-    if input.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
-        return input
-    order = list(range(input.ndim))
-    a, b = (
-        normalize_dims(dim0, input.ndim, "transpose")[0],
-        normalize_dims(dim1, input.ndim, "transpose")[0],
-    )
-    order[a], order[b] = order[b], order[a]
+    """Swap dimensions ``dim0`` and ``dim1``: a view (a node, as in PyTorch, even where they
+    are one dimension)."""
+    return transpose_at(input, dim0, dim1, 2)
+
+
+def swapaxes(input: Tensor, axis0: int, axis1: int) -> Tensor:  # noqa: A002
+    """``transpose`` under NumPy's name (and its parameters' names, which errors print)."""
+    return transpose_at(input, axis0, axis1, 2, "swapaxes", ("axis0", "axis1"))
+
+
+def transpose_at(
+    input: Tensor,  # noqa: A002
+    dim0: Any,
+    dim1: Any,
+    at: int,
+    name: str = "transpose",
+    params: tuple[str, str] = ("dim0", "dim1"),
+) -> Tensor:
+    """``transpose``, its dimensions read as PyTorch reads them from argument position ``at``
+    on, under the function's ``name`` and ``params``."""
+    a, b = _two_ints(dim0, dim1, name, params, at)
+    ndim = input.ndim
+    a, b = wrap_dim(a, ndim), wrap_dim(b, ndim)
+    order = list(range(ndim))
+    if ndim:
+        order[a], order[b] = order[b], order[a]
     return named(Permute(tuple(order))(input), "TransposeBackward0")
 
 
-swapaxes = transpose
-
-
 def t(input: Tensor) -> Tensor:  # noqa: A002
-    """Transpose a matrix (0-d and 1-d tensors are returned as they are)."""
+    """Transpose a matrix (0-d and 1-d tensors keep their shape, through a node)."""
     if input.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
-    return named(transpose(input, 0, 1), "TBackward0") if input.ndim == 2 else input
+    return named(transpose(input, 0, -1), "TBackward0")
 
 
 def expand(input: Tensor, *sizes: Any) -> Tensor:  # noqa: A002
