@@ -216,6 +216,32 @@ SNIPPETS: dict[str, str] = {
             print(node.name(), names(node), node.next_functions[0][0].name())
             error(lambda: out.sum().backward())
     """,
+    "mv_as_pytorch_checks_it": """
+        import torch  # matmul of a matrix and a vector, with mv's own checks and words
+        m = torch.arange(6.0).reshape(2, 3).requires_grad_()
+        v = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        r = torch.mv(m, v)
+        r.sum().backward()
+        print(r, m.grad, v.grad, r.grad_fn.name(), [n.name() for n, _ in r.grad_fn.next_functions])
+        print(m.mv(v * 2), m.detach().mv(v).grad_fn, m.mv(v.detach()).grad_fn)
+        i, empty = torch.arange(6).reshape(2, 3), torch.ones(0)
+        print(torch.mv(i, torch.tensor([1, 0, 2])), torch.mv(m.detach(), v.detach()))
+        print(torch.mv(torch.ones(0, 3), v), torch.mv(torch.ones(2, 0), empty))
+        print(torch.mv(m.t(), torch.ones(2)), torch.mv(input=m, vec=v), m.mv(vec=v))
+        error(lambda: torch.mv(m, m))
+        error(lambda: torch.mv(v, v))
+        error(lambda: torch.mv(m, torch.ones(4)))
+        error(lambda: torch.mv(m[None], v))
+        error(lambda: torch.mv(m, torch.ones(())))
+        error(lambda: torch.mv(m, 3))
+        error(lambda: torch.mv([[1.0]], v))
+        error(lambda: m.mv([1.0, 2.0, 3.0]))
+        error(lambda: m.mv(v.numpy(force=True)))
+        error(lambda: torch.mv(m, torch.ones(3, dtype=torch.float64)))
+        error(lambda: torch.mv(m, torch.ones(4, dtype=torch.float64)))
+        error(lambda: torch.mv(i, torch.ones(3)))
+        error(lambda: torch.mv(i.bool(), torch.ones(3).bool()))
+    """,
     "graph_walks_through_layers": """
         import torch
         import torch.nn.functional as F

@@ -605,6 +605,9 @@ class Tensor:
     def mm(self, other: Any) -> Tensor:
         return linalg.mm(self, other)
 
+    def mv(self, vec: Tensor) -> Tensor:
+        return linalg.mv_at(self, vec, 1)
+
     def bmm(self, mat2: Tensor) -> Tensor:
         return linalg.bmm(self, mat2)
 

@@ -17,9 +17,11 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
-from chainrule import _blas
+from chainrule import _blas, dtypes
 from chainrule._array import xp
+from chainrule.arguments import mistyped
 from chainrule.autodiff import batching
+from chainrule.autodiff.backward import _TORCH_DTYPE_NAMES
 from chainrule.op import Bilinear, named
 from chainrule.ops import dual
 from chainrule.ops.broadcast import broadcast_shape
@@ -251,6 +253,37 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
                 f"{tuple(input.shape)} and {tuple(mat2.shape)}"
             )
     return matmul(input, mat2)
+
+
+def mv(input: Tensor, vec: Tensor) -> Tensor:  # noqa: A002
+    """The product of a matrix and a vector (``matmul``, checked as PyTorch's ``mv``).
+
+    >>> import chainrule as cr
+    >>> cr.mv(cr.ones(2, 3), cr.arange(3.0))
+    tensor([3., 3.])
+    """
+    return mv_at(input, vec, 2)
+
+
+def mv_at(input: Tensor, vec: Tensor, at: int) -> Tensor:  # noqa: A002
+    """``mv`` with ``vec`` at argument position ``at`` (1 for ``Tensor.mv``): PyTorch's checks
+    of ``addmv`` in its order (types, dimensions, sizes, dtypes) and its words."""
+    for name, x, position in (("input", input, 1), ("vec", vec, at)):
+        if not isinstance(x, Tensor):
+            raise mistyped("mv", name, position, "Tensor", x)
+    a, b = tuple(input.shape), tuple(vec.shape)
+    if len(a) != 2 or len(b) != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {len(a)}, {len(b)}")
+    if a[1] != b[0]:
+        raise RuntimeError(_Kernel("mv", a, b, "MvBackward0").mismatch())
+    if vec.dtype != input.dtype:  # the first is the output's, which PyTorch gives vec's dtype
+        v, m = (_TORCH_DTYPE_NAMES[x.dtype.name][1] for x in (vec, input))
+        raise RuntimeError(
+            f"addmv input tensors must have the same dtype, but got {v}, {m}, and {v}"
+        )
+    if vec.dtype == dtypes.bool:
+        raise NotImplementedError("\"addmv_impl_cpu\" not implemented for 'Bool'")
+    return MatMul()(input, vec)
 
 
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
