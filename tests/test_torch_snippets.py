@@ -241,6 +241,53 @@ SNIPPETS: dict[str, str] = {
         error(lambda: torch.mv(m, torch.ones(4, dtype=torch.float64)))
         error(lambda: torch.mv(i, torch.ones(3)))
         error(lambda: torch.mv(i.bool(), torch.ones(3).bool()))
+        x = torch.arange(8.0).reshape(2, 4)
+        print(torch.func.vmap(lambda r: r.mv(r[0]), in_dims=1)(x.reshape(2, 2, 2)))
+        print(torch.func.vmap(torch.mv, in_dims=(None, 0))(x, torch.ones(3, 4)))
+    """,
+    "view_as_another_dtype": """
+        import torch  # the same bytes as another dtype: a non-differentiable alias
+        ones, f64, i8, i16 = torch.ones, torch.float64, torch.int8, torch.int16
+        x = torch.tensor([1.0, -2.0, 0.5])
+        for dtype in (torch.int32, torch.float32, torch.float16, i8, torch.uint8, i16):
+            print(x.view(dtype))
+        print(ones(2, 4).view(f64), ones(2, 4)[:, :2].view(f64), ones(2, 3).view(i16).shape)
+        print(ones(3, dtype=f64).view(torch.int64), ones(()).view(torch.int32))
+        print(torch.tensor([0, 1, 2], dtype=torch.uint8).view(torch.bool))
+        print(ones(2, 3, 4)[:, 1].view(f64), ones(2, 3, 4)[:, 1].view(i16).shape)
+        print(ones(4).expand(3, 4).view(f64), ones(6)[2:].view(f64), ones(3, 4)[:, :2].view(f64))
+        print(ones(0, 4).view(f64).shape, torch.arange(6, dtype=i16)[1:].view(i8))
+        bad = [
+            ones(3), ones(4, 2).t(), ones(2, 4)[:, 1:3], ones(()), ones(1, 4).t(),
+            ones(4, 4)[:, ::2], ones(3, 3)[:, :2], ones(1).expand(3), ones(6)[1:],
+        ]
+        for t in bad:  # PyTorch's checks where the element sizes differ, in its order
+            error(lambda: t.view(f64))
+            error(lambda: t.view(i8))
+        error(lambda: ones(1).expand(4).view(i16))
+        error(lambda: ones(3).view("float32"))
+        error(lambda: ones(3).view(torch.int32, 3))
+        error(lambda: ones(2).view(torch.Size([2]), 1))
+        error(lambda: ones(2).view(torch.float32, torch.device("cpu")))
+        error(lambda: torch.zeros(torch.device("cpu")))
+        xr = torch.tensor([1.0, -2.0, 0.5], requires_grad=True)
+        for dtype in (torch.float32, torch.int32, torch.float16):
+            r = xr.view(dtype)
+            print(r.dtype, r.requires_grad, r.grad_fn, r.is_leaf, r is xr)
+            print(r.data_ptr() == xr.data_ptr())
+        error(lambda: xr.view(torch.float32).sum().backward())
+        z = xr.exp()
+        w = z.view(torch.int32)
+        w.add_(1)  # one version counter: the change is seen by the backward pass through z
+        print(z._version, w._version)
+        short(lambda: z.sum().backward(), 60)  # the rest of the message is our own
+        y = ones(3)
+        y.view(torch.int32)[0] = 0
+        print(y)
+        x = torch.arange(8.0).reshape(2, 4)
+        short(lambda: torch.func.vmap(lambda r: r.view(torch.int32))(x).tolist())
+        short(lambda: torch.func.vmap(lambda r: r.view(f64))(x).tolist())
+        short(lambda: torch.func.vmap(lambda r: r.view(i16), in_dims=1)(x).tolist())
     """,
     "graph_walks_through_layers": """
         import torch

@@ -4,8 +4,9 @@ PyTorch parses arguments in C++ against a signature; its messages name the funct
 parameter and the Python type it got. These helpers give the same answers, so that a script
 that fails under PyTorch fails the same way here.
 
-    >>> type_name(1.5), type_name(None)
-    ('float', 'NoneType')
+    >>> import chainrule as cr
+    >>> type_name(1.5), type_name(None), type_name(cr.float32)
+    ('float', 'NoneType', 'chainrule.dtype')
 """
 
 from __future__ import annotations
@@ -21,11 +22,18 @@ def type_name(value: Any) -> str:
     (types defined in C carry their module, classes defined in Python do not)."""
     kind = type(value)
     if kind.__flags__ & _HEAP_TYPE or kind.__module__ == "builtins":
-        return kind.__name__
+        return _C_TYPES.get((kind.__module__, kind.__name__), kind.__name__)
     return f"{kind.__module__}.{kind.__name__}"
 
 
 _HEAP_TYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: a class statement made the type
+# chainrule's classes for types PyTorch defines in C, under the names PyTorch prints for those.
+_C_TYPES = {
+    ("chainrule.dtypes", "dtype"): "chainrule.dtype",
+    ("chainrule.devices", "device"): "chainrule.device",
+    ("chainrule.tensor", "Size"): "chainrule.Size",
+    ("chainrule.rng", "Generator"): "chainrule._C.Generator",
+}
 
 
 def mistyped(name: str, param: str, position: int, expected: str, value: Any) -> TypeError:

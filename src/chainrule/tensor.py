@@ -719,6 +719,8 @@ class Tensor:
         return shape.reshape(self, int_list(shape_, "reshape", "shape"))
 
     def view(self, *shape_: Any) -> Tensor:
+        if len(shape_) == 1 and type(shape_[0]) is dtypes.dtype:
+            return shape.view_dtype(self, shape_[0])
         return shape.view(self, int_list(shape_, "view", "size", overloads=arguments.VIEW))
 
     def view_as(self, other: Tensor) -> Tensor:

@@ -17,7 +17,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from chainrule import arguments
+from chainrule import arguments, dtypes
 from chainrule._array import xp
 from chainrule.arguments import (
     Signature,
@@ -30,11 +30,12 @@ from chainrule.arguments import (
     wrap_dim,
 )
 from chainrule.autodiff import batching
+from chainrule.autodiff.backward import _TORCH_DTYPE_NAMES
 from chainrule.op import Linear, Op, named
 from chainrule.ops import dual, views
 from chainrule.ops.broadcast import broadcast_shape, unbroadcast
 from chainrule.ops.reduce import normalize_dims
-from chainrule.tensor import Size, Tensor
+from chainrule.tensor import Size, Tensor, _make
 
 
 class Reshape(Linear):
@@ -221,6 +222,62 @@ def view(input: Tensor, size: Sequence[int]) -> Tensor:  # noqa: A002
     strides cannot express it), an error, not a silent copy that in-place changes miss.
     ``size``: the sizes ``Tensor.view`` read."""
     return Reshape(_inferred_shape(tuple(size), tuple(input.shape), "view"), strict=True)(input)
+
+
+def view_dtype(input: Tensor, dtype: Any) -> Tensor:  # noqa: A002
+    """``Tensor.view(dtype)``: the same bytes read as ``dtype``. Where the element sizes differ,
+    the last dimension grows or shrinks by their ratio, under PyTorch's checks in its order.
+    Not differentiable, as PyTorch's: like ``detach``, the result shares the memory and the
+    version counter, and no graph.
+
+    >>> import chainrule as cr
+    >>> cr.tensor([1.0, -2.0]).view(cr.int32)
+    tensor([ 1065353216, -1073741824], dtype=chainrule.int32)
+    """
+    data = input._data
+    new = dtypes.as_dtype(dtype)
+    if new.itemsize != data.itemsize and data.size:  # an empty array's strides say nothing
+        _check_view_dtype(data, new)
+    t = _make(data.view(new))
+    t._vc = input._vc
+    return t
+
+
+def _check_view_dtype(data: Any, new: Any) -> None:
+    """PyTorch's checks of a view as a dtype of another element size (``view_dtype``): the
+    last dimension contiguous; for larger elements, whole ones in it, and the other strides
+    and the offset in the memory counted in whole ones too."""
+    old = data.itemsize
+    what = (
+        f"to view {_TORCH_DTYPE_NAMES[data.dtype.name][1]} as "
+        f"{_TORCH_DTYPE_NAMES[new.name][1]} (different element sizes)"
+    )
+    if data.ndim == 0:
+        raise RuntimeError(f"self.dim() cannot be 0 {what}")
+    strides = [s // old for s in data.strides]
+    checks = [("stride(-1)", strides[-1], "must be 1", strides[-1] == 1)]
+    if new.itemsize > old:
+        ratio = new.itemsize // old
+        root = data
+        while isinstance(root.base, xp.ndarray):
+            root = root.base
+        offset = (data.ctypes.data - root.ctypes.data) // old
+        checks[:0] = [
+            (
+                "size(-1)",
+                data.shape[-1],
+                f"must be divisible by {ratio}",
+                not data.shape[-1] % ratio,
+            ),
+            ("storage_offset()", offset, f"must be divisible by {ratio}", not offset % ratio),
+        ]
+        checks += [
+            (f"stride({i})", s, f"must be divisible by {ratio}", not s % ratio)
+            for i, s in enumerate(strides[:-1])
+        ]
+    for name, value, rule, holds in checks:
+        if not holds:
+            raise RuntimeError(f"self.{name} {rule} {what}, but got {value}")
 
 
 def _inferred_shape(size: tuple[int, ...], have: tuple[int, ...], op: str) -> tuple[int, ...]:
