@@ -289,6 +289,35 @@ SNIPPETS: dict[str, str] = {
         short(lambda: torch.func.vmap(lambda r: r.view(f64))(x).tolist())
         short(lambda: torch.func.vmap(lambda r: r.view(i16), in_dims=1)(x).tolist())
     """,
+    "matmul_nodes_walked_as_pytorch_builds_them": """
+        import torch
+        def walk(fn):
+            kids = [walk(n) for n, _ in (fn.next_functions if fn is not None else ())]
+            return (fn.name() if fn is not None else "None") + (f"{kids}" if kids else "")
+        pairs = [
+            ((3,), (3, 4)), ((2, 3), (3,)), ((3,), (3,)), ((2, 3), (3, 4)), ((5, 2, 3), (3, 4)),
+            ((5, 2, 3), (5, 3, 4)), ((5, 2, 3), (3,)), ((3,), (5, 3, 4)), ((2, 3), (5, 3, 4)),
+            ((2, 5, 2, 3), (5, 3, 4)), ((1, 2, 3), (5, 3, 4)), ((5, 2, 3), (1, 3, 4)),
+            ((5, 2, 3), (2, 1, 3, 4)), ((2, 5, 2, 3), (3,)), ((3,), (2, 5, 3, 4)),
+            ((1, 2, 3), (3, 4)), ((3, 4), (1, 4, 2)), ((2, 5, 2, 3), (3, 4)),
+        ]
+        for x, y in pairs:  # the steps PyTorch's matmul takes, shown under its one node
+            for needs in [(True, True), (True, False), (False, True)]:
+                a = torch.ones(x, requires_grad=needs[0])
+                print(x, y, needs, walk((a @ torch.ones(y, requires_grad=needs[1])).grad_fn))
+        for a in [torch.ones(5, 3, 2).mT, torch.ones(2, 5, 3).transpose(0, 1)]:
+            a.requires_grad_()  # laid out otherwise: reshapes become aliases or copies
+            print(walk((a @ torch.ones(3, 4)).grad_fn), walk((torch.ones(4, 2) @ a).grad_fn))
+            print(walk((torch.ones(4, 2, requires_grad=True) @ a).grad_fn))
+            print(walk((torch.ones(2, requires_grad=True) @ a).grad_fn))
+        v, W = torch.ones(3, requires_grad=True), torch.ones(3, 4, requires_grad=True)
+        out = v @ (W * 2)
+        node = out.grad_fn
+        print(node.next_functions[0][0] is node.next_functions[0][0], walk(node))
+        out.sum().backward()
+        print(walk(node), v.grad, W.grad)
+        print(walk(torch.bmm(W[None].mT, W[None]).grad_fn), walk(torch.mm(W.T, W).grad_fn))
+    """,
     "graph_walks_through_layers": """
         import torch
         import torch.nn.functional as F
