@@ -14,7 +14,7 @@ from __future__ import annotations
 import operator
 from typing import Any, NamedTuple
 
-import numpy
+from chainrule._array import xp
 
 
 def type_name(value: Any) -> str:
@@ -66,7 +66,7 @@ def integer(value: Any, name: str, param: str, position: int = 1) -> int:
     if isinstance(value, Tensor):
         taken = value.ndim == 0 and value.dtype.kind in "iu"
     else:
-        taken = isinstance(value, (int, numpy.integer)) and not isinstance(value, bool)
+        taken = isinstance(value, (int, xp.integer)) and not isinstance(value, bool)
     if not taken:
         raise mistyped(name, param, position, "int", value)
     return operator.index(value)
