@@ -765,7 +765,7 @@ class Tensor:
         return shape.repeat(self, *sizes)
 
     def flip(self, *dims: Any) -> Tensor:
-        return shape.flip(self, *dims)
+        return shape.flip(self, int_list(dims, "flip", "dims"))
 
     def roll(self, shifts: Any, dims: Any = None) -> Tensor:
         return shape.roll(self, shifts, dims)
@@ -774,10 +774,10 @@ class Tensor:
         return shape.split(self, split_size_or_sections, dim)
 
     def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
-        return shape.chunk(self, chunks, dim)
+        return shape.chunk_at(self, chunks, dim, 1)
 
     def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
-        return shape.unbind(self, dim)
+        return shape.unbind_at(self, dim, 1)
 
     # ----------------------------------------------------------------- indexing
     def __getitem__(self, key: Any) -> Tensor:

@@ -396,9 +396,15 @@ def mv_at(input: Tensor, vec: Tensor, at: int) -> Tensor:  # noqa: A002
             raise mistyped("mv", name, position, "Tensor", x)
     a, b = tuple(input.shape), tuple(vec.shape)
     if len(a) != 2 or len(b) != 1:
-        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {len(a)}, {len(b)}")
+        raise RuntimeError(
+            f"vector + matrix @ vector expected, got 1, {len(a)}, {len(b)}\n"
+            f"mv: expected a matrix and a vector, got shapes {a} and {b}"
+        )
     if a[1] != b[0]:
-        raise RuntimeError(_Kernel("mv", a, b, "MvBackward0").mismatch())
+        raise RuntimeError(
+            f"{_Kernel('mv', a, b, 'MvBackward0').mismatch()}\n"
+            f"mv: {a} @ {b}: inner dimensions {a[1]} and {b[0]} differ"
+        )
     if vec.dtype != input.dtype:  # the first is the output's, which PyTorch gives vec's dtype
         v, m = (_TORCH_DTYPE_NAMES[x.dtype.name][1] for x in (vec, input))
         raise RuntimeError(

@@ -34,7 +34,6 @@ from chainrule.autodiff.backward import _TORCH_DTYPE_NAMES
 from chainrule.op import Linear, Op, named
 from chainrule.ops import dual, views
 from chainrule.ops.broadcast import broadcast_shape, unbroadcast
-from chainrule.ops.reduce import normalize_dims
 from chainrule.tensor import Size, Tensor, _make
 
 
@@ -581,23 +580,34 @@ def repeat(input: Tensor, *sizes: Any) -> Tensor:  # noqa: A002
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """Join tensors along an existing dimension."""
+    """Join tensors along an existing dimension (PyTorch's checks in its order and words)."""
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("cat: expected a non-empty list of tensors")
+        raise ValueError("chainrule.cat(): expected a non-empty list of Tensors")
+    if type(dim) is not int:
+        dim = integer(dim, "cat", "dim", 2)
+    for i, x in enumerate(tensors):
+        if x.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
     first = tensors[0]
-    (axis,) = normalize_dims(dim, first.ndim, "cat")
-    for other in tensors[1:]:
-        same = other.ndim == first.ndim and all(
-            a == b
-            for i, (a, b) in enumerate(zip(first.shape, other.shape, strict=False))
-            if i != axis
+    axis = wrap_dim(dim, first.ndim)
+    for i, other in enumerate(tensors[1:], 1):
+        # PyTorch's words, then the shapes (on a line of their own)
+        shapes = (
+            f"\ncat: tensors must have the same shape except in dimension {axis}, got "
+            f"{tuple(first.shape)} and {tuple(other.shape)}"
         )
-        if not same:
+        if other.ndim != first.ndim:
             raise RuntimeError(
-                f"cat: tensors must have the same shape except in dimension {axis}, got "
-                f"{tuple(first.shape)} and {tuple(other.shape)}"
+                f"Tensors must have same number of dimensions: got {first.ndim} and "
+                f"{other.ndim}{shapes}"
             )
+        for d, (a, b) in enumerate(zip(first.shape, other.shape, strict=True)):
+            if a != b and d != axis:
+                raise RuntimeError(
+                    f"Sizes of tensors must match except in dimension {axis}. Expected size {a} "
+                    f"but got size {b} for tensor number {i} in the list.{shapes}"
+                )
     return Cat(axis)(*tensors)
 
 
@@ -608,19 +618,22 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along a new dimension."""
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("stack: expected a non-empty list of tensors")
-    for other in tensors[1:]:
-        if tuple(other.shape) != tuple(tensors[0].shape):
+        raise RuntimeError("stack expects a non-empty TensorList")
+    dim = arguments.dim(dim, tensors[0].ndim + 1, "stack", "dim", 2)
+    for i, other in enumerate(tensors[1:], 1):
+        if other.shape != tensors[0].shape:
             raise RuntimeError(
-                f"stack: expects each tensor to be equal size, but got {tuple(tensors[0].shape)} "
-                f"and {tuple(other.shape)}"
+                f"stack expects each tensor to be equal size, but got {list(tensors[0].shape)} at "
+                f"entry 0 and {list(other.shape)} at entry {i}"
             )
-    dim = dim % (tensors[0].ndim + 1)
     return named(cat([unsqueeze(x, dim) for x in tensors], dim), "StackBackward0")
 
 
-def flip(input: Tensor, *dims: Any) -> Tensor:  # noqa: A002
-    return Flip(normalize_dims(int_list(dims, "flip", "dims"), input.ndim, "flip"))(input)
+def flip(input: Tensor, dims: Sequence[int]) -> Tensor:  # noqa: A002
+    """The values in reverse order along each of ``dims`` (``Tensor.flip`` also takes them
+    one by one)."""
+    order = int_list((dims,), "flip", "dims", position=2, varargs=False)
+    return Flip(distinct_dims(order, input.ndim))(input)
 
 
 def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:  # noqa: A002
@@ -632,24 +645,52 @@ def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:  # noqa: A002
     return Roll(shifts, dims)(input)
 
 
+# PyTorch's signatures of split, which it lists when a call fits none.
+SPLIT = (
+    Signature("(Tensor input, int split_size, int dim = 0)", 2, 3),
+    Signature("(Tensor input, tuple of ints split_size, int dim = 0)", 2, 3),
+)
+
+
 def split(input: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:  # noqa: A002
     """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of given sizes."""
-    (axis,) = normalize_dims(dim, input.ndim, "split")
+    if input.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
+    whole = isinstance(split_size_or_sections, int)
+    if type(dim) is not int:
+        try:
+            dim = integer(dim, "split_with_sizes", "dim", 3)
+        except TypeError:
+            if not whole:
+                raise
+            raise invalid_combination(
+                (input, split_size_or_sections, dim), "split", SPLIT
+            ) from None
+    axis = wrap_dim(dim, input.ndim)
     length = input.shape[axis]
-    if isinstance(split_size_or_sections, int):
+    if whole:
         step = split_size_or_sections
-        sizes = [min(step, length - s) for s in range(0, length, step)] or [0]
+        if step < 0 or step == 0 and length:
+            raise RuntimeError(
+                f"split expects split_size be non-negative, but got split_size={step}"
+                if step < 0
+                else "split_size can only be 0 if dimension size is 0, but got dimension size of "
+                f"{length}"
+            )
+        sizes = [min(step, length - s) for s in range(0, length, step)] if step else [0]
+        sizes = sizes or [0]
     else:
-        sizes = list(split_size_or_sections)
+        sizes = list(
+            int_list((split_size_or_sections,), "split_with_sizes", "split_sizes", position=2)
+        )
         if sum(sizes) != length:
             raise RuntimeError(
-                f"split: sizes {sizes} must sum to {length}, the size of dimension {axis}"
+                f"split_with_sizes expects split_sizes to sum exactly to {length} (input "
+                f"tensor's size at dimension {axis}), but got split_sizes={sizes}"
             )
     pieces = []
     start = 0
-    name = (
-        "SplitBackward0" if isinstance(split_size_or_sections, int) else "SplitWithSizesBackward0"
-    )
+    name = "SplitBackward0" if whole else "SplitWithSizesBackward0"
     for size in sizes:
         pieces.append(named(input[(slice(None),) * axis + (slice(start, start + size),)], name))
         start += size
@@ -657,12 +698,32 @@ def split(input: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Ten
 
 
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:  # noqa: A002
-    (axis,) = normalize_dims(dim, input.ndim, "chunk")
+    """``chunks`` pieces of equal size along ``dim`` (the last may be smaller, fewer where
+    they would be empty)."""
+    return chunk_at(input, chunks, dim, 2)
+
+
+def chunk_at(input: Tensor, chunks: Any, dim: Any, at: int) -> tuple[Tensor, ...]:  # noqa: A002
+    """``chunk``, its arguments read as PyTorch reads them from argument position ``at`` on."""
+    chunks, dim = _two_ints(chunks, dim, "chunk", ("chunks", "dim"), at)
+    if input.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    axis = wrap_dim(dim, input.ndim)
     return split(input, max(1, -(-input.shape[axis] // chunks)), axis)
 
 
 def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:  # noqa: A002
-    (axis,) = normalize_dims(dim, input.ndim, "unbind")
+    """The slices along ``dim``, each without it."""
+    return unbind_at(input, dim, 2)
+
+
+def unbind_at(input: Tensor, dim: Any, at: int) -> tuple[Tensor, ...]:  # noqa: A002
+    """``unbind``, ``dim`` read as PyTorch reads it at argument position ``at``."""
+    axis = arguments.dim(dim, input.ndim, "unbind", "dim", at)
+    if input.ndim == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     pieces = tuple(
         named(input[(slice(None),) * axis + (i,)], "UnbindBackward0")
         for i in range(input.shape[axis])
