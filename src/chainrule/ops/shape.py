@@ -624,7 +624,8 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
         if other.shape != tensors[0].shape:
             raise RuntimeError(
                 f"stack expects each tensor to be equal size, but got {list(tensors[0].shape)} at "
-                f"entry 0 and {list(other.shape)} at entry {i}"
+                f"entry 0 and {list(other.shape)} at entry {i}\nstack: shapes "
+                f"{tuple(tensors[0].shape)} and {tuple(other.shape)} differ"
             )
     return named(cat([unsqueeze(x, dim) for x in tensors], dim), "StackBackward0")
 
