@@ -953,6 +953,8 @@ SPECS: list[OpSpec] = [
         shapes=(((2, 1, 2, 3), (3, 3, 2)), ((2, 2, 3), (3, 4))),
     ),
     _binary("mm", cr.mm, lambda a, b: torch.mm(a, b), ("MatMul",), shapes=(((2, 3), (3, 4)),)),
+    _binary("mv", cr.mv, lambda a, b: torch.mv(a, b), ("MatMul",), shapes=(((2, 3), (3,)),)),
+    _binary("mv_method", lambda a, b: a.mv(b), SAME, ("MatMul",), shapes=(((4, 3), (3,)),)),
     _binary(
         "einsum_matmul",
         lambda a, b: cr.einsum("ij,jk->ik", a, b),

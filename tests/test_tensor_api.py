@@ -454,6 +454,9 @@ def test_comparison_values():
         (lambda: cr.mm(cr.ones(3), cr.ones(3, 2)), r"mm.*\(3,\) and \(3, 2\)"),
         (lambda: cr.dot(cr.ones(2, 3), cr.ones(3)), r"dot.*\(2, 3\) and \(3,\)"),
         (lambda: cr.cat([cr.ones(2, 3), cr.ones(2, 4)]), r"cat.*\(2, 3\) and \(2, 4\)"),
+        (lambda: cr.cat([cr.ones(2, 3), cr.ones(2)]), r"cat.*\(2, 3\) and \(2,\)"),
+        (lambda: cr.mv(cr.ones(2, 3), cr.ones(4)), r"mv: \(2, 3\) @ \(4,\)"),
+        (lambda: cr.mv(cr.ones(3), cr.ones(3)), r"mv.*\(3,\) and \(3,\)"),
         (
             lambda: cr.ones(2, 3).expand(3, 3),  # PyTorch's words
             r"expanded size.*Target sizes: \[3, 3\].  Tensor sizes: \[2, 3\]",

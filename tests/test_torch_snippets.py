@@ -216,6 +216,108 @@ SNIPPETS: dict[str, str] = {
             print(node.name(), names(node), node.next_functions[0][0].name())
             error(lambda: out.sum().backward())
     """,
+    "mv_as_pytorch_checks_it": """
+        import torch  # matmul of a matrix and a vector, with mv's own checks and words
+        m = torch.arange(6.0).reshape(2, 3).requires_grad_()
+        v = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        r = torch.mv(m, v)
+        r.sum().backward()
+        print(r, m.grad, v.grad, r.grad_fn.name(), [n.name() for n, _ in r.grad_fn.next_functions])
+        print(m.mv(v * 2), m.detach().mv(v).grad_fn, m.mv(v.detach()).grad_fn)
+        i, empty = torch.arange(6).reshape(2, 3), torch.ones(0)
+        print(torch.mv(i, torch.tensor([1, 0, 2])), torch.mv(m.detach(), v.detach()))
+        print(torch.mv(torch.ones(0, 3), v), torch.mv(torch.ones(2, 0), empty))
+        print(torch.mv(m.t(), torch.ones(2)), torch.mv(input=m, vec=v), m.mv(vec=v))
+        error(lambda: torch.mv(m, m))
+        error(lambda: torch.mv(v, v))
+        error(lambda: torch.mv(m, torch.ones(4)))
+        error(lambda: torch.mv(m[None], v))
+        error(lambda: torch.mv(m, torch.ones(())))
+        error(lambda: torch.mv(m, 3))
+        error(lambda: torch.mv([[1.0]], v))
+        error(lambda: m.mv([1.0, 2.0, 3.0]))
+        error(lambda: m.mv(v.numpy(force=True)))
+        error(lambda: torch.mv(m, torch.ones(3, dtype=torch.float64)))
+        error(lambda: torch.mv(m, torch.ones(4, dtype=torch.float64)))
+        error(lambda: torch.mv(i, torch.ones(3)))
+        error(lambda: torch.mv(i.bool(), torch.ones(3).bool()))
+        x = torch.arange(8.0).reshape(2, 4)
+        print(torch.func.vmap(lambda r: r.mv(r[0]), in_dims=1)(x.reshape(2, 2, 2)))
+        print(torch.func.vmap(torch.mv, in_dims=(None, 0))(x, torch.ones(3, 4)))
+    """,
+    "view_as_another_dtype": """
+        import torch  # the same bytes as another dtype: a non-differentiable alias
+        ones, f64, i8, i16 = torch.ones, torch.float64, torch.int8, torch.int16
+        x = torch.tensor([1.0, -2.0, 0.5])
+        for dtype in (torch.int32, torch.float32, torch.float16, i8, torch.uint8, i16):
+            print(x.view(dtype))
+        print(ones(2, 4).view(f64), ones(2, 4)[:, :2].view(f64), ones(2, 3).view(i16).shape)
+        print(ones(3, dtype=f64).view(torch.int64), ones(()).view(torch.int32))
+        print(torch.tensor([0, 1, 2], dtype=torch.uint8).view(torch.bool))
+        print(ones(2, 3, 4)[:, 1].view(f64), ones(2, 3, 4)[:, 1].view(i16).shape)
+        print(ones(4).expand(3, 4).view(f64), ones(6)[2:].view(f64), ones(3, 4)[:, :2].view(f64))
+        print(ones(0, 4).view(f64).shape, torch.arange(6, dtype=i16)[1:].view(i8))
+        bad = [
+            ones(3), ones(4, 2).t(), ones(2, 4)[:, 1:3], ones(()), ones(1, 4).t(),
+            ones(4, 4)[:, ::2], ones(3, 3)[:, :2], ones(1).expand(3), ones(6)[1:],
+        ]
+        for t in bad:  # PyTorch's checks where the element sizes differ, in its order
+            error(lambda: t.view(f64))
+            error(lambda: t.view(i8))
+        error(lambda: ones(1).expand(4).view(i16))
+        error(lambda: ones(3).view("float32"))
+        error(lambda: ones(3).view(torch.int32, 3))
+        error(lambda: ones(2).view(torch.Size([2]), 1))
+        error(lambda: ones(2).view(torch.float32, torch.device("cpu")))
+        error(lambda: torch.zeros(torch.device("cpu")))
+        xr = torch.tensor([1.0, -2.0, 0.5], requires_grad=True)
+        for dtype in (torch.float32, torch.int32, torch.float16):
+            r = xr.view(dtype)
+            print(r.dtype, r.requires_grad, r.grad_fn, r.is_leaf, r is xr)
+            print(r.data_ptr() == xr.data_ptr())
+        error(lambda: xr.view(torch.float32).sum().backward())
+        z = xr.exp()
+        w = z.view(torch.int32)
+        w.add_(1)  # one version counter: the change is seen by the backward pass through z
+        print(z._version, w._version)
+        short(lambda: z.sum().backward(), 60)  # the rest of the message is our own
+        y = ones(3)
+        y.view(torch.int32)[0] = 0
+        print(y)
+        x = torch.arange(8.0).reshape(2, 4)
+        short(lambda: torch.func.vmap(lambda r: r.view(torch.int32))(x).tolist())
+        short(lambda: torch.func.vmap(lambda r: r.view(f64))(x).tolist())
+        short(lambda: torch.func.vmap(lambda r: r.view(i16), in_dims=1)(x).tolist())
+    """,
+    "matmul_nodes_walked_as_pytorch_builds_them": """
+        import torch
+        def walk(fn):
+            kids = [walk(n) for n, _ in (fn.next_functions if fn is not None else ())]
+            return (fn.name() if fn is not None else "None") + (f"{kids}" if kids else "")
+        pairs = [
+            ((3,), (3, 4)), ((2, 3), (3,)), ((3,), (3,)), ((2, 3), (3, 4)), ((5, 2, 3), (3, 4)),
+            ((5, 2, 3), (5, 3, 4)), ((5, 2, 3), (3,)), ((3,), (5, 3, 4)), ((2, 3), (5, 3, 4)),
+            ((2, 5, 2, 3), (5, 3, 4)), ((1, 2, 3), (5, 3, 4)), ((5, 2, 3), (1, 3, 4)),
+            ((5, 2, 3), (2, 1, 3, 4)), ((2, 5, 2, 3), (3,)), ((3,), (2, 5, 3, 4)),
+            ((1, 2, 3), (3, 4)), ((3, 4), (1, 4, 2)), ((2, 5, 2, 3), (3, 4)),
+        ]
+        for x, y in pairs:  # the steps PyTorch's matmul takes, shown under its one node
+            for needs in [(True, True), (True, False), (False, True)]:
+                a = torch.ones(x, requires_grad=needs[0])
+                print(x, y, needs, walk((a @ torch.ones(y, requires_grad=needs[1])).grad_fn))
+        for a in [torch.ones(5, 3, 2).mT, torch.ones(2, 5, 3).transpose(0, 1)]:
+            a.requires_grad_()  # laid out otherwise: reshapes become aliases or copies
+            print(walk((a @ torch.ones(3, 4)).grad_fn), walk((torch.ones(4, 2) @ a).grad_fn))
+            print(walk((torch.ones(4, 2, requires_grad=True) @ a).grad_fn))
+            print(walk((torch.ones(2, requires_grad=True) @ a).grad_fn))
+        v, W = torch.ones(3, requires_grad=True), torch.ones(3, 4, requires_grad=True)
+        out = v @ (W * 2)
+        node = out.grad_fn
+        print(node.next_functions[0][0] is node.next_functions[0][0], walk(node))
+        out.sum().backward()
+        print(walk(node), v.grad, W.grad)
+        print(walk(torch.bmm(W[None].mT, W[None]).grad_fn), walk(torch.mm(W.T, W).grad_fn))
+    """,
     "graph_walks_through_layers": """
         import torch
         import torch.nn.functional as F
@@ -289,6 +391,98 @@ SNIPPETS: dict[str, str] = {
         x = torch.arange(6.0, requires_grad=True)
         x[[0, 0, 2]].sum().backward()
         print(x.grad, x.nelement(), torch.zeros(2, 3).nelement())
+    """,
+    "dim_arguments_read_as_pytorch_reads_them": """
+        import numpy as np
+        import torch
+        x, s = torch.ones(2, 3), torch.ones(())
+        given = [5, -4, 2, -3, 1.0, None, True, "a", (0,), [0, 1], torch.tensor(1.0)]
+        for d in given:  # an int, a NumPy integer or a 0-d integer tensor: else a TypeError
+            error(lambda: x.flatten(d))
+            error(lambda: x.flatten(0, d))
+            error(lambda: torch.flatten(x, d))
+            error(lambda: x.unsqueeze(d))
+            error(lambda: torch.unsqueeze(x, d))
+            error(lambda: x.transpose(d, 0))
+            error(lambda: torch.transpose(x, 0, d))
+            error(lambda: x.swapaxes(0, d))
+            error(lambda: torch.swapaxes(x, d, 1))
+            error(lambda: s.unsqueeze(d))
+            error(lambda: s.flatten(d))
+            error(lambda: s.transpose(d, 0))
+        for d in given[:5] + given[6:]:  # squeeze(None): its default here, refused by PyTorch
+            error(lambda: x.squeeze(d))
+            error(lambda: torch.squeeze(x, d))
+            error(lambda: s.squeeze(d))
+        for d in (np.int64(1), np.int8(-1), torch.tensor(1), torch.tensor(-1, dtype=torch.uint8)):
+            short(lambda: (x.flatten(d).shape, x.unsqueeze(d).shape, x.transpose(0, d).shape))
+            short(lambda: (x[:1].squeeze(d).shape, s.unsqueeze(d).shape))
+        error(lambda: x.flatten(1.0, None))  # both types are read before either range
+        error(lambda: x.flatten(5, None))
+        error(lambda: x.transpose(5, 7))
+        error(lambda: x.flatten(1, 0))
+        error(lambda: torch.ones(2, 3, 4).flatten(-1, 1))
+        y = torch.ones(1, 3, 1, requires_grad=True)
+        for dims in [(0,), [0, 2], (), (1,), (0, -1), (0, 0), (0, -3), (0, 7), (7, 7), (0, 1.5)]:
+            short(lambda: (y.squeeze(dims).shape, y.squeeze(dims).grad_fn.name()))
+        error(lambda: torch.squeeze(y, (1.5,)))
+        v, z = torch.ones(3, requires_grad=True), torch.ones((), requires_grad=True)
+        for r in [y.flatten(1, 1), v.flatten(), z.flatten(), y.flatten(-2, 1), y.squeeze(0)]:
+            print(r.shape, r.grad_fn, r is y or r is v)
+        for r in [y.transpose(1, 1), v.transpose(0, -1), z.transpose(0, -1), v.t(), z.t()]:
+            print(r.shape, r.grad_fn, r is v or r is z)
+        (v.t() * 2).sum().backward()
+        print(v.grad, z.unsqueeze(-1).grad_fn, z.squeeze(0).grad_fn, z.squeeze((-1,)).grad_fn)
+        error(lambda: z.squeeze((0, -1)))
+    """,
+    "joining_and_splitting_arguments": """
+        import torch  # cat, stack, split, chunk, unbind and flip: their dimensions and sizes
+        x = torch.ones(2, 3)
+        s = torch.ones(())
+        for d in [5, -3, 2, 1.0, None, True, (0,), torch.tensor(1)]:
+            print(repr(d))
+            error(lambda: torch.cat([x, x], d))
+            error(lambda: torch.stack([x, x], d))
+            error(lambda: x.split(1, d))
+            error(lambda: torch.split(x, 1, d))
+            error(lambda: x.split([1, 2], d))
+            error(lambda: x.chunk(2, d))
+            error(lambda: torch.chunk(x, 2, d))
+            error(lambda: x.unbind(d))
+            error(lambda: torch.unbind(x, d))
+            error(lambda: x.flip(d))
+            error(lambda: torch.flip(x, (d,)))
+            error(lambda: torch.cat([s, s], d))
+            error(lambda: torch.stack([s, s], d))
+            error(lambda: s.unbind(d))
+        error(lambda: x.flip(0, 0))
+        error(lambda: x.flip(0, -2))
+        error(lambda: x.flip((0, 5)))
+        print(torch.stack([x, x], -1).shape, torch.stack([s, s], -1).shape)
+        print(torch.cat([x, x], -1).shape)
+        error(lambda: torch.flip(x, 0, 1))
+        error(lambda: torch.flip(x, 0))
+        error(lambda: torch.flip(x, (0, 1.5)))
+        error(lambda: torch.flip(x, (0, 0)))
+        print(x.flip(0, 1).shape, x.flip([1]).shape, torch.flip(x, [0, -1]).shape)
+        error(lambda: torch.stack([torch.ones(2), torch.ones(3)], 5))
+        error(lambda: torch.stack([torch.ones(2), torch.ones(2), torch.ones(2, 1)]))
+        error(lambda: torch.cat([torch.ones(2, 3), torch.ones(2)]))
+        error(lambda: torch.cat([torch.ones(2, 3), torch.ones(3, 3)], 1))
+        error(lambda: torch.cat([torch.ones(2, 3), torch.ones(())], 5))
+        error(lambda: torch.stack([]))
+        error(lambda: torch.cat([]))
+        error(lambda: x.split(1.0))
+        error(lambda: x.split([1, 1], 1))
+        error(lambda: x.split(0, 1))
+        error(lambda: x.split(-1, 1))
+        error(lambda: x.chunk(0))
+        error(lambda: x.chunk(2.0))
+        error(lambda: torch.chunk(x, 2.0))
+        error(lambda: s.chunk(2))
+        error(lambda: s.split(1))
+        error(lambda: s.unbind())
+        print([t.shape for t in torch.ones(0, 2).split(0)], [t.shape for t in x.chunk(5, 1)])
     """,
     "legacy_variable_and_loss_arguments": """
         import warnings

@@ -141,6 +141,7 @@ from chainrule.ops.linalg import (
     ger,
     matmul,
     mm,
+    mv,
     outer,
     trace,
     tril,

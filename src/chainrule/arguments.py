@@ -4,8 +4,9 @@ PyTorch parses arguments in C++ against a signature; its messages name the funct
 parameter and the Python type it got. These helpers give the same answers, so that a script
 that fails under PyTorch fails the same way here.
 
-    >>> type_name(1.5), type_name(None)
-    ('float', 'NoneType')
+    >>> import chainrule as cr
+    >>> type_name(1.5), type_name(None), type_name(cr.float32)
+    ('float', 'NoneType', 'chainrule.dtype')
 """
 
 from __future__ import annotations
@@ -13,17 +14,105 @@ from __future__ import annotations
 import operator
 from typing import Any, NamedTuple
 
+from chainrule._array import xp
+
 
 def type_name(value: Any) -> str:
     """Python's C-level name of the type, as PyTorch prints it: ``float``, ``numpy.ndarray``
     (types defined in C carry their module, classes defined in Python do not)."""
     kind = type(value)
     if kind.__flags__ & _HEAP_TYPE or kind.__module__ == "builtins":
-        return kind.__name__
+        return _C_TYPES.get((kind.__module__, kind.__name__), kind.__name__)
     return f"{kind.__module__}.{kind.__name__}"
 
 
 _HEAP_TYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: a class statement made the type
+# chainrule's classes for types PyTorch defines in C, under the names PyTorch prints for those.
+_C_TYPES = {
+    ("chainrule.dtypes", "dtype"): "chainrule.dtype",
+    ("chainrule.devices", "device"): "chainrule.device",
+    ("chainrule.tensor", "Size"): "chainrule.Size",
+    ("chainrule.rng", "Generator"): "chainrule._C.Generator",
+}
+
+
+def mistyped(name: str, param: str, position: int, expected: str, value: Any) -> TypeError:
+    """PyTorch's error for an argument of the wrong type.
+
+    >>> mistyped("mv", "vec", 2, "Tensor", 3)
+    TypeError("mv(): argument 'vec' (position 2) must be Tensor, not int")
+    """
+    return TypeError(
+        f"{name}(): argument '{param}' (position {position}) must be {expected}, not "
+        f"{type_name(value)}"
+    )
+
+
+def integer(value: Any, name: str, param: str, position: int = 1) -> int:
+    """Read an ``int`` argument as PyTorch does: an int (not a bool), a NumPy integer, or an
+    integer tensor of no dimensions; anything else (a float, None, a list) is refused.
+
+    >>> import numpy as np
+    >>> integer(np.int8(2), "unsqueeze", "dim")
+    2
+    >>> integer(1.0, "unsqueeze", "dim")
+    Traceback (most recent call last):
+    TypeError: unsqueeze(): argument 'dim' (position 1) must be int, not float
+    """
+    if type(value) is int:
+        return value
+    from chainrule.tensor import Tensor  # tensor.py imports this module
+
+    if isinstance(value, Tensor):
+        taken = value.ndim == 0 and value.dtype.kind in "iu"
+    else:
+        taken = isinstance(value, (int, xp.integer)) and not isinstance(value, bool)
+    if not taken:
+        raise mistyped(name, param, position, "int", value)
+    return operator.index(value)
+
+
+def dim(value: Any, ndim: int, name: str, param: str, position: int = 1) -> int:
+    """Read a dimension of a tensor with ``ndim`` dimensions (an ``integer``), counted from
+    the end where negative, as a non-negative index (PyTorch's ``maybe_wrap_dim``).
+
+    >>> dim(-1, 3, "flatten", "end_dim", 2)
+    2
+    """
+    return wrap_dim(value if type(value) is int else integer(value, name, param, position), ndim)
+
+
+def wrap_dim(value: int, ndim: int) -> int:
+    """``value`` as a non-negative dimension of a tensor with ``ndim`` dimensions, with
+    PyTorch's ``IndexError`` where it is none; a 0-d tensor takes -1 and 0, as PyTorch's does.
+
+    >>> wrap_dim(5, 2)
+    Traceback (most recent call last):
+    IndexError: Dimension out of range (expected to be in range of [-2, 1], but got 5)
+    """
+    n = ndim or 1
+    if -n <= value < n:
+        return value + n if value < 0 else value
+    raise IndexError(
+        f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {value})"
+    )
+
+
+def distinct_dims(values: tuple[int, ...], ndim: int) -> tuple[int, ...]:
+    """``values`` as dimensions (``wrap_dim``), each at most once, checked one by one as
+    PyTorch's ``dim_list_to_bitset`` checks them.
+
+    >>> distinct_dims((0, -2), 2)
+    Traceback (most recent call last):
+    RuntimeError: dim 0 appears multiple times in the list of dims
+    """
+    dims: list[int] = []
+    for value in values:
+        d = wrap_dim(value, ndim)
+        if d in dims:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+        dims.append(d)
+    return tuple(dims)
 
 
 def int_list(
@@ -80,12 +169,12 @@ def _read(
     where = f"{name}(): argument '{param}' (position {position}) must be tuple of ints"
     if len(args) == 1 and isinstance(args[0], _LISTS):
         items = args[0]
-        if items and not _is_index(items[0]):
+        if items and not is_index(items[0]):
             found = type_name(items[0])
             raise _refused(
                 args, name, overloads, f"{where}, but found element of type {found} at pos 0"
             )
-    elif args and varargs and _is_index(args[0]):
+    elif args and varargs and is_index(args[0]):
         items = args  # f(2, 3): every positional argument is one size
     elif len(args) > 1:
         many = "s" if position > 1 else ""
@@ -101,7 +190,7 @@ def _read(
     # counts as an int (PyTorch's unpacking, unlike its check, takes one).
     sizes = []
     for pos, n in enumerate(items, 1):
-        if not (_is_index(n) or isinstance(n, bool)):
+        if not (is_index(n) or isinstance(n, bool)):
             raise TypeError(
                 f"{name}(): argument '{param}' failed to unpack the object at pos {pos} with "
                 f'error "type must be tuple of ints,but got {type_name(n)}"'
@@ -110,7 +199,7 @@ def _read(
     return tuple(sizes)
 
 
-def _is_index(value: Any) -> bool:
+def is_index(value: Any) -> bool:
     """Whether PyTorch takes ``value`` as an int: an int, NumPy integer or integer tensor of one
     element, but not a bool (Python's ``__index__`` check, without its bool)."""
     if type(value) is int:
@@ -149,10 +238,18 @@ def _refused(
 ) -> TypeError:
     plausible = [s for s in overloads if s.min_args <= len(args) <= s.max_args]
     if overloads and len(plausible) != 1:
-        got = ", ".join(type_name(a) for a in args)
-        listed = "".join(f"\n * {s.text}" for s in overloads)
-        message = (
-            f"{name}() received an invalid combination of arguments - got ({got}), but expected "
-            f"one of:{listed}"
-        )
+        return invalid_combination(args, name, overloads)
     return TypeError(message)
+
+
+def invalid_combination(
+    args: tuple[Any, ...], name: str, overloads: tuple[Signature, ...]
+) -> TypeError:
+    """PyTorch's error for a call that fits none of the function's signatures (its lines on
+    why each did not fit are left out)."""
+    got = ", ".join(type_name(a) for a in args)
+    listed = "".join(f"\n * {s.text}" for s in overloads)
+    return TypeError(
+        f"{name}() received an invalid combination of arguments - got ({got}), but expected "
+        f"one of:{listed}"
+    )

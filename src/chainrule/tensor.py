@@ -605,6 +605,9 @@ class Tensor:
     def mm(self, other: Any) -> Tensor:
         return linalg.mm(self, other)
 
+    def mv(self, vec: Tensor) -> Tensor:
+        return linalg.mv_at(self, vec, 1)
+
     def bmm(self, mat2: Tensor) -> Tensor:
         return linalg.bmm(self, mat2)
 
@@ -716,6 +719,8 @@ class Tensor:
         return shape.reshape(self, int_list(shape_, "reshape", "shape"))
 
     def view(self, *shape_: Any) -> Tensor:
+        if len(shape_) == 1 and type(shape_[0]) is dtypes.dtype:
+            return shape.view_dtype(self, shape_[0])
         return shape.view(self, int_list(shape_, "view", "size", overloads=arguments.VIEW))
 
     def view_as(self, other: Tensor) -> Tensor:
@@ -724,19 +729,22 @@ class Tensor:
     def reshape_as(self, other: Tensor) -> Tensor:
         return shape.reshape(self, other.shape)
 
+    # The methods' dimensions are their first arguments (the functions' second): errors name
+    # their positions.
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-        return shape.flatten(self, start_dim, end_dim)
+        return shape.flatten_at(self, start_dim, end_dim, 1)
 
     def squeeze(self, dim: Any = None) -> Tensor:
-        return shape.squeeze(self, dim)
+        return shape.squeeze_at(self, dim, 1)
 
     def unsqueeze(self, dim: int) -> Tensor:
-        return shape.unsqueeze(self, dim)
+        return shape.unsqueeze_at(self, dim, 1)
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
-        return shape.transpose(self, dim0, dim1)
+        return shape.transpose_at(self, dim0, dim1, 1)
 
-    swapaxes = transpose
+    def swapaxes(self, axis0: int, axis1: int) -> Tensor:
+        return shape.transpose_at(self, axis0, axis1, 1, "swapaxes", ("axis0", "axis1"))
 
     def t(self) -> Tensor:
         return shape.t(self)
@@ -757,7 +765,7 @@ class Tensor:
         return shape.repeat(self, *sizes)
 
     def flip(self, *dims: Any) -> Tensor:
-        return shape.flip(self, *dims)
+        return shape.flip(self, int_list(dims, "flip", "dims"))
 
     def roll(self, shifts: Any, dims: Any = None) -> Tensor:
         return shape.roll(self, shifts, dims)
@@ -766,10 +774,10 @@ class Tensor:
         return shape.split(self, split_size_or_sections, dim)
 
     def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
-        return shape.chunk(self, chunks, dim)
+        return shape.chunk_at(self, chunks, dim, 1)
 
     def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
-        return shape.unbind(self, dim)
+        return shape.unbind_at(self, dim, 1)
 
     # ----------------------------------------------------------------- indexing
     def __getitem__(self, key: Any) -> Tensor:

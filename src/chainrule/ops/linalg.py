@@ -17,10 +17,12 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
-from chainrule import _blas
+from chainrule import _blas, dtypes
 from chainrule._array import xp
+from chainrule.arguments import mistyped
 from chainrule.autodiff import batching
-from chainrule.op import Bilinear, named
+from chainrule.autodiff.backward import _TORCH_DTYPE_NAMES
+from chainrule.op import Bilinear, Op, Presented, named
 from chainrule.ops import dual
 from chainrule.ops.broadcast import broadcast_shape
 from chainrule.ops.elementwise import where
@@ -40,6 +42,20 @@ class MatMul(Bilinear):
         # they require grad); its node is the last step's (bmm names its own).
         a, b = self.inputs
         return _kernel(_Operand.of(a), _Operand.of(b)).node
+
+    @property
+    def next_functions(self) -> tuple[tuple[Any, int], ...]:
+        """PyTorch's nodes between its product's node and the operands (shown only: one node
+        runs). Built on a read and kept while the inputs' nodes stay the same, so that the
+        nodes keep their identity between reads."""
+        raw = Op.next_functions.fget(self)
+        if self.torch_name is not None:  # bmm, named so by its function: one kernel
+            return raw
+        cached = self.__dict__.get("_presented")
+        if cached is None or cached[0] != raw:
+            a, b = self.inputs
+            self._presented = (raw, _kernel(_Operand.of(a), _Operand.of(b)).edges(raw))
+        return self._presented[1]
 
     def forward(self, a, b):
         return _blas.matmul(a, b)
@@ -168,12 +184,20 @@ class _Operand(NamedTuple):
 
 class _Kernel(NamedTuple):
     """The kernel PyTorch's matmul runs, the shapes it gives it, and the name of the node that
-    ends up as the product's ``grad_fn`` (the last step of the way there)."""
+    ends up as the product's ``grad_fn`` (the last step of the way there).
+
+    The other steps, which chainrule's one node stands for, are shown in its
+    ``next_functions``: ``inner``, the nodes from the product's node down to the kernel's (none
+    where the product's node is the kernel's), and ``steps``, each operand's nodes on its way
+    into the kernel, the first taken first; ``swapped`` where the kernel takes b first."""
 
     kernel: str  # dot, mv, mm, bmm
     first: tuple[int, ...]
     second: tuple[int, ...]
     node: str
+    inner: tuple[str, ...] = ()
+    steps: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+    swapped: bool = False
 
     def mismatch(self) -> str:
         (n, *rest), (k, *_) = self.first, self.second
@@ -192,6 +216,24 @@ class _Kernel(NamedTuple):
             f"[{n}, {rest[0]}] but got: [{k}, {self.second[1]}]."
         )
 
+    def edges(self, raw: tuple[tuple[Any, int], ...]) -> tuple[tuple[Any, int], ...]:
+        """``next_functions`` of the product's node as PyTorch's (``raw``: the edges to a and
+        b): each operand through its steps into the kernel's node, under the ``inner`` ones."""
+        if not self.inner:
+            return raw
+        operands = [_through(steps, edge) for steps, edge in zip(self.steps, raw, strict=True)]
+        edge = (Presented(self.inner[-1], tuple(operands[::-1] if self.swapped else operands)), 0)
+        for name in reversed(self.inner[:-1]):
+            edge = (Presented(name, (edge,)), 0)
+        return (edge,)
+
+
+def _through(steps: tuple[str, ...], edge: tuple[Any, int]) -> tuple[Any, int]:
+    """``edge`` (to an operand's node, or to None) under shown nodes named ``steps``."""
+    for name in steps if edge[0] is not None else ():
+        edge = (Presented(name, (edge,)), 0)
+    return edge
+
 
 def _kernel(a: _Operand, b: _Operand) -> _Kernel:
     """The way PyTorch's ``_matmul_impl`` goes, step by step: dot, mv or mm for vectors and
@@ -203,24 +245,107 @@ def _kernel(a: _Operand, b: _Operand) -> _Kernel:
     if len(sa) == 2 and len(sb) == 1:
         return _Kernel("mv", sa, sb, "MvBackward0")
     if len(sa) == 1 and len(sb) == 2:  # a row, squeezed back
-        return _Kernel("mm", (1, sa[0]), sb, "SqueezeBackward4")
+        steps = (("UnsqueezeBackward0",), ())
+        return _Kernel("mm", (1, sa[0]), sb, "SqueezeBackward4", ("MmBackward0",), steps)
     if len(sa) == len(sb) == 2:
         return _Kernel("mm", sa, sb, "MmBackward0")
     if _folds(a, b):  # the larger operand as a matrix, the smaller on the other side
         if len(sa) >= len(sb):
             folded, other, node = (math.prod(sa[:-1]), sa[-1]), sb, "UnsafeViewBackward0"
+            inner, steps = (), (_reshaped(a.shape, a.strides, folded), ())
         else:  # PyTorch computes (b^T a^T)^T, and copies a transposed matrix result
             folded, other = (math.prod(sb[:-2]) * sb[-1], sb[-2]), sa[::-1]
             node = "CloneBackward0" if len(sa) == 2 else "UnsafeViewBackward0"
-        return _Kernel("mv" if len(other) == 1 else "mm", folded, other, node)
+            inner = ("TransposeBackward0", "UnsafeViewBackward0") if len(sa) == 2 else ()
+            shape, strides = _swapped(sb), _swapped(b.strides)
+            steps = (("TBackward0",) if len(sa) == 2 else (), ("TransposeBackward0",))
+            steps = (steps[0], steps[1] + _reshaped(shape, strides, folded))
+        kernel = "mv" if len(other) == 1 else "mm"
+        inner += (f"{kernel.capitalize()}Backward0",)
+        return _Kernel(kernel, folded, other, node, inner, steps, len(sa) < len(sb))
     if len(sa) == len(sb) == 3 and sa[0] != sb[0]:
         if sa[0] == 1 and a.requires_grad:
-            return _kernel(_Operand(sa[1:], a.strides[1:], True), b)
+            return _squeezed(_kernel(_Operand(sa[1:], a.strides[1:], True), b), 0)
         if sb[0] == 1 and b.requires_grad:
-            return _kernel(a, _Operand(sb[1:], b.strides[1:], True))
-    batches = math.prod(broadcast_shape(sa[:-2], sb[:-2]))
+            return _squeezed(_kernel(a, _Operand(sb[1:], b.strides[1:], True)), 1)
+    batch = broadcast_shape(sa[:-2], sb[:-2])
+    batches = math.prod(batch)
     inner2 = sb[-2] if len(sb) > 1 else sb[0]
-    return _Kernel("bmm", (batches, sa[-1]), (batches, inner2), "UnsafeViewBackward0")
+    steps = tuple(_expanded(x, batch, batches) for x in (a, b))
+    return _Kernel(
+        "bmm", (batches, sa[-1]), (batches, inner2), "UnsafeViewBackward0", ("BmmBackward0",), steps
+    )
+
+
+def _squeezed(kernel: _Kernel, operand: int) -> _Kernel:
+    """``kernel`` of a product whose operand ``operand``, a batch of one, was taken as a
+    matrix: its steps begin with the squeeze."""
+    steps = list(kernel.steps)
+    steps[operand] = ("SqueezeBackward1",) + steps[operand]
+    return kernel._replace(steps=tuple(steps))
+
+
+def _swapped(sizes: tuple[int, ...]) -> tuple[int, ...]:
+    """Sizes or strides with the last two swapped (a batch of matrices transposed)."""
+    return sizes[:-2] + sizes[:-3:-1]
+
+
+def _expanded(x: _Operand, batch: tuple[int, ...], batches: int) -> tuple[str, ...]:
+    """The nodes of PyTorch's way of an operand of a bmm: expanded to the common ``batch``,
+    reshaped to ``batches`` matrices (a vector takes no grad there: no steps are shown)."""
+    if len(x.shape) < 2:
+        return ()
+    shape = batch + x.shape[-2:]
+    lead = len(shape) - len(x.shape)
+    strides = tuple(
+        0 if i < lead or (x.shape[i - lead] == 1 and n != 1) else x.strides[i - lead]
+        for i, n in enumerate(shape)
+    )
+    return ("ExpandBackward0",) + _reshaped(shape, strides, (batches,) + x.shape[-2:])
+
+
+def _reshaped(shape: tuple[int, ...], strides: tuple[int, ...], target: tuple[int, ...]) -> tuple:
+    """The nodes of PyTorch's ``reshape`` of a tensor laid out as ``strides``: a view where it
+    is contiguous, an alias with new strides where they can express it, else a copy."""
+    if _contiguous(shape, strides):
+        return ("ViewBackward0",)
+    if _restrides(shape, strides, target):
+        return ("ReshapeAliasBackward0",)
+    return ("CloneBackward0", "UnsafeViewBackward0")
+
+
+def _contiguous(shape: tuple[int, ...], strides: tuple[int, ...]) -> bool:
+    """PyTorch's ``is_contiguous``: row-major strides, those of size-1 dimensions aside."""
+    expected = 1
+    for n, s in zip(reversed(shape), reversed(strides), strict=True):
+        if n != 1:
+            if s != expected:
+                return math.prod(shape) == 0
+            expected *= n
+    return True
+
+
+def _restrides(shape: tuple[int, ...], strides: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    """Whether strides can give the tensor the shape ``target`` without a copy (PyTorch's
+    ``computeStride``): each run of dimensions laid out one after the other maps onto whole
+    dimensions of the target."""
+    if not shape or math.prod(shape) == 0:
+        return True
+    view_d = len(target) - 1
+    base = strides[-1]
+    tensor_numel = view_numel = 1
+    for d in range(len(shape) - 1, -1, -1):
+        tensor_numel *= shape[d]
+        if d == 0 or (shape[d - 1] != 1 and strides[d - 1] != tensor_numel * base):
+            while view_d >= 0 and (view_numel < tensor_numel or target[view_d] == 1):
+                view_numel *= target[view_d]
+                view_d -= 1
+            if view_numel != tensor_numel:
+                return False
+            if d > 0:
+                base = strides[d - 1]
+                tensor_numel = view_numel = 1
+    return view_d == -1
 
 
 def _folds(a: _Operand, b: _Operand) -> bool:
@@ -251,6 +376,43 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
                 f"{tuple(input.shape)} and {tuple(mat2.shape)}"
             )
     return matmul(input, mat2)
+
+
+def mv(input: Tensor, vec: Tensor) -> Tensor:  # noqa: A002
+    """The product of a matrix and a vector (``matmul``, checked as PyTorch's ``mv``).
+
+    >>> import chainrule as cr
+    >>> cr.mv(cr.ones(2, 3), cr.arange(3.0))
+    tensor([3., 3.])
+    """
+    return mv_at(input, vec, 2)
+
+
+def mv_at(input: Tensor, vec: Tensor, at: int) -> Tensor:  # noqa: A002
+    """``mv`` with ``vec`` at argument position ``at`` (1 for ``Tensor.mv``): PyTorch's checks
+    of ``addmv`` in its order (types, dimensions, sizes, dtypes) and its words."""
+    for name, x, position in (("input", input, 1), ("vec", vec, at)):
+        if not isinstance(x, Tensor):
+            raise mistyped("mv", name, position, "Tensor", x)
+    a, b = tuple(input.shape), tuple(vec.shape)
+    if len(a) != 2 or len(b) != 1:
+        raise RuntimeError(
+            f"vector + matrix @ vector expected, got 1, {len(a)}, {len(b)}\n"
+            f"mv: expected a matrix and a vector, got shapes {a} and {b}"
+        )
+    if a[1] != b[0]:
+        raise RuntimeError(
+            f"{_Kernel('mv', a, b, 'MvBackward0').mismatch()}\n"
+            f"mv: {a} @ {b}: inner dimensions {a[1]} and {b[0]} differ"
+        )
+    if vec.dtype != input.dtype:  # the first is the output's, which PyTorch gives vec's dtype
+        v, m = (_TORCH_DTYPE_NAMES[x.dtype.name][1] for x in (vec, input))
+        raise RuntimeError(
+            f"addmv input tensors must have the same dtype, but got {v}, {m}, and {v}"
+        )
+    if vec.dtype == dtypes.bool:
+        raise NotImplementedError("\"addmv_impl_cpu\" not implemented for 'Bool'")
+    return MatMul()(input, vec)
 
 
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002

@@ -17,14 +17,24 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from chainrule import arguments, dtypes
 from chainrule._array import xp
-from chainrule.arguments import int_list, type_name
+from chainrule.arguments import (
+    Signature,
+    distinct_dims,
+    int_list,
+    integer,
+    invalid_combination,
+    is_index,
+    type_name,
+    wrap_dim,
+)
 from chainrule.autodiff import batching
+from chainrule.autodiff.backward import _TORCH_DTYPE_NAMES
 from chainrule.op import Linear, Op, named
 from chainrule.ops import dual, views
 from chainrule.ops.broadcast import broadcast_shape, unbroadcast
-from chainrule.ops.reduce import normalize_dims
-from chainrule.tensor import Size, Tensor
+from chainrule.tensor import Size, Tensor, _make
 
 
 class Reshape(Linear):
@@ -213,6 +223,62 @@ def view(input: Tensor, size: Sequence[int]) -> Tensor:  # noqa: A002
     return Reshape(_inferred_shape(tuple(size), tuple(input.shape), "view"), strict=True)(input)
 
 
+def view_dtype(input: Tensor, dtype: Any) -> Tensor:  # noqa: A002
+    """``Tensor.view(dtype)``: the same bytes read as ``dtype``. Where the element sizes differ,
+    the last dimension grows or shrinks by their ratio, under PyTorch's checks in its order.
+    Not differentiable, as PyTorch's: like ``detach``, the result shares the memory and the
+    version counter, and no graph.
+
+    >>> import chainrule as cr
+    >>> cr.tensor([1.0, -2.0]).view(cr.int32)
+    tensor([ 1065353216, -1073741824], dtype=chainrule.int32)
+    """
+    data = input._data
+    new = dtypes.as_dtype(dtype)
+    if new.itemsize != data.itemsize and data.size:  # an empty array's strides say nothing
+        _check_view_dtype(data, new)
+    t = _make(data.view(new))
+    t._vc = input._vc
+    return t
+
+
+def _check_view_dtype(data: Any, new: Any) -> None:
+    """PyTorch's checks of a view as a dtype of another element size (``view_dtype``): the
+    last dimension contiguous; for larger elements, whole ones in it, and the other strides
+    and the offset in the memory counted in whole ones too."""
+    old = data.itemsize
+    what = (
+        f"to view {_TORCH_DTYPE_NAMES[data.dtype.name][1]} as "
+        f"{_TORCH_DTYPE_NAMES[new.name][1]} (different element sizes)"
+    )
+    if data.ndim == 0:
+        raise RuntimeError(f"self.dim() cannot be 0 {what}")
+    strides = [s // old for s in data.strides]
+    checks = [("stride(-1)", strides[-1], "must be 1", strides[-1] == 1)]
+    if new.itemsize > old:
+        ratio = new.itemsize // old
+        root = data
+        while isinstance(root.base, xp.ndarray):
+            root = root.base
+        offset = (data.ctypes.data - root.ctypes.data) // old
+        checks[:0] = [
+            (
+                "size(-1)",
+                data.shape[-1],
+                f"must be divisible by {ratio}",
+                not data.shape[-1] % ratio,
+            ),
+            ("storage_offset()", offset, f"must be divisible by {ratio}", not offset % ratio),
+        ]
+        checks += [
+            (f"stride({i})", s, f"must be divisible by {ratio}", not s % ratio)
+            for i, s in enumerate(strides[:-1])
+        ]
+    for name, value, rule, holds in checks:
+        if not holds:
+            raise RuntimeError(f"self.{name} {rule} {what}, but got {value}")
+
+
 def _inferred_shape(size: tuple[int, ...], have: tuple[int, ...], op: str) -> tuple[int, ...]:
     """``size`` with its -1 (if any) worked out for a tensor of shape ``have``, checked as
     PyTorch's ``infer_size`` checks it, in its order and with its words (then the op's and the
@@ -248,27 +314,84 @@ def _inferred_shape(size: tuple[int, ...], have: tuple[int, ...], op: str) -> tu
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:  # noqa: A002
-    if input.ndim == 0:
+    """The dimensions ``start_dim`` to ``end_dim`` as one (the tensor itself where that is
+    one already, as in PyTorch; a 0-d tensor becomes 1-d)."""
+    return flatten_at(input, start_dim, end_dim, 2)
+
+
+def flatten_at(input: Tensor, start_dim: Any, end_dim: Any, at: int) -> Tensor:  # noqa: A002
+    """``flatten``, its dimensions read as PyTorch reads them, from argument position ``at``
+    on (``Tensor.flatten`` has no ``input`` before them): both types first, then the range."""
+    start, end = _two_ints(start_dim, end_dim, "flatten", ("start_dim", "end_dim"), at)
+    ndim = input.ndim
+    start, end = wrap_dim(start, ndim), wrap_dim(end, ndim)
+    if start > end:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if ndim == 0:
         return reshape(input, (1,))
-    start, end = (d % input.ndim for d in (start_dim, end_dim))
+    if start == end:
+        return input
     shape = tuple(input.shape)
     return reshape(input, shape[:start] + (-1,) + shape[end + 1 :])
 
 
+def _two_ints(a: Any, b: Any, name: str, params: tuple[str, str], at: int) -> tuple[int, int]:
+    """Two ``int`` arguments, checked in order (a dimension out of range is the next check)."""
+    if type(a) is int and type(b) is int:
+        return a, b
+    return integer(a, name, params[0], at), integer(b, name, params[1], at + 1)
+
+
 def squeeze(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
     """Drop size-1 dimensions (all of them, or those in ``dim`` that have size 1)."""
-    dims = normalize_dims(dim, input.ndim, "squeeze")
+    return squeeze_at(input, dim, 2)
+
+
+# PyTorch's signatures of squeeze, which it lists when a call fits none (Tensor.squeeze's and
+# torch.squeeze's, whose arguments begin with the tensor).
+SQUEEZE = {
+    1: (
+        Signature("()", 0, 0),
+        Signature("(int dim)", 1, 1),
+        Signature("(tuple of ints dim)", 1, 1),
+    ),
+    2: (
+        Signature("(Tensor input)", 1, 1),
+        Signature("(Tensor input, int dim)", 2, 2),
+        Signature("(Tensor input, tuple of ints dim)", 2, 2),
+    ),
+}
+
+
+def squeeze_at(input: Tensor, dim: Any, at: int) -> Tensor:  # noqa: A002
+    """``squeeze``, ``dim`` read as PyTorch reads it at argument position ``at``: one
+    dimension (``SqueezeBackward1``), a sequence of them (``SqueezeBackward2``), or None."""
+    ndim = input.ndim
+    if dim is None:
+        dims, node = range(ndim), "SqueezeBackward0"
+    elif type(dim) is int:
+        dims, node = (wrap_dim(dim, ndim),), "SqueezeBackward1"
+    elif isinstance(dim, (tuple, list)) and (not dim or is_index(dim[0])):
+        given = int_list((dim,), "squeeze", "dim", position=at, varargs=False)
+        dims, node = distinct_dims(given, ndim), "SqueezeBackward2"
+    else:
+        try:
+            dims, node = (wrap_dim(integer(dim, "squeeze", "dim", at), ndim),), "SqueezeBackward1"
+        except TypeError:  # no signature takes it (nor a sequence that starts with no int)
+            given = (input, dim) if at == 2 else (dim,)  # torch.squeeze's begin with the tensor
+            raise invalid_combination(given, "squeeze", SQUEEZE[at]) from None
     shape = tuple(n for i, n in enumerate(input.shape) if not (i in dims and n == 1))
-    return named(reshape(input, shape), "SqueezeBackward0" if dim is None else "SqueezeBackward1")
+    return named(reshape(input, shape), node)
 
 
 def unsqueeze(input: Tensor, dim: int) -> Tensor:  # noqa: A002
     """Insert a size-1 dimension at ``dim``."""
-    if not -input.ndim - 1 <= dim <= input.ndim:
-        raise IndexError(
-            f"unsqueeze: dimension {dim} is out of range for a tensor with {input.ndim} dimensions"
-        )
-    dim = dim % (input.ndim + 1)
+    return unsqueeze_at(input, dim, 2)
+
+
+def unsqueeze_at(input: Tensor, dim: Any, at: int) -> Tensor:  # noqa: A002
+    """``unsqueeze``, ``dim`` read as PyTorch reads it at argument position ``at``."""
+    dim = arguments.dim(dim, input.ndim + 1, "unsqueeze", "dim", at)
     shape = tuple(input.shape)
     return named(reshape(input, shape[:dim] + (1,) + shape[dim:]), "UnsqueezeBackward0")
 
@@ -283,38 +406,47 @@ def permute(input: Tensor, dims: Sequence[int]) -> Tensor:  # noqa: A002
             "length of the desired ordering of dimensions i.e. input.dim() = "
             f"{ndim} is not equal to len(dims) = {len(order)}"
         )
-    for d in order:
-        if not -ndim <= d < ndim:
-            raise IndexError(
-                f"Dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], but "
-                f"got {d})"
-            )
-    order = tuple(d % ndim for d in order)
+    order = tuple(wrap_dim(d, ndim) for d in order)
     if len(set(order)) != ndim:
         raise RuntimeError("permute(): duplicate dims are not allowed.")
     return Permute(order)(input)
 
 
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002
-    if input.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
-        return input
-    order = list(range(input.ndim))
-    a, b = (
-        normalize_dims(dim0, input.ndim, "transpose")[0],
-        normalize_dims(dim1, input.ndim, "transpose")[0],
-    )
-    order[a], order[b] = order[b], order[a]
+    """Swap dimensions ``dim0`` and ``dim1``: a view (a node, as in PyTorch, even where they
+    are one dimension)."""
+    return transpose_at(input, dim0, dim1, 2)
+
+
+def swapaxes(input: Tensor, axis0: int, axis1: int) -> Tensor:  # noqa: A002
+    """``transpose`` under NumPy's name (and its parameters' names, which errors print)."""
+    return transpose_at(input, axis0, axis1, 2, "swapaxes", ("axis0", "axis1"))
+
+
+def transpose_at(
+    input: Tensor,  # noqa: A002
+    dim0: Any,
+    dim1: Any,
+    at: int,
+    name: str = "transpose",
+    params: tuple[str, str] = ("dim0", "dim1"),
+) -> Tensor:
+    """``transpose``, its dimensions read as PyTorch reads them from argument position ``at``
+    on, under the function's ``name`` and ``params``."""
+    a, b = _two_ints(dim0, dim1, name, params, at)
+    ndim = input.ndim
+    a, b = wrap_dim(a, ndim), wrap_dim(b, ndim)
+    order = list(range(ndim))
+    if ndim:
+        order[a], order[b] = order[b], order[a]
     return named(Permute(tuple(order))(input), "TransposeBackward0")
 
 
-swapaxes = transpose
-
-
 def t(input: Tensor) -> Tensor:  # noqa: A002
-    """Transpose a matrix (0-d and 1-d tensors are returned as they are)."""
+    """Transpose a matrix (0-d and 1-d tensors keep their shape, through a node)."""
     if input.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
-    return named(transpose(input, 0, 1), "TBackward0") if input.ndim == 2 else input
+    return named(transpose(input, 0, -1), "TBackward0")
 
 
 def expand(input: Tensor, *sizes: Any) -> Tensor:  # noqa: A002
@@ -448,23 +580,34 @@ def repeat(input: Tensor, *sizes: Any) -> Tensor:  # noqa: A002
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """Join tensors along an existing dimension."""
+    """Join tensors along an existing dimension (PyTorch's checks in its order and words)."""
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("cat: expected a non-empty list of tensors")
+        raise ValueError("chainrule.cat(): expected a non-empty list of Tensors")
+    if type(dim) is not int:
+        dim = integer(dim, "cat", "dim", 2)
+    for i, x in enumerate(tensors):
+        if x.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
     first = tensors[0]
-    (axis,) = normalize_dims(dim, first.ndim, "cat")
-    for other in tensors[1:]:
-        same = other.ndim == first.ndim and all(
-            a == b
-            for i, (a, b) in enumerate(zip(first.shape, other.shape, strict=False))
-            if i != axis
+    axis = wrap_dim(dim, first.ndim)
+    for i, other in enumerate(tensors[1:], 1):
+        # PyTorch's words, then the shapes (on a line of their own)
+        shapes = (
+            f"\ncat: tensors must have the same shape except in dimension {axis}, got "
+            f"{tuple(first.shape)} and {tuple(other.shape)}"
         )
-        if not same:
+        if other.ndim != first.ndim:
             raise RuntimeError(
-                f"cat: tensors must have the same shape except in dimension {axis}, got "
-                f"{tuple(first.shape)} and {tuple(other.shape)}"
+                f"Tensors must have same number of dimensions: got {first.ndim} and "
+                f"{other.ndim}{shapes}"
             )
+        for d, (a, b) in enumerate(zip(first.shape, other.shape, strict=True)):
+            if a != b and d != axis:
+                raise RuntimeError(
+                    f"Sizes of tensors must match except in dimension {axis}. Expected size {a} "
+                    f"but got size {b} for tensor number {i} in the list.{shapes}"
+                )
     return Cat(axis)(*tensors)
 
 
@@ -475,19 +618,23 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along a new dimension."""
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("stack: expected a non-empty list of tensors")
-    for other in tensors[1:]:
-        if tuple(other.shape) != tuple(tensors[0].shape):
+        raise RuntimeError("stack expects a non-empty TensorList")
+    dim = arguments.dim(dim, tensors[0].ndim + 1, "stack", "dim", 2)
+    for i, other in enumerate(tensors[1:], 1):
+        if other.shape != tensors[0].shape:
             raise RuntimeError(
-                f"stack: expects each tensor to be equal size, but got {tuple(tensors[0].shape)} "
-                f"and {tuple(other.shape)}"
+                f"stack expects each tensor to be equal size, but got {list(tensors[0].shape)} at "
+                f"entry 0 and {list(other.shape)} at entry {i}\nstack: shapes "
+                f"{tuple(tensors[0].shape)} and {tuple(other.shape)} differ"
             )
-    dim = dim % (tensors[0].ndim + 1)
     return named(cat([unsqueeze(x, dim) for x in tensors], dim), "StackBackward0")
 
 
-def flip(input: Tensor, *dims: Any) -> Tensor:  # noqa: A002
-    return Flip(normalize_dims(int_list(dims, "flip", "dims"), input.ndim, "flip"))(input)
+def flip(input: Tensor, dims: Sequence[int]) -> Tensor:  # noqa: A002
+    """The values in reverse order along each of ``dims`` (``Tensor.flip`` also takes them
+    one by one)."""
+    order = int_list((dims,), "flip", "dims", position=2, varargs=False)
+    return Flip(distinct_dims(order, input.ndim))(input)
 
 
 def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:  # noqa: A002
@@ -499,24 +646,52 @@ def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:  # noqa: A002
     return Roll(shifts, dims)(input)
 
 
+# PyTorch's signatures of split, which it lists when a call fits none.
+SPLIT = (
+    Signature("(Tensor input, int split_size, int dim = 0)", 2, 3),
+    Signature("(Tensor input, tuple of ints split_size, int dim = 0)", 2, 3),
+)
+
+
 def split(input: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:  # noqa: A002
     """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of given sizes."""
-    (axis,) = normalize_dims(dim, input.ndim, "split")
+    if input.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
+    whole = isinstance(split_size_or_sections, int)
+    if type(dim) is not int:
+        try:
+            dim = integer(dim, "split_with_sizes", "dim", 3)
+        except TypeError:
+            if not whole:
+                raise
+            raise invalid_combination(
+                (input, split_size_or_sections, dim), "split", SPLIT
+            ) from None
+    axis = wrap_dim(dim, input.ndim)
     length = input.shape[axis]
-    if isinstance(split_size_or_sections, int):
+    if whole:
         step = split_size_or_sections
-        sizes = [min(step, length - s) for s in range(0, length, step)] or [0]
+        if step < 0 or step == 0 and length:
+            raise RuntimeError(
+                f"split expects split_size be non-negative, but got split_size={step}"
+                if step < 0
+                else "split_size can only be 0 if dimension size is 0, but got dimension size of "
+                f"{length}"
+            )
+        sizes = [min(step, length - s) for s in range(0, length, step)] if step else [0]
+        sizes = sizes or [0]
     else:
-        sizes = list(split_size_or_sections)
+        sizes = list(
+            int_list((split_size_or_sections,), "split_with_sizes", "split_sizes", position=2)
+        )
         if sum(sizes) != length:
             raise RuntimeError(
-                f"split: sizes {sizes} must sum to {length}, the size of dimension {axis}"
+                f"split_with_sizes expects split_sizes to sum exactly to {length} (input "
+                f"tensor's size at dimension {axis}), but got split_sizes={sizes}"
             )
     pieces = []
     start = 0
-    name = (
-        "SplitBackward0" if isinstance(split_size_or_sections, int) else "SplitWithSizesBackward0"
-    )
+    name = "SplitBackward0" if whole else "SplitWithSizesBackward0"
     for size in sizes:
         pieces.append(named(input[(slice(None),) * axis + (slice(start, start + size),)], name))
         start += size
@@ -524,12 +699,32 @@ def split(input: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Ten
 
 
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:  # noqa: A002
-    (axis,) = normalize_dims(dim, input.ndim, "chunk")
+    """``chunks`` pieces of equal size along ``dim`` (the last may be smaller, fewer where
+    they would be empty)."""
+    return chunk_at(input, chunks, dim, 2)
+
+
+def chunk_at(input: Tensor, chunks: Any, dim: Any, at: int) -> tuple[Tensor, ...]:  # noqa: A002
+    """``chunk``, its arguments read as PyTorch reads them from argument position ``at`` on."""
+    chunks, dim = _two_ints(chunks, dim, "chunk", ("chunks", "dim"), at)
+    if input.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    axis = wrap_dim(dim, input.ndim)
     return split(input, max(1, -(-input.shape[axis] // chunks)), axis)
 
 
 def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:  # noqa: A002
-    (axis,) = normalize_dims(dim, input.ndim, "unbind")
+    """The slices along ``dim``, each without it."""
+    return unbind_at(input, dim, 2)
+
+
+def unbind_at(input: Tensor, dim: Any, at: int) -> tuple[Tensor, ...]:  # noqa: A002
+    """``unbind``, ``dim`` read as PyTorch reads it at argument position ``at``."""
+    axis = arguments.dim(dim, input.ndim, "unbind", "dim", at)
+    if input.ndim == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     pieces = tuple(
         named(input[(slice(None),) * axis + (i,)], "UnbindBackward0")
         for i in range(input.shape[axis])
