@@ -27,6 +27,7 @@ from __future__ import annotations
 import itertools
 import types
 import weakref
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from chainrule import declare, dtypes, grad_mode, graph
@@ -184,10 +185,128 @@ class Op:
         return run(self.fresh(), *args)
 
     # --- applying -------------------------------------------------------------------------
-    def __call__(self, *inputs: Any, _saving: tuple[Any, ...] = ()) -> Tensor:
+    # ``op(*inputs)``: each class's own ``__call__``, made by ``_applying`` (below the class).
+    __call__: ClassVar[Callable[..., Tensor]]
+
+    def _refuse_complex(self, constant: Any) -> None:
+        """A complex number or array given as a constant: refused, as complex tensors are."""
+        if isinstance(constant, complex) or xp.iscomplexobj(constant):
+            dtypes.refuse_complex(xp.result_type(constant), type(self).__name__.lower())
+
+    def _mismatch(self, args: tuple[Any, ...]) -> RuntimeError:
+        """The error for operands that do not broadcast (NumPy's names neither op nor shape)."""
+        return broadcast.mismatch(type(self).__name__.lower(), [xp.shape(a) for a in args])
+
+    # --- introspection --------------------------------------------------------------------
+    # PyTorch's name for the node where it is not the class name + "Backward0"; ops whose name
+    # depends on their inputs override ``name``, and functions that build an op under another
+    # PyTorch name (``x.t()`` is a Permute, named ``TBackward0``) set it on the node.
+    torch_name: ClassVar[str | None] = None
+
+    def name(self) -> str:
+        """PyTorch's name for the node, e.g. ``MulBackward0``, ``AddmmBackward0``."""
+        return self.torch_name or self.default_name()
+
+    def default_name(self) -> str:
+        """The name from the op and its inputs (``PowBackward1`` for tensor ** tensor)."""
+        return f"{type(self).__name__}Backward0"
+
+    def label(self) -> str:
+        """The explainer's name for the node: the op class, e.g. ``PermuteBackward0``."""
+        return f"{type(self).__name__}Backward0"
+
+    @classmethod
+    def formula(cls) -> str:
+        """The local derivatives as text, e.g. ``d/dx sin(x) = cos(x)``."""
+        params = _parameter_names(cls)
+        return "; ".join(
+            f"d/d{p} {cls.notation} = {d}" for p, d in zip(params, cls.derivatives, strict=False)
+        )
+
+    @property
+    def next_functions(self) -> tuple[tuple[Any, int], ...]:
+        """The nodes feeding this one, as in PyTorch: ``(node, 0)`` per input, an
+        ``AccumulateGrad`` for a leaf that requires grad, ``None`` for a constant."""
+        return tuple(
+            (
+                (x._grad_fn or AccumulateGrad.of(x))
+                if isinstance(x, Tensor) and x.requires_grad
+                else None,
+                0,
+            )
+            for x in self.inputs
+            if not self.tensor_inputs_only or isinstance(x, Tensor)
+        )
+
+    # Whether ``next_functions`` lists only tensor inputs (PyTorch's ``x ** 2``), not a
+    # ``None`` for a number too (its ``x * 2``).
+    tensor_inputs_only: ClassVar[bool] = False
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+    def check_saved(self) -> None:
+        """Raise if the graph was freed or a value the vjp reads was changed in place."""
+        if self.args is None:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time (or directly access saved "
+                "tensors after they have already been freed). Saved intermediate values of the "
+                "graph are freed when you call .backward() or autograd.grad(). Specify "
+                "retain_graph=True if you need to backward through the graph a second time or "
+                "if you need to access saved tensors after calling backward."
+            )
+        output = self.out_versions  # also the last of ``versions``
+        for guard in self.versions:
+            counter, stamp = guard
+            if counter[0] != stamp and guard is not output:
+                self._raise_modified("an input", counter[0], stamp)
+        if output is not None:
+            counter, stamp = output
+            if counter[0] != stamp:
+                self._raise_modified("its output", counter[0], stamp)
+
+    def _raise_modified(self, what: str, now: int, stamp: int) -> None:
+        raise RuntimeError(
+            f"one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: {what} of {self.name()} is at version {now}; expected version "
+            f"{stamp} instead. Clone it before changing it in place, or change it after backward."
+        )
+
+    def free(self) -> None:
+        """Drop the saved values (after a backward without ``retain_graph``)."""
+        self.args = None
+        self.out = None
+
+
+def _saving(cls: type[Op]) -> tuple[Any, ...]:
+    """What recording guards for ``cls``, whether it may make views, takes numbers as NumPy
+    operands, keeps its one input's shape and has a ``vjp_inplace``, resolved once: each class
+    attribute read from a node is a generic lookup, which CPython 3.11 does not specialise (one
+    costs ~200 instructions)."""
+    return (
+        cls.saves_inputs,
+        cls._guarded,
+        cls.saves_output,
+        cls.output_read_by,
+        cls.is_view,
+        cls.float_operands,
+        cls.one_shape,
+        cls.vjp_inplace is not None,
+    )
+
+
+def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
+    """``Op.__call__``: applying an op, for a class whose ``_saving`` is ``saving``, which the
+    body reads from its closure (one cell read). A class attribute read from the node
+    (``self._saving``) is a generic lookup that CPython 3.11 never specialises (~200
+    instructions); a keyword-only default, read when the call binds its arguments, costs the
+    call ~150 instructions more than the cell (the per-op chain of
+    ``benchmarks/bench_instructions.py``: 29,090 -> 28,955 per op)."""
+
+    def __call__(self: Op, *inputs: Any) -> Tensor:
         # One and two inputs are unrolled: this runs once per operation, and the per-op
         # overhead is what users of small tensors feel (see benchmarks/bench_core.py).
-        # ``_saving`` is the class's, bound as the default of its own copy (see _own_call).
+        # ``saving`` is the class's ``_saving``, a cell of this copy's closure (see _applying).
         (
             saves_inputs,
             guarded,
@@ -197,7 +316,7 @@ class Op:
             float_operands,
             shaped,
             in_place,
-        ) = _saving
+        ) = saving
         if _vmap_levels:  # inside vmap: batched inputs run the op's batching rule
             level = batching.batched_level(inputs)
             if level is not None:
@@ -342,115 +461,11 @@ class Op:
             forward.propagate(self, inputs, args, result)
         return result
 
-    def _refuse_complex(self, constant: Any) -> None:
-        """A complex number or array given as a constant: refused, as complex tensors are."""
-        if isinstance(constant, complex) or xp.iscomplexobj(constant):
-            dtypes.refuse_complex(xp.result_type(constant), type(self).__name__.lower())
-
-    def _mismatch(self, args: tuple[Any, ...]) -> RuntimeError:
-        """The error for operands that do not broadcast (NumPy's names neither op nor shape)."""
-        return broadcast.mismatch(type(self).__name__.lower(), [xp.shape(a) for a in args])
-
-    # --- introspection --------------------------------------------------------------------
-    # PyTorch's name for the node where it is not the class name + "Backward0"; ops whose name
-    # depends on their inputs override ``name``, and functions that build an op under another
-    # PyTorch name (``x.t()`` is a Permute, named ``TBackward0``) set it on the node.
-    torch_name: ClassVar[str | None] = None
-
-    def name(self) -> str:
-        """PyTorch's name for the node, e.g. ``MulBackward0``, ``AddmmBackward0``."""
-        return self.torch_name or self.default_name()
-
-    def default_name(self) -> str:
-        """The name from the op and its inputs (``PowBackward1`` for tensor ** tensor)."""
-        return f"{type(self).__name__}Backward0"
-
-    def label(self) -> str:
-        """The explainer's name for the node: the op class, e.g. ``PermuteBackward0``."""
-        return f"{type(self).__name__}Backward0"
-
-    @classmethod
-    def formula(cls) -> str:
-        """The local derivatives as text, e.g. ``d/dx sin(x) = cos(x)``."""
-        params = _parameter_names(cls)
-        return "; ".join(
-            f"d/d{p} {cls.notation} = {d}" for p, d in zip(params, cls.derivatives, strict=False)
-        )
-
-    @property
-    def next_functions(self) -> tuple[tuple[Any, int], ...]:
-        """The nodes feeding this one, as in PyTorch: ``(node, 0)`` per input, an
-        ``AccumulateGrad`` for a leaf that requires grad, ``None`` for a constant."""
-        return tuple(
-            (
-                (x._grad_fn or AccumulateGrad.of(x))
-                if isinstance(x, Tensor) and x.requires_grad
-                else None,
-                0,
-            )
-            for x in self.inputs
-            if not self.tensor_inputs_only or isinstance(x, Tensor)
-        )
-
-    # Whether ``next_functions`` lists only tensor inputs (PyTorch's ``x ** 2``), not a
-    # ``None`` for a number too (its ``x * 2``).
-    tensor_inputs_only: ClassVar[bool] = False
-
-    def __repr__(self) -> str:
-        return f"<{self.name()} object at {hex(id(self))}>"
-
-    def check_saved(self) -> None:
-        """Raise if the graph was freed or a value the vjp reads was changed in place."""
-        if self.args is None:
-            raise RuntimeError(
-                "Trying to backward through the graph a second time (or directly access saved "
-                "tensors after they have already been freed). Saved intermediate values of the "
-                "graph are freed when you call .backward() or autograd.grad(). Specify "
-                "retain_graph=True if you need to backward through the graph a second time or "
-                "if you need to access saved tensors after calling backward."
-            )
-        output = self.out_versions  # also the last of ``versions``
-        for guard in self.versions:
-            counter, stamp = guard
-            if counter[0] != stamp and guard is not output:
-                self._raise_modified("an input", counter[0], stamp)
-        if output is not None:
-            counter, stamp = output
-            if counter[0] != stamp:
-                self._raise_modified("its output", counter[0], stamp)
-
-    def _raise_modified(self, what: str, now: int, stamp: int) -> None:
-        raise RuntimeError(
-            f"one of the variables needed for gradient computation has been modified by an "
-            f"inplace operation: {what} of {self.name()} is at version {now}; expected version "
-            f"{stamp} instead. Clone it before changing it in place, or change it after backward."
-        )
-
-    def free(self) -> None:
-        """Drop the saved values (after a backward without ``retain_graph``)."""
-        self.args = None
-        self.out = None
-
-
-def _saving(cls: type[Op]) -> tuple[Any, ...]:
-    """What recording guards for ``cls``, whether it may make views, takes numbers as NumPy
-    operands, keeps its one input's shape and has a ``vjp_inplace``, resolved once: each class
-    attribute read from a node is a generic lookup, which CPython 3.11 does not specialise (one
-    costs ~200 instructions)."""
-    return (
-        cls.saves_inputs,
-        cls._guarded,
-        cls.saves_output,
-        cls.output_read_by,
-        cls.is_view,
-        cls.float_operands,
-        cls.one_shape,
-        cls.vjp_inplace is not None,
-    )
+    return __call__
 
 
 Op._saving = _saving(Op)
-Op.__call__.__kwdefaults__ = {"_saving": Op._saving}
+Op.__call__ = _applying(Op._saving)  # type: ignore[misc]
 
 
 # Python floats met as operands of tensors, by id (the entry keeps the float alive, so the id
@@ -497,17 +512,15 @@ def _own_call(saving: tuple[Any, ...]) -> Any:
     specialised (the per-op chain of ``benchmarks/bench_instructions.py``: -1.1k of 35.6k
     instructions per op). The copy is the same function: ``__wrapped__`` names it.
 
-    The class's ``_saving`` is the copy's default for its keyword ``_saving``: a class
-    attribute read from the node (``self._saving``) is a generic lookup that CPython 3.11 never
-    specialises (~200 instructions), a default costs the call nothing.
+    The class's ``_saving`` is the copy's closure cell (see _applying).
     """
     shared = Op.__call__
     code = shared.__code__.replace()  # a new code object: its own inline caches
-    call = types.FunctionType(code, shared.__globals__, shared.__name__)
+    cell = (types.CellType(saving),)
+    call = types.FunctionType(code, shared.__globals__, shared.__name__, None, cell)
     call.__qualname__ = shared.__qualname__
     call.__doc__ = shared.__doc__
     call.__wrapped__ = shared  # type: ignore[attr-defined]
-    call.__kwdefaults__ = {"_saving": saving}
     return call
 
 
