@@ -301,7 +301,7 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
     (``self._saving``) is a generic lookup that CPython 3.11 never specialises (~200
     instructions); a keyword-only default, read when the call binds its arguments, costs the
     call ~150 instructions more than the cell (the per-op chain of
-    ``benchmarks/bench_instructions.py``: 29,090 -> 28,955 per op)."""
+    ``benchmarks/bench_instructions.py``: 29,088 -> 28,955 per op)."""
 
     def __call__(self: Op, *inputs: Any) -> Tensor:
         # One and two inputs are unrolled: this runs once per operation, and the per-op
@@ -336,25 +336,27 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
                 args, needs = inputs, (False,)
         elif n == 2:
             a, b = inputs
-            # A number is told by its type first: ``isinstance(0.5, Tensor)`` also reads the
-            # float's ``__class__`` (~400 instructions).
-            if type(a) in _REAL_SCALARS:
-                a_is = False
-            elif a_is := isinstance(a, Tensor):
+            # Each is told by its type first, a Tensor for ``a`` (the dunders' ``self``), a
+            # number for ``b``: ``isinstance(0.5, Tensor)`` also reads the float's
+            # ``__class__`` (~400 instructions), and an exact type is one test, no set lookup.
+            if (ta := type(a)) is Tensor or (ta not in _REAL_SCALARS and isinstance(a, Tensor)):
+                a_is = True
                 if a._view is not None and a._view.stamp != a._vc[0]:
                     views.sync(a)
             else:
-                self._refuse_complex(a)  # tensors are never complex (refused when made)
-            if type(b) in _REAL_SCALARS:
+                a_is = False
+                if ta not in _REAL_SCALARS:
+                    self._refuse_complex(a)  # tensors are never complex (refused when made)
+            if (tb := type(b)) in _REAL_SCALARS:
                 b_is = False
-            elif b_is := isinstance(b, Tensor):
+            elif b_is := tb is Tensor or isinstance(b, Tensor):
                 if b._view is not None and b._view.stamp != b._vc[0]:
                     views.sync(b)
             else:
                 self._refuse_complex(b)
             a_data = a._data if a_is else a
             b_data = b._data if b_is else b
-            if type(b) is float and a_is and float_operands:  # ``x * 0.5``
+            if tb is float and a_is and float_operands:  # ``x * 0.5``
                 shaped = True  # elementwise with a number: the output has ``a``'s shape
                 # The cache hit inline: a call costs as much as the lookup itself.
                 entry = _float_operands.get(id(b))
@@ -362,7 +364,7 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
                     b_data = entry[2]
                 else:
                     b_data = _float_operand(b, a_data)
-            elif type(a) is float and b_is and float_operands:  # ``1.0 - x``
+            elif ta is float and b_is and float_operands:  # ``1.0 - x``
                 shaped = True  # the output has ``b``'s shape
                 a_data = _float_operand(a, b_data)
             args = (a_data, b_data)
