@@ -340,9 +340,11 @@ class _Pass:
                 if gi.dtype is not data.dtype and gi.dtype != data.dtype:
                     gi = gi.to(data.dtype) if create_graph else gi.astype(data.dtype)
                 parent = x._grad_fn
-                if parent is not None and (parent_seq := parent._record[_SEQ]) > seq:
-                    parent = graph.parent(x, node)  # x was changed in place after node read it
-                    parent_seq = parent and parent.seq
+                # Whether x was changed in place after node read it (its grad_fn newer than
+                # node): only possible once its version counter moved, a slot read where the
+                # parent's record is a generic one (~250 instructions a node, on a chain).
+                if parent is not None and x._vc[0] and parent._record[_SEQ] > seq:
+                    parent = graph.parent(x, node)
                 if parent is None:
                     if target_ids is None or id(x) in target_ids:
                         self._add_leaf(x, gi)
@@ -359,7 +361,7 @@ class _Pass:
                             heappush(heap, (-alone.seq, alone))
                             alone = alone_g = None
                         node_grads[parent] = gi
-                        heappush(heap, (-parent_seq, parent))
+                        heappush(heap, (-parent._record[_SEQ], parent))
             # Hand the gradients over to node_grads (or alone_g): a local still holding one would
             # make it look shared when its node's turn comes (see _SOLE).
             grads = gi = pending = None
