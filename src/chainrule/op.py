@@ -112,7 +112,8 @@ class Op:
     # mul, ...): it is then passed as a 0-d array of the tensor's dtype (see _float_operand).
     float_operands: ClassVar[bool] = False
     # Whether the op is elementwise on a single input (the family Unary): its gradient has the
-    # output's shape, which is the input's, so the backward pass need not compare them.
+    # output's shape, which is the input's, and (given a gradient of the output's dtype) the
+    # input's dtype, so the backward pass need not compare them.
     one_shape: ClassVar[bool] = False
     # The guards above (saves_*, output_read_by, _guarded), is_view, float_operands, one_shape
     # and whether there is a ``vjp_inplace`` (below), resolved once per class (see _saving) and
@@ -357,7 +358,7 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
             a_data = a._data if a_is else a
             b_data = b._data if b_is else b
             if tb is float and a_is and float_operands:  # ``x * 0.5``
-                shaped = True  # elementwise with a number: the output has ``a``'s shape
+                shaped = True  # elementwise with a number: the output has ``a``'s shape and dtype
                 # The cache hit inline: a call costs as much as the lookup itself.
                 entry = _float_operands.get(id(b))
                 if entry is not None and entry[1] is a_data.dtype:
@@ -365,7 +366,7 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
                 else:
                     b_data = _float_operand(b, a_data)
             elif ta is float and b_is and float_operands:  # ``1.0 - x``
-                shaped = True  # the output has ``b``'s shape
+                shaped = True  # the output has ``b``'s shape and dtype
                 a_data = _float_operand(a, b_data)
             args = (a_data, b_data)
             if b_is:
@@ -440,9 +441,10 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
             ):
                 guard = self.out_versions = (result._vc, result._vc[0])
                 versions = (*versions, guard) if versions else (guard,)
-            # ``shaped``: whether every gradient the vjp returns has its input's shape, known
-            # from the op and its operands (see _Pass.run): the backward pass then skips the
-            # comparison. Laid out as _RECORD, written inline: a helper call costs more.
+            # ``shaped``: whether every gradient the vjp returns has its input's shape and
+            # dtype (given a gradient of the output's dtype), known from the op and its
+            # operands: the backward pass then skips the comparisons (see _Pass.run). Laid out
+            # as _RECORD, written inline: a helper call costs more.
             self._record = (
                 inputs,
                 args,

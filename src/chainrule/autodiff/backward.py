@@ -181,6 +181,9 @@ class _Pass:
         # Sums this pass made itself (alive while pending, so their ids are unique): nobody else
         # holds them, so further contributions are added in place instead of into a new array.
         self.owned: set[int] = set()
+        # Whether each node's gradient has its output's dtype: false once a root's given
+        # gradient has another (the rules then compute in its dtype, cast where each lands).
+        self.output_dtypes = True
 
     # ---------------------------------------------------------------- seeding
     def seed(self, roots: Sequence[Tensor], root_grads: Sequence[Any]) -> None:
@@ -219,6 +222,8 @@ class _Pass:
             )
         if self.create_graph:
             return g
+        if g._data.dtype != root._data.dtype:
+            self.output_dtypes = False
         self.stored.add(id(g._data))
         return g._data
 
@@ -250,9 +255,10 @@ class _Pass:
         # A node freed after its rule drops its input Tensors that hold large arrays (with
         # create_graph, the gradients' graph reads them: kept).
         free = not retain and not create_graph
-        # Whether a node's own word that its gradients have their inputs' shapes (``shaped``)
-        # holds: on one cotangent per root (a batch adds a dimension), on arrays.
-        trust_shapes = batch is None and not create_graph
+        # Whether a node's own word that its gradients have their inputs' shapes and dtypes
+        # (``shaped``) holds: on one cotangent per root (a batch adds a dimension), on arrays,
+        # while every node's gradient has its output's dtype (see _seed_gradient, and hooks).
+        trust_shapes = batch is None and not create_graph and self.output_dtypes
         owned = self.owned
         heap = [(-node.seq, node) for node in node_grads]
         heapq.heapify(heap)
@@ -275,6 +281,8 @@ class _Pass:
                 node.check_saved()  # raises: this part of the graph was freed by a backward
             if hooks:
                 g = self._run_hooks(hooks, g)
+                if trust_shapes and g.dtype != out.dtype:  # a hook gave another dtype
+                    trust_shapes = False  # from here on, each gradient is cast where it lands
             if targets and node in targets:
                 targets[node] = g
             if needed is not None and node not in needed:
@@ -332,13 +340,14 @@ class _Pass:
                 data = x._data
                 if free and data.size > _SMALL_ARRAY:
                     holds_large = True
-                if not same_shapes and gi.shape != data.shape:
-                    if batch is None:
-                        gi = unbroadcast(gi, data.shape)
-                    elif (gi := batching.unbroadcast_batch(gi, data.shape, batch)) is None:
-                        raise _NoBatch  # a gradient that lost the batch: the general path
-                if gi.dtype is not data.dtype and gi.dtype != data.dtype:
-                    gi = gi.to(data.dtype) if create_graph else gi.astype(data.dtype)
+                if not same_shapes:  # else skipped: ~250 instructions per shape or dtype read
+                    if gi.shape != data.shape:
+                        if batch is None:
+                            gi = unbroadcast(gi, data.shape)
+                        elif (gi := batching.unbroadcast_batch(gi, data.shape, batch)) is None:
+                            raise _NoBatch  # a gradient that lost the batch: the general path
+                    if gi.dtype is not data.dtype and gi.dtype != data.dtype:
+                        gi = gi.to(data.dtype) if create_graph else gi.astype(data.dtype)
                 parent = x._grad_fn
                 # Whether x was changed in place after node read it (its grad_fn newer than
                 # node): only possible once its version counter moved, a slot read where the

@@ -1203,6 +1203,9 @@ class Cast(Linear, Unary):
     notation = "x"
     derivatives = ("1",)
     saves_inputs = False
+    # Its gradient keeps the output's dtype, which the backward pass casts to the input's: it
+    # does not take the Unary family's word that the gradient has the input's (see Op).
+    one_shape = False
 
     def __init__(self, dtype: Any) -> None:
         self.dtype = dtype
