@@ -113,6 +113,65 @@ def test_applying_an_op_makes_no_closure_cells() -> None:
     assert Mul.__call__.__wrapped__ is Op.__call__  # the class's own copy, checked above
 
 
+def test_applying_an_op_reads_its_class_settings_from_a_cell_not_a_keyword() -> None:
+    """Each class's ``__call__`` takes the inputs alone (a keyword-only default costs every call
+    its binding) and finds the class's ``_saving`` in its closure."""
+    from chainrule.ops.elementwise import Mul, Tanh
+
+    for cls in (Mul, Tanh):
+        code = cls.__call__.__code__
+        assert code.co_kwonlyargcount == 0 and code.co_freevars == ("saving",)
+        assert cls.__call__.__closure__[0].cell_contents is cls._saving
+
+
+def _one_shape_ops() -> list[Any]:
+    """An instance of every op that says its gradient has its input's shape and dtype."""
+    from chainrule.op import REGISTRY
+
+    made = {"Clamp": lambda cls: cls(0.2, 0.5)}
+    return [
+        made.get(name, lambda cls: cls())(cls) for name, cls in REGISTRY.items() if cls.one_shape
+    ]
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_every_one_shape_rule_gives_its_inputs_dtype(dtype: Any) -> None:
+    """The backward pass takes these ops' word for it and casts nothing (see ``Op.one_shape``)."""
+    ops = _one_shape_ops()
+    assert len(ops) > 30
+    for op in ops:
+        x = cr.tensor(np.linspace(0.1, 0.9, 6, dtype=dtype), requires_grad=True)
+        with np.errstate(all="ignore"):
+            node = op(x).grad_fn
+            (g,) = node.vjp(np.ones_like(node.out), node.out, *node.args)
+        assert node.out.dtype == dtype and g.dtype == dtype, type(op).__name__
+
+
+def _double_hook(m: Any, y: Any) -> Any:
+    y.register_hook(lambda g: g.double())
+    return y.sum()
+
+
+@pytest.mark.parametrize("case", ["root gradient", "hook"])
+def test_a_gradient_of_another_dtype_still_lands_in_each_input_as_its_dtype(case: str) -> None:
+    """A float64 gradient given for a float32 root, or returned by a hook, is cast where it
+    lands: the pass stops taking the ops' word for dtypes (``_Pass.output_dtypes``)."""
+    x = cr.tensor([0.5, -1.5, 2.0], requires_grad=True)
+    y = cr.tanh(x * 2.0 + 1.0) - 0.5
+    if case == "root gradient":
+        y.backward(cr.tensor([1.0, 2.0, 3.0], dtype=cr.float64))
+    else:
+        _double_hook(cr, y).backward()
+    assert x.grad.dtype == cr.float32
+    t = torch.tensor([0.5, -1.5, 2.0], requires_grad=True)
+    u = torch.tanh(t * 2.0 + 1.0) - 0.5
+    if case == "root gradient":
+        u.backward(torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64))
+    else:
+        u.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-4)  # PyTorch casts first
+
+
 def test_cross_entropy_gradient_is_softmax_minus_onehot_over_n() -> None:
     """The fused rule against its closed form, and against the unfused composition."""
     rng = np.random.default_rng(1)
