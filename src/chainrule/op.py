@@ -327,7 +327,7 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
         n = len(inputs)
         if n == 1:
             (x,) = inputs
-            if isinstance(x, Tensor):
+            if type(x) is Tensor or isinstance(x, Tensor):  # an exact type: one test
                 if x._view is not None and x._view.stamp != x._vc[0]:
                     views.sync(x)
                 args: tuple[Any, ...] = (x._data,)
