@@ -1283,3 +1283,47 @@ def test_a_plain_sgd_step_of_the_digits_mlp_runs_few_python_calls() -> None:
     finally:
         sys.setprofile(None)
     assert len(calls) <= 200, len(calls)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_relu_passes_the_gradient_at_nan_and_blocks_it_at_zero_as_pytorch(dtype: str) -> None:
+    # PyTorch's threshold_backward: the gradient passes where the output is not <= 0, so at
+    # nan too; at 0 and -0.0 it stops. Both rules of chainrule's ReLU are checked: the vjp
+    # (the gradient is the caller's, shared) and vjp_inplace (the engine owns it: the product
+    # below makes a fresh one), bit for bit, for gradients with either sign.
+    values = [-2.0, -0.0, 0.0, 1e-30, 3.0, np.nan, np.inf, -np.inf]
+    scales = [0.5, 4.0, 1.0, 2.0, 0.25, 3.0, 1.5, 8.0]
+    for sign in (1.0, -1.0):
+        g = np.array(scales, dtype=dtype) * sign
+        results = []
+        for lib in (cr, torch):
+            shared = lib.tensor(np.array(values, dtype=dtype), requires_grad=True)
+            lib.nn.ReLU()(shared).backward(lib.tensor(g))
+            owned = lib.tensor(np.array(values, dtype=dtype), requires_grad=True)
+            (lib.nn.ReLU()(owned) * lib.tensor(g)).sum().backward()
+            results.append([t.grad.numpy() for t in (shared, owned)])
+        (cr_shared, cr_owned), (torch_shared, _) = results
+        expected = np.where(np.array(values) > 0, g, 0)
+        expected[5] = g[5]  # the gradient passes at nan (where nan > 0 is False)
+        assert np.array_equal(torch_shared, expected.astype(dtype))
+        if sign > 0:  # -0.0 and +0.0 at the dead entries (chainrule multiplies by the mask)
+            assert cr_shared.tobytes() == torch_shared.tobytes()
+            assert cr_owned.tobytes() == torch_shared.tobytes()
+        assert np.array_equal(cr_shared, torch_shared)
+        assert cr_owned.tobytes() == cr_shared.tobytes()
+
+
+def test_nll_loss_takes_class_indices_of_any_integer_dtype_and_refuses_others() -> None:
+    # The check reads the NumPy dtype inside chainrule's (whose ``kind`` is a failed lookup
+    # first): the same answers for every kind of target.
+    logits = cr.tensor([[1.0, 2.0, 0.5], [0.1, 0.2, 3.0]])
+    logp = cr.log_softmax(logits, 1)
+    nll = cr.nn.functional.nll_loss(logp, cr.tensor([1, 2])).item()
+    entropy = cr.nn.functional.cross_entropy(logits, cr.tensor([1, 2])).item()
+    for dtype in ("int8", "int32", "uint8"):
+        target = cr.tensor(np.array([1, 2], dtype=dtype))
+        assert cr.nn.functional.nll_loss(logp, target).item() == nll
+        assert cr.nn.functional.cross_entropy(logits, target).item() == entropy
+    for target in (cr.tensor([1.0, 2.0]), cr.tensor([True, False])):
+        with pytest.raises(TypeError, match="target must hold class indices"):
+            cr.nn.functional.nll_loss(logp, target)

@@ -429,7 +429,11 @@ def nll_loss(
 
 
 def _check_class_indices(target: Tensor) -> None:
-    if target.dtype.kind not in "iu":
+    # The NumPy dtype inside chainrule's (its ``dtype`` slot): chainrule's passes ``kind`` on
+    # only through ``__getattr__``, after a failed lookup and its AttributeError (~5k
+    # instructions a training step). Not ``target._data``: under vmap that reads the values
+    # of a batched tensor, and vmap then runs the loss once per example.
+    if target.dtype.dtype.kind not in "iu":
         raise TypeError(
             f"nll_loss: target must hold class indices (an integer tensor), got {target.dtype}"
         )
