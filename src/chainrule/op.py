@@ -27,6 +27,7 @@ from __future__ import annotations
 import itertools
 import types
 import weakref
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from chainrule import declare, dtypes, grad_mode, graph
@@ -703,6 +704,17 @@ class Presented:
 
     def __repr__(self) -> str:
         return f"<{self._name} object at {hex(id(self))}>"
+
+
+def presented(op: Op, build: Callable[[tuple], tuple]) -> tuple[tuple[Any, int], ...]:
+    """``op``'s ``next_functions`` as PyTorch's graph has them, ``build`` making them (its
+    ``Presented`` nodes) from the edges to the inputs' nodes. Built on a read and kept while
+    those edges stay the same, so that the nodes keep their identity between reads."""
+    raw = Op.next_functions.fget(op)
+    cached = op.__dict__.get("_presented")
+    if cached is None or cached[0] != raw:
+        op._presented = cached = (raw, build(raw))
+    return cached[1]
 
 
 def _parameter_names(cls: type[Op]) -> tuple[str, ...]:
