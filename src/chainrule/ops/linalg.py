@@ -21,7 +21,7 @@ from chainrule import _blas, dtypes
 from chainrule._array import xp
 from chainrule.arguments import mistyped
 from chainrule.autodiff import batching
-from chainrule.autodiff.backward import _TORCH_DTYPE_NAMES
+from chainrule.dtypes import _TORCH_DTYPE_NAMES
 from chainrule.op import Bilinear, Op, Presented, named, presented
 from chainrule.ops import dual
 from chainrule.ops.broadcast import broadcast_shape

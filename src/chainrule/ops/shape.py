@@ -30,7 +30,7 @@ from chainrule.arguments import (
     wrap_dim,
 )
 from chainrule.autodiff import batching
-from chainrule.autodiff.backward import _TORCH_DTYPE_NAMES
+from chainrule.dtypes import _TORCH_DTYPE_NAMES
 from chainrule.op import Linear, Op, named
 from chainrule.ops import dual, views
 from chainrule.ops.broadcast import broadcast_shape, unbroadcast
