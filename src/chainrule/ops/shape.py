@@ -129,17 +129,30 @@ class Cat(Linear):
     batch_rule = staticmethod(batching.cat)
     saves_inputs = False
 
-    def __init__(self, dim: int) -> None:
+    def __init__(self, dim: int, skip: tuple[int, ...] = ()) -> None:
         self.dim = dim
+        self.skip = skip  # the inputs PyTorch leaves out: 1-d tensors of no elements (``cat``)
 
     def forward(self, *xs):
-        return xp.concatenate(xs, axis=self.dim)
+        first = xs[0].dtype
+        for x in xs:
+            if x.dtype is not first:  # PyTorch's promotion: a float's dtype over any int's
+                floats = [x.dtype for x in xs if x.dtype.kind == "f"]
+                dtype = xp.result_type(*(floats or xs))
+                return xp.concatenate(self._kept(xs), axis=self.dim, dtype=dtype)
+        return xp.concatenate(self._kept(xs), axis=self.dim)
+
+    def _kept(self, xs: tuple[Any, ...]) -> Any:
+        return [x for i, x in enumerate(xs) if i not in self.skip] if self.skip else xs
 
     def vjp(self, g, out, *xs):
         grads = []
         start = 0
         lead = (slice(None),) * self.dim
-        for x, need in zip(xs, self.needs, strict=True):
+        for i, (x, need) in enumerate(zip(xs, self.needs, strict=True)):
+            if i in self.skip:  # no elements, and none of the output's
+                grads.append(dual.zeros_like(x) if need else None)
+                continue
             size = x.shape[self.dim] if hasattr(x, "shape") and len(x.shape) else 1
             grads.append(g[lead + (slice(start, start + size),)] if need else None)
             start += size
@@ -586,29 +599,45 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
         raise ValueError("chainrule.cat(): expected a non-empty list of Tensors")
     if type(dim) is not int:
         dim = integer(dim, "cat", "dim", 2)
+    # PyTorch leaves out 1-d tensors of no elements, its legacy "empty" that joins any tensor
+    # (they count in the result's dtype only), unless all are such: then they join along 0.
+    skip = []
     for i, x in enumerate(tensors):
-        if x.ndim == 0:
+        ndim = x.ndim
+        if ndim == 0:
             raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
-    first = tensors[0]
-    axis = wrap_dim(dim, first.ndim)
-    for i, other in enumerate(tensors[1:], 1):
-        # PyTorch's words, then the shapes (on a line of their own)
-        shapes = (
-            f"\ncat: tensors must have the same shape except in dimension {axis}, got "
-            f"{tuple(first.shape)} and {tuple(other.shape)}"
-        )
-        if other.ndim != first.ndim:
-            raise RuntimeError(
-                f"Tensors must have same number of dimensions: got {first.ndim} and "
-                f"{other.ndim}{shapes}"
-            )
-        for d, (a, b) in enumerate(zip(first.shape, other.shape, strict=True)):
+        if ndim == 1 and not x.shape[0]:
+            skip.append(i)
+    if len(skip) == len(tensors):
+        skip, dim = [], 0
+    start = next(i for i in range(len(tensors)) if i not in skip) if skip else 0
+    shape = tensors[start].shape
+    axis = wrap_dim(dim, len(shape))
+    for i in range(start + 1, len(tensors)):
+        if i not in skip and (other := tensors[i].shape) != shape:
+            _check_cat_shapes(shape, other, axis, i)
+    return Cat(axis, tuple(skip))(*tensors)
+
+
+def _check_cat_shapes(shape: Size, other: Size, axis: int, i: int) -> None:
+    """PyTorch's check of tensor ``i``'s shape in ``cat`` against the first's: the same but for
+    dimension ``axis`` (its words, then the shapes on a line of their own)."""
+    if len(other) != len(shape):
+        message = f"Tensors must have same number of dimensions: got {len(shape)} and {len(other)}"
+    else:
+        for d, (a, b) in enumerate(zip(shape, other, strict=True)):
             if a != b and d != axis:
-                raise RuntimeError(
+                message = (
                     f"Sizes of tensors must match except in dimension {axis}. Expected size {a} "
-                    f"but got size {b} for tensor number {i} in the list.{shapes}"
+                    f"but got size {b} for tensor number {i} in the list."
                 )
-    return Cat(axis)(*tensors)
+                break
+        else:
+            return
+    raise RuntimeError(
+        f"{message}\ncat: tensors must have the same shape except in dimension {axis}, got "
+        f"{tuple(shape)} and {tuple(other)}"
+    )
 
 
 concatenate = cat
