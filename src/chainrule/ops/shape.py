@@ -14,6 +14,7 @@ over the expanded axes (a value used many times gets the sum of its gradients).
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -355,9 +356,14 @@ def _two_ints(a: Any, b: Any, name: str, params: tuple[str, str], at: int) -> tu
     return integer(a, name, params[0], at), integer(b, name, params[1], at + 1)
 
 
-def squeeze(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
+_ALL: Any = object()  # squeeze's default, all dimensions; None is no dimension PyTorch takes
+
+
+def squeeze(input: Tensor, dim: Any = _ALL) -> Tensor:  # noqa: A002
     """Drop size-1 dimensions (all of them, or those in ``dim`` that have size 1)."""
-    return squeeze_at(input, dim, 2)
+    if dim is None:  # PyTorch's squeeze of all is the one without ``dim``: none takes None
+        raise invalid_combination((input, dim), "squeeze", SQUEEZE[2], ("input", "dim"))
+    return squeeze_at(input, None if dim is _ALL else dim, 2)
 
 
 # PyTorch's signatures of squeeze, which it lists when a call fits none (Tensor.squeeze's and
@@ -378,7 +384,8 @@ SQUEEZE = {
 
 def squeeze_at(input: Tensor, dim: Any, at: int) -> Tensor:  # noqa: A002
     """``squeeze``, ``dim`` read as PyTorch reads it at argument position ``at``: one
-    dimension (``SqueezeBackward1``), a sequence of them (``SqueezeBackward2``), or None."""
+    dimension (``SqueezeBackward1``), a sequence of them (``SqueezeBackward2``), or None: all
+    (``SqueezeBackward0``, where the call gave none)."""
     ndim = input.ndim
     if dim is None:
         dims, node = range(ndim), "SqueezeBackward0"
@@ -391,8 +398,12 @@ def squeeze_at(input: Tensor, dim: Any, at: int) -> Tensor:  # noqa: A002
         try:
             dims, node = (wrap_dim(integer(dim, "squeeze", "dim", at), ndim),), "SqueezeBackward1"
         except TypeError:  # no signature takes it (nor a sequence that starts with no int)
-            given = (input, dim) if at == 2 else (dim,)  # torch.squeeze's begin with the tensor
-            raise invalid_combination(given, "squeeze", SQUEEZE[at]) from None
+            if at == 1 and is_index(dim) and "dim" not in arguments.by_keyword("squeeze"):
+                # Tensor.squeeze's list of dimensions may come one by one, as PyTorch reads
+                # ``x.squeeze(0, 2)``: a tensor of one integer given by position is one
+                return squeeze_at(input, (operator.index(dim),), at)
+            given, params = ((input, dim), ("input", "dim")) if at == 2 else ((dim,), ("dim",))
+            raise invalid_combination(given, "squeeze", SQUEEZE[at], params) from None
     shape = tuple(n for i, n in enumerate(input.shape) if not (i in dims and n == 1))
     return named(reshape(input, shape), node)
 
