@@ -289,6 +289,19 @@ SNIPPETS: dict[str, str] = {
         short(lambda: torch.func.vmap(lambda r: r.view(f64))(x).tolist())
         short(lambda: torch.func.vmap(lambda r: r.view(i16), in_dims=1)(x).tolist())
     """,
+    "view_as_another_dtype_when_empty": """
+        import torch  # PyTorch's checks on tensors of no elements: sizes, strides as a new one's
+        ones, f64, i8, i16, i32 = torch.ones, torch.float64, torch.int8, torch.int16, torch.int32
+        empties = [
+            ones(0), ones(0, 3), ones(3, 0), ones(2, 0, 3), ones(5, 0, 2), ones(0, 4), ones(0, 2),
+            ones(2, 4)[:0], ones(3, 4)[:, 4:], ones(3, 4)[:, 2:2], ones(3, 4)[3:, ::2], ones(4)[4:],
+            ones(3, 4)[:0, 1:], torch.arange(12.0).reshape(3, 4)[:0], ones(0, 4).unsqueeze(0),
+            ones(0, 4)[:, None], ones(0, 4).reshape(4, 0), ones(3, 0).t(), ones(4, 6)[1:1, 2:4],
+        ]
+        for t in empties:
+            for dtype in (f64, i8, i16, i32):
+                short(lambda: t.view(dtype).shape)
+    """,
     "matmul_nodes_walked_as_pytorch_builds_them": """
         import torch
         def walk(fn):

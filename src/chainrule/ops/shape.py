@@ -13,6 +13,7 @@ over the expanded axes (a value used many times gets the sum of its gradients).
 
 from __future__ import annotations
 
+import itertools
 import math
 import operator
 from collections.abc import Sequence
@@ -249,7 +250,7 @@ def view_dtype(input: Tensor, dtype: Any) -> Tensor:  # noqa: A002
     """
     data = input._data
     new = dtypes.as_dtype(dtype)
-    if new.itemsize != data.itemsize and data.size:  # an empty array's strides say nothing
+    if new.itemsize != data.itemsize:
         _check_view_dtype(data, new)
     t = _make(data.view(new))
     t._vc = input._vc
@@ -268,6 +269,12 @@ def _check_view_dtype(data: Any, new: Any) -> None:
     if data.ndim == 0:
         raise RuntimeError(f"self.dim() cannot be 0 {what}")
     strides = [s // old for s in data.strides]
+    if not data.size and not any(strides):
+        # NumPy gives a new empty array no strides; PyTorch gives it the contiguous ones (each
+        # dimension counted as 1 at least), which views keep: a view of one is taken as new
+        sizes = [max(n, 1) for n in data.shape[:0:-1]]
+        strides = list(itertools.accumulate(sizes, operator.mul, initial=1))
+        strides.reverse()
     checks = [("stride(-1)", strides[-1], "must be 1", strides[-1] == 1)]
     if new.itemsize > old:
         ratio = new.itemsize // old
