@@ -498,6 +498,25 @@ SNIPPETS: dict[str, str] = {
         error(lambda: y.squeeze(torch.tensor([5])))
         error(lambda: y.squeeze(torch.tensor([0.0])))
     """,
+    "reduction_dims_read_as_pytorch_reads_them": """
+        import torch  # a dimension out of range or given twice: PyTorch's errors (then our line)
+        x, s = torch.arange(24.0).reshape(2, 3, 4), torch.tensor(2.0)
+        shapes = lambda r: [tuple(t.shape) for t in (r if isinstance(r, tuple) else (r,))]
+        for name in ["sum", "mean", "amax", "amin", "all", "any"]:
+            f = getattr(torch, name)
+            for dim in [5, -4, (0, 5), (0, 0), (0, -3), (2, 2), (), [], [1, -1], torch.tensor(2)]:
+                error(lambda: print(shapes(f(x, dim)), end=" "))
+                error(lambda: print(shapes(f(s, dim)), end=" "))
+            error(lambda: print(getattr(x, name)(dim=(1, -2), keepdim=True).shape, end=" "))
+            error(lambda: print(getattr(s, name)(dim=(0, -1)), end=" "))
+        for dim in [5, (0, 0), (1, -2)]:
+            error(lambda: print(torch.logsumexp(x, dim).shape, end=" "))
+        print(torch.norm(x, dim=(0, 1)).shape, x.sum(dim=[-1, 0], keepdim=True).shape, s.any(0))
+        error(lambda: torch.norm(x, dim=(1, 1)))
+        error(lambda: torch.softmax(x, 3))
+        error(lambda: x.log_softmax(-4))
+        error(lambda: x.cumsum(3))
+    """,
     "joining_and_splitting_arguments": """
         import torch  # cat, stack, split, chunk, unbind and flip: their dimensions and sizes
         x = torch.ones(2, 3)

@@ -131,7 +131,13 @@ def wrap_dim(value: int, ndim: int) -> int:
     n = ndim or 1
     if -n <= value < n:
         return value + n if value < 0 else value
-    raise IndexError(
+    raise out_of_range(value, ndim)
+
+
+def out_of_range(value: int, ndim: int) -> IndexError:
+    """PyTorch's error for dimension ``value`` of a tensor with ``ndim`` dimensions."""
+    n = ndim or 1
+    return IndexError(
         f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {value})"
     )
 
