@@ -405,6 +405,46 @@ SNIPPETS: dict[str, str] = {
         x[[0, 0, 2]].sum().backward()
         print(x.grad, x.nelement(), torch.zeros(2, 3).nelement())
     """,
+    "bool_masks_checked_against_the_shape": """
+        import torch  # a bool mask's shape is checked against the tensor's, as PyTorch checks it
+        x = torch.arange(12.0).reshape(3, 4)
+        m = torch.tensor([True, False, True])
+        keys = [
+            m, [True, False, True], torch.tensor([True, False]), [True, False],
+            torch.tensor([[True, False]]),
+            torch.tensor([True, False, True, True]), (slice(None), torch.tensor([True, False])),
+            (slice(None), torch.tensor([True, False, False, True])), x > 4, (x > 4)[:2],
+            (Ellipsis, torch.tensor([True, False, True, True])), (Ellipsis, m), (m, Ellipsis),
+            (None, m), (m, None, 1), torch.tensor([[True] * 4] * 2), (0, torch.tensor([True] * 4)),
+            (0, torch.tensor([True] * 3)), (m, torch.tensor([0, 1])),
+            torch.zeros(3, 4, 1, dtype=torch.bool),
+        ]
+        for key in keys:
+            error(lambda: print(x[key].tolist(), end=" "))
+        y = torch.arange(12.0).reshape(3, 4).requires_grad_()
+        y[m].sum().backward()
+        print(y.grad)
+        z = torch.zeros(3, 4)
+        z[m] = 1.0
+        z[:, torch.tensor([False, True, False, True])] += 2
+        print(z)
+        error(lambda: z.__setitem__(torch.tensor([True, False]), 5.0))
+        print(torch.func.vmap(lambda r: r[torch.tensor([True, False, True, False])])(x))
+    """,
+    "index_types_as_pytorch_takes_them": """
+        import warnings
+        import torch  # indices PyTorch takes: long, int, byte (a mask, deprecated) and bool tensors
+        x = torch.arange(12.0).reshape(3, 4)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            print(x[torch.tensor([1, 0, 1], dtype=torch.uint8)])
+            print(x[:, torch.tensor([0, 1, 1, 0], dtype=torch.uint8)])
+        print([str(w.message).split(" (Triggered")[0] for w in caught])
+        for dtype in (torch.int16, torch.int32, torch.int64, torch.int8, torch.bool, torch.float32):
+            error(lambda: print(x[torch.tensor([1, 0, 1], dtype=dtype)].tolist(), end=" "))
+        for key in [1.5, (0, 1.5), (slice(None), 2.0), object]:
+            error(lambda: x[key])
+    """,
     "dim_arguments_read_as_pytorch_reads_them": """
         import numpy as np
         import torch
