@@ -645,6 +645,29 @@ SNIPPETS: dict[str, str] = {
         short(lambda: torch.func.jacrev(lambda r: torch.cat([r, e]))(x[0]))
         short(lambda: torch.func.jacfwd(lambda r: torch.cat([r, e.double()]))(x[0]))
     """,
+    "roll_shifts_and_dims": """
+        import torch  # roll's shifts and dims: an int or a list, checked as PyTorch checks them
+        x, s = torch.arange(12.0).reshape(3, 4), torch.tensor(1.0)
+        good = [(1, None), (1, 0), (-1, 1), ((1, 2), (0, 1)), ([1, 2], [0, 0]), ((1,), None)]
+        good += [(1, ()), (5, -1), ((1, -1), (-1, -2)), (torch.tensor(1), 0), (1, torch.tensor(0))]
+        for shifts, dims in good:
+            short(lambda: x.roll(shifts, dims).tolist())
+            short(lambda: torch.roll(x, shifts, dims).tolist())
+        bad = [(1, 2), ((1, 1), 0), (1, (0, 1)), ((1, 2), None), ((), 0), ([], None), (1, -3)]
+        for shifts, dims in bad:
+            error(lambda: x.roll(shifts, dims))
+        error(lambda: torch.roll(x, 1.5))
+        error(lambda: torch.roll(x, 1, 1.5))
+        error(lambda: torch.roll(x, (1, 1.5), (0, 1)))
+        print(s.roll(1), s.roll((1,)), s.roll(1, ()))
+        error(lambda: s.roll(1, 0))
+        error(lambda: s.roll(1, -1))
+        y = torch.arange(6.0, requires_grad=True)
+        (y.reshape(2, 3).roll((1, -1), (0, 1)) * torch.arange(6.0).reshape(2, 3)).sum().backward()
+        print(y.grad)
+        print(torch.func.vmap(lambda r: r.roll(1, 0))(x))
+        print(torch.func.vmap(lambda r: r.roll((1,)))(x))
+    """,
     "legacy_variable_and_loss_arguments": """
         import warnings
         import torch

@@ -685,12 +685,30 @@ def flip(input: Tensor, dims: Sequence[int]) -> Tensor:  # noqa: A002
 
 
 def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:  # noqa: A002
-    if dims is None:
-        return reshape(Roll(shifts, None)(flatten(input)), tuple(input.shape))
-    if isinstance(shifts, Sequence):
-        shifts = tuple(shifts)
-        dims = tuple(dims)
-    return Roll(shifts, dims)(input)
+    """The values moved ``shifts`` places along each of ``dims`` (an int or a list of them,
+    each as often as given), round the end; along the flattened tensor where ``dims`` is None
+    or empty. PyTorch's checks, in its order and words."""
+    shifts = _ints_or_int(shifts, "shifts", 2)
+    dims = () if dims is None else _ints_or_int(dims, "dims", 3)
+    if not shifts:
+        raise RuntimeError("`shifts` required")
+    if len(shifts) != len(dims) and (dims or len(shifts) != 1):
+        raise RuntimeError(
+            f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}"
+        )
+    if not dims:
+        return reshape(Roll(shifts[0], None)(flatten(input)), tuple(input.shape))
+    ndim = input.ndim
+    for d in dims if not ndim else ():
+        raise IndexError(f"Dimension specified as {d} but tensor has no dimensions")
+    return Roll(shifts, tuple(wrap_dim(d, ndim) for d in dims))(input)
+
+
+def _ints_or_int(value: Any, param: str, position: int) -> tuple[int, ...]:
+    """``roll``'s ``int[1]`` arguments: a list of ints, or one int (PyTorch's checks)."""
+    if is_index(value):
+        return (operator.index(value),)
+    return int_list((value,), "roll", param, position=position, varargs=False)
 
 
 # PyTorch's signatures of split, which it lists when a call fits none.
