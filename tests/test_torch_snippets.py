@@ -445,6 +445,19 @@ SNIPPETS: dict[str, str] = {
         for key in [1.5, (0, 1.5), (slice(None), 2.0), object]:
             error(lambda: x[key])
     """,
+    "gather_and_scatter_add_index_range": """
+        import torch  # gather and scatter_add take indices in [0, size) only, as PyTorch's
+        x = torch.arange(12.0).reshape(3, 4)
+        for index in [[[4]], [[-1]], [[0, -1, 5]], [[5, -1]], [[3, 0], [1, 2]], [[0], [-4]]]:
+            i = torch.tensor(index)
+            error(lambda: print(torch.gather(x, 1, i).tolist(), end=" "))
+            error(lambda: print(x.gather(0, i.clamp(max=2)).tolist(), end=" "))
+            error(lambda: print(x.scatter_add(1, i, torch.ones(i.shape)).tolist(), end=" "))
+            error(lambda: print(torch.scatter_add(x, 0, i, torch.ones(i.shape)).tolist(), end=" "))
+        w = torch.arange(12.0).reshape(3, 4).requires_grad_()
+        w.gather(1, torch.tensor([[3], [0], [1]])).sum().backward()
+        print(w.grad)
+    """,
     "dim_arguments_read_as_pytorch_reads_them": """
         import numpy as np
         import torch

@@ -300,6 +300,7 @@ def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A002
             f"gather: index of shape {idx.shape} does not fit input of shape "
             f"{tuple(input.shape)} outside dimension {axis}"
         )
+    _check_range(idx, input.shape[axis], axis)
     return Gather(axis, idx)(input)
 
 
@@ -311,7 +312,16 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor: 
         raise RuntimeError(
             f"scatter_add: src of shape {tuple(src.shape)} must match index of shape {idx.shape}"
         )
+    _check_range(idx, input.shape[axis], axis)
     return ScatterAdd(axis, idx)(input, src)
+
+
+def _check_range(idx: Any, size: int, axis: int) -> None:
+    """PyTorch's refusal of an index outside ``[0, size)`` in ``gather`` and ``scatter_add``
+    (NumPy would read a negative one from the end), naming the first."""
+    if idx.size and (idx.min() < 0 or idx.max() >= size):
+        bad = idx[(idx < 0) | (idx >= size)][0]
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {axis} with size {size}")
 
 
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A002
