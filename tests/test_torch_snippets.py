@@ -458,6 +458,18 @@ SNIPPETS: dict[str, str] = {
         w.gather(1, torch.tensor([[3], [0], [1]])).sum().backward()
         print(w.grad)
     """,
+    "index_select_takes_a_vector_in_range": """
+        import torch  # index_select: a vector of indices (or one) in [0, size), as PyTorch's
+        x = torch.arange(12.0).reshape(3, 4).requires_grad_()
+        for dim, index in [(0, [2, 0]), (1, [3, 3, 0]), (-1, []), (0, 1), (0, [[0]]), (0, [-1])]:
+            i = torch.tensor(index, dtype=torch.long)
+            error(lambda: print(x.index_select(dim, i), end=" "))
+            error(lambda: print(torch.index_select(x.detach(), dim, i).shape, end=" "))
+        error(lambda: torch.index_select(x.detach(), 0, torch.tensor([3])))
+        x.index_select(1, torch.tensor([0, 2, 2])).sum().backward()
+        print(x.grad)
+        print(torch.func.vmap(lambda r: r.index_select(0, torch.tensor([1, 0])))(x.detach()))
+    """,
     "dim_arguments_read_as_pytorch_reads_them": """
         import numpy as np
         import torch

@@ -21,7 +21,7 @@ from chainrule import return_types
 from chainrule._array import add_at, xp
 from chainrule.arguments import type_name
 from chainrule.autodiff import batching
-from chainrule.op import Linear, _value
+from chainrule.op import Linear, _value, named
 from chainrule.ops import dual, inplace
 from chainrule.ops.reduce import normalize_dims, values_indices
 from chainrule.tensor import Tensor, _make
@@ -325,8 +325,15 @@ def _check_range(idx: Any, size: int, axis: int) -> None:
 
 
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A002
+    """The slices at ``index`` (a vector, or one integer) along ``dim``, PyTorch's checks."""
     (axis,) = normalize_dims(dim, input.ndim, "index_select")
-    return getitem(input, (slice(None),) * axis + (_index_array(index, "index_select"),))
+    idx = _index_array(index, "index_select")
+    if idx.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    if idx.size and (idx.min() < 0 or idx.max() >= input.shape[axis]):
+        raise IndexError("index out of range in self")  # NumPy would read -1 from the end
+    key = (slice(None),) * axis + (idx.reshape(-1),)  # one integer keeps its dimension
+    return named(getitem(input, key), "IndexSelectBackward0")
 
 
 def masked_select(input: Tensor, mask: Any) -> Tensor:  # noqa: A002
