@@ -289,6 +289,19 @@ SNIPPETS: dict[str, str] = {
         short(lambda: torch.func.vmap(lambda r: r.view(f64))(x).tolist())
         short(lambda: torch.func.vmap(lambda r: r.view(i16), in_dims=1)(x).tolist())
     """,
+    "view_as_another_dtype_when_empty": """
+        import torch  # PyTorch's checks on tensors of no elements: sizes, strides as a new one's
+        ones, f64, i8, i16, i32 = torch.ones, torch.float64, torch.int8, torch.int16, torch.int32
+        empties = [
+            ones(0), ones(0, 3), ones(3, 0), ones(2, 0, 3), ones(5, 0, 2), ones(0, 4), ones(0, 2),
+            ones(2, 4)[:0], ones(3, 4)[:, 4:], ones(3, 4)[:, 2:2], ones(3, 4)[3:, ::2], ones(4)[4:],
+            ones(3, 4)[:0, 1:], torch.arange(12.0).reshape(3, 4)[:0], ones(0, 4).unsqueeze(0),
+            ones(0, 4)[:, None], ones(0, 4).reshape(4, 0), ones(3, 0).t(), ones(4, 6)[1:1, 2:4],
+        ]
+        for t in empties:
+            for dtype in (f64, i8, i16, i32):
+                short(lambda: t.view(dtype).shape)
+    """,
     "matmul_nodes_walked_as_pytorch_builds_them": """
         import torch
         def walk(fn):
@@ -392,6 +405,71 @@ SNIPPETS: dict[str, str] = {
         x[[0, 0, 2]].sum().backward()
         print(x.grad, x.nelement(), torch.zeros(2, 3).nelement())
     """,
+    "bool_masks_checked_against_the_shape": """
+        import torch  # a bool mask's shape is checked against the tensor's, as PyTorch checks it
+        x = torch.arange(12.0).reshape(3, 4)
+        m = torch.tensor([True, False, True])
+        keys = [
+            m, [True, False, True], torch.tensor([True, False]), [True, False],
+            torch.tensor([[True, False]]),
+            torch.tensor([True, False, True, True]), (slice(None), torch.tensor([True, False])),
+            (slice(None), torch.tensor([True, False, False, True])), x > 4, (x > 4)[:2],
+            (Ellipsis, torch.tensor([True, False, True, True])), (Ellipsis, m), (m, Ellipsis),
+            (None, m), (m, None, 1), torch.tensor([[True] * 4] * 2), (0, torch.tensor([True] * 4)),
+            (0, torch.tensor([True] * 3)), (m, torch.tensor([0, 1])),
+            torch.zeros(3, 4, 1, dtype=torch.bool),
+        ]
+        for key in keys:
+            error(lambda: print(x[key].tolist(), end=" "))
+        y = torch.arange(12.0).reshape(3, 4).requires_grad_()
+        y[m].sum().backward()
+        print(y.grad)
+        z = torch.zeros(3, 4)
+        z[m] = 1.0
+        z[:, torch.tensor([False, True, False, True])] += 2
+        print(z)
+        error(lambda: z.__setitem__(torch.tensor([True, False]), 5.0))
+        print(torch.func.vmap(lambda r: r[torch.tensor([True, False, True, False])])(x))
+    """,
+    "index_types_as_pytorch_takes_them": """
+        import warnings
+        import torch  # indices PyTorch takes: long, int, byte (a mask, deprecated) and bool tensors
+        x = torch.arange(12.0).reshape(3, 4)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            print(x[torch.tensor([1, 0, 1], dtype=torch.uint8)])
+            print(x[:, torch.tensor([0, 1, 1, 0], dtype=torch.uint8)])
+        print([str(w.message).split(" (Triggered")[0] for w in caught])
+        for dtype in (torch.int16, torch.int32, torch.int64, torch.int8, torch.bool, torch.float32):
+            error(lambda: print(x[torch.tensor([1, 0, 1], dtype=dtype)].tolist(), end=" "))
+        for key in [1.5, (0, 1.5), (slice(None), 2.0), object]:
+            error(lambda: x[key])
+    """,
+    "gather_and_scatter_add_index_range": """
+        import torch  # gather and scatter_add take indices in [0, size) only, as PyTorch's
+        x = torch.arange(12.0).reshape(3, 4)
+        for index in [[[4]], [[-1]], [[0, -1, 5]], [[5, -1]], [[3, 0], [1, 2]], [[0], [-4]]]:
+            i = torch.tensor(index)
+            error(lambda: print(torch.gather(x, 1, i).tolist(), end=" "))
+            error(lambda: print(x.gather(0, i.clamp(max=2)).tolist(), end=" "))
+            error(lambda: print(x.scatter_add(1, i, torch.ones(i.shape)).tolist(), end=" "))
+            error(lambda: print(torch.scatter_add(x, 0, i, torch.ones(i.shape)).tolist(), end=" "))
+        w = torch.arange(12.0).reshape(3, 4).requires_grad_()
+        w.gather(1, torch.tensor([[3], [0], [1]])).sum().backward()
+        print(w.grad)
+    """,
+    "index_select_takes_a_vector_in_range": """
+        import torch  # index_select: a vector of indices (or one) in [0, size), as PyTorch's
+        x = torch.arange(12.0).reshape(3, 4).requires_grad_()
+        for dim, index in [(0, [2, 0]), (1, [3, 3, 0]), (-1, []), (0, 1), (0, [[0]]), (0, [-1])]:
+            i = torch.tensor(index, dtype=torch.long)
+            error(lambda: print(x.index_select(dim, i), end=" "))
+            error(lambda: print(torch.index_select(x.detach(), dim, i).shape, end=" "))
+        error(lambda: torch.index_select(x.detach(), 0, torch.tensor([3])))
+        x.index_select(1, torch.tensor([0, 2, 2])).sum().backward()
+        print(x.grad)
+        print(torch.func.vmap(lambda r: r.index_select(0, torch.tensor([1, 0])))(x.detach()))
+    """,
     "dim_arguments_read_as_pytorch_reads_them": """
         import numpy as np
         import torch
@@ -434,6 +512,75 @@ SNIPPETS: dict[str, str] = {
         (v.t() * 2).sum().backward()
         print(v.grad, z.unsqueeze(-1).grad_fn, z.squeeze(0).grad_fn, z.squeeze((-1,)).grad_fn)
         error(lambda: z.squeeze((0, -1)))
+    """,
+    "dim_arguments_given_by_keyword": """
+        import torch  # PyTorch names the position of a mistyped argument given by position only
+        x, one = torch.ones(2, 3), torch.tensor([1])
+        for d in [1.0, None, "a", (1, 1.5), ("a", 1)]:
+            error(lambda: x.transpose(dim0=d, dim1=0))
+            error(lambda: x.transpose(0, dim1=d))
+            error(lambda: torch.transpose(x, dim0=0, dim1=d))
+            error(lambda: torch.transpose(input=x, dim0=d, dim1=0))
+            error(lambda: x.swapaxes(axis0=d, axis1=0))
+            error(lambda: x.flatten(start_dim=d))
+            error(lambda: x.flatten(0, end_dim=d))
+            error(lambda: torch.flatten(x, start_dim=d))
+            error(lambda: x.unsqueeze(dim=d))
+            error(lambda: torch.unsqueeze(x, dim=d))
+            error(lambda: torch.squeeze(x, dim=d))
+            error(lambda: torch.squeeze(dim=d, input=x))
+            error(lambda: torch.squeeze(input=x, dim=d))
+            error(lambda: torch.cat([x, x], dim=d))
+            error(lambda: torch.stack(tensors=[x, x], dim=d))
+            error(lambda: x.chunk(2, dim=d))
+            error(lambda: torch.chunk(x, chunks=d))
+            error(lambda: x.unbind(dim=d))
+            error(lambda: x.split(1, dim=d))  # torch.split is Python: positions all the same
+            error(lambda: torch.permute(x, dims=d))
+            error(lambda: torch.permute(x, d))
+            error(lambda: torch.reshape(x, shape=d))
+            error(lambda: torch.flip(x, dims=d))
+            error(lambda: torch.broadcast_to(x, size=d))
+            error(lambda: torch.mv(x, vec=d))
+            error(lambda: torch.mv(input=d, vec=x))
+            error(lambda: x.mv(vec=d))
+        for d in [1.0, "a", (1, 1.5), ("a", 1)]:  # None: Tensor.squeeze's default here
+            error(lambda: x.squeeze(dim=d))
+        for d in [5, -3]:  # a dimension out of range: no position either way
+            error(lambda: x.transpose(dim0=d, dim1=0))
+            error(lambda: x.squeeze(dim=d))
+            error(lambda: x.flatten(start_dim=d))
+            error(lambda: torch.cat([x, x], dim=d))
+        error(lambda: torch.squeeze(x, None))  # no signature takes None: all is no dim at all
+        error(lambda: torch.squeeze(x, dim=None))
+        print(torch.squeeze(torch.ones(1, 2, 1)).shape, torch.squeeze(one), torch.squeeze(one, 0))
+        y = torch.ones(1, 3, 1, requires_grad=True)
+        for d in [torch.tensor([0]), torch.tensor([-1]), torch.tensor([0], dtype=torch.uint8)]:
+            # Tensor.squeeze's dimensions may come one by one: this one is a list of one
+            short(lambda: (y.squeeze(d).shape, y.squeeze(d).grad_fn.name(), one.squeeze(d)))
+            error(lambda: y.squeeze(dim=d))
+            error(lambda: torch.squeeze(y, d))
+        error(lambda: y.squeeze(torch.tensor([5])))
+        error(lambda: y.squeeze(torch.tensor([0.0])))
+    """,
+    "reduction_dims_read_as_pytorch_reads_them": """
+        import torch  # a dimension out of range or given twice: PyTorch's errors (then our line)
+        x, s = torch.arange(24.0).reshape(2, 3, 4), torch.tensor(2.0)
+        shapes = lambda r: [tuple(t.shape) for t in (r if isinstance(r, tuple) else (r,))]
+        for name in ["sum", "mean", "amax", "amin", "all", "any"]:
+            f = getattr(torch, name)
+            for dim in [5, -4, (0, 5), (0, 0), (0, -3), (2, 2), (), [], [1, -1], torch.tensor(2)]:
+                error(lambda: print(shapes(f(x, dim)), end=" "))
+                error(lambda: print(shapes(f(s, dim)), end=" "))
+            error(lambda: print(getattr(x, name)(dim=(1, -2), keepdim=True).shape, end=" "))
+            error(lambda: print(getattr(s, name)(dim=(0, -1)), end=" "))
+        for dim in [5, (0, 0), (1, -2)]:
+            error(lambda: print(torch.logsumexp(x, dim).shape, end=" "))
+        print(torch.norm(x, dim=(0, 1)).shape, x.sum(dim=[-1, 0], keepdim=True).shape, s.any(0))
+        error(lambda: torch.norm(x, dim=(1, 1)))
+        error(lambda: torch.softmax(x, 3))
+        error(lambda: x.log_softmax(-4))
+        error(lambda: x.cumsum(3))
     """,
     "joining_and_splitting_arguments": """
         import torch  # cat, stack, split, chunk, unbind and flip: their dimensions and sizes
@@ -483,6 +630,68 @@ SNIPPETS: dict[str, str] = {
         error(lambda: s.split(1))
         error(lambda: s.unbind())
         print([t.shape for t in torch.ones(0, 2).split(0)], [t.shape for t in x.chunk(5, 1)])
+    """,
+    "cat_skips_legacy_empty_tensors": """
+        import torch  # a 1-d tensor of no elements joins any tensor: PyTorch's legacy "empty"
+        x, e = torch.ones(2, 3), torch.zeros(0)
+        print(torch.cat([e, x]).shape, torch.cat([x, e], 1).shape, torch.cat([e, x, e], -1).shape)
+        print(torch.cat([e, e]), torch.cat([e], 3), torch.cat([e, torch.zeros(1, 0)]).shape)
+        print(torch.cat([e.long(), x]).dtype, torch.cat([e.double(), x]).dtype)
+        print(torch.cat([e, e.int()]), torch.cat([e.int(), e.bool()]))
+        print(torch.cat([x.long(), x]).dtype, torch.cat([x.int(), x.long()]).dtype)
+        print(torch.cat([x.half(), x.long()]).dtype, torch.cat([x.bool(), x.to(torch.uint8)]).dtype)
+        print(torch.cat([x.double(), x.int()]).dtype, torch.cat([x.bool(), x.to(torch.int8)]).dtype)
+        error(lambda: torch.cat([e, x], 2))
+        error(lambda: torch.cat([e, x], -3))
+        error(lambda: torch.cat([e, torch.ones(())]))
+        error(lambda: torch.cat([torch.zeros(0, 0), x]))
+        error(lambda: torch.cat([e, x, torch.ones(2, 4)]))
+        error(lambda: torch.cat([e, torch.zeros(0, 2)], 3))
+        a = torch.ones(2, 3, requires_grad=True)
+        b = torch.zeros(0, requires_grad=True)
+        out = torch.cat([b, a, b], 1)
+        print(out, [n.name() for n, _ in out.grad_fn.next_functions])
+        (out * torch.arange(6.0).reshape(2, 3)).sum().backward()
+        print(a.grad, b.grad)
+        c = torch.ones(3, dtype=torch.float64, requires_grad=True)
+        mixed = torch.cat([a.flatten(), c, b])
+        print(mixed.dtype, mixed.grad_fn)
+        mixed.sum().backward()
+        print(a.grad, c.grad, b.grad)
+        g, = torch.autograd.grad(torch.cat([b, a]).pow(2).sum(), a, create_graph=True)
+        print(g, torch.autograd.grad(g.sum(), a)[0])
+        x = torch.arange(6.0).reshape(2, 3)
+        short(lambda: torch.func.vmap(lambda r: torch.cat([e, r]))(x))
+        short(lambda: torch.func.vmap(lambda r: torch.cat([r, e]), in_dims=1)(x))
+        short(lambda: torch.func.jvp(lambda r: torch.cat([e, r, e]), (x,), (torch.ones(2, 3),)))
+        short(lambda: torch.func.grad(lambda r: torch.cat([e, r]).sum())(x))
+        squares = torch.func.grad(lambda r: torch.cat([e, r, e]).pow(2).sum())
+        short(lambda: torch.func.vmap(squares)(x))
+        short(lambda: torch.func.jacrev(lambda r: torch.cat([r, e]))(x[0]))
+        short(lambda: torch.func.jacfwd(lambda r: torch.cat([r, e.double()]))(x[0]))
+    """,
+    "roll_shifts_and_dims": """
+        import torch  # roll's shifts and dims: an int or a list, checked as PyTorch checks them
+        x, s = torch.arange(12.0).reshape(3, 4), torch.tensor(1.0)
+        good = [(1, None), (1, 0), (-1, 1), ((1, 2), (0, 1)), ([1, 2], [0, 0]), ((1,), None)]
+        good += [(1, ()), (5, -1), ((1, -1), (-1, -2)), (torch.tensor(1), 0), (1, torch.tensor(0))]
+        for shifts, dims in good:
+            short(lambda: x.roll(shifts, dims).tolist())
+            short(lambda: torch.roll(x, shifts, dims).tolist())
+        bad = [(1, 2), ((1, 1), 0), (1, (0, 1)), ((1, 2), None), ((), 0), ([], None), (1, -3)]
+        for shifts, dims in bad:
+            error(lambda: x.roll(shifts, dims))
+        error(lambda: torch.roll(x, 1.5))
+        error(lambda: torch.roll(x, 1, 1.5))
+        error(lambda: torch.roll(x, (1, 1.5), (0, 1)))
+        print(s.roll(1), s.roll((1,)), s.roll(1, ()))
+        error(lambda: s.roll(1, 0))
+        error(lambda: s.roll(1, -1))
+        y = torch.arange(6.0, requires_grad=True)
+        (y.reshape(2, 3).roll((1, -1), (0, 1)) * torch.arange(6.0).reshape(2, 3)).sum().backward()
+        print(y.grad)
+        print(torch.func.vmap(lambda r: r.roll(1, 0))(x))
+        print(torch.func.vmap(lambda r: r.roll((1,)))(x))
     """,
     "legacy_variable_and_loss_arguments": """
         import warnings

@@ -91,6 +91,20 @@ default_float = xp.dtype("float32")
 DType = xp.dtype
 
 
+# PyTorch's two spellings of a dtype in its messages: its C++ type, its ScalarType.
+_TORCH_DTYPE_NAMES = {
+    "float16": ("c10::Half", "Half"),
+    "float32": ("float", "Float"),
+    "float64": ("double", "Double"),
+    "int8": ("signed char", "Char"),
+    "int16": ("short int", "Short"),
+    "int32": ("int", "Int"),
+    "int64": ("long int", "Long"),
+    "uint8": ("unsigned char", "Byte"),
+    "bool": ("bool", "Bool"),
+}
+
+
 def as_dtype(dtype: Any) -> DType | None:
     """Accept a dtype, a NumPy type or a name like ``"float32"``; None passes through."""
     if dtype is None:

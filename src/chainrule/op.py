@@ -722,6 +722,17 @@ class Presented:
         return f"<{self._name} object at {hex(id(self))}>"
 
 
+def presented(op: Op, build: Callable[[tuple], tuple]) -> tuple[tuple[Any, int], ...]:
+    """``op``'s ``next_functions`` as PyTorch's graph has them, ``build`` making them (its
+    ``Presented`` nodes) from the edges to the inputs' nodes. Built on a read and kept while
+    those edges stay the same, so that the nodes keep their identity between reads."""
+    raw = Op.next_functions.fget(op)
+    cached = op.__dict__.get("_presented")
+    if cached is None or cached[0] != raw:
+        op._presented = cached = (raw, build(raw))
+    return cached[1]
+
+
 def _parameter_names(cls: type[Op]) -> tuple[str, ...]:
     code = cls.forward.__code__
     return code.co_varnames[1 : code.co_argcount]

@@ -50,6 +50,7 @@ from typing import Any
 
 from chainrule import _normal_avx2
 from chainrule._array import xp
+from chainrule.dtypes import _TORCH_DTYPE_NAMES
 
 # PyTorch's default seed (``torch.initial_seed()`` before any ``manual_seed``).
 DEFAULT_SEED = 67280421310721
@@ -344,8 +345,6 @@ def random_range(dtype: Any, low: int, high: int | None) -> tuple[int, int]:
     >>> random_range(xp.float32, 0, None), random_range(xp.int8, -3, 3)
     ((0, 16777217), (-3, 3))
     """
-    from chainrule.autodiff.backward import _TORCH_DTYPE_NAMES
-
     dtype = xp.dtype(dtype)
     floating = dtype.kind == "f"
     if high is not None:

@@ -25,6 +25,7 @@ from chainrule import _buffers, grad_mode, graph
 from chainrule._array import xp
 from chainrule.arguments import type_name
 from chainrule.autodiff import anomaly, batching
+from chainrule.dtypes import _TORCH_DTYPE_NAMES
 from chainrule.op import _REAL_SCALARS, _RECORD
 from chainrule.ops import views
 from chainrule.ops.broadcast import unbroadcast
@@ -513,20 +514,6 @@ def accumulate_into(tensor: Tensor, g: Any, stored: set[int] | None = None) -> N
         tensor._grad = _make(g)
     else:
         xp.add(current._data, g, out=current._data, casting="unsafe")
-
-
-# PyTorch's two spellings of a dtype in the message below: its C++ type, its ScalarType.
-_TORCH_DTYPE_NAMES = {
-    "float16": ("c10::Half", "Half"),
-    "float32": ("float", "Float"),
-    "float64": ("double", "Double"),
-    "int8": ("signed char", "Char"),
-    "int16": ("short int", "Short"),
-    "int32": ("int", "Int"),
-    "int64": ("long int", "Long"),
-    "uint8": ("unsigned char", "Byte"),
-    "bool": ("bool", "Bool"),
-}
 
 
 def check_assigned_grad(tensor: Tensor, grad: Any) -> None:

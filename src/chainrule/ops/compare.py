@@ -18,7 +18,7 @@ from typing import Any
 from chainrule._array import xp
 from chainrule.op import Constant, _value
 from chainrule.ops.elementwise import BROADCASTS
-from chainrule.ops.reduce import numpy_aliases
+from chainrule.ops.reduce import normalize_dims, numpy_aliases
 from chainrule.tensor import Tensor, _make
 
 # The comparisons written as operators in the explainer (``x > 0``).
@@ -142,7 +142,7 @@ def all(  # noqa: A001
 ) -> Tensor:
     if aliases:
         dim, keepdim = numpy_aliases("all", dim, keepdim, aliases)
-    return _bool(xp.all(input._data, axis=dim, keepdims=keepdim))
+    return _bool(xp.all(input._data, axis=_axes(dim, input.ndim, "all"), keepdims=keepdim))
 
 
 def any(  # noqa: A001
@@ -153,7 +153,15 @@ def any(  # noqa: A001
 ) -> Tensor:
     if aliases:
         dim, keepdim = numpy_aliases("any", dim, keepdim, aliases)
-    return _bool(xp.any(input._data, axis=dim, keepdims=keepdim))
+    return _bool(xp.any(input._data, axis=_axes(dim, input.ndim, "any"), keepdims=keepdim))
+
+
+def _axes(dim: Any, ndim: int, op: str) -> tuple[int, ...] | None:
+    """The axes ``all`` and ``any`` reduce: all for None, none for () or [] (where ``sum``
+    reduces all), else ``dim``'s, checked as PyTorch checks them."""
+    if dim is None:
+        return None
+    return () if isinstance(dim, tuple | list) and not dim else normalize_dims(dim, ndim, op)
 
 
 def equal(input: Tensor, other: Tensor) -> bool:  # noqa: A002

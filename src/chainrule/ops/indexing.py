@@ -14,21 +14,30 @@ nothing to the old values.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from chainrule import return_types
 from chainrule._array import add_at, xp
+from chainrule.arguments import type_name
 from chainrule.autodiff import batching
-from chainrule.op import Linear, _value
+from chainrule.op import Linear, _value, named
 from chainrule.ops import dual, inplace
 from chainrule.ops.reduce import normalize_dims, values_indices
 from chainrule.tensor import Tensor, _make
 
 _BASIC = (int, slice, type(None), type(Ellipsis))
+_INDEX_TYPES = (xp.dtype("int64"), xp.dtype("int32"))
+_BYTE = xp.dtype("uint8")
+_BYTE_MASK = (
+    "indexing with dtype chainrule.uint8 is now deprecated, please use a dtype chainrule.bool "
+    "instead."
+)
 
 
 def normalize_key(key: Any) -> tuple[Any, bool]:
-    """The key with tensors and lists as arrays and bool masks as integer arrays.
+    """The key with tensors and lists as arrays (bool masks as they are: ``checked_key``
+    checks their shapes and turns them into integer arrays).
 
     Returns the key and whether it is basic (ints, slices, None, ...), which makes a view.
     """
@@ -44,15 +53,20 @@ def normalize_key(key: Any) -> tuple[Any, bool]:
             part = int(part)
         if isinstance(part, xp.ndarray):
             basic = False
-            if part.dtype == bool:
-                out.extend(part.nonzero())  # a mask is the list of its True positions
-                continue
-            if part.dtype.kind not in "iu":
+            if part.dtype == _BYTE:  # PyTorch's mask of old: a mask still, with its warning
+                warnings.warn(_BYTE_MASK, UserWarning, stacklevel=3)
+                part = part.astype(bool)
+            elif part.dtype.kind != "b" and part.dtype not in _INDEX_TYPES:
                 raise IndexError(
-                    f"tensors used as indices must be long, int or bool tensors, not {part.dtype}"
+                    "tensors used as indices must be long, int, byte or bool tensors\n"
+                    f"indexing: a tensor of {part.dtype} as an index"
                 )
         elif isinstance(part, bool) or not isinstance(part, _BASIC):
-            raise IndexError(f"unsupported index {part!r} of type {type(part).__name__}")
+            raise IndexError(
+                "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
+                f"are valid indices (got {type_name(part)})\nindexing: unsupported index "
+                f"{part!r} of type {type(part).__name__}"
+            )
         out.append(part)
     return tuple(out), basic
 
@@ -205,44 +219,74 @@ def _crop(x: Any, index: Any, dim: int) -> Any:
 # ------------------------------------------------------------------------- public functions
 def getitem(input: Tensor, key: Any) -> Tensor:  # noqa: A002
     key, basic = normalize_key(key)
-    _check_bounds(input, key)
-    return GetItem(key, basic)(input)
+    return GetItem(checked_key(input, key), basic)(input)
 
 
 def setitem(input: Tensor, key: Any, value: Any) -> None:  # noqa: A002
     """``input[key] = value``, in place; differentiable for the new values."""
     key, basic = normalize_key(key)
-    _check_bounds(input, key)
+    key = checked_key(input, key)
     if basic:  # PyTorch's ``input[key].copy_(value)``: an in-place change through a view
         inplace.copy_(GetItem(key, basic)(input), value)
     else:
         inplace.apply(input, lambda old, v: IndexPut(key)(old, v), value)
 
 
-def _check_bounds(input: Tensor, key: tuple[Any, ...]) -> None:  # noqa: A002
+def checked_key(input: Tensor, key: tuple[Any, ...]) -> tuple[Any, ...]:  # noqa: A002
+    """``key`` checked against the tensor's shape as PyTorch checks it, each bool mask then
+    as the lists of its True positions (a mask takes as many dimensions as it has)."""
+    shape = tuple(input.shape)
     dim = 0
+    seen: list[int] = []  # the shape PyTorch's advanced indexing sees: after ints, slices, None
+    out = []
     for part in key:
+        out.append(part)
         if part is None:
+            seen.append(1)
             continue
         if part is Ellipsis:
-            dim = input.ndim - sum(1 for p in key if p is not None and p is not Ellipsis)
+            rest = len(shape) - sum(_width(p) for p in key if p is not None and p is not Ellipsis)
+            seen += shape[dim:rest]
+            dim = rest
             continue
-        if dim >= input.ndim:
+        width = _width(part)
+        if dim + width > len(shape):
             raise IndexError(
-                f"too many indices for tensor of dimension {input.ndim} "
-                f"(shape {tuple(input.shape)})"
+                f"too many indices for tensor of dimension {len(shape)}\nindexing: more "
+                f"indices than the dimensions of shape {shape}"
             )
-        size = input.shape[dim]
-        if isinstance(part, int) and not -size <= part < size:
-            raise IndexError(f"index {part} is out of bounds for dimension {dim} with size {size}")
-        if (
-            isinstance(part, xp.ndarray)
-            and part.size
-            and (part.max() >= size or part.min() < -size)
-        ):
-            bad = int(part.max()) if part.max() >= size else int(part.min())
-            raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
-        dim += 1
+        size = shape[dim]
+        if isinstance(part, xp.ndarray) and part.dtype == bool:
+            for i, n in enumerate(part.shape):
+                if shape[dim + i] != n:
+                    raise IndexError(
+                        f"The shape of the mask {list(part.shape)} at index {i} does not match "
+                        f"the shape of the indexed tensor {seen + list(shape[dim:])} at index "
+                        f"{len(seen) + i}"
+                    )
+            out[-1:] = part.nonzero()
+            seen += part.shape
+        elif isinstance(part, int):
+            if not -size <= part < size:
+                raise IndexError(
+                    f"index {part} is out of bounds for dimension {dim} with size {size}"
+                )
+        elif isinstance(part, slice):
+            seen.append(len(range(*part.indices(size))))
+        else:
+            if part.size and (part.max() >= size or part.min() < -size):
+                bad = int(part.max()) if part.max() >= size else int(part.min())
+                raise IndexError(
+                    f"index {bad} is out of bounds for dimension {dim} with size {size}"
+                )
+            seen.append(size)
+        dim += width
+    return tuple(out)
+
+
+def _width(part: Any) -> int:
+    """How many of the tensor's dimensions a part of a normalized key takes."""
+    return part.ndim if isinstance(part, xp.ndarray) and part.dtype == bool else 1
 
 
 def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A002
@@ -256,6 +300,7 @@ def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A002
             f"gather: index of shape {idx.shape} does not fit input of shape "
             f"{tuple(input.shape)} outside dimension {axis}"
         )
+    _check_range(idx, input.shape[axis], axis)
     return Gather(axis, idx)(input)
 
 
@@ -267,12 +312,28 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor: 
         raise RuntimeError(
             f"scatter_add: src of shape {tuple(src.shape)} must match index of shape {idx.shape}"
         )
+    _check_range(idx, input.shape[axis], axis)
     return ScatterAdd(axis, idx)(input, src)
 
 
+def _check_range(idx: Any, size: int, axis: int) -> None:
+    """PyTorch's refusal of an index outside ``[0, size)`` in ``gather`` and ``scatter_add``
+    (NumPy would read a negative one from the end), naming the first."""
+    if idx.size and (idx.min() < 0 or idx.max() >= size):
+        bad = idx[(idx < 0) | (idx >= size)][0]
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {axis} with size {size}")
+
+
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A002
+    """The slices at ``index`` (a vector, or one integer) along ``dim``, PyTorch's checks."""
     (axis,) = normalize_dims(dim, input.ndim, "index_select")
-    return getitem(input, (slice(None),) * axis + (_index_array(index, "index_select"),))
+    idx = _index_array(index, "index_select")
+    if idx.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    if idx.size and (idx.min() < 0 or idx.max() >= input.shape[axis]):
+        raise IndexError("index out of range in self")  # NumPy would read -1 from the end
+    key = (slice(None),) * axis + (idx.reshape(-1),)  # one integer keeps its dimension
+    return named(getitem(input, key), "IndexSelectBackward0")
 
 
 def masked_select(input: Tensor, mask: Any) -> Tensor:  # noqa: A002

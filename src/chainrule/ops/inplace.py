@@ -25,6 +25,7 @@ from typing import Any
 from chainrule import grad_mode
 from chainrule._array import xp
 from chainrule.autodiff import batching, forward
+from chainrule.dtypes import _TORCH_DTYPE_NAMES
 from chainrule.op import Linear, _value, named
 from chainrule.ops import dual, views
 from chainrule.ops.draws import Overwrite
@@ -548,8 +549,6 @@ def cauchy_(t: Tensor, median: float = 0.0, sigma: float = 1.0, generator: Any =
 
 def _torch_name(dtype: Any, spelling: int) -> str:
     """PyTorch's name of ``dtype`` in its messages: 0 its C++ type, 1 its ScalarType."""
-    from chainrule.autodiff.backward import _TORCH_DTYPE_NAMES
-
     return _TORCH_DTYPE_NAMES[xp.dtype(dtype).name][spelling]
 
 

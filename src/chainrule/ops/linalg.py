@@ -21,8 +21,8 @@ from chainrule import _blas, dtypes
 from chainrule._array import xp
 from chainrule.arguments import mistyped
 from chainrule.autodiff import batching
-from chainrule.autodiff.backward import _TORCH_DTYPE_NAMES
-from chainrule.op import Bilinear, Op, Presented, named
+from chainrule.dtypes import _TORCH_DTYPE_NAMES
+from chainrule.op import Bilinear, Op, Presented, named, presented
 from chainrule.ops import dual
 from chainrule.ops.broadcast import broadcast_shape
 from chainrule.ops.elementwise import where
@@ -46,16 +46,11 @@ class MatMul(Bilinear):
     @property
     def next_functions(self) -> tuple[tuple[Any, int], ...]:
         """PyTorch's nodes between its product's node and the operands (shown only: one node
-        runs). Built on a read and kept while the inputs' nodes stay the same, so that the
-        nodes keep their identity between reads."""
-        raw = Op.next_functions.fget(self)
+        runs), kept between reads (``presented``)."""
         if self.torch_name is not None:  # bmm, named so by its function: one kernel
-            return raw
-        cached = self.__dict__.get("_presented")
-        if cached is None or cached[0] != raw:
-            a, b = self.inputs
-            self._presented = (raw, _kernel(_Operand.of(a), _Operand.of(b)).edges(raw))
-        return self._presented[1]
+            return Op.next_functions.fget(self)
+        a, b = self.inputs
+        return presented(self, lambda raw: _kernel(_Operand.of(a), _Operand.of(b)).edges(raw))
 
     def forward(self, a, b):
         return _blas.matmul(a, b)

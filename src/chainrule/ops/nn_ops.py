@@ -227,13 +227,10 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 def _linear_next_functions(self: Linear) -> tuple:
     """PyTorch's nodes around its addmm or mm: the weight through ``TBackward0``, the bias
     first, and for input that is not 2-d the flattening of the input and the addmm inside the
-    reshaping node (shown only: one fused node runs). Built on a read and kept while the
-    inputs' nodes stay the same, so that the nodes keep their identity between reads."""
-    raw = Op.next_functions.fget(self)
-    cached = getattr(self, "_presented", None)
-    if cached is None or cached[0] != raw:
-        self._presented = (raw, _torch_linear_nodes(self.inputs[0].ndim, raw))
-    return self._presented[1]
+    reshaping node (shown only: one fused node runs), kept between reads (``presented``)."""
+    from chainrule.op import presented
+
+    return presented(self, lambda raw: _torch_linear_nodes(self.inputs[0].ndim, raw))
 
 
 def _torch_linear_nodes(ndim: int, raw: tuple) -> tuple:

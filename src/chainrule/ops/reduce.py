@@ -15,11 +15,13 @@ divides by n, ``max`` routes it to the arg-max, ``prod`` multiplies by the other
 from __future__ import annotations
 
 import builtins
+import operator
 from collections import namedtuple
 from typing import Any
 
 from chainrule import dtypes, return_types
 from chainrule._array import xp
+from chainrule.arguments import distinct_dims, is_index, out_of_range
 from chainrule.autodiff import batching
 from chainrule.op import Constant, Linear, Op, _value, named
 from chainrule.ops import dual
@@ -30,18 +32,31 @@ values_indices = namedtuple("values_indices", ["values", "indices"])
 
 
 def normalize_dims(dim: Any, ndim: int, op: str = "reduction") -> tuple[int, ...]:
-    """``dim`` (None, an int or a sequence, negatives allowed) as sorted non-negative axes."""
-    if dim is None or dim == ():
+    """``dim`` (None, an int or a sequence, negatives allowed) as sorted non-negative axes;
+    one out of range or given twice refused with PyTorch's error (then, for the range,
+    chainrule's line with the op)."""
+    if type(dim) is int:
+        dims: tuple[Any, ...] = (dim,)
+    elif dim is None:
         return tuple(range(ndim))
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    elif is_index(dim):  # a NumPy integer, an integer tensor of one element
+        dims = (operator.index(dim),)
+    else:
+        dims = tuple(dim)
+        if not dims:  # () or []: PyTorch's reductions over all (but all's and any's)
+            return tuple(range(ndim))
     out = []
     for d in dims:
         if not -builtins.max(ndim, 1) <= d < builtins.max(ndim, 1):
             raise IndexError(
-                f"{op}: dimension {d} is out of range for a tensor with {ndim} dimensions"
+                f"{out_of_range(d, ndim)}\n{op}: dimension {d} is out of range for a tensor "
+                f"with {ndim} dimensions"
             )
         out.append(d % builtins.max(ndim, 1) if ndim else 0)
-    return tuple(sorted(set(out))) if ndim else ()
+    unique = set(out)
+    if len(unique) < len(out):
+        distinct_dims(dims, ndim)  # raises PyTorch's error for the first one given twice
+    return tuple(sorted(unique)) if ndim else ()
 
 
 def numpy_aliases(op: str, dim: Any, keepdim: Any, aliases: dict[str, Any]) -> tuple[Any, Any]:

@@ -13,7 +13,9 @@ over the expanded axes (a value used many times gets the sum of its gradients).
 
 from __future__ import annotations
 
+import itertools
 import math
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,7 +32,7 @@ from chainrule.arguments import (
     wrap_dim,
 )
 from chainrule.autodiff import batching
-from chainrule.autodiff.backward import _TORCH_DTYPE_NAMES
+from chainrule.dtypes import _TORCH_DTYPE_NAMES
 from chainrule.op import Linear, Op, named
 from chainrule.ops import dual, views
 from chainrule.ops.broadcast import broadcast_shape, unbroadcast
@@ -129,17 +131,30 @@ class Cat(Linear):
     batch_rule = staticmethod(batching.cat)
     saves_inputs = False
 
-    def __init__(self, dim: int) -> None:
+    def __init__(self, dim: int, skip: tuple[int, ...] = ()) -> None:
         self.dim = dim
+        self.skip = skip  # the inputs PyTorch leaves out: 1-d tensors of no elements (``cat``)
 
     def forward(self, *xs):
-        return xp.concatenate(xs, axis=self.dim)
+        first = xs[0].dtype
+        for x in xs:
+            if x.dtype is not first:  # PyTorch's promotion: a float's dtype over any int's
+                floats = [x.dtype for x in xs if x.dtype.kind == "f"]
+                dtype = xp.result_type(*(floats or xs))
+                return xp.concatenate(self._kept(xs), axis=self.dim, dtype=dtype)
+        return xp.concatenate(self._kept(xs), axis=self.dim)
+
+    def _kept(self, xs: tuple[Any, ...]) -> Any:
+        return [x for i, x in enumerate(xs) if i not in self.skip] if self.skip else xs
 
     def vjp(self, g, out, *xs):
         grads = []
         start = 0
         lead = (slice(None),) * self.dim
-        for x, need in zip(xs, self.needs, strict=True):
+        for i, (x, need) in enumerate(zip(xs, self.needs, strict=True)):
+            if i in self.skip:  # no elements, and none of the output's
+                grads.append(dual.zeros_like(x) if need else None)
+                continue
             size = x.shape[self.dim] if hasattr(x, "shape") and len(x.shape) else 1
             grads.append(g[lead + (slice(start, start + size),)] if need else None)
             start += size
@@ -235,7 +250,7 @@ def view_dtype(input: Tensor, dtype: Any) -> Tensor:  # noqa: A002
     """
     data = input._data
     new = dtypes.as_dtype(dtype)
-    if new.itemsize != data.itemsize and data.size:  # an empty array's strides say nothing
+    if new.itemsize != data.itemsize:
         _check_view_dtype(data, new)
     t = _make(data.view(new))
     t._vc = input._vc
@@ -254,6 +269,12 @@ def _check_view_dtype(data: Any, new: Any) -> None:
     if data.ndim == 0:
         raise RuntimeError(f"self.dim() cannot be 0 {what}")
     strides = [s // old for s in data.strides]
+    if not data.size and not any(strides):
+        # NumPy gives a new empty array no strides; PyTorch gives it the contiguous ones (each
+        # dimension counted as 1 at least), which views keep: a view of one is taken as new
+        sizes = [max(n, 1) for n in data.shape[:0:-1]]
+        strides = list(itertools.accumulate(sizes, operator.mul, initial=1))
+        strides.reverse()
     checks = [("stride(-1)", strides[-1], "must be 1", strides[-1] == 1)]
     if new.itemsize > old:
         ratio = new.itemsize // old
@@ -342,9 +363,14 @@ def _two_ints(a: Any, b: Any, name: str, params: tuple[str, str], at: int) -> tu
     return integer(a, name, params[0], at), integer(b, name, params[1], at + 1)
 
 
-def squeeze(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
+_ALL: Any = object()  # squeeze's default, all dimensions; None is no dimension PyTorch takes
+
+
+def squeeze(input: Tensor, dim: Any = _ALL) -> Tensor:  # noqa: A002
     """Drop size-1 dimensions (all of them, or those in ``dim`` that have size 1)."""
-    return squeeze_at(input, dim, 2)
+    if dim is None:  # PyTorch's squeeze of all is the one without ``dim``: none takes None
+        raise invalid_combination((input, dim), "squeeze", SQUEEZE[2], ("input", "dim"))
+    return squeeze_at(input, None if dim is _ALL else dim, 2)
 
 
 # PyTorch's signatures of squeeze, which it lists when a call fits none (Tensor.squeeze's and
@@ -365,7 +391,8 @@ SQUEEZE = {
 
 def squeeze_at(input: Tensor, dim: Any, at: int) -> Tensor:  # noqa: A002
     """``squeeze``, ``dim`` read as PyTorch reads it at argument position ``at``: one
-    dimension (``SqueezeBackward1``), a sequence of them (``SqueezeBackward2``), or None."""
+    dimension (``SqueezeBackward1``), a sequence of them (``SqueezeBackward2``), or None: all
+    (``SqueezeBackward0``, where the call gave none)."""
     ndim = input.ndim
     if dim is None:
         dims, node = range(ndim), "SqueezeBackward0"
@@ -378,8 +405,12 @@ def squeeze_at(input: Tensor, dim: Any, at: int) -> Tensor:  # noqa: A002
         try:
             dims, node = (wrap_dim(integer(dim, "squeeze", "dim", at), ndim),), "SqueezeBackward1"
         except TypeError:  # no signature takes it (nor a sequence that starts with no int)
-            given = (input, dim) if at == 2 else (dim,)  # torch.squeeze's begin with the tensor
-            raise invalid_combination(given, "squeeze", SQUEEZE[at]) from None
+            if at == 1 and is_index(dim) and "dim" not in arguments.by_keyword("squeeze"):
+                # Tensor.squeeze's list of dimensions may come one by one, as PyTorch reads
+                # ``x.squeeze(0, 2)``: a tensor of one integer given by position is one
+                return squeeze_at(input, (operator.index(dim),), at)
+            given, params = ((input, dim), ("input", "dim")) if at == 2 else ((dim,), ("dim",))
+            raise invalid_combination(given, "squeeze", SQUEEZE[at], params) from None
     shape = tuple(n for i, n in enumerate(input.shape) if not (i in dims and n == 1))
     return named(reshape(input, shape), node)
 
@@ -586,29 +617,45 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
         raise ValueError("chainrule.cat(): expected a non-empty list of Tensors")
     if type(dim) is not int:
         dim = integer(dim, "cat", "dim", 2)
+    # PyTorch leaves out 1-d tensors of no elements, its legacy "empty" that joins any tensor
+    # (they count in the result's dtype only), unless all are such: then they join along 0.
+    skip = []
     for i, x in enumerate(tensors):
-        if x.ndim == 0:
+        ndim = x.ndim
+        if ndim == 0:
             raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
-    first = tensors[0]
-    axis = wrap_dim(dim, first.ndim)
-    for i, other in enumerate(tensors[1:], 1):
-        # PyTorch's words, then the shapes (on a line of their own)
-        shapes = (
-            f"\ncat: tensors must have the same shape except in dimension {axis}, got "
-            f"{tuple(first.shape)} and {tuple(other.shape)}"
-        )
-        if other.ndim != first.ndim:
-            raise RuntimeError(
-                f"Tensors must have same number of dimensions: got {first.ndim} and "
-                f"{other.ndim}{shapes}"
-            )
-        for d, (a, b) in enumerate(zip(first.shape, other.shape, strict=True)):
+        if ndim == 1 and not x.shape[0]:
+            skip.append(i)
+    if len(skip) == len(tensors):
+        skip, dim = [], 0
+    start = next(i for i in range(len(tensors)) if i not in skip) if skip else 0
+    shape = tensors[start].shape
+    axis = wrap_dim(dim, len(shape))
+    for i in range(start + 1, len(tensors)):
+        if i not in skip and (other := tensors[i].shape) != shape:
+            _check_cat_shapes(shape, other, axis, i)
+    return Cat(axis, tuple(skip))(*tensors)
+
+
+def _check_cat_shapes(shape: Size, other: Size, axis: int, i: int) -> None:
+    """PyTorch's check of tensor ``i``'s shape in ``cat`` against the first's: the same but for
+    dimension ``axis`` (its words, then the shapes on a line of their own)."""
+    if len(other) != len(shape):
+        message = f"Tensors must have same number of dimensions: got {len(shape)} and {len(other)}"
+    else:
+        for d, (a, b) in enumerate(zip(shape, other, strict=True)):
             if a != b and d != axis:
-                raise RuntimeError(
+                message = (
                     f"Sizes of tensors must match except in dimension {axis}. Expected size {a} "
-                    f"but got size {b} for tensor number {i} in the list.{shapes}"
+                    f"but got size {b} for tensor number {i} in the list."
                 )
-    return Cat(axis)(*tensors)
+                break
+        else:
+            return
+    raise RuntimeError(
+        f"{message}\ncat: tensors must have the same shape except in dimension {axis}, got "
+        f"{tuple(shape)} and {tuple(other)}"
+    )
 
 
 concatenate = cat
@@ -638,12 +685,30 @@ def flip(input: Tensor, dims: Sequence[int]) -> Tensor:  # noqa: A002
 
 
 def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:  # noqa: A002
-    if dims is None:
-        return reshape(Roll(shifts, None)(flatten(input)), tuple(input.shape))
-    if isinstance(shifts, Sequence):
-        shifts = tuple(shifts)
-        dims = tuple(dims)
-    return Roll(shifts, dims)(input)
+    """The values moved ``shifts`` places along each of ``dims`` (an int or a list of them,
+    each as often as given), round the end; along the flattened tensor where ``dims`` is None
+    or empty. PyTorch's checks, in its order and words."""
+    shifts = _ints_or_int(shifts, "shifts", 2)
+    dims = () if dims is None else _ints_or_int(dims, "dims", 3)
+    if not shifts:
+        raise RuntimeError("`shifts` required")
+    if len(shifts) != len(dims) and (dims or len(shifts) != 1):
+        raise RuntimeError(
+            f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}"
+        )
+    if not dims:
+        return reshape(Roll(shifts[0], None)(flatten(input)), tuple(input.shape))
+    ndim = input.ndim
+    for d in dims if not ndim else ():
+        raise IndexError(f"Dimension specified as {d} but tensor has no dimensions")
+    return Roll(shifts, tuple(wrap_dim(d, ndim) for d in dims))(input)
+
+
+def _ints_or_int(value: Any, param: str, position: int) -> tuple[int, ...]:
+    """``roll``'s ``int[1]`` arguments: a list of ints, or one int (PyTorch's checks)."""
+    if is_index(value):
+        return (operator.index(value),)
+    return int_list((value,), "roll", param, position=position, varargs=False)
 
 
 # PyTorch's signatures of split, which it lists when a call fits none.
