@@ -513,52 +513,15 @@ SNIPPETS: dict[str, str] = {
         print(v.grad, z.unsqueeze(-1).grad_fn, z.squeeze(0).grad_fn, z.squeeze((-1,)).grad_fn)
         error(lambda: z.squeeze((0, -1)))
     """,
-    "dim_arguments_given_by_keyword": """
-        import torch  # PyTorch names the position of a mistyped argument given by position only
+    "squeeze_refuses_none_and_takes_a_one_integer_tensor": """
+        import torch  # no signature of squeeze takes None: squeezing all is giving no dim at all
         x, one = torch.ones(2, 3), torch.tensor([1])
-        for d in [1.0, None, "a", (1, 1.5), ("a", 1)]:
-            error(lambda: x.transpose(dim0=d, dim1=0))
-            error(lambda: x.transpose(0, dim1=d))
-            error(lambda: torch.transpose(x, dim0=0, dim1=d))
-            error(lambda: torch.transpose(input=x, dim0=d, dim1=0))
-            error(lambda: x.swapaxes(axis0=d, axis1=0))
-            error(lambda: x.flatten(start_dim=d))
-            error(lambda: x.flatten(0, end_dim=d))
-            error(lambda: torch.flatten(x, start_dim=d))
-            error(lambda: x.unsqueeze(dim=d))
-            error(lambda: torch.unsqueeze(x, dim=d))
-            error(lambda: torch.squeeze(x, dim=d))
-            error(lambda: torch.squeeze(dim=d, input=x))
-            error(lambda: torch.squeeze(input=x, dim=d))
-            error(lambda: torch.cat([x, x], dim=d))
-            error(lambda: torch.stack(tensors=[x, x], dim=d))
-            error(lambda: x.chunk(2, dim=d))
-            error(lambda: torch.chunk(x, chunks=d))
-            error(lambda: x.unbind(dim=d))
-            error(lambda: x.split(1, dim=d))  # torch.split is Python: positions all the same
-            error(lambda: torch.permute(x, dims=d))
-            error(lambda: torch.permute(x, d))
-            error(lambda: torch.reshape(x, shape=d))
-            error(lambda: torch.flip(x, dims=d))
-            error(lambda: torch.broadcast_to(x, size=d))
-            error(lambda: torch.mv(x, vec=d))
-            error(lambda: torch.mv(input=d, vec=x))
-            error(lambda: x.mv(vec=d))
-        for d in [1.0, "a", (1, 1.5), ("a", 1)]:  # None: Tensor.squeeze's default here
-            error(lambda: x.squeeze(dim=d))
-        for d in [5, -3]:  # a dimension out of range: no position either way
-            error(lambda: x.transpose(dim0=d, dim1=0))
-            error(lambda: x.squeeze(dim=d))
-            error(lambda: x.flatten(start_dim=d))
-            error(lambda: torch.cat([x, x], dim=d))
-        error(lambda: torch.squeeze(x, None))  # no signature takes None: all is no dim at all
-        error(lambda: torch.squeeze(x, dim=None))
+        error(lambda: torch.squeeze(x, None))
         print(torch.squeeze(torch.ones(1, 2, 1)).shape, torch.squeeze(one), torch.squeeze(one, 0))
         y = torch.ones(1, 3, 1, requires_grad=True)
         for d in [torch.tensor([0]), torch.tensor([-1]), torch.tensor([0], dtype=torch.uint8)]:
             # Tensor.squeeze's dimensions may come one by one: this one is a list of one
             short(lambda: (y.squeeze(d).shape, y.squeeze(d).grad_fn.name(), one.squeeze(d)))
-            error(lambda: y.squeeze(dim=d))
             error(lambda: torch.squeeze(y, d))
         error(lambda: y.squeeze(torch.tensor([5])))
         error(lambda: y.squeeze(torch.tensor([0.0])))

@@ -11,10 +11,7 @@ that fails under PyTorch fails the same way here.
 
 from __future__ import annotations
 
-import dis
 import operator
-import sys
-from itertools import zip_longest
 from typing import Any, NamedTuple
 
 from chainrule._array import xp
@@ -40,50 +37,15 @@ _C_TYPES = {
 
 
 def mistyped(name: str, param: str, position: int, expected: str, value: Any) -> TypeError:
-    """PyTorch's error for an argument of the wrong type (its position left out where the
-    call gave it by keyword: ``by_keyword``).
+    """PyTorch's error for an argument of the wrong type.
 
     >>> mistyped("mv", "vec", 2, "Tensor", 3)
     TypeError("mv(): argument 'vec' (position 2) must be Tensor, not int")
     """
     return TypeError(
-        f"{name}(): argument '{param}'{_position(name, param, position)} must be {expected}, "
-        f"not {type_name(value)}"
+        f"{name}(): argument '{param}' (position {position}) must be {expected}, not "
+        f"{type_name(value)}"
     )
-
-
-def _position(name: str, param: str, position: int) -> str:
-    """`` (position N)`` after an argument's name in PyTorch's messages, or nothing where the
-    call of ``name`` gave the argument by keyword."""
-    return "" if param in by_keyword(name) else f" (position {position})"
-
-
-def by_keyword(name: str) -> tuple[str, ...]:
-    """The names of the arguments given by keyword to the running call of chainrule's ``name``
-    (the innermost function or method of that name), in the order given; () where none runs.
-
-    Read from the calling code's bytecode, and only to word an error: PyTorch parses its
-    arguments in C++ and knows which came by keyword, a Python function does not. A call that
-    passes a ``**`` mapping shows none (its names are not in the code)."""
-    frame = sys._getframe(1)
-    while frame.f_code.co_name != name or not frame.f_globals.get("__name__", "").startswith(
-        _PACKAGE
-    ):
-        frame = frame.f_back
-        if frame is None:
-            return ()
-    caller = frame.f_back
-    if caller is None:
-        return ()
-    code = caller.f_code
-    calls = [i for i in dis.get_instructions(code) if i.offset <= caller.f_lasti]
-    if calls[-1].opname == "CALL_KW":  # Python 3.13 on: the names are the last constant loaded
-        return calls[-2].argval
-    before = calls[-3] if calls[-2].opname == "PRECALL" else calls[-2]  # 3.11 has a PRECALL
-    return code.co_consts[before.arg] if before.opname == "KW_NAMES" else ()
-
-
-_PACKAGE = __name__.partition(".")[0]
 
 
 def integer(value: Any, name: str, param: str, position: int = 1) -> int:
@@ -210,17 +172,14 @@ def _read(
     overloads: tuple[Signature, ...],
 ) -> tuple[int, ...]:
     """``int_list`` for any arguments: PyTorch's checks in its order, and its messages."""
-    at = _position(name, param, position)
-    where = f"{name}(): argument '{param}'{at} must be tuple of ints"
+    where = f"{name}(): argument '{param}' (position {position}) must be tuple of ints"
     if len(args) == 1 and isinstance(args[0], _LISTS):
         items = args[0]
         if items and not is_index(items[0]):
-            why = (  # PyTorch names the element only in a list given by position
-                f"but found element of type {type_name(items[0])} at pos 0"
-                if at
-                else f"not {type_name(items)}"
+            found = type_name(items[0])
+            raise _refused(
+                args, name, overloads, f"{where}, but found element of type {found} at pos 0"
             )
-            raise _refused(args, name, overloads, f"{where}, {why}")
     elif args and varargs and is_index(args[0]):
         items = args  # f(2, 3): every positional argument is one size
     elif len(args) > 1:
@@ -290,17 +249,11 @@ def _refused(
 
 
 def invalid_combination(
-    args: tuple[Any, ...], name: str, overloads: tuple[Signature, ...], params: tuple[str, ...] = ()
+    args: tuple[Any, ...], name: str, overloads: tuple[Signature, ...]
 ) -> TypeError:
     """PyTorch's error for a call that fits none of the function's signatures (its lines on
-    why each did not fit are left out). ``params``: the names of ``args``, where the call may
-    have given some by keyword (``by_keyword``): PyTorch lists those last, ``dim=float``, in
-    the reverse of the order given, each followed by a comma where no argument came by
-    position."""
-    keywords = [k for k in reversed(by_keyword(name)) if k in params] if params else []
-    kinds = [type_name(a) for a, p in zip_longest(args, params) if p not in keywords]
-    kinds += [f"{k}={type_name(args[params.index(k)])}" for k in keywords]
-    got = ", ".join(kinds) + (", " if keywords and len(kinds) == len(keywords) else "")
+    why each did not fit are left out)."""
+    got = ", ".join(type_name(a) for a in args)
     listed = "".join(f"\n * {s.text}" for s in overloads)
     return TypeError(
         f"{name}() received an invalid combination of arguments - got ({got}), but expected "

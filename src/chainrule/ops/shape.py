@@ -369,7 +369,7 @@ _ALL: Any = object()  # squeeze's default, all dimensions; None is no dimension 
 def squeeze(input: Tensor, dim: Any = _ALL) -> Tensor:  # noqa: A002
     """Drop size-1 dimensions (all of them, or those in ``dim`` that have size 1)."""
     if dim is None:  # PyTorch's squeeze of all is the one without ``dim``: none takes None
-        raise invalid_combination((input, dim), "squeeze", SQUEEZE[2], ("input", "dim"))
+        raise invalid_combination((input, dim), "squeeze", SQUEEZE[2])
     return squeeze_at(input, None if dim is _ALL else dim, 2)
 
 
@@ -405,12 +405,13 @@ def squeeze_at(input: Tensor, dim: Any, at: int) -> Tensor:  # noqa: A002
         try:
             dims, node = (wrap_dim(integer(dim, "squeeze", "dim", at), ndim),), "SqueezeBackward1"
         except TypeError:  # no signature takes it (nor a sequence that starts with no int)
-            if at == 1 and is_index(dim) and "dim" not in arguments.by_keyword("squeeze"):
+            if at == 1 and is_index(dim):
                 # Tensor.squeeze's list of dimensions may come one by one, as PyTorch reads
-                # ``x.squeeze(0, 2)``: a tensor of one integer given by position is one
+                # ``x.squeeze(0, 2)``: a tensor of one integer is one (PyTorch takes it by
+                # position only; a Python function cannot tell, so by keyword is taken too)
                 return squeeze_at(input, (operator.index(dim),), at)
-            given, params = ((input, dim), ("input", "dim")) if at == 2 else ((dim,), ("dim",))
-            raise invalid_combination(given, "squeeze", SQUEEZE[at], params) from None
+            given = (input, dim) if at == 2 else (dim,)
+            raise invalid_combination(given, "squeeze", SQUEEZE[at]) from None
     shape = tuple(n for i, n in enumerate(input.shape) if not (i in dims and n == 1))
     return named(reshape(input, shape), node)
 
