@@ -517,6 +517,8 @@ SNIPPETS: dict[str, str] = {
         import torch  # no signature of squeeze takes None: squeezing all is giving no dim at all
         x, one = torch.ones(2, 3), torch.tensor([1])
         error(lambda: torch.squeeze(x, None))
+        error(lambda: x.squeeze(None))
+        print(torch.squeeze(torch.ones(1, 2, 1)).shape, torch.ones(1, 2, 1).squeeze().shape)
         print(torch.squeeze(torch.ones(1, 2, 1)).shape, torch.squeeze(one), torch.squeeze(one, 0))
         y = torch.ones(1, 3, 1, requires_grad=True)
         for d in [torch.tensor([0]), torch.tensor([-1]), torch.tensor([0], dtype=torch.uint8)]:

@@ -35,6 +35,10 @@ _C_TYPES = {
     ("chainrule.rng", "Generator"): "chainrule._C.Generator",
 }
 
+#: The default of an argument that PyTorch reads differently when it is not given at all (no
+#: signature of ``squeeze`` takes None: squeezing all is the one given no ``dim``).
+OMITTED: Any = object()
+
 
 def mistyped(name: str, param: str, position: int, expected: str, value: Any) -> TypeError:
     """PyTorch's error for an argument of the wrong type.

@@ -734,7 +734,7 @@ class Tensor:
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         return shape.flatten_at(self, start_dim, end_dim, 1)
 
-    def squeeze(self, dim: Any = None) -> Tensor:
+    def squeeze(self, dim: Any = arguments.OMITTED) -> Tensor:
         return shape.squeeze_at(self, dim, 1)
 
     def unsqueeze(self, dim: int) -> Tensor:

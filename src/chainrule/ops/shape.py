@@ -22,6 +22,7 @@ from typing import Any
 from chainrule import arguments, dtypes
 from chainrule._array import xp
 from chainrule.arguments import (
+    OMITTED,
     Signature,
     distinct_dims,
     int_list,
@@ -363,14 +364,9 @@ def _two_ints(a: Any, b: Any, name: str, params: tuple[str, str], at: int) -> tu
     return integer(a, name, params[0], at), integer(b, name, params[1], at + 1)
 
 
-_ALL: Any = object()  # squeeze's default, all dimensions; None is no dimension PyTorch takes
-
-
-def squeeze(input: Tensor, dim: Any = _ALL) -> Tensor:  # noqa: A002
+def squeeze(input: Tensor, dim: Any = OMITTED) -> Tensor:  # noqa: A002
     """Drop size-1 dimensions (all of them, or those in ``dim`` that have size 1)."""
-    if dim is None:  # PyTorch's squeeze of all is the one without ``dim``: none takes None
-        raise invalid_combination((input, dim), "squeeze", SQUEEZE[2])
-    return squeeze_at(input, None if dim is _ALL else dim, 2)
+    return squeeze_at(input, dim, 2)
 
 
 # PyTorch's signatures of squeeze, which it lists when a call fits none (Tensor.squeeze's and
@@ -391,10 +387,11 @@ SQUEEZE = {
 
 def squeeze_at(input: Tensor, dim: Any, at: int) -> Tensor:  # noqa: A002
     """``squeeze``, ``dim`` read as PyTorch reads it at argument position ``at``: one
-    dimension (``SqueezeBackward1``), a sequence of them (``SqueezeBackward2``), or None: all
-    (``SqueezeBackward0``, where the call gave none)."""
+    dimension (``SqueezeBackward1``), a sequence of them (``SqueezeBackward2``), or all
+    (``SqueezeBackward0``) where the call gave none: PyTorch's squeeze of all is the one given
+    no ``dim``, and none of its signatures takes None."""
     ndim = input.ndim
-    if dim is None:
+    if dim is OMITTED:
         dims, node = range(ndim), "SqueezeBackward0"
     elif type(dim) is int:
         dims, node = (wrap_dim(dim, ndim),), "SqueezeBackward1"
