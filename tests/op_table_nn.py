@@ -249,6 +249,20 @@ NN_SPECS: list[OpSpec] = [
         domain=distinct,
     ),
     _row(
+        "max_pool2d_window_beyond_a_byte",  # 17x17 = 289 offsets: the arg-max path, not the grids'
+        lambda F_, t_, x: F_.max_pool2d(x, 17),
+        ("MaxPool2DWithIndices",),
+        (((2, 1, 17, 18),),),
+        domain=distinct,
+    ),
+    _row(
+        "max_pool2d_one_by_one",  # one sub-grid: every window's only element wins
+        lambda F_, t_, x: F_.max_pool2d(x, 1, stride=2),
+        ("MaxPool2DWithIndices",),
+        (((2, 2, 3, 4),),),
+        domain=distinct,
+    ),
+    _row(
         "max_pool2d_unbatched",
         lambda F_, t_, x: F_.max_pool2d(x, 2),
         ("MaxPool2DWithIndices", "Reshape"),
