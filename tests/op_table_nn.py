@@ -170,6 +170,12 @@ NN_SPECS: list[OpSpec] = [
         (((1, 2, 5, 4), (2, 2, 2, 4), (2,)),),
     ),
     _row(
+        "conv2d_kernel_rows_in_padding_only",  # one input row: kernel rows 0 and 2 read padding
+        lambda F_, t_, x, w, b: F_.conv2d(x, w, b, stride=2, padding=1),
+        ("Convolution",),
+        (((2, 2, 1, 3), (3, 2, 3, 3), (3,)),),
+    ),
+    _row(
         "conv2d_padding_valid",
         lambda F_, t_, x, w: F_.conv2d(x, w, padding="valid"),
         ("Convolution",),

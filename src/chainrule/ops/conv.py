@@ -186,18 +186,26 @@ def _conv(x: Any, weight: Any, bias: Any, geom: Geometry, cols: Any = None) -> A
 
 
 def _conv_input_grad(g: Any, weight: Any, geom: Geometry, x_shape: tuple[int, ...]) -> Any:
-    """col2im(W^T @ g): every window's gradient added back where the window was read."""
+    """col2im(W^T @ g): every window's gradient added back where the window was read.
+
+    Only what lands inside the input is computed and added: the gradient comes out unpadded,
+    the (C, H, W, N) layout that the next rules read without a copy, and W^T @ g is one product
+    per kernel row, of the output rows whose windows have that row inside the input (3x3
+    windows over 4x4 images, padded by 1: 10 of 12 rows; each value is the same sum over the
+    output channels as in one product of all rows, which BLAS adds up alike).
+    """
     n, c, h, w = x_shape
-    kh, kw = geom.kernel
-    ho, wo = g.shape[2], g.shape[3]
-    grad_cols = dual.matmul(dual.swap_last(weight.reshape(weight.shape[0], -1)), _rows(g))
-    grad_cols = grad_cols.reshape(c, kh, kw, ho, wo, n)
-    # Only what lands inside the input is added: the padding's share would be dropped anyway
-    # (3x3 windows over 4x4 images, padded by 1: 100 of 144 elements), and the gradient comes
-    # out unpadded, the (C, H, W, N) layout that the next rules read without a copy.
-    grad = xp.zeros((c, h, w, n), dtype=grad_cols.dtype)
+    o, (kh, kw), (ho, wo) = weight.shape[0], geom.kernel, g.shape[2:]
+    rows_of_g = _rows(g)
+    # W^T by kernel row, (kh, C * kw, O): each row's block a matrix as BLAS reads it
+    w_rows = xp.ascontiguousarray(weight.transpose(2, 1, 3, 0)).reshape(kh, c * kw, o)
+    grad = xp.zeros((c, h, w, n), dtype=xp.result_type(g, weight))
     for i, j, out_rows, out_columns, rows, columns in geom.inside((ho, wo), (h, w)):
-        grad[:, rows, columns] += grad_cols[:, i, j, out_rows, out_columns]  # one add per offset
+        if j == 0:  # a kernel row's first offset: the row's product
+            height = out_rows.stop - out_rows.start
+            run = rows_of_g[:, out_rows.start * wo * n : out_rows.stop * wo * n]
+            grad_cols = dual.matmul(w_rows[i], run).reshape(c, kw, height, wo, n)
+        grad[:, rows, columns] += grad_cols[:, j, :, out_columns]  # one add per offset
     return grad.transpose(3, 0, 1, 2)
 
 
