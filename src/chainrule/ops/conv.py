@@ -429,8 +429,12 @@ class MaxPool2DWithIndices(Op):
             tiled = self.geom.stride == (kh, kw) and (h, w) == (kh * ho, kw * wo)
             grad = (xp.empty_like if tiled else xp.zeros_like)(x, dtype=g.dtype)
             g = _in_layout(g, self.arg)
+            # One mask, "arg == k" for each k in turn, compared as 1-D views (as the forward's)
+            mask = xp.empty_like(self.arg, dtype=xp.bool_)
+            arg, won = self.arg.ravel("K"), mask.ravel("K")
             for k, grid in enumerate(self._grids(grad, (ho, wo))):
-                xp.multiply(g, self.arg == k, out=grid)
+                xp.equal(arg, k, out=won)
+                xp.multiply(g, mask, out=grid)
             return grad
         indices = self._indices(w)
         (kh, kw), (sh, sw) = self.geom.kernel, self.geom.stride
