@@ -170,6 +170,12 @@ NN_SPECS: list[OpSpec] = [
         (((1, 2, 5, 4), (2, 2, 2, 4), (2,)),),
     ),
     _row(
+        "conv2d_kernel_rows_in_padding_only",  # one input row: kernel rows 0 and 2 read padding
+        lambda F_, t_, x, w, b: F_.conv2d(x, w, b, stride=2, padding=1),
+        ("Convolution",),
+        (((2, 2, 1, 3), (3, 2, 3, 3), (3,)),),
+    ),
+    _row(
         "conv2d_padding_valid",
         lambda F_, t_, x, w: F_.conv2d(x, w, padding="valid"),
         ("Convolution",),
@@ -246,6 +252,20 @@ NN_SPECS: list[OpSpec] = [
         lambda F_, t_, x: F_.max_pool2d(x, (1, 3)),
         ("MaxPool2DWithIndices",),
         (((2, 3, 2, 6),),),
+        domain=distinct,
+    ),
+    _row(
+        "max_pool2d_window_beyond_a_byte",  # 17x17 = 289 offsets: the arg-max path, not the grids'
+        lambda F_, t_, x: F_.max_pool2d(x, 17),
+        ("MaxPool2DWithIndices",),
+        (((2, 1, 17, 18),),),
+        domain=distinct,
+    ),
+    _row(
+        "max_pool2d_one_by_one",  # one sub-grid: every window's only element wins
+        lambda F_, t_, x: F_.max_pool2d(x, 1, stride=2),
+        ("MaxPool2DWithIndices",),
+        (((2, 2, 3, 4),),),
         domain=distinct,
     ),
     _row(

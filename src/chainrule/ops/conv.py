@@ -30,6 +30,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
+from chainrule import _blas
 from chainrule._array import sliding_window_view, xp
 from chainrule.autodiff import batching
 from chainrule.op import Bilinear, Op
@@ -172,25 +173,39 @@ def _conv(x: Any, weight: Any, bias: Any, geom: Geometry, cols: Any = None) -> A
         cols = _im2col(x, geom)
     n, o = x.shape[0], weight.shape[0]
     ho, wo = geom.out_size(x.shape[2], x.shape[3])
-    out = dual.matmul(weight.reshape(o, -1), cols)
-    if bias is not None:
-        out += bias.reshape(o, 1)
+    if bias is None:
+        out = dual.matmul(weight.reshape(o, -1), cols)
+    else:
+        # The bias added as BLAS multiplies, as a linear layer's is (see _blas.addmm): no
+        # second pass over the result, and BLAS does not zero it first (the digits CNN's two
+        # layers: 384 KiB a step). Bitwise the product then the add while the summed dimension
+        # is one block of OpenBLAS's (C * kh * kw up to 384 at least, measured for float32 and
+        # float64); past that the bias joins the first block's partial sums, as in addmm.
+        out = _blas.addmm(bias.reshape(o, 1), weight.reshape(o, -1), cols)
     return out.reshape(o, ho, wo, n).transpose(3, 0, 1, 2)
 
 
 def _conv_input_grad(g: Any, weight: Any, geom: Geometry, x_shape: tuple[int, ...]) -> Any:
-    """col2im(W^T @ g): every window's gradient added back where the window was read."""
+    """col2im(W^T @ g): every window's gradient added back where the window was read.
+
+    Only what lands inside the input is computed and added: the gradient comes out unpadded,
+    the (C, H, W, N) layout that the next rules read without a copy, and W^T @ g is one product
+    per kernel row, of the output rows whose windows have that row inside the input (3x3
+    windows over 4x4 images, padded by 1: 10 of 12 rows; each value is the same sum over the
+    output channels as in one product of all rows, which BLAS adds up alike).
+    """
     n, c, h, w = x_shape
-    kh, kw = geom.kernel
-    ho, wo = g.shape[2], g.shape[3]
-    grad_cols = dual.matmul(dual.swap_last(weight.reshape(weight.shape[0], -1)), _rows(g))
-    grad_cols = grad_cols.reshape(c, kh, kw, ho, wo, n)
-    # Only what lands inside the input is added: the padding's share would be dropped anyway
-    # (3x3 windows over 4x4 images, padded by 1: 100 of 144 elements), and the gradient comes
-    # out unpadded, the (C, H, W, N) layout that the next rules read without a copy.
-    grad = xp.zeros((c, h, w, n), dtype=grad_cols.dtype)
+    o, (kh, kw), (ho, wo) = weight.shape[0], geom.kernel, g.shape[2:]
+    rows_of_g = _rows(g)
+    # W^T by kernel row, (kh, C * kw, O): each row's block a matrix as BLAS reads it
+    w_rows = xp.ascontiguousarray(weight.transpose(2, 1, 3, 0)).reshape(kh, c * kw, o)
+    grad = xp.zeros((c, h, w, n), dtype=xp.result_type(g, weight))
     for i, j, out_rows, out_columns, rows, columns in geom.inside((ho, wo), (h, w)):
-        grad[:, rows, columns] += grad_cols[:, i, j, out_rows, out_columns]  # one add per offset
+        if j == 0:  # a kernel row's first offset: the row's product
+            height = out_rows.stop - out_rows.start
+            run = rows_of_g[:, out_rows.start * wo * n : out_rows.stop * wo * n]
+            grad_cols = dual.matmul(w_rows[i], run).reshape(c, kw, height, wo, n)
+        grad[:, rows, columns] += grad_cols[:, j, :, out_columns]  # one add per offset
     return grad.transpose(3, 0, 1, 2)
 
 
@@ -324,38 +339,46 @@ class MaxPool2DWithIndices(Op):
         self.geom = geom
 
     def _apart(self) -> bool:
-        """Whether each element is in at most one window and no window is padded."""
+        """Whether each element is in at most one window, no window is padded, and a byte
+        holds an offset in a window (the direct path's index)."""
         (kh, kw), (sh, sw) = self.geom.kernel, self.geom.stride
-        return sh >= kh and sw >= kw and not any(self.geom.padding[0] + self.geom.padding[1])
+        apart = sh >= kh and sw >= kw and kh * kw <= 256
+        return apart and not any(self.geom.padding[0] + self.geom.padding[1])
 
-    def _grids(self, x: Any) -> list[Any]:
-        """The windows' (i, j) elements, one (N, C, Ho, Wo) view per offset in row-major order
-        (unpadded windows only)."""
-        return [
-            x[..., rows, columns] for _, _, rows, columns in self.geom.offsets(self.arg.shape[2:])
-        ]
+    def _grids(self, x: Any, out: Pair) -> list[Any]:
+        """The windows' (i, j) elements, one (N, C, Ho, Wo) view per offset in row-major order,
+        for an output of size ``out`` (unpadded windows only)."""
+        return [x[..., rows, columns] for _, _, rows, columns in self.geom.offsets(out)]
 
     def forward(self, x):
         (kh, kw) = self.geom.kernel
         if self._apart():
-            ho, wo = self.geom.out_size(x.shape[2], x.shape[3])
-            # arg first: _grids reads the output size from it. order="K": the input's layout.
-            self.arg = xp.zeros_like(x[:, :, :ho, :wo], dtype=xp.min_scalar_type(kh * kw - 1))
-            # Each sub-grid copied once, into the input's layout: the six comparisons and
-            # maxima then run over contiguous arrays (an (N, C, H, W) view of a (C, H, W, N)
-            # array has runs of N elements: 32x32x8x8, 2x2 windows: 45 -> 38 us).
-            grids = [grid.copy(order="K") for grid in self._grids(x)]
-            values = grids[0]
-            index = self.arg.dtype.type
-            for k, grid in enumerate(grids[1:], 1):
+            out = self.geom.out_size(x.shape[2], x.shape[3])
+            # Each sub-grid copied once, into the input's layout (order="K"): the comparisons
+            # and maxima then run over contiguous arrays (an (N, C, H, W) view of a (C, H, W, N)
+            # array has runs of N elements: 32x32x8x8, 2x2 windows: 45 -> 38 us), read as 1-D
+            # views, which NumPy's ufuncs loop over without building an iterator over four
+            # strided dimensions (the digits CNN's two poolings: 948,000 -> 658,000
+            # instructions).
+            values, *grids = [grid.copy(order="K") for grid in self._grids(x, out)]
+            self.arg = (xp.empty_like if grids else xp.zeros_like)(values, dtype=xp.uint8)
+            arg, flat = self.arg.ravel("K"), values.ravel("K")  # views: both are dense
+            for k, grid in enumerate(grids, 1):
                 # Strictly greater: a tie keeps the earlier element, as PyTorch does. k grows,
-                # so the maximum of (arg, k where greater) is "k where greater, else arg".
-                xp.maximum(self.arg, (grid > values) * index(k), out=self.arg)
-                xp.maximum(values, grid, out=values)  # nan-propagating: the values are right
-            if values.dtype.kind == "f" and xp.isnan(values).any():
+                # so the maximum of (arg, k where greater) is "k where greater, else arg". A
+                # comparison's bytes are its 0s and 1s: the first is arg, the others times k.
+                other = grid.ravel("K")
+                if k == 1:
+                    xp.greater(other, flat, out=arg.view(xp.bool_))
+                else:
+                    won = xp.greater(other, flat).view(xp.uint8)
+                    won *= k
+                    xp.maximum(arg, won, out=arg)
+                xp.maximum(flat, other, out=flat)  # nan-propagating: the values are right
+            if values.dtype.kind == "f" and xp.isnan(flat).any():
                 last_nan = xp.zeros_like(self.arg)  # a window with nans: its last nan wins
-                for k, grid in enumerate(grids[1:], 1):
-                    xp.maximum(last_nan, xp.isnan(grid) * index(k), out=last_nan)
+                for k, grid in enumerate(grids, 1):
+                    xp.maximum(last_nan, xp.isnan(grid) * xp.uint8(k), out=last_nan)
                 self.arg = xp.where(xp.isnan(values), last_nan, self.arg)
             return values
         windows = _windows(x, self.geom, fill=-xp.inf)
@@ -406,8 +429,12 @@ class MaxPool2DWithIndices(Op):
             tiled = self.geom.stride == (kh, kw) and (h, w) == (kh * ho, kw * wo)
             grad = (xp.empty_like if tiled else xp.zeros_like)(x, dtype=g.dtype)
             g = _in_layout(g, self.arg)
-            for k, grid in enumerate(self._grids(grad)):
-                xp.multiply(g, self.arg == k, out=grid)
+            # One mask, "arg == k" for each k in turn, compared as 1-D views (as the forward's)
+            mask = xp.empty_like(self.arg, dtype=xp.bool_)
+            arg, won = self.arg.ravel("K"), mask.ravel("K")
+            for k, grid in enumerate(self._grids(grad, (ho, wo))):
+                xp.equal(arg, k, out=won)
+                xp.multiply(g, mask, out=grid)
             return grad
         indices = self._indices(w)
         (kh, kw), (sh, sw) = self.geom.kernel, self.geom.stride
@@ -433,6 +460,8 @@ class MaxPool2DWithIndices(Op):
 
 # ----------------------------------------------------------------------------- public functions
 def _pair(value: Any, name: str) -> Pair:
+    if type(value) is int:  # the usual case, in one test
+        return (value, value)
     pair = (value, value) if isinstance(value, int) else tuple(value)
     if len(pair) != 2 or not all(isinstance(v, int) for v in pair):
         raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
@@ -465,6 +494,17 @@ def _pool_padding(kernel: Pair, padding: Any, op: str) -> Pair:
 
 def _geometry(kernel: Pair, stride: Any, padding: Any, size: Pair, op: str) -> Geometry:
     stride = _pair(stride, "stride")
+    if padding not in ("valid", "same"):
+        padding = _pair(padding, "padding")
+    return _checked_geometry(kernel, stride, padding, size, op)
+
+
+# A training step asks for the same few geometries at every step: each is checked and made once
+# (a frozen dataclass's __init__ and the checks took ~5 us a call, four calls a digits CNN step).
+@functools.lru_cache(maxsize=256)
+def _checked_geometry(
+    kernel: Pair, stride: Pair, padding: str | Pair, size: Pair, op: str
+) -> Geometry:
     if min(stride) < 1:
         raise ValueError(f"{op}: stride must be positive, got {stride}")
     if padding == "valid":
@@ -475,7 +515,7 @@ def _geometry(kernel: Pair, stride: Any, padding: Any, size: Pair, op: str) -> G
         # An even kernel pads one more at the bottom/right, as PyTorch does.
         widths = tuple(((k - 1) // 2, k - 1 - (k - 1) // 2) for k in kernel)  # type: ignore[assignment]
     else:
-        ph, pw = _pair(padding, "padding")
+        ph, pw = padding
         if min(ph, pw) < 0:
             raise ValueError(f"{op}: padding must be non-negative, got {(ph, pw)}")
         widths = ((ph, ph), (pw, pw))
