@@ -57,6 +57,10 @@ ROWS: dict[str, Callable[[], tuple[Any, ...]]] = {
     "softplus": lambda: (_values(3, 4, low=-40.0, high=40.0),),
     "clamp_min": lambda: (_values(3, 4), 0.25),
     "where": lambda: (_values(3, 4) > 0, _values(3, 4), _values(3, 4)),
+    "passed": lambda: (  # a nan, an inf and a negative gradient stopped: +0.0, not g * 0
+        np.array([np.nan, np.inf, -1.5, -0.5, 2.0, np.nan]),
+        np.array([False, False, False, True, True, True]),
+    ),
     "zeros_like": lambda: (_values(3, 4),),
     "sum": lambda: (_values(3, 4, 2), (0, 2), True),
     "broadcast_to": lambda: (_values(1, 4), (3, 4)),

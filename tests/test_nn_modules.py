@@ -1288,11 +1288,13 @@ def test_a_plain_sgd_step_of_the_digits_mlp_runs_few_python_calls() -> None:
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_relu_passes_the_gradient_at_nan_and_blocks_it_at_zero_as_pytorch(dtype: str) -> None:
     # PyTorch's threshold_backward: the gradient passes where the output is not <= 0, so at
-    # nan too; at 0 and -0.0 it stops. Both rules of chainrule's ReLU are checked: the vjp
-    # (the gradient is the caller's, shared) and vjp_inplace (the engine owns it: the product
-    # below makes a fresh one), bit for bit, for gradients with either sign.
-    values = [-2.0, -0.0, 0.0, 1e-30, 3.0, np.nan, np.inf, -np.inf]
-    scales = [0.5, 4.0, 1.0, 2.0, 0.25, 3.0, 1.5, 8.0]
+    # nan too; at 0 and -0.0 it stops, with +0.0 whatever the gradient holds (a nan, an inf or
+    # a negative gradient of a dead unit gives +0.0, not g * 0). Every rule of chainrule's ReLU
+    # is checked bit for bit against PyTorch: the vjp (the gradient is the caller's, shared),
+    # vjp_inplace (the engine owns it: the product below makes a fresh one), the vjp on
+    # Tensors (create_graph) and the jvp.
+    values = [-2.0, -0.0, 0.0, 1e-30, 3.0, np.nan, np.inf, -np.inf, -1.0, 0.0]
+    scales = [0.5, 4.0, 1.0, 2.0, 0.25, 3.0, 1.5, 8.0, np.nan, np.inf]
     for sign in (1.0, -1.0):
         g = np.array(scales, dtype=dtype) * sign
         results = []
@@ -1300,17 +1302,22 @@ def test_relu_passes_the_gradient_at_nan_and_blocks_it_at_zero_as_pytorch(dtype:
             shared = lib.tensor(np.array(values, dtype=dtype), requires_grad=True)
             lib.nn.ReLU()(shared).backward(lib.tensor(g))
             owned = lib.tensor(np.array(values, dtype=dtype), requires_grad=True)
-            (lib.nn.ReLU()(owned) * lib.tensor(g)).sum().backward()
-            results.append([t.grad.numpy() for t in (shared, owned)])
-        (cr_shared, cr_owned), (torch_shared, _) = results
+            with np.errstate(invalid="ignore"):  # the product's inf * 0 at a dead unit
+                (lib.nn.ReLU()(owned) * lib.tensor(g)).sum().backward()
+            graphed = lib.tensor(np.array(values, dtype=dtype), requires_grad=True)
+            cotangent = lib.tensor(g, requires_grad=True)
+            (twice,) = lib.autograd.grad(lib.relu(graphed), graphed, cotangent, create_graph=True)
+            tangent = lib.func.jvp(
+                lib.relu, (lib.tensor(np.array(values, dtype=dtype)),), (lib.tensor(g),)
+            )[1]
+            results.append([t.detach().numpy() for t in (shared.grad, owned.grad, twice, tangent)])
+        (cr_shared, cr_owned, cr_twice, cr_tangent), (torch_shared, torch_owned, *_) = results
         expected = np.where(np.array(values) > 0, g, 0)
         expected[5] = g[5]  # the gradient passes at nan (where nan > 0 is False)
         assert np.array_equal(torch_shared, expected.astype(dtype))
-        if sign > 0:  # -0.0 and +0.0 at the dead entries (chainrule multiplies by the mask)
-            assert cr_shared.tobytes() == torch_shared.tobytes()
-            assert cr_owned.tobytes() == torch_shared.tobytes()
-        assert np.array_equal(cr_shared, torch_shared)
-        assert cr_owned.tobytes() == cr_shared.tobytes()
+        for ours in (cr_shared, cr_twice, cr_tangent):
+            assert ours.tobytes() == torch_shared.tobytes()
+        assert cr_owned.tobytes() == torch_owned.tobytes()
 
 
 def test_nll_loss_takes_class_indices_of_any_integer_dtype_and_refuses_others() -> None:

@@ -278,6 +278,18 @@ class _Ones(dict):  # type: ignore[type-arg]
 
 _ONES = _Ones()
 
+# An unsigned integer of each float's size: a float's bits times a 0/1 mask, an integer
+# product, are its bits or zero's (+0.0), whatever the float holds (nan, inf, -0.0).
+_BITS = {2: xp.uint16, 4: xp.uint32, 8: xp.uint64}
+
+
+def _passed_arrays(g: Any, mask: Any) -> Any:
+    """``g`` where ``mask``, else +0.0: as fast as ``g * mask``, which gives nan for an inf
+    or nan ``g`` and -0.0 for a negative one where the mask is False."""
+    bits = _BITS[g.dtype.itemsize]
+    return xp.multiply(g.view(bits), mask).view(g.dtype)
+
+
 # ------------------------------------------------------------------------------ the vocabulary
 # 1 - x, as in ``1 - tanh(x)**2``
 one_minus = both("_ONES[x.dtype] - x", lambda x: 1 - x, constants={"_ONES": _ONES})
@@ -296,6 +308,8 @@ sign = both(_sign_arrays, methodcaller("sign"))
 softplus = both(lambda x: xp.logaddexp(0, x), _softplus_tensors)
 clamp_min = both(xp.maximum, lambda x, low: x.clamp(min=low), "x, low")
 where = both(xp.where, _where_tensors, "condition, a, b", ("condition", "a", "b"))
+# g where the mask holds, else 0, as PyTorch's threshold_backward (ReLU's derivative)
+passed = both(_passed_arrays, lambda g, mask: _where_tensors(mask, g, 0), "g, mask", ("g", "mask"))
 zeros_like = both(xp.zeros_like, _zeros_like_tensors)
 sum = both(_sum_arrays, _sum_tensors, "x, axis=None, keepdims=False")  # noqa: A001
 broadcast_to = both(_broadcast_to_arrays, Tensor.expand, "x, shape")

@@ -633,10 +633,21 @@ class Relu(Unary):
     def partial(self, out, x):
         return ~(out <= 0)  # PyTorch passes the gradient at nan (only out <= 0 blocks it)
 
+    # PyTorch's threshold_backward: the gradient where the output is not <= 0, else 0 (a zero,
+    # not g * 0: a nan or inf gradient of a dead unit gives 0, a negative one +0.0).
+    def vjp(self, g, out, x):
+        return (dual.passed(g, self.partial(out, x)),)
+
+    def jvp(self, tangents, out, x):
+        return dual.passed(tangents[0], self.partial(out, x))
+
     def vjp_inplace(self, g, out, x):
-        """The vjp as a masked multiply into ``g`` (which the engine owns): no new array.
-        ``out`` is 0, positive or nan, so ``out != 0`` is :meth:`partial`'s mask in one pass."""
-        return (xp.multiply(g, out != 0, out=g),)
+        """The vjp into ``g`` (which the engine owns): no new array. ``out`` is 0, positive or
+        nan, so ``out != 0`` is :meth:`partial`'s mask in one pass; g's bits times it, an
+        integer product, are g or +0.0 (as :func:`dual.passed`)."""
+        bits = g.view(dual._BITS[g.dtype.itemsize])
+        xp.multiply(bits, out != 0, out=bits)
+        return (g,)
 
 
 class LeakyRelu(Unary):
