@@ -278,16 +278,23 @@ class _Ones(dict):  # type: ignore[type-arg]
 
 _ONES = _Ones()
 
-# An unsigned integer of each float's size: a float's bits times a 0/1 mask, an integer
-# product, are its bits or zero's (+0.0), whatever the float holds (nan, inf, -0.0).
-_BITS = {2: xp.uint16, 4: xp.uint32, 8: xp.uint64}
+_BITS = {2: xp.uint16, 4: xp.uint32, 8: xp.uint64}  # an unsigned integer of each float's size
+
+
+def as_bits(x: Any) -> Any:
+    """The float array ``x`` viewed as unsigned integers of its size: its bits times a 0/1
+    mask, an integer product, are its bits or zero's (+0.0), whatever it holds (nan, inf,
+    -0.0), where a float product gives nan for an inf or nan and -0.0 for a negative.
+
+    >>> as_bits(xp.array([-0.0], xp.float32))
+    array([2147483648], dtype=uint32)
+    """
+    return x.view(_BITS[x.dtype.itemsize])
 
 
 def _passed_arrays(g: Any, mask: Any) -> Any:
-    """``g`` where ``mask``, else +0.0: as fast as ``g * mask``, which gives nan for an inf
-    or nan ``g`` and -0.0 for a negative one where the mask is False."""
-    bits = _BITS[g.dtype.itemsize]
-    return xp.multiply(g.view(bits), mask).view(g.dtype)
+    """``g`` where ``mask``, else +0.0 (see ``as_bits``): as fast as ``g * mask``."""
+    return xp.multiply(as_bits(g), mask).view(g.dtype)
 
 
 # ------------------------------------------------------------------------------ the vocabulary

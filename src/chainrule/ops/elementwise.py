@@ -645,7 +645,7 @@ class Relu(Unary):
         """The vjp into ``g`` (which the engine owns): no new array. ``out`` is 0, positive or
         nan, so ``out != 0`` is :meth:`partial`'s mask in one pass; g's bits times it, an
         integer product, are g or +0.0 (as :func:`dual.passed`)."""
-        bits = g.view(dual._BITS[g.dtype.itemsize])
+        bits = dual.as_bits(g)
         xp.multiply(bits, out != 0, out=bits)
         return (g,)
 
