@@ -34,6 +34,12 @@ IN_PLACE_ROWS = (
     "setitem_int_array",
     "setitem_bool_mask",
     "batch_norm_training_updates_running_stats_no_affine",
+    # ---- shape, indexing, comparison (api17a)
+    "scatter_in_place",
+    "masked_fill_in_place_view",
+    "index_add_in_place",
+    "index_copy_in_place",
+    "index_fill_in_place_transposed",
 )
 VALUE_READ_ROWS = (
     "masked_select",

@@ -189,6 +189,17 @@ from chainrule.ops.shape import (
     unbind,
     unsqueeze,
 )
+
+# ---- shape, indexing, comparison (api17a)
+from chainrule.ops.indexing import (
+    index_add,
+    index_copy,
+    index_fill,
+    masked_fill,
+    scatter,
+    take,
+    take_along_dim,
+)
 from chainrule.printing import get_printoptions, set_printoptions
 from chainrule.rng import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from chainrule.serialization import load, save

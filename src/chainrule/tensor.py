@@ -636,7 +636,7 @@ class Tensor:
         return elementwise.where(condition, self, other)
 
     def masked_fill(self, mask: Any, value: Any) -> Tensor:
-        return elementwise.where(mask, value, self)
+        return indexing.masked_fill(self, mask, value)
 
     # ----------------------------------------------------------------- reductions
     def sum(self, dim: Any = None, keepdim: builtins.bool = False, **kwargs: Any) -> Tensor:
@@ -882,6 +882,86 @@ class Tensor:
         self, num_samples: int, replacement: builtins.bool = False, *, generator: Any = None
     ) -> Tensor:
         return factories.multinomial(self, num_samples, replacement, generator=generator)
+
+    # ---- shape, indexing, comparison (api17a)
+    def eq(self, other: Any) -> Tensor:
+        return compare.eq(self, other)
+
+    def ne(self, other: Any) -> Tensor:
+        return compare.ne(self, other)
+
+    def gt(self, other: Any) -> Tensor:
+        return compare.gt(self, other)
+
+    def ge(self, other: Any) -> Tensor:
+        return compare.ge(self, other)
+
+    def lt(self, other: Any) -> Tensor:
+        return compare.lt(self, other)
+
+    def le(self, other: Any) -> Tensor:
+        return compare.le(self, other)
+
+    def isclose(
+        self,
+        other: Tensor,
+        rtol: builtins.float = 1e-5,
+        atol: builtins.float = 1e-8,
+        equal_nan: builtins.bool = False,
+    ) -> Tensor:
+        return compare.isclose(self, other, rtol, atol, equal_nan)
+
+    def allclose(
+        self,
+        other: Tensor,
+        rtol: builtins.float = 1e-5,
+        atol: builtins.float = 1e-8,
+        equal_nan: builtins.bool = False,
+    ) -> builtins.bool:
+        return compare.allclose(self, other, rtol, atol, equal_nan)
+
+    def equal(self, other: Tensor) -> builtins.bool:
+        return compare.equal(self, other)
+
+    def masked_fill_(self, mask: Tensor, value: Any) -> Tensor:
+        return indexing.masked_fill_(self, mask, value)
+
+    def scatter(self, dim: builtins.int, index: Tensor, src: Any = None, **value: Any) -> Tensor:
+        return indexing.scatter(self, dim, index, src, **value)
+
+    def scatter_(self, dim: builtins.int, index: Tensor, src: Any = None, **value: Any) -> Tensor:
+        return indexing.scatter_(self, dim, index, src, **value)
+
+    def scatter_add_(self, dim: builtins.int, index: Tensor, src: Tensor) -> Tensor:
+        return indexing.scatter_add_(self, dim, index, src)
+
+    def index_add(
+        self, dim: builtins.int, index: Tensor, source: Tensor, *, alpha: Any = 1
+    ) -> Tensor:
+        return indexing.index_add(self, dim, index, source, alpha=alpha)
+
+    def index_add_(
+        self, dim: builtins.int, index: Tensor, source: Tensor, *, alpha: Any = 1
+    ) -> Tensor:
+        return indexing.index_add_(self, dim, index, source, alpha=alpha)
+
+    def index_copy(self, dim: builtins.int, index: Tensor, source: Tensor) -> Tensor:
+        return indexing.index_copy(self, dim, index, source)
+
+    def index_copy_(self, dim: builtins.int, index: Tensor, source: Tensor) -> Tensor:
+        return indexing.index_copy_(self, dim, index, source)
+
+    def index_fill(self, dim: builtins.int, index: Tensor, value: Any) -> Tensor:
+        return indexing.index_fill(self, dim, index, value)
+
+    def index_fill_(self, dim: builtins.int, index: Tensor, value: Any) -> Tensor:
+        return indexing.index_fill_(self, dim, index, value)
+
+    def take(self, index: Tensor) -> Tensor:
+        return indexing.take(self, index)
+
+    def take_along_dim(self, indices: Tensor, dim: builtins.int | None = None) -> Tensor:
+        return indexing.take_along_dim(self, indices, dim)
 
 
 class View:

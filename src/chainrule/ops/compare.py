@@ -15,8 +15,11 @@ import functools
 import operator
 from typing import Any
 
+from chainrule import dtypes
 from chainrule._array import xp
-from chainrule.op import Constant, _value
+from chainrule.arguments import mistyped
+from chainrule.dtypes import _TORCH_DTYPE_NAMES
+from chainrule.op import Constant
 from chainrule.ops.elementwise import BROADCASTS
 from chainrule.ops.reduce import normalize_dims, numpy_aliases
 from chainrule.tensor import Tensor, _make
@@ -165,26 +168,84 @@ def _axes(dim: Any, ndim: int, op: str) -> tuple[int, ...] | None:
 
 
 def equal(input: Tensor, other: Tensor) -> bool:  # noqa: A002
-    """True when both have the same shape and values."""
+    """True when both have the same shape and values (NaN equals nothing)."""
+    for position, (param, value) in enumerate((("input", input), ("other", other)), 1):
+        if not isinstance(value, Tensor):
+            raise mistyped("equal", param, position, "Tensor", value)
     return input.shape == other.shape and bool(xp.array_equal(input._data, other._data))
 
 
 def allclose(
-    input: Tensor,
+    input: Tensor,  # noqa: A002
     other: Tensor,
     rtol: float = 1e-5,
     atol: float = 1e-8,
-    equal_nan: bool = False,  # noqa: A002
+    equal_nan: bool = False,
 ) -> bool:
-    return bool(xp.allclose(input._data, _value(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+    """Whether every element of ``input`` is close to ``other``'s (broadcast): ``isclose``
+    everywhere.
+
+    >>> import chainrule as cr
+    >>> cr.allclose(cr.tensor([1.0, 2.0]), cr.tensor([1.0, 2.0 + 1e-6]))
+    True
+    """
+    close = _close(input, other, rtol, atol, equal_nan, "allclose")
+    return bool(xp.all(close))
 
 
 def isclose(
-    input: Tensor,
-    other: Any,
+    input: Tensor,  # noqa: A002
+    other: Tensor,
     rtol: float = 1e-5,
     atol: float = 1e-8,
-    equal_nan: bool = False,  # noqa: A002
+    equal_nan: bool = False,
 ) -> Tensor:
-    test = functools.partial(xp.isclose, rtol=rtol, atol=atol, equal_nan=equal_nan)
+    """Where ``|input - other| <= atol + rtol * |other|`` (broadcast), or the two are equal
+    (infinities of one sign included); NaNs are close to each other only with ``equal_nan``.
+    Both must be tensors of one dtype, as PyTorch requires.
+
+    >>> import chainrule as cr
+    >>> cr.isclose(cr.tensor([1.0, float("inf"), 1.0]), cr.tensor([1.0 + 1e-7, float("inf"), 1.1]))
+    tensor([ True,  True, False])
+    """
+    test = functools.partial(_close_arrays, rtol=rtol, atol=atol, equal_nan=equal_nan)
+    _close_checks(input, other, rtol, atol, "isclose")
     return Compare(test)(input, other)
+
+
+def _close(input: Any, other: Any, rtol: float, atol: float, equal_nan: bool, op: str) -> Any:  # noqa: A002
+    """``isclose``'s bool array, checked as ``op``."""
+    _close_checks(input, other, rtol, atol, op)
+    return _close_arrays(input._data, other._data, rtol, atol, equal_nan)
+
+
+def _close_checks(input: Any, other: Any, rtol: float, atol: float, op: str) -> None:  # noqa: A002
+    """PyTorch's refusals for ``isclose`` and ``allclose``, in its order."""
+    for position, (param, value) in enumerate((("input", input), ("other", other)), 1):
+        if not isinstance(value, Tensor):
+            raise mistyped(op, param, position, "Tensor", value)
+    a, b = input._data.dtype, other._data.dtype
+    if a != b:
+        names = _TORCH_DTYPE_NAMES
+        raise RuntimeError(f"{names[a.name][1]} did not match {names[b.name][1]}")
+    for name, value in (("rtol", rtol), ("atol", atol)):
+        if not value >= 0:
+            raise RuntimeError(f"{name} must be greater than or equal to zero, but got {value}")
+
+
+def _close_arrays(a: Any, b: Any, rtol: float, atol: float, equal_nan: bool) -> Any:
+    """PyTorch's closeness, step for step (its rounding; bools counted as default floats, and
+    an integer tolerance and error computed in them, as it does): equal, or a finite error
+    within the tolerance."""
+    close = a == b
+    if equal_nan and a.dtype.kind == "f":
+        close |= xp.isnan(a) & xp.isnan(b)
+    if rtol == 0 and atol == 0:
+        return close
+    if a.dtype == bool:
+        a, b = a.astype(dtypes.default_float), b.astype(dtypes.default_float)
+    scaled = b if b.dtype.kind == "f" else b.astype(dtypes.default_float)
+    allowed = atol + xp.abs(rtol * scaled)
+    with xp.errstate(invalid="ignore", over="ignore"):
+        error = xp.abs(a - b)  # an integer error is compared as the default float
+        return close | (xp.isfinite(error) & (error.astype(allowed.dtype) <= allowed))

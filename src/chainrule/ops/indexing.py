@@ -14,15 +14,19 @@ nothing to the old values.
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
 from chainrule import return_types
 from chainrule._array import add_at, xp
-from chainrule.arguments import type_name
+from chainrule.arguments import mistyped, type_name
 from chainrule.autodiff import batching
+from chainrule.dtypes import _TORCH_DTYPE_NAMES
 from chainrule.op import Linear, _value, named
 from chainrule.ops import dual, inplace
+from chainrule.ops.broadcast import broadcast_shape
+from chainrule.ops.elementwise import where
 from chainrule.ops.reduce import normalize_dims, values_indices
 from chainrule.tensor import Tensor, _make
 
@@ -205,12 +209,15 @@ class ScatterAdd(Linear):
     def vjp(self, g, out, x, src):
         return (
             g if self.needs[0] else None,
-            dual.gather_along(g, self.index, self.dim) if self.needs[1] else None,
+            dual.gather_along(_crop(g, self.index, self.dim), self.index, self.dim)
+            if self.needs[1]
+            else None,
         )
 
 
 def _crop(x: Any, index: Any, dim: int) -> Any:
-    """PyTorch's gather allows an index smaller than the input outside ``dim``."""
+    """PyTorch's gather and scatter allow an index smaller than the input outside ``dim``:
+    the part of ``x`` (an array or a Tensor) it reaches."""
     if tuple(x.shape) == index.shape:
         return x
     return x[tuple(slice(None) if d == dim else slice(0, n) for d, n in enumerate(index.shape))]
@@ -305,14 +312,15 @@ def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A002
 
 
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:  # noqa: A002
-    """A copy of ``input`` with ``src`` added at ``index`` along ``dim`` (repeats add up)."""
-    (axis,) = normalize_dims(dim, input.ndim, "scatter_add")
-    idx = _index_array(index, "scatter_add")
-    if tuple(src.shape) != idx.shape:
-        raise RuntimeError(
-            f"scatter_add: src of shape {tuple(src.shape)} must match index of shape {idx.shape}"
+    """A copy of ``input`` with ``src`` added at ``index`` along ``dim`` (repeats add up);
+    ``src`` may be larger than the index, whose part of it is added."""
+    if not isinstance(src, Tensor):
+        raise mistyped("scatter_add", "src", 4, "Tensor", src)
+    if not input.ndim:  # as a tensor of one element
+        return scatter_add(input.reshape(1), dim, _one_element(index), _one_element(src)).reshape(
+            ()
         )
-    _check_range(idx, input.shape[axis], axis)
+    axis, idx, src = _scatter_operands(input, dim, index, src, "scatter_add")
     return ScatterAdd(axis, idx)(input, src)
 
 
@@ -428,3 +436,438 @@ def _index_array(index: Any, op: str) -> Any:
     if array.dtype.kind not in "iu":
         raise RuntimeError(f"{op}: expected an integer index tensor, got {array.dtype}")
     return array
+
+
+# ------------------------------------------------ filling, scattering and copying along a dim
+class Scatter(Linear):
+    """``x`` with ``src``'s values written at ``index`` along ``dim`` (PyTorch's ``scatter``);
+    where an index repeats, the last write wins, as on PyTorch's CPU. ``src`` has the index's
+    shape (the public functions crop a larger one)."""
+
+    torch_name = "ScatterBackward0"
+    notation = "x with x[index] = src along dim"
+    derivatives = ("1 outside the written positions, 0 at them", "1 at each source's target")
+    batch_rule = staticmethod(batching.scatter_add)  # the same shape of op as ScatterAdd's
+    saves_inputs = False
+
+    def __init__(self, dim: int, index: Any) -> None:
+        self.dim = dim
+        self.index = index
+
+    def forward(self, x, src):
+        out = x.copy()
+        out[dual._along_axis_index(self.index, self.dim)] = src
+        return out
+
+    def vjp(self, g, out, x, src):
+        gx = None
+        if self.needs[0]:
+            written = xp.zeros(tuple(g.shape), dtype=bool)
+            written[dual._along_axis_index(self.index, self.dim)] = True
+            gx = dual.where(written, dual.zeros_like(g), g)
+        gsrc = None
+        if self.needs[1]:
+            gsrc = dual.gather_along(_crop(g, self.index, self.dim), self.index, self.dim)
+        return (gx, gsrc)
+
+
+def scatter(
+    input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None
+) -> Tensor:  # noqa: A002
+    """A copy of ``input`` with ``src[i][j]`` written at ``[i][index[i][j]]`` (here dim=1),
+    or the number ``value`` there (given as ``src`` or by keyword). The gradient of the
+    written positions goes to ``src``, the rest to ``input``.
+
+    >>> import chainrule as cr
+    >>> cr.zeros(2, 3).scatter(1, cr.tensor([[2], [0]]), 1.0)
+    tensor([[0., 0., 1.],
+            [1., 0., 0.]])
+    """
+    if src is None:
+        src = value
+    if not input.ndim:  # as a tensor of one element
+        return scatter(input.reshape(1), dim, _one_element(index), _one_element(src)).reshape(())
+    if isinstance(src, Tensor):
+        axis, idx, src = _scatter_operands(input, dim, index, src, "scatter")
+        return Scatter(axis, idx)(input, src)
+    axis, idx, _ = _scatter_operands(input, dim, index, None, "scatter")
+    values = _make(xp.full(idx.shape, src, dtype=input._data.dtype))
+    return named(Scatter(axis, idx)(input, values), "ScatterBackward1")
+
+
+def _scatter_operands(
+    input: Tensor,  # noqa: A002
+    dim: int,
+    index: Any,
+    src: Tensor | None,
+    op: str,
+) -> tuple[int, Any, Tensor | None]:
+    """The axis, index array and ``src`` (cropped to the index's shape) of ``scatter`` or
+    ``scatter_add``, under PyTorch's checks in its order and words."""
+    (axis,) = normalize_dims(dim, input.ndim, op)
+    idx = xp.asarray(_value(index))
+    if src is not None and idx.size:
+        normalize_dims(dim, src.ndim, op)
+    if idx.dtype not in _INDEX_TYPES:
+        raise RuntimeError("scatter(): Expected dtype int32/int64 for index")
+    if src is not None and src._data.dtype != input._data.dtype:
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+    if idx.ndim != input.ndim:
+        raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+    if idx.size:
+        outside = any(
+            n > m for d, (n, m) in enumerate(zip(idx.shape, input.shape, strict=True)) if d != axis
+        )
+        if src is None and outside:
+            raise RuntimeError(
+                f"Expected index {list(idx.shape)} to be no larger than self "
+                f"{list(input.shape)} apart from dimension {axis}"
+            )
+        if src is not None and (
+            outside or any(n > m for n, m in zip(idx.shape, src.shape, strict=True))
+        ):
+            raise RuntimeError(
+                f"Expected index {list(idx.shape)} to be no larger than self "
+                f"{list(input.shape)} apart from dimension {axis} and to be no larger size than "
+                f"src {list(src.shape)}"
+            )
+    _check_range(idx, input.shape[axis] if input.ndim else 1, axis)
+    if src is not None and tuple(src.shape) != idx.shape:
+        if idx.size:
+            src = getitem(src, tuple(slice(0, n) for n in idx.shape))
+        else:  # PyTorch writes nothing, whatever the shape of src: its part is empty
+            src = src.reshape(-1)[:0].reshape(idx.shape)
+    return axis, idx, src
+
+
+def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:  # noqa: A002
+    """``input`` with ``value`` (a number, or a 0-d tensor that gets the gradient of the
+    filled places) where the bool ``mask`` (broadcast) is True; the dtype stays ``input``'s.
+
+    >>> import chainrule as cr
+    >>> cr.masked_fill(cr.tensor([1, 2, 3]), cr.tensor([True, False, True]), 0.5)
+    tensor([0, 2, 0])
+    """
+    if not isinstance(mask, Tensor):
+        raise mistyped("masked_fill", "mask", 2, "Tensor", mask)
+    if mask._data.dtype != bool:
+        raise RuntimeError(
+            "masked_fill_ only supports boolean masks, but got mask with dtype "
+            f"{_TORCH_DTYPE_NAMES[mask._data.dtype.name][0]}"
+        )
+    return named(_fill_where(input, mask, value, "masked_fill_"), "MaskedFillBackward0")
+
+
+def _fill_where(input: Tensor, mask: Any, value: Any, op: str) -> Tensor:  # noqa: A002
+    """``where(mask, value, input)`` with ``value`` cast to ``input``'s dtype: the filling of
+    ``masked_fill`` and ``index_fill``."""
+    if isinstance(value, Tensor):
+        if value.ndim:
+            raise RuntimeError(
+                f"{op} only supports a 0-dimensional value tensor, but got tensor with "
+                f"{value.ndim} dimension(s)."
+            )
+        value = value.to(input.dtype)
+    else:
+        value = _make(_scalar_of(value, input._data.dtype))
+    return where(mask, value, input)
+
+
+def _scalar_of(value: Any, dtype: Any) -> Any:
+    """The number ``value`` as a 0-d array of ``dtype``, refused where it does not fit as
+    PyTorch refuses it (NumPy would wrap it round or make it the integer's smallest)."""
+    if dtype.kind in "iu" and not isinstance(value, bool):
+        info = xp.iinfo(dtype)
+        if not (math.isfinite(value) and info.min <= value <= info.max):
+            raise RuntimeError(
+                f"value cannot be converted to type {_C_INT_NAMES[dtype.name]} without overflow"
+            )
+        return xp.asarray(int(value), dtype=dtype)
+    return xp.asarray(value).astype(dtype)
+
+
+_C_INT_NAMES = {
+    "int8": "int8_t",
+    "int16": "int16_t",
+    "int32": "int32_t",
+    "int64": "int64_t",
+    "uint8": "uint8_t",
+}
+
+
+def _slices_operands(
+    input: Tensor,  # noqa: A002
+    dim: int,
+    index: Any,
+    op: str,
+) -> tuple[int, Any]:
+    """The axis and the 1-d index array of ``index_add``, ``index_copy`` or ``index_fill``,
+    the index's dtype and dimensions checked in ``op``'s words."""
+    (axis,) = normalize_dims(dim, input.ndim, op) or (0,)
+    idx = xp.asarray(_value(index))
+    if op == "index_add_":
+        if idx.dtype not in _INDEX_TYPES:
+            raise RuntimeError(
+                "index_add_(): Expected dtype int32/int64 for index but got: "
+                f"{_TORCH_DTYPE_NAMES[idx.dtype.name][1]}"
+            )
+        if idx.ndim > 1:
+            raise IndexError(
+                "index_add_(): Index is supposed to be a vector, but got dim: "
+                f"{idx.ndim} with type: {_TORCH_DTYPE_NAMES[idx.dtype.name][1]} and size: "
+                f"{list(idx.shape)}"
+            )
+    elif op == "index_copy_":
+        if idx.ndim > 1:
+            raise IndexError(f"index_copy_(): Index should have dimension 1 or 0 (got {idx.ndim})")
+        if idx.dtype != xp.int64:
+            raise RuntimeError(
+                "index_copy_(): Expected a long tensor for index, but got "
+                f"{_TORCH_DTYPE_NAMES[idx.dtype.name][1]}"
+            )
+    else:
+        if idx.dtype != xp.int64:
+            raise IndexError("index_fill_(): Expected dtype int64 for index.")
+        if idx.ndim > 1:
+            raise RuntimeError("Index has to be a vector/scalar")
+    return axis, idx.reshape(-1)
+
+
+def _source_along(
+    input: Tensor,  # noqa: A002
+    axis: int,
+    idx: Any,
+    source: Tensor,
+    op: str,
+) -> Any:
+    """``index_add``'s or ``index_copy``'s source checked against ``input`` (PyTorch's
+    words), and the index of each of its elements along ``axis``: the slices' targets as
+    ``scatter`` takes them."""
+    if source._data.dtype != input._data.dtype:
+        a, b = (_TORCH_DTYPE_NAMES[t._data.dtype.name][1] for t in (input, source))
+        raise RuntimeError(
+            f"index_add_(): self ({a}) and source ({b}) must have the same scalar type"
+            if op == "index_add_"
+            else f"index_copy_(): self and source expected to have the same dtype, but got "
+            f"(self) {a} and (source) {b}"
+        )
+    shape, have = tuple(input.shape), tuple(source.shape)
+    if op == "index_add_" and len(have) <= axis:
+        raise RuntimeError(
+            f"index_add_(): Indexing dim {axis} is out of bounds of the source tensor with dim "
+            f"{source.ndim}"
+        )
+    if op == "index_copy_" and len(have) != len(shape):
+        raise IndexError(
+            "index_copy_(): When source and destination are not scalars, their dimensionality "
+            f"must match. Source dimensionality ({len(have)}), destination dimensionality "
+            f"({len(shape)})"
+        )
+    if len(have) != len(shape) or any(
+        n != m for d, (n, m) in enumerate(zip(have, shape, strict=True)) if d != axis
+    ):
+        if op == "index_add_":
+            raise RuntimeError(
+                "source tensor shape must match self tensor shape, excluding the specified "
+                f"dimension. Got self.shape = {list(input.shape)} source.shape = "
+                f"{list(source.shape)}"
+            )
+        mine, its = (" ".join(str(n) for d, n in enumerate(s) if d != axis) for s in (shape, have))
+        raise RuntimeError(
+            "index_copy_(): Source/destination tensor must have same slice shapes. Destination "
+            f"slice shape: {mine} at dimension {axis} and source slice shape: {its} at dimension 0."
+        )
+    if have[axis] != idx.size:
+        raise (RuntimeError if op == "index_add_" else IndexError)(
+            f"{op}(): Number of indices ({idx.size}) should be equal to source.size(dim): "
+            f"({have[axis]}), for dim: {axis}"
+            if op == "index_add_"
+            else f"{op}(): Number of indices ({idx.size}) should be equal to source.size(dim) "
+            f"({have[axis]})"
+        )
+    size = shape[axis]
+    if idx.size and (idx.min() < 0 or idx.max() >= size):
+        bad = idx[(idx < 0) | (idx >= size)][0]
+        words = f"index {bad} is out of bounds for dimension {axis} with size {size}"
+        if op == "index_add_":
+            raise RuntimeError(words)
+        raise IndexError(f"{op}(): {words}")
+    return xp.broadcast_to(idx.reshape((-1,) + (1,) * (len(shape) - axis - 1)), have)
+
+
+def index_add(
+    input: Tensor,  # noqa: A002
+    dim: int,
+    index: Tensor,
+    source: Tensor,
+    *,
+    alpha: Any = 1,
+) -> Tensor:
+    """A copy of ``input`` with ``alpha * source``'s slices along ``dim`` added to the slices
+    at ``index`` (repeats add up, in order).
+
+    >>> import chainrule as cr
+    >>> cr.index_add(cr.zeros(3), 0, cr.tensor([0, 2, 0]), cr.tensor([1.0, 2.0, 3.0]))
+    tensor([4., 0., 2.])
+    """
+    axis, idx = _slices_operands(input, dim, index, "index_add_")
+    if not input.ndim:  # as a tensor of one element
+        return index_add(input.reshape(1), 0, index, _one_element(source), alpha=alpha).reshape(())
+    along = _source_along(input, axis, idx, source, "index_add_")
+    if alpha != 1:
+        source = source * alpha
+    return named(ScatterAdd(axis, along)(input, source), "IndexAddBackward0")
+
+
+def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:  # noqa: A002
+    """A copy of ``input`` whose slices along ``dim`` at ``index`` are ``source``'s.
+
+    >>> import chainrule as cr
+    >>> cr.index_copy(cr.zeros(2, 3), 1, cr.tensor([2, 0]), cr.ones(2, 2))
+    tensor([[1., 0., 1.],
+            [1., 0., 1.]])
+    """
+    axis, idx = _slices_operands(input, dim, index, "index_copy_")
+    if not input.ndim:  # as a tensor of one element
+        return index_copy(input.reshape(1), 0, index, _one_element(source)).reshape(())
+    along = _source_along(input, axis, idx, source, "index_copy_")
+    return named(Scatter(axis, along)(input, source), "IndexCopyBackward0")
+
+
+def _one_element(source: Any) -> Any:
+    """A 0-d ``source`` as 1-d, for the slices of a 0-d tensor (one element)."""
+    return source.reshape(1) if isinstance(source, Tensor) and not source.ndim else source
+
+
+def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:  # noqa: A002
+    """A copy of ``input`` with ``value`` (a number or a 0-d tensor) in its slices along
+    ``dim`` at ``index`` (negative indices count from the end).
+
+    >>> import chainrule as cr
+    >>> cr.index_fill(cr.zeros(2, 3), 1, cr.tensor([2, -3]), 7.0)
+    tensor([[7., 0., 7.],
+            [7., 0., 7.]])
+    """
+    axis, idx = _slices_operands(input, dim, index, "index_fill_")
+    size = input.shape[axis] if input.ndim else 1
+    if idx.size and (idx.min() < -size or idx.max() >= size):
+        bad = idx[(idx < -size) | (idx >= size)][0]
+        raise IndexError(f"index {bad} is out of bounds for dimension {axis} with size {size}")
+    mask = xp.zeros(size, dtype=bool)
+    mask[idx] = True
+    mask = mask.reshape(tuple(size if d == axis else 1 for d in range(input.ndim)))
+    name = "IndexFillBackward1" if isinstance(value, Tensor) else "IndexFillBackward0"
+    return named(_fill_where(input, _make(mask), value, "index_fill_"), name)
+
+
+def take(input: Tensor, index: Tensor) -> Tensor:  # noqa: A002
+    """The elements of the flattened ``input`` at ``index`` (negatives count from the end),
+    in the index's shape.
+
+    >>> import chainrule as cr
+    >>> cr.take(cr.tensor([[1.0, 2.0], [3.0, 4.0]]), cr.tensor([[0, -1]]))
+    tensor([[1., 4.]])
+    """
+    if not isinstance(index, Tensor):
+        raise mistyped("take", "index", 2, "Tensor", index)
+    idx = index._data
+    if idx.dtype != xp.int64:
+        raise RuntimeError(
+            "take(): Expected a long tensor for index, but got "
+            f"{_TORCH_DTYPE_NAMES[idx.dtype.name][1]}"
+        )
+    n = input.numel()
+    if idx.size:
+        if not n:
+            raise IndexError("take(): tried to take from an empty tensor")
+        if idx.min() < -n or idx.max() >= n:
+            bad = idx[(idx < -n) | (idx >= n)].flat[0]
+            raise IndexError(
+                f"out of range: tried to access index {bad} on a tensor of {n} elements."
+            )
+    return named(GetItem((idx,), False)(input.reshape(-1)), "TakeBackward0")
+
+
+def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:  # noqa: A002
+    """``gather`` along ``dim`` with ``input`` and ``indices`` broadcast to each other outside
+    it (negative indices count from the end); with no ``dim``, along the flattened tensors.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([[10.0, 30.0, 20.0], [60.0, 40.0, 50.0]])
+    >>> cr.take_along_dim(x, x.argmax(1, keepdim=True), 1)
+    tensor([[30.],
+            [60.]])
+    """
+    if not isinstance(indices, Tensor):
+        raise mistyped("take_along_dim", "indices", 2, "Tensor", indices)
+    if indices._data.dtype != xp.int64:
+        raise RuntimeError(
+            "torch.take_along_dim(): dtype of indices should be Long but got "
+            f"{_TORCH_DTYPE_NAMES[indices._data.dtype.name][1]}"
+        )
+    idx = indices._data
+    if dim is None:
+        input, idx, dim = input.reshape(-1), idx.reshape(-1), 0
+    elif input.ndim != idx.ndim:
+        raise RuntimeError(
+            "torch.take_along_dim(): input and indices should have the same number of "
+            f"dimensions, but got {input.ndim} dimensions for input, and {idx.ndim} "
+            "dimensions for indices"
+        )
+    (axis,) = normalize_dims(dim, input.ndim, "take_along_dim") or (0,)
+    size = input.shape[axis] if input.ndim else 1
+    idx = xp.where(idx < 0, idx + size, idx)
+    have, want = list(input.shape), list(idx.shape)
+    have[axis] = want[axis] = 1
+    common = list(broadcast_shape(tuple(have), tuple(want)))
+    common[axis] = size
+    if list(input.shape) != common:
+        input = input.expand(common)
+    common[axis] = idx.shape[axis]
+    return gather(input, axis, _make(xp.broadcast_to(idx, common)))
+
+
+# ------------------------------------------------------------------------- in place
+# Each is its function's result written into ``t`` (inplace.apply: the version counter, the
+# checks of autograd and the history of views, as every in-place op). A tensor operand is
+# passed on to apply, which records it and refuses one that overlaps ``t``.
+def masked_fill_(t: Tensor, mask: Tensor, value: Any) -> Tensor:
+    """``masked_fill`` in place: ``mask`` must broadcast to ``t``'s shape."""
+    return _filled(t, lambda old, v: masked_fill(old, mask, v), value)
+
+
+def index_fill_(t: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
+    """``index_fill`` in place."""
+    return _filled(t, lambda old, v: index_fill(old, dim, index, v), value)
+
+
+def _filled(t: Tensor, fill: Any, value: Any) -> Tensor:
+    """``fill(t, value)`` written into ``t``; a 0-d tensor ``value`` (which may be one of
+    ``t``'s elements, as PyTorch allows) is read before the write."""
+    if isinstance(value, Tensor):
+        return inplace.apply(t, fill, value, reads_first=True)
+    return inplace.apply(t, lambda old: fill(old, value))
+
+
+def scatter_(t: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None) -> Tensor:
+    """``scatter`` in place."""
+    if src is None:
+        src = value
+    if isinstance(src, Tensor):
+        return inplace.apply(t, lambda old, s: scatter(old, dim, index, s), src)
+    return inplace.apply(t, lambda old: scatter(old, dim, index, src))
+
+
+def scatter_add_(t: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """``scatter_add`` in place."""
+    return inplace.apply(t, lambda old, s: scatter_add(old, dim, index, s), src)
+
+
+def index_add_(t: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
+    """``index_add`` in place."""
+    return inplace.apply(t, lambda old, s: index_add(old, dim, index, s, alpha=alpha), source)
+
+
+def index_copy_(t: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
+    """``index_copy`` in place."""
+    return inplace.apply(t, lambda old, s: index_copy(old, dim, index, s), source)
