@@ -52,6 +52,12 @@ def _index_copy_in_place(x: Any, s: Any) -> Any:
     return y
 
 
+def _diagonal_in_place(x: Any, v: Any) -> Any:
+    y = x * 1
+    y.diagonal(1, 1, 2).mul_(v)  # a strided view, written through
+    return y
+
+
 API_SPECS: list[OpSpec] = [
     OpSpec(
         "scatter_src",
@@ -93,7 +99,7 @@ API_SPECS: list[OpSpec] = [
         (((3, 4), ()),),
     ),
     OpSpec(
-        "index_add",
+        "index_add_function",
         lambda x, s: _lib(x).index_add(x, 0, _lib(x).tensor([2, 0, 2]), s),
         SAME,
         ("ScatterAdd",),
@@ -142,5 +148,118 @@ API_SPECS: list[OpSpec] = [
         SAME,
         ("Gather",),
         MATRIX,
+    ),
+    OpSpec("narrow", lambda x: x.narrow(-1, -3, 2), SAME, ("GetItem",), CUBE),
+    OpSpec(
+        "narrow_function",
+        lambda x: _lib(x).narrow(x, 0, 1, 1),
+        SAME,
+        ("GetItem",),
+        MATRIX,
+    ),
+    OpSpec("select", lambda x: _lib(x).select(x, 1, -1), SAME, ("GetItem",), CUBE),
+    OpSpec("select_method", lambda x: x.select(0, 1), SAME, ("GetItem",), MATRIX),
+    OpSpec(
+        "movedim_pairs",
+        lambda x: _lib(x).movedim(x, (0, 1), (2, 0)),
+        SAME,
+        ("Permute",),
+        CUBE,
+    ),
+    OpSpec("moveaxis_method", lambda x: x.moveaxis(-1, 0), SAME, ("Permute",), CUBE),
+    OpSpec("swapdims", lambda x: _lib(x).swapdims(x, 0, 2), SAME, ("Permute",), CUBE),
+    OpSpec("unflatten", lambda x: x.unflatten(-1, (2, -1)), SAME, ("Reshape",), CUBE),
+    OpSpec("ravel_transposed", lambda x: _lib(x).ravel(x.t()), SAME, ("Reshape",), MATRIX),
+    OpSpec("tile", lambda x: _lib(x).tile(x, (2, 1, 3)), SAME, ("Repeat",), MATRIX),
+    OpSpec(
+        "repeat_interleave_int",
+        lambda x: x.repeat_interleave(3, dim=1),
+        SAME,
+        ("Expand", "Reshape"),
+        MATRIX,
+    ),
+    OpSpec(
+        "repeat_interleave_flat",
+        lambda x: _lib(x).repeat_interleave(x, 2),
+        SAME,
+        ("Expand", "Reshape"),
+        MATRIX + (((),),),
+    ),
+    OpSpec(
+        "repeat_interleave_counts",
+        lambda x: x.repeat_interleave(_lib(x).tensor([2, 0, 1]), dim=-1),
+        SAME,
+        ("GetItem",),
+        MATRIX,
+    ),
+    OpSpec("diagonal", lambda x: x.diagonal(), SAME, ("Diagonal",), MATRIX + CUBE),
+    OpSpec(
+        "diagonal_offset_dims",
+        lambda x: _lib(x).diagonal(x, -1, 2, 0),
+        SAME,
+        ("Diagonal",),
+        CUBE,
+    ),
+    OpSpec(
+        "diagonal_in_place",
+        _diagonal_in_place,
+        SAME,
+        ("Diagonal", "CopySlices"),
+        ((CUBE[0][0], ()),),
+    ),
+    OpSpec("diag_embed", lambda x: _lib(x).diag_embed(x), SAME, ("DiagEmbed",), MATRIX),
+    OpSpec(
+        "diag_embed_offset_dims",
+        lambda x: x.diag_embed(1, 0, 2),
+        SAME,
+        ("DiagEmbed",),
+        MATRIX,
+    ),
+    OpSpec(
+        "hstack",
+        lambda a, b: _lib(a).hstack([a, b]),
+        SAME,
+        ("Cat",),
+        (((2, 3), (2, 1)), ((3,), (2,)), ((), (2,))),
+    ),
+    OpSpec(
+        "vstack", lambda a, b: _lib(a).vstack((a, b)), SAME, ("Cat",), (((3,), (2, 3)), ((), ()))
+    ),
+    OpSpec("dstack", lambda a, b: _lib(a).dstack([a, b]), SAME, ("Cat",), (((2, 3), (2, 3)),)),
+    OpSpec(
+        "column_stack",
+        lambda a, b: _lib(a).column_stack([a, b]),
+        SAME,
+        ("Cat",),
+        (((3,), (3, 2)), ((), (1, 2))),
+    ),
+    OpSpec(
+        "atleast_3d",
+        lambda a, b: _lib(a).atleast_3d(a, b),
+        SAME,
+        ("Reshape",),
+        (((3,), (2, 3)),),
+    ),
+    OpSpec(
+        "tensor_split_sections",
+        lambda x: _lib(x).tensor_split(x, 3, dim=1),
+        SAME,
+        ("GetItem",),
+        (((2, 5),),),
+    ),
+    OpSpec(
+        "tensor_split_indices", lambda x: x.tensor_split([1, 6, 3]), SAME, ("GetItem",), (((5,),),)
+    ),
+    OpSpec("hsplit", lambda x: _lib(x).hsplit(x, 2), SAME, ("GetItem",), (((3, 4),),)),
+    OpSpec("fliplr", lambda x: _lib(x).fliplr(x), SAME, ("Flip",), CUBE),
+    OpSpec("flipud", lambda x: x.flipud(), SAME, ("Flip",), MATRIX),
+    OpSpec("rot90", lambda x: _lib(x).rot90(x), SAME, ("Flip", "Permute"), CUBE),
+    OpSpec("rot90_back", lambda x: x.rot90(-1, (2, 0)), SAME, ("Flip", "Permute"), CUBE),
+    OpSpec(
+        "meshgrid_xy",
+        lambda a, b: _lib(a).meshgrid(a, b, indexing="xy"),
+        SAME,
+        ("Expand",),
+        (((2,), (3,)), ((), (3,))),
     ),
 ]

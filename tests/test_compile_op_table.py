@@ -40,6 +40,7 @@ IN_PLACE_ROWS = (
     "index_add_in_place",
     "index_copy_in_place",
     "index_fill_in_place_transposed",
+    "diagonal_in_place",
 )
 VALUE_READ_ROWS = (
     "masked_select",

@@ -200,6 +200,37 @@ from chainrule.ops.indexing import (
     take,
     take_along_dim,
 )
+from chainrule.ops.shape_more import (
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    column_stack,
+    diag_embed,
+    diagonal,
+    dsplit,
+    dstack,
+    fliplr,
+    flipud,
+    hsplit,
+    hstack,
+    meshgrid,
+    moveaxis,
+    movedim,
+    narrow,
+    numel,
+    ravel,
+    repeat_interleave,
+    rot90,
+    select,
+    swapdims,
+    tensor_split,
+    tile,
+    tril_indices,
+    triu_indices,
+    unflatten,
+    vsplit,
+    vstack,
+)
 from chainrule.printing import get_printoptions, set_printoptions
 from chainrule.rng import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from chainrule.serialization import load, save

@@ -963,6 +963,84 @@ class Tensor:
     def take_along_dim(self, indices: Tensor, dim: builtins.int | None = None) -> Tensor:
         return indexing.take_along_dim(self, indices, dim)
 
+    def narrow(self, dim: builtins.int, start: Any, length: builtins.int) -> Tensor:
+        return shape_more.narrow(self, dim, start, length)
+
+    def select(self, dim: builtins.int, index: builtins.int) -> Tensor:
+        return shape_more.select(self, dim, index)
+
+    def movedim(self, source: Any, destination: Any) -> Tensor:
+        return shape_more.movedim(self, source, destination)
+
+    moveaxis = movedim
+
+    def swapdims(self, dim0: builtins.int, dim1: builtins.int) -> Tensor:
+        return shape.transpose_at(self, dim0, dim1, 1, "swapdims", ("dim0", "dim1"))
+
+    def unflatten(self, dim: builtins.int, sizes: Sequence[builtins.int]) -> Tensor:
+        return shape_more.unflatten(self, dim, sizes)
+
+    def ravel(self) -> Tensor:
+        return shape_more.ravel(self)
+
+    def tile(self, *dims: Any) -> Tensor:
+        return shape_more.tile(self, int_list(dims, "tile", "dims"))
+
+    def repeat_interleave(
+        self, repeats: Any, dim: builtins.int | None = None, *, output_size: Any = None
+    ) -> Tensor:
+        return shape_more.repeat_interleave(self, repeats, dim, output_size=output_size)
+
+    def diagonal(
+        self, offset: builtins.int = 0, dim1: builtins.int = 0, dim2: builtins.int = 1
+    ) -> Tensor:
+        return shape_more.diagonal(self, offset, dim1, dim2)
+
+    def diag_embed(
+        self, offset: builtins.int = 0, dim1: builtins.int = -2, dim2: builtins.int = -1
+    ) -> Tensor:
+        return shape_more.diag_embed(self, offset, dim1, dim2)
+
+    def fliplr(self) -> Tensor:
+        return shape_more.fliplr(self)
+
+    def flipud(self) -> Tensor:
+        return shape_more.flipud(self)
+
+    def rot90(self, k: builtins.int = 1, dims: Sequence[builtins.int] = (0, 1)) -> Tensor:
+        return shape_more.rot90(self, k, dims)
+
+    def tensor_split(self, indices_or_sections: Any, dim: builtins.int = 0) -> tuple[Tensor, ...]:
+        return shape_more.tensor_split(self, indices_or_sections, dim)
+
+    def hsplit(self, indices_or_sections: Any) -> tuple[Tensor, ...]:
+        return shape_more.hsplit(self, indices_or_sections)
+
+    def vsplit(self, indices_or_sections: Any) -> tuple[Tensor, ...]:
+        return shape_more.vsplit(self, indices_or_sections)
+
+    def dsplit(self, indices_or_sections: Any) -> tuple[Tensor, ...]:
+        return shape_more.dsplit(self, indices_or_sections)
+
+    def stride(self, dim: builtins.int | None = None) -> Any:
+        """Element strides, as PyTorch reports them (NumPy's are in bytes)."""
+        strides = tuple(shape.element_strides(self._data))
+        return strides if dim is None else strides[arguments.wrap_dim(dim, self.ndim)]
+
+    def storage_offset(self) -> builtins.int:
+        return shape.storage_offset(self._data)
+
+    @property
+    def nbytes(self) -> builtins.int:
+        return builtins.int(self._data.nbytes)
+
+    @property
+    def itemsize(self) -> builtins.int:
+        return self._data.itemsize
+
+    def is_complex(self) -> builtins.bool:
+        return False  # complex dtypes are refused (dtypes.refuse_complex)
+
 
 class View:
     """How a view was taken (PyTorch's view metadata): its root ``base``, the view ``ops``
@@ -1070,4 +1148,5 @@ linalg = import_later(globals(), "chainrule.ops.linalg")
 nn_ops = import_later(globals(), "chainrule.ops.nn_ops")
 reduce = import_later(globals(), "chainrule.ops.reduce")
 shape = import_later(globals(), "chainrule.ops.shape")
+shape_more = import_later(globals(), "chainrule.ops.shape_more")
 views = import_later(globals(), "chainrule.ops.views")

@@ -502,6 +502,17 @@ def roll(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
     return op(values[0])
 
 
+def diagonal(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
+    op.dim1 += 1
+    op.dim2 += 1
+    return op(values[0])
+
+
+def diag_embed(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
+    op.shape = (size, *op.shape)
+    return diagonal(op, values, batched, size)
+
+
 def reshape(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
     op.shape = (size, *op.shape)
     return op(values[0])

@@ -269,20 +269,11 @@ def _check_view_dtype(data: Any, new: Any) -> None:
     )
     if data.ndim == 0:
         raise RuntimeError(f"self.dim() cannot be 0 {what}")
-    strides = [s // old for s in data.strides]
-    if not data.size and not any(strides):
-        # NumPy gives a new empty array no strides; PyTorch gives it the contiguous ones (each
-        # dimension counted as 1 at least), which views keep: a view of one is taken as new
-        sizes = [max(n, 1) for n in data.shape[:0:-1]]
-        strides = list(itertools.accumulate(sizes, operator.mul, initial=1))
-        strides.reverse()
+    strides = element_strides(data)
     checks = [("stride(-1)", strides[-1], "must be 1", strides[-1] == 1)]
     if new.itemsize > old:
         ratio = new.itemsize // old
-        root = data
-        while isinstance(root.base, xp.ndarray):
-            root = root.base
-        offset = (data.ctypes.data - root.ctypes.data) // old
+        offset = storage_offset(data)
         checks[:0] = [
             (
                 "size(-1)",
@@ -299,6 +290,29 @@ def _check_view_dtype(data: Any, new: Any) -> None:
     for name, value, rule, holds in checks:
         if not holds:
             raise RuntimeError(f"self.{name} {rule} {what}, but got {value}")
+
+
+def element_strides(data: Any) -> list[int]:
+    """An array's strides in elements, as PyTorch reports them (``Tensor.stride()``)."""
+    strides = [s // data.itemsize for s in data.strides]
+    if not data.size and not any(strides):
+        # NumPy gives a new empty array no strides; PyTorch gives it the contiguous ones (each
+        # dimension counted as 1 at least), which views keep: a view of one is taken as new
+        sizes = [max(n, 1) for n in data.shape[:0:-1]]
+        strides = list(itertools.accumulate(sizes, operator.mul, initial=1))
+        strides.reverse()
+    return strides
+
+
+def storage_offset(data: Any) -> int:
+    """How many elements into its memory an array's first element is (PyTorch's
+    ``storage_offset``): its address against that of the array that owns the memory (through
+    NumPy's views and ``as_strided``'s wrappers, which hold their array as ``base`` too)."""
+    root = data
+    while hasattr(root.base, "__array_interface__"):
+        root = root.base
+    start = root.__array_interface__["data"][0]
+    return (data.__array_interface__["data"][0] - start) // data.itemsize
 
 
 def _inferred_shape(size: tuple[int, ...], have: tuple[int, ...], op: str) -> tuple[int, ...]:
