@@ -230,7 +230,7 @@ def _close_checks(input: Any, other: Any, rtol: float, atol: float, op: str) -> 
         raise RuntimeError(f"{names[a.name][1]} did not match {names[b.name][1]}")
     for name, value in (("rtol", rtol), ("atol", atol)):
         if not value >= 0:
-            raise RuntimeError(f"{name} must be greater than or equal to zero, but got {value}")
+            raise RuntimeError(f"{name} must be greater than or equal to zero, but got {value:g}")
 
 
 def _close_arrays(a: Any, b: Any, rtol: float, atol: float, equal_nan: bool) -> Any:

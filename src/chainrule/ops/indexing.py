@@ -20,7 +20,7 @@ from typing import Any
 
 from chainrule import return_types
 from chainrule._array import add_at, xp
-from chainrule.arguments import mistyped, type_name
+from chainrule.arguments import Signature, invalid_combination, mistyped, type_name
 from chainrule.autodiff import batching
 from chainrule.dtypes import _TORCH_DTYPE_NAMES
 from chainrule.op import Linear, _value, named
@@ -549,13 +549,20 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:  # noqa: A00
     tensor([0, 2, 0])
     """
     if not isinstance(mask, Tensor):
-        raise mistyped("masked_fill", "mask", 2, "Tensor", mask)
+        raise invalid_combination((input, mask, value), "masked_fill", _MASKED_FILL)
     if mask._data.dtype != bool:
         raise RuntimeError(
             "masked_fill_ only supports boolean masks, but got mask with dtype "
             f"{_TORCH_DTYPE_NAMES[mask._data.dtype.name][0]}"
         )
     return named(_fill_where(input, mask, value, "masked_fill_"), "MaskedFillBackward0")
+
+
+# PyTorch's signatures of masked_fill, which it lists when a call fits none.
+_MASKED_FILL = (
+    Signature("(Tensor input, Tensor mask, Tensor value)", 3, 3),
+    Signature("(Tensor input, Tensor mask, Number value)", 3, 3),
+)
 
 
 def _fill_where(input: Tensor, mask: Any, value: Any, op: str) -> Tensor:  # noqa: A002
@@ -711,7 +718,12 @@ def index_add(
     tensor([4., 0., 2.])
     """
     axis, idx = _slices_operands(input, dim, index, "index_add_")
-    if not input.ndim:  # as a tensor of one element
+    if not input.ndim:  # as a tensor of one element, given a source of none
+        if isinstance(source, Tensor) and source.ndim:
+            raise RuntimeError(
+                "source tensor shape must match self tensor shape, excluding the specified "
+                f"dimension. Got self.shape = [] source.shape = {list(source.shape)}"
+            )
         return index_add(input.reshape(1), 0, index, _one_element(source), alpha=alpha).reshape(())
     along = _source_along(input, axis, idx, source, "index_add_")
     if alpha != 1:
@@ -802,7 +814,7 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
         raise mistyped("take_along_dim", "indices", 2, "Tensor", indices)
     if indices._data.dtype != xp.int64:
         raise RuntimeError(
-            "torch.take_along_dim(): dtype of indices should be Long but got "
+            "chainrule.take_along_dim(): dtype of indices should be Long but got "
             f"{_TORCH_DTYPE_NAMES[indices._data.dtype.name][1]}"
         )
     idx = indices._data
@@ -810,7 +822,7 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
         input, idx, dim = input.reshape(-1), idx.reshape(-1), 0
     elif input.ndim != idx.ndim:
         raise RuntimeError(
-            "torch.take_along_dim(): input and indices should have the same number of "
+            "chainrule.take_along_dim(): input and indices should have the same number of "
             f"dimensions, but got {input.ndim} dimensions for input, and {idx.ndim} "
             "dimensions for indices"
         )

@@ -135,11 +135,10 @@ def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -
     """
     d1, d2 = _distinct_pair(input.ndim + 1, dim1, dim2)
     offset = operator.index(offset)
-    n = (input.shape[-1] if input.ndim else 1) + abs(offset)
+    n = input.shape[-1] + abs(offset)  # (a 0-d input failed the dimensions' check)
     rest = iter(tuple(input.shape)[:-1])
     out = tuple(n if d in (d1, d2) else next(rest) for d in range(input.ndim + 1))
-    x = input if input.ndim else shape.reshape(input, (1,))
-    return DiagEmbed(offset, d1, d2, out)(x)
+    return DiagEmbed(offset, d1, d2, out)(input)
 
 
 # ------------------------------------------------------------------------------- slices
@@ -239,7 +238,7 @@ def hsplit(input: Tensor, indices_or_sections: Any) -> tuple[Tensor, ...]:  # no
     """``tensor_split`` along dimension 1 (0 for a 1-d tensor); ``n`` pieces must be equal."""
     if not input.ndim:
         raise RuntimeError(
-            "torch.hsplit requires a tensor with at least 1 dimension, but got a tensor with 0 "
+            "chainrule.hsplit requires a tensor with at least 1 dimension, but got a tensor with 0 "
             "dimensions!"
         )
     return _split_at(input, indices_or_sections, 1 if input.ndim > 1 else 0, "hsplit")
@@ -264,7 +263,7 @@ def _split_at(
 ) -> tuple[Tensor, ...]:
     if input.ndim < least:
         raise RuntimeError(
-            f"torch.{name} requires a tensor with at least {least} dimension, but got a tensor "
+            f"chainrule.{name} requires a tensor with at least {least} dimension, but got a tensor "
             f"with {input.ndim} dimensions!"
         )
     if is_index(indices_or_sections):
@@ -272,7 +271,7 @@ def _split_at(
         size = input.shape[axis]
         if sections and size % sections:
             raise RuntimeError(
-                f"torch.{name} attempted to split along dimension {axis}, but the size of the "
+                f"chainrule.{name} attempted to split along dimension {axis}, but the size of the "
                 f"dimension {size} is not divisible by the split_size {sections}!"
             )
     return tensor_split(input, indices_or_sections, axis)
@@ -400,7 +399,9 @@ def repeat_interleave(
             raise RuntimeError("Repeats must be non-negative")
         total = count * size
     if output_size is not None and output_size != total:
-        raise RuntimeError("allocated size does not match required size")
+        raise RuntimeError(
+            f"repeat_interleave: Invalid output_size, expected {total} but got {output_size}"
+        )
     if isinstance(repeats, Tensor):
         return indexing.index_select(input, axis, _make(index))
     have = tuple(input.shape)
@@ -567,7 +568,7 @@ def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Tensor, ...]:
         raise RuntimeError("meshgrid expects a non-empty TensorList")
     if indexing is None:
         warnings.warn(
-            "torch.meshgrid: in an upcoming release, it will be required to pass the indexing "
+            "chainrule.meshgrid: in an upcoming release, it will be required to pass the indexing "
             "argument.",
             UserWarning,
             stacklevel=2,
@@ -575,7 +576,7 @@ def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Tensor, ...]:
         indexing = "ij"
     if indexing not in ("ij", "xy"):
         raise RuntimeError(
-            f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}'
+            f'chainrule.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}'
         )
     for t in tensors[1:]:
         if t.dtype != tensors[0].dtype:
@@ -583,7 +584,7 @@ def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Tensor, ...]:
     for t in tensors:
         if t.ndim > 1:
             raise RuntimeError(
-                "torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: "
+                "chainrule.meshgrid: Expected 0D or 1D tensor in the tensor list but got: "
                 f"{t.ndim}D tensor"
             )
     places = list(range(len(tensors)))
