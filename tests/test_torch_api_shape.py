@@ -107,6 +107,10 @@ CASES: dict[str, Case] = {
     "scatter_src_too_small": lambda L, T: T(A).scatter(
         1, T(np.zeros((2, 2), np.int64)), T(np.ones((1, 2), np.float32))
     ),
+    "scatter_src_0d": lambda L, T: T(A).scatter(1, T(np.array([[0]])), T(np.float32(5))),
+    "scatter_src_more_dims": lambda L, T: T(A).scatter(1, T(np.array([[0]])), T(CUBE)),
+    "scatter_src_fewer_dims": lambda L, T: T(A).scatter(0, T(np.array([[0], [1]])), T(C)),
+    "scatter_add_src_0d": lambda L, T: T(A).scatter_add(1, T(np.array([[0]])), T(np.float32(5))),
     "scatter_out_of_range": lambda L, T: T(A).scatter(1, T(np.array([[4]])), 1.0),
     "scatter_negative": lambda L, T: T(A).scatter(1, T(np.array([[-1]])), 1.0),
     "scatter_add_in_place": lambda L, T: _after(

@@ -20,7 +20,7 @@ from typing import Any
 
 from chainrule import return_types
 from chainrule._array import add_at, xp
-from chainrule.arguments import Signature, invalid_combination, mistyped, type_name
+from chainrule.arguments import Signature, invalid_combination, mistyped, type_name, wrap_dim
 from chainrule.autodiff import batching
 from chainrule.dtypes import _TORCH_DTYPE_NAMES
 from chainrule.op import Linear, _value, named
@@ -506,14 +506,18 @@ def _scatter_operands(
     ``scatter_add``, under PyTorch's checks in its order and words."""
     (axis,) = normalize_dims(dim, input.ndim, op)
     idx = xp.asarray(_value(index))
-    if src is not None and idx.size:
-        normalize_dims(dim, src.ndim, op)
     if idx.dtype not in _INDEX_TYPES:
         raise RuntimeError("scatter(): Expected dtype int32/int64 for index")
     if src is not None and src._data.dtype != input._data.dtype:
         raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
     if idx.ndim != input.ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+    if idx.size and src is not None:
+        if src.ndim:  # PyTorch reads src's size in each of the index's dimensions first
+            for d in range(idx.ndim):
+                wrap_dim(d, src.ndim)
+        if max(src.ndim, 1) != max(idx.ndim, 1):
+            raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
     if idx.size:
         outside = any(
             n > m for d, (n, m) in enumerate(zip(idx.shape, input.shape, strict=True)) if d != axis
@@ -524,7 +528,7 @@ def _scatter_operands(
                 f"{list(input.shape)} apart from dimension {axis}"
             )
         if src is not None and (
-            outside or any(n > m for n, m in zip(idx.shape, src.shape, strict=True))
+            outside or any(n > m for n, m in zip(idx.shape, src.shape or (1,), strict=True))
         ):
             raise RuntimeError(
                 f"Expected index {list(idx.shape)} to be no larger than self "
