@@ -70,6 +70,7 @@ CASES: dict[str, Case] = {
     "allclose_nan": lambda L, T: T(A).allclose(T(A)),
     "allclose_equal_nan": lambda L, T: T(A).allclose(T(A), equal_nan=True),
     "allclose_broadcast": lambda L, T: L.allclose(T(C), T(np.tile(C, (2, 1)))),
+    "allclose_shapes_do_not_broadcast": lambda L, T: L.allclose(T(A), T(C[:3])),
     "allclose_dtypes_differ": lambda L, T: L.allclose(T(A), T(A.astype(np.float64))),
     "equal_same": lambda L, T: L.equal(T(INTS), T(INTS.copy())),
     "equal_nan": lambda L, T: T(A).equal(T(A)),

@@ -169,9 +169,7 @@ def _axes(dim: Any, ndim: int, op: str) -> tuple[int, ...] | None:
 
 def equal(input: Tensor, other: Tensor) -> bool:  # noqa: A002
     """True when both have the same shape and values (NaN equals nothing)."""
-    for position, (param, value) in enumerate((("input", input), ("other", other)), 1):
-        if not isinstance(value, Tensor):
-            raise mistyped("equal", param, position, "Tensor", value)
+    _both_tensors(input, other, "equal")
     return input.shape == other.shape and bool(xp.array_equal(input._data, other._data))
 
 
@@ -189,8 +187,8 @@ def allclose(
     >>> cr.allclose(cr.tensor([1.0, 2.0]), cr.tensor([1.0, 2.0 + 1e-6]))
     True
     """
-    close = _close(input, other, rtol, atol, equal_nan, "allclose")
-    return bool(xp.all(close))
+    _close_checks(input, other, rtol, atol, "allclose")
+    return bool(xp.all(_isclose(input, other, rtol, atol, equal_nan)._data))
 
 
 def isclose(
@@ -208,22 +206,25 @@ def isclose(
     >>> cr.isclose(cr.tensor([1.0, float("inf"), 1.0]), cr.tensor([1.0 + 1e-7, float("inf"), 1.1]))
     tensor([ True,  True, False])
     """
-    test = functools.partial(_close_arrays, rtol=rtol, atol=atol, equal_nan=equal_nan)
     _close_checks(input, other, rtol, atol, "isclose")
-    return Compare(test)(input, other)
+    return _isclose(input, other, rtol, atol, equal_nan)
 
 
-def _close(input: Any, other: Any, rtol: float, atol: float, equal_nan: bool, op: str) -> Any:  # noqa: A002
-    """``isclose``'s bool array, checked as ``op``."""
-    _close_checks(input, other, rtol, atol, op)
-    return _close_arrays(input._data, other._data, rtol, atol, equal_nan)
+def _isclose(input: Tensor, other: Tensor, rtol: float, atol: float, equal_nan: bool) -> Tensor:  # noqa: A002
+    test = functools.partial(_close_arrays, rtol=rtol, atol=atol, equal_nan=equal_nan)
+    return Compare(test)(input, other)  # (which broadcasts, or refuses as PyTorch does)
+
+
+def _both_tensors(input: Any, other: Any, op: str) -> None:  # noqa: A002
+    """PyTorch's refusal of an argument that is no tensor (a number, a list)."""
+    for position, (param, value) in enumerate((("input", input), ("other", other)), 1):
+        if not isinstance(value, Tensor):
+            raise mistyped(op, param, position, "Tensor", value)
 
 
 def _close_checks(input: Any, other: Any, rtol: float, atol: float, op: str) -> None:  # noqa: A002
     """PyTorch's refusals for ``isclose`` and ``allclose``, in its order."""
-    for position, (param, value) in enumerate((("input", input), ("other", other)), 1):
-        if not isinstance(value, Tensor):
-            raise mistyped(op, param, position, "Tensor", value)
+    _both_tensors(input, other, op)
     a, b = input._data.dtype, other._data.dtype
     if a != b:
         names = _TORCH_DTYPE_NAMES
