@@ -140,7 +140,10 @@ class Hardtanh(Module):
         self.min_val = min_val
         self.max_val = max_val
         self.inplace = inplace
-        assert self.max_val > self.min_val  # PyTorch's check, an AssertionError too
+        # PyTorch's check, an AssertionError too
+        assert self.max_val > self.min_val, (
+            f"max_val ({self.max_val}) must be greater than min_val ({self.min_val})"
+        )
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return F.hardtanh(input, self.min_val, self.max_val)

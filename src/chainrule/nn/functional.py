@@ -368,7 +368,8 @@ def _pad_index(mode: str, left: int, right: int, n: int) -> Any:
 # ----------------------------------------------------------------------------- activations
 # ``inplace`` arguments are accepted for PyTorch compatibility; results are computed out of
 # place (same values, one more buffer). The functions ending in ``_`` change their input in
-# place, as PyTorch's do (a leaf that requires grad is refused, the version counter moves).
+# place, as PyTorch's do (a leaf that requires grad is refused, the version counter moves);
+# most of PyTorch's nodes for them are the ``...Backward1`` overloads, named so here.
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     return elementwise.relu(input)
 
@@ -405,12 +406,13 @@ def relu_(input: Tensor) -> Tensor:  # noqa: A002
 
 def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:  # noqa: A002
     """:func:`leaky_relu` in place."""
-    return inplace.apply(input, lambda old: leaky_relu(old, negative_slope), name="leaky_relu_")
+    changed = inplace.apply(input, lambda old: leaky_relu(old, negative_slope), name="leaky_relu_")
+    return named(changed, "LeakyReluBackward1")
 
 
 def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
     """:func:`elu` in place."""
-    return inplace.apply(input, lambda old: elu(old, alpha), name="elu_")
+    return named(inplace.apply(input, lambda old: elu(old, alpha), name="elu_"), "EluBackward1")
 
 
 def hardtanh(
@@ -447,7 +449,7 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
 
 def selu_(input: Tensor) -> Tensor:  # noqa: A002
     """:func:`selu` in place."""
-    return inplace.apply(input, selu, name="selu_")
+    return named(inplace.apply(input, selu, name="selu_"), "EluBackward1")
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
@@ -459,7 +461,7 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  #
 
 def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
     """:func:`celu` in place."""
-    return inplace.apply(input, lambda old: celu(old, alpha), name="celu_")
+    return named(inplace.apply(input, lambda old: celu(old, alpha), name="celu_"), "CeluBackward1")
 
 
 def threshold(
@@ -479,9 +481,8 @@ def threshold(
 
 def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:  # noqa: A002
     """:func:`threshold` in place."""
-    return inplace.apply(
-        input, lambda old: activations.Threshold(threshold, value)(old), name="threshold_"
-    )
+    changed = inplace.apply(input, lambda old: activations.Threshold(threshold, value)(old))
+    return named(changed, "ThresholdBackward1")
 
 
 def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
@@ -560,6 +561,12 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
         raise RuntimeError(
             f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {weight.ndim}"
         )
+    if input.dtype != weight.dtype:
+        raise RuntimeError(
+            "prelu: Type promoting not supported. Got "
+            f"{inplace._torch_name(input.dtype.dtype, 1)} and "
+            f"{inplace._torch_name(weight.dtype.dtype, 1)}"
+        )
     channels = input.shape[1] if input.ndim >= 2 else 1
     if weight.numel() != 1 and weight.numel() != channels:
         raise RuntimeError(
@@ -611,7 +618,8 @@ def rrelu_(
     training: bool = False,
 ) -> Tensor:
     """:func:`rrelu` in place."""
-    return inplace.apply(input, lambda old: rrelu(old, lower, upper, training), name="rrelu_")
+    changed = inplace.apply(input, lambda old: rrelu(old, lower, upper, training), name="rrelu_")
+    return named(changed, "RreluWithNoiseBackward1")
 
 
 def _softmax_dim(ndim: int, name: str) -> int:
@@ -932,7 +940,7 @@ def multi_margin_loss(
         if weight.ndim != 1:
             raise ValueError("weight must be one-dimensional")
         _not_differentiable("multi_margin_loss", "weight", weight)
-    if input.numel() == 0 or input.ndim > 2:
+    if input.ndim > 2 or (input.numel() == 0 and not (input.ndim == 2 and input.shape[1])):
         raise RuntimeError(
             "Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
             f"{list(input.shape)}"
@@ -941,7 +949,17 @@ def multi_margin_loss(
     classes = input.shape[-1] if input.ndim else 1
     if target.ndim > 1 or target.numel() != rows:
         raise RuntimeError(
-            f"inconsistent target size, expected {rows} but got {list(target.shape)}"
+            "multi_margin_loss: target tensor should be 1-D with size equal to the number of "
+            f"input samples (batch size). Expected target size [{rows}], but got "
+            f"{list(target.shape)}. Input has shape {list(input.shape)}."
+        )
+    if target.dtype.dtype != xp.int64:
+        raise RuntimeError(
+            f"expected scalar type Long but found {inplace._torch_name(target.dtype.dtype, 1)}"
+        )
+    if weight is not None and weight.numel() != classes:
+        raise RuntimeError(
+            f"inconsistent weight size, expected {classes} but got {list(weight.shape)}"
         )
     scores = input.reshape(rows, classes)
     picks = target.reshape(rows, 1)

@@ -26,7 +26,7 @@ from chainrule.ops.inplace import check_kernel_dtype
 
 def _float_kernel(x: Any, kernel: str) -> None:
     """PyTorch's refusal of an integer or bool input for a kernel that has only float versions."""
-    check_kernel_dtype(x.dtype, f"{kernel}_cpu", True)
+    check_kernel_dtype(x.dtype, kernel, True)
 
 
 class _Gated(Unary, abstract=True):
@@ -69,8 +69,10 @@ class Hardtanh(_Gated):
         self.max_val = max_val
 
     def forward(self, x):
-        # minimum/maximum rather than clip: a nan stays nan, as in PyTorch
-        return xp.minimum(xp.maximum(x, self.min_val), self.max_val).astype(x.dtype, copy=False)
+        # x kept unless beyond a bound, as PyTorch's: a nan stays nan, -0.0 stays -0.0 (which
+        # NumPy's maximum(-0.0, 0.0) would make +0.0)
+        inside = xp.where(x > self.max_val, self.max_val, x)
+        return xp.where(x < self.min_val, self.min_val, inside).astype(x.dtype, copy=False)
 
     def gate(self, x):
         # PyTorch's hardtanh_backward blocks where x <= lo or x >= hi: the kinks give 0, a nan
@@ -105,7 +107,7 @@ class Hardshrink(_Gated):
         self.lambd = lambd
 
     def forward(self, x):
-        _float_kernel(x, "hardshrink")
+        _float_kernel(x, "hardshrink_cpu")
         return xp.where((x >= -self.lambd) & (x <= self.lambd), xp.zeros((), x.dtype), x)
 
     def gate(self, x):
@@ -141,7 +143,7 @@ class Hardsigmoid(_Gated):
     derivatives = ("1/6 if -3 < x < 3 else 0",)
 
     def forward(self, x):
-        _float_kernel(x, "hardsigmoid")
+        _float_kernel(x, "hardsigmoid_cpu")
         return xp.minimum(xp.maximum(x + 3, 0), 6) / 6
 
     def gate(self, x):
@@ -158,7 +160,7 @@ class Hardswish(_Gated):
     derivatives = ("0 if x <= -3 else (x / 3 + 1/2 if x < 3 else 1)",)
 
     def forward(self, x):
-        _float_kernel(x, "hardswish")
+        _float_kernel(x, "hardswish_cpu")
         return x * xp.minimum(xp.maximum(x + 3, 0), 6) / 6
 
     def gate(self, x):
@@ -177,7 +179,7 @@ class LogSigmoid(Unary):
     derivatives = ("sigmoid(-x)",)
 
     def forward(self, x):
-        _float_kernel(x, "log_sigmoid")
+        _float_kernel(x, "log_sigmoid_cpu")
         return xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))
 
     def partial(self, out, x):
@@ -192,7 +194,7 @@ class Mish(Unary):
     derivatives = ("tanh(softplus(x)) + x sigmoid(x) (1 - tanh(softplus(x))**2)",)
 
     def forward(self, x):
-        _float_kernel(x, "mish")
+        _float_kernel(x, "mish_cpu")
         return x * xp.tanh(xp.logaddexp(0, x))
 
     def partial(self, out, x):
@@ -216,7 +218,7 @@ class Celu(Unary):
         self.backward_scale = 1.0 / float(xp.float32(alpha))
 
     def forward(self, x):
-        _float_kernel(x, "elu")
+        _float_kernel(x, "elu_cpu")
         negative = self.negative * xp.expm1(xp.minimum(x, 0) * self.input_scale)
         return xp.where(x > 0, x * self.scale, negative)
 
