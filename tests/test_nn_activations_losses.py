@@ -533,3 +533,30 @@ def test_errors_have_pytorchs_type_and_message(call: Any) -> None:
         assert str(ours).splitlines()[0] == str(theirs).splitlines()[0].replace(
             "torch.", "chainrule."
         )
+
+
+INPLACE_FLAG = [
+    lambda m, x: m.hardtanh(x, inplace=True),
+    lambda m, x: m.relu6(x, inplace=True),
+    lambda m, x: m.selu(x, inplace=True),
+    lambda m, x: m.celu(x, 0.5, inplace=True),
+    lambda m, x: m.threshold(x, 0.1, 5.0, inplace=True),
+    lambda m, x: m.mish(x, inplace=True),
+    lambda m, x: m.hardswish(x, inplace=True),
+    lambda m, x: m.hardsigmoid(x, inplace=True),
+    lambda m, x: m.rrelu(x, inplace=True),
+]
+
+
+@pytest.mark.parametrize("call", INPLACE_FLAG, ids=[f"flag{i}" for i in range(len(INPLACE_FLAG))])
+def test_inplace_true_changes_the_input_as_pytorch(call: Any) -> None:
+    results = []
+    for lib, m in ((cr, F), (torch, TF)):
+        leaf = lib.tensor([-4.0, -0.5, 0.0, 0.3, 7.0], dtype=lib.float64, requires_grad=True)
+        x = leaf * 2
+        assert call(m, x) is x
+        x.backward(lib.arange(1.0, 6.0, dtype=lib.float64))
+        results.append((x, leaf.grad, x.grad_fn.name()))
+    assert_same(results[0][0], results[1][0], exact=False)
+    assert_same(results[0][1], results[1][1], exact=False)
+    assert results[0][2] == results[1][2]

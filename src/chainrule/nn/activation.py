@@ -106,7 +106,8 @@ class LogSoftmax(_AlongDim):
         return F.log_softmax(input, self.dim)
 
 
-# ---- more activations (api17b): each calls its function in chainrule.nn.functional
+# ---- more activations (api17b): each calls its function in chainrule.nn.functional, which
+# (but for elu's) changes the input in place given ``inplace=True``, as PyTorch's
 def _inplace_suffix(inplace: bool) -> str:
     return ", inplace=True" if inplace else ""
 
@@ -146,7 +147,7 @@ class Hardtanh(Module):
         )
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.hardtanh(input, self.min_val, self.max_val)
+        return F.hardtanh(input, self.min_val, self.max_val, self.inplace)
 
     def extra_repr(self) -> str:
         return f"min_val={self.min_val}, max_val={self.max_val}" + _inplace_suffix(self.inplace)
@@ -171,7 +172,7 @@ class ELU(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.elu(input, self.alpha)
+        return F.elu(input, self.alpha, self.inplace)
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}" + _inplace_suffix(self.inplace)
@@ -181,14 +182,14 @@ class CELU(ELU):
     """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.celu(input, self.alpha)
+        return F.celu(input, self.alpha, self.inplace)
 
 
 class SELU(_Inplace):
     """The self-normalizing ``scale * elu(input, alpha)``."""
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.selu(input)
+        return F.selu(input, self.inplace)
 
 
 class Threshold(Module):
@@ -201,7 +202,7 @@ class Threshold(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.threshold(input, self.threshold, self.value)
+        return F.threshold(input, self.threshold, self.value, self.inplace)
 
     def extra_repr(self) -> str:
         return f"threshold={self.threshold}, value={self.value}" + _inplace_suffix(self.inplace)
@@ -253,7 +254,7 @@ class Mish(_Inplace):
     """``input * tanh(softplus(input))``."""
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.mish(input)
+        return F.mish(input, self.inplace)
 
 
 class Hardswish(Module):
@@ -264,14 +265,14 @@ class Hardswish(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.hardswish(input)
+        return F.hardswish(input, self.inplace)
 
 
 class Hardsigmoid(Hardswish):
     """``relu6(input + 3) / 6``."""
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.hardsigmoid(input)
+        return F.hardsigmoid(input, self.inplace)
 
 
 class GLU(Module):
@@ -328,7 +329,7 @@ class RReLU(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.rrelu(input, self.lower, self.upper, self.training)
+        return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
 
     def extra_repr(self) -> str:
         return f"lower={self.lower}, upper={self.upper}" + _inplace_suffix(self.inplace)

@@ -24,7 +24,8 @@ from typing import Any
 from chainrule import grad_mode
 from chainrule._array import xp
 from chainrule.op import named
-from chainrule.ops import activations, elementwise, inplace, nn_ops, shape
+from chainrule.ops import activations, elementwise, nn_ops, shape
+from chainrule.ops import inplace as inplace_ops
 from chainrule.ops.adaptive_pool import adaptive_avg_pool2d, adaptive_max_pool2d
 from chainrule.ops.attention import scaled_dot_product_attention
 from chainrule.ops.conv import avg_pool2d, conv1d, conv2d, max_pool2d
@@ -366,10 +367,11 @@ def _pad_index(mode: str, left: int, right: int, n: int) -> Any:
 
 
 # ----------------------------------------------------------------------------- activations
-# ``inplace`` arguments are accepted for PyTorch compatibility; results are computed out of
-# place (same values, one more buffer). The functions ending in ``_`` change their input in
-# place, as PyTorch's do (a leaf that requires grad is refused, the version counter moves);
-# most of PyTorch's nodes for them are the ``...Backward1`` overloads, named so here.
+# relu, leaky_relu, elu and silu accept ``inplace`` for PyTorch compatibility and compute out of
+# place (same values, one more buffer). The functions below them change their input in place
+# given ``inplace=True``, as the functions ending in ``_`` do, as PyTorch's (a leaf that
+# requires grad is refused, the version counter moves); most of PyTorch's nodes for them are
+# the ``...Backward1`` overloads, named so here.
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     return elementwise.relu(input)
 
@@ -401,18 +403,25 @@ def relu_(input: Tensor) -> Tensor:  # noqa: A002
     >>> relu_(x) is x, x
     (True, tensor([0., 2.]))
     """
-    return inplace.apply(input, elementwise.relu, name="relu_")
+    return inplace_ops.apply(input, elementwise.relu, name="relu_")
 
 
 def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:  # noqa: A002
     """:func:`leaky_relu` in place."""
-    changed = inplace.apply(input, lambda old: leaky_relu(old, negative_slope), name="leaky_relu_")
+    changed = inplace_ops.apply(
+        input, lambda old: leaky_relu(old, negative_slope), name="leaky_relu_"
+    )
     return named(changed, "LeakyReluBackward1")
 
 
 def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
     """:func:`elu` in place."""
-    return named(inplace.apply(input, lambda old: elu(old, alpha), name="elu_"), "EluBackward1")
+    return named(inplace_ops.apply(input, lambda old: elu(old, alpha), name="elu_"), "EluBackward1")
+
+
+def _in_place(input: Tensor, function: Any) -> Tensor:  # noqa: A002
+    """``input`` replaced by ``function(input)``: an activation's ``inplace=True``."""
+    return inplace_ops.apply(input, function, name=function.__name__ + "_")
 
 
 def hardtanh(
@@ -429,39 +438,43 @@ def hardtanh(
     """
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
+    if inplace:
+        return hardtanh_(input, min_val, max_val)
     return activations.Hardtanh(min_val, max_val)(input)
 
 
 def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:  # noqa: A002
     """:func:`hardtanh` in place."""
-    return inplace.apply(input, lambda old: hardtanh(old, min_val, max_val), name="hardtanh_")
+    return inplace_ops.apply(input, lambda old: hardtanh(old, min_val, max_val), name="hardtanh_")
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """``min(max(input, 0), 6)``: PyTorch's hardtanh(0, 6), with its gradient (0 at 0 and 6)."""
-    return hardtanh(input, 0.0, 6.0)
+    return hardtanh(input, 0.0, 6.0, inplace)
 
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """``scale * elu(input, alpha)`` with the self-normalizing constants of Klambauer et al."""
-    return activations.Selu()(input)
+    return selu_(input) if inplace else activations.Selu()(input)
 
 
 def selu_(input: Tensor) -> Tensor:  # noqa: A002
     """:func:`selu` in place."""
-    return named(inplace.apply(input, selu, name="selu_"), "EluBackward1")
+    return named(inplace_ops.apply(input, selu, name="selu_"), "EluBackward1")
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
-    return activations.Celu(alpha)(input)
+    return celu_(input, alpha) if inplace else activations.Celu(alpha)(input)
 
 
 def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
     """:func:`celu` in place."""
-    return named(inplace.apply(input, lambda old: celu(old, alpha), name="celu_"), "CeluBackward1")
+    return named(
+        inplace_ops.apply(input, lambda old: celu(old, alpha), name="celu_"), "CeluBackward1"
+    )
 
 
 def threshold(
@@ -476,12 +489,14 @@ def threshold(
     >>> threshold(cr.tensor([0.1, 0.5, 2.0]), 0.5, -1.0)
     tensor([-1., -1.,  2.])
     """
+    if inplace:
+        return threshold_(input, threshold, value)
     return activations.Threshold(threshold, value)(input)
 
 
 def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:  # noqa: A002
     """:func:`threshold` in place."""
-    changed = inplace.apply(input, lambda old: activations.Threshold(threshold, value)(old))
+    changed = inplace_ops.apply(input, lambda old: activations.Threshold(threshold, value)(old))
     return named(changed, "ThresholdBackward1")
 
 
@@ -506,7 +521,7 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
         limit = float(xp.finfo(input.dtype.dtype).max) if input.is_floating_point() else lambd
         raise RuntimeError(
             f"lambda must be in range [0, {limit:g}] for input dtype "
-            f"{inplace._torch_name(input.dtype.dtype, 1)}, but found {lambd:g}"
+            f"{inplace_ops._torch_name(input.dtype.dtype, 1)}, but found {lambd:g}"
         )
     return activations.Softshrink(lambd)(input)
 
@@ -518,17 +533,17 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """``input * tanh(softplus(input))``."""
-    return activations.Mish()(input)
+    return _in_place(input, mish) if inplace else activations.Mish()(input)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """``input * relu6(input + 3) / 6``; its gradient at -3 is 0 and at 3 is 1, as PyTorch's."""
-    return activations.Hardswish()(input)
+    return _in_place(input, hardswish) if inplace else activations.Hardswish()(input)
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """``relu6(input + 3) / 6``; its gradient at -3 and 3 is 0, as PyTorch's."""
-    return activations.Hardsigmoid()(input)
+    return _in_place(input, hardsigmoid) if inplace else activations.Hardsigmoid()(input)
 
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
@@ -564,8 +579,8 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
     if input.dtype != weight.dtype:
         raise RuntimeError(
             "prelu: Type promoting not supported. Got "
-            f"{inplace._torch_name(input.dtype.dtype, 1)} and "
-            f"{inplace._torch_name(weight.dtype.dtype, 1)}"
+            f"{inplace_ops._torch_name(input.dtype.dtype, 1)} and "
+            f"{inplace_ops._torch_name(weight.dtype.dtype, 1)}"
         )
     channels = input.shape[1] if input.ndim >= 2 else 1
     if weight.numel() != 1 and weight.numel() != channels:
@@ -591,6 +606,8 @@ def rrelu(
     order, from the default generator), the middle of that range in evaluation."""
     if lower > upper:
         raise RuntimeError("Lower bound should be less than or equal to the upper bound")
+    if inplace:
+        return rrelu_(input, lower, upper, training)
     if not training:
         slope = (lower + upper) / 2
         return named(elementwise.leaky_relu(input, slope), "RreluWithNoiseBackward0")
@@ -618,7 +635,9 @@ def rrelu_(
     training: bool = False,
 ) -> Tensor:
     """:func:`rrelu` in place."""
-    changed = inplace.apply(input, lambda old: rrelu(old, lower, upper, training), name="rrelu_")
+    changed = inplace_ops.apply(
+        input, lambda old: rrelu(old, lower, upper, training), name="rrelu_"
+    )
     return named(changed, "RreluWithNoiseBackward1")
 
 
@@ -955,7 +974,7 @@ def multi_margin_loss(
         )
     if target.dtype.dtype != xp.int64:
         raise RuntimeError(
-            f"expected scalar type Long but found {inplace._torch_name(target.dtype.dtype, 1)}"
+            f"expected scalar type Long but found {inplace_ops._torch_name(target.dtype.dtype, 1)}"
         )
     if weight is not None and weight.numel() != classes:
         raise RuntimeError(

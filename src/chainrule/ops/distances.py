@@ -88,7 +88,8 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     x1, x2 = (x if x.dtype.dtype == dtype else x.to(dtype) for x in (x1, x2))
     shape = xp.broadcast_shapes(tuple(x1.shape), tuple(x2.shape))
     x1, x2 = x1.expand(shape), x2.expand(shape)
-    return ((x1 / _clamped_norm(x1, dim, eps)) * (x2 / _clamped_norm(x2, dim, eps))).sum(dim)
+    products = (x1 / _clamped_norm(x1, dim, eps)) * (x2 / _clamped_norm(x2, dim, eps))
+    return named(products.sum(dim), "SumBackward1")  # a sum along dim, also of a vector
 
 
 def pairwise_distance(
