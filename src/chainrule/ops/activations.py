@@ -86,7 +86,7 @@ class Threshold(_Gated):
     notation = "x if x > threshold else value"
     derivatives = ("1 if x > threshold else 0",)
 
-    def __init__(self, threshold: float, value: float) -> None:
+    def __init__(self, threshold: float = 0.0, value: float = 0.0) -> None:  # (0, 0): relu
         self.threshold = threshold
         self.value = value
 

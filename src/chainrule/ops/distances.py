@@ -30,7 +30,7 @@ class RaisedTo(Unary):
     notation = "max(x, floor)"
     derivatives = ("1",)
 
-    def __init__(self, floor: float) -> None:
+    def __init__(self, floor: float = 0.0) -> None:
         self.floor = floor
 
     def forward(self, x):
