@@ -81,6 +81,16 @@ VALUE_READ_ROWS = (
     # An in-place fill reads its tensor's dtype before drawing.
     "normal_in_place_beside_its_input",
     "random_in_place_times_its_input",
+    # PyTorch's checks of values: no variance is negative, every class index is in range.
+    "gaussian_nll_loss_mean",
+    "gaussian_nll_loss_sum",
+    "gaussian_nll_loss_none",
+    "gaussian_nll_loss_full",
+    "multi_margin_loss_mean",
+    "multi_margin_loss_sum",
+    "multi_margin_loss_none",
+    "multi_margin_loss_p2_weight",
+    "multi_margin_loss_one_sample",
 )
 EAGER_ROWS = {
     **dict.fromkeys(IN_PLACE_ROWS, "it changes a tensor in place"),

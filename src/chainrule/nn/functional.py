@@ -16,6 +16,7 @@ fused ones (convolution, pooling, the log-likelihood) live in :mod:`chainrule.op
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -23,10 +24,18 @@ from typing import Any
 from chainrule import grad_mode
 from chainrule._array import xp
 from chainrule.op import named
-from chainrule.ops import elementwise, nn_ops, shape
+from chainrule.ops import activations, elementwise, nn_ops, shape
+from chainrule.ops import inplace as inplace_ops
 from chainrule.ops.adaptive_pool import adaptive_avg_pool2d, adaptive_max_pool2d
 from chainrule.ops.attention import scaled_dot_product_attention
 from chainrule.ops.conv import avg_pool2d, conv1d, conv2d, max_pool2d
+from chainrule.ops.distances import (
+    RaisedTo,
+    cosine_similarity,
+    normalize,
+    pairwise_distance,
+    pdist,
+)
 from chainrule.ops.dropout import dropout_mask
 from chainrule.ops.losses import (
     binary_cross_entropy,
@@ -34,9 +43,11 @@ from chainrule.ops.losses import (
     check_reduction,
     check_same_shape,
     cross_entropy_of_indices,
+    huber_loss,
     legacy_reduction,
     mse_loss,
     nll_loss,
+    smooth_l1_loss,
 )
 from chainrule.ops.nn_ops import linear
 from chainrule.tensor import Tensor, _make
@@ -48,31 +59,72 @@ __all__ = [
     "batch_norm",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "celu",
+    "celu_",
     "conv1d",
     "conv2d",
+    "cosine_embedding_loss",
+    "cosine_similarity",
     "cross_entropy",
     "dropout",
     "elu",
+    "elu_",
     "embedding",
+    "gaussian_nll_loss",
     "gelu",
+    "glu",
     "group_norm",
+    "hardshrink",
+    "hardsigmoid",
+    "hardswish",
+    "hardtanh",
+    "hardtanh_",
+    "hinge_embedding_loss",
+    "huber_loss",
+    "kl_div",
     "l1_loss",
     "layer_norm",
     "leaky_relu",
+    "leaky_relu_",
     "linear",
     "log_softmax",
+    "logsigmoid",
+    "margin_ranking_loss",
     "max_pool2d",
+    "mish",
     "mse_loss",
+    "multi_margin_loss",
+    "multilabel_soft_margin_loss",
     "nll_loss",
+    "normalize",
     "one_hot",
     "pad",
+    "pairwise_distance",
+    "pdist",
+    "poisson_nll_loss",
+    "prelu",
     "relu",
+    "relu6",
+    "relu_",
+    "rrelu",
+    "rrelu_",
     "scaled_dot_product_attention",
+    "selu",
+    "selu_",
     "sigmoid",
     "silu",
+    "smooth_l1_loss",
+    "soft_margin_loss",
     "softmax",
+    "softmin",
     "softplus",
+    "softshrink",
+    "softsign",
     "tanh",
+    "tanhshrink",
+    "threshold",
+    "threshold_",
+    "triplet_margin_loss",
 ]
 
 
@@ -315,8 +367,11 @@ def _pad_index(mode: str, left: int, right: int, n: int) -> Any:
 
 
 # ----------------------------------------------------------------------------- activations
-# ``inplace`` arguments are accepted for PyTorch compatibility; results are computed out of
-# place (same values, one more buffer).
+# relu, leaky_relu, elu and silu accept ``inplace`` for PyTorch compatibility and compute out of
+# place (same values, one more buffer). The functions below them change their input in place
+# given ``inplace=True``, as the functions ending in ``_`` do, as PyTorch's (a leaf that
+# requires grad is refused, the version counter moves); most of PyTorch's nodes for them are
+# the ``...Backward1`` overloads, named so here.
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     return elementwise.relu(input)
 
@@ -337,6 +392,253 @@ sigmoid = elementwise.sigmoid
 tanh = elementwise.tanh
 gelu = elementwise.gelu
 softplus = elementwise.softplus
+
+
+# ---- more activations (api17b): PyTorch's derivative at each kink (ops/activations.py)
+def relu_(input: Tensor) -> Tensor:  # noqa: A002
+    """:func:`relu` in place.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([-1.0, 2.0])
+    >>> relu_(x) is x, x
+    (True, tensor([0., 2.]))
+    """
+    return inplace_ops.apply(input, elementwise.relu, name="relu_")
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:  # noqa: A002
+    """:func:`leaky_relu` in place."""
+    changed = inplace_ops.apply(
+        input, lambda old: leaky_relu(old, negative_slope), name="leaky_relu_"
+    )
+    return named(changed, "LeakyReluBackward1")
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
+    """:func:`elu` in place."""
+    return named(inplace_ops.apply(input, lambda old: elu(old, alpha), name="elu_"), "EluBackward1")
+
+
+def _in_place(input: Tensor, function: Any) -> Tensor:  # noqa: A002
+    """``input`` replaced by ``function(input)``: an activation's ``inplace=True``."""
+    return inplace_ops.apply(input, function, name=function.__name__ + "_")
+
+
+def hardtanh(
+    input: Tensor,  # noqa: A002
+    min_val: float = -1.0,
+    max_val: float = 1.0,
+    inplace: bool = False,
+) -> Tensor:
+    """``input`` clipped to [min_val, max_val]; the gradient is 0 at both kinks, as PyTorch's.
+
+    >>> import chainrule as cr
+    >>> hardtanh(cr.tensor([-3.0, 0.5, 2.0]))
+    tensor([-1.0000,  0.5000,  1.0000])
+    """
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    if inplace:
+        return hardtanh_(input, min_val, max_val)
+    return activations.Hardtanh(min_val, max_val)(input)
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:  # noqa: A002
+    """:func:`hardtanh` in place."""
+    return inplace_ops.apply(input, lambda old: hardtanh(old, min_val, max_val), name="hardtanh_")
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """``min(max(input, 0), 6)``: PyTorch's hardtanh(0, 6), with its gradient (0 at 0 and 6)."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """``scale * elu(input, alpha)`` with the self-normalizing constants of Klambauer et al."""
+    return selu_(input) if inplace else activations.Selu()(input)
+
+
+def selu_(input: Tensor) -> Tensor:  # noqa: A002
+    """:func:`selu` in place."""
+    return named(inplace_ops.apply(input, selu, name="selu_"), "EluBackward1")
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
+    return celu_(input, alpha) if inplace else activations.Celu(alpha)(input)
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
+    """:func:`celu` in place."""
+    return named(
+        inplace_ops.apply(input, lambda old: celu(old, alpha), name="celu_"), "CeluBackward1"
+    )
+
+
+def threshold(
+    input: Tensor,  # noqa: A002
+    threshold: float,
+    value: float,
+    inplace: bool = False,
+) -> Tensor:
+    """``value`` where ``input <= threshold``, else ``input``.
+
+    >>> import chainrule as cr
+    >>> threshold(cr.tensor([0.1, 0.5, 2.0]), 0.5, -1.0)
+    tensor([-1., -1.,  2.])
+    """
+    if inplace:
+        return threshold_(input, threshold, value)
+    return activations.Threshold(threshold, value)(input)
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:  # noqa: A002
+    """:func:`threshold` in place."""
+    changed = inplace_ops.apply(input, lambda old: activations.Threshold(threshold, value)(old))
+    return named(changed, "ThresholdBackward1")
+
+
+def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
+    """``log(sigmoid(input))``, finite for large negative inputs."""
+    return activations.LogSigmoid()(input)
+
+
+def softsign(input: Tensor) -> Tensor:  # noqa: A002
+    """``input / (1 + |input|)`` (PyTorch's composition)."""
+    return input / (input.abs() + 1)
+
+
+def tanhshrink(input: Tensor) -> Tensor:  # noqa: A002
+    """``input - tanh(input)`` (PyTorch's composition)."""
+    return input - input.tanh()
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
+    """``input - lambd`` above ``lambd``, ``input + lambd`` below ``-lambd``, else 0."""
+    if lambd < 0:
+        limit = float(xp.finfo(input.dtype.dtype).max) if input.is_floating_point() else lambd
+        raise RuntimeError(
+            f"lambda must be in range [0, {limit:g}] for input dtype "
+            f"{inplace_ops._torch_name(input.dtype.dtype, 1)}, but found {lambd:g}"
+        )
+    return activations.Softshrink(lambd)(input)
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
+    """0 where ``|input| <= lambd``, else ``input``."""
+    return activations.Hardshrink(lambd)(input)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """``input * tanh(softplus(input))``."""
+    return _in_place(input, mish) if inplace else activations.Mish()(input)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """``input * relu6(input + 3) / 6``; its gradient at -3 is 0 and at 3 is 1, as PyTorch's."""
+    return _in_place(input, hardswish) if inplace else activations.Hardswish()(input)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """``relu6(input + 3) / 6``; its gradient at -3 and 3 is 0, as PyTorch's."""
+    return _in_place(input, hardsigmoid) if inplace else activations.Hardsigmoid()(input)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
+    """``a * sigmoid(b)`` where ``a`` and ``b`` are the two halves of ``input`` along ``dim``.
+
+    >>> import chainrule as cr
+    >>> glu(cr.tensor([[1.0, 2.0, 0.0, 0.0]]))
+    tensor([[0.5000, 1.0000]])
+    """
+    if input.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    size = input.shape[dim]
+    if size % 2:
+        raise RuntimeError(
+            f"Halving dimension must be even, but dimension {dim % input.ndim} is size {size}"
+        )
+    a, b = input.split(size // 2, dim)
+    return named(a * elementwise.sigmoid(b), "GluBackward0")
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
+    """``input`` where positive, else ``weight * input``, with one learnable slope per channel
+    (dimension 1) or one for all.
+
+    >>> import chainrule as cr
+    >>> prelu(cr.tensor([[-1.0, 2.0]]), cr.tensor([0.25]))
+    tensor([[-0.2500,  2.0000]])
+    """
+    if weight.ndim > 1:
+        raise RuntimeError(
+            f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {weight.ndim}"
+        )
+    if input.dtype != weight.dtype:
+        raise RuntimeError(
+            "prelu: Type promoting not supported. Got "
+            f"{inplace_ops._torch_name(input.dtype.dtype, 1)} and "
+            f"{inplace_ops._torch_name(weight.dtype.dtype, 1)}"
+        )
+    channels = input.shape[1] if input.ndim >= 2 else 1
+    if weight.numel() != 1 and weight.numel() != channels:
+        raise RuntimeError(
+            "Mismatch of parameter numbers and input channel size. Found parameter numbers = "
+            f"{weight.numel()} and channel size = {channels}."
+        )
+    if weight.numel() != 1:  # one slope per channel: along dimension 1
+        weight = weight.reshape(_channel_shape(input)[1:])
+    negative = weight * input
+    return named(elementwise.where(input > 0, input, negative), "PreluKernelBackward0")
+
+
+def rrelu(
+    input: Tensor,  # noqa: A002
+    lower: float = 1.0 / 8,
+    upper: float = 1.0 / 3,
+    training: bool = False,
+    inplace: bool = False,
+) -> Tensor:
+    """Leaky relu with a random slope per non-positive element, drawn uniformly from
+    [lower, upper] in training (PyTorch's draws: one float64 uniform per element <= 0, in
+    order, from the default generator), the middle of that range in evaluation."""
+    if lower > upper:
+        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
+    if inplace:
+        return rrelu_(input, lower, upper, training)
+    if not training:
+        slope = (lower + upper) / 2
+        return named(elementwise.leaky_relu(input, slope), "RreluWithNoiseBackward0")
+    return named(input * _rrelu_noise(input, lower, upper), "RreluWithNoiseBackward0")
+
+
+def _rrelu_noise(input: Tensor, lower: float, upper: float) -> Tensor:  # noqa: A002
+    """rrelu's slopes: 1 where ``input > 0``, else a draw from [lower, upper] (the bounds
+    rounded to the input's precision first, as ATen's kernel holds them in it)."""
+    from chainrule import rng
+
+    values = input.detach()._data
+    dtype = values.dtype
+    lo, hi = (float(xp.asarray(v, dtype)) for v in (lower, upper))
+    noise = xp.ones(values.shape, dtype)
+    negative = values <= 0
+    noise[negative] = rng.uniform((int(negative.sum()),), xp.float64, lo, hi).astype(dtype)
+    return _make(noise)
+
+
+def rrelu_(
+    input: Tensor,  # noqa: A002
+    lower: float = 1.0 / 8,
+    upper: float = 1.0 / 3,
+    training: bool = False,
+) -> Tensor:
+    """:func:`rrelu` in place."""
+    changed = inplace_ops.apply(
+        input, lambda old: rrelu(old, lower, upper, training), name="rrelu_"
+    )
+    return named(changed, "RreluWithNoiseBackward1")
 
 
 def _softmax_dim(ndim: int, name: str) -> int:
@@ -362,6 +664,18 @@ def log_softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Ten
     return nn_ops.log_softmax(input, dim)
 
 
+def softmin(
+    input: Tensor,  # noqa: A002
+    dim: int | None = None,
+    _stacklevel: int = 3,
+    dtype: Any = None,
+) -> Tensor:
+    """``softmax(-input, dim)``: weights that favour the smallest values."""
+    if dim is None:
+        dim = _softmax_dim(input.ndim, "softmin")
+    return softmax(-input, dim, dtype)
+
+
 # ----------------------------------------------------------------------------- losses
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
     check_reduction(reduction)
@@ -381,6 +695,306 @@ def l1_loss(
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_same_shape(input, target, "l1_loss")
     return _reduce((input - target).abs(), reduction)
+
+
+# ---- more losses (api17b): PyTorch's compositions (smooth_l1 and huber are ops/losses.py's)
+def _not_differentiable(function: str, argument: str, value: Any) -> None:
+    """PyTorch's refusal of an argument its backward has no formula for (a target, a weight)
+    that requires grad."""
+    if isinstance(value, Tensor) and value.requires_grad and grad_mode.is_grad_enabled():
+        raise RuntimeError(
+            f"The function '{function}' is not differentiable with respect to argument "
+            f"'{argument}'. This input cannot have requires_grad True."
+        )
+
+
+def kl_div(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    log_target: bool = False,
+) -> Tensor:
+    """The Kullback-Leibler divergence ``target * (log(target) - input)`` of log-probabilities
+    ``input`` (of probabilities ``target``, or log-probabilities with ``log_target``).
+    ``reduction="batchmean"`` divides the sum by the batch size, the mathematical KL; "mean"
+    divides by every element, with PyTorch's warning.
+
+    >>> import chainrule as cr
+    >>> kl_div(cr.tensor([[-1.0, -0.5]]), cr.tensor([[0.5, 0.5]]), reduction="batchmean")
+    tensor(0.0569)
+    """
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce, reduction)
+    elif reduction == "mean":
+        warnings.warn(
+            "reduction: 'mean' divides the total loss by both the batch size and the support "
+            "size.'batchmean' divides only by the batch size, and aligns with the KL div math "
+            "definition.'mean' will be changed to behave the same as 'batchmean' in the next "
+            "major release.",
+            stacklevel=2,
+        )
+    if reduction != "batchmean":
+        check_reduction(reduction)
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        # xlogy(target, target): 0 where target is 0 (log of 1 there, no warning of log(0))
+        loss = target * elementwise.where(target == 0, 1.0, target).log() - target * input
+    if reduction == "batchmean":
+        total = loss.sum()
+        return total / input.shape[0] if input.ndim else total
+    return _reduce(loss, reduction)
+
+
+def margin_ranking_loss(
+    input1: Tensor,
+    input2: Tensor,
+    target: Tensor,
+    margin: float = 0,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """``max(0, -target * (input1 - input2) + margin)``: input1 should rank above input2 where
+    target is 1, below where it is -1."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    if not input1.ndim == input2.ndim == target.ndim:
+        raise RuntimeError(
+            "margin_ranking_loss : All input tensors should have same dimension but got sizes: "
+            f"input1: {input1.shape}, input2: {input2.shape}, target: {target.shape} "
+        )
+    return _reduce((-target * (input1 - input2) + margin).clamp(min=0), reduction)
+
+
+def hinge_embedding_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    margin: float = 1.0,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """``input`` where target is 1, ``max(0, margin - input)`` where it is -1."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    zeros = input.detach() * 0
+    below = elementwise.where(target != 1, (margin - input).clamp(min=0), zeros)
+    return _reduce(below + elementwise.where(target != -1, input, zeros), reduction)
+
+
+def soft_margin_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """The logistic loss ``log(1 + exp(-target * input))`` of targets 1 or -1."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _not_differentiable("soft_margin_loss", "target", target)
+    loss = _reduce((-input * target).exp().log1p(), reduction)
+    return named(loss, "SoftMarginLossBackward0")
+
+
+def cosine_embedding_loss(
+    input1: Tensor,
+    input2: Tensor,
+    target: Tensor,
+    margin: float = 0,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """``1 - cos(input1, input2)`` where target is 1, ``max(0, cos - margin)`` where it is -1
+    (rows of (N, D) inputs with an (N,) target, or one pair of vectors with a 0-d one)."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    dim = target.ndim
+    if dim > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if input1.ndim != dim + 1 or input2.ndim != dim + 1:
+        raise RuntimeError(
+            f"{dim}D target tensor expects {dim + 1}D input tensors, but found inputs with sizes "
+            f"{list(input1.shape)} and {list(input2.shape)}."
+        )
+    epsilon = 1e-12  # ATen's, added to each squared magnitude
+    product = (input1 * input2).sum(dim)
+    magnitudes = ((input1 * input1).sum(dim) + epsilon) * ((input2 * input2).sum(dim) + epsilon)
+    cos = product / magnitudes.sqrt()
+    zeros = cos.detach() * 0
+    positive = elementwise.where(target == 1, 1 - cos, zeros)
+    negative = elementwise.where(target == -1, (cos - margin).clamp(min=0), zeros)
+    return _reduce(positive + negative, reduction)
+
+
+def triplet_margin_loss(
+    anchor: Tensor,
+    positive: Tensor,
+    negative: Tensor,
+    margin: float = 1.0,
+    p: float = 2,
+    eps: float = 1e-6,
+    swap: bool = False,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """``max(0, margin + d(anchor, positive) - d(anchor, negative))`` with the
+    :func:`pairwise_distance` d; ``swap`` takes the smaller of d(a, n) and d(p, n)."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    dims = (anchor.ndim, positive.ndim, negative.ndim)
+    if len(set(dims)) != 1:
+        raise RuntimeError(
+            "The anchor, positive, and negative tensors are expected to have the same number of "
+            f"dimensions, but got: anchor {dims[0]}D, positive {dims[1]}D, and negative "
+            f"{dims[2]}D inputs"
+        )
+    to_positive = pairwise_distance(anchor, positive, p, eps)
+    to_negative = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        to_negative = elementwise.minimum(
+            to_negative, pairwise_distance(positive, negative, p, eps)
+        )
+    return _reduce((margin + to_positive - to_negative).clamp(min=0), reduction)
+
+
+def poisson_nll_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    log_input: bool = True,
+    full: bool = False,
+    size_average: bool | None = None,
+    eps: float = 1e-8,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """The negative log-likelihood of counts ``target`` under a Poisson of rate ``exp(input)``
+    (or ``input`` itself without ``log_input``); ``full`` adds Stirling's term for the
+    ``log(target!)`` of targets above 1."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(reduction + " is not a valid value for reduction")
+    rate_term = input.exp() if log_input else input
+    log_rate = input if log_input else (input + eps).log()
+    loss = rate_term - target * log_rate
+    if full:
+        counts = elementwise.where(target <= 1, 1.0, target)  # the term is 0 there: no log(0)
+        stirling = counts * counts.log() - counts + 0.5 * (2 * math.pi * counts).log()
+        loss = loss + elementwise.where(target <= 1, 0.0, stirling)
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    var: Tensor | float,
+    full: bool = False,
+    eps: float = 1e-6,
+    reduction: str = "mean",
+) -> Tensor:
+    """The negative log-likelihood of ``target`` under normals of mean ``input`` and variance
+    ``var`` (the input's shape, one dimension less, or one dimension of size 1), the variance
+    raised to ``eps`` without cutting its gradient (as PyTorch clamps a copy under no_grad)."""
+    if isinstance(var, float):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        var = var * input.detach().new_ones(input.shape)
+    elif bool((var < 0).any()):
+        raise ValueError("var has negative entry/entries")
+    if tuple(var.shape) != tuple(input.shape):
+        if tuple(input.shape[:-1]) == tuple(var.shape):
+            var = var.unsqueeze(-1)
+        elif not (
+            input.ndim == var.ndim
+            and sum(v for i, v in zip(input.shape, var.shape, strict=True) if i != v) == 1
+        ):
+            raise ValueError("var is of incorrect size")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(reduction + " is not valid")
+    var = RaisedTo(eps)(var)  # PyTorch's clamp of a clone under no_grad: the gradient passes
+    loss = 0.5 * (var.log() + (input - target) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
+
+
+def multilabel_soft_margin_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Binary cross-entropy of ``sigmoid(input)`` against 0/1 ``target`` per class, averaged
+    over the classes (the last dimension): one loss per sample."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    class_dim = input.ndim - 1
+    loss = loss.sum(class_dim) / input.shape[class_dim]
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(reduction + " is not valid")
+    return _reduce(loss, reduction)
+
+
+def multi_margin_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    p: int = 1,
+    margin: float = 1.0,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """The multi-class hinge loss: per sample, ``sum over i != y of max(0, margin - x[y] +
+    x[i])**p / C`` (times ``weight[y]``) for (N, C) scores (or (C,)) and class indices y."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    check_reduction(reduction)
+    if p not in (1, 2):
+        raise ValueError("only p == 1 and p == 2 supported")
+    if weight is not None:
+        if weight.ndim != 1:
+            raise ValueError("weight must be one-dimensional")
+        _not_differentiable("multi_margin_loss", "weight", weight)
+    if input.ndim > 2 or (input.numel() == 0 and not (input.ndim == 2 and input.shape[1])):
+        raise RuntimeError(
+            "Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+            f"{list(input.shape)}"
+        )
+    rows = input.shape[0] if input.ndim == 2 else 1
+    classes = input.shape[-1] if input.ndim else 1
+    if target.ndim > 1 or target.numel() != rows:
+        raise RuntimeError(
+            "multi_margin_loss: target tensor should be 1-D with size equal to the number of "
+            f"input samples (batch size). Expected target size [{rows}], but got "
+            f"{list(target.shape)}. Input has shape {list(input.shape)}."
+        )
+    if target.dtype.dtype != xp.int64:
+        raise RuntimeError(
+            f"expected scalar type Long but found {inplace_ops._torch_name(target.dtype.dtype, 1)}"
+        )
+    if weight is not None and weight.numel() != classes:
+        raise RuntimeError(
+            f"inconsistent weight size, expected {classes} but got {list(weight.shape)}"
+        )
+    scores = input.reshape(rows, classes)
+    picks = target.reshape(rows, 1)
+    if bool(((picks._data < 0) | (picks._data >= classes)).any()):
+        raise RuntimeError("target out of range")
+    # relu: PyTorch counts a class only where the margin is violated strictly (z > 0)
+    hinge = elementwise.relu(margin - scores.gather(1, picks) + scores)
+    if p == 2:
+        hinge = hinge * hinge
+    if weight is not None:
+        hinge = hinge * weight[picks]
+    others = _make(xp.arange(classes) != picks._data)  # the target's own class counts nothing
+    loss = (hinge * others).sum(1) / classes
+    if reduction == "none" and input.ndim < 2 and target.ndim == 0:
+        loss = loss.reshape(())
+    return named(_reduce(loss, reduction), "MultiMarginLossBackward0")
 
 
 def cross_entropy(

@@ -376,6 +376,52 @@ class BinaryCrossEntropyWithLogits(_PointwiseLoss):
         return dx, dy
 
 
+class SmoothL1Loss(_PointwiseLoss):
+    """``(x - y)**2 / (2 beta)`` where ``|x - y| < beta``, else ``|x - y| - beta / 2``, reduced."""
+
+    notation = "(x - y)^2 / (2 beta) if |x - y| < beta else |x - y| - beta / 2"
+    derivatives = ("clamp((x - y) / beta, -1, 1)", "-clamp((x - y) / beta, -1, 1)")
+    weight = None
+
+    def __init__(self, beta: float, reduction: str) -> None:
+        self.beta = beta
+        self.reduction = reduction
+
+    def forward(self, x, y):
+        z = xp.abs(x - y)
+        return _reduced(
+            xp.where(z < self.beta, 0.5 * z * z / self.beta, z - 0.5 * self.beta), self.reduction
+        )
+
+    def _slope(self, d: Any) -> Any:
+        """The derivative in ``d = x - y``: ``d / beta`` inside (-beta, beta), else its sign."""
+        one = dual.typed(d, 1.0)
+        inside = dual.where(d > self.beta, one, d / self.beta)
+        return dual.where(d < -self.beta, -one, inside)
+
+    def _partials(self, x, y, need_x, need_y):
+        slope = self._slope(x - y)
+        return (slope if need_x else None), (-slope if need_y else None)
+
+
+class HuberLoss(SmoothL1Loss):
+    """``(x - y)**2 / 2`` where ``|x - y| < delta``, else ``delta (|x - y| - delta / 2)``:
+    smooth L1 times ``delta``, with ``beta = delta``."""
+
+    notation = "(x - y)^2 / 2 if |x - y| < delta else delta (|x - y| - delta / 2)"
+    derivatives = ("clamp(x - y, -delta, delta)", "-clamp(x - y, -delta, delta)")
+
+    def forward(self, x, y):
+        z = xp.abs(x - y)
+        delta = self.beta
+        return _reduced(xp.where(z < delta, 0.5 * z * z, delta * (z - 0.5 * delta)), self.reduction)
+
+    def _slope(self, d: Any) -> Any:
+        """``d`` clamped to [-delta, delta], as PyTorch's huber_loss_backward."""
+        delta = dual.typed(d, self.beta)
+        return dual.where(d < -delta, -delta, dual.where(d > delta, delta, d))
+
+
 def _as_array(weight: Tensor | None, op: str) -> Any:
     """The class weights as a constant array. They carry no gradient: rather than a silent
     zero, a weight that asks for one is an error, as in PyTorch."""
@@ -521,6 +567,72 @@ def binary_cross_entropy_with_logits(
     return BinaryCrossEntropyWithLogits(
         _as_array(weight, name), _as_array(pos_weight, name), reduction
     )(input, target)
+
+
+def broadcast_target(input: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:  # noqa: A002
+    """``input`` and ``target`` broadcast to one shape, with PyTorch's warning when their
+    shapes differ (smooth_l1_loss, huber_loss)."""
+    if tuple(target.shape) != tuple(input.shape):
+        warnings.warn(
+            f"Using a target size ({target.shape}) that is different to the input size "
+            f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
+            "Please ensure they have the same size.",
+            stacklevel=3,
+        )
+        shape = xp.broadcast_shapes(tuple(input.shape), tuple(target.shape))
+        return input.expand(shape), target.expand(shape)
+    return input, target
+
+
+def smooth_l1_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    beta: float = 1.0,
+) -> Tensor:
+    """Squared error below ``beta`` (halved, over ``beta``), absolute error above it.
+
+    >>> import chainrule as cr
+    >>> smooth_l1_loss(cr.tensor([0.5, 3.0]), cr.tensor([0.0, 0.0]), reduction="none")
+    tensor([0.1250, 2.5000])
+    """
+    input, target = broadcast_target(input, target)
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    check_reduction(reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    if beta == 0:  # PyTorch's l1_loss
+        loss = (input - target).abs()
+        return loss if reduction == "none" else (loss.mean() if reduction == "mean" else loss.sum())
+    return SmoothL1Loss(beta, reduction)(input, target)
+
+
+def huber_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    reduction: str = "mean",
+    delta: float = 1.0,
+    weight: Tensor | None = None,
+) -> Tensor:
+    """Squared error (halved) below ``delta``, ``delta`` times the absolute error above it;
+    ``weight`` (the input's shape) scales each element's loss before the reduction.
+
+    >>> import chainrule as cr
+    >>> huber_loss(cr.tensor([0.5, 3.0]), cr.tensor([0.0, 0.0]), reduction="none")
+    tensor([0.1250, 2.5000])
+    """
+    input, target = broadcast_target(input, target)
+    check_reduction(reduction)
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    if weight is None:
+        return HuberLoss(delta, reduction)(input, target)
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError("Weights and input must have the same size.")
+    loss = HuberLoss(delta, "none")(input, target) * weight
+    return loss if reduction == "none" else (loss.mean() if reduction == "mean" else loss.sum())
 
 
 def check_same_shape(input: Tensor, target: Any, name: str) -> None:  # noqa: A002

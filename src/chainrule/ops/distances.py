@@ -1,0 +1,123 @@
+"""Norms and distances of ``torch.nn.functional``: ``normalize``, ``cosine_similarity``,
+``pairwise_distance`` and ``pdist``, composed from the norm and arithmetic ops as ATen composes
+them, so their gradients (and PyTorch's conventions at zero vectors) come from those ops.
+
+    >>> import chainrule as cr
+    >>> normalize(cr.tensor([[3.0, 4.0]]))
+    tensor([[0.6000, 0.8000]])
+    >>> cosine_similarity(cr.tensor([1.0, 0.0]), cr.tensor([1.0, 1.0]), dim=0)
+    tensor(0.7071)
+"""
+
+from __future__ import annotations
+
+from chainrule import grad_mode
+from chainrule._array import xp
+from chainrule.op import named
+from chainrule.ops import dual, inplace, reduce
+from chainrule.ops.elementwise import BROADCASTS, Unary
+from chainrule.tensor import Tensor
+
+
+class RaisedTo(Unary):
+    """``max(x, floor)`` whose gradient passes everywhere: ATen clamps a clone in place under
+    no_grad (cosine_similarity's norms, gaussian_nll_loss's variance), which changes the value
+    but leaves the gradient of the clone's input unmasked. One op, so that nothing is changed in
+    place (which cr.compile would not replay)."""
+
+    batch_rule = BROADCASTS
+    torch_name = "CloneBackward0"  # the clamp itself is no node in PyTorch's graph
+    notation = "max(x, floor)"
+    derivatives = ("1",)
+
+    def __init__(self, floor: float = 0.0) -> None:
+        self.floor = floor
+
+    def forward(self, x):
+        return xp.maximum(x, xp.asarray(self.floor, x.dtype))
+
+    def partial(self, out, x):
+        return dual.typed(x, 1.0)
+
+
+def normalize(
+    input: Tensor,  # noqa: A002
+    p: float = 2.0,
+    dim: int = 1,
+    eps: float = 1e-12,
+    out: Tensor | None = None,
+) -> Tensor:
+    """``input / max(||input||_p, eps)`` along ``dim``: unit vectors, a zero vector kept zero.
+
+    >>> import chainrule as cr
+    >>> normalize(cr.tensor([[1.0, -1.0], [0.0, 0.0]]), p=1)
+    tensor([[ 0.5000, -0.5000],
+            [ 0.0000,  0.0000]])
+    """
+    denom = reduce.norm(input, p, dim, keepdim=True).clamp(min=eps).expand_as(input)
+    if out is None:
+        return input / denom
+    if grad_mode.is_grad_enabled() and (input.requires_grad or out.requires_grad):
+        raise RuntimeError(
+            "div(): functions with out=... arguments don't support automatic differentiation, "
+            "but one of the arguments requires grad."
+        )
+    return inplace.copy_(out, input / denom)
+
+
+def _clamped_norm(x: Tensor, dim: int, eps: float) -> Tensor:
+    """``||x||`` along ``dim`` (kept), raised to ``eps``; the gradient flows to the norm
+    unmasked, as ATen's (see :class:`RaisedTo`)."""
+    return RaisedTo(eps)(reduce.norm(x, 2, dim, keepdim=True))
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """``<x1, x2> / (||x1|| ||x2||)`` along ``dim`` (the inputs broadcast), each vector divided
+    by its norm (at least ``eps``) first, as ATen does: no overflow, and |result| <= 1.
+
+    >>> import chainrule as cr
+    >>> cosine_similarity(cr.tensor([[1.0, 2.0], [0.0, 0.0]]), cr.tensor([[2.0, 4.0], [1.0, 1.0]]))
+    tensor([1.0000, 0.0000])
+    """
+    dtype = xp.result_type(x1.dtype.dtype, x2.dtype.dtype)
+    if dtype.kind != "f":
+        name = inplace._torch_name(dtype, 1)  # PyTorch's name: Long, Int, Bool
+        raise RuntimeError(
+            f"expected common dtype to be floating point, yet common dtype is {name}"
+        )
+    x1, x2 = (x if x.dtype.dtype == dtype else x.to(dtype) for x in (x1, x2))
+    shape = xp.broadcast_shapes(tuple(x1.shape), tuple(x2.shape))
+    x1, x2 = x1.expand(shape), x2.expand(shape)
+    products = (x1 / _clamped_norm(x1, dim, eps)) * (x2 / _clamped_norm(x2, dim, eps))
+    return named(products.sum(dim), "SumBackward1")  # a sum along dim, also of a vector
+
+
+def pairwise_distance(
+    x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False
+) -> Tensor:
+    """``||x1 - x2 + eps||_p`` along the last dimension (the inputs broadcast).
+
+    >>> import chainrule as cr
+    >>> pairwise_distance(cr.tensor([[0.0, 0.0]]), cr.tensor([[3.0, 4.0]]), eps=0.0)
+    tensor([5.])
+    """
+    last = max(x1.ndim, x2.ndim) - 1
+    return named(reduce.norm(x1 - x2 + eps, p, last, keepdim), "NormBackward1")
+
+
+def pdist(input: Tensor, p: float = 2) -> Tensor:  # noqa: A002
+    """The p-norm distance between every pair of rows of the (N, M) ``input``: N (N - 1) / 2
+    values, row 0 against rows 1, 2, ..., then row 1 against rows 2, ... (the upper triangle).
+
+    >>> import chainrule as cr
+    >>> pdist(cr.tensor([[0.0, 0.0], [3.0, 4.0], [6.0, 8.0]]))
+    tensor([ 5., 10.,  5.])
+    """
+    if input.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
+    if input.dtype.dtype.kind != "f":
+        raise RuntimeError("pdist only supports floating-point dtypes")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
+    rows, others = xp.triu_indices(input.shape[0], 1)
+    return named(reduce.norm(input[rows] - input[others], p, 1), "PdistBackward0")
