@@ -176,7 +176,9 @@ def _read_file(
     header_len, entries, metadata = _read_header(f, path, file_size)
     data_start = 8 + header_len
     _check_spans(path, entries, file_size - data_start)
-    arrays = {name: _read_array(f, path, name, entry, data_start) for name, entry in entries.items()}
+    arrays = {
+        name: _read_array(f, path, name, entry, data_start) for name, entry in entries.items()
+    }
     return arrays, metadata
 
 
