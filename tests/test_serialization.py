@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -937,3 +938,44 @@ def test_interop_with_safetensors_torch(tmp_path: Path) -> None:
     w = torch.randn(5, 3, generator=generator).to(torch.bfloat16)
     st_torch.save_file({"w": w}, str(bf16))
     assert_same(load(bf16, to_tensor=identity)["w"], w.float().numpy())
+
+
+# ----------------------------------------------------------------------------- file objects
+def test_save_and_load_through_a_bytes_buffer_as_the_tutorials_do() -> None:
+    """PyTorch's quickstart saves a state dict to a buffer and loads it back from there."""
+    model = small_model()
+    buffer = io.BytesIO()
+    save(model.state_dict(), buffer)
+    buffer.seek(0)
+    other = small_model()
+    other.load_state_dict(load(buffer, weights_only=True))
+    for (name, a), (_, b) in zip(
+        model.state_dict().items(), other.state_dict().items(), strict=True
+    ):
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=name)
+
+
+def test_file_objects_are_written_and_read_from_their_position(tmp_path: Path) -> None:
+    checkpoint = {"model": {"w": np.arange(3.0)}, "epoch": 7, "note": None}
+    buffer = io.BytesIO()
+    buffer.write(b"preamble")  # what came before stays; the checkpoint follows it
+    save(checkpoint, buffer)
+    buffer.seek(len(b"preamble"))
+    loaded = load(buffer, to_tensor=np.asarray)
+    assert loaded["epoch"] == 7 and loaded["note"] is None
+    np.testing.assert_array_equal(loaded["model"]["w"], np.arange(3.0))
+    # The same bytes as a file written to a path: one format, wherever it goes.
+    path = tmp_path / "c.safetensors"
+    save(checkpoint, path)
+    assert buffer.getvalue()[len(b"preamble") :] == path.read_bytes()
+    with open(path, "rb") as f:  # an open file is a file object too
+        np.testing.assert_array_equal(load(f, to_tensor=np.asarray)["model"]["w"], np.arange(3.0))
+
+
+def test_a_corrupt_buffer_is_a_checkpoint_error_naming_the_buffer() -> None:
+    with pytest.raises(CheckpointError, match=r"invalid checkpoint '<BytesIO>': truncated"):
+        load(io.BytesIO(b"\x01\x02"))
+    with pytest.raises(CheckpointError, match=r"'<BytesIO>'.*cycle"):
+        cycle: list[Any] = []
+        cycle.append(cycle)
+        save(cycle, io.BytesIO())

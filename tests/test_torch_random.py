@@ -203,6 +203,29 @@ def test_dataloader_shuffle_equals_pytorchs(seed: int, with_generator: bool) -> 
     np.testing.assert_array_equal(ours, theirs)
 
 
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("shuffle", [False, True])
+@pytest.mark.parametrize("with_generator", [False, True])
+def test_dataloader_passes_leave_the_global_stream_as_pytorchs(
+    seed: int, shuffle: bool, with_generator: bool
+) -> None:
+    """Every pass draws the workers' base seed when its iterator is made (before the
+    sampler's first draw), shuffled or not: the global draws around the passes match."""
+
+    def draws(lib: Any) -> Any:
+        data = lib.utils.data.TensorDataset(lib.arange(7))
+        generator = lib.Generator().manual_seed(seed + 1) if with_generator else None
+        loader = lib.utils.data.DataLoader(data, batch_size=3, shuffle=shuffle, generator=generator)
+        batches = iter(loader)
+        between = lib.rand(2)  # after the iterator is made, before its first batch
+        first = next(batches)[0]
+        after_one_pass = [b for (b,) in loader]
+        return lib.cat([between, first, *after_one_pass, lib.rand(3)])
+
+    ours, theirs = _both(draws, seed)
+    np.testing.assert_array_equal(ours, theirs)
+
+
 def test_generator_state_round_trips_and_initial_seed() -> None:
     g = cr.Generator().manual_seed(11)
     cr.randn(3, generator=g)  # leaves a cached Box-Muller value behind

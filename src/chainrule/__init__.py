@@ -243,3 +243,14 @@ from chainrule.tools import (
 from chainrule.tools.explain import explain
 
 __version__ = "0.1.0"
+
+# PyTorch's ``out=`` on the functions that are not declared ops (those take it from their
+# declaration): the public names only, so that methods and operators pay nothing for it.
+from chainrule.out import accepts_out  # noqa: E402
+
+add, sub, mul, div, pow, remainder, fmod, where = map(  # noqa: A001
+    accepts_out, (add, sub, mul, div, pow, remainder, fmod, where)
+)
+matmul, mm, bmm, mv, dot, outer, cat, stack = map(
+    accepts_out, (matmul, mm, bmm, mv, dot, outer, cat, stack)
+)

@@ -21,6 +21,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from chainrule.out import accepts_out, write_out
 from chainrule.tensor import Tensor
 
 #: Public name -> the op class that declared it, in declaration order.
@@ -30,13 +31,19 @@ _TENSOR_NAMES = ("input", "other", "third")
 
 
 def install(cls: type) -> None:
-    """Make ``cr.<cls.public>`` and ``Tensor.<cls.public>`` for a declared op class."""
+    """Make ``cr.<cls.public>`` and ``Tensor.<cls.public>`` for a declared op class: the
+    function takes PyTorch's ``out=`` (:mod:`chainrule.out`), the method does not."""
     name = cls.public
-    function = _public_function(cls)
-    function.__name__ = function.__qualname__ = name
+    plain = _public_function(cls)
+    function = _taking_out(cls, plain)
+    function.__name__ = function.__qualname__ = plain.__name__ = plain.__qualname__ = name
     function.__module__ = cls.__module__
-    function.__doc__ = _docstring(cls)
-    function.__signature__ = _signature(cls)  # type: ignore[attr-defined]
+    function.__doc__ = plain.__doc__ = _docstring(cls)
+    signature = _signature(cls)
+    out = inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None)
+    function.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*signature.parameters.values(), out]
+    )
     DECLARED[name] = cls
     package = sys.modules.get("chainrule")
     for public in (name, *cls.aliases):
@@ -44,7 +51,7 @@ def install(cls: type) -> None:
         if package is not None:
             setattr(package, public, function)
         if cls.method:
-            setattr(Tensor, public, _method(function))
+            setattr(Tensor, public, _method(plain))
 
 
 def _public_function(cls: type) -> Callable[..., Any]:
@@ -61,6 +68,30 @@ def _public_function(cls: type) -> Callable[..., Any]:
     if inputs == 2 and not takes_parameters:
         return lambda input, other: cls().__call__(input, other)  # noqa: A006
     return lambda *args, **kwargs: cls(*args[inputs:], **kwargs)(*args[:inputs])
+
+
+def _taking_out(cls: type, plain: Callable[..., Any]) -> Callable[..., Any]:
+    """``plain`` (from :func:`_public_function`) with the keyword ``out=``. The one- and
+    two-tensor forms call the op themselves: ``cr.tanh(x)`` pays no extra call for ``out``."""
+    name = cls.public
+    if "apply" not in vars(cls) and not _constructor_parameters(cls):
+        if _input_count(cls) == 1:
+
+            def one(input: Any, *, out: Any = None) -> Any:  # noqa: A002
+                if out is None:
+                    return cls().__call__(input)
+                return write_out(name, out, lambda: plain(input), (input,))
+
+            return one
+        if _input_count(cls) == 2:
+
+            def two(input: Any, other: Any, *, out: Any = None) -> Any:  # noqa: A002
+                if out is None:
+                    return cls().__call__(input, other)
+                return write_out(name, out, lambda: plain(input, other), (input, other))
+
+            return two
+    return accepts_out(plain)
 
 
 def _method(function: Callable[..., Any]) -> Callable[..., Any]:

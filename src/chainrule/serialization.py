@@ -33,6 +33,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import math
 import os
@@ -54,6 +55,9 @@ __all__ = [
 ]
 
 PathLike: TypeAlias = str | os.PathLike[str]
+#: Where a checkpoint goes: a path, or an open binary file object (``io.BytesIO`` too), as
+#: ``torch.save``/``torch.load`` take either.
+FileLike: TypeAlias = PathLike | IO[bytes]
 
 #: Metadata key under which :func:`save` records the nesting of a checkpoint.
 STRUCTURE_KEY = "chainrule.structure"
@@ -111,7 +115,7 @@ class CheckpointError(ValueError):
 
 
 def write_safetensors(
-    path: PathLike,
+    path: FileLike,
     arrays: Mapping[str, xp.ndarray],
     metadata: Mapping[str, str] | None = None,
 ) -> None:
@@ -119,7 +123,8 @@ def write_safetensors(
 
     The file is written to a temporary file in the same directory, flushed and fsynced,
     then moved over ``path`` with :func:`os.replace`; if anything fails, ``path`` is left as
-    it was and the temporary file is removed.
+    it was and the temporary file is removed. A file object (``io.BytesIO``, an open file) is
+    written from its position on, as ``torch.save`` writes one: it is the caller's to close.
 
     Example:
         >>> import numpy as np, tempfile, os
@@ -134,16 +139,20 @@ def write_safetensors(
     # keeps the caller's order, so a round trip preserves it.
     order = sorted(prepared, key=lambda name: -prepared[name].dtype.itemsize)
     header = _encode_header(prepared, order, _check_metadata(metadata))
-    atomic_write(path, lambda f: _write_body(f, header, [prepared[n] for n in order]))
+    body = [prepared[n] for n in order]
+    if hasattr(path, "write"):
+        _write_body(path, header, body)  # type: ignore[arg-type]
+    else:
+        atomic_write(path, lambda f: _write_body(f, header, body))  # type: ignore[arg-type]
 
 
-def read_safetensors(path: PathLike) -> tuple[dict[str, xp.ndarray], dict[str, str]]:
+def read_safetensors(path: FileLike) -> tuple[dict[str, xp.ndarray], dict[str, str]]:
     """Read a safetensors file into ``({name: array}, metadata)``.
 
     Every array is freshly allocated and filled straight from the file (no intermediate
     buffer), is writable, in native byte order, and does not keep the file open. ``BF16``
     tensors are widened to ``float32``. Raises :class:`CheckpointError` if the file is
-    corrupt.
+    corrupt. A file object is read from its position to its end, as ``torch.load`` reads one.
 
     Example:
         >>> import numpy as np, tempfile, os
@@ -152,15 +161,33 @@ def read_safetensors(path: PathLike) -> tuple[dict[str, xp.ndarray], dict[str, s
         >>> read_safetensors(p)[0]["x"]
         array([0, 1, 2])
     """
-    with open(path, "rb") as f:
-        file_size = os.fstat(f.fileno()).st_size
-        header_len, entries, metadata = _read_header(f, path, file_size)
-        data_start = 8 + header_len
-        _check_spans(path, entries, file_size - data_start)
-        arrays = {
-            name: _read_array(f, path, name, entry, data_start) for name, entry in entries.items()
-        }
+    if hasattr(path, "read"):
+        # Read whole into memory: a stream need not seek, and its data starts where it stands.
+        data = path.read()  # type: ignore[union-attr]
+        with io.BytesIO(data) as f:
+            return _read_file(f, _name(path), len(data))
+    with open(path, "rb") as f:  # type: ignore[arg-type]
+        return _read_file(f, path, os.fstat(f.fileno()).st_size)  # type: ignore[arg-type]
+
+
+def _read_file(
+    f: IO[bytes], path: PathLike, file_size: int
+) -> tuple[dict[str, xp.ndarray], dict[str, str]]:
+    header_len, entries, metadata = _read_header(f, path, file_size)
+    data_start = 8 + header_len
+    _check_spans(path, entries, file_size - data_start)
+    arrays = {
+        name: _read_array(f, path, name, entry, data_start) for name, entry in entries.items()
+    }
     return arrays, metadata
+
+
+def _name(target: FileLike) -> PathLike:
+    """What error messages call a checkpoint: its path, or a file object's name or type."""
+    if hasattr(target, "read") or hasattr(target, "write"):
+        name = getattr(target, "name", None)
+        return name if isinstance(name, str) else f"<{type(target).__name__}>"
+    return target  # type: ignore[return-value]
 
 
 def _prepare_array(name: object, value: Any) -> xp.ndarray:
@@ -497,8 +524,9 @@ def _readinto_exact(f: IO[bytes], path: PathLike, name: str, buffer: xp.ndarray)
 # --------------------------------------------------------------------------------------
 
 
-def save(obj: Any, path: PathLike, *, metadata: Mapping[str, str] | None = None) -> None:
-    """Save a state dict or a nested checkpoint to ``path`` (safetensors, atomic).
+def save(obj: Any, path: FileLike, *, metadata: Mapping[str, str] | None = None) -> None:
+    """Save a state dict or a nested checkpoint to ``path`` (safetensors, atomic), or to an
+    open binary file object such as ``io.BytesIO`` (from its position on).
 
     * A flat ``{str: tensor or array}`` dict becomes a plain safetensors file with no
       chainrule-specific entries, loadable by ``safetensors.torch.load_file``.
@@ -516,6 +544,12 @@ def save(obj: Any, path: PathLike, *, metadata: Mapping[str, str] | None = None)
         >>> save({"model": {"w": np.ones(2)}, "epoch": 3}, p)
         >>> load(p, to_tensor=np.asarray)
         {'model': {'w': array([1., 1.])}, 'epoch': 3}
+        >>> import io
+        >>> buffer = io.BytesIO()
+        >>> save({"w": np.zeros(2)}, buffer)
+        >>> _ = buffer.seek(0)
+        >>> load(buffer, to_tensor=np.asarray)
+        {'w': array([0., 0.])}
     """
     extra = _check_metadata(metadata)
     if STRUCTURE_KEY in extra:
@@ -524,20 +558,21 @@ def save(obj: Any, path: PathLike, *, metadata: Mapping[str, str] | None = None)
         write_safetensors(path, obj, extra)
         return
     arrays: dict[str, xp.ndarray] = {}
-    root = _Encoder(path, arrays).encode(obj, ())
+    root = _Encoder(_name(path), arrays).encode(obj, ())
     structure = {"format": _STRUCTURE_FORMAT, "version": _STRUCTURE_VERSION, "root": root}
     extra[STRUCTURE_KEY] = json.dumps(structure, separators=(",", ":"), ensure_ascii=False)
     write_safetensors(path, arrays, extra)
 
 
 def load(
-    path: PathLike,
+    path: FileLike,
     map_location: Any = None,
     *,
     to_tensor: Callable[[xp.ndarray], Any] | None = None,
     weights_only: bool | None = None,
 ) -> Any:
-    """Load what :func:`save` wrote, or any safetensors file (e.g. from PyTorch).
+    """Load what :func:`save` wrote, or any safetensors file (e.g. from PyTorch), from a path
+    or from an open binary file object (read from its position to its end).
 
     Arrays come back as chainrule Tensors via ``chainrule.from_numpy``, or through
     ``to_tensor`` if given (``to_tensor=np.asarray`` keeps plain NumPy arrays). A file
@@ -561,7 +596,7 @@ def load(
     raw = metadata.get(STRUCTURE_KEY)
     if raw is None:
         return {name: convert(array) for name, array in arrays.items()}
-    return _Decoder(path, arrays, convert).decode_structure(raw)
+    return _Decoder(_name(path), arrays, convert).decode_structure(raw)
 
 
 def _default_to_tensor(array: xp.ndarray) -> Any:

@@ -143,11 +143,8 @@ class DataLoader:
             return xp.fromiter(iter(self.sampler), dtype=xp.int64)
         n = len(self.dataset)
         if self.shuffle:
-            # PyTorch's draws, in its order: the iterator's base seed (for workers) from the
-            # loader's generator, then, without one, RandomSampler seeds a fresh generator
-            # from the global one and permutes with it.
-            source = self.generator or rng.default_generator
-            source.random64(1)
+            # PyTorch's RandomSampler, at a pass's first batch: without a generator of the
+            # loader's own it seeds a fresh one from the global generator and permutes with it.
             g = self.generator or rng.Generator().manual_seed(
                 int(rng.default_generator.random64(1)[0] % 2**63)
             )
@@ -155,6 +152,13 @@ class DataLoader:
         return xp.arange(n)
 
     def __iter__(self) -> Iterator[Any]:
+        # PyTorch's iterator draws its workers' base seed when it is made, from the loader's
+        # generator or the global one, shuffled or not and with no workers too: without this
+        # draw every random number after a pass over a loader differs from PyTorch's.
+        (self.generator or rng.default_generator).random64(1)
+        return self._pass()
+
+    def _pass(self) -> Iterator[Any]:
         yield from self._batches(self._order())
         if self.shuffle and self.sampler is None and self.generator is not None:
             # PyTorch's RandomSampler ends each pass with randperm(n)[:0], which draws too.
