@@ -226,6 +226,47 @@ def test_dataloader_passes_leave_the_global_stream_as_pytorchs(
     np.testing.assert_array_equal(ours, theirs)
 
 
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize(
+    "lengths", [[7, 3], [0.8, 0.2], [0.3, 0.3, 0.4], [0.34, 0.33, 0.33]], ids=str
+)
+@pytest.mark.parametrize("with_generator", [False, True])
+def test_random_split_holds_pytorchs_items(
+    seed: int, lengths: list[float], with_generator: bool
+) -> None:
+    def split(lib: Any) -> Any:
+        data = lib.utils.data.TensorDataset(lib.arange(10))
+        generator = lib.Generator().manual_seed(seed + 1) if with_generator else None
+        parts = lib.utils.data.random_split(data, lengths, generator=generator)
+        sizes = lib.tensor([len(p) for p in parts])
+        items = [part[i][0].reshape(1) for part in parts for i in range(len(part))]
+        return lib.cat([sizes, *items])
+
+    ours, theirs = _both(split, seed)
+    np.testing.assert_array_equal(ours, theirs)
+
+
+def test_random_split_and_concat_refuse_and_warn_as_pytorch() -> None:
+    for lib in (cr, torch):
+        data = lib.utils.data.TensorDataset(lib.arange(4))
+        with pytest.raises(ValueError, match="Sum of input lengths does not equal"):
+            lib.utils.data.random_split(data, [2, 1])
+        with pytest.raises(ValueError, match="Fraction at index 0 is not between 0 and 1"):
+            lib.utils.data.random_split(data, [1.5, -0.5])
+        with pytest.warns(UserWarning, match="Length of split at index 1 is 0"):
+            lib.utils.data.random_split(data, [1.0, 0.0])
+        both = data + lib.utils.data.TensorDataset(lib.arange(10, 13))
+        assert isinstance(both, lib.utils.data.ConcatDataset)
+        assert [int(both[i][0]) for i in (0, 3, 4, 6, -1, -7)] == [0, 3, 10, 12, 12, 0]
+        assert both.cumulative_sizes == [4, 7]
+        with pytest.raises(ValueError, match="absolute value of index should not exceed"):
+            both[-8]
+        with pytest.raises(IndexError):
+            both[7]
+        with pytest.raises(AssertionError, match="datasets should not be an empty iterable"):
+            lib.utils.data.ConcatDataset([])
+
+
 def test_generator_state_round_trips_and_initial_seed() -> None:
     g = cr.Generator().manual_seed(11)
     cr.randn(3, generator=g)  # leaves a cached Box-Muller value behind

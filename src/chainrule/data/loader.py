@@ -34,6 +34,11 @@ class Dataset:
     def __len__(self) -> int:
         raise NotImplementedError(f"{type(self).__name__} must define __len__")
 
+    def __add__(self, other: Dataset) -> Dataset:
+        from chainrule.data.combine import ConcatDataset  # lazy: combine imports this module
+
+        return ConcatDataset([self, other])
+
 
 class TensorDataset(Dataset):
     """Samples are the rows of equally long tensors: item i is ``(t[i] for t in tensors)``."""
@@ -68,7 +73,9 @@ class Subset(Dataset):
         self.dataset = dataset
         self.indices = indices
 
-    def __getitem__(self, index: int) -> Any:
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, list):  # PyTorch's batched fetch of several items
+            return self.dataset[[self.indices[i] for i in index]]
         return self.dataset[self.indices[index]]
 
     def __len__(self) -> int:

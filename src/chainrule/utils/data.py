@@ -5,6 +5,15 @@
 'chainrule.data.loader'
 """
 
+from chainrule.data.combine import ConcatDataset, random_split
 from chainrule.data.loader import DataLoader, Dataset, Subset, TensorDataset, default_collate
 
-__all__ = ["DataLoader", "Dataset", "Subset", "TensorDataset", "default_collate"]
+__all__ = [
+    "ConcatDataset",
+    "DataLoader",
+    "Dataset",
+    "Subset",
+    "TensorDataset",
+    "default_collate",
+    "random_split",
+]

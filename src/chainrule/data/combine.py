@@ -1,0 +1,77 @@
+"""Datasets made of other datasets, as ``torch.utils.data``: :class:`ConcatDataset` (also
+``a + b``) and :func:`random_split`, whose permutation is PyTorch's ``randperm`` from the same
+generator, so a seeded split holds the same items under both.
+
+    >>> import chainrule as cr
+    >>> from chainrule.utils.data import TensorDataset, random_split
+    >>> train, val = random_split(TensorDataset(cr.arange(10)), [0.8, 0.2],
+    ...                           generator=cr.Generator().manual_seed(0))
+    >>> len(train), len(val), len(train + val)
+    (8, 2, 10)
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import math
+import warnings
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from chainrule import rng
+from chainrule.data.loader import Dataset, Subset
+
+
+class ConcatDataset(Dataset):
+    """The items of ``datasets`` one after another."""
+
+    def __init__(self, datasets: Iterable[Dataset]) -> None:
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise AssertionError("datasets should not be an empty iterable")
+        self.cumulative_sizes = list(itertools.accumulate(len(d) for d in self.datasets))
+
+    def __len__(self) -> int:
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index: int) -> Any:
+        if index < 0:
+            if -index > len(self):
+                raise ValueError("absolute value of index should not exceed dataset length")
+            index += len(self)
+        which = bisect.bisect_right(self.cumulative_sizes, index)
+        start = self.cumulative_sizes[which - 1] if which else 0
+        return self.datasets[which][index - start]
+
+
+def random_split(
+    dataset: Dataset, lengths: Sequence[float], generator: rng.Generator | None = None
+) -> list[Subset]:
+    """``dataset`` cut into non-overlapping random :class:`Subset` s of the given ``lengths``,
+    or of the given fractions of its length (the remainder dealt out one by one from the
+    first, as PyTorch does). The order is ``randperm(len(dataset), generator=generator)``,
+    from the global generator when none is given."""
+    total = sum(lengths)
+    if math.isclose(total, 1) and total <= 1:
+        counts = []
+        for i, fraction in enumerate(lengths):
+            if fraction < 0 or fraction > 1:
+                raise ValueError(f"Fraction at index {i} is not between 0 and 1")
+            counts.append(math.floor(len(dataset) * fraction))
+        for i in range(len(dataset) - sum(counts)):
+            counts[i % len(counts)] += 1
+        for i, count in enumerate(counts):
+            if count == 0:
+                warnings.warn(
+                    f"Length of split at index {i} is 0. This might result in an empty dataset.",
+                    stacklevel=2,
+                )
+        lengths = counts
+    if sum(lengths) != len(dataset):
+        raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
+    order = rng.permutation(int(sum(lengths)), generator).tolist()
+    ends = itertools.accumulate(int(n) for n in lengths)
+    return [
+        Subset(dataset, order[end - int(n) : end]) for end, n in zip(ends, lengths, strict=True)
+    ]
