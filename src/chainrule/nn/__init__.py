@@ -35,6 +35,23 @@ from chainrule.nn.parameter import Parameter
 from chainrule.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from chainrule.nn.transformer import TransformerEncoder, TransformerEncoderLayer
 
+# isort: split
+# ---- containers, padding, pooling, upsampling, conv transpose, folds (api17c)
+from chainrule.nn.container import ParameterDict, ParameterList
+from chainrule.nn.layers import Unflatten
+from chainrule.nn.padding import (
+    CircularPad1d,
+    CircularPad2d,
+    ConstantPad1d,
+    ConstantPad2d,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReplicationPad1d,
+    ReplicationPad2d,
+    ZeroPad1d,
+    ZeroPad2d,
+)
+
 __all__ = [
     "AdaptiveAvgPool2d",
     "AdaptiveMaxPool2d",
@@ -82,4 +99,21 @@ __all__ = [
     "functional",
     "init",
     "utils",
+]
+
+# ---- (api17c)
+__all__ += [
+    "CircularPad1d",
+    "CircularPad2d",
+    "ConstantPad1d",
+    "ConstantPad2d",
+    "ParameterDict",
+    "ParameterList",
+    "ReflectionPad1d",
+    "ReflectionPad2d",
+    "ReplicationPad1d",
+    "ReplicationPad2d",
+    "Unflatten",
+    "ZeroPad1d",
+    "ZeroPad2d",
 ]

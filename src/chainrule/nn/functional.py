@@ -287,6 +287,15 @@ def pad(
         raise RuntimeError(
             f"pad: padding of length {len(pad)} does not fit a tensor of shape {tuple(input.shape)}"
         )
+    if input.ndim - len(pad) // 2 not in (1, 2) or len(pad) > 6:
+        # PyTorch's kernels pad 1 to 3 dimensions of a batched or unbatched input only.
+        raise NotImplementedError(
+            f"Padding size {len(pad)} is not supported for {input.ndim}D input tensor.\n"
+            "Supported combinations for non-constant padding:\n"
+            "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+            "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+            "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)"
+        )
     out = input
     for i in range(len(pad) // 2):
         dim = input.ndim - 1 - i

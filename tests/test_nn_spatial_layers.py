@@ -1,0 +1,208 @@
+"""Padding, pooling, upsampling, transposed-convolution and fold layers, and the parameter
+containers, against PyTorch's.
+
+Each layer case builds the layer with ``lib.nn`` for both libraries, loads PyTorch's weights
+into chainrule's through ``load_state_dict`` (so state dict names and shapes must agree), runs
+the same float64 inputs, and compares every output, the gradient of a fixed weighted sum of the
+outputs with respect to each input, and the gradient of every parameter. Then the reprs, the
+default initialisation from the same seed, and misuse: the exception type PyTorch raises.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from test_nn_sequence_layers import _run
+
+import chainrule as cr
+
+
+def _plain(lib: Any, m: Any, *xs: Any) -> Any:
+    return m(*xs)
+
+
+# name: (build(nn), input shapes, call(lib, module, *inputs))
+CASES: dict[str, tuple[Callable[[Any], Any], list[tuple[int, ...]], Callable[..., Any]]] = {
+    "unflatten": (lambda nn: nn.Unflatten(1, (2, 3)), [(4, 6, 2)], _plain),
+    "unflatten_inferred_negative_dim": (lambda nn: nn.Unflatten(-1, (3, -1)), [(2, 6)], _plain),
+    "zero_pad2d": (lambda nn: nn.ZeroPad2d((1, 2, 0, 3)), [(2, 3, 4, 5)], _plain),
+    "zero_pad1d": (lambda nn: nn.ZeroPad1d(2), [(2, 3, 4)], _plain),
+    "constant_pad1d": (lambda nn: nn.ConstantPad1d((2, 1), 3.5), [(2, 3, 4)], _plain),
+    "constant_pad2d_unbatched": (lambda nn: nn.ConstantPad2d(1, -1.0), [(3, 4, 5)], _plain),
+    "reflection_pad1d": (lambda nn: nn.ReflectionPad1d((3, 1)), [(2, 3, 5)], _plain),
+    "reflection_pad2d": (lambda nn: nn.ReflectionPad2d((1, 2, 2, 0)), [(2, 2, 4, 5)], _plain),
+    "replication_pad1d_unbatched": (lambda nn: nn.ReplicationPad1d(3), [(3, 4)], _plain),
+    "replication_pad2d": (lambda nn: nn.ReplicationPad2d((0, 3, 1, 2)), [(2, 2, 3, 4)], _plain),
+    "circular_pad2d": (lambda nn: nn.CircularPad2d(1), [(1, 2, 3, 4)], _plain),
+    "parameter_list": (
+        lambda nn: _ParameterListNet(nn),
+        [(2, 3)],
+        _plain,
+    ),
+    "parameter_dict": (
+        lambda nn: _ParameterDictNet(nn),
+        [(2, 3)],
+        lambda lib, m, x: m(x, "right"),
+    ),
+}
+
+
+class _ParameterListNet:
+    """A module holding a ParameterList, built over either library's ``nn``."""
+
+    def __new__(cls, nn: Any) -> Any:
+        lib = torch if nn is torch.nn else cr
+
+        class Net(nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.weights = nn.ParameterList([nn.Parameter(lib.randn(3, 3)) for _ in range(2)])
+                self.weights.append(lib.randn(3))  # a Tensor becomes a Parameter
+
+            def forward(self, x: Any) -> Any:
+                for w in self.weights[:2]:
+                    x = (x @ w).tanh()
+                return x + self.weights[-1]
+
+        return Net()
+
+
+class _ParameterDictNet:
+    """A module holding a ParameterDict, built over either library's ``nn``."""
+
+    def __new__(cls, nn: Any) -> Any:
+        lib = torch if nn is torch.nn else cr
+
+        class Net(nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.params = nn.ParameterDict(
+                    {"right": nn.Parameter(lib.randn(3, 4)), "left": lib.randn(3, 4)}
+                )
+
+            def forward(self, x: Any, choice: str) -> Any:
+                return x @ self.params[choice]
+
+        return Net()
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_layer_with_pytorch_weights_gives_pytorch_outputs_and_gradients(
+    name: str, rng: np.random.Generator
+) -> None:
+    build, shapes, call = CASES[name]
+    arrays = [rng.uniform(-1.0, 1.0, shape) for shape in shapes]
+    reference = build(torch.nn).double()
+    ours = build(cr.nn).double()
+    assert list(ours.state_dict()) == list(reference.state_dict())
+    ours.load_state_dict(reference.state_dict())
+    theirs = _run(torch, reference, call, arrays)
+    mine = _run(cr, ours, call, arrays)
+    assert len(mine) == len(theirs)
+    for i, (a, b) in enumerate(zip(mine, theirs, strict=True)):
+        assert a.shape == b.shape, f"{name}: result {i}"
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12, err_msg=f"{name}: result {i}")
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_layer_repr_and_parameter_shapes_are_pytorch_ones(name: str) -> None:
+    build = CASES[name][0]
+    ours, theirs = build(cr.nn), build(torch.nn)
+    assert repr(ours) == repr(theirs).replace("torch", "chainrule")
+    assert [(n, tuple(p.shape)) for n, p in ours.named_parameters()] == [
+        (n, tuple(p.shape)) for n, p in theirs.named_parameters()
+    ]
+
+
+# Layers built with their defaults from the same seed: the same weights as PyTorch's.
+SEEDED = {
+    "parameter_list": lambda lib: lib.nn.ParameterList([lib.randn(2, 3), lib.randn(4)]),
+}
+
+
+@pytest.mark.parametrize("name", list(SEEDED))
+def test_default_initialisation_from_the_same_seed_gives_pytorch_weights(name: str) -> None:
+    torch.manual_seed(5)
+    cr.manual_seed(5)
+    theirs, ours = SEEDED[name](torch), SEEDED[name](cr)
+    for (n, a), (m, b) in zip(
+        theirs.named_parameters(), ours.named_parameters(), strict=True
+    ):
+        assert n == m
+        np.testing.assert_array_equal(b.detach().numpy(), a.detach().numpy())
+
+
+def _containers(lib: Any) -> list[Any]:
+    """What the containers' list and dict methods give, as plain values."""
+    P = lib.nn.Parameter
+    plist = lib.nn.ParameterList([P(lib.ones(2)), lib.zeros(3, 2)])
+    plist += [P(lib.ones(1))]
+    plist[0] = lib.full((4,), 2.0)
+    d = lib.nn.ParameterDict(OrderedDict([("b", P(lib.ones(2))), ("a", lib.zeros(1))]))
+    d.update([("c", lib.ones(3))])
+    d.update({"z": lib.ones(1), "y": lib.ones(2)})  # a plain dict: sorted keys
+    popped = d.pop("a")
+    key, last = d.popitem()
+    return [
+        len(plist),
+        [type(p).__name__ for p in plist],
+        [tuple(p.shape) for p in plist[1:]],
+        plist[-3].tolist(),
+        list(d),
+        list(reversed(d)),
+        "b" in d,
+        tuple(popped.shape),
+        key,
+        tuple(last.shape),
+        d.get("q", 7),
+        d.setdefault("c").tolist(),
+        list(d.copy()),
+        list(d.fromkeys(["u", "v"])),
+        [n for n, _ in d.named_parameters()],
+        repr(lib.nn.ParameterList()),
+        repr(lib.nn.ParameterDict()),
+        repr(lib.nn.ParameterList([lib.ones(2, 3)])),
+    ]
+
+
+def test_parameter_containers_behave_as_pytorch_ones() -> None:
+    ours = _containers(cr)
+    theirs = _containers(torch)
+    assert ours == [t.replace("torch", "chainrule") if isinstance(t, str) else t for t in theirs]
+
+
+# Misuse: chainrule raises the exception type PyTorch raises.
+ERRORS: dict[str, Callable[[Any], Any]] = {
+    "unflatten_sizes_not_ints": lambda lib: lib.nn.Unflatten(1, (2.0, 3)),
+    "unflatten_sizes_not_a_tuple": lambda lib: lib.nn.Unflatten(1, 6),
+    "unflatten_product_differs": lambda lib: lib.nn.Unflatten(1, (2, 2))(lib.ones(2, 6)),
+    "unflatten_two_inferred": lambda lib: lib.nn.Unflatten(1, (-1, -1))(lib.ones(2, 6)),
+    "unflatten_dim_out_of_range": lambda lib: lib.nn.Unflatten(2, (2, 3))(lib.ones(2, 6)),
+    "constant_pad_needs_value": lambda lib: lib.nn.ConstantPad1d(1),
+    "reflection_pad_too_wide": lambda lib: lib.nn.ReflectionPad1d(3)(lib.ones(1, 2, 3)),
+    "reflection_pad1d_of_a_vector": lambda lib: lib.nn.ReflectionPad1d(1)(lib.ones(3)),
+    "replication_pad2d_of_a_matrix": lambda lib: lib.nn.ReplicationPad2d(1)(lib.ones(3, 3)),
+    "parameter_list_called": lambda lib: lib.nn.ParameterList()(lib.ones(1)),
+    "parameter_list_index_out_of_range": lambda lib: lib.nn.ParameterList([lib.ones(1)])[1],
+    "parameter_list_extend_with_a_tensor": lambda lib: lib.nn.ParameterList().extend(
+        lib.ones(2)
+    ),
+    "parameter_dict_int_key": lambda lib: lib.nn.ParameterDict()[0],
+    "parameter_dict_missing_key": lambda lib: lib.nn.ParameterDict()["a"],
+    "parameter_dict_update_not_iterable": lambda lib: lib.nn.ParameterDict().update(3),
+    "parameter_dict_update_bad_pair": lambda lib: lib.nn.ParameterDict([("a", 1, 2)]),
+    "parameter_dict_called": lambda lib: lib.nn.ParameterDict()(lib.ones(1)),
+}
+
+
+@pytest.mark.parametrize("name", list(ERRORS))
+def test_misuse_raises_the_exception_pytorch_raises(name: str) -> None:
+    with pytest.raises(Exception) as theirs:
+        ERRORS[name](torch)
+    with pytest.raises(type(theirs.value)):
+        ERRORS[name](cr)
