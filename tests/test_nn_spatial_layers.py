@@ -130,9 +130,7 @@ def test_default_initialisation_from_the_same_seed_gives_pytorch_weights(name: s
     torch.manual_seed(5)
     cr.manual_seed(5)
     theirs, ours = SEEDED[name](torch), SEEDED[name](cr)
-    for (n, a), (m, b) in zip(
-        theirs.named_parameters(), ours.named_parameters(), strict=True
-    ):
+    for (n, a), (m, b) in zip(theirs.named_parameters(), ours.named_parameters(), strict=True):
         assert n == m
         np.testing.assert_array_equal(b.detach().numpy(), a.detach().numpy())
 
@@ -189,9 +187,7 @@ ERRORS: dict[str, Callable[[Any], Any]] = {
     "replication_pad2d_of_a_matrix": lambda lib: lib.nn.ReplicationPad2d(1)(lib.ones(3, 3)),
     "parameter_list_called": lambda lib: lib.nn.ParameterList()(lib.ones(1)),
     "parameter_list_index_out_of_range": lambda lib: lib.nn.ParameterList([lib.ones(1)])[1],
-    "parameter_list_extend_with_a_tensor": lambda lib: lib.nn.ParameterList().extend(
-        lib.ones(2)
-    ),
+    "parameter_list_extend_with_a_tensor": lambda lib: lib.nn.ParameterList().extend(lib.ones(2)),
     "parameter_dict_int_key": lambda lib: lib.nn.ParameterDict()[0],
     "parameter_dict_missing_key": lambda lib: lib.nn.ParameterDict()["a"],
     "parameter_dict_update_not_iterable": lambda lib: lib.nn.ParameterDict().update(3),
