@@ -8,3 +8,81 @@ from __future__ import annotations
 from op_table import OpSpec
 
 NN_MORE_SPECS: list[OpSpec] = []
+
+
+# ---- pooling, upsampling, conv transpose, folds (api17c)
+# Rows over the functional forms, the same code for chainrule's F and PyTorch's (op_table_nn's
+# ``_row``); inputs without ties where a maximum is taken, so each window's winner is unique.
+from op_table import distinct  # noqa: E402
+from op_table_nn import _row  # noqa: E402
+
+# max_pool2d(x, 2)'s indices for a (1, 2, 2, 2) input of 4x4 planes (constants of the rows).
+UNPOOL_INDICES = [[[[0, 3], [9, 14]], [[5, 6], [8, 15]]]]
+
+NN_MORE_SPECS += [
+    _row(
+        "max_pool1d",
+        lambda F_, t_, x: F_.max_pool1d(x, 3, stride=2, padding=1),
+        ("MaxPool2DWithIndices",),
+        (((2, 3, 7),), ((3, 6),)),
+        domain=distinct,
+    ),
+    _row(
+        "max_pool1d_values_of_with_indices",
+        lambda F_, t_, x: F_.max_pool1d(x, 2, return_indices=True)[0],
+        ("MaxPool2DWithIndices",),
+        (((2, 2, 6),),),
+        domain=distinct,
+    ),
+    _row(
+        "avg_pool1d",
+        lambda F_, t_, x: F_.avg_pool1d(x, 3, stride=2, padding=1, count_include_pad=False),
+        ("Convolution",),
+        (((2, 3, 7),), ((3, 6),)),
+    ),
+    _row(
+        "adaptive_avg_pool1d_overlapping_bins",
+        lambda F_, t_, x: F_.adaptive_avg_pool1d(x, 3),
+        ("GetItem", "Mean", "Cat"),
+        (((2, 3, 7),), ((3, 5),)),
+    ),
+    _row(
+        "adaptive_max_pool1d",
+        lambda F_, t_, x: F_.adaptive_max_pool1d(x, 2),
+        ("Reshape", "Permute", "MaxAlong"),
+        (((2, 3, 6),),),
+        domain=distinct,
+    ),
+    _row(
+        "max_pool2d_indices_unpooled",  # values and indices of a pooling back in place
+        lambda F_, t_, x: F_.max_unpool2d(*F_.max_pool2d(x, 2, return_indices=True), 2),
+        ("MaxPool2DWithIndices", "MaxPool2DIndices", "MaxUnpool2D"),
+        (((2, 3, 4, 6),), ((3, 4, 4),)),
+        domain=distinct,
+    ),
+    _row(
+        "max_pool2d_padded_indices_unpooled",  # odd sizes: output_size tells them apart
+        lambda F_, t_, x: F_.max_unpool2d(
+            *F_.max_pool2d(x, 2, padding=1, return_indices=True),
+            2,
+            padding=1,
+            output_size=x.shape[-2:],
+        ),
+        ("MaxPool2DWithIndices", "MaxPool2DIndices", "MaxUnpool2D"),
+        (((1, 2, 5, 6),),),
+        domain=distinct,
+    ),
+    _row(
+        "max_unpool2d_given_indices",
+        lambda F_, t_, x: F_.max_unpool2d(x, t_(UNPOOL_INDICES), 2),
+        ("MaxUnpool2D",),
+        (((1, 2, 2, 2),),),
+    ),
+    _row(
+        "max_unpool1d_of_max_pool1d",
+        lambda F_, t_, x: F_.max_unpool1d(*F_.max_pool1d(x, 2, return_indices=True), 2),
+        ("MaxPool2DWithIndices", "MaxUnpool2D"),  # (the indices reach it reshaped)
+        (((2, 3, 6),), ((2, 5),)),
+        domain=distinct,
+    ),
+]

@@ -39,6 +39,35 @@ CASES: dict[str, tuple[Callable[[Any], Any], list[tuple[int, ...]], Callable[...
     "replication_pad1d_unbatched": (lambda nn: nn.ReplicationPad1d(3), [(3, 4)], _plain),
     "replication_pad2d": (lambda nn: nn.ReplicationPad2d((0, 3, 1, 2)), [(2, 2, 3, 4)], _plain),
     "circular_pad2d": (lambda nn: nn.CircularPad2d(1), [(1, 2, 3, 4)], _plain),
+    "max_pool1d": (lambda nn: nn.MaxPool1d(3, stride=2, padding=1), [(2, 3, 8)], _plain),
+    "max_pool1d_indices_unbatched": (
+        lambda nn: nn.MaxPool1d(2, return_indices=True),
+        [(3, 7)],
+        _plain,
+    ),
+    "max_pool2d_indices": (
+        lambda nn: nn.MaxPool2d(3, stride=2, padding=1, return_indices=True),
+        [(2, 2, 5, 6)],
+        _plain,
+    ),
+    "avg_pool1d": (lambda nn: nn.AvgPool1d(3, 2, 1, count_include_pad=False), [(2, 3, 8)], _plain),
+    "avg_pool1d_unbatched": (lambda nn: nn.AvgPool1d(2), [(3, 5)], _plain),
+    "adaptive_avg_pool1d": (lambda nn: nn.AdaptiveAvgPool1d(3), [(2, 3, 7)], _plain),
+    "adaptive_max_pool1d_indices": (
+        lambda nn: nn.AdaptiveMaxPool1d(3, return_indices=True),
+        [(2, 3, 8)],
+        _plain,
+    ),
+    "max_unpool2d_after_max_pool2d": (
+        lambda nn: _PoolUnpool(nn, 2),
+        [(2, 3, 5, 6)],
+        _plain,
+    ),
+    "max_unpool1d_after_max_pool1d": (
+        lambda nn: _PoolUnpool(nn, 1),
+        [(2, 3, 9)],
+        _plain,
+    ),
     "parameter_list": (
         lambda nn: _ParameterListNet(nn),
         [(2, 3)],
@@ -50,6 +79,26 @@ CASES: dict[str, tuple[Callable[[Any], Any], list[tuple[int, ...]], Callable[...
         lambda lib, m, x: m(x, "right"),
     ),
 }
+
+
+class _PoolUnpool:
+    """MaxPool then MaxUnpool (``dims``-D) back to the input's size, SegNet's pattern."""
+
+    def __new__(cls, nn: Any, dims: int) -> Any:
+        pool = getattr(nn, f"MaxPool{dims}d")
+        unpool = getattr(nn, f"MaxUnpool{dims}d")
+
+        class Net(nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.pool = pool(2, return_indices=True)
+                self.unpool = unpool(2)
+
+            def forward(self, x: Any) -> Any:
+                values, indices = self.pool(x)
+                return self.unpool(values, indices, output_size=x.size())
+
+        return Net()
 
 
 class _ParameterListNet:
@@ -193,6 +242,38 @@ ERRORS: dict[str, Callable[[Any], Any]] = {
     "parameter_dict_update_not_iterable": lambda lib: lib.nn.ParameterDict().update(3),
     "parameter_dict_update_bad_pair": lambda lib: lib.nn.ParameterDict([("a", 1, 2)]),
     "parameter_dict_called": lambda lib: lib.nn.ParameterDict()(lib.ones(1)),
+    "max_pool1d_of_a_vector": lambda lib: lib.nn.MaxPool1d(2)(lib.ones(4)),
+    "max_pool1d_of_images": lambda lib: lib.nn.MaxPool1d(2)(lib.ones(1, 1, 2, 4)),
+    "max_pool1d_pair_kernel": lambda lib: lib.nn.functional.max_pool1d(lib.ones(1, 4), (2, 2)),
+    "max_pool1d_padding_past_half": lambda lib: lib.nn.MaxPool1d(2, padding=2)(lib.ones(1, 4)),
+    "max_pool1d_kernel_past_input": lambda lib: lib.nn.MaxPool1d(5)(lib.ones(1, 4)),
+    "avg_pool1d_of_a_vector": lambda lib: lib.nn.AvgPool1d(2)(lib.ones(4)),
+    "adaptive_avg_pool1d_of_a_vector": lambda lib: lib.nn.AdaptiveAvgPool1d(2)(lib.ones(4)),
+    "adaptive_max_pool1d_of_images": lambda lib: lib.nn.AdaptiveMaxPool1d(2)(lib.ones(1, 1, 2, 4)),
+    "adaptive_avg_pool1d_none_size": lambda lib: lib.nn.functional.adaptive_avg_pool1d(
+        lib.ones(2, 4), None
+    ),
+    "max_unpool2d_index_past_output": lambda lib: lib.nn.functional.max_unpool2d(
+        lib.ones(1, 1, 2, 2), lib.full((1, 1, 2, 2), 16, dtype=lib.int64), 2
+    ),
+    "max_unpool2d_negative_index": lambda lib: lib.nn.functional.max_unpool2d(
+        lib.ones(1, 1, 2, 2), lib.full((1, 1, 2, 2), -1, dtype=lib.int64), 2
+    ),
+    "max_unpool2d_float_indices": lambda lib: lib.nn.functional.max_unpool2d(
+        lib.ones(1, 1, 2, 2), lib.ones(1, 1, 2, 2), 2
+    ),
+    "max_unpool2d_indices_of_another_shape": lambda lib: lib.nn.functional.max_unpool2d(
+        lib.ones(1, 1, 2, 2), lib.zeros(1, 1, 2, 1, dtype=lib.int64), 2
+    ),
+    "max_unpool2d_of_a_matrix": lambda lib: lib.nn.MaxUnpool2d(2)(
+        lib.ones(2, 2), lib.zeros(2, 2, dtype=lib.int64)
+    ),
+    "max_unpool2d_output_size_too_big": lambda lib: lib.nn.MaxUnpool2d(2)(
+        lib.ones(1, 1, 2, 2), lib.zeros(1, 1, 2, 2, dtype=lib.int64), output_size=(6, 6)
+    ),
+    "max_unpool2d_output_size_of_three": lambda lib: lib.nn.MaxUnpool2d(2)(
+        lib.ones(1, 1, 2, 2), lib.zeros(1, 1, 2, 2, dtype=lib.int64), output_size=(1, 5, 5)
+    ),
 }
 
 

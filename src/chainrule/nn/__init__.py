@@ -51,6 +51,14 @@ from chainrule.nn.padding import (
     ZeroPad1d,
     ZeroPad2d,
 )
+from chainrule.nn.pooling import (
+    AdaptiveAvgPool1d,
+    AdaptiveMaxPool1d,
+    AvgPool1d,
+    MaxPool1d,
+    MaxUnpool1d,
+    MaxUnpool2d,
+)
 
 __all__ = [
     "AdaptiveAvgPool2d",
@@ -103,6 +111,12 @@ __all__ = [
 
 # ---- (api17c)
 __all__ += [
+    "AdaptiveAvgPool1d",
+    "AdaptiveMaxPool1d",
+    "AvgPool1d",
+    "MaxPool1d",
+    "MaxUnpool1d",
+    "MaxUnpool2d",
     "CircularPad1d",
     "CircularPad2d",
     "ConstantPad1d",

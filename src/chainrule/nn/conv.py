@@ -98,7 +98,10 @@ class Conv1d(_ConvNd):
 
 
 class MaxPool2d(Module):
-    """The maximum of each ``kernel_size`` window; ``stride`` defaults to ``kernel_size``."""
+    """The maximum of each ``kernel_size`` window; ``stride`` defaults to ``kernel_size``.
+    With ``return_indices`` the forward returns each maximum's index too (for MaxUnpool2d)."""
+
+    _pool: Any = staticmethod(F.max_pool2d)  # the functional form (MaxPool1d: max_pool1d)
 
     def __init__(
         self,
@@ -117,8 +120,8 @@ class MaxPool2d(Module):
         self.return_indices = return_indices
         self.ceil_mode = ceil_mode
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.max_pool2d(
+    def forward(self, input: Tensor) -> Any:  # noqa: A002
+        return self._pool(
             input,
             self.kernel_size,
             self.stride,
@@ -179,12 +182,14 @@ class AdaptiveAvgPool2d(Module):
     chainrule.Size([1, 3, 2, 7])
     """
 
+    _pool: Any = staticmethod(F.adaptive_avg_pool2d)  # AdaptiveAvgPool1d's: the 1-D one
+
     def __init__(self, output_size: Any) -> None:
         super().__init__()
         self.output_size = output_size
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.adaptive_avg_pool2d(input, self.output_size)
+        return self._pool(input, self.output_size)
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
@@ -194,13 +199,15 @@ class AdaptiveMaxPool2d(Module):
     """The maximum over windows chosen so the output is ``output_size``; with
     ``return_indices`` also each maximum's position in the flattened input plane."""
 
+    _pool: Any = staticmethod(F.adaptive_max_pool2d)  # AdaptiveMaxPool1d's: the 1-D one
+
     def __init__(self, output_size: Any, return_indices: bool = False) -> None:
         super().__init__()
         self.output_size = output_size
         self.return_indices = return_indices
 
     def forward(self, input: Tensor) -> Any:  # noqa: A002
-        return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+        return self._pool(input, self.output_size, self.return_indices)
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"

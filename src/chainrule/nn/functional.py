@@ -24,9 +24,14 @@ from chainrule import grad_mode
 from chainrule._array import xp
 from chainrule.op import named
 from chainrule.ops import elementwise, nn_ops, shape
-from chainrule.ops.adaptive_pool import adaptive_avg_pool2d, adaptive_max_pool2d
+from chainrule.ops.adaptive_pool import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+)
 from chainrule.ops.attention import scaled_dot_product_attention
-from chainrule.ops.conv import avg_pool2d, conv1d, conv2d, max_pool2d
+from chainrule.ops.conv import avg_pool2d, conv1d, conv2d, max_pool2d, max_pool2d_with_indices
 from chainrule.ops.dropout import dropout_mask
 from chainrule.ops.losses import (
     binary_cross_entropy,
@@ -39,11 +44,21 @@ from chainrule.ops.losses import (
     nll_loss,
 )
 from chainrule.ops.nn_ops import linear
+from chainrule.ops.pooling import (
+    avg_pool1d,
+    max_pool1d,
+    max_pool1d_with_indices,
+    max_unpool1d,
+    max_unpool2d,
+)
 from chainrule.tensor import Tensor, _make
 
 __all__ = [
+    "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",
+    "adaptive_max_pool1d",
     "adaptive_max_pool2d",
+    "avg_pool1d",
     "avg_pool2d",
     "batch_norm",
     "binary_cross_entropy",
@@ -61,7 +76,12 @@ __all__ = [
     "leaky_relu",
     "linear",
     "log_softmax",
+    "max_pool1d",
+    "max_pool1d_with_indices",
     "max_pool2d",
+    "max_pool2d_with_indices",
+    "max_unpool1d",
+    "max_unpool2d",
     "mse_loss",
     "nll_loss",
     "one_hot",

@@ -33,7 +33,7 @@ from typing import Any
 from chainrule import _blas
 from chainrule._array import sliding_window_view, xp
 from chainrule.autodiff import batching
-from chainrule.op import Bilinear, Op
+from chainrule.op import Bilinear, Constant, Op
 from chainrule.op import run as _apply
 from chainrule.ops import dual
 from chainrule.tensor import Tensor
@@ -458,6 +458,25 @@ class MaxPool2DWithIndices(Op):
         return picked.reshape(out.shape)
 
 
+class MaxPool2DIndices(Constant):
+    """Where each window's maximum sits, as :class:`MaxPool2DWithIndices` chooses it (ties to
+    the first, nans to the last): its flat position in the input's (H, W) plane, int64, as
+    PyTorch's ``return_indices=True`` gives it. An index steers (``max_unpool2d``), carrying
+    no gradient; asked for alone, it runs the pooling's forward once more."""
+
+    notation = "argmax over each window of x"
+    derivatives = ("-",)
+    batch_rule = staticmethod(batching.images)
+
+    def __init__(self, geom: Geometry) -> None:
+        self.geom = geom
+
+    def forward(self, x):
+        pool = MaxPool2DWithIndices(self.geom)
+        pool.forward(x)
+        return pool._indices(x.shape[3]).reshape(pool.arg.shape).astype(xp.int64, copy=False)
+
+
 # ----------------------------------------------------------------------------- public functions
 def _pair(value: Any, name: str) -> Pair:
     if type(value) is int:  # the usual case, in one test
@@ -616,22 +635,45 @@ def max_pool2d(
     return_indices: bool = False,
 ) -> Tensor:
     """The maximum of each ``kernel_size`` window; ``stride`` defaults to the kernel size.
+    With ``return_indices`` also each maximum's flat position in its input's (H, W) plane
+    (what :func:`max_unpool2d` takes).
 
     >>> import chainrule as cr
     >>> max_pool2d(cr.arange(16.0).reshape(1, 1, 4, 4), 2).flatten().tolist()
     [5.0, 7.0, 13.0, 15.0]
     """
-    if _pair(dilation, "dilation") != (1, 1) or ceil_mode or return_indices:
-        raise NotImplementedError(
-            "max_pool2d: dilation, ceil_mode and return_indices are not supported"
-        )
+    if _pair(dilation, "dilation") != (1, 1) or ceil_mode:
+        raise NotImplementedError("max_pool2d: dilation and ceil_mode are not supported")
     input, unbatched = _batched(input, "max_pool2d")
     kernel = _pair(kernel_size, "kernel_size")
     pad = _pool_padding(kernel, padding, "max_pool2d")
     size = (input.shape[2], input.shape[3])
     geom = _geometry(kernel, kernel if stride is None else stride, pad, size, "max_pool2d")
     out = MaxPool2DWithIndices(geom)(input)
-    return out.squeeze(0) if unbatched else out
+    if not return_indices:
+        return out.squeeze(0) if unbatched else out
+    indices = MaxPool2DIndices(geom)(input)
+    return (out.squeeze(0), indices.squeeze(0)) if unbatched else (out, indices)
+
+
+def max_pool2d_with_indices(
+    input: Tensor,  # noqa: A002
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> tuple[Tensor, Tensor]:
+    """:func:`max_pool2d`'s values and indices, whatever ``return_indices`` says (as PyTorch's
+    function of this name, which ``max_pool2d(..., return_indices=True)`` calls).
+
+    >>> import chainrule as cr
+    >>> values, indices = max_pool2d_with_indices(cr.arange(16.0).reshape(1, 1, 4, 4), 2)
+    >>> indices.flatten().tolist()
+    [5, 7, 13, 15]
+    """
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
 def avg_pool2d(
