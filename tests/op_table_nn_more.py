@@ -86,3 +86,68 @@ NN_MORE_SPECS += [
         domain=distinct,
     ),
 ]
+
+# Resizing: each mode's reads and weights (scales from sizes and from factors, corners aligned
+# or not, factors that are not whole numbers); values and gradients against PyTorch's.
+NN_MORE_SPECS += [
+    _row(
+        "interpolate_nearest_size",
+        lambda F_, t_, x: F_.interpolate(x, size=(5, 7)),
+        ("GetItem",),
+        (((2, 3, 3, 4),), ((1, 1, 1, 2),)),
+    ),
+    _row(
+        "interpolate_nearest_scale_factor_1d",
+        lambda F_, t_, x: F_.interpolate(x, scale_factor=2.5),
+        ("GetItem",),
+        (((2, 3, 4),),),
+    ),
+    _row(
+        "interpolate_nearest_downsample",
+        lambda F_, t_, x: F_.interpolate(x, scale_factor=(0.5, 0.7)),
+        ("GetItem",),
+        (((1, 2, 6, 7),),),
+    ),
+    _row(
+        "interpolate_nearest_exact",
+        lambda F_, t_, x: F_.interpolate(x, size=(4, 7), mode="nearest-exact"),
+        ("GetItem",),
+        (((2, 2, 3, 5),),),
+    ),
+    _row(
+        "interpolate_linear",
+        lambda F_, t_, x: F_.interpolate(x, size=7, mode="linear"),
+        ("GetItem", "Mul", "Add"),
+        (((2, 3, 4),), ((1, 1, 2),)),
+    ),
+    _row(
+        "interpolate_linear_align_corners_scale_factor",
+        lambda F_, t_, x: F_.interpolate(x, scale_factor=1.7, mode="linear", align_corners=True),
+        ("GetItem", "Mul", "Add"),
+        (((2, 3, 5),),),
+    ),
+    _row(
+        "interpolate_bilinear",
+        lambda F_, t_, x: F_.interpolate(x, scale_factor=2, mode="bilinear"),
+        ("GetItem", "Mul", "Add"),
+        (((2, 3, 3, 4),),),
+    ),
+    _row(
+        "interpolate_bilinear_align_corners_downsample",
+        lambda F_, t_, x: F_.interpolate(x, size=(3, 2), mode="bilinear", align_corners=True),
+        ("GetItem", "Mul", "Add"),
+        (((1, 2, 5, 6),),),
+    ),
+    _row(
+        "interpolate_bilinear_fractional_factors",  # the kernels use 1 / factor, not in / out
+        lambda F_, t_, x: F_.interpolate(x, scale_factor=(1.3, 2.6), mode="bilinear"),
+        ("GetItem", "Mul", "Add"),
+        (((1, 2, 5, 4),),),
+    ),
+    _row(
+        "interpolate_area",
+        lambda F_, t_, x: F_.interpolate(x, size=(2, 3), mode="area"),
+        ("Reshape", "Permute", "Mean"),
+        (((2, 3, 4, 6),),),
+    ),
+]

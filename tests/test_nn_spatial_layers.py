@@ -68,6 +68,42 @@ CASES: dict[str, tuple[Callable[[Any], Any], list[tuple[int, ...]], Callable[...
         [(2, 3, 9)],
         _plain,
     ),
+    "upsample_nearest": (lambda nn: nn.Upsample(scale_factor=2), [(2, 3, 3, 4)], _plain),
+    "upsample_bilinear_size": (
+        lambda nn: nn.Upsample(size=(5, 7), mode="bilinear"),
+        [(2, 2, 3, 4)],
+        _plain,
+    ),
+    "upsample_bilinear_align_corners_factors": (
+        lambda nn: nn.Upsample(scale_factor=(1.5, 2.5), mode="bilinear", align_corners=True),
+        [(1, 2, 4, 3)],
+        _plain,
+    ),
+    "upsample_linear_recomputed_scale": (
+        lambda nn: nn.Upsample(scale_factor=1.7, mode="linear", recompute_scale_factor=True),
+        [(2, 3, 5)],
+        _plain,
+    ),
+    "upsample_nearest_exact": (
+        lambda nn: nn.Upsample(size=(6, 5), mode="nearest-exact"),
+        [(1, 2, 4, 3)],
+        _plain,
+    ),
+    "upsample_area": (
+        lambda nn: nn.Upsample(scale_factor=0.5, mode="area"),
+        [(1, 2, 6, 4)],
+        _plain,
+    ),
+    "upsampling_nearest2d": (
+        lambda nn: nn.UpsamplingNearest2d(size=(4, 6)),
+        [(1, 2, 2, 3)],
+        _plain,
+    ),
+    "upsampling_bilinear2d": (
+        lambda nn: nn.UpsamplingBilinear2d(scale_factor=2),
+        [(2, 2, 3, 3)],
+        _plain,
+    ),
     "parameter_list": (
         lambda nn: _ParameterListNet(nn),
         [(2, 3)],
@@ -271,10 +307,68 @@ ERRORS: dict[str, Callable[[Any], Any]] = {
     "max_unpool2d_output_size_too_big": lambda lib: lib.nn.MaxUnpool2d(2)(
         lib.ones(1, 1, 2, 2), lib.zeros(1, 1, 2, 2, dtype=lib.int64), output_size=(6, 6)
     ),
+    "interpolate_size_and_scale_factor": lambda lib: _interpolate(lib, size=3, scale_factor=2),
+    "interpolate_neither_size_nor_factor": lambda lib: _interpolate(lib),
+    "interpolate_align_corners_with_nearest": lambda lib: _interpolate(
+        lib, size=3, align_corners=True
+    ),
+    "interpolate_size_of_other_length": lambda lib: _interpolate(lib, size=(3, 4, 5)),
+    "interpolate_float_size": lambda lib: _interpolate(lib, size=(3, 4.0)),
+    "interpolate_factors_of_other_length": lambda lib: _interpolate(lib, scale_factor=(2,)),
+    "interpolate_recompute_with_size": lambda lib: _interpolate(
+        lib, size=3, recompute_scale_factor=True
+    ),
+    "interpolate_unknown_mode": lambda lib: _interpolate(lib, size=3, mode="cubic"),
+    "interpolate_linear_of_images": lambda lib: _interpolate(lib, size=3, mode="linear"),
+    "interpolate_bilinear_of_sequences": lambda lib: lib.nn.functional.interpolate(
+        lib.ones(1, 2, 3), size=3, mode="bilinear"
+    ),
+    "interpolate_matrix": lambda lib: lib.nn.functional.interpolate(lib.ones(2, 3), size=3),
+    "interpolate_to_nothing": lambda lib: _interpolate(lib, scale_factor=0.2),
+    "interpolate_empty_sequence": lambda lib: lib.nn.functional.interpolate(
+        lib.ones(1, 1, 0), size=3
+    ),
+    "interpolate_no_channels": lambda lib: lib.nn.functional.interpolate(lib.ones(1, 0, 2), size=3),
+    "interpolate_integers": lambda lib: lib.nn.functional.interpolate(
+        lib.ones(1, 1, 2, 2, dtype=lib.int64), size=3
+    ),
+    "interpolate_antialias_nearest": lambda lib: _interpolate(lib, size=3, antialias=True),
     "max_unpool2d_output_size_of_three": lambda lib: lib.nn.MaxUnpool2d(2)(
         lib.ones(1, 1, 2, 2), lib.zeros(1, 1, 2, 2, dtype=lib.int64), output_size=(1, 5, 5)
     ),
 }
+
+
+def _interpolate(lib: Any, **kwargs: Any) -> Any:
+    return lib.nn.functional.interpolate(lib.ones(1, 2, 3, 4), **kwargs)
+
+
+def test_interpolate_of_an_empty_batch_and_of_uint8_is_pytorch_one() -> None:
+    x = np.arange(12, dtype=np.uint8).reshape(1, 1, 3, 4)
+    for lib in (torch, cr):
+        assert tuple(lib.nn.functional.interpolate(lib.ones(0, 2, 3), size=5).shape) == (0, 2, 5)
+    theirs = torch.nn.functional.interpolate(torch.tensor(x), scale_factor=1.5)
+    ours = cr.nn.functional.interpolate(cr.tensor(x), scale_factor=1.5)
+    assert ours.dtype == cr.uint8
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+DEPRECATED = {
+    "upsample": lambda F, x: F.upsample(x, size=5, mode="bilinear"),
+    "upsample_nearest": lambda F, x: F.upsample_nearest(x, size=(4, 5)),
+    "upsample_bilinear": lambda F, x: F.upsample_bilinear(x, scale_factor=2),
+}
+
+
+@pytest.mark.parametrize("name", list(DEPRECATED))
+def test_deprecated_resizing_names_warn_and_interpolate(name: str) -> None:
+    x = np.random.default_rng(0).standard_normal((1, 2, 3, 4))
+    message = f"nn.functional.{name}` is deprecated"
+    with pytest.warns(UserWarning, match=message):
+        theirs = DEPRECATED[name](torch.nn.functional, torch.tensor(x))
+    with pytest.warns(UserWarning, match=message):
+        ours = DEPRECATED[name](cr.nn.functional, cr.tensor(x))
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
 
 
 @pytest.mark.parametrize("name", list(ERRORS))

@@ -59,6 +59,7 @@ from chainrule.nn.pooling import (
     MaxUnpool1d,
     MaxUnpool2d,
 )
+from chainrule.nn.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
     "AdaptiveAvgPool2d",
@@ -128,6 +129,9 @@ __all__ += [
     "ReplicationPad1d",
     "ReplicationPad2d",
     "Unflatten",
+    "Upsample",
+    "UpsamplingBilinear2d",
+    "UpsamplingNearest2d",
     "ZeroPad1d",
     "ZeroPad2d",
 ]

@@ -51,6 +51,7 @@ from chainrule.ops.pooling import (
     max_unpool1d,
     max_unpool2d,
 )
+from chainrule.ops.upsample import interpolate, upsample, upsample_bilinear, upsample_nearest
 from chainrule.tensor import Tensor, _make
 
 __all__ = [
@@ -71,6 +72,7 @@ __all__ = [
     "embedding",
     "gelu",
     "group_norm",
+    "interpolate",
     "l1_loss",
     "layer_norm",
     "leaky_relu",
@@ -93,6 +95,9 @@ __all__ = [
     "softmax",
     "softplus",
     "tanh",
+    "upsample",
+    "upsample_bilinear",
+    "upsample_nearest",
 ]
 
 

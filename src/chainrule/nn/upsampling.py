@@ -1,0 +1,72 @@
+"""Resizing layers: PyTorch's ``nn.Upsample``, ``nn.UpsamplingNearest2d`` and
+``nn.UpsamplingBilinear2d``, over :func:`F.interpolate`.
+
+    >>> import chainrule as cr
+    >>> up = cr.nn.Upsample(scale_factor=2, mode="bilinear")
+    >>> up
+    Upsample(scale_factor=2.0, mode='bilinear')
+    >>> up(cr.ones(1, 3, 4, 4)).shape
+    chainrule.Size([1, 3, 8, 8])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule.nn import functional as F
+from chainrule.nn.module import Module
+from chainrule.tensor import Tensor
+
+
+class Upsample(Module):
+    """Resizes the spatial dimensions to ``size`` or by ``scale_factor`` with ``mode``
+    ``"nearest"``, ``"nearest-exact"``, ``"linear"``, ``"bilinear"`` or ``"area"``."""
+
+    def __init__(
+        self,
+        size: Any = None,
+        scale_factor: Any = None,
+        mode: str = "nearest",
+        align_corners: bool | None = None,
+        recompute_scale_factor: bool | None = None,
+    ) -> None:
+        super().__init__()
+        self.name = type(self).__name__
+        self.size = size
+        # PyTorch keeps (and prints) floats; a zero factor counts as none.
+        if isinstance(scale_factor, tuple):
+            self.scale_factor: Any = tuple(float(factor) for factor in scale_factor)
+        else:
+            self.scale_factor = float(scale_factor) if scale_factor else None
+        self.mode = mode
+        self.align_corners = align_corners
+        self.recompute_scale_factor = recompute_scale_factor
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.interpolate(
+            input,
+            self.size,
+            self.scale_factor,
+            self.mode,
+            self.align_corners,
+            recompute_scale_factor=self.recompute_scale_factor,
+        )
+
+    def extra_repr(self) -> str:
+        if self.scale_factor is not None:
+            return f"scale_factor={self.scale_factor!r}, mode={self.mode!r}"
+        return f"size={self.size!r}, mode={self.mode!r}"
+
+
+class UpsamplingNearest2d(Upsample):
+    """``Upsample(size, scale_factor, mode="nearest")`` for (N, C, H, W) images."""
+
+    def __init__(self, size: Any = None, scale_factor: Any = None) -> None:
+        super().__init__(size, scale_factor, mode="nearest")
+
+
+class UpsamplingBilinear2d(Upsample):
+    """``Upsample(size, scale_factor, mode="bilinear", align_corners=True)`` for images."""
+
+    def __init__(self, size: Any = None, scale_factor: Any = None) -> None:
+        super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
