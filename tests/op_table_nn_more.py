@@ -151,3 +151,59 @@ NN_MORE_SPECS += [
         (((2, 3, 4, 6),),),
     ),
 ]
+
+# Pixel shuffles and transposed convolutions (the convolution's input-gradient op, its
+# rules shared): strides, paddings, output padding below and beyond the stride, groups,
+# dilation (a spread kernel), unbatched input.
+NN_MORE_SPECS += [
+    _row(
+        "pixel_shuffle",
+        lambda F_, t_, x: F_.pixel_shuffle(x, 2),
+        ("Reshape", "Permute"),
+        (((2, 8, 2, 3),), ((12, 1, 2),), ((2, 1, 4, 2, 2),)),
+    ),
+    _row(
+        "pixel_unshuffle",
+        lambda F_, t_, x: F_.pixel_unshuffle(x, 2),
+        ("Reshape", "Permute"),
+        (((2, 3, 4, 6),), ((1, 2, 2),)),
+    ),
+    _row(
+        "conv_transpose2d",
+        lambda F_, t_, x, w, b: F_.conv_transpose2d(x, w, b),
+        ("ConvolutionBackwardInput", "Add"),
+        (((2, 3, 3, 4), (3, 2, 3, 3), (2,)), ((1, 1, 2, 2), (1, 1, 2, 2), (1,))),
+    ),
+    _row(
+        "conv_transpose2d_stride_padding_output_padding",
+        lambda F_, t_, x, w: F_.conv_transpose2d(x, w, stride=2, padding=1, output_padding=1),
+        ("ConvolutionBackwardInput",),
+        (((2, 3, 3, 4), (3, 2, 3, 3)),),
+    ),
+    _row(
+        "conv_transpose2d_groups_dilation_pairs",
+        lambda F_, t_, x, w, b: F_.conv_transpose2d(
+            x, w, b, stride=(2, 1), padding=(0, 1), groups=2, dilation=(1, 2)
+        ),
+        ("ConvolutionBackwardInput", "Pad", "Cat"),
+        (((2, 4, 3, 3), (4, 1, 2, 3), (2,)),),
+    ),
+    _row(
+        "conv_transpose2d_output_padding_beyond_stride",  # allowed below the dilation
+        lambda F_, t_, x, w: F_.conv_transpose2d(x, w, output_padding=(0, 2), dilation=3),
+        ("ConvolutionBackwardInput", "Pad"),
+        (((1, 2, 3, 3), (2, 2, 2, 2)),),
+    ),
+    _row(
+        "conv_transpose2d_unbatched",
+        lambda F_, t_, x, w, b: F_.conv_transpose2d(x, w, b, stride=2),
+        ("ConvolutionBackwardInput", "Add"),
+        (((3, 2, 3), (3, 2, 2, 2), (2,)),),
+    ),
+    _row(
+        "conv_transpose1d",
+        lambda F_, t_, x, w, b: F_.conv_transpose1d(x, w, b, stride=3, padding=1, output_padding=2),
+        ("ConvolutionBackwardInput", "Add"),
+        (((2, 3, 4), (3, 2, 3), (2,)), ((3, 4), (3, 1, 2), (1,))),
+    ),
+]

@@ -104,6 +104,34 @@ CASES: dict[str, tuple[Callable[[Any], Any], list[tuple[int, ...]], Callable[...
         [(2, 2, 3, 3)],
         _plain,
     ),
+    "pixel_shuffle": (lambda nn: nn.PixelShuffle(2), [(2, 8, 3, 2)], _plain),
+    "pixel_unshuffle_unbatched": (lambda nn: nn.PixelUnshuffle(3), [(2, 6, 3)], _plain),
+    "conv_transpose2d": (lambda nn: nn.ConvTranspose2d(3, 4, 3), [(2, 3, 4, 5)], _plain),
+    "conv_transpose2d_decoder_step": (
+        lambda nn: nn.ConvTranspose2d(4, 2, 3, stride=2, padding=1, output_padding=1),
+        [(2, 4, 3, 3)],
+        _plain,
+    ),
+    "conv_transpose2d_groups_dilation_no_bias": (
+        lambda nn: nn.ConvTranspose2d(4, 6, (2, 3), groups=2, dilation=(2, 1), bias=False),
+        [(1, 4, 3, 3)],
+        _plain,
+    ),
+    "conv_transpose2d_output_size": (
+        lambda nn: nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1),
+        [(2, 2, 3, 4)],
+        lambda lib, m, x: m(x, output_size=(6, 7)),
+    ),
+    "conv_transpose1d": (
+        lambda nn: nn.ConvTranspose1d(3, 2, 4, stride=2, padding=1),
+        [(2, 3, 5)],
+        _plain,
+    ),
+    "conv_transpose1d_unbatched_output_size": (
+        lambda nn: nn.ConvTranspose1d(3, 2, 3, stride=3),
+        [(3, 4)],
+        lambda lib, m, x: m(x, output_size=[2, 14]),
+    ),
     "parameter_list": (
         lambda nn: _ParameterListNet(nn),
         [(2, 3)],
@@ -206,6 +234,9 @@ def test_layer_repr_and_parameter_shapes_are_pytorch_ones(name: str) -> None:
 
 # Layers built with their defaults from the same seed: the same weights as PyTorch's.
 SEEDED = {
+    "conv_transpose2d": lambda lib: lib.nn.ConvTranspose2d(3, 4, 3, stride=2),
+    "conv_transpose2d_groups": lambda lib: lib.nn.ConvTranspose2d(4, 6, 2, groups=2),
+    "conv_transpose1d_no_bias": lambda lib: lib.nn.ConvTranspose1d(2, 5, 3, bias=False),
     "parameter_list": lambda lib: lib.nn.ParameterList([lib.randn(2, 3), lib.randn(4)]),
 }
 
@@ -333,6 +364,43 @@ ERRORS: dict[str, Callable[[Any], Any]] = {
         lib.ones(1, 1, 2, 2, dtype=lib.int64), size=3
     ),
     "interpolate_antialias_nearest": lambda lib: _interpolate(lib, size=3, antialias=True),
+    "pixel_shuffle_channels_not_divisible": lambda lib: lib.nn.PixelShuffle(2)(
+        lib.ones(1, 6, 2, 2)
+    ),
+    "pixel_shuffle_matrix": lambda lib: lib.nn.PixelShuffle(2)(lib.ones(4, 2)),
+    "pixel_shuffle_zero_factor": lambda lib: lib.nn.PixelShuffle(0)(lib.ones(1, 4, 2, 2)),
+    "pixel_shuffle_float_factor": lambda lib: lib.nn.functional.pixel_shuffle(
+        lib.ones(1, 4, 2, 2), 2.0
+    ),
+    "pixel_unshuffle_height_not_divisible": lambda lib: lib.nn.PixelUnshuffle(2)(
+        lib.ones(1, 1, 3, 4)
+    ),
+    "pixel_unshuffle_width_not_divisible": lambda lib: lib.nn.PixelUnshuffle(2)(
+        lib.ones(1, 1, 4, 3)
+    ),
+    "conv_transpose2d_channels_differ": lambda lib: lib.nn.ConvTranspose2d(3, 2, 2)(
+        lib.ones(1, 2, 3, 3)
+    ),
+    "conv_transpose2d_output_padding_too_big": lambda lib: lib.nn.ConvTranspose2d(
+        2, 2, 3, stride=2, output_padding=2
+    )(lib.ones(1, 2, 3, 3)),
+    "conv_transpose2d_output_too_small": lambda lib: lib.nn.ConvTranspose2d(2, 2, 1, padding=2)(
+        lib.ones(1, 2, 2, 2)
+    ),
+    "conv_transpose2d_output_size_unreachable": lambda lib: lib.nn.ConvTranspose2d(
+        2, 2, 3, stride=2
+    )(lib.ones(1, 2, 3, 3), output_size=(9, 9)),
+    "conv_transpose2d_output_size_of_three": lambda lib: lib.nn.ConvTranspose2d(2, 2, 3)(
+        lib.ones(1, 2, 3, 3), output_size=(1, 5, 5)
+    ),
+    "conv_transpose2d_groups_not_dividing": lambda lib: lib.nn.ConvTranspose2d(3, 4, 2, groups=2),
+    "conv_transpose2d_zero_groups": lambda lib: lib.nn.ConvTranspose2d(2, 4, 2, groups=0),
+    "conv_transpose2d_reflect_padding": lambda lib: lib.nn.ConvTranspose2d(
+        2, 2, 2, padding_mode="reflect"
+    ),
+    "conv_transpose2d_bias_of_wrong_size": lambda lib: lib.nn.functional.conv_transpose2d(
+        lib.ones(1, 2, 3, 3), lib.ones(2, 3, 2, 2), lib.ones(2)
+    ),
     "max_unpool2d_output_size_of_three": lambda lib: lib.nn.MaxUnpool2d(2)(
         lib.ones(1, 1, 2, 2), lib.zeros(1, 1, 2, 2, dtype=lib.int64), output_size=(1, 5, 5)
     ),

@@ -38,6 +38,7 @@ from chainrule.nn.transformer import TransformerEncoder, TransformerEncoderLayer
 # isort: split
 # ---- containers, padding, pooling, upsampling, conv transpose, folds (api17c)
 from chainrule.nn.container import ParameterDict, ParameterList
+from chainrule.nn.conv import ConvTranspose1d, ConvTranspose2d
 from chainrule.nn.layers import Unflatten
 from chainrule.nn.padding import (
     CircularPad1d,
@@ -59,7 +60,13 @@ from chainrule.nn.pooling import (
     MaxUnpool1d,
     MaxUnpool2d,
 )
-from chainrule.nn.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
+from chainrule.nn.upsampling import (
+    PixelShuffle,
+    PixelUnshuffle,
+    Upsample,
+    UpsamplingBilinear2d,
+    UpsamplingNearest2d,
+)
 
 __all__ = [
     "AdaptiveAvgPool2d",
@@ -112,6 +119,10 @@ __all__ = [
 
 # ---- (api17c)
 __all__ += [
+    "ConvTranspose1d",
+    "ConvTranspose2d",
+    "PixelShuffle",
+    "PixelUnshuffle",
     "AdaptiveAvgPool1d",
     "AdaptiveMaxPool1d",
     "AvgPool1d",

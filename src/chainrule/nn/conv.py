@@ -97,6 +97,130 @@ class Conv1d(_ConvNd):
     _conv = staticmethod(F.conv1d)
 
 
+class _ConvTransposeNd(Module):
+    """What ConvTranspose1d and ConvTranspose2d share: PyTorch's constructor, checks, default
+    initialisation (fan-in from the weight's second dimension, as PyTorch computes it) and
+    ``forward(input, output_size=None)``."""
+
+    _expand: Any  # an int or a sequence -> a tuple of the layer's dimensions
+    _conv: Any  # the functional form, F.conv_transpose1d or F.conv_transpose2d
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        output_padding: Any = 0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation: Any = 1,
+        padding_mode: str = "zeros",
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        if groups <= 0:
+            raise ValueError("groups must be a positive integer")
+        if in_channels % groups:
+            raise ValueError("in_channels must be divisible by groups")
+        if out_channels % groups:
+            raise ValueError("out_channels must be divisible by groups")
+        if padding_mode != "zeros":
+            raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.kernel_size = self._expand(kernel_size, "kernel_size")
+        self.stride = self._expand(stride, "stride")
+        self.padding = self._expand(padding, "padding")
+        self.output_padding = self._expand(output_padding, "output_padding")
+        self.dilation = self._expand(dilation, "dilation")
+        self.groups = groups
+        self.padding_mode = padding_mode
+        shape = (in_channels, out_channels // groups, *self.kernel_size)
+        add_weight_and_bias(self, shape, bias, dtype, device, out_channels)
+
+    def reset_parameters(self) -> None:
+        reset_fan_in_uniform(self)
+
+    def forward(self, input: Tensor, output_size: Any = None) -> Tensor:  # noqa: A002
+        extra = self.output_padding if output_size is None else self._fit(input, output_size)
+        weight, bias = weight_and_bias(self)
+        return self._conv(
+            input, weight, bias, self.stride, self.padding, extra, self.groups, self.dilation
+        )
+
+    def _fit(self, input: Tensor, output_size: Any) -> tuple[int, ...]:  # noqa: A002
+        """The output padding that makes the output ``output_size`` (its spatial sizes, or
+        all of them), which must be reachable: at most a stride beyond the smallest."""
+        dims = len(self.kernel_size)
+        lead = 2 if input.ndim == dims + 2 else 1
+        asked = tuple(output_size)
+        if len(asked) == lead + dims:
+            asked = asked[lead:]
+        if len(asked) != dims:
+            raise ValueError(
+                f"ConvTranspose{dims}D: for {input.ndim}D input, output_size must have {dims} "
+                f"or {lead + dims} elements (got {len(asked)})"
+            )
+        smallest = [
+            (input.shape[lead + d] - 1) * self.stride[d]
+            - 2 * self.padding[d]
+            + self.dilation[d] * (self.kernel_size[d] - 1)
+            + 1
+            for d in range(dims)
+        ]
+        largest = [n + s - 1 for n, s in zip(smallest, self.stride, strict=True)]
+        if any(not lo <= n <= hi for n, lo, hi in zip(asked, smallest, largest, strict=True)):
+            raise ValueError(
+                f"requested an output size of {asked}, but valid sizes range from {smallest} to "
+                f"{largest} (for an input of {input.shape[lead:]})"
+            )
+        return tuple(n - lo for n, lo in zip(asked, smallest, strict=True))
+
+    def extra_repr(self) -> str:
+        text = (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}"
+        )
+        dims = len(self.kernel_size)
+        if self.padding != (0,) * dims:
+            text += f", padding={self.padding}"
+        if self.dilation != (1,) * dims:
+            text += f", dilation={self.dilation}"
+        if self.output_padding != (0,) * dims:
+            text += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
+        return text if self.bias is not None else text + ", bias=False"
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """The transposed 2-D convolution (the gradient of Conv2d with respect to its input),
+    which upsamples: ``ConvTranspose2d(C, C, 2, stride=2)`` doubles height and width. Weight
+    (in_channels, out_channels / groups, kh, kw), PyTorch's default initialisation.
+
+    >>> import chainrule as cr
+    >>> up = cr.nn.ConvTranspose2d(4, 2, 3, stride=2, padding=1, output_padding=1)
+    >>> up
+    ConvTranspose2d(4, 2, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1), output_padding=(1, 1))
+    >>> up(cr.ones(1, 4, 5, 5)).shape
+    chainrule.Size([1, 2, 10, 10])
+    """
+
+    _expand = staticmethod(_pair)
+    _conv = staticmethod(F.conv_transpose2d)
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """The transposed 1-D convolution over (N, C, L) sequences; weight (in_channels,
+    out_channels / groups, k), PyTorch's default initialisation."""
+
+    _expand = staticmethod(_single)
+    _conv = staticmethod(F.conv_transpose1d)
+
+
 class MaxPool2d(Module):
     """The maximum of each ``kernel_size`` window; ``stride`` defaults to ``kernel_size``.
     With ``return_indices`` the forward returns each maximum's index too (for MaxUnpool2d)."""

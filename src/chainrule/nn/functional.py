@@ -31,8 +31,17 @@ from chainrule.ops.adaptive_pool import (
     adaptive_max_pool2d,
 )
 from chainrule.ops.attention import scaled_dot_product_attention
-from chainrule.ops.conv import avg_pool2d, conv1d, conv2d, max_pool2d, max_pool2d_with_indices
+from chainrule.ops.conv import (
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    conv_transpose1d,
+    conv_transpose2d,
+    max_pool2d,
+    max_pool2d_with_indices,
+)
 from chainrule.ops.dropout import dropout_mask
+from chainrule.ops.fold import pixel_shuffle, pixel_unshuffle
 from chainrule.ops.losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -66,6 +75,8 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "conv1d",
     "conv2d",
+    "conv_transpose1d",
+    "conv_transpose2d",
     "cross_entropy",
     "dropout",
     "elu",
@@ -88,6 +99,8 @@ __all__ = [
     "nll_loss",
     "one_hot",
     "pad",
+    "pixel_shuffle",
+    "pixel_unshuffle",
     "relu",
     "scaled_dot_product_attention",
     "sigmoid",

@@ -33,14 +33,21 @@ def reset_fan_in_uniform(module: Module) -> None:
 
 
 def add_weight_and_bias(
-    module: Module, shape: tuple[int, ...], bias: bool, dtype: Any, device: Any
+    module: Module,
+    shape: tuple[int, ...],
+    bias: bool,
+    dtype: Any,
+    device: Any,
+    outputs: int | None = None,
 ) -> None:
-    """Give ``module`` a ``weight`` of ``shape`` and a ``bias`` of ``shape[0]`` (or None), as
+    """Give ``module`` a ``weight`` of ``shape`` and a ``bias`` of ``outputs`` (by default
+    ``shape[0]``; a transposed convolution's weight has its outputs second) or None, as
     parameters, then initialise them (``reset_parameters``): what Linear and the convolutions
     share."""
     module.weight = Parameter(factories.empty(*shape, dtype=dtype, device=device))
     if bias:
-        module.bias = Parameter(factories.empty(shape[0], dtype=dtype, device=device))
+        size = shape[0] if outputs is None else outputs
+        module.bias = Parameter(factories.empty(size, dtype=dtype, device=device))
     else:
         module.register_parameter("bias", None)
     module.reset_parameters()

@@ -1,5 +1,6 @@
 """Resizing layers: PyTorch's ``nn.Upsample``, ``nn.UpsamplingNearest2d`` and
-``nn.UpsamplingBilinear2d``, over :func:`F.interpolate`.
+``nn.UpsamplingBilinear2d`` over :func:`F.interpolate`, ``nn.PixelShuffle`` and
+``nn.PixelUnshuffle``.
 
     >>> import chainrule as cr
     >>> up = cr.nn.Upsample(scale_factor=2, mode="bilinear")
@@ -70,3 +71,37 @@ class UpsamplingBilinear2d(Upsample):
 
     def __init__(self, size: Any = None, scale_factor: Any = None) -> None:
         super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
+
+
+class PixelShuffle(Module):
+    """(*, C * r * r, H, W) -> (*, C, H * r, W * r): channels into r x r pixel blocks, the
+    sub-pixel convolution's upsampling.
+
+    >>> import chainrule as cr
+    >>> cr.nn.PixelShuffle(2)(cr.ones(1, 8, 3, 3)).shape
+    chainrule.Size([1, 2, 6, 6])
+    """
+
+    def __init__(self, upscale_factor: int) -> None:
+        super().__init__()
+        self.upscale_factor = upscale_factor
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.pixel_shuffle(input, self.upscale_factor)
+
+    def extra_repr(self) -> str:
+        return f"upscale_factor={self.upscale_factor}"
+
+
+class PixelUnshuffle(Module):
+    """(*, C, H * r, W * r) -> (*, C * r * r, H, W): PixelShuffle's inverse."""
+
+    def __init__(self, downscale_factor: int) -> None:
+        super().__init__()
+        self.downscale_factor = downscale_factor
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.pixel_unshuffle(input, self.downscale_factor)
+
+    def extra_repr(self) -> str:
+        return f"downscale_factor={self.downscale_factor}"
