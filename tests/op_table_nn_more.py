@@ -207,3 +207,32 @@ NN_MORE_SPECS += [
         (((2, 3, 4), (3, 2, 3), (2,)), ((3, 4), (3, 1, 2), (1,))),
     ),
 ]
+
+# Unfold and fold: each the other's transpose and vjp; overlapping, dilated, padded and
+# strided blocks.
+NN_MORE_SPECS += [
+    _row(
+        "unfold",
+        lambda F_, t_, x: F_.unfold(x, 2),
+        ("Unfold",),
+        (((2, 3, 3, 4),), ((2, 3, 3),)),
+    ),
+    _row(
+        "unfold_dilation_padding_stride",
+        lambda F_, t_, x: F_.unfold(x, (2, 3), dilation=(2, 1), padding=1, stride=(1, 2)),
+        ("Unfold",),
+        (((1, 2, 4, 5),),),
+    ),
+    _row(
+        "fold",
+        lambda F_, t_, x: F_.fold(x, (3, 4), 2),
+        ("Fold",),
+        (((2, 12, 6),), ((4, 6),)),
+    ),
+    _row(
+        "fold_dilation_padding_stride",
+        lambda F_, t_, x: F_.fold(x, (4, 5), (2, 3), dilation=(2, 1), padding=1, stride=(1, 2)),
+        ("Fold",),
+        (((1, 12, 12),),),
+    ),
+]

@@ -132,6 +132,18 @@ CASES: dict[str, tuple[Callable[[Any], Any], list[tuple[int, ...]], Callable[...
         [(3, 4)],
         lambda lib, m, x: m(x, output_size=[2, 14]),
     ),
+    "unfold": (lambda nn: nn.Unfold(3, padding=1), [(2, 3, 4, 5)], _plain),
+    "unfold_dilation_stride_unbatched": (
+        lambda nn: nn.Unfold((2, 3), dilation=2, stride=(2, 1)),
+        [(2, 6, 7)],
+        _plain,
+    ),
+    "fold": (lambda nn: nn.Fold((4, 5), 2), [(2, 12, 12)], _plain),
+    "fold_padding_stride_unbatched": (
+        lambda nn: nn.Fold((5, 4), (3, 2), padding=1, stride=2),
+        [(6, 9)],
+        _plain,
+    ),
     "parameter_list": (
         lambda nn: _ParameterListNet(nn),
         [(2, 3)],
@@ -401,6 +413,18 @@ ERRORS: dict[str, Callable[[Any], Any]] = {
     "conv_transpose2d_bias_of_wrong_size": lambda lib: lib.nn.functional.conv_transpose2d(
         lib.ones(1, 2, 3, 3), lib.ones(2, 3, 2, 2), lib.ones(2)
     ),
+    "unfold_matrix": lambda lib: lib.nn.Unfold(2)(lib.ones(3, 3)),
+    "unfold_kernel_past_input": lambda lib: lib.nn.Unfold(4)(lib.ones(1, 1, 3, 3)),
+    "unfold_zero_stride": lambda lib: lib.nn.Unfold(2, stride=0)(lib.ones(1, 1, 3, 3)),
+    "unfold_negative_padding": lambda lib: lib.nn.Unfold(2, padding=-1)(lib.ones(1, 1, 3, 3)),
+    "unfold_zero_kernel": lambda lib: lib.nn.Unfold(0)(lib.ones(1, 1, 3, 3)),
+    "unfold_three_kernel_sizes": lambda lib: lib.nn.Unfold((2, 2, 2))(lib.ones(1, 1, 3, 3)),
+    "unfold_no_channels": lambda lib: lib.nn.Unfold(2)(lib.ones(1, 0, 3, 3)),
+    "unfold_integers": lambda lib: lib.nn.Unfold(2)(lib.ones(1, 1, 3, 3, dtype=lib.int64)),
+    "fold_blocks_miscounted": lambda lib: lib.nn.Fold((4, 5), 2)(lib.ones(2, 12, 10)),
+    "fold_columns_not_divisible": lambda lib: lib.nn.Fold((4, 5), 2)(lib.ones(2, 10, 12)),
+    "fold_images": lambda lib: lib.nn.Fold((4, 5), 2)(lib.ones(2, 3, 10, 12)),
+    "fold_integers": lambda lib: lib.nn.Fold(3, 2)(lib.ones(1, 4, 4, dtype=lib.int64)),
     "max_unpool2d_output_size_of_three": lambda lib: lib.nn.MaxUnpool2d(2)(
         lib.ones(1, 1, 2, 2), lib.zeros(1, 1, 2, 2, dtype=lib.int64), output_size=(1, 5, 5)
     ),

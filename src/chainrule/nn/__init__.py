@@ -61,8 +61,10 @@ from chainrule.nn.pooling import (
     MaxUnpool2d,
 )
 from chainrule.nn.upsampling import (
+    Fold,
     PixelShuffle,
     PixelUnshuffle,
+    Unfold,
     Upsample,
     UpsamplingBilinear2d,
     UpsamplingNearest2d,
@@ -119,6 +121,8 @@ __all__ = [
 
 # ---- (api17c)
 __all__ += [
+    "Fold",
+    "Unfold",
     "ConvTranspose1d",
     "ConvTranspose2d",
     "PixelShuffle",

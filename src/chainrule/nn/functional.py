@@ -41,7 +41,7 @@ from chainrule.ops.conv import (
     max_pool2d_with_indices,
 )
 from chainrule.ops.dropout import dropout_mask
-from chainrule.ops.fold import pixel_shuffle, pixel_unshuffle
+from chainrule.ops.fold import fold, pixel_shuffle, pixel_unshuffle, unfold
 from chainrule.ops.losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -81,6 +81,7 @@ __all__ = [
     "dropout",
     "elu",
     "embedding",
+    "fold",
     "gelu",
     "group_norm",
     "interpolate",
@@ -108,6 +109,7 @@ __all__ = [
     "softmax",
     "softplus",
     "tanh",
+    "unfold",
     "upsample",
     "upsample_bilinear",
     "upsample_nearest",

@@ -1,6 +1,6 @@
 """Resizing layers: PyTorch's ``nn.Upsample``, ``nn.UpsamplingNearest2d`` and
 ``nn.UpsamplingBilinear2d`` over :func:`F.interpolate`, ``nn.PixelShuffle`` and
-``nn.PixelUnshuffle``.
+``nn.PixelUnshuffle``; and the window rearrangements ``nn.Unfold`` and ``nn.Fold``.
 
     >>> import chainrule as cr
     >>> up = cr.nn.Upsample(scale_factor=2, mode="bilinear")
@@ -105,3 +105,55 @@ class PixelUnshuffle(Module):
 
     def extra_repr(self) -> str:
         return f"downscale_factor={self.downscale_factor}"
+
+
+class Unfold(Module):
+    """Every ``kernel_size`` block of an image as a column, (N, C * kh * kw, L): im2col."""
+
+    def __init__(
+        self, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1
+    ) -> None:
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.dilation = dilation
+        self.padding = padding
+        self.stride = stride
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)
+
+    def extra_repr(self) -> str:
+        return (
+            f"kernel_size={self.kernel_size}, dilation={self.dilation}, padding={self.padding}, "
+            f"stride={self.stride}"
+        )
+
+
+class Fold(Module):
+    """Columns (N, C * kh * kw, L) added back into (N, C, *output_size) images: col2im."""
+
+    def __init__(
+        self,
+        output_size: Any,
+        kernel_size: Any,
+        dilation: Any = 1,
+        padding: Any = 0,
+        stride: Any = 1,
+    ) -> None:
+        super().__init__()
+        self.output_size = output_size
+        self.kernel_size = kernel_size
+        self.dilation = dilation
+        self.padding = padding
+        self.stride = stride
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.fold(
+            input, self.output_size, self.kernel_size, self.dilation, self.padding, self.stride
+        )
+
+    def extra_repr(self) -> str:
+        return (
+            f"output_size={self.output_size}, kernel_size={self.kernel_size}, "
+            f"dilation={self.dilation}, padding={self.padding}, stride={self.stride}"
+        )
