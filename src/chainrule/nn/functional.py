@@ -339,20 +339,25 @@ def pad(
     out = input
     for i in range(len(pad) // 2):
         dim = input.ndim - 1 - i
-        out = out[
-            (slice(None),) * dim + (_pad_index(mode, pad[2 * i], pad[2 * i + 1], input.shape[dim]),)
-        ]
+        left, right = pad[2 * i], pad[2 * i + 1]
+        if left < 0 or right < 0:
+            raise NotImplementedError(f"pad: negative {mode} padding (cropping) is not supported")
+        n = input.shape[dim]
+        # PyTorch's limits: a reflection does not repeat the edge, a wrap goes round once.
+        if mode == "reflect" and max(left, right) >= n:
+            raise RuntimeError(
+                f"Argument #{len(pad) + 2}: Padding size should be less than the corresponding "
+                f"input dimension, but got: padding ({left}, {right}) at dimension {dim} of "
+                f"input {list(input.shape)}"
+            )
+        if mode == "circular" and max(left, right) > n:
+            raise RuntimeError("Padding value causes wrapping around more than once.")
+        out = out[(slice(None),) * dim + (_pad_index(mode, left, right, n),)]
     return out
 
 
 def _pad_index(mode: str, left: int, right: int, n: int) -> Any:
     """The source position of every padded position along one dimension of size ``n``."""
-    limit = n - 1 if mode == "reflect" else n  # reflection does not repeat the edge
-    if left > limit or right > limit or left < 0 or right < 0:
-        raise RuntimeError(
-            f"pad: {mode} padding ({left}, {right}) of a dimension of size {n} must be "
-            f"non-negative and at most {limit}"
-        )
     positions = xp.arange(-left, n + right)
     if mode == "reflect":
         return xp.where(

@@ -145,7 +145,7 @@ class MaxUnpool2D(Linear):
         if bad.any():
             raise RuntimeError(
                 f"Found an invalid max index: {indices[bad].ravel()[0]} (output volumes are of "
-                f"size {self.size[0]}x{self.size[1]}"
+                f"size {self.size[0]}x{self.size[1]})"
             )
         n, c = x.shape[0], x.shape[1]
         out = xp.zeros((n, c, self.size[0] * self.size[1]), dtype=x.dtype)
