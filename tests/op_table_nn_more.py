@@ -236,3 +236,52 @@ NN_MORE_SPECS += [
         (((1, 12, 12),),),
     ),
 ]
+
+# Normalizations: RMS (its default eps the dtype's), instance (per sample and channel, with
+# an affine and with running statistics in evaluation), local response (across channels).
+INSTANCE_MEAN = [0.2, -0.1, 0.4]
+INSTANCE_VAR = [1.5, 0.5, 2.0]
+
+NN_MORE_SPECS += [
+    _row(
+        "rms_norm",
+        lambda F_, t_, x, w: F_.rms_norm(x, [4], w, eps=1e-6),
+        ("Mul", "Mean", "Rsqrt"),
+        (((3, 4), (4,)), ((2, 3, 4), (4,))),
+    ),
+    _row(
+        "rms_norm_two_dims_default_eps",
+        lambda F_, t_, x: F_.rms_norm(x, (3, 4)),
+        ("Mul", "Mean", "Rsqrt"),
+        (((2, 3, 4),),),
+    ),
+    _row(
+        "instance_norm",
+        lambda F_, t_, x: F_.instance_norm(x),
+        ("Mean", "Rsqrt"),
+        (((2, 3, 5),), ((2, 3, 2, 3),)),
+    ),
+    _row(
+        "instance_norm_affine",
+        lambda F_, t_, x, w, b: F_.instance_norm(x, weight=w, bias=b, eps=1e-3),
+        ("Mean", "Rsqrt", "Mul", "Add"),
+        (((2, 3, 4), (3,), (3,)),),
+    ),
+    _row(
+        "instance_norm_running_stats_eval",
+        lambda F_, t_, x: F_.instance_norm(
+            x,
+            t_(INSTANCE_MEAN).to(x.dtype),
+            t_(INSTANCE_VAR).to(x.dtype),
+            use_input_stats=False,
+        ),
+        ("Sub", "Mul"),
+        (((2, 3, 4),),),
+    ),
+    _row(
+        "local_response_norm",
+        lambda F_, t_, x: F_.local_response_norm(x, 3, alpha=0.5, beta=0.75, k=2.0),
+        ("Convolution", "Pow", "Div"),
+        (((2, 5, 3),), ((1, 4, 2, 3),)),
+    ),
+]

@@ -150,6 +150,34 @@ CASES: dict[str, tuple[Callable[[Any], Any], list[tuple[int, ...]], Callable[...
         [(6, 9)],
         _plain,
     ),
+    "rms_norm": (lambda nn: nn.RMSNorm(4), [(2, 3, 4)], _plain),
+    "rms_norm_two_dims_no_affine": (
+        lambda nn: nn.RMSNorm([3, 4], eps=1e-3, elementwise_affine=False),
+        [(2, 3, 4)],
+        _plain,
+    ),
+    "instance_norm1d": (lambda nn: nn.InstanceNorm1d(3), [(2, 3, 5)], _plain),
+    "instance_norm1d_unbatched_affine": (
+        lambda nn: nn.InstanceNorm1d(3, affine=True),
+        [(3, 5)],
+        _plain,
+    ),
+    "instance_norm2d_affine_running_stats": (
+        lambda nn: nn.InstanceNorm2d(3, affine=True, track_running_stats=True),
+        [(2, 3, 3, 4)],
+        _plain,
+    ),
+    "instance_norm2d_running_stats_eval": (
+        lambda nn: nn.InstanceNorm2d(3, track_running_stats=True).eval(),
+        [(2, 3, 3, 4)],
+        _plain,
+    ),
+    "local_response_norm": (lambda nn: nn.LocalResponseNorm(3), [(2, 5, 4)], _plain),
+    "local_response_norm_images": (
+        lambda nn: nn.LocalResponseNorm(2, alpha=0.1, beta=0.5, k=2.0),
+        [(2, 4, 2, 3)],
+        _plain,
+    ),
     "parameter_list": (
         lambda nn: _ParameterListNet(nn),
         [(2, 3)],
@@ -248,6 +276,33 @@ def test_layer_repr_and_parameter_shapes_are_pytorch_ones(name: str) -> None:
     assert [(n, tuple(p.shape)) for n, p in ours.named_parameters()] == [
         (n, tuple(p.shape)) for n, p in theirs.named_parameters()
     ]
+
+
+@pytest.mark.parametrize("momentum", [0.3, None])
+def test_instance_norm_running_statistics_move_as_pytorch_ones(
+    momentum: float | None, rng: np.random.Generator
+) -> None:
+    layers = [
+        lib.nn.InstanceNorm1d(3, momentum=momentum, track_running_stats=True) for lib in (torch, cr)
+    ]
+    for _ in range(3):
+        x = rng.uniform(-1.0, 2.0, (4, 3, 5))
+        for layer, lib in zip(layers, (torch, cr), strict=True):
+            layer(lib.tensor(x))
+    theirs, ours = layers
+    for name, buffer in theirs.state_dict().items():
+        np.testing.assert_allclose(ours.state_dict()[name].numpy(), buffer.numpy(), rtol=1e-6)
+
+
+def test_instance_norm_warns_as_pytorch_of_channels_it_does_not_use() -> None:
+    messages = []
+    for lib in (torch, cr):
+        with pytest.warns(UserWarning) as caught:
+            out = lib.nn.InstanceNorm1d(3)(lib.ones(2, 3))  # unbatched: 2 channels, not 3
+        messages.append([str(w.message) for w in caught])
+        assert tuple(out.shape) == (2, 3)
+    assert messages[0] == messages[1]
+    assert "dim=0 does not match num_features" in messages[1][0]
 
 
 # Layers built with their defaults from the same seed: the same weights as PyTorch's.
@@ -432,6 +487,16 @@ ERRORS: dict[str, Callable[[Any], Any]] = {
     "fold_columns_not_divisible": lambda lib: lib.nn.Fold((4, 5), 2)(lib.ones(2, 10, 12)),
     "fold_images": lambda lib: lib.nn.Fold((4, 5), 2)(lib.ones(2, 3, 10, 12)),
     "fold_integers": lambda lib: lib.nn.Fold(3, 2)(lib.ones(1, 4, 4, dtype=lib.int64)),
+    "rms_norm_shape_differs": lambda lib: lib.nn.RMSNorm(3)(lib.ones(2, 4)),
+    "rms_norm_int_shape": lambda lib: lib.nn.functional.rms_norm(lib.ones(2, 3), 3),
+    "instance_norm_one_spatial_element": lambda lib: lib.nn.functional.instance_norm(
+        lib.ones(2, 3, 1)
+    ),
+    "instance_norm1d_of_images": lambda lib: lib.nn.InstanceNorm1d(3)(lib.ones(2, 3, 4, 5)),
+    "instance_norm1d_affine_channels_differ": lambda lib: lib.nn.InstanceNorm1d(3, affine=True)(
+        lib.ones(2, 4, 5)
+    ),
+    "local_response_norm_of_a_matrix": lambda lib: lib.nn.LocalResponseNorm(2)(lib.ones(2, 3)),
     "max_unpool2d_output_size_of_three": lambda lib: lib.nn.MaxUnpool2d(2)(
         lib.ones(1, 1, 2, 2), lib.zeros(1, 1, 2, 2, dtype=lib.int64), output_size=(1, 5, 5)
     ),

@@ -40,6 +40,7 @@ from chainrule.nn.transformer import TransformerEncoder, TransformerEncoderLayer
 from chainrule.nn.container import ParameterDict, ParameterList
 from chainrule.nn.conv import ConvTranspose1d, ConvTranspose2d
 from chainrule.nn.layers import Unflatten
+from chainrule.nn.norm import InstanceNorm1d, InstanceNorm2d, LocalResponseNorm, RMSNorm
 from chainrule.nn.padding import (
     CircularPad1d,
     CircularPad2d,
@@ -121,6 +122,10 @@ __all__ = [
 
 # ---- (api17c)
 __all__ += [
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "LocalResponseNorm",
+    "RMSNorm",
     "Fold",
     "Unfold",
     "ConvTranspose1d",

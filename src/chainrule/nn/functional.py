@@ -16,6 +16,7 @@ fused ones (convolution, pooling, the log-likelihood) live in :mod:`chainrule.op
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -84,11 +85,13 @@ __all__ = [
     "fold",
     "gelu",
     "group_norm",
+    "instance_norm",
     "interpolate",
     "l1_loss",
     "layer_norm",
     "leaky_relu",
     "linear",
+    "local_response_norm",
     "log_softmax",
     "max_pool1d",
     "max_pool1d_with_indices",
@@ -103,6 +106,7 @@ __all__ = [
     "pixel_shuffle",
     "pixel_unshuffle",
     "relu",
+    "rms_norm",
     "scaled_dot_product_attention",
     "sigmoid",
     "silu",
@@ -211,13 +215,52 @@ def layer_norm(
     normalized = (
         (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     )
-    if tuple(input.shape[input.ndim - len(normalized) :]) != normalized:
+    dims = _last_dims(input, normalized)
+    if dims is None:
         raise RuntimeError(
             f"layer_norm: normalized_shape {list(normalized)} does not match the last "
             f"dimensions of input of shape {tuple(input.shape)}"
         )
-    out = _normalize(input, tuple(range(input.ndim - len(normalized), input.ndim)), eps)
+    out = _normalize(input, dims, eps)
     return _affine(out, weight, bias)
+
+
+def _last_dims(input: Tensor, normalized: tuple[int, ...]) -> tuple[int, ...] | None:  # noqa: A002
+    """The dimensions a layer or RMS norm of ``normalized`` shape reduces over, None where the
+    input's last dimensions are not that shape."""
+    if tuple(input.shape[input.ndim - len(normalized) :]) != normalized:
+        return None
+    return tuple(range(input.ndim - len(normalized), input.ndim))
+
+
+def rms_norm(
+    input: Tensor,  # noqa: A002
+    normalized_shape: Sequence[int],
+    weight: Tensor | None = None,
+    eps: float | None = None,
+) -> Tensor:
+    """``x / sqrt(mean(x * x) + eps) * weight`` over the last ``len(normalized_shape)``
+    dimensions, PyTorch's composite; ``eps`` defaults to the dtype's machine epsilon.
+
+    >>> import chainrule as cr
+    >>> rms_norm(cr.tensor([[3.0, 4.0]]), [2])
+    tensor([[0.8485, 1.1314]])
+    """
+    if isinstance(normalized_shape, int):
+        raise TypeError(
+            "rms_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, not int"
+        )
+    normalized = tuple(normalized_shape)
+    dims = _last_dims(input, normalized)
+    if dims is None:
+        raise RuntimeError(
+            f"Given normalized_shape={list(normalized)}, expected input with shape "
+            f"[*{', '.join(map(str, normalized))}], but got input of size{list(input.shape)}"
+        )
+    if eps is None:
+        eps = float(xp.finfo(input.dtype).eps)
+    out = input * (input * input).mean(dims, keepdim=True).add(eps).rsqrt()
+    return out if weight is None else out * weight
 
 
 def _normalize(input: Tensor, dims: tuple[int, ...], eps: float) -> Tensor:  # noqa: A002
@@ -236,6 +279,73 @@ def _affine(out: Tensor, weight: Tensor | None, bias: Tensor | None, view: Any =
     if bias is not None:
         out = out + (bias if view is None else bias.reshape(view))
     return out
+
+
+def instance_norm(
+    input: Tensor,  # noqa: A002
+    running_mean: Tensor | None = None,
+    running_var: Tensor | None = None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    use_input_stats: bool = True,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalize each sample's each channel over its spatial dimensions, then scale and shift
+    per channel: PyTorch's batch normalization of the (1, N * C, ...) reshaped input. With
+    running statistics, they move towards the batch's mean of the instances' (training), or
+    replace them (``use_input_stats=False``).
+
+    >>> import chainrule as cr
+    >>> instance_norm(cr.tensor([[[1.0, 3.0], [0.0, 4.0]]]))
+    tensor([[[-1.0000,  1.0000],
+             [-1.0000,  1.0000]]])
+    """
+    if use_input_stats and math.prod(input.shape[2:]) <= 1:
+        raise ValueError(
+            f"Expected more than 1 spatial element when training, got input size {input.shape}"
+        )
+    n, c = input.shape[0], input.shape[1]
+    flat = input.reshape(1, n * c, *input.shape[2:])
+    stacked_mean = None if running_mean is None else running_mean.repeat(n)
+    stacked_var = None if running_var is None else running_var.repeat(n)
+    out = batch_norm(flat, stacked_mean, stacked_var, None, None, use_input_stats, momentum, eps)
+    if use_input_stats and running_mean is not None and running_var is not None:
+        with grad_mode.no_grad():  # the instances' moved statistics, averaged
+            running_mean.copy_(stacked_mean.reshape(n, c).mean(0))
+            running_var.copy_(stacked_var.reshape(n, c).mean(0))
+    return _affine(out.reshape(input.shape), weight, bias, _channel_shape(input))
+
+
+def local_response_norm(
+    input: Tensor,  # noqa: A002
+    size: int,
+    alpha: float = 1e-4,
+    beta: float = 0.75,
+    k: float = 1.0,
+) -> Tensor:
+    """Each element divided by ``(k + alpha * mean of the squares of the size neighbouring
+    channels) ** beta`` (AlexNet's normalization), PyTorch's composite: the squares padded
+    along the channels and averaged by a pooling window of ``size`` channels.
+
+    >>> import chainrule as cr
+    >>> local_response_norm(cr.ones(1, 3, 1), 2, alpha=1.0, beta=1.0)  # the first: one neighbour
+    tensor([[[0.6667],
+             [0.5000],
+             [0.5000]]])
+    """
+    if input.ndim < 3:
+        raise ValueError(
+            f"Expected 3D or higher dimensionality                          input (got "
+            f"{input.ndim} dimensions)"
+        )
+    if input.numel() == 0:
+        return input
+    n, c = input.shape[0], input.shape[1]
+    squares = (input * input).reshape(n, 1, c, -1)
+    squares = pad(squares, (0, 0, size // 2, (size - 1) // 2))
+    div = avg_pool2d(squares, (size, 1), stride=1).reshape(input.shape)
+    return input / (div * alpha + k).pow(beta)
 
 
 def group_norm(
