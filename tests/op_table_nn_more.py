@@ -285,3 +285,25 @@ NN_MORE_SPECS += [
         (((2, 5, 3),), ((1, 4, 2, 3),)),
     ),
 ]
+
+# Grouped convolutions (each group of channels its own convolution, the results joined).
+NN_MORE_SPECS += [
+    _row(
+        "conv2d_groups",
+        lambda F_, t_, x, w, b: F_.conv2d(x, w, b, padding=1, groups=2),
+        ("Convolution", "Cat"),
+        (((2, 4, 3, 4), (6, 2, 3, 3), (6,)), ((4, 3, 3), (2, 2, 2, 2), (2,))),
+    ),
+    _row(
+        "conv2d_depthwise",
+        lambda F_, t_, x, w: F_.conv2d(x, w, stride=2, groups=3),
+        ("Convolution", "Cat"),
+        (((2, 3, 5, 5), (3, 1, 3, 3)),),
+    ),
+    _row(
+        "conv1d_groups",
+        lambda F_, t_, x, w, b: F_.conv1d(x, w, b, groups=2),
+        ("Convolution", "Cat"),
+        (((2, 4, 6), (4, 2, 3), (4,)),),
+    ),
+]

@@ -178,6 +178,23 @@ CASES: dict[str, tuple[Callable[[Any], Any], list[tuple[int, ...]], Callable[...
         [(2, 4, 2, 3)],
         _plain,
     ),
+    "conv2d_groups_reflect_padding": (
+        lambda nn: nn.Conv2d(4, 6, 3, padding=(1, 2), groups=2, padding_mode="reflect"),
+        [(2, 4, 5, 5)],
+        _plain,
+    ),
+    "conv2d_depthwise_same_circular": (
+        lambda nn: nn.Conv2d(3, 3, (2, 3), padding="same", groups=3, padding_mode="circular"),
+        [(2, 3, 4, 5)],
+        _plain,
+    ),
+    "conv1d_groups_replicate_no_bias": (
+        lambda nn: nn.Conv1d(
+            4, 2, 3, stride=2, padding=2, groups=2, bias=False, padding_mode="replicate"
+        ),
+        [(2, 4, 7)],
+        _plain,
+    ),
     "parameter_list": (
         lambda nn: _ParameterListNet(nn),
         [(2, 3)],
@@ -307,6 +324,7 @@ def test_instance_norm_warns_as_pytorch_of_channels_it_does_not_use() -> None:
 
 # Layers built with their defaults from the same seed: the same weights as PyTorch's.
 SEEDED = {
+    "conv2d_groups": lambda lib: lib.nn.Conv2d(4, 6, 3, groups=2),
     "conv_transpose2d": lambda lib: lib.nn.ConvTranspose2d(3, 4, 3, stride=2),
     "conv_transpose2d_groups": lambda lib: lib.nn.ConvTranspose2d(4, 6, 2, groups=2),
     "conv_transpose1d_no_bias": lambda lib: lib.nn.ConvTranspose1d(2, 5, 3, bias=False),
@@ -497,6 +515,19 @@ ERRORS: dict[str, Callable[[Any], Any]] = {
         lib.ones(2, 4, 5)
     ),
     "local_response_norm_of_a_matrix": lambda lib: lib.nn.LocalResponseNorm(2)(lib.ones(2, 3)),
+    "conv2d_groups_channels_differ": lambda lib: lib.nn.functional.conv2d(
+        lib.ones(1, 4, 5, 5), lib.ones(4, 3, 3, 3), groups=2
+    ),
+    "conv2d_groups_not_dividing_outputs": lambda lib: lib.nn.functional.conv2d(
+        lib.ones(1, 4, 5, 5), lib.ones(3, 2, 3, 3), groups=2
+    ),
+    "conv2d_zero_groups": lambda lib: lib.nn.functional.conv2d(
+        lib.ones(1, 4, 5, 5), lib.ones(4, 2, 3, 3), groups=0
+    ),
+    "conv2d_layer_groups_not_dividing": lambda lib: lib.nn.Conv2d(3, 6, 3, groups=2),
+    "conv2d_layer_outputs_not_dividing": lambda lib: lib.nn.Conv2d(4, 6, 3, groups=4),
+    "conv2d_layer_zero_groups": lambda lib: lib.nn.Conv2d(4, 6, 3, groups=0),
+    "conv2d_unknown_padding_mode": lambda lib: lib.nn.Conv2d(4, 6, 3, padding_mode="bogus"),
     "max_unpool2d_output_size_of_three": lambda lib: lib.nn.MaxUnpool2d(2)(
         lib.ones(1, 1, 2, 2), lib.zeros(1, 1, 2, 2, dtype=lib.int64), output_size=(1, 5, 5)
     ),

@@ -18,6 +18,9 @@ from chainrule.nn.module import Module
 from chainrule.ops.conv import _pair, _single
 from chainrule.tensor import Tensor
 
+# PyTorch's padding modes of a convolution (its message prints them as a set).
+_PADDING_MODES = {"zeros", "reflect", "replicate", "circular"}
+
 
 class _ConvNd(Module):
     """What Conv1d and Conv2d share: PyTorch's constructor, checks and default
@@ -42,11 +45,21 @@ class _ConvNd(Module):
     ) -> None:
         super().__init__()
         ones = self._expand(1, "dilation")
-        if groups != 1 or self._expand(dilation, "dilation") != ones or padding_mode != "zeros":
-            raise NotImplementedError(
-                f"{type(self).__name__}: only groups=1, dilation=1 and padding_mode='zeros' "
-                "are supported"
+        if self._expand(dilation, "dilation") != ones:
+            raise NotImplementedError(f"{type(self).__name__}: only dilation=1 is supported")
+        if groups <= 0:
+            raise ValueError("groups must be a positive integer")
+        if in_channels % groups:
+            raise ValueError("in_channels must be divisible by groups")
+        if out_channels % groups:
+            raise ValueError("out_channels must be divisible by groups")
+        if padding_mode not in _PADDING_MODES:
+            raise ValueError(
+                f"padding_mode must be one of {_PADDING_MODES}, but got "
+                f"padding_mode='{padding_mode}'"
             )
+        self.groups = groups
+        self.padding_mode = padding_mode
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.kernel_size = self._expand(kernel_size, "kernel_size")
@@ -62,14 +75,34 @@ class _ConvNd(Module):
             self.padding: Any = padding
         else:
             self.padding = self._expand(padding, "padding")
-        shape = (out_channels, in_channels, *self.kernel_size)
+        shape = (out_channels, in_channels // groups, *self.kernel_size)
         add_weight_and_bias(self, shape, bias, dtype, device)
 
     def reset_parameters(self) -> None:
         reset_fan_in_uniform(self)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return self._conv(input, *weight_and_bias(self), self.stride, self.padding)
+        if self.padding_mode == "zeros":
+            return self._conv(
+                input, *weight_and_bias(self), self.stride, self.padding, 1, self.groups
+            )
+        # Another padding: the input padded first, as PyTorch does, then no zeros added.
+        padded = F.pad(input, self._reversed_padding(), self.padding_mode)
+        unpadded = self._expand(0, "padding")
+        return self._conv(padded, *weight_and_bias(self), self.stride, unpadded, 1, self.groups)
+
+    def _reversed_padding(self) -> tuple[int, ...]:
+        """F.pad's widths for the layer's padding, last dimension first ("same": the kernel
+        less one, the extra one at the end)."""
+        widths: list[int] = []
+        for i, k in reversed(list(enumerate(self.kernel_size))):
+            if self.padding == "same":
+                widths += [(k - 1) // 2, k - 1 - (k - 1) // 2]
+            elif self.padding != "valid":
+                widths += [self.padding[i]] * 2
+            else:
+                widths += [0, 0]
+        return tuple(widths)
 
     def extra_repr(self) -> str:
         text = (
@@ -78,20 +111,26 @@ class _ConvNd(Module):
         )
         if self.padding != self._expand(0, "padding"):
             text += f", padding={self.padding}"  # PyTorch prints "same" without quotes
-        return text if self.bias is not None else text + ", bias=False"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
+        if self.bias is None:
+            text += ", bias=False"
+        if self.padding_mode != "zeros":
+            text += f", padding_mode={self.padding_mode}"
+        return text
 
 
 class Conv2d(_ConvNd):
-    """2-D convolution with PyTorch's default initialisation; ``groups`` and ``dilation``
-    other than 1 are not supported."""
+    """2-D convolution with PyTorch's default initialisation, ``groups`` and every
+    ``padding_mode``; ``dilation`` other than 1 is not supported."""
 
     _expand = staticmethod(_pair)
     _conv = staticmethod(F.conv2d)
 
 
 class Conv1d(_ConvNd):
-    """1-D convolution over (N, C, L) sequences with PyTorch's default initialisation;
-    ``groups`` and ``dilation`` other than 1 are not supported."""
+    """1-D convolution over (N, C, L) sequences with PyTorch's default initialisation,
+    ``groups`` and every ``padding_mode``; ``dilation`` other than 1 is not supported."""
 
     _expand = staticmethod(_single)
     _conv = staticmethod(F.conv1d)

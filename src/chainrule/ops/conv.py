@@ -561,15 +561,18 @@ def conv2d(
     """2-D convolution (cross-correlation) of (N, C, H, W) ``input`` with (O, C, kh, kw) ``weight``;
     a (C, H, W) ``input`` is one image.
 
-    ``padding`` is an int, a pair, ``"valid"`` or ``"same"``. Only ``dilation=1`` and
-    ``groups=1`` are supported.
+    ``padding`` is an int, a pair, ``"valid"`` or ``"same"``. With ``groups`` the weight is
+    (O, C / groups, kh, kw), each group of channels convolved with its own outputs' weights.
+    Only ``dilation=1`` is supported.
 
         >>> import chainrule as cr
         >>> conv2d(cr.ones(1, 1, 4, 4), cr.ones(2, 1, 3, 3), padding=1).shape
         chainrule.Size([1, 2, 4, 4])
     """
-    if _pair(dilation, "dilation") != (1, 1) or groups != 1:
-        raise NotImplementedError("conv2d: only dilation=1 and groups=1 are supported")
+    if _pair(dilation, "dilation") != (1, 1):
+        raise NotImplementedError("conv2d: only dilation=1 is supported")
+    if groups != 1:
+        return _grouped_conv2d(input, weight, bias, stride, padding, groups)
     input, unbatched = _batched(input, "conv2d")
     if weight.ndim != 4 or weight.shape[1] != input.shape[1]:
         raise RuntimeError(
@@ -585,6 +588,50 @@ def conv2d(
     geom = _geometry(kernel, stride, padding, (input.shape[2], input.shape[3]), "conv2d")
     out = Convolution(geom)(input, weight, bias)
     return out.squeeze(0) if unbatched else out
+
+
+def _grouped_conv2d(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    bias: Tensor | None,
+    stride: Any,
+    padding: Any,
+    groups: int,
+) -> Tensor:
+    """:func:`conv2d` with ``groups``: each group of input channels convolved with its own
+    output channels' weights, the results concatenated (a depthwise convolution has one
+    channel per group); PyTorch's checks and messages."""
+    if groups < 1:
+        raise RuntimeError("non-positive groups is not supported")
+    _check_image(input, "conv2d")
+    if weight.ndim != 4 or weight.shape[0] % groups:
+        raise RuntimeError(
+            f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
+            f"but got weight of size [{list(weight.shape)}] instead"
+        )
+    channels, per_in, per_out = input.shape[-3], weight.shape[1], weight.shape[0] // groups
+    if per_in * groups != channels:
+        raise RuntimeError(
+            f"Given groups={groups}, weight of size {list(weight.shape)}, expected input"
+            f"{list(input.shape)} to have {per_in * groups} channels, but got {channels} "
+            "channels instead"
+        )
+    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+        raise RuntimeError(
+            f"conv2d: bias of shape {tuple(bias.shape)} does not match {weight.shape[0]} "
+            "output channels"
+        )
+    parts = [
+        conv2d(
+            input[..., g * per_in : (g + 1) * per_in, :, :],
+            weight[g * per_out : (g + 1) * per_out],
+            None if bias is None else bias[g * per_out : (g + 1) * per_out],
+            stride,
+            padding,
+        )
+        for g in range(groups)
+    ]
+    return cat(parts, -3)
 
 
 def conv1d(
