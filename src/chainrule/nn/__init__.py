@@ -75,6 +75,42 @@ from chainrule.nn.losses import (
     TripletMarginLoss,
 )
 
+# isort: split
+# ---- containers, padding, pooling, upsampling, conv transpose, folds (api17c)
+from chainrule.nn.container import ParameterDict, ParameterList
+from chainrule.nn.conv import ConvTranspose1d, ConvTranspose2d
+from chainrule.nn.layers import Unflatten
+from chainrule.nn.norm import InstanceNorm1d, InstanceNorm2d, LocalResponseNorm, RMSNorm
+from chainrule.nn.padding import (
+    CircularPad1d,
+    CircularPad2d,
+    ConstantPad1d,
+    ConstantPad2d,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReplicationPad1d,
+    ReplicationPad2d,
+    ZeroPad1d,
+    ZeroPad2d,
+)
+from chainrule.nn.pooling import (
+    AdaptiveAvgPool1d,
+    AdaptiveMaxPool1d,
+    AvgPool1d,
+    MaxPool1d,
+    MaxUnpool1d,
+    MaxUnpool2d,
+)
+from chainrule.nn.upsampling import (
+    Fold,
+    PixelShuffle,
+    PixelUnshuffle,
+    Unfold,
+    Upsample,
+    UpsamplingBilinear2d,
+    UpsamplingNearest2d,
+)
+
 __all__ = [
     "AdaptiveAvgPool2d",
     "AdaptiveMaxPool2d",
@@ -155,4 +191,40 @@ __all__ = [
     "functional",
     "init",
     "utils",
+]
+
+# ---- (api17c)
+__all__ += [
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "LocalResponseNorm",
+    "RMSNorm",
+    "Fold",
+    "Unfold",
+    "ConvTranspose1d",
+    "ConvTranspose2d",
+    "PixelShuffle",
+    "PixelUnshuffle",
+    "AdaptiveAvgPool1d",
+    "AdaptiveMaxPool1d",
+    "AvgPool1d",
+    "MaxPool1d",
+    "MaxUnpool1d",
+    "MaxUnpool2d",
+    "CircularPad1d",
+    "CircularPad2d",
+    "ConstantPad1d",
+    "ConstantPad2d",
+    "ParameterDict",
+    "ParameterList",
+    "ReflectionPad1d",
+    "ReflectionPad2d",
+    "ReplicationPad1d",
+    "ReplicationPad2d",
+    "Unflatten",
+    "Upsample",
+    "UpsamplingBilinear2d",
+    "UpsamplingNearest2d",
+    "ZeroPad1d",
+    "ZeroPad2d",
 ]

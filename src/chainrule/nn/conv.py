@@ -18,6 +18,9 @@ from chainrule.nn.module import Module
 from chainrule.ops.conv import _pair, _single
 from chainrule.tensor import Tensor
 
+# PyTorch's padding modes of a convolution (its message prints them as a set).
+_PADDING_MODES = {"zeros", "reflect", "replicate", "circular"}
+
 
 class _ConvNd(Module):
     """What Conv1d and Conv2d share: PyTorch's constructor, checks and default
@@ -42,11 +45,21 @@ class _ConvNd(Module):
     ) -> None:
         super().__init__()
         ones = self._expand(1, "dilation")
-        if groups != 1 or self._expand(dilation, "dilation") != ones or padding_mode != "zeros":
-            raise NotImplementedError(
-                f"{type(self).__name__}: only groups=1, dilation=1 and padding_mode='zeros' "
-                "are supported"
+        if self._expand(dilation, "dilation") != ones:
+            raise NotImplementedError(f"{type(self).__name__}: only dilation=1 is supported")
+        if groups <= 0:
+            raise ValueError("groups must be a positive integer")
+        if in_channels % groups:
+            raise ValueError("in_channels must be divisible by groups")
+        if out_channels % groups:
+            raise ValueError("out_channels must be divisible by groups")
+        if padding_mode not in _PADDING_MODES:
+            raise ValueError(
+                f"padding_mode must be one of {_PADDING_MODES}, but got "
+                f"padding_mode='{padding_mode}'"
             )
+        self.groups = groups
+        self.padding_mode = padding_mode
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.kernel_size = self._expand(kernel_size, "kernel_size")
@@ -62,14 +75,34 @@ class _ConvNd(Module):
             self.padding: Any = padding
         else:
             self.padding = self._expand(padding, "padding")
-        shape = (out_channels, in_channels, *self.kernel_size)
+        shape = (out_channels, in_channels // groups, *self.kernel_size)
         add_weight_and_bias(self, shape, bias, dtype, device)
 
     def reset_parameters(self) -> None:
         reset_fan_in_uniform(self)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return self._conv(input, *weight_and_bias(self), self.stride, self.padding)
+        if self.padding_mode == "zeros":
+            return self._conv(
+                input, *weight_and_bias(self), self.stride, self.padding, 1, self.groups
+            )
+        # Another padding: the input padded first, as PyTorch does, then no zeros added.
+        padded = F.pad(input, self._reversed_padding(), self.padding_mode)
+        unpadded = self._expand(0, "padding")
+        return self._conv(padded, *weight_and_bias(self), self.stride, unpadded, 1, self.groups)
+
+    def _reversed_padding(self) -> tuple[int, ...]:
+        """F.pad's widths for the layer's padding, last dimension first ("same": the kernel
+        less one, the extra one at the end)."""
+        widths: list[int] = []
+        for i, k in reversed(list(enumerate(self.kernel_size))):
+            if self.padding == "same":
+                widths += [(k - 1) // 2, k - 1 - (k - 1) // 2]
+            elif self.padding != "valid":
+                widths += [self.padding[i]] * 2
+            else:
+                widths += [0, 0]
+        return tuple(widths)
 
     def extra_repr(self) -> str:
         text = (
@@ -78,27 +111,160 @@ class _ConvNd(Module):
         )
         if self.padding != self._expand(0, "padding"):
             text += f", padding={self.padding}"  # PyTorch prints "same" without quotes
-        return text if self.bias is not None else text + ", bias=False"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
+        if self.bias is None:
+            text += ", bias=False"
+        if self.padding_mode != "zeros":
+            text += f", padding_mode={self.padding_mode}"
+        return text
 
 
 class Conv2d(_ConvNd):
-    """2-D convolution with PyTorch's default initialisation; ``groups`` and ``dilation``
-    other than 1 are not supported."""
+    """2-D convolution with PyTorch's default initialisation, ``groups`` and every
+    ``padding_mode``; ``dilation`` other than 1 is not supported."""
 
     _expand = staticmethod(_pair)
     _conv = staticmethod(F.conv2d)
 
 
 class Conv1d(_ConvNd):
-    """1-D convolution over (N, C, L) sequences with PyTorch's default initialisation;
-    ``groups`` and ``dilation`` other than 1 are not supported."""
+    """1-D convolution over (N, C, L) sequences with PyTorch's default initialisation,
+    ``groups`` and every ``padding_mode``; ``dilation`` other than 1 is not supported."""
 
     _expand = staticmethod(_single)
     _conv = staticmethod(F.conv1d)
 
 
+class _ConvTransposeNd(Module):
+    """What ConvTranspose1d and ConvTranspose2d share: PyTorch's constructor, checks, default
+    initialisation (fan-in from the weight's second dimension, as PyTorch computes it) and
+    ``forward(input, output_size=None)``."""
+
+    _expand: Any  # an int or a sequence -> a tuple of the layer's dimensions
+    _conv: Any  # the functional form, F.conv_transpose1d or F.conv_transpose2d
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        output_padding: Any = 0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation: Any = 1,
+        padding_mode: str = "zeros",
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        if groups <= 0:
+            raise ValueError("groups must be a positive integer")
+        if in_channels % groups:
+            raise ValueError("in_channels must be divisible by groups")
+        if out_channels % groups:
+            raise ValueError("out_channels must be divisible by groups")
+        if padding_mode != "zeros":
+            raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.kernel_size = self._expand(kernel_size, "kernel_size")
+        self.stride = self._expand(stride, "stride")
+        self.padding = self._expand(padding, "padding")
+        self.output_padding = self._expand(output_padding, "output_padding")
+        self.dilation = self._expand(dilation, "dilation")
+        self.groups = groups
+        self.padding_mode = padding_mode
+        shape = (in_channels, out_channels // groups, *self.kernel_size)
+        add_weight_and_bias(self, shape, bias, dtype, device, out_channels)
+
+    def reset_parameters(self) -> None:
+        reset_fan_in_uniform(self)
+
+    def forward(self, input: Tensor, output_size: Any = None) -> Tensor:  # noqa: A002
+        extra = self.output_padding if output_size is None else self._fit(input, output_size)
+        weight, bias = weight_and_bias(self)
+        return self._conv(
+            input, weight, bias, self.stride, self.padding, extra, self.groups, self.dilation
+        )
+
+    def _fit(self, input: Tensor, output_size: Any) -> tuple[int, ...]:  # noqa: A002
+        """The output padding that makes the output ``output_size`` (its spatial sizes, or
+        all of them), which must be reachable: at most a stride beyond the smallest."""
+        dims = len(self.kernel_size)
+        lead = 2 if input.ndim == dims + 2 else 1
+        asked = tuple(output_size)
+        if len(asked) == lead + dims:
+            asked = asked[lead:]
+        if len(asked) != dims:
+            raise ValueError(
+                f"ConvTranspose{dims}D: for {input.ndim}D input, output_size must have {dims} "
+                f"or {lead + dims} elements (got {len(asked)})"
+            )
+        smallest = [
+            (input.shape[lead + d] - 1) * self.stride[d]
+            - 2 * self.padding[d]
+            + self.dilation[d] * (self.kernel_size[d] - 1)
+            + 1
+            for d in range(dims)
+        ]
+        largest = [n + s - 1 for n, s in zip(smallest, self.stride, strict=True)]
+        if any(not lo <= n <= hi for n, lo, hi in zip(asked, smallest, largest, strict=True)):
+            raise ValueError(
+                f"requested an output size of {asked}, but valid sizes range from {smallest} to "
+                f"{largest} (for an input of {input.shape[lead:]})"
+            )
+        return tuple(n - lo for n, lo in zip(asked, smallest, strict=True))
+
+    def extra_repr(self) -> str:
+        text = (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}"
+        )
+        dims = len(self.kernel_size)
+        if self.padding != (0,) * dims:
+            text += f", padding={self.padding}"
+        if self.dilation != (1,) * dims:
+            text += f", dilation={self.dilation}"
+        if self.output_padding != (0,) * dims:
+            text += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
+        return text if self.bias is not None else text + ", bias=False"
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """The transposed 2-D convolution (the gradient of Conv2d with respect to its input),
+    which upsamples: ``ConvTranspose2d(C, C, 2, stride=2)`` doubles height and width. Weight
+    (in_channels, out_channels / groups, kh, kw), PyTorch's default initialisation.
+
+    >>> import chainrule as cr
+    >>> up = cr.nn.ConvTranspose2d(4, 2, 3, stride=2, padding=1, output_padding=1)
+    >>> up
+    ConvTranspose2d(4, 2, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1), output_padding=(1, 1))
+    >>> up(cr.ones(1, 4, 5, 5)).shape
+    chainrule.Size([1, 2, 10, 10])
+    """
+
+    _expand = staticmethod(_pair)
+    _conv = staticmethod(F.conv_transpose2d)
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """The transposed 1-D convolution over (N, C, L) sequences; weight (in_channels,
+    out_channels / groups, k), PyTorch's default initialisation."""
+
+    _expand = staticmethod(_single)
+    _conv = staticmethod(F.conv_transpose1d)
+
+
 class MaxPool2d(Module):
-    """The maximum of each ``kernel_size`` window; ``stride`` defaults to ``kernel_size``."""
+    """The maximum of each ``kernel_size`` window; ``stride`` defaults to ``kernel_size``.
+    With ``return_indices`` the forward returns each maximum's index too (for MaxUnpool2d)."""
+
+    _pool: Any = staticmethod(F.max_pool2d)  # the functional form (MaxPool1d: max_pool1d)
 
     def __init__(
         self,
@@ -117,8 +283,8 @@ class MaxPool2d(Module):
         self.return_indices = return_indices
         self.ceil_mode = ceil_mode
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.max_pool2d(
+    def forward(self, input: Tensor) -> Any:  # noqa: A002
+        return self._pool(
             input,
             self.kernel_size,
             self.stride,
@@ -179,12 +345,14 @@ class AdaptiveAvgPool2d(Module):
     chainrule.Size([1, 3, 2, 7])
     """
 
+    _pool: Any = staticmethod(F.adaptive_avg_pool2d)  # AdaptiveAvgPool1d's: the 1-D one
+
     def __init__(self, output_size: Any) -> None:
         super().__init__()
         self.output_size = output_size
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.adaptive_avg_pool2d(input, self.output_size)
+        return self._pool(input, self.output_size)
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
@@ -194,13 +362,15 @@ class AdaptiveMaxPool2d(Module):
     """The maximum over windows chosen so the output is ``output_size``; with
     ``return_indices`` also each maximum's position in the flattened input plane."""
 
+    _pool: Any = staticmethod(F.adaptive_max_pool2d)  # AdaptiveMaxPool1d's: the 1-D one
+
     def __init__(self, output_size: Any, return_indices: bool = False) -> None:
         super().__init__()
         self.output_size = output_size
         self.return_indices = return_indices
 
     def forward(self, input: Tensor) -> Any:  # noqa: A002
-        return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+        return self._pool(input, self.output_size, self.return_indices)
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"

@@ -26,9 +26,22 @@ from chainrule._array import xp
 from chainrule.op import named
 from chainrule.ops import activations, elementwise, nn_ops, shape
 from chainrule.ops import inplace as inplace_ops
-from chainrule.ops.adaptive_pool import adaptive_avg_pool2d, adaptive_max_pool2d
+from chainrule.ops.adaptive_pool import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+)
 from chainrule.ops.attention import scaled_dot_product_attention
-from chainrule.ops.conv import avg_pool2d, conv1d, conv2d, max_pool2d
+from chainrule.ops.conv import (
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    conv_transpose1d,
+    conv_transpose2d,
+    max_pool2d,
+    max_pool2d_with_indices,
+)
 from chainrule.ops.distances import (
     RaisedTo,
     cosine_similarity,
@@ -37,6 +50,7 @@ from chainrule.ops.distances import (
     pdist,
 )
 from chainrule.ops.dropout import dropout_mask
+from chainrule.ops.fold import fold, pixel_shuffle, pixel_unshuffle, unfold
 from chainrule.ops.losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -50,11 +64,22 @@ from chainrule.ops.losses import (
     smooth_l1_loss,
 )
 from chainrule.ops.nn_ops import linear
+from chainrule.ops.pooling import (
+    avg_pool1d,
+    max_pool1d,
+    max_pool1d_with_indices,
+    max_unpool1d,
+    max_unpool2d,
+)
+from chainrule.ops.upsample import interpolate, upsample, upsample_bilinear, upsample_nearest
 from chainrule.tensor import Tensor, _make
 
 __all__ = [
+    "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",
+    "adaptive_max_pool1d",
     "adaptive_max_pool2d",
+    "avg_pool1d",
     "avg_pool2d",
     "batch_norm",
     "binary_cross_entropy",
@@ -63,6 +88,8 @@ __all__ = [
     "celu_",
     "conv1d",
     "conv2d",
+    "conv_transpose1d",
+    "conv_transpose2d",
     "cosine_embedding_loss",
     "cosine_similarity",
     "cross_entropy",
@@ -70,6 +97,7 @@ __all__ = [
     "elu",
     "elu_",
     "embedding",
+    "fold",
     "gaussian_nll_loss",
     "gelu",
     "glu",
@@ -81,16 +109,24 @@ __all__ = [
     "hardtanh_",
     "hinge_embedding_loss",
     "huber_loss",
+    "instance_norm",
+    "interpolate",
     "kl_div",
     "l1_loss",
     "layer_norm",
     "leaky_relu",
     "leaky_relu_",
     "linear",
+    "local_response_norm",
     "log_softmax",
     "logsigmoid",
     "margin_ranking_loss",
+    "max_pool1d",
+    "max_pool1d_with_indices",
     "max_pool2d",
+    "max_pool2d_with_indices",
+    "max_unpool1d",
+    "max_unpool2d",
     "mish",
     "mse_loss",
     "multi_margin_loss",
@@ -101,11 +137,14 @@ __all__ = [
     "pad",
     "pairwise_distance",
     "pdist",
+    "pixel_shuffle",
+    "pixel_unshuffle",
     "poisson_nll_loss",
     "prelu",
     "relu",
     "relu6",
     "relu_",
+    "rms_norm",
     "rrelu",
     "rrelu_",
     "scaled_dot_product_attention",
@@ -125,6 +164,10 @@ __all__ = [
     "threshold",
     "threshold_",
     "triplet_margin_loss",
+    "unfold",
+    "upsample",
+    "upsample_bilinear",
+    "upsample_nearest",
 ]
 
 
@@ -223,13 +266,52 @@ def layer_norm(
     normalized = (
         (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     )
-    if tuple(input.shape[input.ndim - len(normalized) :]) != normalized:
+    dims = _last_dims(input, normalized)
+    if dims is None:
         raise RuntimeError(
             f"layer_norm: normalized_shape {list(normalized)} does not match the last "
             f"dimensions of input of shape {tuple(input.shape)}"
         )
-    out = _normalize(input, tuple(range(input.ndim - len(normalized), input.ndim)), eps)
+    out = _normalize(input, dims, eps)
     return _affine(out, weight, bias)
+
+
+def _last_dims(input: Tensor, normalized: tuple[int, ...]) -> tuple[int, ...] | None:  # noqa: A002
+    """The dimensions a layer or RMS norm of ``normalized`` shape reduces over, None where the
+    input's last dimensions are not that shape."""
+    if tuple(input.shape[input.ndim - len(normalized) :]) != normalized:
+        return None
+    return tuple(range(input.ndim - len(normalized), input.ndim))
+
+
+def rms_norm(
+    input: Tensor,  # noqa: A002
+    normalized_shape: Sequence[int],
+    weight: Tensor | None = None,
+    eps: float | None = None,
+) -> Tensor:
+    """``x / sqrt(mean(x * x) + eps) * weight`` over the last ``len(normalized_shape)``
+    dimensions, PyTorch's composite; ``eps`` defaults to the dtype's machine epsilon.
+
+    >>> import chainrule as cr
+    >>> rms_norm(cr.tensor([[3.0, 4.0]]), [2])
+    tensor([[0.8485, 1.1314]])
+    """
+    if isinstance(normalized_shape, int):
+        raise TypeError(
+            "rms_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, not int"
+        )
+    normalized = tuple(normalized_shape)
+    dims = _last_dims(input, normalized)
+    if dims is None:
+        raise RuntimeError(
+            f"Given normalized_shape={list(normalized)}, expected input with shape "
+            f"[*{', '.join(map(str, normalized))}], but got input of size{list(input.shape)}"
+        )
+    if eps is None:
+        eps = float(xp.finfo(input.dtype).eps)
+    out = input * (input * input).mean(dims, keepdim=True).add(eps).rsqrt()
+    return out if weight is None else out * weight
 
 
 def _normalize(input: Tensor, dims: tuple[int, ...], eps: float) -> Tensor:  # noqa: A002
@@ -248,6 +330,73 @@ def _affine(out: Tensor, weight: Tensor | None, bias: Tensor | None, view: Any =
     if bias is not None:
         out = out + (bias if view is None else bias.reshape(view))
     return out
+
+
+def instance_norm(
+    input: Tensor,  # noqa: A002
+    running_mean: Tensor | None = None,
+    running_var: Tensor | None = None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    use_input_stats: bool = True,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalize each sample's each channel over its spatial dimensions, then scale and shift
+    per channel: PyTorch's batch normalization of the (1, N * C, ...) reshaped input. With
+    running statistics, they move towards the batch's mean of the instances' (training), or
+    replace them (``use_input_stats=False``).
+
+    >>> import chainrule as cr
+    >>> instance_norm(cr.tensor([[[1.0, 3.0], [0.0, 4.0]]]))
+    tensor([[[-1.0000,  1.0000],
+             [-1.0000,  1.0000]]])
+    """
+    if use_input_stats and math.prod(input.shape[2:]) <= 1:
+        raise ValueError(
+            f"Expected more than 1 spatial element when training, got input size {input.shape}"
+        )
+    n, c = input.shape[0], input.shape[1]
+    flat = input.reshape(1, n * c, *input.shape[2:])
+    stacked_mean = None if running_mean is None else running_mean.repeat(n)
+    stacked_var = None if running_var is None else running_var.repeat(n)
+    out = batch_norm(flat, stacked_mean, stacked_var, None, None, use_input_stats, momentum, eps)
+    if use_input_stats and running_mean is not None and running_var is not None:
+        with grad_mode.no_grad():  # the instances' moved statistics, averaged
+            running_mean.copy_(stacked_mean.reshape(n, c).mean(0))
+            running_var.copy_(stacked_var.reshape(n, c).mean(0))
+    return _affine(out.reshape(input.shape), weight, bias, _channel_shape(input))
+
+
+def local_response_norm(
+    input: Tensor,  # noqa: A002
+    size: int,
+    alpha: float = 1e-4,
+    beta: float = 0.75,
+    k: float = 1.0,
+) -> Tensor:
+    """Each element divided by ``(k + alpha * mean of the squares of the size neighbouring
+    channels) ** beta`` (AlexNet's normalization), PyTorch's composite: the squares padded
+    along the channels and averaged by a pooling window of ``size`` channels.
+
+    >>> import chainrule as cr
+    >>> local_response_norm(cr.ones(1, 3, 1), 2, alpha=1.0, beta=1.0)  # the first: one neighbour
+    tensor([[[0.6667],
+             [0.5000],
+             [0.5000]]])
+    """
+    if input.ndim < 3:
+        raise ValueError(
+            f"Expected 3D or higher dimensionality                          input (got "
+            f"{input.ndim} dimensions)"
+        )
+    if input.numel() == 0:
+        return input
+    n, c = input.shape[0], input.shape[1]
+    squares = (input * input).reshape(n, 1, c, -1)
+    squares = pad(squares, (0, 0, size // 2, (size - 1) // 2))
+    div = avg_pool2d(squares, (size, 1), stride=1).reshape(input.shape)
+    return input / (div * alpha + k).pow(beta)
 
 
 def group_norm(
@@ -339,23 +488,37 @@ def pad(
         raise RuntimeError(
             f"pad: padding of length {len(pad)} does not fit a tensor of shape {tuple(input.shape)}"
         )
+    if input.ndim - len(pad) // 2 not in (1, 2) or len(pad) > 6:
+        # PyTorch's kernels pad 1 to 3 dimensions of a batched or unbatched input only.
+        raise NotImplementedError(
+            f"Padding size {len(pad)} is not supported for {input.ndim}D input tensor.\n"
+            "Supported combinations for non-constant padding:\n"
+            "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+            "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+            "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)"
+        )
     out = input
     for i in range(len(pad) // 2):
         dim = input.ndim - 1 - i
-        out = out[
-            (slice(None),) * dim + (_pad_index(mode, pad[2 * i], pad[2 * i + 1], input.shape[dim]),)
-        ]
+        left, right = pad[2 * i], pad[2 * i + 1]
+        if left < 0 or right < 0:
+            raise NotImplementedError(f"pad: negative {mode} padding (cropping) is not supported")
+        n = input.shape[dim]
+        # PyTorch's limits: a reflection does not repeat the edge, a wrap goes round once.
+        if mode == "reflect" and max(left, right) >= n:
+            raise RuntimeError(
+                f"Argument #{len(pad) + 2}: Padding size should be less than the corresponding "
+                f"input dimension, but got: padding ({left}, {right}) at dimension {dim} of "
+                f"input {list(input.shape)}"
+            )
+        if mode == "circular" and max(left, right) > n:
+            raise RuntimeError("Padding value causes wrapping around more than once.")
+        out = out[(slice(None),) * dim + (_pad_index(mode, left, right, n),)]
     return out
 
 
 def _pad_index(mode: str, left: int, right: int, n: int) -> Any:
     """The source position of every padded position along one dimension of size ``n``."""
-    limit = n - 1 if mode == "reflect" else n  # reflection does not repeat the edge
-    if left > limit or right > limit or left < 0 or right < 0:
-        raise RuntimeError(
-            f"pad: {mode} padding ({left}, {right}) of a dimension of size {n} must be "
-            f"non-negative and at most {limit}"
-        )
     positions = xp.arange(-left, n + right)
     if mode == "reflect":
         return xp.where(

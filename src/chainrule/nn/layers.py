@@ -1,4 +1,5 @@
-"""Basic layers: ``Linear``, ``Identity``, ``Flatten``, ``Dropout`` and ``Embedding``.
+"""Basic layers: ``Linear``, ``Identity``, ``Flatten``, ``Unflatten``, ``Dropout`` and
+``Embedding``.
 
 >>> import chainrule as cr
 >>> layer = cr.nn.Linear(3, 2)
@@ -32,14 +33,21 @@ def reset_fan_in_uniform(module: Module) -> None:
 
 
 def add_weight_and_bias(
-    module: Module, shape: tuple[int, ...], bias: bool, dtype: Any, device: Any
+    module: Module,
+    shape: tuple[int, ...],
+    bias: bool,
+    dtype: Any,
+    device: Any,
+    outputs: int | None = None,
 ) -> None:
-    """Give ``module`` a ``weight`` of ``shape`` and a ``bias`` of ``shape[0]`` (or None), as
+    """Give ``module`` a ``weight`` of ``shape`` and a ``bias`` of ``outputs`` (by default
+    ``shape[0]``; a transposed convolution's weight has its outputs second) or None, as
     parameters, then initialise them (``reset_parameters``): what Linear and the convolutions
     share."""
     module.weight = Parameter(factories.empty(*shape, dtype=dtype, device=device))
     if bias:
-        module.bias = Parameter(factories.empty(shape[0], dtype=dtype, device=device))
+        size = shape[0] if outputs is None else outputs
+        module.bias = Parameter(factories.empty(size, dtype=dtype, device=device))
     else:
         module.register_parameter("bias", None)
     module.reset_parameters()
@@ -110,6 +118,55 @@ class Flatten(Module):
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Splits dimension ``dim`` into ``unflattened_size`` (which may hold one -1), the inverse
+    of :class:`Flatten`: ``Unflatten(1, (C, H, W))`` after a linear layer makes images again.
+
+    >>> import chainrule as cr
+    >>> cr.nn.Unflatten(1, (2, -1))(cr.ones(4, 6)).shape
+    chainrule.Size([4, 2, 3])
+    """
+
+    def __init__(self, dim: int, unflattened_size: Any) -> None:
+        super().__init__()
+        # PyTorch's checks; its named-dimension form (a str dim) has no named tensors here.
+        if not isinstance(unflattened_size, (tuple, list)):
+            raise TypeError(
+                "unflattened_size must be a tuple of ints, but found type "
+                f"{type(unflattened_size).__name__}"
+            )
+        for i, size in enumerate(unflattened_size):
+            if not isinstance(size, int):
+                raise TypeError(
+                    "unflattened_size must be tuple of ints, but found element of type "
+                    f"{type(size).__name__} at pos {i}"
+                )
+        self.dim = dim
+        self.unflattened_size = unflattened_size
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        shape = tuple(input.shape)
+        dim = self.dim + len(shape) if -len(shape) <= self.dim < 0 else self.dim
+        if not 0 <= dim < len(shape):
+            raise IndexError(
+                f"Dimension out of range (expected to be in range of [{-len(shape)}, "
+                f"{len(shape) - 1}], but got {self.dim})"
+            )
+        sizes = tuple(self.unflattened_size)
+        known = math.prod(s for s in sizes if s != -1)
+        if sizes.count(-1) > 1:
+            raise RuntimeError("unflatten: only one dimension can be inferred")
+        if (known != shape[dim]) if -1 not in sizes else (known == 0 or shape[dim] % known):
+            raise RuntimeError(
+                f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim "
+                f"{self.dim} ({shape[dim]}) in the input tensor"
+            )
+        return input.reshape(shape[:dim] + sizes + shape[dim + 1 :])
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
 
 
 class Dropout(Module):

@@ -1,4 +1,5 @@
-"""Normalization layers: ``BatchNorm1d``, ``BatchNorm2d`` (running statistics) and ``LayerNorm``.
+"""Normalization layers: ``BatchNorm1d``, ``BatchNorm2d`` (running statistics), ``LayerNorm``,
+``GroupNorm``, ``InstanceNorm1d``, ``InstanceNorm2d``, ``RMSNorm`` and ``LocalResponseNorm``.
 
 >>> import chainrule as cr
 >>> bn = cr.nn.BatchNorm1d(3)
@@ -11,6 +12,7 @@ True
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -196,3 +198,131 @@ class GroupNorm(Module):
             f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
             f"bias={self.bias is not None}"
         )
+
+
+class _InstanceNorm(_BatchNorm):
+    """Shared by InstanceNorm1d and InstanceNorm2d: BatchNorm's parameters, buffers and
+    repr, PyTorch's defaults (no affine, no running statistics), per-instance statistics."""
+
+    _spatial: int  # the spatial dimensions: an unbatched input has 1 + _spatial
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = False,
+        track_running_stats: bool = False,
+        device: Any = None,
+        dtype: Any = None,
+        *,
+        bias: bool = True,
+    ) -> None:
+        super().__init__(
+            num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias
+        )
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        if input.ndim not in self._dims:
+            raise ValueError(
+                f"expected {' or '.join(f'{d}D' for d in self._dims)} input (got {input.ndim}D "
+                "input)"
+            )
+        channel = input.ndim - 1 - self._spatial
+        if input.shape[channel] != self.num_features:
+            if self.affine:
+                raise ValueError(
+                    f"expected input's size at dim={channel} to match num_features "
+                    f"({self.num_features}), but got: {input.shape[channel]}."
+                )
+            warnings.warn(
+                f"input's size at dim={channel} does not match num_features. You can silence "
+                "this warning by not passing in num_features, which is not used because "
+                "affine=False",
+                stacklevel=2,
+            )
+        if channel == 0:  # one unbatched sample
+            return self._normalize(input.unsqueeze(0)).squeeze(0)
+        return self._normalize(input)
+
+    def _normalize(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.instance_norm(
+            input,
+            self.running_mean,
+            self.running_var,
+            self.weight,
+            self.bias,
+            self.training or not self.track_running_stats,
+            0.0 if self.momentum is None else self.momentum,
+            self.eps,
+        )
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance normalization of (N, C, L) or (C, L) inputs: each sample's each channel over
+    its length.
+
+    >>> import chainrule as cr
+    >>> cr.nn.InstanceNorm1d(2)
+    InstanceNorm1d(2, eps=1e-05, momentum=0.1, affine=False, bias=False, track_running_stats=False)
+    """
+
+    _dims, _spatial = (2, 3), 1
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance normalization of (N, C, H, W) or (C, H, W) inputs: each sample's each channel
+    over its pixels (style transfer's normalization)."""
+
+    _dims, _spatial = (3, 4), 2
+
+
+class RMSNorm(Module):
+    """Root-mean-square normalization over the last dimensions, then an elementwise scale
+    ``weight`` (ones): ``F.rms_norm``; ``eps`` None is the dtype's machine epsilon."""
+
+    def __init__(
+        self,
+        normalized_shape: Sequence[int] | int,
+        eps: float | None = None,
+        elementwise_affine: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, int) else normalized_shape
+        self.normalized_shape = tuple(shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        if elementwise_affine:  # a scale only: PyTorch's RMSNorm has no bias, not even None
+            self.weight = Parameter(
+                factories.ones(*self.normalized_shape, dtype=dtype, device=device)
+            )
+        else:
+            self.register_parameter("weight", None)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        )
+
+
+class LocalResponseNorm(Module):
+    """Each element divided by ``(k + alpha * mean of the squares of the size neighbouring
+    channels) ** beta``: ``F.local_response_norm``."""
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> None:
+        super().__init__()
+        self.size = size
+        self.alpha = alpha
+        self.beta = beta
+        self.k = k
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"

@@ -100,3 +100,51 @@ def _plane_indices(local: Tensor, hw: tuple[int, int], size: tuple[int, int]) ->
     col_start = Tensor([start for start, _ in cols]).long().reshape(1, ow)
     width = Tensor([stop - start for start, stop in cols]).long().reshape(1, ow)
     return (row_start + local // width) * w + col_start + local % width
+
+
+def _sequence_size(output_size: Any, input: Tensor, op: str) -> int:  # noqa: A002
+    """A 1-D adaptive pooling's checks, PyTorch's messages: an (N, C, L) or (C, L) input and
+    one output length (an int or a 1-tuple)."""
+    if input.ndim not in (2, 3):
+        raise RuntimeError(
+            f"Expected 2 to 3 dimensions, but got {input.ndim}-dimensional tensor for argument "
+            f"#1 'self' (while checking arguments for {op})"
+        )
+    size = (
+        output_size[0]
+        if isinstance(output_size, (tuple, list)) and len(output_size) == 1
+        else output_size
+    )
+    if not isinstance(size, int):
+        raise TypeError(
+            f"{op}(): argument 'output_size' (position 2) must be tuple of ints, not "
+            f"{type(output_size).__name__}"
+        )
+    return size
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A002
+    """The mean of each window of an (N, C, L) or (C, L) ``input``, the windows chosen so the
+    output has length ``output_size``: the 2-D pooling of height-1 images.
+
+    >>> import chainrule as cr
+    >>> adaptive_avg_pool1d(cr.tensor([[1.0, 2.0, 3.0, 4.0, 6.0]]), 2)  # windows overlap
+    tensor([[2.0000, 4.3333]])
+    """
+    size = _sequence_size(output_size, input, "adaptive_avg_pool1d")
+    return adaptive_avg_pool2d(input.unsqueeze(-2), (1, size)).squeeze(-2)
+
+
+def adaptive_max_pool1d(
+    input: Tensor,  # noqa: A002
+    output_size: Any,
+    return_indices: bool = False,
+) -> Any:
+    """The maximum of each window of an (N, C, L) or (C, L) ``input``, the windows chosen so
+    the output has length ``output_size``; with ``return_indices`` also each maximum's
+    position along L."""
+    size = _sequence_size(output_size, input, "adaptive_max_pool1d")
+    out = adaptive_max_pool2d(input.unsqueeze(-2), (1, size), return_indices)
+    if return_indices:
+        return out[0].squeeze(-2), out[1].squeeze(-2)
+    return out.squeeze(-2)

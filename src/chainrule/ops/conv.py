@@ -33,9 +33,10 @@ from typing import Any
 from chainrule import _blas
 from chainrule._array import sliding_window_view, xp
 from chainrule.autodiff import batching
-from chainrule.op import Bilinear, Op
+from chainrule.op import Bilinear, Constant, Op
 from chainrule.op import run as _apply
 from chainrule.ops import dual
+from chainrule.ops.shape import cat, pad
 from chainrule.tensor import Tensor
 
 Pair = tuple[int, int]
@@ -458,6 +459,25 @@ class MaxPool2DWithIndices(Op):
         return picked.reshape(out.shape)
 
 
+class MaxPool2DIndices(Constant):
+    """Where each window's maximum sits, as :class:`MaxPool2DWithIndices` chooses it (ties to
+    the first, nans to the last): its flat position in the input's (H, W) plane, int64, as
+    PyTorch's ``return_indices=True`` gives it. An index steers (``max_unpool2d``), carrying
+    no gradient; asked for alone, it runs the pooling's forward once more."""
+
+    notation = "argmax over each window of x"
+    derivatives = ("-",)
+    batch_rule = staticmethod(batching.images)
+
+    def __init__(self, geom: Geometry) -> None:
+        self.geom = geom
+
+    def forward(self, x):
+        pool = MaxPool2DWithIndices(self.geom)
+        pool.forward(x)
+        return pool._indices(x.shape[3]).reshape(pool.arg.shape).astype(xp.int64, copy=False)
+
+
 # ----------------------------------------------------------------------------- public functions
 def _pair(value: Any, name: str) -> Pair:
     if type(value) is int:  # the usual case, in one test
@@ -541,15 +561,18 @@ def conv2d(
     """2-D convolution (cross-correlation) of (N, C, H, W) ``input`` with (O, C, kh, kw) ``weight``;
     a (C, H, W) ``input`` is one image.
 
-    ``padding`` is an int, a pair, ``"valid"`` or ``"same"``. Only ``dilation=1`` and
-    ``groups=1`` are supported.
+    ``padding`` is an int, a pair, ``"valid"`` or ``"same"``. With ``groups`` the weight is
+    (O, C / groups, kh, kw), each group of channels convolved with its own outputs' weights.
+    Only ``dilation=1`` is supported.
 
         >>> import chainrule as cr
         >>> conv2d(cr.ones(1, 1, 4, 4), cr.ones(2, 1, 3, 3), padding=1).shape
         chainrule.Size([1, 2, 4, 4])
     """
-    if _pair(dilation, "dilation") != (1, 1) or groups != 1:
-        raise NotImplementedError("conv2d: only dilation=1 and groups=1 are supported")
+    if _pair(dilation, "dilation") != (1, 1):
+        raise NotImplementedError("conv2d: only dilation=1 is supported")
+    if groups != 1:
+        return _grouped_conv2d(input, weight, bias, stride, padding, groups)
     input, unbatched = _batched(input, "conv2d")
     if weight.ndim != 4 or weight.shape[1] != input.shape[1]:
         raise RuntimeError(
@@ -565,6 +588,50 @@ def conv2d(
     geom = _geometry(kernel, stride, padding, (input.shape[2], input.shape[3]), "conv2d")
     out = Convolution(geom)(input, weight, bias)
     return out.squeeze(0) if unbatched else out
+
+
+def _grouped_conv2d(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    bias: Tensor | None,
+    stride: Any,
+    padding: Any,
+    groups: int,
+) -> Tensor:
+    """:func:`conv2d` with ``groups``: each group of input channels convolved with its own
+    output channels' weights, the results concatenated (a depthwise convolution has one
+    channel per group); PyTorch's checks and messages."""
+    if groups < 1:
+        raise RuntimeError("non-positive groups is not supported")
+    _check_image(input, "conv2d")
+    if weight.ndim != 4 or weight.shape[0] % groups:
+        raise RuntimeError(
+            f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
+            f"but got weight of size [{list(weight.shape)}] instead"
+        )
+    channels, per_in, per_out = input.shape[-3], weight.shape[1], weight.shape[0] // groups
+    if per_in * groups != channels:
+        raise RuntimeError(
+            f"Given groups={groups}, weight of size {list(weight.shape)}, expected input"
+            f"{list(input.shape)} to have {per_in * groups} channels, but got {channels} "
+            "channels instead"
+        )
+    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+        raise RuntimeError(
+            f"conv2d: bias of shape {tuple(bias.shape)} does not match {weight.shape[0]} "
+            "output channels"
+        )
+    parts = [
+        conv2d(
+            input[..., g * per_in : (g + 1) * per_in, :, :],
+            weight[g * per_out : (g + 1) * per_out],
+            None if bias is None else bias[g * per_out : (g + 1) * per_out],
+            stride,
+            padding,
+        )
+        for g in range(groups)
+    ]
+    return cat(parts, -3)
 
 
 def conv1d(
@@ -597,6 +664,148 @@ def conv1d(
     return out.squeeze(-2)
 
 
+def conv_transpose2d(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    output_padding: Any = 0,
+    groups: int = 1,
+    dilation: Any = 1,
+) -> Tensor:
+    """The transposed convolution of (N, C_in, H, W) ``input`` with (C_in, C_out / groups, kh,
+    kw) ``weight``: the input gradient of the convolution whose output it takes, so it is the
+    op that computes that gradient, :class:`ConvolutionBackwardInput` (each input pixel's
+    kernel-sized contribution added at its place), and shares its rules. The output is
+    ``(H - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1`` high (and wide
+    alike); ``output_padding`` (less than the stride or the dilation) adds rows and columns at
+    the end that no pixel reaches. A (C_in, H, W) ``input`` is one image.
+
+        >>> import chainrule as cr
+        >>> conv_transpose2d(cr.ones(1, 1, 2, 2), cr.ones(1, 1, 2, 2), stride=2)[0, 0]
+        tensor([[1., 1., 1., 1.],
+                [1., 1., 1., 1.],
+                [1., 1., 1., 1.],
+                [1., 1., 1., 1.]])
+    """
+    input, unbatched = _batched(input, "conv_transpose2d")
+    if weight.ndim != 4 or weight.shape[0] != input.shape[1]:
+        raise RuntimeError(
+            f"Given transposed=1, weight of size {list(weight.shape)}, expected input"
+            f"{list(input.shape)} to have {weight.shape[0]} channels, but got {input.shape[1]} "
+            "channels instead"
+        )
+    if groups < 1 or weight.shape[0] % groups:
+        raise RuntimeError(
+            f"conv_transpose2d: groups={groups} must be positive and divide the "
+            f"{weight.shape[0]} input channels"
+        )
+    c_out = weight.shape[1] * groups
+    if bias is not None and tuple(bias.shape) != (c_out,):
+        raise RuntimeError(
+            f"Given transposed=1, weight of size {list(weight.shape)}, expected bias to be "
+            f"1-dimensional with {c_out} elements, but got bias of size {list(bias.shape)} "
+            "instead"
+        )
+    step, widths = _pair(stride, "stride"), _pair(padding, "padding")
+    extra, spread = _pair(output_padding, "output_padding"), _pair(dilation, "dilation")
+    if min(step) < 1 or min(spread) < 1 or min(widths) < 0:
+        raise RuntimeError(
+            f"conv_transpose2d: stride {step} and dilation {spread} must be positive, padding "
+            f"{widths} non-negative"
+        )
+    if any(e < 0 or e >= max(s, d) for e, s, d in zip(extra, step, spread, strict=True)):
+        raise RuntimeError(
+            "output padding must be smaller than either stride or dilation, but got "
+            f"output_padding_height: {extra[0]} output_padding_width: {extra[1]} stride_height: "
+            f"{step[0]} stride_width: {step[1]} dilation_height: {spread[0]} dilation_width: "
+            f"{spread[1]}"
+        )
+    if spread != (1, 1):
+        weight = _dilated(weight, spread)
+    n, _, h, w = input.shape
+    kernel = (weight.shape[2], weight.shape[3])
+    size = tuple(
+        (n_in - 1) * s - 2 * p + k + e
+        for n_in, s, p, k, e in zip((h, w), step, widths, kernel, extra, strict=True)
+    )
+    if min(size) < 1:
+        raise RuntimeError(
+            f"Given input size per channel: ({h} x {w}). Calculated output size per channel: "
+            f"({size[0]} x {size[1]}). Output size is too small"
+        )
+    geom = Geometry(kernel, step, ((widths[0], widths[0]), (widths[1], widths[1])))
+    # Output padding of a stride or more (allowed below the dilation) would make the rules'
+    # windows over the output one more than the input's pixels: those rows and columns,
+    # which no pixel reaches, are padded on after.
+    beyond = tuple(e if e >= s else 0 for e, s in zip(extra, step, strict=True))
+    size = (size[0] - beyond[0], size[1] - beyond[1])
+    if groups == 1:
+        out = ConvolutionBackwardInput(geom, (n, c_out, *size))(input, weight)
+    else:  # each group of input channels makes its own output channels
+        per = weight.shape[0] // groups
+        out = cat(
+            [
+                ConvolutionBackwardInput(geom, (n, weight.shape[1], *size))(
+                    input[:, g * per : (g + 1) * per], weight[g * per : (g + 1) * per]
+                )
+                for g in range(groups)
+            ],
+            1,
+        )
+    if any(beyond):
+        out = pad(out, (0, beyond[1], 0, beyond[0]))
+    if bias is not None:
+        out = out + bias.reshape(1, -1, 1, 1)
+    return out.squeeze(0) if unbatched else out
+
+
+def _dilated(weight: Tensor, dilation: Pair) -> Tensor:
+    """The kernel spread out by ``dilation``: ``d - 1`` zeros between its taps, a composite
+    (a pad of unit dimensions, then a reshape), so its gradient reads the taps back."""
+    (dh, dw), (kh, kw) = dilation, tuple(weight.shape[2:])
+    lead = tuple(weight.shape[:2])
+    spaced = pad(weight.reshape(*lead, kh, 1, kw, 1), (0, dw - 1, 0, 0, 0, dh - 1))
+    return spaced.reshape(*lead, kh * dh, kw * dw)[..., : (kh - 1) * dh + 1, : (kw - 1) * dw + 1]
+
+
+def conv_transpose1d(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    output_padding: Any = 0,
+    groups: int = 1,
+    dilation: Any = 1,
+) -> Tensor:
+    """The transposed convolution of (N, C_in, L) ``input`` with (C_in, C_out / groups, k)
+    ``weight``: :func:`conv_transpose2d` of height-1 images. A (C_in, L) ``input`` is one
+    sequence.
+
+        >>> import chainrule as cr
+        >>> conv_transpose1d(cr.ones(1, 1, 3), cr.ones(1, 2, 2)).shape
+        chainrule.Size([1, 2, 4])
+    """
+    if input.ndim not in (2, 3) or weight.ndim != 3:
+        raise RuntimeError(
+            f"conv_transpose1d: expected a 2-D or 3-D input and a 3-D weight, got input of "
+            f"shape {tuple(input.shape)} and weight of shape {tuple(weight.shape)}"
+        )
+    out = conv_transpose2d(
+        input.unsqueeze(-2),
+        weight.unsqueeze(-2),
+        bias,
+        (1, _single(stride, "stride")[0]),
+        (0, _single(padding, "padding")[0]),
+        (0, _single(output_padding, "output_padding")[0]),
+        groups,
+        (1, _single(dilation, "dilation")[0]),
+    )
+    return out.squeeze(-2)
+
+
 def _single(value: Any, name: str) -> tuple[int]:
     """An int or a 1-tuple, as PyTorch's 1-D layers accept."""
     if isinstance(value, int):
@@ -616,22 +825,45 @@ def max_pool2d(
     return_indices: bool = False,
 ) -> Tensor:
     """The maximum of each ``kernel_size`` window; ``stride`` defaults to the kernel size.
+    With ``return_indices`` also each maximum's flat position in its input's (H, W) plane
+    (what :func:`max_unpool2d` takes).
 
     >>> import chainrule as cr
     >>> max_pool2d(cr.arange(16.0).reshape(1, 1, 4, 4), 2).flatten().tolist()
     [5.0, 7.0, 13.0, 15.0]
     """
-    if _pair(dilation, "dilation") != (1, 1) or ceil_mode or return_indices:
-        raise NotImplementedError(
-            "max_pool2d: dilation, ceil_mode and return_indices are not supported"
-        )
+    if _pair(dilation, "dilation") != (1, 1) or ceil_mode:
+        raise NotImplementedError("max_pool2d: dilation and ceil_mode are not supported")
     input, unbatched = _batched(input, "max_pool2d")
     kernel = _pair(kernel_size, "kernel_size")
     pad = _pool_padding(kernel, padding, "max_pool2d")
     size = (input.shape[2], input.shape[3])
     geom = _geometry(kernel, kernel if stride is None else stride, pad, size, "max_pool2d")
     out = MaxPool2DWithIndices(geom)(input)
-    return out.squeeze(0) if unbatched else out
+    if not return_indices:
+        return out.squeeze(0) if unbatched else out
+    indices = MaxPool2DIndices(geom)(input)
+    return (out.squeeze(0), indices.squeeze(0)) if unbatched else (out, indices)
+
+
+def max_pool2d_with_indices(
+    input: Tensor,  # noqa: A002
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> tuple[Tensor, Tensor]:
+    """:func:`max_pool2d`'s values and indices, whatever ``return_indices`` says (as PyTorch's
+    function of this name, which ``max_pool2d(..., return_indices=True)`` calls).
+
+    >>> import chainrule as cr
+    >>> values, indices = max_pool2d_with_indices(cr.arange(16.0).reshape(1, 1, 4, 4), 2)
+    >>> indices.flatten().tolist()
+    [5, 7, 13, 15]
+    """
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
 def avg_pool2d(

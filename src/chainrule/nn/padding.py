@@ -1,0 +1,129 @@
+"""Padding layers, PyTorch's ``nn.ZeroPad2d``, ``nn.ConstantPad1d`` ... over :func:`F.pad`.
+
+A layer for ``d`` dimensions pads the last ``d`` dimensions of its input; ``padding`` is one int
+for every side or ``(left, right)``, ``(left, right, top, bottom)`` as ``F.pad`` takes it.
+
+    >>> import chainrule as cr
+    >>> cr.nn.ReflectionPad1d(2)(cr.tensor([[[1.0, 2.0, 3.0]]]))
+    tensor([[[3., 2., 1., 2., 3., 2., 1.]]])
+    >>> cr.nn.ZeroPad2d((1, 0, 0, 1))
+    ZeroPad2d((1, 0, 0, 1))
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from chainrule.nn import functional as F
+from chainrule.nn.module import Module
+from chainrule.tensor import Tensor
+
+
+class _PadNd(Module):
+    """What every padding layer shares: ``padding`` as a ``2 * dims`` tuple, and a forward
+    that is ``F.pad`` with the layer's mode."""
+
+    dims: ClassVar[int]
+    mode: ClassVar[str]
+
+    def __init__(self, padding: Any) -> None:
+        super().__init__()
+        # An int pads every side; a tuple is kept as given, as PyTorch keeps it.
+        self.padding = (padding,) * (2 * self.dims) if isinstance(padding, int) else tuple(padding)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.pad(input, self.padding, self.mode)
+
+    def extra_repr(self) -> str:
+        return f"{self.padding}"
+
+
+class _ConstantPadNd(_PadNd):
+    mode = "constant"
+
+    def __init__(self, padding: Any, value: float) -> None:
+        super().__init__(padding)
+        self.value = value
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.pad(input, self.padding, "constant", self.value)
+
+    def extra_repr(self) -> str:
+        return f"padding={self.padding}, value={self.value}"
+
+
+class ConstantPad1d(_ConstantPadNd):
+    """Pads the last dimension with ``value``."""
+
+    dims = 1
+
+
+class ConstantPad2d(_ConstantPadNd):
+    """Pads the last two dimensions with ``value``."""
+
+    dims = 2
+
+
+class ZeroPad1d(ConstantPad1d):
+    """Pads the last dimension with zeros."""
+
+    def __init__(self, padding: Any) -> None:
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self) -> str:
+        return f"{self.padding}"
+
+
+class ZeroPad2d(ConstantPad2d):
+    """Pads the last two dimensions with zeros.
+
+    >>> import chainrule as cr
+    >>> cr.nn.ZeroPad2d(1)(cr.ones(1, 1, 2)).tolist()
+    [[[0.0, 0.0, 0.0, 0.0], [0.0, 1.0, 1.0, 0.0], [0.0, 0.0, 0.0, 0.0]]]
+    """
+
+    def __init__(self, padding: Any) -> None:
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self) -> str:
+        return f"{self.padding}"
+
+
+class ReflectionPad1d(_PadNd):
+    """Pads the last dimension with its reflection about the edge (the edge not repeated) of a
+    (C, L) or (N, C, L) input."""
+
+    dims, mode = 1, "reflect"
+
+
+class ReflectionPad2d(_PadNd):
+    """Pads the last two dimensions with their reflection of a (C, H, W) or (N, C, H, W)
+    input."""
+
+    dims, mode = 2, "reflect"
+
+
+class ReplicationPad1d(_PadNd):
+    """Pads the last dimension by repeating its edge values, of a (C, L) or (N, C, L) input."""
+
+    dims, mode = 1, "replicate"
+
+
+class ReplicationPad2d(_PadNd):
+    """Pads the last two dimensions by repeating their edge values, of a (C, H, W) or
+    (N, C, H, W) input."""
+
+    dims, mode = 2, "replicate"
+
+
+class CircularPad1d(_PadNd):
+    """Pads the last dimension by wrapping around, of a (C, L) or (N, C, L) input."""
+
+    dims, mode = 1, "circular"
+
+
+class CircularPad2d(_PadNd):
+    """Pads the last two dimensions by wrapping around, of a (C, H, W) or (N, C, H, W)
+    input."""
+
+    dims, mode = 2, "circular"

@@ -1,0 +1,270 @@
+"""Resizing, ``F.interpolate``: every output position reads the input at a source position
+computed by PyTorch's formulas, so values and gradients are PyTorch's.
+
+* ``nearest``: output ``i`` reads ``floor(i * scale)`` (``nearest-exact``: the nearest centre,
+  ``floor((i + 0.5) * scale)``), clamped to the input;
+* ``linear`` (3-D input) and ``bilinear`` (4-D): the two neighbours of the source position
+  ``(i + 0.5) * scale - 0.5`` (``i * (in - 1) / (out - 1)`` with ``align_corners=True``),
+  weighted by their distance; bilinear does the last dimension, then the one before, which
+  is the order of PyTorch's sums;
+* ``area``: adaptive average pooling.
+
+``scale`` is ``1 / scale_factor`` when a scale factor is given (and not recomputed), else
+``in / out``, computed in float32 for float32 input as PyTorch's kernels compute it (float64
+for float64). The positions are PyTorch's; its kernels' sums of the weighted neighbours
+differ from one another (small outputs and channels-last inputs take another kernel) in the
+last bit, and so may these. Each mode is a composite: the reads are integer-array indexing,
+whose gradient adds every read back where it came from, and the weights are constants.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([[[1.0, 2.0, 4.0]]])
+    >>> interpolate(x, scale_factor=2)
+    tensor([[[1., 1., 2., 2., 4., 4.]]])
+    >>> interpolate(x, size=5, mode="linear", align_corners=True)
+    tensor([[[1.0000, 1.5000, 2.0000, 3.0000, 4.0000]]])
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from chainrule._array import xp
+from chainrule.ops.adaptive_pool import adaptive_avg_pool1d, adaptive_avg_pool2d
+from chainrule.ops.pooling import _scalar_name
+from chainrule.tensor import Tensor, _make
+
+_MODES = "nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact"
+_SPATIAL = {"linear": 1, "bilinear": 2, "trilinear": 3}  # the interpolating modes' dimensions
+
+
+def _opmath(x: Tensor) -> Any:
+    """The precision of PyTorch's index arithmetic for ``x``: float64 for float64, else
+    float32."""
+    return xp.float64 if x.dtype == xp.float64 else xp.float32
+
+
+def _scale(size: int, out: int, factor: float | None, opmath: Any) -> Any:
+    """PyTorch's ``compute_scales_value``: ``1 / scale_factor`` when one is given, else
+    ``in / out``, in ``opmath``."""
+    if factor is not None and factor > 0:
+        return opmath(1.0 / factor)
+    return opmath(size) / opmath(out)
+
+
+def _nearest_index(size: int, out: int, factor: float | None, opmath: Any, exact: bool) -> Any:
+    """The input position each of ``out`` positions reads: ``floor(i * scale)``, or with
+    ``exact`` ``floor((i + 0.5) * scale)``, at most ``size - 1``."""
+    scale = _scale(size, out, factor, opmath)
+    i = xp.arange(out, dtype=opmath)
+    if exact:
+        source = xp.maximum(scale * (i + opmath(0.5)) - opmath(0.5), opmath(0)) + opmath(0.5)
+    else:
+        source = scale * i
+    # PyTorch's floorf: the position rounded to float32 first, whatever the precision.
+    return xp.minimum(xp.floor(source.astype(xp.float32)).astype(xp.int64), size - 1)
+
+
+def _linear_weights(
+    size: int, out: int, factor: float | None, align_corners: bool, opmath: Any
+) -> tuple[Any, Any, Any, Any]:
+    """Each output position's two neighbours in the input and their weights, ``(i0, i1, w0,
+    w1)``, as PyTorch's ``compute_indices_weights_linear``."""
+    i = xp.arange(out, dtype=opmath)
+    if align_corners:
+        scale = opmath(size - 1) / opmath(out - 1) if out > 1 else opmath(0)
+        source = scale * i
+    else:
+        scale = _scale(size, out, factor, opmath)
+        source = xp.maximum(scale * (i + opmath(0.5)) - opmath(0.5), opmath(0))
+    i0 = xp.minimum(xp.floor(source.astype(xp.float32)).astype(xp.int64), size - 1)
+    w1 = xp.clip(source - i0, 0, 1).astype(opmath)
+    i1 = i0 + (i0 < size - 1)
+    return i0, i1, opmath(1) - w1, w1
+
+
+def _read(x: Tensor, axis: int, index: Any) -> Tensor:
+    """``x``'s elements at ``index`` along ``axis`` (the last or the one before)."""
+    return x[(Ellipsis, index) if axis == -1 else (Ellipsis, index, slice(None))]
+
+
+def _lerp(x: Tensor, axis: int, out: int, factor: Any, align_corners: bool) -> Tensor:
+    """``x`` resized to ``out`` along ``axis`` by linear interpolation:
+    ``x[i0] * w0 + x[i1] * w1``, PyTorch's sum in its order."""
+    i0, i1, w0, w1 = _linear_weights(x.shape[axis], out, factor, align_corners, _opmath(x))
+    shape = (out,) if axis == -1 else (out, 1)
+    near = _make(w0.astype(x.dtype).reshape(shape))
+    far = _make(w1.astype(x.dtype).reshape(shape))
+    return _read(x, axis, i0) * near + _read(x, axis, i1) * far
+
+
+def _sizes(input: Tensor, size: Any, scale_factor: Any, recompute: Any) -> tuple[Any, Any]:  # noqa: A002
+    """PyTorch's reading of ``size`` and ``scale_factor``: the output's spatial sizes, and the
+    scale factors the kernels use (None where the sizes alone define the scales)."""
+    dims = input.ndim - 2
+    spatial = list(input.shape[2:])
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    if size is not None:
+        if recompute:
+            raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
+        if not isinstance(size, (list, tuple)):
+            return [size] * dims, None
+        if len(size) != dims:
+            raise ValueError(
+                "Input and output must have the same number of spatial dimensions, but got "
+                f"input with spatial dimensions of {spatial} and output size of {size}. "
+                "Please provide input tensor in (N, C, d1, d2, ...,dK) format and output size in "
+                "(o1, o2, ...,oK) format."
+            )
+        if not all(isinstance(n, int) for n in size):
+            raise TypeError(
+                "expected size to be one of int or Tuple[int] or Tuple[int, int] or "
+                f"Tuple[int, int, int], but got size with types {[type(n) for n in size]}"
+            )
+        return list(size), None
+    if scale_factor is None:
+        raise ValueError("either size or scale_factor should be defined")
+    if not isinstance(scale_factor, (list, tuple)):
+        factors = [scale_factor] * dims
+    elif len(scale_factor) != dims:
+        raise ValueError(
+            "Input and scale_factor must have the same number of spatial dimensions, but got "
+            f"input with spatial dimensions of {spatial} and scale_factor of shape "
+            f"{scale_factor}. Please provide input tensor in (N, C, d1, d2, ...,dK) format and "
+            "scale_factor in (s1, s2, ...,sK) format."
+        )
+    else:
+        factors = list(scale_factor)
+    sizes = [int(n * f) for n, f in zip(spatial, factors, strict=True)]  # C++'s truncation
+    return sizes, None if recompute else factors
+
+
+def _check_sizes(input: Tensor, sizes: list[int]) -> None:  # noqa: A002
+    """PyTorch's refusal of an empty plane or an empty output, naming both sizes."""
+    spatial = input.shape[2:]
+    if min(spatial) > 0 and min(sizes) > 0:
+        if input.shape[1] == 0:
+            raise RuntimeError(
+                f"Non-empty {input.ndim}D data tensor expected but got a tensor with sizes "
+                f"{list(input.shape)}"
+            )
+        return
+    names = "HW"[-len(sizes) :] if len(sizes) < 3 else "DHW"
+    have = ", ".join(f"{a}: {n}" for a, n in zip(names, spatial, strict=True))
+    want = ", ".join(f"{a}: {n}" for a, n in zip(names, sizes, strict=True))
+    joint = " and" if len(sizes) == 1 else ""
+    raise RuntimeError(
+        f"Input and output sizes should be greater than 0, but got input ({have}){joint} "
+        f"output ({want})"
+    )
+
+
+def _check_dtype(input: Tensor, mode: str) -> None:  # noqa: A002
+    """Floats, as PyTorch's kernels take (and uint8 for nearest, an exact read)."""
+    if input.is_floating_point() or (input.dtype == xp.uint8 and "nearest" in mode):
+        return
+    kernel = "_upsample_nearest_exact" if mode == "nearest-exact" else f"upsample_{mode}"
+    raise NotImplementedError(
+        f"\"{kernel}{input.ndim - 2}d\" not implemented for '{_scalar_name(input)}'"
+    )
+
+
+def interpolate(
+    input: Tensor,  # noqa: A002
+    size: Any = None,
+    scale_factor: Any = None,
+    mode: str = "nearest",
+    align_corners: bool | None = None,
+    recompute_scale_factor: bool | None = None,
+    antialias: bool = False,
+) -> Tensor:
+    """Resize the spatial dimensions (those after N and C) of ``input`` to ``size``, or by
+    ``scale_factor``, with ``mode`` ``"nearest"``, ``"nearest-exact"``, ``"linear"``
+    (3-D input), ``"bilinear"`` (4-D) or ``"area"``.
+
+    >>> import chainrule as cr
+    >>> interpolate(cr.tensor([[[[1.0, 2.0], [3.0, 4.0]]]]), size=3, mode="bilinear")
+    tensor([[[[1.0000, 1.5000, 2.0000],
+              [2.0000, 2.5000, 3.0000],
+              [3.0000, 3.5000, 4.0000]]]])
+    """
+    interpolating = mode not in ("nearest", "area", "nearest-exact")
+    if not interpolating and align_corners is not None:
+        raise ValueError(
+            "align_corners option can only be set with the interpolating modes: linear | "
+            "bilinear | bicubic | trilinear"
+        )
+    # PyTorch's area mode computes its sizes from a scale factor, then pools to them.
+    recompute = recompute_scale_factor or (mode == "area" and size is None)
+    sizes, factors = _sizes(input, size, scale_factor, recompute)
+    if antialias and not (mode in ("bilinear", "bicubic", "lanczos") and input.ndim == 4):
+        raise ValueError(
+            "Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and "
+            "requires a 4-D tensor as input"
+        )
+    if input.ndim not in (3, 4, 5) or mode not in _MODES.split(" | "):
+        raise NotImplementedError(
+            f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for "
+            f"the modes: {_MODES} (got {mode})"
+        )
+    if mode in _SPATIAL and _SPATIAL[mode] != input.ndim - 2:
+        raise NotImplementedError(
+            f"Got {input.ndim}D input, but {mode} mode needs {_SPATIAL[mode] + 2}D input"
+        )
+    if input.ndim == 5 or mode in ("bicubic", "lanczos") or antialias:
+        raise NotImplementedError(
+            "interpolate: 5-D input, modes 'bicubic' and 'lanczos' and antialias=True are not "
+            "supported"
+        )
+    _check_dtype(input, mode)
+    _check_sizes(input, sizes)
+    if mode == "area":
+        pool = adaptive_avg_pool1d if input.ndim == 3 else adaptive_avg_pool2d
+        return pool(input, sizes)
+    factors = factors or [None] * len(sizes)
+    out = input
+    # The last dimension first, then the one before: PyTorch's order of the weighted sums.
+    for axis, n, factor in zip((-1, -2), sizes[::-1], factors[::-1], strict=False):
+        if n == input.shape[axis] and (interpolating or mode == "nearest" and input.ndim == 4):
+            # PyTorch's kernels copy a dimension that keeps its size, whatever the scale
+            # factor says (1-D nearest and nearest-exact do not: they read floor(i * scale)).
+            continue
+        if interpolating:
+            out = _lerp(out, axis, n, factor, bool(align_corners))
+        else:
+            exact = mode == "nearest-exact"
+            index = _nearest_index(out.shape[axis], n, factor, _opmath(input), exact)
+            out = _read(out, axis, index)
+    return out
+
+
+def _deprecated(name: str) -> None:
+    warnings.warn(
+        f"`nn.functional.{name}` is deprecated. Use `nn.functional.interpolate` instead.",
+        stacklevel=3,
+    )
+
+
+def upsample(
+    input: Tensor,  # noqa: A002
+    size: Any = None,
+    scale_factor: Any = None,
+    mode: str = "nearest",
+    align_corners: bool | None = None,
+) -> Tensor:
+    """:func:`interpolate`'s old name, deprecated as in PyTorch (it warns)."""
+    _deprecated("upsample")
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input: Tensor, size: Any = None, scale_factor: Any = None) -> Tensor:  # noqa: A002
+    """``interpolate(..., mode="nearest")``, deprecated as in PyTorch (it warns)."""
+    _deprecated("upsample_nearest")
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input: Tensor, size: Any = None, scale_factor: Any = None) -> Tensor:  # noqa: A002
+    """``interpolate(..., mode="bilinear", align_corners=True)``, deprecated as in PyTorch."""
+    _deprecated("upsample_bilinear")
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
