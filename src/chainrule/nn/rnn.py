@@ -16,10 +16,12 @@ import math
 from typing import Any
 
 from chainrule import factories
+from chainrule._array import xp
 from chainrule.nn import functional as F
 from chainrule.nn import init
 from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
+from chainrule.nn.utils.rnn import PackedSequence, pad_packed_sequence
 from chainrule.ops import elementwise
 from chainrule.ops.shape import cat, stack
 from chainrule.tensor import Tensor
@@ -236,8 +238,11 @@ class RNNBase(Module):
         return text
 
     def forward(self, input: Tensor, hx: Any = None) -> tuple[Tensor, Any]:  # noqa: A002
-        """``input`` is (L, N, H_in), (N, L, H_in) with ``batch_first``, or unbatched
-        (L, H_in); ``hx`` is (layers * directions, N, H) (a pair of them for an LSTM)."""
+        """``input`` is (L, N, H_in), (N, L, H_in) with ``batch_first``, unbatched (L, H_in),
+        or a :class:`~chainrule.nn.utils.rnn.PackedSequence` (then so is the output); ``hx``
+        is (layers * directions, N, H) (a pair of them for an LSTM)."""
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         if input.ndim not in (2, 3):
             raise ValueError(
                 f"{type(self).__name__}: Expected input to be 2D or 3D, got {input.ndim}D instead"
@@ -254,6 +259,15 @@ class RNNBase(Module):
             else (input.transpose(0, 1) if self.batch_first else input)
         )
         states = self._initial_states(hx, x, unbatched)
+        x, h_n = self._layers(x, states)
+        out = x.squeeze(1) if unbatched else (x.transpose(0, 1) if self.batch_first else x)
+        if unbatched:
+            h_n = [h.squeeze(1) for h in h_n]
+        return out, (tuple(h_n) if self.mode == "LSTM" else h_n[0])
+
+    def _layers(self, x: Tensor, states: tuple[Tensor, ...]) -> tuple[Tensor, list[Tensor]]:
+        """Every layer over sequence-first ``x`` from ``states``: the last layer's (L, N, H)
+        outputs and the final states, stacked over layers and directions."""
         finals: list[Any] = []
         for layer in range(self.num_layers):
             outputs = []
@@ -266,11 +280,38 @@ class RNNBase(Module):
             x = outputs[0] if len(outputs) == 1 else cat(outputs, -1)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 x = F.dropout(x, self.dropout, True)
-        out = x.squeeze(1) if unbatched else (x.transpose(0, 1) if self.batch_first else x)
-        h_n = [stack([f[k] for f in finals]) for k in range(len(states))]
-        if unbatched:
-            h_n = [h.squeeze(1) for h in h_n]
-        return out, (tuple(h_n) if self.mode == "LSTM" else h_n[0])
+        return x, [stack([f[k] for f in finals]) for k in range(len(states))]
+
+    def _forward_packed(self, packed: PackedSequence, hx: Any) -> tuple[PackedSequence, Any]:
+        """The layers over a packed batch. The sequences of each length run together as one
+        plain batch of that many steps, so none ever reads padding and each final state is
+        its own sequence's; the outputs are packed as the input was, the final states put
+        back in the batch's order. (Dropout between layers then draws per group of lengths,
+        not PyTorch's one mask.)"""
+        padded, lengths = pad_packed_sequence(packed)
+        states = self._initial_states(hx, padded, unbatched=False)
+        groups: dict[int, list[int]] = {}
+        for i, n in enumerate(lengths.tolist()):
+            groups.setdefault(n, []).append(i)
+        outputs, finals, order = [], [], []
+        for n, members in groups.items():
+            rows = factories.tensor(members)
+            x, h_n = self._layers(
+                padded[:n].index_select(1, rows), tuple(s.index_select(1, rows) for s in states)
+            )
+            steps_left = padded.shape[0] - n
+            filler = factories.zeros(steps_left, len(members), x.shape[2], dtype=x.dtype)
+            outputs.append(cat([x, filler]) if steps_left else x)
+            finals.append(h_n)
+            order += members
+        back = factories.tensor(xp.argsort(xp.asarray(order)))  # group order -> batch order
+        out = cat(outputs, 1).index_select(1, back)
+        if packed.sorted_indices is not None:
+            out = out.index_select(1, packed.sorted_indices)
+        data = cat([out[t, :size] for t, size in enumerate(packed.batch_sizes.tolist())])
+        h_n = [cat([f[k] for f in finals], 1).index_select(1, back) for k in range(len(states))]
+        output = packed._replace(data=data)
+        return output, (tuple(h_n) if self.mode == "LSTM" else h_n[0])
 
     def _initial_states(self, hx: Any, x: Tensor, unbatched: bool) -> tuple[Tensor, ...]:
         count = self.num_layers * (2 if self.bidirectional else 1)

@@ -428,7 +428,9 @@ def _pick(input: Tensor, dim: int, indices: Any, op: str) -> values_indices:  # 
     if input.ndim == 0:
         return values_indices(input.clone(), _make(indices))
     (axis,) = normalize_dims(dim, input.ndim, op)
-    return values_indices(Gather(axis, indices)(input), _make(indices))
+    # PyTorch's node for the values: SortBackward0, TopkBackward0
+    values = named(Gather(axis, indices)(input), f"{op.capitalize()}Backward0")
+    return values_indices(values, _make(indices))
 
 
 def _index_array(index: Any, op: str) -> Any:

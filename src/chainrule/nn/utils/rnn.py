@@ -1,0 +1,175 @@
+"""Batches of sequences of different lengths, as ``torch.nn.utils.rnn``: padded to one length
+(:func:`pad_sequence`), or packed (:class:`PackedSequence`: the batch's first steps, then its
+second steps, ..., each step holding only the sequences that are still running, longest
+first), which the recurrent layers take and return.
+
+Every function here is built from differentiable indexing, so gradients flow back to the
+sequences.
+
+    >>> import chainrule as cr
+    >>> seqs = [cr.tensor([1.0, 2.0, 3.0]), cr.tensor([4.0])]
+    >>> packed = pack_sequence(seqs)
+    >>> packed.data, packed.batch_sizes
+    (tensor([1., 4., 2., 3.]), tensor([2, 1, 1]))
+    >>> pad_packed_sequence(packed, batch_first=True)
+    (tensor([[1., 2., 3.],
+            [4., 0., 0.]]), tensor([3, 1]))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+from chainrule import factories
+from chainrule._array import xp
+from chainrule.ops.shape import cat, stack
+from chainrule.tensor import Tensor, _make
+
+
+class PackedSequence(NamedTuple):
+    """A packed batch: ``data`` holds step 0 of every sequence, then step 1 of those at least
+    two long, ...; ``batch_sizes[t]`` is how many sequences step ``t`` holds. The sequences
+    are in decreasing length; ``sorted_indices[i]`` is the batch position of the i-th longest
+    (None when the batch came sorted), ``unsorted_indices`` its inverse."""
+
+    data: Tensor
+    batch_sizes: Tensor
+    sorted_indices: Tensor | None = None
+    unsorted_indices: Tensor | None = None
+
+    def to(self, *args: Any, **kwargs: Any) -> PackedSequence:
+        """The same packing with ``data`` converted by ``Tensor.to`` (dtype or device)."""
+        return self._replace(data=self.data.to(*args, **kwargs))
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+
+def pad_sequence(
+    sequences: Sequence[Tensor] | Tensor,
+    batch_first: bool = False,
+    padding_value: float = 0.0,
+    padding_side: str = "right",
+) -> Tensor:
+    """Stack sequences of shapes (L_i, *) into (L, B, *) (or (B, L, *) with ``batch_first``),
+    each filled with ``padding_value`` after its end (before its start for ``"left"``)."""
+    if padding_side not in ("left", "right"):
+        raise RuntimeError(
+            f"Expected padding_side to be one of left or right, but got {padding_side}."
+        )
+    sequences = list(sequences)
+    longest = max(len(s) for s in sequences)
+    padded = []
+    for s in sequences:
+        filler = factories.full((longest - len(s), *s.shape[1:]), padding_value, dtype=s.dtype)
+        padded.append(cat([s, filler] if padding_side == "right" else [filler, s]))
+    return stack(padded, 0 if batch_first else 1)
+
+
+def pack_padded_sequence(
+    input: Tensor,  # noqa: A002
+    lengths: Any,
+    batch_first: bool = False,
+    enforce_sorted: bool = True,
+) -> PackedSequence:
+    """Pack a padded (L, B, *) batch (or (B, L, *) with ``batch_first``) whose sequences have
+    the given ``lengths``. With ``enforce_sorted`` the lengths must already decrease; without,
+    the batch is sorted by a stable sort of the lengths, longest first, as PyTorch's."""
+    counts = xp.asarray(lengths.tolist() if isinstance(lengths, Tensor) else lengths, xp.int64)
+    if counts.ndim != 1:
+        raise ValueError(f"pack_padded_sequence: lengths must be 1-D, got shape {counts.shape}")
+    x = input.transpose(0, 1) if batch_first else input
+    if len(counts) != x.shape[1]:
+        raise ValueError(
+            f"Expected `len(lengths)` to be equal to batch_size, but got {len(counts)} "
+            f"(batch_size={x.shape[1]})"
+        )
+    if (counts <= 0).any():
+        raise RuntimeError(
+            "Length of all samples has to be greater than 0, but found an element in "
+            "'lengths' that is <= 0"
+        )
+    if counts.max() > x.shape[0]:
+        raise RuntimeError(
+            f"pack_padded_sequence: a length of {counts.max()} is longer than the input's "
+            f"{x.shape[0]} steps"
+        )
+    sorted_indices = unsorted_indices = None
+    if enforce_sorted:
+        if (xp.diff(counts) > 0).any():
+            raise RuntimeError(
+                "`lengths` array must be sorted in decreasing order when `enforce_sorted` is "
+                "True. You can pass `enforce_sorted=False` to pack_padded_sequence and/or "
+                "pack_sequence to sidestep this requirement if you do not need ONNX "
+                "exportability."
+            )
+    else:
+        order = xp.argsort(-counts, kind="stable")
+        counts = counts[order]
+        sorted_indices = _make(order.astype(xp.int64))
+        unsorted_indices = _make(xp.argsort(order).astype(xp.int64))
+        x = x.index_select(1, sorted_indices)
+    batch_sizes = (counts[None, :] > xp.arange(counts[0])[:, None]).sum(1)
+    data = cat([x[t, :size] for t, size in enumerate(batch_sizes.tolist())])
+    sizes = _make(batch_sizes.astype(xp.int64))
+    return PackedSequence(data, sizes, sorted_indices, unsorted_indices)
+
+
+def pad_packed_sequence(
+    sequence: PackedSequence,
+    batch_first: bool = False,
+    padding_value: float = 0.0,
+    total_length: int | None = None,
+) -> tuple[Tensor, Tensor]:
+    """Undo :func:`pack_padded_sequence`: the padded batch, in the batch's own order, and
+    each sequence's length (an int64 tensor)."""
+    sizes = sequence.batch_sizes.tolist()
+    steps = len(sizes)
+    if total_length is not None:
+        if total_length < steps:
+            raise ValueError(
+                "Expected total_length to be at least the length of the longest sequence in "
+                f"input, but got total_length={total_length} and max sequence length being "
+                f"{steps}"
+            )
+        steps = total_length
+    data, batch = sequence.data, sizes[0]
+    rows, start = [], 0
+    for t in range(steps):
+        size = sizes[t] if t < len(sizes) else 0
+        step = data[start : start + size]
+        start += size
+        if size < batch:
+            shape = (batch - size, *data.shape[1:])
+            step = cat([step, factories.full(shape, padding_value, dtype=data.dtype)])
+        rows.append(step)
+    padded = stack(rows)
+    lengths = (xp.asarray(sizes)[None, :] > xp.arange(batch)[:, None]).sum(1).astype(xp.int64)
+    if sequence.unsorted_indices is not None:
+        padded = padded.index_select(1, sequence.unsorted_indices)
+        lengths = lengths[sequence.unsorted_indices.numpy()]
+    return (padded.transpose(0, 1) if batch_first else padded), _make(lengths)
+
+
+def pack_sequence(sequences: Sequence[Tensor], enforce_sorted: bool = True) -> PackedSequence:
+    """Pack a list of sequences of shapes (L_i, *) (longest first, unless not
+    ``enforce_sorted``)."""
+    lengths = [len(s) for s in sequences]
+    return pack_padded_sequence(pad_sequence(sequences), lengths, enforce_sorted=enforce_sorted)
+
+
+def unpad_sequence(
+    padded_sequences: Tensor, lengths: Any, batch_first: bool = False
+) -> list[Tensor]:
+    """The list of sequences that :func:`pad_sequence` padded, each cut to its length."""
+    x = padded_sequences if batch_first else padded_sequences.transpose(0, 1)
+    counts = lengths.tolist() if isinstance(lengths, Tensor) else list(lengths)
+    return [x[i, :n] for i, n in enumerate(counts)]
+
+
+def unpack_sequence(packed_sequences: PackedSequence) -> list[Tensor]:
+    """The list of sequences that :func:`pack_sequence` packed, in their original order."""
+    padded, lengths = pad_packed_sequence(packed_sequences, batch_first=True)
+    return unpad_sequence(padded, lengths, batch_first=True)
