@@ -163,6 +163,42 @@ CASES: dict[str, tuple[Callable[[Any], Any], list[tuple[int, ...]], Callable[...
         [(2, 4, 6)],
         _plain,
     ),
+    "transformer_decoder_layer": (
+        lambda nn: nn.TransformerDecoderLayer(6, 2, 8, dropout=0.0),
+        [(4, 2, 6), (3, 2, 6)],
+        _plain,
+    ),
+    "transformer_decoder_layer_norm_first_masks": (
+        lambda nn: nn.TransformerDecoderLayer(
+            6, 3, 10, dropout=0.0, activation="gelu", batch_first=True, norm_first=True
+        ),
+        [(2, 4, 6), (2, 4, 6)],
+        lambda lib, m, x, mem: m(
+            x,
+            mem,
+            tgt_mask=lib.nn.Transformer.generate_square_subsequent_mask(4, dtype=lib.float64),
+            memory_key_padding_mask=_mask(lib, PADDING),
+        ),
+    ),
+    "transformer_decoder_causal_guess": (
+        lambda nn: nn.TransformerDecoder(
+            nn.TransformerDecoderLayer(6, 2, 8, dropout=0.0, batch_first=True), 2, nn.LayerNorm(6)
+        ),
+        [(2, 4, 6), (2, 3, 6)],
+        lambda lib, m, x, mem: m(
+            x, mem, tgt_mask=lib.nn.Transformer.generate_square_subsequent_mask(4)
+        ),
+    ),
+    "transformer": (
+        lambda nn: nn.Transformer(6, 2, 1, 2, 8, dropout=0.0, batch_first=True),
+        [(2, 5, 6), (2, 4, 6)],
+        lambda lib, m, src, tgt: m(
+            src,
+            tgt,
+            tgt_mask=m.generate_square_subsequent_mask(4, dtype=lib.float64),
+            src_key_padding_mask=_mask(lib, np.c_[PADDING, [False, False]]),
+        ),
+    ),
 }
 
 
@@ -229,6 +265,15 @@ def test_default_initialisation_bounds_are_pytorch_ones() -> None:
             ),
             "attn_mask",
         ),
+        (
+            lambda lib: lib.nn.Transformer(4, 2, 1, 1, 8)(lib.ones(3, 2, 4), lib.ones(3, 1, 4)),
+            "the batch number of src and tgt must be equal",
+        ),
+        (
+            lambda lib: lib.nn.Transformer(4, 2, 1, 1, 8)(lib.ones(3, 2, 4), lib.ones(3, 2, 5)),
+            "the feature number of src and tgt must be equal to d_model",
+        ),
+        (lambda lib: lib.nn.TransformerDecoderLayer(4, 2, activation="tanh"), "relu/gelu"),
     ],
 )
 def test_misuse_raises_the_exception_pytorch_raises(build: Callable[[Any], Any], message: str):
@@ -268,3 +313,25 @@ def test_multihead_attention_dropout_applies_in_training_only() -> None:
     mha.train()
     _, dropped = mha(x, x, x, average_attn_weights=False)
     _is_dropout_of(dropped.detach().numpy(), kept.detach().numpy(), 0.4)
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_transformer_initialises_as_pytorch_from_the_same_seed(seed: int) -> None:
+    """Every layer draws in PyTorch's order, then every matrix is drawn again (Xavier)."""
+    weights = []
+    for lib in (cr, torch):
+        lib.manual_seed(seed)
+        model = lib.nn.Transformer(6, 2, 2, 1, 8, dropout=0.0)
+        weights.append([p.detach().numpy() for p in model.parameters()])
+    for ours, theirs in zip(*weights, strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def test_square_subsequent_mask_as_pytorchs() -> None:
+    for size, dtype in ((1, None), (4, "float64")):
+        ours = cr.nn.Transformer.generate_square_subsequent_mask(size, dtype=dtype and cr.float64)
+        theirs = torch.nn.Transformer.generate_square_subsequent_mask(
+            size, dtype=dtype and torch.float64
+        )
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+        assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]

@@ -720,3 +720,18 @@ def test_chainrules_own_workflows_leave_the_scalar_warning_to_the_user() -> None
         "the user's float() warns: Converting a tensor with requires_grad=True to a scalar may "
         "lead to unexpected behavior.",
     ]
+
+
+def test_tensor_of_a_tensor_warns_as_pytorch() -> None:
+    """``tensor(t)`` copies, and PyTorch recommends ``t.detach().clone()`` instead."""
+
+    messages = []
+    for lib in (cr, torch):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            copy = lib.tensor(lib.ones(2, requires_grad=True))
+        assert not copy.requires_grad and copy.grad_fn is None
+        messages.append(
+            [(w.category, str(w.message).replace("torch.", "chainrule.")) for w in caught]
+        )
+    assert messages[0] == messages[1] and len(messages[0]) == 1

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -50,6 +51,13 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     """A new tensor holding a copy of ``data`` (a number, nested lists, an array or a tensor)."""
     _device.check(device)
     if isinstance(data, Tensor):
+        warnings.warn(
+            "To copy construct from a tensor, it is recommended to use "
+            "sourceTensor.detach().clone() or sourceTensor.detach().clone().requires_grad_(True), "
+            "rather than chainrule.tensor(sourceTensor).",
+            UserWarning,
+            stacklevel=2,
+        )
         array = data._data.copy()
     elif isinstance(data, xp.ndarray | xp.generic):
         array = xp.array(data)

@@ -33,7 +33,13 @@ from chainrule.nn.module import Module
 from chainrule.nn.norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from chainrule.nn.parameter import Parameter
 from chainrule.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
-from chainrule.nn.transformer import TransformerEncoder, TransformerEncoderLayer
+from chainrule.nn.transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 
 # isort: split
 # ---- activations, losses, distances (api17b)
@@ -185,6 +191,9 @@ __all__ = [
     "Tanh",
     "Tanhshrink",
     "Threshold",
+    "Transformer",
+    "TransformerDecoder",
+    "TransformerDecoderLayer",
     "TransformerEncoder",
     "TransformerEncoderLayer",
     "TripletMarginLoss",
