@@ -1,6 +1,7 @@
 """The Tensor API as PyTorch users know it: dtype inference, factories, attributes, conversion,
 printing, reductions with indices, comparisons, and clear shape errors."""
 
+import warnings
 from typing import Any
 
 import numpy as np
