@@ -67,6 +67,10 @@ EXAMPLE_FILES = {
     "two_layer_custom_function.py": 1e-4,
     "makemore_mlp.py": 1e-3,
     "gpt.py": 1e-3,
+    "quickstart.py": 1e-4,
+    "dcgan.py": 1e-3,
+    "transformer_lm.py": 1e-3,
+    "sequence_classifier.py": 1e-4,
 }
 
 
