@@ -189,6 +189,18 @@ from chainrule.ops.shape import (
     unbind,
     unsqueeze,
 )
+# ---- math (api17d): NumPy's longer names, one-sided clamps, compositions, scans, statistics
+from chainrule.ops.elementwise import (
+    clamp_max,
+    clamp_min,
+    divide,
+    multiply,
+    subtract,
+    true_divide,
+)
+from chainrule.ops.shape import cat as concat
+
+# ---- end math (api17d)
 from chainrule.printing import get_printoptions, set_printoptions
 from chainrule.rng import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from chainrule.serialization import load, save

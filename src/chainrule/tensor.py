@@ -883,6 +883,162 @@ class Tensor:
     ) -> Tensor:
         return factories.multinomial(self, num_samples, replacement, generator=generator)
 
+    # ----------------------------------------------------------------- math (api17d)
+    # PyTorch's longer names and one-sided clamps, and the in-place forms of the elementwise
+    # functions: each computes out of place and writes back through inplace.apply, which bumps
+    # the version and records the change as add_ does.
+    def multiply(self, other: Any) -> Tensor:
+        return elementwise.mul(self, other)
+
+    def divide(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        return elementwise.div(self, other, rounding_mode=rounding_mode)
+
+    def subtract(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        return elementwise.sub(self, other, alpha=alpha)
+
+    def true_divide(self, other: Any) -> Tensor:
+        return elementwise.true_divide(self, other)
+
+    def clamp_min(self, min: Any) -> Tensor:  # noqa: A002
+        return elementwise.clamp_min(self, min)
+
+    def clamp_max(self, max: Any) -> Tensor:  # noqa: A002
+        return elementwise.clamp_max(self, max)
+
+    def multiply_(self, other: Any) -> Tensor:
+        return inplace.mul_(self, other)
+
+    def divide_(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        return inplace.apply(
+            self, lambda old: elementwise.div(old, other, rounding_mode=rounding_mode)
+        )
+
+    def subtract_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        return inplace.add_(self, other, -alpha)
+
+    def true_divide_(self, other: Any) -> Tensor:
+        return inplace.div_(self, other)
+
+    def clip_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+        return inplace.clamp_(self, min, max)
+
+    def clamp_min_(self, min: Any) -> Tensor:  # noqa: A002
+        return inplace.apply(self, elementwise.clamp_min, min)
+
+    def clamp_max_(self, max: Any) -> Tensor:  # noqa: A002
+        return inplace.apply(self, elementwise.clamp_max, max)
+
+    def pow_(self, exponent: Any) -> Tensor:
+        return inplace.apply(self, elementwise.pow, exponent)
+
+    def round_(self, *, decimals: builtins.int = 0) -> Tensor:
+        return inplace.apply(self, lambda old: elementwise.round(old, decimals=decimals))
+
+    def abs_(self) -> Tensor:
+        return inplace.apply(self, elementwise.abs)
+
+    def absolute_(self) -> Tensor:
+        return inplace.apply(self, elementwise.abs)
+
+    def neg_(self) -> Tensor:
+        return inplace.apply(self, elementwise.neg)
+
+    def negative_(self) -> Tensor:
+        return inplace.apply(self, elementwise.neg)
+
+    def sign_(self) -> Tensor:
+        return inplace.apply(self, elementwise.sign)
+
+    def square_(self) -> Tensor:
+        return inplace.apply(self, elementwise.square)
+
+    def sqrt_(self) -> Tensor:
+        return inplace.apply(self, elementwise.sqrt)
+
+    def rsqrt_(self) -> Tensor:
+        return inplace.apply(self, elementwise.rsqrt)
+
+    def reciprocal_(self) -> Tensor:
+        return inplace.apply(self, elementwise.reciprocal)
+
+    def exp_(self) -> Tensor:
+        return inplace.apply(self, elementwise.exp)
+
+    def exp2_(self) -> Tensor:
+        return inplace.apply(self, elementwise.exp2)
+
+    def expm1_(self) -> Tensor:
+        return inplace.apply(self, elementwise.expm1)
+
+    def log_(self) -> Tensor:
+        return inplace.apply(self, elementwise.log)
+
+    def log1p_(self) -> Tensor:
+        return inplace.apply(self, elementwise.log1p)
+
+    def log2_(self) -> Tensor:
+        return inplace.apply(self, elementwise.log2)
+
+    def log10_(self) -> Tensor:
+        return inplace.apply(self, elementwise.log10)
+
+    def sigmoid_(self) -> Tensor:
+        return inplace.apply(self, elementwise.sigmoid)
+
+    def tanh_(self) -> Tensor:
+        return inplace.apply(self, elementwise.tanh)
+
+    def relu_(self) -> Tensor:
+        return inplace.apply(self, elementwise.relu)
+
+    def erf_(self) -> Tensor:
+        return inplace.apply(self, elementwise.erf)
+
+    def sin_(self) -> Tensor:
+        return inplace.apply(self, elementwise.sin)
+
+    def cos_(self) -> Tensor:
+        return inplace.apply(self, elementwise.cos)
+
+    def tan_(self) -> Tensor:
+        return inplace.apply(self, elementwise.tan)
+
+    def asin_(self) -> Tensor:
+        return inplace.apply(self, elementwise.asin)
+
+    def acos_(self) -> Tensor:
+        return inplace.apply(self, elementwise.acos)
+
+    def atan_(self) -> Tensor:
+        return inplace.apply(self, elementwise.atan)
+
+    def sinh_(self) -> Tensor:
+        return inplace.apply(self, elementwise.sinh)
+
+    def cosh_(self) -> Tensor:
+        return inplace.apply(self, elementwise.cosh)
+
+    def asinh_(self) -> Tensor:
+        return inplace.apply(self, elementwise.asinh)
+
+    def acosh_(self) -> Tensor:
+        return inplace.apply(self, elementwise.acosh)
+
+    def atanh_(self) -> Tensor:
+        return inplace.apply(self, elementwise.atanh)
+
+    def floor_(self) -> Tensor:
+        return inplace.apply(self, elementwise.floor)
+
+    def ceil_(self) -> Tensor:
+        return inplace.apply(self, elementwise.ceil)
+
+    def trunc_(self) -> Tensor:
+        return inplace.apply(self, elementwise.trunc)
+
+    def frac_(self) -> Tensor:
+        return inplace.apply(self, elementwise.frac)
+
 
 class View:
     """How a view was taken (PyTorch's view metadata): its root ``base``, the view ``ops``
