@@ -6,6 +6,101 @@ helpers, combinations of elementwise ops, scans and indexing updates that PyTorc
 
 from __future__ import annotations
 
-from op_table import OpSpec
+import torch
+from op_table import AWAY_FROM_ZERO, BINARY, REAL, SAME, OpSpec, away_from
+
+import chainrule as cr
 
 API_SPECS: list[OpSpec] = []
+
+# ---- math (api17d)
+# Compositions (lerp, addcmul, addcdiv, the add*mm family): their rules are their parts', so
+# the rows check the order of operations and the scalars' places, against torch.
+API_SPECS += [
+    OpSpec(
+        "lerp_number_weight",
+        lambda a, b: cr.lerp(a, b, 0.3),
+        lambda a, b: torch.lerp(a, b, 0.3),
+        ("Add", "Mul", "Sub"),
+        BINARY,
+    ),
+    OpSpec(
+        "lerp_number_weight_near_end",
+        lambda a, b: a.lerp(b, 0.8),
+        SAME,
+        ("Mul", "Sub"),
+        BINARY,
+    ),
+    OpSpec(
+        "lerp_tensor_weight",
+        cr.lerp,
+        torch.lerp,
+        ("Add", "Mul", "Sub", "Where"),
+        (((2, 3), (2, 3), (2, 3)), ((2, 3), (3,), (2, 1)), ((), (4,), (3, 1))),
+        domain=(REAL, REAL, away_from(-0.5, 0.5)),
+    ),
+    OpSpec(
+        "addcmul",
+        lambda x, a, b: cr.addcmul(x, a, b, value=-0.5),
+        lambda x, a, b: torch.addcmul(x, a, b, value=-0.5),
+        ("Add", "Mul"),
+        (((2, 3), (2, 3), (2, 3)), ((2, 3), (3,), (2, 1)), ((), (4,), ())),
+    ),
+    OpSpec(
+        "addcmul_method_value_one",
+        lambda x, a, b: x.addcmul(a, b),
+        SAME,
+        ("Add", "Mul"),
+        (((2, 3), (2, 3), (3,)),),
+    ),
+    OpSpec(
+        "addcdiv",
+        lambda x, a, b: x.addcdiv(a, b, value=2.0),
+        SAME,
+        ("Add", "Div", "Mul"),
+        (((2, 3), (2, 3), (2, 3)), ((2, 3), (3,), (2, 1)), ((), (4,), ())),
+        domain=(REAL, REAL, AWAY_FROM_ZERO),
+    ),
+    OpSpec(
+        "addmm",
+        lambda x, a, b: cr.addmm(x, a, b, beta=0.5, alpha=-2.0),
+        lambda x, a, b: torch.addmm(x, a, b, beta=0.5, alpha=-2.0),
+        ("Add", "MatMul", "Mul"),
+        (((2, 4), (2, 3), (3, 4)), ((4,), (2, 3), (3, 4)), ((), (2, 3), (3, 1))),
+    ),
+    OpSpec(
+        "addmm_method_beta_zero",
+        lambda x, a, b: x.addmm(a, b, beta=0),
+        SAME,
+        ("Add", "MatMul", "Where"),
+        (((2, 1), (2, 3), (3, 4)),),
+    ),
+    OpSpec(
+        "addmv",
+        lambda x, a, v: x.addmv(a, v, beta=2, alpha=0.5),
+        SAME,
+        ("Add", "MatMul", "Mul"),
+        (((2,), (2, 3), (3,)), ((), (4, 2), (2,))),
+    ),
+    OpSpec(
+        "addr",
+        lambda x, a, b: cr.addr(x, a, b),
+        lambda x, a, b: torch.addr(x, a, b),
+        ("Add", "Mul"),
+        (((2, 3), (2,), (3,)), ((3,), (2,), (3,))),
+    ),
+    OpSpec(
+        "baddbmm",
+        lambda x, a, b: x.baddbmm(a, b, alpha=1.5),
+        SAME,
+        ("Add", "MatMul", "Mul"),
+        (((2, 3, 4), (2, 3, 2), (2, 2, 4)), ((3, 1), (2, 3, 2), (2, 2, 1))),
+    ),
+    OpSpec(
+        "addbmm",
+        lambda x, a, b: cr.addbmm(x, a, b, beta=-1),
+        lambda x, a, b: torch.addbmm(x, a, b, beta=-1),
+        ("Add", "MatMul", "Mul", "Sum"),
+        (((3, 4), (2, 3, 2), (2, 2, 4)), ((4,), (5, 3, 2), (5, 2, 4))),
+    ),
+]

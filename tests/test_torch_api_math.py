@@ -246,3 +246,86 @@ def test_inplace_binary_methods_match_torch() -> None:
     assert_same(lambda m, a: a.clip_(-0.5, 0.5), x)
     assert_same(lambda m, a: a.round_(decimals=1), x)
     assert_same(lambda m, a, b: a.clamp_min_(b), x, y - 3)
+
+
+# ----------------------------------------------------------------------------- combinations
+def test_lerp_matches_torch_at_the_ends_edges_and_dtype_errors() -> None:
+    a, b = np.array([1e8, -3.0, 0.0, NAN], np.float32), np.array([1.0, 2.0, INF, 1.0], np.float32)
+    for w in (0.0, 0.25, 0.5, 1.0, -0.75, 2.0):
+        assert_same(lambda m, x, y, w=w: m.lerp(x, y, w), a, b)
+    assert_same(lambda m, x, y, w: x.lerp(y, w), a, b, np.array([0.0, 0.5, 1.0, -0.5], np.float32))
+    assert_same(lambda m, x, y, w: m.lerp(x, y, w), a, b, np.array(0.7))  # 0-d float64 weight
+    assert_same(lambda m, x, y, w: m.lerp(x, y, w), a, b, np.ones(4))  # float64 weight: refused
+    assert_same(lambda m, x, y: m.lerp(x, y, 0.5), a, b.astype(np.float64))
+    assert_same(lambda m, x, y: m.lerp(x, y, 0.5), np.arange(3), np.arange(3))
+    assert_same(lambda m, x, y: m.lerp(x, y, 0.5), np.zeros((0, 2)), np.zeros(2))
+
+
+def test_addcmul_and_addcdiv_match_torch_across_dtypes_and_values() -> None:
+    x, a, b = normal(2, 3), normal(3), normal(2, 1) + 3
+    integers = np.arange(3)
+    for value in (1, 2, -0.5):
+        for name in ("addcmul", "addcdiv"):
+            assert_same(
+                lambda m, x, a, b, n=name, v=value: getattr(m, n)(x, a, b, value=v), x, a, b
+            )
+        assert_same(lambda m, i, v=value: m.addcmul(i, i, i, value=v), integers)
+        assert_same(lambda m, f, i, v=value: m.addcmul(f, i, i, value=v), x[0], integers)
+    assert_same(lambda m, i: m.addcdiv(i, i, i), integers)  # integer division: refused
+    assert_same(lambda m, f, i: m.addcdiv(f, i, i), x[0], integers)
+    assert_same(lambda m, x, a, b: m.addcdiv(x, a, b), x, a, np.zeros(3, np.float32))
+
+
+def test_inplace_combinations_match_torch_and_record_gradients() -> None:
+    x, a, b = normal(2, 3), normal(3), normal(2, 1) + 3
+
+    def optimizer_step(m: Any, p: Any, g: Any, v: Any) -> Any:
+        avg, sq = m.zeros_like(p), m.zeros_like(p)
+        avg.lerp_(g, 0.1)
+        sq.mul_(0.999).addcmul_(g, g, value=0.001)
+        return p.addcdiv_(avg, sq.sqrt().add_(1e-8), value=-0.01), avg, sq
+
+    assert_same(optimizer_step, x, a + np.zeros((2, 3), np.float32), b)
+
+    def recorded(m: Any, x: Any, a: Any, b: Any) -> Any:
+        leaves = [t.requires_grad_() for t in (x, a, b)]
+        y = leaves[0] * 1.0
+        y.addcmul_(leaves[1], leaves[2], value=2).lerp_(leaves[1], leaves[2] - 3)
+        y.addcdiv_(leaves[1], leaves[2]).sum().backward()
+        return y, *(t.grad for t in leaves)
+
+    assert_same(recorded, x, a, b)
+
+
+ADD_PRODUCTS = [
+    ("addmm", (2, 4), (2, 3), (3, 4)),
+    ("addmm", (4,), (2, 3), (3, 4)),
+    ("addmv", (2,), (2, 3), (3,)),
+    ("addr", (2, 3), (2,), (3,)),
+    ("baddbmm", (1, 3, 4), (2, 3, 2), (2, 2, 4)),
+    ("addbmm", (3, 4), (2, 3, 2), (2, 2, 4)),
+]
+
+
+@pytest.mark.parametrize(("name", "x", "a", "b"), ADD_PRODUCTS)
+def test_add_products_match_torch_with_scalars_nan_and_methods(name: str, x, a, b) -> None:
+    inputs = normal(*x), normal(*a), normal(*b)
+    for beta, alpha in ((1, 1), (0.5, -2), (0, 1), (2, 0)):
+        call = lambda m, x, a, b, be=beta, al=alpha: getattr(m, name)(x, a, b, beta=be, alpha=al)  # noqa: E731
+        assert_same(call, *inputs)
+        assert_same(call, np.full(x, NAN, np.float32), *inputs[1:])  # beta = 0 drops the nan
+        assert_same(lambda m, x, a, b, be=beta: getattr(x, name)(a, b, beta=be), *inputs)
+        assert_same(lambda m, x, a, b, be=beta: getattr(x, name + "_")(a, b, beta=be), *inputs)
+    integers = [np.arange(int(np.prod(s))).reshape(s) for s in (x, a, b)]
+    assert_same(lambda m, x, a, b: getattr(m, name)(x, a, b, beta=0.5, alpha=2), *integers)
+    assert_same(lambda m, x, a, b: getattr(m, name)(x, a, b), inputs[0].astype(float), *inputs[1:])
+    assert_same(lambda m, x, a, b: getattr(m, name)(x, a, b), np.ones((5, 1, 1, 7)), *inputs[1:])
+
+
+def test_add_products_beta_zero_gives_input_a_zero_gradient_as_torch() -> None:
+    def call(m: Any, x: Any, a: Any, b: Any) -> Any:
+        x.requires_grad_()
+        m.addmm(x, a, b, beta=0).sum().backward()
+        return x.grad
+
+    assert_same(call, np.full((2, 1), NAN), normal(2, 3).astype(float), normal(3, 4).astype(float))

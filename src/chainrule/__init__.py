@@ -189,7 +189,9 @@ from chainrule.ops.shape import (
     unbind,
     unsqueeze,
 )
+
 # ---- math (api17d): NumPy's longer names, one-sided clamps, compositions, scans, statistics
+from chainrule.ops.combinations import addcdiv, addcmul, lerp
 from chainrule.ops.elementwise import (
     clamp_max,
     clamp_min,
@@ -198,6 +200,7 @@ from chainrule.ops.elementwise import (
     subtract,
     true_divide,
 )
+from chainrule.ops.linalg import addbmm, addmm, addmv, addr, baddbmm
 from chainrule.ops.shape import cat as concat
 
 # ---- end math (api17d)

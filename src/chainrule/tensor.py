@@ -1039,6 +1039,64 @@ class Tensor:
     def frac_(self) -> Tensor:
         return inplace.apply(self, elementwise.frac)
 
+    def lerp(self, end: Tensor, weight: Any) -> Tensor:
+        return combinations.lerp(self, end, weight)
+
+    def addcmul(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+        return combinations.addcmul(self, tensor1, tensor2, value=value)
+
+    def addcdiv(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+        return combinations.addcdiv(self, tensor1, tensor2, value=value)
+
+    def lerp_(self, end: Tensor, weight: Any) -> Tensor:
+        return inplace.apply(self, combinations.lerp, end, weight)
+
+    def addcmul_(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+        return inplace.apply(
+            self, lambda old, a, b: combinations.addcmul(old, a, b, value=value), tensor1, tensor2
+        )
+
+    def addcdiv_(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+        return inplace.apply(
+            self, lambda old, a, b: combinations.addcdiv(old, a, b, value=value), tensor1, tensor2
+        )
+
+    def addmm(self, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        return linalg.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    def addmv(self, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        return linalg.addmv(self, mat, vec, beta=beta, alpha=alpha)
+
+    def addr(self, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        return linalg.addr(self, vec1, vec2, beta=beta, alpha=alpha)
+
+    def baddbmm(self, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        return linalg.baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def addbmm(self, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        return linalg.addbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def addmm_(self, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        return self._add_product_(linalg.addmm, mat1, mat2, beta, alpha)
+
+    def addmv_(self, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        return self._add_product_(linalg.addmv, mat, vec, beta, alpha)
+
+    def addr_(self, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        return self._add_product_(linalg.addr, vec1, vec2, beta, alpha)
+
+    def baddbmm_(self, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        return self._add_product_(linalg.baddbmm, batch1, batch2, beta, alpha)
+
+    def addbmm_(self, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        return self._add_product_(linalg.addbmm, batch1, batch2, beta, alpha)
+
+    def _add_product_(
+        self, op: Callable[..., Tensor], a: Tensor, b: Tensor, beta: Any, alpha: Any
+    ) -> Tensor:
+        """``self = op(self, a, b, beta=beta, alpha=alpha)`` in place (``addmm_`` ...)."""
+        return inplace.apply(self, lambda old, x, y: op(old, x, y, beta=beta, alpha=alpha), a, b)
+
 
 class View:
     """How a view was taken (PyTorch's view metadata): its root ``base``, the view ``ops``
@@ -1147,3 +1205,4 @@ nn_ops = import_later(globals(), "chainrule.ops.nn_ops")
 reduce = import_later(globals(), "chainrule.ops.reduce")
 shape = import_later(globals(), "chainrule.ops.shape")
 views = import_later(globals(), "chainrule.ops.views")
+combinations = import_later(globals(), "chainrule.ops.combinations")  # math (api17d)

@@ -457,6 +457,91 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:  # noqa: A002
 ger = outer
 
 
+# ---- math (api17d): beta * input + alpha * product, for each of PyTorch's products
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:  # noqa: A002
+    """``beta * input + alpha * (mat1 @ mat2)``, ``input`` expanded to the product's shape.
+
+    >>> import chainrule as cr
+    >>> cr.addmm(cr.ones(2), cr.ones(2, 3), cr.ones(3, 2), beta=0.5, alpha=2)
+    tensor([[6.5000, 6.5000],
+            [6.5000, 6.5000]])
+    """
+    return _add_product(input, mm(mat1, mat2), beta, alpha, "addmm")
+
+
+def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:  # noqa: A002
+    """``beta * input + alpha * (mat @ vec)``, ``input`` expanded to the product's shape."""
+    return _add_product(input, mv(mat, vec), beta, alpha, "addmv")
+
+
+def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:  # noqa: A002
+    """``beta * input + alpha * outer(vec1, vec2)``, ``input`` expanded to the product's shape.
+    Unlike the matrix products, ``addr`` promotes dtypes, and refuses a float ``beta`` or
+    ``alpha`` for integers rather than truncating it (PyTorch's outer product and checks)."""
+    product = outer(vec1, vec2)
+    if not (dtypes.is_floating(input.dtype) or dtypes.is_floating(product.dtype)):
+        for name, scalar in (("beta", beta), ("alpha", alpha)):
+            if isinstance(scalar, float):
+                raise RuntimeError(
+                    f"For integral input tensors, argument {name} must not be a floating point "
+                    "number."
+                )
+    return _add_product(input, product, beta, alpha, None)
+
+
+def baddbmm(
+    input: Tensor,  # noqa: A002
+    batch1: Tensor,
+    batch2: Tensor,
+    *,
+    beta: Any = 1,
+    alpha: Any = 1,
+) -> Tensor:
+    """``beta * input + alpha * bmm(batch1, batch2)``, ``input`` expanded to the product's
+    shape."""
+    return _add_product(input, bmm(batch1, batch2), beta, alpha, "baddbmm")
+
+
+def addbmm(
+    input: Tensor,  # noqa: A002
+    batch1: Tensor,
+    batch2: Tensor,
+    *,
+    beta: Any = 1,
+    alpha: Any = 1,
+) -> Tensor:
+    """``beta * input + alpha * sum_b batch1[b] @ batch2[b]``: the batch's products summed
+    (in one reduction; PyTorch adds them on one by one, which may round differently)."""
+    return _add_product(input, bmm(batch1, batch2).sum(0), beta, alpha, "addbmm")
+
+
+def _add_product(
+    input: Tensor,  # noqa: A002
+    product: Tensor,
+    beta: Any,
+    alpha: Any,
+    op: str | None,
+) -> Tensor:
+    """``beta * input + alpha * product`` as PyTorch's ``add*mm`` family computes it: ``input``
+    expanded (not broadcast) to the product's shape, and of its dtype (``op`` names the
+    function in the refusal; None promotes instead); the scalars of an integer result
+    truncated to integers; ``beta = 0`` ignores input's values, nan and inf too, while input
+    stays in the graph with a zero gradient (PyTorch's ``grad * beta``)."""
+    if op is not None and input.dtype != product.dtype:
+        names = [_TORCH_DTYPE_NAMES[x.dtype.name][1] for x in (input, product)]
+        raise RuntimeError(
+            f"{op}: self and mat2 must have the same dtype, but got {names[0]} and {names[1]}"
+        )
+    if not dtypes.is_floating(product.dtype) and not dtypes.is_floating(input.dtype):
+        beta, alpha = int(beta), int(alpha)
+    base = input.expand(product.shape)
+    if beta == 0:
+        base = where(xp.zeros((), bool), base, xp.zeros((), base.dtype))
+    elif beta != 1:
+        base = base * beta
+    return base + (product if alpha == 1 else product * alpha)
+
+
 def diag(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
     """A 1-D input becomes a square matrix with it on the ``diagonal``-th diagonal; a 2-D
     input gives that diagonal as 1-D. Built from indexing, whose rules give the gradient."""
