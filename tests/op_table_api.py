@@ -6,8 +6,21 @@ helpers, combinations of elementwise ops, scans and indexing updates that PyTorc
 
 from __future__ import annotations
 
+import numpy as np
 import torch
-from op_table import AWAY_FROM_ZERO, BINARY, REAL, SAME, OpSpec, away_from
+from op_table import (
+    AWAY_FROM_ZERO,
+    BINARY,
+    CUBE,
+    REAL,
+    SAME,
+    UNARY,
+    OpSpec,
+    Shape,
+    away_from,
+    distinct,
+    uniform,
+)
 
 import chainrule as cr
 
@@ -102,5 +115,73 @@ API_SPECS += [
         lambda x, a, b: torch.addbmm(x, a, b, beta=-1),
         ("Add", "MatMul", "Mul", "Sum"),
         (((3, 4), (2, 3, 2), (2, 2, 4)), ((4,), (5, 3, 2), (5, 2, 4))),
+    ),
+]
+
+
+def zeros_inside(rng: np.random.Generator, shape: Shape, index: int) -> np.ndarray:
+    """Real values with every fourth one exactly zero: rows with no zero, one zero (first,
+    inside or last) and two, so cumprod's gradient takes each of its branches."""
+    x = REAL(rng, shape, index)
+    x.reshape(-1)[::4] = 0.0
+    return x
+
+
+# Scans: cumprod's rows put zeros where PyTorch's backward takes its other branches.
+API_SPECS += [
+    OpSpec("cumprod", lambda x: x.cumprod(1), SAME, ("CumProd",), CUBE),
+    OpSpec(
+        "cumprod_negative_dim",
+        lambda x: cr.cumprod(x, -1),
+        lambda x: torch.cumprod(x, -1),
+        ("CumProd",),
+        UNARY[:3] + (((0, 3),),),
+    ),
+    OpSpec(
+        "cumprod_with_zeros",
+        lambda x: x.cumprod(1),
+        SAME,
+        ("CumProd",),
+        (((3, 5),), ((2, 4, 3),), ((6, 9),)),
+        domain=zeros_inside,
+    ),
+    OpSpec(
+        "cumprod_with_zeros_dim0",
+        lambda x: cr.cumprod(x, 0),
+        lambda x: torch.cumprod(x, 0),
+        ("CumProd",),
+        (((5, 3),), ((9, 6),)),
+        domain=zeros_inside,
+    ),
+    OpSpec(
+        "cummax_values",
+        lambda x: x.cummax(1).values,
+        SAME,
+        ("CumArgExtreme", "MaxAlong"),
+        CUBE,
+        domain=distinct,
+    ),
+    OpSpec(
+        "cummin_values",
+        lambda x: cr.cummin(x, 0)[0],
+        lambda x: torch.cummin(x, 0)[0],
+        ("CumArgExtreme", "MaxAlong"),
+        UNARY,
+        domain=distinct,
+    ),
+    OpSpec("logcumsumexp", lambda x: x.logcumsumexp(1), SAME, ("LogCumSumExp",), CUBE),
+    OpSpec(
+        "logcumsumexp_wide_range",
+        lambda x: cr.logcumsumexp(x, -1),
+        lambda x: torch.logcumsumexp(x, -1),
+        ("LogCumSumExp",),
+        UNARY,
+        domain=uniform(-40.0, 40.0),
+        jvp=False,
+        why_off={
+            "jvp": "PyTorch's forward rule normalises by the row's max and loses the early "
+            "outputs' tangents over this range; chainrule's (in log space) is checked against "
+            "finite differences on it in test_torch_api_math.py",
+        },
     ),
 ]

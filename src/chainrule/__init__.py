@@ -201,6 +201,7 @@ from chainrule.ops.elementwise import (
     true_divide,
 )
 from chainrule.ops.linalg import addbmm, addmm, addmv, addr, baddbmm
+from chainrule.ops.scans import cummax, cummin, cumprod, logcumsumexp
 from chainrule.ops.shape import cat as concat
 
 # ---- end math (api17d)

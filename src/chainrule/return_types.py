@@ -33,7 +33,9 @@ max = _values_indices("max")  # noqa: A001
 min = _values_indices("min")  # noqa: A001
 sort = _values_indices("sort")
 topk = _values_indices("topk")
-_CLASSES = {"max": max, "min": min, "sort": sort, "topk": topk}
+cummax = _values_indices("cummax")  # math (api17d)
+cummin = _values_indices("cummin")
+_CLASSES = {"max": max, "min": min, "sort": sort, "topk": topk, "cummax": cummax, "cummin": cummin}
 
 
 def named(function: str, result: Any) -> Any:

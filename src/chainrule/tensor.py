@@ -1091,6 +1091,18 @@ class Tensor:
     def addbmm_(self, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
         return self._add_product_(linalg.addbmm, batch1, batch2, beta, alpha)
 
+    def cumprod(self, dim: builtins.int, *, dtype: Any = None) -> Tensor:
+        return scans.cumprod(self, dim, dtype=dtype)
+
+    def cummax(self, dim: builtins.int) -> Any:
+        return scans.cummax(self, dim)
+
+    def cummin(self, dim: builtins.int) -> Any:
+        return scans.cummin(self, dim)
+
+    def logcumsumexp(self, dim: builtins.int) -> Tensor:
+        return scans.logcumsumexp(self, dim)
+
     def _add_product_(
         self, op: Callable[..., Tensor], a: Tensor, b: Tensor, beta: Any, alpha: Any
     ) -> Tensor:
@@ -1206,3 +1218,4 @@ reduce = import_later(globals(), "chainrule.ops.reduce")
 shape = import_later(globals(), "chainrule.ops.shape")
 views = import_later(globals(), "chainrule.ops.views")
 combinations = import_later(globals(), "chainrule.ops.combinations")  # math (api17d)
+scans = import_later(globals(), "chainrule.ops.scans")
