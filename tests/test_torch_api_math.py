@@ -424,3 +424,123 @@ def test_logcumsumexp_forward_mode_is_right_where_pytorchs_loses_the_early_outpu
     step = 1e-6
     plus, minus = (np.logaddexp.accumulate(x + s * t) for s in (step, -step))
     np.testing.assert_allclose(tangent.numpy(), (plus - minus) / (2 * step), rtol=1e-6)
+
+
+# ----------------------------------------------------------------------------- pointwise
+F32 = np.concatenate([normal(6), EDGES]).astype(np.float32)
+UNIT = np.array([0.0, 0.25, 0.5, 1.0, -0.5, 1.5, NAN], np.float32)
+INTS = np.arange(-3, 4)
+POINTWISE = [
+    ("logaddexp", lambda m, a, b: m.logaddexp(a, b), (F32, F32[::-1].copy())),
+    ("logaddexp2", lambda m, a, b: a.logaddexp2(b), (F32, F32[::-1].copy())),
+    ("logaddexp_ints", lambda m, a, b: m.logaddexp(a, b), (INTS, INTS)),
+    ("copysign", lambda m, a, b: m.copysign(a, b), (F32, F32[::-1].copy())),
+    ("copysign_number", lambda m, a: a.copysign(-1), (F32,)),
+    ("copysign_ints", lambda m, a, b: m.copysign(a, b), (INTS, -INTS)),
+    ("xlogy", lambda m, a, b: m.xlogy(a, b), (F32, np.abs(F32[::-1]))),
+    ("xlogy_numbers", lambda m, a: (m.xlogy(a, 3), m.xlogy(0, a), m.xlogy(2.0, a)), (F32,)),
+    ("xlogy_ints", lambda m, a, b: m.xlogy(a, b), (INTS, np.abs(INTS))),
+    ("logit", lambda m, a: (m.logit(a), a.logit(0.1), m.logit(a, eps=0.6)), (UNIT,)),
+    ("logit_ints", lambda m, a: m.logit(a), (np.array([0, 1]),)),
+    ("sinc", lambda m, a: (m.sinc(a), a.sinc()), (np.concatenate([F32, [1.0, -2.0]]),)),
+    ("sinc_ints", lambda m, a: m.sinc(a), (INTS,)),
+    ("deg2rad", lambda m, a: (m.deg2rad(a), a.rad2deg()), (F32 * 90,)),
+    ("deg2rad_ints", lambda m, a: (m.deg2rad(a), m.rad2deg(a)), (INTS,)),
+    ("deg2rad_float64", lambda m, a: (m.deg2rad(a), m.rad2deg(a)), (np.arange(5.0) * 45,)),
+    ("sgn", lambda m, a: (m.sgn(a), a.sgn()), (F32,)),
+    ("signbit", lambda m, a: (m.signbit(a), a.signbit()), (F32,)),
+    ("signbit_ints", lambda m, a: m.signbit(a), (INTS,)),
+    ("heaviside", lambda m, a, v: m.heaviside(a, v), (F32, np.float32([0.5]))),
+    ("heaviside_dtypes", lambda m, a, v: a.heaviside(v), (F32, np.array([0.5]))),
+    ("heaviside_ints", lambda m, a, v: m.heaviside(a, v), (INTS, np.array([7]))),
+    ("fmax", lambda m, a, b: (m.fmax(a, b), a.fmin(b)), (F32, F32[::-1].copy())),
+    ("fmax_ints", lambda m, a, b: (m.fmax(a, b), m.fmin(a, b)), (INTS, -INTS)),
+    ("float_power", lambda m, a, b: m.float_power(a, b), (np.abs(F32), F32[::-1].copy())),
+    ("float_power_ints", lambda m, a: (m.float_power(a, 2), a.float_power(-1)), (INTS,)),
+    ("float_power_base", lambda m, a: m.float_power(2, a), (F32,)),
+    ("nan_to_num", lambda m, a: (m.nan_to_num(a), a.nan_to_num(1.0, 2.0, -2.0)), (F32,)),
+    ("nan_to_num_float64", lambda m, a: m.nan_to_num(a, posinf=1e300), (EDGES,)),
+    ("nan_to_num_f32_overflow", lambda m, a: m.nan_to_num(a, posinf=1e300), (F32,)),
+    ("nan_to_num_ints", lambda m, a: m.nan_to_num(a), (INTS,)),
+    ("nan_to_num_", lambda m, a: a.nan_to_num_(neginf=0.0), (F32,)),
+    ("empty", lambda m, a: (m.logaddexp(a, a), m.sinc(a), m.nan_to_num(a)), (F32[:0],)),
+    ("zero_dim", lambda m, a: (m.xlogy(a, a), m.logit(a), m.copysign(a, a)), (np.array(0.5),)),
+]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NumPy warns where results are nan
+@pytest.mark.parametrize(
+    ("call", "inputs"), [p[1:] for p in POINTWISE], ids=[p[0] for p in POINTWISE]
+)
+def test_pointwise_functions_match_torch(call: Callable[..., Any], inputs: tuple[Any, ...]) -> None:
+    assert_same(call, *inputs)
+
+
+def test_pointwise_gradients_at_edges_match_torch() -> None:
+    def grads(m: Any, a: Any, b: Any) -> Any:
+        a.requires_grad_(), b.requires_grad_()
+        out = m.logaddexp(a, b) + m.copysign(a, b) + m.xlogy(a, b.abs() + 1) + m.fmax(a, b)
+        out = out + m.fmin(b, a) + m.nan_to_num(a) + m.sinc(a) + m.logit(a, 0.25)
+        out.sum().backward()
+        return a.grad, b.grad
+
+    a = np.array([0.0, -0.0, 1.0, -2.0, 0.5, 3.0, NAN, 0.25])
+    b = np.array([0.0, 1.0, 1.0, NAN, -0.5, -3.0, 2.0, 0.25])
+    assert_same(grads, a, b)
+
+
+# ----------------------------------------------------------------------------- reductions
+REDUCTIONS = [
+    ("nansum", lambda m, a: (m.nansum(a), a.nansum(1), m.nansum(a, (0, 1), keepdim=True))),
+    ("nansum_dtype", lambda m, a: m.nansum(a, dtype=m.float64)),
+    ("nanmean", lambda m, a: (m.nanmean(a), a.nanmean(0), m.nanmean(a, 1, True))),
+    (
+        "count_nonzero",
+        lambda m, a: (m.count_nonzero(a), a.count_nonzero(0), m.count_nonzero(a, (0, 1))),
+    ),
+]
+MATRICES = {
+    "nans": np.array([[1.0, NAN, 3.0], [NAN, NAN, NAN], [0.0, -0.0, INF]], np.float32),
+    "ints": np.array([[1, 0, 3], [0, 0, 2]]),
+    "bools": np.array([[True, False], [False, False]]),
+    "empty": np.zeros((0, 3), np.float32),
+}
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize(("call"), [r[1] for r in REDUCTIONS], ids=[r[0] for r in REDUCTIONS])
+@pytest.mark.parametrize("x", MATRICES.values(), ids=MATRICES)
+def test_nan_reductions_and_counts_match_torch(call: Callable[..., Any], x: np.ndarray) -> None:
+    assert_same(call, x)
+
+
+def test_nan_reductions_give_nans_a_zero_gradient_as_torch() -> None:
+    def call(m: Any, a: Any) -> Any:
+        a.requires_grad_()
+        (m.nansum(a, 0) + m.nanmean(a, 0)).sum().backward()
+        return a.grad
+
+    assert_same(call, MATRICES["nans"].astype(float))
+
+
+# ----------------------------------------------------------------------------- diff
+DIFFS = [
+    ("default", lambda m, a: (m.diff(a), a.diff(dim=0))),
+    ("orders", lambda m, a: (m.diff(a, 0), m.diff(a, 2, 0), a.diff(n=3), m.diff(a, 9))),
+    ("prepend_append", lambda m, a: m.diff(a, 1, -1, prepend=a[:, :1], append=a)),
+    ("negative_order", lambda m, a: m.diff(a, -1)),
+    ("bad_dim", lambda m, a: m.diff(a, dim=2)),
+    ("zero_dim", lambda m, a: m.diff(a[0, 0])),
+]
+DIFF_INPUTS = {
+    "floats": np.array([[1.0, 4.0, NAN, 16.0], [INF, 2.0, 2.0, -1.0]], np.float32),
+    "ints": np.array([[1, 4, 9, 16], [0, 2, 2, -1]]),
+    "bools": np.array([[True, True, False, True], [False, True, True, True]]),
+}
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("call", [d[1] for d in DIFFS], ids=[d[0] for d in DIFFS])
+@pytest.mark.parametrize("x", DIFF_INPUTS.values(), ids=DIFF_INPUTS)
+def test_diff_matches_torch(call: Callable[..., Any], x: np.ndarray) -> None:
+    assert_same(call, x)

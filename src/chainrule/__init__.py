@@ -201,7 +201,21 @@ from chainrule.ops.elementwise import (
     true_divide,
 )
 from chainrule.ops.linalg import addbmm, addmm, addmv, addr, baddbmm
-from chainrule.ops.scans import cummax, cummin, cumprod, logcumsumexp
+from chainrule.ops.pointwise import (
+    deg2rad,
+    float_power,
+    fmax,
+    fmin,
+    heaviside,
+    logit,
+    nan_to_num,
+    rad2deg,
+    signbit,
+    sinc,
+    xlogy,
+)
+from chainrule.ops.scans import cummax, cummin, cumprod, diff, logcumsumexp
+from chainrule.ops.statistics import count_nonzero, nanmean, nansum
 from chainrule.ops.shape import cat as concat
 
 # ---- end math (api17d)

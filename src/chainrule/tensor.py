@@ -1103,6 +1103,89 @@ class Tensor:
     def logcumsumexp(self, dim: builtins.int) -> Tensor:
         return scans.logcumsumexp(self, dim)
 
+    def diff(
+        self,
+        n: builtins.int = 1,
+        dim: builtins.int = -1,
+        prepend: Tensor | None = None,
+        append: Tensor | None = None,
+    ) -> Tensor:
+        return scans.diff(self, n, dim, prepend, append)
+
+    def nansum(
+        self, dim: Any = None, keepdim: builtins.bool = False, *, dtype: Any = None
+    ) -> Tensor:
+        return statistics.nansum(self, dim, keepdim, dtype=dtype)
+
+    def nanmean(
+        self, dim: Any = None, keepdim: builtins.bool = False, *, dtype: Any = None
+    ) -> Tensor:
+        return statistics.nanmean(self, dim, keepdim, dtype=dtype)
+
+    def count_nonzero(self, dim: Any = None) -> Tensor:
+        return statistics.count_nonzero(self, dim)
+
+    def xlogy(self, other: Any) -> Tensor:
+        return pointwise.xlogy(self, other)
+
+    def logit(self, eps: builtins.float | None = None) -> Tensor:
+        return pointwise.logit(self, eps)
+
+    def sinc(self) -> Tensor:
+        return pointwise.sinc(self)
+
+    def deg2rad(self) -> Tensor:
+        return pointwise.deg2rad(self)
+
+    def rad2deg(self) -> Tensor:
+        return pointwise.rad2deg(self)
+
+    def signbit(self) -> Tensor:
+        return pointwise.signbit(self)
+
+    def heaviside(self, values: Tensor) -> Tensor:
+        return pointwise.heaviside(self, values)
+
+    def fmax(self, other: Tensor) -> Tensor:
+        return pointwise.fmax(self, other)
+
+    def fmin(self, other: Tensor) -> Tensor:
+        return pointwise.fmin(self, other)
+
+    def float_power(self, exponent: Any) -> Tensor:
+        return pointwise.float_power(self, exponent)
+
+    def nan_to_num(
+        self,
+        nan: builtins.float = 0.0,
+        posinf: builtins.float | None = None,
+        neginf: builtins.float | None = None,
+    ) -> Tensor:
+        return pointwise.nan_to_num(self, nan, posinf, neginf)
+
+    def nan_to_num_(
+        self,
+        nan: builtins.float = 0.0,
+        posinf: builtins.float | None = None,
+        neginf: builtins.float | None = None,
+    ) -> Tensor:
+        return inplace.apply(self, pointwise.nan_to_num, nan, posinf, neginf)
+
+    def xlogy_(self, other: Any) -> Tensor:
+        return inplace.apply(self, pointwise.xlogy, other)
+
+    def logit_(self, eps: builtins.float | None = None) -> Tensor:
+        return inplace.apply(self, lambda old: pointwise.logit(old, eps))
+
+    def sgn_(self) -> Tensor:
+        return inplace.apply(self, elementwise.sign)
+
+    def deg2rad_(self) -> Tensor:
+        return inplace.apply(self, pointwise.deg2rad)
+
+    def rad2deg_(self) -> Tensor:
+        return inplace.apply(self, pointwise.rad2deg)
+
     def _add_product_(
         self, op: Callable[..., Tensor], a: Tensor, b: Tensor, beta: Any, alpha: Any
     ) -> Tensor:
@@ -1219,3 +1302,5 @@ shape = import_later(globals(), "chainrule.ops.shape")
 views = import_later(globals(), "chainrule.ops.views")
 combinations = import_later(globals(), "chainrule.ops.combinations")  # math (api17d)
 scans = import_later(globals(), "chainrule.ops.scans")
+pointwise = import_later(globals(), "chainrule.ops.pointwise")
+statistics = import_later(globals(), "chainrule.ops.statistics")

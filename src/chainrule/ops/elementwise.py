@@ -607,6 +607,7 @@ class Abs(Unary):
 
 class Sign(Step):
     public = "sign"
+    aliases = ("sgn",)  # PyTorch's sign of complex numbers; of real ones, sign
     sympy = "sign"
     notation = "sign(x)"
     derivatives = ("0",)

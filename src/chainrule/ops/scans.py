@@ -21,6 +21,7 @@ from chainrule.dtypes import _TORCH_DTYPE_NAMES
 from chainrule.op import Constant, Op, _value, named
 from chainrule.ops import dual
 from chainrule.ops.reduce import MaxAlong, normalize_dims
+from chainrule.ops.shape import cat
 from chainrule.tensor import Tensor
 
 
@@ -263,3 +264,31 @@ def logcumsumexp(input: Tensor, dim: int) -> Tensor:  # noqa: A002
     if input.ndim == 0:
         return input.clone()
     return LogCumSumExp(axis)(input)
+
+
+def diff(
+    input: Tensor,  # noqa: A002
+    n: int = 1,
+    dim: int = -1,
+    prepend: Tensor | None = None,
+    append: Tensor | None = None,
+) -> Tensor:
+    """The ``n``-th forward difference along ``dim`` (``x[i + 1] - x[i]``, or ``!=`` for
+    bools), after joining ``prepend`` and ``append`` on along it.
+
+    >>> import chainrule as cr
+    >>> cr.diff(cr.tensor([1, 4, 9, 16]), n=2)
+    tensor([2, 2])
+    """
+    if input.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
+    axis = _axis(input, dim, "diff")
+    pieces = [x for x in (prepend, input, append) if x is not None]
+    x = cat(pieces, axis) if len(pieces) > 1 else input
+    head = (slice(None),) * axis
+    for _ in range(n):
+        later, earlier = x[(*head, slice(1, None))], x[(*head, slice(None, -1))]
+        x = later != earlier if x.dtype == dtypes.bool else later - earlier
+    return x
