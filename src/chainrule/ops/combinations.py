@@ -17,6 +17,7 @@ from typing import Any
 
 from chainrule import dtypes
 from chainrule.dtypes import _TORCH_DTYPE_NAMES
+from chainrule.op import named
 from chainrule.ops import elementwise
 from chainrule.tensor import Tensor
 
@@ -46,16 +47,16 @@ def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:  # noqa: A002
     difference = end - input
     if not tensor_weight:
         if abs(weight) < 0.5:
-            return input + weight * difference
-        return end - difference * (1 - weight)
+            return named(input + weight * difference, "LerpBackward0")
+        return named(end - difference * (1 - weight), "LerpBackward0")
     near_input = input + weight * difference
     near_end = end - difference * (1 - weight)
-    return elementwise.where(weight.abs() < 0.5, near_input, near_end)
+    return named(elementwise.where(weight.abs() < 0.5, near_input, near_end), "LerpBackward1")
 
 
 def addcmul(input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor:  # noqa: A002
     """``input + value * tensor1 * tensor2`` (broadcast), PyTorch's order of products."""
-    return input + _scaled(tensor1, value, input, tensor2) * tensor2
+    return named(input + _scaled(tensor1, value, input, tensor2) * tensor2, "AddcmulBackward0")
 
 
 def addcdiv(input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor:  # noqa: A002
@@ -70,7 +71,7 @@ def addcdiv(input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor
             "float inputs. The future addcdiv behavior is just the latter implementation: "
             "(input + value * tensor1 / tensor2), for all dtypes."
         )
-    return input + _scaled(tensor1, value, input, tensor2) / tensor2
+    return named(input + _scaled(tensor1, value, input, tensor2) / tensor2, "AddcdivBackward0")
 
 
 def _scaled(x: Tensor, value: Any, *others: Any) -> Tensor:

@@ -486,7 +486,7 @@ def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any
                     f"For integral input tensors, argument {name} must not be a floating point "
                     "number."
                 )
-    return _add_product(input, product, beta, alpha, None)
+    return _add_product(input, product, beta, alpha, "addr", check_dtype=False)
 
 
 def baddbmm(
@@ -520,17 +520,19 @@ def _add_product(
     product: Tensor,
     beta: Any,
     alpha: Any,
-    op: str | None,
+    name: str,
+    check_dtype: bool = True,
 ) -> Tensor:
     """``beta * input + alpha * product`` as PyTorch's ``add*mm`` family computes it: ``input``
-    expanded (not broadcast) to the product's shape, and of its dtype (``op`` names the
-    function in the refusal; None promotes instead); the scalars of an integer result
+    expanded (not broadcast) to the product's shape, and of its dtype (unless not
+    ``check_dtype``: then promoted); ``name`` is the function's, for its error and its
+    node (PyTorch's ``AddmmBackward0``, ...); the scalars of an integer result
     truncated to integers; ``beta = 0`` ignores input's values, nan and inf too, while input
     stays in the graph with a zero gradient (PyTorch's ``grad * beta``)."""
-    if op is not None and input.dtype != product.dtype:
+    if check_dtype and input.dtype != product.dtype:
         names = [_TORCH_DTYPE_NAMES[x.dtype.name][1] for x in (input, product)]
         raise RuntimeError(
-            f"{op}: self and mat2 must have the same dtype, but got {names[0]} and {names[1]}"
+            f"{name}: self and mat2 must have the same dtype, but got {names[0]} and {names[1]}"
         )
     if not dtypes.is_floating(product.dtype) and not dtypes.is_floating(input.dtype):
         beta, alpha = int(beta), int(alpha)
@@ -539,7 +541,8 @@ def _add_product(
         base = where(xp.zeros((), bool), base, xp.zeros((), base.dtype))
     elif beta != 1:
         base = base * beta
-    return base + (product if alpha == 1 else product * alpha)
+    result = base + (product if alpha == 1 else product * alpha)
+    return named(result, f"{name.title()}Backward0")
 
 
 def diag(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
