@@ -20,6 +20,7 @@ from op_table import (
     OpSpec,
     Shape,
     away_from,
+    between_jumps,
     distinct,
     uniform,
 )
@@ -300,5 +301,73 @@ API_SPECS += [
         lambda x, a, b: torch.diff(x, 2, 0, prepend=a, append=b),
         ("Cat", "GetItem", "Sub"),
         (((3, 4), (1, 4), (2, 4)),),
+    ),
+]
+
+
+# Special functions (ops/special_ops.py): their derivatives are the next of the family.
+API_SPECS += [
+    OpSpec("erfc", cr.erfc, torch.erfc, ("Erfc",), UNARY + (((3,),),)),
+    OpSpec(
+        "erfc_tail",
+        lambda x: x.erfc(),
+        SAME,
+        ("Erfc",),
+        (((2, 3),),),
+        domain=uniform(3.0, 6.0),
+    ),
+    OpSpec("erfinv", cr.erfinv, torch.erfinv, ("Erfinv",), UNARY, domain=uniform(-0.95, 0.95)),
+    OpSpec(
+        "erfinv_near_one",
+        lambda x: x.erfinv(),
+        SAME,
+        ("Erfinv",),
+        (((2, 3),),),
+        domain=uniform(0.95, 0.99),
+    ),
+    OpSpec(
+        "lgamma",
+        cr.lgamma,
+        torch.lgamma,
+        ("Lgamma",),
+        UNARY,
+        domain=POSITIVE,
+        second_order=False,
+        why_off={
+            "second_order": "the second derivative is trigamma, PyTorch's accurate to ~1e-10 "
+            "only; it is checked by finite differences as the digamma row's first derivative"
+        },
+    ),
+    OpSpec(
+        "lgamma_negative",
+        lambda x: x.lgamma(),
+        SAME,
+        ("Lgamma",),
+        UNARY,
+        domain=between_jumps(1.0, -4.0),
+    ),
+    OpSpec(
+        "digamma",
+        lambda x: x.digamma(),
+        None,
+        ("Polygamma",),
+        UNARY,
+        domain=uniform(0.3, 12.0),
+        why_off={
+            "torch": "PyTorch's trigamma is accurate to ~1e-10 only; chainrule's values are "
+            "checked against mpmath (and torch, loosely) in test_torch_api_math.py",
+        },
+    ),
+    OpSpec(
+        "polygamma",
+        lambda x: (cr.polygamma(1, x), x.polygamma(2)),
+        None,
+        ("Polygamma",),
+        UNARY,
+        domain=uniform(0.3, 12.0),
+        why_off={
+            "torch": "PyTorch's trigamma is accurate to ~1e-10 only; chainrule's values are "
+            "checked against mpmath (and torch, loosely) in test_torch_api_math.py",
+        },
     ),
 ]

@@ -218,6 +218,9 @@ from chainrule.ops.scans import cummax, cummin, cumprod, diff, logcumsumexp
 from chainrule.ops.statistics import count_nonzero, nanmean, nansum
 from chainrule.ops.shape import cat as concat
 
+# erfc, erfinv and lgamma are declared ops: importing the module puts them here too.
+from chainrule.ops.special_ops import digamma, polygamma
+
 # ---- end math (api17d)
 from chainrule.printing import get_printoptions, set_printoptions
 from chainrule.rng import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state

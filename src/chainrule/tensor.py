@@ -1186,6 +1186,27 @@ class Tensor:
     def rad2deg_(self) -> Tensor:
         return inplace.apply(self, pointwise.rad2deg)
 
+    def digamma(self) -> Tensor:
+        return special_ops.digamma(self)
+
+    def polygamma(self, n: builtins.int) -> Tensor:
+        return special_ops.polygamma(n, self)
+
+    def digamma_(self) -> Tensor:
+        return inplace.apply(self, special_ops.digamma)
+
+    def polygamma_(self, n: builtins.int) -> Tensor:
+        return inplace.apply(self, lambda old: special_ops.polygamma(n, old))
+
+    def lgamma_(self) -> Tensor:
+        return inplace.apply(self, special_ops.lgamma)
+
+    def erfc_(self) -> Tensor:
+        return inplace.apply(self, special_ops.erfc)
+
+    def erfinv_(self) -> Tensor:
+        return inplace.apply(self, special_ops.erfinv)
+
     def _add_product_(
         self, op: Callable[..., Tensor], a: Tensor, b: Tensor, beta: Any, alpha: Any
     ) -> Tensor:
@@ -1304,3 +1325,4 @@ combinations = import_later(globals(), "chainrule.ops.combinations")  # math (ap
 scans = import_later(globals(), "chainrule.ops.scans")
 pointwise = import_later(globals(), "chainrule.ops.pointwise")
 statistics = import_later(globals(), "chainrule.ops.statistics")
+special_ops = import_later(globals(), "chainrule.ops.special_ops")
