@@ -371,3 +371,71 @@ API_SPECS += [
         },
     ),
 ]
+
+
+# More products and statistics (compositions in ops/linalg.py and ops/statistics.py).
+API_SPECS += [
+    OpSpec("vdot", cr.vdot, torch.vdot, ("MatMul",), (((4,), (4,)),)),
+    OpSpec(
+        "inner",
+        lambda a, b: a.inner(b),
+        SAME,
+        ("MatMul",),
+        (((2, 3), (4, 3)), ((3,), (2, 2, 3))),
+    ),
+    OpSpec(
+        "tensordot",
+        lambda a, b: (cr.tensordot(a, b, 1), cr.tensordot(a, b.transpose(0, 1), ([1, 0], [1, 0]))),
+        lambda a, b: (torch.tensordot(a, b, 1), torch.tensordot(a, b.T, ([1, 0], [1, 0]))),
+        ("MatMul",),
+        (((2, 3), (3, 2)),),
+    ),
+    OpSpec(
+        "kron",
+        cr.kron,
+        torch.kron,
+        ("Mul",),
+        (((2, 3), (2, 2)), ((2, 1, 3), (4,)), ((), (3,))),
+    ),
+    OpSpec(
+        "cross",
+        lambda a, b: (cr.cross(a, b, dim=1), a.cross(b, -1)),
+        lambda a, b: (torch.cross(a, b, dim=1), a.cross(b, -1)),
+        ("Cat", "GetItem", "Mul", "Sub"),
+        (((2, 3), (2, 3)), ((4, 3), (1, 3))),
+    ),
+    # PyTorch's cdist has no second derivative nor forward mode: the twin is its formula.
+    OpSpec(
+        "cdist",
+        cr.cdist,
+        lambda a, b: torch.linalg.vector_norm(a.unsqueeze(-2) - b.unsqueeze(-3), dim=-1),
+        ("Norm2",),
+        (((3, 2), (4, 2)), ((2, 3, 2), (1, 4, 2))),
+    ),
+    OpSpec(
+        "cdist_p",
+        lambda a, b: (cr.cdist(a, b, p=1.0), cr.cdist(a, b, p=3.0)),
+        lambda a, b: tuple(
+            torch.linalg.vector_norm(a.unsqueeze(-2) - b.unsqueeze(-3), ord=p, dim=-1)
+            for p in (1.0, 3.0)
+        ),
+        ("Abs", "NormP", "Sum"),
+        (((3, 2), (4, 2)),),
+        domain=distinct,
+    ),
+    OpSpec(
+        "cov_corrcoef",
+        lambda x: (cr.cov(x), x.cov(correction=0), cr.corrcoef(x)),
+        lambda x: (torch.cov(x), x.cov(correction=0), torch.corrcoef(x)),
+        ("Div", "MatMul", "Mean", "Sub"),
+        (((3, 5),), ((4,),)),
+    ),
+    OpSpec(
+        "cov_weights",
+        lambda x, a: cr.cov(x, fweights=cr.tensor([1, 2, 1, 3]), aweights=a),
+        lambda x, a: torch.cov(x, fweights=torch.tensor([1, 2, 1, 3]), aweights=a),
+        ("Div", "MatMul", "Mul", "Sum"),
+        (((2, 4), (4,)),),
+        domain=(REAL, POSITIVE),
+    ),
+]

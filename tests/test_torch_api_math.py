@@ -595,3 +595,98 @@ def test_special_functions_are_accurate_to_double_precision() -> None:
     y = np.array([-0.999999, -0.5, 1e-10, 0.3, 0.9, 0.999, 1 - 1e-12])
     expected = np.array([float(mpmath.erfinv(mpmath.mpf(float(v)))) for v in y])
     np.testing.assert_allclose(cr.erfinv(cr.tensor(y)).numpy(), expected, rtol=1e-13)
+
+
+# ----------------------------------------------------------------------------- products
+PRODUCTS = [
+    ("vdot", lambda m, a, b: m.vdot(a[0], b[0]), (normal(2, 3), normal(2, 3))),
+    ("vdot_2d", lambda m, a, b: m.vdot(a, b), (normal(2, 3), normal(2, 3))),
+    (
+        "inner",
+        lambda m, a, b: (m.inner(a, b), a.inner(b[0]), m.inner(a[0, 0], b)),
+        (normal(2, 3), normal(4, 3)),
+    ),
+    ("inner_mismatch", lambda m, a, b: m.inner(a, b), (normal(2, 3), normal(3, 2))),
+    (
+        "tensordot",
+        lambda m, a, b: (m.tensordot(a, b, 1), m.tensordot(a, b, dims=0).shape),
+        (normal(2, 3), normal(3, 4)),
+    ),
+    (
+        "tensordot_lists",
+        lambda m, a, b: m.tensordot(a, b, ([0, 1], [1, 0])),
+        (normal(2, 3), normal(3, 2)),
+    ),
+    ("tensordot_mismatch", lambda m, a, b: m.tensordot(a, b, 1), (normal(2, 3), normal(4, 3))),
+    (
+        "tensordot_dtypes",
+        lambda m, a, b: m.tensordot(a, b, 1),
+        (normal(2, 3), normal(3, 2).astype(float)),
+    ),
+    ("kron", lambda m, a, b: (m.kron(a, b), a.kron(b[0])), (normal(2, 3), normal(2, 2))),
+    ("kron_ints", lambda m, a, b: m.kron(a, b), (np.arange(4).reshape(2, 2), np.arange(3))),
+    ("cross", lambda m, a, b: (m.cross(a, b, dim=1), a.cross(b, -1)), (normal(4, 3), normal(1, 3))),
+    ("cross_size", lambda m, a, b: m.cross(a, b, dim=0), (normal(4, 3), normal(4, 3))),
+    ("cross_ndim", lambda m, a, b: m.cross(a, b, dim=-1), (normal(4, 3), normal(3))),
+    (
+        "cdist",
+        lambda m, a, b: (m.cdist(a, b), m.cdist(a, b, p=1), m.cdist(a, b, 0.5)),
+        (normal(3, 2), normal(5, 2)),
+    ),
+    (
+        "cdist_inf_zero",
+        lambda m, a, b: (m.cdist(a, b, float("inf")), m.cdist(a, a, 0)),
+        (normal(2, 4, 2), normal(1, 3, 2)),
+    ),
+    ("cdist_columns", lambda m, a, b: m.cdist(a, b), (normal(3, 2), normal(3, 3))),
+    ("cdist_negative_p", lambda m, a, b: m.cdist(a, b, -1), (normal(3, 2), normal(3, 2))),
+    (
+        "cov",
+        lambda m, a: (m.cov(a), a.cov(correction=0), m.cov(a[0]), m.corrcoef(a)),
+        (normal(3, 6),),
+    ),
+    ("cov_one_observation", lambda m, a: (m.cov(a[:, :1]), m.corrcoef(a[0])), (normal(3, 6),)),
+    ("cov_ints", lambda m, a: (m.cov(a), m.corrcoef(a)), (np.array([[1, 2, 4], [3, 1, 0]]),)),
+    (
+        "cov_weights",
+        lambda m, a, f, w: (
+            m.cov(a, fweights=f),
+            m.cov(a, aweights=w),
+            m.cov(a, correction=2, fweights=f, aweights=w),
+        ),
+        (normal(2, 4), np.array([1, 2, 0, 3]), np.float32([0.5, 1, 2, 1])),
+    ),
+    (
+        "cov_float_fweights",
+        lambda m, a, f: m.cov(a, fweights=f),
+        (normal(2, 4), np.float32([1, 2, 0, 3])),
+    ),
+]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning", "ignore::UserWarning")
+@pytest.mark.parametrize(
+    ("call", "inputs"), [p[1:] for p in PRODUCTS], ids=[p[0] for p in PRODUCTS]
+)
+def test_products_and_statistics_match_torch(
+    call: Callable[..., Any], inputs: tuple[Any, ...]
+) -> None:
+    assert_same(call, *inputs)
+
+
+def test_cross_without_dim_takes_the_first_dimension_of_size_three_and_warns() -> None:
+    a, b = normal(3, 2), normal(3, 2)
+    with pytest.warns(UserWarning, match="without specifying the dim arg is deprecated"):
+        assert_same(lambda m, x, y: m.cross(x, y), a, b)
+    with pytest.warns(UserWarning):
+        assert_same(lambda m, x, y: m.cross(x, y), normal(2, 4), normal(2, 4))
+
+
+def test_cdist_gradient_at_a_zero_distance_is_zero_as_in_torch() -> None:
+    def call(m: Any, a: Any, b: Any) -> Any:
+        a.requires_grad_(), b.requires_grad_()
+        m.cdist(a, b).sum().backward()
+        return a.grad, b.grad
+
+    x = normal(3, 2).astype(float)
+    assert_same(call, x, x[:2].copy())

@@ -200,7 +200,19 @@ from chainrule.ops.elementwise import (
     subtract,
     true_divide,
 )
-from chainrule.ops.linalg import addbmm, addmm, addmv, addr, baddbmm
+from chainrule.ops.linalg import (
+    addbmm,
+    addmm,
+    addmv,
+    addr,
+    baddbmm,
+    cdist,
+    cross,
+    inner,
+    kron,
+    tensordot,
+    vdot,
+)
 from chainrule.ops.pointwise import (
     deg2rad,
     float_power,
@@ -215,7 +227,7 @@ from chainrule.ops.pointwise import (
     xlogy,
 )
 from chainrule.ops.scans import cummax, cummin, cumprod, diff, logcumsumexp
-from chainrule.ops.statistics import count_nonzero, nanmean, nansum
+from chainrule.ops.statistics import corrcoef, count_nonzero, cov, nanmean, nansum
 from chainrule.ops.shape import cat as concat
 
 # erfc, erfinv and lgamma are declared ops: importing the module puts them here too.

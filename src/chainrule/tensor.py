@@ -1207,6 +1207,30 @@ class Tensor:
     def erfinv_(self) -> Tensor:
         return inplace.apply(self, special_ops.erfinv)
 
+    def cross(self, other: Tensor, dim: builtins.int | None = None) -> Tensor:
+        return linalg.cross(self, other, dim)
+
+    def inner(self, other: Tensor) -> Tensor:
+        return linalg.inner(self, other)
+
+    def kron(self, other: Tensor) -> Tensor:
+        return linalg.kron(self, other)
+
+    def vdot(self, other: Tensor) -> Tensor:
+        return linalg.vdot(self, other)
+
+    def cov(
+        self,
+        *,
+        correction: builtins.int = 1,
+        fweights: Tensor | None = None,
+        aweights: Tensor | None = None,
+    ) -> Tensor:
+        return statistics.cov(self, correction=correction, fweights=fweights, aweights=aweights)
+
+    def corrcoef(self) -> Tensor:
+        return statistics.corrcoef(self)
+
     def _add_product_(
         self, op: Callable[..., Tensor], a: Tensor, b: Tensor, beta: Any, alpha: Any
     ) -> Tensor:
