@@ -439,3 +439,24 @@ API_SPECS += [
         domain=(REAL, POSITIVE),
     ),
 ]
+
+
+# Order statistics (ops/statistics.py): the picked element gets the gradient.
+API_SPECS += [
+    OpSpec(
+        "median_kthvalue",
+        lambda x: (x.median(1).values, cr.nanmedian(x, 0, True)[0], x.kthvalue(2, -1).values),
+        lambda x: (x.median(1).values, torch.nanmedian(x, 0, True)[0], x.kthvalue(2, -1).values),
+        ("MaxAlong", "SortedPick"),
+        CUBE + (((3, 5),),),
+        domain=distinct,
+    ),
+    OpSpec(
+        "median_all",
+        lambda x: (cr.median(x), x.nanmedian()),
+        lambda x: (torch.median(x), x.nanmedian()),
+        ("MaxAlong", "SortedPick"),
+        UNARY,
+        domain=distinct,
+    ),
+]

@@ -690,3 +690,40 @@ def test_cdist_gradient_at_a_zero_distance_is_zero_as_in_torch() -> None:
 
     x = normal(3, 2).astype(float)
     assert_same(call, x, x[:2].copy())
+
+
+# ----------------------------------------------------------------------------- order statistics
+ORDERED = {
+    # (not a row of NaNs only: which of them PyTorch's partial sort picks is unspecified)
+    "nans": np.array([[3.0, NAN, 1.0, NAN], [4.0, 1.0, 2.0, 3.0], [NAN, 5.0, NAN, NAN]]),
+    "ties": np.array([[5.0, 1.0, 5.0, 1.0, 3.0], [2.0, 2.0, 2.0, 1.0, 1.0]], np.float32),
+    "ints": np.array([[1, 2, 9], [3, 4, 4]]),
+    "inf": np.array([[-INF, 0.0, -0.0, INF]], np.float32),
+    "zero_dim": np.array(3.5),
+    "empty_rows": np.zeros((0, 3), np.float32),
+}
+ORDER_CALLS = [
+    ("median_dim", lambda m, a: (m.median(a, -1), a.median(0, keepdim=True))),
+    ("nanmedian_dim", lambda m, a: (m.nanmedian(a, -1), a.nanmedian(dim=0))),
+    ("median_all", lambda m, a: (m.median(a), a.nanmedian())),
+    ("kthvalue", lambda m, a: (m.kthvalue(a, 1), a.kthvalue(1, 0, True))),
+    ("kthvalue_out_of_range", lambda m, a: m.kthvalue(a, 99)),
+]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("call", [c[1] for c in ORDER_CALLS], ids=[c[0] for c in ORDER_CALLS])
+@pytest.mark.parametrize("x", ORDERED.values(), ids=ORDERED)
+def test_order_statistics_match_torch_with_nans_ties_and_dtypes(
+    call: Callable[..., Any], x: Any
+) -> None:
+    assert_same(call, x)
+
+
+def test_median_along_a_dim_sends_the_gradient_to_the_picked_element_as_torch() -> None:
+    def call(m: Any, a: Any) -> Any:
+        a.requires_grad_()
+        (m.median(a, 1).values.sum() + m.kthvalue(a, 2, 0).values.sum()).backward()
+        return a.grad
+
+    assert_same(call, np.array([[1.0, 2.0, 2.0, 3.0, 2.0], [4.0, 0.0, 1.0, 7.0, 5.0]]))

@@ -227,7 +227,16 @@ from chainrule.ops.pointwise import (
     xlogy,
 )
 from chainrule.ops.scans import cummax, cummin, cumprod, diff, logcumsumexp
-from chainrule.ops.statistics import corrcoef, count_nonzero, cov, nanmean, nansum
+from chainrule.ops.statistics import (
+    corrcoef,
+    count_nonzero,
+    cov,
+    kthvalue,
+    median,
+    nanmean,
+    nanmedian,
+    nansum,
+)
 from chainrule.ops.shape import cat as concat
 
 # erfc, erfinv and lgamma are declared ops: importing the module puts them here too.

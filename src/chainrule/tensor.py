@@ -1231,6 +1231,17 @@ class Tensor:
     def corrcoef(self) -> Tensor:
         return statistics.corrcoef(self)
 
+    def median(self, dim: Any = None, keepdim: builtins.bool = False) -> Any:
+        return statistics.median(self, dim, keepdim)
+
+    def nanmedian(self, dim: Any = None, keepdim: builtins.bool = False) -> Any:
+        return statistics.nanmedian(self, dim, keepdim)
+
+    def kthvalue(
+        self, k: builtins.int, dim: builtins.int = -1, keepdim: builtins.bool = False
+    ) -> Any:
+        return statistics.kthvalue(self, k, dim, keepdim)
+
     def _add_product_(
         self, op: Callable[..., Tensor], a: Tensor, b: Tensor, beta: Any, alpha: Any
     ) -> Tensor:

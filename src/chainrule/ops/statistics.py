@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from chainrule import dtypes
+from chainrule import dtypes, return_types
 from chainrule._array import xp
+from chainrule.autodiff import batching
 from chainrule.dtypes import _TORCH_DTYPE_NAMES
+from chainrule.op import Constant, named
 from chainrule.ops import compare, linalg, reduce
 from chainrule.ops.elementwise import where
 from chainrule.tensor import Tensor
@@ -101,3 +103,89 @@ def corrcoef(input: Tensor) -> Tensor:  # noqa: A002
         return c / c
     std = linalg.diag(c).sqrt()
     return (c / std.reshape(-1, 1) / std.reshape(1, -1)).clamp(-1, 1)
+
+
+# ---- order statistics: the element at a sorted position, picked by index
+class SortedPick(Constant):
+    """The index along ``dim`` of the element at a position of the stably sorted values
+    (NaN sorting last, as PyTorch): ``"median"`` the lower median, or the first NaN if there
+    is one; ``"nanmedian"`` the lower median of the others (index 0 if all are NaN);
+    ``"kthvalue"`` the ``k``-th smallest. Stable sorting gives PyTorch's indices at ties."""
+
+    notation = "argsort(x)[position]"
+    derivatives = ("-",)
+    batch_rule = staticmethod(batching.along_dim)
+
+    def __init__(self, dim: int, keepdim: bool, kind: str, k: int = 1) -> None:
+        self.dim = dim
+        self.keepdim = keepdim
+        self.kind = kind
+        self.k = k
+
+    def forward(self, x):
+        order = xp.argsort(x, axis=self.dim, kind="stable")
+        n = x.shape[self.dim]
+        nans = xp.isnan(x).sum(axis=self.dim, keepdims=True) if x.dtype.kind == "f" else 0
+        if self.kind == "kthvalue":
+            position = self.k - 1
+        elif self.kind == "median":
+            position = xp.where(nans > 0, n - nans, (n - 1) // 2)
+        else:
+            position = xp.maximum((n - nans - 1) // 2, 0)
+        shape = list(order.shape)
+        shape[self.dim] = 1
+        position = xp.broadcast_to(xp.asarray(position, dtype=order.dtype), shape)
+        index = xp.take_along_axis(order, position, self.dim)
+        return index if self.keepdim else index.squeeze(self.dim)
+
+
+def _pick(input: Tensor, dim: Any, keepdim: bool, kind: str, k: int = 1) -> Any:  # noqa: A002
+    """``(values, indices)`` of :class:`SortedPick` along ``dim``; the gradient goes to the
+    picked element."""
+    (axis,) = reduce.normalize_dims(dim, input.ndim, kind) or (0,)
+    x = input.reshape(1) if input.ndim == 0 else input  # a 0-d tensor picks its one element
+    indices = SortedPick(axis, keepdim, kind, k)(x)
+    values = reduce.MaxAlong(axis, keepdim)(x, indices)
+    if input.ndim == 0:
+        values, indices = values.reshape(()), indices.reshape(())
+    name = {"median": "MedianBackward1", "nanmedian": "NanmedianBackward1"}.get(kind)
+    values = named(values, name or "KthvalueBackward0")
+    return return_types.named(kind, (values, indices))
+
+
+def median(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A002
+    """The lower median: of all elements (a tensor), or ``(values, indices)`` along ``dim``.
+    A NaN makes the median NaN (``nanmedian`` skips them). The gradient goes to the picked
+    element (for ``median()`` of ties, PyTorch splits it among the equal ones instead).
+
+    >>> import chainrule as cr
+    >>> cr.median(cr.tensor([[1.0, 5.0, 2.0, 4.0]]), 1)
+    chainrule.return_types.median(
+    values=tensor([2.]),
+    indices=tensor([2]))
+    """
+    return _median(input, dim, keepdim, "median")
+
+
+def nanmedian(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A002
+    """The lower median of the elements that are not NaN (NaN where all are)."""
+    return _median(input, dim, keepdim, "nanmedian")
+
+
+def _median(input: Tensor, dim: Any, keepdim: bool, kind: str) -> Any:  # noqa: A002
+    if dim is not None:
+        return _pick(input, dim, keepdim, kind)
+    if input.numel() == 0:
+        return input.reshape(-1).sum() * float("nan")
+    values = _pick(input.reshape(-1), 0, False, kind).values
+    return named(values, "MedianBackward0" if kind == "median" else "NanmedianBackward0")
+
+
+def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any:  # noqa: A002
+    """``(values, indices)`` of the ``k``-th smallest element along ``dim`` (1-based)."""
+    (axis,) = reduce.normalize_dims(dim, input.ndim, "kthvalue") or (0,)
+    if input.ndim and input.shape[axis] == 0:
+        raise IndexError(f"kthvalue(): Expected reduction dim {axis} to have non-zero size.")
+    if not 1 <= k <= (input.shape[axis] if input.ndim else 1):
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {axis}")
+    return _pick(input, dim, keepdim, "kthvalue", k)
