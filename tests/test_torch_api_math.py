@@ -727,3 +727,91 @@ def test_median_along_a_dim_sends_the_gradient_to_the_picked_element_as_torch() 
         return a.grad
 
     assert_same(call, np.array([[1.0, 2.0, 2.0, 3.0, 2.0], [4.0, 0.0, 1.0, 7.0, 5.0]]))
+
+
+# ----------------------------------------------------------------------------- searching
+SEQUENCE = np.array([1.0, 3.0, 3.0, 5.0, INF], np.float32)
+SEARCHES = [
+    (
+        "searchsorted",
+        lambda m, s, v: (m.searchsorted(s, v), m.searchsorted(s, v, right=True)),
+        (SEQUENCE, np.float32([[0, 3, 4], [5, 9, -INF]])),
+    ),
+    (
+        "searchsorted_side",
+        lambda m, s, v: (m.searchsorted(s, v, side="right"), m.searchsorted(s, v, out_int32=True)),
+        (SEQUENCE, np.float32([3, 6])),
+    ),
+    ("searchsorted_number", lambda m, s: m.searchsorted(s, 3), (SEQUENCE,)),
+    (
+        "searchsorted_rows",
+        lambda m, s, v: m.searchsorted(s, v),
+        (np.float32([[1, 3, 5], [2, 4, 6]]), np.float32([[3, 6], [0, 4]])),
+    ),
+    (
+        "searchsorted_bad_rows",
+        lambda m, s, v: m.searchsorted(s, v),
+        (np.float32([[1, 3, 5], [2, 4, 6]]), np.float32([3, 6])),
+    ),
+    (
+        "searchsorted_opposites",
+        lambda m, s, v: m.searchsorted(s, v, side="left", right=True),
+        (SEQUENCE, np.float32([3])),
+    ),
+    (
+        "searchsorted_sorter",
+        lambda m, s, o, v: m.searchsorted(s, v, sorter=o),
+        (np.float32([5, 1, 3]), np.array([1, 2, 0]), np.float32([2, 5])),
+    ),
+    (
+        "searchsorted_ints",
+        lambda m, s, v: m.searchsorted(s, v),
+        (np.arange(0, 10, 2), np.array([3, 4, 11])),
+    ),
+    (
+        "bucketize",
+        lambda m, v, b: (m.bucketize(v, b), m.bucketize(v, b, right=True, out_int32=True)),
+        (np.float32([[0, 3], [4, 9]]), SEQUENCE),
+    ),
+    ("bucketize_number", lambda m, b: m.bucketize(3, b), (SEQUENCE,)),
+    ("bucketize_2d", lambda m, v, b: m.bucketize(v, b), (np.float32([3]), np.float32([[1, 3, 5]]))),
+    ("bincount", lambda m, x: (m.bincount(x), x.bincount(minlength=8)), (np.array([0, 2, 2, 5]),)),
+    (
+        "bincount_weights",
+        lambda m, x, w: (m.bincount(x, w), m.bincount(x, w.double()), m.bincount(x, x)),
+        (np.array([0, 2, 2]), np.float32([0.5, 1, 2])),
+    ),
+    ("bincount_empty", lambda m, x: m.bincount(x, minlength=3), (np.array([], np.int64),)),
+    ("bincount_negative", lambda m, x: m.bincount(x), (np.array([-1, 2]),)),
+    ("bincount_float", lambda m, x: m.bincount(x), (np.float32([1, 2]),)),
+    ("bincount_2d", lambda m, x: m.bincount(x), (np.array([[1, 2]]),)),
+    (
+        "bincount_weights_length",
+        lambda m, x, w: m.bincount(x, w),
+        (np.array([1, 2]), np.float32([1])),
+    ),
+    ("histc", lambda m, x: (m.histc(x, 4), x.histc(bins=3, min=-1, max=1)), (normal(20),)),
+    ("histc_point", lambda m, x: m.histc(x, bins=4), (np.float32([2, 2]),)),
+    (
+        "histc_range_nan",
+        lambda m, x: (m.histc(x, 3, 0, 4), m.histc(x, 3)),
+        (np.float32([1, 2, 3, NAN]),),
+    ),
+    ("histc_inf", lambda m, x: m.histc(x, 3), (np.float32([1, 2, INF]),)),
+    ("histc_reversed", lambda m, x: m.histc(x, 3, min=3, max=1), (np.float32([1, 2, 3]),)),
+    ("histc_ints", lambda m, x: m.histc(x, 3), (np.array([1, 2, 3]),)),
+    (
+        "histc_float64_edges",
+        lambda m, x: m.histc(x, 5, 0, 1),
+        (np.array([0.0, 0.2, 0.4, 1.0, 1.5, -0.1]),),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("call", "inputs"), [s[1:] for s in SEARCHES], ids=[s[0] for s in SEARCHES]
+)
+def test_searching_and_counting_match_torch(
+    call: Callable[..., Any], inputs: tuple[Any, ...]
+) -> None:
+    assert_same(call, *inputs)

@@ -227,6 +227,7 @@ from chainrule.ops.pointwise import (
     xlogy,
 )
 from chainrule.ops.scans import cummax, cummin, cumprod, diff, logcumsumexp
+from chainrule.ops.searching import bincount, bucketize, histc, searchsorted
 from chainrule.ops.statistics import (
     corrcoef,
     count_nonzero,

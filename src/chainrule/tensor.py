@@ -1242,6 +1242,17 @@ class Tensor:
     ) -> Any:
         return statistics.kthvalue(self, k, dim, keepdim)
 
+    def bincount(self, weights: Tensor | None = None, minlength: builtins.int = 0) -> Tensor:
+        return searching.bincount(self, weights, minlength)
+
+    def histc(
+        self,
+        bins: builtins.int = 100,
+        min: builtins.float = 0,  # noqa: A002
+        max: builtins.float = 0,  # noqa: A002
+    ) -> Tensor:
+        return searching.histc(self, bins, min, max)
+
     def _add_product_(
         self, op: Callable[..., Tensor], a: Tensor, b: Tensor, beta: Any, alpha: Any
     ) -> Tensor:
@@ -1361,3 +1372,4 @@ scans = import_later(globals(), "chainrule.ops.scans")
 pointwise = import_later(globals(), "chainrule.ops.pointwise")
 statistics = import_later(globals(), "chainrule.ops.statistics")
 special_ops = import_later(globals(), "chainrule.ops.special_ops")
+searching = import_later(globals(), "chainrule.ops.searching")
