@@ -460,3 +460,21 @@ API_SPECS += [
         domain=distinct,
     ),
 ]
+API_SPECS += [
+    OpSpec(
+        "quantile",
+        lambda x: (
+            cr.quantile(x, 0.3),
+            x.quantile(cr.tensor([0.25, 0.9], dtype=x.dtype), 1, True),
+            cr.nanquantile(x, 0.5, 0, interpolation="midpoint"),
+        ),
+        lambda x: (
+            torch.quantile(x, 0.3),
+            x.quantile(torch.tensor([0.25, 0.9], dtype=x.dtype), 1, True),
+            torch.nanquantile(x, 0.5, 0, interpolation="midpoint"),
+        ),
+        ("Gather", "GetItem", "Sub", "Where"),
+        ((((3, 5),),)),
+        domain=distinct,
+    ),
+]

@@ -815,3 +815,39 @@ def test_searching_and_counting_match_torch(
     call: Callable[..., Any], inputs: tuple[Any, ...]
 ) -> None:
     assert_same(call, *inputs)
+
+
+QUANTILE_INPUT = np.array([[0.3, -1.2, 2.5, NAN, 0.0], [1.0, 4.0, -2.0, 0.5, 3.0]], np.float32)
+
+
+@pytest.mark.parametrize("interpolation", ["linear", "lower", "higher", "midpoint", "nearest"])
+@pytest.mark.parametrize("dim", [None, 0, -1])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_quantile_and_nanquantile_match_torch(interpolation: str, dim: Any, keepdim: bool) -> None:
+    for name in ("quantile", "nanquantile"):
+        for q in (0.3, np.float32([0.0, 0.5, 0.75, 1.0])):
+
+            def call(m: Any, a: Any, n: str = name, q: Any = q) -> Any:
+                qs = m.tensor(q) if isinstance(q, np.ndarray) else q
+                return getattr(m, n)(a, qs, dim, keepdim, interpolation=interpolation)
+
+            assert_same(call, QUANTILE_INPUT)
+
+
+QUANTILE_ERRORS = [
+    ("q_range", lambda m, a: m.quantile(a, 1.5)),
+    ("q_dtype", lambda m, a: m.quantile(a, m.tensor([0.5], dtype=m.float64))),
+    ("q_2d", lambda m, a: m.quantile(a, m.tensor([[0.5]]))),
+    ("interpolation", lambda m, a: m.quantile(a, 0.5, interpolation="cubic")),
+    ("ints", lambda m, a: m.quantile(a.long(), 0.5)),
+    ("empty", lambda m, a: m.quantile(a[:, :0], 0.5, 1)),
+    ("all_nan_row", lambda m, a: m.nanquantile(a * NAN, 0.5, 1)),
+    ("zero_dim", lambda m, a: (m.quantile(a[0, 0], 0.5), m.quantile(a[0, 0], 0.5, 0, True))),
+]
+
+
+@pytest.mark.parametrize(
+    "call", [e[1] for e in QUANTILE_ERRORS], ids=[e[0] for e in QUANTILE_ERRORS]
+)
+def test_quantile_edges_and_errors_match_torch(call: Callable[..., Any]) -> None:
+    assert_same(call, QUANTILE_INPUT[1:])

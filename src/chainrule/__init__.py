@@ -236,7 +236,9 @@ from chainrule.ops.statistics import (
     median,
     nanmean,
     nanmedian,
+    nanquantile,
     nansum,
+    quantile,
 )
 from chainrule.ops.shape import cat as concat
 

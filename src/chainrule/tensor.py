@@ -1253,6 +1253,26 @@ class Tensor:
     ) -> Tensor:
         return searching.histc(self, bins, min, max)
 
+    def quantile(
+        self,
+        q: Any,
+        dim: builtins.int | None = None,
+        keepdim: builtins.bool = False,
+        *,
+        interpolation: str = "linear",
+    ) -> Tensor:
+        return statistics.quantile(self, q, dim, keepdim, interpolation=interpolation)
+
+    def nanquantile(
+        self,
+        q: Any,
+        dim: builtins.int | None = None,
+        keepdim: builtins.bool = False,
+        *,
+        interpolation: str = "linear",
+    ) -> Tensor:
+        return statistics.nanquantile(self, q, dim, keepdim, interpolation=interpolation)
+
     def _add_product_(
         self, op: Callable[..., Tensor], a: Tensor, b: Tensor, beta: Any, alpha: Any
     ) -> Tensor:

@@ -19,7 +19,7 @@ from chainrule.dtypes import _TORCH_DTYPE_NAMES
 from chainrule.op import Constant, named
 from chainrule.ops import compare, linalg, reduce
 from chainrule.ops.elementwise import where
-from chainrule.tensor import Tensor
+from chainrule.tensor import Tensor, _make
 
 
 def _nan_as_zero(input: Tensor) -> Tensor:  # noqa: A002
@@ -189,3 +189,106 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any
     if not 1 <= k <= (input.shape[axis] if input.ndim else 1):
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {axis}")
     return _pick(input, dim, keepdim, "kthvalue", k)
+
+
+_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def quantile(
+    input: Tensor,  # noqa: A002
+    q: Any,
+    dim: int | None = None,
+    keepdim: bool = False,
+    *,
+    interpolation: str = "linear",
+) -> Tensor:
+    """The ``q``-quantiles (a number, or a 1-D tensor: its values lead the result's shape)
+    along ``dim`` (of all elements by default), interpolated between the sorted values as
+    PyTorch's ``interpolation`` says; a NaN in a row makes its quantiles NaN. The gradient
+    flows through the sort to the elements interpolated.
+
+    >>> import chainrule as cr
+    >>> cr.quantile(cr.tensor([0.0, 1.0, 2.0, 10.0]), cr.tensor([0.5, 0.9]))
+    tensor([1.5000, 7.6000])
+    """
+    return _quantile(input, q, dim, keepdim, interpolation, "quantile")
+
+
+def nanquantile(
+    input: Tensor,  # noqa: A002
+    q: Any,
+    dim: int | None = None,
+    keepdim: bool = False,
+    *,
+    interpolation: str = "linear",
+) -> Tensor:
+    """:func:`quantile` of the elements that are not NaN (NaN where all are)."""
+    return _quantile(input, q, dim, keepdim, interpolation, "nanquantile")
+
+
+def _quantile(
+    input: Tensor,  # noqa: A002
+    q: Any,
+    dim: int | None,
+    keepdim: bool,
+    interpolation: str,
+    op: str,
+) -> Tensor:
+    if not dtypes.is_floating(input.dtype):
+        raise RuntimeError(f"{op}() input tensor must be either float or double dtype")
+    qs = q._data if isinstance(q, Tensor) else xp.asarray(q, dtype=xp.float64)
+    if isinstance(q, Tensor) and q.dtype != input.dtype:
+        raise RuntimeError(f"{op}() q tensor must be same dtype as the input tensor")
+    if qs.ndim > 1:
+        raise RuntimeError(f"{op}() q must be a scalar or 1D tensor")
+    if ((qs < 0) | (qs > 1)).any():
+        raise RuntimeError(f"{op}() q values must be in the range [0, 1]")
+    if interpolation not in _INTERPOLATIONS:
+        raise RuntimeError(
+            f"{op}() interpolation must be one of linear, lower, higher, midpoint or nearest. "
+            f"Got {interpolation}"
+        )
+    if dim is None:
+        x, axis = input.reshape(-1), 0
+    else:
+        (axis,) = reduce.normalize_dims(dim, input.ndim, op) or (0,)
+        x = input.reshape(1) if input.ndim == 0 else input
+    if x.shape[axis] == 0:
+        raise RuntimeError(f"{op}() input tensor must be non-empty")
+    if x.ndim > 1:  # the quantile's dimension last, the others in their order
+        x = x.permute(*[d for d in range(x.ndim) if d != axis], axis)
+    ordered = x.sort(-1).values  # NaN last
+    dtype = xp.dtype(input.dtype.name)
+    n = ordered.shape[-1]
+    nans = xp.isnan(ordered._data).sum(axis=-1, keepdims=True)
+    if op == "nanquantile":
+        counted, start = n - nans, 0
+    else:  # a row with a NaN picks its last element, a NaN
+        counted, start = xp.where(nans > 0, 1, n), xp.where(nans > 0, n - 1, 0)
+    ranks = xp.maximum(qs.reshape(-1, *([1] * ordered.ndim)) * (counted - 1) + start, 0)
+    below, above = xp.floor(ranks), xp.ceil(ranks)
+    if interpolation == "nearest":
+        below = above = xp.round(ranks)  # halves to even, as PyTorch's round
+    elif interpolation == "lower":
+        above = below
+    elif interpolation == "higher":
+        below = above
+    shape = (qs.size, *ordered.shape[:-1], 1)
+    rows = ordered.unsqueeze(0).expand(*shape[:-1], n)
+    low, high = (
+        rows.gather(-1, _make(xp.broadcast_to(i, shape).astype(xp.int64))) for i in (below, above)
+    )
+    weight = (
+        xp.full(shape, 0.5)
+        if interpolation == "midpoint"
+        else xp.broadcast_to(ranks - below, shape)
+    )
+    result = low.lerp(high, _make(weight.astype(dtype)))
+    if op == "nanquantile" and (counted == 0).any():
+        result = where(xp.broadcast_to(counted == 0, shape), xp.asarray(xp.nan, dtype), result)
+    result = result.squeeze(-1)
+    if keepdim:
+        result = result.reshape(
+            qs.size, *(1 if dim is None or d == axis else s for d, s in enumerate(input.shape))
+        )
+    return result if qs.ndim else result[0]
