@@ -242,8 +242,8 @@ from chainrule.ops.statistics import (
 )
 from chainrule.ops.shape import cat as concat
 
-# erfc, erfinv and lgamma are declared ops: importing the module puts them here too.
-from chainrule.ops.special_ops import digamma, polygamma
+# erfc is a declared op: importing the module puts it here too.
+from chainrule.ops.special_ops import digamma, erfinv, lgamma, polygamma
 
 # ---- end math (api17d)
 from chainrule.printing import get_printoptions, set_printoptions

@@ -1189,6 +1189,12 @@ class Tensor:
     def digamma(self) -> Tensor:
         return special_ops.digamma(self)
 
+    def lgamma(self) -> Tensor:
+        return special_ops.lgamma(self)
+
+    def erfinv(self) -> Tensor:
+        return special_ops.erfinv(self)
+
     def polygamma(self, n: builtins.int) -> Tensor:
         return special_ops.polygamma(n, self)
 

@@ -36,7 +36,6 @@ class Erfc(Unary):
 class Erfinv(Unary):
     """The inverse of ``erf`` on [-1, 1]: ±inf at ±1, nan outside."""
 
-    public = "erfinv"
     notation = "erfinv(x)"
     derivatives = ("sqrt(pi) / 2 * exp(erfinv(x)**2)",)
     saves_inputs = False
@@ -52,8 +51,6 @@ class Erfinv(Unary):
 class Lgamma(Unary):
     """``log|Gamma(x)|``: inf at 0 and the negative integers."""
 
-    public = "lgamma"
-    sympy = "loggamma"
     notation = "lgamma(x)"
     derivatives = ("digamma(x)",)
 
@@ -70,7 +67,7 @@ class Polygamma(Unary):
     notation = "polygamma(n, x)"
     derivatives = ("polygamma(n + 1, x)",)
 
-    def __init__(self, n: int) -> None:
+    def __init__(self, n: int = 0) -> None:
         self.n = n
 
     def default_name(self) -> str:
@@ -84,6 +81,18 @@ class Polygamma(Unary):
 
 
 _polygamma = dual.both(lambda x, n: special.polygamma(n, x), lambda x, n: Polygamma(n)(x), "x, n")
+
+
+# Plain functions, not declarations (``public``): the explainer's language has no digamma or
+# polygamma to print their derivatives with.
+def erfinv(input: Tensor) -> Tensor:  # noqa: A002
+    """The inverse error function: ±inf at ±1, nan outside [-1, 1]."""
+    return Erfinv()(input)
+
+
+def lgamma(input: Tensor) -> Tensor:  # noqa: A002
+    """``log|Gamma(x)|``, whose derivative is :func:`digamma`."""
+    return Lgamma()(input)
 
 
 def digamma(input: Tensor) -> Tensor:  # noqa: A002
