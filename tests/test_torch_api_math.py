@@ -851,3 +851,10 @@ QUANTILE_ERRORS = [
 )
 def test_quantile_edges_and_errors_match_torch(call: Callable[..., Any]) -> None:
     assert_same(call, QUANTILE_INPUT[1:])
+
+
+def test_math_constants_are_pythons_floats_as_in_torch() -> None:
+    for name in ("e", "inf", "nan", "pi"):
+        ours, theirs = getattr(cr, name), getattr(torch, name)
+        assert type(ours) is type(theirs) is float
+        assert ours == theirs or (ours != ours and theirs != theirs), name

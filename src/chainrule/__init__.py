@@ -191,6 +191,8 @@ from chainrule.ops.shape import (
 )
 
 # ---- math (api17d): NumPy's longer names, one-sided clamps, compositions, scans, statistics
+from math import e, inf, nan, pi  # torch.e, torch.inf, torch.nan, torch.pi: Python floats
+
 from chainrule.ops.combinations import addcdiv, addcmul, lerp
 from chainrule.ops.elementwise import (
     clamp_max,
