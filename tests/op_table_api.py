@@ -8,8 +8,25 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
-from op_table import CUBE, MATRIX, SAME, OpSpec
+from op_table import (
+    AWAY_FROM_ZERO,
+    BINARY,
+    CUBE,
+    MATRIX,
+    NONZERO,
+    POSITIVE,
+    REAL,
+    SAME,
+    UNARY,
+    OpSpec,
+    Shape,
+    away_from,
+    between_jumps,
+    distinct,
+    uniform,
+)
 
 import chainrule as cr
 
@@ -261,5 +278,456 @@ API_SPECS: list[OpSpec] = [
         SAME,
         ("Expand",),
         (((2,), (3,)), ((), (3,))),
+    ),
+]
+
+
+# ---- math (api17d)
+# Compositions (lerp, addcmul, addcdiv, the add*mm family): their rules are their parts', so
+# the rows check the order of operations and the scalars' places, against torch.
+API_SPECS += [
+    OpSpec(
+        "lerp_number_weight",
+        lambda a, b: cr.lerp(a, b, 0.3),
+        lambda a, b: torch.lerp(a, b, 0.3),
+        ("Add", "Mul", "Sub"),
+        BINARY,
+    ),
+    OpSpec(
+        "lerp_number_weight_near_end",
+        lambda a, b: a.lerp(b, 0.8),
+        SAME,
+        ("Mul", "Sub"),
+        BINARY,
+    ),
+    OpSpec(
+        "lerp_tensor_weight",
+        cr.lerp,
+        torch.lerp,
+        ("Add", "Mul", "Sub", "Where"),
+        (((2, 3), (2, 3), (2, 3)), ((2, 3), (3,), (2, 1)), ((), (4,), (3, 1))),
+        domain=(REAL, REAL, away_from(-0.5, 0.5)),
+    ),
+    OpSpec(
+        "addcmul",
+        lambda x, a, b: cr.addcmul(x, a, b, value=-0.5),
+        lambda x, a, b: torch.addcmul(x, a, b, value=-0.5),
+        ("Add", "Mul"),
+        (((2, 3), (2, 3), (2, 3)), ((2, 3), (3,), (2, 1)), ((), (4,), ())),
+    ),
+    OpSpec(
+        "addcmul_method_value_one",
+        lambda x, a, b: x.addcmul(a, b),
+        SAME,
+        ("Add", "Mul"),
+        (((2, 3), (2, 3), (3,)),),
+    ),
+    OpSpec(
+        "addcdiv",
+        lambda x, a, b: x.addcdiv(a, b, value=2.0),
+        SAME,
+        ("Add", "Div", "Mul"),
+        (((2, 3), (2, 3), (2, 3)), ((2, 3), (3,), (2, 1)), ((), (4,), ())),
+        domain=(REAL, REAL, AWAY_FROM_ZERO),
+    ),
+    OpSpec(
+        "addmm",
+        lambda x, a, b: cr.addmm(x, a, b, beta=0.5, alpha=-2.0),
+        lambda x, a, b: torch.addmm(x, a, b, beta=0.5, alpha=-2.0),
+        ("Add", "MatMul", "Mul"),
+        (((2, 4), (2, 3), (3, 4)), ((4,), (2, 3), (3, 4)), ((), (2, 3), (3, 1))),
+    ),
+    OpSpec(
+        "addmm_method_beta_zero",
+        lambda x, a, b: x.addmm(a, b, beta=0),
+        SAME,
+        ("Add", "MatMul", "Where"),
+        (((2, 1), (2, 3), (3, 4)),),
+    ),
+    OpSpec(
+        "addmv",
+        lambda x, a, v: x.addmv(a, v, beta=2, alpha=0.5),
+        SAME,
+        ("Add", "MatMul", "Mul"),
+        (((2,), (2, 3), (3,)), ((), (4, 2), (2,))),
+    ),
+    OpSpec(
+        "addr",
+        lambda x, a, b: cr.addr(x, a, b),
+        lambda x, a, b: torch.addr(x, a, b),
+        ("Add", "Mul"),
+        (((2, 3), (2,), (3,)), ((3,), (2,), (3,))),
+    ),
+    OpSpec(
+        "baddbmm",
+        lambda x, a, b: x.baddbmm(a, b, alpha=1.5),
+        SAME,
+        ("Add", "MatMul", "Mul"),
+        (((2, 3, 4), (2, 3, 2), (2, 2, 4)), ((3, 1), (2, 3, 2), (2, 2, 1))),
+    ),
+    OpSpec(
+        "addbmm",
+        lambda x, a, b: cr.addbmm(x, a, b, beta=-1),
+        lambda x, a, b: torch.addbmm(x, a, b, beta=-1),
+        ("Add", "MatMul", "Mul", "Sum"),
+        (((3, 4), (2, 3, 2), (2, 2, 4)), ((4,), (5, 3, 2), (5, 2, 4))),
+    ),
+]
+
+
+def zeros_inside(rng: np.random.Generator, shape: Shape, index: int) -> np.ndarray:
+    """Real values with every fourth one exactly zero: rows with no zero, one zero (first,
+    inside or last) and two, so cumprod's gradient takes each of its branches."""
+    x = REAL(rng, shape, index)
+    x.reshape(-1)[::4] = 0.0
+    return x
+
+
+# Scans: cumprod's rows put zeros where PyTorch's backward takes its other branches.
+API_SPECS += [
+    OpSpec("cumprod", lambda x: x.cumprod(1), SAME, ("CumProd",), CUBE),
+    OpSpec(
+        "cumprod_negative_dim",
+        lambda x: cr.cumprod(x, -1),
+        lambda x: torch.cumprod(x, -1),
+        ("CumProd",),
+        UNARY[:3] + (((0, 3),),),
+    ),
+    OpSpec(
+        "cumprod_with_zeros",
+        lambda x: x.cumprod(1),
+        SAME,
+        ("CumProd",),
+        (((3, 5),), ((2, 4, 3),), ((6, 9),)),
+        domain=zeros_inside,
+    ),
+    OpSpec(
+        "cumprod_with_zeros_dim0",
+        lambda x: cr.cumprod(x, 0),
+        lambda x: torch.cumprod(x, 0),
+        ("CumProd",),
+        (((5, 3),), ((9, 6),)),
+        domain=zeros_inside,
+    ),
+    OpSpec(
+        "cummax_values",
+        lambda x: x.cummax(1).values,
+        SAME,
+        ("CumArgExtreme", "MaxAlong"),
+        CUBE,
+        domain=distinct,
+    ),
+    OpSpec(
+        "cummin_values",
+        lambda x: cr.cummin(x, 0)[0],
+        lambda x: torch.cummin(x, 0)[0],
+        ("CumArgExtreme", "MaxAlong"),
+        UNARY,
+        domain=distinct,
+    ),
+    OpSpec("logcumsumexp", lambda x: x.logcumsumexp(1), SAME, ("LogCumSumExp",), CUBE),
+    OpSpec(
+        "logcumsumexp_wide_range",
+        lambda x: cr.logcumsumexp(x, -1),
+        lambda x: torch.logcumsumexp(x, -1),
+        ("LogCumSumExp",),
+        UNARY,
+        domain=uniform(-40.0, 40.0),
+        jvp=False,
+        why_off={
+            "jvp": "PyTorch's forward rule normalises by the row's max and loses the early "
+            "outputs' tangents over this range; chainrule's (in log space) is checked against "
+            "finite differences on it in test_torch_api_math.py",
+        },
+    ),
+]
+
+
+# Elementwise functions and NaN-aware reductions (ops/pointwise.py, ops/statistics.py).
+API_SPECS += [
+    OpSpec("logaddexp", cr.logaddexp, torch.logaddexp, ("LogAddExp",), BINARY),
+    OpSpec(
+        "logaddexp_far_apart",
+        lambda a, b: a.logaddexp(b),
+        SAME,
+        ("LogAddExp",),
+        (((2, 3), (2, 3)),),
+        domain=(uniform(-300.0, -200.0), uniform(200.0, 300.0)),
+    ),
+    OpSpec("logaddexp2", cr.logaddexp2, torch.logaddexp2, ("LogAddExp2",), BINARY),
+    OpSpec(
+        "copysign",
+        cr.copysign,
+        torch.copysign,
+        ("CopySign",),
+        BINARY,
+        domain=NONZERO,
+    ),
+    OpSpec(
+        "xlogy",
+        cr.xlogy,
+        torch.xlogy,
+        ("XLogY",),
+        BINARY,
+        domain=(REAL, POSITIVE),
+    ),
+    OpSpec(
+        "xlogy_zeros",
+        lambda x, y: x.xlogy(y),
+        SAME,
+        ("XLogY",),
+        (((3, 4), (3, 4)),),
+        domain=(zeros_inside, POSITIVE),
+    ),
+    OpSpec(
+        "logit",
+        lambda x: x.logit(),
+        SAME,
+        ("Div", "Log", "Sub"),
+        UNARY,
+        domain=uniform(0.05, 0.95),
+    ),
+    OpSpec(
+        "logit_eps",
+        lambda x: cr.logit(x, eps=0.2),
+        lambda x: torch.logit(x, eps=0.2),
+        ("Clamp", "Div", "Log", "Sub"),
+        UNARY,
+        domain=away_from(0.2, 0.8),
+    ),
+    OpSpec("sinc", cr.sinc, torch.sinc, ("Div", "Mul", "Sin", "Where"), UNARY, domain=NONZERO),
+    OpSpec(
+        "deg2rad_rad2deg",
+        lambda x: (x.deg2rad(), cr.rad2deg(x)),
+        lambda x: (x.deg2rad(), torch.rad2deg(x)),
+        ("Mul",),
+        UNARY,
+    ),
+    OpSpec(
+        "fmax",
+        cr.fmax,
+        torch.fmax,
+        ("Where",),
+        BINARY,
+        domain=distinct,
+    ),
+    OpSpec("fmin", lambda a, b: a.fmin(b), SAME, ("Where",), BINARY, domain=distinct),
+    OpSpec(
+        "float_power",
+        cr.float_power,
+        torch.float_power,
+        ("Pow",),
+        BINARY,
+        domain=(POSITIVE, REAL),
+    ),
+    OpSpec(
+        "float_power_number",
+        lambda x: x.float_power(3),
+        SAME,
+        ("Pow",),
+        UNARY,
+    ),
+    OpSpec(
+        "nan_to_num",
+        lambda x: cr.nan_to_num(x, posinf=5.0),
+        lambda x: torch.nan_to_num(x, posinf=5.0),
+        ("Where",),
+        UNARY,
+    ),
+    OpSpec(
+        "nansum_nanmean",
+        lambda x: (x.nansum(1), cr.nanmean(x, (0, 2), keepdim=True), x.nansum()),
+        lambda x: (x.nansum(1), torch.nanmean(x, (0, 2), keepdim=True), x.nansum()),
+        ("Sum", "Where", "Div"),
+        CUBE,
+    ),
+    OpSpec(
+        "diff",
+        lambda x: x.diff(),
+        SAME,
+        ("GetItem", "Sub"),
+        CUBE + (((5,),),),
+    ),
+    OpSpec(
+        "diff_twice_with_prepend_and_append",
+        lambda x, a, b: cr.diff(x, 2, 0, prepend=a, append=b),
+        lambda x, a, b: torch.diff(x, 2, 0, prepend=a, append=b),
+        ("Cat", "GetItem", "Sub"),
+        (((3, 4), (1, 4), (2, 4)),),
+    ),
+]
+
+
+# Special functions (ops/special_ops.py): their derivatives are the next of the family.
+API_SPECS += [
+    OpSpec("erfc", cr.erfc, torch.erfc, ("Erfc",), UNARY + (((3,),),)),
+    OpSpec(
+        "erfc_tail",
+        lambda x: x.erfc(),
+        SAME,
+        ("Erfc",),
+        (((2, 3),),),
+        domain=uniform(3.0, 6.0),
+    ),
+    OpSpec("erfinv", cr.erfinv, torch.erfinv, ("Erfinv",), UNARY, domain=uniform(-0.95, 0.95)),
+    OpSpec(
+        "erfinv_near_one",
+        lambda x: x.erfinv(),
+        SAME,
+        ("Erfinv",),
+        (((2, 3),),),
+        domain=uniform(0.95, 0.99),
+    ),
+    OpSpec(
+        "lgamma",
+        cr.lgamma,
+        torch.lgamma,
+        ("Lgamma",),
+        UNARY,
+        domain=POSITIVE,
+        second_order=False,
+        why_off={
+            "second_order": "the second derivative is trigamma, PyTorch's accurate to ~1e-10 "
+            "only; it is checked by finite differences as the digamma row's first derivative"
+        },
+    ),
+    OpSpec(
+        "lgamma_negative",
+        lambda x: x.lgamma(),
+        SAME,
+        ("Lgamma",),
+        UNARY,
+        domain=between_jumps(1.0, -4.0),
+    ),
+    OpSpec(
+        "digamma",
+        lambda x: x.digamma(),
+        None,
+        ("Polygamma",),
+        UNARY,
+        domain=uniform(0.3, 12.0),
+        why_off={
+            "torch": "PyTorch's trigamma is accurate to ~1e-10 only; chainrule's values are "
+            "checked against mpmath (and torch, loosely) in test_torch_api_math.py",
+        },
+    ),
+    OpSpec(
+        "polygamma",
+        lambda x: (cr.polygamma(1, x), x.polygamma(2)),
+        None,
+        ("Polygamma",),
+        UNARY,
+        domain=uniform(0.3, 12.0),
+        why_off={
+            "torch": "PyTorch's trigamma is accurate to ~1e-10 only; chainrule's values are "
+            "checked against mpmath (and torch, loosely) in test_torch_api_math.py",
+        },
+    ),
+]
+
+
+# More products and statistics (compositions in ops/linalg.py and ops/statistics.py).
+API_SPECS += [
+    OpSpec("vdot", cr.vdot, torch.vdot, ("MatMul",), (((4,), (4,)),)),
+    OpSpec(
+        "inner",
+        lambda a, b: a.inner(b),
+        SAME,
+        ("MatMul",),
+        (((2, 3), (4, 3)), ((3,), (2, 2, 3))),
+    ),
+    OpSpec(
+        "tensordot",
+        lambda a, b: (cr.tensordot(a, b, 1), cr.tensordot(a, b.transpose(0, 1), ([1, 0], [1, 0]))),
+        lambda a, b: (torch.tensordot(a, b, 1), torch.tensordot(a, b.T, ([1, 0], [1, 0]))),
+        ("MatMul",),
+        (((2, 3), (3, 2)),),
+    ),
+    OpSpec(
+        "kron",
+        cr.kron,
+        torch.kron,
+        ("Mul",),
+        (((2, 3), (2, 2)), ((2, 1, 3), (4,)), ((), (3,))),
+    ),
+    OpSpec(
+        "cross",
+        lambda a, b: (cr.cross(a, b, dim=1), a.cross(b, -1)),
+        lambda a, b: (torch.cross(a, b, dim=1), a.cross(b, -1)),
+        ("Cat", "GetItem", "Mul", "Sub"),
+        (((2, 3), (2, 3)), ((4, 3), (1, 3))),
+    ),
+    # PyTorch's cdist has no second derivative nor forward mode: the twin is its formula.
+    OpSpec(
+        "cdist",
+        cr.cdist,
+        lambda a, b: torch.linalg.vector_norm(a.unsqueeze(-2) - b.unsqueeze(-3), dim=-1),
+        ("Norm2",),
+        (((3, 2), (4, 2)), ((2, 3, 2), (1, 4, 2))),
+    ),
+    OpSpec(
+        "cdist_p",
+        lambda a, b: (cr.cdist(a, b, p=1.0), cr.cdist(a, b, p=3.0)),
+        lambda a, b: tuple(
+            torch.linalg.vector_norm(a.unsqueeze(-2) - b.unsqueeze(-3), ord=p, dim=-1)
+            for p in (1.0, 3.0)
+        ),
+        ("Abs", "NormP", "Sum"),
+        (((3, 2), (4, 2)),),
+        domain=distinct,
+    ),
+    OpSpec(
+        "cov_corrcoef",
+        lambda x: (cr.cov(x), x.cov(correction=0), cr.corrcoef(x)),
+        lambda x: (torch.cov(x), x.cov(correction=0), torch.corrcoef(x)),
+        ("Div", "MatMul", "Mean", "Sub"),
+        (((3, 5),), ((4,),)),
+    ),
+    OpSpec(
+        "cov_weights",
+        lambda x, a: cr.cov(x, fweights=cr.tensor([1, 2, 1, 3]), aweights=a),
+        lambda x, a: torch.cov(x, fweights=torch.tensor([1, 2, 1, 3]), aweights=a),
+        ("Div", "MatMul", "Mul", "Sum"),
+        (((2, 4), (4,)),),
+        domain=(REAL, POSITIVE),
+    ),
+]
+
+
+# Order statistics (ops/statistics.py): the picked element gets the gradient.
+API_SPECS += [
+    OpSpec(
+        "median_kthvalue",
+        lambda x: (x.median(1).values, cr.nanmedian(x, 0, True)[0], x.kthvalue(2, -1).values),
+        lambda x: (x.median(1).values, torch.nanmedian(x, 0, True)[0], x.kthvalue(2, -1).values),
+        ("MaxAlong", "SortedPick"),
+        CUBE + (((3, 5),),),
+        domain=distinct,
+    ),
+    OpSpec(
+        "median_all",
+        lambda x: (cr.median(x), x.nanmedian()),
+        lambda x: (torch.median(x), x.nanmedian()),
+        ("MaxAlong", "SortedPick"),
+        UNARY,
+        domain=distinct,
+    ),
+]
+API_SPECS += [
+    OpSpec(
+        "quantile",
+        lambda x: (
+            cr.quantile(x, 0.3),
+            x.quantile(cr.tensor([0.25, 0.9], dtype=x.dtype), 1, True),
+            cr.nanquantile(x, 0.5, 0, interpolation="midpoint"),
+        ),
+        lambda x: (
+            torch.quantile(x, 0.3),
+            x.quantile(torch.tensor([0.25, 0.9], dtype=x.dtype), 1, True),
+            torch.nanquantile(x, 0.5, 0, interpolation="midpoint"),
+        ),
+        ("Gather", "GetItem", "Sub", "Where"),
+        ((((3, 5),),)),
+        domain=distinct,
     ),
 ]

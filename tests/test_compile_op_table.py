@@ -49,6 +49,7 @@ VALUE_READ_ROWS = (
     "sort_of_scalar",
     "topk",
     "topk_smallest_dim1",
+    "quantile",  # a sort, and the NaN count of the sorted values
     "cross_entropy_weight_ignore_index_mean",
     "cross_entropy_weight_ignore_index_sum",
     "cross_entropy_weight_ignore_index_none",

@@ -29,7 +29,10 @@ from chainrule.tools.explain import expression_functions
 @pytest.fixture
 def sinc() -> Iterator[type]:
     """``Sinc`` declared in one class, as a contributor would add it, and removed afterwards
-    (it has no row in the op table, which the completeness test would otherwise miss)."""
+    (it has no row in the op table, which the completeness test would otherwise miss); the
+    real ``cr.sinc`` and ``Tensor.sinc`` (chainrule.ops.pointwise) are put back."""
+    namespaces = (cr, sys.modules[__name__], cr.Tensor)
+    before = [vars(namespace).get("sinc") for namespace in namespaces]
 
     class Sinc(Unary):
         public = "sinc"
@@ -45,8 +48,11 @@ def sinc() -> Iterator[type]:
 
     yield Sinc
     del REGISTRY["Sinc"], declare.DECLARED["sinc"]
-    for namespace in (cr, sys.modules[__name__], cr.Tensor):
-        delattr(namespace, "sinc")
+    for namespace, original in zip(namespaces, before, strict=True):
+        if original is None:
+            delattr(namespace, "sinc")
+        else:
+            namespace.sinc = original
 
 
 def test_a_new_op_is_one_class(sinc: type) -> None:

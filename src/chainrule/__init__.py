@@ -231,6 +231,65 @@ from chainrule.ops.shape_more import (
     vsplit,
     vstack,
 )
+
+# ---- math (api17d): NumPy's longer names, one-sided clamps, compositions, scans, statistics
+from math import e, inf, nan, pi  # torch.e, torch.inf, torch.nan, torch.pi: Python floats
+
+from chainrule.ops.combinations import addcdiv, addcmul, lerp
+from chainrule.ops.elementwise import (
+    clamp_max,
+    clamp_min,
+    divide,
+    multiply,
+    subtract,
+    true_divide,
+)
+from chainrule.ops.linalg import (
+    addbmm,
+    addmm,
+    addmv,
+    addr,
+    baddbmm,
+    cdist,
+    cross,
+    inner,
+    kron,
+    tensordot,
+    vdot,
+)
+from chainrule.ops.pointwise import (
+    deg2rad,
+    float_power,
+    fmax,
+    fmin,
+    heaviside,
+    logit,
+    nan_to_num,
+    rad2deg,
+    signbit,
+    sinc,
+    xlogy,
+)
+from chainrule.ops.scans import cummax, cummin, cumprod, diff, logcumsumexp
+from chainrule.ops.searching import bincount, bucketize, histc, searchsorted
+from chainrule.ops.statistics import (
+    corrcoef,
+    count_nonzero,
+    cov,
+    kthvalue,
+    median,
+    nanmean,
+    nanmedian,
+    nanquantile,
+    nansum,
+    quantile,
+)
+from chainrule.ops.shape import cat as concat
+
+# erfc is a declared op: importing the module puts it here too.
+from chainrule.ops.special_ops import digamma, erfinv, lgamma, polygamma
+
+# ---- end math (api17d)
 from chainrule.printing import get_printoptions, set_printoptions
 from chainrule.rng import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from chainrule.serialization import load, save
@@ -251,6 +310,9 @@ from chainrule.out import accepts_out  # noqa: E402
 add, sub, mul, div, pow, remainder, fmod, where = map(  # noqa: A001
     accepts_out, (add, sub, mul, div, pow, remainder, fmod, where)
 )
-matmul, mm, bmm, mv, dot, outer, cat, stack = map(
-    accepts_out, (matmul, mm, bmm, mv, dot, outer, cat, stack)
+subtract, multiply, divide, true_divide = map(
+    accepts_out, (subtract, multiply, divide, true_divide)
+)
+matmul, mm, bmm, mv, dot, outer, cat, concat, stack = map(
+    accepts_out, (matmul, mm, bmm, mv, dot, outer, cat, concat, stack)
 )

@@ -33,7 +33,22 @@ max = _values_indices("max")  # noqa: A001
 min = _values_indices("min")  # noqa: A001
 sort = _values_indices("sort")
 topk = _values_indices("topk")
-_CLASSES = {"max": max, "min": min, "sort": sort, "topk": topk}
+cummax = _values_indices("cummax")  # math (api17d)
+cummin = _values_indices("cummin")
+median = _values_indices("median")
+nanmedian = _values_indices("nanmedian")
+kthvalue = _values_indices("kthvalue")
+_CLASSES = {
+    "max": max,
+    "min": min,
+    "sort": sort,
+    "topk": topk,
+    "cummax": cummax,
+    "cummin": cummin,
+    "median": median,
+    "nanmedian": nanmedian,
+    "kthvalue": kthvalue,
+}
 
 
 def named(function: str, result: Any) -> Any:

@@ -1041,6 +1041,408 @@ class Tensor:
     def is_complex(self) -> builtins.bool:
         return False  # complex dtypes are refused (dtypes.refuse_complex)
 
+    # ----------------------------------------------------------------- math (api17d)
+    # PyTorch's longer names and one-sided clamps, and the in-place forms of the elementwise
+    # functions: each computes out of place and writes back through inplace.apply, which bumps
+    # the version and records the change as add_ does.
+    def multiply(self, other: Any) -> Tensor:
+        return elementwise.mul(self, other)
+
+    def divide(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        return elementwise.div(self, other, rounding_mode=rounding_mode)
+
+    def subtract(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        return elementwise.sub(self, other, alpha=alpha)
+
+    def true_divide(self, other: Any) -> Tensor:
+        return elementwise.true_divide(self, other)
+
+    def clamp_min(self, min: Any) -> Tensor:  # noqa: A002
+        return elementwise.clamp_min(self, min)
+
+    def clamp_max(self, max: Any) -> Tensor:  # noqa: A002
+        return elementwise.clamp_max(self, max)
+
+    def multiply_(self, other: Any) -> Tensor:
+        return inplace.mul_(self, other)
+
+    def divide_(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        return inplace.apply(
+            self, lambda old: elementwise.div(old, other, rounding_mode=rounding_mode)
+        )
+
+    def subtract_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        return inplace.add_(self, other, -alpha)
+
+    def true_divide_(self, other: Any) -> Tensor:
+        return inplace.div_(self, other)
+
+    def clip_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+        return inplace.clamp_(self, min, max)
+
+    def clamp_min_(self, min: Any) -> Tensor:  # noqa: A002
+        return inplace.apply(self, elementwise.clamp_min, min)
+
+    def clamp_max_(self, max: Any) -> Tensor:  # noqa: A002
+        return inplace.apply(self, elementwise.clamp_max, max)
+
+    def pow_(self, exponent: Any) -> Tensor:
+        return inplace.apply(self, elementwise.pow, exponent)
+
+    def round_(self, *, decimals: builtins.int = 0) -> Tensor:
+        return inplace.apply(self, lambda old: elementwise.round(old, decimals=decimals))
+
+    def abs_(self) -> Tensor:
+        return inplace.apply(self, elementwise.abs)
+
+    def absolute_(self) -> Tensor:
+        return inplace.apply(self, elementwise.abs)
+
+    def neg_(self) -> Tensor:
+        return inplace.apply(self, elementwise.neg)
+
+    def negative_(self) -> Tensor:
+        return inplace.apply(self, elementwise.neg)
+
+    def sign_(self) -> Tensor:
+        return inplace.apply(self, elementwise.sign)
+
+    def square_(self) -> Tensor:
+        return inplace.apply(self, elementwise.square)
+
+    def sqrt_(self) -> Tensor:
+        return inplace.apply(self, elementwise.sqrt)
+
+    def rsqrt_(self) -> Tensor:
+        return inplace.apply(self, elementwise.rsqrt)
+
+    def reciprocal_(self) -> Tensor:
+        return inplace.apply(self, elementwise.reciprocal)
+
+    def exp_(self) -> Tensor:
+        return inplace.apply(self, elementwise.exp)
+
+    def exp2_(self) -> Tensor:
+        return inplace.apply(self, elementwise.exp2)
+
+    def expm1_(self) -> Tensor:
+        return inplace.apply(self, elementwise.expm1)
+
+    def log_(self) -> Tensor:
+        return inplace.apply(self, elementwise.log)
+
+    def log1p_(self) -> Tensor:
+        return inplace.apply(self, elementwise.log1p)
+
+    def log2_(self) -> Tensor:
+        return inplace.apply(self, elementwise.log2)
+
+    def log10_(self) -> Tensor:
+        return inplace.apply(self, elementwise.log10)
+
+    def sigmoid_(self) -> Tensor:
+        return inplace.apply(self, elementwise.sigmoid)
+
+    def tanh_(self) -> Tensor:
+        return inplace.apply(self, elementwise.tanh)
+
+    def relu_(self) -> Tensor:
+        return inplace.apply(self, elementwise.relu)
+
+    def erf_(self) -> Tensor:
+        return inplace.apply(self, elementwise.erf)
+
+    def sin_(self) -> Tensor:
+        return inplace.apply(self, elementwise.sin)
+
+    def cos_(self) -> Tensor:
+        return inplace.apply(self, elementwise.cos)
+
+    def tan_(self) -> Tensor:
+        return inplace.apply(self, elementwise.tan)
+
+    def asin_(self) -> Tensor:
+        return inplace.apply(self, elementwise.asin)
+
+    def acos_(self) -> Tensor:
+        return inplace.apply(self, elementwise.acos)
+
+    def atan_(self) -> Tensor:
+        return inplace.apply(self, elementwise.atan)
+
+    def sinh_(self) -> Tensor:
+        return inplace.apply(self, elementwise.sinh)
+
+    def cosh_(self) -> Tensor:
+        return inplace.apply(self, elementwise.cosh)
+
+    def asinh_(self) -> Tensor:
+        return inplace.apply(self, elementwise.asinh)
+
+    def acosh_(self) -> Tensor:
+        return inplace.apply(self, elementwise.acosh)
+
+    def atanh_(self) -> Tensor:
+        return inplace.apply(self, elementwise.atanh)
+
+    def floor_(self) -> Tensor:
+        return inplace.apply(self, elementwise.floor)
+
+    def ceil_(self) -> Tensor:
+        return inplace.apply(self, elementwise.ceil)
+
+    def trunc_(self) -> Tensor:
+        return inplace.apply(self, elementwise.trunc)
+
+    def frac_(self) -> Tensor:
+        return inplace.apply(self, elementwise.frac)
+
+    def lerp(self, end: Tensor, weight: Any) -> Tensor:
+        return combinations.lerp(self, end, weight)
+
+    def addcmul(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+        return combinations.addcmul(self, tensor1, tensor2, value=value)
+
+    def addcdiv(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+        return combinations.addcdiv(self, tensor1, tensor2, value=value)
+
+    def lerp_(self, end: Tensor, weight: Any) -> Tensor:
+        return inplace.apply(self, combinations.lerp, end, weight)
+
+    def addcmul_(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+        return inplace.apply(
+            self, lambda old, a, b: combinations.addcmul(old, a, b, value=value), tensor1, tensor2
+        )
+
+    def addcdiv_(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+        return inplace.apply(
+            self, lambda old, a, b: combinations.addcdiv(old, a, b, value=value), tensor1, tensor2
+        )
+
+    def addmm(self, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        return linalg.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    def addmv(self, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        return linalg.addmv(self, mat, vec, beta=beta, alpha=alpha)
+
+    def addr(self, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        return linalg.addr(self, vec1, vec2, beta=beta, alpha=alpha)
+
+    def baddbmm(self, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        return linalg.baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def addbmm(self, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        return linalg.addbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def addmm_(self, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        return self._add_product_(linalg.addmm, mat1, mat2, beta, alpha)
+
+    def addmv_(self, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        return self._add_product_(linalg.addmv, mat, vec, beta, alpha)
+
+    def addr_(self, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        return self._add_product_(linalg.addr, vec1, vec2, beta, alpha)
+
+    def baddbmm_(self, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        return self._add_product_(linalg.baddbmm, batch1, batch2, beta, alpha)
+
+    def addbmm_(self, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        return self._add_product_(linalg.addbmm, batch1, batch2, beta, alpha)
+
+    def cumprod(self, dim: builtins.int, *, dtype: Any = None) -> Tensor:
+        return scans.cumprod(self, dim, dtype=dtype)
+
+    def cummax(self, dim: builtins.int) -> Any:
+        return scans.cummax(self, dim)
+
+    def cummin(self, dim: builtins.int) -> Any:
+        return scans.cummin(self, dim)
+
+    def logcumsumexp(self, dim: builtins.int) -> Tensor:
+        return scans.logcumsumexp(self, dim)
+
+    def diff(
+        self,
+        n: builtins.int = 1,
+        dim: builtins.int = -1,
+        prepend: Tensor | None = None,
+        append: Tensor | None = None,
+    ) -> Tensor:
+        return scans.diff(self, n, dim, prepend, append)
+
+    def nansum(
+        self, dim: Any = None, keepdim: builtins.bool = False, *, dtype: Any = None
+    ) -> Tensor:
+        return statistics.nansum(self, dim, keepdim, dtype=dtype)
+
+    def nanmean(
+        self, dim: Any = None, keepdim: builtins.bool = False, *, dtype: Any = None
+    ) -> Tensor:
+        return statistics.nanmean(self, dim, keepdim, dtype=dtype)
+
+    def count_nonzero(self, dim: Any = None) -> Tensor:
+        return statistics.count_nonzero(self, dim)
+
+    def xlogy(self, other: Any) -> Tensor:
+        return pointwise.xlogy(self, other)
+
+    def logit(self, eps: builtins.float | None = None) -> Tensor:
+        return pointwise.logit(self, eps)
+
+    def sinc(self) -> Tensor:
+        return pointwise.sinc(self)
+
+    def deg2rad(self) -> Tensor:
+        return pointwise.deg2rad(self)
+
+    def rad2deg(self) -> Tensor:
+        return pointwise.rad2deg(self)
+
+    def signbit(self) -> Tensor:
+        return pointwise.signbit(self)
+
+    def heaviside(self, values: Tensor) -> Tensor:
+        return pointwise.heaviside(self, values)
+
+    def fmax(self, other: Tensor) -> Tensor:
+        return pointwise.fmax(self, other)
+
+    def fmin(self, other: Tensor) -> Tensor:
+        return pointwise.fmin(self, other)
+
+    def float_power(self, exponent: Any) -> Tensor:
+        return pointwise.float_power(self, exponent)
+
+    def nan_to_num(
+        self,
+        nan: builtins.float = 0.0,
+        posinf: builtins.float | None = None,
+        neginf: builtins.float | None = None,
+    ) -> Tensor:
+        return pointwise.nan_to_num(self, nan, posinf, neginf)
+
+    def nan_to_num_(
+        self,
+        nan: builtins.float = 0.0,
+        posinf: builtins.float | None = None,
+        neginf: builtins.float | None = None,
+    ) -> Tensor:
+        return inplace.apply(self, pointwise.nan_to_num, nan, posinf, neginf)
+
+    def xlogy_(self, other: Any) -> Tensor:
+        return inplace.apply(self, pointwise.xlogy, other)
+
+    def logit_(self, eps: builtins.float | None = None) -> Tensor:
+        return inplace.apply(self, lambda old: pointwise.logit(old, eps))
+
+    def sgn_(self) -> Tensor:
+        return inplace.apply(self, elementwise.sign)
+
+    def deg2rad_(self) -> Tensor:
+        return inplace.apply(self, pointwise.deg2rad)
+
+    def rad2deg_(self) -> Tensor:
+        return inplace.apply(self, pointwise.rad2deg)
+
+    def digamma(self) -> Tensor:
+        return special_ops.digamma(self)
+
+    def lgamma(self) -> Tensor:
+        return special_ops.lgamma(self)
+
+    def erfinv(self) -> Tensor:
+        return special_ops.erfinv(self)
+
+    def polygamma(self, n: builtins.int) -> Tensor:
+        return special_ops.polygamma(n, self)
+
+    def digamma_(self) -> Tensor:
+        return inplace.apply(self, special_ops.digamma)
+
+    def polygamma_(self, n: builtins.int) -> Tensor:
+        return inplace.apply(self, lambda old: special_ops.polygamma(n, old))
+
+    def lgamma_(self) -> Tensor:
+        return inplace.apply(self, special_ops.lgamma)
+
+    def erfc_(self) -> Tensor:
+        return inplace.apply(self, special_ops.erfc)
+
+    def erfinv_(self) -> Tensor:
+        return inplace.apply(self, special_ops.erfinv)
+
+    def cross(self, other: Tensor, dim: builtins.int | None = None) -> Tensor:
+        return linalg.cross(self, other, dim)
+
+    def inner(self, other: Tensor) -> Tensor:
+        return linalg.inner(self, other)
+
+    def kron(self, other: Tensor) -> Tensor:
+        return linalg.kron(self, other)
+
+    def vdot(self, other: Tensor) -> Tensor:
+        return linalg.vdot(self, other)
+
+    def cov(
+        self,
+        *,
+        correction: builtins.int = 1,
+        fweights: Tensor | None = None,
+        aweights: Tensor | None = None,
+    ) -> Tensor:
+        return statistics.cov(self, correction=correction, fweights=fweights, aweights=aweights)
+
+    def corrcoef(self) -> Tensor:
+        return statistics.corrcoef(self)
+
+    def median(self, dim: Any = None, keepdim: builtins.bool = False) -> Any:
+        return statistics.median(self, dim, keepdim)
+
+    def nanmedian(self, dim: Any = None, keepdim: builtins.bool = False) -> Any:
+        return statistics.nanmedian(self, dim, keepdim)
+
+    def kthvalue(
+        self, k: builtins.int, dim: builtins.int = -1, keepdim: builtins.bool = False
+    ) -> Any:
+        return statistics.kthvalue(self, k, dim, keepdim)
+
+    def bincount(self, weights: Tensor | None = None, minlength: builtins.int = 0) -> Tensor:
+        return searching.bincount(self, weights, minlength)
+
+    def histc(
+        self,
+        bins: builtins.int = 100,
+        min: builtins.float = 0,  # noqa: A002
+        max: builtins.float = 0,  # noqa: A002
+    ) -> Tensor:
+        return searching.histc(self, bins, min, max)
+
+    def quantile(
+        self,
+        q: Any,
+        dim: builtins.int | None = None,
+        keepdim: builtins.bool = False,
+        *,
+        interpolation: str = "linear",
+    ) -> Tensor:
+        return statistics.quantile(self, q, dim, keepdim, interpolation=interpolation)
+
+    def nanquantile(
+        self,
+        q: Any,
+        dim: builtins.int | None = None,
+        keepdim: builtins.bool = False,
+        *,
+        interpolation: str = "linear",
+    ) -> Tensor:
+        return statistics.nanquantile(self, q, dim, keepdim, interpolation=interpolation)
+
+    def _add_product_(
+        self, op: Callable[..., Tensor], a: Tensor, b: Tensor, beta: Any, alpha: Any
+    ) -> Tensor:
+        """``self = op(self, a, b, beta=beta, alpha=alpha)`` in place (``addmm_`` ...)."""
+        return inplace.apply(self, lambda old, x, y: op(old, x, y, beta=beta, alpha=alpha), a, b)
+
 
 class View:
     """How a view was taken (PyTorch's view metadata): its root ``base``, the view ``ops``
@@ -1150,3 +1552,9 @@ reduce = import_later(globals(), "chainrule.ops.reduce")
 shape = import_later(globals(), "chainrule.ops.shape")
 shape_more = import_later(globals(), "chainrule.ops.shape_more")
 views = import_later(globals(), "chainrule.ops.views")
+combinations = import_later(globals(), "chainrule.ops.combinations")  # math (api17d)
+scans = import_later(globals(), "chainrule.ops.scans")
+pointwise = import_later(globals(), "chainrule.ops.pointwise")
+statistics = import_later(globals(), "chainrule.ops.statistics")
+special_ops = import_later(globals(), "chainrule.ops.special_ops")
+searching = import_later(globals(), "chainrule.ops.searching")

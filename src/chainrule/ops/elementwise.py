@@ -233,6 +233,7 @@ _power = dual.both(_power_arrays, lambda a, b: Pow()(a, b), "a, b", ("a", "b"))
 
 class Neg(Linear, Unary):
     public = "neg"
+    aliases = ("negative",)  # NumPy's name, which PyTorch also takes
 
     @staticmethod
     def sympy(sp, x):
@@ -592,6 +593,7 @@ class Exp2(Unary):
 # ------------------------------------------------------------------------- piecewise
 class Abs(Unary):
     public = "abs"
+    aliases = ("absolute",)
     sympy = "Abs"
     notation = "|x|"
     derivatives = ("sign(x)",)
@@ -605,6 +607,7 @@ class Abs(Unary):
 
 class Sign(Step):
     public = "sign"
+    aliases = ("sgn",)  # PyTorch's sign of complex numbers; of real ones, sign
     sympy = "sign"
     notation = "sign(x)"
     derivatives = ("0",)
@@ -834,6 +837,7 @@ class Tan(Unary):
 
 class Asin(Unary):
     public = "asin"
+    aliases = ("arcsin",)
     sympy = "asin"
     notation = "asin(x)"
     derivatives = ("1 / sqrt(1 - x**2)",)
@@ -847,6 +851,7 @@ class Asin(Unary):
 
 class Acos(Unary):
     public = "acos"
+    aliases = ("arccos",)
     sympy = "acos"
     notation = "acos(x)"
     derivatives = ("-1 / sqrt(1 - x**2)",)
@@ -860,6 +865,7 @@ class Acos(Unary):
 
 class Atan(Unary):
     public = "atan"
+    aliases = ("arctan",)
     sympy = "atan"
     notation = "atan(x)"
     derivatives = ("1 / (1 + x**2)",)
@@ -899,6 +905,7 @@ class Cosh(Unary):
 
 class Asinh(Unary):
     public = "asinh"
+    aliases = ("arcsinh",)
     sympy = "asinh"
     notation = "asinh(x)"
     derivatives = ("1 / sqrt(x**2 + 1)",)
@@ -912,6 +919,7 @@ class Asinh(Unary):
 
 class Acosh(Unary):
     public = "acosh"
+    aliases = ("arccosh",)
     sympy = "acosh"
     notation = "acosh(x)"
     derivatives = ("1 / sqrt(x**2 - 1)",)
@@ -925,6 +933,7 @@ class Acosh(Unary):
 
 class Atanh(Unary):
     public = "atanh"
+    aliases = ("arctanh",)
     sympy = "atanh"
     notation = "atanh(x)"
     derivatives = ("1 / (1 - x**2)",)
@@ -1132,6 +1141,7 @@ class Atan2(Op):
 
     batch_rule = BROADCASTS
     public = "atan2"
+    aliases = ("arctan2",)
     sympy = "atan2"
     notation = "atan2(a, b)"
     derivatives = ("b / (a**2 + b**2)", "-a / (a**2 + b**2)")
@@ -1258,6 +1268,36 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor: 
         f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
         f"{rounding_mode!r}"
     )
+
+
+# PyTorch's longer names of the four operations (NumPy's spelling).
+multiply = mul
+divide = div
+
+
+def subtract(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:  # noqa: A002
+    """``input - alpha * other``: :func:`sub` by its longer name."""
+    return sub(input, other, alpha=alpha)
+
+
+def true_divide(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """``input / other`` in floating point: :func:`div` with no rounding."""
+    return Div()(input, other)
+
+
+def clamp_min(input: Any, min: Any) -> Tensor:  # noqa: A002
+    """``max(input, min)``: :func:`clamp` with a lower bound only (a number or a tensor).
+
+    >>> import chainrule as cr
+    >>> cr.clamp_min(cr.tensor([-1.0, 2.0]), 0.5)
+    tensor([0.5000, 2.0000])
+    """
+    return Clamp.apply(input, min=min)
+
+
+def clamp_max(input: Any, max: Any) -> Tensor:  # noqa: A002
+    """``min(input, max)``: :func:`clamp` with an upper bound only (a number or a tensor)."""
+    return Clamp.apply(input, max=max)
 
 
 def floor_divide(input: Any, other: Any) -> Tensor:  # noqa: A002

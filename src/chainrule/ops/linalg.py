@@ -15,6 +15,7 @@ the vectorized J^T v. Batch dimensions broadcast, and the central unbroadcast su
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any, NamedTuple
 
 from chainrule import _blas, dtypes
@@ -27,6 +28,8 @@ from chainrule.ops import dual
 from chainrule.ops.broadcast import broadcast_shape
 from chainrule.ops.elementwise import where
 from chainrule.ops.indexing import IndexAdd, getitem
+from chainrule.ops.reduce import norm
+from chainrule.ops.shape import cat
 from chainrule.tensor import Tensor
 
 
@@ -457,6 +460,94 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:  # noqa: A002
 ger = outer
 
 
+# ---- math (api17d): beta * input + alpha * product, for each of PyTorch's products
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:  # noqa: A002
+    """``beta * input + alpha * (mat1 @ mat2)``, ``input`` expanded to the product's shape.
+
+    >>> import chainrule as cr
+    >>> cr.addmm(cr.ones(2), cr.ones(2, 3), cr.ones(3, 2), beta=0.5, alpha=2)
+    tensor([[6.5000, 6.5000],
+            [6.5000, 6.5000]])
+    """
+    return _add_product(input, mm(mat1, mat2), beta, alpha, "addmm")
+
+
+def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:  # noqa: A002
+    """``beta * input + alpha * (mat @ vec)``, ``input`` expanded to the product's shape."""
+    return _add_product(input, mv(mat, vec), beta, alpha, "addmv")
+
+
+def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:  # noqa: A002
+    """``beta * input + alpha * outer(vec1, vec2)``, ``input`` expanded to the product's shape.
+    Unlike the matrix products, ``addr`` promotes dtypes, and refuses a float ``beta`` or
+    ``alpha`` for integers rather than truncating it (PyTorch's outer product and checks)."""
+    product = outer(vec1, vec2)
+    if not (dtypes.is_floating(input.dtype) or dtypes.is_floating(product.dtype)):
+        for name, scalar in (("beta", beta), ("alpha", alpha)):
+            if isinstance(scalar, float):
+                raise RuntimeError(
+                    f"For integral input tensors, argument {name} must not be a floating point "
+                    "number."
+                )
+    return _add_product(input, product, beta, alpha, "addr", check_dtype=False)
+
+
+def baddbmm(
+    input: Tensor,  # noqa: A002
+    batch1: Tensor,
+    batch2: Tensor,
+    *,
+    beta: Any = 1,
+    alpha: Any = 1,
+) -> Tensor:
+    """``beta * input + alpha * bmm(batch1, batch2)``, ``input`` expanded to the product's
+    shape."""
+    return _add_product(input, bmm(batch1, batch2), beta, alpha, "baddbmm")
+
+
+def addbmm(
+    input: Tensor,  # noqa: A002
+    batch1: Tensor,
+    batch2: Tensor,
+    *,
+    beta: Any = 1,
+    alpha: Any = 1,
+) -> Tensor:
+    """``beta * input + alpha * sum_b batch1[b] @ batch2[b]``: the batch's products summed
+    (in one reduction; PyTorch adds them on one by one, which may round differently)."""
+    return _add_product(input, bmm(batch1, batch2).sum(0), beta, alpha, "addbmm")
+
+
+def _add_product(
+    input: Tensor,  # noqa: A002
+    product: Tensor,
+    beta: Any,
+    alpha: Any,
+    name: str,
+    check_dtype: bool = True,
+) -> Tensor:
+    """``beta * input + alpha * product`` as PyTorch's ``add*mm`` family computes it: ``input``
+    expanded (not broadcast) to the product's shape, and of its dtype (unless not
+    ``check_dtype``: then promoted); ``name`` is the function's, for its error and its
+    node (PyTorch's ``AddmmBackward0``, ...); the scalars of an integer result
+    truncated to integers; ``beta = 0`` ignores input's values, nan and inf too, while input
+    stays in the graph with a zero gradient (PyTorch's ``grad * beta``)."""
+    if check_dtype and input.dtype != product.dtype:
+        names = [_TORCH_DTYPE_NAMES[x.dtype.name][1] for x in (input, product)]
+        raise RuntimeError(
+            f"{name}: self and mat2 must have the same dtype, but got {names[0]} and {names[1]}"
+        )
+    if not dtypes.is_floating(product.dtype) and not dtypes.is_floating(input.dtype):
+        beta, alpha = int(beta), int(alpha)
+    base = input.expand(product.shape)
+    if beta == 0:
+        base = where(xp.zeros((), bool), base, xp.zeros((), base.dtype))
+    elif beta != 1:
+        base = base * beta
+    result = base + (product if alpha == 1 else product * alpha)
+    return named(result, f"{name.title()}Backward0")
+
+
 def diag(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
     """A 1-D input becomes a square matrix with it on the ``diagonal``-th diagonal; a 2-D
     input gives that diagonal as 1-D. Built from indexing, whose rules give the gradient."""
@@ -550,3 +641,125 @@ def _parse_einsum(equation: str, ndims: list[int]) -> tuple[list[str], str]:
         counts = {c: "".join(expanded).count(c) for c in "".join(expanded)}
         output = fill + "".join(sorted(c for c, k in counts.items() if k == 1 and c not in fill))
     return expanded, output
+
+
+# ---- math (api17d): more products, as compositions of matmul, mul and sum
+def vdot(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """The inner product of two 1-D tensors (for real ones, :func:`dot`)."""
+    return named(dot(input, other), "VdotBackward0")
+
+
+def inner(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """Sums of products over the last dimension of each: shape
+    ``input.shape[:-1] + other.shape[:-1]``; a 0-d operand multiplies.
+
+    >>> import chainrule as cr
+    >>> cr.inner(cr.ones(2, 3), cr.arange(6.0).reshape(2, 3))
+    tensor([[ 3., 12.],
+            [ 3., 12.]])
+    """
+    if input.ndim == 0 or other.ndim == 0:
+        return input * other
+    if input.shape[-1] != other.shape[-1]:
+        raise RuntimeError(
+            "inner() the last dimension must match on both input tensors but got shapes "
+            f"{list(input.shape)} and {list(other.shape)}"
+        )
+    return tensordot(input, other, ([-1], [-1]))
+
+
+def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
+    """Contract ``dims`` dimensions: the last ``dims`` of ``a`` with the first of ``b`` (an
+    int), or the listed ones (two sequences), as one matrix product of the reshaped
+    operands."""
+    if a.dtype != b.dtype:
+        raise RuntimeError("both inputs should have same dtype")
+    if isinstance(dims, int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        dims_a, dims_b = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        dims_a, dims_b = ([d] if isinstance(d, int) else list(d) for d in dims)
+    if len(dims_a) != len(dims_b):
+        raise RuntimeError("both dimension lists should have same length")
+    for da, db in zip(dims_a, dims_b, strict=True):
+        if a.shape[da] != b.shape[db]:
+            raise RuntimeError(
+                f"contracted dimensions need to match, but first has size {a.shape[da]} in dim "
+                f"{da} and second has size {b.shape[db]} in dim {db}"
+            )
+    dims_a = [d % a.ndim for d in dims_a]
+    dims_b = [d % b.ndim for d in dims_b]
+    free_a = [d for d in range(a.ndim) if d not in dims_a]
+    free_b = [d for d in range(b.ndim) if d not in dims_b]
+    size = math.prod(a.shape[d] for d in dims_a)
+    left = a.permute(*free_a, *dims_a).reshape(-1, size)
+    right = b.permute(*dims_b, *free_b).reshape(size, -1)
+    shape = [a.shape[d] for d in free_a] + [b.shape[d] for d in free_b]
+    return matmul(left, right).reshape(shape)
+
+
+def kron(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """The Kronecker product: each element of ``input`` times the whole of ``other``, in
+    blocks (the shorter shape padded with leading 1s)."""
+    ndim = max(input.ndim, other.ndim)
+    a_shape = (1,) * (ndim - input.ndim) + tuple(input.shape)
+    b_shape = (1,) * (ndim - other.ndim) + tuple(other.shape)
+    # a's dims at even places, b's at odd: a[i] * b[j] lands at i * len(b) + j.
+    a = input.reshape([s for n in a_shape for s in (n, 1)])
+    b = other.reshape([s for n in b_shape for s in (1, n)])
+    return (a * b).reshape([m * n for m, n in zip(a_shape, b_shape, strict=True)])
+
+
+def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:  # noqa: A002
+    """The cross product of 3-vectors along ``dim`` (both broadcast); without ``dim``, the
+    first dimension of size 3, as PyTorch (which warns that this default will change)."""
+    if input.ndim != other.ndim:
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    shape = broadcast_shape(tuple(input.shape), tuple(other.shape))
+    if dim is None:
+        warnings.warn(
+            "Using torch.cross without specifying the dim arg is deprecated.\nPlease either "
+            "pass the dim explicitly or simply use torch.linalg.cross.\nThe default value of dim "
+            "will change to agree with that of linalg.cross in a future release.",
+            UserWarning,
+            stacklevel=2,
+        )
+        sizes = [d for d, n in enumerate(shape) if n == 3]
+        if not sizes:
+            raise RuntimeError("no dimension of size 3 in input")
+        dim = sizes[0]
+    if not -len(shape) <= dim < len(shape):
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-len(shape)}, "
+            f"{len(shape) - 1}], but got {dim})"
+        )
+    if shape[dim] != 3:
+        raise RuntimeError(
+            f"linalg.cross: inputs dimension {dim} must have length 3. Got "
+            f"{input.shape[dim]} and {other.shape[dim]}"
+        )
+    a, b = input.expand(shape), other.expand(shape)
+    head = (slice(None),) * (dim % len(shape))
+    part = lambda x, i: x[(*head, slice(i, i + 1))]  # noqa: E731
+    pieces = [
+        part(a, j) * part(b, k) - part(a, k) * part(b, j) for j, k in ((1, 2), (2, 0), (0, 1))
+    ]
+    return cat(pieces, dim)
+
+
+def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str | None = None) -> Tensor:
+    """The p-norm distances between the rows of ``x1`` (``... x P x M``) and of ``x2``
+    (``... x R x M``): ``... x P x R``, batch dimensions broadcast. Computed directly, as
+    PyTorch does for small inputs (its ``compute_mode`` may use a matrix product for large
+    Euclidean ones, which rounds differently); the gradient at a zero distance is 0."""
+    for name, x in (("X1", x1), ("X2", x2)):
+        if x.ndim < 2:
+            raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: {x.ndim}D")
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(
+            f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: {x2.shape[-1]}"
+        )
+    if p < 0:
+        raise RuntimeError("cdist only supports non-negative p values")
+    return norm(x1.unsqueeze(-2) - x2.unsqueeze(-3), p, -1)

@@ -1,0 +1,86 @@
+"""PyTorch's one-call combinations of elementwise ops, which optimizers and tutorials use:
+``lerp`` (a step towards ``end``), ``addcmul`` and ``addcdiv`` (a scaled product or quotient
+added on). Each is a composition of differentiable ops, so its vjp, jvp, second derivatives and
+batching come from theirs; the compositions follow PyTorch's kernels' order of operations, so
+the values are PyTorch's.
+
+    >>> import chainrule as cr
+    >>> cr.lerp(cr.tensor([0.0, 10.0]), cr.tensor([10.0, 20.0]), 0.25)
+    tensor([ 2.5000, 12.5000])
+    >>> cr.addcdiv(cr.ones(2), cr.tensor([1.0, 2.0]), cr.tensor([4.0, 4.0]), value=2)
+    tensor([1.5000, 2.0000])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule import dtypes
+from chainrule.dtypes import _TORCH_DTYPE_NAMES
+from chainrule.op import named
+from chainrule.ops import elementwise
+from chainrule.tensor import Tensor
+
+
+def _dtype_name(x: Tensor) -> str:
+    return _TORCH_DTYPE_NAMES[x.dtype.name][0]
+
+
+def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:  # noqa: A002
+    """``input + weight * (end - input)``, a number or a tensor ``weight`` (all broadcast).
+
+    As PyTorch's kernel: where ``|weight| >= 0.5`` it is ``end - (end - input) * (1 - weight)``,
+    so that ``weight = 1`` gives ``end`` exactly. Both forms have the same derivatives
+    (``1 - weight``, ``weight``, ``end - input``).
+    """
+    tensor_weight = isinstance(weight, Tensor)
+    for name, x in (("end", end), ("weight", weight)):
+        if isinstance(x, Tensor) and x.dtype != input.dtype and (name == "end" or x.ndim):
+            raise RuntimeError(
+                f"expected dtype {_dtype_name(input)} for `{name}` but got dtype {_dtype_name(x)}"
+            )
+    if not dtypes.is_floating(input.dtype):
+        kernel = "lerp_kernel_tensor" if tensor_weight else "lerp_kernel_scalar"
+        raise NotImplementedError(
+            f"\"{kernel}\" not implemented for '{_TORCH_DTYPE_NAMES[input.dtype.name][1]}'"
+        )
+    difference = end - input
+    if not tensor_weight:
+        if abs(weight) < 0.5:
+            return named(input + weight * difference, "LerpBackward0")
+        return named(end - difference * (1 - weight), "LerpBackward0")
+    near_input = input + weight * difference
+    near_end = end - difference * (1 - weight)
+    return named(elementwise.where(weight.abs() < 0.5, near_input, near_end), "LerpBackward1")
+
+
+def addcmul(input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor:  # noqa: A002
+    """``input + value * tensor1 * tensor2`` (broadcast), PyTorch's order of products."""
+    return named(input + _scaled(tensor1, value, input, tensor2) * tensor2, "AddcmulBackward0")
+
+
+def addcdiv(input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor:  # noqa: A002
+    """``input + value * tensor1 / tensor2`` (broadcast); integer quotients are refused, as in
+    PyTorch, which no longer truncates them."""
+    if not any(isinstance(x, Tensor) and dtypes.is_floating(x.dtype) for x in (tensor1, tensor2)):
+        raise RuntimeError(
+            "Integer division with addcdiv is no longer supported, and in a future  release "
+            "addcdiv will perform a true division of tensor1 and tensor2. The historic addcdiv "
+            "behavior can be implemented as (input + value * torch.trunc(tensor1 / tensor2))"
+            ".to(input.dtype) for integer inputs and as (input + value * tensor1 / tensor2) for "
+            "float inputs. The future addcdiv behavior is just the latter implementation: "
+            "(input + value * tensor1 / tensor2), for all dtypes."
+        )
+    return named(input + _scaled(tensor1, value, input, tensor2) / tensor2, "AddcdivBackward0")
+
+
+def _scaled(x: Tensor, value: Any, *others: Any) -> Tensor:
+    """``value * x``; ``value`` is truncated to an integer when no tensor of the call is a
+    float, as PyTorch converts its scalar to the tensors' common type."""
+    if value == 1:
+        return x
+    if isinstance(value, float) and not any(
+        isinstance(t, Tensor) and dtypes.is_floating(t.dtype) for t in (x, *others)
+    ):
+        value = int(value)
+    return value * x

@@ -1,0 +1,235 @@
+"""More of PyTorch's elementwise functions: log-space sums, ``xlogy``, ``logit``, ``sinc``,
+signs, angle units, NaN-aware extremes and ``float_power``. Most are compositions of the ops in
+:mod:`chainrule.ops.elementwise`, whose rules give their gradients; two (``logaddexp`` and
+``copysign``) are declared ops, where a composition would be unstable or lose PyTorch's
+gradient.
+
+    >>> import chainrule as cr
+    >>> cr.logaddexp(cr.tensor([1000.0]), cr.tensor([1000.0]))
+    tensor([1000.6932])
+    >>> cr.xlogy(cr.tensor([0.0, 2.0]), cr.tensor([0.0, 3.0]))
+    tensor([0.0000, 2.1972])
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from chainrule import dtypes
+from chainrule._array import xp
+from chainrule.dtypes import _TORCH_DTYPE_NAMES
+from chainrule.op import Op
+from chainrule.ops import compare, dual, elementwise
+from chainrule.ops.elementwise import BROADCASTS, _chain, _torch_float, where
+from chainrule.tensor import Tensor
+
+_LN2 = math.log(2.0)
+
+
+class LogAddExp(Op):
+    """``log(exp(a) + exp(b))`` by NumPy's exact ``logaddexp``; each input's derivative is a
+    sigmoid of the difference, as in PyTorch (``grad / (1 + exp(b - a))``): no overflow."""
+
+    batch_rule = BROADCASTS
+    public = "logaddexp"
+    notation = "log(exp(a) + exp(b))"
+    derivatives = ("sigmoid(a - b)", "sigmoid(b - a)")
+    _scale = 1.0  # d/da = sigmoid(scale * (a - b))
+
+    def forward(self, a, b):
+        _refuse_integers(a, b, "logaddexp_cpu")
+        return _torch_float(xp.logaddexp(a, b), a, b)
+
+    def _weights(self, a, b):
+        difference = a - b if self._scale == 1.0 else (a - b) * self._scale
+        return dual.sigmoid(difference), dual.sigmoid(-difference)
+
+    def vjp(self, g, out, a, b):
+        wa, wb = self._weights(a, b)
+        return (g * wa if self.needs[0] else None, g * wb if self.needs[1] else None)
+
+    def jvp(self, tangents, out, a, b):
+        return _chain(tangents, *self._weights(a, b))
+
+
+class LogAddExp2(LogAddExp):
+    """``log2(2**a + 2**b)``: the derivatives are sigmoids of ``(a - b) ln 2``."""
+
+    public = "logaddexp2"
+    notation = "log2(2**a + 2**b)"
+    derivatives = ("sigmoid((a - b) ln 2)", "sigmoid((b - a) ln 2)")
+    _scale = _LN2
+
+    def forward(self, a, b):
+        _refuse_integers(a, b, "logaddexp2_cpu")
+        return _torch_float(xp.logaddexp2(a, b), a, b)
+
+
+def _refuse_integers(a: Any, b: Any, kernel: str) -> None:
+    """PyTorch has no integer kernel: refused where neither operand is a float (array)."""
+    kinds = [getattr(x, "dtype", xp.asarray(x).dtype).kind for x in (a, b)]
+    if "f" not in kinds:
+        name = _TORCH_DTYPE_NAMES[xp.result_type(a, b).name][1]
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{name}'")
+
+
+class CopySign(Op):
+    """``|a|`` with the sign bit of ``b``. The gradient goes to ``a`` alone, ``out / a``
+    (0 where a is 0, PyTorch's rule); ``b`` gets zeros, as in PyTorch."""
+
+    batch_rule = BROADCASTS
+    public = "copysign"
+    notation = "copysign(a, b)"
+    derivatives = ("sign(a) * sign(b)", "0")
+
+    def forward(self, a, b):
+        return _torch_float(xp.copysign(a, b), a, b)
+
+    def _slope(self, out, a):
+        zero = dual.zeros_like(out)
+        return dual.where(a == 0, zero, out / dual.where(a == 0, dual.typed(out, 1.0), a))
+
+    def vjp(self, g, out, a, b):
+        return (
+            g * self._slope(out, a) if self.needs[0] else None,
+            dual.zeros_like(g) if self.needs[1] else None,
+        )
+
+    def jvp(self, tangents, out, a, b):
+        ta = tangents[0]
+        return None if ta is None else ta * self._slope(out, a)
+
+
+class XLogY(Op):
+    """``x * log(y)``, 0 where x is 0 and y is not nan (so ``0 log 0`` is 0). The derivatives
+    are PyTorch's: ``log(y)`` by x, also at x = 0, and ``x / y`` by y."""
+
+    batch_rule = BROADCASTS
+    notation = "x log(y)"
+    derivatives = ("log(y)", "x / y")
+
+    def forward(self, x, y):
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            product = x * xp.log(y)
+        return _torch_float(xp.where((x == 0) & ~xp.isnan(y), 0, product), x, y)
+
+    def vjp(self, g, out, x, y):
+        return (
+            g * dual.log(y) if self.needs[0] else None,
+            g * x / y if self.needs[1] else None,
+        )
+
+    def jvp(self, tangents, out, x, y):
+        return _chain(tangents, dual.log(y), x / y)
+
+
+# ------------------------------------------------------------------------- compositions
+def xlogy(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """``input * log(other)``, 0 where ``input`` is 0 (unless ``other`` is nan); either may
+    be a number."""
+    return XLogY()(_as_tensor(input), _as_tensor(other))
+
+
+def _as_tensor(value: Any) -> Tensor:
+    """A number as a 0-d tensor (``xlogy(2, y)``): 0-d, it does not change the result's dtype."""
+    if isinstance(value, Tensor):
+        return value
+    from chainrule.factories import tensor
+
+    return tensor(value)
+
+
+def _floating(x: Tensor) -> Tensor:
+    """Integers and bools as the default float dtype (PyTorch's float functions)."""
+    return x if dtypes.is_floating(x.dtype) else x.to(dtypes.get_default_dtype())
+
+
+def logit(input: Tensor, eps: float | None = None) -> Tensor:  # noqa: A002
+    """``log(p / (1 - p))``; with ``eps``, ``p`` is first clamped to ``[eps, 1 - eps]`` (and
+    the gradient is 0 outside it), as PyTorch."""
+    p = _floating(input)
+    if eps is not None and eps <= 0.5:
+        p = p.clamp(eps, 1 - eps)
+    elif eps is not None:  # bounds crossed: PyTorch's x < lo ? lo : (x > hi ? hi : x)
+        p = where(p < eps, xp.asarray(eps, xp.dtype(p.dtype.name)), p.clamp(max=1 - eps))
+    return elementwise.log(p / (1 - p))
+
+
+def sinc(input: Tensor) -> Tensor:  # noqa: A002
+    """``sin(pi x) / (pi x)``, 1 at 0 (where the gradient is 0, PyTorch's rule)."""
+    x = _floating(input)
+    at_zero = x == 0
+    pi_x = where(at_zero, xp.ones((), x.dtype), x * math.pi)  # no 0 / 0 in either branch
+    return where(at_zero, xp.ones((), x.dtype), elementwise.sin(pi_x) / pi_x)
+
+
+def deg2rad(input: Tensor) -> Tensor:  # noqa: A002
+    """Degrees to radians: ``input * (pi / 180)``, PyTorch's constant."""
+    return _floating(input) * (math.pi / 180)
+
+
+def rad2deg(input: Tensor) -> Tensor:  # noqa: A002
+    """Radians to degrees: ``input * (180 / pi)``, PyTorch's constant."""
+    return _floating(input) * (180 / math.pi)
+
+
+def signbit(input: Tensor) -> Tensor:  # noqa: A002
+    """Whether each element's sign bit is set (also for -0.0 and -nan): a bool tensor."""
+    return compare.Predicate(xp.signbit)(input)
+
+
+def heaviside(input: Tensor, values: Tensor) -> Tensor:  # noqa: A002
+    """The step function: 0 below 0, 1 above, ``values`` (broadcast) at 0; nan gives 0."""
+    if input.dtype != values.dtype:
+        raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
+    return where(input == 0, values, (input > 0).to(input.dtype))
+
+
+def fmax(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """The elementwise maximum, ignoring nan (nan only where both are). As PyTorch, the
+    gradient goes to ``input`` where ``input >= other`` or ``other`` is nan (ties too)."""
+    return where(compare.Compare(_at_least_or_nan)(input, other), input, other)
+
+
+def fmin(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """The elementwise minimum, ignoring nan (see :func:`fmax`)."""
+    return where(compare.Compare(_at_most_or_nan)(input, other), input, other)
+
+
+def _at_least_or_nan(a: Any, b: Any) -> Any:
+    """Where fmax takes ``a``: one comparison node for the graph, of the float inputs."""
+    return (a >= b) | xp.isnan(b)
+
+
+def _at_most_or_nan(a: Any, b: Any) -> Any:
+    return (a <= b) | xp.isnan(b)
+
+
+def float_power(input: Any, exponent: Any) -> Tensor:  # noqa: A002
+    """``input ** exponent`` in float64, whatever the dtypes (PyTorch's double precision)."""
+    base, power = (
+        x.to(dtypes.float64) if isinstance(x, Tensor) else float(x) for x in (input, exponent)
+    )
+    return elementwise.pow(base, power)
+
+
+def nan_to_num(
+    input: Tensor,  # noqa: A002
+    nan: float = 0.0,
+    posinf: float | None = None,
+    neginf: float | None = None,
+) -> Tensor:
+    """nan, inf and -inf replaced by ``nan``, ``posinf`` and ``neginf`` (by default the
+    dtype's largest and lowest numbers); the gradient flows where the input is finite."""
+    if not dtypes.is_floating(input.dtype):
+        return input.clone()
+    dtype = xp.dtype(input.dtype.name)
+    info = xp.finfo(dtype)
+    high = info.max if posinf is None else posinf
+    low = info.min if neginf is None else neginf
+    with xp.errstate(over="ignore"):  # a replacement beyond the dtype is inf, as in PyTorch
+        nan_value, high, low = (xp.asarray(v, dtype) for v in (nan, high, low))
+    out = where(compare.isnan(input), nan_value, input)
+    out = where(compare.isposinf(input), high, out)
+    return where(compare.isneginf(input), low, out)

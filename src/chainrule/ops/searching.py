@@ -1,0 +1,142 @@
+"""Counting and searching in sorted sequences: ``searchsorted``, ``bucketize``, ``bincount``
+and ``histc``. Their results are indices and counts, which carry no gradient (as in PyTorch).
+
+    >>> import chainrule as cr
+    >>> cr.bucketize(cr.tensor([0.5, 3.0, 9.0]), cr.tensor([1.0, 3.0, 5.0]))
+    tensor([0, 1, 3])
+    >>> cr.bincount(cr.tensor([0, 2, 2]))
+    tensor([1, 0, 2])
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+from chainrule import dtypes
+from chainrule._array import xp
+from chainrule.dtypes import _TORCH_DTYPE_NAMES
+from chainrule.tensor import Tensor, _make
+
+
+def _array(x: Any) -> Any:
+    return x._data if isinstance(x, Tensor) else xp.asarray(x)
+
+
+def _type_name(x: Any) -> str:
+    return _TORCH_DTYPE_NAMES[x.dtype.name][1]
+
+
+def searchsorted(
+    sorted_sequence: Tensor,
+    input: Any,  # noqa: A002
+    *,
+    out_int32: bool = False,
+    right: bool = False,
+    side: str | None = None,
+    sorter: Tensor | None = None,
+) -> Tensor:
+    """For each value, the index where it would be inserted into ``sorted_sequence`` (along
+    its last dimension, whose leading dimensions match the values'): before equal elements,
+    or after them with ``right=True`` / ``side="right"``.
+
+    >>> import chainrule as cr
+    >>> cr.searchsorted(cr.tensor([1.0, 3.0, 5.0]), cr.tensor([3.0, 6.0]), right=True)
+    tensor([2, 3])
+    """
+    if side is not None:
+        if side not in ("left", "right"):
+            raise RuntimeError(
+                f"torch.searchsorted(): side can only be 'left' or 'right' but got {side}"
+            )
+        if right and side == "left":
+            raise RuntimeError(
+                "torch.searchsorted(): side and right can't be set to opposites, got side of "
+                "left while right was True"
+            )
+        right = side == "right"
+    sequence, values = _array(sorted_sequence), _array(input)
+    if sorter is not None:
+        sequence = xp.take_along_axis(sequence, _array(sorter), -1)
+    if sequence.ndim > 1 and sequence.shape[:-1] != values.shape[:-1]:
+        raise RuntimeError(
+            "torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 "
+            "dimensions of boundaries tensor and input value tensor must match, but we got "
+            f"boundaries tensor {list(sequence.shape)} and input value tensor "
+            f"{list(values.shape)}"
+        )
+    where = "right" if right else "left"
+    if sequence.ndim <= 1:
+        found = xp.searchsorted(sequence, values, side=where)
+    else:
+        rows = sequence.reshape(-1, sequence.shape[-1])
+        wanted = values.reshape(rows.shape[0], -1)
+        found = xp.stack(
+            [xp.searchsorted(r, v, side=where) for r, v in zip(rows, wanted, strict=True)]
+        ).reshape(values.shape)
+    return _make(xp.asarray(found, dtype=xp.int32 if out_int32 else xp.int64))
+
+
+def bucketize(
+    input: Any,  # noqa: A002
+    boundaries: Tensor,
+    *,
+    out_int32: bool = False,
+    right: bool = False,
+) -> Tensor:
+    """The bucket of each value among the sorted 1-D ``boundaries``: ``i`` with
+    ``boundaries[i-1] < x <= boundaries[i]`` (``<=`` and ``<`` swapped with ``right``)."""
+    if boundaries.ndim != 1:
+        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries.ndim})")
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:  # noqa: A002
+    """How often each non-negative integer occurs in the 1-D ``input`` (summing ``weights``
+    instead, if given), for at least ``minlength`` bins."""
+    x = input._data
+    if x.dtype.kind == "f":
+        raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{_type_name(x)}'")
+    if x.dtype.kind not in "iu" or x.ndim != 1 or (x.size and x.min() < 0):
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if minlength < 0:
+        raise RuntimeError("minlength should be >= 0")
+    if weights is None:
+        return _make(xp.bincount(x, minlength=minlength).astype(xp.int64))
+    w = weights._data
+    if w.ndim != 1 or w.shape[0] != x.shape[0]:
+        raise RuntimeError("weights should be 1-d and have the same length as input")
+    counts = xp.bincount(x, weights=w, minlength=minlength)  # float64
+    return _make(counts.astype(w.dtype if w.dtype == xp.float32 else xp.float64))
+
+
+def histc(
+    input: Tensor,  # noqa: A002
+    bins: int = 100,
+    min: float = 0,  # noqa: A002
+    max: float = 0,  # noqa: A002
+) -> Tensor:
+    """The histogram of ``input`` in ``bins`` equal bins over [min, max] (the data's range
+    when both are 0, widened by 1 each way if it is one point); values outside are left out.
+
+    >>> import chainrule as cr
+    >>> cr.histc(cr.tensor([1.0, 2.0, 1.0]), bins=4, min=0, max=3)
+    tensor([0., 2., 1., 0.])
+    """
+    x = input._data
+    if not dtypes.is_floating(input.dtype):
+        raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{_type_name(x)}'")
+    if bins <= 0:
+        raise RuntimeError("torch.histc: bins must be > 0")
+    lo, hi = builtins.float(min), builtins.float(max)
+    if lo == hi and x.size:
+        lo, hi = builtins.float(x.min()), builtins.float(x.max())
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    if not (xp.isfinite(lo) and xp.isfinite(hi)):
+        raise RuntimeError(f"torch.histc: range of [{lo:g}, {hi:g}] is not finite")
+    if lo > hi:
+        raise RuntimeError("torch.histc: max must be larger than min")
+    inside = x[(x >= lo) & (x <= hi)]
+    counts, _ = xp.histogram(inside, bins=bins, range=(lo, hi))
+    return _make(counts.astype(x.dtype))

@@ -1,0 +1,294 @@
+"""Reductions that skip NaNs or count: ``nansum``, ``nanmean``, ``count_nonzero``. They are
+compositions of :mod:`chainrule.ops.reduce` and ``where``, so a NaN gets a zero gradient (it
+did not contribute), as in PyTorch.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([1.0, float("nan"), 3.0])
+    >>> cr.nansum(x), cr.nanmean(x), cr.count_nonzero(x)
+    (tensor(4.), tensor(2.), tensor(3))
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule import dtypes, return_types
+from chainrule._array import xp
+from chainrule.autodiff import batching
+from chainrule.dtypes import _TORCH_DTYPE_NAMES
+from chainrule.op import Constant, named
+from chainrule.ops import compare, linalg, reduce
+from chainrule.ops.elementwise import where
+from chainrule.tensor import Tensor, _make
+
+
+def _nan_as_zero(input: Tensor) -> Tensor:  # noqa: A002
+    if not dtypes.is_floating(input.dtype):
+        return input
+    return where(compare.isnan(input), xp.zeros((), xp.dtype(input.dtype.name)), input)
+
+
+def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A002
+    """The sum with NaNs taken as zero."""
+    return reduce.sum(_nan_as_zero(input), dim, keepdim, dtype=dtype)
+
+
+def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A002
+    """The mean of the elements that are not NaN (NaN where there are none)."""
+    if not dtypes.is_floating(input.dtype):
+        name = _TORCH_DTYPE_NAMES[input.dtype.name][1]
+        raise RuntimeError(
+            f"nanmean(): expected input to have floating point or complex dtype but got {name}"
+        )
+    counted = reduce.sum(~compare.isnan(input), dim, keepdim)
+    return nansum(input, dim, keepdim, dtype=dtype) / counted
+
+
+def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
+    """How many elements are not zero, over ``dim`` (an int or a tuple; all by default)."""
+    return reduce.sum(input != 0, dim)
+
+
+def cov(
+    input: Tensor,  # noqa: A002
+    *,
+    correction: int = 1,
+    fweights: Tensor | None = None,
+    aweights: Tensor | None = None,
+) -> Tensor:
+    """The covariance matrix of the variables in ``input``'s rows (observations in its
+    columns; a 1-D input is one variable, giving a 0-d result), with PyTorch's frequency and
+    observation weights and ``correction`` (1: Bessel's); a divisor below 0 is 0.
+
+    >>> import chainrule as cr
+    >>> cr.cov(cr.tensor([[0.0, 1.0, 2.0], [2.0, 1.0, 0.0]]))
+    tensor([[ 1., -1.],
+            [-1.,  1.]])
+    """
+    if input.ndim > 2:
+        raise ValueError(
+            "cov(): expected input to have two or fewer dimensions but got an input with "
+            f"{input.ndim} dimensions"
+        )
+    x = input if input.ndim == 2 else input.reshape(1, -1)
+    if not dtypes.is_floating(x.dtype):
+        x = x.to(dtypes.get_default_dtype())
+    if fweights is not None and dtypes.is_floating(fweights.dtype):
+        raise RuntimeError(
+            f"cov(): expected fweights to have integral dtype but got fweights with "
+            f"{_TORCH_DTYPE_NAMES[fweights.dtype.name][1]} dtype"
+        )
+    weights = [w for w in (fweights, aweights) if w is not None]
+    if not weights:
+        mean = x.mean(1, keepdim=True)
+        divisor: Any = max(x.shape[1] - correction, 0)
+        weighted = centred = x - mean
+    else:
+        w = weights[0] if len(weights) == 1 else weights[0] * weights[1]
+        total = w.sum()
+        mean = (x * w).sum(1, keepdim=True) / total
+        divisor = total - correction * ((w * aweights).sum() / total if aweights is not None else 1)
+        divisor = divisor.clamp(min=0)
+        centred = x - mean
+        weighted = centred * w
+    c = linalg.matmul(weighted, centred.transpose(0, 1)) / divisor
+    return c.reshape(()) if input.ndim < 2 else c
+
+
+def corrcoef(input: Tensor) -> Tensor:  # noqa: A002
+    """Pearson's correlation coefficients of the rows (see :func:`cov`), clipped to
+    [-1, 1] as PyTorch clips them."""
+    c = cov(input)
+    if c.ndim == 0:
+        return c / c
+    std = linalg.diag(c).sqrt()
+    return (c / std.reshape(-1, 1) / std.reshape(1, -1)).clamp(-1, 1)
+
+
+# ---- order statistics: the element at a sorted position, picked by index
+class SortedPick(Constant):
+    """The index along ``dim`` of the element at a position of the stably sorted values
+    (NaN sorting last, as PyTorch): ``"median"`` the lower median, or the first NaN if there
+    is one; ``"nanmedian"`` the lower median of the others (index 0 if all are NaN);
+    ``"kthvalue"`` the ``k``-th smallest. Stable sorting gives PyTorch's indices at ties."""
+
+    notation = "argsort(x)[position]"
+    derivatives = ("-",)
+    batch_rule = staticmethod(batching.along_dim)
+
+    def __init__(self, dim: int, keepdim: bool, kind: str, k: int = 1) -> None:
+        self.dim = dim
+        self.keepdim = keepdim
+        self.kind = kind
+        self.k = k
+
+    def forward(self, x):
+        order = xp.argsort(x, axis=self.dim, kind="stable")
+        n = x.shape[self.dim]
+        nans = xp.isnan(x).sum(axis=self.dim, keepdims=True) if x.dtype.kind == "f" else 0
+        if self.kind == "kthvalue":
+            position = self.k - 1
+        elif self.kind == "median":
+            position = xp.where(nans > 0, n - nans, (n - 1) // 2)
+        else:
+            position = xp.maximum((n - nans - 1) // 2, 0)
+        shape = list(order.shape)
+        shape[self.dim] = 1
+        position = xp.broadcast_to(xp.asarray(position, dtype=order.dtype), shape)
+        index = xp.take_along_axis(order, position, self.dim)
+        return index if self.keepdim else index.squeeze(self.dim)
+
+
+def _pick(input: Tensor, dim: Any, keepdim: bool, kind: str, k: int = 1) -> Any:  # noqa: A002
+    """``(values, indices)`` of :class:`SortedPick` along ``dim``; the gradient goes to the
+    picked element."""
+    (axis,) = reduce.normalize_dims(dim, input.ndim, kind) or (0,)
+    x = input.reshape(1) if input.ndim == 0 else input  # a 0-d tensor picks its one element
+    indices = SortedPick(axis, keepdim, kind, k)(x)
+    values = reduce.MaxAlong(axis, keepdim)(x, indices)
+    if input.ndim == 0:
+        values, indices = values.reshape(()), indices.reshape(())
+    name = {"median": "MedianBackward1", "nanmedian": "NanmedianBackward1"}.get(kind)
+    values = named(values, name or "KthvalueBackward0")
+    return return_types.named(kind, (values, indices))
+
+
+def median(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A002
+    """The lower median: of all elements (a tensor), or ``(values, indices)`` along ``dim``.
+    A NaN makes the median NaN (``nanmedian`` skips them). The gradient goes to the picked
+    element (for ``median()`` of ties, PyTorch splits it among the equal ones instead).
+
+    >>> import chainrule as cr
+    >>> cr.median(cr.tensor([[1.0, 5.0, 2.0, 4.0]]), 1)
+    chainrule.return_types.median(
+    values=tensor([2.]),
+    indices=tensor([2]))
+    """
+    return _median(input, dim, keepdim, "median")
+
+
+def nanmedian(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A002
+    """The lower median of the elements that are not NaN (NaN where all are)."""
+    return _median(input, dim, keepdim, "nanmedian")
+
+
+def _median(input: Tensor, dim: Any, keepdim: bool, kind: str) -> Any:  # noqa: A002
+    if dim is not None:
+        return _pick(input, dim, keepdim, kind)
+    if input.numel() == 0:
+        return input.reshape(-1).sum() * float("nan")
+    values = _pick(input.reshape(-1), 0, False, kind).values
+    return named(values, "MedianBackward0" if kind == "median" else "NanmedianBackward0")
+
+
+def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any:  # noqa: A002
+    """``(values, indices)`` of the ``k``-th smallest element along ``dim`` (1-based)."""
+    (axis,) = reduce.normalize_dims(dim, input.ndim, "kthvalue") or (0,)
+    if input.ndim and input.shape[axis] == 0:
+        raise IndexError(f"kthvalue(): Expected reduction dim {axis} to have non-zero size.")
+    if not 1 <= k <= (input.shape[axis] if input.ndim else 1):
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {axis}")
+    return _pick(input, dim, keepdim, "kthvalue", k)
+
+
+_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def quantile(
+    input: Tensor,  # noqa: A002
+    q: Any,
+    dim: int | None = None,
+    keepdim: bool = False,
+    *,
+    interpolation: str = "linear",
+) -> Tensor:
+    """The ``q``-quantiles (a number, or a 1-D tensor: its values lead the result's shape)
+    along ``dim`` (of all elements by default), interpolated between the sorted values as
+    PyTorch's ``interpolation`` says; a NaN in a row makes its quantiles NaN. The gradient
+    flows through the sort to the elements interpolated.
+
+    >>> import chainrule as cr
+    >>> cr.quantile(cr.tensor([0.0, 1.0, 2.0, 10.0]), cr.tensor([0.5, 0.9]))
+    tensor([1.5000, 7.6000])
+    """
+    return _quantile(input, q, dim, keepdim, interpolation, "quantile")
+
+
+def nanquantile(
+    input: Tensor,  # noqa: A002
+    q: Any,
+    dim: int | None = None,
+    keepdim: bool = False,
+    *,
+    interpolation: str = "linear",
+) -> Tensor:
+    """:func:`quantile` of the elements that are not NaN (NaN where all are)."""
+    return _quantile(input, q, dim, keepdim, interpolation, "nanquantile")
+
+
+def _quantile(
+    input: Tensor,  # noqa: A002
+    q: Any,
+    dim: int | None,
+    keepdim: bool,
+    interpolation: str,
+    op: str,
+) -> Tensor:
+    if not dtypes.is_floating(input.dtype):
+        raise RuntimeError(f"{op}() input tensor must be either float or double dtype")
+    qs = q._data if isinstance(q, Tensor) else xp.asarray(q, dtype=xp.float64)
+    if isinstance(q, Tensor) and q.dtype != input.dtype:
+        raise RuntimeError(f"{op}() q tensor must be same dtype as the input tensor")
+    if qs.ndim > 1:
+        raise RuntimeError(f"{op}() q must be a scalar or 1D tensor")
+    if ((qs < 0) | (qs > 1)).any():
+        raise RuntimeError(f"{op}() q values must be in the range [0, 1]")
+    if interpolation not in _INTERPOLATIONS:
+        raise RuntimeError(
+            f"{op}() interpolation must be one of linear, lower, higher, midpoint or nearest. "
+            f"Got {interpolation}"
+        )
+    if dim is None:
+        x, axis = input.reshape(-1), 0
+    else:
+        (axis,) = reduce.normalize_dims(dim, input.ndim, op) or (0,)
+        x = input.reshape(1) if input.ndim == 0 else input
+    if x.shape[axis] == 0:
+        raise RuntimeError(f"{op}() input tensor must be non-empty")
+    if x.ndim > 1:  # the quantile's dimension last, the others in their order
+        x = x.permute(*[d for d in range(x.ndim) if d != axis], axis)
+    ordered = x.sort(-1).values  # NaN last
+    dtype = xp.dtype(input.dtype.name)
+    n = ordered.shape[-1]
+    nans = xp.isnan(ordered._data).sum(axis=-1, keepdims=True)
+    if op == "nanquantile":
+        counted, start = n - nans, 0
+    else:  # a row with a NaN picks its last element, a NaN
+        counted, start = xp.where(nans > 0, 1, n), xp.where(nans > 0, n - 1, 0)
+    ranks = xp.maximum(qs.reshape(-1, *([1] * ordered.ndim)) * (counted - 1) + start, 0)
+    below, above = xp.floor(ranks), xp.ceil(ranks)
+    if interpolation == "nearest":
+        below = above = xp.round(ranks)  # halves to even, as PyTorch's round
+    elif interpolation == "lower":
+        above = below
+    elif interpolation == "higher":
+        below = above
+    shape = (qs.size, *ordered.shape[:-1], 1)
+    rows = ordered.unsqueeze(0).expand(*shape[:-1], n)
+    low, high = (
+        rows.gather(-1, _make(xp.broadcast_to(i, shape).astype(xp.int64))) for i in (below, above)
+    )
+    weight = (
+        xp.full(shape, 0.5)
+        if interpolation == "midpoint"
+        else xp.broadcast_to(ranks - below, shape)
+    )
+    result = low.lerp(high, _make(weight.astype(dtype)))
+    if op == "nanquantile" and (counted == 0).any():
+        result = where(xp.broadcast_to(counted == 0, shape), xp.asarray(xp.nan, dtype), result)
+    result = result.squeeze(-1)
+    if keepdim:
+        result = result.reshape(
+            qs.size, *(1 if dim is None or d == axis else s for d, s in enumerate(input.shape))
+        )
+    return result if qs.ndim else result[0]

@@ -1,0 +1,88 @@
+"""PyTorch-style snippets with the math functions added for issue 11 print the same under
+chainrule as under PyTorch (the runner of ``tests/test_torch_snippets.py``: the chainrule run
+replaces the word ``torch`` in the source, and nothing else)."""
+
+from __future__ import annotations
+
+import pytest
+from test_torch_snippets import run
+
+SNIPPETS: dict[str, str] = {
+    "hand_written_adam_step": """
+        import torch
+        torch.manual_seed(0)
+        p = torch.tensor([0.5, -1.0, 2.0], requires_grad=True)
+        avg, sq = torch.zeros(3), torch.zeros(3)
+        for step in range(1, 4):
+            loss = (p ** 2).sum()
+            loss.backward()
+            with torch.no_grad():
+                avg.lerp_(p.grad, 0.1)
+                sq.mul_(0.999).addcmul_(p.grad, p.grad, value=0.001)
+                denom = (sq / (1 - 0.999 ** step)).sqrt().add_(1e-8)
+                p.addcdiv_(avg, denom, value=-0.1 / (1 - 0.9 ** step))
+            p.grad.zero_()
+        print(p, avg, sq)
+    """,
+    "linear_layer_by_addmm": """
+        import torch
+        x = torch.arange(6.0).reshape(2, 3)
+        w = torch.tensor([[1.0, -1.0], [0.5, 0.0], [2.0, 1.0]], requires_grad=True)
+        b = torch.tensor([0.1, -0.1], requires_grad=True)
+        y = torch.addmm(b, x, w, beta=0.5, alpha=2)
+        y.sum().backward()
+        print(y, w.grad, b.grad)
+        print(torch.baddbmm(torch.zeros(2, 1, 1), x.reshape(2, 1, 3), x.reshape(2, 3, 1)))
+        error(lambda: torch.addmm(b, x, x))
+    """,
+    "running_products_and_extremes": """
+        import torch
+        x = torch.tensor([[2.0, 0.0, 3.0, 1.0], [1.0, 4.0, 4.0, 0.5]], requires_grad=True)
+        y = x.cumprod(dim=1)
+        y.sum().backward()
+        print(y, x.grad)
+        print(torch.cummax(x, dim=1))
+        values, indices = x.cummin(1)
+        print(values, indices)
+        print(torch.logcumsumexp(torch.tensor([-1000.0, 0.0, 1000.0]), 0))
+        print(torch.cumprod(torch.tensor([1, 2, 3], dtype=torch.int32), 0))
+    """,
+    "aliases_and_in_place": """
+        import torch
+        x = torch.tensor([-1.5, 0.0, 2.0])
+        print(torch.absolute(x), torch.negative(x), x.arccos().isnan(), torch.clip(x, -1, 1))
+        print(torch.multiply(x, 2), torch.divide(x, 2, rounding_mode="floor"))
+        print(torch.subtract(x, x, alpha=2), torch.true_divide(torch.arange(3), 2))
+        print(x.clamp_min(0), torch.clamp_max(x, 0), torch.concat([x, x]).shape)
+        y = x.clone()
+        print(y.abs_(), y.sqrt_(), y.exp_(), y.sigmoid_(), y._version)
+    """,
+    "nan_aware_statistics": """
+        import torch
+        x = torch.tensor([[1.0, float("nan"), 3.0], [float("inf"), 0.0, -2.0]])
+        print(torch.nansum(x), x.nanmean(dim=1), torch.count_nonzero(x, dim=0))
+        print(torch.nan_to_num(x), x.nan_to_num(nan=-1.0, posinf=9.0))
+        print(torch.fmax(x, torch.zeros(3)), torch.fmin(x, x.flip(1)))
+        print(torch.diff(x, dim=1), torch.diff(torch.tensor([1, 4, 9, 16]), n=2))
+    """,
+    "log_space_and_signs": """
+        import torch
+        a = torch.tensor([1000.0, -5.0, 0.0])
+        b = torch.tensor([1000.0, 3.0, float("-inf")])
+        print(torch.logaddexp(a, b), torch.logaddexp2(a, b))
+        p = torch.tensor([0.0, 0.1, 0.5, 1.0])
+        print(torch.xlogy(p, p), torch.logit(p, eps=1e-6))
+        print(torch.copysign(a, -1), torch.sgn(b), torch.signbit(torch.tensor([-0.0, 0.0])))
+        print(torch.sinc(p), torch.deg2rad(torch.tensor([180.0])))
+        print(torch.float_power(torch.tensor([2]), 3))
+        print(torch.heaviside(torch.tensor([-1.0, 0.0, 2.0]), torch.tensor([0.5])))
+    """,
+}
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NumPy warns where results are nan
+@pytest.mark.parametrize("name", SNIPPETS)
+def test_math_snippet_prints_what_pytorch_prints(name: str) -> None:
+    source = SNIPPETS[name]
+    expected = run(source).replace("torch", "chainrule")
+    assert run(source.replace("torch", "chainrule")) == expected
