@@ -174,8 +174,10 @@ def test_a_length_beyond_the_padded_steps_is_refused() -> None:
         cr.nn.utils.rnn.pack_padded_sequence(cr.zeros(3, 2, 1), [5, 2])
 
 
-def test_sort_and_topk_values_have_pytorchs_node_names() -> None:
+def test_sort_topk_and_cdist_have_pytorchs_node_names() -> None:
     for lib in (cr, torch):
         x = lib.tensor([3.0, 1.0, 2.0], requires_grad=True)
         assert lib.sort(x).values.grad_fn.name() == "SortBackward0"
         assert x.topk(2).values.grad_fn.name() == "TopkBackward0"
+        points = lib.tensor([[0.0, 1.0], [2.0, 3.0]], requires_grad=True)
+        assert lib.cdist(points, points).grad_fn.name() == "CdistBackward0"

@@ -239,8 +239,6 @@ from chainrule.ops.combinations import addcdiv, addcmul, lerp
 from chainrule.ops.elementwise import (
     clamp_max,
     clamp_min,
-    divide,
-    multiply,
     subtract,
     true_divide,
 )
@@ -284,7 +282,6 @@ from chainrule.ops.statistics import (
     nansum,
     quantile,
 )
-from chainrule.ops.shape import cat as concat
 
 # erfc is a declared op: importing the module puts it here too.
 from chainrule.ops.special_ops import digamma, erfinv, lgamma, polygamma
@@ -310,9 +307,8 @@ from chainrule.out import accepts_out  # noqa: E402
 add, sub, mul, div, pow, remainder, fmod, where = map(  # noqa: A001
     accepts_out, (add, sub, mul, div, pow, remainder, fmod, where)
 )
-subtract, multiply, divide, true_divide = map(
-    accepts_out, (subtract, multiply, divide, true_divide)
+matmul, mm, bmm, mv, dot, outer, cat, stack = map(
+    accepts_out, (matmul, mm, bmm, mv, dot, outer, cat, stack)
 )
-matmul, mm, bmm, mv, dot, outer, cat, concat, stack = map(
-    accepts_out, (matmul, mm, bmm, mv, dot, outer, cat, concat, stack)
-)
+subtract, true_divide = map(accepts_out, (subtract, true_divide))
+multiply, divide, concat = mul, div, cat  # the same functions under NumPy's names
