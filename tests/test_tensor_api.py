@@ -736,3 +736,30 @@ def test_tensor_of_a_tensor_warns_as_pytorch() -> None:
             [(w.category, str(w.message).replace("torch.", "chainrule.")) for w in caught]
         )
     assert messages[0] == messages[1] and len(messages[0]) == 1
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.prod(lib.ones(2, 2), dim=(0, 1)),
+        lambda lib: lib.max(lib.ones(2, 2), dim=(0, 1)),
+        lambda lib: lib.ones(2, 2).min((0,)),
+        lambda lib: lib.argmax(lib.ones(2, 2), dim=(0, 1)),
+        lambda lib: lib.argmin(lib.ones(2, 2), dim=[0]),
+        lambda lib: lib.cumsum(lib.ones(2, 2), dim=(0,)),
+        lambda lib: lib.softmax(lib.ones(2, 2), dim=(0,)),
+        lambda lib: lib.log_softmax(lib.ones(2, 2), dim=[1]),
+        lambda lib: lib.relu(lib.tensor([True, False])),
+    ],
+    ids=["prod", "max", "min", "argmax", "argmin", "cumsum", "softmax", "log_softmax", "relu"],
+)
+def test_one_dim_ops_refuse_several_dims_and_relu_refuses_bools_as_pytorch(call: Any) -> None:
+    """A tuple of dims was read as its first dim (softmax, cumsum) or all of them (prod)."""
+    errors = []
+    for lib in (torch, cr):
+        with pytest.raises((TypeError, RuntimeError)) as info:
+            call(lib)
+        errors.append((type(info.value), str(info.value).splitlines()[0]))
+    assert errors[0][0] is errors[1][0]
+    if "invalid combination" not in errors[0][1]:  # PyTorch's overload listing for prod/max
+        assert errors[0][1] == errors[1][1]

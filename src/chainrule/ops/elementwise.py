@@ -616,6 +616,9 @@ class Sign(Step):
         return dual.sign(x)
 
 
+_BOOL = xp.dtype(bool)  # NumPy's one bool dtype: an identity test, not an equality
+
+
 class Relu(Unary):
     public = "relu"
 
@@ -631,6 +634,8 @@ class Relu(Unary):
     saves_output = True
 
     def forward(self, x):
+        if x.dtype is _BOOL:  # NumPy would give int64
+            raise RuntimeError("Boolean inputs not supported for relu")
         return xp.maximum(x, 0)
 
     def partial(self, out, x):

@@ -18,7 +18,7 @@ from chainrule.autodiff import batching
 from chainrule.op import Bilinear, Op
 from chainrule.ops import dual
 from chainrule.ops.elementwise import _floating
-from chainrule.ops.reduce import normalize_dims
+from chainrule.ops.reduce import one_dim
 from chainrule.tensor import Tensor
 
 
@@ -256,11 +256,11 @@ Linear.next_functions = property(_linear_next_functions)
 
 def softmax(input: Tensor, dim: int) -> Tensor:  # noqa: A002
     """Probabilities along ``dim``: exp(x) / sum(exp(x)), computed without overflow."""
-    (axis,) = normalize_dims(dim, input.ndim, "softmax") or (0,)  # dim 0 of a 0-d tensor
+    axis = one_dim(dim, input.ndim, "softmax")
     return Softmax(axis)(input)
 
 
 def log_softmax(input: Tensor, dim: int) -> Tensor:  # noqa: A002
     """``log(softmax(x))`` computed stably (no log of a rounded-to-zero probability)."""
-    (axis,) = normalize_dims(dim, input.ndim, "log_softmax") or (0,)  # dim 0 of a 0-d tensor
+    axis = one_dim(dim, input.ndim, "log_softmax")
     return LogSoftmax(axis)(input)

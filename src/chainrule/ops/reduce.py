@@ -59,6 +59,25 @@ def normalize_dims(dim: Any, ndim: int, op: str = "reduction") -> tuple[int, ...
     return tuple(sorted(unique)) if ndim else ()
 
 
+def one_dim(dim: Any, ndim: int, op: str) -> int:
+    """``dim`` of an op that works along one dimension (cumsum, softmax, argmax, max's
+    indices) as a non-negative axis; a tuple or list is PyTorch's TypeError, not the first of
+    several dimensions taken silently.
+
+    >>> one_dim(-1, 2, "cumsum")
+    1
+    """
+    refuse_several(dim, op)
+    (axis,) = normalize_dims(dim, ndim, op) or (0,)  # dim 0 of a 0-d tensor
+    return axis
+
+
+def refuse_several(dim: Any, op: str) -> None:
+    """PyTorch's TypeError for a tuple or list ``dim`` given to an op of one dimension."""
+    if isinstance(dim, tuple | list):
+        raise TypeError(f"{op}(): argument 'dim' must be int, not {type(dim).__name__}")
+
+
 def numpy_aliases(op: str, dim: Any, keepdim: Any, aliases: dict[str, Any]) -> tuple[Any, Any]:
     """PyTorch also accepts NumPy's names ``axis`` and ``keepdims`` for ``dim`` and ``keepdim``.
 
@@ -187,7 +206,7 @@ class Prod(Reduction):
         zeros_among_others = zero.sum(axis=self.dims, keepdims=True) - zero
         one = dual.typed(x, 1.0)
         safe = dual.where(zero, one, x)  # the zeros are held constant at 1
-        nonzero_product = prod(safe, self.dims, keepdim=True)
+        nonzero_product = Prod(self.dims, True)(safe)
         zeros_only = dual.where(zero, x, dual.zeros_like(x))  # value 0, derivative at zeros
         other_zero = dual.sum(zeros_only, self.dims, keepdims=True) - zeros_only
         factor = dual.where(
@@ -421,6 +440,7 @@ def mean(
 def prod(input: Tensor, dim: Any = None, keepdim: bool = False, **aliases: Any) -> Tensor:  # noqa: A002
     if aliases:
         dim, keepdim = numpy_aliases("prod", dim, keepdim, aliases)
+    refuse_several(dim, "prod")  # one dimension, or all of them
     return Prod(normalize_dims(dim, input.ndim, "prod"), keepdim)(input)
 
 
@@ -462,7 +482,7 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, kind: str) -> Any:  # noqa:
     if dim is None:
         node = (Amax if kind == "max" else Amin)(tuple(range(input.ndim)), False, True)
         return named(node(input), f"{kind.title()}Backward1")
-    (axis,) = normalize_dims(dim, input.ndim, kind) or (0,)  # dim 0 of a 0-d tensor
+    axis = one_dim(dim, input.ndim, kind)
     if not input.ndim:
         index = _make(xp.zeros((), dtype=xp.int64))
         return values_indices(named(input.clone(), f"{kind.title()}Backward0"), index)
@@ -500,7 +520,7 @@ def argmin(
 
 def _arg(pick: Any, input: Tensor, dim: int | None, keepdim: bool) -> Tensor:  # noqa: A002
     if dim is not None:
-        (dim,) = normalize_dims(dim, input.ndim) or (0,)  # dim 0 of a 0-d tensor
+        dim = one_dim(dim, input.ndim, pick.__name__)
     return ArgExtreme(pick, dim, keepdim)(input)
 
 
@@ -620,7 +640,7 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:  # noqa
 
 
 def cumsum(input: Tensor, dim: int) -> Tensor:  # noqa: A002
-    (axis,) = normalize_dims(dim, input.ndim, "cumsum") or (0,)
+    axis = one_dim(dim, input.ndim, "cumsum")
     if input.ndim == 0:  # NumPy would return shape (1,); a 0-d tensor is its own cumsum
         return input.clone()
     return CumSum(axis)(input)
