@@ -207,7 +207,18 @@ CASES: dict[str, tuple[Callable[[Any], Any], list[tuple[int, ...]], Callable[...
 def test_layer_with_pytorch_weights_gives_pytorch_outputs_and_gradients(
     name: str, rng: np.random.Generator
 ) -> None:
-    build, shapes, call = CASES[name]
+    assert_layer_matches_pytorch(name, *CASES[name], rng)
+
+
+def assert_layer_matches_pytorch(
+    name: str,
+    build: Callable[[Any], Any],
+    shapes: list[tuple[int, ...]],
+    call: Callable[..., Any],
+    rng: np.random.Generator,
+) -> None:
+    """The layer ``build`` makes, with PyTorch's weights loaded, gives PyTorch's outputs and
+    gradients (to inputs and parameters) on the same float64 inputs."""
     arrays = [rng.uniform(-1.0, 1.0, shape) for shape in shapes]
     reference = build(torch.nn).double()
     ours = build(cr.nn).double()

@@ -17,14 +17,9 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from test_nn_sequence_layers import _run
+from test_nn_sequence_layers import _plain, assert_layer_matches_pytorch
 
 import chainrule as cr
-
-
-def _plain(lib: Any, m: Any, *xs: Any) -> Any:
-    return m(*xs)
-
 
 # name: (build(nn), input shapes, call(lib, module, *inputs))
 CASES: dict[str, tuple[Callable[[Any], Any], list[tuple[int, ...]], Callable[..., Any]]] = {
@@ -271,18 +266,7 @@ class _ParameterDictNet:
 def test_layer_with_pytorch_weights_gives_pytorch_outputs_and_gradients(
     name: str, rng: np.random.Generator
 ) -> None:
-    build, shapes, call = CASES[name]
-    arrays = [rng.uniform(-1.0, 1.0, shape) for shape in shapes]
-    reference = build(torch.nn).double()
-    ours = build(cr.nn).double()
-    assert list(ours.state_dict()) == list(reference.state_dict())
-    ours.load_state_dict(reference.state_dict())
-    theirs = _run(torch, reference, call, arrays)
-    mine = _run(cr, ours, call, arrays)
-    assert len(mine) == len(theirs)
-    for i, (a, b) in enumerate(zip(mine, theirs, strict=True)):
-        assert a.shape == b.shape, f"{name}: result {i}"
-        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12, err_msg=f"{name}: result {i}")
+    assert_layer_matches_pytorch(name, *CASES[name], rng)
 
 
 @pytest.mark.parametrize("name", list(CASES))

@@ -604,8 +604,7 @@ def smooth_l1_loss(
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     if beta == 0:  # PyTorch's l1_loss
-        loss = (input - target).abs()
-        return loss if reduction == "none" else (loss.mean() if reduction == "mean" else loss.sum())
+        return _reduced((input - target).abs(), reduction)
     return SmoothL1Loss(beta, reduction)(input, target)
 
 
@@ -631,8 +630,7 @@ def huber_loss(
         return HuberLoss(delta, reduction)(input, target)
     if tuple(weight.shape) != tuple(input.shape):
         raise ValueError("Weights and input must have the same size.")
-    loss = HuberLoss(delta, "none")(input, target) * weight
-    return loss if reduction == "none" else (loss.mean() if reduction == "mean" else loss.sum())
+    return _reduced(HuberLoss(delta, "none")(input, target) * weight, reduction)
 
 
 def check_same_shape(input: Tensor, target: Any, name: str) -> None:  # noqa: A002
