@@ -76,6 +76,7 @@ def _diagonal_in_place(x: Any, v: Any) -> Any:
 
 
 API_SPECS: list[OpSpec] = [
+    OpSpec("msort", lambda x: x.msort(), SAME, ("Gather",), CUBE + (((5,),),), domain=distinct),
     OpSpec(
         "scatter_src",
         lambda x, src: x.scatter(1, _lib(x).tensor(_SCATTER), src),

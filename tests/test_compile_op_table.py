@@ -44,6 +44,7 @@ IN_PLACE_ROWS = (
 )
 VALUE_READ_ROWS = (
     "masked_select",
+    "msort",
     "sort",
     "sort_dim0_descending",
     "sort_of_scalar",

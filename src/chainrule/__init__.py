@@ -128,6 +128,7 @@ from chainrule.ops.indexing import (
     gather,
     index_select,
     masked_select,
+    msort,
     nonzero,
     scatter_add,
     sort,

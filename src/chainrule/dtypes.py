@@ -105,6 +105,24 @@ _TORCH_DTYPE_NAMES = {
 }
 
 
+def scalar_type_name(dtype: Any) -> str:
+    """PyTorch's ScalarType name of ``dtype``, as its error messages spell it.
+
+    >>> scalar_type_name(xp.dtype("int64")), scalar_type_name(xp.dtype("bool"))
+    ('Long', 'Bool')
+    """
+    return _TORCH_DTYPE_NAMES[xp.dtype(dtype).name][1]
+
+
+def not_implemented_for(kernel: str, dtype: Any) -> NotImplementedError:
+    """PyTorch's error for a kernel that has no version for ``dtype`` (a softmax of integers).
+
+    >>> print(not_implemented_for("softmax_kernel_impl", xp.dtype("int64")))
+    "softmax_kernel_impl" not implemented for 'Long'
+    """
+    return NotImplementedError(f"\"{kernel}\" not implemented for '{scalar_type_name(dtype)}'")
+
+
 def as_dtype(dtype: Any) -> DType | None:
     """Accept a dtype, a NumPy type or a name like ``"float32"``; None passes through."""
     if dtype is None:

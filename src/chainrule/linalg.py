@@ -173,6 +173,7 @@ def vector_norm(
     x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
 ) -> Tensor:
     """The ``ord``-norm of ``x`` over ``dim`` (all elements by default), as a vector."""
+    reduce.refuse_integer_norm(x)  # before dtype= casts: PyTorch refuses the input itself
     if dtype is not None:
         x = x.to(dtype)
     if ord == 0:  # the number of non-zero entries: no gradient

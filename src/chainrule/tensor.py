@@ -809,6 +809,9 @@ class Tensor:
     ) -> Any:
         return indexing.sort(self, dim, descending, stable)
 
+    def msort(self) -> Tensor:
+        return indexing.msort(self)
+
     def argsort(
         self,
         dim: builtins.int = -1,

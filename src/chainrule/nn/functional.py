@@ -1183,9 +1183,10 @@ def cross_entropy(
         raise ValueError(f"label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
     if not isinstance(target, Tensor):
         target = _make(xp.asarray(target))
+    class_dim = 0 if input.ndim == 1 else 1
+    nn_ops.refuse_integers(input, class_dim, "log_softmax")  # its log_softmax's refusal
     if label_smoothing == 0.0 and not target.is_floating_point():
         return cross_entropy_of_indices(input, target, weight, ignore_index, reduction)
-    class_dim = 0 if input.ndim == 1 else 1
     logp = nn_ops.log_softmax(input, class_dim)
     if target.is_floating_point():
         return _soft_cross_entropy(logp, target, weight, reduction, label_smoothing, class_dim)

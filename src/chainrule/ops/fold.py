@@ -23,11 +23,11 @@ import operator
 from dataclasses import dataclass
 from typing import Any, cast
 
+from chainrule import dtypes
 from chainrule._array import xp
 from chainrule.autodiff import batching
 from chainrule.op import Linear
 from chainrule.op import run as _apply
-from chainrule.ops.pooling import _scalar_name
 from chainrule.tensor import Tensor
 
 Pair = tuple[int, int]
@@ -217,7 +217,7 @@ def _pairs(**values: Any) -> dict[str, Pair]:
 
 def _check_float(input: Tensor, kernel: str) -> None:  # noqa: A002
     if not input.is_floating_point():
-        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_scalar_name(input)}'")
+        raise dtypes.not_implemented_for(kernel, input.dtype)
 
 
 def unfold(

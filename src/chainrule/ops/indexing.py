@@ -383,6 +383,17 @@ def sort(
     return return_types.named("sort", _pick(input, dim, indices, "sort"))
 
 
+def msort(input: Tensor) -> Tensor:  # noqa: A002
+    """The values of :func:`sort` along the first dimension.
+
+    >>> import chainrule as cr
+    >>> cr.msort(cr.tensor([[3.0, 1.0], [2.0, 4.0]]))
+    tensor([[2., 1.],
+            [3., 4.]])
+    """
+    return sort(input, 0).values
+
+
 def argsort(
     input: Tensor,  # noqa: A002
     dim: int = -1,
@@ -401,6 +412,8 @@ def topk(
     sorted: bool = True,  # noqa: A002
 ) -> values_indices:
     """``(values, indices)`` of the ``k`` largest (or smallest) elements along ``dim``."""
+    if input.dtype.kind == "b":
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     (axis,) = normalize_dims(dim, input.ndim, "topk") or (0,)
     size = input.shape[axis] if input.ndim else 1
     if not 0 <= k <= size:

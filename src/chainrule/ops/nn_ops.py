@@ -12,7 +12,7 @@ fused, it is one node, and one BLAS call that adds the bias as it multiplies (Py
 
 from __future__ import annotations
 
-from chainrule import _blas, _buffers
+from chainrule import _blas, _buffers, dtypes
 from chainrule._array import xp
 from chainrule.autodiff import batching
 from chainrule.op import Bilinear, Op
@@ -257,10 +257,20 @@ Linear.next_functions = property(_linear_next_functions)
 def softmax(input: Tensor, dim: int) -> Tensor:  # noqa: A002
     """Probabilities along ``dim``: exp(x) / sum(exp(x)), computed without overflow."""
     axis = one_dim(dim, input.ndim, "softmax")
+    refuse_integers(input, axis, "softmax")
     return Softmax(axis)(input)
 
 
 def log_softmax(input: Tensor, dim: int) -> Tensor:  # noqa: A002
     """``log(softmax(x))`` computed stably (no log of a rounded-to-zero probability)."""
     axis = one_dim(dim, input.ndim, "log_softmax")
+    refuse_integers(input, axis, "log_softmax")
     return LogSoftmax(axis)(input)
+
+
+def refuse_integers(input: Tensor, axis: int, op: str) -> None:  # noqa: A002
+    """PyTorch's softmax kernels have no integer version (``dtype=`` casts first); the one
+    named in its error depends on whether ``axis`` is the last."""
+    if input.dtype.kind not in "fc":
+        kernel = f"{op}_lastdim_kernel_impl" if axis >= input.ndim - 1 else f"{op}_kernel_impl"
+        raise dtypes.not_implemented_for(kernel, input.dtype)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chainrule import dtypes
 from chainrule._array import xp
 from chainrule.op import Linear
 from chainrule.ops import dual
@@ -199,9 +200,8 @@ def _unpool(input: Tensor, indices: Tensor, size: tuple[int, int]) -> Tensor:  #
             f"{input.ndim} dimensions."
         )
     if indices.dtype != xp.int64:
-        raise RuntimeError(
-            f"elements in indices should be type int64 but got: {_scalar_name(indices)}"
-        )
+        name = dtypes.scalar_type_name(indices.dtype)
+        raise RuntimeError(f"elements in indices should be type int64 but got: {name}")
     if tuple(indices.shape) != tuple(input.shape):
         raise RuntimeError(
             "Expected shape of indices to be same as that of the input tensor "
@@ -210,13 +210,6 @@ def _unpool(input: Tensor, indices: Tensor, size: tuple[int, int]) -> Tensor:  #
     if input.ndim == 3:
         return MaxUnpool2D(size)(input.unsqueeze(0), indices.unsqueeze(0)).squeeze(0)
     return MaxUnpool2D(size)(input, indices)
-
-
-def _scalar_name(tensor: Tensor) -> str:
-    """PyTorch's scalar type name of a dtype, "Float", "Int", ... (its messages use them)."""
-    names = {"float32": "Float", "float64": "Double", "float16": "Half", "int32": "Int"}
-    names |= {"int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
-    return names.get(str(tensor.dtype).removeprefix("chainrule."), str(tensor.dtype))
 
 
 def max_unpool2d(

@@ -434,6 +434,11 @@ def mean(
         dim, keepdim = numpy_aliases("mean", dim, keepdim, aliases)
     if dtype is not None:
         input = input.to(dtype)
+    elif input.dtype.kind not in "fc":  # PyTorch does not guess a float type for integers
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating point "
+            f"or complex dtype. Got: {dtypes.scalar_type_name(input.dtype)}"
+        )
     return Mean(normalize_dims(dim, input.ndim, "mean"), keepdim)(input)
 
 
@@ -519,6 +524,8 @@ def argmin(
 
 
 def _arg(pick: Any, input: Tensor, dim: int | None, keepdim: bool) -> Tensor:  # noqa: A002
+    if input.dtype == dtypes.bool:
+        raise RuntimeError(f"{pick.__name__}(): does not support bool input")
     if dim is not None:
         dim = one_dim(dim, input.ndim, pick.__name__)
     return ArgExtreme(pick, dim, keepdim)(input)
@@ -532,6 +539,13 @@ def _var_args(op: str, dim: Any, unbiased: Any, keepdim: Any, aliases: dict[str,
     if isinstance(dim, bool):
         dim, unbiased = None, dim
     return dim, unbiased, keepdim
+
+
+def _refuse_integers(input: Tensor, op: str) -> None:  # noqa: A002
+    """PyTorch's refusal of a variance of integers or bools (``op`` names it: "std and var",
+    "var_mean", "std_mean")."""
+    if input.dtype.kind not in "fc":
+        raise RuntimeError(f"{op} only support floating point and complex dtypes")
 
 
 def _correction(unbiased: Any, correction: Any) -> float:
@@ -553,6 +567,7 @@ def var(
 
     Built from mean, subtraction, multiplication and sum, so its gradient comes from theirs.
     """
+    _refuse_integers(input, "std and var")
     dim, unbiased, keepdim = _var_args("var", dim, unbiased, keepdim, aliases)
     dims = normalize_dims(dim, input.ndim, "var")
     n = 1
@@ -593,6 +608,7 @@ def var_mean(
     >>> cr.var_mean(cr.tensor([1.0, 2.0, 6.0]))
     (tensor(7.), tensor(3.))
     """
+    _refuse_integers(input, "var_mean")
     dim, unbiased, keepdim = _var_args("var_mean", dim, unbiased, keepdim, aliases)
     variance = var(input, dim, unbiased, keepdim, correction=correction)
     return variance, mean(input, normalize_dims(dim, input.ndim, "var_mean"), keepdim)
@@ -608,6 +624,7 @@ def std_mean(
     **aliases: Any,
 ) -> tuple[Tensor, Tensor]:
     """``(std(input, ...), mean(input, ...))`` over the same dimensions, as a tuple."""
+    _refuse_integers(input, "std_mean")
     variance, average = var_mean(input, dim, unbiased, keepdim, correction=correction, **aliases)
     return Sqrt(zero_slope_at_zero=True)(variance), average
 
@@ -622,6 +639,7 @@ def norm(
     """The p-norm over ``dim`` (2 / "fro" by default; 1 and +-inf are composites)."""
     if aliases:
         dim, keepdim = numpy_aliases("norm", dim, keepdim, aliases)
+    refuse_integer_norm(input)
     dims = normalize_dims(dim, input.ndim, "norm")
     if p in ("fro", 2, 2.0):
         return Norm2(dims, keepdim)(input)
@@ -634,6 +652,15 @@ def norm(
     return NormP(dims, keepdim, p)(input)
 
 
+def refuse_integer_norm(input: Tensor) -> None:  # noqa: A002
+    """PyTorch's refusal of a norm of integers or bools (every norm runs linalg.vector_norm)."""
+    if input.dtype.kind not in "fc":
+        raise RuntimeError(
+            "linalg.vector_norm: Expected a floating point or complex tensor as input. "
+            f"Got {dtypes.scalar_type_name(input.dtype)}"
+        )
+
+
 def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:  # noqa: A002
     """``log(sum(exp(x)))`` computed without overflow."""
     return LogSumExp(normalize_dims(dim, input.ndim, "logsumexp"), keepdim)(input)
@@ -642,5 +669,6 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:  # noqa
 def cumsum(input: Tensor, dim: int) -> Tensor:  # noqa: A002
     axis = one_dim(dim, input.ndim, "cumsum")
     if input.ndim == 0:  # NumPy would return shape (1,); a 0-d tensor is its own cumsum
-        return input.clone()
+        # ... in the sum's dtype: integers and bools as int64, as np.cumsum gives them
+        return input.to(dtypes.int64) if input.dtype.kind in "biu" else input.clone()
     return CumSum(axis)(input)

@@ -15,16 +15,11 @@ from typing import Any
 
 from chainrule import dtypes
 from chainrule._array import xp
-from chainrule.dtypes import _TORCH_DTYPE_NAMES
 from chainrule.tensor import Tensor, _make
 
 
 def _array(x: Any) -> Any:
     return x._data if isinstance(x, Tensor) else xp.asarray(x)
-
-
-def _type_name(x: Any) -> str:
-    return _TORCH_DTYPE_NAMES[x.dtype.name][1]
 
 
 def searchsorted(
@@ -96,7 +91,7 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
     instead, if given), for at least ``minlength`` bins."""
     x = input._data
     if x.dtype.kind == "f":
-        raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{_type_name(x)}'")
+        raise dtypes.not_implemented_for("bincount_cpu", x.dtype)
     if x.dtype.kind not in "iu" or x.ndim != 1 or (x.size and x.min() < 0):
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     if minlength < 0:
@@ -125,7 +120,7 @@ def histc(
     """
     x = input._data
     if not dtypes.is_floating(input.dtype):
-        raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{_type_name(x)}'")
+        raise dtypes.not_implemented_for("histogram_cpu", x.dtype)
     if bins <= 0:
         raise RuntimeError("torch.histc: bins must be > 0")
     lo, hi = builtins.float(min), builtins.float(max)

@@ -172,7 +172,14 @@ def nanmedian(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # 
     return _median(input, dim, keepdim, "nanmedian")
 
 
+def _refuse_bools(input: Tensor, kernel: str) -> None:  # noqa: A002
+    """PyTorch's selection kernels (kthvalue, median, nanmedian) have no bool version."""
+    if input.dtype.kind == "b":
+        raise dtypes.not_implemented_for(kernel, input.dtype)
+
+
 def _median(input: Tensor, dim: Any, keepdim: bool, kind: str) -> Any:  # noqa: A002
+    _refuse_bools(input, "median_cpu" if dim is None else "median_out")  # nanmedian's too
     if dim is not None:
         return _pick(input, dim, keepdim, kind)
     if input.numel() == 0:
@@ -183,6 +190,7 @@ def _median(input: Tensor, dim: Any, keepdim: bool, kind: str) -> Any:  # noqa: 
 
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any:  # noqa: A002
     """``(values, indices)`` of the ``k``-th smallest element along ``dim`` (1-based)."""
+    _refuse_bools(input, "kthvalue_cpu")
     (axis,) = reduce.normalize_dims(dim, input.ndim, "kthvalue") or (0,)
     if input.ndim and input.shape[axis] == 0:
         raise IndexError(f"kthvalue(): Expected reduction dim {axis} to have non-zero size.")

@@ -29,9 +29,9 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+from chainrule import dtypes
 from chainrule._array import xp
 from chainrule.ops.adaptive_pool import adaptive_avg_pool1d, adaptive_avg_pool2d
-from chainrule.ops.pooling import _scalar_name
 from chainrule.tensor import Tensor, _make
 
 _MODES = "nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact"
@@ -165,9 +165,7 @@ def _check_dtype(input: Tensor, mode: str) -> None:  # noqa: A002
     if input.is_floating_point() or (input.dtype == xp.uint8 and "nearest" in mode):
         return
     kernel = "_upsample_nearest_exact" if mode == "nearest-exact" else f"upsample_{mode}"
-    raise NotImplementedError(
-        f"\"{kernel}{input.ndim - 2}d\" not implemented for '{_scalar_name(input)}'"
-    )
+    raise dtypes.not_implemented_for(f"{kernel}{input.ndim - 2}d", input.dtype)
 
 
 def interpolate(
