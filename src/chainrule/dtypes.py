@@ -25,12 +25,15 @@ from chainrule._array import xp
 class dtype:  # noqa: N801 - PyTorch's name
     """A tensor element type, ``chainrule.float32``; made once per NumPy dtype."""
 
-    __slots__ = ("dtype", "itemsize", "is_floating_point", "is_complex", "is_signed")
+    __slots__ = ("dtype", "itemsize", "kind", "is_floating_point", "is_complex", "is_signed")
 
     def __init__(self, numpy_dtype: Any) -> None:
         # ``.dtype`` is NumPy's protocol: np.zeros(2, dtype=cr.float32) reads it.
         self.dtype = xp.dtype(numpy_dtype)
         self.itemsize = self.dtype.itemsize
+        # NumPy's kind letter as a slot: through __getattr__ (below) a read first fails the
+        # normal lookup, ~6k instructions, and ``x.dtype.kind`` is read on hot paths
+        self.kind = self.dtype.kind
         self.is_floating_point = self.dtype.kind == "f"
         self.is_complex = self.dtype.kind == "c"
         self.is_signed = self.dtype.kind in "fci"
@@ -121,6 +124,59 @@ def not_implemented_for(kernel: str, dtype: Any) -> NotImplementedError:
     "softmax_kernel_impl" not implemented for 'Long'
     """
     return NotImplementedError(f"\"{kernel}\" not implemented for '{scalar_type_name(dtype)}'")
+
+
+# PyTorch's type categories: a result takes the highest category among its operands.
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
+
+
+def torch_result_type(*arrays: Any) -> DType:
+    """PyTorch's result dtype of an elementwise op on ``arrays``.
+
+    The highest category (bool < integer < float) decides; within it, tensors with
+    dimensions outrank 0-d ones, whose dtypes then do not matter; those left promote as
+    NumPy promotes. NumPy instead promotes the dtypes themselves (int32 with float32 is
+    float64 there, float32 in PyTorch; a 0-d int64 widens an int32 array there, not here).
+
+    >>> torch_result_type(xp.ones(2, xp.int32), xp.ones(2, xp.float32))
+    dtype('float32')
+    >>> torch_result_type(xp.ones(2, xp.int32), xp.asarray(7))
+    dtype('int32')
+    """
+    top = max(_CATEGORY[x.dtype.kind] for x in arrays)
+    ranked = [x for x in arrays if _CATEGORY[x.dtype.kind] == top]
+    dimensioned = [x.dtype for x in ranked if x.ndim]
+    return xp.result_type(*(dimensioned or [x.dtype for x in ranked]))
+
+
+def promote_operands(a: Any, b: Any, floating: Any = False) -> tuple[Any, Any]:
+    """``(a, b)``, both cast to :func:`torch_result_type` where NumPy would compute in another
+    dtype (else as they are: NumPy casts a bool mask for a float product itself, with no
+    copy). Cast first, not after, so the op runs in PyTorch's dtype: a 0-d -3 meets a uint8
+    tensor as 253, as in PyTorch. An op that computes integers in floats (``floating``: true
+    division, atan2) casts them to float32 instead, from their own dtypes (-3 stays -3).
+
+    >>> a, b = promote_operands(xp.ones(2, xp.int32), xp.asarray(7))
+    >>> a.dtype, b.dtype
+    (dtype('int32'), dtype('int32'))
+    """
+    want = torch_result_type(a, b)
+    if floating and want.kind in "biu":
+        want = default_float
+    if xp.result_type(a, b) == want:
+        return a, b
+    return a.astype(want, copy=False), b.astype(want, copy=False)
+
+
+def can_cast(source: Any, target: Any) -> builtins.bool:
+    """Whether PyTorch writes a result of ``source`` dtype into a tensor of ``target`` (an
+    in-place op, ``out=``): anything but a float into an integer or a non-bool into a bool.
+    NumPy's ``same_kind`` also refuses signed into unsigned integers, which PyTorch wraps.
+
+    >>> can_cast(xp.dtype("int64"), xp.dtype("uint8")), can_cast(xp.dtype("float32"), xp.int64)
+    (True, False)
+    """
+    return _CATEGORY[xp.dtype(source).kind] <= _CATEGORY[xp.dtype(target).kind]
 
 
 def as_dtype(dtype: Any) -> DType | None:

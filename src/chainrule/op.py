@@ -111,13 +111,19 @@ class Op:
     # Whether the rules use a Python float beside a float tensor only as a NumPy operand (add,
     # mul, ...): it is then passed as a 0-d array of the tensor's dtype (see _float_operand).
     float_operands: ClassVar[bool] = False
+    # Whether two tensor operands of different dtypes are first given PyTorch's common dtype
+    # (dtypes.promote_operands), where NumPy's would differ: elementwise arithmetic and
+    # comparisons, for which PyTorch promotes by category and lets dimensioned tensors outrank
+    # 0-d ones (an int32 tensor plus a 0-d int64 one is int32; NumPy makes it int64). "float"
+    # for ops that compute integers in float32 (true division, atan2).
+    promotes: ClassVar[bool | str] = False
     # Whether the op is elementwise on a single input (the family Unary): its gradient has the
     # output's shape, which is the input's, and (given a gradient of the output's dtype) the
     # input's dtype, so the backward pass need not compare them.
     one_shape: ClassVar[bool] = False
-    # The guards above (saves_*, output_read_by, _guarded), is_view, float_operands, one_shape
-    # and whether there is a ``vjp_inplace`` (below), resolved once per class (see _saving) and
-    # handed to the class's own ``__call__`` (see _own_call).
+    # The guards above (saves_*, output_read_by, _guarded), is_view, float_operands, promotes,
+    # one_shape and whether there is a ``vjp_inplace`` (below), resolved once per class (see
+    # _saving) and handed to the class's own ``__call__`` (see _own_call).
     _saving: ClassVar[tuple[Any, ...]]
     # Set on the node of an in-place op: the node that produced the overwritten value, which
     # ops applied before the change still read from (see graph.parent).
@@ -291,6 +297,7 @@ def _saving(cls: type[Op]) -> tuple[Any, ...]:
         cls.output_read_by,
         cls.is_view,
         cls.float_operands,
+        cls.promotes,
         cls.one_shape,
         cls.vjp_inplace is not None,
     )
@@ -315,6 +322,7 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
             read_by,
             may_view,
             float_operands,
+            promotes,
             shaped,
             in_place,
         ) = saving
@@ -368,6 +376,9 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
             elif ta is float and b_is and float_operands:  # ``1.0 - x``
                 shaped = True  # the output has ``b``'s shape and dtype
                 a_data = _float_operand(a, b_data)
+            elif b_is and a_is and promotes and a_data.dtype is not b_data.dtype:
+                # two tensors of two dtypes: PyTorch's common dtype (a number needs none)
+                a_data, b_data = dtypes.promote_operands(a_data, b_data, promotes == "float")
             args = (a_data, b_data)
             if b_is:
                 needs = (a_is and a.requires_grad, b.requires_grad)
@@ -636,6 +647,10 @@ class Constant(Op, abstract=True):
         for x, a in zip(inputs, args, strict=True):
             if x is a and type(a) not in _REAL_SCALARS:
                 self._refuse_complex(a)  # tensors are never complex (refused when made)
+        if self.promotes and len(args) == 2:  # as in Op.__call__: two tensors' common dtype
+            a, b = args
+            if a is not inputs[0] and b is not inputs[1] and a.dtype is not b.dtype:
+                args = dtypes.promote_operands(a, b, self.promotes == "float")
         try:
             result = _make(xp.asarray(self.forward(*args)))
         except ValueError as error:  # as in Op.__call__

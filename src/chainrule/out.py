@@ -6,8 +6,8 @@ a view writes through to its base), and ``out`` itself is returned. The rules ar
 
 * no autograd through ``out=``: with grad mode on, an input or ``out`` that requires grad is a
   RuntimeError naming the function;
-* the result's dtype must cast to ``out``'s by NumPy's ``same_kind`` rule (int into float
-  yes, float into int or bool no), which is PyTorch's ``canCast``;
+* the result's dtype must cast to ``out``'s by PyTorch's ``canCast`` (int into float yes,
+  int64 into uint8 too, float into int or bool no: :func:`chainrule.dtypes.can_cast`);
 * an ``out`` of another shape is resized to the result's, with PyTorch's deprecation warning
   when it held elements. A view is not resized: PyTorch grows it inside its base's memory
   when that has room (writing elements past the view's end), which chainrule's views cannot
@@ -26,9 +26,8 @@ import warnings
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from chainrule import grad_mode
+from chainrule import dtypes, grad_mode
 from chainrule._array import xp
-from chainrule.dtypes import _TORCH_DTYPE_NAMES
 from chainrule.tensor import Tensor
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -66,10 +65,10 @@ def write_out(name: str, out: Any, compute: Callable[[], Any], inputs: Iterable[
         )
     result = compute()
     source, target = result._data.dtype, out._data.dtype
-    if not xp.can_cast(source, target, "same_kind"):
+    if not dtypes.can_cast(source, target):
         raise RuntimeError(
-            f"result type {_torch_name(source)} can't be cast to the desired output type "
-            f"{_torch_name(target)}"
+            f"result type {dtypes.scalar_type_name(source)} can't be cast to the desired output "
+            f"type {dtypes.scalar_type_name(target)}"
         )
     if out._data.shape != result._data.shape:
         _resize(out, result._data.shape)
@@ -107,7 +106,3 @@ def _resize(out: Tensor, shape: tuple[int, ...]) -> None:
             stacklevel=4,
         )
     out._data = xp.empty(shape, dtype=out._data.dtype)
-
-
-def _torch_name(dtype: Any) -> str:
-    return _TORCH_DTYPE_NAMES.get(dtype.name, ("", dtype.name))[1]

@@ -554,26 +554,57 @@ class Tensor:
     def __ge__(self, other: Any) -> Tensor:
         return compare.ge(self, other)
 
+    # &, |, ^, <<, >> and ~ work bit by bit, as in PyTorch (logical on bools): 12 & 6 is 4
     def __and__(self, other: Any) -> Tensor:
-        return compare.logical_and(self, other)
+        return compare.bitwise_and(self, other)
 
     def __or__(self, other: Any) -> Tensor:
-        return compare.logical_or(self, other)
+        return compare.bitwise_or(self, other)
 
     def __xor__(self, other: Any) -> Tensor:
-        return compare.logical_xor(self, other)
+        return compare.bitwise_xor(self, other)
 
     def __rand__(self, other: Any) -> Tensor:
-        return compare.logical_and(other, self)
+        return compare.bitwise_and(other, self)
 
     def __ror__(self, other: Any) -> Tensor:
-        return compare.logical_or(other, self)
+        return compare.bitwise_or(other, self)
 
     def __rxor__(self, other: Any) -> Tensor:
-        return compare.logical_xor(other, self)
+        return compare.bitwise_xor(other, self)
+
+    def __lshift__(self, other: Any) -> Tensor:
+        return compare.bitwise_left_shift(self, other)
+
+    def __rshift__(self, other: Any) -> Tensor:
+        return compare.bitwise_right_shift(self, other)
+
+    def __rlshift__(self, other: Any) -> Tensor:
+        return compare.bitwise_left_shift(other, self)
+
+    def __rrshift__(self, other: Any) -> Tensor:
+        return compare.bitwise_right_shift(other, self)
 
     def __invert__(self) -> Tensor:
-        return compare.logical_not(self)
+        return compare.invert(self)
+
+    def bitwise_and(self, other: Any) -> Tensor:
+        return compare.bitwise_and(self, other)
+
+    def bitwise_or(self, other: Any) -> Tensor:
+        return compare.bitwise_or(self, other)
+
+    def bitwise_xor(self, other: Any) -> Tensor:
+        return compare.bitwise_xor(self, other)
+
+    def bitwise_left_shift(self, other: Any) -> Tensor:
+        return compare.bitwise_left_shift(self, other)
+
+    def bitwise_right_shift(self, other: Any) -> Tensor:
+        return compare.bitwise_right_shift(self, other)
+
+    def bitwise_not(self) -> Tensor:
+        return compare.bitwise_not(self)
 
     def add(self, other: Any, alpha: Any = 1) -> Tensor:
         return elementwise.add(self, other, alpha=alpha)

@@ -39,6 +39,8 @@ class Compare(Constant):
     """``test(a, b)`` for two broadcasting values, ``test`` a comparison or logical function
     (``operator.gt``, ``numpy.logical_and``): a bool result."""
 
+    promotes = True
+
     batch_rule = BROADCASTS
 
     notation = "compare(a, b)"
@@ -51,6 +53,27 @@ class Compare(Constant):
             self.notation = f"a {symbol} b"
 
     def forward(self, a, b):
+        return self.test(a, b)
+
+
+class Bitwise(Compare):
+    """``op(a, b)`` bit by bit on integers and bools (``&``, ``|``, ``^``, ``<<``, ``>>``), in
+    the operands' common dtype (two bools give a bool): no gradient, as in PyTorch. Floats
+    are refused with PyTorch's error, which names its kernel (``bitwise_and_cpu``)."""
+
+    notation = "bitwise(a, b)"
+
+    def __init__(self, op: Any, kernel: str) -> None:
+        super().__init__(op)
+        self.kernel = kernel
+
+    def forward(self, a, b):
+        kinds = xp.asarray(a).dtype.kind + xp.asarray(b).dtype.kind
+        if "f" in kinds:  # the float array's dtype named; a Python float is PyTorch's float32
+            arrays = [x.dtype for x in (a, b) if type(x) is xp.ndarray and x.dtype.kind == "f"]
+            raise dtypes.not_implemented_for(self.kernel, arrays[0] if arrays else xp.float32)
+        if kinds == "bb" and self.kernel.endswith("shift_cpu"):  # no shifts of bools
+            raise dtypes.not_implemented_for(self.kernel, xp.bool_)
         return self.test(a, b)
 
 
@@ -110,11 +133,65 @@ def logical_xor(input: Any, other: Any) -> Tensor:  # noqa: A002
 
 
 def logical_not(input: Any) -> Tensor:  # noqa: A002
-    return Predicate(_not)(input)
+    """True where ``input`` is zero (False, 0, 0.0), for every dtype.
+
+    >>> import chainrule as cr
+    >>> cr.logical_not(cr.tensor([5, 0]))
+    tensor([False,  True])
+    """
+    return Predicate(xp.logical_not)(input)
 
 
-def _not(data: Any) -> Any:
-    return ~data if data.dtype.kind in "biu" else xp.logical_not(data)
+def bitwise_and(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """``input & other`` bit by bit (a logical and of bools).
+
+    >>> import chainrule as cr
+    >>> cr.bitwise_and(cr.tensor([12, 10]), 6), cr.tensor([True, False]) & True
+    (tensor([4, 2]), tensor([ True, False]))
+    """
+    return Bitwise(xp.bitwise_and, "bitwise_and_cpu")(input, other)
+
+
+def bitwise_or(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """``input | other`` bit by bit (a logical or of bools)."""
+    return Bitwise(xp.bitwise_or, "bitwise_or_cpu")(input, other)
+
+
+def bitwise_xor(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """``input ^ other`` bit by bit (a logical xor of bools)."""
+    return Bitwise(xp.bitwise_xor, "bitwise_xor_cpu")(input, other)
+
+
+def bitwise_left_shift(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """``input << other``: shifted out bits are lost, a shift past the width gives 0.
+
+    >>> import chainrule as cr
+    >>> cr.tensor([5, -5]) << 2
+    tensor([ 20, -20])
+    """
+    return Bitwise(xp.left_shift, "lshift_cpu")(input, other)
+
+
+def bitwise_right_shift(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """``input >> other``, keeping the sign (-5 >> 1 is -3)."""
+    return Bitwise(xp.right_shift, "rshift_cpu")(input, other)
+
+
+def bitwise_not(input: Tensor) -> Tensor:  # noqa: A002
+    """``~input`` bit by bit (a logical not of bools): -6 for 5."""
+    if input.is_floating_point():
+        raise dtypes.not_implemented_for("bitwise_not_cpu", input.dtype)
+    return Predicate(xp.invert)(input)
+
+
+def invert(input: Tensor) -> Tensor:  # noqa: A002
+    """``~input``, :func:`bitwise_not`; refused for floats with Python's TypeError, as
+    PyTorch's operator refuses them."""
+    if input.is_floating_point():
+        raise TypeError(
+            "~ (operator.invert) is only implemented on integer and Boolean-type tensors"
+        )
+    return bitwise_not(input)
 
 
 def isnan(input: Tensor) -> Tensor:  # noqa: A002

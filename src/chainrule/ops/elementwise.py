@@ -53,6 +53,23 @@ def _floating(x: Any) -> Any:
     return x.astype(_F32)
 
 
+def _float32_if_small(x: Any) -> Any:
+    """``x``, a bool or 8-bit integer array, as float32: NumPy's float functions of those
+    compute in float16 (``arctan2``, ``hypot``, a power with a float exponent), PyTorch's in
+    its default float32. Numbers and other arrays pass unchanged."""
+    if type(x) is _ndarray and x.itemsize == 1 and x.dtype.kind in "biu":
+        return x.astype(_F32)
+    return x
+
+
+def refuse_integer_pair(a: Any, b: Any, kernel: str) -> None:
+    """PyTorch's refusal of a float function (hypot, logaddexp) of two integer or bool
+    operands: it has no integer kernel. One float operand (array or number) is enough."""
+    kinds = [getattr(x, "dtype", xp.asarray(x).dtype).kind for x in (a, b)]
+    if "f" not in kinds:
+        raise dtypes.not_implemented_for(kernel, xp.result_type(a, b))
+
+
 def _chain(tangents: tuple[Any, ...], *partials: Any) -> Any:
     """Forward mode for elementwise ops: sum over inputs of partial_i * tangent_i."""
     total = None
@@ -91,6 +108,7 @@ class Unary(Op, abstract=True):
 
 # ------------------------------------------------------------------------- arithmetic
 class Add(Op):
+    promotes = True
     batch_rule = BROADCASTS
     vjp_broadcasts = True
     float_operands = True
@@ -110,6 +128,7 @@ class Add(Op):
 
 
 class Sub(Op):
+    promotes = True
     batch_rule = BROADCASTS
     vjp_broadcasts = True
     float_operands = True
@@ -133,6 +152,7 @@ class Sub(Op):
 
 
 class Mul(Bilinear):
+    promotes = True
     batch_rule = BROADCASTS
     vjp_broadcasts = True
     float_operands = True
@@ -149,6 +169,7 @@ class Mul(Bilinear):
 
 
 class Div(Op):
+    promotes = "float"  # integers divide in float32
     batch_rule = BROADCASTS
     vjp_broadcasts = True
     float_operands = True
@@ -178,6 +199,7 @@ class Div(Op):
 
 
 class Pow(Op):
+    promotes = True
     batch_rule = BROADCASTS
     notation = "a ** b"
     derivatives = ("b * a**(b - 1)", "a**b * log(a)")
@@ -190,7 +212,10 @@ class Pow(Op):
         return "PowBackward1" if a and b else ("PowBackward0" if a else "PowBackward2")
 
     def forward(self, a, b):
-        return _torch_float(_power_arrays(a, b), a, b)
+        base = a
+        if type(b) is float or getattr(b, "dtype", _BOOL).kind == "f":  # a float power
+            base = _float32_if_small(a)
+        return _torch_float(_power_arrays(base, b), a, b)
 
     def _terms(self, ga, gb, out, a, b):
         """``ga * d/da`` and ``gb * d/db`` (None where not wanted), ``ga``, ``gb`` being the
@@ -265,6 +290,7 @@ class Step(Op, abstract=True):
 
 
 class FloorDivide(Step):
+    promotes = True
     notation = "floor(a / b)"
     derivatives = ("0", "0")
 
@@ -275,6 +301,7 @@ class FloorDivide(Step):
 
 
 class TruncDivide(Step):
+    promotes = True
     notation = "trunc(a / b)"
     derivatives = ("0", "0")
 
@@ -301,6 +328,7 @@ def _integer(x: Any) -> bool:
 
 
 class Remainder(Op):
+    promotes = True
     batch_rule = BROADCASTS
     tensor_inputs_only = True
     notation = "a mod b"  # a - b floor(a / b), with the sign of b (Python's %)
@@ -321,6 +349,7 @@ class Remainder(Op):
 
 
 class Fmod(Op):
+    promotes = True
     batch_rule = BROADCASTS
     tensor_inputs_only = True
     notation = "fmod(a, b)"  # a - b trunc(a / b), with the sign of a (C's fmod)
@@ -737,7 +766,7 @@ class Clamp(Unary):
         return cls(min, max)(input)
 
     def forward(self, x):
-        return xp.clip(x, self.lo, self.hi)
+        return _torch_float(xp.clip(x, self.lo, self.hi), x, None)  # int with a float bound
 
     def partial(self, out, x):
         # PyTorch passes the gradient where lo <= x <= hi, bounds included.
@@ -761,6 +790,9 @@ class ClampTensor(Op):
     )
 
     def forward(self, x, lo, hi):
+        arrays = [a for a in (x, lo, hi) if type(a) is _ndarray]
+        want = dtypes.torch_result_type(*arrays)  # computed in PyTorch's dtype, as Op's
+        x, lo, hi = (a.astype(want, copy=False) if type(a) is _ndarray else a for a in (x, lo, hi))
         # maximum and minimum: a nan anywhere gives nan, as in PyTorch.
         out = x if lo is None else xp.maximum(x, lo)
         return out if hi is None else xp.minimum(out, hi)
@@ -1087,6 +1119,7 @@ class Gelu(Unary):
 
 # ------------------------------------------------------------------------- two inputs
 class Maximum(Op):
+    promotes = True
     batch_rule = BROADCASTS
     public = "maximum"
 
@@ -1104,7 +1137,8 @@ class Maximum(Op):
         return a > b
 
     def _constants(self, a, b):
-        like = a if hasattr(a, "dtype") else b
+        # the float operand's dtype: the other may be a number or a bool (maximum(mask, x))
+        like = a if getattr(a, "dtype", _BOOL).kind == "f" else b
         return dual.typed(like, 1.0), (a == b) * dual.typed(like, 0.5)
 
     def vjp(self, g, out, a, b):
@@ -1144,6 +1178,8 @@ class Minimum(Maximum):
 class Atan2(Op):
     """The angle of the point (other, input): ``atan(input / other)`` in the right quadrant."""
 
+    promotes = "float"  # of integers in float32
+
     batch_rule = BROADCASTS
     public = "atan2"
     aliases = ("arctan2",)
@@ -1152,7 +1188,7 @@ class Atan2(Op):
     derivatives = ("b / (a**2 + b**2)", "-a / (a**2 + b**2)")
 
     def forward(self, a, b):
-        return _torch_float(xp.arctan2(a, b), a, b)
+        return _torch_float(xp.arctan2(_float32_if_small(a), _float32_if_small(b)), a, b)
 
     def vjp(self, g, out, a, b):
         r2 = a * a + b * b
@@ -1168,6 +1204,8 @@ class Atan2(Op):
 class Hypot(Op):
     """``sqrt(input**2 + other**2)`` without overflow in the squares."""
 
+    promotes = True  # integers are refused, in their common dtype
+
     batch_rule = BROADCASTS
     public = "hypot"
 
@@ -1180,7 +1218,8 @@ class Hypot(Op):
     saves_output = True
 
     def forward(self, a, b):
-        return _torch_float(xp.hypot(a, b), a, b)
+        refuse_integer_pair(a, b, "hypot_cpu")
+        return _torch_float(xp.hypot(_float32_if_small(a), _float32_if_small(b)), a, b)
 
     def vjp(self, g, out, a, b):
         scale = g / out
@@ -1200,7 +1239,10 @@ class Where(Linear):
     reads = ((0,), (0,), (0,))  # only the condition: a and b may change in place afterwards
 
     def forward(self, condition, a, b):
-        out = xp.where(condition, a, b)
+        if type(a) is _ndarray and type(b) is _ndarray and a.dtype is not b.dtype:
+            out = xp.where(condition, *dtypes.promote_operands(a, b))  # as Op.__call__'s
+        else:
+            out = xp.where(condition, a, b)
         return _torch_float(out, a, b)
 
     def vjp(self, g, out, condition, a, b):

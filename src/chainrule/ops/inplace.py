@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from chainrule import grad_mode
+from chainrule import dtypes, grad_mode
 from chainrule._array import xp
 from chainrule.autodiff import batching, forward
 from chainrule.dtypes import _TORCH_DTYPE_NAMES
@@ -197,12 +197,12 @@ def _write(t: Tensor, values: Any) -> None:
         )
     if values.shape != t._data.shape:
         raise _shape_mismatch(t._data.shape, values.shape)
-    if not xp.can_cast(values.dtype, t._data.dtype, "same_kind"):
+    if not dtypes.can_cast(values.dtype, t._data.dtype):
         raise RuntimeError(
-            f"in-place operation: result type {values.dtype} can't be cast to the desired "
-            f"output type {t._data.dtype}"
+            f"result type {dtypes.scalar_type_name(values.dtype)} can't be cast to the desired "
+            f"output type {dtypes.scalar_type_name(t._data.dtype)}"
         )
-    xp.copyto(t._data, values)
+    xp.copyto(t._data, values, casting="unsafe")  # a signed result wraps into unsigned
     t._vc[0] += 1
 
 

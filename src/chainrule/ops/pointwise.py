@@ -18,10 +18,17 @@ from typing import Any
 
 from chainrule import dtypes
 from chainrule._array import xp
-from chainrule.dtypes import _TORCH_DTYPE_NAMES
 from chainrule.op import Op
 from chainrule.ops import compare, dual, elementwise
-from chainrule.ops.elementwise import BROADCASTS, _chain, _torch_float, where
+from chainrule.ops.elementwise import (
+    BROADCASTS,
+    _chain,
+    _float32_if_small,
+    _torch_float,
+    refuse_integer_pair,
+    where,
+)
+from chainrule.ops.elementwise import _floating as _float_array
 from chainrule.tensor import Tensor
 
 _LN2 = math.log(2.0)
@@ -31,6 +38,8 @@ class LogAddExp(Op):
     """``log(exp(a) + exp(b))`` by NumPy's exact ``logaddexp``; each input's derivative is a
     sigmoid of the difference, as in PyTorch (``grad / (1 + exp(b - a))``): no overflow."""
 
+    promotes = True  # integers are refused, in their common dtype
+
     batch_rule = BROADCASTS
     public = "logaddexp"
     notation = "log(exp(a) + exp(b))"
@@ -38,7 +47,7 @@ class LogAddExp(Op):
     _scale = 1.0  # d/da = sigmoid(scale * (a - b))
 
     def forward(self, a, b):
-        _refuse_integers(a, b, "logaddexp_cpu")
+        refuse_integer_pair(a, b, "logaddexp_cpu")
         return _torch_float(xp.logaddexp(a, b), a, b)
 
     def _weights(self, a, b):
@@ -62,21 +71,15 @@ class LogAddExp2(LogAddExp):
     _scale = _LN2
 
     def forward(self, a, b):
-        _refuse_integers(a, b, "logaddexp2_cpu")
+        refuse_integer_pair(a, b, "logaddexp2_cpu")
         return _torch_float(xp.logaddexp2(a, b), a, b)
-
-
-def _refuse_integers(a: Any, b: Any, kernel: str) -> None:
-    """PyTorch has no integer kernel: refused where neither operand is a float (array)."""
-    kinds = [getattr(x, "dtype", xp.asarray(x).dtype).kind for x in (a, b)]
-    if "f" not in kinds:
-        name = _TORCH_DTYPE_NAMES[xp.result_type(a, b).name][1]
-        raise NotImplementedError(f"\"{kernel}\" not implemented for '{name}'")
 
 
 class CopySign(Op):
     """``|a|`` with the sign bit of ``b``. The gradient goes to ``a`` alone, ``out / a``
     (0 where a is 0, PyTorch's rule); ``b`` gets zeros, as in PyTorch."""
+
+    promotes = "float"  # of integers in float32
 
     batch_rule = BROADCASTS
     public = "copysign"
@@ -84,7 +87,7 @@ class CopySign(Op):
     derivatives = ("sign(a) * sign(b)", "0")
 
     def forward(self, a, b):
-        return _torch_float(xp.copysign(a, b), a, b)
+        return _torch_float(xp.copysign(_float32_if_small(a), _float32_if_small(b)), a, b)
 
     def _slope(self, out, a):
         zero = dual.zeros_like(out)
@@ -105,13 +108,14 @@ class XLogY(Op):
     """``x * log(y)``, 0 where x is 0 and y is not nan (so ``0 log 0`` is 0). The derivatives
     are PyTorch's: ``log(y)`` by x, also at x = 0, and ``x / y`` by y."""
 
+    promotes = "float"  # of integers in float32
     batch_rule = BROADCASTS
     notation = "x log(y)"
     derivatives = ("log(y)", "x / y")
 
     def forward(self, x, y):
         with xp.errstate(divide="ignore", invalid="ignore"):
-            product = x * xp.log(y)
+            product = x * xp.log(_float_array(y))  # NumPy's log of bools would be float16
         return _torch_float(xp.where((x == 0) & ~xp.isnan(y), 0, product), x, y)
 
     def vjp(self, g, out, x, y):
