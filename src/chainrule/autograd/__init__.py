@@ -19,27 +19,11 @@ from chainrule.autodiff.anomaly import (
 )
 from chainrule.autodiff.backward import grad, run_backward
 from chainrule.autodiff.function import Function, FunctionCtx, VmapInfo
-from chainrule.autograd import forward_ad, functional
+from chainrule.autograd import anomaly_mode, forward_ad, function, functional, grad_mode, variable
+from chainrule.autograd.variable import Variable
+from chainrule.grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
 from chainrule.tensor import Tensor
 from chainrule.tools.gradcheck import GradcheckError, gradcheck, gradgradcheck
-
-
-class _VariableMeta(type):
-    def __instancecheck__(cls, instance: Any) -> bool:
-        return isinstance(instance, Tensor)  # every tensor is a Variable, as in PyTorch
-
-
-class Variable(metaclass=_VariableMeta):
-    """The legacy wrapper: since PyTorch 0.4 ``Variable(t)`` is a tensor sharing ``t``'s storage.
-
-    >>> import chainrule as cr
-    >>> v = cr.autograd.Variable(cr.tensor([1.0]), requires_grad=True)
-    >>> v, isinstance(v, cr.autograd.Variable)
-    (tensor([1.], requires_grad=True), True)
-    """
-
-    def __new__(cls, data: Tensor, requires_grad: bool = False, volatile: bool = False) -> Tensor:  # type: ignore[misc]
-        return data.detach().requires_grad_(requires_grad)
 
 
 def backward(
@@ -64,14 +48,22 @@ __all__ = [
     "GradcheckError",
     "Variable",
     "VmapInfo",
+    "anomaly_mode",
     "backward",
     "detect_anomaly",
+    "enable_grad",
     "forward_ad",
+    "function",
     "functional",
     "grad",
+    "grad_mode",
     "gradcheck",
     "gradgradcheck",
+    "inference_mode",
     "is_anomaly_check_nan_enabled",
     "is_anomaly_enabled",
+    "no_grad",
     "set_detect_anomaly",
+    "set_grad_enabled",
+    "variable",
 ]
