@@ -361,3 +361,87 @@ def test_detach_variable_as_pytorch() -> None:
             ]
         )
     assert found[1] == found[0]
+
+
+# ------------------------------------------------------------------ graph: nodes and edges
+def _nodes(lib: Any) -> list[bool]:
+    x = lib.ones(2, requires_grad=True)
+    y = lib.nn.functional.linear(x.reshape(1, 2), lib.ones(3, 2, requires_grad=True))
+    z = (y.exp() * 2).sum()
+    Node = lib.autograd.graph.Node
+    leaf = z.grad_fn.next_functions[0][0].next_functions[0][0]
+    return [
+        isinstance(z.grad_fn, Node),
+        isinstance(leaf, Node),
+        *[isinstance(n, Node) for n, _ in y.grad_fn.next_functions if n is not None],
+        isinstance(lib.autograd.graph.get_gradient_edge(x).node, Node),
+        isinstance(x, Node),
+        isinstance(None, Node),
+    ]
+
+
+def test_every_node_of_the_graph_is_a_graph_node_as_in_pytorch() -> None:
+    assert _nodes(cr) == _nodes(torch)
+
+
+def test_a_custom_function_node_is_a_graph_node() -> None:
+    for lib in (torch, cr):
+
+        class Double(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx: Any, x: Any) -> Any:
+                return x * 2
+
+            @staticmethod
+            def backward(ctx: Any, g: Any) -> Any:
+                return g * 2
+
+        y = Double.apply(lib.ones(1, requires_grad=True))
+        assert isinstance(y.grad_fn, lib.autograd.graph.Node), lib
+
+
+def _edges(lib: Any) -> list[Any]:
+    graph = lib.autograd.graph
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    z = (y * y).sum()
+    edge = graph.get_gradient_edge(y)
+    leaf = graph.get_gradient_edge(x)
+    found = [
+        edge.node.name(),
+        edge.output_nr,
+        leaf.output_nr,
+        leaf.node is y.grad_fn.next_functions[0][0],
+    ]
+    found.append(_plain(lib.autograd.grad(z, edge, retain_graph=True)))
+    found.append(_plain(lib.autograd.grad(z, [leaf, edge], retain_graph=True)))
+    lib.autograd.backward(z, inputs=[leaf])
+    found.append(x.grad.tolist())
+    found.append(outcome(lambda: graph.get_gradient_edge(lib.ones(1)))[2])
+    return found
+
+
+def test_gradient_edges_stand_for_their_tensors_in_grad_and_backward_as_in_pytorch() -> None:
+    assert _edges(cr) == _edges(torch)
+
+
+def _versions(lib: Any) -> list[Any]:
+    graph = lib.autograd.graph
+    w = lib.ones(2, requires_grad=True)
+    a = lib.ones(2)
+    y = a * w  # w's gradient reads a
+    found = [a._version]
+    graph.increment_version(a)
+    found.append(a._version)
+    found.append(outcome(lambda: y.sum().backward())[2])
+    graph.increment_version([a, w])
+    found += [a._version, w._version]
+    z = a * w
+    graph.increment_version(w)  # a's gradient would read w, but a needs none
+    z.sum().backward()
+    found.append(w.grad.tolist())
+    return found
+
+
+def test_increment_version_makes_backward_refuse_the_changed_value_as_pytorch() -> None:
+    assert _versions(cr) == _versions(torch) == [0, 1, RuntimeError, 2, 1, [1.0, 1.0]]
