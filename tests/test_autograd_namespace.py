@@ -445,3 +445,135 @@ def _versions(lib: Any) -> list[Any]:
 
 def test_increment_version_makes_backward_refuse_the_changed_value_as_pytorch() -> None:
     assert _versions(cr) == _versions(torch) == [0, 1, RuntimeError, 2, 1, [1.0, 1.0]]
+
+
+# ------------------------------------------------------------------ saved tensor hooks
+SAVING = [
+    ("mul-both", lambda lib, x, w, c: x * w),
+    ("mul-one", lambda lib, x, w, c: x * c),
+    ("mul-number", lambda lib, x, w, c: x * 2),
+    ("square", lambda lib, x, w, c: x * x),
+    ("add", lambda lib, x, w, c: x + w),
+    ("div", lambda lib, x, w, c: x / w),
+    ("pow", lambda lib, x, w, c: x**2),
+    ("exp", lambda lib, x, w, c: x.exp()),
+    ("sin", lambda lib, x, w, c: x.sin()),
+    ("tanh", lambda lib, x, w, c: x.tanh()),
+    ("relu", lambda lib, x, w, c: lib.relu(x)),
+    ("sigmoid", lambda lib, x, w, c: lib.sigmoid(x)),
+    ("matmul", lambda lib, x, w, c: x @ w),
+    ("sum", lambda lib, x, w, c: x.sum()),
+    ("linear", lambda lib, x, w, c: lib.nn.functional.linear(x.reshape(1, 2), lib.ones(3, 2))),
+    ("chain", lambda lib, x, w, c: (x * w).exp().sin() + x.tanh()),
+]
+
+
+def _packs(lib: Any, f: Callable[..., Any]) -> tuple[Any, ...]:
+    """How many values the op packs, how many backward unpacks (twice, the graph retained),
+    which tensors were handed to pack (the input or the result itself), and the gradient."""
+    x = lib.tensor([0.5, -1.5], requires_grad=True)
+    w = lib.tensor([2.0, 0.25], requires_grad=True)
+    c = lib.tensor([3.0, 4.0])
+    packed, unpacked = [], []
+
+    def pack(t: Any) -> Any:
+        packed.append(t)
+        return t
+
+    def unpack(t: Any) -> Any:
+        unpacked.append(t)
+        return t
+
+    with lib.autograd.graph.saved_tensors_hooks(pack, unpack):
+        y = f(lib, x, w, c)
+    # Which tensors, in no particular order (PyTorch packs mul's and div's second factor first).
+    names = sorted("x" if t is x else "w" if t is w else "y" if t is y else "-" for t in packed)
+    count = len(packed)
+    y.sum().backward(retain_graph=True)
+    y.sum().backward()
+    return count, len(unpacked), names, x.grad.tolist()
+
+
+@pytest.mark.parametrize("f", [f for _, f in SAVING], ids=[name for name, _ in SAVING])
+def test_saved_tensors_hooks_pack_and_unpack_what_pytorch_does(f: Callable[..., Any]) -> None:
+    t, c = _packs(torch, f), _packs(cr, f)
+    assert c[:3] == t[:3]
+    np.testing.assert_allclose(c[3], t[3], rtol=1e-6)
+
+
+def _hook_order(lib: Any) -> list[str]:
+    graph = lib.autograd.graph
+    x = lib.ones(2, requires_grad=True)
+    log: list[str] = []
+
+    def hooks(name: str) -> Any:
+        return graph.saved_tensors_hooks(
+            lambda t: log.append("pack " + name) or t, lambda t: log.append("unpack " + name) or t
+        )
+
+    with hooks("outer"):
+        with hooks("inner"):  # only the innermost pair applies
+            y = x.exp()
+        z = y.sin()
+    with lib.no_grad(), hooks("unrecorded"):  # nothing is saved without recording
+        x.exp()
+    z.sum().backward()
+    return log
+
+
+def test_saved_tensors_hooks_nest_innermost_first_and_skip_unrecorded_ops_as_pytorch() -> None:
+    assert _hook_order(cr) == _hook_order(torch)
+
+
+def _refusals(lib: Any) -> list[Any]:
+    graph = lib.autograd.graph
+    x = lib.ones(2, requires_grad=True)
+    found = []
+
+    def enter_hooks() -> None:
+        with graph.save_on_cpu():
+            pass
+
+    def disable_inside_hooks() -> None:
+        hooks = graph.saved_tensors_hooks(lambda t: t, lambda t: t)
+        with hooks, graph.disable_saved_tensors_hooks("hooks are off"):
+            pass
+
+    with graph.disable_saved_tensors_hooks("hooks are off"):
+        found.append(outcome(enter_hooks))
+    found.append(outcome(disable_inside_hooks))
+    found.append(outcome(enter_hooks))  # enabled again after the block
+    with graph.saved_tensors_hooks(lambda t: t, lambda t: 3):
+        y = x.exp()
+    found.append(outcome(lambda: y.sum().backward()))
+    return found
+
+
+def test_disabled_hooks_and_an_unpack_that_is_no_tensor_raise_as_pytorch() -> None:
+    t, c = _refusals(torch), _refusals(cr)
+    assert (
+        [e for _, _, e in c]
+        == [e for _, _, e in t]
+        == [RuntimeError, RuntimeError, None, TypeError]
+    )
+
+
+def test_save_on_cpu_gives_pytorchs_gradients() -> None:
+    found = []
+    for lib in (torch, cr):
+        model = _model(lib)
+        x = lib.tensor(X, requires_grad=True)
+        with lib.autograd.graph.save_on_cpu():
+            out = model(x)
+        found.append(_gradients(model, x, out))
+    assert_same(found[1], found[0])
+
+
+def test_an_unpack_hook_that_changes_the_values_is_refused() -> None:
+    """PyTorch computes with what unpack returns; chainrule's rules read the saved values, so
+    it refuses a pair of hooks that changes them rather than give another gradient."""
+    x = cr.ones(2, requires_grad=True)
+    with cr.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: t * 2):
+        y = x.exp()
+    with pytest.raises(RuntimeError, match="unpack_hook returned other values"):
+        y.sum().backward()

@@ -15,9 +15,12 @@ that every op would carry.
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
+from chainrule import op
+from chainrule._array import xp
 from chainrule.op import AccumulateGrad, Op, Presented
 from chainrule.tensor import Tensor
 
@@ -108,4 +111,166 @@ an inplace operation: ...
         t._vc[0] += 1
 
 
-__all__ = ["GradientEdge", "Node", "get_gradient_edge", "increment_version"]
+class saved_tensors_hooks:  # noqa: N801 - PyTorch's name
+    """Inside the block, ``pack_hook(tensor)`` runs for each value an op saves for backward,
+    and ``unpack_hook(packed)`` when backward reads it, as in PyTorch; only the innermost
+    pair applies.
+
+    The values saved are the ones PyTorch saves, told by the same guards that catch a value
+    changed in place before backward: ``a * b`` saves both factors (the one whose gradient is
+    not needed, not), ``exp``, ``tanh``, ``relu`` and ``sigmoid`` their result, ``sin`` its
+    input, ``a + b`` and ``sum`` nothing (PyTorch packs ``mul``'s and ``div``'s second factor
+    first, chainrule in the inputs' order). A custom ``Function`` packs its tensor inputs
+    (PyTorch: what ``ctx.save_for_backward`` was given).
+
+    chainrule's rules read the saved values themselves, which the graph keeps, so packing
+    frees no memory, and ``unpack_hook`` must give the values back unchanged (checked: a
+    RuntimeError where they differ, where PyTorch would compute with the changed ones). The
+    packed objects live as long as the node does. Recording pays one list test per op.
+
+    >>> import chainrule as cr
+    >>> a = cr.ones(3, requires_grad=True)
+    >>> seen = []
+    >>> with saved_tensors_hooks(lambda t: seen.append("pack") or t,
+    ...                          lambda t: seen.append("unpack") or t):
+    ...     y = (a * 2).exp()
+    >>> y.sum().backward()
+    >>> seen
+    ['pack', 'unpack']
+    """
+
+    def __init__(
+        self, pack_hook: Callable[[Tensor], Any], unpack_hook: Callable[[Any], Tensor]
+    ) -> None:
+        self.pack_hook = pack_hook
+        self.unpack_hook = unpack_hook
+
+    def __enter__(self) -> None:
+        if _disabled:
+            raise RuntimeError(_disabled[-1])
+        _open.append(self)
+        op.packing = True
+
+    def __exit__(self, *exc: object) -> None:
+        _open.pop()
+        op.packing = bool(_open)
+
+
+# The open ``saved_tensors_hooks`` blocks, innermost last.
+_open: list[saved_tensors_hooks] = []
+
+
+def pack(node: Op, result: Tensor) -> None:
+    """Pack what ``node``'s rules will read with the innermost pair of hooks; ``Op.__call__``
+    calls it as it records ``node`` (whose output is ``result``) inside a
+    ``saved_tensors_hooks`` block. The node unpacks them when backward reaches it."""
+    saved = _saved(node, result)
+    if saved:
+        hooks = _open[-1]
+        packed = [(hooks.pack_hook(t), array) for t, array in saved]
+        node._hooks = [_Unpack(hooks.unpack_hook, packed)]
+
+
+def _saved(node: Op, result: Tensor) -> list[tuple[Tensor, Any]]:
+    """The Tensors ``node``'s rules read, each with the array they read: the inputs and the
+    output that recording guards against a change in place (see ``Op.__call__``)."""
+    guard = node.out_versions
+    counters = [counter for counter, stamp in node.versions if (counter, stamp) is not guard]
+    saved = [
+        (x, array)
+        for x, array in zip(node.inputs, node.args, strict=True)
+        if isinstance(x, Tensor) and any(c is x._vc for c in counters)
+    ]
+    if guard is not None:
+        saved.append((result, node.out))
+    return saved
+
+
+class _Unpack:
+    """A node's gradient hook that unpacks its saved values when backward reaches the node and
+    checks that they are the values its rules read; it leaves the gradient as it is."""
+
+    def __init__(self, unpack_hook: Callable[[Any], Tensor], packed: list[tuple[Any, Any]]):
+        self.unpack_hook = unpack_hook
+        self.packed = packed
+
+    def __call__(self, grad: Tensor) -> None:
+        for packed, array in self.packed:
+            t = self.unpack_hook(packed)
+            if not isinstance(t, Tensor):
+                raise TypeError(
+                    "Output of saved tensor unpack_hook expected to be a Tensor but got result "
+                    f"of type {type(t).__name__}"
+                )
+            value = t._data
+            if value is not array and not (
+                value.shape == array.shape
+                and xp.array_equal(value, array, equal_nan=array.dtype.kind == "f")
+            ):
+                raise RuntimeError(
+                    "unpack_hook returned other values than the saved tensor's: chainrule's "
+                    "rules read the saved values themselves, so a pair of hooks that changes "
+                    "them is not supported"
+                )
+
+
+class save_on_cpu(saved_tensors_hooks):  # noqa: N801 - PyTorch's name
+    """Save the values for backward on the CPU, as PyTorch's; chainrule's tensors are there
+    already, so each value is kept as it is (PyTorch makes no copy either then).
+
+    >>> import chainrule as cr
+    >>> x = cr.ones(2, requires_grad=True)
+    >>> with save_on_cpu():
+    ...     y = (x * x).sum()
+    >>> y.backward()
+    >>> x.grad
+    tensor([2., 2.])
+    """
+
+    def __init__(self, pin_memory: bool = False, device_type: str = "cuda") -> None:
+        super().__init__(_to_cpu, _from_cpu)
+
+
+def _to_cpu(tensor: Tensor) -> tuple[Any, Tensor]:
+    return tensor.device, tensor.cpu()
+
+
+def _from_cpu(packed: tuple[Any, Tensor]) -> Tensor:
+    device, tensor = packed
+    return tensor.to(device)
+
+
+# The messages of the open ``disable_saved_tensors_hooks`` blocks, innermost last.
+_disabled: list[str] = []
+
+
+@contextlib.contextmanager
+def disable_saved_tensors_hooks(error_message: str) -> Iterator[None]:
+    """Inside the block, ``saved_tensors_hooks`` raises RuntimeError(``error_message``), as
+    does entering the block while a pair of hooks is open (PyTorch's behaviour).
+
+    >>> with disable_saved_tensors_hooks("not here"):
+    ...     with save_on_cpu():
+    ...         pass
+    Traceback (most recent call last):
+    ...
+    RuntimeError: not here
+    """
+    if _open:
+        raise RuntimeError(error_message)
+    _disabled.append(error_message)
+    try:
+        yield
+    finally:
+        _disabled.pop()
+
+
+__all__ = [
+    "GradientEdge",
+    "Node",
+    "disable_saved_tensors_hooks",
+    "get_gradient_edge",
+    "increment_version",
+    "save_on_cpu",
+    "saved_tensors_hooks",
+]
