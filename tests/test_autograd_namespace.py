@@ -315,6 +315,32 @@ def test_checkpoint_gradient_through_autograd_grad_and_create_graph_non_reentran
     assert_same(found[1], found[0])
 
 
+def test_checkpoint_keeps_the_inputs_and_the_output_not_the_first_runs_activations() -> None:
+    import tracemalloc
+
+    x = cr.ones(1_000_000, requires_grad=True)  # 4 MB a value
+
+    def f(v: Any) -> Any:
+        return (v.exp() * 2).sin().cos()
+
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        y = f(x)
+        plain = tracemalloc.get_traced_memory()[0] - before
+        del y
+        before = tracemalloc.get_traced_memory()[0]
+        y = ccp.checkpoint(f, x, use_reentrant=False)
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert plain > 14e6 and held < 5e6  # four values recorded; the output alone
+    y.sum().backward()
+    np.testing.assert_allclose(
+        x.grad.numpy()[:1], [-np.sin(np.sin(2 * np.e)) * np.cos(2 * np.e) * 2 * np.e], rtol=1e-5
+    )
+
+
 @pytest.mark.parametrize("segments", [1, 2, 3, 5])
 @pytest.mark.parametrize("reentrant", [True, False])
 def test_checkpoint_sequential_matches_pytorch_on_a_small_sequential(
