@@ -109,6 +109,38 @@ def test_anomaly_mode_submodule_turns_anomaly_mode_on_as_in_pytorch() -> None:
     assert not cr.autograd.is_anomaly_enabled()
 
 
+def _once(lib: Any) -> list[Any]:
+    once_differentiable = importlib.import_module(
+        f"{lib.__name__}.autograd.function"
+    ).once_differentiable
+
+    class Cube(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, x: Any) -> Any:
+            ctx.save_for_backward(x)
+            return x**3
+
+        @staticmethod
+        @once_differentiable
+        def backward(ctx: Any, g: Any) -> Any:
+            (x,) = ctx.saved_tensors
+            return g * 3 * x**2
+
+    x = lib.tensor([2.0, -1.0], requires_grad=True)
+    Cube.apply(x).sum().backward()
+    found = [x.grad.tolist()]
+    (g,) = lib.autograd.grad(Cube.apply(x).sum(), x, create_graph=True)
+    found += [g.tolist(), g.requires_grad, outcome(lambda: g.sum().backward())[2]]
+    v = lib.ones(2, requires_grad=True)  # a gradient that requires grad: the result does too
+    (g,) = lib.autograd.grad(Cube.apply(x), x, grad_outputs=v, create_graph=True)
+    found += [g.tolist(), g.requires_grad, outcome(lambda: g.sum().backward())]
+    return found
+
+
+def test_once_differentiable_allows_one_backward_and_refuses_the_second_as_pytorch() -> None:
+    assert _once(cr) == _once(torch)
+
+
 # ------------------------------------------------------------------ forward_ad levels
 def _levels(lib: Any, fw: Any) -> list[Any]:
     level = fw.enter_dual_level()
