@@ -113,7 +113,7 @@ class _Checkpoint(Function):
     @staticmethod
     def forward(ctx: Any, run: _Run, *tensors: Tensor) -> Tensor:
         ctx.run = run
-        ctx.save_for_backward(*tensors)
+        ctx.save_for_backward(*tensors[: len(tensors) - len(run.outer)])  # the arguments'
         out, run.result = run.result, None  # the first run's value; its graph goes with it
         return out
 
