@@ -47,6 +47,10 @@ _new = object.__new__
 _dual_levels = forward.levels  # the open forward-mode levels, tested once per op
 _vmap_levels = batching.levels  # the open vmap levels, likewise
 _may_share = xp.may_share_memory
+# Whether a ``saved_tensors_hooks`` block is open (:mod:`chainrule.autograd.graph` sets it and
+# keeps the hooks): then a recorded node hands the values its rules read to ``pack``. Tested
+# once per recorded op; a bool, the cheapest value to test.
+packing = False
 # The usual constants, let through at once (Python's and NumPy's real scalars).
 _REAL_SCALARS = frozenset(
     (float, int, bool, xp.float16, xp.float32, xp.float64, xp.int32, xp.int64, xp.bool_)
@@ -467,6 +471,8 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
                 None,
                 in_place,
             )
+            if packing:
+                saved_hooks.pack(self, result)
         else:
             result.requires_grad = False
             result._grad_fn = None
@@ -756,3 +762,4 @@ def _parameter_names(cls: type[Op]) -> tuple[str, ...]:
 # The view rules are Ops themselves (so they import this module); a stale view is rare.
 views = import_later(globals(), "chainrule.ops.views")
 broadcast = import_later(globals(), "chainrule.ops.broadcast")
+saved_hooks = import_later(globals(), "chainrule.autograd.graph")

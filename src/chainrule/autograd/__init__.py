@@ -11,35 +11,64 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from chainrule.autodiff import backward as _backward
 from chainrule.autodiff.anomaly import (
     detect_anomaly,
     is_anomaly_check_nan_enabled,
     is_anomaly_enabled,
     set_detect_anomaly,
 )
-from chainrule.autodiff.backward import grad, run_backward
+from chainrule.autodiff.backward import run_backward
 from chainrule.autodiff.function import Function, FunctionCtx, VmapInfo
-from chainrule.autograd import forward_ad, functional
+from chainrule.autograd import (
+    anomaly_mode,
+    forward_ad,
+    function,
+    functional,
+    grad_mode,
+    graph,
+    variable,
+)
+from chainrule.autograd.variable import Variable
+from chainrule.grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
 from chainrule.tensor import Tensor
 from chainrule.tools.gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 
-class _VariableMeta(type):
-    def __instancecheck__(cls, instance: Any) -> bool:
-        return isinstance(instance, Tensor)  # every tensor is a Variable, as in PyTorch
-
-
-class Variable(metaclass=_VariableMeta):
-    """The legacy wrapper: since PyTorch 0.4 ``Variable(t)`` is a tensor sharing ``t``'s storage.
+def grad(
+    outputs: Any,
+    inputs: Any,
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Tensor | None, ...]:
+    """d(outputs)/d(inputs), returned instead of accumulated into ``.grad``
+    (:func:`chainrule.autodiff.backward.grad`); as in PyTorch, an output or input may be given
+    as its ``GradientEdge`` (``cr.autograd.graph.get_gradient_edge``).
 
     >>> import chainrule as cr
-    >>> v = cr.autograd.Variable(cr.tensor([1.0]), requires_grad=True)
-    >>> v, isinstance(v, cr.autograd.Variable)
-    (tensor([1.], requires_grad=True), True)
+    >>> x = cr.tensor(3.0, requires_grad=True)
+    >>> cr.autograd.grad(x ** 2, cr.autograd.graph.get_gradient_edge(x))
+    (tensor(6.),)
     """
+    return _backward.grad(
+        _tensors(outputs),
+        _tensors(inputs),
+        grad_outputs,
+        retain_graph,
+        create_graph,
+        allow_unused,
+    )
 
-    def __new__(cls, data: Tensor, requires_grad: bool = False, volatile: bool = False) -> Tensor:  # type: ignore[misc]
-        return data.detach().requires_grad_(requires_grad)
+
+def _tensors(values: Any) -> Any:
+    """``values`` with each ``GradientEdge`` replaced by the tensor it stands for."""
+    if isinstance(values, graph.GradientEdge):
+        return graph.edge_tensor(values)
+    if values is None or isinstance(values, Tensor):
+        return values
+    return [graph.edge_tensor(v) if isinstance(v, graph.GradientEdge) else v for v in values]
 
 
 def backward(
@@ -54,7 +83,12 @@ def backward(
     if grad_tensors is None or isinstance(grad_tensors, Tensor):
         grad_tensors = [grad_tensors] * len(tensors)
     run_backward(
-        tensors, list(grad_tensors), retain_graph, create_graph, targets=inputs, accumulate=True
+        tensors,
+        list(grad_tensors),
+        retain_graph,
+        create_graph,
+        targets=_tensors(inputs),
+        accumulate=True,
     )
 
 
@@ -64,14 +98,23 @@ __all__ = [
     "GradcheckError",
     "Variable",
     "VmapInfo",
+    "anomaly_mode",
     "backward",
     "detect_anomaly",
+    "enable_grad",
     "forward_ad",
+    "function",
     "functional",
     "grad",
+    "grad_mode",
+    "graph",
     "gradcheck",
     "gradgradcheck",
+    "inference_mode",
     "is_anomaly_check_nan_enabled",
     "is_anomaly_enabled",
+    "no_grad",
     "set_detect_anomaly",
+    "set_grad_enabled",
+    "variable",
 ]

@@ -8,6 +8,83 @@
 tensor([1.0000, 2.7183])
 """
 
-from chainrule.autodiff.forward import UnpackedDualTensor, dual_level, make_dual, unpack_dual
+from __future__ import annotations
 
-__all__ = ["UnpackedDualTensor", "dual_level", "make_dual", "unpack_dual"]
+from contextlib import AbstractContextManager
+
+from chainrule.autodiff.forward import (
+    Level,
+    UnpackedDualTensor,
+    dual_level,
+    levels,
+    make_dual,
+    unpack_dual,
+)
+
+# The ``dual_level`` blocks that ``enter_dual_level`` opened, by their level, for
+# ``exit_dual_level`` to close.
+_entered: dict[Level, AbstractContextManager[Level]] = {}
+
+
+def enter_dual_level() -> Level:
+    """Open a forward-mode level, the innermost from now on (the default ``level`` of
+    ``make_dual`` and ``unpack_dual``), until :func:`exit_dual_level` closes it: a
+    ``dual_level()`` block without the ``with``. PyTorch returns the level's number and opens one
+    level at a time; chainrule's levels nest, and each is an object: pass the one returned as
+    ``level=``.
+
+    >>> import chainrule as cr
+    >>> level = enter_dual_level()
+    >>> x = make_dual(cr.tensor(3.0), cr.tensor(1.0), level=level)
+    >>> unpack_dual(x * x).tangent
+    tensor(6.)
+    >>> exit_dual_level(level=level)
+    >>> unpack_dual(x * x).tangent is None
+    True
+    """
+    block = dual_level()
+    level = block.__enter__()
+    _entered[level] = block
+    return level
+
+
+def exit_dual_level(*, level: Level | None = None) -> None:
+    """Close ``level`` (by default the innermost) and drop the tangents made at it. As in
+    PyTorch, only the innermost level can close: another is a RuntimeError, and so is closing
+    when none is open; so is closing a level that ``enter_dual_level`` did not open (a
+    ``dual_level()`` block or a transform closes its own).
+
+    >>> enter_dual_level() is not None
+    True
+    >>> exit_dual_level()
+    >>> exit_dual_level()
+    Traceback (most recent call last):
+    ...
+    RuntimeError: Dual level must be a positive number.
+    """
+    if level is None:
+        if not levels:
+            raise RuntimeError("Dual level must be a positive number.")
+        level = levels[-1]
+    if not levels or level is not levels[-1]:
+        raise RuntimeError(
+            "Trying to exit a forward AD level that was not the last one that was created. "
+            "This is not supported."
+        )
+    block = _entered.pop(level, None)
+    if block is None:
+        raise RuntimeError(
+            "Trying to exit a forward AD level that enter_dual_level() did not create: the "
+            "dual_level() block or the transform that opened it closes it."
+        )
+    block.__exit__(None, None, None)
+
+
+__all__ = [
+    "UnpackedDualTensor",
+    "dual_level",
+    "enter_dual_level",
+    "exit_dual_level",
+    "make_dual",
+    "unpack_dual",
+]

@@ -1,0 +1,276 @@
+"""``cr.autograd.graph``: the recorded graph's nodes and edges under PyTorch's names.
+
+The nodes are the applied ops themselves (``chainrule.op.Op``), the ``AccumulateGrad`` of a
+leaf and the ``Presented`` nodes that ``next_functions`` shows: :class:`Node` counts them all
+as its own by registration, so ``isinstance(y.grad_fn, Node)`` holds without a base class
+that every op would carry.
+
+    >>> import chainrule as cr
+    >>> from chainrule.autograd.graph import Node
+    >>> y = cr.ones(2, requires_grad=True).clone()
+    >>> isinstance(y.grad_fn, Node), y.grad_fn.name()
+    (True, 'CloneBackward0')
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, NamedTuple
+
+from chainrule import op
+from chainrule._array import xp
+from chainrule.op import AccumulateGrad, Op, Presented
+from chainrule.tensor import Tensor
+
+
+class Node(abc.ABC):
+    """A node of the recorded graph, as PyTorch's ``torch.autograd.graph.Node``: what
+    ``grad_fn`` and ``next_functions`` hold. Every node has ``name()`` and
+    ``next_functions``; hooks are registered on tensors (``register_hook``)."""
+
+    @abc.abstractmethod
+    def name(self) -> str:
+        """PyTorch's name for the node, e.g. ``MulBackward0``."""
+
+    @property
+    @abc.abstractmethod
+    def next_functions(self) -> tuple[tuple[Any, int], ...]:
+        """The nodes feeding this one, ``(node, output_nr)`` per input."""
+
+
+for _kind in (Op, AccumulateGrad, Presented):
+    Node.register(_kind)
+
+
+class GradientEdge(NamedTuple):
+    """Where the gradient of one tensor is computed: a node and which of its outputs
+    (``get_gradient_edge``). chainrule's ``ownership_token`` is the tensor itself, which keeps
+    the graph alive as PyTorch's token does and lets ``cr.autograd.grad`` take the edge in its
+    place."""
+
+    node: Any
+    output_nr: int
+    ownership_token: Any = None
+
+
+def get_gradient_edge(tensor: Tensor) -> GradientEdge:
+    """The edge where ``tensor``'s gradient is computed: its ``grad_fn``, or its
+    ``AccumulateGrad`` for a leaf. ``cr.autograd.grad(loss, edge)`` is
+    ``cr.autograd.grad(loss, tensor)``, as in PyTorch.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
+    >>> y = x * 3
+    >>> edge = get_gradient_edge(y)
+    >>> edge.node.name(), edge.output_nr
+    ('MulBackward0', 0)
+    >>> cr.autograd.grad((y * y).sum(), edge)
+    (tensor([ 6., 12.]),)
+    """
+    if not tensor.requires_grad:
+        raise RuntimeError(
+            "It is not possible to get the gradient edge for a Tensor that does not require "
+            "gradients"
+        )
+    node = tensor.grad_fn or AccumulateGrad.of(tensor)
+    return GradientEdge(node, 0, tensor)
+
+
+def edge_tensor(edge: GradientEdge) -> Tensor:
+    """The tensor whose gradient ``edge`` stands for (``cr.autograd.grad`` reads it)."""
+    if isinstance(edge.ownership_token, Tensor):
+        return edge.ownership_token
+    if isinstance(edge.node, AccumulateGrad):
+        return edge.node.variable
+    raise NotImplementedError(
+        "chainrule: a GradientEdge to a computed tensor's node is differentiated through its "
+        "tensor; make the edge with get_gradient_edge(tensor)"
+    )
+
+
+def increment_version(tensor: Tensor | Iterable[Tensor]) -> None:
+    """Count an in-place change made behind chainrule's back (writing to ``.numpy()``'s
+    array): a node that saved the tensor then refuses to run backward, as in PyTorch.
+
+    >>> import chainrule as cr
+    >>> w = cr.ones(2, requires_grad=True)
+    >>> a = cr.ones(2)
+    >>> y = a * w                       # the gradient of w reads a
+    >>> increment_version(a)
+    >>> a._version
+    1
+    >>> y.sum().backward()  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    RuntimeError: one of the variables needed for gradient computation has been modified by \
+an inplace operation: ...
+    """
+    for t in (tensor,) if isinstance(tensor, Tensor) else tensor:
+        t._vc[0] += 1
+
+
+class saved_tensors_hooks:  # noqa: N801 - PyTorch's name
+    """Inside the block, ``pack_hook(tensor)`` runs for each value an op saves for backward,
+    and ``unpack_hook(packed)`` when backward reads it, as in PyTorch; only the innermost
+    pair applies.
+
+    The values saved are the ones PyTorch saves, told by the same guards that catch a value
+    changed in place before backward: ``a * b`` saves both factors (the one whose gradient is
+    not needed, not), ``exp``, ``tanh``, ``relu`` and ``sigmoid`` their result, ``sin`` its
+    input, ``a + b`` and ``sum`` nothing (PyTorch packs ``mul``'s and ``div``'s second factor
+    first, chainrule in the inputs' order). A custom ``Function`` packs its tensor inputs
+    (PyTorch: what ``ctx.save_for_backward`` was given).
+
+    chainrule's rules read the saved values themselves, which the graph keeps, so packing
+    frees no memory, and ``unpack_hook`` must give the values back unchanged (checked: a
+    RuntimeError where they differ, where PyTorch would compute with the changed ones). The
+    packed objects live as long as the node does. Recording pays one list test per op.
+
+    >>> import chainrule as cr
+    >>> a = cr.ones(3, requires_grad=True)
+    >>> seen = []
+    >>> with saved_tensors_hooks(lambda t: seen.append("pack") or t,
+    ...                          lambda t: seen.append("unpack") or t):
+    ...     y = (a * 2).exp()
+    >>> y.sum().backward()
+    >>> seen
+    ['pack', 'unpack']
+    """
+
+    def __init__(
+        self, pack_hook: Callable[[Tensor], Any], unpack_hook: Callable[[Any], Tensor]
+    ) -> None:
+        self.pack_hook = pack_hook
+        self.unpack_hook = unpack_hook
+
+    def __enter__(self) -> None:
+        if _disabled:
+            raise RuntimeError(_disabled[-1])
+        _open.append(self)
+        op.packing = True
+
+    def __exit__(self, *exc: object) -> None:
+        _open.pop()
+        op.packing = bool(_open)
+
+
+# The open ``saved_tensors_hooks`` blocks, innermost last.
+_open: list[saved_tensors_hooks] = []
+
+
+def pack(node: Op, result: Tensor) -> None:
+    """Pack what ``node``'s rules will read with the innermost pair of hooks; ``Op.__call__``
+    calls it as it records ``node`` (whose output is ``result``) inside a
+    ``saved_tensors_hooks`` block. The node unpacks them when backward reaches it."""
+    saved = _saved(node, result)
+    if saved:
+        hooks = _open[-1]
+        packed = [(hooks.pack_hook(t), array) for t, array in saved]
+        node._hooks = [_Unpack(hooks.unpack_hook, packed)]
+
+
+def _saved(node: Op, result: Tensor) -> list[tuple[Tensor, Any]]:
+    """The Tensors ``node``'s rules read, each with the array they read: the inputs and the
+    output that recording guards against a change in place (see ``Op.__call__``)."""
+    guard = node.out_versions
+    counters = [counter for counter, stamp in node.versions if (counter, stamp) is not guard]
+    saved = [
+        (x, array)
+        for x, array in zip(node.inputs, node.args, strict=True)
+        if isinstance(x, Tensor) and any(c is x._vc for c in counters)
+    ]
+    if guard is not None:
+        saved.append((result, node.out))
+    return saved
+
+
+class _Unpack:
+    """A node's gradient hook that unpacks its saved values when backward reaches the node and
+    checks that they are the values its rules read; it leaves the gradient as it is."""
+
+    def __init__(self, unpack_hook: Callable[[Any], Tensor], packed: list[tuple[Any, Any]]):
+        self.unpack_hook = unpack_hook
+        self.packed = packed
+
+    def __call__(self, grad: Tensor) -> None:
+        for packed, array in self.packed:
+            t = self.unpack_hook(packed)
+            if not isinstance(t, Tensor):
+                raise TypeError(
+                    "Output of saved tensor unpack_hook expected to be a Tensor but got result "
+                    f"of type {type(t).__name__}"
+                )
+            value = t._data
+            if value is not array and not (
+                value.shape == array.shape
+                and xp.array_equal(value, array, equal_nan=array.dtype.kind == "f")
+            ):
+                raise RuntimeError(
+                    "unpack_hook returned other values than the saved tensor's: chainrule's "
+                    "rules read the saved values themselves, so a pair of hooks that changes "
+                    "them is not supported"
+                )
+
+
+class save_on_cpu(saved_tensors_hooks):  # noqa: N801 - PyTorch's name
+    """Save the values for backward on the CPU, as PyTorch's; chainrule's tensors are there
+    already, so each value is kept as it is (PyTorch makes no copy either then).
+
+    >>> import chainrule as cr
+    >>> x = cr.ones(2, requires_grad=True)
+    >>> with save_on_cpu():
+    ...     y = (x * x).sum()
+    >>> y.backward()
+    >>> x.grad
+    tensor([2., 2.])
+    """
+
+    def __init__(self, pin_memory: bool = False, device_type: str = "cuda") -> None:
+        super().__init__(_to_cpu, _from_cpu)
+
+
+def _to_cpu(tensor: Tensor) -> tuple[Any, Tensor]:
+    return tensor.device, tensor.cpu()
+
+
+def _from_cpu(packed: tuple[Any, Tensor]) -> Tensor:
+    device, tensor = packed
+    return tensor.to(device)
+
+
+# The messages of the open ``disable_saved_tensors_hooks`` blocks, innermost last.
+_disabled: list[str] = []
+
+
+@contextlib.contextmanager
+def disable_saved_tensors_hooks(error_message: str) -> Iterator[None]:
+    """Inside the block, ``saved_tensors_hooks`` raises RuntimeError(``error_message``), as
+    does entering the block while a pair of hooks is open (PyTorch's behaviour).
+
+    >>> with disable_saved_tensors_hooks("not here"):
+    ...     with save_on_cpu():
+    ...         pass
+    Traceback (most recent call last):
+    ...
+    RuntimeError: not here
+    """
+    if _open:
+        raise RuntimeError(error_message)
+    _disabled.append(error_message)
+    try:
+        yield
+    finally:
+        _disabled.pop()
+
+
+__all__ = [
+    "GradientEdge",
+    "Node",
+    "disable_saved_tensors_hooks",
+    "get_gradient_edge",
+    "increment_version",
+    "save_on_cpu",
+    "saved_tensors_hooks",
+]
