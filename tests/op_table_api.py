@@ -76,6 +76,15 @@ def _diagonal_in_place(x: Any, v: Any) -> Any:
 
 
 API_SPECS: list[OpSpec] = [
+    # masks combined bit by bit steer a where: the gradient only through the picked values
+    OpSpec(
+        "where_of_combined_masks",
+        lambda x: cr.where((x > 0) & (x < 1) | (x < -1), x, 2 * x),
+        lambda x: torch.where((x > 0) & (x < 1) | (x < -1), x, 2 * x),
+        ("Bitwise", "Compare", "Where"),
+        CUBE,
+        domain=distinct,
+    ),
     OpSpec("msort", lambda x: x.msort(), SAME, ("Gather",), CUBE + (((5,),),), domain=distinct),
     OpSpec(
         "scatter_src",

@@ -258,6 +258,24 @@ def test_fullgraph_raises_instead_of_falling_back() -> None:
         compiled(cr.ones(2))
 
 
+def test_operands_promoted_to_pytorchs_dtype_run_eagerly() -> None:
+    # Op.__call__ casts an int32 tensor and a 0-d int64 one to int32, and a float32 tensor
+    # and a 0-d float64 one to float32, before the forward; the replay would not.
+    a, b = cr.tensor([1, 2], dtype=cr.int32), cr.tensor(3)
+    compiled = cr.compile(lambda u, v: u * v)
+    with pytest.warns(RuntimeWarning, match="runs eagerly: a Mul op promotes its operands' dtypes"):
+        out = compiled(a, b)
+    assert out.dtype == cr.int32 and out.tolist() == [3, 6]
+    equal = cr.compile(lambda u, v: u == v)
+    with pytest.warns(RuntimeWarning, match="runs eagerly: a Compare op promotes"):
+        assert equal(cr.tensor([0.1]), cr.tensor(0.1, dtype=cr.float64)).tolist() == [True]
+    masked = cr.compile(lambda u, m: u * m)  # float32 times bool: NumPy's dtype is PyTorch's
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert masked(cr.tensor([2.0, 3.0]), cr.tensor([True, False])).tolist() == [2.0, 0.0]
+    assert masked.traces == 1
+
+
 def test_cache_is_bounded() -> None:
     compiled = cr.compile(lambda x: x + 1)
     with pytest.warns(RuntimeWarning, match="more than 8 traces"):

@@ -75,9 +75,10 @@ def _nodes(outputs: tuple[Any, ...]) -> list[Op]:
     return graph.steps(y.grad_fn for y in outputs if isinstance(y, cr.Tensor))
 
 
-def _complex(arg: Any) -> Any:
-    is_float = isinstance(arg, np.ndarray) and arg.dtype.kind == "f"
-    return arg + 0.5j if is_float else arg
+def _complex(arg: Any, also_exact: bool = False) -> Any:
+    """A float array operand made complex (with ``also_exact``, a bool or integer one too)."""
+    kinds = "fbiu" if also_exact else "f"
+    return arg + 0.5j if isinstance(arg, np.ndarray) and arg.dtype.kind in kinds else arg
 
 
 def _graph_nodes(spec: Any) -> list[Op]:
@@ -94,7 +95,9 @@ def test_every_op_refuses_complex_operands(spec: Any) -> None:
     assert nodes, f"{spec.name}: no op recorded"
     for node in nodes:
         operands = [_complex(a) for a in node.args]
-        assert any(np.iscomplexobj(a) for a in operands), f"{spec.name}: {node} has no float"
+        if not any(np.iscomplexobj(a) for a in operands):  # bool or integer operands only
+            operands = [_complex(a, also_exact=True) for a in node.args]  # (``mask & mask``)
+        assert any(np.iscomplexobj(a) for a in operands), f"{spec.name}: {node} has no array"
         with pytest.raises(TypeError, match=f"^{type(node).__name__.lower()}: {MESSAGE}"):
             node(*operands)
 

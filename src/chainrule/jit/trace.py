@@ -28,7 +28,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from chainrule import graph, rng
+from chainrule import dtypes, graph, rng
 from chainrule._array import xp
 from chainrule.autodiff import batching, forward
 from chainrule.jit import hooks
@@ -170,6 +170,10 @@ class Tracer:
         if any(self._holds_traced(value) for value in before.values()):
             # Its forward would read the traced run's value at every replay.
             self.fail(f"a {type(op).__name__} op keeps a traced tensor among its settings")
+        if op.promotes and _promoted(op, inputs):
+            # Op.__call__ cast the operands to PyTorch's common dtype; the replay calls the
+            # forward on the operands as they are.
+            self.fail(f"a {type(op).__name__} op promotes its operands' dtypes")
         names = [
             f"v{self._slot(x)}" if isinstance(x, Tensor) else self.schedule.constant(x)
             for x in inputs
@@ -395,6 +399,15 @@ class Tracer:
 
 
 _MISSING = object()
+
+
+def _promoted(op: Op, inputs: tuple[Any, ...]) -> bool:
+    """Whether applying ``op`` cast its two tensor operands to a common dtype."""
+    if len(inputs) != 2 or not all(isinstance(x, Tensor) for x in inputs):
+        return False
+    a, b = inputs[0]._data, inputs[1]._data
+    cast = dtypes.promote_operands(a, b, op.promotes == "float")
+    return cast[0] is not a or cast[1] is not b
 
 
 def _overrides(owner: Any, name: str) -> bool:

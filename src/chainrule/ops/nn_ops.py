@@ -271,6 +271,6 @@ def log_softmax(input: Tensor, dim: int) -> Tensor:  # noqa: A002
 def refuse_integers(input: Tensor, axis: int, op: str) -> None:  # noqa: A002
     """PyTorch's softmax kernels have no integer version (``dtype=`` casts first); the one
     named in its error depends on whether ``axis`` is the last."""
-    if input._data.dtype.kind not in "fc":  # read from the array: this runs every step
+    if input.dtype.kind not in "fc":
         kernel = f"{op}_lastdim_kernel_impl" if axis >= input.ndim - 1 else f"{op}_kernel_impl"
         raise dtypes.not_implemented_for(kernel, input.dtype)
