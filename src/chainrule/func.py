@@ -48,7 +48,9 @@ from chainrule.tensor import Tensor, _make
 __all__ = [
     "custom_jvp",
     "custom_vjp",
+    "debug_unwrap",
     "functional_call",
+    "functionalize",
     "grad",
     "grad_and_value",
     "hessian",
@@ -57,6 +59,8 @@ __all__ = [
     "jacrev",
     "jvp",
     "linearize",
+    "replace_all_batch_norm_modules_",
+    "stack_module_state",
     "value_and_grad",
     "vjp",
     "vmap",
@@ -729,8 +733,8 @@ def jacrev(
         if sizes == [1]:  # one output of one element: its gradient, no rows to batch
             y = o_leaves[0]
             grads = pullback(tree_unflatten([_ones_like(y)], o_spec))
-            row = tuple(_reshaped(g, (*y.shape, *g.shape)) for g in grads)
-            jac = tree_unflatten([row[0] if isinstance(argnums, int) else row], o_spec)
+            row = _map(lambda g: _reshaped(g, (*y.shape, *g.shape)), grads)
+            jac = tree_unflatten([_per_argnum(row, argnums)], o_spec)
             return (jac, result[2]) if has_aux else jac
         rows = _basis(total, o_leaves[0])
 
@@ -749,7 +753,7 @@ def jacrev(
             found = pullback.rows(_pieces(rows._data, o_leaves, sizes))
         if found is None:
             found = vmap(pull, chunk_size=chunk_size)(rows)
-        jac = _split_rows(found, o_leaves, sizes, o_spec, nums, argnums)
+        jac = _split_rows(found, o_leaves, sizes, o_spec, argnums)
         return (jac, result[2]) if has_aux else jac
 
     return wrapper
@@ -771,15 +775,11 @@ def _reshaped(x: Tensor, shape: tuple[int, ...]) -> Tensor:
 
 
 def _split_rows(
-    found: Any,
-    o_leaves: list[Tensor],
-    sizes: list[int],
-    o_spec: Any,
-    nums: tuple[int, ...],
-    argnums: Any,
+    found: Any, o_leaves: list[Tensor], sizes: list[int], o_spec: Any, argnums: Any
 ) -> Any:
-    """Rows (total, *input) split per output: (*output, *input) blocks, nested output-first."""
-    per_input = list(found)
+    """Rows (total, *input) split per output: (*output, *input) blocks, nested output-first,
+    each output's blocks shaped as the inputs (the arguments at ``argnums``, pytrees each)."""
+    per_input, i_spec = tree_flatten(found)
     blocks = []
     start = 0
     total = sum(sizes)
@@ -789,8 +789,13 @@ def _split_rows(
             piece = g if n == total else g[start : start + n]
             row.append(_reshaped(piece, tuple(y.shape) + tuple(g.shape)[1:]))
         start += n
-        blocks.append(row[0] if isinstance(argnums, int) else tuple(row))
+        blocks.append(_per_argnum(tree_unflatten(row, i_spec), argnums))
     return tree_unflatten(blocks, o_spec)
+
+
+def _per_argnum(per_arg: tuple[Any, ...], argnums: Any) -> Any:
+    """A Jacobian's blocks for the arguments at ``argnums``: the one argument's for an int."""
+    return per_arg[0] if isinstance(argnums, int) else per_arg
 
 
 def jacfwd(
@@ -812,22 +817,24 @@ def jacfwd(
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         nums = _argnums(argnums, len(args), "jacfwd(f)(*args)")
         chosen = tuple(args[i] for i in nums)
-        sizes = [x.numel() for x in chosen]
+        x_leaves, x_spec = tree_flatten(chosen)
+        sizes = [x.numel() for x in x_leaves]
         total = sum(sizes)
-        eye = _basis(total, chosen[0])
+        eye = _basis(total, x_leaves[0])
         directions, start = [], 0
-        for x, n in zip(chosen, sizes, strict=True):
+        for x, n in zip(x_leaves, sizes, strict=True):
             piece = eye if n == total else eye[:, start : start + n]
             directions.append(_reshaped(piece, (total, *x.shape)))
             start += n
+        tangents = tree_unflatten(directions, x_spec)  # shaped as chosen, a batch at each leaf
         partial = _with_args(func, args, nums, kwargs)
 
         def push(*ts: Any) -> Any:
             return jvp(partial, chosen, ts, has_aux=has_aux)[1:]
 
-        pushed = _pushed_together(partial, chosen, tuple(directions), has_aux, randomness)
+        pushed = _pushed_together(partial, x_leaves, chosen, tangents, has_aux, randomness)
         if pushed is None:
-            pushed = vmap(push, randomness=randomness)(*directions)
+            pushed = vmap(push, randomness=randomness)(*tangents)
             if has_aux:  # the same for every direction: the first one's, as torch.func
                 pushed = (pushed[0], _map(lambda a: a[0], pushed[1]))
         columns = pushed[0]
@@ -837,11 +844,11 @@ def jacfwd(
             moved = _first_dim_last(col)
             out_shape = tuple(col.shape)[1:]
             row, start = [], 0
-            for x, n in zip(chosen, sizes, strict=True):
+            for x, n in zip(x_leaves, sizes, strict=True):
                 piece = moved if n == total else moved[..., start : start + n]
                 row.append(_reshaped(piece, out_shape + tuple(x.shape)))
                 start += n
-            blocks.append(row[0] if isinstance(argnums, int) else tuple(row))
+            blocks.append(_per_argnum(tree_unflatten(row, x_spec), argnums))
         jac = tree_unflatten(blocks, c_spec)
         return (jac, pushed[1]) if has_aux else jac
 
@@ -860,15 +867,17 @@ def _first_dim_last(x: Tensor) -> Tensor:
 
 def _pushed_together(
     func: Callable[..., Any],
+    leaves: list[Any],
     primals: tuple[Any, ...],
-    directions: tuple[Tensor, ...],
+    directions: tuple[Any, ...],
     has_aux: bool,
     randomness: str,
 ) -> Any:
     """``vmap(jvp)`` over the directions as one forward pass carrying all of them (the values
     computed once, see :class:`chainrule.autodiff.forward.Level`), for a ``jacfwd`` that no
     transform encloses: ``(tangents,)``, or ``(tangents, aux)`` with ``has_aux``; None where
-    that pass does not apply: the caller then vmaps ``jvp``.
+    that pass does not apply: the caller then vmaps ``jvp``. ``leaves``: the primals' leaves
+    (``primals`` and ``directions`` are pytrees of one structure).
 
     The vmap level stays open while ``func`` runs, so random operations meet vmap's rules.
     Whether the pass applies is decided before ``func`` runs (per-example randomness needs
@@ -877,9 +886,9 @@ def _pushed_together(
     side effects run once, as in torch.func."""
     if forward.levels or batching.levels or randomness == "different":
         return None
-    if not all(isinstance(x, Tensor) and x.is_floating_point() for x in primals):
+    if not all(isinstance(x, Tensor) and x.is_floating_point() for x in leaves):
         return None
-    level = batching.push_level(len(directions[0]), randomness)
+    level = batching.push_level(sum(x.numel() for x in leaves), randomness)
     _tangent_levels.append(level)
     try:
         return _jvp(func, primals, directions, has_aux, level)[1:]
@@ -1175,6 +1184,94 @@ def _unbatch(y: Any, level: batching.Level, d: Any, name: str) -> Any:
     return _movedim(value, 0, d)
 
 
+# ----------------------------------------------------------------------------- functionalize
+_REMOVE = ("mutations", "mutations_and_views")
+
+
+def functionalize(func: Callable[..., Any], *, remove: str = "mutations") -> Callable[..., Any]:
+    """``func`` with its mutations removed, in PyTorch's sense: a function that returns what
+    ``func`` returns and changes its inputs as ``func`` does.
+
+    In PyTorch, functionalize rewrites every in-place op (``b.add_(1)``) as its out-of-place
+    form and copies the final values back into any input that ``func`` changed; with
+    ``remove='mutations_and_views'`` every view is also replaced by a copy. That rewrite is
+    for a tracer (``make_fx``, ``torch.compile``) that records ATen ops for a compiler which
+    cannot represent aliasing; run eagerly, as here, its contract is exactly that the result
+    is indistinguishable from calling ``func``: the same outputs, the same input mutations,
+    the same gradients. chainrule runs ops eagerly on NumPy arrays, with no tracer of ops
+    below ``func`` that could see the difference (``cr.compile`` records the eager run
+    itself), so the functionalized function is ``func`` called as it is. The one difference
+    an eager program can observe is aliasing with ``remove='mutations_and_views'``: an output
+    that shares memory with an input (a view of it, not the input itself) is a copy there,
+    so writing to it later leaves the input alone; that is kept here.
+
+    >>> import chainrule as cr
+    >>> def f(a):
+    ...     b = a.view(-1)
+    ...     b.add_(1)
+    ...     return a[0]
+    >>> x = cr.zeros(2, 2)
+    >>> out = functionalize(f, remove="mutations_and_views")(x)
+    >>> out.add_(5), x
+    (tensor([6., 6.]), tensor([[1., 1.],
+            [1., 1.]]))
+    """
+    if remove not in _REMOVE:
+        raise RuntimeError(
+            f"functionalize(f, remove='mutations'): received invalid argument for "
+            f"remove={remove}. Valid options are:\n     remove='mutations': all inplace and out= "
+            "operators will be removed from the program, and replaced with their out-of-place "
+            "equivalents.\n     remove='mutations_and_views': In addition to the above, all "
+            "aliasing operators {view} will be replaced with their non-aliasing counterparts, "
+            "{view}_copy.\n"
+        )
+
+    @functools.wraps(func)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        out = func(*args, **kwargs)
+        if remove == "mutations":
+            return out
+        inputs = [x for x in tree_flatten((args, kwargs))[0] if isinstance(x, Tensor)]
+        return _map(lambda y: _unaliased(y, inputs), out)
+
+    return wrapped
+
+
+def _unaliased(y: Any, inputs: list[Tensor]) -> Any:
+    """``y``, or a copy of it where it is a view of one of ``inputs`` (PyTorch's view_copy)."""
+    if not isinstance(y, Tensor) or any(y is x for x in inputs):
+        return y
+    data = batching.physical(y)
+    if any(xp.shares_memory(data, batching.physical(x)) for x in inputs):
+        return y.clone()
+    return y
+
+
+def debug_unwrap(tensor: Tensor, *, recurse: bool = True) -> Tensor:
+    """The tensor under a transform's wrapper, for a look in a debugger: inside ``vmap``, a
+    batched tensor's physical value (every example, the batch dimension first; with
+    ``recurse=False``, one level of nested vmaps only); any other tensor itself.
+
+    vmap's batched tensors are chainrule's only wrappers: ``grad`` and ``vjp`` give ``f``
+    new leaves of the same values and ``jvp`` views that carry their tangent beside them
+    (see :mod:`chainrule.autodiff.forward`), ordinary tensors both, returned as they are.
+    PyTorch keeps the batch dimension where ``in_dims`` found it; here it is in front.
+    Using the result inside the transformed function, other than to look at it, gives
+    undefined results, as in PyTorch.
+
+    >>> import chainrule as cr
+    >>> vmap(lambda x: debug_unwrap(x).sum() + 0 * x)(cr.ones(3, 2))
+    tensor([[6., 6.],
+            [6., 6.],
+            [6., 6.]])
+    """
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"debug_unwrap: expected a Tensor, got {type(tensor).__name__}")
+    if type(tensor) is not BatchedTensor:
+        return tensor
+    return batching.unwrap(tensor)[0] if recurse else tensor._value
+
+
 # ----------------------------------------------------------------------------- modules
 def functional_call(
     module: Any,
@@ -1254,6 +1351,69 @@ def _registry(owner: Any, attr: str) -> dict[str, Any]:
     raise AttributeError(
         f"functional_call: {type(owner).__name__} has no parameter or buffer named {attr!r}"
     )
+
+
+def stack_module_state(models: Sequence[Any]) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+    """``(params, buffers)``: the parameters and buffers of ``models`` (modules of one class,
+    all in training or all in eval mode) stacked along a new first dimension, by name, ready
+    for ``vmap`` over :func:`functional_call` (model ensembling). Stacked parameters are new
+    leaves that require grad (an optimizer can take them), unrelated to the models' own.
+
+    >>> import chainrule as cr
+    >>> params, buffers = stack_module_state([cr.nn.Linear(3, 2) for _ in range(4)])
+    >>> {k: tuple(v.shape) for k, v in params.items()}, buffers
+    ({'weight': (4, 2, 3), 'bias': (4, 2)}, {})
+    """
+    if len(models) == 0:
+        raise RuntimeError("stack_module_state: Expected at least one model, got 0.")
+    if not (all(m.training for m in models) or not any(m.training for m in models)):
+        raise RuntimeError(
+            "stack_module_state: Expected all models to have the same training/eval mode."
+        )
+    if any(type(m) is not type(models[0]) for m in models):
+        raise RuntimeError("stack_module_state: Expected all models to be of the same class.")
+    per_model = [dict(m.named_parameters()) for m in models]
+    params = {name: _stacked_leaf([p[name] for p in per_model], name) for name in per_model[0]}
+    per_model = [dict(m.named_buffers()) for m in models]
+    buffers = {name: _stacked_leaf([b[name] for b in per_model], name) for name in per_model[0]}
+    return params, buffers
+
+
+def _stacked_leaf(tensors: list[Tensor], name: str) -> Tensor:
+    """The ``tensors`` stacked: a new leaf that requires grad where each of them does."""
+    flags = {t.requires_grad for t in tensors}
+    if len(flags) > 1:
+        raise RuntimeError(f"Expected {name} from each model to have the same .requires_grad")
+    stacked = stack(tensors)
+    return stacked.detach().requires_grad_() if True in flags else stacked
+
+
+def replace_all_batch_norm_modules_(root: Any) -> Any:
+    """``root`` with every batch norm in it (``root`` too) changed in place to keep no running
+    statistics: ``running_mean``, ``running_var`` and ``num_batches_tracked`` None and
+    ``track_running_stats`` False, so that it normalizes by the statistics of its input also
+    in eval mode and writes nothing under ``vmap`` (which refuses to update an unbatched
+    running statistic from a batched input). Instance norms are left as they are, as in
+    PyTorch (there they are no batch norms).
+
+    >>> import chainrule as cr
+    >>> net = replace_all_batch_norm_modules_(cr.nn.Sequential(cr.nn.BatchNorm1d(3)))
+    >>> net[0].track_running_stats, dict(net[0].named_buffers())
+    (False, {})
+    """
+    from chainrule.nn.norm import _BatchNorm, _InstanceNorm
+
+    for module in root.modules():
+        if (
+            isinstance(module, _BatchNorm)
+            and not isinstance(module, _InstanceNorm)
+            and module.track_running_stats
+        ):
+            module.running_mean = None
+            module.running_var = None
+            module.num_batches_tracked = None
+            module.track_running_stats = False
+    return root
 
 
 # ----------------------------------------------------------------------------- custom rules
