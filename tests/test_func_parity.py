@@ -447,3 +447,94 @@ def test_tensor_to_meta_and_what_a_meta_tensor_refuses() -> None:
 def _named(x: Any) -> Any:
     """Reprs with the library's name as PyTorch's."""
     return eval(repr(x).replace("chainrule", "torch"))  # noqa: S307 - strings of ours
+
+
+# ----------------------------------------------------------------------------- jvp's strict
+@pytest.mark.parametrize("strict", [False, True])
+def test_jvp_strict_refuses_an_output_independent_of_the_primals(strict: bool) -> None:
+    def check(lib: Any) -> Any:
+        x, t = lib.tensor([1.0, 2.0]), lib.tensor([0.5, 1.0])
+        both = lib.func.jvp(lambda a: (a * 2, lib.ones(3)), (x,), (t,), strict=strict)
+        return lib.func.jvp(lambda a: a.sin(), (x,), (t,), strict=strict), both
+
+    assert_same(check)
+
+
+# ----------------------------------------------------------------------------- rearrange
+@pytest.mark.parametrize(
+    "shape, pattern, lengths",
+    [
+        ((4, 6, 8, 3), "b h w c -> b h w c", {}),
+        ((4, 6, 8, 3), "b h w c -> (b h) w c", {}),
+        ((4, 6, 8, 3), "b h w c -> h (b w) c", {}),
+        ((4, 6, 8, 3), "b h w c -> b c h w", {}),
+        ((4, 6, 8, 3), "b h w c -> b (c h w)", {}),
+        ((4, 6, 8, 3), "b (h1 h) (w1 w) c -> (b h1 w1) h w c", {"h1": 2, "w1": 2}),
+        ((4, 6, 8, 3), "b (h h1) (w w1) c -> b h w (c h1 w1)", {"h1": 2, "w1": 2}),
+        ((2, 3, 4, 5), "a ... b -> b ... a", {}),
+        ((2, 3, 4, 5), "a ... b -> b (...) a", {}),
+        ((2, 3), "a b ... -> ... b a", {}),
+        ((6, 1), "a 1 -> a", {}),
+        ((6, 1), "a () -> 1 a (b 1)", {"b": 1}),
+        ((6, 4), "(a b) c -> a (b c)", {"a": 2}),
+        ((6, 4), "a ... -> (a ...)", {}),
+        ((6, 4), "... -> ...", {}),
+        ((6, 4), "a b -> a b c", {}),  # refused from here on
+        ((6, 4), "a b -> b a", {"c": 2}),
+        ((6, 4), "a b c -> a b c", {}),
+        ((6, 4), "a b c ... -> b a c ...", {}),
+        ((6, 4), "a b -> (a 2) b", {}),
+        ((6, 4), "a a -> a", {}),
+        ((6, 4), "a b", {}),
+        ((6, 4), "a b -> b a -> a", {}),
+        ((6, 4), "a b -> (a b", {}),
+        ((6, 4), "(a ...) -> (a ...)", {}),
+        ((6, 4), "a b -> a b ...", {}),
+        ((6, 4), "a b -> a b", {"a": 2.0}),
+        ((6, 4), "a b -> a b -", {}),
+        ((6, 4), "a . -> a", {}),
+        ((6, 4), "_a b -> b _a", {}),
+        ((6, 4), "((a) b) -> a b", {}),
+        ((6, 4), "a) b -> a b", {}),
+    ],
+)
+def test_rearrange_as_pytorch(shape: tuple[int, ...], pattern: str, lengths: dict) -> None:
+    def check(lib: Any) -> Any:
+        x = lib.arange(float(np.prod(shape))).reshape(shape)
+        return lib.func.rearrange(x, pattern, **lengths)
+
+    assert_same(check)
+
+
+def test_rearrange_stacks_a_sequence_and_composes_with_the_transforms() -> None:
+    def check(lib: Any) -> Any:
+        x = lib.arange(12.0).reshape(2, 3, 2)
+        r = lib.func.rearrange
+        return (
+            r([x[0], x[1]], "n a b -> a (b n)"),
+            lib.func.vmap(lambda t: r(t, "a b -> (b a)"))(x),
+            lib.func.jacrev(lambda t: r(t, "a b -> b a").sin())(x[0]),
+        )
+
+    assert_same(check)
+
+
+@pytest.mark.parametrize(
+    "pattern, lengths, message",
+    [
+        ("(a b) c -> a b c", {"a": 4}, "inferred dimension does not evenly fit"),
+        ("(a b) c -> a b c", {"a": 2, "b": 2}, r"Dimension sizes to do not match \(6 != 4\)"),
+        ("(a b) c -> a b c", {}, "cannot infer the sizes of two dimensions at once a and b"),
+        ("a b -> a b", {"a": 5}, r"Dimension sizes to do not match \(6 != 5\)"),
+        ("a () -> a", {}, r"Dimension sizes to do not match \(4 != 1\)"),
+    ],
+)
+def test_rearrange_refuses_sizes_that_do_not_fit(pattern: str, lengths: dict, message: str) -> None:
+    """PyTorch's DimensionBindError (of its first-class dimensions, named d0, d1, ...) is a
+    ValueError naming the pattern's axes here; where ``()`` meets a dimension larger than 1,
+    PyTorch sums over it (einops refuses)."""
+    with pytest.raises(ValueError, match=message):
+        cr.func.rearrange(cr.zeros(6, 4), pattern, **lengths)
+    if "()" not in pattern:
+        with pytest.raises(Exception, match=message.split(" \\(")[0].split(" a and")[0]):
+            torch.func.rearrange(torch.zeros(6, 4), pattern, **lengths)

@@ -28,6 +28,8 @@ caller's graph, as in ``torch.func``.
 from __future__ import annotations
 
 import functools
+import keyword
+import math
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -59,6 +61,7 @@ __all__ = [
     "jacrev",
     "jvp",
     "linearize",
+    "rearrange",
     "replace_all_batch_norm_modules_",
     "stack_module_state",
     "value_and_grad",
@@ -601,9 +604,15 @@ def value_and_grad(
 
 # ----------------------------------------------------------------------------- jvp
 def jvp(
-    func: Callable[..., Any], primals: Any, tangents: Any, *, has_aux: bool = False
+    func: Callable[..., Any],
+    primals: Any,
+    tangents: Any,
+    *,
+    strict: bool = False,
+    has_aux: bool = False,
 ) -> tuple[Any, ...]:
-    """``(func(*primals), J @ tangents)`` by forward mode: one pass, no graph.
+    """``(func(*primals), J @ tangents)`` by forward mode: one pass, no graph. An output that
+    does not depend on the primals gets a zero tangent, or with ``strict`` PyTorch's error.
 
     >>> import chainrule as cr
     >>> jvp(lambda x: x ** 2, (cr.tensor([1.0, 3.0]),), (cr.tensor([1.0, 1.0]),))
@@ -615,7 +624,7 @@ def jvp(
                 f"jvp(f, primals, tangents): Expected {name} to be a tuple. E.g. it should be "
                 "valid to call f(*primals)."
             )
-    return _jvp(func, primals, tangents, has_aux, None)
+    return _jvp(func, primals, tangents, has_aux, None, strict)
 
 
 def _jvp(
@@ -624,6 +633,7 @@ def _jvp(
     tangents: Any,
     has_aux: bool,
     batch: batching.Level | None,
+    strict: bool = False,
 ) -> tuple[Any, ...]:
     """``jvp``; with ``batch`` (an open vmap level), each tangent is a batch of them, an
     unbatched Tensor (batch.size, *primal shape), pushed in one forward pass (``jacfwd``)."""
@@ -677,6 +687,11 @@ def _jvp(
                 else:  # detached below: no view of value without its tangent (~6 us) needed
                     primal, tangent = value, forward.tangent_at(value, level)
                 if tangent is None:
+                    if strict:
+                        raise RuntimeError(
+                            "jvp(f, primals, tangents, strict=True): The output of f is "
+                            "independent of the inputs. This is not allowed with strict=True."
+                        )
                     tangent = _make(xp.zeros((*lead, *value.shape), dtype=value.dtype))
                 if not nested:  # only a closed-over parameter can differentiate these
                     primal, tangent = (_outer_graph_only(t, start) for t in (primal, tangent))
@@ -1238,11 +1253,12 @@ def functionalize(func: Callable[..., Any], *, remove: str = "mutations") -> Cal
 
 
 def _unaliased(y: Any, inputs: list[Tensor]) -> Any:
-    """``y``, or a copy of it where it is a view of one of ``inputs`` (PyTorch's view_copy)."""
+    """``y``, or a copy of it where it may be a view of one of ``inputs`` (PyTorch's view_copy;
+    the bounds of the memory are compared, a copy too many changes nothing but time)."""
     if not isinstance(y, Tensor) or any(y is x for x in inputs):
         return y
     data = batching.physical(y)
-    if any(xp.shares_memory(data, batching.physical(x)) for x in inputs):
+    if any(xp.may_share_memory(data, batching.physical(x)) for x in inputs):
         return y.clone()
     return y
 
@@ -1270,6 +1286,178 @@ def debug_unwrap(tensor: Tensor, *, recurse: bool = True) -> Tensor:
     if type(tensor) is not BatchedTensor:
         return tensor
     return batching.unwrap(tensor)[0] if recurse else tensor._value
+
+
+# ----------------------------------------------------------------------------- rearrange
+_ELLIPSIS = "\u2026"  # "..." in a parsed expression: one character, as no name has it
+
+
+def rearrange(tensor: Any, pattern: str, **axes_lengths: int) -> Tensor:
+    """einops' ``rearrange``: the dimensions of ``tensor`` (a sequence of tensors is stacked
+    first) split, reordered and merged as ``pattern`` names them, as one reshape, permute and
+    reshape. ``"b h w c -> b (c h w)"``; ``(h1 h)`` splits a dimension, given ``h1=2``;
+    ``...`` stands for the dimensions not named, ``1`` and ``()`` for a dimension of size 1.
+    PyTorch's parser and errors; a ``1`` or ``()`` on the left must meet a dimension of size
+    1 (PyTorch sums over any size there).
+
+    >>> import chainrule as cr
+    >>> images = cr.zeros(8, 6, 4, 3)
+    >>> rearrange(images, "b (h h1) (w w1) c -> b h w (c h1 w1)", h1=2, w1=2).shape
+    chainrule.Size([8, 3, 2, 12])
+    >>> rearrange([cr.ones(2), cr.zeros(2)], "n ... -> ... n")
+    tensor([[1., 0.],
+            [1., 0.]])
+    """
+    if not isinstance(tensor, Tensor):
+        tensor = stack(tensor)
+    sides = pattern.split("->")
+    if len(sides) != 2:
+        raise ValueError("Pattern must contain a single '->' separator")
+    left, right = (_parse_axes(side) for side in sides)
+    _check_rearrange(left, right, axes_lengths, pattern)
+    n = tensor.ndim
+    if _ELLIPSIS in left:
+        named = sum(1 if isinstance(g, str) else len(g) or 1 for g in left) - 1
+        if named > n:
+            raise ValueError(
+                f"Number of dimensions in pattern ({named}) must be less than or equal to the "
+                f"number of dimensions in the tensor ({n})"
+            )
+    elif len(left) != n:
+        raise ValueError(
+            f"Number of dimensions in pattern ({len(left)}) must be equal to the number of "
+            f"dimensions in the tensor ({n})"
+        )
+    unnamed = [f"{_ELLIPSIS}{i}" for i in range(n - len(left) + 1)] if _ELLIPSIS in left else []
+    left, right = _with_unnamed(left, unnamed), _with_unnamed(right, unnamed)
+    sizes = dict(axes_lengths)
+    for group, size in zip(left, tensor.shape, strict=True):
+        _bind(group, size, sizes)
+    given = [name for group in left for name in group]
+    order = [name for group in right for name in group]
+    split = tensor.reshape([sizes[name] for name in given])
+    if order != given:
+        split = split.permute(*[given.index(name) for name in order])
+    return split.reshape([math.prod(sizes[name] for name in group) for group in right])
+
+
+def _parse_axes(expression: str) -> list[Any]:
+    """One side of a rearrange pattern, per dimension: the names it merges (none for a size
+    1), or :data:`_ELLIPSIS` where ``...`` stands alone; PyTorch's parser and errors."""
+    if "." in expression:
+        if "..." not in expression:
+            raise ValueError("Expression may contain dots only inside ellipsis (...)")
+        if expression.count("...") != 1 or expression.count(".") != 3:
+            raise ValueError(
+                "Expression may contain dots only inside ellipsis (...); only one ellipsis for "
+                "tensor "
+            )
+        expression = expression.replace("...", _ELLIPSIS)
+    dims: list[Any] = []
+    group: list[str] | None = None
+    seen: set[str] = set()
+    name = ""
+    for char in expression + " ":
+        if char.isalnum() or char in ("_", _ELLIPSIS):
+            name += char
+            continue
+        if name:
+            _add_axis(name, dims if group is None else group, group is None, seen)
+            name = ""
+        if char == "(":
+            if group is not None:
+                raise ValueError(
+                    "Axis composition is one-level (brackets inside brackets not allowed)"
+                )
+            group = []
+        elif char == ")":
+            if group is None:
+                raise ValueError("Brackets are not balanced")
+            dims.append(group)
+            group = None
+        elif char != " ":
+            raise ValueError(f"Unknown character '{char}'")
+    if group is not None:
+        raise ValueError(f"Imbalanced parentheses in expression: '{expression}'")
+    return dims
+
+
+def _add_axis(name: str, into: list[Any], alone: bool, seen: set[str]) -> None:
+    """``name`` added to the dimensions (``alone``: not in brackets) or to a bracket's group."""
+    if name in seen:
+        raise ValueError(f"Indexing expression contains duplicate dimension '{name}'")
+    if name.isdecimal():
+        if int(name) != 1:
+            raise ValueError("rearrange only supports unnamed axes of size 1")
+        if alone:  # a dimension of size 1; inside brackets, a factor of 1
+            into.append([])
+        return
+    if name != _ELLIPSIS and (
+        not name.isidentifier() or name[0] == "_" or name[-1] == "_" or keyword.iskeyword(name)
+    ):
+        raise ValueError(
+            f"Invalid axis identifier: {name}\nnot a valid python identifier, a keyword, or "
+            "starts or ends with an underscore"
+        )
+    seen.add(name)
+    into.append(name if name == _ELLIPSIS or not alone else [name])
+
+
+def _check_rearrange(
+    left: list[Any], right: list[Any], axes_lengths: dict[str, Any], pattern: str
+) -> None:
+    """PyTorch's checks of a parsed rearrange pattern, in its order."""
+    found = [{name for dim in side for name in dim} for side in (left, right)]
+    if _ELLIPSIS in found[1] and _ELLIPSIS not in found[0]:
+        raise ValueError(f"Ellipsis found in right side, but not left side of a pattern {pattern}")
+    if any(isinstance(dim, list) and _ELLIPSIS in dim for dim in left):
+        raise ValueError(f"Ellipsis is parenthesis in the left side is not allowed: {pattern}")
+    for length in axes_lengths.values():
+        if type(length) is not int:
+            raise TypeError(f"rearrange axis lengths must be integers, got: {type(length)}")
+    if found[0] ^ found[1]:
+        raise ValueError(
+            "Identifiers only on one side of rearrange expression (should be on both): "
+            f"{found[0] ^ found[1]}"
+        )
+    if axes_lengths.keys() - found[0]:
+        raise ValueError(
+            f"Identifiers not found in rearrange expression: {axes_lengths.keys() - found[0]}"
+        )
+
+
+def _with_unnamed(dims: list[Any], unnamed: list[str]) -> list[list[str]]:
+    """The dimensions with ``...`` as the ones it stands for: each its own where it stands
+    alone, merged where it is in brackets."""
+    found: list[list[str]] = []
+    for dim in dims:
+        if dim == _ELLIPSIS:
+            found += [[name] for name in unnamed]
+        else:
+            found.append([x for name in dim for x in (unnamed if name == _ELLIPSIS else [name])])
+    return found
+
+
+def _bind(group: list[str], size: int, sizes: dict[str, int]) -> None:
+    """The sizes of the names that ``group`` merges into a dimension of ``size``: given, or
+    one of them inferred."""
+    unknown = [name for name in group if name not in sizes]
+    known = math.prod(sizes[name] for name in group if name in sizes)
+    if len(unknown) > 1:
+        raise ValueError(
+            f"cannot infer the sizes of two dimensions at once {unknown[0]} and {unknown[1]}"
+        )
+    if unknown:
+        if not known or size % known:
+            raise ValueError(
+                f"inferred dimension does not evenly fit into larger dimension: {size} vs {known}"
+            )
+        sizes[unknown[0]] = size // known
+    elif known != size:
+        raise ValueError(
+            f"Dimension sizes to do not match ({size} != {known}) when matching dimension pack "
+            f"{tuple(group)}"
+        )
 
 
 # ----------------------------------------------------------------------------- modules
