@@ -538,3 +538,25 @@ def test_rearrange_refuses_sizes_that_do_not_fit(pattern: str, lengths: dict, me
     if "()" not in pattern:
         with pytest.raises(Exception, match=message.split(" \\(")[0].split(" a and")[0]):
             torch.func.rearrange(torch.zeros(6, 4), pattern, **lengths)
+
+
+# ----------------------------------------------------------------------------- names
+def test_cr_func_has_every_name_of_torch_func_with_its_arguments() -> None:
+    """Issue 9: torch.func's names, each with PyTorch's parameters (names, kinds, defaults;
+    PyTorch's private ones, named with an underscore, left out)."""
+    import inspect
+
+    names = [n for n in dir(torch.func) if not n.startswith("_")]
+    assert [n for n in names if not hasattr(cr.func, n)] == []
+    for name in names:
+        try:
+            theirs = inspect.signature(getattr(torch.func, name))
+        except (TypeError, ValueError):  # not a function
+            continue
+        ours = inspect.signature(getattr(cr.func, name))
+        public = [
+            (p.name, p.kind, p.default)
+            for p in theirs.parameters.values()
+            if not p.name.startswith("_")
+        ]
+        assert [(p.name, p.kind, p.default) for p in ours.parameters.values()] == public, name

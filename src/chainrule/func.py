@@ -23,6 +23,11 @@ level (:mod:`chainrule.autodiff.forward`); gradients are recorded (``create_grap
 an enclosing transform needs to differentiate them again, or when ``f`` reads a tensor that
 requires grad without being given it (a closed-over parameter): the results then stay in the
 caller's graph, as in ``torch.func``.
+
+Beside the transforms, the rest of torch.func: ``functional_call``, ``stack_module_state`` and
+``replace_all_batch_norm_modules_`` run modules as functions of their parameters (ensembles,
+per-example gradients), ``functionalize`` (what it means without a tracer), ``debug_unwrap``
+and ``rearrange``.
 """
 
 from __future__ import annotations
