@@ -377,9 +377,12 @@ class Module:
         """``to(dtype)`` casts floating-point parameters and buffers in place; ``to("cpu")``
         is accepted and changes nothing; ``to("meta")`` puts every parameter and buffer on the
         meta device (shapes and dtypes without values, see :mod:`chainrule.meta`)."""
-        if _device.names_meta(args, kwargs):
+        try:
+            dtype = _device.parse_to(args, kwargs)
+        except RuntimeError:  # the meta device is refused there
+            if not _device.names_meta(args, kwargs):
+                raise
             return self._to_meta(args, kwargs)
-        dtype = _device.parse_to(args, kwargs)
         if dtype is None:
             return self
         if not dtypes.is_floating(dtype):
