@@ -1,6 +1,7 @@
 """The rest of ``torch.func`` under ``cr.func``: stack_module_state,
-replace_all_batch_norm_modules_, functionalize and debug_unwrap, each against PyTorch's (values,
-errors); and what the tutorials (``test_func_tutorials.py``) needed beside them: Jacobians with
+replace_all_batch_norm_modules_, functionalize, debug_unwrap, rearrange and jvp's ``strict``,
+each against PyTorch's (values, errors), and every name with its parameters; and what the
+tutorials (``test_func_tutorials.py``) needed beside them: Jacobians with
 respect to pytrees, einsum's repeated indices, ``cr.vmap``, ``cr.backends.cudnn.flags`` and the
 meta device (``module.to("meta")``).
 
