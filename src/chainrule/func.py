@@ -752,8 +752,8 @@ def jacrev(
         total = sum(sizes)
         if sizes == [1]:  # one output of one element: its gradient, no rows to batch
             y = o_leaves[0]
-            grads = pullback(tree_unflatten([_ones_like(y)], o_spec))
-            row = _map(lambda g: _reshaped(g, (*y.shape, *g.shape)), grads)
+            grads, g_spec = tree_flatten(pullback(tree_unflatten([_ones_like(y)], o_spec)))
+            row = _args_tree([_reshaped(g, (*y.shape, *g.shape)) for g in grads], g_spec)
             jac = tree_unflatten([_per_argnum(row, argnums)], o_spec)
             return (jac, result[2]) if has_aux else jac
         rows = _basis(total, o_leaves[0])
@@ -809,8 +809,14 @@ def _split_rows(
             piece = g if n == total else g[start : start + n]
             row.append(_reshaped(piece, tuple(y.shape) + tuple(g.shape)[1:]))
         start += n
-        blocks.append(_per_argnum(tree_unflatten(row, i_spec), argnums))
+        blocks.append(_per_argnum(_args_tree(row, i_spec), argnums))
     return tree_unflatten(blocks, o_spec)
+
+
+def _args_tree(leaves: list[Any], spec: Any) -> Any:
+    """``tree_unflatten(leaves, spec)`` for ``spec`` a tuple of arguments: the tuple of the
+    leaves where every argument is one (tensors, the common case, without a call per leaf)."""
+    return tree_unflatten(leaves, spec) if any(spec[1]) else tuple(leaves)
 
 
 def _per_argnum(per_arg: tuple[Any, ...], argnums: Any) -> Any:
@@ -846,13 +852,13 @@ def jacfwd(
             piece = eye if n == total else eye[:, start : start + n]
             directions.append(_reshaped(piece, (total, *x.shape)))
             start += n
-        tangents = tree_unflatten(directions, x_spec)  # shaped as chosen, a batch at each leaf
+        tangents = _args_tree(directions, x_spec)  # shaped as chosen, a batch at each leaf
         partial = _with_args(func, args, nums, kwargs)
 
         def push(*ts: Any) -> Any:
             return jvp(partial, chosen, ts, has_aux=has_aux)[1:]
 
-        pushed = _pushed_together(partial, x_leaves, chosen, tangents, has_aux, randomness)
+        pushed = _pushed_together(partial, x_leaves, chosen, tangents, total, has_aux, randomness)
         if pushed is None:
             pushed = vmap(push, randomness=randomness)(*tangents)
             if has_aux:  # the same for every direction: the first one's, as torch.func
@@ -868,7 +874,7 @@ def jacfwd(
                 piece = moved if n == total else moved[..., start : start + n]
                 row.append(_reshaped(piece, out_shape + tuple(x.shape)))
                 start += n
-            blocks.append(_per_argnum(tree_unflatten(row, x_spec), argnums))
+            blocks.append(_per_argnum(_args_tree(row, x_spec), argnums))
         jac = tree_unflatten(blocks, c_spec)
         return (jac, pushed[1]) if has_aux else jac
 
@@ -890,6 +896,7 @@ def _pushed_together(
     leaves: list[Any],
     primals: tuple[Any, ...],
     directions: tuple[Any, ...],
+    size: int,
     has_aux: bool,
     randomness: str,
 ) -> Any:
@@ -897,7 +904,7 @@ def _pushed_together(
     computed once, see :class:`chainrule.autodiff.forward.Level`), for a ``jacfwd`` that no
     transform encloses: ``(tangents,)``, or ``(tangents, aux)`` with ``has_aux``; None where
     that pass does not apply: the caller then vmaps ``jvp``. ``leaves``: the primals' leaves
-    (``primals`` and ``directions`` are pytrees of one structure).
+    (``primals`` and ``directions`` are pytrees of one structure); ``size``: the directions.
 
     The vmap level stays open while ``func`` runs, so random operations meet vmap's rules.
     Whether the pass applies is decided before ``func`` runs (per-example randomness needs
@@ -908,7 +915,7 @@ def _pushed_together(
         return None
     if not all(isinstance(x, Tensor) and x.is_floating_point() for x in leaves):
         return None
-    level = batching.push_level(sum(x.numel() for x in leaves), randomness)
+    level = batching.push_level(size, randomness)
     _tangent_levels.append(level)
     try:
         return _jvp(func, primals, directions, has_aux, level)[1:]
