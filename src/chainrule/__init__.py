@@ -78,6 +78,7 @@ from chainrule.factories import (
     zeros,
     zeros_like,
 )
+from chainrule.func import vmap  # torch.vmap: torch.func's, under the top-level name too
 from chainrule.grad_mode import (
     enable_grad,
     inference_mode,

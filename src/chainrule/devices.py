@@ -103,6 +103,12 @@ def is_device(arg: Any) -> bool:
     return isinstance(arg, str) and arg.partition(":")[0] in _KNOWN
 
 
+def names_meta(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    """Whether ``.to(...)``'s arguments name the meta device (see :mod:`chainrule.meta`)."""
+    named = [arg for arg in (*args, kwargs.get("device")) if is_device(arg)]
+    return any(device(arg).type == "meta" for arg in named)
+
+
 def parse_to(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """The dtype that ``.to(...)``'s arguments ask for (None: keep); devices are checked.
 

@@ -23,11 +23,18 @@ level (:mod:`chainrule.autodiff.forward`); gradients are recorded (``create_grap
 an enclosing transform needs to differentiate them again, or when ``f`` reads a tensor that
 requires grad without being given it (a closed-over parameter): the results then stay in the
 caller's graph, as in ``torch.func``.
+
+Beside the transforms, the rest of torch.func: ``functional_call``, ``stack_module_state`` and
+``replace_all_batch_norm_modules_`` run modules as functions of their parameters (ensembles,
+per-example gradients), ``functionalize`` (what it means without a tracer), ``debug_unwrap``
+and ``rearrange``.
 """
 
 from __future__ import annotations
 
 import functools
+import keyword
+import math
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -48,7 +55,9 @@ from chainrule.tensor import Tensor, _make
 __all__ = [
     "custom_jvp",
     "custom_vjp",
+    "debug_unwrap",
     "functional_call",
+    "functionalize",
     "grad",
     "grad_and_value",
     "hessian",
@@ -57,6 +66,9 @@ __all__ = [
     "jacrev",
     "jvp",
     "linearize",
+    "rearrange",
+    "replace_all_batch_norm_modules_",
+    "stack_module_state",
     "value_and_grad",
     "vjp",
     "vmap",
@@ -597,9 +609,15 @@ def value_and_grad(
 
 # ----------------------------------------------------------------------------- jvp
 def jvp(
-    func: Callable[..., Any], primals: Any, tangents: Any, *, has_aux: bool = False
+    func: Callable[..., Any],
+    primals: Any,
+    tangents: Any,
+    *,
+    strict: bool = False,
+    has_aux: bool = False,
 ) -> tuple[Any, ...]:
-    """``(func(*primals), J @ tangents)`` by forward mode: one pass, no graph.
+    """``(func(*primals), J @ tangents)`` by forward mode: one pass, no graph. An output that
+    does not depend on the primals gets a zero tangent, or with ``strict`` PyTorch's error.
 
     >>> import chainrule as cr
     >>> jvp(lambda x: x ** 2, (cr.tensor([1.0, 3.0]),), (cr.tensor([1.0, 1.0]),))
@@ -611,7 +629,7 @@ def jvp(
                 f"jvp(f, primals, tangents): Expected {name} to be a tuple. E.g. it should be "
                 "valid to call f(*primals)."
             )
-    return _jvp(func, primals, tangents, has_aux, None)
+    return _jvp(func, primals, tangents, has_aux, None, strict)
 
 
 def _jvp(
@@ -620,6 +638,7 @@ def _jvp(
     tangents: Any,
     has_aux: bool,
     batch: batching.Level | None,
+    strict: bool = False,
 ) -> tuple[Any, ...]:
     """``jvp``; with ``batch`` (an open vmap level), each tangent is a batch of them, an
     unbatched Tensor (batch.size, *primal shape), pushed in one forward pass (``jacfwd``)."""
@@ -673,6 +692,11 @@ def _jvp(
                 else:  # detached below: no view of value without its tangent (~6 us) needed
                     primal, tangent = value, forward.tangent_at(value, level)
                 if tangent is None:
+                    if strict:
+                        raise RuntimeError(
+                            "jvp(f, primals, tangents, strict=True): The output of f is "
+                            "independent of the inputs. This is not allowed with strict=True."
+                        )
                     tangent = _make(xp.zeros((*lead, *value.shape), dtype=value.dtype))
                 if not nested:  # only a closed-over parameter can differentiate these
                     primal, tangent = (_outer_graph_only(t, start) for t in (primal, tangent))
@@ -728,9 +752,9 @@ def jacrev(
         total = sum(sizes)
         if sizes == [1]:  # one output of one element: its gradient, no rows to batch
             y = o_leaves[0]
-            grads = pullback(tree_unflatten([_ones_like(y)], o_spec))
-            row = tuple(_reshaped(g, (*y.shape, *g.shape)) for g in grads)
-            jac = tree_unflatten([row[0] if isinstance(argnums, int) else row], o_spec)
+            grads, g_spec = tree_flatten(pullback(tree_unflatten([_ones_like(y)], o_spec)))
+            row = _args_tree([_reshaped(g, (*y.shape, *g.shape)) for g in grads], g_spec)
+            jac = tree_unflatten([_per_argnum(row, argnums)], o_spec)
             return (jac, result[2]) if has_aux else jac
         rows = _basis(total, o_leaves[0])
 
@@ -749,7 +773,7 @@ def jacrev(
             found = pullback.rows(_pieces(rows._data, o_leaves, sizes))
         if found is None:
             found = vmap(pull, chunk_size=chunk_size)(rows)
-        jac = _split_rows(found, o_leaves, sizes, o_spec, nums, argnums)
+        jac = _split_rows(found, o_leaves, sizes, o_spec, argnums)
         return (jac, result[2]) if has_aux else jac
 
     return wrapper
@@ -771,15 +795,11 @@ def _reshaped(x: Tensor, shape: tuple[int, ...]) -> Tensor:
 
 
 def _split_rows(
-    found: Any,
-    o_leaves: list[Tensor],
-    sizes: list[int],
-    o_spec: Any,
-    nums: tuple[int, ...],
-    argnums: Any,
+    found: Any, o_leaves: list[Tensor], sizes: list[int], o_spec: Any, argnums: Any
 ) -> Any:
-    """Rows (total, *input) split per output: (*output, *input) blocks, nested output-first."""
-    per_input = list(found)
+    """Rows (total, *input) split per output: (*output, *input) blocks, nested output-first,
+    each output's blocks shaped as the inputs (the arguments at ``argnums``, pytrees each)."""
+    per_input, i_spec = tree_flatten(found)
     blocks = []
     start = 0
     total = sum(sizes)
@@ -789,8 +809,19 @@ def _split_rows(
             piece = g if n == total else g[start : start + n]
             row.append(_reshaped(piece, tuple(y.shape) + tuple(g.shape)[1:]))
         start += n
-        blocks.append(row[0] if isinstance(argnums, int) else tuple(row))
+        blocks.append(_per_argnum(_args_tree(row, i_spec), argnums))
     return tree_unflatten(blocks, o_spec)
+
+
+def _args_tree(leaves: list[Any], spec: Any) -> Any:
+    """``tree_unflatten(leaves, spec)`` for ``spec`` a tuple of arguments: the tuple of the
+    leaves where every argument is one (tensors, the common case, without a call per leaf)."""
+    return tree_unflatten(leaves, spec) if any(spec[1]) else tuple(leaves)
+
+
+def _per_argnum(per_arg: tuple[Any, ...], argnums: Any) -> Any:
+    """A Jacobian's blocks for the arguments at ``argnums``: the one argument's for an int."""
+    return per_arg[0] if isinstance(argnums, int) else per_arg
 
 
 def jacfwd(
@@ -812,22 +843,24 @@ def jacfwd(
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         nums = _argnums(argnums, len(args), "jacfwd(f)(*args)")
         chosen = tuple(args[i] for i in nums)
-        sizes = [x.numel() for x in chosen]
+        x_leaves, x_spec = tree_flatten(chosen)
+        sizes = [x.numel() for x in x_leaves]
         total = sum(sizes)
-        eye = _basis(total, chosen[0])
+        eye = _basis(total, x_leaves[0])
         directions, start = [], 0
-        for x, n in zip(chosen, sizes, strict=True):
+        for x, n in zip(x_leaves, sizes, strict=True):
             piece = eye if n == total else eye[:, start : start + n]
             directions.append(_reshaped(piece, (total, *x.shape)))
             start += n
+        tangents = _args_tree(directions, x_spec)  # shaped as chosen, a batch at each leaf
         partial = _with_args(func, args, nums, kwargs)
 
         def push(*ts: Any) -> Any:
             return jvp(partial, chosen, ts, has_aux=has_aux)[1:]
 
-        pushed = _pushed_together(partial, chosen, tuple(directions), has_aux, randomness)
+        pushed = _pushed_together(partial, x_leaves, chosen, tangents, total, has_aux, randomness)
         if pushed is None:
-            pushed = vmap(push, randomness=randomness)(*directions)
+            pushed = vmap(push, randomness=randomness)(*tangents)
             if has_aux:  # the same for every direction: the first one's, as torch.func
                 pushed = (pushed[0], _map(lambda a: a[0], pushed[1]))
         columns = pushed[0]
@@ -837,11 +870,11 @@ def jacfwd(
             moved = _first_dim_last(col)
             out_shape = tuple(col.shape)[1:]
             row, start = [], 0
-            for x, n in zip(chosen, sizes, strict=True):
+            for x, n in zip(x_leaves, sizes, strict=True):
                 piece = moved if n == total else moved[..., start : start + n]
                 row.append(_reshaped(piece, out_shape + tuple(x.shape)))
                 start += n
-            blocks.append(row[0] if isinstance(argnums, int) else tuple(row))
+            blocks.append(_per_argnum(_args_tree(row, x_spec), argnums))
         jac = tree_unflatten(blocks, c_spec)
         return (jac, pushed[1]) if has_aux else jac
 
@@ -860,15 +893,18 @@ def _first_dim_last(x: Tensor) -> Tensor:
 
 def _pushed_together(
     func: Callable[..., Any],
+    leaves: list[Any],
     primals: tuple[Any, ...],
-    directions: tuple[Tensor, ...],
+    directions: tuple[Any, ...],
+    size: int,
     has_aux: bool,
     randomness: str,
 ) -> Any:
     """``vmap(jvp)`` over the directions as one forward pass carrying all of them (the values
     computed once, see :class:`chainrule.autodiff.forward.Level`), for a ``jacfwd`` that no
     transform encloses: ``(tangents,)``, or ``(tangents, aux)`` with ``has_aux``; None where
-    that pass does not apply: the caller then vmaps ``jvp``.
+    that pass does not apply: the caller then vmaps ``jvp``. ``leaves``: the primals' leaves
+    (``primals`` and ``directions`` are pytrees of one structure); ``size``: the directions.
 
     The vmap level stays open while ``func`` runs, so random operations meet vmap's rules.
     Whether the pass applies is decided before ``func`` runs (per-example randomness needs
@@ -877,9 +913,9 @@ def _pushed_together(
     side effects run once, as in torch.func."""
     if forward.levels or batching.levels or randomness == "different":
         return None
-    if not all(isinstance(x, Tensor) and x.is_floating_point() for x in primals):
+    if not all(isinstance(x, Tensor) and x.is_floating_point() for x in leaves):
         return None
-    level = batching.push_level(len(directions[0]), randomness)
+    level = batching.push_level(size, randomness)
     _tangent_levels.append(level)
     try:
         return _jvp(func, primals, directions, has_aux, level)[1:]
@@ -1175,6 +1211,267 @@ def _unbatch(y: Any, level: batching.Level, d: Any, name: str) -> Any:
     return _movedim(value, 0, d)
 
 
+# ----------------------------------------------------------------------------- functionalize
+_REMOVE = ("mutations", "mutations_and_views")
+
+
+def functionalize(func: Callable[..., Any], *, remove: str = "mutations") -> Callable[..., Any]:
+    """``func`` with its mutations removed, in PyTorch's sense: a function that returns what
+    ``func`` returns and changes its inputs as ``func`` does.
+
+    In PyTorch, functionalize rewrites every in-place op (``b.add_(1)``) as its out-of-place
+    form and copies the final values back into any input that ``func`` changed; with
+    ``remove='mutations_and_views'`` every view is also replaced by a copy. That rewrite is
+    for a tracer (``make_fx``, ``torch.compile``) that records ATen ops for a compiler which
+    cannot represent aliasing; run eagerly, as here, its contract is exactly that the result
+    is indistinguishable from calling ``func``: the same outputs, the same input mutations,
+    the same gradients. chainrule runs ops eagerly on NumPy arrays, with no tracer of ops
+    below ``func`` that could see the difference (``cr.compile`` records the eager run
+    itself), so the functionalized function is ``func`` called as it is. The one difference
+    an eager program can observe is aliasing with ``remove='mutations_and_views'``: an output
+    that shares memory with an input (a view of it, not the input itself) is a copy there,
+    so writing to it later leaves the input alone; that is kept here.
+
+    >>> import chainrule as cr
+    >>> def f(a):
+    ...     b = a.view(-1)
+    ...     b.add_(1)
+    ...     return a[0]
+    >>> x = cr.zeros(2, 2)
+    >>> out = functionalize(f, remove="mutations_and_views")(x)
+    >>> out.add_(5), x
+    (tensor([6., 6.]), tensor([[1., 1.],
+            [1., 1.]]))
+    """
+    if remove not in _REMOVE:
+        raise RuntimeError(
+            f"functionalize(f, remove='mutations'): received invalid argument for "
+            f"remove={remove}. Valid options are:\n     remove='mutations': all inplace and out= "
+            "operators will be removed from the program, and replaced with their out-of-place "
+            "equivalents.\n     remove='mutations_and_views': In addition to the above, all "
+            "aliasing operators {view} will be replaced with their non-aliasing counterparts, "
+            "{view}_copy.\n"
+        )
+
+    @functools.wraps(func)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        out = func(*args, **kwargs)
+        if remove == "mutations":
+            return out
+        inputs = [x for x in tree_flatten((args, kwargs))[0] if isinstance(x, Tensor)]
+        return _map(lambda y: _unaliased(y, inputs), out)
+
+    return wrapped
+
+
+def _unaliased(y: Any, inputs: list[Tensor]) -> Any:
+    """``y``, or a copy of it where it may be a view of one of ``inputs`` (PyTorch's view_copy;
+    the bounds of the memory are compared, a copy too many changes nothing but time)."""
+    if not isinstance(y, Tensor) or any(y is x for x in inputs):
+        return y
+    data = batching.physical(y)
+    if any(xp.may_share_memory(data, batching.physical(x)) for x in inputs):
+        return y.clone()
+    return y
+
+
+def debug_unwrap(tensor: Tensor, *, recurse: bool = True) -> Tensor:
+    """The tensor under a transform's wrapper, for a look in a debugger: inside ``vmap``, a
+    batched tensor's physical value (every example, the batch dimension first; with
+    ``recurse=False``, one level of nested vmaps only); any other tensor itself.
+
+    vmap's batched tensors are chainrule's only wrappers: ``grad`` and ``vjp`` give ``f``
+    new leaves of the same values and ``jvp`` views that carry their tangent beside them
+    (see :mod:`chainrule.autodiff.forward`), ordinary tensors both, returned as they are.
+    PyTorch keeps the batch dimension where ``in_dims`` found it; here it is in front.
+    Using the result inside the transformed function, other than to look at it, gives
+    undefined results, as in PyTorch.
+
+    >>> import chainrule as cr
+    >>> vmap(lambda x: debug_unwrap(x).sum() + 0 * x)(cr.ones(3, 2))
+    tensor([[6., 6.],
+            [6., 6.],
+            [6., 6.]])
+    """
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"debug_unwrap: expected a Tensor, got {type(tensor).__name__}")
+    if type(tensor) is not BatchedTensor:
+        return tensor
+    return batching.unwrap(tensor)[0] if recurse else tensor._value
+
+
+# ----------------------------------------------------------------------------- rearrange
+_ELLIPSIS = "\u2026"  # "..." in a parsed expression: one character, as no name has it
+
+
+def rearrange(tensor: Any, pattern: str, **axes_lengths: int) -> Tensor:
+    """einops' ``rearrange``: the dimensions of ``tensor`` (a sequence of tensors is stacked
+    first) split, reordered and merged as ``pattern`` names them, as one reshape, permute and
+    reshape. ``"b h w c -> b (c h w)"``; ``(h1 h)`` splits a dimension, given ``h1=2``;
+    ``...`` stands for the dimensions not named, ``1`` and ``()`` for a dimension of size 1.
+    PyTorch's parser and errors; a ``1`` or ``()`` on the left must meet a dimension of size
+    1 (PyTorch sums over any size there).
+
+    >>> import chainrule as cr
+    >>> images = cr.zeros(8, 6, 4, 3)
+    >>> rearrange(images, "b (h h1) (w w1) c -> b h w (c h1 w1)", h1=2, w1=2).shape
+    chainrule.Size([8, 3, 2, 12])
+    >>> rearrange([cr.ones(2), cr.zeros(2)], "n ... -> ... n")
+    tensor([[1., 0.],
+            [1., 0.]])
+    """
+    if not isinstance(tensor, Tensor):
+        tensor = stack(tensor)
+    sides = pattern.split("->")
+    if len(sides) != 2:
+        raise ValueError("Pattern must contain a single '->' separator")
+    left, right = (_parse_axes(side) for side in sides)
+    _check_rearrange(left, right, axes_lengths, pattern)
+    n = tensor.ndim
+    if _ELLIPSIS in left:
+        named = sum(1 if isinstance(g, str) else len(g) or 1 for g in left) - 1
+        if named > n:
+            raise ValueError(
+                f"Number of dimensions in pattern ({named}) must be less than or equal to the "
+                f"number of dimensions in the tensor ({n})"
+            )
+    elif len(left) != n:
+        raise ValueError(
+            f"Number of dimensions in pattern ({len(left)}) must be equal to the number of "
+            f"dimensions in the tensor ({n})"
+        )
+    unnamed = [f"{_ELLIPSIS}{i}" for i in range(n - len(left) + 1)] if _ELLIPSIS in left else []
+    left, right = _with_unnamed(left, unnamed), _with_unnamed(right, unnamed)
+    sizes = dict(axes_lengths)
+    for group, size in zip(left, tensor.shape, strict=True):
+        _bind(group, size, sizes)
+    given = [name for group in left for name in group]
+    order = [name for group in right for name in group]
+    split = tensor.reshape([sizes[name] for name in given])
+    if order != given:
+        split = split.permute(*[given.index(name) for name in order])
+    return split.reshape([math.prod(sizes[name] for name in group) for group in right])
+
+
+def _parse_axes(expression: str) -> list[Any]:
+    """One side of a rearrange pattern, per dimension: the names it merges (none for a size
+    1), or :data:`_ELLIPSIS` where ``...`` stands alone; PyTorch's parser and errors."""
+    if "." in expression:
+        if "..." not in expression:
+            raise ValueError("Expression may contain dots only inside ellipsis (...)")
+        if expression.count("...") != 1 or expression.count(".") != 3:
+            raise ValueError(
+                "Expression may contain dots only inside ellipsis (...); only one ellipsis for "
+                "tensor "
+            )
+        expression = expression.replace("...", _ELLIPSIS)
+    dims: list[Any] = []
+    group: list[str] | None = None
+    seen: set[str] = set()
+    name = ""
+    for char in expression + " ":
+        if char.isalnum() or char in ("_", _ELLIPSIS):
+            name += char
+            continue
+        if name:
+            _add_axis(name, dims if group is None else group, group is None, seen)
+            name = ""
+        if char == "(":
+            if group is not None:
+                raise ValueError(
+                    "Axis composition is one-level (brackets inside brackets not allowed)"
+                )
+            group = []
+        elif char == ")":
+            if group is None:
+                raise ValueError("Brackets are not balanced")
+            dims.append(group)
+            group = None
+        elif char != " ":
+            raise ValueError(f"Unknown character '{char}'")
+    if group is not None:
+        raise ValueError(f"Imbalanced parentheses in expression: '{expression}'")
+    return dims
+
+
+def _add_axis(name: str, into: list[Any], alone: bool, seen: set[str]) -> None:
+    """``name`` added to the dimensions (``alone``: not in brackets) or to a bracket's group."""
+    if name in seen:
+        raise ValueError(f"Indexing expression contains duplicate dimension '{name}'")
+    if name.isdecimal():
+        if int(name) != 1:
+            raise ValueError("rearrange only supports unnamed axes of size 1")
+        if alone:  # a dimension of size 1; inside brackets, a factor of 1
+            into.append([])
+        return
+    if name != _ELLIPSIS and (
+        not name.isidentifier() or name[0] == "_" or name[-1] == "_" or keyword.iskeyword(name)
+    ):
+        raise ValueError(
+            f"Invalid axis identifier: {name}\nnot a valid python identifier, a keyword, or "
+            "starts or ends with an underscore"
+        )
+    seen.add(name)
+    into.append(name if name == _ELLIPSIS or not alone else [name])
+
+
+def _check_rearrange(
+    left: list[Any], right: list[Any], axes_lengths: dict[str, Any], pattern: str
+) -> None:
+    """PyTorch's checks of a parsed rearrange pattern, in its order."""
+    found = [{name for dim in side for name in dim} for side in (left, right)]
+    if _ELLIPSIS in found[1] and _ELLIPSIS not in found[0]:
+        raise ValueError(f"Ellipsis found in right side, but not left side of a pattern {pattern}")
+    if any(isinstance(dim, list) and _ELLIPSIS in dim for dim in left):
+        raise ValueError(f"Ellipsis is parenthesis in the left side is not allowed: {pattern}")
+    for length in axes_lengths.values():
+        if type(length) is not int:
+            raise TypeError(f"rearrange axis lengths must be integers, got: {type(length)}")
+    if found[0] ^ found[1]:
+        raise ValueError(
+            "Identifiers only on one side of rearrange expression (should be on both): "
+            f"{found[0] ^ found[1]}"
+        )
+    if axes_lengths.keys() - found[0]:
+        raise ValueError(
+            f"Identifiers not found in rearrange expression: {axes_lengths.keys() - found[0]}"
+        )
+
+
+def _with_unnamed(dims: list[Any], unnamed: list[str]) -> list[list[str]]:
+    """The dimensions with ``...`` as the ones it stands for: each its own where it stands
+    alone, merged where it is in brackets."""
+    found: list[list[str]] = []
+    for dim in dims:
+        if dim == _ELLIPSIS:
+            found += [[name] for name in unnamed]
+        else:
+            found.append([x for name in dim for x in (unnamed if name == _ELLIPSIS else [name])])
+    return found
+
+
+def _bind(group: list[str], size: int, sizes: dict[str, int]) -> None:
+    """The sizes of the names that ``group`` merges into a dimension of ``size``: given, or
+    one of them inferred."""
+    unknown = [name for name in group if name not in sizes]
+    known = math.prod(sizes[name] for name in group if name in sizes)
+    if len(unknown) > 1:
+        raise ValueError(
+            f"cannot infer the sizes of two dimensions at once {unknown[0]} and {unknown[1]}"
+        )
+    if unknown:
+        if not known or size % known:
+            raise ValueError(
+                f"inferred dimension does not evenly fit into larger dimension: {size} vs {known}"
+            )
+        sizes[unknown[0]] = size // known
+    elif known != size:
+        raise ValueError(
+            f"Dimension sizes to do not match ({size} != {known}) when matching dimension pack "
+            f"{tuple(group)}"
+        )
+
+
 # ----------------------------------------------------------------------------- modules
 def functional_call(
     module: Any,
@@ -1254,6 +1551,69 @@ def _registry(owner: Any, attr: str) -> dict[str, Any]:
     raise AttributeError(
         f"functional_call: {type(owner).__name__} has no parameter or buffer named {attr!r}"
     )
+
+
+def stack_module_state(models: Sequence[Any]) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+    """``(params, buffers)``: the parameters and buffers of ``models`` (modules of one class,
+    all in training or all in eval mode) stacked along a new first dimension, by name, ready
+    for ``vmap`` over :func:`functional_call` (model ensembling). Stacked parameters are new
+    leaves that require grad (an optimizer can take them), unrelated to the models' own.
+
+    >>> import chainrule as cr
+    >>> params, buffers = stack_module_state([cr.nn.Linear(3, 2) for _ in range(4)])
+    >>> {k: tuple(v.shape) for k, v in params.items()}, buffers
+    ({'weight': (4, 2, 3), 'bias': (4, 2)}, {})
+    """
+    if len(models) == 0:
+        raise RuntimeError("stack_module_state: Expected at least one model, got 0.")
+    if not (all(m.training for m in models) or not any(m.training for m in models)):
+        raise RuntimeError(
+            "stack_module_state: Expected all models to have the same training/eval mode."
+        )
+    if any(type(m) is not type(models[0]) for m in models):
+        raise RuntimeError("stack_module_state: Expected all models to be of the same class.")
+    per_model = [dict(m.named_parameters()) for m in models]
+    params = {name: _stacked_leaf([p[name] for p in per_model], name) for name in per_model[0]}
+    per_model = [dict(m.named_buffers()) for m in models]
+    buffers = {name: _stacked_leaf([b[name] for b in per_model], name) for name in per_model[0]}
+    return params, buffers
+
+
+def _stacked_leaf(tensors: list[Tensor], name: str) -> Tensor:
+    """The ``tensors`` stacked: a new leaf that requires grad where each of them does."""
+    flags = {t.requires_grad for t in tensors}
+    if len(flags) > 1:
+        raise RuntimeError(f"Expected {name} from each model to have the same .requires_grad")
+    stacked = stack(tensors)
+    return stacked.detach().requires_grad_() if True in flags else stacked
+
+
+def replace_all_batch_norm_modules_(root: Any) -> Any:
+    """``root`` with every batch norm in it (``root`` too) changed in place to keep no running
+    statistics: ``running_mean``, ``running_var`` and ``num_batches_tracked`` None and
+    ``track_running_stats`` False, so that it normalizes by the statistics of its input also
+    in eval mode and writes nothing under ``vmap`` (which refuses to update an unbatched
+    running statistic from a batched input). Instance norms are left as they are, as in
+    PyTorch (there they are no batch norms).
+
+    >>> import chainrule as cr
+    >>> net = replace_all_batch_norm_modules_(cr.nn.Sequential(cr.nn.BatchNorm1d(3)))
+    >>> net[0].track_running_stats, dict(net[0].named_buffers())
+    (False, {})
+    """
+    from chainrule.nn.norm import _BatchNorm, _InstanceNorm
+
+    for module in root.modules():
+        if (
+            isinstance(module, _BatchNorm)
+            and not isinstance(module, _InstanceNorm)
+            and module.track_running_stats
+        ):
+            module.running_mean = None
+            module.running_var = None
+            module.num_batches_tracked = None
+            module.track_running_stats = False
+    return root
 
 
 # ----------------------------------------------------------------------------- custom rules

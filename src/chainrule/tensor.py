@@ -248,8 +248,16 @@ class Tensor:
         return self._data.__dlpack_device__()
 
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
-        """``t.to(dtype)``, ``t.to("cpu")``, ``t.to(other)``: only dtypes change anything."""
-        dtype = _device.parse_to(args, kwargs)
+        """``t.to(dtype)``, ``t.to("cpu")``, ``t.to(other)``: only dtypes change anything;
+        ``t.to("meta")``: a tensor of ``t``'s shape and dtype without values (chainrule.meta)."""
+        try:
+            dtype = _device.parse_to(args, kwargs)
+        except RuntimeError:  # the meta device is refused there: checked only then (no cost)
+            if not _device.names_meta(args, kwargs):
+                raise
+            from chainrule import meta
+
+            return meta.meta(self, meta.MetaTensor, self.requires_grad).to(*args, **kwargs)
         if dtype is None or dtype == self.dtype:
             return self
         return elementwise.cast(self, dtype)

@@ -375,8 +375,14 @@ class Module:
     # ------------------------------------------------------------------ dtypes
     def to(self, *args: Any, **kwargs: Any) -> Module:
         """``to(dtype)`` casts floating-point parameters and buffers in place; ``to("cpu")``
-        is accepted and changes nothing."""
-        dtype = _device.parse_to(args, kwargs)
+        is accepted and changes nothing; ``to("meta")`` puts every parameter and buffer on the
+        meta device (shapes and dtypes without values, see :mod:`chainrule.meta`)."""
+        try:
+            dtype = _device.parse_to(args, kwargs)
+        except RuntimeError:  # the meta device is refused there
+            if not _device.names_meta(args, kwargs):
+                raise
+            return self._to_meta(args, kwargs)
         if dtype is None:
             return self
         if not dtypes.is_floating(dtype):
@@ -384,6 +390,18 @@ class Module:
                 f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}"
             )
         return self._cast(dtype)
+
+    def _to_meta(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Module:
+        from chainrule.meta import dtype_to, meta
+
+        dtype = dtype_to(args, kwargs)  # floating-point tensors take a dtype given beside
+        for module in self.modules():
+            for registry in (module._parameters, module._buffers):
+                for name, tensor in registry.items():
+                    if tensor is not None:
+                        cast = dtype is not None and dtypes.is_floating(tensor.dtype)
+                        registry[name] = meta(tensor, dtype=dtype if cast else None)
+        return self
 
     def _cast(self, dtype: Any) -> Module:
         for module in self.modules():

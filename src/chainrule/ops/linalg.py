@@ -601,13 +601,31 @@ def einsum(equation: str, *operands: Any) -> Tensor:
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     inputs, output = _parse_einsum(equation, [len(op.shape) for op in operands])
-    for subscripts in inputs:
-        if len(set(subscripts)) != len(subscripts):
-            raise NotImplementedError(
-                f"einsum: repeated index in one operand ({subscripts!r}, a diagonal) is not "
-                "supported"
-            )
+    for i, subscripts in enumerate(inputs):
+        if len(set(subscripts)) != len(subscripts):  # "ii->i", "NMKK->NM": a diagonal
+            inputs[i], operand = _diagonals(subscripts, operands[i], i)
+            operands = (*operands[:i], operand, *operands[i + 1 :])
     return Einsum(inputs, output)(*operands)
+
+
+def _diagonals(subscripts: str, operand: Tensor, i: int) -> tuple[str, Tensor]:
+    """Operand ``i`` taken along the diagonal of each index its ``subscripts`` repeat (that
+    index then last, once), and the subscripts of the result: einsum sums products over the
+    elements whose repeated indices are equal, which are the diagonal's."""
+    from chainrule.ops.shape_more import diagonal
+
+    for c in subscripts:
+        while subscripts.count(c) > 1:
+            d1 = subscripts.index(c)
+            d2 = subscripts.index(c, d1 + 1)
+            if operand.shape[d1] != operand.shape[d2]:
+                raise RuntimeError(
+                    f"einsum(): subscript {c} is repeated for operand {i} but the sizes don't "
+                    f"match, {operand.shape[d2]} != {operand.shape[d1]}"
+                )
+            operand = diagonal(operand, 0, d1, d2)
+            subscripts = subscripts[:d1] + subscripts[d1 + 1 : d2] + subscripts[d2 + 1 :] + c
+    return subscripts, operand
 
 
 def _parse_einsum(equation: str, ndims: list[int]) -> tuple[list[str], str]:
