@@ -200,6 +200,8 @@ GRADIENT_CASES: dict[str, Callable[[Any, Any, Any], Any]] = {
     "maximum_of_float32_and_0d_float64": lambda m, x, s: m.maximum(x, s),
     "minimum_of_a_bool_mask_and_float32": lambda m, x, s: m.minimum(x > 2, x),
     "atan2_of_float32_and_0d_float64": lambda m, x, s: m.atan2(x, s),
+    # d/ds 5**s = 5**s log 5: the log of the uint8 base in float64, not NumPy's float16
+    "uint8_base_to_a_float64_power": lambda m, x, s: m.tensor([5, 2, 7], dtype=m.uint8) ** s,
 }
 
 

@@ -234,7 +234,9 @@ class Pow(Op):
                 da = dual.where(b == 0, dual.zeros_like(a), ga * (b * _power(a, b - 1)))
         if gb is not None:
             zero = (a == 0) & (b >= 0)
-            db = gb * dual.where(zero, dual.zeros_like(out), out * dual.log(a))
+            # an integer base's log in the output's precision (NumPy's log of uint8 is float16)
+            base = a if getattr(a, "dtype", out.dtype).kind == "f" else dual.astype(a, out.dtype)
+            db = gb * dual.where(zero, dual.zeros_like(out), out * dual.log(base))
         return da, db
 
     def vjp(self, g, out, a, b):
