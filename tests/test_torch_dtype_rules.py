@@ -202,6 +202,7 @@ GRADIENT_CASES: dict[str, Callable[[Any, Any, Any], Any]] = {
     "atan2_of_float32_and_0d_float64": lambda m, x, s: m.atan2(x, s),
     # d/ds 5**s = 5**s log 5: the log of the uint8 base in float64, not NumPy's float16
     "uint8_base_to_a_float64_power": lambda m, x, s: m.tensor([5, 2, 7], dtype=m.uint8) ** s,
+    "xlogy_of_float32_and_uint8": lambda m, x, s: m.xlogy(x, m.tensor([5, 2, 7], dtype=m.uint8)),
 }
 
 

@@ -62,6 +62,15 @@ def _float32_if_small(x: Any) -> Any:
     return x
 
 
+def float_like(x: Any, like: Any) -> Any:
+    """``x`` (an array or a Tensor) in ``like``'s float dtype where ``x`` holds integers or
+    bools: a derivative's ``log(x)`` of an integer operand then has the gradient's precision
+    (NumPy takes the log of a uint8 or bool array in float16)."""
+    if getattr(x, "dtype", like.dtype).kind == "f":
+        return x
+    return dual.astype(x, like.dtype)
+
+
 def refuse_integer_pair(a: Any, b: Any, kernel: str) -> None:
     """PyTorch's refusal of a float function (hypot, logaddexp) of two integer or bool
     operands: it has no integer kernel. One float operand (array or number) is enough."""
@@ -234,9 +243,8 @@ class Pow(Op):
                 da = dual.where(b == 0, dual.zeros_like(a), ga * (b * _power(a, b - 1)))
         if gb is not None:
             zero = (a == 0) & (b >= 0)
-            # an integer base's log in the output's precision (NumPy's log of uint8 is float16)
-            base = a if getattr(a, "dtype", out.dtype).kind == "f" else dual.astype(a, out.dtype)
-            db = gb * dual.where(zero, dual.zeros_like(out), out * dual.log(base))
+            log_a = dual.log(float_like(a, out))  # an integer base's log in out's precision
+            db = gb * dual.where(zero, dual.zeros_like(out), out * log_a)
         return da, db
 
     def vjp(self, g, out, a, b):

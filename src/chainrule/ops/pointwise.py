@@ -25,6 +25,7 @@ from chainrule.ops.elementwise import (
     _chain,
     _float32_if_small,
     _torch_float,
+    float_like,
     refuse_integer_pair,
     where,
 )
@@ -120,12 +121,12 @@ class XLogY(Op):
 
     def vjp(self, g, out, x, y):
         return (
-            g * dual.log(y) if self.needs[0] else None,
+            g * dual.log(float_like(y, g)) if self.needs[0] else None,
             g * x / y if self.needs[1] else None,
         )
 
     def jvp(self, tangents, out, x, y):
-        return _chain(tangents, dual.log(y), x / y)
+        return _chain(tangents, dual.log(float_like(y, out)), x / y)
 
 
 # ------------------------------------------------------------------------- compositions
