@@ -1089,15 +1089,30 @@ SPECS: list[OpSpec] = [
 def all_specs() -> list[OpSpec]:
     """The core rows and, when ``tests/op_table_nn.py`` exists, its ``NN_SPECS``,
     ``tests/op_table_linalg.py``'s ``LINALG_SPECS``, ``tests/op_table_random.py``'s
-    ``RANDOM_SPECS``, ``tests/op_table_api.py``'s ``API_SPECS`` and
-    ``tests/op_table_nn_more.py``'s ``NN_MORE_SPECS``."""
+    ``RANDOM_SPECS``, ``tests/op_table_api.py``'s ``API_SPECS``,
+    ``tests/op_table_nn_more.py``'s ``NN_MORE_SPECS``, ``tests/op_table_index.py``'s
+    ``INDEX_SPECS``, ``tests/op_table_sets.py``'s ``SETS_SPECS`` and
+    ``tests/op_table_spatial.py``'s ``SPATIAL_SPECS``."""
     # Looked up at call time: op_table_nn imports this module for OpSpec.
     if importlib.util.find_spec("op_table_nn") is None:
         return list(SPECS)
     from op_table_api import API_SPECS
+    from op_table_index import INDEX_SPECS
     from op_table_linalg import LINALG_SPECS
     from op_table_nn import NN_SPECS
     from op_table_nn_more import NN_MORE_SPECS
     from op_table_random import RANDOM_SPECS
+    from op_table_sets import SETS_SPECS
+    from op_table_spatial import SPATIAL_SPECS
 
-    return [*SPECS, *NN_SPECS, *LINALG_SPECS, *RANDOM_SPECS, *API_SPECS, *NN_MORE_SPECS]
+    return [
+        *SPECS,
+        *NN_SPECS,
+        *LINALG_SPECS,
+        *RANDOM_SPECS,
+        *API_SPECS,
+        *NN_MORE_SPECS,
+        *INDEX_SPECS,
+        *SETS_SPECS,
+        *SPATIAL_SPECS,
+    ]
