@@ -11,7 +11,13 @@ chainrule breaking, quietly:
 * ``&``, ``|``, ``^``, ``<<``, ``>>`` and ``~`` are bitwise on integers (``12 & 6`` was True),
   and ``logical_not`` of an integer is a bool (it was the bitwise not);
 * an in-place op or ``out=`` writes an int64 result into a uint8 tensor, wrapping, as
-  PyTorch's ``canCast`` allows (NumPy's ``same_kind`` refused it).
+  PyTorch's ``canCast`` allows (NumPy's ``same_kind`` refused it);
+* a narrow integer ``dtype=`` of a sum, product or running sum is kept (NumPy's are 64-bit);
+* a Python int that an integer tensor's dtype cannot hold is wrapped into it in arithmetic and
+  comparisons (``uint8 < -3`` is True, ``uint8 + 300`` adds 44), and refused where PyTorch
+  checks the conversion (``fill_``, ``full``, ``where``, ``clamp``, a power), which NumPy had
+  wrapped quietly (``fill_(300)`` wrote 44) or made a float32 inf of;
+* bools are neither subtracted nor negated, and integer tensor exponents may be negative.
 
 Each case runs the same call on torch and on chainrule (``call(m)`` with ``m`` either module):
 the values, dtypes and shapes agree, or both raise the same exception type with the same
@@ -177,6 +183,69 @@ CASES: dict[str, Callable[[Any], Any]] = {
     # msort: sort's values along the first dimension
     "msort_function": lambda m: m.msort(m.tensor([[3.0, 1.0], [2.0, 4.0]])),
     "msort_method_of_bools": lambda m: m.tensor(BOOLS).msort(),
+    # sums and products in a narrow integer dtype= stay in it (NumPy's are 64-bit), wrapping
+    "sum_of_uint8_with_dtype_uint8_wraps": lambda m: m.tensor([200, 100], dtype=m.uint8).sum(
+        dtype=m.uint8
+    ),
+    "sum_along_a_dim_with_dtype_int16": lambda m: m.tensor([INTS]).sum(1, dtype=m.int16),
+    "sum_with_dtype_bool": lambda m: m.tensor(INTS).sum(dtype=m.bool),
+    "prod_of_uint8_is_int64": lambda m: m.tensor([200, 100], dtype=m.uint8).prod(),
+    "prod_with_dtype_int8_wraps": lambda m: m.tensor([20, 10]).prod(dtype=m.int8),
+    "cumsum_of_uint8_is_int64": lambda m: m.tensor([200, 100], dtype=m.uint8).cumsum(0),
+    "cumsum_with_dtype_uint8_wraps": lambda m: m.cumsum(m.tensor([200, 100]), 0, dtype=m.uint8),
+    "cumsum_with_dtype_float64": lambda m: m.tensor(INTS).cumsum(0, dtype=m.float64),
+    "cumsum_with_dtype_bool_refused": lambda m: m.tensor(INTS).cumsum(0, dtype=m.bool),
+    "cumprod_with_dtype_int8_wraps": lambda m: m.tensor([20, 10]).cumprod(0, dtype=m.int8),
+    "cumprod_with_dtype_bool_refused": lambda m: m.tensor(INTS).cumprod(0, dtype=m.bool),
+    "mean_with_an_integer_dtype_refused": lambda m: m.tensor(FLOATS).mean(dtype=m.int64),
+    # a Python int meets an integer tensor: wrapped into its dtype in arithmetic and
+    # comparisons (NumPy raised, or compared the exact numbers) ...
+    "uint8_plus_300_wraps": lambda m: m.tensor(INTS, dtype=m.uint8) + 300,
+    "300_plus_uint8_wraps": lambda m: 300 + m.tensor(INTS, dtype=m.uint8),
+    "int8_times_200_wraps": lambda m: m.tensor(INTS, dtype=m.int8) * 200,
+    "uint8_and_257": lambda m: m.tensor(INTS, dtype=m.uint8) & 257,
+    "uint8_below_minus_3": lambda m: m.tensor(INTS, dtype=m.uint8) < -3,
+    "uint8_not_equal_to_257": lambda m: m.tensor(INTS, dtype=m.uint8) != 257,
+    "uint8_add_300_in_place_wraps": lambda m: m.tensor(INTS, dtype=m.uint8).add_(300),
+    "uint8_plus_2_to_the_64_refused": lambda m: m.tensor(INTS, dtype=m.uint8) + 2**64,
+    "uint8_equal_to_2_to_the_70_refused": lambda m: m.tensor(INTS, dtype=m.uint8) == 2**70,
+    # ... and refused where PyTorch converts it with an overflow check (NumPy wrapped it
+    # round, or made a float32 inf, quietly)
+    "uint8_fill_300_refused": lambda m: m.tensor(INTS, dtype=m.uint8).fill_(300),
+    "uint8_fill_minus_1_is_255": lambda m: m.tensor(INTS, dtype=m.uint8).fill_(-1),
+    "int32_fill_2_to_the_40_refused": lambda m: m.tensor(INTS, dtype=m.int32).fill_(2**40),
+    "float32_fill_1e300_refused": lambda m: m.tensor(FLOATS).fill_(1e300),
+    "float32_fill_inf": lambda m: m.tensor(FLOATS).fill_(float("inf")),
+    "full_uint8_300_refused": lambda m: m.full((2,), 300, dtype=m.uint8),
+    "full_float32_1e300_refused": lambda m: m.full((2,), 1e300),
+    "masked_fill_float32_1e300_refused": lambda m: m.tensor(FLOATS).masked_fill(
+        m.tensor(BOOLS), 1e300
+    ),
+    "masked_fill_uint8_minus_1": lambda m: m.tensor(INTS, dtype=m.uint8).masked_fill(
+        m.tensor(BOOLS), -1
+    ),
+    "where_uint8_or_300_refused": lambda m: m.where(
+        m.tensor(BOOLS), m.tensor(INTS, dtype=m.uint8), 300
+    ),
+    "where_uint8_or_minus_1": lambda m: m.where(m.tensor(BOOLS), m.tensor(INTS, dtype=m.uint8), -1),
+    "clamp_uint8_below_by_minus_1": lambda m: m.tensor(INTS, dtype=m.uint8).clamp(-1),
+    "clamp_uint8_above_by_256_refused": lambda m: m.tensor(INTS, dtype=m.uint8).clamp(max=256),
+    "scatter_uint8_value_300_refused": lambda m: m.tensor(INTS, dtype=m.uint8).scatter(
+        0, m.tensor([0]), 300
+    ),
+    "uint8_to_the_300_refused": lambda m: m.tensor(INTS, dtype=m.uint8).pow(300),
+    "uint8_add_with_alpha_300_refused": lambda m: m.tensor(INTS, dtype=m.uint8).add(1, alpha=300),
+    # bools are not subtracted or negated; integers to negative integer powers
+    "bool_minus_bool_refused": lambda m: m.tensor(BOOLS) - m.tensor(BOOLS),
+    "bool_minus_true_refused": lambda m: m.tensor(BOOLS) - True,
+    "float_minus_true_refused": lambda m: m.tensor(FLOATS) - True,
+    "one_minus_bool_refused": lambda m: 1 - m.tensor(BOOLS),
+    "negated_bool_refused": lambda m: -m.tensor(BOOLS),
+    "ints_to_a_negative_int_refused": lambda m: m.tensor(INTS) ** -1,
+    "ints_to_negative_int_tensor_powers": lambda m: (
+        m.tensor([0, 1, -1, 2, -1, 5]) ** m.tensor([-1, -3, -3, -2, -2, 0])
+    ),
+    "int_to_negative_int_tensor_powers": lambda m: 2 ** m.tensor([-1, 2]),
 }
 
 

@@ -227,3 +227,93 @@ def set_default_dtype(d: Any) -> None:
     if numpy_dtype.kind != "f":
         raise TypeError("only floating-point types are supported as the default type")
     default_float = numpy_dtype
+
+
+def wrap_integer_operands(args: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    """``args`` with each Python int wrapped into the integer dtype of the array beside it, as
+    PyTorch casts a number to a tensor's dtype (``uint8`` + 300 adds 44: 300 mod 256), where
+    NumPy raises an OverflowError; None where no int needs it.
+
+    >>> wrap_integer_operands((xp.array([1], xp.uint8), 300))
+    (array([1], dtype=uint8), 44)
+    """
+    arrays = [a for a in args if isinstance(a, xp.ndarray) and a.dtype.kind in "iu"]
+    if not arrays:
+        return None
+    dtype = arrays[0].dtype
+    wrapped = tuple(wrap_integer(a, dtype) if type(a) is builtins.int else a for a in args)
+    return None if wrapped == args else wrapped
+
+
+def wrap_integer(value: builtins.int, dtype: Any) -> builtins.int:
+    """``value`` as the integer ``dtype`` holds it after a C cast: modulo 2**bits, signed for a
+    signed type (200 as int8 is -56, -3 as uint8 is 253). PyTorch first makes the number an
+    int64 (or a uint64): beyond those it raises an OverflowError."""
+    if not -(1 << 63) <= value < 1 << 64:
+        raise OverflowError("int too big to convert")
+    bits = 8 * dtype.itemsize
+    value %= 1 << bits
+    if dtype.kind == "i" and value >= 1 << (bits - 1):
+        value -= 1 << bits
+    return value
+
+
+# The C names PyTorch's overflow error gives the types (c10::Scalar's accessors').
+_C_NAMES = {"int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t"}
+_C_NAMES.update(uint8="uint8_t", float16="at::Half", float32="float", float64="double")
+
+
+def checked_scalar(value: Any, dtype: Any) -> Any:
+    """The number ``value`` for a tensor of NumPy ``dtype``, where PyTorch refuses one that
+    overflows it (``fill_``, ``full``, ``masked_fill``, ``where``, ``clamp``, a power's
+    exponent) instead of wrapping it round as NumPy's cast would: an integer type takes its
+    range, an unsigned one also minus its range (-1 is a uint8's 255, as in C), float32 any
+    finite number up to its largest. Returns ``value`` (an int wrapped into ``dtype``).
+
+    >>> checked_scalar(-1, xp.dtype("uint8")), checked_scalar(2.5, xp.dtype("float32"))
+    (255, 2.5)
+    >>> checked_scalar(300, xp.dtype("uint8"))
+    Traceback (most recent call last):
+    RuntimeError: value cannot be converted to type uint8_t without overflow
+    """
+    kind = dtype.kind
+    if kind in "iu" and type(value) is not builtins.bool:
+        if type(value) is builtins.float:
+            if value != value or abs(value) == _INF:
+                raise _overflow(dtype)
+        elif not -(1 << 63) <= value < 1 << 64:
+            raise OverflowError("int too big to convert")
+        info = xp.iinfo(dtype)
+        low = -info.max if kind == "u" else info.min
+        if not low <= value <= info.max:
+            raise _overflow(dtype)
+        return wrap_integer(builtins.int(value), dtype)
+    is_number = type(value) in (builtins.int, builtins.float)
+    if kind == "f" and dtype.itemsize == 4 and is_number and _FLOAT32_MAX < abs(value) < _INF:
+        raise _overflow(dtype)
+    return value
+
+
+_FLOAT32_MAX = builtins.float(xp.finfo(xp.float32).max)
+_INF = builtins.float("inf")
+
+
+def _overflow(dtype: Any) -> RuntimeError:
+    return RuntimeError(
+        f"value cannot be converted to type {_C_NAMES[dtype.name]} without overflow"
+    )
+
+
+def checked_number_for(number: Any, tensor_dtype: Any) -> Any:
+    """:func:`checked_scalar` of a number that meets a tensor of NumPy ``tensor_dtype`` in an
+    op whose result takes the tensor's dtype (an int with an integer tensor, a number with a
+    float one): PyTorch converts it with the overflow check. Other pairs pass unchanged."""
+    kind = tensor_dtype.kind
+    if (
+        type(number) is builtins.int
+        and kind in "iuf"
+        or type(number) is builtins.float
+        and kind == "f"
+    ):
+        return checked_scalar(number, tensor_dtype)
+    return number

@@ -153,6 +153,7 @@ def full(
     if dtype is None:
         dtype = _python_dtype(xp.asarray(fill_value))
     shape = size_argument((size,), "full", varargs=False)
+    fill_value = dtypes.checked_scalar(fill_value, xp.dtype(dtype))  # 300 overflows a uint8
     return _finish(xp.full(shape, fill_value, dtype), None, requires_grad)
 
 

@@ -204,6 +204,15 @@ class Op:
         if isinstance(constant, complex) or xp.iscomplexobj(constant):
             dtypes.refuse_complex(xp.result_type(constant), type(self).__name__.lower())
 
+    def _wrapping_numbers(self, args: tuple[Any, ...]) -> tuple[tuple[Any, ...], Any]:
+        """``(args, forward(*args))`` again after NumPy's OverflowError for a Python int that
+        an integer array's dtype cannot hold, with the int wrapped into it as PyTorch casts it
+        (``uint8 + 300`` adds 44); NumPy's error again where no int needed wrapping."""
+        wrapped = dtypes.wrap_integer_operands(args)
+        if wrapped is None:
+            raise  # noqa: PLE0704 (called in the handler of that OverflowError)
+        return wrapped, self.forward(*wrapped)
+
     def _mismatch(self, args: tuple[Any, ...]) -> RuntimeError:
         """The error for operands that do not broadcast (NumPy's names neither op nor shape)."""
         return broadcast.mismatch(type(self).__name__.lower(), [xp.shape(a) for a in args])
@@ -407,6 +416,8 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
             if "broadcast" not in str(error):
                 raise
             raise self._mismatch(args) from None
+        except OverflowError:  # a Python int outside an integer array's dtype (uint8 + 300)
+            args, out = self._wrapping_numbers(args)
         if type(out) is not _ndarray:  # NumPy reductions return scalars; keep arrays
             out = xp.asarray(out)
         # The result is built inline, not through a helper call, for the same reason.
@@ -663,6 +674,8 @@ class Constant(Op, abstract=True):
             if "broadcast" not in str(error):
                 raise
             raise self._mismatch(args) from None
+        except OverflowError:  # as in Op.__call__
+            result = _make(xp.asarray(self._wrapping_numbers(args)[1]))
         if grad_mode.enabled and True in [_steered(x) for x in inputs]:
             # A record for the graph's readers (no rule runs): laid out as _RECORD.
             self._record = (inputs, args, None, None, None, next(_sequence), (), None, False)

@@ -543,6 +543,32 @@ class Tensor:
     def __itruediv__(self, other: Any) -> Tensor:
         return self.div_(other)
 
+    # Without these Python would run ``x //= y`` as ``x = x // y``: a new tensor, so that an
+    # alias or a view of ``x`` would not see the change PyTorch makes in place.
+    def __ifloordiv__(self, other: Any) -> Tensor:
+        return self.floor_divide_(other)
+
+    def __imod__(self, other: Any) -> Tensor:
+        return self.remainder_(other)
+
+    def __ipow__(self, other: Any) -> Tensor:
+        return self.pow_(other)
+
+    def __iand__(self, other: Any) -> Tensor:
+        return self.bitwise_and_(other)
+
+    def __ior__(self, other: Any) -> Tensor:
+        return self.bitwise_or_(other)
+
+    def __ixor__(self, other: Any) -> Tensor:
+        return self.bitwise_xor_(other)
+
+    def __ilshift__(self, other: Any) -> Tensor:
+        return self.bitwise_left_shift_(other)
+
+    def __irshift__(self, other: Any) -> Tensor:
+        return self.bitwise_right_shift_(other)
+
     # Comparisons give bool tensors that carry no gradient.
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
         return compare.eq(self, other)
@@ -595,6 +621,18 @@ class Tensor:
 
     def __invert__(self) -> Tensor:
         return compare.invert(self)
+
+    def logical_and(self, other: Any) -> Tensor:
+        return compare.logical_and(self, other)
+
+    def logical_or(self, other: Any) -> Tensor:
+        return compare.logical_or(self, other)
+
+    def logical_xor(self, other: Any) -> Tensor:
+        return compare.logical_xor(self, other)
+
+    def logical_not(self) -> Tensor:
+        return compare.logical_not(self)
 
     def bitwise_and(self, other: Any) -> Tensor:
         return compare.bitwise_and(self, other)
@@ -713,8 +751,8 @@ class Tensor:
     def logsumexp(self, dim: Any, keepdim: builtins.bool = False) -> Tensor:
         return reduce.logsumexp(self, dim, keepdim)
 
-    def cumsum(self, dim: int) -> Tensor:
-        return reduce.cumsum(self, dim)
+    def cumsum(self, dim: int, *, dtype: Any = None) -> Tensor:
+        return reduce.cumsum(self, dim, dtype=dtype)
 
     def softmax(self, dim: int) -> Tensor:
         return nn_ops.softmax(self, dim)
@@ -1238,6 +1276,122 @@ class Tensor:
 
     def frac_(self) -> Tensor:
         return inplace.apply(self, elementwise.frac)
+
+    def arccos_(self) -> Tensor:
+        return inplace.apply(self, elementwise.arccos)
+
+    def arccosh_(self) -> Tensor:
+        return inplace.apply(self, elementwise.arccosh)
+
+    def arcsin_(self) -> Tensor:
+        return inplace.apply(self, elementwise.arcsin)
+
+    def arcsinh_(self) -> Tensor:
+        return inplace.apply(self, elementwise.arcsinh)
+
+    def arctan_(self) -> Tensor:
+        return inplace.apply(self, elementwise.arctan)
+
+    def arctanh_(self) -> Tensor:
+        return inplace.apply(self, elementwise.arctanh)
+
+    def fix_(self) -> Tensor:
+        return inplace.apply(self, elementwise.fix)
+
+    def sinc_(self) -> Tensor:
+        return inplace.apply(self, pointwise.sinc)
+
+    def logical_not_(self) -> Tensor:
+        return inplace.apply(self, compare.logical_not)
+
+    def bitwise_not_(self) -> Tensor:
+        return inplace.apply(self, compare.bitwise_not)
+
+    def atan2_(self, other: Any) -> Tensor:
+        return inplace.apply(self, elementwise.atan2, other)
+
+    def arctan2_(self, other: Any) -> Tensor:
+        return inplace.apply(self, elementwise.arctan2, other)
+
+    def hypot_(self, other: Any) -> Tensor:
+        return inplace.apply(self, elementwise.hypot, other)
+
+    def copysign_(self, other: Any) -> Tensor:
+        return inplace.apply(self, pointwise.copysign, other)
+
+    def float_power_(self, exponent: Any) -> Tensor:
+        if self.dtype != dtypes.float64:  # float_power computes in float64, written back
+            raise RuntimeError(
+                f"the base given to float_power_ has dtype {dtypes.scalar_type_name(self.dtype)}"
+                " but the operation's result requires dtype Double"
+            )
+        return inplace.apply(self, pointwise.float_power, exponent)
+
+    def floor_divide_(self, other: Any) -> Tensor:
+        return inplace.apply(self, elementwise.floor_divide, other)
+
+    def remainder_(self, other: Any) -> Tensor:
+        return inplace.apply(self, elementwise.remainder, other)
+
+    def fmod_(self, other: Any) -> Tensor:
+        return inplace.apply(self, elementwise.fmod, other)
+
+    def heaviside_(self, values: Any) -> Tensor:
+        return inplace.apply(self, pointwise.heaviside, values)
+
+    def eq_(self, other: Any) -> Tensor:
+        return inplace.apply(self, compare.eq, other)
+
+    def ne_(self, other: Any) -> Tensor:
+        return inplace.apply(self, compare.ne, other)
+
+    def lt_(self, other: Any) -> Tensor:
+        return inplace.apply(self, compare.lt, other)
+
+    def le_(self, other: Any) -> Tensor:
+        return inplace.apply(self, compare.le, other)
+
+    def gt_(self, other: Any) -> Tensor:
+        return inplace.apply(self, compare.gt, other)
+
+    def ge_(self, other: Any) -> Tensor:
+        return inplace.apply(self, compare.ge, other)
+
+    def logical_and_(self, other: Any) -> Tensor:
+        return inplace.apply(self, compare.logical_and, other)
+
+    def logical_or_(self, other: Any) -> Tensor:
+        return inplace.apply(self, compare.logical_or, other)
+
+    def logical_xor_(self, other: Any) -> Tensor:
+        return inplace.apply(self, compare.logical_xor, other)
+
+    def bitwise_and_(self, other: Any) -> Tensor:
+        return inplace.apply(self, compare.bitwise_and, other)
+
+    def bitwise_or_(self, other: Any) -> Tensor:
+        return inplace.apply(self, compare.bitwise_or, other)
+
+    def bitwise_xor_(self, other: Any) -> Tensor:
+        return inplace.apply(self, compare.bitwise_xor, other)
+
+    def bitwise_left_shift_(self, other: Any) -> Tensor:
+        return inplace.apply(self, compare.bitwise_left_shift, other)
+
+    def bitwise_right_shift_(self, other: Any) -> Tensor:
+        return inplace.apply(self, compare.bitwise_right_shift, other)
+
+    def tril_(self, diagonal: builtins.int = 0) -> Tensor:
+        return inplace.apply(self, lambda old: linalg.tril(old, diagonal))
+
+    def triu_(self, diagonal: builtins.int = 0) -> Tensor:
+        return inplace.apply(self, lambda old: linalg.triu(old, diagonal))
+
+    def cumsum_(self, dim: builtins.int, *, dtype: Any = None) -> Tensor:
+        return inplace.apply(self, lambda old: reduce.cumsum(old, dim, dtype=dtype))
+
+    def cumprod_(self, dim: builtins.int, *, dtype: Any = None) -> Tensor:
+        return inplace.apply(self, lambda old: scans.cumprod(old, dim, dtype=dtype))
 
     def lerp(self, end: Tensor, weight: Any) -> Tensor:
         return combinations.lerp(self, end, weight)

@@ -24,6 +24,8 @@ from chainrule.ops.elementwise import BROADCASTS
 from chainrule.ops.reduce import normalize_dims, numpy_aliases
 from chainrule.tensor import Tensor, _make
 
+_FLOAT = xp.dtype(float)  # the kind of a number that is not an integer array
+
 # The comparisons written as operators in the explainer (``x > 0``).
 _SYMBOLS = {
     operator.eq: "==",
@@ -53,6 +55,10 @@ class Compare(Constant):
             self.notation = f"a {symbol} b"
 
     def forward(self, a, b):
+        # A number is the second operand (``3 < x`` is ``x > 3``); PyTorch compares an int
+        # cast into an integer tensor's dtype: a uint8 is below -3, which it reads as 253.
+        if type(b) is int and getattr(a, "dtype", _FLOAT).kind in "iu":
+            b = dtypes.wrap_integer(b, a.dtype)
         return self.test(a, b)
 
 

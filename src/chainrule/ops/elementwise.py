@@ -150,6 +150,8 @@ class Sub(Op):
     saves_inputs = False
 
     def forward(self, a, b):
+        if _is_bool(a) or _is_bool(b):
+            raise _bool_subtraction(a, b)
         out = a - b
         return out if out.dtype is not _F64 else _torch_float(out, a, b)
 
@@ -207,6 +209,24 @@ class Div(Op):
         return (-tb * quotient if ta is None else ta - tb * quotient) / b
 
 
+def _is_bool(x: Any) -> bool:
+    """Whether an operand is a bool array or a Python bool (which PyTorch wraps as one)."""
+    return x is True or x is False or getattr(x, "dtype", None) is _BOOL
+
+
+def _bool_subtraction(a: Any, b: Any) -> RuntimeError:
+    """PyTorch's refusal of ``-`` with a bool operand."""
+    if _is_bool(a) and _is_bool(b):
+        return RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. Use the "
+            "`^` or `logical_xor()` operator instead."
+        )
+    return RuntimeError(
+        "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
+        "to invert a mask, use the `~` or `logical_not()` operator instead."
+    )
+
+
 class Pow(Op):
     promotes = True
     batch_rule = BROADCASTS
@@ -260,7 +280,25 @@ def _power_arrays(a: Any, b: Any) -> Any:
     differs from C's ``pow`` at -0 and -inf), as is the derivative of ``a ** 0.5``."""
     if type(b) is float and b == -0.5:
         return 1 / xp.sqrt(a)
-    return a**b
+    try:
+        return a**b
+    except OverflowError:  # an int exponent an integer base's dtype cannot hold
+        dtypes.checked_scalar(b, a.dtype)  # raises PyTorch's error
+        raise
+    except ValueError:  # NumPy's refusal of integers to negative integer powers
+        if not isinstance(b, xp.ndarray):
+            raise RuntimeError("Integers to negative integer powers are not allowed.") from None
+        return _negative_integer_powers(a, b)
+
+
+def _negative_integer_powers(a: Any, b: Any) -> Any:
+    """``a ** b`` of integers where some ``b`` are negative, as PyTorch's integer kernel
+    computes it (a tensor exponent; a Python one is refused): 1 to any power is 1, -1 to an
+    odd negative power -1 and to an even one 1, any other base to a negative power 0."""
+    out = a ** xp.maximum(b, 0)
+    sign = 1 - 2 * (b & 1)  # (-1) ** b
+    reciprocal = xp.where(a == 1, 1, xp.where(a == -1, sign, 0))  # 1 / a ** -b, truncated
+    return xp.where(b < 0, reciprocal, out).astype(out.dtype, copy=False)
 
 
 _power = dual.both(_power_arrays, lambda a, b: Pow()(a, b), "a, b", ("a", "b"))
@@ -279,6 +317,11 @@ class Neg(Linear, Unary):
     saves_inputs = False
 
     def forward(self, x):
+        if getattr(x, "dtype", None) is _BOOL:
+            raise RuntimeError(
+                "Negation, the `-` operator, on a bool tensor is not supported. If you are "
+                "trying to invert a mask, use the `~` or `logical_not()` operator instead."
+            )
         return -x
 
     def vjp(self, g, out, x):
@@ -773,6 +816,11 @@ class Clamp(Unary):
             raise ValueError("clamp: at least one of min and max must be given")
         if isinstance(min, Tensor) or isinstance(max, Tensor):
             return ClampTensor()(input, min, max)
+        if isinstance(input, Tensor) and input.dtype.kind in "iu":  # -1 is a uint8's 255
+            dtype = input.dtype.dtype  # (the public dtype's: a batched tensor's _data is not)
+            min, max = (
+                None if b is None else dtypes.checked_number_for(b, dtype) for b in (min, max)
+            )
         return cls(min, max)(input)
 
     def forward(self, x):
@@ -1154,10 +1202,11 @@ class Maximum(Op):
     def vjp(self, g, out, a, b):
         # PyTorch splits the gradient evenly between tied inputs, and blocks it only where
         # the other input wins: at a nan both inputs get all of it.
+        # (the bool comparison added to the float tie first: a bool is not subtracted)
         one, tie = self._constants(a, b)
         return (
-            g * (one - self._above(b, a) - tie) if self.needs[0] else None,
-            g * (one - self._above(a, b) - tie) if self.needs[1] else None,
+            g * (one - (self._above(b, a) + tie)) if self.needs[0] else None,
+            g * (one - (self._above(a, b) + tie)) if self.needs[1] else None,
         )
 
     def jvp(self, tangents, out, a, b):
@@ -1300,12 +1349,20 @@ class Cast(Linear, Unary):
 # ------------------------------------------------------------------------- public functions
 def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:  # noqa: A002
     """``input + alpha * other``, broadcasting."""
-    return Add()(input, other if alpha == 1 else mul(other, alpha))
+    return Add()(input, other if alpha == 1 else _scaled(input, other, alpha))
 
 
 def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:  # noqa: A002
     """``input - alpha * other``, broadcasting."""
-    return Sub()(input, other if alpha == 1 else mul(other, alpha))
+    return Sub()(input, other if alpha == 1 else _scaled(input, other, alpha))
+
+
+def _scaled(input: Any, other: Any, alpha: Any) -> Any:  # noqa: A002
+    """``alpha * other`` for :func:`add` and :func:`sub`, ``alpha`` checked against an integer
+    ``input``'s dtype as PyTorch converts it (300 overflows a uint8)."""
+    if isinstance(input, Tensor):
+        alpha = dtypes.checked_number_for(alpha, input.dtype.dtype)
+    return mul(other, alpha) if isinstance(other, Tensor) else other * alpha
 
 
 def mul(input: Any, other: Any) -> Tensor:  # noqa: A002
@@ -1388,6 +1445,10 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001, A002
 
 def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
     """Pick ``input`` where ``condition`` holds, else ``other`` (both broadcast)."""
+    if isinstance(input, Tensor) and not isinstance(other, Tensor):
+        other = dtypes.checked_number_for(other, input.dtype.dtype)
+    elif isinstance(other, Tensor) and not isinstance(input, Tensor):
+        input = dtypes.checked_number_for(input, other.dtype.dtype)
     if isinstance(condition, BatchedTensor):  # inside vmap: Where's batching rule takes it
         return Where()(condition, input, other)
     if isinstance(condition, Tensor):

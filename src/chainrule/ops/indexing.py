@@ -14,11 +14,10 @@ nothing to the old values.
 
 from __future__ import annotations
 
-import math
 import warnings
 from typing import Any
 
-from chainrule import return_types
+from chainrule import dtypes, return_types
 from chainrule._array import add_at, xp
 from chainrule.arguments import Signature, invalid_combination, mistyped, type_name, wrap_dim
 from chainrule.autodiff import batching
@@ -506,7 +505,7 @@ def scatter(
         axis, idx, src = _scatter_operands(input, dim, index, src, "scatter")
         return Scatter(axis, idx)(input, src)
     axis, idx, _ = _scatter_operands(input, dim, index, None, "scatter")
-    values = _make(xp.full(idx.shape, src, dtype=input._data.dtype))
+    values = _make(xp.full(idx.shape, _scalar_of(src, input._data.dtype)))
     return named(Scatter(axis, idx)(input, values), "ScatterBackward1")
 
 
@@ -602,23 +601,7 @@ def _fill_where(input: Tensor, mask: Any, value: Any, op: str) -> Tensor:  # noq
 def _scalar_of(value: Any, dtype: Any) -> Any:
     """The number ``value`` as a 0-d array of ``dtype``, refused where it does not fit as
     PyTorch refuses it (NumPy would wrap it round or make it the integer's smallest)."""
-    if dtype.kind in "iu" and not isinstance(value, bool):
-        info = xp.iinfo(dtype)
-        if not (math.isfinite(value) and info.min <= value <= info.max):
-            raise RuntimeError(
-                f"value cannot be converted to type {_C_INT_NAMES[dtype.name]} without overflow"
-            )
-        return xp.asarray(int(value), dtype=dtype)
-    return xp.asarray(value).astype(dtype)
-
-
-_C_INT_NAMES = {
-    "int8": "int8_t",
-    "int16": "int16_t",
-    "int32": "int32_t",
-    "int64": "int64_t",
-    "uint8": "uint8_t",
-}
+    return xp.asarray(dtypes.checked_scalar(value, dtype)).astype(dtype)
 
 
 def _slices_operands(

@@ -76,6 +76,8 @@ def _apply(
         old = _make(t._data.copy(), t.requires_grad, t._grad_fn)
         forward.carry(t, old)
         result = compute(old, *(_itself(t, old) if o is t else o for o in others))
+        if result._grad_fn is None:  # a value with no derivative (``y.eq_(1)``)
+            result = _zero_derivative(result, old)
         _write(t, result._data)
         forward.carry(result, t)
         node = result._grad_fn
@@ -100,6 +102,15 @@ def _apply(
     if view is not None:
         forward.write_through(t, view.base, view.ops)
     return t
+
+
+def _zero_derivative(result: Tensor, old: Tensor) -> Tensor:
+    """``result``'s values recorded as a function of ``old`` whose derivative is zero, as
+    PyTorch records a comparison in place on a tensor that requires grad: ``y.eq_(1)`` leaves
+    ``y`` requiring grad, and passes zeros back to ``y``'s history."""
+    from chainrule.ops.elementwise import where
+
+    return where(_make(xp.ones((), bool)), result, old)
 
 
 def _batched(*values: Any) -> bool:
@@ -224,7 +235,7 @@ def _update(t: Tensor, ufunc: Any, op: Callable[..., Tensor], other: Any) -> Ten
         _write(t, t._data)  # raises the clear error
     try:
         ufunc(t._data, _value(other), out=t._data)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
         return apply(t, op, other)  # which explains the shape or dtype problem
     t._vc[0] += 1
     return t
@@ -263,6 +274,7 @@ def fill_(t: Tensor, value: Any) -> Tensor:
     gradient flows through it) or a 0-d tensor (``FillBackward3``: its gradient is the sum
     of ``t``'s)."""
     if not isinstance(value, Tensor):
+        value = dtypes.checked_scalar(value, batching.physical(t).dtype)
         return overwrite_(t, value, "FillBackward2")
     if value.ndim:
         raise RuntimeError(

@@ -417,9 +417,18 @@ def sum(  # noqa: A001
         dim, keepdim = numpy_aliases("sum", dim, keepdim, aliases)
     if dtype is not None:
         input = input.to(dtype)
+        if narrow_integer(input.dtype):  # summed as int64, then wrapped into it as PyTorch's
+            return sum(input, dim, keepdim).to(dtype)
     elif input.dtype.kind in "biu":
         input = input.to(dtypes.int64)  # PyTorch sums integers and bools as int64
     return Sum(normalize_dims(dim, input.ndim, "sum"), keepdim)(input)
+
+
+def narrow_integer(dtype: Any) -> bool:
+    """Whether ``dtype`` is a bool or an integer type narrower than int64: the types NumPy's
+    sums and products widen to 64 bits (a ``uint8`` sum is ``uint64``) where PyTorch keeps a
+    ``dtype=`` asked for (and wraps, as 64-bit sums do modulo 2**64)."""
+    return dtype.kind in "biu" and dtype != dtypes.int64
 
 
 def mean(
@@ -433,6 +442,11 @@ def mean(
     if aliases:
         dim, keepdim = numpy_aliases("mean", dim, keepdim, aliases)
     if dtype is not None:
+        if not dtypes.is_floating(dtype):
+            raise RuntimeError(
+                "mean(): could not infer output dtype. Optional dtype must be either a "
+                f"floating point or complex dtype. Got: {dtypes.scalar_type_name(dtype)}"
+            )
         input = input.to(dtype)
     elif input.dtype.kind not in "fc":  # PyTorch does not guess a float type for integers
         raise RuntimeError(
@@ -442,10 +456,25 @@ def mean(
     return Mean(normalize_dims(dim, input.ndim, "mean"), keepdim)(input)
 
 
-def prod(input: Tensor, dim: Any = None, keepdim: bool = False, **aliases: Any) -> Tensor:  # noqa: A002
+def prod(
+    input: Tensor,  # noqa: A002
+    dim: Any = None,
+    keepdim: bool = False,
+    *,
+    dtype: Any = None,
+    **aliases: Any,
+) -> Tensor:
+    """The product over ``dim`` (one dimension, or None for all); integers and bools give
+    int64, or ``dtype``, to which the input is cast first."""
     if aliases:
         dim, keepdim = numpy_aliases("prod", dim, keepdim, aliases)
     refuse_several(dim, "prod")  # one dimension, or all of them
+    if dtype is not None:
+        input = input.to(dtype)
+        if narrow_integer(input.dtype):  # multiplied as int64, then wrapped into it
+            return prod(input.to(dtypes.int64), dim, keepdim).to(dtype)
+    elif narrow_integer(input.dtype):
+        input = input.to(dtypes.int64)  # NumPy would multiply a uint8 as uint64
     return Prod(normalize_dims(dim, input.ndim, "prod"), keepdim)(input)
 
 
@@ -666,9 +695,18 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:  # noqa
     return LogSumExp(normalize_dims(dim, input.ndim, "logsumexp"), keepdim)(input)
 
 
-def cumsum(input: Tensor, dim: int) -> Tensor:  # noqa: A002
+def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:  # noqa: A002
+    """The running sum along ``dim``; integers and bools give int64, or ``dtype``, to which
+    the input is cast first."""
     axis = one_dim(dim, input.ndim, "cumsum")
+    if dtype is not None:
+        input = input.to(dtype)
+        if input.dtype.kind == "b" and input.ndim:  # PyTorch's kernel has no bool version
+            raise dtypes.not_implemented_for("cumsum_out_cpu", input.dtype)
+        if narrow_integer(input.dtype):  # summed as int64, then wrapped into it
+            return cumsum(input.to(dtypes.int64), dim).to(dtype)
+    elif input.dtype.kind in "biu":
+        input = input.to(dtypes.int64)  # NumPy would sum a uint8 as uint64
     if input.ndim == 0:  # NumPy would return shape (1,); a 0-d tensor is its own cumsum
-        # ... in the sum's dtype: integers and bools as int64, as np.cumsum gives them
-        return input.to(dtypes.int64) if input.dtype.kind in "biu" else input.clone()
+        return input.clone()
     return CumSum(axis)(input)

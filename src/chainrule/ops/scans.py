@@ -20,7 +20,7 @@ from chainrule.autodiff import batching
 from chainrule.dtypes import _TORCH_DTYPE_NAMES
 from chainrule.op import Constant, Op, _value, named
 from chainrule.ops import dual
-from chainrule.ops.reduce import MaxAlong, normalize_dims
+from chainrule.ops.reduce import MaxAlong, narrow_integer, normalize_dims
 from chainrule.ops.shape import cat
 from chainrule.tensor import Tensor
 
@@ -207,6 +207,10 @@ def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:  # noqa: A
     """The running product along ``dim``; integers and bools give int64 (or ``dtype``)."""
     axis = _axis(input, dim, "cumprod")
     input = _accumulating(input, dtype)
+    if input.dtype.kind == "b" and input.ndim:  # PyTorch's kernel has no bool version
+        raise dtypes.not_implemented_for("cumprod_out_cpu", input.dtype)
+    if narrow_integer(input.dtype):  # multiplied as int64, then wrapped into it
+        return cumprod(input.to(dtypes.int64), dim).to(dtype)
     if input.ndim == 0:
         return input.clone()
     return CumProd(axis)(input)
