@@ -126,3 +126,26 @@ def test_inverse_hyperbolic_in_place_has_the_out_of_place_gradient(name: str) ->
         (y * cr.tensor([1.5, -0.5])).sum().backward()
         grads.append(x.grad.numpy())
     np.testing.assert_array_equal(*grads)
+
+
+# Results PyTorch makes as new contiguous tensors: NumPy's fancy indexing along a later axis
+# kept its walk's layout (``.view`` refused it) and repeat_interleave by a number returned a
+# broadcast view (an in-place op on it was refused as writing shared memory).
+LAYOUT_PROGRAMS = {
+    "index_select_along_dim_1_then_view": "x = lib.arange(16.).reshape(4, 4); "
+    "out = x.index_select(1, lib.tensor([0, 3])).view(-1)",
+    "fancy_index_of_a_later_axis_is_contiguous": "x = lib.arange(24.).reshape(2, 3, 4); "
+    "out = lib.tensor(x[:, :, [3, 0]].is_contiguous())",
+    "repeat_interleave_then_add_in_place": "x = lib.arange(6.).reshape(1, 2, 3); "
+    "out = x.repeat_interleave(2, 0).add_(1)",
+    "repeat_interleave_then_view": "x = lib.arange(6.).reshape(1, 2, 3); "
+    "out = x.repeat_interleave(2, 0).view(-1)",
+}
+
+
+@pytest.mark.parametrize("program", LAYOUT_PROGRAMS.values(), ids=LAYOUT_PROGRAMS.keys())
+def test_index_results_are_new_contiguous_tensors_as_in_torch(program: str) -> None:
+    expected, got = run(torch, program), run(cr, program)
+    assert len(got) == len(expected) == 3, (got, expected)
+    assert got[0] == expected[0]
+    np.testing.assert_array_equal(got[1], expected[1])

@@ -103,8 +103,13 @@ class GetItem(Linear):
 
     def forward(self, x):
         out = x[self.key]
-        if self.basic and type(out) is not xp.ndarray:
-            out = x[self.key + (Ellipsis,)]  # a 0-d view of the element, not a copied scalar
+        if self.basic:
+            if type(out) is not xp.ndarray:
+                out = x[self.key + (Ellipsis,)]  # a 0-d view of the element, not a copied scalar
+        elif not out.flags.c_contiguous:
+            # NumPy lays an index along a later axis out as it walked it (x[:, [0, 3]] has
+            # strides (1, 4)); PyTorch's result is a new contiguous tensor, which .view() takes
+            out = xp.ascontiguousarray(out)
         return out
 
     def vjp(self, g, out, x):

@@ -407,7 +407,8 @@ def repeat_interleave(
     have = tuple(input.shape)
     copies = have[: axis + 1] + (count,) + have[axis + 1 :]
     spread = shape.expand(shape.unsqueeze(input, axis + 1), copies)
-    return shape.reshape(spread, have[:axis] + (total,) + have[axis + 1 :])
+    # a new tensor, as PyTorch's: a reshape of the expanded view may still be one (stride 0)
+    return shape.reshape(spread, have[:axis] + (total,) + have[axis + 1 :]).contiguous()
 
 
 def _counts(repeats: Tensor, size: int | None) -> Any:
