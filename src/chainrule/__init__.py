@@ -278,6 +278,16 @@ from chainrule.ops.pointwise import (
 )
 from chainrule.ops.scans import cummax, cummin, cumprod, diff, logcumsumexp
 from chainrule.ops.searching import bincount, bucketize, histc, searchsorted
+from chainrule.ops.sets import (  # sets (sets19)
+    aminmax,
+    argwhere,
+    cartesian_prod,
+    combinations,
+    isin,
+    mode,
+    unique,
+    unique_consecutive,
+)
 from chainrule.ops.statistics import (
     corrcoef,
     count_nonzero,
