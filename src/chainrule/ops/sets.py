@@ -16,10 +16,12 @@ and counts: they carry no gradient. ``mode`` and ``aminmax`` send it to the elem
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Any
 
 from chainrule import dtypes, return_types
 from chainrule._array import xp
+from chainrule.arguments import type_name
 from chainrule.autodiff import batching
 from chainrule.op import Constant, named
 from chainrule.ops import indexing, reduce, shape, shape_more
@@ -45,6 +47,7 @@ def unique(
     (tensor([[0, 5],
             [2, 1]]), tensor([1, 1, 0]))
     """
+    _check_flags("unique", sorted=sorted)
     return _unique(input, True, return_inverse, return_counts, dim)
 
 
@@ -65,13 +68,15 @@ def unique_consecutive(
 
 
 def _unique(input: Tensor, sort: bool, inverse: bool, counts: bool, dim: int | None) -> Any:  # noqa: A002
+    _check_flags("unique" if sort else "unique_consecutive", inverse=inverse, counts=counts)
     x = input._data
     if dim is None:
         rows, out_shape = x.reshape(-1, 1), (-1,)
     else:
         axis = _unique_dim(dim, x)
-        rows = xp.moveaxis(x, axis, 0).reshape(x.shape[axis], -1)
-        out_shape = (-1, *xp.moveaxis(x, axis, 0).shape[1:])
+        moved = xp.moveaxis(x, axis, 0)
+        rows = moved.reshape(moved.shape[0], math.prod(moved.shape[1:]))  # -1 fails for size 0
+        out_shape = (-1, *moved.shape[1:])
     order, first = _runs(rows, sort)
     values = rows[order][first].reshape(out_shape)
     if dim is not None:
@@ -87,6 +92,14 @@ def _unique(input: Tensor, sort: bool, inverse: bool, counts: bool, dim: int | N
         starts = xp.flatnonzero(first)
         result.append(_make(xp.diff(starts, append=len(order)).astype(xp.int64)))
     return tuple(result)
+
+
+def _check_flags(op: str, **flags: Any) -> None:
+    """PyTorch's TypeError for a flag that is not a bool (``return_counts=1``)."""
+    for name, value in flags.items():
+        if not isinstance(value, bool):
+            param = name if name == "sorted" else f"return_{name}"
+            raise TypeError(f"{op}(): argument '{param}' must be bool, not {type_name(value)}")
 
 
 def _unique_dim(dim: int, x: Any) -> int:
