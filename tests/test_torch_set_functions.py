@@ -43,10 +43,10 @@ def _flat(result: Any) -> list[Any]:
     return [y for x in result for y in _flat(x)] if isinstance(result, tuple | list) else [result]
 
 
-def assert_same(call: Callable[..., Any], *inputs: Any) -> None:
-    """``call`` gives the same on torch as on chainrule: exactly the same values (NaN where
-    NaN, the sign of a zero), dtypes, shapes, the kind of tuple and a named tuple's fields, or
-    an exception of the same type."""
+def assert_same(call: Callable[..., Any], *inputs: Any, rtol: float = 0.0) -> None:
+    """``call`` gives the same on torch as on chainrule: the same values (exactly, unless
+    ``rtol``; NaN where NaN, the sign of a zero), dtypes, shapes, the kind of tuple and a named
+    tuple's fields, or an exception of the same type."""
     expected, got = _run(torch, call, inputs), _run(cr, call, inputs)
     if isinstance(expected, Exception):
         assert isinstance(got, type(expected)), f"torch raised {expected!r}, chainrule {got!r}"
@@ -62,7 +62,7 @@ def assert_same(call: Callable[..., Any], *inputs: Any) -> None:
         assert str(g.dtype).split(".")[-1] == str(e.dtype).split(".")[-1], (g.dtype, e.dtype)
         assert tuple(g.shape) == tuple(e.shape)
         want, have = e.detach().numpy(), np.asarray(g.detach())
-        np.testing.assert_array_equal(have, want)
+        np.testing.assert_allclose(have, want, rtol=rtol, atol=0, equal_nan=True)
         signs = np.isnan(want) if want.dtype.kind == "f" else np.zeros(want.shape, bool)
         np.testing.assert_array_equal(np.signbit(have) | signs, np.signbit(want) | signs)
 
@@ -238,10 +238,121 @@ CASES += [
 ]
 
 
+# ----------------------------------------------------------------------------- ops/more_math.py
+Y = small_integers(2, 3, high=9, dtype=np.float32)  # small integers: exact sums either way
+CASES += [
+    ("block_diag", lambda m, *t: m.block_diag(*t), (Y, np.array(3.0), np.array([4, 5]))),
+    ("block_diag_none", lambda m: m.block_diag(), ()),
+    ("block_diag_empty", lambda m, a, b: m.block_diag(a, b), (np.zeros((2, 0)), np.ones((0, 2)))),
+    ("block_diag_3d", lambda m, a: m.block_diag(a), (np.zeros((2, 2, 2)),)),
+    ("block_diag_bool", lambda m, a, b: m.block_diag(a, b), (np.array([True]), np.array([False]))),
+    (
+        "block_diag_0d_promotion",
+        lambda m, a, b: m.block_diag(a, b),
+        (np.array([1], np.int32), np.array(2)),
+    ),
+    ("trapezoid", lambda m, y: (m.trapezoid(y), m.trapezoid(y, dx=2), m.trapz(y, dim=0)), (Y,)),
+    ("trapezoid_x", lambda m, y, x: (m.trapezoid(y, x), m.trapz(y, x)), (Y, np.array([1.0, 3, 6]))),
+    ("trapezoid_x_2d", lambda m, y, x: m.trapezoid(y, x), (Y, np.array([[1.0, 3, 6]]))),
+    ("trapezoid_x_dim", lambda m, y, x: m.trapezoid(y, x, dim=0), (Y, np.array([1.0, 3]))),
+    ("trapezoid_x_count", lambda m, y, x: m.trapezoid(y, x), (Y, np.array([1.0, 3]))),
+    ("trapezoid_int", lambda m, y, x: (m.trapezoid(y), m.trapezoid(y, x)), (Y.astype(int),) * 2),
+    ("trapezoid_bool", lambda m, y: m.trapezoid(y), (np.array([True, False]),)),
+    ("trapezoid_bool_dx", lambda m, y: m.trapezoid(y, dx=True), (Y,)),
+    ("trapezoid_x_and_dx", lambda m, y: m.trapezoid(y, y, dx=2), (Y,)),
+    ("trapezoid_empty", lambda m, y: (m.trapezoid(y), m.trapezoid(y, dim=0)), (np.zeros((2, 0)),)),
+    ("trapezoid_one", lambda m, y: m.trapezoid(y), (np.array([3.0]),)),
+    ("trapezoid_0d", lambda m, y: m.trapezoid(y), (np.array(3.0),)),
+    ("trapezoid_dim_out_of_range", lambda m, y: m.trapezoid(y, dim=2), (Y,)),
+    (
+        "cumulative_trapezoid",
+        lambda m, y, x: (
+            m.cumulative_trapezoid(y),
+            m.cumulative_trapezoid(y, dx=3, dim=0),
+            m.cumulative_trapezoid(y, x),
+        ),
+        (Y, np.array([1.0, 3, 6])),
+    ),
+    ("cumulative_trapezoid_int", lambda m, y: m.cumulative_trapezoid(y), (np.array([1, 2, 4]),)),
+    ("cumulative_trapezoid_empty", lambda m, y: m.cumulative_trapezoid(y), (np.zeros((2, 0)),)),
+    ("cumulative_trapezoid_0d", lambda m, y: m.cumulative_trapezoid(y), (np.array(3.0),)),
+    ("ldexp", lambda m, a, b: (m.ldexp(a, b), a.ldexp(b)), (Y, np.array([3, -1, 0]))),
+    ("ldexp_int", lambda m, a, b: m.ldexp(a, b), (np.array([1, 2]), np.array([3, -1]))),
+    ("ldexp_float_exponent", lambda m, a, b: m.ldexp(a, b), (Y, np.array([0.5, -1.5, 2.0]))),
+    ("ldexp_double", lambda m, a, b: m.ldexp(a, b), (Y.astype(np.float64), np.array([3, -1, 0]))),
+    ("ldexp_number", lambda m, a: m.ldexp(a, 2), (Y,)),
+    (
+        "frexp",
+        lambda m, x: (m.frexp(x), x.frexp()),
+        (
+            np.array(
+                [0.0, -0.0, -3.5, NAN, INF, -INF, 1e-40, 1e-45, 3e38, 0.75, 1.0, 2.0**-126],
+                np.float32,
+            ),
+        ),
+    ),
+    ("frexp_double", lambda m, x: m.frexp(x), (np.array([0.0, -3.5, 5e-324, 1.7e308, 1 / 3]),)),
+    ("frexp_0d", lambda m, x: m.frexp(x), (np.array(6.0),)),
+    ("frexp_int", lambda m, x: m.frexp(x), (np.array([1, 2]),)),
+    ("vander", lambda m, x: [m.vander(x, n) for n in (None, 0, 1, 2, 4)], (np.array([1, 2, 3]),)),
+    (
+        "vander_increasing",
+        lambda m, x: (m.vander(x, increasing=True), m.vander(x, N=2, increasing=True)),
+        (np.array([1.0, -2.0, 0.5], np.float32),),
+    ),
+    ("vander_bool", lambda m, x: m.vander(x, N=3), (np.array([True, False]),)),
+    ("vander_int8", lambda m, x: m.vander(x), (np.array([1, 2], np.int8),)),
+    ("vander_empty", lambda m, x: m.vander(x), (np.zeros(0),)),
+    ("vander_2d", lambda m, x: m.vander(x), (np.ones((1, 1)),)),
+    ("vander_negative_n", lambda m, x: m.vander(x, N=-1), (np.ones(1),)),
+    ("renorm_errors_p", lambda m, x: m.renorm(x, 0, 0, 1.0), (Y,)),
+    ("renorm_errors_maxnorm", lambda m, x: m.renorm(x, 2, 0, -1.0), (Y,)),
+    ("renorm_errors_1d", lambda m, x: m.renorm(x, 2, 0, 1.0), (np.ones(2),)),
+    ("renorm_errors_dim", lambda m, x: m.renorm(x, 2, 2, 1.0), (Y,)),
+    ("renorm_int", lambda m, x: m.renorm(x, 2, 0, 1.0), (Y.astype(int),)),
+    ("unravel_index", lambda m, i: m.unravel_index(i, (2, 3)), (np.array([4, 1, 7, -1]),)),
+    ("unravel_index_0d", lambda m, i: m.unravel_index(i, (2, 3)), (np.array(4),)),
+    ("unravel_index_int", lambda m, i: m.unravel_index(i, 5), (np.array([3, 9]),)),
+    ("unravel_index_size", lambda m, i: m.unravel_index(i, m.Size([2, 3])), (np.array([[5, 0]]),)),
+    ("unravel_index_int32", lambda m, i: m.unravel_index(i, [5, 1]), (np.array([3], np.int32),)),
+    ("unravel_index_empty_shape", lambda m, i: m.unravel_index(i, ()), (np.array([1]),)),
+    ("unravel_index_zero_size", lambda m, i: m.unravel_index(i, (2, 0)), (np.array([3]),)),
+    ("unravel_index_float", lambda m, i: m.unravel_index(i, (2, 3)), (np.array([1.0]),)),
+    ("unravel_index_bool", lambda m, i: m.unravel_index(i, 5), (np.array([True]),)),
+    ("unravel_index_negative", lambda m, i: m.unravel_index(i, (2, -3)), (np.array([1]),)),
+    ("unravel_index_float_size", lambda m, i: m.unravel_index(i, (2.0, 3)), (np.array([1]),)),
+]
+# Norms: a square root apart, so to a float's rounding
+CLOSE_CASES: list[tuple[str, Callable[..., Any], tuple[Any, ...]]] = [
+    (
+        "renorm",
+        lambda m, x: (m.renorm(x, 2, 0, 5.0), x.renorm(1, 1, 4.0), m.renorm(x, INF, 0, 4.0)),
+        (Y,),
+    ),
+    ("renorm_zero_maxnorm", lambda m, x: m.renorm(x, 2, 0, 0.0), (Y.astype(np.float64),)),
+]
+
+
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NumPy warns where results are nan
 @pytest.mark.parametrize(("label", "call", "inputs"), CASES, ids=[c[0] for c in CASES])
 def test_set_function_gives_what_pytorch_gives(label: str, call: Any, inputs: Any) -> None:
     assert_same(call, *inputs)
+
+
+@pytest.mark.parametrize(("label", "call", "inputs"), CLOSE_CASES, ids=[c[0] for c in CLOSE_CASES])
+def test_norm_function_gives_what_pytorch_gives(label: str, call: Any, inputs: Any) -> None:
+    assert_same(call, *inputs, rtol=1e-6)
+
+
+def test_vander_is_differentiable_where_pytorch_backward_fails() -> None:
+    """PyTorch's vander writes its running product in place and its backward then fails;
+    chainrule's gradient is the derivative of the same values: d/dx sum(x**k) = sum(k x**(k-1))."""
+    x = cr.tensor([1.5, -2.0], requires_grad=True)
+    cr.vander(x, N=4).sum().backward()
+    np.testing.assert_allclose(np.asarray(x.grad), [1 + 2 * 1.5 + 3 * 1.5**2, 1 - 4 + 12])
+    leaf = torch.tensor([1.5, -2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        torch.vander(leaf, N=4).sum().backward()
 
 
 def test_mode_picks_pytorch_value_and_a_tied_element_on_long_rows() -> None:

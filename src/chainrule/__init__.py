@@ -278,7 +278,18 @@ from chainrule.ops.pointwise import (
 )
 from chainrule.ops.scans import cummax, cummin, cumprod, diff, logcumsumexp
 from chainrule.ops.searching import bincount, bucketize, histc, searchsorted
-from chainrule.ops.sets import (  # sets (sets19)
+from chainrule.ops.more_math import (  # sets (sets19)
+    block_diag,
+    cumulative_trapezoid,
+    frexp,
+    ldexp,
+    renorm,
+    trapezoid,
+    trapz,
+    unravel_index,
+    vander,
+)
+from chainrule.ops.sets import (
     aminmax,
     argwhere,
     cartesian_prod,

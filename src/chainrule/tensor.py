@@ -1485,6 +1485,15 @@ class Tensor:
     def aminmax(self, *, dim: builtins.int | None = None, keepdim: builtins.bool = False) -> Any:
         return sets.aminmax(self, dim=dim, keepdim=keepdim)
 
+    def ldexp(self, other: Tensor) -> Tensor:
+        return more_math.ldexp(self, other)
+
+    def frexp(self) -> Any:
+        return more_math.frexp(self)
+
+    def renorm(self, p: builtins.float, dim: builtins.int, maxnorm: builtins.float) -> Tensor:
+        return more_math.renorm(self, p, dim, maxnorm)
+
     def quantile(
         self,
         q: Any,
@@ -1627,3 +1636,4 @@ statistics = import_later(globals(), "chainrule.ops.statistics")
 special_ops = import_later(globals(), "chainrule.ops.special_ops")
 searching = import_later(globals(), "chainrule.ops.searching")
 sets = import_later(globals(), "chainrule.ops.sets")  # sets (sets19)
+more_math = import_later(globals(), "chainrule.ops.more_math")
