@@ -322,6 +322,17 @@ CASES += [
     ("unravel_index_negative", lambda m, i: m.unravel_index(i, (2, -3)), (np.array([1]),)),
     ("unravel_index_float_size", lambda m, i: m.unravel_index(i, (2.0, 3)), (np.array([1]),)),
 ]
+
+
+def _in_place(m: Any, x: Any, e: Any) -> Any:
+    y, z = x.clone(), x.clone()
+    results = (y.ldexp_(e), z.renorm_(2, 0, 5.0))
+    return results[0] is y, results[1] is z, y, z, y._version, z._version
+
+
+CASES += [
+    ("ldexp_in_place_int", lambda m, x, e: x.ldexp_(e), (np.array([1, 2]), np.array([1, 2]))),
+]
 # Norms: a square root apart, so to a float's rounding
 CLOSE_CASES: list[tuple[str, Callable[..., Any], tuple[Any, ...]]] = [
     (
@@ -330,6 +341,7 @@ CLOSE_CASES: list[tuple[str, Callable[..., Any], tuple[Any, ...]]] = [
         (Y,),
     ),
     ("renorm_zero_maxnorm", lambda m, x: m.renorm(x, 2, 0, 0.0), (Y.astype(np.float64),)),
+    ("in_place", _in_place, (Y, np.array([1, 0, -2]))),
 ]
 
 
@@ -388,6 +400,23 @@ def test_unique_isin_argwhere_give_results_without_gradient() -> None:
     x = cr.tensor([2.0, 1.0, 2.0], requires_grad=True)
     results = [*cr.unique(x, return_inverse=True, return_counts=True), cr.isin(x, x)]
     assert not any(y.requires_grad for y in [*results, cr.argwhere(x)])
+
+
+@pytest.mark.filterwarnings("ignore:There is a performance drop")  # PyTorch's own loops
+@pytest.mark.filterwarnings("error::UserWarning")  # chainrule batches them: no loop
+def test_vmap_batches_the_compositions_as_pytorch() -> None:
+    y = small_integers(3, 2, 4, dtype=np.float64)
+
+    def step(m: Any, r: Any) -> Any:
+        mantissa, exponent = m.frexp(r + 1)
+        integrals = (m.trapezoid(r), m.cumulative_trapezoid(r, dim=0), m.trapz(r, r[0]))
+        products = (m.block_diag(r, r[0]), m.vander(r[0]), m.combinations(r[1]))
+        return (*integrals, *products, m.ldexp(r, exponent), mantissa, r.renorm(2, 1, 3.0))
+
+    expected = torch.func.vmap(lambda r: step(torch, r))(torch.tensor(y))
+    got = cr.func.vmap(lambda r: step(cr, r))(cr.tensor(y))
+    for e, g in zip(expected, got, strict=True):
+        np.testing.assert_allclose(np.asarray(g), e.numpy(), rtol=1e-12)
 
 
 def test_vmap_runs_the_picking_functions_per_example() -> None:
@@ -458,6 +487,52 @@ SNIPPETS: dict[str, str] = {
         print(votes.mode(dim=1).values)
         error(lambda: torch.aminmax(torch.tensor([])))
     """,
+    "integrals_docs": """
+        import torch
+        y = torch.tensor([1, 5, 10])
+        print(torch.trapezoid(y), torch.trapezoid(y, dx=2), torch.trapz(y))
+        x = torch.tensor([1, 3, 6])
+        print(torch.trapezoid(y, x), torch.cumulative_trapezoid(y, x))
+        y = torch.arange(9).reshape(3, 3)
+        print(torch.trapezoid(y), torch.trapezoid(y, dim=0), torch.cumulative_trapezoid(y))
+        x = torch.tensor([1, 3, 6])
+        print(torch.trapezoid(y, x), torch.trapezoid(y, x.reshape(3, 1), dim=0))
+        t = torch.linspace(0, 3.14159, 101, requires_grad=True)
+        area = torch.trapezoid(torch.sin(t), t)
+        area.backward()
+        print(round(area.item(), 4), t.grad[:3])
+    """,
+    "powers_docs": """
+        import torch
+        print(torch.ldexp(torch.tensor([1.]), torch.tensor([1])))
+        print(torch.ldexp(torch.tensor([1.0]), torch.tensor([1, 2, 3, 4])))
+        x = torch.arange(9.)
+        mantissa, exponent = torch.frexp(x)
+        print(mantissa, exponent, torch.ldexp(mantissa, exponent))
+        print(torch.frexp(torch.tensor([0.5, -6.0])))
+        x = torch.tensor([1, 2, 3, 5])
+        print(torch.vander(x), torch.vander(x, N=3), torch.vander(x, N=3, increasing=True))
+    """,
+    "blocks_renorm_unravel_docs": """
+        import torch
+        A = torch.tensor([[0, 1], [1, 0]])
+        B = torch.tensor([[3, 4, 5], [6, 7, 8]])
+        C = torch.tensor(7)
+        D = torch.tensor([1, 2, 3])
+        E = torch.tensor([[4], [5], [6]])
+        print(torch.block_diag(A, B, C, D, E))
+        x = torch.ones(3, 3)
+        x[1].fill_(2)
+        x[2].fill_(3)
+        print(torch.renorm(x, 1, 0, 5))
+        print(torch.unravel_index(torch.tensor(4), (3, 2)))
+        print(torch.unravel_index(torch.tensor([4, 1]), (2, 3)))
+        print(torch.unravel_index(torch.tensor([[1234], [67890]]), (10, 10, 10, 10)))
+        scores = torch.tensor([[0.1, 0.9, 0.3], [0.8, 0.2, 0.4]])
+        print(torch.unravel_index(scores.argmax(), scores.shape))
+        emb = torch.tensor([[3.0, 4.0], [0.1, 0.2]])
+        print(emb.renorm_(2, 0, 1.0), emb.renorm(2, 0, 0.1))
+    """,
     "combinations_docs": """
         import torch
         a = [1, 2, 3]
@@ -474,6 +549,7 @@ SNIPPETS: dict[str, str] = {
 }
 
 
+@pytest.mark.filterwarnings("ignore:An output with one or more elements was resized")  # torch's
 @pytest.mark.parametrize("name", SNIPPETS)
 def test_set_snippet_prints_what_pytorch_prints(name: str) -> None:
     source = SNIPPETS[name]

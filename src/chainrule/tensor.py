@@ -1488,11 +1488,17 @@ class Tensor:
     def ldexp(self, other: Tensor) -> Tensor:
         return more_math.ldexp(self, other)
 
+    def ldexp_(self, other: Tensor) -> Tensor:
+        return inplace.apply(self, more_math.ldexp, other)
+
     def frexp(self) -> Any:
         return more_math.frexp(self)
 
     def renorm(self, p: builtins.float, dim: builtins.int, maxnorm: builtins.float) -> Tensor:
         return more_math.renorm(self, p, dim, maxnorm)
+
+    def renorm_(self, p: builtins.float, dim: builtins.int, maxnorm: builtins.float) -> Tensor:
+        return inplace.apply(self, lambda old: more_math.renorm(old, p, dim, maxnorm))
 
     def quantile(
         self,

@@ -203,8 +203,7 @@ def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:
     n = x.shape[0] if N is None else N
     if n < 0:
         raise RuntimeError("N must be non-negative.")
-    kind = x._data.dtype
-    out_dtype = kind if dtypes.is_floating(x.dtype) else xp.dtype(xp.int64)
+    out_dtype = xp.dtype(x.dtype.name if dtypes.is_floating(x.dtype) else "int64")
     ones = _make(xp.ones((x.shape[0], min(n, 1)), out_dtype))
     if n <= 1:
         result = ones

@@ -291,7 +291,7 @@ def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> T
     if r < 0:
         raise RuntimeError(f"Expect a non-negative number, but got {r}")
     if r == 0:
-        return _make(xp.empty(0, dtype=input._data.dtype))
+        return _make(xp.empty(0, dtype=xp.dtype(input.dtype.name)))
     pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
     rows = list(pick(range(input.shape[0]), r))
     index = xp.asarray(rows, dtype=xp.int64).reshape(-1)
