@@ -367,6 +367,27 @@ def test_vander_is_differentiable_where_pytorch_backward_fails() -> None:
         torch.vander(leaf, N=4).sum().backward()
 
 
+@pytest.mark.parametrize("n", [17, 200, 2000])
+def test_unique_of_long_inputs_gives_what_pytorch_gives(n: int) -> None:
+    """Exactly PyTorch's results past the 16 elements where its sort turns unstable, but for
+    which of -0.0 and 0.0 stands for both and how NaNs are numbered (values and counts the
+    same)."""
+    inputs = [
+        RNG.integers(-5, 5, n),
+        RNG.integers(0, 2, n).astype(bool),
+        RNG.standard_normal(n),
+        RNG.choice(np.array([0.0, 1.0, 2.0, -1.5, INF], np.float32), n),
+    ]
+    for x in inputs:
+        assert_same(_unique_flags, x)
+    x = RNG.choice(np.array([0.0, 1.0, NAN, -INF], np.float32), n)
+    for f in ("unique", "unique_consecutive"):
+        expected = getattr(torch, f)(torch.tensor(x), return_counts=True)
+        got = getattr(cr, f)(cr.tensor(x), return_counts=True)
+        for e, g in zip(expected, got, strict=True):
+            np.testing.assert_array_equal(np.asarray(g), e.numpy())
+
+
 def test_mode_picks_pytorch_value_and_a_tied_element_on_long_rows() -> None:
     """Beyond 16 elements PyTorch's unstable sort picks any of the mode's equal elements:
     the values are the same, and the index points at one of them."""

@@ -40,7 +40,9 @@ def unique(
     (PyTorch's CPU kernel sorts whatever ``sorted`` says), with, on request, each element's
     (slice's) position among them (``return_inverse``) and how often each occurs
     (``return_counts``). Each NaN is distinct, as NaN != NaN; of equal values, the first
-    stands for all (``-0.0`` before ``0.0`` gives ``-0.0``).
+    stands for all (``-0.0`` before ``0.0`` gives ``-0.0``). The sort is stable; PyTorch's is
+    not beyond 16 elements, so there it may take ``0.0`` for ``-0.0`` and number the NaNs in
+    another order (their values and counts are the same).
 
     >>> import chainrule as cr
     >>> cr.unique(cr.tensor([[2, 1], [2, 1], [0, 5]]), dim=0, return_inverse=True)
@@ -182,8 +184,9 @@ class ModeIndex(Constant):
     """The index along ``dim`` of the most frequent value (the smallest of those equally
     frequent), as PyTorch's CPU kernel picks it: the last of that value's run in a sort of
     the values; PyTorch's sort is unstable beyond 16 elements, where it may pick another
-    equal element; here the sort is stable, so it is the last occurrence. Each NaN counts
-    once (NaN != NaN)."""
+    equal element; here the sort is stable, so it is the last occurrence. Each NaN sorts
+    last and counts once (NaN != NaN); PyTorch's sort, whose comparisons a NaN breaks, leaves
+    NaNs where they are, so with NaNs its result depends on their positions."""
 
     notation = "argmode(x)"
     derivatives = ("-",)
