@@ -108,6 +108,8 @@ UNIQUE_SLICES = [
     np.array([[True, False], [True, False], [False, False]]),
     np.zeros((0, 2), np.float32),
     np.zeros((2, 0), np.float32),
+    np.zeros((0, 0), np.int64),
+    np.zeros((1, 0, 2), np.int64),
 ]
 
 CASES: list[tuple[str, Callable[..., Any], tuple[Any, ...]]] = [

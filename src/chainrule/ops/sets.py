@@ -70,7 +70,8 @@ def unique_consecutive(
 
 
 def _unique(input: Tensor, sort: bool, inverse: bool, counts: bool, dim: int | None) -> Any:  # noqa: A002
-    _check_flags("unique" if sort else "unique_consecutive", inverse=inverse, counts=counts)
+    op = "unique" if sort else "unique_consecutive"
+    _check_flags(op, return_inverse=inverse, return_counts=counts)
     x = input._data
     if dim is None:
         rows, out_shape = x.reshape(-1, 1), (-1,)
@@ -100,8 +101,7 @@ def _check_flags(op: str, **flags: Any) -> None:
     """PyTorch's TypeError for a flag that is not a bool (``return_counts=1``)."""
     for name, value in flags.items():
         if not isinstance(value, bool):
-            param = name if name == "sorted" else f"return_{name}"
-            raise TypeError(f"{op}(): argument '{param}' must be bool, not {type_name(value)}")
+            raise TypeError(f"{op}(): argument '{name}' must be bool, not {type_name(value)}")
 
 
 def _unique_dim(dim: int, x: Any) -> int:
@@ -109,6 +109,10 @@ def _unique_dim(dim: int, x: Any) -> int:
     if x.ndim == 0:
         raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
     (axis,) = reduce.normalize_dims(dim, x.ndim, "unique")
+    if x.shape.count(0) > 1:
+        raise RuntimeError(
+            "Number of zero sized dimensions is more than one, so unique cannot be applied "
+        )
     if x.size == 0 and x.shape[axis] != 0:
         raise RuntimeError(
             "There are 0 sized dimensions, and they aren't selected, so unique cannot be applied"
@@ -120,7 +124,7 @@ def _runs(rows: Any, sort: bool) -> tuple[Any, Any]:
     """The order in which to read ``rows`` (stably sorted, lexicographically, or as they are)
     and, in that order, whether each row starts a run of equal rows."""
     if not sort:
-        order = xp.arange(rows.shape[0])
+        order = xp.arange(len(rows))
     elif rows.shape[1] == 1:
         order = xp.argsort(rows[:, 0], kind="stable")
     else:
