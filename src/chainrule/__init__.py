@@ -278,6 +278,27 @@ from chainrule.ops.pointwise import (
 )
 from chainrule.ops.scans import cummax, cummin, cumprod, diff, logcumsumexp
 from chainrule.ops.searching import bincount, bucketize, histc, searchsorted
+from chainrule.ops.more_math import (  # sets (sets19)
+    block_diag,
+    cumulative_trapezoid,
+    frexp,
+    ldexp,
+    renorm,
+    trapezoid,
+    trapz,
+    unravel_index,
+    vander,
+)
+from chainrule.ops.sets import (
+    aminmax,
+    argwhere,
+    cartesian_prod,
+    combinations,
+    isin,
+    mode,
+    unique,
+    unique_consecutive,
+)
 from chainrule.ops.statistics import (
     corrcoef,
     count_nonzero,

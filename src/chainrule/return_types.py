@@ -21,11 +21,16 @@ from typing import Any
 
 def _values_indices(name: str) -> Any:
     """A ``(values, indices)`` named tuple class called ``name``, with PyTorch's repr."""
+    return _pair(name, "values", "indices")
+
+
+def _pair(name: str, first: str, second: str) -> Any:
+    """A named pair ``(first, second)`` called ``name``, with PyTorch's repr."""
 
     def __repr__(self: Any) -> str:  # noqa: N807
-        return f"chainrule.return_types.{name}(\nvalues={self.values!r},\nindices={self.indices!r})"
+        return f"chainrule.return_types.{name}(\n{first}={self[0]!r},\n{second}={self[1]!r})"
 
-    base = namedtuple(name, ["values", "indices"])  # noqa: PYI024
+    base = namedtuple(name, [first, second])  # noqa: PYI024
     return type(name, (base,), {"__slots__": (), "__repr__": __repr__, "__module__": __name__})
 
 
@@ -38,6 +43,9 @@ cummin = _values_indices("cummin")
 median = _values_indices("median")
 nanmedian = _values_indices("nanmedian")
 kthvalue = _values_indices("kthvalue")
+mode = _values_indices("mode")  # sets (sets19)
+aminmax = _pair("aminmax", "min", "max")
+frexp = _pair("frexp", "mantissa", "exponent")
 _CLASSES = {
     "max": max,
     "min": min,
@@ -48,6 +56,9 @@ _CLASSES = {
     "median": median,
     "nanmedian": nanmedian,
     "kthvalue": kthvalue,
+    "mode": mode,
+    "aminmax": aminmax,
+    "frexp": frexp,
 }
 
 

@@ -1613,6 +1613,47 @@ class Tensor:
     ) -> Tensor:
         return searching.histc(self, bins, min, max)
 
+    def unique(  # sets (sets19)
+        self,
+        sorted: builtins.bool = True,  # noqa: A002
+        return_inverse: builtins.bool = False,
+        return_counts: builtins.bool = False,
+        dim: builtins.int | None = None,
+    ) -> Any:
+        return sets.unique(self, sorted, return_inverse, return_counts, dim)
+
+    def unique_consecutive(
+        self,
+        return_inverse: builtins.bool = False,
+        return_counts: builtins.bool = False,
+        dim: builtins.int | None = None,
+    ) -> Any:
+        return sets.unique_consecutive(self, return_inverse, return_counts, dim)
+
+    def argwhere(self) -> Tensor:
+        return sets.argwhere(self)
+
+    def mode(self, dim: builtins.int = -1, keepdim: builtins.bool = False) -> Any:
+        return sets.mode(self, dim, keepdim)
+
+    def aminmax(self, *, dim: builtins.int | None = None, keepdim: builtins.bool = False) -> Any:
+        return sets.aminmax(self, dim=dim, keepdim=keepdim)
+
+    def ldexp(self, other: Tensor) -> Tensor:
+        return more_math.ldexp(self, other)
+
+    def ldexp_(self, other: Tensor) -> Tensor:
+        return inplace.apply(self, more_math.ldexp, other)
+
+    def frexp(self) -> Any:
+        return more_math.frexp(self)
+
+    def renorm(self, p: builtins.float, dim: builtins.int, maxnorm: builtins.float) -> Tensor:
+        return more_math.renorm(self, p, dim, maxnorm)
+
+    def renorm_(self, p: builtins.float, dim: builtins.int, maxnorm: builtins.float) -> Tensor:
+        return inplace.apply(self, lambda old: more_math.renorm(old, p, dim, maxnorm))
+
     def quantile(
         self,
         q: Any,
@@ -1754,3 +1795,5 @@ pointwise = import_later(globals(), "chainrule.ops.pointwise")
 statistics = import_later(globals(), "chainrule.ops.statistics")
 special_ops = import_later(globals(), "chainrule.ops.special_ops")
 searching = import_later(globals(), "chainrule.ops.searching")
+sets = import_later(globals(), "chainrule.ops.sets")  # sets (sets19)
+more_math = import_later(globals(), "chainrule.ops.more_math")
