@@ -278,7 +278,7 @@ from chainrule.ops.pointwise import (
 )
 from chainrule.ops.scans import cummax, cummin, cumprod, diff, logcumsumexp
 from chainrule.ops.searching import bincount, bucketize, histc, searchsorted
-from chainrule.ops.more_math import (  # sets (sets19)
+from chainrule.ops.more_math import (
     block_diag,
     cumulative_trapezoid,
     frexp,

@@ -1613,7 +1613,7 @@ class Tensor:
     ) -> Tensor:
         return searching.histc(self, bins, min, max)
 
-    def unique(  # sets (sets19)
+    def unique(
         self,
         sorted: builtins.bool = True,  # noqa: A002
         return_inverse: builtins.bool = False,
@@ -1795,5 +1795,5 @@ pointwise = import_later(globals(), "chainrule.ops.pointwise")
 statistics = import_later(globals(), "chainrule.ops.statistics")
 special_ops = import_later(globals(), "chainrule.ops.special_ops")
 searching = import_later(globals(), "chainrule.ops.searching")
-sets = import_later(globals(), "chainrule.ops.sets")  # sets (sets19)
+sets = import_later(globals(), "chainrule.ops.sets")
 more_math = import_later(globals(), "chainrule.ops.more_math")
