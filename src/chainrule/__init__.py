@@ -240,7 +240,7 @@ from chainrule.ops.shape_more import (
     vstack,
 )
 
-# ---- math (api17d): NumPy's longer names, one-sided clamps, compositions, scans, statistics
+# ---- math: NumPy's longer names, one-sided clamps, compositions, scans, statistics
 from math import e, inf, nan, pi  # torch.e, torch.inf, torch.nan, torch.pi: Python floats
 
 from chainrule.ops.combinations import addcdiv, addcmul, lerp
@@ -315,7 +315,7 @@ from chainrule.ops.statistics import (
 # erfc is a declared op: importing the module puts it here too.
 from chainrule.ops.special_ops import digamma, erfinv, lgamma, polygamma
 
-# ---- end math (api17d)
+# ---- end math
 from chainrule.printing import get_printoptions, set_printoptions
 from chainrule.rng import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from chainrule.serialization import load, save

@@ -1121,7 +1121,7 @@ class Tensor:
     def is_complex(self) -> builtins.bool:
         return False  # complex dtypes are refused (dtypes.refuse_complex)
 
-    # ----------------------------------------------------------------- math (api17d)
+    # ----------------------------------------------------------------- math
     # PyTorch's longer names and one-sided clamps, and the in-place forms of the elementwise
     # functions: each computes out of place and writes back through inplace.apply, which bumps
     # the version and records the change as add_ does.
@@ -1789,7 +1789,7 @@ reduce = import_later(globals(), "chainrule.ops.reduce")
 shape = import_later(globals(), "chainrule.ops.shape")
 shape_more = import_later(globals(), "chainrule.ops.shape_more")
 views = import_later(globals(), "chainrule.ops.views")
-combinations = import_later(globals(), "chainrule.ops.combinations")  # math (api17d)
+combinations = import_later(globals(), "chainrule.ops.combinations")
 scans = import_later(globals(), "chainrule.ops.scans")
 pointwise = import_later(globals(), "chainrule.ops.pointwise")
 statistics = import_later(globals(), "chainrule.ops.statistics")

@@ -460,7 +460,7 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:  # noqa: A002
 ger = outer
 
 
-# ---- math (api17d): beta * input + alpha * product, for each of PyTorch's products
+# ---- math: beta * input + alpha * product, for each of PyTorch's products
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:  # noqa: A002
     """``beta * input + alpha * (mat1 @ mat2)``, ``input`` expanded to the product's shape.
 
@@ -661,7 +661,7 @@ def _parse_einsum(equation: str, ndims: list[int]) -> tuple[list[str], str]:
     return expanded, output
 
 
-# ---- math (api17d): more products, as compositions of matmul, mul and sum
+# ---- math: more products, as compositions of matmul, mul and sum
 def vdot(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     """The inner product of two 1-D tensors (for real ones, :func:`dot`)."""
     return named(dot(input, other), "VdotBackward0")

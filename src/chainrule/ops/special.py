@@ -54,7 +54,7 @@ def _float_input(x):  # type: ignore[no-untyped-def]
     return x.astype(xp.float64), (x.dtype if x.dtype.kind == "f" else xp.dtype("float32"))
 
 
-# ---- math (api17d): erfc, erfinv, lgamma and the polygamma functions
+# ---- math: erfc, erfinv, lgamma and the polygamma functions
 def erfc(x):  # type: ignore[no-untyped-def]
     """The complementary error function ``1 - erf(x)``, elementwise.
 
