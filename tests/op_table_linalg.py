@@ -71,7 +71,88 @@ def _svd(x: Any) -> Any:
 SQUARE = (((3, 3),), ((2, 2, 2),))
 RECTANGLES = (((4, 3),), ((3, 3),), ((3, 4),), ((2, 3, 2),))
 
+
+def _symmetric(x: Any) -> Any:
+    return x + x.mT
+
+
 LINALG_SPECS = [
+    # compositions of the rows below with matmul, sums and indexing
+    OpSpec(
+        "linalg_matrix_power_3",
+        lambda a: _lib(a).linalg.matrix_power(a, 3),
+        SAME,
+        ("MatMul",),
+        SQUARE,
+    ),
+    OpSpec(
+        "linalg_matrix_power_minus_2",
+        lambda a: _lib(a).linalg.matrix_power(a, -2),
+        SAME,
+        ("Inv", "MatMul"),
+        SQUARE,
+        well_conditioned,
+    ),
+    OpSpec(
+        "linalg_matrix_power_0",
+        lambda a: _lib(a).linalg.matrix_power(a, 0),
+        SAME,
+        ("Where",),
+        SQUARE,
+    ),
+    OpSpec(
+        "linalg_pinv",
+        lambda a: _lib(a).linalg.pinv(a),
+        SAME,
+        ("SVD",),
+        (((4, 3),), ((3, 4),), ((2, 3, 3),)),
+        well_conditioned,
+    ),
+    OpSpec(
+        "linalg_multi_dot_vector_ends",
+        lambda a, b, c: _lib(a).linalg.multi_dot([a, b, c]),
+        SAME,
+        ("MatMul",),
+        (((3,), (3, 4), (4,)), ((2, 3), (3, 4), (4, 2))),
+    ),
+    OpSpec(
+        "linalg_vecdot",
+        lambda x, y: _lib(x).linalg.vecdot(x, y, dim=0),
+        SAME,
+        ("Mul", "Sum"),
+        (((3, 2), (3, 1)), ((4,), (4,))),
+    ),
+    OpSpec(
+        "linalg_cross",
+        lambda x, y: _lib(x).linalg.cross(x, y, dim=0),
+        SAME,
+        ("Mul", "Sub", "Cat"),
+        (((3, 2), (3, 1)), ((3,), (3,))),
+    ),
+    OpSpec(
+        "linalg_eigvalsh",
+        lambda x: _lib(x).linalg.eigvalsh(_symmetric(x)),
+        SAME,
+        ("Eigh",),
+        SQUARE,
+    ),
+    OpSpec(
+        "logdet",
+        lambda a: _lib(a).logdet(a),
+        SAME,
+        ("SlogDet",),
+        SQUARE,
+        well_conditioned,
+    ),
+    OpSpec("dist_3", lambda x, y: _lib(x).dist(x, y, 3), SAME, ("NormP",), (((2, 3), (3,)),)),
+    OpSpec("diagflat", lambda x: _lib(x).diagflat(x, -1), SAME, ("IndexAdd",), (((2, 2),),)),
+    OpSpec(
+        "sum_to_size",
+        lambda x: x.sum_to_size(1, 3),
+        SAME,
+        ("Sum",),
+        (((2, 4, 3),),),
+    ),
     OpSpec("linalg_inv", lambda a: _lib(a).linalg.inv(a), SAME, ("Inv",), SQUARE, well_conditioned),
     OpSpec("linalg_det", lambda a: _lib(a).linalg.det(a), SAME, ("Det",), SQUARE, well_conditioned),
     OpSpec(

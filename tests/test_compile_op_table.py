@@ -73,6 +73,9 @@ VALUE_READ_ROWS = (
     "linalg_svdvals",
     "linalg_norm_nuc",
     "linalg_matrix_norm_spectral",
+    "linalg_pinv",  # an SVD
+    "linalg_eigvalsh",
+    "logdet",  # a slogdet
     # A draw from tensor parameters reads them outside the ops (normal's check that no std is
     # negative, poisson's dtype check, the bernoulli draw itself).
     "normal_tensor_mean_and_std",

@@ -19,6 +19,8 @@ from chainrule._array import xp
 from chainrule.autodiff.batching import physical
 from chainrule.ops import reduce
 from chainrule.ops.decompositions import QR, SVD, Cholesky, Det, Eigh, Inv, SlogDet, Solve
+from chainrule.ops.inplace import zero_derivative
+from chainrule.ops.shape import stack
 from chainrule.tensor import Tensor, _make
 
 slogdet_result = namedtuple("slogdet_result", ["sign", "logabsdet"])
@@ -33,10 +35,7 @@ class LinAlgError(RuntimeError):
 
 def _matrices(A: Tensor, op: str, square: bool = True) -> None:  # noqa: N803 - PyTorch's name
     if A.ndim < 2:
-        raise RuntimeError(
-            f"linalg.{op}: The input tensor A must have at least 2 dimensions, got shape "
-            f"{tuple(A.shape)}"
-        )
+        raise RuntimeError(f"linalg.{op}: The input tensor A must have at least 2 dimensions.")
     rows, cols = A.shape[-2:]
     if square and rows != cols:
         raise RuntimeError(
@@ -232,3 +231,114 @@ def norm(
     if len(dim) == 2:
         return matrix_norm(A, ord, dim, keepdim)
     return vector_norm(A, ord, dim, keepdim)
+
+
+# ---- compositions of the functions above and of matmul: their rules come with them
+def matrix_power(A: Tensor, n: int) -> Tensor:  # noqa: N803
+    """``A`` multiplied by itself ``n`` times by repeated squaring (``n = 0``: the identity,
+    ``n < 0``: powers of the inverse).
+
+        >>> import chainrule as cr
+        >>> cr.linalg.matrix_power(cr.tensor([[1.0, 1.0], [0.0, 1.0]]), 3)
+        tensor([[1., 3.],
+                [0., 1.]])
+    """
+    _matrices(A, "matrix_power")
+    if n == 0:
+        eye = xp.broadcast_to(xp.eye(A.shape[-1], dtype=A.dtype.dtype), tuple(A.shape))
+        return zero_derivative(_make(eye.copy()), A)  # on A's graph, as PyTorch's
+    base, power, result = (inv(A) if n < 0 else A), abs(n), None
+    while power:
+        if power & 1:
+            result = base if result is None else result @ base
+        power >>= 1
+        if power:
+            base = base @ base
+    return result
+
+
+def multi_dot(tensors: Any) -> Tensor:
+    """The product of a chain of matrices, left to right; the first may be a row vector and
+    the last a column vector (1-D), as in ``torch.linalg.multi_dot``."""
+    tensors = list(tensors)
+    if len(tensors) < 2:
+        raise RuntimeError("multi_dot(): expected at least 2 tensors but got " + str(len(tensors)))
+    for i, t in enumerate(tensors):
+        if t.ndim != 2 and not (t.ndim == 1 and i in (0, len(tensors) - 1)):
+            raise RuntimeError(
+                f"multi_dot(): tensor {i} must be 2D but got {t.ndim}D"
+                if 0 < i < len(tensors) - 1
+                else f"multi_dot(): the {'first' if i == 0 else 'last'} tensor must be 1D or "
+                f"2D but got {t.ndim}D"
+            )
+    product = tensors[0]
+    for t in tensors[1:]:
+        product = product @ t
+    return product
+
+
+def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
+    """The dot product of the vectors along ``dim`` (broadcast): ``(x * y).sum(dim)``."""
+    return reduce.sum(x * y, dim)
+
+
+def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:  # noqa: A002
+    """The cross product of 3-vectors along ``dim`` (the other dimensions broadcast)."""
+    if input.ndim != other.ndim:
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    if input.shape[dim] != 3 or other.shape[dim] != 3:
+        raise RuntimeError(
+            f"linalg.cross: inputs dimension {dim} must have length 3. Got "
+            f"{input.shape[dim]} and {other.shape[dim]}"
+        )
+    a, b = input.unbind(dim), other.unbind(dim)
+    parts = [a[(i + 1) % 3] * b[(i + 2) % 3] - a[(i + 2) % 3] * b[(i + 1) % 3] for i in range(3)]
+    return stack(parts, dim)
+
+
+def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:  # noqa: N803
+    """The eigenvalues (ascending) of a symmetric matrix: :func:`eigh`'s first output."""
+    return eigh(A, UPLO).eigenvalues
+
+
+def pinv(
+    A: Tensor,  # noqa: N803
+    *,
+    atol: float | None = None,
+    rtol: float | None = None,
+    hermitian: bool = False,
+) -> Tensor:
+    """The Moore-Penrose pseudo-inverse ``V diag(1/s) U^T`` from the SVD, singular values
+    at most ``max(atol, rtol * s_max)`` taken as zero (PyTorch's default ``rtol``:
+    ``eps * max(m, n)`` when neither is given). ``hermitian`` is accepted and changes
+    nothing but speed in PyTorch; here the SVD serves both."""
+    U, S, Vh = svd(A, full_matrices=False)  # noqa: N806
+    cutoff = _cutoff(A, S, atol, rtol)
+    kept = cutoff < S
+    # 1/s only where kept: the other branch's 1/0 would send nan into the gradient
+    inverse = (1 / S.where(kept, S.new_ones(()))).where(kept, S.new_zeros(()))
+    return (Vh.mT * inverse.unsqueeze(-2)) @ U.mT
+
+
+def matrix_rank(
+    A: Tensor,  # noqa: N803
+    *,
+    atol: float | None = None,
+    rtol: float | None = None,
+    hermitian: bool = False,
+) -> Tensor:
+    """The number of singular values above ``max(atol, rtol * s_max)`` (int64, no gradient;
+    the tolerances as in :func:`pinv`)."""
+    _matrices(A, "matrix_rank", square=False)
+    s = xp.linalg.svd(physical(A), compute_uv=False)
+    cutoff = _cutoff(A, s, atol, rtol)
+    return _make(xp.asarray((s > cutoff).sum(-1), dtype=xp.int64))
+
+
+def _cutoff(A: Any, s: Any, atol: float | None, rtol: float | None) -> Any:  # noqa: N803
+    """PyTorch's threshold for "zero" singular values, from the largest of each matrix."""
+    if rtol is None:
+        rtol = 0.0 if atol else float(xp.finfo(A.dtype.dtype).eps) * max(A.shape[-2:])
+    largest = s[..., :1] if isinstance(s, xp.ndarray) else s[..., :1].detach()
+    bound = largest * rtol
+    return xp.maximum(bound, atol or 0.0) if isinstance(s, xp.ndarray) else bound.clamp(atol or 0.0)

@@ -1680,6 +1680,143 @@ class Tensor:
         """``self = op(self, a, b, beta=beta, alpha=alpha)`` in place (``addmm_`` ...)."""
         return inplace.apply(self, lambda old, x, y: op(old, x, y, beta=beta, alpha=alpha), a, b)
 
+    # ----------------------------------------------------------------- PyTorch's other names
+    # (see chainrule.ops.torch_names: aliases, and the identities of real tensors)
+    def greater(self, other: Any) -> Tensor:
+        return compare.gt(self, other)
+
+    def greater_equal(self, other: Any) -> Tensor:
+        return compare.ge(self, other)
+
+    def less(self, other: Any) -> Tensor:
+        return compare.lt(self, other)
+
+    def less_equal(self, other: Any) -> Tensor:
+        return compare.le(self, other)
+
+    def not_equal(self, other: Any) -> Tensor:
+        return compare.ne(self, other)
+
+    def greater_(self, other: Any) -> Tensor:
+        return self.gt_(other)
+
+    def greater_equal_(self, other: Any) -> Tensor:
+        return self.ge_(other)
+
+    def less_(self, other: Any) -> Tensor:
+        return self.lt_(other)
+
+    def less_equal_(self, other: Any) -> Tensor:
+        return self.le_(other)
+
+    def not_equal_(self, other: Any) -> Tensor:
+        return self.ne_(other)
+
+    def det(self) -> Tensor:
+        return torch_names.det(self)
+
+    def logdet(self) -> Tensor:
+        return torch_names.logdet(self)
+
+    def slogdet(self) -> Any:
+        return torch_names.slogdet(self)
+
+    def inverse(self) -> Tensor:
+        return torch_names.inverse(self)
+
+    def pinverse(self, rcond: builtins.float = 1e-15) -> Tensor:
+        return torch_names.pinverse(self, rtol=rcond)
+
+    def matrix_power(self, n: builtins.int) -> Tensor:
+        return torch_names.matrix_power(self, n)
+
+    def diagflat(self, offset: builtins.int = 0) -> Tensor:
+        return torch_names.diagflat(self, offset)
+
+    def dist(self, other: Tensor, p: builtins.float = 2) -> Tensor:
+        return torch_names.dist(self, other, p)
+
+    def adjoint(self) -> Tensor:
+        return torch_names.adjoint(self)
+
+    @property
+    def mH(self) -> Tensor:  # noqa: N802 - PyTorch's name
+        return torch_names.adjoint(self)
+
+    @property
+    def H(self) -> Tensor:  # noqa: N802 - PyTorch's name
+        if self.ndim > 2:
+            raise RuntimeError(
+                f"tensor.H is only supported on matrices (2-D tensors). Got {self.ndim}-D tensor."
+            )
+        return self.T
+
+    def conj(self) -> Tensor:
+        return self
+
+    def resolve_conj(self) -> Tensor:
+        return self
+
+    def resolve_neg(self) -> Tensor:
+        return self
+
+    def is_conj(self) -> builtins.bool:
+        return False
+
+    def is_neg(self) -> builtins.bool:
+        return False
+
+    @property
+    def real(self) -> Tensor:
+        return self
+
+    @property
+    def imag(self) -> Tensor:
+        return torch_names.imag(self)
+
+    def isreal(self) -> Tensor:
+        return torch_names.isreal(self)
+
+    def positive(self) -> Tensor:
+        return torch_names.positive(self)
+
+    def is_nonzero(self) -> builtins.bool:
+        return torch_names.is_nonzero(self)
+
+    def is_same_size(self, other: Tensor) -> builtins.bool:
+        return torch_names.is_same_size(self, other)
+
+    def sum_to_size(self, *size: Any) -> Tensor:
+        return torch_names.sum_to_size(self, *size)
+
+    def split_with_sizes(self, split_sizes: Any, dim: builtins.int = 0) -> tuple[Tensor, ...]:
+        return torch_names.split_with_sizes(self, split_sizes, dim)
+
+    def narrow_copy(self, dim: builtins.int, start: builtins.int, length: builtins.int) -> Tensor:
+        return torch_names.narrow_copy(self, dim, start, length)
+
+    def byte(self) -> Tensor:
+        return self.to(dtypes.uint8)
+
+    def char(self) -> Tensor:
+        return self.to(dtypes.int8)
+
+    def short(self) -> Tensor:
+        return self.to(dtypes.int16)
+
+    def ndimension(self) -> builtins.int:
+        return self.ndim
+
+    def is_signed(self) -> builtins.bool:
+        return self.dtype.is_signed
+
+    @property
+    def is_cpu(self) -> builtins.bool:
+        return True  # chainrule's tensors live in NumPy's memory
+
+    def get_device(self) -> builtins.int:
+        return -1  # PyTorch's number for the CPU
+
 
 class View:
     """How a view was taken (PyTorch's view metadata): its root ``base``, the view ``ops``
@@ -1796,4 +1933,5 @@ statistics = import_later(globals(), "chainrule.ops.statistics")
 special_ops = import_later(globals(), "chainrule.ops.special_ops")
 searching = import_later(globals(), "chainrule.ops.searching")
 sets = import_later(globals(), "chainrule.ops.sets")
+torch_names = import_later(globals(), "chainrule.ops.torch_names")
 more_math = import_later(globals(), "chainrule.ops.more_math")

@@ -77,7 +77,7 @@ def _apply(
         forward.carry(t, old)
         result = compute(old, *(_itself(t, old) if o is t else o for o in others))
         if result._grad_fn is None:  # a value with no derivative (``y.eq_(1)``)
-            result = _zero_derivative(result, old)
+            result = zero_derivative(result, old)
         _write(t, result._data)
         forward.carry(result, t)
         node = result._grad_fn
@@ -104,10 +104,11 @@ def _apply(
     return t
 
 
-def _zero_derivative(result: Tensor, old: Tensor) -> Tensor:
+def zero_derivative(result: Tensor, old: Tensor) -> Tensor:
     """``result``'s values recorded as a function of ``old`` whose derivative is zero, as
-    PyTorch records a comparison in place on a tensor that requires grad: ``y.eq_(1)`` leaves
-    ``y`` requiring grad, and passes zeros back to ``y``'s history."""
+    PyTorch records a comparison in place on a tensor that requires grad (``y.eq_(1)`` leaves
+    ``y`` requiring grad, and passes zeros back to ``y``'s history) and ``matrix_power(A, 0)``.
+    Not ``result + 0 * old``: an inf in ``old`` would make it nan."""
     from chainrule.ops.elementwise import where
 
     return where(_make(xp.ones((), bool)), result, old)
