@@ -741,3 +741,29 @@ API_SPECS += [
         domain=distinct,
     ),
 ]
+
+
+API_SPECS += [
+    # Tensor.unfold: a view of windows; elements in several windows sum their gradients
+    OpSpec(
+        "unfold_overlapping_windows",
+        lambda x: x.unfold(1, 3, 1),
+        SAME,
+        ("Windows",),
+        (((2, 5),), ((3, 4, 2),)),
+    ),
+    OpSpec(
+        "unfold_windows_apart",
+        lambda x: x.unfold(-1, 2, 3),
+        SAME,
+        ("Windows",),
+        (((2, 7),), ((6,),)),
+    ),
+    OpSpec(
+        "unfold_of_a_scalar",
+        lambda x: x.unfold(0, 1, 1),
+        SAME,
+        ("Windows",),
+        (((),),),
+    ),
+]

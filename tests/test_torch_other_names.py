@@ -94,6 +94,14 @@ CASES: dict[str, Callable[[Any], Any]] = {
     ),
     "linalg_multi_dot_of_one_refused": lambda m: m.linalg.multi_dot([m.tensor(M)]),
     "linalg_eigvalsh_upper": lambda m: m.linalg.eigvalsh(m.tensor([[2.0, 1.0], [0.0, 3.0]]), "U"),
+    "unfold_windows_write_through": lambda m: (lambda a: (a.unfold(0, 2, 2).fill_(7), a)[1])(
+        m.arange(5.0)
+    ),
+    "unfold_strides": lambda m: m.tensor(m.arange(12.0).reshape(3, 4).unfold(1, 2, 1).stride()),
+    "unfold_empty_windows": lambda m: m.arange(7.0).unfold(0, 0, 1),
+    "unfold_too_large_refused": lambda m: m.arange(7.0).unfold(0, 8, 1),
+    "unfold_step_0_refused": lambda m: m.arange(7.0).unfold(0, 2, 0),
+    "unfold_dim_out_of_range_refused": lambda m: m.arange(7.0).unfold(1, 2, 1),
     "linalg_pinv_atol": lambda m: m.linalg.pinv(m.tensor([[1.0, 0.0], [0.0, 1e-3]]), atol=0.01),
 }
 

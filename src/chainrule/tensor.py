@@ -1792,6 +1792,9 @@ class Tensor:
     def split_with_sizes(self, split_sizes: Any, dim: builtins.int = 0) -> tuple[Tensor, ...]:
         return torch_names.split_with_sizes(self, split_sizes, dim)
 
+    def unfold(self, dimension: builtins.int, size: builtins.int, step: builtins.int) -> Tensor:
+        return shape_more.unfold(self, dimension, size, step)
+
     def narrow_copy(self, dim: builtins.int, start: builtins.int, length: builtins.int) -> Tensor:
         return torch_names.narrow_copy(self, dim, start, length)
 

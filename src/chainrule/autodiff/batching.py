@@ -508,6 +508,11 @@ def diagonal(op: Any, values: list[Any], batched: list[bool], size: int) -> Tens
     return op(values[0])
 
 
+def windows(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
+    op.dim += 1
+    return op(values[0])
+
+
 def diag_embed(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
     op.shape = (size, *op.shape)
     return diagonal(op, values, batched, size)

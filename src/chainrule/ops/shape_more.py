@@ -105,6 +105,89 @@ _diagonal = dual.both(
 )
 
 
+def _windows_view(x: Any, dim: int, size: int, step: int) -> Any:
+    """The windows of ``size`` elements, ``step`` apart, along ``dim`` of ``x``, as a new
+    last dimension: strides into ``x``'s memory, written through (windows that overlap share
+    elements)."""
+    count = (x.shape[dim] - size) // step + 1
+    shape = (*x.shape[:dim], count, *x.shape[dim + 1 :], size)
+    strides = (*x.strides[:dim], x.strides[dim] * step, *x.strides[dim + 1 :], x.strides[dim])
+    return _as_strided(x, shape, strides)
+
+
+class Windows(Linear):
+    """``x.unfold(dim, size, step)``: a view of the windows along ``dim`` as a last dimension.
+    An element in several windows gets the sum of their gradients."""
+
+    torch_name = "UnfoldBackward0"
+    notation = "unfold(x)"
+    derivatives = ("1 into each window's elements (overlaps add)",)
+    batch_rule = staticmethod(batching.windows)
+    saves_inputs = False
+    is_view = True
+
+    def __init__(self, dim: int, size: int, step: int) -> None:
+        self.dim, self.size, self.step = dim, size, step
+
+    def forward(self, x):
+        return _windows_view(x, self.dim, self.size, self.step)
+
+    def vjp(self, g, out, x):
+        return (_fold_windows(g, self.dim, self.size, self.step, tuple(x.shape)),)
+
+
+def _fold_windows_arrays(g: Any, dim: int, size: int, step: int, shape: tuple[int, ...]) -> Any:
+    """Zeros of ``shape`` with each window of ``g`` (its last dimension) added where
+    :class:`Windows` took it (PyTorch's ``unfold_backward``)."""
+    out = xp.zeros(shape, dtype=g.dtype)
+    windows = _windows_view(out, dim, size, step)
+    if step >= size:  # no element in two windows: one write
+        windows[...] = g
+    else:  # offset by offset, so that overlapping windows add up
+        for j in range(size):
+            windows[..., j] += g[..., j]
+    return out
+
+
+def _fold_windows_tensors(
+    g: Tensor, dim: int, size: int, step: int, shape: tuple[int, ...]
+) -> Tensor:
+    """The same as one ``index_add`` of every window element at its position (repeats add),
+    differentiable again: for gradients of gradients."""
+    count = g.shape[dim]
+    positions = (xp.arange(count)[:, None] * step + xp.arange(size)).reshape(-1)
+    elements = g.movedim(-1, dim + 1).reshape((*shape[:dim], -1, *shape[dim + 1 :]))
+    zeros = _make(xp.zeros(shape, dtype=g.dtype.dtype))
+    return indexing.index_add(zeros, dim, _make(positions), elements)
+
+
+_fold_windows = dual.both(
+    _fold_windows_arrays, _fold_windows_tensors, "g, dim, size, step, shape", ("g",)
+)
+
+
+def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:  # noqa: A002
+    """``Tensor.unfold``: every window of ``size`` elements, ``step`` apart, along
+    ``dimension``, as a new last dimension of a view.
+
+    >>> import chainrule as cr
+    >>> cr.arange(5.0).unfold(0, 2, 2)
+    tensor([[0., 1.],
+            [2., 3.]])
+    """
+    if input.ndim == 0:  # a 0-d tensor is one window of its one element, without a count
+        wrap_dim(dimension, 1)
+        return unfold(input.reshape(1), 0, size, step).reshape(-1)
+    dim = wrap_dim(dimension, input.ndim)
+    if size > input.shape[dim]:
+        raise RuntimeError(
+            f"maximum size for tensor at dimension {dim} is {input.shape[dim]} but size is {size}"
+        )
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    return Windows(dim, operator.index(size), operator.index(step))(input)
+
+
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:  # noqa: A002
     """The diagonal of dimensions ``dim1`` and ``dim2`` (above it for ``offset > 0``, below
     for ``offset < 0``) as the last dimension: a view, which in-place changes write through.
