@@ -208,6 +208,15 @@ from chainrule.ops.indexing import (
     take,
     take_along_dim,
 )
+from chainrule.ops.index_writes import (  # scatter-style writes (index19)
+    diagonal_scatter,
+    index_put,
+    index_put_,
+    masked_scatter,
+    put,
+    select_scatter,
+    slice_scatter,
+)
 from chainrule.ops.shape_more import (
     atleast_1d,
     atleast_2d,

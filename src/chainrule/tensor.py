@@ -1005,6 +1005,47 @@ class Tensor:
     def take_along_dim(self, indices: Tensor, dim: builtins.int | None = None) -> Tensor:
         return indexing.take_along_dim(self, indices, dim)
 
+    # ---- scatter-style writes (index19)
+    def index_put(self, indices: Any, values: Tensor, accumulate: builtins.bool = False) -> Tensor:
+        return index_writes.index_put(self, indices, values, accumulate)
+
+    def index_put_(self, indices: Any, values: Tensor, accumulate: builtins.bool = False) -> Tensor:
+        return index_writes.index_put_(self, indices, values, accumulate)
+
+    def masked_scatter(self, mask: Tensor, source: Tensor) -> Tensor:
+        return index_writes.masked_scatter(self, mask, source)
+
+    def masked_scatter_(self, mask: Tensor, source: Tensor) -> Tensor:
+        return index_writes.masked_scatter_(self, mask, source)
+
+    def put(self, index: Tensor, source: Tensor, accumulate: builtins.bool = False) -> Tensor:
+        return index_writes.put(self, index, source, accumulate)
+
+    def put_(self, index: Tensor, source: Tensor, accumulate: builtins.bool = False) -> Tensor:
+        return index_writes.put_(self, index, source, accumulate)
+
+    def select_scatter(self, src: Tensor, dim: builtins.int, index: builtins.int) -> Tensor:
+        return index_writes.select_scatter(self, src, dim, index)
+
+    def slice_scatter(
+        self,
+        src: Tensor,
+        dim: builtins.int = 0,
+        start: builtins.int | None = None,
+        end: builtins.int | None = None,
+        step: builtins.int = 1,
+    ) -> Tensor:
+        return index_writes.slice_scatter(self, src, dim, start, end, step)
+
+    def diagonal_scatter(
+        self,
+        src: Tensor,
+        offset: builtins.int = 0,
+        dim1: builtins.int = 0,
+        dim2: builtins.int = 1,
+    ) -> Tensor:
+        return index_writes.diagonal_scatter(self, src, offset, dim1, dim2)
+
     def narrow(self, dim: builtins.int, start: Any, length: builtins.int) -> Tensor:
         return shape_more.narrow(self, dim, start, length)
 
@@ -1600,3 +1641,4 @@ pointwise = import_later(globals(), "chainrule.ops.pointwise")
 statistics = import_later(globals(), "chainrule.ops.statistics")
 special_ops = import_later(globals(), "chainrule.ops.special_ops")
 searching = import_later(globals(), "chainrule.ops.searching")
+index_writes = import_later(globals(), "chainrule.ops.index_writes")  # index19
