@@ -45,6 +45,8 @@ IN_PLACE_ROWS = (
     "index_put_in_place_view",
     "masked_scatter_in_place_view",
     "put_in_place",
+    "scatter_reduce_in_place_view",
+    "index_reduce_in_place",
 )
 VALUE_READ_ROWS = (
     "masked_select",

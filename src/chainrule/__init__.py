@@ -212,8 +212,10 @@ from chainrule.ops.index_writes import (  # scatter-style writes (index19)
     diagonal_scatter,
     index_put,
     index_put_,
+    index_reduce,
     masked_scatter,
     put,
+    scatter_reduce,
     select_scatter,
     slice_scatter,
 )

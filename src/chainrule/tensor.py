@@ -1046,6 +1046,56 @@ class Tensor:
     ) -> Tensor:
         return index_writes.diagonal_scatter(self, src, offset, dim1, dim2)
 
+    def scatter_reduce(
+        self,
+        dim: builtins.int,
+        index: Tensor,
+        src: Tensor,
+        reduce: str,
+        *,
+        include_self: builtins.bool = True,
+    ) -> Tensor:
+        return index_writes.scatter_reduce(self, dim, index, src, reduce, include_self=include_self)
+
+    def scatter_reduce_(
+        self,
+        dim: builtins.int,
+        index: Tensor,
+        src: Tensor,
+        reduce: str,
+        *,
+        include_self: builtins.bool = True,
+    ) -> Tensor:
+        return index_writes.scatter_reduce_(
+            self, dim, index, src, reduce, include_self=include_self
+        )
+
+    def index_reduce(
+        self,
+        dim: builtins.int,
+        index: Tensor,
+        source: Tensor,
+        reduce: str,
+        *,
+        include_self: builtins.bool = True,
+    ) -> Tensor:
+        return index_writes.index_reduce(
+            self, dim, index, source, reduce, include_self=include_self
+        )
+
+    def index_reduce_(
+        self,
+        dim: builtins.int,
+        index: Tensor,
+        source: Tensor,
+        reduce: str,
+        *,
+        include_self: builtins.bool = True,
+    ) -> Tensor:
+        return index_writes.index_reduce_(
+            self, dim, index, source, reduce, include_self=include_self
+        )
+
     def narrow(self, dim: builtins.int, start: Any, length: builtins.int) -> Tensor:
         return shape_more.narrow(self, dim, start, length)
 

@@ -15,15 +15,29 @@ extremes) have rules of their own (:class:`ScatterReduce`).
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from chainrule._array import xp
 from chainrule.arguments import mistyped, type_name, wrap_dim
+from chainrule.autodiff import batching
 from chainrule.dtypes import _TORCH_DTYPE_NAMES
-from chainrule.op import named
-from chainrule.ops import inplace
+from chainrule.op import Op, _value, named
+from chainrule.ops import dual, inplace
 from chainrule.ops.broadcast import broadcast_shape
-from chainrule.ops.indexing import IndexPut, Scatter, ScatterAdd, checked_key, normalize_key
+from chainrule.ops.dual import _along_axis_index
+from chainrule.ops.indexing import (
+    IndexPut,
+    Scatter,
+    ScatterAdd,
+    _crop,
+    _one_element,
+    _scatter_operands,
+    _slices_operands,
+    _source_along,
+    checked_key,
+    normalize_key,
+)
 from chainrule.tensor import Tensor, _make
 
 
@@ -304,3 +318,328 @@ def _embedded(input: Tensor, src: Any, probe: Tensor, view: Any, op: str) -> Ten
     at = view(xp.arange(input.numel()).reshape(shape)).reshape(-1)
     flat = Scatter(0, at)(input.reshape(-1), src.reshape(-1))
     return named(flat.reshape(shape), f"{op.title().replace('_', '')}Backward0")
+
+
+# ------------------------------------------------------------------------- scatter_reduce
+# Each reduction's NumPy ufunc (applied with .at, so that repeated targets all take part, in
+# the index's order) and, for ``include_self=False``, the value that the targets start from.
+_UFUNCS = {
+    "sum": xp.add,
+    "mean": xp.add,
+    "prod": xp.multiply,
+    "amax": xp.maximum,
+    "amin": xp.minimum,
+}
+
+
+def _identity(reduce: str, dtype: Any) -> Any:
+    """The value a reduction starts from: ``x`` op it is ``x``."""
+    if reduce in ("sum", "mean"):
+        return 0
+    if reduce == "prod":
+        return 1
+    if dtype.kind == "b":
+        return reduce == "amin"
+    if dtype.kind == "f":
+        return -xp.inf if reduce == "amax" else xp.inf
+    info = xp.iinfo(dtype)
+    return info.min if reduce == "amax" else info.max
+
+
+class ScatterReduce(Op):
+    """``x`` with ``src``'s values reduced into the places ``index`` names along ``dim``
+    (PyTorch's ``scatter_reduce``): a product, a mean, a maximum or a minimum, of the place's
+    own value too with ``include_self``. Where an extreme is tied, the gradient is shared
+    evenly among the tied values; a product's gradient with a zero among the factors is the
+    product of the others, as PyTorch computes them."""
+
+    torch_name = "ScatterReduceBackward0"
+    notation = "scatter_reduce(x, dim, index, src, reduce)"
+    derivatives = (
+        "d reduce / d x at each place (0 where excluded)",
+        "d reduce / d src at each source's target",
+    )
+    batch_rule = staticmethod(batching.scatter_add)  # the same shape of op as ScatterAdd's
+    saves_output = True
+
+    def __init__(self, dim: int, index: Any, reduce: str, include_self: bool) -> None:
+        self.dim = dim
+        self.index = index
+        self.reduce = reduce
+        self.include_self = include_self
+
+    def forward(self, x, src):
+        at = _along_axis_index(self.index, self.dim)
+        out = x.copy()
+        if not self.include_self:
+            out[at] = _identity(self.reduce, x.dtype)
+        _UFUNCS[self.reduce].at(out, at, src)
+        if self.reduce == "mean":
+            count = self.count(x.shape).astype(x.dtype)
+            out = out // count if x.dtype.kind in "iu" else out / count
+        return out
+
+    def count(self, shape: tuple[int, ...]) -> Any:
+        """How many values each place's reduction takes (at least 1: a place that takes none
+        keeps its own value)."""
+        count = xp.full(shape, int(self.include_self))
+        xp.add.at(count, _along_axis_index(self.index, self.dim), 1)
+        return xp.maximum(count, 1)
+
+    def reached(self, shape: tuple[int, ...]) -> Any:
+        """The places that ``index`` names."""
+        mask = xp.zeros(shape, dtype=bool)
+        mask[_along_axis_index(self.index, self.dim)] = True
+        return mask
+
+    def shares(self, out: Any, x: Any, src: Any) -> tuple[Any, Any, Any]:
+        """For all but a product: the divisor of the gradient at each place and which of
+        the place's own value and of the sources take a part of it (None: all), arrays of
+        the output's dtype: PyTorch's ``grad / N``, masked."""
+        out, x, src = _value(out), _value(x), _value(src)
+        dtype = out.dtype
+        if self.reduce == "sum":
+            return None, None, None
+        if self.reduce == "mean":
+            return self.count(out.shape).astype(dtype), None, None
+        # amax, amin: the values equal to the result share its gradient (PyTorch counts the
+        # place's own value among them even where it is excluded, then gives it nothing)
+        own = x == out
+        tied = src == self.take(out)
+        n = own.astype(dtype)
+        xp.add.at(n, _along_axis_index(self.index, self.dim), tied)
+        return n, own.astype(dtype), tied.astype(dtype)
+
+    def vjp(self, g, out, x, src):
+        if self.reduce == "prod":
+            own, by_own, lone, others, divisor = self.prod_factors(out, x, src)
+            gx = g * by_own / own
+            gsrc = dual.where(lone, self.take(g * others), self.take(g * out) / divisor)
+        else:
+            n, own, tied = self.shares(out, x, src)
+            g = g if n is None else g / n
+            gx = g if own is None else g * own
+            gsrc = self.take(g) if tied is None else self.take(g) * tied
+        if not self.include_self:
+            gx = dual.passed(gx, ~self.reached(tuple(gx.shape)))
+        return (gx if self.needs[0] else None, gsrc if self.needs[1] else None)
+
+    def jvp(self, tangents, out, x, src):
+        tx, tsrc = (
+            dual.zeros_like(a) if t is None else t for t, a in zip(tangents, (x, src), strict=True)
+        )
+        if self.reduce in ("sum", "mean"):  # linear in (x, src) together
+            return self.reapply(tx, tsrc)
+        if not self.include_self:
+            tx = dual.passed(tx, ~self.reached(tuple(tx.shape)))
+        shape = tuple(out.shape)
+        if self.reduce == "prod":
+            own, by_own, lone, others, divisor = self.prod_factors(out, x, src)
+            per_src = dual.where(lone, self.take(others), self.take(out) / divisor)
+            return tx * by_own / own + self.spread(tsrc * per_src, shape)
+        n, own, tied = self.shares(out, x, src)
+        return (tx * own + self.spread(tsrc * tied, shape)) / n
+
+    def prod_factors(self, out, x, src):
+        """A product's parts of its derivatives, as PyTorch computes them: with ``own`` the
+        place's own value (1 where it is 0), the product ``by_own`` of ``own`` and the
+        sources, so that d/dx = by_own / own; for the sources, d/dsrc = out / src, or where
+        a source is its target's only zero (``lone``) the product of the ``others``."""
+        one = dual.typed(x, 1.0)
+        own = dual.where(_value(x) == 0, one, x)
+        by_own = self.reapply(own, src)
+        src_zero = _value(src) == 0
+        zeros = xp.zeros(tuple(out.shape), dtype=xp.int64)  # how many zero sources each place has
+        xp.add.at(zeros, _along_axis_index(self.index, self.dim), src_zero)
+        lone = src_zero & (
+            xp.take_along_axis(_crop(zeros, self.index, self.dim), self.index, self.dim) == 1
+        )
+        others = self.reapply(x, dual.where(lone, one, src))
+        return own, by_own, lone, others, dual.where(src_zero, one, src)
+
+    def take(self, v):
+        """``v`` at each source's target."""
+        return dual.gather_along(_crop(v, self.index, self.dim), self.index, self.dim)
+
+    def spread(self, v, shape):
+        """Zeros of ``shape`` with ``v`` added at each source's target."""
+        return dual.scatter_along(v, self.index, self.dim, shape)
+
+
+def scatter_reduce(
+    input: Tensor,  # noqa: A002
+    dim: int,
+    index: Tensor,
+    src: Tensor,
+    reduce: str,
+    *,
+    include_self: bool = True,
+) -> Tensor:
+    """A copy of ``input`` with each ``src[i][j]`` reduced into ``[i][index[i][j]]`` (here
+    dim=1) by ``reduce``: "sum", "prod", "mean", "amax" or "amin"; with ``include_self``
+    the place's own value takes part. Integer means round down, as PyTorch's do.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([1.0, 2.0, 3.0])
+    >>> x.scatter_reduce(0, cr.tensor([0, 0, 2]), cr.tensor([5.0, 7.0, 1.0]), "amax")
+    tensor([7., 2., 3.])
+    >>> x.scatter_reduce(0, cr.tensor([0, 0, 2]), cr.tensor([5.0, 7.0, 1.0]), "mean",
+    ...                  include_self=False)
+    tensor([6., 2., 1.])
+    """
+    if not isinstance(src, Tensor):
+        raise mistyped("scatter_reduce", "src", 3, "Tensor", src)
+    reduce = _reduction(
+        reduce,
+        _SCATTER_REDUCTIONS,
+        "reduce argument must be either sum, prod, mean, amax or amin, got {}",
+    )
+    if not input.ndim:  # as a tensor of one element
+        return scatter_reduce(
+            input.reshape(1),
+            dim,
+            _one_element(index),
+            _one_element(src),
+            reduce,
+            include_self=include_self,
+        ).reshape(())
+    axis, idx, src = _scatter_operands(input, dim, index, src, "scatter")
+    return _reduced(input, axis, idx, src, reduce, include_self, "ScatterReduceBackward0")
+
+
+_SCATTER_REDUCTIONS = {"sum": "sum", "prod": "prod", "mean": "mean", "amax": "amax", "amin": "amin"}
+_SCATTER_REDUCTIONS.update(max="amax", min="amin")  # PyTorch's older names, still taken
+
+
+def _reduction(reduce: Any, names: dict[str, str], refusal: str) -> str:
+    """The reduction ``reduce`` names, or PyTorch's refusal (``refusal`` with the name)."""
+    if reduce not in names:
+        raise RuntimeError(refusal.format(reduce))
+    return names[reduce]
+
+
+_MEAN_KERNEL = "scatter_gather_tensor_cpu_reduce_mean"
+
+
+def _reduced(
+    input: Tensor,  # noqa: A002
+    axis: int,
+    along: Any,
+    src: Tensor,
+    reduce: str,
+    include_self: bool,
+    name: str,
+) -> Tensor:
+    """``input`` with ``src`` reduced into it at ``along`` (an index of ``src``'s shape)."""
+    if reduce == "mean" and input._data.dtype == bool:  # PyTorch's kernels refuse it
+        kernel = "div_floor_cpu" if name == "IndexReduceBackward0" else _MEAN_KERNEL
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+    if reduce == "sum" and include_self:
+        return named(ScatterAdd(axis, along)(input, src), name)
+    return named(ScatterReduce(axis, along, reduce, include_self)(input, src), name)
+
+
+def scatter_reduce_(
+    t: Tensor,
+    dim: int,
+    index: Tensor,
+    src: Tensor,
+    reduce: str,
+    *,
+    include_self: bool = True,
+) -> Tensor:
+    """``scatter_reduce`` in place."""
+    return inplace.apply(
+        t,
+        lambda old, s: scatter_reduce(old, dim, index, s, reduce, include_self=include_self),
+        src,
+    )
+
+
+_SCATTER_NAMES = {"add": "sum", "multiply": "prod"}  # scatter's reduce, scatter_reduce's
+
+
+def scatter_reducing(
+    input: Tensor,  # noqa: A002
+    dim: int,
+    index: Tensor,
+    src: Any,
+    reduce: str,
+) -> Tensor:
+    """``scatter(input, dim, index, src, reduce=reduce)``: ``src`` (a tensor, with PyTorch's
+    warning that this is deprecated, or a number) added ("add") or multiplied ("multiply")
+    in, as ``scatter_reduce`` does. (PyTorch computes no gradient of it; this one's is
+    ``scatter_reduce``'s.)"""
+    reduce = _reduction(reduce, _SCATTER_NAMES, "reduce argument must be either add or multiply.")
+    if isinstance(src, Tensor):
+        warnings.warn(
+            "The reduce argument of chainrule.scatter with Tensor src is deprecated and will be "
+            "removed in a future PyTorch release. Use chainrule.scatter_reduce instead for more "
+            "reduction options.",
+            UserWarning,
+            stacklevel=3,
+        )
+    else:
+        index = _make(xp.asarray(_value(index)))  # the number as a tensor of the index's shape
+        src = _make(xp.full(index.shape, src, dtype=input._data.dtype))
+    return scatter_reduce(input, dim, index, src, reduce)
+
+
+# ------------------------------------------------------------------------- index_reduce
+_INDEX_REDUCTIONS = {"prod": "prod", "mean": "mean", "amax": "amax", "amin": "amin"}
+
+
+def index_reduce(
+    input: Tensor,  # noqa: A002
+    dim: int,
+    index: Tensor,
+    source: Tensor,
+    reduce: str,
+    *,
+    include_self: bool = True,
+) -> Tensor:
+    """A copy of ``input`` with ``source``'s slices along ``dim`` reduced by ``reduce``
+    ("prod", "mean", "amax" or "amin") into the slices at ``index``; with ``include_self``
+    the slice's own values take part.
+
+    >>> import chainrule as cr
+    >>> x = cr.ones(2, 3)
+    >>> x.index_reduce(1, cr.tensor([0, 0]), cr.tensor([[2.0, 3.0], [4.0, 5.0]]), "prod")
+    tensor([[ 6.,  1.,  1.],
+            [20.,  1.,  1.]])
+    """
+    reduce = _reduction(
+        reduce,
+        _INDEX_REDUCTIONS,
+        "index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {}.",
+    )
+    axis, idx = _slices_operands(input, dim, index, "index_reduce_")
+    if not input.ndim:  # as a tensor of one element, given a source of none
+        if isinstance(source, Tensor) and source.ndim:
+            raise RuntimeError(
+                "source tensor shape must match self tensor shape, excluding the specified "
+                f"dimension. Got self.shape = [] source.shape = {list(source.shape)}"
+            )
+        one = index_reduce(
+            input.reshape(1), 0, index, _one_element(source), reduce, include_self=include_self
+        )
+        return one.reshape(())
+    along = _source_along(input, axis, idx, source, "index_reduce_")
+    return _reduced(input, axis, along, source, reduce, include_self, "IndexReduceBackward0")
+
+
+def index_reduce_(
+    t: Tensor,
+    dim: int,
+    index: Tensor,
+    source: Tensor,
+    reduce: str,
+    *,
+    include_self: bool = True,
+) -> Tensor:
+    """``index_reduce`` in place."""
+    return inplace.apply(
+        t,
+        lambda old, s: index_reduce(old, dim, index, s, reduce, include_self=include_self),
+        source,
+    )
