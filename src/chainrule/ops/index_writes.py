@@ -143,7 +143,7 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:  # no
             [3., 0., 0.]])
     """
     _check_masked_scatter(input, mask, source)
-    shape = broadcast_shape(tuple(input.shape), tuple(mask.shape))
+    shape = broadcast_shape(tuple(mask.shape), tuple(input.shape))  # PyTorch's order
     if not shape:  # a 0-d tensor as a tensor of one element
         return masked_scatter(input.reshape(1), mask.reshape(1), source).reshape(())
     if tuple(input.shape) != shape:
@@ -159,9 +159,9 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:  # no
 def _check_masked_scatter(input: Tensor, mask: Any, source: Any) -> None:  # noqa: A002
     """PyTorch's refusals of the operands of ``masked_scatter``, in its words."""
     if not isinstance(mask, Tensor):
-        raise mistyped("masked_scatter", "mask", 1, "Tensor", mask)
+        raise mistyped("masked_scatter", "mask", 2, "Tensor", mask)
     if not isinstance(source, Tensor):
-        raise mistyped("masked_scatter", "source", 2, "Tensor", source)
+        raise mistyped("masked_scatter", "source", 3, "Tensor", source)
     if mask._data.dtype != bool:
         raise RuntimeError(
             "masked_scatter_ only supports boolean masks, but got mask with dtype "
@@ -200,9 +200,9 @@ def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) 
 def _flat_index(input: Tensor, index: Any, source: Any) -> Any:  # noqa: A002
     """``put``'s index as 1-D non-negative positions, after PyTorch's checks in its words."""
     if not isinstance(index, Tensor):
-        raise mistyped("put", "index", 1, "Tensor", index)
+        raise mistyped("put", "index", 2, "Tensor", index)
     if not isinstance(source, Tensor):
-        raise mistyped("put", "source", 2, "Tensor", source)
+        raise mistyped("put", "source", 3, "Tensor", source)
     idx = index._data.reshape(-1)
     if idx.dtype != xp.int64:
         raise RuntimeError(
