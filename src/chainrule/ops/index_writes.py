@@ -15,6 +15,7 @@ extremes) have rules of their own (:class:`ScatterReduce`).
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -67,11 +68,23 @@ def index_put(
     if not accumulate:
         return named(IndexPut(key)(input, values), "IndexPutBackward0")
     shape = tuple(input.shape)
-    # Each value's flat position: the additions are scatter_add's along the flattened tensor,
-    # in the index's order, as PyTorch adds them.
-    at = xp.arange(input.numel()).reshape(shape)[key]
+    # The additions are scatter_add's along the flattened tensor, in the index's order, as
+    # PyTorch adds them.
+    at = _flat_positions(shape, key)
     flat = ScatterAdd(0, at.reshape(-1))(input.reshape(-1), values.expand(at.shape).reshape(-1))
     return named(flat.reshape(shape), "IndexPutBackward0")
+
+
+def _flat_positions(shape: tuple[int, ...], key: tuple[Any, ...]) -> Any:
+    """The flat position of each element of ``x[key]`` for x of ``shape`` (``key``: integer
+    arrays for the leading dimensions), in the shape of ``x[key]``, made from the indices
+    alone (not from a range of all of x's positions: a few rows of a large tensor are few)."""
+    lead = len(key)
+    rows = xp.broadcast_arrays(*key)
+    rows = [xp.where(i < 0, i + n, i) for i, n in zip(rows, shape, strict=False)]
+    first = xp.ravel_multi_index(rows, shape[:lead]) if lead else xp.zeros((), xp.int64)
+    inner = math.prod(shape[lead:])
+    return (first[..., None] * inner + xp.arange(inner)).reshape(first.shape + shape[lead:])
 
 
 def _index_put_key(input: Tensor, indices: Any, values: Any) -> tuple[Any, ...]:  # noqa: A002
