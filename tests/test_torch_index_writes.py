@@ -8,6 +8,7 @@ PyTorch-style snippets.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -466,3 +467,34 @@ def test_snippet_prints_what_pytorch_prints(name: str) -> None:
     source = SNIPPETS[name]
     expected = run_snippet(source).replace("torch", "chainrule")
     assert run_snippet(source.replace("torch", "chainrule")) == expected
+
+
+VMAPPED: dict[str, Callable[[Any, Any, Any], Any]] = {
+    "scatter_reduce": lambda L, a, b: a.scatter_reduce(1, L.tensor(INDEX), b[:, :3], "amax"),
+    "scatter_add": lambda L, a, b: L.scatter_add(a, 1, L.tensor(INDEX), b[:, :3]),
+    "index_reduce": lambda L, a, b: a.index_reduce(0, L.tensor(ROWS), b, "mean"),
+    "index_add": lambda L, a, b: a.index_add(0, L.tensor(ROWS), b),
+    "index_put": lambda L, a, b: a.index_put((L.tensor(ROWS),), b, accumulate=True),
+    "masked_scatter": lambda L, a, b: a.masked_scatter(L.tensor(MASK), b),
+    "put": lambda L, a, b: a.put(L.tensor([[5, -1]]), b[0, :2]),
+    "diagonal_scatter": lambda L, a, b: a.diagonal_scatter(b[0, :2], 1, 1, 0),
+    "scatter_reduce_in_place": lambda L, a, b: a.clone().scatter_reduce_(
+        1, L.tensor(INDEX), b[:, :3], "prod", include_self=False
+    ),
+}
+
+
+@pytest.mark.parametrize("name", VMAPPED)
+def test_vmap_runs_the_batching_rules_as_torch_func(name: str) -> None:
+    """The batch goes through each op's batching rule (no per-example loop, whose warning
+    is an error here), and the values are torch.func.vmap's."""
+    x = RNG.standard_normal((2, 3, 4))
+    s = RNG.standard_normal((2, 3, 4))
+    fn = VMAPPED[name]
+    expected = torch.func.vmap(lambda a, b: fn(torch, a, b))(torch.tensor(x), torch.tensor(s))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ours = chainrule.func.vmap(lambda a, b: fn(chainrule, a, b))(
+            chainrule.tensor(x), chainrule.tensor(s)
+        )
+    np.testing.assert_allclose(ours.numpy(), expected.numpy(), rtol=1e-15, atol=0)

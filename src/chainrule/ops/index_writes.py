@@ -2,10 +2,10 @@
 ``put``, ``scatter_reduce``, ``index_reduce`` and the ``*_scatter`` embeddings.
 
 Most are the indexing ops of :mod:`chainrule.ops.indexing` given other arguments: a write at
-flat positions is ``scatter`` along the flattened tensor, a masked write is ``x[mask] = v``, an
-embedding is a write through a view of a copy. Their gradients, batching rules and
-second derivatives are those ops'. Only the reductions other than a sum (products, means,
-extremes) have rules of their own (:class:`ScatterReduce`).
+flat positions (``put``, an accumulating ``index_put``, an embedding at a view's elements) is
+``scatter`` or ``scatter_add`` along the flattened tensor, a masked write is ``x[mask] = v``.
+Their gradients, batching rules and second derivatives are those ops'. Only the reductions
+other than a sum (products, means, extremes) have rules of their own (:class:`ScatterReduce`).
 
     >>> import chainrule as cr
     >>> x = cr.zeros(3)
@@ -44,7 +44,7 @@ from chainrule.tensor import Tensor, _make
 
 def _torch_dtype(t: Tensor) -> str:
     """PyTorch's short name of ``t``'s dtype (``Float``), as its errors print it."""
-    return _TORCH_DTYPE_NAMES[t._data.dtype.name][1]
+    return _TORCH_DTYPE_NAMES[t.dtype.name][1]
 
 
 # ------------------------------------------------------------------------- index_put
@@ -175,7 +175,7 @@ def _check_masked_scatter(input: Tensor, mask: Any, source: Any) -> None:  # noq
         raise mistyped("masked_scatter", "mask", 2, "Tensor", mask)
     if not isinstance(source, Tensor):
         raise mistyped("masked_scatter", "source", 3, "Tensor", source)
-    if mask._data.dtype != bool:
+    if mask.dtype.kind != "b":
         raise RuntimeError(
             "masked_scatter_ only supports boolean masks, but got mask with dtype "
             f"{_torch_dtype(mask)}"
@@ -544,7 +544,7 @@ def _reduced(
     name: str,
 ) -> Tensor:
     """``input`` with ``src`` reduced into it at ``along`` (an index of ``src``'s shape)."""
-    if reduce == "mean" and input._data.dtype == bool:  # PyTorch's kernels refuse it
+    if reduce == "mean" and input.dtype.kind == "b":  # PyTorch's kernels refuse it
         kernel = "div_floor_cpu" if name == "IndexReduceBackward0" else _MEAN_KERNEL
         raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
     if reduce == "sum" and include_self:
@@ -594,7 +594,7 @@ def scatter_reducing(
         )
     else:
         index = _make(xp.asarray(_value(index)))  # the number as a tensor of the index's shape
-        src = _make(xp.full(index.shape, src, dtype=input._data.dtype))
+        src = _make(xp.full(index.shape, src, dtype=xp.dtype(input.dtype)))
     return scatter_reduce(input, dim, index, src, reduce)
 
 

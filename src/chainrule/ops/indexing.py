@@ -534,7 +534,7 @@ def _scatter_operands(
     idx = xp.asarray(_value(index))
     if idx.dtype not in _INDEX_TYPES:
         raise RuntimeError("scatter(): Expected dtype int32/int64 for index")
-    if src is not None and src._data.dtype != input._data.dtype:
+    if src is not None and src.dtype != input.dtype:  # (the public dtype: vmap's too)
         raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
     if idx.ndim != input.ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
@@ -684,8 +684,8 @@ def _source_along(
     """``index_add``'s or ``index_copy``'s source checked against ``input`` (PyTorch's
     words), and the index of each of its elements along ``axis``: the slices' targets as
     ``scatter`` takes them."""
-    if source._data.dtype != input._data.dtype:
-        a, b = (_TORCH_DTYPE_NAMES[t._data.dtype.name][1] for t in (input, source))
+    if source.dtype != input.dtype:  # (the public dtype: vmap's too)
+        a, b = (_TORCH_DTYPE_NAMES[t.dtype.name][1] for t in (input, source))
         raise RuntimeError(
             f"{op}(): self ({a}) and source ({b}) must have the same scalar type"
             if op in _ADDING
