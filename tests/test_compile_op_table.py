@@ -41,6 +41,12 @@ IN_PLACE_ROWS = (
     "index_copy_in_place",
     "index_fill_in_place_transposed",
     "diagonal_in_place",
+    # ---- scatter-style writes (index19)
+    "index_put_in_place_view",
+    "masked_scatter_in_place_view",
+    "put_in_place",
+    "scatter_reduce_in_place_view",
+    "index_reduce_in_place",
 )
 VALUE_READ_ROWS = (
     "masked_select",

@@ -208,6 +208,17 @@ from chainrule.ops.indexing import (
     take,
     take_along_dim,
 )
+from chainrule.ops.index_writes import (
+    diagonal_scatter,
+    index_put,
+    index_put_,
+    index_reduce,
+    masked_scatter,
+    put,
+    scatter_reduce,
+    select_scatter,
+    slice_scatter,
+)
 from chainrule.ops.shape_more import (
     atleast_1d,
     atleast_2d,

@@ -1043,6 +1043,97 @@ class Tensor:
     def take_along_dim(self, indices: Tensor, dim: builtins.int | None = None) -> Tensor:
         return indexing.take_along_dim(self, indices, dim)
 
+    # ---- scatter-style writes
+    def index_put(self, indices: Any, values: Tensor, accumulate: builtins.bool = False) -> Tensor:
+        return index_writes.index_put(self, indices, values, accumulate)
+
+    def index_put_(self, indices: Any, values: Tensor, accumulate: builtins.bool = False) -> Tensor:
+        return index_writes.index_put_(self, indices, values, accumulate)
+
+    def masked_scatter(self, mask: Tensor, source: Tensor) -> Tensor:
+        return index_writes.masked_scatter(self, mask, source)
+
+    def masked_scatter_(self, mask: Tensor, source: Tensor) -> Tensor:
+        return index_writes.masked_scatter_(self, mask, source)
+
+    def put(self, index: Tensor, source: Tensor, accumulate: builtins.bool = False) -> Tensor:
+        return index_writes.put(self, index, source, accumulate)
+
+    def put_(self, index: Tensor, source: Tensor, accumulate: builtins.bool = False) -> Tensor:
+        return index_writes.put_(self, index, source, accumulate)
+
+    def select_scatter(self, src: Tensor, dim: builtins.int, index: builtins.int) -> Tensor:
+        return index_writes.select_scatter(self, src, dim, index)
+
+    def slice_scatter(
+        self,
+        src: Tensor,
+        dim: builtins.int = 0,
+        start: builtins.int | None = None,
+        end: builtins.int | None = None,
+        step: builtins.int = 1,
+    ) -> Tensor:
+        return index_writes.slice_scatter(self, src, dim, start, end, step)
+
+    def diagonal_scatter(
+        self,
+        src: Tensor,
+        offset: builtins.int = 0,
+        dim1: builtins.int = 0,
+        dim2: builtins.int = 1,
+    ) -> Tensor:
+        return index_writes.diagonal_scatter(self, src, offset, dim1, dim2)
+
+    def scatter_reduce(
+        self,
+        dim: builtins.int,
+        index: Tensor,
+        src: Tensor,
+        reduce: str,
+        *,
+        include_self: builtins.bool = True,
+    ) -> Tensor:
+        return index_writes.scatter_reduce(self, dim, index, src, reduce, include_self=include_self)
+
+    def scatter_reduce_(
+        self,
+        dim: builtins.int,
+        index: Tensor,
+        src: Tensor,
+        reduce: str,
+        *,
+        include_self: builtins.bool = True,
+    ) -> Tensor:
+        return index_writes.scatter_reduce_(
+            self, dim, index, src, reduce, include_self=include_self
+        )
+
+    def index_reduce(
+        self,
+        dim: builtins.int,
+        index: Tensor,
+        source: Tensor,
+        reduce: str,
+        *,
+        include_self: builtins.bool = True,
+    ) -> Tensor:
+        return index_writes.index_reduce(
+            self, dim, index, source, reduce, include_self=include_self
+        )
+
+    def index_reduce_(
+        self,
+        dim: builtins.int,
+        index: Tensor,
+        source: Tensor,
+        reduce: str,
+        *,
+        include_self: builtins.bool = True,
+    ) -> Tensor:
+        return index_writes.index_reduce_(
+            self, dim, index, source, reduce, include_self=include_self
+        )
+
     def narrow(self, dim: builtins.int, start: Any, length: builtins.int) -> Tensor:
         return shape_more.narrow(self, dim, start, length)
 
@@ -1938,3 +2029,4 @@ searching = import_later(globals(), "chainrule.ops.searching")
 sets = import_later(globals(), "chainrule.ops.sets")
 torch_names = import_later(globals(), "chainrule.ops.torch_names")
 more_math = import_later(globals(), "chainrule.ops.more_math")
+index_writes = import_later(globals(), "chainrule.ops.index_writes")

@@ -491,11 +491,18 @@ class Scatter(Linear):
 
 
 def scatter(
-    input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None
-) -> Tensor:  # noqa: A002
+    input: Tensor,  # noqa: A002
+    dim: int,
+    index: Tensor,
+    src: Any = None,
+    *,
+    value: Any = None,
+    reduce: str | None = None,
+) -> Tensor:
     """A copy of ``input`` with ``src[i][j]`` written at ``[i][index[i][j]]`` (here dim=1),
-    or the number ``value`` there (given as ``src`` or by keyword). The gradient of the
-    written positions goes to ``src``, the rest to ``input``.
+    or the number ``value`` there (given as ``src`` or by keyword); with ``reduce`` ("add" or
+    "multiply") added or multiplied in instead (``scatter_reduce``'s sum or product). The
+    gradient of the written positions goes to ``src``, the rest to ``input``.
 
     >>> import chainrule as cr
     >>> cr.zeros(2, 3).scatter(1, cr.tensor([[2], [0]]), 1.0)
@@ -504,6 +511,10 @@ def scatter(
     """
     if src is None:
         src = value
+    if reduce is not None:
+        from chainrule.ops.index_writes import scatter_reducing  # (it imports this module)
+
+        return scatter_reducing(input, dim, index, src, reduce)
     if not input.ndim:  # as a tensor of one element
         return scatter(input.reshape(1), dim, _one_element(index), _one_element(src)).reshape(())
     if isinstance(src, Tensor):
@@ -527,7 +538,7 @@ def _scatter_operands(
     idx = xp.asarray(_value(index))
     if idx.dtype not in _INDEX_TYPES:
         raise RuntimeError("scatter(): Expected dtype int32/int64 for index")
-    if src is not None and src._data.dtype != input._data.dtype:
+    if src is not None and src.dtype != input.dtype:  # (the public dtype: vmap's too)
         raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
     if idx.ndim != input.ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
@@ -609,6 +620,10 @@ def _scalar_of(value: Any, dtype: Any) -> Any:
     return xp.asarray(dtypes.checked_scalar(value, dtype)).astype(dtype)
 
 
+# The ops that add (or reduce) slices into slices: their checks and words are index_add_'s.
+_ADDING = ("index_add_", "index_reduce_")
+
+
 def _slices_operands(
     input: Tensor,  # noqa: A002
     dim: int,
@@ -619,15 +634,15 @@ def _slices_operands(
     the index's dtype and dimensions checked in ``op``'s words."""
     (axis,) = normalize_dims(dim, input.ndim, op) or (0,)
     idx = xp.asarray(_value(index))
-    if op == "index_add_":
+    if op in _ADDING:
         if idx.dtype not in _INDEX_TYPES:
             raise RuntimeError(
-                "index_add_(): Expected dtype int32/int64 for index but got: "
+                f"{op}(): Expected dtype int32/int64 for index but got: "
                 f"{_TORCH_DTYPE_NAMES[idx.dtype.name][1]}"
             )
         if idx.ndim > 1:
             raise IndexError(
-                "index_add_(): Index is supposed to be a vector, but got dim: "
+                f"{op}(): Index is supposed to be a vector, but got dim: "
                 f"{idx.ndim} with type: {_TORCH_DTYPE_NAMES[idx.dtype.name][1]} and size: "
                 f"{list(idx.shape)}"
             )
@@ -657,18 +672,18 @@ def _source_along(
     """``index_add``'s or ``index_copy``'s source checked against ``input`` (PyTorch's
     words), and the index of each of its elements along ``axis``: the slices' targets as
     ``scatter`` takes them."""
-    if source._data.dtype != input._data.dtype:
-        a, b = (_TORCH_DTYPE_NAMES[t._data.dtype.name][1] for t in (input, source))
+    if source.dtype != input.dtype:  # (the public dtype: vmap's too)
+        a, b = (_TORCH_DTYPE_NAMES[t.dtype.name][1] for t in (input, source))
         raise RuntimeError(
-            f"index_add_(): self ({a}) and source ({b}) must have the same scalar type"
-            if op == "index_add_"
+            f"{op}(): self ({a}) and source ({b}) must have the same scalar type"
+            if op in _ADDING
             else f"index_copy_(): self and source expected to have the same dtype, but got "
             f"(self) {a} and (source) {b}"
         )
     shape, have = tuple(input.shape), tuple(source.shape)
-    if op == "index_add_" and len(have) <= axis:
+    if op in _ADDING and len(have) <= axis:
         raise RuntimeError(
-            f"index_add_(): Indexing dim {axis} is out of bounds of the source tensor with dim "
+            f"{op}(): Indexing dim {axis} is out of bounds of the source tensor with dim "
             f"{source.ndim}"
         )
     if op == "index_copy_" and len(have) != len(shape):
@@ -680,7 +695,7 @@ def _source_along(
     if len(have) != len(shape) or any(
         n != m for d, (n, m) in enumerate(zip(have, shape, strict=True)) if d != axis
     ):
-        if op == "index_add_":
+        if op in _ADDING:
             raise RuntimeError(
                 "source tensor shape must match self tensor shape, excluding the specified "
                 f"dimension. Got self.shape = {list(input.shape)} source.shape = "
@@ -692,18 +707,20 @@ def _source_along(
             f"slice shape: {mine} at dimension {axis} and source slice shape: {its} at dimension 0."
         )
     if have[axis] != idx.size:
-        raise (RuntimeError if op == "index_add_" else IndexError)(
+        raise (RuntimeError if op in _ADDING else IndexError)(
             f"{op}(): Number of indices ({idx.size}) should be equal to source.size(dim): "
             f"({have[axis]}), for dim: {axis}"
-            if op == "index_add_"
+            if op in _ADDING
             else f"{op}(): Number of indices ({idx.size}) should be equal to source.size(dim) "
             f"({have[axis]})"
         )
     size = shape[axis]
     if idx.size and (idx.min() < 0 or idx.max() >= size):
         bad = idx[(idx < 0) | (idx >= size)][0]
+        if op == "index_reduce_":
+            raise IndexError("index out of range in self")
         words = f"index {bad} is out of bounds for dimension {axis} with size {size}"
-        if op == "index_add_":
+        if op in _ADDING:
             raise RuntimeError(words)
         raise IndexError(f"{op}(): {words}")
     return xp.broadcast_to(idx.reshape((-1,) + (1,) * (len(shape) - axis - 1)), have)
@@ -868,13 +885,21 @@ def _filled(t: Tensor, fill: Any, value: Any) -> Tensor:
     return inplace.apply(t, lambda old: fill(old, value))
 
 
-def scatter_(t: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None) -> Tensor:
+def scatter_(
+    t: Tensor,
+    dim: int,
+    index: Tensor,
+    src: Any = None,
+    *,
+    value: Any = None,
+    reduce: str | None = None,
+) -> Tensor:
     """``scatter`` in place."""
     if src is None:
         src = value
     if isinstance(src, Tensor):
-        return inplace.apply(t, lambda old, s: scatter(old, dim, index, s), src)
-    return inplace.apply(t, lambda old: scatter(old, dim, index, src))
+        return inplace.apply(t, lambda old, s: scatter(old, dim, index, s, reduce=reduce), src)
+    return inplace.apply(t, lambda old: scatter(old, dim, index, src, reduce=reduce))
 
 
 def scatter_add_(t: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
