@@ -41,7 +41,7 @@ IN_PLACE_ROWS = (
     "index_copy_in_place",
     "index_fill_in_place_transposed",
     "diagonal_in_place",
-    # ---- scatter-style writes (index19)
+    # ---- scatter-style writes
     "index_put_in_place_view",
     "masked_scatter_in_place_view",
     "put_in_place",
