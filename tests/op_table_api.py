@@ -767,3 +767,30 @@ API_SPECS += [
         (((),),),
     ),
 ]
+
+API_SPECS += [
+    # torch.special's own functions (chainrule.special)
+    OpSpec("special_entr", lambda x: _lib(x).special.entr(x), SAME, ("Entr",), UNARY, POSITIVE),
+    OpSpec("special_ndtr", lambda x: _lib(x).special.ndtr(x), SAME, ("Ndtr",), UNARY),
+    OpSpec(
+        "special_log_ndtr_both_tails",
+        lambda x: _lib(x).special.log_ndtr(x),
+        SAME,
+        ("LogNdtr",),
+        UNARY,
+        uniform(-12.0, 6.0),
+    ),
+    OpSpec(
+        "special_multigammaln",
+        lambda x: _lib(x).special.multigammaln(x, 3),
+        SAME,
+        ("Lgamma",),
+        UNARY,
+        uniform(1.5, 4.0),
+        second_order=False,
+        why_off={
+            "second_order": "the second derivative is trigamma, PyTorch's accurate to ~1e-10 "
+            "only (as for the lgamma row)"
+        },
+    ),
+]

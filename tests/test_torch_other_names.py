@@ -102,6 +102,26 @@ CASES: dict[str, Callable[[Any], Any]] = {
     "unfold_too_large_refused": lambda m: m.arange(7.0).unfold(0, 8, 1),
     "unfold_step_0_refused": lambda m: m.arange(7.0).unfold(0, 2, 0),
     "unfold_dim_out_of_range_refused": lambda m: m.arange(7.0).unfold(1, 2, 1),
+    # torch.special under its names, and its own functions at their edges
+    "special_expit": lambda m: m.special.expit(m.tensor([-1.0, 0.0, 2.0])),
+    "special_gammaln": lambda m: m.special.gammaln(m.tensor([0.5, 3.0])),
+    "special_psi": lambda m: m.special.psi(m.tensor([0.5, 3.0])),
+    "special_erfc_erfinv": lambda m: m.special.erfinv(m.special.erfc(m.tensor([0.5, 1.5]))),
+    "special_logit_eps": lambda m: m.special.logit(m.tensor([0.0, 0.3, 1.0]), eps=0.01),
+    "special_xlogy": lambda m: m.special.xlogy(m.tensor([0.0, 2.0]), m.tensor([0.0, 3.0])),
+    "special_round_decimals": lambda m: m.special.round(m.tensor([1.25, 2.35]), decimals=1),
+    "special_softmax_dtype": lambda m: m.special.softmax(m.tensor([1, 2, 3]), 0, dtype=m.float64),
+    "special_log_softmax": lambda m: m.special.log_softmax(m.tensor([[1.0, 2.0]]), 1),
+    "special_logsumexp": lambda m: m.special.logsumexp(m.tensor([[1.0, 2.0]]), 1),
+    "special_entr_edges": lambda m: m.special.entr(
+        m.tensor([-1.0, 0.0, float("nan"), float("inf")])
+    ),
+    "special_ndtr_edges": lambda m: m.special.ndtr(m.tensor([-40.0, float("-inf"), float("inf")])),
+    "special_log_ndtr_tails": lambda m: m.special.log_ndtr(
+        m.tensor([-40.0, -10.0, 10.0, float("-inf"), float("inf")], dtype=m.float64)
+    ),
+    "special_log_ndtr_float32": lambda m: m.special.log_ndtr(m.tensor([-20.0, -3.0, 0.0, 4.0])),
+    "mvlgamma_method": lambda m: m.tensor([2.5, 3.0]).mvlgamma(2),
     "linalg_pinv_atol": lambda m: m.linalg.pinv(m.tensor([[1.0, 0.0], [0.0, 1e-3]]), atol=0.01),
 }
 

@@ -23,6 +23,7 @@ from chainrule import (
     nn,
     optim,
     return_types,
+    special,
     utils,
 )
 from chainrule.devices import device, get_default_device, set_default_device
@@ -354,6 +355,7 @@ from chainrule.ops.statistics import (
 
 # erfc is a declared op: importing the module puts it here too.
 from chainrule.ops.special_ops import digamma, erfinv, lgamma, polygamma
+from chainrule.ops.special_ops import multigammaln as mvlgamma
 
 # ---- end math
 from chainrule.printing import get_printoptions, set_printoptions

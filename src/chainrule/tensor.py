@@ -1883,6 +1883,9 @@ class Tensor:
     def split_with_sizes(self, split_sizes: Any, dim: builtins.int = 0) -> tuple[Tensor, ...]:
         return torch_names.split_with_sizes(self, split_sizes, dim)
 
+    def mvlgamma(self, p: builtins.int) -> Tensor:
+        return special_ops.multigammaln(self, p)
+
     def unfold(self, dimension: builtins.int, size: builtins.int, step: builtins.int) -> Tensor:
         return shape_more.unfold(self, dimension, size, step)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 
+from chainrule._array import xp
 from chainrule.ops import dual, special
 from chainrule.ops.elementwise import Unary
 from chainrule.tensor import Tensor
@@ -81,6 +82,94 @@ class Polygamma(Unary):
 
 
 _polygamma = dual.both(lambda x, n: special.polygamma(n, x), lambda x, n: Polygamma(n)(x), "x, n")
+
+
+class Entr(Unary):
+    """``-x log(x)`` (the entropy of one probability): 0 at 0, -inf below, as PyTorch's."""
+
+    torch_name = "SpecialEntrBackward0"
+    notation = "entr(x)"
+    derivatives = ("-(1 + log(x))",)
+
+    def forward(self, x):
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            out = -x * xp.log(x)
+        out = xp.where(x == 0, 0, out)
+        return xp.where(x < 0, -xp.inf, out).astype(out.dtype, copy=False)
+
+    def partial(self, out, x):
+        return -(1 + dual.log(x))  # inf at 0, nan below (the log's): PyTorch's
+
+
+class Ndtr(Unary):
+    """The standard normal distribution function ``(1 + erf(x / sqrt 2)) / 2``, from erfc so
+    that the left tail keeps its relative precision."""
+
+    torch_name = "SpecialNdtrBackward0"
+    notation = "ndtr(x)"
+    derivatives = ("exp(-x**2 / 2) / sqrt(2 pi)",)
+
+    def forward(self, x):
+        return _half(special.erfc(-x * _SQRT_HALF))
+
+    def partial(self, out, x):
+        return dual.exp(x * x * -0.5) * _NORMAL_DENSITY
+
+
+class LogNdtr(Unary):
+    """``log(ndtr(x))`` far into both tails: the log of erfc's continued fraction on the
+    left (ndtr(-40) underflows, its log is -804.6), ``log1p`` of the small upper tail on the
+    right."""
+
+    torch_name = "SpecialLogNdtrBackward0"
+    notation = "log_ndtr(x)"
+    derivatives = ("exp(-x**2 / 2 - log_ndtr(x)) / sqrt(2 pi)",)
+    saves_output = True
+
+    def forward(self, x):
+        z = -x * _SQRT_HALF
+        left = special.log_erfc(z) - math.log(2.0)
+        with xp.errstate(invalid="ignore"):  # at -inf, the branch not taken
+            right = xp.log1p(_half(-special.erfc(-z)))  # 1 - erfc(x / sqrt 2) / 2
+        return xp.where(x < 0, left, right).astype(left.dtype, copy=False)
+
+    def partial(self, out, x):
+        return dual.exp(x * x * -0.5 - out) * _NORMAL_DENSITY
+
+
+_SQRT_HALF = math.sqrt(0.5)
+_NORMAL_DENSITY = 1 / math.sqrt(2 * math.pi)
+
+
+def _half(x):  # type: ignore[no-untyped-def]
+    return x * x.dtype.type(0.5)
+
+
+def entr(input: Tensor) -> Tensor:  # noqa: A002
+    """``-x log(x)``, 0 at 0 and -inf for negative ``x``.
+
+    >>> import chainrule as cr
+    >>> cr.special.entr(cr.tensor([0.0, 0.5, -1.0]))
+    tensor([0.0000, 0.3466,   -inf])
+    """
+    return Entr()(input)
+
+
+def ndtr(input: Tensor) -> Tensor:  # noqa: A002
+    """The standard normal distribution function: the area under the bell curve left of x."""
+    return Ndtr()(input)
+
+
+def log_ndtr(input: Tensor) -> Tensor:  # noqa: A002
+    """The log of :func:`ndtr`, accurate in both tails (-804.6 at x = -40)."""
+    return LogNdtr()(input)
+
+
+def multigammaln(input: Tensor, p: int) -> Tensor:  # noqa: A002
+    """The log of the multivariate gamma function of dimension ``p``:
+    ``p (p - 1) / 4 log(pi) + sum_i lgamma(x - i / 2)`` for ``i`` in 0 .. p - 1."""
+    terms = sum((lgamma(input - i / 2) for i in range(1, p)), lgamma(input))
+    return terms + p * (p - 1) / 4 * math.log(math.pi)
 
 
 # Plain functions, not declarations (``public``): the explainer's language has no digamma or
