@@ -27,7 +27,7 @@ gradients (``create_graph=True``) work to any order.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from chainrule import _blas
@@ -53,6 +53,13 @@ class Geometry:
     padding: tuple[Pair, Pair]
     dilation: Pair = (1, 1)
 
+    # The height and width a window spans: the kernel spread by the dilation. A field (out of
+    # comparisons), not a property: out_size reads it at every step.
+    extent: Pair = field(init=False, repr=False, compare=False)
+    # The hash, made once: the slices' caches hash a Geometry at every step (of four fields,
+    # two of them pairs of pairs).
+    _hash: int = field(init=False, repr=False, compare=False)
+
     def out_size(self, height: int, width: int) -> Pair:
         (top, bottom), (left, right) = self.padding
         (eh, ew) = self.extent
@@ -61,20 +68,14 @@ class Geometry:
             (width + left + right - ew) // self.stride[1] + 1,
         )
 
+    def __post_init__(self) -> None:
+        (kh, kw), (dh, dw) = self.kernel, self.dilation
+        object.__setattr__(self, "extent", (dh * (kh - 1) + 1, dw * (kw - 1) + 1))
+        fields = (self.kernel, self.stride, self.padding, self.dilation)
+        object.__setattr__(self, "_hash", hash(fields))
+
     def __hash__(self) -> int:
         return self._hash
-
-    # Hashed at every step (the slices' caches are keyed by a Geometry): the hash of its four
-    # fields computed once, as the extent is.
-    @functools.cached_property
-    def _hash(self) -> int:
-        return hash((self.kernel, self.stride, self.padding, self.dilation))
-
-    @functools.cached_property  # out_size's, at every step: computed once
-    def extent(self) -> Pair:
-        """The height and width a window spans: its kernel, spread by the dilation."""
-        (kh, kw), (dh, dw) = self.kernel, self.dilation
-        return (dh * (kh - 1) + 1, dw * (kw - 1) + 1)
 
     def offsets(self, out: Pair) -> tuple[tuple[int, int, slice, slice], ...]:
         """For each element ``(i, j)`` of the windows, in row-major order: ``(i, j, rows,
@@ -598,7 +599,7 @@ def _checked_geometry(
         widths: tuple[Pair, Pair] = ((0, 0), (0, 0))
     elif padding == "same":
         if stride != (1, 1):
-            raise ValueError(f"{op}: padding='same' needs stride 1, got stride {stride}")
+            raise RuntimeError("padding='same' is not supported for strided convolutions")
         # The window's extent less one, split; an odd total pads one more at the bottom/right,
         # as PyTorch does.
         total = tuple(d * (k - 1) for k, d in zip(kernel, dilation, strict=True))

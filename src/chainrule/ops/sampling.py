@@ -54,11 +54,22 @@ def _aligned(align_corners: bool | None) -> bool:
 # ----------------------------------------------------------------------------- affine_grid
 def _normalized_positions(steps: int, align_corners: bool, dtype: Any) -> Any:
     """The normalized positions of ``steps`` pixels: from -1 to 1 (their centres), or the
-    centres of ``steps`` pixels spanning [-1, 1]; one pixel sits at 0."""
+    centres of ``steps`` pixels spanning [-1, 1]; one pixel sits at 0.
+
+    Bit for bit PyTorch's, since a grid position on a pixel (as the identity's are) must round
+    to the same side of it as PyTorch's: there bilinear sampling's grid gradient jumps. Its
+    ``linspace`` counts the first half of the steps up from -1 and the rest down from 1, each
+    a fused multiply-add (rounded once): here in a wider type, whose product of the step and
+    a count below 2**11 is exact. Then the scaling by ``(steps - 1) / steps``, two roundings.
+    """
     if steps <= 1:
         return xp.zeros(steps, dtype)
-    positions = xp.linspace(-1.0, 1.0, steps, dtype=dtype)
-    return positions if align_corners else positions * ((steps - 1) / steps)
+    wide = xp.longdouble if dtype == xp.float64 else xp.float64
+    step = wide(dtype.type(2.0) / dtype.type(steps - 1))
+    i = xp.arange(steps)
+    up, down = -1 + step * i.astype(wide), 1 - step * (steps - 1 - i).astype(wide)
+    positions = xp.where(i < steps // 2, up, down).astype(dtype)
+    return positions if align_corners else positions * dtype.type(steps - 1) / dtype.type(steps)
 
 
 def affine_grid(theta: Tensor, size: Any, align_corners: bool | None = None) -> Tensor:
@@ -132,9 +143,15 @@ def _reflected(coord: Tensor, twice_low: int, twice_high: int) -> Tensor:
 
 def _source(coord: Tensor, size: int, padding_mode: str, align_corners: bool) -> Tensor:
     """Normalized coordinates as pixel positions along a dimension of ``size`` pixels,
-    clipped or reflected by ``padding_mode`` (PyTorch's
-    ``grid_sampler_compute_source_index``)."""
-    coord = (coord + 1) / 2 * (size - 1) if align_corners else ((coord + 1) * size - 1) / 2
+    clipped or reflected by ``padding_mode``: ``(c + 1) * ((size - 1) / 2)``, or ``(c + 1) *
+    (size / 2) - 0.5``, the formulas of PyTorch's CPU kernel (``ComputeLocationBase``).
+
+    Its vectorized kernel may fuse the latter's multiply and subtract (one rounding, not
+    two): a point that lies on a pixel here (the identity's, with ``align_corners=False``)
+    can lie an ulp before it there. The values agree (the interpolant is continuous), but the
+    grid gradient there is then the derivative from the other side of the pixel."""
+    scale = (size - 1) / 2 if align_corners else size / 2
+    coord = (coord + 1) * scale if align_corners else (coord + 1) * scale - 0.5
     if padding_mode == "border":
         return _clipped(coord, size)
     if padding_mode == "reflection":
