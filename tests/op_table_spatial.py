@@ -207,3 +207,20 @@ SPATIAL_SPECS += [
         (((1, 3, 4),),),
     ),
 ]
+
+
+# ----------------------------------------------------------------------------- bicubic
+SPATIAL_SPECS += [
+    _row(
+        "interpolate_bicubic_centred",  # taps past the edges clamped: 3 -> 7 and 5 -> 2
+        lambda F_, x: F_.interpolate(x, size=(7, 2), mode="bicubic", align_corners=False),
+        ("GetItem",),
+        (((2, 3, 3, 5),),),
+    ),
+    _row(
+        "interpolate_bicubic_aligned_scale_factor",
+        lambda F_, x: F_.interpolate(x, scale_factor=1.7, mode="bicubic", align_corners=True),
+        ("GetItem",),
+        (((1, 2, 4, 3),),),
+    ),
+]

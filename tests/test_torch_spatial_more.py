@@ -181,6 +181,12 @@ ERRORS = {
     "affine_grid_empty_size": lambda lib, x: lib.nn.functional.affine_grid(
         lib.zeros(1, 2, 3, dtype=x.dtype), (1, 2, 0, 5), align_corners=False
     ),
+    "interpolate_bicubic_3d": lambda lib, x: lib.nn.functional.interpolate(
+        x[0], size=3, mode="bicubic"
+    ),
+    "interpolate_bicubic_integer": lambda lib, x: lib.nn.functional.interpolate(
+        x.long(), size=3, mode="bicubic"
+    ),
 }
 
 
@@ -233,6 +239,26 @@ def test_dilated_padding_same_modes_match_torch() -> None:
         ty.sum().backward()
         cy.sum().backward()
         _same(cx.grad, tx.grad)
+
+
+@pytest.mark.parametrize("align_corners", [False, True])
+@pytest.mark.parametrize("size", [(1, 1), (2, 9), (7, 3), (12, 12)])
+def test_bicubic_values_and_gradients_match_torch(
+    size: tuple[int, int], align_corners: bool
+) -> None:
+    """Keys' cubic convolution (A = -0.75), taps clamped at the edges, in float32 and float64,
+    downsampling and upsampling."""
+    for dtype in ("float32", "float64"):
+        x = np.random.default_rng(sum(size)).standard_normal((2, 3, 5, 4)).astype(dtype)
+        u = np.random.default_rng(1).standard_normal((2, 3, *size)).astype(dtype)
+        tx, cx = torch.tensor(x, requires_grad=True), cr.tensor(x, requires_grad=True)
+        ty = torch.nn.functional.interpolate(tx, size, mode="bicubic", align_corners=align_corners)
+        cy = cr.nn.functional.interpolate(cx, size, mode="bicubic", align_corners=align_corners)
+        (ty * torch.tensor(u)).sum().backward()
+        (cy * cr.tensor(u)).sum().backward()
+        tol = 1e-12 if dtype == "float64" else 1e-5
+        np.testing.assert_allclose(cy.detach().numpy(), ty.detach().numpy(), atol=tol)
+        np.testing.assert_allclose(cx.grad.numpy(), tx.grad.numpy(), atol=10 * tol)
 
 
 SNIPPETS = {

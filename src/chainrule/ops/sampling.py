@@ -29,6 +29,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+from chainrule import dtypes
 from chainrule._array import xp
 from chainrule.op import Linear
 from chainrule.ops import dual
@@ -189,17 +190,11 @@ def _read(flat: Tensor, rows: Tensor, columns: Tensor, height: int, width: int) 
 
 
 def _check_grid(input: Tensor, grid: Tensor) -> None:  # noqa: A002
-    """PyTorch's checks of ``grid_sampler``, with its messages."""
-    if input.ndim != grid.ndim or input.ndim not in (4, 5) or input.shape[0] != grid.shape[0]:
-        if input.ndim == grid.ndim and input.ndim in (4, 5) or input.ndim in (3, 4):
-            raise RuntimeError(
-                "grid_sampler(): expected grid and input to have same batch size, but got input "
-                f"with sizes {list(input.shape)} and grid with sizes {list(grid.shape)}"
-            )
+    """PyTorch's checks of ``grid_sampler``, in its order, with its messages."""
+    sizes = f"input with sizes {list(input.shape)} and grid with sizes {list(grid.shape)}"
+    if input.ndim == 0 or grid.ndim == 0 or input.shape[0] != grid.shape[0]:
         raise RuntimeError(
-            "grid_sampler(): expected 4D or 5D input and grid with same number of dimensions, "
-            f"but got input with sizes {list(input.shape)} and grid with sizes "
-            f"{list(grid.shape)}"
+            f"grid_sampler(): expected grid and input to have same batch size, but got {sizes}"
         )
     if grid.shape[-1] != input.ndim - 2:
         raise RuntimeError(
@@ -212,10 +207,15 @@ def _check_grid(input: Tensor, grid: Tensor) -> None:  # noqa: A002
                 "grid_sampler(): expected input to have non-empty spatial dimensions, but "
                 f"input has sizes {list(input.shape)} with dimension {d} being empty"
             )
+    if input.ndim not in (4, 5) or input.ndim != grid.ndim:
+        raise RuntimeError(
+            "grid_sampler(): expected 4D or 5D input and grid with same number of dimensions, "
+            f"but got {sizes}"
+        )
     if input.dtype != grid.dtype:
         raise RuntimeError(
-            f"grid_sampler(): expected input and grid to have the same dtype, but input has "
-            f"{input.dtype} and grid has {grid.dtype}"
+            f"expected scalar type {dtypes.scalar_type_name(input.dtype)} but found "
+            f"{dtypes.scalar_type_name(grid.dtype)}"
         )
 
 
