@@ -362,6 +362,15 @@ SNIPPETS = {
 }
 
 
+@pytest.fixture
+def _float32_after():
+    """The STN snippet computes in float64: the default dtype is put back after it."""
+    yield
+    for module in (torch, cr):
+        module.set_default_dtype(module.float32)
+
+
+@pytest.mark.usefixtures("_float32_after")
 @pytest.mark.parametrize("name", SNIPPETS)
 def test_snippet_prints_what_pytorch_prints(name: str) -> None:
     source = SNIPPETS[name]
