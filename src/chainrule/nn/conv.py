@@ -45,8 +45,6 @@ class _ConvNd(Module):
     ) -> None:
         super().__init__()
         ones = self._expand(1, "dilation")
-        if self._expand(dilation, "dilation") != ones:
-            raise NotImplementedError(f"{type(self).__name__}: only dilation=1 is supported")
         if groups <= 0:
             raise ValueError("groups must be a positive integer")
         if in_channels % groups:
@@ -64,6 +62,7 @@ class _ConvNd(Module):
         self.out_channels = out_channels
         self.kernel_size = self._expand(kernel_size, "kernel_size")
         self.stride = self._expand(stride, "stride")
+        self.dilation = self._expand(dilation, "dilation")
         if isinstance(padding, str):
             # Checked here, as PyTorch does, not at the first forward.
             if padding not in ("valid", "same"):
@@ -84,20 +83,28 @@ class _ConvNd(Module):
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         if self.padding_mode == "zeros":
             return self._conv(
-                input, *weight_and_bias(self), self.stride, self.padding, 1, self.groups
+                input,
+                *weight_and_bias(self),
+                self.stride,
+                self.padding,
+                self.dilation,
+                self.groups,
             )
         # Another padding: the input padded first, as PyTorch does, then no zeros added.
         padded = F.pad(input, self._reversed_padding(), self.padding_mode)
         unpadded = self._expand(0, "padding")
-        return self._conv(padded, *weight_and_bias(self), self.stride, unpadded, 1, self.groups)
+        return self._conv(
+            padded, *weight_and_bias(self), self.stride, unpadded, self.dilation, self.groups
+        )
 
     def _reversed_padding(self) -> tuple[int, ...]:
-        """F.pad's widths for the layer's padding, last dimension first ("same": the kernel
-        less one, the extra one at the end)."""
+        """F.pad's widths for the layer's padding, last dimension first ("same": the window's
+        extent less one, the extra one at the end)."""
         widths: list[int] = []
         for i, k in reversed(list(enumerate(self.kernel_size))):
             if self.padding == "same":
-                widths += [(k - 1) // 2, k - 1 - (k - 1) // 2]
+                total = self.dilation[i] * (k - 1)
+                widths += [total // 2, total - total // 2]
             elif self.padding != "valid":
                 widths += [self.padding[i]] * 2
             else:
@@ -111,6 +118,8 @@ class _ConvNd(Module):
         )
         if self.padding != self._expand(0, "padding"):
             text += f", padding={self.padding}"  # PyTorch prints "same" without quotes
+        if self.dilation != self._expand(1, "dilation"):
+            text += f", dilation={self.dilation}"
         if self.groups != 1:
             text += f", groups={self.groups}"
         if self.bias is None:
@@ -121,8 +130,8 @@ class _ConvNd(Module):
 
 
 class Conv2d(_ConvNd):
-    """2-D convolution with PyTorch's default initialisation, ``groups`` and every
-    ``padding_mode``; ``dilation`` other than 1 is not supported."""
+    """2-D convolution with PyTorch's default initialisation, ``dilation``, ``groups`` and
+    every ``padding_mode``."""
 
     _expand = staticmethod(_pair)
     _conv = staticmethod(F.conv2d)
@@ -130,7 +139,7 @@ class Conv2d(_ConvNd):
 
 class Conv1d(_ConvNd):
     """1-D convolution over (N, C, L) sequences with PyTorch's default initialisation,
-    ``groups`` and every ``padding_mode``; ``dilation`` other than 1 is not supported."""
+    ``dilation``, ``groups`` and every ``padding_mode``."""
 
     _expand = staticmethod(_single)
     _conv = staticmethod(F.conv1d)

@@ -71,6 +71,7 @@ from chainrule.ops.pooling import (
     max_unpool1d,
     max_unpool2d,
 )
+from chainrule.ops.sampling import affine_grid, grid_sample
 from chainrule.ops.upsample import interpolate, upsample, upsample_bilinear, upsample_nearest
 from chainrule.tensor import Tensor, _make
 
@@ -79,6 +80,7 @@ __all__ = [
     "adaptive_avg_pool2d",
     "adaptive_max_pool1d",
     "adaptive_max_pool2d",
+    "affine_grid",
     "avg_pool1d",
     "avg_pool2d",
     "batch_norm",
@@ -101,6 +103,7 @@ __all__ = [
     "gaussian_nll_loss",
     "gelu",
     "glu",
+    "grid_sample",
     "group_norm",
     "hardshrink",
     "hardsigmoid",

@@ -27,7 +27,7 @@ gradients (``create_graph=True``) work to any order.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from chainrule import _blas
@@ -44,18 +44,38 @@ Pair = tuple[int, int]
 
 @dataclass(frozen=True)
 class Geometry:
-    """Kernel size, stride and (top, bottom), (left, right) zero padding of a 2-D window op."""
+    """Kernel size, stride and (top, bottom), (left, right) zero padding of a 2-D window op,
+    and its dilation: a window's element ``(i, j)`` is ``(i * dh, j * dw)`` from its corner, so
+    a window spans ``dilation * (kernel - 1) + 1`` (its extent)."""
 
     kernel: Pair
     stride: Pair
     padding: tuple[Pair, Pair]
+    dilation: Pair = (1, 1)
+
+    # The height and width a window spans: the kernel spread by the dilation. A field (out of
+    # comparisons), not a property: out_size reads it at every step.
+    extent: Pair = field(init=False, repr=False, compare=False)
+    # The hash, made once: the slices' caches hash a Geometry at every step (of four fields,
+    # two of them pairs of pairs).
+    _hash: int = field(init=False, repr=False, compare=False)
 
     def out_size(self, height: int, width: int) -> Pair:
         (top, bottom), (left, right) = self.padding
+        (eh, ew) = self.extent
         return (
-            (height + top + bottom - self.kernel[0]) // self.stride[0] + 1,
-            (width + left + right - self.kernel[1]) // self.stride[1] + 1,
+            (height + top + bottom - eh) // self.stride[0] + 1,
+            (width + left + right - ew) // self.stride[1] + 1,
         )
+
+    def __post_init__(self) -> None:
+        (kh, kw), (dh, dw) = self.kernel, self.dilation
+        object.__setattr__(self, "extent", (dh * (kh - 1) + 1, dw * (kw - 1) + 1))
+        fields = (self.kernel, self.stride, self.padding, self.dilation)
+        object.__setattr__(self, "_hash", hash(fields))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     def offsets(self, out: Pair) -> tuple[tuple[int, int, slice, slice], ...]:
         """For each element ``(i, j)`` of the windows, in row-major order: ``(i, j, rows,
@@ -77,8 +97,14 @@ class Geometry:
 @functools.lru_cache(maxsize=256)
 def _offsets(geom: Geometry, out: Pair) -> tuple[tuple[int, int, slice, slice], ...]:
     (kh, kw), (sh, sw), (ho, wo) = geom.kernel, geom.stride, out
+    (dh, dw) = geom.dilation
     return tuple(
-        (i, j, slice(i, i + sh * (ho - 1) + 1, sh), slice(j, j + sw * (wo - 1) + 1, sw))
+        (
+            i,
+            j,
+            slice(i * dh, i * dh + sh * (ho - 1) + 1, sh),
+            slice(j * dw, j * dw + sw * (wo - 1) + 1, sw),
+        )
         for i in range(kh)
         for j in range(kw)
     )
@@ -89,11 +115,12 @@ def _inside(
     geom: Geometry, out: Pair, size: Pair
 ) -> tuple[tuple[int, int, Any, Any, Any, Any], ...]:
     (kh, kw), (sh, sw), ((top, _), (left, _)) = geom.kernel, geom.stride, geom.padding
+    (dh, dw) = geom.dilation
     placed = []
     for i in range(kh):
-        out_rows, rows = _inside_range(i - top, sh, out[0], size[0])
+        out_rows, rows = _inside_range(i * dh - top, sh, out[0], size[0])
         for j in range(kw):
-            out_columns, columns = _inside_range(j - left, sw, out[1], size[1])
+            out_columns, columns = _inside_range(j * dw - left, sw, out[1], size[1])
             placed.append((i, j, out_rows, out_columns, rows, columns))
     return tuple(placed)
 
@@ -119,8 +146,9 @@ def _windows(x: Any, geom: Geometry, fill: float = 0.0) -> Any:
         padded = xp.zeros(shape, x.dtype) if fill == 0 else xp.full(shape, fill, x.dtype)
         padded[:, :, top : top + h, left : left + w] = x
         x = padded
-    view = sliding_window_view(x, geom.kernel, axis=(2, 3))
-    return view[:, :, :: geom.stride[0], :: geom.stride[1]]
+    view = sliding_window_view(x, geom.extent, axis=(2, 3))
+    (sh, sw), (dh, dw) = geom.stride, geom.dilation
+    return view[:, :, ::sh, ::sw, ::dh, ::dw]  # the dilation: a stride along the window axes
 
 
 def _im2col(x: Any, geom: Geometry) -> Any:
@@ -342,8 +370,8 @@ class MaxPool2DWithIndices(Op):
     def _apart(self) -> bool:
         """Whether each element is in at most one window, no window is padded, and a byte
         holds an offset in a window (the direct path's index)."""
-        (kh, kw), (sh, sw) = self.geom.kernel, self.geom.stride
-        apart = sh >= kh and sw >= kw and kh * kw <= 256
+        (kh, kw), (sh, sw), (eh, ew) = self.geom.kernel, self.geom.stride, self.geom.extent
+        apart = sh >= eh and sw >= ew and kh * kw <= 256
         return apart and not any(self.geom.padding[0] + self.geom.padding[1])
 
     def _grids(self, x: Any, out: Pair) -> list[Any]:
@@ -398,18 +426,20 @@ class MaxPool2DWithIndices(Op):
         """Where each window's maximum sits in the (unpadded) input, as a flat (N, C, Ho * Wo)
         index per channel, for the gather and scatter of the rules on Tensors.
 
-        Padding never wins because every window overlaps the input (padding <= kernel / 2).
+        Padding never wins because every window overlaps the input (padding <= kernel / 2,
+        and a ``ceil_mode`` window starts inside the input or its left padding).
         The index is the window's corner plus the winner's offset in the window: two small
         tables and one gather, not four passes of integer arithmetic over every window.
         """
         n, c, ho, wo = self.arg.shape
-        (kh, kw), (sh, sw), (top, _), (left, _) = (
+        (kh, kw), (sh, sw), (dh, dw), (top, _), (left, _) = (
             self.geom.kernel,
             self.geom.stride,
+            self.geom.dilation,
             *self.geom.padding,
         )
         corners = (xp.arange(ho) * sh - top)[:, None] * width + (xp.arange(wo) * sw - left)
-        offsets = (xp.arange(kh)[:, None] * width + xp.arange(kw)).ravel()
+        offsets = (xp.arange(kh)[:, None] * (dh * width) + xp.arange(kw) * dw).ravel()
         return (offsets[self.arg] + corners).reshape(n, c, ho * wo)
 
     def vjp(self, g, out, x):
@@ -438,8 +468,8 @@ class MaxPool2DWithIndices(Op):
                 xp.multiply(g, mask, out=grid)
             return grad
         indices = self._indices(w)
-        (kh, kw), (sh, sw) = self.geom.kernel, self.geom.stride
-        if sh >= kh and sw >= kw:
+        (eh, ew), (sh, sw) = self.geom.extent, self.geom.stride
+        if sh >= eh and sw >= ew:
             # Padded windows that do not overlap pick each element at most once as well.
             grad = xp.zeros((n, c, h * w), dtype=g.dtype)
             xp.put_along_axis(grad, indices, g.reshape(n, c, -1), axis=2)
@@ -503,48 +533,89 @@ def _batched(input: Tensor, op: str) -> tuple[Tensor, bool]:  # noqa: A002
     return (input.unsqueeze(0), True) if input.ndim == 3 else (input, False)
 
 
-def _pool_padding(kernel: Pair, padding: Any, op: str) -> Pair:
-    pad = _pair(padding, "padding")
+def _pool_geometry(
+    kernel: Pair, stride: Any, padding: Any, dilation: Any, ceil_mode: bool, size: Pair, op: str
+) -> Geometry:
+    """A pooling's windows, as PyTorch places them: padding at most half the kernel, and with
+    ``ceil_mode`` one more window where the last full one leaves some of the (padded) input
+    out, kept only when it starts inside the input or its left padding. What such a window
+    reads past the padded input is more padding at the bottom or right (which a max never
+    picks and an average's divisor counts as PyTorch's does, see :func:`avg_pool2d`)."""
+    stride = _pair(stride, "stride")
+    return _checked_pool_geometry(
+        kernel, stride, _pair(padding, "padding"), _pair(dilation, "dilation"), ceil_mode, size, op
+    )
+
+
+@functools.lru_cache(maxsize=256)  # as _checked_geometry: once per geometry, not per step
+def _checked_pool_geometry(
+    kernel: Pair, stride: Pair, pad: Pair, dilation: Pair, ceil_mode: bool, size: Pair, op: str
+) -> Geometry:
+    if min(stride) < 1 or min(dilation) < 1:
+        raise RuntimeError(
+            f"{op}: stride {stride} and dilation {dilation} should be greater than zero"
+        )
     if pad[0] > kernel[0] // 2 or pad[1] > kernel[1] // 2:
         raise RuntimeError(
             f"{op}: padding {pad} should be at most half of the kernel size {kernel}"
         )
-    return pad
+    widths = []
+    for n, k, s, p, d in zip(size, kernel, stride, pad, dilation, strict=True):
+        extent = d * (k - 1) + 1
+        out = (n + 2 * p - extent + (s - 1 if ceil_mode else 0)) // s + 1
+        if ceil_mode and (out - 1) * s >= n + p:  # the last window would start in the padding
+            out -= 1
+        widths.append((p, p + max(0, (out - 1) * s + extent - n - 2 * p)))
+    geom = Geometry(kernel, stride, (widths[0], widths[1]), dilation)
+    ho, wo = geom.out_size(*size)
+    if ho < 1 or wo < 1:
+        raise RuntimeError(
+            f"{op}: kernel {kernel} with dilation {dilation} does not fit the input of size "
+            f"{size} padded by {pad}: the output would be {ho}x{wo}"
+        )
+    return geom
 
 
-def _geometry(kernel: Pair, stride: Any, padding: Any, size: Pair, op: str) -> Geometry:
+def _geometry(
+    kernel: Pair, stride: Any, padding: Any, size: Pair, op: str, dilation: Pair = (1, 1)
+) -> Geometry:
     stride = _pair(stride, "stride")
     if padding not in ("valid", "same"):
         padding = _pair(padding, "padding")
-    return _checked_geometry(kernel, stride, padding, size, op)
+    return _checked_geometry(kernel, stride, padding, size, op, dilation)
 
 
 # A training step asks for the same few geometries at every step: each is checked and made once
 # (a frozen dataclass's __init__ and the checks took ~5 us a call, four calls a digits CNN step).
 @functools.lru_cache(maxsize=256)
 def _checked_geometry(
-    kernel: Pair, stride: Pair, padding: str | Pair, size: Pair, op: str
+    kernel: Pair, stride: Pair, padding: str | Pair, size: Pair, op: str, dilation: Pair
 ) -> Geometry:
     if min(stride) < 1:
         raise ValueError(f"{op}: stride must be positive, got {stride}")
+    if min(dilation) < 1:
+        raise RuntimeError(f"dilation should be greater than zero, but got {list(dilation)}")
     if padding == "valid":
         widths: tuple[Pair, Pair] = ((0, 0), (0, 0))
     elif padding == "same":
         if stride != (1, 1):
-            raise ValueError(f"{op}: padding='same' needs stride 1, got stride {stride}")
-        # An even kernel pads one more at the bottom/right, as PyTorch does.
-        widths = tuple(((k - 1) // 2, k - 1 - (k - 1) // 2) for k in kernel)  # type: ignore[assignment]
+            raise RuntimeError("padding='same' is not supported for strided convolutions")
+        # The window's extent less one, split; an odd total pads one more at the bottom/right,
+        # as PyTorch does.
+        total = tuple(d * (k - 1) for k, d in zip(kernel, dilation, strict=True))
+        widths = tuple((t // 2, t - t // 2) for t in total)  # type: ignore[assignment]
     else:
         ph, pw = padding
         if min(ph, pw) < 0:
             raise ValueError(f"{op}: padding must be non-negative, got {(ph, pw)}")
         widths = ((ph, ph), (pw, pw))
-    geom = Geometry(kernel, stride, widths)
+    geom = Geometry(kernel, stride, widths, dilation)
     ho, wo = geom.out_size(*size)
     if ho < 1 or wo < 1:
         raise RuntimeError(
             f"{op}: kernel {kernel} does not fit the input of size {size} padded by "
             f"{widths}: the output would be {ho}x{wo}"
+            + (f" (dilation {dilation}: windows {geom.extent})" if dilation != (1, 1) else "")
         )
     return geom
 
@@ -563,16 +634,15 @@ def conv2d(
 
     ``padding`` is an int, a pair, ``"valid"`` or ``"same"``. With ``groups`` the weight is
     (O, C / groups, kh, kw), each group of channels convolved with its own outputs' weights.
-    Only ``dilation=1`` is supported.
+    ``dilation`` spreads the kernel's taps ``dilation`` apart (an "atrous" convolution).
 
         >>> import chainrule as cr
         >>> conv2d(cr.ones(1, 1, 4, 4), cr.ones(2, 1, 3, 3), padding=1).shape
         chainrule.Size([1, 2, 4, 4])
     """
-    if _pair(dilation, "dilation") != (1, 1):
-        raise NotImplementedError("conv2d: only dilation=1 is supported")
+    spread = _pair(dilation, "dilation")
     if groups != 1:
-        return _grouped_conv2d(input, weight, bias, stride, padding, groups)
+        return _grouped_conv2d(input, weight, bias, stride, padding, spread, groups)
     input, unbatched = _batched(input, "conv2d")
     if weight.ndim != 4 or weight.shape[1] != input.shape[1]:
         raise RuntimeError(
@@ -585,7 +655,8 @@ def conv2d(
             "output channels"
         )
     kernel = (weight.shape[2], weight.shape[3])
-    geom = _geometry(kernel, stride, padding, (input.shape[2], input.shape[3]), "conv2d")
+    size = (input.shape[2], input.shape[3])
+    geom = _geometry(kernel, stride, padding, size, "conv2d", spread)
     out = Convolution(geom)(input, weight, bias)
     return out.squeeze(0) if unbatched else out
 
@@ -596,6 +667,7 @@ def _grouped_conv2d(
     bias: Tensor | None,
     stride: Any,
     padding: Any,
+    dilation: Pair,
     groups: int,
 ) -> Tensor:
     """:func:`conv2d` with ``groups``: each group of input channels convolved with its own
@@ -628,6 +700,7 @@ def _grouped_conv2d(
             None if bias is None else bias[g * per_out : (g + 1) * per_out],
             stride,
             padding,
+            dilation,
         )
         for g in range(groups)
     ]
@@ -832,13 +905,11 @@ def max_pool2d(
     >>> max_pool2d(cr.arange(16.0).reshape(1, 1, 4, 4), 2).flatten().tolist()
     [5.0, 7.0, 13.0, 15.0]
     """
-    if _pair(dilation, "dilation") != (1, 1) or ceil_mode:
-        raise NotImplementedError("max_pool2d: dilation and ceil_mode are not supported")
     input, unbatched = _batched(input, "max_pool2d")
     kernel = _pair(kernel_size, "kernel_size")
-    pad = _pool_padding(kernel, padding, "max_pool2d")
     size = (input.shape[2], input.shape[3])
-    geom = _geometry(kernel, kernel if stride is None else stride, pad, size, "max_pool2d")
+    step = kernel if stride is None else stride
+    geom = _pool_geometry(kernel, step, padding, dilation, ceil_mode, size, "max_pool2d")
     out = MaxPool2DWithIndices(geom)(input)
     if not return_indices:
         return out.squeeze(0) if unbatched else out
@@ -885,20 +956,25 @@ def avg_pool2d(
         >>> avg_pool2d(cr.arange(16.0).reshape(1, 1, 4, 4), 2).flatten().tolist()
         [2.5, 4.5, 10.5, 12.5]
     """
-    if ceil_mode:
-        raise NotImplementedError("avg_pool2d: ceil_mode is not supported")
     _check_image(input, "avg_pool2d")  # (C, H, W) needs no batch dimension here
     *leading, h, w = input.shape
     kernel = _pair(kernel_size, "kernel_size")
-    pad = _pool_padding(kernel, padding, "avg_pool2d")
-    geom = _geometry(kernel, kernel if stride is None else stride, pad, (h, w), "avg_pool2d")
+    step = kernel if stride is None else stride
+    geom = _pool_geometry(kernel, step, padding, 1, ceil_mode, (h, w), "avg_pool2d")
     ones = xp.ones((1, 1, *kernel), dtype=input.dtype)
     sums = Convolution(geom)(input.reshape(-1, 1, h, w), ones, None)
     ho, wo = sums.shape[2], sums.shape[3]
+    (top, bottom), (left, right) = geom.padding
     if divisor_override is not None:
         divisor: Any = divisor_override
-    elif count_include_pad:
-        divisor = kernel[0] * kernel[1]
-    else:  # how many real elements each window covers
+    elif not count_include_pad:  # how many real elements each window covers
         divisor = _conv(xp.ones((1, 1, h, w), dtype=input.dtype), ones, None, geom)[0, 0]
+    elif (bottom, right) == (top, left):
+        divisor = kernel[0] * kernel[1]
+    else:
+        # A ceil_mode window past the padded input: PyTorch counts its padded elements, not
+        # those past them. So: how many elements of the padded input each window covers.
+        beyond = Geometry(kernel, geom.stride, ((0, bottom - top), (0, right - left)))
+        padded = xp.ones((1, 1, h + 2 * top, w + 2 * left), dtype=input.dtype)
+        divisor = _conv(padded, ones, None, beyond)[0, 0]
     return (sums / divisor).reshape(*leading, ho, wo)

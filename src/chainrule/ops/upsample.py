@@ -98,6 +98,46 @@ def _lerp(x: Tensor, axis: int, out: int, factor: Any, align_corners: bool) -> T
     return _read(x, axis, i0) * near + _read(x, axis, i1) * far
 
 
+def _cubic_weights(
+    size: int, out: int, factor: float | None, align_corners: bool, opmath: Any
+) -> tuple[Any, Any]:
+    """Each output position's four neighbours in the input (clamped to it) and their
+    weights, ``(indices, weights)`` of shape (4, out): PyTorch's ``compute_indices_weights_
+    cubic``, Keys' cubic convolution with ``A = -0.75`` at the source position ``i * scale``
+    (``align_corners``) or ``(i + 0.5) * scale - 0.5``, not clamped at 0 as linear's is."""
+    i = xp.arange(out, dtype=opmath)
+    if align_corners:
+        scale = opmath(size - 1) / opmath(out - 1) if out > 1 else opmath(0)
+        source = scale * i
+    else:
+        source = _scale(size, out, factor, opmath) * (i + opmath(0.5)) - opmath(0.5)
+    floor = xp.floor(source)
+    t = (source - floor).astype(opmath)
+    a, one = opmath(-0.75), opmath(1)
+
+    def near(x: Any) -> Any:  # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + one
+
+    def far(x: Any) -> Any:  # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    weights = xp.stack([far(t + one), near(t), near(one - t), far(one - t + one)])
+    taps = floor.astype(xp.int64) + xp.arange(-1, 3)[:, None]
+    return xp.clip(taps, 0, size - 1), weights
+
+
+def _cubic(x: Tensor, axis: int, out: int, factor: Any, align_corners: bool) -> Tensor:
+    """``x`` resized to ``out`` along ``axis`` by cubic convolution: four weighted reads,
+    summed in PyTorch's order."""
+    taps, weights = _cubic_weights(x.shape[axis], out, factor, align_corners, _opmath(x))
+    shape = (out,) if axis == -1 else (out, 1)
+    total = None
+    for index, weight in zip(taps, weights, strict=True):
+        term = _read(x, axis, index) * _make(weight.astype(x.dtype).reshape(shape))
+        total = term if total is None else total + term
+    return total
+
+
 def _sizes(input: Tensor, size: Any, scale_factor: Any, recompute: Any) -> tuple[Any, Any]:  # noqa: A002
     """PyTorch's reading of ``size`` and ``scale_factor``: the output's spatial sizes, and the
     scale factors the kernels use (None where the sizes alone define the scales)."""
@@ -179,7 +219,7 @@ def interpolate(
 ) -> Tensor:
     """Resize the spatial dimensions (those after N and C) of ``input`` to ``size``, or by
     ``scale_factor``, with ``mode`` ``"nearest"``, ``"nearest-exact"``, ``"linear"``
-    (3-D input), ``"bilinear"`` (4-D) or ``"area"``.
+    (3-D input), ``"bilinear"`` or ``"bicubic"`` (4-D) or ``"area"``.
 
     >>> import chainrule as cr
     >>> interpolate(cr.tensor([[[[1.0, 2.0], [3.0, 4.0]]]]), size=3, mode="bilinear")
@@ -201,7 +241,8 @@ def interpolate(
             "Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and "
             "requires a 4-D tensor as input"
         )
-    if input.ndim not in (3, 4, 5) or mode not in _MODES.split(" | "):
+    bicubic_not_4d = mode == "bicubic" and input.ndim != 4  # PyTorch's last resort, too
+    if input.ndim not in (3, 4, 5) or mode not in _MODES.split(" | ") or bicubic_not_4d:
         raise NotImplementedError(
             f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for "
             f"the modes: {_MODES} (got {mode})"
@@ -210,10 +251,9 @@ def interpolate(
         raise NotImplementedError(
             f"Got {input.ndim}D input, but {mode} mode needs {_SPATIAL[mode] + 2}D input"
         )
-    if input.ndim == 5 or mode in ("bicubic", "lanczos") or antialias:
+    if input.ndim == 5 or mode == "lanczos" or antialias:
         raise NotImplementedError(
-            "interpolate: 5-D input, modes 'bicubic' and 'lanczos' and antialias=True are not "
-            "supported"
+            "interpolate: 5-D input, mode 'lanczos' and antialias=True are not supported"
         )
     _check_dtype(input, mode)
     _check_sizes(input, sizes)
@@ -228,7 +268,9 @@ def interpolate(
             # PyTorch's kernels copy a dimension that keeps its size, whatever the scale
             # factor says (1-D nearest and nearest-exact do not: they read floor(i * scale)).
             continue
-        if interpolating:
+        if mode == "bicubic":
+            out = _cubic(out, axis, n, factor, bool(align_corners))
+        elif interpolating:
             out = _lerp(out, axis, n, factor, bool(align_corners))
         else:
             exact = mode == "nearest-exact"
