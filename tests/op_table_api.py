@@ -794,3 +794,14 @@ API_SPECS += [
         },
     ),
 ]
+
+API_SPECS += [
+    # nn.Bilinear's map, one einsum: x1^T W[o] x2 + b[o]
+    OpSpec(
+        "bilinear",
+        lambda x1, x2, w, b: _lib(x1).nn.functional.bilinear(x1, x2, w, b),
+        SAME,
+        ("Einsum", "Add"),
+        (((2, 3), (2, 4), (5, 3, 4), (5,)), ((2, 2, 3), (2, 2, 4), (1, 3, 4), (1,))),
+    ),
+]

@@ -122,6 +122,22 @@ CASES: dict[str, Callable[[Any], Any]] = {
     ),
     "special_log_ndtr_float32": lambda m: m.special.log_ndtr(m.tensor([-20.0, -3.0, 0.0, 4.0])),
     "mvlgamma_method": lambda m: m.tensor([2.5, 3.0]).mvlgamma(2),
+    "bilinear_batch_mismatch_refused": lambda m: m.nn.functional.bilinear(
+        m.ones(2, 3), m.ones(3, 4), m.ones(5, 3, 4)
+    ),
+    "bilinear_ranks_refused": lambda m: m.nn.functional.bilinear(
+        m.ones(2, 3), m.ones(1, 2, 4), m.ones(5, 3, 4)
+    ),
+    "bilinear_input2_size_refused": lambda m: m.nn.functional.bilinear(
+        m.ones(2, 3), m.ones(2, 5), m.ones(5, 3, 4)
+    ),
+    "bilinear_bias_size_refused": lambda m: m.nn.functional.bilinear(
+        m.ones(2, 3), m.ones(2, 4), m.ones(5, 3, 4), m.ones(6)
+    ),
+    "bilinear_module_repr_and_shapes": lambda m: (
+        repr(m.nn.Bilinear(3, 4, 5, bias=False)),
+        tuple(m.nn.Bilinear(3, 4, 5).weight.shape),
+    ),
     "linalg_pinv_atol": lambda m: m.linalg.pinv(m.tensor([[1.0, 0.0], [0.0, 1e-3]]), atol=0.01),
 }
 

@@ -20,7 +20,7 @@ from chainrule.nn.conv import (
     Conv2d,
     MaxPool2d,
 )
-from chainrule.nn.layers import Dropout, Embedding, Flatten, Identity, Linear
+from chainrule.nn.layers import Bilinear, Dropout, Embedding, Flatten, Identity, Linear
 from chainrule.nn.losses import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -155,6 +155,7 @@ __all__ = [
     "LayerNorm",
     "LeakyReLU",
     "Linear",
+    "Bilinear",
     "LogSigmoid",
     "LogSoftmax",
     "MSELoss",

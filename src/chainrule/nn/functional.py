@@ -63,7 +63,7 @@ from chainrule.ops.losses import (
     nll_loss,
     smooth_l1_loss,
 )
-from chainrule.ops.nn_ops import linear
+from chainrule.ops.nn_ops import bilinear, linear
 from chainrule.ops.pooling import (
     avg_pool1d,
     max_pool1d,
@@ -120,6 +120,7 @@ __all__ = [
     "leaky_relu",
     "leaky_relu_",
     "linear",
+    "bilinear",
     "local_response_norm",
     "log_softmax",
     "logsigmoid",

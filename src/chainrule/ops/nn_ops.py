@@ -16,7 +16,7 @@ from chainrule import _blas, _buffers, dtypes
 from chainrule._array import xp
 from chainrule.autodiff import batching
 from chainrule.op import Bilinear, Op
-from chainrule.ops import dual
+from chainrule.ops import dual, linalg
 from chainrule.ops.elementwise import _floating
 from chainrule.ops.reduce import one_dim
 from chainrule.tensor import Tensor
@@ -197,6 +197,40 @@ def _column_sums(g):
 
 _BLAS_FLOATS = (xp.dtype("float32"), xp.dtype("float64"))
 _BLAS_ROWS = 64
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``y[..., o] = input1[..., i] weight[o, i, j] input2[..., j] + bias[o]``: one
+    ``einsum``, whose rules give the three gradients (``nn.Bilinear``'s map).
+
+    >>> import chainrule as cr
+    >>> bilinear(cr.ones(2, 3), cr.ones(2, 4), cr.ones(5, 3, 4)).shape
+    chainrule.Size([2, 5])
+    """
+    if input1.ndim != input2.ndim:
+        raise RuntimeError(
+            f"bilinear(): input dimensions do not match: got {input1.ndim} and {input2.ndim}"
+        )
+    if input1.shape[:-1] != input2.shape[:-1]:
+        pairs = zip(input1.shape[:-1], input2.shape[:-1], strict=True)
+        at = next(d for d, (a, b) in enumerate(pairs) if a != b)
+        raise RuntimeError(
+            f"bilinear(): input batch dimensions do not match at dim {at}: got "
+            f"{input1.shape[at]} and {input2.shape[at]}"
+        )
+    for k, x in ((1, input1), (2, input2)):
+        if x.shape[-1] != weight.shape[k]:
+            raise RuntimeError(
+                f"bilinear(): input{k} size does not match weight size: got {x.shape[-1]} "
+                f"but expected {weight.shape[k]}"
+            )
+    if bias is not None and bias.shape[-1] != weight.shape[0]:
+        raise RuntimeError(
+            f"bilinear(): bias size does not match weight size: got {bias.shape[-1]} but "
+            f"expected {weight.shape[0]}"
+        )
+    out = linalg.einsum("...i,oij,...j->...o", input1, weight, input2)
+    return out if bias is None else out + bias
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
