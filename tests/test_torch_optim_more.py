@@ -1,0 +1,375 @@
+"""The rest of ``torch.optim`` against PyTorch: learning-rate schedules and optimizers.
+
+Each schedule runs in both libraries on optimizers with several parameter groups; the
+learning rates (and cycled momenta) must be equal after every step, as must ``get_last_lr``,
+and a state dict taken midway must resume to the same sequence.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import torch
+
+import chainrule as cr
+
+SCHED_STEPS = 30
+GROUP_LRS = [0.1, 0.03, 0.5]
+
+
+def _optimizers(opt_name: str = "SGD", **kwargs: Any) -> tuple[Any, Any]:
+    """The same three-group optimizer in both libraries (one parameter per group)."""
+    pair = []
+    for lib in (cr, torch):
+        groups = [{"params": [lib.nn.Parameter(lib.zeros(2))], "lr": lr} for lr in GROUP_LRS]
+        pair.append(getattr(lib.optim, opt_name)(groups, **kwargs))
+    return pair[0], pair[1]
+
+
+class _Warmup:
+    """A callable object, so state dicts keep its attributes (functions are left out)."""
+
+    def __init__(self, length: int) -> None:
+        self.length = length
+
+    def __call__(self, epoch: int) -> float:
+        return min(1.0, (epoch + 1) / self.length)
+
+
+def _seq(lib: Any, opt: Any) -> Any:
+    sched = lib.optim.lr_scheduler
+    return sched.SequentialLR(
+        opt,
+        [
+            sched.LinearLR(opt, start_factor=0.1, total_iters=4),
+            sched.CosineAnnealingLR(opt, T_max=8),
+            sched.ExponentialLR(opt, gamma=0.9),
+        ],
+        milestones=[5, 14],
+    )
+
+
+def _seq_step(lib: Any, opt: Any) -> Any:
+    sched = lib.optim.lr_scheduler
+    return sched.SequentialLR(
+        opt,
+        [
+            sched.ConstantLR(opt, factor=0.5, total_iters=3),
+            sched.MultiStepLR(opt, milestones=[2, 6, 6]),
+            sched.StepLR(opt, step_size=4, gamma=0.5),
+        ],
+        milestones=[4, 11],
+    )
+
+
+def _chained(lib: Any, opt: Any) -> Any:
+    sched = lib.optim.lr_scheduler
+    return sched.ChainedScheduler(
+        [
+            sched.ConstantLR(opt, factor=0.25, total_iters=3),
+            sched.ExponentialLR(opt, gamma=0.95),
+            sched.MultiStepLR(opt, milestones=[10, 20], gamma=0.5),
+        ]
+    )
+
+
+def _chained_in_sequence(lib: Any, opt: Any) -> Any:
+    sched = lib.optim.lr_scheduler
+    return sched.SequentialLR(
+        opt,
+        [
+            sched.ChainedScheduler(
+                [sched.LinearLR(opt, total_iters=4), sched.ExponentialLR(opt, gamma=0.9)]
+            ),
+            sched.PolynomialLR(opt, total_iters=10, power=2.0),
+        ],
+        milestones=[7],
+    )
+
+
+def _simple(name: str, **kwargs: Any) -> Callable[[Any, Any], Any]:
+    return lambda lib, opt: getattr(lib.optim.lr_scheduler, name)(opt, **kwargs)
+
+
+# (id, optimizer name, optimizer kwargs, scheduler factory(lib, optimizer))
+SCHEDULE_CASES: list[tuple[str, str, dict[str, Any], Callable[[Any, Any], Any]]] = [
+    ("ExponentialLR", "SGD", {}, _simple("ExponentialLR", gamma=0.9)),
+    ("LambdaLR-fn", "SGD", {}, _simple("LambdaLR", lr_lambda=lambda e: 0.95**e)),
+    (
+        "LambdaLR-per-group",
+        "SGD",
+        {},
+        _simple("LambdaLR", lr_lambda=[lambda e: 1 / (e + 1), _Warmup(5), lambda e: e % 3]),
+    ),
+    ("MultiplicativeLR", "SGD", {}, _simple("MultiplicativeLR", lr_lambda=lambda e: 0.9)),
+    (
+        "MultiplicativeLR-per-group",
+        "SGD",
+        {},
+        _simple("MultiplicativeLR", lr_lambda=[lambda e: 0.9, lambda e: 1.01, _Warmup(4)]),
+    ),
+    ("MultiStepLR", "SGD", {}, _simple("MultiStepLR", milestones=[3, 7, 7, 20], gamma=0.3)),
+    ("StepLR", "SGD", {}, _simple("StepLR", step_size=4, gamma=0.7)),
+    ("LinearLR", "SGD", {}, _simple("LinearLR")),
+    (
+        "LinearLR-decay",
+        "SGD",
+        {},
+        _simple("LinearLR", start_factor=1.0, end_factor=0.05, total_iters=17),
+    ),
+    ("ConstantLR", "SGD", {}, _simple("ConstantLR")),
+    ("ConstantLR-0.6-9", "SGD", {}, _simple("ConstantLR", factor=0.6, total_iters=9)),
+    ("PolynomialLR", "SGD", {}, _simple("PolynomialLR")),
+    ("PolynomialLR-2", "SGD", {}, _simple("PolynomialLR", total_iters=20, power=2.0)),
+    ("PolynomialLR-0.5", "SGD", {}, _simple("PolynomialLR", total_iters=12, power=0.5)),
+    ("CosineAnnealingLR", "SGD", {}, _simple("CosineAnnealingLR", T_max=7, eta_min=0.001)),
+    ("WarmRestarts", "SGD", {}, _simple("CosineAnnealingWarmRestarts", T_0=5)),
+    (
+        "WarmRestarts-mult",
+        "SGD",
+        {},
+        _simple("CosineAnnealingWarmRestarts", T_0=3, T_mult=2, eta_min=0.002),
+    ),
+    (
+        "CyclicLR",
+        "SGD",
+        {"momentum": 0.9},
+        _simple("CyclicLR", base_lr=0.01, max_lr=0.1, step_size_up=4),
+    ),
+    (
+        "CyclicLR-triangular2",
+        "SGD",
+        {"momentum": 0.9},
+        _simple(
+            "CyclicLR",
+            base_lr=[0.01, 0.02, 0.001],
+            max_lr=[0.1, 0.2, 0.05],
+            step_size_up=3,
+            step_size_down=5,
+            mode="triangular2",
+            base_momentum=[0.7, 0.8, 0.85],
+        ),
+    ),
+    (
+        "CyclicLR-exp_range-Adam",
+        "Adam",
+        {},
+        _simple(
+            "CyclicLR", base_lr=0.001, max_lr=0.01, step_size_up=5, mode="exp_range", gamma=0.97
+        ),
+    ),
+    (
+        "CyclicLR-scale_fn-iterations",
+        "SGD",
+        {},
+        _simple(
+            "CyclicLR",
+            base_lr=0.01,
+            max_lr=0.1,
+            step_size_up=2,
+            scale_fn=lambda x: 1 / (1 + 0.1 * x),
+            scale_mode="iterations",
+            cycle_momentum=False,
+        ),
+    ),
+    ("SequentialLR", "SGD", {}, _seq),
+    ("SequentialLR-steps", "SGD", {}, _seq_step),
+    ("ChainedScheduler", "SGD", {}, _chained),
+    ("Chained-in-Sequential", "SGD", {}, _chained_in_sequence),
+]
+
+
+def _observed(opt: Any, sched: Any) -> tuple[list[float], list[float], list[Any]]:
+    groups = opt.param_groups
+    momenta = [g.get("momentum", g.get("betas")) for g in groups]
+    return [float(g["lr"]) for g in groups], [float(x) for x in sched.get_last_lr()], momenta
+
+
+@pytest.mark.parametrize(
+    ("opt_name", "opt_kwargs", "make"),
+    [case[1:] for case in SCHEDULE_CASES],
+    ids=[case[0] for case in SCHEDULE_CASES],
+)
+def test_schedule_matches_torch(
+    opt_name: str, opt_kwargs: dict[str, Any], make: Callable[[Any, Any], Any]
+) -> None:
+    ours_opt, theirs_opt = _optimizers(opt_name, **opt_kwargs)
+    ours, theirs = make(cr, ours_opt), make(torch, theirs_opt)
+    assert _observed(ours_opt, ours) == _observed(theirs_opt, theirs)
+    for _ in range(SCHED_STEPS):
+        ours_opt.step()
+        theirs_opt.step()
+        ours.step()
+        theirs.step()
+        assert _observed(ours_opt, ours) == _observed(theirs_opt, theirs)
+        assert getattr(ours, "last_epoch", None) == getattr(theirs, "last_epoch", None)
+
+
+@pytest.mark.parametrize(
+    ("opt_name", "opt_kwargs", "make"),
+    [case[1:] for case in SCHEDULE_CASES],
+    ids=[case[0] for case in SCHEDULE_CASES],
+)
+def test_schedule_resumes_from_its_state_dict(
+    opt_name: str, opt_kwargs: dict[str, Any], make: Callable[[Any, Any], Any]
+) -> None:
+    """Ten steps, a state dict, then a new scheduler loaded from it (and the optimizer's
+    groups from theirs) continues exactly as the first does."""
+    opt, _ = _optimizers(opt_name, **opt_kwargs)
+    sched = make(cr, opt)
+    for _ in range(10):
+        opt.step()
+        sched.step()
+    saved_opt, saved = opt.state_dict(), sched.state_dict()
+    fresh_opt, _ = _optimizers(opt_name, **opt_kwargs)
+    fresh = make(cr, fresh_opt)
+    fresh_opt.load_state_dict(saved_opt)
+    fresh.load_state_dict(saved)
+    for _ in range(15):
+        for o, s in ((opt, sched), (fresh_opt, fresh)):
+            o.step()
+            s.step()
+        assert _observed(fresh_opt, fresh) == _observed(opt, sched)
+
+
+def test_schedule_state_dicts_have_torchs_keys() -> None:
+    for case_id, opt_name, opt_kwargs, make in SCHEDULE_CASES:
+        ours_opt, theirs_opt = _optimizers(opt_name, **opt_kwargs)
+        ours, theirs = make(cr, ours_opt).state_dict(), make(torch, theirs_opt).state_dict()
+        # PyTorch's flag for a warning chainrule does not give
+        assert set(ours) == set(theirs) - {"_get_lr_called_within_step"}, case_id
+        if "lr_lambdas" in theirs:
+            assert ours["lr_lambdas"] == theirs["lr_lambdas"]
+
+
+def _error(call: Callable[[], Any]) -> tuple[type, str]:
+    with pytest.raises(Exception) as info:  # noqa: PT011 - compared with PyTorch's below
+        call()
+    return type(info.value), str(info.value)
+
+
+# (id, optimizer kwargs, call(lib, optimizer)) that PyTorch refuses
+SCHEDULE_ERRORS: list[tuple[str, dict[str, Any], Callable[[Any, Any], Any]]] = [
+    ("ConstantLR-factor", {}, _simple("ConstantLR", factor=1.5)),
+    ("ConstantLR-negative", {}, _simple("ConstantLR", factor=-0.1)),
+    ("LinearLR-start", {}, _simple("LinearLR", start_factor=0)),
+    ("LinearLR-end", {}, _simple("LinearLR", end_factor=1.2)),
+    ("LambdaLR-count", {}, _simple("LambdaLR", lr_lambda=[lambda e: 1.0])),
+    ("MultiplicativeLR-count", {}, _simple("MultiplicativeLR", lr_lambda=[lambda e: 1.0] * 2)),
+    ("MultiplicativeLR-callable", {}, _simple("MultiplicativeLR", lr_lambda=0.9)),
+    ("WarmRestarts-T_0", {}, _simple("CosineAnnealingWarmRestarts", T_0=0)),
+    ("WarmRestarts-T_0-float", {}, _simple("CosineAnnealingWarmRestarts", T_0=2.0)),
+    ("WarmRestarts-T_mult", {}, _simple("CosineAnnealingWarmRestarts", T_0=2, T_mult=0)),
+    ("WarmRestarts-eta_min", {}, _simple("CosineAnnealingWarmRestarts", T_0=2, eta_min="0")),
+    ("CyclicLR-mode", {}, _simple("CyclicLR", base_lr=0.1, max_lr=1.0, mode="saw")),
+    ("CyclicLR-lengths", {}, _simple("CyclicLR", base_lr=[0.1], max_lr=1.0)),
+    (
+        "CyclicLR-momentum",
+        {},
+        lambda lib, opt: lib.optim.lr_scheduler.CyclicLR(
+            lib.optim.Adagrad(opt.param_groups[0]["params"]), base_lr=0.1, max_lr=1.0
+        ),
+    ),
+    (
+        "CyclicLR-momentum-lengths",
+        {"momentum": 0.9},
+        _simple("CyclicLR", base_lr=0.1, max_lr=1.0, max_momentum=[0.9, 0.9]),
+    ),
+    ("SequentialLR-empty", {}, lambda lib, opt: lib.optim.lr_scheduler.SequentialLR(opt, [], [])),
+    (
+        "SequentialLR-milestones",
+        {},
+        lambda lib, opt: lib.optim.lr_scheduler.SequentialLR(
+            opt, [lib.optim.lr_scheduler.ExponentialLR(opt, 0.9)], [3]
+        ),
+    ),
+    (
+        "SequentialLR-plateau",
+        {},
+        lambda lib, opt: lib.optim.lr_scheduler.SequentialLR(
+            opt,
+            [
+                lib.optim.lr_scheduler.ExponentialLR(opt, 0.9),
+                lib.optim.lr_scheduler.ReduceLROnPlateau(opt),
+            ],
+            [3],
+        ),
+    ),
+    (
+        "SequentialLR-not-a-scheduler",
+        {},
+        lambda lib, opt: lib.optim.lr_scheduler.SequentialLR(opt, [object()], []),
+    ),
+    (
+        "ChainedScheduler-empty",
+        {},
+        lambda lib, opt: lib.optim.lr_scheduler.ChainedScheduler([]),
+    ),
+    (
+        "ChainedScheduler-plateau",
+        {},
+        lambda lib, opt: lib.optim.lr_scheduler.ChainedScheduler(
+            [lib.optim.lr_scheduler.ReduceLROnPlateau(opt)]
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("opt_kwargs", "call"),
+    [case[1:] for case in SCHEDULE_ERRORS],
+    ids=[case[0] for case in SCHEDULE_ERRORS],
+)
+def test_schedule_errors_match_torch(
+    opt_kwargs: dict[str, Any], call: Callable[[Any, Any], Any]
+) -> None:
+    ours_opt, theirs_opt = _optimizers("SGD", **opt_kwargs)
+    assert _error(lambda: call(cr, ours_opt)) == _error(lambda: call(torch, theirs_opt))
+
+
+def test_sequential_refuses_a_schedule_of_another_optimizer() -> None:
+    """PyTorch's message names the other optimizer by its repr; the type and start agree."""
+
+    def other_optimizers(lib: Any) -> None:
+        a, b = (lib.optim.SGD([lib.nn.Parameter(lib.zeros(1))], lr=0.1) for _ in range(2))
+        sched = lib.optim.lr_scheduler
+        sched.SequentialLR(a, [sched.ExponentialLR(b, 0.9)], milestones=[])
+
+    (ours_type, ours), (theirs_type, theirs) = (
+        _error(lambda: other_optimizers(cr)),
+        _error(lambda: other_optimizers(torch)),
+    )
+    assert ours_type is theirs_type is ValueError
+    prefix = "SequentialLR expects all schedulers to belong to the same optimizer, but got "
+    assert ours.startswith(prefix) and theirs.startswith(prefix)
+
+
+def test_warm_restarts_fractional_epochs_match_torch() -> None:
+    """``step(epoch)`` with fractional epochs, PyTorch's documented per-batch use."""
+    ours_opt, theirs_opt = _optimizers()
+    ours, theirs = (
+        lib.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=3)
+        for lib, opt in ((cr, ours_opt), (torch, theirs_opt))
+    )
+    for epoch in [0.25, 0.5, 1.75, 2.0, 3.3, 7.9, 8.0, 9.5, 26.1, 1.0]:
+        ours.step(epoch)
+        theirs.step(epoch)
+        assert _observed(ours_opt, ours) == _observed(theirs_opt, theirs)
+        assert (ours.T_i, ours.T_cur, ours.last_epoch) == (
+            theirs.T_i,
+            theirs.T_cur,
+            theirs.last_epoch,
+        )
+    assert _error(lambda: ours.step(-1)) == _error(lambda: theirs.step(-1))
+
+
+def test_lambda_lr_matches_a_closed_form() -> None:
+    opt, _ = _optimizers()
+    sched = cr.optim.lr_scheduler.LambdaLR(opt, lambda e: math.exp(-e / 4))
+    for epoch in range(1, 6):
+        opt.step()
+        sched.step()
+        assert sched.get_last_lr() == [lr * math.exp(-epoch / 4) for lr in GROUP_LRS]
