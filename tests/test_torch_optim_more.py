@@ -11,6 +11,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pytest
 import torch
 
@@ -373,3 +374,207 @@ def test_lambda_lr_matches_a_closed_form() -> None:
         opt.step()
         sched.step()
         assert sched.get_last_lr() == [lr * math.exp(-epoch / 4) for lr in GROUP_LRS]
+
+
+# ---------------------------------------------------------------------------- optimizers
+OPT_STEPS = 6
+OPT_SHAPES = [(3, 4), (5,), ()]
+CONFIGS_PER_OPTIMIZER = 40
+
+
+def _common(rng: np.random.Generator) -> dict[str, Any]:
+    config: dict[str, Any] = {"maximize": bool(rng.integers(2))}
+    if rng.integers(2):
+        config["weight_decay"] = float(rng.choice([0.0, 1e-3, 0.1, 0.7]))
+    return config
+
+
+def _betas(rng: np.random.Generator) -> dict[str, Any]:
+    return {
+        "betas": (float(rng.choice([0.0, 0.5, 0.9, 0.99])), float(rng.choice([0.0, 0.9, 0.999]))),
+        "eps": float(rng.choice([1e-8, 1e-3, 0.3])),
+    }
+
+
+# name -> a random keyword configuration
+OPTIMIZER_SAMPLERS: dict[str, Callable[[np.random.Generator], dict[str, Any]]] = {
+    "Adadelta": lambda rng: {
+        **_common(rng),
+        "lr": float(rng.choice([1.0, 0.3, 2.0])),
+        "rho": float(rng.choice([0.0, 0.5, 0.9, 1.0])),
+        "eps": float(rng.choice([1e-6, 1e-3, 0.1])),
+    },
+    "Adamax": lambda rng: {**_common(rng), **_betas(rng), "lr": float(rng.uniform(1e-3, 0.3))},
+    "NAdam": lambda rng: {
+        **_common(rng),
+        **_betas(rng),
+        "lr": float(rng.uniform(1e-3, 0.3)),
+        "momentum_decay": float(rng.choice([4e-3, 0.0, 0.1, 2.0])),
+        "decoupled_weight_decay": bool(rng.integers(2)),
+    },
+    "RAdam": lambda rng: {
+        **_common(rng),
+        **_betas(rng),
+        "lr": float(rng.uniform(1e-3, 0.3)),
+        "decoupled_weight_decay": bool(rng.integers(2)),
+    },
+    "Rprop": lambda rng: {
+        "maximize": bool(rng.integers(2)),
+        "lr": float(rng.uniform(1e-3, 0.3)),
+        "etas": (float(rng.choice([0.5, 0.3, 0.9])), float(rng.choice([1.2, 1.01, 3.0]))),
+        "step_sizes": (float(rng.choice([1e-6, 0.01])), float(rng.choice([50.0, 0.2]))),
+    },
+    "ASGD": lambda rng: {
+        **_common(rng),
+        "lr": float(rng.uniform(1e-3, 0.3)),
+        "lambd": float(rng.choice([1e-4, 0.0, 0.5])),
+        "alpha": float(rng.choice([0.75, 0.0, 1.0, 2.5])),
+        "t0": float(rng.choice([1e6, 0.0, 2.0, 3.5])),
+    },
+}
+OPTIMIZER_CONFIGS = [
+    (name, sample(np.random.default_rng(1000 * i + k)), 1000 * i + k)
+    for i, (name, sample) in enumerate(sorted(OPTIMIZER_SAMPLERS.items()))
+    for k in range(CONFIGS_PER_OPTIMIZER)
+]
+
+
+def _gradients(seed: int, dtype: Any) -> list[list[np.ndarray]]:
+    """Random gradients per step, with exact zeros and repeated signs (Rprop's cases)."""
+    rng = np.random.default_rng(seed)
+    steps = []
+    for _ in range(OPT_STEPS):
+        grads = []
+        for shape in OPT_SHAPES:
+            g = rng.standard_normal(shape) * rng.choice([1e-3, 1.0, 30.0])
+            g = np.where(rng.random(shape) < 0.1, 0.0, g)
+            grads.append(np.asarray(g, dtype=dtype))
+        steps.append(grads)
+    return steps
+
+
+def _run_both(
+    name: str, config: dict[str, Any], seed: int, dtype: Any, save_at: int | None = None
+) -> tuple[list[list[np.ndarray]], list[list[np.ndarray]]]:
+    """The parameters after every step in chainrule and in PyTorch; at ``save_at``, both
+    optimizers are replaced by new ones loaded from PyTorch's state dict."""
+    rng = np.random.default_rng(seed + 7)
+    start = [np.asarray(rng.standard_normal(s), dtype=dtype) for s in OPT_SHAPES]
+    ours = [cr.nn.Parameter(cr.tensor(a.copy())) for a in start]
+    theirs = [torch.nn.Parameter(torch.tensor(a.copy())) for a in start]
+    groups = lambda ps: [{"params": ps[:2]}, {"params": ps[2:], "lr": config["lr"] / 2}]  # noqa: E731
+    ours_opt = getattr(cr.optim, name)(groups(ours), **config)
+    theirs_opt = getattr(torch.optim, name)(groups(theirs), **config)
+    ours_seen, theirs_seen = [], []
+    for step, grads in enumerate(_gradients(seed, dtype)):
+        if step == save_at:  # both resume (loading casts float32 scalars to float64)
+            saved = theirs_opt.state_dict()
+            ours_opt = getattr(cr.optim, name)(groups(ours), **config)
+            ours_opt.load_state_dict(saved)
+            theirs_opt = getattr(torch.optim, name)(groups(theirs), **config)
+            theirs_opt.load_state_dict(saved)
+        for p, q, g in zip(ours, theirs, grads, strict=True):
+            p.grad = cr.tensor(g.copy())
+            q.grad = torch.tensor(g.copy())
+        ours_opt.step()
+        theirs_opt.step()
+        ours_seen.append([p.detach().numpy().copy() for p in ours])
+        theirs_seen.append([q.detach().numpy().copy() for q in theirs])
+    return ours_seen, theirs_seen
+
+
+def _assert_trajectories(ours: Any, theirs: Any, rtol: float, atol: float) -> None:
+    for step, (a, b) in enumerate(zip(ours, theirs, strict=True)):
+        for x, y in zip(a, b, strict=True):
+            assert x.dtype == y.dtype
+            np.testing.assert_allclose(x, y, rtol=rtol, atol=atol, err_msg=f"step {step}")
+
+
+@pytest.mark.parametrize(
+    ("name", "config", "seed"),
+    OPTIMIZER_CONFIGS,
+    ids=[f"{name}-{seed}" for name, _, seed in OPTIMIZER_CONFIGS],
+)
+def test_optimizer_matches_torch_float64(name: str, config: dict[str, Any], seed: int) -> None:
+    ours, theirs = _run_both(name, config, seed, np.float64)
+    _assert_trajectories(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("name", "config", "seed"),
+    OPTIMIZER_CONFIGS[::4],
+    ids=[f"{name}-{seed}" for name, _, seed in OPTIMIZER_CONFIGS[::4]],
+)
+def test_optimizer_matches_torch_float32(name: str, config: dict[str, Any], seed: int) -> None:
+    ours, theirs = _run_both(name, config, seed, np.float32)
+    _assert_trajectories(ours, theirs, rtol=2e-5, atol=2e-6)
+
+
+@pytest.mark.parametrize(
+    ("name", "config", "seed"),
+    OPTIMIZER_CONFIGS[1::8],
+    ids=[f"{name}-{seed}" for name, _, seed in OPTIMIZER_CONFIGS[1::8]],
+)
+def test_optimizer_resumes_from_torchs_state_dict(
+    name: str, config: dict[str, Any], seed: int
+) -> None:
+    ours, theirs = _run_both(name, config, seed, np.float64, save_at=3)
+    _assert_trajectories(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZER_SAMPLERS))
+def test_optimizer_state_and_groups_have_torchs_layout(name: str) -> None:
+    config = OPTIMIZER_SAMPLERS[name](np.random.default_rng(3))
+    ours, theirs = (
+        getattr(lib.optim, name)([lib.nn.Parameter(lib.ones(3))], **config) for lib in (cr, torch)
+    )
+    for opt, lib in ((ours, cr), (theirs, torch)):
+        opt.param_groups[0]["params"][0].grad = lib.ones(3)
+        opt.step()
+    ours_dict, theirs_dict = ours.state_dict(), theirs.state_dict()
+    assert ours_dict["param_groups"] == theirs_dict["param_groups"]
+    assert set(ours_dict["state"][0]) == set(theirs_dict["state"][0])
+    for key, value in theirs_dict["state"][0].items():
+        mine = ours_dict["state"][0][key]._data
+        assert mine.dtype == value.numpy().dtype, key
+        np.testing.assert_allclose(mine, value.numpy(), rtol=1e-6)
+
+
+OPTIMIZER_ERRORS: list[tuple[str, dict[str, Any]]] = [
+    ("Adadelta", {"lr": -1.0}),
+    ("Adadelta", {"rho": 1.5}),
+    ("Adadelta", {"rho": -0.1}),
+    ("Adadelta", {"eps": -1.0}),
+    ("Adadelta", {"weight_decay": -1.0}),
+    ("Adamax", {"lr": -0.1}),
+    ("Adamax", {"eps": -1.0}),
+    ("Adamax", {"betas": (1.0, 0.9)}),
+    ("Adamax", {"betas": (0.9, -0.1)}),
+    ("Adamax", {"weight_decay": -1.0}),
+    ("NAdam", {"lr": -0.1}),
+    ("NAdam", {"eps": -1.0}),
+    ("NAdam", {"betas": (1.0, 0.9)}),
+    ("NAdam", {"betas": (0.9, 1.0)}),
+    ("NAdam", {"weight_decay": -1.0}),
+    ("NAdam", {"momentum_decay": -1.0}),
+    ("RAdam", {"lr": -0.1}),
+    ("RAdam", {"eps": -1.0}),
+    ("RAdam", {"betas": (-0.5, 0.9)}),
+    ("RAdam", {"betas": (0.9, 1.5)}),
+    ("RAdam", {"weight_decay": -1.0}),
+    ("Rprop", {"lr": -0.1}),
+    ("Rprop", {"etas": (1.0, 1.2)}),
+    ("Rprop", {"etas": (0.5, 1.0)}),
+    ("Rprop", {"etas": (0.0, 1.2)}),
+    ("ASGD", {"lr": -0.1}),
+    ("ASGD", {"weight_decay": -1.0}),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs"), OPTIMIZER_ERRORS, ids=[f"{n}-{k}" for n, k in OPTIMIZER_ERRORS]
+)
+def test_optimizer_errors_match_torch(name: str, kwargs: dict[str, Any]) -> None:
+    assert _error(
+        lambda: getattr(cr.optim, name)([cr.nn.Parameter(cr.ones(1))], **kwargs)
+    ) == _error(lambda: getattr(torch.optim, name)([torch.nn.Parameter(torch.ones(1))], **kwargs))
