@@ -578,3 +578,144 @@ def test_optimizer_errors_match_torch(name: str, kwargs: dict[str, Any]) -> None
     assert _error(
         lambda: getattr(cr.optim, name)([cr.nn.Parameter(cr.ones(1))], **kwargs)
     ) == _error(lambda: getattr(torch.optim, name)([torch.nn.Parameter(torch.ones(1))], **kwargs))
+
+
+# ---------------------------------------------------------------------------- LBFGS
+_SPD = np.random.default_rng(0).standard_normal((6, 6))
+_SPD = _SPD @ _SPD.T + np.eye(6)
+
+
+def _rosenbrock(ws: list[Any], lib: Any) -> Any:
+    w = ws[0]
+    return (100 * (w[1:] - w[:-1] ** 2) ** 2 + (1 - w[:-1]) ** 2).sum()
+
+
+def _quadratic(ws: list[Any], lib: Any) -> Any:
+    w = ws[0]
+    a = lib.tensor(_SPD).to(w.dtype)
+    return 0.5 * (w * (a @ w)).sum() - w.sum()
+
+
+def _two_parameters(ws: list[Any], lib: Any) -> Any:
+    """A matrix and a vector (a third parameter gets no gradient: zeros in the flat vector)."""
+    m, v, _ = ws
+    return ((m @ v - 1.0) ** 2).sum() + (m**4).sum() * 0.01 + (v * v).sum()
+
+
+LBFGS_PROBLEMS: dict[str, tuple[Callable[[list[Any], Any], Any], list[np.ndarray]]] = {
+    "rosenbrock": (_rosenbrock, [np.array([-1.2, 1.0, -0.5, 0.8, 0.3])]),
+    "quadratic": (_quadratic, [np.arange(6.0) - 2]),
+    "two-parameters": (
+        _two_parameters,
+        [np.linspace(-1, 1, 12).reshape(3, 4), np.array([0.5, -0.3, 0.2, 1.0]), np.ones(2)],
+    ),
+}
+LBFGS_CONFIGS: list[dict[str, Any]] = [
+    {},
+    {"line_search_fn": "strong_wolfe"},
+    {"history_size": 3, "max_iter": 7, "lr": 0.5},
+    {"history_size": 2, "line_search_fn": "strong_wolfe", "max_iter": 5},
+    {"history_size": 1, "max_iter": 4, "max_eval": 6, "line_search_fn": "strong_wolfe"},
+    {"lr": 0.1, "max_iter": 30, "tolerance_change": 1e-4},
+    {"tolerance_grad": 1e-2, "line_search_fn": "strong_wolfe", "lr": 2.0},
+]
+LBFGS_CASES = [(p, c) for p in LBFGS_PROBLEMS for c in LBFGS_CONFIGS]
+LBFGS_STEPS = 3
+
+
+def _lbfgs_run(
+    lib: Any, problem: str, config: dict[str, Any], dtype: Any, resume_from: Any = None
+) -> tuple[list[list[np.ndarray]], list[float], Any]:
+    """The parameters and the returned loss after each ``step(closure)``; with
+    ``resume_from`` (another run's optimizer), start where it ended, from its state dict."""
+    fn, start = LBFGS_PROBLEMS[problem]
+    if resume_from is not None:
+        start = [np.asarray(p.detach().numpy()) for p in resume_from.param_groups[0]["params"]]
+    ws = [lib.nn.Parameter(lib.tensor(a.astype(dtype))) for a in start]
+    opt = lib.optim.LBFGS(ws, **config)
+    if resume_from is not None:
+        opt.load_state_dict(resume_from.state_dict())
+
+    def closure() -> Any:
+        opt.zero_grad()
+        loss = fn(ws, lib)
+        loss.backward()
+        return loss
+
+    seen, losses = [], []
+    for _ in range(LBFGS_STEPS):
+        losses.append(float(opt.step(closure).detach()))
+        seen.append([w.detach().numpy().copy() for w in ws])
+    return seen, losses, opt
+
+
+def _lbfgs_counters(opt: Any) -> tuple[int, int]:
+    state = opt.state[opt.param_groups[0]["params"][0]]
+    return state["func_evals"], state["n_iter"]
+
+
+@pytest.mark.parametrize(
+    ("problem", "config"), LBFGS_CASES, ids=[f"{p}-{c}" for p, c in LBFGS_CASES]
+)
+def test_lbfgs_matches_torch_float64(problem: str, config: dict[str, Any]) -> None:
+    """The same iterates, losses and closure calls (the line search's branches agree)."""
+    ours, ours_losses, ours_opt = _lbfgs_run(cr, problem, config, np.float64)
+    theirs, theirs_losses, theirs_opt = _lbfgs_run(torch, problem, config, np.float64)
+    # Rosenbrock's valley amplifies the last bits (dot products summed in another order)
+    _assert_trajectories(ours, theirs, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(ours_losses, theirs_losses, rtol=1e-6, atol=1e-12)
+    assert _lbfgs_counters(ours_opt) == _lbfgs_counters(theirs_opt)
+
+
+@pytest.mark.parametrize("config", LBFGS_CONFIGS[:2], ids=str)
+def test_lbfgs_matches_torch_float32(config: dict[str, Any]) -> None:
+    ours, _, _ = _lbfgs_run(cr, "quadratic", config, np.float32)
+    theirs, _, _ = _lbfgs_run(torch, "quadratic", config, np.float32)
+    # near the minimum a stopping test can fall either way in float32 (one iteration more
+    # or less, of a step below the tolerance): the iterates, not the counts, are compared
+    _assert_trajectories(ours, theirs, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("config", LBFGS_CONFIGS, ids=str)
+def test_lbfgs_resumes_from_torchs_state_dict(config: dict[str, Any]) -> None:
+    """Both libraries continue a PyTorch run from its state dict (history and all)."""
+    _, _, first = _lbfgs_run(torch, "two-parameters", config, np.float64)
+    ours, ours_losses, _ = _lbfgs_run(cr, "two-parameters", config, np.float64, first)
+    theirs, theirs_losses, _ = _lbfgs_run(torch, "two-parameters", config, np.float64, first)
+    _assert_trajectories(ours, theirs, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(ours_losses, theirs_losses, rtol=1e-9)
+
+
+def test_lbfgs_resumes_from_its_own_state_dict() -> None:
+    config = {"history_size": 4, "line_search_fn": "strong_wolfe", "max_iter": 3}
+    _, _, first = _lbfgs_run(cr, "rosenbrock", config, np.float64)
+    resumed, _, _ = _lbfgs_run(cr, "rosenbrock", config, np.float64, first)
+    theirs_first = _lbfgs_run(torch, "rosenbrock", config, np.float64)[2]
+    theirs, _, _ = _lbfgs_run(torch, "rosenbrock", config, np.float64, theirs_first)
+    _assert_trajectories(resumed, theirs, rtol=1e-7, atol=1e-9)
+    state = first.state_dict()["state"][0]
+    assert set(state) == set(theirs_first.state_dict()["state"][0])
+
+
+def test_lbfgs_errors_match_torch() -> None:
+    def make(lib: Any, **kwargs: Any) -> Any:
+        ws = [lib.nn.Parameter(lib.ones(2)), lib.nn.Parameter(lib.ones(1))]
+        groups = kwargs.pop("groups", False)
+        return lib.optim.LBFGS([{"params": ws[:1]}, {"params": ws[1:]}] if groups else ws, **kwargs)
+
+    assert _error(lambda: make(cr, lr=-1.0)) == _error(lambda: make(torch, lr=-1.0))
+    assert _error(lambda: make(cr, groups=True)) == _error(lambda: make(torch, groups=True))
+
+    def bad_search(lib: Any) -> None:
+        opt = make(lib, line_search_fn="armijo")
+        ws = opt.param_groups[0]["params"]
+
+        def closure() -> Any:
+            opt.zero_grad()
+            loss = sum((w * w).sum() for w in ws)
+            loss.backward()
+            return loss
+
+        opt.step(closure)
+
+    assert _error(lambda: bad_search(cr)) == _error(lambda: bad_search(torch))

@@ -13,6 +13,7 @@ from chainrule.optim.adadelta import Adadelta
 from chainrule.optim.adagrad import Adagrad
 from chainrule.optim.adam import Adam, AdamW
 from chainrule.optim.adamax import Adamax
+from chainrule.optim.lbfgs import LBFGS
 from chainrule.optim.nadam import NAdam, RAdam
 from chainrule.optim.optimizer import Optimizer
 from chainrule.optim.rmsprop import RMSprop
@@ -27,6 +28,7 @@ __all__ = [
     "Adam",
     "AdamW",
     "Adamax",
+    "LBFGS",
     "NAdam",
     "Optimizer",
     "RAdam",

@@ -259,7 +259,7 @@ class Optimizer:
             param = by_index.get(int(key))
             if param is None:
                 continue
-            state[param] = {name: _state_value(name, v, param) for name, v in values.items()}
+            state[param] = {name: self._state_value(name, v, param) for name, v in values.items()}
         self.state = state
         self.param_groups = [
             dict(
@@ -268,6 +268,11 @@ class Optimizer:
             )
             for ours, theirs in zip(self.param_groups, saved_groups, strict=True)
         ]
+
+    @staticmethod
+    def _state_value(name: str, value: Any, param: Tensor) -> Any:
+        """A saved state entry as this optimizer keeps it (LBFGS keeps more kinds)."""
+        return _state_value(name, value, param)
 
 
 def _state_value(name: str, value: Any, param: Tensor) -> Any:
