@@ -95,6 +95,20 @@ def _chained_in_sequence(lib: Any, opt: Any) -> Any:
     )
 
 
+def _cycles_in_sequence(lib: Any, opt: Any) -> Any:
+    """Schedules without a closed form (restarted at 0 by ``get_lr``) that set momentum."""
+    sched = lib.optim.lr_scheduler
+    return sched.SequentialLR(
+        opt,
+        [
+            sched.OneCycleLR(opt, max_lr=0.2, total_steps=12),
+            sched.CyclicLR(opt, base_lr=0.01, max_lr=0.05, step_size_up=3),
+            sched.CosineAnnealingWarmRestarts(opt, T_0=4),
+        ],
+        milestones=[8, 20],
+    )
+
+
 def _simple(name: str, **kwargs: Any) -> Callable[[Any, Any], Any]:
     return lambda lib, opt: getattr(lib.optim.lr_scheduler, name)(opt, **kwargs)
 
@@ -184,6 +198,7 @@ SCHEDULE_CASES: list[tuple[str, str, dict[str, Any], Callable[[Any, Any], Any]]]
     ("SequentialLR-steps", "SGD", {}, _seq_step),
     ("ChainedScheduler", "SGD", {}, _chained),
     ("Chained-in-Sequential", "SGD", {}, _chained_in_sequence),
+    ("cycles-in-Sequential", "SGD", {"momentum": 0.9}, _cycles_in_sequence),
 ]
 
 
