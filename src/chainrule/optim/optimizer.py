@@ -181,6 +181,19 @@ class Optimizer:
             grad = grad + group["weight_decay"] * param
         return grad
 
+    @staticmethod
+    def _lerp(target: Any, end: Any, weight: float, scratch: Any) -> None:
+        """``target.lerp_(end, weight)`` in place, by PyTorch's two formulas: ``target +
+        weight * (end - target)`` for small weights, ``end - (end - target) * (1 - weight)``
+        from 0.5 on (each exact at its own end)."""
+        xp.subtract(end, target, out=scratch)
+        if abs(weight) < 0.5:
+            xp.multiply(scratch, weight, out=scratch)
+            xp.add(target, scratch, out=target)
+        else:
+            xp.multiply(scratch, 1 - weight, out=scratch)
+            xp.subtract(end, scratch, out=target)
+
     def _buffer(self, param: Any) -> Any:
         """A scratch array shaped like ``param``, reused across steps."""
         # Kept with a weak reference to the array it was made for: while that array lives,
@@ -246,7 +259,7 @@ class Optimizer:
             param = by_index.get(int(key))
             if param is None:
                 continue
-            state[param] = {name: _state_value(name, v, param) for name, v in values.items()}
+            state[param] = {name: self._state_value(name, v, param) for name, v in values.items()}
         self.state = state
         self.param_groups = [
             dict(
@@ -255,6 +268,11 @@ class Optimizer:
             )
             for ours, theirs in zip(self.param_groups, saved_groups, strict=True)
         ]
+
+    @staticmethod
+    def _state_value(name: str, value: Any, param: Tensor) -> Any:
+        """A saved state entry as this optimizer keeps it (LBFGS keeps more kinds)."""
+        return _state_value(name, value, param)
 
 
 def _state_value(name: str, value: Any, param: Tensor) -> Any:
