@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pytest
 import torch
 from test_torch_api_math import assert_same
@@ -155,3 +156,29 @@ def test_other_names_match_pytorch(call: Callable[[Any], Any]) -> None:
         assert call(cr) == expected
         return
     assert_same(call)
+
+
+# A tie between -0 and 0 (or a bound): PyTorch gives the first operand, or x itself, where
+# NumPy's maximum and minimum give the second; the sign shows in 1/x, atan2 and printing.
+NEGATIVE_ZERO: dict[str, Callable[[Any, Any, Any], Any]] = {
+    "maximum_first_negative": lambda m, n, p: m.maximum(n, p),
+    "maximum_first_positive": lambda m, n, p: m.maximum(p, n),
+    "minimum_first_negative": lambda m, n, p: m.minimum(n, p),
+    "minimum_first_positive": lambda m, n, p: m.minimum(p, n),
+    "clamp_below_at_zero": lambda m, n, p: m.clamp(n, min=0.0),
+    "clamp_above_at_negative_zero": lambda m, n, p: m.clamp(p, max=-0.0),
+    "clamp_min_method": lambda m, n, p: n.clamp_min(0.0),
+    "clamp_tensor_bound": lambda m, n, p: m.clamp(n, min=p),
+    "clamp_tensor_bound_negative": lambda m, n, p: m.clamp(p, min=n),
+    "elu": lambda m, n, p: m.nn.functional.elu(n),
+    "hardtanh": lambda m, n, p: m.nn.functional.hardtanh(n),
+}
+
+
+@pytest.mark.parametrize("call", NEGATIVE_ZERO.values(), ids=NEGATIVE_ZERO.keys())
+def test_signed_zero_ties_match_pytorch(call: Callable[[Any, Any, Any], Any]) -> None:
+    signs = []
+    for m in (torch, cr):
+        out = call(m, m.tensor([-0.0, -0.0]), m.tensor([0.0, 0.0]))
+        signs.append(np.signbit(np.asarray(out.detach().numpy())).tolist())
+    assert signs[1] == signs[0]

@@ -778,7 +778,7 @@ class Elu(Unary):
         self.alpha = alpha
 
     def forward(self, x):
-        return xp.where(x > 0, x, self.alpha * xp.expm1(xp.minimum(x, 0)))
+        return xp.where(x > 0, x, self.alpha * xp.expm1(xp.minimum(0, x)))  # -0 stays -0
 
     def partial(self, out, x):
         # PyTorch's branches: alpha exp(x) where x <= 0 (so not at nan), whose own derivative
@@ -824,7 +824,11 @@ class Clamp(Unary):
         return cls(min, max)(input)
 
     def forward(self, x):
-        return _torch_float(xp.clip(x, self.lo, self.hi), x, None)  # int with a float bound
+        # the bounds first: NumPy's maximum and minimum give the second operand on a tie, so
+        # x itself stays (-0 clamped below at 0 is -0, as in PyTorch; np.clip gave +0)
+        out = x if self.lo is None else xp.maximum(self.lo, x)
+        out = out if self.hi is None else xp.minimum(self.hi, out)
+        return _torch_float(out, x, None)  # int with a float bound
 
     def partial(self, out, x):
         # PyTorch passes the gradient where lo <= x <= hi, bounds included.
@@ -851,9 +855,10 @@ class ClampTensor(Op):
         arrays = [a for a in (x, lo, hi) if type(a) is _ndarray]
         want = dtypes.torch_result_type(*arrays)  # computed in PyTorch's dtype, as Op's
         x, lo, hi = (a.astype(want, copy=False) if type(a) is _ndarray else a for a in (x, lo, hi))
-        # maximum and minimum: a nan anywhere gives nan, as in PyTorch.
-        out = x if lo is None else xp.maximum(x, lo)
-        return out if hi is None else xp.minimum(out, hi)
+        # maximum and minimum: a nan anywhere gives nan, as in PyTorch; the bound first, as
+        # NumPy gives the second operand on a tie: x itself, -0 against a bound of 0
+        out = x if lo is None else xp.maximum(lo, x)
+        return out if hi is None else xp.minimum(hi, out)
 
     @staticmethod
     def _masks(x, lo, hi):
@@ -1189,7 +1194,7 @@ class Maximum(Op):
     derivatives = ("1 if a > b, 1/2 if a == b, else 0", "1 if b > a, 1/2 if a == b, else 0")
 
     def forward(self, a, b):
-        return xp.maximum(a, b)
+        return xp.maximum(b, a)  # a tie gives the first operand, as PyTorch's (-0 against 0)
 
     def _above(self, a, b):
         return a > b
@@ -1228,7 +1233,7 @@ class Minimum(Maximum):
     derivatives = ("1 if a < b, 1/2 if a == b, else 0", "1 if b < a, 1/2 if a == b, else 0")
 
     def forward(self, a, b):
-        return xp.minimum(a, b)
+        return xp.minimum(b, a)  # a tie gives the first operand, as PyTorch's
 
     def _above(self, a, b):
         return a < b
