@@ -17,6 +17,7 @@ from __future__ import annotations
 import builtins
 import operator
 from collections import namedtuple
+from collections.abc import Callable
 from typing import Any
 
 from chainrule import dtypes, return_types
@@ -415,20 +416,21 @@ def sum(  # noqa: A001
     """Sum over ``dim`` (an int, a tuple, or None for all); ``axis=`` works too."""
     if aliases:
         dim, keepdim = numpy_aliases("sum", dim, keepdim, aliases)
+    return accumulated(input, dtype, lambda x: Sum(normalize_dims(dim, x.ndim, "sum"), keepdim)(x))
+
+
+def accumulated(input: Tensor, dtype: Any, reduction: Callable[[Tensor], Tensor]) -> Tensor:  # noqa: A002
+    """``reduction(input)`` in the dtype PyTorch sums and multiplies in (``sum``, ``prod``,
+    ``cumsum``, ``cumprod``): ``dtype`` if given, ``input`` cast to it first, else int64 for
+    integers and bools. A bool or an integer type under 64 bits is reduced in int64 and, when
+    asked for as ``dtype``, cast back, which wraps as PyTorch's reduction in that type does:
+    NumPy's own would widen it (a ``uint8`` sum is ``uint64``)."""
     if dtype is not None:
         input = input.to(dtype)
-        if narrow_integer(input.dtype):  # summed as int64, then wrapped into it as PyTorch's
-            return sum(input, dim, keepdim).to(dtype)
-    elif input.dtype.kind in "biu":
-        input = input.to(dtypes.int64)  # PyTorch sums integers and bools as int64
-    return Sum(normalize_dims(dim, input.ndim, "sum"), keepdim)(input)
-
-
-def narrow_integer(dtype: Any) -> bool:
-    """Whether ``dtype`` is a bool or an integer type narrower than int64: the types NumPy's
-    sums and products widen to 64 bits (a ``uint8`` sum is ``uint64``) where PyTorch keeps a
-    ``dtype=`` asked for (and wraps, as 64-bit sums do modulo 2**64)."""
-    return dtype.kind in "biu" and dtype != dtypes.int64
+    if input.dtype.kind not in "biu" or input.dtype == dtypes.int64:
+        return reduction(input)
+    out = reduction(input.to(dtypes.int64))
+    return out if dtype is None else out.to(dtype)
 
 
 def mean(
@@ -469,13 +471,9 @@ def prod(
     if aliases:
         dim, keepdim = numpy_aliases("prod", dim, keepdim, aliases)
     refuse_several(dim, "prod")  # one dimension, or all of them
-    if dtype is not None:
-        input = input.to(dtype)
-        if narrow_integer(input.dtype):  # multiplied as int64, then wrapped into it
-            return prod(input.to(dtypes.int64), dim, keepdim).to(dtype)
-    elif narrow_integer(input.dtype):
-        input = input.to(dtypes.int64)  # NumPy would multiply a uint8 as uint64
-    return Prod(normalize_dims(dim, input.ndim, "prod"), keepdim)(input)
+    return accumulated(
+        input, dtype, lambda x: Prod(normalize_dims(dim, x.ndim, "prod"), keepdim)(x)
+    )
 
 
 def amax(input: Tensor, dim: Any = (), keepdim: bool = False, **aliases: Any) -> Tensor:  # noqa: A002
@@ -699,14 +697,13 @@ def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:  # noqa: A0
     """The running sum along ``dim``; integers and bools give int64, or ``dtype``, to which
     the input is cast first."""
     axis = one_dim(dim, input.ndim, "cumsum")
-    if dtype is not None:
-        input = input.to(dtype)
-        if input.dtype.kind == "b" and input.ndim:  # PyTorch's kernel has no bool version
-            raise dtypes.not_implemented_for("cumsum_out_cpu", input.dtype)
-        if narrow_integer(input.dtype):  # summed as int64, then wrapped into it
-            return cumsum(input.to(dtypes.int64), dim).to(dtype)
-    elif input.dtype.kind in "biu":
-        input = input.to(dtypes.int64)  # NumPy would sum a uint8 as uint64
-    if input.ndim == 0:  # NumPy would return shape (1,); a 0-d tensor is its own cumsum
-        return input.clone()
-    return CumSum(axis)(input)
+    refuse_bool_scan(input, dtype, "cumsum_out_cpu")
+    # NumPy would give a 0-d tensor shape (1,): it is its own running sum
+    return accumulated(input, dtype, lambda x: CumSum(axis)(x) if x.ndim else x.clone())
+
+
+def refuse_bool_scan(input: Tensor, dtype: Any, kernel: str) -> None:  # noqa: A002
+    """PyTorch's refusal of a running sum or product asked for in bool (its kernels have no
+    bool version; a 0-d tensor, its own result, passes)."""
+    if dtype is not None and dtypes.as_dtype(dtype) == dtypes.bool and input.ndim:
+        raise dtypes.not_implemented_for(kernel, xp.dtype(bool))

@@ -20,7 +20,7 @@ from chainrule.autodiff import batching
 from chainrule.dtypes import _TORCH_DTYPE_NAMES
 from chainrule.op import Constant, Op, _value, named
 from chainrule.ops import dual
-from chainrule.ops.reduce import MaxAlong, narrow_integer, normalize_dims
+from chainrule.ops.reduce import MaxAlong, accumulated, normalize_dims, refuse_bool_scan
 from chainrule.ops.shape import cat
 from chainrule.tensor import Tensor
 
@@ -206,24 +206,8 @@ def _axis(input: Tensor, dim: Any, op: str) -> int:  # noqa: A002
 def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:  # noqa: A002
     """The running product along ``dim``; integers and bools give int64 (or ``dtype``)."""
     axis = _axis(input, dim, "cumprod")
-    input = _accumulating(input, dtype)
-    if input.dtype.kind == "b" and input.ndim:  # PyTorch's kernel has no bool version
-        raise dtypes.not_implemented_for("cumprod_out_cpu", input.dtype)
-    if narrow_integer(input.dtype):  # multiplied as int64, then wrapped into it
-        return cumprod(input.to(dtypes.int64), dim).to(dtype)
-    if input.ndim == 0:
-        return input.clone()
-    return CumProd(axis)(input)
-
-
-def _accumulating(input: Tensor, dtype: Any) -> Tensor:  # noqa: A002
-    """``input`` in the dtype a running sum or product takes: ``dtype`` if given, else int64
-    for integers and bools (PyTorch's rule: no overflow in a narrow type)."""
-    if dtype is not None:
-        return input.to(dtype)
-    if not dtypes.is_floating(input.dtype) and input.dtype != dtypes.int64:
-        return input.to(dtypes.int64)
-    return input
+    refuse_bool_scan(input, dtype, "cumprod_out_cpu")
+    return accumulated(input, dtype, lambda x: CumProd(axis)(x) if x.ndim else x.clone())
 
 
 def cummax(input: Tensor, dim: int) -> Any:  # noqa: A002

@@ -13,7 +13,8 @@ import operator
 from typing import Any
 
 from chainrule import dtypes, linalg
-from chainrule.ops import compare, reduce, shape, shape_more
+from chainrule.ops import compare, shape, shape_more
+from chainrule.ops.broadcast import unbroadcast
 from chainrule.ops.linalg import diag
 from chainrule.tensor import Tensor
 
@@ -117,13 +118,4 @@ def sum_to_size(input: Tensor, *size: Any) -> Tensor:  # noqa: A002
         raise RuntimeError(
             f"size {{{list(target)}}} is not expandable to size {{{list(input.shape)}}}."
         ) from None
-    return _sum_to(input, target)
-
-
-def _sum_to(input: Tensor, target: tuple[int, ...]) -> Tensor:  # noqa: A002
-    lead = input.ndim - len(target)
-    dims = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(target) if n == 1 and input.shape[lead + i] != 1
-    )
-    out = reduce.sum(input, dims, keepdim=True) if dims else input
-    return shape.reshape(out, target)
+    return unbroadcast(input, target)  # autograd's sum of a broadcast gradient
