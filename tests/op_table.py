@@ -1091,19 +1091,26 @@ def all_specs() -> list[OpSpec]:
     ``tests/op_table_linalg.py``'s ``LINALG_SPECS``, ``tests/op_table_random.py``'s
     ``RANDOM_SPECS``, ``tests/op_table_api.py``'s ``API_SPECS``,
     ``tests/op_table_nn_more.py``'s ``NN_MORE_SPECS``, ``tests/op_table_index.py``'s
-    ``INDEX_SPECS``, ``tests/op_table_sets.py``'s ``SETS_SPECS`` and
-    ``tests/op_table_spatial.py``'s ``SPATIAL_SPECS``."""
+    ``INDEX_SPECS``, ``tests/op_table_sets.py``'s ``SETS_SPECS``,
+    ``tests/op_table_spatial.py``'s ``SPATIAL_SPECS``, ``tests/op_table_volume.py``'s
+    ``VOLUME_SPECS``, ``tests/op_table_layers.py``'s ``LAYERS_SPECS``,
+    ``tests/op_table_special.py``'s ``SPECIAL_SPECS`` and ``tests/op_table_views.py``'s
+    ``VIEWS_SPECS``."""
     # Looked up at call time: op_table_nn imports this module for OpSpec.
     if importlib.util.find_spec("op_table_nn") is None:
         return list(SPECS)
     from op_table_api import API_SPECS
     from op_table_index import INDEX_SPECS
+    from op_table_layers import LAYERS_SPECS
     from op_table_linalg import LINALG_SPECS
     from op_table_nn import NN_SPECS
     from op_table_nn_more import NN_MORE_SPECS
     from op_table_random import RANDOM_SPECS
     from op_table_sets import SETS_SPECS
     from op_table_spatial import SPATIAL_SPECS
+    from op_table_special import SPECIAL_SPECS
+    from op_table_views import VIEWS_SPECS
+    from op_table_volume import VOLUME_SPECS
 
     return [
         *SPECS,
@@ -1115,4 +1122,8 @@ def all_specs() -> list[OpSpec]:
         *INDEX_SPECS,
         *SETS_SPECS,
         *SPATIAL_SPECS,
+        *VOLUME_SPECS,
+        *LAYERS_SPECS,
+        *SPECIAL_SPECS,
+        *VIEWS_SPECS,
     ]
