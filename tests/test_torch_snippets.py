@@ -431,6 +431,33 @@ SNIPPETS: dict[str, str] = {
         error(lambda: z.__setitem__(torch.tensor([True, False]), 5.0))
         print(torch.func.vmap(lambda r: r[torch.tensor([True, False, True, False])])(x))
     """,
+    "integers_select_before_index_arrays": """
+        import torch  # PyTorch applies ints (and 0-d int tensors) as selects before the arrays
+        x = torch.arange(24.0).reshape(2, 3, 4).requires_grad_()
+        keys = [
+            (0, slice(None), [1, 2]), (torch.tensor(0), slice(None), torch.tensor([1, 2])),
+            (-1, Ellipsis, [3, 0]), ([0, 1], 1, [0, 1]), ([0, 1], slice(None), 1),
+            (1, None, [True, False, True]), (slice(None), [0, 1], Ellipsis, [1]),
+            ([1, 0], Ellipsis, 1, [2]), (0, [[0], [1]], slice(1, 3)), True, (False, 0),
+            torch.tensor(True), (Ellipsis, torch.tensor([True, False, True, True])),
+            (slice(None), Ellipsis, [2]), ([[1]], Ellipsis, [0, 2], 1),
+        ]
+        weights = torch.arange(1.0, 25.0)
+        for key in keys:
+            y = x[key]
+            (y * weights[: y.numel()].reshape(y.shape)).sum().backward()
+            print(tuple(y.shape), y.flatten().tolist(), x.grad.flatten().tolist())
+            x.grad = None
+            z = x.detach().clone()
+            z[key] = -torch.arange(1.0, y.numel() + 1).reshape(y.shape)
+            print(z.flatten().tolist())
+        p = torch.ones(2, 3, requires_grad=True)
+        q, v = p * 1, torch.ones(3, requires_grad=True)
+        q[0:0] = v  # an empty view is still a view: v gets a zero gradient
+        q.sum().backward()
+        print(p.grad, v.grad, q.grad_fn.name(), repr(q.grad_fn).split(" at ")[0])
+        print(repr(torch.ones(2).clone().copy_(v[:2]).grad_fn).split(" at ")[0])
+    """,
     "index_types_as_pytorch_takes_them": """
         import warnings
         import torch  # indices PyTorch takes: long, int, byte (a mask, deprecated) and bool tensors

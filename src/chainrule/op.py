@@ -262,8 +262,8 @@ class Op:
     # ``None`` for a number too (its ``x * 2``).
     tensor_inputs_only: ClassVar[bool] = False
 
-    def __repr__(self) -> str:
-        return f"<{self.name()} object at {hex(id(self))}>"
+    def __repr__(self) -> str:  # the class name: "CopySlices", not "chainrule::autograd::..."
+        return f"<{self.name().rsplit('::', 1)[-1]} object at {hex(id(self))}>"
 
     def check_saved(self) -> None:
         """Raise if the graph was freed or a value the vjp reads was changed in place."""
@@ -426,8 +426,10 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
         result._grad = None
         result._hooks = None
         # A view shares memory, and so the version counter, with its input (NumPy decides
-        # whether a reshape could be a view; when it copied, the result stands alone).
-        if may_view and self.is_view and _may_share(out, args[0]):
+        # whether a reshape could be a view; when it copied, the result stands alone). An empty
+        # result shares no memory, but PyTorch's view of it is a view all the same: writing
+        # into it still rebases the base's history (``x[0:0] = v`` gives v a zero gradient).
+        if may_view and self.is_view and (_may_share(out, args[0]) or not out.size):
             result._vc = inputs[0]._vc
             info = result._view = View(inputs[0], self)
             if not grad_mode.enabled:

@@ -50,6 +50,10 @@ def normalize_key(key: Any) -> tuple[Any, bool]:
     for part in parts:
         if isinstance(part, Tensor):
             part = part._data
+            if part.ndim == 0 and part.dtype.kind in "iu":  # PyTorch selects by it, as an int
+                part = int(part)
+        elif isinstance(part, bool):  # PyTorch's x[True]: a new axis, kept (True) or empty
+            part = xp.asarray(part)
         elif isinstance(part, list | range):  # x[range(n), y] picks one element per row
             part = xp.asarray(part) if len(part) else xp.zeros(0, xp.int64)
         elif isinstance(part, xp.integer):
@@ -230,7 +234,33 @@ def _crop(x: Any, index: Any, dim: int) -> Any:
 # ------------------------------------------------------------------------- public functions
 def getitem(input: Tensor, key: Any) -> Tensor:  # noqa: A002
     key, basic = normalize_key(key)
+    if not basic and int in map(type, key):
+        view_key, key = _selects_first(key)
+        input = GetItem(checked_key(input, view_key), True)(input)  # noqa: A001
     return GetItem(checked_key(input, key), basic)(input)
+
+
+def _selects_first(key: tuple[Any, ...]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """A key that mixes integers with index arrays, split as PyTorch applies it: the
+    integers, slices and None make a view first, and the arrays then index the view, so an
+    integer never joins the arrays' broadcast. (NumPy counts it among them: its
+    ``x[0, :, [1, 2]]`` of a (2, 3, 4) array is (2, 3), PyTorch's (3, 2).)
+
+    >>> view_key, rest = _selects_first((0, slice(None), xp.array([1, 2])))
+    >>> view_key == (0, slice(None), slice(None)), rest[0] == slice(None), rest[1].tolist()
+    (True, True, [1, 2])
+    """
+    view_key: list[Any] = []
+    rest: list[Any] = []
+    for part in key:
+        if isinstance(part, xp.ndarray):  # a mask takes as many dimensions as it has
+            view_key += [slice(None)] * (part.ndim if part.dtype == bool else 1)
+            rest.append(part)
+        else:
+            view_key.append(part)
+            if type(part) is not int:  # the view's axis, whole, or all that ... stands for
+                rest.append(part if part is Ellipsis else slice(None))
+    return tuple(view_key), tuple(rest)
 
 
 def setitem(input: Tensor, key: Any, value: Any) -> None:  # noqa: A002
@@ -239,8 +269,12 @@ def setitem(input: Tensor, key: Any, value: Any) -> None:  # noqa: A002
     key = checked_key(input, key)
     if basic:  # PyTorch's ``input[key].copy_(value)``: an in-place change through a view
         inplace.copy_(GetItem(key, basic)(input), value)
-    else:
-        inplace.apply(input, lambda old, v: IndexPut(key)(old, v), value)
+        return
+    if int in map(type, key):  # the arrays write into the integers' view, as in getitem
+        view_key, key = _selects_first(key)
+        input = GetItem(checked_key(input, view_key), True)(input)  # noqa: A001
+        key = checked_key(input, key)
+    inplace.apply(input, lambda old, v: IndexPut(key)(old, v), value)
 
 
 def checked_key(input: Tensor, key: tuple[Any, ...]) -> tuple[Any, ...]:  # noqa: A002
@@ -255,8 +289,12 @@ def checked_key(input: Tensor, key: tuple[Any, ...]) -> tuple[Any, ...]:  # noqa
         if part is None:
             seen.append(1)
             continue
-        if part is Ellipsis:
-            rest = len(shape) - sum(_width(p) for p in key if p is not None and p is not Ellipsis)
+        if part is Ellipsis:  # up to the dimensions that the parts after it take
+            rest = dim + len(shape) - sum(_width(p) for p in key if p is not None and p is not ...)
+            if rest == dim and any(isinstance(p, xp.ndarray) for p in key):
+                # PyTorch drops a ... that stands for no dimension: index arrays on either
+                # side of it stay adjacent (NumPy's would go first)
+                out.pop()
             seen += shape[dim:rest]
             dim = rest
             continue
@@ -275,8 +313,9 @@ def checked_key(input: Tensor, key: tuple[Any, ...]) -> tuple[Any, ...]:  # noqa
                         f"the shape of the indexed tensor {seen + list(shape[dim:])} at index "
                         f"{len(seen) + i}"
                     )
-            out[-1:] = part.nonzero()
-            seen += part.shape
+            if part.ndim:  # a 0-d mask (x[True]) stays: NumPy reads it as PyTorch does
+                out[-1:] = part.nonzero()
+            seen += part.shape if part.ndim else (int(part),)
         elif isinstance(part, int):
             if not -size <= part < size:
                 raise IndexError(

@@ -42,6 +42,7 @@ class CopySlices(Op):
 
     notation = "base with view(base) = v"
     derivatives = ("1 outside the view, 0 inside", "1 inside the view")
+    torch_name = "chainrule::autograd::CopySlices"  # PyTorch names it in its namespace
     saves_inputs = False
 
     def __init__(self, view: View) -> None:
