@@ -458,6 +458,18 @@ SNIPPETS: dict[str, str] = {
         print(p.grad, v.grad, q.grad_fn.name(), repr(q.grad_fn).split(" at ")[0])
         print(repr(torch.ones(2).clone().copy_(v[:2]).grad_fn).split(" at ")[0])
     """,
+    "views_know_their_base": """
+        import torch  # _base: the root tensor a view was taken from; None for a copy
+        x = torch.arange(6.0).reshape(2, 3)
+        for name, y in [
+            ("row slice", x[0][1:]), ("reshape", x.reshape(3, 2)), ("t", x.t()),
+            ("t contiguous", x.t().contiguous()), ("clone", x.clone()), ("detach", x.detach()),
+            ("view", x.view(-1)), ("index list", x[[0]]), ("select int tensor", x[torch.tensor(1)]),
+            ("empty slice", x[1:1]), ("diagonal", x.diagonal()), ("unbind", x.unbind()[1]),
+        ]:
+            print(name, y._base is x, y._base is None, y._is_view())
+        print(x._base, x._is_view())
+    """,
     "index_types_as_pytorch_takes_them": """
         import warnings
         import torch  # indices PyTorch takes: long, int, byte (a mask, deprecated) and bool tensors

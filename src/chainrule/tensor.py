@@ -206,6 +206,21 @@ class Tensor:
         return self._vc[0]
 
     @property
+    def _base(self) -> Tensor | None:
+        """The tensor this one is a view of (the root of a chain of views), else None.
+
+        >>> import chainrule as cr
+        >>> x = cr.zeros(2, 3)
+        >>> x[0][1:]._base is x, x._base
+        (True, None)
+        """
+        view = self._view
+        return None if view is None else view.base
+
+    def _is_view(self) -> bool:
+        return self._view is not None
+
+    @property
     def T(self) -> Tensor:  # noqa: N802 - PyTorch's name
         return shape.permute(self, tuple(range(self.ndim - 1, -1, -1)))
 
