@@ -175,8 +175,6 @@ def vector_norm(
     reduce.refuse_integer_norm(x)  # before dtype= casts: PyTorch refuses the input itself
     if dtype is not None:
         x = x.to(dtype)
-    if ord == 0:  # the number of non-zero entries: no gradient
-        return reduce.sum((x != 0).to(x.dtype), reduce.normalize_dims(dim, x.ndim), keepdim)
     return reduce.norm(x, ord, dim, keepdim)
 
 

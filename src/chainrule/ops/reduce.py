@@ -344,6 +344,7 @@ class NormP(Reduction):
     """The p-norm for p other than 1, 2 and +-inf (those are :class:`Norm2` and composites);
     p = 0 counts the non-zero elements (a step: zero gradient)."""
 
+    torch_name = "LinalgVectorNormBackward0"
     notation = "(sum |x|**p)**(1/p)"
     derivatives = ("sign(x) |x|**(p-1) / norm**(p-1) (0 where the norm is 0)",)
     saves_output = True
@@ -479,15 +480,17 @@ def prod(
 def amax(input: Tensor, dim: Any = (), keepdim: bool = False, **aliases: Any) -> Tensor:  # noqa: A002
     if aliases:
         dim, keepdim = numpy_aliases("amax", dim, keepdim, aliases)
-    _check_not_empty(input, "amax")
-    return Amax(normalize_dims(dim, input.ndim, "amax"), keepdim)(input)
+    dims = normalize_dims(dim, input.ndim, "amax")
+    refuse_empty_reduction(input, None if _all_dims(dim) else dims, "amax")
+    return Amax(dims, keepdim)(input)
 
 
 def amin(input: Tensor, dim: Any = (), keepdim: bool = False, **aliases: Any) -> Tensor:  # noqa: A002
     if aliases:
         dim, keepdim = numpy_aliases("amin", dim, keepdim, aliases)
-    _check_not_empty(input, "amin")
-    return Amin(normalize_dims(dim, input.ndim, "amin"), keepdim)(input)
+    dims = normalize_dims(dim, input.ndim, "amin")
+    refuse_empty_reduction(input, None if _all_dims(dim) else dims, "amin")
+    return Amin(dims, keepdim)(input)
 
 
 def max(input: Tensor, dim: Any = None, keepdim: bool = False, **aliases: Any) -> Any:  # noqa: A001, A002
@@ -510,11 +513,12 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, kind: str) -> Any:  # noqa:
 
     if isinstance(dim, Tensor):
         return elementwise.maximum(input, dim) if kind == "max" else elementwise.minimum(input, dim)
-    _check_not_empty(input, kind)
     if dim is None:
+        refuse_empty_reduction(input, None, kind)
         node = (Amax if kind == "max" else Amin)(tuple(range(input.ndim)), False, True)
         return named(node(input), f"{kind.title()}Backward1")
     axis = one_dim(dim, input.ndim, kind)
+    refuse_empty_reduction(input, (axis,), kind)
     if not input.ndim:
         index = _make(xp.zeros((), dtype=xp.int64))
         return values_indices(named(input.clone(), f"{kind.title()}Backward0"), index)
@@ -523,9 +527,36 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, kind: str) -> Any:  # noqa:
     return values_indices(values, indices)
 
 
-def _check_not_empty(input: Tensor, op: str) -> None:  # noqa: A002
-    if input.numel() == 0:
-        raise RuntimeError(f"{op}: expected a non-empty tensor")
+def _all_dims(dim: Any) -> bool:
+    """Whether ``dim`` of amax/amin means all dimensions: None, () or []."""
+    return dim is None or (isinstance(dim, tuple | list) and not dim)
+
+
+def refuse_empty_reduction(input: Tensor, dims: tuple[int, ...] | None, op: str) -> None:  # noqa: A002
+    """PyTorch's refusal of a reduction without an identity (max, argmax, median, ...) over no
+    elements: of all of an empty tensor (``dims`` None), or along a dimension of size 0. An
+    empty tensor reduced along dimensions that are not empty gives an empty result.
+
+    >>> import chainrule as cr
+    >>> refuse_empty_reduction(cr.zeros(0, 3), (1,), "max")  # (0,): nothing to refuse
+    >>> refuse_empty_reduction(cr.zeros(0, 3), (0,), "max")
+    Traceback (most recent call last):
+    IndexError: max(): Expected reduction dim 0 to have non-zero size.
+    """
+    if input.numel():  # (a batched tensor's _data would be read as the values)
+        return
+    if dims is None:
+        if op.startswith("arg"):
+            raise IndexError(
+                f"{op}(): Expected reduction dim to be specified for input.numel() == 0."
+            )
+        raise RuntimeError(
+            f"{op}(): Expected reduction dim to be specified for input.numel() == 0. Specify "
+            "the reduction dim with the 'dim' argument."
+        )
+    for d in dims:
+        if input.ndim and input.shape[d] == 0:
+            raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size.")
 
 
 def argmax(
@@ -555,6 +586,7 @@ def _arg(pick: Any, input: Tensor, dim: int | None, keepdim: bool) -> Tensor:  #
         raise RuntimeError(f"{pick.__name__}(): does not support bool input")
     if dim is not None:
         dim = one_dim(dim, input.ndim, pick.__name__)
+    refuse_empty_reduction(input, None if dim is None else (dim,), pick.__name__)
     return ArgExtreme(pick, dim, keepdim)(input)
 
 
@@ -668,6 +700,8 @@ def norm(
         dim, keepdim = numpy_aliases("norm", dim, keepdim, aliases)
     refuse_integer_norm(input)
     dims = normalize_dims(dim, input.ndim, "norm")
+    if not isinstance(p, str) and (p < 0 or p == float("inf")) and not input.numel():
+        _refuse_norm_without_identity(input, p, dim is not None and dims)
     if p in ("fro", 2, 2.0):
         return Norm2(dims, keepdim)(input)
     if p == float("inf"):
@@ -677,6 +711,22 @@ def norm(
     if p in (1, 1.0):
         return sum(input.abs(), dims, keepdim)
     return NormP(dims, keepdim, p)(input)
+
+
+def _refuse_norm_without_identity(input: Tensor, p: float, dims: Any) -> None:  # noqa: A002
+    """PyTorch's refusal of a norm with no identity (a negative ``p``, or infinity) over no
+    elements: of an empty tensor (``dims`` false: all of it), or along an empty dimension."""
+    if not dims:
+        raise RuntimeError(
+            f"linalg.vector_norm cannot compute the {p:g} norm on an empty tensor because the "
+            "operation does not have an identity"
+        )
+    for d in dims:
+        if input.shape[d] == 0:  # PyTorch's message has no space after the dimension
+            raise RuntimeError(
+                f"linalg.vector_norm cannot compute the {p:g} norm on the dimension {d}because "
+                "this dimension is empty and the operation does not have an identity"
+            )
 
 
 def refuse_integer_norm(input: Tensor) -> None:  # noqa: A002

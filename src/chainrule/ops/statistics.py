@@ -181,11 +181,39 @@ def _refuse_bools(input: Tensor, kernel: str) -> None:  # noqa: A002
 def _median(input: Tensor, dim: Any, keepdim: bool, kind: str) -> Any:  # noqa: A002
     _refuse_bools(input, "median_cpu" if dim is None else "median_out")  # nanmedian's too
     if dim is not None:
+        (axis,) = reduce.normalize_dims(dim, input.ndim, kind) or (0,)
+        reduce.refuse_empty_reduction(input, (axis,), "median")  # nanmedian's message too
         return _pick(input, dim, keepdim, kind)
     if input.numel() == 0:
         return input.reshape(-1).sum() * float("nan")
-    values = _pick(input.reshape(-1), 0, False, kind).values
+    values = MedianOfAll(tuple(range(input.ndim)), kind)(input)
     return named(values, "MedianBackward0" if kind == "median" else "NanmedianBackward0")
+
+
+class MedianOfAll(reduce.Amax):
+    """``median()`` or ``nanmedian()`` (``kind``) of all elements: :class:`SortedPick`'s
+    lower median. Its gradient is shared evenly among the elements equal to it (among the
+    NaNs where it is NaN), as PyTorch's; the median along a dim sends it to the picked index.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([1.0, 3.0, 3.0, 5.0], requires_grad=True)
+    >>> x.median().backward()
+    >>> x.grad
+    tensor([0.0000, 0.5000, 0.5000, 0.0000])
+    """
+
+    notation = "median(x)"
+    derivatives = ("1 at the median (shared evenly among ties), else 0",)
+
+    def __init__(self, dims: tuple[int, ...], kind: str) -> None:
+        super().__init__(dims, False, to_nan=True)
+        self.kind = kind
+
+    def forward(self, x):
+        kept = [d for d in range(x.ndim) if d not in self.dims]  # the batch axes, under vmap
+        rows = x.transpose(kept + list(self.dims)).reshape([x.shape[d] for d in kept] + [-1])
+        index = SortedPick(rows.ndim - 1, True, self.kind).forward(rows)
+        return xp.take_along_axis(rows, index, -1)[..., 0]
 
 
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any:  # noqa: A002

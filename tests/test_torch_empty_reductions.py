@@ -1,0 +1,92 @@
+"""Reductions without an identity (max, min, amax, argmax, median, norms of negative or
+infinite order) over no elements, as PyTorch treats them, which a differential fuzz of
+reductions over random shapes (empty ones among them), dims and keepdim found chainrule
+getting wrong:
+
+* an empty tensor reduced along dimensions that are not empty gives an empty result
+  (``zeros(2, 0).max(0)`` was refused: chainrule refused any empty input);
+* reducing all of an empty tensor, or along an empty dimension, raises PyTorch's exception
+  type and message (a RuntimeError or an IndexError, not chainrule's own RuntimeError, nor
+  NumPy's ValueError for argmax);
+* a norm of negative or infinite order over no elements is refused (the -2 norm of an empty
+  vector was inf);
+* ``median()`` of all elements shares its gradient evenly among the tied ones, as ``max()``
+  does (the op table's ``median_all_ties`` row checks that against PyTorch).
+
+Each case runs the same call on torch and on chainrule: the values, dtypes and shapes agree,
+or both raise the same exception type with the same message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import torch
+from test_torch_api_math import assert_same
+
+import chainrule as cr
+
+INF = float("inf")
+
+CASES: dict[str, Callable[[Any], Any]] = {
+    # along a dimension that is not empty: an empty result
+    "max_along_a_full_dim": lambda m: m.zeros(2, 0).max(0),
+    "min_along_a_full_dim_keepdim": lambda m: m.zeros(0, 3).min(1, keepdim=True),
+    "amax_along_a_full_dim": lambda m: m.zeros(3, 0, 2).amax(2),
+    "argmin_along_a_full_dim": lambda m: m.zeros(0, 3).argmin(1),
+    "median_along_a_full_dim": lambda m: m.zeros(0, 3).median(1),
+    "inf_norm_along_a_full_dim": lambda m: m.linalg.vector_norm(m.zeros(3, 3, 0), INF, dim=1),
+    "negative_norm_along_a_full_dim": lambda m: m.linalg.vector_norm(m.zeros(0, 2), -2, dim=1),
+    # along an empty dimension: IndexError
+    "max_along_an_empty_dim": lambda m: m.zeros(2, 0).max(1),
+    "max_along_an_empty_dim_negative": lambda m: m.zeros(3, 0).max(-1),
+    "amin_along_an_empty_dim": lambda m: m.zeros(0, 3).amin(0),
+    "amax_along_dims_one_empty": lambda m: m.zeros(2, 0).amax((0, 1)),
+    "argmax_along_an_empty_dim": lambda m: m.zeros(0, 3).argmax(0),
+    "median_along_an_empty_dim": lambda m: m.zeros(0, 3).median(0),
+    "nanmedian_along_an_empty_dim": lambda m: m.zeros(2, 0).nanmedian(1),
+    "empty_vector_max_dim_0": lambda m: m.zeros(0).max(0),
+    # all of an empty tensor
+    "max_of_all": lambda m: m.zeros(0, 3).max(),
+    "min_of_all": lambda m: m.zeros(0).min(),
+    "amax_of_all": lambda m: m.zeros(0, 3).amax(),
+    "amin_of_all_dims_empty_tuple": lambda m: m.zeros(0).amin(()),
+    "argmax_of_all": lambda m: m.zeros(0, 3).argmax(),
+    "argmin_of_all": lambda m: m.zeros(0).argmin(),
+    "median_of_all_is_nan": lambda m: m.zeros(0, 3).median(),
+    # norms without an identity
+    "inf_norm_along_an_empty_dim": lambda m: m.linalg.vector_norm(m.zeros(0, 3), INF, dim=0),
+    "negative_norm_of_all": lambda m: m.linalg.vector_norm(m.zeros(0, 3), -1),
+    "fractional_negative_norm_along_dims": lambda m: m.linalg.vector_norm(
+        m.zeros(0, 3), -2.5, dim=(0, 1)
+    ),
+    "minus_inf_norm_of_all": lambda m: m.linalg.vector_norm(m.zeros(0), -INF),
+    "tensor_norm_inf_of_all": lambda m: m.zeros(2, 0).norm(INF),
+    "zero_norm_of_empty_is_zero": lambda m: m.linalg.vector_norm(m.zeros(0, 3), 0),
+    "two_norm_of_empty_is_zero": lambda m: m.linalg.vector_norm(m.zeros(0, 3), 2, dim=0),
+}
+
+
+@pytest.mark.parametrize("call", CASES.values(), ids=CASES.keys())
+def test_empty_reductions_match_pytorch(call: Callable[[Any], Any]) -> None:
+    assert_same(call)
+    try:
+        call(torch)
+    except Exception as expected:  # noqa: BLE001 - the message is compared too
+        with pytest.raises(type(expected)) as got:
+            call(cr)
+        assert str(got.value).splitlines()[0] == str(expected).splitlines()[0]
+
+
+def test_zero_norm_is_recorded_with_no_gradient_as_pytorch() -> None:
+    """The 0-"norm" counts non-zeros: PyTorch records it (it requires grad) and its backward
+    gives the input no gradient at all."""
+    for m in (torch, cr):
+        x = m.tensor([1.0, 0.0, 3.0], requires_grad=True)
+        count = m.linalg.vector_norm(x, 0)
+        assert count.item() == 2.0 and count.requires_grad
+        assert count.grad_fn.name() == "LinalgVectorNormBackward0"
+        count.backward()
+        assert x.grad is None
