@@ -10,6 +10,8 @@ getting wrong:
   NumPy's ValueError for argmax);
 * a norm of negative or infinite order over no elements is refused (the -2 norm of an empty
   vector was inf);
+* quantiles refuse any empty input (``zeros(3, 0).quantile(0.5, 0)`` gave an empty result);
+* the product of a 0-d tensor has gradient 1, also at inf (it was inf / inf = nan);
 * ``median()`` of all elements shares its gradient evenly among the tied ones, as ``max()``
   does (the op table's ``median_all_ties`` row checks that against PyTorch).
 
@@ -66,6 +68,9 @@ CASES: dict[str, Callable[[Any], Any]] = {
     "tensor_norm_inf_of_all": lambda m: m.zeros(2, 0).norm(INF),
     "zero_norm_of_empty_is_zero": lambda m: m.linalg.vector_norm(m.zeros(0, 3), 0),
     "two_norm_of_empty_is_zero": lambda m: m.linalg.vector_norm(m.zeros(0, 3), 2, dim=0),
+    # quantiles refuse any empty input, even along a dimension that is not empty
+    "quantile_along_a_full_dim": lambda m: m.zeros(3, 0).quantile(0.5, 0),
+    "nanquantile_of_all": lambda m: m.zeros(0).nanquantile(0.5),
 }
 
 
@@ -90,3 +95,12 @@ def test_zero_norm_is_recorded_with_no_gradient_as_pytorch() -> None:
         assert count.grad_fn.name() == "LinalgVectorNormBackward0"
         count.backward()
         assert x.grad is None
+
+
+def test_product_of_one_element_has_gradient_one_as_pytorch() -> None:
+    grads = []
+    for m in (torch, cr):
+        x = m.tensor([float("inf"), -float("inf"), 0.0, 2.0], requires_grad=True)
+        sum(x[i].prod() for i in range(4)).backward()
+        grads.append(x.grad.tolist())
+    assert grads[0] == grads[1] == [1.0, 1.0, 1.0, 1.0]

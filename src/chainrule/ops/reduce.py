@@ -179,6 +179,8 @@ class Prod(Reduction):
 
     def weights(self, out, x):
         """For each element, the product of the others in its reduction group."""
+        if not x.ndim:  # no others: 1, as PyTorch's (out / x is nan at x = inf)
+            return dual.typed(x, 1.0)
         if (_value(x) != 0).all():
             return self.kept(out) / x
         return self._others_with_zeros(x)

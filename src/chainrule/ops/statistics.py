@@ -289,8 +289,8 @@ def _quantile(
     else:
         (axis,) = reduce.normalize_dims(dim, input.ndim, op) or (0,)
         x = input.reshape(1) if input.ndim == 0 else input
-    if x.shape[axis] == 0:
-        raise RuntimeError(f"{op}() input tensor must be non-empty")
+    if not x.numel():  # anywhere: PyTorch refuses zeros(3, 0).quantile(q, 0) too
+        raise RuntimeError("quantile() input tensor must be non-empty")  # nanquantile's too
     if x.ndim > 1:  # the quantile's dimension last, the others in their order
         x = x.permute(*[d for d in range(x.ndim) if d != axis], axis)
     ordered = x.sort(-1).values  # NaN last
