@@ -821,3 +821,47 @@ API_SPECS += [
         (((2, 3), (2, 4), (5, 3, 4), (5,)), ((2, 2, 3), (2, 2, 4), (1, 3, 4), (1,))),
     ),
 ]
+
+
+def _sin_and_square(lib: Any) -> Any:
+    """An ``autograd.Function`` of two outputs, ``(sin x, x * x)``, written for ``lib``
+    (chainrule or torch), with its backward, forward-mode rule and torch's vmap switch."""
+
+    class SinAndSquare(lib.autograd.Function):
+        generate_vmap_rule = True  # torch.func's: vmap runs the function's own ops
+
+        @staticmethod
+        def forward(x):
+            return x.sin(), x * x
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.save_for_backward(inputs[0])
+            ctx.save_for_forward(inputs[0])
+
+        @staticmethod
+        def backward(ctx, g_sin, g_square):
+            (x,) = ctx.saved_tensors
+            return g_sin * x.cos() + g_square * 2 * x
+
+        @staticmethod
+        def jvp(ctx, t):
+            (x,) = ctx.saved_tensors
+            return t * x.cos(), t * 2 * x
+
+    return SinAndSquare
+
+
+_SIN_AND_SQUARE = {cr: _sin_and_square(cr), torch: _sin_and_square(torch)}
+
+# A user's autograd.Function of several outputs: each is a piece of the node's packed output
+# (FunctionOutput), and backward receives every output's gradient at once.
+API_SPECS += [
+    OpSpec(
+        "autograd_function_two_outputs",
+        lambda x: _SIN_AND_SQUARE[_lib(x)].apply(x),
+        SAME,
+        ("FunctionOutput",),
+        UNARY,
+    ),
+]

@@ -470,6 +470,79 @@ SNIPPETS: dict[str, str] = {
             print(name, y._base is x, y._base is None, y._is_view())
         print(x._base, x._is_view())
     """,
+    "autograd_function_with_several_outputs": """
+        import torch  # several outputs, non-differentiable ones, and the node's name
+        class SortWithIndex(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                values, index = x.sort()
+                ctx.mark_non_differentiable(index)
+                ctx.save_for_backward(index)
+                return values, index
+            @staticmethod
+            def backward(ctx, g, g_index):
+                (index,) = ctx.saved_tensors
+                print("backward got", g, g_index)
+                return torch.zeros_like(g).scatter(0, index, g)
+        x = torch.tensor([3.0, 1.0, 2.0], requires_grad=True)
+        values, index = SortWithIndex.apply(x)
+        print(values, index, index.requires_grad, values.grad_fn.name())
+        (values * torch.tensor([1.0, 10.0, 100.0])).sum().backward()
+        print(x.grad)
+        class PowerPair(torch.autograd.Function):
+            @staticmethod
+            def forward(x, n):
+                return x ** n, x ** (n + 1), n
+            @staticmethod
+            def setup_context(ctx, inputs, output):
+                ctx.save_for_backward(inputs[0])
+                ctx.n = inputs[1]
+            @staticmethod
+            def backward(ctx, g1, g2, g3):
+                (x,) = ctx.saved_tensors
+                n = ctx.n
+                return g1 * n * x ** (n - 1) + g2 * (n + 1) * x ** n, None
+            @staticmethod
+            def jvp(ctx, t, _):
+                return t * 2 * ctx.n, t * 3 * ctx.n, None
+        x = torch.tensor([1.5, 2.0], requires_grad=True)
+        a, b, n = PowerPair.apply(x, 2)
+        print(a, b, n, a.grad_fn.name())
+        (g,) = torch.autograd.grad(a.sum() + b.sum(), x, create_graph=True)
+        print(g, torch.autograd.grad(g.sum(), x))
+        b.sum().backward()
+        print(x.grad)
+        x2 = torch.tensor([1.5, 2.0], dtype=torch.float64, requires_grad=True)
+        print(torch.autograd.gradcheck(lambda t: PowerPair.apply(t, 3)[:2], (x2,)))
+        with torch.no_grad():
+            outs = PowerPair.apply(x, 2)
+            print([o.requires_grad if isinstance(o, torch.Tensor) else o for o in outs])
+    """,
+    "autograd_grad_options": """
+        import warnings
+        import torch  # materialize_grads, dict inputs, is_grads_batched, only_inputs
+        x = torch.tensor([1.0, 2.0], requires_grad=True)
+        y = torch.tensor([3.0], requires_grad=True)
+        print(torch.autograd.grad((x * 2).sum(), [x, y], allow_unused=True))
+        print(torch.autograd.grad((x * 2).sum(), [x, y], materialize_grads=True))
+        grad = torch.autograd.grad
+        error(lambda: grad((x * 2).sum(), [x, y], allow_unused=False, materialize_grads=True))
+        error(lambda: torch.autograd.grad((x * 2).sum(), [x, y]))
+        print(torch.autograd.grad((x * y).sum(), {"x": x, "y": y}))
+        z = x * x * y
+        print(torch.autograd.grad(z, x, torch.eye(2), is_grads_batched=True, retain_graph=True))
+        rows = torch.tensor([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]])
+        print(torch.autograd.grad(z, [x, y], rows, is_grads_batched=True))
+        print(grad(x.sum(), [x, y], torch.ones(2), is_grads_batched=True, materialize_grads=True))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            print(torch.autograd.grad(x.sum(), x, None, None, False, False))
+        print([str(w.message)[:40] for w in caught])
+        error(lambda: (x * 2).sum().backward(inputs=[]))
+        error(lambda: torch.autograd.backward((x * 2).sum(), inputs=[]))
+        error(lambda: torch.tensor([1, 2]).requires_grad_())
+        error(lambda: (x * 2).backward(torch.ones(3)))
+    """,
     "index_types_as_pytorch_takes_them": """
         import warnings
         import torch  # indices PyTorch takes: long, int, byte (a mask, deprecated) and bool tensors

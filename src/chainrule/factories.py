@@ -34,7 +34,7 @@ def _finish(array: Any, dtype: Any, requires_grad: bool) -> Tensor:
         dtypes.refuse_complex(array.dtype, "tensor")
     t = _make(array)
     if requires_grad:
-        t.requires_grad_(True)
+        t._created_requiring_grad()
     return t
 
 

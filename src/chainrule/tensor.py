@@ -112,7 +112,16 @@ class Tensor:
         self._view = None
         self._hooks = None
         if requires_grad:
-            self.requires_grad_(True)
+            self._created_requiring_grad()
+
+    def _created_requiring_grad(self) -> None:
+        """``requires_grad=True`` given at creation (PyTorch's factories word the refusal of
+        an integer tensor otherwise than ``requires_grad_``)."""
+        if not dtypes.is_floating(self._data.dtype):
+            raise RuntimeError(
+                "Only Tensors of floating point and complex dtype can require gradients"
+            )
+        self.requires_grad = True
 
     # ----------------------------------------------------------------- basic attributes
     @property
@@ -380,9 +389,7 @@ class Tensor:
                 "var_no_grad = var.detach()."
             )
         if requires_grad and not dtypes.is_floating(self._data.dtype):
-            raise RuntimeError(
-                "Only Tensors of floating point and complex dtype can require gradients"
-            )
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self.requires_grad = requires_grad
         return self
 

@@ -45,7 +45,14 @@ def backward(
     """``tensor.backward()``: accumulate gradients into the ``.grad`` of leaves."""
     if isinstance(inputs, Tensor):
         inputs = [inputs]
+    elif inputs is not None and not len(inputs):
+        refuse_no_inputs()
     run_backward([tensor], [gradient], retain_graph, create_graph, targets=inputs, accumulate=True)
+
+
+def refuse_no_inputs() -> None:
+    """PyTorch's error for ``backward(inputs=[])``."""
+    raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
 
 
 def grad(
@@ -76,16 +83,21 @@ def grad(
         outputs, list(grad_outputs), retain_graph, create_graph, targets=inputs, accumulate=False
     )
     result = []
-    for g in found:
+    for index, g in enumerate(found):
         if g is None and not allow_unused:
-            raise RuntimeError(
-                "One of the differentiated Tensors appears to not have been used in the graph. "
-                "Set allow_unused=True if this is the desired behavior."
-            )
+            refuse_unused(index)
         # A 0-d result of NumPy arithmetic is a scalar: as an array it keeps its dtype in
         # later arithmetic (a NumPy float64 scalar would count as a weak Python float).
         result.append(g if g is None or isinstance(g, Tensor) else _make(xp.asarray(g)))
     return tuple(result)
+
+
+def refuse_unused(index: int) -> None:
+    """PyTorch's error for input ``index`` of ``grad``, which the outputs do not reach."""
+    raise RuntimeError(
+        f"The differentiated Tensor at index {index} appears to not have been used in the "
+        "graph. Set allow_unused=True if this is the desired behavior."
+    )
 
 
 def run_backward(
@@ -218,8 +230,8 @@ class _Pass:
             g = _make(xp.asarray(g))
         if tuple(g.shape) != tuple(root.shape):
             raise RuntimeError(
-                f"Mismatch in shape: grad_output[0] has a shape of {tuple(g.shape)} and "
-                f"output[0] has a shape of {tuple(root.shape)}."
+                f"Mismatch in shape: grad_output[0] has a shape of {g.shape} and "
+                f"output[0] has a shape of {root.shape}."
             )
         if self.create_graph:
             return g

@@ -755,6 +755,8 @@ def function(op: Any, values: list[Any], batched: list[bool], size: int) -> Tens
         return _loop(op, values, batched, size)
     in_dims = tuple(0 if b else None for b in batched)
     out, out_dim = op.function.vmap(VmapInfo(size), in_dims, *values)
+    if isinstance(out, tuple):  # several outputs: packed by the loop's examples
+        return _loop(op, values, batched, size)
     if out_dim is None:
         return out.unsqueeze(0).expand((size, *out.shape))
     if out_dim % out.ndim == 0:

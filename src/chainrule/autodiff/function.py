@@ -23,7 +23,8 @@ from typing import Any
 from chainrule import grad_mode
 from chainrule._array import xp
 from chainrule.autodiff import batching
-from chainrule.op import Op
+from chainrule.op import Op, named
+from chainrule.ops import shape as ops_shape
 from chainrule.tensor import Tensor, _make
 
 
@@ -33,6 +34,12 @@ class FunctionCtx:
     def __init__(self) -> None:
         self.saved_tensors: tuple[Tensor, ...] = ()
         self.needs_input_grad: tuple[bool, ...] = ()
+        self.non_differentiable: tuple[Tensor, ...] = ()
+
+    def mark_non_differentiable(self, *outputs: Tensor) -> None:
+        """Outputs that get no gradient (indices, masks): returned not requiring grad, and
+        ``backward`` receives zeros for them, as in PyTorch."""
+        self.non_differentiable += outputs
 
     def save_for_backward(self, *tensors: Tensor) -> None:
         self.saved_tensors = tensors
@@ -65,9 +72,14 @@ class _FunctionNode(Op, abstract=True):
     label = name
 
     def __copy__(self) -> _FunctionNode:
-        """A node for another application (vmap's loop): its own ctx."""
-        node = _FunctionNode(self.function)
+        """A node for another application (vmap's loop): its own ctx. It tells the node it
+        was copied from what the user's forward returned (the same for every example), which
+        ``apply`` reads to hand out the outputs."""
+        node = type(self).__new__(type(self))
+        node.__dict__.update(self.__dict__)  # what forward set too (a compiled replay's copy)
+        node.ctx = FunctionCtx()
         node.ctx.needs_input_grad = self.ctx.needs_input_grad
+        node.origin = self
         return node
 
     def forward(self, *args):
@@ -78,25 +90,72 @@ class _FunctionNode(Op, abstract=True):
                 self.function.setup_context(self.ctx, tuple(wrapped), out)
             else:
                 out = self.function.forward(self.ctx, *wrapped)
-        if not isinstance(out, Tensor):
+        outputs = out if isinstance(out, tuple) else (out,)
+        if not isinstance(out, tuple | Tensor):
             raise TypeError(f"{self.function.__name__}.forward must return a Tensor")
-        # Which objects the user's forward saw as its inputs and output, so that backward can
+        # Which objects the user's forward saw as its inputs and outputs, so that backward can
         # swap in the graph's tensors. Ids, not the objects, to keep no arrays alive; they are
         # unambiguous because every saved tensor was created while all of these were alive.
-        self.stand_in_ids = tuple(id(t) for t in (*wrapped, out))
-        return out._data
+        self.stand_in_ids = tuple(id(t) for t in (*wrapped, *outputs))
+        # For apply() to hand out, which then drops them: an output may hold a graph of its
+        # own (checkpoint's first run), which the node must not keep alive.
+        self.outputs = outputs
+        self.layout = tuple(
+            (tuple(o.shape), o._data.dtype) if isinstance(o, Tensor) else None for o in outputs
+        )
+        self.several = isinstance(out, tuple)
+        marked = {id(t) for t in self.ctx.non_differentiable}
+        # Several outputs: the node's one output packs the differentiable ones, flattened end
+        # to end; apply() hands out a piece of it for each (class FunctionOutput).
+        self.carried = [
+            i
+            for i, o in enumerate(outputs)
+            if isinstance(o, Tensor) and o.is_floating_point() and id(o) not in marked
+        ]
+        origin = getattr(self, "origin", None)
+        if origin is not None and batching.levels:  # an example of vmap's loop
+            origin.outputs, origin.layout = outputs, self.layout
+            origin.several, origin.carried = self.several, self.carried
+        if not self.several:
+            return out._data
+        if not self.carried:
+            return xp.zeros(0, dtype=xp.float32)
+        return xp.concatenate([outputs[i]._data.reshape(-1) for i in self.carried])
+
+    def _unpacked(self, packed, raw):
+        """The outputs' pieces of ``packed`` (the node's output or its gradient), zeros for
+        those it does not carry and None for outputs that are not tensors."""
+        pieces, start = [], 0
+        for i, meta in enumerate(self.layout):
+            if meta is None:
+                pieces.append(None)
+                continue
+            shape, dtype = meta
+            if i in self.carried:
+                size = int(xp.prod(shape, dtype=xp.int64))
+                piece = packed[start : start + size].reshape(shape)
+                pieces.append(piece.astype(dtype) if raw else piece.to(dtype))
+                start += size
+            else:
+                zeros = xp.zeros(shape, dtype=dtype)
+                pieces.append(zeros if raw else _make(zeros))
+        return pieces
 
     def vjp(self, g, out, *args):
         raw = not isinstance(g, Tensor)
+        several = self.several
+        grads_out = self._unpacked(g, raw) if several else [g]
         saved = self.ctx.saved_tensors
         if not raw:
             # Under create_graph the user's backward must read the graph's own tensors (the
-            # inputs and the output), not the detached stand-ins that forward saw; then what
+            # inputs and the outputs), not the detached stand-ins that forward saw; then what
             # it computes is recorded and can be differentiated again, as in PyTorch.
-            live = dict(zip(self.stand_in_ids, (*args, out), strict=True))
+            outs = self._unpacked(out, raw) if several else [out]
+            live = dict(zip(self.stand_in_ids, (*args, *outs), strict=True))
             self.ctx.saved_tensors = tuple(live.get(id(t), t) for t in saved)
         try:
-            grads = self.function.backward(self.ctx, _make(g) if raw else g)
+            given = [_make(gi) if raw and gi is not None else gi for gi in grads_out]
+            grads = self.function.backward(self.ctx, *given)
         finally:
             self.ctx.saved_tensors = saved
         if not isinstance(grads, tuple):
@@ -124,7 +183,64 @@ class _FunctionNode(Op, abstract=True):
             for t, a in zip(tangents, args, strict=True)
         ]
         result = self.function.jvp(self.ctx, *given)
+        if self.several:  # packed as forward packs the outputs
+            pieces = [result[i].reshape(-1) for i in self.carried]
+            return xp.concatenate([p._data for p in pieces]) if raw else ops_shape.cat(pieces)
         return result._data if raw and isinstance(result, Tensor) else result
+
+
+class FunctionOutput(Op):
+    """One output of an ``autograd.Function`` that returns several: its piece of the node's
+    packed output (the differentiable outputs flattened end to end). The vjp puts the
+    output's gradient back at its place among zeros, so the node's own vjp receives every
+    output's gradient at once, as PyTorch calls ``backward(ctx, *grads)``. Written over the
+    last axis, so that leading axes pass through.
+
+    >>> import chainrule as cr
+    >>> class SplitHalves(cr.autograd.Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         return x[:2] * 2, x[2:] * 3
+    ...     @staticmethod
+    ...     def backward(ctx, g_first, g_second):
+    ...         return cr.cat([g_first * 2, g_second * 3])
+    >>> x = cr.ones(4, requires_grad=True)
+    >>> first, second = SplitHalves.apply(x)
+    >>> second.sum().backward()
+    >>> x.grad, first.grad_fn.name()
+    (tensor([0., 0., 3., 3.]), 'SplitHalvesBackward')
+    """
+
+    notation = "outputs[i]"
+    derivatives = ("1 at the output's place among the packed outputs",)
+    saves_inputs = False
+    batch_rule = staticmethod(lambda op, values, batched, size: op(values[0]))
+
+    def __init__(self, start: int, shape: tuple[int, ...], dtype: Any) -> None:
+        self.start = start
+        self.shape = shape
+        self.dtype = dtype
+        self.size = int(xp.prod(shape, dtype=xp.int64))
+
+    def forward(self, packed):
+        return self._piece(packed).astype(self.dtype, copy=False)
+
+    def _piece(self, packed):
+        piece = packed[..., self.start : self.start + self.size]
+        return piece.reshape((*tuple(packed.shape)[:-1], *self.shape))
+
+    def vjp(self, g, out, packed):
+        lead = tuple(g.shape)[: len(g.shape) - len(self.shape)]
+        flat = g.reshape((*lead, self.size))
+        after = packed.shape[-1] - self.start - self.size
+        if isinstance(flat, Tensor):  # under create_graph: a recorded pad
+            return (ops_shape.pad(flat, (self.start, after)),)
+        grad = xp.zeros((*lead, packed.shape[-1]), dtype=packed.dtype)
+        grad[..., self.start : self.start + self.size] = flat
+        return (grad,)
+
+    def jvp(self, tangents, out, packed):
+        return self._piece(tangents[0])
 
 
 def _overrides(function: type[Function], method: str) -> bool:
@@ -161,7 +277,38 @@ class Function:
         raise NotImplementedError
 
     @classmethod
-    def apply(cls, *args: Any) -> Tensor:
-        node = _FunctionNode(cls)
+    def apply(cls, *args: Any) -> Any:
+        node = _node_class(cls)(cls)
         node.ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
-        return node(*args)
+        out = node(*args)
+        if not hasattr(node, "several"):  # vmap ran the user's vmap rule: one output
+            return out
+        given = node.__dict__.pop("outputs")
+        if not node.several:
+            return out if node.carried or not out.requires_grad else out.detach()
+        if not out.requires_grad and not batching.levels:  # nothing recorded: the user's own
+            return given
+        if batching.levels and any(
+            isinstance(o, Tensor) and i not in node.carried for i, o in enumerate(given)
+        ):  # the packed output holds only the float ones: these would be the last example's
+            raise NotImplementedError(
+                f"vmap: {cls.__name__} returns a tensor without gradient (an integer one, or "
+                "marked non-differentiable) among several outputs, which vmap cannot batch"
+            )
+        outputs, start = list(given), 0
+        for i in node.carried:
+            o = given[i]
+            piece = FunctionOutput(start, tuple(o.shape), o._data.dtype)(out)
+            outputs[i] = named(piece, node.name())  # each output's node is the function's
+            start += o.numel()
+        return tuple(outputs)
+
+
+def _node_class(function: type[Function]) -> type[_FunctionNode]:
+    """The node class of ``function``'s applications, named as PyTorch names it: ``Backward``
+    after the function's name (``type(y.grad_fn).__name__ == "CubeBackward"``)."""
+    found = function.__dict__.get("_node")
+    if found is None:
+        found = type(f"{function.__name__}Backward", (_FunctionNode,), {}, abstract=True)
+        function._node = found
+    return found

@@ -8,9 +8,11 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
+from chainrule._array import xp
 from chainrule.autodiff import backward as _backward
 from chainrule.autodiff.anomaly import (
     detect_anomaly,
@@ -31,7 +33,7 @@ from chainrule.autograd import (
 )
 from chainrule.autograd.variable import Variable
 from chainrule.grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
-from chainrule.tensor import Tensor
+from chainrule.tensor import Tensor, _make
 from chainrule.tools.gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 
@@ -41,25 +43,94 @@ def grad(
     grad_outputs: Any = None,
     retain_graph: bool | None = None,
     create_graph: bool = False,
-    allow_unused: bool = False,
-) -> tuple[Tensor | None, ...]:
+    only_inputs: bool = True,
+    allow_unused: bool | None = None,
+    is_grads_batched: bool = False,
+    materialize_grads: bool = False,
+) -> Any:
     """d(outputs)/d(inputs), returned instead of accumulated into ``.grad``
-    (:func:`chainrule.autodiff.backward.grad`); as in PyTorch, an output or input may be given
-    as its ``GradientEdge`` (``cr.autograd.graph.get_gradient_edge``).
+    (:func:`chainrule.autodiff.backward.grad`), with PyTorch's options: an output or input may
+    be given as its ``GradientEdge`` (``cr.autograd.graph.get_gradient_edge``), inputs as a
+    dict (the gradients come back as one), ``materialize_grads`` gives zeros for inputs that
+    the outputs do not reach, and ``is_grads_batched`` takes a batch of ``grad_outputs`` along
+    their first dimension (vector-Jacobian products of every row in one call).
 
     >>> import chainrule as cr
     >>> x = cr.tensor(3.0, requires_grad=True)
     >>> cr.autograd.grad(x ** 2, cr.autograd.graph.get_gradient_edge(x))
     (tensor(6.),)
+    >>> y = cr.tensor([1.0, 2.0], requires_grad=True)
+    >>> cr.autograd.grad(y * y, {"y": y}, cr.eye(2), is_grads_batched=True)
+    {'y': tensor([[2., 0.],
+            [0., 4.]])}
     """
-    return _backward.grad(
-        _tensors(outputs),
-        _tensors(inputs),
-        grad_outputs,
-        retain_graph,
-        create_graph,
-        allow_unused,
-    )
+    if not only_inputs:
+        warnings.warn(
+            "only_inputs argument is deprecated and is ignored now (defaults to True). To "
+            "accumulate gradient for other parts of the graph, please use "
+            "torch.autograd.backward.",
+            FutureWarning,
+            stacklevel=2,
+        )
+    if materialize_grads and allow_unused is False:
+        raise ValueError(
+            "Expected allow_unused to be True or not passed when materialize_grads=True, "
+            "but got: allow_unused=False."
+        )
+    names = list(inputs) if isinstance(inputs, dict) else None
+    targets = _tensors(list(inputs.values()) if names is not None else inputs)
+    unused = bool(allow_unused or materialize_grads)
+    outputs = _tensors(outputs)
+    if is_grads_batched:
+        found = _batched(outputs, targets, grad_outputs, retain_graph, create_graph, unused)
+    else:
+        found = _backward.grad(outputs, targets, grad_outputs, retain_graph, create_graph, unused)
+    if materialize_grads:
+        listed = [targets] if isinstance(targets, Tensor) else targets
+        # (of the input's shape even with is_grads_batched, as PyTorch's)
+        found = tuple(
+            _zeros_like(x) if g is None else g for x, g in zip(listed, found, strict=True)
+        )
+    return dict(zip(names, found, strict=True)) if names is not None else found
+
+
+def _batched(
+    outputs: Any,
+    inputs: Any,
+    grad_outputs: Any,
+    retain_graph: bool | None,
+    create_graph: bool,
+    allow_unused: bool,
+) -> tuple[Tensor | None, ...]:
+    """:func:`grad` for each row of ``grad_outputs`` (a batch along the first dimension),
+    stacked: in one backward pass on arrays where every rule on the way takes a batch
+    (``backward.batched_grad``), else under ``vmap``."""
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    rows = [grad_outputs] if isinstance(grad_outputs, Tensor) else list(grad_outputs)
+    if not create_graph and all(x.requires_grad for x in inputs):
+        found = _backward.batched_grad(outputs, [g._data for g in rows], inputs)
+        if found is not None:
+            missing = [i for i, g in enumerate(found) if g is None]
+            if missing and not allow_unused:
+                _backward.refuse_unused(missing[0])
+            return tuple(None if g is None else _make(g) for g in found)
+    from chainrule.func import vmap
+
+    unreached: set[int] = set()  # vmap returns tensors only: those inputs' zeros become None
+
+    def row(*cotangents: Tensor) -> tuple[Tensor, ...]:
+        found = _backward.grad(outputs, inputs, cotangents, True, create_graph, allow_unused)
+        unreached.update(i for i, g in enumerate(found) if g is None)
+        return tuple(_zeros_like(x) if g is None else g for x, g in zip(inputs, found, strict=True))
+
+    found = vmap(row)(*rows)
+    return tuple(None if i in unreached else g for i, g in enumerate(found))
+
+
+def _zeros_like(x: Tensor) -> Tensor:
+    """Zeros for an input no output reaches."""
+    return _make(xp.zeros(tuple(x.shape), dtype=x._data.dtype))
 
 
 def _tensors(values: Any) -> Any:
@@ -80,6 +151,8 @@ def backward(
 ) -> None:
     """Accumulate into the leaves' ``.grad`` the gradients of several outputs at once."""
     tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    if inputs is not None and not isinstance(inputs, Tensor) and not len(inputs):
+        _backward.refuse_no_inputs()
     if grad_tensors is None or isinstance(grad_tensors, Tensor):
         grad_tensors = [grad_tensors] * len(tensors)
     run_backward(
