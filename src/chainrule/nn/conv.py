@@ -15,7 +15,7 @@ from typing import Any
 from chainrule.nn import functional as F
 from chainrule.nn.layers import add_weight_and_bias, reset_fan_in_uniform, weight_and_bias
 from chainrule.nn.module import Module
-from chainrule.ops.conv import _pair, _single
+from chainrule.ops.conv import _pair, _single, _triple
 from chainrule.tensor import Tensor
 
 # PyTorch's padding modes of a convolution (its message prints them as a set).
@@ -135,6 +135,24 @@ class Conv2d(_ConvNd):
 
     _expand = staticmethod(_pair)
     _conv = staticmethod(F.conv2d)
+
+
+def _layer_triple(value: Any, name: str) -> tuple[int, int, int]:
+    """A 3-D layer's int or triple (PyTorch's message)."""
+    return _triple(value, name, "conv3d")
+
+
+class Conv3d(_ConvNd):
+    """3-D convolution over (N, C, D, H, W) volumes with PyTorch's default initialisation,
+    ``dilation``, ``groups`` and every ``padding_mode``.
+
+    >>> import chainrule as cr
+    >>> cr.nn.Conv3d(2, 4, 3, padding=1)(cr.ones(1, 2, 4, 5, 6)).shape
+    chainrule.Size([1, 4, 4, 5, 6])
+    """
+
+    _expand = staticmethod(_layer_triple)
+    _conv = staticmethod(F.conv3d)
 
 
 class Conv1d(_ConvNd):
@@ -261,6 +279,19 @@ class ConvTranspose2d(_ConvTransposeNd):
     _conv = staticmethod(F.conv_transpose2d)
 
 
+class ConvTranspose3d(_ConvTransposeNd):
+    """The transposed 3-D convolution over (N, C, D, H, W) volumes; weight (in_channels,
+    out_channels / groups, kd, kh, kw), PyTorch's default initialisation.
+
+    >>> import chainrule as cr
+    >>> cr.nn.ConvTranspose3d(2, 1, 2, stride=2)(cr.ones(1, 2, 2, 3, 4)).shape
+    chainrule.Size([1, 1, 4, 6, 8])
+    """
+
+    _expand = staticmethod(_layer_triple)
+    _conv = staticmethod(F.conv_transpose3d)
+
+
 class ConvTranspose1d(_ConvTransposeNd):
     """The transposed 1-D convolution over (N, C, L) sequences; weight (in_channels,
     out_channels / groups, k), PyTorch's default initialisation."""
@@ -313,6 +344,8 @@ class MaxPool2d(Module):
 class AvgPool2d(Module):
     """The mean of each ``kernel_size`` window; ``stride`` defaults to ``kernel_size``."""
 
+    _pool: Any = staticmethod(F.avg_pool2d)  # the functional form (AvgPool3d: avg_pool3d)
+
     def __init__(
         self,
         kernel_size: Any,
@@ -331,7 +364,7 @@ class AvgPool2d(Module):
         self.divisor_override = divisor_override
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.avg_pool2d(
+        return self._pool(
             input,
             self.kernel_size,
             self.stride,
