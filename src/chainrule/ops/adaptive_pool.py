@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chainrule.ops.pooling import volume_indices
 from chainrule.ops.shape import stack
 from chainrule.tensor import Tensor
 
@@ -233,9 +234,8 @@ def adaptive_max_pool3d(
     values = values.reshape(*lead, od, oh, ow)
     if not return_indices:
         return values
-    # where: z * (Ho * Wo) + the cell; the plane index of slice z's maximum at that cell
-    z = where // (oh * ow)
-    indices = z * (h * w) + at.reshape(m, d, oh * ow).gather(1, z)
+    depths = [range(start, stop) for start, stop in _bins(d, od)]
+    indices = volume_indices(at.reshape(m, d, oh * ow), where, depths, h * w)
     return values, indices.reshape(values.shape)
 
 

@@ -393,10 +393,31 @@ def max_pool3d(
     out = depth.reshape(n, c, -1, ho, wo)
     if not return_indices:
         return out.squeeze(0) if unbatched else out
-    # where: z * (Ho * Wo) + the cell; the plane index of slice z's maximum at that cell
-    z = where // (ho * wo)
-    indices = (z * (h * w) + at.reshape(n, c, d, ho * wo).gather(2, z)).reshape(out.shape)
+    depths = [
+        range(o * step[0] - pad[0], o * step[0] - pad[0] + kernel[0] * spread[0], spread[0])
+        for o in range(out.shape[2])
+    ]
+    flat = (n * c, -1, ho * wo)
+    indices = volume_indices(at.reshape(flat), where.reshape(flat), depths, h * w)
+    indices = indices.reshape(out.shape)
     return (out.squeeze(0), indices.squeeze(0)) if unbatched else (out, indices)
+
+
+def volume_indices(at: Tensor, where: Tensor, depths: list[range], plane: int) -> Tensor:
+    """The flat (D, H, W) index of each 3-D window's maximum, from the planes' maxima ``at``
+    (M, D, cells), their plane index, and the depth pooling's ``where`` (M, Do, cells), each
+    ``z * cells + cell`` for the winning depth ``z``; ``depths[o]``: the depths window ``o``
+    reads. ``at`` is read at z as a sum over the window's depths of ``at`` where z is that
+    depth, not as a gather: a gather reads the index's values, which a compiled step could
+    not replay."""
+    z = where // where.shape[-1]
+    picked = None
+    for j in range(max(len(r) for r in depths)):
+        # The j-th depth of every window; -1 where it has none or it lies in the padding
+        column = [r[j] if j < len(r) and 0 <= r[j] < at.shape[1] else -1 for r in depths]
+        term = (z == Tensor(column).long().reshape(-1, 1)) * at[:, [max(i, 0) for i in column]]
+        picked = term if picked is None else picked + term
+    return z * plane + picked
 
 
 def max_pool3d_with_indices(
