@@ -16,7 +16,7 @@ from chainrule.nn import functional as F
 from chainrule.nn.layers import add_weight_and_bias, reset_fan_in_uniform, weight_and_bias
 from chainrule.nn.module import Module
 from chainrule.ops.conv import _pair, _single, _triple
-from chainrule.tensor import Tensor
+from chainrule.tensor import Size, Tensor
 
 # PyTorch's padding modes of a convolution (its message prints them as a set).
 _PADDING_MODES = {"zeros", "reflect", "replicate", "circular"}
@@ -222,7 +222,7 @@ class _ConvTransposeNd(Module):
         all of them), which must be reachable: at most a stride beyond the smallest."""
         dims = len(self.kernel_size)
         lead = 2 if input.ndim == dims + 2 else 1
-        asked = tuple(output_size)
+        asked = output_size  # as given, a list or a tuple: PyTorch's message prints it so
         if len(asked) == lead + dims:
             asked = asked[lead:]
         if len(asked) != dims:
@@ -241,7 +241,7 @@ class _ConvTransposeNd(Module):
         if any(not lo <= n <= hi for n, lo, hi in zip(asked, smallest, largest, strict=True)):
             raise ValueError(
                 f"requested an output size of {asked}, but valid sizes range from {smallest} to "
-                f"{largest} (for an input of {input.shape[lead:]})"
+                f"{largest} (for an input of {Size(input.shape[2:])})"  # [2:] unbatched too
             )
         return tuple(n - lo for n, lo in zip(asked, smallest, strict=True))
 

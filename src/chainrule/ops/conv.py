@@ -972,9 +972,7 @@ def conv3d(
         )
     if isinstance(padding, str):
         if padding not in ("valid", "same"):
-            raise ValueError(
-                f"Invalid padding string {padding!r}, should be one of {{'valid', 'same'}}"
-            )
+            raise RuntimeError(f"Invalid padding string: {padding!r}")
         if padding == "same" and step != (1, 1, 1):
             raise RuntimeError("padding='same' is not supported for strided convolutions")
         total = [

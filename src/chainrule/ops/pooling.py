@@ -195,10 +195,12 @@ def _unpool_size(
     return asked
 
 
-def _check_indices(input: Tensor, indices: Tensor) -> None:  # noqa: A002
+def _check_indices(input: Tensor, indices: Tensor, named: bool = True) -> None:  # noqa: A002
+    """PyTorch's checks of unpooling indices: int64 (the 2-D message names the dtype given,
+    the 3-D one does not) and the values' shape."""
     if indices.dtype != xp.int64:
-        name = dtypes.scalar_type_name(indices.dtype)
-        raise RuntimeError(f"elements in indices should be type int64 but got: {name}")
+        name = f" but got: {dtypes.scalar_type_name(indices.dtype)}" if named else ""
+        raise RuntimeError(f"elements in indices should be type int64{name}")
     if tuple(indices.shape) != tuple(input.shape):
         raise RuntimeError(
             "Expected shape of indices to be same as that of the input tensor "
@@ -321,6 +323,12 @@ def _volume_windows(
         )
     if min(pad) < 0:
         raise RuntimeError(f"pad must be non-negative, but got pad: {min(pad)}")
+    for p, k, d in zip(pad, kernel, spread, strict=True):
+        if p > (d * (k - 1) + 1) // 2:
+            raise RuntimeError(
+                "pad should be at most half of effective kernel size, but got "
+                f"pad={p}, kernel_size={k} and dilation={d}"
+            )
     if any(p > k // 2 for p, k in zip(pad, kernel, strict=True)):
         (kt, kh, kw), (pt, ph, pw) = kernel, pad
         raise RuntimeError(
@@ -506,7 +514,7 @@ def max_unpool3d(
             "Input to max_unpooling3d should be a 4d or 5d Tensor, but got a tensor with "
             f"{input.ndim} dimensions."
         )
-    _check_indices(input, indices)
+    _check_indices(input, indices, named=False)
     if input.ndim == 4:
         return MaxUnpool2D(size)(input.unsqueeze(0), indices.unsqueeze(0)).squeeze(0)
     return MaxUnpool2D(size)(input, indices)
