@@ -60,6 +60,8 @@ class _ConvNd(Module):
         self.padding_mode = padding_mode
         self.in_channels = in_channels
         self.out_channels = out_channels
+        self.transposed = False  # PyTorch's attributes of every convolution
+        self.output_padding = self._expand(0, "output_padding")
         self.kernel_size = self._expand(kernel_size, "kernel_size")
         self.stride = self._expand(stride, "stride")
         self.dilation = self._expand(dilation, "dilation")
@@ -204,6 +206,7 @@ class _ConvTransposeNd(Module):
         self.dilation = self._expand(dilation, "dilation")
         self.groups = groups
         self.padding_mode = padding_mode
+        self.transposed = True
         shape = (in_channels, out_channels // groups, *self.kernel_size)
         add_weight_and_bias(self, shape, bias, dtype, device, out_channels)
 

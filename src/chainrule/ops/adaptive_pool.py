@@ -49,13 +49,15 @@ def _windows(input: Tensor, size: tuple[int, int]) -> Any:  # noqa: A002
     """Each output cell's window of ``input``, flattened to a last dimension, as a tensor
     (..., oh, ow, k) when the windows tile the input, else the nested lists of windows."""
     (h, w), (oh, ow) = input.shape[-2:], size
+    lead = tuple(input.shape[:-2])
     if h % oh == 0 and w % ow == 0:
-        lead = tuple(input.shape[:-2])
         tiles = input.reshape(*lead, oh, h // oh, ow, w // ow)
         n = len(lead)
-        return tiles.permute(*range(n), n, n + 2, n + 1, n + 3).flatten(-2)
+        cells = tiles.permute(*range(n), n, n + 2, n + 1, n + 3)
+        return cells.reshape(*lead, oh, ow, (h // oh) * (w // ow))  # sizes given: N may be 0
     return [
-        [input[..., hs:he, ws:we].flatten(-2) for ws, we in _bins(w, ow)] for hs, he in _bins(h, oh)
+        [input[..., hs:he, ws:we].reshape(*lead, (he - hs) * (we - ws)) for ws, we in _bins(w, ow)]
+        for hs, he in _bins(h, oh)
     ]
 
 

@@ -398,15 +398,15 @@ def max_pool3d(
         return_indices,
     )
     depth, where = depth if return_indices else (depth, None)
-    out = depth.reshape(n, c, -1, ho, wo)
+    out = depth.reshape(n, c, depth.shape[2], ho, wo)
     if not return_indices:
         return out.squeeze(0) if unbatched else out
     depths = [
         range(o * step[0] - pad[0], o * step[0] - pad[0] + kernel[0] * spread[0], spread[0])
         for o in range(out.shape[2])
     ]
-    flat = (n * c, -1, ho * wo)
-    indices = volume_indices(at.reshape(flat), where.reshape(flat), depths, h * w)
+    at, where = at.reshape(n * c, d, ho * wo), where.reshape(n * c, out.shape[2], ho * wo)
+    indices = volume_indices(at, where, depths, h * w)
     indices = indices.reshape(out.shape)
     return (out.squeeze(0), indices.squeeze(0)) if unbatched else (out, indices)
 
@@ -484,7 +484,7 @@ def avg_pool3d(
         count_include_pad,
         divisor_override,
     )
-    out = depth.reshape(n, c, -1, ho, wo)
+    out = depth.reshape(n, c, depth.shape[2], ho, wo)
     return out.squeeze(0) if unbatched else out
 
 
@@ -530,12 +530,15 @@ def lp_pool1d(
 ) -> Tensor:
     """The ``norm_type``-norm of each window, PyTorch's formula: ``(sum of x ** p) ** (1 / p)``,
     the sum the window's mean times its size, a negative sum taken as 0 (so an odd ``p``
-    over negative inputs gives 0, not nan).
+    over negative inputs gives 0, not nan); a ``norm_type`` of infinity (minus infinity) the
+    largest (smallest) ``|x|``.
 
     >>> import chainrule as cr
     >>> lp_pool1d(cr.tensor([[3.0, 4.0, 1.0, 1.0]]), 2, 2)
     tensor([[5.0000, 1.4142]])
     """
+    if abs(norm_type) == math.inf:
+        return _extreme_norm(max_pool1d, input, norm_type, kernel_size, stride, ceil_mode)
     out = avg_pool1d(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
     return _root(out, _single(kernel_size, "kernel_size")[0], norm_type)
 
@@ -549,6 +552,8 @@ def lp_pool2d(
 ) -> Tensor:
     """:func:`lp_pool1d` over the (H, W) windows of an (N, C, H, W) or (C, H, W) ``input``."""
     kh, kw = _pair(kernel_size, "kernel_size")
+    if abs(norm_type) == math.inf:
+        return _extreme_norm(max_pool2d, input, norm_type, kernel_size, stride, ceil_mode)
     out = avg_pool2d(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
     return _root(out, kh * kw, norm_type)
 
@@ -563,8 +568,25 @@ def lp_pool3d(
     """:func:`lp_pool1d` over the (D, H, W) windows of an (N, C, D, H, W) or (C, D, H, W)
     ``input``."""
     kd, kh, kw = _volume_triple(kernel_size, "kernel_size", "avg_pool3d")
+    if abs(norm_type) == math.inf:
+        return _extreme_norm(max_pool3d, input, norm_type, kernel_size, stride, ceil_mode)
     out = avg_pool3d(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
     return _root(out, kd * kh * kw, norm_type)
+
+
+def _extreme_norm(
+    pool: Any,
+    input: Tensor,  # noqa: A002
+    norm_type: float,
+    kernel_size: Any,
+    stride: Any,
+    ceil_mode: bool,
+) -> Tensor:
+    """PyTorch's ``norm_type`` of plus or minus infinity: the largest (smallest) ``|x|`` of
+    each window, a max pooling."""
+    if norm_type > 0:
+        return pool(input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    return -pool(-input.abs(), kernel_size, stride, 0, 1, ceil_mode)
 
 
 def _root(mean: Tensor, size: int, norm_type: float) -> Tensor:
