@@ -213,4 +213,37 @@ VOLUME_SPECS: list[OpSpec] = [
         ("Mean",),
         (((2, 3, 2, 3, 2), (3,), (3,)),),
     ),
+    # --- resizing volumes: each axis in turn, the last first (trilinear's order of sums)
+    _row(
+        "interpolate_trilinear",
+        lambda F_, x: F_.interpolate(x, size=(3, 5, 4), mode="trilinear"),
+        ("GetItem", "Mul", "Add"),
+        (((1, 2, 2, 3, 5),),),
+    ),
+    _row(
+        "interpolate_trilinear_align_corners_scale",
+        lambda F_, x: F_.interpolate(
+            x, scale_factor=(1.5, 2, 0.5), mode="trilinear", align_corners=True
+        ),
+        ("GetItem", "Mul", "Add"),
+        (((2, 1, 2, 3, 4),),),
+    ),
+    _row(
+        "interpolate_nearest_5d",  # reads repeat (their gradients add) and some are skipped
+        lambda F_, x: F_.interpolate(x, size=(4, 2, 5)),
+        ("GetItem",),
+        (((1, 2, 2, 3, 3),),),
+    ),
+    _row(
+        "interpolate_nearest_exact_5d",
+        lambda F_, x: F_.interpolate(x, scale_factor=(2, 1.5, 0.7), mode="nearest-exact"),
+        ("GetItem",),
+        (((1, 2, 2, 3, 4),),),
+    ),
+    _row(
+        "interpolate_area_5d",  # adaptive average pooling over overlapping bins
+        lambda F_, x: F_.interpolate(x, size=(2, 2, 3), mode="area"),
+        ("Mean",),
+        (((1, 2, 3, 5, 4),),),
+    ),
 ]

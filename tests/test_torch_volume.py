@@ -449,3 +449,54 @@ def test_module_attributes_repr_and_state_dict_keys_match_torch(name: str) -> No
     want = {k: v for k, v in _public_state(theirs).items() if k in _public_state(ours)}
     assert set(want) == set(_public_state(theirs)) - {"padding_value"}
     assert {k: _public_state(ours)[k] for k in want} == want
+
+
+@pytest.mark.parametrize("mode", ["nearest", "nearest-exact", "trilinear", "area"])
+@pytest.mark.parametrize(
+    "resize",
+    [
+        {"size": (5, 7, 4)},
+        {"size": 6},
+        {"scale_factor": 2},
+        {"scale_factor": (1.5, 0.5, 1.3)},
+        {"scale_factor": (1.5, 0.5, 1.3), "recompute_scale_factor": True},
+        {"size": (2, 3, 3)},
+    ],
+)
+@pytest.mark.parametrize("align_corners", [None, True, False])
+def test_interpolate_5d_matches_torch(mode: str, resize: dict, align_corners: Any) -> None:
+    """Values (float64 and float32) and gradients of resized volumes; align_corners only
+    for trilinear, refused otherwise as PyTorch refuses it."""
+    kwargs = dict(resize, mode=mode, align_corners=align_corners)
+    x = np.random.default_rng(5).standard_normal((2, 3, 4, 5, 3))
+    if align_corners is not None and mode != "trilinear":
+        assert _error_type(lambda lib, F_: F_.interpolate(lib.tensor(x), **kwargs), cr, F) == (
+            _error_type(lambda lib, F_: F_.interpolate(lib.tensor(x), **kwargs), torch, TF)
+        )
+        return
+    (want, (tx,)), (got, (cx,)) = _pair_of(lambda lib, F_, t: F_.interpolate(t, **kwargs), [x])
+    _check_same(got, want)
+    g = np.random.default_rng(6).standard_normal(tuple(want.shape))
+    want.backward(torch.tensor(g))
+    got.backward(cr.tensor(g))
+    kept = [n for n, m in zip(x.shape[2:], want.shape[2:], strict=True) if n == m]
+    if not (mode == "nearest" and "scale_factor" in resize and kept):
+        # (PyTorch's backward copies a dimension that keeps its size, which its forward reads
+        # at floor(i * scale): see the test below; the gradient here is the forward's own.)
+        _check_same(cx.grad, tx.grad)
+    single = x.astype(np.float32)
+    want32 = TF.interpolate(torch.tensor(single), **kwargs).numpy()
+    got32 = F.interpolate(cr.tensor(single), **kwargs).numpy()
+    # float32's sums of weighted neighbours may differ from PyTorch's kernels in the last bit
+    np.testing.assert_allclose(got32, want32, rtol=1e-6, atol=1e-6)
+
+
+def test_interpolate_5d_nearest_keeps_reading_floor_of_i_times_scale() -> None:
+    """A scale factor that keeps a size (4 * 1.1 -> 4) still reads ``floor(i / 1.1)``, as
+    PyTorch's 3-D nearest forward does (its 2-D one copies). PyTorch's backward copies
+    instead, a gradient of another function: here the gradient is this forward's own."""
+    x = np.arange(60.0).reshape(1, 1, 4, 5, 3)
+    want = TF.interpolate(torch.tensor(x), scale_factor=1.1)
+    got = F.interpolate(cr.tensor(x, requires_grad=True), scale_factor=1.1)
+    _check_same(got, want)
+    assert got.detach()[0, 0, :, 0, 0].tolist() == [0.0, 0.0, 15.0, 30.0]
