@@ -68,6 +68,9 @@ SNIPPETS: dict[str, str] = {
         out.sum().backward()
         print(round(down.weight.grad.sum().item(), 4), up.bias.grad)
         print(grouped(torch.randn(4, 3, 2, 2)).shape)
+        smooth = nn.Upsample(scale_factor=2, mode="trilinear", align_corners=False)
+        print(smooth, smooth(h).shape, round(smooth(h).sum().item(), 3))
+        print(nn.Upsample(size=(3, 4, 5))(h)[0, 0, 0].detach())
         error(lambda: up(h, output_size=[9, 9, 9]))
         error(lambda: nn.ConvTranspose3d(2, 2, 2, padding_mode="reflect"))
     """,
