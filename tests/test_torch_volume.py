@@ -155,7 +155,6 @@ SNIPPETS: dict[str, str] = {
         error(lambda: F.conv3d(torch.randn(1, 4, 4, 4, 4), torch.randn(4, 1, 3, 3, 3), groups=3))
         error(lambda: nn.Conv3d(2, 4, 3, stride=2, padding="same"))
         error(lambda: nn.Conv3d(3, 4, 3, groups=2))
-        error(lambda: nn.Conv3d(2, 4, 3, padding_mode="mirror"))
         error(lambda: F.conv_transpose3d(torch.randn(1, 2, 3, 3, 3), torch.randn(3, 2, 2, 2, 2)))
         error(lambda: F.conv_transpose3d(torch.randn(1, 2, 3, 3, 3), torch.randn(2, 2, 2, 2, 2),
                                          output_padding=1))
