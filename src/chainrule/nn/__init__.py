@@ -117,6 +117,29 @@ from chainrule.nn.upsampling import (
     UpsamplingNearest2d,
 )
 
+# isort: split
+# ---- three-dimensional layers, channel dropout, power-average pooling (volume20)
+from chainrule.nn.conv import Conv3d, ConvTranspose3d
+from chainrule.nn.dropout import Dropout1d, Dropout2d, Dropout3d
+from chainrule.nn.norm import BatchNorm3d, InstanceNorm3d
+from chainrule.nn.padding import (
+    CircularPad3d,
+    ConstantPad3d,
+    ReflectionPad3d,
+    ReplicationPad3d,
+    ZeroPad3d,
+)
+from chainrule.nn.pooling import (
+    AdaptiveAvgPool3d,
+    AdaptiveMaxPool3d,
+    AvgPool3d,
+    LPPool1d,
+    LPPool2d,
+    LPPool3d,
+    MaxPool3d,
+    MaxUnpool3d,
+)
+
 __all__ = [
     "AdaptiveAvgPool2d",
     "AdaptiveMaxPool2d",
@@ -237,4 +260,28 @@ __all__ += [
     "UpsamplingNearest2d",
     "ZeroPad1d",
     "ZeroPad2d",
+]
+
+# ---- (volume20)
+__all__ += [
+    "AdaptiveAvgPool3d",
+    "AdaptiveMaxPool3d",
+    "AvgPool3d",
+    "BatchNorm3d",
+    "CircularPad3d",
+    "ConstantPad3d",
+    "Conv3d",
+    "ConvTranspose3d",
+    "Dropout1d",
+    "Dropout2d",
+    "Dropout3d",
+    "InstanceNorm3d",
+    "LPPool1d",
+    "LPPool2d",
+    "LPPool3d",
+    "MaxPool3d",
+    "MaxUnpool3d",
+    "ReflectionPad3d",
+    "ReplicationPad3d",
+    "ZeroPad3d",
 ]

@@ -15,8 +15,8 @@ from typing import Any
 from chainrule.nn import functional as F
 from chainrule.nn.layers import add_weight_and_bias, reset_fan_in_uniform, weight_and_bias
 from chainrule.nn.module import Module
-from chainrule.ops.conv import _pair, _single
-from chainrule.tensor import Tensor
+from chainrule.ops.conv import _pair, _single, _triple
+from chainrule.tensor import Size, Tensor
 
 # PyTorch's padding modes of a convolution (its message prints them as a set).
 _PADDING_MODES = {"zeros", "reflect", "replicate", "circular"}
@@ -60,6 +60,8 @@ class _ConvNd(Module):
         self.padding_mode = padding_mode
         self.in_channels = in_channels
         self.out_channels = out_channels
+        self.transposed = False  # PyTorch's attributes of every convolution
+        self.output_padding = self._expand(0, "output_padding")
         self.kernel_size = self._expand(kernel_size, "kernel_size")
         self.stride = self._expand(stride, "stride")
         self.dilation = self._expand(dilation, "dilation")
@@ -137,6 +139,24 @@ class Conv2d(_ConvNd):
     _conv = staticmethod(F.conv2d)
 
 
+def _layer_triple(value: Any, name: str) -> tuple[int, int, int]:
+    """A 3-D layer's int or triple (PyTorch's message)."""
+    return _triple(value, name, "conv3d")
+
+
+class Conv3d(_ConvNd):
+    """3-D convolution over (N, C, D, H, W) volumes with PyTorch's default initialisation,
+    ``dilation``, ``groups`` and every ``padding_mode``.
+
+    >>> import chainrule as cr
+    >>> cr.nn.Conv3d(2, 4, 3, padding=1)(cr.ones(1, 2, 4, 5, 6)).shape
+    chainrule.Size([1, 4, 4, 5, 6])
+    """
+
+    _expand = staticmethod(_layer_triple)
+    _conv = staticmethod(F.conv3d)
+
+
 class Conv1d(_ConvNd):
     """1-D convolution over (N, C, L) sequences with PyTorch's default initialisation,
     ``dilation``, ``groups`` and every ``padding_mode``."""
@@ -186,6 +206,7 @@ class _ConvTransposeNd(Module):
         self.dilation = self._expand(dilation, "dilation")
         self.groups = groups
         self.padding_mode = padding_mode
+        self.transposed = True
         shape = (in_channels, out_channels // groups, *self.kernel_size)
         add_weight_and_bias(self, shape, bias, dtype, device, out_channels)
 
@@ -204,7 +225,7 @@ class _ConvTransposeNd(Module):
         all of them), which must be reachable: at most a stride beyond the smallest."""
         dims = len(self.kernel_size)
         lead = 2 if input.ndim == dims + 2 else 1
-        asked = tuple(output_size)
+        asked = output_size  # as given, a list or a tuple: PyTorch's message prints it so
         if len(asked) == lead + dims:
             asked = asked[lead:]
         if len(asked) != dims:
@@ -223,7 +244,7 @@ class _ConvTransposeNd(Module):
         if any(not lo <= n <= hi for n, lo, hi in zip(asked, smallest, largest, strict=True)):
             raise ValueError(
                 f"requested an output size of {asked}, but valid sizes range from {smallest} to "
-                f"{largest} (for an input of {input.shape[lead:]})"
+                f"{largest} (for an input of {Size(input.shape[2:])})"  # [2:] unbatched too
             )
         return tuple(n - lo for n, lo in zip(asked, smallest, strict=True))
 
@@ -259,6 +280,19 @@ class ConvTranspose2d(_ConvTransposeNd):
 
     _expand = staticmethod(_pair)
     _conv = staticmethod(F.conv_transpose2d)
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """The transposed 3-D convolution over (N, C, D, H, W) volumes; weight (in_channels,
+    out_channels / groups, kd, kh, kw), PyTorch's default initialisation.
+
+    >>> import chainrule as cr
+    >>> cr.nn.ConvTranspose3d(2, 1, 2, stride=2)(cr.ones(1, 2, 2, 3, 4)).shape
+    chainrule.Size([1, 1, 4, 6, 8])
+    """
+
+    _expand = staticmethod(_layer_triple)
+    _conv = staticmethod(F.conv_transpose3d)
 
 
 class ConvTranspose1d(_ConvTransposeNd):
@@ -313,6 +347,8 @@ class MaxPool2d(Module):
 class AvgPool2d(Module):
     """The mean of each ``kernel_size`` window; ``stride`` defaults to ``kernel_size``."""
 
+    _pool: Any = staticmethod(F.avg_pool2d)  # the functional form (AvgPool3d: avg_pool3d)
+
     def __init__(
         self,
         kernel_size: Any,
@@ -331,7 +367,7 @@ class AvgPool2d(Module):
         self.divisor_override = divisor_override
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.avg_pool2d(
+        return self._pool(
             input,
             self.kernel_size,
             self.stride,

@@ -29,16 +29,23 @@ from chainrule.ops import inplace as inplace_ops
 from chainrule.ops.adaptive_pool import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
+    adaptive_avg_pool3d,
     adaptive_max_pool1d,
+    adaptive_max_pool1d_with_indices,
     adaptive_max_pool2d,
+    adaptive_max_pool2d_with_indices,
+    adaptive_max_pool3d,
+    adaptive_max_pool3d_with_indices,
 )
 from chainrule.ops.attention import scaled_dot_product_attention
 from chainrule.ops.conv import (
     avg_pool2d,
     conv1d,
     conv2d,
+    conv3d,
     conv_transpose1d,
     conv_transpose2d,
+    conv_transpose3d,
     max_pool2d,
     max_pool2d_with_indices,
 )
@@ -66,10 +73,17 @@ from chainrule.ops.losses import (
 from chainrule.ops.nn_ops import bilinear, linear
 from chainrule.ops.pooling import (
     avg_pool1d,
+    avg_pool3d,
+    lp_pool1d,
+    lp_pool2d,
+    lp_pool3d,
     max_pool1d,
     max_pool1d_with_indices,
+    max_pool3d,
+    max_pool3d_with_indices,
     max_unpool1d,
     max_unpool2d,
+    max_unpool3d,
 )
 from chainrule.ops.sampling import affine_grid, grid_sample
 from chainrule.ops.upsample import interpolate, upsample, upsample_bilinear, upsample_nearest
@@ -78,11 +92,17 @@ from chainrule.tensor import Tensor, _make
 __all__ = [
     "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",
+    "adaptive_avg_pool3d",
     "adaptive_max_pool1d",
+    "adaptive_max_pool1d_with_indices",
     "adaptive_max_pool2d",
+    "adaptive_max_pool2d_with_indices",
+    "adaptive_max_pool3d",
+    "adaptive_max_pool3d_with_indices",
     "affine_grid",
     "avg_pool1d",
     "avg_pool2d",
+    "avg_pool3d",
     "batch_norm",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
@@ -90,12 +110,17 @@ __all__ = [
     "celu_",
     "conv1d",
     "conv2d",
+    "conv3d",
     "conv_transpose1d",
     "conv_transpose2d",
+    "conv_transpose3d",
     "cosine_embedding_loss",
     "cosine_similarity",
     "cross_entropy",
     "dropout",
+    "dropout1d",
+    "dropout2d",
+    "dropout3d",
     "elu",
     "elu_",
     "embedding",
@@ -123,14 +148,20 @@ __all__ = [
     "bilinear",
     "local_response_norm",
     "log_softmax",
+    "lp_pool1d",
+    "lp_pool2d",
+    "lp_pool3d",
     "logsigmoid",
     "margin_ranking_loss",
     "max_pool1d",
     "max_pool1d_with_indices",
     "max_pool2d",
     "max_pool2d_with_indices",
+    "max_pool3d",
+    "max_pool3d_with_indices",
     "max_unpool1d",
     "max_unpool2d",
+    "max_unpool3d",
     "mish",
     "mse_loss",
     "multi_margin_loss",
@@ -191,6 +222,101 @@ def dropout(
     if p == 1.0:
         return input * 0
     return input * dropout_mask(input, p)
+
+
+def _feature_dropout(input: Tensor, p: float, training: bool, unbatched: bool) -> Tensor:  # noqa: A002
+    """Zero each (sample, channel) map with probability ``p`` and scale the rest by
+    1 / (1 - p): one draw per map (PyTorch's mask, shape (N, C, 1, ...), so a seed gives its
+    maps), an ``unbatched`` input one sample. Out of place, as :func:`dropout`."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    batch = input.unsqueeze(0) if unbatched else input
+    if batch.ndim < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    if not training or p == 0.0 or batch.numel() == 0:
+        return input
+    if p == 1.0:
+        return input * 0
+    # The mask's shape is read from a view of one element per map (DropoutMask reads a shape)
+    maps = batch[(slice(None), slice(None)) + (slice(0, 1),) * (batch.ndim - 2)]
+    out = batch * dropout_mask(maps, p)
+    return out.squeeze(0) if unbatched else out
+
+
+def dropout1d(
+    input: Tensor,
+    p: float = 0.5,
+    training: bool = True,
+    inplace: bool = False,  # noqa: A002
+) -> Tensor:
+    """Zero whole channels of an (N, C, L) or (C, L) ``input``, each with probability ``p``,
+    and scale the rest by 1 / (1 - p) (training only; ``inplace`` computed out of place).
+
+    >>> import chainrule as cr
+    >>> dropout1d(cr.ones(2, 3), 0.5, training=False).shape
+    chainrule.Size([2, 3])
+    """
+    if input.ndim not in (2, 3):
+        raise RuntimeError(
+            f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D input. Note that "
+            "dropout1d exists to provide channel-wise dropout on inputs with 1 spatial "
+            "dimension, a channel dimension, and an optional batch dimension (i.e. 2D or 3D "
+            "inputs)."
+        )
+    return _feature_dropout(input, p, training, input.ndim == 2)
+
+
+def dropout2d(
+    input: Tensor,
+    p: float = 0.5,
+    training: bool = True,
+    inplace: bool = False,  # noqa: A002
+) -> Tensor:
+    """Zero whole channels of an (N, C, H, W) ``input``, each with probability ``p``, and
+    scale the rest by 1 / (1 - p). As in PyTorch a 3-D input is (N, C, L), with a warning."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if input.ndim not in (3, 4):
+        warnings.warn(
+            f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is deprecated and "
+            "will result in an error in a future release. To retain the behavior and silence "
+            "this warning, please use dropout instead. Note that dropout2d exists to provide "
+            "channel-wise dropout on inputs with 2 spatial dimensions, a channel dimension, and "
+            "an optional batch dimension (i.e. 3D or 4D inputs).",
+            stacklevel=2,
+        )
+    if input.ndim == 3:
+        warnings.warn(
+            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D "
+            "dropout behavior is desired - input is interpreted as shape (N, C, L), where C is "
+            "the channel dim. This behavior will change in a future release to interpret the "
+            "input as one without a batch dimension, i.e. shape (C, H, W). To maintain the 1D "
+            "channel-wise dropout behavior, please switch to using dropout1d instead.",
+            stacklevel=2,
+        )
+    return _feature_dropout(input, p, training, False)
+
+
+def dropout3d(
+    input: Tensor,
+    p: float = 0.5,
+    training: bool = True,
+    inplace: bool = False,  # noqa: A002
+) -> Tensor:
+    """Zero whole channels of an (N, C, D, H, W) or (C, D, H, W) ``input``, each with
+    probability ``p``, and scale the rest by 1 / (1 - p)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if input.ndim not in (4, 5):
+        warnings.warn(
+            f"dropout3d: Received a {input.ndim}-D input to dropout3d, which is deprecated and "
+            "will result in an error in a future release. To retain the behavior and silence "
+            "this warning, please use dropout instead. Note that dropout3d exists to provide "
+            "channel-wise dropout on inputs with 3 spatial dimensions, a channel dimension, and "
+            "an optional batch dimension (i.e. 4D or 5D inputs).",
+            stacklevel=2,
+        )
+    return _feature_dropout(input, p, training, input.ndim != 5)
 
 
 def _channel_shape(input: Tensor) -> tuple[int, ...]:

@@ -138,6 +138,12 @@ class BatchNorm2d(_BatchNorm):
     _dims = (4,)
 
 
+class BatchNorm3d(_BatchNorm):
+    """Batch normalization of (N, C, D, H, W) inputs over the batch and the voxels."""
+
+    _dims = (5,)
+
+
 class LayerNorm(Module):
     """Normalizes each sample over its last dimensions, then scales and shifts elementwise."""
 
@@ -275,6 +281,13 @@ class InstanceNorm2d(_InstanceNorm):
     over its pixels (style transfer's normalization)."""
 
     _dims, _spatial = (3, 4), 2
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance normalization of (N, C, D, H, W) or (C, D, H, W) inputs: each sample's each
+    channel over its voxels."""
+
+    _dims, _spatial = (4, 5), 3
 
 
 class RMSNorm(Module):

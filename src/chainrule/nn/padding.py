@@ -64,6 +64,12 @@ class ConstantPad2d(_ConstantPadNd):
     dims = 2
 
 
+class ConstantPad3d(_ConstantPadNd):
+    """Pads the last three dimensions with ``value``."""
+
+    dims = 3
+
+
 class ZeroPad1d(ConstantPad1d):
     """Pads the last dimension with zeros."""
 
@@ -81,6 +87,16 @@ class ZeroPad2d(ConstantPad2d):
     >>> cr.nn.ZeroPad2d(1)(cr.ones(1, 1, 2)).tolist()
     [[[0.0, 0.0, 0.0, 0.0], [0.0, 1.0, 1.0, 0.0], [0.0, 0.0, 0.0, 0.0]]]
     """
+
+    def __init__(self, padding: Any) -> None:
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self) -> str:
+        return f"{self.padding}"
+
+
+class ZeroPad3d(ConstantPad3d):
+    """Pads the last three dimensions with zeros."""
 
     def __init__(self, padding: Any) -> None:
         super().__init__(padding, 0.0)
@@ -127,3 +143,24 @@ class CircularPad2d(_PadNd):
     input."""
 
     dims, mode = 2, "circular"
+
+
+class ReflectionPad3d(_PadNd):
+    """Pads the last three dimensions with their reflection of a (C, D, H, W) or
+    (N, C, D, H, W) input."""
+
+    dims, mode = 3, "reflect"
+
+
+class ReplicationPad3d(_PadNd):
+    """Pads the last three dimensions by repeating their edge values, of a (C, D, H, W) or
+    (N, C, D, H, W) input."""
+
+    dims, mode = 3, "replicate"
+
+
+class CircularPad3d(_PadNd):
+    """Pads the last three dimensions by wrapping around, of a (C, D, H, W) or
+    (N, C, D, H, W) input."""
+
+    dims, mode = 3, "circular"

@@ -1,6 +1,8 @@
-"""Pooling layers over (N, C, L) sequences, and max unpooling: PyTorch's ``nn.MaxPool1d``,
-``nn.AvgPool1d``, ``nn.AdaptiveAvgPool1d``, ``nn.AdaptiveMaxPool1d``, ``nn.MaxUnpool1d`` and
-``nn.MaxUnpool2d``. The 1-D ones are their 2-D neighbours with the 1-D functional form.
+"""Pooling layers over (N, C, L) sequences and (N, C, D, H, W) volumes, max unpooling and
+power-average pooling: PyTorch's ``nn.MaxPool1d``, ``nn.AvgPool1d``, ``nn.AdaptiveAvgPool1d``,
+``nn.AdaptiveMaxPool1d``, ``nn.MaxUnpool1d``, ``nn.MaxUnpool2d``, their 3-D kin and
+``nn.LPPool1d``/``2d``/``3d``. The 1-D and 3-D ones are their 2-D neighbours with another
+functional form.
 
     >>> import chainrule as cr
     >>> pool = cr.nn.MaxPool2d(2, return_indices=True)
@@ -14,9 +16,10 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule.nn import functional as F
-from chainrule.nn.conv import AdaptiveAvgPool2d, AdaptiveMaxPool2d, MaxPool2d
+from chainrule.nn.conv import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d
 from chainrule.nn.module import Module
 from chainrule.ops.conv import _pair, _single
+from chainrule.ops.pooling import _volume_triple
 from chainrule.tensor import Tensor
 
 
@@ -108,3 +111,96 @@ class MaxUnpool1d(MaxUnpool2d):
 
     _expand = staticmethod(_single)
     _unpool = staticmethod(F.max_unpool1d)
+
+
+class MaxPool3d(MaxPool2d):
+    """The maximum of each ``kernel_size`` window of (N, C, D, H, W) volumes; ``stride``
+    defaults to ``kernel_size``; ``return_indices`` as MaxPool2d's (flat in the volume).
+
+    >>> import chainrule as cr
+    >>> cr.nn.MaxPool3d(2)(cr.ones(1, 2, 4, 4, 6)).shape
+    chainrule.Size([1, 2, 2, 2, 3])
+    """
+
+    _pool = staticmethod(F.max_pool3d)
+
+
+class AvgPool3d(AvgPool2d):
+    """The mean of each ``kernel_size`` window of (N, C, D, H, W) volumes; ``stride`` defaults
+    to ``kernel_size``."""
+
+    _pool = staticmethod(F.avg_pool3d)
+
+
+class AdaptiveAvgPool3d(AdaptiveAvgPool2d):
+    """The mean over windows chosen so the output is ``output_size`` (an int, or a triple whose
+    None keeps the input's size)."""
+
+    _pool = staticmethod(F.adaptive_avg_pool3d)
+
+
+class AdaptiveMaxPool3d(AdaptiveMaxPool2d):
+    """The maximum over windows chosen so the output is ``output_size``; with
+    ``return_indices`` also each maximum's position in the flattened volume."""
+
+    _pool = staticmethod(F.adaptive_max_pool3d)
+
+
+def _unpool_triple(value: Any, name: str) -> tuple[int, int, int]:
+    return _volume_triple(value, name, "max_unpool3d")
+
+
+class MaxUnpool3d(MaxUnpool2d):
+    """MaxPool3d's partial inverse, over (N, C, D, H, W) or (C, D, H, W) volumes."""
+
+    _expand = staticmethod(_unpool_triple)
+    _unpool = staticmethod(F.max_unpool3d)
+
+
+class _LPPoolNd(Module):
+    """The ``norm_type``-norm of each ``kernel_size`` window (PyTorch's power-average
+    pooling); ``stride`` defaults to ``kernel_size``."""
+
+    _pool: Any  # the functional form, F.lp_pool1d, 2d or 3d
+
+    def __init__(
+        self, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False
+    ) -> None:
+        super().__init__()
+        self.norm_type = norm_type
+        self.kernel_size = kernel_size
+        self.stride = stride
+        self.ceil_mode = ceil_mode
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return self._pool(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
+
+    def extra_repr(self) -> str:
+        return (
+            f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, stride={self.stride}, "
+            f"ceil_mode={self.ceil_mode}"
+        )
+
+
+class LPPool1d(_LPPoolNd):
+    """Power-average pooling along L of (N, C, L) or (C, L) inputs.
+
+    >>> import chainrule as cr
+    >>> cr.nn.LPPool1d(2, 2)(cr.tensor([[3.0, 4.0]]))
+    tensor([[5.]])
+    """
+
+    _pool = staticmethod(F.lp_pool1d)
+
+
+class LPPool2d(_LPPoolNd):
+    """Power-average pooling over the (H, W) windows of (N, C, H, W) or (C, H, W) inputs."""
+
+    _pool = staticmethod(F.lp_pool2d)
+
+
+class LPPool3d(_LPPoolNd):
+    """Power-average pooling over the (D, H, W) windows of (N, C, D, H, W) or (C, D, H, W)
+    inputs."""
+
+    _pool = staticmethod(F.lp_pool3d)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chainrule.ops.pooling import volume_indices
 from chainrule.ops.shape import stack
 from chainrule.tensor import Tensor
 
@@ -48,13 +49,15 @@ def _windows(input: Tensor, size: tuple[int, int]) -> Any:  # noqa: A002
     """Each output cell's window of ``input``, flattened to a last dimension, as a tensor
     (..., oh, ow, k) when the windows tile the input, else the nested lists of windows."""
     (h, w), (oh, ow) = input.shape[-2:], size
+    lead = tuple(input.shape[:-2])
     if h % oh == 0 and w % ow == 0:
-        lead = tuple(input.shape[:-2])
         tiles = input.reshape(*lead, oh, h // oh, ow, w // ow)
         n = len(lead)
-        return tiles.permute(*range(n), n, n + 2, n + 1, n + 3).flatten(-2)
+        cells = tiles.permute(*range(n), n, n + 2, n + 1, n + 3)
+        return cells.reshape(*lead, oh, ow, (h // oh) * (w // ow))  # sizes given: N may be 0
     return [
-        [input[..., hs:he, ws:we].flatten(-2) for ws, we in _bins(w, ow)] for hs, he in _bins(h, oh)
+        [input[..., hs:he, ws:we].reshape(*lead, (he - hs) * (we - ws)) for ws, we in _bins(w, ow)]
+        for hs, he in _bins(h, oh)
     ]
 
 
@@ -148,3 +151,100 @@ def adaptive_max_pool1d(
     if return_indices:
         return out[0].squeeze(-2), out[1].squeeze(-2)
     return out.squeeze(-2)
+
+
+def adaptive_max_pool1d_with_indices(
+    input: Tensor,  # noqa: A002
+    output_size: Any,
+    return_indices: bool = False,
+) -> tuple[Tensor, Tensor]:
+    """:func:`adaptive_max_pool1d`'s values and indices, whatever ``return_indices`` says."""
+    return adaptive_max_pool1d(input, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(
+    input: Tensor,  # noqa: A002
+    output_size: Any,
+    return_indices: bool = False,
+) -> tuple[Tensor, Tensor]:
+    """:func:`adaptive_max_pool2d`'s values and indices, whatever ``return_indices`` says.
+
+    >>> import chainrule as cr
+    >>> adaptive_max_pool2d_with_indices(cr.arange(4.0).reshape(1, 2, 2), 1)[1]
+    tensor([[[3]]])
+    """
+    return adaptive_max_pool2d(input, output_size, True)
+
+
+# ----------------------------------------------------------------------------- three dimensions
+# A volume's bins are the products of its dimensions' bins, so a 3-D adaptive pooling is a 2-D
+# one over each (H, W) plane, then one over depth (the (D, Ho * Wo) plane, width kept). The
+# mean of the planes' means is the volume's mean (each depth slice has a bin's plane size); the
+# maximum's ties go to the first depth, then the first in its plane, as PyTorch's scan does.
+def _volume_size(output_size: Any, input: Tensor, op: str) -> tuple[int, int, int]:  # noqa: A002
+    if input.ndim not in (4, 5):
+        got = "got:" if op == "adaptive_max_pool3d" else "got"  # (sic)
+        raise RuntimeError(f"{op}(): Expected 4D or 5D tensor, but {got} {list(input.shape)}")
+    triple = (output_size,) * 3 if isinstance(output_size, int) else tuple(output_size)
+    if len(triple) != 3:
+        raise RuntimeError(f"{op}: output_size must be 3")
+    # None keeps that dimension's input size, as in PyTorch.
+    size = tuple(n if m is None else m for n, m in zip(input.shape[-3:], triple, strict=True))
+    if min(size) <= 0:
+        raise RuntimeError(f"{op}: output_size must be positive, got {output_size!r}")
+    return size  # type: ignore[return-value]
+
+
+def _planes(input: Tensor) -> tuple[Tensor, int, tuple[int, ...]]:  # noqa: A002
+    """(*, D, H, W) as (M * D, H, W) planes, M the product of the leading sizes."""
+    *lead, d, h, w = input.shape
+    m = 1
+    for n in lead:
+        m *= n
+    return input.reshape(m * d, h, w), m, tuple(lead)
+
+
+def adaptive_avg_pool3d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A002
+    """The mean of each window of an (N, C, D, H, W) or (C, D, H, W) ``input``, the windows
+    chosen so the output is ``output_size`` (an int, or a triple whose None keeps the input's
+    size).
+
+    >>> import chainrule as cr
+    >>> adaptive_avg_pool3d(cr.arange(8.0).reshape(1, 2, 2, 2), (1, 2, 1)).flatten().tolist()
+    [2.5, 4.5]
+    """
+    od, oh, ow = _volume_size(output_size, input, "adaptive_avg_pool3d")
+    planes, m, lead = _planes(input)
+    pooled = adaptive_avg_pool2d(planes, (oh, ow))
+    depth = adaptive_avg_pool2d(pooled.reshape(m, input.shape[-3], oh * ow), (od, oh * ow))
+    return depth.reshape(*lead, od, oh, ow)
+
+
+def adaptive_max_pool3d(
+    input: Tensor,  # noqa: A002
+    output_size: Any,
+    return_indices: bool = False,
+) -> Any:
+    """The maximum of each window of an (N, C, D, H, W) or (C, D, H, W) ``input``, the
+    windows chosen so the output is ``output_size``; with ``return_indices`` also each
+    maximum's position in the flattened (D, H, W) volume."""
+    od, oh, ow = _volume_size(output_size, input, "adaptive_max_pool3d")
+    planes, m, lead = _planes(input)
+    d, h, w = input.shape[-3:]
+    pooled, at = adaptive_max_pool2d(planes, (oh, ow), True)
+    values, where = adaptive_max_pool2d(pooled.reshape(m, d, oh * ow), (od, oh * ow), True)
+    values = values.reshape(*lead, od, oh, ow)
+    if not return_indices:
+        return values
+    depths = [range(start, stop) for start, stop in _bins(d, od)]
+    indices = volume_indices(at.reshape(m, d, oh * ow), where, depths, h * w)
+    return values, indices.reshape(values.shape)
+
+
+def adaptive_max_pool3d_with_indices(
+    input: Tensor,  # noqa: A002
+    output_size: Any,
+    return_indices: bool = False,
+) -> tuple[Tensor, Tensor]:
+    """:func:`adaptive_max_pool3d`'s values and indices, whatever ``return_indices`` says."""
+    return adaptive_max_pool3d(input, output_size, True)

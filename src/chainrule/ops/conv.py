@@ -36,7 +36,7 @@ from chainrule.autodiff import batching
 from chainrule.op import Bilinear, Constant, Op
 from chainrule.op import run as _apply
 from chainrule.ops import dual
-from chainrule.ops.shape import cat, pad
+from chainrule.ops.shape import cat, pad, stack
 from chainrule.tensor import Tensor
 
 Pair = tuple[int, int]
@@ -877,6 +877,245 @@ def conv_transpose1d(
         (1, _single(dilation, "dilation")[0]),
     )
     return out.squeeze(-2)
+
+
+# ----------------------------------------------------------------------------- three dimensions
+# A 3-D convolution is a 2-D one per output depth: the kd input slices that output depth ``z``
+# reads (``z * sd + i * dd``, i < kd) stacked as channels, convolved over height and width by
+# conv2d with the weight's depth taps folded into its channels the same way. So conv3d and
+# conv_transpose3d compose the 2-D ops (their rules, batching and orders of derivatives) with
+# one strided copy per depth tap, and leave the tuned 2-D path as it is.
+Triple = tuple[int, int, int]
+
+
+def _triple(value: Any, name: str, op: str) -> Triple:
+    """An int or a sequence of three, as PyTorch's 3-D convolutions accept (its message)."""
+    triple = (value,) * 3 if isinstance(value, int) else tuple(value)
+    if len(triple) != 3 or not all(isinstance(v, int) for v in triple):
+        listed = list(triple) if isinstance(value, (tuple, list)) else value
+        raise RuntimeError(
+            f"expected {name} to be a single integer value or a list of 3 values to match the "
+            f"convolution dimensions, but got {name}={listed}"
+        )
+    return triple  # type: ignore[return-value]
+
+
+def _volume(input: Tensor, op: str) -> tuple[Tensor, bool]:  # noqa: A002
+    """``input`` as (N, C, D, H, W), and whether it came as one unbatched (C, D, H, W) volume."""
+    if input.ndim not in (4, 5):
+        raise RuntimeError(
+            f"Expected 4D (unbatched) or 5D (batched) input to {op}, but got input of size: "
+            f"{list(input.shape)}"
+        )
+    return (input.unsqueeze(0), True) if input.ndim == 4 else (input, False)
+
+
+def _depth_taps(x: Tensor, kd: int, step: int, spread: int, depth: int) -> Tensor:
+    """(N, D, C, H, W) -> (N * depth, C * kd, H, W): for each output depth the kd slices its
+    windows read, tap fastest within each channel (the order of the weight's (C, kd) folded)."""
+    n, _, c, h, w = x.shape
+    end = step * (depth - 1) + 1
+    taps = [x[:, i * spread : i * spread + end : step] for i in range(kd)]
+    return stack(taps, 3).reshape(n * depth, c * kd, h, w)
+
+
+def conv3d(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+    groups: int = 1,
+) -> Tensor:
+    """3-D convolution (cross-correlation) of (N, C, D, H, W) ``input`` with (O, C / groups, kd,
+    kh, kw) ``weight``; a (C, D, H, W) ``input`` is one volume. ``padding`` is an int, a triple,
+    ``"valid"`` or ``"same"``.
+
+    Each output depth is a :func:`conv2d` of the kd input slices its windows read, stacked as
+    channels, with the weight's depth taps folded into its input channels alike.
+
+        >>> import chainrule as cr
+        >>> conv3d(cr.ones(1, 1, 4, 4, 4), cr.ones(2, 1, 3, 3, 3), padding=1).shape
+        chainrule.Size([1, 2, 4, 4, 4])
+    """
+    input, unbatched = _volume(input, "conv3d")
+    if weight.ndim != 5:
+        raise RuntimeError(
+            f"conv3d: expected a 5-D weight (out_channels, in_channels / groups, kd, kh, kw), "
+            f"got weight of size {list(weight.shape)}"
+        )
+    step, spread = _triple(stride, "stride", "conv3d"), _triple(dilation, "dilation", "conv3d")
+    if min(step) < 1:
+        raise RuntimeError("non-positive stride is not supported")
+    if min(spread) < 1:
+        raise RuntimeError("non-positive dilation is not supported")
+    if groups < 1:
+        raise RuntimeError("non-positive groups is not supported")
+    if weight.shape[0] % groups:
+        raise RuntimeError(
+            f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
+            f"but got weight of size [{list(weight.shape)}] instead"
+        )
+    n, c, d, h, w = input.shape
+    if weight.shape[1] * groups != c:
+        raise RuntimeError(
+            f"Given groups={groups}, weight of size {list(weight.shape)}, expected input"
+            f"{list(input.shape)} to have {weight.shape[1] * groups} channels, but got {c} "
+            "channels instead"
+        )
+    o, kernel = weight.shape[0], tuple(weight.shape[2:])
+    if bias is not None and tuple(bias.shape) != (o,):
+        raise RuntimeError(
+            f"Given weight of size {list(weight.shape)}, expected bias to be 1-dimensional with "
+            f"{o} elements, but got bias of size {list(bias.shape)} instead"
+        )
+    if isinstance(padding, str):
+        if padding not in ("valid", "same"):
+            raise RuntimeError(f"Invalid padding string: {padding!r}")
+        if padding == "same" and step != (1, 1, 1):
+            raise RuntimeError("padding='same' is not supported for strided convolutions")
+        total = [
+            s * (k - 1) if padding == "same" else 0 for k, s in zip(kernel, spread, strict=True)
+        ]
+        widths = [(t // 2, t - t // 2) for t in total]  # the odd one more at the end
+    else:
+        widths = [(p, p) for p in _triple(padding, "padding", "conv3d")]
+        if min(min(widths)) < 0:
+            raise RuntimeError("negative padding is not supported")
+    sizes = [m + a + b for m, (a, b) in zip((d, h, w), widths, strict=True)]
+    extents = [s * (k - 1) + 1 for k, s in zip(kernel, spread, strict=True)]
+    if any(e > m for e, m in zip(extents, sizes, strict=True)):
+        raise RuntimeError(
+            "Calculated padded input size per channel: ({}). Kernel size: ({}). Kernel size "
+            "can't be greater than actual input size".format(
+                " x ".join(map(str, sizes)), " x ".join(map(str, extents))
+            )
+        )
+    depth = (sizes[0] - extents[0]) // step[0] + 1
+    front, back = widths[0]
+    volume = pad(input, (0, 0, 0, 0, front, back)) if front or back else input
+    taps = _depth_taps(volume.transpose(1, 2), kernel[0], step[0], spread[0], depth)
+    # conv2d pads height and width itself ("same" as here: the odd one more at the end)
+    plane_padding = padding if isinstance(padding, str) else (widths[1][0], widths[2][0])
+    folded = weight.reshape(o, -1, kernel[1], kernel[2])
+    planes = conv2d(taps, folded, bias, step[1:], plane_padding, spread[1:], groups)
+    out = planes.reshape(n, depth, o, *planes.shape[2:]).transpose(1, 2)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv_transpose3d(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    output_padding: Any = 0,
+    groups: int = 1,
+    dilation: Any = 1,
+) -> Tensor:
+    """The transposed 3-D convolution of (N, C_in, D, H, W) ``input`` with (C_in, C_out /
+    groups, kd, kh, kw) ``weight``, :func:`conv3d`'s input gradient; sizes as
+    :func:`conv_transpose2d`'s, per dimension. A (C_in, D, H, W) ``input`` is one volume.
+
+    Each input depth slice goes through :func:`conv_transpose2d` with the weight's depth taps
+    folded into its output channels; tap ``i`` of slice ``z`` is then added at output depth
+    ``z * sd + i * dd - padding``.
+
+        >>> import chainrule as cr
+        >>> conv_transpose3d(cr.ones(1, 1, 2, 2, 2), cr.ones(1, 1, 2, 2, 2), stride=2).shape
+        chainrule.Size([1, 1, 4, 4, 4])
+    """
+    input, unbatched = _volume(input, "conv_transpose3d")
+    if weight.ndim != 5:
+        raise RuntimeError(
+            "conv_transpose3d: expected a 5-D weight (in_channels, out_channels / groups, kd, "
+            f"kh, kw), got weight of size {list(weight.shape)}"
+        )
+    n, c, d, h, w = input.shape
+    if weight.shape[0] != c:
+        raise RuntimeError(
+            f"Given transposed=1, weight of size {list(weight.shape)}, expected input"
+            f"{list(input.shape)} to have {weight.shape[0]} channels, but got {c} channels "
+            "instead"
+        )
+    if groups < 1 or c % groups:
+        raise RuntimeError(
+            f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, "
+            f"but got weight of size {list(weight.shape)} instead"
+        )
+    c_out, kernel = weight.shape[1] * groups, tuple(weight.shape[2:])
+    if bias is not None and tuple(bias.shape) != (c_out,):
+        raise RuntimeError(
+            f"Given transposed=1, weight of size {list(weight.shape)}, expected bias to be "
+            f"1-dimensional with {c_out} elements, but got bias of size {list(bias.shape)} "
+            "instead"
+        )
+    op = "conv_transpose3d"
+    step, widths = _triple(stride, "stride", op), _triple(padding, "padding", op)
+    extra, spread = _triple(output_padding, "output_padding", op), _triple(dilation, "dilation", op)
+    if min(step) < 1:
+        raise RuntimeError("non-positive stride is not supported")
+    if min(spread) < 1:
+        raise RuntimeError("non-positive dilation is not supported")
+    if min(widths) < 0:
+        raise RuntimeError("negative padding is not supported")
+    if any(e < 0 or e >= max(s, t) for e, s, t in zip(extra, step, spread, strict=True)):
+        raise RuntimeError(
+            "output padding must be smaller than either stride or dilation, but got "
+            + " ".join(
+                f"{name}_{axis}: {v}"
+                for name, values in (
+                    ("output_padding", extra),
+                    ("stride", step),
+                    ("dilation", spread),
+                )
+                for axis, v in zip(("depth", "height", "width"), values, strict=True)
+            )
+        )
+    sizes = [
+        (m - 1) * s - 2 * p + t * (k - 1) + e + 1
+        for m, s, p, t, k, e in zip((d, h, w), step, widths, spread, kernel, extra, strict=True)
+    ]
+    if min(sizes) < 1:
+        raise RuntimeError(
+            f"Given input size per channel: ({d} x {h} x {w}). Calculated output size per "
+            f"channel: ({' x '.join(map(str, sizes))}). Output size is too small"
+        )
+    kd, per = kernel[0], weight.shape[1]
+    planes = conv_transpose2d(
+        input.transpose(1, 2).reshape(n * d, c, h, w),
+        weight.reshape(c, per * kd, kernel[1], kernel[2]),
+        None,
+        step[1:],
+        widths[1:],
+        extra[1:],
+        groups,
+        spread[1:],
+    )
+    # (N, D, C_out, kd, H', W'): tap i of slice z goes to padded depth z * sd + i * dd
+    taps = planes.reshape(n, d, c_out, kd, *planes.shape[2:])
+    out = _place_depth_taps(taps, step[0], spread[0], sizes[0] + 2 * widths[0])
+    out = out[:, :, widths[0] : widths[0] + sizes[0]]
+    if bias is not None:
+        out = out + bias.reshape(1, -1, 1, 1, 1)
+    return out.squeeze(0) if unbatched else out
+
+
+def _place_depth_taps(taps: Tensor, step: int, spread: int, depth: int) -> Tensor:
+    """(N, D, C, kd, H, W) -> (N, C, depth, H, W): tap ``i`` of slice ``z`` added at depth
+    ``z * step + i * spread`` (the depth's col2im), as a sum of kd zero-spaced, padded copies."""
+    n, d, c, kd, h, w = taps.shape
+    total = None
+    for i in range(kd):
+        tap = taps[:, :, :, i].transpose(1, 2)  # (N, C, D, H, W)
+        if step > 1:  # step - 1 zeros after each slice, the last one's cut off
+            spaced = pad(tap.unsqueeze(3), (0, 0, 0, 0, 0, step - 1))
+            tap = spaced.reshape(n, c, d * step, h, w)[:, :, : (d - 1) * step + 1]
+        before = i * spread
+        placed = pad(tap, (0, 0, 0, 0, before, depth - before - tap.shape[2]))
+        total = placed if total is None else total + placed
+    return total
 
 
 def _single(value: Any, name: str) -> tuple[int]:

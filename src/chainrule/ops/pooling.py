@@ -1,4 +1,5 @@
-"""1-D pooling over (N, C, L) sequences, and max unpooling.
+"""1-D and 3-D pooling, over (N, C, L) sequences and (N, C, D, H, W) volumes, max unpooling
+and power-average (LP) pooling.
 
 A 1-D pooling is the 2-D one of height-1 images: ``max_pool1d`` and ``avg_pool1d`` call
 :func:`max_pool2d` and :func:`avg_pool2d` on ``input.unsqueeze(-2)``, so they share those
@@ -19,6 +20,7 @@ setting: the gradient is the output gradient read at the indices (PyTorch's, a g
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from chainrule import dtypes
@@ -131,25 +133,26 @@ def _unpool_batch(op: Any, values: list[Any], batched: list[bool], size: int) ->
 
 class MaxUnpool2D(Linear):
     """Each (N, C, h, w) value put at its index (flat, in its plane) in (N, C, H, W) zeros:
-    linear in the values; the indices, int64, are a setting with no gradient."""
+    linear in the values; the indices, int64, are a setting with no gradient. A ``size`` of
+    three, (D, H, W), unpools volumes alike (the index flat in the volume)."""
 
     notation = "zeros with x placed at indices"
     derivatives = ("g read at the indices", "-")
     batch_rule = staticmethod(_unpool_batch)
 
-    def __init__(self, size: tuple[int, int]) -> None:
+    def __init__(self, size: tuple[int, ...]) -> None:
         self.size = size
 
     def forward(self, x, indices):
         # Checked here, not before the op: a compiled replay checks each call's indices too.
-        bad = (indices < 0) | (indices >= self.size[0] * self.size[1])
+        bad = (indices < 0) | (indices >= math.prod(self.size))
         if bad.any():
             raise RuntimeError(
                 f"Found an invalid max index: {indices[bad].ravel()[0]} (output volumes are of "
-                f"size {self.size[0]}x{self.size[1]})"
+                f"size {'x'.join(map(str, self.size))})"
             )
         n, c = x.shape[0], x.shape[1]
-        out = xp.zeros((n, c, self.size[0] * self.size[1]), dtype=x.dtype)
+        out = xp.zeros((n, c, math.prod(self.size)), dtype=x.dtype)
         xp.put_along_axis(out, indices.reshape(n, c, -1), x.reshape(n, c, -1), axis=2)
         return out.reshape(n, c, *self.size)
 
@@ -192,6 +195,19 @@ def _unpool_size(
     return asked
 
 
+def _check_indices(input: Tensor, indices: Tensor, named: bool = True) -> None:  # noqa: A002
+    """PyTorch's checks of unpooling indices: int64 (the 2-D message names the dtype given,
+    the 3-D one does not) and the values' shape."""
+    if indices.dtype != xp.int64:
+        name = f" but got: {dtypes.scalar_type_name(indices.dtype)}" if named else ""
+        raise RuntimeError(f"elements in indices should be type int64{name}")
+    if tuple(indices.shape) != tuple(input.shape):
+        raise RuntimeError(
+            "Expected shape of indices to be same as that of the input tensor "
+            f"({list(input.shape)}) but got indices tensor with shape: {list(indices.shape)}"
+        )
+
+
 def _unpool(input: Tensor, indices: Tensor, size: tuple[int, int]) -> Tensor:  # noqa: A002
     """PyTorch's checks, then :class:`MaxUnpool2D` of a (C, h, w) or (N, C, h, w) input."""
     if input.ndim not in (3, 4):
@@ -199,14 +215,7 @@ def _unpool(input: Tensor, indices: Tensor, size: tuple[int, int]) -> Tensor:  #
             "Input to max_unpooling2d should be a 3d or 4d Tensor, but got a tensor with "
             f"{input.ndim} dimensions."
         )
-    if indices.dtype != xp.int64:
-        name = dtypes.scalar_type_name(indices.dtype)
-        raise RuntimeError(f"elements in indices should be type int64 but got: {name}")
-    if tuple(indices.shape) != tuple(input.shape):
-        raise RuntimeError(
-            "Expected shape of indices to be same as that of the input tensor "
-            f"({list(input.shape)}) but got indices tensor with shape: {list(indices.shape)}"
-        )
+    _check_indices(input, indices)
     if input.ndim == 3:
         return MaxUnpool2D(size)(input.unsqueeze(0), indices.unsqueeze(0)).squeeze(0)
     return MaxUnpool2D(size)(input, indices)
@@ -254,3 +263,332 @@ def max_unpool1d(
     pad = _single(padding, "padding")
     (length,) = _unpool_size(input, kernel, step, pad, output_size)
     return _unpool(input.unsqueeze(-1), indices.unsqueeze(-1), (length, 1)).squeeze(-1)
+
+
+# ----------------------------------------------------------------------------- three dimensions
+# A window over (D, H, W) is a window over (H, W) of each depth slice, then a window over the
+# depth of those: the maximum and the sum are separable. So the 3-D poolings are two 2-D ones,
+# over the (H, W) planes and then over depth (the (D, Ho * Wo) plane with windows one wide),
+# and share their rules. Ties and nans pick what PyTorch's row-major scan picks: the first
+# maximum of the first depth that has it, the last nan of the last depth that has one. The
+# divisor of a 3-D window, a product of its extents (or of its real elements'), is the product
+# of the two poolings' divisors.
+Triple = tuple[int, int, int]
+
+
+def _pooled_volume(input: Tensor) -> tuple[Tensor, bool]:  # noqa: A002
+    """``input`` as (N, C, D, H, W), and whether it came as one unbatched (C, D, H, W)."""
+    if input.ndim not in (4, 5) or 0 in input.shape[-4:]:
+        raise RuntimeError("non-empty 4D or 5D (batch mode) tensor expected for input")
+    return (input.unsqueeze(0), True) if input.ndim == 4 else (input, False)
+
+
+def _volume_triple(value: Any, name: str, op: str) -> Triple:
+    """A 3-D pooling's int, 1-sequence or triple (PyTorch's message)."""
+    triple = (value,) * 3 if isinstance(value, int) else tuple(value)
+    if len(triple) == 1:
+        triple *= 3
+    if len(triple) != 3:
+        omitted = "omitted, " if name == "stride" else ""
+        raise RuntimeError(
+            f"{op}: {name} must either be {omitted}a single int, or a tuple of three ints"
+        )
+    return triple  # type: ignore[return-value]
+
+
+def _volume_windows(
+    input: Tensor,  # noqa: A002
+    kernel_size: Any,
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    ceil_mode: bool,
+    op: str,
+) -> tuple[Triple, Triple, Triple, Triple]:
+    """A 3-D pooling's kernel, stride (the kernel when omitted or empty), padding and
+    dilation, with PyTorch's checks and messages, in PyTorch's order."""
+    kernel = _volume_triple(kernel_size, "kernel_size", op)
+    step = kernel if stride is None or stride == [] else _volume_triple(stride, "stride", op)
+    pad, spread = _volume_triple(padding, "padding", op), _volume_triple(dilation, "dilation", op)
+    if min(step) == 0 or min(kernel) == 0:
+        raise RuntimeError("stride should not be zero")
+    if min(step) < 0:
+        raise RuntimeError(
+            "stride should be greater than zero, but got dT: {} dH: {} dW: {}".format(*step)
+        )
+    if min(spread) < 1:
+        raise RuntimeError(
+            "dilation should be greater than zero, but got dilationT: {} dilationH: {} "
+            "dilationW: {}".format(*spread)
+        )
+    if min(pad) < 0:
+        raise RuntimeError(f"pad must be non-negative, but got pad: {min(pad)}")
+    for p, k, d in zip(pad, kernel, spread, strict=True):
+        if p > (d * (k - 1) + 1) // 2:
+            raise RuntimeError(
+                "pad should be at most half of effective kernel size, but got "
+                f"pad={p}, kernel_size={k} and dilation={d}"
+            )
+    if any(p > k // 2 for p, k in zip(pad, kernel, strict=True)):
+        (kt, kh, kw), (pt, ph, pw) = kernel, pad
+        raise RuntimeError(
+            "pad should be smaller than or equal to half of kernel size, but got "
+            f"kT: {kt} kW: {kw} kH: {kh} padT: {pt} padW: {pw} padH: {ph}"
+        )
+    sizes = tuple(input.shape[-3:])
+    out = []
+    for n, k, s, p, d in zip(sizes, kernel, step, pad, spread, strict=True):
+        length = (n + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)) // s + 1
+        if ceil_mode and (length - 1) * s >= n + p:  # the last window would start in padding
+            length -= 1
+        out.append(length)
+    if min(out) < 1:
+        if op == "avg_pool3d":
+            raise RuntimeError(
+                "input image (T: {} H: {} W: {}) smaller than kernel size (kT: {} kH: {} "
+                "kW: {})".format(*sizes, *kernel)
+            )
+        raise RuntimeError(
+            f"Given input size: ({input.shape[-4]}x{'x'.join(map(str, sizes))}). Calculated "
+            f"output size: ({input.shape[-4]}x{'x'.join(map(str, out))}). Output size is too small"
+        )
+    return kernel, step, pad, spread
+
+
+def max_pool3d(
+    input: Tensor,  # noqa: A002
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Any:
+    """The maximum of each ``kernel_size`` window of an (N, C, D, H, W) or (C, D, H, W)
+    ``input``; ``stride`` defaults to the kernel size. With ``return_indices`` also each
+    maximum's flat position in its input's (D, H, W) volume (what :func:`max_unpool3d` takes).
+
+    >>> import chainrule as cr
+    >>> max_pool3d(cr.arange(8.0).reshape(1, 2, 2, 2), 2, return_indices=True)
+    (tensor([[[[7.]]]]), tensor([[[[7]]]]))
+    """
+    volume, unbatched = _pooled_volume(input)
+    kernel, step, pad, spread = _volume_windows(
+        volume, kernel_size, stride, padding, dilation, ceil_mode, "max_pool3d"
+    )
+    n, c, d, h, w = volume.shape
+    planes = max_pool2d(
+        volume.reshape(n, c * d, h, w),
+        kernel[1:],
+        step[1:],
+        pad[1:],
+        spread[1:],
+        ceil_mode,
+        return_indices,
+    )
+    planes, at = planes if return_indices else (planes, None)
+    ho, wo = planes.shape[2:]
+    depth = max_pool2d(
+        planes.reshape(n, c, d, ho * wo),
+        (kernel[0], 1),
+        (step[0], 1),
+        (pad[0], 0),
+        (spread[0], 1),
+        ceil_mode,
+        return_indices,
+    )
+    depth, where = depth if return_indices else (depth, None)
+    out = depth.reshape(n, c, depth.shape[2], ho, wo)
+    if not return_indices:
+        return out.squeeze(0) if unbatched else out
+    depths = [
+        range(o * step[0] - pad[0], o * step[0] - pad[0] + kernel[0] * spread[0], spread[0])
+        for o in range(out.shape[2])
+    ]
+    at, where = at.reshape(n * c, d, ho * wo), where.reshape(n * c, out.shape[2], ho * wo)
+    indices = volume_indices(at, where, depths, h * w)
+    indices = indices.reshape(out.shape)
+    return (out.squeeze(0), indices.squeeze(0)) if unbatched else (out, indices)
+
+
+def volume_indices(at: Tensor, where: Tensor, depths: list[range], plane: int) -> Tensor:
+    """The flat (D, H, W) index of each 3-D window's maximum, from the planes' maxima ``at``
+    (M, D, cells), their plane index, and the depth pooling's ``where`` (M, Do, cells), each
+    ``z * cells + cell`` for the winning depth ``z``; ``depths[o]``: the depths window ``o``
+    reads. ``at`` is read at z as a sum over the window's depths of ``at`` where z is that
+    depth, not as a gather: a gather reads the index's values, which a compiled step could
+    not replay."""
+    z = where // where.shape[-1]
+    picked = None
+    for j in range(max(len(r) for r in depths)):
+        # The j-th depth of every window; -1 where it has none or it lies in the padding
+        column = [r[j] if j < len(r) and 0 <= r[j] < at.shape[1] else -1 for r in depths]
+        term = (z == Tensor(column).long().reshape(-1, 1)) * at[:, [max(i, 0) for i in column]]
+        picked = term if picked is None else picked + term
+    return z * plane + picked
+
+
+def max_pool3d_with_indices(
+    input: Tensor,  # noqa: A002
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> tuple[Tensor, Tensor]:
+    """:func:`max_pool3d`'s values and indices, whatever ``return_indices`` says."""
+    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def avg_pool3d(
+    input: Tensor,  # noqa: A002
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Tensor:
+    """The mean of each ``kernel_size`` window of an (N, C, D, H, W) or (C, D, H, W)
+    ``input`` (the sum over ``divisor_override``, when given).
+
+    >>> import chainrule as cr
+    >>> avg_pool3d(cr.arange(8.0).reshape(1, 2, 2, 2), 2)
+    tensor([[[[3.5000]]]])
+    """
+    volume, unbatched = _pooled_volume(input)
+    kernel, step, pad, _ = _volume_windows(
+        volume, kernel_size, stride, padding, 1, ceil_mode, "avg_pool3d"
+    )
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    n, c, d, h, w = volume.shape
+    # With divisor_override, the planes' sums (divided by 1), then the volume's by it.
+    planes = avg_pool2d(
+        volume.reshape(n, c * d, h, w),
+        kernel[1:],
+        step[1:],
+        pad[1:],
+        ceil_mode,
+        count_include_pad,
+        None if divisor_override is None else 1,
+    )
+    ho, wo = planes.shape[2:]
+    depth = avg_pool2d(
+        planes.reshape(n, c, d, ho * wo),
+        (kernel[0], 1),
+        (step[0], 1),
+        (pad[0], 0),
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+    )
+    out = depth.reshape(n, c, depth.shape[2], ho, wo)
+    return out.squeeze(0) if unbatched else out
+
+
+def max_unpool3d(
+    input: Tensor,  # noqa: A002
+    indices: Tensor,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    output_size: Any = None,
+) -> Tensor:
+    """:func:`max_pool3d`'s partial inverse: each value at its ``indices`` (flat in the
+    (D, H, W) volume), zeros elsewhere, in volumes of the pooling's input size (or
+    ``output_size``).
+
+    >>> import chainrule as cr
+    >>> values, indices = max_pool3d(cr.arange(8.0).reshape(1, 2, 2, 2), 2, return_indices=True)
+    >>> max_unpool3d(values, indices, 2).flatten().tolist()
+    [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 7.0]
+    """
+    kernel = _volume_triple(kernel_size, "kernel_size", "max_unpool3d")
+    step = kernel if stride is None else _volume_triple(stride, "stride", "max_unpool3d")
+    pad = _volume_triple(padding, "padding", "max_unpool3d")
+    size = _unpool_size(input, kernel, step, pad, output_size)
+    if input.ndim not in (4, 5):
+        raise RuntimeError(
+            "Input to max_unpooling3d should be a 4d or 5d Tensor, but got a tensor with "
+            f"{input.ndim} dimensions."
+        )
+    _check_indices(input, indices, named=False)
+    if input.ndim == 4:
+        return MaxUnpool2D(size)(input.unsqueeze(0), indices.unsqueeze(0)).squeeze(0)
+    return MaxUnpool2D(size)(input, indices)
+
+
+# ----------------------------------------------------------------------------- power-average
+def lp_pool1d(
+    input: Tensor,  # noqa: A002
+    norm_type: float,
+    kernel_size: int,
+    stride: Any = None,
+    ceil_mode: bool = False,
+) -> Tensor:
+    """The ``norm_type``-norm of each window, PyTorch's formula: ``(sum of x ** p) ** (1 / p)``,
+    the sum the window's mean times its size, a negative sum taken as 0 (so an odd ``p``
+    over negative inputs gives 0, not nan); a ``norm_type`` of infinity (minus infinity) the
+    largest (smallest) ``|x|``.
+
+    >>> import chainrule as cr
+    >>> lp_pool1d(cr.tensor([[3.0, 4.0, 1.0, 1.0]]), 2, 2)
+    tensor([[5.0000, 1.4142]])
+    """
+    if abs(norm_type) == math.inf:
+        return _extreme_norm(max_pool1d, input, norm_type, kernel_size, stride, ceil_mode)
+    out = avg_pool1d(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    return _root(out, _single(kernel_size, "kernel_size")[0], norm_type)
+
+
+def lp_pool2d(
+    input: Tensor,  # noqa: A002
+    norm_type: float,
+    kernel_size: Any,
+    stride: Any = None,
+    ceil_mode: bool = False,
+) -> Tensor:
+    """:func:`lp_pool1d` over the (H, W) windows of an (N, C, H, W) or (C, H, W) ``input``."""
+    kh, kw = _pair(kernel_size, "kernel_size")
+    if abs(norm_type) == math.inf:
+        return _extreme_norm(max_pool2d, input, norm_type, kernel_size, stride, ceil_mode)
+    out = avg_pool2d(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    return _root(out, kh * kw, norm_type)
+
+
+def lp_pool3d(
+    input: Tensor,  # noqa: A002
+    norm_type: float,
+    kernel_size: Any,
+    stride: Any = None,
+    ceil_mode: bool = False,
+) -> Tensor:
+    """:func:`lp_pool1d` over the (D, H, W) windows of an (N, C, D, H, W) or (C, D, H, W)
+    ``input``."""
+    kd, kh, kw = _volume_triple(kernel_size, "kernel_size", "avg_pool3d")
+    if abs(norm_type) == math.inf:
+        return _extreme_norm(max_pool3d, input, norm_type, kernel_size, stride, ceil_mode)
+    out = avg_pool3d(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    return _root(out, kd * kh * kw, norm_type)
+
+
+def _extreme_norm(
+    pool: Any,
+    input: Tensor,  # noqa: A002
+    norm_type: float,
+    kernel_size: Any,
+    stride: Any,
+    ceil_mode: bool,
+) -> Tensor:
+    """PyTorch's ``norm_type`` of plus or minus infinity: the largest (smallest) ``|x|`` of
+    each window, a max pooling."""
+    if norm_type > 0:
+        return pool(input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    return -pool(-input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+
+
+def _root(mean: Tensor, size: int, norm_type: float) -> Tensor:
+    """PyTorch's ``(sign(mean) * relu(|mean|) * size) ** (1 / p)``, in its order."""
+    return (mean.sign() * mean.abs().relu()).mul(size).pow(1.0 / norm_type)

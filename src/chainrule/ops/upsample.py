@@ -3,10 +3,10 @@ computed by PyTorch's formulas, so values and gradients are PyTorch's.
 
 * ``nearest``: output ``i`` reads ``floor(i * scale)`` (``nearest-exact``: the nearest centre,
   ``floor((i + 0.5) * scale)``), clamped to the input;
-* ``linear`` (3-D input) and ``bilinear`` (4-D): the two neighbours of the source position
-  ``(i + 0.5) * scale - 0.5`` (``i * (in - 1) / (out - 1)`` with ``align_corners=True``),
-  weighted by their distance; bilinear does the last dimension, then the one before, which
-  is the order of PyTorch's sums;
+* ``linear`` (3-D input), ``bilinear`` (4-D) and ``trilinear`` (5-D): the two neighbours of
+  the source position ``(i + 0.5) * scale - 0.5`` (``i * (in - 1) / (out - 1)`` with
+  ``align_corners=True``), weighted by their distance; the last dimension first, then the
+  ones before, which is the order of PyTorch's sums;
 * ``area``: adaptive average pooling.
 
 ``scale`` is ``1 / scale_factor`` when a scale factor is given (and not recomputed), else
@@ -31,7 +31,11 @@ from typing import Any
 
 from chainrule import dtypes
 from chainrule._array import xp
-from chainrule.ops.adaptive_pool import adaptive_avg_pool1d, adaptive_avg_pool2d
+from chainrule.ops.adaptive_pool import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_avg_pool3d,
+)
 from chainrule.tensor import Tensor, _make
 
 _MODES = "nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact"
@@ -84,15 +88,20 @@ def _linear_weights(
 
 
 def _read(x: Tensor, axis: int, index: Any) -> Tensor:
-    """``x``'s elements at ``index`` along ``axis`` (the last or the one before)."""
-    return x[(Ellipsis, index) if axis == -1 else (Ellipsis, index, slice(None))]
+    """``x``'s elements at ``index`` along ``axis`` (the last, or one before it)."""
+    return x[(Ellipsis, index) + (slice(None),) * (-1 - axis)]
+
+
+def _along(axis: int, out: int) -> tuple[int, ...]:
+    """The shape of ``out`` weights along ``axis`` that broadcast against the read."""
+    return (out,) + (1,) * (-1 - axis)
 
 
 def _lerp(x: Tensor, axis: int, out: int, factor: Any, align_corners: bool) -> Tensor:
     """``x`` resized to ``out`` along ``axis`` by linear interpolation:
     ``x[i0] * w0 + x[i1] * w1``, PyTorch's sum in its order."""
     i0, i1, w0, w1 = _linear_weights(x.shape[axis], out, factor, align_corners, _opmath(x))
-    shape = (out,) if axis == -1 else (out, 1)
+    shape = _along(axis, out)
     near = _make(w0.astype(x.dtype).reshape(shape))
     far = _make(w1.astype(x.dtype).reshape(shape))
     return _read(x, axis, i0) * near + _read(x, axis, i1) * far
@@ -130,7 +139,7 @@ def _cubic(x: Tensor, axis: int, out: int, factor: Any, align_corners: bool) -> 
     """``x`` resized to ``out`` along ``axis`` by cubic convolution: four weighted reads,
     summed in PyTorch's order."""
     taps, weights = _cubic_weights(x.shape[axis], out, factor, align_corners, _opmath(x))
-    shape = (out,) if axis == -1 else (out, 1)
+    shape = _along(axis, out)
     total = None
     for index, weight in zip(taps, weights, strict=True):
         term = _read(x, axis, index) * _make(weight.astype(x.dtype).reshape(shape))
@@ -219,7 +228,7 @@ def interpolate(
 ) -> Tensor:
     """Resize the spatial dimensions (those after N and C) of ``input`` to ``size``, or by
     ``scale_factor``, with ``mode`` ``"nearest"``, ``"nearest-exact"``, ``"linear"``
-    (3-D input), ``"bilinear"`` or ``"bicubic"`` (4-D) or ``"area"``.
+    (3-D input), ``"bilinear"`` or ``"bicubic"`` (4-D), ``"trilinear"`` (5-D) or ``"area"``.
 
     >>> import chainrule as cr
     >>> interpolate(cr.tensor([[[[1.0, 2.0], [3.0, 4.0]]]]), size=3, mode="bilinear")
@@ -251,19 +260,20 @@ def interpolate(
         raise NotImplementedError(
             f"Got {input.ndim}D input, but {mode} mode needs {_SPATIAL[mode] + 2}D input"
         )
-    if input.ndim == 5 or mode == "lanczos" or antialias:
+    if mode == "lanczos" or antialias:
         raise NotImplementedError(
-            "interpolate: 5-D input, mode 'lanczos' and antialias=True are not supported"
+            "interpolate: mode 'lanczos' and antialias=True are not supported"
         )
     _check_dtype(input, mode)
     _check_sizes(input, sizes)
     if mode == "area":
-        pool = adaptive_avg_pool1d if input.ndim == 3 else adaptive_avg_pool2d
-        return pool(input, sizes)
+        pool = {3: adaptive_avg_pool1d, 4: adaptive_avg_pool2d, 5: adaptive_avg_pool3d}
+        return pool[input.ndim](input, sizes)
     factors = factors or [None] * len(sizes)
     out = input
-    # The last dimension first, then the one before: PyTorch's order of the weighted sums.
-    for axis, n, factor in zip((-1, -2), sizes[::-1], factors[::-1], strict=False):
+    # The last dimension first, then the ones before: PyTorch's order of the weighted sums
+    # (trilinear's t0 * (h0 * (w0 * a + w1 * b) + h1 * (...)) + t1 * (...) too).
+    for axis, n, factor in zip((-1, -2, -3), sizes[::-1], factors[::-1], strict=False):
         if n == input.shape[axis] and (interpolating or mode == "nearest" and input.ndim == 4):
             # PyTorch's kernels copy a dimension that keeps its size, whatever the scale
             # factor says (1-D nearest and nearest-exact do not: they read floor(i * scale)).
