@@ -50,6 +50,8 @@ from chainrule.ops.special_ops import (  # (erfc: installed there by its declara
     erfc,
     erfcx,
     erfinv,
+    gammainc,
+    gammaincc,
     i0,
     i0e,
     i1,
@@ -63,8 +65,6 @@ from chainrule.ops.special_ops import (  # (erfc: installed there by its declara
     xlog1py,
     zeta,
 )
-from chainrule.ops.special_ops import igamma as gammainc
-from chainrule.ops.special_ops import igammac as gammaincc
 from chainrule.tensor import Tensor
 
 expit = elementwise.sigmoid

@@ -313,9 +313,7 @@ def erfcx(x):  # type: ignore[no-untyped-def]
 # ---- the regularized incomplete gamma functions
 def gamma_parts(a, x):  # type: ignore[no-untyped-def]
     """The regularized incomplete gamma functions P(a, x) = gamma(a, x) / Gamma(a) and
-    Q(a, x) = 1 - P(a, x), with PyTorch's (and SciPy's) edge values: nan for a < 0 or x < 0;
-    at a = 0, P = 1 for x > 0 (nan at x = 0); at x = 0, P = 0; a = inf: P = 0 (nan if x is
-    inf too); x = inf: P = 1.
+    Q(a, x) = 1 - P(a, x), with PyTorch's (and SciPy's) edge values (:func:`_gamma_edges`).
 
     Otherwise the series of P, x^a e^-x / Gamma(a + 1) sum x^n / ((a + 1)...(a + n)), for
     x < a + 1, and the continued fraction of Q (Legendre's, evaluated by Lentz's method) from
@@ -338,12 +336,23 @@ def gamma_parts(a, x):  # type: ignore[no-untyped-def]
         small_q = _upper_gamma_series(xp.where(small, a_in, 1.0), xp.where(small, x_in, 0.5))
     p = xp.where(small, 1.0 - small_q, xp.where(low, lower, 1.0 - upper))
     q = xp.where(small, small_q, xp.where(low, 1.0 - lower, upper))
-    nan = (a < 0) | (x < 0) | ((a == 0) & (x == 0)) | (xp.isinf(a) & xp.isinf(x))
-    one = ((a == 0) & (x > 0)) | xp.isposinf(x)
-    zero = (x == 0) | xp.isposinf(a)
-    p = xp.where(one, 1.0, xp.where(zero, 0.0, p))
-    q = xp.where(one, 0.0, xp.where(zero, 1.0, q))
-    return xp.where(nan, xp.nan, p), xp.where(nan, xp.nan, q)
+    undefined = xp.isnan(a) | xp.isnan(x)
+    return _gamma_edges(a, x, xp.where(undefined, xp.nan, p), 1.0), _gamma_edges(
+        a, x, xp.where(undefined, xp.nan, q), 0.0
+    )
+
+
+def _gamma_edges(a, x, value, p_side):  # type: ignore[no-untyped-def]
+    """PyTorch's values on the edges, its checks in its order (the first that holds wins,
+    so they are applied last to first): a < 0 or x < 0: nan; a = 0: P = 1 for x > 0, else
+    nan; x = 0: P = 0; a = ±inf: P = 0 (nan if x is ±inf too); x = ±inf: P = 1. Q = 1 - P.
+    ``p_side`` is 1 for P, 0 for Q."""
+    one, zero = p_side, 1.0 - p_side
+    value = xp.where(xp.isinf(x), one, value)
+    value = xp.where(xp.isinf(a), xp.where(xp.isinf(x), xp.nan, zero), value)
+    value = xp.where(x == 0, zero, value)
+    value = xp.where(a == 0, xp.where(x > 0, one, xp.nan), value)
+    return xp.where((a < 0) | (x < 0), xp.nan, value)
 
 
 def _upper_gamma_series(a, x):  # type: ignore[no-untyped-def]

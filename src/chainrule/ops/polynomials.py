@@ -150,9 +150,9 @@ class Polynomial(Constant, abstract=True):
     def forward(self, x, n):
         dtype = xp.result_type(x, n)
         dtype = dtype if dtype.kind == "f" else xp.dtype("float32")
-        # In float64 (float32 results rounded once: PyTorch's float32 steps, contracted to
-        # fused multiply-adds as its compiler sees fit, cannot be reproduced anyway).
-        x, n = xp.broadcast_arrays(x.astype(xp.float64), _degrees(n))
+        # Step by step in the result's dtype, as PyTorch: in float32 the values overflow
+        # (to inf, then nan) where PyTorch's do.
+        x, n = xp.broadcast_arrays(x.astype(dtype, copy=False), _degrees(n))
         return self.evaluate(x, n, dtype).astype(dtype, copy=False)
 
     def evaluate(self, x, n, dtype):  # type: ignore[no-untyped-def]
@@ -242,8 +242,8 @@ def _apply(op: Polynomial, name: str, x: Any, n: Any) -> Tensor:
     if not isinstance(x, Tensor) and not isinstance(n, Tensor):
         raise TypeError(
             f"{name}() received an invalid combination of arguments - got "
-            f"({type(x).__name__}, {type(n).__name__}), but expected one of: "
-            "(Tensor input, Tensor n), (Number x, Tensor n), (Tensor x, Number n)"
+            f"({type(x).__name__}, {type(n).__name__}), but expected one of:\n"
+            " * (Tensor x, Tensor n)\n * (Number x, Tensor n)\n * (Tensor x, Number n)"
         )
     return op(_as_tensor(x), _as_tensor(n))
 

@@ -210,7 +210,8 @@ def _on_float64(kernel, x):  # type: ignore[no-untyped-def]
     """``kernel`` (float64 in and out) on ``x``, the result in ``x``'s float dtype (integers
     and bools: float32, as PyTorch)."""
     z, dtype = special._float_input(x)
-    return kernel(z).astype(dtype, copy=False)
+    with xp.errstate(over="ignore"):  # float64 values beyond float32's range: inf, as PyTorch
+        return kernel(z).astype(dtype, copy=False)
 
 
 class I0(Unary):
@@ -276,9 +277,10 @@ class I1e(Unary):
 
 
 def _tiny(x):  # type: ignore[no-untyped-def]
-    """Where |x| <= epsilon, and x with epsilon there: no 1 / 0 in the branch not taken."""
+    """Where |x| <= epsilon (or nan), and x with epsilon there: no 1 / 0 in the branch not
+    taken."""
     eps = float(xp.finfo(x.dtype.name).eps)
-    tiny = dual.abs(x) <= eps
+    tiny = ~(dual.abs(x) > eps)  # nan too: PyTorch's where(|x| > eps, ..., 1/2)
     return tiny, dual.where(tiny, eps, x)
 
 
@@ -578,17 +580,26 @@ def igamma(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     >>> cr.igamma(cr.tensor([1.0, 2.0]), cr.tensor([1.0, 1.0]))   # 1 - e^-1, 1 - 2 e^-1
     tensor([0.6321, 0.2642])
     """
-    return Igamma()(
-        _tensor_argument(input, "igamma", "input", 1), _tensor_argument(other, "igamma", "other", 2)
-    )
+    return _incomplete_gamma(Igamma(), "igamma", input, other)
 
 
 def igammac(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     """The regularized upper incomplete gamma function ``Q(a, x) = 1 - P(a, x)``."""
-    return Igammac()(
-        _tensor_argument(input, "igammac", "input", 1),
-        _tensor_argument(other, "igammac", "other", 2),
-    )
+    return _incomplete_gamma(Igammac(), "igammac", input, other)
+
+
+def gammainc(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """``torch.special.gammainc``: :func:`igamma`."""
+    return _incomplete_gamma(Igamma(), "special_gammainc", input, other)
+
+
+def gammaincc(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """``torch.special.gammaincc``: :func:`igammac`."""
+    return _incomplete_gamma(Igammac(), "special_gammaincc", input, other)
+
+
+def _incomplete_gamma(op: Igamma, name: str, a: Tensor, x: Tensor) -> Tensor:
+    return op(_tensor_argument(a, name, "input", 1), _tensor_argument(x, name, "other", 2))
 
 
 def zeta(input: Any, other: Any) -> Tensor:  # noqa: A002
@@ -602,8 +613,9 @@ def zeta(input: Any, other: Any) -> Tensor:  # noqa: A002
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         raise TypeError(
             "special_zeta() received an invalid combination of arguments - got "
-            f"({type(input).__name__}, {type(other).__name__}), but expected one of: "
-            "(Tensor input, Tensor other), (Number self, Tensor other), (Tensor self, Number other)"
+            f"({type(input).__name__}, {type(other).__name__}), but expected one of:\n"
+            " * (Tensor input, Tensor other)\n * (Number self, Tensor other)\n"
+            " * (Tensor input, Number other)"
         )
     return Zeta()(_as_tensor(input), _as_tensor(other))
 
