@@ -44,11 +44,12 @@ def _erfc_tail(b):  # type: ignore[no-untyped-def]
     return xp.exp(-b * b) / math.sqrt(math.pi) / erfc_continued_fraction(b)
 
 
-def erfc_continued_fraction(b):  # type: ignore[no-untyped-def]
+def erfc_continued_fraction(b, terms: int = 60):  # type: ignore[no-untyped-def]
     """K(b) = b + (1/2)/(b + 1/(b + (3/2)/(b + 2/(b + ...)))), evaluated from the tail (60
-    terms: double precision from b = 2), with erfc(b) = e^(-b^2) / (sqrt(pi) K(b))."""
+    terms: double precision from b = 2; 200 from b = 1), with
+    erfc(b) = e^(-b^2) / (sqrt(pi) K(b))."""
     k = b.copy()
-    for n in range(60, 0, -1):
+    for n in range(terms, 0, -1):
         k = b + (n / 2.0) / k
     return k
 
