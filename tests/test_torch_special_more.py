@@ -170,8 +170,7 @@ ZETA_Q = np.concatenate([[1.0, 0.0, -1.0, -2.5, 0.5, 1e-3, 1e5, np.inf, np.nan, 
 # (function, a values, b values, float64 rtol, atol): xlog1py and nextafter agree to the
 # last place; zeta is PyTorch's Cephes algorithm. The incomplete gammas are chainrule's own
 # series and continued fractions (within ~1e-14 of mpmath): PyTorch's Temme expansion for
-# a > 20 near x = a is off by up to ~2e-9, and for a below 1e-3 chainrule's lgamma(1 + a)
-# near 0 costs ~5e-13.
+# a > 20 near x = a is off by up to ~2e-9.
 BINARY = {
     "xlog1py": (lambda m: m.special.xlog1py, VALUES[:80], VALUES[::7], 4e-16, 0),
     "gammainc": (lambda m: m.special.gammainc, GAMMA_A, GAMMA_X, 3e-9, 1e-300),
@@ -204,11 +203,16 @@ def test_binary_values_match_pytorch(name: str, dtypes: tuple[str, str]) -> None
 
 
 def test_the_incomplete_gammas_are_accurate_where_pytorch_is_not() -> None:
-    """a > 20 with x near a, where PyTorch's expansion is off by ~1e-9: mpmath's values."""
+    """a > 20 with x near a, where PyTorch's expansion is off by ~1e-9, and Q for tiny a
+    (PyTorch: 4e-12): mpmath's values."""
     a = cr.tensor([23.524600657413004, 202.24569297412273], dtype=cr.float64)
     x = cr.tensor([16.522116226319966, 139.4534134785563], dtype=cr.float64)
     exact = [0.06082527706698006432976451860098, 3.626625168231827242340427211463586e-07]
     np.testing.assert_allclose(cr.special.gammainc(a, x).numpy(), exact, rtol=1e-13)
+    a = cr.tensor([1.020799623161731e-06], dtype=cr.float64)
+    x = cr.tensor([5.135575952557824e-07], dtype=cr.float64)
+    q = cr.special.gammaincc(a, x)
+    np.testing.assert_allclose(q.numpy(), [1.41938009054695438292537478343e-05], rtol=1e-14)
 
 
 NUMBERS = {
