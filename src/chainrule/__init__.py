@@ -355,6 +355,7 @@ from chainrule.ops.statistics import (
 
 # erfc is a declared op: importing the module puts it here too.
 from chainrule.ops.special_ops import digamma, erfinv, lgamma, polygamma
+from chainrule.ops.special_ops import gcd, i0, igamma, igammac, lcm, nextafter
 from chainrule.ops.special_ops import multigammaln as mvlgamma
 
 # ---- end math

@@ -1908,6 +1908,46 @@ class Tensor:
     def mvlgamma(self, p: builtins.int) -> Tensor:
         return special_ops.multigammaln(self, p)
 
+    # torch.special's functions that torch also has as methods
+    def mvlgamma_(self, p: builtins.int) -> Tensor:
+        return inplace.apply(self, lambda old: special_ops.multigammaln(old, p))
+
+    def i0(self) -> Tensor:
+        return special_ops.i0(self)
+
+    def i0_(self) -> Tensor:
+        return inplace.apply(self, special_ops.i0)
+
+    def igamma(self, other: Tensor) -> Tensor:
+        return special_ops.igamma(self, other)
+
+    def igamma_(self, other: Tensor) -> Tensor:
+        return inplace.apply(self, special_ops.igamma, other)
+
+    def igammac(self, other: Tensor) -> Tensor:
+        return special_ops.igammac(self, other)
+
+    def igammac_(self, other: Tensor) -> Tensor:
+        return inplace.apply(self, special_ops.igammac, other)
+
+    def gcd(self, other: Tensor) -> Tensor:
+        return special_ops.gcd(self, other)
+
+    def gcd_(self, other: Tensor) -> Tensor:
+        return inplace.apply(self, special_ops.gcd, other)
+
+    def lcm(self, other: Tensor) -> Tensor:
+        return special_ops.lcm(self, other)
+
+    def lcm_(self, other: Tensor) -> Tensor:
+        return inplace.apply(self, special_ops.lcm, other)
+
+    def nextafter(self, other: Tensor) -> Tensor:
+        return special_ops.nextafter(self, other)
+
+    def nextafter_(self, other: Tensor) -> Tensor:
+        return inplace.apply(self, special_ops.nextafter, other)
+
     def unfold(self, dimension: builtins.int, size: builtins.int, step: builtins.int) -> Tensor:
         return shape_more.unfold(self, dimension, size, step)
 

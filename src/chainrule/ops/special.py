@@ -40,12 +40,18 @@ def erf(x):  # type: ignore[no-untyped-def]
 
 
 def _erfc_tail(b):  # type: ignore[no-untyped-def]
-    """erfc(b) for float64 ``b >= 3`` by the continued fraction, evaluated from the tail:
-    erfc(b) = e^(-b^2)/sqrt(pi) / K, K = b + (1/2)/(b + 1/(b + (3/2)/(b + 2/(b + ...))))."""
+    """erfc(b) for float64 ``b >= 2`` by the continued fraction: e^(-b^2)/sqrt(pi) / K."""
+    return xp.exp(-b * b) / math.sqrt(math.pi) / erfc_continued_fraction(b)
+
+
+def erfc_continued_fraction(b, terms: int = 60):  # type: ignore[no-untyped-def]
+    """K(b) = b + (1/2)/(b + 1/(b + (3/2)/(b + 2/(b + ...)))), evaluated from the tail (60
+    terms: double precision from b = 2; 200 from b = 1), with
+    erfc(b) = e^(-b^2) / (sqrt(pi) K(b))."""
     k = b.copy()
-    for n in range(60, 0, -1):
+    for n in range(terms, 0, -1):
         k = b + (n / 2.0) / k
-    return xp.exp(-b * b) / math.sqrt(math.pi) / k
+    return k
 
 
 def log_erfc(x):  # type: ignore[no-untyped-def]
@@ -60,10 +66,7 @@ def log_erfc(x):  # type: ignore[no-untyped-def]
     z, dtype = _float_input(x)
     far = z >= 2.0
     b = xp.where(far, z, 2.0)
-    k = b.copy()
-    for n in range(60, 0, -1):
-        k = b + (n / 2.0) / k
-    tail = -b * b - 0.5 * math.log(math.pi) - xp.log(k)
+    tail = -b * b - 0.5 * math.log(math.pi) - xp.log(erfc_continued_fraction(b))
     with xp.errstate(divide="ignore"):
         near = xp.log(erfc(xp.where(far, 0.0, z)))
     return xp.where(far, tail, near).astype(dtype)

@@ -14,10 +14,14 @@ NumPy to double precision (no SciPy needed).
 from __future__ import annotations
 
 import math
+from typing import Any
 
+from chainrule import dtypes
 from chainrule._array import xp
-from chainrule.ops import dual, special
-from chainrule.ops.elementwise import Unary
+from chainrule.op import Constant, Op
+from chainrule.ops import cephes, dual, special
+from chainrule.ops.elementwise import BROADCASTS, Unary
+from chainrule.ops.pointwise import _as_tensor
 from chainrule.tensor import Tensor
 
 
@@ -199,3 +203,454 @@ def polygamma(n: int, input: Tensor) -> Tensor:  # noqa: A002
     if n < 0:
         raise RuntimeError("polygamma(n, x) does not support negative n.")
     return Polygamma(n)(input)
+
+
+# ---- the modified Bessel functions I0 and I1, ndtri, erfcx (values: ops/cephes.py)
+def _on_float64(kernel, x):  # type: ignore[no-untyped-def]
+    """``kernel`` (float64 in and out) on ``x``, the result in ``x``'s float dtype (integers
+    and bools: float32, as PyTorch)."""
+    z, dtype = special._float_input(x)
+    with xp.errstate(over="ignore"):  # float64 values beyond float32's range: inf, as PyTorch
+        return kernel(z).astype(dtype, copy=False)
+
+
+class I0(Unary):
+    """The zeroth-order modified Bessel function of the first kind; its derivative is I1."""
+
+    notation = "i0(x)"
+    derivatives = ("i1(x)",)
+
+    def forward(self, x):
+        return _on_float64(cephes.i0, x)
+
+    def partial(self, out, x):
+        return _i1(x)
+
+
+class I0e(Unary):
+    """``exp(-|x|) I0(x)``: finite where I0 overflows (|x| > 713)."""
+
+    torch_name = "SpecialI0EBackward0"
+    notation = "i0e(x)"
+    derivatives = ("i1e(x) - sign(x) i0e(x)",)
+    saves_output = True
+
+    def forward(self, x):
+        return _on_float64(cephes.i0e, x)
+
+    def partial(self, out, x):
+        return _i1e(x) - dual.sign(x) * out
+
+
+class I1(Unary):
+    """The first-order modified Bessel function; its derivative ``I0(x) - I1(x) / x`` is 1/2
+    where |x| is at most the dtype's epsilon (PyTorch's ``i1_backward``)."""
+
+    torch_name = "SpecialI1Backward0"
+    notation = "i1(x)"
+    derivatives = ("i0(x) - i1(x) / x",)
+    saves_output = True
+
+    def forward(self, x):
+        return _on_float64(cephes.i1, x)
+
+    def partial(self, out, x):
+        tiny, safe = _tiny(x)
+        return dual.where(tiny, 0.5, _i0(safe) - out / safe)
+
+
+class I1e(Unary):
+    """``exp(-|x|) I1(x)``; its derivative ``i0e(x) - i1e(x) (sign(x) + 1 / x)`` is 1/2 where
+    |x| is at most the dtype's epsilon (PyTorch's ``i1e_backward``)."""
+
+    torch_name = "SpecialI1EBackward0"
+    notation = "i1e(x)"
+    derivatives = ("i0e(x) - i1e(x) (sign(x) + 1 / x)",)
+    saves_output = True
+
+    def forward(self, x):
+        return _on_float64(cephes.i1e, x)
+
+    def partial(self, out, x):
+        tiny, safe = _tiny(x)
+        return dual.where(tiny, 0.5, _i0e(safe) - out * (dual.sign(safe) + 1 / safe))
+
+
+def _tiny(x):  # type: ignore[no-untyped-def]
+    """Where |x| <= epsilon (or nan), and x with epsilon there: no 1 / 0 in the branch not
+    taken."""
+    eps = float(xp.finfo(x.dtype.name).eps)
+    tiny = ~(dual.abs(x) > eps)  # nan too: PyTorch's where(|x| > eps, ..., 1/2)
+    return tiny, dual.where(tiny, eps, x)
+
+
+_i0 = dual.both(lambda x: _on_float64(cephes.i0, x), lambda x: I0()(x))
+_i0e = dual.both(lambda x: _on_float64(cephes.i0e, x), lambda x: I0e()(x))
+_i1 = dual.both(lambda x: _on_float64(cephes.i1, x), lambda x: I1()(x))
+_i1e = dual.both(lambda x: _on_float64(cephes.i1e, x), lambda x: I1e()(x))
+
+
+class Ndtri(Unary):
+    """The inverse of :class:`Ndtr`: the x with ``ndtr(x) = p`` (±inf at 1 and 0, nan
+    outside [0, 1]); its derivative is ``sqrt(2 pi) exp(ndtri(p)^2 / 2)``."""
+
+    torch_name = "SpecialNdtriBackward0"
+    notation = "ndtri(p)"
+    derivatives = ("sqrt(2 pi) exp(ndtri(p)**2 / 2)",)
+    saves_inputs = False
+    saves_output = True
+
+    def forward(self, x):
+        return _on_float64(cephes.ndtri, x)
+
+    def partial(self, out, x):
+        return dual.exp(out * out * 0.5) * math.sqrt(2 * math.pi)
+
+
+class Erfcx(Unary):
+    """The scaled complementary error function ``exp(x^2) erfc(x)``; its derivative is
+    ``2 x erfcx(x) - 2 / sqrt(pi)``."""
+
+    torch_name = "SpecialErfcxBackward0"
+    notation = "erfcx(x)"
+    derivatives = ("2 x erfcx(x) - 2 / sqrt(pi)",)
+    saves_output = True
+
+    def forward(self, x):
+        return _on_float64(cephes.erfcx, x)
+
+    def partial(self, out, x):
+        return 2.0 * x * out - 2 / math.sqrt(math.pi)
+
+
+# ---- two-argument functions: xlog1py, the incomplete gammas, Hurwitz's zeta
+class XLog1Py(Op):
+    """``x * log1p(y)``, 0 where x is 0 (unless y is nan). The derivatives are PyTorch's:
+    ``log1p(y)`` by x (as ``xlog1py(g, y)``: 0 where g is 0, and 0 where x = 0 and y <= -1,
+    where log1p is -inf) and ``x / (1 + y)`` by y."""
+
+    promotes = "float"  # of integers in float32
+    batch_rule = BROADCASTS
+    torch_name = "SpecialXlog1PyBackward0"
+    notation = "x log1p(y)"
+    derivatives = ("log1p(y)", "x / (1 + y)")
+
+    def forward(self, x, y):
+        dtype = xp.result_type(x, y)  # PyTorch's: the operands are promoted already
+        dtype = dtype if dtype.kind == "f" else xp.dtype("float32")
+        with xp.errstate(
+            divide="ignore", invalid="ignore"
+        ):  # log1p in it (of a 0-d float32 2.0 too)
+            product = x * xp.log1p(y.astype(dtype, copy=False))
+        return xp.where((x == 0) & ~xp.isnan(y), 0, product).astype(dtype, copy=False)
+
+    def vjp(self, g, out, x, y):
+        return (
+            self._by_x(g, x, y) if self.needs[0] else None,
+            g * x / (y + 1) if self.needs[1] else None,
+        )
+
+    def jvp(self, tangents, out, x, y):
+        tx, ty = tangents
+        total = None if tx is None else self._by_x(tx, x, y)
+        if ty is not None:
+            term = ty * x / (y + 1)
+            total = term if total is None else total + term
+        return total
+
+    @staticmethod
+    def _by_x(g, x, y):  # type: ignore[no-untyped-def]
+        return dual.where((x == 0) & (y <= -1), 0.0, _xlog1py(g, y))
+
+
+_xlog1py = dual.both(
+    lambda g, y: XLog1Py().forward(g, y), lambda g, y: XLog1Py()(g, y), "g, y", ("g", "y")
+)
+
+
+class Igamma(Op):
+    """The regularized lower incomplete gamma function P(a, x); PyTorch has no derivative
+    by a (backward and forward mode refuse it), and by x it is ``x^(a-1) e^-x / Gamma(a)``.
+    :class:`Igammac`, Q = 1 - P, is the same with the opposite sign."""
+
+    promotes = True  # two integer tensors are refused, as in PyTorch
+    batch_rule = BROADCASTS
+    notation = "igamma(a, x)"
+    derivatives = ("(none: not implemented)", "x**(a - 1) exp(-x) / Gamma(a)")
+    kernel = "igamma"
+    sign = 1.0
+
+    def forward(self, a, x):
+        dtype = _float_pair(a, x, f"{self.kernel}_cpu")
+        p, q = cephes.gamma_parts(a.astype(xp.float64), x.astype(xp.float64))
+        return (p if self.sign > 0 else q).astype(dtype, copy=False)
+
+    def vjp(self, g, out, a, x):
+        if self.needs[0]:
+            _refuse_derivative(f"{self.kernel}: input")
+        return (None, g * self._density(a, x))
+
+    def jvp(self, tangents, out, a, x):
+        _refuse_forward_mode(self.kernel)
+
+    def _density(self, a, x):  # type: ignore[no-untyped-def]
+        return dual.exp((a - 1) * dual.log(x) - x - _lgamma(a)) * self.sign
+
+
+class Igammac(Igamma):
+    """The regularized upper incomplete gamma function Q(a, x) = 1 - P(a, x)."""
+
+    notation = "igammac(a, x)"
+    derivatives = ("(none: not implemented)", "-x**(a - 1) exp(-x) / Gamma(a)")
+    kernel = "igammac"
+    sign = -1.0
+
+
+def _float_pair(a, b, kernel):  # type: ignore[no-untyped-def]
+    """The float dtype of a two-argument float kernel (both promoted already); two integer
+    or bool operands are refused as PyTorch refuses them."""
+    dtype = xp.result_type(a, b)
+    if dtype.kind != "f":
+        raise dtypes.not_implemented_for(kernel, dtype)
+    return dtype
+
+
+def _refuse_derivative(name: str) -> None:
+    """PyTorch's error for a derivative its formulas leave out (``not_implemented``)."""
+    raise NotImplementedError(f"the derivative for '{name}' is not implemented.")
+
+
+def _refuse_forward_mode(name: str) -> None:
+    """PyTorch's error for forward mode through an op it gives no forward-mode rule (igamma,
+    igammac, zeta: not even for the argument whose backward it has)."""
+    raise NotImplementedError(
+        f"Trying to use forward AD with {name} that does not support it because it has not "
+        "been implemented yet."
+    )
+
+
+_lgamma = dual.both(special.lgamma, lambda x: lgamma(x))
+
+
+class Zeta(Op):
+    """Hurwitz's zeta function ``zeta(x, q) = sum_k (k + q)^-x``; PyTorch has no derivative
+    by x, and by q it is ``-x zeta(x + 1, q)``."""
+
+    promotes = "float"  # of integers in float32
+    batch_rule = BROADCASTS
+    torch_name = "SpecialZetaBackward0"
+    notation = "zeta(x, q)"
+    derivatives = ("(none: not implemented)", "-x zeta(x + 1, q)")
+
+    def forward(self, x, q):
+        out = cephes.zeta(x.astype(xp.float64), q.astype(xp.float64))
+        return out.astype(xp.result_type(x, q), copy=False)
+
+    def vjp(self, g, out, x, q):
+        if self.needs[0]:
+            _refuse_derivative("zeta")
+        return (None, g * self._slope(x, q))
+
+    def jvp(self, tangents, out, x, q):
+        _refuse_forward_mode("special_zeta")
+
+    @staticmethod
+    def _slope(x, q):  # type: ignore[no-untyped-def]
+        return -x * _zeta(x + 1, q)
+
+
+_zeta = dual.both(lambda x, q: Zeta().forward(x, q), lambda x, q: Zeta()(x, q), "x, q", ("x", "q"))
+
+
+# ---- float steps and integer divisors
+class NextAfter(Op):
+    """The next float after x towards y (x itself where they are equal). PyTorch's
+    derivatives: 1 by x where x != y (0 where equal), 0 by y."""
+
+    promotes = True
+    batch_rule = BROADCASTS
+    notation = "nextafter(x, y)"
+    derivatives = ("1 where x != y, else 0", "0")
+
+    def forward(self, x, y):
+        _float_pair(x, y, "nextafter_cpu")
+        return xp.nextafter(x, y)
+
+    def vjp(self, g, out, x, y):
+        return (
+            dual.where(x != y, g, 0.0) if self.needs[0] else None,
+            dual.zeros_like(g) if self.needs[1] else None,
+        )
+
+    def jvp(self, tangents, out, x, y):
+        tx = tangents[0]
+        return dual.zeros_like(out) if tx is None else dual.where(x != y, tx, 0.0)
+
+
+class Gcd(Constant):
+    """The greatest common divisor of two integer tensors (non-negative; gcd(0, 0) = 0)."""
+
+    promotes = True
+    batch_rule = BROADCASTS
+    notation = "gcd(a, b)"
+    derivatives = ("-", "-")
+
+    def forward(self, a, b):
+        _integer_pair(a, b, "gcd_cpu")
+        return xp.gcd(a, b)
+
+
+class Lcm(Constant):
+    """The least common multiple of two integer tensors (non-negative; 0 with a 0)."""
+
+    promotes = True
+    batch_rule = BROADCASTS
+    notation = "lcm(a, b)"
+    derivatives = ("-", "-")
+
+    def forward(self, a, b):
+        _integer_pair(a, b, "lcm_cpu")
+        return xp.lcm(a, b)
+
+
+def _integer_pair(a, b, kernel):  # type: ignore[no-untyped-def]
+    """PyTorch's refusal of gcd and lcm of floats or bools (promoted already)."""
+    dtype = xp.result_type(a, b)
+    if dtype.kind not in "iu":
+        raise dtypes.not_implemented_for(kernel, dtype)
+
+
+# ---- the public functions
+def i0(input: Tensor) -> Tensor:  # noqa: A002
+    """The zeroth-order modified Bessel function of the first kind, ``I0``.
+
+    >>> import chainrule as cr
+    >>> cr.i0(cr.tensor([0.0, 1.0, -2.0]))
+    tensor([1.0000, 1.2661, 2.2796])
+    """
+    return I0()(input)
+
+
+def i0e(input: Tensor) -> Tensor:  # noqa: A002
+    """``exp(-|x|) I0(x)``, the exponentially scaled :func:`i0`."""
+    return I0e()(input)
+
+
+def i1(input: Tensor) -> Tensor:  # noqa: A002
+    """The first-order modified Bessel function of the first kind, ``I1`` (odd)."""
+    return I1()(input)
+
+
+def i1e(input: Tensor) -> Tensor:  # noqa: A002
+    """``exp(-|x|) I1(x)``, the exponentially scaled :func:`i1`."""
+    return I1e()(input)
+
+
+def ndtri(input: Tensor) -> Tensor:  # noqa: A002
+    """The inverse of :func:`ndtr`: the standard normal quantile of ``p``.
+
+    >>> import chainrule as cr
+    >>> cr.special.ndtri(cr.tensor([0.5, 0.975, 0.0]))
+    tensor([0.0000, 1.9600,   -inf])
+    """
+    return Ndtri()(input)
+
+
+def erfcx(input: Tensor) -> Tensor:  # noqa: A002
+    """The scaled complementary error function ``exp(x^2) erfc(x)``, finite far to the right
+    (``~1 / (sqrt(pi) x)``) where erfc underflows."""
+    return Erfcx()(input)
+
+
+def xlog1py(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """``input * log1p(other)``, 0 where ``input`` is 0 (unless ``other`` is nan); either may
+    be a number.
+
+    >>> import chainrule as cr
+    >>> cr.special.xlog1py(cr.tensor([0.0, 2.0]), cr.tensor([-1.0, 1.0]))
+    tensor([0.0000, 1.3863])
+    """
+    return XLog1Py()(_as_tensor(input), _as_tensor(other))
+
+
+def igamma(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """The regularized lower incomplete gamma function ``P(a, x)``, ``a = input``.
+
+    >>> import chainrule as cr
+    >>> cr.igamma(cr.tensor([1.0, 2.0]), cr.tensor([1.0, 1.0]))   # 1 - e^-1, 1 - 2 e^-1
+    tensor([0.6321, 0.2642])
+    """
+    return _incomplete_gamma(Igamma(), "igamma", input, other)
+
+
+def igammac(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """The regularized upper incomplete gamma function ``Q(a, x) = 1 - P(a, x)``."""
+    return _incomplete_gamma(Igammac(), "igammac", input, other)
+
+
+def gammainc(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """``torch.special.gammainc``: :func:`igamma`."""
+    return _incomplete_gamma(Igamma(), "special_gammainc", input, other)
+
+
+def gammaincc(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """``torch.special.gammaincc``: :func:`igammac`."""
+    return _incomplete_gamma(Igammac(), "special_gammaincc", input, other)
+
+
+def _incomplete_gamma(op: Igamma, name: str, a: Tensor, x: Tensor) -> Tensor:
+    return op(_tensor_argument(a, name, "input", 1), _tensor_argument(x, name, "other", 2))
+
+
+def zeta(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """Hurwitz's zeta function ``sum_k (k + q)^-x`` (``x = input``, ``q = other``; one of
+    them may be a number). ``zeta(x, 1)`` is Riemann's.
+
+    >>> import chainrule as cr
+    >>> cr.special.zeta(cr.tensor([2.0, 4.0]), 1.0)      # pi^2 / 6, pi^4 / 90
+    tensor([1.6449, 1.0823])
+    """
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        raise TypeError(
+            "special_zeta() received an invalid combination of arguments - got "
+            f"({type(input).__name__}, {type(other).__name__}), but expected one of:\n"
+            " * (Tensor input, Tensor other)\n * (Number self, Tensor other)\n"
+            " * (Tensor input, Number other)"
+        )
+    return Zeta()(_as_tensor(input), _as_tensor(other))
+
+
+def nextafter(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """The next float after each element of ``input`` towards ``other``.
+
+    >>> import chainrule as cr
+    >>> cr.nextafter(cr.tensor([1.0], dtype=cr.float64), cr.tensor([2.0], dtype=cr.float64)) - 1
+    tensor([2.2204e-16], dtype=chainrule.float64)
+    """
+    return NextAfter()(input, _tensor_argument(other, "nextafter", "other", 2))
+
+
+def gcd(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """The elementwise greatest common divisor of two integer tensors.
+
+    >>> import chainrule as cr
+    >>> cr.gcd(cr.tensor([4, -6, 0]), cr.tensor([6, 9, 0]))
+    tensor([2, 3, 0])
+    """
+    return Gcd()(input, _tensor_argument(other, "gcd", "other", 2))
+
+
+def lcm(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """The elementwise least common multiple of two integer tensors (non-negative)."""
+    return Lcm()(input, _tensor_argument(other, "lcm", "other", 2))
+
+
+def _tensor_argument(value: Any, function: str, name: str, position: int) -> Tensor:
+    """``value``, which must be a Tensor: PyTorch's TypeError for a number where its
+    signature has only a Tensor."""
+    if not isinstance(value, Tensor):
+        raise TypeError(
+            f"{function}(): argument '{name}' (position {position}) must be Tensor, "
+            f"not {type(value).__name__}"
+        )
+    return value
