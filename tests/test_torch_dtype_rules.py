@@ -289,3 +289,13 @@ def test_gradients_of_mixed_dtypes_match_pytorch(call: Callable[[Any, Any, Any],
         if expected is not None:
             assert str(got.dtype).split(".")[-1] == str(expected.dtype).split(".")[-1]
             np.testing.assert_allclose(got.detach().numpy(), expected.detach().numpy(), rtol=1e-6)
+
+
+def test_xlogy_of_float64_by_a_number_computes_its_log_in_float64() -> None:
+    """A number operand is a float32 0-d tensor inside; its log must still be taken in the
+    result's float64, as PyTorch's is (a float32 log was ~3e-9 off)."""
+    x = [1.5, 2.0, 0.0, 7.25]
+    for y in (3.0, 0.1, 1e-300):
+        expected = torch.xlogy(torch.tensor(x, dtype=torch.float64), y).numpy()
+        got = cr.xlogy(cr.tensor(x, dtype=cr.float64), y).numpy()
+        np.testing.assert_array_equal(got, expected)

@@ -21,6 +21,7 @@ from chainrule._array import xp
 from chainrule.op import Op
 from chainrule.ops import compare, dual, elementwise
 from chainrule.ops.elementwise import (
+    _F32,
     BROADCASTS,
     _chain,
     _float32_if_small,
@@ -29,7 +30,6 @@ from chainrule.ops.elementwise import (
     refuse_integer_pair,
     where,
 )
-from chainrule.ops.elementwise import _floating as _float_array
 from chainrule.tensor import Tensor
 
 _LN2 = math.log(2.0)
@@ -115,8 +115,11 @@ class XLogY(Op):
     derivatives = ("log(y)", "x / y")
 
     def forward(self, x, y):
+        # the log in the operands' common float dtype: a number y is a float32 0-d here, whose
+        # float32 log was ~3e-9 off PyTorch's for a float64 x (NumPy's of bools is float16)
+        dtype = xp.result_type(x, y)
         with xp.errstate(divide="ignore", invalid="ignore"):
-            product = x * xp.log(_float_array(y))  # NumPy's log of bools would be float16
+            product = x * xp.log(y.astype(dtype if dtype.kind == "f" else _F32, copy=False))
         return _torch_float(xp.where((x == 0) & ~xp.isnan(y), 0, product), x, y)
 
     def vjp(self, g, out, x, y):
