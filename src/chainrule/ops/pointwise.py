@@ -115,12 +115,13 @@ class XLogY(Op):
     derivatives = ("log(y)", "x / y")
 
     def forward(self, x, y):
-        # the log in the operands' common float dtype: a number y is a float32 0-d here, whose
-        # float32 log was ~3e-9 off PyTorch's for a float64 x (NumPy's of bools is float16)
-        dtype = xp.result_type(x, y)
+        # In PyTorch's result dtype: a number operand (a Python float here, weak as in
+        # PyTorch) goes into it unrounded, and bools are not logged in NumPy's float16.
+        dtype = _torch_float(xp.empty(0, xp.result_type(x, y)), x, y).dtype
+        dtype = dtype if dtype.kind == "f" else _F32
+        x, y = xp.asarray(x, dtype=dtype), xp.asarray(y, dtype=dtype)
         with xp.errstate(divide="ignore", invalid="ignore"):
-            product = x * xp.log(y.astype(dtype if dtype.kind == "f" else _F32, copy=False))
-        return _torch_float(xp.where((x == 0) & ~xp.isnan(y), 0, product), x, y)
+            return xp.where((x == 0) & ~xp.isnan(y), dtype.type(0), x * xp.log(y))
 
     def vjp(self, g, out, x, y):
         return (
@@ -136,7 +137,9 @@ class XLogY(Op):
 def xlogy(input: Any, other: Any) -> Tensor:  # noqa: A002
     """``input * log(other)``, 0 where ``input`` is 0 (unless ``other`` is nan); either may
     be a number."""
-    return XLogY()(_as_tensor(input), _as_tensor(other))
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        input = _as_tensor(input)  # noqa: A001 - two numbers: a 0-d tensor of the first
+    return XLogY()(input, other)
 
 
 def _as_tensor(value: Any) -> Tensor:
