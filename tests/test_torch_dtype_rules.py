@@ -291,11 +291,17 @@ def test_gradients_of_mixed_dtypes_match_pytorch(call: Callable[[Any, Any, Any],
             np.testing.assert_allclose(got.detach().numpy(), expected.detach().numpy(), rtol=1e-6)
 
 
-def test_xlogy_of_float64_by_a_number_computes_its_log_in_float64() -> None:
-    """A number operand is a float32 0-d tensor inside; its log must still be taken in the
-    result's float64, as PyTorch's is (a float32 log was ~3e-9 off)."""
+@pytest.mark.parametrize("name", ["xlogy", "special.xlog1py", "special.zeta"])
+def test_a_number_operand_is_not_rounded_to_float32(name: str) -> None:
+    """A number operand is PyTorch's weak scalar: it takes the tensor's float64 unrounded
+    (it was a float32 0-d tensor, so ``xlogy(x, 0.1)`` read 0.10000000149: 1e-7 off)."""
     x = [1.5, 2.0, 0.0, 7.25]
-    for y in (3.0, 0.1, 1e-300):
-        expected = torch.xlogy(torch.tensor(x, dtype=torch.float64), y).numpy()
-        got = cr.xlogy(cr.tensor(x, dtype=cr.float64), y).numpy()
-        np.testing.assert_array_equal(got, expected)
+    for y in (3.0, 0.1, 1 / 3, 7.3):
+        for first in (True, False):
+            results = []
+            for m in (torch, cr):
+                f = m.special if name.startswith("special.") else m
+                fn = getattr(f, name.split(".")[-1])
+                t = m.tensor(x, dtype=m.float64)
+                results.append((fn(t, y) if first else fn(y, t + 2)).numpy())
+            np.testing.assert_allclose(results[1], results[0], rtol=1e-15, atol=1e-300)

@@ -45,6 +45,19 @@ def _torch_float(out: Any, a: Any, b: Any) -> Any:
     return out.astype(_F32)
 
 
+def float_result_dtype(a: Any, b: Any) -> Any:
+    """PyTorch's result dtype of a float function of two operands (arrays, or Python numbers,
+    weak as in PyTorch): :func:`_torch_float`'s, float32 where that is an integer or bool.
+    Computing in it keeps a number unrounded (``xlogy(float64, 0.1)`` reads 0.1, not
+    float32's 0.10000000149).
+
+    >>> float_result_dtype(xp.ones(2), 0.1), float_result_dtype(xp.ones(2, xp.int64), 0.1)
+    (dtype('float64'), dtype('float32'))
+    """
+    dtype = _torch_float(xp.empty(0, xp.result_type(a, b)), a, b).dtype
+    return dtype if dtype.kind == "f" else _F32
+
+
 def _floating(x: Any) -> Any:
     """Integer and bool inputs of float functions (exp, sin, ...) compute in float32."""
     # The usual dtypes by identity first: reading ``.kind`` is a generic lookup (~200).

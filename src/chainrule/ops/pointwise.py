@@ -21,12 +21,12 @@ from chainrule._array import xp
 from chainrule.op import Op
 from chainrule.ops import compare, dual, elementwise
 from chainrule.ops.elementwise import (
-    _F32,
     BROADCASTS,
     _chain,
     _float32_if_small,
     _torch_float,
     float_like,
+    float_result_dtype,
     refuse_integer_pair,
     where,
 )
@@ -115,10 +115,9 @@ class XLogY(Op):
     derivatives = ("log(y)", "x / y")
 
     def forward(self, x, y):
-        # In PyTorch's result dtype: a number operand (a Python float here, weak as in
-        # PyTorch) goes into it unrounded, and bools are not logged in NumPy's float16.
-        dtype = _torch_float(xp.empty(0, xp.result_type(x, y)), x, y).dtype
-        dtype = dtype if dtype.kind == "f" else _F32
+        # In PyTorch's result dtype: a number operand (a Python float here) goes into it
+        # unrounded, and bools are not logged in NumPy's float16.
+        dtype = float_result_dtype(x, y)
         x, y = xp.asarray(x, dtype=dtype), xp.asarray(y, dtype=dtype)
         with xp.errstate(divide="ignore", invalid="ignore"):
             return xp.where((x == 0) & ~xp.isnan(y), dtype.type(0), x * xp.log(y))

@@ -20,7 +20,7 @@ from chainrule import dtypes
 from chainrule._array import xp
 from chainrule.op import Constant, Op
 from chainrule.ops import cephes, dual, special
-from chainrule.ops.elementwise import BROADCASTS, Unary
+from chainrule.ops.elementwise import BROADCASTS, Unary, float_result_dtype
 from chainrule.ops.pointwise import _as_tensor
 from chainrule.tensor import Tensor
 
@@ -336,13 +336,10 @@ class XLog1Py(Op):
     derivatives = ("log1p(y)", "x / (1 + y)")
 
     def forward(self, x, y):
-        dtype = xp.result_type(x, y)  # PyTorch's: the operands are promoted already
-        dtype = dtype if dtype.kind == "f" else xp.dtype("float32")
-        with xp.errstate(
-            divide="ignore", invalid="ignore"
-        ):  # log1p in it (of a 0-d float32 2.0 too)
-            product = x * xp.log1p(y.astype(dtype, copy=False))
-        return xp.where((x == 0) & ~xp.isnan(y), 0, product).astype(dtype, copy=False)
+        dtype = float_result_dtype(x, y)  # a number operand unrounded in it
+        x, y = xp.asarray(x, dtype=dtype), xp.asarray(y, dtype=dtype)
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            return xp.where((x == 0) & ~xp.isnan(y), dtype.type(0), x * xp.log1p(y))
 
     def vjp(self, g, out, x, y):
         return (
@@ -443,8 +440,8 @@ class Zeta(Op):
     derivatives = ("(none: not implemented)", "-x zeta(x + 1, q)")
 
     def forward(self, x, q):
-        out = cephes.zeta(x.astype(xp.float64), q.astype(xp.float64))
-        return out.astype(xp.result_type(x, q), copy=False)
+        out = cephes.zeta(xp.asarray(x, dtype=xp.float64), xp.asarray(q, dtype=xp.float64))
+        return out.astype(float_result_dtype(x, q), copy=False)  # a number unrounded
 
     def vjp(self, g, out, x, q):
         if self.needs[0]:
@@ -570,7 +567,9 @@ def xlog1py(input: Any, other: Any) -> Tensor:  # noqa: A002
     >>> cr.special.xlog1py(cr.tensor([0.0, 2.0]), cr.tensor([-1.0, 1.0]))
     tensor([0.0000, 1.3863])
     """
-    return XLog1Py()(_as_tensor(input), _as_tensor(other))
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        input = _as_tensor(input)  # noqa: A001 - two numbers: a 0-d tensor of the first
+    return XLog1Py()(input, other)  # a number stays a weak Python number, as in PyTorch
 
 
 def igamma(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
@@ -617,7 +616,7 @@ def zeta(input: Any, other: Any) -> Tensor:  # noqa: A002
             " * (Tensor input, Tensor other)\n * (Number self, Tensor other)\n"
             " * (Tensor input, Number other)"
         )
-    return Zeta()(_as_tensor(input), _as_tensor(other))
+    return Zeta()(input, other)  # a number stays a weak Python number, as in PyTorch
 
 
 def nextafter(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
