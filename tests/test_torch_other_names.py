@@ -182,3 +182,40 @@ def test_signed_zero_ties_match_pytorch(call: Callable[[Any, Any, Any], Any]) ->
         out = call(m, m.tensor([-0.0, -0.0]), m.tensor([0.0, 0.0]))
         signs.append(np.signbit(np.asarray(out.detach().numpy())).tolist())
     assert signs[1] == signs[0]
+
+
+def test_linspace_and_logspace_place_values_as_pytorch() -> None:
+    """PyTorch's kernel steps up from start to the middle and down from end after it; its
+    vector lanes round each chunk from the chunk's first value, and which values a chunk
+    covers depends on the CPU's vector width. So floats agree within two ulps of the range,
+    and integers (start and end cut to integers first, the step in float64, the values
+    truncated; logspace's one value from the uncut start) within one unit, where a value
+    computed from either end lies on an integer boundary; most agree exactly."""
+    rng = np.random.default_rng(7)
+    exact = total = 0
+    for _ in range(300):
+        a, b = (rng.standard_normal(2) * 10.0 ** rng.integers(-3, 4, 2)).tolist()
+        steps = int(rng.integers(0, 40))
+        base = float(rng.choice([10.0, 2.0, np.e, 0.5]))
+        for name, args in (
+            ("linspace", (a, b, steps)),
+            ("logspace", (a / 50, b / 50, steps, base)),
+        ):
+            for dtype in ("float32", "float64", "int64", "int32"):
+                expected = getattr(torch, name)(*args, dtype=getattr(torch, dtype)).numpy()
+                got = getattr(cr, name)(*args, dtype=getattr(cr, dtype)).numpy()
+                assert got.dtype == expected.dtype and got.shape == expected.shape
+                if dtype.startswith("int"):
+                    np.testing.assert_allclose(got, expected, rtol=0, atol=1)
+                    exact += np.array_equal(got, expected)
+                    total += 1
+                elif name == "linspace":
+                    ulp = np.finfo(dtype).eps * max(np.abs(expected).max(initial=0), 1e-30)
+                    np.testing.assert_allclose(got, expected, rtol=0, atol=2 * ulp)
+                else:  # an exponent's ulps, times log(base) and the exponent, plus pow's own
+                    span = abs(np.log(base)) * max(abs(a), abs(b)) / 50
+                    rtol = 4 * np.finfo(dtype).eps * (1 + span)
+                    np.testing.assert_allclose(got, expected, rtol=rtol, atol=0)
+    assert exact > 0.95 * total
+    with pytest.raises(RuntimeError, match="number of steps must be non-negative"):
+        cr.linspace(0, 1, -1)

@@ -63,6 +63,7 @@ from chainrule.factories import (
     full,
     full_like,
     linspace,
+    logspace,
     multinomial,
     normal,
     ones,

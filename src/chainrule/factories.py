@@ -180,12 +180,60 @@ def linspace(
     start: float,
     end: float,
     steps: int,
+    *,
     dtype: Any = None,
     device: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end``, as PyTorch's kernel places
+    them: the first half stepped up from ``start``, the rest down from ``end`` (NumPy's all
+    from ``start`` ends an ulp off PyTorch's), computed in the dtype (integers: in float64,
+    then truncated).
+
+    >>> linspace(0, 10, 5, dtype=dtypes.int64)
+    tensor([ 0,  2,  5,  7, 10])
+    """
     _device.check(device)
-    return _finish(xp.linspace(start, end, steps), dtype or dtypes.default_float, requires_grad)
+    target = dtypes.as_dtype(dtype or dtypes.default_float)
+    return _finish(_spaced(start, end, steps, target), target, requires_grad)
+
+
+def logspace(
+    start: float,
+    end: float,
+    steps: int,
+    base: float = 10.0,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """``base`` to the powers :func:`linspace` places from ``start`` to ``end``.
+
+    >>> logspace(0, 3, 4)
+    tensor([   1.,   10.,  100., 1000.])
+    """
+    _device.check(device)
+    target = dtypes.as_dtype(dtype or dtypes.default_float)
+    if steps == 1:  # PyTorch's one value: base ** start in float64, start not cut to an int
+        return _finish(xp.full(1, float(base) ** float(start)), target, requires_grad)
+    exponents = _spaced(start, end, steps, target)
+    return _finish(exponents.dtype.type(base) ** exponents, target, requires_grad)
+
+
+def _spaced(start: float, end: float, steps: int, dtype: Any) -> Any:
+    """PyTorch's linspace values, in ``dtype`` if it is a float one, else in float64."""
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    compute = dtype if dtype.kind == "f" else xp.dtype("float64")
+    first, last = compute.type(dtype.type(start)), compute.type(dtype.type(end))  # ints cut
+    if steps <= 1:
+        return xp.full(steps, first, dtype=compute)
+    step = (last - first) / compute.type(steps - 1)
+    index = xp.arange(steps, dtype=compute)
+    return xp.where(
+        index < steps // 2, first + step * index, last - step * (compute.type(steps - 1) - index)
+    )
 
 
 def eye(
