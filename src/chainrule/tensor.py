@@ -1914,6 +1914,26 @@ class Tensor:
     def get_device(self) -> builtins.int:
         return -1  # PyTorch's number for the CPU
 
+    # ----------------------------------------------------------------- in-place views
+    # The view methods in place: the same tensor object and memory, new sizes and strides.
+    def t_(self) -> Tensor:
+        return inplace.t_(self)
+
+    def transpose_(self, dim0: builtins.int, dim1: builtins.int) -> Tensor:
+        return inplace.transpose_(self, dim0, dim1)
+
+    def swapdims_(self, dim0: builtins.int, dim1: builtins.int) -> Tensor:
+        return inplace.transpose_(self, dim0, dim1, "swapdims_")
+
+    def swapaxes_(self, axis0: builtins.int, axis1: builtins.int) -> Tensor:
+        return inplace.swapaxes_(self, axis0, axis1)
+
+    def squeeze_(self, dim: Any = arguments.OMITTED) -> Tensor:
+        return inplace.squeeze_(self, dim)
+
+    def unsqueeze_(self, dim: builtins.int) -> Tensor:
+        return inplace.unsqueeze_(self, dim)
+
 
 class View:
     """How a view was taken (PyTorch's view metadata): its root ``base``, the view ``ops``

@@ -128,12 +128,12 @@ def check_inplace(t: Tensor) -> None:
     """Refuse a recorded in-place change of a view where PyTorch does, with its message."""
     info = t._view
     base = info.base
+    if info.creation is not None:  # PyTorch's first check, before the base's
+        raise _refusal(t, indirect=False)
     if base.requires_grad and base._grad_fn is None:
         raise RuntimeError(
             "a view of a leaf Variable that requires grad is being used in an in-place operation."
         )
-    if info.creation is not None:
-        raise _refusal(t, indirect=False)
     if t.requires_grad and t._grad_fn is None:
         # A view that came to require grad when its base gained history, and whose own
         # history was never asked for since (reading ``grad_fn`` or using it brings it): to
@@ -187,6 +187,20 @@ def rebase(t: Tensor, changed: Tensor) -> None:
     spread_requires_grad(base)
     info.stamp = -1  # t is behind its base now: sync replays its ops on the new base
     sync(t)
+
+
+def extended(view: View, added: View | None, stamp: int) -> View:
+    """``view`` followed by the ops of ``added``, a view of the view's tensor: the record of a
+    view after an in-place view op on it (``v.t_()``). A new record, since the nodes made
+    before (:class:`CopySlices`) keep reading the old one. ``stamp``: the version its history
+    matches. (An empty result shares no memory, so NumPy makes no view of it: its ops are
+    left as they were.)"""
+    info = copy.copy(view)
+    if added is not None:
+        info.ops = view.ops + added.ops
+        info.shapes = view.shapes + added.shapes
+    info.stamp = stamp
+    return info
 
 
 def multiple(pieces: tuple[Tensor, ...], name: str) -> tuple[Tensor, ...]:
