@@ -85,6 +85,85 @@ _IN_PLACE: list[OpSpec] = [
     ),
 ]
 
-VIEWS_SPECS: list[OpSpec] = [*_IN_PLACE]
+
+def _as_strided_(x: Any) -> Any:
+    y = x * 1
+    return y.as_strided_((2, 2), (1, 2), 1)
+
+
+def _as_strided_of_transposed_view(x: Any) -> Any:
+    return (x * 1).t().as_strided((2, 2), (3, 1), 1)  # reads y's memory, not the view's order
+
+
+def _as_strided_of_expanded(x: Any) -> Any:
+    # The input reads each position twice: each of its elements gets half the gradient.
+    return x.expand(2, 3).as_strided((3,), (1,))
+
+
+# as_strided reads the memory: a transposed or strided input gives other values, by design
+# (and in PyTorch).
+_MEMORY = {"layouts": "as_strided reads the input's memory, so its layout changes the values"}
+_AS_STRIDED: list[OpSpec] = [
+    OpSpec(
+        "as_strided_windows",
+        lambda x: x.as_strided((3, 2), (1, 1)),
+        SAME,
+        ("AsStrided",),
+        (((4,),),),
+        layouts=False,
+        why_off=_MEMORY,
+    ),
+    OpSpec(
+        "as_strided_offset",
+        lambda x: x.as_strided((2, 2), (1, 2), 1),
+        SAME,
+        ("AsStrided",),
+        MATRIX,
+        layouts=False,
+        why_off=_MEMORY,
+    ),
+    OpSpec(
+        "as_strided_stride_0",
+        lambda x: x.as_strided((2, 3), (0, 1)),
+        SAME,
+        ("AsStrided",),
+        (((3,),),),
+        layouts=False,
+        why_off=_MEMORY,
+    ),
+    OpSpec(
+        "as_strided_of_transposed_view",
+        _as_strided_of_transposed_view,
+        SAME,
+        ("AsStrided",),
+        MATRIX,
+        layouts=False,
+        why_off=_MEMORY,
+    ),
+    OpSpec(
+        "as_strided_of_expanded",
+        _as_strided_of_expanded,
+        SAME,
+        ("AsStrided",),
+        (((3,),),),
+        layouts=False,
+        why_off=_MEMORY,
+    ),
+]
+_IN_PLACE += [
+    OpSpec(
+        "as_strided_",
+        _as_strided_,
+        # torch.func's hessian and jacfwd of as_strided_ fail in PyTorch's batching rule:
+        # compared with the out-of-place view, the same values and derivatives.
+        lambda x: (x * 1).as_strided((2, 2), (1, 2), 1),
+        ("AsStrided",),
+        MATRIX,
+        layouts=False,
+        why_off=_MEMORY,
+    ),
+]
+
+VIEWS_SPECS: list[OpSpec] = [*_IN_PLACE, *_AS_STRIDED]
 # cr.compile runs the in-place ones eagerly.
 IN_PLACE_VIEW_ROWS = tuple(spec.name for spec in _IN_PLACE)

@@ -1934,6 +1934,49 @@ class Tensor:
     def unsqueeze_(self, dim: builtins.int) -> Tensor:
         return inplace.unsqueeze_(self, dim)
 
+    def as_strided(
+        self,
+        size: Sequence[builtins.int],
+        stride: Sequence[builtins.int],
+        storage_offset: builtins.int | None = None,
+    ) -> Tensor:
+        return strided.as_strided(self, size, stride, storage_offset)
+
+    def as_strided_(
+        self,
+        size: Sequence[builtins.int],
+        stride: Sequence[builtins.int],
+        storage_offset: builtins.int | None = None,
+    ) -> Tensor:
+        return strided.as_strided_(self, size, stride, storage_offset)
+
+    def new_empty_strided(
+        self,
+        size: Sequence[builtins.int],
+        stride: Sequence[builtins.int],
+        dtype: Any = None,
+        device: Any = None,
+        requires_grad: builtins.bool = False,
+    ) -> Tensor:
+        _device.check(device)
+        return strided.new_empty_strided(self, size, stride, dtype, requires_grad)
+
+    def unsafe_split(self, split_size: builtins.int, dim: builtins.int = 0) -> tuple[Tensor, ...]:
+        return views.unsafe_split(self, split_size, dim)
+
+    def unsafe_split_with_sizes(
+        self, split_sizes: Sequence[builtins.int], dim: builtins.int = 0
+    ) -> tuple[Tensor, ...]:
+        return views.unsafe_split_with_sizes(self, split_sizes, dim)
+
+    def unsafe_chunk(self, chunks: builtins.int, dim: builtins.int = 0) -> tuple[Tensor, ...]:
+        return views.unsafe_chunk(self, chunks, dim)
+
+    @property
+    def output_nr(self) -> builtins.int:
+        """Which output of its ``grad_fn`` this tensor is (``split``'s pieces are numbered)."""
+        return getattr(self.grad_fn, "output_nr", 0)
+
 
 class View:
     """How a view was taken (PyTorch's view metadata): its root ``base``, the view ``ops``
@@ -2043,6 +2086,7 @@ reduce = import_later(globals(), "chainrule.ops.reduce")
 shape = import_later(globals(), "chainrule.ops.shape")
 shape_more = import_later(globals(), "chainrule.ops.shape_more")
 views = import_later(globals(), "chainrule.ops.views")
+strided = import_later(globals(), "chainrule.ops.strided")
 combinations = import_later(globals(), "chainrule.ops.combinations")
 scans = import_later(globals(), "chainrule.ops.scans")
 pointwise = import_later(globals(), "chainrule.ops.pointwise")

@@ -25,10 +25,12 @@ base unchanged (those values were kept), and inside the view it goes to the new 
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from typing import Any
 
 from chainrule import grad_mode
 from chainrule._array import xp
+from chainrule.arguments import int_list, integer
 from chainrule.autodiff import forward
 from chainrule.op import Op
 from chainrule.ops import dual
@@ -43,6 +45,7 @@ class CopySlices(Op):
     notation = "base with view(base) = v"
     derivatives = ("1 outside the view, 0 inside", "1 inside the view")
     saves_inputs = False
+    torch_name = "torch::autograd::CopySlices"  # PyTorch names it in its namespace
 
     def __init__(self, view: View) -> None:
         self.view = view
@@ -204,9 +207,65 @@ def extended(view: View, added: View | None, stamp: int) -> View:
 
 
 def multiple(pieces: tuple[Tensor, ...], name: str) -> tuple[Tensor, ...]:
-    """Mark the outputs of ``split``/``unbind``, which PyTorch forbids changing in place."""
+    """Mark the outputs of ``split``/``unbind``, which PyTorch forbids changing in place, and
+    number them as PyTorch's one node's outputs (``output_nr``)."""
     for index, piece in enumerate(pieces):
         if piece._view is not None:
             piece._view.creation = "multi"
             piece._view.of = (name, index)
+        if piece._grad_fn is not None:
+            piece._grad_fn.output_nr = index
+    return pieces
+
+
+def unsafe_split(tensor: Tensor, split_size: int, dim: int = 0) -> tuple[Tensor, ...]:
+    """``split`` into pieces of ``split_size`` whose changes in place PyTorch does not track:
+    each piece has its own history and version counter, though it shares the memory. (As
+    PyTorch warns: change either the input or the pieces in place, not both, or the
+    gradients are wrong.)
+
+    >>> import chainrule as cr
+    >>> y = cr.arange(4.0, requires_grad=True) * 1
+    >>> a, b = cr.unsafe_split(y, 2)
+    >>> a.mul_(2)                    # refused for split's pieces; y does not see it
+    tensor([0., 2.], grad_fn=<MulBackward0>)
+    >>> y.grad_fn.name(), y._version
+    ('MulBackward0', 0)
+    """
+    from chainrule.ops import shape
+
+    split_size = integer(split_size, "unsafe_split", "split_size", 2)
+    return _untracked(shape.split(tensor, split_size, dim), "UnsafeSplitBackward0")
+
+
+def unsafe_split_with_sizes(
+    tensor: Tensor, split_sizes: Sequence[int], dim: int = 0
+) -> tuple[Tensor, ...]:
+    """:func:`unsafe_split` into pieces of the given sizes."""
+    from chainrule.ops import shape
+
+    sizes = list(int_list((split_sizes,), "unsafe_split_with_sizes", "split_sizes", position=2))
+    return _untracked(shape.split(tensor, sizes, dim), "UnsafeSplitWithSizesBackward0")
+
+
+def unsafe_chunk(tensor: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    """``chunk`` into pieces as :func:`unsafe_split` makes them."""
+    from chainrule.ops import shape
+
+    return _untracked(shape.chunk_at(tensor, chunks, dim, 2), "UnsafeSplitBackward0")
+
+
+def _untracked(pieces: tuple[Tensor, ...], name: str) -> tuple[Tensor, ...]:
+    """``split``'s ``pieces`` as PyTorch's unsafe variants give them: no views to autograd
+    (nor to their input's version counter), named ``name``."""
+    for index, piece in enumerate(pieces):
+        info = piece._view
+        if info is not None:
+            watched = piece._vc[1] if len(piece._vc) > 1 else []
+            watched[:] = [ref for ref in watched if ref() is not piece]
+            piece._view = None
+            piece._vc = [0]
+        if piece._grad_fn is not None:
+            piece._grad_fn.torch_name = name
+            piece._grad_fn.output_nr = index
     return pieces
