@@ -1962,7 +1962,7 @@ class Tensor:
         return strided.new_empty_strided(self, size, stride, dtype, requires_grad)
 
     def unsafe_split(self, split_size: builtins.int, dim: builtins.int = 0) -> tuple[Tensor, ...]:
-        return views.unsafe_split(self, split_size, dim)
+        return views.unsafe_split_at(self, split_size, dim, 1)
 
     def unsafe_split_with_sizes(
         self, split_sizes: Sequence[builtins.int], dim: builtins.int = 0

@@ -203,9 +203,9 @@ def _check_overlap(t: Tensor, others: tuple[Any, ...]) -> None:
 
 def _write(t: Tensor, values: Any) -> None:
     if not t._data.flags.writeable:
-        raise RuntimeError(
-            "unsupported operation: this tensor is an expanded (broadcast) view whose elements "
-            "share memory; clone() it before writing to it in place"
+        raise RuntimeError(  # an expanded view, or an as_strided one with a stride of 0
+            "unsupported operation: more than one element of the written-to tensor refers to a "
+            "single memory location. Please clone() the tensor before performing the operation."
         )
     if values.shape != t._data.shape:
         raise _shape_mismatch(t._data.shape, values.shape)

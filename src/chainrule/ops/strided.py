@@ -216,9 +216,10 @@ AsStrided.batch_rule = staticmethod(_batched)
 
 
 def arguments(
-    sizes: Any, strides: Any, offset: Any, name: str = "as_strided"
+    sizes: Any, strides: Any, offset: Any
 ) -> tuple[tuple[int, ...], tuple[int, ...], int | None]:
     """``as_strided``'s sizes, strides and offset, checked as PyTorch checks them."""
+    name = "as_strided"
     sizes = int_list((sizes,), name, "size", position=2, varargs=False)
     strides = int_list((strides,), name, "stride", position=3, varargs=False)
     if len(sizes) != len(strides):
@@ -266,7 +267,15 @@ def new_empty_strided(
 ) -> Tensor:
     """An uninitialized tensor of ``t``'s dtype (or ``dtype``) with the given sizes and
     strides, over memory of just the size they need, as PyTorch's ``new_empty_strided``."""
-    sizes, strides, _ = arguments(size, stride, None, "new_empty_strided")
+    from chainrule.factories import size_argument
+
+    sizes = size_argument((size,), "new_empty_strided", varargs=False)
+    strides = int_list((stride,), "new_empty_strided", "stride", position=2, varargs=False)
+    if len(sizes) != len(strides):
+        raise RuntimeError(
+            f"dimensionality of sizes ({len(sizes)}) must match dimensionality of strides "
+            f"({len(strides)})"
+        )
     dtype = dtypes.as_dtype(dtype) if dtype is not None else t._data.dtype
     flat = xp.empty(max(extent(sizes, strides, 0), 1), dtype=dtype)
     result = _make(_view(flat, sizes, strides, 0))

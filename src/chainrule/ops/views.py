@@ -45,7 +45,7 @@ class CopySlices(Op):
     notation = "base with view(base) = v"
     derivatives = ("1 outside the view, 0 inside", "1 inside the view")
     saves_inputs = False
-    torch_name = "torch::autograd::CopySlices"  # PyTorch names it in its namespace
+    torch_name = "chainrule::autograd::CopySlices"  # PyTorch names it in its namespace
 
     def __init__(self, view: View) -> None:
         self.view = view
@@ -232,9 +232,15 @@ def unsafe_split(tensor: Tensor, split_size: int, dim: int = 0) -> tuple[Tensor,
     >>> y.grad_fn.name(), y._version
     ('MulBackward0', 0)
     """
+    return unsafe_split_at(tensor, split_size, dim, 2)
+
+
+def unsafe_split_at(tensor: Tensor, split_size: Any, dim: Any, at: int) -> tuple[Tensor, ...]:
+    """``unsafe_split``, ``split_size`` read as PyTorch reads it at argument position ``at``
+    (``Tensor.unsafe_split`` has no ``tensor`` before it)."""
     from chainrule.ops import shape
 
-    split_size = integer(split_size, "unsafe_split", "split_size", 2)
+    split_size = integer(split_size, "unsafe_split", "split_size", at)
     return _untracked(shape.split(tensor, split_size, dim), "UnsafeSplitBackward0")
 
 
