@@ -202,6 +202,30 @@ SNIPPETS: dict[str, str] = {
         error(lambda: torch.unsafe_chunk(y, 0))
         error(lambda: y.unsafe_split(0))
     """,
+    "resize": """
+        a = torch.arange(6.0)
+        ptr = a.data_ptr()
+        print(a.resize_(2, 2) is a, a, a.data_ptr() == ptr)
+        geometry(a)
+        a.resize_(3, 3)
+        print(a.shape, a._version, a[:2])
+        print(a.resize_(0), a._version, a.resize_as_(torch.ones(2, 1)).shape)
+        v = torch.arange(6.0)[2:]
+        print(v.resize_(2), v.storage_offset(), torch.ones(2).resize_((2, 3)).shape)
+        x = torch.arange(6.0).view(2, 3).t()
+        print(x.resize_(3, 2).stride(), x)
+        error(lambda: torch.ones(2, requires_grad=True).resize_(3))
+        error(lambda: (torch.ones(2, requires_grad=True) * 1).resize_as_(torch.ones(3)))
+    """,
+    "legacy_new": """
+        print(torch.ones(2, dtype=torch.int64).new(2, 3).dtype, torch.ones(2).new([1, 2]))
+        print(torch.ones(2, dtype=torch.float64).new([1, 2]).dtype, torch.ones(2).new().shape)
+        print(torch.ones(2).new((2, 3)), torch.ones(2).new(torch.Size([2, 3])).shape)
+        m = torch.arange(3.0)
+        print(torch.ones(2).new(m).data_ptr() == m.data_ptr())
+        error(lambda: torch.ones(2).new(2.5))
+        error(lambda: torch.ones(2).new(torch.arange(3)))
+    """,
 }
 
 

@@ -1972,6 +1972,36 @@ class Tensor:
     def unsafe_chunk(self, chunks: builtins.int, dim: builtins.int = 0) -> tuple[Tensor, ...]:
         return views.unsafe_chunk(self, chunks, dim)
 
+    def resize_(self, *sizes: Any) -> Tensor:
+        return inplace.resize_(self, factories.size_argument(sizes, "resize_"))
+
+    def resize_as_(self, tensor: Tensor) -> Tensor:
+        return inplace.resize_(self, tuple(tensor.shape))
+
+    def new(self, *args: Any, device: Any = None) -> Tensor:
+        """PyTorch's legacy constructor with this tensor's dtype: ``x.new(2, 3)`` (zeros
+        here), ``x.new([1, 2])``, ``x.new()`` (empty), ``x.new(t)`` (``t``'s memory, ``t``
+        of this dtype)."""
+        _device.check(device)
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            if args[0]._data.dtype != self._data.dtype:  # PyTorch's words, C++ type names
+                want, got = (
+                    dtypes._TORCH_DTYPE_NAMES[t._data.dtype.name][0] for t in (self, *args)
+                )
+                rest = (
+                    "device=cpu, layout=Strided, requires_grad=false (default), pinned_memory="
+                    "false (default), memory_format=(nullopt))"
+                )
+                raise TypeError(
+                    f"expected TensorOptions(dtype={want}, {rest} (got TensorOptions(dtype={got}, "
+                    f"{rest})"
+                )
+            return _make(args[0]._data)
+        array = _legacy_data(args)  # checks the arguments as Tensor(*args) does
+        if len(args) == 1 and not isinstance(args[0], Size | builtins.int):  # values
+            return factories.tensor(args[0], self.dtype)
+        return _make(array.astype(self._data.dtype))
+
     @property
     def output_nr(self) -> builtins.int:
         """Which output of its ``grad_fn`` this tensor is (``split``'s pieces are numbered)."""

@@ -692,3 +692,35 @@ def unsqueeze_(t: Tensor, dim: int) -> Tensor:
     from chainrule.ops import shape
 
     return restride_(t, lambda x: shape.unsqueeze_at(x, dim, 1))
+
+
+def resize_(t: Tensor, sizes: tuple[int, ...]) -> Tensor:
+    """``t`` in place with sizes ``sizes``, row-major over its memory from its offset on (its
+    strides kept where the sizes are its own), as PyTorch's ``resize_``: memory that is too
+    small is replaced by a larger copy (the new elements uninitialized), the version bumped.
+    Refused for a tensor that requires grad, as PyTorch refuses it. (A view resized is no
+    longer followed as one: its base's changes in place no longer give it history.)
+
+    >>> import chainrule as cr
+    >>> a = cr.arange(6.0)
+    >>> a.resize_(2, 2), a._version
+    (tensor([[0., 1.],
+            [2., 3.]]), 1)
+    """
+    from chainrule.ops import strided
+
+    if t.requires_grad:
+        raise RuntimeError("cannot resize variables that require grad")
+    data = t._data
+    if tuple(data.shape) != sizes:
+        flat = strided.memory(data)
+        start = strided.storage_offset(data)
+        end = start + int(xp.prod(sizes, dtype=xp.int64))
+        if end > flat.size:
+            grown = xp.empty(end, dtype=data.dtype)
+            grown[: flat.size] = flat
+            flat = grown
+        t._data = flat[start:end].reshape(sizes)
+        t._view = None
+    t._vc[0] += 1
+    return t
