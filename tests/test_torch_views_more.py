@@ -110,6 +110,25 @@ SNIPPETS: dict[str, str] = {
         w.sum().backward()
         print(x.grad)
     """,
+    "views_taken_before_the_base_changed_shape": """
+        x = torch.arange(6.0, requires_grad=True)
+        y = (x * 2).view(2, 3) * 1
+        row = y[0]
+        col = y[:, 1]
+        y.t_()
+        y.mul_(2)
+        print(row.grad_fn.name(), row, col)
+        (row * torch.tensor([1.0, 2.0, 3.0]) + col.sum()).sum().backward()
+        print(x.grad)
+        x.grad = None
+        y = (x * 2).view(2, 3) * 1
+        col = y[:, 1]
+        y.t_()
+        y[0].mul_(10)  # column 0 of the old y, through a view taken after the change
+        print(col, y)
+        (col * torch.tensor([1.0, 2.0])).sum().backward()
+        print(x.grad)
+    """,
     "saved_values_see_the_version": """
         x = torch.ones(2, 3, requires_grad=True)
         y = x * 2

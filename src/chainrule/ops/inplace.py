@@ -634,6 +634,8 @@ def restride_(t: Tensor, make: Callable[[Tensor], Tensor]) -> Tensor:
         t.requires_grad = True
     if view is not None:
         t._view = views.extended(view, result._view, t._vc[0])
+    else:  # the views of t taken before cannot replay their ops on its new sizes
+        views.restrided(t)
     return t
 
 

@@ -25,6 +25,7 @@ base unchanged (those values were kept), and inside the view it goes to the new 
 from __future__ import annotations
 
 import copy
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -103,6 +104,8 @@ def sync(t: Tensor) -> None:
     info = t._view
     if info is None or info.stamp == t._vc[0]:
         return
+    if _restrided and info.stamp < _restrided.get(id(info.base), (None, -1))[1]:
+        info = _as_strided_of_base(t)
     if forward.levels:  # the view's tangent, from its base's as it is now
         with grad_mode.no_grad():
             replayed = info.base
@@ -125,6 +128,34 @@ def sync(t: Tensor) -> None:
     node.replaced = t._grad_fn  # ops that read t before the change keep its old history
     t._grad_fn = node
     t.requires_grad = True
+
+
+# Tensors (not views) whose sizes or strides an in-place view op changed (``y.t_()``), by id:
+# a weak reference and the version the change brought. Their views taken before cannot replay
+# their ops on the new sizes: they are taken anew as ``as_strided`` of the base, as PyTorch
+# does (see :func:`_as_strided_of_base`).
+_restrided: dict[int, tuple[weakref.ref, int]] = {}
+
+
+def restrided(t: Tensor) -> None:
+    """Note that ``t``, a base of views perhaps, has new sizes and strides (at its version)."""
+    key = id(t)
+    _restrided[key] = (weakref.ref(t, lambda _: _restrided.pop(key, None)), t._vc[0])
+
+
+def _as_strided_of_base(t: Tensor) -> View:
+    """The view ``t``'s record as one ``as_strided`` of its base, for a base whose sizes or
+    strides changed since ``t`` was taken: ``t``'s own geometry over the same memory."""
+    from chainrule.ops import strided
+
+    info = copy.copy(t._view)
+    source = info.base._data
+    sizes, strides, offset = strided.geometry(t._data)
+    op = strided.AsStrided(sizes, strides, offset)
+    op.source, op.input, op.output = source, strided.geometry(source), (sizes, strides, offset)
+    info.ops, info.shapes = (op,), (tuple(source.shape),)
+    t._view = info
+    return info
 
 
 def check_inplace(t: Tensor) -> None:
