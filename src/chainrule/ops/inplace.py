@@ -628,7 +628,8 @@ def restride_(t: Tensor, make: Callable[[Tensor], Tensor]) -> Tensor:
     t._vc[0] += 1
     forward.carry(result, t)
     if records:
-        node = named(result, _IN_PLACE_NAMES.get(result._grad_fn.name(), ""))._grad_fn
+        name = result._grad_fn.name()
+        node = named(result, _IN_PLACE_NAMES.get(name, name))._grad_fn
         node.replaced = t._grad_fn
         t._grad_fn = node
         t.requires_grad = True
@@ -645,8 +646,7 @@ def _restride_batched(t: Tensor, make: Callable[[Tensor], Tensor]) -> Tensor:
     value, have = batching.unwrap(t)
 
     def on_physical(physical: Tensor) -> Tensor:
-        data, its = batching.unwrap(make(batching.wrap(physical, have)))
-        return data
+        return batching.unwrap(make(batching.wrap(physical, have)))[0]
 
     restride_(value, on_physical)
     layer = t
