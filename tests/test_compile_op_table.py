@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 from op_table import OpSpec, all_specs
+from op_table_views import IN_PLACE_VIEW_ROWS
 
 import chainrule as cr
 
@@ -109,6 +110,8 @@ EAGER_ROWS = {
     # of dropout itself, drawing afresh, is tested in test_compile.py).
     "dropout_seeded_mask": "it draws random numbers or sets the generator outside",
     **dict.fromkeys(VALUE_READ_ROWS, "it reads a tensor's values outside chainrule's ops"),
+    # An in-place view op (t_, squeeze_, ...) views its tensor's array anew outside the ops.
+    **dict.fromkeys(IN_PLACE_VIEW_ROWS, "it reads a tensor's values outside chainrule's ops"),
 }
 
 

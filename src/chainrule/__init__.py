@@ -221,6 +221,8 @@ from chainrule.ops.index_writes import (
     select_scatter,
     slice_scatter,
 )
+from chainrule.ops.strided import as_strided, as_strided_
+from chainrule.ops.views import unsafe_chunk, unsafe_split, unsafe_split_with_sizes
 from chainrule.ops.shape_more import (
     atleast_1d,
     atleast_2d,

@@ -1976,6 +1976,99 @@ class Tensor:
     def get_device(self) -> builtins.int:
         return -1  # PyTorch's number for the CPU
 
+    # ----------------------------------------------------------------- in-place views
+    # The view methods in place: the same tensor object and memory, new sizes and strides.
+    def t_(self) -> Tensor:
+        return inplace.t_(self)
+
+    def transpose_(self, dim0: builtins.int, dim1: builtins.int) -> Tensor:
+        return inplace.transpose_(self, dim0, dim1)
+
+    def swapdims_(self, dim0: builtins.int, dim1: builtins.int) -> Tensor:
+        return inplace.transpose_(self, dim0, dim1, "swapdims_")
+
+    def swapaxes_(self, axis0: builtins.int, axis1: builtins.int) -> Tensor:
+        return inplace.swapaxes_(self, axis0, axis1)
+
+    def squeeze_(self, dim: Any = arguments.OMITTED) -> Tensor:
+        return inplace.squeeze_(self, dim)
+
+    def unsqueeze_(self, dim: builtins.int) -> Tensor:
+        return inplace.unsqueeze_(self, dim)
+
+    def as_strided(
+        self,
+        size: Sequence[builtins.int],
+        stride: Sequence[builtins.int],
+        storage_offset: builtins.int | None = None,
+    ) -> Tensor:
+        return strided.as_strided(self, size, stride, storage_offset)
+
+    def as_strided_(
+        self,
+        size: Sequence[builtins.int],
+        stride: Sequence[builtins.int],
+        storage_offset: builtins.int | None = None,
+    ) -> Tensor:
+        return strided.as_strided_(self, size, stride, storage_offset)
+
+    def new_empty_strided(
+        self,
+        size: Sequence[builtins.int],
+        stride: Sequence[builtins.int],
+        dtype: Any = None,
+        device: Any = None,
+        requires_grad: builtins.bool = False,
+    ) -> Tensor:
+        _device.check(device)
+        return strided.new_empty_strided(self, size, stride, dtype, requires_grad)
+
+    def unsafe_split(self, split_size: builtins.int, dim: builtins.int = 0) -> tuple[Tensor, ...]:
+        return views.unsafe_split_at(self, split_size, dim, 1)
+
+    def unsafe_split_with_sizes(
+        self, split_sizes: Sequence[builtins.int], dim: builtins.int = 0
+    ) -> tuple[Tensor, ...]:
+        return views.unsafe_split_with_sizes(self, split_sizes, dim)
+
+    def unsafe_chunk(self, chunks: builtins.int, dim: builtins.int = 0) -> tuple[Tensor, ...]:
+        return views.unsafe_chunk(self, chunks, dim)
+
+    def resize_(self, *sizes: Any) -> Tensor:
+        return inplace.resize_(self, factories.size_argument(sizes, "resize_"))
+
+    def resize_as_(self, tensor: Tensor) -> Tensor:
+        return inplace.resize_(self, tuple(tensor.shape))
+
+    def new(self, *args: Any, device: Any = None) -> Tensor:
+        """PyTorch's legacy constructor with this tensor's dtype: ``x.new(2, 3)`` (zeros
+        here), ``x.new([1, 2])``, ``x.new()`` (empty), ``x.new(t)`` (``t``'s memory, ``t``
+        of this dtype)."""
+        _device.check(device)
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            if args[0]._data.dtype != self._data.dtype:  # PyTorch's words, C++ type names
+                want, got = (
+                    dtypes._TORCH_DTYPE_NAMES[t._data.dtype.name][0] for t in (self, *args)
+                )
+                rest = (
+                    "device=cpu, layout=Strided, requires_grad=false (default), pinned_memory="
+                    "false (default), memory_format=(nullopt))"
+                )
+                raise TypeError(
+                    f"expected TensorOptions(dtype={want}, {rest} (got TensorOptions(dtype={got}, "
+                    f"{rest})"
+                )
+            return _make(args[0]._data)
+        array = _legacy_data(args)  # checks the arguments as Tensor(*args) does
+        if len(args) == 1 and not isinstance(args[0], Size | builtins.int):  # values
+            return factories.tensor(args[0], self.dtype)
+        return _make(array.astype(self._data.dtype))
+
+    @property
+    def output_nr(self) -> builtins.int:
+        """Which output of its ``grad_fn`` this tensor is (``split``'s pieces are numbered)."""
+        return getattr(self.grad_fn, "output_nr", 0)
+
 
 class View:
     """How a view was taken (PyTorch's view metadata): its root ``base``, the view ``ops``
@@ -2085,6 +2178,7 @@ reduce = import_later(globals(), "chainrule.ops.reduce")
 shape = import_later(globals(), "chainrule.ops.shape")
 shape_more = import_later(globals(), "chainrule.ops.shape_more")
 views = import_later(globals(), "chainrule.ops.views")
+strided = import_later(globals(), "chainrule.ops.strided")
 combinations = import_later(globals(), "chainrule.ops.combinations")
 scans = import_later(globals(), "chainrule.ops.scans")
 pointwise = import_later(globals(), "chainrule.ops.pointwise")

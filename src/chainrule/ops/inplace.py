@@ -203,9 +203,9 @@ def _check_overlap(t: Tensor, others: tuple[Any, ...]) -> None:
 
 def _write(t: Tensor, values: Any) -> None:
     if not t._data.flags.writeable:
-        raise RuntimeError(
-            "unsupported operation: this tensor is an expanded (broadcast) view whose elements "
-            "share memory; clone() it before writing to it in place"
+        raise RuntimeError(  # an expanded view, or an as_strided one with a stride of 0
+            "unsupported operation: more than one element of the written-to tensor refers to a "
+            "single memory location. Please clone() the tensor before performing the operation."
         )
     if values.shape != t._data.shape:
         raise _shape_mismatch(t._data.shape, values.shape)
@@ -580,3 +580,149 @@ def _continuous(dtype: Any, distribution: str, spelling: int) -> None:
             f"{distribution} distribution is a continuous probability distribution. dtype must "
             f"be a floating point but you specified {_torch_name(dtype, spelling)}"
         )
+
+
+# ----------------------------------------------------------------------------- in-place views
+# PyTorch's names for the nodes of the in-place view methods: their own overloads, numbered
+# after the out-of-place ones (``x.t_()`` is ``TBackward1``, ``x.squeeze_(0)``
+# ``SqueezeBackward4``).
+_IN_PLACE_NAMES = {
+    "TBackward0": "TBackward1",
+    "TransposeBackward0": "TransposeBackward1",
+    "SqueezeBackward0": "SqueezeBackward3",
+    "SqueezeBackward1": "SqueezeBackward4",
+    "SqueezeBackward2": "SqueezeBackward5",
+    "UnsqueezeBackward0": "UnsqueezeBackward1",
+    "AsStridedBackward0": "AsStridedBackward1",
+}
+
+
+def restride_(t: Tensor, make: Callable[[Tensor], Tensor]) -> Tensor:
+    """``t`` becomes the view ``make(t)`` of its own memory (``t_``, ``squeeze_``, ...): the
+    same tensor object and data pointer, other sizes and strides, its version bumped. As in
+    PyTorch: refused on a leaf that requires grad (and on the views that refuse any in-place
+    change); on a tensor with history, its ``grad_fn`` becomes the view's node over the old
+    one, which earlier users of ``t`` keep reading; a view stays a view of its base, the new
+    op added to the ones its history is replayed from.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([[1.0, 2.0, 3.0]], requires_grad=True)
+    >>> y = x * 2
+    >>> y.t_() is y, y.shape, y.grad_fn.name(), y._version
+    (True, chainrule.Size([3, 1]), 'TBackward1', 1)
+    """
+    if batching.levels and _batched(t):
+        return _restride_batched(t, make)
+    view = t._view
+    records = _records(t)
+    if records:
+        if view is not None:
+            views.check_inplace(t)
+        elif t.requires_grad and t._grad_fn is None:
+            raise RuntimeError(
+                "a leaf Variable that requires grad is being used in an in-place operation."
+            )
+    source = _make(t._data, t.requires_grad and records, t._grad_fn if records else None)
+    result = make(source)
+    t._data = result._data
+    t._vc[0] += 1
+    forward.carry(result, t)
+    if records:
+        name = result._grad_fn.name()
+        node = named(result, _IN_PLACE_NAMES.get(name, name))._grad_fn
+        node.replaced = t._grad_fn
+        t._grad_fn = node
+        t.requires_grad = True
+    if view is not None:
+        t._view = views.extended(view, result._view, t._vc[0])
+    else:  # the views of t taken before cannot replay their ops on its new sizes
+        views.restrided(t)
+    return t
+
+
+def _restride_batched(t: Tensor, make: Callable[[Tensor], Tensor]) -> Tensor:
+    """:func:`restride_` inside vmap, of a batched ``t``: its physical tensor takes the view
+    that ``make`` gives the batch (the batch dimensions stay in front)."""
+    value, have = batching.unwrap(t)
+
+    def on_physical(physical: Tensor) -> Tensor:
+        return batching.unwrap(make(batching.wrap(physical, have)))[0]
+
+    restride_(value, on_physical)
+    layer = t
+    while type(layer) is batching.BatchedTensor:  # the wrappers say what the value says
+        layer.requires_grad = value.requires_grad
+        layer = layer._value
+    return t
+
+
+def t_(t: Tensor) -> Tensor:
+    """``t.t()`` in place: a matrix transposed (0-d and 1-d tensors keep their shape)."""
+    from chainrule.ops import shape
+
+    if t.ndim > 2:
+        raise RuntimeError(f"t_() expects a tensor with <= 2 dimensions, but self is {t.ndim}D")
+    return restride_(t, shape.t)
+
+
+def transpose_(t: Tensor, dim0: int, dim1: int, name: str = "transpose_") -> Tensor:
+    """``t.transpose(dim0, dim1)`` in place (``swapdims_``: the same under its ``name``)."""
+    from chainrule.ops import shape
+
+    return restride_(t, lambda x: shape.transpose_at(x, dim0, dim1, 1, name))
+
+
+def swapaxes_(t: Tensor, axis0: int, axis1: int) -> Tensor:
+    """``transpose_`` under NumPy's name (and its parameters' names, which errors print)."""
+    from chainrule.ops import shape
+
+    return restride_(
+        t, lambda x: shape.transpose_at(x, axis0, axis1, 1, "swapaxes_", ("axis0", "axis1"))
+    )
+
+
+def squeeze_(t: Tensor, dim: Any) -> Tensor:
+    """``t.squeeze(dim)`` in place: every size-1 dimension dropped, or those of ``dim`` (one
+    or a sequence) that have size 1."""
+    from chainrule.ops import shape
+
+    return restride_(t, lambda x: shape.squeeze_at(x, dim, 1))
+
+
+def unsqueeze_(t: Tensor, dim: int) -> Tensor:
+    """``t.unsqueeze(dim)`` in place: a size-1 dimension inserted at ``dim``."""
+    from chainrule.ops import shape
+
+    return restride_(t, lambda x: shape.unsqueeze_at(x, dim, 1))
+
+
+def resize_(t: Tensor, sizes: tuple[int, ...]) -> Tensor:
+    """``t`` in place with sizes ``sizes``, row-major over its memory from its offset on (its
+    strides kept where the sizes are its own), as PyTorch's ``resize_``: memory that is too
+    small is replaced by a larger copy (the new elements uninitialized), the version bumped.
+    Refused for a tensor that requires grad, as PyTorch refuses it. (A view resized is no
+    longer followed as one: its base's changes in place no longer give it history.)
+
+    >>> import chainrule as cr
+    >>> a = cr.arange(6.0)
+    >>> a.resize_(2, 2), a._version
+    (tensor([[0., 1.],
+            [2., 3.]]), 1)
+    """
+    from chainrule.ops import strided
+
+    if t.requires_grad:
+        raise RuntimeError("cannot resize variables that require grad")
+    data = t._data
+    if tuple(data.shape) != sizes:
+        flat = strided.memory(data)
+        start = strided.storage_offset(data)
+        end = start + int(xp.prod(sizes, dtype=xp.int64))
+        if end > flat.size:
+            grown = xp.empty(end, dtype=data.dtype)
+            grown[: flat.size] = flat
+            flat = grown
+        t._data = flat[start:end].reshape(sizes)
+        t._view = None
+    t._vc[0] += 1
+    return t

@@ -25,10 +25,13 @@ base unchanged (those values were kept), and inside the view it goes to the new 
 from __future__ import annotations
 
 import copy
+import weakref
+from collections.abc import Sequence
 from typing import Any
 
 from chainrule import grad_mode
 from chainrule._array import xp
+from chainrule.arguments import int_list, integer
 from chainrule.autodiff import forward
 from chainrule.op import Op
 from chainrule.ops import dual
@@ -44,6 +47,7 @@ class CopySlices(Op):
     derivatives = ("1 outside the view, 0 inside", "1 inside the view")
     torch_name = "chainrule::autograd::CopySlices"  # PyTorch names it in its namespace
     saves_inputs = False
+    torch_name = "chainrule::autograd::CopySlices"  # PyTorch names it in its namespace
 
     def __init__(self, view: View) -> None:
         self.view = view
@@ -101,6 +105,8 @@ def sync(t: Tensor) -> None:
     info = t._view
     if info is None or info.stamp == t._vc[0]:
         return
+    if _restrided and info.stamp < _restrided.get(id(info.base), (None, -1))[1]:
+        info = _as_strided_of_base(t)
     if forward.levels:  # the view's tangent, from its base's as it is now
         with grad_mode.no_grad():
             replayed = info.base
@@ -125,16 +131,44 @@ def sync(t: Tensor) -> None:
     t.requires_grad = True
 
 
+# Tensors (not views) whose sizes or strides an in-place view op changed (``y.t_()``), by id:
+# a weak reference and the version the change brought. Their views taken before cannot replay
+# their ops on the new sizes: they are taken anew as ``as_strided`` of the base, as PyTorch
+# does (see :func:`_as_strided_of_base`).
+_restrided: dict[int, tuple[weakref.ref, int]] = {}
+
+
+def restrided(t: Tensor) -> None:
+    """Note that ``t``, a base of views perhaps, has new sizes and strides (at its version)."""
+    key = id(t)
+    _restrided[key] = (weakref.ref(t, lambda _: _restrided.pop(key, None)), t._vc[0])
+
+
+def _as_strided_of_base(t: Tensor) -> View:
+    """The view ``t``'s record as one ``as_strided`` of its base, for a base whose sizes or
+    strides changed since ``t`` was taken: ``t``'s own geometry over the same memory."""
+    from chainrule.ops import strided
+
+    info = copy.copy(t._view)
+    source = info.base._data
+    sizes, strides, offset = strided.geometry(t._data)
+    op = strided.AsStrided(sizes, strides, offset)
+    op.source, op.input, op.output = source, strided.geometry(source), (sizes, strides, offset)
+    info.ops, info.shapes = (op,), (tuple(source.shape),)
+    t._view = info
+    return info
+
+
 def check_inplace(t: Tensor) -> None:
     """Refuse a recorded in-place change of a view where PyTorch does, with its message."""
     info = t._view
     base = info.base
+    if info.creation is not None:  # PyTorch's first check, before the base's
+        raise _refusal(t, indirect=False)
     if base.requires_grad and base._grad_fn is None:
         raise RuntimeError(
             "a view of a leaf Variable that requires grad is being used in an in-place operation."
         )
-    if info.creation is not None:
-        raise _refusal(t, indirect=False)
     if t.requires_grad and t._grad_fn is None:
         # A view that came to require grad when its base gained history, and whose own
         # history was never asked for since (reading ``grad_fn`` or using it brings it): to
@@ -190,10 +224,86 @@ def rebase(t: Tensor, changed: Tensor) -> None:
     sync(t)
 
 
+def extended(view: View, added: View | None, stamp: int) -> View:
+    """``view`` followed by the ops of ``added``, a view of the view's tensor: the record of a
+    view after an in-place view op on it (``v.t_()``). A new record, since the nodes made
+    before (:class:`CopySlices`) keep reading the old one. ``stamp``: the version its history
+    matches. (An empty result shares no memory, so NumPy makes no view of it: its ops are
+    left as they were.)"""
+    info = copy.copy(view)
+    if added is not None:
+        info.ops = view.ops + added.ops
+        info.shapes = view.shapes + added.shapes
+    info.stamp = stamp
+    return info
+
+
 def multiple(pieces: tuple[Tensor, ...], name: str) -> tuple[Tensor, ...]:
-    """Mark the outputs of ``split``/``unbind``, which PyTorch forbids changing in place."""
+    """Mark the outputs of ``split``/``unbind``, which PyTorch forbids changing in place, and
+    number them as PyTorch's one node's outputs (``output_nr``)."""
     for index, piece in enumerate(pieces):
         if piece._view is not None:
             piece._view.creation = "multi"
             piece._view.of = (name, index)
+        if piece._grad_fn is not None:
+            piece._grad_fn.output_nr = index
+    return pieces
+
+
+def unsafe_split(tensor: Tensor, split_size: int, dim: int = 0) -> tuple[Tensor, ...]:
+    """``split`` into pieces of ``split_size`` whose changes in place PyTorch does not track:
+    each piece has its own history and version counter, though it shares the memory. (As
+    PyTorch warns: change either the input or the pieces in place, not both, or the
+    gradients are wrong.)
+
+    >>> import chainrule as cr
+    >>> y = cr.arange(4.0, requires_grad=True) * 1
+    >>> a, b = cr.unsafe_split(y, 2)
+    >>> a.mul_(2)                    # refused for split's pieces; y does not see it
+    tensor([0., 2.], grad_fn=<MulBackward0>)
+    >>> y.grad_fn.name(), y._version
+    ('MulBackward0', 0)
+    """
+    return unsafe_split_at(tensor, split_size, dim, 2)
+
+
+def unsafe_split_at(tensor: Tensor, split_size: Any, dim: Any, at: int) -> tuple[Tensor, ...]:
+    """``unsafe_split``, ``split_size`` read as PyTorch reads it at argument position ``at``
+    (``Tensor.unsafe_split`` has no ``tensor`` before it)."""
+    from chainrule.ops import shape
+
+    split_size = integer(split_size, "unsafe_split", "split_size", at)
+    return _untracked(shape.split(tensor, split_size, dim), "UnsafeSplitBackward0")
+
+
+def unsafe_split_with_sizes(
+    tensor: Tensor, split_sizes: Sequence[int], dim: int = 0
+) -> tuple[Tensor, ...]:
+    """:func:`unsafe_split` into pieces of the given sizes."""
+    from chainrule.ops import shape
+
+    sizes = list(int_list((split_sizes,), "unsafe_split_with_sizes", "split_sizes", position=2))
+    return _untracked(shape.split(tensor, sizes, dim), "UnsafeSplitWithSizesBackward0")
+
+
+def unsafe_chunk(tensor: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    """``chunk`` into pieces as :func:`unsafe_split` makes them."""
+    from chainrule.ops import shape
+
+    return _untracked(shape.chunk_at(tensor, chunks, dim, 2), "UnsafeSplitBackward0")
+
+
+def _untracked(pieces: tuple[Tensor, ...], name: str) -> tuple[Tensor, ...]:
+    """``split``'s ``pieces`` as PyTorch's unsafe variants give them: no views to autograd
+    (nor to their input's version counter), named ``name``."""
+    for index, piece in enumerate(pieces):
+        info = piece._view
+        if info is not None:
+            watched = piece._vc[1] if len(piece._vc) > 1 else []
+            watched[:] = [ref for ref in watched if ref() is not piece]
+            piece._view = None
+            piece._vc = [0]
+        if piece._grad_fn is not None:
+            piece._grad_fn.torch_name = name
+            piece._grad_fn.output_nr = index
     return pieces
