@@ -47,7 +47,6 @@ class CopySlices(Op):
     derivatives = ("1 outside the view, 0 inside", "1 inside the view")
     torch_name = "chainrule::autograd::CopySlices"  # PyTorch names it in its namespace
     saves_inputs = False
-    torch_name = "chainrule::autograd::CopySlices"  # PyTorch names it in its namespace
 
     def __init__(self, view: View) -> None:
         self.view = view
