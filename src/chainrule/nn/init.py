@@ -13,6 +13,7 @@ PyTorch's values for the same seed: ``nn.Linear`` here and in PyTorch draw the s
 from __future__ import annotations
 
 import math
+import warnings
 
 from chainrule import grad_mode, rng
 from chainrule.tensor import Tensor
@@ -144,3 +145,151 @@ def kaiming_normal_(
 ) -> Tensor:
     """He: N(0, std**2) with std = gain / sqrt(fan)."""
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator)
+
+
+def trunc_normal_(
+    tensor: Tensor,
+    mean: float = 0.0,
+    std: float = 1.0,
+    a: float = -2.0,
+    b: float = 2.0,
+    generator: rng.Generator | None = None,
+) -> Tensor:
+    """N(mean, std**2) truncated to [a, b], by PyTorch's rejection sampling (so a seed gives
+    its values): where the interval holds more than 30% of the mass, normal draws redrawn
+    until inside; else uniform draws on [a, b] kept with probability pdf / pdf's peak.
+
+    >>> import chainrule as cr
+    >>> bool(trunc_normal_(cr.empty(1000), std=3.0).abs().max() <= 2.0)
+    True
+    """
+    from chainrule.ops.elementwise import where
+
+    def cdf(x: float) -> float:
+        return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn(
+            "mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The distribution "
+            "of values may be incorrect.",
+            stacklevel=2,
+        )
+    with grad_mode.no_grad():
+        if cdf((b - mean) / std) - cdf((a - mean) / std) > 0.3:
+            low, high = tensor.new_tensor(a).item(), tensor.new_tensor(b).item()  # its dtype's
+            result = tensor.normal_(mean, std, generator=generator)
+            while (outside := (result < low) | (result > high)).any():
+                redrawn = tensor.new_empty(tuple(tensor.shape)).normal_(
+                    mean, std, generator=generator
+                )
+                result = where(outside, redrawn, result)
+            return tensor.copy_(result)
+        log_peak = -0.5 * ((max(a, min(mean, b)) - mean) / std) ** 2
+
+        def rejected(candidates: Tensor) -> Tensor:
+            log_pdf = ((candidates - mean) / std) ** 2 * -0.5 - log_peak
+            return (
+                tensor.new_empty(tuple(tensor.shape)).uniform_(generator=generator).log() > log_pdf
+            )
+
+        tensor.uniform_(a, b, generator=generator)
+        pending, result = rejected(tensor), tensor.clone()
+        while pending.any():
+            candidates = tensor.new_empty(tuple(tensor.shape)).uniform_(a, b, generator=generator)
+            result = where(pending, candidates, result)
+            pending = where(pending, rejected(candidates), pending)
+        return tensor.copy_(result)
+
+
+def orthogonal_(
+    tensor: Tensor, gain: float = 1.0, generator: rng.Generator | None = None
+) -> Tensor:
+    """A (semi-)orthogonal matrix (the dimensions after the first flattened), from the QR
+    decomposition of a normal draw, the signs fixed by R's diagonal, times ``gain``.
+
+    >>> import chainrule as cr
+    >>> w = orthogonal_(cr.empty(3, 5))
+    >>> bool((w @ w.T - cr.eye(3)).abs().max() < 1e-5)
+    True
+    """
+    from chainrule import linalg
+
+    if tensor.ndim < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if tensor.numel() == 0:
+        return tensor
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows
+    with grad_mode.no_grad():
+        flat = tensor.new_empty((rows, cols)).normal_(0, 1, generator=generator)
+        if rows < cols:
+            flat = flat.t()
+        q, r = linalg.qr(flat)
+        q = q * r.diagonal().sign()
+        if rows < cols:
+            q = q.t()
+        tensor.view_as(q).copy_(q)
+        return tensor.mul_(gain)
+
+
+def sparse_(
+    tensor: Tensor, sparsity: float, std: float = 0.01, generator: rng.Generator | None = None
+) -> Tensor:
+    """N(0, std**2) values with a ``sparsity`` fraction of each column zeroed, the rows
+    picked by a random permutation of the global generator (as PyTorch's).
+
+    >>> import chainrule as cr
+    >>> int((sparse_(cr.empty(10, 3), 0.3) == 0).sum())
+    9
+    """
+    from chainrule.factories import randperm
+
+    if tensor.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, cols = tensor.shape
+    zeros = math.ceil(sparsity * rows)
+    with grad_mode.no_grad():
+        tensor.normal_(0, std, generator=generator)
+        for column in range(cols):
+            tensor[randperm(rows)[:zeros], column] = 0
+    return tensor
+
+
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """The identity of a convolution: 1 at the kernel's centre for each channel that passes
+    through (of each of ``groups``), 0 elsewhere.
+
+    >>> import chainrule as cr
+    >>> dirac_(cr.empty(2, 2, 3))[:, :, 1]
+    tensor([[1., 0.],
+            [0., 1.]])
+    """
+    if tensor.ndim not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    sizes = tuple(tensor.shape)
+    if sizes[0] % groups != 0:
+        raise ValueError("dim 0 must be divisible by groups")
+    per_group = sizes[0] // groups
+    centre = tuple(size // 2 for size in sizes[2:])
+    with grad_mode.no_grad():
+        tensor.zero_()
+        for g in range(groups):
+            for d in range(min(per_group, sizes[1])):
+                tensor[(g * per_group + d, d, *centre)] = 1
+    return tensor
+
+
+def eye_(tensor: Tensor) -> Tensor:
+    """The identity matrix (ones on the diagonal of a 2-D tensor).
+
+    >>> import chainrule as cr
+    >>> eye_(cr.empty(2, 3))
+    tensor([[1., 0., 0.],
+            [0., 1., 0.]])
+    """
+    from chainrule.factories import eye
+
+    if tensor.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    with grad_mode.no_grad():
+        return tensor.copy_(eye(*tensor.shape, dtype=tensor.dtype))
