@@ -588,6 +588,32 @@ SNIPPETS: dict[str, str] = {
             print(b, [x.dtype for x in b])
         print(list(DataLoader(A(), batch_size=None)), next(iter(DataLoader(ds, batch_size=None))))
     """,
+    "optimizer_step_in_backward_by_post_accumulate_hooks": """
+        import torch  # PyTorch's tutorial: each parameter steps as soon as its .grad is in
+        torch.manual_seed(0)
+        model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1))
+        optimizers = {p: torch.optim.Adam([p], lr=0.1, foreach=False) for p in model.parameters()}
+        order = []
+        def step(parameter):
+            order.append(tuple(parameter.shape))
+            optimizers[parameter].step()
+            optimizers[parameter].zero_grad()
+        handles = [p.register_post_accumulate_grad_hook(step) for p in model.parameters()]
+        x = torch.randn(5, 3)
+        for _ in range(3):
+            model(x).pow(2).mean().backward()
+        print(model(x).sum(), sorted(order), [p.grad for p in model.parameters()][0])
+        torch.autograd.grad(model(x).sum(), list(model.parameters()))
+        print(len(order))
+        handles[0].remove()
+        model(x).sum().backward()
+        print(len(order), model[0].weight.grad is not None)
+        error(lambda: (x * 2).requires_grad_().mul(2).register_post_accumulate_grad_hook(step))
+        error(lambda: x.register_post_accumulate_grad_hook(step))
+        w = torch.ones(2, requires_grad=True)
+        w.register_post_accumulate_grad_hook(lambda t: t.grad)
+        error(lambda: (w * 3).sum().backward())
+    """,
     "index_types_as_pytorch_takes_them": """
         import warnings
         import torch  # indices PyTorch takes: long, int, byte (a mask, deprecated) and bool tensors

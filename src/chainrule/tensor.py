@@ -426,6 +426,31 @@ class Tensor:
         hooks.append(hook)
         return RemovableHandle(hooks, hook)
 
+    def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> RemovableHandle:
+        """Call ``hook(self)`` after backward has accumulated this leaf's ``.grad`` (an
+        optimizer step fused into backward, as in PyTorch's tutorial).
+
+        >>> import chainrule as cr
+        >>> w = cr.ones(2, requires_grad=True)
+        >>> _ = w.register_post_accumulate_grad_hook(lambda t: print("grad", t.grad))
+        >>> (w * 3).sum().backward()
+        grad tensor([3., 3.])
+        """
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "post accumulate grad hooks cannot be registered on non-leaf tensors"
+            )
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        hooks = backward_module.post_accumulate_hooks
+        entry = hooks.get(id(self))
+        if entry is None or entry[0]() is not self:
+            key = id(self)
+            entry = (weakref.ref(self, lambda _, key=key: hooks.pop(key, None)), [])
+            hooks[key] = entry
+        entry[1].append(hook)
+        return RemovableHandle(entry[1], hook)
+
     def _hook_list(self, create: bool = False) -> list[Any] | None:
         # A leaf keeps its hooks; a computed tensor's hooks live on its node, where backward
         # meets its gradient.

@@ -442,6 +442,8 @@ class _Pass:
                 g = self._run_hooks(leaf._hooks, g)
             if self.accumulate:
                 self._accumulate(leaf, g)
+                if post_accumulate_hooks:
+                    _run_post_accumulate_hooks(leaf)
             else:
                 self.leaf_grads[id(leaf)][1] = g
         if self.targets is None:
@@ -460,6 +462,21 @@ class _Pass:
             leaf._grad = g if leaf._grad is None else leaf._grad + g
             return
         accumulate_into(leaf, g, self.stored)
+
+
+# Tensor.register_post_accumulate_grad_hook's hooks: id(leaf) -> (a weak reference to the
+# leaf, its hooks). Off the Tensor's slots: only a pass that accumulated a leaf's .grad reads
+# them, after it did, as PyTorch runs them (never for autograd.grad).
+post_accumulate_hooks: dict[int, tuple[Any, list[Any]]] = {}
+
+
+def _run_post_accumulate_hooks(leaf: Tensor) -> None:
+    entry = post_accumulate_hooks.get(id(leaf))
+    if entry is None or entry[0]() is not leaf:
+        return
+    for hook in list(entry[1]):
+        if hook(leaf) is not None:
+            raise RuntimeError("Tensor post accumulate grad hooks should return None.")
 
 
 def _references_of_a_local() -> int:
