@@ -1,0 +1,147 @@
+"""More of ``torch.nn``'s layers and layer options against PyTorch: Softplus, LSTM with
+projections, attention with its own key and value sizes, extra key/value biases and a zero
+attention slot, embedding max_norm and bags, and further losses and dropouts.
+
+Each layer case builds the layer with ``lib.nn`` for both libraries, loads PyTorch's state dict
+into chainrule's (so names, order and shapes must agree; no common seeding is needed), runs the
+same float64 inputs and compares outputs and gradients to inputs and parameters (the runner is
+``tests/test_nn_sequence_layers.py``'s). Errors are compared by exception type and message.
+The op-table rows of the new functions are ``tests/op_table_layers.py``'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from test_nn_sequence_layers import assert_layer_matches_pytorch
+
+import chainrule as cr
+
+
+def _plain(lib: Any, m: Any, *xs: Any) -> Any:
+    return m(*xs)
+
+
+def _lstm_state(lib: Any, m: Any, x: Any, h: Any, c: Any) -> Any:
+    return m(x, (h, c))
+
+
+# name: (build(nn), input shapes, call(lib, module, *inputs))
+LAYERS: dict[str, tuple[Callable[[Any], Any], list[tuple[int, ...]], Callable[..., Any]]] = {
+    "softplus": (lambda nn: nn.Softplus(), [(3, 4)], _plain),
+    "softplus_beta_threshold": (lambda nn: nn.Softplus(2.0, 1.5), [(3, 4)], _plain),
+    "lstm_proj": (lambda nn: nn.LSTM(3, 5, proj_size=2), [(4, 2, 3)], _plain),
+    "lstm_proj_two_layers_bidirectional_batch_first": (
+        lambda nn: nn.LSTM(3, 5, 2, batch_first=True, bidirectional=True, proj_size=3),
+        [(2, 4, 3)],
+        _plain,
+    ),
+    "lstm_proj_state_no_bias": (
+        lambda nn: nn.LSTM(3, 4, 2, bias=False, proj_size=1),
+        [(4, 2, 3), (2, 2, 1), (2, 2, 4)],
+        _lstm_state,
+    ),
+    "lstm_proj_unbatched_state": (
+        lambda nn: nn.LSTM(3, 4, bidirectional=True, proj_size=2),
+        [(5, 3), (2, 2), (2, 4)],
+        _lstm_state,
+    ),
+}
+
+
+@pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN")
+@pytest.mark.parametrize("name", list(LAYERS))
+def test_layer_with_pytorch_weights_gives_pytorch_outputs_and_gradients(
+    name: str, rng: np.random.Generator
+) -> None:
+    assert_layer_matches_pytorch(name, *LAYERS[name], rng)
+
+
+@pytest.mark.parametrize("name", list(LAYERS))
+def test_layer_repr_attributes_and_parameter_shapes_are_pytorch_ones(name: str) -> None:
+    build = LAYERS[name][0]
+    ours, theirs = build(cr.nn), build(torch.nn)
+    assert repr(ours) == repr(theirs)
+    assert [(n, tuple(p.shape)) for n, p in ours.named_parameters()] == [
+        (n, tuple(p.shape)) for n, p in theirs.named_parameters()
+    ]
+    for key, value in vars(theirs).items():
+        if not key.startswith("_") and isinstance(value, int | float | bool | str | None):
+            assert getattr(ours, key) == value, key
+
+
+def test_lstm_proj_initialises_every_weight_from_pytorchs_bound() -> None:
+    lstm = cr.nn.LSTM(3, 16, proj_size=4)
+    assert tuple(lstm.weight_hr_l0.shape) == (4, 16)
+    for p in lstm.parameters():
+        assert 0.2 < np.abs(p.detach().numpy()).max() <= 0.25
+
+
+@pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN")
+@pytest.mark.parametrize("enforce_sorted", [False, True])
+def test_lstm_proj_on_a_packed_batch_as_pytorchs(enforce_sorted: bool) -> None:
+    lengths = [4, 3, 3, 1] if enforce_sorted else [3, 4, 1, 3]
+    rng = np.random.default_rng(3)
+    arrays = [rng.uniform(-1, 1, (n, 2)) for n in lengths]
+    reference = torch.nn.LSTM(2, 4, 2, bidirectional=True, proj_size=3).double()
+    ours = cr.nn.LSTM(2, 4, 2, bidirectional=True, proj_size=3).double()
+    ours.load_state_dict(reference.state_dict())
+    results = []
+    for lib, module in ((cr, ours), (torch, reference)):
+        seqs = [lib.tensor(a, requires_grad=True) for a in arrays]
+        packed = lib.nn.utils.rnn.pack_sequence(seqs, enforce_sorted=enforce_sorted)
+        output, (h, c) = module(packed)
+        (output.data.sin().sum() + h.cos().sum() + (c * c).sum()).backward()
+        results.append(
+            [output.data, h, c] + [s.grad for s in seqs] + [p.grad for p in module.parameters()]
+        )
+    for i, (a, b) in enumerate(zip(*results, strict=True)):
+        np.testing.assert_allclose(
+            a.detach().numpy(), b.detach().numpy(), rtol=1e-10, atol=1e-12, err_msg=str(i)
+        )
+
+
+def _error_of(call: Callable[[Any], Any]) -> tuple[type, str]:
+    try:
+        call(torch)
+    except Exception as e:  # noqa: BLE001 - whatever PyTorch raises is the reference
+        return type(e), str(e).splitlines()[0]
+    raise AssertionError("PyTorch raised nothing")
+
+
+ERRORS: dict[str, Callable[[Any], Any]] = {
+    "lstm_proj_negative": lambda lib: lib.nn.LSTM(3, 4, proj_size=-1),
+    "lstm_proj_not_smaller": lambda lib: lib.nn.LSTM(3, 4, proj_size=4),
+    "gru_proj": lambda lib: lib.nn.GRU(3, 4, proj_size=0),
+    "rnn_proj": lambda lib: lib.nn.RNN(3, 4, proj_size=2),
+    "lstm_proj_h_size": lambda lib: lib.nn.LSTM(3, 4, proj_size=2)(
+        lib.ones(5, 2, 3), (lib.ones(1, 2, 4), lib.ones(1, 2, 4))
+    ),
+    "lstm_proj_c_size": lambda lib: lib.nn.LSTM(3, 4, proj_size=2)(
+        lib.ones(5, 2, 3), (lib.ones(1, 2, 2), lib.ones(1, 2, 2))
+    ),
+    "lstm_unbatched_h_size": lambda lib: lib.nn.LSTM(3, 4, proj_size=2)(
+        lib.ones(5, 3), (lib.ones(1, 4), lib.ones(1, 4))
+    ),
+    "lstm_unbatched_3d_state": lambda lib: lib.nn.LSTM(3, 4)(
+        lib.ones(5, 3), (lib.ones(1, 1, 4), lib.ones(1, 4))
+    ),
+    "lstm_batched_2d_state": lambda lib: lib.nn.LSTM(3, 4)(
+        lib.ones(5, 2, 3), (lib.ones(1, 4), lib.ones(1, 4))
+    ),
+    "gru_unbatched_3d_state": lambda lib: lib.nn.GRU(3, 4)(lib.ones(5, 3), lib.ones(1, 1, 4)),
+    "gru_state_size": lambda lib: lib.nn.GRU(3, 4)(lib.ones(5, 3), lib.ones(2, 4)),
+}
+
+
+@pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN")
+@pytest.mark.parametrize("name", list(ERRORS))
+def test_misuse_raises_pytorchs_exception_and_message(name: str) -> None:
+    error, message = _error_of(ERRORS[name])
+    with pytest.raises(error) as info:
+        ERRORS[name](cr)
+    assert str(info.value).splitlines()[0] == message
