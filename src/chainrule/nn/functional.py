@@ -32,7 +32,7 @@ from chainrule.ops.adaptive_pool import (
     adaptive_max_pool1d,
     adaptive_max_pool2d,
 )
-from chainrule.ops.attention import scaled_dot_product_attention
+from chainrule.ops.attention import multi_head_attention_forward, scaled_dot_product_attention
 from chainrule.ops.conv import (
     avg_pool2d,
     conv1d,
@@ -133,6 +133,7 @@ __all__ = [
     "max_unpool2d",
     "mish",
     "mse_loss",
+    "multi_head_attention_forward",
     "multi_margin_loss",
     "multilabel_soft_margin_loss",
     "nll_loss",
