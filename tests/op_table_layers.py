@@ -67,7 +67,79 @@ def _attention_separate(
     )
 
 
+BAG_INDEX = [1, 3, 9, 3, 0, 2, 7, 7]  # repeats within and across bags
+BAG_OFFSETS = [0, 2, 2, 5]  # an empty bag
+# PyTorch's embedding_bag has no forward-mode rule, nor a second derivative in its
+# per-sample weights: its rows leave those checks to the rows without a PyTorch twin.
+_NO_TORCH_JVP = {"jvp": "PyTorch's embedding_bag has no forward-mode rule to compare with"}
+_NO_TORCH_SECOND = {
+    "second_order": "PyTorch has no derivative of embedding_bag's per_sample_weights backward"
+}
+_CHAINRULE_ONLY = {"torch": "PyTorch's embedding_bag has no forward mode; the rows above compare"}
+
+
+def _bags(mode: str, **options: Any) -> Any:
+    """F.embedding_bag over BAG_INDEX cut at BAG_OFFSETS, of (table, *per-sample weights)."""
+    offsets = BAG_OFFSETS + [len(BAG_INDEX)] if options.get("include_last_offset") else BAG_OFFSETS
+
+    def build(F_: Any, lib: Any, weight: Any, *scales: Any) -> Any:
+        return F_.embedding_bag(
+            lib.tensor(BAG_INDEX),
+            weight,
+            lib.tensor(offsets),
+            mode=mode,
+            per_sample_weights=scales[0] if scales else None,
+            **options,
+        )
+
+    return build
+
+
+def _bag_rows(name: str, build: Any, covers: tuple[str, ...], shapes: Any) -> list[OpSpec]:
+    """An embedding_bag row against PyTorch (no jvp, nor second order in per-sample weights)
+    and its twin without PyTorch, which checks both against finite differences."""
+    weighted = len(shapes[0]) > 1
+    return [
+        _row(
+            name,
+            build,
+            covers,
+            shapes,
+            jvp=False,
+            second_order=not weighted,
+            why_off={**_NO_TORCH_JVP, **(_NO_TORCH_SECOND if weighted else {})},
+        ),
+        OpSpec(
+            f"{name}_forward_mode",
+            lambda *xs: build(F, cr, *xs),
+            None,
+            covers,
+            shapes,
+            why_off=_CHAINRULE_ONLY,
+        ),
+    ]
+
+
 LAYERS_SPECS: list[OpSpec] = [
+    *_bag_rows(
+        "embedding_bag_sum_per_sample_weights",
+        _bags("sum"),
+        ("GetItem", "Where", "Mul", "Sum"),
+        (((10, 3), (8,)),),
+    ),
+    *_bag_rows("embedding_bag_mean_padding", _bags("mean", padding_idx=3), ("Div",), (((10, 3),),)),
+    *_bag_rows(
+        "embedding_bag_max_last_offset",
+        _bags("max", include_last_offset=True),
+        ("MaxAlong",),
+        (((10, 3),),),
+    ),
+    *_bag_rows(
+        "embedding_bag_2d_mean",
+        lambda F_, lib, w: F_.embedding_bag(lib.tensor([[4, 2, 4], [0, 1, 9]]), w),
+        ("GetItem", "Sum", "Div"),
+        (((10, 2),),),
+    ),
     _row(
         "multi_head_attention_forward_bias_kv",
         _attention,

@@ -65,6 +65,26 @@ def _functional(lib: Any, m: Any, q: Any, k: Any, v: Any, static_v: Any) -> Any:
     )
 
 
+BAG_INDEX = [1, 3, 9, 3, 0, 2, 7, 7]  # repeats within and across bags
+BAG_OFFSETS = [0, 2, 2, 5]  # an empty bag
+
+
+def _bags(lib: Any, m: Any, *weights: Any) -> Any:
+    return m(lib.tensor(BAG_INDEX), lib.tensor(BAG_OFFSETS), *weights)
+
+
+def _bags_2d(lib: Any, m: Any) -> Any:
+    return m(lib.tensor(BAG_INDEX).reshape(2, 4))
+
+
+def _bags_last_offset(lib: Any, m: Any) -> Any:
+    return m(lib.tensor(BAG_INDEX), lib.tensor(BAG_OFFSETS + [len(BAG_INDEX)]))
+
+
+def _lookups(lib: Any, m: Any) -> Any:
+    return m(lib.tensor([[1, 3, 1], [0, 3, 9]]))
+
+
 # name: (build(nn), input shapes, call(lib, module, *inputs))
 LAYERS: dict[str, tuple[Callable[[Any], Any], list[tuple[int, ...]], Callable[..., Any]]] = {
     "softplus": (lambda nn: nn.Softplus(), [(3, 4)], _plain),
@@ -84,6 +104,33 @@ LAYERS: dict[str, tuple[Callable[[Any], Any], list[tuple[int, ...]], Callable[..
         lambda nn: nn.LSTM(3, 4, bidirectional=True, proj_size=2),
         [(5, 3), (2, 2), (2, 4)],
         _lstm_state,
+    ),
+    "embedding_max_norm": (lambda nn: nn.Embedding(10, 3, max_norm=1.2), [], _lookups),
+    "embedding_max_norm_p1_padding": (
+        lambda nn: nn.Embedding(10, 3, padding_idx=3, max_norm=0.9, norm_type=1.0),
+        [],
+        _lookups,
+    ),
+    "embedding_bag_mean": (lambda nn: nn.EmbeddingBag(10, 3), [], _bags),
+    "embedding_bag_sum_weighted": (
+        lambda nn: nn.EmbeddingBag(10, 3, mode="sum"),
+        [(len(BAG_INDEX),)],
+        _bags,
+    ),
+    "embedding_bag_max_padding": (
+        lambda nn: nn.EmbeddingBag(10, 3, mode="max", padding_idx=7),
+        [],
+        _bags,
+    ),
+    "embedding_bag_mean_padding_2d": (
+        lambda nn: nn.EmbeddingBag(10, 3, padding_idx=-7),
+        [],
+        _bags_2d,
+    ),
+    "embedding_bag_sum_last_offset_max_norm": (
+        lambda nn: nn.EmbeddingBag(10, 3, 1.0, 3.0, mode="sum", include_last_offset=True),
+        [],
+        _bags_last_offset,
     ),
     "attention_kdim_vdim": (
         lambda nn: nn.MultiheadAttention(6, 2, kdim=3, vdim=5),
@@ -179,6 +226,56 @@ def test_lstm_proj_on_a_packed_batch_as_pytorchs(enforce_sorted: bool) -> None:
         )
 
 
+@pytest.mark.parametrize("lib", [cr, torch])
+def test_embedding_max_norm_renormalises_the_looked_up_rows_in_place(lib: Any) -> None:
+    rng = np.random.default_rng(5)
+    table = rng.normal(size=(6, 4)) * 2
+    weight = lib.tensor(table, requires_grad=True)
+    before = weight._version
+    out = lib.nn.functional.embedding(lib.tensor([[4, 1], [1, 0]]), weight, max_norm=1.5)
+    assert weight._version == before + 1
+    norms = np.linalg.norm(table, axis=1)
+    expected = table.copy()
+    for row in (0, 1, 4):
+        if norms[row] > 1.5:
+            expected[row] *= 1.5 / (norms[row] + 1e-7)
+    np.testing.assert_allclose(weight.detach().numpy(), expected, rtol=1e-15)
+    np.testing.assert_array_equal(out.detach().numpy(), expected[[[4, 1], [1, 0]]])
+    out.sum().backward()
+    np.testing.assert_array_equal(weight.grad.numpy().sum(1), [4.0, 8.0, 0, 0, 4.0, 0])
+
+
+def test_embedding_max_norm_float32_rows_as_pytorchs() -> None:
+    table = (np.random.default_rng(6).normal(size=(50, 8)) * 3).astype(np.float32)
+    index = np.random.default_rng(7).integers(0, 50, (4, 9))
+    results = []
+    for lib in (cr, torch):
+        weight = lib.tensor(table)
+        out = lib.nn.functional.embedding(lib.tensor(index), weight, max_norm=2.0, norm_type=2.5)
+        results.append((weight.numpy(), out.numpy()))
+    for ours, theirs in zip(*results, strict=True):
+        assert ours.dtype == theirs.dtype
+        # float32 norms: NumPy's and PyTorch's sums may differ in the last bit.
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=0)
+
+
+@pytest.mark.parametrize("freeze", [True, False])
+def test_from_pretrained_shares_the_tensor_and_freezes_as_pytorch(freeze: bool) -> None:
+    for lib in (cr, torch):
+        table = lib.tensor([[1.0, 2.0], [3.0, 4.0], [0.5, 0.5]])
+        for module in (
+            lib.nn.Embedding.from_pretrained(table, freeze, padding_idx=2, max_norm=4.0),
+            lib.nn.EmbeddingBag.from_pretrained(table, freeze, mode="max", padding_idx=-1),
+        ):
+            assert module.weight.requires_grad is not freeze
+            assert module.padding_idx == 2 and module.weight.shape == (3, 2)
+            module.weight.data[0, 0] = 7.0
+            assert table[0, 0].item() == 7.0
+    assert repr(cr.nn.EmbeddingBag.from_pretrained(cr.ones(3, 2), max_norm=2)) == repr(
+        torch.nn.EmbeddingBag.from_pretrained(torch.ones(3, 2), max_norm=2)
+    )
+
+
 def _error_of(call: Callable[[Any], Any]) -> tuple[type, str]:
     try:
         call(torch)
@@ -192,7 +289,41 @@ def _mha(lib: Any, *shapes: tuple[int, ...], **options: Any) -> Any:
     return lib.nn.MultiheadAttention(4, 2, **options)(*(lib.ones(s) for s in shapes))
 
 
+def _bag(lib: Any, index: Any, offsets: Any = None, **options: Any) -> Any:
+    """F.embedding_bag over a (10, 3) table; lists become int64 tensors."""
+    as_tensor = lambda v: lib.tensor(v) if isinstance(v, list) else v  # noqa: E731
+    options = {k: as_tensor(v) for k, v in options.items()}
+    return lib.nn.functional.embedding_bag(
+        as_tensor(index), lib.ones(10, 3), as_tensor(offsets), **options
+    )
+
+
 ERRORS: dict[str, Callable[[Any], Any]] = {
+    "embedding_padding_idx": lambda lib: lib.nn.Embedding(3, 2, padding_idx=3),
+    "embedding_negative_padding_idx": lambda lib: lib.nn.Embedding(3, 2, padding_idx=-4),
+    "functional_embedding_padding_idx": lambda lib: lib.nn.functional.embedding(
+        lib.tensor([1]), lib.ones(3, 2), padding_idx=5
+    ),
+    "embedding_weight_shape": lambda lib: lib.nn.Embedding(3, 2, _weight=lib.ones(2, 3)),
+    "from_pretrained_1d": lambda lib: lib.nn.Embedding.from_pretrained(lib.ones(3)),
+    "bag_padding_idx": lambda lib: lib.nn.EmbeddingBag(3, 2, padding_idx=3),
+    "bag_functional_padding_idx": lambda lib: _bag(lib, [1, 2], [0], padding_idx=10),
+    "bag_2d_with_offsets": lambda lib: _bag(lib, [[1, 2], [3, 4]], [0, 1]),
+    "bag_1d_without_offsets": lambda lib: _bag(lib, [1, 2, 3]),
+    "bag_offsets_2d": lambda lib: _bag(lib, [1, 2, 3], [[0, 1]]),
+    "bag_input_3d": lambda lib: _bag(lib, [[[1, 2, 3]]]),
+    "bag_first_offset": lambda lib: _bag(lib, [1, 2, 3], [1, 2]),
+    "bag_last_offset": lambda lib: _bag(lib, [1, 2, 3], [0, 5]),
+    "bag_mode": lambda lib: _bag(lib, [1, 2, 3], [0, 1], mode="median"),
+    "bag_weights_mode": lambda lib: _bag(
+        lib, [1, 2, 3], [0, 1], per_sample_weights=lib.ones(3), mode="max"
+    ),
+    "bag_weights_mean": lambda lib: _bag(lib, [1, 2, 3], [0, 1], per_sample_weights=lib.ones(3)),
+    "bag_weights_shape": lambda lib: _bag(
+        lib, [1, 2, 3], [0, 1], per_sample_weights=lib.ones(2), mode="sum"
+    ),
+    "bag_index_range": lambda lib: _bag(lib, [1, 2, 13], [0, 1]),
+    "bag_negative_index": lambda lib: _bag(lib, [1, -2, 3], [0, 1]),
     "attention_kdim_mismatch": lambda lib: _mha(lib, (3, 1, 4), (5, 1, 4), (5, 1, 4), kdim=3),
     "attention_value_shape": lambda lib: _mha(lib, (3, 1, 4), (5, 1, 4), (4, 1, 4)),
     "attention_separate_value_shape": lambda lib: _mha(
@@ -299,4 +430,16 @@ def test_misuse_raises_pytorchs_exception_and_message(name: str) -> None:
     error, message = _error_of(ERRORS[name])
     with pytest.raises(error) as info:
         ERRORS[name](cr)
-    assert str(info.value).splitlines()[0].replace("chainrule", "torch") == message
+    ours = str(info.value).splitlines()[0].replace("chainrule", "torch")
+    if name in OWN_MESSAGES:
+        assert ours == OWN_MESSAGES[name]
+    else:
+        assert ours == message
+
+
+# PyTorch's own message is wrong here: its kernels number the entries within a worker's
+# chunk of bags ("Index 1" for entry 2), or say "Expected i < index_size".
+OWN_MESSAGES = {
+    "bag_index_range": "Index 2 of input takes value 13 which is not in the valid range [0, 10)",
+    "bag_negative_index": "Index 1 of input takes value -2 which is not in the valid range [0, 10)",
+}

@@ -61,7 +61,6 @@ from chainrule.nn.activation import (
     RReLU,
     Softmax2d,
     Softmin,
-    Softplus,
     Softshrink,
     Softsign,
     Tanhshrink,
@@ -117,6 +116,11 @@ from chainrule.nn.upsampling import (
     UpsamplingBilinear2d,
     UpsamplingNearest2d,
 )
+
+# isort: split
+# ---- layers and layer options (layers20)
+from chainrule.nn.activation import Softplus
+from chainrule.nn.layers import EmbeddingBag
 
 __all__ = [
     "AdaptiveAvgPool2d",
@@ -188,7 +192,6 @@ __all__ = [
     "Softmax",
     "Softmax2d",
     "Softmin",
-    "Softplus",
     "Softshrink",
     "Softsign",
     "Tanh",
@@ -239,4 +242,10 @@ __all__ += [
     "UpsamplingNearest2d",
     "ZeroPad1d",
     "ZeroPad2d",
+]
+
+# ---- (layers20)
+__all__ += [
+    "EmbeddingBag",
+    "Softplus",
 ]

@@ -99,6 +99,7 @@ __all__ = [
     "elu",
     "elu_",
     "embedding",
+    "embedding_bag",
     "fold",
     "gaussian_nll_loss",
     "gelu",
@@ -430,21 +431,217 @@ def group_norm(
 
 
 def embedding(
-    input: Tensor,
+    input: Tensor,  # noqa: A002
     weight: Tensor,
-    padding_idx: int | None = None,  # noqa: A002
+    padding_idx: int | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
 ) -> Tensor:
     """Rows of ``weight`` picked by the integer tensor ``input``; rows picked at
-    ``padding_idx`` pass no gradient back."""
+    ``padding_idx`` pass no gradient back. With ``max_norm``, each picked row whose
+    ``norm_type``-norm exceeds it is first scaled down to that norm *in* ``weight``, in place
+    and without gradient, as PyTorch does.
+
+    >>> import chainrule as cr
+    >>> weight = cr.tensor([[3.0, 4.0], [0.3, 0.4]])
+    >>> embedding(cr.tensor([0, 1]), weight, max_norm=1.0)
+    tensor([[0.6000, 0.8000],
+            [0.3000, 0.4000]])
+    >>> weight[0]
+    tensor([0.6000, 0.8000])
+    """
     if input.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be an integer tensor, got {input.dtype}")
+    _refuse_embedding_options(scale_grad_by_freq, sparse)
+    if padding_idx is not None:
+        padding_idx = _padding_row(padding_idx, weight.shape[0])
+    if max_norm is not None:
+        _renorm_rows(weight, input, max_norm, norm_type)
     out = weight[input]
     if padding_idx is None:
         return named(out, "EmbeddingBackward0")
-    if padding_idx < 0:
-        padding_idx += weight.shape[0]
     at_padding = (input._data == padding_idx)[..., None]
     return elementwise.where(at_padding, out.detach(), out)
+
+
+def _padding_row(padding_idx: int, rows: int, name: str = "Padding_idx") -> int:
+    """``padding_idx`` as a row of a table of ``rows`` (from the end if negative), checked
+    as PyTorch checks it (``name`` starts its message: EmbeddingBag's is lower case)."""
+    if not -rows <= padding_idx < max(rows, 1):
+        raise AssertionError(f"{name} must be within num_embeddings")
+    return padding_idx % rows if rows else padding_idx
+
+
+def _refuse_embedding_options(scale_grad_by_freq: bool, sparse: bool) -> None:
+    """PyTorch's gradient options chainrule has no form for: a sparse gradient, and the
+    backward-only scaling of each row's gradient by its frequency in the batch."""
+    for name, given in (("scale_grad_by_freq", scale_grad_by_freq), ("sparse", sparse)):
+        if given:
+            raise NotImplementedError(f"embedding: {name}=True is not supported")
+
+
+def _renorm_rows(weight: Tensor, input: Tensor, max_norm: float, norm_type: float) -> None:  # noqa: A002
+    """PyTorch's ``embedding_renorm_``: every row of ``weight`` that ``input`` picks, with a
+    ``norm_type``-norm above ``max_norm``, multiplied in place (under no_grad, one write, as
+    PyTorch's one in-place call) by ``max_norm / (norm + 1e-7)``, computed in float64 from the
+    norm and applied in ``weight``'s dtype, as PyTorch's double scale on a row."""
+    rows = _make(xp.unique(input._data))
+    with grad_mode.no_grad():
+        picked = weight[rows]
+        norms = picked.norm(norm_type, 1)._data.astype(xp.float64)
+        scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+        weight[rows] = picked * _make(scale.astype(weight._data.dtype)[:, None])
+
+
+def embedding_bag(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    offsets: Tensor | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2,
+    scale_grad_by_freq: bool = False,
+    mode: str = "mean",
+    sparse: bool = False,
+    per_sample_weights: Tensor | None = None,
+    include_last_offset: bool = False,
+    padding_idx: int | None = None,
+) -> Tensor:
+    """The sums, means or maxima of bags of ``weight``'s rows: a 2-D ``input`` holds one bag
+    per row; a 1-D one is cut into bags where ``offsets`` start them (with
+    ``include_last_offset`` its last entry ends the last bag). Entries equal to
+    ``padding_idx`` are left out (of the count of a mean, too); an empty bag gives zeros.
+    ``per_sample_weights`` (``mode='sum'`` only) scale each row first.
+
+    >>> import chainrule as cr
+    >>> weight = cr.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    >>> embedding_bag(cr.tensor([0, 2, 1]), weight, cr.tensor([0, 2]), mode="sum")
+    tensor([[6., 8.],
+            [3., 4.]])
+    """
+    input, offsets, per_sample_weights = _bags_checked(input, weight, offsets, per_sample_weights)
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError("mode has to be one of sum, mean or max")
+    _refuse_embedding_options(scale_grad_by_freq, sparse)
+    if max_norm is not None:
+        _renorm_rows(weight, input, max_norm, norm_type)
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(
+            "embedding_bag: per_sample_weights was not None. per_sample_weights is only "
+            f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
+            "GitHub."
+        )
+    if padding_idx is not None:
+        rows = weight.shape[0]
+        if not -rows <= padding_idx < rows:
+            raise RuntimeError(
+                "padding_idx must be within the number of embeddings, "
+                f"-{rows} through {rows - 1}, but got {padding_idx}"
+            )
+        padding_idx %= rows
+    # The bags side by side, (B, longest bag): entry j of bag b is input[starts[b] + j], kept
+    # where j is inside the bag and the index is not padding_idx.
+    bounds = offsets._data.tolist() + ([] if include_last_offset else [input.shape[0]])
+    starts, ends = xp.asarray(bounds[:-1], dtype=xp.int64), xp.asarray(bounds[1:], dtype=xp.int64)
+    lengths = xp.maximum(ends - starts, 0)
+    places = starts[:, None] + xp.arange(int(lengths.max(initial=0)))
+    inside = places < ends[:, None]
+    places = xp.where(inside, places, 0)
+    indices = xp.where(inside, input._data[places] if input.shape[0] else 0, 0)
+    kept = inside if padding_idx is None else inside & (indices != padding_idx)
+    rows = weight[_make(indices)]  # (B, longest, D)
+    kept_rows = _make(kept[..., None])
+    if mode == "max":
+        # Maxima as max(dim)'s: the gradient goes to one row per feature, the first maximum,
+        # as PyTorch's; an empty bag gives 0.
+        filled = elementwise.where(kept_rows, rows, float("-inf"))
+        out = filled.max(1).values if rows.shape[1] else filled.sum(1)
+        return named(
+            elementwise.where(_make(kept.any(1)[:, None]), out, 0.0), "EmbeddingBagBackward0"
+        )
+    rows = elementwise.where(kept_rows, rows, 0.0)
+    if per_sample_weights is not None:
+        # (the mask through an op: a second array on kept's memory would stop cr.compile)
+        scales = elementwise.where(kept_rows.squeeze(-1), per_sample_weights[_make(places)], 0.0)
+        rows = rows * scales[..., None]
+    out = rows.sum(1)  # in each bag's order, as PyTorch adds its rows
+    if mode == "mean":
+        counts = xp.maximum(kept.sum(1), 1).astype(weight._data.dtype)
+        out = out / _make(counts[:, None])
+    return named(out, "EmbeddingBagBackward0")
+
+
+def _bags_checked(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    offsets: Tensor | None,
+    per_sample_weights: Tensor | None,
+) -> tuple[Tensor, Tensor, Tensor | None]:
+    """embedding_bag's arguments checked as PyTorch checks them (its errors), a 2-D input
+    flattened with one bag per row: ``(input, offsets, per_sample_weights)``, 1-D."""
+    if per_sample_weights is not None and input.shape != per_sample_weights.shape:
+        raise ValueError(
+            f"embedding_bag: If per_sample_weights ({per_sample_weights.shape}) is not None, "
+            f"then it must have the same shape as the input ({input.shape})"
+        )
+    if weight.ndim != 2:
+        raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension {weight.ndim}")
+    if input.ndim == 2:
+        if offsets is not None:
+            found = "<class 'chainrule.Tensor'>" if isinstance(offsets, Tensor) else type(offsets)
+            raise ValueError(
+                "if input is 2D, then offsets has to be None, as input is treated is a mini-batch "
+                f"of fixed length sequences. However, found offsets of type {found}"
+            )
+        offsets = _make(xp.arange(input.shape[0], dtype=xp.int64) * input.shape[1])
+        input = _make(input._data.reshape(-1))  # indices: no op, no gradient
+        if per_sample_weights is not None:
+            per_sample_weights = per_sample_weights.reshape(-1)
+    elif input.ndim == 1:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        if offsets.ndim != 1:
+            raise ValueError("offsets has to be a 1D Tensor")
+    else:
+        raise ValueError(
+            f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.ndim}"
+        )
+    for name, tensor in (("indices", input), ("offsets", offsets)):
+        if tensor.dtype not in (xp.int32, xp.int64):
+            raise RuntimeError(
+                f"Expected tensor for argument #1 '{name}' to have one of the following scalar "
+                f"types: Long, Int; but got {tensor.dtype} instead (while checking arguments "
+                "for embedding_bag)"
+            )
+    if per_sample_weights is not None and per_sample_weights.dtype != weight.dtype:
+        raise RuntimeError(
+            "Expected tensor for argument #1 'weight' to have the same type as tensor for "
+            f"argument #1 'per_sample_weights'; but type {weight.dtype} does not equal "
+            f"{per_sample_weights.dtype} (while checking arguments for embedding_bag)"
+        )
+    bounds = offsets._data
+    if bounds.size and bounds[0] != 0:
+        raise RuntimeError(
+            "offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start "
+            f"from position 0. However, got {int(bounds[0])}"
+        )
+    if bounds.size and bounds[-1] > input.shape[0]:
+        raise RuntimeError(
+            f"offsets[-1] can not be greater than input's length {input.shape[0]} but got "
+            f"offsets[-1] of {int(bounds[-1])}"
+        )
+    if (xp.diff(bounds) < 0).any():
+        raise RuntimeError(f"embedding_bag: offsets must not decrease, got {bounds.tolist()}")
+    values = input._data
+    outside = (values < 0) | (values >= weight.shape[0])
+    if outside.any():
+        at = int(xp.argmax(outside))
+        raise RuntimeError(
+            f"Index {at} of input takes value {int(values[at])} which is not in the valid range "
+            f"[0, {weight.shape[0]})"
+        )
+    return input, offsets, per_sample_weights
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
