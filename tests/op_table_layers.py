@@ -69,13 +69,6 @@ def _attention_separate(
 
 BAG_INDEX = [1, 3, 9, 3, 0, 2, 7, 7]  # repeats within and across bags
 BAG_OFFSETS = [0, 2, 2, 5]  # an empty bag
-# PyTorch's embedding_bag has no forward-mode rule, nor a second derivative in its
-# per-sample weights: its rows leave those checks to the rows without a PyTorch twin.
-_NO_TORCH_JVP = {"jvp": "PyTorch's embedding_bag has no forward-mode rule to compare with"}
-_NO_TORCH_SECOND = {
-    "second_order": "PyTorch has no derivative of embedding_bag's per_sample_weights backward"
-}
-_CHAINRULE_ONLY = {"torch": "PyTorch's embedding_bag has no forward mode; the rows above compare"}
 
 
 def _bags(mode: str, **options: Any) -> Any:
@@ -95,50 +88,103 @@ def _bags(mode: str, **options: Any) -> Any:
     return build
 
 
-def _bag_rows(name: str, build: Any, covers: tuple[str, ...], shapes: Any) -> list[OpSpec]:
-    """An embedding_bag row against PyTorch (no jvp, nor second order in per-sample weights)
-    and its twin without PyTorch, which checks both against finite differences."""
-    weighted = len(shapes[0]) > 1
+def _twin_rows(
+    name: str, build: Any, covers: tuple[str, ...], shapes: Any, torch_op: str, second: bool
+) -> list[OpSpec]:
+    """A row against PyTorch, whose ``torch_op`` has no forward-mode rule (nor, unless
+    ``second``, a second derivative), and its twin without PyTorch, which checks what the
+    first cannot against finite differences."""
+    off = {"jvp": f"PyTorch's {torch_op} has no forward-mode rule to compare with"}
+    if not second:
+        off["second_order"] = f"PyTorch has no derivative of {torch_op}'s backward"
     return [
-        _row(
-            name,
-            build,
-            covers,
-            shapes,
-            jvp=False,
-            second_order=not weighted,
-            why_off={**_NO_TORCH_JVP, **(_NO_TORCH_SECOND if weighted else {})},
-        ),
+        _row(name, build, covers, shapes, jvp=False, second_order=second, why_off=off),
         OpSpec(
             f"{name}_forward_mode",
             lambda *xs: build(F, cr, *xs),
             None,
             covers,
             shapes,
-            why_off=_CHAINRULE_ONLY,
+            why_off={"torch": f"PyTorch's {torch_op} has no forward mode; the row above compares"},
         ),
     ]
 
 
+MULTILABEL_TARGET = [[3, 0, -1, 1], [2, 2, 1, -1], [-1, 0, 1, 2]]  # a repeat, an empty list
+
+
+def _l1(x: Any, y: Any) -> Any:
+    return (x - y).abs().sum(-1)
+
+
 LAYERS_SPECS: list[OpSpec] = [
-    *_bag_rows(
+    *[
+        row
+        for reduction in ("mean", "sum", "none")
+        for row in _twin_rows(
+            f"multilabel_margin_loss_{reduction}",
+            lambda F_, lib, x, reduction=reduction: F_.multilabel_margin_loss(
+                x, lib.tensor(MULTILABEL_TARGET), reduction=reduction
+            ),
+            ("Gather", "Where", "Sum"),
+            (((3, 4),),),
+            "multilabel_margin_loss",
+            second=False,
+        )
+    ],
+    *_twin_rows(
+        "multilabel_margin_loss_one_sample",
+        lambda F_, lib, x: F_.multilabel_margin_loss(x, lib.tensor([1, 3, -1, 0])),
+        ("Gather", "Where"),
+        (((4,),),),
+        "multilabel_margin_loss",
+        second=False,
+    ),
+    _row(
+        "triplet_margin_with_distance_loss",
+        lambda F_, lib, a, p, n: F_.triplet_margin_with_distance_loss(a, p, n, margin=2.0),
+        ("Sub", "Clamp"),
+        (((4, 3), (4, 3), (4, 3)), ((3,), (3,), (3,))),
+    ),
+    _row(
+        "triplet_margin_with_distance_loss_l1_swap_none",
+        lambda F_, lib, a, p, n: F_.triplet_margin_with_distance_loss(
+            a, p, n, distance_function=_l1, margin=1.5, swap=True, reduction="none"
+        ),
+        ("Abs", "Minimum"),
+        (((4, 3), (4, 3), (4, 3)),),
+    ),
+    *_twin_rows(
         "embedding_bag_sum_per_sample_weights",
         _bags("sum"),
         ("GetItem", "Where", "Mul", "Sum"),
         (((10, 3), (8,)),),
+        "embedding_bag",
+        second=False,  # in the per-sample weights
     ),
-    *_bag_rows("embedding_bag_mean_padding", _bags("mean", padding_idx=3), ("Div",), (((10, 3),),)),
-    *_bag_rows(
+    *_twin_rows(
+        "embedding_bag_mean_padding",
+        _bags("mean", padding_idx=3),
+        ("Div",),
+        (((10, 3),),),
+        "embedding_bag",
+        second=True,
+    ),
+    *_twin_rows(
         "embedding_bag_max_last_offset",
         _bags("max", include_last_offset=True),
         ("MaxAlong",),
         (((10, 3),),),
+        "embedding_bag",
+        second=True,
     ),
-    *_bag_rows(
+    *_twin_rows(
         "embedding_bag_2d_mean",
         lambda F_, lib, w: F_.embedding_bag(lib.tensor([[4, 2, 4], [0, 1, 9]]), w),
         ("GetItem", "Sum", "Div"),
         (((10, 2),),),
+        "embedding_bag",
+        second=True,
     ),
     _row(
         "multi_head_attention_forward_bias_kv",

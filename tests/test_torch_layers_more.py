@@ -132,6 +132,28 @@ LAYERS: dict[str, tuple[Callable[[Any], Any], list[tuple[int, ...]], Callable[..
         [],
         _bags_last_offset,
     ),
+    "multilabel_margin_loss_sum": (
+        lambda nn: nn.MultiLabelMarginLoss(reduction="sum"),
+        [(3, 4)],
+        lambda lib, m, x: m(x, lib.tensor([[3, 0, -1, 1], [2, 2, 1, -1], [-1, 0, 1, 2]])),
+    ),
+    "multilabel_margin_loss_one_sample_none": (
+        lambda nn: nn.MultiLabelMarginLoss(reduction="none"),
+        [(4,)],
+        lambda lib, m, x: m(x, lib.tensor([1, 3, -1, 0])),
+    ),
+    "triplet_margin_with_distance_loss": (
+        lambda nn: nn.TripletMarginWithDistanceLoss(),
+        [(4, 3), (4, 3), (4, 3)],
+        _plain,
+    ),
+    "triplet_margin_with_distance_loss_module_distance_swap": (
+        lambda nn: nn.TripletMarginWithDistanceLoss(
+            distance_function=nn.PairwiseDistance(p=1.0), margin=0.5, swap=True, reduction="none"
+        ),
+        [(4, 3), (4, 3), (4, 3)],
+        _plain,
+    ),
     "attention_kdim_vdim": (
         lambda nn: nn.MultiheadAttention(6, 2, kdim=3, vdim=5),
         [(4, 2, 6), (5, 2, 3), (5, 2, 5)],
@@ -276,6 +298,30 @@ def test_from_pretrained_shares_the_tensor_and_freezes_as_pytorch(freeze: bool) 
     )
 
 
+@pytest.mark.parametrize(
+    ("scores", "target", "reduction"),
+    [
+        (0.5, 0, "none"),
+        (0.5, -1, "mean"),
+        (np.zeros((0, 2)), np.zeros((0, 2), int), "none"),
+        ([0.3, float("inf"), -1.0], [2, -1, 1], "none"),
+        ([[0.3, float("nan"), -1.0]], [[1, 0, -1]], "mean"),
+    ],
+)
+def test_multilabel_margin_loss_edges_as_pytorchs(scores: Any, target: Any, reduction: str) -> None:
+    # (Not an empty batch reduced: PyTorch returns uninitialised memory there; chainrule's
+    # sum is 0, its mean nan, as of any empty tensor.)
+    results = []
+    for lib in (cr, torch):
+        x = lib.tensor(scores, dtype=lib.float64, requires_grad=True)
+        loss = lib.nn.functional.multilabel_margin_loss(x, lib.tensor(target), reduction=reduction)
+        loss.sum().backward()
+        results.append((loss.detach().numpy(), x.grad.numpy()))
+    for ours, theirs in zip(*results, strict=True):
+        assert ours.shape == theirs.shape
+        np.testing.assert_allclose(ours, theirs, rtol=1e-15)
+
+
 def _error_of(call: Callable[[Any], Any]) -> tuple[type, str]:
     try:
         call(torch)
@@ -298,7 +344,30 @@ def _bag(lib: Any, index: Any, offsets: Any = None, **options: Any) -> Any:
     )
 
 
+def _multilabel(lib: Any, shape: tuple[int, ...], target: Any, dtype: Any = None) -> Any:
+    target = lib.tensor(target, dtype=dtype or lib.int64)
+    return lib.nn.functional.multilabel_margin_loss(lib.ones(shape), target)
+
+
+def _triplet(lib: Any, *shapes: tuple[int, ...], **options: Any) -> Any:
+    return lib.nn.functional.triplet_margin_with_distance_loss(
+        *(lib.ones(s) for s in shapes), **options
+    )
+
+
 ERRORS: dict[str, Callable[[Any], Any]] = {
+    "multilabel_float_target": lambda lib: _multilabel(lib, (2, 2), [[0, 1]] * 2, lib.float32),
+    "multilabel_int32_target": lambda lib: _multilabel(lib, (2, 2), [[0, 1]] * 2, lib.int32),
+    "multilabel_target_shape": lambda lib: _multilabel(lib, (2, 3), [[0, 1]] * 2),
+    "multilabel_target_range": lambda lib: _multilabel(lib, (2, 3), [[0, 5, -1], [1, -1, 0]]),
+    "multilabel_target_below": lambda lib: _multilabel(lib, (2, 3), [[0, 1, -2], [1, -1, 0]]),
+    "multilabel_3d": lambda lib: _multilabel(lib, (2, 3, 4), np.zeros((2, 3, 4), int).tolist()),
+    "multilabel_no_classes": lambda lib: _multilabel(lib, (2, 0), [[], []]),
+    "triplet_distance_margin": lambda lib: _triplet(lib, (2, 3), (2, 3), (2, 3), margin=0.0),
+    "triplet_distance_reduction": lambda lib: _triplet(lib, (2, 3), (2, 3), (2, 3), reduction="x"),
+    "triplet_distance_dims": lambda lib: _triplet(lib, (2, 3), (3,), (2, 3)),
+    "triplet_distance_module_margin": lambda lib: lib.nn.TripletMarginWithDistanceLoss(margin=-1.0),
+    "triplet_distance_positional": lambda lib: lib.nn.TripletMarginWithDistanceLoss(None),
     "embedding_padding_idx": lambda lib: lib.nn.Embedding(3, 2, padding_idx=3),
     "embedding_negative_padding_idx": lambda lib: lib.nn.Embedding(3, 2, padding_idx=-4),
     "functional_embedding_padding_idx": lambda lib: lib.nn.functional.embedding(

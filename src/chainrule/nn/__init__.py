@@ -121,6 +121,7 @@ from chainrule.nn.upsampling import (
 # ---- layers and layer options (layers20)
 from chainrule.nn.activation import Softplus
 from chainrule.nn.layers import EmbeddingBag
+from chainrule.nn.losses import MultiLabelMarginLoss, TripletMarginWithDistanceLoss
 
 __all__ = [
     "AdaptiveAvgPool2d",
@@ -247,5 +248,7 @@ __all__ += [
 # ---- (layers20)
 __all__ += [
     "EmbeddingBag",
+    "MultiLabelMarginLoss",
     "Softplus",
+    "TripletMarginWithDistanceLoss",
 ]

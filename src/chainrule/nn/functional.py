@@ -136,6 +136,7 @@ __all__ = [
     "mse_loss",
     "multi_head_attention_forward",
     "multi_margin_loss",
+    "multilabel_margin_loss",
     "multilabel_soft_margin_loss",
     "nll_loss",
     "normalize",
@@ -170,6 +171,7 @@ __all__ = [
     "threshold",
     "threshold_",
     "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
     "unfold",
     "upsample",
     "upsample_bilinear",
@@ -1360,6 +1362,94 @@ def multi_margin_loss(
     if reduction == "none" and input.ndim < 2 and target.ndim == 0:
         loss = loss.reshape(())
     return named(_reduce(loss, reduction), "MultiMarginLossBackward0")
+
+
+def multilabel_margin_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """The multi-label hinge loss: per sample, ``sum over j, i of max(0, 1 - (x[y_j] - x[i]))
+    / C`` over its targets y_j (the class indices in ``target`` before its first -1, a repeat
+    counted again) and the classes i that are no target, for (N, C) scores (or (C,)).
+
+    >>> import chainrule as cr
+    >>> multilabel_margin_loss(cr.tensor([[0.1, 0.2, 0.4, 0.8]]), cr.tensor([[3, 0, -1, 1]]))
+    tensor(0.8500)
+    """
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    check_reduction(reduction)
+    if input.ndim > 2 or (input.numel() == 0 and not (input.ndim == 2 and input.shape[1])):
+        raise RuntimeError(
+            "Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+            f"{list(input.shape)}"
+        )
+    if target.dtype.dtype != xp.int64:
+        raise RuntimeError(
+            f"expected scalar type Long but found {inplace_ops._torch_name(target.dtype.dtype, 1)}"
+        )
+    if target.shape != input.shape:
+        raise RuntimeError(
+            f"inconsistent target size: {list(target.shape)} for input of size: {list(input.shape)}"
+        )
+    rows = input.shape[0] if input.ndim == 2 else 1
+    classes = input.shape[-1] if input.ndim else 1
+    labels = target._data.reshape(rows, classes)
+    if labels.size and (labels.min() < -1 or labels.max() >= classes):
+        raise RuntimeError("argument #2 'target' is out of range")
+    listed = xp.cumprod(labels != -1, axis=1).astype(bool)  # the entries before the first -1
+    picks = xp.where(listed, labels, 0)
+    is_target = ((picks[:, :, None] == xp.arange(classes)) & listed[:, :, None]).any(1)
+    scores = input.reshape(rows, classes)
+    # z over (N, targets, classes), counted as PyTorch counts it: only where z > 0 (so a nan
+    # counts nothing) for a listed target and a class that is no target
+    z = 1 - scores.gather(1, _make(picks)).unsqueeze(2) + scores.unsqueeze(1)
+    counted = (z > 0) & _make(listed[:, :, None] & ~is_target[:, None, :])
+    loss = elementwise.where(counted, z, 0.0).sum((1, 2)) / classes
+    if input.ndim < 2:
+        loss = loss.reshape(())
+    return named(_reduce(loss, reduction), "MultilabelMarginLossBackward0")
+
+
+def triplet_margin_with_distance_loss(
+    anchor: Tensor,
+    positive: Tensor,
+    negative: Tensor,
+    *,
+    distance_function: Any = None,
+    margin: float = 1.0,
+    swap: bool = False,
+    reduction: str = "mean",
+) -> Tensor:
+    """``max(0, margin + d(anchor, positive) - d(anchor, negative))`` with any distance
+    ``d`` (:func:`pairwise_distance` by default); ``swap`` takes the smaller of d(a, n) and
+    d(p, n).
+
+    >>> import chainrule as cr
+    >>> a, p, n = cr.tensor([[0.0, 0.0]]), cr.tensor([[3.0, 4.0]]), cr.tensor([[1.0, 0.0]])
+    >>> l1 = lambda x, y: (x - y).abs().sum(-1)
+    >>> triplet_margin_with_distance_loss(a, p, n, distance_function=l1)
+    tensor(7.)
+    """
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    dims = (anchor.ndim, positive.ndim, negative.ndim)
+    if len(set(dims)) != 1:
+        raise RuntimeError(
+            "The anchor, positive, and negative tensors are expected to have the same number of "
+            f"dimensions, but got: anchor {dims[0]}D, positive {dims[1]}D, and negative "
+            f"{dims[2]}D inputs"
+        )
+    distance = pairwise_distance if distance_function is None else distance_function
+    to_positive = distance(anchor, positive)
+    to_negative = distance(anchor, negative)
+    if swap:
+        to_negative = elementwise.minimum(to_negative, distance(positive, negative))
+    return _reduce((margin + to_positive - to_negative).clamp(min=0), reduction)
 
 
 def cross_entropy(
