@@ -12,6 +12,7 @@ from typing import Any
 import torch
 import torch.nn.functional as TF
 from op_table import OpSpec
+from op_table_random import seeded, torch_seeded
 
 import chainrule as cr
 import chainrule.nn.functional as F
@@ -117,7 +118,94 @@ def _l1(x: Any, y: Any) -> Any:
     return (x - y).abs().sum(-1)
 
 
+def _random_row(
+    name: str, draw: Any, covers: tuple[str, ...], shapes: Any, twin: bool = True, **kw: Any
+) -> OpSpec:
+    """``draw(F, lib, *tensors)`` with each library's generator seeded alike: chainrule draws
+    PyTorch's masks and noise, so the row is one function of its inputs, compared with
+    PyTorch's unless ``twin`` is False (vmap draws per example)."""
+    return OpSpec(
+        name,
+        seeded(lambda *xs: draw(F, cr, *xs)),
+        torch_seeded(lambda *xs: draw(TF, torch, *xs)) if twin else None,
+        covers,
+        shapes,
+        randomness="different",
+        **kw,
+    )
+
+
+# PyTorch's gumbel_softmax draws its noise in place into empty_like(logits): under jacfwd the
+# primal is unbatched, and vmap(randomness="different") refuses an in-place draw there.
+_GUMBEL_NO_TORCH_JVP = {
+    "jvp": "torch.func.jacfwd refuses gumbel_softmax's in-place draw on the unbatched primal"
+}
+_GUMBEL_FORWARD_ONLY = {
+    "torch": "torch.func.jacfwd refuses gumbel_softmax's draw; the rows above compare"
+}
+# The hard sample's gradient is the soft sample's (straight through), not the derivative of
+# the one-hot it returns, which is zero: finite differences have nothing to compare.
+_STRAIGHT_THROUGH = {
+    "finite_differences": "the straight-through gradient is by definition not the derivative "
+    "of the one-hot value; PyTorch's gradients are compared"
+}
+
+
+def _gumbel_rows(name: str, draw: Any, shapes: Any, hard: bool) -> list[OpSpec]:
+    off = _STRAIGHT_THROUGH if hard else {}
+    return [
+        _random_row(
+            name,
+            draw,
+            ("Softmax", "Div"),
+            shapes,
+            jvp=False,
+            finite_differences=not hard,
+            why_off={**_GUMBEL_NO_TORCH_JVP, **off},
+        ),
+        _random_row(
+            f"{name}_forward_mode",
+            draw,
+            ("Softmax", "Div"),
+            shapes,
+            twin=False,
+            finite_differences=not hard,
+            why_off={**_GUMBEL_FORWARD_ONLY, **off},
+        ),
+    ]
+
+
 LAYERS_SPECS: list[OpSpec] = [
+    _row(
+        "channel_shuffle",
+        lambda F_, lib, x: F_.channel_shuffle(x, 3),
+        ("Reshape", "Permute"),
+        (((2, 6, 3),), ((1, 3, 2, 2),)),
+    ),
+    _random_row(
+        "alpha_dropout",
+        lambda F_, lib, x: F_.alpha_dropout(x, 0.3, training=True),
+        ("Mul", "Add"),
+        (((4, 5),), ((30, 10),)),
+    ),
+    _random_row(
+        "feature_alpha_dropout",
+        lambda F_, lib, x: F_.feature_alpha_dropout(x, 0.4, training=True),
+        ("Mul", "Add"),
+        (((4, 5, 3),), ((6, 2),)),
+    ),
+    *_gumbel_rows(
+        "gumbel_softmax",
+        lambda F_, lib, x: F_.gumbel_softmax(x, tau=0.7, dim=0),
+        (((4, 5),), ((3,),)),
+        hard=False,
+    ),
+    *_gumbel_rows(
+        "gumbel_softmax_hard",
+        lambda F_, lib, x: F_.gumbel_softmax(x, hard=True),
+        (((4, 5),),),
+        hard=True,
+    ),
     *[
         row
         for reduction in ("mean", "sum", "none")

@@ -109,6 +109,21 @@ EAGER_ROWS = {
     # of dropout itself, drawing afresh, is tested in test_compile.py).
     "dropout_seeded_mask": "it draws random numbers or sets the generator outside",
     **dict.fromkeys(VALUE_READ_ROWS, "it reads a tensor's values outside chainrule's ops"),
+    # ---- (layers20) seeded as PyTorch inside the row; gumbel noise, as PyTorch's, is drawn by
+    # an in-place fill
+    **dict.fromkeys(
+        ("alpha_dropout", "feature_alpha_dropout"),
+        "it draws random numbers or sets the generator outside",
+    ),
+    **dict.fromkeys(
+        (
+            "gumbel_softmax",
+            "gumbel_softmax_forward_mode",
+            "gumbel_softmax_hard",
+            "gumbel_softmax_hard_forward_mode",
+        ),
+        "it changes a tensor in place",
+    ),
 }
 
 

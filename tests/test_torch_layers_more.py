@@ -20,6 +20,7 @@ import torch
 from test_nn_sequence_layers import assert_layer_matches_pytorch
 
 import chainrule as cr
+import chainrule.nn.functional as F
 
 
 def _plain(lib: Any, m: Any, *xs: Any) -> Any:
@@ -322,6 +323,60 @@ def test_multilabel_margin_loss_edges_as_pytorchs(scores: Any, target: Any, redu
         np.testing.assert_allclose(ours, theirs, rtol=1e-15)
 
 
+# name: call(lib, x) on a float32 (3, 4, 5) input, under the same seed in both libraries
+RANDOM_CALLS: dict[str, Callable[[Any, Any], Any]] = {
+    "alpha_dropout": lambda lib, x: lib.nn.functional.alpha_dropout(x, 0.3, True),
+    "alpha_dropout_eval": lambda lib, x: lib.nn.functional.alpha_dropout(x, 0.3),
+    "alpha_dropout_p1": lambda lib, x: lib.nn.functional.alpha_dropout(x, 1.0, True),
+    "alpha_dropout_module": lambda lib, x: lib.nn.AlphaDropout(0.2)(x),
+    "alpha_dropout_module_eval": lambda lib, x: lib.nn.AlphaDropout(0.2).eval()(x),
+    "feature_alpha_dropout": lambda lib, x: lib.nn.functional.feature_alpha_dropout(x, 0.5, True),
+    "feature_alpha_dropout_module": lambda lib, x: lib.nn.FeatureAlphaDropout(0.4)(x),
+    "gumbel_softmax": lambda lib, x: lib.nn.functional.gumbel_softmax(x),
+    "gumbel_softmax_hard_dim": lambda lib, x: lib.nn.functional.gumbel_softmax(x, 0.3, True, dim=1),
+    "channel_shuffle": lambda lib, x: lib.nn.functional.channel_shuffle(x.reshape(3, 4, 5, 1), 2),
+    "channel_shuffle_module": lambda lib, x: lib.nn.ChannelShuffle(4)(x),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", list(RANDOM_CALLS))
+def test_seeded_draws_values_and_gradients_as_pytorchs(name: str, dtype: str) -> None:
+    data = np.random.default_rng(8).normal(size=(3, 4, 5))
+    results = []
+    for lib in (cr, torch):
+        lib.manual_seed(11)
+        x = lib.tensor(data, dtype=getattr(lib, dtype), requires_grad=True)
+        y = RANDOM_CALLS[name](lib, x)
+        y.backward(lib.tensor(np.cos(np.arange(y.numel())), dtype=y.dtype).reshape(y.shape))
+        node = None if y.grad_fn is None else y.grad_fn.name()  # eval: the input itself
+        results.append((y.detach().numpy(), x.grad.numpy(), node))
+    (y, g, node), (ty, tg, tnode) = results
+    assert y.dtype == ty.dtype and y.shape == ty.shape and node == tnode
+    exact = not name.startswith("gumbel")  # exp, log and softmax: libm's last bits
+    np.testing.assert_allclose(y, ty, rtol=0 if exact else 1e-6)
+    np.testing.assert_allclose(g, tg, rtol=0 if exact else 1e-5, atol=0 if exact else 1e-6)
+
+
+def test_alpha_dropout_keeps_zero_mean_and_unit_variance() -> None:
+    x = cr.randn(400, 500)
+    for y in (F.alpha_dropout(x, 0.2, True), F.feature_alpha_dropout(x[:, :, None], 0.2, True)):
+        values = y.numpy()
+        assert abs(values.mean()) < 0.02 and abs(values.std() - 1) < 0.02
+    dropped = F.alpha_dropout(x, 0.2, True).numpy() == np.float32(-1.7580993408473766 * 1.0)
+    assert dropped.sum() == 0  # the dropped value is shifted and scaled, never alpha itself
+
+
+def test_gumbel_softmax_hard_is_one_hot_with_the_soft_gradient() -> None:
+    cr.manual_seed(2)
+    logits = cr.randn(6, 4, requires_grad=True)
+    y = F.gumbel_softmax(logits, 0.5, hard=True)
+    assert sorted(set(y.detach().numpy().ravel().tolist())) == [0.0, 1.0]
+    np.testing.assert_array_equal(y.detach().numpy().sum(1), np.ones(6))
+    with pytest.warns(UserWarning, match="`eps` parameter is deprecated and has no effect."):
+        F.gumbel_softmax(logits, eps=1e-5)
+
+
 def _error_of(call: Callable[[Any], Any]) -> tuple[type, str]:
     try:
         call(torch)
@@ -356,6 +411,14 @@ def _triplet(lib: Any, *shapes: tuple[int, ...], **options: Any) -> Any:
 
 
 ERRORS: dict[str, Callable[[Any], Any]] = {
+    "alpha_dropout_p": lambda lib: lib.nn.functional.alpha_dropout(lib.ones(3), 1.5, True),
+    "alpha_dropout_module_p": lambda lib: lib.nn.AlphaDropout(-0.1),
+    "feature_alpha_dropout_1d": lambda lib: lib.nn.functional.feature_alpha_dropout(
+        lib.ones(3), 0.5, True
+    ),
+    "channel_shuffle_2d": lambda lib: lib.nn.functional.channel_shuffle(lib.ones(2, 4), 2),
+    "channel_shuffle_groups": lambda lib: lib.nn.functional.channel_shuffle(lib.ones(2, 4, 3), 0),
+    "channel_shuffle_divisible": lambda lib: lib.nn.ChannelShuffle(2)(lib.ones(2, 5, 3)),
     "multilabel_float_target": lambda lib: _multilabel(lib, (2, 2), [[0, 1]] * 2, lib.float32),
     "multilabel_int32_target": lambda lib: _multilabel(lib, (2, 2), [[0, 1]] * 2, lib.int32),
     "multilabel_target_shape": lambda lib: _multilabel(lib, (2, 3), [[0, 1]] * 2),

@@ -120,7 +120,12 @@ from chainrule.nn.upsampling import (
 # isort: split
 # ---- layers and layer options (layers20)
 from chainrule.nn.activation import Softplus
-from chainrule.nn.layers import EmbeddingBag
+from chainrule.nn.layers import (
+    AlphaDropout,
+    ChannelShuffle,
+    EmbeddingBag,
+    FeatureAlphaDropout,
+)
 from chainrule.nn.losses import MultiLabelMarginLoss, TripletMarginWithDistanceLoss
 
 __all__ = [
@@ -247,7 +252,10 @@ __all__ += [
 
 # ---- (layers20)
 __all__ += [
+    "AlphaDropout",
+    "ChannelShuffle",
     "EmbeddingBag",
+    "FeatureAlphaDropout",
     "MultiLabelMarginLoss",
     "Softplus",
     "TripletMarginWithDistanceLoss",

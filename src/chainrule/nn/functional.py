@@ -21,7 +21,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from chainrule import grad_mode
+from chainrule import factories, grad_mode
 from chainrule._array import xp
 from chainrule.op import named
 from chainrule.ops import activations, elementwise, nn_ops, shape
@@ -81,6 +81,7 @@ __all__ = [
     "adaptive_max_pool1d",
     "adaptive_max_pool2d",
     "affine_grid",
+    "alpha_dropout",
     "avg_pool1d",
     "avg_pool2d",
     "batch_norm",
@@ -88,6 +89,7 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "celu",
     "celu_",
+    "channel_shuffle",
     "conv1d",
     "conv2d",
     "conv_transpose1d",
@@ -100,12 +102,14 @@ __all__ = [
     "elu_",
     "embedding",
     "embedding_bag",
+    "feature_alpha_dropout",
     "fold",
     "gaussian_nll_loss",
     "gelu",
     "glu",
     "grid_sample",
     "group_norm",
+    "gumbel_softmax",
     "hardshrink",
     "hardsigmoid",
     "hardswish",
@@ -195,6 +199,111 @@ def dropout(
     if p == 1.0:
         return input * 0
     return input * dropout_mask(input, p)
+
+
+# SELU's alpha, with which alpha dropout keeps a zero-mean, unit-variance input so
+_SELU_ALPHA = 1.7580993408473766
+
+
+def alpha_dropout(
+    input: Tensor,  # noqa: A002
+    p: float = 0.5,
+    training: bool = False,
+    inplace: bool = False,
+) -> Tensor:
+    """Dropout for SELU networks: each element is set, with probability ``p``, to SELU's
+    negative saturation value, and the result scaled and shifted to keep the input's mean
+    and variance (training only; ``inplace`` is accepted and computed out of place).
+
+    >>> import chainrule as cr
+    >>> alpha_dropout(cr.ones(3), 0.2)  # training=False: the input itself
+    tensor([1., 1., 1.])
+    """
+    return _alpha_dropout(input, p, training, feature=False)
+
+
+def feature_alpha_dropout(
+    input: Tensor,  # noqa: A002
+    p: float = 0.5,
+    training: bool = False,
+    inplace: bool = False,
+) -> Tensor:
+    """:func:`alpha_dropout` of whole channels: one draw per sample and channel of (N, C, ...)
+    input."""
+    return _alpha_dropout(input, p, training, feature=True)
+
+
+def _alpha_dropout(input: Tensor, p: float, training: bool, feature: bool) -> Tensor:  # noqa: A002
+    """PyTorch's alpha dropout: ``input * (keep * a) + b`` with a 0/1 ``keep`` mask,
+    ``a = 1 / sqrt((alpha**2 p + 1)(1 - p))`` and ``b = (keep - 1) alpha a + alpha a p``,
+    in PyTorch's order of operations (the scalars applied in the input's dtype)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if p == 0.0 or not training or input.numel() == 0:
+        return input
+    if p == 1.0:
+        return input * 0
+    if feature and input.ndim < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    keep = dropout_mask(input, p, scale=1.0, feature=feature)
+    a = 1.0 / math.sqrt((_SELU_ALPHA * _SELU_ALPHA * p + 1) * (1 - p))
+    shift = (keep - 1) * (_SELU_ALPHA * a) + _SELU_ALPHA * a * p
+    return input * (keep * a) + shift
+
+
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:  # noqa: A002
+    """The channels (dimension 1) of (N, C, ...) input regrouped: channel ``g * (C / groups)
+    + k`` moves to ``k * groups + g`` (ShuffleNet's shuffle).
+
+    >>> import chainrule as cr
+    >>> channel_shuffle(cr.arange(6.0).reshape(1, 6, 1), 2).flatten()
+    tensor([0., 3., 1., 4., 2., 5.])
+    """
+    if input.ndim <= 2:
+        raise RuntimeError(
+            f"channel_shuffle expects input with > 2 dims, but got input with sizes "
+            f"{list(input.shape)}"
+        )
+    if groups <= 0:
+        raise RuntimeError(
+            f"Number of groups to divide channels in must be positive. Value of groups:{groups}"
+        )
+    channels = input.shape[1]
+    if channels % groups:
+        raise RuntimeError(
+            f"Number of channels must be divisible by groups. Got {channels} channels and "
+            f"{groups} groups."
+        )
+    n, rest = input.shape[0], tuple(input.shape[2:])
+    grouped = input.reshape(n, groups, channels // groups, *rest)
+    return named(grouped.transpose(1, 2).reshape(tuple(input.shape)), "ChannelShuffleBackward0")
+
+
+def gumbel_softmax(
+    logits: Tensor,
+    tau: float = 1,
+    hard: bool = False,
+    eps: float = 1e-10,
+    dim: int = -1,
+) -> Tensor:
+    """A sample of the Gumbel-softmax distribution: ``softmax((logits + g) / tau)`` along
+    ``dim`` with Gumbel noise ``g = -log(Exp(1))`` drawn as PyTorch draws it; with ``hard``,
+    the one-hot of its largest entry, whose gradient is the soft sample's (straight through).
+
+    >>> import chainrule as cr
+    >>> _ = cr.manual_seed(0)
+    >>> gumbel_softmax(cr.zeros(2, 3), hard=True).sum(-1)
+    tensor([1., 1.])
+    """
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+    gumbels = -factories.empty_like(logits).exponential_().log()
+    y_soft = softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return y_soft
+    index = y_soft.max(dim, keepdim=True)[1]
+    y_hard = factories.zeros_like(logits).scatter_(dim, index, 1.0)
+    return y_hard - y_soft.detach() + y_soft
 
 
 def _channel_shape(input: Tensor) -> tuple[int, ...]:

@@ -1,5 +1,5 @@
-"""Basic layers: ``Linear``, ``Identity``, ``Flatten``, ``Unflatten``, ``Dropout``,
-``Embedding`` and ``EmbeddingBag``.
+"""Basic layers: ``Linear``, ``Identity``, ``Flatten``, ``Unflatten``, the dropouts,
+``ChannelShuffle``, ``Embedding`` and ``EmbeddingBag``.
 
 >>> import chainrule as cr
 >>> layer = cr.nn.Linear(3, 2)
@@ -208,8 +208,8 @@ class Unflatten(Module):
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
 
 
-class Dropout(Module):
-    """Zeroes elements with probability ``p`` in training mode; the identity in eval mode."""
+class _DropoutNd(Module):
+    """PyTorch's base of the dropout layers: ``p`` checked, ``inplace`` kept and shown."""
 
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
@@ -218,11 +218,50 @@ class Dropout(Module):
         self.p = p
         self.inplace = inplace
 
+    def extra_repr(self) -> str:
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout(_DropoutNd):
+    """Zeroes elements with probability ``p`` in training mode; the identity in eval mode."""
+
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return F.dropout(input, self.p, self.training, self.inplace)
 
+
+class AlphaDropout(_DropoutNd):
+    """:func:`~chainrule.nn.functional.alpha_dropout` in training mode (for SELU networks);
+    the identity in eval mode."""
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.alpha_dropout(input, self.p, self.training)
+
+
+class FeatureAlphaDropout(_DropoutNd):
+    """:func:`~chainrule.nn.functional.feature_alpha_dropout` in training mode (whole
+    channels); the identity in eval mode."""
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.feature_alpha_dropout(input, self.p, self.training)
+
+
+class ChannelShuffle(Module):
+    """:func:`~chainrule.nn.functional.channel_shuffle` of the channels in ``groups``.
+
+    >>> import chainrule as cr
+    >>> cr.nn.ChannelShuffle(2)
+    ChannelShuffle(groups=2)
+    """
+
+    def __init__(self, groups: int) -> None:
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.channel_shuffle(input, self.groups)
+
     def extra_repr(self) -> str:
-        return f"p={self.p}, inplace={self.inplace}"
+        return f"groups={self.groups}"
 
 
 def _reset_table(module: Embedding | EmbeddingBag) -> None:
