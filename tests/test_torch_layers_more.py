@@ -205,9 +205,21 @@ def test_layer_with_pytorch_weights_gives_pytorch_outputs_and_gradients(
     assert_layer_matches_pytorch(name, *LAYERS[name], rng)
 
 
-@pytest.mark.parametrize("name", list(LAYERS))
+# The bases themselves have no forward in PyTorch (chainrule's RNNBase runs its mode): their
+# construction is compared.
+BASES = {
+    **{name: case[0] for name, case in LAYERS.items()},
+    "rnn_base_lstm_proj": lambda nn: nn.RNNBase("LSTM", 3, 5, 2, proj_size=2),
+    "rnn_base_relu_bidirectional": lambda nn: nn.RNNBase("RNN_RELU", 3, 4, bidirectional=True),
+    "rnn_base_gru_batch_first": lambda nn: nn.RNNBase("GRU", 3, 4, batch_first=True, bias=False),
+    "rnn_cell_base_gru": lambda nn: nn.RNNCellBase(3, 4, True, 3),
+    "rnn_cell_base_no_bias": lambda nn: nn.RNNCellBase(2, 5, False, 4),
+}
+
+
+@pytest.mark.parametrize("name", list(BASES))
 def test_layer_repr_attributes_and_parameter_shapes_are_pytorch_ones(name: str) -> None:
-    build = LAYERS[name][0]
+    build = BASES[name]
     ours, theirs = build(cr.nn), build(torch.nn)
     assert repr(ours) == repr(theirs)
     assert [(n, tuple(p.shape)) for n, p in ours.named_parameters()] == [
@@ -216,6 +228,13 @@ def test_layer_repr_attributes_and_parameter_shapes_are_pytorch_ones(name: str) 
     for key, value in vars(theirs).items():
         if not key.startswith("_") and isinstance(value, int | float | bool | str | None):
             assert getattr(ours, key) == value, key
+
+
+def test_the_recurrent_layers_are_their_bases_instances_as_in_pytorch() -> None:
+    for lib in (cr, torch):
+        assert all(isinstance(m(2, 3), lib.nn.RNNBase) for m in (lib.nn.RNN, lib.nn.GRU))
+        assert isinstance(lib.nn.LSTMCell(2, 3), lib.nn.RNNCellBase)
+        assert lib.nn.LSTM(2, 3).mode == "LSTM" and lib.nn.RNN(2, 3, 1, "relu").mode == "RNN_RELU"
 
 
 def test_lstm_proj_initialises_every_weight_from_pytorchs_bound() -> None:
@@ -411,6 +430,7 @@ def _triplet(lib: Any, *shapes: tuple[int, ...], **options: Any) -> Any:
 
 
 ERRORS: dict[str, Callable[[Any], Any]] = {
+    "rnn_base_mode": lambda lib: lib.nn.RNNBase("LSTMX", 3, 4),
     "alpha_dropout_p": lambda lib: lib.nn.functional.alpha_dropout(lib.ones(3), 1.5, True),
     "alpha_dropout_module_p": lambda lib: lib.nn.AlphaDropout(-0.1),
     "feature_alpha_dropout_1d": lambda lib: lib.nn.functional.feature_alpha_dropout(

@@ -127,6 +127,7 @@ from chainrule.nn.layers import (
     FeatureAlphaDropout,
 )
 from chainrule.nn.losses import MultiLabelMarginLoss, TripletMarginWithDistanceLoss
+from chainrule.nn.rnn import RNNBase, RNNCellBase
 
 __all__ = [
     "AdaptiveAvgPool2d",
@@ -257,6 +258,8 @@ __all__ += [
     "EmbeddingBag",
     "FeatureAlphaDropout",
     "MultiLabelMarginLoss",
+    "RNNBase",
+    "RNNCellBase",
     "Softplus",
     "TripletMarginWithDistanceLoss",
 ]

@@ -63,13 +63,17 @@ def _reset_uniform(module: Module, hidden_size: int) -> None:
 
 # ----------------------------------------------------------------------------- cells
 class RNNCellBase(Module):
+    """PyTorch's base of the cells, with its arguments: ``num_chunks`` gates of
+    ``hidden_size`` in each weight (a subclass's ``mode`` says how a step uses them)."""
+
     mode = ""
 
     def __init__(
         self,
         input_size: int,
         hidden_size: int,
-        bias: bool = True,
+        bias: bool,
+        num_chunks: int,
         device: Any = None,
         dtype: Any = None,
     ) -> None:
@@ -77,7 +81,7 @@ class RNNCellBase(Module):
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias
-        gates = _GATES[self.mode] * hidden_size
+        gates = num_chunks * hidden_size
         self.weight_ih = Parameter(factories.empty(gates, input_size, dtype=dtype))
         self.weight_hh = Parameter(factories.empty(gates, hidden_size, dtype=dtype))
         if bias:
@@ -138,7 +142,7 @@ class RNNCell(RNNCellBase):
         dtype: Any = None,
     ) -> None:
         mode = _rnn_mode(nonlinearity)
-        super().__init__(input_size, hidden_size, bias, device, dtype)
+        super().__init__(input_size, hidden_size, bias, 1, device, dtype)
         self.mode = mode
         self.nonlinearity = nonlinearity
 
@@ -146,7 +150,21 @@ class RNNCell(RNNCellBase):
         return self._run(input, hx)
 
 
-class LSTMCell(RNNCellBase):
+class _GatedCell(RNNCellBase):
+    """A cell with PyTorch's LSTMCell/GRUCell arguments: as many gates as its ``mode``'s."""
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(input_size, hidden_size, bias, _GATES[self.mode], device, dtype)
+
+
+class LSTMCell(_GatedCell):
     """One LSTM step: returns ``(h', c')``."""
 
     mode = "LSTM"
@@ -155,7 +173,7 @@ class LSTMCell(RNNCellBase):
         return self._run(input, hx)
 
 
-class GRUCell(RNNCellBase):
+class GRUCell(_GatedCell):
     """One GRU step: returns ``h'``."""
 
     mode = "GRU"
@@ -172,10 +190,12 @@ def _rnn_mode(nonlinearity: str) -> str:
 
 # ----------------------------------------------------------------------------- sequences
 class RNNBase(Module):
-    mode = ""
+    """PyTorch's base of the recurrent layers, with its arguments: ``mode`` ("RNN_TANH",
+    "RNN_RELU", "LSTM" or "GRU") first."""
 
     def __init__(
         self,
+        mode: str,
         input_size: int,
         hidden_size: int,
         num_layers: int = 1,
@@ -188,6 +208,8 @@ class RNNBase(Module):
         dtype: Any = None,
     ) -> None:
         super().__init__()
+        if mode not in _GATES:
+            raise ValueError("Unrecognized RNN mode: " + mode)
         if not 0 <= dropout <= 1:
             raise ValueError(
                 "dropout should be a number in range [0, 1] representing the probability of "
@@ -199,6 +221,7 @@ class RNNBase(Module):
             )
         if proj_size >= hidden_size:
             raise ValueError("proj_size has to be smaller than hidden_size")
+        self.mode = mode
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.num_layers = num_layers
@@ -383,16 +406,12 @@ class RNN(RNNBase):
     Arguments as PyTorch's: ``(input_size, hidden_size, num_layers=1, nonlinearity='tanh',
     bias=True, batch_first=False, dropout=0.0, bidirectional=False)``."""
 
-    mode = "RNN_TANH"
-
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         _refuse_projection(kwargs)
         nonlinearity = kwargs.pop("nonlinearity", "tanh")
         if len(args) > 3:  # PyTorch's position of nonlinearity, between num_layers and bias
             nonlinearity, args = args[3], args[:3] + args[4:]
-        mode = _rnn_mode(nonlinearity)
-        super().__init__(*args, **kwargs)
-        self.mode = mode
+        super().__init__(_rnn_mode(nonlinearity), *args, **kwargs)
         self.nonlinearity = nonlinearity
 
 
@@ -413,14 +432,13 @@ class LSTM(RNNBase):
     ((4, 2), (1, 2), (1, 5))
     """
 
-    mode = "LSTM"
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__("LSTM", *args, **kwargs)
 
 
 class GRU(RNNBase):
     """Gated recurrent unit; returns ``output, h_n``."""
 
-    mode = "GRU"
-
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         _refuse_projection(kwargs)
-        super().__init__(*args, **kwargs)
+        super().__init__("GRU", *args, **kwargs)
