@@ -112,6 +112,21 @@ EAGER_ROWS = {
     **dict.fromkeys(VALUE_READ_ROWS, "it reads a tensor's values outside chainrule's ops"),
     # An in-place view op (t_, squeeze_, ...) views its tensor's array anew outside the ops.
     **dict.fromkeys(IN_PLACE_VIEW_ROWS, "it reads a tensor's values outside chainrule's ops"),
+    # Seeded as PyTorch inside the row; gumbel noise, as PyTorch's, is drawn by
+    # an in-place fill
+    **dict.fromkeys(
+        ("alpha_dropout", "feature_alpha_dropout"),
+        "it draws random numbers or sets the generator outside",
+    ),
+    **dict.fromkeys(
+        (
+            "gumbel_softmax",
+            "gumbel_softmax_forward_mode",
+            "gumbel_softmax_hard",
+            "gumbel_softmax_hard_forward_mode",
+        ),
+        "it changes a tensor in place",
+    ),
 }
 
 

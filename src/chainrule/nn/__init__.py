@@ -118,7 +118,7 @@ from chainrule.nn.upsampling import (
 )
 
 # isort: split
-# ---- three-dimensional layers, channel dropout, power-average pooling (volume20)
+# ---- three-dimensional layers, channel dropout, power-average pooling
 from chainrule.nn.conv import Conv3d, ConvTranspose3d
 from chainrule.nn.dropout import Dropout1d, Dropout2d, Dropout3d
 from chainrule.nn.norm import BatchNorm3d, InstanceNorm3d
@@ -139,6 +139,18 @@ from chainrule.nn.pooling import (
     MaxPool3d,
     MaxUnpool3d,
 )
+
+# isort: split
+# ---- layers and layer options
+from chainrule.nn.activation import Softplus
+from chainrule.nn.layers import (
+    AlphaDropout,
+    ChannelShuffle,
+    EmbeddingBag,
+    FeatureAlphaDropout,
+)
+from chainrule.nn.losses import MultiLabelMarginLoss, TripletMarginWithDistanceLoss
+from chainrule.nn.rnn import RNNBase, RNNCellBase
 
 __all__ = [
     "AdaptiveAvgPool2d",
@@ -262,12 +274,13 @@ __all__ += [
     "ZeroPad2d",
 ]
 
-# ---- (volume20)
 __all__ += [
     "AdaptiveAvgPool3d",
     "AdaptiveMaxPool3d",
+    "AlphaDropout",
     "AvgPool3d",
     "BatchNorm3d",
+    "ChannelShuffle",
     "CircularPad3d",
     "ConstantPad3d",
     "Conv3d",
@@ -275,13 +288,20 @@ __all__ += [
     "Dropout1d",
     "Dropout2d",
     "Dropout3d",
+    "EmbeddingBag",
+    "FeatureAlphaDropout",
     "InstanceNorm3d",
     "LPPool1d",
     "LPPool2d",
     "LPPool3d",
     "MaxPool3d",
     "MaxUnpool3d",
+    "MultiLabelMarginLoss",
+    "RNNBase",
+    "RNNCellBase",
     "ReflectionPad3d",
     "ReplicationPad3d",
+    "Softplus",
+    "TripletMarginWithDistanceLoss",
     "ZeroPad3d",
 ]

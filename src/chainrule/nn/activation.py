@@ -257,6 +257,22 @@ class Mish(_Inplace):
         return F.mish(input, self.inplace)
 
 
+class Softplus(Module):
+    """``log(1 + exp(beta * input)) / beta``, ``input`` itself where ``beta * input >
+    threshold``."""
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
+        super().__init__()
+        self.beta = beta
+        self.threshold = threshold
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.softplus(input, self.beta, self.threshold)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
 class Hardswish(Module):
     """``input * relu6(input + 3) / 6`` (``inplace`` is kept, not shown, as in PyTorch)."""
 

@@ -1,6 +1,8 @@
-"""``nn.MultiheadAttention``: PyTorch's parameters (``in_proj_weight``, ``in_proj_bias``,
-``out_proj``), masks and returned weights, built from linear layers and scaled dot-product
-attention, so the gradients come from those ops' rules.
+"""``nn.MultiheadAttention``: PyTorch's parameters (``in_proj_weight``, or ``q/k/v_proj_weight``
+when keys or values have their own sizes, ``in_proj_bias``, ``bias_k``/``bias_v``, ``out_proj``),
+masks and returned weights; the computation is
+:func:`~chainrule.ops.attention.multi_head_attention_forward`'s, so the gradients come from its
+ops' rules.
 
     >>> import chainrule as cr
     >>> mha = cr.nn.MultiheadAttention(8, 2, batch_first=True)
@@ -11,16 +13,14 @@ attention, so the gradients come from those ops' rules.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from chainrule import factories
-from chainrule.nn import functional as F
 from chainrule.nn import init
 from chainrule.nn.layers import Linear
 from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
-from chainrule.ops.attention import attention_bias
+from chainrule.ops.attention import multi_head_attention_forward
 from chainrule.tensor import Tensor
 
 
@@ -29,9 +29,20 @@ class NonDynamicallyQuantizableLinear(Linear):
 
 
 class MultiheadAttention(Module):
-    """Attention with ``num_heads`` heads over ``embed_dim`` features; key and value have the
-    query's size (``kdim``/``vdim`` other than ``embed_dim``, ``add_bias_kv`` and
-    ``add_zero_attn`` are not supported)."""
+    """Attention with ``num_heads`` heads over ``embed_dim`` features. Keys of ``kdim`` and
+    values of ``vdim`` features other than ``embed_dim`` get their own projections
+    (``q_proj_weight``, ``k_proj_weight``, ``v_proj_weight``); ``add_bias_kv`` appends a
+    learnt key and value (``bias_k``, ``bias_v``), ``add_zero_attn`` a zero key and value.
+
+    >>> import chainrule as cr
+    >>> mha = cr.nn.MultiheadAttention(4, 2, kdim=3, vdim=5, add_bias_kv=True)
+    >>> [name for name, p in mha.named_parameters()]  # doctest: +NORMALIZE_WHITESPACE
+    ['q_proj_weight', 'k_proj_weight', 'v_proj_weight', 'in_proj_bias', 'bias_k', 'bias_v',
+     'out_proj.weight', 'out_proj.bias']
+    >>> out, weights = mha(cr.ones(2, 4), cr.ones(6, 3), cr.ones(6, 5))
+    >>> tuple(out.shape), tuple(weights.shape)
+    ((2, 4), (2, 7))
+    """
 
     def __init__(
         self,
@@ -55,39 +66,51 @@ class MultiheadAttention(Module):
             )
         if embed_dim % num_heads:
             raise AssertionError("embed_dim must be divisible by num_heads")
-        if (
-            add_bias_kv
-            or add_zero_attn
-            or kdim not in (None, embed_dim)
-            or vdim
-            not in (
-                None,
-                embed_dim,
-            )
-        ):
-            raise NotImplementedError(
-                "MultiheadAttention: kdim/vdim other than embed_dim, add_bias_kv and "
-                "add_zero_attn are not supported"
-            )
         self.embed_dim = embed_dim
-        self.kdim = self.vdim = embed_dim
+        self.kdim = kdim if kdim is not None else embed_dim
+        self.vdim = vdim if vdim is not None else embed_dim
+        self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
         self.num_heads = num_heads
         self.dropout = dropout
         self.batch_first = batch_first
         self.head_dim = embed_dim // num_heads
-        self.in_proj_weight = Parameter(factories.empty(3 * embed_dim, embed_dim, dtype=dtype))
+        # Registered in PyTorch's order: the projections' weights, their bias, out_proj,
+        # bias_k and bias_v (which state dicts list before out_proj's, as parameters of the
+        # module itself).
+        if self._qkv_same_embed_dim:
+            self.in_proj_weight = Parameter(factories.empty(3 * embed_dim, embed_dim, dtype=dtype))
+            for name in ("q_proj_weight", "k_proj_weight", "v_proj_weight"):
+                self.register_parameter(name, None)
+        else:
+            self.q_proj_weight = Parameter(factories.empty(embed_dim, embed_dim, dtype=dtype))
+            self.k_proj_weight = Parameter(factories.empty(embed_dim, self.kdim, dtype=dtype))
+            self.v_proj_weight = Parameter(factories.empty(embed_dim, self.vdim, dtype=dtype))
+            self.register_parameter("in_proj_weight", None)
         if bias:
             self.in_proj_bias = Parameter(factories.empty(3 * embed_dim, dtype=dtype))
         else:
             self.register_parameter("in_proj_bias", None)
         self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias, dtype=dtype)
+        if add_bias_kv:
+            self.bias_k = Parameter(factories.empty(1, 1, embed_dim, dtype=dtype))
+            self.bias_v = Parameter(factories.empty(1, 1, embed_dim, dtype=dtype))
+        else:
+            self.bias_k = self.bias_v = None
+        self.add_zero_attn = add_zero_attn
         self._reset_parameters()
 
     def _reset_parameters(self) -> None:
-        init.xavier_uniform_(self.in_proj_weight)
+        if self._qkv_same_embed_dim:
+            init.xavier_uniform_(self.in_proj_weight)
+        else:
+            for weight in (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight):
+                init.xavier_uniform_(weight)
         if self.in_proj_bias is not None:
             init.constant_(self.in_proj_bias, 0.0)
             init.constant_(self.out_proj.bias, 0.0)
+        if self.bias_k is not None:
+            init.xavier_normal_(self.bias_k)
+            init.xavier_normal_(self.bias_v)
 
     def forward(
         self,
@@ -100,60 +123,41 @@ class MultiheadAttention(Module):
         average_attn_weights: bool = True,
         is_causal: bool = False,
     ) -> tuple[Tensor, Tensor | None]:
-        """Inputs are (L, N, E), or (N, L, E) with ``batch_first``, or unbatched (L, E).
+        """Inputs are (L, N, E), or (N, L, E) with ``batch_first``, or unbatched (L, E) (keys
+        of ``kdim``, values of ``vdim`` features).
 
         ``attn_mask`` is (L, S) or (N * num_heads, L, S), ``key_padding_mask`` is (N, S); in
         boolean masks ``True`` marks a position that may *not* be attended, float masks are
         added to the scores. Returns the output and, with ``need_weights``, the attention
         weights (averaged over heads unless ``average_attn_weights=False``).
         """
-        if is_causal and attn_mask is None:
-            raise RuntimeError("Need attn_mask if specifying the is_causal hint")
-        unbatched = query.ndim == 2
-        if unbatched:
-            query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
-            if key_padding_mask is not None:
-                key_padding_mask = key_padding_mask.unsqueeze(0)
-        elif self.batch_first:
+        batched = query.ndim == 3
+        if self.batch_first and batched:
             query, key, value = (x.transpose(0, 1) for x in (query, key, value))
-        out, weights = self._attend(query, key, value, key_padding_mask, attn_mask)
-        out = out.squeeze(1) if unbatched else (out.transpose(0, 1) if self.batch_first else out)
-        if not need_weights:
-            return out, None
-        if average_attn_weights:
-            weights = weights.mean(1)
-        return out, (weights.squeeze(0) if unbatched else weights)
-
-    def _attend(
-        self, query: Tensor, key: Tensor, value: Tensor, key_padding_mask: Any, attn_mask: Any
-    ) -> tuple[Tensor, Tensor]:
-        """Sequence-first (L, N, E) inputs to the sequence-first output and the per-head
-        weights (N, H, L, S)."""
-        length, batch, embed = query.shape
-        source = key.shape[0]
-        w_q, w_k, w_v = self.in_proj_weight.chunk(3)
-        b_q = b_k = b_v = None
-        if self.in_proj_bias is not None:
-            b_q, b_k, b_v = self.in_proj_bias.chunk(3)
-        heads, size = self.num_heads, self.head_dim
-
-        def split(x: Tensor, w: Tensor, b: Tensor | None, n: int) -> Tensor:
-            # (n, N, E) -> (N, H, n, D)
-            return F.linear(x, w, b).reshape(n, batch, heads, size).permute(1, 2, 0, 3)
-
-        q = split(query, w_q, b_q, length)
-        k = split(key, w_k, b_k, source)
-        v = split(value, w_v, b_v, source)
-        scores = (q * (1.0 / math.sqrt(size))) @ k.transpose(-2, -1)
-        if attn_mask is not None:
-            bias = attention_bias(attn_mask, scores, allowed=False)
-            if bias.ndim == 3:  # (N * H, L, S)
-                bias = bias.reshape(batch, heads, length, source)
-            scores = scores + bias
-        if key_padding_mask is not None:
-            bias = attention_bias(key_padding_mask, scores, allowed=False)
-            scores = scores + bias.reshape(batch, 1, 1, source)
-        # As in PyTorch, the weights returned are the ones applied: after dropout.
-        weights = F.dropout(F.softmax(scores, -1), self.dropout, self.training)
-        out = (weights @ v).permute(2, 0, 1, 3).reshape(length, batch, embed)
-        return self.out_proj(out), weights
+        separate = not self._qkv_same_embed_dim
+        out, weights = multi_head_attention_forward(
+            query,
+            key,
+            value,
+            self.embed_dim,
+            self.num_heads,
+            self.in_proj_weight,
+            self.in_proj_bias,
+            self.bias_k,
+            self.bias_v,
+            self.add_zero_attn,
+            self.dropout,
+            self.out_proj.weight,
+            self.out_proj.bias,
+            training=self.training,
+            key_padding_mask=key_padding_mask,
+            need_weights=need_weights,
+            attn_mask=attn_mask,
+            use_separate_proj_weight=separate,
+            q_proj_weight=self.q_proj_weight,
+            k_proj_weight=self.k_proj_weight,
+            v_proj_weight=self.v_proj_weight,
+            average_attn_weights=average_attn_weights,
+            is_causal=is_causal,
+        )
+        return (out.transpose(0, 1) if self.batch_first and batched else out), weights

@@ -21,7 +21,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from chainrule import grad_mode
+from chainrule import factories, grad_mode
 from chainrule._array import xp
 from chainrule.op import named
 from chainrule.ops import activations, elementwise, nn_ops, shape
@@ -37,7 +37,7 @@ from chainrule.ops.adaptive_pool import (
     adaptive_max_pool3d,
     adaptive_max_pool3d_with_indices,
 )
-from chainrule.ops.attention import scaled_dot_product_attention
+from chainrule.ops.attention import multi_head_attention_forward, scaled_dot_product_attention
 from chainrule.ops.conv import (
     avg_pool2d,
     conv1d,
@@ -100,6 +100,7 @@ __all__ = [
     "adaptive_max_pool3d",
     "adaptive_max_pool3d_with_indices",
     "affine_grid",
+    "alpha_dropout",
     "avg_pool1d",
     "avg_pool2d",
     "avg_pool3d",
@@ -108,6 +109,7 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "celu",
     "celu_",
+    "channel_shuffle",
     "conv1d",
     "conv2d",
     "conv3d",
@@ -124,12 +126,15 @@ __all__ = [
     "elu",
     "elu_",
     "embedding",
+    "embedding_bag",
+    "feature_alpha_dropout",
     "fold",
     "gaussian_nll_loss",
     "gelu",
     "glu",
     "grid_sample",
     "group_norm",
+    "gumbel_softmax",
     "hardshrink",
     "hardsigmoid",
     "hardswish",
@@ -164,7 +169,9 @@ __all__ = [
     "max_unpool3d",
     "mish",
     "mse_loss",
+    "multi_head_attention_forward",
     "multi_margin_loss",
+    "multilabel_margin_loss",
     "multilabel_soft_margin_loss",
     "nll_loss",
     "normalize",
@@ -199,6 +206,7 @@ __all__ = [
     "threshold",
     "threshold_",
     "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
     "unfold",
     "upsample",
     "upsample_bilinear",
@@ -317,6 +325,111 @@ def dropout3d(
             stacklevel=2,
         )
     return _feature_dropout(input, p, training, input.ndim != 5)
+
+
+# SELU's alpha, with which alpha dropout keeps a zero-mean, unit-variance input so
+_SELU_ALPHA = 1.7580993408473766
+
+
+def alpha_dropout(
+    input: Tensor,  # noqa: A002
+    p: float = 0.5,
+    training: bool = False,
+    inplace: bool = False,
+) -> Tensor:
+    """Dropout for SELU networks: each element is set, with probability ``p``, to SELU's
+    negative saturation value, and the result scaled and shifted to keep the input's mean
+    and variance (training only; ``inplace`` is accepted and computed out of place).
+
+    >>> import chainrule as cr
+    >>> alpha_dropout(cr.ones(3), 0.2)  # training=False: the input itself
+    tensor([1., 1., 1.])
+    """
+    return _alpha_dropout(input, p, training, feature=False)
+
+
+def feature_alpha_dropout(
+    input: Tensor,  # noqa: A002
+    p: float = 0.5,
+    training: bool = False,
+    inplace: bool = False,
+) -> Tensor:
+    """:func:`alpha_dropout` of whole channels: one draw per sample and channel of (N, C, ...)
+    input."""
+    return _alpha_dropout(input, p, training, feature=True)
+
+
+def _alpha_dropout(input: Tensor, p: float, training: bool, feature: bool) -> Tensor:  # noqa: A002
+    """PyTorch's alpha dropout: ``input * (keep * a) + b`` with a 0/1 ``keep`` mask,
+    ``a = 1 / sqrt((alpha**2 p + 1)(1 - p))`` and ``b = (keep - 1) alpha a + alpha a p``,
+    in PyTorch's order of operations (the scalars applied in the input's dtype)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if p == 0.0 or not training or input.numel() == 0:
+        return input
+    if p == 1.0:
+        return input * 0
+    if feature and input.ndim < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    keep = dropout_mask(input, p, scale=1.0, feature=feature)
+    a = 1.0 / math.sqrt((_SELU_ALPHA * _SELU_ALPHA * p + 1) * (1 - p))
+    shift = (keep - 1) * (_SELU_ALPHA * a) + _SELU_ALPHA * a * p
+    return input * (keep * a) + shift
+
+
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:  # noqa: A002
+    """The channels (dimension 1) of (N, C, ...) input regrouped: channel ``g * (C / groups)
+    + k`` moves to ``k * groups + g`` (ShuffleNet's shuffle).
+
+    >>> import chainrule as cr
+    >>> channel_shuffle(cr.arange(6.0).reshape(1, 6, 1), 2).flatten()
+    tensor([0., 3., 1., 4., 2., 5.])
+    """
+    if input.ndim <= 2:
+        raise RuntimeError(
+            f"channel_shuffle expects input with > 2 dims, but got input with sizes "
+            f"{list(input.shape)}"
+        )
+    if groups <= 0:
+        raise RuntimeError(
+            f"Number of groups to divide channels in must be positive. Value of groups:{groups}"
+        )
+    channels = input.shape[1]
+    if channels % groups:
+        raise RuntimeError(
+            f"Number of channels must be divisible by groups. Got {channels} channels and "
+            f"{groups} groups."
+        )
+    n, rest = input.shape[0], tuple(input.shape[2:])
+    grouped = input.reshape(n, groups, channels // groups, *rest)
+    return named(grouped.transpose(1, 2).reshape(tuple(input.shape)), "ChannelShuffleBackward0")
+
+
+def gumbel_softmax(
+    logits: Tensor,
+    tau: float = 1,
+    hard: bool = False,
+    eps: float = 1e-10,
+    dim: int = -1,
+) -> Tensor:
+    """A sample of the Gumbel-softmax distribution: ``softmax((logits + g) / tau)`` along
+    ``dim`` with Gumbel noise ``g = -log(Exp(1))`` drawn as PyTorch draws it; with ``hard``,
+    the one-hot of its largest entry, whose gradient is the soft sample's (straight through).
+
+    >>> import chainrule as cr
+    >>> _ = cr.manual_seed(0)
+    >>> gumbel_softmax(cr.zeros(2, 3), hard=True).sum(-1)
+    tensor([1., 1.])
+    """
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+    gumbels = -factories.empty_like(logits).exponential_().log()
+    y_soft = softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return y_soft
+    index = y_soft.max(dim, keepdim=True)[1]
+    y_hard = factories.zeros_like(logits).scatter_(dim, index, 1.0)
+    return y_hard - y_soft.detach() + y_soft
 
 
 def _channel_shape(input: Tensor) -> tuple[int, ...]:
@@ -555,21 +668,217 @@ def group_norm(
 
 
 def embedding(
-    input: Tensor,
+    input: Tensor,  # noqa: A002
     weight: Tensor,
-    padding_idx: int | None = None,  # noqa: A002
+    padding_idx: int | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
 ) -> Tensor:
     """Rows of ``weight`` picked by the integer tensor ``input``; rows picked at
-    ``padding_idx`` pass no gradient back."""
+    ``padding_idx`` pass no gradient back. With ``max_norm``, each picked row whose
+    ``norm_type``-norm exceeds it is first scaled down to that norm *in* ``weight``, in place
+    and without gradient, as PyTorch does.
+
+    >>> import chainrule as cr
+    >>> weight = cr.tensor([[3.0, 4.0], [0.3, 0.4]])
+    >>> embedding(cr.tensor([0, 1]), weight, max_norm=1.0)
+    tensor([[0.6000, 0.8000],
+            [0.3000, 0.4000]])
+    >>> weight[0]
+    tensor([0.6000, 0.8000])
+    """
     if input.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be an integer tensor, got {input.dtype}")
+    _refuse_embedding_options(scale_grad_by_freq, sparse)
+    if padding_idx is not None:
+        padding_idx = _padding_row(padding_idx, weight.shape[0])
+    if max_norm is not None:
+        _renorm_rows(weight, input, max_norm, norm_type)
     out = weight[input]
     if padding_idx is None:
         return named(out, "EmbeddingBackward0")
-    if padding_idx < 0:
-        padding_idx += weight.shape[0]
     at_padding = (input._data == padding_idx)[..., None]
     return elementwise.where(at_padding, out.detach(), out)
+
+
+def _padding_row(padding_idx: int, rows: int, name: str = "Padding_idx") -> int:
+    """``padding_idx`` as a row of a table of ``rows`` (from the end if negative), checked
+    as PyTorch checks it (``name`` starts its message: EmbeddingBag's is lower case)."""
+    if not -rows <= padding_idx < max(rows, 1):
+        raise AssertionError(f"{name} must be within num_embeddings")
+    return padding_idx % rows if rows else padding_idx
+
+
+def _refuse_embedding_options(scale_grad_by_freq: bool, sparse: bool) -> None:
+    """PyTorch's gradient options chainrule has no form for: a sparse gradient, and the
+    backward-only scaling of each row's gradient by its frequency in the batch."""
+    for name, given in (("scale_grad_by_freq", scale_grad_by_freq), ("sparse", sparse)):
+        if given:
+            raise NotImplementedError(f"embedding: {name}=True is not supported")
+
+
+def _renorm_rows(weight: Tensor, input: Tensor, max_norm: float, norm_type: float) -> None:  # noqa: A002
+    """PyTorch's ``embedding_renorm_``: every row of ``weight`` that ``input`` picks, with a
+    ``norm_type``-norm above ``max_norm``, multiplied in place (under no_grad, one write, as
+    PyTorch's one in-place call) by ``max_norm / (norm + 1e-7)``, computed in float64 from the
+    norm and applied in ``weight``'s dtype, as PyTorch's double scale on a row."""
+    rows = _make(xp.unique(input._data))
+    with grad_mode.no_grad():
+        picked = weight[rows]
+        norms = picked.norm(norm_type, 1)._data.astype(xp.float64)
+        scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+        weight[rows] = picked * _make(scale.astype(weight._data.dtype)[:, None])
+
+
+def embedding_bag(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    offsets: Tensor | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2,
+    scale_grad_by_freq: bool = False,
+    mode: str = "mean",
+    sparse: bool = False,
+    per_sample_weights: Tensor | None = None,
+    include_last_offset: bool = False,
+    padding_idx: int | None = None,
+) -> Tensor:
+    """The sums, means or maxima of bags of ``weight``'s rows: a 2-D ``input`` holds one bag
+    per row; a 1-D one is cut into bags where ``offsets`` start them (with
+    ``include_last_offset`` its last entry ends the last bag). Entries equal to
+    ``padding_idx`` are left out (of the count of a mean, too); an empty bag gives zeros.
+    ``per_sample_weights`` (``mode='sum'`` only) scale each row first.
+
+    >>> import chainrule as cr
+    >>> weight = cr.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    >>> embedding_bag(cr.tensor([0, 2, 1]), weight, cr.tensor([0, 2]), mode="sum")
+    tensor([[6., 8.],
+            [3., 4.]])
+    """
+    input, offsets, per_sample_weights = _bags_checked(input, weight, offsets, per_sample_weights)
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError("mode has to be one of sum, mean or max")
+    _refuse_embedding_options(scale_grad_by_freq, sparse)
+    if max_norm is not None:
+        _renorm_rows(weight, input, max_norm, norm_type)
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(
+            "embedding_bag: per_sample_weights was not None. per_sample_weights is only "
+            f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
+            "GitHub."
+        )
+    if padding_idx is not None:
+        rows = weight.shape[0]
+        if not -rows <= padding_idx < rows:
+            raise RuntimeError(
+                "padding_idx must be within the number of embeddings, "
+                f"-{rows} through {rows - 1}, but got {padding_idx}"
+            )
+        padding_idx %= rows
+    # The bags side by side, (B, longest bag): entry j of bag b is input[starts[b] + j], kept
+    # where j is inside the bag and the index is not padding_idx.
+    bounds = offsets._data.tolist() + ([] if include_last_offset else [input.shape[0]])
+    starts, ends = xp.asarray(bounds[:-1], dtype=xp.int64), xp.asarray(bounds[1:], dtype=xp.int64)
+    lengths = xp.maximum(ends - starts, 0)
+    places = starts[:, None] + xp.arange(int(lengths.max(initial=0)))
+    inside = places < ends[:, None]
+    places = xp.where(inside, places, 0)
+    indices = xp.where(inside, input._data[places] if input.shape[0] else 0, 0)
+    kept = inside if padding_idx is None else inside & (indices != padding_idx)
+    rows = weight[_make(indices)]  # (B, longest, D)
+    kept_rows = _make(kept[..., None])
+    if mode == "max":
+        # Maxima as max(dim)'s: the gradient goes to one row per feature, the first maximum,
+        # as PyTorch's; an empty bag gives 0.
+        filled = elementwise.where(kept_rows, rows, float("-inf"))
+        out = filled.max(1).values if rows.shape[1] else filled.sum(1)
+        return named(
+            elementwise.where(_make(kept.any(1)[:, None]), out, 0.0), "EmbeddingBagBackward0"
+        )
+    rows = elementwise.where(kept_rows, rows, 0.0)
+    if per_sample_weights is not None:
+        # (the mask through an op: a second array on kept's memory would stop cr.compile)
+        scales = elementwise.where(kept_rows.squeeze(-1), per_sample_weights[_make(places)], 0.0)
+        rows = rows * scales[..., None]
+    out = rows.sum(1)  # in each bag's order, as PyTorch adds its rows
+    if mode == "mean":
+        counts = xp.maximum(kept.sum(1), 1).astype(weight._data.dtype)
+        out = out / _make(counts[:, None])
+    return named(out, "EmbeddingBagBackward0")
+
+
+def _bags_checked(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    offsets: Tensor | None,
+    per_sample_weights: Tensor | None,
+) -> tuple[Tensor, Tensor, Tensor | None]:
+    """embedding_bag's arguments checked as PyTorch checks them (its errors), a 2-D input
+    flattened with one bag per row: ``(input, offsets, per_sample_weights)``, 1-D."""
+    if per_sample_weights is not None and input.shape != per_sample_weights.shape:
+        raise ValueError(
+            f"embedding_bag: If per_sample_weights ({per_sample_weights.shape}) is not None, "
+            f"then it must have the same shape as the input ({input.shape})"
+        )
+    if weight.ndim != 2:
+        raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension {weight.ndim}")
+    if input.ndim == 2:
+        if offsets is not None:
+            found = "<class 'chainrule.Tensor'>" if isinstance(offsets, Tensor) else type(offsets)
+            raise ValueError(
+                "if input is 2D, then offsets has to be None, as input is treated is a mini-batch "
+                f"of fixed length sequences. However, found offsets of type {found}"
+            )
+        offsets = _make(xp.arange(input.shape[0], dtype=xp.int64) * input.shape[1])
+        input = _make(input._data.reshape(-1))  # indices: no op, no gradient
+        if per_sample_weights is not None:
+            per_sample_weights = per_sample_weights.reshape(-1)
+    elif input.ndim == 1:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        if offsets.ndim != 1:
+            raise ValueError("offsets has to be a 1D Tensor")
+    else:
+        raise ValueError(
+            f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.ndim}"
+        )
+    for name, tensor in (("indices", input), ("offsets", offsets)):
+        if tensor.dtype not in (xp.int32, xp.int64):
+            raise RuntimeError(
+                f"Expected tensor for argument #1 '{name}' to have one of the following scalar "
+                f"types: Long, Int; but got {tensor.dtype} instead (while checking arguments "
+                "for embedding_bag)"
+            )
+    if per_sample_weights is not None and per_sample_weights.dtype != weight.dtype:
+        raise RuntimeError(
+            "Expected tensor for argument #1 'weight' to have the same type as tensor for "
+            f"argument #1 'per_sample_weights'; but type {weight.dtype} does not equal "
+            f"{per_sample_weights.dtype} (while checking arguments for embedding_bag)"
+        )
+    bounds = offsets._data
+    if bounds.size and bounds[0] != 0:
+        raise RuntimeError(
+            "offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start "
+            f"from position 0. However, got {int(bounds[0])}"
+        )
+    if bounds.size and bounds[-1] > input.shape[0]:
+        raise RuntimeError(
+            f"offsets[-1] can not be greater than input's length {input.shape[0]} but got "
+            f"offsets[-1] of {int(bounds[-1])}"
+        )
+    if (xp.diff(bounds) < 0).any():
+        raise RuntimeError(f"embedding_bag: offsets must not decrease, got {bounds.tolist()}")
+    values = input._data
+    outside = (values < 0) | (values >= weight.shape[0])
+    if outside.any():
+        at = int(xp.argmax(outside))
+        raise RuntimeError(
+            f"Index {at} of input takes value {int(values[at])} which is not in the valid range "
+            f"[0, {weight.shape[0]})"
+        )
+    return input, offsets, per_sample_weights
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
@@ -1288,6 +1597,94 @@ def multi_margin_loss(
     if reduction == "none" and input.ndim < 2 and target.ndim == 0:
         loss = loss.reshape(())
     return named(_reduce(loss, reduction), "MultiMarginLossBackward0")
+
+
+def multilabel_margin_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """The multi-label hinge loss: per sample, ``sum over j, i of max(0, 1 - (x[y_j] - x[i]))
+    / C`` over its targets y_j (the class indices in ``target`` before its first -1, a repeat
+    counted again) and the classes i that are no target, for (N, C) scores (or (C,)).
+
+    >>> import chainrule as cr
+    >>> multilabel_margin_loss(cr.tensor([[0.1, 0.2, 0.4, 0.8]]), cr.tensor([[3, 0, -1, 1]]))
+    tensor(0.8500)
+    """
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    check_reduction(reduction)
+    if input.ndim > 2 or (input.numel() == 0 and not (input.ndim == 2 and input.shape[1])):
+        raise RuntimeError(
+            "Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+            f"{list(input.shape)}"
+        )
+    if target.dtype.dtype != xp.int64:
+        raise RuntimeError(
+            f"expected scalar type Long but found {inplace_ops._torch_name(target.dtype.dtype, 1)}"
+        )
+    if target.shape != input.shape:
+        raise RuntimeError(
+            f"inconsistent target size: {list(target.shape)} for input of size: {list(input.shape)}"
+        )
+    rows = input.shape[0] if input.ndim == 2 else 1
+    classes = input.shape[-1] if input.ndim else 1
+    labels = target._data.reshape(rows, classes)
+    if labels.size and (labels.min() < -1 or labels.max() >= classes):
+        raise RuntimeError("argument #2 'target' is out of range")
+    listed = xp.cumprod(labels != -1, axis=1).astype(bool)  # the entries before the first -1
+    picks = xp.where(listed, labels, 0)
+    is_target = ((picks[:, :, None] == xp.arange(classes)) & listed[:, :, None]).any(1)
+    scores = input.reshape(rows, classes)
+    # z over (N, targets, classes), counted as PyTorch counts it: only where z > 0 (so a nan
+    # counts nothing) for a listed target and a class that is no target
+    z = 1 - scores.gather(1, _make(picks)).unsqueeze(2) + scores.unsqueeze(1)
+    counted = (z > 0) & _make(listed[:, :, None] & ~is_target[:, None, :])
+    loss = elementwise.where(counted, z, 0.0).sum((1, 2)) / classes
+    if input.ndim < 2:
+        loss = loss.reshape(())
+    return named(_reduce(loss, reduction), "MultilabelMarginLossBackward0")
+
+
+def triplet_margin_with_distance_loss(
+    anchor: Tensor,
+    positive: Tensor,
+    negative: Tensor,
+    *,
+    distance_function: Any = None,
+    margin: float = 1.0,
+    swap: bool = False,
+    reduction: str = "mean",
+) -> Tensor:
+    """``max(0, margin + d(anchor, positive) - d(anchor, negative))`` with any distance
+    ``d`` (:func:`pairwise_distance` by default); ``swap`` takes the smaller of d(a, n) and
+    d(p, n).
+
+    >>> import chainrule as cr
+    >>> a, p, n = cr.tensor([[0.0, 0.0]]), cr.tensor([[3.0, 4.0]]), cr.tensor([[1.0, 0.0]])
+    >>> l1 = lambda x, y: (x - y).abs().sum(-1)
+    >>> triplet_margin_with_distance_loss(a, p, n, distance_function=l1)
+    tensor(7.)
+    """
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    dims = (anchor.ndim, positive.ndim, negative.ndim)
+    if len(set(dims)) != 1:
+        raise RuntimeError(
+            "The anchor, positive, and negative tensors are expected to have the same number of "
+            f"dimensions, but got: anchor {dims[0]}D, positive {dims[1]}D, and negative "
+            f"{dims[2]}D inputs"
+        )
+    distance = pairwise_distance if distance_function is None else distance_function
+    to_positive = distance(anchor, positive)
+    to_negative = distance(anchor, negative)
+    if swap:
+        to_negative = elementwise.minimum(to_negative, distance(positive, negative))
+    return _reduce((margin + to_positive - to_negative).clamp(min=0), reduction)
 
 
 def cross_entropy(

@@ -9,7 +9,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from chainrule.nn import functional as F
+from chainrule.nn.activation import PairwiseDistance
 from chainrule.nn.module import Module
 from chainrule.ops.losses import check_reduction, legacy_reduction
 from chainrule.tensor import Tensor
@@ -237,6 +240,42 @@ class TripletMarginLoss(_Loss):
         )
 
 
+class TripletMarginWithDistanceLoss(_Loss):
+    """:func:`~chainrule.nn.functional.triplet_margin_with_distance_loss`; the distance is
+    a :class:`~chainrule.nn.PairwiseDistance` unless given."""
+
+    def __init__(
+        self,
+        *,
+        distance_function: Any = None,
+        margin: float = 1.0,
+        swap: bool = False,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(None, None, reduction)
+        if margin <= 0:
+            raise ValueError(
+                "TripletMarginWithDistanceLoss: expected margin to be greater than 0, got "
+                f"{margin} instead"
+            )
+        self.distance_function = (
+            distance_function if distance_function is not None else PairwiseDistance()
+        )
+        self.margin = margin
+        self.swap = swap
+
+    def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:
+        return F.triplet_margin_with_distance_loss(
+            anchor,
+            positive,
+            negative,
+            distance_function=self.distance_function,
+            margin=self.margin,
+            swap=self.swap,
+            reduction=self.reduction,
+        )
+
+
 class PoissonNLLLoss(_Loss):
     def __init__(
         self,
@@ -312,3 +351,8 @@ class MultiMarginLoss(_WeightedLoss):
             weight=self.weight,
             reduction=self.reduction,
         )
+
+
+class MultiLabelMarginLoss(_Loss):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+        return F.multilabel_margin_loss(input, target, reduction=self.reduction)

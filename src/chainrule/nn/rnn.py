@@ -31,9 +31,11 @@ from chainrule.tensor import Tensor
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
-def _step(mode: str, x_part: Tensor, h: Tensor, c: Any, w_hh: Tensor, b_hh: Any) -> Any:
+def _step(
+    mode: str, x_part: Tensor, h: Tensor, c: Any, w_hh: Tensor, b_hh: Any, w_hr: Any = None
+) -> Any:
     """One time step from the input's share ``x_part = x W_ih^T + b_ih``; returns ``h'`` (and
-    ``c'`` for an LSTM)."""
+    ``c'`` for an LSTM, whose ``h'`` is projected by ``w_hr`` when given)."""
     h_part = F.linear(h, w_hh, b_hh)
     if mode == "RNN_TANH":
         return elementwise.tanh(x_part + h_part)
@@ -42,7 +44,8 @@ def _step(mode: str, x_part: Tensor, h: Tensor, c: Any, w_hh: Tensor, b_hh: Any)
     if mode == "LSTM":
         i, f, g, o = (x_part + h_part).chunk(4, -1)
         c = elementwise.sigmoid(f) * c + elementwise.sigmoid(i) * elementwise.tanh(g)
-        return elementwise.sigmoid(o) * elementwise.tanh(c), c
+        h = elementwise.sigmoid(o) * elementwise.tanh(c)
+        return (h if w_hr is None else F.linear(h, w_hr)), c
     x_r, x_z, x_n = x_part.chunk(3, -1)
     h_r, h_z, h_n = h_part.chunk(3, -1)
     r = elementwise.sigmoid(x_r + h_r)
@@ -60,13 +63,17 @@ def _reset_uniform(module: Module, hidden_size: int) -> None:
 
 # ----------------------------------------------------------------------------- cells
 class RNNCellBase(Module):
+    """PyTorch's base of the cells, with its arguments: ``num_chunks`` gates of
+    ``hidden_size`` in each weight (a subclass's ``mode`` says how a step uses them)."""
+
     mode = ""
 
     def __init__(
         self,
         input_size: int,
         hidden_size: int,
-        bias: bool = True,
+        bias: bool,
+        num_chunks: int,
         device: Any = None,
         dtype: Any = None,
     ) -> None:
@@ -74,7 +81,7 @@ class RNNCellBase(Module):
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias
-        gates = _GATES[self.mode] * hidden_size
+        gates = num_chunks * hidden_size
         self.weight_ih = Parameter(factories.empty(gates, input_size, dtype=dtype))
         self.weight_hh = Parameter(factories.empty(gates, hidden_size, dtype=dtype))
         if bias:
@@ -135,7 +142,7 @@ class RNNCell(RNNCellBase):
         dtype: Any = None,
     ) -> None:
         mode = _rnn_mode(nonlinearity)
-        super().__init__(input_size, hidden_size, bias, device, dtype)
+        super().__init__(input_size, hidden_size, bias, 1, device, dtype)
         self.mode = mode
         self.nonlinearity = nonlinearity
 
@@ -143,7 +150,21 @@ class RNNCell(RNNCellBase):
         return self._run(input, hx)
 
 
-class LSTMCell(RNNCellBase):
+class _GatedCell(RNNCellBase):
+    """A cell with PyTorch's LSTMCell/GRUCell arguments: as many gates as its ``mode``'s."""
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(input_size, hidden_size, bias, _GATES[self.mode], device, dtype)
+
+
+class LSTMCell(_GatedCell):
     """One LSTM step: returns ``(h', c')``."""
 
     mode = "LSTM"
@@ -152,7 +173,7 @@ class LSTMCell(RNNCellBase):
         return self._run(input, hx)
 
 
-class GRUCell(RNNCellBase):
+class GRUCell(_GatedCell):
     """One GRU step: returns ``h'``."""
 
     mode = "GRU"
@@ -169,10 +190,12 @@ def _rnn_mode(nonlinearity: str) -> str:
 
 # ----------------------------------------------------------------------------- sequences
 class RNNBase(Module):
-    mode = ""
+    """PyTorch's base of the recurrent layers, with its arguments: ``mode`` ("RNN_TANH",
+    "RNN_RELU", "LSTM" or "GRU") first."""
 
     def __init__(
         self,
+        mode: str,
         input_size: int,
         hidden_size: int,
         num_layers: int = 1,
@@ -185,13 +208,20 @@ class RNNBase(Module):
         dtype: Any = None,
     ) -> None:
         super().__init__()
-        if proj_size:
-            raise NotImplementedError(f"{type(self).__name__}: proj_size is not supported")
+        if mode not in _GATES:
+            raise ValueError("Unrecognized RNN mode: " + mode)
         if not 0 <= dropout <= 1:
             raise ValueError(
                 "dropout should be a number in range [0, 1] representing the probability of "
                 "an element being zeroed"
             )
+        if proj_size < 0:
+            raise ValueError(
+                "proj_size should be a positive integer or zero to disable projections"
+            )
+        if proj_size >= hidden_size:
+            raise ValueError("proj_size has to be smaller than hidden_size")
+        self.mode = mode
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.num_layers = num_layers
@@ -202,17 +232,25 @@ class RNNBase(Module):
         self.proj_size = proj_size
         gates = _GATES[self.mode] * hidden_size
         directions = 2 if bidirectional else 1
-        # Registered in PyTorch's order: per layer, per direction, w_ih, w_hh, b_ih, b_hh.
+        # Registered in PyTorch's order: per layer, per direction, w_ih, w_hh, b_ih, b_hh and
+        # an LSTM's projection w_hr, whose output is the state h and the next layer's input.
         for layer in range(num_layers):
-            width = input_size if layer == 0 else hidden_size * directions
+            width = input_size if layer == 0 else self._state_size * directions
             for suffix in self._suffixes(layer):
-                shapes = [("weight_ih", (gates, width)), ("weight_hh", (gates, hidden_size))]
+                shapes = [("weight_ih", (gates, width)), ("weight_hh", (gates, self._state_size))]
                 if bias:
                     shapes += [("bias_ih", (gates,)), ("bias_hh", (gates,))]
+                if proj_size:
+                    shapes += [("weight_hr", (proj_size, hidden_size))]
                 for name, shape in shapes:
                     param = Parameter(factories.empty(*shape, dtype=dtype))
                     setattr(self, name + suffix, param)
         self.reset_parameters()
+
+    @property
+    def _state_size(self) -> int:
+        """The size of the state h (and of each direction's output): ``proj_size`` if set."""
+        return self.proj_size or self.hidden_size
 
     def _suffixes(self, layer: int) -> list[str]:
         return [f"_l{layer}"] + ([f"_l{layer}_reverse"] if self.bidirectional else [])
@@ -225,6 +263,8 @@ class RNNBase(Module):
 
     def extra_repr(self) -> str:
         text = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size != 0:
+            text += f", proj_size={self.proj_size}"
         if self.num_layers != 1:
             text += f", num_layers={self.num_layers}"
         if self.bias is not True:
@@ -314,16 +354,29 @@ class RNNBase(Module):
         return output, (tuple(h_n) if self.mode == "LSTM" else h_n[0])
 
     def _initial_states(self, hx: Any, x: Tensor, unbatched: bool) -> tuple[Tensor, ...]:
+        """``hx`` checked as PyTorch checks it (its messages), or zeros; sequence-first."""
         count = self.num_layers * (2 if self.bidirectional else 1)
+        sizes = [self._state_size] + ([self.hidden_size] if self.mode == "LSTM" else [])
         if hx is None:
-            zeros = factories.zeros(count, x.shape[1], self.hidden_size, dtype=x.dtype)
-            return (zeros, zeros) if self.mode == "LSTM" else (zeros,)
+            return tuple(factories.zeros(count, x.shape[1], n, dtype=x.dtype) for n in sizes)
         given = tuple(hx) if self.mode == "LSTM" else (hx,)
-        expected = (count, self.hidden_size) if unbatched else (count, x.shape[1], self.hidden_size)
-        for h in given:
+        dims = 2 if unbatched else 3
+        if any(h.ndim != dims for h in given):
+            names = "hx and cx" if self.mode == "LSTM" else "hx"
+            found = ", ".join(f"{h.ndim}-D" for h in given)
+            found = f"({found}) tensors" if self.mode == "LSTM" else f"{found} tensor"
+            raise RuntimeError(
+                f"For {'unbatched 2-D' if unbatched else 'batched 3-D'} input, {names} should "
+                f"also be {dims}-D but got {found}"
+            )
+        if unbatched:
+            given = tuple(h.unsqueeze(1) for h in given)
+        for k, (h, n) in enumerate(zip(given, sizes, strict=True)):
+            expected = (count, x.shape[1], n)
             if tuple(h.shape) != expected:
-                raise RuntimeError(f"Expected hidden size {expected}, got {list(h.shape)}")
-        return tuple(h.unsqueeze(1) for h in given) if unbatched else given
+                which = f"hidden[{k}]" if self.mode == "LSTM" else "hidden"
+                raise RuntimeError(f"Expected {which} size {expected}, got {list(h.shape)}")
+        return given
 
     def _run_direction(
         self, x: Tensor, state: tuple[Tensor, ...], suffix: str, reverse: bool
@@ -333,12 +386,13 @@ class RNNBase(Module):
         w_hh = getattr(self, "weight_hh" + suffix)
         b_hh = getattr(self, "bias_hh" + suffix) if self.bias else None
         b_ih = getattr(self, "bias_ih" + suffix) if self.bias else None
+        w_hr = getattr(self, "weight_hr" + suffix) if self.proj_size else None
         # The input's share of every step in one matrix product.
         x_parts = F.linear(x, getattr(self, "weight_ih" + suffix), b_ih).unbind(0)
         h, c = state[0], state[1] if self.mode == "LSTM" else None
         outputs = []
         for t in reversed(range(len(x_parts))) if reverse else range(len(x_parts)):
-            result = _step(self.mode, x_parts[t], h, c, w_hh, b_hh)
+            result = _step(self.mode, x_parts[t], h, c, w_hh, b_hh, w_hr)
             h, c = result if self.mode == "LSTM" else (result, None)
             outputs.append(h)
         if reverse:
@@ -352,25 +406,39 @@ class RNN(RNNBase):
     Arguments as PyTorch's: ``(input_size, hidden_size, num_layers=1, nonlinearity='tanh',
     bias=True, batch_first=False, dropout=0.0, bidirectional=False)``."""
 
-    mode = "RNN_TANH"
-
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        _refuse_projection(kwargs)
         nonlinearity = kwargs.pop("nonlinearity", "tanh")
         if len(args) > 3:  # PyTorch's position of nonlinearity, between num_layers and bias
             nonlinearity, args = args[3], args[:3] + args[4:]
-        mode = _rnn_mode(nonlinearity)
-        super().__init__(*args, **kwargs)
-        self.mode = mode
+        super().__init__(_rnn_mode(nonlinearity), *args, **kwargs)
         self.nonlinearity = nonlinearity
 
 
-class LSTM(RNNBase):
-    """Long short-term memory; returns ``output, (h_n, c_n)``."""
+def _refuse_projection(kwargs: dict[str, Any]) -> None:
+    """PyTorch's refusal of ``proj_size`` (even 0) given by name to an RNN or a GRU."""
+    if "proj_size" in kwargs:
+        raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
 
-    mode = "LSTM"
+
+class LSTM(RNNBase):
+    """Long short-term memory; returns ``output, (h_n, c_n)``. With ``proj_size > 0`` each
+    step's ``h`` is projected to that size by ``weight_hr_l{k}`` (PyTorch's LSTM with
+    projections): ``h_n`` and the outputs have ``proj_size`` features, ``c_n`` ``hidden_size``.
+
+    >>> import chainrule as cr
+    >>> out, (h, c) = cr.nn.LSTM(3, 5, proj_size=2)(cr.ones(4, 3))
+    >>> tuple(out.shape), tuple(h.shape), tuple(c.shape)
+    ((4, 2), (1, 2), (1, 5))
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__("LSTM", *args, **kwargs)
 
 
 class GRU(RNNBase):
     """Gated recurrent unit; returns ``output, h_n``."""
 
-    mode = "GRU"
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        _refuse_projection(kwargs)
+        super().__init__("GRU", *args, **kwargs)

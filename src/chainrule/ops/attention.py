@@ -1,6 +1,7 @@
 """Scaled dot-product attention, ``softmax(Q K^T / sqrt(d) + mask) V``, as PyTorch's
-``F.scaled_dot_product_attention``: a composite of matmul, softmax and where, whose rules give
-the gradients.
+``F.scaled_dot_product_attention``, and multi-head attention with its projections, as PyTorch's
+``F.multi_head_attention_forward``: composites of linear maps, matmul, softmax and where, whose
+rules give the gradients.
 
     >>> import chainrule as cr
     >>> q = k = v = cr.ones(1, 3, 4)
@@ -13,10 +14,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from chainrule import factories
 from chainrule._array import xp
 from chainrule.op import _value
-from chainrule.ops import nn_ops
-from chainrule.tensor import Tensor
+from chainrule.ops import nn_ops, shape
+from chainrule.tensor import Size, Tensor, _make
 
 
 def attention_bias(mask: Any, like: Tensor, allowed: bool) -> Tensor | Any:
@@ -72,3 +74,203 @@ def scaled_dot_product_attention(
 
         weights = dropout(weights, dropout_p)
     return weights @ value
+
+
+def multi_head_attention_forward(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    embed_dim_to_check: int,
+    num_heads: int,
+    in_proj_weight: Tensor | None,
+    in_proj_bias: Tensor | None,
+    bias_k: Tensor | None,
+    bias_v: Tensor | None,
+    add_zero_attn: bool,
+    dropout_p: float,
+    out_proj_weight: Tensor,
+    out_proj_bias: Tensor | None,
+    training: bool = True,
+    key_padding_mask: Any = None,
+    need_weights: bool = True,
+    attn_mask: Any = None,
+    use_separate_proj_weight: bool = False,
+    q_proj_weight: Tensor | None = None,
+    k_proj_weight: Tensor | None = None,
+    v_proj_weight: Tensor | None = None,
+    static_k: Tensor | None = None,
+    static_v: Tensor | None = None,
+    average_attn_weights: bool = True,
+    is_causal: bool = False,
+) -> tuple[Tensor, Tensor | None]:
+    """Multi-head attention of sequence-first (L, N, E) queries over (S, N, kdim) keys and
+    (S, N, vdim) values (or unbatched (L, E), (S, kdim), (S, vdim)), as
+    :class:`~chainrule.nn.MultiheadAttention` computes it.
+
+    The inputs are projected by ``in_proj_weight``'s three blocks (or ``q/k/v_proj_weight``
+    with ``use_separate_proj_weight``) and ``in_proj_bias``'s; ``bias_k``/``bias_v`` (1, 1, E)
+    append one key and value, ``add_zero_attn`` one zero key and value per head (neither is
+    ever masked); ``static_k``/``static_v`` (N * heads, S, E / heads) replace the projected
+    keys or values. Masks as the module's. Returns the (L, N, E) output and, with
+    ``need_weights``, the weights (N, L, S'), per head (N, heads, L, S') unless averaged.
+    """
+    _check_attention_shapes(query, key, value, key_padding_mask, attn_mask, num_heads)
+    if is_causal and attn_mask is None:
+        raise RuntimeError(
+            "Need attn_mask if specifying the is_causal hint. You may use the Transformer "
+            "module method `generate_square_subsequent_mask` to create this mask."
+        )
+    unbatched = query.ndim == 2
+    if unbatched:
+        query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
+        if key_padding_mask is not None:
+            key_padding_mask = key_padding_mask.unsqueeze(0)
+    length, batch, embed = query.shape
+    source = key.shape[0]
+    if embed != embed_dim_to_check:
+        raise AssertionError(
+            f"was expecting embedding dimension of {embed_dim_to_check}, but got {embed}"
+        )
+    if embed % num_heads:
+        raise AssertionError(f"embed_dim {embed} not divisible by num_heads {num_heads}")
+    if use_separate_proj_weight:
+        if key.shape[:2] != value.shape[:2]:
+            raise AssertionError(
+                f"key's sequence and batch dims {Size(key.shape[:2])} do not match value's "
+                f"{Size(value.shape[:2])}"
+            )
+        w_q, w_k, w_v = q_proj_weight, k_proj_weight, v_proj_weight
+        _check_projections(w_q, w_k, w_v, embed, key.shape[-1], value.shape[-1])
+    else:
+        if key.shape != value.shape:
+            raise AssertionError(f"key shape {key.shape} does not match value shape {value.shape}")
+        if in_proj_weight is None:
+            raise AssertionError("use_separate_proj_weight is False but in_proj_weight is None")
+        w_q, w_k, w_v = in_proj_weight.chunk(3)
+    b_q = b_k = b_v = None
+    if in_proj_bias is not None:
+        b_q, b_k, b_v = in_proj_bias.chunk(3)
+    heads, size = num_heads, embed // num_heads
+
+    def split(x: Tensor, n: int) -> Tensor:
+        # (n, N, E) -> (N, H, n, D)
+        return x.reshape(n, batch, heads, size).permute(1, 2, 0, 3)
+
+    q = split(nn_ops.linear(query, w_q, b_q), length)
+    k, v = nn_ops.linear(key, w_k, b_k), nn_ops.linear(value, w_v, b_v)
+    if (bias_k is None) != (bias_v is None):
+        given, missing = ("k", "v") if bias_v is None else ("v", "k")
+        raise AssertionError(f"bias_{given} is set but bias_{missing} is None")
+    if bias_k is not None:
+        if static_k is not None or static_v is not None:
+            which = "key" if static_k is not None else "value"
+            raise AssertionError(f"bias cannot be added to static {which}.")
+        k = shape.cat([k, bias_k.expand(1, batch, embed)])
+        v = shape.cat([v, bias_v.expand(1, batch, embed)])
+    k = split(k, k.shape[0]) if static_k is None else _static(static_k, "k", batch, heads, size)
+    v = split(v, v.shape[0]) if static_v is None else _static(static_v, "v", batch, heads, size)
+    if add_zero_attn:
+        zero = factories.zeros(batch, heads, 1, size, dtype=k.dtype)
+        k, v = shape.cat([k, zero], 2), shape.cat([v, zero.to(v.dtype)], 2)
+    added = k.shape[2] - source  # keys no mask covers: bias_k's, the zero one
+    scores = (q * (1.0 / math.sqrt(size))) @ k.transpose(-2, -1)
+    if attn_mask is not None:
+        expected = (length, source) if attn_mask.ndim == 2 else (batch * heads, length, source)
+        if tuple(attn_mask.shape) != expected:
+            raise RuntimeError(
+                f"The shape of the {attn_mask.ndim}D attn_mask is {attn_mask.shape}, but should "
+                f"be {expected}."
+            )
+        bias = attention_bias(attn_mask, scores, allowed=False)
+        if bias.ndim == 3:  # (N * H, L, S)
+            bias = bias.reshape(batch, heads, length, source)
+        scores = scores + _pad_keys(bias, added)
+    if key_padding_mask is not None:
+        bias = attention_bias(key_padding_mask, scores, allowed=False)
+        scores = scores + _pad_keys(bias.reshape(batch, 1, 1, source), added)
+    weights = nn_ops.softmax(scores, -1)
+    if training and dropout_p > 0.0:
+        # As in PyTorch, the weights returned are the ones applied: after dropout.
+        from chainrule.nn.functional import dropout
+
+        weights = dropout(weights, dropout_p)
+    out = (weights @ v).permute(2, 0, 1, 3).reshape(length, batch, embed)
+    out = nn_ops.linear(out, out_proj_weight, out_proj_bias)
+    if unbatched:
+        out = out.squeeze(1)
+    if not need_weights:
+        return out, None
+    if average_attn_weights:
+        weights = weights.mean(1)
+    return out, (weights.squeeze(0) if unbatched else weights)
+
+
+def _check_attention_shapes(
+    query: Tensor, key: Tensor, value: Tensor, key_padding_mask: Any, attn_mask: Any, heads: int
+) -> None:
+    """PyTorch's checks of the inputs' and masks' dimensions (its AssertionErrors)."""
+    if query.ndim not in (2, 3):
+        raise AssertionError(
+            "query should be unbatched 2D or batched 3D tensor but received "
+            f"{query.ndim}-D query tensor"
+        )
+    kind = "batched (3-D)" if query.ndim == 3 else "unbatched (2-D)"
+    if key.ndim != query.ndim or value.ndim != query.ndim:
+        raise AssertionError(
+            f"For {kind} `query`, expected `key` and `value` to be {query.ndim}-D but found "
+            f"{key.ndim}-D and {value.ndim}-D tensors respectively"
+        )
+    if key_padding_mask is not None and key_padding_mask.ndim != query.ndim - 1:
+        raise AssertionError(
+            f"For {kind} `query`, expected `key_padding_mask` to be `None` or "
+            f"{query.ndim - 1}-D but found {key_padding_mask.ndim}-D tensor instead"
+        )
+    if attn_mask is not None and attn_mask.ndim not in (2, 3):
+        raise AssertionError(
+            f"For {kind} `query`, expected `attn_mask` to be `None`, 2-D or 3-D but found "
+            f"{attn_mask.ndim}-D tensor instead"
+        )
+    if query.ndim == 2 and attn_mask is not None and attn_mask.ndim == 3:
+        expected = (heads, query.shape[0], key.shape[0])
+        if tuple(attn_mask.shape) != expected:
+            raise AssertionError(
+                f"Expected `attn_mask` shape to be {expected} but got {attn_mask.shape}"
+            )
+
+
+def _check_projections(
+    w_q: Any, w_k: Any, w_v: Any, embed: int, key_size: int, value_size: int
+) -> None:
+    """PyTorch's checks of separate projection weights: given, (E, E), (E, kdim), (E, vdim)."""
+    for name, weight, size in (
+        ("query", w_q, embed),
+        ("key", w_k, key_size),
+        ("value", w_v, value_size),
+    ):
+        if weight is None:
+            raise AssertionError(
+                f"use_separate_proj_weight is True but {name[0]}_proj_weight is None"
+            )
+        if tuple(weight.shape) != (embed, size):
+            raise AssertionError(
+                f"expecting {name} weights shape of {(embed, size)}, but got {weight.shape}"
+            )
+
+
+def _static(given: Tensor, name: str, batch: int, heads: int, size: int) -> Tensor:
+    """A static key or value, (N * heads, S, head size), as (N, heads, S, head size)."""
+    if given.shape[0] != batch * heads:
+        raise AssertionError(
+            f"expecting static_{name}.size(0) of {batch * heads}, but got {given.shape[0]}"
+        )
+    if given.shape[2] != size:
+        raise AssertionError(f"expecting static_{name}.size(2) of {size}, but got {given.shape[2]}")
+    return given.reshape(batch, heads, given.shape[1], size)
+
+
+def _pad_keys(bias: Any, added: int) -> Any:
+    """A mask's bias with ``added`` zero columns: the keys appended after the given ones
+    (``bias_k``'s, the zero key) are attended everywhere, as PyTorch pads its masks."""
+    if not added:
+        return bias
+    return shape.pad(bias if isinstance(bias, Tensor) else _make(bias), (0, added))

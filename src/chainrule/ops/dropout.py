@@ -24,31 +24,50 @@ from chainrule.tensor import Tensor
 
 class DropoutMask(Constant):
     """``bernoulli(1 - p) / (1 - p)`` in the shape and dtype of ``x``: 1 / (1 - p) where an
-    element is kept, 0 where it is dropped. Only ``x``'s shape is read, never its values."""
+    element is kept, 0 where it is dropped (or ``scale`` instead of 1 / (1 - p): alpha
+    dropout's 0/1 mask). With ``feature``, one draw per sample and channel, in the shape
+    (N, C, 1, ...). Only ``x``'s shape is read, never its values."""
 
     notation = "bernoulli(1 - p) / (1 - p) in the shape of x"
     derivatives = ("-",)
     # A compiled step runs this forward again at each call: a fresh mask every time.
     draws = True
 
-    def __init__(self, p: float) -> None:
+    def __init__(self, p: float, scale: float | None = None, feature: bool = False) -> None:
         self.p = p
+        self.scale = scale
+        self.feature = feature
 
     def forward(self, x):
-        return scaled_mask(x.shape, self.p, x.dtype)
+        return scaled_mask(mask_shape(x.shape, self.feature), self.p, x.dtype, self.scale)
 
 
-def scaled_mask(shape: tuple[int, ...], p: float, dtype: Any) -> Any:
+def mask_shape(shape: tuple[int, ...], feature: bool) -> tuple[int, ...]:
+    """The shape of a mask over ``shape``: itself, or with ``feature`` PyTorch's feature
+    noise, (N, C, 1, ...)."""
+    return tuple(shape[:2]) + (1,) * (len(shape) - 2) if feature else tuple(shape)
+
+
+def scaled_mask(shape: tuple[int, ...], p: float, dtype: Any, scale: float | None = None) -> Any:
     """PyTorch's mask: ``bernoulli_(1 - p)`` on a tensor of ``shape``, one float64 uniform
-    per element (so a seed gives PyTorch's mask), scaled by 1 / (1 - p)."""
+    per element (so a seed gives PyTorch's mask), scaled by 1 / (1 - p) (or ``scale``)."""
     keep = rng.uniform(tuple(shape), xp.float64) < 1.0 - p
-    return keep * xp.asarray(1.0 / (1.0 - p), dtype=dtype)
+    return keep * xp.asarray(1.0 / (1.0 - p) if scale is None else scale, dtype=dtype)
 
 
-def dropout_mask(input: Tensor, p: float) -> Any:  # noqa: A002
-    """The mask ``dropout(input, p)`` multiplies by: a recorded :class:`DropoutMask` step;
-    inside ``vmap``, one draw per example or one for all, as its ``randomness`` says
-    (:func:`chainrule.rng.per_example`), where a per-example draw is a batched value."""
+def dropout_mask(
+    input: Tensor,  # noqa: A002
+    p: float,
+    scale: float | None = None,
+    feature: bool = False,
+) -> Any:
+    """The mask ``dropout(input, p)`` multiplies by (``scale`` and ``feature`` as
+    :class:`DropoutMask`'s): a recorded :class:`DropoutMask` step; inside ``vmap``, one draw
+    per example or one for all, as its ``randomness`` says (:func:`chainrule.rng.per_example`),
+    where a per-example draw is a batched value."""
     if batching.levels:
-        return rng.per_example(lambda shape: scaled_mask(shape, p, input.dtype), input.shape)
-    return DropoutMask(p)(input)
+        return rng.per_example(
+            lambda shape: scaled_mask(shape, p, input.dtype, scale),
+            mask_shape(input.shape, feature),
+        )
+    return DropoutMask(p, scale, feature)(input)
