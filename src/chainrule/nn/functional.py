@@ -245,9 +245,7 @@ def _feature_dropout(input: Tensor, p: float, training: bool, unbatched: bool) -
         return input
     if p == 1.0:
         return input * 0
-    # The mask's shape is read from a view of one element per map (DropoutMask reads a shape)
-    maps = batch[(slice(None), slice(None)) + (slice(0, 1),) * (batch.ndim - 2)]
-    out = batch * dropout_mask(maps, p)
+    out = batch * dropout_mask(batch, p, feature=True)
     return out.squeeze(0) if unbatched else out
 
 
