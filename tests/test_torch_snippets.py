@@ -614,6 +614,27 @@ SNIPPETS: dict[str, str] = {
         w.register_post_accumulate_grad_hook(lambda t: t.grad)
         error(lambda: (w * 3).sum().backward())
     """,
+    "lazy_modules_take_their_sizes_from_the_first_input": """
+        import torch  # LazyLinear / LazyConvNd: shapes from the first call, then plain layers
+        torch.manual_seed(0)
+        model = torch.nn.Sequential(
+            torch.nn.LazyConv2d(4, 3, padding=1), torch.nn.ReLU(), torch.nn.Flatten(),
+            torch.nn.LazyLinear(3),
+        )
+        print(model, model[3].has_uninitialized_params())
+        print([type(p).__name__ for p in model.parameters()], model[3].weight)
+        y = model(torch.ones(2, 2, 5, 5))
+        print(model, y, [tuple(p.shape) for p in model.parameters()])
+        print([type(p).__name__ for p in model.parameters()], list(model.state_dict()))
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        model(torch.ones(2, 2, 5, 5)).sum().backward()
+        optimizer.step()
+        print(model[3].bias)
+        single = torch.nn.LazyLinear(2, bias=False)
+        print(single(torch.ones(3)).shape, type(single).__name__, single.weight.shape)
+        print(torch.nn.LazyConv1d(2, 3)(torch.ones(4, 6)).shape)
+        error(lambda: torch.nn.LazyConv1d(2, 3, groups=2)(torch.ones(1, 3, 5)))
+    """,
     "index_types_as_pytorch_takes_them": """
         import warnings
         import torch  # indices PyTorch takes: long, int, byte (a mask, deprecated) and bool tensors

@@ -149,6 +149,13 @@ from chainrule.nn.layers import (
     EmbeddingBag,
     FeatureAlphaDropout,
 )
+from chainrule.nn.lazy import (
+    LazyConv1d,
+    LazyConv2d,
+    LazyConv3d,
+    LazyLinear,
+    UninitializedParameter,
+)
 from chainrule.nn.losses import MultiLabelMarginLoss, TripletMarginWithDistanceLoss
 from chainrule.nn.rnn import RNNBase, RNNCellBase
 
@@ -294,6 +301,10 @@ __all__ += [
     "LPPool1d",
     "LPPool2d",
     "LPPool3d",
+    "LazyConv1d",
+    "LazyConv2d",
+    "LazyConv3d",
+    "LazyLinear",
     "MaxPool3d",
     "MaxUnpool3d",
     "MultiLabelMarginLoss",
@@ -303,5 +314,6 @@ __all__ += [
     "ReplicationPad3d",
     "Softplus",
     "TripletMarginWithDistanceLoss",
+    "UninitializedParameter",
     "ZeroPad3d",
 ]

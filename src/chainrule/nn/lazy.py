@@ -1,0 +1,154 @@
+"""Lazy modules, as PyTorch's: a layer whose input size is read from its first input.
+
+``LazyLinear(out_features)`` holds :class:`UninitializedParameter` s until it is first
+called; then it sets ``in_features`` from the input, gives its parameters their shapes,
+initialises them as :class:`~chainrule.nn.Linear` does (so a seed gives PyTorch's values) and
+becomes a ``Linear``. Create the optimizer after that first call, as PyTorch asks.
+
+    >>> import chainrule as cr
+    >>> layer = cr.nn.LazyLinear(2)
+    >>> layer
+    LazyLinear(in_features=0, out_features=2, bias=True)
+    >>> layer(cr.ones(5, 3)).shape, layer
+    (chainrule.Size([5, 2]), Linear(in_features=3, out_features=2, bias=True))
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule import dtypes
+from chainrule._array import xp
+from chainrule.nn.conv import Conv1d, Conv2d, Conv3d
+from chainrule.nn.layers import Linear
+from chainrule.nn.module import Module
+from chainrule.nn.parameter import Parameter
+
+
+class UninitializedParameter(Parameter):
+    """A parameter whose shape is not known yet; :meth:`materialize` gives it one (empty
+    values, for the module to initialise) and makes it a plain :class:`Parameter`, the same
+    object, so that whatever holds it sees the change."""
+
+    __slots__ = ()
+    cls_to_become = Parameter
+
+    def __init__(self, requires_grad: bool = True, device: Any = None, dtype: Any = None) -> None:
+        super().__init__(xp.empty(0, dtype=dtypes.as_dtype(dtype or dtypes.default_float)))
+        self.requires_grad = requires_grad
+
+    def materialize(self, shape: tuple[int, ...], device: Any = None, dtype: Any = None) -> None:
+        self._data = xp.empty(shape, dtype=dtypes.as_dtype(dtype) if dtype else self._data.dtype)
+        self.__class__ = self.cls_to_become  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return "<UninitializedParameter>"
+
+
+class LazyModuleMixin:
+    """What the lazy modules share: a forward pre-hook that, at the first call, lets the
+    module shape its parameters from the input (``initialize_parameters``), then removes
+    itself and turns the module into ``cls_to_become``."""
+
+    cls_to_become: type[Module] | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._initialize_hook = self.register_forward_pre_hook(_infer_parameters)  # type: ignore[attr-defined]
+
+    def has_uninitialized_params(self) -> bool:
+        return any(isinstance(p, UninitializedParameter) for p in self.parameters())  # type: ignore[attr-defined]
+
+    def initialize_parameters(self, *args: Any, **kwargs: Any) -> None:
+        raise NotImplementedError
+
+
+def _infer_parameters(module: Any, args: tuple[Any, ...]) -> None:
+    module.initialize_parameters(*args)
+    if not module.has_uninitialized_params():
+        module._initialize_hook.remove()
+        del module._initialize_hook
+        if module.cls_to_become is not None:
+            module.__class__ = module.cls_to_become
+
+
+class LazyLinear(LazyModuleMixin, Linear):
+    """:class:`~chainrule.nn.Linear` with ``in_features`` read from the first input's last
+    dimension."""
+
+    cls_to_become = Linear
+
+    def __init__(
+        self, out_features: int, bias: bool = True, device: Any = None, dtype: Any = None
+    ) -> None:
+        super().__init__(0, 0, False)
+        self.weight = UninitializedParameter(device=device, dtype=dtype)
+        self.out_features = out_features
+        if bias:
+            self.bias = UninitializedParameter(device=device, dtype=dtype)
+
+    def reset_parameters(self) -> None:
+        if not self.has_uninitialized_params() and self.in_features != 0:
+            super().reset_parameters()
+
+    def initialize_parameters(self, input: Any, *args: Any) -> None:  # noqa: A002
+        if self.has_uninitialized_params():
+            self.in_features = input.shape[-1]
+            self.weight.materialize((self.out_features, self.in_features))
+            if self.bias is not None:
+                self.bias.materialize((self.out_features,))
+            self.reset_parameters()
+
+
+class _LazyConvMixin(LazyModuleMixin):
+    """A convolution with ``in_channels`` read from the first input's channel dimension
+    (the first of an unbatched input)."""
+
+    _dims: int  # the convolution's spatial dimensions
+
+    def __init__(self, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
+                 dilation: Any = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 device: Any = None, dtype: Any = None) -> None:  # fmt: skip
+        # in_channels 0 for now; out_channels as groups, which divides it (checked at the call)
+        super().__init__(0, groups, kernel_size, stride, padding, dilation, groups, False,
+                         padding_mode)  # fmt: skip
+        self.out_channels = out_channels
+        self.weight = UninitializedParameter(device=device, dtype=dtype)
+        if bias:
+            self.bias = UninitializedParameter(device=device, dtype=dtype)
+
+    def reset_parameters(self) -> None:
+        if not self.has_uninitialized_params() and self.in_channels != 0:
+            super().reset_parameters()  # type: ignore[misc]
+
+    def initialize_parameters(self, input: Any, *args: Any) -> None:  # noqa: A002
+        if self.has_uninitialized_params():
+            self.in_channels = input.shape[0 if input.ndim == self._dims + 1 else 1]
+            if self.in_channels % self.groups:
+                raise ValueError("in_channels must be divisible by groups")
+            shape = (self.out_channels, self.in_channels // self.groups, *self.kernel_size)
+            self.weight.materialize(shape)
+            if self.bias is not None:
+                self.bias.materialize((self.out_channels,))
+            self.reset_parameters()
+
+
+class LazyConv1d(_LazyConvMixin, Conv1d):
+    """:class:`~chainrule.nn.Conv1d` with ``in_channels`` from the first input."""
+
+    cls_to_become = Conv1d
+    _dims = 1
+
+
+class LazyConv2d(_LazyConvMixin, Conv2d):
+    """:class:`~chainrule.nn.Conv2d` with ``in_channels`` from the first input."""
+
+    cls_to_become = Conv2d
+    _dims = 2
+
+
+class LazyConv3d(_LazyConvMixin, Conv3d):
+    """:class:`~chainrule.nn.Conv3d` with ``in_channels`` from the first input."""
+
+    cls_to_become = Conv3d
+    _dims = 3
