@@ -635,6 +635,34 @@ SNIPPETS: dict[str, str] = {
         print(torch.nn.LazyConv1d(2, 3)(torch.ones(4, 6)).shape)
         error(lambda: torch.nn.LazyConv1d(2, 3, groups=2)(torch.ones(1, 3, 5)))
     """,
+    "module_lookup_and_legacy_type_names": """
+        import torch  # get_parameter/get_buffer/get_submodule, load results, Tensor.type()
+        class M(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.a = torch.nn.Parameter(torch.ones(2))
+                self.register_buffer("b", torch.zeros(2))
+                self.sub = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.BatchNorm1d(2))
+        m = M()
+        print(m.get_submodule("sub.0"), m.get_parameter("sub.0.bias").shape, m.get_buffer("b"))
+        print(m.get_buffer("sub.1.running_var"), m.get_parameter("a") is m.a)
+        for target in ["nope", "sub.7", "a.x", "sub.0.weight.t"]:
+            error(lambda: m.get_submodule(target))
+        for target in ["b", "x", "sub.1.running_mean", "sub"]:
+            error(lambda: m.get_parameter(target))
+        for target in ["a", "sub.0.weight", "sub.q"]:
+            error(lambda: m.get_buffer(target))
+        error(lambda: m.register_parameter("x", torch.zeros(1)))
+        sd = m.state_dict()
+        sd.pop("sub.0.bias")
+        sd["extra"] = torch.zeros(1)
+        print(m.load_state_dict(sd, strict=False), m.load_state_dict(m.state_dict()))
+        for dtype in (torch.float32, torch.float64, torch.float16, torch.int64, torch.int32,
+                      torch.int16, torch.int8, torch.uint8, torch.bool):
+            print(torch.ones(1, dtype=dtype).type(), end=" ")
+        print(torch.ones(2).type("torch.DoubleTensor").dtype, torch.ones(2).type(torch.int64))
+        error(lambda: torch.ones(2).type("torch.Foo"))
+    """,
     "index_types_as_pytorch_takes_them": """
         import warnings
         import torch  # indices PyTorch takes: long, int, byte (a mask, deprecated) and bool tensors

@@ -117,6 +117,23 @@ def scalar_type_name(dtype: Any) -> str:
     return _TORCH_DTYPE_NAMES[xp.dtype(dtype).name][1]
 
 
+def legacy_type_name(dtype: Any) -> str:
+    """PyTorch's legacy tensor type of ``dtype``, as ``Tensor.type()`` reports it.
+
+    >>> legacy_type_name(xp.dtype("float32")), legacy_type_name(xp.dtype("int64"))
+    ('chainrule.FloatTensor', 'chainrule.LongTensor')
+    """
+    return f"chainrule.{scalar_type_name(dtype)}Tensor"
+
+
+def from_legacy_type_name(name: str) -> Any:
+    """The dtype of a legacy tensor type name (``"torch.DoubleTensor"``, or chainrule's)."""
+    for numpy_name, (_, scalar) in _TORCH_DTYPE_NAMES.items():
+        if name in (f"chainrule.{scalar}Tensor", f"torch.{scalar}Tensor"):
+            return xp.dtype(numpy_name)
+    raise ValueError(f"invalid type: '{name}'")
+
+
 def not_implemented_for(kernel: str, dtype: Any) -> NotImplementedError:
     """PyTorch's error for a kernel that has no version for ``dtype`` (a softmax of integers).
 

@@ -289,9 +289,13 @@ class Tensor:
     def type_as(self, other: Tensor) -> Tensor:
         return self.to(other.dtype)
 
-    def type(self, dtype: Any = None) -> Any:
+    def type(self, dtype: Any = None, non_blocking: builtins.bool = False) -> Any:
+        """The legacy type name (``"chainrule.FloatTensor"``), or a copy of another dtype,
+        given as a dtype or such a name."""
         if dtype is None:
-            return f"chainrule.{self._data.dtype.name}"
+            return dtypes.legacy_type_name(self._data.dtype)
+        if isinstance(dtype, str):
+            dtype = dtypes.from_legacy_type_name(dtype)
         return self.to(dtype)
 
     def float(self) -> Tensor:

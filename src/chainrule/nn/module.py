@@ -32,7 +32,12 @@ from chainrule.nn.utils import _zero_grads
 from chainrule.tensor import RemovableHandle, Tensor, _make
 
 
-class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+def _type_name(value: Any) -> str:
+    """``torch.typename``: a tensor's legacy type name, else its class's name."""
+    return value.type() if isinstance(value, Tensor) else type(value).__name__
+
+
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
     """What ``load_state_dict(strict=False)`` could not match: two lists of keys."""
 
     __slots__ = ()
@@ -155,7 +160,7 @@ class Module:
         self._check_name(name, "parameter")
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(
-                f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
+                f"cannot assign '{_type_name(param)}' object to parameter '{name}' "
                 "(chainrule.nn.Parameter or None required)"
             )
         if param is not None and param.grad_fn is not None:
@@ -170,7 +175,7 @@ class Module:
         self._check_name(name, "buffer")
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(
-                f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
+                f"cannot assign '{_type_name(tensor)}' object to buffer '{name}' "
                 "(chainrule.Tensor or None required)"
             )
         self._buffers[name] = tensor
@@ -191,11 +196,40 @@ class Module:
         """The module at a dotted path such as ``"features.0"``."""
         module = self
         for part in target.split(".") if target else ():
-            child = module._modules.get(part)
-            if child is None:
-                raise AttributeError(f"{module._get_name()} has no submodule `{part}`")
-            module = child
+            if not hasattr(module, part):
+                raise AttributeError(f"{module._get_name()} has no attribute `{part}`")
+            module = getattr(module, part)
+            if not isinstance(module, Module):
+                raise AttributeError(f"`{part}` is not an nn.Module")
         return module
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at a dotted path such as ``"features.0.weight"``.
+
+        >>> import chainrule as cr
+        >>> cr.nn.Sequential(cr.nn.Linear(2, 3)).get_parameter("0.bias").shape
+        chainrule.Size([3])
+        """
+        module, name = self._owner_of(target)
+        found = getattr(module, name)
+        if not isinstance(found, Parameter):
+            raise AttributeError(f"`{name}` is not an nn.Parameter")
+        return found
+
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at a dotted path such as ``"norm.running_mean"``."""
+        module, name = self._owner_of(target)
+        if name not in module._buffers:
+            raise AttributeError(f"`{name}` is not a buffer")
+        return getattr(module, name)
+
+    def _owner_of(self, target: str) -> tuple[Module, str]:
+        """The module holding the attribute at the dotted path ``target``, and its name."""
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        if not hasattr(module, name):
+            raise AttributeError(f"{module._get_name()} has no attribute `{name}`")
+        return module, name
 
     # ------------------------------------------------------------------ traversal
     def named_modules(
@@ -323,7 +357,7 @@ class Module:
 
     def load_state_dict(
         self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False
-    ) -> IncompatibleKeys:
+    ) -> _IncompatibleKeys:
         """Copy values into the parameters and buffers, checking every key and shape first.
 
         Nothing is changed unless every shape matches (and, with ``strict``, every key).
@@ -370,7 +404,7 @@ class Module:
             target = own[key]
             xp.copyto(target._data, value, casting="unsafe")
             target._vc[0] += 1  # an in-place change, as PyTorch's copy_ under no_grad
-        return IncompatibleKeys(missing, unexpected)
+        return _IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ dtypes
     def to(self, *args: Any, **kwargs: Any) -> Module:
