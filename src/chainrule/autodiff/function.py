@@ -113,9 +113,10 @@ class _FunctionNode(Op, abstract=True):
             if isinstance(o, Tensor) and o.is_floating_point() and id(o) not in marked
         ]
         origin = getattr(self, "origin", None)
-        if origin is not None and batching.levels:  # an example of vmap's loop
-            origin.outputs, origin.layout = outputs, self.layout
+        if origin is not None and batching.levels:  # an example of vmap's loop: the node
+            origin.outputs, origin.layout = outputs, self.layout  # copied from hands them out
             origin.several, origin.carried = self.several, self.carried
+            del self.outputs  # (this example's node stays in the graph: it must not keep them)
         if not self.several:
             return out._data
         if not self.carried:
