@@ -227,8 +227,7 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:  # noqa: A
     indices=tensor([3, 4]))
     """
     axis = reduce.one_dim(dim, input.ndim, "mode")
-    if input.ndim and input.shape[axis] == 0:
-        raise IndexError(f"mode(): Expected reduction dim {axis} to have non-zero size.")
+    reduce.refuse_empty_reduction(input, (axis,), "mode")
     x = input.reshape(1) if input.ndim == 0 else input  # a 0-d tensor is its own mode
     indices = ModeIndex(axis, keepdim)(x)
     values = named(reduce.MaxAlong(axis, keepdim)(x, indices), "ModeBackward0")

@@ -220,8 +220,7 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any
     """``(values, indices)`` of the ``k``-th smallest element along ``dim`` (1-based)."""
     _refuse_bools(input, "kthvalue_cpu")
     (axis,) = reduce.normalize_dims(dim, input.ndim, "kthvalue") or (0,)
-    if input.ndim and input.shape[axis] == 0:
-        raise IndexError(f"kthvalue(): Expected reduction dim {axis} to have non-zero size.")
+    reduce.refuse_empty_reduction(input, (axis,), "kthvalue")
     if not 1 <= k <= (input.shape[axis] if input.ndim else 1):
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {axis}")
     return _pick(input, dim, keepdim, "kthvalue", k)
