@@ -18,6 +18,7 @@ tensor(12.)
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from chainrule import grad_mode
@@ -112,10 +113,13 @@ class _FunctionNode(Op, abstract=True):
             for i, o in enumerate(outputs)
             if isinstance(o, Tensor) and o.is_floating_point() and id(o) not in marked
         ]
+        self.starts = list(
+            itertools.accumulate((outputs[i].numel() for i in self.carried), initial=0)
+        )
         origin = getattr(self, "origin", None)
         if origin is not None and batching.levels:  # an example of vmap's loop: the node
             origin.outputs, origin.layout = outputs, self.layout  # copied from hands them out
-            origin.several, origin.carried = self.several, self.carried
+            origin.several, origin.carried, origin.starts = self.several, self.carried, self.starts
             del self.outputs  # (this example's node stays in the graph: it must not keep them)
         if not self.several:
             return out._data
@@ -126,17 +130,16 @@ class _FunctionNode(Op, abstract=True):
     def _unpacked(self, packed, raw):
         """The outputs' pieces of ``packed`` (the node's output or its gradient), zeros for
         those it does not carry and None for outputs that are not tensors."""
-        pieces, start = [], 0
+        starts = dict(zip(self.carried, self.starts, strict=False))
+        pieces = []
         for i, meta in enumerate(self.layout):
             if meta is None:
                 pieces.append(None)
                 continue
             shape, dtype = meta
-            if i in self.carried:
-                size = int(xp.prod(shape, dtype=xp.int64))
-                piece = packed[start : start + size].reshape(shape)
+            if i in starts:
+                piece = _piece(packed, starts[i], shape)
                 pieces.append(piece.astype(dtype) if raw else piece.to(dtype))
-                start += size
             else:
                 zeros = xp.zeros(shape, dtype=dtype)
                 pieces.append(zeros if raw else _make(zeros))
@@ -144,14 +147,13 @@ class _FunctionNode(Op, abstract=True):
 
     def vjp(self, g, out, *args):
         raw = not isinstance(g, Tensor)
-        several = self.several
-        grads_out = self._unpacked(g, raw) if several else [g]
+        grads_out = self._unpacked(g, raw) if self.several else [g]
         saved = self.ctx.saved_tensors
         if not raw:
             # Under create_graph the user's backward must read the graph's own tensors (the
             # inputs and the outputs), not the detached stand-ins that forward saw; then what
             # it computes is recorded and can be differentiated again, as in PyTorch.
-            outs = self._unpacked(out, raw) if several else [out]
+            outs = self._unpacked(out, raw) if self.several else [out]
             live = dict(zip(self.stand_in_ids, (*args, *outs), strict=True))
             self.ctx.saved_tensors = tuple(live.get(id(t), t) for t in saved)
         try:
@@ -190,6 +192,14 @@ class _FunctionNode(Op, abstract=True):
         return result._data if raw and isinstance(result, Tensor) else result
 
 
+def _piece(packed: Any, start: int, shape: tuple[int, ...]) -> Any:
+    """The output of ``shape`` packed from ``start`` along the last axis of ``packed`` (an
+    array or a Tensor; any leading axes are vmap's)."""
+    size = int(xp.prod(shape, dtype=xp.int64))
+    piece = packed[..., start : start + size]
+    return piece.reshape((*tuple(packed.shape)[:-1], *shape))
+
+
 class FunctionOutput(Op):
     """One output of an ``autograd.Function`` that returns several: its piece of the node's
     packed output (the differentiable outputs flattened end to end). The vjp puts the
@@ -224,11 +234,7 @@ class FunctionOutput(Op):
         self.size = int(xp.prod(shape, dtype=xp.int64))
 
     def forward(self, packed):
-        return self._piece(packed).astype(self.dtype, copy=False)
-
-    def _piece(self, packed):
-        piece = packed[..., self.start : self.start + self.size]
-        return piece.reshape((*tuple(packed.shape)[:-1], *self.shape))
+        return _piece(packed, self.start, self.shape).astype(self.dtype, copy=False)
 
     def vjp(self, g, out, packed):
         lead = tuple(g.shape)[: len(g.shape) - len(self.shape)]
@@ -241,7 +247,7 @@ class FunctionOutput(Op):
         return (grad,)
 
     def jvp(self, tangents, out, packed):
-        return self._piece(tangents[0])
+        return _piece(tangents[0], self.start, self.shape)
 
 
 def _overrides(function: type[Function], method: str) -> bool:
@@ -296,12 +302,10 @@ class Function:
                 f"vmap: {cls.__name__} returns a tensor without gradient (an integer one, or "
                 "marked non-differentiable) among several outputs, which vmap cannot batch"
             )
-        outputs, start = list(given), 0
-        for i in node.carried:
-            o = given[i]
-            piece = FunctionOutput(start, tuple(o.shape), o._data.dtype)(out)
+        outputs = list(given)
+        for i, start in zip(node.carried, node.starts, strict=False):
+            piece = FunctionOutput(start, tuple(given[i].shape), given[i]._data.dtype)(out)
             outputs[i] = named(piece, node.name())  # each output's node is the function's
-            start += o.numel()
         return tuple(outputs)
 
 

@@ -12,7 +12,6 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from chainrule._array import xp
 from chainrule.autodiff import backward as _backward
 from chainrule.autodiff.anomaly import (
     detect_anomaly,
@@ -32,6 +31,7 @@ from chainrule.autograd import (
     variable,
 )
 from chainrule.autograd.variable import Variable
+from chainrule.factories import zeros_like
 from chainrule.grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
 from chainrule.tensor import Tensor, _make
 from chainrule.tools.gradcheck import GradcheckError, gradcheck, gradgradcheck
@@ -88,9 +88,7 @@ def grad(
     if materialize_grads:
         listed = [targets] if isinstance(targets, Tensor) else targets
         # (of the input's shape even with is_grads_batched, as PyTorch's)
-        found = tuple(
-            _zeros_like(x) if g is None else g for x, g in zip(listed, found, strict=True)
-        )
+        found = tuple(zeros_like(x) if g is None else g for x, g in zip(listed, found, strict=True))
     return dict(zip(names, found, strict=True)) if names is not None else found
 
 
@@ -122,15 +120,10 @@ def _batched(
     def row(*cotangents: Tensor) -> tuple[Tensor, ...]:
         found = _backward.grad(outputs, inputs, cotangents, True, create_graph, allow_unused)
         unreached.update(i for i, g in enumerate(found) if g is None)
-        return tuple(_zeros_like(x) if g is None else g for x, g in zip(inputs, found, strict=True))
+        return tuple(zeros_like(x) if g is None else g for x, g in zip(inputs, found, strict=True))
 
     found = vmap(row)(*rows)
     return tuple(None if i in unreached else g for i, g in enumerate(found))
-
-
-def _zeros_like(x: Tensor) -> Tensor:
-    """Zeros for an input no output reaches."""
-    return _make(xp.zeros(tuple(x.shape), dtype=x._data.dtype))
 
 
 def _tensors(values: Any) -> Any:

@@ -235,9 +235,15 @@ def _crop(x: Any, index: Any, dim: int) -> Any:
 def getitem(input: Tensor, key: Any) -> Tensor:  # noqa: A002
     key, basic = normalize_key(key)
     if not basic and int in map(type, key):
-        view_key, key = _selects_first(key)
-        input = GetItem(checked_key(input, view_key), True)(input)  # noqa: A001
+        input, key = _selected_view(input, key)  # noqa: A001
     return GetItem(checked_key(input, key), basic)(input)
+
+
+def _selected_view(input: Tensor, key: tuple[Any, ...]) -> tuple[Tensor, tuple[Any, ...]]:  # noqa: A002
+    """The view that the integers of a key mixing them with index arrays select, and the
+    rest of the key for it (:func:`_selects_first`): reads and writes index it the same way."""
+    view_key, rest = _selects_first(key)
+    return GetItem(checked_key(input, view_key), True)(input), rest
 
 
 def _selects_first(key: tuple[Any, ...]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
@@ -271,8 +277,7 @@ def setitem(input: Tensor, key: Any, value: Any) -> None:  # noqa: A002
         inplace.copy_(GetItem(key, basic)(input), value)
         return
     if int in map(type, key):  # the arrays write into the integers' view, as in getitem
-        view_key, key = _selects_first(key)
-        input = GetItem(checked_key(input, view_key), True)(input)  # noqa: A001
+        input, key = _selected_view(input, key)  # noqa: A001
         key = checked_key(input, key)
     inplace.apply(input, lambda old, v: IndexPut(key)(old, v), value)
 
