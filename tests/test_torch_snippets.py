@@ -1177,6 +1177,7 @@ SNIPPETS: dict[str, str] = {
         b = a * 2
         print(a.requires_grad, b.requires_grad, b.is_leaf, b.grad_fn)
         error(lambda: b.requires_grad_(False))
+        print(b.requires_grad_() is b, b.requires_grad_(True).is_leaf)  # already requires grad
         c = b.detach()
         print(c.requires_grad, c.is_leaf, a.requires_grad_(False) is a, a.requires_grad)
         x = torch.ones(2, requires_grad=True)

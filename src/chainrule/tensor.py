@@ -387,6 +387,8 @@ class Tensor:
     # ----------------------------------------------------------------- autograd
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if not self.is_leaf:
+            if requires_grad:  # a non-leaf already requires grad: nothing to change
+                return self
             raise RuntimeError(
                 "you can only change requires_grad flags of leaf variables. If you want to use "
                 "a computed variable in a subgraph that doesn't require differentiation use "
