@@ -556,6 +556,14 @@ NN_MORE_SPECS += [
         ("ConvolutionBackwardInput", "Pad"),
         (((1, 2, 3, 3), (2, 2, 2, 2)),),
     ),
+    _row(  # the output padding reaches rows the padding crops (1 of 2) and past the end (2 of 1)
+        "conv_transpose2d_output_padding_beyond_stride_within_padding",
+        lambda F_, t_, x, w: F_.conv_transpose2d(
+            x, w, padding=(2, 1), output_padding=(1, 2), dilation=3
+        ),
+        ("ConvolutionBackwardInput", "Pad"),
+        (((1, 2, 3, 3), (2, 2, 2, 2)),),
+    ),
     _row(
         "conv_transpose2d_unbatched",
         lambda F_, t_, x, w, b: F_.conv_transpose2d(x, w, b, stride=2),

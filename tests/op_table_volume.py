@@ -102,6 +102,12 @@ VOLUME_SPECS: list[OpSpec] = [
         ("ConvolutionBackwardInput", "Pad"),
         (((1, 2, 2, 2, 2), (2, 2, 2, 2, 2)), ((2, 2, 2, 2), (2, 1, 2, 2, 2))),
     ),
+    _row(  # past the stride, within the padding cropped at the end (depth, height) or not
+        "conv_transpose3d_output_padding_past_stride_within_padding",
+        lambda F_, x, w: F_.conv_transpose3d(x, w, padding=(2, 1, 1), dilation=3, output_padding=2),
+        ("ConvolutionBackwardInput", "Pad"),
+        (((1, 2, 2, 3, 2), (2, 2, 2, 2, 2)),),
+    ),
     # --- max pooling: over each (H, W) plane, then over depth
     _row(
         "max_pool3d",

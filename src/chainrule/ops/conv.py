@@ -808,11 +808,15 @@ def conv_transpose2d(
             f"Given input size per channel: ({h} x {w}). Calculated output size per channel: "
             f"({size[0]} x {size[1]}). Output size is too small"
         )
-    geom = Geometry(kernel, step, ((widths[0], widths[0]), (widths[1], widths[1])))
     # Output padding of a stride or more (allowed below the dilation) would make the rules'
-    # windows over the output one more than the input's pixels: those rows and columns,
-    # which no pixel reaches, are padded on after.
-    beyond = tuple(e if e >= s else 0 for e, s in zip(extra, step, strict=True))
+    # windows over the output one more than the input's pixels, so it comes off the padding
+    # cropped at the end instead: the rows past the end of the full output, which no pixel
+    # reaches, are what is left over, padded on after.
+    ends = tuple(p - e if e >= s else p for p, e, s in zip(widths, extra, step, strict=True))
+    beyond = tuple(max(-end, 0) for end in ends)
+    geom = Geometry(
+        kernel, step, tuple((p, max(end, 0)) for p, end in zip(widths, ends, strict=True))
+    )
     size = (size[0] - beyond[0], size[1] - beyond[1])
     if groups == 1:
         out = ConvolutionBackwardInput(geom, (n, c_out, *size))(input, weight)
