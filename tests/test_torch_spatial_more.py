@@ -376,3 +376,45 @@ def test_snippet_prints_what_pytorch_prints(name: str) -> None:
     source = SNIPPETS[name]
     expected = run(source).replace("torch", "chainrule")
     assert run(source.replace("torch", "chainrule")) == expected
+
+
+# Negative widths crop (PyTorch's ``F.pad`` takes them in every mode): crops alone, a crop on
+# one side and padding on the other, crops to nothing, and PyTorch's refusals of crops past the
+# input (1-D: nothing left; 2-D and 3-D: nothing left in every padded dimension).
+CROPS = [
+    *itertools.product(
+        ("constant", "reflect", "replicate", "circular"),
+        [(-1, 2), (2, -1), (-2, -2), (-1, -1, 1, 0), (1, -2, -1, 1), (-4, 0), (0, -5), (-5, 1)],
+        [(1, 2, 3, 4)],
+    ),
+    *itertools.product(("constant", "circular"), [(-3, 0, -2, 1, 0, -1)], [(1, 1, 2, 3, 4)]),
+    *itertools.product(("reflect", "replicate"), [(-1, 1, 0, -1, -1, 0)], [(1, 1, 2, 3, 4)]),
+    *itertools.product(
+        ("reflect", "replicate"),
+        [(-2, -2, -3, 0), (-4, 0, -1, -2), (-4, -1, -1, -1, -2, 0)],
+        [(1, 2, 3, 4), (1, 1, 2, 3, 4)],
+    ),
+    *itertools.product(("reflect", "replicate"), [(-3, -2), (-5, 0)], [(1, 1, 5)]),
+    *itertools.product(("circular",), [(-6, 0), (-3, -3), (-6, 1), (-3, -2)], [(1, 1, 5)]),
+    ("constant", (-2, -3), (3, 4)),
+]
+
+
+@pytest.mark.parametrize(("mode", "widths", "shape"), CROPS)
+def test_negative_padding_crops_as_torch(mode: str, widths: tuple, shape: tuple) -> None:
+    def call(lib: Any, x: Any) -> Any:
+        x.requires_grad_()
+        try:
+            y = lib.nn.functional.pad(x, widths, mode=mode)
+        except RuntimeError as error:
+            return str(error)
+        y.backward(lib.tensor(np.cos(np.arange(y.numel()).reshape(tuple(y.shape)))))
+        return y.detach(), x.grad
+
+    x = np.arange(np.prod(shape), dtype=float).reshape(shape) / 7
+    theirs, ours = _both(call, x)
+    if isinstance(theirs, str):
+        assert ours == theirs
+    else:
+        _same(ours[0], theirs[0])
+        _same(ours[1], theirs[1])

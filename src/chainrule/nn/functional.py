@@ -934,13 +934,21 @@ def pad(
             "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
             "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)"
         )
+    _refuse_negative_padded_size(input, pad, mode)
     out = input
     for i in range(len(pad) // 2):
         dim = input.ndim - 1 - i
         left, right = pad[2 * i], pad[2 * i + 1]
-        if left < 0 or right < 0:
-            raise NotImplementedError(f"pad: negative {mode} padding (cropping) is not supported")
         n = input.shape[dim]
+        if mode == "circular" and min(left, right) < 0:
+            if n + left + right == 0:  # PyTorch's result is empty, whatever the crop
+                out = out[(slice(None),) * dim + (slice(0, 0),)]
+                continue
+            # PyTorch wraps round what is left after cropping: crop first, then pad.
+            out = out[(slice(None),) * dim + (slice(-min(left, 0), n - max(-right, 0)),)]
+            n, left, right = out.shape[dim], max(left, 0), max(right, 0)
+            if n == 0 and left + right:
+                raise RuntimeError("Padding value causes wrapping around more than once.")
         # PyTorch's limits: a reflection does not repeat the edge, a wrap goes round once.
         if mode == "reflect" and max(left, right) >= n:
             raise RuntimeError(
@@ -952,6 +960,27 @@ def pad(
             raise RuntimeError("Padding value causes wrapping around more than once.")
         out = out[(slice(None),) * dim + (_pad_index(mode, left, right, n),)]
     return out
+
+
+def _refuse_negative_padded_size(input: Tensor, pad: Sequence[int], mode: str) -> None:  # noqa: A002
+    """PyTorch's refusals of padding that crops too much: a wrap below nothing, a reflection
+    or replication to nothing in every padded dimension, or below nothing in one."""
+    dims = len(pad) // 2
+    sizes = [input.shape[-1 - i] + pad[2 * i] + pad[2 * i + 1] for i in range(dims)][::-1]
+    if mode == "circular":
+        if min(sizes) < 0:
+            raise RuntimeError("Negative padding value is resulting in an empty dimension")
+        return
+    if max(sizes) < 1:
+        given = dict(zip("DHW"[-dims:], input.shape[-dims:], strict=True))
+        # PyTorch's wording: no comma after the depth
+        inside = ", ".join(f"{k}: {v}" for k, v in given.items()).replace(",", "", dims == 3)
+        space = " " if mode == "replicate" and dims == 2 else ""
+        calculated = " ".join(f"{k}: {v}" for k, v in zip(given, sizes, strict=True))
+        raise RuntimeError(f"input ({inside}{space}) is too small. Calculated output {calculated}")
+    if min(sizes) < 0:
+        shape = list(input.shape[: input.ndim - dims]) + sizes
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(sizes)}: {shape}")
 
 
 def _pad_index(mode: str, left: int, right: int, n: int) -> Any:

@@ -821,5 +821,17 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
     for i in range(len(pad) // 2):
         widths[input.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
     if any(lo < 0 or hi < 0 for lo, hi in widths):
-        raise NotImplementedError("pad: negative padding (cropping) is not supported")
+        # A negative width crops, as in PyTorch: a slice first, then the padding left over.
+        if any(
+            size + min(lo, 0) + min(hi, 0) < 0
+            for (lo, hi), size in zip(widths, input.shape, strict=True)
+        ):
+            raise RuntimeError("narrow(): length must be non-negative.")
+        input = input[  # noqa: A001
+            tuple(
+                slice(-min(lo, 0), size - max(-hi, 0))
+                for (lo, hi), size in zip(widths, input.shape, strict=True)
+            )
+        ]
+        widths = [(max(lo, 0), max(hi, 0)) for lo, hi in widths]
     return Pad(tuple(widths), value)(input)
