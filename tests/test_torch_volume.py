@@ -392,6 +392,9 @@ ERRORS = {
     "max_pool3d_kernel_pair": lambda lib, F_: F_.max_pool3d(lib.ones(1, 1, 4, 4, 4), (2, 2)),
     "avg_pool3d_3d_input": lambda lib, F_: F_.avg_pool3d(lib.ones(1, 4, 4), 2),
     "avg_pool3d_too_small": lambda lib, F_: F_.avg_pool3d(lib.ones(1, 1, 2, 4, 4), 3),
+    "avg_pool3d_smaller_than_kernel_padded": lambda lib, F_: F_.avg_pool3d(  # refused anyway
+        lib.ones(1, 1, 2, 5, 5), 3, 1, 1
+    ),
     "adaptive_avg_pool3d_pair": lambda lib, F_: F_.adaptive_avg_pool3d(
         lib.ones(1, 1, 4, 4, 4), (2, 2)
     ),

@@ -464,6 +464,11 @@ def avg_pool3d(
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
     n, c, d, h, w = volume.shape
+    if d < kernel[0] or h < kernel[1] or w < kernel[2]:  # PyTorch's check, padding aside
+        raise RuntimeError(
+            f"input image (T: {d} H: {h} W: {w}) smaller than kernel size (kT: {kernel[0]} "
+            f"kH: {kernel[1]} kW: {kernel[2]})"
+        )
     # With divisor_override, the planes' sums (divided by 1), then the volume's by it.
     planes = avg_pool2d(
         volume.reshape(n, c * d, h, w),
