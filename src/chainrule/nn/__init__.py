@@ -159,6 +159,11 @@ from chainrule.nn.lazy import (
 from chainrule.nn.losses import MultiLabelMarginLoss, TripletMarginWithDistanceLoss
 from chainrule.nn.rnn import RNNBase, RNNCellBase
 
+# isort: split
+# ---- CTC loss, fractional max pooling, adaptive softmax, more lazy modules, buffers
+from chainrule.nn.ctc import CTCLoss
+from chainrule.nn.fractional_pool import FractionalMaxPool2d, FractionalMaxPool3d
+
 __all__ = [
     "AdaptiveAvgPool2d",
     "AdaptiveMaxPool2d",
@@ -316,4 +321,11 @@ __all__ += [
     "TripletMarginWithDistanceLoss",
     "UninitializedParameter",
     "ZeroPad3d",
+]
+
+# ---- CTC loss, fractional max pooling, adaptive softmax, more lazy modules, buffers
+__all__ += [
+    "CTCLoss",
+    "FractionalMaxPool2d",
+    "FractionalMaxPool3d",
 ]
