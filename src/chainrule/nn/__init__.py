@@ -161,6 +161,7 @@ from chainrule.nn.rnn import RNNBase, RNNCellBase
 
 # isort: split
 # ---- CTC loss, fractional max pooling, adaptive softmax, more lazy modules, buffers
+from chainrule.nn.adaptive import AdaptiveLogSoftmaxWithLoss
 from chainrule.nn.ctc import CTCLoss
 from chainrule.nn.fractional_pool import FractionalMaxPool2d, FractionalMaxPool3d
 
@@ -325,6 +326,7 @@ __all__ += [
 
 # ---- CTC loss, fractional max pooling, adaptive softmax, more lazy modules, buffers
 __all__ += [
+    "AdaptiveLogSoftmaxWithLoss",
     "CTCLoss",
     "FractionalMaxPool2d",
     "FractionalMaxPool3d",
