@@ -159,6 +159,27 @@ from chainrule.nn.lazy import (
 from chainrule.nn.losses import MultiLabelMarginLoss, TripletMarginWithDistanceLoss
 from chainrule.nn.rnn import RNNBase, RNNCellBase
 
+# isort: split
+# ---- CTC loss, fractional max pooling, adaptive softmax, more lazy modules, buffers
+from chainrule.nn.adaptive import AdaptiveLogSoftmaxWithLoss
+from chainrule.nn.buffer import Buffer
+from chainrule.nn.ctc import CTCLoss
+from chainrule.nn.fractional_pool import FractionalMaxPool2d, FractionalMaxPool3d
+from chainrule.nn.lazy import (
+    LazyBatchNorm1d,
+    LazyBatchNorm2d,
+    LazyBatchNorm3d,
+    LazyConvTranspose1d,
+    LazyConvTranspose2d,
+    LazyConvTranspose3d,
+    LazyInstanceNorm1d,
+    LazyInstanceNorm2d,
+    LazyInstanceNorm3d,
+    UninitializedBuffer,
+)
+from chainrule.nn.legacy import Container, CrossMapLRN2d, NLLLoss2d
+from chainrule.nn.sync_batchnorm import SyncBatchNorm
+
 __all__ = [
     "AdaptiveAvgPool2d",
     "AdaptiveMaxPool2d",
@@ -316,4 +337,27 @@ __all__ += [
     "TripletMarginWithDistanceLoss",
     "UninitializedParameter",
     "ZeroPad3d",
+]
+
+# ---- CTC loss, fractional max pooling, adaptive softmax, more lazy modules, buffers
+__all__ += [
+    "AdaptiveLogSoftmaxWithLoss",
+    "Buffer",
+    "CTCLoss",
+    "Container",
+    "CrossMapLRN2d",
+    "FractionalMaxPool2d",
+    "FractionalMaxPool3d",
+    "LazyBatchNorm1d",
+    "LazyBatchNorm2d",
+    "LazyBatchNorm3d",
+    "LazyConvTranspose1d",
+    "LazyConvTranspose2d",
+    "LazyConvTranspose3d",
+    "LazyInstanceNorm1d",
+    "LazyInstanceNorm2d",
+    "LazyInstanceNorm3d",
+    "NLLLoss2d",
+    "SyncBatchNorm",
+    "UninitializedBuffer",
 ]

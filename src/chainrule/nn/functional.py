@@ -1785,3 +1785,21 @@ def _soft_cross_entropy(
     if weight is not None:
         per_class = per_class * _class_view(weight, logp.ndim, class_dim)
     return _reduce(-per_class.sum(class_dim), reduction)
+
+
+# ---- CTC loss and fractional max pooling
+from chainrule.ops.ctc import ctc_loss  # noqa: E402
+from chainrule.ops.fractional_pool import (  # noqa: E402
+    fractional_max_pool2d,
+    fractional_max_pool2d_with_indices,
+    fractional_max_pool3d,
+    fractional_max_pool3d_with_indices,
+)
+
+__all__ += [
+    "ctc_loss",
+    "fractional_max_pool2d",
+    "fractional_max_pool2d_with_indices",
+    "fractional_max_pool3d",
+    "fractional_max_pool3d_with_indices",
+]

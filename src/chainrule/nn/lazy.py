@@ -17,11 +17,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from chainrule import dtypes
+from chainrule import dtypes, factories
 from chainrule._array import xp
-from chainrule.nn.conv import Conv1d, Conv2d, Conv3d
+from chainrule.nn.buffer import Buffer
+from chainrule.nn.conv import (
+    Conv1d,
+    Conv2d,
+    Conv3d,
+    ConvTranspose1d,
+    ConvTranspose2d,
+    ConvTranspose3d,
+)
 from chainrule.nn.layers import Linear
 from chainrule.nn.module import Module
+from chainrule.nn.norm import (
+    BatchNorm1d,
+    BatchNorm2d,
+    BatchNorm3d,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    InstanceNorm3d,
+)
 from chainrule.nn.parameter import Parameter
 
 
@@ -45,6 +61,36 @@ class UninitializedParameter(Parameter):
         return "<UninitializedParameter>"
 
 
+class UninitializedBuffer(Buffer):
+    """A buffer whose shape is not known yet (a lazy batch norm's running statistics);
+    :meth:`materialize` gives it one and makes it a plain :class:`Buffer`, the same object.
+    Assigned to a module attribute it is registered as a buffer, as any Buffer is."""
+
+    __slots__ = ()
+    cls_to_become = Buffer
+
+    def __init__(
+        self,
+        requires_grad: bool = False,
+        device: Any = None,
+        dtype: Any = None,
+        persistent: bool = True,
+    ) -> None:
+        super().__init__(persistent=persistent)
+        self._data = xp.empty(0, dtype=dtypes.as_dtype(dtype or dtypes.default_float))
+        self.requires_grad = requires_grad
+
+    materialize = UninitializedParameter.materialize
+
+    def __repr__(self) -> str:
+        return "<UninitializedBuffer>"
+
+
+def is_lazy(value: Any) -> bool:
+    """Whether ``value`` is an uninitialized parameter or buffer."""
+    return isinstance(value, (UninitializedParameter, UninitializedBuffer))
+
+
 class LazyModuleMixin:
     """What the lazy modules share: a forward pre-hook that, at the first call, lets the
     module shape its parameters from the input (``initialize_parameters``), then removes
@@ -57,7 +103,9 @@ class LazyModuleMixin:
         self._initialize_hook = self.register_forward_pre_hook(_infer_parameters)  # type: ignore[attr-defined]
 
     def has_uninitialized_params(self) -> bool:
-        return any(isinstance(p, UninitializedParameter) for p in self.parameters())  # type: ignore[attr-defined]
+        """Whether a parameter or buffer of the module itself is still uninitialized."""
+        own = (*self._parameters.values(), *self._buffers.values())  # type: ignore[attr-defined]
+        return any(is_lazy(value) for value in own)
 
     def initialize_parameters(self, *args: Any, **kwargs: Any) -> None:
         raise NotImplementedError
@@ -100,11 +148,39 @@ class LazyLinear(LazyModuleMixin, Linear):
             self.reset_parameters()
 
 
-class _LazyConvMixin(LazyModuleMixin):
-    """A convolution with ``in_channels`` read from the first input's channel dimension
-    (the first of an unbatched input)."""
+class _LazyConvXdMixin(LazyModuleMixin):
+    """A convolution or transposed convolution with ``in_channels`` read from the first
+    input's channel dimension (the first of an unbatched input)."""
 
     _dims: int  # the convolution's spatial dimensions
+
+    def reset_parameters(self) -> None:
+        if not self.has_uninitialized_params() and self.in_channels != 0:
+            super().reset_parameters()  # type: ignore[misc]
+
+    def initialize_parameters(self, input: Any, *args: Any) -> None:  # noqa: A002
+        if self.has_uninitialized_params():
+            unbatched = self._dims + 1
+            if input.ndim not in (unbatched, unbatched + 1):
+                raise RuntimeError(
+                    f"Expected {unbatched}D (unbatched) or {unbatched + 1}D (batched) input to "
+                    f"{type(self).__name__}, but got input of size: {input.shape}"
+                )
+            self.in_channels = input.shape[0 if input.ndim == unbatched else 1]
+            if self.in_channels % self.groups:
+                raise ValueError("in_channels must be divisible by groups")
+            if getattr(self, "transposed", False):  # weight (in, out / groups, *kernel)
+                shape = (self.in_channels, self.out_channels // self.groups, *self.kernel_size)
+            else:
+                shape = (self.out_channels, self.in_channels // self.groups, *self.kernel_size)
+            self.weight.materialize(shape)
+            if self.bias is not None:
+                self.bias.materialize((self.out_channels,))
+            self.reset_parameters()
+
+
+class _LazyConvMixin(_LazyConvXdMixin):
+    """A convolution with ``in_channels`` from the first input."""
 
     def __init__(self, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
                  dilation: Any = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
@@ -116,21 +192,6 @@ class _LazyConvMixin(LazyModuleMixin):
         self.weight = UninitializedParameter(device=device, dtype=dtype)
         if bias:
             self.bias = UninitializedParameter(device=device, dtype=dtype)
-
-    def reset_parameters(self) -> None:
-        if not self.has_uninitialized_params() and self.in_channels != 0:
-            super().reset_parameters()  # type: ignore[misc]
-
-    def initialize_parameters(self, input: Any, *args: Any) -> None:  # noqa: A002
-        if self.has_uninitialized_params():
-            self.in_channels = input.shape[0 if input.ndim == self._dims + 1 else 1]
-            if self.in_channels % self.groups:
-                raise ValueError("in_channels must be divisible by groups")
-            shape = (self.out_channels, self.in_channels // self.groups, *self.kernel_size)
-            self.weight.materialize(shape)
-            if self.bias is not None:
-                self.bias.materialize((self.out_channels,))
-            self.reset_parameters()
 
 
 class LazyConv1d(_LazyConvMixin, Conv1d):
@@ -152,3 +213,125 @@ class LazyConv3d(_LazyConvMixin, Conv3d):
 
     cls_to_become = Conv3d
     _dims = 3
+
+
+class _LazyConvTransposeMixin(_LazyConvXdMixin):
+    """A transposed convolution with ``in_channels`` from the first input."""
+
+    def __init__(
+        self,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        output_padding: Any = 0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation: Any = 1,
+        padding_mode: str = "zeros",
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        # in and out channels 0 for now (PyTorch's order); no parameters made yet
+        super().__init__(0, 0, kernel_size, stride, padding, output_padding, groups, False,
+                         dilation, padding_mode)  # fmt: skip
+        self.out_channels = out_channels
+        self.weight = UninitializedParameter(device=device, dtype=dtype)
+        if bias:
+            self.bias = UninitializedParameter(device=device, dtype=dtype)
+
+
+class LazyConvTranspose1d(_LazyConvTransposeMixin, ConvTranspose1d):
+    """:class:`~chainrule.nn.ConvTranspose1d` with ``in_channels`` from the first input."""
+
+    cls_to_become = ConvTranspose1d
+    _dims = 1
+
+
+class LazyConvTranspose2d(_LazyConvTransposeMixin, ConvTranspose2d):
+    """:class:`~chainrule.nn.ConvTranspose2d` with ``in_channels`` from the first input."""
+
+    cls_to_become = ConvTranspose2d
+    _dims = 2
+
+
+class LazyConvTranspose3d(_LazyConvTransposeMixin, ConvTranspose3d):
+    """:class:`~chainrule.nn.ConvTranspose3d` with ``in_channels`` from the first input."""
+
+    cls_to_become = ConvTranspose3d
+    _dims = 3
+
+
+class _LazyNormBase(LazyModuleMixin):
+    """A batch or instance norm with ``num_features`` read from the first input's
+    ``shape[1]``. As in PyTorch, the lazy instance norms share this constructor, so their
+    defaults are batch norm's (``affine=True, track_running_stats=True``), and an unbatched
+    instance-norm input's ``shape[1]`` is its length, not its channels."""
+
+    def __init__(self, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True, device: Any = None, dtype: Any = None, *,
+                 bias: bool = True) -> None:  # fmt: skip
+        # no affine parameters or statistics yet: they are made at the first call
+        super().__init__(0, eps, momentum, False, False, device, dtype, bias=False)
+        self.affine = affine
+        self.track_running_stats = track_running_stats
+        if affine:
+            self.weight = UninitializedParameter(device=device, dtype=dtype)
+            if bias:
+                self.bias = UninitializedParameter(device=device, dtype=dtype)
+        if track_running_stats:
+            self.running_mean = UninitializedBuffer(device=device, dtype=dtype)
+            self.running_var = UninitializedBuffer(device=device, dtype=dtype)
+            self.num_batches_tracked = factories.tensor(0, dtype=dtypes.int64)
+
+    def reset_parameters(self) -> None:
+        if not self.has_uninitialized_params() and self.num_features != 0:
+            super().reset_parameters()  # type: ignore[misc]
+
+    def initialize_parameters(self, input: Any, *args: Any) -> None:  # noqa: A002
+        if self.has_uninitialized_params():
+            self.num_features = input.shape[1]
+            if self.affine:
+                self.weight.materialize((self.num_features,))
+                if self.bias is not None:
+                    self.bias.materialize((self.num_features,))
+            if self.track_running_stats:
+                self.running_mean.materialize((self.num_features,))
+                self.running_var.materialize((self.num_features,))
+            self.reset_parameters()
+
+
+class LazyBatchNorm1d(_LazyNormBase, BatchNorm1d):
+    """:class:`~chainrule.nn.BatchNorm1d` with ``num_features`` from the first input."""
+
+    cls_to_become = BatchNorm1d
+
+
+class LazyBatchNorm2d(_LazyNormBase, BatchNorm2d):
+    """:class:`~chainrule.nn.BatchNorm2d` with ``num_features`` from the first input."""
+
+    cls_to_become = BatchNorm2d
+
+
+class LazyBatchNorm3d(_LazyNormBase, BatchNorm3d):
+    """:class:`~chainrule.nn.BatchNorm3d` with ``num_features`` from the first input."""
+
+    cls_to_become = BatchNorm3d
+
+
+class LazyInstanceNorm1d(_LazyNormBase, InstanceNorm1d):
+    """:class:`~chainrule.nn.InstanceNorm1d` with ``num_features`` from the first input."""
+
+    cls_to_become = InstanceNorm1d
+
+
+class LazyInstanceNorm2d(_LazyNormBase, InstanceNorm2d):
+    """:class:`~chainrule.nn.InstanceNorm2d` with ``num_features`` from the first input."""
+
+    cls_to_become = InstanceNorm2d
+
+
+class LazyInstanceNorm3d(_LazyNormBase, InstanceNorm3d):
+    """:class:`~chainrule.nn.InstanceNorm3d` with ``num_features`` from the first input."""
+
+    cls_to_become = InstanceNorm3d

@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 from chainrule import devices as _device
 from chainrule import dtypes, grad_mode
 from chainrule._array import xp
+from chainrule.nn.buffer import Buffer
 from chainrule.nn.parameter import Parameter
 from chainrule.nn.utils import _zero_grads
 from chainrule.tensor import RemovableHandle, Tensor, _make
@@ -106,6 +107,12 @@ class Module:
                     "(chainrule.nn.Module or None expected)"
                 )
             modules[name] = None
+        # ---- nn.Buffer: registered wherever it is assigned, with its own persistence
+        elif isinstance(value, Buffer):
+            if buffers is None:
+                raise AttributeError("cannot assign buffer before Module.__init__() call")
+            self.register_buffer(name, value, value.persistent)
+        # ----
         elif buffers is not None and name in buffers:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(
