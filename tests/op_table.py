@@ -1095,16 +1095,16 @@ def all_specs() -> list[OpSpec]:
     ``tests/op_table_spatial.py``'s ``SPATIAL_SPECS``, ``tests/op_table_volume.py``'s
     ``VOLUME_SPECS``, ``tests/op_table_layers.py``'s ``LAYERS_SPECS``,
     ``tests/op_table_special.py``'s ``SPECIAL_SPECS`` and ``tests/op_table_views.py``'s
-    ``VIEWS_SPECS`` and ``tests/op_table_nn21.py``'s ``NN21_SPECS``."""
+    ``VIEWS_SPECS`` and ``tests/op_table_ctc.py``'s ``CTC_SPECS``."""
     # Looked up at call time: op_table_nn imports this module for OpSpec.
     if importlib.util.find_spec("op_table_nn") is None:
         return list(SPECS)
     from op_table_api import API_SPECS
+    from op_table_ctc import CTC_SPECS
     from op_table_index import INDEX_SPECS
     from op_table_layers import LAYERS_SPECS
     from op_table_linalg import LINALG_SPECS
     from op_table_nn import NN_SPECS
-    from op_table_nn21 import NN21_SPECS
     from op_table_nn_more import NN_MORE_SPECS
     from op_table_random import RANDOM_SPECS
     from op_table_sets import SETS_SPECS
@@ -1127,5 +1127,5 @@ def all_specs() -> list[OpSpec]:
         *LAYERS_SPECS,
         *SPECIAL_SPECS,
         *VIEWS_SPECS,
-        *NN21_SPECS,
+        *CTC_SPECS,
     ]

@@ -5,7 +5,7 @@ Each case runs the same code on ``chainrule`` and ``torch`` (``lib``) and compar
 gradients with respect to inputs and parameters, dtypes and shapes; error cases compare the
 exception type and message. Seeded cases compare exactly what the same seed draws (parameters,
 fractional pooling's samples). The CTC op's rows in the op table are
-``tests/op_table_nn21.py``'s.
+``tests/op_table_ctc.py``'s.
 """
 
 from __future__ import annotations

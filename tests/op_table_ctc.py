@@ -6,7 +6,7 @@ derivative through a log-softmax but not through unnormalised inputs, so only af
 log-softmax is the gradient the mathematical one that finite differences see. PyTorch has no
 forward mode and no second derivative for CTC; the table's other checks apply.
 
-    >>> [spec.name for spec in NN21_SPECS][:2]
+    >>> [spec.name for spec in CTC_SPECS][:2]
     ['ctc_loss_padded_mean', 'ctc_loss_concatenated_none']
 """
 
@@ -23,9 +23,9 @@ import chainrule.nn.functional as F
 
 _NO_CTC_DERIVATIVES = {
     "jvp": "PyTorch has no forward-mode rule for _ctc_loss; chainrule raises its error "
-    "(test_torch_nn_more21.py checks both)",
+    "(test_torch_ctc_and_more_layers.py checks both)",
     "second_order": "PyTorch has no derivative of _ctc_loss_backward; chainrule raises its "
-    "error (test_torch_nn_more21.py checks both)",
+    "error (test_torch_ctc_and_more_layers.py checks both)",
 }
 
 
@@ -66,7 +66,7 @@ def _ctc_row(name: str, reduction: str, concatenated: bool) -> OpSpec:
     )
 
 
-NN21_SPECS: list[OpSpec] = [
+CTC_SPECS: list[OpSpec] = [
     _ctc_row("ctc_loss_padded_mean", "mean", False),
     _ctc_row("ctc_loss_concatenated_none", "none", True),
     _ctc_row("ctc_loss_padded_sum", "sum", False),
