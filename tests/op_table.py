@@ -976,6 +976,13 @@ SPECS: list[OpSpec] = [
         ("Einsum",),
         shapes=(((2, 2, 3), (2, 3, 4)), ((2, 3), (3, 4))),
     ),
+    _binary(  # ellipsis dimensions of length 1 broadcast, both ways, and summed out
+        "einsum_ellipsis_broadcast",
+        lambda a, b: cr.einsum("...d,d...->d", a, b),
+        lambda a, b: torch.einsum("...d,d...->d", a, b),
+        ("Einsum",),
+        shapes=(((2, 1, 3), (3, 1, 4)), ((1, 3), (3, 2))),
+    ),
     _binary(
         "einsum_implicit_output",
         lambda a, b: cr.einsum("jk,ij", a, b),

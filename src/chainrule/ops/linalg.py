@@ -122,10 +122,12 @@ class Einsum(Bilinear):
                 *[op for j, op in enumerate(operands) if j != i],
             )
             if missing:  # an index summed over operand i alone: its gradient is broadcast
-                grad = dual.broadcast_to(
-                    dual.unsqueeze_dims(grad, tuple(target.index(c) for c in missing)),
-                    tuple(operands[i].shape),
-                )
+                grad = dual.unsqueeze_dims(grad, tuple(target.index(c) for c in missing))
+            # So is an index of length 1 in every other factor but longer in operand i (an
+            # ellipsis broadcast); one longer elsewhere is summed back by the central unbroadcast.
+            full = broadcast_shape(tuple(grad.shape), tuple(operands[i].shape))
+            if tuple(grad.shape) != full:
+                grad = dual.broadcast_to(grad, full)
             grads.append(grad)
         return tuple(grads)
 
