@@ -14,6 +14,9 @@ getting wrong:
 * the product of a 0-d tensor has gradient 1, also at inf (it was inf / inf = nan);
 * ``median()`` of all elements shares its gradient evenly among the tied ones, as ``max()``
   does (the op table's ``median_all_ties`` row checks that against PyTorch).
+* the median of no integers is PyTorch's NaN cast to their dtype (it was a float NaN), and
+  the checks of kthvalue, median and searchsorted come in PyTorch's order (an empty dimension
+  before bools; bools refused by searchsorted and bucketize, which gave numbers).
 
 Each case runs the same call on torch and on chainrule: the values, dtypes and shapes agree,
 or both raise the same exception type with the same message.
@@ -71,6 +74,24 @@ CASES: dict[str, Callable[[Any], Any]] = {
     # quantiles refuse any empty input, even along a dimension that is not empty
     "quantile_along_a_full_dim": lambda m: m.zeros(3, 0).quantile(0.5, 0),
     "nanquantile_of_all": lambda m: m.zeros(0).nanquantile(0.5),
+    # the median of no integers or bools: NaN as PyTorch's C++ casts it to the dtype
+    "median_of_no_int64": lambda m: m.zeros(0, 3, dtype=m.int64).median(),
+    "nanmedian_of_no_int32": lambda m: m.zeros(0, dtype=m.int32).nanmedian(),
+    "median_of_no_uint8": lambda m: m.zeros(2, 0, dtype=m.uint8).median(),
+    "median_of_no_int16": lambda m: m.zeros(0, dtype=m.int16).median(),
+    "median_of_no_bools": lambda m: m.zeros(0, dtype=m.bool).median(),
+    "median_of_no_bools_along_an_empty_dim": lambda m: m.zeros(0, 3, dtype=m.bool).median(0),
+    "kthvalue_of_no_bools_along_an_empty_dim": lambda m: m.zeros(0, 3, dtype=m.bool).kthvalue(1, 0),
+    "kthvalue_of_one_bool": lambda m: m.tensor(True).kthvalue(1),
+    "median_of_bools_along_a_full_dim": lambda m: m.zeros(3, 0, dtype=m.bool).median(0),
+    # searchsorted's checks of its boundaries, in PyTorch's order
+    "searchsorted_in_a_0d_sequence": lambda m: m.searchsorted(m.tensor(1.0), m.tensor([1.0])),
+    "searchsorted_scalar_in_rows": lambda m: m.searchsorted(m.ones(2, 2), m.tensor(1.0)),
+    "searchsorted_bools": lambda m: m.searchsorted(m.tensor([False, True]), m.tensor([True])),
+    "searchsorted_bools_mismatched_rows": lambda m: m.searchsorted(
+        m.zeros(3, 2, dtype=m.bool), m.zeros(2, 1, dtype=m.bool)
+    ),
+    "bucketize_bools": lambda m: m.bucketize(m.tensor([True]), m.tensor([False, True])),
 }
 
 

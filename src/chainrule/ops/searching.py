@@ -51,6 +51,17 @@ def searchsorted(
             )
         right = side == "right"
     sequence, values = _array(sorted_sequence), _array(input)
+    if sequence.ndim == 0:
+        raise RuntimeError(
+            "torch.searchsorted(): boundaries tensor should have positive dimension, but got 0 "
+            "dimension"
+        )
+    if values.ndim == 0 and sequence.ndim > 1:
+        raise RuntimeError(
+            "torch.searchsorted(): input value can be a scalar only when boundaries tensor "
+            f"dimension is 1, but we got boundaries tensor dim({sequence.ndim}) and input "
+            "value's dim(0) numel(1)"
+        )
     if sorter is not None:
         sequence = xp.take_along_axis(sequence, _array(sorter), -1)
     if sequence.ndim > 1 and sequence.shape[:-1] != values.shape[:-1]:
@@ -60,6 +71,8 @@ def searchsorted(
             f"boundaries tensor {list(sequence.shape)} and input value tensor "
             f"{list(values.shape)}"
         )
+    if sequence.dtype == xp.bool_ or values.dtype == xp.bool_:
+        raise dtypes.not_implemented_for("searchsorted_out_cpu", xp.dtype(xp.bool_))
     where = "right" if right else "left"
     if sequence.ndim <= 1:
         found = xp.searchsorted(sequence, values, side=where)

@@ -179,13 +179,18 @@ def _refuse_bools(input: Tensor, kernel: str) -> None:  # noqa: A002
 
 
 def _median(input: Tensor, dim: Any, keepdim: bool, kind: str) -> Any:  # noqa: A002
-    _refuse_bools(input, "median_cpu" if dim is None else "median_out")  # nanmedian's too
     if dim is not None:
         (axis,) = reduce.normalize_dims(dim, input.ndim, kind) or (0,)
         reduce.refuse_empty_reduction(input, (axis,), "median")  # nanmedian's message too
+        _refuse_bools(input, "median_out")
         return _pick(input, dim, keepdim, kind)
-    if input.numel() == 0:
-        return input.reshape(-1).sum() * float("nan")
+    if input.numel() == 0:  # NaN, in the input's dtype as PyTorch's C++ casts it
+        if input.dtype.kind == "f":
+            return input.reshape(-1).sum() * float("nan")
+        wide = input.dtype.kind == "i" and input.dtype.itemsize >= 4
+        value = True if input.dtype.kind == "b" else xp.iinfo(input.dtype).min if wide else 0
+        return _make(xp.array(value, dtype=input.dtype))
+    _refuse_bools(input, "median_cpu")  # nanmedian's too
     values = MedianOfAll(tuple(range(input.ndim)), kind)(input)
     return named(values, "MedianBackward0" if kind == "median" else "NanmedianBackward0")
 
@@ -218,9 +223,10 @@ class MedianOfAll(reduce.Amax):
 
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any:  # noqa: A002
     """``(values, indices)`` of the ``k``-th smallest element along ``dim`` (1-based)."""
-    _refuse_bools(input, "kthvalue_cpu")
     (axis,) = reduce.normalize_dims(dim, input.ndim, "kthvalue") or (0,)
     reduce.refuse_empty_reduction(input, (axis,), "kthvalue")
+    if input.ndim:  # a 0-d tensor is its own k-th value, bool or not
+        _refuse_bools(input, "kthvalue_cpu")
     if not 1 <= k <= (input.shape[axis] if input.ndim else 1):
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {axis}")
     return _pick(input, dim, keepdim, "kthvalue", k)
