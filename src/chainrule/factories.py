@@ -65,9 +65,38 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
         array = xp.array(_plain(data))
         if dtype is None:
             array = array.astype(_python_dtype(array), copy=False)
+        elif array.dtype != object:
+            _refuse_overflow(array, dtypes.as_dtype(dtype))
     if array.dtype == object:
         raise TypeError(f"tensor: could not infer a numeric dtype from {type(data).__name__}")
     return _finish(array, dtype, requires_grad)
+
+
+def _refuse_overflow(numbers: Any, dtype: Any) -> None:
+    """PyTorch's refusal of Python numbers that an integer ``dtype`` cannot hold, which
+    NumPy's cast would wrap round (``tensor([300], dtype=uint8)``): a float outside its
+    range or not finite; an int outside it, an unsigned type also taking negative ones down
+    to minus its largest (-1 is 255, as in C).
+
+    >>> tensor([-1, 255], dtype=dtypes.uint8)
+    tensor([255, 255], dtype=chainrule.uint8)
+    """
+    if dtype.kind not in "iu" or not numbers.size or numbers.dtype.kind not in "iuf":
+        return
+    info = xp.iinfo(dtype)
+    if numbers.dtype.kind == "f":
+        fits = (
+            xp.isfinite(numbers).all() and info.min <= numbers.min() and numbers.max() <= info.max
+        )
+    else:
+        fits = (
+            (-info.max if dtype.kind == "u" else info.min)
+            <= numbers.min()
+            <= numbers.max()
+            <= info.max
+        )
+    if not fits:
+        raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow")
 
 
 def _plain(data: Any) -> Any:
@@ -165,15 +194,45 @@ def arange(
     device: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
-    """Values from ``start`` up to (not including) ``end``; ints give int64, floats float32."""
+    """Values from ``start`` up to (not including) ``end``; ints give int64, floats float32.
+
+    As PyTorch's kernel: an integer dtype truncates ``start`` and ``step`` to integers first
+    (its length still comes from the numbers as given, but for int64), and half precision
+    steps in float32.
+
+    >>> arange(0, 4, 1.5, dtype=dtypes.int32)
+    tensor([0, 1, 2], dtype=chainrule.int32)
+    """
     _device.check(device)
     if end is None:
         start, end = 0, start
+    start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
     integral = all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end, step))
-    dtype = dtype or (dtypes.int64 if integral else dtypes.default_float)
-    count = builtins.max(0, int(xp.ceil((end - start) / step)))
-    values = start + step * xp.arange(count, dtype=xp.float64 if not integral else xp.int64)
-    return _finish(values, dtype, requires_grad)
+    target = dtypes.as_dtype(dtype or (dtypes.int64 if integral else dtypes.default_float))
+    for bound in (start, end):
+        if not math.isfinite(bound):
+            raise RuntimeError(f"unsupported range: {start} -> {end}")
+    if target.kind == "b":
+        raise dtypes.not_implemented_for("arange_cpu", target)
+    if not step:
+        raise RuntimeError("step must be nonzero")
+    if (step > 0 and end < start) or (step < 0 and end > start):
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    if target == dtypes.int64 and int(step) == 0:
+        raise ValueError("step must be nonzero")
+    if target.kind in "iu":  # PyTorch's accumulator is int64: the numbers truncated
+        first, stride = int(start), int(step)
+        if target == dtypes.int64:
+            span = int(end) - first + stride - (1 if stride > 0 else -1)
+            count = builtins.abs(span) // builtins.abs(stride)  # C's division: toward zero
+        else:
+            count = math.ceil((end - start) / step)
+        values = first + stride * xp.arange(count, dtype=xp.int64)
+    else:
+        count = builtins.max(0, math.ceil((end - start) / step))
+        exact = xp.float32 if target.itemsize <= 2 else xp.float64  # PyTorch's accumulator
+        values = exact(start) + exact(step) * xp.arange(count, dtype=exact)
+    return _finish(values, target, requires_grad)
 
 
 def linspace(

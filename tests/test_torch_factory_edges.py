@@ -1,0 +1,78 @@
+"""Factories given numbers at the edges, as PyTorch's kernels treat them, which a differential
+fuzz of factory calls (random starts, ends, steps, dtypes and data) found chainrule getting
+wrong:
+
+* ``arange`` with an integer dtype truncates ``start`` and ``step`` to integers before
+  stepping (``arange(0, 4, 1.5, dtype=int32)`` is ``[0, 1, 2]``, not ``[0, 1, 3]``); its
+  length comes from the numbers as given (for int64, from the truncated ones); half precision
+  steps in float32; a zero step, a step of the wrong sign, an infinite or NaN bound and a bool
+  dtype are refused with PyTorch's exceptions; 0-d tensors are read as numbers;
+* ``tensor`` of Python numbers refuses one that an integer dtype cannot hold (NumPy's cast
+  wrapped ``300`` into a uint8's ``44``), taking -1 as a uint8's 255 as PyTorch does.
+
+Each case runs the same call on torch and on chainrule: the values, dtypes and shapes agree,
+or both raise the same exception type with the same message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import torch
+from test_torch_api_math import assert_same
+
+import chainrule as cr
+
+CASES: dict[str, Callable[[Any], Any]] = {
+    # arange with an integer dtype: start and step truncated
+    "arange_int32_fractional_step": lambda m: m.arange(0, 4, 1.5, dtype=m.int32),
+    "arange_int64_fractional_step": lambda m: m.arange(0, 4, 1.5, dtype=m.int64),
+    "arange_uint8_negative_start_wraps": lambda m: m.arange(-2.5, 3, 1.5, dtype=m.uint8),
+    "arange_int16_downwards": lambda m: m.arange(3.7, -2, -1.2, dtype=m.int16),
+    "arange_int64_downwards": lambda m: m.arange(3.7, -2, -1.2, dtype=m.int64),
+    "arange_int32_step_truncated_to_zero": lambda m: m.arange(0, 4, 0.9, dtype=m.int32),
+    "arange_int64_step_truncated_to_zero": lambda m: m.arange(0, 4, 0.9, dtype=m.int64),
+    "arange_uint8_past_its_range": lambda m: m.arange(250, 260, dtype=m.uint8),
+    # arange in floats
+    "arange_float16_steps_in_float32": lambda m: m.arange(0, 1, 0.1, dtype=m.float16),
+    "arange_float64": lambda m: m.arange(-0.7, 0.3, 0.3, dtype=m.float64),
+    "arange_of_0d_tensors": lambda m: m.arange(m.tensor(3.5), m.tensor(5)),
+    "arange_of_an_int_0d_tensor": lambda m: m.arange(m.tensor(3)),
+    "arange_empty": lambda m: m.arange(0.5, 0.5, -1),
+    # arange refusals
+    "arange_zero_step": lambda m: m.arange(0, 5, 0),
+    "arange_zero_float_step": lambda m: m.arange(0, 5, 0.0),
+    "arange_step_against_the_bounds": lambda m: m.arange(0, 5, -1),
+    "arange_step_against_the_bounds_before_truncation": lambda m: m.arange(
+        5, 0, 0.5, dtype=m.int64
+    ),
+    "arange_to_nan": lambda m: m.arange(0, float("nan")),
+    "arange_to_inf": lambda m: m.arange(0, float("inf")),
+    "arange_bool": lambda m: m.arange(0, 5, dtype=m.bool),
+    # tensor of Python numbers into an integer dtype
+    "tensor_uint8_takes_minus_one": lambda m: m.tensor([-1, 255], dtype=m.uint8),
+    "tensor_uint8_refuses_300": lambda m: m.tensor([-1, 300], dtype=m.uint8),
+    "tensor_uint8_refuses_a_number": lambda m: m.tensor(300, dtype=m.uint8),
+    "tensor_int8_refuses_minus_129": lambda m: m.tensor([-129], dtype=m.int8),
+    "tensor_int32_refuses_2_to_40": lambda m: m.tensor([[1, 2**40]], dtype=m.int32),
+    "tensor_int64_refuses_1e40": lambda m: m.tensor([1e40], dtype=m.int64),
+    "tensor_int64_refuses_nan": lambda m: m.tensor([float("nan")], dtype=m.int64),
+    "tensor_int32_refuses_inf": lambda m: m.tensor([float("inf")], dtype=m.int32),
+    "tensor_uint8_refuses_minus_half": lambda m: m.tensor([-0.5], dtype=m.uint8),
+    "tensor_uint8_refuses_255_9": lambda m: m.tensor([255.9], dtype=m.uint8),
+    "tensor_uint8_truncates_254_9": lambda m: m.tensor([254.9, True], dtype=m.uint8),
+    "tensor_float16_overflows_to_inf": lambda m: m.tensor([1e10, 1.0], dtype=m.float16),
+}
+
+
+@pytest.mark.parametrize("call", CASES.values(), ids=CASES.keys())
+def test_factory_edges_match_pytorch(call: Callable[[Any], Any]) -> None:
+    assert_same(call)
+    try:
+        call(torch)
+    except Exception as expected:  # noqa: BLE001 - the message is compared too
+        with pytest.raises(type(expected)) as got:
+            call(cr)
+        assert str(got.value).splitlines()[0] == str(expected).splitlines()[0]
