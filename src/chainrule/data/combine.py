@@ -75,3 +75,36 @@ def random_split(
     return [
         Subset(dataset, order[end - int(n) : end]) for end, n in zip(ends, lengths, strict=True)
     ]
+
+
+class StackDataset(Dataset):
+    """Equally long datasets side by side: item i is ``(d[i] for d in datasets)``, or with
+    keywords ``{name: d[i]}``.
+
+    >>> StackDataset(range(3), "abc")[1], StackDataset(x=range(3), y="abc")[2]
+    ((1, 'b'), {'x': 2, 'y': 'c'})
+    """
+
+    datasets: tuple[Any, ...] | dict[str, Any]
+
+    def __init__(self, *args: Dataset, **kwargs: Dataset) -> None:
+        if args and kwargs:
+            raise ValueError(
+                "Supported either ``tuple``- (via ``args``) or``dict``- (via ``kwargs``) like "
+                "input/output, but both types are given."
+            )
+        if not args and not kwargs:
+            raise ValueError("At least one dataset should be passed")
+        parts = args or tuple(kwargs.values())
+        self._length = len(parts[0])
+        if any(len(d) != self._length for d in parts):
+            raise ValueError("Size mismatch between datasets")
+        self.datasets = args or kwargs
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(self.datasets, dict):
+            return {k: d[index] for k, d in self.datasets.items()}
+        return tuple(d[index] for d in self.datasets)
+
+    def __len__(self) -> int:
+        return self._length

@@ -15,6 +15,7 @@ tensors with the whole batch of indices at once, not by stacking one item at a t
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -157,6 +158,11 @@ class DataLoader:
     ) -> None:
         if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
             raise ValueError(f"batch_size should be a positive integer value, got {batch_size!r}")
+        from chainrule.data.iterable import IterableDataset  # lazy: iterable imports this
+
+        self._iterable = isinstance(dataset, IterableDataset)
+        if self._iterable:
+            _check_iterable_options(shuffle, sampler, batch_sampler, num_workers)
         if sampler is not None and shuffle:
             raise ValueError("sampler option is mutually exclusive with shuffle")
         if batch_sampler is not None:
@@ -166,7 +172,15 @@ class DataLoader:
                     "sampler, and drop_last"
                 )
             batch_size, drop_last = None, False
-        if sampler is None:
+        elif batch_size is None and drop_last:
+            raise ValueError(
+                "batch_size=None option disables auto-batching and is mutually exclusive with "
+                "drop_last"
+            )
+        if self._iterable:
+            # a stream has no indices: the batches are counted out of it as it goes
+            sampler = itertools.repeat(None)
+        elif sampler is None:
             sampler = (
                 samplers.RandomSampler(dataset, generator=generator)
                 if shuffle
@@ -193,6 +207,9 @@ class DataLoader:
         return self._batches(indices)
 
     def _batches(self, indices: Iterator[Any]) -> Iterator[Any]:
+        if self._iterable:
+            yield from self._stream_batches()
+            return
         if self.batch_sampler is None:  # no batching: one sample at a time
             convert = self.collate_fn or default_convert
             for i in indices:
@@ -209,7 +226,57 @@ class DataLoader:
             else:
                 yield collate([self.dataset[i] for i in batch])
 
+    def _stream_batches(self) -> Iterator[Any]:
+        """An iterable dataset's samples, converted one by one without batching, or collated
+        in groups of ``batch_size`` (a short last group unless ``drop_last``)."""
+        stream = iter(self.dataset)
+        if self.batch_size is None:
+            convert = self.collate_fn or default_convert
+            for sample in stream:
+                yield convert(sample)
+            return
+        collate = self.collate_fn or default_collate
+        while batch := list(itertools.islice(stream, self.batch_size)):
+            if self.drop_last and len(batch) < self.batch_size:
+                return
+            yield collate(batch)
+
     def __len__(self) -> int:
+        if self._iterable:  # the stream's own length, in batches (TypeError without one)
+            n = len(self.dataset)  # type: ignore[arg-type]
+            if self.batch_size is None:
+                return n
+            return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
         if self.batch_sampler is not None:
             return len(self.batch_sampler)  # type: ignore[arg-type]
         return len(self.sampler)  # type: ignore[arg-type]
+
+
+def _check_iterable_options(
+    shuffle: bool | None, sampler: Any, batch_sampler: Any, num_workers: int
+) -> None:
+    """PyTorch's refusals for an iterable dataset: its order is the stream's own."""
+    if shuffle not in {False, None}:
+        raise ValueError(
+            "DataLoader with IterableDataset: expected unspecified shuffle option, but got "
+            f"shuffle={shuffle}"
+        )
+    if sampler is not None:
+        raise ValueError(
+            "DataLoader with IterableDataset: expected unspecified sampler option, but got "
+            f"sampler={sampler}"
+        )
+    if batch_sampler is not None:
+        raise ValueError(
+            "DataLoader with IterableDataset: expected unspecified batch_sampler option, but "
+            f"got batch_sampler={batch_sampler}"
+        )
+    if num_workers:
+        # PyTorch's workers each iterate their own copy of the stream (each sample num_workers
+        # times unless the dataset splits itself by get_worker_info); one process cannot give
+        # those batches, so refuse rather than give different ones.
+        raise ValueError(
+            "DataLoader with IterableDataset: num_workers > 0 is not supported: chainrule "
+            "loads in the calling process, where each sample would come once, not once per "
+            "worker as in PyTorch"
+        )
