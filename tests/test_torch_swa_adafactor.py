@@ -5,7 +5,9 @@ has) on random gradients in both libraries, several steps, with parameters of se
 parameters and state are compared after every step in float64 (to 1e-9) and float32.
 Averaged models are compared by their parameters, buffers and ``n_averaged`` after each update,
 SWALR by its learning rates over the annealing and after, update_bn by the batch-norm buffers.
-Errors are compared by type and message.
+Errors are compared by type and message. Cases are compared as
+``tests/test_torch_nn_utils_more.py``'s (float32 values to 1e-6: the batch norms' statistics,
+which the averaged models copy, are sums in another order).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from test_torch_nn_utils_more import assert_same_result, plain_result
 
 import chainrule as cr
 
@@ -124,21 +127,10 @@ def test_defaults_and_groups_match_pytorch() -> None:
 
 def _outcome(case: Callable[[Any], Any], lib: Any) -> Any:
     try:
-        return "ok", _plain(case(lib))
+        return plain_result(["ok", case(lib)])
     except Exception as e:  # noqa: BLE001 - the exception is the result compared
         # chainrule names its own types where PyTorch's messages say torch.Size
-        return "error", type(e).__name__, str(e).replace("torch.", "chainrule.")
-
-
-def _plain(x: Any) -> Any:
-    if isinstance(x, cr.Tensor | torch.Tensor):
-        values = np.round(x.tolist(), 12).tolist()
-        return ("tensor", str(x.dtype).split(".")[-1], tuple(x.shape), values)
-    if isinstance(x, dict):
-        return {k: _plain(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_plain(v) for v in x]
-    return x
+        return plain_result(["error", type(e).__name__, str(e)])
 
 
 def _param(lib: Any, shape: tuple[int, ...] = (2, 2)) -> list[Any]:
@@ -166,14 +158,16 @@ OPTIMIZER_ERRORS: dict[str, Callable[[Any], Any]] = {
 
 
 # ---------------------------------------------------------------- swa_utils
-def _model(lib: Any) -> Any:
+def _model(lib: Any, dtype: str = "float64") -> Any:
     lib.manual_seed(0)
     return lib.nn.Sequential(
         lib.nn.Linear(3, 4), lib.nn.BatchNorm1d(4), lib.nn.ReLU(), lib.nn.Linear(4, 2)
-    ).double()
+    ).to(getattr(lib, dtype))
 
 
-def _perturb_and_update(lib: Any, model: Any, averaged: Any, rounds: int = 4) -> list[Any]:
+def _perturb_and_update(
+    lib: Any, model: Any, averaged: Any, rounds: int = 4, dtype: str = "float64"
+) -> list[Any]:
     """Change the model's parameters and buffers (a training-mode forward) between updates;
     the averaged model's state dict after each update."""
     out = []
@@ -181,21 +175,21 @@ def _perturb_and_update(lib: Any, model: Any, averaged: Any, rounds: int = 4) ->
     for _ in range(rounds):
         with lib.no_grad():
             for p in model.parameters():
-                p.add_(lib.tensor(gen.standard_normal(tuple(p.shape))))
+                p.add_(lib.tensor(gen.standard_normal(tuple(p.shape)).astype(dtype)))
         model.train()
-        model(lib.tensor(gen.standard_normal((5, 3))))
+        model(lib.tensor(gen.standard_normal((5, 3)).astype(dtype)))
         averaged.update_parameters(model)
         out.append(dict(averaged.state_dict()))
     return out
 
 
-def _averaged(**kwargs: Callable[[Any], Any]) -> Callable[[Any], Any]:
+def _averaged(dtype: str = "float64", **kwargs: Callable[[Any], Any]) -> Callable[[Any], Any]:
     def case(lib: Any) -> Any:
-        model = _model(lib)
+        model = _model(lib, dtype)
         options = {k: make(lib) for k, make in kwargs.items()}
         averaged = lib.optim.swa_utils.AveragedModel(model, **options)
-        states = _perturb_and_update(lib, model, averaged)
-        x = lib.tensor(np.linspace(-1, 1, 6).reshape(2, 3))
+        states = _perturb_and_update(lib, model, averaged, dtype=dtype)
+        x = lib.tensor(np.linspace(-1, 1, 6).reshape(2, 3).astype(dtype))
         averaged.eval()
         return [states, averaged(x), [k for k, _ in averaged.named_buffers()]]
 
@@ -278,6 +272,12 @@ def _avg_fns(lib: Any) -> Any:
 SWA_CASES: dict[str, Callable[[Any], Any]] = {
     "averaged_default_swa": _averaged(),
     "averaged_use_buffers": _averaged(use_buffers=_float_flag(True)),
+    "averaged_float32": _averaged("float32"),
+    "averaged_float32_swa_multi_avg_fn_buffers": _averaged(
+        "float32",
+        multi_avg_fn=lambda lib: lib.optim.swa_utils.get_swa_multi_avg_fn(),
+        use_buffers=_float_flag(True),
+    ),
     "averaged_ema_avg_fn": _averaged(avg_fn=lambda lib: lib.optim.swa_utils.get_ema_avg_fn(0.8)),
     "averaged_swa_avg_fn": _averaged(avg_fn=lambda lib: lib.optim.swa_utils.get_swa_avg_fn()),
     "averaged_ema_multi_avg_fn_buffers": _averaged(
@@ -313,4 +313,4 @@ SWA_CASES: dict[str, Callable[[Any], Any]] = {
 def test_case_matches_pytorch(name: str) -> None:
     case = OPTIMIZER_ERRORS.get(name) or SWA_CASES[name]
     expected = _outcome(case, torch)
-    assert _outcome(case, cr) == expected
+    assert_same_result(_outcome(case, cr), expected)
