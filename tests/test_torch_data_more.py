@@ -10,6 +10,7 @@ the same message in both.
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -154,8 +155,19 @@ def _distributed_loader(lib: Any) -> list[Any]:
     return list(lib.utils.data.DataLoader(data, batch_size=2, sampler=sampler))
 
 
-def _error(make: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    return make
+def _longer_than_reported(lib: Any, batch_size: Any = 2) -> list[Any]:
+    """A stream that gives more than its ``__len__`` says: PyTorch warns once the loader has
+    given more than ``len(dataset)`` batches, counted from the ``len(loader)`` read before."""
+    data = _stream(lib, list(range(9)))
+    type(data).__len__ = lambda self: 3
+    loader = lib.utils.data.DataLoader(data, batch_size=batch_size)
+    first = list(loader)  # len not read yet: no warning
+    n = len(loader)
+    return [first, n, list(loader)]
+
+
+def _concat_of_streams(lib: Any) -> Any:
+    return lib.utils.data.ConcatDataset([_stream(lib, [1]), [2]])
 
 
 CASES: dict[str, Callable[[Any], Any]] = {
@@ -178,6 +190,12 @@ CASES: dict[str, Callable[[Any], Any]] = {
         [1, 2], batch_size=None, drop_last=True
     ),
     "get_worker_info_main_process": lambda lib: lib.utils.data.get_worker_info(),
+    "iterable_longer_than_reported": _longer_than_reported,
+    "iterable_longer_than_reported_unbatched": lambda lib: _longer_than_reported(lib, None),
+    "concat_of_an_iterable_refused": _concat_of_streams,
+    "map_plus_iterable_refused": lambda lib: (
+        lib.utils.data.TensorDataset(lib.ones(2)) + _stream(lib, [1])
+    ),
     "chain": _chain,
     "chain_of_map_style": _chain_of_map_style,
     "chain_length_of_map_style": _chain_length_of_map_style,
@@ -201,10 +219,13 @@ CASES["distributed_padding_longer_than_data"] = _distributed(2, 5, True, False)
 
 
 def _outcome(case: Callable[[Any], Any], lib: Any) -> Any:
-    try:
-        return "ok", _plain(case(lib))
-    except Exception as e:  # noqa: BLE001 - the exception is the result compared
-        return "error", type(e).__name__, str(e)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = "ok", _plain(case(lib))
+        except Exception as e:  # noqa: BLE001 - the exception is the result compared
+            result = "error", type(e).__name__, str(e)
+    return result, [(w.category.__name__, str(w.message)) for w in caught]
 
 
 @pytest.mark.parametrize("name", list(CASES))

@@ -16,6 +16,7 @@ tensors with the whole batch of indices at once, not by stacking one item at a t
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -161,6 +162,7 @@ class DataLoader:
         from chainrule.data.iterable import IterableDataset  # lazy: iterable imports this
 
         self._iterable = isinstance(dataset, IterableDataset)
+        self._IterableDataset_len_called: int | None = None  # PyTorch's name: see __len__
         if self._iterable:
             _check_iterable_options(shuffle, sampler, batch_sampler, num_workers)
         if sampler is not None and shuffle:
@@ -204,12 +206,12 @@ class DataLoader:
         # generator or the global one, shuffled or not and with no workers too: without this
         # draw every random number after a pass over a loader differs from PyTorch's.
         (self.generator or rng.default_generator).random64(1)
+        if self._iterable:
+            # the stream starts now, as PyTorch's iterator starts it when it is made
+            return self._stream_batches(iter(self.dataset), self._IterableDataset_len_called)
         return self._batches(indices)
 
     def _batches(self, indices: Iterator[Any]) -> Iterator[Any]:
-        if self._iterable:
-            yield from self._stream_batches()
-            return
         if self.batch_sampler is None:  # no batching: one sample at a time
             convert = self.collate_fn or default_convert
             for i in indices:
@@ -226,24 +228,32 @@ class DataLoader:
             else:
                 yield collate([self.dataset[i] for i in batch])
 
-    def _stream_batches(self) -> Iterator[Any]:
-        """An iterable dataset's samples, converted one by one without batching, or collated
-        in groups of ``batch_size`` (a short last group unless ``drop_last``)."""
-        stream = iter(self.dataset)
+    def _stream_batches(self, stream: Iterator[Any], reported: int | None) -> Iterator[Any]:
+        """An iterable dataset's samples from ``stream``, converted one by one without
+        batching, or collated in groups of ``batch_size`` (a short last group unless
+        ``drop_last``). As PyTorch's, it warns once it has given more than ``reported`` (the
+        dataset's length as ``len(loader)`` read it, before this pass began)."""
         if self.batch_size is None:
             convert = self.collate_fn or default_convert
-            for sample in stream:
-                yield convert(sample)
-            return
-        collate = self.collate_fn or default_collate
-        while batch := list(itertools.islice(stream, self.batch_size)):
-            if self.drop_last and len(batch) < self.batch_size:
-                return
-            yield collate(batch)
+            batches = (convert(sample) for sample in stream)
+        else:
+            collate = self.collate_fn or default_collate
+            groups = iter(lambda: list(itertools.islice(stream, self.batch_size)), [])
+            if self.drop_last:
+                groups = itertools.takewhile(lambda g: len(g) == self.batch_size, groups)
+            batches = (collate(group) for group in groups)
+        for count, batch in enumerate(batches, 1):
+            if reported is not None and count > reported:
+                warnings.warn(
+                    f"Length of IterableDataset {self.dataset} was reported to be {reported}"
+                    f"(when accessing len(dataloader)), but {count} samples have been fetched. ",
+                    stacklevel=2,
+                )
+            yield batch
 
     def __len__(self) -> int:
         if self._iterable:  # the stream's own length, in batches (TypeError without one)
-            n = len(self.dataset)  # type: ignore[arg-type]
+            n = self._IterableDataset_len_called = len(self.dataset)  # type: ignore[arg-type]
             if self.batch_size is None:
                 return n
             return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
