@@ -254,3 +254,13 @@ def test_loaders_draw_the_same_random_numbers_as_pytorch() -> None:
     list(torch.utils.data.DataLoader(_stream(torch, [1, 2, 3]), batch_size=2))
     list(cr.utils.data.DataLoader(_stream(cr, [1, 2, 3]), batch_size=2))
     assert cr.rand(3).tolist() == torch.rand(3).tolist()
+
+
+def test_data_lists_what_pytorch_lists() -> None:
+    """``torch.utils.data``'s names but the datapipes (deprecated in PyTorch) and private ones."""
+    datapipes = {"DFIterDataPipe", "DataChunk", "IterDataPipe", "MapDataPipe"}
+    expected = {
+        name for name in torch.utils.data.__all__ if name[0].isupper() and name not in datapipes
+    } | {"default_collate", "default_convert", "get_worker_info", "random_split"}
+    expected.discard("_DatasetKind")
+    assert expected <= set(cr.utils.data.__all__)

@@ -877,3 +877,19 @@ def test_pytorch_state_dict_of_a_parametrized_module_loads(which: str) -> None:
             rtol=1e-10,
             atol=1e-12,
         )
+
+
+def test_nn_utils_lists_what_pytorch_lists() -> None:
+    """Every public name of ``torch.nn.utils`` but the channels-last converters (chainrule has
+    one memory layout) is in ``chainrule.nn.utils``'s ``__all__`` and ``dir``, and resolves."""
+    expected = set(torch.nn.utils.__all__) - {
+        "convert_conv2d_weight_memory_format",
+        "convert_conv3d_weight_memory_format",
+    }
+    assert expected <= set(cr.nn.utils.__all__)
+    assert expected <= set(dir(cr.nn.utils))
+    for name in expected:
+        assert getattr(cr.nn.utils, name) is not None
+    for module in ("parametrize", "parametrizations", "stateless"):
+        theirs = set(getattr(torch.nn.utils, module).__all__)
+        assert theirs <= set(getattr(cr.nn.utils, module).__all__), module

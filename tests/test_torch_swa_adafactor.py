@@ -314,3 +314,13 @@ def test_case_matches_pytorch(name: str) -> None:
     case = OPTIMIZER_ERRORS.get(name) or SWA_CASES[name]
     expected = _outcome(case, torch)
     assert_same_result(_outcome(case, cr), expected)
+
+
+def test_optim_lists_what_pytorch_lists() -> None:
+    assert set(torch.optim.swa_utils.__all__) <= set(cr.optim.swa_utils.__all__)
+    # SparseAdam needs sparse gradients; swap_in_optimizer_params_and_state is yet to come
+    missing = {"SparseAdam", "swap_in_optimizer_params_and_state"}
+    assert set(torch.optim.__all__) - missing <= set(cr.optim.__all__) | {
+        "Optimizer",
+        "lr_scheduler",
+    }
