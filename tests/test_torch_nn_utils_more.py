@@ -523,6 +523,18 @@ def _functional_call(lib: Any) -> Any:
     return [lib.nn.utils.stateless.functional_call(m, params, x), m(x)]
 
 
+def _functional_call_through_parametrization(lib: Any) -> Any:
+    """The original of a parametrized weight replaced for one call (its gradient flows to
+    the tensor given)."""
+    m = _linear(lib, 3, 3)
+    lib.nn.utils.parametrize.register_parametrization(m, "weight", _symmetric(lib))
+    given = lib.arange(9.0, dtype=lib.float64).reshape(3, 3).requires_grad_()
+    x = lib.ones(2, 3, dtype=lib.float64)
+    out = lib.func.functional_call(m, {"parametrizations.weight.original": given}, (x,))
+    out.sum().backward()
+    return [out, given.grad, m.parametrizations.weight.original.grad, m(x)]
+
+
 def _functional_call_strict(lib: Any) -> Any:
     m = _linear(lib, 2, 1)
     lib.nn.utils.stateless.functional_call(
@@ -752,6 +764,7 @@ CASES: dict[str, Callable[[Any], Any]] = {
     "old_spectral_norm_no_iterations": _old_spectral_norm_errors("iterations"),
     "stateless_functional_call": _functional_call,
     "stateless_functional_call_strict": _functional_call_strict,
+    "functional_call_through_parametrization": _functional_call_through_parametrization,
     "fuse_conv2d_bn": _fuse_conv("Conv2d", "BatchNorm2d", (2, 2, 5, 5)),
     "fuse_conv1d_bn_no_bias": _fuse_conv("Conv1d", "BatchNorm1d", (2, 2, 6), bias=False),
     "fuse_conv2d_bn_not_affine": _fuse_conv("Conv2d", "BatchNorm2d", (1, 2, 4, 4), affine=False),
