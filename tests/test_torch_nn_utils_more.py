@@ -326,6 +326,12 @@ def _parametrize_errors(which: str) -> Callable[[Any], Any]:
     return case
 
 
+def _assign_parameter_to_parametrized(lib: Any) -> Any:
+    m = _linear(lib, 3, 3)
+    lib.nn.utils.parametrize.register_parametrization(m, "weight", _symmetric(lib))
+    m.weight = lib.nn.Parameter(lib.zeros(3, 3, dtype=lib.float64))
+
+
 def _transfer(lib: Any) -> Any:
     P = lib.nn.utils.parametrize
     a, b = _linear(lib, 3, 3), _linear(lib, 3, 3)
@@ -724,6 +730,7 @@ CASES: dict[str, Callable[[Any], Any]] = {
     "parametrize_empty_list": _parametrize_errors("empty_list"),
     "parametrize_not_a_tensor": _parametrize_errors("not_a_tensor"),
     "parametrize_transfer": _transfer,
+    "parametrize_assign_a_parameter_refused": _assign_parameter_to_parametrized,
     "parametrize_sgd_steps": _optimizer_step_through_parametrization,
     "weight_norm_linear_dim0": _new_weight_norm(_linear, 0, (2, 4)),
     "weight_norm_linear_dim1": _new_weight_norm(_linear, 1, (2, 4)),
