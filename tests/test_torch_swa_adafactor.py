@@ -324,3 +324,19 @@ def test_optim_lists_what_pytorch_lists() -> None:
         "Optimizer",
         "lr_scheduler",
     }
+
+
+def test_muon_on_large_matrices_agrees_to_bfloat16_precision() -> None:
+    """Past about 100 on a side the bfloat16 products' float32 sums run in another order than
+    PyTorch's kernels (see chainrule.optim.muon): one step agrees to bfloat16's precision."""
+    rng = np.random.default_rng(7)
+    start, grad = rng.standard_normal((2, 160, 300))
+    lr = 0.02
+    params = []
+    for lib in (cr, torch):
+        p = lib.nn.Parameter(lib.tensor(start.copy()))
+        p.grad = lib.tensor(grad.copy())
+        lib.optim.Muon([p], lr=lr).step()
+        params.append(p.detach().numpy())
+    step = np.abs(params[1] - start).max()
+    np.testing.assert_allclose(params[0], params[1], rtol=0, atol=0.02 * step)
