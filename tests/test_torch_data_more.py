@@ -166,6 +166,42 @@ def _longer_than_reported(lib: Any, batch_size: Any = 2) -> list[Any]:
     return [first, n, list(loader)]
 
 
+def _batched_fetch(lib: Any) -> Any:
+    """A dataset whose ``__getitems__`` differs from its items one by one: loaders fetch
+    batches by it, through Subset and StackDataset too."""
+    base = lib.utils.data.Dataset
+
+    class Rows(base):  # type: ignore[misc, valid-type]
+        def __len__(self):
+            return 6
+
+        def __getitem__(self, i):
+            return i
+
+        def __getitems__(self, indices):
+            return [100 + i for i in indices]
+
+    class Short(Rows):
+        def __getitems__(self, indices):
+            return [0]
+
+    data = lib.utils.data
+    rows = Rows()
+    loaders = [
+        data.DataLoader(rows, batch_size=4),
+        data.DataLoader(data.Subset(rows, [5, 3, 1]), batch_size=2),
+        data.DataLoader(data.StackDataset(rows, list("abcdef")), batch_size=4),
+        data.DataLoader(data.StackDataset(x=rows, y=rows), batch_size=5),
+        data.DataLoader(rows, batch_size=None),
+    ]
+    out = [list(loader) for loader in loaders]
+    try:
+        list(data.DataLoader(data.StackDataset(Short(), rows), batch_size=2))
+    except ValueError as e:
+        out.append(str(e))
+    return out
+
+
 def _concat_of_streams(lib: Any) -> Any:
     return lib.utils.data.ConcatDataset([_stream(lib, [1]), [2]])
 
@@ -196,6 +232,7 @@ CASES: dict[str, Callable[[Any], Any]] = {
     "map_plus_iterable_refused": lambda lib: (
         lib.utils.data.TensorDataset(lib.ones(2)) + _stream(lib, [1])
     ),
+    "batched_fetch_by_getitems": _batched_fetch,
     "chain": _chain,
     "chain_of_map_style": _chain_of_map_style,
     "chain_length_of_map_style": _chain_length_of_map_style,

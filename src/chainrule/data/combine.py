@@ -110,5 +110,26 @@ class StackDataset(Dataset):
             return {k: d[index] for k, d in self.datasets.items()}
         return tuple(d[index] for d in self.datasets)
 
+    def __getitems__(self, indices: list[int]) -> list[Any]:
+        """The items at ``indices``, each part fetched by its dataset's ``__getitems__``
+        where it has one (as a loader fetches a batch)."""
+        named = isinstance(self.datasets, dict)
+        parts = self.datasets.items() if named else enumerate(self.datasets)
+        columns = {key: _fetch(d, indices) for key, d in parts}
+        rows = [{key: column[i] for key, column in columns.items()} for i in range(len(indices))]
+        return rows if named else [tuple(row.values()) for row in rows]
+
     def __len__(self) -> int:
         return self._length
+
+
+def _fetch(dataset: Any, indices: list[int]) -> list[Any]:
+    getitems = getattr(dataset, "__getitems__", None)
+    if not callable(getitems):
+        return [dataset[i] for i in indices]
+    items = getitems(indices)
+    if len(items) != len(indices):
+        raise ValueError(
+            f"Nested dataset's output size mismatch. Expected {len(indices)}, got {len(items)}"
+        )
+    return items

@@ -80,6 +80,12 @@ class Subset(Dataset):
             return self.dataset[[self.indices[i] for i in index]]
         return self.dataset[self.indices[index]]
 
+    def __getitems__(self, indices: list[int]) -> list[Any]:
+        """The items at ``indices``, by the dataset's own ``__getitems__`` where it has one."""
+        chosen = [self.indices[i] for i in indices]
+        getitems = getattr(self.dataset, "__getitems__", None)
+        return getitems(chosen) if callable(getitems) else [self.dataset[i] for i in chosen]
+
     def __len__(self) -> int:
         return len(self.indices)
 
@@ -219,12 +225,16 @@ class DataLoader:
             return
         fast = isinstance(self.dataset, TensorDataset) and self.collate_fn is None
         collate = self.collate_fn or default_collate
+        # PyTorch fetches a batch by the dataset's __getitems__ where it has one
+        getitems = getattr(self.dataset, "__getitems__", None)
         for batch in indices:
             if fast:
                 # Differentiable indexing: a dataset of tensors that require grad gives
                 # batches that do too, as stacking the items one by one would.
                 rows = xp.asarray(batch, dtype=xp.int64)
                 yield [t[rows] for t in self.dataset.tensors]
+            elif getitems:
+                yield collate(getitems(batch))
             else:
                 yield collate([self.dataset[i] for i in batch])
 
