@@ -145,8 +145,11 @@ class DataLoader:
     The order is ``sampler``'s: a :class:`~chainrule.data.samplers.RandomSampler` with
     ``shuffle`` (a new order at the start of every epoch, from ``generator`` or the global
     generator), else a sequential one, or any iterable of indices given; ``drop_last`` skips a
-    final short batch; a ``batch_sampler`` gives whole batches of indices instead. Loading
-    runs in the calling process (``num_workers`` is accepted and ignored).
+    final short batch; a ``batch_sampler`` gives whole batches of indices instead. An
+    :class:`~chainrule.data.iterable.IterableDataset` is read as a stream, in its own order
+    (``shuffle``, ``sampler`` and ``batch_sampler`` are refused, as in PyTorch). Loading runs
+    in the calling process (``num_workers`` is accepted and ignored for map-style datasets,
+    refused for streams, which PyTorch's workers would each read in full).
     """
 
     def __init__(
