@@ -340,3 +340,29 @@ def test_muon_on_large_matrices_agrees_to_bfloat16_precision() -> None:
         params.append(p.detach().numpy())
     step = np.abs(params[1] - start).max()
     np.testing.assert_allclose(params[0], params[1], rtol=0, atol=0.02 * step)
+
+
+@pytest.mark.parametrize("name", ["Adafactor", "Muon"])
+def test_pytorch_optimizer_state_resumes_in_chainrule(name: str) -> None:
+    """Three PyTorch steps, then PyTorch's state dict loaded into chainrule's optimizer: the
+    next steps agree (the state's names, shapes and dtypes are PyTorch's)."""
+    rng = np.random.default_rng(11)
+    shapes = MUON_SHAPES if name == "Muon" else ADAFACTOR_SHAPES
+    starts = [rng.standard_normal(s) for s in shapes]
+    grads = [[rng.standard_normal(s) for s in shapes] for _ in range(6)]
+    theirs = [torch.nn.Parameter(torch.tensor(a.copy())) for a in starts]
+    their_opt = getattr(torch.optim, name)(theirs, lr=0.05, weight_decay=0.01)
+    for step in range(6):
+        if step == 3:
+            ours = [cr.nn.Parameter(cr.tensor(p.detach().numpy().copy())) for p in theirs]
+            our_opt = getattr(cr.optim, name)(ours, lr=0.05, weight_decay=0.01)
+            our_opt.load_state_dict(their_opt.state_dict())
+        for i, g in enumerate(grads[step]):
+            theirs[i].grad = torch.tensor(g.copy())
+            if step >= 3:
+                ours[i].grad = cr.tensor(g.copy())
+        their_opt.step()
+        if step >= 3:
+            our_opt.step()
+            for a, b in zip(ours, theirs, strict=True):
+                np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-9)

@@ -19,12 +19,13 @@ vector keeps the full one. At step t the estimates move toward the new squares b
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from chainrule import dtypes
 from chainrule._array import xp
-from chainrule.optim.optimizer import Optimizer, ParamsT
-from chainrule.tensor import _make
+from chainrule.optim.optimizer import Optimizer, ParamsT, _state_value
+from chainrule.tensor import Tensor, _make
 
 
 class Adafactor(Optimizer):
@@ -107,6 +108,18 @@ class Adafactor(Optimizer):
         update *= grad
         denom = max(1.0, float(xp.linalg.norm(update.ravel())) / (update.size**0.5 * group["d"]))
         param += (-alpha / denom) * update
+
+    @staticmethod
+    def _state_value(name: str, value: Any, param: Tensor) -> Any:
+        """A saved state entry (checked against the shape it must have: a matrix's factored
+        moments have one size-1 dimension)."""
+        shape = tuple(param.shape)
+        if name == "row_var":
+            shape = shape[:-1] + (1,)
+        elif name == "col_var":
+            shape = shape[:-2] + (1,) + shape[-1:]
+        # the check and conversion of any entry, against a stand-in of that shape
+        return _state_value(name, value, SimpleNamespace(shape=shape, dtype=param.dtype))
 
 
 def _norm(a: Any, axis: int) -> Any:
