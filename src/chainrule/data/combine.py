@@ -30,6 +30,10 @@ class ConcatDataset(Dataset):
         self.datasets = list(datasets)
         if not self.datasets:
             raise AssertionError("datasets should not be an empty iterable")
+        from chainrule.data.iterable import IterableDataset  # lazy: iterable imports loader
+
+        if any(isinstance(d, IterableDataset) for d in self.datasets):
+            raise AssertionError("ConcatDataset does not support IterableDataset")
         self.cumulative_sizes = list(itertools.accumulate(len(d) for d in self.datasets))
 
     def __len__(self) -> int:
@@ -75,3 +79,57 @@ def random_split(
     return [
         Subset(dataset, order[end - int(n) : end]) for end, n in zip(ends, lengths, strict=True)
     ]
+
+
+class StackDataset(Dataset):
+    """Equally long datasets side by side: item i is ``(d[i] for d in datasets)``, or with
+    keywords ``{name: d[i]}``.
+
+    >>> StackDataset(range(3), "abc")[1], StackDataset(x=range(3), y="abc")[2]
+    ((1, 'b'), {'x': 2, 'y': 'c'})
+    """
+
+    datasets: tuple[Any, ...] | dict[str, Any]
+
+    def __init__(self, *args: Dataset, **kwargs: Dataset) -> None:
+        if args and kwargs:
+            raise ValueError(
+                "Supported either ``tuple``- (via ``args``) or``dict``- (via ``kwargs``) like "
+                "input/output, but both types are given."
+            )
+        if not args and not kwargs:
+            raise ValueError("At least one dataset should be passed")
+        parts = args or tuple(kwargs.values())
+        self._length = len(parts[0])
+        if any(len(d) != self._length for d in parts):
+            raise ValueError("Size mismatch between datasets")
+        self.datasets = args or kwargs
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(self.datasets, dict):
+            return {k: d[index] for k, d in self.datasets.items()}
+        return tuple(d[index] for d in self.datasets)
+
+    def __getitems__(self, indices: list[int]) -> list[Any]:
+        """The items at ``indices``, each part fetched by its dataset's ``__getitems__``
+        where it has one (as a loader fetches a batch)."""
+        named = isinstance(self.datasets, dict)
+        parts = self.datasets.items() if named else enumerate(self.datasets)
+        columns = {key: _fetch(d, indices) for key, d in parts}
+        rows = [{key: column[i] for key, column in columns.items()} for i in range(len(indices))]
+        return rows if named else [tuple(row.values()) for row in rows]
+
+    def __len__(self) -> int:
+        return self._length
+
+
+def _fetch(dataset: Any, indices: list[int]) -> list[Any]:
+    getitems = getattr(dataset, "__getitems__", None)
+    if not callable(getitems):
+        return [dataset[i] for i in indices]
+    items = getitems(indices)
+    if len(items) != len(indices):
+        raise ValueError(
+            f"Nested dataset's output size mismatch. Expected {len(indices)}, got {len(items)}"
+        )
+    return items

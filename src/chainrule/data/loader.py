@@ -15,6 +15,8 @@ tensors with the whole batch of indices at once, not by stacking one item at a t
 
 from __future__ import annotations
 
+import itertools
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -78,6 +80,12 @@ class Subset(Dataset):
             return self.dataset[[self.indices[i] for i in index]]
         return self.dataset[self.indices[index]]
 
+    def __getitems__(self, indices: list[int]) -> list[Any]:
+        """The items at ``indices``, by the dataset's own ``__getitems__`` where it has one."""
+        chosen = [self.indices[i] for i in indices]
+        getitems = getattr(self.dataset, "__getitems__", None)
+        return getitems(chosen) if callable(getitems) else [self.dataset[i] for i in chosen]
+
     def __len__(self) -> int:
         return len(self.indices)
 
@@ -137,8 +145,11 @@ class DataLoader:
     The order is ``sampler``'s: a :class:`~chainrule.data.samplers.RandomSampler` with
     ``shuffle`` (a new order at the start of every epoch, from ``generator`` or the global
     generator), else a sequential one, or any iterable of indices given; ``drop_last`` skips a
-    final short batch; a ``batch_sampler`` gives whole batches of indices instead. Loading
-    runs in the calling process (``num_workers`` is accepted and ignored).
+    final short batch; a ``batch_sampler`` gives whole batches of indices instead. An
+    :class:`~chainrule.data.iterable.IterableDataset` is read as a stream, in its own order
+    (``shuffle``, ``sampler`` and ``batch_sampler`` are refused, as in PyTorch). Loading runs
+    in the calling process (``num_workers`` is accepted and ignored for map-style datasets,
+    refused for streams, which PyTorch's workers would each read in full).
     """
 
     def __init__(
@@ -157,6 +168,12 @@ class DataLoader:
     ) -> None:
         if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
             raise ValueError(f"batch_size should be a positive integer value, got {batch_size!r}")
+        from chainrule.data.iterable import IterableDataset  # lazy: iterable imports this
+
+        self._iterable = isinstance(dataset, IterableDataset)
+        self._IterableDataset_len_called: int | None = None  # PyTorch's name: see __len__
+        if self._iterable:
+            _check_iterable_options(shuffle, sampler, batch_sampler, num_workers)
         if sampler is not None and shuffle:
             raise ValueError("sampler option is mutually exclusive with shuffle")
         if batch_sampler is not None:
@@ -166,7 +183,15 @@ class DataLoader:
                     "sampler, and drop_last"
                 )
             batch_size, drop_last = None, False
-        if sampler is None:
+        elif batch_size is None and drop_last:
+            raise ValueError(
+                "batch_size=None option disables auto-batching and is mutually exclusive with "
+                "drop_last"
+            )
+        if self._iterable:
+            # a stream has no indices: the batches are counted out of it as it goes
+            sampler = itertools.repeat(None)
+        elif sampler is None:
             sampler = (
                 samplers.RandomSampler(dataset, generator=generator)
                 if shuffle
@@ -190,6 +215,9 @@ class DataLoader:
         # generator or the global one, shuffled or not and with no workers too: without this
         # draw every random number after a pass over a loader differs from PyTorch's.
         (self.generator or rng.default_generator).random64(1)
+        if self._iterable:
+            # the stream starts now, as PyTorch's iterator starts it when it is made
+            return self._stream_batches(iter(self.dataset), self._IterableDataset_len_called)
         return self._batches(indices)
 
     def _batches(self, indices: Iterator[Any]) -> Iterator[Any]:
@@ -200,16 +228,78 @@ class DataLoader:
             return
         fast = isinstance(self.dataset, TensorDataset) and self.collate_fn is None
         collate = self.collate_fn or default_collate
+        # PyTorch fetches a batch by the dataset's __getitems__ where it has one
+        getitems = getattr(self.dataset, "__getitems__", None)
         for batch in indices:
             if fast:
                 # Differentiable indexing: a dataset of tensors that require grad gives
                 # batches that do too, as stacking the items one by one would.
                 rows = xp.asarray(batch, dtype=xp.int64)
                 yield [t[rows] for t in self.dataset.tensors]
+            elif getitems:
+                yield collate(getitems(batch))
             else:
                 yield collate([self.dataset[i] for i in batch])
 
+    def _stream_batches(self, stream: Iterator[Any], reported: int | None) -> Iterator[Any]:
+        """An iterable dataset's samples from ``stream``, converted one by one without
+        batching, or collated in groups of ``batch_size`` (a short last group unless
+        ``drop_last``). As PyTorch's, it warns once it has given more than ``reported`` (the
+        dataset's length as ``len(loader)`` read it, before this pass began)."""
+        if self.batch_size is None:
+            convert = self.collate_fn or default_convert
+            batches = (convert(sample) for sample in stream)
+        else:
+            collate = self.collate_fn or default_collate
+            groups = iter(lambda: list(itertools.islice(stream, self.batch_size)), [])
+            if self.drop_last:
+                groups = itertools.takewhile(lambda g: len(g) == self.batch_size, groups)
+            batches = (collate(group) for group in groups)
+        for count, batch in enumerate(batches, 1):
+            if reported is not None and count > reported:
+                warnings.warn(
+                    f"Length of IterableDataset {self.dataset} was reported to be {reported}"
+                    f"(when accessing len(dataloader)), but {count} samples have been fetched. ",
+                    stacklevel=2,
+                )
+            yield batch
+
     def __len__(self) -> int:
+        if self._iterable:  # the stream's own length, in batches (TypeError without one)
+            n = self._IterableDataset_len_called = len(self.dataset)  # type: ignore[arg-type]
+            if self.batch_size is None:
+                return n
+            return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
         if self.batch_sampler is not None:
             return len(self.batch_sampler)  # type: ignore[arg-type]
         return len(self.sampler)  # type: ignore[arg-type]
+
+
+def _check_iterable_options(
+    shuffle: bool | None, sampler: Any, batch_sampler: Any, num_workers: int
+) -> None:
+    """PyTorch's refusals for an iterable dataset: its order is the stream's own."""
+    if shuffle not in {False, None}:
+        raise ValueError(
+            "DataLoader with IterableDataset: expected unspecified shuffle option, but got "
+            f"shuffle={shuffle}"
+        )
+    if sampler is not None:
+        raise ValueError(
+            "DataLoader with IterableDataset: expected unspecified sampler option, but got "
+            f"sampler={sampler}"
+        )
+    if batch_sampler is not None:
+        raise ValueError(
+            "DataLoader with IterableDataset: expected unspecified batch_sampler option, but "
+            f"got batch_sampler={batch_sampler}"
+        )
+    if num_workers:
+        # PyTorch's workers each iterate their own copy of the stream (each sample num_workers
+        # times unless the dataset splits itself by get_worker_info); one process cannot give
+        # those batches, so refuse rather than give different ones.
+        raise ValueError(
+            "DataLoader with IterableDataset: num_workers > 0 is not supported: chainrule "
+            "loads in the calling process, where each sample would come once, not once per "
+            "worker as in PyTorch"
+        )

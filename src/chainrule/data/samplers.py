@@ -14,6 +14,7 @@ PyTorch's Mersenne Twister: the same seed gives the same indices as PyTorch.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator, Sequence, Sized
 from typing import Any
 
@@ -187,3 +188,69 @@ class BatchSampler(Sampler):
     def __len__(self) -> int:
         n = len(self.sampler)  # type: ignore[arg-type]
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+
+class DistributedSampler(Sampler):
+    """The share of ``dataset``'s indices that replica ``rank`` of ``num_replicas`` reads:
+    every ``num_replicas``-th index from ``rank`` on, of the whole order (shuffled by
+    ``randperm`` from a generator seeded ``seed + epoch``, see :meth:`set_epoch`), padded by
+    repeating its start to a multiple of ``num_replicas``, or cut down to one with
+    ``drop_last``. PyTorch's indices; ``num_replicas`` and ``rank`` must be given, since
+    chainrule has no process group to read them from.
+
+    >>> list(DistributedSampler(range(5), num_replicas=2, rank=1, shuffle=False))
+    [1, 3, 0]
+    """
+
+    def __init__(
+        self,
+        dataset: Sized,
+        num_replicas: int | None = None,
+        rank: int | None = None,
+        shuffle: bool = True,
+        seed: int = 0,
+        drop_last: bool = False,
+    ) -> None:
+        if num_replicas is None or rank is None:
+            raise RuntimeError(
+                "DistributedSampler: chainrule has no distributed process group; give "
+                "num_replicas and rank"
+            )
+        if rank >= num_replicas or rank < 0:
+            raise ValueError(
+                f"Invalid rank {rank}, rank should be in the interval [0, {num_replicas - 1}]"
+            )
+        self.dataset = dataset
+        self.num_replicas = num_replicas
+        self.rank = rank
+        self.epoch = 0
+        self.drop_last = drop_last
+        n = len(dataset)
+        if drop_last and n % num_replicas:
+            self.num_samples = math.ceil((n - num_replicas) / num_replicas)
+        else:
+            self.num_samples = math.ceil(n / num_replicas)
+        self.total_size = self.num_samples * num_replicas
+        self.shuffle = shuffle
+        self.seed = seed
+
+    def __iter__(self) -> Iterator[int]:
+        n = len(self.dataset)
+        if self.shuffle:
+            generator = rng.Generator().manual_seed(self.seed + self.epoch)
+            indices = rng.permutation(n, generator).tolist()
+        else:
+            indices = list(range(n))
+        if self.drop_last:
+            indices = indices[: self.total_size]
+        else:
+            padding = self.total_size - n
+            indices += (indices * math.ceil(padding / n))[:padding] if padding else []
+        return iter(indices[self.rank : self.total_size : self.num_replicas])
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+    def set_epoch(self, epoch: int) -> None:
+        """Shuffle by ``seed + epoch`` from now on (call it before each epoch's pass)."""
+        self.epoch = epoch

@@ -8,12 +8,14 @@
     ['amsgrad', 'betas', 'capturable']
 """
 
-from chainrule.optim import lr_scheduler
+from chainrule.optim import lr_scheduler, swa_utils
 from chainrule.optim.adadelta import Adadelta
+from chainrule.optim.adafactor import Adafactor
 from chainrule.optim.adagrad import Adagrad
 from chainrule.optim.adam import Adam, AdamW
 from chainrule.optim.adamax import Adamax
 from chainrule.optim.lbfgs import LBFGS
+from chainrule.optim.muon import Muon
 from chainrule.optim.nadam import NAdam, RAdam
 from chainrule.optim.optimizer import Optimizer
 from chainrule.optim.rmsprop import RMSprop
@@ -24,15 +26,18 @@ __all__ = [
     "ASGD",
     "SGD",
     "Adadelta",
+    "Adafactor",
     "Adagrad",
     "Adam",
     "AdamW",
     "Adamax",
     "LBFGS",
+    "Muon",
     "NAdam",
     "Optimizer",
     "RAdam",
     "RMSprop",
     "Rprop",
     "lr_scheduler",
+    "swa_utils",
 ]

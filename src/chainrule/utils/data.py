@@ -5,7 +5,8 @@
 'chainrule.data.loader'
 """
 
-from chainrule.data.combine import ConcatDataset, random_split
+from chainrule.data.combine import ConcatDataset, StackDataset, random_split
+from chainrule.data.iterable import ChainDataset, IterableDataset, get_worker_info
 from chainrule.data.loader import (
     DataLoader,
     Dataset,
@@ -16,6 +17,7 @@ from chainrule.data.loader import (
 )
 from chainrule.data.samplers import (
     BatchSampler,
+    DistributedSampler,
     RandomSampler,
     Sampler,
     SequentialSampler,
@@ -25,17 +27,22 @@ from chainrule.data.samplers import (
 
 __all__ = [
     "BatchSampler",
+    "ChainDataset",
     "ConcatDataset",
     "DataLoader",
     "Dataset",
+    "DistributedSampler",
+    "IterableDataset",
     "RandomSampler",
     "Sampler",
     "SequentialSampler",
+    "StackDataset",
     "Subset",
     "SubsetRandomSampler",
     "TensorDataset",
     "WeightedRandomSampler",
     "default_collate",
     "default_convert",
+    "get_worker_info",
     "random_split",
 ]

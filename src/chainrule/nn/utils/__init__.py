@@ -1,4 +1,7 @@
-"""Gradient clipping and flattening parameters, as ``torch.nn.utils``.
+"""``torch.nn.utils``: gradient clipping and flattening parameters here; parametrizations,
+weight and spectral norm, batch-norm fusion, ``functional_call`` and ``skip_init`` in
+submodules, loaded on first use (they build on :mod:`chainrule.nn.module`, which imports this
+package for :func:`_zero_grads`).
 
 >>> import chainrule as cr
 >>> w = cr.nn.Parameter(cr.zeros(2))
@@ -11,10 +14,16 @@ tensor([0.6000, 0.8000])
 
 from __future__ import annotations
 
+import importlib
 import math
+import types
+import warnings
 from collections.abc import Iterable
+from typing import Any
 
+from chainrule import grad_mode
 from chainrule._array import xp
+from chainrule.nn.utils.convert_parameters import parameters_to_vector, vector_to_parameters
 from chainrule.tensor import Tensor, _make
 
 
@@ -40,36 +49,94 @@ def _zero_grads(parameters: Iterable[Tensor], set_to_none: bool) -> None:
             grad.zero_()
 
 
-def clip_grad_norm_(
-    parameters: Iterable[Tensor] | Tensor,
-    max_norm: float,
+def get_total_norm(
+    tensors: Iterable[Tensor] | Tensor,
     norm_type: float | str = 2.0,
     error_if_nonfinite: bool = False,
+    foreach: bool | None = None,
 ) -> Tensor:
-    """Scale all gradients together so that their joint ``norm_type`` norm is at most
-    ``max_norm``; returns the joint norm before clipping."""
-    norm_type = float(norm_type)  # PyTorch also takes the string "inf"
-    if norm_type == 0:
-        # The "0-norm" counts non-zero entries; it is no length to scale gradients by.
-        raise ValueError("clip_grad_norm_: norm_type must be non-zero (a p-norm or inf), got 0")
-    grads = [p.grad._data for p in _with_grads(parameters)]
-    if not grads:
+    """The ``norm_type`` norm of the norms of ``tensors`` (all their elements as one
+    vector), as PyTorch computes it: each tensor's norm in its own dtype, then the norm of
+    those (``foreach`` is PyTorch's kernel choice, accepted and ignored)."""
+    from chainrule.linalg import vector_norm
+    from chainrule.ops.shape import stack
+
+    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    norm_type = float(norm_type)
+    if not tensors:
         return _make(xp.asarray(0.0, dtype=xp.float32))
-    if norm_type == math.inf:
-        total = max(float(xp.abs(g).max()) if g.size else 0.0 for g in grads)
-    else:
-        total = sum(float((xp.abs(g) ** norm_type).sum()) for g in grads) ** (1.0 / norm_type)
-    if error_if_nonfinite and not math.isfinite(total):
+    with grad_mode.no_grad():
+        norms = [vector_norm(t, norm_type) for t in tensors]
+        total = vector_norm(stack(norms), norm_type)
+    if error_if_nonfinite and not math.isfinite(total.item()):
         raise RuntimeError(
             f"The total norm of order {norm_type} for gradients from `parameters` is "
             "non-finite, so it cannot be clipped. To disable this error and scale the gradients "
             "by the non-finite norm anyway, set `error_if_nonfinite=False`"
         )
-    # PyTorch clamps the coefficient at 1 and always multiplies (a no-op below max_norm).
-    coefficient = min(max_norm / (total + 1e-6), 1.0)
-    for g in grads:
-        xp.multiply(g, g.dtype.type(coefficient), out=g)
-    return _make(xp.asarray(total, dtype=grads[0].dtype))
+    return total
+
+
+def clip_grads_with_norm_(
+    parameters: Iterable[Tensor] | Tensor,
+    max_norm: float,
+    total_norm: Tensor,
+    foreach: bool | None = None,
+) -> None:
+    """Scale the parameters' gradients by ``min(max_norm / (total_norm + 1e-6), 1)`` in
+    place (the second half of :func:`clip_grad_norm_`, with the norm given)."""
+    grads = [p.grad for p in _with_grads(parameters)]
+    if not grads:
+        return
+    with grad_mode.no_grad():
+        coefficient = (float(max_norm) / (total_norm + 1e-6)).clamp(max=1.0)
+        for g in grads:
+            g.mul_(coefficient)
+
+
+def clip_grad_norm_(
+    parameters: Iterable[Tensor] | Tensor,
+    max_norm: float,
+    norm_type: float | str = 2.0,
+    error_if_nonfinite: bool = False,
+    foreach: bool | None = None,
+) -> Tensor:
+    """Scale all gradients together so that their joint ``norm_type`` norm is at most
+    ``max_norm``; returns the joint norm before clipping."""
+    if float(norm_type) == 0:
+        # The "0-norm" counts non-zero entries; it is no length to scale gradients by.
+        raise ValueError("clip_grad_norm_: norm_type must be non-zero (a p-norm or inf), got 0")
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    else:
+        is_generator = isinstance(parameters, types.GeneratorType)
+        parameters = list(parameters)
+        if is_generator and not parameters:
+            warnings.warn(
+                "`parameters` is an empty generator, no gradient clipping will occur.",
+                stacklevel=2,
+            )
+    grads = [p.grad for p in _with_grads(parameters)]
+    total_norm = get_total_norm(grads, norm_type, error_if_nonfinite, foreach)
+    clip_grads_with_norm_(parameters, max_norm, total_norm, foreach)
+    return total_norm
+
+
+def clip_grad_norm(
+    parameters: Iterable[Tensor] | Tensor,
+    max_norm: float,
+    norm_type: float | str = 2.0,
+    error_if_nonfinite: bool = False,
+    foreach: bool | None = None,
+) -> Tensor:
+    """:func:`clip_grad_norm_`'s old name, deprecated as in PyTorch (it warns)."""
+    warnings.warn(
+        "`chainrule.nn.utils.clip_grad_norm` is now deprecated in favor of "
+        "`chainrule.nn.utils.clip_grad_norm_`.",
+        FutureWarning,
+        stacklevel=2,
+    )
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
 
 
 def clip_grad_value_(
@@ -81,18 +148,60 @@ def clip_grad_value_(
         xp.clip(p.grad._data, -clip_value, clip_value, out=p.grad._data)
 
 
-def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
-    """All parameters flattened and concatenated into one (differentiable) vector."""
-    from chainrule.ops.shape import cat
+# Names of the submodules' public objects, loaded on first use (see the module docstring).
+_LAZY = {
+    "parametrize": ("chainrule.nn.utils.parametrize", None),
+    "rnn": ("chainrule.nn.utils.rnn", None),
+    "parametrizations": ("chainrule.nn.utils.parametrizations", None),
+    "stateless": ("chainrule.nn.utils.stateless", None),
+    "fusion": ("chainrule.nn.utils.fusion", None),
+    "init": ("chainrule.nn.utils.init", None),
+    "norm_hooks": ("chainrule.nn.utils.norm_hooks", None),
+    "weight_norm": ("chainrule.nn.utils.norm_hooks", "weight_norm"),
+    "remove_weight_norm": ("chainrule.nn.utils.norm_hooks", "remove_weight_norm"),
+    "spectral_norm": ("chainrule.nn.utils.norm_hooks", "spectral_norm"),
+    "remove_spectral_norm": ("chainrule.nn.utils.norm_hooks", "remove_spectral_norm"),
+    "fuse_conv_bn_eval": ("chainrule.nn.utils.fusion", "fuse_conv_bn_eval"),
+    "fuse_conv_bn_weights": ("chainrule.nn.utils.fusion", "fuse_conv_bn_weights"),
+    "fuse_linear_bn_eval": ("chainrule.nn.utils.fusion", "fuse_linear_bn_eval"),
+    "fuse_linear_bn_weights": ("chainrule.nn.utils.fusion", "fuse_linear_bn_weights"),
+    "skip_init": ("chainrule.nn.utils.init", "skip_init"),
+}
 
-    return cat([p.reshape(-1) for p in parameters])
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'chainrule.nn.utils' has no attribute '{name}'")
+    module_name, attribute = _LAZY[name]
+    module = importlib.import_module(module_name)
+    value = module if attribute is None else getattr(module, attribute)
+    globals()[name] = value
+    return value
 
 
-def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
-    """Copy consecutive slices of ``vec`` into the parameters (the inverse of the above)."""
-    offset = 0
-    for p in parameters:
-        n = p.numel()
-        xp.copyto(p._data, vec._data[offset : offset + n].reshape(p._data.shape))
-        p._vc[0] += 1
-        offset += n
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+__all__ = [
+    "clip_grad_norm",
+    "clip_grad_norm_",
+    "clip_grad_value_",
+    "clip_grads_with_norm_",
+    "fuse_conv_bn_eval",
+    "fuse_conv_bn_weights",
+    "fuse_linear_bn_eval",
+    "fuse_linear_bn_weights",
+    "get_total_norm",
+    "parameters_to_vector",
+    "parametrizations",
+    "parametrize",
+    "remove_spectral_norm",
+    "remove_weight_norm",
+    "rnn",
+    "skip_init",
+    "spectral_norm",
+    "stateless",
+    "vector_to_parameters",
+    "weight_norm",
+]
