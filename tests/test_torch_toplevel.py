@@ -1,0 +1,516 @@
+"""PyTorch's top-level functions (``torch.abs_``, ``torch.conv2d``, ``torch.dropout``,
+``torch.hann_window``, ``torch.is_tensor``...): each call runs on torch and on chainrule, and
+the values, dtypes and shapes agree, or both raise the same exception type with the same first
+line; the differentiable ones also give the same gradients with respect to their inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule as cr
+
+RNG = np.random.default_rng(21)
+
+
+def _data(*shape: int) -> np.ndarray:
+    return RNG.standard_normal(shape)
+
+
+X = _data(2, 3)
+IMG = _data(2, 4, 5, 5)
+SEQ = _data(2, 4, 6)
+
+
+def _flat(result: Any) -> list[Any]:
+    if isinstance(result, tuple | list):
+        return [y for x in result for y in _flat(x)]
+    return [result]
+
+
+def _same(expected: Any, got: Any) -> None:
+    """Values (nan where nan), dtypes and shapes, or plain Python values, agree; a list stays
+    a list and a tuple a tuple."""
+    if isinstance(expected, tuple | list):
+        assert isinstance(got, type(expected)) or (
+            isinstance(got, tuple) and isinstance(expected, tuple)
+        ), (type(expected), type(got))
+    e_flat, g_flat = _flat(expected), _flat(got)
+    assert len(e_flat) == len(g_flat)
+    for e, g in zip(e_flat, g_flat, strict=True):
+        if not isinstance(e, torch.Tensor):
+            assert isinstance(g, type(e)) and e == g, (e, g)
+            continue
+        assert isinstance(g, cr.Tensor), type(g)
+        assert str(g.dtype).split(".")[-1] == str(e.dtype).split(".")[-1], (g.dtype, e.dtype)
+        assert tuple(g.shape) == tuple(e.shape), (tuple(g.shape), tuple(e.shape))
+        atol = 1e-5 if e.dtype == torch.float32 else 1e-10
+        np.testing.assert_allclose(
+            np.asarray(g.detach()), e.detach().numpy(), rtol=1e-5, atol=atol, equal_nan=True
+        )
+
+
+def _check(call: Callable[[Any], Any]) -> None:
+    try:
+        expected = call(torch)
+    except Exception as error:  # noqa: BLE001 - the type and message are compared
+        with pytest.raises(type(error)) as got:
+            call(cr)
+        assert str(got.value).splitlines()[0] == str(error).splitlines()[0]
+        return
+    _same(expected, call(cr))
+
+
+def _in_place(name: str, *args: Any) -> Callable[[Any], Any]:
+    """``torch.<name>(x, *args)`` returns ``x`` itself, changed as the method changes it."""
+
+    def call(m: Any) -> Any:
+        x = m.tensor([[0.25, -0.5, 0.75], [1.5, -2.0, 0.1]], dtype=m.float64)
+        out = getattr(m, name)(x, *args)
+        return out is x, x
+
+    return call
+
+
+UNARY_IN_PLACE = [
+    "abs_",
+    "ceil_",
+    "cos_",
+    "cosh_",
+    "deg2rad_",
+    "erf_",
+    "erfc_",
+    "exp2_",
+    "exp_",
+    "expm1_",
+    "fix_",
+    "floor_",
+    "frac_",
+    "i0_",
+    "neg_",
+    "negative_",
+    "rad2deg_",
+    "reciprocal_",
+    "relu_",
+    "round_",
+    "sigmoid_",
+    "sin_",
+    "sinc_",
+    "sinh_",
+    "square_",
+    "tan_",
+    "tanh_",
+    "trunc_",
+    "zero_",
+    "arctan_",
+    "atan_",
+    "asinh_",
+    "arcsinh_",
+    "selu_",
+    "celu_",
+    "detach_",
+]
+DOMAIN_IN_PLACE = (
+    "acos_ arccos_ asin_ arcsin_ atanh_ arctanh_ log_ log10_ log1p_ log2_ rsqrt_ sqrt_"
+)
+
+CASES: dict[str, Callable[[Any], Any]] = {
+    **{name: _in_place(name) for name in UNARY_IN_PLACE},
+    # outside the domain: nan, as the method gives
+    **{name: _in_place(name) for name in DOMAIN_IN_PLACE.split()},
+    "acosh_": lambda m: m.acosh_(m.tensor([1.0, 2.5, 0.5])),
+    "arccosh_": lambda m: m.arccosh_(m.tensor([1.0, 2.5])),
+    "clamp_": _in_place("clamp_", -0.5, 0.5),
+    "clamp_keyword_max": lambda m: m.clamp_(m.tensor([1.0, -3.0]), max=0.0),
+    "clamp_no_bounds_refused": lambda m: m.clamp_(m.tensor([1.0])),
+    "clamp_max_": _in_place("clamp_max_", 0.3),
+    "clamp_min_": _in_place("clamp_min_", 0.3),
+    "clip_": _in_place("clip_", -1, 1),
+    "fill_": _in_place("fill_", 2.5),
+    "fill_tensor_value": lambda m: m.fill_(m.zeros(3), m.tensor(1.5)),
+    "fill_matrix_value_refused": lambda m: m.fill_(m.zeros(3), m.ones(2)),
+    "fill": lambda m: m.fill(m.zeros(2, 2, dtype=m.int64), 3),
+    "gcd_": lambda m: m.gcd_(m.tensor([12, 18]), m.tensor([8, 27])),
+    "lcm_": lambda m: m.lcm_(m.tensor([4, 6]), m.tensor([6, 4])),
+    "ldexp_": lambda m: m.ldexp_(m.tensor([1.0, 3.0]), m.tensor([2, -1])),
+    "logit_": lambda m: m.logit_(m.tensor([0.0, 0.25, 1.0]), 0.1),
+    "nan_to_num_": lambda m: m.nan_to_num_(m.tensor([float("nan"), float("inf")]), 1.0, 2.0),
+    "xlogy_": lambda m: m.xlogy_(m.tensor([0.0, 2.0]), m.tensor([0.0, 3.0])),
+    "xlogy_scalar": lambda m: m.xlogy_(m.tensor([0.0, 2.0]), 3),
+    "addmv_": lambda m: m.addmv_(m.ones(2), m.ones(2, 3), m.arange(3.0), beta=2, alpha=0.5),
+    "resize_as_": lambda m: m.resize_as_(m.zeros(2, 3), m.zeros(6)).shape,
+    "in_place_of_an_integer_refused": lambda m: m.sqrt_(m.tensor([4])),
+    "in_place_of_a_number_refused": lambda m: m.abs_(1.0),
+    "detach": lambda m: m.detach(m.ones(2, requires_grad=True)).requires_grad,
+    "threshold_": lambda m: m.threshold_(m.tensor([0.1, 0.5, 2.0]), 0.5, -1.0),
+    "rrelu_eval": lambda m: m.rrelu_(m.tensor([-1.0, 2.0])),
+    "conj_physical_is_itself": lambda m: (lambda x: m.conj_physical(x) is x)(m.ones(2)),
+    "conj_physical_": lambda m: (lambda x: m.conj_physical_(x) is x)(m.ones(2)),
+    "get_device": lambda m: m.get_device(m.ones(2)),
+    "is_distributed": lambda m: m.is_distributed(m.ones(2)),
+    "row_stack": lambda m: m.row_stack([m.ones(2), m.zeros(2)]),
+    # rsub and angle
+    "rsub_tensor": lambda m: m.rsub(m.tensor([1.0, 2.0]), m.tensor([5.0, 5.0])),
+    "rsub_scalar_alpha": lambda m: m.rsub(m.tensor([1, 2]), 5, 2),
+    "rsub_float_scalar_of_integers": lambda m: m.rsub(m.tensor([1, 2]), 2.5),
+    "rsub_keyword_alpha": lambda m: m.rsub(m.tensor([1.0, 2.0]), m.ones(2), alpha=3),
+    "rsub_of_bools_refused": lambda m: m.rsub(m.tensor([True]), m.tensor([False])),
+    "angle_of_floats": lambda m: m.angle(
+        m.tensor([-2.0, -0.0, 0.0, 3.0, float("nan"), float("inf"), float("-inf")])
+    ),
+    "angle_of_integers": lambda m: m.angle(m.tensor([-2, 0, 3])),
+    "angle_of_bools": lambda m: m.angle(m.tensor([True, False])),
+    "angle_float64": lambda m: m.angle(m.tensor([-1.0], dtype=m.float64)),
+    # dropout: the probability checked, evaluation gives the input
+    "dropout_eval_is_input": lambda m: (lambda x: m.dropout(x, 0.5, False) is x)(m.ones(2)),
+    "dropout_p_above_one_refused": lambda m: m.dropout(m.ones(3), 1.5, True),
+    "dropout_p_negative_refused": lambda m: m.dropout(m.ones(3), -0.1, False),
+    "dropout_p_one": lambda m: m.dropout(m.ones(3), 1.0, True),
+    "dropout_in_place_p_one": lambda m: (lambda x: (m.dropout_(x, 1.0, True) is x, x))(m.ones(3)),
+    "alpha_dropout_p_one": lambda m: m.alpha_dropout(m.ones(3), 1.0, True),
+    "alpha_dropout_eval": lambda m: m.alpha_dropout(m.ones(3), 0.5, False),
+    "feature_dropout_of_a_vector_refused": lambda m: m.feature_dropout(m.ones(3), 0.5, True),
+    "feature_dropout_of_a_vector_eval_refused": lambda m: m.feature_dropout(m.ones(3), 0.5, False),
+    "feature_dropout_eval": lambda m: m.feature_dropout(m.ones(2, 3), 0.5, False),
+    "feature_dropout_of_a_vector_p_one": lambda m: m.feature_dropout(m.ones(3), 1.0, True),
+    "feature_dropout_of_a_vector_p_zero": lambda m: m.feature_dropout(m.ones(3), 0.0, True),
+    "feature_alpha_dropout_of_a_vector_p_one": lambda m: m.feature_alpha_dropout(
+        m.ones(3), 1.0, True
+    ),
+    "feature_alpha_dropout_of_a_vector": lambda m: m.feature_alpha_dropout(m.ones(3), 0.5, True),
+    "feature_alpha_dropout_eval": lambda m: m.feature_alpha_dropout(m.ones(3), 0.5, False),
+    "native_dropout_eval": lambda m: m.native_dropout(m.ones(3), 0.5, False),
+    "native_dropout_p_one": lambda m: m.native_dropout(m.ones(3), 1.0, True),
+    # *_copy: a copy, not a view
+    "view_copy": lambda m: (lambda x: (m.view_copy(x, (3, 2)).fill_(7), x))(m.ones(2, 3)),
+    "view_copy_bad_size_refused": lambda m: m.view_copy(m.ones(2, 3), (4,)),
+    "permute_copy": lambda m: m.permute_copy(m.arange(6).reshape(1, 2, 3), (2, 0, 1)),
+    "transpose_copy": lambda m: m.transpose_copy(m.arange(6).reshape(2, 3), 0, 1),
+    "t_copy": lambda m: m.t_copy(m.arange(6).reshape(2, 3)),
+    "t_copy_of_3d_refused": lambda m: m.t_copy(m.ones(1, 2, 3)),
+    "expand_copy": lambda m: m.expand_copy(m.arange(3), (2, 3)).stride(),
+    "squeeze_copy": lambda m: m.squeeze_copy(m.ones(1, 2, 1)),
+    "squeeze_copy_dim": lambda m: m.squeeze_copy(m.ones(1, 2, 1), 0),
+    "squeeze_copy_dims": lambda m: m.squeeze_copy(m.ones(1, 2, 1), (0, 2)),
+    "unsqueeze_copy": lambda m: m.unsqueeze_copy(m.arange(3), -1),
+    "select_copy": lambda m: m.select_copy(m.arange(6).reshape(2, 3), 1, -1),
+    "select_copy_out_of_range_refused": lambda m: m.select_copy(m.ones(2, 3), 1, 3),
+    "slice_copy": lambda m: m.slice_copy(m.arange(12).reshape(3, 4), 1, 1, None, 2),
+    "slice_copy_defaults": lambda m: m.slice_copy(m.arange(5)),
+    "slice_copy_negative_dim": lambda m: m.slice_copy(m.arange(12).reshape(3, 4), -1, -3, -1),
+    "diagonal_copy": lambda m: m.diagonal_copy(m.arange(9).reshape(3, 3), 1),
+    "split_copy": lambda m: m.split_copy(m.arange(5), 2),
+    "split_with_sizes_copy": lambda m: m.split_with_sizes_copy(
+        m.arange(6).reshape(2, 3), [1, 2], 1
+    ),
+    "unbind_copy": lambda m: m.unbind_copy(m.arange(6).reshape(2, 3), 1),
+    "alias_copy": lambda m: (lambda x: m.alias_copy(x) is x)(m.ones(2)),
+    "detach_copy": lambda m: m.detach_copy(m.ones(2, requires_grad=True)).detach(),
+    "native_channel_shuffle": lambda m: m.native_channel_shuffle(m.arange(8.0).reshape(1, 4, 2), 2),
+    "as_strided_copy": lambda m: m.as_strided_copy(m.arange(6), (2, 2), (1, 2), 1),
+    "unfold_copy": lambda m: m.unfold_copy(m.arange(7.0), 0, 3, 2),
+    "as_strided_scatter": lambda m: m.as_strided_scatter(
+        m.zeros(3, 3), m.tensor([1.0, 2.0, 3.0]), (3,), (4,)
+    ),
+    "as_strided_scatter_offset": lambda m: m.as_strided_scatter(
+        m.zeros(2, 3), m.ones(2, 2), (2, 2), (3, 1), 1
+    ),
+    "as_strided_scatter_bad_src_refused": lambda m: m.as_strided_scatter(
+        m.zeros(3, 3), m.ones(2), (3,), (4,)
+    ),
+}
+
+
+@pytest.mark.parametrize("call", CASES.values(), ids=CASES.keys())
+def test_top_level_call_matches_pytorch(call: Callable[[Any], Any]) -> None:
+    _check(call)
+
+
+def _t(m: Any, x: np.ndarray) -> Any:
+    return m.tensor(x, requires_grad=True)
+
+
+# (call, inputs): call(m, *tensors), tensors made from the float64 ``inputs`` with
+# requires_grad; the outputs and the gradient of a random weighting of them agree.
+GRADIENTS: dict[str, tuple[Callable[..., Any], tuple[np.ndarray, ...]]] = {
+    "conv1d": (lambda m, x, w: m.conv1d(x, w, None, 2, 1), (SEQ, _data(3, 4, 3))),
+    "conv2d": (
+        lambda m, x, w, b: m.conv2d(x, w, b, 1, 1, 1, 2),
+        (IMG, _data(6, 2, 3, 3), _data(6)),
+    ),
+    "conv2d_padding_same": (
+        lambda m, x, w: m.conv2d(x, w, padding="same"),
+        (IMG, _data(3, 4, 3, 3)),
+    ),
+    "conv3d": (lambda m, x, w: m.conv3d(x, w), (_data(1, 2, 3, 4, 4), _data(2, 2, 2, 2, 2))),
+    "conv_transpose1d": (
+        lambda m, x, w: m.conv_transpose1d(x, w, None, 2, 1, 1),
+        (SEQ, _data(4, 3, 3)),
+    ),
+    "conv_transpose2d": (
+        lambda m, x, w: m.conv_transpose2d(x, w, None, 2),
+        (IMG, _data(4, 2, 2, 2)),
+    ),
+    "conv_transpose3d": (
+        lambda m, x, w: m.conv_transpose3d(x, w),
+        (_data(1, 2, 2, 3, 3), _data(2, 1, 2, 2, 2)),
+    ),
+    "convolution": (
+        lambda m, x, w, b: m.convolution(x, w, b, [1, 2], [1, 0], [1, 1], False, [0, 0], 1),
+        (IMG, _data(3, 4, 3, 3), _data(3)),
+    ),
+    "convolution_transposed": (
+        lambda m, x, w: m.convolution(x, w, None, [2], [1], [1], True, [1], 2),
+        (SEQ, _data(4, 2, 3)),
+    ),
+    "conv_tbc": (
+        lambda m, x, w, b: m.conv_tbc(x, w, b, 1),
+        (_data(6, 2, 4), _data(3, 4, 5), _data(5)),
+    ),
+    "batch_norm_training": (
+        lambda m, x, w, b: m.batch_norm(x, w, b, None, None, True, 0.1, 1e-5, False),
+        (IMG, _data(4), _data(4)),
+    ),
+    "batch_norm_eval": (
+        lambda m, x, w: m.batch_norm(
+            x,
+            w,
+            None,
+            m.zeros(4, dtype=m.float64),
+            m.ones(4, dtype=m.float64) * 2,
+            False,
+            0.1,
+            1e-3,
+            True,
+        ),
+        (IMG, _data(4)),
+    ),
+    "layer_norm": (
+        lambda m, x, w, b: m.layer_norm(x, [5, 5], w, b),
+        (IMG, _data(5, 5), _data(5, 5)),
+    ),
+    "layer_norm_defaults": (lambda m, x: m.layer_norm(x, (3,)), (X,)),
+    "group_norm": (lambda m, x, w: m.group_norm(x, 2, w, None, 1e-3), (IMG, _data(4))),
+    "instance_norm": (
+        lambda m, x, w, b: m.instance_norm(x, w, b, None, None, True, 0.1, 1e-5, False),
+        (IMG, _data(4), _data(4)),
+    ),
+    "rms_norm": (lambda m, x, w: m.rms_norm(x, [6], w), (SEQ, _data(6))),
+    "native_layer_norm": (
+        lambda m, x, w, b: m.native_layer_norm(x, [4, 6], w, b, 1e-5),
+        (SEQ, _data(4, 6), _data(4, 6)),
+    ),
+    "native_batch_norm_training": (
+        lambda m, x, w, b: m.native_batch_norm(x, w, b, None, None, True, 0.1, 1e-5),
+        (IMG, _data(4), _data(4)),
+    ),
+    "native_batch_norm_eval": (
+        lambda m, x: m.native_batch_norm(
+            x, None, None, m.zeros(4, dtype=m.float64), m.ones(4, dtype=m.float64), False, 0.1, 1e-5
+        ),
+        (IMG,),
+    ),
+    "native_group_norm": (
+        lambda m, x, w, b: m.native_group_norm(x, w, b, 2, 4, 25, 2, 1e-5),
+        (IMG, _data(4), _data(4)),
+    ),
+    "embedding": (lambda m, w: m.embedding(w, m.tensor([[0, 2], [2, 3]])), (_data(4, 3),)),
+    "embedding_padding_idx": (lambda m, w: m.embedding(w, m.tensor([0, 2, 2]), 2), (_data(4, 3),)),
+    "embedding_negative_padding_idx_is_none": (
+        lambda m, w: m.embedding(w, m.tensor([0, 3]), -1),
+        (_data(4, 3),),
+    ),
+    "bilinear": (
+        lambda m, a, b, w, c: m.bilinear(a, b, w, c),
+        (_data(2, 3), _data(2, 4), _data(5, 3, 4), _data(5)),
+    ),
+    "selu": (lambda m, x: m.selu(x), (X,)),
+    "celu": (lambda m, x: m.celu(x, 0.5), (X,)),
+    "prelu": (lambda m, x, w: m.prelu(x, w), (IMG, _data(4))),
+    "rrelu_eval": (lambda m, x: m.rrelu(x, 0.1, 0.3), (X,)),
+    "threshold": (lambda m, x: m.threshold(x, 0.1, 20.0), (X,)),
+    "hardshrink": (lambda m, x: m.hardshrink(x, 0.3), (X,)),
+    "pixel_shuffle": (lambda m, x: m.pixel_shuffle(x, 2), (IMG,)),
+    "pixel_unshuffle": (lambda m, x: m.pixel_unshuffle(x, 2), (_data(1, 2, 4, 6),)),
+    "channel_shuffle": (lambda m, x: m.channel_shuffle(x, 2), (IMG,)),
+    "pairwise_distance": (lambda m, a, b: m.pairwise_distance(a, b, 3.0), (X, _data(2, 3))),
+    "cosine_similarity": (lambda m, a, b: m.cosine_similarity(a, b, 0), (X, _data(2, 3))),
+    "pdist": (lambda m, x: m.pdist(x, 1.5), (_data(4, 3),)),
+    "kl_div_default_none": (lambda m, a, b: m.kl_div(a, b), (X, np.abs(X))),
+    "kl_div_mean": (lambda m, a, b: m.kl_div(a, b, 1), (X, np.abs(X))),
+    "kl_div_sum_log_target": (
+        lambda m, a, b: m.kl_div(a, b, 2, log_target=True),
+        (X, X[::-1].copy()),
+    ),
+    "kl_div_reduction_3_is_none": (lambda m, a, b: m.kl_div(a, b, 3), (X, np.abs(X))),
+    "bce_with_logits_default_none": (
+        lambda m, x, y: m.binary_cross_entropy_with_logits(x, y),
+        (X, RNG.uniform(0, 1, (2, 3))),
+    ),
+    "bce_with_logits_weights": (
+        lambda m, x, y: m.binary_cross_entropy_with_logits(
+            x, y, m.tensor([0.5, 1.0, 2.0], dtype=m.float64), m.tensor([1.0, 3.0, 0.5]), 2
+        ),
+        (X, RNG.uniform(0, 1, (2, 3))),
+    ),
+    "cosine_embedding_loss": (
+        lambda m, a, b: m.cosine_embedding_loss(a, b, m.tensor([1.0, -1.0]), 0.1),
+        (X, _data(2, 3)),
+    ),
+    "cosine_embedding_loss_mean": (
+        lambda m, a, b: m.cosine_embedding_loss(a, b, m.tensor([1.0, -1.0]), 0.1, 1),
+        (X, _data(2, 3)),
+    ),
+    "hinge_embedding_loss": (
+        lambda m, x: m.hinge_embedding_loss(x, m.tensor([[1.0, -1.0, 1.0], [-1.0, -1.0, 1.0]])),
+        (X,),
+    ),
+    "margin_ranking_loss_sum": (
+        lambda m, a, b: m.margin_ranking_loss(a, b, m.tensor([1.0, -1.0, 1.0]), 0.2, 2),
+        (_data(3), _data(3)),
+    ),
+    "poisson_nll_loss": (
+        lambda m, x, y: m.poisson_nll_loss(x, y, True, True, 1e-8, 1),
+        (X, np.abs(X) * 3),
+    ),
+    "poisson_nll_loss_none": (
+        lambda m, x, y: m.poisson_nll_loss(x, y, False, False, 1e-3, 0),
+        (np.abs(X), np.abs(X)),
+    ),
+    "triplet_margin_loss": (
+        lambda m, a, p, n: m.triplet_margin_loss(a, p, n, 0.5, 1.0, 1e-6, True),
+        (X, _data(2, 3), _data(2, 3)),
+    ),
+    "avg_pool1d": (lambda m, x: m.avg_pool1d(x, 3), (SEQ,)),
+    "avg_pool1d_options": (lambda m, x: m.avg_pool1d(x, 3, 2, 1, True, False), (SEQ,)),
+    "max_pool1d": (lambda m, x: m.max_pool1d(x, 2), (SEQ,)),
+    "max_pool1d_dilated": (lambda m, x: m.max_pool1d(x, 2, 1, 1, 2, True), (SEQ,)),
+    "max_pool2d": (lambda m, x: m.max_pool2d(x, 2), (IMG,)),
+    "max_pool2d_empty_stride": (lambda m, x: m.max_pool2d(x, [2, 3], [], 1), (IMG,)),
+    "max_pool3d": (lambda m, x: m.max_pool3d(x, 2, 1), (_data(1, 2, 3, 4, 4),)),
+    "max_pool1d_with_indices": (lambda m, x: m.max_pool1d_with_indices(x, 3, 2), (SEQ,)),
+    "adaptive_avg_pool1d": (lambda m, x: m.adaptive_avg_pool1d(x, 4), (SEQ,)),
+    "adaptive_max_pool1d": (lambda m, x: m.adaptive_max_pool1d(x, 4), (SEQ,)),
+    "constant_pad_nd": (lambda m, x: m.constant_pad_nd(x, [1, 2, 0, 1], 0.5), (X,)),
+    "constant_pad_nd_crop": (lambda m, x: m.constant_pad_nd(x, [-1, 1]), (X,)),
+    "affine_grid_generator": (
+        lambda m, t: m.affine_grid_generator(t, [2, 1, 3, 4], False),
+        (_data(2, 2, 3),),
+    ),
+    "grid_sampler": (
+        lambda m, x, g: m.grid_sampler(x, g, 0, 0, False),
+        (IMG, RNG.uniform(-1.2, 1.2, (2, 3, 3, 2))),
+    ),
+    "grid_sampler_2d_nearest_border": (
+        lambda m, x, g: m.grid_sampler_2d(x, g, 1, 1, True),
+        (IMG, RNG.uniform(-1.2, 1.2, (2, 3, 3, 2))),
+    ),
+    "rnn_tanh_cell": (
+        lambda m, x, h, a, b, c, d: m.rnn_tanh_cell(x, h, a, b, c, d),
+        (_data(2, 3), _data(2, 4), _data(4, 3), _data(4, 4), _data(4), _data(4)),
+    ),
+    "rnn_relu_cell_no_bias": (
+        lambda m, x, h, a, b: m.rnn_relu_cell(x, h, a, b),
+        (_data(2, 3), _data(2, 4), _data(4, 3), _data(4, 4)),
+    ),
+    "gru_cell": (
+        lambda m, x, h, a, b, c, d: m.gru_cell(x, h, a, b, c, d),
+        (_data(2, 3), _data(2, 4), _data(12, 3), _data(12, 4), _data(12), _data(12)),
+    ),
+    "lstm_cell": (
+        lambda m, x, h, c, a, b: m.lstm_cell(x, (h, c), a, b),
+        (_data(2, 3), _data(2, 4), _data(2, 4), _data(16, 3), _data(16, 4)),
+    ),
+    # in-place forms and copies carry the gradient as PyTorch's
+    "clamp_in_place_of_a_result": (lambda m, x: m.clamp_(x * 1, -0.5, 0.5), (X,)),
+    "sin_in_place_of_a_result": (lambda m, x: m.sin_(x * 2), (X,)),
+    "fill_with_a_tensor_value": (lambda m, x, v: m.fill(x, v), (X, np.array(1.5))),
+    "rsub": (lambda m, a, b: m.rsub(a, b, alpha=2.5), (X, _data(3))),
+    "angle_gradient_is_zero": (lambda m, x: m.angle(x), (X,)),
+    "permute_copy": (lambda m, x: m.permute_copy(x, (1, 0)), (X,)),
+    "expand_copy": (lambda m, x: m.expand_copy(x, (4, 2, 3)), (X,)),
+    "slice_copy": (lambda m, x: m.slice_copy(x, 1, 0, 3, 2), (X,)),
+    "diagonal_copy": (lambda m, x: m.diagonal_copy(x, 0, 1, 2), (IMG,)),
+    "split_copy": (lambda m, x: m.split_copy(x, 2, 1), (X,)),
+    "unbind_copy": (lambda m, x: m.unbind_copy(x), (X,)),
+    "as_strided_copy": (lambda m, x: m.as_strided_copy(x, (2, 2), (1, 3)), (X,)),
+    "unfold_copy": (lambda m, x: m.unfold_copy(x, 1, 2, 1), (X,)),
+}
+
+
+@pytest.mark.parametrize("case", GRADIENTS.values(), ids=GRADIENTS.keys())
+def test_top_level_gradients_match_pytorch(case: tuple[Callable[..., Any], Any]) -> None:
+    call, inputs = case
+    results = []
+    for m in (torch, cr):
+        tensors = [_t(m, x) for x in inputs]
+        out = call(m, *tensors)
+        weighted = sum(
+            (o * m.tensor(np.linspace(-1, 1, o.numel()).reshape(tuple(o.shape)))).sum()
+            for o in _flat(out)
+            if o.dtype == m.float64 and o.requires_grad
+        )
+        grads = m.autograd.grad(weighted, tensors, allow_unused=True)
+        grads = [m.zeros_like(t) if g is None else g for t, g in zip(tensors, grads, strict=True)]
+        results.append((out, grads))
+    _same(results[0][0], results[1][0])
+    _same(results[0][1], results[1][1])
+
+
+def test_as_strided_scatter_gradient_leaves_out_the_overwritten_elements() -> None:
+    """The source's gradient is PyTorch's; the input's is the output's gradient except where
+    the source overwrote it. (PyTorch 2.13 gives the input the opposite: the gradient on the
+    overwritten elements only, zero elsewhere, which finite differences contradict.)"""
+    x, src = _t(cr, X), _t(cr, _data(2))
+    weights = cr.linspace(-1, 1, 6, dtype=cr.float64).reshape(2, 3)
+    out = cr.as_strided_scatter(x, src, (2,), (4,), 1)
+    grad_x, grad_src = cr.autograd.grad((out * weights).sum(), [x, src])
+    np.testing.assert_allclose(grad_src.numpy(), [-0.6, 1.0])
+    np.testing.assert_allclose(grad_x.numpy(), [[-1.0, 0.0, -0.2], [0.2, 0.6, 0.0]])
+    assert (
+        out.tolist()
+        == torch.as_strided_scatter(
+            torch.tensor(X), torch.tensor(src.tolist(), dtype=torch.float64), (2,), (4,), 1
+        ).tolist()
+    )
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda m: m.grid_sampler(m.ones(1, 1, 2, 2), m.zeros(1, 1, 1, 2), 2, 0, False),
+        lambda m: m.grid_sampler_3d(m.ones(1, 1, 2, 2, 2), m.zeros(1, 1, 1, 1, 3), 0, 0, True),
+    ],
+    ids=["bicubic", "volumetric"],
+)
+def test_grid_samplers_chainrule_lacks_are_refused(call: Callable[[Any], Any]) -> None:
+    call(torch)
+    with pytest.raises(NotImplementedError, match="grid_sample"):
+        call(cr)
+
+
+SEEDED: dict[str, Callable[[Any], Any]] = {
+    "dropout": lambda m: m.dropout(m.ones(4, 5), 0.3, True),
+    "dropout_in_place": lambda m: (lambda x: (m.dropout_(x, 0.6, True) is x, x))(m.ones(8)),
+    "native_dropout": lambda m: m.native_dropout(m.ones(3, 4), 0.5, True),
+    "native_dropout_train_none": lambda m: m.native_dropout(m.ones(6), 0.5, None),
+    "feature_dropout_2d": lambda m: m.feature_dropout(m.ones(4, 6), 0.5, True),
+    "feature_dropout_4d": lambda m: m.feature_dropout(m.ones(2, 5, 2, 3), 0.5, True),
+    "alpha_dropout": lambda m: m.alpha_dropout(m.ones(10), 0.4, True),
+    "feature_alpha_dropout": lambda m: m.feature_alpha_dropout(m.ones(3, 4, 2), 0.4, True),
+    "rrelu_training": lambda m: m.rrelu(m.tensor([-1.0, 2.0, -3.0]), 0.1, 0.3, True),
+}
+
+
+@pytest.mark.parametrize("call", SEEDED.values(), ids=SEEDED.keys())
+def test_top_level_random_calls_draw_as_pytorch(call: Callable[[Any], Any]) -> None:
+    """The same seed gives the same masks and slopes as PyTorch's."""
+    torch.manual_seed(5)
+    expected = call(torch)
+    cr.manual_seed(5)
+    _same(expected, call(cr))
