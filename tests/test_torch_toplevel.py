@@ -514,3 +514,50 @@ def test_top_level_random_calls_draw_as_pytorch(call: Callable[[Any], Any]) -> N
     expected = call(torch)
     cr.manual_seed(5)
     _same(expected, call(cr))
+
+
+WINDOWS: dict[str, Callable[[Any, int, bool, Any], Any]] = {
+    "hann": lambda m, n, periodic, dtype: m.hann_window(n, periodic, dtype=dtype),
+    "hamming": lambda m, n, periodic, dtype: m.hamming_window(n, periodic, dtype=dtype),
+    "hamming_alpha": lambda m, n, periodic, dtype: m.hamming_window(n, periodic, 0.3, dtype=dtype),
+    "hamming_alpha_beta": lambda m, n, p, dtype: m.hamming_window(n, p, 0.6, 0.2, dtype=dtype),
+    "blackman": lambda m, n, periodic, dtype: m.blackman_window(n, periodic, dtype=dtype),
+    "bartlett": lambda m, n, periodic, dtype: m.bartlett_window(n, periodic, dtype=dtype),
+    "kaiser": lambda m, n, periodic, dtype: m.kaiser_window(n, periodic, dtype=dtype),
+    "kaiser_beta": lambda m, n, periodic, dtype: m.kaiser_window(n, periodic, 3.5, dtype=dtype),
+}
+
+
+@pytest.mark.parametrize("name", WINDOWS)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_windows_give_pytorchs_values(name: str, dtype: str) -> None:
+    """Every length from 0 to 40, periodic and symmetric, within two ulps of PyTorch's
+    (Kaiser's within a few relative ulps: I0 near beta = 12 multiplies its argument's
+    rounding by about beta)."""
+    window = WINDOWS[name]
+    rtol = 16 * np.finfo(dtype).eps if name.startswith("kaiser") else 0
+    for n in range(41):
+        for periodic in (True, False):
+            expected = window(torch, n, periodic, getattr(torch, dtype)).numpy()
+            got = window(cr, n, periodic, getattr(cr, dtype)).numpy()
+            assert got.dtype == expected.dtype and got.shape == expected.shape
+            np.testing.assert_allclose(got, expected, rtol=rtol, atol=2 * np.finfo(dtype).eps)
+
+
+WINDOW_CALLS: dict[str, Callable[[Any], Any]] = {
+    "hann_default_dtype": lambda m: m.hann_window(5),
+    "hann_keyword_periodic": lambda m: m.hann_window(6, periodic=False),
+    "hann_requires_grad": lambda m: m.hann_window(4, requires_grad=True).requires_grad,
+    "hann_float16": lambda m: m.hann_window(2, dtype=m.float16),
+    "kaiser_keywords": lambda m: m.kaiser_window(7, periodic=True, beta=2.0, dtype=m.float64),
+    "bartlett_one": lambda m: m.bartlett_window(1, dtype=m.float64),
+    "blackman_empty": lambda m: m.blackman_window(0),
+    "negative_length_refused": lambda m: m.hann_window(-1),
+    "integer_dtype_refused": lambda m: m.hamming_window(3, dtype=m.int64),
+    "float_length_refused": lambda m: m.blackman_window(3.0),
+}
+
+
+@pytest.mark.parametrize("call", WINDOW_CALLS.values(), ids=WINDOW_CALLS.keys())
+def test_window_arguments_match_pytorch(call: Callable[[Any], Any]) -> None:
+    _check(call)

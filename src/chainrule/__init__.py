@@ -524,6 +524,13 @@ from chainrule.ops.torch_toplevel_nn import (
     threshold,
     triplet_margin_loss,
 )
+from chainrule.ops.windows import (
+    bartlett_window,
+    blackman_window,
+    hamming_window,
+    hann_window,
+    kaiser_window,
+)
 
 # ---- end torch top-level names
 from chainrule.printing import get_printoptions, set_printoptions
