@@ -6,6 +6,7 @@ line; the differentiable ones also give the same gradients with respect to their
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -561,3 +562,246 @@ WINDOW_CALLS: dict[str, Callable[[Any], Any]] = {
 @pytest.mark.parametrize("call", WINDOW_CALLS.values(), ids=WINDOW_CALLS.keys())
 def test_window_arguments_match_pytorch(call: Callable[[Any], Any]) -> None:
     _check(call)
+
+
+QUERIES: dict[str, Callable[[Any], Any]] = {
+    "is_tensor": lambda m: (m.is_tensor(m.ones(1)), m.is_tensor(3), m.is_tensor([1.0])),
+    "is_tensor_parameter": lambda m: m.is_tensor(m.nn.Parameter(m.ones(1))),
+    "is_storage_of_a_tensor": lambda m: m.is_storage(m.ones(2)),
+    "is_floating_point": lambda m: (
+        m.is_floating_point(m.ones(1)),
+        m.is_floating_point(m.ones(1, dtype=m.int32)),
+    ),
+    "is_floating_point_of_a_number_refused": lambda m: m.is_floating_point(3),
+    "is_complex": lambda m: m.is_complex(m.ones(1)),
+    "is_complex_of_a_list_refused": lambda m: m.is_complex([1.0]),
+    "is_signed": lambda m: tuple(
+        m.is_signed(m.ones(1, dtype=d)) for d in (m.uint8, m.int8, m.bool, m.float16)
+    ),
+    "is_inference": lambda m: m.is_inference(m.ones(1)),
+    "is_inference_mode_enabled": lambda m: m.is_inference_mode_enabled(),
+    "promote_types": lambda m: tuple(
+        m.promote_types(a, b)
+        for a, b in [
+            (m.int32, m.float16),
+            (m.uint8, m.int8),
+            (m.bool, m.uint8),
+            (m.int64, m.float32),
+            (m.float16, m.float64),
+            (m.bool, m.bool),
+            (m.uint8, m.int64),
+        ]
+    ),
+    "promote_types_of_a_number_refused": lambda m: m.promote_types(m.int32, 3),
+    "result_type": lambda m: tuple(
+        m.result_type(a, b)
+        for a, b in [
+            (m.ones(2, dtype=m.int32), 2.5),
+            (2, 2.5),
+            (m.tensor(1.0, dtype=m.float16), 2.5),
+            (m.tensor(1, dtype=m.int32), m.tensor([1], dtype=m.uint8)),
+            (True, 3),
+            (m.tensor([True]), 3),
+            (m.tensor(1, dtype=m.int64), m.ones(2, dtype=m.int8)),
+            (m.tensor(1.0, dtype=m.float64), m.ones(2, dtype=m.int8)),
+            (m.ones(2, dtype=m.float16), m.tensor(1.0, dtype=m.float64)),
+            (3, m.tensor([1], dtype=m.uint8)),
+        ]
+    ),
+    "result_type_of_a_string_refused": lambda m: m.result_type(m.ones(2), "a"),
+    "can_cast": lambda m: tuple(
+        m.can_cast(a, b)
+        for a, b in [
+            (m.float32, m.int32),
+            (m.int64, m.uint8),
+            (m.int32, m.bool),
+            (m.bool, m.float16),
+            (m.float64, m.float16),
+        ]
+    ),
+    "can_cast_of_a_number_refused": lambda m: m.can_cast(1, m.bool),
+    "typename": lambda m: (m.typename(m.ones(2)), m.typename(m.ones(2, dtype=m.int64))),
+    "typename_of_others": lambda m: (m.typename(3), m.typename("s"), m.typename(len)),
+    "typename_of_a_parameter": lambda m: m.typename(m.nn.Parameter(m.ones(2))),
+    "compiled_with_cxx11_abi": lambda m: m.compiled_with_cxx11_abi(),
+    "is_vulkan_available": lambda m: m.is_vulkan_available(),
+    "is_autocast_enabled": lambda m: m.is_autocast_enabled(),
+    "init_num_threads": lambda m: m.init_num_threads(),
+    "set_num_threads_zero_refused": lambda m: m.set_num_threads(0),
+    "set_num_threads_float_refused": lambda m: m.set_num_threads(2.0),
+    "set_num_interop_threads_negative_refused": lambda m: m.set_num_interop_threads(-1),
+    "use_deterministic_algorithms_int_refused": lambda m: m.use_deterministic_algorithms(1),
+    "set_deterministic_debug_mode_bad_name_refused": lambda m: m.set_deterministic_debug_mode(
+        "bad"
+    ),
+    "set_deterministic_debug_mode_bad_number_refused": lambda m: m.set_deterministic_debug_mode(5),
+    "set_default_tensor_type_long_refused": lambda m: m.set_default_tensor_type("torch.LongTensor"),
+    "set_default_tensor_type_unknown_refused": lambda m: m.set_default_tensor_type("torch.Foo"),
+    "set_default_tensor_type_number_refused": lambda m: m.set_default_tensor_type(3),
+}
+
+
+def _names(result: Any) -> Any:
+    """dtypes and legacy type names by their last word, so torch's and chainrule's compare."""
+    if isinstance(result, tuple):
+        return tuple(_names(r) for r in result)
+    if isinstance(result, torch.dtype | cr.dtype):
+        return str(result).split(".")[-1]
+    if isinstance(result, str):
+        return result.replace("torch.", "").replace("chainrule.", "")
+    return result
+
+
+@pytest.mark.parametrize("call", QUERIES.values(), ids=QUERIES.keys())
+def test_queries_match_pytorch(call: Callable[[Any], Any]) -> None:
+    try:
+        expected = call(torch)
+    except Exception as error:  # noqa: BLE001 - the type and message are compared
+        with pytest.raises(type(error)) as got:
+            call(cr)
+        first = str(got.value).splitlines()[0].replace("chainrule.", "torch.")
+        assert first == str(error).splitlines()[0]
+        return
+    assert _names(call(cr)) == _names(expected)
+
+
+# A setting, then what the queries report: (set, read), run on both libraries and undone.
+SETTINGS: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
+    "deterministic_on": (
+        lambda m: m.use_deterministic_algorithms(True),
+        lambda m: (
+            m.are_deterministic_algorithms_enabled(),
+            m.is_deterministic_algorithms_warn_only_enabled(),
+            m.get_deterministic_debug_mode(),
+        ),
+    ),
+    "deterministic_warn_only": (
+        lambda m: m.use_deterministic_algorithms(True, warn_only=True),
+        lambda m: (
+            m.are_deterministic_algorithms_enabled(),
+            m.is_deterministic_algorithms_warn_only_enabled(),
+            m.get_deterministic_debug_mode(),
+        ),
+    ),
+    "debug_mode_warn": (
+        lambda m: m.set_deterministic_debug_mode("warn"),
+        lambda m: (m.are_deterministic_algorithms_enabled(), m.get_deterministic_debug_mode()),
+    ),
+    "debug_mode_error_number": (
+        lambda m: m.set_deterministic_debug_mode(2),
+        lambda m: (
+            m.is_deterministic_algorithms_warn_only_enabled(),
+            m.get_deterministic_debug_mode(),
+        ),
+    ),
+    "matmul_precision_high": (
+        lambda m: m.set_float32_matmul_precision("high"),
+        lambda m: m.get_float32_matmul_precision(),
+    ),
+    "warn_always": (lambda m: m.set_warn_always(True), lambda m: m.is_warn_always_enabled()),
+    "anomaly_on": (
+        lambda m: m.set_anomaly_enabled(True),
+        lambda m: (m.is_anomaly_enabled(), m.is_anomaly_check_nan_enabled()),
+    ),
+    "anomaly_without_nan_check": (
+        lambda m: m.set_anomaly_enabled(True, False),
+        lambda m: (m.is_anomaly_enabled(), m.is_anomaly_check_nan_enabled()),
+    ),
+    "default_tensor_type_double": (  # warn_always: PyTorch warns once a process otherwise
+        lambda m: (m.set_warn_always(True), m.set_default_tensor_type("torch.DoubleTensor")),
+        lambda m: (m.get_default_dtype(), m.ones(1).dtype, m.tensor([1.5]).dtype),
+    ),
+    "inference_mode_block": (
+        lambda m: None,
+        lambda m: (
+            lambda c: (c.__enter__(), m.is_inference_mode_enabled(), c.__exit__(None, None, None))
+        )(m.inference_mode())[1],
+    ),
+}
+
+
+def _undo(m: Any) -> None:
+    m.set_warn_always(False)
+    m.use_deterministic_algorithms(False)
+    m.set_float32_matmul_precision("highest")
+    m.set_warn_always(False)
+    m.set_anomaly_enabled(False)
+    m.set_default_dtype(m.float32)
+
+
+@pytest.mark.parametrize("case", SETTINGS.values(), ids=SETTINGS.keys())
+def test_settings_read_back_as_pytorchs(case: tuple[Callable[..., Any], Any]) -> None:
+    change, read = case
+    results = []
+    for m in (torch, cr):
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                change(m)
+            results.append(
+                (_names(read(m)), [str(w.message).split(" (Triggered")[0] for w in caught])
+            )
+        finally:
+            _undo(m)
+    assert results[1] == results[0]
+    assert read(cr) == read(cr)  # undone: a second read sees the defaults again
+
+
+def test_settings_defaults_match_pytorchs() -> None:
+    def read(m: Any) -> Any:
+        return (
+            m.are_deterministic_algorithms_enabled(),
+            m.is_deterministic_algorithms_warn_only_enabled(),
+            m.get_deterministic_debug_mode(),
+            m.get_float32_matmul_precision(),
+            m.is_warn_always_enabled(),
+            m.is_anomaly_enabled(),
+            m.is_anomaly_check_nan_enabled(),
+            m.is_inference_mode_enabled(),
+        )
+
+    assert read(cr) == read(torch)
+
+
+def test_anomaly_mode_set_at_the_top_level_is_autograds() -> None:
+    try:
+        cr.set_anomaly_enabled(True)
+        assert cr.autograd.is_anomaly_enabled()
+        with pytest.raises(RuntimeError, match="returned nan values in its forward output"):
+            cr.log(cr.tensor(-1.0, requires_grad=True))
+    finally:
+        cr.set_anomaly_enabled(False)
+    assert not cr.autograd.is_anomaly_enabled()
+
+
+def test_thread_counts_read_back() -> None:
+    before, interop = cr.get_num_threads(), cr.get_num_interop_threads()
+    try:
+        cr.set_num_threads(1)
+        cr.set_num_interop_threads(3)
+        assert (cr.get_num_threads(), cr.get_num_interop_threads()) == (1, 3)
+        assert (cr.ones(200, 300) @ cr.ones(300, 200)).sum().item() == 300 * 200 * 200
+    finally:
+        cr.set_num_threads(before)
+        cr.set_num_interop_threads(interop)
+    assert cr.get_num_threads() == before
+
+
+def test_inference_mode_flag_follows_blocks_and_decorators() -> None:
+    @cr.inference_mode()
+    def inside() -> bool:
+        return cr.is_inference_mode_enabled()
+
+    @cr.inference_mode
+    def bare() -> bool:
+        with cr.inference_mode(False):
+            inner = cr.is_inference_mode_enabled()
+        return cr.is_inference_mode_enabled() and not inner
+
+    assert inside() and bare() and not cr.is_inference_mode_enabled()
+
+
+def test_flush_denormal_is_not_available() -> None:
+    """NumPy cannot flush denormals: False, the answer PyTorch gives where it cannot."""
+    assert cr.set_flush_denormal(True) is False
+    assert cr.tensor([1e-40]).item() != 0

@@ -531,6 +531,41 @@ from chainrule.ops.windows import (
     hann_window,
     kaiser_window,
 )
+from chainrule.grad_mode import is_inference_mode_enabled
+from chainrule.settings import (
+    are_deterministic_algorithms_enabled,
+    can_cast,
+    compiled_with_cxx11_abi,
+    get_deterministic_debug_mode,
+    get_float32_matmul_precision,
+    get_num_interop_threads,
+    get_num_threads,
+    init_num_threads,
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+    is_autocast_enabled,
+    is_complex,
+    is_deterministic_algorithms_warn_only_enabled,
+    is_floating_point,
+    is_inference,
+    is_signed,
+    is_storage,
+    is_tensor,
+    is_vulkan_available,
+    is_warn_always_enabled,
+    promote_types,
+    result_type,
+    set_anomaly_enabled,
+    set_default_tensor_type,
+    set_deterministic_debug_mode,
+    set_flush_denormal,
+    set_float32_matmul_precision,
+    set_num_interop_threads,
+    set_num_threads,
+    set_warn_always,
+    typename,
+    use_deterministic_algorithms,
+)
 
 # ---- end torch top-level names
 from chainrule.printing import get_printoptions, set_printoptions
