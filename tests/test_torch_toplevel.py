@@ -6,6 +6,7 @@ line; the differentiable ones also give the same gradients with respect to their
 
 from __future__ import annotations
 
+import array
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -805,3 +806,154 @@ def test_flush_denormal_is_not_available() -> None:
     """NumPy cannot flush denormals: False, the answer PyTorch gives where it cannot."""
     assert cr.set_flush_denormal(True) is False
     assert cr.tensor([1e-40]).item() != 0
+
+
+CONSTRUCTORS: dict[str, Callable[[Any], Any]] = {
+    "asarray_of_a_tensor_is_itself": lambda m: (lambda x: m.asarray(x) is x)(m.ones(3)),
+    "asarray_of_a_tensor_converted": lambda m: m.asarray(m.ones(3), dtype=m.float64),
+    "asarray_of_a_tensor_copied": lambda m: (lambda x: m.asarray(x, copy=True) is x)(m.ones(3)),
+    "asarray_no_copy_of_another_dtype_refused": lambda m: m.asarray(
+        m.ones(3), copy=False, dtype=m.float64
+    ),
+    "asarray_of_numpy_keeps_its_dtype": lambda m: m.asarray(np.arange(3.0)),
+    "asarray_of_numpy_converted": lambda m: m.asarray(np.arange(3.0), dtype=m.float32),
+    "asarray_of_numpy_no_copy_refused": lambda m: m.asarray(
+        np.arange(3.0), dtype=m.float32, copy=False
+    ),
+    "asarray_of_numpy_integers_requiring_grad_refused": lambda m: m.asarray(
+        np.arange(3), requires_grad=True
+    ),
+    "asarray_of_a_numpy_scalar": lambda m: m.asarray(np.float64(2.5)),
+    "asarray_of_a_numpy_float32_scalar": lambda m: m.asarray(np.float32(2.5)),
+    "asarray_of_a_list": lambda m: m.asarray([1, 2.5]),
+    "asarray_of_integers": lambda m: m.asarray([1, 2]),
+    "asarray_of_a_bool": lambda m: m.asarray(True),
+    "asarray_of_a_number_with_dtype": lambda m: m.asarray(3.5, dtype=m.float64),
+    "asarray_of_a_list_requiring_grad": lambda m: m.asarray([1.0, 2.0], requires_grad=True),
+    "asarray_of_a_list_no_copy_refused": lambda m: m.asarray([1, 2], copy=False),
+    "asarray_of_bytes_refused": lambda m: m.asarray(bytearray(b"ab")),
+    "asarray_of_an_array_array": lambda m: m.asarray(array.array("f", [1.0, 2.0])),
+    "asarray_of_an_array_array_reinterpreted": lambda m: m.asarray(
+        array.array("f", [1.0, 2.0]), dtype=m.int32
+    ),
+    "asarray_of_a_string_refused": lambda m: m.asarray("s"),
+    "frombuffer": lambda m: m.frombuffer(bytearray(b"abcd"), dtype=m.uint8),
+    "frombuffer_floats": lambda m: m.frombuffer(array.array("d", [1.5, -2.0]), dtype=m.float64),
+    "frombuffer_count_offset": lambda m: m.frombuffer(
+        array.array("f", [1.0, 2.0, 3.0]), dtype=m.float32, count=1, offset=4
+    ),
+    "frombuffer_requires_grad": lambda m: (
+        m.frombuffer(bytearray(8), dtype=m.float32, requires_grad=True).requires_grad
+    ),
+    "frombuffer_ragged_refused": lambda m: m.frombuffer(bytearray(7), dtype=m.float32),
+    "frombuffer_empty_refused": lambda m: m.frombuffer(bytearray(0), dtype=m.float32),
+    "frombuffer_count_too_large_refused": lambda m: m.frombuffer(
+        bytearray(8), dtype=m.float32, count=3
+    ),
+    "frombuffer_offset_too_large_refused": lambda m: m.frombuffer(
+        bytearray(8), dtype=m.float32, offset=9
+    ),
+    "frombuffer_negative_offset_refused": lambda m: m.frombuffer(
+        bytearray(8), dtype=m.float32, offset=-1
+    ),
+    "frombuffer_of_a_list_refused": lambda m: m.frombuffer([1, 2], dtype=m.uint8),
+    "empty_strided": lambda m: (lambda t: (t.shape, t.stride(), t.dtype))(
+        m.empty_strided((2, 3), (1, 2))
+    ),
+    "empty_strided_dtype": lambda m: (m.empty_strided((2, 3), (3, 1), dtype=m.int64).dtype,),
+    "empty_strided_requires_grad": lambda m: (
+        m.empty_strided((2,), (1,), requires_grad=True).requires_grad
+    ),
+    "empty_strided_dims_refused": lambda m: m.empty_strided((2, 3), (1,)),
+    "empty_strided_negative_refused": lambda m: m.empty_strided((2, 3), (-1, 2)),
+    "empty_permuted": lambda m: (lambda t: (t.shape, t.stride()))(
+        m.empty_permuted((2, 3, 4), (0, 2, 1))
+    ),
+    "empty_permuted_channels_last": lambda m: m.empty_permuted((2, 3, 4, 5), (0, 2, 3, 1)).stride(),
+    "empty_permuted_length_refused": lambda m: m.empty_permuted((2, 3, 4), (0, 2)),
+    "empty_permuted_duplicate_refused": lambda m: m.empty_permuted((2, 3, 4), (0, 2, 2)),
+    "scalar_tensor_of_an_int": lambda m: m.scalar_tensor(3),
+    "scalar_tensor_of_a_bool": lambda m: m.scalar_tensor(True),
+    "scalar_tensor_cut_to_an_int": lambda m: m.scalar_tensor(2.5, dtype=m.int64),
+    "scalar_tensor_negative_cut": lambda m: m.scalar_tensor(-2.5, dtype=m.int32),
+    "scalar_tensor_requires_grad": lambda m: m.scalar_tensor(2.5, requires_grad=True),
+    "range": lambda m: m.range(1, 4),
+    "range_tenths": lambda m: m.range(0, 1, 0.1),
+    "range_float64": lambda m: m.range(0, 1, 0.3, dtype=m.float64),
+    "range_integers": lambda m: m.range(1, 4, dtype=m.int64),
+    "range_integers_cut": lambda m: m.range(0.5, 4.9, 1.5, dtype=m.int64),
+    "range_down": lambda m: m.range(4, 1, -1),
+    "range_one_value": lambda m: m.range(2, 2),
+    "range_step_zero_refused": lambda m: m.range(1, 4, 0),
+    "range_wrong_sign_refused": lambda m: m.range(4, 1),
+    "range_requires_grad": lambda m: m.range(0, 2, requires_grad=True),
+}
+
+
+@pytest.mark.parametrize("call", CONSTRUCTORS.values(), ids=CONSTRUCTORS.keys())
+def test_constructors_match_pytorch(call: Callable[[Any], Any]) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # range's deprecation: checked below
+        try:
+            expected = call(torch)
+        except Exception as error:  # noqa: BLE001 - the type and message are compared
+            with pytest.raises(type(error)) as got:
+                call(cr)
+            assert str(got.value).splitlines()[0] == str(error).splitlines()[0]
+            return
+        got = call(cr)
+    if isinstance(expected, tuple):
+        expected, got = _names(tuple(expected)), _names(tuple(got))
+        assert str(got).replace("chainrule.", "") == str(expected).replace("torch.", "")
+        return
+    _same(expected, got)
+    if isinstance(expected, torch.Tensor):
+        assert got.requires_grad == expected.requires_grad
+
+
+def test_asarray_shares_memory_as_pytorch() -> None:
+    a = np.arange(3.0)
+    shared, copied = cr.asarray(a), cr.asarray(a, copy=True)
+    a[0] = 7.0
+    assert shared[0].item() == 7.0 and copied[0].item() == 0.0
+    buffer = bytearray(8)
+    view = cr.asarray(buffer, dtype=cr.uint8)
+    buffer[1] = 5
+    assert view.tolist()[:2] == [0, 5]
+    x = cr.ones(2)
+    assert cr.asarray(x, requires_grad=True) is x and x.requires_grad
+
+
+def test_asarray_copies_of_a_tensor_keep_the_gradient() -> None:
+    grads = []
+    for m in (torch, cr):
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        y = m.asarray(x, dtype=m.float64) * m.asarray(x, copy=True)
+        grads.append(m.autograd.grad(y.sum(), x)[0].tolist())
+    assert grads[0] == grads[1] == [2.0, 4.0]
+
+
+def test_frombuffer_shares_and_bytes_warn_as_pytorch() -> None:
+    data = array.array("f", [1.0, 2.0])
+    t = cr.frombuffer(data, dtype=cr.float32)
+    data[0] = 9.0
+    assert t.tolist() == [9.0, 2.0]
+    with pytest.warns(UserWarning, match="The given buffer is not writable"):
+        # a fresh module state: the warning is given once a process, as PyTorch's
+        import chainrule.constructors as constructors
+
+        constructors._warned_not_writable = False
+        cr.frombuffer(b"ab", dtype=cr.uint8)
+
+
+def test_range_warns_deprecation_and_includes_the_end() -> None:
+    with pytest.warns(UserWarning, match="torch.range is deprecated"):
+        assert cr.range(0, 2).tolist() == [0.0, 1.0, 2.0]
+
+
+def test_empty_strided_writes_land_where_its_strides_say() -> None:
+    for m in (torch, cr):
+        t = m.empty_strided((2, 3), (1, 2))
+        t.copy_(m.arange(6.0).reshape(2, 3))
+        assert t.tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+        assert t.t().is_contiguous()

@@ -566,6 +566,14 @@ from chainrule.settings import (
     typename,
     use_deterministic_algorithms,
 )
+from chainrule.constructors import (
+    asarray,
+    empty_permuted,
+    empty_strided,
+    frombuffer,
+    range,
+    scalar_tensor,
+)
 
 # ---- end torch top-level names
 from chainrule.printing import get_printoptions, set_printoptions
