@@ -957,3 +957,64 @@ def test_empty_strided_writes_land_where_its_strides_say() -> None:
         t.copy_(m.arange(6.0).reshape(2, 3))
         assert t.tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
         assert t.t().is_contiguous()
+
+
+def _rnn_weights(
+    gates: int, sizes: tuple[int, int], layers: int, directions: int, bias: bool
+) -> list[np.ndarray]:
+    """PyTorch's flat weight list: per layer and direction w_ih, w_hh (then b_ih, b_hh)."""
+    n_in, hidden = sizes
+    weights = []
+    for layer in range(layers):
+        width = n_in if layer == 0 else hidden * directions
+        for _ in range(directions):
+            weights += [_data(gates * hidden, width), _data(gates * hidden, hidden)]
+            weights += [_data(gates * hidden), _data(gates * hidden)] if bias else []
+    return weights
+
+
+RNNS: dict[str, tuple[str, int, int, bool, bool, bool]] = {
+    # name: (function, gates, layers, bidirectional, biases, batch_first)
+    "lstm": ("lstm", 4, 1, False, True, False),
+    "lstm_two_layers_bidirectional": ("lstm", 4, 2, True, True, True),
+    "gru_no_bias": ("gru", 3, 2, False, False, False),
+    "gru_bidirectional": ("gru", 3, 1, True, True, True),
+    "rnn_tanh": ("rnn_tanh", 1, 2, True, True, False),
+    "rnn_relu": ("rnn_relu", 1, 1, False, False, True),
+}
+
+
+@pytest.mark.parametrize("case", RNNS.values(), ids=RNNS.keys())
+def test_recurrent_sequences_match_pytorch(case: tuple[Any, ...]) -> None:
+    """Outputs, final states and the gradients of the input, the states and every weight."""
+    name, gates, layers, bidirectional, bias, batch_first = case
+    directions = 2 if bidirectional else 1
+    weights = _rnn_weights(gates, (3, 4), layers, directions, bias)
+    x = _data(5, 2, 3)
+    states = [_data(layers * directions, 5 if batch_first else 2, 4)]
+    states += [_data(*states[0].shape)] if name == "lstm" else []
+    results = []
+    for m in (torch, cr):
+        tensors = [_t(m, a) for a in (x, *states, *weights)]
+        inputs, hx, params = tensors[0], tensors[1 : 1 + len(states)], tensors[1 + len(states) :]
+        hx = tuple(hx) if name == "lstm" else hx[0]
+        out = getattr(m, name)(
+            inputs, hx, params, bias, layers, 0.0, False, bidirectional, batch_first
+        )
+        total = sum(
+            (o * m.tensor(np.linspace(-1, 1, o.numel())).reshape(o.shape)).sum() for o in out
+        )
+        results.append((out, list(m.autograd.grad(total, tensors))))
+    _same(results[0][0], results[1][0])
+    _same(results[0][1], results[1][1])
+
+
+def test_recurrent_dropout_between_layers_draws_as_pytorch() -> None:
+    weights, x = _rnn_weights(4, (3, 4), 2, 1, True), _data(5, 2, 3)
+    outs = []
+    for m in (torch, cr):
+        m.manual_seed(3)
+        params = [m.tensor(w) for w in weights]
+        h = m.zeros(2, 2, 4, dtype=m.float64)
+        outs.append(m.lstm(m.tensor(x), (h, h), params, True, 2, 0.5, True, False, False))
+    _same(outs[0], outs[1])

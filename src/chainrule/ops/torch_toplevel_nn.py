@@ -20,7 +20,7 @@ from typing import Any
 
 from chainrule import factories, grad_mode
 from chainrule.nn import functional as F
-from chainrule.nn.rnn import _step
+from chainrule.nn.rnn import RNNBase, _step
 from chainrule.ops.torch_toplevel import tensor_argument
 from chainrule.tensor import Tensor
 
@@ -613,3 +613,121 @@ def lstm_cell(
         raise RuntimeError("lstm_cell: Expected hx to have 2 tensors")
     h, c = _step("LSTM", F.linear(input, w_ih, b_ih), hx[0], hx[1], w_hh, b_hh)
     return h, c
+
+
+# ---- recurrent layers over a sequence, the weights given as PyTorch's flat list
+class _FlatWeights:
+    """What ``nn.RNNBase``'s layer loop reads, from ``torch.lstm``'s arguments: the weights
+    of each layer and direction in PyTorch's order (w_ih, w_hh, then b_ih, b_hh), so that the
+    sequence runs through the recurrent layers' own code."""
+
+    _suffixes = RNNBase._suffixes
+    _layers = RNNBase._layers
+    _run_direction = RNNBase._run_direction
+
+    def __init__(
+        self,
+        mode: str,
+        params: Sequence[Tensor],
+        has_biases: bool,
+        num_layers: int,
+        dropout: float,
+        train: bool,
+        bidirectional: bool,
+    ) -> None:
+        self.mode, self.bias, self.num_layers = mode, has_biases, num_layers
+        self.dropout, self.training, self.bidirectional = float(dropout), train, bidirectional
+        self.proj_size = 0
+        names = ["weight_ih", "weight_hh"] + (["bias_ih", "bias_hh"] if has_biases else [])
+        suffixes = [s for layer in range(num_layers) for s in self._suffixes(layer)]
+        if len(params) != len(names) * len(suffixes):
+            raise NotImplementedError(
+                f"{mode.lower()}: expected {len(names) * len(suffixes)} weights (projections "
+                f"are not supported), got {len(params)}"
+            )
+        weights = iter(params)
+        for suffix in suffixes:
+            for name in names:
+                setattr(self, name + suffix, next(weights))
+
+    def run(self, input: Tensor, states: tuple[Tensor, ...], batch_first: bool) -> Any:  # noqa: A002
+        if not isinstance(states[0], Tensor) or input.ndim != 3:
+            raise NotImplementedError(
+                f"{self.mode.lower()}: only a padded (L, N, H) or batch-first input is supported"
+            )
+        x = input.transpose(0, 1) if batch_first else input
+        out, finals = self._layers(x, states)
+        return (out.transpose(0, 1) if batch_first else out), *finals
+
+
+def lstm(
+    input: Tensor,  # noqa: A002
+    hx: Sequence[Tensor],
+    params: Sequence[Tensor],
+    has_biases: bool,
+    num_layers: int,
+    dropout: float,
+    train: bool,
+    bidirectional: bool,
+    batch_first: bool,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """``(output, h_n, c_n)`` of a multi-layer LSTM from ``hx = (h_0, c_0)`` and the flat
+    ``params``: ``torch.lstm``, what ``nn.LSTM`` calls (a packed input is not supported).
+
+    >>> import chainrule as cr
+    >>> w = [cr.ones(8, 3), cr.ones(8, 2), cr.zeros(8), cr.zeros(8)]
+    >>> h = cr.zeros(1, 4, 2)
+    >>> out = cr.lstm(cr.ones(5, 4, 3), (h, h), w, True, 1, 0.0, False, False, False)
+    >>> [tuple(t.shape) for t in out]
+    [(5, 4, 2), (1, 4, 2), (1, 4, 2)]
+    """
+    flat = _FlatWeights("LSTM", params, has_biases, num_layers, dropout, train, bidirectional)
+    return flat.run(input, tuple(hx), batch_first)
+
+
+def gru(
+    input: Tensor,  # noqa: A002
+    hx: Tensor,
+    params: Sequence[Tensor],
+    has_biases: bool,
+    num_layers: int,
+    dropout: float,
+    train: bool,
+    bidirectional: bool,
+    batch_first: bool,
+) -> tuple[Tensor, Tensor]:
+    """``(output, h_n)`` of a multi-layer GRU: ``torch.gru``, as :func:`lstm`."""
+    flat = _FlatWeights("GRU", params, has_biases, num_layers, dropout, train, bidirectional)
+    return flat.run(input, (hx,), batch_first)
+
+
+def rnn_tanh(
+    input: Tensor,  # noqa: A002
+    hx: Tensor,
+    params: Sequence[Tensor],
+    has_biases: bool,
+    num_layers: int,
+    dropout: float,
+    train: bool,
+    bidirectional: bool,
+    batch_first: bool,
+) -> tuple[Tensor, Tensor]:
+    """``(output, h_n)`` of a multi-layer tanh RNN: ``torch.rnn_tanh``, as :func:`lstm`."""
+    flat = _FlatWeights("RNN_TANH", params, has_biases, num_layers, dropout, train, bidirectional)
+    return flat.run(input, (hx,), batch_first)
+
+
+def rnn_relu(
+    input: Tensor,  # noqa: A002
+    hx: Tensor,
+    params: Sequence[Tensor],
+    has_biases: bool,
+    num_layers: int,
+    dropout: float,
+    train: bool,
+    bidirectional: bool,
+    batch_first: bool,
+) -> tuple[Tensor, Tensor]:
+    """``(output, h_n)`` of a multi-layer relu RNN: ``torch.rnn_relu``, as :func:`lstm`."""
+    flat = _FlatWeights("RNN_RELU", params, has_biases, num_layers, dropout, train, bidirectional)
+    return flat.run(input, (hx,), batch_first)
