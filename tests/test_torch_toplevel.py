@@ -222,6 +222,15 @@ CASES: dict[str, Callable[[Any], Any]] = {
     "as_strided_scatter_offset": lambda m: m.as_strided_scatter(
         m.zeros(2, 3), m.ones(2, 2), (2, 2), (3, 1), 1
     ),
+    "view_as_real_refused": lambda m: m.view_as_real(m.ones(2)),
+    "view_as_real_copy_refused": lambda m: m.view_as_real_copy(m.ones(2)),
+    "nonzero_static_filled": lambda m: m.nonzero_static(m.tensor([0, 1, 0, 2]), size=3),
+    "nonzero_static_cut": lambda m: m.nonzero_static(
+        m.tensor([[0, 1], [3, 0]]), size=1, fill_value=9
+    ),
+    "nonzero_static_2d_filled": lambda m: m.nonzero_static(m.tensor([[0, 1], [3, 0]]), size=4),
+    "nonzero_static_of_a_scalar": lambda m: m.nonzero_static(m.tensor(5), size=2),
+    "nonzero_static_negative_size_refused": lambda m: m.nonzero_static(m.tensor([0, 1]), size=-1),
     "as_strided_scatter_bad_src_refused": lambda m: m.as_strided_scatter(
         m.zeros(3, 3), m.ones(2), (3,), (4,)
     ),
@@ -441,6 +450,10 @@ GRADIENTS: dict[str, tuple[Callable[..., Any], tuple[np.ndarray, ...]]] = {
     "split_copy": (lambda m, x: m.split_copy(x, 2, 1), (X,)),
     "unbind_copy": (lambda m, x: m.unbind_copy(x), (X,)),
     "as_strided_copy": (lambda m, x: m.as_strided_copy(x, (2, 2), (1, 3)), (X,)),
+    "norm_except_dim": (lambda m, x: m.norm_except_dim(x), (IMG,)),
+    "norm_except_dim_last": (lambda m, x: m.norm_except_dim(x, 3, 3), (IMG,)),
+    "norm_except_dim_middle": (lambda m, x: m.norm_except_dim(x, 1, 1), (IMG,)),
+    "norm_except_dim_all": (lambda m, x: m.norm_except_dim(x, 2, -1), (IMG,)),
     "unfold_copy": (lambda m, x: m.unfold_copy(x, 1, 2, 1), (X,)),
 }
 
@@ -1018,3 +1031,10 @@ def test_recurrent_dropout_between_layers_draws_as_pytorch() -> None:
         h = m.zeros(2, 2, 4, dtype=m.float64)
         outs.append(m.lstm(m.tensor(x), (h, h), params, True, 2, 0.5, True, False, False))
     _same(outs[0], outs[1])
+
+
+def test_to_dlpack_capsule_is_read_by_pytorch() -> None:
+    x = cr.arange(3.0)
+    shared = torch.from_dlpack(cr.to_dlpack(x))
+    x.add_(1)
+    assert shared.tolist() == [1.0, 2.0, 3.0]

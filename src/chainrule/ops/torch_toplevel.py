@@ -17,9 +17,12 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from chainrule.factories import full
+from chainrule.linalg import vector_norm
 from chainrule.nn import functional as F
 from chainrule.ops import compare, elementwise, shape, shape_more
 from chainrule.ops import inplace as inplace_ops
+from chainrule.ops.indexing import nonzero
 from chainrule.ops.strided import as_strided
 from chainrule.tensor import Tensor
 
@@ -435,3 +438,54 @@ def is_distributed(input: Tensor) -> bool:  # noqa: A002
     """False: no tensor is distributed."""
     tensor_argument("is_distributed", input)
     return False
+
+
+def view_as_real(input: Tensor) -> Tensor:  # noqa: A002
+    """Refused, as PyTorch refuses it for real tensors (chainrule's are all real)."""
+    tensor_argument("view_as_real", input)
+    raise RuntimeError("view_as_real is only supported for complex tensors")
+
+
+def view_as_real_copy(input: Tensor) -> Tensor:  # noqa: A002
+    """Refused, as :func:`view_as_real`."""
+    tensor_argument("view_as_real_copy", input)
+    raise RuntimeError("view_as_real is only supported for complex tensors")
+
+
+def nonzero_static(input: Tensor, *, size: int, fill_value: int = -1) -> Tensor:  # noqa: A002
+    """:func:`chainrule.nonzero`'s (n, ndim) indices cut or filled to ``size`` rows, the
+    rows added all ``fill_value``.
+
+    >>> import chainrule as cr
+    >>> cr.nonzero_static(cr.tensor([0, 1, 0, 2]), size=3).flatten()
+    tensor([ 1,  3, -1])
+    """
+    tensor_argument("nonzero_static", input)
+    if size < 0:
+        raise RuntimeError("nonzero_static: 'size' must be an non-negative integer")
+    found = nonzero(input)[:size]
+    missing = size - found.shape[0]
+    if not missing:
+        return found
+    filler = full((missing, input.ndim), fill_value, dtype=found.dtype)
+    return shape.cat([found, filler])
+
+
+def norm_except_dim(v: Tensor, pow: float = 2, dim: int = 0) -> Tensor:  # noqa: A002
+    """The ``pow``-norm over every dimension but ``dim``, kept as size-1 dimensions (the
+    norm of all of ``v`` for ``dim=-1``): weight normalization's norm.
+
+    >>> import chainrule as cr
+    >>> cr.norm_except_dim(cr.tensor([[3.0, 0.0], [0.0, 4.0]]), 2, 1)
+    tensor([[3., 4.]])
+    """
+    if dim == -1:
+        return vector_norm(v, pow)
+    dim = dim % v.ndim
+    return vector_norm(v, pow, [d for d in range(v.ndim) if d != dim], keepdim=True)
+
+
+def to_dlpack(tensor: Tensor) -> Any:
+    """A DLPack capsule over ``tensor``'s memory (for another library's ``from_dlpack``)."""
+    tensor_argument("to_dlpack", tensor, name="tensor")
+    return tensor._data.__dlpack__()
