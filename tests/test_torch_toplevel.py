@@ -222,6 +222,26 @@ CASES: dict[str, Callable[[Any], Any]] = {
     "as_strided_scatter_offset": lambda m: m.as_strided_scatter(
         m.zeros(2, 3), m.ones(2, 2), (2, 2), (3, 1), 1
     ),
+    "batch_norm_update_stats": lambda m: (
+        lambda x, rm, rv: (m.batch_norm_update_stats(x, rm, rv, 0.1), rm, rv)
+    )(
+        m.tensor(SEQ),
+        m.zeros(4, dtype=m.float64),
+        m.ones(4, dtype=m.float64),
+    ),
+    "batch_norm_update_stats_without_running": lambda m: m.batch_norm_update_stats(
+        m.tensor(IMG), None, None, 0.3
+    ),
+    "embedding_renorm_": lambda m: (
+        lambda w: (m.embedding_renorm_(w, m.tensor([0, 2]), 1.0, 2.0) is w, w)
+    )(m.tensor([[1.0, 1.0], [2.0, 0.0], [0.3, 0.4]])),
+    "embedding_renorm_of_a_leaf_refused": lambda m: m.embedding_renorm_(
+        m.ones(3, 2, requires_grad=True), m.tensor([0, 2]), 1.0, 2.0
+    ),
+    "abs_of_a_leaf_refused": lambda m: m.abs_(m.ones(2, requires_grad=True)),
+    "dropout_of_a_leaf_refused": lambda m: m.dropout_(m.ones(2, requires_grad=True), 0.5, True),
+    "selu_of_a_leaf_refused": lambda m: m.selu_(m.ones(2, requires_grad=True)),
+    "threshold_of_a_leaf_refused": lambda m: m.threshold_(m.ones(2, requires_grad=True), 0, 1),
     "view_as_real_refused": lambda m: m.view_as_real(m.ones(2)),
     "view_as_real_copy_refused": lambda m: m.view_as_real_copy(m.ones(2)),
     "nonzero_static_filled": lambda m: m.nonzero_static(m.tensor([0, 1, 0, 2]), size=3),
@@ -244,6 +264,29 @@ def test_top_level_call_matches_pytorch(call: Callable[[Any], Any]) -> None:
 
 def _t(m: Any, x: np.ndarray) -> Any:
     return m.tensor(x, requires_grad=True)
+
+
+NOT_ON_CPU: dict[str, Callable[[Any], Any]] = {
+    "batch_norm_stats": lambda m: m.batch_norm_stats(m.ones(2, 3), 1e-5),
+    "batch_norm_elemt": lambda m: m.batch_norm_elemt(
+        m.ones(2, 3), None, None, m.zeros(3), m.ones(3), 1e-5
+    ),
+    "batch_norm_gather_stats": lambda m: m.batch_norm_gather_stats(
+        m.ones(2, 3), m.zeros(2, 3), m.ones(2, 3), None, None, 0.1, 1e-5, 4
+    ),
+    "native_norm": lambda m: m.native_norm(m.ones(3)),
+    "native_norm_dims": lambda m: m.native_norm(m.ones(2, 3), 2, [1], False, None),
+}
+
+
+@pytest.mark.parametrize("call", NOT_ON_CPU.values(), ids=NOT_ON_CPU.keys())
+def test_operators_without_a_cpu_kernel_are_refused_as_pytorch(call: Callable[[Any], Any]) -> None:
+    """PyTorch's message goes on with its dispatch keys: the sentences before them agree."""
+    with pytest.raises(NotImplementedError) as expected:
+        call(torch)
+    with pytest.raises(NotImplementedError) as got:
+        call(cr)
+    assert str(expected.value).startswith(str(got.value))
 
 
 # (call, inputs): call(m, *tensors), tensors made from the float64 ``inputs`` with
@@ -519,6 +562,13 @@ SEEDED: dict[str, Callable[[Any], Any]] = {
     "alpha_dropout": lambda m: m.alpha_dropout(m.ones(10), 0.4, True),
     "feature_alpha_dropout": lambda m: m.feature_alpha_dropout(m.ones(3, 4, 2), 0.4, True),
     "rrelu_training": lambda m: m.rrelu(m.tensor([-1.0, 2.0, -3.0]), 0.1, 0.3, True),
+    "rrelu_in_place_training": lambda m: m.rrelu_(m.tensor([-1.0, 2.0, -3.0]), 0.1, 0.3, True),
+    "dropout_in_place_gradient": lambda m: (
+        lambda x: m.autograd.grad(m.dropout_(x * 1, 0.5, True).sum(), x)
+    )(m.ones(6, requires_grad=True)),
+    "feature_dropout_in_place_gradient": lambda m: (
+        lambda x: m.autograd.grad((m.feature_dropout_(x * 2, 0.5, True) ** 2).sum(), x)
+    )(m.ones(3, 4, 2, requires_grad=True)),
 }
 
 

@@ -254,14 +254,69 @@ def native_dropout(input: Tensor, p: float, train: bool | None) -> tuple[Tensor,
     return input * mask, mask.detach() != 0
 
 
-def native_norm(input: Tensor, *args: Any) -> Tensor:  # noqa: A002
-    """Refused, as PyTorch refuses it on CPU tensors (its kernel exists for sparse ones)."""
-    overload = "aten::native_norm" if not args else "aten::native_norm.ScalarOpt_dim_dtype"
-    raise NotImplementedError(
+def _not_on_cpu(overload: str) -> NotImplementedError:
+    """PyTorch's error for an operator with no CPU kernel (its kernels are CUDA's or sparse)."""
+    return NotImplementedError(
         f"Could not run '{overload}' with arguments from the 'CPU' backend. This could be "
         "because the operator doesn't exist for this backend, or was omitted during the "
         "selective/custom build process (if using custom build)."
     )
+
+
+def native_norm(input: Tensor, *args: Any) -> Tensor:  # noqa: A002
+    """Refused, as PyTorch refuses it on CPU tensors (its kernel exists for sparse ones)."""
+    raise _not_on_cpu("aten::native_norm" if not args else "aten::native_norm.ScalarOpt_dim_dtype")
+
+
+def batch_norm_stats(input: Tensor, eps: float) -> tuple[Tensor, Tensor]:  # noqa: A002
+    """Refused, as PyTorch refuses it on CPU tensors (a CUDA kernel of SyncBatchNorm)."""
+    raise _not_on_cpu("aten::batch_norm_stats")
+
+
+def batch_norm_elemt(input: Tensor, *args: Any) -> Tensor:  # noqa: A002
+    """Refused, as PyTorch refuses it on CPU tensors (a CUDA kernel of SyncBatchNorm)."""
+    raise _not_on_cpu("aten::batch_norm_elemt")
+
+
+def batch_norm_gather_stats(input: Tensor, *args: Any) -> tuple[Tensor, Tensor]:  # noqa: A002
+    """Refused, as PyTorch refuses it on CPU tensors (a CUDA kernel of SyncBatchNorm)."""
+    raise _not_on_cpu("aten::batch_norm_gather_stats")
+
+
+def batch_norm_gather_stats_with_counts(input: Tensor, *args: Any) -> tuple[Tensor, Tensor]:  # noqa: A002
+    """Refused, as PyTorch refuses it on CPU tensors (a CUDA kernel of SyncBatchNorm)."""
+    raise _not_on_cpu("aten::batch_norm_gather_stats_with_counts")
+
+
+def batch_norm_backward_reduce(grad_out: Tensor, *args: Any) -> tuple[Tensor, ...]:
+    """Refused, as PyTorch refuses it on CPU tensors (a CUDA kernel of SyncBatchNorm)."""
+    raise _not_on_cpu("aten::batch_norm_backward_reduce")
+
+
+def batch_norm_backward_elemt(grad_out: Tensor, *args: Any) -> Tensor:
+    """Refused, as PyTorch refuses it on CPU tensors (a CUDA kernel of SyncBatchNorm)."""
+    raise _not_on_cpu("aten::batch_norm_backward_elemt")
+
+
+def batch_norm_update_stats(
+    input: Tensor,  # noqa: A002
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    momentum: float,
+) -> tuple[Tensor, Tensor]:
+    """The batch's per-channel mean and (biased) variance, the running statistics moved
+    towards them in place as a training ``batch_norm`` moves them (through it).
+
+    >>> import chainrule as cr
+    >>> mean, var = cr.batch_norm_update_stats(cr.tensor([[1.0], [3.0]]), None, None, 0.1)
+    >>> mean, var
+    (tensor([2.]), tensor([1.]))
+    """
+    dims = (0, *range(2, input.ndim))
+    if running_mean is not None and running_var is not None:
+        with grad_mode.no_grad():
+            F.batch_norm(input, running_mean, running_var, None, None, True, momentum)
+    return input.mean(dims), input.var(dims, correction=0)
 
 
 def embedding(
