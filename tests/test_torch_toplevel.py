@@ -242,6 +242,25 @@ CASES: dict[str, Callable[[Any], Any]] = {
     "dropout_of_a_leaf_refused": lambda m: m.dropout_(m.ones(2, requires_grad=True), 0.5, True),
     "selu_of_a_leaf_refused": lambda m: m.selu_(m.ones(2, requires_grad=True)),
     "threshold_of_a_leaf_refused": lambda m: m.threshold_(m.ones(2, requires_grad=True), 0, 1),
+    "segment_reduce_bad_reduction_refused": lambda m: m.segment_reduce(
+        m.ones(4), "bad", lengths=m.tensor([2, 2])
+    ),
+    "segment_reduce_no_lengths_refused": lambda m: m.segment_reduce(m.ones(4), "sum"),
+    "segment_reduce_indices_refused": lambda m: m.segment_reduce(
+        m.ones(4), "sum", indices=m.tensor([0, 0, 1, 1])
+    ),
+    "segment_reduce_lengths_total_refused": lambda m: m.segment_reduce(
+        m.ones(4), "sum", lengths=m.tensor([2, 1])
+    ),
+    "segment_reduce_axis_refused": lambda m: m.segment_reduce(
+        m.ones(2, 3), "sum", lengths=m.tensor([1, 2]), axis=1
+    ),
+    "segment_reduce_integers_refused": lambda m: m.segment_reduce(
+        m.arange(4), "sum", lengths=m.tensor([2, 2])
+    ),
+    "segment_reduce_unsafe": lambda m: m.segment_reduce(
+        m.arange(6.0), "max", lengths=m.tensor([2, 2]), unsafe=True
+    ),
     "view_as_real_refused": lambda m: m.view_as_real(m.ones(2)),
     "view_as_real_copy_refused": lambda m: m.view_as_real_copy(m.ones(2)),
     "nonzero_static_filled": lambda m: m.nonzero_static(m.tensor([0, 1, 0, 2]), size=3),
@@ -493,6 +512,27 @@ GRADIENTS: dict[str, tuple[Callable[..., Any], tuple[np.ndarray, ...]]] = {
     "split_copy": (lambda m, x: m.split_copy(x, 2, 1), (X,)),
     "unbind_copy": (lambda m, x: m.unbind_copy(x), (X,)),
     "as_strided_copy": (lambda m, x: m.as_strided_copy(x, (2, 2), (1, 3)), (X,)),
+    **{
+        f"segment_reduce_{reduce}": (
+            lambda m, x, reduce=reduce: m.segment_reduce(x, reduce, lengths=m.tensor([2, 0, 4])),
+            # a tie of the maxima where the gradient is positive: PyTorch shares only those
+            (np.array([2.0, 1.5, 1.0, 3.0, 3.0, 0.5]),),
+        )
+        for reduce in ("sum", "prod", "mean", "max", "min", "amax", "amin")
+    },
+    **{
+        f"segment_reduce_{reduce}_initial": (
+            lambda m, x, reduce=reduce: m.segment_reduce(
+                x, reduce, offsets=m.tensor([0, 2, 2, 6]), initial=2.5
+            ),
+            (np.array([2.0, 0.0, 1.0, 3.0, 3.5, 0.5]),),
+        )
+        for reduce in ("sum", "prod", "mean", "max", "min")
+    },
+    "segment_reduce_rows": (
+        lambda m, x: m.segment_reduce(x, "mean", lengths=m.tensor([1, 2])),
+        (_data(3, 2),),
+    ),
     "norm_except_dim": (lambda m, x: m.norm_except_dim(x), (IMG,)),
     "norm_except_dim_last": (lambda m, x: m.norm_except_dim(x, 3, 3), (IMG,)),
     "norm_except_dim_middle": (lambda m, x: m.norm_except_dim(x, 1, 1), (IMG,)),

@@ -442,6 +442,7 @@ from chainrule.ops.torch_toplevel import (
     rrelu_,
     rsqrt_,
     rsub,
+    segment_reduce,
     select_copy,
     selu_,
     sigmoid_,

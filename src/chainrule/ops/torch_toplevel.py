@@ -13,10 +13,12 @@ few queries, so that code calling them at the top level runs.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from chainrule import dtypes
 from chainrule.factories import full
 from chainrule.linalg import vector_norm
 from chainrule.nn import functional as F
@@ -489,3 +491,85 @@ def to_dlpack(tensor: Tensor) -> Any:
     """A DLPack capsule over ``tensor``'s memory (for another library's ``from_dlpack``)."""
     tensor_argument("to_dlpack", tensor, name="tensor")
     return tensor._data.__dlpack__()
+
+
+# the value of an empty segment, for each reduction (PyTorch's identities; mean's is nan)
+_EMPTY_SEGMENT = {"sum": 0.0, "prod": 1.0, "mean": math.nan, "max": -math.inf, "min": math.inf}
+
+
+def segment_reduce(
+    data: Tensor,
+    reduce: str,
+    *,
+    lengths: Tensor | None = None,
+    indices: Tensor | None = None,
+    offsets: Tensor | None = None,
+    axis: int = 0,
+    unsafe: bool = False,
+    initial: float | None = None,
+) -> Tensor:
+    """Each segment of ``data`` along ``axis`` (given by 1-d ``lengths`` or ``offsets``)
+    reduced by ``reduce`` ("sum", "prod", "mean", "max"/"amax", "min"/"amin"), ``initial``
+    taking part in each reduction (an empty segment gives ``initial``, or the reduction's
+    identity: 0, 1, nan, -inf, inf). Tied maxima (minima) share their segment's gradient
+    evenly, as ``amax``'s; PyTorch 2.13's kernel shares a positive gradient so but gives a
+    negative one whole to every tied element.
+
+    >>> import chainrule as cr
+    >>> data = cr.tensor([1.0, 2.0, 3.0, 4.0])
+    >>> cr.segment_reduce(data, "sum", lengths=cr.tensor([1, 0, 3]))
+    tensor([1., 0., 9.])
+    """
+    name = {"amax": "max", "amin": "min"}.get(reduce, reduce)
+    if name not in _EMPTY_SEGMENT:
+        raise RuntimeError(
+            f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}"
+        )
+    if indices is not None:
+        raise RuntimeError("segment_reduce(): indices based reduction is not supported yet.")
+    if lengths is None and offsets is None:
+        raise RuntimeError("segment_reduce(): Either lengths or offsets must be defined.")
+    given = lengths if lengths is not None else offsets
+    if axis % max(data.ndim, 1) != given.ndim - 1:
+        raise RuntimeError(
+            f"segment_reduce(): Expected axis to be the last dimension of lengths but got {axis}."
+        )
+    if given.ndim != 1:
+        raise NotImplementedError("segment_reduce: only 1-d lengths or offsets are supported")
+    if not data.dtype.is_floating_point:
+        raise dtypes.not_implemented_for("_segment_reduce_cpu", data.dtype.dtype)
+    bounds = [int(v) for v in given.tolist()]
+    if lengths is not None:
+        bounds = [0, *itertools.accumulate(bounds)]
+    if not unsafe and bounds[-1] - bounds[0] != data.shape[axis]:
+        raise RuntimeError(
+            "segment_reduce(): Expected all rows of lengths along axis to sum to "
+            "data.size(lengths.dim()-1) when !unsafe."
+        )
+    pieces = [
+        _segment(data.narrow(axis, start, stop - start), name, axis, initial)
+        for start, stop in itertools.pairwise(bounds)
+    ]
+    return shape.stack(pieces, axis)
+
+
+def _segment(piece: Tensor, name: str, axis: int, initial: float | None) -> Tensor:
+    """One segment reduced along ``axis``, with ``initial`` taking part."""
+    if piece.shape[axis] == 0:
+        value = _EMPTY_SEGMENT[name] if initial is None else initial
+        dims = piece.shape[:axis] + piece.shape[axis + 1 :]
+        return full(dims, value, dtype=piece.dtype)
+    if name == "sum":
+        out = piece.sum(axis)
+        return out if initial is None else out + initial
+    if name == "prod":
+        out = piece.prod(axis)
+        return out if initial is None else out * initial
+    if name == "mean":
+        total = piece.sum(axis) if initial is None else piece.sum(axis) + initial
+        return total / piece.shape[axis]
+    if name == "max":
+        out = piece.amax(axis)
+        return out if initial is None else elementwise.clamp_min(out, initial)
+    out = piece.amin(axis)
+    return out if initial is None else elementwise.clamp_max(out, initial)
