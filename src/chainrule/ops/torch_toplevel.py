@@ -266,16 +266,10 @@ def angle(input: Tensor) -> Tensor:  # noqa: A002
     tensor([3.1416, 0.0000, 0.0000])
     """
     tensor_argument("angle", input)
-    x = input if input.dtype.is_floating_point else input.to(_default_float())
+    x = input if input.dtype.is_floating_point else input.to(dtypes.get_default_dtype())
     # sign(x) * 0: zero, and sign's derivative (zero) for the gradient
     angles = elementwise.where(compare.lt(x, 0), math.pi, elementwise.sign(x) * 0)
     return elementwise.where(compare.isnan(x), x.detach(), angles)
-
-
-def _default_float() -> Any:
-    from chainrule.dtypes import get_default_dtype
-
-    return get_default_dtype()
 
 
 # ---- the *_copy forms of the view functions: the view, cloned (gradient flows through)

@@ -21,6 +21,7 @@ from typing import Any
 from chainrule import factories, grad_mode
 from chainrule.nn import functional as F
 from chainrule.nn.rnn import RNNBase, _step
+from chainrule.ops.dropout import dropout_mask
 from chainrule.ops.torch_toplevel import tensor_argument
 from chainrule.tensor import Tensor
 
@@ -248,8 +249,6 @@ def native_dropout(input: Tensor, p: float, train: bool | None) -> tuple[Tensor,
         return input.clone(), factories.ones(input.shape, dtype=bool)
     if p == 1.0:
         return input * 0, factories.zeros(input.shape, dtype=bool)
-    from chainrule.ops.dropout import dropout_mask
-
     mask = dropout_mask(input, p)
     return input * mask, mask.detach() != 0
 
