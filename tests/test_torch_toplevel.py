@@ -242,6 +242,32 @@ CASES: dict[str, Callable[[Any], Any]] = {
     "dropout_of_a_leaf_refused": lambda m: m.dropout_(m.ones(2, requires_grad=True), 0.5, True),
     "selu_of_a_leaf_refused": lambda m: m.selu_(m.ones(2, requires_grad=True)),
     "threshold_of_a_leaf_refused": lambda m: m.threshold_(m.ones(2, requires_grad=True), 0, 1),
+    "embedding_bag_mode_3_refused": lambda m: m.embedding_bag(
+        m.ones(3, 2), m.tensor([0, 1]), m.tensor([0, 1]), False, 3
+    ),
+    "embedding_bag_weights_with_mean_refused": lambda m: m.embedding_bag(
+        m.ones(3, 2), m.tensor([0, 1]), m.tensor([0, 1]), False, 1, False, m.ones(2)
+    ),
+    "embedding_bag_2d_indices_flattened": lambda m: m.embedding_bag(
+        m.arange(8.0).reshape(4, 2), m.tensor([[0, 1], [2, 3]]), m.tensor([0]), False, 0
+    ),
+    **{
+        f"embedding_bag_float32_{mode}_int32_{padding}": lambda m, mode=mode, padding=padding: (
+            m.embedding_bag(
+                m.tensor([[1.0, 5.0], [3.0, 5.0], [3.0, 0.0]]),
+                m.tensor([0, 2, 1, 2], dtype=m.int32),
+                m.tensor([0, 1, 1], dtype=m.int32),
+                False,
+                mode,
+                False,
+                None,
+                False,
+                padding,
+            )
+        )
+        for mode in (0, 1, 2)
+        for padding in (None, 2)
+    },
     "segment_reduce_bad_reduction_refused": lambda m: m.segment_reduce(
         m.ones(4), "bad", lengths=m.tensor([2, 2])
     ),
@@ -397,6 +423,36 @@ GRADIENTS: dict[str, tuple[Callable[..., Any], tuple[np.ndarray, ...]]] = {
     "embedding_negative_padding_idx_is_none": (
         lambda m, w: m.embedding(w, m.tensor([0, 3]), -1),
         (_data(4, 3),),
+    ),
+    **{
+        f"embedding_bag_{name}": (
+            lambda m, w, mode=mode, padding=padding: m.embedding_bag(
+                w,
+                m.tensor([0, 1, 4, 1, 3, 3]),
+                m.tensor([0, 2, 2, 5]),
+                False,
+                mode,
+                False,
+                None,
+                False,
+                padding,
+            ),
+            (np.array([[1.0, 5.0], [3.0, 5.0], [3.0, 0.0], [0.0, 9.0], [2.0, 2.0]]),),
+        )
+        for name, mode, padding in [
+            ("sum", 0, None),
+            ("sum_padding", 0, 1),
+            ("mean", 1, None),
+            ("mean_padding", 1, 3),
+            ("max", 2, None),
+            ("max_padding_from_the_end", 2, -2),
+        ]
+    },
+    "embedding_bag_weighted_last_offset": (
+        lambda m, w, p: m.embedding_bag(
+            w, m.tensor([0, 2, 1, 2]), m.tensor([0, 1, 4]), False, 0, False, p, True
+        ),
+        (_data(3, 2), _data(4)),
     ),
     "bilinear": (
         lambda m, a, b, w, c: m.bilinear(a, b, w, c),

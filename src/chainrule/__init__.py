@@ -500,6 +500,7 @@ from chainrule.ops.torch_toplevel_nn import (
     cosine_embedding_loss,
     cosine_similarity,
     embedding,
+    embedding_bag,
     embedding_renorm_,
     grid_sampler,
     grid_sampler_2d,

@@ -19,11 +19,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from chainrule import factories, grad_mode
+from chainrule._array import xp
 from chainrule.nn import functional as F
 from chainrule.nn.rnn import RNNBase, _step
 from chainrule.ops.dropout import dropout_mask
 from chainrule.ops.torch_toplevel import tensor_argument
-from chainrule.tensor import Tensor
+from chainrule.tensor import Tensor, _make
 
 # The same signature at both levels in PyTorch too (F.conv2d is torch.conv2d).
 conv1d, conv2d, conv3d = F.conv1d, F.conv2d, F.conv3d
@@ -329,6 +330,99 @@ def embedding(
     for none, as ATen's (``nn.functional.embedding`` counts a negative one from the end)."""
     padding = padding_idx if padding_idx >= 0 else None
     return F.embedding(indices, weight, padding, None, 2.0, scale_grad_by_freq, sparse)
+
+
+_BAG_MODES = ("sum", "mean", "max")
+
+
+def embedding_bag(
+    weight: Tensor,
+    indices: Tensor,
+    offsets: Tensor,
+    scale_grad_by_freq: bool = False,
+    mode: int = 0,
+    sparse: bool = False,
+    per_sample_weights: Tensor | None = None,
+    include_last_offset: bool = False,
+    padding_idx: int | None = None,
+) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """``torch.embedding_bag``: the table first, ``mode`` an integer (0 sum, 1 mean, 2 max),
+    and PyTorch's four results: the bags (:func:`chainrule.nn.functional.embedding_bag`),
+    then what its CPU kernel keeps for the backward pass, as it gives them: ``offset2bag``
+    (each index's bag; empty for a float32 or float16 sum without ``padding_idx``, which
+    takes another path there), ``bag_size`` (each bag's
+    count of indices that are not padding; zeros for a sum) and ``max_indices`` (for max,
+    the row each maximum came from, 0 in an empty bag; for mean, ``bag_size`` again; zeros
+    for a sum).
+
+    >>> import chainrule as cr
+    >>> w = cr.tensor([[1.0, 5.0], [3.0, 0.0]])
+    >>> out, offset2bag, bag_size, max_indices = cr.embedding_bag(
+    ...     w, cr.tensor([0, 1]), cr.tensor([0]), False, 2
+    ... )
+    >>> out, max_indices
+    (tensor([[3., 5.]]), tensor([[1, 0]]))
+    """
+    if mode not in (0, 1, 2):
+        raise RuntimeError("`mode` must be sum, mean, or max.")
+    if per_sample_weights is not None and mode != 0:
+        raise RuntimeError("embedding_bag: per_sample_weights only supported with mode='sum'")
+    flat = indices.reshape(-1)
+    out = F.embedding_bag(
+        flat,
+        weight,
+        offsets,
+        None,
+        2,
+        scale_grad_by_freq,
+        _BAG_MODES[mode],
+        sparse,
+        None if per_sample_weights is None else per_sample_weights.reshape(-1),
+        include_last_offset,
+        padding_idx,
+    )
+    return out, *_bag_bookkeeping(weight, flat, offsets, mode, include_last_offset, padding_idx)
+
+
+def _bag_bookkeeping(
+    weight: Tensor,
+    indices: Tensor,
+    offsets: Tensor,
+    mode: int,
+    include_last_offset: bool,
+    padding_idx: int | None,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """``(offset2bag, bag_size, max_indices)`` as PyTorch's CPU kernel returns them."""
+    starts = offsets._data.astype(xp.int64)
+    starts = starts[:-1] if include_last_offset else starts
+    index = indices._data.astype(xp.int64)
+    bags = len(starts)
+    kind = indices._data.dtype
+    if mode == 0:
+        zeros = xp.zeros(bags, kind)
+        fast = padding_idx is None and weight._data.dtype in (xp.float32, xp.float16)
+        bag = xp.zeros(0, xp.int64) if fast else _bag_of(starts, len(index))
+        return _make(bag.astype(kind)), _make(zeros), _make(zeros.copy())
+    bag = _bag_of(starts, len(index))
+    kept = xp.ones(len(index), bool)
+    if padding_idx is not None:
+        kept = index != padding_idx % weight.shape[0]
+    size = xp.bincount(bag[kept], minlength=bags).astype(xp.int64)
+    bag, size = bag.astype(kind), size.astype(kind)
+    if mode == 1:
+        return _make(bag), _make(size), _make(size.copy())
+    rows = weight.detach()._data
+    best = xp.zeros((bags, rows.shape[1]), kind)
+    for b in range(bags):
+        members = index[(bag == b) & kept]
+        if len(members):  # the first maximum of each column, as the kernel keeps it
+            best[b] = members[xp.argmax(rows[members], axis=0)]
+    return _make(bag), _make(size), _make(best)
+
+
+def _bag_of(starts: Any, count: int) -> Any:
+    """The bag of each of ``count`` indices, bags starting at ``starts``."""
+    return (xp.searchsorted(starts, xp.arange(count), side="right") - 1).astype(xp.int64)
 
 
 def embedding_renorm_(
