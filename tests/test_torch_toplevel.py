@@ -268,6 +268,30 @@ CASES: dict[str, Callable[[Any], Any]] = {
         for mode in (0, 1, 2)
         for padding in (None, 2)
     },
+    "convolution_of_a_matrix_weight_refused": lambda m: m.convolution(
+        m.ones(1, 1, 3), m.ones(1, 1), None, [1], [0], [1], False, [0], 1
+    ),
+    "convolution_of_a_6d_weight_refused": lambda m: m.convolution(
+        m.ones(2, 3), m.ones(1, 1, 1, 1, 1, 1), None, [1], [0], [1], False, [0], 1
+    ),
+    "conv_tbc_2d_input_refused": lambda m: m.conv_tbc(m.ones(3, 1), m.ones(2, 1, 1), m.zeros(1)),
+    "conv_tbc_2d_weight_refused": lambda m: m.conv_tbc(m.ones(3, 1, 1), m.ones(2, 1), m.zeros(1)),
+    "conv_tbc_2d_bias_refused": lambda m: m.conv_tbc(
+        m.ones(3, 1, 1), m.ones(2, 1, 1), m.zeros(1, 1)
+    ),
+    "conv_tbc_channels_refused": lambda m: m.conv_tbc(m.ones(3, 1, 2), m.ones(2, 1, 1), m.zeros(1)),
+    "grid_sampler_2d_of_5d_refused": lambda m: m.grid_sampler_2d(
+        m.ones(1, 1, 2, 2, 2), m.zeros(1, 1, 1, 1, 3), 0, 0, False
+    ),
+    "grid_sampler_3d_of_4d_refused": lambda m: m.grid_sampler_3d(
+        m.ones(1, 1, 2, 2), m.zeros(1, 1, 1, 2), 0, 0, False
+    ),
+    "lstm_cell_one_state_refused": lambda m: m.lstm_cell(
+        m.ones(1, 2), [m.ones(1, 3)], m.ones(12, 2), m.ones(12, 3)
+    ),
+    "native_batch_norm_one_running_stat_refused": lambda m: m.native_batch_norm(
+        m.ones(2, 3), None, None, None, m.ones(3), False, 0.1, 1e-5
+    ),
     "segment_reduce_bad_reduction_refused": lambda m: m.segment_reduce(
         m.ones(4), "bad", lengths=m.tensor([2, 2])
     ),

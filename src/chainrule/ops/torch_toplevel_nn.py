@@ -79,11 +79,14 @@ def convolution(
     >>> cr.convolution(cr.ones(1, 1, 3), cr.ones(1, 1, 2), None, [1], [0], [1], False, [0], 1)
     tensor([[[2., 2.]]])
     """
+    if weight.ndim < 3:
+        raise RuntimeError("weight should have at least three dimensions")
     spatial = weight.ndim - 2
-    if spatial not in (1, 2, 3):
+    if spatial > 3:
         raise RuntimeError(
-            f"Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: "
-            f"{list(input.shape)}"
+            f"Expected {weight.ndim}-dimensional input for {weight.ndim}-dimensional weight "
+            f"{list(weight.shape)}, but got {input.ndim}-dimensional input of size "
+            f"{list(input.shape)} instead"
         )
     if transposed:
         convolve = (F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d)[spatial - 1]
@@ -108,6 +111,8 @@ def conv_tbc(input: Tensor, weight: Tensor, bias: Tensor, pad: int = 0) -> Tenso
         )
     if bias.ndim != 1:
         raise RuntimeError("Bias must be 1-D")
+    if input.shape[2] != weight.shape[1]:
+        raise RuntimeError("Input dim 2 (input channels) is not == dim 1 in the weight tensor")
     out = F.conv1d(input.permute(1, 2, 0), weight.permute(2, 1, 0), bias, padding=pad)
     return out.permute(2, 0, 1)
 
@@ -210,7 +215,9 @@ def native_batch_norm(
     """``(batch_norm(...), save_mean, save_invstd)``: the batch's per-channel mean and
     ``1 / sqrt(var + eps)`` in training, two empty tensors in evaluation (as PyTorch's CPU
     kernel returns them)."""
-    if not training and (running_mean is None or running_var is None):
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("running_mean and running_var must either both be None or neither be None")
+    if not training and running_mean is None:  # PyTorch's kernel crashes here
         raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
     if training:
         dims = (0, *range(2, input.ndim))
@@ -673,6 +680,11 @@ def grid_sampler(
 ) -> Tensor:
     """``torch.grid_sampler``: :func:`chainrule.nn.functional.grid_sample` with the modes as
     integers (0 bilinear, 1 nearest, 2 bicubic; padding 0 zeros, 1 border, 2 reflection)."""
+    if interpolation_mode not in (0, 1, 2) or padding_mode not in (0, 1, 2):
+        raise RuntimeError(
+            f"grid_sampler: modes 0, 1 or 2 expected, got interpolation_mode="
+            f"{interpolation_mode} and padding_mode={padding_mode}"
+        )
     return F.grid_sample(
         input, grid, _INTERPOLATION[interpolation_mode], _PADDING[padding_mode], align_corners
     )
@@ -758,7 +770,7 @@ def lstm_cell(
 ) -> tuple[Tensor, Tensor]:
     """One LSTM step from ``hx = (h, c)``: ``(h', c')`` (gates input, forget, cell, output)."""
     if len(hx) != 2:
-        raise RuntimeError("lstm_cell: Expected hx to have 2 tensors")
+        raise RuntimeError("lstm_cell expects two hidden states")
     h, c = _step("LSTM", F.linear(input, w_ih, b_ih), hx[0], hx[1], w_hh, b_hh)
     return h, c
 
