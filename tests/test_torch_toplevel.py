@@ -239,6 +239,18 @@ CASES: dict[str, Callable[[Any], Any]] = {
         m.ones(3, 2, requires_grad=True), m.tensor([0, 2]), 1.0, 2.0
     ),
     "abs_of_a_leaf_refused": lambda m: m.abs_(m.ones(2, requires_grad=True)),
+    "dropout_in_place_eval_of_a_leaf": lambda m: (
+        lambda x: (m.dropout_(x, 0.5, False) is x, x.grad_fn is None)
+    )(m.ones(2, requires_grad=True)),
+    "dropout_in_place_p_zero_of_a_leaf": lambda m: (
+        lambda x: (m.dropout_(x, 0.0, True) is x, x.grad_fn is None)
+    )(m.ones(2, requires_grad=True)),
+    "feature_dropout_in_place_eval_of_a_vector": lambda m: (
+        lambda x: m.feature_dropout_(x, 0.5, False) is x
+    )(m.ones(2)),
+    "alpha_dropout_in_place_eval_keeps_history": lambda m: (
+        lambda y, node: (m.alpha_dropout_(y, 0.5, False) is y, y.grad_fn is node)
+    )(*(lambda y: (y, y.grad_fn))(m.ones(2, requires_grad=True) * 2)),
     "dropout_of_a_leaf_refused": lambda m: m.dropout_(m.ones(2, requires_grad=True), 0.5, True),
     "selu_of_a_leaf_refused": lambda m: m.selu_(m.ones(2, requires_grad=True)),
     "threshold_of_a_leaf_refused": lambda m: m.threshold_(m.ones(2, requires_grad=True), 0, 1),

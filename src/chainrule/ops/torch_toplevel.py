@@ -203,12 +203,16 @@ def feature_alpha_dropout(input: Tensor, p: float, train: bool) -> Tensor:  # no
 
 
 def _dropped_in_place(name: str, function: Callable[..., Tensor]) -> Callable[..., Tensor]:
-    """``torch.<name>(input, p, train)``: ``function``'s result written into ``input``."""
+    """``torch.<name>(input, p, train)``: ``function``'s result written into ``input``; with
+    nothing to draw (evaluation, ``p = 0``, no elements) ``input`` itself, untouched and
+    unrecorded, as PyTorch returns it (a leaf requiring grad is then no error)."""
 
     def call(input: Tensor, p: float, train: bool) -> Tensor:  # noqa: A002
         tensor_argument(name, input)
         _dropout_probability(p)
-        return inplace_ops.apply(input, lambda old: function(old, p, train) * 1, name=name)
+        if not train or p == 0.0 or input.numel() == 0:
+            return input
+        return inplace_ops.apply(input, lambda old: function(old, p, train), name=name)
 
     call.__name__ = call.__qualname__ = name
     call.__doc__ = f"``torch.{name}(input, p, train)``: :func:`{name[:-1]}` in place."
