@@ -304,6 +304,21 @@ CASES: dict[str, Callable[[Any], Any]] = {
     "native_batch_norm_one_running_stat_refused": lambda m: m.native_batch_norm(
         m.ones(2, 3), None, None, None, m.ones(3), False, 0.1, 1e-5
     ),
+    **{
+        f"constant_pad_nd_{'_'.join(map(str, pad)).replace('-', 'minus')}": lambda m, pad=pad: (
+            m.constant_pad_nd(m.arange(6.0).reshape(2, 3), pad, 7.0)
+        )
+        for pad in (
+            [-5, 0],
+            [-3, 0],
+            [-2, -1],
+            [1, -4],
+            [-1, 2, 1, -1],
+            [0, 0, 0, 0, 0, 0],
+            [1],
+            [2, -3],
+        )
+    },
     "segment_reduce_bad_reduction_refused": lambda m: m.segment_reduce(
         m.ones(4), "bad", lengths=m.tensor([2, 2])
     ),

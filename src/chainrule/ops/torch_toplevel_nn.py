@@ -651,12 +651,19 @@ def constant_pad_nd(input: Tensor, pad: Sequence[int], value: float = 0) -> Tens
     >>> cr.constant_pad_nd(cr.tensor([1.0, 2.0, 3.0]), [-1, 2], 9.0)
     tensor([2., 3., 9., 9.])
     """
+    if len(pad) % 2:
+        raise RuntimeError(f"Length of pad must be even but instead it equals {len(pad)}")
+    if len(pad) > 2 * input.ndim:
+        raise RuntimeError(
+            "Length of pad should be no more than twice the number of dimensions of the input. "
+            f"Pad length is {len(pad)}while the input has {input.ndim}dimensions."
+        )
     key = [slice(None)] * input.ndim
-    for k, amount in enumerate(pad):
-        if amount < 0 and k // 2 < input.ndim:
-            dim = input.ndim - 1 - k // 2
-            start, stop = key[dim].start, key[dim].stop
-            key[dim] = slice(-amount, stop) if k % 2 == 0 else slice(start, amount)
+    for k in range(0, len(pad), 2):
+        dim, left, right = input.ndim - 1 - k // 2, pad[k], pad[k + 1]
+        if input.shape[dim] + min(left, 0) + min(right, 0) < 0:
+            raise RuntimeError("narrow(): length must be non-negative.")
+        key[dim] = slice(max(-left, 0), input.shape[dim] - max(-right, 0))
     cropped = input[tuple(key)] if any(amount < 0 for amount in pad) else input
     return F.pad(cropped, [max(amount, 0) for amount in pad], "constant", value)
 
