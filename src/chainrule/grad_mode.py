@@ -20,10 +20,22 @@ from typing import Any, TypeVar
 F = TypeVar("F", bound=Callable[..., Any])
 
 enabled = True
+inference = False  # inside inference_mode(True): read by is_inference_mode_enabled only
 
 
 def is_grad_enabled() -> bool:
     return enabled
+
+
+def is_inference_mode_enabled() -> bool:
+    """Whether an ``inference_mode()`` block (or decorated function) is running.
+
+    >>> import chainrule as cr
+    >>> with cr.inference_mode():
+    ...     cr.is_inference_mode_enabled()
+    True
+    """
+    return inference
 
 
 class _Switch:
@@ -127,3 +139,26 @@ class inference_mode(_Switch):
 
     def __init__(self, mode: bool = True) -> None:
         super().__init__(not mode)
+        self.inference = bool(mode)
+        self.previous_inference: list[bool] = []
+
+    def __enter__(self) -> None:
+        global inference
+        super().__enter__()
+        self.previous_inference.append(inference)
+        inference = self.inference
+
+    def __exit__(self, *exc: object) -> None:
+        global inference
+        inference = self.previous_inference.pop()
+        super().__exit__(*exc)
+
+    def __call__(self, fn: F) -> F:
+        mode = self.inference
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with inference_mode(mode):
+                return fn(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]

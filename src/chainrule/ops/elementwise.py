@@ -826,7 +826,7 @@ class Clamp(Unary):
     @classmethod
     def apply(cls, input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
         if min is None and max is None:
-            raise ValueError("clamp: at least one of min and max must be given")
+            raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
         if isinstance(min, Tensor) or isinstance(max, Tensor):
             return ClampTensor()(input, min, max)
         if isinstance(input, Tensor) and input.dtype.kind in "iu":  # -1 is a uint8's 255
