@@ -680,8 +680,9 @@ def test_lbfgs_matches_torch_float64(problem: str, config: dict[str, Any]) -> No
     """The same iterates, losses and closure calls (the line search's branches agree)."""
     ours, ours_losses, ours_opt = _lbfgs_run(cr, problem, config, np.float64)
     theirs, theirs_losses, theirs_opt = _lbfgs_run(torch, problem, config, np.float64)
-    # Rosenbrock's valley amplifies the last bits (dot products summed in another order)
-    _assert_trajectories(ours, theirs, rtol=1e-7, atol=1e-9)
+    # Rosenbrock's valley amplifies the last bits (dot products summed in another order):
+    # after 30 iterations 1.5e-7 apart with NumPy 2.4.6, whose sums group otherwise
+    _assert_trajectories(ours, theirs, rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(ours_losses, theirs_losses, rtol=1e-6, atol=1e-12)
     assert _lbfgs_counters(ours_opt) == _lbfgs_counters(theirs_opt)
 
