@@ -373,6 +373,26 @@ from chainrule.tools import (
 )
 from chainrule.tools.explain import explain
 
+# ---- linear algebra (more): torch's older top-level names for chainrule.linalg's functions
+from chainrule.ops.linalg_more import (
+    chain_matmul,
+    cholesky,
+    cholesky_inverse,
+    cholesky_solve,
+    frobenius_norm,
+    geqrf,
+    lu_unpack,
+    matrix_exp,
+    nuclear_norm,
+    ormqr,
+    qr,
+    svd,
+    triangular_solve,
+)
+from chainrule.ops.linalg_more import householder_product as orgqr
+from chainrule.ops.linalg_more import lu_legacy as lu
+from chainrule.ops.linalg_more import lu_solve_legacy as lu_solve
+
 __version__ = "0.1.0"
 
 # PyTorch's ``out=`` on the functions that are not declared ops (those take it from their
