@@ -244,7 +244,7 @@ LINALG_MORE_SPECS = [
         "linalg_vander",
         lambda x: _lib(x).linalg.vander(x, N=4),
         SAME,
-        ("Cumprod",),
+        ("CumProd",),
         (((3,),), ((2, 3),)),
     ),
     OpSpec(

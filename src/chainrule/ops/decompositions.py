@@ -23,6 +23,7 @@ from chainrule._array import xp
 from chainrule.autodiff import batching
 from chainrule.op import Op, _value
 from chainrule.ops import dual
+from chainrule.ops.broadcast import broadcast_shape
 from chainrule.tensor import Tensor
 
 
@@ -399,7 +400,7 @@ def permutation_arrays(pivots: Any, m: int, dtype: Any) -> Any:
 
 class LU(_Part):
     """``A = P L U`` with partial pivoting: part 1 is ``L`` (m x k, unit lower triangular),
-    part 2 is ``U`` (k x n, upper triangular); part 0, ``P``, is a constant and no op.
+    part 2 is ``U`` (k x n, upper triangular); ``P`` (factor 0) is a constant, no part.
     The rules are PyTorch's (``linalg_lu_backward`` and ``linalg_lu_jvp``), for square, wide
     and tall matrices."""
 
@@ -412,8 +413,6 @@ class LU(_Part):
         return tuple(lu(a))
 
     def vjp(self, g, out, a):
-        if self.part == 0:
-            return (dual.zeros_like(a),)
         p, lower, upper = self._factors(a)
         _, gl, gu = self._cotangents(g)
         m, n = a.shape[-2], a.shape[-1]
@@ -446,14 +445,12 @@ class LU(_Part):
         return (p @ ga,)
 
     def jvp(self, tangents, out, a):
-        if self.part == 0:
-            return dual.zeros_like(out)
         p, lower, upper = self.factors
         m, n = a.shape[-2], a.shape[-1]
         k = min(m, n)
         b = dual.swap_last(p) @ tangents[0]  # P^T dA = dL U + L dU
         l1, u1 = lower[..., :k, :], upper[..., :k]
-        x = dual.solve(l1, b[..., :k, :k]) @ xp.linalg.inv(u1)
+        x = xp.linalg.inv(l1) @ b[..., :k, :k] @ xp.linalg.inv(u1)  # factors: arrays
         dl1 = l1 @ dual.tril(x, -1)
         du1 = _triu(x) @ u1
         if self.part == 1:
@@ -463,7 +460,7 @@ class LU(_Part):
             return dual.concatenate([dl1, dl2], -2)
         if m >= n:
             return du1
-        du2 = dual.solve(lower, b[..., k:] - dl1 @ upper[..., k:])
+        du2 = xp.linalg.inv(lower) @ (b[..., k:] - dl1 @ upper[..., k:])
         return dual.concatenate([du1, du2], -1)
 
 
@@ -537,6 +534,8 @@ def _block_exp(top_left: Any, top_right: Any) -> Any:
     """The top-right block of ``exp([[X, Y], [0, X]])``: the derivative of ``exp`` at ``X``
     along ``Y`` (Mathias 1996), as one matrix exponential of twice the size."""
     n = top_left.shape[-1]
+    shape = broadcast_shape(tuple(top_left.shape), tuple(top_right.shape))
+    top_left, top_right = dual.broadcast_to(top_left, shape), dual.broadcast_to(top_right, shape)
     zeros = dual.zeros_like(top_left)
     top = dual.concatenate([top_left, top_right], -1)
     bottom = dual.concatenate([zeros, top_left], -1)

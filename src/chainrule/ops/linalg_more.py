@@ -22,7 +22,7 @@ from typing import Any
 
 from chainrule import linalg
 from chainrule._array import xp
-from chainrule.autodiff.batching import physical
+from chainrule.autodiff.batching import physical, unwrap, wrap
 from chainrule.linalg import LinAlgError, _matrices, _records
 from chainrule.ops.decompositions import LU, MatrixExp, Solve, lu_arrays, permutation_arrays
 from chainrule.ops.elementwise import where
@@ -41,6 +41,12 @@ lstsq_result = namedtuple("lstsq_result", ["solution", "residuals", "rank", "sin
 triangular_solve_result = namedtuple("triangular_solve_result", ["solution", "cloned_coefficient"])
 svd_result = namedtuple("svd_result", ["U", "S", "V"])
 geqrf_result = namedtuple("geqrf_result", ["a", "tau"])
+
+
+def _like(x: Tensor, data: Any) -> Tensor:
+    """A constant computed from ``physical(x)`` (pivots, ``info``, ``P``, ranks), seen through
+    the vmap levels that batch ``x``."""
+    return wrap(_make(data), unwrap(x)[1])
 
 
 def _eye_like(A: Tensor, rows: int, cols: int) -> Any:  # noqa: N803
@@ -142,17 +148,20 @@ def lu(A: Tensor, *, pivot: bool = True) -> lu_result:  # noqa: N803
     triangular (k x n), ``k = min(m, n)``; partial pivoting as LAPACK's."""
     _matrices(A, "lu", square=False)
     _refuse_no_pivoting(pivot, "linalg.lu")
+    return _lu(A)[0]
+
+
+def _lu(A: Tensor) -> tuple[lu_result, Any, Any]:  # noqa: N803
+    """``(P, L, U)`` and the arrays of LAPACK's pivots and ``info``."""
     data = physical(A)
-    packed, pivots, _ = lu_arrays(data)
+    packed, pivots, info = lu_arrays(data)
     m, n = data.shape[-2:]
     k = min(m, n)
     p = permutation_arrays(pivots, m, data.dtype)
     lower = xp.tril(packed[..., :, :k], -1) + xp.eye(m, k, dtype=data.dtype)
     upper = xp.triu(packed[..., :k, :])
     factors = (p, lower, upper)
-    # P is a constant (a node without rule would not be): detached from its node, which
-    # gives it vmap's batch dimension where A has one.
-    return lu_result(LU(0, factors)(A).detach(), LU(1, factors)(A), LU(2, factors)(A))
+    return lu_result(_like(A, p), LU(1, factors)(A), LU(2, factors)(A)), pivots, info
 
 
 def _pack(lower: Tensor, upper: Tensor) -> Tensor:
@@ -180,11 +189,10 @@ def lu_factor_ex(
     row swaps, and ``info`` (int32), the 1-based index of the first zero pivot or 0."""
     _matrices(A, "lu_factor_ex", square=False)
     _refuse_no_pivoting(pivot, "linalg.lu_factor_ex")
-    _, lower, upper = lu(A)
-    packed, pivots, info = lu_arrays(physical(A))
+    (_, lower, upper), pivots, info = _lu(A)
     if check_errors and info.any():
         _raise_zero_pivot(info, "torch.linalg.lu_factor_ex")
-    return lu_factor_ex_result(_pack(lower, upper), _make(pivots), _make(info))
+    return lu_factor_ex_result(_pack(lower, upper), _like(A, pivots), _like(A, info))
 
 
 def lu_factor(A: Tensor, *, pivot: bool = True) -> lu_factor_result:  # noqa: N803
@@ -192,11 +200,10 @@ def lu_factor(A: Tensor, *, pivot: bool = True) -> lu_factor_result:  # noqa: N8
     divide by it."""
     _matrices(A, "lu_factor", square=False)
     _refuse_no_pivoting(pivot, "linalg.lu_factor")
-    packed, pivots, info = lu_factor_ex(A)
-    data = info.numpy()
-    if data.any():
-        _raise_zero_pivot(data, "torch.linalg.lu_factor")
-    return lu_factor_result(packed, pivots)
+    (_, lower, upper), pivots, info = _lu(A)
+    if info.any():
+        _raise_zero_pivot(info, "torch.linalg.lu_factor")
+    return lu_factor_result(_pack(lower, upper), _like(A, pivots))
 
 
 def _raise_zero_pivot(info: Any, op: str) -> None:
@@ -227,7 +234,7 @@ def lu_unpack(
     else:
         lower = upper = empty
     if unpack_pivots:
-        p = _make(permutation_arrays(physical(LU_pivots), m, LU_data.dtype.dtype))
+        p = _like(LU_pivots, permutation_arrays(physical(LU_pivots), m, LU_data.dtype.dtype))
     else:
         p = empty
     return lu_result(p, lower, upper)
@@ -297,7 +304,7 @@ def inv_ex(A: Tensor, *, check_errors: bool = False) -> inv_ex_result:  # noqa: 
             f"linalg.inv_ex: {_batch_of(info)}The diagonal element {_first(info)} is zero, the "
             "inversion could not be completed because the input matrix is singular."
         )
-    return inv_ex_result(_where_solved(A, info, lambda a: linalg.inv(a)), _make(info))
+    return inv_ex_result(_where_solved(A, info, linalg.inv), _like(A, info))
 
 
 def solve_ex(
@@ -315,7 +322,7 @@ def solve_ex(
             "torch.linalg.solve_ex: The solver failed because the input matrix is singular."
         )
     return solve_ex_result(
-        _where_solved(A, info, lambda a: linalg.solve(a, B, left=left)), _make(info)
+        _where_solved(A, info, lambda a: linalg.solve(a, B, left=left)), _like(A, info)
     )
 
 
@@ -338,7 +345,7 @@ def cholesky_ex(
             f"{_first(info)} is not positive-definite)."
         )
     return cholesky_ex_result(
-        _where_solved(A, info, lambda a: linalg.cholesky(a, upper=upper)), _make(info)
+        _where_solved(A, info, lambda a: linalg.cholesky(a, upper=upper)), _like(A, info)
     )
 
 
