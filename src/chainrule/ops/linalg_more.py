@@ -43,6 +43,14 @@ svd_result = namedtuple("svd_result", ["U", "S", "V"])
 geqrf_result = namedtuple("geqrf_result", ["a", "tau"])
 
 
+def _deprecated(message: str) -> None:
+    """PyTorch's warning for an older name (the caller's caller is the user's code)."""
+    warnings.warn(message, UserWarning, stacklevel=3)
+
+
+_UPPER_MISSING = object()
+
+
 def _like(x: Tensor, data: Any) -> Tensor:
     """A constant computed from ``physical(x)`` (pivots, ``info``, ``P``, ranks), seen through
     the vmap levels that batch ``x``."""
@@ -69,13 +77,17 @@ def solve_triangular(
     A: Tensor,  # noqa: N803
     B: Tensor,  # noqa: N803
     *,
-    upper: bool,
+    upper: bool = _UPPER_MISSING,  # type: ignore[assignment] - required, as PyTorch says below
     left: bool = True,
     unitriangular: bool = False,
 ) -> Tensor:
     """``X`` with ``A X = B`` (``X A = B`` when ``left=False``) reading only the ``upper`` or
     lower triangle of ``A`` (and taking its diagonal as ones when ``unitriangular``); the
     batch dimensions broadcast. ``A``'s gradient is triangular too."""
+    if upper is _UPPER_MISSING:
+        raise TypeError(
+            'linalg_solve_triangular() missing 1 required positional arguments: "upper"'
+        )
     _matrices(A, "solve_triangular")
     _refuse_fewer_dims(B, "linalg.solve_triangular")
     n = A.shape[-1]
@@ -132,6 +144,13 @@ def triangular_solve(
 ) -> triangular_solve_result:
     """PyTorch's older ``triangular_solve``: ``(X, A.clone())`` with ``A X = b`` (``A^T X = b``
     when ``transpose``)."""
+    _deprecated(
+        "torch.triangular_solve is deprecated in favor of torch.linalg.solve_triangularand will "
+        "be removed in a future PyTorch release.\ntorch.linalg.solve_triangular has its "
+        "arguments reversed and does not return a copy of one of the inputs.\nX = "
+        "torch.triangular_solve(B, A).solution\nshould be replaced with\nX = "
+        "torch.linalg.solve_triangular(A, B)."
+    )
     coefficient = A.mT if transpose else A
     x = solve_triangular(coefficient, b, upper=upper != transpose, unitriangular=unitriangular)
     return triangular_solve_result(x, A.clone())
@@ -278,14 +297,27 @@ def lu_solve(
 
 def lu_legacy(A: Tensor, pivot: bool = True, get_infos: bool = False) -> tuple[Tensor, ...]:  # noqa: N803
     """PyTorch's older ``torch.lu``: ``(LU, pivots)``, and ``infos`` when ``get_infos``
-    (without it a zero pivot raises, as ``lu_factor``)."""
-    if get_infos:
-        return tuple(lu_factor_ex(A, pivot=pivot))
-    return tuple(lu_factor(A, pivot=pivot))
+    (a zero pivot does not raise)."""
+    _deprecated(
+        "torch.lu is deprecated in favor of torch.linalg.lu_factor / torch.linalg.lu_factor_ex "
+        "and will be removed in a future PyTorch release.\nLU, pivots = torch.lu(A, "
+        "compute_pivots)\nshould be replaced with\nLU, pivots = torch.linalg.lu_factor(A, "
+        "compute_pivots)\nand\nLU, pivots, info = torch.lu(A, compute_pivots, "
+        "get_infos=True)\nshould be replaced with\nLU, pivots, info = "
+        "torch.linalg.lu_factor_ex(A, compute_pivots)"
+    )
+    factors = lu_factor_ex(A, pivot=pivot)
+    return tuple(factors) if get_infos else tuple(factors[:2])
 
 
 def lu_solve_legacy(b: Tensor, LU_data: Tensor, LU_pivots: Tensor) -> Tensor:  # noqa: N803
     """PyTorch's older ``torch.lu_solve(b, LU_data, LU_pivots)``."""
+    _deprecated(
+        "torch.lu_solve is deprecated in favor of torch.linalg.lu_solveand will be removed in a "
+        "future PyTorch release.\nNote that torch.linalg.lu_solve has its arguments reversed.\n"
+        "X = torch.lu_solve(B, LU, pivots)\nshould be replaced with\nX = "
+        "torch.linalg.lu_solve(LU, pivots, B)"
+    )
     return lu_solve(LU_data, LU_pivots, b)
 
 
@@ -535,14 +567,13 @@ def tensorsolve(A: Tensor, B: Tensor, dims: Any = None) -> Tensor:  # noqa: N803
         dims = [d % A.ndim for d in dims]
         rest = [d for d in range(A.ndim) if d not in dims]
         A = A.permute(*rest, *dims)
-    rows = math.prod(A.shape[: B.ndim])
-    cols = math.prod(A.shape[B.ndim :])
-    if rows != cols:
+    size = math.prod(A.shape[B.ndim :])
+    if size != B.numel():
         raise RuntimeError(
             "Expected self to satisfy the requirement prod(self.shape[other.ndim:]) == "
-            f"prod(self.shape[:other.ndim]), but got {cols} != {rows}"
+            f"prod(self.shape[:other.ndim]), but got {size} != {B.numel()}"
         )
-    x = linalg.solve(A.reshape(rows, cols), B.reshape(rows))
+    x = linalg.solve(A.reshape(size, size), B.reshape(size))
     return x.reshape(*A.shape[B.ndim :])
 
 
@@ -586,11 +617,12 @@ eigvals = _refuse_complex_result("eigvals", "eigvalsh")
 def cholesky(A: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
     """PyTorch's deprecated ``torch.cholesky``: :func:`chainrule.linalg.cholesky`, with its
     warning."""
-    warnings.warn(
+    _deprecated(
         "torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be removed in "
-        "a future PyTorch release.",
-        UserWarning,
-        stacklevel=2,
+        "a future PyTorch release.\nL = torch.cholesky(A)\nshould be replaced with\nL = "
+        "torch.linalg.cholesky(A)\nand\nU = torch.cholesky(A, upper=True)\nshould be "
+        "replaced with\nU = torch.linalg.cholesky(A).mH\nThis transform will produce "
+        "equivalent results for all valid (symmetric positive definite) inputs."
     )
     return linalg.cholesky(A, upper=upper)
 
@@ -616,12 +648,10 @@ def svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> svd_result
 def chain_matmul(*matrices: Tensor) -> Tensor:
     """PyTorch's deprecated ``chain_matmul``: :func:`chainrule.linalg.multi_dot` of 2-D
     matrices, with its warning."""
-    warnings.warn(
+    _deprecated(
         "torch.chain_matmul is deprecated and will be removed in a future PyTorch release. "
         "Use torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather "
-        "than multiple parameters.",
-        UserWarning,
-        stacklevel=2,
+        "than multiple parameters."
     )
     if len(matrices) == 1:
         return matrices[0].clone()

@@ -1,0 +1,302 @@
+"""The rest of ``torch.linalg`` and its older top-level names and methods against PyTorch:
+values, dtypes, shapes and result names of each snippet run on both libraries, and errors by
+exception type and message.
+
+The gradients (first and second order, forward and reverse, under vmap) are the op-table rows
+of ``tests/op_table_linalg_more.py``; here are the outputs without gradient (pivots, ``info``,
+ranks, permutations), the options and the edge cases.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule as cr
+
+RNG = np.random.default_rng(21)
+SQUARE = RNG.uniform(-1, 1, (3, 3)) + 3 * np.eye(3)
+BATCH = RNG.uniform(-1, 1, (2, 3, 3)) + 3 * np.eye(3)
+TALL = RNG.uniform(-1, 1, (4, 3))
+WIDE = RNG.uniform(-1, 1, (3, 5))
+RHS = RNG.uniform(-1, 1, (3, 2))
+SPD = SQUARE @ SQUARE.T + np.eye(3)
+SINGULAR = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]])
+NOT_PD = np.array([[4.0, 2.0, 0.0], [2.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+
+
+def t(lib: Any, a: np.ndarray) -> Any:
+    return lib.tensor(a)
+
+
+def _lu_solve(lib: Any, left: bool, adjoint: bool) -> Any:
+    factors, pivots = lib.linalg.lu_factor(t(lib, SQUARE))
+    b = RHS if left else RHS.T
+    return lib.linalg.lu_solve(factors, pivots, t(lib, b), left=left, adjoint=adjoint)
+
+
+def _householder(lib: Any, a: np.ndarray) -> Any:
+    h, tau = lib.geqrf(t(lib, a))
+    return lib.linalg.householder_product(h, tau), h.orgqr(tau)
+
+
+CASES: dict[str, Callable[[Any], Any]] = {
+    # triangular and Cholesky solves
+    "solve_triangular_lower": lambda lib: lib.linalg.solve_triangular(
+        t(lib, SQUARE), t(lib, RHS), upper=False
+    ),
+    "solve_triangular_upper_unit_right": lambda lib: lib.linalg.solve_triangular(
+        t(lib, SQUARE), t(lib, RHS.T), upper=True, left=False, unitriangular=True
+    ),
+    "solve_triangular_broadcasts": lambda lib: lib.linalg.solve_triangular(
+        t(lib, BATCH), t(lib, RHS), upper=True
+    ),
+    "triangular_solve": lambda lib: lib.triangular_solve(t(lib, RHS), t(lib, SQUARE)),
+    "triangular_solve_method_transpose": lambda lib: t(lib, RHS).triangular_solve(
+        t(lib, SQUARE), upper=False, transpose=True, unitriangular=True
+    ),
+    "cholesky_solve": lambda lib: lib.cholesky_solve(t(lib, RHS), lib.linalg.cholesky(t(lib, SPD))),
+    "cholesky_solve_upper_method": lambda lib: t(lib, RHS).cholesky_solve(
+        lib.linalg.cholesky(t(lib, SPD), upper=True), upper=True
+    ),
+    "cholesky_inverse": lambda lib: lib.cholesky_inverse(lib.linalg.cholesky(t(lib, SPD))),
+    "cholesky_inverse_upper_method": lambda lib: lib.linalg.cholesky(
+        t(lib, SPD), upper=True
+    ).cholesky_inverse(upper=True),
+    "cholesky_legacy_method": lambda lib: t(lib, SPD).cholesky(),
+    # LU
+    "lu_square": lambda lib: lib.linalg.lu(t(lib, SQUARE)),
+    "lu_tall": lambda lib: lib.linalg.lu(t(lib, TALL)),
+    "lu_wide_batch": lambda lib: lib.linalg.lu(t(lib, np.stack([WIDE, -WIDE]))),
+    "lu_factor": lambda lib: lib.linalg.lu_factor(t(lib, TALL)),
+    "lu_factor_ex_singular": lambda lib: lib.linalg.lu_factor_ex(t(lib, SINGULAR)),
+    "lu_factor_ex_zeros": lambda lib: lib.linalg.lu_factor_ex(t(lib, np.zeros((2, 3, 3)))),
+    "lu_unpack": lambda lib: lib.lu_unpack(*lib.linalg.lu_factor(t(lib, WIDE))),
+    "lu_unpack_pivots_only": lambda lib: lib.lu_unpack(
+        *lib.linalg.lu_factor(t(lib, TALL)), unpack_data=False
+    )[0],
+    "lu_solve": lambda lib: _lu_solve(lib, True, False),
+    "lu_solve_adjoint": lambda lib: _lu_solve(lib, True, True),
+    "lu_solve_right": lambda lib: _lu_solve(lib, False, False),
+    "lu_solve_right_adjoint": lambda lib: _lu_solve(lib, False, True),
+    "lu_legacy_infos": lambda lib: lib.lu(t(lib, BATCH), get_infos=True),
+    "lu_legacy_method": lambda lib: t(lib, SQUARE).lu(),
+    "lu_legacy_singular_does_not_raise": lambda lib: lib.lu(t(lib, SINGULAR)),
+    "lu_solve_legacy": lambda lib: t(lib, RHS).lu_solve(*lib.lu(t(lib, SQUARE))),
+    # the *_ex variants
+    "inv_ex": lambda lib: lib.linalg.inv_ex(t(lib, BATCH)),
+    "inv_ex_info": lambda lib: lib.linalg.inv_ex(t(lib, np.stack([SQUARE, SINGULAR]))).info,
+    "solve_ex": lambda lib: lib.linalg.solve_ex(t(lib, SQUARE), t(lib, RHS)),
+    "solve_ex_info": lambda lib: lib.linalg.solve_ex(t(lib, SINGULAR), t(lib, RHS)).info,
+    "cholesky_ex": lambda lib: lib.linalg.cholesky_ex(t(lib, SPD), upper=True),
+    "cholesky_ex_info": lambda lib: (
+        lib.linalg.cholesky_ex(t(lib, np.stack([SPD, NOT_PD, -SPD]))).info
+    ),
+    # least squares
+    "lstsq_tall": lambda lib: lib.linalg.lstsq(t(lib, TALL), t(lib, TALL[:, :2])),
+    "lstsq_vector": lambda lib: lib.linalg.lstsq(t(lib, TALL), t(lib, TALL[:, 0])),
+    "lstsq_gelsd": lambda lib: lib.linalg.lstsq(t(lib, TALL), t(lib, TALL[:, :2]), driver="gelsd"),
+    "lstsq_gelss_wide": lambda lib: lib.linalg.lstsq(t(lib, WIDE), t(lib, RHS), driver="gelss"),
+    "lstsq_gels": lambda lib: lib.linalg.lstsq(t(lib, TALL), t(lib, TALL[:, :2]), driver="gels"),
+    "lstsq_rank_deficient": lambda lib: lib.linalg.lstsq(t(lib, SINGULAR), t(lib, RHS)),
+    # matrix functions
+    "matrix_exp": lambda lib: lib.linalg.matrix_exp(t(lib, BATCH)),
+    "matrix_exp_large": lambda lib: lib.matrix_exp(t(lib, 10 * SQUARE)),
+    "matrix_exp_float32_method": lambda lib: t(lib, SQUARE.astype(np.float32)).matrix_exp(),
+    "matrix_exp_empty": lambda lib: lib.linalg.matrix_exp(t(lib, np.zeros((0, 0)))),
+    "cond": lambda lib: lib.linalg.cond(t(lib, TALL)),
+    "cond_orders": lambda lib: tuple(
+        lib.linalg.cond(t(lib, BATCH), p) for p in (-2, 1, -1, "fro", "nuc", float("inf"))
+    ),
+    # Householder
+    "geqrf": lambda lib: lib.geqrf(t(lib, TALL)),
+    "geqrf_method_wide": lambda lib: t(lib, WIDE).geqrf(),
+    "householder_product": lambda lib: _householder(lib, TALL),
+    "householder_product_batch": lambda lib: _householder(lib, BATCH),
+    "ormqr": lambda lib: tuple(
+        lib.ormqr(*lib.geqrf(t(lib, TALL)), t(lib, c), left=left, transpose=tr)
+        for left, tr, c in (
+            (True, False, TALL),
+            (True, True, TALL),
+            (False, False, TALL.T),
+            (False, True, TALL.T),
+        )
+    ),
+    "ormqr_method": lambda lib: t(lib, TALL).ormqr(lib.geqrf(t(lib, TALL)).tau, t(lib, TALL)),
+    # tensor shapes, vander, diagonal, matmul
+    "tensorinv": lambda lib: lib.linalg.tensorinv(t(lib, SQUARE.reshape(3, 3, 1)), 1),
+    "tensorinv_ind_2": lambda lib: lib.linalg.tensorinv(
+        t(lib, np.kron(SQUARE[:2, :2], SQUARE[:2, :2]).reshape(2, 2, 2, 2))
+    ),
+    "tensorsolve": lambda lib: lib.linalg.tensorsolve(
+        t(lib, np.kron(SQUARE, SQUARE[:2, :2]).reshape(6, 3, 2)), t(lib, np.arange(6.0))
+    ),
+    "tensorsolve_dims": lambda lib: lib.linalg.tensorsolve(
+        t(lib, np.kron(SQUARE, SQUARE[:2, :2]).reshape(3, 2, 6)),
+        t(lib, np.arange(6.0)),
+        dims=(0, 1),
+    ),
+    "vander": lambda lib: lib.linalg.vander(t(lib, np.array([[0.0, 2.0, -1.5], [1, 3, 4]]))),
+    "vander_n_int": lambda lib: lib.linalg.vander(lib.tensor([1, 2, 3]), N=5),
+    "diagonal": lambda lib: lib.linalg.diagonal(t(lib, BATCH), offset=1),
+    "diagonal_dims": lambda lib: lib.linalg.diagonal(t(lib, BATCH), dim1=0, dim2=2),
+    "matmul": lambda lib: lib.linalg.matmul(t(lib, BATCH), t(lib, RHS)),
+    # older top-level names
+    "qr_some": lambda lib: lib.qr(t(lib, TALL)),
+    "qr_complete_method": lambda lib: t(lib, WIDE).qr(some=False),
+    "svd_values": lambda lib: lib.svd(t(lib, TALL)).S,
+    "svd_reconstructs": lambda lib: (lambda u, s, v: u @ lib.diag(s) @ v.mT)(
+        *lib.svd(t(lib, TALL))
+    ),
+    "svd_no_uv": lambda lib: t(lib, TALL).svd(compute_uv=False),
+    "svd_full_shapes": lambda lib: tuple(
+        lib.tensor(list(x.shape)) for x in lib.svd(t(lib, TALL), some=False)
+    ),
+    "chain_matmul": lambda lib: lib.chain_matmul(t(lib, TALL), t(lib, SQUARE), t(lib, RHS)),
+    "chain_matmul_one": lambda lib: lib.chain_matmul(t(lib, TALL)),
+    "frobenius_norm": lambda lib: lib.frobenius_norm(t(lib, BATCH), (1, 2), keepdim=True),
+    "nuclear_norm": lambda lib: lib.nuclear_norm(t(lib, TALL)),
+    "nuclear_norm_dims": lambda lib: lib.nuclear_norm(t(lib, BATCH), (0, 2), True),
+}
+
+# Outputs defined up to sign (Householder vectors, singular vectors) are compared through
+# products that are not: only the values above.
+
+
+def _flat(result: Any) -> list[Any]:
+    if isinstance(result, tuple | list):
+        return [x for item in result for x in _flat(item)]
+    return [result]
+
+
+def _names(result: Any) -> Any:
+    return getattr(result, "_fields", None)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_values_match_torch(name: str) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours, theirs = CASES[name](cr), CASES[name](torch)
+    if _names(theirs) is not None:
+        assert _names(ours) == _names(theirs), name
+    ours, theirs = _flat(ours), _flat(theirs)
+    assert len(ours) == len(theirs), name
+    for a, b in zip(ours, theirs, strict=True):
+        if isinstance(b, torch.Size):
+            assert tuple(a) == tuple(b), name
+            continue
+        assert str(a.dtype).split(".")[-1] == str(b.dtype).split(".")[-1], name
+        assert tuple(a.shape) == tuple(b.shape), name
+        tolerance = 1e-10 if a.dtype != cr.float32 else 1e-5  # PyTorch's float32 rounds more
+        np.testing.assert_allclose(
+            a.numpy(), b.numpy(), rtol=tolerance, atol=tolerance, err_msg=name
+        )
+
+
+ERRORS: dict[str, Callable[[Any], Any]] = {
+    "solve_triangular_needs_upper": lambda lib: lib.linalg.solve_triangular(
+        t(lib, SQUARE), t(lib, RHS)
+    ),
+    "solve_triangular_shapes": lambda lib: lib.linalg.solve_triangular(
+        t(lib, SQUARE), t(lib, RHS), upper=True, left=False
+    ),
+    "solve_triangular_vector": lambda lib: lib.linalg.solve_triangular(
+        t(lib, SQUARE), t(lib, RHS[:, 0]), upper=True
+    ),
+    "solve_triangular_not_square": lambda lib: lib.linalg.solve_triangular(
+        t(lib, TALL), t(lib, RHS), upper=True
+    ),
+    "lu_factor_singular": lambda lib: lib.linalg.lu_factor(t(lib, SINGULAR)),
+    "lu_factor_singular_batch": lambda lib: lib.linalg.lu_factor(t(lib, np.zeros((2, 3, 3)))),
+    "lu_factor_ex_check": lambda lib: lib.linalg.lu_factor_ex(t(lib, SINGULAR), check_errors=True),
+    "lu_no_pivoting": lambda lib: lib.linalg.lu_factor(t(lib, SQUARE), pivot=False),
+    "lu_solve_shapes": lambda lib: lib.linalg.lu_solve(
+        *lib.linalg.lu_factor(t(lib, SQUARE)), t(lib, RHS.T)
+    ),
+    "inv_ex_check": lambda lib: lib.linalg.inv_ex(t(lib, SINGULAR), check_errors=True),
+    "solve_ex_check": lambda lib: lib.linalg.solve_ex(
+        t(lib, SINGULAR), t(lib, RHS), check_errors=True
+    ),
+    "cholesky_ex_check": lambda lib: lib.linalg.cholesky_ex(t(lib, NOT_PD), check_errors=True),
+    "cholesky_ex_check_batch": lambda lib: lib.linalg.cholesky_ex(
+        t(lib, np.stack([SPD, NOT_PD])), check_errors=True
+    ),
+    "lstsq_rows": lambda lib: lib.linalg.lstsq(t(lib, SQUARE), t(lib, TALL)),
+    "lstsq_driver": lambda lib: lib.linalg.lstsq(t(lib, SQUARE), t(lib, RHS), driver="qr"),
+    "matrix_exp_not_square": lambda lib: lib.linalg.matrix_exp(t(lib, TALL)),
+    "householder_tau_dims": lambda lib: lib.linalg.householder_product(
+        t(lib, TALL), t(lib, np.ones((2, 2)))
+    ),
+    "householder_wide": lambda lib: lib.linalg.householder_product(
+        t(lib, WIDE), t(lib, np.ones(2))
+    ),
+    "householder_long_tau": lambda lib: lib.linalg.householder_product(
+        t(lib, TALL), t(lib, np.ones(4))
+    ),
+    "tensorinv_ind": lambda lib: lib.linalg.tensorinv(t(lib, SQUARE), 0),
+    "tensorinv_shape": lambda lib: lib.linalg.tensorinv(t(lib, TALL.reshape(4, 3, 1)), 1),
+    "tensorsolve_shape": lambda lib: lib.linalg.tensorsolve(t(lib, TALL), t(lib, np.ones(3))),
+    "vander_n": lambda lib: lib.linalg.vander(t(lib, np.ones(3)), N=1),
+    "vander_scalar": lambda lib: lib.linalg.vander(t(lib, np.array(2.0))),
+    "cholesky_solve_shapes": lambda lib: lib.cholesky_solve(t(lib, TALL), t(lib, SPD)),
+    "cholesky_inverse_not_square": lambda lib: lib.cholesky_inverse(t(lib, TALL)),
+}
+
+
+@pytest.mark.parametrize("name", list(ERRORS))
+def test_errors_match_torch(name: str) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(Exception) as theirs:
+            ERRORS[name](torch)
+        with pytest.raises(Exception) as ours:
+            ERRORS[name](cr)
+    linalg_errors = (torch.linalg.LinAlgError, cr.linalg.LinAlgError)
+    assert isinstance(ours.value, linalg_errors) == isinstance(theirs.value, linalg_errors)
+    assert type(ours.value).__mro__[-3].__name__ == type(theirs.value).__mro__[-3].__name__
+    assert str(ours.value).startswith(str(theirs.value))  # ours may explain on a second line
+
+
+@pytest.mark.parametrize("name", ["eig", "eigvals"])
+def test_complex_results_are_refused_naming_the_symmetric_versions(name: str) -> None:
+    instead = {"eig": "eigh", "eigvals": "eigvalsh"}[name]
+    with pytest.raises(TypeError, match=f"complex dtypes are not supported.*linalg.{instead}"):
+        getattr(cr.linalg, name)(cr.tensor(SQUARE))
+
+
+def test_geqrf_refuses_to_record_a_gradient_it_has_not() -> None:
+    with pytest.raises(RuntimeError, match="the derivative for 'geqrf' is not implemented"):
+        cr.geqrf(cr.tensor(TALL, requires_grad=True))
+
+
+# PyTorch warns once per process (its C++ TORCH_WARN_ONCE): its texts are copied here.
+DEPRECATED = {
+    "cholesky": (lambda: cr.cholesky(cr.tensor(SPD)), "torch.cholesky is deprecated in favor"),
+    "chain_matmul": (
+        lambda: cr.chain_matmul(cr.tensor(SQUARE)),
+        "torch.chain_matmul is deprecated",
+    ),
+    "lu": (lambda: cr.lu(cr.tensor(SQUARE)), "torch.lu is deprecated in favor"),
+    "lu_solve": (
+        lambda: cr.lu_solve(cr.tensor(RHS), *cr.linalg.lu_factor(cr.tensor(SQUARE))),
+        "torch.lu_solve is deprecated in favor",
+    ),
+    "triangular_solve": (
+        lambda: cr.triangular_solve(cr.tensor(RHS), cr.tensor(SQUARE)),
+        "torch.triangular_solve is deprecated in favor",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(DEPRECATED))
+def test_deprecated_names_warn_as_torch(name: str) -> None:
+    call, message = DEPRECATED[name]
+    with pytest.warns(UserWarning, match=message) as caught:
+        call()
+    assert caught[0].filename == __file__  # pointing at the caller
