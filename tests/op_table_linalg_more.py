@@ -308,4 +308,20 @@ LINALG_MORE_SPECS = [
         ("Cholesky",),
         (((3, 3),),),
     ),
+    OpSpec(
+        "gradient_edge_order_2",
+        lambda x: _lib(x).gradient(x, spacing=[2.0, 0.5], edge_order=2),
+        SAME,
+        ("Sub", "Div", "Cat"),
+        (((3, 4),),),
+    ),
+    OpSpec(
+        "gradient_coordinates",
+        lambda x: _lib(x).gradient(
+            x, spacing=(_lib(x).tensor([0.0, 0.5, 2.0, 2.5], dtype=x.dtype),), dim=1
+        ),
+        SAME,
+        ("Mul", "Add", "Cat"),
+        (((2, 4),),),
+    ),
 ]

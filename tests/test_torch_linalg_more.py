@@ -28,6 +28,10 @@ RHS = RNG.uniform(-1, 1, (3, 2))
 SPD = SQUARE @ SQUARE.T + np.eye(3)
 SINGULAR = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]])
 NOT_PD = np.array([[4.0, 2.0, 0.0], [2.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+SAMPLES = RNG.normal(size=50)
+SAMPLES_2D = RNG.normal(size=(5, 6)).astype(np.float32)
+WEIGHTS = RNG.uniform(size=50)
+POINTS = RNG.normal(size=(2, 20, 3))
 
 
 def t(lib: Any, a: np.ndarray) -> Any:
@@ -162,6 +166,43 @@ CASES: dict[str, Callable[[Any], Any]] = {
     "frobenius_norm": lambda lib: lib.frobenius_norm(t(lib, BATCH), (1, 2), keepdim=True),
     "nuclear_norm": lambda lib: lib.nuclear_norm(t(lib, TALL)),
     "nuclear_norm_dims": lambda lib: lib.nuclear_norm(t(lib, BATCH), (0, 2), True),
+    # finite differences
+    "gradient": lambda lib: lib.gradient(t(lib, BATCH)),
+    "gradient_int_dim": lambda lib: lib.gradient(lib.arange(12).reshape(3, 4), dim=1),
+    "gradient_spacing_dims": lambda lib: lib.gradient(
+        t(lib, TALL), spacing=[0.5, 2.0], dim=(1, 0), edge_order=2
+    ),
+    "gradient_coordinates": lambda lib: lib.gradient(
+        t(lib, TALL), spacing=(t(lib, np.array([0.0, 1.0, 1.5, 4.0])),), dim=0
+    ),
+    "gradient_coordinates_edge_order_2": lambda lib: lib.gradient(
+        t(lib, TALL), spacing=(t(lib, np.array([0.0, 1.0, 1.5])),), dim=-1, edge_order=2
+    ),
+    # histograms
+    "histogram": lambda lib: lib.histogram(t(lib, SAMPLES), 7),
+    "histogram_float32_range": lambda lib: lib.histogram(t(lib, SAMPLES_2D), 4, range=(-1.0, 1.5)),
+    "histogram_edges_weight_density": lambda lib: t(lib, SAMPLES[:30]).histogram(
+        t(lib, np.array([-2.0, -0.5, 0.0, 0.25, 3.0])),
+        weight=t(lib, WEIGHTS[:30]),
+        density=True,
+    ),
+    "histogram_one_value": lambda lib: lib.histogram(t(lib, np.ones(4)), 2),
+    "histogram_empty": lambda lib: lib.histogram(t(lib, np.zeros(0)), 3),
+    "histogram_edge_values": lambda lib: lib.histogram(
+        t(lib, np.array([0.0, 1.0, 2.0, 3.0, -1.0, 4.0])), 3, range=(0.0, 3.0)
+    ),
+    "histogramdd": lambda lib: lib.histogramdd(t(lib, POINTS[0, :, :2]), bins=[3, 4]),
+    "histogramdd_range_weight": lambda lib: lib.histogramdd(
+        t(lib, POINTS),
+        bins=2,
+        range=[-1.0, 1.0, -2.0, 0.0, 0.0, 2.0],
+        weight=t(lib, WEIGHTS[:40].reshape(2, 20)),
+    ),
+    "histogramdd_edges_density": lambda lib: lib.histogramdd(
+        t(lib, POINTS[1, :, 1:]),
+        bins=[t(lib, np.array([-1.0, 0.0, 2.0])), t(lib, np.array([-3.0, 0.0, 0.5, 1.0]))],
+        density=True,
+    ),
 }
 
 # Outputs defined up to sign (Householder vectors, singular vectors) are compared through
@@ -246,6 +287,17 @@ ERRORS: dict[str, Callable[[Any], Any]] = {
     "vander_scalar": lambda lib: lib.linalg.vander(t(lib, np.array(2.0))),
     "cholesky_solve_shapes": lambda lib: lib.cholesky_solve(t(lib, TALL), t(lib, SPD)),
     "cholesky_inverse_not_square": lambda lib: lib.cholesky_inverse(t(lib, TALL)),
+    "gradient_edge_order": lambda lib: lib.gradient(t(lib, TALL), edge_order=3),
+    "gradient_too_short": lambda lib: lib.gradient(t(lib, TALL[:2]), edge_order=2),
+    "gradient_spacing_length": lambda lib: lib.gradient(t(lib, TALL), spacing=[1.0, 2.0, 3.0]),
+    "gradient_spacing_dims": lambda lib: lib.gradient(t(lib, TALL), spacing=[1.0, 2.0], dim=0),
+    "histogram_integers": lambda lib: lib.histogram(lib.arange(3), 2),
+    "histogram_no_bins": lambda lib: lib.histogram(t(lib, TALL), 0),
+    "histogram_one_edge": lambda lib: lib.histogram(t(lib, TALL), t(lib, np.ones(1))),
+    "histogram_reversed_range": lambda lib: lib.histogram(t(lib, TALL), 2, range=(3.0, 1.0)),
+    "histogram_not_finite": lambda lib: lib.histogram(t(lib, np.array([1.0, np.inf])), 2),
+    "histogram_nan": lambda lib: lib.histogram(t(lib, np.array([np.nan, 1.0])), 2),
+    "histogram_weight_shape": lambda lib: lib.histogram(t(lib, TALL), 2, weight=t(lib, RHS)),
 }
 
 

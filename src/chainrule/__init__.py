@@ -373,7 +373,8 @@ from chainrule.tools import (
 )
 from chainrule.tools.explain import explain
 
-# ---- linear algebra (more): torch's older top-level names for chainrule.linalg's functions
+# ---- linear algebra (more): torch's older top-level names for chainrule.linalg's functions,
+# gradient (finite differences) and the histograms
 from chainrule.ops.linalg_more import (
     chain_matmul,
     cholesky,
@@ -389,6 +390,8 @@ from chainrule.ops.linalg_more import (
     svd,
     triangular_solve,
 )
+from chainrule.ops.finite_differences import gradient
+from chainrule.ops.histograms import histogram, histogramdd
 from chainrule.ops.linalg_more import householder_product as orgqr
 from chainrule.ops.linalg_more import lu_legacy as lu
 from chainrule.ops.linalg_more import lu_solve_legacy as lu_solve

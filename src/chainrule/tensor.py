@@ -1921,6 +1921,11 @@ class Tensor:
     ) -> Tensor:
         return linalg_more.ormqr(self, input2, input3, left, transpose)
 
+    def histogram(
+        self, bins: Any, *, range: Any = None, weight: Any = None, density: builtins.bool = False
+    ) -> Any:
+        return histograms.histogram(self, bins, range=range, weight=weight, density=density)
+
     # ---- end linear algebra (more)
 
     def diagflat(self, offset: builtins.int = 0) -> Tensor:
@@ -2254,6 +2259,7 @@ indexing = import_later(globals(), "chainrule.ops.indexing")
 inplace = import_later(globals(), "chainrule.ops.inplace")
 linalg = import_later(globals(), "chainrule.ops.linalg")
 linalg_more = import_later(globals(), "chainrule.ops.linalg_more")
+histograms = import_later(globals(), "chainrule.ops.histograms")
 nn_ops = import_later(globals(), "chainrule.ops.nn_ops")
 reduce = import_later(globals(), "chainrule.ops.reduce")
 shape = import_later(globals(), "chainrule.ops.shape")
