@@ -352,3 +352,36 @@ def test_deprecated_names_warn_as_torch(name: str) -> None:
     with pytest.warns(UserWarning, match=message) as caught:
         call()
     assert caught[0].filename == __file__  # pointing at the caller
+
+
+LOWRANK_INPUT = RNG.normal(size=(2, 8, 5))
+
+
+@pytest.mark.parametrize(
+    ("name", "x", "options"),
+    [
+        ("svd_lowrank", LOWRANK_INPUT, {"q": 3}),
+        ("svd_lowrank", np.swapaxes(LOWRANK_INPUT, -1, -2), {"q": 4, "niter": 0}),
+        ("pca_lowrank", LOWRANK_INPUT[0], {}),
+        ("pca_lowrank", LOWRANK_INPUT, {"q": 2, "center": False}),
+    ],
+)
+def test_randomized_svd_matches_torch_under_the_same_seed(name: str, x: Any, options: Any) -> None:
+    """The same draws give the same factors (up to each singular pair's sign, which LAPACK
+    chooses) and the same gradients of sign-free functions of them."""
+    results = []
+    for lib in (cr, torch):
+        lib.manual_seed(7)
+        a = lib.tensor(x, requires_grad=True)
+        u, s, v = getattr(lib, name)(a, **options)
+        low_rank = (u * s.unsqueeze(-2)) @ v.mT
+        (low_rank.sin().sum() + s.sum()).backward()
+        results.append([t.detach().numpy() for t in (s, low_rank, u.abs(), v.abs(), a.grad)])
+    for ours, theirs in zip(*results, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-10)
+
+
+def test_pca_lowrank_refuses_a_rank_above_the_matrix_size() -> None:
+    for lib in (cr, torch):
+        with pytest.raises(ValueError, match=r"q\(=4\) must be non-negative integer and not"):
+            lib.pca_lowrank(lib.tensor(TALL), q=4)

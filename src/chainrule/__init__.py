@@ -386,8 +386,10 @@ from chainrule.ops.linalg_more import (
     matrix_exp,
     nuclear_norm,
     ormqr,
+    pca_lowrank,
     qr,
     svd,
+    svd_lowrank,
     triangular_solve,
 )
 from chainrule.ops.finite_differences import gradient

@@ -668,3 +668,76 @@ def nuclear_norm(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tenso
     if isinstance(dim, bool):  # nuclear_norm(input, keepdim)
         dim, keepdim = None, dim
     return linalg.matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim)
+
+
+# ----------------------------------------------------------------------------- randomized
+def _approximate_basis(A: Tensor, q: int, niter: int, M: Tensor | None) -> Tensor:  # noqa: N803
+    """Orthonormal columns ``Q`` with ``Q Q^T (A - M)`` close to ``A - M``: Halko et al.'s
+    randomized range finder with ``niter`` subspace iterations, drawing as PyTorch's
+    ``get_approximate_basis`` does (the same values for the same seed)."""
+    from chainrule.factories import randn
+
+    dtype = A.dtype if A.is_floating_point() else None
+    R = randn(A.shape[-1], q, dtype=dtype)  # noqa: N806
+    X = matmul(A, R)  # noqa: N806
+    if M is not None:
+        X = X - matmul(M, R)  # noqa: N806
+    Q = linalg.qr(X).Q  # noqa: N806
+    for _ in range(niter):
+        X = matmul(A.mT, Q)  # noqa: N806
+        if M is not None:
+            X = X - matmul(M.mT, Q)  # noqa: N806
+        Q = linalg.qr(X).Q  # noqa: N806
+        X = matmul(A, Q)  # noqa: N806
+        if M is not None:
+            X = X - matmul(M, Q)  # noqa: N806
+        Q = linalg.qr(X).Q  # noqa: N806
+    return Q
+
+
+def svd_lowrank(
+    A: Tensor,  # noqa: N803
+    q: int | None = 6,
+    niter: int | None = 2,
+    M: Tensor | None = None,  # noqa: N803
+) -> tuple[Tensor, Tensor, Tensor]:
+    """A rank-``q`` SVD ``(U, S, V)`` of ``A - M`` by random projection (Halko et al. 2009,
+    algorithm 5), drawing from the global generator as PyTorch does: with the same seed the
+    same factors. Differentiable through its QR and SVD steps."""
+    q = 6 if q is None else q
+    niter = 2 if niter is None else niter
+    m, n = A.shape[-2:]
+    if M is not None:
+        M = M.broadcast_to(A.shape)  # noqa: N806
+    if m < n:  # work on the tall transpose
+        A = A.mT  # noqa: N806
+        M = None if M is None else M.mT  # noqa: N806
+    Q = _approximate_basis(A, q, niter, M)  # noqa: N806
+    B = matmul(Q.mT, A)  # noqa: N806
+    if M is not None:
+        B = B - matmul(Q.mT, M)  # noqa: N806
+    U, S, Vh = linalg.svd(B, full_matrices=False)  # noqa: N806
+    U, V = matmul(Q, U), Vh.mT  # noqa: N806
+    return (V, S, U) if m < n else (U, S, V)
+
+
+def pca_lowrank(
+    A: Tensor,  # noqa: N803
+    q: int | None = None,
+    center: bool = True,
+    niter: int = 2,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """:func:`svd_lowrank` of ``A`` less its column means (``center``), ``q`` at most
+    ``min(6, m, n)`` by default: principal directions in ``V``."""
+    m, n = A.shape[-2:]
+    if q is None:
+        q = min(6, m, n)
+    elif not 0 <= q <= min(m, n):
+        raise ValueError(
+            f"q(={q}) must be non-negative integer and not greater than min(m, n)={min(m, n)}"
+        )
+    if not niter >= 0:
+        raise ValueError(f"niter(={niter}) must be non-negative integer")
+    if not center:
+        return svd_lowrank(A, q, niter)
+    return svd_lowrank(A - A.mean(dim=(-2,), keepdim=True), q, niter)
