@@ -93,6 +93,7 @@ VALUE_READ_ROWS = (
     "linalg_lstsq_tall",
     "linalg_lstsq_wide_gelsd",
     "linalg_cond",
+    "linalg_cond_fro",  # inv_ex's info
     "svd_legacy",
     "nuclear_norm",
     "linalg_inv_ex",

@@ -114,6 +114,9 @@ CASES: dict[str, Callable[[Any], Any]] = {
     "matrix_exp_float32_method": lambda lib: t(lib, SQUARE.astype(np.float32)).matrix_exp(),
     "matrix_exp_empty": lambda lib: lib.linalg.matrix_exp(t(lib, np.zeros((0, 0)))),
     "cond": lambda lib: lib.linalg.cond(t(lib, TALL)),
+    "cond_singular": lambda lib: tuple(
+        lib.linalg.cond(t(lib, np.stack([SINGULAR, SQUARE])), p) for p in ("fro", 1, float("inf"))
+    ),
     "cond_orders": lambda lib: tuple(
         lib.linalg.cond(t(lib, BATCH), p) for p in (-2, 1, -1, "fro", "nuc", float("inf"))
     ),
@@ -287,6 +290,10 @@ ERRORS: dict[str, Callable[[Any], Any]] = {
     "vander_scalar": lambda lib: lib.linalg.vander(t(lib, np.array(2.0))),
     "cholesky_solve_shapes": lambda lib: lib.cholesky_solve(t(lib, TALL), t(lib, SPD)),
     "cholesky_inverse_not_square": lambda lib: lib.cholesky_inverse(t(lib, TALL)),
+    "matrix_rank_removed": lambda lib: lib.matrix_rank(t(lib, SQUARE)),
+    "lstsq_removed": lambda lib: lib.lstsq(t(lib, RHS), t(lib, SQUARE)),
+    "eig_removed": lambda lib: lib.eig(t(lib, SQUARE)),
+    "symeig_removed": lambda lib: lib.symeig(t(lib, SQUARE)),
     "gradient_edge_order": lambda lib: lib.gradient(t(lib, TALL), edge_order=3),
     "gradient_too_short": lambda lib: lib.gradient(t(lib, TALL[:2]), edge_order=2),
     "gradient_spacing_length": lambda lib: lib.gradient(t(lib, TALL), spacing=[1.0, 2.0, 3.0]),
@@ -320,6 +327,13 @@ def test_complex_results_are_refused_naming_the_symmetric_versions(name: str) ->
     instead = {"eig": "eigh", "eigvals": "eigvalsh"}[name]
     with pytest.raises(TypeError, match=f"complex dtypes are not supported.*linalg.{instead}"):
         getattr(cr.linalg, name)(cr.tensor(SQUARE))
+
+
+def test_solve_triangular_refuses_a_zero_on_the_diagonal() -> None:
+    """PyTorch divides by it (inf and nan); chainrule refuses with its LinAlgError."""
+    a = cr.tensor([[0.0, 1.0], [0.0, 1.0]])
+    with pytest.raises(cr.linalg.LinAlgError, match="zero on its diagonal"):
+        cr.linalg.solve_triangular(a, cr.ones(2, 1), upper=True)
 
 
 def test_geqrf_refuses_to_record_a_gradient_it_has_not() -> None:

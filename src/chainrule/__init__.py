@@ -394,9 +394,13 @@ from chainrule.ops.linalg_more import (
 )
 from chainrule.ops.finite_differences import gradient
 from chainrule.ops.histograms import histogram, histogramdd
+from chainrule.ops.linalg_more import eig_removed as eig
 from chainrule.ops.linalg_more import householder_product as orgqr
+from chainrule.ops.linalg_more import lstsq_removed as lstsq
 from chainrule.ops.linalg_more import lu_legacy as lu
 from chainrule.ops.linalg_more import lu_solve_legacy as lu_solve
+from chainrule.ops.linalg_more import matrix_rank_removed as matrix_rank
+from chainrule.ops.linalg_more import symeig_removed as symeig
 
 __version__ = "0.1.0"
 

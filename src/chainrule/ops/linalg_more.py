@@ -100,9 +100,15 @@ def solve_triangular(
     triangle = triu(A) if upper else tril(A)
     if unitriangular:
         triangle = _unit_diagonal(triangle)
-    if not left:  # X A = B  <=>  A^T X^T = B^T
-        return Solve()(triangle.mT, B.mT).mT
-    return Solve()(triangle, B)
+    try:
+        if not left:  # X A = B  <=>  A^T X^T = B^T
+            return Solve()(triangle.mT, B.mT).mT
+        return Solve()(triangle, B)
+    except xp.linalg.LinAlgError:
+        raise LinAlgError(
+            "linalg.solve_triangular: the triangular matrix has a zero on its diagonal (PyTorch "
+            "returns inf and nan there; chainrule refuses)"
+        ) from None
 
 
 def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
@@ -473,15 +479,19 @@ def matrix_exp(A: Tensor) -> Tensor:  # noqa: N803
 
 
 def cond(A: Tensor, p: Any = None) -> Tensor:  # noqa: N803
-    """The condition number ``norm(A, p) * norm(A^-1, p)``; for ``p`` None, 2 or -2 the ratio
-    of the extreme singular values (rectangular ``A`` allowed)."""
+    """The condition number ``norm(A, p) * norm(A^-1, p)`` (inf for a singular ``A``); for
+    ``p`` None, 2 or -2 the ratio of the extreme singular values (rectangular ``A`` allowed)."""
     if p in (None, 2, -2):
         _matrices(A, "cond", square=False)
         s = linalg.svdvals(A)
         high, low = s[..., 0], s[..., -1]
         return high / low if p != -2 else low / high
     _matrices(A, "cond")
-    return linalg.matrix_norm(A, p) * linalg.matrix_norm(linalg.inv(A), p)
+    inverse, info = inv_ex(A)
+    result = linalg.matrix_norm(A, p) * linalg.matrix_norm(inverse, p)
+    if not physical(info).any():
+        return result
+    return where(physical(info) != 0, xp.asarray(xp.inf, result.dtype.dtype), result)
 
 
 def householder_product(A: Tensor, tau: Tensor) -> Tensor:  # noqa: N803
@@ -541,8 +551,9 @@ def geqrf(input: Tensor) -> geqrf_result:  # noqa: A002
         raise RuntimeError("torch.geqrf: input must have at least 2 dimensions.")
     if _records(input):
         raise RuntimeError("the derivative for 'geqrf' is not implemented.")
-    h, tau = xp.linalg.qr(input._data, mode="raw")
-    return geqrf_result(_make(xp.ascontiguousarray(xp.swapaxes(h, -1, -2))), _make(tau))
+    h, tau = xp.linalg.qr(physical(input), mode="raw")
+    a = xp.ascontiguousarray(xp.swapaxes(h, -1, -2))
+    return geqrf_result(_like(input, a), _like(input, tau))
 
 
 # ----------------------------------------------------------------------------- tensor shapes
@@ -741,3 +752,50 @@ def pca_lowrank(
     if not center:
         return svd_lowrank(A, q, niter)
     return svd_lowrank(A - A.mean(dim=(-2,), keepdim=True), q, niter)
+
+
+# ------------------------------------------------------------------ names PyTorch has removed
+_REMOVED = "This function was deprecated since version 1.9 and is now removed."
+
+
+def _removed(name: str, message: str) -> Any:
+    def removed(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError(f"{_REMOVED}{message}")
+
+    removed.__name__ = removed.__qualname__ = name
+    removed.__doc__ = "Removed from PyTorch: raises its error, which names what replaces it."
+    return removed
+
+
+matrix_rank_removed = _removed(
+    "matrix_rank",
+    "\nPlease use the `torch.linalg.matrix_rank` function instead. The parameter 'symmetric' "
+    "was renamed in `torch.linalg.matrix_rank()` to 'hermitian'.",
+)
+lstsq_removed = _removed(
+    "lstsq",
+    " `torch.lstsq` is deprecated in favor of `torch.linalg.lstsq`.\n`torch.linalg.lstsq` has "
+    "reversed arguments and does not return the QR decomposition in the returned tuple "
+    "(although it returns other information about the problem).\n\nTo get the QR "
+    "decomposition consider using `torch.linalg.qr`.\n\nThe returned solution in "
+    "`torch.lstsq` stored the residuals of the solution in the last m - n columns of the "
+    "returned value whenever m > n. In torch.linalg.lstsq, the residuals are in the field "
+    "'residuals' of the returned named tuple.\n\nThe unpacking of the solution, as in\nX, _ = "
+    "torch.lstsq(B, A).solution[:A.size(1)]\nshould be replaced with:\nX = "
+    "torch.linalg.lstsq(A, B).solution",
+)
+eig_removed = _removed(
+    "eig",
+    " `torch.linalg.eig` returns complex tensors of dtype `cfloat` or `cdouble` rather than "
+    "real tensors mimicking complex tensors.\n\nL, _ = torch.eig(A) should be replaced "
+    "with:\nL_complex = torch.linalg.eigvals(A)\n\nand\n\nL, V = torch.eig(A, "
+    "eigenvectors=True) should be replaced with:\nL_complex, V_complex = torch.linalg.eig(A)",
+)
+symeig_removed = _removed(
+    "symeig",
+    " The default behavior has changed from using the upper triangular portion of the matrix "
+    "by default to using the lower triangular portion.\n\nL, _ = torch.symeig(A, "
+    "upper=upper) should be replaced with:\nL = torch.linalg.eigvalsh(A, UPLO='U' if upper "
+    "else 'L')\n\nand\n\nL, V = torch.symeig(A, eigenvectors=True) should be replaced "
+    "with:\nL, V = torch.linalg.eigh(A, UPLO='U' if upper else 'L')",
+)
