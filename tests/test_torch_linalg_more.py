@@ -88,6 +88,13 @@ CASES: dict[str, Callable[[Any], Any]] = {
     "lu_solve_adjoint": lambda lib: _lu_solve(lib, True, True),
     "lu_solve_right": lambda lib: _lu_solve(lib, False, False),
     "lu_solve_right_adjoint": lambda lib: _lu_solve(lib, False, True),
+    "lu_solve_batch_broadcasts": lambda lib: lib.linalg.lu_solve(
+        *lib.linalg.lu_factor(t(lib, BATCH)), t(lib, np.stack([RHS] * 3)[:, None])
+    ),
+    "lu_solve_right_batch": lambda lib: lib.linalg.lu_solve(
+        *lib.linalg.lu_factor(t(lib, BATCH)), t(lib, RHS.T), left=False
+    ),
+    "lu_empty": lambda lib: lib.linalg.lu(t(lib, np.zeros((2, 0, 0)))),
     "lu_legacy_infos": lambda lib: lib.lu(t(lib, BATCH), get_infos=True),
     "lu_legacy_method": lambda lib: t(lib, SQUARE).lu(),
     "lu_legacy_singular_does_not_raise": lambda lib: lib.lu(t(lib, SINGULAR)),
@@ -96,6 +103,9 @@ CASES: dict[str, Callable[[Any], Any]] = {
     "inv_ex": lambda lib: lib.linalg.inv_ex(t(lib, BATCH)),
     "inv_ex_info": lambda lib: lib.linalg.inv_ex(t(lib, np.stack([SQUARE, SINGULAR]))).info,
     "solve_ex": lambda lib: lib.linalg.solve_ex(t(lib, SQUARE), t(lib, RHS)),
+    "solve_ex_right": lambda lib: lib.linalg.solve_ex(
+        t(lib, BATCH), t(lib, np.stack([RHS.T] * 2)), left=False
+    ),
     "solve_ex_info": lambda lib: lib.linalg.solve_ex(t(lib, SINGULAR), t(lib, RHS)).info,
     "cholesky_ex": lambda lib: lib.linalg.cholesky_ex(t(lib, SPD), upper=True),
     "cholesky_ex_info": lambda lib: (
