@@ -28,6 +28,10 @@ RHS = RNG.uniform(-1, 1, (3, 2))
 SPD = SQUARE @ SQUARE.T + np.eye(3)
 SINGULAR = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]])
 NOT_PD = np.array([[4.0, 2.0, 0.0], [2.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+SYMMETRIC = RNG.normal(size=(2, 5, 5))
+SYMMETRIC = SYMMETRIC + np.swapaxes(SYMMETRIC, -1, -2)
+SYMMETRIC[:, 0, 0] = 0.0
+RHS5 = RNG.uniform(-1, 1, (5, 2))
 SAMPLES = RNG.normal(size=50)
 SAMPLES_2D = RNG.normal(size=(5, 6)).astype(np.float32)
 WEIGHTS = RNG.uniform(size=50)
@@ -110,6 +114,13 @@ CASES: dict[str, Callable[[Any], Any]] = {
     "cholesky_ex": lambda lib: lib.linalg.cholesky_ex(t(lib, SPD), upper=True),
     "cholesky_ex_info": lambda lib: (
         lib.linalg.cholesky_ex(t(lib, np.stack([SPD, NOT_PD, -SPD]))).info
+    ),
+    # LDL (Bunch-Kaufman: a zero corner forces a 2 x 2 block)
+    "ldl_factor": lambda lib: lib.linalg.ldl_factor(t(lib, SPD)),
+    "ldl_factor_ex_blocks": lambda lib: lib.linalg.ldl_factor_ex(t(lib, SYMMETRIC)),
+    "ldl_factor_ex_zeros": lambda lib: lib.linalg.ldl_factor_ex(t(lib, np.zeros((2, 3, 3)))),
+    "ldl_solve": lambda lib: lib.linalg.ldl_solve(
+        *lib.linalg.ldl_factor(t(lib, SYMMETRIC), hermitian=True), t(lib, RHS5)
     ),
     # least squares
     "lstsq_tall": lambda lib: lib.linalg.lstsq(t(lib, TALL), t(lib, TALL[:, :2])),
@@ -300,6 +311,14 @@ ERRORS: dict[str, Callable[[Any], Any]] = {
     "vander_scalar": lambda lib: lib.linalg.vander(t(lib, np.array(2.0))),
     "cholesky_solve_shapes": lambda lib: lib.cholesky_solve(t(lib, TALL), t(lib, SPD)),
     "cholesky_inverse_not_square": lambda lib: lib.cholesky_inverse(t(lib, TALL)),
+    "ldl_not_square": lambda lib: lib.linalg.ldl_factor(t(lib, TALL)),
+    "ldl_vector": lambda lib: lib.linalg.ldl_factor_ex(t(lib, RHS[:, 0])),
+    "ldl_solve_shapes": lambda lib: lib.linalg.ldl_solve(
+        *lib.linalg.ldl_factor(t(lib, SPD)), t(lib, TALL)
+    ),
+    "ldl_solve_vector": lambda lib: lib.linalg.ldl_solve(
+        *lib.linalg.ldl_factor(t(lib, SPD)), t(lib, RHS[:, 0])
+    ),
     "matrix_rank_removed": lambda lib: lib.matrix_rank(t(lib, SQUARE)),
     "lstsq_removed": lambda lib: lib.lstsq(t(lib, RHS), t(lib, SQUARE)),
     "eig_removed": lambda lib: lib.eig(t(lib, SQUARE)),
@@ -344,6 +363,28 @@ def test_solve_triangular_refuses_a_zero_on_the_diagonal() -> None:
     a = cr.tensor([[0.0, 1.0], [0.0, 1.0]])
     with pytest.raises(cr.linalg.LinAlgError, match="zero on its diagonal"):
         cr.linalg.solve_triangular(a, cr.ones(2, 1), upper=True)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: cr.linalg.ldl_factor(cr.tensor(SPD, requires_grad=True)),
+        lambda: cr.linalg.ldl_solve(
+            *cr.linalg.ldl_factor(cr.tensor(SPD)), cr.tensor(RHS, requires_grad=True)
+        ),
+    ],
+)
+def test_ldl_refuses_to_record_a_gradient_it_has_not(call: Any) -> None:
+    with pytest.raises(RuntimeError, match=r"derivative for aten::linalg_ldl_\w+ is not"):
+        call()
+
+
+def test_ldl_factor_of_a_singular_matrix_raises() -> None:
+    """PyTorch's check fails with an internal assertion; chainrule says what happened."""
+    with pytest.raises(RuntimeError, match="INTERNAL ASSERT"):
+        torch.linalg.ldl_factor(torch.zeros(3, 3))
+    with pytest.raises(RuntimeError, match="the diagonal block 1 of D is zero"):
+        cr.linalg.ldl_factor(cr.zeros(3, 3))
 
 
 def test_geqrf_refuses_to_record_a_gradient_it_has_not() -> None:

@@ -345,6 +345,7 @@ def _cutoff(A: Any, s: Any, atol: float | None, rtol: float | None) -> Any:  # n
 # ---- linear algebra (more): triangular and Cholesky solves, LU, least squares, matrix_exp,
 # Householder products, tensor solves and the *_ex variants, from chainrule.ops.linalg_more
 # (imported last: it builds on the functions above)
+from chainrule.ops import ldl as _ldl  # noqa: E402
 from chainrule.ops import linalg_more as _more  # noqa: E402
 from chainrule.ops.linalg import matmul as matmul  # noqa: E402
 
@@ -366,3 +367,6 @@ solve_triangular = _more.solve_triangular
 tensorinv = _more.tensorinv
 tensorsolve = _more.tensorsolve
 vander = _more.vander
+ldl_factor = _ldl.ldl_factor
+ldl_factor_ex = _ldl.ldl_factor_ex
+ldl_solve = _ldl.ldl_solve
