@@ -1926,6 +1926,15 @@ class Tensor:
     ) -> Any:
         return histograms.histogram(self, bins, range=range, weight=weight, density=density)
 
+    def lstsq(self, A: Tensor) -> Any:  # noqa: N803 - removed from PyTorch: its error
+        return linalg_more.lstsq_removed(self, A)
+
+    def eig(self, eigenvectors: builtins.bool = False) -> Any:  # removed: PyTorch's error
+        return linalg_more.eig_removed(self, eigenvectors)
+
+    def symeig(self, eigenvectors: builtins.bool = False) -> Any:  # removed: PyTorch's error
+        return linalg_more.symeig_removed(self, eigenvectors)
+
     # ---- end linear algebra (more)
 
     def diagflat(self, offset: builtins.int = 0) -> Tensor:
