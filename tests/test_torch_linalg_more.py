@@ -319,6 +319,15 @@ ERRORS: dict[str, Callable[[Any], Any]] = {
     "ldl_solve_vector": lambda lib: lib.linalg.ldl_solve(
         *lib.linalg.ldl_factor(t(lib, SPD)), t(lib, RHS[:, 0])
     ),
+    "ormqr_rows": lambda lib: lib.ormqr(t(lib, TALL), t(lib, np.ones(3)), t(lib, RHS)),
+    "ormqr_columns": lambda lib: lib.ormqr(
+        t(lib, TALL), t(lib, np.ones(3)), t(lib, RHS.T), left=False
+    ),
+    "ormqr_tau": lambda lib: lib.ormqr(t(lib, TALL), t(lib, np.ones(2)), t(lib, TALL)),
+    "ormqr_other_vector": lambda lib: lib.ormqr(t(lib, TALL), t(lib, np.ones(3)), t(lib, RHS[0])),
+    "ormqr_input_vector": lambda lib: lib.ormqr(t(lib, RHS[0]), t(lib, np.ones(3)), t(lib, TALL)),
+    "ormqr_tau_dims": lambda lib: lib.ormqr(t(lib, TALL), t(lib, np.ones((1, 3))), t(lib, TALL)),
+    "geqrf_vector": lambda lib: lib.geqrf(t(lib, RHS[0])),
     "matrix_rank_removed": lambda lib: lib.matrix_rank(t(lib, SQUARE)),
     "lstsq_removed": lambda lib: lib.lstsq(t(lib, RHS), t(lib, SQUARE)),
     "eig_removed": lambda lib: lib.eig(t(lib, SQUARE)),

@@ -539,6 +539,23 @@ def ormqr(
 ) -> Tensor:
     """``other`` multiplied by the full ``Q`` whose reflectors ``input`` and ``tau`` hold
     (:func:`geqrf`'s): ``Q C``, ``Q^T C``, ``C Q`` or ``C Q^T``."""
+    name = "torch.ormqr"
+    if input.ndim < 2:
+        raise RuntimeError(f"{name}: input must have at least 2 dimensions.")
+    if other.ndim < 2:
+        raise RuntimeError(f"{name}: other must have at least 2 dimensions.")
+    if tau.ndim != input.ndim - 1:
+        raise RuntimeError(
+            f"{name}: Expected tau to have one dimension less than input, but got tau.ndim "
+            f"equal to {tau.ndim} and input.ndim is equal to {input.ndim}"
+        )
+    side = -2 if left else -1
+    if other.shape[side] != input.shape[-2]:
+        raise RuntimeError(f"{name}: other.shape[{side}] must be equal to input.shape[-2]")
+    if tau.shape[-1] != min(other.shape[side], input.shape[-1]):
+        raise RuntimeError(
+            f"{name}: tau.shape[-1] must be equal to min(other.shape[{side}], input.shape[-1])"
+        )
     if left:
         return _reflect(input, tau, other, transpose)
     return _reflect(input, tau, other.mT, not transpose).mT
