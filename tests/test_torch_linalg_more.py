@@ -32,6 +32,7 @@ SYMMETRIC = RNG.normal(size=(2, 5, 5))
 SYMMETRIC = SYMMETRIC + np.swapaxes(SYMMETRIC, -1, -2)
 SYMMETRIC[:, 0, 0] = 0.0
 RHS5 = RNG.uniform(-1, 1, (5, 2))
+VECTOR = np.ones(3)
 SAMPLES = RNG.normal(size=50)
 SAMPLES_2D = RNG.normal(size=(5, 6)).astype(np.float32)
 WEIGHTS = RNG.uniform(size=50)
@@ -328,6 +329,40 @@ ERRORS: dict[str, Callable[[Any], Any]] = {
     "ormqr_input_vector": lambda lib: lib.ormqr(t(lib, RHS[0]), t(lib, np.ones(3)), t(lib, TALL)),
     "ormqr_tau_dims": lambda lib: lib.ormqr(t(lib, TALL), t(lib, np.ones((1, 3))), t(lib, TALL)),
     "geqrf_vector": lambda lib: lib.geqrf(t(lib, RHS[0])),
+    "inv_ex_rect": lambda lib: lib.linalg.inv_ex(t(lib, TALL)),
+    "cholesky_ex_rect": lambda lib: lib.linalg.cholesky_ex(t(lib, TALL)),
+    "solve_ex_rect": lambda lib: lib.linalg.solve_ex(t(lib, TALL), t(lib, TALL)),
+    "solve_ex_shapes": lambda lib: lib.linalg.solve_ex(t(lib, SQUARE), t(lib, TALL)),
+    "matrix_exp_vec": lambda lib: lib.linalg.matrix_exp(t(lib, VECTOR)),
+    "lu_vec": lambda lib: lib.linalg.lu(t(lib, VECTOR)),
+    "lu_factor_vec": lambda lib: lib.linalg.lu_factor(t(lib, VECTOR)),
+    "lu_int": lambda lib: lib.linalg.lu(lib.tensor([[1, 2], [3, 4]])),
+    "lstsq_vec": lambda lib: lib.linalg.lstsq(t(lib, VECTOR), t(lib, VECTOR)),
+    "cond_vec": lambda lib: lib.linalg.cond(t(lib, VECTOR)),
+    "cond_fro_rect": lambda lib: lib.linalg.cond(t(lib, TALL), "fro"),
+    "cond_bad": lambda lib: lib.linalg.cond(t(lib, SQUARE), 3),
+    "householder_vec": lambda lib: lib.linalg.householder_product(t(lib, VECTOR), t(lib, VECTOR)),
+    "cholesky_solve_vec": lambda lib: lib.cholesky_solve(t(lib, VECTOR), t(lib, SQUARE)),
+    "cholesky_inverse_vec": lambda lib: lib.cholesky_inverse(t(lib, VECTOR)),
+    "solve_tri_int": lambda lib: lib.linalg.solve_triangular(
+        lib.tensor([[1, 0], [0, 1]]), lib.tensor([[1], [1]]), upper=True
+    ),
+    "solve_tri_batch": lambda lib: lib.linalg.solve_triangular(
+        t(lib, np.ones((2, 3, 3))), t(lib, np.ones((3, 3, 1))), upper=True
+    ),
+    "matrix_exp_int": lambda lib: lib.linalg.matrix_exp(lib.tensor([[1, 0], [0, 1]])),
+    "vander_float_n0": lambda lib: lib.linalg.vander(t(lib, VECTOR), N=0),
+    "lu_unpack_vec": lambda lib: lib.lu_unpack(
+        t(lib, VECTOR), lib.tensor([1, 2, 3], dtype=lib.int32)
+    ),
+    "lu_solve_vec": lambda lib: lib.linalg.lu_solve(
+        t(lib, SQUARE), lib.tensor([1, 2, 3], dtype=lib.int32), t(lib, VECTOR)
+    ),
+    "svd_legacy_vec": lambda lib: lib.svd(t(lib, VECTOR)),
+    "qr_legacy_vec": lambda lib: lib.qr(t(lib, VECTOR)),
+    "gradient_dim_range": lambda lib: lib.gradient(t(lib, TALL), dim=2),
+    "histogramdd_bins_len": lambda lib: lib.histogramdd(t(lib, TALL), bins=[2, 2]),
+    "histogram_range_len": lambda lib: lib.histogram(t(lib, VECTOR), 2, range=(0.0,)),
     "matrix_rank_removed": lambda lib: lib.matrix_rank(t(lib, SQUARE)),
     "lstsq_removed": lambda lib: lib.lstsq(t(lib, RHS), t(lib, SQUARE)),
     "eig_removed": lambda lib: lib.eig(t(lib, SQUARE)),

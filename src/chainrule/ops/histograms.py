@@ -70,6 +70,15 @@ def histogramdd(
     if weight is not None and tuple(weight.shape) != tuple(input.shape[:-1]):
         _refuse_weight(input, weight)
     counts = [bins] * d if isinstance(bins, int) else list(bins)
+    if len(counts) != d:
+        raise RuntimeError(
+            "histogramdd: The size of bins must be equal to the innermost dimension of the input."
+        )
+    if range is not None and len(range) != 2 * d:
+        raise RuntimeError(
+            f"torch.histogramdd: for a {d}-dimensional histogram range should have {2 * d} "
+            f"elements, but got {len(range)}"
+        )
     edges = [_edges(points[:, i], counts[i], range, i, input) for i in builtins.range(d)]
     sizes = tuple(len(e) - 1 for e in edges)
     inside = xp.ones(len(points), dtype=bool)

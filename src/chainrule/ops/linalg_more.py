@@ -20,10 +20,11 @@ import warnings
 from collections import namedtuple
 from typing import Any
 
-from chainrule import linalg
+from chainrule import dtypes, linalg
 from chainrule._array import xp
 from chainrule.autodiff.batching import physical, unwrap, wrap
 from chainrule.linalg import LinAlgError, _matrices, _records
+from chainrule.ops.broadcast import broadcast_shape
 from chainrule.ops.decompositions import LU, MatrixExp, Solve, lu_arrays, permutation_arrays
 from chainrule.ops.elementwise import where
 from chainrule.ops.linalg import matmul, tril, triu
@@ -67,6 +68,21 @@ def _unit_diagonal(A: Tensor) -> Tensor:  # noqa: N803
     return where(xp.eye(n, dtype=bool), xp.ones((), dtype=A.dtype.dtype), A)
 
 
+def _refuse_integers(A: Tensor, kernel: str) -> None:  # noqa: N803
+    """PyTorch's error for a LAPACK kernel given integers."""
+    if not A.is_floating_point():
+        raise NotImplementedError(
+            f"\"{kernel}\" not implemented for '{dtypes.scalar_type_name(A.dtype.dtype)}'"
+        )
+
+
+def _refuse_vectors(A: Tensor, op: str) -> None:  # noqa: N803
+    if A.ndim < 2:
+        raise RuntimeError(
+            f"{op}: Expected tensor with 2 or more dimensions. Got size: {list(A.shape)} instead"
+        )
+
+
 def _refuse_fewer_dims(B: Tensor, op: str) -> None:  # noqa: N803
     if B.ndim < 2:
         raise RuntimeError(f"{op}: The input tensor B must have at least 2 dimensions.")
@@ -88,6 +104,8 @@ def solve_triangular(
         raise TypeError(
             'linalg_solve_triangular() missing 1 required positional arguments: "upper"'
         )
+    if A.ndim >= 2:
+        _refuse_integers(A, "triangular_solve_cpu")
     _matrices(A, "solve_triangular")
     _refuse_fewer_dims(B, "linalg.solve_triangular")
     n = A.shape[-1]
@@ -97,6 +115,7 @@ def solve_triangular(
             f"linalg.solve_triangular: Incompatible shapes of A and B for the equation "
             f"{equation} ({A.shape[-2]}x{n} and {B.shape[-2]}x{B.shape[-1]})"
         )
+    broadcast_shape(tuple(B.shape[:-2]), tuple(A.shape[:-2]))  # PyTorch's order in its error
     triangle = triu(A) if upper else tril(A)
     if unitriangular:
         triangle = _unit_diagonal(triangle)
@@ -114,8 +133,12 @@ def solve_triangular(
 def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
     """``X`` with ``A X = B`` for ``A = L L^T`` (``U^T U`` when ``upper``), from ``A``'s
     Cholesky factor: two triangular solves."""
+    if B.ndim < 2:
+        raise RuntimeError(
+            f"b should have at least 2 dimensions, but has {B.ndim} dimensions instead"
+        )
     _matrices(L, "cholesky_solve")
-    if B.ndim < 2 or B.shape[-2] != L.shape[-1]:
+    if B.shape[-2] != L.shape[-1]:
         n = L.shape[-1]
         raise RuntimeError(
             f"Incompatible matrix sizes for cholesky_solve: each A matrix is {n} by {n} but "
@@ -171,6 +194,8 @@ def _refuse_no_pivoting(pivot: bool, op: str) -> None:
 def lu(A: Tensor, *, pivot: bool = True) -> lu_result:  # noqa: N803
     """``A = P L U``: ``P`` a permutation, ``L`` unit lower triangular (m x k), ``U`` upper
     triangular (k x n), ``k = min(m, n)``; partial pivoting as LAPACK's."""
+    _refuse_vectors(A, "linalg.lu")
+    _refuse_integers(A, "lu_cpu")
     _matrices(A, "lu", square=False)
     _refuse_no_pivoting(pivot, "linalg.lu")
     return _lu(A)[0]
@@ -212,6 +237,8 @@ def lu_factor_ex(
 ) -> lu_factor_ex_result:
     """``(LU, pivots, info)``: ``L`` and ``U`` packed in one matrix, LAPACK's 1-based int32
     row swaps, and ``info`` (int32), the 1-based index of the first zero pivot or 0."""
+    _refuse_vectors(A, "torch.lu_factor_ex")
+    _refuse_integers(A, "lu_cpu")
     _matrices(A, "lu_factor_ex", square=False)
     _refuse_no_pivoting(pivot, "linalg.lu_factor_ex")
     (_, lower, upper), pivots, info = _lu(A)
@@ -223,6 +250,8 @@ def lu_factor_ex(
 def lu_factor(A: Tensor, *, pivot: bool = True) -> lu_factor_result:  # noqa: N803
     """``(LU, pivots)`` of :func:`lu_factor_ex`; a zero pivot raises, as ``lu_solve`` would
     divide by it."""
+    _refuse_vectors(A, "torch.lu_factor")
+    _refuse_integers(A, "lu_cpu")
     _matrices(A, "lu_factor", square=False)
     _refuse_no_pivoting(pivot, "linalg.lu_factor")
     (_, lower, upper), pivots, info = _lu(A)
@@ -250,6 +279,7 @@ def lu_unpack(
 ) -> lu_result:
     """``(P, L, U)`` from :func:`lu_factor`'s packed matrix and pivots (``L`` and ``U``
     differentiable in the packed matrix; empty where not asked for)."""
+    _refuse_vectors(LU_data, "torch.lu_unpack")
     m, n = LU_data.shape[-2:]
     k = min(m, n)
     empty = LU_data.new_zeros((0,))
@@ -335,7 +365,7 @@ def _info_of(data: Any) -> Any:
 def inv_ex(A: Tensor, *, check_errors: bool = False) -> inv_ex_result:  # noqa: N803
     """``(inverse, info)``: ``info`` (int32) is 0, or the 1-based index of LU's first zero
     pivot, where that matrix's inverse is nan (PyTorch's holds inf and nan there)."""
-    _matrices(A, "inv_ex")
+    _matrices(A, "inv")
     info = _info_of(physical(A))
     if check_errors and info.any():
         raise LinAlgError(
@@ -353,7 +383,7 @@ def solve_ex(
     check_errors: bool = False,
 ) -> solve_ex_result:
     """``(solve(A, B), info)``, ``info`` as in :func:`inv_ex`."""
-    _matrices(A, "solve_ex")
+    _matrices(A, "solve")
     info = _info_of(physical(A))
     if check_errors and info.any():
         raise LinAlgError(
@@ -373,7 +403,7 @@ def cholesky_ex(
     """``(L, info)``: ``info`` (int32) is 0, or the order of the first leading minor that is
     not positive-definite, where that matrix's factor is nan (PyTorch's holds LAPACK's
     partial factorization)."""
-    _matrices(A, "cholesky_ex")
+    _matrices(A, "cholesky")
     data = physical(A)
     info = _cholesky_info(data)
     if check_errors and info.any():
@@ -441,6 +471,8 @@ def lstsq(
     ``A X = B``, as ``pinv(A) @ B`` (whose derivative is PyTorch's rule), with the
     ``residuals``, ``rank`` and ``singular_values`` the ``driver`` reports (default ``gelsy``:
     the rank only)."""
+    if A.ndim < 2:
+        raise RuntimeError("torch.linalg.lstsq: input must have at least 2 dimensions.")
     _matrices(A, "lstsq", square=False)
     driver = "gelsy" if driver is None else driver
     if driver not in _DRIVERS:
@@ -474,6 +506,11 @@ def lstsq(
 # ----------------------------------------------------------------------------- matrix functions
 def matrix_exp(A: Tensor) -> Tensor:  # noqa: N803
     """``exp(A) = I + A + A^2 / 2 + ...`` of a (batch of) square matrices."""
+    if not A.is_floating_point():
+        raise RuntimeError(
+            "linalg.matrix_exp: Expected a floating point or complex tensor as input. Got "
+            f"{dtypes.scalar_type_name(A.dtype.dtype)}"
+        )
     _matrices(A, "matrix_exp")
     return MatrixExp()(A)
 
@@ -481,12 +518,16 @@ def matrix_exp(A: Tensor) -> Tensor:  # noqa: N803
 def cond(A: Tensor, p: Any = None) -> Tensor:  # noqa: N803
     """The condition number ``norm(A, p) * norm(A^-1, p)`` (inf for a singular ``A``); for
     ``p`` None, 2 or -2 the ratio of the extreme singular values (rectangular ``A`` allowed)."""
+    if A.ndim < 2:
+        raise RuntimeError("linalg.cond: The input tensor must have at least 2 dimensions.")
+    if p not in (None, 2, -2, 1, -1, "fro", "nuc", float("inf"), float("-inf")):
+        raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
     if p in (None, 2, -2):
         _matrices(A, "cond", square=False)
         s = linalg.svdvals(A)
         high, low = s[..., 0], s[..., -1]
         return high / low if p != -2 else low / high
-    _matrices(A, "cond")
+    _matrices(A, f"cond(ord={p})")
     inverse, info = inv_ex(A)
     result = linalg.matrix_norm(A, p) * linalg.matrix_norm(inverse, p)
     if not physical(info).any():
@@ -664,6 +705,11 @@ def qr(input: Tensor, some: bool = True) -> Any:  # noqa: A002
 def svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> svd_result:  # noqa: A002
     """PyTorch's older ``torch.svd``: ``(U, S, V)`` with ``V`` (not ``Vh``); without
     ``compute_uv`` the vectors are zeros of the full sizes."""
+    if input.ndim < 2:
+        raise RuntimeError(
+            f"linalg.svd: input should have at least 2 dimensions, but has {input.ndim} "
+            "dimensions instead"
+        )
     m, n = input.shape[-2:]
     if not compute_uv:
         s = linalg.svdvals(input)
