@@ -73,6 +73,9 @@ CASES: dict[str, Callable[[Any], Any]] = {
     "cholesky_solve_upper_method": lambda lib: t(lib, RHS).cholesky_solve(
         lib.linalg.cholesky(t(lib, SPD), upper=True), upper=True
     ),
+    "cholesky_solve_broadcasts": lambda lib: lib.cholesky_solve(
+        t(lib, np.stack([RHS] * 3)[:, None]), lib.linalg.cholesky(t(lib, np.stack([SPD, 2 * SPD])))
+    ),
     "cholesky_inverse": lambda lib: lib.cholesky_inverse(lib.linalg.cholesky(t(lib, SPD))),
     "cholesky_inverse_upper_method": lambda lib: lib.linalg.cholesky(
         t(lib, SPD), upper=True
@@ -128,6 +131,9 @@ CASES: dict[str, Callable[[Any], Any]] = {
     "lstsq_vector": lambda lib: lib.linalg.lstsq(t(lib, TALL), t(lib, TALL[:, 0])),
     "lstsq_gelsd": lambda lib: lib.linalg.lstsq(t(lib, TALL), t(lib, TALL[:, :2]), driver="gelsd"),
     "lstsq_gelss_wide": lambda lib: lib.linalg.lstsq(t(lib, WIDE), t(lib, RHS), driver="gelss"),
+    "lstsq_broadcasts": lambda lib: lib.linalg.lstsq(
+        t(lib, np.stack([TALL, 2 * TALL])), t(lib, TALL[:, :2])
+    ),
     "lstsq_gels": lambda lib: lib.linalg.lstsq(t(lib, TALL), t(lib, TALL[:, :2]), driver="gels"),
     "lstsq_rank_deficient": lambda lib: lib.linalg.lstsq(t(lib, SINGULAR), t(lib, RHS)),
     # matrix functions
