@@ -132,7 +132,7 @@ CASES: dict[str, Callable[[Any], Any]] = {
     "lstsq_gelsd": lambda lib: lib.linalg.lstsq(t(lib, TALL), t(lib, TALL[:, :2]), driver="gelsd"),
     "lstsq_gelss_wide": lambda lib: lib.linalg.lstsq(t(lib, WIDE), t(lib, RHS), driver="gelss"),
     "lstsq_broadcasts": lambda lib: lib.linalg.lstsq(
-        t(lib, np.stack([TALL, 2 * TALL])), t(lib, TALL[:, :2])
+        t(lib, np.stack([TALL, 2 * TALL])), t(lib, TALL[None, :, :2])
     ),
     "lstsq_gels": lambda lib: lib.linalg.lstsq(t(lib, TALL), t(lib, TALL[:, :2]), driver="gels"),
     "lstsq_rank_deficient": lambda lib: lib.linalg.lstsq(t(lib, SINGULAR), t(lib, RHS)),
