@@ -1095,7 +1095,8 @@ SPECS: list[OpSpec] = [
 
 def all_specs() -> list[OpSpec]:
     """The core rows and, when ``tests/op_table_nn.py`` exists, its ``NN_SPECS``,
-    ``tests/op_table_linalg.py``'s ``LINALG_SPECS``, ``tests/op_table_random.py``'s
+    ``tests/op_table_linalg.py``'s ``LINALG_SPECS``,
+    ``tests/op_table_linalg_more.py``'s ``LINALG_MORE_SPECS``, ``tests/op_table_random.py``'s
     ``RANDOM_SPECS``, ``tests/op_table_api.py``'s ``API_SPECS``,
     ``tests/op_table_nn_more.py``'s ``NN_MORE_SPECS``, ``tests/op_table_index.py``'s
     ``INDEX_SPECS``, ``tests/op_table_sets.py``'s ``SETS_SPECS``,
@@ -1111,6 +1112,7 @@ def all_specs() -> list[OpSpec]:
     from op_table_index import INDEX_SPECS
     from op_table_layers import LAYERS_SPECS
     from op_table_linalg import LINALG_SPECS
+    from op_table_linalg_more import LINALG_MORE_SPECS
     from op_table_nn import NN_SPECS
     from op_table_nn_more import NN_MORE_SPECS
     from op_table_random import RANDOM_SPECS
@@ -1124,6 +1126,7 @@ def all_specs() -> list[OpSpec]:
         *SPECS,
         *NN_SPECS,
         *LINALG_SPECS,
+        *LINALG_MORE_SPECS,
         *RANDOM_SPECS,
         *API_SPECS,
         *NN_MORE_SPECS,

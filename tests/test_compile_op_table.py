@@ -83,6 +83,22 @@ VALUE_READ_ROWS = (
     "linalg_pinv",  # an SVD
     "linalg_eigvalsh",
     "logdet",  # a slogdet
+    # ---- linear algebra (more): an LU, an SVD or an info check computed from the values
+    "linalg_lu",
+    "linalg_lu_tall",
+    "linalg_lu_wide",
+    "linalg_lu_factor",
+    "linalg_lu_solve",
+    "linalg_lu_solve_adjoint_right",
+    "linalg_lstsq_tall",
+    "linalg_lstsq_wide_gelsd",
+    "linalg_cond",
+    "linalg_cond_fro",  # inv_ex's info
+    "svd_legacy",
+    "nuclear_norm",
+    "linalg_inv_ex",
+    "linalg_solve_ex",
+    "linalg_cholesky_ex",
     # A draw from tensor parameters reads them outside the ops (normal's check that no std is
     # negative, poisson's dtype check, the bernoulli draw itself).
     "normal_tensor_mean_and_std",

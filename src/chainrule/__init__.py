@@ -605,6 +605,35 @@ from chainrule.tools import (
 )
 from chainrule.tools.explain import explain
 
+# ---- linear algebra (more): torch's older top-level names for chainrule.linalg's functions,
+# gradient (finite differences) and the histograms
+from chainrule.ops.linalg_more import (
+    chain_matmul,
+    cholesky,
+    cholesky_inverse,
+    cholesky_solve,
+    frobenius_norm,
+    geqrf,
+    lu_unpack,
+    matrix_exp,
+    nuclear_norm,
+    ormqr,
+    pca_lowrank,
+    qr,
+    svd,
+    svd_lowrank,
+    triangular_solve,
+)
+from chainrule.ops.finite_differences import gradient
+from chainrule.ops.histograms import histogram, histogramdd
+from chainrule.ops.linalg_more import eig_removed as eig
+from chainrule.ops.linalg_more import householder_product as orgqr
+from chainrule.ops.linalg_more import lstsq_removed as lstsq
+from chainrule.ops.linalg_more import lu_legacy as lu
+from chainrule.ops.linalg_more import lu_solve_legacy as lu_solve
+from chainrule.ops.linalg_more import matrix_rank_removed as matrix_rank
+from chainrule.ops.linalg_more import symeig_removed as symeig
+
 __version__ = "0.1.0"
 
 # PyTorch's ``out=`` on the functions that are not declared ops (those take it from their

@@ -340,3 +340,33 @@ def _cutoff(A: Any, s: Any, atol: float | None, rtol: float | None) -> Any:  # n
     largest = s[..., :1] if isinstance(s, xp.ndarray) else s[..., :1].detach()
     bound = largest * rtol
     return xp.maximum(bound, atol or 0.0) if isinstance(s, xp.ndarray) else bound.clamp(atol or 0.0)
+
+
+# ---- linear algebra (more): triangular and Cholesky solves, LU, least squares, matrix_exp,
+# Householder products, tensor solves and the *_ex variants, from chainrule.ops.linalg_more
+# (imported last: it builds on the functions above)
+from chainrule.ops import ldl as _ldl  # noqa: E402
+from chainrule.ops import linalg_more as _more  # noqa: E402
+from chainrule.ops.linalg import matmul as matmul  # noqa: E402
+
+cholesky_ex = _more.cholesky_ex
+cond = _more.cond
+diagonal = _more.diagonal
+eig = _more.eig
+eigvals = _more.eigvals
+householder_product = _more.householder_product
+inv_ex = _more.inv_ex
+lstsq = _more.lstsq
+lu = _more.lu
+lu_factor = _more.lu_factor
+lu_factor_ex = _more.lu_factor_ex
+lu_solve = _more.lu_solve
+matrix_exp = _more.matrix_exp
+solve_ex = _more.solve_ex
+solve_triangular = _more.solve_triangular
+tensorinv = _more.tensorinv
+tensorsolve = _more.tensorsolve
+vander = _more.vander
+ldl_factor = _ldl.ldl_factor
+ldl_factor_ex = _ldl.ldl_factor_ex
+ldl_solve = _ldl.ldl_solve

@@ -1874,6 +1874,71 @@ class Tensor:
     def matrix_power(self, n: builtins.int) -> Tensor:
         return torch_names.matrix_power(self, n)
 
+    # ---- linear algebra (more): PyTorch's methods for chainrule.ops.linalg_more's functions
+    def cholesky(self, upper: builtins.bool = False) -> Tensor:
+        return linalg_more.cholesky(self, upper)
+
+    def cholesky_solve(self, input2: Tensor, upper: builtins.bool = False) -> Tensor:
+        return linalg_more.cholesky_solve(self, input2, upper)
+
+    def cholesky_inverse(self, upper: builtins.bool = False) -> Tensor:
+        return linalg_more.cholesky_inverse(self, upper)
+
+    def triangular_solve(
+        self,
+        A: Tensor,  # noqa: N803
+        upper: builtins.bool = True,
+        transpose: builtins.bool = False,
+        unitriangular: builtins.bool = False,
+    ) -> Any:
+        return linalg_more.triangular_solve(self, A, upper, transpose, unitriangular)
+
+    def lu(self, pivot: builtins.bool = True, get_infos: builtins.bool = False) -> Any:
+        return linalg_more.lu_legacy(self, pivot, get_infos)
+
+    def lu_solve(self, LU_data: Tensor, LU_pivots: Tensor) -> Tensor:  # noqa: N803
+        return linalg_more.lu_solve_legacy(self, LU_data, LU_pivots)
+
+    def qr(self, some: builtins.bool = True) -> Any:
+        return linalg_more.qr(self, some)
+
+    def svd(self, some: builtins.bool = True, compute_uv: builtins.bool = True) -> Any:
+        return linalg_more.svd(self, some, compute_uv)
+
+    def matrix_exp(self) -> Tensor:
+        return linalg_more.matrix_exp(self)
+
+    def geqrf(self) -> Any:
+        return linalg_more.geqrf(self)
+
+    def orgqr(self, input2: Tensor) -> Tensor:
+        return linalg_more.householder_product(self, input2)
+
+    def ormqr(
+        self,
+        input2: Tensor,
+        input3: Tensor,
+        left: builtins.bool = True,
+        transpose: builtins.bool = False,
+    ) -> Tensor:
+        return linalg_more.ormqr(self, input2, input3, left, transpose)
+
+    def histogram(
+        self, bins: Any, *, range: Any = None, weight: Any = None, density: builtins.bool = False
+    ) -> Any:
+        return histograms.histogram(self, bins, range=range, weight=weight, density=density)
+
+    def lstsq(self, A: Tensor) -> Any:  # noqa: N803 - removed from PyTorch: its error
+        return linalg_more.lstsq_removed(self, A)
+
+    def eig(self, eigenvectors: builtins.bool = False) -> Any:  # removed: PyTorch's error
+        return linalg_more.eig_removed(self, eigenvectors)
+
+    def symeig(self, eigenvectors: builtins.bool = False) -> Any:  # removed: PyTorch's error
+        return linalg_more.symeig_removed(self, eigenvectors)
+
+    # ---- end linear algebra (more)
+
     def diagflat(self, offset: builtins.int = 0) -> Tensor:
         return torch_names.diagflat(self, offset)
 
@@ -2204,6 +2269,8 @@ elementwise = import_later(globals(), "chainrule.ops.elementwise")
 indexing = import_later(globals(), "chainrule.ops.indexing")
 inplace = import_later(globals(), "chainrule.ops.inplace")
 linalg = import_later(globals(), "chainrule.ops.linalg")
+linalg_more = import_later(globals(), "chainrule.ops.linalg_more")
+histograms = import_later(globals(), "chainrule.ops.histograms")
 nn_ops = import_later(globals(), "chainrule.ops.nn_ops")
 reduce = import_later(globals(), "chainrule.ops.reduce")
 shape = import_later(globals(), "chainrule.ops.shape")

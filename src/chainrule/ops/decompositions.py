@@ -23,6 +23,7 @@ from chainrule._array import xp
 from chainrule.autodiff import batching
 from chainrule.op import Op, _value
 from chainrule.ops import dual
+from chainrule.ops.broadcast import broadcast_shape
 from chainrule.tensor import Tensor
 
 
@@ -342,3 +343,218 @@ class SVD(_Part):
         if a.shape[-1] > s.shape[-1]:
             dv = dv + (dual.swap_last(da) @ u - v @ dual.swap_last(dp)) / _row(s)
         return dual.swap_last(dv)
+
+
+# ----------------------------------------------------------------------------- LU, matrix_exp
+def lu_arrays(a: Any) -> tuple[Any, Any, Any]:
+    """``(lu, pivots, info)`` of LAPACK's ``getrf`` for a (batch of) m x n matrices: partial
+    pivoting (the first largest magnitude in the column, as ``idamax``), ``L`` (unit diagonal,
+    strictly below) and ``U`` packed in ``lu``, 1-based int32 ``pivots`` (row i was swapped
+    with row ``pivots[i] - 1``, in order) and ``info``, the 1-based index of the first exactly
+    zero pivot (0 when none). Row operations on the whole batch at once."""
+    lu = xp.array(a, dtype=a.dtype, copy=True)
+    m, n = lu.shape[-2:]
+    k = min(m, n)
+    batch = lu.shape[:-2]
+    pivots = xp.zeros(batch + (k,), dtype=xp.int32)
+    info = xp.zeros(batch, dtype=xp.int32)
+    index = tuple(xp.indices(batch)) if batch else ()
+    for j in range(k):
+        p = j + xp.argmax(xp.abs(lu[..., j:, j]), axis=-1)
+        pivots[..., j] = p + 1
+        rows = lu[(*index, p)].copy() if batch else lu[p].copy()
+        if batch:
+            lu[(*index, p)] = lu[..., j, :]
+        else:
+            lu[p] = lu[j]
+        lu[..., j, :] = rows
+        pivot = lu[..., j, j]
+        zero = pivot == 0
+        info = xp.where((info == 0) & zero, j + 1, info)
+        # LAPACK leaves the column below a zero pivot as it is (no division by zero).
+        scale = xp.where(zero, 1.0, pivot)[..., None]
+        lu[..., j + 1 :, j] = xp.where(
+            zero[..., None], lu[..., j + 1 :, j], lu[..., j + 1 :, j] / scale
+        )
+        lu[..., j + 1 :, j + 1 :] -= lu[..., j + 1 :, j, None] * lu[..., j, None, j + 1 :]
+    return lu, pivots, info
+
+
+def permutation_arrays(pivots: Any, m: int, dtype: Any) -> Any:
+    """``P`` (m x m) with ``A = P L U`` from LAPACK's 1-based row swaps ``pivots``."""
+    batch = pivots.shape[:-1]
+    order = xp.broadcast_to(xp.arange(m), batch + (m,)).copy()
+    index = tuple(xp.indices(batch)) if batch else ()
+    for j in range(pivots.shape[-1]):
+        p = pivots[..., j].astype(xp.int64) - 1
+        at_j = order[..., j].copy()
+        order[..., j] = order[(*index, p)] if batch else order[p]
+        if batch:
+            order[(*index, p)] = at_j
+        else:
+            order[p] = at_j
+    # Row i of P^T A is row order[i] of A: P[order[i], i] = 1.
+    eye = xp.eye(m, dtype=dtype)
+    return xp.swapaxes(eye[order], -1, -2)
+
+
+class LU(_Part):
+    """``A = P L U`` with partial pivoting: part 1 is ``L`` (m x k, unit lower triangular),
+    part 2 is ``U`` (k x n, upper triangular); ``P`` (factor 0) is a constant, no part.
+    The rules are PyTorch's (``linalg_lu_backward`` and ``linalg_lu_jvp``), for square, wide
+    and tall matrices."""
+
+    notation = "lu(A)"
+    derivatives = ("P L^-T [tril(L^T gL, -1) + triu(gU U^T)] U^-T (square)",)
+
+    def recompute(self, a):
+        from chainrule.linalg import lu
+
+        return tuple(lu(a))
+
+    def vjp(self, g, out, a):
+        p, lower, upper = self._factors(a)
+        _, gl, gu = self._cotangents(g)
+        m, n = a.shape[-2], a.shape[-1]
+        k = min(m, n)
+        lt, ut = dual.swap_last(lower), dual.swap_last(upper)
+        if m >= n:  # square or tall: A = P [L1; L2] U
+            inner = gu @ ut if gu is not None else None
+            if gl is not None:
+                lower_part = lt @ dual.tril(gl, -1)
+                inner = -lower_part if inner is None else inner - lower_part
+            inner = _solve_upper_left(dual.swap_last(lower[..., :k, :]), _triu(inner))
+            if gl is not None:
+                inner = inner + dual.tril(gl[..., :k, :], -1)
+                if m > k:
+                    inner = dual.concatenate([inner, gl[..., k:, :]], -2)
+            elif m > k:
+                inner = dual.concatenate([inner, dual.zeros_like(lower[..., k:, :])], -2)
+            ga = _solve_right(ut, inner)
+        else:  # wide: A = P L [U1 U2]
+            inner = lt @ gl if gl is not None else None
+            if gu is not None:
+                upper_part = _triu(gu) @ ut
+                inner = -upper_part if inner is None else inner - upper_part
+            inner = _solve_right(dual.swap_last(upper[..., :k]), dual.tril(inner, -1))
+            if gu is not None:
+                inner = dual.concatenate([inner + _triu(gu[..., :k]), gu[..., k:]], -1)
+            else:
+                inner = dual.concatenate([inner, dual.zeros_like(upper[..., k:])], -1)
+            ga = _solve_upper_left(lt, inner)
+        return (p @ ga,)
+
+    def jvp(self, tangents, out, a):
+        p, lower, upper = self.factors
+        m, n = a.shape[-2], a.shape[-1]
+        k = min(m, n)
+        b = dual.swap_last(p) @ tangents[0]  # P^T dA = dL U + L dU
+        l1, u1 = lower[..., :k, :], upper[..., :k]
+        x = xp.linalg.inv(l1) @ b[..., :k, :k] @ xp.linalg.inv(u1)  # factors: arrays
+        dl1 = l1 @ dual.tril(x, -1)
+        du1 = _triu(x) @ u1
+        if self.part == 1:
+            if m <= n:
+                return dl1
+            dl2 = (b[..., k:, :] - lower[..., k:, :] @ du1) @ xp.linalg.inv(upper)
+            return dual.concatenate([dl1, dl2], -2)
+        if m >= n:
+            return du1
+        du2 = xp.linalg.inv(lower) @ (b[..., k:] - dl1 @ upper[..., k:])
+        return dual.concatenate([du1, du2], -1)
+
+
+def _triu(x: Any) -> Any:
+    return x - dual.tril(x, -1)
+
+
+def _solve_upper_left(a: Any, b: Any) -> Any:
+    """``A^-1 B`` (a triangular ``A``: a general solve is as good for the well-posed case)."""
+    return dual.solve(a, b)
+
+
+def _solve_right(a: Any, b: Any) -> Any:
+    """``B A^-1``: ``X A = B`` solved as ``A^T X^T = B^T``."""
+    return dual.swap_last(dual.solve(dual.swap_last(a), dual.swap_last(b)))
+
+
+# Padé approximant of degree 13 and the largest 1-norm it is exact for in float64 (Higham 2005).
+_PADE13 = (
+    64764752532480000.0,
+    32382376266240000.0,
+    7771770303897600.0,
+    1187353796428800.0,
+    129060195264000.0,
+    10559470521600.0,
+    670442572800.0,
+    33522128640.0,
+    1323241920.0,
+    40840800.0,
+    960960.0,
+    16380.0,
+    182.0,
+    1.0,
+)
+_THETA13 = 5.371920351148152
+
+
+def expm_arrays(a: Any) -> Any:
+    """``exp(A)`` of a (batch of) square matrices by scaling and squaring with the degree-13
+    Padé approximant (Higham 2005), each matrix scaled by its own power of two."""
+    work = a.astype(xp.float64) if a.dtype != xp.float64 else a
+    norm = xp.abs(work).sum(-2).max(-1) if work.shape[-1] else xp.zeros(work.shape[:-2])
+    with xp.errstate(divide="ignore"):
+        s = xp.maximum(0, xp.ceil(xp.log2(norm / _THETA13))).astype(xp.int64)
+    s = xp.where(xp.isfinite(norm), s, 0)
+    x = work / (2.0**s)[..., None, None]
+    b = _PADE13
+    eye = xp.eye(a.shape[-1])
+    x2 = x @ x
+    x4 = x2 @ x2
+    x6 = x4 @ x2
+    u = x @ (
+        x6 @ (b[13] * x6 + b[11] * x4 + b[9] * x2) + b[7] * x6 + b[5] * x4 + b[3] * x2 + b[1] * eye
+    )
+    v = x6 @ (b[12] * x6 + b[10] * x4 + b[8] * x2) + b[6] * x6 + b[4] * x4 + b[2] * x2 + b[0] * eye
+    result = xp.linalg.solve(v - u, v + u)
+    for i in range(int(s.max()) if s.size else 0):
+        squared = result @ result
+        result = xp.where((i < s)[..., None, None], squared, result)
+    return result.astype(a.dtype, copy=False)
+
+
+def _expm_tensors(a: Any) -> Any:
+    return MatrixExp()(a)
+
+
+matrix_exp_dual = dual.both(expm_arrays, _expm_tensors)
+
+
+def _block_exp(top_left: Any, top_right: Any) -> Any:
+    """The top-right block of ``exp([[X, Y], [0, X]])``: the derivative of ``exp`` at ``X``
+    along ``Y`` (Mathias 1996), as one matrix exponential of twice the size."""
+    n = top_left.shape[-1]
+    shape = broadcast_shape(tuple(top_left.shape), tuple(top_right.shape))
+    top_left, top_right = dual.broadcast_to(top_left, shape), dual.broadcast_to(top_right, shape)
+    zeros = dual.zeros_like(top_left)
+    top = dual.concatenate([top_left, top_right], -1)
+    bottom = dual.concatenate([zeros, top_left], -1)
+    return matrix_exp_dual(dual.concatenate([top, bottom], -2))[..., :n, n:]
+
+
+class MatrixExp(Op):
+    """``exp(A) = sum A^k / k!``; both rules are one exponential of a block matrix, so they
+    differentiate again."""
+
+    notation = "exp(A)"
+    derivatives = ("[exp([[A^T, g], [0, A^T]])]_12",)
+    batch_rule = _MATRICES
+
+    def forward(self, a):
+        return expm_arrays(a)
+
+    def vjp(self, g, out, a):
+        return (_block_exp(dual.swap_last(a), g),)
+
+    def jvp(self, tangents, out, a):
+        return _block_exp(a, tangents[0])
