@@ -1192,6 +1192,58 @@ SNIPPETS: dict[str, str] = {
         error(lambda: (torch.ones(2) * 2).sum().backward())
         error(lambda: (x * 2).backward())
     """,
+    "module_forward_hooks_with_kwargs_prepend_and_always_call": """
+        import torch
+        m = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.ReLU(), torch.nn.Linear(2, 1))
+        for p in m.parameters():
+            torch.nn.init.constant_(p, 0.3)
+        m[1].register_forward_pre_hook(lambda mod, inp: (inp[0] * 2,))
+        m[1].register_forward_pre_hook(lambda mod, inp: print("first"), prepend=True)
+        m[2].register_forward_hook(lambda mod, inp, out: out + 1)
+        m[0].register_forward_hook(
+            lambda mod, args, kwargs, out: print("kw", sorted(kwargs), out.shape), with_kwargs=True
+        )
+        m[0].register_forward_pre_hook(
+            lambda mod, args, kwargs: ((args[0] + 1,), kwargs), with_kwargs=True
+        )
+        print(m(torch.ones(2, 3)))
+        bad = torch.nn.Linear(3, 1)
+        bad.register_forward_pre_hook(lambda mod, args, kwargs: args, with_kwargs=True)
+        error(lambda: bad(torch.ones(1, 3)))
+        failing = torch.nn.Linear(3, 1)
+        failing.register_forward_hook(lambda mod, i, o: print("always", o), always_call=True)
+        failing.register_forward_hook(lambda mod, i, o: print("not always"))
+        error(lambda: failing(torch.ones(1, 2)))
+    """,
+    "module_backward_pre_hooks": """
+        import torch
+        m = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Tanh(), torch.nn.Linear(2, 1))
+        for p in m.parameters():
+            torch.nn.init.constant_(p, 0.3)
+        seen = []
+        m[1].register_full_backward_hook(lambda mod, gi, go: seen.append(("full", gi[0], go[0])))
+        m[1].register_full_backward_pre_hook(lambda mod, go: seen.append(("pre", go[0])))
+        m[1].register_full_backward_pre_hook(lambda mod, go: (go[0] * 10,), prepend=True)
+        x = torch.ones(2, 3, requires_grad=True)
+        m(x).sum().backward()
+        print(seen, x.grad, m[0].weight.grad)
+        wrong = torch.nn.Tanh()
+        wrong.register_full_backward_pre_hook(lambda mod, go: (go[0], go[0]))
+        error(lambda: wrong(torch.ones(2, requires_grad=True)).sum().backward())
+    """,
+    "load_state_dict_assign": """
+        import torch
+        m = torch.nn.Linear(2, 1)
+        m.weight.requires_grad_(False)
+        m.register_buffer("running", torch.zeros(1))
+        new = {"weight": torch.ones(1, 2), "bias": torch.nn.Parameter(torch.full((1,), 3.0)),
+               "running": torch.ones(1)}
+        print(m.load_state_dict(new, assign=True))
+        print(m.weight is new["weight"], type(m.weight).__name__, m.weight.requires_grad)
+        print(m.bias is new["bias"], m.bias.requires_grad, m.running is new["running"])
+        print(m(torch.ones(1, 2)))
+        error(lambda: m.load_state_dict({"weight": torch.ones(2, 2)}, strict=False, assign=True))
+    """,
     "no_grad_modes": """
         import torch
         x = torch.ones(2, requires_grad=True)

@@ -374,8 +374,6 @@ class Module:
             raise TypeError(
                 f"Expected state_dict to be dict-like, got {type(state_dict).__name__}."
             )
-        if assign:
-            raise NotImplementedError("load_state_dict(assign=True) is not supported")
         own = self._state_entries()
         optional = self._optional_state_keys()
         missing = [key for key in own if key not in state_dict and key not in optional]
@@ -408,10 +406,29 @@ class Module:
                 f"Error(s) in loading state_dict for {self._get_name()}:\n\t" + "\n\t".join(errors)
             )
         for key, value in values.items():
+            if assign:
+                self._assign(key, state_dict[key], own[key])
+                continue
             target = own[key]
             xp.copyto(target._data, value, casting="unsafe")
             target._vc[0] += 1  # an in-place change, as PyTorch's copy_ under no_grad
         return _IncompatibleKeys(missing, unexpected)
+
+    def _assign(self, key: str, value: Any, current: Tensor) -> None:
+        """``load_state_dict(assign=True)``: the state dict's tensor itself takes the place of
+        the parameter or buffer at ``key`` (as a Parameter keeping the current one's
+        ``requires_grad``, as PyTorch's), instead of having its values copied in."""
+        owner, name = self._owner_of(key)
+        if not isinstance(value, Tensor):
+            value = _make(_as_array(value))
+        if name in owner._parameters:
+            if isinstance(value, Parameter):
+                value.requires_grad_(current.requires_grad)
+            else:
+                value = Parameter(value, requires_grad=current.requires_grad)
+            owner._parameters[name] = value
+        else:
+            owner._buffers[name] = value
 
     # ------------------------------------------------------------------ dtypes
     def to(self, *args: Any, **kwargs: Any) -> Module:
@@ -473,18 +490,40 @@ class Module:
         return self
 
     # ------------------------------------------------------------------ hooks
-    def register_forward_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
-        """``hook(module, args)`` runs before ``forward``; a returned value replaces ``args``."""
-        self._forward_pre_hooks.append(hook)
-        return RemovableHandle(self._forward_pre_hooks, hook)
+    def register_forward_pre_hook(
+        self, hook: Callable[..., Any], *, prepend: bool = False, with_kwargs: bool = False
+    ) -> RemovableHandle:
+        """``hook(module, args)`` runs before ``forward``; a returned value replaces ``args``.
+        With ``with_kwargs``, ``hook(module, args, kwargs)`` returns None or ``(args, kwargs)``;
+        with ``prepend``, it runs before the hooks already there."""
+        return _register(self._forward_pre_hooks, hook, prepend, with_kwargs=with_kwargs)
 
-    def register_forward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+    def register_forward_hook(
+        self,
+        hook: Callable[..., Any],
+        *,
+        prepend: bool = False,
+        with_kwargs: bool = False,
+        always_call: bool = False,
+    ) -> RemovableHandle:
         """``hook(module, args, output)`` runs after ``forward``; a returned value replaces
-        the output."""
-        self._forward_hooks.append(hook)
-        return RemovableHandle(self._forward_hooks, hook)
+        the output. With ``with_kwargs`` it is ``hook(module, args, kwargs, output)``; with
+        ``always_call`` it also runs when ``forward`` raises (its output None), before the
+        error goes on.
 
-    def register_full_backward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        >>> import chainrule as cr
+        >>> layer = cr.nn.Identity()
+        >>> _ = layer.register_forward_hook(lambda m, args, out: out * 10)
+        >>> layer(cr.tensor([1.0]))
+        tensor([10.])
+        """
+        return _register(
+            self._forward_hooks, hook, prepend, with_kwargs=with_kwargs, always_call=always_call
+        )
+
+    def register_full_backward_hook(
+        self, hook: Callable[..., Any], prepend: bool = False
+    ) -> RemovableHandle:
         """``hook(module, grad_input, grad_output)`` runs when the gradients with respect to
         this module's tensor inputs have been computed.
 
@@ -493,11 +532,28 @@ class Module:
         usual case); a module whose inputs need none gets its hook called once its output
         gradients are known.
         """
-        self._backward_hooks.append(hook)
-        return RemovableHandle(self._backward_hooks, hook)
+        return _register(self._backward_hooks, hook, prepend)
+
+    def register_full_backward_pre_hook(
+        self, hook: Callable[..., Any], prepend: bool = False
+    ) -> RemovableHandle:
+        """``hook(module, grad_output)`` runs when the gradients with respect to this module's
+        outputs are known, before those with respect to its inputs are computed; a returned
+        tuple replaces ``grad_output`` (when one output needs a gradient, the usual case)."""
+        return _register(self._backward_hooks, hook, prepend, before_backward=True)
 
     def _call_with_hooks(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         for hook in list(self._forward_pre_hooks):
+            if _option(hook, "with_kwargs"):
+                result = hook.hook(self, args, kwargs)
+                if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError(
+                            "forward pre-hook must return None or a tuple of (new_args, "
+                            f"new_kwargs), but got {result}."
+                        )
+                    args, kwargs = result
+                continue
             result = hook(self, args)
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
@@ -505,9 +561,15 @@ class Module:
         if self._backward_hooks and grad_mode.is_grad_enabled():
             watcher = _BackwardHookCall(self, list(self._backward_hooks))
             args = watcher.wrap_inputs(args)
-        output = self.forward(*args, **kwargs)
+        try:
+            output = self.forward(*args, **kwargs)
+        except Exception:
+            for hook in list(self._forward_hooks):  # PyTorch's always_call hooks, output None
+                if _option(hook, "always_call"):
+                    _run_forward_hook(self, hook, args, kwargs, None)
+            raise
         for hook in list(self._forward_hooks):
-            result = hook(self, args, output)
+            result = _run_forward_hook(self, hook, args, kwargs, output)
             if result is not None:
                 output = result
         if watcher is not None:
@@ -538,6 +600,47 @@ class Module:
         return f"{self._get_name()}({body})"
 
 
+class _Registered:
+    """A hook registered with one of PyTorch's options: the hook lists hold it in place of
+    the bare function, so that its handle removes it like any other."""
+
+    def __init__(
+        self,
+        hook: Callable[..., Any],
+        with_kwargs: bool = False,
+        always_call: bool = False,
+        before_backward: bool = False,
+    ) -> None:
+        self.hook = hook
+        self.with_kwargs = with_kwargs
+        self.always_call = always_call
+        self.before_backward = before_backward
+
+    def __call__(self, *args: Any) -> Any:
+        return self.hook(*args)
+
+
+def _option(hook: Any, name: str) -> bool:
+    """Whether ``hook`` was registered with the option ``name`` (a bare hook has none)."""
+    return isinstance(hook, _Registered) and getattr(hook, name)
+
+
+def _register(
+    hooks: list[Any], hook: Callable[..., Any], prepend: bool, **options: bool
+) -> RemovableHandle:
+    entry = _Registered(hook, **options) if any(options.values()) else hook
+    hooks.insert(0, entry) if prepend else hooks.append(entry)
+    return RemovableHandle(hooks, entry)
+
+
+def _run_forward_hook(
+    module: Module, hook: Any, args: tuple[Any, ...], kwargs: dict[str, Any], output: Any
+) -> Any:
+    if _option(hook, "with_kwargs"):
+        return hook.hook(module, args, kwargs, output)
+    return hook(module, args, output)
+
+
 class _BackwardHookCall:
     """One call's backward hooks: collects the gradients at its outputs and inputs.
 
@@ -548,7 +651,8 @@ class _BackwardHookCall:
 
     def __init__(self, module: Module, hooks: list[Callable[..., Any]]) -> None:
         self.module = module
-        self.hooks = hooks
+        self.before = [h.hook for h in hooks if _option(h, "before_backward")]
+        self.hooks = [h for h in hooks if not _option(h, "before_backward")]
         self.grad_input: list[Any] = []
         self.grad_output: list[Any] = []
         self.inputs_pending = 0
@@ -573,11 +677,35 @@ class _BackwardHookCall:
                 out.register_hook(functools.partial(self._on_output, i))
                 self.outputs_pending += 1
 
-    def _on_output(self, i: int, grad: Tensor) -> None:
+    def _on_output(self, i: int, grad: Tensor) -> Tensor | None:
         self.grad_output[i] = grad
         self.outputs_pending -= 1
-        if self.outputs_pending == 0 and self.inputs_pending == 0:
+        if self.outputs_pending:
+            return None
+        replaced = None
+        for hook in self.before:  # the backward pre-hooks see (and may replace) grad_output
+            result = hook(self.module, tuple(self.grad_output))
+            if result is not None:
+                result = tuple(result) if isinstance(result, (tuple, list)) else (result,)
+                if len(result) != len(self.grad_output):
+                    raise RuntimeError(
+                        "Backward pre hook returned an invalid number of grad_output, got "
+                        f"{len(result)}, but expected {len(self.grad_output)}"
+                    )
+                if any(
+                    new is not old
+                    for j, (old, new) in enumerate(zip(self.grad_output, result, strict=True))
+                    if j != i
+                ):
+                    raise RuntimeError(
+                        "register_full_backward_pre_hook: replacing grad_output is supported "
+                        "for modules with a single output that requires grad"
+                    )
+                self.grad_output = list(result)
+                replaced = result[i]
+        if self.inputs_pending == 0:
             self._fire()
+        return replaced
 
     def _on_input(self, i: int, grad: Tensor) -> Tensor | None:
         self.grad_input[i] = grad

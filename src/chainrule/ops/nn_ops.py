@@ -12,6 +12,8 @@ fused, it is one node, and one BLAS call that adds the bias as it multiplies (Py
 
 from __future__ import annotations
 
+import math
+
 from chainrule import _blas, _buffers, dtypes
 from chainrule._array import xp
 from chainrule.autodiff import batching
@@ -244,18 +246,39 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     shape, weight_shape = input.shape, weight.shape
     if shape[-1:] != weight_shape[-1:] or len(weight_shape) != 2:
         raise RuntimeError(
-            f"linear: input of shape {tuple(shape)} does not fit weight of shape "
+            _linear_mismatch(shape, weight_shape)
+            + f"linear: input of shape {tuple(shape)} does not fit weight of shape "
             f"{tuple(weight_shape)}: the last dimensions must both be in_features"
         )
     if bias is None:
         return Linear()(input, weight)
     bias_shape = bias.shape
     if bias_shape != weight_shape[:1] and bias_shape:
+        out = [*shape[:-1], weight_shape[0]]
+        torch_words = (  # PyTorch's, from the expand of the bias to the output
+            f"The expanded size of the tensor ({weight_shape[0]}) must match the existing size "
+            f"({bias_shape[-1]}) at non-singleton dimension {len(out) - 1}.  Target sizes: "
+            f"{out}.  Tensor sizes: {list(bias_shape)}\n"
+            if len(bias_shape) == 1
+            else ""
+        )
         raise RuntimeError(
-            f"linear: bias of shape {tuple(bias_shape)} does not fit weight of shape "
-            f"{tuple(weight_shape)}: it must have out_features = {weight_shape[0]} elements"
+            torch_words + f"linear: bias of shape {tuple(bias_shape)} does not fit weight of "
+            f"shape {tuple(weight_shape)}: it must have out_features = {weight_shape[0]} elements"
         )
     return Linear()(input, weight, bias)
+
+
+def _linear_mismatch(shape: tuple[int, ...], weight_shape: tuple[int, ...]) -> str:
+    """PyTorch's first line for an input that does not fit a 2-D weight: the shapes of the
+    matrix product it sends the input to (the leading dimensions as rows)."""
+    if len(weight_shape) != 2 or not shape:
+        return ""
+    rows = math.prod(shape[:-1])
+    return (
+        f"mat1 and mat2 shapes cannot be multiplied ({rows}x{shape[-1]} and "
+        f"{weight_shape[1]}x{weight_shape[0]})\n"
+    )
 
 
 def _linear_next_functions(self: Linear) -> tuple:
