@@ -1244,6 +1244,21 @@ SNIPPETS: dict[str, str] = {
         print(m(torch.ones(1, 2)))
         error(lambda: m.load_state_dict({"weight": torch.ones(2, 2)}, strict=False, assign=True))
     """,
+    "to_copy_and_comparisons_with_other_objects": """
+        import torch
+        x = torch.tensor([[1.5, -2.0], [0.0, 3.25]])
+        y = x.to(torch.float32, copy=True)
+        y[0, 0] = 9.0
+        print(y is x, x[0, 0], x.to(torch.float32) is x)
+        print(x.to("cpu", torch.float32, False, True) is x)
+        print(x.to(x, copy=True) is x, x.double().to(torch.float64) is x)
+        print(x == None, x != None, x == "a", x != [1, 2], x == (1.5, -2.0), x == {1: 2})
+        print(x == 1.5, x != torch.tensor(0.0))
+        error(lambda: x < None)
+        error(lambda: bool(x))
+        error(lambda: bool(torch.tensor([])))
+        print(bool(torch.tensor([0.0])), bool(torch.tensor([[2]])))
+    """,
     "no_grad_modes": """
         import torch
         x = torch.ones(2, requires_grad=True)

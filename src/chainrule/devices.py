@@ -109,6 +109,13 @@ def names_meta(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
     return any(device(arg).type == "meta" for arg in named)
 
 
+def asks_copy(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    """Whether ``.to(...)``'s arguments ask for a copy: ``copy=True``, or the second of its
+    positional flags (``non_blocking``, then ``copy``)."""
+    flags = [arg for arg in args if isinstance(arg, bool)]
+    return bool(kwargs.get("copy", len(flags) > 1 and flags[1]))
+
+
 def parse_to(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """The dtype that ``.to(...)``'s arguments ask for (None: keep); devices are checked.
 

@@ -48,6 +48,9 @@ class Size(tuple):
         return n
 
 
+_NOT_COMPARED = (str, list, tuple, dict, set)
+
+
 class RemovableHandle:
     """Returned by ``register_hook``: ``handle.remove()`` takes the hook away."""
 
@@ -283,7 +286,7 @@ class Tensor:
 
             return meta.meta(self, meta.MetaTensor, self.requires_grad).to(*args, **kwargs)
         if dtype is None or dtype == self.dtype:
-            return self
+            return elementwise.clone(self) if _device.asks_copy(args, kwargs) else self
         return elementwise.cast(self, dtype)
 
     def type_as(self, other: Tensor) -> Tensor:
@@ -505,7 +508,9 @@ class Tensor:
     def __bool__(self) -> builtins.bool:
         if self._data.size != 1:
             raise RuntimeError(
-                f"Boolean value of Tensor with {self._data.size} values is ambiguous"
+                "Boolean value of Tensor with more than one value is ambiguous"
+                if self._data.size
+                else "Boolean value of Tensor with no values is ambiguous"
             )
         return builtins.bool(self._data)
 
@@ -623,22 +628,37 @@ class Tensor:
         return self.bitwise_right_shift_(other)
 
     # Comparisons give bool tensors that carry no gradient.
+    # PyTorch compares with tensors, numbers and arrays only: anything else (None, a string, a
+    # list) is left to Python, whose fallback answers x == None with False, not a tensor, and
+    # refuses x < None naming both types.
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        if other is None or isinstance(other, _NOT_COMPARED):
+            return NotImplemented
         return compare.eq(self, other)
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        if other is None or isinstance(other, _NOT_COMPARED):
+            return NotImplemented
         return compare.ne(self, other)
 
     def __lt__(self, other: Any) -> Tensor:
+        if other is None or isinstance(other, _NOT_COMPARED):
+            return NotImplemented
         return compare.lt(self, other)
 
     def __le__(self, other: Any) -> Tensor:
+        if other is None or isinstance(other, _NOT_COMPARED):
+            return NotImplemented
         return compare.le(self, other)
 
     def __gt__(self, other: Any) -> Tensor:
+        if other is None or isinstance(other, _NOT_COMPARED):
+            return NotImplemented
         return compare.gt(self, other)
 
     def __ge__(self, other: Any) -> Tensor:
+        if other is None or isinstance(other, _NOT_COMPARED):
+            return NotImplemented
         return compare.ge(self, other)
 
     # &, |, ^, <<, >> and ~ work bit by bit, as in PyTorch (logical on bools): 12 & 6 is 4
