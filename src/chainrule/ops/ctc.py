@@ -21,6 +21,7 @@ from chainrule import dtypes
 from chainrule._array import xp
 from chainrule.autodiff import batching
 from chainrule.op import Op
+from chainrule.ops import dual
 from chainrule.ops.losses import check_reduction
 from chainrule.tensor import Tensor, _make
 
@@ -205,9 +206,7 @@ class CtcLoss(Op):
     def vjp(self, g, out, *args):
         if self.of is not None:
             raise RuntimeError("derivative for aten::_ctc_loss_backward is not implemented")
-        if isinstance(g, Tensor):  # create_graph: a node with no derivative, as PyTorch's
-            return (CtcLoss.gradient_of(self)(g, args[0]),)
-        return (self._gradient(g, args[0]),)
+        return (_loss_gradient(self, g, args[0]),)
 
     def jvp(self, tangents, out, *args):
         name = "_ctc_loss_backward" if self.of is not None else "_ctc_loss"
@@ -218,6 +217,15 @@ class CtcLoss(Op):
             "that we can prioritize its implementation or submit a PR adding the "
             "implementation to derivatives.yaml"
         )
+
+
+# The gradient on arrays; under create_graph, a node with no derivative of its own, as PyTorch's.
+_loss_gradient = dual.both(
+    lambda op, g, log_probs: op._gradient(g, log_probs),
+    lambda op, g, log_probs: CtcLoss.gradient_of(op)(g, log_probs),
+    "op, g, log_probs",
+    ("g",),
+)
 
 
 def _values(t: Tensor, name: str) -> Any:
