@@ -121,7 +121,7 @@ def test_backward_after_changing_a_saved_value_raises(forward, change, what):
     y = x * 1
     out = forward(y)
     change(y, out)
-    with pytest.raises(RuntimeError, match=f"modified by an inplace operation.*{what}"):
+    with pytest.raises(RuntimeError, match=f"(?s)modified by an inplace operation.*{what}"):
         out.sum().backward()
 
 
@@ -368,7 +368,7 @@ def test_backward_names_whether_an_input_or_the_output_was_changed(case):
     x_in, t_in = x * 1, t * 1  # non-leaves: changing them in place is allowed
     y = forward(x_in, t_in)
     change(x_in, t_in, y)
-    message = f"{named}Backward.* is at version 1; expected version 0"
+    message = f"is at version 1; expected version 0 instead(?s:.*)It is {named}Backward"
     with pytest.raises(RuntimeError, match=message):
         y.sum().backward()
 
@@ -382,5 +382,5 @@ def test_an_in_place_op_that_reads_its_output_guards_the_tensor_it_wrote():
     y.sum().backward(retain_graph=True)
     np.testing.assert_array_equal(x.grad.numpy(), np.exp(np.float32([0.5, 1.5])))
     y.add_(1)
-    with pytest.raises(RuntimeError, match="its output of ExpBackward0 is at version 2"):
+    with pytest.raises(RuntimeError, match="at version 2(?s:.*)its output of ExpBackward0"):
         y.sum().backward()

@@ -1259,6 +1259,23 @@ SNIPPETS: dict[str, str] = {
         error(lambda: bool(torch.tensor([])))
         print(bool(torch.tensor([0.0])), bool(torch.tensor([[2]])))
     """,
+    "in_place_change_of_a_saved_tensor_names_it_as_pytorch": """
+        import torch
+        x = torch.ones(2, requires_grad=True)
+        y = x.exp()
+        y.add_(1)
+        error(lambda: y.sum().backward())
+        a = torch.ones(2, 3, dtype=torch.float64, requires_grad=True)
+        b = a.clone()
+        c = b * b
+        b.add_(1)
+        error(lambda: c.sum().backward())
+        w = torch.ones(3, requires_grad=True)
+        v = torch.ones(3)
+        d = (v * w).sum()
+        v.mul_(2)
+        error(lambda: d.backward())
+    """,
     "no_grad_modes": """
         import torch
         x = torch.ones(2, requires_grad=True)

@@ -25,6 +25,7 @@ backward pass, never by the rules.
 from __future__ import annotations
 
 import itertools
+import re
 import types
 import weakref
 from collections.abc import Callable
@@ -279,23 +280,40 @@ class Op:
         for guard in self.versions:
             counter, stamp = guard
             if counter[0] != stamp and guard is not output:
-                self._raise_modified("an input", counter[0], stamp)
+                changed = next(x for x in self.inputs if isinstance(x, Tensor) and x._vc is counter)
+                made_by = changed._grad_fn
+                self._raise_modified(
+                    "an input", changed._data, made_by and made_by.name(), counter[0], stamp
+                )
         if output is not None:
             counter, stamp = output
             if counter[0] != stamp:
-                self._raise_modified("its output", counter[0], stamp)
+                self._raise_modified("its output", self.out, self.name(), counter[0], stamp)
 
-    def _raise_modified(self, what: str, now: int, stamp: int) -> None:
+    def _raise_modified(
+        self, what: str, value: Any, made_by: str | None, now: int, stamp: int
+    ) -> None:
+        """PyTorch's words (the tensor's type and shape, and the node that last made it), then
+        which of this node's saved values it was."""
+        # PyTorch names the node without its "Backward0": "output 0 of Exp"
+        which = f", which is output 0 of {_FORWARD_NAME.sub('', made_by)}," if made_by else ""
         raise RuntimeError(
-            f"one of the variables needed for gradient computation has been modified by an "
-            f"inplace operation: {what} of {self.name()} is at version {now}; expected version "
-            f"{stamp} instead. Clone it before changing it in place, or change it after backward."
+            "one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: [{dtypes.legacy_type_name(value.dtype)} {list(value.shape)}]"
+            f"{which} is at version {now}; expected version {stamp} instead. Hint: enable "
+            "anomaly detection to find the operation that failed to compute its gradient, with "
+            "chainrule.autograd.set_detect_anomaly(True, check_nan=False).\n"
+            f"It is {what} of {self.name()}: clone it before changing it in place, or change it "
+            "after backward."
         )
 
     def free(self) -> None:
         """Drop the saved values (after a backward without ``retain_graph``)."""
         self.args = None
         self.out = None
+
+
+_FORWARD_NAME = re.compile(r"Backward[0-9]*$")
 
 
 def _saving(cls: type[Op]) -> tuple[Any, ...]:
