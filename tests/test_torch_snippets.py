@@ -1276,6 +1276,23 @@ SNIPPETS: dict[str, str] = {
         v.mul_(2)
         error(lambda: d.backward())
     """,
+    "overwritten_elements_pass_no_gradient_even_an_infinite_one": """
+        import torch
+        x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = x * 1
+        y[0] = 5.0
+        (y * torch.tensor([float("inf"), 1.0, 1.0])).sum().backward()
+        print(x.grad)
+        x.grad = None
+        y = x * 1
+        y[torch.tensor([False, True, False])] = torch.tensor(float("nan"))
+        (y * torch.tensor([1.0, float("nan"), 2.0])).sum().backward()
+        print(x.grad)
+        t = torch.tensor(3.0)
+        print(t[torch.tensor(True)], t[torch.tensor(False)].shape)
+        print(torch.Size([2]) + (3,), (1,) + torch.Size([2]), torch.Size([2]) * 2)
+        print(type(torch.Size([2]) + (3,)).__name__, type(3 * torch.Size([1])).__name__)
+    """,
     "no_grad_modes": """
         import torch
         x = torch.ones(2, requires_grad=True)

@@ -47,6 +47,25 @@ class Size(tuple):
             n *= d
         return n
 
+    # A concatenation (either side) and a repetition of a Size are Sizes, as PyTorch's (a
+    # slice stays a tuple: a Python __getitem__ would slow every shape lookup).
+    def __add__(self, other: Any) -> Any:
+        if not isinstance(other, tuple):
+            raise TypeError(
+                f"can only concatenate tuple (not {type(other).__name__}) to chainrule.Size"
+            )
+        return Size(tuple.__add__(self, other))
+
+    def __radd__(self, other: Any) -> Any:
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return Size(tuple.__add__(other, self))
+
+    def __mul__(self, n: Any) -> Any:
+        return Size(tuple.__mul__(self, n))
+
+    __rmul__ = __mul__
+
 
 _NOT_COMPARED = (str, list, tuple, dict, set)
 

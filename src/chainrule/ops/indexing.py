@@ -175,9 +175,11 @@ class IndexPut(Linear):
     def vjp(self, g, out, x, v):
         gx = None
         if self.needs[0]:
-            mask = xp.ones(tuple(g.shape), dtype=bool)
-            mask[self.key] = False
-            gx = g * mask
+            written = xp.zeros(tuple(g.shape), dtype=bool)
+            written[self.key] = True
+            # zeros where the values were overwritten, not g * mask: a nan or inf there must
+            # not reach x (PyTorch's index_put backward fills those positions with 0)
+            gx = dual.where(written, dual.zeros_like(g), g)
         gv = g[self.key] if self.needs[1] else None
         return (gx, gv)
 
@@ -309,7 +311,7 @@ def checked_key(input: Tensor, key: tuple[Any, ...]) -> tuple[Any, ...]:  # noqa
                 f"too many indices for tensor of dimension {len(shape)}\nindexing: more "
                 f"indices than the dimensions of shape {shape}"
             )
-        size = shape[dim]
+        size = shape[dim] if dim < len(shape) else 0  # a 0-d mask takes no dimension
         if isinstance(part, xp.ndarray) and part.dtype == bool:
             for i, n in enumerate(part.shape):
                 if shape[dim + i] != n:
