@@ -11,6 +11,7 @@ decompositions, each differentiable (the rules are in :mod:`chainrule.ops.decomp
 
 from __future__ import annotations
 
+import importlib
 from collections import namedtuple
 from typing import Any
 
@@ -344,29 +345,43 @@ def _cutoff(A: Any, s: Any, atol: float | None, rtol: float | None) -> Any:  # n
 
 # ---- linear algebra (more): triangular and Cholesky solves, LU, least squares, matrix_exp,
 # Householder products, tensor solves and the *_ex variants, from chainrule.ops.linalg_more
-# (imported last: it builds on the functions above)
-from chainrule.ops import ldl as _ldl  # noqa: E402
-from chainrule.ops import linalg_more as _more  # noqa: E402
+# and chainrule.ops.ldl. They build on the functions above, so they are looked up by name when
+# first asked for (PEP 562) rather than imported here, which would make an import cycle.
 from chainrule.ops.linalg import matmul as matmul  # noqa: E402
 
-cholesky_ex = _more.cholesky_ex
-cond = _more.cond
-diagonal = _more.diagonal
-eig = _more.eig
-eigvals = _more.eigvals
-householder_product = _more.householder_product
-inv_ex = _more.inv_ex
-lstsq = _more.lstsq
-lu = _more.lu
-lu_factor = _more.lu_factor
-lu_factor_ex = _more.lu_factor_ex
-lu_solve = _more.lu_solve
-matrix_exp = _more.matrix_exp
-solve_ex = _more.solve_ex
-solve_triangular = _more.solve_triangular
-tensorinv = _more.tensorinv
-tensorsolve = _more.tensorsolve
-vander = _more.vander
-ldl_factor = _ldl.ldl_factor
-ldl_factor_ex = _ldl.ldl_factor_ex
-ldl_solve = _ldl.ldl_solve
+_DEFINED_IN = {
+    "cholesky_ex": "linalg_more",
+    "cond": "linalg_more",
+    "diagonal": "linalg_more",
+    "eig": "linalg_more",
+    "eigvals": "linalg_more",
+    "householder_product": "linalg_more",
+    "inv_ex": "linalg_more",
+    "lstsq": "linalg_more",
+    "lu": "linalg_more",
+    "lu_factor": "linalg_more",
+    "lu_factor_ex": "linalg_more",
+    "lu_solve": "linalg_more",
+    "matrix_exp": "linalg_more",
+    "solve_ex": "linalg_more",
+    "solve_triangular": "linalg_more",
+    "tensorinv": "linalg_more",
+    "tensorsolve": "linalg_more",
+    "vander": "linalg_more",
+    "ldl_factor": "ldl",
+    "ldl_factor_ex": "ldl",
+    "ldl_solve": "ldl",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """``chainrule.linalg.lu`` and the other functions of ``_DEFINED_IN``, from their module."""
+    if name not in _DEFINED_IN:
+        raise AttributeError(f"module 'chainrule.linalg' has no attribute '{name}'")
+    value = getattr(importlib.import_module(f"chainrule.ops.{_DEFINED_IN[name]}"), name)
+    globals()[name] = value  # found once: later lookups are plain attribute reads
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_DEFINED_IN])
