@@ -1293,6 +1293,31 @@ SNIPPETS: dict[str, str] = {
         print(torch.Size([2]) + (3,), (1,) + torch.Size([2]), torch.Size([2]) * 2)
         print(type(torch.Size([2]) + (3,)).__name__, type(3 * torch.Size([1])).__name__)
     """,
+    "activations_in_place_change_their_input": """
+        import torch
+        F = torch.nn.functional
+        for name, act in [
+            ("relu", lambda x: F.relu(x, inplace=True)),
+            ("leaky_relu", lambda x: F.leaky_relu(x, 0.1, inplace=True)),
+            ("elu", lambda x: F.elu(x, 0.5, inplace=True)),
+            ("silu", lambda x: F.silu(x, inplace=True)),
+            ("ReLU", torch.nn.ReLU(inplace=True)),
+            ("LeakyReLU", torch.nn.LeakyReLU(0.2, inplace=True)),
+            ("ELU", torch.nn.ELU(inplace=True)),
+            ("SiLU", torch.nn.SiLU(inplace=True)),
+        ]:
+            w = torch.tensor([-1.0, 0.5, 2.0], requires_grad=True)
+            x = w * 1
+            y = act(x)
+            print(name, y is x, x, x._version, y.grad_fn.name())
+            (y * torch.tensor([1.0, 2.0, 3.0])).sum().backward()
+            print(w.grad)
+            error(lambda: act(torch.ones(2, requires_grad=True)))
+        a = torch.tensor([-1.0, 2.0], requires_grad=True)
+        b = a.exp()
+        F.relu(b, inplace=True)
+        error(lambda: b.sum().backward())
+    """,
     "no_grad_modes": """
         import torch
         x = torch.ones(2, requires_grad=True)

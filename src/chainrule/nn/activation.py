@@ -22,7 +22,7 @@ from chainrule.tensor import Tensor
 
 
 class _Inplace(Module):
-    """An activation with PyTorch's ``inplace`` flag: accepted, shown, computed out of place."""
+    """An activation with PyTorch's ``inplace`` flag: given True, the input is changed."""
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
@@ -44,10 +44,12 @@ class _AlongDim(Module):
 
 
 class ReLU(_Inplace):
-    """``max(x, 0)``; ``inplace`` is accepted and computed out of place."""
+    """``max(x, 0)``, in place given ``inplace=True``."""
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return elementwise.relu(input)  # F.relu's op, without its frame (which drops inplace)
+        if self.inplace:
+            return F.relu_(input)
+        return elementwise.relu(input)  # F.relu's op, without its frame
 
 
 class LeakyReLU(Module):
@@ -59,7 +61,7 @@ class LeakyReLU(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.leaky_relu(input, self.negative_slope)
+        return F.leaky_relu(input, self.negative_slope, self.inplace)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
@@ -93,7 +95,7 @@ class SiLU(_Inplace):
     """``x * sigmoid(x)`` (also called swish)."""
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.silu(input)
+        return F.silu(input, self.inplace)
 
 
 class Softmax(_AlongDim):
@@ -106,8 +108,8 @@ class LogSoftmax(_AlongDim):
         return F.log_softmax(input, self.dim)
 
 
-# ---- more activations (api17b): each calls its function in chainrule.nn.functional, which
-# (but for elu's) changes the input in place given ``inplace=True``, as PyTorch's
+# ---- more activations: each calls its function in chainrule.nn.functional, which changes
+# the input in place given ``inplace=True``, as PyTorch's
 def _inplace_suffix(inplace: bool) -> str:
     return ", inplace=True" if inplace else ""
 

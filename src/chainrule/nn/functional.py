@@ -996,24 +996,34 @@ def _pad_index(mode: str, left: int, right: int, n: int) -> Any:
 
 
 # ----------------------------------------------------------------------------- activations
-# relu, leaky_relu, elu and silu accept ``inplace`` for PyTorch compatibility and compute out of
-# place (same values, one more buffer). The functions below them change their input in place
-# given ``inplace=True``, as the functions ending in ``_`` do, as PyTorch's (a leaf that
-# requires grad is refused, the version counter moves); most of PyTorch's nodes for them are
+# Given ``inplace=True`` the activations change their input in place, as the functions ending
+# in ``_`` do, as PyTorch's (a leaf that requires grad is refused, the version counter moves,
+# code that reads the input afterwards sees the result); most of PyTorch's nodes for them are
 # the ``...Backward1`` overloads, named so here.
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
-    return elementwise.relu(input)
+    return relu_(input) if inplace else elementwise.relu(input)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:  # noqa: A002
+    if inplace:
+        return leaky_relu_(input, negative_slope)
     return elementwise.leaky_relu(input, negative_slope)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
-    return elementwise.elu(input, alpha)
+    return elu_(input, alpha) if inplace else elementwise.elu(input, alpha)
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """``x * sigmoid(x)``, in place given ``inplace=True``.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([-1.0, 2.0])
+    >>> silu(x, inplace=True) is x
+    True
+    """
+    if inplace:
+        return named(_in_place(input, elementwise.silu), "SiluBackward0")
     return elementwise.silu(input)
 
 
