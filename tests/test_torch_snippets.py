@@ -1318,6 +1318,29 @@ SNIPPETS: dict[str, str] = {
         F.relu(b, inplace=True)
         error(lambda: b.sum().backward())
     """,
+    "dropouts_in_place_change_their_input": """
+        import torch
+        F = torch.nn.functional
+        for name, drop in [
+            ("dropout", lambda x: F.dropout(x, 0.5, inplace=True)),
+            ("dropout_all", lambda x: F.dropout(x, 1.0, inplace=True)),
+            ("dropout1d", lambda x: F.dropout1d(x, 0.5, inplace=True)),
+            ("dropout3d", lambda x: F.dropout3d(x, 0.5, inplace=True)),
+            ("alpha_dropout", lambda x: F.alpha_dropout(x, 0.5, True, inplace=True)),
+            ("feature_alpha", lambda x: F.feature_alpha_dropout(x, 0.5, True, inplace=True)),
+            ("Dropout", torch.nn.Dropout(0.3, inplace=True)),
+            ("AlphaDropout", torch.nn.AlphaDropout(0.3, inplace=True)),
+            ("eval", lambda x: F.dropout(x, 0.5, training=False, inplace=True)),
+        ]:
+            torch.manual_seed(0)
+            w = torch.arange(1.0, 25.0).reshape(4, 2, 3).requires_grad_()
+            x = w * 1
+            y = drop(x)
+            # (dropout3d's version moves 3 times in PyTorch, which unsqueezes in place first)
+            print(name, y.data_ptr() == x.data_ptr(), x._version > 0, torch.equal(x, y))
+            y.sum().backward()
+            print(w.grad.sum())
+    """,
     "no_grad_modes": """
         import torch
         x = torch.ones(2, requires_grad=True)

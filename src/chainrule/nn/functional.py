@@ -222,20 +222,40 @@ def dropout(
     inplace: bool = False,  # noqa: A002
 ) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by 1 / (1 - p) (training
-    only). ``inplace`` is accepted for PyTorch compatibility and computed out of place."""
+    only); in place given ``inplace=True``, as PyTorch's.
+
+    >>> import chainrule as cr
+    >>> x = cr.ones(3)
+    >>> dropout(x, 1.0, inplace=True) is x, x
+    (True, tensor([0., 0., 0.]))
+    """
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
     if p == 1.0:
-        return input * 0
-    return input * dropout_mask(input, p)
+        return _maybe_in_place(input, inplace, lambda x: x * 0, "dropout_")
+    return _maybe_in_place(input, inplace, lambda x: x * dropout_mask(x, p), "dropout_")
 
 
-def _feature_dropout(input: Tensor, p: float, training: bool, unbatched: bool) -> Tensor:  # noqa: A002
+def _maybe_in_place(input: Tensor, inplace: bool, compute: Any, name: str) -> Tensor:  # noqa: A002
+    """``compute(input)``, written into ``input`` given PyTorch's ``inplace=True`` (its
+    version moves; a leaf that requires grad is refused)."""
+    if not inplace:
+        return compute(input)
+    return inplace_ops.apply(input, compute, name=name)
+
+
+def _feature_dropout(
+    input: Tensor,  # noqa: A002
+    p: float,
+    training: bool,
+    unbatched: bool,
+    inplace: bool = False,
+) -> Tensor:
     """Zero each (sample, channel) map with probability ``p`` and scale the rest by
     1 / (1 - p): one draw per map (PyTorch's mask, shape (N, C, 1, ...), so a seed gives its
-    maps), an ``unbatched`` input one sample. Out of place, as :func:`dropout`."""
+    maps), an ``unbatched`` input one sample. In place given ``inplace``, as :func:`dropout`."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     batch = input.unsqueeze(0) if unbatched else input
@@ -244,9 +264,14 @@ def _feature_dropout(input: Tensor, p: float, training: bool, unbatched: bool) -
     if not training or p == 0.0 or batch.numel() == 0:
         return input
     if p == 1.0:
-        return input * 0
-    out = batch * dropout_mask(batch, p, feature=True)
-    return out.squeeze(0) if unbatched else out
+        return _maybe_in_place(input, inplace, lambda x: x * 0, "feature_dropout_")
+
+    def dropped(x: Tensor) -> Tensor:
+        batch = x.unsqueeze(0) if unbatched else x
+        out = batch * dropout_mask(batch, p, feature=True)
+        return out.squeeze(0) if unbatched else out
+
+    return _maybe_in_place(input, inplace, dropped, "feature_dropout_")
 
 
 def dropout1d(
@@ -256,7 +281,7 @@ def dropout1d(
     inplace: bool = False,  # noqa: A002
 ) -> Tensor:
     """Zero whole channels of an (N, C, L) or (C, L) ``input``, each with probability ``p``,
-    and scale the rest by 1 / (1 - p) (training only; ``inplace`` computed out of place).
+    and scale the rest by 1 / (1 - p) (training only; in place given ``inplace``).
 
     >>> import chainrule as cr
     >>> dropout1d(cr.ones(2, 3), 0.5, training=False).shape
@@ -269,7 +294,7 @@ def dropout1d(
             "dimension, a channel dimension, and an optional batch dimension (i.e. 2D or 3D "
             "inputs)."
         )
-    return _feature_dropout(input, p, training, input.ndim == 2)
+    return _feature_dropout(input, p, training, input.ndim == 2, inplace)
 
 
 def dropout2d(
@@ -300,7 +325,7 @@ def dropout2d(
             "channel-wise dropout behavior, please switch to using dropout1d instead.",
             stacklevel=2,
         )
-    return _feature_dropout(input, p, training, False)
+    return _feature_dropout(input, p, training, False, inplace)
 
 
 def dropout3d(
@@ -322,7 +347,7 @@ def dropout3d(
             "an optional batch dimension (i.e. 4D or 5D inputs).",
             stacklevel=2,
         )
-    return _feature_dropout(input, p, training, input.ndim != 5)
+    return _feature_dropout(input, p, training, input.ndim != 5, inplace)
 
 
 # SELU's alpha, with which alpha dropout keeps a zero-mean, unit-variance input so
@@ -337,13 +362,15 @@ def alpha_dropout(
 ) -> Tensor:
     """Dropout for SELU networks: each element is set, with probability ``p``, to SELU's
     negative saturation value, and the result scaled and shifted to keep the input's mean
-    and variance (training only; ``inplace`` is accepted and computed out of place).
+    and variance (training only; in place given ``inplace``).
 
     >>> import chainrule as cr
     >>> alpha_dropout(cr.ones(3), 0.2)  # training=False: the input itself
     tensor([1., 1., 1.])
     """
-    return _alpha_dropout(input, p, training, feature=False)
+    return _maybe_in_place(
+        input, inplace, lambda x: _alpha_dropout(x, p, training, feature=False), "alpha_dropout_"
+    )
 
 
 def feature_alpha_dropout(
@@ -354,7 +381,12 @@ def feature_alpha_dropout(
 ) -> Tensor:
     """:func:`alpha_dropout` of whole channels: one draw per sample and channel of (N, C, ...)
     input."""
-    return _alpha_dropout(input, p, training, feature=True)
+    return _maybe_in_place(
+        input,
+        inplace,
+        lambda x: _alpha_dropout(x, p, training, feature=True),
+        "feature_alpha_dropout_",
+    )
 
 
 def _alpha_dropout(input: Tensor, p: float, training: bool, feature: bool) -> Tensor:  # noqa: A002

@@ -234,7 +234,8 @@ class AlphaDropout(_DropoutNd):
     the identity in eval mode."""
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.alpha_dropout(input, self.p, self.training)
+        return F.alpha_dropout(input, self.p, self.training)  # out of place, even given
+        # inplace=True: PyTorch's layer does not pass it on
 
 
 class FeatureAlphaDropout(_DropoutNd):
