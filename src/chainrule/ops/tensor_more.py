@@ -28,6 +28,8 @@ from chainrule.tensor import Tensor, _make
 class layout:  # noqa: N801 - PyTorch's name
     """How a tensor's elements lie in memory: chainrule's tensors are all ``strided``."""
 
+    __module__ = "chainrule"  # shown as PyTorch shows ``torch.layout``
+
     def __init__(self, name: str) -> None:
         self.name = name
 
