@@ -2176,7 +2176,7 @@ class Tensor:
         return torch_toplevel.conj_physical(self)
 
     def conj_physical_(self) -> Tensor:
-        return torch_toplevel.conj_physical_(self)
+        return tensor_more.conj_physical_(self)
 
     def as_strided_scatter(
         self,
@@ -2200,7 +2200,7 @@ class Tensor:
         return linalg.outer(self, vec2)
 
     def resize(self, *sizes: Any) -> Tensor:  # deprecated in PyTorch: its warning
-        return tensor_more.resize(self, factories.size_argument(sizes, "resize"))
+        return tensor_more.resize(self, sizes)
 
     def resize_as(self, tensor: Tensor) -> Tensor:  # deprecated in PyTorch: its warning
         return tensor_more.resize(self, tuple(tensor.shape), "resize_as")
@@ -2211,7 +2211,7 @@ class Tensor:
     def map_(self, tensor: Tensor, callable: Callable[[Any, Any], Any]) -> Tensor:  # noqa: A002
         return tensor_more.map_(self, tensor, callable)
 
-    def map2_(self, x: Tensor, y: Tensor, callable: Callable[..., Any]) -> Tensor:  # noqa: A002
+    def map2_(self, x: Tensor, y: Tensor, callable: Callable[..., Any] = None) -> Tensor:  # noqa: A002
         return tensor_more.map2_(self, x, y, callable)
 
     def untyped_storage(self) -> Any:

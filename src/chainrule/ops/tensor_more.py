@@ -21,6 +21,7 @@ from typing import Any
 from chainrule import devices as _device
 from chainrule import dtypes, grad_mode
 from chainrule._array import xp
+from chainrule.op import named
 from chainrule.ops import elementwise, inplace, shape, strided
 from chainrule.tensor import Tensor, _make
 
@@ -85,20 +86,29 @@ def fill_diagonal_(t: Tensor, fill_value: Any, wrap: bool = False) -> Tensor:
         raise RuntimeError(
             "a view of a leaf Variable that requires grad is being used in an in-place operation."
         )
-    inplace.apply(t, lambda old: elementwise.where(mask, value, old), name="fill_diagonal_")
+    # PyTorch writes through a view of t: its node is CopySlices.
+    fill = lambda old: named(elementwise.where(mask, value, old), "CopySlices")  # noqa: E731
+    inplace.apply(t, fill, name="fill_diagonal_")
     if wraps:
         t._vc[0] += 1  # PyTorch's two fills (the diagonal, then its wrap) each bump it
     return t
 
 
+def conj_physical_(t: Tensor) -> Tensor:
+    """``t`` conjugated in place: the values of a real tensor stay, but PyTorch counts the
+    write (the version, its ``ConjPhysicalBackward1`` node, its refusal on a leaf)."""
+    return inplace.apply(t, lambda old: named(elementwise.clone(old), "ConjPhysicalBackward1"))
+
+
 # ----------------------------------------------------------------- resize (deprecated)
-def resize(t: Tensor, sizes: tuple[int, ...], name: str = "resize") -> Tensor:
+def resize(t: Tensor, sizes: tuple[Any, ...], name: str = "resize") -> Tensor:
     """PyTorch's deprecated out-of-place ``resize``: a reshape that keeps the number of
-    elements (its autograd ``Resize`` function), after a warning."""
+    elements (its autograd ``Resize`` function), after a warning. ``sizes`` are taken as
+    PyTorch's function takes them: ``resize((4, 3))`` is refused there, and here."""
     warnings.warn(f"non-inplace {name} is deprecated", UserWarning, stacklevel=3)
-    count = 1
+    count: Any = 1
     for n in sizes:
-        count *= n
+        count = count * n  # a tuple given whole stays a tuple, which no numel equals
     if count != t.numel():
         raise RuntimeError(
             f"requested resize to {'x'.join(map(str, sizes))} ({count} elements in total), but "
@@ -106,7 +116,7 @@ def resize(t: Tensor, sizes: tuple[int, ...], name: str = "resize") -> Tensor:
             "elements). autograd's resize can only change the shape of a given tensor, while "
             "preserving the number of elements. "
         )
-    return shape.reshape(t.contiguous(), sizes)
+    return shape.reshape(t.contiguous(), tuple(sizes))
 
 
 # ----------------------------------------------------------------- Python callables
