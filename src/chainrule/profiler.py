@@ -16,7 +16,15 @@ from typing import Any
 from chainrule.autograd import profiler as autograd_profiler
 from chainrule.autograd.profiler import record_function
 
-__all__ = ["ProfilerActivity", "profile", "record_function", "schedule"]
+__all__ = [
+    "ProfilerAction",
+    "ProfilerActivity",
+    "kineto_available",
+    "profile",
+    "record_function",
+    "schedule",
+    "supported_activities",
+]
 
 
 class ProfilerActivity(enum.Enum):
@@ -59,8 +67,24 @@ class profile(autograd_profiler.profile):  # noqa: N801 - PyTorch's name
             self.on_trace_ready(self)
 
 
+class ProfilerAction(enum.Enum):
+    NONE = 0
+    WARMUP = 1
+    RECORD = 2
+    RECORD_AND_SAVE = 3
+
+
+def supported_activities() -> set[ProfilerActivity]:
+    """What can be recorded here: the CPU only."""
+    return {ProfilerActivity.CPU}
+
+
+def kineto_available() -> bool:
+    return False  # PyTorch's Kineto tracer: chainrule records with its own wrappers
+
+
 def schedule(
     *, wait: int, warmup: int, active: int, repeat: int = 0, skip_first: int = 0, **kwargs: Any
-) -> Callable[[int], str]:
+) -> Callable[[int], ProfilerAction]:
     """PyTorch's schedule object (accepted; chainrule records every step)."""
-    return lambda step: "RECORD"
+    return lambda step: ProfilerAction.RECORD

@@ -1869,3 +1869,6 @@ def linear_cross_entropy(
         ignore_index=-100 if ignore_index is None else ignore_index,
         label_smoothing=label_smoothing,
     )
+
+
+__all__ += ["linear_cross_entropy"]
