@@ -124,6 +124,9 @@ SNIPPETS: dict[str, str] = {
                                           lambda a, b, c: a))
         error(lambda: torch.ones(3).map2_(torch.ones(3), torch.ones(2), lambda a, b, c: a))
         error(lambda: torch.ones(3).map2_(torch.ones(3), lambda a, b: a))
+        error(lambda: torch.ones(3).map2_(1, torch.ones(3), lambda a, b, c: a))
+        error(lambda: torch.ones(3).map_(1, lambda a, b: a))
+        error(lambda: torch.ones(3).map_(torch.ones(3), 3))
         error(lambda: torch.ones(3, requires_grad=True).map2_(torch.ones(3), torch.ones(3),
                                                               lambda a, b, c: a))
     """,
