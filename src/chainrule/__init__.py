@@ -634,6 +634,12 @@ from chainrule.ops.linalg_more import lu_solve_legacy as lu_solve
 from chainrule.ops.linalg_more import matrix_rank_removed as matrix_rank
 from chainrule.ops.linalg_more import symeig_removed as symeig
 
+# ---- more tensor methods and nn pieces: layouts, binomial draws, the profiler
+from chainrule import profiler
+from chainrule.ops.binomial import binomial
+from chainrule.ops.tensor_more import layout
+from chainrule.ops.tensor_more import strided_layout as strided
+
 __version__ = "0.1.0"
 
 # PyTorch's ``out=`` on the functions that are not declared ops (those take it from their

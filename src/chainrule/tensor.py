@@ -2204,6 +2204,168 @@ class Tensor:
         """Which output of its ``grad_fn`` this tensor is (``split``'s pieces are numbered)."""
         return getattr(self.grad_fn, "output_nr", 0)
 
+    # ---- more Tensor methods: PyTorch's further methods (chainrule.ops.tensor_more)
+    def fill_diagonal_(self, fill_value: Any, wrap: builtins.bool = False) -> Tensor:
+        return tensor_more.fill_diagonal_(self, fill_value, wrap)
+
+    def angle(self) -> Tensor:
+        return torch_toplevel.angle(self)
+
+    def conj_physical(self) -> Tensor:
+        return torch_toplevel.conj_physical(self)
+
+    def conj_physical_(self) -> Tensor:
+        return tensor_more.conj_physical_(self)
+
+    def as_strided_scatter(
+        self,
+        src: Tensor,
+        size: Sequence[builtins.int],
+        stride: Sequence[builtins.int],
+        storage_offset: builtins.int | None = None,
+    ) -> Tensor:
+        return torch_toplevel.as_strided_scatter(self, src, size, stride, storage_offset)
+
+    def nonzero_static(self, *, size: builtins.int, fill_value: builtins.int = -1) -> Tensor:
+        return torch_toplevel.nonzero_static(self, size=size, fill_value=fill_value)
+
+    def hardshrink(self, lambd: builtins.float = 0.5) -> Tensor:
+        return nn_functional.hardshrink(self, lambd)
+
+    def prelu(self, weight: Tensor) -> Tensor:
+        return nn_functional.prelu(self, weight)
+
+    def ger(self, vec2: Tensor) -> Tensor:  # PyTorch's older name of outer
+        return linalg.outer(self, vec2)
+
+    def resize(self, *sizes: Any) -> Tensor:  # deprecated in PyTorch: its warning
+        return tensor_more.resize(self, sizes)
+
+    def resize_as(self, tensor: Tensor) -> Tensor:  # deprecated in PyTorch: its warning
+        return tensor_more.resize(self, tuple(tensor.shape), "resize_as")
+
+    def apply_(self, callable: Callable[[Any], Any]) -> Tensor:  # noqa: A002
+        return tensor_more.apply_(self, callable)
+
+    def map_(self, tensor: Tensor, callable: Callable[[Any, Any], Any]) -> Tensor:  # noqa: A002
+        return tensor_more.map_(self, tensor, callable)
+
+    def map2_(self, x: Tensor, y: Tensor, callable: Callable[..., Any] = None) -> Tensor:  # noqa: A002
+        return tensor_more.map2_(self, x, y, callable)
+
+    def untyped_storage(self) -> Any:
+        return tensor_more.untyped_storage(self)
+
+    def storage(self) -> Any:
+        return tensor_more.storage(self)
+
+    def storage_type(self) -> type:
+        return tensor_more.storage_type(self)
+
+    def is_set_to(self, tensor: Tensor) -> builtins.bool:
+        return tensor_more.is_set_to(self, tensor)
+
+    def set_(
+        self,
+        source: Any = None,
+        storage_offset: builtins.int = 0,
+        size: Sequence[builtins.int] | None = None,
+        stride: Sequence[builtins.int] | None = None,
+    ) -> Tensor:
+        return tensor_more.set_(self, source, storage_offset, size, stride)
+
+    def const_data_ptr(self) -> builtins.int:
+        return self.data_ptr()
+
+    def dim_order(self, *, ambiguity_check: Any = False) -> tuple[builtins.int, ...]:
+        return tensor_more.dim_order(self, ambiguity_check)
+
+    def share_memory_(self) -> Tensor:
+        return tensor_more.share_memory_(self)
+
+    def is_shared(self) -> builtins.bool:
+        return tensor_more.is_shared(self)
+
+    def pin_memory(self, device: Any = None) -> Tensor:
+        return tensor_more.pin_memory(self, device)
+
+    def is_pinned(self, device: Any = None) -> builtins.bool:
+        return False
+
+    def is_inference(self) -> builtins.bool:
+        return settings.is_inference(self)
+
+    def is_distributed(self) -> builtins.bool:
+        return False
+
+    def bfloat16(self, memory_format: Any = None) -> Tensor:
+        return tensor_more.bfloat16(self)
+
+    def to_dense(self, dtype: Any = None, *, masked_grad: builtins.bool = True) -> Tensor:
+        return tensor_more.to_dense(self, dtype, masked_grad=masked_grad)
+
+    def module_load(self, other: Tensor, assign: builtins.bool = False) -> Tensor:
+        return tensor_more.module_load(self, other, assign)
+
+    def as_subclass(self, cls: type) -> Tensor:
+        return tensor_more.as_subclass(self, cls)
+
+    def solve(self, A: Tensor) -> Any:  # noqa: N803 - removed from PyTorch: its error
+        return tensor_more.solve(self, A)
+
+    def cfloat(self, memory_format: Any = None) -> Tensor:
+        return tensor_more.complex_cast(self, "cfloat", "complex64")
+
+    def cdouble(self, memory_format: Any = None) -> Tensor:
+        return tensor_more.complex_cast(self, "cdouble", "complex128")
+
+    def chalf(self, memory_format: Any = None) -> Tensor:
+        return tensor_more.complex_cast(self, "chalf", "complex64")  # complex32: not in NumPy
+
+    def xpu(self, *args: Any, **kwargs: Any) -> Tensor:
+        return tensor_more.xpu(self)
+
+    def ipu(self, *args: Any, **kwargs: Any) -> Tensor:
+        return tensor_more.ipu(self)
+
+    def mtia(self, *args: Any, **kwargs: Any) -> Tensor:
+        return tensor_more.mtia(self)
+
+    def record_stream(self, stream: Any) -> None:
+        return tensor_more.record_stream(self, stream)
+
+    def reinforce(self, reward: Any) -> None:
+        return tensor_more.reinforce(self, reward)
+
+    @property
+    def volatile(self) -> builtins.bool:
+        return tensor_more.volatile(self)
+
+    @property
+    def grad_dtype(self) -> Any:
+        return tensor_more.grad_dtype(self)
+
+    @grad_dtype.setter
+    def grad_dtype(self, value: Any) -> None:
+        tensor_more.set_grad_dtype(self, value)
+
+    @property
+    def layout(self) -> Any:
+        return tensor_more.strided_layout
+
+    @property
+    def name(self) -> None:
+        return None  # PyTorch's tensors have no name unless a tracer gives one
+
+    # Where a tensor lives and how it is stored: NumPy's memory, strided, always.
+    is_cuda = is_meta = is_mps = is_xpu = is_ipu = is_maia = is_mtia = is_xla = property(
+        lambda self: False
+    )
+    is_vulkan = is_sparse = is_sparse_csr = is_mkldnn = is_quantized = is_nested = property(
+        lambda self: False
+    )
+    # ---- end more Tensor methods
+
 
 class View:
     """How a view was taken (PyTorch's view metadata): its root ``base``, the view ``ops``
@@ -2326,3 +2488,7 @@ sets = import_later(globals(), "chainrule.ops.sets")
 torch_names = import_later(globals(), "chainrule.ops.torch_names")
 more_math = import_later(globals(), "chainrule.ops.more_math")
 index_writes = import_later(globals(), "chainrule.ops.index_writes")
+tensor_more = import_later(globals(), "chainrule.ops.tensor_more")
+torch_toplevel = import_later(globals(), "chainrule.ops.torch_toplevel")
+nn_functional = import_later(globals(), "chainrule.nn.functional")
+settings = import_later(globals(), "chainrule.settings")

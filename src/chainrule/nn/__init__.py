@@ -361,3 +361,10 @@ __all__ += [
     "SyncBatchNorm",
     "UninitializedBuffer",
 ]
+
+# ---- data-parallel wrappers (CPU) and the linear cross-entropy loss
+from chainrule.nn import parallel  # noqa: E402
+from chainrule.nn.linear_cross_entropy import LinearCrossEntropyLoss  # noqa: E402
+from chainrule.nn.parallel import DataParallel  # noqa: E402
+
+__all__ += ["DataParallel", "LinearCrossEntropyLoss", "parallel"]
