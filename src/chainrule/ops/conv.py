@@ -534,46 +534,137 @@ def _batched(input: Tensor, op: str) -> tuple[Tensor, bool]:  # noqa: A002
 
 
 def _pool_geometry(
-    kernel: Pair, stride: Any, padding: Any, dilation: Any, ceil_mode: bool, size: Pair, op: str
+    kernel: Pair,
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    ceil_mode: bool,
+    size: Pair,
+    op: str,
+    planes: int = 1,
 ) -> Geometry:
     """A pooling's windows, as PyTorch places them: padding at most half the kernel, and with
     ``ceil_mode`` one more window where the last full one leaves some of the (padded) input
     out, kept only when it starts inside the input or its left padding. What such a window
     reads past the padded input is more padding at the bottom or right (which a max never
-    picks and an average's divisor counts as PyTorch's does, see :func:`avg_pool2d`)."""
+    picks and an average's divisor counts as PyTorch's does, see :func:`avg_pool2d`).
+    ``planes``, the input's channels, only for PyTorch's message when nothing fits."""
     stride = _pair(stride, "stride")
     return _checked_pool_geometry(
-        kernel, stride, _pair(padding, "padding"), _pair(dilation, "dilation"), ceil_mode, size, op
+        kernel,
+        stride,
+        _pair(padding, "padding"),
+        _pair(dilation, "dilation"),
+        ceil_mode,
+        size,
+        op,
+        planes,
     )
+
+
+def _half(value: int) -> int:
+    """C++'s ``value / 2``: truncated toward zero."""
+    return -(-value // 2) if value < 0 else value // 2
+
+
+def pooled_length(n: int, k: int, p: int, s: int, d: int, ceil_mode: bool) -> int:
+    """PyTorch's ``pooling_output_shape``, with its checks and messages: how many windows of
+    ``k`` taps ``d`` apart, ``s`` apart, fit ``n`` elements padded by ``p`` on each side
+    (``ceil_mode``: one more where the last full one leaves some out, if it starts inside
+    the input or its left padding).
+
+    >>> pooled_length(7, 3, 1, 2, 1, False), pooled_length(6, 3, 0, 2, 1, True)
+    (4, 3)
+    """
+    if s == 0:
+        raise RuntimeError("stride should not be zero")
+    if p < 0:
+        raise RuntimeError(f"pad must be non-negative, but got pad: {p}")
+    if p > _half((k - 1) * d + 1):
+        raise RuntimeError(
+            f"pad should be at most half of effective kernel size, but got pad={p}, "
+            f"kernel_size={k} and dilation={d}"
+        )
+    out = (n + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (out - 1) * s >= n + p:  # the last window would start in the padding
+        out -= 1
+    return out
+
+
+def check_windows_reach_input(
+    op: str, sizes: tuple[int, ...], kernel: Any, stride: Any, pad: Any, dilation: Any, out: Any
+) -> None:
+    """Refuse a max pooling whose window reads only padding (its taps ``dilation`` apart
+    straddle the input): its maximum has nothing to pick, and PyTorch reads out of bounds
+    there, so its result is no answer to copy.
+
+    >>> try:
+    ...     check_windows_reach_input("max_pool1d", (1,), (2,), (2,), (1,), (2,), (1,))
+    ... except RuntimeError as error:
+    ...     print(str(error).split(":")[1])
+     window 0 along spatial dimension 0 reads only padding
+    """
+    for dim, (n, k, s, p, d, length) in enumerate(
+        zip(sizes, kernel, stride, pad, dilation, out, strict=True)
+    ):
+        for o in range(length):
+            taps = range(o * s - p, o * s - p + k * d, d)
+            if not any(0 <= t < n for t in taps):
+                shown = " and ".join(map(str, taps)) if k <= 3 else f"{taps[0]}..{taps[-1]}"
+                raise RuntimeError(
+                    f"{op}: window {o} along spatial dimension {dim} reads only padding: its "
+                    f"taps at {shown} (kernel {k}, dilation {d}, padding {p}) all fall outside "
+                    f"the input of length {n}, so it has no maximum"
+                )
 
 
 @functools.lru_cache(maxsize=256)  # as _checked_geometry: once per geometry, not per step
 def _checked_pool_geometry(
-    kernel: Pair, stride: Pair, pad: Pair, dilation: Pair, ceil_mode: bool, size: Pair, op: str
+    kernel: Pair,
+    stride: Pair,
+    pad: Pair,
+    dilation: Pair,
+    ceil_mode: bool,
+    size: Pair,
+    op: str,
+    planes: int,
 ) -> Geometry:
-    if min(stride) < 1 or min(dilation) < 1:
+    """PyTorch's checks (``pooling_output_shape`` per dimension, then
+    ``pool2d_shape_check``), in its order, with its messages; chainrule's explanation on a
+    second line."""
+    out = [
+        pooled_length(n, k, p, s, d, ceil_mode)
+        for n, k, s, p, d in zip(size, kernel, stride, pad, dilation, strict=True)
+    ]
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, pad, dilation
+    if min(kernel) < 1:
+        raise RuntimeError(f"kernel size should be greater than zero, but got kH: {kh} kW: {kw}")
+    if min(stride) < 1:
+        raise RuntimeError(f"stride should be greater than zero, but got dH: {sh} dW: {sw}")
+    if min(dilation) < 1:
         raise RuntimeError(
-            f"{op}: stride {stride} and dilation {dilation} should be greater than zero"
+            f"dilation should be greater than zero, but got dilationH: {dh} dilationW: {dw}"
         )
-    if pad[0] > kernel[0] // 2 or pad[1] > kernel[1] // 2:
+    if ph > kh // 2 or pw > kw // 2:
         raise RuntimeError(
+            "pad should be smaller than or equal to half of kernel size, but got "
+            f"padW = {pw}, padH = {ph}, kW = {kw}, kH = {kh}\n"
             f"{op}: padding {pad} should be at most half of the kernel size {kernel}"
         )
-    widths = []
-    for n, k, s, p, d in zip(size, kernel, stride, pad, dilation, strict=True):
-        extent = d * (k - 1) + 1
-        out = (n + 2 * p - extent + (s - 1 if ceil_mode else 0)) // s + 1
-        if ceil_mode and (out - 1) * s >= n + p:  # the last window would start in the padding
-            out -= 1
-        widths.append((p, p + max(0, (out - 1) * s + extent - n - 2 * p)))
-    geom = Geometry(kernel, stride, (widths[0], widths[1]), dilation)
-    ho, wo = geom.out_size(*size)
-    if ho < 1 or wo < 1:
+    if min(out) < 1:
         raise RuntimeError(
+            f"Given input size: ({planes}x{size[0]}x{size[1]}). Calculated output size: "
+            f"({planes}x{out[0]}x{out[1]}). Output size is too small\n"
             f"{op}: kernel {kernel} with dilation {dilation} does not fit the input of size "
-            f"{size} padded by {pad}: the output would be {ho}x{wo}"
+            f"{size} padded by {pad}: the output would be {out[0]}x{out[1]}"
         )
-    return geom
+    if op == "max_pool2d":
+        check_windows_reach_input(op, size, kernel, stride, pad, dilation, out)
+    widths = []
+    for n, k, s, p, d, length in zip(size, kernel, stride, pad, dilation, out, strict=True):
+        extent = d * (k - 1) + 1
+        widths.append((p, p + max(0, (length - 1) * s + extent - n - 2 * p)))
+    return Geometry(kernel, stride, (widths[0], widths[1]), dilation)
 
 
 def _geometry(
@@ -1152,7 +1243,9 @@ def max_pool2d(
     kernel = _pair(kernel_size, "kernel_size")
     size = (input.shape[2], input.shape[3])
     step = kernel if stride is None else stride
-    geom = _pool_geometry(kernel, step, padding, dilation, ceil_mode, size, "max_pool2d")
+    geom = _pool_geometry(
+        kernel, step, padding, dilation, ceil_mode, size, "max_pool2d", input.shape[1]
+    )
     out = MaxPool2DWithIndices(geom)(input)
     if not return_indices:
         return out.squeeze(0) if unbatched else out
@@ -1203,7 +1296,8 @@ def avg_pool2d(
     *leading, h, w = input.shape
     kernel = _pair(kernel_size, "kernel_size")
     step = kernel if stride is None else stride
-    geom = _pool_geometry(kernel, step, padding, 1, ceil_mode, (h, w), "avg_pool2d")
+    planes = input.shape[-3]
+    geom = _pool_geometry(kernel, step, padding, 1, ceil_mode, (h, w), "avg_pool2d", planes)
     ones = xp.ones((1, 1, *kernel), dtype=input.dtype)
     sums = Convolution(geom)(input.reshape(-1, 1, h, w), ones, None)
     ho, wo = sums.shape[2], sums.shape[3]
