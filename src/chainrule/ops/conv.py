@@ -703,8 +703,16 @@ def _checked_geometry(
     geom = Geometry(kernel, stride, widths, dilation)
     ho, wo = geom.out_size(*size)
     if ho < 1 or wo < 1:
+        padded = [n + a + b for n, (a, b) in zip(size, widths, strict=True)]
+        extents = list(geom.extent)
+        if op == "conv1d":  # height-1 images: PyTorch names the length alone
+            padded, extents = padded[1:], extents[1:]
         raise RuntimeError(
-            f"{op}: kernel {kernel} does not fit the input of size {size} padded by "
+            "Calculated padded input size per channel: ({}). Kernel size: ({}). Kernel size "
+            "can't be greater than actual input size\n".format(
+                " x ".join(map(str, padded)), " x ".join(map(str, extents))
+            )
+            + f"{op}: kernel {kernel} does not fit the input of size {size} padded by "
             f"{widths}: the output would be {ho}x{wo}"
             + (f" (dilation {dilation}: windows {geom.extent})" if dilation != (1, 1) else "")
         )
@@ -731,9 +739,24 @@ def conv2d(
         >>> conv2d(cr.ones(1, 1, 4, 4), cr.ones(2, 1, 3, 3), padding=1).shape
         chainrule.Size([1, 2, 4, 4])
     """
+    return _conv2d(input, weight, bias, stride, padding, dilation, groups, "conv2d")
+
+
+def _conv2d(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    bias: Tensor | None,
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    groups: int,
+    op: str,
+) -> Tensor:
+    """:func:`conv2d`, for ``op`` (conv2d, or conv1d over height-1 images: PyTorch's
+    messages name its sizes alone)."""
     spread = _pair(dilation, "dilation")
     if groups != 1:
-        return _grouped_conv2d(input, weight, bias, stride, padding, spread, groups)
+        return _grouped_conv2d(input, weight, bias, stride, padding, spread, groups, op)
     input, unbatched = _batched(input, "conv2d")
     if weight.ndim != 4 or weight.shape[1] != input.shape[1]:
         raise RuntimeError(
@@ -747,7 +770,7 @@ def conv2d(
         )
     kernel = (weight.shape[2], weight.shape[3])
     size = (input.shape[2], input.shape[3])
-    geom = _geometry(kernel, stride, padding, size, "conv2d", spread)
+    geom = _geometry(kernel, stride, padding, size, op, spread)
     out = Convolution(geom)(input, weight, bias)
     return out.squeeze(0) if unbatched else out
 
@@ -760,6 +783,7 @@ def _grouped_conv2d(
     padding: Any,
     dilation: Pair,
     groups: int,
+    op: str,
 ) -> Tensor:
     """:func:`conv2d` with ``groups``: each group of input channels convolved with its own
     output channels' weights, the results concatenated (a depthwise convolution has one
@@ -785,13 +809,15 @@ def _grouped_conv2d(
             "output channels"
         )
     parts = [
-        conv2d(
+        _conv2d(
             input[..., g * per_in : (g + 1) * per_in, :, :],
             weight[g * per_out : (g + 1) * per_out],
             None if bias is None else bias[g * per_out : (g + 1) * per_out],
             stride,
             padding,
             dilation,
+            1,
+            op,
         )
         for g in range(groups)
     ]
@@ -822,8 +848,15 @@ def conv1d(
     (step,) = _single(stride, "stride")
     (spread,) = _single(dilation, "dilation")
     pad = padding if isinstance(padding, str) else (0, _single(padding, "padding")[0])
-    out = conv2d(
-        input.unsqueeze(-2), weight.unsqueeze(-2), bias, (1, step), pad, (1, spread), groups
+    out = _conv2d(
+        input.unsqueeze(-2),
+        weight.unsqueeze(-2),
+        bias,
+        (1, step),
+        pad,
+        (1, spread),
+        groups,
+        "conv1d",
     )
     return out.squeeze(-2)
 
