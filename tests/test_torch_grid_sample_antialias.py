@@ -143,3 +143,16 @@ def test_interpolate_antialias_keeps_the_refusals_of_torch():
     for lib in (torch, cr):
         with pytest.raises(ValueError, match="Anti-alias option is restricted"):
             lib.nn.functional.interpolate(lib.zeros(1, 1, 4), size=2, mode="linear", antialias=True)
+
+
+@pytest.mark.parametrize("size", [(3, 3), (6, 3), (6, 6)])
+def test_interpolate_antialias_of_half_floats_is_refused_where_torch_refuses_it(size: Any):
+    outcomes = []
+    for lib in (torch, cr):
+        x = lib.ones(1, 1, 6, 6, dtype=lib.float16)
+        try:
+            out = lib.nn.functional.interpolate(x, size=size, mode="bicubic", antialias=True)
+            outcomes.append(tuple(out.shape))
+        except NotImplementedError as error:
+            outcomes.append(str(error))
+    assert outcomes[0] == outcomes[1]

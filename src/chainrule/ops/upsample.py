@@ -213,6 +213,8 @@ def _antialiased(
 ) -> Tensor:
     """``x`` resized to ``out`` along ``axis`` (the last or the one before) by PyTorch's
     antialiased filter: a product with a constant matrix, whose gradient is its transpose."""
+    if x.dtype not in (xp.float32, xp.float64):  # PyTorch's weights: float and double only
+        raise dtypes.not_implemented_for("compute_index_ranges_weights", x.dtype)
     real = xp.dtype(_opmath(x))
     matrix = _antialias_matrix(x.shape[axis], out, factor, align_corners, cubic, real)
     matrix = matrix.astype(x.dtype)
