@@ -184,8 +184,7 @@ def _antialias_matrix(
     else:
         scale = _scale(size, out, factor, real)
     taps = 4 if cubic else 2
-    stretch = float(scale) if scale >= 1 else 1.0
-    support = real(taps * 0.5 * stretch)
+    support = real(taps * 0.5 * (float(scale) if scale >= 1 else 1.0))
     invscale = real(1.0 / float(scale)) if scale >= 1 else real(1)
     width = math.ceil(support) * 2 + 1
     center = (float(scale) * (xp.arange(out) + 0.5)).astype(dtype)
@@ -215,9 +214,8 @@ def _antialiased(
     antialiased filter: a product with a constant matrix, whose gradient is its transpose."""
     if x.dtype not in (xp.float32, xp.float64):  # PyTorch's weights: float and double only
         raise dtypes.not_implemented_for("compute_index_ranges_weights", x.dtype)
-    real = xp.dtype(_opmath(x))
+    real = xp.dtype(_opmath(x))  # the tensor's own type, float or double
     matrix = _antialias_matrix(x.shape[axis], out, factor, align_corners, cubic, real)
-    matrix = matrix.astype(x.dtype)
     if axis == -1:
         return x @ _make(xp.ascontiguousarray(matrix.T))
     return _make(matrix) @ x
