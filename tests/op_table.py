@@ -1103,7 +1103,8 @@ def all_specs() -> list[OpSpec]:
     ``tests/op_table_spatial.py``'s ``SPATIAL_SPECS``, ``tests/op_table_volume.py``'s
     ``VOLUME_SPECS``, ``tests/op_table_layers.py``'s ``LAYERS_SPECS``,
     ``tests/op_table_special.py``'s ``SPECIAL_SPECS`` and ``tests/op_table_views.py``'s
-    ``VIEWS_SPECS`` and ``tests/op_table_ctc.py``'s ``CTC_SPECS``."""
+    ``VIEWS_SPECS`` and ``tests/op_table_ctc.py``'s ``CTC_SPECS`` and
+    ``tests/op_table_sampling.py``'s ``SAMPLING_SPECS``."""
     # Looked up at call time: op_table_nn imports this module for OpSpec.
     if importlib.util.find_spec("op_table_nn") is None:
         return list(SPECS)
@@ -1116,6 +1117,7 @@ def all_specs() -> list[OpSpec]:
     from op_table_nn import NN_SPECS
     from op_table_nn_more import NN_MORE_SPECS
     from op_table_random import RANDOM_SPECS
+    from op_table_sampling import SAMPLING_SPECS
     from op_table_sets import SETS_SPECS
     from op_table_spatial import SPATIAL_SPECS
     from op_table_special import SPECIAL_SPECS
@@ -1138,4 +1140,5 @@ def all_specs() -> list[OpSpec]:
         *SPECIAL_SPECS,
         *VIEWS_SPECS,
         *CTC_SPECS,
+        *SAMPLING_SPECS,
     ]

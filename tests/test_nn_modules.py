@@ -1086,12 +1086,12 @@ MISUSE = {
     "pool_padding_over_half": (
         lambda lib: lib.nn.MaxPool2d(2, padding=2)(lib.ones(1, 1, 4, 4)),
         RuntimeError,
-        "max_pool2d: padding .* should be at most half of the kernel size",
+        "pad should be at most half of effective kernel size, but got pad=2, kernel_size=2",
     ),
     "avg_pool_padding_over_half": (
         lambda lib: lib.nn.AvgPool2d(3, padding=2)(lib.ones(1, 1, 4, 4)),
         RuntimeError,
-        "avg_pool2d: padding .* should be at most half of the kernel size",
+        "pad should be at most half of effective kernel size, but got pad=2, kernel_size=3",
     ),
     "batch_norm_one_value_per_channel": (
         lambda lib: lib.nn.BatchNorm1d(3)(lib.ones(1, 3)),

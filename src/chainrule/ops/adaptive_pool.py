@@ -105,25 +105,47 @@ def _plane_indices(local: Tensor, hw: tuple[int, int], size: tuple[int, int]) ->
     return (row_start + local // width) * w + col_start + local % width
 
 
+def _int_list_argument(value: Any, op: str) -> None:
+    """PyTorch's argument parser on an ``output_size`` of ints: an int, or a sequence whose
+    first element decides the match (an int) and whose other elements must unpack as ints."""
+
+    def is_int(item: Any) -> bool:
+        return isinstance(item, int) and not isinstance(item, bool)
+
+    if is_int(value):
+        return
+    where = f"{op}(): argument 'output_size'"
+    if not isinstance(value, (tuple, list)):
+        raise TypeError(f"{where} (position 2) must be tuple of ints, not {type(value).__name__}")
+    if value and not is_int(value[0]):
+        raise TypeError(
+            f"{where} (position 2) must be tuple of ints, but found element of type "
+            f"{type(value[0]).__name__} at pos 0"
+        )
+    for item in value[1:]:
+        if not is_int(item):
+            raise TypeError(
+                f'{where} failed to unpack the object at pos 2 with error "type must be tuple '
+                f'of ints,but got {type(item).__name__}"'
+            )
+
+
 def _sequence_size(output_size: Any, input: Tensor, op: str) -> int:  # noqa: A002
-    """A 1-D adaptive pooling's checks, PyTorch's messages: an (N, C, L) or (C, L) input and
-    one output length (an int or a 1-tuple)."""
+    """A 1-D adaptive pooling's checks, PyTorch's order and messages: the argument's types
+    (its parser's), an (N, C, L) or (C, L) input, then one output length."""
+    _int_list_argument(output_size, op)
     if input.ndim not in (2, 3):
         raise RuntimeError(
             f"Expected 2 to 3 dimensions, but got {input.ndim}-dimensional tensor for argument "
             f"#1 'self' (while checking arguments for {op})"
         )
-    size = (
-        output_size[0]
-        if isinstance(output_size, (tuple, list)) and len(output_size) == 1
-        else output_size
-    )
-    if not isinstance(size, int):
-        raise TypeError(
-            f"{op}(): argument 'output_size' (position 2) must be tuple of ints, not "
-            f"{type(output_size).__name__}"
+    if isinstance(output_size, int):
+        return output_size
+    if len(output_size) != 1:
+        raise RuntimeError(
+            f"{op}() argument 'output_size' should contain one int (got {len(output_size)})"
         )
-    return size
+    return output_size[0]
 
 
 def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A002

@@ -534,46 +534,137 @@ def _batched(input: Tensor, op: str) -> tuple[Tensor, bool]:  # noqa: A002
 
 
 def _pool_geometry(
-    kernel: Pair, stride: Any, padding: Any, dilation: Any, ceil_mode: bool, size: Pair, op: str
+    kernel: Pair,
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    ceil_mode: bool,
+    size: Pair,
+    op: str,
+    planes: int = 1,
 ) -> Geometry:
     """A pooling's windows, as PyTorch places them: padding at most half the kernel, and with
     ``ceil_mode`` one more window where the last full one leaves some of the (padded) input
     out, kept only when it starts inside the input or its left padding. What such a window
     reads past the padded input is more padding at the bottom or right (which a max never
-    picks and an average's divisor counts as PyTorch's does, see :func:`avg_pool2d`)."""
+    picks and an average's divisor counts as PyTorch's does, see :func:`avg_pool2d`).
+    ``planes``, the input's channels, only for PyTorch's message when nothing fits."""
     stride = _pair(stride, "stride")
     return _checked_pool_geometry(
-        kernel, stride, _pair(padding, "padding"), _pair(dilation, "dilation"), ceil_mode, size, op
+        kernel,
+        stride,
+        _pair(padding, "padding"),
+        _pair(dilation, "dilation"),
+        ceil_mode,
+        size,
+        op,
+        planes,
     )
+
+
+def _half(value: int) -> int:
+    """C++'s ``value / 2``: truncated toward zero."""
+    return -(-value // 2) if value < 0 else value // 2
+
+
+def pooled_length(n: int, k: int, p: int, s: int, d: int, ceil_mode: bool) -> int:
+    """PyTorch's ``pooling_output_shape``, with its checks and messages: how many windows of
+    ``k`` taps ``d`` apart, ``s`` apart, fit ``n`` elements padded by ``p`` on each side
+    (``ceil_mode``: one more where the last full one leaves some out, if it starts inside
+    the input or its left padding).
+
+    >>> pooled_length(7, 3, 1, 2, 1, False), pooled_length(6, 3, 0, 2, 1, True)
+    (4, 3)
+    """
+    if s == 0:
+        raise RuntimeError("stride should not be zero")
+    if p < 0:
+        raise RuntimeError(f"pad must be non-negative, but got pad: {p}")
+    if p > _half((k - 1) * d + 1):
+        raise RuntimeError(
+            f"pad should be at most half of effective kernel size, but got pad={p}, "
+            f"kernel_size={k} and dilation={d}"
+        )
+    out = (n + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (out - 1) * s >= n + p:  # the last window would start in the padding
+        out -= 1
+    return out
+
+
+def check_windows_reach_input(
+    op: str, sizes: tuple[int, ...], kernel: Any, stride: Any, pad: Any, dilation: Any, out: Any
+) -> None:
+    """Refuse a max pooling whose window reads only padding (its taps ``dilation`` apart
+    straddle the input): its maximum has nothing to pick, and PyTorch reads out of bounds
+    there, so its result is no answer to copy.
+
+    >>> try:
+    ...     check_windows_reach_input("max_pool1d", (1,), (2,), (2,), (1,), (2,), (1,))
+    ... except RuntimeError as error:
+    ...     print(str(error).split(":")[1])
+     window 0 along spatial dimension 0 reads only padding
+    """
+    for dim, (n, k, s, p, d, length) in enumerate(
+        zip(sizes, kernel, stride, pad, dilation, out, strict=True)
+    ):
+        for o in range(length):
+            taps = range(o * s - p, o * s - p + k * d, d)
+            if not any(0 <= t < n for t in taps):
+                shown = " and ".join(map(str, taps)) if k <= 3 else f"{taps[0]}..{taps[-1]}"
+                raise RuntimeError(
+                    f"{op}: window {o} along spatial dimension {dim} reads only padding: its "
+                    f"taps at {shown} (kernel {k}, dilation {d}, padding {p}) all fall outside "
+                    f"the input of length {n}, so it has no maximum"
+                )
 
 
 @functools.lru_cache(maxsize=256)  # as _checked_geometry: once per geometry, not per step
 def _checked_pool_geometry(
-    kernel: Pair, stride: Pair, pad: Pair, dilation: Pair, ceil_mode: bool, size: Pair, op: str
+    kernel: Pair,
+    stride: Pair,
+    pad: Pair,
+    dilation: Pair,
+    ceil_mode: bool,
+    size: Pair,
+    op: str,
+    planes: int,
 ) -> Geometry:
-    if min(stride) < 1 or min(dilation) < 1:
+    """PyTorch's checks (``pooling_output_shape`` per dimension, then
+    ``pool2d_shape_check``), in its order, with its messages; chainrule's explanation on a
+    second line."""
+    out = [
+        pooled_length(n, k, p, s, d, ceil_mode)
+        for n, k, s, p, d in zip(size, kernel, stride, pad, dilation, strict=True)
+    ]
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, pad, dilation
+    if min(kernel) < 1:
+        raise RuntimeError(f"kernel size should be greater than zero, but got kH: {kh} kW: {kw}")
+    if min(stride) < 1:
+        raise RuntimeError(f"stride should be greater than zero, but got dH: {sh} dW: {sw}")
+    if min(dilation) < 1:
         raise RuntimeError(
-            f"{op}: stride {stride} and dilation {dilation} should be greater than zero"
+            f"dilation should be greater than zero, but got dilationH: {dh} dilationW: {dw}"
         )
-    if pad[0] > kernel[0] // 2 or pad[1] > kernel[1] // 2:
+    if ph > kh // 2 or pw > kw // 2:
         raise RuntimeError(
+            "pad should be smaller than or equal to half of kernel size, but got "
+            f"padW = {pw}, padH = {ph}, kW = {kw}, kH = {kh}\n"
             f"{op}: padding {pad} should be at most half of the kernel size {kernel}"
         )
-    widths = []
-    for n, k, s, p, d in zip(size, kernel, stride, pad, dilation, strict=True):
-        extent = d * (k - 1) + 1
-        out = (n + 2 * p - extent + (s - 1 if ceil_mode else 0)) // s + 1
-        if ceil_mode and (out - 1) * s >= n + p:  # the last window would start in the padding
-            out -= 1
-        widths.append((p, p + max(0, (out - 1) * s + extent - n - 2 * p)))
-    geom = Geometry(kernel, stride, (widths[0], widths[1]), dilation)
-    ho, wo = geom.out_size(*size)
-    if ho < 1 or wo < 1:
+    if min(out) < 1:
         raise RuntimeError(
+            f"Given input size: ({planes}x{size[0]}x{size[1]}). Calculated output size: "
+            f"({planes}x{out[0]}x{out[1]}). Output size is too small\n"
             f"{op}: kernel {kernel} with dilation {dilation} does not fit the input of size "
-            f"{size} padded by {pad}: the output would be {ho}x{wo}"
+            f"{size} padded by {pad}: the output would be {out[0]}x{out[1]}"
         )
-    return geom
+    if op == "max_pool2d":
+        check_windows_reach_input(op, size, kernel, stride, pad, dilation, out)
+    widths = []
+    for n, k, s, p, d, length in zip(size, kernel, stride, pad, dilation, out, strict=True):
+        extent = d * (k - 1) + 1
+        widths.append((p, p + max(0, (length - 1) * s + extent - n - 2 * p)))
+    return Geometry(kernel, stride, (widths[0], widths[1]), dilation)
 
 
 def _geometry(
@@ -612,8 +703,16 @@ def _checked_geometry(
     geom = Geometry(kernel, stride, widths, dilation)
     ho, wo = geom.out_size(*size)
     if ho < 1 or wo < 1:
+        padded = [n + a + b for n, (a, b) in zip(size, widths, strict=True)]
+        extents = list(geom.extent)
+        if op == "conv1d":  # height-1 images: PyTorch names the length alone
+            padded, extents = padded[1:], extents[1:]
         raise RuntimeError(
-            f"{op}: kernel {kernel} does not fit the input of size {size} padded by "
+            "Calculated padded input size per channel: ({}). Kernel size: ({}). Kernel size "
+            "can't be greater than actual input size\n".format(
+                " x ".join(map(str, padded)), " x ".join(map(str, extents))
+            )
+            + f"{op}: kernel {kernel} does not fit the input of size {size} padded by "
             f"{widths}: the output would be {ho}x{wo}"
             + (f" (dilation {dilation}: windows {geom.extent})" if dilation != (1, 1) else "")
         )
@@ -640,9 +739,24 @@ def conv2d(
         >>> conv2d(cr.ones(1, 1, 4, 4), cr.ones(2, 1, 3, 3), padding=1).shape
         chainrule.Size([1, 2, 4, 4])
     """
+    return _conv2d(input, weight, bias, stride, padding, dilation, groups, "conv2d")
+
+
+def _conv2d(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    bias: Tensor | None,
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    groups: int,
+    op: str,
+) -> Tensor:
+    """:func:`conv2d`, for ``op`` (conv2d, or conv1d over height-1 images: PyTorch's
+    messages name its sizes alone)."""
     spread = _pair(dilation, "dilation")
     if groups != 1:
-        return _grouped_conv2d(input, weight, bias, stride, padding, spread, groups)
+        return _grouped_conv2d(input, weight, bias, stride, padding, spread, groups, op)
     input, unbatched = _batched(input, "conv2d")
     if weight.ndim != 4 or weight.shape[1] != input.shape[1]:
         raise RuntimeError(
@@ -656,7 +770,7 @@ def conv2d(
         )
     kernel = (weight.shape[2], weight.shape[3])
     size = (input.shape[2], input.shape[3])
-    geom = _geometry(kernel, stride, padding, size, "conv2d", spread)
+    geom = _geometry(kernel, stride, padding, size, op, spread)
     out = Convolution(geom)(input, weight, bias)
     return out.squeeze(0) if unbatched else out
 
@@ -669,6 +783,7 @@ def _grouped_conv2d(
     padding: Any,
     dilation: Pair,
     groups: int,
+    op: str,
 ) -> Tensor:
     """:func:`conv2d` with ``groups``: each group of input channels convolved with its own
     output channels' weights, the results concatenated (a depthwise convolution has one
@@ -694,13 +809,15 @@ def _grouped_conv2d(
             "output channels"
         )
     parts = [
-        conv2d(
+        _conv2d(
             input[..., g * per_in : (g + 1) * per_in, :, :],
             weight[g * per_out : (g + 1) * per_out],
             None if bias is None else bias[g * per_out : (g + 1) * per_out],
             stride,
             padding,
             dilation,
+            1,
+            op,
         )
         for g in range(groups)
     ]
@@ -731,8 +848,15 @@ def conv1d(
     (step,) = _single(stride, "stride")
     (spread,) = _single(dilation, "dilation")
     pad = padding if isinstance(padding, str) else (0, _single(padding, "padding")[0])
-    out = conv2d(
-        input.unsqueeze(-2), weight.unsqueeze(-2), bias, (1, step), pad, (1, spread), groups
+    out = _conv2d(
+        input.unsqueeze(-2),
+        weight.unsqueeze(-2),
+        bias,
+        (1, step),
+        pad,
+        (1, spread),
+        groups,
+        "conv1d",
     )
     return out.squeeze(-2)
 
@@ -1152,7 +1276,9 @@ def max_pool2d(
     kernel = _pair(kernel_size, "kernel_size")
     size = (input.shape[2], input.shape[3])
     step = kernel if stride is None else stride
-    geom = _pool_geometry(kernel, step, padding, dilation, ceil_mode, size, "max_pool2d")
+    geom = _pool_geometry(
+        kernel, step, padding, dilation, ceil_mode, size, "max_pool2d", input.shape[1]
+    )
     out = MaxPool2DWithIndices(geom)(input)
     if not return_indices:
         return out.squeeze(0) if unbatched else out
@@ -1203,7 +1329,8 @@ def avg_pool2d(
     *leading, h, w = input.shape
     kernel = _pair(kernel_size, "kernel_size")
     step = kernel if stride is None else stride
-    geom = _pool_geometry(kernel, step, padding, 1, ceil_mode, (h, w), "avg_pool2d")
+    planes = input.shape[-3]
+    geom = _pool_geometry(kernel, step, padding, 1, ceil_mode, (h, w), "avg_pool2d", planes)
     ones = xp.ones((1, 1, *kernel), dtype=input.dtype)
     sums = Convolution(geom)(input.reshape(-1, 1, h, w), ones, None)
     ho, wo = sums.shape[2], sums.shape[3]

@@ -27,7 +27,14 @@ from chainrule import dtypes
 from chainrule._array import xp
 from chainrule.op import Linear
 from chainrule.ops import dual
-from chainrule.ops.conv import _pair, _single, avg_pool2d, max_pool2d
+from chainrule.ops.conv import (
+    _pair,
+    _single,
+    avg_pool2d,
+    check_windows_reach_input,
+    max_pool2d,
+    pooled_length,
+)
 from chainrule.tensor import Tensor
 
 
@@ -71,12 +78,38 @@ def max_pool1d(
     step = kernel if stride is None else _row(stride, "stride", "max_pool1d")
     pad = _row(padding, "padding", "max_pool1d")
     spread = _row(dilation, "dilation", "max_pool1d")
+    if not return_indices:  # PyTorch's max_pool1d checks; with indices, max_pool2d's
+        _check_max_pool1d(input.shape[-1], kernel[1], step[1], pad[1], spread[1], ceil_mode)
+    length = pooled_length(input.shape[-1], kernel[1], pad[1], step[1], spread[1], ceil_mode)
+    if length > 0:  # else max_pool2d refuses it as PyTorch does
+        (n,), k, s, p, d = input.shape[-1:], kernel[1:], step[1:], pad[1:], spread[1:]
+        check_windows_reach_input("max_pool1d", (n,), k, s, p, d, (length,))
     out = max_pool2d(
         input.unsqueeze(-2), kernel, step, (0, pad[1]), spread, ceil_mode, return_indices
     )
     if return_indices:
         return out[0].squeeze(-2), out[1].squeeze(-2)
     return out.squeeze(-2)
+
+
+def _check_max_pool1d(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> None:
+    """PyTorch's ``check_max_pool1d``, its order and messages."""
+    if k < 1:
+        raise RuntimeError(f"max_pool1d() kernel_size must be greater than zero, but got {k}")
+    if s < 1:
+        raise RuntimeError(f"max_pool1d() stride must be greater than zero, but got {s}")
+    if p < 0:
+        raise RuntimeError(f"max_pool1d() padding must be non-negative, but got {p}")
+    if p > k // 2:
+        raise RuntimeError(
+            "max_pool1d() padding should be at most half of kernel size, but got "
+            f"padding={p} and kernel_size={k}"
+        )
+    if d < 1:
+        raise RuntimeError(f"max_pool1d() dilation must be greater than zero, but got {d}")
+    length = pooled_length(n, k, p, s, d, ceil_mode)
+    if length < 1:
+        raise RuntimeError(f"max_pool1d() Invalid computed output size: {length}")
 
 
 def max_pool1d_with_indices(
@@ -352,6 +385,8 @@ def _volume_windows(
             f"Given input size: ({input.shape[-4]}x{'x'.join(map(str, sizes))}). Calculated "
             f"output size: ({input.shape[-4]}x{'x'.join(map(str, out))}). Output size is too small"
         )
+    if op == "max_pool3d":
+        check_windows_reach_input(op, sizes, kernel, step, pad, spread, out)
     return kernel, step, pad, spread
 
 

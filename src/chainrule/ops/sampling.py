@@ -13,7 +13,10 @@ with ``gather``, whose gradient adds each read back where it came from) by their
 which is the gradient with respect to the grid, and nearest reads the nearest pixel (ties to
 even, as ``nearbyint``): its grid gradient is zero, as PyTorch's. PyTorch counts a position on
 the border as outside when it clips (``clip_coordinates_set_grad``): its gradient is zero
-there, and so it is here.
+there, and so it is here. Bicubic sampling weighs the 4x4 pixels around the position by Keys'
+cubic convolution (``A = -0.75``), each pixel's position padded on its own. Volumes
+(N, C, D, H, W) sample at (N, Do, Ho, Wo, 3) grids of ``(x, y, z)``: trilinearly (the eight
+neighbours) or nearest.
 
     >>> import chainrule as cr
     >>> identity = cr.tensor([[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]])
@@ -26,6 +29,9 @@ there, and so it is here.
 
 from __future__ import annotations
 
+import functools
+import itertools
+import operator
 import warnings
 from typing import Any
 
@@ -142,24 +148,41 @@ def _reflected(coord: Tensor, twice_low: int, twice_high: int) -> Tensor:
     return where(even, extra + low, span - extra + low)
 
 
-def _source(coord: Tensor, size: int, padding_mode: str, align_corners: bool) -> Tensor:
-    """Normalized coordinates as pixel positions along a dimension of ``size`` pixels,
-    clipped or reflected by ``padding_mode``: ``(c + 1) * ((size - 1) / 2)``, or ``(c + 1) *
-    (size / 2) - 0.5``, the formulas of PyTorch's CPU kernel (``ComputeLocationBase``).
+def _unnormalized(coord: Tensor, size: int, align_corners: bool, volume: bool) -> Tensor:
+    """Normalized coordinates as pixel positions along a dimension of ``size`` pixels, with
+    the roundings of PyTorch's CPU kernels: the 2-D one (``ComputeLocationBase``) computes
+    ``(c + 1) * ((size - 1) / 2)``, or ``(c + 1) * (size / 2) - 0.5``; the 3-D one
+    (``grid_sampler_unnormalize``) ``(c + 1) / 2 * (size - 1)``, or ``((c + 1) * size - 1) / 2``.
 
-    Its vectorized kernel may fuse the latter's multiply and subtract (one rounding, not
+    The 2-D vectorized kernel may fuse the latter's multiply and subtract (one rounding, not
     two): a point that lies on a pixel here (the identity's, with ``align_corners=False``)
     can lie an ulp before it there. The values agree (the interpolant is continuous), but the
     grid gradient there is then the derivative from the other side of the pixel."""
-    scale = (size - 1) / 2 if align_corners else size / 2
-    coord = (coord + 1) * scale if align_corners else (coord + 1) * scale - 0.5
+    if volume:
+        return (coord + 1) / 2 * (size - 1) if align_corners else ((coord + 1) * size - 1) / 2
+    if align_corners:
+        return (coord + 1) * ((size - 1) / 2)
+    return (coord + 1) * (size / 2) - 0.5
+
+
+def _padded(coord: Tensor, size: int, padding_mode: str, align_corners: bool) -> Tensor:
+    """Pixel positions clipped or reflected by ``padding_mode`` (PyTorch's
+    ``compute_coordinates``): reflection clips too, which zeroes the gradient on the edges."""
     if padding_mode == "border":
         return _clipped(coord, size)
     if padding_mode == "reflection":
-        if align_corners:
-            return _reflected(coord, 0, 2 * (size - 1))
-        return _clipped(_reflected(coord, -1, 2 * size - 1), size)
+        bounds = (0, 2 * (size - 1)) if align_corners else (-1, 2 * size - 1)
+        return _clipped(_reflected(coord, *bounds), size)
     return coord
+
+
+def _source(
+    coord: Tensor, size: int, padding_mode: str, align_corners: bool, volume: bool
+) -> Tensor:
+    """PyTorch's ``grid_sampler_compute_source_index``: unnormalized, then padded."""
+    return _padded(
+        _unnormalized(coord, size, align_corners, volume), size, padding_mode, align_corners
+    )
 
 
 class PlaneGather(Linear):
@@ -179,14 +202,68 @@ class PlaneGather(Linear):
         return dual.scatter_along(g, full, 2, tuple(x.shape)), None
 
 
-def _read(flat: Tensor, rows: Tensor, columns: Tensor, height: int, width: int) -> Tensor:
-    """The (N, C, Ho, Wo) pixels of ``flat`` (N, C, H * W) at integer-valued (N, Ho, Wo)
-    ``rows`` and ``columns`` (constants), zero where they fall outside the image."""
+def _read(flat: Tensor, coords: tuple[Tensor, ...], sizes: tuple[int, ...]) -> Tensor:
+    """The (N, C, *out) pixels of ``flat`` (N, C, prod(sizes)) at the integer-valued (N, *out)
+    positions ``coords`` (constants; the slowest dimension first), zero where they fall
+    outside the image."""
     n, c = flat.shape[0], flat.shape[1]
-    inside = (rows >= 0) & (rows < height) & (columns >= 0) & (columns < width)
-    index = where(inside, rows * width + columns, 0).to(xp.int64).reshape(n, 1, -1)
+    inside, index = None, None
+    for coord, size in zip(coords, sizes, strict=True):
+        within = (coord >= 0) & (coord < size)
+        inside = within if inside is None else inside & within
+        index = coord if index is None else index * size + coord
+    index = where(inside, index, 0).to(xp.int64).reshape(n, 1, -1)
     picked = PlaneGather()(flat, index)
-    return where(inside.reshape(n, 1, -1), picked, 0.0).reshape(n, c, *rows.shape[1:])
+    return where(inside.reshape(n, 1, -1), picked, 0.0).reshape(n, c, *coords[0].shape[1:])
+
+
+def _weighted_sum(terms: Any) -> Tensor:
+    """The sum of ``(values, weight)`` pairs, each (N, C, *out) values times an (N, *out)
+    weight, in the order given (PyTorch's order of its kernels' sums)."""
+    total = None
+    for values, weight in terms:
+        term = values * weight.unsqueeze(1)
+        total = term if total is None else total + term
+    return total
+
+
+def _cubic_coefficients(t: Tensor) -> list[Tensor]:
+    """The weights of the taps at -1, 0, 1 and 2 for a position ``t`` in [0, 1) past tap 0:
+    Keys' cubic convolution with ``A = -0.75``, as PyTorch's vectorized kernel writes them
+    (``get_cubic_coefficients``: distances ``t + 1``, ``t``, ``1 - t`` and ``2 - t``)."""
+    a = -0.75
+
+    def near(d: Tensor) -> Tensor:  # |d| <= 1
+        return ((a + 2) * d - (a + 3)) * d * d + 1
+
+    def far(d: Tensor) -> Tensor:  # 1 < |d| < 2
+        return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a
+
+    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
+
+
+def _bicubic(
+    flat: Tensor, grid: Tensor, sizes: tuple[int, int], padding_mode: str, align_corners: bool
+) -> Tensor:
+    """PyTorch's bicubic ``grid_sampler_2d``: the 4x4 pixels around each unnormalized (not
+    padded) position, each tap's position padded on its own (``get_value_bounded``), four
+    cubic interpolations along x, then one along y. The grid's gradient is the derivative of
+    the coefficients (PyTorch's does not zero it on the edges, as the bilinear one does)."""
+    height, width = sizes
+    x = _unnormalized(grid[..., 0], width, align_corners, volume=False)
+    y = _unnormalized(grid[..., 1], height, align_corners, volume=False)
+    left, top = x.detach().floor(), y.detach().floor()
+    along_x, along_y = _cubic_coefficients(x - left), _cubic_coefficients(y - top)
+    columns = [_padded(left + k, width, padding_mode, align_corners) for k in (-1, 0, 1, 2)]
+    rows = [_padded(top + k, height, padding_mode, align_corners) for k in (-1, 0, 1, 2)]
+    lines = [
+        _weighted_sum(
+            (_read(flat, (row, column), sizes), weight)
+            for column, weight in zip(columns, along_x, strict=True)
+        )
+        for row in rows
+    ]
+    return _weighted_sum(zip(lines, along_y, strict=True))
 
 
 def _check_grid(input: Tensor, grid: Tensor) -> None:  # noqa: A002
@@ -227,9 +304,11 @@ def grid_sample(
     align_corners: bool | None = None,
 ) -> Tensor:
     """``input`` (N, C, H, W) read at the (N, Ho, Wo, 2) normalized ``(x, y)`` positions of
-    ``grid``: an (N, C, Ho, Wo) result. ``mode`` "bilinear" or "nearest"; ``padding_mode``
-    "zeros" (outside reads 0), "border" (the nearest edge pixel) or "reflection" (mirrored
-    at the edges). Differentiable in ``input`` and (bilinear) in ``grid``.
+    ``grid``: an (N, C, Ho, Wo) result; or an (N, C, D, H, W) volume at (N, Do, Ho, Wo, 3)
+    ``(x, y, z)`` positions. ``mode`` "bilinear" (trilinear for volumes), "nearest" or
+    "bicubic" (images only); ``padding_mode`` "zeros" (outside reads 0), "border" (the nearest
+    edge pixel) or "reflection" (mirrored at the edges). Differentiable in ``input`` and
+    (bilinear, bicubic) in ``grid``.
 
         >>> import chainrule as cr
         >>> image = cr.tensor([[[[0.0, 10.0]]]])
@@ -248,31 +327,33 @@ def grid_sample(
         )
     align_corners = _aligned(align_corners)
     _check_grid(input, grid)
-    if input.ndim == 5 or mode == "bicubic":
-        raise NotImplementedError(
-            "grid_sample: only 4-D input with mode 'bilinear' or 'nearest' is supported, got "
-            f"a {input.ndim}-D input with mode '{mode}'"
-        )
-    n, c, height, width = input.shape
-    x = _source(grid[..., 0], width, padding_mode, align_corners)
-    y = _source(grid[..., 1], height, padding_mode, align_corners)
-    flat = input.reshape(n, c, height * width)
+    spatial = tuple(input.shape[2:])
+    flat = input.reshape(*input.shape[:2], -1)
+    if mode == "bicubic":
+        if input.ndim == 5:
+            raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
+        return _bicubic(flat, grid, spatial, padding_mode, align_corners)
+    volume = input.ndim == 5
+    # x (the last dimension's position) first in the grid, the slowest dimension first here
+    points = [
+        _source(grid[..., k], size, padding_mode, align_corners, volume)
+        for k, size in enumerate(spatial[::-1])
+    ][::-1]
     if mode == "nearest":
-        rows, columns = y.round(), x.round()
+        nearest = [p.round() for p in points]
         # Times 1 whose derivative is round's, 0: the grid's gradient is zeros, as PyTorch's.
-        one = (rows + columns - (rows + columns).detach() + 1).unsqueeze(1)
-        return _read(flat, rows.detach(), columns.detach(), height, width) * one
-    left, top = x.detach().floor(), y.detach().floor()
-    right, bottom = left + 1, top + 1
-    # The four neighbours weighted by their distance, summed in PyTorch's order
-    corners = (
-        (top, left, (right - x) * (bottom - y)),
-        (top, right, (x - left) * (bottom - y)),
-        (bottom, left, (right - x) * (y - top)),
-        (bottom, right, (x - left) * (y - top)),
-    )
-    out = None
-    for rows, columns, weight in corners:
-        term = _read(flat, rows, columns, height, width) * weight.unsqueeze(1)
-        out = term if out is None else out + term
-    return out
+        total = sum(nearest[1:], nearest[0])
+        one = (total - total.detach() + 1).unsqueeze(1)
+        return _read(flat, tuple(p.detach() for p in nearest), spatial) * one
+    # The 2 ** dims neighbours weighted by their distance along each dimension, summed in
+    # PyTorch's order (the fastest dimension's neighbour changing first) with its products'
+    # order (x's factor first)
+    below = [p.detach().floor() for p in points]
+    terms = []
+    for corner in itertools.product((0, 1), repeat=len(points)):
+        taps = tuple(b + k for b, k in zip(below, corner, strict=True))
+        factors = [
+            (p - b) if k else (b + 1 - p) for p, b, k in zip(points, below, corner, strict=True)
+        ][::-1]
+        terms.append((_read(flat, taps, spatial), functools.reduce(operator.mul, factors)))
+    return _weighted_sum(terms)

@@ -7,7 +7,13 @@ computed by PyTorch's formulas, so values and gradients are PyTorch's.
   the source position ``(i + 0.5) * scale - 0.5`` (``i * (in - 1) / (out - 1)`` with
   ``align_corners=True``), weighted by their distance; the last dimension first, then the
   ones before, which is the order of PyTorch's sums;
-* ``area``: adaptive average pooling.
+* ``area``: adaptive average pooling;
+* ``antialias=True`` (``bilinear`` and ``bicubic``): PyTorch's separable filters (a triangle,
+  or Keys' cubic with ``A = -0.5``) centred at ``(i + 0.5) * scale``, stretched by the scale
+  when shrinking so that every input pixel counts, their weights normalized: a product with a
+  constant matrix along each dimension. PyTorch 2.13's forward kernel is wrong for an output
+  one pixel wide that changes height (every row is its first; its gradient is right): here
+  each row is its own.
 
 ``scale`` is ``1 / scale_factor`` when a scale factor is given (and not recomputed), else
 ``in / out``, computed in float32 for float32 input as PyTorch's kernels compute it (float64
@@ -26,6 +32,7 @@ whose gradient adds every read back where it came from, and the weights are cons
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -147,6 +154,73 @@ def _cubic(x: Tensor, axis: int, out: int, factor: Any, align_corners: bool) -> 
     return total
 
 
+def _triangle(d: Any) -> Any:
+    """The linear filter of PyTorch's antialiased resize: ``1 - |d|`` within 1."""
+    d = abs(d)
+    return xp.where(d < 1, 1 - d, 0)
+
+
+def _keys(d: Any) -> Any:
+    """The cubic filter of PyTorch's antialiased resize: Keys' with ``A = -0.5`` (PIL's),
+    not the -0.75 of its plain bicubic."""
+    d, a = abs(d), d.dtype.type(-0.5)
+    near = ((a + 2) * d - (a + 3)) * d * d + 1
+    far = ((a * d - 5 * a) * d + 8 * a) * d - 4 * a
+    return xp.where(d < 1, near, xp.where(d < 2, far, 0))
+
+
+def _antialias_matrix(
+    size: int, out: int, factor: float | None, align_corners: bool, cubic: bool, dtype: Any
+) -> Any:
+    """The (out, size) matrix of PyTorch's antialiased resize along one dimension
+    (``_compute_index_ranges_weights`` with ``antialias``): output ``i`` centred at
+    ``scale * (i + 0.5)`` in the input, its filter (two pixels wide, four for cubic)
+    stretched by the scale when it shrinks, the weights of the pixels it covers normalized
+    to sum to 1. Each step in PyTorch's precisions: the tensor's type where it stores a
+    value, double where it mixes it with a double constant."""
+    real = dtype.type
+    if align_corners:
+        scale = real(size - 1) / real(out - 1) if out > 1 else real(0)
+    else:
+        scale = _scale(size, out, factor, real)
+    taps = 4 if cubic else 2
+    support = real(taps * 0.5 * (float(scale) if scale >= 1 else 1.0))
+    invscale = real(1.0 / float(scale)) if scale >= 1 else real(1)
+    width = math.ceil(support) * 2 + 1
+    center = (float(scale) * (xp.arange(out) + 0.5)).astype(dtype)
+    # C++'s truncation of the window's ends; the sums before the 0.5 in the tensor's type
+    low = xp.maximum(((center - support) + 0.5).astype(xp.int64), 0)
+    high = xp.minimum(((center + support) + 0.5).astype(xp.int64), size)
+    count = xp.clip(high - low, 0, width)
+    j = xp.arange(width)
+    offset = (j + low[:, None]).astype(dtype) - center[:, None]
+    distance = ((offset.astype(xp.float64) + 0.5) * float(invscale)).astype(dtype)
+    weights = xp.where(j < count[:, None], (_keys if cubic else _triangle)(distance), 0)
+    total = xp.zeros(out, dtype)
+    for column in weights.T:  # PyTorch's running sum, in its type
+        total = (total + column).astype(dtype)
+    weights = xp.where(
+        total[:, None] != 0, weights / xp.where(total == 0, 1, total)[:, None], weights
+    )
+    matrix = xp.zeros((out, size + width), dtype)
+    xp.put_along_axis(matrix, low[:, None] + j, weights.astype(dtype), axis=1)
+    return matrix[:, :size]
+
+
+def _antialiased(
+    x: Tensor, axis: int, out: int, factor: Any, align_corners: bool, cubic: bool
+) -> Tensor:
+    """``x`` resized to ``out`` along ``axis`` (the last or the one before) by PyTorch's
+    antialiased filter: a product with a constant matrix, whose gradient is its transpose."""
+    if x.dtype not in (xp.float32, xp.float64):  # PyTorch's weights: float and double only
+        raise dtypes.not_implemented_for("compute_index_ranges_weights", x.dtype)
+    real = xp.dtype(_opmath(x))  # the tensor's own type, float or double
+    matrix = _antialias_matrix(x.shape[axis], out, factor, align_corners, cubic, real)
+    if axis == -1:
+        return x @ _make(xp.ascontiguousarray(matrix.T))
+    return _make(matrix) @ x
+
+
 def _sizes(input: Tensor, size: Any, scale_factor: Any, recompute: Any) -> tuple[Any, Any]:  # noqa: A002
     """PyTorch's reading of ``size`` and ``scale_factor``: the output's spatial sizes, and the
     scale factors the kernels use (None where the sizes alone define the scales)."""
@@ -228,7 +302,9 @@ def interpolate(
 ) -> Tensor:
     """Resize the spatial dimensions (those after N and C) of ``input`` to ``size``, or by
     ``scale_factor``, with ``mode`` ``"nearest"``, ``"nearest-exact"``, ``"linear"``
-    (3-D input), ``"bilinear"`` or ``"bicubic"`` (4-D), ``"trilinear"`` (5-D) or ``"area"``.
+    (3-D input), ``"bilinear"`` or ``"bicubic"`` (4-D), ``"trilinear"`` (5-D) or ``"area"``;
+    ``antialias`` filters the bilinear and bicubic modes over the whole footprint of each
+    output pixel when shrinking.
 
     >>> import chainrule as cr
     >>> interpolate(cr.tensor([[[[1.0, 2.0], [3.0, 4.0]]]]), size=3, mode="bilinear")
@@ -260,10 +336,8 @@ def interpolate(
         raise NotImplementedError(
             f"Got {input.ndim}D input, but {mode} mode needs {_SPATIAL[mode] + 2}D input"
         )
-    if mode == "lanczos" or antialias:
-        raise NotImplementedError(
-            "interpolate: mode 'lanczos' and antialias=True are not supported"
-        )
+    if mode == "lanczos":
+        raise NotImplementedError("interpolate: mode 'lanczos' is not supported")
     _check_dtype(input, mode)
     _check_sizes(input, sizes)
     if mode == "area":
@@ -278,7 +352,9 @@ def interpolate(
             # PyTorch's kernels copy a dimension that keeps its size, whatever the scale
             # factor says (1-D nearest and nearest-exact do not: they read floor(i * scale)).
             continue
-        if mode == "bicubic":
+        if antialias:
+            out = _antialiased(out, axis, n, factor, bool(align_corners), mode == "bicubic")
+        elif mode == "bicubic":
             out = _cubic(out, axis, n, factor, bool(align_corners))
         elif interpolating:
             out = _lerp(out, axis, n, factor, bool(align_corners))
