@@ -588,7 +588,18 @@ NN_SPECS: list[OpSpec] = [
         ("MatMul", "Softmax", "Add"),
         (((3, 4), (5, 4), (5, 2), (3, 5)),),
     ),
+    _row(  # two query heads per key head; the first query may see no key: zeros, no NaN
+        "scaled_dot_product_attention_shared_heads_masked_row",
+        lambda F_, t_, q, k, v: F_.scaled_dot_product_attention(
+            q, k, v, attn_mask=t_(MASKED_ROW), enable_gqa=True
+        ),
+        ("MatMul", "Softmax", "Where"),
+        (((4, 3, 2), (2, 5, 2), (2, 5, 3)),),
+    ),
 ]
+
+# The boolean mask of the shared-heads attention row: its first query may see no key.
+MASKED_ROW = np.array([[False] * 5, [True, False, True, True, False], [True] * 5])
 
 # Which keys each query may see (True) in the boolean-mask attention row; none is all False.
 ATTENTION_MASK = np.array(

@@ -1341,6 +1341,31 @@ SNIPPETS: dict[str, str] = {
             y.sum().backward()
             print(w.grad.sum())
     """,
+    "attention_rows_masked_throughout_and_the_causal_hint": """
+        import torch
+        F = torch.nn.functional
+        torch.manual_seed(0)
+        q, k, v = torch.randn(1, 4, 3, 2), torch.randn(1, 2, 5, 2), torch.randn(1, 2, 5, 3)
+        q.requires_grad_()
+        none_seen = torch.ones(3, 5, dtype=torch.bool)
+        none_seen[0] = False
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=none_seen, enable_gqa=True)
+        out.sum().backward()
+        print(out[0, :, 0], q.grad[0, :, 0])
+        error(lambda: F.scaled_dot_product_attention(q, k[:, :1].expand(1, 3, 5, 2), v,
+                                                      enable_gqa=True))
+        m = torch.nn.MultiheadAttention(4, 2)
+        x = torch.randn(3, 2, 4)
+        blocked = torch.zeros(3, 3, dtype=torch.bool)
+        blocked[0] = True
+        for need in (False, True):
+            o, w = m(x, x, x, attn_mask=blocked, need_weights=need)
+            print(need, o[0, 0], None if w is None else w[0, 0])
+        arbitrary = torch.tensor([[False, True, False], [True, False, False], [False] * 3])
+        causal = torch.nn.Transformer.generate_square_subsequent_mask(3)
+        hinted = m(x, x, x, attn_mask=arbitrary, need_weights=False, is_causal=True)[0]
+        print(torch.allclose(hinted, m(x, x, x, attn_mask=causal)[0]))
+    """,
     "no_grad_modes": """
         import torch
         x = torch.ones(2, requires_grad=True)

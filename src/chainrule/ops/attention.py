@@ -18,6 +18,7 @@ from chainrule import factories
 from chainrule._array import xp
 from chainrule.op import _value
 from chainrule.ops import nn_ops, shape
+from chainrule.ops.elementwise import where
 from chainrule.tensor import Size, Tensor, _make
 
 
@@ -45,11 +46,20 @@ def scaled_dot_product_attention(
     """Attention of (..., L, E) queries over (..., S, E) keys and (..., S, Ev) values.
 
     ``attn_mask`` broadcasts to (..., L, S): boolean (``True`` takes part) or float (added to
-    the scores). ``is_causal`` lets position i attend to positions up to i. Dropout, when
+    the scores). ``is_causal`` lets position i attend to positions up to i. A query that a mask
+    lets attend to nothing gets zeros (and passes no gradient), as PyTorch's does. Dropout, when
     ``dropout_p > 0``, applies to the attention weights, always (as PyTorch's function does).
+    ``enable_gqa``: keys and values with fewer heads (dimension -3) than the queries serve
+    each group of queries' heads in turn.
+
+    >>> import chainrule as cr
+    >>> q, k, v = cr.ones(1, 2, 3), cr.ones(1, 4, 3), cr.ones(1, 4, 5)
+    >>> scaled_dot_product_attention(q, k, v, attn_mask=cr.zeros(2, 4, dtype=cr.bool))
+    tensor([[[0., 0., 0., 0., 0.],
+             [0., 0., 0., 0., 0.]]])
     """
     if enable_gqa:
-        raise NotImplementedError("scaled_dot_product_attention: enable_gqa is not supported")
+        key, value = _shared_heads(query, key, value)
     if is_causal and attn_mask is not None:
         raise RuntimeError(
             "_scaled_dot_product_attention: Explicit attn_mask should not be set when "
@@ -66,14 +76,34 @@ def scaled_dot_product_attention(
     if is_causal:
         length, source = query.shape[-2], key.shape[-2]
         attn_mask = xp.tril(xp.ones((length, source), dtype=bool))
-    if attn_mask is not None:
-        scores = scores + attention_bias(attn_mask, scores, allowed=True)
-    weights = nn_ops.softmax(scores, -1)
+    if attn_mask is None:
+        weights = nn_ops.softmax(scores, -1)
+    else:
+        weights = _safe_softmax(scores + attention_bias(attn_mask, scores, allowed=True))
     if dropout_p > 0.0:
         from chainrule.nn.functional import dropout
 
         weights = dropout(weights, dropout_p)
     return weights @ value
+
+
+def _safe_softmax(scores: Tensor) -> Tensor:
+    """Softmax over the last dimension, with rows masked throughout (all -inf) zeros, not the
+    NaN of a softmax over -inf, as PyTorch's attention gives them; their scores are replaced
+    first, so no NaN reaches the gradient either."""
+    nothing = scores.amax(-1, keepdim=True) == -math.inf
+    return where(nothing, 0.0, nn_ops.softmax(where(nothing, 0.0, scores), -1))
+
+
+def _shared_heads(query: Tensor, key: Tensor, value: Tensor) -> tuple[Tensor, Tensor]:
+    """Keys and values with each of their heads repeated for its group of query heads."""
+    heads, shared = query.shape[-3], key.shape[-3]
+    if shared == 0 or heads % shared or value.shape[-3] != shared:
+        raise RuntimeError(  # PyTorch's words, cut short as they are
+            "Number of heads in key and value must divide the number of heads in "
+        )
+    groups = heads // shared
+    return key.repeat_interleave(groups, -3), value.repeat_interleave(groups, -3)
 
 
 def multi_head_attention_forward(
@@ -120,6 +150,11 @@ def multi_head_attention_forward(
             "Need attn_mask if specifying the is_causal hint. You may use the Transformer "
             "module method `generate_square_subsequent_mask` to create this mask."
         )
+    if is_causal and key_padding_mask is None and not need_weights:
+        # PyTorch then takes is_causal as the whole story: attn_mask is replaced by the causal
+        # mask (it is meant to be that mask already).
+        rows, columns = query.shape[0], key.shape[0]
+        attn_mask = _make(xp.triu(xp.ones((rows, columns), dtype=bool), 1))
     unbatched = query.ndim == 2
     if unbatched:
         query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
@@ -188,7 +223,10 @@ def multi_head_attention_forward(
     if key_padding_mask is not None:
         bias = attention_bias(key_padding_mask, scores, allowed=False)
         scores = scores + _pad_keys(bias.reshape(batch, 1, 1, source), added)
-    weights = nn_ops.softmax(scores, -1)
+    if need_weights or (attn_mask is None and key_padding_mask is None):
+        weights = nn_ops.softmax(scores, -1)
+    else:  # PyTorch's attention without weights: masked-out rows are zeros, not NaN
+        weights = _safe_softmax(scores)
     if training and dropout_p > 0.0:
         # As in PyTorch, the weights returned are the ones applied: after dropout.
         from chainrule.nn.functional import dropout
