@@ -1366,6 +1366,18 @@ SNIPPETS: dict[str, str] = {
         hinted = m(x, x, x, attn_mask=arbitrary, need_weights=False, is_causal=True)[0]
         print(torch.allclose(hinted, m(x, x, x, attn_mask=causal)[0]))
     """,
+    "normalization_refusals": """
+        import torch
+        F = torch.nn.functional
+        error(lambda: F.batch_norm(torch.ones(1, 3), None, None, training=True))
+        error(lambda: F.batch_norm(torch.ones(2, 3), None, torch.ones(3)))
+        error(lambda: F.batch_norm(torch.ones(2, 3), torch.zeros(3), None))
+        error(lambda: F.group_norm(torch.ones(1, 2, 1), 2))
+        error(lambda: F.group_norm(torch.ones(1, 3), 2))
+        error(lambda: F.group_norm(torch.ones(3), 1))
+        error(lambda: F.group_norm(torch.ones(2, 3), 2))
+        print(F.batch_norm(torch.zeros(0, 2), None, None, training=True).shape)
+    """,
     "no_grad_modes": """
         import torch
         x = torch.ones(2, requires_grad=True)

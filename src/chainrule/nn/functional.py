@@ -505,11 +505,7 @@ def batch_norm(
     if training:
         dims = (0, *range(2, input.ndim))
         count = input.numel() // input.shape[1]
-        if count <= 1:
-            raise ValueError(
-                f"Expected more than 1 value per channel when training, got input size "
-                f"{tuple(input.shape)}"
-            )
+        _refuse_one_value_per_channel(input.shape)
         mean = input.mean(dims, keepdim=True)
         centered = input - mean
         var = (centered * centered).mean(dims, keepdim=True)
@@ -523,7 +519,8 @@ def batch_norm(
         out = centered * (var + eps).rsqrt()
     else:
         if running_mean is None or running_var is None:
-            raise ValueError("batch_norm: evaluation needs running_mean and running_var")
+            which = "running_mean" if running_mean is None else "running_var"
+            raise RuntimeError(f"{which} must be defined in evaluation mode")
         out = (input - running_mean.reshape(view)) * (running_var.reshape(view) + eps).rsqrt()
     return _affine(out, weight, bias, view)
 
@@ -672,6 +669,15 @@ def local_response_norm(
     return input / (div * alpha + k).pow(beta)
 
 
+def _refuse_one_value_per_channel(size: Any) -> None:
+    """PyTorch's check that a normalization in training sees more than one value per channel
+    (the batch times the spatial sizes), its message printing ``size`` as given."""
+    if size[0] * math.prod(size[2:]) == 1:
+        raise ValueError(
+            f"Expected more than 1 value per channel when training, got input size {size}"
+        )
+
+
 def group_norm(
     input: Tensor,  # noqa: A002
     num_groups: int,
@@ -686,7 +692,14 @@ def group_norm(
     >>> group_norm(cr.arange(8.0).reshape(1, 4, 2), 2).reshape(-1)[:4]
     tensor([-1.3416, -0.4472,  0.4472,  1.3416])
     """
-    if input.ndim < 2 or input.shape[1] % num_groups:
+    if input.ndim < 2:
+        raise RuntimeError(
+            f"Expected at least 2 dimensions for input tensor but received {input.ndim}"
+        )
+    _refuse_one_value_per_channel(
+        [input.shape[0] * input.shape[1] // num_groups, num_groups, *input.shape[2:]]
+    )
+    if input.shape[1] % num_groups:
         raise RuntimeError(
             f"Expected number of channels in input to be divisible by num_groups, but got "
             f"input of shape {list(input.shape)} and num_groups={num_groups}"
