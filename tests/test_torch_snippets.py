@@ -1378,6 +1378,18 @@ SNIPPETS: dict[str, str] = {
         error(lambda: F.group_norm(torch.ones(2, 3), 2))
         print(F.batch_norm(torch.zeros(0, 2), None, None, training=True).shape)
     """,
+    "zero_norm_distances_pass_zeros_back": """
+        import torch
+        a = torch.tensor([[1.0, 0.0, 2.0], [1.0, 5.0, float("inf")]], requires_grad=True)
+        b = torch.tensor([[1.0, 0.0, 3.0]], requires_grad=True)
+        d = torch.cdist(a, b, p=0)
+        d.sum().backward()
+        print(d, a.grad, b.grad)
+        a.grad = None
+        e = torch.nn.functional.pdist(a, 0)
+        e.sum().backward()
+        print(e, a.grad)
+    """,
     "no_grad_modes": """
         import torch
         x = torch.ones(2, requires_grad=True)

@@ -120,4 +120,8 @@ def pdist(input: Tensor, p: float = 2) -> Tensor:  # noqa: A002
     if p < 0:
         raise RuntimeError("pdist only supports non-negative p values")
     rows, others = xp.triu_indices(input.shape[0], 1)
-    return named(reduce.norm(input[rows] - input[others], p, 1), "PdistBackward0")
+    differences = input[rows] - input[others]
+    distances = reduce.norm(differences, p, 1)
+    if p == 0:  # a count of differing coordinates: PyTorch passes zeros back, not nothing
+        distances = inplace.zero_derivative(distances, differences.sum(1))
+    return named(distances, "PdistBackward0")

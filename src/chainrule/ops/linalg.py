@@ -28,6 +28,7 @@ from chainrule.ops import dual
 from chainrule.ops.broadcast import broadcast_shape
 from chainrule.ops.elementwise import where
 from chainrule.ops.indexing import IndexAdd, getitem
+from chainrule.ops.inplace import zero_derivative
 from chainrule.ops.reduce import norm
 from chainrule.ops.shape import cat
 from chainrule.tensor import Tensor
@@ -782,4 +783,8 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str | None = Non
         )
     if p < 0:
         raise RuntimeError("cdist only supports non-negative p values")
-    return named(norm(x1.unsqueeze(-2) - x2.unsqueeze(-3), p, -1), "CdistBackward0")
+    differences = x1.unsqueeze(-2) - x2.unsqueeze(-3)
+    distances = norm(differences, p, -1)
+    if p == 0:  # a count of differing coordinates: PyTorch passes zeros back, not nothing
+        distances = zero_derivative(distances, differences.sum(-1))
+    return named(distances, "CdistBackward0")
