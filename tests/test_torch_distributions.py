@@ -141,6 +141,96 @@ ROWS = [
         lambda r: {"loc": real(r, 2, 1), "scale": pos(r, 3)},
         exact_sampling=True,
     ),
+    Row(
+        "LogNormal",
+        lambda lib, p: D(lib).LogNormal(p["loc"], p["scale"]),
+        lambda r: {"loc": real(r, 2, 1), "scale": pos(r, 3)},
+        exact_sampling=True,
+    ),
+    Row(
+        "Beta",
+        lambda lib, p: D(lib).Beta(p["c1"], p["c0"]),
+        lambda r: {"c1": pos(r, 2, 3), "c0": pos(r, 3)},
+        moments=True,  # our own sampler: its moments are tested, not its numbers
+    ),
+    Row(
+        "Gamma",
+        lambda lib, p: D(lib).Gamma(p["concentration"], p["rate"]),
+        lambda r: {"concentration": pos(r, 2, 3), "rate": pos(r, 3)},
+        moments=True,  # our own sampler: its moments are tested, not its numbers
+    ),
+    Row(
+        "Dirichlet",
+        lambda lib, p: D(lib).Dirichlet(p["concentration"]),
+        lambda r: {"concentration": pos(r, 2, 3, 4)},
+        moments=True,  # our own sampler: its moments are tested, not its numbers
+    ),
+    Row(
+        "Poisson",
+        lambda lib, p: D(lib).Poisson(p["rate"]),
+        lambda r: {"rate": 3 * pos(r, 2, 3)},
+        exact_sampling=True,
+    ),
+    Row(
+        "MultivariateNormal_covariance",
+        lambda lib, p: D(lib).MultivariateNormal(p["loc"], covariance_matrix=p["cov"]),
+        lambda r: {"loc": real(r, 3, 4), "cov": spd(r, 2, 1, 4, 4)},
+        exact_sampling=True,
+    ),
+    Row(
+        "MultivariateNormal_precision",
+        lambda lib, p: D(lib).MultivariateNormal(p["loc"], precision_matrix=p["prec"]),
+        lambda r: {"loc": real(r, 2, 3, 4), "prec": spd(r, 4, 4)},
+        exact_sampling=True,
+    ),
+    Row(
+        "MultivariateNormal_scale_tril",
+        lambda lib, p: D(lib).MultivariateNormal(p["loc"], scale_tril=p["tril"]),
+        lambda r: {"loc": real(r, 4), "tril": lower(r, 2, 3, 4, 4)},
+        exact_sampling=True,
+    ),
+    Row(
+        "Independent_Normal",
+        lambda lib, p: D(lib).Independent(D(lib).Normal(p["loc"], p["scale"]), 1),
+        lambda r: {"loc": real(r, 2, 3, 4), "scale": pos(r, 4)},
+        exact_sampling=True,
+    ),
+    Row(
+        "Transformed_Exp",
+        lambda lib, p: D(lib).TransformedDistribution(
+            D(lib).Normal(p["loc"], p["scale"]), [_t(lib, "ExpTransform")()]
+        ),
+        lambda r: {"loc": real(r, 2, 1), "scale": pos(r, 3)},
+        exact_sampling=True,
+    ),
+    Row(
+        "Transformed_Affine_Sigmoid",
+        lambda lib, p: D(lib).TransformedDistribution(
+            D(lib).Normal(p["loc"], 1.0),
+            [_t(lib, "AffineTransform")(0.5, p["scale"]), _t(lib, "SigmoidTransform")()],
+        ),
+        lambda r: {"loc": real(r, 2, 3), "scale": pos(r, 3)},
+        exact_sampling=True,
+    ),
+    Row(
+        "Transformed_Tanh",
+        lambda lib, p: D(lib).TransformedDistribution(
+            D(lib).Normal(p["loc"], p["scale"]), _t(lib, "TanhTransform")()
+        ),
+        lambda r: {"loc": real(r, 2, 3), "scale": pos(r, 3)},
+        exact_sampling=True,
+    ),
+    Row(
+        "Transformed_Compose_Power",
+        lambda lib, p: D(lib).TransformedDistribution(
+            D(lib).Uniform(p["low"], p["low"] + 1.0),
+            _t(lib, "ComposeTransform")(
+                [_t(lib, "ExpTransform")(), _t(lib, "PowerTransform")(p["exponent"])]
+            ),
+        ),
+        lambda r: {"low": real(r, 2, 3), "exponent": pos(r, 3)},
+        exact_sampling=True,
+    ),
 ]
 ROW_IDS = [row.name for row in ROWS]
 SEEDS = (0, 1, 2)

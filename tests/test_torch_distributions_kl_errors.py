@@ -36,7 +36,7 @@ KL_PAIRS = sorted(
     if p.__name__ in CLASS_ROWS and q.__name__ in CLASS_ROWS
 )
 # A pair of two different exponential families reaches the abstract rule (refused)
-KL_PAIRS += [("Normal", "Bernoulli")]
+KL_PAIRS += [("Normal", "Bernoulli"), ("Dirichlet", "Gamma")]
 
 
 def test_the_kl_registry_holds_pytorchs_pairs_among_the_families_built() -> None:
@@ -45,7 +45,7 @@ def test_the_kl_registry_holds_pytorchs_pairs_among_the_families_built() -> None
     theirs = {(p.__name__, q.__name__) for p, q in _KL_REGISTRY}
     assert {pq for pq in ours if set(pq) <= built} == {pq for pq in theirs if set(pq) <= built}
     assert ours <= theirs
-    assert len(KL_PAIRS) > 15
+    assert len(KL_PAIRS) > 40
 
 
 def kl_run(lib: Any, pair: tuple[str, str]) -> tuple[Any, Any]:
@@ -119,6 +119,46 @@ ERRORS: dict[str, Callable[[Any], Any]] = {
     "uniform_value_outside": lambda lib: lib.distributions.Uniform(
         t(lib, 0.0), t(lib, 1.0)
     ).log_prob(t(lib, 1.5)),
+    "gamma_negative_value": lambda lib: lib.distributions.Gamma(t(lib, 2.0), t(lib, 1.0)).log_prob(
+        t(lib, -1.0)
+    ),
+    "gamma_zero_rate": lambda lib: lib.distributions.Gamma(t(lib, 2.0), t(lib, 0.0)),
+    "beta_value_outside": lambda lib: lib.distributions.Beta(t(lib, 2.0), t(lib, 2.0)).log_prob(
+        t(lib, 1.5)
+    ),
+    "dirichlet_negative_concentration": lambda lib: lib.distributions.Dirichlet(
+        t(lib, [1.0, -1.0])
+    ),
+    "dirichlet_scalar": lambda lib: lib.distributions.Dirichlet(t(lib, 1.0)),
+    "dirichlet_value_not_simplex": lambda lib: lib.distributions.Dirichlet(
+        t(lib, [1.0, 1.0, 1.0])
+    ).log_prob(t(lib, [0.5, 0.6, 0.1])),
+    "poisson_negative_rate": lambda lib: lib.distributions.Poisson(t(lib, -1.0)),
+    "poisson_fractional_value": lambda lib: lib.distributions.Poisson(t(lib, 2.0)).log_prob(
+        t(lib, 1.5)
+    ),
+    "mvn_no_matrix": lambda lib: lib.distributions.MultivariateNormal(lib.zeros(2)),
+    "mvn_two_matrices": lambda lib: lib.distributions.MultivariateNormal(
+        lib.zeros(2), covariance_matrix=lib.eye(2), scale_tril=lib.eye(2)
+    ),
+    "mvn_not_positive_definite": lambda lib: lib.distributions.MultivariateNormal(
+        lib.zeros(2), covariance_matrix=lib.tensor([[1.0, 2.0], [2.0, 1.0]])
+    ),
+    "mvn_scalar_loc": lambda lib: lib.distributions.MultivariateNormal(
+        lib.tensor(0.0), covariance_matrix=lib.eye(2)
+    ),
+    "mvn_vector_covariance": lambda lib: lib.distributions.MultivariateNormal(
+        lib.zeros(2), covariance_matrix=lib.ones(2)
+    ),
+    "mvn_scale_tril_upper": lambda lib: lib.distributions.MultivariateNormal(
+        lib.zeros(2), scale_tril=lib.tensor([[1.0, 1.0], [0.0, 1.0]])
+    ),
+    "independent_too_many_dims": lambda lib: lib.distributions.Independent(
+        lib.distributions.Normal(lib.zeros(3), lib.ones(3)), 2
+    ),
+    "transformed_not_a_transform": lambda lib: lib.distributions.TransformedDistribution(
+        lib.distributions.Normal(0.0, 1.0), [1]
+    ),
     "kl_not_implemented": lambda lib: lib.distributions.kl_divergence(
         lib.distributions.Normal(0.0, 1.0), lib.distributions.Bernoulli(0.5)
     ),
@@ -149,8 +189,21 @@ EDGES: dict[str, tuple[Callable[[Any], Any], list[Any]]] = {
         lambda lib: off(lib).Uniform(t(lib, 0.0), t(lib, 1.0), validate_args=False),
         [-0.5, 0.0, 1.0, 2.0],
     ),
+    "gamma_shape_2": (lambda lib: off(lib).Gamma(t(lib, 2.0), 1.0, validate_args=False), [0, -1]),
+    "gamma_shape_1": (lambda lib: off(lib).Gamma(t(lib, 1.0), 1.0, validate_args=False), [0]),
+    "gamma_shape_half": (lambda lib: off(lib).Gamma(t(lib, 0.5), 1.0, validate_args=False), [0]),
+    "beta": (lambda lib: off(lib).Beta(t(lib, 1.0), t(lib, 2.0), validate_args=False), [0, 1]),
+    "beta_half": (
+        lambda lib: off(lib).Beta(t(lib, 0.5), t(lib, 0.5), validate_args=False),
+        [0, 1, 1.5],
+    ),
     "bernoulli": (lambda lib: off(lib).Bernoulli(t(lib, 0.3), validate_args=False), [0.5, 2]),
     "bernoulli_zero": (lambda lib: off(lib).Bernoulli(t(lib, 0.0), validate_args=False), [0, 1]),
+    "poisson": (lambda lib: off(lib).Poisson(t(lib, 2.0), validate_args=False), [0, 2.5, -1]),
+    "poisson_zero_rate": (
+        lambda lib: off(lib).Poisson(t(lib, 0.0), validate_args=False),
+        [0, 1],
+    ),
     "categorical_zero_prob": (
         lambda lib: off(lib).Categorical(probs=t(lib, [0.0, 1.0]), validate_args=False),
         [0, 1],
@@ -160,6 +213,14 @@ EDGES: dict[str, tuple[Callable[[Any], Any], list[Any]]] = {
         [float("inf"), -float("inf"), 40.0],
     ),
     "laplace": (lambda lib: off(lib).Laplace(t(lib, 0.0), 1.0, validate_args=False), [0.0]),
+    "lognormal": (
+        lambda lib: off(lib).LogNormal(t(lib, 0.0), 1.0, validate_args=False),
+        [0.0, -1.0],
+    ),
+    "dirichlet_corner": (
+        lambda lib: off(lib).Dirichlet(t(lib, [1.0, 2.0, 3.0]), validate_args=False),
+        [[0.0, 0.5, 0.5], [1.0, 0.0, 0.0]],
+    ),
 }
 
 

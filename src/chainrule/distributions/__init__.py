@@ -10,25 +10,56 @@ from chainrule's random stream (PyTorch's under the same seed).
     tensor(1.)
 """
 
-from chainrule.distributions import constraints
+from chainrule.distributions import constraints, transforms
 from chainrule.distributions.bernoulli import Bernoulli
 from chainrule.distributions.categorical import Categorical, OneHotCategorical
 from chainrule.distributions.distribution import Distribution, ExponentialFamily
+from chainrule.distributions.gamma import Beta, Dirichlet, Gamma
+from chainrule.distributions.independent import Independent
 from chainrule.distributions.kl import kl_divergence, register_kl
+from chainrule.distributions.log_normal import LogNormal
+from chainrule.distributions.multivariate_normal import MultivariateNormal
 from chainrule.distributions.normal import Normal
+from chainrule.distributions.poisson import Poisson
 from chainrule.distributions.simple import Exponential, Laplace, Uniform
+from chainrule.distributions.transformed_distribution import TransformedDistribution
+from chainrule.distributions.transforms import (
+    AffineTransform,
+    ComposeTransform,
+    ExpTransform,
+    PowerTransform,
+    SigmoidTransform,
+    TanhTransform,
+    Transform,
+)
 
 __all__ = [
+    "AffineTransform",
     "Bernoulli",
+    "Beta",
     "Categorical",
+    "ComposeTransform",
+    "Dirichlet",
     "Distribution",
+    "ExpTransform",
     "Exponential",
     "ExponentialFamily",
+    "Gamma",
+    "Independent",
     "Laplace",
+    "LogNormal",
+    "MultivariateNormal",
     "Normal",
     "OneHotCategorical",
+    "Poisson",
+    "PowerTransform",
+    "SigmoidTransform",
+    "TanhTransform",
+    "Transform",
+    "TransformedDistribution",
     "Uniform",
     "constraints",
     "kl_divergence",
     "register_kl",
+    "transforms",
 ]

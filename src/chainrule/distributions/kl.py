@@ -20,8 +20,14 @@ import chainrule as cr
 from chainrule.distributions.bernoulli import Bernoulli
 from chainrule.distributions.categorical import Categorical, OneHotCategorical
 from chainrule.distributions.distribution import ExponentialFamily
+from chainrule.distributions.gamma import Beta, Dirichlet, Gamma, _log_beta
+from chainrule.distributions.independent import Independent
+from chainrule.distributions.multivariate_normal import MultivariateNormal
 from chainrule.distributions.normal import Normal
+from chainrule.distributions.poisson import Poisson
 from chainrule.distributions.simple import Exponential, Laplace, Uniform
+from chainrule.distributions.transformed_distribution import TransformedDistribution
+from chainrule.distributions.transforms import sum_rightmost
 
 __all__ = ["kl_divergence", "register_kl"]
 
@@ -172,16 +178,183 @@ def _kl_uniform_exponential(p: Uniform, q: Exponential) -> Any:
     return cr.where(p.low < 0, math.inf, result)
 
 
+# ---- the gamma family and its neighbours
+def _gamma_log_density_mean(q: Gamma, mean: Any, mean_log: Any) -> Any:
+    """E_p[log q(x)] for a gamma q, given E_p[x] and E_p[log x]."""
+    c, r = q.concentration, q.rate
+    return c * r.log() - cr.lgamma(c) + (c - 1) * mean_log - r * mean
+
+
+def _beta_mean_log(p: Beta) -> Any:
+    return cr.digamma(p.concentration1) - cr.digamma(p.concentration1 + p.concentration0)
+
+
+@register_kl(Gamma, Gamma)
+def _kl_gamma_gamma(p: Gamma, q: Gamma) -> Any:
+    cp, rp, cq, rq = p.concentration, p.rate, q.concentration, q.rate
+    return (
+        (cp - cq) * cr.digamma(cp)
+        - cr.lgamma(cp)
+        + cr.lgamma(cq)
+        + cq * (rp.log() - rq.log())
+        + cp * (rq - rp) / rp
+    )
+
+
+@register_kl(Beta, Beta)
+def _kl_beta_beta(p: Beta, q: Beta) -> Any:
+    a, b = p.concentration1, p.concentration0
+    aq, bq = q.concentration1, q.concentration0
+    lbeta = cr.lgamma(a) + cr.lgamma(b) - cr.lgamma(a + b)
+    lbeta_q = cr.lgamma(aq) + cr.lgamma(bq) - cr.lgamma(aq + bq)
+    return (
+        lbeta_q
+        - lbeta
+        + (a - aq) * cr.digamma(a)
+        + (b - bq) * cr.digamma(b)
+        + (aq - a + bq - b) * cr.digamma(a + b)
+    )
+
+
+@register_kl(Dirichlet, Dirichlet)
+def _kl_dirichlet_dirichlet(p: Dirichlet, q: Dirichlet) -> Any:
+    cp, cq = p.concentration, q.concentration
+    total = cp.sum(-1, keepdim=True)
+    return (
+        _log_beta(cq) - _log_beta(cp) + ((cp - cq) * (cr.digamma(cp) - cr.digamma(total))).sum(-1)
+    )
+
+
+@register_kl(Poisson, Poisson)
+def _kl_poisson_poisson(p: Poisson, q: Poisson) -> Any:
+    return p.rate * (p.rate.log() - q.rate.log()) - (p.rate - q.rate)
+
+
+@register_kl(Bernoulli, Poisson)
+def _kl_bernoulli_poisson(p: Bernoulli, q: Poisson) -> Any:
+    # log q(0) = -rate, log q(1) = log rate - rate
+    return -p.entropy() + q.rate - p.probs * q.rate.log()
+
+
+@register_kl(Exponential, Gamma)
+def _kl_exponential_gamma(p: Exponential, q: Gamma) -> Any:
+    mean_log = -0.5772156649015329 - p.rate.log()  # E log x = -(Euler's gamma) - log rate
+    return -p.entropy() - _gamma_log_density_mean(q, p.rate.reciprocal(), mean_log)
+
+
+@register_kl(Gamma, Exponential)
+def _kl_gamma_exponential(p: Gamma, q: Exponential) -> Any:
+    return -p.entropy() - q.rate.log() + q.rate * p.mean
+
+
+@register_kl(Gamma, Normal)
+def _kl_gamma_normal(p: Gamma, q: Normal) -> Any:
+    second = p.variance + (p.mean - q.loc) ** 2
+    return -p.entropy() + _normal_cross_entropy(q, second)
+
+
+@register_kl(Beta, Normal)
+def _kl_beta_normal(p: Beta, q: Normal) -> Any:
+    second = p.variance + (p.mean - q.loc) ** 2
+    return -p.entropy() + _normal_cross_entropy(q, second)
+
+
+@register_kl(Beta, Exponential)
+def _kl_beta_exponential(p: Beta, q: Exponential) -> Any:
+    return -p.entropy() - q.rate.log() + q.rate * p.mean
+
+
+@register_kl(Beta, Gamma)
+def _kl_beta_gamma(p: Beta, q: Gamma) -> Any:
+    return -p.entropy() - _gamma_log_density_mean(q, p.mean, _beta_mean_log(p))
+
+
+@register_kl(Beta, Uniform)
+def _kl_beta_uniform(p: Beta, q: Uniform) -> Any:
+    result = -p.entropy() + (q.high - q.low).log()
+    return cr.where((q.low > 0) | (q.high < 1), math.inf, result)
+
+
+def _uniform_mean_log(low: Any, high: Any) -> Any:
+    """E log x for x uniform on [low, high] inside the positive reals: [x log x - x] / width."""
+    return (cr.xlogy(high, high) - high - cr.xlogy(low, low) + low) / (high - low)
+
+
+@register_kl(Uniform, Gamma)
+def _kl_uniform_gamma(p: Uniform, q: Gamma) -> Any:
+    mean_log = _uniform_mean_log(p.low, p.high)
+    result = -p.entropy() - _gamma_log_density_mean(q, p.mean, mean_log)
+    return cr.where(p.low < 0, math.inf, result)
+
+
+@register_kl(Uniform, Beta)
+def _kl_uniform_beta(p: Uniform, q: Beta) -> Any:
+    a, b = q.concentration1, q.concentration0
+    mean_log = _uniform_mean_log(p.low, p.high)
+    mean_log1m = _uniform_mean_log(1 - p.high, 1 - p.low)
+    lbeta = cr.lgamma(a) + cr.lgamma(b) - cr.lgamma(a + b)
+    result = -p.entropy() - ((a - 1) * mean_log + (b - 1) * mean_log1m - lbeta)
+    return cr.where((p.low < 0) | (p.high > 1), math.inf, result)
+
+
+@register_kl(MultivariateNormal, MultivariateNormal)
+def _kl_mvn_mvn(p: MultivariateNormal, q: MultivariateNormal) -> Any:
+    if p.event_shape != q.event_shape:
+        raise ValueError(
+            "KL-divergence between two Multivariate Normals with different event shapes "
+            "cannot be computed"
+        )
+    # 0.5 (tr(Sq^-1 Sp) + |Lq^-1 (mq - mp)|^2 - k + log det Sq - log det Sp)
+    lp, lq = p._unbroadcasted_scale_tril, q._unbroadcasted_scale_tril
+    shape = cr.broadcast_shapes(lp.shape[:-2], lq.shape[:-2], p.batch_shape, q.batch_shape)
+    k = p.event_shape[0]
+    lp, lq = lp.expand(*shape, k, k), lq.expand(*shape, k, k)
+    diff = (q.loc - p.loc).expand(*shape, k).unsqueeze(-1)
+    trace = cr.linalg.solve_triangular(lq, lp, upper=False).pow(2).sum((-2, -1))
+    maha = cr.linalg.solve_triangular(lq, diff, upper=False).pow(2).sum((-2, -1))
+    log_det = 2 * (
+        lq.diagonal(dim1=-2, dim2=-1).log().sum(-1) - lp.diagonal(dim1=-2, dim2=-1).log().sum(-1)
+    )
+    return 0.5 * (trace + maha - k + log_det)
+
+
+@register_kl(Independent, Independent)
+def _kl_independent_independent(p: Independent, q: Independent) -> Any:
+    if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
+        raise NotImplementedError
+    return sum_rightmost(kl_divergence(p.base_dist, q.base_dist), p.reinterpreted_batch_ndims)
+
+
+@register_kl(TransformedDistribution, TransformedDistribution)
+def _kl_transformed_transformed(p: TransformedDistribution, q: TransformedDistribution) -> Any:
+    # an invertible map leaves the divergence unchanged
+    if p.transforms != q.transforms or p.event_shape != q.event_shape:
+        raise NotImplementedError
+    extra = len(p.event_shape) - len(p.base_dist.event_shape)
+    return sum_rightmost(kl_divergence(p.base_dist, q.base_dist), extra)
+
+
 def _infinite(p: Any, q: Any) -> Any:
     """p has mass where q has none."""
-    return _inf_like(p.loc if hasattr(p, "loc") else p.rate)
+    for name in ("loc", "rate", "concentration"):
+        if hasattr(p, name):
+            return _inf_like(getattr(p, name))
+    return _inf_like(p.mean)
 
 
 for _pair in [
     (Normal, Uniform),
     (Normal, Exponential),
+    (Normal, Gamma),
+    (Normal, Beta),
     (Laplace, Uniform),
     (Laplace, Exponential),
+    (Laplace, Gamma),
+    (Laplace, Beta),
     (Exponential, Uniform),
+    (Exponential, Beta),
+    (Gamma, Uniform),
+    (Gamma, Beta),
+    (Poisson, Bernoulli),
 ]:
     register_kl(*_pair)(_infinite)
