@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 import chainrule as cr
-from chainrule.autograd.function import Function, once_differentiable
+from chainrule.autograd.function import Function
 from chainrule.ops.special import polygamma
 
 __all__ = ["standard_gamma", "standard_gamma_grad"]
@@ -70,18 +70,35 @@ def standard_gamma_grad(x: Any, alpha: Any) -> Any:
     return -series
 
 
+class _Slope(Function):
+    """dx/dalpha as a value that depends on alpha: differentiating it again (a second
+    derivative of the draw) raises instead of treating the slope as a constant."""
+
+    @staticmethod
+    def forward(ctx: Any, alpha: Any, slope: Any) -> Any:
+        return slope.clone()
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        raise RuntimeError(
+            "the second derivative of a gamma draw with respect to its concentration is not "
+            "implemented (only the first-order reparameterization gradient is)"
+        )
+
+
 class _StandardGamma(Function):
     @staticmethod
     def forward(ctx: Any, alpha: Any) -> Any:
         a = alpha.detach().numpy().astype(np.float64)
         x = _draw(a)
-        ctx.grad = cr.tensor(standard_gamma_grad(x, a), dtype=alpha.dtype)
+        ctx.save_for_backward(alpha)
+        ctx.slope = cr.tensor(standard_gamma_grad(x, a), dtype=alpha.dtype)
         return cr.tensor(x, dtype=alpha.dtype)
 
     @staticmethod
-    @once_differentiable
     def backward(ctx: Any, grad: Any) -> Any:
-        return grad * ctx.grad
+        (alpha,) = ctx.saved_tensors
+        return grad * _Slope.apply(alpha, ctx.slope)
 
 
 def standard_gamma(alpha: Any) -> Any:

@@ -52,8 +52,8 @@ class Transform:
         return max(self.domain.event_dim, self.codomain.event_dim)
 
     @property
-    def inv(self) -> _Inverse:
-        return _Inverse(self)
+    def inv(self) -> _InverseTransform:
+        return _InverseTransform(self)
 
     def __call__(self, x: Any) -> Any:
         if self._cached is not None and self._cached[0] is x:
@@ -96,7 +96,7 @@ class Transform:
         return f"{type(self).__name__}()"
 
 
-class _Inverse(Transform):
+class _InverseTransform(Transform):
     """The inverse of a transform, sharing its cache."""
 
     def __init__(self, transform: Transform) -> None:
@@ -119,10 +119,13 @@ class _Inverse(Transform):
         return -self._inv.log_abs_det_jacobian(y, x)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Inverse) and self._inv == other._inv
+        return isinstance(other, _InverseTransform) and self._inv == other._inv
 
     def __hash__(self) -> int:
         return hash(self._inv)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._inv!r})"
 
 
 class ExpTransform(Transform):
