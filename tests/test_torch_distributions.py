@@ -231,6 +231,60 @@ ROWS = [
         lambda r: {"low": real(r, 2, 3), "exponent": pos(r, 3)},
         exact_sampling=True,
     ),
+    Row(
+        "Cauchy",
+        lambda lib, p: D(lib).Cauchy(p["loc"], p["scale"]),
+        lambda r: {"loc": real(r, 2, 1), "scale": pos(r, 3)},
+        exact_sampling=True,
+    ),
+    Row(
+        "Gumbel",
+        lambda lib, p: D(lib).Gumbel(p["loc"], p["scale"]),
+        lambda r: {"loc": real(r, 2, 1), "scale": pos(r, 3)},
+        exact_sampling=True,
+    ),
+    Row(
+        "Binomial_probs",
+        lambda lib, p: D(lib).Binomial(10, probs=p["probs"]),
+        lambda r: {"probs": prob(r, 2, 3)},
+        moments=True,  # our own sampler: its moments are tested, not its numbers
+    ),
+    Row(
+        "Binomial_logits_counts",
+        lambda lib, p: D(lib).Binomial(lib.tensor([[3.0], [12.0]]).double(), logits=p["logits"]),
+        lambda r: {"logits": real(r, 2, 3)},
+        moments=True,  # our own sampler: its moments are tested, not its numbers
+    ),
+    Row(
+        "Geometric_probs",
+        lambda lib, p: D(lib).Geometric(probs=p["probs"]),
+        lambda r: {"probs": prob(r, 2, 3)},
+        exact_sampling=True,
+    ),
+    Row(
+        "Geometric_logits",
+        lambda lib, p: D(lib).Geometric(logits=p["logits"]),
+        lambda r: {"logits": real(r, 2, 3)},
+        exact_sampling=True,
+    ),
+    Row(
+        "StudentT",
+        lambda lib, p: D(lib).StudentT(p["df"] + 2.0, p["loc"], p["scale"]),
+        lambda r: {"df": pos(r, 2, 3), "loc": real(r, 3), "scale": pos(r, 3)},
+        moments=True,  # our own sampler: its moments are tested, not its numbers
+    ),
+    Row(
+        "Chi2",
+        lambda lib, p: D(lib).Chi2(p["df"]),
+        lambda r: {"df": 2 * pos(r, 2, 3)},
+        moments=True,  # our own sampler: its moments are tested, not its numbers
+    ),
+    Row(
+        "HalfNormal",
+        lambda lib, p: D(lib).HalfNormal(p["scale"]),
+        lambda r: {"scale": pos(r, 2, 3)},
+        exact_sampling=True,
+    ),
 ]
 ROW_IDS = [row.name for row in ROWS]
 SEEDS = (0, 1, 2)

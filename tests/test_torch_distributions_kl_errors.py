@@ -137,6 +137,11 @@ ERRORS: dict[str, Callable[[Any], Any]] = {
     "poisson_fractional_value": lambda lib: lib.distributions.Poisson(t(lib, 2.0)).log_prob(
         t(lib, 1.5)
     ),
+    "binomial_fractional_count": lambda lib: lib.distributions.Binomial(t(lib, 2.5), t(lib, 0.5)),
+    "binomial_value_above_count": lambda lib: lib.distributions.Binomial(5, t(lib, 0.5)).log_prob(
+        t(lib, 6.0)
+    ),
+    "geometric_zero_probs": lambda lib: lib.distributions.Geometric(probs=t(lib, 0.0)),
     "mvn_no_matrix": lambda lib: lib.distributions.MultivariateNormal(lib.zeros(2)),
     "mvn_two_matrices": lambda lib: lib.distributions.MultivariateNormal(
         lib.zeros(2), covariance_matrix=lib.eye(2), scale_tril=lib.eye(2)
@@ -204,6 +209,16 @@ EDGES: dict[str, tuple[Callable[[Any], Any], list[Any]]] = {
         lambda lib: off(lib).Poisson(t(lib, 0.0), validate_args=False),
         [0, 1],
     ),
+    "geometric": (lambda lib: off(lib).Geometric(t(lib, 0.3), validate_args=False), [0, -1]),
+    "geometric_one": (lambda lib: off(lib).Geometric(t(lib, 1.0), validate_args=False), [0, 1]),
+    "binomial_zero_probs": (
+        lambda lib: off(lib).Binomial(5, t(lib, 0.0), validate_args=False),
+        [0, 1],
+    ),
+    "binomial_one_probs": (
+        lambda lib: off(lib).Binomial(5, t(lib, 1.0), validate_args=False),
+        [5, 4],
+    ),
     "categorical_zero_prob": (
         lambda lib: off(lib).Categorical(probs=t(lib, [0.0, 1.0]), validate_args=False),
         [0, 1],
@@ -215,6 +230,10 @@ EDGES: dict[str, tuple[Callable[[Any], Any], list[Any]]] = {
     "laplace": (lambda lib: off(lib).Laplace(t(lib, 0.0), 1.0, validate_args=False), [0.0]),
     "lognormal": (
         lambda lib: off(lib).LogNormal(t(lib, 0.0), 1.0, validate_args=False),
+        [0.0, -1.0],
+    ),
+    "half_normal": (
+        lambda lib: off(lib).HalfNormal(t(lib, 1.0), validate_args=False),
         [0.0, -1.0],
     ),
     "dirichlet_corner": (

@@ -20,9 +20,10 @@ from chainrule.ops.special import lgamma
 N = 20000  # draws per batch element
 
 
-# ---- our own samplers (Gamma, Beta, Dirichlet draw by Marsaglia and Tsang's method, not
-# PyTorch's stream): the sample mean within 5 standard errors of the mean for every batch
-# element, the sample variance within 15% of the variance (a sampler 10% off in scale fails both)
+# ---- our own samplers (gamma draws by Marsaglia and Tsang's method for Gamma, Beta, Dirichlet,
+# Chi2 and StudentT; Binomial by counting uniforms below p; not PyTorch's numbers): the sample
+# mean within 5 standard errors of the mean for every batch element, the sample variance within
+# 15% of the variance (a sampler 10% off in scale fails both)
 MOMENT_ROWS = [r for r in ROWS if r.moments]
 
 
@@ -34,12 +35,14 @@ def test_own_samplers_have_the_distributions_moments(row: Any) -> None:
     mean, var = plain(d.mean), plain(d.variance)
     z = (x.mean(0) - mean) / np.sqrt(var / N)
     assert np.abs(z).max() < 5, (row.name, z)
-    np.testing.assert_allclose(x.var(0), var, rtol=0.15, err_msg=row.name)
+    if row.name != "StudentT":  # its fourth moment is infinite for df < 4
+        np.testing.assert_allclose(x.var(0), var, rtol=0.15, err_msg=row.name)
     assert bool(d.support.check(cr.tensor(x)).all())
 
 
 def test_moment_rows_are_the_gamma_families() -> None:
-    assert sorted(r.name for r in MOMENT_ROWS) == ["Beta", "Dirichlet", "Gamma"]
+    own = ["Beta", "Binomial_logits_counts", "Binomial_probs", "Chi2", "Dirichlet", "Gamma"]
+    assert sorted(r.name for r in MOMENT_ROWS) == [*own, "StudentT"]
 
 
 # ---- the implicit reparameterization gradient of a standard gamma draw

@@ -12,9 +12,15 @@ from chainrule's random stream (PyTorch's under the same seed).
 
 from chainrule.distributions import constraints, transforms
 from chainrule.distributions.bernoulli import Bernoulli
+from chainrule.distributions.binomial import Binomial
 from chainrule.distributions.categorical import Categorical, OneHotCategorical
+from chainrule.distributions.cauchy import Cauchy
+from chainrule.distributions.chi2 import Chi2
 from chainrule.distributions.distribution import Distribution, ExponentialFamily
 from chainrule.distributions.gamma import Beta, Dirichlet, Gamma
+from chainrule.distributions.geometric import Geometric
+from chainrule.distributions.gumbel import Gumbel
+from chainrule.distributions.half_normal import HalfNormal
 from chainrule.distributions.independent import Independent
 from chainrule.distributions.kl import kl_divergence, register_kl
 from chainrule.distributions.log_normal import LogNormal
@@ -22,8 +28,10 @@ from chainrule.distributions.multivariate_normal import MultivariateNormal
 from chainrule.distributions.normal import Normal
 from chainrule.distributions.poisson import Poisson
 from chainrule.distributions.simple import Exponential, Laplace, Uniform
+from chainrule.distributions.student_t import StudentT
 from chainrule.distributions.transformed_distribution import TransformedDistribution
 from chainrule.distributions.transforms import (
+    AbsTransform,
     AffineTransform,
     ComposeTransform,
     ExpTransform,
@@ -34,6 +42,14 @@ from chainrule.distributions.transforms import (
 )
 
 __all__ = [
+    "StudentT",
+    "HalfNormal",
+    "Gumbel",
+    "Geometric",
+    "Chi2",
+    "Cauchy",
+    "Binomial",
+    "AbsTransform",
     "AffineTransform",
     "Bernoulli",
     "Beta",

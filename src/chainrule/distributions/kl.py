@@ -18,9 +18,14 @@ from typing import Any
 
 import chainrule as cr
 from chainrule.distributions.bernoulli import Bernoulli
+from chainrule.distributions.binomial import Binomial
 from chainrule.distributions.categorical import Categorical, OneHotCategorical
+from chainrule.distributions.cauchy import Cauchy
 from chainrule.distributions.distribution import ExponentialFamily
 from chainrule.distributions.gamma import Beta, Dirichlet, Gamma, _log_beta
+from chainrule.distributions.geometric import Geometric
+from chainrule.distributions.gumbel import Gumbel
+from chainrule.distributions.half_normal import HalfNormal
 from chainrule.distributions.independent import Independent
 from chainrule.distributions.multivariate_normal import MultivariateNormal
 from chainrule.distributions.normal import Normal
@@ -100,16 +105,7 @@ def _kl_normal_normal(p: Normal, q: Normal) -> Any:
 
 @register_kl(Bernoulli, Bernoulli)
 def _kl_bernoulli_bernoulli(p: Bernoulli, q: Bernoulli) -> Any:
-    softplus = cr.nn.functional.softplus
-    # log p = -softplus(-logit), log(1 - p) = -softplus(logit); a zero weight gives 0, and mass
-    # where q has none gives inf
-    one = p.probs * (softplus(-q.logits) - softplus(-p.logits))
-    one = cr.where(q.probs == 0, math.inf, one)
-    one = cr.where(p.probs == 0, 0.0, one)
-    zero = (1 - p.probs) * (softplus(q.logits) - softplus(p.logits))
-    zero = cr.where(q.probs == 1, math.inf, zero)
-    zero = cr.where(p.probs == 1, 0.0, zero)
-    return one + zero
+    return _binary_kl(p.probs, p.logits, q.probs, q.logits)
 
 
 @register_kl(Categorical, Categorical)
@@ -334,6 +330,92 @@ def _kl_transformed_transformed(p: TransformedDistribution, q: TransformedDistri
     return sum_rightmost(kl_divergence(p.base_dist, q.base_dist), extra)
 
 
+# ---- the third tier
+def _binary_kl(p_probs: Any, p_logits: Any, q_probs: Any, q_logits: Any) -> Any:
+    """KL between Bernoulli(p) and Bernoulli(q): log p = -softplus(-logit) and
+    log(1 - p) = -softplus(logit); a zero weight gives 0, mass where q has none gives inf."""
+    softplus = cr.nn.functional.softplus
+    one = p_probs * (softplus(-q_logits) - softplus(-p_logits))
+    one = cr.where(q_probs == 0, math.inf, one)
+    one = cr.where(p_probs == 0, 0.0, one)
+    zero = (1 - p_probs) * (softplus(q_logits) - softplus(p_logits))
+    zero = cr.where(q_probs == 1, math.inf, zero)
+    zero = cr.where(p_probs == 1, 0.0, zero)
+    return one + zero
+
+
+@register_kl(Binomial, Binomial)
+def _kl_binomial_binomial(p: Binomial, q: Binomial) -> Any:
+    # n trials of one Bernoulli against n of another; more trials in p than q: mass outside
+    if bool((p.total_count < q.total_count).any()):
+        raise NotImplementedError(
+            "KL between Binomials where q.total_count > p.total_count is not implemented"
+        )
+    kl = p.total_count * _binary_kl(p.probs, p.logits, q.probs, q.logits)
+    return cr.where(p.total_count > q.total_count, math.inf, kl)
+
+
+@register_kl(Geometric, Geometric)
+def _kl_geometric_geometric(p: Geometric, q: Geometric) -> Any:
+    # E_p[k] = 1/p - 1 failures, each log(1 - q) under q, plus the success log q
+    return -p.entropy() - (q.probs.log() + (1 / p.probs - 1) * (-q.probs).log1p())
+
+
+@register_kl(Cauchy, Cauchy)
+def _kl_cauchy_cauchy(p: Cauchy, q: Cauchy) -> Any:
+    top = (p.scale + q.scale).pow(2) + (p.loc - q.loc).pow(2)
+    return (top / (4 * p.scale * q.scale)).log()
+
+
+@register_kl(HalfNormal, HalfNormal)
+def _kl_halfnormal_halfnormal(p: HalfNormal, q: HalfNormal) -> Any:
+    return _kl_normal_normal(p.base_dist, q.base_dist)
+
+
+def _gumbel_cross_entropy(q: Gumbel, mean: Any, mean_exp: Any) -> Any:
+    """-E_p[log q(x)] for a Gumbel q, given E_p[x] and E_p[exp(-x / q.scale)]."""
+    return q.scale.log() + (mean - q.loc) / q.scale + (q.loc / q.scale).exp() * mean_exp
+
+
+@register_kl(Gumbel, Gumbel)
+def _kl_gumbel_gumbel(p: Gumbel, q: Gumbel) -> Any:
+    # p's draws are loc + scale G with E exp(-t G) = Gamma(1 + t)
+    t = p.scale / q.scale
+    mean_exp = (-p.loc / q.scale).exp() * cr.lgamma(1 + t).exp()
+    return -p.entropy() + _gumbel_cross_entropy(q, p.mean, mean_exp)
+
+
+@register_kl(Exponential, Gumbel)
+def _kl_exponential_gumbel(p: Exponential, q: Gumbel) -> Any:
+    mean_exp = p.rate / (p.rate + 1 / q.scale)
+    return -p.entropy() + _gumbel_cross_entropy(q, p.mean, mean_exp)
+
+
+@register_kl(Gamma, Gumbel)
+def _kl_gamma_gumbel(p: Gamma, q: Gumbel) -> Any:
+    mean_exp = (p.rate / (p.rate + 1 / q.scale)).pow(p.concentration)
+    return -p.entropy() + _gumbel_cross_entropy(q, p.mean, mean_exp)
+
+
+@register_kl(Normal, Gumbel)
+def _kl_normal_gumbel(p: Normal, q: Gumbel) -> Any:
+    mean_exp = (-p.loc / q.scale + p.scale.pow(2) / (2 * q.scale.pow(2))).exp()
+    return -p.entropy() + _gumbel_cross_entropy(q, p.mean, mean_exp)
+
+
+@register_kl(Uniform, Gumbel)
+def _kl_uniform_gumbel(p: Uniform, q: Gumbel) -> Any:
+    width = p.high - p.low
+    mean_exp = q.scale * ((-p.low / q.scale).exp() - (-p.high / q.scale).exp()) / width
+    return -p.entropy() + _gumbel_cross_entropy(q, p.mean, mean_exp)
+
+
+@register_kl(Gumbel, Normal)
+def _kl_gumbel_normal(p: Gumbel, q: Normal) -> Any:
+    second = p.variance + (p.mean - q.loc) ** 2
+    return -p.entropy() + _normal_cross_entropy(q, second)
+
+
 def _infinite(p: Any, q: Any) -> Any:
     """p has mass where q has none."""
     for name in ("loc", "rate", "concentration"):
@@ -356,5 +438,10 @@ for _pair in [
     (Gamma, Uniform),
     (Gamma, Beta),
     (Poisson, Bernoulli),
+    (Poisson, Binomial),
+    (Gumbel, Beta),
+    (Gumbel, Exponential),
+    (Gumbel, Gamma),
+    (Gumbel, Uniform),
 ]:
     register_kl(*_pair)(_infinite)

@@ -17,6 +17,7 @@ from chainrule.distributions import constraints
 from chainrule.distributions.utils import finfo_eps, finfo_tiny
 
 __all__ = [
+    "AbsTransform",
     "AffineTransform",
     "ComposeTransform",
     "ExpTransform",
@@ -326,3 +327,16 @@ class ComposeTransform(Transform):
     def __repr__(self) -> str:
         inner = ",\n    ".join(repr(p) for p in self.parts)
         return f"{type(self).__name__}(\n    {inner}\n)"
+
+
+class AbsTransform(Transform):
+    """y = |x| (not injective: the inverse gives the nonnegative preimage)."""
+
+    domain = constraints.real
+    codomain = constraints.positive
+
+    def _call(self, x: Any) -> Any:
+        return x.abs()
+
+    def _inverse(self, y: Any) -> Any:
+        return y
