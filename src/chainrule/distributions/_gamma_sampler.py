@@ -23,10 +23,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
-import chainrule as cr
+from chainrule._array import xp
 from chainrule.autograd.function import Function
+from chainrule.dtypes import float64
+from chainrule.factories import rand, randn, tensor
 from chainrule.ops.special import polygamma
 
 __all__ = ["standard_gamma", "standard_gamma_grad"]
@@ -36,37 +36,37 @@ def _draw(alpha: Any) -> Any:
     """Gamma(alpha, 1) draws for a float64 array alpha > 0 (0 gives the smallest positive)."""
     flat = alpha.reshape(-1)
     boost = flat < 1  # Gamma(a) = Gamma(a + 1) * U^(1/a): the squeeze needs a >= 1
-    a = np.where(boost, flat + 1, flat)
+    a = xp.where(boost, flat + 1, flat)
     d = a - 1.0 / 3.0
-    c = 1.0 / np.sqrt(9.0 * d)
-    out = np.empty_like(a)
-    todo = np.arange(a.size)
+    c = 1.0 / xp.sqrt(9.0 * d)
+    out = xp.empty_like(a)
+    todo = xp.arange(a.size)
     while todo.size:
-        z = cr.randn(todo.size, dtype=cr.float64).numpy()
-        u = cr.rand(todo.size, dtype=cr.float64).numpy()
+        z = randn(todo.size, dtype=float64).numpy()
+        u = rand(todo.size, dtype=float64).numpy()
         v = (1 + c[todo] * z) ** 3
-        with np.errstate(invalid="ignore", divide="ignore"):
+        with xp.errstate(invalid="ignore", divide="ignore"):
             accept = (v > 0) & (
-                np.log(u) < 0.5 * z**2 + d[todo] - d[todo] * v + d[todo] * np.log(v)
+                xp.log(u) < 0.5 * z**2 + d[todo] - d[todo] * v + d[todo] * xp.log(v)
             )
         out[todo[accept]] = d[todo[accept]] * v[accept]
         todo = todo[~accept]
     if boost.any():
-        u = cr.rand(int(boost.sum()), dtype=cr.float64).numpy()
-        with np.errstate(divide="ignore"):
+        u = rand(int(boost.sum()), dtype=float64).numpy()
+        with xp.errstate(divide="ignore"):
             out[boost] *= u ** (1.0 / flat[boost])
-    return np.maximum(out, np.finfo(np.float64).tiny).reshape(alpha.shape)
+    return xp.maximum(out, xp.finfo(xp.float64).tiny).reshape(alpha.shape)
 
 
 def standard_gamma_grad(x: Any, alpha: Any) -> Any:
     """dx/dalpha of a Gamma(alpha, 1) draw x at fixed uniform level (float64 arrays)."""
-    x, alpha = np.broadcast_arrays(np.asarray(x, np.float64), np.asarray(alpha, np.float64))
-    top = float(np.max(x - alpha, initial=0.0))
-    terms = int(np.ceil(top + 12 * np.sqrt(float(np.max(x, initial=0.0))) + 40))
-    k = np.arange(terms).reshape((-1,) + (1,) * x.ndim)
-    r = np.cumprod(x / (alpha + k), axis=0)
-    h = np.cumsum(1.0 / (alpha + k), axis=0)
-    series = (r * (np.log(x) - polygamma(0, alpha) - h)).sum(0)
+    x, alpha = xp.broadcast_arrays(xp.asarray(x, xp.float64), xp.asarray(alpha, xp.float64))
+    top = float(xp.max(x - alpha, initial=0.0))
+    terms = int(xp.ceil(top + 12 * xp.sqrt(float(xp.max(x, initial=0.0))) + 40))
+    k = xp.arange(terms).reshape((-1,) + (1,) * x.ndim)
+    r = xp.cumprod(x / (alpha + k), axis=0)
+    h = xp.cumsum(1.0 / (alpha + k), axis=0)
+    series = (r * (xp.log(x) - polygamma(0, alpha) - h)).sum(0)
     return -series
 
 
@@ -89,11 +89,11 @@ class _Slope(Function):
 class _StandardGamma(Function):
     @staticmethod
     def forward(ctx: Any, alpha: Any) -> Any:
-        a = alpha.detach().numpy().astype(np.float64)
+        a = alpha.detach().numpy().astype(xp.float64)
         x = _draw(a)
         ctx.save_for_backward(alpha)
-        ctx.slope = cr.tensor(standard_gamma_grad(x, a), dtype=alpha.dtype)
-        return cr.tensor(x, dtype=alpha.dtype)
+        ctx.slope = tensor(standard_gamma_grad(x, a), dtype=alpha.dtype)
+        return tensor(x, dtype=alpha.dtype)
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:

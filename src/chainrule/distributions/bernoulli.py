@@ -10,7 +10,6 @@ from __future__ import annotations
 from numbers import Number
 from typing import Any
 
-import chainrule as cr
 from chainrule.distributions import constraints
 from chainrule.distributions.distribution import ExponentialFamily, expanded
 from chainrule.distributions.utils import (
@@ -19,12 +18,17 @@ from chainrule.distributions.utils import (
     logits_to_probs,
     probs_to_logits,
 )
+from chainrule.factories import arange, bernoulli, full_like
+from chainrule.grad_mode import no_grad
+from chainrule.nn import functional as F
+from chainrule.ops.elementwise import where
+from chainrule.ops.shape import broadcast_tensors
 
 __all__ = ["Bernoulli"]
 
 
 def _bce_with_logits(logits: Any, target: Any) -> Any:
-    return cr.nn.functional.binary_cross_entropy_with_logits(logits, target, reduction="none")
+    return F.binary_cross_entropy_with_logits(logits, target, reduction="none")
 
 
 class Bernoulli(ExponentialFamily):
@@ -72,7 +76,7 @@ class Bernoulli(ExponentialFamily):
     @property
     def mode(self) -> Any:
         mode = (self.probs >= 0.5).to(self.probs.dtype)
-        return cr.where(self.probs == 0.5, cr.full_like(mode, float("nan")), mode)
+        return where(self.probs == 0.5, full_like(mode, float("nan")), mode)
 
     @property
     def variance(self) -> Any:
@@ -80,13 +84,13 @@ class Bernoulli(ExponentialFamily):
 
     def sample(self, sample_shape: Any = ()) -> Any:
         shape = self._extended_shape(sample_shape)
-        with cr.no_grad():
-            return cr.bernoulli(self.probs.expand(shape))
+        with no_grad():
+            return bernoulli(self.probs.expand(shape))
 
     def log_prob(self, value: Any) -> Any:
         if self._validate_args:
             self._validate_sample(value)
-        logits, value = cr.broadcast_tensors(self.logits, value)
+        logits, value = broadcast_tensors(self.logits, value)
         return -_bce_with_logits(logits, value)
 
     def entropy(self) -> Any:
@@ -94,5 +98,5 @@ class Bernoulli(ExponentialFamily):
 
     def enumerate_support(self, expand: bool = True) -> Any:
         n = len(self.batch_shape)
-        values = cr.arange(2, dtype=self._param.dtype).view((-1,) + (1,) * n)
+        values = arange(2, dtype=self._param.dtype).view((-1,) + (1,) * n)
         return values.expand((-1, *self.batch_shape)) if expand else values

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import chainrule as cr
 from chainrule.distributions import constraints
 from chainrule.distributions.distribution import Distribution, expanded
 from chainrule.distributions.utils import (
@@ -18,6 +17,10 @@ from chainrule.distributions.utils import (
     logits_to_probs,
     probs_to_logits,
 )
+from chainrule.factories import arange, rand
+from chainrule.grad_mode import no_grad
+from chainrule.nn import functional as F
+from chainrule.ops.special_ops import lgamma
 
 __all__ = ["Binomial"]
 
@@ -88,12 +91,12 @@ class Binomial(Distribution):
         # n uniform draws per element, counting those below p (trials past the element's own
         # total_count are masked out); memory grows with the largest count
         shape = self._extended_shape(sample_shape)
-        with cr.no_grad():
+        with no_grad():
             n = self.total_count.expand(shape)
             p = self.probs.expand(shape)
             most = int(n.max()) if n.numel() else 0
-            u = cr.rand(*shape, most, dtype=p.dtype)
-            trial = cr.arange(most, dtype=p.dtype)
+            u = rand(*shape, most, dtype=p.dtype)
+            trial = arange(most, dtype=p.dtype)
             hits = (u < p.unsqueeze(-1)) & (trial < n.unsqueeze(-1))
             return hits.sum(-1).to(p.dtype)
 
@@ -101,9 +104,9 @@ class Binomial(Distribution):
         if self._validate_args:
             self._validate_sample(value)
         n = self.total_count
-        log_choose = cr.lgamma(n + 1) - cr.lgamma(value + 1) - cr.lgamma(n - value + 1)
+        log_choose = lgamma(n + 1) - lgamma(value + 1) - lgamma(n - value + 1)
         # k log p + (n - k) log(1 - p) = k logits - n softplus(logits)
-        return log_choose + value * self.logits - n * cr.nn.functional.softplus(self.logits)
+        return log_choose + value * self.logits - n * F.softplus(self.logits)
 
     def entropy(self) -> Any:
         n = int(self.total_count.max())
@@ -118,6 +121,6 @@ class Binomial(Distribution):
             raise NotImplementedError(
                 "Inhomogeneous total count not supported by `enumerate_support`."
             )
-        values = cr.arange(1 + n, dtype=self._param.dtype)
+        values = arange(1 + n, dtype=self._param.dtype)
         values = values.view((-1,) + (1,) * len(self.batch_shape))
         return values.expand((-1, *self.batch_shape)) if expand else values

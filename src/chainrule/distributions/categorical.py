@@ -11,12 +11,16 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
-
-import chainrule as cr
+from chainrule._array import xp
 from chainrule.distributions import constraints
 from chainrule.distributions.distribution import Distribution, expanded
 from chainrule.distributions.utils import lazy_property, logits_to_probs, probs_to_logits
+from chainrule.dtypes import long
+from chainrule.factories import arange, eye, full, multinomial
+from chainrule.grad_mode import no_grad
+from chainrule.nn import functional as F
+from chainrule.ops.shape import broadcast_tensors
+from chainrule.tensor import Size
 
 __all__ = ["Categorical", "OneHotCategorical"]
 
@@ -68,7 +72,7 @@ class Categorical(Distribution):
 
     @property
     def mean(self) -> Any:
-        return cr.full(self._extended_shape(), float("nan"), dtype=self.probs.dtype)
+        return full(self._extended_shape(), float("nan"), dtype=self.probs.dtype)
 
     @property
     def mode(self) -> Any:
@@ -76,31 +80,31 @@ class Categorical(Distribution):
 
     @property
     def variance(self) -> Any:
-        return cr.full(self._extended_shape(), float("nan"), dtype=self.probs.dtype)
+        return full(self._extended_shape(), float("nan"), dtype=self.probs.dtype)
 
     def sample(self, sample_shape: Any = ()) -> Any:
-        sample_shape = cr.Size(sample_shape)
+        sample_shape = Size(sample_shape)
         n = math.prod(sample_shape)
-        with cr.no_grad():
+        with no_grad():
             flat = self.probs.reshape(-1, self._num_events)
-            draws = cr.multinomial(flat, n, True).T
+            draws = multinomial(flat, n, True).T
             return draws.reshape(self._extended_shape(sample_shape))
 
     def log_prob(self, value: Any) -> Any:
         if self._validate_args:
             self._validate_sample(value)
         index = value.long().unsqueeze(-1)
-        index, log_pmf = cr.broadcast_tensors(index, self.logits)
+        index, log_pmf = broadcast_tensors(index, self.logits)
         return log_pmf.gather(-1, index[..., :1]).squeeze(-1)
 
     def entropy(self) -> Any:
         # -inf logits (zero probabilities) add 0, not nan: floor them at the dtype's minimum
-        lowest = float(np.finfo(str(self.logits.dtype).split(".")[-1]).min)
+        lowest = float(xp.finfo(str(self.logits.dtype).split(".")[-1]).min)
         logits = self.logits.clamp(min=lowest)
         return -(logits * self.probs).sum(-1)
 
     def enumerate_support(self, expand: bool = True) -> Any:
-        values = cr.arange(self._num_events, dtype=cr.long)
+        values = arange(self._num_events, dtype=long)
         values = values.view((-1,) + (1,) * len(self.batch_shape))
         return values.expand((-1, *self.batch_shape)) if expand else values
 
@@ -119,7 +123,7 @@ class OneHotCategorical(Distribution):
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> OneHotCategorical:
         new = self._get_checked_instance(OneHotCategorical, _instance)
-        batch_shape = cr.Size(batch_shape)
+        batch_shape = Size(batch_shape)
         new._categorical = self._categorical.expand(batch_shape)
         Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
         new._validate_args = self._validate_args
@@ -148,7 +152,7 @@ class OneHotCategorical(Distribution):
     @property
     def mode(self) -> Any:
         n = self.event_shape[-1]
-        return cr.nn.functional.one_hot(self.probs.argmax(-1), n).to(self.probs.dtype)
+        return F.one_hot(self.probs.argmax(-1), n).to(self.probs.dtype)
 
     @property
     def variance(self) -> Any:
@@ -157,7 +161,7 @@ class OneHotCategorical(Distribution):
     def sample(self, sample_shape: Any = ()) -> Any:
         index = self._categorical.sample(sample_shape)
         n = self.event_shape[-1]
-        return cr.nn.functional.one_hot(index, n).to(self.probs.dtype)
+        return F.one_hot(index, n).to(self.probs.dtype)
 
     def log_prob(self, value: Any) -> Any:
         if self._validate_args:
@@ -169,6 +173,6 @@ class OneHotCategorical(Distribution):
 
     def enumerate_support(self, expand: bool = True) -> Any:
         n = self.event_shape[0]
-        values = cr.eye(n, dtype=self._param.dtype)
+        values = eye(n, dtype=self._param.dtype)
         values = values.view((n,) + (1,) * len(self.batch_shape) + (n,))
         return values.expand((n, *self.batch_shape, n)) if expand else values

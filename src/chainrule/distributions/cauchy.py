@@ -11,10 +11,11 @@ import math
 from numbers import Number
 from typing import Any
 
-import chainrule as cr
 from chainrule.distributions import constraints
 from chainrule.distributions.distribution import Distribution, expanded
 from chainrule.distributions.utils import broadcast_all
+from chainrule.factories import empty, full
+from chainrule.ops.elementwise import atan, tan
 
 __all__ = ["Cauchy"]
 
@@ -37,7 +38,7 @@ class Cauchy(Distribution):
 
     @property
     def mean(self) -> Any:
-        return cr.full(self._extended_shape(), math.nan, dtype=self.loc.dtype)
+        return full(self._extended_shape(), math.nan, dtype=self.loc.dtype)
 
     @property
     def mode(self) -> Any:
@@ -45,10 +46,10 @@ class Cauchy(Distribution):
 
     @property
     def variance(self) -> Any:
-        return cr.full(self._extended_shape(), math.inf, dtype=self.loc.dtype)
+        return full(self._extended_shape(), math.inf, dtype=self.loc.dtype)
 
     def rsample(self, sample_shape: Any = ()) -> Any:
-        eps = cr.empty(self._extended_shape(sample_shape), dtype=self.loc.dtype).cauchy_()
+        eps = empty(self._extended_shape(sample_shape), dtype=self.loc.dtype).cauchy_()
         return self.loc + eps * self.scale
 
     def log_prob(self, value: Any) -> Any:
@@ -60,10 +61,10 @@ class Cauchy(Distribution):
     def cdf(self, value: Any) -> Any:
         if self._validate_args:
             self._validate_sample(value)
-        return cr.atan((value - self.loc) / self.scale) / math.pi + 0.5
+        return atan((value - self.loc) / self.scale) / math.pi + 0.5
 
     def icdf(self, value: Any) -> Any:
-        return cr.tan(math.pi * (value - 0.5)) * self.scale + self.loc
+        return tan(math.pi * (value - 0.5)) * self.scale + self.loc
 
     def entropy(self) -> Any:
         return math.log(4 * math.pi) + self.scale.log()

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import chainrule as cr
 from chainrule.distributions import constraints
 from chainrule.distributions.gamma import Gamma
 from chainrule.distributions.utils import broadcast_all
+from chainrule.tensor import Size
 
 __all__ = ["Chi2"]
 
@@ -28,7 +28,7 @@ class Chi2(Gamma):
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> Chi2:
         new = self._get_checked_instance(Chi2, _instance)
-        return super().expand(cr.Size(batch_shape), new)  # type: ignore[return-value]
+        return super().expand(Size(batch_shape), new)  # type: ignore[return-value]
 
     @property
     def df(self) -> Any:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import chainrule as cr
+from chainrule import linalg
 
 __all__ = [
     "Constraint",
@@ -223,7 +223,7 @@ class _PositiveDefinite(Constraint):
 
     def check(self, value: Any) -> Any:
         symmetric = (value - value.mT).abs().reshape(*value.shape[:-2], -1).max(-1)[0] < 1e-6
-        return symmetric & (cr.linalg.cholesky_ex(value).info == 0)
+        return symmetric & (linalg.cholesky_ex(value).info == 0)
 
 
 dependent = _Dependent()

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import chainrule as cr
 from chainrule.distributions import constraints
 from chainrule.distributions.utils import lazy_property
+from chainrule.grad_mode import no_grad
+from chainrule.ops.elementwise import exp
+from chainrule.tensor import Size, Tensor
 
 __all__ = ["Distribution"]
 
@@ -44,8 +46,8 @@ class Distribution:
         event_shape: Any = (),
         validate_args: bool | None = None,
     ) -> None:
-        self._batch_shape = cr.Size(batch_shape)
-        self._event_shape = cr.Size(event_shape)
+        self._batch_shape = Size(batch_shape)
+        self._event_shape = Size(event_shape)
         if validate_args is not None:
             self._validate_args = validate_args
         if self._validate_args:
@@ -83,7 +85,7 @@ class Distribution:
         raise NotImplementedError
 
     def _extended_shape(self, sample_shape: Any = ()) -> Any:
-        return cr.Size(tuple(sample_shape) + tuple(self._batch_shape) + tuple(self._event_shape))
+        return Size(tuple(sample_shape) + tuple(self._batch_shape) + tuple(self._event_shape))
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> Distribution:
         raise NotImplementedError
@@ -115,14 +117,14 @@ class Distribution:
 
     # ---- sampling
     def sample(self, sample_shape: Any = ()) -> Any:
-        with cr.no_grad():
+        with no_grad():
             return self.rsample(sample_shape)
 
     def rsample(self, sample_shape: Any = ()) -> Any:
         raise NotImplementedError
 
     def sample_n(self, n: int) -> Any:
-        return self.sample(cr.Size((n,)))
+        return self.sample(Size((n,)))
 
     # ---- densities
     def log_prob(self, value: Any) -> Any:
@@ -141,10 +143,10 @@ class Distribution:
         raise NotImplementedError
 
     def perplexity(self) -> Any:
-        return cr.exp(self.entropy())
+        return exp(self.entropy())
 
     def _validate_sample(self, value: Any) -> None:
-        if not isinstance(value, cr.Tensor):
+        if not isinstance(value, Tensor):
             raise ValueError("The value argument to log_prob must be a Tensor")
         event_dim = len(self._event_shape)
         if tuple(value.shape[value.dim() - event_dim :]) != tuple(self._event_shape):
@@ -185,7 +187,7 @@ def expanded(d: Distribution, cls: type, batch_shape: Any, _instance: Any, names
     """A copy of ``d`` whose parameters ``names`` are expanded to ``batch_shape`` (views, no
     copies); the shared body of the families' ``expand``."""
     new = d._get_checked_instance(cls, _instance)
-    batch_shape = cr.Size(batch_shape)
+    batch_shape = Size(batch_shape)
     for name in names:
         if name in d.__dict__:
             new.__dict__[name] = d.__dict__[name].expand(

@@ -12,18 +12,24 @@ from __future__ import annotations
 from numbers import Number
 from typing import Any
 
-import chainrule as cr
+from chainrule import special
 from chainrule.distributions import constraints
 from chainrule.distributions._gamma_sampler import standard_gamma
 from chainrule.distributions.distribution import ExponentialFamily, expanded
 from chainrule.distributions.utils import broadcast_all, finfo_eps, finfo_tiny
+from chainrule.factories import as_tensor, tensor, zeros
+from chainrule.ops.elementwise import log, where
+from chainrule.ops.pointwise import xlogy
+from chainrule.ops.shape import stack
+from chainrule.ops.special_ops import digamma, lgamma
+from chainrule.tensor import Size
 
 __all__ = ["Beta", "Dirichlet", "Gamma"]
 
 
 def _log_beta(concentration: Any) -> Any:
     """log B(c) = sum lgamma(c_i) - lgamma(sum c_i) over the last dimension."""
-    return cr.lgamma(concentration).sum(-1) - cr.lgamma(concentration.sum(-1))
+    return lgamma(concentration).sum(-1) - lgamma(concentration.sum(-1))
 
 
 class Gamma(ExponentialFamily):
@@ -61,20 +67,20 @@ class Gamma(ExponentialFamily):
         return x.clamp(min=finfo_tiny(x.dtype))
 
     def log_prob(self, value: Any) -> Any:
-        value = cr.as_tensor(value, dtype=self.rate.dtype)
+        value = as_tensor(value, dtype=self.rate.dtype)
         if self._validate_args:
             self._validate_sample(value)
         c, r = self.concentration, self.rate
-        return cr.xlogy(c, r) + cr.xlogy(c - 1, value) - r * value - cr.lgamma(c)
+        return xlogy(c, r) + xlogy(c - 1, value) - r * value - lgamma(c)
 
     def cdf(self, value: Any) -> Any:
         if self._validate_args:
             self._validate_sample(value)
-        return cr.special.gammainc(self.concentration, self.rate * value)
+        return special.gammainc(self.concentration, self.rate * value)
 
     def entropy(self) -> Any:
         c = self.concentration
-        return c - cr.log(self.rate) + cr.lgamma(c) + (1 - c) * cr.digamma(c)
+        return c - log(self.rate) + lgamma(c) + (1 - c) * digamma(c)
 
 
 class Dirichlet(ExponentialFamily):
@@ -107,9 +113,9 @@ class Dirichlet(ExponentialFamily):
         mode = above / above.sum(-1, keepdim=True)
         below = (self.concentration < 1).all(-1, keepdim=True)
         k = self.concentration.shape[-1]
-        vertex = cr.zeros(k, dtype=mode.dtype)
+        vertex = zeros(k, dtype=mode.dtype)
         vertex[0] = 1.0
-        return cr.where(below, vertex, mode)
+        return where(below, vertex, mode)
 
     @property
     def variance(self) -> Any:
@@ -127,13 +133,13 @@ class Dirichlet(ExponentialFamily):
         if self._validate_args:
             self._validate_sample(value)
         c = self.concentration
-        return cr.xlogy(c - 1.0, value).sum(-1) - _log_beta(c)
+        return xlogy(c - 1.0, value).sum(-1) - _log_beta(c)
 
     def entropy(self) -> Any:
         c = self.concentration
         k = c.size(-1)
         total = c.sum(-1)
-        return _log_beta(c) + (total - k) * cr.digamma(total) - ((c - 1.0) * cr.digamma(c)).sum(-1)
+        return _log_beta(c) + (total - k) * digamma(total) - ((c - 1.0) * digamma(c)).sum(-1)
 
 
 class Beta(ExponentialFamily):
@@ -150,16 +156,16 @@ class Beta(ExponentialFamily):
         self, concentration1: Any, concentration0: Any, validate_args: bool | None = None
     ) -> None:
         if isinstance(concentration1, Number) and isinstance(concentration0, Number):
-            pair = cr.tensor([float(concentration1), float(concentration0)])
+            pair = tensor([float(concentration1), float(concentration0)])
         else:
             c1, c0 = broadcast_all(concentration1, concentration0)
-            pair = cr.stack([c1, c0], -1)
+            pair = stack([c1, c0], -1)
         self._dirichlet = Dirichlet(pair, validate_args=validate_args)
         super().__init__(self._dirichlet._batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> Beta:
         new = self._get_checked_instance(Beta, _instance)
-        batch_shape = cr.Size(batch_shape)
+        batch_shape = Size(batch_shape)
         new._dirichlet = self._dirichlet.expand(batch_shape)
         ExponentialFamily.__init__(new, batch_shape, validate_args=False)
         new._validate_args = self._validate_args
@@ -192,7 +198,7 @@ class Beta(ExponentialFamily):
     def log_prob(self, value: Any) -> Any:
         if self._validate_args:
             self._validate_sample(value)
-        pair = cr.stack([value, 1.0 - value], -1)
+        pair = stack([value, 1.0 - value], -1)
         return self._dirichlet.log_prob(pair)
 
     def entropy(self) -> Any:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from numbers import Number
 from typing import Any
 
-import chainrule as cr
+from chainrule import special
 from chainrule.distributions import constraints
 from chainrule.distributions.distribution import Distribution, expanded
 from chainrule.distributions.utils import (
@@ -21,6 +21,9 @@ from chainrule.distributions.utils import (
     logits_to_probs,
     probs_to_logits,
 )
+from chainrule.factories import rand, zeros_like
+from chainrule.grad_mode import no_grad
+from chainrule.nn import functional as F
 
 __all__ = ["Geometric"]
 
@@ -68,7 +71,7 @@ class Geometric(Distribution):
 
     @property
     def mode(self) -> Any:
-        return cr.zeros_like(self.probs)
+        return zeros_like(self.probs)
 
     @property
     def variance(self) -> Any:
@@ -77,8 +80,8 @@ class Geometric(Distribution):
     def sample(self, sample_shape: Any = ()) -> Any:
         # inversion: floor(log u / log(1 - p)), u kept off 0
         shape = self._extended_shape(sample_shape)
-        with cr.no_grad():
-            u = cr.rand(shape, dtype=self.probs.dtype).clamp(min=finfo_tiny(self.probs.dtype))
+        with no_grad():
+            u = rand(shape, dtype=self.probs.dtype).clamp(min=finfo_tiny(self.probs.dtype))
             return (u.log() / (-self.probs).log1p()).floor()
 
     def log_prob(self, value: Any) -> Any:
@@ -86,10 +89,8 @@ class Geometric(Distribution):
             self._validate_sample(value)
         value, probs = broadcast_all(value, self.probs)
         # xlog1py: no failures (k = 0) contribute 0 even where p = 1
-        return cr.special.xlog1py(value, -probs) + self.probs.log()
+        return special.xlog1py(value, -probs) + self.probs.log()
 
     def entropy(self) -> Any:
-        bce = cr.nn.functional.binary_cross_entropy_with_logits(
-            self.logits, self.probs, reduction="none"
-        )
+        bce = F.binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none")
         return bce / self.probs

@@ -13,12 +13,14 @@ import math
 from numbers import Number
 from typing import Any
 
-import chainrule as cr
 from chainrule.distributions import constraints
 from chainrule.distributions.simple import Uniform
 from chainrule.distributions.transformed_distribution import TransformedDistribution
 from chainrule.distributions.transforms import AffineTransform, ExpTransform
 from chainrule.distributions.utils import broadcast_all, finfo_eps, finfo_tiny
+from chainrule.factories import full_like, ones_like
+from chainrule.ops.elementwise import exp, log
+from chainrule.tensor import Size
 
 __all__ = ["Gumbel"]
 
@@ -34,15 +36,15 @@ class Gumbel(TransformedDistribution):
     def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
         self.loc, self.scale = broadcast_all(loc, scale)
         dtype = self.loc.dtype
-        low = cr.full_like(self.loc, finfo_tiny(dtype))
-        high = cr.full_like(self.loc, 1 - finfo_eps(dtype))
+        low = full_like(self.loc, finfo_tiny(dtype))
+        high = full_like(self.loc, 1 - finfo_eps(dtype))
         if isinstance(loc, Number) and isinstance(scale, Number):
             low, high = float(low), float(high)
         base = Uniform(low, high, validate_args=validate_args)
         # u -> -log u -> log(-log u) negated -> loc - scale log(-log u)
         maps = [
             ExpTransform().inv,
-            AffineTransform(loc=0, scale=-cr.ones_like(self.scale)),
+            AffineTransform(loc=0, scale=-ones_like(self.scale)),
             ExpTransform().inv,
             AffineTransform(loc=self.loc, scale=-self.scale),
         ]
@@ -50,7 +52,7 @@ class Gumbel(TransformedDistribution):
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> Gumbel:
         new = self._get_checked_instance(Gumbel, _instance)
-        batch_shape = cr.Size(batch_shape)
+        batch_shape = Size(batch_shape)
         Gumbel.__init__(
             new,
             self.loc.expand(batch_shape),
@@ -64,15 +66,15 @@ class Gumbel(TransformedDistribution):
         if self._validate_args:
             self._validate_sample(value)
         z = (value - self.loc) / self.scale
-        return -self.scale.log() - z - cr.exp(-z)
+        return -self.scale.log() - z - exp(-z)
 
     def cdf(self, value: Any) -> Any:
         if self._validate_args:
             self._validate_sample(value)
-        return cr.exp(-cr.exp(-(value - self.loc) / self.scale))
+        return exp(-exp(-(value - self.loc) / self.scale))
 
     def icdf(self, value: Any) -> Any:
-        return self.loc - self.scale * cr.log(-cr.log(value))
+        return self.loc - self.scale * log(-log(value))
 
     @property
     def mean(self) -> Any:

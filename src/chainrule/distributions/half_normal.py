@@ -10,11 +10,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import chainrule as cr
 from chainrule.distributions import constraints
 from chainrule.distributions.normal import Normal
 from chainrule.distributions.transformed_distribution import TransformedDistribution
 from chainrule.distributions.transforms import AbsTransform
+from chainrule.factories import zeros_like
+from chainrule.ops.elementwise import where
 
 __all__ = ["HalfNormal"]
 
@@ -44,7 +45,7 @@ class HalfNormal(TransformedDistribution):
 
     @property
     def mode(self) -> Any:
-        return cr.zeros_like(self.scale)
+        return zeros_like(self.scale)
 
     @property
     def variance(self) -> Any:
@@ -54,7 +55,7 @@ class HalfNormal(TransformedDistribution):
         if self._validate_args:
             self._validate_sample(value)
         lp = self.base_dist.log_prob(value) + math.log(2)
-        return cr.where(value >= 0, lp, -math.inf)
+        return where(value >= 0, lp, -math.inf)
 
     def cdf(self, value: Any) -> Any:
         if self._validate_args:

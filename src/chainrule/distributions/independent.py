@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import chainrule as cr
 from chainrule.distributions import constraints
 from chainrule.distributions.distribution import Distribution
 from chainrule.distributions.transforms import sum_rightmost
+from chainrule.tensor import Size
 
 __all__ = ["Independent"]
 
@@ -45,7 +45,7 @@ class Independent(Distribution):
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> Independent:
         new = self._get_checked_instance(Independent, _instance)
-        batch_shape = cr.Size(batch_shape)
+        batch_shape = Size(batch_shape)
         n = self.reinterpreted_batch_ndims
         new.base_dist = self.base_dist.expand(batch_shape + self.event_shape[:n])
         new.reinterpreted_batch_ndims = n

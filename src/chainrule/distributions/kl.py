@@ -16,7 +16,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-import chainrule as cr
+from chainrule import linalg
 from chainrule.distributions.bernoulli import Bernoulli
 from chainrule.distributions.binomial import Binomial
 from chainrule.distributions.categorical import Categorical, OneHotCategorical
@@ -33,6 +33,12 @@ from chainrule.distributions.poisson import Poisson
 from chainrule.distributions.simple import Exponential, Laplace, Uniform
 from chainrule.distributions.transformed_distribution import TransformedDistribution
 from chainrule.distributions.transforms import sum_rightmost
+from chainrule.factories import full
+from chainrule.nn import functional as F
+from chainrule.ops.elementwise import erf, exp, where
+from chainrule.ops.pointwise import xlogy
+from chainrule.ops.shape import broadcast_shapes
+from chainrule.ops.special_ops import digamma, lgamma
 
 __all__ = ["kl_divergence", "register_kl"]
 
@@ -72,7 +78,7 @@ def kl_divergence(p: Any, q: Any) -> Any:
 
 
 def _inf_like(t: Any) -> Any:
-    return cr.full(t.shape, math.inf, dtype=t.dtype)
+    return full(t.shape, math.inf, dtype=t.dtype)
 
 
 def _normal_entropy(scale: Any) -> Any:
@@ -111,8 +117,8 @@ def _kl_bernoulli_bernoulli(p: Bernoulli, q: Bernoulli) -> Any:
 @register_kl(Categorical, Categorical)
 def _kl_categorical_categorical(p: Categorical, q: Categorical) -> Any:
     t = p.probs * (p.logits - q.logits)
-    t = cr.where((q.probs == 0).expand_as(t), math.inf, t)
-    t = cr.where((p.probs == 0).expand_as(t), 0.0, t)
+    t = where((q.probs == 0).expand_as(t), math.inf, t)
+    t = where((p.probs == 0).expand_as(t), 0.0, t)
     return t.sum(-1)
 
 
@@ -124,7 +130,7 @@ def _kl_onehot_onehot(p: OneHotCategorical, q: OneHotCategorical) -> Any:
 @register_kl(Uniform, Uniform)
 def _kl_uniform_uniform(p: Uniform, q: Uniform) -> Any:
     result = ((q.high - q.low) / (p.high - p.low)).log()
-    return cr.where((q.low > p.low) | (q.high < p.high), math.inf, result)
+    return where((q.low > p.low) | (q.high < p.high), math.inf, result)
 
 
 @register_kl(Exponential, Exponential)
@@ -137,15 +143,15 @@ def _kl_exponential_exponential(p: Exponential, q: Exponential) -> Any:
 def _kl_laplace_laplace(p: Laplace, q: Laplace) -> Any:
     ratio = p.scale / q.scale
     gap = (p.loc - q.loc).abs()
-    return -ratio.log() + gap / q.scale + ratio * cr.exp(-gap / p.scale) - 1
+    return -ratio.log() + gap / q.scale + ratio * exp(-gap / p.scale) - 1
 
 
 @register_kl(Normal, Laplace)
 def _kl_normal_laplace(p: Normal, q: Laplace) -> Any:
     # E|x - m| for x ~ N(mu, s^2): s sqrt(2/pi) exp(-d^2 / 2s^2) + d erf(d / (s sqrt 2))
     d = p.loc - q.loc
-    mean_abs = p.scale * math.sqrt(2 / math.pi) * cr.exp(-(d**2) / (2 * p.scale**2))
-    mean_abs = mean_abs + d * cr.erf(d / (p.scale * math.sqrt(2)))
+    mean_abs = p.scale * math.sqrt(2 / math.pi) * exp(-(d**2) / (2 * p.scale**2))
+    mean_abs = mean_abs + d * erf(d / (p.scale * math.sqrt(2)))
     return -_normal_entropy(p.scale) + (2 * q.scale).log() + mean_abs / q.scale
 
 
@@ -171,27 +177,27 @@ def _kl_uniform_normal(p: Uniform, q: Normal) -> Any:
 @register_kl(Uniform, Exponential)
 def _kl_uniform_exponential(p: Uniform, q: Exponential) -> Any:
     result = -(p.high - p.low).log() - q.rate.log() + q.rate * (p.high + p.low) / 2
-    return cr.where(p.low < 0, math.inf, result)
+    return where(p.low < 0, math.inf, result)
 
 
 # ---- the gamma family and its neighbours
 def _gamma_log_density_mean(q: Gamma, mean: Any, mean_log: Any) -> Any:
     """E_p[log q(x)] for a gamma q, given E_p[x] and E_p[log x]."""
     c, r = q.concentration, q.rate
-    return c * r.log() - cr.lgamma(c) + (c - 1) * mean_log - r * mean
+    return c * r.log() - lgamma(c) + (c - 1) * mean_log - r * mean
 
 
 def _beta_mean_log(p: Beta) -> Any:
-    return cr.digamma(p.concentration1) - cr.digamma(p.concentration1 + p.concentration0)
+    return digamma(p.concentration1) - digamma(p.concentration1 + p.concentration0)
 
 
 @register_kl(Gamma, Gamma)
 def _kl_gamma_gamma(p: Gamma, q: Gamma) -> Any:
     cp, rp, cq, rq = p.concentration, p.rate, q.concentration, q.rate
     return (
-        (cp - cq) * cr.digamma(cp)
-        - cr.lgamma(cp)
-        + cr.lgamma(cq)
+        (cp - cq) * digamma(cp)
+        - lgamma(cp)
+        + lgamma(cq)
         + cq * (rp.log() - rq.log())
         + cp * (rq - rp) / rp
     )
@@ -201,14 +207,14 @@ def _kl_gamma_gamma(p: Gamma, q: Gamma) -> Any:
 def _kl_beta_beta(p: Beta, q: Beta) -> Any:
     a, b = p.concentration1, p.concentration0
     aq, bq = q.concentration1, q.concentration0
-    lbeta = cr.lgamma(a) + cr.lgamma(b) - cr.lgamma(a + b)
-    lbeta_q = cr.lgamma(aq) + cr.lgamma(bq) - cr.lgamma(aq + bq)
+    lbeta = lgamma(a) + lgamma(b) - lgamma(a + b)
+    lbeta_q = lgamma(aq) + lgamma(bq) - lgamma(aq + bq)
     return (
         lbeta_q
         - lbeta
-        + (a - aq) * cr.digamma(a)
-        + (b - bq) * cr.digamma(b)
-        + (aq - a + bq - b) * cr.digamma(a + b)
+        + (a - aq) * digamma(a)
+        + (b - bq) * digamma(b)
+        + (aq - a + bq - b) * digamma(a + b)
     )
 
 
@@ -216,9 +222,7 @@ def _kl_beta_beta(p: Beta, q: Beta) -> Any:
 def _kl_dirichlet_dirichlet(p: Dirichlet, q: Dirichlet) -> Any:
     cp, cq = p.concentration, q.concentration
     total = cp.sum(-1, keepdim=True)
-    return (
-        _log_beta(cq) - _log_beta(cp) + ((cp - cq) * (cr.digamma(cp) - cr.digamma(total))).sum(-1)
-    )
+    return _log_beta(cq) - _log_beta(cp) + ((cp - cq) * (digamma(cp) - digamma(total))).sum(-1)
 
 
 @register_kl(Poisson, Poisson)
@@ -268,19 +272,19 @@ def _kl_beta_gamma(p: Beta, q: Gamma) -> Any:
 @register_kl(Beta, Uniform)
 def _kl_beta_uniform(p: Beta, q: Uniform) -> Any:
     result = -p.entropy() + (q.high - q.low).log()
-    return cr.where((q.low > 0) | (q.high < 1), math.inf, result)
+    return where((q.low > 0) | (q.high < 1), math.inf, result)
 
 
 def _uniform_mean_log(low: Any, high: Any) -> Any:
     """E log x for x uniform on [low, high] inside the positive reals: [x log x - x] / width."""
-    return (cr.xlogy(high, high) - high - cr.xlogy(low, low) + low) / (high - low)
+    return (xlogy(high, high) - high - xlogy(low, low) + low) / (high - low)
 
 
 @register_kl(Uniform, Gamma)
 def _kl_uniform_gamma(p: Uniform, q: Gamma) -> Any:
     mean_log = _uniform_mean_log(p.low, p.high)
     result = -p.entropy() - _gamma_log_density_mean(q, p.mean, mean_log)
-    return cr.where(p.low < 0, math.inf, result)
+    return where(p.low < 0, math.inf, result)
 
 
 @register_kl(Uniform, Beta)
@@ -288,9 +292,9 @@ def _kl_uniform_beta(p: Uniform, q: Beta) -> Any:
     a, b = q.concentration1, q.concentration0
     mean_log = _uniform_mean_log(p.low, p.high)
     mean_log1m = _uniform_mean_log(1 - p.high, 1 - p.low)
-    lbeta = cr.lgamma(a) + cr.lgamma(b) - cr.lgamma(a + b)
+    lbeta = lgamma(a) + lgamma(b) - lgamma(a + b)
     result = -p.entropy() - ((a - 1) * mean_log + (b - 1) * mean_log1m - lbeta)
-    return cr.where((p.low < 0) | (p.high > 1), math.inf, result)
+    return where((p.low < 0) | (p.high > 1), math.inf, result)
 
 
 @register_kl(MultivariateNormal, MultivariateNormal)
@@ -302,12 +306,12 @@ def _kl_mvn_mvn(p: MultivariateNormal, q: MultivariateNormal) -> Any:
         )
     # 0.5 (tr(Sq^-1 Sp) + |Lq^-1 (mq - mp)|^2 - k + log det Sq - log det Sp)
     lp, lq = p._unbroadcasted_scale_tril, q._unbroadcasted_scale_tril
-    shape = cr.broadcast_shapes(lp.shape[:-2], lq.shape[:-2], p.batch_shape, q.batch_shape)
+    shape = broadcast_shapes(lp.shape[:-2], lq.shape[:-2], p.batch_shape, q.batch_shape)
     k = p.event_shape[0]
     lp, lq = lp.expand(*shape, k, k), lq.expand(*shape, k, k)
     diff = (q.loc - p.loc).expand(*shape, k).unsqueeze(-1)
-    trace = cr.linalg.solve_triangular(lq, lp, upper=False).pow(2).sum((-2, -1))
-    maha = cr.linalg.solve_triangular(lq, diff, upper=False).pow(2).sum((-2, -1))
+    trace = linalg.solve_triangular(lq, lp, upper=False).pow(2).sum((-2, -1))
+    maha = linalg.solve_triangular(lq, diff, upper=False).pow(2).sum((-2, -1))
     log_det = 2 * (
         lq.diagonal(dim1=-2, dim2=-1).log().sum(-1) - lp.diagonal(dim1=-2, dim2=-1).log().sum(-1)
     )
@@ -334,13 +338,13 @@ def _kl_transformed_transformed(p: TransformedDistribution, q: TransformedDistri
 def _binary_kl(p_probs: Any, p_logits: Any, q_probs: Any, q_logits: Any) -> Any:
     """KL between Bernoulli(p) and Bernoulli(q): log p = -softplus(-logit) and
     log(1 - p) = -softplus(logit); a zero weight gives 0, mass where q has none gives inf."""
-    softplus = cr.nn.functional.softplus
+    softplus = F.softplus
     one = p_probs * (softplus(-q_logits) - softplus(-p_logits))
-    one = cr.where(q_probs == 0, math.inf, one)
-    one = cr.where(p_probs == 0, 0.0, one)
+    one = where(q_probs == 0, math.inf, one)
+    one = where(p_probs == 0, 0.0, one)
     zero = (1 - p_probs) * (softplus(q_logits) - softplus(p_logits))
-    zero = cr.where(q_probs == 1, math.inf, zero)
-    zero = cr.where(p_probs == 1, 0.0, zero)
+    zero = where(q_probs == 1, math.inf, zero)
+    zero = where(p_probs == 1, 0.0, zero)
     return one + zero
 
 
@@ -352,7 +356,7 @@ def _kl_binomial_binomial(p: Binomial, q: Binomial) -> Any:
             "KL between Binomials where q.total_count > p.total_count is not implemented"
         )
     kl = p.total_count * _binary_kl(p.probs, p.logits, q.probs, q.logits)
-    return cr.where(p.total_count > q.total_count, math.inf, kl)
+    return where(p.total_count > q.total_count, math.inf, kl)
 
 
 @register_kl(Geometric, Geometric)
@@ -381,7 +385,7 @@ def _gumbel_cross_entropy(q: Gumbel, mean: Any, mean_exp: Any) -> Any:
 def _kl_gumbel_gumbel(p: Gumbel, q: Gumbel) -> Any:
     # p's draws are loc + scale G with E exp(-t G) = Gamma(1 + t)
     t = p.scale / q.scale
-    mean_exp = (-p.loc / q.scale).exp() * cr.lgamma(1 + t).exp()
+    mean_exp = (-p.loc / q.scale).exp() * lgamma(1 + t).exp()
     return -p.entropy() + _gumbel_cross_entropy(q, p.mean, mean_exp)
 
 

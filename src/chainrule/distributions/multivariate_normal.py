@@ -12,27 +12,31 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import chainrule as cr
+from chainrule import linalg
 from chainrule.distributions import constraints
 from chainrule.distributions.distribution import Distribution
 from chainrule.distributions.utils import lazy_property
+from chainrule.factories import eye, normal, ones, zeros
+from chainrule.ops.linalg_more import cholesky_inverse
+from chainrule.ops.shape import broadcast_shapes, flip
+from chainrule.tensor import Size
 
 __all__ = ["MultivariateNormal"]
 
 
 def _solve_lower(L: Any, b: Any) -> Any:  # noqa: N803
     """L^-1 b for lower-triangular L (batch shapes broadcast)."""
-    return cr.linalg.solve_triangular(L, b, upper=False)
+    return linalg.solve_triangular(L, b, upper=False)
 
 
 def _precision_to_scale_tril(P: Any) -> Any:  # noqa: N803
     """The Cholesky factor of P^-1 without inverting P: with J the order-reversing permutation,
     J P J = Lf Lf^T gives P = U U^T for the upper-triangular U = J Lf J, so
     P^-1 = U^-T U^-1 and the lower factor is U^-T, the inverse of the lower J Lf^T J."""
-    flip = cr.flip(P, (-2, -1))
-    lower = cr.flip(cr.linalg.cholesky(flip), (-2, -1)).mT
-    eye = cr.eye(P.shape[-1], dtype=P.dtype).expand(P.shape)
-    return cr.linalg.solve_triangular(lower, eye, upper=False)
+    flipped = flip(P, (-2, -1))
+    lower = flip(linalg.cholesky(flipped), (-2, -1)).mT
+    identity = eye(P.shape[-1], dtype=P.dtype).expand(P.shape)
+    return linalg.solve_triangular(lower, identity, upper=False)
 
 
 def _half_log_det(L: Any) -> Any:  # noqa: N803
@@ -82,7 +86,7 @@ class MultivariateNormal(Distribution):
             raise ValueError(
                 f"{what} must be at least two-dimensional, with optional leading batch dimensions"
             )
-        batch = cr.broadcast_shapes(matrix.shape[:-2], loc.shape[:-1])
+        batch = broadcast_shapes(matrix.shape[:-2], loc.shape[:-1])
         setattr(self, name, matrix.expand(*batch, -1, -1))
         self.loc = loc.expand(*batch, -1)
         # validated before factorizing, so a matrix that is not positive definite gets the
@@ -91,13 +95,13 @@ class MultivariateNormal(Distribution):
         if name == "scale_tril":
             self._unbroadcasted_scale_tril = matrix
         elif name == "covariance_matrix":
-            self._unbroadcasted_scale_tril = cr.linalg.cholesky(matrix)
+            self._unbroadcasted_scale_tril = linalg.cholesky(matrix)
         else:
             self._unbroadcasted_scale_tril = _precision_to_scale_tril(matrix)
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> MultivariateNormal:
         new = self._get_checked_instance(MultivariateNormal, _instance)
-        batch_shape = cr.Size(batch_shape)
+        batch_shape = Size(batch_shape)
         new.loc = self.loc.expand(*batch_shape, *self.event_shape)
         new._unbroadcasted_scale_tril = self._unbroadcasted_scale_tril
         for name in ("covariance_matrix", "scale_tril", "precision_matrix"):
@@ -121,7 +125,7 @@ class MultivariateNormal(Distribution):
     def precision_matrix(self) -> Any:
         L = self._unbroadcasted_scale_tril  # noqa: N806
         shape = (*self._batch_shape, *self._event_shape, *self._event_shape)
-        return cr.cholesky_inverse(L).expand(shape)
+        return cholesky_inverse(L).expand(shape)
 
     @property
     def mean(self) -> Any:
@@ -138,7 +142,7 @@ class MultivariateNormal(Distribution):
 
     def rsample(self, sample_shape: Any = ()) -> Any:
         shape = self._extended_shape(sample_shape)
-        eps = cr.normal(cr.zeros(shape, dtype=self.loc.dtype), cr.ones(shape, dtype=self.loc.dtype))
+        eps = normal(zeros(shape, dtype=self.loc.dtype), ones(shape, dtype=self.loc.dtype))
         return self.loc + (self._unbroadcasted_scale_tril @ eps.unsqueeze(-1)).squeeze(-1)
 
     def log_prob(self, value: Any) -> Any:
@@ -146,7 +150,7 @@ class MultivariateNormal(Distribution):
             self._validate_sample(value)
         diff = (value - self.loc).unsqueeze(-1)
         L = self._unbroadcasted_scale_tril  # noqa: N806
-        shape = cr.broadcast_shapes(L.shape[:-2], diff.shape[:-2])
+        shape = broadcast_shapes(L.shape[:-2], diff.shape[:-2])
         z = _solve_lower(L.expand(*shape, -1, -1), diff.expand(*shape, -1, 1))
         maha = z.squeeze(-1).pow(2).sum(-1)
         k = self._event_shape[0]

@@ -11,10 +11,13 @@ import math
 from numbers import Number
 from typing import Any
 
-import chainrule as cr
 from chainrule.distributions import constraints
 from chainrule.distributions.distribution import ExponentialFamily, expanded
 from chainrule.distributions.utils import broadcast_all
+from chainrule.factories import normal, ones, zeros
+from chainrule.grad_mode import no_grad
+from chainrule.ops.elementwise import erf, log
+from chainrule.ops.special_ops import erfinv
 
 __all__ = ["Normal"]
 
@@ -56,12 +59,12 @@ class Normal(ExponentialFamily):
 
     def sample(self, sample_shape: Any = ()) -> Any:
         shape = self._extended_shape(sample_shape)
-        with cr.no_grad():
-            return cr.normal(self.loc.expand(shape), self.scale.expand(shape))
+        with no_grad():
+            return normal(self.loc.expand(shape), self.scale.expand(shape))
 
     def rsample(self, sample_shape: Any = ()) -> Any:
         shape = self._extended_shape(sample_shape)
-        eps = cr.normal(cr.zeros(shape, dtype=self.loc.dtype), cr.ones(shape, dtype=self.loc.dtype))
+        eps = normal(zeros(shape, dtype=self.loc.dtype), ones(shape, dtype=self.loc.dtype))
         return self.loc + eps * self.scale
 
     def log_prob(self, value: Any) -> Any:
@@ -73,10 +76,10 @@ class Normal(ExponentialFamily):
     def cdf(self, value: Any) -> Any:
         if self._validate_args:
             self._validate_sample(value)
-        return 0.5 * (1 + cr.erf((value - self.loc) / (self.scale * math.sqrt(2))))
+        return 0.5 * (1 + erf((value - self.loc) / (self.scale * math.sqrt(2))))
 
     def icdf(self, value: Any) -> Any:
-        return self.loc + self.scale * cr.erfinv(2 * value - 1) * math.sqrt(2)
+        return self.loc + self.scale * erfinv(2 * value - 1) * math.sqrt(2)
 
     def entropy(self) -> Any:
-        return 0.5 + 0.5 * math.log(2 * math.pi) + cr.log(self.scale)
+        return 0.5 + 0.5 * math.log(2 * math.pi) + log(self.scale)

@@ -10,10 +10,13 @@ from __future__ import annotations
 from numbers import Number
 from typing import Any
 
-import chainrule as cr
 from chainrule.distributions import constraints
 from chainrule.distributions.distribution import ExponentialFamily, expanded
 from chainrule.distributions.utils import broadcast_all
+from chainrule.factories import poisson
+from chainrule.grad_mode import no_grad
+from chainrule.ops.pointwise import xlogy
+from chainrule.ops.special_ops import lgamma
 
 __all__ = ["Poisson"]
 
@@ -46,11 +49,11 @@ class Poisson(ExponentialFamily):
 
     def sample(self, sample_shape: Any = ()) -> Any:
         shape = self._extended_shape(sample_shape)
-        with cr.no_grad():
-            return cr.poisson(self.rate.expand(shape))
+        with no_grad():
+            return poisson(self.rate.expand(shape))
 
     def log_prob(self, value: Any) -> Any:
         if self._validate_args:
             self._validate_sample(value)
         rate, value = broadcast_all(self.rate, value)
-        return cr.xlogy(value, rate) - rate - cr.lgamma(value + 1)
+        return xlogy(value, rate) - rate - lgamma(value + 1)

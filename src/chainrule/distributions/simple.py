@@ -12,10 +12,11 @@ import math
 from numbers import Number
 from typing import Any
 
-import chainrule as cr
 from chainrule.distributions import constraints
 from chainrule.distributions.distribution import Distribution, ExponentialFamily, expanded
 from chainrule.distributions.utils import broadcast_all, finfo_eps
+from chainrule.factories import empty, rand, zeros_like
+from chainrule.ops.elementwise import exp, expm1, log, log1p
 
 __all__ = ["Exponential", "Laplace", "Uniform"]
 
@@ -66,14 +67,14 @@ class Uniform(Distribution):
         return (self.high - self.low).pow(2) / 12
 
     def rsample(self, sample_shape: Any = ()) -> Any:
-        u = cr.rand(self._extended_shape(sample_shape), dtype=self.low.dtype)
+        u = rand(self._extended_shape(sample_shape), dtype=self.low.dtype)
         return self.low + u * (self.high - self.low)
 
     def log_prob(self, value: Any) -> Any:
         if self._validate_args:
             self._validate_sample(value)
         inside = (self.low <= value).to(self.low.dtype) * (self.high > value).to(self.low.dtype)
-        return cr.log(inside) - cr.log(self.high - self.low)
+        return log(inside) - log(self.high - self.low)
 
     def cdf(self, value: Any) -> Any:
         if self._validate_args:
@@ -84,7 +85,7 @@ class Uniform(Distribution):
         return value * (self.high - self.low) + self.low
 
     def entropy(self) -> Any:
-        return cr.log(self.high - self.low)
+        return log(self.high - self.low)
 
 
 class Exponential(ExponentialFamily):
@@ -108,7 +109,7 @@ class Exponential(ExponentialFamily):
 
     @property
     def mode(self) -> Any:
-        return cr.zeros_like(self.rate)
+        return zeros_like(self.rate)
 
     @property
     def stddev(self) -> Any:
@@ -120,7 +121,7 @@ class Exponential(ExponentialFamily):
 
     def rsample(self, sample_shape: Any = ()) -> Any:
         shape = self._extended_shape(sample_shape)
-        return cr.empty(shape, dtype=self.rate.dtype).exponential_() / self.rate
+        return empty(shape, dtype=self.rate.dtype).exponential_() / self.rate
 
     def log_prob(self, value: Any) -> Any:
         if self._validate_args:
@@ -130,13 +131,13 @@ class Exponential(ExponentialFamily):
     def cdf(self, value: Any) -> Any:
         if self._validate_args:
             self._validate_sample(value)
-        return 1 - cr.exp(-self.rate * value)
+        return 1 - exp(-self.rate * value)
 
     def icdf(self, value: Any) -> Any:
-        return -cr.log1p(-value) / self.rate
+        return -log1p(-value) / self.rate
 
     def entropy(self) -> Any:
-        return 1.0 - cr.log(self.rate)
+        return 1.0 - log(self.rate)
 
 
 class Laplace(Distribution):
@@ -174,23 +175,23 @@ class Laplace(Distribution):
         # inverse cdf of a uniform on (eps - 1, 1): the open end keeps log1p(-|u|) finite
         shape = self._extended_shape(sample_shape)
         eps = finfo_eps(self.loc.dtype)
-        u = cr.empty(shape, dtype=self.loc.dtype).uniform_(eps - 1, 1)
-        return self.loc - self.scale * u.sign() * cr.log1p(-u.abs())
+        u = empty(shape, dtype=self.loc.dtype).uniform_(eps - 1, 1)
+        return self.loc - self.scale * u.sign() * log1p(-u.abs())
 
     def log_prob(self, value: Any) -> Any:
         if self._validate_args:
             self._validate_sample(value)
-        return -cr.log(2 * self.scale) - (value - self.loc).abs() / self.scale
+        return -log(2 * self.scale) - (value - self.loc).abs() / self.scale
 
     def cdf(self, value: Any) -> Any:
         if self._validate_args:
             self._validate_sample(value)
         d = value - self.loc
-        return 0.5 - 0.5 * d.sign() * cr.expm1(-d.abs() / self.scale)
+        return 0.5 - 0.5 * d.sign() * expm1(-d.abs() / self.scale)
 
     def icdf(self, value: Any) -> Any:
         t = value - 0.5
-        return self.loc - self.scale * t.sign() * cr.log1p(-2 * t.abs())
+        return self.loc - self.scale * t.sign() * log1p(-2 * t.abs())
 
     def entropy(self) -> Any:
-        return 1 + cr.log(2 * self.scale)
+        return 1 + log(2 * self.scale)

@@ -10,11 +10,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import chainrule as cr
 from chainrule.distributions import constraints
 from chainrule.distributions._gamma_sampler import standard_gamma
 from chainrule.distributions.distribution import Distribution, expanded
 from chainrule.distributions.utils import broadcast_all, finfo_tiny
+from chainrule.factories import normal, ones, zeros
+from chainrule.ops.elementwise import where
+from chainrule.ops.special_ops import digamma, lgamma
 
 __all__ = ["StudentT"]
 
@@ -41,7 +43,7 @@ class StudentT(Distribution):
 
     @property
     def mean(self) -> Any:
-        return cr.where(self.df > 1, self.loc, math.nan).expand(self.batch_shape)
+        return where(self.df > 1, self.loc, math.nan).expand(self.batch_shape)
 
     @property
     def mode(self) -> Any:
@@ -50,12 +52,12 @@ class StudentT(Distribution):
     @property
     def variance(self) -> Any:
         finite = self.scale.pow(2) * self.df / (self.df - 2)
-        var = cr.where(self.df > 2, finite, math.inf)
-        return cr.where(self.df <= 1, math.nan, var).expand(self.batch_shape)
+        var = where(self.df > 2, finite, math.inf)
+        return where(self.df <= 1, math.nan, var).expand(self.batch_shape)
 
     def rsample(self, sample_shape: Any = ()) -> Any:
         shape = self._extended_shape(sample_shape)
-        z = cr.normal(cr.zeros(shape, dtype=self.df.dtype), cr.ones(shape, dtype=self.df.dtype))
+        z = normal(zeros(shape, dtype=self.df.dtype), ones(shape, dtype=self.df.dtype))
         # V / df with V ~ chi2(df) = Gamma(df / 2, rate 1/2): 2 G / df with G ~ Gamma(df / 2, 1)
         v = (2 * standard_gamma(0.5 * self.df.expand(shape)) / self.df).clamp(
             min=finfo_tiny(self.df.dtype)
@@ -71,17 +73,17 @@ class StudentT(Distribution):
             self.scale.log()
             + 0.5 * df.log()
             + 0.5 * math.log(math.pi)
-            + cr.lgamma(0.5 * df)
-            - cr.lgamma(0.5 * (df + 1.0))
+            + lgamma(0.5 * df)
+            - lgamma(0.5 * (df + 1.0))
         )
         return -0.5 * (df + 1.0) * (y.pow(2) / df).log1p() - norm
 
     def entropy(self) -> Any:
         df = self.df
-        log_beta = cr.lgamma(0.5 * df) + math.lgamma(0.5) - cr.lgamma(0.5 * (df + 1))
+        log_beta = lgamma(0.5 * df) + math.lgamma(0.5) - lgamma(0.5 * (df + 1))
         return (
             self.scale.log()
-            + 0.5 * (df + 1) * (cr.digamma(0.5 * (df + 1)) - cr.digamma(0.5 * df))
+            + 0.5 * (df + 1) * (digamma(0.5 * (df + 1)) - digamma(0.5 * df))
             + 0.5 * df.log()
             + log_beta
         )

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import chainrule as cr
 from chainrule.distributions import constraints
 from chainrule.distributions.distribution import Distribution
 from chainrule.distributions.transforms import Transform, sum_rightmost
+from chainrule.grad_mode import no_grad
+from chainrule.tensor import Size
 
 __all__ = ["TransformedDistribution"]
 
@@ -50,7 +51,7 @@ class TransformedDistribution(Distribution):
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> TransformedDistribution:
         new = self._get_checked_instance(TransformedDistribution, _instance)
-        batch_shape = cr.Size(batch_shape)
+        batch_shape = Size(batch_shape)
         new.base_dist = self.base_dist.expand(
             batch_shape + self.base_dist.batch_shape[len(self.batch_shape) :]
         )
@@ -77,7 +78,7 @@ class TransformedDistribution(Distribution):
         return x
 
     def sample(self, sample_shape: Any = ()) -> Any:
-        with cr.no_grad():
+        with no_grad():
             return self._push(self.base_dist.sample(sample_shape))
 
     def rsample(self, sample_shape: Any = ()) -> Any:

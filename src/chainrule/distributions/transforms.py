@@ -12,9 +12,12 @@ import math
 from numbers import Number
 from typing import Any
 
-import chainrule as cr
 from chainrule.distributions import constraints
 from chainrule.distributions.utils import finfo_eps, finfo_tiny
+from chainrule.factories import as_tensor, full_like, zeros_like
+from chainrule.nn import functional as F
+from chainrule.ops.elementwise import sigmoid
+from chainrule.tensor import Tensor
 
 __all__ = [
     "AbsTransform",
@@ -159,7 +162,7 @@ class PowerTransform(Transform):
 
     @property
     def sign(self) -> Any:  # type: ignore[override]
-        return self.exponent.sign() if isinstance(self.exponent, cr.Tensor) else 1
+        return self.exponent.sign() if isinstance(self.exponent, Tensor) else 1
 
     def _call(self, x: Any) -> Any:
         return x.pow(self.exponent)
@@ -172,7 +175,7 @@ class PowerTransform(Transform):
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, PowerTransform) and bool(
-            cr.as_tensor(self.exponent == other.exponent).all()
+            as_tensor(self.exponent == other.exponent).all()
         )
 
     __hash__ = Transform.__hash__
@@ -186,14 +189,14 @@ class SigmoidTransform(Transform):
     codomain = constraints.unit_interval
 
     def _call(self, x: Any) -> Any:
-        return cr.sigmoid(x).clamp(min=finfo_tiny(x.dtype), max=1.0 - finfo_eps(x.dtype))
+        return sigmoid(x).clamp(min=finfo_tiny(x.dtype), max=1.0 - finfo_eps(x.dtype))
 
     def _inverse(self, y: Any) -> Any:
         y = y.clamp(min=finfo_tiny(y.dtype), max=1.0 - finfo_eps(y.dtype))
         return y.log() - (-y).log1p()
 
     def log_abs_det_jacobian(self, x: Any, y: Any) -> Any:
-        softplus = cr.nn.functional.softplus
+        softplus = F.softplus
         return -softplus(-x) - softplus(x)  # log(s (1 - s))
 
 
@@ -212,7 +215,7 @@ class TanhTransform(Transform):
 
     def log_abs_det_jacobian(self, x: Any, y: Any) -> Any:
         # log(1 - tanh(x)^2) = 2 (log 2 - x - softplus(-2x)), stable for large |x|
-        return 2.0 * (math.log(2.0) - x - cr.nn.functional.softplus(-2.0 * x))
+        return 2.0 * (math.log(2.0) - x - F.softplus(-2.0 * x))
 
 
 class AffineTransform(Transform):
@@ -249,7 +252,7 @@ class AffineTransform(Transform):
 
     def log_abs_det_jacobian(self, x: Any, y: Any) -> Any:
         if isinstance(self.scale, Number):
-            log_scale = cr.full_like(x, math.log(abs(self.scale)))
+            log_scale = full_like(x, math.log(abs(self.scale)))
         else:
             log_scale = self.scale.abs().log()
         shape = x.shape
@@ -308,7 +311,7 @@ class ComposeTransform(Transform):
 
     def log_abs_det_jacobian(self, x: Any, y: Any) -> Any:
         if not self.parts:
-            return cr.zeros_like(x)
+            return zeros_like(x)
         total: Any = 0
         event_dim = self.domain.event_dim
         for p in self.parts:
