@@ -9,6 +9,7 @@ methods a family may leave to it (``sample`` through ``rsample``, ``stddev``, ``
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from chainrule.distributions import constraints
@@ -54,7 +55,17 @@ class Distribution:
             self._check_parameters()
 
     def _check_parameters(self) -> None:
-        for name, constraint in self.arg_constraints.items():
+        try:
+            arg_constraints = self.arg_constraints
+        except NotImplementedError:
+            warnings.warn(
+                f"{type(self)} does not define `arg_constraints`. Please set "
+                "`arg_constraints = {}` or initialize the distribution with "
+                "`validate_args=False` to turn off validation.",
+                stacklevel=3,
+            )
+            return
+        for name, constraint in arg_constraints.items():
             if isinstance(constraint, constraints._Dependent):
                 continue
             if name not in self.__dict__ and isinstance(getattr(type(self), name), lazy_property):
