@@ -62,6 +62,20 @@ def test_gamma_draw_gradient_is_minus_dP_dalpha_over_the_density() -> None:
     np.testing.assert_allclose(standard_gamma_grad(x, alpha), expected, rtol=2e-5, atol=1e-8)
 
 
+def test_gamma_draw_gradient_is_the_same_computed_in_blocks() -> None:
+    # more elements than one block of the series, with one far-out draw in the last block
+    r = np.random.default_rng(1)
+    alpha = r.uniform(0.2, 5, 40000)
+    x = r.gamma(alpha)
+    x[-1] = 60.0
+    whole = standard_gamma_grad(x, alpha)
+    parts = np.concatenate(
+        [standard_gamma_grad(x[i : i + 1000], alpha[i : i + 1000]) for i in range(0, 40000, 1000)]
+    )
+    np.testing.assert_allclose(whole, parts, rtol=1e-12)
+    assert np.isfinite(whole).all()
+
+
 @pytest.mark.parametrize("through", ["draw", "product"])
 def test_gamma_draws_refuse_a_second_derivative(through: str) -> None:
     # d2x/dalpha2 is not implemented: a second derivative that needs it raises, also where the

@@ -61,13 +61,24 @@ def _draw(alpha: Any) -> Any:
 def standard_gamma_grad(x: Any, alpha: Any) -> Any:
     """dx/dalpha of a Gamma(alpha, 1) draw x at fixed uniform level (float64 arrays)."""
     x, alpha = xp.broadcast_arrays(xp.asarray(x, xp.float64), xp.asarray(alpha, xp.float64))
+    flat_x, flat_a = x.reshape(-1), alpha.reshape(-1)
+    out = xp.empty_like(flat_x)
+    step = 1 << 15  # elements per block: the series is (terms x block) floats
+    for start in range(0, flat_x.size, step):
+        block = slice(start, start + step)
+        out[block] = _series(flat_x[block], flat_a[block])
+    return out.reshape(x.shape)
+
+
+def _series(x: Any, alpha: Any) -> Any:
+    # past n = x - alpha the ratios x / (alpha + n) fall below 1 and the terms shrink like
+    # exp(-m^2 / 2x) after m more: 12 sqrt(x) more terms leave e^-72 of the sum
     top = float(xp.max(x - alpha, initial=0.0))
     terms = int(xp.ceil(top + 12 * xp.sqrt(float(xp.max(x, initial=0.0))) + 40))
-    k = xp.arange(terms).reshape((-1,) + (1,) * x.ndim)
+    k = xp.arange(terms).reshape(-1, 1)
     r = xp.cumprod(x / (alpha + k), axis=0)
     h = xp.cumsum(1.0 / (alpha + k), axis=0)
-    series = (r * (xp.log(x) - polygamma(0, alpha) - h)).sum(0)
-    return -series
+    return -(r * (xp.log(x) - polygamma(0, alpha) - h)).sum(0)
 
 
 class _Slope(Function):
@@ -92,13 +103,14 @@ class _StandardGamma(Function):
         a = alpha.detach().numpy().astype(xp.float64)
         x = _draw(a)
         ctx.save_for_backward(alpha)
-        ctx.slope = tensor(standard_gamma_grad(x, a), dtype=alpha.dtype)
+        ctx.draws = (x, a)  # the slope is computed only if a gradient is asked for
         return tensor(x, dtype=alpha.dtype)
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
         (alpha,) = ctx.saved_tensors
-        return grad * _Slope.apply(alpha, ctx.slope)
+        slope = tensor(standard_gamma_grad(*ctx.draws), dtype=alpha.dtype)
+        return grad * _Slope.apply(alpha, slope)
 
 
 def standard_gamma(alpha: Any) -> Any:
