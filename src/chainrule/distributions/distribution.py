@@ -21,13 +21,6 @@ from chainrule.tensor import Size, Tensor
 __all__ = ["Distribution"]
 
 
-def _numel(t: Any) -> int:
-    n = 1
-    for s in t.shape:
-        n *= s
-    return n
-
-
 class Distribution:
     """A batch of probability distributions over events of ``event_shape``."""
 
@@ -185,7 +178,7 @@ class Distribution:
         shown = []
         for k in names:
             v = self.__dict__[k]
-            shown.append(f"{k}: {v if _numel(v) == 1 else v.size()}")
+            shown.append(f"{k}: {v if v.numel() == 1 else v.size()}")
         return f"{type(self).__name__}({', '.join(shown)})"
 
 
@@ -200,10 +193,9 @@ def expanded(d: Distribution, cls: type, batch_shape: Any, _instance: Any, names
     new = d._get_checked_instance(cls, _instance)
     batch_shape = Size(batch_shape)
     for name in names:
-        if name in d.__dict__:
-            new.__dict__[name] = d.__dict__[name].expand(
-                *batch_shape, *d.__dict__[name].shape[len(d.batch_shape) :]
-            )
+        if name in d.__dict__:  # a lazy form (probs of logits) may not exist yet
+            value = d.__dict__[name]
+            new.__dict__[name] = value.expand(*batch_shape, *value.shape[len(d.batch_shape) :])
     Distribution.__init__(new, batch_shape, d.event_shape, validate_args=False)
     new._validate_args = d._validate_args
     return new
