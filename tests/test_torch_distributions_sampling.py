@@ -40,6 +40,21 @@ def test_own_samplers_have_the_distributions_moments(row: Any) -> None:
     assert bool(d.support.check(cr.tensor(x)).all())
 
 
+def test_binomial_counts_beyond_one_block_of_trials_have_the_moments() -> None:
+    # 3000 trials are drawn in three blocks; each element stops at its own count
+    cr.manual_seed(4)
+    d = cr.distributions.Binomial(
+        cr.tensor([3000.0, 1500.0, 7.0], dtype=cr.float64),
+        cr.tensor([0.3, 0.9, 0.5], dtype=cr.float64),
+    )
+    n = 4000
+    x = plain(d.sample((n,)))
+    mean, var = plain(d.mean), plain(d.variance)
+    assert np.abs((x.mean(0) - mean) / np.sqrt(var / n)).max() < 5
+    np.testing.assert_allclose(x.var(0), var, rtol=0.1)
+    assert (x <= np.array([3000, 1500, 7])).all()
+
+
 def test_moment_rows_are_the_gamma_families() -> None:
     own = ["Beta", "Binomial_logits_counts", "Binomial_probs", "Chi2", "Dirichlet", "Gamma"]
     assert sorted(r.name for r in MOMENT_ROWS) == [*own, "StudentT"]

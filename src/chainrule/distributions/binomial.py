@@ -17,7 +17,7 @@ from chainrule.distributions.utils import (
     logits_to_probs,
     probs_to_logits,
 )
-from chainrule.factories import arange, rand
+from chainrule.factories import arange, rand, zeros
 from chainrule.grad_mode import no_grad
 from chainrule.nn import functional as F
 from chainrule.ops.special_ops import lgamma
@@ -88,17 +88,19 @@ class Binomial(Distribution):
         return self.total_count * self.probs * (1 - self.probs)
 
     def sample(self, sample_shape: Any = ()) -> Any:
-        # n uniform draws per element, counting those below p (trials past the element's own
-        # total_count are masked out); memory grows with the largest count
+        # count the uniform draws below p among each element's own total_count trials, the
+        # trials drawn in blocks so that memory stays (elements x block) for any count
         shape = self._extended_shape(sample_shape)
         with no_grad():
-            n = self.total_count.expand(shape)
-            p = self.probs.expand(shape)
+            n = self.total_count.expand(shape).unsqueeze(-1)
+            p = self.probs.expand(shape).unsqueeze(-1)
             most = int(n.max()) if n.numel() else 0
-            u = rand(*shape, most, dtype=p.dtype)
-            trial = arange(most, dtype=p.dtype)
-            hits = (u < p.unsqueeze(-1)) & (trial < n.unsqueeze(-1))
-            return hits.sum(-1).to(p.dtype)
+            count = zeros(shape, dtype=p.dtype)
+            for start in range(0, most, 1024):
+                trial = arange(start, min(start + 1024, most), dtype=p.dtype)
+                u = rand(*shape, trial.shape[0], dtype=p.dtype)
+                count = count + ((u < p) & (trial < n)).sum(-1).to(p.dtype)
+            return count
 
     def log_prob(self, value: Any) -> Any:
         if self._validate_args:
