@@ -18,6 +18,7 @@ from chainrule import (
     backends,
     cuda,
     datasets,
+    distributions,
     func,
     linalg,
     nn,

@@ -1,0 +1,81 @@
+"""Probability distributions with PyTorch's ``torch.distributions`` API on chainrule tensors.
+
+Densities, entropies and KL divergences are differentiable in every parameter; samplers draw
+from chainrule's random stream (PyTorch's under the same seed).
+
+    >>> import chainrule as cr
+    >>> d = cr.distributions.Normal(cr.tensor(0.0, requires_grad=True), 1.0)
+    >>> d.log_prob(cr.tensor(1.0)).backward()
+    >>> d.loc.grad
+    tensor(1.)
+"""
+
+from chainrule.distributions import constraints, transforms
+from chainrule.distributions.bernoulli import Bernoulli
+from chainrule.distributions.binomial import Binomial
+from chainrule.distributions.categorical import Categorical, OneHotCategorical
+from chainrule.distributions.cauchy import Cauchy
+from chainrule.distributions.chi2 import Chi2
+from chainrule.distributions.distribution import Distribution, ExponentialFamily
+from chainrule.distributions.gamma import Beta, Dirichlet, Gamma
+from chainrule.distributions.geometric import Geometric
+from chainrule.distributions.gumbel import Gumbel
+from chainrule.distributions.half_normal import HalfNormal
+from chainrule.distributions.independent import Independent
+from chainrule.distributions.kl import kl_divergence, register_kl
+from chainrule.distributions.log_normal import LogNormal
+from chainrule.distributions.multivariate_normal import MultivariateNormal
+from chainrule.distributions.normal import Normal
+from chainrule.distributions.poisson import Poisson
+from chainrule.distributions.simple import Exponential, Laplace, Uniform
+from chainrule.distributions.student_t import StudentT
+from chainrule.distributions.transformed_distribution import TransformedDistribution
+from chainrule.distributions.transforms import (
+    AbsTransform,
+    AffineTransform,
+    ComposeTransform,
+    ExpTransform,
+    PowerTransform,
+    SigmoidTransform,
+    TanhTransform,
+    Transform,
+)
+
+__all__ = [
+    "StudentT",
+    "HalfNormal",
+    "Gumbel",
+    "Geometric",
+    "Chi2",
+    "Cauchy",
+    "Binomial",
+    "AbsTransform",
+    "AffineTransform",
+    "Bernoulli",
+    "Beta",
+    "Categorical",
+    "ComposeTransform",
+    "Dirichlet",
+    "Distribution",
+    "ExpTransform",
+    "Exponential",
+    "ExponentialFamily",
+    "Gamma",
+    "Independent",
+    "Laplace",
+    "LogNormal",
+    "MultivariateNormal",
+    "Normal",
+    "OneHotCategorical",
+    "Poisson",
+    "PowerTransform",
+    "SigmoidTransform",
+    "TanhTransform",
+    "Transform",
+    "TransformedDistribution",
+    "Uniform",
+    "constraints",
+    "kl_divergence",
+    "register_kl",
+    "transforms",
+]

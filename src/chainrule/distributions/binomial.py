@@ -1,0 +1,128 @@
+"""The binomial distribution: successes in ``total_count`` Bernoulli(``probs``) trials.
+
+>>> import chainrule as cr
+>>> Binomial(2, probs=cr.tensor(0.5)).log_prob(cr.tensor(1.0)).exp()
+tensor(0.5000)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule.distributions import constraints
+from chainrule.distributions.distribution import Distribution, expanded
+from chainrule.distributions.utils import (
+    broadcast_all,
+    lazy_property,
+    logits_to_probs,
+    probs_to_logits,
+)
+from chainrule.factories import arange, rand, zeros
+from chainrule.grad_mode import no_grad
+from chainrule.nn import functional as F
+from chainrule.ops.special_ops import lgamma
+
+__all__ = ["Binomial"]
+
+
+class Binomial(Distribution):
+    """P(k) = C(n, k) p^k (1 - p)^(n - k) for k = 0..n."""
+
+    arg_constraints = {
+        "total_count": constraints.nonnegative_integer,
+        "probs": constraints.unit_interval,
+        "logits": constraints.real,
+    }
+    has_enumerate_support = True
+
+    def __init__(
+        self,
+        total_count: Any = 1,
+        probs: Any = None,
+        logits: Any = None,
+        validate_args: bool | None = None,
+    ) -> None:
+        if (probs is None) == (logits is None):
+            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+        if probs is not None:
+            self.total_count, self.probs = broadcast_all(total_count, probs)
+            self.total_count = self.total_count.type_as(self.probs)
+            self._param = self.probs
+        else:
+            self.total_count, self.logits = broadcast_all(total_count, logits)
+            self.total_count = self.total_count.type_as(self.logits)
+            self._param = self.logits
+        super().__init__(self._param.size(), validate_args=validate_args)
+
+    def expand(self, batch_shape: Any, _instance: Any = None) -> Binomial:
+        new = expanded(self, Binomial, batch_shape, _instance, ["total_count", "probs", "logits"])
+        new._param = new.probs if "probs" in self.__dict__ else new.logits
+        return new
+
+    @constraints.dependent_property(is_discrete=True, event_dim=0)
+    def support(self) -> Any:
+        return constraints.integer_interval(0, self.total_count)
+
+    @lazy_property
+    def logits(self) -> Any:
+        return probs_to_logits(self.probs, is_binary=True)
+
+    @lazy_property
+    def probs(self) -> Any:
+        return logits_to_probs(self.logits, is_binary=True)
+
+    @property
+    def param_shape(self) -> Any:
+        return self._param.size()
+
+    @property
+    def mean(self) -> Any:
+        return self.total_count * self.probs
+
+    @property
+    def mode(self) -> Any:
+        return ((self.total_count + 1) * self.probs).floor().clamp(max=self.total_count)
+
+    @property
+    def variance(self) -> Any:
+        return self.total_count * self.probs * (1 - self.probs)
+
+    def sample(self, sample_shape: Any = ()) -> Any:
+        # count the uniform draws below p among each element's own total_count trials, the
+        # trials drawn in blocks so that memory stays (elements x block) for any count
+        shape = self._extended_shape(sample_shape)
+        with no_grad():
+            n = self.total_count.expand(shape).unsqueeze(-1)
+            p = self.probs.expand(shape).unsqueeze(-1)
+            most = int(n.max()) if n.numel() else 0
+            count = zeros(shape, dtype=p.dtype)
+            for start in range(0, most, 1024):
+                trial = arange(start, min(start + 1024, most), dtype=p.dtype)
+                u = rand(*shape, trial.shape[0], dtype=p.dtype)
+                count = count + ((u < p) & (trial < n)).sum(-1).to(p.dtype)
+            return count
+
+    def log_prob(self, value: Any) -> Any:
+        if self._validate_args:
+            self._validate_sample(value)
+        n = self.total_count
+        log_choose = lgamma(n + 1) - lgamma(value + 1) - lgamma(n - value + 1)
+        # k log p + (n - k) log(1 - p) = k logits - n softplus(logits)
+        return log_choose + value * self.logits - n * F.softplus(self.logits)
+
+    def entropy(self) -> Any:
+        n = int(self.total_count.max())
+        if not bool((self.total_count == n).all()):
+            raise NotImplementedError("Inhomogeneous total count not supported by `entropy`.")
+        log_prob = self.log_prob(self.enumerate_support(False))
+        return -(log_prob.exp() * log_prob).sum(0)
+
+    def enumerate_support(self, expand: bool = True) -> Any:
+        n = int(self.total_count.max())
+        if not bool((self.total_count == n).all()):
+            raise NotImplementedError(
+                "Inhomogeneous total count not supported by `enumerate_support`."
+            )
+        values = arange(1 + n, dtype=self._param.dtype)
+        values = values.view((-1,) + (1,) * len(self.batch_shape))
+        return values.expand((-1, *self.batch_shape)) if expand else values
