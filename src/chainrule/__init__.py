@@ -29,6 +29,7 @@ from chainrule import (
 )
 from chainrule.devices import device, get_default_device, set_default_device
 from chainrule.dtypes import (
+    bfloat16,
     bool,
     cdouble,
     cfloat,

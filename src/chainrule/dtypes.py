@@ -63,6 +63,40 @@ class dtype:  # noqa: N801 - PyTorch's name
         return (public, (self.dtype,))
 
 
+class unsupported_dtype:  # noqa: N801 - lower case, as the dtypes it stands beside
+    """A PyTorch dtype NumPy has no type for (``chainrule.bfloat16``): a name that code can
+    compare with and print, refused with a clear error wherever it is used as a dtype (NumPy
+    reads an object's ``dtype`` to make one, and this one raises there).
+
+    >>> bfloat16 == float16, bfloat16
+    (False, chainrule.bfloat16)
+    >>> zeros = xp.zeros(2, dtype=bfloat16)
+    Traceback (most recent call last):
+    ...
+    TypeError: chainrule.bfloat16 is not supported: NumPy has no bfloat16 type; use \
+chainrule.float32 or chainrule.float16
+    """
+
+    def __init__(self, name: str, itemsize: builtins.int) -> None:
+        self.name = name
+        self.itemsize = itemsize
+        self.is_floating_point, self.is_complex, self.is_signed = True, False, True
+
+    def __repr__(self) -> str:
+        return f"chainrule.{self.name}"
+
+    __str__ = __repr__
+
+    @property
+    def dtype(self) -> Any:
+        raise TypeError(
+            f"chainrule.{self.name} is not supported: NumPy has no {self.name} type; use "
+            "chainrule.float32 or chainrule.float16"
+        )
+
+
+bfloat16 = unsupported_dtype("bfloat16", 2)
+
 _PUBLIC: dict[Any, dtype] = {}
 
 

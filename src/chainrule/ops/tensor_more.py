@@ -464,9 +464,8 @@ def pin_memory(t: Tensor, device: Any = None) -> Tensor:
 
 
 def bfloat16(t: Tensor) -> Tensor:
-    raise TypeError(
-        "chainrule has no bfloat16 dtype (NumPy has no bfloat16 type): use float32, or float16"
-    )
+    """``t.bfloat16()``: refused as ``chainrule.bfloat16`` is wherever a dtype is used."""
+    return t.to(dtypes.bfloat16)
 
 
 def complex_cast(t: Tensor, name: str, dtype: str) -> Tensor:
