@@ -76,23 +76,3 @@ def test_factory_edges_match_pytorch(call: Callable[[Any], Any]) -> None:
         with pytest.raises(type(expected)) as got:
             call(cr)
         assert str(got.value).splitlines()[0] == str(expected).splitlines()[0]
-
-
-def test_bfloat16_is_a_name_that_compares_and_is_refused_as_a_dtype() -> None:
-    """NumPy has no bfloat16: code may name and compare it (as mixed-precision code does),
-    and using it as a dtype says so, instead of an AttributeError on ``cr.bfloat16``."""
-    x = cr.ones(2)
-    assert (
-        x.dtype != cr.bfloat16
-        and cr.bfloat16 != cr.float16
-        and repr(cr.bfloat16) == ("chainrule.bfloat16")
-    )
-    assert cr.bfloat16.itemsize == torch.bfloat16.itemsize == 2
-    for use in (
-        lambda: x.to(cr.bfloat16),
-        lambda: x.bfloat16(),
-        lambda: cr.zeros(2, dtype=cr.bfloat16),
-        lambda: cr.tensor([1.0], dtype=cr.bfloat16),
-    ):
-        with pytest.raises(TypeError, match="chainrule.bfloat16 is not supported: NumPy has no"):
-            use()

@@ -1390,6 +1390,34 @@ SNIPPETS: dict[str, str] = {
         e.sum().backward()
         print(e, a.grad)
     """,
+    "grad_scaler_steps_as_pytorch": """
+        import torch
+        import warnings
+        torch.manual_seed(0)
+        model = torch.nn.Linear(3, 2)
+        opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        scaler = torch.amp.GradScaler("cpu", init_scale=2.0**10, growth_interval=2)
+        x = torch.randn(4, 3)
+        for step in range(5):
+            opt.zero_grad()
+            loss = model(x).pow(2).mean()
+            if step == 2:
+                loss = loss * float("inf")
+            scaler.scale(loss).backward()
+            if step == 3:
+                scaler.unscale_(opt)
+                print(model.weight.grad)
+                error(lambda: scaler.unscale_(opt))
+            scaler.step(opt)
+            scaler.update()
+            print(step, scaler.get_scale(), model.weight.data)
+        print(scaler.state_dict())
+        error(lambda: scaler.step(opt, closure=lambda: loss))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            off = torch.amp.GradScaler()
+        print(off.is_enabled(), off.get_scale(), off.scale(loss) is loss, off.state_dict())
+    """,
     "no_grad_modes": """
         import torch
         x = torch.ones(2, requires_grad=True)

@@ -14,6 +14,7 @@ The API follows PyTorch's names, so tutorial code runs by changing the import:
 from chainrule import _malloc  # noqa: F401, I001
 from chainrule import (
     accelerator,
+    amp,
     autograd,
     backends,
     cuda,
@@ -82,6 +83,7 @@ from chainrule.factories import (
     zeros,
     zeros_like,
 )
+from chainrule.amp import autocast
 from chainrule.func import vmap  # torch.vmap: torch.func's, under the top-level name too
 from chainrule.grad_mode import (
     enable_grad,

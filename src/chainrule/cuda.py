@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule import devices as _device
+from chainrule.amp import cuda_amp as amp  # noqa: F401 - torch.cuda.amp's names
 
 
 def is_available() -> bool:
