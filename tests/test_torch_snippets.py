@@ -1418,6 +1418,23 @@ SNIPPETS: dict[str, str] = {
             off = torch.amp.GradScaler()
         print(off.is_enabled(), off.get_scale(), off.scale(loss) is loss, off.state_dict())
     """,
+    "function_transforms_return_aux_outside_their_graph": """
+        import torch
+        x = torch.tensor([0.5, 1.0])
+        f = lambda x: (x.sin().sum(), x.cos())
+        for aux in (
+            torch.func.grad(f, has_aux=True)(x)[1],
+            torch.func.jacrev(f, has_aux=True)(x)[1],
+            torch.func.vjp(f, x, has_aux=True)[2],
+            torch.func.grad_and_value(f, has_aux=True)(x)[1][1],
+        ):
+            print(aux, aux.requires_grad, aux.grad_fn, aux.numpy().shape)
+        w = torch.tensor([2.0], requires_grad=True)
+        aux = torch.func.grad(lambda x: ((x * w).sum(), x * w), has_aux=True)(x)[1]
+        print(aux.grad_fn.name())
+        aux.sum().backward()
+        print(w.grad)
+    """,
     "no_grad_modes": """
         import torch
         x = torch.ones(2, requires_grad=True)

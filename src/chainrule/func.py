@@ -443,6 +443,7 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
     pullback = _Pullback(inputs, physical, active, spec, nested, record, reads != _GIVEN)
     if not nested:  # the graph stays with vjp_fn; what the caller sees records nothing
         out = _map(_detached, out)
+        aux = _map(_detached, aux)  # nor does the aux, as torch.func returns it
     return (out, pullback, aux) if has_aux else (out, pullback)
 
 
