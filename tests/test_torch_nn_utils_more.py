@@ -521,6 +521,22 @@ def _old_spectral_norm_errors(which: str) -> Callable[[Any], Any]:
     return case
 
 
+def _lazy_refused(which: str) -> Callable[[Any], Any]:
+    """Each utility refuses a lazy module's parameter: its shape is not known yet."""
+
+    def case(lib: Any) -> Any:
+        utils = lib.nn.utils
+        fn = {
+            "old_weight_norm": utils.weight_norm,
+            "old_spectral_norm": utils.spectral_norm,
+            "weight_norm": utils.parametrizations.weight_norm,
+            "spectral_norm": utils.parametrizations.spectral_norm,
+        }[which]
+        fn(lib.nn.LazyLinear(3))
+
+    return case
+
+
 # ---------------------------------------------------------------- the rest
 def _functional_call(lib: Any) -> Any:
     m = _linear(lib, 2, 1)
@@ -769,6 +785,10 @@ CASES: dict[str, Callable[[Any], Any]] = {
     "old_spectral_norm_remove_missing": _old_spectral_norm_errors("remove_missing"),
     "old_spectral_norm_none_parameter": _old_spectral_norm_errors("no_bias"),
     "old_spectral_norm_no_iterations": _old_spectral_norm_errors("iterations"),
+    "old_weight_norm_lazy_refused": _lazy_refused("old_weight_norm"),
+    "old_spectral_norm_lazy_refused": _lazy_refused("old_spectral_norm"),
+    "weight_norm_lazy_refused": _lazy_refused("weight_norm"),
+    "spectral_norm_lazy_refused": _lazy_refused("spectral_norm"),
     "stateless_functional_call": _functional_call,
     "stateless_functional_call_strict": _functional_call_strict,
     "functional_call_through_parametrization": _functional_call_through_parametrization,

@@ -20,6 +20,7 @@ from typing import Any
 
 from chainrule import grad_mode
 from chainrule.nn import functional as F
+from chainrule.nn.lazy import is_lazy
 from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
 from chainrule.tensor import Tensor
@@ -44,6 +45,15 @@ def _take_hook(module: Module, kind: type, name: str, what: str) -> Any:
             module._forward_pre_hooks.remove(hook)
             return hook
     raise ValueError(f"{what} of '{name}' not found in {module}")
+
+
+def _refuse_lazy(weight: Any, hook: str, what: str) -> None:
+    # Its shape is unknown, so neither the split nor the power-iteration vectors can be made.
+    if is_lazy(weight):
+        raise ValueError(
+            f"The module passed to `{hook}` can't have uninitialized parameters. Make sure to "
+            f"run the dummy forward before applying {what} normalization"
+        )
 
 
 # ---------------------------------------------------------------- weight norm
@@ -89,6 +99,7 @@ def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Mo
     _refuse_second(module, WeightNorm, name, "weight_norm")
     hook = WeightNorm(name, -1 if dim is None else dim)
     weight = getattr(module, name)
+    _refuse_lazy(weight, "WeightNorm", "weight")
     del module._parameters[name]
     module.register_parameter(f"{name}_g", Parameter(norm_except_dim(weight, 2, hook.dim).data))
     module.register_parameter(f"{name}_v", Parameter(weight.data))
@@ -176,6 +187,7 @@ def spectral_norm(
     weight = module._parameters[name]
     if weight is None:
         raise ValueError(f"`SpectralNorm` cannot be applied as parameter `{name}` is None")
+    _refuse_lazy(weight, "SpectralNorm", "spectral")
     with grad_mode.no_grad():
         rows, cols = hook.as_matrix(weight).shape
         u = F.normalize(weight.new_empty(rows).normal_(0, 1), dim=0, eps=eps)

@@ -34,6 +34,7 @@ from typing import Any
 
 from chainrule import grad_mode
 from chainrule.nn.container import ModuleDict, ModuleList
+from chainrule.nn.lazy import is_lazy
 from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
 from chainrule.tensor import Tensor
@@ -362,7 +363,16 @@ def register_parametrization(
             f"Module '{module}' does not have a parameter, a buffer, or a parametrized element "
             f"with name '{tensor_name}'"
         )
-    plist = ParametrizationList([parametrization], getattr(module, tensor_name), unsafe=unsafe)
+    tensor = getattr(module, tensor_name)
+    if is_lazy(tensor):
+        # Its shape is unknown until the first forward: nothing to check or invert yet.
+        raise RuntimeError(
+            "Can't access the shape of an uninitialized parameter or buffer. This error usually "
+            "happens in `load_state_dict` when trying to load an uninitialized parameter into an "
+            "initialized one. Call `forward` to initialize the parameters before accessing their "
+            "attributes."
+        )
+    plist = ParametrizationList([parametrization], tensor, unsafe=unsafe)
     delattr(module, tensor_name)
     if not is_parametrized(module):
         _make_parametrized_class(module)
