@@ -147,13 +147,9 @@ class ParametrizationList(ModuleList):
                     "When `right_inverse` outputs one tensor, it may not change the dtype.\n"
                     f"original.dtype: {dtype}\nright_inverse(original).dtype: {start.dtype}"
                 )
-            if start.shape != shape:
-                raise ValueError(
-                    "When `right_inverse` outputs one tensor, it may not change the shape.\n"
-                    f"original.shape: {shape}\nright_inverse(original).shape: {start.shape}"
-                )
-            # The same tensor object stays the original, so that an optimizer holding the
-            # parameter keeps updating what the parametrization reads.
+            # The same tensor object stays the original (taking the new shape, if any: the
+            # forward's shape is what is checked), so that an optimizer holding the parameter
+            # keeps updating what the parametrization reads.
             with grad_mode.no_grad():
                 original.set_(start)
             _attach(self, "original", original)
@@ -224,11 +220,11 @@ class ParametrizationList(ModuleList):
                         f"{self.ntensors}. Got a sequence of length {len(value)}."
                     )
                 parts = list(value)
-            for original, part in zip(self._originals(), parts, strict=True):
+            for i, (original, part) in enumerate(zip(self._originals(), parts, strict=True)):
                 if not isinstance(part, Tensor):
                     raise ValueError(
-                        f"`right_inverse` must return a sequence of tensors. Got element of "
-                        f"type {type(part).__name__}"
+                        "'right_inverse' must return a sequence of tensors or reference-type "
+                        f"opaques. Got element {i} of type {type(part).__name__}."
                     )
                 if part.dtype != original.dtype:
                     raise ValueError(
@@ -403,13 +399,9 @@ def remove_parametrizations(
             with grad_mode.no_grad():
                 tensor.set_(getattr(module, tensor_name))
     elif leave_parametrized:
-        with grad_mode.no_grad():
-            value = getattr(module, tensor_name)
-        # A parameter when the originals were parameters, else a buffer.
-        if isinstance(plist.original0, Parameter):
-            tensor = Parameter(value.detach(), value.requires_grad)
-        else:
-            tensor = value.detach()
+        # A parameter when the value depends on trainable originals, else a buffer.
+        value = getattr(module, tensor_name)
+        tensor = Parameter(value.detach()) if value.requires_grad else value.detach()
     else:
         raise ValueError(
             "Cannot leave unparametrized (`leave_parametrized=False`) a tensor that is "
