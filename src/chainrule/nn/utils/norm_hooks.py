@@ -18,7 +18,8 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from chainrule import grad_mode
+from chainrule import grad_mode, norm_except_dim
+from chainrule.nn import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from chainrule.nn import functional as F
 from chainrule.nn.lazy import is_lazy
 from chainrule.nn.module import Module
@@ -65,8 +66,6 @@ class WeightNorm:
         self.dim = dim
 
     def compute_weight(self, module: Module) -> Tensor:
-        from chainrule import norm_except_dim
-
         g = getattr(module, f"{self.name}_g")
         v = getattr(module, f"{self.name}_v")
         return v * (g / norm_except_dim(v, 2, self.dim))
@@ -94,7 +93,6 @@ def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Mo
         FutureWarning,
         stacklevel=2,
     )
-    from chainrule import norm_except_dim
 
     _refuse_second(module, WeightNorm, name, "weight_norm")
     hook = WeightNorm(name, -1 if dim is None else dim)
@@ -177,8 +175,6 @@ def spectral_norm(
     >>> tuple(m.weight_u.shape), tuple(m.weight_v.shape)
     ((3,), (4,))
     """
-    from chainrule.nn import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
-
     if dim is None:
         transposed = (ConvTranspose1d, ConvTranspose2d, ConvTranspose3d)
         dim = 1 if isinstance(module, transposed) else 0

@@ -9,8 +9,19 @@ True
 
 from __future__ import annotations
 
-from chainrule import grad_mode
+from chainrule import (
+    allclose,
+    cat,
+    eye,
+    geqrf,
+    grad_mode,
+    linalg,
+    norm_except_dim,
+    randn,
+    zeros_like,
+)
 from chainrule._array import xp
+from chainrule.nn import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from chainrule.nn import functional as F
 from chainrule.nn.module import Module
 from chainrule.nn.utils.parametrize import register_parametrization
@@ -38,13 +49,9 @@ class _WeightNorm(Module):
         self.dim = -1 if dim is None else dim
 
     def forward(self, weight_g: Tensor, weight_v: Tensor) -> Tensor:
-        from chainrule import norm_except_dim
-
         return weight_v * (weight_g / norm_except_dim(weight_v, 2, self.dim))
 
     def right_inverse(self, weight: Tensor) -> tuple[Tensor, Tensor]:
-        from chainrule import norm_except_dim
-
         return norm_except_dim(weight, 2, self.dim), weight
 
 
@@ -141,8 +148,6 @@ def spectral_norm(
     >>> sorted(name for name, _ in m.named_buffers())
     ['parametrizations.weight.0._u', 'parametrizations.weight.0._v']
     """
-    from chainrule.nn import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
-
     weight = _named_tensor(module, name)
     if dim is None:
         transposed = (ConvTranspose1d, ConvTranspose2d, ConvTranspose3d)
@@ -155,17 +160,12 @@ def spectral_norm(
 def _orthonormal_columns(A: Tensor) -> Tensor:
     """The Q of A's QR decomposition, its columns' signs chosen so that R's diagonal is
     positive (which makes Q unique)."""
-    from chainrule import geqrf
-    from chainrule.linalg import householder_product
-
     reflectors, tau = geqrf(A)
-    Q = householder_product(reflectors, tau)
+    Q = linalg.householder_product(reflectors, tau)
     return Q * reflectors.diagonal(dim1=-2, dim2=-1).sgn().unsqueeze(-2)
 
 
 def _has_orthonormal_columns(Q: Tensor) -> bool:
-    from chainrule import allclose, eye
-
     n, k = Q.shape[-2:]
     tolerance = 10.0 * n * xp.finfo(Q._data.dtype).eps
     return bool(allclose(Q.mH @ Q, eye(k, dtype=Q.dtype), atol=tolerance))
@@ -184,14 +184,14 @@ class _Orthogonal(Module):
             self.register_buffer("base", None)
 
     def forward(self, X: Tensor) -> Tensor:
-        from chainrule import cat, eye, linalg
-
         wide = X.shape[-2] < X.shape[-1]
         if wide:
             X = X.mT
         n, k = X.shape[-2:]
         if self.orthogonal_map == "householder":
-            # Reflectors below the diagonal; the diagonal's signs flip the columns.
+            # Reflectors below the diagonal (unit leading entries, tau making each one a
+            # reflection); the diagonal, truncated to integers as PyTorch does (-1 after an
+            # assignment), scales the columns.
             A = X.tril(-1)
             tau = 2.0 / (1.0 + (A * A).sum(dim=-2))
             Q = linalg.householder_product(A, tau)
@@ -215,8 +215,6 @@ class _Orthogonal(Module):
         return Q.mT if wide else Q
 
     def right_inverse(self, Q: Tensor) -> Tensor:
-        from chainrule import cat, geqrf, randn, zeros_like
-
         if Q.shape != self.shape:
             raise ValueError(
                 f"Expected a matrix or batch of matrices of shape {self.shape}. "
