@@ -249,6 +249,27 @@ def _buffer_parametrized(lib: Any) -> Any:
     ]
 
 
+def _two_originals_of(which: str) -> Callable[[Any], Any]:
+    """Two originals made from a buffer, or from a parameter that needs no gradient, then
+    the parametrization removed (they stay buffers, or parameters without gradient)."""
+
+    def case(lib: Any) -> Any:
+        P = lib.nn.utils.parametrize
+        if which == "buffer":
+            m, name = lib.nn.BatchNorm1d(3).double(), "running_var"
+        else:
+            m, name = _linear(lib), "weight"
+            m.weight.requires_grad_(False)
+        P.register_parametrization(m, name, _split(lib))
+        plist = getattr(m.parametrizations, name)
+        out = [_state(m), type(plist.original0).__name__, plist.original1.requires_grad]
+        P.remove_parametrizations(m, name)
+        tensor = getattr(m, name)
+        return [*out, _state(m), type(tensor).__name__, tensor.requires_grad, tensor]
+
+    return case
+
+
 def _cached(lib: Any) -> Any:
     calls = []
 
@@ -326,6 +347,48 @@ def _parametrize_errors(which: str) -> Callable[[Any], Any]:
     return case
 
 
+def _odd_right_inverse(which: str) -> Callable[[Any], Any]:
+    """A parametrization whose ``right_inverse`` returns what it should not, met when it is
+    registered (first or appended) or when the tensor is assigned."""
+
+    def case(lib: Any) -> Any:
+        wrong = {
+            "dtype": lambda A: A.float(),
+            "shape": lambda A: A[:, :2],
+            "number": lambda A: 3,
+            "pair_with_number": lambda A: (A, 3),
+            "short": lambda A: (A,),
+        }[which.split(":")[1]]
+        when = which.split(":")[0]
+
+        class Odd(lib.nn.Module):
+            def __init__(self, broken: bool) -> None:
+                super().__init__()
+                self.broken = broken
+
+            def forward(self, *Xs):
+                return Xs[0]
+
+            def right_inverse(self, A):
+                return wrong(A) if self.broken else (A, A)
+
+        m = _linear(lib, 3, 3)
+        P = lib.nn.utils.parametrize
+        if when.startswith("first"):
+            P.register_parametrization(m, "weight", Odd(True), unsafe=when == "first_unsafe")
+        elif when == "appended":
+            P.register_parametrization(m, "weight", _scaled(lib, 2.0))
+            P.register_parametrization(m, "weight", Odd(True))
+        else:
+            P.register_parametrization(m, "weight", Odd(False))
+            m.parametrizations.weight[0].broken = True
+            with lib.no_grad():
+                m.weight = lib.ones(3, 3, dtype=lib.float64)
+        return [_state(m), m.weight]
+
+    return case
+
+
 def _assign_parameter_to_parametrized(lib: Any) -> Any:
     m = _linear(lib, 3, 3)
     lib.nn.utils.parametrize.register_parametrization(m, "weight", _symmetric(lib))
@@ -339,6 +402,24 @@ def _transfer(lib: Any) -> Any:
     P.transfer_parametrizations_and_params(a, b)
     shared = b.parametrizations.weight.original is a.parametrizations.weight.original
     return [type(b).__name__, _state(b), shared, b.weight]
+
+
+def _transfer_two_originals(to: str) -> Callable[[Any], Any]:
+    """Weight norm's two originals transferred by name, to a Linear or to a module without
+    the tensor (which gets it as a new parameter first)."""
+
+    def case(lib: Any) -> Any:
+        P = lib.nn.utils.parametrize
+        a = lib.nn.utils.parametrizations.weight_norm(_linear(lib))
+        b = _linear(lib) if to == "linear" else lib.nn.Module()
+        P.transfer_parametrizations_and_params(a, b, "weight")
+        shared = [
+            getattr(b.parametrizations.weight, n) is getattr(a.parametrizations.weight, n)
+            for n in ("original0", "original1")
+        ]
+        return [type(b).__name__, _state(b), shared, b.weight, P.is_parametrized(b, "bias")]
+
+    return case
 
 
 def _optimizer_step_through_parametrization(lib: Any) -> Any:
@@ -517,6 +598,22 @@ def _old_spectral_norm_errors(which: str) -> Callable[[Any], Any]:
             lib.nn.utils.spectral_norm(_linear(lib, bias=False), "bias")
         elif which == "iterations":
             lib.nn.utils.spectral_norm(m, n_power_iterations=0)
+
+    return case
+
+
+def _lazy_refused(which: str) -> Callable[[Any], Any]:
+    """Each utility refuses a lazy module's parameter: its shape is not known yet."""
+
+    def case(lib: Any) -> Any:
+        utils = lib.nn.utils
+        fn = {
+            "old_weight_norm": utils.weight_norm,
+            "old_spectral_norm": utils.spectral_norm,
+            "weight_norm": utils.parametrizations.weight_norm,
+            "spectral_norm": utils.parametrizations.spectral_norm,
+        }[which]
+        fn(lib.nn.LazyLinear(3))
 
     return case
 
@@ -719,6 +816,8 @@ CASES: dict[str, Callable[[Any], Any]] = {
     "parametrize_remove_one_of_two": _remove_one_of_two,
     "parametrize_buffer": _buffer_parametrized,
     "parametrize_cached": _cached,
+    "parametrize_two_originals_of_a_buffer": _two_originals_of("buffer"),
+    "parametrize_two_originals_without_grad": _two_originals_of("no_grad"),
     "parametrize_unsafe_shape_change": _unsafe_shape_change,
     "parametrize_shape_change_refused": _shape_change_refused,
     "parametrize_dtype_change_refused": _dtype_change_refused,
@@ -730,6 +829,8 @@ CASES: dict[str, Callable[[Any], Any]] = {
     "parametrize_empty_list": _parametrize_errors("empty_list"),
     "parametrize_not_a_tensor": _parametrize_errors("not_a_tensor"),
     "parametrize_transfer": _transfer,
+    "parametrize_transfer_two_originals": _transfer_two_originals("linear"),
+    "parametrize_transfer_to_a_module_without_it": _transfer_two_originals("bare"),
     "parametrize_assign_a_parameter_refused": _assign_parameter_to_parametrized,
     "parametrize_sgd_steps": _optimizer_step_through_parametrization,
     "weight_norm_linear_dim0": _new_weight_norm(_linear, 0, (2, 4)),
@@ -769,6 +870,10 @@ CASES: dict[str, Callable[[Any], Any]] = {
     "old_spectral_norm_remove_missing": _old_spectral_norm_errors("remove_missing"),
     "old_spectral_norm_none_parameter": _old_spectral_norm_errors("no_bias"),
     "old_spectral_norm_no_iterations": _old_spectral_norm_errors("iterations"),
+    "old_weight_norm_lazy_refused": _lazy_refused("old_weight_norm"),
+    "old_spectral_norm_lazy_refused": _lazy_refused("old_spectral_norm"),
+    "weight_norm_lazy_refused": _lazy_refused("weight_norm"),
+    "spectral_norm_lazy_refused": _lazy_refused("spectral_norm"),
     "stateless_functional_call": _functional_call,
     "stateless_functional_call_strict": _functional_call_strict,
     "functional_call_through_parametrization": _functional_call_through_parametrization,
@@ -816,6 +921,13 @@ for _shape, _map in [
     for _trivial in (True, False):
         _name = f"orthogonal_{'x'.join(map(str, _shape))}_{_map}_trivial{_trivial}"
         CASES[_name] = _orthogonal(_shape, _map, _trivial)
+for _when in ("first", "appended", "assigned"):
+    for _what in ("dtype", "shape", "number", "pair_with_number", "short"):
+        CASES[f"parametrize_right_inverse_{_when}_{_what}"] = _odd_right_inverse(f"{_when}:{_what}")
+for _what in ("dtype", "shape"):  # unsafe lets the forward change the shape, not the dtype
+    CASES[f"parametrize_right_inverse_first_unsafe_{_what}"] = _odd_right_inverse(
+        f"first_unsafe:{_what}"
+    )
 for _shape, _map, _trivial in [
     ((3, 3), "matrix_exp", True),
     ((3, 3), "householder", False),

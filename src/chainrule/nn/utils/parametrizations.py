@@ -1,82 +1,87 @@
-"""Parametrizations of weights, as ``torch.nn.utils.parametrizations``: :func:`weight_norm`
-(a direction and a magnitude), :func:`spectral_norm` (the weight over its largest singular
-value, estimated by power iteration) and :func:`orthogonal` (an orthogonal matrix from an
-unconstrained one). Each registers itself by :func:`~chainrule.nn.utils.parametrize.
-register_parametrization`, so the originals train and gradients reach them.
+"""``torch.nn.utils.parametrizations``: weight norm, spectral norm and orthogonal matrices,
+each a module registered with :func:`~chainrule.nn.utils.parametrize.register_parametrization`.
 
-Random starts are PyTorch's: spectral norm's ``u`` and ``v`` come from ``normal_`` on the
-global generator, so the same seed gives PyTorch's numbers.
-
-    >>> import chainrule as cr
-    >>> m = weight_norm(cr.nn.Linear(3, 2))
-    >>> sorted(n for n, _ in m.named_parameters())
-    ['bias', 'parametrizations.weight.original0', 'parametrizations.weight.original1']
-    >>> tuple(m.parametrizations.weight.original0.shape)
-    (2, 1)
+>>> import chainrule as cr
+>>> m = orthogonal(cr.nn.Linear(3, 3))
+>>> bool(cr.allclose(m.weight @ m.weight.mT, cr.eye(3), atol=1e-6))
+True
 """
 
 from __future__ import annotations
 
-import enum
-from typing import Any
-
-from chainrule import factories, grad_mode
+from chainrule import (
+    allclose,
+    cat,
+    eye,
+    geqrf,
+    grad_mode,
+    linalg,
+    norm_except_dim,
+    randn,
+    zeros_like,
+)
 from chainrule._array import xp
-from chainrule.linalg import solve, vector_norm
-from chainrule.nn.conv import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
-from chainrule.nn.functional import normalize
+from chainrule.nn import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
+from chainrule.nn import functional as F
 from chainrule.nn.module import Module
-from chainrule.nn.utils import parametrize
-from chainrule.ops.linalg import mv, vdot
-from chainrule.ops.shape import cat
-from chainrule.tensor import Tensor, _make
+from chainrule.nn.utils.parametrize import register_parametrization
+from chainrule.tensor import Tensor
 
 __all__ = ["orthogonal", "spectral_norm", "weight_norm"]
 
+_ORTHOGONAL_MAPS = ("matrix_exp", "cayley", "householder")
+
+
+def _named_tensor(module: Module, name: str) -> Tensor:
+    tensor = getattr(module, name, None)
+    if not isinstance(tensor, Tensor):
+        raise ValueError(f"Module '{module}' has no parameter or buffer with name '{name}'")
+    return tensor
+
 
 # ---------------------------------------------------------------- weight norm
-def norm_except_dim(v: Tensor, pow: float, dim: int) -> Tensor:  # noqa: A002
-    """PyTorch's ``norm_except_dim``: the ``pow``-norm over every dimension but ``dim``,
-    shaped to broadcast against ``v`` (size 1 but at ``dim``); ``dim=-1`` means the norm of
-    the whole tensor (a scalar), not the last dimension."""
-    if dim == -1:
-        return vector_norm(v, pow)
-    dim = dim % v.ndim
-    moved = v.movedim(dim, 0)
-    norms = vector_norm(moved.reshape(v.shape[dim], -1), pow, dim=1)
-    shape = [1] * v.ndim
-    shape[dim] = v.shape[dim]
-    return norms.reshape(shape)
-
-
-def _weight_norm(v: Tensor, g: Tensor, dim: int) -> Tensor:
-    """PyTorch's ``_weight_norm``: ``v * (g / ||v||)``, the norm over every dimension but
-    ``dim``."""
-    return v * (g / norm_except_dim(v, 2, dim))
-
-
 class _WeightNorm(Module):
+    """``weight = g * v / ||v||``, the norm taken over every dimension but ``dim`` (over all
+    of them when ``dim`` is None or -1); the originals are ``g`` then ``v``."""
+
     def __init__(self, dim: int | None = 0) -> None:
         super().__init__()
         self.dim = -1 if dim is None else dim
 
     def forward(self, weight_g: Tensor, weight_v: Tensor) -> Tensor:
-        return _weight_norm(weight_v, weight_g, self.dim)
+        return weight_v * (weight_g / norm_except_dim(weight_v, 2, self.dim))
 
     def right_inverse(self, weight: Tensor) -> tuple[Tensor, Tensor]:
         return norm_except_dim(weight, 2, self.dim), weight
 
 
 def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Module:
-    """Parametrize ``module.<name>`` as ``g * v / ||v||``: ``original0`` is the magnitude
-    ``g`` (one per slice along ``dim``; ``None`` or -1: one for the whole tensor), ``original1``
-    the direction ``v``."""
-    parametrize.register_parametrization(module, name, _WeightNorm(dim), unsafe=True)
+    """Split ``module.<name>`` into a magnitude ``original0`` and a direction ``original1``
+    (Salimans & Kingma's weight normalization); returns ``module``.
+
+    >>> import chainrule as cr
+    >>> m = weight_norm(cr.nn.Linear(4, 3))
+    >>> [tuple(t.shape) for t in m.parametrizations.weight.parameters()]
+    [(3, 1), (3, 4)]
+    """
+    register_parametrization(module, name, _WeightNorm(dim), unsafe=True)
     return module
 
 
 # ---------------------------------------------------------------- spectral norm
+def _as_matrix(weight: Tensor, dim: int) -> Tensor:
+    """``weight`` with ``dim`` moved first and the rest flattened: the matrix whose largest
+    singular value spectral norm divides by."""
+    if dim != 0:
+        weight = weight.movedim(dim, 0)
+    return weight.flatten(1)
+
+
 class _SpectralNorm(Module):
+    """``weight / sigma``, ``sigma`` the largest singular value of ``weight`` seen as a matrix,
+    estimated by power iteration with the vectors ``_u`` and ``_v`` kept as buffers (one step
+    per forward in training, none in eval). A vector is just normalized."""
+
     def __init__(
         self, weight: Tensor, n_power_iterations: int = 1, dim: int = 0, eps: float = 1e-12
     ) -> None:
@@ -84,54 +89,47 @@ class _SpectralNorm(Module):
         ndim = weight.ndim
         if dim >= ndim or dim < -ndim:
             raise IndexError(
-                f"Dimension out of range (expected to be in range of [-{ndim}, {ndim - 1}] but "
-                f"got {dim})"
+                "Dimension out of range (expected to be in range of "
+                f"[-{ndim}, {ndim - 1}] but got {dim})"
             )
         if n_power_iterations <= 0:
             raise ValueError(
                 "Expected n_power_iterations to be positive, but got "
                 f"n_power_iterations={n_power_iterations}"
             )
-        self.dim = dim if dim >= 0 else dim + ndim
+        self.dim = dim % ndim
         self.eps = eps
+        self.n_power_iterations = n_power_iterations
         if ndim > 1:
-            self.n_power_iterations = n_power_iterations
-            weight_mat = self._reshape_weight_to_matrix(weight)
-            h, w = weight_mat.shape
-            with grad_mode.no_grad():
-                u = weight_mat.new_empty(h).normal_(0, 1)
-                v = weight_mat.new_empty(w).normal_(0, 1)
-            self.register_buffer("_u", normalize(u, dim=0, eps=self.eps))
-            self.register_buffer("_v", normalize(v, dim=0, eps=self.eps))
-            # start from a good estimate: 15 iterations now
-            self._power_method(weight_mat, 15)
+            matrix = _as_matrix(weight, self.dim)
+            rows, cols = matrix.shape
+            u = matrix.new_empty(rows).normal_(0, 1)
+            v = matrix.new_empty(cols).normal_(0, 1)
+            self.register_buffer("_u", F.normalize(u, dim=0, eps=eps))
+            self.register_buffer("_v", F.normalize(v, dim=0, eps=eps))
+            # Start from good estimates rather than random vectors.
+            self._power_iterations(matrix, 15)
 
-    def _reshape_weight_to_matrix(self, weight: Tensor) -> Tensor:
-        if self.dim != 0:
-            weight = weight.permute(self.dim, *(d for d in range(weight.ndim) if d != self.dim))
-        return weight.flatten(1)
-
-    def _power_method(self, weight_mat: Tensor, n_power_iterations: int) -> None:
-        """``n_power_iterations`` steps of the power method on ``_u`` and ``_v``, in place
-        and outside the graph (PyTorch's: u = Wv/|Wv|, v = W^H u/|W^H u|)."""
+    def _power_iterations(self, matrix: Tensor, steps: int) -> None:
+        # In place: the buffers stay the objects the state dict holds.
         with grad_mode.no_grad():
-            for _ in range(n_power_iterations):
-                normalize(mv(weight_mat, self._v), dim=0, eps=self.eps, out=self._u)
-                normalize(mv(weight_mat.mH, self._u), dim=0, eps=self.eps, out=self._v)
+            for _ in range(steps):
+                F.normalize(matrix @ self._v, dim=0, eps=self.eps, out=self._u)
+                F.normalize(matrix.mH @ self._u, dim=0, eps=self.eps, out=self._v)
 
     def forward(self, weight: Tensor) -> Tensor:
         if weight.ndim == 1:
-            return normalize(weight, dim=0, eps=self.eps)
-        weight_mat = self._reshape_weight_to_matrix(weight)
+            return F.normalize(weight, dim=0, eps=self.eps)
+        matrix = _as_matrix(weight, self.dim)
         if self.training:
-            self._power_method(weight_mat, self.n_power_iterations)
-        # copies: the next power iteration changes the buffers in place, and the graph of
-        # sigma must keep these values
+            self._power_iterations(matrix, self.n_power_iterations)
+        # Copies: the gradient must not see the next in-place update of the buffers.
         u, v = self._u.clone(), self._v.clone()
-        sigma = vdot(u, mv(weight_mat, v))
+        sigma = u.conj() @ (matrix @ v)
         return weight / sigma
 
     def right_inverse(self, value: Tensor) -> Tensor:
+        # Assigning a weight takes it as it is: dividing by its norm again is the forward.
         return value
 
 
@@ -142,171 +140,115 @@ def spectral_norm(
     eps: float = 1e-12,
     dim: int | None = None,
 ) -> Module:
-    """Parametrize ``module.<name>`` as itself over its spectral norm (largest singular
-    value of the weight as a matrix with ``dim`` first; ``dim`` 1 for transposed
-    convolutions, else 0), estimated by ``n_power_iterations`` power-method steps per forward
-    in training mode, with the vectors kept in the buffers ``_u`` and ``_v``."""
-    weight = getattr(module, name, None)
-    if not isinstance(weight, Tensor):
-        raise ValueError(f"Module '{module}' has no parameter or buffer with name '{name}'")
+    """Divide ``module.<name>`` by its spectral norm (Miyato et al.), estimated by power
+    iteration; ``dim`` (default 0, 1 for transposed convolutions) is the output dimension.
+
+    >>> import chainrule as cr
+    >>> m = spectral_norm(cr.nn.Linear(4, 3))
+    >>> sorted(name for name, _ in m.named_buffers())
+    ['parametrizations.weight.0._u', 'parametrizations.weight.0._v']
+    """
+    weight = _named_tensor(module, name)
     if dim is None:
         transposed = (ConvTranspose1d, ConvTranspose2d, ConvTranspose3d)
         dim = 1 if isinstance(module, transposed) else 0
-    parametrize.register_parametrization(
-        module, name, _SpectralNorm(weight, n_power_iterations, dim, eps)
-    )
+    register_parametrization(module, name, _SpectralNorm(weight, n_power_iterations, dim, eps))
     return module
 
 
 # ---------------------------------------------------------------- orthogonal
-class _OrthMaps(enum.Enum):
-    matrix_exp = enum.auto()
-    cayley = enum.auto()
-    householder = enum.auto()
+def _orthonormal_columns(A: Tensor) -> Tensor:
+    """The Q of A's QR decomposition, its columns' signs chosen so that R's diagonal is
+    positive (which makes Q unique)."""
+    reflectors, tau = geqrf(A)
+    Q = linalg.householder_product(reflectors, tau)
+    return Q * reflectors.diagonal(dim1=-2, dim2=-1).sgn().unsqueeze(-2)
 
 
-def _matrix_exp(a: Tensor) -> Tensor:
-    """``exp(a)`` of a (batch of) square matrices, composed of differentiable matmuls:
-    scaled by 2^-s to norm <= 1/2, an 18-term Taylor polynomial (Horner), squared s times.
-    Its error is below float64's rounding (PyTorch's own is a Taylor method with scaling and
-    squaring too); gradients are those of the composition."""
-    norm = float(xp.abs(a._data).sum(axis=-2).max()) if a.numel() else 0.0  # the 1-norm
-    squarings = max(0, int(xp.ceil(xp.log2(norm / 0.5)))) if norm > 0.5 else 0
-    scaled = a / 2.0**squarings
-    eye = factories.eye(a.shape[-1], dtype=a.dtype)
-    result = eye
-    for k in range(18, 0, -1):
-        result = eye + (scaled @ result) / k
-    for _ in range(squarings):
-        result = result @ result
-    return result
-
-
-def _householder_product(a: Tensor, tau: Tensor) -> Tensor:
-    """PyTorch's ``linalg.householder_product``: the first n columns of H_1 ... H_k with
-    ``H_i = I - tau_i v_i v_i^H``, v_i being column i of ``a`` below the diagonal with a 1 on
-    it; composed of differentiable operations."""
-    m, n = a.shape[-2], a.shape[-1]
-    rows = xp.arange(m)
-    q = factories.eye(m, dtype=a.dtype).expand(*a.shape[:-2], m, m)
-    for i in range(tau.shape[-1]):
-        below = _make((rows > i).astype(a._data.dtype))
-        unit = _make((rows == i).astype(a._data.dtype))
-        v = a[..., :, i] * below + unit
-        qv = (q @ v.unsqueeze(-1)) * tau[..., i].unsqueeze(-1).unsqueeze(-1)
-        q = q - qv @ v.conj().unsqueeze(-2)
-    return q[..., :n]
-
-
-def _qr_positive(a: Any) -> Any:
-    """The orthogonal factor of ``a``'s QR whose R has a non-negative diagonal (PyTorch's
-    ``_make_orthogonal``: geqrf, householder_product and the signs of R's diagonal)."""
-    q, r = xp.linalg.qr(a)
-    signs = xp.sign(xp.diagonal(r, axis1=-2, axis2=-1))
-    return q * signs[..., None, :]
-
-
-def _geqrf(a: Any) -> tuple[Any, Any]:
-    """LAPACK's ``geqrf`` of each matrix: R above the diagonal, the reflectors below, and
-    their scales tau."""
-    batch = a.shape[:-2]
-    flat = a.reshape(-1, *a.shape[-2:])
-    outs = [xp.linalg.qr(m, mode="raw") for m in flat]
-    reflectors = xp.stack([h.T for h, _ in outs]).reshape(a.shape)
-    taus = xp.stack([t for _, t in outs]).reshape(*batch, -1)
-    return reflectors, taus
-
-
-def _is_orthogonal(q: Any) -> bool:
-    n, k = q.shape[-2], q.shape[-1]
-    eps = 10.0 * n * float(xp.finfo(q.dtype).eps)
-    gram = xp.swapaxes(q, -1, -2).conj() @ q
-    return bool(xp.allclose(gram, xp.eye(k, dtype=q.dtype), atol=eps))
+def _has_orthonormal_columns(Q: Tensor) -> bool:
+    n, k = Q.shape[-2:]
+    tolerance = 10.0 * n * xp.finfo(Q._data.dtype).eps
+    return bool(allclose(Q.mH @ Q, eye(k, dtype=Q.dtype), atol=tolerance))
 
 
 class _Orthogonal(Module):
-    def __init__(
-        self, weight: Tensor, orthogonal_map: _OrthMaps, *, use_trivialization: bool = True
-    ) -> None:
+    """A matrix (or batch) with orthonormal columns, or rows when it is wide, as the image of
+    an unconstrained one under ``orthogonal_map``. With ``use_trivialization`` the result is
+    ``base @ map(X)``: assigning stores the target in the buffer ``base`` and resets ``X``."""
+
+    def __init__(self, weight: Tensor, orthogonal_map: str, *, use_trivialization: bool) -> None:
         super().__init__()
-        if weight.is_complex() and orthogonal_map == _OrthMaps.householder:
-            raise ValueError("The householder parametrization does not support complex tensors.")
         self.shape = weight.shape
         self.orthogonal_map = orthogonal_map
         if use_trivialization:
             self.register_buffer("base", None)
 
     def forward(self, X: Tensor) -> Tensor:
-        n, k = X.shape[-2], X.shape[-1]
-        transposed = n < k
-        if transposed:
+        wide = X.shape[-2] < X.shape[-1]
+        if wide:
             X = X.mT
-            n, k = k, n
-        if self.orthogonal_map in (_OrthMaps.matrix_exp, _OrthMaps.cayley):
-            # a skew-symmetric A from the lower triangle, mapped to an orthogonal matrix
-            X = X.tril()
-            if n != k:
-                pad = X.new_zeros(n, n - k).expand(*X.shape[:-2], -1, -1)
-                X = cat([X, pad], dim=-1)
-            A = X - X.mH
-            if self.orthogonal_map == _OrthMaps.matrix_exp:
-                Q = _matrix_exp(A)
-            else:
-                eye = factories.eye(n, dtype=A.dtype)
-                Q = solve(eye - 0.5 * A, eye + 0.5 * A)
-            if n != k:
-                Q = Q[..., :k]
-        else:
-            A = X.tril(diagonal=-1)
+        n, k = X.shape[-2:]
+        if self.orthogonal_map == "householder":
+            # Reflectors below the diagonal (unit leading entries, tau making each one a
+            # reflection); the diagonal, truncated to integers as PyTorch does (-1 after an
+            # assignment), scales the columns.
+            A = X.tril(-1)
             tau = 2.0 / (1.0 + (A * A).sum(dim=-2))
-            Q = _householder_product(A, tau)
-            # the signs kept on the diagonal of X (ints: no gradient through them)
+            Q = linalg.householder_product(A, tau)
             Q = Q * X.diagonal(dim1=-2, dim2=-1).int().unsqueeze(-2)
-        if hasattr(self, "base"):
-            Q = self.base @ Q
-        if transposed:
-            Q = Q.mT
-        return Q
+        else:
+            # A skew-symmetric n x n matrix from the lower triangle (padded when n > k),
+            # mapped onto the orthogonal group.
+            L = X.tril()
+            if n != k:
+                L = cat([L, L.new_zeros(n, n - k).expand(*L.shape[:-2], n, n - k)], dim=-1)
+            skew = L - L.mH
+            if self.orthogonal_map == "matrix_exp":
+                Q = linalg.matrix_exp(skew)
+            else:
+                identity = eye(n, dtype=skew.dtype)
+                Q = linalg.solve(identity - 0.5 * skew, identity + 0.5 * skew)
+            Q = Q[..., :k]
+        base = getattr(self, "base", None)
+        if base is not None:
+            Q = base @ Q
+        return Q.mT if wide else Q
 
     def right_inverse(self, Q: Tensor) -> Tensor:
-        with grad_mode.no_grad():
-            return self._right_inverse(Q)
-
-    def _right_inverse(self, Q: Tensor) -> Tensor:
         if Q.shape != self.shape:
             raise ValueError(
-                f"Expected a matrix or batch of matrices of shape {self.shape}. Got a tensor of "
-                f"shape {Q.shape}."
+                f"Expected a matrix or batch of matrices of shape {self.shape}. "
+                f"Got a tensor of shape {Q.shape}."
             )
-        Q_init = Q
-        n, k = Q.shape[-2], Q.shape[-1]
-        transpose = n < k
-        if transpose:
+        target = Q
+        wide = Q.shape[-2] < Q.shape[-1]
+        if wide:
             Q = Q.mT
-            n, k = k, n
-        if not hasattr(self, "base"):
-            if self.orthogonal_map in (_OrthMaps.cayley, _OrthMaps.matrix_exp):
+        n, k = Q.shape[-2:]
+        if "base" not in self._buffers:
+            if self.orthogonal_map != "householder":
                 raise NotImplementedError(
                     "It is not possible to assign to the matrix exponential or the Cayley "
                     "parametrizations when use_trivialization=False."
                 )
-            # the reflectors of Q's QR, with the signs of R's diagonal on the diagonal
-            A, tau = _geqrf(Q._data)
-            i = xp.arange(min(A.shape[-2:]))
-            A[..., i, i] = xp.sign(A[..., i, i]) * xp.where(tau == 0.0, -1.0, 1.0)
-            result = _make(A)
-            return result.mT if transpose else result
+            # Q's own reflectors, with the diagonal holding the signs that forward reads.
+            A, tau = geqrf(Q)
+            diagonal = A.diagonal(dim1=-2, dim2=-1)
+            diagonal.sign_()
+            diagonal[tau == 0.0] *= -1
+            return A.mT if wide else A
         if n == k:
-            q = Q._data if _is_orthogonal(Q._data) else _qr_positive(Q._data)
-            Q = _make(q.copy())
+            base = Q.clone() if _has_orthonormal_columns(Q) else _orthonormal_columns(Q)
         else:
-            # completed to a square matrix by random columns (PyTorch's randn draw)
-            N = factories.randn(*Q.shape[:-2], n, n - k, dtype=Q.dtype)
-            Q = _make(_qr_positive(cat([Q, N], dim=-1)._data))
-        self.base = Q
-        neg_id = factories.zeros_like(Q_init)
-        neg_id.diagonal(dim1=-2, dim2=-1).fill_(-1.0)
-        return neg_id
+            # Completed with random columns to a square orthogonal matrix.
+            extra = randn(*Q.shape[:-2], n, n - k, dtype=Q.dtype)
+            base = _orthonormal_columns(cat([Q, extra], dim=-1))
+        self.base = base
+        # The X whose map is the identity: the householder map reads the diagonal's signs,
+        # and -1 there gives the first k columns of the identity (the other maps ignore it).
+        start = zeros_like(target)
+        start.diagonal(dim1=-2, dim2=-1).fill_(-1.0)
+        return start
 
 
 def orthogonal(
@@ -316,14 +258,16 @@ def orthogonal(
     *,
     use_trivialization: bool = True,
 ) -> Module:
-    """Parametrize the matrix (or batch of matrices) ``module.<name>`` to be orthogonal (or
-    unitary): by ``"matrix_exp"`` or ``"cayley"`` of a skew-symmetric matrix, or by a product
-    of ``"householder"`` reflectors (the default for non-square real matrices). With
-    ``use_trivialization`` the result multiplies a fixed orthogonal ``base``, which starts as
-    the weight's orthogonalization."""
-    weight = getattr(module, name, None)
-    if not isinstance(weight, Tensor):
-        raise ValueError(f"Module '{module}' has no parameter or buffer with name '{name}'")
+    """Keep ``module.<name>`` orthogonal (orthonormal columns, or rows if it is wide) through
+    ``orthogonal_map``: ``"matrix_exp"`` (default for square matrices), ``"cayley"`` or
+    ``"householder"`` (default otherwise).
+
+    >>> import chainrule as cr
+    >>> m = orthogonal(cr.nn.Linear(4, 2))
+    >>> bool(cr.allclose(m.weight @ m.weight.mT, cr.eye(2), atol=1e-6))
+    True
+    """
+    weight = _named_tensor(module, name)
     if weight.ndim < 2:
         raise ValueError(
             f"Expected a matrix or batch of matrices. Got a tensor of {weight.ndim} dimensions."
@@ -331,12 +275,11 @@ def orthogonal(
     if orthogonal_map is None:
         square = weight.shape[-2] == weight.shape[-1]
         orthogonal_map = "matrix_exp" if square or weight.is_complex() else "householder"
-    orth_enum = getattr(_OrthMaps, orthogonal_map, None)
-    if orth_enum is None:
+    if orthogonal_map not in _ORTHOGONAL_MAPS:
         raise ValueError(
-            'orthogonal_map has to be one of "matrix_exp", "cayley", "householder". Got: '
-            f"{orthogonal_map}"
+            'orthogonal_map has to be one of "matrix_exp", "cayley", "householder". '
+            f"Got: {orthogonal_map}"
         )
-    orth = _Orthogonal(weight, orth_enum, use_trivialization=use_trivialization)
-    parametrize.register_parametrization(module, name, orth, unsafe=True)
+    parametrization = _Orthogonal(weight, orthogonal_map, use_trivialization=use_trivialization)
+    register_parametrization(module, name, parametrization, unsafe=True)
     return module

@@ -1,28 +1,32 @@
-"""Parametrizations, as ``torch.nn.utils.parametrize``: a parameter or buffer computed from
-others on every access.
+"""``torch.nn.utils.parametrize``: a parameter or buffer computed from other tensors.
 
-:func:`register_parametrization` moves ``module.<name>`` to
-``module.parametrizations.<name>.original`` (or ``original0, original1, ...`` when the
-parametrization's ``right_inverse`` returns several tensors) and makes ``<name>`` a property of
-a new class ``Parametrized<Class>`` that runs the parametrizations on each read; assigning to
-it runs their ``right_inverse`` instead. Gradients flow to the originals, so an optimizer of
-``module.parameters()`` trains them. :func:`cached` computes each parametrized tensor once
-inside its block.
+After ``register_parametrization(module, "weight", f)``, reading ``module.weight`` computes
+``f(original)`` afresh, so gradients reach the unconstrained ``original`` (which the optimizer
+updates), and assigning ``module.weight = value`` stores ``f.right_inverse(value)`` in it.
 
-    >>> import chainrule as cr
-    >>> class Symmetric(cr.nn.Module):
-    ...     def forward(self, X):
-    ...         return X.triu() + X.triu(1).transpose(-1, -2)
-    >>> m = register_parametrization(cr.nn.Linear(2, 2), "weight", Symmetric())
-    >>> type(m).__name__, sorted(m.state_dict())
-    ('ParametrizedLinear', ['bias', 'parametrizations.weight.original'])
-    >>> bool((m.weight == m.weight.T).all())
-    True
+The module's class is swapped for a subclass made for it alone, ``Parametrized<Name>``, whose
+properties do the computing (as in PyTorch, where ``type(m).__name__`` shows it); the
+originals live in ``module.parametrizations.<name>``, a :class:`ParametrizationList`.
+
+>>> import chainrule as cr
+>>> from chainrule.nn.utils import parametrize
+>>> class Double(cr.nn.Module):
+...     def forward(self, X):
+...         return 2 * X
+...     def right_inverse(self, W):
+...         return W / 2
+>>> m = parametrize.register_parametrization(cr.nn.Linear(2, 2), "weight", Double())
+>>> type(m).__name__, list(m.state_dict())
+('ParametrizedLinear', ['bias', 'parametrizations.weight.original'])
+>>> m.weight = cr.ones(2, 2)
+>>> m.parametrizations.weight.original
+Parameter containing:
+tensor([[0.5000, 0.5000],
+        [0.5000, 0.5000]], requires_grad=True)
 """
 
 from __future__ import annotations
 
-import collections.abc
 import copy
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -30,6 +34,7 @@ from typing import Any
 
 from chainrule import grad_mode
 from chainrule.nn.container import ModuleDict, ModuleList
+from chainrule.nn.lazy import is_lazy
 from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
 from chainrule.tensor import Tensor
@@ -44,350 +49,395 @@ __all__ = [
     "type_before_parametrizations",
 ]
 
-_cache_enabled = 0
+# Inside ``with cached():`` each parametrized tensor is computed once and kept here, keyed by
+# (id of its module, its name); ``_cache_depth`` counts nested ``cached()`` blocks.
 _cache: dict[tuple[int, str], Tensor] = {}
+_cache_depth = 0
 
 
 @contextmanager
 def cached() -> Iterator[None]:
-    """Inside this block each parametrized tensor is computed once, on its first read, and
-    reused (one graph for a weight read many times, as by an RNN's steps)."""
-    global _cache, _cache_enabled
-    _cache_enabled += 1
+    """Compute each parametrized tensor at most once inside the block (a weight read several
+    times in a forward pass, or shared by time steps of a recurrent net); the values are
+    dropped when the outermost block ends.
+
+    >>> import chainrule as cr
+    >>> from chainrule.nn.utils import parametrize
+    >>> m = cr.nn.utils.parametrizations.weight_norm(cr.nn.Linear(2, 2))
+    >>> with parametrize.cached():
+    ...     m.weight is m.weight
+    True
+    """
+    global _cache_depth
+    _cache_depth += 1
     try:
         yield
     finally:
-        _cache_enabled -= 1
-        if not _cache_enabled:
-            _cache = {}
+        _cache_depth -= 1
+        if _cache_depth == 0:
+            _cache.clear()
 
 
-def _register_parameter_or_buffer(module: Module, name: str, value: Tensor) -> None:
-    if isinstance(value, Parameter):
-        module.register_parameter(name, value)
+def _attach(owner: Module, name: str, tensor: Tensor) -> None:
+    """Register ``tensor`` on ``owner`` as what it is: a Parameter, or else a buffer."""
+    if isinstance(tensor, Parameter):
+        owner.register_parameter(name, tensor)
     else:
-        module.register_buffer(name, value)
+        owner.register_buffer(name, tensor)
 
 
-def _set(dest: Tensor, src: Tensor) -> None:
-    """PyTorch's ``dest.set_(src)``: ``dest`` (the same object, so optimizers holding it keep
-    working) takes ``src``'s values and shape, sharing its memory."""
-    if dest is not src:
-        dest._data = src._data
-        dest._vc[0] += 1
+def _check_unchanged(
+    kind: str, before: Any, after: Any, flag: str, labels: tuple[str, str]
+) -> None:
+    """Refuse a ``kind`` ("shape" or "dtype") that a parametrization changed; ``labels`` name
+    the two values, with ``{kind}`` in them."""
+    if before != after:
+        first, second = (label.format(kind=kind) for label in labels)
+        raise ValueError(
+            f"Registering a parametrization may not change the {kind} of the tensor, unless "
+            f"{flag} flag is enabled.\n{first}: {before}\n{second}: {after}"
+        )
+
+
+def _require_tensor(value: Any) -> Tensor:
+    if not isinstance(value, Tensor):
+        raise ValueError(f"A parametrization must return a tensor. Got {type(value).__name__}.")
+    return value
 
 
 class ParametrizationList(ModuleList):
     """The parametrizations of one tensor, applied in order, and the original tensor(s) they
-    are applied to: ``original``, or ``original0, original1, ...``."""
+    start from: ``original``, or ``original0``, ``original1``, ... when the first one's
+    ``right_inverse`` returns several tensors. Made by :func:`register_parametrization`.
 
-    original: Tensor
-    unsafe: bool
+    >>> import chainrule as cr
+    >>> from chainrule.nn.utils import parametrize
+    >>> class Sum(cr.nn.Module):
+    ...     def forward(self, A, B):
+    ...         return A + B
+    ...     def right_inverse(self, W):
+    ...         return W, cr.zeros_like(W)
+    >>> plist = parametrize.ParametrizationList([Sum()], cr.nn.Parameter(cr.ones(2)))
+    >>> plist.original1, plist()
+    (Parameter containing:
+    tensor([0., 0.], requires_grad=True), tensor([1., 1.], grad_fn=<AddBackward0>))
+    """
 
-    def __init__(self, modules: Sequence[Module], original: Tensor, unsafe: bool = False) -> None:
+    def __init__(
+        self, modules: Sequence[Module], original: Tensor | Parameter, unsafe: bool = False
+    ) -> None:
         if len(modules) == 0:
             raise ValueError("ParametrizationList requires one or more modules.")
         super().__init__(modules)
         self.unsafe = unsafe
-        original_shape, original_dtype = original.shape, original.dtype
-        # the originals are what the right inverses make of the tensor, last one first
+        shape, dtype = original.shape, original.dtype
         with grad_mode.no_grad():
-            new: Any = original
-            for module in reversed(self):
-                if hasattr(module, "right_inverse"):
-                    with suppress(NotImplementedError):  # then the tensor passes unchanged
-                        new = module.right_inverse(new)
-        if not isinstance(new, Tensor) and not isinstance(new, Sequence):
-            raise ValueError(
-                "'right_inverse' must return a Tensor or a Sequence of tensors (list, tuple...). "
-                f"Got {type(new).__name__}"
-            )
-        self.is_tensor = isinstance(new, Tensor)
-        self.ntensors = 1 if self.is_tensor else len(new)
-        if self.is_tensor:
-            if original.dtype != new.dtype:
+            # Undo the parametrizations from the last to the first; one without a
+            # right_inverse counts as the identity here.
+            start: Any = original
+            for parametrization in reversed(list(self)):
+                inverse = getattr(parametrization, "right_inverse", None)
+                if inverse is not None:
+                    with suppress(NotImplementedError):
+                        start = inverse(start)
+        if isinstance(start, Tensor):
+            self.is_tensor, self.ntensors = True, 1
+            if start.dtype != dtype:
                 raise ValueError(
                     "When `right_inverse` outputs one tensor, it may not change the dtype.\n"
-                    f"original.dtype: {original.dtype}\n"
-                    f"right_inverse(original).dtype: {new.dtype}"
+                    f"original.dtype: {dtype}\nright_inverse(original).dtype: {start.dtype}"
                 )
+            # The same tensor object stays the original (taking the new shape, if any: the
+            # forward's shape is what is checked), so that an optimizer holding the parameter
+            # keeps updating what the parametrization reads.
             with grad_mode.no_grad():
-                _set(original, new)
-            _register_parameter_or_buffer(self, "original", original)
-        else:
-            for i, originali in enumerate(new):
-                if not isinstance(originali, Tensor):
+                original.set_(start)
+            _attach(self, "original", original)
+        elif isinstance(start, Sequence):
+            self.is_tensor, self.ntensors = False, len(start)
+            for i, part in enumerate(start):
+                if not isinstance(part, Tensor):
                     raise ValueError(
                         "'right_inverse' must return a Tensor or a Sequence of tensors "
                         f"(list, tuple...). Got element {i} of the sequence with type "
-                        f"{type(originali).__name__}."
+                        f"{type(part).__name__}."
                     )
                 if isinstance(original, Parameter):
-                    originali = Parameter(originali, original.requires_grad)
-                originali.requires_grad_(original.requires_grad)
-                _register_parameter_or_buffer(self, f"original{i}", originali)
-        if not self.unsafe:
-            # the parametrized tensor must look like the one it replaces
-            Z = self()
-            if not isinstance(Z, Tensor):
-                raise ValueError(f"A parametrization must return a tensor. Got {type(Z).__name__}.")
-            if Z.dtype != original_dtype:
-                raise ValueError(
-                    "Registering a parametrization may not change the dtype of the tensor, unless "
-                    f"`unsafe` flag is enabled.\nunparametrized dtype: {original_dtype}\n"
-                    f"parametrized dtype: {Z.dtype}"
-                )
-            if Z.shape != original_shape:
-                raise ValueError(
-                    "Registering a parametrization may not change the shape of the tensor, unless "
-                    f"`unsafe` flag is enabled.\nunparametrized shape: {original_shape}\n"
-                    f"parametrized shape: {Z.shape}"
-                )
+                    part = Parameter(part, original.requires_grad)
+                _attach(self, f"original{i}", part)
+        else:
+            raise ValueError(
+                "'right_inverse' must return a Tensor or a Sequence of tensors (list, tuple...). "
+                f"Got {type(start).__name__}"
+            )
+        if not unsafe:
+            result = _require_tensor(self())
+            labels = ("unparametrized {kind}", "parametrized {kind}")
+            _check_unchanged("shape", shape, result.shape, "`unsafe`", labels)
+            _check_unchanged("dtype", dtype, result.dtype, "`unsafe`", labels)
+
+    def _original_names(self) -> list[str]:
+        if self.is_tensor:
+            return ["original"]
+        return [f"original{i}" for i in range(self.ntensors)]
+
+    def _originals(self) -> list[Tensor]:
+        return [getattr(self, name) for name in self._original_names()]
+
+    def forward(self) -> Tensor:
+        first, *rest = list(self)
+        value = first(*self._originals())
+        for parametrization in rest:
+            value = parametrization(value)
+        return value
 
     def right_inverse(self, value: Tensor) -> None:
-        """Set the originals so that the parametrized tensor is ``value``: each
-        parametrization's ``right_inverse``, last one first."""
+        """Store in the original(s) what makes this list compute ``value``: the
+        parametrizations' ``right_inverse`` applied from the last to the first."""
         with grad_mode.no_grad():
-            for module in reversed(self):
-                if not hasattr(module, "right_inverse"):
+            for parametrization in reversed(list(self)):
+                if not hasattr(parametrization, "right_inverse"):
                     raise RuntimeError(
-                        f"parametrization {type(module).__name__} does not implement right_inverse."
+                        f"parametrization {type(parametrization).__name__} does not implement "
+                        "right_inverse."
                     )
-                value = module.right_inverse(value)
+                value = parametrization.right_inverse(value)
             if self.is_tensor:
                 if not isinstance(value, Tensor):
                     raise ValueError(
                         f"`right_inverse` should return a tensor. Got {type(value).__name__}"
                     )
-                if value.dtype != self.original.dtype:
+                parts = [value]
+            else:
+                if not isinstance(value, Sequence):
                     raise ValueError(
-                        f"The tensor returned by `right_inverse` has dtype {value.dtype} while "
-                        f"`original` has dtype {self.original.dtype}"
+                        "'right_inverse' must return a sequence of tensors. "
+                        f"Got {type(value).__name__}."
                     )
-                _set(self.original, value)
-                return
-            if not isinstance(value, collections.abc.Sequence):
-                raise ValueError(
-                    "'right_inverse' must return a sequence of tensors. Got "
-                    f"{type(value).__name__}."
-                )
-            if len(value) != self.ntensors:
-                raise ValueError(
-                    "'right_inverse' must return a sequence of tensors of length "
-                    f"{self.ntensors}. Got a sequence of length {len(value)}."
-                )
-            for i, tensor in enumerate(value):
-                original_i = getattr(self, f"original{i}")
-                if not isinstance(tensor, Tensor):
+                if len(value) != self.ntensors:
+                    raise ValueError(
+                        "'right_inverse' must return a sequence of tensors of length "
+                        f"{self.ntensors}. Got a sequence of length {len(value)}."
+                    )
+                parts = list(value)
+            for i, (original, part) in enumerate(zip(self._originals(), parts, strict=True)):
+                if not isinstance(part, Tensor):
                     raise ValueError(
                         "'right_inverse' must return a sequence of tensors or reference-type "
-                        f"opaques. Got element {i} of type {type(tensor).__name__}."
+                        f"opaques. Got element {i} of type {type(part).__name__}."
                     )
-                if original_i.dtype != tensor.dtype:
+                if part.dtype != original.dtype:
                     raise ValueError(
-                        f"Tensor {i} returned by `right_inverse` has dtype {tensor.dtype} while "
-                        f"`original{i}` has dtype {original_i.dtype}"
+                        f"The tensor returned by `right_inverse` has dtype {part.dtype} while "
+                        f"`original` has dtype {original.dtype}"
                     )
-                _set(original_i, tensor)
-
-    def forward(self) -> Tensor:
-        if self.is_tensor:
-            x = self[0](self.original)
-        else:
-            x = self[0](*(getattr(self, f"original{i}") for i in range(self.ntensors)))
-        for module in list(self)[1:]:
-            x = module(x)
-        return x
+                # In place: the original objects (and optimizers' references) stay.
+                original.set_(part)
 
 
-def _inject_new_class(module: Module) -> None:
-    """Make ``module`` an instance of ``Parametrized<Class>``, a subclass made for it alone,
-    which will carry the parametrized tensors' properties."""
-    cls = module.__class__
+def _parametrized_property(name: str) -> property:
+    """The property that stands for the tensor ``name`` on a parametrized class."""
 
-    def default_deepcopy(self: Module, memo: dict[int, Any]) -> Module:
-        found = memo.get(id(self))
-        if found is not None:
-            return found
-        replica = self.__new__(self.__class__)
-        memo[id(self)] = replica
-        replica.__dict__ = copy.deepcopy(self.__dict__, memo)
-        return replica
+    def compute(module: Module) -> Tensor:
+        plist = module.parametrizations[name]
+        if _cache_depth == 0:
+            return plist()
+        key = (id(module), name)
+        if key not in _cache:
+            _cache[key] = plist()
+        return _cache[key]
 
-    def getstate(self: Module) -> Any:
-        raise RuntimeError(
-            "Serialization of parametrized modules is only supported through state_dict(). "
-            "See:\nhttps://pytorch.org/tutorials/beginner/saving_loading_models.html"
-            "#saving-loading-a-general-checkpoint-for-inference-and-or-resuming-training"
+    def assign(module: Module, value: Tensor) -> None:
+        module.parametrizations[name].right_inverse(value)
+
+    return property(compute, assign)
+
+
+def _refuse_pickling(module: Module) -> Any:
+    raise RuntimeError(
+        "Serialization of parametrized modules is only supported through state_dict(). See:\n"
+        "https://pytorch.org/tutorials/beginner/saving_loading_models.html"
+        "#saving-loading-a-general-checkpoint-for-inference-and-or-resuming-training"
+    )
+
+
+def _deep_copy(module: Module, memo: dict[int, Any]) -> Module:
+    # Pickling is refused, so deepcopy cannot go through __getstate__: copy the attributes
+    # into a new instance of the same parametrized class.
+    twin = object.__new__(type(module))
+    memo[id(module)] = twin
+    for key, value in module.__dict__.items():
+        object.__setattr__(twin, key, copy.deepcopy(value, memo))
+    return twin
+
+
+def _make_parametrized_class(module: Module) -> None:
+    base = type(module)
+    namespace = {"__getstate__": _refuse_pickling, "__deepcopy__": _deep_copy}
+    module.__class__ = type(f"Parametrized{base.__name__}", (base,), namespace)
+
+
+def is_parametrized(module: Module, tensor_name: str | None = None) -> bool:
+    """Whether ``module`` has any parametrization, or one on ``tensor_name``.
+
+    >>> import chainrule as cr
+    >>> m = cr.nn.utils.parametrizations.weight_norm(cr.nn.Linear(2, 2))
+    >>> is_parametrized(m), is_parametrized(m, "weight"), is_parametrized(m, "bias")
+    (True, True, False)
+    """
+    lists = getattr(module, "parametrizations", None)
+    if not isinstance(lists, ModuleDict):
+        return False
+    return len(lists) > 0 if tensor_name is None else tensor_name in lists
+
+
+def type_before_parametrizations(module: Module) -> type:
+    """The class ``module`` had before it was parametrized (its own class if it is not).
+
+    >>> import chainrule as cr
+    >>> m = cr.nn.utils.parametrizations.weight_norm(cr.nn.Linear(2, 2))
+    >>> type(m).__name__, type_before_parametrizations(m).__name__
+    ('ParametrizedLinear', 'Linear')
+    """
+    return type(module).__bases__[0] if is_parametrized(module) else type(module)
+
+
+def _check_appended(module: Module, tensor_name: str, parametrization: Module) -> None:
+    """A parametrization added to a parametrized tensor must keep its shape and dtype, and
+    so must its right_inverse, if it has one."""
+    current = getattr(module, tensor_name)
+    result = _require_tensor(parametrization(current))
+    labels = (f"module.{tensor_name}.{{kind}}", f"parametrization(module.{tensor_name}).{{kind}}")
+    _check_unchanged("shape", current.shape, result.shape, "the `unsafe`", labels)
+    _check_unchanged("dtype", current.dtype, result.dtype, "the `unsafe`", labels)
+    if not hasattr(parametrization, "right_inverse"):
+        return
+    try:
+        back = parametrization.right_inverse(result)
+    except NotImplementedError:
+        return
+    if not isinstance(back, Tensor):
+        raise ValueError(
+            f"parametrization.right_inverse must return a tensor. Got: {type(back).__name__}"
         )
-
-    namespace: dict[str, Any] = {"__getstate__": getstate}
-    if not hasattr(cls, "__deepcopy__"):
-        namespace["__deepcopy__"] = default_deepcopy
-    module.__class__ = type(f"Parametrized{cls.__name__}", (cls,), namespace)
-
-
-def _inject_property(module: Module, tensor_name: str) -> None:
-    if hasattr(module, tensor_name):
-        raise AssertionError(f"Module already has an attribute named '{tensor_name}'")
-
-    def get_parametrized(self: Module) -> Tensor:
-        parametrization = self.parametrizations[tensor_name]
-        if not _cache_enabled:
-            return parametrization()
-        key = (id(self), tensor_name)
-        tensor = _cache.get(key)
-        if tensor is None:
-            tensor = _cache[key] = parametrization()
-        return tensor
-
-    def set_original(self: Module, value: Tensor) -> None:
-        self.parametrizations[tensor_name].right_inverse(value)
-
-    setattr(module.__class__, tensor_name, property(get_parametrized, set_original))
+    for kind in ("dtype", "shape"):
+        if getattr(back, kind) != getattr(current, kind):
+            raise ValueError(
+                f"The tensor returned by parametrization.right_inverse must have the same {kind} "
+                f"as module.{tensor_name}, unless the `unsafe` flag is enabled.\n"
+                f"module.{tensor_name}.{kind}: {getattr(current, kind)}\n"
+                f"returned {kind}: {getattr(back, kind)}"
+            )
 
 
 def register_parametrization(
     module: Module, tensor_name: str, parametrization: Module, *, unsafe: bool = False
 ) -> Module:
-    """Parametrize ``module.<tensor_name>`` (a parameter, a buffer, or an already
-    parametrized tensor, whose list grows) by ``parametrization``; ``unsafe`` skips the
-    checks that it keeps the shape and dtype. Returns ``module``."""
+    """Make ``module.<tensor_name>`` the output of ``parametrization`` (appended after any
+    already there); returns ``module``. The first registration moves the tensor to
+    ``module.parametrizations.<tensor_name>.original`` (through ``right_inverse`` if the
+    parametrization has one). ``unsafe=True`` skips the checks that the shape and dtype stay.
+
+    >>> import chainrule as cr
+    >>> class Symmetric(cr.nn.Module):
+    ...     def forward(self, X):
+    ...         return X.triu() + X.triu(1).mT
+    >>> m = register_parametrization(cr.nn.Linear(3, 3), "weight", Symmetric())
+    >>> bool((m.weight == m.weight.mT).all())
+    True
+    """
     parametrization.train(module.training)
     if is_parametrized(module, tensor_name):
         if not unsafe:
-            _check_added(module, tensor_name, parametrization)
-        module.parametrizations[tensor_name].append(parametrization)
-        module.parametrizations[tensor_name].unsafe |= unsafe
-    elif tensor_name in module._buffers or tensor_name in module._parameters:
-        original = getattr(module, tensor_name)
-        parametrizations = ParametrizationList([parametrization], original, unsafe=unsafe)
-        delattr(module, tensor_name)
-        if not is_parametrized(module):
-            _inject_new_class(module)
-            module.parametrizations = ModuleDict()
-        _inject_property(module, tensor_name)
-        module.parametrizations[tensor_name] = parametrizations
-    else:
+            _check_appended(module, tensor_name, parametrization)
+        plist = module.parametrizations[tensor_name]
+        plist.append(parametrization)
+        plist.unsafe |= unsafe
+        return module
+    if tensor_name not in module._parameters and tensor_name not in module._buffers:
         raise ValueError(
             f"Module '{module}' does not have a parameter, a buffer, or a parametrized element "
             f"with name '{tensor_name}'"
         )
+    tensor = getattr(module, tensor_name)
+    if is_lazy(tensor):
+        # Its shape is unknown until the first forward: nothing to check or invert yet.
+        raise RuntimeError(
+            "Can't access the shape of an uninitialized parameter or buffer. This error usually "
+            "happens in `load_state_dict` when trying to load an uninitialized parameter into an "
+            "initialized one. Call `forward` to initialize the parameters before accessing their "
+            "attributes."
+        )
+    plist = ParametrizationList([parametrization], tensor, unsafe=unsafe)
+    delattr(module, tensor_name)
+    if not is_parametrized(module):
+        _make_parametrized_class(module)
+        module.parametrizations = ModuleDict()
+    setattr(type(module), tensor_name, _parametrized_property(tensor_name))
+    module.parametrizations[tensor_name] = plist
     return module
-
-
-def _check_added(module: Module, tensor_name: str, parametrization: Module) -> None:
-    """PyTorch's checks of one more parametrization on a parametrized tensor: it and its
-    right inverse keep the tensor's dtype and shape."""
-    Y = getattr(module, tensor_name)
-    X = parametrization(Y)
-    if not isinstance(X, Tensor):
-        raise ValueError(f"A parametrization must return a tensor. Got {type(X).__name__}.")
-    name = f"module.{tensor_name}"
-    if X.dtype != Y.dtype:
-        raise ValueError(
-            "Registering a parametrization may not change the dtype of the tensor, unless the "
-            f"`unsafe` flag is enabled.\n{name}.dtype: {Y.dtype}\n"
-            f"parametrization({name}).dtype: {X.dtype}"
-        )
-    if X.shape != Y.shape:
-        raise ValueError(
-            "Registering a parametrization may not change the shape of the tensor, unless the "
-            f"`unsafe` flag is enabled.\n{name}.shape: {Y.shape}\n"
-            f"parametrization({name}).shape: {X.shape}"
-        )
-    if not hasattr(parametrization, "right_inverse"):
-        return
-    try:
-        Z = parametrization.right_inverse(X)
-    except NotImplementedError:
-        return
-    if not isinstance(Z, Tensor):
-        raise ValueError(
-            f"parametrization.right_inverse must return a tensor. Got: {type(Z).__name__}"
-        )
-    if Z.dtype != Y.dtype:
-        raise ValueError(
-            "The tensor returned by parametrization.right_inverse must have the same dtype as "
-            f"{name}, unless the `unsafe` flag is enabled.\n{name}.dtype: {Y.dtype}\n"
-            f"returned dtype: {Z.dtype}"
-        )
-    if Z.shape != Y.shape:
-        raise ValueError(
-            "The tensor returned by parametrization.right_inverse must have the same shape as "
-            f"{name}, unless the `unsafe` flag is enabled.\n{name}.shape: {Y.shape}\n"
-            f"returned shape: {Z.shape}"
-        )
-
-
-def is_parametrized(module: Module, tensor_name: str | None = None) -> bool:
-    """Whether ``module`` has parametrizations (on ``tensor_name``, when given)."""
-    parametrizations = getattr(module, "parametrizations", None)
-    if parametrizations is None or not isinstance(parametrizations, ModuleDict):
-        return False
-    if tensor_name is None:
-        return len(parametrizations) > 0
-    return tensor_name in parametrizations
 
 
 def remove_parametrizations(
     module: Module, tensor_name: str, leave_parametrized: bool = True
 ) -> Module:
-    """Undo :func:`register_parametrization` on ``tensor_name``: it becomes a parameter (or
-    buffer) again, holding its parametrized value (``leave_parametrized``) or its original.
-    The original object is kept, so an optimizer holding it keeps working."""
+    """Undo :func:`register_parametrization` on ``tensor_name``: it becomes a plain parameter
+    (or buffer) again, holding its current parametrized value (``leave_parametrized``) or the
+    original. The module gets its class back when no parametrization is left.
+
+    >>> import chainrule as cr
+    >>> m = cr.nn.utils.parametrizations.weight_norm(cr.nn.Linear(2, 2))
+    >>> type(remove_parametrizations(m, "weight")).__name__, list(m.state_dict())
+    ('Linear', ['bias', 'weight'])
+    """
     if not is_parametrized(module, tensor_name):
         raise ValueError(f"Module {module} does not have a parametrization on {tensor_name}")
-    parametrizations = module.parametrizations[tensor_name]
-    if parametrizations.is_tensor:
-        original = parametrizations.original
+    plist = module.parametrizations[tensor_name]
+    if plist.is_tensor:
+        tensor = plist.original
         if leave_parametrized:
             with grad_mode.no_grad():
-                _set(original, getattr(module, tensor_name))
+                tensor.set_(getattr(module, tensor_name))
     elif leave_parametrized:
-        t = getattr(module, tensor_name)
-        original = Parameter(t) if t.requires_grad else t
+        # A parameter when the value depends on trainable originals, else a buffer.
+        value = getattr(module, tensor_name)
+        tensor = Parameter(value.detach()) if value.requires_grad else value.detach()
     else:
         raise ValueError(
             "Cannot leave unparametrized (`leave_parametrized=False`) a tensor that is "
             "parametrized in terms of a sequence of tensors."
         )
-    delattr(module.__class__, tensor_name)
+    delattr(type(module), tensor_name)
     del module.parametrizations[tensor_name]
-    _register_parameter_or_buffer(module, tensor_name, original)
+    _attach(module, tensor_name, tensor)
     if not is_parametrized(module):
         delattr(module, "parametrizations")
-        module.__class__ = module.__class__.__bases__[0]
+        module.__class__ = type(module).__bases__[0]
     return module
-
-
-def type_before_parametrizations(module: Module) -> type:
-    """The class ``module`` had before it was parametrized (its own class otherwise)."""
-    if is_parametrized(module):
-        return module.__class__.__bases__[0]
-    return type(module)
 
 
 def transfer_parametrizations_and_params(
     from_module: Module, to_module: Module, tensor_name: str | None = None
 ) -> Module:
-    """Give ``to_module`` the parametrizations of ``from_module`` (all, or ``tensor_name``'s)
-    and share their originals."""
+    """Give ``to_module`` the parametrizations of ``from_module`` (all, or those of
+    ``tensor_name``), sharing its original tensors; returns ``to_module``.
+
+    >>> import chainrule as cr
+    >>> a = cr.nn.utils.parametrizations.weight_norm(cr.nn.Linear(2, 2))
+    >>> b = transfer_parametrizations_and_params(a, cr.nn.Linear(2, 2))
+    >>> b.parametrizations.weight.original1 is a.parametrizations.weight.original1
+    True
+    """
     if not is_parametrized(from_module):
         return to_module
     names = list(from_module.parametrizations) if tensor_name is None else [tensor_name]
     for name in names:
+        source = from_module.parametrizations[name]
         if not hasattr(to_module, name):
             setattr(to_module, name, Parameter(getattr(from_module, name)))
-        for parametrization in from_module.parametrizations[name]:
+        for parametrization in source:
             register_parametrization(to_module, name, parametrization)
-        source = from_module.parametrizations[name]
         target = to_module.parametrizations[name]
-        if hasattr(source, "original"):
-            target.original = source.original
-        else:
-            num = 0
-            while hasattr(source, f"original{num}"):
-                setattr(target, f"original{num}", getattr(source, f"original{num}"))
-                num += 1
+        for original_name in source._original_names():
+            setattr(target, original_name, getattr(source, original_name))
     return to_module
