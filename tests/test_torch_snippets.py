@@ -1435,6 +1435,18 @@ SNIPPETS: dict[str, str] = {
         aux.sum().backward()
         print(w.grad)
     """,
+    "alpha_of_integer_additions": """
+        import torch
+        a, b = torch.tensor([1, 2]), torch.tensor([1, 1])
+        error(lambda: a.add(b, alpha=0.5))
+        error(lambda: torch.sub(a, b, alpha=0.5))
+        error(lambda: torch.add(a, 1, alpha=0.5))
+        error(lambda: a.add_(b, alpha=0.5))
+        error(lambda: a.sub_(b, alpha=1.5))
+        error(lambda: a.add(b, alpha=True))
+        print(a.add(b, alpha=2), a.add(1.5, alpha=2), a.add(b.float(), alpha=0.5), a)
+        print(torch.tensor([True]).add(torch.tensor([True]), alpha=True), a.float().add_(b, alpha=0.5))
+    """,
     "no_grad_modes": """
         import torch
         x = torch.ones(2, requires_grad=True)

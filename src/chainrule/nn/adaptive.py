@@ -22,8 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-import numpy as np
-
+from chainrule._array import xp
 from chainrule.factories import zeros
 from chainrule.grad_mode import no_grad
 from chainrule.nn.container import ModuleList, Sequential
@@ -115,8 +114,8 @@ class AdaptiveLogSoftmaxWithLoss(Module):
                 f"[{labels.min()}, {labels.max()}] were found. "
             )
         # which cluster each row's target falls in: 0 for the shortlist, i + 1 for cluster i
-        cluster = np.searchsorted(self.cutoffs[:-1], labels, side="right")
-        in_head = np.where(cluster == 0, labels, self.shortlist_size + cluster - 1)
+        cluster = xp.searchsorted(self.cutoffs[:-1], labels, side="right")
+        in_head = xp.where(cluster == 0, labels, self.shortlist_size + cluster - 1)
         head_log_prob = log_softmax(self.head(input), dim=1)
         index = target.new_tensor(in_head).unsqueeze(1)
         output = head_log_prob.gather(1, index).squeeze(1)
@@ -124,7 +123,7 @@ class AdaptiveLogSoftmaxWithLoss(Module):
         # method, since clusters of rare classes are rarely needed
         within = zeros(len(labels), dtype=output.dtype)
         for i, layers in enumerate(self.tail):
-            rows = np.flatnonzero(cluster == i + 1)
+            rows = xp.flatnonzero(cluster == i + 1)
             if rows.size == 0:
                 continue
             picked = target.new_tensor(rows)
@@ -157,7 +156,7 @@ class AdaptiveLogSoftmaxWithLoss(Module):
         _check_matrix(input)
         with no_grad():
             best = self.head(input).argmax(dim=1)
-            rows = np.flatnonzero(best.numpy() >= self.shortlist_size)
+            rows = xp.flatnonzero(best.numpy() >= self.shortlist_size)
             if rows.size:
                 picked = best.new_tensor(rows)
                 best[picked] = self.log_prob(input[picked]).argmax(dim=1)

@@ -1367,20 +1367,46 @@ class Cast(Linear, Unary):
 # ------------------------------------------------------------------------- public functions
 def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:  # noqa: A002
     """``input + alpha * other``, broadcasting."""
-    return Add()(input, other if alpha == 1 else _scaled(input, other, alpha))
+    plain = alpha == 1 and not isinstance(alpha, bool)  # True == 1, but PyTorch checks it
+    return Add()(input, other if plain else _scaled(input, other, alpha))
 
 
 def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:  # noqa: A002
     """``input - alpha * other``, broadcasting."""
-    return Sub()(input, other if alpha == 1 else _scaled(input, other, alpha))
+    plain = alpha == 1 and not isinstance(alpha, bool)  # True == 1, but PyTorch checks it
+    return Sub()(input, other if plain else _scaled(input, other, alpha))
 
 
 def _scaled(input: Any, other: Any, alpha: Any) -> Any:  # noqa: A002
     """``alpha * other`` for :func:`add` and :func:`sub`, ``alpha`` checked against an integer
-    ``input``'s dtype as PyTorch converts it (300 overflows a uint8)."""
+    ``input``'s dtype as PyTorch converts it (300 overflows a uint8), and refused as PyTorch
+    refuses it: a float alpha for an integer or bool result (it would make the result a float),
+    a bool alpha for a result that is not bool."""
+    refuse_alpha(input, other, alpha)
     if isinstance(input, Tensor):
         alpha = dtypes.checked_number_for(alpha, input.dtype.dtype)
     return mul(other, alpha) if isinstance(other, Tensor) else other * alpha
+
+
+def refuse_alpha(input: Any, other: Any, alpha: Any) -> None:  # noqa: A002
+    """PyTorch's refusals of an ``alpha`` for ``input + alpha * other`` (add, sub and their
+    in-place forms): a float one where the result is integer or bool, a bool one where it is
+    not bool."""
+    kinds = {_number_kind(v) for v in (input, other)}
+    result = "f" if kinds & {"f", "c"} else "i" if "i" in kinds else "b"
+    if isinstance(alpha, bool) and result != "b":
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    if result != "f" and not isinstance(alpha, (int, xp.integer, xp.bool_)):
+        raise RuntimeError(
+            "For integral input tensors, argument alpha must not be a floating point number."
+        )
+
+
+def _number_kind(value: Any) -> str:
+    """``f`` (floating), ``c`` (complex), ``i`` (integer) or ``b`` (bool): the kind of a
+    tensor's elements, or of a Python or NumPy number."""
+    kind = value.dtype.kind if isinstance(value, Tensor) else xp.asarray(value).dtype.kind
+    return "i" if kind == "u" else kind
 
 
 def mul(input: Any, other: Any) -> Tensor:  # noqa: A002

@@ -243,9 +243,10 @@ def _update(t: Tensor, ufunc: Any, op: Callable[..., Tensor], other: Any) -> Ten
 
 
 def add_(t: Tensor, other: Any, alpha: Any = 1) -> Tensor:
-    from chainrule.ops.elementwise import add
+    from chainrule.ops.elementwise import add, refuse_alpha
 
-    if alpha != 1:
+    if alpha != 1 or isinstance(alpha, bool):  # True == 1, but PyTorch checks it
+        refuse_alpha(t, other, alpha)
         if not batching.levels:  # (under vmap, t's batch is written physically)
             _check_overlap(t, (other,))  # before the product hides that other is t's memory
         other = other * alpha
