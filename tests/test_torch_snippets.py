@@ -1445,7 +1445,8 @@ SNIPPETS: dict[str, str] = {
         error(lambda: a.sub_(b, alpha=1.5))
         error(lambda: a.add(b, alpha=True))
         print(a.add(b, alpha=2), a.add(1.5, alpha=2), a.add(b.float(), alpha=0.5), a)
-        print(torch.tensor([True]).add(torch.tensor([True]), alpha=True), a.float().add_(b, alpha=0.5))
+        t = torch.tensor([True])
+        print(t.add(t, alpha=True), a.float().add_(b, alpha=0.5))
     """,
     "no_grad_modes": """
         import torch
