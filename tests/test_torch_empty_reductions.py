@@ -92,6 +92,9 @@ CASES: dict[str, Callable[[Any], Any]] = {
         m.zeros(3, 2, dtype=m.bool), m.zeros(2, 1, dtype=m.bool)
     ),
     "bucketize_bools": lambda m: m.bucketize(m.tensor([True]), m.tensor([False, True])),
+    # amax and amin name the dimension as it was given
+    "amax_along_an_empty_negative_dim": lambda m: m.zeros(0, 3).amax(-2),
+    "amin_along_empty_negative_dims": lambda m: m.zeros(3, 0).amin((0, -1)),
 }
 
 

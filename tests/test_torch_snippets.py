@@ -1448,6 +1448,19 @@ SNIPPETS: dict[str, str] = {
         t = torch.tensor([True])
         print(t.add(t, alpha=True), a.float().add_(b, alpha=0.5))
     """,
+    "reductions_asked_for_integers_and_all_any_of_bytes": """
+        import torch
+        x = torch.ones(3, requires_grad=True)
+        error(lambda: x.sum(dtype=torch.int64))
+        error(lambda: x.cumsum(0, dtype=torch.int32))
+        error(lambda: x.prod(dtype=torch.bool))
+        error(lambda: torch.nansum(x, dtype=torch.int64))
+        print(x.sum(dtype=torch.float64), x.detach().sum(dtype=torch.int64))
+        with torch.no_grad():
+            print(x.sum(dtype=torch.int64))
+        b = torch.tensor([[1, 0], [2, 3]], dtype=torch.uint8)
+        print(b.all(), b.any(0), torch.all(b, 1, keepdim=True), b.bool().all())
+    """,
     "no_grad_modes": """
         import torch
         x = torch.ones(2, requires_grad=True)

@@ -228,7 +228,8 @@ def all(  # noqa: A001
 ) -> Tensor:
     if aliases:
         dim, keepdim = numpy_aliases("all", dim, keepdim, aliases)
-    return _bool(xp.all(input._data, axis=_axes(dim, input.ndim, "all"), keepdims=keepdim))
+    found = _bool(xp.all(input._data, axis=_axes(dim, input.ndim, "all"), keepdims=keepdim))
+    return found.to(dtypes.uint8) if input.dtype == dtypes.uint8 else found  # PyTorch's rule
 
 
 def any(  # noqa: A001
@@ -239,7 +240,8 @@ def any(  # noqa: A001
 ) -> Tensor:
     if aliases:
         dim, keepdim = numpy_aliases("any", dim, keepdim, aliases)
-    return _bool(xp.any(input._data, axis=_axes(dim, input.ndim, "any"), keepdims=keepdim))
+    found = _bool(xp.any(input._data, axis=_axes(dim, input.ndim, "any"), keepdims=keepdim))
+    return found.to(dtypes.uint8) if input.dtype == dtypes.uint8 else found  # PyTorch's rule
 
 
 def _axes(dim: Any, ndim: int, op: str) -> tuple[int, ...] | None:

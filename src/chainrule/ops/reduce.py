@@ -20,7 +20,7 @@ from collections import namedtuple
 from collections.abc import Callable
 from typing import Any
 
-from chainrule import dtypes, return_types
+from chainrule import dtypes, grad_mode, return_types
 from chainrule._array import xp
 from chainrule.arguments import distinct_dims, is_index, out_of_range
 from chainrule.autodiff import batching
@@ -429,6 +429,10 @@ def accumulated(input: Tensor, dtype: Any, reduction: Callable[[Tensor], Tensor]
     asked for as ``dtype``, cast back, which wraps as PyTorch's reduction in that type does:
     NumPy's own would widen it (a ``uint8`` sum is ``uint64``)."""
     if dtype is not None:
+        asked = dtypes.as_dtype(dtype)
+        if asked.kind not in "fc" and input.requires_grad and grad_mode.enabled:
+            # an integer or bool result could not carry the gradient on: PyTorch refuses it
+            raise RuntimeError(f"Autograd not support dtype: {dtypes.scalar_type_name(asked)}")
         input = input.to(dtype)
     if input.dtype.kind not in "biu" or input.dtype == dtypes.int64:
         return reduction(input)
@@ -483,7 +487,8 @@ def amax(input: Tensor, dim: Any = (), keepdim: bool = False, **aliases: Any) ->
     if aliases:
         dim, keepdim = numpy_aliases("amax", dim, keepdim, aliases)
     dims = normalize_dims(dim, input.ndim, "amax")
-    refuse_empty_reduction(input, None if _all_dims(dim) else dims, "amax")
+    # PyTorch's message names the dimension as given (-1, not 1)
+    refuse_empty_reduction(input, None if _all_dims(dim) else _as_given(dim), "amax")
     return Amax(dims, keepdim)(input)
 
 
@@ -491,7 +496,8 @@ def amin(input: Tensor, dim: Any = (), keepdim: bool = False, **aliases: Any) ->
     if aliases:
         dim, keepdim = numpy_aliases("amin", dim, keepdim, aliases)
     dims = normalize_dims(dim, input.ndim, "amin")
-    refuse_empty_reduction(input, None if _all_dims(dim) else dims, "amin")
+    # PyTorch's message names the dimension as given (-1, not 1)
+    refuse_empty_reduction(input, None if _all_dims(dim) else _as_given(dim), "amin")
     return Amin(dims, keepdim)(input)
 
 
@@ -532,6 +538,11 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, kind: str) -> Any:  # noqa:
 def _all_dims(dim: Any) -> bool:
     """Whether ``dim`` of amax/amin means all dimensions: None, () or []."""
     return dim is None or (isinstance(dim, tuple | list) and not dim)
+
+
+def _as_given(dim: Any) -> tuple[int, ...]:
+    """A (checked) ``dim`` argument as a tuple of the dimensions as they were written."""
+    return tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)
 
 
 def refuse_empty_reduction(input: Tensor, dims: tuple[int, ...] | None, op: str) -> None:  # noqa: A002
