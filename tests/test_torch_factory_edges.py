@@ -8,7 +8,12 @@ wrong:
   steps in float32; a zero step, a step of the wrong sign, an infinite or NaN bound and a bool
   dtype are refused with PyTorch's exceptions; 0-d tensors are read as numbers;
 * ``tensor`` of Python numbers refuses one that an integer dtype cannot hold (NumPy's cast
-  wrapped ``300`` into a uint8's ``44``), taking -1 as a uint8's 255 as PyTorch does.
+  wrapped ``300`` into a uint8's ``44``), taking -1 as a uint8's 255 as PyTorch does; and
+  data that is not a grid of numbers with PyTorch's words (``tensor("a")`` was a tensor of
+  strings);
+* ``rand`` and ``randn`` refuse integer dtypes (they truncated the draws), ``randint`` an
+  empty range or one its dtype cannot hold (``randint(0, 300, dtype=uint8)`` wrapped),
+  ``randperm`` and ``eye`` negative sizes.
 
 Each case runs the same call on torch and on chainrule: the values, dtypes and shapes agree,
 or both raise the same exception type with the same message.
@@ -64,6 +69,28 @@ CASES: dict[str, Callable[[Any], Any]] = {
     "tensor_uint8_refuses_255_9": lambda m: m.tensor([255.9], dtype=m.uint8),
     "tensor_uint8_truncates_254_9": lambda m: m.tensor([254.9, True], dtype=m.uint8),
     "tensor_float16_overflows_to_inf": lambda m: m.tensor([1e10, 1.0], dtype=m.float16),
+    # tensor of what is not a grid of numbers
+    "tensor_of_a_string": lambda m: m.tensor("a"),
+    "tensor_of_strings": lambda m: m.tensor(["a"]),
+    "tensor_of_a_number_and_a_string": lambda m: m.tensor([1, "a"]),
+    "tensor_of_none": lambda m: m.tensor([1, None]),
+    "tensor_of_an_object": lambda m: m.tensor(object()),
+    "tensor_of_ragged_lists": lambda m: m.tensor([[1, 2], [3]]),
+    "tensor_of_a_list_and_a_number": lambda m: m.tensor([[1, 2], 3]),
+    # random draws: integers refused where PyTorch has no kernel, ranges checked
+    "rand_of_integers": lambda m: m.rand(2, dtype=m.int32),
+    "rand_of_bools": lambda m: m.rand(2, dtype=m.bool),
+    "randn_of_integers": lambda m: m.randn(2, dtype=m.int64),
+    "randn_like_integers": lambda m: m.randn_like(m.ones(2, dtype=m.int64)),
+    "randint_empty_range": lambda m: m.randint(0, (2,)),
+    "randint_reversed_range": lambda m: m.randint(5, 3, (2,)),
+    "randint_past_uint8": lambda m: m.randint(0, 300, (1,), dtype=m.uint8),
+    "randint_below_uint8": lambda m: m.randint(-3, 1, (1,), dtype=m.uint8),
+    "randint_past_int16": lambda m: m.randint(0, 2**40, (1,), dtype=m.int16),
+    "randint_past_bool": lambda m: m.randint(0, 3, (1,), dtype=m.bool),
+    "randperm_negative": lambda m: m.randperm(-1),
+    "eye_negative_rows": lambda m: m.eye(-1),
+    "eye_negative_columns": lambda m: m.eye(2, -1),
 }
 
 

@@ -62,7 +62,14 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     elif isinstance(data, xp.ndarray | xp.generic):
         array = xp.array(data)
     else:
-        array = xp.array(_plain(data))
+        plain = _plain(data)
+        try:
+            array = xp.array(plain)
+        except ValueError:  # ragged: NumPy's words would not say where
+            _refuse_not_numbers(plain)
+            raise
+        if array.dtype.kind in "USO":
+            _refuse_not_numbers(plain)
         if dtype is None:
             array = array.astype(_python_dtype(array), copy=False)
         elif array.dtype != object:
@@ -97,6 +104,41 @@ def _refuse_overflow(numbers: Any, dtype: Any) -> None:
         )
     if not fits:
         raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow")
+
+
+def _refuse_not_numbers(data: Any) -> None:
+    """PyTorch's refusals of nested data that is not a grid of numbers: a string, None or
+    another object where a number should be, a number where a list should be, or a list of
+    another length than the first one at its depth (the shape is read off the first ones)."""
+    if isinstance(data, str):
+        raise TypeError("new(): invalid data type 'str'")
+    shape, first = [], data
+    while isinstance(first, (list, tuple)):
+        shape.append(len(first))
+        if not first:
+            break
+        first = first[0]
+    if shape and isinstance(first, str):
+        raise ValueError("too many dimensions 'str'")
+
+    def walk(value: Any, depth: int) -> None:
+        if depth == len(shape):
+            if isinstance(value, str):
+                raise TypeError("new(): invalid data type 'str'")
+            numbers = (builtins.bool, builtins.int, builtins.float, complex, xp.generic)
+            if not isinstance(value, numbers):
+                raise RuntimeError(f"Could not infer dtype of {type(value).__name__}")
+            return
+        if not isinstance(value, (list, tuple)):
+            raise TypeError("not a sequence")
+        if len(value) != shape[depth]:
+            raise ValueError(
+                f"expected sequence of length {shape[depth]} at dim {depth} (got {len(value)})"
+            )
+        for item in value:
+            walk(item, depth + 1)
+
+    walk(data, 0)
 
 
 def _plain(data: Any) -> Any:
@@ -303,6 +345,9 @@ def eye(
     requires_grad: bool = False,
 ) -> Tensor:
     _device.check(device)
+    for name, size in (("n", n), ("m", m)):
+        if size is not None and size < 0:
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {size}")
     return _finish(xp.eye(n, m), dtype or dtypes.default_float, requires_grad)
 
 
@@ -315,6 +360,7 @@ def rand(
 ) -> Tensor:
     """Uniform on [0, 1)."""
     shape = size_argument(size, "rand", overloads=RANDOM)
+    _refuse_integers(dtype, "check_uniform_bounds")
     return _random(rng.uniform, shape, generator, dtype, device, requires_grad)
 
 
@@ -327,7 +373,15 @@ def randn(
 ) -> Tensor:
     """Standard normal."""
     shape = size_argument(size, "randn", overloads=RANDOM)
+    _refuse_integers(dtype, "normal_kernel_cpu")
     return _random(rng.normal, shape, generator, dtype, device, requires_grad)
+
+
+def _refuse_integers(dtype: Any, kernel: str) -> None:
+    """PyTorch's refusal of uniform or normal draws of integers or bools (NumPy's cast would
+    truncate the floats drawn)."""
+    if dtype is not None and dtypes.as_dtype(dtype).kind not in "fc":
+        raise dtypes.not_implemented_for(kernel, dtypes.as_dtype(dtype))
 
 
 def _random(
@@ -372,10 +426,38 @@ def randint(
     if size is None:
         size = args_list.pop()
     low, high = (0, args_list[0]) if len(args_list) == 1 else args_list
+    _check_random_range(low, high, dtypes.as_dtype(dtype or dtypes.int64))
     draw = lambda s: rng.integers(low, high, s, g=generator)  # noqa: E731
     return _drawn(
         draw, size_argument((size,), "randint", varargs=False), False, dtype or dtypes.int64
     )
+
+
+# C's names of the integer types, in PyTorch's messages about their bounds
+_C_INTEGER_NAMES = {
+    "int8": "signed char",
+    "int16": "short int",
+    "int32": "int",
+    "uint8": "unsigned char",
+    "bool": "bool",
+}
+
+
+def _check_random_range(low: int, high: int, dtype: Any) -> None:
+    """PyTorch's checks of ``randint``'s [low, high): not empty, and within ``dtype`` (NumPy's
+    cast would wrap 299 into a uint8's 43)."""
+    if low >= high:
+        raise RuntimeError(
+            f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
+        )
+    name = _C_INTEGER_NAMES.get(dtype.name)
+    if name is None:
+        return
+    info = (0, 1) if dtype.kind == "b" else (xp.iinfo(dtype).min, xp.iinfo(dtype).max)
+    if high - 1 > info[1]:
+        raise RuntimeError(f"to - 1 is out of bounds for {name}")
+    if low < info[0]:
+        raise RuntimeError(f"from is out of bounds for {name}")
 
 
 def randperm(
@@ -387,6 +469,8 @@ def randperm(
     requires_grad: bool = False,
 ) -> Tensor:
     _device.check(device)
+    if n < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
 
     def draw(shape: tuple[int, ...]) -> Any:
         if len(shape) == 1:
