@@ -419,5 +419,6 @@ def test_replaced_parameter_of_another_shape_traces_again() -> None:
     x, y = cr.ones(4, 3), cr.tensor([0, 1, 0, 1])
     step(x, y), step(x, y)
     model.weight.data = cr.zeros(2, 3, dtype=cr.float64)
-    step(x, y)
+    model.bias.data = model.bias.data.double()  # a linear layer's dtypes must agree, as in PyTorch
+    step(x.double(), y)
     assert step.traces == 2 and model.weight.dtype == cr.float64

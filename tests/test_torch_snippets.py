@@ -1461,6 +1461,26 @@ SNIPPETS: dict[str, str] = {
         b = torch.tensor([[1, 0], [2, 3]], dtype=torch.uint8)
         print(b.all(), b.any(0), torch.all(b, 1, keepdim=True), b.bool().all())
     """,
+    "products_of_two_dtypes_are_refused": """
+        import torch
+        F = torch.nn.functional
+        i = lambda *s: torch.ones(*s, dtype=torch.int64)
+        f = lambda *s: torch.ones(*s)
+        d = lambda *s: torch.ones(*s, dtype=torch.float64)
+        for a, b in [(i(2), f(2)), (i(2, 2), f(2)), (i(2), f(2, 2)), (f(2, 2), i(2, 2)),
+                     (i(3, 2, 2), f(3, 2, 2)), (i(3, 2, 2), f(2, 2)), (f(2, 2), i(3, 2, 2)),
+                     (f(2), i(3, 2, 2)), (f(2, 2), d(2, 2))]:
+            error(lambda: a @ b)
+        error(lambda: torch.bmm(i(1, 2, 2), f(1, 2, 2)))
+        error(lambda: torch.dot(i(2), f(2)))
+        error(lambda: torch.einsum("ij,jk", i(2, 2), f(2, 2)))
+        error(lambda: torch.einsum("ij,jk,kl->il", f(2, 2), f(2, 2), d(2, 2)))
+        error(lambda: F.linear(d(2, 2), f(3, 2)))
+        error(lambda: F.linear(d(4, 2, 2), f(3, 2), f(3)))
+        error(lambda: F.linear(f(2, 2), f(3, 2), d(3)))
+        error(lambda: torch.nn.Linear(2, 3)(d(4, 2)))
+        print((f(2, 2) @ f(2)).dtype, torch.outer(i(2), f(2)).dtype)
+    """,
     "no_grad_modes": """
         import torch
         x = torch.ones(2, requires_grad=True)

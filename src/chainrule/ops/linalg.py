@@ -156,7 +156,24 @@ def matmul(input: Any, other: Any) -> Tensor:  # noqa: A002
             f"{error}\nmatmul: {a_shape} @ {b_shape}: batch dimensions {a_shape[:-2]} and "
             f"{b_shape[:-2]} do not broadcast"
         ) from None
+    a_type, b_type = getattr(input, "dtype", None), getattr(other, "dtype", None)
+    if a_type is not None and b_type is not None and a_type != b_type:
+        raise RuntimeError(_kernel(_Operand.of(input), _Operand.of(other)).dtypes(a_type, b_type))
     return MatMul()(input, other)
+
+
+# C's names of the element types, as PyTorch's mm names them when they differ
+_C_TYPE_NAMES = {
+    "int64": "long int",
+    "int32": "int",
+    "int16": "short int",
+    "int8": "signed char",
+    "uint8": "unsigned char",
+    "bool": "bool",
+    "float16": "c10::Half",
+    "float32": "float",
+    "float64": "double",
+}
 
 
 def _matmul_mismatch(a: Any, b: Any) -> str:
@@ -216,6 +233,26 @@ class _Kernel(NamedTuple):
             "Expected size for first two dimensions of batch2 tensor to be: "
             f"[{n}, {rest[0]}] but got: [{k}, {self.second[1]}]."
         )
+
+    def dtypes(self, a: Any, b: Any) -> str:
+        """PyTorch's words for operands of two dtypes (it does not promote them), as the
+        kernel it runs says them."""
+        name = dtypes.scalar_type_name
+        if self.kernel == "dot":
+            return (
+                f"dot : expected both vectors to have same dtype, but found {name(a)} and {name(b)}"
+            )
+        if self.kernel == "mv":
+            return (
+                "addmv input tensors must have the same dtype, but got "
+                f"{name(b)}, {name(a)}, and {name(b)}"
+            )
+        if self.kernel == "mm" and not self.swapped:
+            return (
+                "expected m1 and m2 to have the same dtype, but got: "
+                f"{_C_TYPE_NAMES[a.name]} != {_C_TYPE_NAMES[b.name]}"
+            )
+        return f"expected scalar type {name(a)} but found {name(b)}"
 
     def edges(self, raw: tuple[tuple[Any, int], ...]) -> tuple[tuple[Any, int], ...]:
         """``next_functions`` of the product's node as PyTorch's (``raw``: the edges to a and
@@ -429,6 +466,8 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
             f"{_Kernel('bmm', (a[0], a[2]), b[:2], 'BmmBackward0').mismatch()}\n"
             f"bmm: shapes {a} and {b} do not match: expected mat2 to start with {(a[0], a[2])}"
         )
+    if input.dtype != mat2.dtype:  # PyTorch's products do not promote
+        raise RuntimeError(_Kernel("bmm", a, b, "BmmBackward0").dtypes(input.dtype, mat2.dtype))
     return named(MatMul()(input, mat2), "BmmBackward0")
 
 
@@ -445,10 +484,7 @@ def dot(input: Tensor, tensor: Tensor) -> Tensor:  # noqa: A002
             f"dot: sizes differ: {a[0]} and {b[0]} elements"
         )
     if input.dtype != tensor.dtype:
-        raise RuntimeError(
-            f"dot: expected both vectors to have the same dtype, got {input.dtype} and "
-            f"{tensor.dtype}"
-        )
+        raise RuntimeError(_Kernel("dot", a, b, "DotBackward0").dtypes(input.dtype, tensor.dtype))
     return MatMul()(input, tensor)
 
 
@@ -603,12 +639,26 @@ def einsum(equation: str, *operands: Any) -> Tensor:
     """Einstein summation: ``einsum("ij,jk->ik", a, b)`` is ``a @ b``."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
+    _refuse_mixed_dtypes(operands)
     inputs, output = _parse_einsum(equation, [len(op.shape) for op in operands])
     for i, subscripts in enumerate(inputs):
         if len(set(subscripts)) != len(subscripts):  # "ii->i", "NMKK->NM": a diagonal
             inputs[i], operand = _diagonals(subscripts, operands[i], i)
             operands = (*operands[:i], operand, *operands[i + 1 :])
     return Einsum(inputs, output)(*operands)
+
+
+def _refuse_mixed_dtypes(operands: Any) -> None:
+    """PyTorch's einsum does not promote: operands of two dtypes are refused in the words of
+    the batched product it runs (two operands: the first's dtype expected; more: the first
+    that differs from the first operand's)."""
+    kinds = [op.dtype for op in operands if isinstance(op, Tensor)]
+    odd = next((d for d in kinds if d != kinds[0]), None)
+    if odd is None:
+        return
+    expected, found = (kinds[0], odd) if len(kinds) == 2 else (odd, kinds[0])
+    name = dtypes.scalar_type_name
+    raise RuntimeError(f"expected scalar type {name(expected)} but found {name(found)}")
 
 
 def _diagonals(subscripts: str, operand: Tensor, i: int) -> tuple[str, Tensor]:

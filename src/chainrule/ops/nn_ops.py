@@ -250,6 +250,11 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             + f"linear: input of shape {tuple(shape)} does not fit weight of shape "
             f"{tuple(weight_shape)}: the last dimensions must both be in_features"
         )
+    # PyTorch does not promote; the arrays' dtypes are compared (a Tensor's dtype is a
+    # property, a Python call on every layer's every call)
+    kind = weight._data.dtype
+    if input._data.dtype != kind or (bias is not None and bias._data.dtype != kind):
+        raise RuntimeError(_linear_dtypes(input, weight, bias))
     if bias is None:
         return Linear()(input, weight)
     bias_shape = bias.shape
@@ -267,6 +272,19 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"shape {tuple(weight_shape)}: it must have out_features = {weight_shape[0]} elements"
         )
     return Linear()(input, weight, bias)
+
+
+def _linear_dtypes(input: Tensor, weight: Tensor, bias: Tensor | None) -> str:  # noqa: A002
+    """PyTorch's words for a linear layer whose input, weight and bias differ in dtype: its
+    mm's without a bias, its addmm's with one (the bias first where only it differs)."""
+    name = dtypes.scalar_type_name
+    if bias is None:
+        return linalg._Kernel("mm", (1, 1), (1, 1), "MmBackward0").dtypes(input.dtype, weight.dtype)
+    first, role = (bias, "self") if input.dtype is weight.dtype else (input, "mat1")
+    return (
+        f"{role} and mat2 must have the same dtype, but got {name(first.dtype)} and "
+        f"{name(weight.dtype)}"
+    )
 
 
 def _linear_mismatch(shape: tuple[int, ...], weight_shape: tuple[int, ...]) -> str:
