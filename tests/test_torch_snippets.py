@@ -1480,6 +1480,8 @@ SNIPPETS: dict[str, str] = {
         error(lambda: F.linear(f(2, 2), f(3, 2), d(3)))
         error(lambda: torch.nn.Linear(2, 3)(d(4, 2)))
         print((f(2, 2) @ f(2)).dtype, torch.outer(i(2), f(2)).dtype)
+        error(lambda: i(2) // 0)
+        error(lambda: torch.remainder(i(2), 0))
     """,
     "no_grad_modes": """
         import torch

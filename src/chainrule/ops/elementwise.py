@@ -384,7 +384,7 @@ class TruncDivide(Step):
 def _check_divisor(a: Any, b: Any, op: str) -> None:
     """Integer division by zero is an error in PyTorch (NumPy returns 0 with a warning)."""
     if _integer(a) and _integer(b) and not xp.all(b):
-        raise RuntimeError(f"{op}: integer division by zero (ZeroDivisionError)")
+        raise RuntimeError(f"ZeroDivisionError\n{op}: integer division by zero")  # PyTorch first
 
 
 def _integer(x: Any) -> bool:
