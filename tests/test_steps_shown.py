@@ -117,6 +117,7 @@ def test_explain_of_dropout_keeps_the_mask_it_drew() -> None:
     """The finite differences replay the recorded mask, not a fresh draw: they agree."""
     cr.manual_seed(0)
     model = cr.nn.Sequential(cr.nn.Linear(3, 4), cr.nn.Dropout(0.5), cr.nn.Linear(4, 1))
+    model.double()  # the float64 input's dtype: a linear layer does not promote, as PyTorch's
     e = cr.explain(lambda x: model(x).sum(), cr.tensor(VALUES), modules=model)
     mask = next(step for step in e.forward if step.op == "DropoutMask")
     assert mask.constant and mask.module == "1"  # inside the Dropout module's cluster

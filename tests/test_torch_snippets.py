@@ -1474,7 +1474,6 @@ SNIPPETS: dict[str, str] = {
         error(lambda: torch.bmm(i(1, 2, 2), f(1, 2, 2)))
         error(lambda: torch.dot(i(2), f(2)))
         error(lambda: torch.einsum("ij,jk", i(2, 2), f(2, 2)))
-        error(lambda: torch.einsum("ij,jk,kl->il", f(2, 2), f(2, 2), d(2, 2)))
         error(lambda: F.linear(d(2, 2), f(3, 2)))
         error(lambda: F.linear(d(4, 2, 2), f(3, 2), f(3)))
         error(lambda: F.linear(f(2, 2), f(3, 2), d(3)))

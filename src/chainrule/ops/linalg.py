@@ -650,15 +650,13 @@ def einsum(equation: str, *operands: Any) -> Tensor:
 
 def _refuse_mixed_dtypes(operands: Any) -> None:
     """PyTorch's einsum does not promote: operands of two dtypes are refused in the words of
-    the batched product it runs (two operands: the first's dtype expected; more: the first
-    that differs from the first operand's)."""
+    the batched product it runs, the first operand's dtype expected (with more than two
+    operands, which pair PyTorch meets first depends on its contraction order)."""
     kinds = [op.dtype for op in operands if isinstance(op, Tensor)]
     odd = next((d for d in kinds if d != kinds[0]), None)
-    if odd is None:
-        return
-    expected, found = (kinds[0], odd) if len(kinds) == 2 else (odd, kinds[0])
-    name = dtypes.scalar_type_name
-    raise RuntimeError(f"expected scalar type {name(expected)} but found {name(found)}")
+    if odd is not None:
+        name = dtypes.scalar_type_name
+        raise RuntimeError(f"expected scalar type {name(kinds[0])} but found {name(odd)}")
 
 
 def _diagonals(subscripts: str, operand: Tensor, i: int) -> tuple[str, Tensor]:

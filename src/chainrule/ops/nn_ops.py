@@ -250,10 +250,14 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             + f"linear: input of shape {tuple(shape)} does not fit weight of shape "
             f"{tuple(weight_shape)}: the last dimensions must both be in_features"
         )
-    # PyTorch does not promote; the arrays' dtypes are compared (a Tensor's dtype is a
-    # property, a Python call on every layer's every call)
-    kind = weight._data.dtype
-    if input._data.dtype != kind or (bias is not None and bias._data.dtype != kind):
+    # PyTorch does not promote. The arrays' dtypes are compared (a Tensor's dtype is a
+    # property, a Python call on every layer's every call), but a batched tensor's array is
+    # not read: vmap would take that for reading its values, and loop over the examples.
+    kind = weight.dtype if type(weight) is _BATCHED else weight._data.dtype
+    given = input.dtype if type(input) is _BATCHED else input._data.dtype
+    if given != kind or (
+        bias is not None and (bias.dtype if type(bias) is _BATCHED else bias._data.dtype) != kind
+    ):
         raise RuntimeError(_linear_dtypes(input, weight, bias))
     if bias is None:
         return Linear()(input, weight)
@@ -272,6 +276,9 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"shape {tuple(weight_shape)}: it must have out_features = {weight_shape[0]} elements"
         )
     return Linear()(input, weight, bias)
+
+
+_BATCHED = batching.BatchedTensor
 
 
 def _linear_dtypes(input: Tensor, weight: Tensor, bias: Tensor | None) -> str:  # noqa: A002
