@@ -13,7 +13,8 @@ wrong:
   strings);
 * ``rand`` and ``randn`` refuse integer dtypes (they truncated the draws), ``randint`` an
   empty range or one its dtype cannot hold (``randint(0, 300, dtype=uint8)`` wrapped),
-  ``randperm`` and ``eye`` negative sizes.
+  ``randperm`` and ``eye`` negative sizes;
+* the factories take ``out=``, making their values in ``out``'s dtype.
 
 Each case runs the same call on torch and on chainrule: the values, dtypes and shapes agree,
 or both raise the same exception type with the same message.
@@ -91,6 +92,15 @@ CASES: dict[str, Callable[[Any], Any]] = {
     "randperm_negative": lambda m: m.randperm(-1),
     "eye_negative_rows": lambda m: m.eye(-1),
     "eye_negative_columns": lambda m: m.eye(2, -1),
+    # out=: the values are made in out's dtype and written into it
+    "zeros_into_int64": lambda m: m.zeros(2, out=m.empty(0, dtype=m.int64)),
+    "arange_into_float": lambda m: m.arange(3, out=m.empty(0)),
+    "arange_of_floats_into_int64": lambda m: m.arange(0.5, 3, out=m.empty(0, dtype=m.int64)),
+    "full_into_int64_truncates": lambda m: m.full((2,), 1.5, out=m.empty(0, dtype=m.int64)),
+    "linspace_into_float": lambda m: m.linspace(0, 1, 3, out=m.empty(5)),
+    "eye_into_int64": lambda m: m.eye(2, out=m.empty(0, dtype=m.int64)),
+    "ones_dtype_against_out": lambda m: m.ones(2, out=m.empty(2, dtype=m.float64), dtype=m.float32),
+    "zeros_into_a_tensor_requiring_grad": lambda m: m.zeros(2, out=m.ones(2, requires_grad=True)),
 }
 
 

@@ -648,7 +648,7 @@ __version__ = "0.1.0"
 
 # PyTorch's ``out=`` on the functions that are not declared ops (those take it from their
 # declaration): the public names only, so that methods and operators pay nothing for it.
-from chainrule.out import accepts_out  # noqa: E402
+from chainrule.out import accepts_out, factory_out  # noqa: E402
 
 add, sub, mul, div, pow, remainder, fmod, where = map(  # noqa: A001
     accepts_out, (add, sub, mul, div, pow, remainder, fmod, where)
@@ -657,4 +657,7 @@ matmul, mm, bmm, mv, dot, outer, cat, stack = map(
     accepts_out, (matmul, mm, bmm, mv, dot, outer, cat, stack)
 )
 subtract, true_divide = map(accepts_out, (subtract, true_divide))
+zeros, ones, empty, full, arange, linspace, logspace, eye = map(
+    factory_out, (zeros, ones, empty, full, arange, linspace, logspace, eye)
+)
 multiply, divide, concat = mul, div, cat  # the same functions under NumPy's names

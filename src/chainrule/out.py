@@ -54,6 +54,36 @@ def accepts_out(function: F) -> F:
     return with_out  # type: ignore[return-value]
 
 
+def factory_out(factory: F) -> F:
+    """A factory (``zeros``, ``arange``, ...) with PyTorch's ``out=``: the values are made in
+    ``out``'s dtype (a ``dtype`` given as well must be the same), then written into it.
+
+    >>> import chainrule as cr
+    >>> cr.arange(3, out=cr.empty(0, dtype=cr.int64))
+    tensor([0, 1, 2])
+    """
+
+    @functools.wraps(factory)
+    def with_out(*args: Any, out: Tensor | None = None, **kwargs: Any) -> Any:
+        if out is None:
+            return factory(*args, **kwargs)
+        if not isinstance(out, Tensor):
+            raise TypeError(
+                f"{factory.__name__}(): argument 'out' must be Tensor, not {type(out).__name__}"
+            )
+        asked = kwargs.get("dtype")
+        if asked is not None and dtypes.as_dtype(asked) != out._data.dtype:
+            raise RuntimeError(
+                f"dtype {dtypes.scalar_type_name(dtypes.as_dtype(asked))} does not match dtype "
+                f"of out parameter ({dtypes.scalar_type_name(out._data.dtype)})"
+            )
+        kwargs["dtype"] = out.dtype
+        # PyTorch names the factory by its ATen operator in the refusal of autograd
+        return write_out(f"aten::{factory.__name__}", out, lambda: factory(*args, **kwargs), ())
+
+    return with_out  # type: ignore[return-value]
+
+
 def write_out(name: str, out: Any, compute: Callable[[], Any], inputs: Iterable[Any]) -> Tensor:
     """``compute()``'s result written into ``out`` by PyTorch's rules; returns ``out``."""
     if not isinstance(out, Tensor):
