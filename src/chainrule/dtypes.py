@@ -309,6 +309,20 @@ def wrap_integer(value: builtins.int, dtype: Any) -> builtins.int:
     return value
 
 
+# The C++ types' own names, which PyTorch's kernels print (mm's dtype mismatch, randint's
+# bounds): ``long int``, not ``int64_t``.
+C_TYPE_NAMES = {
+    "int64": "long int",
+    "int32": "int",
+    "int16": "short int",
+    "int8": "signed char",
+    "uint8": "unsigned char",
+    "bool": "bool",
+    "float16": "c10::Half",
+    "float32": "float",
+    "float64": "double",
+}
+
 # The C names PyTorch's overflow error gives the types (c10::Scalar's accessors').
 _C_NAMES = {"int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t"}
 _C_NAMES.update(uint8="uint8_t", float16="at::Half", float32="float", float64="double")

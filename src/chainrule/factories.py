@@ -24,6 +24,7 @@ from chainrule.autodiff import batching, forward
 from chainrule.autodiff.batching import refuse_same_randomness
 from chainrule.ops.broadcast import broadcast_shape
 from chainrule.ops.draws import Bernoulli, Normal, Poisson, refuse_forward_mode
+from chainrule.ops.inplace import check_kernel_dtype
 from chainrule.tensor import Tensor, _make
 
 
@@ -379,9 +380,9 @@ def randn(
 
 def _refuse_integers(dtype: Any, kernel: str) -> None:
     """PyTorch's refusal of uniform or normal draws of integers or bools (NumPy's cast would
-    truncate the floats drawn)."""
-    if dtype is not None and dtypes.as_dtype(dtype).kind not in "fc":
-        raise dtypes.not_implemented_for(kernel, dtypes.as_dtype(dtype))
+    truncate the floats drawn): the random kernels' own check."""
+    if dtype is not None:
+        check_kernel_dtype(dtypes.as_dtype(dtype), kernel, True)
 
 
 def _random(
@@ -433,16 +434,6 @@ def randint(
     )
 
 
-# C's names of the integer types, in PyTorch's messages about their bounds
-_C_INTEGER_NAMES = {
-    "int8": "signed char",
-    "int16": "short int",
-    "int32": "int",
-    "uint8": "unsigned char",
-    "bool": "bool",
-}
-
-
 def _check_random_range(low: int, high: int, dtype: Any) -> None:
     """PyTorch's checks of ``randint``'s [low, high): not empty, and within ``dtype`` (NumPy's
     cast would wrap 299 into a uint8's 43)."""
@@ -450,9 +441,9 @@ def _check_random_range(low: int, high: int, dtype: Any) -> None:
         raise RuntimeError(
             f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
         )
-    name = _C_INTEGER_NAMES.get(dtype.name)
-    if name is None:
+    if dtype.kind not in "biu" or dtype == dtypes.int64:  # PyTorch checks the narrower ones
         return
+    name = dtypes.C_TYPE_NAMES[dtype.name]
     info = (0, 1) if dtype.kind == "b" else (xp.iinfo(dtype).min, xp.iinfo(dtype).max)
     if high - 1 > info[1]:
         raise RuntimeError(f"to - 1 is out of bounds for {name}")
@@ -579,8 +570,6 @@ def poisson(input: Tensor, generator: rng.Generator | None = None) -> Tensor:  #
     >>> cr.poisson(cr.tensor([0.5, 4.0, 30.0]))  # PyTorch's draw
     tensor([ 2.,  5., 26.])
     """
-    from chainrule.ops.inplace import check_kernel_dtype
-
     refuse_same_randomness(input)
     check_kernel_dtype(batching.physical(input).dtype, "poisson_cpu", floating=True)
     if not batching.levels:

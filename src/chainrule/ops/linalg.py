@@ -162,20 +162,6 @@ def matmul(input: Any, other: Any) -> Tensor:  # noqa: A002
     return MatMul()(input, other)
 
 
-# C's names of the element types, as PyTorch's mm names them when they differ
-_C_TYPE_NAMES = {
-    "int64": "long int",
-    "int32": "int",
-    "int16": "short int",
-    "int8": "signed char",
-    "uint8": "unsigned char",
-    "bool": "bool",
-    "float16": "c10::Half",
-    "float32": "float",
-    "float64": "double",
-}
-
-
 def _matmul_mismatch(a: Any, b: Any) -> str:
     """PyTorch's words for a product whose inner dimensions differ. They name the kernel its
     matmul sends the product to (dot, mv, mm or bmm), with the shapes that kernel sees."""
@@ -250,7 +236,7 @@ class _Kernel(NamedTuple):
         if self.kernel == "mm" and not self.swapped:
             return (
                 "expected m1 and m2 to have the same dtype, but got: "
-                f"{_C_TYPE_NAMES[a.name]} != {_C_TYPE_NAMES[b.name]}"
+                f"{dtypes.C_TYPE_NAMES[a.name]} != {dtypes.C_TYPE_NAMES[b.name]}"
             )
         return f"expected scalar type {name(a)} but found {name(b)}"
 
