@@ -241,9 +241,7 @@ def dropout(
 def _maybe_in_place(input: Tensor, inplace: bool, compute: Any, name: str) -> Tensor:  # noqa: A002
     """``compute(input)``, written into ``input`` given PyTorch's ``inplace=True`` (its
     version moves; a leaf that requires grad is refused)."""
-    if not inplace:
-        return compute(input)
-    return inplace_ops.apply(input, compute, name=name)
+    return _in_place(input, compute, name) if inplace else compute(input)
 
 
 def _feature_dropout(
@@ -1103,9 +1101,10 @@ def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
     return named(inplace_ops.apply(input, lambda old: elu(old, alpha), name="elu_"), "EluBackward1")
 
 
-def _in_place(input: Tensor, function: Any) -> Tensor:  # noqa: A002
-    """``input`` replaced by ``function(input)``: an activation's ``inplace=True``."""
-    return inplace_ops.apply(input, function, name=function.__name__ + "_")
+def _in_place(input: Tensor, function: Any, name: str | None = None) -> Tensor:  # noqa: A002
+    """``input`` replaced by ``function(input)``: an activation's (or a dropout's)
+    ``inplace=True``; ``name`` (the function's, with ``_``, by default) is the in-place op's."""
+    return inplace_ops.apply(input, function, name=name or function.__name__ + "_")
 
 
 def hardtanh(
