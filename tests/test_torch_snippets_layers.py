@@ -63,6 +63,30 @@ SNIPPETS: dict[str, str] = {
         error(lambda: F.embedding_bag(text, table))
         error(lambda: F.embedding_bag(text, table, offsets, per_sample_weights=weights))
     """,
+    "embedding_indices_checked": """
+        import torch
+        import torch.nn.functional as F
+        table = torch.arange(12.0).reshape(6, 2)
+        text = torch.tensor([1, 2, 4, 5])
+        print(F.embedding(text.int(), table), F.embedding(torch.tensor(2), table))
+        for bad in (torch.tensor([-1]), torch.tensor([6]), torch.tensor([0.0]), text.short(),
+                    text.byte(), torch.tensor([True])):
+            error(lambda: F.embedding(bad, table))
+        error(lambda: F.embedding(text, table[0]))
+        error(lambda: F.embedding(text, table.reshape(3, 2, 2)))
+        for bad in (torch.tensor([-1, 0]), text.float()):  # (past the end: a kernel's words)
+            error(lambda: F.embedding_bag(bad, table, torch.tensor([0, 1])))
+        error(lambda: F.embedding_bag(text, table.double(), torch.tensor([0, 2]),
+                                      mode="sum", per_sample_weights=torch.ones(4)))
+        print(F.embedding_bag(text, table, torch.tensor([0, 2, 4]), include_last_offset=True))
+        print(F.embedding_bag(text.reshape(2, 2), table, include_last_offset=True, mode="sum"))
+        print(F.one_hot(text), F.one_hot(text, 7), F.one_hot(torch.tensor([], dtype=torch.long), 2))
+        for bad in (lambda: F.one_hot(text.int()), lambda: F.one_hot(text, 5),
+                    lambda: F.one_hot(text, -2), lambda: F.one_hot(-text),
+                    lambda: F.one_hot(torch.tensor([], dtype=torch.long)),
+                    lambda: F.one_hot(torch.tensor([], dtype=torch.long), 0)):
+            error(bad)
+    """,
     "more_losses_and_activations": """
         import torch
         from torch import nn

@@ -160,6 +160,16 @@ def legacy_type_name(dtype: Any) -> str:
     return f"chainrule.{scalar_type_name(dtype)}Tensor"
 
 
+def checked_type_name(dtype: Any) -> str:
+    """The type name PyTorch's argument checks print: the legacy tensor type, except a
+    bool tensor's, which they print as its backend type.
+
+    >>> checked_type_name(xp.dtype("int16")), checked_type_name(xp.dtype("bool"))
+    ('chainrule.ShortTensor', 'CPUBoolType')
+    """
+    return "CPUBoolType" if xp.dtype(dtype) == xp.bool_ else legacy_type_name(dtype)
+
+
 def from_legacy_type_name(name: str) -> Any:
     """The dtype of a legacy tensor type name (``"torch.DoubleTensor"``, or chainrule's)."""
     for numpy_name, (_, scalar) in _TORCH_DTYPE_NAMES.items():

@@ -17,9 +17,9 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Self
 
+from chainrule import dtypes
 from chainrule.nn.module import Module, _indent
 from chainrule.nn.parameter import Parameter
-from chainrule.ops.shape import _TYPE_NAMES
 from chainrule.tensor import Tensor
 
 
@@ -268,10 +268,7 @@ class ParameterList(Module):
 
 def _type_name(value: Any) -> str:
     """PyTorch's ``torch.typename`` of a tensor: its legacy type name, "chainrule.FloatTensor"."""
-    dtype = str(value.dtype).removeprefix("chainrule.")
-    if dtype == "bool":
-        return "chainrule.BoolTensor"
-    return _TYPE_NAMES.get(dtype, f"chainrule.{dtype}")
+    return dtypes.legacy_type_name(value.dtype)
 
 
 class ParameterDict(Module):

@@ -21,7 +21,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from chainrule import factories, grad_mode
+from chainrule import dtypes, factories, grad_mode
 from chainrule._array import xp
 from chainrule.op import named
 from chainrule.ops import activations, elementwise, nn_ops, shape
@@ -730,9 +730,14 @@ def embedding(
     >>> weight[0]
     tensor([0.6000, 0.8000])
     """
-    if input.dtype.kind not in "iu":
-        raise TypeError(f"embedding: indices must be an integer tensor, got {input.dtype}")
+    _check_index_type(input, "indices", "embedding")
+    if weight.ndim != 2:
+        raise RuntimeError("'weight' must be 2-D")
     _refuse_embedding_options(scale_grad_by_freq, sparse)
+    indices = input._data
+    if indices.size and (indices.min() < 0 or indices.max() >= weight.shape[0]):
+        # (NumPy would read a negative index from the end: a row the caller never meant)
+        raise IndexError("index out of range in self")
     if padding_idx is not None:
         padding_idx = _padding_row(padding_idx, weight.shape[0])
     if max_norm is not None:
@@ -740,7 +745,7 @@ def embedding(
     out = weight[input]
     if padding_idx is None:
         return named(out, "EmbeddingBackward0")
-    at_padding = (input._data == padding_idx)[..., None]
+    at_padding = (indices == padding_idx)[..., None]
     return elementwise.where(at_padding, out.detach(), out)
 
 
@@ -750,6 +755,16 @@ def _padding_row(padding_idx: int, rows: int, name: str = "Padding_idx") -> int:
     if not -rows <= padding_idx < max(rows, 1):
         raise AssertionError(f"{name} must be within num_embeddings")
     return padding_idx % rows if rows else padding_idx
+
+
+def _check_index_type(indices: Tensor, argument: str, op: str) -> None:
+    """PyTorch's check that an embedding's indices (or offsets) are int64 or int32."""
+    if indices.dtype not in (xp.int32, xp.int64):
+        raise RuntimeError(
+            f"Expected tensor for argument #1 '{argument}' to have one of the following scalar "
+            f"types: Long, Int; but got {dtypes.checked_type_name(indices.dtype)} instead "
+            f"(while checking arguments for {op})"
+        )
 
 
 def _refuse_embedding_options(scale_grad_by_freq: bool, sparse: bool) -> None:
@@ -798,7 +813,10 @@ def embedding_bag(
     tensor([[6., 8.],
             [3., 4.]])
     """
-    input, offsets, per_sample_weights = _bags_checked(input, weight, offsets, per_sample_weights)
+    include_last_offset &= input.ndim == 1  # a 2-D input's bags are its rows, as PyTorch's
+    input, offsets, per_sample_weights = _bags_checked(
+        input, weight, offsets, per_sample_weights, include_last_offset
+    )
     if mode not in ("sum", "mean", "max"):
         raise ValueError("mode has to be one of sum, mean or max")
     _refuse_embedding_options(scale_grad_by_freq, sparse)
@@ -855,6 +873,7 @@ def _bags_checked(
     weight: Tensor,
     offsets: Tensor | None,
     per_sample_weights: Tensor | None,
+    include_last_offset: bool,
 ) -> tuple[Tensor, Tensor, Tensor | None]:
     """embedding_bag's arguments checked as PyTorch checks them (its errors), a 2-D input
     flattened with one bag per row: ``(input, offsets, per_sample_weights)``, 1-D."""
@@ -886,17 +905,13 @@ def _bags_checked(
             f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.ndim}"
         )
     for name, tensor in (("indices", input), ("offsets", offsets)):
-        if tensor.dtype not in (xp.int32, xp.int64):
-            raise RuntimeError(
-                f"Expected tensor for argument #1 '{name}' to have one of the following scalar "
-                f"types: Long, Int; but got {tensor.dtype} instead (while checking arguments "
-                "for embedding_bag)"
-            )
+        _check_index_type(tensor, name, "embedding_bag")
     if per_sample_weights is not None and per_sample_weights.dtype != weight.dtype:
         raise RuntimeError(
             "Expected tensor for argument #1 'weight' to have the same type as tensor for "
-            f"argument #1 'per_sample_weights'; but type {weight.dtype} does not equal "
-            f"{per_sample_weights.dtype} (while checking arguments for embedding_bag)"
+            f"argument #1 'per_sample_weights'; but type {dtypes.checked_type_name(weight.dtype)}"
+            f" does not equal {dtypes.checked_type_name(per_sample_weights.dtype)} (while "
+            "checking arguments for embedding_bag)"
         )
     bounds = offsets._data
     if bounds.size and bounds[0] != 0:
@@ -911,9 +926,16 @@ def _bags_checked(
         )
     if (xp.diff(bounds) < 0).any():
         raise RuntimeError(f"embedding_bag: offsets must not decrease, got {bounds.tolist()}")
+    if include_last_offset and bounds.size and bounds[-1] != input.shape[0]:
+        # PyTorch ends the last bag at the input's end whatever the last offset says; a last
+        # offset short of it is a mistake, refused rather than read one way or the other
+        raise RuntimeError(
+            "embedding_bag: with include_last_offset=True the last offset ends the last bag, so "
+            f"it must equal the input's length {input.shape[0]}, but got {int(bounds[-1])}"
+        )
     values = input._data
     outside = (values < 0) | (values >= weight.shape[0])
-    if outside.any():
+    if outside.any():  # (PyTorch's words on float32 tables; others reach other kernels)
         at = int(xp.argmax(outside))
         raise RuntimeError(
             f"Index {at} of input takes value {int(values[at])} which is not in the valid range "
@@ -929,15 +951,18 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     >>> one_hot(cr.tensor([0, 2]), 3).tolist()
     [[1, 0, 0], [0, 0, 1]]
     """
-    if tensor.dtype.kind not in "iu":
-        raise RuntimeError(
-            f"one_hot is only applicable to index tensor of type LongTensor, got {tensor.dtype}"
-        )
+    if tensor.dtype != xp.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     values = tensor._data
-    if num_classes == -1:
-        num_classes = int(values.max()) + 1 if values.size else 0
-    if values.size and (values.min() < 0 or values.max() >= num_classes):
-        raise RuntimeError(f"one_hot: class values must be in [0, {num_classes})")
+    if not values.size:
+        if num_classes <= 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+    elif values.min() < 0:
+        raise RuntimeError("Class values must be non-negative.")
+    elif num_classes == -1:
+        num_classes = int(values.max()) + 1
+    elif values.max() >= num_classes:
+        raise RuntimeError("Class values must be smaller than num_classes.")
     return _make((values[..., None] == xp.arange(num_classes)).astype(xp.int64))
 
 

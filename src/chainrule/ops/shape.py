@@ -502,7 +502,8 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:  # noqa: A002
     size = int_list(sizes, "expand", "size")
     if len(size) < input.ndim:
         raise RuntimeError(
-            f"expand({_TYPE_NAMES[input.dtype.name]}{{{list(input.shape)}}}, size={list(size)}): "
+            f"expand({dtypes.checked_type_name(input.dtype)}{{{list(input.shape)}}}, "
+            f"size={list(size)}): "
             f"the number of sizes provided ({len(size)}) must be greater or equal to the number "
             f"of dimensions in the tensor ({input.ndim})"
         )
@@ -534,20 +535,6 @@ def _expanded_shape(have: tuple[int, ...], size: tuple[int, ...]) -> tuple[int, 
     if any(n < 0 for n in shape):  # PyTorch's words; beside a 0 it makes a negative shape
         raise RuntimeError("numel: integer multiplication overflow")
     return tuple(shape)
-
-
-# PyTorch's legacy type names, which its expand error prints (a bool tensor's is another kind).
-_TYPE_NAMES = {
-    "float16": "chainrule.HalfTensor",
-    "float32": "chainrule.FloatTensor",
-    "float64": "chainrule.DoubleTensor",
-    "int8": "chainrule.CharTensor",
-    "int16": "chainrule.ShortTensor",
-    "int32": "chainrule.IntTensor",
-    "int64": "chainrule.LongTensor",
-    "uint8": "chainrule.ByteTensor",
-    "bool": "CPUBoolType",
-}
 
 
 def broadcast_to(input: Tensor, size: Sequence[int]) -> Tensor:  # noqa: A002
