@@ -87,6 +87,42 @@ SNIPPETS: dict[str, str] = {
                     lambda: F.one_hot(torch.tensor([], dtype=torch.long), 0)):
             error(bad)
     """,
+    "loss_targets_checked": """
+        import warnings
+        import torch
+        import torch.nn.functional as F
+        warnings.simplefilter("ignore")
+        x = torch.linspace(-1.0, 1.0, 20, dtype=torch.float64).reshape(4, 5).requires_grad_()
+        t = torch.tensor([0, 2, 4, 2])
+        one_class = torch.tensor([1.0, 0, 0, 0, 0], dtype=torch.float64)
+        for loss in (lambda: F.cross_entropy(x, t, weight=torch.zeros(5, dtype=torch.float64)),
+                     lambda: F.nll_loss(x, t, weight=torch.zeros(5, dtype=torch.float64)),
+                     lambda: F.nll_loss(x, torch.tensor([0, -100, 1, 1]), weight=one_class),
+                     lambda: F.cross_entropy(x, torch.full((4,), 2), ignore_index=2),
+                     lambda: F.l1_loss(x, torch.ones(5, dtype=torch.float64)),
+                     lambda: F.mse_loss(x, torch.ones(4, 1, dtype=torch.float64))):
+            x.grad = None
+            out = loss()
+            out.backward()
+            print(round(out.item(), 12), (x.grad + 0.0).numpy().round(12).tolist())
+        x3 = torch.zeros(4, 5, 3)
+        for target in (torch.tensor([0, 5, 1, 2]), torch.tensor([0, -1, 1, 2]), torch.rand(4),
+                       torch.rand(5), torch.rand(4, 3), t.int(), t.short(), t.bool()):
+            error(lambda: F.cross_entropy(x.detach(), target))
+        for target in (torch.zeros(4, 2, dtype=torch.long), torch.zeros(3, 3, dtype=torch.long),
+                       torch.zeros(4, 3, 1, dtype=torch.long), torch.rand(4, 3)):
+            error(lambda: F.nll_loss(x3, target))
+        error(lambda: F.nll_loss(x[0], torch.zeros(2, dtype=torch.long)))
+        error(lambda: F.nll_loss(x, t, weight=torch.ones(3, dtype=torch.float64)))
+        error(lambda: F.cross_entropy(x, x.detach().softmax(1), weight=torch.ones(3)))
+        error(lambda: F.mse_loss(x, torch.ones(3)))
+        error(lambda: F.l1_loss(x, torch.ones(4, 3)))
+        error(lambda: F.binary_cross_entropy(x.sigmoid(), torch.rand(4, 1)))
+        error(lambda: F.binary_cross_entropy_with_logits(x, torch.rand(5)))
+        q = torch.rand(4, 5, dtype=torch.float64)
+        error(lambda: F.binary_cross_entropy_with_logits(x, q, pos_weight=torch.ones(3)))
+        error(lambda: F.binary_cross_entropy_with_logits(x, q, weight=torch.ones(2, 1)))
+    """,
     "more_losses_and_activations": """
         import torch
         from torch import nn

@@ -61,14 +61,15 @@ from chainrule.ops.fold import fold, pixel_shuffle, pixel_unshuffle, unfold
 from chainrule.ops.losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
+    broadcast_target,
     check_reduction,
-    check_same_shape,
     cross_entropy_of_indices,
     huber_loss,
     legacy_reduction,
     mse_loss,
     nll_loss,
     smooth_l1_loss,
+    weight_shape_error,
 )
 from chainrule.ops.nn_ops import bilinear, linear
 from chainrule.ops.pooling import (
@@ -1401,7 +1402,7 @@ def l1_loss(
 ) -> Tensor:
     """Absolute error ``|input - target|``, averaged (or summed) over all elements."""
     reduction = legacy_reduction(size_average, reduce, reduction)
-    check_same_shape(input, target, "l1_loss")
+    input, target = broadcast_target(input, target)
     return _reduce((input - target).abs(), reduction)
 
 
@@ -1818,10 +1819,13 @@ def cross_entropy(
         target = _make(xp.asarray(target))
     class_dim = 0 if input.ndim == 1 else 1
     nn_ops.refuse_integers(input, class_dim, "log_softmax")  # its log_softmax's refusal
-    if label_smoothing == 0.0 and not target.is_floating_point():
+    # Class probabilities are a target of the input's shape; any other is class indices
+    # (checked as such: a float one is refused by its dtype, as PyTorch refuses it)
+    soft = tuple(target.shape) == tuple(input.shape) and target.is_floating_point()
+    if label_smoothing == 0.0 and not soft:
         return cross_entropy_of_indices(input, target, weight, ignore_index, reduction)
     logp = nn_ops.log_softmax(input, class_dim)
-    if target.is_floating_point():
+    if soft:
         return _soft_cross_entropy(logp, target, weight, reduction, label_smoothing, class_dim)
     loss = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
     # The smoothing term, -sum_c w_c logp_c / C per sample, shares the log-likelihood's
@@ -1857,7 +1861,8 @@ def _soft_cross_entropy(
     class_dim: int,
 ) -> Tensor:
     """Cross-entropy against class probabilities; the mean is over samples."""
-    check_same_shape(logp, target, "cross_entropy")
+    if weight is not None and tuple(weight.shape) != (logp.shape[class_dim],):
+        raise RuntimeError(f"cross_entropy: {weight_shape_error(logp.shape[class_dim], weight)}")
     if smoothing:
         target = target * (1 - smoothing) + smoothing / logp.shape[class_dim]
     per_class = logp * target

@@ -19,12 +19,13 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from chainrule import _buffers, grad_mode
+from chainrule import _buffers, dtypes, grad_mode
 from chainrule._array import xp
 from chainrule.autodiff import batching
 from chainrule.autodiff import forward as forward_mode
 from chainrule.op import Op, Presented
 from chainrule.ops import dual
+from chainrule.ops.broadcast import broadcast_shape
 from chainrule.ops.nn_ops import LogSoftmax, log_softmax
 from chainrule.tensor import Tensor, _make
 
@@ -91,7 +92,7 @@ class NllLoss(Op):
         self.rows = _buffers.constant(xp.arange, n)
         if _out_of_range(picks, classes):
             bad = target[valid & ((target < 0) | (target >= classes))][0]
-            raise IndexError(f"nll_loss: target {bad} is out of bounds for {classes} classes")
+            raise IndexError(f"Target {bad} is out of bounds.")
         coeff = valid.astype(x.dtype)
         if self.weight is not None:
             coeff *= self.weight[picks]
@@ -100,13 +101,22 @@ class NllLoss(Op):
         else:  # divided by the total weight of the counted samples
             total = coeff.sum()
             if not total:
-                # None counted: the mean is 0/0 = nan, but, as in PyTorch, the gradient is
-                # zero, not nan (a batch of padding must not poison the weights).
-                self.scale = xp.zeros_like(coeff)
-                return xp.asarray(xp.nan, dtype=x.dtype)
+                return self._over_zero_weight(x, picks, valid, coeff, total)
             self.scale = coeff / -total  # -(coeff / total) exactly, in one pass
         losses = self.scale * x[self.rows, picks]
         return losses if self.reduction == "none" else losses.sum()
+
+    def _over_zero_weight(self, x, picks, valid, coeff, total):
+        """The mean when the counted samples' weights add up to 0. None counted: 0/0 = nan,
+        but, as in PyTorch, the gradient is zero, not nan (a batch of padding must not poison
+        the weights). Some counted (with weights of 0, or cancelling): PyTorch divides by the
+        0, and so the gradient at their targets is nan or infinite, as is the mean."""
+        if not valid.any():
+            self.scale = xp.zeros_like(coeff)
+            return xp.asarray(xp.nan, dtype=x.dtype)
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            self.scale = xp.where(valid, coeff / -total, 0).astype(x.dtype)
+            return xp.asarray(-(coeff * x[self.rows, picks]).sum() / total, dtype=x.dtype)
 
     def _counting_all(self, x, target):
         """The forward where every target is a class index and no weight is given: the scale
@@ -221,8 +231,7 @@ def cross_entropy_of_indices(
     if input.ndim != 2 or batching.levels or forward_mode.levels:
         logp = log_softmax(input, 0 if input.ndim == 1 else 1)
         return nll_loss(logp, target, weight, None, ignore_index, None, reduction)
-    _check_class_indices(target)
-    _check_target_shape(input, target)
+    _check_class_indices(input, target)
     w = None if weight is None else _class_weights(weight, input.shape[1])
     loss = CrossEntropy(w, ignore_index, reduction)(input, target)
     if loss._grad_fn is not None:
@@ -459,13 +468,12 @@ def nll_loss(
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction(reduction)
     target = target if isinstance(target, Tensor) else _make(xp.asarray(target))
-    _check_class_indices(target)
+    expected = _check_class_indices(input, target)
     if input.ndim == 1:  # one sample: add the batch dimension and take it away again
         loss = nll_loss(
             input.unsqueeze(0), target.reshape(1), weight, None, ignore_index, None, reduction
         )
         return loss.reshape(()) if reduction == "none" else loss
-    expected = _check_target_shape(input, target)
     if input.ndim > 2:  # (N, C, d...) -> (N * d..., C): every position is a sample
         n_classes = input.shape[1]
         moved = input.permute(0, *range(2, input.ndim), 1).reshape(-1, n_classes)
@@ -474,26 +482,39 @@ def nll_loss(
     return NllLoss(_class_weights(weight, input.shape[1]), ignore_index, reduction)(input, target)
 
 
-def _check_class_indices(target: Tensor) -> None:
+def _check_class_indices(input: Tensor, target: Tensor) -> tuple[int, ...]:  # noqa: A002
+    """The target shape nll_loss needs for ``input`` ((N, d1, ...), or () for one sample),
+    or PyTorch's error, in the order PyTorch checks: dimensions, batch size, target size,
+    then the target's dtype (int64 or uint8 class indices)."""
+    shape = tuple(input.shape)
+    got = tuple(target.shape)
+    if not shape:
+        raise ValueError("Expected 1 or more dimensions (got 0)")
+    if len(shape) == 1:
+        if got not in ((), (1,)):
+            raise ValueError(
+                f"For 1D input, 1D target must have size 1, but got target size: {got[0]}"
+            )
+        expected: tuple[int, ...] = ()
+    else:
+        if shape[0] != (got[0] if got else 0):
+            raise ValueError(
+                f"Expected input batch_size ({shape[0]}) to match target batch_size "
+                f"({got[0] if got else 0})."
+            )
+        expected = (shape[0], *shape[2:])
+        if len(shape) == 2 and len(got) > 1:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+        if got != expected:
+            raise RuntimeError(f"Expected target size {list(expected)}, got {list(got)}")
     # The NumPy dtype inside chainrule's (its ``dtype`` slot): chainrule's passes ``kind`` on
     # only through ``__getattr__``, after a failed lookup and its AttributeError (~5k
     # instructions a training step). Not ``target._data``: under vmap that reads the values
     # of a batched tensor, and vmap then runs the loss once per example.
-    if target.dtype.dtype.kind not in "iu":
-        raise TypeError(
-            f"nll_loss: target must hold class indices (an integer tensor), got {target.dtype}"
-        )
-
-
-def _check_target_shape(input: Tensor, target: Tensor) -> tuple[int, ...]:  # noqa: A002
-    """The target shape nll_loss needs for ``input`` of 2 dimensions or more, (N, d1, ...),
-    or its error where ``target`` has another."""
-    shape = input.shape
-    expected = (shape[0], *shape[2:])
-    if len(shape) < 2 or tuple(target.shape) != expected:
-        raise ValueError(
-            f"nll_loss: input of shape {tuple(input.shape)} needs a target of shape {expected}, "
-            f"got {tuple(target.shape)}"
+    dtype = target.dtype.dtype
+    if dtype != xp.int64 and dtype != xp.uint8:
+        raise RuntimeError(
+            f"expected target dtype to be Long or Byte, but got {dtypes.scalar_type_name(dtype)}"
         )
     return expected
 
@@ -502,8 +523,16 @@ def _class_weights(weight: Tensor | None, classes: int) -> Any:
     """nll_loss's ``weight`` as an array of one weight per class, or None."""
     w = _as_array(weight, "nll_loss")
     if w is not None and w.shape != (classes,):
-        raise ValueError(f"nll_loss: weight of shape {w.shape} does not match {classes} classes")
+        raise RuntimeError(weight_shape_error(classes, w))
     return w
+
+
+def weight_shape_error(classes: int, weight: Any) -> str:
+    """PyTorch's words for class weights that are not one per class."""
+    return (
+        f"weight tensor should be defined either for all {classes} classes or no classes but "
+        f"got weight tensor of shape: {list(weight.shape)}"
+    )
 
 
 def binary_cross_entropy(
@@ -522,7 +551,11 @@ def binary_cross_entropy(
     """
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction(reduction)
-    check_same_shape(input, target, "binary_cross_entropy")
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(
+            f"Using a target size ({target.shape}) that is different to the input size "
+            f"({input.shape}) is deprecated. Please ensure they have the same size."
+        )
     return BinaryCrossEntropy(_as_array(weight, "binary_cross_entropy"), reduction)(input, target)
 
 
@@ -541,7 +574,7 @@ def mse_loss(
     """
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction(reduction)
-    check_same_shape(input, target, "mse_loss")
+    input, target = broadcast_target(input, target)
     return MseLoss(reduction)(input, target)
 
 
@@ -563,7 +596,16 @@ def binary_cross_entropy_with_logits(
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction(reduction)
     name = "binary_cross_entropy_with_logits"
-    check_same_shape(input, target, name)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(
+            f"Target size ({target.shape}) must be the same as input size ({input.shape})"
+        )
+    # PyTorch's words where a weight does not broadcast (inside the op NumPy would refuse,
+    # without naming the weight)
+    if pos_weight is not None:
+        broadcast_shape(tuple(pos_weight.shape), tuple(target.shape))
+    if weight is not None:
+        broadcast_shape(tuple(input.shape), tuple(weight.shape))
     return BinaryCrossEntropyWithLogits(
         _as_array(weight, name), _as_array(pos_weight, name), reduction
     )(input, target)
@@ -571,7 +613,7 @@ def binary_cross_entropy_with_logits(
 
 def broadcast_target(input: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:  # noqa: A002
     """``input`` and ``target`` broadcast to one shape, with PyTorch's warning when their
-    shapes differ (smooth_l1_loss, huber_loss)."""
+    shapes differ (the l1, mse, smooth l1 and huber losses)."""
     if tuple(target.shape) != tuple(input.shape):
         warnings.warn(
             f"Using a target size ({target.shape}) that is different to the input size "
@@ -579,7 +621,7 @@ def broadcast_target(input: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:  #
             "Please ensure they have the same size.",
             stacklevel=3,
         )
-        shape = xp.broadcast_shapes(tuple(input.shape), tuple(target.shape))
+        shape = broadcast_shape(tuple(input.shape), tuple(target.shape))
         return input.expand(shape), target.expand(shape)
     return input, target
 
@@ -631,11 +673,3 @@ def huber_loss(
     if tuple(weight.shape) != tuple(input.shape):
         raise ValueError("Weights and input must have the same size.")
     return _reduced(HuberLoss(delta, "none")(input, target) * weight, reduction)
-
-
-def check_same_shape(input: Tensor, target: Any, name: str) -> None:  # noqa: A002
-    target_shape = tuple(getattr(target, "shape", ()))
-    if target_shape != tuple(input.shape):
-        raise ValueError(
-            f"{name}: target shape {target_shape} must equal input shape {tuple(input.shape)}"
-        )
