@@ -17,6 +17,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import numpy as np
 import pytest
@@ -2356,3 +2357,12 @@ def test_dtypes_equal_their_numpy_counterparts_and_numpy_takes_them() -> None:
 def test_docstring_examples_run(module: str) -> None:
     result = doctest.testmod(importlib.import_module(module))
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_printing_magnitudes_far_apart_is_silent_and_matches_pytorch() -> None:
+    # The ratio of the largest to the smallest magnitude overflowed float64 (and NumPy warned)
+    values = [1e300, -1e-300, 2.5]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ours = repr(chainrule.tensor(values, dtype=chainrule.float64))
+    assert ours == repr(torch.tensor(values, dtype=torch.float64)).replace("torch", "chainrule")

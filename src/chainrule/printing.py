@@ -88,7 +88,8 @@ def _float_formatter(values: xp.ndarray) -> tuple[Callable[[float], str], int]:
         magnitudes = xp.abs(finite)
         big, small = magnitudes.max(), magnitudes.min()
         int_mode = bool(xp.all(finite == xp.ceil(finite)))
-        sci_mode = big / small > 1000.0 or big > 1.0e8 or (not int_mode and small < 1.0e-4)
+        # (the ratio as a product: 1e300 / 1e-300 would overflow, and NumPy warn of it)
+        sci_mode = big > 1000.0 * small or big > 1.0e8 or (not int_mode and small < 1.0e-4)
     if PRINT_OPTS.sci_mode is not None:
         sci_mode = PRINT_OPTS.sci_mode
     precision = PRINT_OPTS.precision
