@@ -123,6 +123,19 @@ SNIPPETS: dict[str, str] = {
         error(lambda: F.binary_cross_entropy_with_logits(x, q, pos_weight=torch.ones(3)))
         error(lambda: F.binary_cross_entropy_with_logits(x, q, weight=torch.ones(2, 1)))
     """,
+    "init_gains_modes_and_old_names": """
+        import warnings
+        import torch
+        from torch.nn import init
+        print([init.calculate_gain(name) for name in ("linear", "conv2d", "sigmoid", "tanh")])
+        error(lambda: init.kaiming_normal_(torch.empty(3, 4), mode="bad"))
+        torch.manual_seed(0)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            print(init.uniform(torch.empty(2)), init.xavier_normal(torch.empty(2, 2), gain=2.0))
+            print(init.constant(torch.empty(2), 3.0), init.eye(torch.empty(2, 2)))
+        print([(w.category.__name__, str(w.message)) for w in caught])
+    """,
     "more_losses_and_activations": """
         import torch
         from torch import nn

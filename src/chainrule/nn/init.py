@@ -12,8 +12,11 @@ PyTorch's values for the same seed: ``nn.Linear`` here and in PyTorch draw the s
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
+from collections.abc import Callable
+from typing import Any
 
 from chainrule import grad_mode, rng
 from chainrule.tensor import Tensor
@@ -31,13 +34,14 @@ _LINEAR = (
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
-    """The recommended scale of the weights for a nonlinearity (PyTorch's table).
+    """The recommended scale of the weights for a nonlinearity (PyTorch's table, with its
+    int 1 for the linear ones).
 
     >>> calculate_gain("relu") == 2 ** 0.5
     True
     """
     if nonlinearity in _LINEAR:
-        return 1.0
+        return 1
     if nonlinearity == "tanh":
         return 5.0 / 3
     if nonlinearity == "relu":
@@ -67,7 +71,7 @@ def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
 
 def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
     if mode not in ("fan_in", "fan_out"):
-        raise ValueError(f"Mode {mode} not supported, please use one of fan_in, fan_out")
+        raise ValueError(f"Mode {mode} not supported, please use one of {['fan_in', 'fan_out']}")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return fan_in if mode == "fan_in" else fan_out
 
@@ -293,3 +297,34 @@ def eye_(tensor: Tensor) -> Tensor:
         raise ValueError("Only tensors with 2 dimensions are supported")
     with grad_mode.no_grad():
         return tensor.copy_(eye(*tensor.shape, dtype=tensor.dtype))
+
+
+def _deprecated(name: str) -> Callable[..., Tensor]:
+    """PyTorch's old name of an initialiser (``uniform`` for ``uniform_``): the same function
+    with its FutureWarning."""
+    current = globals()[f"{name}_"]
+
+    @functools.wraps(current)
+    def old_name(*args: Any, **kwargs: Any) -> Tensor:
+        warnings.warn(
+            f"`nn.init.{name}` is now deprecated in favor of `nn.init.{name}_`.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return current(*args, **kwargs)
+
+    old_name.__name__ = old_name.__qualname__ = name
+    return old_name
+
+
+uniform = _deprecated("uniform")
+normal = _deprecated("normal")
+constant = _deprecated("constant")
+eye = _deprecated("eye")
+dirac = _deprecated("dirac")
+xavier_uniform = _deprecated("xavier_uniform")
+xavier_normal = _deprecated("xavier_normal")
+kaiming_uniform = _deprecated("kaiming_uniform")
+kaiming_normal = _deprecated("kaiming_normal")
+orthogonal = _deprecated("orthogonal")
+sparse = _deprecated("sparse")
