@@ -245,6 +245,36 @@ SNIPPETS: dict[str, str] = {
         error(lambda: torch.ones(2).new(2.5))
         error(lambda: torch.ones(2).new(torch.arange(3)))
     """,
+    "views_of_views_inherit_how_their_base_was_made": """
+        x = torch.ones(4, 6, requires_grad=True)
+        b = x * 1
+        with torch.no_grad():
+            v = b[1:]
+        c = b.chunk(2, -1)[0]
+        error(lambda: v[0].mul_(2))
+        error(lambda: c[1:].mul_(2))
+        error(lambda: c.t().mul_(2))
+        error(lambda: c[1:][0].mul_(2))
+        error(lambda: b.unbind(0)[1].view(2, 3)[0].mul_(2))
+        error(lambda: b.split(2)[1].diagonal().mul_(2))
+        late, late_of_chunk = v[0], c[1:]
+        b.mul_(2)
+        error(lambda: late.sum())
+        error(lambda: late_of_chunk.sum())
+    """,
+    "detached_alias_views_follow_their_own_base": """
+        x = torch.ones(2, 3, requires_grad=True)
+        y = torch.full((3,), 2.0, requires_grad=True)
+        r = (x * 1).relu()
+        d = r.detach()
+        e = d[0]
+        r.div_(2)  # r's memory gains history; d, sharing it, does not
+        print(d.requires_grad, e.requires_grad, e.is_leaf)
+        e.copy_(y)
+        print(d.requires_grad, d.grad_fn.name(), e.requires_grad)
+        d.sum().backward()
+        print(y.grad, x.grad)
+    """,
 }
 
 

@@ -2372,7 +2372,9 @@ class View:
     applied to it with their input ``shapes``, and the base's version (``stamp``) when the
     view's history was last made to match the base's. ``creation`` is PyTorch's creation meta:
     ``"multi"`` for outputs of ``split``/``unbind`` and ``"no_grad"`` for views taken with
-    recording off; both refuse a recorded in-place change. ``of`` is ``(name, output index)``.
+    recording off; both refuse a recorded in-place change. A view of such a view inherits it
+    (``"no_grad_base"`` for the no_grad kind), as PyTorch's does. ``of`` is ``(name, output
+    index)``, None for a view named by its own op (output 0).
     """
 
     __slots__ = ("base", "ops", "shapes", "stamp", "creation", "of")
@@ -2386,7 +2388,8 @@ class View:
             self.ops = parent.ops + (op,)
             self.shapes = parent.shapes + (x._data.shape,)
         self.stamp = x._vc[0]
-        self.creation = None
+        inherited = None if parent is None else parent.creation
+        self.creation = "no_grad_base" if inherited == "no_grad" else inherited
         self.of: tuple[str, builtins.int] | None = None
 
 
@@ -2406,13 +2409,22 @@ def watch(view: Tensor) -> None:
 def spread_requires_grad(t: Tensor) -> None:
     """``t``'s memory gained history (an in-place change was recorded): every view of it noted by
     :func:`watch` requires grad now, as PyTorch's ``requires_grad`` of a view follows its base's.
-    The views' own history comes when they are next used (their stamp is behind)."""
+    The views' own history comes when they are next used (their stamp is behind). Views of
+    another tensor on the same counter (a ``detach()`` of ``t``, which shares it) follow their
+    own base, which gained nothing: they stay noted."""
     vc = t._vc
     if len(vc) > 1:
+        others = []
         for ref in vc.pop():
             view = ref()
-            if view is not None:
+            if view is None:
+                continue
+            if view._view.base is t:
                 view.requires_grad = True
+            else:
+                others.append(ref)
+        if others:
+            vc.append(others)
 
 
 class _RetainGrad:

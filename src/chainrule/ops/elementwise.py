@@ -852,6 +852,14 @@ class Clamp(Unary):
             inside = inside & (x <= self.hi)
         return inside
 
+    # PyTorch selects rather than multiplies: a clamped element gets 0 even where the
+    # gradient or tangent is nan or infinite (as relu's threshold_backward).
+    def vjp(self, g, out, x):
+        return (dual.passed(g, self.partial(out, x)),)
+
+    def jvp(self, tangents, out, x):
+        return dual.passed(tangents[0], self.partial(out, x))
+
 
 class ClampTensor(Op):
     """``clamp`` with tensor bounds (either may be None): ``min(max(x, lo), hi)``."""
@@ -1219,12 +1227,13 @@ class Maximum(Op):
 
     def vjp(self, g, out, a, b):
         # PyTorch splits the gradient evenly between tied inputs, and blocks it only where
-        # the other input wins: at a nan both inputs get all of it.
-        # (the bool comparison added to the float tie first: a bool is not subtracted)
+        # the other input wins (with a 0, even where g is nan or infinite): at a nan both
+        # inputs get all of it.
         one, tie = self._constants(a, b)
+        shared = g * (one - tie)
         return (
-            g * (one - (self._above(b, a) + tie)) if self.needs[0] else None,
-            g * (one - (self._above(a, b) + tie)) if self.needs[1] else None,
+            dual.passed(shared, ~self._above(b, a)) if self.needs[0] else None,
+            dual.passed(shared, ~self._above(a, b)) if self.needs[1] else None,
         )
 
     def jvp(self, tangents, out, a, b):

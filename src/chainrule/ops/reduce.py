@@ -248,7 +248,21 @@ class Amax(Reduction):
 
     def vjp(self, g, out, x):
         # Forward mode, like PyTorch's, never sends a nan maximum's tangent to the nans.
-        return (self.kept(g) * self.weights(out, x, self.to_nan),)
+        weights = self.weights(out, x, self.to_nan)
+        grad = self.kept(g) * weights
+        # max() and median() write the shares into zeros, as PyTorch's: the other elements
+        # get 0 even where g is nan or infinite (amax and max along a dim multiply)
+        return (dual.passed(grad, weights != 0) if self.to_nan else grad,)
+
+    def jvp(self, tangents, out, x):
+        # PyTorch's amax selects the tangents at the extremes (a nan or infinite tangent
+        # elsewhere does not reach the result) and shares them among ties; its max() and
+        # median() multiply, the other way round from their reverse modes
+        if self.to_nan:
+            return super().jvp(tangents, out, x)
+        weights = self.weights(out, x)
+        picked = dual.passed(tangents[0] * weights, weights != 0)
+        return dual.sum(picked, self.dims, self.keepdim)
 
 
 class Amin(Amax):

@@ -25,6 +25,7 @@ base unchanged (those values were kept), and inside the view it goes to the new 
 from __future__ import annotations
 
 import copy
+import re
 import weakref
 from collections.abc import Sequence
 from typing import Any
@@ -184,13 +185,19 @@ def _refusal(t: Tensor, indirect: bool) -> RuntimeError:
     the base was changed, and the view is used afterwards."""
     info = t._view
     changed = "its base or another view of its base has been" if indirect else "is being"
-    if info.creation == "no_grad" or t._grad_fn is None:
+    # A view of such a view is named by its own op, PyTorch's node name without "Backward0"
+    name, index = info.of or (re.sub(r"Backward\d*$", "", info.ops[-1].name()), 0)
+    if info.creation == "no_grad_base":
+        opening = (
+            f"Output {index} of {name} is a view of a view which was created in no_grad mode and "
+            f"{changed} modified inplace with grad mode enabled."
+        )
+    elif info.creation == "no_grad" or t._grad_fn is None:
         opening = (
             f"A view was created in no_grad mode and {changed} modified inplace with grad mode "
             "enabled."
         )
     else:
-        name, index = info.of
         opening = f"Output {index} of {name} is a view and {changed} modified inplace."
     if info.creation == "multi":
         reason = (
