@@ -412,7 +412,7 @@ def _bounds(dtype: Any, low: Any, high: Any) -> tuple[Any, Any]:
     high = default[1] if high is None else high
     if any(isinstance(x, builtins.float) and math.isnan(x) for x in (low, high)):
         raise ValueError(f"`low` and `high` cannot be NaN, but got low={low} and high={high}")
-    if low > high or (low == high and not dtype.is_floating_point):
+    if low >= high and not (low == high and dtype.is_floating_point):
         raise ValueError(f"`low` must be less than `high`, but got {low} >= {high}")
     lowest, end = _value_range(dtype)
     # (a float interval of one value is filled with it, clipped, whatever it is)
