@@ -254,6 +254,10 @@ SNIPPETS: dict[str, str] = {
         fails(lambda: assert_close([1.0, "x"], [2.0, "y"]))
         fails(lambda: assert_close([1.0], [1.0], rtol=1))
         fails(lambda: assert_close(torch.tensor([1.0]), torch.tensor([1.0]), foo=1))
+        weight = torch.nn.Parameter(torch.ones(1))
+        fails(lambda: assert_close(weight, torch.ones(1)))
+        fails(lambda: assert_close(weight, torch.ones(1), allow_subclasses=False))
+        fails(lambda: assert_close(torch.ones(1), weight, allow_subclasses=False))
     """,
     "assert_close_numpy_arrays": """
         import numpy as np
