@@ -644,6 +644,12 @@ from chainrule.ops.binomial import binomial
 from chainrule.ops.tensor_more import layout
 from chainrule.ops.tensor_more import strided_layout as strided
 
+# ---- testing, finfo, random: torch.testing's assert_close and make_tensor, the dtypes'
+# limits, and torch.random's names over the global generator of chainrule.rng
+from chainrule import random, testing
+from chainrule.rng import default_generator
+from chainrule.type_info import finfo, iinfo
+
 __version__ = "0.1.0"
 
 # PyTorch's ``out=`` on the functions that are not declared ops (those take it from their
