@@ -43,7 +43,7 @@ class _BatchNorm(Module):
     """Shared by BatchNorm1d and BatchNorm2d, which differ only in the input shapes allowed."""
 
     _dims: tuple[int, ...] = ()
-    _optional_state = ("num_batches_tracked",)
+    _version = 2  # version 2 added num_batches_tracked to the state dict
 
     def __init__(
         self,
@@ -76,6 +76,28 @@ class _BatchNorm(Module):
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
             self.register_buffer("num_batches_tracked", None)
+
+    def _load_from_state_dict(
+        self,
+        state_dict: dict[str, Any],
+        prefix: str,
+        local_metadata: dict[str, Any],
+        strict: bool,
+        missing_keys: list[str],
+        unexpected_keys: list[str],
+        error_msgs: list[str],
+    ) -> None:
+        # A checkpoint older than version 2 (or a plain dict, which has no versions) may lack
+        # the batch count: the module keeps its own, as PyTorch's does.
+        version = local_metadata.get("version")
+        key = prefix + "num_batches_tracked"
+        old = version is None or version < 2
+        if old and self.num_batches_tracked is not None and key not in state_dict:
+            state_dict[key] = self.num_batches_tracked
+        super()._load_from_state_dict(
+            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+            error_msgs,
+        )  # fmt: skip
 
     def reset_running_stats(self) -> None:
         if self.track_running_stats:
