@@ -146,6 +146,21 @@ SNIPPETS: dict[str, str] = {
         show(warns(lambda: show(m.load_state_dict(torch.nn.Linear(2, 1).state_dict()))))
         show(m.weight.device.type)
     """,
+    "lazy_modules_save_uninitialized_tensors_and_take_a_checkpoint_s_shapes": """
+        torch.manual_seed(0)
+        m = torch.nn.Sequential(torch.nn.LazyLinear(2), torch.nn.LazyBatchNorm1d())
+        sd = m.state_dict()
+        show({k: type(v).__name__ for k, v in sd.items()}, dict(sd._metadata))
+        source = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2))
+        show(m.load_state_dict(source.state_dict()), m[0].in_features, m[0].weight, m[1].bias)
+        show([type(v).__name__ for v in m.parameters()], m[0].has_uninitialized_params())
+        x = torch.arange(6.0).reshape(2, 3)
+        show((m(x) * 1e4).round(), repr(m[0]), torch.equal(m(x), source(x)))
+        lazy = torch.nn.LazyLinear(2)
+        show(lazy.load_state_dict(torch.nn.LazyLinear(2).state_dict()))
+        error(lambda: lazy.load_state_dict({"weight": torch.ones(2, 3)}))
+        show(type(lazy.weight).__name__, type(lazy.bias).__name__, lazy.weight)
+    """,
     # ------------------------------------------------------------------ overrides
     "extra_state": """
         class Counter(torch.nn.Module):
