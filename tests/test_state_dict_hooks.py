@@ -229,6 +229,18 @@ SNIPPETS: dict[str, str] = {
         show(list(net.state_dict()), net.load_state_dict({"0.weight": torch.ones(1),
                                                           "0.bias": torch.ones(1)}))
     """,
+    "instance_norm_refuses_statistics_it_does_not_track": """
+        from collections import OrderedDict
+        m = torch.nn.Sequential(torch.nn.InstanceNorm1d(2))
+        stats = {"0.running_mean": torch.zeros(2), "0.running_var": torch.ones(2)}
+        error(lambda: m.load_state_dict(stats))
+        error(lambda: m.load_state_dict({"0.running_var": torch.ones(2)}, strict=False))
+        versioned = OrderedDict(stats)
+        versioned._metadata = {"0": {"version": 2}}
+        show(m.load_state_dict(versioned, strict=False), list(stats))
+        tracked = torch.nn.InstanceNorm2d(2, track_running_stats=True)
+        show(list(tracked.state_dict()), tracked.load_state_dict({}, strict=False))
+    """,
     # ------------------------------------------------------------------ hooks
     "state_dict_hooks_order_and_arguments": """
         log = []

@@ -273,6 +273,39 @@ class _InstanceNorm(_BatchNorm):
             return self._normalize(input.unsqueeze(0)).squeeze(0)
         return self._normalize(input)
 
+    def _load_from_state_dict(
+        self,
+        state_dict: dict[str, Any],
+        prefix: str,
+        local_metadata: dict[str, Any],
+        strict: bool,
+        missing_keys: list[str],
+        unexpected_keys: list[str],
+        error_msgs: list[str],
+    ) -> None:
+        # Instance norms tracked running statistics by default before PyTorch 0.4: a plain dict
+        # (no versions) holding them is refused with that explanation, even when not strict.
+        kind = type(self).__name__
+        names = ("running_mean", "running_var")
+        stale = [prefix + name for name in names if prefix + name in state_dict]
+        if local_metadata.get("version") is None and not self.track_running_stats and stale:
+            for key in stale:
+                del state_dict[key]
+            error_msgs.append(
+                "Unexpected running stats buffer(s) "
+                + " and ".join(f'"{key}"' for key in stale)
+                + f" for {kind} with track_running_stats=False. If state_dict is a checkpoint "
+                f"saved before 0.4.0, this may be expected because {kind} does not track "
+                "running stats by default since 0.4.0. Please remove these keys from "
+                "state_dict. If the running stats are actually needed, instead set "
+                f"track_running_stats=True in {kind} to enable them. See the documentation "
+                f"of {kind} for details."
+            )
+        super()._load_from_state_dict(
+            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+            error_msgs,
+        )  # fmt: skip
+
     def _normalize(self, input: Tensor) -> Tensor:  # noqa: A002
         return F.instance_norm(
             input,
