@@ -241,6 +241,14 @@ SNIPPETS: dict[str, str] = {
         tracked = torch.nn.InstanceNorm2d(2, track_running_stats=True)
         show(list(tracked.state_dict()), tracked.load_state_dict({}, strict=False))
     """,
+    "spectral_norm_records_its_format_in_the_metadata": """
+        m = torch.nn.utils.spectral_norm(torch.nn.Linear(3, 2))
+        sd = m.state_dict()
+        show(list(sd), dict(sd._metadata))
+        show(m.load_state_dict(sd))
+        torch.nn.utils.remove_spectral_norm(m)
+        show(list(m.state_dict()), dict(m.state_dict()._metadata))
+    """,
     # ------------------------------------------------------------------ hooks
     "state_dict_hooks_order_and_arguments": """
         log = []
