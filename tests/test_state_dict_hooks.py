@@ -160,6 +160,7 @@ SNIPPETS: dict[str, str] = {
         show(lazy.load_state_dict(torch.nn.LazyLinear(2).state_dict()))
         error(lambda: lazy.load_state_dict({"weight": torch.ones(2, 3)}))
         show(type(lazy.weight).__name__, type(lazy.bias).__name__, lazy.weight)
+        error(lambda: torch.nn.Linear(3, 2).load_state_dict(torch.nn.LazyLinear(2).state_dict()))
     """,
     # ------------------------------------------------------------------ overrides
     "extra_state": """

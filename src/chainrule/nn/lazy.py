@@ -87,6 +87,14 @@ class UninitializedBuffer(Buffer):
         return "<UninitializedBuffer>"
 
 
+# PyTorch's words where an uninitialized tensor's shape is needed (it raises them on any read).
+SHAPE_OF_UNINITIALIZED = (
+    "Can't access the shape of an uninitialized parameter or buffer. This error usually happens "
+    "in `load_state_dict` when trying to load an uninitialized parameter into an initialized "
+    "one. Call `forward` to initialize the parameters before accessing their attributes."
+)
+
+
 def is_lazy(value: Any) -> bool:
     """Whether ``value`` is an uninitialized parameter or buffer."""
     return isinstance(value, (UninitializedParameter, UninitializedBuffer))

@@ -258,6 +258,10 @@ def _load_one(
             f'While copying the parameter named "{key}", expected torch.Tensor or Tensor-like '
             f"object from checkpoint but received {type(value)}"
         )
+    from chainrule.nn.lazy import SHAPE_OF_UNINITIALIZED, is_lazy  # lazy.py imports this
+
+    if is_lazy(value) and not is_lazy(current):
+        raise RuntimeError(SHAPE_OF_UNINITIALIZED)  # at once, as PyTorch's shape read does
     if not isinstance(value, Tensor):
         value = _make(_as_array(value))
     if current.ndim == 0 and value.shape == (1,):  # checkpoints from before 0-dim tensors
