@@ -42,8 +42,8 @@ class Module:
     """Base class for all neural network modules; subclasses define ``forward``."""
 
     training: bool
-    # Saved in the state dict's _metadata; a layer whose state dict changed raises it, and its
-    # _load_from_state_dict reads an older checkpoint's version to convert it.
+    # Written into the state dict's _metadata. A layer whose saved entries changed has a higher
+    # one (BatchNorm's is 2), so that its _load_from_state_dict can convert older checkpoints.
     _version: ClassVar[int] = 1
 
     def __init__(self) -> None:

@@ -29,7 +29,7 @@ from typing import Any
 from chainrule import grad_mode
 from chainrule._array import xp
 from chainrule.nn.parameter import Parameter
-from chainrule.tensor import RemovableHandle, Size, Tensor, _make
+from chainrule.tensor import RemovableHandle, Tensor, _make
 
 EXTRA_STATE = "_extra_state"
 
@@ -70,7 +70,9 @@ class _Hook:
 def add_hook(
     hooks: list[_Hook], fn: Callable[..., Any], private: bool = False, with_module: bool = True
 ) -> RemovableHandle:
-    """Register ``fn`` at the end of ``hooks``; the handle's ``remove()`` takes it away."""
+    """Register ``fn`` at the end of ``hooks``; the handle's ``remove()`` takes it away.
+    ``private`` marks the older ``_register_state_dict_hook``, which PyTorch refuses a function
+    already registered through the public method."""
     if private and any(entry.fn is fn and not entry.private for entry in hooks):
         raise RuntimeError(
             "Cannot register the same function as the state dict post hook that was "
@@ -268,7 +270,7 @@ def _load_one(
         value = value[0]
     if value.shape != current.shape:
         return (
-            f"size mismatch for {key}: copying a param with shape {Size(value.shape)} from "
+            f"size mismatch for {key}: copying a param with shape {value.shape} from "
             f"checkpoint, the shape in current model is {current.shape}."
         )
     on_meta = current.device.type == "meta"
