@@ -297,6 +297,11 @@ SNIPPETS: dict[str, str] = {
         post.remove(), pre.remove()
         m.load_state_dict(m.state_dict())
         show(log, type(first).__name__)
+        log.clear()
+        with m.register_state_dict_pre_hook(hook) as handle:
+            m.state_dict(prefix="inside.")
+        m.state_dict(prefix="after.")
+        show(log, type(handle).__name__)
     """,
     "post_hooks_must_return_none": """
         m = torch.nn.Linear(1, 1)
