@@ -349,6 +349,22 @@ SNIPPETS: dict[str, str] = {
         old = {"0.fc.weight": torch.tensor([[2.0]]), "0.fc.bias": torch.tensor([1.0])}
         show(m.load_state_dict(old), m[0].lin.weight, m[0].lin.bias, list(old))
     """,
+    "load_pre_hook_reports_its_own_errors_and_keys": """
+        m = torch.nn.Sequential(torch.nn.Linear(1, 1))
+        def complain(mod, sd, prefix, lm, strict, missing, unexpected, errors):
+            errors.append(f"bad checkpoint at {prefix!r}")
+            missing.append(prefix + "ghost")
+        handle = m[0].register_load_state_dict_pre_hook(complain)
+        error(lambda: m.load_state_dict(m.state_dict(), strict=False))
+        error(lambda: m.load_state_dict(m.state_dict()))
+        handle.remove()
+        class Quiet(torch.nn.Linear):
+            def _load_from_state_dict(self, state_dict, prefix, *args):
+                pass  # loads nothing and runs no hooks
+        q = Quiet(1, 1)
+        q.register_load_state_dict_pre_hook(complain)
+        show(q.load_state_dict({"anything": torch.ones(1)}))
+    """,
     "private_hooks": """
         log = []
         m = torch.nn.Sequential(torch.nn.Linear(1, 1))
