@@ -81,7 +81,8 @@ class RemovableHandle:
         if self._hook in self._hooks:
             self._hooks.remove(self._hook)
 
-    # ``with x.register_hook(f):`` keeps the hook for the block only, as PyTorch's handle does
+    # ``with x.register_hook(f):`` (or a module hook's handle) keeps the hook for the block
+    # only, as PyTorch's handle does
     def __enter__(self) -> RemovableHandle:
         return self
 

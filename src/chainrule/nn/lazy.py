@@ -39,6 +39,7 @@ from chainrule.nn.norm import (
     InstanceNorm3d,
 )
 from chainrule.nn.parameter import Parameter
+from chainrule.nn.state_dict import own_tensors
 
 
 class UninitializedParameter(Parameter):
@@ -86,6 +87,14 @@ class UninitializedBuffer(Buffer):
         return "<UninitializedBuffer>"
 
 
+# PyTorch's words where an uninitialized tensor's shape is needed (it raises them on any read).
+SHAPE_OF_UNINITIALIZED = (
+    "Can't access the shape of an uninitialized parameter or buffer. This error usually happens "
+    "in `load_state_dict` when trying to load an uninitialized parameter into an initialized "
+    "one. Call `forward` to initialize the parameters before accessing their attributes."
+)
+
+
 def is_lazy(value: Any) -> bool:
     """Whether ``value`` is an uninitialized parameter or buffer."""
     return isinstance(value, (UninitializedParameter, UninitializedBuffer))
@@ -94,13 +103,21 @@ def is_lazy(value: Any) -> bool:
 class LazyModuleMixin:
     """What the lazy modules share: a forward pre-hook that, at the first call, lets the
     module shape its parameters from the input (``initialize_parameters``), then removes
-    itself and turns the module into ``cls_to_become``."""
+    itself and turns the module into ``cls_to_become``. Until then the state dict holds the
+    uninitialized tensors themselves, and loading a checkpoint gives them its shapes."""
 
     cls_to_become: type[Module] | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._initialize_hook = self.register_forward_pre_hook(_infer_parameters)  # type: ignore[attr-defined]
+        self._load_hook = self.register_load_state_dict_pre_hook(_shape_from_checkpoint)  # type: ignore[attr-defined]
+
+    def _save_to_state_dict(self, destination: Any, prefix: str, keep_vars: bool) -> None:
+        super()._save_to_state_dict(destination, prefix, keep_vars)  # type: ignore[misc]
+        for name, value in own_tensors(self).items():
+            if is_lazy(value):  # no values to detach: saved as itself, as in PyTorch
+                destination[prefix + name] = value
 
     def has_uninitialized_params(self) -> bool:
         """Whether a parameter or buffer of the module itself is still uninitialized."""
@@ -111,11 +128,22 @@ class LazyModuleMixin:
         raise NotImplementedError
 
 
+def _shape_from_checkpoint(module: Any, state_dict: dict[str, Any], prefix: str, *_: Any) -> None:
+    """The load pre-hook: an uninitialized tensor takes the shape of its checkpoint entry
+    (unless that is uninitialized too), so that the values can be copied in."""
+    for name, value in own_tensors(module).items():
+        saved = state_dict.get(prefix + name)
+        shape = getattr(saved, "shape", None)  # a value that is not a tensor is refused later
+        if is_lazy(value) and shape is not None and not is_lazy(saved):
+            value.materialize(tuple(shape))
+
+
 def _infer_parameters(module: Any, args: tuple[Any, ...]) -> None:
     module.initialize_parameters(*args)
     if not module.has_uninitialized_params():
         module._initialize_hook.remove()
-        del module._initialize_hook
+        module._load_hook.remove()
+        del module._initialize_hook, module._load_hook
         if module.cls_to_become is not None:
             module.__class__ = module.cls_to_become
 
@@ -146,6 +174,8 @@ class LazyLinear(LazyModuleMixin, Linear):
             if self.bias is not None:
                 self.bias.materialize((self.out_features,))
             self.reset_parameters()
+        if self.in_features == 0:  # a checkpoint loaded before the first call shaped the weight
+            self.in_features = self.weight.shape[1]
 
 
 class _LazyConvXdMixin(LazyModuleMixin):
@@ -299,6 +329,9 @@ class _LazyNormBase(LazyModuleMixin):
                 self.running_mean.materialize((self.num_features,))
                 self.running_var.materialize((self.num_features,))
             self.reset_parameters()
+        shaped = self.weight if self.affine else self.running_mean
+        if self.num_features == 0 and shaped is not None:  # shaped by a checkpoint loaded before
+            self.num_features = shaped.shape[0]
 
 
 class LazyBatchNorm1d(_LazyNormBase, BatchNorm1d):

@@ -20,15 +20,15 @@ tree. Calling a module runs its ``forward`` (and any hooks).
 from __future__ import annotations
 
 import functools
-from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar
 
 from chainrule import devices as _device
 from chainrule import dtypes, grad_mode
-from chainrule._array import xp
+from chainrule.nn import state_dict as _state
 from chainrule.nn.buffer import Buffer
 from chainrule.nn.parameter import Parameter
+from chainrule.nn.state_dict import _IncompatibleKeys
 from chainrule.nn.utils import _zero_grads
 from chainrule.tensor import RemovableHandle, Tensor, _make
 
@@ -38,24 +38,13 @@ def _type_name(value: Any) -> str:
     return value.type() if isinstance(value, Tensor) else type(value).__name__
 
 
-class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
-    """What ``load_state_dict(strict=False)`` could not match: two lists of keys."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        if not self.missing_keys and not self.unexpected_keys:
-            return "<All keys matched successfully>"
-        return super().__repr__()
-
-
 class Module:
     """Base class for all neural network modules; subclasses define ``forward``."""
 
     training: bool
-    # Entries a checkpoint may lack: loading keeps their current values (BatchNorm's
-    # num_batches_tracked, which PyTorch fills in for checkpoints that predate it).
-    _optional_state: ClassVar[tuple[str, ...]] = ()
+    # Written into the state dict's _metadata. A layer whose saved entries changed has a higher
+    # one (BatchNorm's is 2), so that its _load_from_state_dict can convert older checkpoints.
+    _version: ClassVar[int] = 1
 
     def __init__(self) -> None:
         # object.__setattr__: our own __setattr__ needs these dicts to exist already.
@@ -68,6 +57,10 @@ class Module:
         set_(self, "_forward_pre_hooks", [])
         set_(self, "_forward_hooks", [])
         set_(self, "_backward_hooks", [])
+        set_(self, "_state_dict_pre_hooks", [])
+        set_(self, "_state_dict_hooks", [])
+        set_(self, "_load_state_dict_pre_hooks", [])
+        set_(self, "_load_state_dict_post_hooks", [])
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(
@@ -327,108 +320,95 @@ class Module:
         _zero_grads(self.parameters(), set_to_none)
 
     # ------------------------------------------------------------------ state
-    def _state_entries(self) -> dict[str, Tensor]:
-        """Every parameter and persistent buffer, by its state-dict key."""
-        entries: dict[str, Tensor] = {}
-        for prefix, module in self.named_modules(remove_duplicate=False):
-            dot = f"{prefix}." if prefix else ""
-            for name, param in module._parameters.items():
-                if param is not None:
-                    entries[dot + name] = param
-            for name, buffer in module._buffers.items():
-                if buffer is not None and name not in module._non_persistent_buffers_set:
-                    entries[dot + name] = buffer
-        return entries
-
-    def _optional_state_keys(self) -> set[str]:
-        """State-dict keys that a checkpoint may leave out (``_optional_state`` of each module)."""
-        return {
-            f"{prefix}.{name}" if prefix else name
-            for prefix, module in self.named_modules(remove_duplicate=False)
-            for name in module._optional_state
-        }
-
     def state_dict(
         self,
-        *,
-        destination: dict[str, Any] | None = None,
+        *args: Any,
+        destination: Any = None,
         prefix: str = "",
         keep_vars: bool = False,
-    ) -> dict[str, Tensor]:
-        """Parameters and persistent buffers by dotted name, detached but sharing memory."""
-        if destination is None:
-            destination = OrderedDict()
-        for key, value in self._state_entries().items():
-            destination[prefix + key] = value if keep_vars else value.detach()
-        return destination
+    ) -> dict[str, Any]:
+        """Parameters and persistent buffers by dotted name, detached but sharing memory (the
+        tensors themselves with ``keep_vars``), in an OrderedDict whose ``_metadata`` holds
+        each module's ``_version``. See :mod:`chainrule.nn.state_dict` for the hooks."""
+        return _state.write(self, args, destination, prefix, keep_vars)
 
     def load_state_dict(
         self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False
     ) -> _IncompatibleKeys:
-        """Copy values into the parameters and buffers, checking every key and shape first.
+        """Copy (or with ``assign``, put) the values into the parameters and buffers; returns
+        the missing and unexpected keys, which with ``strict`` are an error, as are wrong
+        shapes. Values may be chainrule or PyTorch tensors or NumPy arrays. As in PyTorch,
+        the entries before an error are loaded."""
+        return _state.read(self, state_dict, strict, assign)
 
-        Nothing is changed unless every shape matches (and, with ``strict``, every key).
-        Values may be chainrule or PyTorch tensors or NumPy arrays.
-        """
-        if not isinstance(state_dict, Mapping):
-            raise TypeError(
-                f"Expected state_dict to be dict-like, got {type(state_dict).__name__}."
-            )
-        own = self._state_entries()
-        optional = self._optional_state_keys()
-        missing = [key for key in own if key not in state_dict and key not in optional]
-        unexpected = [key for key in state_dict if key not in own]
-        errors = []
-        if strict:
-            if missing:
-                errors.append(
-                    "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ". "
-                )
-            if unexpected:
-                errors.append(
-                    "Unexpected key(s) in state_dict: "
-                    + ", ".join(f'"{k}"' for k in unexpected)
-                    + ". "
-                )
-        values = {}
-        for key, target in own.items():
-            if key not in state_dict:
-                continue
-            value = _as_array(state_dict[key])
-            if value.shape != target._data.shape:
-                errors.append(
-                    f"size mismatch for {key}: copying a param with shape {tuple(value.shape)} "
-                    f"from checkpoint, the shape in current model is {tuple(target.shape)}."
-                )
-            values[key] = value
-        if errors:
-            raise RuntimeError(
-                f"Error(s) in loading state_dict for {self._get_name()}:\n\t" + "\n\t".join(errors)
-            )
-        for key, value in values.items():
-            if assign:
-                self._assign(key, state_dict[key], own[key])
-                continue
-            target = own[key]
-            xp.copyto(target._data, value, casting="unsafe")
-            target._vc[0] += 1  # an in-place change, as PyTorch's copy_ under no_grad
-        return _IncompatibleKeys(missing, unexpected)
+    def _save_to_state_dict(self, destination: Any, prefix: str, keep_vars: bool) -> None:
+        """This module's own entries (not its children's); layers may override it."""
+        extra = type(self).get_extra_state is not Module.get_extra_state
+        _state.save_own(self, destination, prefix, keep_vars, extra)
 
-    def _assign(self, key: str, value: Any, current: Tensor) -> None:
-        """``load_state_dict(assign=True)``: the state dict's tensor itself takes the place of
-        the parameter or buffer at ``key`` (as a Parameter keeping the current one's
-        ``requires_grad``, as PyTorch's), instead of having its values copied in."""
-        owner, name = self._owner_of(key)
-        if not isinstance(value, Tensor):
-            value = _make(_as_array(value))
-        if name in owner._parameters:
-            if isinstance(value, Parameter):
-                value.requires_grad_(current.requires_grad)
-            else:
-                value = Parameter(value, requires_grad=current.requires_grad)
-            owner._parameters[name] = value
-        else:
-            owner._buffers[name] = value
+    def _load_from_state_dict(
+        self,
+        state_dict: dict[str, Any],
+        prefix: str,
+        local_metadata: dict[str, Any],
+        strict: bool,
+        missing_keys: list[str],
+        unexpected_keys: list[str],
+        error_msgs: list[str],
+    ) -> None:
+        """Load this module's own entries (not its children's) from ``state_dict``, adding
+        to the three lists what does not fit; layers may override it."""
+        extra = type(self).set_extra_state is not Module.set_extra_state
+        _state.load_own(
+            self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+            error_msgs, extra,
+        )  # fmt: skip
+
+    def get_extra_state(self) -> Any:
+        """State that is not a parameter or buffer, saved as ``_extra_state``: override it
+        (and :meth:`set_extra_state`) to have any."""
+        raise RuntimeError(
+            "Reached a code path in Module.get_extra_state() that should never be called."
+        )
+
+    def set_extra_state(self, state: Any) -> None:
+        """Restore what :meth:`get_extra_state` returned."""
+        raise RuntimeError(
+            "Reached a code path in Module.set_extra_state() that should never be called."
+        )
+
+    def register_state_dict_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """``hook(module, prefix, keep_vars)`` runs before the module saves its entries."""
+        return _state.add_hook(self._state_dict_pre_hooks, hook)
+
+    def register_state_dict_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """``hook(module, state_dict, prefix, local_metadata)`` runs after the module and its
+        children saved their entries; it may edit ``state_dict`` in place, and returns None."""
+        return _state.add_hook(self._state_dict_hooks, hook)
+
+    def _register_state_dict_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """The older form of :meth:`register_state_dict_post_hook`: a returned dict replaces
+        the state dict."""
+        return _state.add_hook(self._state_dict_hooks, hook, private=True)
+
+    def register_load_state_dict_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs)`` runs before the module loads its entries; it may edit
+        ``state_dict`` (this module's part of it) in place."""
+        return _state.add_hook(self._load_state_dict_pre_hooks, hook)
+
+    def _register_load_state_dict_pre_hook(
+        self, hook: Callable[..., Any], with_module: bool = False
+    ) -> RemovableHandle:
+        """The older form of :meth:`register_load_state_dict_pre_hook`, whose hook is called
+        without the module unless ``with_module``."""
+        return _state.add_hook(self._load_state_dict_pre_hooks, hook, with_module=with_module)
+
+    def register_load_state_dict_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """``hook(module, incompatible_keys)`` runs after the module and its children loaded;
+        it may edit ``incompatible_keys.missing_keys`` and ``.unexpected_keys`` in place, which
+        decides what ``strict`` refuses. It returns None."""
+        return _state.add_hook(self._load_state_dict_post_hooks, hook)
 
     # ------------------------------------------------------------------ dtypes
     def to(self, *args: Any, **kwargs: Any) -> Module:
@@ -737,14 +717,6 @@ class _BackwardHookCall:
                     )
                 grad_input = replacement = result
         return replacement
-
-
-def _as_array(value: Any) -> Any:
-    """The values of a chainrule Tensor, NumPy array or PyTorch tensor, as an array."""
-    if isinstance(value, Tensor):
-        return value._data
-    detach = getattr(value, "detach", None)
-    return xp.asarray(value if detach is None else detach())
 
 
 def _indent(text: str, spaces: int) -> str:

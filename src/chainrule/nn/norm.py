@@ -43,7 +43,7 @@ class _BatchNorm(Module):
     """Shared by BatchNorm1d and BatchNorm2d, which differ only in the input shapes allowed."""
 
     _dims: tuple[int, ...] = ()
-    _optional_state = ("num_batches_tracked",)
+    _version = 2  # version 2 added num_batches_tracked to the state dict
 
     def __init__(
         self,
@@ -76,6 +76,28 @@ class _BatchNorm(Module):
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
             self.register_buffer("num_batches_tracked", None)
+
+    def _load_from_state_dict(
+        self,
+        state_dict: dict[str, Any],
+        prefix: str,
+        local_metadata: dict[str, Any],
+        strict: bool,
+        missing_keys: list[str],
+        unexpected_keys: list[str],
+        error_msgs: list[str],
+    ) -> None:
+        # A checkpoint older than version 2 (or a plain dict, which has no versions) may lack
+        # the batch count: the module keeps its own, as PyTorch's does.
+        version = local_metadata.get("version")
+        key = prefix + "num_batches_tracked"
+        old = version is None or version < 2
+        if old and self.num_batches_tracked is not None and key not in state_dict:
+            state_dict[key] = self.num_batches_tracked
+        super()._load_from_state_dict(
+            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+            error_msgs,
+        )  # fmt: skip
 
     def reset_running_stats(self) -> None:
         if self.track_running_stats:
@@ -250,6 +272,39 @@ class _InstanceNorm(_BatchNorm):
         if channel == 0:  # one unbatched sample
             return self._normalize(input.unsqueeze(0)).squeeze(0)
         return self._normalize(input)
+
+    def _load_from_state_dict(
+        self,
+        state_dict: dict[str, Any],
+        prefix: str,
+        local_metadata: dict[str, Any],
+        strict: bool,
+        missing_keys: list[str],
+        unexpected_keys: list[str],
+        error_msgs: list[str],
+    ) -> None:
+        # Instance norms tracked running statistics by default before PyTorch 0.4: a plain dict
+        # (no versions) holding them is refused with that explanation, even when not strict.
+        kind = type(self).__name__
+        names = ("running_mean", "running_var")
+        stale = [prefix + name for name in names if prefix + name in state_dict]
+        if local_metadata.get("version") is None and not self.track_running_stats and stale:
+            for key in stale:
+                del state_dict[key]
+            error_msgs.append(
+                "Unexpected running stats buffer(s) "
+                + " and ".join(f'"{key}"' for key in stale)
+                + f" for {kind} with track_running_stats=False. If state_dict is a checkpoint "
+                f"saved before 0.4.0, this may be expected because {kind} does not track "
+                "running stats by default since 0.4.0. Please remove these keys from "
+                "state_dict. If the running stats are actually needed, instead set "
+                f"track_running_stats=True in {kind} to enable them. See the documentation "
+                f"of {kind} for details."
+            )
+        super()._load_from_state_dict(
+            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+            error_msgs,
+        )  # fmt: skip
 
     def _normalize(self, input: Tensor) -> Tensor:  # noqa: A002
         return F.instance_norm(

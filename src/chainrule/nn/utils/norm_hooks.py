@@ -158,6 +158,13 @@ class SpectralNorm:
     def __call__(self, module: Module, inputs: Any) -> None:
         setattr(module, self.name, self.compute_weight(module, module.training))
 
+    def record_version(
+        self, module: Module, state_dict: Any, prefix: str, local_metadata: dict[str, Any]
+    ) -> None:
+        """A state-dict hook: the module's metadata names the format of ``<name>_u`` and
+        ``<name>_v`` (version 1, the only one chainrule reads), as PyTorch's does."""
+        local_metadata.setdefault("spectral_norm", {})[f"{self.name}.version"] = 1
+
 
 def spectral_norm(
     module: Module,
@@ -195,6 +202,7 @@ def spectral_norm(
     module.register_buffer(f"{name}_u", u)
     module.register_buffer(f"{name}_v", v)
     module.register_forward_pre_hook(hook)
+    hook.metadata_hook = module._register_state_dict_hook(hook.record_version)
     return module
 
 
@@ -202,6 +210,7 @@ def remove_spectral_norm(module: Module, name: str = "weight") -> Module:
     """Undo :func:`spectral_norm`: ``name`` is a parameter again, holding the weight
     normalized with the current ``<name>_u`` and ``<name>_v``."""
     hook = _take_hook(module, SpectralNorm, name, "spectral_norm")
+    hook.metadata_hook.remove()
     with grad_mode.no_grad():
         weight = hook.compute_weight(module, do_power_iteration=False)
     for suffix in ("", "_u", "_v", "_orig"):

@@ -34,7 +34,7 @@ from typing import Any
 
 from chainrule import grad_mode
 from chainrule.nn.container import ModuleDict, ModuleList
-from chainrule.nn.lazy import is_lazy
+from chainrule.nn.lazy import SHAPE_OF_UNINITIALIZED, is_lazy
 from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
 from chainrule.tensor import Tensor
@@ -362,12 +362,7 @@ def register_parametrization(
     tensor = getattr(module, tensor_name)
     if is_lazy(tensor):
         # Its shape is unknown until the first forward: nothing to check or invert yet.
-        raise RuntimeError(
-            "Can't access the shape of an uninitialized parameter or buffer. This error usually "
-            "happens in `load_state_dict` when trying to load an uninitialized parameter into an "
-            "initialized one. Call `forward` to initialize the parameters before accessing their "
-            "attributes."
-        )
+        raise RuntimeError(SHAPE_OF_UNINITIALIZED)
     plist = ParametrizationList([parametrization], tensor, unsafe=unsafe)
     delattr(module, tensor_name)
     if not is_parametrized(module):
