@@ -644,6 +644,9 @@ from chainrule.ops.binomial import binomial
 from chainrule.ops.tensor_more import layout
 from chainrule.ops.tensor_more import strided_layout as strided
 
+# ---- PyTorch's shell unsigned dtypes (made, cast, viewed; most kernels refuse them)
+from chainrule.dtypes import uint16, uint32, uint64
+
 __version__ = "0.1.0"
 
 # PyTorch's ``out=`` on the functions that are not declared ops (those take it from their

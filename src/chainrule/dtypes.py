@@ -119,7 +119,15 @@ int16 = short = public(xp.dtype("int16"))
 int32 = int = public(xp.dtype("int32"))
 int64 = long = public(xp.dtype("int64"))
 uint8 = public(xp.dtype("uint8"))
+# PyTorch's "shell" unsigned types: tensors of them can be made, cast, viewed, indexed and
+# multiplied, but most kernels refuse them (see SHELL_UINTS and op.uint_refusal).
+uint16 = public(xp.dtype("uint16"))
+uint32 = public(xp.dtype("uint32"))
+uint64 = public(xp.dtype("uint64"))
 bool = public(xp.dtype("bool"))
+
+# The NumPy dtypes of the shell unsigned types.
+SHELL_UINTS = frozenset((uint16.dtype, uint32.dtype, uint64.dtype))
 
 # Python floats make tensors of this NumPy dtype (float32 as in PyTorch; NumPy would make
 # float64). Internal, so the factories hand NumPy its own type.
@@ -138,6 +146,9 @@ _TORCH_DTYPE_NAMES = {
     "int32": ("int", "Int"),
     "int64": ("long int", "Long"),
     "uint8": ("unsigned char", "Byte"),
+    "uint16": ("short unsigned int", "UInt16"),
+    "uint32": ("unsigned int", "UInt32"),
+    "uint64": ("long unsigned int", "UInt64"),
     "bool": ("bool", "Bool"),
 }
 
@@ -317,6 +328,9 @@ C_TYPE_NAMES = {
     "int16": "short int",
     "int8": "signed char",
     "uint8": "unsigned char",
+    "uint16": "short unsigned int",
+    "uint32": "unsigned int",
+    "uint64": "long unsigned int",
     "bool": "bool",
     "float16": "c10::Half",
     "float32": "float",
@@ -325,7 +339,8 @@ C_TYPE_NAMES = {
 
 # The C names PyTorch's overflow error gives the types (c10::Scalar's accessors').
 _C_NAMES = {"int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t"}
-_C_NAMES.update(uint8="uint8_t", float16="at::Half", float32="float", float64="double")
+_C_NAMES.update(uint8="uint8_t", uint16="uint16_t", uint32="uint32_t", uint64="uint64_t")
+_C_NAMES.update(float16="at::Half", float32="float", float64="double")
 
 
 def checked_scalar(value: Any, dtype: Any) -> Any:
