@@ -31,7 +31,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from chainrule import declare, dtypes, grad_mode, graph
+from chainrule import declare, dtypes, grad_mode, graph, shell_uints
 from chainrule._array import xp
 from chainrule._lazy import import_later
 from chainrule.autodiff import anomaly, batching, forward
@@ -48,6 +48,8 @@ _new = object.__new__
 _dual_levels = forward.levels  # the open forward-mode levels, tested once per op
 _vmap_levels = batching.levels  # the open vmap levels, likewise
 _may_share = xp.may_share_memory
+# uint16, uint32, uint64: PyTorch's kernels mostly refuse them (see chainrule.shell_uints).
+_SHELL_UINTS = dtypes.SHELL_UINTS
 # Whether a ``saved_tensors_hooks`` block is open (:mod:`chainrule.autograd.graph` sets it and
 # keeps the hooks): then a recorded node hands the values its rules read to ``pack``. Tested
 # once per recorded op; a bool, the cheapest value to test.
@@ -371,6 +373,8 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
                     views.sync(x)
                 args: tuple[Any, ...] = (x._data,)
                 needs: tuple[bool, ...] = (True,) if x.requires_grad else (False,)  # no new tuple
+                if args[0].dtype in _SHELL_UINTS:
+                    shell_uints.check(self, args)
             else:
                 self._refuse_complex(x)
                 args, needs = inputs, (False,)
@@ -411,6 +415,8 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
                 # two tensors of two dtypes: PyTorch's common dtype (a number needs none)
                 a_data, b_data = dtypes.promote_operands(a_data, b_data, promotes == "float")
             args = (a_data, b_data)
+            if (a_is and a_data.dtype in _SHELL_UINTS) or (b_is and b_data.dtype in _SHELL_UINTS):
+                shell_uints.check(self, args)
             if b_is:
                 needs = (a_is and a.requires_grad, b.requires_grad)
             else:  # a number: one of two constant tuples, not a new one per call
@@ -423,6 +429,7 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
                     views.sync(x)
             args = tuple([x._data if isinstance(x, Tensor) else x for x in inputs])
             needs = tuple([isinstance(x, Tensor) and x.requires_grad for x in inputs])
+            shell_uints.check(self, args)
         try:  # spelled out for one and two inputs: a call with *args costs more
             if n == 2:
                 out = self.forward(args[0], args[1])
@@ -688,6 +695,7 @@ class Constant(Op, abstract=True):
             a, b = args
             if a is not inputs[0] and b is not inputs[1] and a.dtype is not b.dtype:
                 args = dtypes.promote_operands(a, b, self.promotes == "float")
+        shell_uints.check(self, args)
         try:
             result = _make(xp.asarray(self.forward(*args)))
         except ValueError as error:  # as in Op.__call__
