@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from chainrule import devices as _device
-from chainrule import dtypes, grad_mode, rng
+from chainrule import dtypes, grad_mode, rng, shell_uints
 from chainrule._array import xp
 from chainrule.arguments import RANDOM, Signature, int_list
 from chainrule.autodiff import batching, forward
@@ -257,6 +257,7 @@ def arange(
             raise RuntimeError(f"unsupported range: {start} -> {end}")
     if target.kind == "b":
         raise dtypes.not_implemented_for("arange_cpu", target)
+    shell_uints.check_factory("arange_cpu", target)
     if not step:
         raise RuntimeError("step must be nonzero")
     if (step > 0 and end < start) or (step < 0 and end > start):
@@ -297,6 +298,7 @@ def linspace(
     """
     _device.check(device)
     target = dtypes.as_dtype(dtype or dtypes.default_float)
+    shell_uints.check_factory("linspace_cpu", target)
     return _finish(_spaced(start, end, steps, target), target, requires_grad)
 
 
@@ -317,6 +319,7 @@ def logspace(
     """
     _device.check(device)
     target = dtypes.as_dtype(dtype or dtypes.default_float)
+    shell_uints.check_factory("logspace_cpu", target)
     if steps == 1:  # PyTorch's one value: base ** start in float64, start not cut to an int
         return _finish(xp.full(1, float(base) ** float(start)), target, requires_grad)
     exponents = _spaced(start, end, steps, target)
@@ -349,6 +352,7 @@ def eye(
     for name, size in (("n", n), ("m", m)):
         if size is not None and size < 0:
             raise RuntimeError(f"{name} must be greater or equal to 0, got {size}")
+    shell_uints.check_factory("eye", dtype)
     return _finish(xp.eye(n, m), dtype or dtypes.default_float, requires_grad)
 
 
@@ -462,6 +466,7 @@ def randperm(
     _device.check(device)
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
+    shell_uints.check_factory("randperm", dtype)
 
     def draw(shape: tuple[int, ...]) -> Any:
         if len(shape) == 1:

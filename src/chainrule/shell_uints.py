@@ -55,7 +55,7 @@ def _matmul(op: Any, args: tuple[Any, ...]) -> str:
     """The kernel PyTorch's matmul would run for these operands (linalg's own choice)."""
     from chainrule.ops import linalg  # the ops import op, which imports this module
 
-    kernel = linalg._kernel(*(linalg._Operand(a.shape, (), False) for a in args)).kernel
+    kernel = linalg._kernel(*(linalg._Operand.of(a) for a in args)).kernel
     return _MATMUL_KERNELS[kernel]
 
 
@@ -80,6 +80,13 @@ def _clamp_tensor(op: Any, args: tuple[Any, ...]) -> str | None:
     return "minimum_cpu" if args[1] is None else "maximum_cpu"
 
 
+def _flip(op: Any, args: tuple[Any, ...]) -> str | None:
+    """PyTorch flips other dimensions by indexing; its flip kernel, which reverses the last
+    dimension, has no version for these dtypes."""
+    ndim = args[0].ndim
+    return "flip_cpu" if ndim and ndim - 1 in [d % ndim for d in op.dims] else None
+
+
 def _of_dtype(kernel: str) -> Callable[[Any, tuple], str | None]:
     """A reduction or scan that PyTorch runs in its result dtype (int64 unless ``dtype=``
     says otherwise): chainrule casts first, so only a shell dtype asked for reaches it."""
@@ -95,7 +102,7 @@ _IN_FLOAT = [
 ]
 # Ops that only move, copy or pick values, or round them (the identity on integers).
 _MOVES = [
-    *("Cast", "Cat", "Clone", "Copy", "DiagEmbed", "Diagonal", "Expand", "Flip", "Gather"),
+    *("Cast", "Cat", "Clone", "Copy", "DiagEmbed", "Diagonal", "Expand", "Gather"),
     *("GetItem", "IndexAdd", "Pad", "Permute", "Repeat", "Reshape", "Roll", "Scatter", "Where"),
     *("Ceil", "Floor", "Round", "Trunc"),
 ]
@@ -152,6 +159,9 @@ KERNELS: dict[str, str | None | Callable[[Any, tuple], str | None]] = {
     "Frac": "frac_cpu",
     "Pow": _pow,
     "FloorDivide": "div_floor_cpu",
+    "TruncDivide": "div_trunc_cpu",
+    "Flip": _flip,
+    "IndexPut": "index_put",
     "Remainder": "remainder_cpu",
     "Fmod": "fmod_cpu",
     "Gcd": "gcd_cpu",
@@ -198,6 +208,19 @@ _FILLS = {
     "BernoulliBackward1": "bernoulli_tensor_cpu_self_",
     "BernoulliBackward2": "bernoulli_scalar_cpu_",
 }
+
+
+def check_factory(kernel: str, dtype: Any) -> None:
+    """PyTorch's refusal of a shell uint ``dtype`` by a factory whose kernel writes the values
+    (``arange_cpu``, ``linspace_cpu``, ``eye``...): not an op, so it asks here itself.
+
+    >>> check_factory("arange_cpu", dtypes.uint16.dtype)
+    Traceback (most recent call last):
+    ...
+    NotImplementedError: "arange_cpu" not implemented for 'UInt16'
+    """
+    if dtype is not None and dtypes.as_dtype(dtype) in SHELL_UINTS:
+        raise dtypes.not_implemented_for(kernel, dtype)
 
 
 def check(op: Any, args: tuple[Any, ...]) -> None:

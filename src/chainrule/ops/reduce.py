@@ -436,6 +436,8 @@ def accumulated(input: Tensor, dtype: Any, reduction: Callable[[Tensor], Tensor]
         input = input.to(dtype)
     if input.dtype.kind not in "biu" or input.dtype == dtypes.int64:
         return reduction(input)
+    if dtype is not None and input.dtype in dtypes.SHELL_UINTS:  # PyTorch has no kernel:
+        return reduction(input)  # the op's dispatch refuses it (see chainrule.shell_uints)
     out = reduction(input.to(dtypes.int64))
     return out if dtype is None else out.to(dtype)
 
