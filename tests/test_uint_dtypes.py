@@ -1,11 +1,11 @@
 """PyTorch's shell unsigned dtypes (uint16, uint32, uint64) under chainrule and PyTorch.
 
 Each row is an expression over ``lib`` (``torch`` or ``chainrule``), ``U`` (the dtype under
-test) and ``u`` (a small tensor of it), evaluated on both libraries: the values, dtypes and
-shapes must agree, or, where PyTorch raises, the exception type and message (with ``torch``
-spelled ``chainrule``). PyTorch makes, casts, views, multiplies, sums and sorts these dtypes;
-most other kernels refuse them, and so must chainrule, never computing a number PyTorch does
-not give.
+test), ``u`` (a small tensor of it) and ``big`` (one holding its largest value), evaluated on
+both libraries: the values, dtypes and shapes must agree, or, where PyTorch raises, the
+exception type and message (with ``torch`` spelled ``chainrule``). PyTorch makes, casts, views,
+multiplies, sums and sorts these dtypes; most other kernels refuse them, and so must chainrule,
+never computing a number PyTorch does not give.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ WORKS = {
     "str_dtype": "str(U)",
     "legacy_type": "u.type()",
     "is_signed": "(u.is_signed(), U.is_signed, U.is_floating_point, U.itemsize)",
+    "tensor_largest": "big",
     # conversion
     "to_int64": "u.to(lib.int64)",
     "float": "u.float()",
@@ -67,6 +68,16 @@ WORKS = {
     "fill_": "u.clone().fill_(3)",
     "zero_": "u.clone().zero_()",
     "floor": "u.floor()",
+    "largest_tolist": "big.tolist()",
+    "largest_float": "big.double()",
+    "largest_to_int64": "big.long()",
+    "largest_sum": "big.sum()",
+    "largest_cumsum": "big.cumsum(0)",
+    "largest_sort": "big.sort()",
+    "largest_unique": "lib.unique(big)",
+    "largest_eq": "big == big[1]",
+    "largest_mul": "big * big",
+    "largest_true_divide": "big / 2",
     # the kernels PyTorch has for them
     "mul": "u * u",
     "mul_int": "u * 3",
@@ -157,6 +168,7 @@ REFUSED = {
     "mm": "lib.stack([u, u]) @ lib.stack([u, u, u])",
     "bmm": "lib.stack([u, u])[None] @ lib.stack([u, u, u])[None]",
     "arange": "lib.arange(3, dtype=U)",
+    "uint64_negative_int": "lib.tensor([5, -1], dtype=lib.uint64)",
     "linspace": "lib.linspace(0, 4, 3, dtype=U)",
     "logspace": "lib.logspace(0, 2, 3, dtype=U)",
     "eye": "lib.eye(2, dtype=U)",
@@ -185,7 +197,8 @@ REFUSED = {
 def _run(lib: Any, source: str, name: str) -> Any:
     dtype = getattr(lib, name)
     u = lib.tensor([3, 7, 1], dtype=dtype)
-    return eval(source, {"lib": lib, "U": dtype, "u": u, "np": np})  # noqa: S307
+    big = lib.tensor([3, 2 ** (8 * dtype.itemsize) - 1], dtype=dtype)  # its largest value
+    return eval(source, {"lib": lib, "U": dtype, "u": u, "big": big, "np": np})  # noqa: S307
 
 
 def _plain(value: Any) -> Any:

@@ -73,11 +73,30 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
             _refuse_not_numbers(plain)
         if dtype is None:
             array = array.astype(_python_dtype(array), copy=False)
+        elif array.dtype.kind in "if" and dtypes.as_dtype(dtype) == xp.uint64:
+            array = _as_uint64(plain, array)
         elif array.dtype != object:
             _refuse_overflow(array, dtypes.as_dtype(dtype))
     if array.dtype == object:
         raise TypeError(f"tensor: could not infer a numeric dtype from {type(data).__name__}")
     return _finish(array, dtype, requires_grad)
+
+
+def _as_uint64(numbers: Any, array: Any) -> Any:
+    """Python ints (``numbers``, nested lists) for a uint64 tensor, as PyTorch reads them:
+    exact past int64's range (NumPy infers float64 for them beside smaller ones, ``array``,
+    which loses their low bits), and refused when negative, as PyTorch's conversion to an
+    unsigned int refuses them. Numbers that are not all ints keep ``array``.
+
+    >>> tensor([3, 2**64 - 1], dtype=dtypes.uint64)
+    tensor([                   3, 18446744073709551615], dtype=chainrule.uint64)
+    """
+    flat = xp.array(numbers, dtype=object).ravel()
+    if not all(type(n) is builtins.int for n in flat):
+        return array
+    if flat.size and min(flat) < 0:
+        raise OverflowError("can't convert negative int to unsigned")
+    return xp.array(numbers, dtype=xp.uint64)
 
 
 def _refuse_overflow(numbers: Any, dtype: Any) -> None:
