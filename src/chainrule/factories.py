@@ -276,7 +276,7 @@ def arange(
             raise RuntimeError(f"unsupported range: {start} -> {end}")
     if target.kind == "b":
         raise dtypes.not_implemented_for("arange_cpu", target)
-    shell_uints.check_factory("arange_cpu", target)
+    shell_uints.check_function("arange", target)
     if not step:
         raise RuntimeError("step must be nonzero")
     if (step > 0 and end < start) or (step < 0 and end > start):
@@ -317,7 +317,7 @@ def linspace(
     """
     _device.check(device)
     target = dtypes.as_dtype(dtype or dtypes.default_float)
-    shell_uints.check_factory("linspace_cpu", target)
+    shell_uints.check_function("linspace", target)
     return _finish(_spaced(start, end, steps, target), target, requires_grad)
 
 
@@ -338,7 +338,7 @@ def logspace(
     """
     _device.check(device)
     target = dtypes.as_dtype(dtype or dtypes.default_float)
-    shell_uints.check_factory("logspace_cpu", target)
+    shell_uints.check_function("logspace", target)
     if steps == 1:  # PyTorch's one value: base ** start in float64, start not cut to an int
         return _finish(xp.full(1, float(base) ** float(start)), target, requires_grad)
     exponents = _spaced(start, end, steps, target)
@@ -371,7 +371,7 @@ def eye(
     for name, size in (("n", n), ("m", m)):
         if size is not None and size < 0:
             raise RuntimeError(f"{name} must be greater or equal to 0, got {size}")
-    shell_uints.check_factory("eye", dtype)
+    shell_uints.check_function("eye", dtype)
     return _finish(xp.eye(n, m), dtype or dtypes.default_float, requires_grad)
 
 
@@ -485,7 +485,7 @@ def randperm(
     _device.check(device)
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
-    shell_uints.check_factory("randperm", dtype)
+    shell_uints.check_function("randperm", dtype)
 
     def draw(shape: tuple[int, ...]) -> Any:
         if len(shape) == 1:
@@ -570,6 +570,7 @@ def bernoulli(
     """0s and 1s drawn with probabilities ``input`` (or ``p`` for every element), in
     ``input``'s dtype; PyTorch's draws: a uniform of the probabilities' precision each,
     a float64 one for a Python ``p``."""
+    shell_uints.check_function("bernoulli" if p is None else "bernoulli_p", input.dtype)
     node = Bernoulli(number_p=p is not None)
     if p is not None and forward.carries_tangent(batching.unwrap(input)[0]):
         refuse_forward_mode()  # as PyTorch: before vmap's randomness checks, which it precedes

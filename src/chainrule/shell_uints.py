@@ -196,6 +196,7 @@ KERNELS: dict[str, str | None | Callable[[Any, tuple], str | None]] = {
     "LogCumSumExp": "logcumsumexp_out_cpu",
     "MatMul": _matmul,
     "MaxPool2DWithIndices": "max_pool2d",
+    "ScatterAdd": "scatter_gather_tensor_cpu",
 }
 
 # PyTorch's kernels behind the in-place fills (Overwrite's names): the constant fills take
@@ -210,17 +211,50 @@ _FILLS = {
 }
 
 
-def check_factory(kernel: str, dtype: Any) -> None:
-    """PyTorch's refusal of a shell uint ``dtype`` by a factory whose kernel writes the values
-    (``arange_cpu``, ``linspace_cpu``, ``eye``...): not an op, so it asks here itself.
+# Public functions that refuse these dtypes before any op runs (a factory writing values, or
+# a function whose op others share: ``gather``'s Gather is also ``sort``'s) -> PyTorch's kernel.
+FUNCTIONS = {
+    "arange": "arange_cpu",
+    "linspace": "linspace_cpu",
+    "logspace": "logspace_cpu",
+    "eye": "eye",
+    "randperm": "randperm",
+    "nonzero": "nonzero_count_cpu",
+    "count_nonzero": "nonzero_count_cpu",
+    "isin": "isin_default_cpu",
+    "searchsorted": "searchsorted_out_cpu",
+    "bincount": "bincount_cpu",
+    "topk": "topk_cpu",
+    "trace": "trace",
+    "tril": "tril",
+    "triu": "triu",
+    "masked_fill": "masked_fill",
+    "masked_select": "masked_select",
+    "gather": "scatter_gather_tensor_cpu",
+    "scatter": "scatter_gather_tensor_cpu",
+    "scatter_value": "scatter_gather_scalar_cpu",
+    "square": "pow",
+    "take": "take_cpu",
+    "put": "take_put_cpu",
+    "index_fill": "index_fill_cpu",
+    "index_copy": "index_copy_cpu",
+    "index_select": "index_select",
+    "bernoulli": "bernoulli_tensor_cpu_self_",
+    "bernoulli_p": "bernoulli_scalar_cpu_",
+}
 
-    >>> check_factory("arange_cpu", dtypes.uint16.dtype)
+
+def check_function(name: str, dtype: Any) -> None:
+    """PyTorch's refusal of a shell uint ``dtype`` (a NumPy or chainrule dtype, or None) by
+    the public function ``name``, whose kernel :data:`FUNCTIONS` names.
+
+    >>> check_function("arange", dtypes.uint16)
     Traceback (most recent call last):
     ...
     NotImplementedError: "arange_cpu" not implemented for 'UInt16'
     """
     if dtype is not None and dtypes.as_dtype(dtype) in SHELL_UINTS:
-        raise dtypes.not_implemented_for(kernel, dtype)
+        raise dtypes.not_implemented_for(FUNCTIONS[name], dtype)
 
 
 def check(op: Any, args: tuple[Any, ...]) -> None:
