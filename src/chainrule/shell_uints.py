@@ -241,6 +241,10 @@ FUNCTIONS = {
     "index_select": "index_select",
     "bernoulli": "bernoulli_tensor_cpu_self_",
     "bernoulli_p": "bernoulli_scalar_cpu_",
+    "max": "max_cpu",
+    "min": "min_cpu",
+    "aminmax": "aminmax_cpu",
+    "heaviside": "heaviside_cpu",
 }
 
 

@@ -399,10 +399,10 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A00
 
 def masked_select(input: Tensor, mask: Any) -> Tensor:  # noqa: A002
     """The elements where ``mask`` (a bool tensor broadcasting with ``input``) is True, as 1-D."""
-    shell_uints.check_function("masked_select", input.dtype)
     mask = xp.asarray(_value(mask))
     if mask.dtype != bool:
         raise RuntimeError(f"masked_select: expected a bool mask, got {mask.dtype}")
+    shell_uints.check_function("masked_select", input.dtype)
     shape = xp.broadcast_shapes(tuple(input.shape), mask.shape) or (1,)  # 0-d: 1 element
     if tuple(input.shape) != shape:
         input = input.expand(shape)
@@ -861,7 +861,6 @@ def take(input: Tensor, index: Tensor) -> Tensor:  # noqa: A002
     >>> cr.take(cr.tensor([[1.0, 2.0], [3.0, 4.0]]), cr.tensor([[0, -1]]))
     tensor([[1., 4.]])
     """
-    shell_uints.check_function("take", input.dtype)
     if not isinstance(index, Tensor):
         raise mistyped("take", "index", 2, "Tensor", index)
     idx = index._data
@@ -870,6 +869,7 @@ def take(input: Tensor, index: Tensor) -> Tensor:  # noqa: A002
             "take(): Expected a long tensor for index, but got "
             f"{_TORCH_DTYPE_NAMES[idx.dtype.name][1]}"
         )
+    shell_uints.check_function("take", input.dtype)
     n = input.numel()
     if idx.size:
         if not n:

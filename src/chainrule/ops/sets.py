@@ -248,6 +248,7 @@ def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> 
     min=tensor([ 1., -2.]),
     max=tensor([5., 3.]))
     """
+    shell_uints.check_function("aminmax", input.dtype)
     if dim is None:
         if input.numel() == 0:
             raise RuntimeError(
