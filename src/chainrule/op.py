@@ -320,7 +320,8 @@ _FORWARD_NAME = re.compile(r"Backward[0-9]*$")
 
 def _saving(cls: type[Op]) -> tuple[Any, ...]:
     """What recording guards for ``cls``, whether it may make views, takes numbers as NumPy
-    operands, keeps its one input's shape and has a ``vjp_inplace``, resolved once: each class
+    operands, keeps its one input's shape, has a ``vjp_inplace`` and takes every shell uint
+    dtype (see chainrule.shell_uints: then no operand's dtype is read), resolved once: each class
     attribute read from a node is a generic lookup, which CPython 3.11 does not specialise (one
     costs ~200 instructions)."""
     return (
@@ -333,6 +334,7 @@ def _saving(cls: type[Op]) -> tuple[Any, ...]:
         cls.promotes,
         cls.one_shape,
         cls.vjp_inplace is not None,
+        shell_uints.takes_all(cls.__name__),
     )
 
 
@@ -358,6 +360,7 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
             promotes,
             shaped,
             in_place,
+            takes_uints,
         ) = saving
         if _vmap_levels:  # inside vmap: batched inputs run the op's batching rule
             level = batching.batched_level(inputs)
@@ -373,7 +376,7 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
                     views.sync(x)
                 args: tuple[Any, ...] = (x._data,)
                 needs: tuple[bool, ...] = (True,) if x.requires_grad else (False,)  # no new tuple
-                if args[0].dtype in _SHELL_UINTS:
+                if not takes_uints and args[0].dtype in _SHELL_UINTS:
                     shell_uints.check(self, args)
             else:
                 self._refuse_complex(x)
@@ -415,7 +418,16 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
                 # two tensors of two dtypes: PyTorch's common dtype (a number needs none)
                 a_data, b_data = dtypes.promote_operands(a_data, b_data, promotes == "float")
             args = (a_data, b_data)
-            if (a_is and a_data.dtype in _SHELL_UINTS) or (b_is and b_data.dtype in _SHELL_UINTS):
+            # (a Python float operand makes PyTorch compute in float: every kernel takes that)
+            if (
+                not takes_uints
+                and tb is not float
+                and ta is not float
+                and (
+                    (a_is and a_data.dtype in _SHELL_UINTS)
+                    or (b_is and b_data.dtype in _SHELL_UINTS)
+                )
+            ):
                 shell_uints.check(self, args)
             if b_is:
                 needs = (a_is and a.requires_grad, b.requires_grad)
@@ -429,7 +441,8 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
                     views.sync(x)
             args = tuple([x._data if isinstance(x, Tensor) else x for x in inputs])
             needs = tuple([isinstance(x, Tensor) and x.requires_grad for x in inputs])
-            shell_uints.check(self, args)
+            if not takes_uints:
+                shell_uints.check(self, args)
         try:  # spelled out for one and two inputs: a call with *args costs more
             if n == 2:
                 out = self.forward(args[0], args[1])

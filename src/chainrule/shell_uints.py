@@ -261,6 +261,12 @@ def check_function(name: str, dtype: Any) -> None:
         raise dtypes.not_implemented_for(FUNCTIONS[name], dtype)
 
 
+def takes_all(op_name: str) -> bool:
+    """Whether the op class ``op_name`` computes every shell uint (its dispatch then reads no
+    operand's dtype)."""
+    return op_name in KERNELS and KERNELS[op_name] is None
+
+
 def check(op: Any, args: tuple[Any, ...]) -> None:
     """Raise PyTorch's error where ``op``'s kernel has no version for the shell uint dtype
     among ``args`` (arrays and numbers, as the op's forward takes them); pass where a float
