@@ -6,7 +6,10 @@ kernel (``"add_stub" not implemented for 'UInt32'``). NumPy computes them all, s
 would give numbers where PyTorch gives none. ``Op.__call__`` calls :func:`check` when an
 operand has one of these dtypes; it looks the op up in :data:`KERNELS` and raises PyTorch's
 error for the kernels PyTorch leaves out. An op missing from the table is refused too, under
-its own name: a number is never given for an op nobody checked against PyTorch.
+its own name: a number is never given for an op nobody checked against PyTorch. Public
+functions whose kernel refuses them while their op takes them elsewhere (``gather`` and
+``sort`` share one op), and the factories that write values (``arange``), ask
+:func:`check_function`, whose kernels :data:`FUNCTIONS` names.
 
 An operand beside a float (``u + 2.5``, ``u * x`` for a float tensor ``x``) is computed in
 float by PyTorch, where every kernel has a version: such calls pass.
