@@ -650,6 +650,9 @@ from chainrule import random, testing
 from chainrule.rng import default_generator
 from chainrule.type_info import finfo, iinfo
 
+# ---- PyTorch's shell unsigned dtypes (made, cast, viewed; most kernels refuse them)
+from chainrule.dtypes import uint16, uint32, uint64
+
 __version__ = "0.1.0"
 
 # PyTorch's ``out=`` on the functions that are not declared ops (those take it from their

@@ -119,7 +119,15 @@ int16 = short = public(xp.dtype("int16"))
 int32 = int = public(xp.dtype("int32"))
 int64 = long = public(xp.dtype("int64"))
 uint8 = public(xp.dtype("uint8"))
+# PyTorch's "shell" unsigned types: tensors of them can be made, cast, viewed, indexed and
+# multiplied, but most kernels refuse them (see SHELL_UINTS and op.uint_refusal).
+uint16 = public(xp.dtype("uint16"))
+uint32 = public(xp.dtype("uint32"))
+uint64 = public(xp.dtype("uint64"))
 bool = public(xp.dtype("bool"))
+
+# The NumPy dtypes of the shell unsigned types.
+SHELL_UINTS = frozenset((uint16.dtype, uint32.dtype, uint64.dtype))
 
 # Python floats make tensors of this NumPy dtype (float32 as in PyTorch; NumPy would make
 # float64). Internal, so the factories hand NumPy its own type.
@@ -138,6 +146,9 @@ _TORCH_DTYPE_NAMES = {
     "int32": ("int", "Int"),
     "int64": ("long int", "Long"),
     "uint8": ("unsigned char", "Byte"),
+    "uint16": ("short unsigned int", "UInt16"),
+    "uint32": ("unsigned int", "UInt32"),
+    "uint64": ("long unsigned int", "UInt64"),
     "bool": ("bool", "Bool"),
 }
 
@@ -191,23 +202,75 @@ def not_implemented_for(kernel: str, dtype: Any) -> NotImplementedError:
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
 
 
-def torch_result_type(*arrays: Any) -> DType:
-    """PyTorch's result dtype of an elementwise op on ``arrays``.
+def torch_promote_types(a: DType, b: DType) -> DType:
+    """PyTorch's ``promote_types`` of two NumPy dtypes: the higher category's dtype (bool <
+    integer < float), within a category NumPy's promotion. A shell uint (uint16, uint32,
+    uint64) promotes only with itself and with floats, as in PyTorch.
 
-    The highest category (bool < integer < float) decides; within it, tensors with
-    dimensions outrank 0-d ones, whose dtypes then do not matter; those left promote as
-    NumPy promotes. NumPy instead promotes the dtypes themselves (int32 with float32 is
-    float64 there, float32 in PyTorch; a 0-d int64 widens an int32 array there, not here).
+    >>> torch_promote_types(xp.dtype("int64"), xp.dtype("float16"))
+    dtype('float16')
+    >>> torch_promote_types(xp.dtype("uint32"), xp.dtype("int32"))
+    Traceback (most recent call last):
+    ...
+    RuntimeError: Promotion for uint16, uint32, uint64 types is not supported, attempted to \
+promote UInt32 and Int
+    """
+    if a == b:
+        return a
+    if (a in SHELL_UINTS or b in SHELL_UINTS) and "f" not in (a.kind, b.kind):
+        raise RuntimeError(
+            "Promotion for uint16, uint32, uint64 types is not supported, attempted to promote "
+            f"{scalar_type_name(a)} and {scalar_type_name(b)}"
+        )
+    rank_a, rank_b = _CATEGORY[a.kind], _CATEGORY[b.kind]
+    if rank_a != rank_b:
+        return a if rank_a > rank_b else b
+    return xp.promote_types(a, b)
+
+
+def result_type_of_tiers(operands: Any) -> DType:
+    """PyTorch's result dtype of ``operands``, pairs ``(dtype, tier)``: tier 2 a tensor with
+    dimensions, 1 a 0-d tensor, 0 a Python number (as its dtype: int64, the default float,
+    bool). Each tier's dtypes promote among themselves; a lower tier then counts only where
+    its category is higher (a 0-d int64 leaves an int32 tensor int32, a 0-d float makes it
+    float), or where the higher tier holds bools.
+
+    >>> int32, float64 = xp.dtype("int32"), xp.dtype("float64")
+    >>> result_type_of_tiers([(int32, 2), (xp.dtype("int64"), 1)])
+    dtype('int32')
+    >>> result_type_of_tiers([(int32, 2), (float64, 1)]), result_type_of_tiers([(float64, 0)])
+    (dtype('float64'), dtype('float64'))
+    """
+    tiers: list[DType | None] = [None, None, None]
+    for dtype, tier in operands:
+        have = tiers[tier]
+        tiers[tier] = dtype if have is None else torch_promote_types(have, dtype)
+    numbers, zero_d, dimensioned = tiers
+    result = _combine(dimensioned, _combine(zero_d, numbers))
+    assert result is not None, "no operands"
+    return result
+
+
+def _combine(higher: DType | None, lower: DType | None) -> DType | None:
+    """A higher tier's dtype after a lower tier's (either may be None: no operands there)."""
+    if higher is None or lower is None:
+        return lower if higher is None else higher
+    if higher.kind != "f" and (higher.kind == "b" or lower.kind == "f"):
+        return torch_promote_types(higher, lower)
+    return higher
+
+
+def torch_result_type(*arrays: Any) -> DType:
+    """PyTorch's result dtype of an elementwise op on ``arrays`` (:func:`result_type_of_tiers`).
+    NumPy instead promotes the dtypes themselves (int32 with float32 is float64 there, float32
+    in PyTorch; a 0-d int64 widens an int32 array there, not here).
 
     >>> torch_result_type(xp.ones(2, xp.int32), xp.ones(2, xp.float32))
     dtype('float32')
     >>> torch_result_type(xp.ones(2, xp.int32), xp.asarray(7))
     dtype('int32')
     """
-    top = max(_CATEGORY[x.dtype.kind] for x in arrays)
-    ranked = [x for x in arrays if _CATEGORY[x.dtype.kind] == top]
-    dimensioned = [x.dtype for x in ranked if x.ndim]
-    return xp.result_type(*(dimensioned or [x.dtype for x in ranked]))
+    return result_type_of_tiers([(x.dtype, 2 if x.ndim else 1) for x in arrays])
 
 
 def promote_operands(a: Any, b: Any, floating: Any = False) -> tuple[Any, Any]:
@@ -327,6 +390,9 @@ C_TYPE_NAMES = {
     "int16": "short int",
     "int8": "signed char",
     "uint8": "unsigned char",
+    "uint16": "short unsigned int",
+    "uint32": "unsigned int",
+    "uint64": "long unsigned int",
     "bool": "bool",
     "float16": "c10::Half",
     "float32": "float",
@@ -335,7 +401,8 @@ C_TYPE_NAMES = {
 
 # The C names PyTorch's overflow error gives the types (c10::Scalar's accessors').
 _C_NAMES = {"int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t"}
-_C_NAMES.update(uint8="uint8_t", float16="at::Half", float32="float", float64="double")
+_C_NAMES.update(uint8="uint8_t", uint16="uint16_t", uint32="uint32_t", uint64="uint64_t")
+_C_NAMES.update(float16="at::Half", float32="float", float64="double")
 
 
 def checked_scalar(value: Any, dtype: Any) -> Any:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from chainrule import devices as _device
-from chainrule import dtypes, grad_mode, rng
+from chainrule import dtypes, grad_mode, rng, shell_uints
 from chainrule._array import xp
 from chainrule.arguments import RANDOM, Signature, int_list
 from chainrule.autodiff import batching, forward
@@ -73,11 +73,30 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
             _refuse_not_numbers(plain)
         if dtype is None:
             array = array.astype(_python_dtype(array), copy=False)
+        elif array.dtype.kind in "if" and dtypes.as_dtype(dtype) == xp.uint64:
+            array = _as_uint64(plain, array)
         elif array.dtype != object:
             _refuse_overflow(array, dtypes.as_dtype(dtype))
     if array.dtype == object:
         raise TypeError(f"tensor: could not infer a numeric dtype from {type(data).__name__}")
     return _finish(array, dtype, requires_grad)
+
+
+def _as_uint64(numbers: Any, array: Any) -> Any:
+    """Python ints (``numbers``, nested lists) for a uint64 tensor, as PyTorch reads them:
+    exact past int64's range (NumPy infers float64 for them beside smaller ones, ``array``,
+    which loses their low bits), and refused when negative, as PyTorch's conversion to an
+    unsigned int refuses them. Numbers that are not all ints keep ``array``.
+
+    >>> tensor([3, 2**64 - 1], dtype=dtypes.uint64)
+    tensor([                   3, 18446744073709551615], dtype=chainrule.uint64)
+    """
+    flat = xp.array(numbers, dtype=object).ravel()
+    if not all(type(n) is builtins.int for n in flat):
+        return array
+    if flat.size and min(flat) < 0:
+        raise OverflowError("can't convert negative int to unsigned")
+    return xp.array(numbers, dtype=xp.uint64)
 
 
 def _refuse_overflow(numbers: Any, dtype: Any) -> None:
@@ -257,6 +276,7 @@ def arange(
             raise RuntimeError(f"unsupported range: {start} -> {end}")
     if target.kind == "b":
         raise dtypes.not_implemented_for("arange_cpu", target)
+    shell_uints.check_function("arange", target)
     if not step:
         raise RuntimeError("step must be nonzero")
     if (step > 0 and end < start) or (step < 0 and end > start):
@@ -297,6 +317,7 @@ def linspace(
     """
     _device.check(device)
     target = dtypes.as_dtype(dtype or dtypes.default_float)
+    shell_uints.check_function("linspace", target)
     return _finish(_spaced(start, end, steps, target), target, requires_grad)
 
 
@@ -317,6 +338,7 @@ def logspace(
     """
     _device.check(device)
     target = dtypes.as_dtype(dtype or dtypes.default_float)
+    shell_uints.check_function("logspace", target)
     if steps == 1:  # PyTorch's one value: base ** start in float64, start not cut to an int
         return _finish(xp.full(1, float(base) ** float(start)), target, requires_grad)
     exponents = _spaced(start, end, steps, target)
@@ -349,6 +371,7 @@ def eye(
     for name, size in (("n", n), ("m", m)):
         if size is not None and size < 0:
             raise RuntimeError(f"{name} must be greater or equal to 0, got {size}")
+    shell_uints.check_function("eye", dtype)
     return _finish(xp.eye(n, m), dtype or dtypes.default_float, requires_grad)
 
 
@@ -462,6 +485,7 @@ def randperm(
     _device.check(device)
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
+    shell_uints.check_function("randperm", dtype)
 
     def draw(shape: tuple[int, ...]) -> Any:
         if len(shape) == 1:
@@ -546,6 +570,7 @@ def bernoulli(
     """0s and 1s drawn with probabilities ``input`` (or ``p`` for every element), in
     ``input``'s dtype; PyTorch's draws: a uniform of the probabilities' precision each,
     a float64 one for a Python ``p``."""
+    shell_uints.check_function("bernoulli" if p is None else "bernoulli_p", input.dtype)
     node = Bernoulli(number_p=p is not None)
     if p is not None and forward.carries_tangent(batching.unwrap(input)[0]):
         refuse_forward_mode()  # as PyTorch: before vmap's randomness checks, which it precedes

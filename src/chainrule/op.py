@@ -31,7 +31,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from chainrule import declare, dtypes, grad_mode, graph
+from chainrule import declare, dtypes, grad_mode, graph, shell_uints
 from chainrule._array import xp
 from chainrule._lazy import import_later
 from chainrule.autodiff import anomaly, batching, forward
@@ -48,6 +48,8 @@ _new = object.__new__
 _dual_levels = forward.levels  # the open forward-mode levels, tested once per op
 _vmap_levels = batching.levels  # the open vmap levels, likewise
 _may_share = xp.may_share_memory
+# uint16, uint32, uint64: PyTorch's kernels mostly refuse them (see chainrule.shell_uints).
+_SHELL_UINTS = dtypes.SHELL_UINTS
 # Whether a ``saved_tensors_hooks`` block is open (:mod:`chainrule.autograd.graph` sets it and
 # keeps the hooks): then a recorded node hands the values its rules read to ``pack``. Tested
 # once per recorded op; a bool, the cheapest value to test.
@@ -318,7 +320,8 @@ _FORWARD_NAME = re.compile(r"Backward[0-9]*$")
 
 def _saving(cls: type[Op]) -> tuple[Any, ...]:
     """What recording guards for ``cls``, whether it may make views, takes numbers as NumPy
-    operands, keeps its one input's shape and has a ``vjp_inplace``, resolved once: each class
+    operands, keeps its one input's shape, has a ``vjp_inplace`` and takes every shell uint
+    dtype (see chainrule.shell_uints: then no operand's dtype is read), resolved once: each class
     attribute read from a node is a generic lookup, which CPython 3.11 does not specialise (one
     costs ~200 instructions)."""
     return (
@@ -331,6 +334,7 @@ def _saving(cls: type[Op]) -> tuple[Any, ...]:
         cls.promotes,
         cls.one_shape,
         cls.vjp_inplace is not None,
+        shell_uints.takes_all(cls.__name__),
     )
 
 
@@ -356,6 +360,7 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
             promotes,
             shaped,
             in_place,
+            takes_uints,
         ) = saving
         if _vmap_levels:  # inside vmap: batched inputs run the op's batching rule
             level = batching.batched_level(inputs)
@@ -371,6 +376,8 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
                     views.sync(x)
                 args: tuple[Any, ...] = (x._data,)
                 needs: tuple[bool, ...] = (True,) if x.requires_grad else (False,)  # no new tuple
+                if not takes_uints and args[0].dtype in _SHELL_UINTS:
+                    shell_uints.check(self, args)
             else:
                 self._refuse_complex(x)
                 args, needs = inputs, (False,)
@@ -411,6 +418,17 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
                 # two tensors of two dtypes: PyTorch's common dtype (a number needs none)
                 a_data, b_data = dtypes.promote_operands(a_data, b_data, promotes == "float")
             args = (a_data, b_data)
+            # (a Python float operand makes PyTorch compute in float: every kernel takes that)
+            if (
+                not takes_uints
+                and tb is not float
+                and ta is not float
+                and (
+                    (a_is and a_data.dtype in _SHELL_UINTS)
+                    or (b_is and b_data.dtype in _SHELL_UINTS)
+                )
+            ):
+                shell_uints.check(self, args)
             if b_is:
                 needs = (a_is and a.requires_grad, b.requires_grad)
             else:  # a number: one of two constant tuples, not a new one per call
@@ -423,6 +441,8 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
                     views.sync(x)
             args = tuple([x._data if isinstance(x, Tensor) else x for x in inputs])
             needs = tuple([isinstance(x, Tensor) and x.requires_grad for x in inputs])
+            if not takes_uints:
+                shell_uints.check(self, args)
         try:  # spelled out for one and two inputs: a call with *args costs more
             if n == 2:
                 out = self.forward(args[0], args[1])
@@ -688,6 +708,10 @@ class Constant(Op, abstract=True):
             a, b = args
             if a is not inputs[0] and b is not inputs[1] and a.dtype is not b.dtype:
                 args = dtypes.promote_operands(a, b, self.promotes == "float")
+        for a in args:  # a shell uint: does PyTorch's kernel take it (chainrule.shell_uints)?
+            if type(a) is _ndarray and a.dtype in _SHELL_UINTS:
+                shell_uints.check(self, args)
+                break
         try:
             result = _make(xp.asarray(self.forward(*args)))
         except ValueError as error:  # as in Op.__call__

@@ -24,7 +24,6 @@ import warnings
 from typing import Any
 
 from chainrule import _blas, dtypes
-from chainrule._array import xp
 from chainrule.autodiff import anomaly
 from chainrule.tensor import Tensor
 
@@ -73,10 +72,6 @@ def is_inference(input: Tensor) -> bool:  # noqa: A002
     return False
 
 
-# PyTorch's categories: a higher one wins whatever the sizes (int64 with float16 is float16).
-_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
-
-
 def promote_types(type1: Any, type2: Any) -> dtypes.dtype:
     """The dtype PyTorch computes ``type1`` with ``type2`` in: the higher category's dtype
     (bool < integer < float), within a category NumPy's promotion.
@@ -91,14 +86,7 @@ def promote_types(type1: Any, type2: Any) -> dtypes.dtype:
                 f"promote_types(): argument '{name}' (position {position}) must be "
                 f"chainrule.dtype, not {type(value).__name__}"
             )
-    return dtypes.public(_promoted(type1.dtype, type2.dtype))
-
-
-def _promoted(a: Any, b: Any) -> Any:
-    rank_a, rank_b = _CATEGORY[a.kind], _CATEGORY[b.kind]
-    if rank_a != rank_b:
-        return a if rank_a > rank_b else b
-    return xp.promote_types(a, b)
+    return dtypes.public(dtypes.torch_promote_types(type1.dtype, type2.dtype))
 
 
 def result_type(tensor1: Any, tensor2: Any) -> dtypes.dtype:
@@ -121,12 +109,7 @@ def result_type(tensor1: Any, tensor2: Any) -> dtypes.dtype:
             "expected one of:\n * (Tensor tensor, Tensor other)\n * (Tensor tensor, Number other)"
             "\n * (Number scalar, Tensor tensor)\n * (Number scalar1, Number scalar2)"
         )
-    known = [operand for operand in operands if operand is not None]
-    top = max(_CATEGORY[kind.kind] for _, kind in known)
-    ranked = [(tier, kind) for tier, kind in known if _CATEGORY[kind.kind] == top]
-    best = max(tier for tier, _ in ranked)
-    kinds = [kind for tier, kind in ranked if tier == best]
-    return dtypes.public(_promoted(kinds[0], kinds[-1]))
+    return dtypes.public(dtypes.result_type_of_tiers([(kind, tier) for tier, kind in operands]))
 
 
 def _operand(value: Any) -> tuple[int, Any] | None:

@@ -1579,9 +1579,11 @@ class Tensor:
         return inplace.apply(self, lambda old: linalg.triu(old, diagonal))
 
     def cumsum_(self, dim: builtins.int, *, dtype: Any = None) -> Tensor:
+        dtype = self.dtype if dtype is None else dtype  # computed in self's dtype, as PyTorch's
         return inplace.apply(self, lambda old: reduce.cumsum(old, dim, dtype=dtype))
 
     def cumprod_(self, dim: builtins.int, *, dtype: Any = None) -> Tensor:
+        dtype = self.dtype if dtype is None else dtype  # computed in self's dtype, as PyTorch's
         return inplace.apply(self, lambda old: scans.cumprod(old, dim, dtype=dtype))
 
     def lerp(self, end: Tensor, weight: Any) -> Tensor:

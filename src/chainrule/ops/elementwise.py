@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from chainrule import dtypes
+from chainrule import dtypes, shell_uints
 from chainrule._array import xp
 from chainrule.autodiff import batching
 from chainrule.autodiff.batching import BatchedTensor
@@ -1489,6 +1489,8 @@ def fmod(input: Any, other: Any) -> Tensor:  # noqa: A002
 
 
 def square(input: Tensor) -> Tensor:  # noqa: A002
+    if isinstance(input, Tensor):
+        shell_uints.check_function("square", input.dtype)  # PyTorch's square is its pow
     return mul(input, input)
 
 

@@ -19,6 +19,7 @@ import math
 import warnings
 from typing import Any
 
+from chainrule import shell_uints
 from chainrule._array import xp
 from chainrule.arguments import mistyped, type_name, wrap_dim
 from chainrule.autodiff import batching
@@ -204,6 +205,7 @@ def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) 
     tensor([[2., 0.],
             [0., 1.]])
     """
+    shell_uints.check_function("put", input.dtype)
     at = _flat_index(input, index, source)
     op = ScatterAdd(0, at) if accumulate else Scatter(0, at)
     flat = op(input.reshape(-1), source.reshape(-1))

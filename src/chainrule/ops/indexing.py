@@ -17,7 +17,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from chainrule import dtypes, return_types
+from chainrule import dtypes, return_types, shell_uints
 from chainrule._array import add_at, xp
 from chainrule.arguments import Signature, invalid_combination, mistyped, type_name, wrap_dim
 from chainrule.autodiff import batching
@@ -348,6 +348,7 @@ def _width(part: Any) -> int:
 
 def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A002
     """``out[i][j] = input[i][index[i][j]]`` along ``dim`` (here dim=1)."""
+    shell_uints.check_function("gather", input.dtype)
     (axis,) = normalize_dims(dim, input.ndim, "gather")
     idx = _index_array(index, "gather")
     if idx.ndim != input.ndim or any(
@@ -384,6 +385,8 @@ def _check_range(idx: Any, size: int, axis: int) -> None:
 
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A002
     """The slices at ``index`` (a vector, or one integer) along ``dim``, PyTorch's checks."""
+    if input.ndim <= 1:  # (PyTorch's kernel for a vector; it indexes the others)
+        shell_uints.check_function("index_select", input.dtype)
     (axis,) = normalize_dims(dim, input.ndim, "index_select")
     idx = _index_array(index, "index_select")
     if idx.ndim > 1:
@@ -399,6 +402,7 @@ def masked_select(input: Tensor, mask: Any) -> Tensor:  # noqa: A002
     mask = xp.asarray(_value(mask))
     if mask.dtype != bool:
         raise RuntimeError(f"masked_select: expected a bool mask, got {mask.dtype}")
+    shell_uints.check_function("masked_select", input.dtype)
     shape = xp.broadcast_shapes(tuple(input.shape), mask.shape) or (1,)  # 0-d: 1 element
     if tuple(input.shape) != shape:
         input = input.expand(shape)
@@ -408,6 +412,7 @@ def masked_select(input: Tensor, mask: Any) -> Tensor:  # noqa: A002
 def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:  # noqa: A002
     """The indices of the non-zero elements: an (n, ndim) int64 tensor, or with ``as_tuple``
     one 1-D tensor per dimension (what ``x[...]`` accepts). Indices carry no gradient."""
+    shell_uints.check_function("nonzero", input.dtype)
     if as_tuple:
         return tuple(_make(i) for i in xp.nonzero(xp.atleast_1d(input._data)))
     return _make(xp.argwhere(input._data))
@@ -462,6 +467,7 @@ def topk(
     sorted: bool = True,  # noqa: A002
 ) -> values_indices:
     """``(values, indices)`` of the ``k`` largest (or smallest) elements along ``dim``."""
+    shell_uints.check_function("topk", input.dtype)
     if input.dtype.kind == "b":
         raise RuntimeError("topk does not support bool dtypes on CPU")
     (axis,) = normalize_dims(dim, input.ndim, "topk") or (0,)
@@ -557,6 +563,8 @@ def scatter(
     """
     if src is None:
         src = value
+    written = "scatter" if isinstance(src, Tensor) else "scatter_value"
+    shell_uints.check_function(written, input.dtype)
     if reduce is not None:
         from chainrule.ops.index_writes import scatter_reducing  # (it imports this module)
 
@@ -630,6 +638,7 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:  # noqa: A00
     """
     if not isinstance(mask, Tensor):
         raise invalid_combination((input, mask, value), "masked_fill", _MASKED_FILL)
+    shell_uints.check_function("masked_fill", input.dtype)
     if mask._data.dtype != bool:
         raise RuntimeError(
             "masked_fill_ only supports boolean masks, but got mask with dtype "
@@ -809,6 +818,7 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
     tensor([[1., 0., 1.],
             [1., 0., 1.]])
     """
+    shell_uints.check_function("index_copy", input.dtype)
     axis, idx = _slices_operands(input, dim, index, "index_copy_")
     if not input.ndim:  # as a tensor of one element
         return index_copy(input.reshape(1), 0, index, _one_element(source)).reshape(())
@@ -830,6 +840,7 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:  #
     tensor([[7., 0., 7.],
             [7., 0., 7.]])
     """
+    shell_uints.check_function("index_fill", input.dtype)
     axis, idx = _slices_operands(input, dim, index, "index_fill_")
     size = input.shape[axis] if input.ndim else 1
     if idx.size and (idx.min() < -size or idx.max() >= size):
@@ -858,6 +869,7 @@ def take(input: Tensor, index: Tensor) -> Tensor:  # noqa: A002
             "take(): Expected a long tensor for index, but got "
             f"{_TORCH_DTYPE_NAMES[idx.dtype.name][1]}"
         )
+    shell_uints.check_function("take", input.dtype)
     n = input.numel()
     if idx.size:
         if not n:

@@ -229,7 +229,8 @@ def _update(t: Tensor, ufunc: Any, op: Callable[..., Tensor], other: Any) -> Ten
     if batching.levels and _batched(t, other):
         # PyTorch's add_ alone has a batching rule, which finds the physical shapes differ.
         return _apply_batched(t, op, (other,), "inplace arithmetic", ufunc is xp.add)
-    if _records(t, other) or forward.levels:
+    # (a shell uint takes the op, whose dispatch refuses the kernels PyTorch lacks for it)
+    if _records(t, other) or forward.levels or t._data.dtype in dtypes.SHELL_UINTS:
         return apply(t, op, other)
     _check_overlap(t, (other,))
     if not t._data.flags.writeable:

@@ -18,7 +18,7 @@ import math
 import warnings
 from typing import Any, NamedTuple
 
-from chainrule import _blas, dtypes
+from chainrule import _blas, dtypes, shell_uints
 from chainrule._array import xp
 from chainrule.arguments import mistyped
 from chainrule.autodiff import batching
@@ -595,6 +595,7 @@ def _diagonal_key(length: int, k: int) -> tuple[Any, Any]:
 
 def trace(input: Tensor) -> Tensor:  # noqa: A002
     """The sum of the main diagonal of a matrix."""
+    shell_uints.check_function("trace", input.dtype)
     if input.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got a tensor with {input.ndim} dims")
     return diag(input).sum()
@@ -612,6 +613,7 @@ def triu(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
 
 
 def _triangle(input: Tensor, k: int, op: str) -> Tensor:  # noqa: A002
+    shell_uints.check_function(op, input.dtype)
     if input.ndim < 2:
         raise RuntimeError(f"{op}: input tensor must have at least 2 dimensions, got {input.ndim}")
     rows, cols = input.shape[-2:]

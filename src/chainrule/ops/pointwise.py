@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from chainrule import dtypes
+from chainrule import dtypes, shell_uints
 from chainrule._array import xp
 from chainrule.op import Op
 from chainrule.ops import compare, dual, elementwise
@@ -193,6 +193,7 @@ def heaviside(input: Tensor, values: Tensor) -> Tensor:  # noqa: A002
     """The step function: 0 below 0, 1 above, ``values`` (broadcast) at 0; nan gives 0."""
     if input.dtype != values.dtype:
         raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
+    shell_uints.check_function("heaviside", input.dtype)
     return where(input == 0, values, (input > 0).to(input.dtype))
 
 

@@ -20,7 +20,7 @@ from collections import namedtuple
 from collections.abc import Callable
 from typing import Any
 
-from chainrule import dtypes, grad_mode, return_types
+from chainrule import dtypes, grad_mode, return_types, shell_uints
 from chainrule._array import xp
 from chainrule.arguments import distinct_dims, is_index, out_of_range
 from chainrule.autodiff import batching
@@ -450,6 +450,8 @@ def accumulated(input: Tensor, dtype: Any, reduction: Callable[[Tensor], Tensor]
         input = input.to(dtype)
     if input.dtype.kind not in "biu" or input.dtype == dtypes.int64:
         return reduction(input)
+    if dtype is not None and input.dtype in dtypes.SHELL_UINTS:  # PyTorch has no kernel:
+        return reduction(input)  # the op's dispatch refuses it (see chainrule.shell_uints)
     out = reduction(input.to(dtypes.int64))
     return out if dtype is None else out.to(dtype)
 
@@ -541,6 +543,7 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, kind: str) -> Any:  # noqa:
         return named(node(input), f"{kind.title()}Backward1")
     axis = one_dim(dim, input.ndim, kind)
     refuse_empty_reduction(input, (axis,), kind)
+    shell_uints.check_function(kind, input.dtype)  # (ArgExtreme names argmax's kernel)
     if not input.ndim:
         index = _make(xp.zeros((), dtype=xp.int64))
         return values_indices(named(input.clone(), f"{kind.title()}Backward0"), index)

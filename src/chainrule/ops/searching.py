@@ -13,7 +13,7 @@ from __future__ import annotations
 import builtins
 from typing import Any
 
-from chainrule import dtypes
+from chainrule import dtypes, shell_uints
 from chainrule._array import xp
 from chainrule.tensor import Tensor, _make
 
@@ -73,6 +73,7 @@ def searchsorted(
         )
     if sequence.dtype == xp.bool_ or values.dtype == xp.bool_:
         raise dtypes.not_implemented_for("searchsorted_out_cpu", xp.dtype(xp.bool_))
+    shell_uints.check_function("searchsorted", dtypes.torch_result_type(sequence, values))
     where = "right" if right else "left"
     if sequence.ndim <= 1:
         found = xp.searchsorted(sequence, values, side=where)
@@ -103,6 +104,7 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
     """How often each non-negative integer occurs in the 1-D ``input`` (summing ``weights``
     instead, if given), for at least ``minlength`` bins."""
     x = input._data
+    shell_uints.check_function("bincount", x.dtype)
     if x.dtype.kind == "f":
         raise dtypes.not_implemented_for("bincount_cpu", x.dtype)
     if x.dtype.kind not in "iu" or x.ndim != 1 or (x.size and x.min() < 0):

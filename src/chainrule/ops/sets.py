@@ -19,7 +19,7 @@ import itertools
 import math
 from typing import Any
 
-from chainrule import dtypes, return_types
+from chainrule import dtypes, return_types, shell_uints
 from chainrule._array import xp
 from chainrule.arguments import type_name
 from chainrule.autodiff import batching
@@ -161,6 +161,8 @@ def isin(
     if a.dtype.kind == "b" or b.dtype.kind == "b":
         raise RuntimeError("Unsupported input type encountered for isin(): Bool")
     common = dtypes.torch_result_type(a, b)
+    if isinstance(elements, Tensor) and isinstance(test_elements, Tensor):
+        shell_uints.check_function("isin", common)  # (a number is tested by ==, which has one)
     found = xp.isin(a.astype(common), b.astype(common), assume_unique=assume_unique, invert=invert)
     return _make(xp.asarray(found))
 
@@ -246,6 +248,7 @@ def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> 
     min=tensor([ 1., -2.]),
     max=tensor([5., 3.]))
     """
+    shell_uints.check_function("aminmax", input.dtype)
     if dim is None:
         if input.numel() == 0:
             raise RuntimeError(

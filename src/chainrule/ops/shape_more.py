@@ -731,7 +731,7 @@ def _triangle(
         if value < 0:
             raise RuntimeError(f"{param} must be non-negative, got{value}")
     out = dtypes.as_dtype(dtype) if dtype is not None else xp.dtype(xp.int64)
-    if out.kind not in "iu":
+    if out.kind not in "iu" or out in dtypes.SHELL_UINTS:
         raise NotImplementedError(
             f"\"{name}\" not implemented for '{_TORCH_DTYPE_NAMES[out.name][1]}'"
         )

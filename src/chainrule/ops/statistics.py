@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chainrule import dtypes, return_types
+from chainrule import dtypes, return_types, shell_uints
 from chainrule._array import xp
 from chainrule.autodiff import batching
 from chainrule.dtypes import _TORCH_DTYPE_NAMES
@@ -46,6 +46,8 @@ def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any
 
 def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
     """How many elements are not zero, over ``dim`` (an int or a tuple; all by default)."""
+    if dim is None:  # (PyTorch counts along a dim by a sum, which has a kernel)
+        shell_uints.check_function("count_nonzero", input.dtype)
     return reduce.sum(input != 0, dim)
 
 
