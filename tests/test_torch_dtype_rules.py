@@ -305,3 +305,33 @@ def test_a_number_operand_is_not_rounded_to_float32(name: str) -> None:
                 t = m.tensor(x, dtype=m.float64)
                 results.append((fn(t, y) if first else fn(y, t + 2)).numpy())
             np.testing.assert_allclose(results[1], results[0], rtol=1e-15, atol=1e-300)
+
+
+# An integer tensor with a Python float: PyTorch computes in the default float dtype, reading
+# the integers as float32 first (16777217 is 16777216 there); NumPy would compute in float64.
+# Values past 2**24 show the difference; the results must agree bit for bit.
+BIG_INTS = [2147483647, 16777217, 123456789, -987654321, 3]
+INT_WITH_FLOAT = {
+    "times": lambda x: x * 1.1,
+    "plus": lambda x: x + 0.1,
+    "number_minus": lambda x: 0.5 - x,
+    "add_with_alpha": lambda x: x.add(1.0, alpha=2),
+    "true_divide": lambda x: x.true_divide(2.5),
+    "floor_divide": lambda x: x // 2.5,
+    "remainder": lambda x: x % 2.5,
+    "remainder_negative": lambda x: x.remainder(-2.5),
+    "fmod": lambda x: x.fmod(2.5),
+    "power": lambda x: x**1.5,
+    "number_to_int_powers": lambda x: 2.5 ** (x % 5),
+    "equal": lambda x: x == 16777216.0,
+    "greater": lambda x: x > 16777216.5,
+    "not_equal_int32": lambda x: x.int().ne(16777216.0),
+    "uint8_less": lambda x: x.to(torch.uint8 if isinstance(x, torch.Tensor) else cr.uint8) < 2.5,
+}
+
+
+@pytest.mark.parametrize("call", INT_WITH_FLOAT.values(), ids=INT_WITH_FLOAT.keys())
+def test_integer_tensor_with_a_python_float_computes_in_float32(call: Callable[[Any], Any]) -> None:
+    ours, theirs = call(cr.tensor(BIG_INTS)), call(torch.tensor(BIG_INTS))
+    assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+    assert np.asarray(ours).tobytes() == theirs.numpy().tobytes()

@@ -411,9 +411,13 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
                     b_data = entry[2]
                 else:
                     b_data = _float_operand(b, a_data)
+                    if b_data is b and a_data.dtype.kind != "b":  # an integer tensor
+                        a_data, b_data = _in_default_float(a_data, b)
             elif ta is float and b_is and float_operands:  # ``1.0 - x``
                 shaped = True  # the output has ``b``'s shape and dtype
                 a_data = _float_operand(a, b_data)
+                if a_data is a and b_data.dtype.kind != "b":
+                    b_data, a_data = _in_default_float(b_data, a)
             elif b_is and a_is and promotes and a_data.dtype is not b_data.dtype:
                 # two tensors of two dtypes: PyTorch's common dtype (a number needs none)
                 a_data, b_data = dtypes.promote_operands(a_data, b_data, promotes == "float")
@@ -544,6 +548,19 @@ Op.__call__ = _applying(Op._saving)  # type: ignore[misc]
 # stays its own): (float, the array's dtype, the operand to pass for it).
 _float_operands: dict[int, tuple[float, Any, Any]] = {}
 _FLOAT_OPERANDS_KEPT = 64
+
+
+def _in_default_float(array: Any, value: float) -> tuple[Any, Any]:
+    """An integer ``array`` and a Python float, both in the default float dtype: PyTorch
+    computes ``int_tensor * 1.1`` (or ``== 16777216.0``) in float32, not in float64 as NumPy
+    would (which rounds differently past 2**24: ``16777217 % 2.5`` is 1.0 there, not 2.0).
+
+        >>> import numpy as np
+        >>> [a.dtype for a in _in_default_float(np.array([16777217]), 2.5)]
+        [dtype('float32'), dtype('float32')]
+    """
+    want = dtypes.default_float
+    return array.astype(want), xp.array(value, want)
 
 
 def _float_operand(value: float, like: Any) -> Any:
@@ -708,6 +725,10 @@ class Constant(Op, abstract=True):
             a, b = args
             if a is not inputs[0] and b is not inputs[1] and a.dtype is not b.dtype:
                 args = dtypes.promote_operands(a, b, self.promotes == "float")
+            elif type(b) is float and type(a) is _ndarray and a.dtype.kind in "iu":
+                args = _in_default_float(a, b)  # as in Op.__call__: compared in float32
+            elif type(a) is float and type(b) is _ndarray and b.dtype.kind in "iu":
+                args = _in_default_float(b, a)[::-1]
         for a in args:  # a shell uint: does PyTorch's kernel take it (chainrule.shell_uints)?
             if type(a) is _ndarray and a.dtype in _SHELL_UINTS:
                 shell_uints.check(self, args)

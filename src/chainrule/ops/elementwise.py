@@ -75,6 +75,19 @@ def _float32_if_small(x: Any) -> Any:
     return x
 
 
+def _with_float_number(a: Any, b: Any) -> tuple[Any, Any]:
+    """``(a, b)``, where an integer array meets a Python float, with the array's values
+    rounded to the default float dtype, as PyTorch computes there (``int_tensor % 2.5`` reads
+    16777217 as float32's 16777216), but held in float64: NumPy's float32 ``power`` is less
+    exact than PyTorch's, and the result is cast to PyTorch's dtype after (``_torch_float``).
+    Anything else passes unchanged."""
+    if type(b) is float and type(a) is _ndarray and a.dtype.kind in "iu":
+        return a.astype(dtypes.default_float).astype(_F64, copy=False), b
+    if type(a) is float and type(b) is _ndarray and b.dtype.kind in "iu":
+        return a, b.astype(dtypes.default_float).astype(_F64, copy=False)
+    return a, b
+
+
 def float_like(x: Any, like: Any) -> Any:
     """``x`` (an array or a Tensor) in ``like``'s float dtype where ``x`` holds integers or
     bools: a derivative's ``log(x)`` of an integer operand then has the gradient's precision
@@ -254,10 +267,10 @@ class Pow(Op):
         return "PowBackward1" if a and b else ("PowBackward0" if a else "PowBackward2")
 
     def forward(self, a, b):
-        base = a
-        if type(b) is float or getattr(b, "dtype", _BOOL).kind == "f":  # a float power
-            base = _float32_if_small(a)
-        return _torch_float(_power_arrays(base, b), a, b)
+        base, power = _with_float_number(a, b)
+        if type(power) is float or getattr(power, "dtype", _BOOL).kind == "f":  # a float power
+            base = _float32_if_small(base)
+        return _torch_float(_power_arrays(base, power), a, b)
 
     def _terms(self, ga, gb, out, a, b):
         """``ga * d/da`` and ``gb * d/db`` (None where not wanted), ``ga``, ``gb`` being the
@@ -403,7 +416,7 @@ class Remainder(Op):
 
     def forward(self, a, b):
         _check_divisor(a, b, "remainder")
-        out = xp.remainder(a, b)
+        out = xp.remainder(*_with_float_number(a, b))
         return _torch_float(out, a, b)
 
     def vjp(self, g, out, a, b):
@@ -424,7 +437,7 @@ class Fmod(Op):
 
     def forward(self, a, b):
         _check_divisor(a, b, "fmod")
-        out = xp.fmod(a, b)
+        out = xp.fmod(*_with_float_number(a, b))
         return _torch_float(out, a, b)
 
     def vjp(self, g, out, a, b):
