@@ -644,6 +644,15 @@ from chainrule.ops.binomial import binomial
 from chainrule.ops.tensor_more import layout
 from chainrule.ops.tensor_more import strided_layout as strided
 
+# ---- memory formats: how a tensor's elements lie in memory (chainrule.memory_formats)
+from chainrule.memory_formats import (
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    memory_format,
+    preserve_format,
+)
+
 __version__ = "0.1.0"
 
 # PyTorch's ``out=`` on the functions that are not declared ops (those take it from their

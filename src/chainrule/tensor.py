@@ -24,7 +24,7 @@ import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from chainrule import arguments, dtypes, grad_mode, printing
+from chainrule import arguments, dtypes, grad_mode, memory_formats, printing
 from chainrule import devices as _device
 from chainrule._array import xp
 from chainrule._lazy import import_later
@@ -295,7 +295,10 @@ class Tensor:
 
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
         """``t.to(dtype)``, ``t.to("cpu")``, ``t.to(other)``: only dtypes change anything;
-        ``t.to("meta")``: a tensor of ``t``'s shape and dtype without values (chainrule.meta)."""
+        ``t.to("meta")``: a tensor of ``t``'s shape and dtype without values (chainrule.meta);
+        ``memory_format=`` lays a copy out so (``t`` itself where its strides suggest that
+        format already, as in PyTorch)."""
+        layout = memory_formats.to_argument(args, kwargs)
         try:
             dtype = _device.parse_to(args, kwargs)
         except RuntimeError:  # the meta device is refused there: checked only then (no cost)
@@ -305,8 +308,11 @@ class Tensor:
 
             return meta.meta(self, meta.MetaTensor, self.requires_grad).to(*args, **kwargs)
         if dtype is None or dtype == self.dtype:
-            return elementwise.clone(self) if _device.asks_copy(args, kwargs) else self
-        return elementwise.cast(self, dtype)
+            if not _device.asks_copy(args, kwargs) and memory_formats.conforms(self._data, layout):
+                return self
+            return elementwise.clone(self, memory_format=layout)
+        memory_formats.check_rank(layout, self.ndim)
+        return elementwise.cast(self, dtype, layout)
 
     def type_as(self, other: Tensor) -> Tensor:
         return self.to(other.dtype)
@@ -320,23 +326,23 @@ class Tensor:
             dtype = dtypes.from_legacy_type_name(dtype)
         return self.to(dtype)
 
-    def float(self) -> Tensor:
-        return self.to(dtypes.float32)
+    def float(self, memory_format: Any = memory_formats.preserve_format) -> Tensor:
+        return self.to(dtypes.float32, memory_format=memory_format)
 
-    def double(self) -> Tensor:
-        return self.to(dtypes.float64)
+    def double(self, memory_format: Any = memory_formats.preserve_format) -> Tensor:
+        return self.to(dtypes.float64, memory_format=memory_format)
 
-    def half(self) -> Tensor:
-        return self.to(dtypes.float16)
+    def half(self, memory_format: Any = memory_formats.preserve_format) -> Tensor:
+        return self.to(dtypes.float16, memory_format=memory_format)
 
-    def long(self) -> Tensor:
-        return self.to(dtypes.int64)
+    def long(self, memory_format: Any = memory_formats.preserve_format) -> Tensor:
+        return self.to(dtypes.int64, memory_format=memory_format)
 
-    def int(self) -> Tensor:
-        return self.to(dtypes.int32)
+    def int(self, memory_format: Any = memory_formats.preserve_format) -> Tensor:
+        return self.to(dtypes.int32, memory_format=memory_format)
 
-    def bool(self) -> Tensor:
-        return self.to(dtypes.bool)
+    def bool(self, memory_format: Any = memory_formats.preserve_format) -> Tensor:
+        return self.to(dtypes.bool, memory_format=memory_format)
 
     def cpu(self) -> Tensor:
         return self
@@ -345,12 +351,19 @@ class Tensor:
         _device.check("cuda")
         return self
 
-    def contiguous(self) -> Tensor:
-        """This tensor if its memory is in row-major order, else a row-major copy."""
-        return self if self._data.flags.c_contiguous else elementwise.clone(self)
+    def contiguous(self, memory_format: Any = memory_formats.contiguous_format) -> Tensor:
+        """This tensor if its memory is in row-major order (or ``memory_format``'s), else a
+        copy laid out so (see :mod:`chainrule.memory_formats`)."""
+        layout = memory_formats.checked(memory_format, "contiguous")
+        if memory_formats.is_contiguous(self._data, layout):
+            return self
+        if layout is memory_formats.preserve_format:
+            raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
+        return elementwise.clone(self, memory_format=layout)
 
-    def is_contiguous(self) -> builtins.bool:
-        return builtins.bool(self._data.flags.c_contiguous)
+    def is_contiguous(self, memory_format: Any = memory_formats.contiguous_format) -> builtins.bool:
+        layout = memory_formats.checked(memory_format, "is_contiguous")
+        return memory_formats.is_contiguous(self._data, layout)
 
     # New tensors with this one's dtype unless told otherwise, as in PyTorch.
     def new_tensor(
