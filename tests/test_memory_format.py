@@ -200,6 +200,28 @@ SNIPPETS: dict[str, str] = {
         ((z ** 2).sum() + w.sum()).backward()
         print(torch.equal(x.grad, 2 * x.detach() + 1), x.grad.dtype)
     """,
+    "transforms_through_layout_changes": """
+        from torch.func import grad, jvp, vmap
+        t = torch.arange(120.0, dtype=torch.float64).reshape(2, 3, 4, 5) / 100
+        f = lambda a: a.contiguous(memory_format=torch.channels_last) ** 2
+        print(jvp(f, (t,), (torch.ones_like(t),))[1][1, 2, 3].tolist())
+        g = grad(lambda a: (a.clone(memory_format=torch.channels_last) ** 3).sum())(t)
+        print(g[1, 2].tolist())
+        x = t.clone().requires_grad_()
+        y = x.to(torch.float32, memory_format=torch.channels_last).double()
+        (gx,) = torch.autograd.grad((y ** 3).sum(), x, create_graph=True)
+        (ggx,) = torch.autograd.grad(gx.sum(), x)
+        print(torch.allclose(ggx, 6 * x.detach(), atol=1e-5), gx.requires_grad)
+        b = torch.zeros(3, 2, 3, 4, 5)
+        error(lambda: vmap(lambda e: e.contiguous(memory_format=torch.channels_last))(b))
+        error(lambda: vmap(lambda e: e.contiguous(memory_format=torch.preserve_format))(b))
+        error(lambda: vmap(lambda e: e.clone(memory_format=torch.channels_last))(b))
+        error(lambda: vmap(lambda e: e.to(memory_format=torch.channels_last))(b))
+        error(lambda: vmap(lambda e: e.to(torch.float64, memory_format=torch.channels_last))(b))
+        error(lambda: vmap(lambda e: torch.empty_like(e, memory_format=torch.channels_last))(b))
+        print(vmap(lambda e: e.clone(memory_format=torch.contiguous_format))(b).shape)
+        print(vmap(lambda e: e.contiguous() * 2)(b).shape, vmap(torch.zeros_like)(b).shape)
+    """,
     "ops_on_channels_last_inputs": """
         torch.manual_seed(0)
         x = torch.randn(2, 3, 6, 6)

@@ -716,10 +716,13 @@ def _laid_out_like(
     layout = memory_formats.checked(
         memory_formats.preserve_format if memory_format is None else memory_format, name
     )
+    memory_formats.refuse_copy_in_vmap(input, layout, name)
     memory_formats.check_rank(layout, input.ndim)
     shape = tuple(input.shape)
-    strides = memory_formats.target_strides(input._data, layout)
-    if strides is None or batching.levels:  # under vmap: row-major
+    if batching.levels:  # the examples of a batch: row-major, as before
+        return made(shape, False)
+    strides = memory_formats.target_strides(shape, input.stride(), layout)
+    if strides is None:
         return made(shape, False)
     probe = memory_formats.laid_out(xp.empty(math.prod(shape), xp.int8), shape, strides)
     out = made((math.prod(shape),), not probe.flags.c_contiguous)

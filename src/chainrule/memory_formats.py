@@ -28,6 +28,7 @@ from chainrule._lazy import import_later
 
 # ops.shape imports the Tensor, which imports this module: bound on first use
 shape_ops = import_later(globals(), "chainrule.ops.shape")
+batching = import_later(globals(), "chainrule.autodiff.batching")
 
 
 class memory_format:  # noqa: N801 - PyTorch's name
@@ -74,6 +75,30 @@ def check_rank(fmt: memory_format, ndim: int) -> None:
     """PyTorch's refusal of a channels-last format on a tensor of another rank."""
     if fmt.rank is not None and ndim != fmt.rank:
         raise RuntimeError(f"required rank {fmt.rank} tensor to use {fmt._name} format")
+
+
+# Under vmap PyTorch lays out no example channels-last: its refusals, with its words.
+def refuse_query_in_vmap(t: Any, fmt: memory_format) -> None:
+    """``is_contiguous`` (and so ``contiguous``) of an example in another format."""
+    if fmt is not contiguous_format and isinstance(t, batching.BatchedTensor):
+        raise RuntimeError(
+            "NYI: querying is_contiguous inside of vmap for memory_format other than "
+            "chainrule.contiguous_format"
+        )
+
+
+def refuse_copy_in_vmap(t: Any, fmt: memory_format, op: str) -> None:
+    """A channels-last copy of an example: ``clone`` refuses it; ``to`` and the ``*_like``
+    factories see the whole batch, so its rank (one more per batch dimension) must fit."""
+    if fmt.rank is None or not isinstance(t, batching.BatchedTensor):
+        return
+    if op != "clone":
+        check_rank(fmt, t.ndim + len(batching.unwrap(t)[1]))
+    raise RuntimeError(
+        "NYI: Tensor.clone(memory_format) inside vmap is only supported with memory_format "
+        "chainrule.preserve_format or chainrule.contiguous_format (got "
+        f"{'ChannelsLast' if fmt.rank == 4 else 'ChannelsLast3d'})"
+    )
 
 
 def _order(fmt: memory_format, ndim: int) -> list[int]:
@@ -133,41 +158,39 @@ def _strides_like_channels_last(shape: tuple[int, ...], strides: list[int]) -> b
     return True
 
 
-def suggested(data: Any) -> memory_format:
-    """The format an array's strides suggest (PyTorch's ``suggest_memory_format``): a
-    channels-last one for 4-D or 5-D arrays laid out so, else ``contiguous_format``."""
-    if data.ndim not in (4, 5):
+def suggested(shape: tuple[int, ...], strides: list[int]) -> memory_format:
+    """The format that strides suggest (PyTorch's ``suggest_memory_format``): a
+    channels-last one for 4-D or 5-D tensors laid out so, else ``contiguous_format``."""
+    if len(shape) not in (4, 5) or not _strides_like_channels_last(shape, strides):
         return contiguous_format
-    if _strides_like_channels_last(data.shape, shape_ops.element_strides(data)):
-        return channels_last if data.ndim == 4 else channels_last_3d
-    return contiguous_format
+    return channels_last if len(shape) == 4 else channels_last_3d
 
 
-def is_dense(data: Any) -> bool:
-    """Whether an array's elements fill a block of memory exactly once, in some order of
-    dimensions (PyTorch's ``is_non_overlapping_and_dense``); sizes 0 and 1 do not count."""
-    if data.size == 0:
+def is_dense(shape: tuple[int, ...], strides: list[int]) -> bool:
+    """Whether the elements fill a block of memory exactly once, in some order of dimensions
+    (PyTorch's ``is_non_overlapping_and_dense``); sizes 0 and 1 do not count."""
+    if 0 in shape:
         return True
-    strides = shape_ops.element_strides(data)
     step = 1
-    for stride, size in sorted((s, n) for s, n in zip(strides, data.shape, strict=True) if n > 1):
+    for stride, size in sorted((s, n) for s, n in zip(strides, shape, strict=True) if n > 1):
         if stride != step:
             return False
         step *= size
     return True
 
 
-def target_strides(data: Any, fmt: memory_format) -> list[int] | None:
-    """The element strides of a copy of ``data`` laid out in ``fmt`` (None: row-major, as
-    NumPy makes it). With ``preserve_format`` (PyTorch's rule for ``clone``, ``to`` and the
-    ``*_like`` factories): ``data``'s own where they are dense, else dense ones in the order
-    of ``data``'s (:func:`dense_in_order`)."""
+def target_strides(
+    shape: tuple[int, ...], strides: list[int], fmt: memory_format
+) -> list[int] | None:
+    """The element strides of a copy, laid out in ``fmt``, of a tensor of ``shape`` and
+    ``strides`` (None: row-major, as NumPy makes it). With ``preserve_format`` (PyTorch's rule
+    for ``clone``, ``to`` and the ``*_like`` factories): the tensor's own where they are
+    dense, else dense ones in the order of the tensor's (:func:`dense_in_order`)."""
     if fmt is preserve_format:
-        strides = shape_ops.element_strides(data)
-        if not is_dense(data):
-            strides = dense_in_order(data.shape, strides)
-        return None if strides == strides_of(data.shape, contiguous_format) else strides
-    return None if fmt.rank is None else strides_of(data.shape, fmt)
+        if not is_dense(shape, strides):
+            strides = dense_in_order(shape, strides)
+        return None if list(strides) == strides_of(shape, contiguous_format) else list(strides)
+    return None if fmt.rank is None else strides_of(shape, fmt)
 
 
 def dense_in_order(shape: tuple[int, ...], strides: list[int]) -> list[int]:
@@ -215,7 +238,7 @@ def laid_out(values: Any, shape: tuple[int, ...], strides: list[int] | None) -> 
 def copied(data: Any, fmt: memory_format, dtype: Any = None) -> Any:
     """A copy of ``data`` (cast to ``dtype`` if given) laid out in ``fmt``."""
     dtype = data.dtype if dtype is None else dtype
-    strides = target_strides(data, fmt)
+    strides = target_strides(data.shape, shape_ops.element_strides(data), fmt)
     if strides is None:
         return data.astype(dtype, order="C")  # always a copy
     out = laid_out(xp.empty(math.prod(data.shape), dtype), data.shape, strides)
@@ -223,10 +246,11 @@ def copied(data: Any, fmt: memory_format, dtype: Any = None) -> Any:
     return out
 
 
-def conforms(data: Any, fmt: memory_format) -> bool:
-    """Whether ``.to(memory_format=fmt)`` keeps ``data`` as it is: ``preserve_format``, or
-    the format its strides suggest (PyTorch does not ask for contiguity here)."""
-    return fmt is preserve_format or suggested(data) is fmt
+def conforms(shape: tuple[int, ...], strides: list[int], fmt: memory_format) -> bool:
+    """Whether ``.to(memory_format=fmt)`` keeps a tensor of ``shape`` and ``strides`` as it
+    is: ``preserve_format``, or the format its strides suggest (PyTorch does not ask for
+    contiguity here)."""
+    return fmt is preserve_format or suggested(shape, strides) is fmt
 
 
 def to_argument(args: tuple[Any, ...], kwargs: dict[str, Any]) -> memory_format:

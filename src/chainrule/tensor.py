@@ -299,6 +299,7 @@ class Tensor:
         ``memory_format=`` lays a copy out so (``t`` itself where its strides suggest that
         format already, as in PyTorch)."""
         layout = memory_formats.to_argument(args, kwargs)
+        memory_formats.refuse_copy_in_vmap(self, layout, "to")
         try:
             dtype = _device.parse_to(args, kwargs)
         except RuntimeError:  # the meta device is refused there: checked only then (no cost)
@@ -308,7 +309,8 @@ class Tensor:
 
             return meta.meta(self, meta.MetaTensor, self.requires_grad).to(*args, **kwargs)
         if dtype is None or dtype == self.dtype:
-            if not _device.asks_copy(args, kwargs) and memory_formats.conforms(self._data, layout):
+            copy = _device.asks_copy(args, kwargs)
+            if not copy and memory_formats.conforms(self.shape, self.stride(), layout):
                 return self
             return elementwise.clone(self, memory_format=layout)
         memory_formats.check_rank(layout, self.ndim)
@@ -355,7 +357,7 @@ class Tensor:
         """This tensor if its memory is in row-major order (or ``memory_format``'s), else a
         copy laid out so (see :mod:`chainrule.memory_formats`)."""
         layout = memory_formats.checked(memory_format, "contiguous")
-        if memory_formats.is_contiguous(self._data, layout):
+        if self.is_contiguous(memory_format=layout):
             return self
         if layout is memory_formats.preserve_format:
             raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
@@ -363,6 +365,7 @@ class Tensor:
 
     def is_contiguous(self, memory_format: Any = memory_formats.contiguous_format) -> builtins.bool:
         layout = memory_formats.checked(memory_format, "is_contiguous")
+        memory_formats.refuse_query_in_vmap(self, layout)
         return memory_formats.is_contiguous(self._data, layout)
 
     # New tensors with this one's dtype unless told otherwise, as in PyTorch.
