@@ -238,19 +238,16 @@ def laid_out(values: Any, shape: tuple[int, ...], strides: list[int] | None) -> 
 def copied(data: Any, fmt: memory_format, dtype: Any = None) -> Any:
     """A copy of ``data`` (cast to ``dtype`` if given) laid out in ``fmt``."""
     dtype = data.dtype if dtype is None else dtype
+    if fmt is contiguous_format or (
+        fmt is preserve_format and data.flags.c_contiguous and data.size and 1 not in data.shape
+    ):
+        return data.astype(dtype, order="C")  # NumPy's row-major strides are PyTorch's then
     strides = target_strides(data.shape, shape_ops.element_strides(data), fmt)
     if strides is None:
         return data.astype(dtype, order="C")  # always a copy
     out = laid_out(xp.empty(math.prod(data.shape), dtype), data.shape, strides)
     out[...] = data
     return out
-
-
-def conforms(shape: tuple[int, ...], strides: list[int], fmt: memory_format) -> bool:
-    """Whether ``.to(memory_format=fmt)`` keeps a tensor of ``shape`` and ``strides`` as it
-    is: ``preserve_format``, or the format its strides suggest (PyTorch does not ask for
-    contiguity here)."""
-    return fmt is preserve_format or suggested(shape, strides) is fmt
 
 
 def to_argument(args: tuple[Any, ...], kwargs: dict[str, Any]) -> memory_format:

@@ -298,8 +298,10 @@ class Tensor:
         ``t.to("meta")``: a tensor of ``t``'s shape and dtype without values (chainrule.meta);
         ``memory_format=`` lays a copy out so (``t`` itself where its strides suggest that
         format already, as in PyTorch)."""
-        layout = memory_formats.to_argument(args, kwargs)
-        memory_formats.refuse_copy_in_vmap(self, layout, "to")
+        layout = memory_formats.preserve_format
+        if "memory_format" in kwargs:  # the rarer call: no cost to the others
+            layout = memory_formats.to_argument(args, kwargs)
+            memory_formats.refuse_copy_in_vmap(self, layout, "to")
         try:
             dtype = _device.parse_to(args, kwargs)
         except RuntimeError:  # the meta device is refused there: checked only then (no cost)
@@ -309,9 +311,13 @@ class Tensor:
 
             return meta.meta(self, meta.MetaTensor, self.requires_grad).to(*args, **kwargs)
         if dtype is None or dtype == self.dtype:
-            copy = _device.asks_copy(args, kwargs)
-            if not copy and memory_formats.conforms(self.shape, self.stride(), layout):
-                return self
+            # As PyTorch: no copy where none is asked for and the strides suggest the format
+            # already (contiguous or not)
+            if not _device.asks_copy(args, kwargs):
+                if layout is memory_formats.preserve_format:
+                    return self
+                if memory_formats.suggested(self.shape, self.stride()) is layout:
+                    return self
             return elementwise.clone(self, memory_format=layout)
         memory_formats.check_rank(layout, self.ndim)
         return elementwise.cast(self, dtype, layout)
@@ -356,6 +362,10 @@ class Tensor:
     def contiguous(self, memory_format: Any = memory_formats.contiguous_format) -> Tensor:
         """This tensor if its memory is in row-major order (or ``memory_format``'s), else a
         copy laid out so (see :mod:`chainrule.memory_formats`)."""
+        if memory_format is memory_formats.contiguous_format:  # the common call, quickly
+            if self._data.flags.c_contiguous:
+                return self
+            return elementwise.Clone(memory_format).__call__(self)
         layout = memory_formats.checked(memory_format, "contiguous")
         if self.is_contiguous(memory_format=layout):
             return self
@@ -364,6 +374,8 @@ class Tensor:
         return elementwise.clone(self, memory_format=layout)
 
     def is_contiguous(self, memory_format: Any = memory_formats.contiguous_format) -> builtins.bool:
+        if memory_format is memory_formats.contiguous_format:  # the common call, quickly
+            return builtins.bool(self._data.flags.c_contiguous)
         layout = memory_formats.checked(memory_format, "is_contiguous")
         memory_formats.refuse_query_in_vmap(self, layout)
         return memory_formats.is_contiguous(self._data, layout)

@@ -460,7 +460,7 @@ class Module:
                 for tensor in registry.values():
                     if tensor is not None and tensor.ndim in (4, 5):
                         memory_formats.check_rank(layout, tensor.ndim)
-                        if not memory_formats.conforms(tensor.shape, tensor.stride(), layout):
+                        if memory_formats.suggested(tensor.shape, tensor.stride()) is not layout:
                             # The same Parameter objects, new arrays, as _cast's
                             tensor._data = memory_formats.copied(tensor._data, layout)
                             tensor._vc[0] += 1

@@ -1345,9 +1345,10 @@ class Clone(Linear, Unary):
     def apply(cls, input: Any, *, memory_format: Any = memory_formats.preserve_format) -> Any:  # noqa: A002
         """A copy, laid out in ``memory_format`` (by default as ``input`` is, see
         :mod:`chainrule.memory_formats`); its gradient is the output's."""
-        memory_formats.checked(memory_format, "clone")
-        memory_formats.refuse_copy_in_vmap(input, memory_format, "clone")
-        memory_formats.check_rank(memory_format, input.ndim)
+        if memory_format is not memory_formats.preserve_format:  # checked only then (no cost)
+            memory_formats.checked(memory_format, "clone")
+            memory_formats.refuse_copy_in_vmap(input, memory_format, "clone")
+            memory_formats.check_rank(memory_format, input.ndim)
         return cls(memory_format)(input)
 
     def forward(self, x):
