@@ -199,6 +199,15 @@ SNIPPETS: dict[str, str] = {
         print(z.grad_fn.name(), w.grad_fn.name(), w.dtype)
         ((z ** 2).sum() + w.sum()).backward()
         print(torch.equal(x.grad, 2 * x.detach() + 1), x.grad.dtype)
+        # A leaf's .grad takes the leaf's strides where they are dense (PyTorch's layout
+        # contract), else row-major ones; a second backward adds into it.
+        for leaf in (cl, x4.mT, x4[:, :, ::2], torch.zeros(2, 3, 1, 1, 1).contiguous(
+                memory_format=torch.channels_last_3d)):
+            leaf = leaf.detach().requires_grad_()
+            (leaf * 2).sum().backward()
+            leaf.sum().backward()
+            show(leaf.grad)
+            print(leaf.grad.flatten()[:3].tolist())
     """,
     "transforms_through_layout_changes": """
         from torch.func import grad, jvp, vmap

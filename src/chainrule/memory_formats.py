@@ -250,6 +250,17 @@ def copied(data: Any, fmt: memory_format, dtype: Any = None) -> Any:
     return out
 
 
+def laid_out_as(g: Any, leaf: Any) -> Any:
+    """A copy of a leaf's new gradient ``g`` laid out as PyTorch's ``AccumulateGrad`` lays it
+    out: with the leaf's strides where those are dense, else row-major."""
+    strides = shape_ops.element_strides(leaf)
+    if not is_dense(leaf.shape, strides):
+        return xp.array(g)
+    out = laid_out(xp.empty(math.prod(leaf.shape), g.dtype), leaf.shape, strides)
+    out[...] = g
+    return out
+
+
 def to_argument(args: tuple[Any, ...], kwargs: dict[str, Any]) -> memory_format:
     """``.to(...)``'s keyword ``memory_format`` (taken out of ``kwargs``; None or absent:
     ``preserve_format``), or PyTorch's TypeError for another type."""
