@@ -225,7 +225,7 @@ def empty(
     if layout is memory_formats.preserve_format:
         raise RuntimeError("unsupported memory format Preserve")
     memory_formats.check_rank(layout, len(shape))
-    if layout.rank is not None:
+    if layout is not memory_formats.contiguous_format:
         strides = memory_formats.strides_of(shape, layout)
         made._data = memory_formats.laid_out(made._data.ravel(), shape, strides)
     return made

@@ -10,7 +10,7 @@ which a random factory fills memory (PyTorch draws in memory order).
 * ``channels_last`` (4-D only) and ``channels_last_3d`` (5-D only): the channel dimension
   (1) innermost, then the spatial dimensions from the last, then the batch;
 * ``preserve_format``: a copy keeps the original's strides where those are dense and do not
-  overlap, else takes the format the strides suggest (:func:`suggested`).
+  overlap, else takes dense ones in the same order (:func:`dense_in_order`).
 
     >>> import chainrule as cr
     >>> x = cr.zeros(2, 3, 4, 5).contiguous(memory_format=cr.channels_last)
@@ -35,7 +35,7 @@ class memory_format:  # noqa: N801 - PyTorch's name
     """One of the four memory formats; the type of ``chainrule.channels_last`` and the others
     (no new ones can be made, as in PyTorch)."""
 
-    __slots__ = ("_name", "rank")
+    __slots__ = ("_name", "_rank")
     __module__ = "chainrule"  # printed as PyTorch prints its class: chainrule.memory_format
 
     def __new__(cls, *args: Any, **kwargs: Any) -> memory_format:
@@ -44,7 +44,7 @@ class memory_format:  # noqa: N801 - PyTorch's name
     @classmethod
     def _make(cls, name: str, rank: int | None) -> memory_format:
         made = object.__new__(cls)
-        made._name, made.rank = name, rank  # rank: the only rank it lays out (None: any)
+        made._name, made._rank = name, rank  # the only rank it lays out (None: any)
         return made
 
     def __repr__(self) -> str:
@@ -73,8 +73,8 @@ def checked(fmt: Any, function: str) -> memory_format:
 
 def check_rank(fmt: memory_format, ndim: int) -> None:
     """PyTorch's refusal of a channels-last format on a tensor of another rank."""
-    if fmt.rank is not None and ndim != fmt.rank:
-        raise RuntimeError(f"required rank {fmt.rank} tensor to use {fmt._name} format")
+    if fmt._rank is not None and ndim != fmt._rank:
+        raise RuntimeError(f"required rank {fmt._rank} tensor to use {fmt._name} format")
 
 
 # Under vmap PyTorch lays out no example channels-last: its refusals, with its words.
@@ -90,23 +90,23 @@ def refuse_query_in_vmap(t: Any, fmt: memory_format) -> None:
 def refuse_copy_in_vmap(t: Any, fmt: memory_format, op: str) -> None:
     """A channels-last copy of an example: ``clone`` refuses it; ``to`` and the ``*_like``
     factories see the whole batch, so its rank (one more per batch dimension) must fit."""
-    if fmt.rank is None or not isinstance(t, batching.BatchedTensor):
+    if fmt._rank is None or not isinstance(t, batching.BatchedTensor):
         return
     if op != "clone":
         check_rank(fmt, t.ndim + len(batching.unwrap(t)[1]))
     raise RuntimeError(
         "NYI: Tensor.clone(memory_format) inside vmap is only supported with memory_format "
         "chainrule.preserve_format or chainrule.contiguous_format (got "
-        f"{'ChannelsLast' if fmt.rank == 4 else 'ChannelsLast3d'})"
+        f"{'ChannelsLast' if fmt._rank == 4 else 'ChannelsLast3d'})"
     )
 
 
 def _order(fmt: memory_format, ndim: int) -> list[int]:
     """The dimensions from the outermost in memory to the innermost. A channels-last format
     lays out the last ``rank`` dimensions (more in front are batch dimensions under vmap)."""
-    if fmt.rank is None:
+    if fmt._rank is None:
         return list(range(ndim))
-    channel = ndim - fmt.rank + 1
+    channel = ndim - fmt._rank + 1
     return [d for d in range(ndim) if d != channel] + [channel]
 
 
@@ -118,7 +118,7 @@ def strides_of(shape: tuple[int, ...], fmt: memory_format) -> list[int]:
     step = 1
     for d in reversed(_order(fmt, len(shape))):
         strides[d] = step
-        step *= shape[d] if fmt.rank else max(shape[d], 1)
+        step *= shape[d] if fmt._rank else max(shape[d], 1)
     return strides
 
 
@@ -126,9 +126,9 @@ def is_contiguous(data: Any, fmt: memory_format) -> bool:
     """PyTorch's ``is_contiguous(memory_format=fmt)``: the array's strides are those of
     ``fmt``, with the strides of dimensions of size 1 free (and a tensor of another rank is
     not channels-last contiguous)."""
-    if fmt.rank is None:  # preserve_format too, as PyTorch answers it
+    if fmt._rank is None:  # preserve_format too, as PyTorch answers it
         return bool(data.flags.c_contiguous)
-    if data.ndim != fmt.rank:
+    if data.ndim != fmt._rank:
         return False
     strides = shape_ops.element_strides(data)
     step = 1
@@ -190,7 +190,7 @@ def target_strides(
         if not is_dense(shape, strides):
             strides = dense_in_order(shape, strides)
         return None if list(strides) == strides_of(shape, contiguous_format) else list(strides)
-    return None if fmt.rank is None else strides_of(shape, fmt)
+    return None if fmt._rank is None else strides_of(shape, fmt)
 
 
 def dense_in_order(shape: tuple[int, ...], strides: list[int]) -> list[int]:

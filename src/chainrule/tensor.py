@@ -335,25 +335,33 @@ class Tensor:
         return self.to(dtype)
 
     def float(self, memory_format: Any = memory_formats.preserve_format) -> Tensor:
-        return self.to(dtypes.float32, memory_format=memory_format)
+        return self._converted(dtypes.float32, memory_format, "float")
 
     def double(self, memory_format: Any = memory_formats.preserve_format) -> Tensor:
-        return self.to(dtypes.float64, memory_format=memory_format)
+        return self._converted(dtypes.float64, memory_format, "double")
 
     def half(self, memory_format: Any = memory_formats.preserve_format) -> Tensor:
-        return self.to(dtypes.float16, memory_format=memory_format)
+        return self._converted(dtypes.float16, memory_format, "half")
 
     def long(self, memory_format: Any = memory_formats.preserve_format) -> Tensor:
-        return self.to(dtypes.int64, memory_format=memory_format)
+        return self._converted(dtypes.int64, memory_format, "long")
 
     def int(self, memory_format: Any = memory_formats.preserve_format) -> Tensor:
-        return self.to(dtypes.int32, memory_format=memory_format)
+        return self._converted(dtypes.int32, memory_format, "int")
 
     def bool(self, memory_format: Any = memory_formats.preserve_format) -> Tensor:
-        return self.to(dtypes.bool, memory_format=memory_format)
+        return self._converted(dtypes.bool, memory_format, "bool")
 
-    def cpu(self) -> Tensor:
-        return self
+    def cpu(self, memory_format: Any = memory_formats.preserve_format) -> Tensor:
+        return self._converted(None, memory_format, "cpu")
+
+    def _converted(self, dtype: Any, memory_format: Any, method: str) -> Tensor:
+        """``float()``, ``cpu()`` and the like: ``to(dtype)`` (None: this dtype), laid out in
+        ``memory_format`` when one is given (None, as PyTorch allows, is preserve_format)."""
+        if memory_format is None or memory_format is memory_formats.preserve_format:
+            return self if dtype is None else self.to(dtype)
+        layout = memory_formats.checked(memory_format, method)
+        return self.to(dtype, memory_format=layout)
 
     def cuda(self, *args: Any, **kwargs: Any) -> Tensor:
         _device.check("cuda")
@@ -2117,14 +2125,14 @@ class Tensor:
     def narrow_copy(self, dim: builtins.int, start: builtins.int, length: builtins.int) -> Tensor:
         return torch_names.narrow_copy(self, dim, start, length)
 
-    def byte(self) -> Tensor:
-        return self.to(dtypes.uint8)
+    def byte(self, memory_format: Any = memory_formats.preserve_format) -> Tensor:
+        return self._converted(dtypes.uint8, memory_format, "byte")
 
-    def char(self) -> Tensor:
-        return self.to(dtypes.int8)
+    def char(self, memory_format: Any = memory_formats.preserve_format) -> Tensor:
+        return self._converted(dtypes.int8, memory_format, "char")
 
-    def short(self) -> Tensor:
-        return self.to(dtypes.int16)
+    def short(self, memory_format: Any = memory_formats.preserve_format) -> Tensor:
+        return self._converted(dtypes.int16, memory_format, "short")
 
     def ndimension(self) -> builtins.int:
         return self.ndim
