@@ -13,6 +13,7 @@ import textwrap
 
 import numpy as np
 import pytest
+import torch
 from test_torch_snippets import run
 
 import chainrule
@@ -295,3 +296,41 @@ def test_channels_last_is_a_transposed_view_of_nhwc_memory() -> None:
 def test_formats_pickle_to_themselves() -> None:
     for fmt in (chainrule.channels_last, chainrule.preserve_format, chainrule.channels_last_3d):
         assert pickle.loads(pickle.dumps(fmt)) is fmt
+
+
+def _strided_cases(count: int) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
+    """Shapes of 3 to 5 dimensions with sizes 0 to 3 and strides (0 included) that overlap,
+    leave gaps, permute or fit: the corners of PyTorch's layout rules."""
+    rng = np.random.default_rng(0)
+    cases = []
+    for _ in range(count):
+        ndim = int(rng.choice([3, 4, 4, 5]))
+        shape = tuple(int(n) for n in rng.choice([0, 1, 1, 2, 3], ndim))
+        strides = tuple(int(s) for s in rng.choice([0, 1, 2, 3, 4, 6, 12, 24, 60], ndim))
+        cases.append((shape, strides))
+    return cases
+
+
+def _layout_answers(lib: object, shape: tuple[int, ...], strides: tuple[int, ...]) -> list:
+    """What PyTorch's layout rules say of a view with these strides: the strides of its clone
+    and of empty_like (preserve_format: kept where dense, else dense in the same order),
+    is_contiguous in each format, and whether to(memory_format=...) keeps it
+    (suggest_memory_format)."""
+    x = lib.as_strided(lib.zeros(10000), shape, strides)
+    formats = [lib.contiguous_format, lib.channels_last, lib.channels_last_3d]
+    answers = [x.clone().stride(), lib.empty_like(x).stride()]
+    answers += [x.is_contiguous(memory_format=f) for f in formats]
+    ranks = (None, 4, 5)
+    fitting = [f for f, rank in zip(formats, ranks, strict=True) if rank in (None, len(shape))]
+    answers += [x.to(memory_format=f) is x for f in fitting]
+    return answers
+
+
+def test_layout_rules_match_pytorch_on_random_strides() -> None:
+    for shape, strides in _strided_cases(1500):
+        expected = _layout_answers(torch, shape, strides)
+        if not any(strides) and 0 in shape:
+            # NumPy keeps no strides for an empty array made with none: stride() reports the
+            # row-major ones there, so its clone's are those too
+            expected[0] = expected[1] = torch.empty(shape).stride()
+        assert _layout_answers(chainrule, shape, strides) == expected, (shape, strides)

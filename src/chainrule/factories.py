@@ -695,6 +695,9 @@ def _like(make: Callable[..., Tensor]) -> Callable[..., Tensor]:
 
 
 def _serial_randn(shape: tuple[int, ...], dtype: Any, device: Any, requires_grad: bool) -> Tensor:
+    """``randn`` as PyTorch's normal kernel fills a tensor that is not row-major: one float64
+    Box-Muller value at a time (``rng.normal_doubles``), never the blocks of 16."""
+
     def draw(s: tuple[int, ...], dtype: Any, g: Any = None) -> Any:
         return rng.normal_doubles(math.prod(s), rng._source(g)).astype(dtype).reshape(s)
 
@@ -724,8 +727,8 @@ def _laid_out_like(
     strides = memory_formats.target_strides(shape, input.stride(), layout)
     if strides is None:
         return made(shape, False)
-    probe = memory_formats.laid_out(xp.empty(math.prod(shape), xp.int8), shape, strides)
-    out = made((math.prod(shape),), not probe.flags.c_contiguous)
+    row_major = memory_formats.follows(shape, strides, memory_formats.contiguous_format)
+    out = made((math.prod(shape),), not row_major)
     out._data = memory_formats.laid_out(out._data, shape, strides)
     return out
 

@@ -130,13 +130,18 @@ def is_contiguous(data: Any, fmt: memory_format) -> bool:
         return bool(data.flags.c_contiguous)
     if data.ndim != fmt._rank:
         return False
-    strides = shape_ops.element_strides(data)
+    return follows(data.shape, shape_ops.element_strides(data), fmt)
+
+
+def follows(shape: tuple[int, ...], strides: list[int], fmt: memory_format) -> bool:
+    """Whether ``strides`` are the dense ones of ``fmt``'s order of dimensions, those of the
+    dimensions of size 1 aside (their stride never matters)."""
     step = 1
-    for d in reversed(_order(fmt, data.ndim)):
-        if data.shape[d] != 1:
+    for d in reversed(_order(fmt, len(shape))):
+        if shape[d] != 1:
             if strides[d] != step:
                 return False
-            step *= data.shape[d]
+            step *= shape[d]
     return True
 
 
