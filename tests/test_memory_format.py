@@ -239,6 +239,16 @@ SNIPPETS: dict[str, str] = {
         print(vmap(lambda e: e.clone(memory_format=torch.contiguous_format))(b).shape)
         print(vmap(lambda e: e.contiguous() * 2)(b).shape, vmap(torch.zeros_like)(b).shape)
     """,
+    "dim_order_with_memory_formats": """
+        cf, fl, fl3 = torch.contiguous_format, torch.channels_last, torch.channels_last_3d
+        for t in (x4, cl, torch.zeros(2, 1, 4, 5), torch.zeros(2, 3, 1, 1), x4.mT,
+                  x5.contiguous(memory_format=fl3), torch.zeros(1, 1, 1, 1)):
+            print(t.dim_order())
+            for check in ([cf], [fl], [cf, fl], [fl3], [cf, fl3], [torch.preserve_format], []):
+                short(lambda: t.dim_order(ambiguity_check=check), 100)
+        error(lambda: x4.dim_order(ambiguity_check=[cf, 3]))
+        error(lambda: x4.dim_order(ambiguity_check=(cf,)))
+    """,
     "ops_on_channels_last_inputs": """
         torch.manual_seed(0)
         x = torch.randn(2, 3, 6, 6)

@@ -200,35 +200,42 @@ def target_strides(
 
 def dense_in_order(shape: tuple[int, ...], strides: list[int]) -> list[int]:
     """Dense strides whose dimensions lie in memory in the order of ``strides`` (PyTorch's
-    ``infer_dense_strides``, which TensorIterator's outputs share). The order is an insertion
-    sort from the innermost dimension: one moves inside another when its stride is smaller,
-    or equal with the smaller size; a stride of 0 compares with nothing, so broadcast
-    dimensions stay where a row-major layout has them."""
+    ``infer_dense_strides``, which TensorIterator's outputs share; see :func:`memory_order`)."""
+    dense = [0] * len(shape)
+    step = 1
+    for d in memory_order(shape, strides):
+        dense[d] = step
+        step *= max(shape[d], 1)
+    return dense
 
-    def goes_inside(d: int, e: int) -> bool | None:  # None: leave the two as they are
-        if strides[d] == 0 or strides[e] == 0:
-            return None
-        if strides[d] != strides[e]:
-            return strides[d] < strides[e]
-        return True if shape[d] < shape[e] else None
 
-    order = list(range(len(shape) - 1, -1, -1))  # innermost first
+def memory_order(shape: tuple[int, ...], strides: list[int]) -> list[int]:
+    """The dimensions from the innermost in memory, as PyTorch orders them for its outputs:
+    an insertion sort from the last dimension, one moving inside another when
+    :func:`goes_inside` says so (where it cannot tell, the sort looks further out)."""
+    order = list(range(len(shape) - 1, -1, -1))
     for i in range(1, len(order)):
         at = i
         for j in range(i - 1, -1, -1):
-            inside = goes_inside(order[at], order[j])
+            inside = goes_inside(shape, strides, order[at], order[j])
             if inside is None:
                 continue
             if not inside:
                 break
             order[j], order[at] = order[at], order[j]
             at = j
-    dense = [0] * len(shape)
-    step = 1
-    for d in order:
-        dense[d] = step
-        step *= max(shape[d], 1)
-    return dense
+    return order
+
+
+def goes_inside(shape: tuple[int, ...], strides: list[int], d: int, e: int) -> bool | None:
+    """Whether dimension ``d`` lies inside ``e`` in memory: its stride is smaller, or equal
+    with the smaller size; None where that cannot be told (equal strides and sizes, or a
+    stride of 0, which keeps broadcast dimensions where a row-major layout has them)."""
+    if strides[d] == 0 or strides[e] == 0:
+        return None
+    if strides[d] != strides[e]:
+        return strides[d] < strides[e]
+    return True if shape[d] < shape[e] else None
 
 
 def laid_out(values: Any, shape: tuple[int, ...], strides: list[int] | None) -> Any:
