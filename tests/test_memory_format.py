@@ -99,6 +99,18 @@ SNIPPETS: dict[str, str] = {
         error(lambda: x4.clone(memory_format=torch.channels_last_3d))
         error(lambda: x4.clone(memory_format="x"))
     """,
+    "copies_of_views_are_row_major_and_clones_keep_the_layout": """
+        x = torch.arange(24.0).reshape(2, 3, 4)
+        for y in (torch.permute_copy(x, (2, 0, 1)), torch.transpose_copy(x, 0, 2),
+                  torch.t_copy(x[0]), torch.expand_copy(x[:, :1], (2, 3, 4)),
+                  torch.diagonal_copy(x), torch.as_strided_copy(x, (3, 2), (1, 3)),
+                  torch.detach_copy(x.mT), torch.alias_copy(x.mT), torch.split_copy(x.mT, 2, 1)[0],
+                  torch.narrow_copy(x.mT, 2, 1, 2), x.mT.narrow_copy(1, 1, 2),
+                  torch.rot90(x.mT, 0, (1, 2)), torch.unfold_copy(x.mT, 2, 2, 1),
+                  torch.clone(x.mT), x.mT.clone(), torch.fill(x.mT, 1.0), x.mT.double(),
+                  torch.nan_to_num(x.mT), x.mT.clone(memory_format=torch.contiguous_format)):
+            print(tuple(y.shape), y.stride(), y.sum().item())
+    """,
     "to_with_a_memory_format": """
         p = x4.permute(3, 2, 1, 0)
         show(x4.to(memory_format=torch.channels_last))
