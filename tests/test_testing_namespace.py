@@ -405,7 +405,9 @@ SNIPPETS: dict[str, str] = {
     # ------------------------------------------------------------------ random, hooks
     "random_namespace": """
         import torch
-        print(torch.random.manual_seed is torch.manual_seed, torch.random.seed is torch.seed)
+        # (not manual_seed's identity: importing torch._dynamo, as torch.func may, wraps
+        # torch.manual_seed, so PyTorch's answer depends on what ran before)
+        print(torch.random.seed is torch.seed)
         print(torch.random.initial_seed is torch.initial_seed)
         print(torch.random.get_rng_state is torch.get_rng_state)
         print(torch.random.set_rng_state is torch.set_rng_state)

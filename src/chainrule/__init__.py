@@ -653,6 +653,15 @@ from chainrule.type_info import finfo, iinfo
 # ---- PyTorch's shell unsigned dtypes (made, cast, viewed; most kernels refuse them)
 from chainrule.dtypes import uint16, uint32, uint64
 
+# ---- memory formats: how a tensor's elements lie in memory (chainrule.memory_formats)
+from chainrule.memory_formats import (
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    memory_format,
+    preserve_format,
+)
+
 __version__ = "0.1.0"
 
 # PyTorch's ``out=`` on the functions that are not declared ops (those take it from their

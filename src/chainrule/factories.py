@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from chainrule import devices as _device
-from chainrule import dtypes, grad_mode, rng, shell_uints
+from chainrule import dtypes, grad_mode, memory_formats, rng, shell_uints
 from chainrule._array import xp
 from chainrule.arguments import RANDOM, Signature, int_list
 from chainrule.autodiff import batching, forward
@@ -227,9 +227,27 @@ def _filled(
     return _finish(make(shape, dtype or dtypes.default_float), None, requires_grad)
 
 
-def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    """Uninitialized in PyTorch; zeros here (reading garbage helps nobody)."""
-    return _filled(xp.zeros, size_argument(size, "empty"), dtype, device, requires_grad)
+def empty(
+    *size: Any,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    memory_format: Any = None,
+) -> Tensor:
+    """Uninitialized in PyTorch; zeros here (reading garbage helps nobody). Laid out in
+    ``memory_format`` (row-major by default, see :mod:`chainrule.memory_formats`)."""
+    shape = size_argument(size, "empty")
+    made = _filled(xp.zeros, shape, dtype, device, requires_grad)
+    if memory_format is None:
+        return made
+    layout = memory_formats.checked(memory_format, "empty")
+    if layout is memory_formats.preserve_format:
+        raise RuntimeError("unsupported memory format Preserve")
+    memory_formats.check_rank(layout, len(shape))
+    if layout is not memory_formats.contiguous_format:
+        strides = memory_formats.strides_of(shape, layout)
+        made._data = memory_formats.laid_out(made._data.ravel(), shape, strides)
+    return made
 
 
 def full(
@@ -676,21 +694,68 @@ def _with_replacement(row: Any, num_samples: int, generator: rng.Generator | Non
 
 
 def _like(make: Callable[..., Tensor]) -> Callable[..., Tensor]:
-    """``make``'s ``*_like`` factory: ``input``'s shape, and its dtype unless told otherwise."""
+    """``make``'s ``*_like`` factory: ``input``'s shape, its dtype unless told otherwise, and
+    its layout unless told otherwise (``memory_format``, see :func:`_laid_out_like`)."""
+    name = f"{make.__name__}_like"
 
     def like(
         input: Tensor,  # noqa: A002
         dtype: Any = None,
         device: Any = None,
         requires_grad: bool = False,
+        memory_format: Any = None,
     ) -> Tensor:
-        return make(
-            input.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad
-        )
+        def made(shape: tuple[int, ...], laid_out: bool) -> Tensor:
+            # PyTorch's normal kernel fills a tensor that is not row-major one value at a time
+            # (no blocks of 16), in memory order.
+            maker = _serial_randn if make is randn and laid_out else make
+            dtype_made = dtype or input.dtype
+            return maker(shape, dtype=dtype_made, device=device, requires_grad=requires_grad)
 
-    like.__name__ = like.__qualname__ = f"{make.__name__}_like"
-    like.__doc__ = f"``{make.__name__}`` shaped like ``input``, of its dtype by default."
+        return _laid_out_like(input, memory_format, name, made)
+
+    like.__name__ = like.__qualname__ = name
+    like.__doc__ = f"``{make.__name__}`` shaped, typed and laid out like ``input`` by default."
     return like
+
+
+def _serial_randn(shape: tuple[int, ...], dtype: Any, device: Any, requires_grad: bool) -> Tensor:
+    """``randn`` as PyTorch's normal kernel fills a tensor that is not row-major: one float64
+    Box-Muller value at a time (``rng.normal_doubles``), never the blocks of 16."""
+
+    def draw(s: tuple[int, ...], dtype: Any, g: Any = None) -> Any:
+        return rng.normal_doubles(math.prod(s), rng._source(g)).astype(dtype).reshape(s)
+
+    _refuse_integers(dtype, "normal_kernel_cpu")
+    return _random(draw, shape, None, dtype, device, requires_grad)
+
+
+def _laid_out_like(
+    input: Tensor,  # noqa: A002
+    memory_format: Any,
+    name: str,
+    made: Callable[[tuple[int, ...], bool], Tensor],
+) -> Tensor:
+    """A new tensor shaped like ``input`` and laid out as ``memory_format`` says (None or
+    ``preserve_format``: as ``input`` is, where that is dense). ``made(shape, laid_out)``
+    makes its values in row-major order; where the layout is another, they are made flat and
+    put in memory in the order made, as PyTorch's kernels write them (a random draw gives the
+    same values as PyTorch's)."""
+    layout = memory_formats.checked(
+        memory_formats.preserve_format if memory_format is None else memory_format, name
+    )
+    memory_formats.refuse_copy_in_vmap(input, layout, name)
+    memory_formats.check_rank(layout, input.ndim)
+    shape = tuple(input.shape)
+    if batching.levels:  # the examples of a batch: row-major, as before
+        return made(shape, False)
+    strides = memory_formats.target_strides(shape, input.stride(), layout)
+    if strides is None:
+        return made(shape, False)
+    row_major = memory_formats.follows(shape, strides, memory_formats.contiguous_format)
+    out = made((math.prod(shape),), not row_major)
+    out._data = memory_formats.laid_out(out._data, shape, strides)
+    return out
 
 
 zeros_like = _like(zeros)
@@ -706,9 +771,14 @@ def full_like(
     dtype: Any = None,
     device: Any = None,
     requires_grad: bool = False,
+    memory_format: Any = None,
 ) -> Tensor:
     dtype = dtype or input.dtype
-    return full(input.shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+
+    def made(shape: tuple[int, ...], laid_out: bool) -> Tensor:
+        return full(shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+
+    return _laid_out_like(input, memory_format, "full_like", made)
 
 
 def randint_like(
@@ -716,11 +786,17 @@ def randint_like(
     *args: int,
     dtype: Any = None,
     device: Any = None,
+    memory_format: Any = None,
 ) -> Tensor:
-    """``randint_like(x, high)`` or ``randint_like(x, low, high)``, with ``x``'s shape and dtype.
+    """``randint_like(x, high)`` or ``randint_like(x, low, high)``, with ``x``'s shape, dtype
+    and layout.
 
     >>> import chainrule as cr
     >>> cr.randint_like(cr.zeros(2, 3), 10).shape
     chainrule.Size([2, 3])
     """
-    return randint(*args, size=tuple(input.shape), dtype=dtype or input.dtype, device=device)
+
+    def made(shape: tuple[int, ...], laid_out: bool) -> Tensor:
+        return randint(*args, size=shape, dtype=dtype or input.dtype, device=device)
+
+    return _laid_out_like(input, memory_format, "randint_like", made)

@@ -24,7 +24,7 @@ import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from chainrule import arguments, dtypes, grad_mode, printing
+from chainrule import arguments, dtypes, grad_mode, memory_formats, printing
 from chainrule import devices as _device
 from chainrule._array import xp
 from chainrule._lazy import import_later
@@ -303,7 +303,13 @@ class Tensor:
 
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
         """``t.to(dtype)``, ``t.to("cpu")``, ``t.to(other)``: only dtypes change anything;
-        ``t.to("meta")``: a tensor of ``t``'s shape and dtype without values (chainrule.meta)."""
+        ``t.to("meta")``: a tensor of ``t``'s shape and dtype without values (chainrule.meta);
+        ``memory_format=`` lays a copy out so (``t`` itself where its strides suggest that
+        format already, as in PyTorch)."""
+        layout = memory_formats.preserve_format
+        if "memory_format" in kwargs:  # the rarer call: no cost to the others
+            layout = memory_formats.to_argument(args, kwargs)
+            memory_formats.refuse_copy_in_vmap(self, layout, "to")
         try:
             dtype = _device.parse_to(args, kwargs)
         except RuntimeError:  # the meta device is refused there: checked only then (no cost)
@@ -313,8 +319,16 @@ class Tensor:
 
             return meta.meta(self, meta.MetaTensor, self.requires_grad).to(*args, **kwargs)
         if dtype is None or dtype == self.dtype:
-            return elementwise.clone(self) if _device.asks_copy(args, kwargs) else self
-        return elementwise.cast(self, dtype)
+            # As PyTorch: no copy where none is asked for and the strides suggest the format
+            # already (contiguous or not)
+            if not _device.asks_copy(args, kwargs):
+                if layout is memory_formats.preserve_format:
+                    return self
+                if memory_formats.suggested(self.shape, self.stride()) is layout:
+                    return self
+            return elementwise.clone(self, memory_format=layout)
+        memory_formats.check_rank(layout, self.ndim)
+        return elementwise.cast(self, dtype, layout)
 
     def type_as(self, other: Tensor) -> Tensor:
         return self.to(other.dtype)
@@ -328,37 +342,59 @@ class Tensor:
             dtype = dtypes.from_legacy_type_name(dtype)
         return self.to(dtype)
 
-    def float(self) -> Tensor:
-        return self.to(dtypes.float32)
+    def float(self, memory_format: Any = memory_formats.preserve_format) -> Tensor:
+        return self._converted(dtypes.float32, memory_format, "float")
 
-    def double(self) -> Tensor:
-        return self.to(dtypes.float64)
+    def double(self, memory_format: Any = memory_formats.preserve_format) -> Tensor:
+        return self._converted(dtypes.float64, memory_format, "double")
 
-    def half(self) -> Tensor:
-        return self.to(dtypes.float16)
+    def half(self, memory_format: Any = memory_formats.preserve_format) -> Tensor:
+        return self._converted(dtypes.float16, memory_format, "half")
 
-    def long(self) -> Tensor:
-        return self.to(dtypes.int64)
+    def long(self, memory_format: Any = memory_formats.preserve_format) -> Tensor:
+        return self._converted(dtypes.int64, memory_format, "long")
 
-    def int(self) -> Tensor:
-        return self.to(dtypes.int32)
+    def int(self, memory_format: Any = memory_formats.preserve_format) -> Tensor:
+        return self._converted(dtypes.int32, memory_format, "int")
 
-    def bool(self) -> Tensor:
-        return self.to(dtypes.bool)
+    def bool(self, memory_format: Any = memory_formats.preserve_format) -> Tensor:
+        return self._converted(dtypes.bool, memory_format, "bool")
 
-    def cpu(self) -> Tensor:
-        return self
+    def cpu(self, memory_format: Any = memory_formats.preserve_format) -> Tensor:
+        return self._converted(None, memory_format, "cpu")
+
+    def _converted(self, dtype: Any, memory_format: Any, method: str) -> Tensor:
+        """``float()``, ``cpu()`` and the like: ``to(dtype)`` (None: this dtype), laid out in
+        ``memory_format`` when one is given (None, as PyTorch allows, is preserve_format)."""
+        if memory_format is None or memory_format is memory_formats.preserve_format:
+            return self if dtype is None else self.to(dtype)
+        layout = memory_formats.checked(memory_format, method)
+        return self.to(dtype, memory_format=layout)
 
     def cuda(self, *args: Any, **kwargs: Any) -> Tensor:
         _device.check("cuda")
         return self
 
-    def contiguous(self) -> Tensor:
-        """This tensor if its memory is in row-major order, else a row-major copy."""
-        return self if self._data.flags.c_contiguous else elementwise.clone(self)
+    def contiguous(self, memory_format: Any = memory_formats.contiguous_format) -> Tensor:
+        """This tensor if its memory is in row-major order (or ``memory_format``'s), else a
+        copy laid out so (see :mod:`chainrule.memory_formats`)."""
+        if memory_format is memory_formats.contiguous_format:  # the common call, quickly
+            if self._data.flags.c_contiguous:
+                return self
+            return elementwise.Clone(memory_format).__call__(self)
+        layout = memory_formats.checked(memory_format, "contiguous")
+        if self.is_contiguous(memory_format=layout):
+            return self
+        if layout is memory_formats.preserve_format:
+            raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
+        return elementwise.clone(self, memory_format=layout)
 
-    def is_contiguous(self) -> builtins.bool:
-        return builtins.bool(self._data.flags.c_contiguous)
+    def is_contiguous(self, memory_format: Any = memory_formats.contiguous_format) -> builtins.bool:
+        if memory_format is memory_formats.contiguous_format:  # the common call, quickly
+            return builtins.bool(self._data.flags.c_contiguous)
+        layout = memory_formats.checked(memory_format, "is_contiguous")
+        memory_formats.refuse_query_in_vmap(self, layout)
+        return memory_formats.is_contiguous(self._data, layout)
 
     # New tensors with this one's dtype unless told otherwise, as in PyTorch.
     def new_tensor(
@@ -2099,14 +2135,14 @@ class Tensor:
     def narrow_copy(self, dim: builtins.int, start: builtins.int, length: builtins.int) -> Tensor:
         return torch_names.narrow_copy(self, dim, start, length)
 
-    def byte(self) -> Tensor:
-        return self.to(dtypes.uint8)
+    def byte(self, memory_format: Any = memory_formats.preserve_format) -> Tensor:
+        return self._converted(dtypes.uint8, memory_format, "byte")
 
-    def char(self) -> Tensor:
-        return self.to(dtypes.int8)
+    def char(self, memory_format: Any = memory_formats.preserve_format) -> Tensor:
+        return self._converted(dtypes.int8, memory_format, "char")
 
-    def short(self) -> Tensor:
-        return self.to(dtypes.int16)
+    def short(self, memory_format: Any = memory_formats.preserve_format) -> Tensor:
+        return self._converted(dtypes.int16, memory_format, "short")
 
     def ndimension(self) -> builtins.int:
         return self.ndim

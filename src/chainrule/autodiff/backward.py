@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from heapq import heappop, heappush
 from typing import Any
 
-from chainrule import _buffers, grad_mode, graph
+from chainrule import _buffers, grad_mode, graph, memory_formats
 from chainrule._array import xp
 from chainrule.arguments import type_name
 from chainrule.autodiff import anomaly, batching
@@ -536,6 +536,8 @@ def accumulate_into(tensor: Tensor, g: Any, stored: set[int] | None = None) -> N
         owned = (
             stored is not None and type(g) is xp.ndarray and g.base is None and id(g) not in stored
         )
+        if not tensor._data.flags.c_contiguous:  # a channels-last or permuted leaf
+            g, owned = memory_formats.laid_out_as(g, tensor._data), True
         if not owned:
             g = xp.array(g)
         if stored is not None:

@@ -56,6 +56,7 @@ _METADATA = (
     "element_size",
     "is_floating_point",
     "is_contiguous",
+    "stride",
     "requires_grad_",
     "detach",
     "__len__",

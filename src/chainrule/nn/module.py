@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar
 
 from chainrule import devices as _device
-from chainrule import dtypes, grad_mode
+from chainrule import dtypes, grad_mode, memory_formats
 from chainrule.nn import state_dict as _state
 from chainrule.nn.buffer import Buffer
 from chainrule.nn.parameter import Parameter
@@ -414,20 +414,38 @@ class Module:
     def to(self, *args: Any, **kwargs: Any) -> Module:
         """``to(dtype)`` casts floating-point parameters and buffers in place; ``to("cpu")``
         is accepted and changes nothing; ``to("meta")`` puts every parameter and buffer on the
-        meta device (shapes and dtypes without values, see :mod:`chainrule.meta`)."""
+        meta device (shapes and dtypes without values, see :mod:`chainrule.meta`);
+        ``memory_format=`` lays out the 4-D and 5-D parameters and buffers so (PyTorch's
+        ``model.to(memory_format=torch.channels_last)``)."""
+        layout = memory_formats.to_argument(args, kwargs)
         try:
             dtype = _device.parse_to(args, kwargs)
         except RuntimeError:  # the meta device is refused there
             if not _device.names_meta(args, kwargs):
                 raise
             return self._to_meta(args, kwargs)
-        if dtype is None:
-            return self
-        if not dtypes.is_floating(dtype):
+        if dtype is not None and not dtypes.is_floating(dtype):
             raise TypeError(
                 f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}"
             )
-        return self._cast(dtype)
+        if dtype is not None:
+            self._cast(dtype)
+        if layout is not memory_formats.preserve_format:
+            self._lay_out(layout)
+        return self
+
+    def _lay_out(self, layout: Any) -> None:
+        for module in self.modules():
+            for registry in (module._parameters, module._buffers):
+                for tensor in registry.values():
+                    if tensor is not None and tensor.ndim in (4, 5):
+                        memory_formats.check_rank(layout, tensor.ndim)
+                        if memory_formats.suggested(tensor.shape, tensor.stride()) is not layout:
+                            # The same Parameter objects, new arrays, as _cast's
+                            tensor._data = memory_formats.copied(tensor._data, layout)
+                            tensor._vc[0] += 1
+                        if tensor.grad is not None:
+                            tensor.grad = _make(memory_formats.copied(tensor.grad._data, layout))
 
     def _to_meta(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Module:
         from chainrule.meta import dtype_to, meta

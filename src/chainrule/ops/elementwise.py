@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from chainrule import dtypes, shell_uints
+from chainrule import dtypes, memory_formats, shell_uints
 from chainrule._array import xp
 from chainrule.autodiff import batching
 from chainrule.autodiff.batching import BatchedTensor
@@ -1360,8 +1360,21 @@ class Clone(Linear, Unary):
     derivatives = ("1",)
     saves_inputs = False
 
+    def __init__(self, memory_format: Any = memory_formats.preserve_format) -> None:
+        self.memory_format = memory_format
+
+    @classmethod
+    def apply(cls, input: Any, *, memory_format: Any = memory_formats.preserve_format) -> Any:  # noqa: A002
+        """A copy, laid out in ``memory_format`` (by default as ``input`` is, see
+        :mod:`chainrule.memory_formats`); its gradient is the output's."""
+        if memory_format is not memory_formats.preserve_format:  # checked only then (no cost)
+            memory_formats.checked(memory_format, "clone")
+            memory_formats.refuse_copy_in_vmap(input, memory_format, "clone")
+            memory_formats.check_rank(memory_format, input.ndim)
+        return cls(memory_format)(input)
+
     def forward(self, x):
-        return x.copy()
+        return memory_formats.copied(x, self.memory_format)
 
     def vjp(self, g, out, x):
         return (g,)
@@ -1376,11 +1389,12 @@ class Cast(Linear, Unary):
     # does not take the Unary family's word that the gradient has the input's (see Op).
     one_shape = False
 
-    def __init__(self, dtype: Any) -> None:
+    def __init__(self, dtype: Any, memory_format: Any = memory_formats.preserve_format) -> None:
         self.dtype = dtype
+        self.memory_format = memory_format
 
     def forward(self, x):
-        return x.astype(self.dtype)
+        return memory_formats.copied(x, self.memory_format, self.dtype)
 
     def vjp(self, g, out, x):
         return (g,)  # the backward pass casts gradients back to each input's dtype
@@ -1526,11 +1540,16 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
     return Where()(xp.asarray(condition, dtype=bool), input, other)
 
 
-def cast(input: Tensor, dtype: Any) -> Tensor:  # noqa: A002
-    """``input.to(dtype)``: differentiable between float dtypes."""
+def cast(
+    input: Tensor,  # noqa: A002
+    dtype: Any,
+    memory_format: Any = memory_formats.preserve_format,
+) -> Tensor:
+    """``input.to(dtype)``: differentiable between float dtypes; the copy is laid out in
+    ``memory_format`` (checked by the caller)."""
     dtype = dtypes.as_dtype(dtype)
     dtypes.refuse_complex(dtype, "to")
-    result = Cast(dtype)(input)
+    result = Cast(dtype, memory_format)(input)
     if not dtypes.is_floating(dtype) and result.requires_grad:
         result.grad_fn = None
         result.requires_grad = False

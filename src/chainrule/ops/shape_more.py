@@ -24,7 +24,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from chainrule import dtypes
+from chainrule import dtypes, memory_formats
 from chainrule._array import xp
 from chainrule.arguments import int_list, integer, is_index, wrap_dim
 from chainrule.autodiff import batching
@@ -555,8 +555,8 @@ def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:  #
         out = shape.flip(input, (a, b))
     elif turns == 3:
         out = shape.transpose(shape.flip(input, (a,)), a, b)
-    else:
-        out = input.clone()
+    else:  # a row-major copy, as PyTorch's
+        out = input.clone(memory_format=memory_formats.contiguous_format)
     return named(out, "Rot90Backward0")
 
 

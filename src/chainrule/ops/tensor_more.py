@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from chainrule import devices as _device
-from chainrule import dtypes, grad_mode
+from chainrule import dtypes, grad_mode, memory_formats
 from chainrule._array import xp
 from chainrule.op import named
 from chainrule.ops import elementwise, inplace, shape, strided
@@ -374,14 +374,18 @@ def dim_order(t: Tensor, ambiguity_check: Any = False) -> tuple[int, ...]:
     (1, 2, 0)
     """
     message = "The ambiguity_check argument must be a bool or a list of memory formats."
-    if not isinstance(ambiguity_check, bool) and not (
-        isinstance(ambiguity_check, list) and not ambiguity_check  # chainrule has no formats
+    formats = [] if isinstance(ambiguity_check, bool) else ambiguity_check
+    if not isinstance(formats, list) or not all(
+        isinstance(f, memory_formats.memory_format) for f in formats
     ):
         raise TypeError(message)
     sizes, steps = tuple(t.shape), t.stride()
     check = ambiguity_check if isinstance(ambiguity_check, bool) else True
     several = any(a == b for a, b in zip(steps, steps[1:], strict=False)) or 1 in sizes
-    if check and several:  # (and no memory format given could pick one)
+    if check and several:
+        # PyTorch's words differ by how many of the formats given the tensor is contiguous in
+        if sum(t.is_contiguous(memory_format=f) for f in formats) == 1:
+            raise RuntimeError("The tensor does not have unique dim order.")
         raise RuntimeError(
             "The tensor does not have unique dim order, or cannot map to exact one of the given "
             "memory formats."
@@ -389,58 +393,21 @@ def dim_order(t: Tensor, ambiguity_check: Any = False) -> tuple[int, ...]:
     ndim = len(sizes)
     if ndim < 2:
         return tuple(range(ndim))
-    contiguous = _dense_in(sizes, steps, range(ndim - 1, -1, -1))
-    channels_last = ndim == 4 and _dense_in(sizes, steps, (1, 3, 2, 0))
+    contiguous = memory_formats.follows(sizes, steps, memory_formats.contiguous_format)
+    channels_last = ndim == 4 and memory_formats.follows(sizes, steps, memory_formats.channels_last)
     if contiguous and not channels_last:
         return tuple(range(ndim))
     if channels_last and not contiguous:
         return (0, *range(2, ndim), 1)
-    perm = list(range(ndim - 1, -1, -1))
-    for i in range(1, ndim):
-        dim1 = i
-        for dim0 in range(i - 1, -1, -1):
-            comparison = _should_swap(sizes, steps, perm[dim0], perm[dim1])
-            if comparison > 0:
-                perm[dim0], perm[dim1] = perm[dim1], perm[dim0]
-                dim1 = dim0
-            elif comparison < 0:
-                break
-    if ambiguity_check is True and any(
-        _should_swap(sizes, steps, perm[i], perm[i + 1]) != -1 for i in range(ndim - 1)
+    order = memory_formats.memory_order(sizes, steps)  # innermost first
+    if (
+        ambiguity_check is True
+        and not all(  # each inside the next, by a smaller stride
+            0 < steps[d] < steps[e] for d, e in zip(order, order[1:], strict=False)
+        )
     ):
         raise RuntimeError("The tensor does not have unique dim order.")
-    return tuple(reversed(perm))
-
-
-def _dense_in(sizes: Sequence[int], steps: Sequence[int], order: Any) -> bool:
-    """Whether the dimensions, innermost first in ``order``, lie densely (size-1 ignored)."""
-    expected = 1
-    for d in order:
-        if sizes[d] != 1:
-            if steps[d] != expected:
-                return False
-            expected *= sizes[d]
-    return True
-
-
-def _should_swap(sizes: Sequence[int], steps: Sequence[int], a: int, b: int) -> int:
-    """PyTorch's comparison of two dimensions by stride (then size) for its output order."""
-
-    def ge(x: int, y: int) -> bool:
-        if y == 0:
-            return True
-        if x == 0:
-            return False
-        return x >= y or x % y == 0
-
-    sa, sb = steps[a], steps[b]
-    if sa == 0 or sb == 0:
-        return 0
-    if sa == sb:
-        return 0 if ge(sizes[b], sizes[a]) else 1
-    if ge(sb, sa):
-        return -1
-    return 1 if ge(sa, sb) else 0
+    return tuple(reversed(order))
 
 
 # ----------------------------------------------------------------- flags and refusals

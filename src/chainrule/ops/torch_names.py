@@ -12,7 +12,7 @@ from __future__ import annotations
 import operator
 from typing import Any
 
-from chainrule import dtypes, linalg
+from chainrule import dtypes, linalg, memory_formats
 from chainrule.ops import compare, shape, shape_more
 from chainrule.ops.broadcast import unbroadcast
 from chainrule.ops.linalg import diag
@@ -89,8 +89,9 @@ def split_with_sizes(input: Tensor, split_sizes: Any, dim: int = 0) -> tuple[Ten
 
 
 def narrow_copy(input: Tensor, dim: int, start: int, length: int) -> Tensor:  # noqa: A002
-    """A copy (not a view) of :func:`narrow`'s slice."""
-    return shape_more.narrow(input, dim, start, length).clone()
+    """A copy (not a view) of :func:`narrow`'s slice, row-major as PyTorch's."""
+    piece = shape_more.narrow(input, dim, start, length)
+    return piece.clone(memory_format=memory_formats.contiguous_format)
 
 
 def is_nonzero(input: Tensor) -> bool:  # noqa: A002

@@ -18,7 +18,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from chainrule import dtypes
+from chainrule import dtypes, memory_formats
 from chainrule.factories import full
 from chainrule.linalg import vector_norm
 from chainrule.nn import functional as F
@@ -277,52 +277,56 @@ def angle(input: Tensor) -> Tensor:  # noqa: A002
 
 
 # ---- the *_copy forms of the view functions: the view, cloned (gradient flows through)
+# into row-major memory, as PyTorch's *_copy give it (a plain clone keeps a view's layout)
+_ROW_MAJOR = memory_formats.contiguous_format
+
+
 def view_copy(input: Tensor, size: Any) -> Tensor:  # noqa: A002
     """``input.view(size)``, copied."""
     tensor_argument("view_copy", input)
-    return input.view(size).clone()
+    return input.view(size).clone(memory_format=_ROW_MAJOR)
 
 
 def permute_copy(input: Tensor, dims: Sequence[int]) -> Tensor:  # noqa: A002
     """``input.permute(dims)``, copied."""
     tensor_argument("permute_copy", input)
-    return shape.permute(input, dims).clone()
+    return shape.permute(input, dims).clone(memory_format=_ROW_MAJOR)
 
 
 def transpose_copy(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002
     """``input.transpose(dim0, dim1)``, copied."""
     tensor_argument("transpose_copy", input)
-    return shape.transpose(input, dim0, dim1).clone()
+    return shape.transpose(input, dim0, dim1).clone(memory_format=_ROW_MAJOR)
 
 
 def t_copy(input: Tensor) -> Tensor:  # noqa: A002
     """``input.t()``, copied."""
     tensor_argument("t_copy", input)
-    return shape.t(input).clone()
+    return shape.t(input).clone(memory_format=_ROW_MAJOR)
 
 
 def expand_copy(input: Tensor, size: Sequence[int], *, implicit: bool = False) -> Tensor:  # noqa: A002
     """``input.expand(size)``, copied (``implicit`` as PyTorch's: no effect on the values)."""
     tensor_argument("expand_copy", input)
-    return input.expand(*size).clone()
+    return input.expand(*size).clone(memory_format=_ROW_MAJOR)
 
 
 def squeeze_copy(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
     """``input.squeeze(dim)``, copied."""
     tensor_argument("squeeze_copy", input)
-    return (input.squeeze() if dim is None else input.squeeze(dim)).clone()
+    return (input.squeeze() if dim is None else input.squeeze(dim)).clone(memory_format=_ROW_MAJOR)
 
 
 def unsqueeze_copy(input: Tensor, dim: int) -> Tensor:  # noqa: A002
     """``input.unsqueeze(dim)``, copied."""
     tensor_argument("unsqueeze_copy", input)
-    return input.unsqueeze(dim).clone()
+    return input.unsqueeze(dim).clone(memory_format=_ROW_MAJOR)
 
 
 def select_copy(input: Tensor, dim: int, index: int) -> Tensor:  # noqa: A002
     """``input.select(dim, index)``, copied."""
     tensor_argument("select_copy", input)
-    return input.select(dim, index).clone()
+    return input.select(dim, index).clone(memory_format=_ROW_MAJOR)
 
 
 def slice_copy(
@@ -337,19 +341,20 @@ def slice_copy(
     if step <= 0:
         raise RuntimeError("slice step must be positive")
     dim = dim % max(input.ndim, 1)
-    return input[(slice(None),) * dim + (slice(start, end, step),)].clone()
+    return input[(slice(None),) * dim + (slice(start, end, step),)].clone(memory_format=_ROW_MAJOR)
 
 
 def diagonal_copy(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:  # noqa: A002
     """``input.diagonal(offset, dim1, dim2)``, copied."""
     tensor_argument("diagonal_copy", input)
-    return shape_more.diagonal(input, offset, dim1, dim2).clone()
+    return shape_more.diagonal(input, offset, dim1, dim2).clone(memory_format=_ROW_MAJOR)
 
 
 def split_copy(input: Tensor, split_size: Any, dim: int = 0) -> tuple[Tensor, ...]:  # noqa: A002
     """``input.split(split_size, dim)``, each piece copied."""
     tensor_argument("split_copy", input)
-    return tuple(piece.clone() for piece in shape.split(input, split_size, dim))
+    pieces = shape.split(input, split_size, dim)
+    return tuple(piece.clone(memory_format=_ROW_MAJOR) for piece in pieces)
 
 
 def split_with_sizes_copy(
@@ -357,26 +362,27 @@ def split_with_sizes_copy(
 ) -> tuple[Tensor, ...]:  # noqa: A002
     """``input.split_with_sizes(split_sizes, dim)``, each piece copied."""
     tensor_argument("split_with_sizes_copy", input)
-    return tuple(piece.clone() for piece in input.split_with_sizes(split_sizes, dim))
+    pieces = input.split_with_sizes(split_sizes, dim)
+    return tuple(piece.clone(memory_format=_ROW_MAJOR) for piece in pieces)
 
 
 def unbind_copy(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:  # noqa: A002
     """``input.unbind(dim)``, each piece copied."""
     tensor_argument("unbind_copy", input)
-    return tuple(piece.clone() for piece in shape.unbind(input, dim))
+    return tuple(piece.clone(memory_format=_ROW_MAJOR) for piece in shape.unbind(input, dim))
 
 
 def alias_copy(input: Tensor) -> Tensor:  # noqa: A002
     """A copy of ``input`` (the copy form of an alias)."""
     tensor_argument("alias_copy", input)
-    return input.clone()
+    return input.clone(memory_format=_ROW_MAJOR)
 
 
 def detach_copy(input: Tensor) -> Tensor:  # noqa: A002
     """``input.detach()``, copied: no gradient (PyTorch's result claims ``requires_grad`` and
     refuses a backward pass through it; this one records nothing)."""
     tensor_argument("detach_copy", input)
-    return input.detach().clone()
+    return input.detach().clone(memory_format=_ROW_MAJOR)
 
 
 def as_strided_copy(
@@ -387,13 +393,13 @@ def as_strided_copy(
 ) -> Tensor:
     """``input.as_strided(size, stride, storage_offset)``, copied."""
     tensor_argument("as_strided_copy", input)
-    return as_strided(input, size, stride, storage_offset).clone()
+    return as_strided(input, size, stride, storage_offset).clone(memory_format=_ROW_MAJOR)
 
 
 def unfold_copy(input: Tensor, dimension: int, size: int, step: int) -> Tensor:  # noqa: A002
     """``input.unfold(dimension, size, step)``, copied."""
     tensor_argument("unfold_copy", input)
-    return input.unfold(dimension, size, step).clone()
+    return input.unfold(dimension, size, step).clone(memory_format=_ROW_MAJOR)
 
 
 def as_strided_scatter(
