@@ -1998,6 +1998,10 @@ SNIPPETS: dict[str, str] = {
         error(lambda: x.exponential_(0))
         error(lambda: x.normal_(0, -1))
         error(lambda: x.uniform_(2, 1))
+        for low, high, dtype in ((-3e38, 3e38, torch.float32), (0, float("inf"), torch.float32),
+                                 (float("nan"), 1, torch.float64), (-6e4, 6e4, torch.float16),
+                                 (0, 7e4, torch.float16), (-1e308, 1e308, torch.float64)):
+            error(lambda: torch.empty(2, dtype=dtype).uniform_(low, high))
         error(lambda: torch.poisson(torch.tensor([1.0, -1.0])))
         error(lambda: torch.poisson(torch.tensor([1, 2])))
         pairs = ((torch.zeros(3), torch.ones(2)), (torch.zeros(2, 3), torch.ones(4, 1, 2)))

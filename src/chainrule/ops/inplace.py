@@ -386,13 +386,30 @@ def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None) -
 
     def draw(shape: tuple[int, ...]) -> Any:
         check_kernel_dtype(dtype, "check_uniform_bounds", floating=True)
-        if not a <= b:
-            raise RuntimeError(
-                f"uniform_ expects to return a [from, to) range, but found from={a:g} > to={b:g}"
-            )
+        _check_uniform_bounds(a, b, dtype)
         return rng.uniform(shape, dtype, a, b, g=generator)
 
     return random_fill_(t, draw, "UniformBackward0")
+
+
+def _check_uniform_bounds(a: float, b: float, dtype: Any) -> None:
+    """PyTorch's checks of ``uniform_``'s ends, in its order: each a finite value of the
+    dtype, ``a <= b``, and a span ``b - a`` the dtype can hold (past it every draw would be
+    infinite)."""
+    limit = float(xp.finfo(dtype).max)
+    for value, end in ((a, "from"), (b, "to")):
+        if not -limit <= value <= limit:
+            raise RuntimeError(f"{end} is out of bounds for {dtypes.C_TYPE_NAMES[dtype.name]}")
+    if not a <= b:
+        raise RuntimeError(
+            f"uniform_ expects to return a [from, to) range, but found from={a:g} > to={b:g}"
+        )
+    if b - a > limit:
+        raise RuntimeError(
+            f"uniform_ expects to-from <= std::numeric_limits<{dtypes.scalar_type_name(dtype)}>"
+            f"::max(), but found to={b:g} and from={a:g} which result in to-from to exceed the "
+            "limit"
+        )
 
 
 def bernoulli_(t: Tensor, p: Any = 0.5, generator: Any = None) -> Tensor:
