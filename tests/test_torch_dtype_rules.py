@@ -246,6 +246,13 @@ CASES: dict[str, Callable[[Any], Any]] = {
         m.tensor([0, 1, -1, 2, -1, 5]) ** m.tensor([-1, -3, -3, -2, -2, 0])
     ),
     "int_to_negative_int_tensor_powers": lambda m: 2 ** m.tensor([-1, 2]),
+    # promote_types of the two, as PyTorch's cosine_similarity (not NumPy's float64)
+    "cosine_similarity_of_int64_and_float32": lambda m: m.nn.functional.cosine_similarity(
+        m.tensor([[1, 2, 3]]), m.tensor([[1.0, 0.5, 2.0]])
+    ),
+    "cosine_similarity_of_float32_and_0d_float64": lambda m: m.nn.functional.cosine_similarity(
+        m.tensor([[1.0, 2.0, 3.0]]), m.tensor(2.0, dtype=m.float64)
+    ),
 }
 
 

@@ -11,7 +11,7 @@ them, so their gradients (and PyTorch's conventions at zero vectors) come from t
 
 from __future__ import annotations
 
-from chainrule import grad_mode
+from chainrule import dtypes, grad_mode
 from chainrule._array import xp
 from chainrule.op import named
 from chainrule.ops import dual, inplace, reduce
@@ -79,7 +79,9 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     >>> cosine_similarity(cr.tensor([[1.0, 2.0], [0.0, 0.0]]), cr.tensor([[2.0, 4.0], [1.0, 1.0]]))
     tensor([1.0000, 0.0000])
     """
-    dtype = xp.result_type(x1.dtype.dtype, x2.dtype.dtype)
+    # PyTorch's promote_types (int64 with float32 is float32, not NumPy's float64; a 0-d
+    # tensor counts as much as the other here)
+    dtype = dtypes.torch_promote_types(x1.dtype.dtype, x2.dtype.dtype)
     if dtype.kind != "f":
         name = inplace._torch_name(dtype, 1)  # PyTorch's name: Long, Int, Bool
         raise RuntimeError(
