@@ -245,6 +245,9 @@ CASES: dict[str, Callable[[Any], Any]] = {
     "distributed_loader": _distributed_loader,
     "distributed_bad_rank": lambda lib: lib.utils.data.DistributedSampler([1, 2], 2, 2),
     "distributed_negative_rank": lambda lib: lib.utils.data.DistributedSampler([1, 2], 2, -1),
+    "loader_batch_size_zero": lambda lib: lib.utils.data.DataLoader([1, 2], batch_size=0),
+    "loader_batch_size_bool": lambda lib: lib.utils.data.DataLoader([1, 2], batch_size=True),
+    "loader_batch_size_float": lambda lib: lib.utils.data.DataLoader([1, 2], batch_size=2.5),
 }
 for n, replicas, shuffle, drop_last in itertools.product(
     (1, 7, 10, 12), (1, 3, 4), (False, True), (False, True)

@@ -166,8 +166,8 @@ class DataLoader:
         *,
         generator: rng.Generator | None = None,
     ) -> None:
-        if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
-            raise ValueError(f"batch_size should be a positive integer value, got {batch_size!r}")
+        if batch_size is not None:
+            samplers.check_batch_size(batch_size)
         from chainrule.data.iterable import IterableDataset  # lazy: iterable imports this
 
         self._iterable = isinstance(dataset, IterableDataset)

@@ -160,15 +160,21 @@ class WeightedRandomSampler(Sampler):
         return self.num_samples
 
 
+def check_batch_size(batch_size: Any) -> None:
+    """PyTorch's check of a batch size (BatchSampler's, which DataLoader's goes through): a
+    positive int, not a bool."""
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
+        raise ValueError(
+            f"batch_size should be a positive integer value, but got batch_size={batch_size}"
+        )
+
+
 class BatchSampler(Sampler):
     """Groups of ``batch_size`` indices from ``sampler``; ``drop_last`` drops a final shorter
     group (the sampler still runs to its end, as in PyTorch, so its draws are the same)."""
 
     def __init__(self, sampler: Iterable[int], batch_size: int, drop_last: bool) -> None:
-        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
-            raise ValueError(
-                f"batch_size should be a positive integer value, but got batch_size={batch_size}"
-            )
+        check_batch_size(batch_size)
         if not isinstance(drop_last, bool):
             raise ValueError(f"drop_last should be a boolean value, but got drop_last={drop_last}")
         self.sampler = sampler
