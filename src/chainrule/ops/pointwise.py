@@ -155,6 +155,27 @@ def _floating(x: Tensor) -> Tensor:
     return x if dtypes.is_floating(x.dtype) else x.to(dtypes.get_default_dtype())
 
 
+class Logit(elementwise.Unary):
+    """``log(x / (1 - x))``, PyTorch's formula (and so its values). Outside [0, 1] the value is
+    nan, and so is the derivative, as PyTorch's ``logit_backward`` gives it (the chain rule
+    through ``log`` and ``/`` would give a finite number there); at 0 and 1 it is infinite.
+    """
+
+    notation = "log(x / (1 - x))"
+    derivatives = ("1 / (x (1 - x)); nan outside [0, 1]",)
+
+    @staticmethod
+    def sympy(sp, x):
+        return sp.log(x / (1 - x))
+
+    def forward(self, x):
+        return xp.log(x / (1 - x))
+
+    def partial(self, out, x):
+        outside = (x < 0) | (x > 1)
+        return dual.where(outside, dual.typed(x, math.nan), 1 / (x * (1 - x)))
+
+
 def logit(input: Tensor, eps: float | None = None) -> Tensor:  # noqa: A002
     """``log(p / (1 - p))``; with ``eps``, ``p`` is first clamped to ``[eps, 1 - eps]`` (and
     the gradient is 0 outside it), as PyTorch."""
@@ -163,7 +184,7 @@ def logit(input: Tensor, eps: float | None = None) -> Tensor:  # noqa: A002
         p = p.clamp(eps, 1 - eps)
     elif eps is not None:  # bounds crossed: PyTorch's x < lo ? lo : (x > hi ? hi : x)
         p = where(p < eps, xp.asarray(eps, xp.dtype(p.dtype.name)), p.clamp(max=1 - eps))
-    return elementwise.log(p / (1 - p))
+    return Logit()(p)
 
 
 def sinc(input: Tensor) -> Tensor:  # noqa: A002
