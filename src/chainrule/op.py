@@ -35,7 +35,7 @@ from chainrule import declare, dtypes, grad_mode, graph, shell_uints
 from chainrule._array import xp
 from chainrule._lazy import import_later
 from chainrule.autodiff import anomaly, batching, forward
-from chainrule.tensor import Tensor, View, _make, watch
+from chainrule.tensor import RemovableHandle, Tensor, View, _make, watch
 
 # Every op class that carries rules, by name: the op table tests assert each one is covered.
 REGISTRY: dict[str, type[Op]] = {}
@@ -229,6 +229,33 @@ class Op:
     def name(self) -> str:
         """PyTorch's name for the node, e.g. ``MulBackward0``, ``AddmmBackward0``."""
         return self.torch_name or self.default_name()
+
+    def register_prehook(self, hook: Callable[[tuple[Any, ...]], Any]) -> RemovableHandle:
+        """PyTorch's ``Node.register_prehook``: ``hook(grad_outputs)`` runs before the node's
+        rule, with its output gradient (a 1-tuple); a tuple it returns replaces it.
+
+            >>> import chainrule as cr
+            >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
+            >>> y = x * x
+            >>> _ = y.grad_fn.register_prehook(lambda go: (go[0] * 10,))
+            >>> y.sum().backward()
+            >>> x.grad
+            tensor([20., 40.])
+        """
+        return self._add_hook(_NodeHook(hook, after_rule=False))
+
+    def register_hook(self, hook: Callable[[tuple[Any, ...], tuple[Any, ...]], Any]) -> Any:
+        """PyTorch's ``Node.register_hook``: ``hook(grad_inputs, grad_outputs)`` runs after the
+        node's rule, with the gradients it gives its inputs (None for an input that needs
+        none) and its output gradient; a tuple it returns replaces the input gradients."""
+        return self._add_hook(_NodeHook(hook, after_rule=True))
+
+    def _add_hook(self, hook: Any) -> RemovableHandle:
+        hooks = self._hooks
+        if hooks is None:
+            hooks = self._hooks = []
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
 
     def default_name(self) -> str:
         """The name from the op and its inputs (``PowBackward1`` for tensor ** tensor)."""
@@ -762,6 +789,22 @@ def named(result: Tensor, name: str) -> Tensor:
     if result._grad_fn is not None:
         result._grad_fn.torch_name = name
     return result
+
+
+class _NodeHook:
+    """A hook of a node (``Op.register_prehook``/``register_hook``) in the node's list of
+    gradient hooks, beside the output tensor's: a pre-hook is called there like a tensor hook
+    (with the gradient, which it may replace), a post-hook (``after_rule``) after the rule,
+    by the backward pass (see ``backward._run_post_hooks``)."""
+
+    def __init__(self, hook: Callable[..., Any], after_rule: bool) -> None:
+        self.hook = hook
+        self.after_rule = after_rule
+        self.__name__ = getattr(hook, "__name__", type(hook).__name__)
+
+    def __call__(self, g: Tensor) -> Tensor | None:
+        result = self.hook((g,))
+        return None if result is None else result[0]
 
 
 class AccumulateGrad:

@@ -2474,7 +2474,10 @@ def spread_requires_grad(t: Tensor) -> None:
 
 
 class _RetainGrad:
-    """The hook behind ``retain_grad()``: stores the gradient on the (weakly held) tensor."""
+    """The hook behind ``retain_grad()``: stores the gradient on the (weakly held) tensor,
+    after the tensor's other hooks have run (``runs_last``), as PyTorch's."""
+
+    runs_last = True
 
     def __init__(self, tensor: Tensor) -> None:
         self.tensor = weakref.ref(tensor)

@@ -25,7 +25,7 @@ from chainrule import _buffers, grad_mode, graph, memory_formats
 from chainrule._array import xp
 from chainrule.arguments import type_name
 from chainrule.autodiff import anomaly, batching
-from chainrule.dtypes import _TORCH_DTYPE_NAMES
+from chainrule.dtypes import _TORCH_DTYPE_NAMES, legacy_type_name
 from chainrule.op import _REAL_SCALARS, _RECORD
 from chainrule.ops import views
 from chainrule.ops.broadcast import unbroadcast
@@ -329,6 +329,8 @@ class _Pass:
                     grads = node.vjp(g, out, args[0])
                 else:
                     grads = node.vjp(g, out, *args)
+            if hooks:
+                grads = self._run_post_hooks(hooks, g, grads)
             if check_anomaly:
                 anomaly.on_backward(node, grads)
             if observer is not None:
@@ -425,14 +427,19 @@ class _Pass:
         return total
 
     def _run_hooks(self, hooks: list[Any], g: Any) -> Any:
+        last = []  # retain_grad's hook runs after every other, as PyTorch's: .grad is the result
         for hook in list(hooks):
-            wrapped = g if self.create_graph else _make(g)
-            result = hook(wrapped)
+            if getattr(hook, "after_rule", False):
+                continue  # a node's post-hook: see _run_post_hooks
+            if getattr(hook, "runs_last", False):
+                last.append(hook)
+                continue
+            result = hook(g if self.create_graph else _make(g))
             if result is not None:
-                if tuple(result.shape) != tuple(g.shape):  # PyTorch's check, in its words
-                    name = getattr(hook, "__name__", type(hook).__name__)
-                    raise RuntimeError(f"hook '{name}' has changed the size of value")
+                _check_hook_result(hook, result, g)
                 g = result if self.create_graph else result._data
+        for hook in last:
+            hook(g if self.create_graph else _make(g))
         return g
 
     # ---------------------------------------------------------------- results
@@ -463,10 +470,37 @@ class _Pass:
             return
         accumulate_into(leaf, g, self.stored)
 
+    # Tensor.register_post_accumulate_grad_hook's hooks: id(leaf) -> (a weak reference to the
+    # leaf, its hooks). Off the Tensor's slots: only a pass that accumulated a leaf's .grad reads
+    # them, after it did, as PyTorch runs them (never for autograd.grad).
+    def _run_post_hooks(self, hooks: list[Any], g: Any, grads: Any) -> Any:
+        """The node's post-hooks (``Op.register_hook``), each given the input gradients and
+        the output gradient as tuples of tensors; a tuple one returns replaces the first."""
+        arrays = not self.create_graph  # else the gradients are Tensors already
+        for hook in list(hooks):
+            if getattr(hook, "after_rule", False):
+                given = [_make(a) if arrays and a is not None else a for a in grads]
+                result = hook.hook(tuple(given), (_make(g) if arrays else g,))
+                if result is not None:
+                    grads = tuple(t._data if arrays and t is not None else t for t in result)
+        return grads
 
-# Tensor.register_post_accumulate_grad_hook's hooks: id(leaf) -> (a weak reference to the
-# leaf, its hooks). Off the Tensor's slots: only a pass that accumulated a leaf's .grad reads
-# them, after it did, as PyTorch runs them (never for autograd.grad).
+
+def _check_hook_result(hook: Any, result: Any, g: Any) -> None:
+    """PyTorch's checks of what a tensor hook returned in place of the gradient ``g``: a
+    tensor, of the same dtype and size."""
+    if not isinstance(result, Tensor):
+        raise TypeError(f"expected Variable, but hook returned '{type(result).__name__}'")
+    name = getattr(hook, "__name__", type(hook).__name__)
+    if result.dtype.dtype != g.dtype:
+        raise RuntimeError(
+            f"hook '{name}' has changed the type of value (was {legacy_type_name(g.dtype)} got "
+            f"{legacy_type_name(result.dtype)})"
+        )
+    if tuple(result.shape) != tuple(g.shape):
+        raise RuntimeError(f"hook '{name}' has changed the size of value")
+
+
 post_accumulate_hooks: dict[int, tuple[Any, list[Any]]] = {}
 
 
