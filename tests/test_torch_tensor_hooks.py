@@ -1,8 +1,9 @@
-"""Tensor and node hooks, retain_grad and .grad accumulation against PyTorch: each snippet runs
-with ``T`` as torch and as chainrule, and what it leaves in ``out`` (or the error it raises: type
-and first line) must be the same. PyTorch runs ``retain_grad``'s hook after every other hook of
-the tensor, checks what a hook returns (a tensor of the same dtype and size), and has hooks on
-graph nodes (``grad_fn.register_prehook``/``register_hook``)."""
+"""Tensor and node hooks, retain_grad, .grad accumulation and autograd.grad's arguments against
+PyTorch: each snippet runs with ``T`` as torch and as chainrule, and what it leaves in ``out``
+(or the error it raises: type and first line) must be the same. PyTorch runs ``retain_grad``'s
+hook after every other hook of the tensor, checks what a hook returns (a tensor of the same
+dtype and size), and has hooks on graph nodes (``grad_fn.register_prehook``/``register_hook``).
+"""
 
 from __future__ import annotations
 
@@ -203,3 +204,200 @@ def _run(lib: Any, code: str) -> str:
 @pytest.mark.parametrize("name", SNIPPETS)
 def test_hook_snippet_matches_pytorch(name: str) -> None:
     assert _run(cr, SNIPPETS[name]) == _run(torch, SNIPPETS[name])
+
+
+# autograd.grad's and backward's arguments: unused inputs, materialized and batched gradients,
+# grad_outputs of other shapes, a freed graph, backward(inputs=...) into a non-leaf's .grad
+GRAD_API = [
+    """
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    z = T.tensor([3.0], requires_grad=True)
+    out = T.autograd.grad((x * 2).sum(), [x, z], allow_unused=True)
+    """,
+    """
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    z = T.tensor([3.0], requires_grad=True)
+    out = T.autograd.grad((x * 2).sum(), [x, z], allow_unused=True, materialize_grads=True)
+    """,
+    """
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    z = T.tensor([3.0], requires_grad=True)
+    out = T.autograd.grad((x * 2).sum(), [x, z])
+    """,
+    """
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    z = T.tensor([3.0], requires_grad=True)
+    out = T.autograd.grad((x * 2).sum(), [x, z], materialize_grads=True)
+    """,
+    """
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    z = T.tensor([3.0], requires_grad=True)
+    out = T.autograd.grad((x * 2).sum(), [x, z], allow_unused=False, materialize_grads=True)
+    """,
+    """
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    y = x * x
+    out = T.autograd.grad(y, x, T.eye(2), is_grads_batched=True)
+    """,
+    """
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    y = x * x
+    out = T.autograd.grad(y, x, T.ones(3, 2), is_grads_batched=True)
+    """,
+    """
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    y = x * x
+    out = T.autograd.grad(y, x)
+    """,
+    """
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    y = x * x
+    out = T.autograd.grad(y, x, T.ones(3))
+    """,
+    """
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    y = x * x
+    out = T.autograd.grad(y.sum(), x, T.ones(1))
+    """,
+    """
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    y = x * x
+    out = T.autograd.grad(y.sum(), x, T.tensor(2.0))
+    """,
+    """
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    y = x * x
+    out = T.autograd.grad(y.sum(), x, T.tensor(2.0, dtype=T.float64))
+    """,
+    """
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    y = x * x
+    out = T.autograd.grad([y.sum(), y[0]], [x])
+    """,
+    """
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    y = x * x
+    out = T.autograd.grad([y.sum(), y[0]], [x], [None, T.tensor(3.0)])
+    """,
+    """
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    y = x * x
+    out = T.autograd.grad([y.sum(), y], [x], [None, None])
+    """,
+    """
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    out = T.autograd.grad(x.sum(), x)
+    """,
+    """
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    out = T.autograd.grad(x, x, T.ones(2))
+    """,
+    """
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    out = T.autograd.grad(y.sum(), y)
+    """,
+    """
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    w = T.tensor([1.0, 2.0])
+    out = T.autograd.grad((x * 2).sum(), w)
+    """,
+    """
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    out = T.autograd.grad(T.tensor(1.0), x)
+    """,
+    """
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    T.autograd.grad(y, x)
+    out = T.autograd.grad(y, x)
+    """,
+    """
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    T.autograd.grad(y, x, retain_graph=True)
+    out = T.autograd.grad(y, x)
+    """,
+    """
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    z = T.tensor([3.0], requires_grad=True)
+    l = (x * 2).sum() + (z * 3).sum()
+    l.backward(inputs=[z])
+    out = (x.grad, z.grad)
+    """,
+    """
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    l = (x * 2).sum()
+    l.backward(inputs=[])
+    """,
+    """
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    l = (y * y).sum()
+    l.backward(inputs=[y])
+    out = (x.grad, y.grad)
+    """,
+    """
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    l = (y * y).sum()
+    l.backward(inputs=y)
+    out = (x.grad, y.grad)
+    """,
+    """
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    out = T.autograd.backward([(x * 2).sum(), (x * 3).sum()]) or x.grad
+    """,
+    """
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    out = T.autograd.backward((x * 2), T.ones(2)) or x.grad
+    """,
+    """
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    out = T.autograd.backward((x * 2)) or x.grad
+    """,
+    """
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    out = T.autograd.backward((x * 2), grad_tensors=T.ones(2), inputs=[x]) or x.grad
+    """,
+    """
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    out = T.autograd.grad(outputs=(x * 2).sum(), inputs=x, create_graph=True)[0].requires_grad
+    """,
+    """
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    (g,) = T.autograd.grad(outputs=(x * x).sum(), inputs=(x,), create_graph=True)
+    out = g.grad_fn is not None
+    """,
+    """
+    x = T.tensor([1, 2])
+    out = x.requires_grad_()
+    """,
+    """
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    out = T.autograd.grad((x * 2).sum(), x, grad_outputs=T.ones(2))
+    """,
+    """
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    y = x.detach().requires_grad_()
+    out = T.autograd.grad((x * 2).sum() + (y*3).sum(), [x, y])
+    """,
+    """
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    out = T.autograd.functional.jacobian(lambda a: a * a, x)
+    """,
+    """
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    out = T.autograd.grad([], [x])
+    """,
+    """
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    out = T.autograd.grad((x*2).sum(), [])
+    """,
+]
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # PyTorch's on a non-leaf's .grad
+@pytest.mark.parametrize("code", GRAD_API)
+def test_grad_api_snippet_matches_pytorch(code: str) -> None:
+    assert _run(cr, code) == _run(torch, code)

@@ -442,6 +442,18 @@ class _Pass:
             hook(g if self.create_graph else _make(g))
         return g
 
+    def _run_post_hooks(self, hooks: list[Any], g: Any, grads: Any) -> Any:
+        """The node's post-hooks (``Op.register_hook``), each given the input gradients and
+        the output gradient as tuples of tensors; a tuple one returns replaces the first."""
+        arrays = not self.create_graph  # else the gradients are Tensors already
+        for hook in list(hooks):
+            if getattr(hook, "after_rule", False):
+                given = [_make(a) if arrays and a is not None else a for a in grads]
+                result = hook.hook(tuple(given), (_make(g) if arrays else g,))
+                if result is not None:
+                    grads = tuple(t._data if arrays and t is not None else t for t in result)
+        return grads
+
     # ---------------------------------------------------------------- results
     def finish(self) -> list[Any]:
         for leaf, g in self.leaf_grads.values():
@@ -454,6 +466,11 @@ class _Pass:
             else:
                 self.leaf_grads[id(leaf)][1] = g
         if self.targets is None:
+            return []
+        if self.accumulate:  # backward(inputs=...): a non-leaf input's .grad grows too
+            for t in self.targets:
+                if t._grad_fn is not None and (g := self.target_nodes.get(t._grad_fn)) is not None:
+                    self._accumulate(t, g)
             return []
         found = []
         for t in self.targets:
@@ -473,17 +490,6 @@ class _Pass:
     # Tensor.register_post_accumulate_grad_hook's hooks: id(leaf) -> (a weak reference to the
     # leaf, its hooks). Off the Tensor's slots: only a pass that accumulated a leaf's .grad reads
     # them, after it did, as PyTorch runs them (never for autograd.grad).
-    def _run_post_hooks(self, hooks: list[Any], g: Any, grads: Any) -> Any:
-        """The node's post-hooks (``Op.register_hook``), each given the input gradients and
-        the output gradient as tuples of tensors; a tuple one returns replaces the first."""
-        arrays = not self.create_graph  # else the gradients are Tensors already
-        for hook in list(hooks):
-            if getattr(hook, "after_rule", False):
-                given = [_make(a) if arrays and a is not None else a for a in grads]
-                result = hook.hook(tuple(given), (_make(g) if arrays else g,))
-                if result is not None:
-                    grads = tuple(t._data if arrays and t is not None else t for t in result)
-        return grads
 
 
 def _check_hook_result(hook: Any, result: Any, g: Any) -> None:

@@ -79,6 +79,8 @@ def grad(
         )
     names = list(inputs) if isinstance(inputs, dict) else None
     targets = _tensors(list(inputs.values()) if names is not None else inputs)
+    if not isinstance(targets, Tensor) and not len(targets):
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     unused = bool(allow_unused or materialize_grads)
     outputs = _tensors(outputs)
     if is_grads_batched:
