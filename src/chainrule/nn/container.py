@@ -23,10 +23,10 @@ from chainrule.nn.parameter import Parameter
 from chainrule.tensor import Tensor
 
 
-def _index(index: Any, size: int, kind: str) -> int:
+def _index(index: Any, size: int) -> int:
     i = operator.index(index)
     if not -size <= i < size:
-        raise IndexError(f"index {i} is out of range for a {kind} of length {size}")
+        raise IndexError(f"index {i} is out of range")
     return i % size
 
 
@@ -49,6 +49,17 @@ class _Numbered(Module):
         self._modules.clear()
         for module in modules:
             self.append(module)
+
+    def extend(self, modules: Iterable[Module]) -> Self:
+        for module in modules:
+            self.append(module)
+        return self
+
+    def pop(self, key: int | slice) -> Any:
+        """The module (or container of modules) at ``key``, taken out."""
+        taken = self[key]  # type: ignore[index]
+        del self[key]  # type: ignore[attr-defined]
+        return taken
 
 
 class Sequential(_Numbered):
@@ -74,22 +85,44 @@ class Sequential(_Numbered):
     def __getitem__(self, index: int | slice) -> Any:
         if isinstance(index, slice):
             return Sequential(OrderedDict(list(self._modules.items())[index]))
-        return list(self._modules.values())[_index(index, len(self), "Sequential")]
+        return list(self._modules.values())[_index(index, len(self))]
 
     def __setitem__(self, index: int, module: Module) -> None:
-        key = list(self._modules)[_index(index, len(self), "Sequential")]
+        key = list(self._modules)[_index(index, len(self))]
         self.add_module(key, module)
 
     def __delitem__(self, index: int | slice) -> None:
         keys = list(self._modules)
-        doomed = (
-            keys[index]
-            if isinstance(index, slice)
-            else [keys[_index(index, len(keys), "Sequential")]]
-        )
+        doomed = keys[index] if isinstance(index, slice) else [keys[_index(index, len(keys))]]
         for key in doomed:
             del self._modules[key]
         self._renumber(list(self._modules.values()))
+
+    def insert(self, index: int, module: Module) -> Self:
+        """``module`` placed at ``index`` (from the end if negative), the rest renumbered."""
+        size = len(self)
+        if not -size <= index <= size:
+            raise IndexError(f"Index out of range: {index}")
+        items = list(self._modules.values())
+        items.insert(index, module)
+        self._renumber(items)
+        return self
+
+    def __add__(self, other: Sequential) -> Sequential:
+        if not isinstance(other, Sequential):
+            raise ValueError(
+                "add operator supports only objects of Sequential class, but "
+                f"{type(other)} is given."
+            )
+        return Sequential(*self, *other)
+
+    def __iadd__(self, other: Sequential) -> Self:
+        if not isinstance(other, Sequential):
+            raise ValueError(
+                "add operator supports only objects of Sequential class, but "
+                f"{type(other)} is given."
+            )
+        return self.extend(list(other))
 
 
 class ModuleList(_Numbered):
@@ -103,20 +136,21 @@ class ModuleList(_Numbered):
     def __getitem__(self, index: int | slice) -> Any:
         if isinstance(index, slice):
             return ModuleList(list(self._modules.values())[index])
-        return self._modules[str(_index(index, len(self), "ModuleList"))]
+        return self._modules[str(_index(index, len(self)))]
 
     def __setitem__(self, index: int, module: Module) -> None:
-        self.add_module(str(_index(index, len(self), "ModuleList")), module)
+        self.add_module(str(_index(index, len(self))), module)
 
     def __delitem__(self, index: int | slice) -> None:
         remaining = list(self._modules.values())
         del remaining[index]
         self._renumber(remaining)
 
-    def extend(self, modules: Iterable[Module]) -> ModuleList:
-        for module in modules:
-            self.append(module)
-        return self
+    def __add__(self, other: Iterable[Module]) -> ModuleList:
+        return ModuleList([*self, *other])
+
+    def __iadd__(self, modules: Iterable[Module]) -> Self:
+        return self.extend(modules)
 
     def __repr__(self) -> str:
         # Runs of identical modules print once, as "(0-2): 3 x Linear(...)", as in PyTorch.
@@ -225,10 +259,10 @@ class ParameterList(Module):
     def __getitem__(self, index: int | slice) -> Any:
         if isinstance(index, slice):
             return ParameterList(self[i] for i in range(*index.indices(len(self))))
-        return getattr(self, str(_index(index, len(self), "ParameterList")))
+        return getattr(self, str(_index(index, len(self))))
 
     def __setitem__(self, index: int, value: Any) -> None:
-        setattr(self, str(_index(index, len(self), "ParameterList")), _as_parameter(value))
+        setattr(self, str(_index(index, len(self))), _as_parameter(value))
 
     def __len__(self) -> int:
         return self._size

@@ -84,7 +84,7 @@ class Module:
         elif params is not None and name in params:
             if value is not None:
                 raise TypeError(
-                    f"cannot assign '{type(value).__name__}' as parameter '{name}' "
+                    f"cannot assign '{_type_name(value)}' as parameter '{name}' "
                     "(chainrule.nn.Parameter or None expected)"
                 )
             params[name] = None
@@ -149,9 +149,12 @@ class Module:
 
     def _check_name(self, name: Any, kind: str) -> None:
         if not isinstance(name, str):
-            raise TypeError(f"{kind} name should be a string, got {type(name).__name__}")
-        if not name or "." in name:
-            raise KeyError(f'{kind} name can\'t be empty or contain ".", got: {name!r}')
+            raise TypeError(f"{kind} name should be a string. Got {type(name).__name__}")
+        if "." in name:
+            named = f", got: {name}" if kind == "module" else ""  # (PyTorch's words differ so)
+            raise KeyError(f'{kind} name can\'t contain "."{named}')
+        if not name:
+            raise KeyError(f'{kind} name can\'t be empty string ""')
         if hasattr(self, name) and name not in getattr(self, f"_{kind}s", {}):
             raise KeyError(f"attribute '{name}' already exists")
 
@@ -176,7 +179,7 @@ class Module:
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(
                 f"cannot assign '{_type_name(tensor)}' object to buffer '{name}' "
-                "(chainrule.Tensor or None required)"
+                "(chainrule Tensor or None required)"
             )
         self._buffers[name] = tensor
         if persistent:
@@ -267,7 +270,11 @@ class Module:
         self, registry: str, prefix: str, recurse: bool, remove_duplicate: bool = True
     ) -> Iterator[tuple[str, Any]]:
         seen: set[int] = set()
-        owners = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        owners = (
+            self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+            if recurse
+            else [(prefix, self)]
+        )
         for owner_name, owner in owners:
             for name, value in getattr(owner, registry).items():
                 if value is None or (remove_duplicate and id(value) in seen):
@@ -426,7 +433,8 @@ class Module:
             return self._to_meta(args, kwargs)
         if dtype is not None and not dtypes.is_floating(dtype):
             raise TypeError(
-                f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}"
+                "nn.Module.to only accepts floating point or complex dtypes, but got desired "
+                f"dtype={dtypes.public(dtype)}"
             )
         if dtype is not None:
             self._cast(dtype)
@@ -459,17 +467,30 @@ class Module:
                         registry[name] = meta(tensor, dtype=dtype if cast else None)
         return self
 
-    def _cast(self, dtype: Any) -> Module:
+    def _cast(self, dtype: Any, floating_only: bool = True) -> Module:
         for module in self.modules():
             for registry in (module._parameters, module._buffers):
                 for tensor in registry.values():
-                    if tensor is not None and dtypes.is_floating(tensor.dtype):
+                    if tensor is not None and (
+                        not floating_only or dtypes.is_floating(tensor.dtype)
+                    ):
                         # The same Parameter objects, new arrays: optimizers keep working.
                         tensor._data = tensor._data.astype(dtype)
                         tensor._vc[0] += 1
                         if tensor.grad is not None:
                             tensor.grad = _make(tensor.grad._data.astype(dtype))
         return self
+
+    def type(self, dst_type: Any) -> Module:
+        """Every parameter and buffer cast to ``dst_type``, integer buffers too (a batch
+        norm's count), as PyTorch's ``Module.type``; ``to``, ``float``, ``double`` and ``half``
+        cast the floating ones only.
+
+            >>> import chainrule as cr
+            >>> cr.nn.BatchNorm1d(2).type(cr.float64).num_batches_tracked.dtype
+            chainrule.float64
+        """
+        return self._cast(dtypes.as_dtype(dst_type), floating_only=False)
 
     def float(self) -> Module:
         return self._cast(dtypes.float32)
