@@ -1110,6 +1110,7 @@ def all_specs() -> list[OpSpec]:
         return list(SPECS)
     from op_table_api import API_SPECS
     from op_table_ctc import CTC_SPECS
+    from op_table_embedding import EMBEDDING_SPECS
     from op_table_index import INDEX_SPECS
     from op_table_layers import LAYERS_SPECS
     from op_table_linalg import LINALG_SPECS
@@ -1141,4 +1142,5 @@ def all_specs() -> list[OpSpec]:
         *VIEWS_SPECS,
         *CTC_SPECS,
         *SAMPLING_SPECS,
+        *EMBEDDING_SPECS,
     ]

@@ -63,6 +63,26 @@ SNIPPETS: dict[str, str] = {
         error(lambda: F.embedding_bag(text, table))
         error(lambda: F.embedding_bag(text, table, offsets, per_sample_weights=weights))
     """,
+    "embedding_scale_grad_by_freq": """
+        import torch
+        from torch import nn
+        import torch.nn.functional as F
+        table = torch.arange(12.0).reshape(6, 2).requires_grad_()
+        text = torch.tensor([[1, 2, 2], [4, 2, 1]])
+        out = F.embedding(text, table, scale_grad_by_freq=True)
+        out.backward(torch.arange(12.0).reshape(2, 3, 2))
+        print(out, out.grad_fn, table.grad)
+        table.grad = None
+        F.embedding(text, table, padding_idx=2, scale_grad_by_freq=True).sum().backward()
+        print(table.grad)
+        emb = nn.Embedding(6, 2, padding_idx=1, scale_grad_by_freq=True)
+        print(emb, nn.EmbeddingBag(6, 2, mode="sum", scale_grad_by_freq=True))
+        f = lambda w: F.embedding(text, w, padding_idx=2, scale_grad_by_freq=True)
+        print(torch.func.jvp(f, (table.detach(),), (torch.ones(6, 2),))[1])
+        loss = lambda w, t: F.embedding(t, w, scale_grad_by_freq=True).sum()
+        print(torch.func.vmap(torch.func.grad(loss), in_dims=(None, 0))(table.detach(), text))
+        error(lambda: F.embedding_bag(text, table, mode="max", scale_grad_by_freq=True))
+    """,
     "embedding_indices_checked": """
         import torch
         import torch.nn.functional as F

@@ -25,6 +25,7 @@ from chainrule import dtypes, factories, grad_mode
 from chainrule._array import xp
 from chainrule.op import named
 from chainrule.ops import activations, elementwise, nn_ops, shape
+from chainrule.ops import embedding as embedding_ops
 from chainrule.ops import inplace as inplace_ops
 from chainrule.ops.adaptive_pool import (
     adaptive_avg_pool1d,
@@ -721,7 +722,9 @@ def embedding(
     """Rows of ``weight`` picked by the integer tensor ``input``; rows picked at
     ``padding_idx`` pass no gradient back. With ``max_norm``, each picked row whose
     ``norm_type``-norm exceeds it is first scaled down to that norm *in* ``weight``, in place
-    and without gradient, as PyTorch does.
+    and without gradient, as PyTorch does. With ``scale_grad_by_freq``, the gradient a row
+    gets is divided by the number of times ``input`` picks it (in the backward pass only:
+    forward mode gives the plain lookup of the tangent, as PyTorch's).
 
     >>> import chainrule as cr
     >>> weight = cr.tensor([[3.0, 4.0], [0.3, 0.4]])
@@ -730,11 +733,18 @@ def embedding(
             [0.3000, 0.4000]])
     >>> weight[0]
     tensor([0.6000, 0.8000])
+    >>> weight.requires_grad_()
+    tensor([[0.6000, 0.8000],
+            [0.3000, 0.4000]], requires_grad=True)
+    >>> embedding(cr.tensor([1, 1, 1]), weight, scale_grad_by_freq=True).sum().backward()
+    >>> weight.grad
+    tensor([[0., 0.],
+            [1., 1.]])
     """
     _check_index_type(input, "indices", "embedding")
     if weight.ndim != 2:
         raise RuntimeError("'weight' must be 2-D")
-    _refuse_embedding_options(scale_grad_by_freq, sparse)
+    _refuse_sparse(sparse)
     indices = input._data
     if indices.size and (indices.min() < 0 or indices.max() >= weight.shape[0]):
         # (NumPy would read a negative index from the end: a row the caller never meant)
@@ -743,11 +753,9 @@ def embedding(
         padding_idx = _padding_row(padding_idx, weight.shape[0])
     if max_norm is not None:
         _renorm_rows(weight, input, max_norm, norm_type)
-    out = weight[input]
-    if padding_idx is None:
-        return named(out, "EmbeddingBackward0")
-    at_padding = (indices == padding_idx)[..., None]
-    return elementwise.where(at_padding, out.detach(), out)
+    if padding_idx is None and not scale_grad_by_freq:
+        return named(weight[input], "EmbeddingBackward0")
+    return embedding_ops.lookup(weight, indices, padding_idx, scale_grad_by_freq)
 
 
 def _padding_row(padding_idx: int, rows: int, name: str = "Padding_idx") -> int:
@@ -768,12 +776,10 @@ def _check_index_type(indices: Tensor, argument: str, op: str) -> None:
         )
 
 
-def _refuse_embedding_options(scale_grad_by_freq: bool, sparse: bool) -> None:
-    """PyTorch's gradient options chainrule has no form for: a sparse gradient, and the
-    backward-only scaling of each row's gradient by its frequency in the batch."""
-    for name, given in (("scale_grad_by_freq", scale_grad_by_freq), ("sparse", sparse)):
-        if given:
-            raise NotImplementedError(f"embedding: {name}=True is not supported")
+def _refuse_sparse(sparse: bool) -> None:
+    """PyTorch's sparse gradient of an embedding table: chainrule has no sparse tensors."""
+    if sparse:
+        raise NotImplementedError("embedding: sparse=True is not supported")
 
 
 def _renorm_rows(weight: Tensor, input: Tensor, max_norm: float, norm_type: float) -> None:  # noqa: A002
@@ -806,7 +812,11 @@ def embedding_bag(
     per row; a 1-D one is cut into bags where ``offsets`` start them (with
     ``include_last_offset`` its last entry ends the last bag). Entries equal to
     ``padding_idx`` are left out (of the count of a mean, too); an empty bag gives zeros.
-    ``per_sample_weights`` (``mode='sum'`` only) scale each row first.
+    ``per_sample_weights`` (``mode='sum'`` only) scale each row first. With
+    ``scale_grad_by_freq`` (not for ``mode='max'``), the gradient each entry sends to its row
+    is divided by the row's count in the whole ``input``: the documented rule, which
+    PyTorch's GPU kernels follow; its CPU kernel (2.13) divides by another index's count where
+    a repeated index sorts before one seen fewer times (pytorch/pytorch#190063).
 
     >>> import chainrule as cr
     >>> weight = cr.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
@@ -816,11 +826,11 @@ def embedding_bag(
     """
     include_last_offset &= input.ndim == 1  # a 2-D input's bags are its rows, as PyTorch's
     input, offsets, per_sample_weights = _bags_checked(
-        input, weight, offsets, per_sample_weights, include_last_offset
+        input, weight, offsets, per_sample_weights, include_last_offset, scale_grad_by_freq, mode
     )
     if mode not in ("sum", "mean", "max"):
         raise ValueError("mode has to be one of sum, mean or max")
-    _refuse_embedding_options(scale_grad_by_freq, sparse)
+    _refuse_sparse(sparse)
     if max_norm is not None:
         _renorm_rows(weight, input, max_norm, norm_type)
     if per_sample_weights is not None and mode != "sum":
@@ -847,7 +857,11 @@ def embedding_bag(
     places = xp.where(inside, places, 0)
     indices = xp.where(inside, input._data[places] if input.shape[0] else 0, 0)
     kept = inside if padding_idx is None else inside & (indices != padding_idx)
-    rows = weight[_make(indices)]  # (B, longest, D)
+    if scale_grad_by_freq:  # each row's count in the whole input, not in its bag
+        scales = embedding_ops.inverse_counts(indices, input._data, weight.shape[0], weight.dtype)
+        rows = embedding_ops.Embedding(indices, scales, None)(weight)  # (B, longest, D)
+    else:
+        rows = weight[_make(indices)]
     kept_rows = _make(kept[..., None])
     if mode == "max":
         # Maxima as max(dim)'s: the gradient goes to one row per feature, the first maximum,
@@ -875,9 +889,12 @@ def _bags_checked(
     offsets: Tensor | None,
     per_sample_weights: Tensor | None,
     include_last_offset: bool,
+    scale_grad_by_freq: bool,
+    mode: str,
 ) -> tuple[Tensor, Tensor, Tensor | None]:
-    """embedding_bag's arguments checked as PyTorch checks them (its errors), a 2-D input
-    flattened with one bag per row: ``(input, offsets, per_sample_weights)``, 1-D."""
+    """embedding_bag's arguments checked as PyTorch checks them (its errors, in its order),
+    a 2-D input flattened with one bag per row: ``(input, offsets, per_sample_weights)``,
+    1-D."""
     if per_sample_weights is not None and input.shape != per_sample_weights.shape:
         raise ValueError(
             f"embedding_bag: If per_sample_weights ({per_sample_weights.shape}) is not None, "
@@ -905,6 +922,8 @@ def _bags_checked(
         raise ValueError(
             f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.ndim}"
         )
+    if scale_grad_by_freq and mode == "max":
+        raise ValueError("max mode does not support scaling the gradient by the frequency")
     for name, tensor in (("indices", input), ("offsets", offsets)):
         _check_index_type(tensor, name, "embedding_bag")
     if per_sample_weights is not None and per_sample_weights.dtype != weight.dtype:

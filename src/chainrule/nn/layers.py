@@ -275,7 +275,8 @@ def _reset_table(module: Embedding | EmbeddingBag) -> None:
 
 class Embedding(Module):
     """A lookup table: row ``i`` of ``weight`` (initialised from N(0, 1)) is index i's vector.
-    With ``max_norm``, looked-up rows are renormalised in place (see
+    With ``max_norm``, looked-up rows are renormalised in place; with
+    ``scale_grad_by_freq``, each row's gradient is divided by its count in the input (see
     :func:`~chainrule.nn.functional.embedding`).
 
     >>> import chainrule as cr
@@ -298,7 +299,7 @@ class Embedding(Module):
         dtype: Any = None,
     ) -> None:
         super().__init__()
-        F._refuse_embedding_options(scale_grad_by_freq, sparse)
+        F._refuse_sparse(sparse)
         if padding_idx is not None:
             padding_idx = F._padding_row(padding_idx, num_embeddings)
         self.num_embeddings = num_embeddings
@@ -359,7 +360,15 @@ class Embedding(Module):
         )
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type)
+        return F.embedding(
+            input,
+            self.weight,
+            self.padding_idx,
+            self.max_norm,
+            self.norm_type,
+            self.scale_grad_by_freq,
+            self.sparse,
+        )
 
     def extra_repr(self) -> str:
         text = f"{self.num_embeddings}, {self.embedding_dim}"
@@ -369,6 +378,8 @@ class Embedding(Module):
             text += f", max_norm={self.max_norm}"
         if self.norm_type != 2:
             text += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq is not False:
+            text += f", scale_grad_by_freq={self.scale_grad_by_freq}"
         return text
 
 
@@ -401,7 +412,7 @@ class EmbeddingBag(Module):
         dtype: Any = None,
     ) -> None:
         super().__init__()
-        F._refuse_embedding_options(scale_grad_by_freq, sparse)
+        F._refuse_sparse(sparse)
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
         self.max_norm = max_norm
@@ -487,6 +498,8 @@ class EmbeddingBag(Module):
             text += f", max_norm={self.max_norm!r}"
         if self.norm_type != 2:
             text += f", norm_type={self.norm_type!r}"
+        if self.scale_grad_by_freq is not False:
+            text += f", scale_grad_by_freq={self.scale_grad_by_freq!r}"
         text += f", mode={self.mode!r}"
         if self.padding_idx is not None:
             text += f", padding_idx={self.padding_idx!r}"

@@ -381,7 +381,7 @@ def embedding_bag(
         offsets,
         None,
         2,
-        scale_grad_by_freq,
+        scale_grad_by_freq and mode != 2,  # ATen's max ignores it (F's refuses it)
         _BAG_MODES[mode],
         sparse,
         None if per_sample_weights is None else per_sample_weights.reshape(-1),
