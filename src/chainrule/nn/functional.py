@@ -1840,7 +1840,7 @@ def cross_entropy(
     nn_ops.refuse_integers(input, class_dim, "log_softmax")  # its log_softmax's refusal
     # Class probabilities are a target of the input's shape; any other is class indices
     # (checked as such: a float one is refused by its dtype, as PyTorch refuses it)
-    soft = tuple(target.shape) == tuple(input.shape) and target.is_floating_point()
+    soft = target.is_floating_point() and target.shape == input.shape
     if label_smoothing == 0.0 and not soft:
         return cross_entropy_of_indices(input, target, weight, ignore_index, reduction)
     logp = nn_ops.log_softmax(input, class_dim)

@@ -482,12 +482,15 @@ def nll_loss(
     return NllLoss(_class_weights(weight, input.shape[1]), ignore_index, reduction)(input, target)
 
 
+_INT64, _UINT8 = xp.dtype("int64"), xp.dtype("uint8")
+
+
 def _check_class_indices(input: Tensor, target: Tensor) -> tuple[int, ...]:  # noqa: A002
     """The target shape nll_loss needs for ``input`` ((N, d1, ...), or () for one sample),
     or PyTorch's error, in the order PyTorch checks: dimensions, batch size, target size,
     then the target's dtype (int64 or uint8 class indices)."""
-    shape = tuple(input.shape)
-    got = tuple(target.shape)
+    shape = input.shape
+    got = target.shape
     if not shape:
         raise ValueError("Expected 1 or more dimensions (got 0)")
     if len(shape) == 1:
@@ -512,7 +515,7 @@ def _check_class_indices(input: Tensor, target: Tensor) -> tuple[int, ...]:  # n
     # instructions a training step). Not ``target._data``: under vmap that reads the values
     # of a batched tensor, and vmap then runs the loss once per example.
     dtype = target.dtype.dtype
-    if dtype != xp.int64 and dtype != xp.uint8:
+    if dtype is not _INT64 and dtype != _INT64 and dtype != _UINT8:  # (int64 by identity first)
         raise RuntimeError(
             f"expected target dtype to be Long or Byte, but got {dtypes.scalar_type_name(dtype)}"
         )
