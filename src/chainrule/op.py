@@ -472,7 +472,8 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
                     views.sync(x)
             args = tuple([x._data if isinstance(x, Tensor) else x for x in inputs])
             needs = tuple([isinstance(x, Tensor) and x.requires_grad for x in inputs])
-            if not takes_uints:
+            # (a float first operand makes PyTorch compute in float: no call for the usual case)
+            if not takes_uints and (type(args[0]) is not _ndarray or args[0].dtype.kind != "f"):
                 shell_uints.check(self, args)
         try:  # spelled out for one and two inputs: a call with *args costs more
             if n == 2:

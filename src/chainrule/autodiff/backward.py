@@ -576,8 +576,10 @@ def accumulate_into(tensor: Tensor, g: Any, stored: set[int] | None = None) -> N
         owned = (
             stored is not None and type(g) is xp.ndarray and g.base is None and id(g) not in stored
         )
-        if not tensor._data.flags.c_contiguous:  # a channels-last or permuted leaf
-            g, owned = memory_formats.laid_out_as(g, tensor._data), True
+        data = tensor._data
+        # a channels-last or permuted leaf (the strides first: reading flags costs more)
+        if data.strides != getattr(g, "strides", None) and not data.flags.c_contiguous:
+            g, owned = memory_formats.laid_out_as(g, data), True
         if not owned:
             g = xp.array(g)
         if stored is not None:
