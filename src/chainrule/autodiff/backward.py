@@ -578,7 +578,7 @@ def accumulate_into(tensor: Tensor, g: Any, stored: set[int] | None = None) -> N
         )
         data = tensor._data
         # a channels-last or permuted leaf (the strides first: reading flags costs more)
-        if data.strides != getattr(g, "strides", None) and not data.flags.c_contiguous:
+        if data.strides != g.strides and not data.flags.c_contiguous:
             g, owned = memory_formats.laid_out_as(g, data), True
         if not owned:
             g = xp.array(g)
