@@ -678,6 +678,20 @@ SNIPPETS: dict[str, str] = {
         for key in [1.5, (0, 1.5), (slice(None), 2.0), object]:
             error(lambda: x[key])
     """,
+    "list_keys_read_as_tuples": """
+        import torch  # a list holding a sequence, tensor, slice, ... or None is a tuple of indices
+        x = torch.arange(12.0).reshape(3, 4)
+        keys = [[[0, 1], [1, 2]], [[0, 1]], [[0, 1], 1], [[True, False, True]], [0, [1, 2]],
+                [slice(0, 2), [1, 2]], [[[0, 1]]], [torch.tensor([0, 1]), [1, 2]], [0, None],
+                [Ellipsis, 1], [1, 2], [[0, 1]] * 33, [[0, 1], [1, 2], [0, 0]]]
+        for key in keys:
+            error(lambda: print(x[key].shape, x[key].flatten()[:6].tolist()))
+        y = x.clone().requires_grad_()
+        z = y * 1
+        z[[[0, 1], [1, 2]]] = torch.tensor([-1.0, -2.0])
+        z.sum().backward()
+        print(z, y.grad)
+    """,
     "gather_and_scatter_add_index_range": """
         import torch  # gather and scatter_add take indices in [0, size) only, as PyTorch's
         x = torch.arange(12.0).reshape(3, 4)

@@ -44,6 +44,8 @@ def normalize_key(key: Any) -> tuple[Any, bool]:
 
     Returns the key and whether it is basic (ints, slices, None, ...), which makes a view.
     """
+    if type(key) is list and _reads_as_tuple(key):
+        key = tuple(key)
     parts = key if isinstance(key, tuple) else (key,)
     out = []
     basic = True
@@ -138,6 +140,20 @@ class IndexAdd(Linear):
 
     def vjp(self, gg, out, g):
         return (gg[self.key],)
+
+
+def _reads_as_tuple(key: list[Any]) -> bool:
+    """Whether PyTorch reads the list ``key`` as a tuple of indices, as NumPy did before 1.23:
+    when it has fewer than 32 entries and one is a sequence, a tensor, a slice, ``...`` or
+    None (``x[[[0, 1], [1, 2]]]`` is ``x[[0, 1], [1, 2]]``, two elements, not four rows).
+
+    >>> _reads_as_tuple([[0, 1], [1, 2]]), _reads_as_tuple([0, 1]), _reads_as_tuple([0, None])
+    (True, False, True)
+    """
+    return len(key) < 32 and any(
+        p is None or p is Ellipsis or isinstance(p, Tensor | slice | list | tuple | range)
+        for p in key
+    )
 
 
 def _index_add_array(g: Any, key: tuple[Any, ...], shape: tuple[int, ...], basic: bool) -> Any:
