@@ -684,8 +684,10 @@ SNIPPETS: dict[str, str] = {
         keys = [[[0, 1], [1, 2]], [[0, 1]], [[0, 1], 1], [[True, False, True]], [0, [1, 2]],
                 [slice(0, 2), [1, 2]], [[[0, 1]]], [torch.tensor([0, 1]), [1, 2]], [0, None],
                 [Ellipsis, 1], [1, 2], [[0, 1]] * 33, [[0, 1], [1, 2], [0, 0]]]
+        keys += [(slice(None, None, -1),), (0, slice(3, None, -2)), (slice(None, None, 0),)]
         for key in keys:
             error(lambda: print(x[key].shape, x[key].flatten()[:6].tolist()))
+            error(lambda: x.clone().__setitem__(key, 0.0))
         y = x.clone().requires_grad_()
         z = y * 1
         z[[[0, 1], [1, 2]]] = torch.tensor([-1.0, -2.0])

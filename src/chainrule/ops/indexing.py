@@ -60,6 +60,11 @@ def normalize_key(key: Any) -> tuple[Any, bool]:
             part = xp.asarray(part) if len(part) else xp.zeros(0, xp.int64)
         elif isinstance(part, xp.integer):
             part = int(part)
+        elif type(part) is slice and part.step is not None and part.step <= 0:
+            # PyTorch has no negative strides: no reversed slices (NumPy's x[::-1])
+            raise ValueError(
+                "slice step cannot be zero" if part.step == 0 else "step must be greater than zero"
+            )
         if isinstance(part, xp.ndarray):
             basic = False
             if part.dtype == _BYTE:  # PyTorch's mask of old: a mask still, with its warning
