@@ -463,10 +463,12 @@ class MaxPool2DWithIndices(Op):
             # One mask, "arg == k" for each k in turn, compared as 1-D views (as the forward's)
             mask = xp.empty_like(self.arg, dtype=xp.bool_)
             arg, won = self.arg.ravel("K"), mask.ravel("K")
-            g = dual.as_bits(g)  # the losers get +0.0, even where g is nan or inf (PyTorch's)
-            for k, grid in enumerate(self._grids(grad, (ho, wo))):
+            # As bits, the losers get +0.0, even where g is nan or inf (PyTorch's): the sub-grids
+            # are taken of the bits' view of grad, one view in all
+            g, bits = dual.as_bits(g), dual.as_bits(grad)
+            for k, grid in enumerate(self._grids(bits, (ho, wo))):
                 xp.equal(arg, k, out=won)
-                xp.multiply(g, mask, out=dual.as_bits(grid))
+                xp.multiply(g, mask, out=grid)
             return grad
         indices = self._indices(w)
         (eh, ew), (sh, sw) = self.geom.extent, self.geom.stride
