@@ -36,6 +36,21 @@ class FunctionCtx:
         self.saved_tensors: tuple[Tensor, ...] = ()
         self.needs_input_grad: tuple[bool, ...] = ()
         self.non_differentiable: tuple[Tensor, ...] = ()
+        self.materialize_grads = True
+
+    def mark_dirty(self, *tensors: Tensor) -> None:
+        """PyTorch's mark of inputs that ``forward`` changed in place, which it then returns
+        as outputs; chainrule's Function nodes make new outputs, so this is refused."""
+        raise NotImplementedError(
+            "ctx.mark_dirty: chainrule's autograd.Function cannot return an input changed in "
+            "place; return a new tensor from forward (out = x * 2, not x.mul_(2))"
+        )
+
+    def set_materialize_grads(self, value: bool) -> None:
+        """With False, ``backward`` receives None (not zeros) for the outputs that carry no
+        gradient (non-differentiable, or not floats), as PyTorch's option lets it. (A float
+        output that backward did not reach still gets zeros, where PyTorch gives None.)"""
+        self.materialize_grads = value
 
     def mark_non_differentiable(self, *outputs: Tensor) -> None:
         """Outputs that get no gradient (indices, masks): returned not requiring grad, and
@@ -140,6 +155,8 @@ class _FunctionNode(Op, abstract=True):
             if i in starts:
                 piece = _piece(packed, starts[i], shape)
                 pieces.append(piece.astype(dtype) if raw else piece.to(dtype))
+            elif not self.ctx.materialize_grads:
+                pieces.append(None)
             else:
                 zeros = xp.zeros(shape, dtype=dtype)
                 pieces.append(zeros if raw else _make(zeros))
@@ -163,6 +180,9 @@ class _FunctionNode(Op, abstract=True):
             self.ctx.saved_tensors = saved
         if not isinstance(grads, tuple):
             grads = (grads,)
+        for gi in grads:
+            if gi is not None and not isinstance(gi, Tensor):
+                raise RuntimeError(f"expected Variable or None (got {type(gi).__name__})")
         if len(grads) != len(args):
             raise RuntimeError(
                 f"function {self.function.__name__}Backward returned an incorrect number of "
@@ -264,7 +284,10 @@ class Function:
 
     @staticmethod
     def backward(ctx: FunctionCtx, *grad_outputs: Tensor) -> Any:
-        raise NotImplementedError
+        raise NotImplementedError(
+            "You must implement either the backward or vjp method for your custom "
+            "autograd.Function to use it with backward mode AD."
+        )
 
     @staticmethod
     def setup_context(ctx: FunctionCtx, inputs: tuple[Any, ...], output: Tensor) -> None:
@@ -292,6 +315,11 @@ class Function:
             return out
         given = node.__dict__.pop("outputs")
         if not node.several:
+            if out.requires_grad and any(t is given[0] for t in node.ctx.saved_tensors):
+                # forward saved its output: changing it in place before backward is an error,
+                # as PyTorch's version check makes it (a silent wrong gradient otherwise)
+                guard = node.out_versions = (out._vc, out._vc[0])
+                node.versions = (*(node.versions or ()), guard)
             return out if node.carried or not out.requires_grad else out.detach()
         if not out.requires_grad and not batching.levels:  # nothing recorded: the user's own
             return given
