@@ -147,29 +147,18 @@ def test_every_one_shape_rule_gives_its_inputs_dtype(dtype: Any) -> None:
         assert node.out.dtype == dtype and g.dtype == dtype, type(op).__name__
 
 
-def _double_hook(m: Any, y: Any) -> Any:
-    y.register_hook(lambda g: g.double())
-    return y.sum()
-
-
-@pytest.mark.parametrize("case", ["root gradient", "hook"])
-def test_a_gradient_of_another_dtype_still_lands_in_each_input_as_its_dtype(case: str) -> None:
-    """A float64 gradient given for a float32 root, or returned by a hook, is cast where it
-    lands: the pass stops taking the ops' word for dtypes (``_Pass.output_dtypes``)."""
-    x = cr.tensor([0.5, -1.5, 2.0], requires_grad=True)
-    y = cr.tanh(x * 2.0 + 1.0) - 0.5
-    if case == "root gradient":
-        y.backward(cr.tensor([1.0, 2.0, 3.0], dtype=cr.float64))
-    else:
-        _double_hook(cr, y).backward()
-    assert x.grad.dtype == cr.float32
-    t = torch.tensor([0.5, -1.5, 2.0], requires_grad=True)
-    u = torch.tanh(t * 2.0 + 1.0) - 0.5
-    if case == "root gradient":
-        u.backward(torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64))
-    else:
-        u.sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-4)  # PyTorch casts first
+def test_a_gradient_of_another_dtype_still_lands_in_each_input_as_its_dtype() -> None:
+    """A float64 gradient given for a float32 root is cast where it lands: the pass stops
+    taking the ops' word for dtypes (``_Pass.output_dtypes``). (A hook may not change the
+    dtype: PyTorch's error, see test_torch_tensor_hooks.)"""
+    results = []
+    for m in (cr, torch):
+        x = m.tensor([0.5, -1.5, 2.0], requires_grad=True)
+        y = m.tanh(x * 2.0 + 1.0) - 0.5
+        y.backward(m.tensor([1.0, 2.0, 3.0], dtype=m.float64))
+        assert str(x.grad.dtype).endswith("float32")
+        results.append(np.asarray(x.grad.detach()))
+    np.testing.assert_allclose(*results, rtol=1e-4)  # PyTorch casts first
 
 
 def test_cross_entropy_gradient_is_softmax_minus_onehot_over_n() -> None:

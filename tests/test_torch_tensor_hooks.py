@@ -141,6 +141,12 @@ SNIPPETS = {
         y.sum().backward()
         out = x.grad.tolist()
     """,
+    "node_post_hook_changing_dtype_refused": """
+        x = T.tensor([1.0, 2.0], requires_grad=True)
+        y = x * x
+        y.grad_fn.register_hook(lambda gi, go: (gi[0].double(), None))
+        y.sum().backward()
+    """,
     "saved_tensors_hooks": """
         x = T.tensor([1.0, 2.0], requires_grad=True)
         y = x * 2

@@ -292,10 +292,8 @@ class _Pass:
             inputs, args, out, needs, shaped, seq, versions, hooks, in_place = node._record
             if args is None:
                 node.check_saved()  # raises: this part of the graph was freed by a backward
-            if hooks:
+            if hooks:  # (a tensor hook keeps the gradient's dtype and size: checked there)
                 g = self._run_hooks(hooks, g)
-                if trust_shapes and g.dtype != out.dtype:  # a hook gave another dtype
-                    trust_shapes = False  # from here on, each gradient is cast where it lands
             if targets and node in targets:
                 targets[node] = g
             if needed is not None and node not in needed:
@@ -450,7 +448,10 @@ class _Pass:
             if getattr(hook, "after_rule", False):
                 given = [_make(a) if arrays and a is not None else a for a in grads]
                 result = hook.hook(tuple(given), (_make(g) if arrays else g,))
-                if result is not None:
+                if result is not None:  # checked as a tensor hook's (PyTorch's checks)
+                    for new, old in zip(result, grads, strict=False):
+                        if new is not None and old is not None:
+                            _check_hook_result(hook, new, old)
                     grads = tuple(t._data if arrays and t is not None else t for t in result)
         return grads
 
