@@ -267,6 +267,10 @@ class Pow(Op):
         return "PowBackward1" if a and b else ("PowBackward0" if a else "PowBackward2")
 
     def forward(self, a, b):
+        if getattr(a, "dtype", None) is _BOOL or type(a) is bool:
+            if type(b) is bool and type(a) is _ndarray:  # PyTorch keeps bool here
+                return a.copy() if b else xp.ones_like(a)
+            a = _bool_base(a, b)
         base, power = _with_float_number(a, b)
         if type(power) is float or getattr(power, "dtype", _BOOL).kind == "f":  # a float power
             base = _float32_if_small(base)
@@ -299,6 +303,14 @@ class Pow(Op):
     def jvp(self, tangents, out, a, b):
         da, db = self._terms(*tangents, out, a, b)
         return da if db is None else db if da is None else da + db
+
+
+def _bool_base(a: Any, b: Any) -> Any:
+    """A bool base ``a`` as PyTorch raises it to ``b``: to a Python int power in int64 (NumPy
+    computes bool ** int in int8), and not at all to a bool tensor power."""
+    if getattr(b, "dtype", None) is _BOOL:
+        raise dtypes.not_implemented_for("pow", _BOOL)
+    return a.astype(xp.int64) if type(b) is int and type(a) is _ndarray else a
 
 
 def _power_arrays(a: Any, b: Any) -> Any:
@@ -1518,6 +1530,8 @@ def fmod(input: Any, other: Any) -> Tensor:  # noqa: A002
 def square(input: Tensor) -> Tensor:  # noqa: A002
     if isinstance(input, Tensor):
         shell_uints.check_function("square", input.dtype)  # PyTorch's square is its pow
+        if input.dtype.dtype is _BOOL:  # so a bool tensor's square is int64 (pow's), not bool
+            return pow(input, 2)
     return mul(input, input)
 
 

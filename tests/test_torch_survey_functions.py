@@ -1,0 +1,100 @@
+"""Top-level functions where a differential survey against PyTorch 2.13 found a silent
+difference (a value, dtype, shape or gradient) or a call PyTorch takes and chainrule refused.
+
+Each row is ``(label, call, inputs)``: ``call(m, *tensors)`` runs with ``m`` the ``torch`` or
+the ``chainrule`` module on tensors made from the NumPy ``inputs`` (float64 inputs require
+gradients). The results must agree bit for bit (nan where nan, the sign of zeros), in dtype
+and shape, or both raise the same exception type; then the gradients of the float results'
+sum must agree the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule as cr
+
+NAN, INF = float("nan"), float("inf")
+BOOLS = np.array([[True, False, True], [False, False, True]])
+INTS = np.array([[-2, 0, 3], [1, -1, 5]])
+
+
+def _tensor(m: Any, x: Any) -> Any:
+    if not isinstance(x, np.ndarray):
+        return x
+    return m.tensor(x, requires_grad=x.dtype == np.float64)
+
+
+def _run(m: Any, call: Callable[..., Any], inputs: tuple[Any, ...]) -> tuple[Any, list[Any]]:
+    tensors = [_tensor(m, x) for x in inputs]
+    try:
+        return call(m, *tensors), tensors
+    except Exception as e:  # noqa: BLE001 - the exception type is what is compared
+        return e, tensors
+
+
+def _flat(result: Any) -> list[Any]:
+    return [y for x in result for y in _flat(x)] if isinstance(result, tuple | list) else [result]
+
+
+def _same_bits(expected: np.ndarray, got: np.ndarray, what: str) -> None:
+    assert got.dtype == expected.dtype, (what, got.dtype, expected.dtype)
+    assert got.shape == expected.shape, (what, got.shape, expected.shape)
+    np.testing.assert_array_equal(got, expected, err_msg=what)  # nan where nan
+    if expected.dtype.kind == "f":
+        same = np.isnan(expected) | (np.signbit(got) == np.signbit(expected))
+        assert same.all(), f"{what}: the sign of a zero differs: {got} vs {expected}"
+
+
+def assert_same(call: Callable[..., Any], *inputs: Any) -> None:
+    """``call`` gives the same on torch as on chainrule, bit for bit, with the same gradients
+    of its float results' sum, or raises the same exception type."""
+    expected, t_inputs = _run(torch, call, inputs)
+    got, c_inputs = _run(cr, call, inputs)
+    if isinstance(expected, Exception):
+        assert isinstance(got, type(expected)), f"torch raised {expected!r}, chainrule {got!r}"
+        return
+    assert not isinstance(got, Exception), f"chainrule raised {got!r}; torch gave {expected}"
+    e_flat, g_flat = _flat(expected), _flat(got)
+    assert len(e_flat) == len(g_flat)
+    for e, g in zip(e_flat, g_flat, strict=True):
+        _same_bits(e.detach().numpy(), g.detach().numpy(), "value")
+    pairs = zip(e_flat, g_flat, strict=True)
+    differentiable = [(e, g) for e, g in pairs if e.requires_grad and e.is_floating_point()]
+    if not differentiable:
+        return
+    sum(e.sum() for e, _ in differentiable).backward()
+    sum(g.sum() for _, g in differentiable).backward()
+    for t, c in zip(t_inputs, c_inputs, strict=True):
+        if isinstance(t, torch.Tensor) and t.requires_grad:
+            assert (t.grad is None) == (c.grad is None)
+            if t.grad is not None:
+                _same_bits(t.grad.numpy(force=True), c.grad.numpy(), "gradient")
+
+
+CASES: list[tuple[str, Callable[..., Any], tuple[Any, ...]]] = [
+    # A bool tensor to a Python int power is int64 (NumPy's bool ** int is int8), to a Python
+    # bool power stays bool, and to a bool tensor power is refused; square is that pow.
+    ("square_bool", lambda m, x: m.square(x), (BOOLS,)),
+    ("square_bool_method", lambda m, x: x.square(), (BOOLS,)),
+    ("square_bool_inplace", lambda m, x: x.square_(), (BOOLS,)),
+    ("pow_bool_int", lambda m, x: x**2, (BOOLS,)),
+    ("pow_bool_int_zero", lambda m, x: m.pow(x, 0), (BOOLS,)),
+    ("pow_bool_true", lambda m, x: x**True, (BOOLS,)),
+    ("pow_bool_false", lambda m, x: x**False, (BOOLS,)),
+    ("pow_bool_bool_tensor", lambda m, x: m.pow(x, x), (BOOLS,)),
+    ("pow_bool_number_bool_tensor", lambda m, x: m.pow(True, x), (BOOLS,)),
+    ("pow_bool_float", lambda m, x: x**2.5, (BOOLS,)),
+    ("pow_number_bool", lambda m, x: 2**x, (BOOLS,)),
+]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NumPy warns where results are nan
+@pytest.mark.parametrize(("label", "call", "inputs"), CASES, ids=[c[0] for c in CASES])
+def test_function_matches_torch_bit_for_bit(label: str, call: Callable[..., Any], inputs) -> None:
+    assert_same(call, *inputs)
