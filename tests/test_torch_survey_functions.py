@@ -22,6 +22,13 @@ import chainrule as cr
 NAN, INF = float("nan"), float("inf")
 BOOLS = np.array([[True, False, True], [False, False, True]])
 INTS = np.array([[-2, 0, 3], [1, -1, 5]])
+X0 = np.array([0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 2.0, -0.0])
+Y0 = np.array([-2.0, NAN, 0.0, 0.0, 0.5, INF, -1.0, -0.0])
+
+
+def _grad_of(m: Any, y: Any, x: Any) -> Any:
+    """The gradient of ``y.sum()`` by ``x``, recorded (its own gradient is the second order)."""
+    return m.autograd.grad(y.sum(), x, create_graph=True)[0]
 
 
 def _tensor(m: Any, x: Any) -> Any:
@@ -91,6 +98,14 @@ CASES: list[tuple[str, Callable[..., Any], tuple[Any, ...]]] = [
     ("pow_bool_number_bool_tensor", lambda m, x: m.pow(True, x), (BOOLS,)),
     ("pow_bool_float", lambda m, x: x**2.5, (BOOLS,)),
     ("pow_number_bool", lambda m, x: 2**x, (BOOLS,)),
+    # xlogy's derivative by x is 0 where x is 0 and y <= 0 (log y is -inf or nan there), and
+    # where the incoming gradient is 0 (unless y is nan).
+    ("xlogy_grad_at_zero_x", lambda m, x, y: m.xlogy(x, y), (X0, Y0)),
+    ("xlogy_grad_number_y", lambda m, x: m.xlogy(x, 0.0), (X0,)),
+    ("xlogy_zero_cotangent", lambda m, x, y: m.xlogy(x, y) * 0, (X0, Y0)),
+    ("xlogy_grad_float32", lambda m, x, y: m.xlogy(x.float(), y.float()), (X0, Y0)),
+    ("xlogy_second_order", lambda m, x, y: _grad_of(m, m.xlogy(x, y), x), (X0, Y0)),
+    ("xlogy_method", lambda m, x, y: x.xlogy(y), (X0, Y0)),
 ]
 
 
