@@ -106,6 +106,14 @@ CASES: list[tuple[str, Callable[..., Any], tuple[Any, ...]]] = [
     ("xlogy_grad_float32", lambda m, x, y: m.xlogy(x.float(), y.float()), (X0, Y0)),
     ("xlogy_second_order", lambda m, x, y: _grad_of(m, m.xlogy(x, y), x), (X0, Y0)),
     ("xlogy_method", lambda m, x, y: x.xlogy(y), (X0, Y0)),
+    # The gradient of the product of the whole tensor is 0 where two elements are 0, also
+    # with an inf or nan among them; along a dim it is the product of the others.
+    ("prod_two_zeros_and_nonfinite", lambda m, x: m.prod(x), (np.array([NAN, INF, -0.0, 0.0]),)),
+    ("prod_dim_two_zeros", lambda m, x: m.prod(x, 1), (np.array([[NAN, 0, 0], [INF, 0, 2.0]]),)),
+    ("prod_two_zeros_finite", lambda m, x: m.prod(x), (np.array([2.0, 0.0, -0.0, 3.0]),)),
+    ("prod_one_zero_and_nan", lambda m, x: m.prod(x), (np.array([NAN, 0.0, 3.0]),)),
+    ("prod_method_two_zeros", lambda m, x: x.prod(), (np.array([[NAN, 0.0], [0.0, 2.0]]),)),
+    ("prod_dim_two_zeros_finite", lambda m, x: m.prod(x, 0), (np.array([2.0, 0.0, -0.0, 3.0]),)),
 ]
 
 

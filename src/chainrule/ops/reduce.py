@@ -174,6 +174,13 @@ class Prod(Reduction):
     derivatives = ("product of the other elements",)
     saves_output = True  # the gradient divides the output by x
 
+    def __init__(self, dims: tuple[int, ...], keepdim: bool, whole: bool = False) -> None:
+        super().__init__(dims, keepdim)
+        # PyTorch's product of the whole tensor (no dim) has a gradient of 0 where two
+        # elements are 0, also with an inf or nan among the others (where 0 * inf is nan);
+        # along a dim it keeps the product of the others.
+        self.whole = whole
+
     def forward(self, x):
         return x.prod(axis=self.dims, keepdims=self.keepdim)
 
@@ -195,7 +202,10 @@ class Prod(Reduction):
             xp.cumprod(xp.concatenate([ones, xp.flip(flat, -1)[..., :-1]], axis=-1), axis=-1), -1
         )
         others = (before * after).reshape(moved.shape)
-        return xp.moveaxis(others, tuple(range(-len(self.dims), 0)), self.dims)
+        others = xp.moveaxis(others, tuple(range(-len(self.dims), 0)), self.dims)
+        if not self.whole:
+            return others
+        return xp.where((x == 0).sum() >= 2, x.dtype.type(0), others)
 
     def _others_with_zeros_tensors(self, x):
         """The product of the others, on Tensors (``create_graph``), where some are zero.
@@ -217,7 +227,12 @@ class Prod(Reduction):
             one,
             dual.where(zeros_among_others == 1, other_zero, dual.zeros_like(x)),
         )
-        return nonzero_product / safe * factor
+        others = nonzero_product / safe * factor
+        if not self.whole or zero.sum() < 2:
+            return others
+        # 0 where an inf or nan in P made ``P / x_i * 0`` nan; the finite case keeps its
+        # derivative (the one other zero's P / x_i)
+        return dual.where(~xp.isfinite(nonzero_product._data), dual.zeros_like(x), others)
 
     _others_with_zeros = dual.both(
         _others_with_zeros_arrays, _others_with_zeros_tensors, "self, x", ("x",)
@@ -495,7 +510,7 @@ def prod(
         dim, keepdim = numpy_aliases("prod", dim, keepdim, aliases)
     refuse_several(dim, "prod")  # one dimension, or all of them
     return accumulated(
-        input, dtype, lambda x: Prod(normalize_dims(dim, x.ndim, "prod"), keepdim)(x)
+        input, dtype, lambda x: Prod(normalize_dims(dim, x.ndim, "prod"), keepdim, dim is None)(x)
     )
 
 
