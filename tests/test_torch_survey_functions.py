@@ -22,6 +22,7 @@ import chainrule as cr
 NAN, INF = float("nan"), float("inf")
 BOOLS = np.array([[True, False, True], [False, False, True]])
 INTS = np.array([[-2, 0, 3], [1, -1, 5]])
+SMALL_SV = np.array([[1.0, 0.0], [0.0, 1e-8]], np.float32)
 X0 = np.array([0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 2.0, -0.0])
 Y0 = np.array([-2.0, NAN, 0.0, 0.0, 0.5, INF, -1.0, -0.0])
 
@@ -114,6 +115,20 @@ CASES: list[tuple[str, Callable[..., Any], tuple[Any, ...]]] = [
     ("prod_one_zero_and_nan", lambda m, x: m.prod(x), (np.array([NAN, 0.0, 3.0]),)),
     ("prod_method_two_zeros", lambda m, x: x.prod(), (np.array([[NAN, 0.0], [0.0, 2.0]]),)),
     ("prod_dim_two_zeros_finite", lambda m, x: m.prod(x, 0), (np.array([2.0, 0.0, -0.0, 3.0]),)),
+    # A bool tensor's sign is itself.
+    ("sign_bool", lambda m, x: m.sign(x), (BOOLS,)),
+    ("sgn_bool", lambda m, x: m.sgn(x), (BOOLS,)),
+    ("sign_bool_method", lambda m, x: x.sign(), (BOOLS,)),
+    # where with the condition alone is nonzero(condition, as_tuple=True).
+    ("where_condition_alone", lambda m, x: m.where(x), (BOOLS,)),
+    ("where_float_condition_alone", lambda m, x: m.where(x), (INTS.astype(np.float32),)),
+    ("where_0d_condition_alone", lambda m, x: m.where(x), (np.array(0),)),
+    ("where_input_without_other", lambda m, x: m.where(x, x), (BOOLS,)),
+    # pinverse's rcond defaults to 1e-15 (linalg.pinv's default rtol drops a float32 matrix's
+    # singular values below 1e-7 times the largest) and may be given by position.
+    ("pinverse_float32_small_singular_value", lambda m, x: m.pinverse(x), (SMALL_SV,)),
+    ("pinverse_method_float32", lambda m, x: x.pinverse(), (SMALL_SV,)),
+    ("pinverse_rcond_by_position", lambda m, x: m.pinverse(x, 1e-5), (SMALL_SV,)),
 ]
 
 

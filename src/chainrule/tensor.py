@@ -1954,7 +1954,7 @@ class Tensor:
         return torch_names.inverse(self)
 
     def pinverse(self, rcond: builtins.float = 1e-15) -> Tensor:
-        return torch_names.pinverse(self, rtol=rcond)
+        return torch_names.pinverse(self, rcond)
 
     def matrix_power(self, n: builtins.int) -> Tensor:
         return torch_names.matrix_power(self, n)

@@ -733,7 +733,7 @@ class Sign(Step):
     derivatives = ("0",)
 
     def forward(self, x):
-        return dual.sign(x)
+        return x.copy() if x.dtype is _BOOL else dual.sign(x)  # a bool is its own sign
 
 
 _BOOL = xp.dtype(bool)  # NumPy's one bool dtype: an identity test, not an equality
@@ -1539,8 +1539,23 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001, A002
     return Pow()(input, exponent)
 
 
-def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
-    """Pick ``input`` where ``condition`` holds, else ``other`` (both broadcast)."""
+_ABSENT: Any = object()  # where's input and other when not given (None is refused, as in PyTorch)
+
+
+def where(condition: Any, input: Any = _ABSENT, other: Any = _ABSENT) -> Any:  # noqa: A002
+    """Pick ``input`` where ``condition`` holds, else ``other`` (both broadcast). With the
+    condition alone, where it is non-zero: ``nonzero(condition, as_tuple=True)``.
+
+    >>> import chainrule as cr
+    >>> cr.where(cr.tensor([[0.0, 1.0], [2.0, 0.0]]))
+    (tensor([0, 1]), tensor([1, 0]))
+    """
+    if input is _ABSENT or other is _ABSENT:
+        if input is _ABSENT and other is _ABSENT and isinstance(condition, Tensor):
+            from chainrule.ops.indexing import nonzero  # indexing imports this module
+
+            return nonzero(condition, as_tuple=True)
+        raise TypeError("where() takes a condition tensor alone, or with input and other")
     if isinstance(input, Tensor) and not isinstance(other, Tensor):
         other = dtypes.checked_number_for(other, input.dtype.dtype)
     elif isinstance(other, Tensor) and not isinstance(input, Tensor):
