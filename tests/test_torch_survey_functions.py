@@ -23,6 +23,7 @@ NAN, INF = float("nan"), float("inf")
 BOOLS = np.array([[True, False, True], [False, False, True]])
 INTS = np.array([[-2, 0, 3], [1, -1, 5]])
 SMALL_SV = np.array([[1.0, 0.0], [0.0, 1e-8]], np.float32)
+SUBNORMAL = np.array([5e-324, 1e-310, -1e-310, 1e-300, -1e-300, 1e-9, 0.0, -0.0])
 X0 = np.array([0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 2.0, -0.0])
 Y0 = np.array([-2.0, NAN, 0.0, 0.0, 0.5, INF, -1.0, -0.0])
 
@@ -129,6 +130,9 @@ CASES: list[tuple[str, Callable[..., Any], tuple[Any, ...]]] = [
     ("pinverse_float32_small_singular_value", lambda m, x: m.pinverse(x), (SMALL_SV,)),
     ("pinverse_method_float32", lambda m, x: x.pinverse(), (SMALL_SV,)),
     ("pinverse_rcond_by_position", lambda m, x: m.pinverse(x, 1e-5), (SMALL_SV,)),
+    # lgamma at subnormal numbers is -log|x| (pi / sin(pi x) overflowed to inf).
+    ("lgamma_subnormal", lambda m, x: m.lgamma(x), (SUBNORMAL,)),
+    ("lgamma_subnormal_float32", lambda m, x: m.lgamma(x.float()), (SUBNORMAL * 1e270,)),
 ]
 
 
