@@ -24,6 +24,8 @@ BOOLS = np.array([[True, False, True], [False, False, True]])
 INTS = np.array([[-2, 0, 3], [1, -1, 5]])
 SMALL_SV = np.array([[1.0, 0.0], [0.0, 1e-8]], np.float32)
 SUBNORMAL = np.array([5e-324, 1e-310, -1e-310, 1e-300, -1e-300, 1e-9, 0.0, -0.0])
+BIG = np.array([6e19, -6e19, 0.0])
+NORMAL32 = (np.random.default_rng(0).standard_normal((20, 37)) * 3 + 1).astype(np.float32)
 X0 = np.array([0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 2.0, -0.0])
 Y0 = np.array([-2.0, NAN, 0.0, 0.0, 0.5, INF, -1.0, -0.0])
 
@@ -133,6 +135,16 @@ CASES: list[tuple[str, Callable[..., Any], tuple[Any, ...]]] = [
     # lgamma at subnormal numbers is -log|x| (pi / sin(pi x) overflowed to inf).
     ("lgamma_subnormal", lambda m, x: m.lgamma(x), (SUBNORMAL,)),
     ("lgamma_subnormal_float32", lambda m, x: m.lgamma(x.float()), (SUBNORMAL * 1e270,)),
+    # A float32 (float16) variance is accumulated in float64 (float32) and rounded once: the
+    # std of numbers whose squares overflow is finite, and the last bits are PyTorch's.
+    ("std_float32_squares_overflow", lambda m, x: m.std(x.float()), (BIG,)),
+    ("std_float32_squares_overflow_grad", lambda m, x: m.std(x.float()).double(), (BIG,)),
+    ("std_dim_float32_squares_overflow", lambda m, x: m.std(x.float(), 0), (BIG,)),
+    ("std_mean_float32_squares_overflow", lambda m, x: m.std_mean(x.float()), (BIG,)),
+    ("var_float32_overflows", lambda m, x: x.float().var(), (BIG,)),
+    ("std_float16_squares_overflow", lambda m, x: x.half().std(), (BIG * 5e-18,)),
+    ("var_float32_last_bits", lambda m, x: x.var(1), (NORMAL32,)),
+    ("std_float32_last_bits", lambda m, x: x.std(0, correction=0), (NORMAL32,)),
 ]
 
 

@@ -672,12 +672,33 @@ def var(
     Built from mean, subtraction, multiplication and sum, so its gradient comes from theirs.
     """
     _refuse_integers(input, "std and var")
+    variance = _wide_var(input, dim, unbiased, keepdim, correction, aliases)
+    return variance.to(input.dtype)
+
+
+# PyTorch accumulates a variance in a wider dtype than a half or single precision input's:
+# its values are those rounded once (a float32 variance computed in float32 differs in the last
+# bit about half the time), and a std of numbers whose squares overflow the dtype is finite.
+_WIDER = {dtypes.float16: dtypes.float32, dtypes.float32: dtypes.float64}
+
+
+def _wide_var(
+    input: Tensor,  # noqa: A002
+    dim: Any,
+    unbiased: Any,
+    keepdim: bool,
+    correction: Any,
+    aliases: dict[str, Any],
+) -> Tensor:
+    """:func:`var` in the dtype PyTorch accumulates it in (see ``_WIDER``), for :func:`var`
+    and :func:`std` to round once to ``input``'s dtype."""
     dim, unbiased, keepdim = _var_args("var", dim, unbiased, keepdim, aliases)
     dims = normalize_dims(dim, input.ndim, "var")
     n = 1
     for d in dims:
         n *= input.shape[d]
-    deviation = input - mean(input, dims, keepdim=True)
+    wide = input.to(_WIDER.get(input.dtype, input.dtype))
+    deviation = wide - mean(wide, dims, keepdim=True)
     return sum(deviation * deviation, dims, keepdim) / builtins.max(
         n - _correction(unbiased, correction), 0
     )
@@ -692,9 +713,11 @@ def std(
     correction: float | None = None,
     **aliases: Any,
 ) -> Tensor:
-    """Standard deviation: the square root of :func:`var`."""
-    variance = var(input, dim, unbiased, keepdim, correction=correction, **aliases)
-    return Sqrt(zero_slope_at_zero=True)(variance)
+    """Standard deviation: the square root of :func:`var`, taken before rounding the variance
+    to ``input``'s dtype (so it is finite where the variance overflows that dtype)."""
+    _refuse_integers(input, "std and var")
+    variance = _wide_var(input, dim, unbiased, keepdim, correction, aliases)
+    return Sqrt(zero_slope_at_zero=True)(variance).to(input.dtype)
 
 
 def var_mean(
@@ -729,8 +752,9 @@ def std_mean(
 ) -> tuple[Tensor, Tensor]:
     """``(std(input, ...), mean(input, ...))`` over the same dimensions, as a tuple."""
     _refuse_integers(input, "std_mean")
-    variance, average = var_mean(input, dim, unbiased, keepdim, correction=correction, **aliases)
-    return Sqrt(zero_slope_at_zero=True)(variance), average
+    dim, unbiased, keepdim = _var_args("std_mean", dim, unbiased, keepdim, aliases)
+    deviation = std(input, dim, unbiased, keepdim, correction=correction)
+    return deviation, mean(input, normalize_dims(dim, input.ndim, "std_mean"), keepdim)
 
 
 def norm(
