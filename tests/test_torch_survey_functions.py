@@ -26,6 +26,7 @@ SMALL_SV = np.array([[1.0, 0.0], [0.0, 1e-8]], np.float32)
 SUBNORMAL = np.array([5e-324, 1e-310, -1e-310, 1e-300, -1e-300, 1e-9, 0.0, -0.0])
 BIG = np.array([6e19, -6e19, 0.0])
 NORMAL32 = (np.random.default_rng(0).standard_normal((20, 37)) * 3 + 1).astype(np.float32)
+HALVES = np.array([-1.5, 0.0, 2.25, 0.5, -3.0, 1.0, -0.1, 7.5], np.float16)
 X0 = np.array([0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 2.0, -0.0])
 Y0 = np.array([-2.0, NAN, 0.0, 0.0, 0.5, INF, -1.0, -0.0])
 
@@ -145,6 +146,16 @@ CASES: list[tuple[str, Callable[..., Any], tuple[Any, ...]]] = [
     ("std_float16_squares_overflow", lambda m, x: x.half().std(), (BIG * 5e-18,)),
     ("var_float32_last_bits", lambda m, x: x.var(1), (NORMAL32,)),
     ("std_float32_last_bits", lambda m, x: x.std(0, correction=0), (NORMAL32,)),
+    # A half's sinc, selu, celu and sigmoid are computed in float32 and rounded once.
+    ("sinc_float16", lambda m, x: m.sinc(x), (HALVES,)),
+    ("selu_float16", lambda m, x: m.selu(x), (HALVES,)),
+    ("celu_float16", lambda m, x: m.celu(x, 0.7), (HALVES,)),
+    ("sigmoid_float16", lambda m, x: m.sigmoid(x), (HALVES,)),
+    (
+        "sigmoid_float16_wide",
+        lambda m, x: x.sigmoid(),
+        (np.linspace(-12, 12, 2001, dtype=np.float16),),
+    ),
 ]
 
 

@@ -206,6 +206,8 @@ def logit(input: Tensor, eps: float | None = None) -> Tensor:  # noqa: A002
 def sinc(input: Tensor) -> Tensor:  # noqa: A002
     """``sin(pi x) / (pi x)``, 1 at 0 (where the gradient is 0, PyTorch's rule)."""
     x = _floating(input)
+    if x.dtype == dtypes.float16:  # in float32, rounded once, as PyTorch (pi x loses bits)
+        return sinc(x.to(dtypes.float32)).to(dtypes.float16)
     at_zero = x == 0
     pi_x = where(at_zero, xp.ones((), x.dtype), x * math.pi)  # no 0 / 0 in either branch
     return where(at_zero, xp.ones((), x.dtype), elementwise.sin(pi_x) / pi_x)
