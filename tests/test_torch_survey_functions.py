@@ -27,6 +27,8 @@ SUBNORMAL = np.array([5e-324, 1e-310, -1e-310, 1e-300, -1e-300, 1e-9, 0.0, -0.0]
 BIG = np.array([6e19, -6e19, 0.0])
 NORMAL32 = (np.random.default_rng(0).standard_normal((20, 37)) * 3 + 1).astype(np.float32)
 HALVES = np.array([-1.5, 0.0, 2.25, 0.5, -3.0, 1.0, -0.1, 7.5], np.float16)
+ZEROS = np.array([-0.0, 0.0, -1e-320, 1e-320, -INF, INF])  # away from libm ulps
+ZEROS = np.array([-0.0, 0.0, -1e-320, 1e-320, -INF, INF])  # away from libm ulps
 X0 = np.array([0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 2.0, -0.0])
 Y0 = np.array([-2.0, NAN, 0.0, 0.0, 0.5, INF, -1.0, -0.0])
 
@@ -156,6 +158,16 @@ CASES: list[tuple[str, Callable[..., Any], tuple[Any, ...]]] = [
         lambda m, x: x.sigmoid(),
         (np.linspace(-12, 12, 2001, dtype=np.float16),),
     ),
+    # The sign of zero: relu, erf, erfinv, selu and celu give -0 at -0 (and erf and erfinv
+    # keep the sign of a result of 0).
+    ("relu_signed_zeros", lambda m, x: m.relu(x), (ZEROS,)),
+    ("relu_signed_zeros_float32", lambda m, x: m.relu(x.float()), (ZEROS,)),
+    ("relu_inplace_signed_zeros", lambda m, x: m.relu_(x.float()), (ZEROS,)),
+    ("erf_signed_zeros", lambda m, x: m.erf(x), (ZEROS,)),
+    ("erf_signed_zeros_float32", lambda m, x: x.float().erf(), (ZEROS,)),
+    ("erfinv_signed_zeros", lambda m, x: m.erfinv(x), (ZEROS,)),
+    ("selu_signed_zeros", lambda m, x: m.selu(x), (ZEROS,)),
+    ("celu_signed_zeros", lambda m, x: m.celu(x, 2.0), (ZEROS,)),
 ]
 
 

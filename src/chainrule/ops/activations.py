@@ -220,7 +220,8 @@ class Celu(Unary):
     def forward(self, x):
         _float_kernel(x, "elu_cpu")
         wide = x.astype(xp.float32) if x.dtype == xp.float16 else x  # a half's, as PyTorch's
-        negative = self.negative * xp.expm1(xp.minimum(wide, 0) * self.input_scale)
+        below = xp.where(wide > 0, 0, wide)  # -0 kept (NumPy's minimum(-0, 0) is 0)
+        negative = self.negative * xp.expm1(below * self.input_scale)
         return xp.where(wide > 0, wide * self.scale, negative).astype(x.dtype, copy=False)
 
     def partial(self, out, x):

@@ -756,7 +756,7 @@ class Relu(Unary):
     def forward(self, x):
         if x.dtype is _BOOL:  # NumPy would give int64
             raise RuntimeError("Boolean inputs not supported for relu")
-        return xp.maximum(x, 0)
+        return xp.where(x < 0, 0, x)  # relu(-0) is -0 (NumPy's maximum(-0, 0) is 0)
 
     def partial(self, out, x):
         return ~(out <= 0)  # PyTorch passes the gradient at nan (only out <= 0 blocks it)

@@ -35,7 +35,7 @@ def erf(x):  # type: ignore[no-untyped-def]
         total += term
     series = _TWO_OVER_SQRT_PI * xp.exp(-s * s) * total
     tail = 1.0 - _erfc_tail(xp.where(small, 3.0, a))
-    result = xp.where(small, series, tail) * xp.sign(z)
+    result = xp.copysign(xp.where(small, series, tail), z)  # erf(-0) is -0
     return result.astype(dtype)
 
 
@@ -124,7 +124,7 @@ def erfinv(y):  # type: ignore[no-untyped-def]
             tail = erfc(x)  # Newton on log(erfc(x)) = log(q): nearly linear out there
             step = xp.where(a > 0.9, xp.log(q / tail) * tail / slope, (erf(x) - a) / slope)
             x = x - step
-    x = xp.where(inside, x, xp.where(xp.abs(y) == 1.0, xp.inf, xp.nan)) * xp.sign(y)
+    x = xp.copysign(xp.where(inside, x, xp.where(xp.abs(y) == 1.0, xp.inf, xp.nan)), y)
     return x.astype(dtype)
 
 
