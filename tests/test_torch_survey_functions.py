@@ -29,6 +29,7 @@ NORMAL32 = (np.random.default_rng(0).standard_normal((20, 37)) * 3 + 1).astype(n
 HALVES = np.array([-1.5, 0.0, 2.25, 0.5, -3.0, 1.0, -0.1, 7.5], np.float16)
 ZEROS = np.array([-0.0, 0.0, -1e-320, 1e-320, -INF, INF])  # away from libm ulps
 ZEROS = np.array([-0.0, 0.0, -1e-320, 1e-320, -INF, INF])  # away from libm ulps
+LEADING_ZEROS = np.array([-0.0, -0.0, 1.5, -1.5, -0.0])
 X0 = np.array([0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 2.0, -0.0])
 Y0 = np.array([-2.0, NAN, 0.0, 0.0, 0.5, INF, -1.0, -0.0])
 
@@ -168,6 +169,11 @@ CASES: list[tuple[str, Callable[..., Any], tuple[Any, ...]]] = [
     ("erfinv_signed_zeros", lambda m, x: m.erfinv(x), (ZEROS,)),
     ("selu_signed_zeros", lambda m, x: m.selu(x), (ZEROS,)),
     ("celu_signed_zeros", lambda m, x: m.celu(x, 2.0), (ZEROS,)),
+    # Running sums start at +0 (logcumsumexp at -inf): a leading -0 gives +0.
+    ("cumsum_leading_negative_zeros", lambda m, x: m.cumsum(x, 0), (LEADING_ZEROS,)),
+    ("cumsum_float32_dim1", lambda m, x: x.float().cumsum(1), (LEADING_ZEROS.reshape(1, -1),)),
+    ("logcumsumexp_leading_negative_zero", lambda m, x: m.logcumsumexp(x, 0), (LEADING_ZEROS,)),
+    ("cumulative_trapezoid_zeros", lambda m, x: m.cumulative_trapezoid(x), (LEADING_ZEROS,)),
 ]
 
 

@@ -429,7 +429,10 @@ class CumSum(Linear):
         self.dim = dim
 
     def forward(self, x):
-        return xp.cumsum(x, axis=self.dim)
+        out = xp.cumsum(x, axis=self.dim)
+        if out.dtype.kind == "f":
+            out += 0.0  # PyTorch's running sum starts at +0: a leading -0 gives +0
+        return out
 
     def vjp(self, g, out, x):
         # Element i feeds outputs i, i+1, ...: the gradient is the reversed cumulative sum.
