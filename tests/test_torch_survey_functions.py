@@ -30,6 +30,8 @@ HALVES = np.array([-1.5, 0.0, 2.25, 0.5, -3.0, 1.0, -0.1, 7.5], np.float16)
 ZEROS = np.array([-0.0, 0.0, -1e-320, 1e-320, -INF, INF])  # away from libm ulps
 ZEROS = np.array([-0.0, 0.0, -1e-320, 1e-320, -INF, INF])  # away from libm ulps
 LEADING_ZEROS = np.array([-0.0, -0.0, 1.5, -1.5, -0.0])
+DIVIDENDS = np.array([-1.5, 0.0, -0.0, 2.25, 3.0, -3.0, 1.0, -1.0, INF, NAN, 0.5, -0.5])
+DIVISORS = np.array([0.5, -2.0, 2.0, 0.75, -1.0, 1.0, INF, INF, 2.0, 1.0, -INF, INF])
 X0 = np.array([0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 2.0, -0.0])
 Y0 = np.array([-2.0, NAN, 0.0, 0.0, 0.5, INF, -1.0, -0.0])
 
@@ -174,6 +176,12 @@ CASES: list[tuple[str, Callable[..., Any], tuple[Any, ...]]] = [
     ("cumsum_float32_dim1", lambda m, x: x.float().cumsum(1), (LEADING_ZEROS.reshape(1, -1),)),
     ("logcumsumexp_leading_negative_zero", lambda m, x: m.logcumsumexp(x, 0), (LEADING_ZEROS,)),
     ("cumulative_trapezoid_zeros", lambda m, x: m.cumulative_trapezoid(x), (LEADING_ZEROS,)),
+    # A zero remainder has the sign of the dividend (C's fmod), not of the divisor.
+    ("remainder_zero_signs", lambda m, a, b: m.remainder(a, b), (DIVIDENDS, DIVISORS)),
+    ("remainder_zero_signs_float32", lambda m, a, b: a.float() % b.float(), (DIVIDENDS, DIVISORS)),
+    ("remainder_by_number", lambda m, a: m.remainder(a, -1), (DIVIDENDS,)),
+    ("remainder_of_number", lambda m, b: m.remainder(2.0, b.detach()), (DIVISORS,)),
+    ("remainder_int_by_float", lambda m: m.remainder(m.tensor([-2, 0, 4]), 2.0), ()),
 ]
 
 

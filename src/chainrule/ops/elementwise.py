@@ -428,7 +428,10 @@ class Remainder(Op):
 
     def forward(self, a, b):
         _check_divisor(a, b, "remainder")
-        out = xp.remainder(*_with_float_number(a, b))
+        dividend, divisor = _with_float_number(a, b)
+        out = xp.remainder(dividend, divisor)
+        if out.dtype.kind == "f":  # a zero has the sign of a (C's fmod: PyTorch's), not of b
+            out = xp.where(out == 0, xp.copysign(out, dividend), out)
         return _torch_float(out, a, b)
 
     def vjp(self, g, out, a, b):
