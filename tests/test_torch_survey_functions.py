@@ -181,6 +181,13 @@ CASES: list[tuple[str, Callable[..., Any], tuple[Any, ...]]] = [
     ("remainder_zero_signs_float32", lambda m, a, b: a.float() % b.float(), (DIVIDENDS, DIVISORS)),
     ("remainder_by_number", lambda m, a: m.remainder(a, -1), (DIVIDENDS,)),
     ("remainder_of_number", lambda m, b: m.remainder(2.0, b.detach()), (DIVISORS,)),
+    # diag and diagflat place the input on the diagonal (adding it to 0 lost a -0).
+    ("diag_negative_zero", lambda m, x: m.diag(x), (np.array([-0.0, 1.0, NAN]),)),
+    ("diagflat_negative_zero", lambda m, x: m.diagflat(x, 1), (np.array([-0.0, 1.0]),)),
+    ("diag_method_below", lambda m, x: x.diag(-1), (np.array([-0.0, -2.0]),)),
+    # trigamma (digamma's derivative) at -inf is nan.
+    ("trigamma_at_minus_inf", lambda m, x: m.polygamma(1, x), (np.array([-INF, INF]),)),
+    ("digamma_grad_at_minus_inf", lambda m, x: m.digamma(x), (np.array([-INF, INF]),)),
     ("remainder_int_by_float", lambda m: m.remainder(m.tensor([-2, 0, 4]), 2.0), ()),
 ]
 

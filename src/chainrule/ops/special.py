@@ -225,6 +225,8 @@ def polygamma(n: int, x):  # type: ignore[no-untyped-def]
         else:
             at_pole = xp.full_like(z, xp.inf * (-1.0) ** (n + 1))
         result = xp.where(pole & (z <= 0), at_pole, result)
+        if n == 1:  # PyTorch's trigamma reflects through sin(pi x): nan at -inf
+            result = xp.where(z == -xp.inf, xp.nan, result)
     return result.astype(dtype)
 
 
