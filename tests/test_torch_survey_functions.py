@@ -32,6 +32,7 @@ ZEROS = np.array([-0.0, 0.0, -1e-320, 1e-320, -INF, INF])  # away from libm ulps
 LEADING_ZEROS = np.array([-0.0, -0.0, 1.5, -1.5, -0.0])
 DIVIDENDS = np.array([-1.5, 0.0, -0.0, 2.25, 3.0, -3.0, 1.0, -1.0, INF, NAN, 0.5, -0.5])
 DIVISORS = np.array([0.5, -2.0, 2.0, 0.75, -1.0, 1.0, INF, INF, 2.0, 1.0, -INF, INF])
+VECTOR = np.array([0.5, -1.0, 0.0, 3.0])
 X0 = np.array([0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 2.0, -0.0])
 Y0 = np.array([-2.0, NAN, 0.0, 0.0, 0.5, INF, -1.0, -0.0])
 
@@ -188,6 +189,11 @@ CASES: list[tuple[str, Callable[..., Any], tuple[Any, ...]]] = [
     # trigamma (digamma's derivative) at -inf is nan.
     ("trigamma_at_minus_inf", lambda m, x: m.polygamma(1, x), (np.array([-INF, INF]),)),
     ("digamma_grad_at_minus_inf", lambda m, x: m.digamma(x), (np.array([-INF, INF]),)),
+    # norm_except_dim of a vector along dim 0 is each element's norm (it was the whole norm).
+    ("norm_except_dim_vector", lambda m, x: m.norm_except_dim(x, 2, 0), (VECTOR,)),
+    ("norm_except_dim_vector_p0", lambda m, x: m.norm_except_dim(x.float(), 0, 0), (VECTOR,)),
+    ("norm_except_dim_dim_out_of_range", lambda m, x: m.norm_except_dim(x, 2, 1), (VECTOR,)),
+    ("norm_except_dim_matrix", lambda m, x: m.norm_except_dim(x, 3, 1), (VECTOR.reshape(2, 2),)),
     ("remainder_int_by_float", lambda m: m.remainder(m.tensor([-2, 0, 4]), 2.0), ()),
 ]
 
