@@ -194,6 +194,15 @@ CASES: list[tuple[str, Callable[..., Any], tuple[Any, ...]]] = [
     ("norm_except_dim_vector_p0", lambda m, x: m.norm_except_dim(x.float(), 0, 0), (VECTOR,)),
     ("norm_except_dim_dim_out_of_range", lambda m, x: m.norm_except_dim(x, 2, 1), (VECTOR,)),
     ("norm_except_dim_matrix", lambda m, x: m.norm_except_dim(x, 3, 1), (VECTOR.reshape(2, 2),)),
+    # A window's length may be a 0-d integer tensor (not a 1-element 1-D one, nor a float).
+    ("hann_window_0d_length", lambda m: m.hann_window(m.tensor(4)), ()),
+    (
+        "bartlett_window_0d_int32_length",
+        lambda m: m.bartlett_window(m.tensor(5, dtype=m.int32)),
+        (),
+    ),
+    ("hann_window_1d_length", lambda m: m.hann_window(m.tensor([4])), ()),
+    ("hann_window_float_length", lambda m: m.hann_window(m.tensor(4.0)), ()),
     ("remainder_int_by_float", lambda m: m.remainder(m.tensor([-2, 0, 4]), 2.0), ()),
 ]
 
