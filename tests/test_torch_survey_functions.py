@@ -33,6 +33,7 @@ LEADING_ZEROS = np.array([-0.0, -0.0, 1.5, -1.5, -0.0])
 DIVIDENDS = np.array([-1.5, 0.0, -0.0, 2.25, 3.0, -3.0, 1.0, -1.0, INF, NAN, 0.5, -0.5])
 DIVISORS = np.array([0.5, -2.0, 2.0, 0.75, -1.0, 1.0, INF, INF, 2.0, 1.0, -INF, INF])
 VECTOR = np.array([0.5, -1.0, 0.0, 3.0])
+BOUNDED = (np.array([-1.5, 0.0, 2.25, 3.0]), np.array([0.5, -1.0, 1.0, 0.5]), np.array(2.0))
 X0 = np.array([0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 2.0, -0.0])
 Y0 = np.array([-2.0, NAN, 0.0, 0.0, 0.5, INF, -1.0, -0.0])
 
@@ -203,6 +204,12 @@ CASES: list[tuple[str, Callable[..., Any], tuple[Any, ...]]] = [
     ),
     ("hann_window_1d_length", lambda m: m.hann_window(m.tensor([4])), ()),
     ("hann_window_float_length", lambda m: m.hann_window(m.tensor(4.0)), ()),
+    # In-place ops record the tensors they read (clamp_'s bounds, divide_'s divisor): their
+    # gradients were lost.
+    ("clamp_inplace_tensor_bounds", lambda m, x, lo, hi: x.detach().clamp_(lo, hi), BOUNDED),
+    ("clamp_inplace_function", lambda m, x, lo, hi: m.clamp_(x.detach().float(), lo), BOUNDED),
+    ("clip_inplace_max_tensor", lambda m, x, lo, hi: x.detach().clip_(max=hi), BOUNDED),
+    ("divide_inplace_tensor", lambda m, x, lo, hi: x.detach().divide_(lo), BOUNDED),
     ("remainder_int_by_float", lambda m: m.remainder(m.tensor([-2, 0, 4]), 2.0), ()),
 ]
 
