@@ -1375,7 +1375,7 @@ class Tensor:
 
     def divide_(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
         return inplace.apply(
-            self, lambda old: elementwise.div(old, other, rounding_mode=rounding_mode)
+            self, lambda old, o: elementwise.div(old, o, rounding_mode=rounding_mode), other
         )
 
     def subtract_(self, other: Any, *, alpha: Any = 1) -> Tensor:
@@ -1954,7 +1954,7 @@ class Tensor:
         return torch_names.inverse(self)
 
     def pinverse(self, rcond: builtins.float = 1e-15) -> Tensor:
-        return torch_names.pinverse(self, rtol=rcond)
+        return torch_names.pinverse(self, rcond)
 
     def matrix_power(self, n: builtins.int) -> Tensor:
         return torch_names.matrix_power(self, n)

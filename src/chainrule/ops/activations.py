@@ -219,8 +219,10 @@ class Celu(Unary):
 
     def forward(self, x):
         _float_kernel(x, "elu_cpu")
-        negative = self.negative * xp.expm1(xp.minimum(x, 0) * self.input_scale)
-        return xp.where(x > 0, x * self.scale, negative)
+        wide = x.astype(xp.float32) if x.dtype == xp.float16 else x  # a half's, as PyTorch's
+        below = xp.where(wide > 0, 0, wide)  # -0 kept (NumPy's minimum(-0, 0) is 0)
+        negative = self.negative * xp.expm1(below * self.input_scale)
+        return xp.where(wide > 0, wide * self.scale, negative).astype(x.dtype, copy=False)
 
     def partial(self, out, x):
         # PyTorch's elu_backward: the exponential's branch where x <= 0 (so not at nan);

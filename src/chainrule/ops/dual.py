@@ -105,7 +105,10 @@ def _label(side: Callable[..., Any] | str) -> str:
 
 # ------------------------------------------------------------------ special cases' two sides
 def _sigmoid_arrays(x: Any) -> Any:
-    """The stable form: exp(-log(1 + exp(-x))) neither overflows nor divides by inf."""
+    """The stable form: exp(-log(1 + exp(-x))) neither overflows nor divides by inf. A half's
+    in float32, rounded once, as PyTorch's (three roundings to float16 lose a bit)."""
+    if x.dtype == xp.float16:
+        return _sigmoid_arrays(x.astype(xp.float32)).astype(xp.float16)
     return xp.exp(-xp.logaddexp(0, -x))
 
 

@@ -267,6 +267,10 @@ class Pow(Op):
         return "PowBackward1" if a and b else ("PowBackward0" if a else "PowBackward2")
 
     def forward(self, a, b):
+        if getattr(a, "dtype", None) is _BOOL or type(a) is bool:
+            if type(b) is bool and type(a) is _ndarray:  # PyTorch keeps bool here
+                return a.copy() if b else xp.ones_like(a)
+            a = _bool_base(a, b)
         base, power = _with_float_number(a, b)
         if type(power) is float or getattr(power, "dtype", _BOOL).kind == "f":  # a float power
             base = _float32_if_small(base)
@@ -299,6 +303,14 @@ class Pow(Op):
     def jvp(self, tangents, out, a, b):
         da, db = self._terms(*tangents, out, a, b)
         return da if db is None else db if da is None else da + db
+
+
+def _bool_base(a: Any, b: Any) -> Any:
+    """A bool base ``a`` as PyTorch raises it to ``b``: to a Python int power in int64 (NumPy
+    computes bool ** int in int8), and not at all to a bool tensor power."""
+    if getattr(b, "dtype", None) is _BOOL:
+        raise dtypes.not_implemented_for("pow", _BOOL)
+    return a.astype(xp.int64) if type(b) is int and type(a) is _ndarray else a
 
 
 def _power_arrays(a: Any, b: Any) -> Any:
@@ -416,7 +428,10 @@ class Remainder(Op):
 
     def forward(self, a, b):
         _check_divisor(a, b, "remainder")
-        out = xp.remainder(*_with_float_number(a, b))
+        dividend, divisor = _with_float_number(a, b)
+        out = xp.remainder(dividend, divisor)
+        if out.dtype.kind == "f":  # a zero has the sign of a (C's fmod: PyTorch's), not of b
+            out = xp.where(out == 0, xp.copysign(out, dividend), out)
         return _torch_float(out, a, b)
 
     def vjp(self, g, out, a, b):
@@ -721,7 +736,7 @@ class Sign(Step):
     derivatives = ("0",)
 
     def forward(self, x):
-        return dual.sign(x)
+        return x.copy() if x.dtype is _BOOL else dual.sign(x)  # a bool is its own sign
 
 
 _BOOL = xp.dtype(bool)  # NumPy's one bool dtype: an identity test, not an equality
@@ -744,7 +759,7 @@ class Relu(Unary):
     def forward(self, x):
         if x.dtype is _BOOL:  # NumPy would give int64
             raise RuntimeError("Boolean inputs not supported for relu")
-        return xp.maximum(x, 0)
+        return xp.where(x < 0, 0, x)  # relu(-0) is -0 (NumPy's maximum(-0, 0) is 0)
 
     def partial(self, out, x):
         return ~(out <= 0)  # PyTorch passes the gradient at nan (only out <= 0 blocks it)
@@ -1518,6 +1533,8 @@ def fmod(input: Any, other: Any) -> Tensor:  # noqa: A002
 def square(input: Tensor) -> Tensor:  # noqa: A002
     if isinstance(input, Tensor):
         shell_uints.check_function("square", input.dtype)  # PyTorch's square is its pow
+        if input.dtype.dtype is _BOOL:  # so a bool tensor's square is int64 (pow's), not bool
+            return pow(input, 2)
     return mul(input, input)
 
 
@@ -1525,8 +1542,23 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001, A002
     return Pow()(input, exponent)
 
 
-def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002
-    """Pick ``input`` where ``condition`` holds, else ``other`` (both broadcast)."""
+_ABSENT: Any = object()  # where's input and other when not given (None is refused, as in PyTorch)
+
+
+def where(condition: Any, input: Any = _ABSENT, other: Any = _ABSENT) -> Any:  # noqa: A002
+    """Pick ``input`` where ``condition`` holds, else ``other`` (both broadcast). With the
+    condition alone, where it is non-zero: ``nonzero(condition, as_tuple=True)``.
+
+    >>> import chainrule as cr
+    >>> cr.where(cr.tensor([[0.0, 1.0], [2.0, 0.0]]))
+    (tensor([0, 1]), tensor([1, 0]))
+    """
+    if input is _ABSENT or other is _ABSENT:
+        if input is _ABSENT and other is _ABSENT and isinstance(condition, Tensor):
+            from chainrule.ops.indexing import nonzero  # indexing imports this module
+
+            return nonzero(condition, as_tuple=True)
+        raise TypeError("where() takes a condition tensor alone, or with input and other")
     if isinstance(input, Tensor) and not isinstance(other, Tensor):
         other = dtypes.checked_number_for(other, input.dtype.dtype)
     elif isinstance(other, Tensor) and not isinstance(input, Tensor):

@@ -136,12 +136,15 @@ class IndexAdd(Linear):
     batch_rule = staticmethod(batching.index_add)
     saves_inputs = False
 
-    def __init__(self, key: tuple[Any, ...], shape: tuple[int, ...]) -> None:
+    def __init__(self, key: tuple[Any, ...], shape: tuple[int, ...], unique: bool = False) -> None:
         self.key = key
         self.shape = shape
+        # A key that reaches each element at most once (a diagonal) places g instead of adding
+        # it to 0, which keeps a -0 (PyTorch's diag of [-0.0] has -0 on the diagonal).
+        self.unique = unique
 
     def forward(self, g):
-        return _index_add_array(g, self.key, self.shape, basic=False)
+        return _index_add_array(g, self.key, self.shape, basic=self.unique)
 
     def vjp(self, gg, out, g):
         return (gg[self.key],)
@@ -164,7 +167,7 @@ def _reads_as_tuple(key: list[Any]) -> bool:
 def _index_add_array(g: Any, key: tuple[Any, ...], shape: tuple[int, ...], basic: bool) -> Any:
     out = xp.zeros(shape, dtype=g.dtype)
     if basic:
-        out[key] = g  # a basic key reaches each element at most once
+        out[key] = g  # a basic (or unique) key reaches each element at most once
     else:
         add_at(out, key, g)
     return out

@@ -269,7 +269,8 @@ def div_(t: Tensor, other: Any) -> Tensor:
 def clamp_(t: Tensor, lo: Any = None, hi: Any = None) -> Tensor:
     from chainrule.ops.elementwise import clamp
 
-    return apply(t, lambda old: clamp(old, lo, hi))
+    # lo and hi go to apply as operands: a bound that requires grad is then recorded
+    return apply(t, lambda old, low, high: clamp(old, low, high), lo, hi)
 
 
 def fill_(t: Tensor, value: Any) -> Tensor:

@@ -579,7 +579,7 @@ def diag(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
     k = diagonal
     if input.ndim == 1:
         n = input.shape[0] + abs(k)
-        return IndexAdd(_diagonal_key(input.shape[0], k), (n, n))(input)
+        return IndexAdd(_diagonal_key(input.shape[0], k), (n, n), unique=True)(input)
     if input.ndim == 2:
         rows, cols = input.shape
         length = max(0, min(rows - max(-k, 0), cols - max(k, 0)))

@@ -107,7 +107,8 @@ class CopySign(Op):
 
 class XLogY(Op):
     """``x * log(y)``, 0 where x is 0 and y is not nan (so ``0 log 0`` is 0). The derivatives
-    are PyTorch's: ``log(y)`` by x, also at x = 0, and ``x / y`` by y."""
+    are PyTorch's: ``log(y)`` by x, also at x = 0 where y > 0 (0 where y <= 0, see
+    :func:`_times_log`), and ``x / y`` by y."""
 
     promotes = "float"  # of integers in float32
     batch_rule = BROADCASTS
@@ -124,12 +125,27 @@ class XLogY(Op):
 
     def vjp(self, g, out, x, y):
         return (
-            g * dual.log(float_like(y, g)) if self.needs[0] else None,
+            _times_log(g, x, y) if self.needs[0] else None,
             g * x / y if self.needs[1] else None,
         )
 
     def jvp(self, tangents, out, x, y):
-        return _chain(tangents, dual.log(float_like(y, out)), x / y)
+        tx, ty = tangents
+        by_x = None if tx is None else _times_log(tx, x, y)
+        by_y = None if ty is None else ty * x / y
+        return by_x if by_y is None else by_y if by_x is None else by_x + by_y
+
+
+def _times_log(g: Any, x: Any, y: Any) -> Any:
+    """``g`` times xlogy's derivative by x, ``log(y)``, as PyTorch takes it: 0 where ``g`` is 0
+    (unless y is nan: ``xlogy(g, y)``), and 0 where x is 0 and y <= 0, where log(y) is -inf or
+    nan but x log y is 0 for every x >= 0 near there."""
+    if not hasattr(y, "dtype"):  # a number
+        y = dual.typed(g, y)
+    y = float_like(y, g)
+    zero = ((g == 0) & (y == y)) | ((x == 0) & (y <= 0))
+    with xp.errstate(divide="ignore", invalid="ignore"):
+        return dual.where(zero, dual.zeros_like(g * y), g * dual.log(y))
 
 
 # ------------------------------------------------------------------------- compositions
@@ -190,6 +206,8 @@ def logit(input: Tensor, eps: float | None = None) -> Tensor:  # noqa: A002
 def sinc(input: Tensor) -> Tensor:  # noqa: A002
     """``sin(pi x) / (pi x)``, 1 at 0 (where the gradient is 0, PyTorch's rule)."""
     x = _floating(input)
+    if x.dtype == dtypes.float16:  # in float32, rounded once, as PyTorch (pi x loses bits)
+        return sinc(x.to(dtypes.float32)).to(dtypes.float16)
     at_zero = x == 0
     pi_x = where(at_zero, xp.ones((), x.dtype), x * math.pi)  # no 0 / 0 in either branch
     return where(at_zero, xp.ones((), x.dtype), elementwise.sin(pi_x) / pi_x)

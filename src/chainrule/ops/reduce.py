@@ -174,6 +174,13 @@ class Prod(Reduction):
     derivatives = ("product of the other elements",)
     saves_output = True  # the gradient divides the output by x
 
+    def __init__(self, dims: tuple[int, ...], keepdim: bool, whole: bool = False) -> None:
+        super().__init__(dims, keepdim)
+        # PyTorch's product of the whole tensor (no dim) has a gradient of 0 where two
+        # elements are 0, also with an inf or nan among the others (where 0 * inf is nan);
+        # along a dim it keeps the product of the others.
+        self.whole = whole
+
     def forward(self, x):
         return x.prod(axis=self.dims, keepdims=self.keepdim)
 
@@ -195,7 +202,10 @@ class Prod(Reduction):
             xp.cumprod(xp.concatenate([ones, xp.flip(flat, -1)[..., :-1]], axis=-1), axis=-1), -1
         )
         others = (before * after).reshape(moved.shape)
-        return xp.moveaxis(others, tuple(range(-len(self.dims), 0)), self.dims)
+        others = xp.moveaxis(others, tuple(range(-len(self.dims), 0)), self.dims)
+        if not self.whole:
+            return others
+        return xp.where((x == 0).sum() >= 2, x.dtype.type(0), others)
 
     def _others_with_zeros_tensors(self, x):
         """The product of the others, on Tensors (``create_graph``), where some are zero.
@@ -217,7 +227,12 @@ class Prod(Reduction):
             one,
             dual.where(zeros_among_others == 1, other_zero, dual.zeros_like(x)),
         )
-        return nonzero_product / safe * factor
+        others = nonzero_product / safe * factor
+        if not self.whole or zero.sum() < 2:
+            return others
+        # 0 where an inf or nan in P made ``P / x_i * 0`` nan; the finite case keeps its
+        # derivative (the one other zero's P / x_i)
+        return dual.where(~xp.isfinite(nonzero_product._data), dual.zeros_like(x), others)
 
     _others_with_zeros = dual.both(
         _others_with_zeros_arrays, _others_with_zeros_tensors, "self, x", ("x",)
@@ -414,7 +429,10 @@ class CumSum(Linear):
         self.dim = dim
 
     def forward(self, x):
-        return xp.cumsum(x, axis=self.dim)
+        out = xp.cumsum(x, axis=self.dim)
+        if out.dtype.kind == "f":
+            out += 0.0  # PyTorch's running sum starts at +0: a leading -0 gives +0
+        return out
 
     def vjp(self, g, out, x):
         # Element i feeds outputs i, i+1, ...: the gradient is the reversed cumulative sum.
@@ -495,7 +513,7 @@ def prod(
         dim, keepdim = numpy_aliases("prod", dim, keepdim, aliases)
     refuse_several(dim, "prod")  # one dimension, or all of them
     return accumulated(
-        input, dtype, lambda x: Prod(normalize_dims(dim, x.ndim, "prod"), keepdim)(x)
+        input, dtype, lambda x: Prod(normalize_dims(dim, x.ndim, "prod"), keepdim, dim is None)(x)
     )
 
 
@@ -657,12 +675,33 @@ def var(
     Built from mean, subtraction, multiplication and sum, so its gradient comes from theirs.
     """
     _refuse_integers(input, "std and var")
+    variance = _wide_var(input, dim, unbiased, keepdim, correction, aliases)
+    return variance.to(input.dtype)
+
+
+# PyTorch accumulates a variance in a wider dtype than a half or single precision input's:
+# its values are those rounded once (a float32 variance computed in float32 differs in the last
+# bit about half the time), and a std of numbers whose squares overflow the dtype is finite.
+_WIDER = {dtypes.float16: dtypes.float32, dtypes.float32: dtypes.float64}
+
+
+def _wide_var(
+    input: Tensor,  # noqa: A002
+    dim: Any,
+    unbiased: Any,
+    keepdim: bool,
+    correction: Any,
+    aliases: dict[str, Any],
+) -> Tensor:
+    """:func:`var` in the dtype PyTorch accumulates it in (see ``_WIDER``), for :func:`var`
+    and :func:`std` to round once to ``input``'s dtype."""
     dim, unbiased, keepdim = _var_args("var", dim, unbiased, keepdim, aliases)
     dims = normalize_dims(dim, input.ndim, "var")
     n = 1
     for d in dims:
         n *= input.shape[d]
-    deviation = input - mean(input, dims, keepdim=True)
+    wide = input.to(_WIDER.get(input.dtype, input.dtype))
+    deviation = wide - mean(wide, dims, keepdim=True)
     return sum(deviation * deviation, dims, keepdim) / builtins.max(
         n - _correction(unbiased, correction), 0
     )
@@ -677,9 +716,11 @@ def std(
     correction: float | None = None,
     **aliases: Any,
 ) -> Tensor:
-    """Standard deviation: the square root of :func:`var`."""
-    variance = var(input, dim, unbiased, keepdim, correction=correction, **aliases)
-    return Sqrt(zero_slope_at_zero=True)(variance)
+    """Standard deviation: the square root of :func:`var`, taken before rounding the variance
+    to ``input``'s dtype (so it is finite where the variance overflows that dtype)."""
+    _refuse_integers(input, "std and var")
+    variance = _wide_var(input, dim, unbiased, keepdim, correction, aliases)
+    return Sqrt(zero_slope_at_zero=True)(variance).to(input.dtype)
 
 
 def var_mean(
@@ -714,8 +755,9 @@ def std_mean(
 ) -> tuple[Tensor, Tensor]:
     """``(std(input, ...), mean(input, ...))`` over the same dimensions, as a tuple."""
     _refuse_integers(input, "std_mean")
-    variance, average = var_mean(input, dim, unbiased, keepdim, correction=correction, **aliases)
-    return Sqrt(zero_slope_at_zero=True)(variance), average
+    dim, unbiased, keepdim = _var_args("std_mean", dim, unbiased, keepdim, aliases)
+    deviation = std(input, dim, unbiased, keepdim, correction=correction)
+    return deviation, mean(input, normalize_dims(dim, input.ndim, "std_mean"), keepdim)
 
 
 def norm(

@@ -159,7 +159,9 @@ class LogCumSumExp(Op):
         self.dim = dim
 
     def forward(self, x):
-        return xp.logaddexp.accumulate(x, axis=self.dim)
+        out = xp.logaddexp.accumulate(x, axis=self.dim)
+        out += 0.0  # PyTorch's scan starts at -inf: a leading -0 gives log(e^-inf + e^-0) = +0
+        return out
 
     def vjp(self, g, out, x):
         # sum over j >= i of g[j] exp(x[i] - out[j]): a reversed scan in log space.

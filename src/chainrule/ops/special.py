@@ -35,7 +35,7 @@ def erf(x):  # type: ignore[no-untyped-def]
         total += term
     series = _TWO_OVER_SQRT_PI * xp.exp(-s * s) * total
     tail = 1.0 - _erfc_tail(xp.where(small, 3.0, a))
-    result = xp.where(small, series, tail) * xp.sign(z)
+    result = xp.copysign(xp.where(small, series, tail), z)  # erf(-0) is -0
     return result.astype(dtype)
 
 
@@ -124,7 +124,7 @@ def erfinv(y):  # type: ignore[no-untyped-def]
             tail = erfc(x)  # Newton on log(erfc(x)) = log(q): nearly linear out there
             step = xp.where(a > 0.9, xp.log(q / tail) * tail / slope, (erf(x) - a) / slope)
             x = x - step
-    x = xp.where(inside, x, xp.where(xp.abs(y) == 1.0, xp.inf, xp.nan)) * xp.sign(y)
+    x = xp.copysign(xp.where(inside, x, xp.where(xp.abs(y) == 1.0, xp.inf, xp.nan)), y)
     return x.astype(dtype)
 
 
@@ -171,7 +171,12 @@ def lgamma(x):  # type: ignore[no-untyped-def]
     s = t + 7.5
     with xp.errstate(divide="ignore", invalid="ignore", over="ignore"):
         upper = 0.5 * math.log(2 * math.pi) + (t + 0.5) * xp.log(s) - s + xp.log(total)
-        reflected = xp.log(math.pi / xp.abs(_sin_pi(z))) - upper
+        # log(pi / |sin(pi z)|) is -log|z| + O(z^2) near 0, where the quotient overflows
+        # at a subnormal z (lgamma(5e-324) is 744.44, not inf) and pi z is rounded
+        log_pi_over_sin = xp.where(
+            xp.abs(z) < 1e-8, -xp.log(xp.abs(z)), xp.log(math.pi / xp.abs(_sin_pi(z)))
+        )
+        reflected = log_pi_over_sin - upper
     result = xp.where(xp.isinf(z), xp.inf, xp.where(low, reflected, upper))  # -inf too
     result = xp.where((z == 1.0) | (z == 2.0), 0.0, result)  # exactly, not +-1e-15
     return result.astype(dtype)
@@ -220,6 +225,8 @@ def polygamma(n: int, x):  # type: ignore[no-untyped-def]
         else:
             at_pole = xp.full_like(z, xp.inf * (-1.0) ** (n + 1))
         result = xp.where(pole & (z <= 0), at_pole, result)
+        if n == 1:  # PyTorch's trigamma reflects through sin(pi x): nan at -inf
+            result = xp.where(z == -xp.inf, xp.nan, result)
     return result.astype(dtype)
 
 
@@ -259,4 +266,10 @@ def _cot_pi_derivative(n: int, z):  # type: ignore[no-untyped-def]
     for _ in range(n):
         poly = poly.deriv() * xp.polynomial.Polynomial([-math.pi, 0.0, -math.pi])
     sine, cosine = _sin_cos_pi(z)
-    return poly(cosine / sine)
+    c = cosine / sine
+    # Horner's rule by hand: NumPy's evaluation adds ``c * 0``, nan where c overflowed to
+    # inf (at a subnormal z), where the value is an inf
+    total = xp.full_like(c, poly.coef[-1])
+    for coefficient in poly.coef[-2::-1]:
+        total = total * c + coefficient
+    return total

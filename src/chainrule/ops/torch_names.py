@@ -20,8 +20,21 @@ from chainrule.tensor import Tensor
 
 greater, greater_equal, less = compare.gt, compare.ge, compare.lt
 less_equal, not_equal = compare.le, compare.ne
-det, slogdet, inverse, pinverse = linalg.det, linalg.slogdet, linalg.inv, linalg.pinv
+det, slogdet, inverse = linalg.det, linalg.slogdet, linalg.inv
 matrix_power = linalg.matrix_power
+
+
+def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:  # noqa: A002
+    """The pseudo-inverse, singular values at most ``rcond`` times the largest taken as zero:
+    :func:`chainrule.linalg.pinv` with ``rtol=rcond``, whose own default (``eps * max(m, n)``)
+    would drop a float32 matrix's singular values below 1e-7 times the largest.
+
+    >>> import chainrule as cr
+    >>> cr.pinverse(cr.tensor([[1.0, 0.0], [0.0, 1e-8]]))
+    tensor([[1.0000e+00, 0.0000e+00],
+            [0.0000e+00, 1.0000e+08]])
+    """
+    return linalg.pinv(input, rtol=rcond)
 
 
 def logdet(input: Tensor) -> Tensor:  # noqa: A002

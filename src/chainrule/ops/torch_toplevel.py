@@ -25,6 +25,7 @@ from chainrule.nn import functional as F
 from chainrule.ops import compare, elementwise, shape, shape_more
 from chainrule.ops import inplace as inplace_ops
 from chainrule.ops.indexing import nonzero
+from chainrule.ops.reduce import one_dim
 from chainrule.ops.strided import as_strided
 from chainrule.tensor import Tensor
 
@@ -487,8 +488,11 @@ def norm_except_dim(v: Tensor, pow: float = 2, dim: int = 0) -> Tensor:  # noqa:
     """
     if dim == -1:
         return vector_norm(v, pow)
-    dim = dim % v.ndim
-    return vector_norm(v, pow, [d for d in range(v.ndim) if d != dim], keepdim=True)
+    dim = one_dim(dim, v.ndim, "norm_except_dim")  # out of range: PyTorch's IndexError
+    others = [d for d in range(v.ndim) if d != dim]
+    if not others:  # a vector along dim: each element's norm (an empty dim list means all)
+        return vector_norm(v.unsqueeze(-1), pow, -1)
+    return vector_norm(v, pow, others, keepdim=True)
 
 
 def to_dlpack(tensor: Tensor) -> Any:

@@ -14,10 +14,12 @@ value.
 from __future__ import annotations
 
 import math
+import operator
 from typing import Any
 
 from chainrule import devices, dtypes
 from chainrule._array import xp
+from chainrule.arguments import is_index
 from chainrule.ops.special_ops import i0
 from chainrule.tensor import Tensor, _make
 
@@ -27,7 +29,9 @@ def _positions(
 ) -> tuple[Any, Any]:
     """The window's dtype and positions ``0, 1, ..., n - 1`` in it, ``n`` one more than
     ``window_length`` for a periodic window; None for the lengths 0 and 1 (empty, [1])."""
-    if not isinstance(window_length, int) or isinstance(window_length, bool):
+    if is_index(window_length) and getattr(window_length, "ndim", 0) == 0:
+        window_length = operator.index(window_length)  # an int, or a 0-d integer tensor
+    else:
         raise TypeError(
             f"{name}(): argument 'window_length' (position 1) must be int, not "
             f"{type(window_length).__name__}"
