@@ -223,7 +223,7 @@ NN_MORE_SPECS: list[OpSpec] = [
         _row(
             f"kl_div_{reduction}",
             lambda F_, t_, x, y, r=reduction: _quiet(F_.kl_div, x, y, reduction=r),
-            ("Log", "Mul", "Sub"),
+            ("XLogY", "Mul", "Sub"),
             (VECTOR_PAIR,),
             domain=(REAL, POSITIVE),
         )

@@ -1,0 +1,141 @@
+"""``torch.nn.functional`` cases a differential survey of chainrule against PyTorch found
+different: each runs the same code on both libraries and compares every returned tensor (value
+with nans equal and the sign of zeros, dtype, shape), gradients included.
+
+The rows cover edge values and options the layer tables do not: the slope gradient of prelu at
++inf and a 0-d prelu input, kl_div's target gradient where the target is 0, a linear bias that
+broadcasts without being (out_features,), glu of an empty dimension, and alpha dropout asked for
+``inplace`` on a leaf when it changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule as cr
+
+NAN, INF = float("nan"), float("inf")
+
+
+def _prelu_edges(lib: Any) -> tuple[Any, ...]:
+    x = lib.tensor([[INF, -INF, NAN, -1.0], [2.0, INF, -0.5, 0.0]], requires_grad=True)
+    w = lib.tensor([0.25], requires_grad=True)
+    out = lib.nn.functional.prelu(x, w)
+    out.sum().backward()
+    return out, x.grad, w.grad
+
+
+def _prelu_per_channel_edges(lib: Any) -> tuple[Any, ...]:
+    x = lib.tensor([[[INF, -2.0], [3.0, -INF]], [[1.0, INF], [NAN, 0.5]]], requires_grad=True)
+    w = lib.tensor([0.25, -0.5], requires_grad=True)
+    out = lib.nn.functional.prelu(x, w)
+    (out * lib.tensor([[[1.0, 2.0], [3.0, 4.0]], [[5.0, 6.0], [7.0, 8.0]]])).sum().backward()
+    return out, x.grad, w.grad
+
+
+def _prelu_zero_dim(lib: Any) -> tuple[Any, ...]:
+    x = lib.tensor(-1.5, requires_grad=True)
+    w = lib.tensor([0.25], requires_grad=True)
+    out = lib.nn.functional.prelu(x, w)
+    out.backward()
+    return out, x.grad, w.grad
+
+
+def _kl_div_zero_target(reduction: str, log_target: bool = False) -> Callable[[Any], Any]:
+    def run(lib: Any) -> tuple[Any, ...]:
+        x = lib.tensor([[-1.0, 0.5, -2.0], [0.3, -0.1, 1.0]], dtype=lib.float64)
+        t = lib.tensor([[0.0, 0.3, 0.0], [0.7, 0.0, 0.2]], dtype=lib.float64)
+        x.requires_grad_()
+        t.requires_grad_()
+        out = lib.nn.functional.kl_div(x, t, reduction=reduction, log_target=log_target)
+        (out * 1.5).sum().backward()
+        return out, x.grad, t.grad
+
+    return run
+
+
+def _linear_bias(x_shape: tuple[int, ...], bias_shape: tuple[int, ...]) -> Callable[[Any], Any]:
+    def run(lib: Any) -> tuple[Any, ...]:
+        x = lib.linspace(-1.0, 1.3, int(np.prod(x_shape)), dtype=lib.float64).reshape(x_shape)
+        w = lib.linspace(0.5, -0.5, 12, dtype=lib.float64).reshape(4, 3)
+        b = lib.linspace(-2.0, 2.0, int(np.prod(bias_shape)), dtype=lib.float64)
+        b = b.reshape(bias_shape)
+        x, w, b = (t.requires_grad_() for t in (x, w, b))
+        out = lib.nn.functional.linear(x, w, b)
+        (out * out).sum().backward()
+        return out, x.grad, w.grad, b.grad
+
+    return run
+
+
+def _glu_empty(dim: int) -> Callable[[Any], Any]:
+    def run(lib: Any) -> tuple[Any, ...]:
+        x = lib.ones(0, 4, dtype=lib.float64, requires_grad=True)
+        out = lib.nn.functional.glu(x, dim)
+        out.sum().backward()
+        return out, x.grad
+
+    return run
+
+
+def _alpha_dropout_in_place(name: str, p: float, training: bool) -> Callable[[Any], Any]:
+    def run(lib: Any) -> tuple[Any, ...]:
+        x = lib.ones(2, 3, 2, requires_grad=True)
+        out = getattr(lib.nn.functional, name)(x, p, training=training, inplace=True)
+        return out, lib.tensor(out is x)
+
+    return run
+
+
+CASES: dict[str, Callable[[Any], Any]] = {
+    "prelu_slope_gradient_at_inf": _prelu_edges,
+    "prelu_per_channel_slope_gradient_at_inf": _prelu_per_channel_edges,
+    "prelu_zero_dim_input": _prelu_zero_dim,
+    "kl_div_zero_target_sum": _kl_div_zero_target("sum"),
+    "kl_div_zero_target_none": _kl_div_zero_target("none"),
+    "kl_div_zero_target_batchmean": _kl_div_zero_target("batchmean"),
+    "kl_div_log_target": _kl_div_zero_target("sum", log_target=True),
+    "linear_bias_of_one": _linear_bias((2, 3), (1,)),
+    "linear_bias_per_row": _linear_bias((2, 3), (2, 4)),
+    "linear_bias_column": _linear_bias((2, 3), (2, 1)),
+    "linear_bias_row_of_batch": _linear_bias((5, 2, 3), (2, 4)),
+    "linear_bias_of_one_batched": _linear_bias((5, 2, 3), (1,)),
+    "linear_bias_per_batch": _linear_bias((5, 2, 3), (5, 1, 4)),
+    "linear_bias_of_one_unbatched": _linear_bias((3,), (1,)),
+    "glu_empty_dimension": _glu_empty(0),
+    "glu_empty_dimension_negative": _glu_empty(-2),
+    "alpha_dropout_in_place_evaluation": _alpha_dropout_in_place("alpha_dropout", 0.3, False),
+    "alpha_dropout_in_place_p_zero": _alpha_dropout_in_place("alpha_dropout", 0.0, True),
+    "feature_alpha_dropout_in_place_evaluation": _alpha_dropout_in_place(
+        "feature_alpha_dropout", 0.3, False
+    ),
+    "feature_alpha_dropout_in_place_p_zero": _alpha_dropout_in_place(
+        "feature_alpha_dropout", 0.0, True
+    ),
+}
+
+
+def _described(t: Any) -> tuple[str, tuple[int, ...], np.ndarray]:
+    return str(t.dtype).split(".")[-1], tuple(t.shape), t.detach().numpy()
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_functional_case_matches_pytorch(name: str) -> None:
+    expected = CASES[name](torch)
+    got = CASES[name](cr)
+    assert len(got) == len(expected)
+    for i, (e, g) in enumerate(zip(expected, got, strict=True)):
+        assert (g is None) == (e is None), f"result {i}: {g} vs PyTorch's {e}"
+        if e is None:
+            continue
+        e_dtype, e_shape, e_value = _described(e)
+        g_dtype, g_shape, g_value = _described(g)
+        assert (g_dtype, g_shape) == (e_dtype, e_shape), f"result {i}"
+        np.testing.assert_allclose(g_value, e_value, rtol=1e-12, atol=0, err_msg=f"result {i}")
+        # the sign of each zero too
+        assert np.array_equal(np.signbit(g_value), np.signbit(e_value)), f"result {i} zeros"
