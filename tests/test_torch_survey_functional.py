@@ -92,6 +92,57 @@ def _alpha_dropout_in_place(name: str, p: float, training: bool) -> Callable[[An
     return run
 
 
+def _grads(fn: Callable[..., Any], data: Any, *args: Any, **kwargs: Any) -> Callable[[Any], Any]:
+    """``fn(lib, x, ...)`` of a float64 ``x`` made from ``data``, its outputs and the gradient
+    of their first one's sum (times 1, 2, 3, ... so each element's share shows)."""
+
+    def run(lib: Any) -> tuple[Any, ...]:
+        x = lib.tensor(data, dtype=lib.float64, requires_grad=True)
+        out = fn(lib, x, *args, **kwargs)
+        outs = out if isinstance(out, tuple) else (out,)
+        first = outs[0]
+        scale = lib.arange(1.0, first.numel() + 1, dtype=lib.float64).reshape(first.shape)
+        (first * scale).sum().backward()
+        return (*outs, x.grad)
+
+    return run
+
+
+def _margin(lib: Any, x: Any, p: int) -> Any:
+    weight = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64)
+    target = lib.tensor([0, 0, 1, 1, 2])
+    return lib.nn.functional.multi_margin_loss(x, target, p=p, weight=weight, reduction="none")
+
+
+def _hinge(lib: Any, x: Any) -> Any:
+    target = lib.tensor([1.0, 1, 1, -1, -1, -1, -1, -1, -1], dtype=lib.float64)
+    return lib.nn.functional.hinge_embedding_loss(x, target, reduction="none")
+
+
+def _functional(name: str) -> Callable[..., Any]:
+    return lambda lib, x, *args, **kwargs: getattr(lib.nn.functional, name)(x, *args, **kwargs)
+
+
+MARGIN_EDGES = [[1.0, NAN, 3.0], [INF, 0.0, 1.0], [-INF, 1.0, 2.0], [0.0, INF, 0.0], [2.0, -1, NAN]]
+HINGE_EDGES = [NAN, INF, -INF, NAN, INF, -INF, 0.5, 2.0, 1.0]
+TIES = [[0.0, 1.0, 1.0], [1.0, 0.0, 0.0], [1.0, 2.0, 0.0], [0.5, 0.5, 0.5]]
+# windows with two nans or more, whose last one PyTorch's adaptive and fractional pools pick
+NANS = [[[[NAN, 1.0, NAN, 2.0], [2.0, NAN, 0.0, NAN], [NAN, 3.0, NAN, 1.0]]]]
+SAMPLES = [[[0.3, 0.6]]]
+
+
+def _fractional(lib: Any, x: Any, size: Any) -> Any:
+    samples = lib.tensor(SAMPLES, dtype=lib.float64)
+    if x.ndim == 5:
+        samples = lib.tensor([[[0.3, 0.6, 0.2]]], dtype=lib.float64)
+        return lib.nn.functional.fractional_max_pool3d(
+            x, (1, 2, 2), output_size=size, return_indices=True, _random_samples=samples
+        )
+    return lib.nn.functional.fractional_max_pool2d(
+        x, 2, output_size=size, return_indices=True, _random_samples=samples
+    )
+
+
 CASES: dict[str, Callable[[Any], Any]] = {
     "prelu_slope_gradient_at_inf": _prelu_edges,
     "prelu_per_channel_slope_gradient_at_inf": _prelu_per_channel_edges,
@@ -117,6 +168,26 @@ CASES: dict[str, Callable[[Any], Any]] = {
     "feature_alpha_dropout_in_place_p_zero": _alpha_dropout_in_place(
         "feature_alpha_dropout", 0.0, True
     ),
+    "multi_margin_loss_nan_and_inf_scores": _grads(_margin, MARGIN_EDGES, 1),
+    "multi_margin_loss_squared_nan_and_inf_scores": _grads(_margin, MARGIN_EDGES, 2),
+    "hinge_embedding_loss_infinite_inputs": _grads(_hinge, HINGE_EDGES),
+    "pdist_inf_norm_ties": _grads(_functional("pdist"), TIES, p=INF),
+    "pdist_two_norm_control": _grads(_functional("pdist"), TIES),
+    "adaptive_max_pool2d_nans": _grads(
+        _functional("adaptive_max_pool2d"), NANS, 2, return_indices=True
+    ),
+    "adaptive_max_pool2d_nans_uneven_windows": _grads(
+        _functional("adaptive_max_pool2d"), NANS, (2, 3), return_indices=True
+    ),
+    "adaptive_max_pool1d_nans": _grads(
+        _functional("adaptive_max_pool1d"), NANS[0], 2, return_indices=True
+    ),
+    "adaptive_max_pool3d_nans": _grads(
+        _functional("adaptive_max_pool3d"), [NANS], (1, 2, 2), return_indices=True
+    ),
+    "max_pool2d_nans_control": _grads(_functional("max_pool2d"), NANS, 2, return_indices=True),
+    "fractional_max_pool2d_nans": _grads(_fractional, NANS, 2),
+    "fractional_max_pool3d_nans": _grads(_fractional, [[[NANS[0][0], NANS[0][0]]]], (1, 1, 2)),
 }
 
 

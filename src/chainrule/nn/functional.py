@@ -1503,7 +1503,8 @@ def hinge_embedding_loss(
 ) -> Tensor:
     """``input`` where target is 1, ``max(0, margin - input)`` where it is -1."""
     reduction = legacy_reduction(size_average, reduce, reduction)
-    zeros = input.detach() * 0
+    # zeros, not input * 0: an infinite input's unused branch must add 0, not nan
+    zeros = factories.zeros_like(input.detach())
     below = elementwise.where(target != 1, (margin - input).clamp(min=0), zeros)
     return _reduce(below + elementwise.where(target != -1, input, zeros), reduction)
 
@@ -1709,14 +1710,17 @@ def multi_margin_loss(
     picks = target.reshape(rows, 1)
     if bool(((picks._data < 0) | (picks._data >= classes)).any()):
         raise RuntimeError("target out of range")
-    # relu: PyTorch counts a class only where the margin is violated strictly (z > 0)
-    hinge = elementwise.relu(margin - scores.gather(1, picks) + scores)
+    z = margin - scores.gather(1, picks) + scores
+    # PyTorch counts a class only where the margin is violated strictly (z > 0: not a nan) and
+    # never the target's own: a where, as a product with a 0/1 mask would turn the z of an
+    # infinite score (nan, inf - inf) into a nan loss
+    others = _make(xp.arange(classes) != picks._data)
+    hinge = elementwise.where((z.detach() > 0) & others, z, 0.0)
     if p == 2:
         hinge = hinge * hinge
     if weight is not None:
         hinge = hinge * weight[picks]
-    others = _make(xp.arange(classes) != picks._data)  # the target's own class counts nothing
-    loss = (hinge * others).sum(1) / classes
+    loss = hinge.sum(1) / classes
     if reduction == "none" and input.ndim < 2 and target.ndim == 0:
         loss = loss.reshape(())
     return named(_reduce(loss, reduction), "MultiMarginLossBackward0")

@@ -229,11 +229,15 @@ class Amax(Reduction):
     derivatives = ("1 at the maximum (shared evenly among ties), else 0",)
     saves_output = True
 
-    def __init__(self, dims: tuple[int, ...], keepdim: bool, to_nan: bool = False) -> None:
+    def __init__(
+        self, dims: tuple[int, ...], keepdim: bool, to_nan: bool = False, shared: bool = True
+    ) -> None:
         super().__init__(dims, keepdim)
         # ``max(x)`` (no dim) sends the gradient of a nan result to the nans, evenly;
         # ``amax`` finds no element equal to nan, so its gradient is nan (both PyTorch's).
         self.to_nan = to_nan
+        # not ``shared``: each tie gets the whole gradient (PyTorch's pdist with p = inf)
+        self.shared = shared
 
     def forward(self, x):
         return x.max(axis=self.dims, keepdims=self.keepdim)
@@ -243,6 +247,8 @@ class Amax(Reduction):
         hit = x == kept
         if to_nan:
             hit = hit | ((x != x) & (kept != kept))
+        if not self.shared:
+            return dual.astype(hit, x.dtype)
         count = dual.sum(hit, self.dims, keepdims=True)
         return dual.astype(hit, x.dtype) / count  # in x's dtype: bool / int is float32
 
