@@ -156,6 +156,19 @@ def _ignoring(name: str, reduction: str, weighted: bool) -> Callable[..., Any]:
     return loss
 
 
+# windows of -inf only at the padded border, where the padding (-inf too) must not win
+NEG_INF = [-INF, -INF, 1.0, -INF, -INF, 2.0, -INF, -INF]
+
+
+def _pool_of_neg_inf(shape: tuple[int, ...], **kwargs: Any) -> Callable[..., Any]:
+    name = f"max_pool{len(shape) - 2}d"
+
+    def pool(lib: Any, x: Any) -> Any:
+        return getattr(lib.nn.functional, name)(x.reshape(shape), return_indices=True, **kwargs)
+
+    return pool
+
+
 CASES: dict[str, Callable[[Any], Any]] = {
     "prelu_slope_gradient_at_inf": _prelu_edges,
     "prelu_per_channel_slope_gradient_at_inf": _prelu_per_channel_edges,
@@ -207,6 +220,19 @@ CASES: dict[str, Callable[[Any], Any]] = {
         for reduction in ("none", "sum", "mean")
         for weighted in (False, True)
     },
+    "max_pool1d_padded_neg_inf": _grads(
+        _pool_of_neg_inf((1, 2, 4), kernel_size=2, padding=1), NEG_INF
+    ),
+    "max_pool2d_padded_neg_inf": _grads(
+        _pool_of_neg_inf((1, 2, 2, 2), kernel_size=2, padding=1, stride=1), NEG_INF
+    ),
+    "max_pool2d_padded_neg_inf_ceil_dilated": _grads(
+        _pool_of_neg_inf((1, 1, 2, 4), kernel_size=2, padding=1, dilation=2, ceil_mode=True),
+        NEG_INF,
+    ),
+    "max_pool3d_padded_neg_inf": _grads(
+        _pool_of_neg_inf((1, 1, 2, 2, 2), kernel_size=2, padding=1, stride=2), NEG_INF
+    ),
     "fractional_max_pool2d_nans": _grads(_fractional, NANS, 2),
     "fractional_max_pool3d_nans": _grads(_fractional, [[[NANS[0][0], NANS[0][0]]]], (1, 1, 2)),
 }

@@ -419,6 +419,12 @@ class MaxPool2DWithIndices(Op):
             # A window with nans: PyTorch's kernel keeps the last one, NumPy's argmax the first.
             last_nan = kh * kw - 1 - xp.isnan(flat[..., ::-1]).argmax(axis=-1)
             arg = xp.where(xp.isnan(values), last_nan, arg)
+        if values.dtype.kind == "f" and xp.isneginf(values).any():
+            # A window of -inf only: the padding (-inf too) must not win. PyTorch's kernel
+            # keeps the window's first element inside the input.
+            inside = _windows(xp.ones((1, 1, *x.shape[2:]), bool), self.geom, fill=False)
+            first = inside.reshape(1, 1, ho, wo, kh * kw).argmax(axis=-1)
+            arg = xp.where(xp.isneginf(values), first, arg)
         self.arg = arg
         return values
 
@@ -427,7 +433,8 @@ class MaxPool2DWithIndices(Op):
         index per channel, for the gather and scatter of the rules on Tensors.
 
         Padding never wins because every window overlaps the input (padding <= kernel / 2,
-        and a ``ceil_mode`` window starts inside the input or its left padding).
+        and a ``ceil_mode`` window starts inside the input or its left padding), and a window
+        of -inf only picks its first element inside the input (see :meth:`forward`).
         The index is the window's corner plus the winner's offset in the window: two small
         tables and one gather, not four passes of integer arithmetic over every window.
         """
