@@ -199,6 +199,9 @@ CASES: dict[str, Callable[[Any], Any]] = {
     "hinge_embedding_loss_infinite_inputs": _grads(_hinge, HINGE_EDGES),
     "pdist_inf_norm_ties": _grads(_functional("pdist"), TIES, p=INF),
     "pdist_two_norm_control": _grads(_functional("pdist"), TIES),
+    "pdist_inf_norm_nan": _grads(
+        _functional("pdist"), [[1.0, NAN], [1.0, -3.0], [2.0, 0.5]], p=INF
+    ),
     "adaptive_max_pool2d_nans": _grads(
         _functional("adaptive_max_pool2d"), NANS, 2, return_indices=True
     ),

@@ -247,9 +247,9 @@ class Amax(Reduction):
         hit = x == kept
         if to_nan:
             hit = hit | ((x != x) & (kept != kept))
-        if not self.shared:
-            return dual.astype(hit, x.dtype)
         count = dual.sum(hit, self.dims, keepdims=True)
+        if not self.shared:  # a nan maximum (no element equal to it) still gets a nan gradient
+            return dual.astype(hit, x.dtype) / dual.astype(count > 0, x.dtype)
         return dual.astype(hit, x.dtype) / count  # in x's dtype: bool / int is float32
 
     def vjp(self, g, out, x):
