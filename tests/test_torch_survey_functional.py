@@ -18,6 +18,7 @@ import pytest
 import torch
 
 import chainrule as cr
+import chainrule.nn.functional as F
 
 NAN, INF = float("nan"), float("inf")
 
@@ -169,6 +170,20 @@ def _pool_of_neg_inf(shape: tuple[int, ...], **kwargs: Any) -> Callable[..., Any
     return pool
 
 
+INTEGERS = np.random.default_rng(0).integers(-9, 9, (2, 3, 5, 6, 4)).tolist()
+
+
+def _integer_pool(name: str, dims: int, **kwargs: Any) -> Callable[[Any], Any]:
+    """Average pooling of int64: PyTorch's means truncated toward zero, in int64."""
+
+    def run(lib: Any) -> tuple[Any, ...]:
+        x = lib.tensor(INTEGERS)
+        x = x[0, :, 0] if dims == 1 else x[0] if dims == 2 else x
+        return (getattr(lib.nn.functional, name)(x, **kwargs),)
+
+    return run
+
+
 CASES: dict[str, Callable[[Any], Any]] = {
     "prelu_slope_gradient_at_inf": _prelu_edges,
     "prelu_per_channel_slope_gradient_at_inf": _prelu_per_channel_edges,
@@ -236,6 +251,24 @@ CASES: dict[str, Callable[[Any], Any]] = {
     "max_pool3d_padded_neg_inf": _grads(
         _pool_of_neg_inf((1, 1, 2, 2, 2), kernel_size=2, padding=1, stride=2), NEG_INF
     ),
+    "avg_pool1d_int64": _integer_pool("avg_pool1d", 1, kernel_size=3, stride=2, padding=1),
+    "avg_pool1d_int64_real_count": _integer_pool(
+        "avg_pool1d", 1, kernel_size=3, padding=1, count_include_pad=False, ceil_mode=True
+    ),
+    "avg_pool2d_int64": _integer_pool("avg_pool2d", 2, kernel_size=2),
+    "avg_pool2d_int64_real_count": _integer_pool(
+        "avg_pool2d", 2, kernel_size=3, stride=2, padding=1, count_include_pad=False
+    ),
+    "avg_pool2d_int64_divisor": _integer_pool(
+        "avg_pool2d", 2, kernel_size=3, padding=1, divisor_override=4, ceil_mode=True, stride=2
+    ),
+    "avg_pool3d_int64": _integer_pool("avg_pool3d", 3, kernel_size=2),
+    "avg_pool3d_int64_real_count": _integer_pool(
+        "avg_pool3d", 3, kernel_size=3, stride=2, padding=1, count_include_pad=False
+    ),
+    "avg_pool3d_int64_divisor": _integer_pool(
+        "avg_pool3d", 3, kernel_size=3, padding=1, divisor_override=5, ceil_mode=True, stride=2
+    ),
     "fractional_max_pool2d_nans": _grads(_fractional, NANS, 2),
     "fractional_max_pool3d_nans": _grads(_fractional, [[[NANS[0][0], NANS[0][0]]]], (1, 1, 2)),
 }
@@ -262,3 +295,14 @@ def test_functional_case_matches_pytorch(name: str) -> None:
         assert np.array_equal(np.signbit(g_value[zeros]), np.signbit(e_value[zeros])), (
             f"result {i} zeros"
         )
+
+
+@pytest.mark.parametrize("dtype", ["int32", "uint8", "bool"])
+@pytest.mark.parametrize("name", ["avg_pool1d", "avg_pool2d", "avg_pool3d"])
+def test_average_pooling_refuses_other_integers_as_pytorch(name: str, dtype: str) -> None:
+    shape = {"avg_pool1d": (2, 4), "avg_pool2d": (1, 2, 4), "avg_pool3d": (1, 2, 2, 4)}[name]
+    with pytest.raises(NotImplementedError) as expected:
+        getattr(torch.nn.functional, name)(torch.zeros(shape, dtype=getattr(torch, dtype)), 2)
+    with pytest.raises(NotImplementedError) as got:
+        getattr(F, name)(cr.zeros(shape, dtype=getattr(cr, dtype)), 2)
+    assert str(got.value) == str(expected.value)

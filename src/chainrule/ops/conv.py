@@ -30,7 +30,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-from chainrule import _blas
+from chainrule import _blas, dtypes
 from chainrule._array import sliding_window_view, xp
 from chainrule.autodiff import batching
 from chainrule.op import Bilinear, Constant, Op
@@ -1314,6 +1314,15 @@ def max_pool2d_with_indices(
     return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
+def integer_average(input: Tensor, kernel: str, average: Any) -> Tensor:  # noqa: A002
+    """PyTorch's average pooling of integers: int64 only (its kernels have no other integer
+    or bool version), each window's mean truncated toward zero, in int64. Averaged in float64
+    (exact sums below 2**53), then truncated."""
+    if input.dtype != dtypes.int64:
+        raise dtypes.not_implemented_for(kernel, input.dtype)
+    return average(input.double()).trunc().long()
+
+
 def avg_pool2d(
     input: Tensor,  # noqa: A002
     kernel_size: Any,
@@ -1334,6 +1343,14 @@ def avg_pool2d(
         [2.5, 4.5, 10.5, 12.5]
     """
     _check_image(input, "avg_pool2d")  # (C, H, W) needs no batch dimension here
+    if input.dtype.kind in "biu":
+        return integer_average(
+            input,
+            "avg_pool2d",
+            lambda x: avg_pool2d(
+                x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
+            ),
+        )
     *leading, h, w = input.shape
     kernel = _pair(kernel_size, "kernel_size")
     step = kernel if stride is None else stride
