@@ -148,9 +148,13 @@ def _fractional(lib: Any, x: Any, size: Any) -> Any:
 IGNORED_NAN = [[NAN, 1.0, 2.0], [INF, 0.0, 1.0], [1.0, 2.0, 3.0], [NAN, 1.0, 0.0]]
 
 
-def _ignoring(name: str, reduction: str, weighted: bool) -> Callable[..., Any]:
+def _ignoring(
+    name: str, reduction: str, weighted: bool, smoothing: float = 0.0
+) -> Callable[..., Any]:
     def loss(lib: Any, x: Any) -> Any:
-        kwargs = {"weight": lib.tensor([1.0, 0.0, 2.0], dtype=lib.float64)} if weighted else {}
+        kwargs: dict[str, Any] = {"label_smoothing": smoothing} if smoothing else {}
+        if weighted:
+            kwargs["weight"] = lib.tensor([1.0, 0.0, 2.0], dtype=lib.float64)
         target = lib.tensor([-100, 1, 2, 1])
         return getattr(lib.nn.functional, name)(x, target, reduction=reduction, **kwargs)
 
@@ -235,6 +239,13 @@ CASES: dict[str, Callable[[Any], Any]] = {
             _ignoring(name, reduction, weighted), IGNORED_NAN
         )
         for name in ("cross_entropy", "nll_loss")
+        for reduction in ("none", "sum", "mean")
+        for weighted in (False, True)
+    },
+    **{
+        f"cross_entropy_smoothed_ignored_nan_row_{reduction}{'_weighted' * weighted}": _grads(
+            _ignoring("cross_entropy", reduction, weighted, 0.3), IGNORED_NAN
+        )
         for reduction in ("none", "sum", "mean")
         for weighted in (False, True)
     },

@@ -1853,7 +1853,8 @@ def cross_entropy(
     n_classes = input.shape[class_dim]
     per_class = logp if weight is None else logp * _class_view(weight, input.ndim, class_dim)
     counted = target._data != ignore_index
-    smooth = -(per_class.sum(class_dim) * counted)
+    # a where, not a product with the mask: an ignored row's nan or inf logits add nothing
+    smooth = -elementwise.where(_make(counted), per_class.sum(class_dim), 0.0)
     if reduction == "sum":
         smooth = smooth.sum()
     elif reduction == "mean":
