@@ -296,14 +296,14 @@ NN_SPECS: list[OpSpec] = [
     _row(
         "adaptive_max_pool2d_tiles",
         lambda F_, t_, x: F_.adaptive_max_pool2d(x, 2),
-        ("Reshape", "Permute", "MaxAlong"),
+        ("Reshape", "Permute", "Where"),
         (((2, 3, 4, 6),),),
         domain=distinct,
     ),
     _row(
         "adaptive_max_pool2d_overlapping_bins",
         lambda F_, t_, x: F_.adaptive_max_pool2d(x, (3, 2)),
-        ("GetItem", "MaxAlong", "Cat"),
+        ("GetItem", "Where", "Cat"),
         (((2, 3, 7, 5),), ((3, 7, 5),)),
         domain=distinct,
     ),

@@ -223,7 +223,7 @@ NN_MORE_SPECS: list[OpSpec] = [
         _row(
             f"kl_div_{reduction}",
             lambda F_, t_, x, y, r=reduction: _quiet(F_.kl_div, x, y, reduction=r),
-            ("Log", "Mul", "Sub"),
+            ("XLogY", "Mul", "Sub"),
             (VECTOR_PAIR,),
             domain=(REAL, POSITIVE),
         )
@@ -348,7 +348,7 @@ NN_MORE_SPECS: list[OpSpec] = [
                 x, cr.tensor(CLASSES), margin=0.9, reduction=r
             ),
             lambda x, r=reduction: _torch_multi_margin(x, CLASSES, 1, 0.9, None, r),
-            ("Relu", "Gather"),
+            ("Where", "Gather"),
             (((4, 5),),),
             domain=distinct,
         )
@@ -360,7 +360,7 @@ NN_MORE_SPECS: list[OpSpec] = [
             x, cr.tensor(CLASSES), p=2, weight=cr.tensor(MARGIN_WEIGHT, dtype=x.dtype)
         ),
         lambda x: _torch_multi_margin(x, CLASSES, 2, 1.0, MARGIN_WEIGHT, "mean"),
-        ("Relu", "Gather"),
+        ("Where", "Gather"),
         (((4, 5),),),
         domain=distinct,
     ),
@@ -368,7 +368,7 @@ NN_MORE_SPECS: list[OpSpec] = [
         "multi_margin_loss_one_sample",
         lambda x: F.multi_margin_loss(x, cr.tensor(1), reduction="none"),
         lambda x: _torch_multi_margin(x[None], [1], 1, 1.0, None, "none")[0],
-        ("Relu", "Gather"),
+        ("Where", "Gather"),
         (((5,),),),
         domain=distinct,
     ),
@@ -411,7 +411,7 @@ NN_MORE_SPECS += [
     _row(
         "adaptive_max_pool1d",
         lambda F_, t_, x: F_.adaptive_max_pool1d(x, 2),
-        ("Reshape", "Permute", "MaxAlong"),
+        ("Reshape", "Permute", "Where"),
         (((2, 3, 6),),),
         domain=distinct,
     ),

@@ -156,7 +156,7 @@ VOLUME_SPECS: list[OpSpec] = [
     _row(
         "adaptive_max_pool3d",
         lambda F_, x: F_.adaptive_max_pool3d(x, (3, 2, 2)),
-        ("MaxAlong",),
+        ("Where",),
         (((2, 2, 7, 5, 4),), ((2, 4, 4, 4),)),
         domain=distinct,
     ),

@@ -24,7 +24,7 @@ from typing import Any
 from chainrule import dtypes, factories, grad_mode
 from chainrule._array import xp
 from chainrule.op import named
-from chainrule.ops import activations, elementwise, nn_ops, shape
+from chainrule.ops import activations, elementwise, nn_ops, pointwise, shape
 from chainrule.ops import embedding as embedding_ops
 from chainrule.ops import inplace as inplace_ops
 from chainrule.ops.adaptive_pool import (
@@ -368,6 +368,8 @@ def alpha_dropout(
     >>> alpha_dropout(cr.ones(3), 0.2)  # training=False: the input itself
     tensor([1., 1., 1.])
     """
+    if _alpha_keeps_input(input, p, training):  # PyTorch writes nothing, so a leaf is fine
+        return input
     return _maybe_in_place(
         input, inplace, lambda x: _alpha_dropout(x, p, training, feature=False), "alpha_dropout_"
     )
@@ -381,6 +383,8 @@ def feature_alpha_dropout(
 ) -> Tensor:
     """:func:`alpha_dropout` of whole channels: one draw per sample and channel of (N, C, ...)
     input."""
+    if _alpha_keeps_input(input, p, training):
+        return input
     return _maybe_in_place(
         input,
         inplace,
@@ -389,13 +393,19 @@ def feature_alpha_dropout(
     )
 
 
+def _alpha_keeps_input(input: Tensor, p: float, training: bool) -> bool:  # noqa: A002
+    """Whether alpha dropout returns ``input`` itself (a valid ``p`` of 0, evaluation, or an
+    empty input)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    return p == 0.0 or not training or input.numel() == 0
+
+
 def _alpha_dropout(input: Tensor, p: float, training: bool, feature: bool) -> Tensor:  # noqa: A002
     """PyTorch's alpha dropout: ``input * (keep * a) + b`` with a 0/1 ``keep`` mask,
     ``a = 1 / sqrt((alpha**2 p + 1)(1 - p))`` and ``b = (keep - 1) alpha a + alpha a p``,
     in PyTorch's order of operations (the scalars applied in the input's dtype)."""
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if p == 0.0 or not training or input.numel() == 0:
+    if _alpha_keeps_input(input, p, training):
         return input
     if p == 1.0:
         return input * 0
@@ -1288,7 +1298,8 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
         raise RuntimeError(
             f"Halving dimension must be even, but dimension {dim % input.ndim} is size {size}"
         )
-    a, b = input.split(size // 2, dim)
+    # narrow, not split: split(0) of an empty dimension gives one piece, not two
+    a, b = input.narrow(dim, 0, size // 2), input.narrow(dim, size // 2, size // 2)
     return named(a * elementwise.sigmoid(b), "GluBackward0")
 
 
@@ -1318,7 +1329,11 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
         )
     if weight.numel() != 1:  # one slope per channel: along dimension 1
         weight = weight.reshape(_channel_shape(input)[1:])
-    negative = weight * input
+    elif input.ndim == 0:  # a 0-d input keeps its shape, as PyTorch's (weight (1,) would not)
+        weight = weight.reshape(())
+    # the slope multiplies the non-positive part only, so that the slope's gradient is 0 (as
+    # PyTorch's) where the input is positive, also at +inf (0 * inf would make it nan)
+    negative = weight * elementwise.where(input > 0, 0.0, input)
     return named(elementwise.where(input > 0, input, negative), "PreluKernelBackward0")
 
 
@@ -1468,8 +1483,9 @@ def kl_div(
     if log_target:
         loss = target.exp() * (target - input)
     else:
-        # xlogy(target, target): 0 where target is 0 (log of 1 there, no warning of log(0))
-        loss = target * elementwise.where(target == 0, 1.0, target).log() - target * input
+        # xlogy(target, target): 0 where target is 0, and PyTorch's gradient there (nan, from
+        # target / target), not the finite number of a log guarded by where
+        loss = pointwise.xlogy(target, target) - target * input
     if reduction == "batchmean":
         total = loss.sum()
         return total / input.shape[0] if input.ndim else total
@@ -1506,7 +1522,8 @@ def hinge_embedding_loss(
 ) -> Tensor:
     """``input`` where target is 1, ``max(0, margin - input)`` where it is -1."""
     reduction = legacy_reduction(size_average, reduce, reduction)
-    zeros = input.detach() * 0
+    # zeros, not input * 0: an infinite input's unused branch must add 0, not nan
+    zeros = factories.zeros_like(input.detach())
     below = elementwise.where(target != 1, (margin - input).clamp(min=0), zeros)
     return _reduce(below + elementwise.where(target != -1, input, zeros), reduction)
 
@@ -1712,14 +1729,17 @@ def multi_margin_loss(
     picks = target.reshape(rows, 1)
     if bool(((picks._data < 0) | (picks._data >= classes)).any()):
         raise RuntimeError("target out of range")
-    # relu: PyTorch counts a class only where the margin is violated strictly (z > 0)
-    hinge = elementwise.relu(margin - scores.gather(1, picks) + scores)
+    z = margin - scores.gather(1, picks) + scores
+    # PyTorch counts a class only where the margin is violated strictly (z > 0: not a nan) and
+    # never the target's own: a where, as a product with a 0/1 mask would turn the z of an
+    # infinite score (nan, inf - inf) into a nan loss
+    others = _make(xp.arange(classes) != picks._data)
+    hinge = elementwise.where((z.detach() > 0) & others, z, 0.0)
     if p == 2:
         hinge = hinge * hinge
     if weight is not None:
         hinge = hinge * weight[picks]
-    others = _make(xp.arange(classes) != picks._data)  # the target's own class counts nothing
-    loss = (hinge * others).sum(1) / classes
+    loss = hinge.sum(1) / classes
     if reduction == "none" and input.ndim < 2 and target.ndim == 0:
         loss = loss.reshape(())
     return named(_reduce(loss, reduction), "MultiMarginLossBackward0")
@@ -1852,7 +1872,8 @@ def cross_entropy(
     n_classes = input.shape[class_dim]
     per_class = logp if weight is None else logp * _class_view(weight, input.ndim, class_dim)
     counted = target._data != ignore_index
-    smooth = -(per_class.sum(class_dim) * counted)
+    # a where, not a product with the mask: an ignored row's nan or inf logits add nothing
+    smooth = -elementwise.where(_make(counted), per_class.sum(class_dim), 0.0)
     if reduction == "sum":
         smooth = smooth.sum()
     elif reduction == "mean":

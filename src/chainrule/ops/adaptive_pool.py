@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from chainrule import factories
+from chainrule.ops.elementwise import where
 from chainrule.ops.pooling import volume_indices
 from chainrule.ops.shape import stack
 from chainrule.tensor import Tensor
@@ -61,6 +63,23 @@ def _windows(input: Tensor, size: tuple[int, int]) -> Any:  # noqa: A002
     ]
 
 
+def window_max(windows: Tensor) -> tuple[Tensor, Tensor]:
+    """The maximum along the last dimension and its index, as PyTorch's adaptive and fractional
+    max pooling kernels pick it: the first of equal maxima, but the last nan of a window with
+    nans (their scan replaces the maximum by each nan it meets). The value is gathered at the
+    index, so the gradient reaches that element."""
+    values, local = windows.max(-1)
+    if windows.dtype.kind != "f":
+        return values, local
+    nans = windows.detach().isnan()
+    size = windows.shape[-1]
+    local = where(nans.sum(-1) > 0, (size - 1) - nans.flip(-1).byte().argmax(-1), local)
+    # the value picked by a sum with -0.0 elsewhere (x + -0.0 is x, -0.0 and nan included),
+    # not gather, whose index check reads the values and would stop cr.compile tracing
+    picked = factories.arange(size) == local.unsqueeze(-1)
+    return where(picked, windows, -0.0).sum(-1), local
+
+
 def _grid(cells: list[list[Tensor]]) -> Tensor:
     return stack([stack(row, -1) for row in cells], -2)
 
@@ -85,11 +104,11 @@ def adaptive_max_pool2d(
     size = _output_size(output_size, input, "adaptive_max_pool2d")
     windows = _windows(input, size)
     if isinstance(windows, Tensor):
-        values, local = windows.max(-1)
+        values, local = window_max(windows)
     else:
-        picks = [[cell.max(-1) for cell in row] for row in windows]
-        values = _grid([[p.values for p in row] for row in picks])
-        local = _grid([[p.indices for p in row] for row in picks])
+        picks = [[window_max(cell) for cell in row] for row in windows]
+        values = _grid([[p[0] for p in row] for row in picks])
+        local = _grid([[p[1] for p in row] for row in picks])
     if not return_indices:
         return values
     return values, _plane_indices(local, tuple(input.shape[-2:]), size)

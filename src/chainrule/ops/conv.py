@@ -30,7 +30,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-from chainrule import _blas
+from chainrule import _blas, dtypes
 from chainrule._array import sliding_window_view, xp
 from chainrule.autodiff import batching
 from chainrule.op import Bilinear, Constant, Op
@@ -419,6 +419,12 @@ class MaxPool2DWithIndices(Op):
             # A window with nans: PyTorch's kernel keeps the last one, NumPy's argmax the first.
             last_nan = kh * kw - 1 - xp.isnan(flat[..., ::-1]).argmax(axis=-1)
             arg = xp.where(xp.isnan(values), last_nan, arg)
+        if values.dtype.kind == "f" and xp.isneginf(values).any():
+            # A window of -inf only: the padding (-inf too) must not win. PyTorch's kernel
+            # keeps the window's first element inside the input.
+            inside = _windows(xp.ones((1, 1, *x.shape[2:]), bool), self.geom, fill=False)
+            first = inside.reshape(1, 1, ho, wo, kh * kw).argmax(axis=-1)
+            arg = xp.where(xp.isneginf(values), first, arg)
         self.arg = arg
         return values
 
@@ -427,7 +433,8 @@ class MaxPool2DWithIndices(Op):
         index per channel, for the gather and scatter of the rules on Tensors.
 
         Padding never wins because every window overlaps the input (padding <= kernel / 2,
-        and a ``ceil_mode`` window starts inside the input or its left padding).
+        and a ``ceil_mode`` window starts inside the input or its left padding), and a window
+        of -inf only picks its first element inside the input (see :meth:`forward`).
         The index is the window's corner plus the winner's offset in the window: two small
         tables and one gather, not four passes of integer arithmetic over every window.
         """
@@ -1309,6 +1316,15 @@ def max_pool2d_with_indices(
     return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
+def integer_average(input: Tensor, kernel: str, average: Any) -> Tensor:  # noqa: A002
+    """PyTorch's average pooling of integers: int64 only (its kernels have no other integer
+    or bool version), each window's mean truncated toward zero, in int64. Averaged in float64
+    (exact sums below 2**53), then truncated."""
+    if input.dtype != dtypes.int64:
+        raise dtypes.not_implemented_for(kernel, input.dtype)
+    return average(input.double()).trunc().long()
+
+
 def avg_pool2d(
     input: Tensor,  # noqa: A002
     kernel_size: Any,
@@ -1329,6 +1345,14 @@ def avg_pool2d(
         [2.5, 4.5, 10.5, 12.5]
     """
     _check_image(input, "avg_pool2d")  # (C, H, W) needs no batch dimension here
+    if input.dtype.kind in "biu":
+        return integer_average(
+            input,
+            "avg_pool2d",
+            lambda x: avg_pool2d(
+                x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
+            ),
+        )
     *leading, h, w = input.shape
     kernel = _pair(kernel_size, "kernel_size")
     step = kernel if stride is None else stride

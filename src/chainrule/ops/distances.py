@@ -123,7 +123,10 @@ def pdist(input: Tensor, p: float = 2) -> Tensor:  # noqa: A002
         raise RuntimeError("pdist only supports non-negative p values")
     rows, others = xp.triu_indices(input.shape[0], 1)
     differences = input[rows] - input[others]
-    distances = reduce.norm(differences, p, 1)
+    if p == float("inf"):  # PyTorch's pdist passes the whole gradient to each tied maximum
+        distances = reduce.Amax((1,), False, shared=False)(differences.abs())
+    else:
+        distances = reduce.norm(differences, p, 1)
     if p == 0:  # a count of differing coordinates: PyTorch passes zeros back, not nothing
         distances = inplace.zero_derivative(distances, differences.sum(1))
     return named(distances, "PdistBackward0")

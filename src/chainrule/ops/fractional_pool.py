@@ -26,6 +26,7 @@ from typing import Any
 
 from chainrule import dtypes, factories
 from chainrule._array import xp
+from chainrule.ops.adaptive_pool import window_max
 from chainrule.tensor import Tensor, _make
 
 _DIMENSION_NAMES = {2: ("height", "width"), 3: ("time", "height", "width")}
@@ -123,7 +124,7 @@ def _fractional_max_pool(
     drawn = samples.detach()._data[:n]
     positions = _make(_window_positions(drawn, tuple(sizes), outs, kernel))
     windows = x.reshape(n, channels, -1).gather(2, positions.reshape(n, channels, -1))
-    values, picked = windows.reshape(positions.shape).max(-1)
+    values, picked = window_max(windows.reshape(positions.shape))
     if not batched:
         values = values.squeeze(0)
     if not return_indices:

@@ -60,6 +60,12 @@ def legacy_reduction(size_average: bool | None, reduce: bool | None, reduction: 
 _UNSIGNED = {xp.dtype(f"i{n}"): xp.dtype(f"u{n}") for n in (1, 2, 4, 8)}
 
 
+def _picked(x: Any, rows: Any, picks: Any, valid: Any) -> Any:
+    """``x`` at each row's target, 0 for an ignored row: its class-0 stand-in may be nan or
+    infinite, and PyTorch skips the row rather than multiplying it by 0."""
+    return xp.where(valid, x[rows, picks], xp.zeros((), x.dtype))
+
+
 class NllLoss(Op):
     """``-weight[t_i] * x[i, t_i]`` per sample, summed or averaged by the picked weights."""
 
@@ -97,13 +103,15 @@ class NllLoss(Op):
         if self.weight is not None:
             coeff *= self.weight[picks]
         if self.reduction != "mean":
-            self.scale = -coeff
+            scale = -coeff
         else:  # divided by the total weight of the counted samples
             total = coeff.sum()
             if not total:
                 return self._over_zero_weight(x, picks, valid, coeff, total)
-            self.scale = coeff / -total  # -(coeff / total) exactly, in one pass
-        losses = self.scale * x[self.rows, picks]
+            scale = coeff / -total  # -(coeff / total) exactly, in one pass
+        # an ignored row's loss and gradient are +0.0, as PyTorch's (-0 * x gives -0.0)
+        self.scale = xp.where(valid, scale, xp.zeros((), x.dtype))
+        losses = self.scale * _picked(x, self.rows, picks, valid)
         return losses if self.reduction == "none" else losses.sum()
 
     def _over_zero_weight(self, x, picks, valid, coeff, total):
@@ -116,7 +124,8 @@ class NllLoss(Op):
             return xp.asarray(xp.nan, dtype=x.dtype)
         with xp.errstate(divide="ignore", invalid="ignore"):
             self.scale = xp.where(valid, coeff / -total, 0).astype(x.dtype)
-            return xp.asarray(-(coeff * x[self.rows, picks]).sum() / total, dtype=x.dtype)
+            picked = _picked(x, self.rows, picks, valid)
+            return xp.asarray(-(coeff * picked).sum() / total, dtype=x.dtype)
 
     def _counting_all(self, x, target):
         """The forward where every target is a class index and no weight is given: the scale

@@ -17,7 +17,7 @@ import math
 from chainrule import _blas, _buffers, dtypes
 from chainrule._array import xp
 from chainrule.autodiff import batching
-from chainrule.op import Bilinear, Op
+from chainrule.op import Bilinear, Op, named
 from chainrule.ops import dual, linalg
 from chainrule.ops.elementwise import _floating
 from chainrule.ops.reduce import one_dim
@@ -264,6 +264,11 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     bias_shape = bias.shape
     if bias_shape != weight_shape[:1] and bias_shape:
         out = [*shape[:-1], weight_shape[0]]
+        if _broadcasts_onto(tuple(bias_shape), tuple(out)):
+            # PyTorch adds any bias that broadcasts to the output ((1,), (N, out), ...); the
+            # fused op's bias gradient sums to (out,), so the sum is added here instead
+            summed = Linear()(input, weight) + bias
+            return named(summed, "AddmmBackward0") if len(shape) == 2 else summed
         torch_words = (  # PyTorch's, from the expand of the bias to the output
             f"The expanded size of the tensor ({weight_shape[0]}) must match the existing size "
             f"({bias_shape[-1]}) at non-singleton dimension {len(out) - 1}.  Target sizes: "
@@ -279,6 +284,13 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 
 _BATCHED = batching.BatchedTensor
+
+
+def _broadcasts_onto(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    """Whether an array of ``shape`` broadcasts to ``target`` without growing it."""
+    if len(shape) > len(target):
+        return False
+    return all(s in (1, t) for s, t in zip(reversed(shape), reversed(target), strict=False))
 
 
 def _linear_dtypes(input: Tensor, weight: Tensor, bias: Tensor | None) -> str:  # noqa: A002

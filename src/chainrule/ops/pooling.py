@@ -32,6 +32,7 @@ from chainrule.ops.conv import (
     _single,
     avg_pool2d,
     check_windows_reach_input,
+    integer_average,
     max_pool2d,
     pooled_length,
 )
@@ -498,6 +499,14 @@ def avg_pool3d(
     )
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
+    if input.dtype.kind in "biu":
+        return integer_average(
+            input,
+            "avg_pool3d_out_frame",
+            lambda x: avg_pool3d(
+                x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
+            ),
+        )
     n, c, d, h, w = volume.shape
     if d < kernel[0] or h < kernel[1] or w < kernel[2]:  # PyTorch's check, padding aside
         raise RuntimeError(

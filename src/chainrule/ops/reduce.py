@@ -244,11 +244,15 @@ class Amax(Reduction):
     derivatives = ("1 at the maximum (shared evenly among ties), else 0",)
     saves_output = True
 
-    def __init__(self, dims: tuple[int, ...], keepdim: bool, to_nan: bool = False) -> None:
+    def __init__(
+        self, dims: tuple[int, ...], keepdim: bool, to_nan: bool = False, shared: bool = True
+    ) -> None:
         super().__init__(dims, keepdim)
         # ``max(x)`` (no dim) sends the gradient of a nan result to the nans, evenly;
         # ``amax`` finds no element equal to nan, so its gradient is nan (both PyTorch's).
         self.to_nan = to_nan
+        # not ``shared``: each tie gets the whole gradient (PyTorch's pdist with p = inf)
+        self.shared = shared
 
     def forward(self, x):
         return x.max(axis=self.dims, keepdims=self.keepdim)
@@ -259,6 +263,8 @@ class Amax(Reduction):
         if to_nan:
             hit = hit | ((x != x) & (kept != kept))
         count = dual.sum(hit, self.dims, keepdims=True)
+        if not self.shared:  # a nan maximum (no element equal to it) still gets a nan gradient
+            return dual.astype(hit, x.dtype) / dual.astype(count > 0, x.dtype)
         return dual.astype(hit, x.dtype) / count  # in x's dtype: bool / int is float32
 
     def vjp(self, g, out, x):
