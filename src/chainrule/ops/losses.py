@@ -197,7 +197,7 @@ class CrossEntropy(NllLoss):
         # then subtracts softmax times the row's sum, which is v itself.
         v = g * self.scale
         grad = xp.exp(self.logp)
-        grad *= -v[:, None]
+        grad *= 0.0 - v[:, None]  # (not -v: an ignored row's v is +0, its gradient +0.0 too)
         grad[self.rows, self.picks[:, 0]] += v
         return (grad, None)
 
