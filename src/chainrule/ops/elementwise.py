@@ -28,6 +28,7 @@ from chainrule.tensor import Tensor
 _F64 = xp.dtype("float64")
 _ndarray = xp.ndarray
 _F32 = xp.dtype("float32")
+_F16 = xp.dtype("float16")
 
 
 def _torch_float(out: Any, a: Any, b: Any) -> Any:
@@ -759,7 +760,11 @@ class Relu(Unary):
     def forward(self, x):
         if x.dtype is _BOOL:  # NumPy would give int64
             raise RuntimeError("Boolean inputs not supported for relu")
-        return xp.where(x < 0, 0, x)  # relu(-0) is -0 (NumPy's maximum(-0, 0) is 0)
+        # 0 first: on a tie NumPy's maximum gives its second operand, so relu(-0) is -0, as
+        # PyTorch's (maximum(x, 0) gave +0), in one pass; float16's maximum keeps no -0
+        if x.dtype is _F16:
+            return xp.where(x < 0, x.dtype.type(0), x)
+        return xp.maximum(0, x)
 
     def partial(self, out, x):
         return ~(out <= 0)  # PyTorch passes the gradient at nan (only out <= 0 blocks it)
