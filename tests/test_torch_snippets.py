@@ -694,6 +694,14 @@ SNIPPETS: dict[str, str] = {
         z.sum().backward()
         print(z, y.grad)
     """,
+    "comparisons_in_place_against_a_tensor_that_requires_grad": """
+        import torch  # the values and versions (PyTorch also marks x as requiring grad after
+        b = torch.tensor([1.0, 3.0], requires_grad=True)  # eq_/lt_/ne_: not compared here)
+        for name in ("eq_", "lt_", "ne_", "logical_and_", "logical_or_"):
+            x = torch.tensor([1.0, 2.0])
+            r = getattr(x, name)(b)
+            print(name, r is x, r.tolist(), r.dtype, x._version)
+    """,
     "gather_and_scatter_add_index_range": """
         import torch  # gather and scatter_add take indices in [0, size) only, as PyTorch's
         x = torch.arange(12.0).reshape(3, 4)

@@ -78,6 +78,9 @@ def _apply(
         result = compute(old, *(_itself(t, old) if o is t else o for o in others))
         if result._grad_fn is None:  # a value with no derivative (``y.eq_(1)``)
             result = zero_derivative(result, old)
+        if result._grad_fn is None:  # t needs no gradient, only a compared operand did
+            _write(t, result._data)  # (x.eq_(b) with b requiring grad: PyTorch records a
+            return t  # zero derivative to b there; here x stays without a gradient)
         _write(t, result._data)
         forward.carry(result, t)
         node = result._grad_fn
