@@ -702,6 +702,14 @@ SNIPPETS: dict[str, str] = {
             r = getattr(x, name)(b)
             print(name, r is x, r.tolist(), r.dtype, x._version)
     """,
+    "sizes_given_as_0d_tensors": """
+        import torch  # a 0-d tensor where an int size goes
+        x = torch.arange(5.0)
+        print(torch.split(x, torch.tensor(2)), x.split(torch.tensor(2)), x.chunk(torch.tensor(2)))
+        print(torch.split(x, [torch.tensor(2), 3]), torch.tensor_split(x, torch.tensor(2)))
+        print(x.narrow(0, torch.tensor(1), 2), x.topk(torch.tensor(2)).values)
+        print(x.roll(torch.tensor(1)))
+    """,
     "gather_and_scatter_add_index_range": """
         import torch  # gather and scatter_add take indices in [0, size) only, as PyTorch's
         x = torch.arange(12.0).reshape(3, 4)

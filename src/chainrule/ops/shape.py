@@ -721,6 +721,8 @@ def split(input: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Ten
     """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of given sizes."""
     if input.ndim == 0:
         raise RuntimeError("split expects at least a 1-dimensional tensor")
+    if isinstance(split_size_or_sections, Tensor) and split_size_or_sections.ndim == 0:
+        split_size_or_sections = int(split_size_or_sections)  # one size, as PyTorch reads it
     whole = isinstance(split_size_or_sections, int)
     if type(dim) is not int:
         try:
