@@ -5,12 +5,11 @@ outputs, non-differentiable outputs, ``set_materialize_grads``, ``needs_input_gr
 
 from __future__ import annotations
 
-import re
-import textwrap
 from typing import Any
 
 import pytest
 import torch
+from snippet_outcome import outcome
 
 import chainrule as cr
 
@@ -219,13 +218,7 @@ SNIPPETS = [
 
 
 def _run(lib: Any, code: str) -> str:
-    env: dict[str, Any] = {"T": lib, "out": None}
-    try:
-        exec(SQUARE + textwrap.dedent(code), env)  # noqa: S102 - the snippets are ours
-        return re.sub("torch|chainrule", "T", str(env["out"]))
-    except Exception as e:  # noqa: BLE001 - the error is the result compared
-        first = str(e).splitlines()[0] if str(e) else ""
-        return f"{type(e).__name__}: {re.sub('torch|chainrule', 'T', first)}"
+    return outcome(lib, code, prelude=SQUARE)
 
 
 @pytest.mark.parametrize("code", SNIPPETS)

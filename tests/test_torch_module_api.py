@@ -7,12 +7,11 @@ ParameterList editing. Each snippet runs with ``T`` as torch and as chainrule; w
 from __future__ import annotations
 
 import copy
-import re
-import textwrap
 from typing import Any
 
 import pytest
 import torch
+from snippet_outcome import outcome
 
 import chainrule as cr
 
@@ -356,14 +355,7 @@ SNIPPETS = [
 
 def _run(lib: Any, code: str) -> str:
     lib.manual_seed(0)
-    env: dict[str, Any] = {"T": lib, "nn": lib.nn, "copy": copy, "out": None}
-    try:
-        exec(textwrap.dedent(code), env)  # noqa: S102 - the snippets are ours
-        text = re.sub("torch|chainrule", "T", str(env["out"]))
-    except Exception as e:  # noqa: BLE001 - the error is the result compared
-        first = str(e).splitlines()[0] if str(e) else ""
-        text = f"{type(e).__name__}: {re.sub('torch|chainrule', 'T', first)}"
-    return re.sub(r"0x[0-9a-f]+", "0x", text)
+    return outcome(lib, code, nn=lib.nn, copy=copy)
 
 
 @pytest.mark.parametrize("code", SNIPPETS)

@@ -7,12 +7,11 @@ dtype and size), and has hooks on graph nodes (``grad_fn.register_prehook``/``re
 
 from __future__ import annotations
 
-import re
-import textwrap
 from typing import Any
 
 import pytest
 import torch
+from snippet_outcome import outcome
 
 import chainrule as cr
 
@@ -198,13 +197,7 @@ SNIPPETS = {
 
 
 def _run(lib: Any, code: str) -> str:
-    env: dict[str, Any] = {"T": lib, "out": None}
-    try:
-        exec(textwrap.dedent(code), env)  # noqa: S102 - the snippets are ours
-        return re.sub("torch|chainrule", "T", str(env["out"]))
-    except Exception as e:  # noqa: BLE001 - the error is the result compared
-        first = str(e).splitlines()[0] if str(e) else ""
-        return f"{type(e).__name__}: {re.sub('torch|chainrule', 'T', first)}"
+    return outcome(lib, code)
 
 
 @pytest.mark.parametrize("name", SNIPPETS)
