@@ -710,6 +710,16 @@ SNIPPETS: dict[str, str] = {
         print(x.narrow(0, torch.tensor(1), 2), x.topk(torch.tensor(2)).values)
         print(x.roll(torch.tensor(1)))
     """,
+    "numpy_arrays_pytorch_cannot_hold": """
+        import numpy as np
+        import torch
+        arrays = [np.arange(5.0)[::-1], np.array(["a"]), np.array([b"a"]), np.array([object()]),
+                  np.array(["2020-01-01"], dtype="datetime64[D]"), np.zeros(2, dtype=[("a", "f4")]),
+                  np.arange(6.0).reshape(2, 3)[:, ::2], np.float64(2.5), [1.0]]
+        for a in arrays:
+            for make in (torch.from_numpy, torch.as_tensor, torch.tensor):
+                error(lambda: print(make(a).tolist()))
+    """,
     "gather_and_scatter_add_index_range": """
         import torch  # gather and scatter_add take indices in [0, size) only, as PyTorch's
         x = torch.arange(12.0).reshape(3, 4)

@@ -61,6 +61,8 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
         )
         array = data._data.copy()
     elif isinstance(data, xp.ndarray | xp.generic):
+        if isinstance(data, xp.ndarray):
+            _check_numpy(data)
         array = xp.array(data)
     else:
         plain = _plain(data)
@@ -176,6 +178,7 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     if isinstance(data, Tensor):
         return data if dtype is None else data.to(dtype)
     if isinstance(data, xp.ndarray):
+        _check_numpy(data)
         return _finish(data, dtype, False)
     return tensor(data, dtype)
 
@@ -183,9 +186,30 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
 def from_numpy(array: Any) -> Tensor:
     """A tensor sharing memory with a NumPy array: changes to one show in the other."""
     if not isinstance(array, xp.ndarray):
-        raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
+        kind = type(array)
+        name = f"numpy.{kind.__name__}" if kind.__module__ == "numpy" else kind.__name__
+        raise TypeError(f"expected np.ndarray (got {name})")
+    _check_numpy(array)
     dtypes.refuse_complex(array.dtype, "from_numpy")
     return _make(array)
+
+
+def _check_numpy(array: Any) -> None:
+    """PyTorch's refusals of a NumPy array it cannot hold: one of another kind than numbers
+    and bools (strings, objects, dates, records), and one with a negative stride (``a[::-1]``;
+    PyTorch's tensors have none)."""
+    if array.dtype.kind not in "biufc":
+        raise TypeError(
+            f"can't convert np.ndarray of type numpy.{array.dtype.type.__name__}. The only "
+            "supported types are: float64, float32, float16, complex64, complex128, int64, "
+            "int32, int16, int8, uint64, uint32, uint16, uint8, and bool."
+        )
+    if any(stride < 0 for stride in array.strides):
+        raise ValueError(
+            "At least one stride in the given numpy array is negative, and tensors with "
+            "negative strides are not currently supported. (You can probably work around this "
+            "by making a copy of your array  with array.copy().) "
+        )
 
 
 def from_dlpack(obj: Any) -> Tensor:
