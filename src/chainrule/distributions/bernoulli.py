@@ -13,10 +13,8 @@ from typing import Any
 from chainrule.distributions import constraints
 from chainrule.distributions.distribution import ExponentialFamily, expanded
 from chainrule.distributions.utils import (
+    BinaryProbsLogits,
     broadcast_all,
-    lazy_property,
-    logits_to_probs,
-    probs_to_logits,
 )
 from chainrule.factories import arange, bernoulli, full_like
 from chainrule.grad_mode import no_grad
@@ -31,7 +29,7 @@ def _bce_with_logits(logits: Any, target: Any) -> Any:
     return F.binary_cross_entropy_with_logits(logits, target, reduction="none")
 
 
-class Bernoulli(ExponentialFamily):
+class Bernoulli(BinaryProbsLogits, ExponentialFamily):
     """1 with probability ``probs`` (or ``sigmoid(logits)``), else 0."""
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
@@ -56,14 +54,6 @@ class Bernoulli(ExponentialFamily):
         new = expanded(self, Bernoulli, batch_shape, _instance, ["probs", "logits"])
         new._param = new.probs if "probs" in self.__dict__ else new.logits
         return new
-
-    @lazy_property
-    def logits(self) -> Any:
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self) -> Any:
-        return logits_to_probs(self.logits, is_binary=True)
 
     @property
     def param_shape(self) -> Any:

@@ -12,10 +12,8 @@ from typing import Any
 from chainrule.distributions import constraints
 from chainrule.distributions.distribution import Distribution, expanded
 from chainrule.distributions.utils import (
+    BinaryProbsLogits,
     broadcast_all,
-    lazy_property,
-    logits_to_probs,
-    probs_to_logits,
 )
 from chainrule.factories import arange, rand, zeros
 from chainrule.grad_mode import no_grad
@@ -25,7 +23,7 @@ from chainrule.ops.special_ops import lgamma
 __all__ = ["Binomial"]
 
 
-class Binomial(Distribution):
+class Binomial(BinaryProbsLogits, Distribution):
     """P(k) = C(n, k) p^k (1 - p)^(n - k) for k = 0..n."""
 
     arg_constraints = {
@@ -62,14 +60,6 @@ class Binomial(Distribution):
     @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self) -> Any:
         return constraints.integer_interval(0, self.total_count)
-
-    @lazy_property
-    def logits(self) -> Any:
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self) -> Any:
-        return logits_to_probs(self.logits, is_binary=True)
 
     @property
     def param_shape(self) -> Any:

@@ -15,11 +15,9 @@ from chainrule import special
 from chainrule.distributions import constraints
 from chainrule.distributions.distribution import Distribution, expanded
 from chainrule.distributions.utils import (
+    BinaryProbsLogits,
     broadcast_all,
     finfo_tiny,
-    lazy_property,
-    logits_to_probs,
-    probs_to_logits,
 )
 from chainrule.factories import rand, zeros_like
 from chainrule.grad_mode import no_grad
@@ -28,7 +26,7 @@ from chainrule.nn import functional as F
 __all__ = ["Geometric"]
 
 
-class Geometric(Distribution):
+class Geometric(BinaryProbsLogits, Distribution):
     """Failures before the first success in Bernoulli(``probs``) trials."""
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
@@ -56,14 +54,6 @@ class Geometric(Distribution):
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> Geometric:
         return expanded(self, Geometric, batch_shape, _instance, ["probs", "logits"])
-
-    @lazy_property
-    def logits(self) -> Any:
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self) -> Any:
-        return logits_to_probs(self.logits, is_binary=True)
 
     @property
     def mean(self) -> Any:

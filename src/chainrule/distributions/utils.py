@@ -80,3 +80,16 @@ class lazy_property:  # noqa: N801 - PyTorch's name
             value = self.fn(instance)
         instance.__dict__[self.__name__] = value
         return value
+
+
+class BinaryProbsLogits:
+    """The success probability of a two-outcome family, given as ``probs`` or ``logits``: the
+    other computed on first use (Bernoulli, Binomial, Geometric share it)."""
+
+    @lazy_property
+    def logits(self) -> Any:
+        return probs_to_logits(self.probs, is_binary=True)
+
+    @lazy_property
+    def probs(self) -> Any:
+        return logits_to_probs(self.logits, is_binary=True)
