@@ -8,12 +8,11 @@ tensor(0.7500)
 from __future__ import annotations
 
 import math
-from numbers import Number
 from typing import Any
 
 from chainrule.distributions import constraints
 from chainrule.distributions.distribution import Distribution, expanded
-from chainrule.distributions.utils import broadcast_all
+from chainrule.distributions.utils import batch_shape_of, broadcast_all
 from chainrule.factories import empty, full
 from chainrule.ops.elementwise import atan, tan
 
@@ -30,8 +29,8 @@ class Cauchy(Distribution):
 
     def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
         self.loc, self.scale = broadcast_all(loc, scale)
-        numbers = isinstance(loc, Number) and isinstance(scale, Number)
-        super().__init__(() if numbers else self.loc.size(), validate_args=validate_args)
+        batch = batch_shape_of((loc, scale), self.loc)
+        super().__init__(batch, validate_args=validate_args)
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> Cauchy:
         return expanded(self, Cauchy, batch_shape, _instance, ["loc", "scale"])

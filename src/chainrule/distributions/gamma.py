@@ -16,7 +16,7 @@ from chainrule import special
 from chainrule.distributions import constraints
 from chainrule.distributions._gamma_sampler import standard_gamma
 from chainrule.distributions.distribution import ExponentialFamily, expanded
-from chainrule.distributions.utils import broadcast_all, finfo_eps, finfo_tiny
+from chainrule.distributions.utils import batch_shape_of, broadcast_all, finfo_eps, finfo_tiny
 from chainrule.factories import as_tensor, tensor, zeros
 from chainrule.ops.elementwise import log, where
 from chainrule.ops.pointwise import xlogy
@@ -41,8 +41,7 @@ class Gamma(ExponentialFamily):
 
     def __init__(self, concentration: Any, rate: Any, validate_args: bool | None = None) -> None:
         self.concentration, self.rate = broadcast_all(concentration, rate)
-        numbers = isinstance(concentration, Number) and isinstance(rate, Number)
-        batch = () if numbers else self.concentration.size()
+        batch = batch_shape_of((concentration, rate), self.concentration)
         super().__init__(batch, validate_args=validate_args)
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> Gamma:

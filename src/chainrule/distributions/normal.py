@@ -13,7 +13,7 @@ from typing import Any
 
 from chainrule.distributions import constraints
 from chainrule.distributions.distribution import ExponentialFamily, expanded
-from chainrule.distributions.utils import broadcast_all
+from chainrule.distributions.utils import batch_shape_of, broadcast_all
 from chainrule.factories import normal, ones, zeros
 from chainrule.grad_mode import no_grad
 from chainrule.ops.elementwise import erf, log
@@ -35,8 +35,8 @@ class Normal(ExponentialFamily):
 
     def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
         self.loc, self.scale = broadcast_all(loc, scale)
-        numbers = isinstance(loc, Number) and isinstance(scale, Number)
-        super().__init__(() if numbers else self.loc.size(), validate_args=validate_args)
+        batch = batch_shape_of((loc, scale), self.loc)
+        super().__init__(batch, validate_args=validate_args)
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> Normal:
         return expanded(self, Normal, batch_shape, _instance, ["loc", "scale"])

@@ -7,12 +7,11 @@ tensor(-2.)
 
 from __future__ import annotations
 
-from numbers import Number
 from typing import Any
 
 from chainrule.distributions import constraints
 from chainrule.distributions.distribution import ExponentialFamily, expanded
-from chainrule.distributions.utils import broadcast_all
+from chainrule.distributions.utils import batch_shape_of, broadcast_all
 from chainrule.factories import poisson
 from chainrule.grad_mode import no_grad
 from chainrule.ops.pointwise import xlogy
@@ -29,7 +28,7 @@ class Poisson(ExponentialFamily):
 
     def __init__(self, rate: Any, validate_args: bool | None = None) -> None:
         (self.rate,) = broadcast_all(rate)
-        batch = () if isinstance(rate, Number) else self.rate.size()
+        batch = batch_shape_of((rate,), self.rate)
         super().__init__(batch, validate_args=validate_args)
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> Poisson:

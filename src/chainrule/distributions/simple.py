@@ -9,21 +9,15 @@ functions and inverse-transform samplers on the shared random stream.
 from __future__ import annotations
 
 import math
-from numbers import Number
 from typing import Any
 
 from chainrule.distributions import constraints
 from chainrule.distributions.distribution import Distribution, ExponentialFamily, expanded
-from chainrule.distributions.utils import broadcast_all, finfo_eps
+from chainrule.distributions.utils import batch_shape_of, broadcast_all, finfo_eps
 from chainrule.factories import empty, rand, zeros_like
 from chainrule.ops.elementwise import exp, expm1, log, log1p
 
 __all__ = ["Exponential", "Laplace", "Uniform"]
-
-
-def _numbers(*given: Any) -> bool:
-    """Whether every parameter was a Python number (the batch shape is then ())."""
-    return all(isinstance(g, Number) for g in given)
 
 
 class Uniform(Distribution):
@@ -33,7 +27,7 @@ class Uniform(Distribution):
 
     def __init__(self, low: Any, high: Any, validate_args: bool | None = None) -> None:
         self.low, self.high = broadcast_all(low, high)
-        batch = () if _numbers(low, high) else self.low.size()
+        batch = batch_shape_of((low, high), self.low)
         super().__init__(batch, validate_args=validate_args)
 
     @property
@@ -97,7 +91,7 @@ class Exponential(ExponentialFamily):
 
     def __init__(self, rate: Any, validate_args: bool | None = None) -> None:
         (self.rate,) = broadcast_all(rate)
-        batch = () if isinstance(rate, Number) else self.rate.size()
+        batch = batch_shape_of((rate,), self.rate)
         super().__init__(batch, validate_args=validate_args)
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> Exponential:
@@ -149,7 +143,7 @@ class Laplace(Distribution):
 
     def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
         self.loc, self.scale = broadcast_all(loc, scale)
-        batch = () if _numbers(loc, scale) else self.loc.size()
+        batch = batch_shape_of((loc, scale), self.loc)
         super().__init__(batch, validate_args=validate_args)
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> Laplace:

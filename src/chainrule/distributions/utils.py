@@ -93,3 +93,9 @@ class BinaryProbsLogits:
     @lazy_property
     def probs(self) -> Any:
         return logits_to_probs(self.logits, is_binary=True)
+
+
+def batch_shape_of(given: tuple[Any, ...], broadcast: Any) -> Any:
+    """The batch shape of a family whose parameters were ``given`` and broadcast to
+    ``broadcast``: () when every one was a Python number, as PyTorch's, else its size."""
+    return () if all(isinstance(g, Number) for g in given) else broadcast.size()
