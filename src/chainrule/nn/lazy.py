@@ -119,6 +119,12 @@ class LazyModuleMixin:
             if is_lazy(value):  # no values to detach: saved as itself, as in PyTorch
                 destination[prefix + name] = value
 
+    def _uninitialized_weight(self, bias: bool, device: Any, dtype: Any) -> None:
+        """``weight``, and ``bias`` when asked for, as parameters of no shape yet."""
+        self.weight = UninitializedParameter(device=device, dtype=dtype)
+        if bias:
+            self.bias = UninitializedParameter(device=device, dtype=dtype)
+
     def has_uninitialized_params(self) -> bool:
         """Whether a parameter or buffer of the module itself is still uninitialized."""
         own = (*self._parameters.values(), *self._buffers.values())  # type: ignore[attr-defined]
@@ -158,10 +164,8 @@ class LazyLinear(LazyModuleMixin, Linear):
         self, out_features: int, bias: bool = True, device: Any = None, dtype: Any = None
     ) -> None:
         super().__init__(0, 0, False)
-        self.weight = UninitializedParameter(device=device, dtype=dtype)
+        self._uninitialized_weight(bias, device, dtype)
         self.out_features = out_features
-        if bias:
-            self.bias = UninitializedParameter(device=device, dtype=dtype)
 
     def reset_parameters(self) -> None:
         if not self.has_uninitialized_params() and self.in_features != 0:
@@ -219,9 +223,7 @@ class _LazyConvMixin(_LazyConvXdMixin):
         super().__init__(0, groups, kernel_size, stride, padding, dilation, groups, False,
                          padding_mode)  # fmt: skip
         self.out_channels = out_channels
-        self.weight = UninitializedParameter(device=device, dtype=dtype)
-        if bias:
-            self.bias = UninitializedParameter(device=device, dtype=dtype)
+        self._uninitialized_weight(bias, device, dtype)
 
 
 class LazyConv1d(_LazyConvMixin, Conv1d):
@@ -266,9 +268,7 @@ class _LazyConvTransposeMixin(_LazyConvXdMixin):
         super().__init__(0, 0, kernel_size, stride, padding, output_padding, groups, False,
                          dilation, padding_mode)  # fmt: skip
         self.out_channels = out_channels
-        self.weight = UninitializedParameter(device=device, dtype=dtype)
-        if bias:
-            self.bias = UninitializedParameter(device=device, dtype=dtype)
+        self._uninitialized_weight(bias, device, dtype)
 
 
 class LazyConvTranspose1d(_LazyConvTransposeMixin, ConvTranspose1d):
@@ -306,9 +306,7 @@ class _LazyNormBase(LazyModuleMixin):
         self.affine = affine
         self.track_running_stats = track_running_stats
         if affine:
-            self.weight = UninitializedParameter(device=device, dtype=dtype)
-            if bias:
-                self.bias = UninitializedParameter(device=device, dtype=dtype)
+            self._uninitialized_weight(bias, device, dtype)
         if track_running_stats:
             self.running_mean = UninitializedBuffer(device=device, dtype=dtype)
             self.running_var = UninitializedBuffer(device=device, dtype=dtype)
