@@ -899,23 +899,28 @@ SPECS: list[OpSpec] = [
     ),
     # --- sorting: the values are gathered, so the gradient goes back to where each came from
     OpSpec(
-        "sort", lambda x: x.sort().values, SAME, ("Gather",), CUBE + (((5,),),), domain=distinct
+        "sort",
+        lambda x: x.sort().values,
+        SAME,
+        ("Sorted", "SortOrder"),
+        CUBE + (((5,),),),
+        domain=distinct,
     ),
     OpSpec(
         "sort_dim0_descending",
         lambda x: cr.sort(x, 0, descending=True)[0],
         lambda x: torch.sort(x, 0, descending=True)[0],
-        ("Gather",),
+        ("Sorted", "SortOrder"),
         CUBE,
         domain=distinct,
     ),
     OpSpec("sort_of_scalar", lambda x: x.sort().values, SAME, ("Clone",), (((),),)),
-    OpSpec("topk", lambda x: x.topk(2).values, SAME, ("Gather",), CUBE, domain=distinct),
+    OpSpec("topk", lambda x: x.topk(2).values, SAME, ("Sorted",), CUBE, domain=distinct),
     OpSpec(
         "topk_smallest_dim1",
         lambda x: cr.topk(x, 3, dim=1, largest=False).values,
         lambda x: torch.topk(x, 3, dim=1, largest=False).values,
-        ("Gather",),
+        ("Sorted",),
         CUBE,
         domain=distinct,
     ),

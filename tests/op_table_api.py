@@ -85,7 +85,14 @@ API_SPECS: list[OpSpec] = [
         CUBE,
         domain=distinct,
     ),
-    OpSpec("msort", lambda x: x.msort(), SAME, ("Gather",), CUBE + (((5,),),), domain=distinct),
+    OpSpec(
+        "msort",
+        lambda x: x.msort(),
+        SAME,
+        ("Sorted", "SortOrder"),
+        CUBE + (((5,),),),
+        domain=distinct,
+    ),
     OpSpec(
         "scatter_src",
         lambda x, src: x.scatter(1, _lib(x).tensor(_SCATTER), src),

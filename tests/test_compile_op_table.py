@@ -51,12 +51,6 @@ IN_PLACE_ROWS = (
 )
 VALUE_READ_ROWS = (
     "masked_select",
-    "msort",
-    "sort",
-    "sort_dim0_descending",
-    "sort_of_scalar",
-    "topk",
-    "topk_smallest_dim1",
     "quantile",  # a sort, and the NaN count of the sorted values
     "cross_entropy_weight_ignore_index_mean",
     "cross_entropy_weight_ignore_index_sum",

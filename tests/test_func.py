@@ -400,3 +400,62 @@ def test_per_example_gradients_of_linear_layers_run_batched_not_once_per_example
         grads = cr.func.vmap(cr.func.grad(loss), in_dims=(None, 0))(params, cr.ones(5, 3))
     assert grads["0.weight"].shape == (5, 4, 3)
     assert not [w for w in caught if "once per example" in str(w.message)]
+
+
+def _values_times_indices(pair: Any) -> Any:
+    return pair[0] * pair[1]
+
+
+@pytest.mark.parametrize(
+    "pick",
+    [
+        pytest.param(lambda lib, x: x.sort(-1).values, id="sort"),
+        pytest.param(lambda lib, x: lib.sort(x, 0, descending=True)[0], id="sort_descending"),
+        # (ties broken first: PyTorch's topk orders tied values as its partial sort leaves them)
+        pytest.param(
+            lambda lib, x: _values_times_indices((x + lib.arange(5.0) / 8).topk(2)), id="topk"
+        ),
+        pytest.param(lambda lib, x: x.argsort(-1, descending=True), id="argsort"),
+        pytest.param(lambda lib, x: x.msort(), id="msort"),
+    ],
+)
+def test_sorting_runs_batched_under_vmap_as_torch_func(pick: Any) -> None:
+    """sort, topk and argsort compute their order in an op of its own (SortOrder), which
+    vmap runs on the whole batch: no loop over the examples (sorting once read a batched
+    tensor's values, and vmap fell back to the loop), with torch.func's values and gradients."""
+    x = np.random.default_rng(0).standard_normal((4, 3, 5))
+    x[0, 0, :2] = x[0, 0, 2]  # ties keep their order
+    x[1, 1, 3] = np.nan  # NaN sorts as the largest
+
+    def outcome(lib: Any) -> list[np.ndarray]:
+        f = lambda v: pick(lib, v)  # noqa: E731
+        values = lib.func.vmap(f)(lib.tensor(x))
+        if not values.is_floating_point():
+            return [values.numpy()]
+        grads = lib.func.vmap(lib.func.grad(lambda v: (f(v) * lib.arange(1.0, 6.0)[:1]).sum()))
+        return [values.detach().numpy(), grads(lib.tensor(x)).numpy()]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the loop's warning would fail the test
+        ours = outcome(cr)
+    for got, want in zip(ours, outcome(torch), strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("mask_batched", [True, False])
+def test_masked_fill_runs_batched_under_vmap_as_torch_func(mask_batched: bool) -> None:
+    """masked_fill checks its mask's dtype, not its values: a batched mask (attention masks
+    under vmap) takes the batching rule of ``where``, not a loop over the examples."""
+    x = np.random.default_rng(1).standard_normal((3, 4))
+    mask = x > 0.2
+
+    def outcome(lib: Any) -> np.ndarray:
+        if mask_batched:
+            f = lib.func.vmap(lambda a, m: a.masked_fill(m, -1.5))
+            return f(lib.tensor(x), lib.tensor(mask)).numpy()
+        return lib.func.vmap(lambda a: a.masked_fill(lib.tensor(mask[0]), 2))(lib.tensor(x)).numpy()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ours = outcome(cr)
+    np.testing.assert_array_equal(ours, outcome(torch))

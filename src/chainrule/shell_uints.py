@@ -107,7 +107,7 @@ _IN_FLOAT = [
 _MOVES = [
     *("Cast", "Cat", "Clone", "Copy", "DiagEmbed", "Diagonal", "Expand", "Gather"),
     *("GetItem", "IndexAdd", "Pad", "Permute", "Repeat", "Reshape", "Roll", "Scatter", "Where"),
-    *("Ceil", "Floor", "Round", "Trunc"),
+    *("Ceil", "Floor", "Round", "Trunc", "Sorted", "SortOrder"),
 ]
 
 # Op class name -> the kernel PyTorch names when it refuses a shell uint (None: it computes
@@ -215,7 +215,7 @@ _FILLS = {
 
 
 # Public functions that refuse these dtypes before any op runs (a factory writing values, or
-# a function whose op others share: ``gather``'s Gather is also ``sort``'s) -> PyTorch's kernel.
+# a function whose op others share: ``topk``'s are ``sort``'s) -> PyTorch's kernel.
 FUNCTIONS = {
     "arange": "arange_cpu",
     "linspace": "linspace_cpu",

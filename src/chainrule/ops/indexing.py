@@ -22,11 +22,11 @@ from chainrule._array import add_at, xp
 from chainrule.arguments import Signature, invalid_combination, mistyped, type_name, wrap_dim
 from chainrule.autodiff import batching
 from chainrule.dtypes import _TORCH_DTYPE_NAMES
-from chainrule.op import Linear, _value, named
+from chainrule.op import Constant, Linear, _value, named
 from chainrule.ops import dual, inplace
 from chainrule.ops.broadcast import broadcast_shape
 from chainrule.ops.elementwise import where
-from chainrule.ops.reduce import normalize_dims, values_indices
+from chainrule.ops.reduce import MaxAlong, normalize_dims, values_indices
 from chainrule.tensor import Tensor, _make
 
 _BASIC = (int, slice, type(None), type(Ellipsis))
@@ -480,7 +480,7 @@ def argsort(
     stable: bool = False,
 ) -> Tensor:
     """The indices that sort ``input`` along ``dim`` (see :func:`sort`)."""
-    return _make(_sort_indices(input, dim, descending, "argsort"))
+    return _sort_indices(input, dim, descending, "argsort")
 
 
 def topk(
@@ -504,26 +504,61 @@ def topk(
     return return_types.named("topk", _pick(input, dim, indices, "topk"))
 
 
-def _sort_indices(input: Tensor, dim: int, descending: bool, op: str) -> Any:  # noqa: A002
-    """Stable argsort along ``dim``; descending keeps ties in order and puts NaN first."""
-    data = input._data
+def _sort_indices(input: Tensor, dim: int, descending: bool, op: str) -> Tensor:  # noqa: A002
+    """The indices that sort ``input`` along ``dim`` (a tensor; see :class:`SortOrder`)."""
     (axis,) = normalize_dims(dim, input.ndim, op) or (0,)
-    if data.ndim == 0:
-        return xp.zeros((), dtype=xp.int64)
-    if not descending:
-        return xp.argsort(data, axis=axis, kind="stable")
-    # Sort the reversed array and reverse the result: ties come out in their original order.
-    flipped = xp.argsort(xp.flip(data, axis), axis=axis, kind="stable")
-    return data.shape[axis] - 1 - xp.flip(flipped, axis)
-
-
-def _pick(input: Tensor, dim: int, indices: Any, op: str) -> values_indices:  # noqa: A002
     if input.ndim == 0:
-        return values_indices(input.clone(), _make(indices))
+        return _make(xp.zeros((), dtype=xp.int64))
+    return SortOrder(axis, descending)(input)
+
+
+class SortOrder(Constant):
+    """The indices that stably sort ``x`` along ``dim`` (NaN counts as largest); descending
+    keeps ties in their order and puts NaN first, as PyTorch's. No gradient; an op of its own
+    so that vmap sorts the whole batch at once (its dim moves past the batch axis)."""
+
+    notation = "argsort(x)"
+    derivatives = ("-",)
+    batch_rule = staticmethod(batching.along_dim)
+
+    def __init__(self, dim: int, descending: bool) -> None:
+        self.dim = dim
+        self.descending = descending
+
+    def forward(self, x):
+        if not self.descending:
+            return xp.argsort(x, axis=self.dim, kind="stable")
+        # Sort the reversed array and reverse the result: ties come out in their original order.
+        flipped = xp.argsort(xp.flip(x, self.dim), axis=self.dim, kind="stable")
+        return x.shape[self.dim] - 1 - xp.flip(flipped, self.dim)
+
+
+class Sorted(MaxAlong):
+    """``x`` taken at ``indices`` along ``dim`` (from :class:`SortOrder`, all of them for
+    ``sort``, the first k for ``topk``): the gradient of each value goes back to the place it
+    came from. :class:`MaxAlong`'s rules, with the sorted dimension kept.
+
+        >>> import chainrule as cr
+        >>> x = cr.tensor([3.0, 1.0, 2.0], requires_grad=True)
+        >>> x.sort().values.backward(cr.tensor([1.0, 2.0, 3.0]))
+        >>> x.grad
+        tensor([3., 1., 2.])
+    """
+
+    notation = "x[argsort(x)] along dim"
+    derivatives = ("1 at each value's place before sorting", "-")
+
+    def __init__(self, dim: int) -> None:
+        super().__init__(dim, keepdim=True)
+
+
+def _pick(input: Tensor, dim: int, indices: Tensor, op: str) -> values_indices:  # noqa: A002
+    if input.ndim == 0:
+        return values_indices(input.clone(), indices)
     (axis,) = normalize_dims(dim, input.ndim, op)
     # PyTorch's node for the values: SortBackward0, TopkBackward0
-    values = named(Gather(axis, indices)(input), f"{op.capitalize()}Backward0")
-    return values_indices(values, _make(indices))
+    values = named(Sorted(axis)(input, indices), f"{op.capitalize()}Backward0")
+    return values_indices(values, indices)
 
 
 def _index_array(index: Any, op: str) -> Any:
@@ -663,10 +698,11 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:  # noqa: A00
     if not isinstance(mask, Tensor):
         raise invalid_combination((input, mask, value), "masked_fill", _MASKED_FILL)
     shell_uints.check_function("masked_fill", input.dtype)
-    if mask._data.dtype != bool:
+    # the dtype, not the values (``_data``): under vmap a batched mask has no array to read
+    if (dtype := mask.dtype.dtype).kind != "b":
         raise RuntimeError(
             "masked_fill_ only supports boolean masks, but got mask with dtype "
-            f"{_TORCH_DTYPE_NAMES[mask._data.dtype.name][0]}"
+            f"{_TORCH_DTYPE_NAMES[dtype.name][0]}"
         )
     return named(_fill_where(input, mask, value, "masked_fill_"), "MaskedFillBackward0")
 
@@ -689,7 +725,7 @@ def _fill_where(input: Tensor, mask: Any, value: Any, op: str) -> Tensor:  # noq
             )
         value = value.to(input.dtype)
     else:
-        value = _make(_scalar_of(value, input._data.dtype))
+        value = _make(_scalar_of(value, input.dtype.dtype))
     return where(mask, value, input)
 
 
