@@ -178,7 +178,7 @@ def test_replay_reads_changed_parameters() -> None:
         (lambda x: x * cr.rand(3), "draws random numbers or sets the generator"),
         (lambda x: F.dropout(x * cr.rand(3), 0.5), "draws random numbers or sets the generator"),
         (lambda x: x.clone().add_(1), "changes a tensor in place"),
-        (lambda x: x.sort().values, "reads a tensor's values outside chainrule's ops"),
+        (lambda x: x.quantile(0.5), "reads a tensor's values outside chainrule's ops"),
     ],
     ids=["item", "bool", "numpy", "rand", "rand-then-dropout", "in-place", "value-read"],
 )

@@ -194,6 +194,19 @@ SCHEDULE_CASES: list[tuple[str, str, dict[str, Any], Callable[[Any, Any], Any]]]
             cycle_momentum=False,
         ),
     ),
+    ("OneCycleLR", "SGD", {"momentum": 0.9}, _simple("OneCycleLR", max_lr=0.5, total_steps=40)),
+    (
+        "OneCycleLR-linear-three-phase",
+        "Adam",
+        {},
+        _simple(
+            "OneCycleLR",
+            max_lr=[0.5, 0.2, 0.3],
+            total_steps=40,
+            anneal_strategy="linear",
+            three_phase=True,
+        ),
+    ),
     ("SequentialLR", "SGD", {}, _seq),
     ("SequentialLR-steps", "SGD", {}, _seq_step),
     ("ChainedScheduler", "SGD", {}, _chained),
@@ -253,6 +266,35 @@ def test_schedule_resumes_from_its_state_dict(
             o.step()
             s.step()
         assert _observed(fresh_opt, fresh) == _observed(opt, sched)
+
+
+@pytest.mark.parametrize(
+    ("opt_name", "opt_kwargs", "make"),
+    [case[1:] for case in SCHEDULE_CASES],
+    ids=[case[0] for case in SCHEDULE_CASES],
+)
+@pytest.mark.parametrize("direction", ["torch-to-chainrule", "chainrule-to-torch"])
+def test_a_state_dict_saved_by_one_library_resumes_in_the_other(
+    opt_name: str, opt_kwargs: dict[str, Any], make: Callable[[Any, Any], Any], direction: str
+) -> None:
+    """Code that ports by changing one import also ports its checkpoints: ten steps in one
+    library, its scheduler's and optimizer's state dicts loaded into the other's, then both
+    go on alike (OneCycleLR's phases were tuples in chainrule, dicts in PyTorch)."""
+    ours_opt, theirs_opt = _optimizers(opt_name, **opt_kwargs)
+    pairs = [(ours_opt, make(cr, ours_opt)), (theirs_opt, make(torch, theirs_opt))]
+    if direction == "chainrule-to-torch":
+        pairs.reverse()
+    (first_opt, first), (second_opt, second) = pairs
+    for _ in range(10):
+        first_opt.step()
+        first.step()
+    second_opt.load_state_dict(first_opt.state_dict())
+    second.load_state_dict(first.state_dict())
+    for _ in range(SCHED_STEPS - 10):
+        for o, sched in pairs:
+            o.step()
+            sched.step()
+        assert _observed(second_opt, second) == _observed(first_opt, first)
 
 
 def test_schedule_state_dicts_have_torchs_keys() -> None:

@@ -172,6 +172,10 @@ def _per_group(name: str, optimizer: Optimizer, value: Any) -> list[Any]:
     return [value] * len(optimizer.param_groups)
 
 
+# A OneCycleLR phase's keys in its state dict, PyTorch's names.
+_PHASE_KEYS = ("end_step", "start_lr", "end_lr", "start_momentum", "end_momentum")
+
+
 class OneCycleLR(LRScheduler):
     """The 1cycle policy, stepped once per batch: the rate climbs from ``max_lr /
     div_factor`` to ``max_lr`` over ``pct_start`` of ``total_steps``, then anneals to
@@ -213,21 +217,23 @@ class OneCycleLR(LRScheduler):
             raise ValueError(
                 f"anneal_strategy must be one of 'cos' or 'linear', instead got {anneal_strategy}"
             )
-        self.anneal_strategy = anneal_strategy
+        # Held as PyTorch holds them, so that a state dict saved by either loads into the
+        # other: the strategy's name, and each phase as the step it ends at and the group keys
+        # it anneals between.
+        self._anneal_func_type = anneal_strategy
         rise = float(pct_start * self.total_steps) - 1
-        # Each phase: the step it ends at, and the group keys it anneals between.
-        self._schedule_phases = [(rise, "initial_lr", "max_lr", "max_momentum", "base_momentum")]
         if three_phase:
-            self._schedule_phases.append(
-                (2 * rise, "max_lr", "initial_lr", "base_momentum", "max_momentum")
-            )
-            self._schedule_phases.append(
-                (self.total_steps - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum")
-            )
+            phases = [
+                (rise, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                (2 * rise, "max_lr", "initial_lr", "base_momentum", "max_momentum"),
+                (self.total_steps - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum"),
+            ]
         else:
-            self._schedule_phases.append(
-                (self.total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum")
-            )
+            phases = [
+                (rise, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                (self.total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum"),
+            ]
+        self._schedule_phases = [dict(zip(_PHASE_KEYS, phase, strict=True)) for phase in phases]
         if last_epoch == -1:
             tops = _per_group("max_lr", optimizer, max_lr)
             for top, group in zip(tops, optimizer.param_groups, strict=True):
@@ -247,7 +253,7 @@ class OneCycleLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def _anneal(self, start: float, end: float, pct: float) -> float:
-        if self.anneal_strategy == "cos":
+        if self._anneal_func_type == "cos":
             return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
         return (end - start) * pct + start
 
@@ -261,7 +267,8 @@ class OneCycleLR(LRScheduler):
         lrs = []
         for group in self.optimizer.param_groups:
             start = 0.0
-            for i, (end, lr_from, lr_to, m_from, m_to) in enumerate(self._schedule_phases):
+            for i, phase in enumerate(self._schedule_phases):
+                end, lr_from, lr_to, m_from, m_to = (phase[key] for key in _PHASE_KEYS)
                 if step <= end or i == len(self._schedule_phases) - 1:
                     pct = (step - start) / (end - start)
                     lrs.append(self._anneal(group[lr_from], group[lr_to], pct))
