@@ -65,7 +65,6 @@ VALUE_READ_ROWS = (
     "binary_cross_entropy_weight_sum",
     "binary_cross_entropy_weight_none",
     "binary_cross_entropy_with_logits_weight_pos_weight",
-    "scaled_dot_product_attention_masks",
     "linalg_slogdet",
     "linalg_qr",
     "linalg_qr_complete_wide",

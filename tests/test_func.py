@@ -459,3 +459,66 @@ def test_masked_fill_runs_batched_under_vmap_as_torch_func(mask_batched: bool) -
         warnings.simplefilter("error")
         ours = outcome(cr)
     np.testing.assert_array_equal(ours, outcome(torch))
+
+
+def _attention_with_mask(lib: Any, q: Any, mask: Any) -> Any:
+    return lib.nn.functional.scaled_dot_product_attention(q, q * 0.5, q + 1, attn_mask=mask)
+
+
+_MASK = np.random.default_rng(3).random((3, 4, 4)) > 0.3
+
+
+# (id, f(lib, x) with x one example of shape (4, 4), whether the mask is an input too)
+_NO_LOOP_CASES = [
+    ("contiguous_after_transpose", lambda lib, x: x.t().contiguous().view(16) * 2),
+    ("contiguous_already", lambda lib, x: x.contiguous().view(-1)),
+    (
+        "attention_causal",
+        lambda lib, x: lib.nn.functional.scaled_dot_product_attention(x, x, x, is_causal=True),
+    ),
+    (
+        "attention_shared_bool_mask",
+        lambda lib, x: _attention_with_mask(lib, x, lib.tensor(_MASK[0])),
+    ),
+    (
+        "attention_float_mask",
+        lambda lib, x: _attention_with_mask(lib, x, lib.tensor(_MASK[1] * -2.0)),
+    ),
+    ("scatter_a_number", lambda lib, x: x.scatter(1, lib.tensor([[0], [2], [1], [3]]), 2.5)),
+    ("repeat_interleave", lambda lib, x: x.repeat_interleave(2, dim=0)),
+]
+
+
+@pytest.mark.parametrize("f", [c[1] for c in _NO_LOOP_CASES], ids=[c[0] for c in _NO_LOOP_CASES])
+def test_layout_and_attention_run_batched_under_vmap_as_torch_func(f: Any) -> None:
+    """contiguous() asks the array under the batching wrappers whether it is row-major (a
+    batched tensor has no array of its own), and attention turns a boolean mask into its bias
+    with ops: under vmap neither reads a batched tensor's values, so neither loops over the
+    examples; values and vmapped gradients as torch.func's."""
+    x = np.random.default_rng(4).standard_normal((3, 4, 4))
+
+    def outcome(lib: Any) -> list[np.ndarray]:
+        values = lib.func.vmap(lambda v: f(lib, v))(lib.tensor(x))
+        grads = lib.func.vmap(lib.func.grad(lambda v: (f(lib, v) ** 2).sum()))(lib.tensor(x))
+        return [values.detach().numpy(), grads.numpy()]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ours = outcome(cr)
+    for got, want in zip(ours, outcome(torch), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_a_mask_per_example_under_vmap_as_torch_func() -> None:
+    """A boolean attention mask batched with the queries (one mask per example): the mask's
+    bias is made by where's batching rule."""
+    x = np.random.default_rng(5).standard_normal((3, 4, 4))
+
+    def outcome(lib: Any) -> np.ndarray:
+        f = lib.func.vmap(lambda q, m: _attention_with_mask(lib, q, m))
+        return f(lib.tensor(x), lib.tensor(_MASK)).numpy()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ours = outcome(cr)
+    np.testing.assert_allclose(ours, outcome(torch), rtol=1e-12, atol=1e-12)

@@ -39,6 +39,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any, NoReturn
 
+from chainrule import memory_formats
 from chainrule._array import xp
 from chainrule._lazy import import_later
 from chainrule.tensor import Size, Tensor, _make
@@ -47,6 +48,7 @@ from chainrule.tensor import Size, Tensor, _make
 # a function costs ~1 us each time it runs, several per batched linear layer.
 forward = import_later(globals(), "chainrule.autodiff.forward")
 ops_broadcast = import_later(globals(), "chainrule.ops.broadcast")
+ops_elementwise = import_later(globals(), "chainrule.ops.elementwise")
 ops_linalg = import_later(globals(), "chainrule.ops.linalg")
 ops_losses = import_later(globals(), "chainrule.ops.losses")
 ops_nn = import_later(globals(), "chainrule.ops.nn_ops")
@@ -233,6 +235,16 @@ class BatchedTensor(Tensor):
             inside = any(level in outer for outer in transforms for level in have)
             raise RuntimeError(_EITHER if inside else refusal)
         return example
+
+    def contiguous(self, memory_format: Any = None) -> Tensor:
+        """This tensor where its physical array is row-major (the batch dimensions lead, so
+        each example's values are too), else Clone's batched copy; other memory formats as
+        any tensor's. Asked of the array under the wrappers: a batched tensor has none."""
+        if memory_format is None or memory_format is memory_formats.contiguous_format:
+            if physical(self).flags.c_contiguous:
+                return self
+            return ops_elementwise.Clone(memory_formats.contiguous_format)(self)
+        return super().contiguous(memory_format)
 
     def numpy(self, force: bool = False) -> Any:
         if self.requires_grad and not force:  # PyTorch's first check (vmap over grad)

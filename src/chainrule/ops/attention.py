@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from chainrule import factories
+from chainrule import dtypes, factories
 from chainrule._array import xp
 from chainrule.op import _value
 from chainrule.ops import nn_ops, shape
@@ -25,12 +25,17 @@ from chainrule.tensor import Size, Tensor, _make
 def attention_bias(mask: Any, like: Tensor, allowed: bool) -> Tensor | Any:
     """A mask as something to add to the scores: a boolean mask becomes 0 / -inf (``True``
     marks the allowed positions when ``allowed``, the blocked ones otherwise); a float mask is
-    added as it is."""
+    added as it is. A tensor mask goes through ops, not its array, so that under vmap a mask
+    per example takes their batching rules."""
+    if isinstance(mask, Tensor):
+        if mask.dtype != dtypes.bool:
+            return mask
+        return where(~mask if allowed else mask, -math.inf, 0.0).to(like.dtype)
     data = xp.asarray(_value(mask))
     if data.dtype != bool:
         return mask
     blocked = ~data if allowed else data
-    return xp.where(blocked, -xp.inf, 0.0).astype(like._data.dtype)
+    return xp.where(blocked, -xp.inf, 0.0).astype(like.dtype.dtype)
 
 
 def scaled_dot_product_attention(

@@ -634,7 +634,7 @@ def scatter(
         axis, idx, src = _scatter_operands(input, dim, index, src, "scatter")
         return Scatter(axis, idx)(input, src)
     axis, idx, _ = _scatter_operands(input, dim, index, None, "scatter")
-    values = _make(xp.full(idx.shape, _scalar_of(src, input._data.dtype)))
+    values = _make(xp.full(idx.shape, _scalar_of(src, input.dtype.dtype)))
     return named(Scatter(axis, idx)(input, values), "ScatterBackward1")
 
 
