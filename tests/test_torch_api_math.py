@@ -858,3 +858,44 @@ def test_math_constants_are_pythons_floats_as_in_torch() -> None:
         ours, theirs = getattr(cr, name), getattr(torch, name)
         assert type(ours) is type(theirs) is float
         assert ours == theirs or (ours != ours and theirs != theirs), name
+
+
+# (equation, operand shapes): einsum calls PyTorch refuses or takes at the edges of its
+# equation syntax; each must give PyTorch's shape, or its error type and message.
+EINSUM_EDGES = [
+    ("ij,jk->il", [(2, 3), (3, 4)]),  # an output subscript no operand has
+    ("ij,jk", [(2, 3), (4, 4)]),  # sizes that do not broadcast
+    ("ij->ii", [(2, 2)]),  # an output subscript twice
+    ("i...,i...->i", [(2, 3), (2, 4)]),  # ellipsis dimensions that do not broadcast
+    ("ij", [(2, 3, 4)]),  # too few subscripts, no ellipsis
+    ("ijk...", [(2, 3)]),  # more subscripts than dimensions
+    ("ab,ab->", [(2, 3)]),  # fewer operands than the equation names
+    ("ab", [(2, 3), (2, 3)]),  # more
+    ("a->A", [(2,)]),
+    ("a1", [(2, 2)]),  # not a letter
+    ("a-b", [(2, 2)]),
+    ("a->a->a", [(2,)]),  # the second arrow is two bad subscripts
+    ("aé", [(2, 2)]),
+    ("a......", [(2,)]),  # a second ellipsis
+    ("...a...", [(2,)]),
+    ("a.b", [(2, 2)]),  # a dot outside an ellipsis
+    ("..i", [(2,)]),
+    ("ab->a.", [(2, 2)]),
+    ("ab->...a...", [(2, 3)]),
+    ("ii->i", [(2, 3)]),  # a repeated subscript over two sizes
+    ("a->...", [(2,)]),  # taken: an ellipsis of no dimensions
+    ("i,i->", [(2,), (1,)]),  # taken: size 1 broadcasts
+    ("a b->b", [(2, 3)]),  # taken: spaces
+    ("...ij,...jk", [(2, 3), (5, 3, 4)]),
+]
+
+
+@pytest.mark.parametrize(("equation", "shapes"), EINSUM_EDGES, ids=[e for e, _ in EINSUM_EDGES])
+def test_einsum_takes_and_refuses_equations_as_torch(equation: str, shapes: list) -> None:
+    def outcome(lib: Any) -> Any:
+        try:
+            return tuple(lib.einsum(equation, *[lib.ones(s) for s in shapes]).shape)
+        except Exception as error:  # noqa: BLE001 - compared with PyTorch's
+            return type(error).__name__, str(error)
+
+    assert outcome(cr) == outcome(torch)

@@ -628,7 +628,10 @@ def einsum(equation: str, *operands: Any) -> Tensor:
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     _refuse_mixed_dtypes(operands)
-    inputs, output = _parse_einsum(equation, [len(op.shape) for op in operands])
+    ndims = [len(op.shape) for op in operands]
+    _check_equation(equation, ndims)
+    inputs, output, ellipsis = _parse_einsum(equation, ndims)
+    _check_sizes(inputs, ellipsis, [tuple(op.shape) for op in operands])
     for i, subscripts in enumerate(inputs):
         if len(set(subscripts)) != len(subscripts):  # "ii->i", "NMKK->NM": a diagonal
             inputs[i], operand = _diagonals(subscripts, operands[i], i)
@@ -667,8 +670,120 @@ def _diagonals(subscripts: str, operand: Tensor, i: int) -> tuple[str, Tensor]:
     return subscripts, operand
 
 
-def _parse_einsum(equation: str, ndims: list[int]) -> tuple[list[str], str]:
-    """Explicit subscripts for every operand, with '...' replaced by letters."""
+def _einsum_error(message: str) -> RuntimeError:
+    return RuntimeError(f"einsum(): {message}")
+
+
+def _check_equation(equation: str, ndims: list[int]) -> None:
+    """PyTorch's refusals of an equation, in the order its parser meets them: characters and
+    dots of the operands' subscripts, the operand count, each operand's subscripts against its
+    dimensions, then the output's subscripts. (``index`` counts in the whole string.)"""
+    lhs, arrow, rhs = equation.partition("->")
+    op, dots, labels = 0, 0, [0]
+    ellipsis = [False]
+    for index, c in enumerate(lhs):
+        if c == " ":
+            continue
+        if c == ".":
+            if ellipsis[op]:
+                raise _einsum_error(
+                    f"found '.' for operand {op} for which an ellipsis was already found"
+                )
+            dots += 1
+            ellipsis[op] = dots == 3
+            dots %= 3
+            continue
+        if dots:
+            raise _einsum_error(f"found '.' for operand {op} that is not part of any ellipsis")
+        if c == ",":
+            op += 1
+            if op >= len(ndims):
+                raise _einsum_error("fewer operands were provided than specified in the equation")
+            labels.append(0)
+            ellipsis.append(False)
+        elif c.isascii() and c.isalpha():
+            labels[op] += 1
+        else:
+            raise _einsum_error(_invalid_subscript(index))
+    if dots:
+        raise _einsum_error(f"found '.' for operand {op} that is not part of any ellipsis")
+    if op != len(ndims) - 1:
+        raise _einsum_error("more operands were provided than specified in the equation")
+    for i, (count, has, n) in enumerate(zip(labels, ellipsis, ndims, strict=True)):
+        if has and count > n:
+            raise _einsum_error(
+                f"the number of subscripts in the equation ({count}) is more than the number "
+                f"of dimensions ({n}) for operand {i}"
+            )
+        if not has and count != n:
+            raise _einsum_error(
+                f"the number of subscripts in the equation ({count}) does not match the number "
+                f"of dimensions ({n}) for operand {i} and no ellipsis was given"
+            )
+    if arrow:
+        _check_output(rhs, len(lhs) + 2, set(lhs))
+
+
+def _check_output(rhs: str, start: int, seen: set[str]) -> None:
+    """The output's subscripts, as :func:`_check_equation` (``start``: where ``rhs`` begins)."""
+    dots, has_ellipsis, written = 0, False, set()
+    for index, c in enumerate(rhs, start):
+        if c == " ":
+            continue
+        if c == ".":
+            if has_ellipsis:
+                raise _einsum_error("found '.' for output but an ellipsis (...) was already found")
+            dots += 1
+            has_ellipsis = dots == 3
+            dots %= 3
+            continue
+        if dots:
+            raise _einsum_error("found '.' for output that is not part of any ellipsis (...)")
+        if not (c.isascii() and c.isalpha()):
+            raise _einsum_error(_invalid_subscript(index))
+        if c in written:
+            raise _einsum_error(f"output subscript {c} appears more than once in the output")
+        if c not in seen:
+            raise _einsum_error(
+                f"output subscript {c} does not appear in the equation for any input operand"
+            )
+        written.add(c)
+    if dots:
+        raise _einsum_error("found '.' for output that is not part of any ellipsis (...)")
+
+
+def _invalid_subscript(index: int) -> str:
+    return (
+        f"invalid subscript given at index {index} in the equation string, subscripts must be "
+        "in [a-zA-Z]"
+    )
+
+
+def _check_sizes(inputs: list[str], ellipsis: str, shapes: list[tuple[int, ...]]) -> None:
+    """Each subscript's sizes across the operands broadcast (equal, or 1), in PyTorch's words;
+    a subscript of ``ellipsis`` (the letters :func:`_parse_einsum` gave the dimensions of
+    '...') is named as the operand's dimension."""
+    seen: dict[str, int] = {}
+    for i, (subscripts, shape) in enumerate(zip(inputs, shapes, strict=True)):
+        for d, (c, size) in enumerate(zip(subscripts, shape, strict=True)):
+            before = seen.get(c, 1)
+            if size != 1 and before != 1 and size != before and c not in subscripts[:d]:
+                if c in ellipsis:
+                    raise _einsum_error(
+                        f"dimension {d} covered by ellipsis in operand {i}has size {size} which "
+                        f"does not broadcast with previously seen ellipsis with size {before} "
+                        "for the respective dimension"
+                    )
+                raise _einsum_error(
+                    f"subscript {c} has size {size} for operand {i} which does not broadcast "
+                    f"with previously seen size {before}"
+                )
+            seen[c] = max(before, size) if size != 1 else before
+
+
+def _parse_einsum(equation: str, ndims: list[int]) -> tuple[list[str], str, str]:
+    """Explicit subscripts for every operand and the output, with '...' replaced by letters
+    the equation does not use, and those letters."""
     equation = equation.replace(" ", "")
     lhs, arrow, rhs = equation.partition("->")
     inputs = lhs.split(",")
@@ -697,7 +812,7 @@ def _parse_einsum(equation: str, ndims: list[int]) -> tuple[list[str], str]:
     else:  # implicit mode: broadcast letters, then the letters that appear once, sorted
         counts = {c: "".join(expanded).count(c) for c in "".join(expanded)}
         output = fill + "".join(sorted(c for c, k in counts.items() if k == 1 and c not in fill))
-    return expanded, output
+    return expanded, output, fill
 
 
 # ---- math: more products, as compositions of matmul, mul and sum
