@@ -265,7 +265,22 @@ class Tensor:
 
     @property
     def mT(self) -> Tensor:  # noqa: N802 - PyTorch's name
+        if self.ndim < 2:
+            return self._matrix_transpose_of_fewer_dims(
+                "mT", "This function is the identity in these cases."
+            )
         return shape.transpose(self, -2, -1)
+
+    def _matrix_transpose_of_fewer_dims(self, name: str, advice: str) -> Tensor:
+        """``mT``, ``mH`` or ``H`` of a 0-d tensor (the tensor itself, as PyTorch returns it,
+        with its deprecation warning) or of a vector (PyTorch's refusal)."""
+        if self.ndim:
+            kind = "matrices (2-D tensors)" if name == "H" else "matrices or batches of matrices"
+            raise RuntimeError(f"tensor.{name} is only supported on {kind}. Got 1-D tensor.")
+        warnings.warn(
+            f"Tensor.{name} is deprecated on 0-D tensors. {advice}", UserWarning, stacklevel=3
+        )
+        return self
 
     # ----------------------------------------------------------------- conversion
     def item(self) -> Any:
@@ -2035,6 +2050,8 @@ class Tensor:
 
     @property
     def mH(self) -> Tensor:  # noqa: N802 - PyTorch's name
+        if self.ndim < 2:
+            return self._matrix_transpose_of_fewer_dims("mH", "Consider using x.conj().")
         return torch_names.adjoint(self)
 
     @property
@@ -2042,7 +2059,10 @@ class Tensor:
         if self.ndim > 2:
             raise RuntimeError(
                 f"tensor.H is only supported on matrices (2-D tensors). Got {self.ndim}-D tensor."
+                " For batches of matrices, consider using tensor.mH"
             )
+        if self.ndim < 2:
+            return self._matrix_transpose_of_fewer_dims("H", "Consider using x.conj().")
         return self.T
 
     def conj(self) -> Tensor:

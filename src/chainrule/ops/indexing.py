@@ -411,12 +411,19 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A00
     """The slices at ``index`` (a vector, or one integer) along ``dim``, PyTorch's checks."""
     if input.ndim <= 1:  # (PyTorch's kernel for a vector; it indexes the others)
         shell_uints.check_function("index_select", input.dtype)
-    (axis,) = normalize_dims(dim, input.ndim, "index_select")
+    (axis,) = normalize_dims(dim, input.ndim, "index_select") or (0,)
     idx = _index_array(index, "index_select")
     if idx.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
-    if idx.size and (idx.min() < 0 or idx.max() >= input.shape[axis]):
+    if input.ndim == 0 and idx.size != 1:
+        raise RuntimeError(
+            f"index_select(): Index to scalar can have only 1 value, got {idx.size} value(s)"
+        )
+    if idx.size and (idx.min() < 0 or idx.max() >= (input.shape[axis] if input.ndim else 1)):
         raise IndexError("index out of range in self")  # NumPy would read -1 from the end
+    if input.ndim == 0:  # its one element, as a new 0-d tensor
+        picked = getitem(input.reshape(1), (idx.reshape(-1),)).reshape(())
+        return named(picked, "IndexSelectBackward0")
     key = (slice(None),) * axis + (idx.reshape(-1),)  # one integer keeps its dimension
     return named(getitem(input, key), "IndexSelectBackward0")
 

@@ -449,10 +449,13 @@ def permute(input: Tensor, dims: Sequence[int]) -> Tensor:  # noqa: A002
             "length of the desired ordering of dimensions i.e. input.dim() = "
             f"{ndim} is not equal to len(dims) = {len(order)}"
         )
-    order = tuple(wrap_dim(d, ndim) for d in order)
-    if len(set(order)) != ndim:
-        raise RuntimeError("permute(): duplicate dims are not allowed.")
-    return Permute(order)(input)
+    wrapped: list[int] = []
+    for d in order:  # each wrapped, then checked, as PyTorch meets them
+        axis = wrap_dim(d, ndim)
+        if axis in wrapped:
+            raise RuntimeError("permute(): duplicate dims are not allowed.")
+        wrapped.append(axis)
+    return Permute(tuple(wrapped))(input)
 
 
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002
@@ -750,10 +753,15 @@ def split(input: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Ten
         sizes = list(
             int_list((split_size_or_sections,), "split_with_sizes", "split_sizes", position=2)
         )
-        if sum(sizes) != length:
+        if any(size < 0 for size in sizes):
+            raise RuntimeError(
+                "split_with_sizes expects split_sizes have only non-negative entries, but got "
+                f"split_sizes={sizes}"
+            )
+        if sum(sizes) != length:  # (the dimension as given, as PyTorch names it)
             raise RuntimeError(
                 f"split_with_sizes expects split_sizes to sum exactly to {length} (input "
-                f"tensor's size at dimension {axis}), but got split_sizes={sizes}"
+                f"tensor's size at dimension {dim}), but got split_sizes={sizes}"
             )
     pieces = []
     start = 0

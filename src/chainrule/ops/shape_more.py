@@ -411,10 +411,10 @@ def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:  # noqa:
     >>> cr.unflatten(cr.zeros(2, 6), 1, (3, -1)).shape
     chainrule.Size([2, 3, 2])
     """
-    axis = wrap_dim(dim, input.ndim)
     sizes = int_list((sizes,), "unflatten", "sizes", position=3, varargs=False)
     if not sizes:
         raise RuntimeError("unflatten: sizes must be non-empty")
+    axis = wrap_dim(dim, input.ndim)
     have = tuple(input.shape)
     size = have[axis] if input.ndim else 1
     known = math.prod(n for n in sizes if n != -1)

@@ -10,6 +10,7 @@ made), so that code calling ``torch.greater``, ``torch.inverse`` or ``x.conj()``
 from __future__ import annotations
 
 import operator
+import warnings
 from typing import Any
 
 from chainrule import dtypes, linalg, memory_formats
@@ -56,6 +57,11 @@ def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:  # noqa: A002
 
 def adjoint(input: Tensor) -> Tensor:  # noqa: A002
     """The conjugate transpose of the last two dimensions: a transposed view (real tensors)."""
+    if input.ndim == 0:  # itself, as PyTorch returns it
+        warnings.warn(
+            "adjoint() is deprecated on 0-D tensors. Consider using x.conj().", UserWarning, 2
+        )
+        return input
     if input.ndim < 2:
         raise RuntimeError(
             "tensor.adjoint() is only supported on matrices or batches of matrices. Got "
