@@ -83,7 +83,8 @@ __all__ = [
 # ---- heavy-tailed and positive families built as transformed distributions
 from chainrule.distributions.half_cauchy import HalfCauchy  # noqa: E402
 from chainrule.distributions.inverse_gamma import InverseGamma  # noqa: E402
+from chainrule.distributions.kumaraswamy import Kumaraswamy  # noqa: E402
 from chainrule.distributions.pareto import Pareto  # noqa: E402
 from chainrule.distributions.weibull import Weibull  # noqa: E402
 
-__all__ += ["HalfCauchy", "InverseGamma", "Pareto", "Weibull"]
+__all__ += ["HalfCauchy", "InverseGamma", "Kumaraswamy", "Pareto", "Weibull"]
