@@ -7,13 +7,16 @@ tensor(0.7500)
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from chainrule.distributions import constraints
+from chainrule.distributions.kl import register_kl
 from chainrule.distributions.simple import Exponential
 from chainrule.distributions.transformed_distribution import TransformedDistribution
 from chainrule.distributions.transforms import AffineTransform, ExpTransform
 from chainrule.distributions.utils import broadcast_all
+from chainrule.ops.elementwise import where
 from chainrule.tensor import Size
 
 __all__ = ["Pareto"]
@@ -59,3 +62,12 @@ class Pareto(TransformedDistribution):
 
     def entropy(self) -> Any:
         return (self.scale / self.alpha).log() + (1 + self.alpha.reciprocal())
+
+
+@register_kl(Pareto, Pareto)
+def _kl_pareto_pareto(p: Pareto, q: Pareto) -> Any:
+    # E_p[log x] = log s_p + 1 / a_p gives log(a_p / a_q) + a_q log(s_p / s_q) + a_q / a_p - 1;
+    # infinite where p puts mass below q's scale
+    ratio = q.alpha / p.alpha
+    result = q.alpha * (p.scale / q.scale).log() + ratio - 1 - ratio.log()
+    return where(p.scale < q.scale, math.inf, result)
