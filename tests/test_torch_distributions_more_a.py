@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 import test_torch_distributions as common
+import torch
 from test_torch_distributions import (
     LIBS,
     SEEDS,
@@ -289,29 +290,147 @@ def test_expanded_parameters_keep_their_shapes() -> None:
         assert tuple(k.concentration0.shape) == (3, 2)
 
 
-# ---- KL(Pareto || Pareto): infinite where p's scale is below q's, else closed form
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_pareto_kl_divergence_and_gradients_match_torch(seed: int) -> None:
+# ---- KL divergences with Pareto on either side: closed forms, infinite where p puts mass
+# outside q's support or the needed moment of p diverges (alpha <= 1 or 2); parameters drawn so
+# that both branches are reached
+def _pareto(lib: Any, t: dict[str, Any]) -> Any:
+    return D(lib).Pareto(t["scale"], t["alpha"])
+
+
+def _alphas(rng: Any, *shape: int) -> Any:
+    # one alpha below 1, one in (1, 2], two above 2: each moment's branch is reached
+    return np.array([0.7, 1.5, 2.5, 3.5]).reshape(shape) + rng.uniform(0.0, 0.3, shape)
+
+
+PARETO_ARGS = {"scale": above(0.5, 2.5), "alpha": _alphas}
+KL_PAIRS: dict[str, tuple[Callable[..., Any], Callable[..., Any], dict[str, Any]]] = {
+    "Pareto-Pareto": (
+        _pareto,
+        lambda lib, t: D(lib).Pareto(t["scale_q"], t["alpha_q"]),
+        {"scale_q": above(0.5, 2.5), "alpha_q": above(0.5, 4.0)},
+    ),
+    "Pareto-Exponential": (_pareto, lambda lib, t: D(lib).Exponential(t["rate"]), {"rate": pos}),
+    "Pareto-Gamma": (
+        _pareto,
+        lambda lib, t: D(lib).Gamma(t["concentration"], t["rate"]),
+        {"concentration": pos, "rate": pos},
+    ),
+    "Pareto-Normal": (
+        _pareto,
+        lambda lib, t: D(lib).Normal(t["loc"], t["sd"]),
+        {"loc": above(-1.0, 1.0), "sd": pos},
+    ),
+    "Pareto-Beta": (
+        _pareto,
+        lambda lib, t: D(lib).Beta(t["c1"], t["c0"]),
+        {"c1": pos, "c0": pos},
+    ),
+    "Pareto-Uniform": (
+        _pareto,
+        lambda lib, t: D(lib).Uniform(t["low"], t["low"] + 5.0),
+        {"low": above(0.0, 1.0)},
+    ),
+    "Uniform-Pareto": (
+        lambda lib, t: D(lib).Uniform(t["low"], t["low"] + t["width"]),
+        _pareto,
+        {"low": above(0.5, 3.0), "width": pos},
+    ),
+    "Beta-Pareto": (lambda lib, t: D(lib).Beta(t["c1"], t["c0"]), _pareto, {"c1": pos, "c0": pos}),
+    "Exponential-Pareto": (lambda lib, t: D(lib).Exponential(t["rate"]), _pareto, {"rate": pos}),
+    "Gamma-Pareto": (
+        lambda lib, t: D(lib).Gamma(t["concentration"], t["rate"]),
+        _pareto,
+        {"concentration": pos, "rate": pos},
+    ),
+    "Gumbel-Pareto": (
+        lambda lib, t: D(lib).Gumbel(t["loc"], t["sd"]),
+        _pareto,
+        {"loc": above(-1.0, 1.0), "sd": pos},
+    ),
+    "Laplace-Pareto": (
+        lambda lib, t: D(lib).Laplace(t["loc"], t["sd"]),
+        _pareto,
+        {"loc": above(-1.0, 1.0), "sd": pos},
+    ),
+    "Normal-Pareto": (
+        lambda lib, t: D(lib).Normal(t["loc"], t["sd"]),
+        _pareto,
+        {"loc": above(-1.0, 1.0), "sd": pos},
+    ),
+}
+
+
+def kl_arrays(others: dict[str, Any], seed: int) -> dict[str, Any]:
+    # Pareto's parameters broadcast as (4, 1) against the other's (6,)
     rng = np.random.default_rng(seed)
-    arrays = {"sp": pos(rng, 2, 1), "ap": pos(rng, 3), "sq": pos(rng, 3), "aq": pos(rng, 2, 1)}
-    found = []
-    for lib in LIBS:
-        t = tensors(lib, arrays)
-        p = D(lib).Pareto(t["sp"], t["ap"])
-        q = D(lib).Pareto(t["sq"], t["aq"])
-        kl = D(lib).kl_divergence(p, q)
-        grads = lib.autograd.grad(kl[kl.isfinite()].sum(), list(t.values()))
-        found.append((outcome(lambda kl=kl: kl), [plain(g) for g in grads]))
-    (ours, our_grads), (theirs, their_grads) = found
-    assert_same(ours, theirs, "KL(Pareto || Pareto)", rtol=1e-10)
-    assert np.isinf(ours[3]).any() or seed != 0  # the infinite branch is reached
+    arrays = {k: make(rng, 4, 1) for k, make in PARETO_ARGS.items()}
+    arrays.update({k: make(rng, 6) for k, make in others.items()})
+    return arrays
+
+
+def kl_run(lib: Any, pair: str, arrays: dict[str, Any]) -> tuple[Any, Any]:
+    build_p, build_q, _ = KL_PAIRS[pair]
+    t = tensors(lib, arrays)
+    found = outcome(lambda: D(lib).kl_divergence(build_p(lib, t), build_q(lib, t)))
+    if found[0] != "tensor":
+        return found, None
+    kl = D(lib).kl_divergence(build_p(lib, t), build_q(lib, t))
+    if not kl.requires_grad:
+        return found, "constant"
+    grads = lib.autograd.grad(kl.sum(), list(t.values()), allow_unused=True)
+    return found, [None if g is None else plain(g) for g in grads]
+
+
+# PyTorch writes inf through a mask of p's parameters into the broadcast result, which fails
+# when q's parameters broadcast p's (IndexError); chainrule gives the values, compared with
+# PyTorch's on parameters broadcast beforehand (its gradients summed back to each shape)
+TORCH_MASK_FAILS = {"Pareto-Exponential", "Pareto-Gamma", "Pareto-Normal"}
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("pair", list(KL_PAIRS))
+def test_pareto_kl_divergences_and_gradients_match_torch(pair: str, seed: int) -> None:
+    arrays = kl_arrays(KL_PAIRS[pair][2], seed)
+    ours, our_grads = kl_run(cr, pair, arrays)
+    theirs, their_grads = kl_run(torch, pair, arrays)
+    if pair in TORCH_MASK_FAILS:
+        assert theirs[:2] == ("raises", "IndexError"), pair
+        shape = np.broadcast_shapes(*(v.shape for v in arrays.values()))
+        full = {k: np.broadcast_to(v, shape).copy() for k, v in arrays.items()}
+        theirs, their_grads = kl_run(torch, pair, full)
+        their_grads = [
+            g.sum(axis=tuple(i for i, n in enumerate(v.shape) if n == 1), keepdims=True).reshape(
+                v.shape
+            )
+            if v.ndim == 2
+            else g.sum(0)
+            for g, v in zip(their_grads, arrays.values(), strict=True)
+        ]
+    assert_same(ours, theirs, pair, rtol=1e-10)
+    if not isinstance(their_grads, list):
+        assert our_grads == their_grads, pair
+        return
     for a, b in zip(our_grads, their_grads, strict=True):
-        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+        assert (a is None) == (b is None), pair
+        if a is not None:
+            np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12, err_msg=pair)
 
 
-def test_pareto_kl_to_other_families_is_refused() -> None:
-    # PyTorch has closed forms for Pareto against Exponential, Gamma, Normal, Beta, Uniform
-    # and the reverse pairs; chainrule refuses them rather than guess
-    p = cr.distributions.Pareto(cr.tensor(1.0), cr.tensor(3.0))
-    with pytest.raises(NotImplementedError, match="Pareto and q type Exponential"):
-        cr.distributions.kl_divergence(p, cr.distributions.Exponential(cr.tensor(1.0)))
+def test_pareto_kl_pairs_reach_both_branches_and_cover_torchs_registry() -> None:
+    from torch.distributions.kl import _KL_REGISTRY
+
+    built = {d.__name__ for d in vars(cr.distributions).values() if isinstance(d, type)}
+    theirs = {
+        f"{p.__name__}-{q.__name__}"
+        for p, q in _KL_REGISTRY
+        if "Pareto" in (p.__name__, q.__name__) and {p.__name__, q.__name__} <= built
+    }
+    assert theirs == set(KL_PAIRS)
+    finite = []
+    for pair, (build_p, build_q, others) in KL_PAIRS.items():
+        t = tensors(cr, kl_arrays(others, 0))
+        kl = plain(cr.distributions.kl_divergence(build_p(cr, t), build_q(cr, t)))
+        finite.append(np.isfinite(kl).any())
+        if pair in ("Pareto-Pareto", "Pareto-Exponential", "Pareto-Normal", "Uniform-Pareto"):
+            assert np.isfinite(kl).any() and np.isinf(kl).any(), pair
+    assert sum(finite) == 5

@@ -11,8 +11,17 @@ import math
 from typing import Any
 
 from chainrule.distributions import constraints
-from chainrule.distributions.kl import register_kl
-from chainrule.distributions.simple import Exponential
+from chainrule.distributions.gamma import Beta, Gamma
+from chainrule.distributions.gumbel import Gumbel
+from chainrule.distributions.kl import (
+    _gamma_log_density_mean,
+    _infinite,
+    _normal_cross_entropy,
+    _uniform_mean_log,
+    register_kl,
+)
+from chainrule.distributions.normal import Normal
+from chainrule.distributions.simple import Exponential, Laplace, Uniform
 from chainrule.distributions.transformed_distribution import TransformedDistribution
 from chainrule.distributions.transforms import AffineTransform, ExpTransform
 from chainrule.distributions.utils import broadcast_all
@@ -64,10 +73,66 @@ class Pareto(TransformedDistribution):
         return (self.scale / self.alpha).log() + (1 + self.alpha.reciprocal())
 
 
+# ---- KL divergences with Pareto on either side
+def _mean_log(p: Pareto) -> Any:
+    """E_p[log x] = log scale + 1 / alpha (log(x / scale) is exponential with rate alpha)."""
+    return p.scale.log() + p.alpha.reciprocal()
+
+
 @register_kl(Pareto, Pareto)
 def _kl_pareto_pareto(p: Pareto, q: Pareto) -> Any:
-    # E_p[log x] = log s_p + 1 / a_p gives log(a_p / a_q) + a_q log(s_p / s_q) + a_q / a_p - 1;
-    # infinite where p puts mass below q's scale
+    # log(a_p / a_q) + a_q log(s_p / s_q) + a_q / a_p - 1; infinite where p puts mass below
+    # q's scale
     ratio = q.alpha / p.alpha
     result = q.alpha * (p.scale / q.scale).log() + ratio - 1 - ratio.log()
     return where(p.scale < q.scale, math.inf, result)
+
+
+def _moments_where_finite(p: Pareto, bound: float) -> Pareto:
+    """p with alpha <= bound (where a moment diverges and the result is inf) replaced by a
+    larger value: the finite stand-in keeps inf * 0 out of the derivative of the masked result."""
+    alpha = where(p.alpha > bound, p.alpha, bound + 1.0)
+    return Pareto(p.scale, alpha, validate_args=False)
+
+
+@register_kl(Pareto, Exponential)
+def _kl_pareto_exponential(p: Pareto, q: Exponential) -> Any:
+    mean = _moments_where_finite(p, 1.0).mean
+    result = -p.entropy() - q.rate.log() + q.rate * mean
+    return where(p.alpha <= 1, math.inf, result)
+
+
+@register_kl(Pareto, Gamma)
+def _kl_pareto_gamma(p: Pareto, q: Gamma) -> Any:
+    mean = _moments_where_finite(p, 1.0).mean
+    result = -p.entropy() - _gamma_log_density_mean(q, mean, _mean_log(p))
+    return where(p.alpha <= 1, math.inf, result)
+
+
+@register_kl(Pareto, Normal)
+def _kl_pareto_normal(p: Pareto, q: Normal) -> Any:
+    finite = _moments_where_finite(p, 2.0)
+    second = finite.variance + (finite.mean - q.loc).pow(2)
+    result = -p.entropy() + _normal_cross_entropy(q, second)
+    return where(p.alpha <= 2, math.inf, result)
+
+
+@register_kl(Uniform, Pareto)
+def _kl_uniform_pareto(p: Uniform, q: Pareto) -> Any:
+    # -E_p[log q] = -log(a s^a) + (a + 1) E_p[log x]; infinite where p starts below q's scale
+    log_q_norm = q.alpha.log() + q.alpha * q.scale.log()
+    result = -p.entropy() - log_q_norm + (q.alpha + 1) * _uniform_mean_log(p.low, p.high)
+    return where(p.low < q.scale, math.inf, result)
+
+
+for _pair in [
+    (Pareto, Beta),
+    (Pareto, Uniform),
+    (Beta, Pareto),
+    (Exponential, Pareto),
+    (Gamma, Pareto),
+    (Gumbel, Pareto),
+    (Laplace, Pareto),
+    (Normal, Pareto),
+]:
+    register_kl(*_pair)(_infinite)
