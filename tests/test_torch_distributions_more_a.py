@@ -29,6 +29,7 @@ from test_torch_distributions import (
     plain,
     pos,
     tensors,
+    text,
 )
 from test_torch_distributions import (
     test_float32_parameters_give_torchs_dtypes_and_values as check_float32,
@@ -434,3 +435,60 @@ def test_pareto_kl_pairs_reach_both_branches_and_cover_torchs_registry() -> None
         if pair in ("Pareto-Pareto", "Pareto-Exponential", "Pareto-Normal", "Uniform-Pareto"):
             assert np.isfinite(kl).any() and np.isinf(kl).any(), pair
     assert sum(finite) == 5
+
+
+# ---- everyday snippets: numbers (ints too) as parameters, default dtypes, the edges of the
+# support and of the unit interval, far tails; compared by repr or by exception
+def _edges(lib: Any, d: Any, points: list[float]) -> Any:
+    x = lib.tensor(points, dtype=lib.float64)
+    return [outcome(lambda f=f: f(x)) for f in (d.log_prob, d.cdf, d.icdf)]
+
+
+SNIPPETS: dict[str, Callable[[Any], Any]] = {
+    "pareto_of_ints": lambda lib: D(lib).Pareto(1, 2).sample((2,)).dtype,
+    "weibull_of_ints_mean": lambda lib: D(lib).Weibull(1, 2).mean,
+    "inverse_gamma_of_ints": lambda lib: D(lib).InverseGamma(3, 2).variance,
+    "half_cauchy_of_an_int": lambda lib: D(lib).HalfCauchy(1).entropy(),
+    "kumaraswamy_of_numbers": lambda lib: D(lib).Kumaraswamy(2.0, 3.0).stddev,
+    "pareto_expanded_support": lambda lib: D(lib).Pareto(1.0, 2.0).expand((2,)).support,
+    "weibull_expanded_repr": lambda lib: D(lib).Weibull(1.0, 2.0).expand((2, 1)),
+    "half_cauchy_edges": lambda lib: _edges(
+        lib, D(lib).HalfCauchy(lib.tensor(2.0, dtype=lib.float64)), [0.0, 1.0, 1e300]
+    ),
+    "pareto_edges": lambda lib: _edges(
+        lib, D(lib).Pareto(lib.tensor(1.5, dtype=lib.float64), 3.0), [1.5, 1e10, 1e300]
+    ),
+    "weibull_tails": lambda lib: _edges(
+        lib, D(lib).Weibull(lib.tensor(1.5, dtype=lib.float64), 3.0), [1e-300, 1e-3, 50.0]
+    ),
+    "weibull_unit_edges": lambda lib: (
+        D(lib)
+        .Weibull(lib.tensor(1.5, dtype=lib.float64), 3.0)
+        .icdf(lib.tensor([0.0, 1.0], dtype=lib.float64))
+    ),
+    "kumaraswamy_edges": lambda lib: _edges(
+        lib, D(lib).Kumaraswamy(lib.tensor(2.0, dtype=lib.float64), 3.0), [0.0, 0.5, 1.0]
+    ),
+    "inverse_gamma_tails": lambda lib: (
+        D(lib)
+        .InverseGamma(lib.tensor(2.0, dtype=lib.float64), 3.0)
+        .log_prob(lib.tensor([1e-3, 1.0, 1e6], dtype=lib.float64))
+    ),
+    "pareto_unvalidated_mean_of_small_alpha": lambda lib: (
+        D(lib).Pareto(1.0, lib.tensor([0.5, 1.0, 1.5, 2.5])).mean
+    ),
+}
+
+
+def _flat(found: Any) -> list[Any]:
+    return found[1] if found[0] == "other" and isinstance(found[1], list) else [found]
+
+
+@pytest.mark.parametrize("name", list(SNIPPETS))
+def test_everyday_snippets_match_torch(name: str) -> None:
+    ours, theirs = (outcome(lambda lib=lib: SNIPPETS[name](lib)) for lib in LIBS)
+    if ours[0] == "other" and not isinstance(ours[1], list):
+        assert text(str(ours[1])) == text(str(theirs[1])), name
+        return
+    for a, b in zip(_flat(ours), _flat(theirs), strict=True):
+        assert_same(a, b, name, rtol=1e-6)  # numbers give float32
