@@ -25,6 +25,7 @@ from chainrule.distributions.independent import Independent
 from chainrule.distributions.kl import kl_divergence, register_kl
 from chainrule.distributions.log_normal import LogNormal
 from chainrule.distributions.multivariate_normal import MultivariateNormal
+from chainrule.distributions.negative_binomial import NegativeBinomial
 from chainrule.distributions.normal import Normal
 from chainrule.distributions.poisson import Poisson
 from chainrule.distributions.simple import Exponential, Laplace, Uniform
@@ -78,4 +79,6 @@ __all__ = [
     "kl_divergence",
     "register_kl",
     "transforms",
+    # ---- counts, mixtures and the continuous Bernoulli
+    "NegativeBinomial",
 ]
