@@ -24,6 +24,7 @@ from chainrule.distributions.half_normal import HalfNormal
 from chainrule.distributions.independent import Independent
 from chainrule.distributions.kl import kl_divergence, register_kl
 from chainrule.distributions.log_normal import LogNormal
+from chainrule.distributions.multinomial import Multinomial
 from chainrule.distributions.multivariate_normal import MultivariateNormal
 from chainrule.distributions.negative_binomial import NegativeBinomial
 from chainrule.distributions.normal import Normal
@@ -81,4 +82,5 @@ __all__ = [
     "transforms",
     # ---- counts, mixtures and the continuous Bernoulli
     "NegativeBinomial",
+    "Multinomial",
 ]
