@@ -48,6 +48,7 @@ class Row:
     build: Callable[[Any, dict[str, Any]], Any]
     params: Callable[[Any], dict[str, Any]]
     loose: tuple[str, ...] = ()  # quantities PyTorch rounds through float32 (see LOOSE_RTOL)
+    torch_samples: bool = True  # False where PyTorch's sampler fails (chainrule's is checked)
 
 
 def D(lib: Any) -> Any:
@@ -88,6 +89,37 @@ ROWS = [
         lambda r: {"probs": simplex(r, 5)},
         loose=("entropy",),
     ),
+    Row(
+        "MixtureSameFamily_normal",
+        lambda lib, p: D(lib).MixtureSameFamily(
+            D(lib).Categorical(logits=p["logits"]), D(lib).Normal(p["loc"], p["scale"])
+        ),
+        lambda r: {"logits": real(r, 2, 3), "loc": real(r, 2, 3) * 2, "scale": pos(r, 3)},
+    ),
+    Row(
+        "MixtureSameFamily_shared_weights",
+        lambda lib, p: D(lib).MixtureSameFamily(
+            D(lib).Categorical(probs=p["probs"]), D(lib).Gamma(p["concentration"], p["rate"])
+        ),
+        lambda r: {"probs": simplex(r, 3), "concentration": pos(r, 2, 3), "rate": pos(r, 1, 3)},
+        # PyTorch gathers its components' draws with an index lacking the batch dimension
+        torch_samples=False,
+    ),
+    Row(
+        "MixtureSameFamily_independent_normal",
+        lambda lib, p: D(lib).MixtureSameFamily(
+            D(lib).Categorical(logits=p["logits"]),
+            D(lib).Independent(D(lib).Normal(p["loc"], p["scale"]), 1),
+        ),
+        lambda r: {"logits": real(r, 2, 3), "loc": real(r, 2, 3, 4), "scale": pos(r, 4)},
+    ),
+    Row(
+        "MixtureSameFamily_poisson",
+        lambda lib, p: D(lib).MixtureSameFamily(
+            D(lib).Categorical(probs=p["probs"]), D(lib).Poisson(p["rate"])
+        ),
+        lambda r: {"probs": simplex(r, 2, 2), "rate": pos(r, 2, 2) * 3},
+    ),
 ]
 ROW_IDS = [row.name for row in ROWS]
 SEEDS = (0, 1)
@@ -98,9 +130,10 @@ QUANTITIES = ("batch_shape", "event_shape", "log_prob", "mean", "mode", "varianc
 
 
 def sample_points(row: Row, arrays: dict[str, Any]) -> Any:
-    """PyTorch's draws of the distribution: values in its support for log_prob."""
-    torch.manual_seed(123)
-    return plain(row.build(torch, tensors(torch, arrays)).sample((3,)))
+    """Draws of the distribution (PyTorch's where it can): values in its support for log_prob."""
+    lib = torch if row.torch_samples else cr
+    lib.manual_seed(123)
+    return plain(row.build(lib, tensors(lib, arrays)).sample((3,)))
 
 
 def quantity(d: Any, value: Any, name: str) -> Any:
@@ -160,11 +193,13 @@ def test_expand_matches_torch(row: Row) -> None:
                 outcome(lambda e=e: tuple(e.event_shape)),
                 outcome(lambda e=e, v=v: e.log_prob(v)),
                 outcome(lambda e=e: e.mean),
-                outcome(lambda e=e: tuple(e.sample((2,)).shape)),
             ]
         )
     for i, (a, b) in enumerate(zip(*results, strict=True)):
         assert_same(a, b, f"{row.name} expanded, item {i}")
+    e = row.build(cr, tensors(cr, arrays))
+    e = e.expand((4, *e.batch_shape))
+    assert tuple(e.sample((2,)).shape) == (2, *e.batch_shape, *e.event_shape)
 
 
 @pytest.mark.parametrize("sample_shape", [(), (5,), (2, 3)])
@@ -172,12 +207,14 @@ def test_expand_matches_torch(row: Row) -> None:
 def test_sample_shapes_and_dtypes_match_torch(row: Row, sample_shape: Any) -> None:
     arrays = row.params(np.random.default_rng(0))
     shapes = []
-    for lib in LIBS:
+    for lib in LIBS if row.torch_samples else (cr,):
         d = row.build(lib, tensors(lib, arrays))
         s = d.sample(sample_shape)
         shapes.append((tuple(s.shape), str(s.dtype).split(".")[-1], s.requires_grad))
         assert bool(d.support.check(s).all())
-    assert shapes[0] == shapes[1]
+    expected = (*sample_shape, *d.batch_shape, *d.event_shape)
+    assert shapes[0] == (expected, "float64", False)
+    assert all(s == shapes[0] for s in shapes)
 
 
 N = 40000
@@ -273,6 +310,87 @@ ERRORS: dict[str, Callable[[Any], Any]] = {
     "mn_default_dtype_sample": lambda lib: (
         D(lib).Multinomial(4, probs=lib.tensor([0.2, 0.8])).sample((2,)).dtype
     ),
+    "mix_not_categorical": lambda lib: D(lib).MixtureSameFamily(
+        D(lib).Normal(0.0, 1.0), D(lib).Normal(t(lib, [0.0, 1.0]), 1.0)
+    ),
+    "mix_not_distribution": lambda lib: D(lib).MixtureSameFamily(
+        D(lib).Categorical(t(lib, [0.5, 0.5])), 5
+    ),
+    "mix_batch_mismatch": lambda lib: D(lib).MixtureSameFamily(
+        D(lib).Categorical(t(lib, np.ones((2, 3)))), D(lib).Normal(t(lib, np.zeros((4, 3))), 1.0)
+    ),
+    "mix_k_mismatch": lambda lib: D(lib).MixtureSameFamily(
+        D(lib).Categorical(t(lib, np.ones(3))), D(lib).Normal(t(lib, np.zeros(4)), 1.0)
+    ),
+    "mix_size_one_batch": lambda lib: (
+        D(lib)
+        .MixtureSameFamily(
+            D(lib).Categorical(t(lib, np.ones((1, 3)))),
+            D(lib).Normal(t(lib, np.zeros((2, 3))), 1.0),
+        )
+        .batch_shape
+    ),
+    "mix_value_out_of_support": lambda lib: (
+        D(lib)
+        .MixtureSameFamily(
+            D(lib).Categorical(t(lib, np.ones((2, 3)))), D(lib).Gamma(t(lib, np.ones((2, 3))), 1.0)
+        )
+        .log_prob(t(lib, [-1.0, 1.0]))
+    ),
+    "mix_value_not_broadcastable": lambda lib: (
+        D(lib)
+        .MixtureSameFamily(
+            D(lib).Categorical(t(lib, np.ones((2, 3)))),
+            D(lib).Normal(t(lib, np.zeros((2, 3))), 1.0),
+        )
+        .log_prob(t(lib, [0.0, 1.0, 2.0]))
+    ),
+    "mix_cdf": lambda lib: (
+        D(lib)
+        .MixtureSameFamily(
+            D(lib).Categorical(t(lib, [[1.0, 2.0, 3.0]])),
+            D(lib).Normal(t(lib, [[-1.0, 0.0, 2.0]]), t(lib, [1.0, 0.5, 2.0])),
+        )
+        .cdf(t(lib, [[-0.5], [0.3]]))
+    ),
+    "mix_cdf_of_independent": lambda lib: (
+        D(lib)
+        .MixtureSameFamily(
+            D(lib).Categorical(t(lib, np.ones(3))),
+            D(lib).Independent(D(lib).Normal(t(lib, np.zeros((3, 2))), 1.0), 1),
+        )
+        .cdf(t(lib, [0.0, 1.0]))
+    ),
+    "mix_rsample": lambda lib: (
+        D(lib)
+        .MixtureSameFamily(
+            D(lib).Categorical(t(lib, np.ones(3))), D(lib).Normal(t(lib, np.zeros(3)), 1.0)
+        )
+        .rsample()
+    ),
+    "mix_repr": lambda lib: repr(
+        D(lib).MixtureSameFamily(
+            D(lib).Categorical(t(lib, np.ones((2, 3)))),
+            D(lib).Normal(t(lib, np.zeros((2, 3))), 1.0),
+        )
+    ),
+    "mix_support": lambda lib: repr(
+        D(lib)
+        .MixtureSameFamily(
+            D(lib).Categorical(t(lib, np.ones(3))),
+            D(lib).Independent(D(lib).Normal(t(lib, np.zeros((3, 2))), 1.0), 1),
+        )
+        .support
+    ),
+    "mix_support_check": lambda lib: (
+        D(lib)
+        .MixtureSameFamily(
+            D(lib).Categorical(t(lib, np.ones(3))),
+            D(lib).Independent(D(lib).Gamma(t(lib, np.ones((3, 2))), 1.0), 1),
+        )
+        .support.check(t(lib, [[1.0, 2.0], [-1.0, 2.0], [1.0, 0.0]]))
+    ),
+    "mix_arg_constraints": lambda lib: repr(D(lib).MixtureSameFamily.arg_constraints),
 }
 
 

@@ -24,6 +24,7 @@ from chainrule.distributions.half_normal import HalfNormal
 from chainrule.distributions.independent import Independent
 from chainrule.distributions.kl import kl_divergence, register_kl
 from chainrule.distributions.log_normal import LogNormal
+from chainrule.distributions.mixture_same_family import MixtureSameFamily
 from chainrule.distributions.multinomial import Multinomial
 from chainrule.distributions.multivariate_normal import MultivariateNormal
 from chainrule.distributions.negative_binomial import NegativeBinomial
@@ -83,4 +84,5 @@ __all__ = [
     # ---- counts, mixtures and the continuous Bernoulli
     "NegativeBinomial",
     "Multinomial",
+    "MixtureSameFamily",
 ]
