@@ -39,6 +39,11 @@ def simplex(rng: Any, *shape: int) -> Any:
     return p / p.sum(-1, keepdims=True)
 
 
+def near_half(rng: Any, *shape: int) -> Any:
+    """Probabilities within 1e-3 of 1/2, where the continuous Bernoulli uses its series."""
+    return 0.5 + rng.uniform(-9e-4, 9e-4, shape)
+
+
 @dataclass
 class Row:
     """One distribution: ``build(lib, params)`` makes it from the parameter tensors that
@@ -49,6 +54,7 @@ class Row:
     params: Callable[[Any], dict[str, Any]]
     loose: tuple[str, ...] = ()  # quantities PyTorch rounds through float32 (see LOOSE_RTOL)
     torch_samples: bool = True  # False where PyTorch's sampler fails (chainrule's is checked)
+    moments: bool = True  # False where, as in PyTorch, mean/variance are series, not the draws'
 
 
 def D(lib: Any) -> Any:
@@ -120,13 +126,41 @@ ROWS = [
         ),
         lambda r: {"probs": simplex(r, 2, 2), "rate": pos(r, 2, 2) * 3},
     ),
+    Row(
+        "ContinuousBernoulli_probs",
+        lambda lib, p: D(lib).ContinuousBernoulli(probs=p["probs"]),
+        lambda r: {"probs": np.concatenate([prob(r, 2, 3), near_half(r, 2, 2)], -1)},
+    ),
+    Row(
+        "ContinuousBernoulli_logits",
+        lambda lib, p: D(lib).ContinuousBernoulli(logits=p["logits"]),
+        lambda r: {"logits": np.concatenate([real(r, 3) * 3, near_half(r, 2) - 0.5])},
+    ),
+    Row(
+        "ContinuousBernoulli_wide_lims",
+        lambda lib, p: D(lib).ContinuousBernoulli(probs=p["probs"], lims=(0.4, 0.6)),
+        lambda r: {"probs": prob(r, 2, 4)},
+        # within lims the draws are uniform and the moments a short series, both approximations
+        moments=False,
+    ),
 ]
 ROW_IDS = [row.name for row in ROWS]
 SEEDS = (0, 1)
 # PyTorch's Multinomial entropy takes log(total_count!) in float32 even for float64 parameters
 # (an error near 1e-8); chainrule's is exact in the parameters' dtype
 LOOSE_RTOL = 1e-7
-QUANTITIES = ("batch_shape", "event_shape", "log_prob", "mean", "mode", "variance", "entropy")
+QUANTITIES = (
+    "batch_shape",
+    "event_shape",
+    "log_prob",
+    "cdf",
+    "icdf",
+    "mean",
+    "mode",
+    "variance",
+    "stddev",
+    "entropy",
+)
 
 
 def sample_points(row: Row, arrays: dict[str, Any]) -> Any:
@@ -136,12 +170,19 @@ def sample_points(row: Row, arrays: dict[str, Any]) -> Any:
     return plain(row.build(lib, tensors(lib, arrays)).sample((3,)))
 
 
-def quantity(d: Any, value: Any, name: str) -> Any:
-    if name == "log_prob":
-        return d.log_prob(value)
+def quantity(d: Any, value: Any, q: Any, name: str) -> Any:
+    if name in ("log_prob", "cdf"):
+        return getattr(d, name)(value)
+    if name == "icdf":
+        return d.icdf(q)
     if name == "entropy":
         return d.entropy()
     return getattr(d, name)
+
+
+def levels(value: Any) -> Any:
+    """Probabilities of the shape of one draw, for icdf."""
+    return np.random.default_rng(7).uniform(0.05, 0.95, value.shape[1:])
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -152,30 +193,48 @@ def test_values_shapes_and_errors_match_torch(row: Row, seed: int) -> None:
     results = []
     for lib in LIBS:
         d = row.build(lib, tensors(lib, arrays))
-        v = lib.tensor(value, dtype=lib.float64)
-        results.append({q: outcome(lambda d=d, v=v, q=q: quantity(d, v, q)) for q in QUANTITIES})
+        v, u = (lib.tensor(a, dtype=lib.float64) for a in (value, levels(value)))
+        run = {n: (lambda d=d, v=v, u=u, n=n: quantity(d, v, u, n)) for n in QUANTITIES}
+        results.append({n: outcome(f) for n, f in run.items()})
     ours, theirs = results
     for q in QUANTITIES:
         rtol = LOOSE_RTOL if q in row.loose else 1e-10
         assert_same(ours[q], theirs[q], f"{row.name}.{q}", rtol=rtol)
 
 
-def log_prob_grads(lib: Any, row: Row, arrays: dict[str, Any], value: Any) -> Any:
+def grads(lib: Any, row: Row, arrays: dict[str, Any], value: Any, name: str) -> Any:
+    """Gradients of the sum of one quantity to every parameter, or the refusal's message."""
     params = tensors(lib, arrays)
-    row.build(lib, params).log_prob(lib.tensor(value, dtype=lib.float64)).sum().backward()
-    return {k: plain(t.grad) for k, t in params.items()}
+    d = row.build(lib, params)
+    v, u = (lib.tensor(a, dtype=lib.float64) for a in (value, levels(value)))
+    try:
+        out = quantity(d, v, u, name)
+        found = lib.autograd.grad(out.sum(), list(params.values()), allow_unused=True)
+    except NotImplementedError as e:  # refused alike, in the same words
+        return text(str(e))
+    return {k: None if g is None else plain(g) for k, g in zip(params, found, strict=True)}
 
 
+@pytest.mark.parametrize("name", ["log_prob", "mean", "variance", "entropy", "cdf", "icdf"])
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("row", ROWS, ids=ROW_IDS)
-def test_log_prob_gradients_match_torch(row: Row, seed: int) -> None:
+def test_gradients_to_parameters_match_torch(row: Row, seed: int, name: str) -> None:
     arrays = row.params(np.random.default_rng(seed))
     value = sample_points(row, arrays)
-    ours, theirs = (log_prob_grads(lib, row, arrays, value) for lib in LIBS)
+    ours, theirs = (grads(lib, row, arrays, value, name) for lib in LIBS)
+    if name == "log_prob":
+        assert isinstance(theirs, dict)
+    if isinstance(ours, str) or isinstance(theirs, str):
+        assert ours == theirs
+        return
+    rtol = LOOSE_RTOL if name in row.loose else 1e-9
     assert ours.keys() == theirs.keys()
     for k in ours:
+        if ours[k] is None or theirs[k] is None:
+            assert ours[k] is theirs[k], k
+            continue
         assert ours[k].shape == theirs[k].shape, k
-        np.testing.assert_allclose(ours[k], theirs[k], rtol=1e-9, atol=1e-12, err_msg=k)
+        np.testing.assert_allclose(ours[k], theirs[k], rtol=rtol, atol=1e-12, err_msg=k)
 
 
 @pytest.mark.parametrize("row", ROWS, ids=ROW_IDS)
@@ -220,7 +279,7 @@ def test_sample_shapes_and_dtypes_match_torch(row: Row, sample_shape: Any) -> No
 N = 40000
 
 
-@pytest.mark.parametrize("row", ROWS, ids=ROW_IDS)
+@pytest.mark.parametrize("row", [r for r in ROWS if r.moments], ids=lambda r: r.name)
 def test_sample_mean_and_variance_are_the_distributions(row: Row) -> None:
     arrays = row.params(np.random.default_rng(0))
     d = row.build(cr, tensors(cr, arrays))
@@ -391,6 +450,35 @@ ERRORS: dict[str, Callable[[Any], Any]] = {
         .support.check(t(lib, [[1.0, 2.0], [-1.0, 2.0], [1.0, 0.0]]))
     ),
     "mix_arg_constraints": lambda lib: repr(D(lib).MixtureSameFamily.arg_constraints),
+    "cb_probs_and_logits": lambda lib: D(lib).ContinuousBernoulli(t(lib, 0.5), t(lib, 0.1)),
+    "cb_neither": lambda lib: D(lib).ContinuousBernoulli(),
+    "cb_list": lambda lib: D(lib).ContinuousBernoulli(probs=[0.3]),
+    "cb_probs_clamped_before_checking": lambda lib: repr(
+        D(lib).ContinuousBernoulli(probs=t(lib, [0.0, 1.3]))
+    ),
+    "cb_probs_clamped": lambda lib: D(lib).ContinuousBernoulli(probs=t(lib, [0.0, 1.0])).probs,
+    "cb_probs_nan": lambda lib: D(lib).ContinuousBernoulli(probs=t(lib, [0.3, float("nan")])),
+    "cb_logits_nan": lambda lib: D(lib).ContinuousBernoulli(logits=t(lib, [float("nan")])),
+    "cb_value_out_of_support": lambda lib: (
+        D(lib).ContinuousBernoulli(logits=t(lib, 1.3)).log_prob(t(lib, 1.3))
+    ),
+    "cb_cdf_out_of_support": lambda lib: (
+        D(lib).ContinuousBernoulli(probs=t(lib, 0.3)).cdf(t(lib, [-0.1, 0.5]))
+    ),
+    "cb_cdf_at_ends": lambda lib: (
+        D(lib).ContinuousBernoulli(probs=t(lib, [0.3, 0.5])).cdf(t(lib, [[0.0], [1.0]]))
+    ),
+    "cb_icdf_unchecked": lambda lib: (
+        D(lib).ContinuousBernoulli(probs=t(lib, 0.3)).icdf(t(lib, 1.3))
+    ),
+    "cb_unvalidated_log_prob": lambda lib: (
+        D(lib).ContinuousBernoulli(probs=t(lib, 0.3), validate_args=False).log_prob(t(lib, 1.5))
+    ),
+    "cb_number_probs": lambda lib: D(lib).ContinuousBernoulli(0.3).mean,
+    "cb_repr": lambda lib: repr(D(lib).ContinuousBernoulli(logits=t(lib, [0.3, 0.1]))),
+    "cb_constraints": lambda lib: repr(
+        (D(lib).ContinuousBernoulli.arg_constraints, D(lib).ContinuousBernoulli.support)
+    ),
 }
 
 
@@ -400,3 +488,24 @@ def test_errors_and_edges_match_torch(name: str) -> None:
     if ours[0] == "other":  # a repr or a dtype: compared as text
         ours, theirs = ("other", text(str(ours[1]))), ("other", text(str(theirs[1])))
     assert_same(ours, theirs, name)
+
+
+CB_ROWS = [r for r in ROWS if r.name.startswith("ContinuousBernoulli")]
+
+
+@pytest.mark.parametrize("row", CB_ROWS, ids=lambda r: r.name)
+def test_continuous_bernoulli_rsample_and_its_gradients_match_torch(row: Row) -> None:
+    # both invert the cdf at the same uniform stream: equal draws under one seed
+    arrays = row.params(np.random.default_rng(0))
+    found = []
+    for lib in LIBS:
+        params = tensors(lib, arrays)
+        lib.manual_seed(5)
+        x = row.build(lib, params).rsample((3,))
+        grad = lib.autograd.grad((x * x).sum(), list(params.values()))
+        found.append((plain(x), [plain(g) for g in grad], str(x.dtype).split(".")[-1]))
+    (x, grad, dtype), (tx, tgrad, tdtype) = found
+    assert dtype == tdtype
+    np.testing.assert_allclose(x, tx, rtol=1e-10)
+    for g, tg in zip(grad, tgrad, strict=True):
+        np.testing.assert_allclose(g, tg, rtol=1e-8, atol=1e-12)

@@ -16,6 +16,7 @@ from chainrule.distributions.binomial import Binomial
 from chainrule.distributions.categorical import Categorical, OneHotCategorical
 from chainrule.distributions.cauchy import Cauchy
 from chainrule.distributions.chi2 import Chi2
+from chainrule.distributions.continuous_bernoulli import ContinuousBernoulli
 from chainrule.distributions.distribution import Distribution, ExponentialFamily
 from chainrule.distributions.gamma import Beta, Dirichlet, Gamma
 from chainrule.distributions.geometric import Geometric
@@ -85,4 +86,5 @@ __all__ = [
     "NegativeBinomial",
     "Multinomial",
     "MixtureSameFamily",
+    "ContinuousBernoulli",
 ]
