@@ -509,3 +509,25 @@ def test_continuous_bernoulli_rsample_and_its_gradients_match_torch(row: Row) ->
     np.testing.assert_allclose(x, tx, rtol=1e-10)
     for g, tg in zip(grad, tgrad, strict=True):
         np.testing.assert_allclose(g, tg, rtol=1e-8, atol=1e-12)
+
+
+@pytest.mark.parametrize("row", ROWS, ids=ROW_IDS)
+def test_float32_parameters_give_torchs_dtypes_and_values(row: Row) -> None:
+    arrays = row.params(np.random.default_rng(0))
+    value = sample_points(row, arrays)
+    results = []
+    for lib in LIBS:
+        d = row.build(lib, tensors(lib, arrays, "float32"))
+        v, u = (lib.tensor(a, dtype=lib.float32) for a in (value, levels(value)))
+        run = {n: (lambda d=d, v=v, u=u, n=n: quantity(d, v, u, n)) for n in QUANTITIES}
+        if row.torch_samples:
+            run["sample"] = lambda d=d: str(d.sample((2,)).dtype)
+        results.append({n: outcome(f) for n, f in run.items()})
+    ours, theirs = results
+    for n in ours:
+        if ours[n][0] == "other":
+            assert text(ours[n][1]) == text(theirs[n][1]), n
+        else:
+            # the continuous Bernoulli's variance near lims subtracts nearly equal terms: float32
+            # roundings differ by a few 1e-5 (relative) with the order of operations
+            assert_same(ours[n], theirs[n], f"{row.name}.{n} in float32", rtol=1e-4)
