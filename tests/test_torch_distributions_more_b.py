@@ -531,3 +531,25 @@ def test_float32_parameters_give_torchs_dtypes_and_values(row: Row) -> None:
             # the continuous Bernoulli's variance near lims subtracts nearly equal terms: float32
             # roundings differ by a few 1e-5 (relative) with the order of operations
             assert_same(ours[n], theirs[n], f"{row.name}.{n} in float32", rtol=1e-4)
+
+
+def second_order(lib: Any, row: Row, arrays: dict[str, Any], value: Any) -> Any:
+    """Gradients of the summed squared first gradients of log_prob (grad of grad)."""
+    params = tensors(lib, arrays)
+    out = row.build(lib, params).log_prob(lib.tensor(value, dtype=lib.float64)).sum()
+    first = lib.autograd.grad(out, list(params.values()), create_graph=True)
+    total = sum((g * g).sum() for g in first)
+    second = lib.autograd.grad(total, list(params.values()), allow_unused=True)
+    return [None if g is None else plain(g) for g in second]
+
+
+@pytest.mark.parametrize("row", ROWS, ids=ROW_IDS)
+def test_second_order_gradients_of_log_prob_match_torch(row: Row) -> None:
+    arrays = row.params(np.random.default_rng(0))
+    value = sample_points(row, arrays)
+    ours, theirs = (second_order(lib, row, arrays, value) for lib in LIBS)
+    for name, g, tg in zip(arrays, ours, theirs, strict=True):
+        if g is None or tg is None:
+            assert g is tg, name
+            continue
+        np.testing.assert_allclose(g, tg, rtol=1e-8, atol=1e-11, err_msg=name)
