@@ -553,3 +553,26 @@ def test_second_order_gradients_of_log_prob_match_torch(row: Row) -> None:
             assert g is tg, name
             continue
         np.testing.assert_allclose(g, tg, rtol=1e-8, atol=1e-11, err_msg=name)
+
+
+def cb_pair(lib: Any, params: dict[str, Any]) -> Any:
+    p = D(lib).ContinuousBernoulli(probs=params["p"])
+    q = D(lib).ContinuousBernoulli(logits=params["q"])
+    return D(lib).kl_divergence(p, q)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_continuous_bernoulli_kl_divergence_and_gradients_match_torch(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    # p's probabilities on both sides of lims and inside them; q's logits broadcast against them
+    arrays = {"p": np.concatenate([prob(rng, 2, 3), near_half(rng, 2, 1)], -1), "q": real(rng, 4)}
+    found = []
+    for lib in LIBS:
+        params = tensors(lib, arrays)
+        kl = cb_pair(lib, params)
+        grad = lib.autograd.grad(kl.sum(), list(params.values()))
+        found.append((outcome(lambda kl=kl: kl), [plain(g) for g in grad]))
+    (ours, grads), (theirs, their_grads) = found
+    assert_same(ours, theirs, "KL", rtol=1e-9)
+    for g, tg in zip(grads, their_grads, strict=True):
+        np.testing.assert_allclose(g, tg, rtol=1e-8, atol=1e-12)

@@ -21,6 +21,7 @@ from chainrule.distributions.bernoulli import Bernoulli
 from chainrule.distributions.binomial import Binomial
 from chainrule.distributions.categorical import Categorical, OneHotCategorical
 from chainrule.distributions.cauchy import Cauchy
+from chainrule.distributions.continuous_bernoulli import ContinuousBernoulli
 from chainrule.distributions.distribution import ExponentialFamily
 from chainrule.distributions.gamma import Beta, Dirichlet, Gamma, _log_beta
 from chainrule.distributions.geometric import Geometric
@@ -112,6 +113,17 @@ def _kl_normal_normal(p: Normal, q: Normal) -> Any:
 @register_kl(Bernoulli, Bernoulli)
 def _kl_bernoulli_bernoulli(p: Bernoulli, q: Bernoulli) -> Any:
     return _binary_kl(p.probs, p.logits, q.probs, q.logits)
+
+
+@register_kl(ContinuousBernoulli, ContinuousBernoulli)
+def _kl_continuous_bernoulli_continuous_bernoulli(
+    p: ContinuousBernoulli, q: ContinuousBernoulli
+) -> Any:
+    # log p(x) = log C(p) + log(1 - p) + x logit(p): the difference is linear in x
+    def constant(d: ContinuousBernoulli) -> Any:
+        return d._log_normalizer() + (-d.probs).log1p()
+
+    return constant(p) - constant(q) + p.mean * (p.logits - q.logits)
 
 
 @register_kl(Categorical, Categorical)
