@@ -126,6 +126,27 @@ def _kl_continuous_bernoulli_continuous_bernoulli(
     return constant(p) - constant(q) + p.mean * (p.logits - q.logits)
 
 
+def _continuous_bernoulli_cross_entropy(p: Any, q: ContinuousBernoulli) -> Any:
+    """-E_p[log q(x)] for a continuous Bernoulli q: log q(x) is linear in x."""
+    return -(q._log_normalizer() + (-q.probs).log1p() + p.mean * q.logits)
+
+
+@register_kl(Beta, ContinuousBernoulli)
+def _kl_beta_continuous_bernoulli(p: Beta, q: ContinuousBernoulli) -> Any:
+    return _continuous_bernoulli_cross_entropy(p, q) - p.entropy()
+
+
+@register_kl(ContinuousBernoulli, Normal)
+def _kl_continuous_bernoulli_normal(p: ContinuousBernoulli, q: Normal) -> Any:
+    second_moment = p.variance + (p.mean - q.loc).pow(2)
+    return _normal_cross_entropy(q, second_moment) - p.entropy()
+
+
+@register_kl(ContinuousBernoulli, Exponential)
+def _kl_continuous_bernoulli_exponential(p: ContinuousBernoulli, q: Exponential) -> Any:
+    return q.rate * p.mean - q.rate.log() - p.entropy()
+
+
 @register_kl(Categorical, Categorical)
 def _kl_categorical_categorical(p: Categorical, q: Categorical) -> Any:
     t = p.probs * (p.logits - q.logits)
@@ -459,5 +480,10 @@ for _pair in [
     (Gumbel, Exponential),
     (Gumbel, Gamma),
     (Gumbel, Uniform),
+    (Normal, ContinuousBernoulli),
+    (Exponential, ContinuousBernoulli),
+    (Gamma, ContinuousBernoulli),
+    (Gumbel, ContinuousBernoulli),
+    (Laplace, ContinuousBernoulli),
 ]:
     register_kl(*_pair)(_infinite)
