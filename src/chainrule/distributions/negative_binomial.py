@@ -12,6 +12,7 @@ from typing import Any
 
 from chainrule.distributions import constraints
 from chainrule.distributions.distribution import Distribution, expanded
+from chainrule.distributions.gamma import Gamma
 from chainrule.distributions.utils import BinaryProbsLogits, broadcast_all
 from chainrule.factories import poisson
 from chainrule.grad_mode import no_grad
@@ -75,8 +76,6 @@ class NegativeBinomial(BinaryProbsLogits, Distribution):
 
     def sample(self, sample_shape: Any = ()) -> Any:
         # a Poisson count whose rate is Gamma(r, scale p / (1 - p)) distributed
-        from chainrule.distributions.gamma import Gamma
-
         with no_grad():
             r = self.total_count
             # a count of zero failures ends at once: the Gamma has no shape-0 member
