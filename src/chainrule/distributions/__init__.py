@@ -16,6 +16,7 @@ from chainrule.distributions.binomial import Binomial
 from chainrule.distributions.categorical import Categorical, OneHotCategorical
 from chainrule.distributions.cauchy import Cauchy
 from chainrule.distributions.chi2 import Chi2
+from chainrule.distributions.continuous_bernoulli import ContinuousBernoulli
 from chainrule.distributions.distribution import Distribution, ExponentialFamily
 from chainrule.distributions.gamma import Beta, Dirichlet, Gamma
 from chainrule.distributions.geometric import Geometric
@@ -24,7 +25,10 @@ from chainrule.distributions.half_normal import HalfNormal
 from chainrule.distributions.independent import Independent
 from chainrule.distributions.kl import kl_divergence, register_kl
 from chainrule.distributions.log_normal import LogNormal
+from chainrule.distributions.mixture_same_family import MixtureSameFamily
+from chainrule.distributions.multinomial import Multinomial
 from chainrule.distributions.multivariate_normal import MultivariateNormal
+from chainrule.distributions.negative_binomial import NegativeBinomial
 from chainrule.distributions.normal import Normal
 from chainrule.distributions.poisson import Poisson
 from chainrule.distributions.simple import Exponential, Laplace, Uniform
@@ -78,6 +82,11 @@ __all__ = [
     "kl_divergence",
     "register_kl",
     "transforms",
+    # ---- counts, mixtures and the continuous Bernoulli
+    "NegativeBinomial",
+    "Multinomial",
+    "MixtureSameFamily",
+    "ContinuousBernoulli",
 ]
 
 # ---- heavy-tailed and positive families built as transformed distributions

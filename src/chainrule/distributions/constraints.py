@@ -28,6 +28,8 @@ __all__ = [
     "less_than",
     "lower_cholesky",
     "lower_triangular",
+    "MixtureSameFamilyConstraint",
+    "multinomial",
     "nonnegative",
     "nonnegative_integer",
     "one_hot",
@@ -226,6 +228,44 @@ class _PositiveDefinite(Constraint):
         return symmetric & (linalg.cholesky_ex(value).info == 0)
 
 
+class _Multinomial(Constraint):
+    """Nonnegative counts over the last dimension that add up to at most ``upper_bound``."""
+
+    is_discrete = True
+    event_dim = 1
+
+    def __init__(self, upper_bound: int) -> None:
+        self.upper_bound = upper_bound
+
+    def check(self, value: Any) -> Any:
+        return (value >= 0).all(-1) & (value.sum(-1) <= self.upper_bound)
+
+
+class MixtureSameFamilyConstraint(Constraint):
+    """The support of a mixture: a value is valid where the components' support holds it
+    (checked against every component, which share one support)."""
+
+    def __init__(self, base_constraint: Constraint) -> None:
+        self.base_constraint = base_constraint
+
+    @property
+    def is_discrete(self) -> bool:  # type: ignore[override]
+        return self.base_constraint.is_discrete
+
+    @property
+    def event_dim(self) -> int:  # type: ignore[override]
+        return self.base_constraint.event_dim
+
+    def check(self, value: Any) -> Any:
+        # a component dimension before the event broadcasts the value over the components
+        ok = self.base_constraint.check(value.unsqueeze(-1 - self.event_dim))
+        kept = value.dim() - self.event_dim
+        return ok.reshape(*ok.shape[:kept], -1).all(-1)
+
+    def _args(self) -> str:
+        return repr(self.base_constraint)
+
+
 dependent = _Dependent()
 dependent_property = _DependentProperty
 boolean = _Boolean()
@@ -233,6 +273,7 @@ one_hot = _OneHot()
 nonnegative_integer = _IntegerGreaterThan(0)
 positive_integer = _IntegerGreaterThan(1)
 integer_interval = _IntegerInterval
+multinomial = _Multinomial
 real = _Real()
 real_vector = _IndependentConstraint(real, 1)
 positive = _GreaterThan(0.0)

@@ -21,6 +21,7 @@ from chainrule.distributions.bernoulli import Bernoulli
 from chainrule.distributions.binomial import Binomial
 from chainrule.distributions.categorical import Categorical, OneHotCategorical
 from chainrule.distributions.cauchy import Cauchy
+from chainrule.distributions.continuous_bernoulli import ContinuousBernoulli
 from chainrule.distributions.distribution import ExponentialFamily
 from chainrule.distributions.gamma import Beta, Dirichlet, Gamma, _log_beta
 from chainrule.distributions.geometric import Geometric
@@ -112,6 +113,38 @@ def _kl_normal_normal(p: Normal, q: Normal) -> Any:
 @register_kl(Bernoulli, Bernoulli)
 def _kl_bernoulli_bernoulli(p: Bernoulli, q: Bernoulli) -> Any:
     return _binary_kl(p.probs, p.logits, q.probs, q.logits)
+
+
+@register_kl(ContinuousBernoulli, ContinuousBernoulli)
+def _kl_continuous_bernoulli_continuous_bernoulli(
+    p: ContinuousBernoulli, q: ContinuousBernoulli
+) -> Any:
+    # log p(x) = log C(p) + log(1 - p) + x logit(p): the difference is linear in x
+    def constant(d: ContinuousBernoulli) -> Any:
+        return d._log_normalizer() + (-d.probs).log1p()
+
+    return constant(p) - constant(q) + p.mean * (p.logits - q.logits)
+
+
+def _continuous_bernoulli_cross_entropy(p: Any, q: ContinuousBernoulli) -> Any:
+    """-E_p[log q(x)] for a continuous Bernoulli q: log q(x) is linear in x."""
+    return -(q._log_normalizer() + (-q.probs).log1p() + p.mean * q.logits)
+
+
+@register_kl(Beta, ContinuousBernoulli)
+def _kl_beta_continuous_bernoulli(p: Beta, q: ContinuousBernoulli) -> Any:
+    return _continuous_bernoulli_cross_entropy(p, q) - p.entropy()
+
+
+@register_kl(ContinuousBernoulli, Normal)
+def _kl_continuous_bernoulli_normal(p: ContinuousBernoulli, q: Normal) -> Any:
+    second_moment = p.variance + (p.mean - q.loc).pow(2)
+    return _normal_cross_entropy(q, second_moment) - p.entropy()
+
+
+@register_kl(ContinuousBernoulli, Exponential)
+def _kl_continuous_bernoulli_exponential(p: ContinuousBernoulli, q: Exponential) -> Any:
+    return q.rate * p.mean - q.rate.log() - p.entropy()
 
 
 @register_kl(Categorical, Categorical)
@@ -447,5 +480,10 @@ for _pair in [
     (Gumbel, Exponential),
     (Gumbel, Gamma),
     (Gumbel, Uniform),
+    (Normal, ContinuousBernoulli),
+    (Exponential, ContinuousBernoulli),
+    (Gamma, ContinuousBernoulli),
+    (Gumbel, ContinuousBernoulli),
+    (Laplace, ContinuousBernoulli),
 ]:
     register_kl(*_pair)(_infinite)

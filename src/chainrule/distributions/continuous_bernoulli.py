@@ -1,0 +1,132 @@
+"""The continuous Bernoulli distribution on [0, 1]: density C(p) p^x (1 - p)^(1 - x), the
+Bernoulli likelihood normalized over the interval (Loaiza-Ganem and Cunningham, 2019).
+
+The normalizer C(p) = 2 artanh(1 - 2p) / (1 - 2p) and the moments divide 0 by 0 at p = 1/2:
+inside ``lims`` (an interval around 1/2) they are read from their Taylor series in p - 1/2.
+
+>>> import chainrule as cr
+>>> ContinuousBernoulli(probs=cr.tensor(0.5)).log_prob(cr.tensor(0.25))
+tensor(0.)
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Number
+from typing import Any
+
+from chainrule.distributions import constraints
+from chainrule.distributions.distribution import ExponentialFamily, expanded
+from chainrule.distributions.utils import BinaryProbsLogits, broadcast_all, clamp_probs
+from chainrule.factories import rand
+from chainrule.nn import functional as F
+from chainrule.ops.elementwise import where
+
+__all__ = ["ContinuousBernoulli"]
+
+
+class ContinuousBernoulli(BinaryProbsLogits, ExponentialFamily):
+    """A density on [0, 1] shaped like p^x (1 - p)^(1 - x); ``probs`` is clamped an epsilon
+    inside (0, 1)."""
+
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.unit_interval
+    has_rsample = True
+
+    def __init__(
+        self,
+        probs: Any = None,
+        logits: Any = None,
+        lims: tuple[float, float] = (0.499, 0.501),
+        validate_args: bool | None = None,
+    ) -> None:
+        if (probs is None) == (logits is None):
+            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+        given = probs if probs is not None else logits
+        (param,) = broadcast_all(given)
+        if probs is not None:
+            self.probs = clamp_probs(param)
+            self._param = self.probs
+        else:
+            self.logits = param
+            self._param = param
+        self._lims = lims
+        batch = () if isinstance(given, Number) else param.size()
+        super().__init__(batch, validate_args=validate_args)
+
+    def expand(self, batch_shape: Any, _instance: Any = None) -> ContinuousBernoulli:
+        new = expanded(self, ContinuousBernoulli, batch_shape, _instance, ["probs", "logits"])
+        new._param = new.probs if "probs" in self.__dict__ else new.logits
+        new._lims = self._lims
+        return new
+
+    @property
+    def param_shape(self) -> Any:
+        return self._param.size()
+
+    # ---- the split at p = 1/2
+    def _near_half(self) -> Any:
+        """Where p lies strictly inside ``lims``: the closed forms are 0/0 there."""
+        low, high = self._lims
+        return (self.probs > low) & (self.probs < high)
+
+    def _off_half(self) -> Any:
+        """p, moved to ``lims[0]`` where it is near 1/2, so the closed forms stay finite (and
+        their gradients too) in the elements whose series value is taken."""
+        return where(self._near_half(), self._lims[0], self.probs)
+
+    def _log_normalizer(self) -> Any:
+        q = self._off_half()
+        log_odds = q.log() - (-q).log1p()
+        closed = log_odds.abs().log() - (1 - 2 * q).abs().log()
+        x2 = (self.probs - 0.5).pow(2)
+        series = math.log(2.0) + x2 * (4.0 / 3.0 + 104.0 / 45.0 * x2)
+        return where(self._near_half(), series, closed)
+
+    # ---- moments
+    @property
+    def mean(self) -> Any:
+        q = self._off_half()
+        closed = q / (2 * q - 1) + 1 / ((-q).log1p() - q.log())
+        x = self.probs - 0.5
+        series = 0.5 + x * (1.0 / 3.0 + 16.0 / 45.0 * x.pow(2))
+        return where(self._near_half(), series, closed)
+
+    @property
+    def variance(self) -> Any:
+        q = self._off_half()
+        closed = q * (q - 1) / (1 - 2 * q).pow(2) + ((-q).log1p() - q.log()).pow(-2)
+        x2 = (self.probs - 0.5).pow(2)
+        series = 1.0 / 12.0 - x2 * (1.0 / 15.0 - 128.0 / 945.0 * x2)
+        return where(self._near_half(), series, closed)
+
+    # ---- densities and draws
+    def log_prob(self, value: Any) -> Any:
+        if self._validate_args:
+            self._validate_sample(value)
+        logits, value = broadcast_all(self.logits, value)
+        bce = F.binary_cross_entropy_with_logits(logits, value, reduction="none")
+        return self._log_normalizer() - bce
+
+    def cdf(self, value: Any) -> Any:
+        if self._validate_args:
+            self._validate_sample(value)
+        q = self._off_half()
+        closed = (q.pow(value) * (1 - q).pow(1 - value) + q - 1) / (2 * q - 1)
+        inside = where(self._near_half(), value, closed)
+        return where(value <= 0, 0.0, where(value >= 1, 1.0, inside))
+
+    def icdf(self, value: Any) -> Any:
+        q = self._off_half()
+        log1m_q = (-q).log1p()
+        closed = ((value * (2 * q - 1) - q).log1p() - log1m_q) / (q.log() - log1m_q)
+        return where(self._near_half(), value, closed)
+
+    def rsample(self, sample_shape: Any = ()) -> Any:
+        shape = self._extended_shape(sample_shape)
+        return self.icdf(rand(shape, dtype=self.probs.dtype))
+
+    def entropy(self) -> Any:
+        # -E[x log p + (1 - x) log(1 - p) + log C] with E[x] the mean
+        log_p, log1m_p = self.probs.log(), (-self.probs).log1p()
+        return self.mean * (log1m_p - log_p) - self._log_normalizer() - log1m_p
