@@ -30,6 +30,7 @@ from test_torch_distributions import (
     outcome,
     plain,
     pos,
+    prob,
     tensors,
     text,
 )
@@ -339,6 +340,16 @@ KL_PAIRS: dict[str, tuple[Callable[..., Any], Callable[..., Any], dict[str, Any]
         {"low": above(0.5, 3.0), "width": pos},
     ),
     "Beta-Pareto": (lambda lib, t: D(lib).Beta(t["c1"], t["c0"]), _pareto, {"c1": pos, "c0": pos}),
+    "Pareto-ContinuousBernoulli": (
+        _pareto,
+        lambda lib, t: D(lib).ContinuousBernoulli(t["p"]),
+        {"p": prob},
+    ),
+    "ContinuousBernoulli-Pareto": (
+        lambda lib, t: D(lib).ContinuousBernoulli(t["p"]),
+        _pareto,
+        {"p": prob},
+    ),
     "Exponential-Pareto": (lambda lib, t: D(lib).Exponential(t["rate"]), _pareto, {"rate": pos}),
     "Gamma-Pareto": (
         lambda lib, t: D(lib).Gamma(t["concentration"], t["rate"]),

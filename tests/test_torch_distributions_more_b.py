@@ -17,26 +17,20 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from test_torch_distributions import LIBS, assert_same, outcome, plain, tensors, text
+from test_torch_distributions import (
+    LIBS,
+    assert_same,
+    outcome,
+    plain,
+    pos,
+    prob,
+    real,
+    simplex,
+    tensors,
+    text,
+)
 
 import chainrule as cr
-
-
-def real(rng: Any, *shape: int) -> Any:
-    return rng.normal(size=shape)
-
-
-def pos(rng: Any, *shape: int) -> Any:
-    return rng.uniform(0.5, 2.5, shape)
-
-
-def prob(rng: Any, *shape: int) -> Any:
-    return rng.uniform(0.1, 0.9, shape)
-
-
-def simplex(rng: Any, *shape: int) -> Any:
-    p = rng.uniform(0.1, 1.0, shape)
-    return p / p.sum(-1, keepdims=True)
 
 
 def near_half(rng: Any, *shape: int) -> Any:

@@ -15,6 +15,7 @@ from chainrule.distributions.distribution import ExponentialFamily, expanded
 from chainrule.distributions.utils import (
     BinaryProbsLogits,
     broadcast_all,
+    one_parameter,
 )
 from chainrule.factories import arange, bernoulli, full_like
 from chainrule.grad_mode import no_grad
@@ -37,9 +38,7 @@ class Bernoulli(BinaryProbsLogits, ExponentialFamily):
     has_enumerate_support = True
 
     def __init__(self, probs: Any = None, logits: Any = None, validate_args: bool | None = None):
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-        given = probs if probs is not None else logits
+        given = one_parameter(probs, logits)
         (param,) = broadcast_all(given)
         if probs is not None:
             self.probs = param
@@ -54,10 +53,6 @@ class Bernoulli(BinaryProbsLogits, ExponentialFamily):
         new = expanded(self, Bernoulli, batch_shape, _instance, ["probs", "logits"])
         new._param = new.probs if "probs" in self.__dict__ else new.logits
         return new
-
-    @property
-    def param_shape(self) -> Any:
-        return self._param.size()
 
     @property
     def mean(self) -> Any:

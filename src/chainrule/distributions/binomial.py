@@ -14,6 +14,7 @@ from chainrule.distributions.distribution import Distribution, expanded
 from chainrule.distributions.utils import (
     BinaryProbsLogits,
     broadcast_all,
+    one_parameter,
 )
 from chainrule.factories import arange, rand, zeros
 from chainrule.grad_mode import no_grad
@@ -40,8 +41,7 @@ class Binomial(BinaryProbsLogits, Distribution):
         logits: Any = None,
         validate_args: bool | None = None,
     ) -> None:
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+        one_parameter(probs, logits)
         if probs is not None:
             self.total_count, self.probs = broadcast_all(total_count, probs)
             self.total_count = self.total_count.type_as(self.probs)
@@ -60,10 +60,6 @@ class Binomial(BinaryProbsLogits, Distribution):
     @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self) -> Any:
         return constraints.integer_interval(0, self.total_count)
-
-    @property
-    def param_shape(self) -> Any:
-        return self._param.size()
 
     @property
     def mean(self) -> Any:

@@ -14,7 +14,12 @@ from typing import Any
 from chainrule._array import xp
 from chainrule.distributions import constraints
 from chainrule.distributions.distribution import Distribution, expanded
-from chainrule.distributions.utils import lazy_property, logits_to_probs, probs_to_logits
+from chainrule.distributions.utils import (
+    lazy_property,
+    logits_to_probs,
+    one_parameter,
+    probs_to_logits,
+)
 from chainrule.dtypes import long
 from chainrule.factories import arange, eye, full, multinomial
 from chainrule.grad_mode import no_grad
@@ -32,8 +37,7 @@ class Categorical(Distribution):
     has_enumerate_support = True
 
     def __init__(self, probs: Any = None, logits: Any = None, validate_args: bool | None = None):
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+        one_parameter(probs, logits)
         if probs is not None:
             if probs.dim() < 1:
                 raise ValueError("`probs` parameter must be at least one-dimensional.")
@@ -109,7 +113,30 @@ class Categorical(Distribution):
         return values.expand((-1, *self.batch_shape)) if expand else values
 
 
-class OneHotCategorical(Distribution):
+class OverCategories:
+    """For a distribution whose event is a vector over the K categories of the Categorical it
+    keeps as ``_categorical`` (one-hot draws, counts): the parameters are that one's."""
+
+    _categorical: Categorical
+
+    @property
+    def _param(self) -> Any:
+        return self._categorical._param
+
+    @property
+    def probs(self) -> Any:
+        return self._categorical.probs
+
+    @property
+    def logits(self) -> Any:
+        return self._categorical.logits
+
+    @property
+    def param_shape(self) -> Any:
+        return self._categorical.param_shape
+
+
+class OneHotCategorical(OverCategories, Distribution):
     """A categorical draw written as a one-hot vector of length K."""
 
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
@@ -128,22 +155,6 @@ class OneHotCategorical(Distribution):
         Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
         new._validate_args = self._validate_args
         return new
-
-    @property
-    def _param(self) -> Any:
-        return self._categorical._param
-
-    @property
-    def probs(self) -> Any:
-        return self._categorical.probs
-
-    @property
-    def logits(self) -> Any:
-        return self._categorical.logits
-
-    @property
-    def param_shape(self) -> Any:
-        return self._categorical.param_shape
 
     @property
     def mean(self) -> Any:

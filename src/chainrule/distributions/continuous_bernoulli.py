@@ -17,7 +17,12 @@ from typing import Any
 
 from chainrule.distributions import constraints
 from chainrule.distributions.distribution import ExponentialFamily, expanded
-from chainrule.distributions.utils import BinaryProbsLogits, broadcast_all, clamp_probs
+from chainrule.distributions.utils import (
+    BinaryProbsLogits,
+    broadcast_all,
+    clamp_probs,
+    one_parameter,
+)
 from chainrule.factories import rand
 from chainrule.nn import functional as F
 from chainrule.ops.elementwise import where
@@ -40,9 +45,7 @@ class ContinuousBernoulli(BinaryProbsLogits, ExponentialFamily):
         lims: tuple[float, float] = (0.499, 0.501),
         validate_args: bool | None = None,
     ) -> None:
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-        given = probs if probs is not None else logits
+        given = one_parameter(probs, logits)
         (param,) = broadcast_all(given)
         if probs is not None:
             self.probs = clamp_probs(param)
@@ -59,10 +62,6 @@ class ContinuousBernoulli(BinaryProbsLogits, ExponentialFamily):
         new._param = new.probs if "probs" in self.__dict__ else new.logits
         new._lims = self._lims
         return new
-
-    @property
-    def param_shape(self) -> Any:
-        return self._param.size()
 
     # ---- the split at p = 1/2
     def _near_half(self) -> Any:

@@ -18,6 +18,7 @@ from chainrule.distributions.utils import (
     BinaryProbsLogits,
     broadcast_all,
     finfo_tiny,
+    one_parameter,
 )
 from chainrule.factories import rand, zeros_like
 from chainrule.grad_mode import no_grad
@@ -33,9 +34,7 @@ class Geometric(BinaryProbsLogits, Distribution):
     support = constraints.nonnegative_integer
 
     def __init__(self, probs: Any = None, logits: Any = None, validate_args: bool | None = None):
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-        given = probs if probs is not None else logits
+        given = one_parameter(probs, logits)
         (param,) = broadcast_all(given)
         if probs is not None:
             self.probs = param

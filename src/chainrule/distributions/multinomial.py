@@ -13,7 +13,7 @@ from typing import Any
 
 from chainrule.distributions import constraints
 from chainrule.distributions.binomial import Binomial
-from chainrule.distributions.categorical import Categorical
+from chainrule.distributions.categorical import Categorical, OverCategories
 from chainrule.distributions.distribution import Distribution
 from chainrule.grad_mode import no_grad
 from chainrule.nn import functional as F
@@ -25,7 +25,7 @@ from chainrule.tensor import Size
 __all__ = ["Multinomial"]
 
 
-class Multinomial(Distribution):
+class Multinomial(OverCategories, Distribution):
     """Counts of each category among ``total_count`` independent Categorical(``probs``) draws;
     an event is the vector of K counts."""
 
@@ -62,18 +62,6 @@ class Multinomial(Distribution):
     @constraints.dependent_property(is_discrete=True, event_dim=1)
     def support(self) -> Any:
         return constraints.multinomial(self.total_count)
-
-    @property
-    def probs(self) -> Any:
-        return self._categorical.probs
-
-    @property
-    def logits(self) -> Any:
-        return self._categorical.logits
-
-    @property
-    def param_shape(self) -> Any:
-        return self._categorical.param_shape
 
     @property
     def mean(self) -> Any:

@@ -13,7 +13,7 @@ from typing import Any
 from chainrule.distributions import constraints
 from chainrule.distributions.distribution import Distribution, expanded
 from chainrule.distributions.gamma import Gamma
-from chainrule.distributions.utils import BinaryProbsLogits, broadcast_all
+from chainrule.distributions.utils import BinaryProbsLogits, broadcast_all, one_parameter
 from chainrule.factories import poisson
 from chainrule.grad_mode import no_grad
 from chainrule.nn import functional as F
@@ -41,8 +41,7 @@ class NegativeBinomial(BinaryProbsLogits, Distribution):
         logits: Any = None,
         validate_args: bool | None = None,
     ) -> None:
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+        one_parameter(probs, logits)
         name = "probs" if probs is not None else "logits"
         total, param = broadcast_all(total_count, probs if probs is not None else logits)
         self.total_count = total.type_as(param)
@@ -56,10 +55,6 @@ class NegativeBinomial(BinaryProbsLogits, Distribution):
         )
         new._param = new.probs if "probs" in self.__dict__ else new.logits
         return new
-
-    @property
-    def param_shape(self) -> Any:
-        return self._param.size()
 
     @property
     def mean(self) -> Any:

@@ -11,6 +11,7 @@ import math
 from typing import Any
 
 from chainrule.distributions import constraints
+from chainrule.distributions.continuous_bernoulli import ContinuousBernoulli
 from chainrule.distributions.gamma import Beta, Gamma
 from chainrule.distributions.gumbel import Gumbel
 from chainrule.distributions.kl import (
@@ -55,10 +56,13 @@ class Pareto(TransformedDistribution):
     def support(self) -> Any:
         return constraints.greater_than_eq(self.scale)
 
+    # The moments diverge for alpha at or below 1 (the mean) and 2 (the variance): alpha is
+    # held at that bound there, where each formula divides by zero and gives inf (as
+    # PyTorch's do, with a zero gradient to alpha below the bound).
     @property
     def mean(self) -> Any:
-        a = self.alpha.clamp(min=1)  # a = 1 gives inf, the mean of every alpha <= 1
-        return a * self.scale / (a - 1)
+        shape = self.alpha.clamp(min=1)
+        return self.scale / (1 - 1 / shape)
 
     @property
     def mode(self) -> Any:
@@ -66,11 +70,12 @@ class Pareto(TransformedDistribution):
 
     @property
     def variance(self) -> Any:
-        a = self.alpha.clamp(min=2)  # a = 2 gives inf, the variance of every alpha <= 2
-        return self.scale.pow(2) * a / ((a - 1).pow(2) * (a - 2))
+        shape = self.alpha.clamp(min=2)
+        return (self.scale / (shape - 1)) ** 2 * shape / (shape - 2)
 
     def entropy(self) -> Any:
-        return (self.scale / self.alpha).log() + (1 + self.alpha.reciprocal())
+        """h = log(scale / alpha) + 1 + 1 / alpha."""
+        return self.scale.log() - self.alpha.log() + 1 + 1 / self.alpha
 
 
 # ---- KL divergences with Pareto on either side
@@ -127,8 +132,10 @@ def _kl_uniform_pareto(p: Uniform, q: Pareto) -> Any:
 
 for _pair in [
     (Pareto, Beta),
+    (Pareto, ContinuousBernoulli),
     (Pareto, Uniform),
     (Beta, Pareto),
+    (ContinuousBernoulli, Pareto),
     (Exponential, Pareto),
     (Gamma, Pareto),
     (Gumbel, Pareto),

@@ -82,9 +82,22 @@ class lazy_property:  # noqa: N801 - PyTorch's name
         return value
 
 
+def one_parameter(probs: Any, logits: Any) -> Any:
+    """Whichever of ``probs`` and ``logits`` is given, refused in PyTorch's words where both or
+    neither are."""
+    if (probs is None) == (logits is None):
+        raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+    return probs if probs is not None else logits
+
+
 class BinaryProbsLogits:
     """The success probability of a two-outcome family, given as ``probs`` or ``logits``: the
-    other computed on first use (Bernoulli, Binomial, Geometric share it)."""
+    other computed on first use (Bernoulli, Binomial, Geometric, NegativeBinomial and
+    ContinuousBernoulli share it). ``param_shape`` is the given one's (``_param``)."""
+
+    @property
+    def param_shape(self) -> Any:
+        return self._param.size()  # type: ignore[attr-defined]
 
     @lazy_property
     def logits(self) -> Any:
