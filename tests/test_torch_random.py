@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from snippet_outcome import outcome
 
 import chainrule as cr
 
@@ -276,3 +277,25 @@ def test_generator_state_round_trips_and_initial_seed() -> None:
     assert cr.equal(cr.randn(5, generator=g), first)
     assert g.initial_seed() == 11
     assert cr.Generator().initial_seed() == torch.Generator().initial_seed()
+
+
+# multinomial of no draws, and the samplers built on it, refuse as PyTorch's kernel does
+NO_DRAWS = {
+    "multinomial_zero": "out = T.multinomial(T.tensor([0.3, 0.7]), 0, True)",
+    "multinomial_negative": "out = T.multinomial(T.tensor([0.3, 0.7]), -1)",
+    "multinomial_zero_before_weights": "out = T.multinomial(T.tensor([-1.0, 1.0]), 0)",
+    "categorical_empty_sample": (
+        "out = T.distributions.Categorical(probs=T.tensor([0.3, 0.7])).sample((2, 0))"
+    ),
+    "one_hot_empty_sample": (
+        "out = T.distributions.OneHotCategorical(probs=T.tensor([0.3, 0.7])).sample((0,))"
+    ),
+    "multinomial_of_no_trials": (
+        "out = T.distributions.Multinomial(0, probs=T.tensor([0.3, 0.7])).sample()"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NO_DRAWS))
+def test_sampling_no_draws_is_refused_as_pytorch(name: str) -> None:
+    assert outcome(cr, NO_DRAWS[name]) == outcome(torch, NO_DRAWS[name])

@@ -663,6 +663,8 @@ def multinomial(
     """
     if input.ndim not in (1, 2):
         raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got {input.ndim}")
+    if num_samples <= 0:  # (so also a Categorical's sample of no draws, as PyTorch's)
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
     refuse_same_randomness(input)
     if batching.levels:  # under vmap(randomness="different"): each example's own draws
         picks = rng.per_example(
