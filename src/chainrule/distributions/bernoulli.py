@@ -50,9 +50,7 @@ class Bernoulli(BinaryProbsLogits, ExponentialFamily):
         )
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> Bernoulli:
-        new = expanded(self, Bernoulli, batch_shape, _instance, ["probs", "logits"])
-        new._param = new.probs if "probs" in self.__dict__ else new.logits
-        return new
+        return expanded(self, Bernoulli, batch_shape, _instance, ["probs", "logits"])
 
     @property
     def mean(self) -> Any:

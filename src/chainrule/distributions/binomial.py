@@ -53,9 +53,7 @@ class Binomial(BinaryProbsLogits, Distribution):
         super().__init__(self._param.size(), validate_args=validate_args)
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> Binomial:
-        new = expanded(self, Binomial, batch_shape, _instance, ["total_count", "probs", "logits"])
-        new._param = new.probs if "probs" in self.__dict__ else new.logits
-        return new
+        return expanded(self, Binomial, batch_shape, _instance, ["total_count", "probs", "logits"])
 
     @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self) -> Any:

@@ -54,7 +54,6 @@ class Categorical(Distribution):
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> Categorical:
         new = expanded(self, Categorical, batch_shape, _instance, ["probs", "logits"])
-        new._param = new.probs if "probs" in self.__dict__ else new.logits
         new._num_events = self._num_events
         return new
 

@@ -59,7 +59,6 @@ class ContinuousBernoulli(BinaryProbsLogits, ExponentialFamily):
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> ContinuousBernoulli:
         new = expanded(self, ContinuousBernoulli, batch_shape, _instance, ["probs", "logits"])
-        new._param = new.probs if "probs" in self.__dict__ else new.logits
         new._lims = self._lims
         return new
 

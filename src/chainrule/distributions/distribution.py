@@ -189,13 +189,17 @@ class ExponentialFamily(Distribution):
 
 def expanded(d: Distribution, cls: type, batch_shape: Any, _instance: Any, names: list[str]) -> Any:
     """A copy of ``d`` whose parameters ``names`` are expanded to ``batch_shape`` (views, no
-    copies); the shared body of the families' ``expand``."""
+    copies); the shared body of the families' ``expand``. The one a family was given (its
+    ``_param``, which ``param_shape`` reads: probs or logits) is the copy's ``_param`` too."""
     new = d._get_checked_instance(cls, _instance)
     batch_shape = Size(batch_shape)
+    given = d.__dict__.get("_param")
     for name in names:
         if name in d.__dict__:  # a lazy form (probs of logits) may not exist yet
             value = d.__dict__[name]
             new.__dict__[name] = value.expand(*batch_shape, *value.shape[len(d.batch_shape) :])
+            if value is given:
+                new._param = new.__dict__[name]
     Distribution.__init__(new, batch_shape, d.event_shape, validate_args=False)
     new._validate_args = d._validate_args
     return new

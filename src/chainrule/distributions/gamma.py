@@ -32,6 +32,11 @@ def _log_beta(concentration: Any) -> Any:
     return lgamma(concentration).sum(-1) - lgamma(concentration.sum(-1))
 
 
+def _log_beta_of(a: Any, b: Any) -> Any:
+    """log B(a, b) = lgamma(a) + lgamma(b) - lgamma(a + b), elementwise (a Beta's)."""
+    return lgamma(a) + lgamma(b) - lgamma(a + b)
+
+
 class Gamma(ExponentialFamily):
     """Density rate^c x^(c-1) e^(-rate x) / Gamma(c) on x >= 0."""
 

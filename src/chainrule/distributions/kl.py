@@ -23,7 +23,7 @@ from chainrule.distributions.categorical import Categorical, OneHotCategorical
 from chainrule.distributions.cauchy import Cauchy
 from chainrule.distributions.continuous_bernoulli import ContinuousBernoulli
 from chainrule.distributions.distribution import ExponentialFamily
-from chainrule.distributions.gamma import Beta, Dirichlet, Gamma, _log_beta
+from chainrule.distributions.gamma import Beta, Dirichlet, Gamma, _log_beta, _log_beta_of
 from chainrule.distributions.geometric import Geometric
 from chainrule.distributions.gumbel import Gumbel
 from chainrule.distributions.half_normal import HalfNormal
@@ -240,8 +240,8 @@ def _kl_gamma_gamma(p: Gamma, q: Gamma) -> Any:
 def _kl_beta_beta(p: Beta, q: Beta) -> Any:
     a, b = p.concentration1, p.concentration0
     aq, bq = q.concentration1, q.concentration0
-    lbeta = lgamma(a) + lgamma(b) - lgamma(a + b)
-    lbeta_q = lgamma(aq) + lgamma(bq) - lgamma(aq + bq)
+    lbeta = _log_beta_of(a, b)
+    lbeta_q = _log_beta_of(aq, bq)
     return (
         lbeta_q
         - lbeta
@@ -325,7 +325,7 @@ def _kl_uniform_beta(p: Uniform, q: Beta) -> Any:
     a, b = q.concentration1, q.concentration0
     mean_log = _uniform_mean_log(p.low, p.high)
     mean_log1m = _uniform_mean_log(1 - p.high, 1 - p.low)
-    lbeta = lgamma(a) + lgamma(b) - lgamma(a + b)
+    lbeta = _log_beta_of(a, b)
     result = -p.entropy() - ((a - 1) * mean_log + (b - 1) * mean_log1m - lbeta)
     return where((p.low < 0) | (p.high > 1), math.inf, result)
 

@@ -12,13 +12,14 @@ import math
 from typing import Any
 
 from chainrule.distributions import constraints
+from chainrule.distributions.gamma import _log_beta_of
 from chainrule.distributions.gumbel import EULER
 from chainrule.distributions.simple import Uniform
 from chainrule.distributions.transformed_distribution import TransformedDistribution
 from chainrule.distributions.transforms import AffineTransform, PowerTransform
 from chainrule.distributions.utils import broadcast_all
 from chainrule.factories import ones_like, zeros_like
-from chainrule.ops.special_ops import digamma, lgamma
+from chainrule.ops.special_ops import digamma
 from chainrule.tensor import Size
 
 __all__ = ["Kumaraswamy"]
@@ -58,8 +59,7 @@ class Kumaraswamy(TransformedDistribution):
     def _moment(self, n: int) -> Any:
         """E[X^n] = b B(1 + n / a, b)."""
         a, b = self.concentration1, self.concentration0
-        log_beta = lgamma(1 + n / a) + lgamma(b) - lgamma(1 + n / a + b)
-        return b * log_beta.exp()
+        return b * _log_beta_of(1 + n / a, b).exp()
 
     @property
     def mean(self) -> Any:

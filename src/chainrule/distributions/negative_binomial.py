@@ -41,20 +41,18 @@ class NegativeBinomial(BinaryProbsLogits, Distribution):
         logits: Any = None,
         validate_args: bool | None = None,
     ) -> None:
-        one_parameter(probs, logits)
+        given = one_parameter(probs, logits)
         name = "probs" if probs is not None else "logits"
-        total, param = broadcast_all(total_count, probs if probs is not None else logits)
+        total, param = broadcast_all(total_count, given)
         self.total_count = total.type_as(param)
         setattr(self, name, param)
         self._param = param
         super().__init__(param.size(), validate_args=validate_args)
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> NegativeBinomial:
-        new = expanded(
+        return expanded(
             self, NegativeBinomial, batch_shape, _instance, ["total_count", "probs", "logits"]
         )
-        new._param = new.probs if "probs" in self.__dict__ else new.logits
-        return new
 
     @property
     def mean(self) -> Any:
