@@ -22,9 +22,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from chainrule import dtypes
 from chainrule._array import xp
-from chainrule.optim.optimizer import Optimizer, ParamsT, _state_value
+from chainrule.optim.optimizer import Optimizer, ParamsT, _state_value, scalar_state_dtype
 from chainrule.tensor import Tensor, _make
 
 
@@ -42,6 +41,7 @@ class Adafactor(Optimizer):
         maximize: bool = False,
     ) -> None:
         checks = (
+            (not isinstance(lr, Tensor) or lr.numel() == 1, "Tensor lr must be 1-element"),
             (lr >= 0.0, f"Learning rate should be >= 0 but is: {lr}"),
             (beta2_decay <= 0.0, f"beta2_decay should be <= 0 but is: {beta2_decay}"),
             (eps[0] is None or eps[0] >= 0.0, f"epsilon1 should be >= 0 but is: {eps[0]}"),
@@ -76,7 +76,7 @@ class Adafactor(Optimizer):
         if xp.iscomplexobj(param):
             raise RuntimeError("Adafactor does not support complex parameters")
         if not state:
-            state["step"] = _make(xp.zeros((), dtype=dtypes.float32))  # first, as PyTorch's
+            state["step"] = _make(xp.zeros((), scalar_state_dtype()))  # first, as PyTorch's
             if grad.ndim > 1:  # the squares' means over rows and over columns
                 rows, cols = grad.shape[:-1] + (1,), grad.shape[:-2] + (1, grad.shape[-1])
                 state["row_var"] = _make(xp.zeros(rows, grad.dtype))

@@ -16,9 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from chainrule import dtypes
 from chainrule._array import xp
-from chainrule.optim.optimizer import Optimizer, ParamsT, check_flags
+from chainrule.optim.optimizer import Optimizer, ParamsT, check_flags, scalar_state_dtype
 from chainrule.tensor import _make
 
 
@@ -60,13 +59,13 @@ class Adagrad(Optimizer):
         # PyTorch fills the state at construction, so a fresh state dict already has it.
         for group in self.param_groups:
             for p in group["params"]:
-                self.state[p]["step"] = _make(xp.zeros((), dtype=dtypes.float32))
+                self.state[p]["step"] = _make(xp.zeros((), scalar_state_dtype(fused)))
                 self.state[p]["sum"] = _make(
                     xp.full_like(p._data, group["initial_accumulator_value"])
                 )
 
     def _update(self, group: dict[str, Any], param: Any, grad: Any, state: dict[str, Any]) -> None:
-        step = self._step_count(state)
+        step = self._step_count(state, group["fused"])
         grad = self._descent_grad(group, param, grad)
         clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
         total = state["sum"]._data

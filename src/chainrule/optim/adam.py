@@ -20,7 +20,28 @@ import math
 from typing import Any
 
 from chainrule._array import xp
-from chainrule.optim.optimizer import Optimizer, ParamsT, check_flags
+from chainrule.optim.optimizer import Optimizer, ParamsT, check_betas, check_flags
+from chainrule.tensor import Tensor
+
+
+def _checked_betas(betas: Any, foreach_only: bool) -> tuple[Any, ...]:
+    """Adam's ``betas``: two floats or two 1-element tensors (kept as tensors, squeezed to
+    0-d, as PyTorch keeps them), refused in PyTorch's words otherwise."""
+    first, second = betas[0], betas[1]
+    if not (
+        (isinstance(first, float) and isinstance(second, float))
+        or (isinstance(first, Tensor) and isinstance(second, Tensor))
+    ):
+        raise ValueError("betas must be either both floats or both Tensors")
+    for i, beta in enumerate((first, second)):
+        if isinstance(beta, Tensor):
+            if foreach_only:
+                raise ValueError(
+                    f"betas[{i}] as a Tensor is not supported for capturable=False and foreach=True"
+                )
+            if beta.numel() != 1:
+                raise ValueError(f"Tensor betas[{i}] must be 1-element")
+    return tuple(b.squeeze() if isinstance(b, Tensor) and b.dim() else b for b in betas)
 
 
 class Adam(Optimizer):
@@ -40,14 +61,16 @@ class Adam(Optimizer):
         fused: bool | None = None,
         decoupled_weight_decay: bool = False,
     ) -> None:
+        if isinstance(lr, Tensor) and foreach and not capturable:
+            raise ValueError(
+                "lr as a Tensor is not supported for capturable=False and foreach=True"
+            )
         self._refuse_negative(("learning rate", lr), ("epsilon value", eps))
-        for i, beta in enumerate(betas):
-            if not 0.0 <= beta < 1.0:
-                raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+        check_betas(betas)
         self._refuse_negative(("weight_decay value", weight_decay))
         defaults = {
             "lr": lr,
-            "betas": tuple(betas),
+            "betas": _checked_betas(betas, foreach and not capturable),
             "eps": eps,
             "weight_decay": weight_decay,
             "amsgrad": amsgrad,
@@ -69,7 +92,7 @@ class Adam(Optimizer):
             state["exp_avg_sq"] = self._zeros_state(param)
             if group["amsgrad"]:
                 state["max_exp_avg_sq"] = self._zeros_state(param)
-        step = self._step_count(state)
+        step = self._step_count(state, group["fused"])
         grad = self._descent_grad(group, param, grad, l2=not self._decoupled)
         if weight_decay and self._decoupled:
             xp.multiply(param, 1 - lr * weight_decay, out=param)

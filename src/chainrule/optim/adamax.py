@@ -19,14 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule._array import xp
-from chainrule.optim.optimizer import Optimizer, ParamsT, check_flags
-
-
-def check_betas(betas: tuple[float, float]) -> None:
-    """PyTorch's check of Adam-like ``betas``: each in [0, 1)."""
-    for i, beta in enumerate(betas):
-        if not 0.0 <= beta < 1.0:
-            raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+from chainrule.optim.optimizer import Optimizer, ParamsT, check_betas, check_flags
 
 
 class Adamax(Optimizer):

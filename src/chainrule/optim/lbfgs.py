@@ -31,7 +31,7 @@ from typing import Any
 
 from chainrule import dtypes, grad_mode
 from chainrule._array import xp
-from chainrule.optim.optimizer import _NO_GRAD, Optimizer, ParamsT
+from chainrule.optim.optimizer import _NO_GRAD, Optimizer, ParamsT, _as_numbers
 from chainrule.tensor import Tensor, _make
 
 Objective = Callable[[list[Any], Any, Any], tuple[float, Any]]
@@ -235,7 +235,7 @@ class LBFGS(Optimizer):
             return self._iterate(closure)
 
     def _iterate(self, closure: Callable[[], Any]) -> Any:
-        group = self.param_groups[0]
+        group = _as_numbers(self.param_groups[0])
         lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
         tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
         line_search_fn, history_size = group["line_search_fn"], group["history_size"]

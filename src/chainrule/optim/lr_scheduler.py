@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from chainrule.optim.optimizer import Optimizer
+from chainrule.tensor import Tensor
 
 
 class LRScheduler:
@@ -40,7 +41,8 @@ class LRScheduler:
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
-                group.setdefault("initial_lr", group["lr"])
+                lr = group["lr"]  # a tensor copied: the group's own is filled in place
+                group.setdefault("initial_lr", lr.clone() if isinstance(lr, Tensor) else lr)
         else:
             for i, group in enumerate(optimizer.param_groups):
                 if "initial_lr" not in group:
@@ -84,7 +86,7 @@ class LRScheduler:
 
     def _set_lrs(self, lrs: list[float]) -> None:
         for group, lr in zip(self.optimizer.param_groups, lrs, strict=True):
-            group["lr"] = lr
+            _set_lr(group, lr)
         self._last_lr = self._current()
 
     def state_dict(self) -> dict[str, Any]:
@@ -158,6 +160,16 @@ class CosineAnnealingLR(LRScheduler):
         return [
             low + (base - low) * (1 + math.cos(math.pi * t / period)) / 2 for base in self.base_lrs
         ]
+
+
+def _set_lr(group: dict[str, Any], lr: Any) -> None:
+    """``group["lr"] = lr``, or where the group's rate is a tensor, that tensor filled with
+    ``lr`` in place, as PyTorch's schedulers keep a tensor rate (and whoever holds it)."""
+    current = group["lr"]
+    if isinstance(current, Tensor):
+        current.fill_(lr.item() if isinstance(lr, Tensor) else lr)
+    else:
+        group["lr"] = lr
 
 
 def _per_group(name: str, optimizer: Optimizer, value: Any) -> list[Any]:
@@ -359,7 +371,7 @@ class ReduceLROnPlateau(LRScheduler):
                 old = float(group["lr"])
                 new = max(old * self.factor, floor)
                 if old - new > self.eps:
-                    group["lr"] = new
+                    _set_lr(group, new)
             self.cooldown_counter = self.cooldown
             self.num_bad_epochs = 0
         self._last_lr = self._current()
@@ -629,7 +641,7 @@ class SequentialLR(_ComposedSchedule):
         self.optimizer = optimizer
         # Undo the steps the schedules took when they were made, and start the first over.
         for group in optimizer.param_groups:
-            group["lr"] = group["initial_lr"]
+            _set_lr(group, group["initial_lr"])
         self._undo_initial_steps(self)
         first = self._schedulers[bisect.bisect_right(self._milestones, 0)]
         first._initial_step()
@@ -762,7 +774,7 @@ class CyclicLR(LRScheduler):
         base_lrs = _per_group("base_lr", optimizer, base_lr)
         if last_epoch == -1:
             for lr, group in zip(base_lrs, optimizer.param_groups, strict=True):
-                group["lr"] = lr
+                _set_lr(group, lr)
         self.max_lrs = _per_group("max_lr", optimizer, max_lr)
         up = float(step_size_up)
         down = float(step_size_down) if step_size_down is not None else up

@@ -28,8 +28,13 @@ import math
 from typing import Any
 
 from chainrule._array import xp
-from chainrule.optim.adamax import check_betas
-from chainrule.optim.optimizer import Optimizer, ParamsT, check_flags
+from chainrule.optim.optimizer import (
+    Optimizer,
+    ParamsT,
+    check_betas,
+    check_flags,
+    scalar_state_dtype,
+)
 from chainrule.tensor import _make
 
 
@@ -101,8 +106,8 @@ class NAdam(_AdamVariant):
         lr, (beta1, beta2), psi = group["lr"], group["betas"], group["momentum_decay"]
         step = self._step_count(state)
         if "mu_product" not in state:
-            # a float32 scalar, as in PyTorch: the product is rounded to float32 each step
-            state["mu_product"] = _make(xp.ones((), dtype=xp.float32))
+            # a scalar of PyTorch's dtype: the product is rounded to it each step
+            state["mu_product"] = _make(xp.ones((), scalar_state_dtype()))
         mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * psi)))
         mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * psi)))
         mu_product = state["mu_product"]._data

@@ -58,6 +58,55 @@ def check_flags(name: str, differentiable: bool = False, capturable: bool = Fals
             )
 
 
+def check_betas(betas: Any) -> None:
+    """PyTorch's check of Adam-like ``betas``: the first two each in [0, 1), nan refused (and
+    fewer than two an IndexError, as PyTorch's indexing raises)."""
+    for i in (0, 1):
+        if not 0.0 <= betas[i] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {betas[i]}")
+
+
+def _as_numbers(group: dict[str, Any]) -> dict[str, Any]:
+    """``group`` itself, or where a hyperparameter is a tensor (PyTorch takes ``lr``, and
+    Adam's ``betas``, as 1-element tensors) a copy with each such tensor read as a number,
+    which the updates on arrays need. The group keeps its tensors: a scheduler fills them in
+    place, and the state dict shows them, as PyTorch's."""
+    if _PLAIN.issuperset(map(type, group.values())):
+        return group  # the common case, told apart in C at every step
+    for value in group.values():
+        if isinstance(value, Tensor) or (
+            type(value) is tuple and any(isinstance(v, Tensor) for v in value)
+        ):
+            return {key: _as_number(value) for key, value in group.items()}
+    return group
+
+
+# the types of a group's values that are never tensors (its params are a list)
+_PLAIN = frozenset({float, int, bool, str, type(None), list})
+
+
+def _as_number(value: Any) -> Any:
+    if isinstance(value, Tensor):
+        return value.item()
+    if type(value) is tuple:
+        return tuple(v.item() if isinstance(v, Tensor) else v for v in value)
+    return value
+
+
+def scalar_state_dtype(fused: bool | None = None) -> Any:
+    """The dtype of an optimizer's scalar state (``step``, NAdam's ``mu_product``, ASGD's
+    ``eta`` and ``mu``), as PyTorch chooses it: float64 where the default dtype is float64,
+    else float32, and float32 for a fused update. In float64 training a float32
+    ``mu_product`` would move the parameters by ~1e-9 from PyTorch's.
+
+    >>> scalar_state_dtype()
+    dtype('float32')
+    """
+    if fused or dtypes.default_float != xp.float64:
+        return xp.dtype(xp.float32)
+    return xp.dtype(xp.float64)
+
+
 class Optimizer:
     """Base class: holds ``param_groups`` (dicts with ``params`` and hyperparameters) and
     ``state`` (a dict per parameter)."""
@@ -137,7 +186,7 @@ class Optimizer:
                 loss = closure()
         with _NO_GRAD:
             for group in self.param_groups:
-                self._update_group(group)
+                self._update_group(_as_numbers(group))
         return loss
 
     def _update_group(self, group: dict[str, Any]) -> None:
@@ -165,10 +214,15 @@ class Optimizer:
 
     # ------------------------------------------------------------------ helpers for _update
     @staticmethod
-    def _refuse_negative(*named: tuple[str, float]) -> None:
-        """PyTorch's constructor checks: ``ValueError("Invalid <name>: <value>")``, in order."""
+    def _refuse_negative(*named: tuple[str, Any], nan_passes: bool = False) -> None:
+        """PyTorch's constructor checks, in order: ``ValueError("Invalid <name>: <value>")``
+        for a value below 0 or nan (PyTorch's ``not 0.0 <= value``; SGD's ``value < 0.0``
+        lets nan pass, ``nan_passes``), and a learning rate given as a tensor of more than
+        one element refused."""
         for name, value in named:
-            if value < 0.0:
+            if name == "learning rate" and isinstance(value, Tensor) and value.numel() != 1:
+                raise ValueError("Tensor lr must be 1-element")
+            if value < 0.0 if nan_passes else not value >= 0.0:
                 raise ValueError(f"Invalid {name}: {value}")
 
     @staticmethod
@@ -212,11 +266,12 @@ class Optimizer:
         return _make(xp.zeros_like(param))
 
     @staticmethod
-    def _step_count(state: dict[str, Any]) -> float:
-        """Increase and return the per-parameter step, a float32 scalar tensor as in PyTorch."""
+    def _step_count(state: dict[str, Any], fused: bool | None = None) -> float:
+        """Increase and return the per-parameter step, a scalar tensor of
+        :func:`scalar_state_dtype` as in PyTorch."""
         step = state.get("step")
         if step is None:
-            step = state["step"] = _make(xp.zeros((), dtype=dtypes.float32))
+            step = state["step"] = _make(xp.zeros((), dtype=scalar_state_dtype(fused)))
         step._data += 1
         return float(step._data)
 
@@ -261,12 +316,14 @@ class Optimizer:
                 continue
             state[param] = {name: self._state_value(name, v, param) for name, v in values.items()}
         self.state = state
+        # one deepcopy of all the groups, as PyTorch's: a value the groups share (the default
+        # lr tensor) stays shared, so a scheduler filling it changes every group
+        copied = copy.deepcopy(
+            [{k: v for k, v in g.items() if k != "params"} for g in saved_groups]
+        )
         self.param_groups = [
-            dict(
-                copy.deepcopy({k: v for k, v in theirs.items() if k != "params"}),
-                params=ours["params"],
-            )
-            for ours, theirs in zip(self.param_groups, saved_groups, strict=True)
+            dict(theirs, params=ours["params"])
+            for ours, theirs in zip(self.param_groups, copied, strict=True)
         ]
 
     @staticmethod

@@ -6,7 +6,8 @@ grows by ``etas[1]`` while the sign holds and shrinks by ``etas[0]`` when it fli
 
 ASGD (averaged SGD): ``p = p (1 - lambd eta) - eta g``, with ``eta = lr / (1 + lambd lr
 t)^alpha``; ``ax`` averages the iterates from step ``t0`` on (``mu = 1 / max(1, t - t0)``).
-``eta`` and ``mu`` are float32 scalars, as in PyTorch.
+``eta`` and ``mu`` are scalars of :func:`~chainrule.optim.optimizer.scalar_state_dtype`, as in
+PyTorch.
 
     >>> import chainrule as cr
     >>> w = cr.nn.Parameter(cr.tensor([1.0, -2.0]))
@@ -22,8 +23,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from chainrule import dtypes
 from chainrule._array import xp
-from chainrule.optim.optimizer import Optimizer, ParamsT, check_flags
+from chainrule.optim.optimizer import Optimizer, ParamsT, check_flags, scalar_state_dtype
 from chainrule.tensor import _make
 
 
@@ -116,8 +118,8 @@ class ASGD(Optimizer):
         lr, lambd, alpha = group["lr"], group["lambd"], group["alpha"]
         step = self._step_count(state)
         if "ax" not in state:
-            state["eta"] = _make(xp.asarray(lr, dtype=xp.float32))
-            state["mu"] = _make(xp.ones((), dtype=xp.float32))
+            state["eta"] = _make(xp.asarray(lr, scalar_state_dtype()))
+            state["mu"] = _make(xp.ones((), scalar_state_dtype()))
             state["ax"] = self._zeros_state(param)
         grad = self._descent_grad(group, param, grad)
         eta, mu, ax = state["eta"]._data, state["mu"]._data, state["ax"]._data
@@ -127,13 +129,14 @@ class ASGD(Optimizer):
         xp.multiply(grad, -eta_value, out=scratch)
         xp.add(param, scratch, out=param)
         if float(mu) != 1:
-            # ax.add_(param.sub(ax).mul_(mu)), mu a float32 scalar
+            # ax.add_(param.sub(ax).mul_(mu)), mu a 0-d tensor: the product in param's dtype
             xp.subtract(param, ax, out=scratch)
             xp.multiply(scratch, mu.astype(param.dtype), out=scratch)
             xp.add(ax, scratch, out=ax)
         else:
             xp.copyto(ax, param)
-        # rounded to float32 also where a loaded state holds them in float64, as PyTorch's
-        # copy_ from a new float32 tensor does
-        eta[...] = xp.float32(lr / ((1 + lambd * lr * step) ** alpha))
-        mu[...] = xp.float32(1 / max(1, step - group["t0"]))
+        # rounded to the default dtype first, also where the state holds another dtype (a
+        # loaded one), as PyTorch's copy_ from a new tensor of a Python float does
+        as_default = dtypes.default_float.type
+        eta[...] = as_default(lr / ((1 + lambd * lr * step) ** alpha))
+        mu[...] = as_default(1 / max(1, step - group["t0"]))
