@@ -541,6 +541,13 @@ SNIPPETS: dict[str, str] = {
         print([str(w.message)[:40] for w in caught])
         error(lambda: (x * 2).sum().backward(inputs=[]))
         error(lambda: torch.autograd.backward((x * 2).sum(), inputs=[]))
+        # an input that does not require grad is refused before any gradient is computed
+        plain = torch.ones(2)
+        x.grad = None
+        error(lambda: (x * 2).sum().backward(inputs=[x, plain]))
+        error(lambda: (x * 2).sum().backward(inputs=plain))
+        error(lambda: torch.autograd.backward([(x * 2).sum()], inputs=(plain,)))
+        print(x.grad)
         error(lambda: torch.tensor([1, 2]).requires_grad_())
         error(lambda: (x * 2).backward(torch.ones(3)))
     """,

@@ -43,16 +43,24 @@ def backward(
     inputs: Sequence[Tensor] | Tensor | None = None,
 ) -> None:
     """``tensor.backward()``: accumulate gradients into the ``.grad`` of leaves."""
+    targets = checked_inputs(inputs)
+    run_backward([tensor], [gradient], retain_graph, create_graph, targets=targets, accumulate=True)
+
+
+def checked_inputs(inputs: Sequence[Tensor] | Tensor | None) -> list[Tensor] | None:
+    """``backward(inputs=...)`` as a list (None where not given), refused in PyTorch's words
+    where it is empty or holds a tensor that does not require grad (PyTorch's engine makes
+    its retain_grad check on each before computing any gradient)."""
+    if inputs is None:
+        return None
     if isinstance(inputs, Tensor):
         inputs = [inputs]
-    elif inputs is not None and not len(inputs):
-        refuse_no_inputs()
-    run_backward([tensor], [gradient], retain_graph, create_graph, targets=inputs, accumulate=True)
-
-
-def refuse_no_inputs() -> None:
-    """PyTorch's error for ``backward(inputs=[])``."""
-    raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+    elif not len(inputs):
+        raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+    for t in inputs:
+        if isinstance(t, Tensor) and not t.requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+    return list(inputs)
 
 
 def grad(

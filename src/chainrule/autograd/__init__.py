@@ -146,8 +146,7 @@ def backward(
 ) -> None:
     """Accumulate into the leaves' ``.grad`` the gradients of several outputs at once."""
     tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
-    if inputs is not None and not isinstance(inputs, Tensor) and not len(inputs):
-        _backward.refuse_no_inputs()
+    targets = _backward.checked_inputs(_tensors(inputs))
     if grad_tensors is None or isinstance(grad_tensors, Tensor):
         grad_tensors = [grad_tensors] * len(tensors)
     run_backward(
@@ -155,7 +154,7 @@ def backward(
         list(grad_tensors),
         retain_graph,
         create_graph,
-        targets=_tensors(inputs),
+        targets=targets,
         accumulate=True,
     )
 
