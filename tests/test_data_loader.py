@@ -232,6 +232,30 @@ def test_default_collate_of_nested_samples() -> None:
     assert isinstance(lists, list) and lists[0].tolist() == [1, 3]
 
 
+STRING_LIKE_BATCHES: dict[str, list[Any]] = {
+    "str-arrays": [np.array(["a", "b"]), np.array(["c", "d"])],
+    "bytes-arrays": [np.array([b"a"]), np.array([b"b"])],
+    "object-arrays": [np.array([1, None], dtype=object)] * 2,
+    "numpy-str-scalars": [np.str_("a"), np.str_("b")],
+    "str-array-in-a-dict": [{"name": np.array("a"), "x": 1.0}] * 2,
+    "none": [None, None],
+}
+
+
+@pytest.mark.parametrize("name", list(STRING_LIKE_BATCHES))
+def test_default_collate_of_strings_and_objects_matches_torch(name: str) -> None:
+    """NumPy strings and objects are refused in PyTorch's words (chainrule made tensors of
+    dtype str32 of them); a NumPy string scalar is a string, kept as given."""
+
+    def outcome(collate: Any) -> str:
+        try:
+            return repr(collate(STRING_LIKE_BATCHES[name]))
+        except TypeError as error:
+            return f"TypeError: {error}"
+
+    assert outcome(default_collate) == outcome(torch.utils.data.default_collate)
+
+
 def test_default_collate_keeps_the_graph_of_tensors_that_require_grad() -> None:
     w = cr.ones(2, requires_grad=True)
     batch = default_collate([w * 2.0, w * 3.0])
@@ -243,7 +267,7 @@ def test_default_collate_keeps_the_graph_of_tensors_that_require_grad() -> None:
     ("batch", "error", "message"),
     [
         ([[1, 2], [3]], RuntimeError, "equal size"),
-        ([object(), object()], TypeError, "found object"),
+        ([object(), object()], TypeError, "found <class 'object'>"),
         ([cr.zeros(2), cr.zeros(3)], RuntimeError, r"\(2,\) and \(3,\)"),
     ],
     ids=["ragged", "unknown", "shapes"],

@@ -96,7 +96,9 @@ def default_collate(batch: Sequence[Any]) -> Any:
     first = batch[0]
     if isinstance(first, Tensor):
         return stack(batch)
-    if isinstance(first, xp.ndarray | xp.generic):
+    if isinstance(first, xp.ndarray | xp.generic) and not isinstance(first, str | bytes):
+        if first.dtype.kind in "SaUO":  # strings and objects: no tensor holds them
+            raise TypeError(_COLLATE_REFUSES.format(first.dtype))
         return _make(xp.stack([xp.asarray(b) for b in batch]))
     if isinstance(first, bool):
         return _make(xp.asarray(batch, dtype=bool))
@@ -115,10 +117,12 @@ def default_collate(batch: Sequence[Any]) -> Any:
         # (strings stay a tuple)
         fields = [default_collate(items) for items in zip(*batch, strict=True)]
         return type(first)(*fields) if hasattr(first, "_fields") else fields
-    raise TypeError(
-        f"default_collate: batch must contain tensors, NumPy arrays, numbers, dicts or lists; "
-        f"found {type(first).__name__}"
-    )
+    raise TypeError(_COLLATE_REFUSES.format(type(first)))
+
+
+_COLLATE_REFUSES = (
+    "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}"
+)
 
 
 def default_convert(data: Any) -> Any:
