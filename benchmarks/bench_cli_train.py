@@ -94,7 +94,7 @@ def torch_train(model_kind: str, epochs: int, out: Path) -> float:
             )
         )
         print(
-            f"epoch {epoch} test loss {test_loss:.4f} acc {accuracy * 100:6.2f}%  ({seconds:.1f}s)"
+            f"epoch {epoch} test loss {test_loss:.4f} acc {accuracy * 100:6.2f}%  ({seconds:.3f}s)"
         )
     training.save_plot(history, out / f"{model_kind}.png", model_kind)
     return float(np.float64(accuracy))

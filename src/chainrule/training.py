@@ -370,7 +370,7 @@ class _Run:
             log(
                 f"epoch {epoch:>{len(str(self.config.epochs))}}/{self.config.epochs}  "
                 f"train loss {train_loss:.4f} acc {train_acc:6.2%}  "
-                f"test loss {test_loss:.4f} acc {test_acc:6.2%}  ({stats.seconds:.1f}s)"
+                f"test loss {test_loss:.4f} acc {test_acc:6.2%}  ({stats.seconds:.3f}s)"
             )
 
     def _train_epoch(self, epoch: int, progress: bool) -> tuple[float, float]:
