@@ -34,6 +34,42 @@ SNIPPETS: dict[str, str] = {
         x = torch.zeros(2, 3, device=device)
         print(x.device, repr(x.device), x.device.type, x.device.index)
     """,
+    "backends_cuda_flags": """
+        import torch  # the switches training scripts set on any machine
+        torch.backends.cuda.matmul.allow_tf32 = True
+        print(torch.backends.cuda.matmul.allow_tf32, torch.backends.cuda.is_built())
+        print(torch.backends.cuda.matmul.allow_fp16_reduced_precision_reduction)
+        torch.backends.cuda.matmul.allow_tf32 = False
+        error(lambda: torch.backends.cuda.matmul.no_such_flag)
+        error(lambda: setattr(torch.backends.cuda.matmul, "no_such_flag", 1))
+        error(lambda: torch.backends.cuda.enable_math_sdp("yes"))
+        print(torch.backends.cuda.math_sdp_enabled(), torch.backends.cuda.flash_sdp_enabled())
+        print(torch.backends.cuda.mem_efficient_sdp_enabled(), torch.backends.cuda.cudnn_sdp_enabled())
+    """,
+    "sdpa_kernel_choices": """
+        import torch
+        from torch.nn.attention import SDPBackend, sdpa_kernel
+        q = torch.arange(24.0).reshape(1, 2, 3, 4) / 10
+        print(SDPBackend.MATH, repr(SDPBackend.FLASH_ATTENTION), int(SDPBackend.ERROR))
+        print(SDPBackend.MATH == 0, SDPBackend(2), SDPBackend.CUDNN_ATTENTION.name)
+        attend = torch.nn.functional.scaled_dot_product_attention
+        for choice in (SDPBackend.MATH, SDPBackend.FLASH_ATTENTION, [SDPBackend.CUDNN_ATTENTION,
+                SDPBackend.MATH], SDPBackend.EFFICIENT_ATTENTION, SDPBackend.CUDNN_ATTENTION, []):
+            with sdpa_kernel(choice, set_priority=True):
+                flags = torch.backends.cuda
+                print(flags.math_sdp_enabled(), flags.flash_sdp_enabled(),
+                      flags.mem_efficient_sdp_enabled(), flags.cudnn_sdp_enabled())
+                error(lambda: print(round(attend(q, q, q).sum().item(), 3)))
+        print(torch.backends.cuda.math_sdp_enabled(), torch.backends.cuda.cudnn_sdp_enabled())
+        torch.backends.cuda.enable_math_sdp(False)
+        print(round(attend(q, q, q).sum().item(), 3))  # the flash kernel (a CPU has it) is on
+        torch.backends.cuda.enable_flash_sdp(False)
+        error(lambda: attend(q, q, q))
+        torch.backends.cuda.enable_math_sdp(True)
+        torch.backends.cuda.enable_flash_sdp(True)
+        error(lambda: sdpa_kernel("math").__enter__())
+        error(lambda: sdpa_kernel((SDPBackend.MATH,)).__enter__())
+    """,
     "device_objects": """
         import torch
         d = torch.device("cpu")

@@ -8,9 +8,8 @@
 [(8, 4), (8,), (2, 8), (2,)]
 """
 
-from chainrule.nn import functional, init, utils
+from chainrule.nn import attention, functional, init, utils
 from chainrule.nn.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh
-from chainrule.nn.attention import MultiheadAttention
 from chainrule.nn.container import ModuleDict, ModuleList, Sequential
 from chainrule.nn.conv import (
     AdaptiveAvgPool2d,
@@ -30,6 +29,7 @@ from chainrule.nn.losses import (
     NLLLoss,
 )
 from chainrule.nn.module import Module
+from chainrule.nn.multihead_attention import MultiheadAttention
 from chainrule.nn.norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from chainrule.nn.parameter import Parameter
 from chainrule.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
@@ -261,6 +261,7 @@ __all__ = [
     "TransformerEncoder",
     "TransformerEncoderLayer",
     "TripletMarginLoss",
+    "attention",
     "functional",
     "init",
     "utils",

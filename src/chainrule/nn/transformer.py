@@ -19,10 +19,10 @@ from typing import Any
 from chainrule import factories
 from chainrule.nn import functional as F
 from chainrule.nn import init
-from chainrule.nn.attention import MultiheadAttention
 from chainrule.nn.container import ModuleList
 from chainrule.nn.layers import Dropout, Linear
 from chainrule.nn.module import Module
+from chainrule.nn.multihead_attention import MultiheadAttention
 from chainrule.nn.norm import LayerNorm
 from chainrule.ops.linalg import triu
 from chainrule.tensor import Tensor

@@ -16,6 +16,7 @@ from typing import Any
 
 from chainrule import dtypes, factories
 from chainrule._array import xp
+from chainrule.backends import cuda
 from chainrule.op import _value
 from chainrule.ops import nn_ops, shape
 from chainrule.ops.elementwise import where
@@ -63,6 +64,7 @@ def scaled_dot_product_attention(
     tensor([[[0., 0., 0., 0., 0.],
              [0., 0., 0., 0., 0.]]])
     """
+    cuda.check_attention_allowed()  # the kernels sdpa_kernel chose
     if enable_gqa:
         key, value = _shared_heads(query, key, value)
     if is_causal and attn_mask is not None:
