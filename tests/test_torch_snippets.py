@@ -44,7 +44,8 @@ SNIPPETS: dict[str, str] = {
         error(lambda: setattr(torch.backends.cuda.matmul, "no_such_flag", 1))
         error(lambda: torch.backends.cuda.enable_math_sdp("yes"))
         print(torch.backends.cuda.math_sdp_enabled(), torch.backends.cuda.flash_sdp_enabled())
-        print(torch.backends.cuda.mem_efficient_sdp_enabled(), torch.backends.cuda.cudnn_sdp_enabled())
+        flags = torch.backends.cuda
+        print(flags.mem_efficient_sdp_enabled(), flags.cudnn_sdp_enabled())
     """,
     "sdpa_kernel_choices": """
         import torch

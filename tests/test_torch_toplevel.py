@@ -16,6 +16,7 @@ import pytest
 import torch
 
 import chainrule as cr
+from chainrule import _tensor_input
 
 RNG = np.random.default_rng(21)
 
@@ -1235,3 +1236,65 @@ def test_to_dlpack_capsule_is_read_by_pytorch() -> None:
     shared = torch.from_dlpack(cr.to_dlpack(x))
     x.add_(1)
     assert shared.tolist() == [1.0, 2.0, 3.0]
+
+
+# ---------------------------------------------------------------- a Python number as the tensor
+def _refusal(lib: Any, name: str, value: Any) -> str:
+    """What ``lib.<name>(value)`` raises (type and first line), or ``"no error"``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            getattr(lib, name)(value)
+        except Exception as e:  # noqa: BLE001 - the error is what is compared
+            return f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+    return "no error"
+
+
+# every function both libraries export, but those that change the process's state (a number
+# may be a valid setting: torch.set_printoptions(0.5) changes how later tests print)
+SHARED_FUNCTIONS = sorted(
+    n
+    for n in dir(cr)
+    if not n.startswith(("_", "set_", "use_", "manual_seed", "seed", "save", "load", "compile"))
+    and callable(getattr(cr, n))
+    and callable(getattr(torch, n, None))
+    and not isinstance(getattr(torch, n), type)
+)
+
+
+# PyTorch's internal batch-norm kernels and native_norm: chainrule refuses them whatever they
+# are given, with PyTorch's error for a tensor (no CPU kernel)
+NO_CPU_KERNEL = {"native_norm"} | {n for n in SHARED_FUNCTIONS if n.startswith("batch_norm_")}
+
+
+@pytest.mark.parametrize("value", [0.5, 3, True])
+def test_a_python_number_is_refused_where_pytorch_wants_a_tensor(value: Any) -> None:
+    """``torch.sum(0.5)`` raises ``TypeError: sum(): argument 'input' (position 1) must be
+    Tensor, not float``; chainrule's functions raised an AttributeError ('float' object has no
+    attribute 'dtype') or gave a number back. Wherever PyTorch refuses a number as the first
+    argument, chainrule raises a TypeError too: in PyTorch's words where it says the argument
+    must be a tensor (the declared ops, chainrule._tensor_input's functions), and otherwise
+    its own (called with one argument, chainrule says what else is missing; PyTorch checks
+    types first)."""
+    differ = {}
+    for name in SHARED_FUNCTIONS:
+        theirs = _refusal(torch, name, value)
+        if "must be Tensor, not" not in theirs or name in NO_CPU_KERNEL:
+            continue
+        ours = _refusal(cr, name, value)
+        if name in _tensor_input.NAMES or "must be Tensor" in ours:
+            if _named_elsewhere(ours, theirs) != theirs:
+                differ[name] = (ours, theirs)
+        elif not ours.startswith("TypeError"):
+            differ[name] = (ours, theirs)
+    assert not differ
+
+
+def _named_elsewhere(ours: str, theirs: str) -> str:
+    """``ours`` with PyTorch's function name, where chainrule's names the op an alias stands
+    for (``neg()`` for ``negative``, ``acosh()`` for ``arccosh``): PyTorch names the alias."""
+    mine, _, rest = ours.partition("(): ")
+    name = mine.removeprefix("TypeError: ")
+    if rest and callable(getattr(cr, name, None)):
+        return f"{theirs.partition('(): ')[0]}(): {rest}"
+    return ours

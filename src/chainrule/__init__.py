@@ -679,3 +679,11 @@ zeros, ones, empty, full, arange, linspace, logspace, eye = map(
     factory_out, (zeros, ones, empty, full, arange, linspace, logspace, eye)
 )
 multiply, divide, concat = mul, div, cat  # the same functions under NumPy's names
+
+# PyTorch's TypeError for a Python number where a function takes a tensor (``torch.sum(0.5)``),
+# on the public names only, as above (declared ops refuse numbers in Op.__call__).
+from chainrule import _tensor_input  # noqa: E402
+
+for _name in _tensor_input.NAMES:
+    globals()[_name] = _tensor_input.takes_tensor(globals()[_name], _name)
+del _name

@@ -34,6 +34,7 @@ from typing import Any, ClassVar
 from chainrule import declare, dtypes, grad_mode, graph, shell_uints
 from chainrule._array import xp
 from chainrule._lazy import import_later
+from chainrule._tensor_input import tensor_argument
 from chainrule.autodiff import anomaly, batching, forward
 from chainrule.tensor import RemovableHandle, Tensor, View, _make, watch
 
@@ -201,6 +202,13 @@ class Op:
     # --- applying -------------------------------------------------------------------------
     # ``op(*inputs)``: each class's own ``__call__``, made by ``_applying`` (below the class).
     __call__: ClassVar[Callable[..., Tensor]]
+
+    def _refuse_lone_constant(self, constant: Any) -> None:
+        """A one-input op given no tensor: a Python number refused with PyTorch's TypeError
+        (``torch.sin(0.5)``), a complex array as complex tensors are."""
+        if type(constant) in _REAL_SCALARS:
+            tensor_argument(self.public or type(self).__name__.lower(), constant)
+        self._refuse_complex(constant)
 
     def _refuse_complex(self, constant: Any) -> None:
         """A complex number or array given as a constant: refused, as complex tensors are."""
@@ -406,7 +414,7 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
                 if not takes_uints and args[0].dtype in _SHELL_UINTS:
                     shell_uints.check(self, args)
             else:
-                self._refuse_complex(x)
+                self._refuse_lone_constant(x)
                 args, needs = inputs, (False,)
         elif n == 2:
             a, b = inputs

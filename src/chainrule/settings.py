@@ -24,6 +24,7 @@ import warnings
 from typing import Any
 
 from chainrule import _blas, dtypes
+from chainrule._tensor_input import tensor_argument
 from chainrule.autodiff import anomaly
 from chainrule.tensor import Tensor
 
@@ -39,36 +40,28 @@ def is_storage(obj: Any) -> bool:
     return False
 
 
-def _tensor_only(function: str, input: Any) -> None:  # noqa: A002
-    if not isinstance(input, Tensor):
-        raise TypeError(
-            f"{function}(): argument 'input' (position 1) must be Tensor, not "
-            f"{type(input).__name__}"
-        )
-
-
 def is_floating_point(input: Tensor) -> bool:  # noqa: A002
     """Whether ``input``'s dtype is a floating one."""
-    _tensor_only("is_floating_point", input)
+    tensor_argument("is_floating_point", input)
     return input.dtype.is_floating_point
 
 
 def is_complex(input: Tensor) -> bool:  # noqa: A002
     """False: chainrule's tensors are real (complex dtypes are refused when made)."""
-    _tensor_only("is_complex", input)
+    tensor_argument("is_complex", input)
     return False
 
 
 def is_signed(input: Tensor) -> bool:  # noqa: A002
     """Whether ``input``'s dtype holds negative numbers (not uint8 or bool)."""
-    _tensor_only("is_signed", input)
+    tensor_argument("is_signed", input)
     return input.dtype.is_signed
 
 
 def is_inference(input: Tensor) -> bool:  # noqa: A002
     """False: chainrule makes no inference tensors (one made under ``inference_mode`` is an
     ordinary tensor, taken in as a constant by later graphs)."""
-    _tensor_only("is_inference", input)
+    tensor_argument("is_inference", input)
     return False
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from chainrule import dtypes, linalg
 from chainrule._array import xp
+from chainrule._tensor_input import tensor_argument
 from chainrule.autodiff.batching import physical, unwrap, wrap
 from chainrule.linalg import LinAlgError, _matrices, _records
 from chainrule.ops.broadcast import broadcast_shape
@@ -342,6 +343,7 @@ def lu_legacy(A: Tensor, pivot: bool = True, get_infos: bool = False) -> tuple[T
         "get_infos=True)\nshould be replaced with\nLU, pivots, info = "
         "torch.linalg.lu_factor_ex(A, compute_pivots)"
     )
+    tensor_argument("_lu_with_info", A)  # after the warning, as PyTorch's kernel checks
     factors = lu_factor_ex(A, pivot=pivot)
     return tuple(factors) if get_infos else tuple(factors[:2])
 
@@ -686,6 +688,7 @@ eigvals = _refuse_complex_result("eigvals", "eigvalsh")
 def cholesky(A: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
     """PyTorch's deprecated ``torch.cholesky``: :func:`chainrule.linalg.cholesky`, with its
     warning."""
+    tensor_argument("cholesky", A)
     _deprecated(
         "torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be removed in "
         "a future PyTorch release.\nL = torch.cholesky(A)\nshould be replaced with\nL = "

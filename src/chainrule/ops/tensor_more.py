@@ -21,6 +21,7 @@ from typing import Any
 from chainrule import devices as _device
 from chainrule import dtypes, grad_mode, memory_formats
 from chainrule._array import xp
+from chainrule._tensor_input import tensor_argument
 from chainrule.op import named
 from chainrule.ops import elementwise, inplace, shape, strided
 from chainrule.tensor import Tensor, _make
@@ -164,17 +165,9 @@ def apply_(t: Tensor, fn: Callable[[Any], Any]) -> Tensor:
     return _elementwise_python(t, (), fn, "apply_")
 
 
-def _tensor_argument(name: str, label: str, position: int, value: Any) -> None:
-    if not isinstance(value, Tensor):
-        raise TypeError(
-            f"{name}(): argument '{label}' (position {position}) must be Tensor, not "
-            f"{type(value).__name__}"
-        )
-
-
 def map_(t: Tensor, other: Tensor, fn: Callable[[Any, Any], Any], name: str = "map_") -> Tensor:
     """Each element replaced by ``fn(element, other's)``, ``other`` broadcast to ``t``."""
-    _tensor_argument("map_", "other", 1, other)
+    tensor_argument("map_", other, 1, "other")
     _no_grad_callable(name, t, other)
     if other._data.dtype != t._data.dtype:
         raise TypeError(f"map_: expected {_type_name(t)} for 'other' (got {_type_name(other)})")
@@ -183,8 +176,8 @@ def map_(t: Tensor, other: Tensor, fn: Callable[[Any, Any], Any], name: str = "m
 
 def map2_(t: Tensor, x: Tensor, y: Tensor, fn: Callable[[Any, Any, Any], Any]) -> Tensor:
     """Each element replaced by ``fn(element, x's, y's)``, ``x`` and ``y`` broadcast to ``t``."""
-    _tensor_argument("map2_", "x", 1, x)
-    _tensor_argument("map2_", "y", 2, y)
+    tensor_argument("map2_", x, 1, "x")
+    tensor_argument("map2_", y, 2, "y")
     _no_grad_callable("map2_", t, x, y)
     for label, o in (("x", x), ("y", y)):
         if o._data.dtype != t._data.dtype:

@@ -14,6 +14,7 @@ import warnings
 from typing import Any
 
 from chainrule import dtypes, linalg, memory_formats
+from chainrule._tensor_input import tensor_argument
 from chainrule.ops import compare, shape, shape_more
 from chainrule.ops.broadcast import unbroadcast
 from chainrule.ops.linalg import diag
@@ -57,6 +58,7 @@ def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:  # noqa: A002
 
 def adjoint(input: Tensor) -> Tensor:  # noqa: A002
     """The conjugate transpose of the last two dimensions: a transposed view (real tensors)."""
+    tensor_argument("adjoint", input)
     if input.ndim == 0:  # itself, as PyTorch returns it
         warnings.warn(
             "adjoint() is deprecated on 0-D tensors. Consider using x.conj().", UserWarning, 2

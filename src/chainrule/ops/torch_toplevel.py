@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from chainrule import dtypes, memory_formats
+from chainrule._tensor_input import tensor_argument
 from chainrule.factories import full
 from chainrule.linalg import vector_norm
 from chainrule.nn import functional as F
@@ -28,21 +29,6 @@ from chainrule.ops.indexing import nonzero
 from chainrule.ops.reduce import one_dim
 from chainrule.ops.strided import as_strided
 from chainrule.tensor import Tensor
-
-
-def tensor_argument(function: str, input: Any, position: int = 1, name: str = "input") -> None:  # noqa: A002
-    """PyTorch's TypeError for a top-level function given something other than a tensor.
-
-    >>> tensor_argument("abs_", 1.0)
-    Traceback (most recent call last):
-    ...
-    TypeError: abs_(): argument 'input' (position 1) must be Tensor, not float
-    """
-    if not isinstance(input, Tensor):
-        raise TypeError(
-            f"{function}(): argument '{name}' ({'position ' + str(position)}) must be Tensor, "
-            f"not {type(input).__name__}"
-        )
 
 
 def _method(name: str) -> Callable[..., Any]:
@@ -497,7 +483,7 @@ def norm_except_dim(v: Tensor, pow: float = 2, dim: int = 0) -> Tensor:  # noqa:
 
 def to_dlpack(tensor: Tensor) -> Any:
     """A DLPack capsule over ``tensor``'s memory (for another library's ``from_dlpack``)."""
-    tensor_argument("to_dlpack", tensor, name="tensor")
+    tensor_argument("_to_dlpack", tensor, name="data")  # PyTorch names its inner function
     return tensor._data.__dlpack__()
 
 
