@@ -1,0 +1,266 @@
+"""RelaxedBernoulli, RelaxedOneHotCategorical, OneHotCategoricalStraightThrough,
+FisherSnedecor, VonMises and GeneralizedPareto against ``torch.distributions``.
+
+The rows run through the checks of ``test_torch_distributions`` (the same code on both libraries
+with float64 parameters of broadcasting shapes): shapes, support, repr, ``mean``/``mode``/
+``variance``/``entropy``, ``log_prob``/``cdf``/``icdf`` (or PyTorch's refusal of them, in its
+words), their gradients to every parameter, second-order gradients of ``log_prob``, float32
+results, and sample shapes. The samplers built on the shared random stream (uniform draws, the
+categorical sampler) give PyTorch's numbers and rsample gradients under the same seed;
+FisherSnedecor draws through chainrule's gamma sampler, so its moments and its reparameterized
+gradients (on average, the derivative of the mean) are checked instead. A table of bad
+parameters, out-of-support values and edge cases compares the errors and values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+from test_torch_distributions import (
+    LIBS,
+    SEEDS,
+    D,
+    Row,
+    assert_same,
+    outcome,
+    pos,
+    prob,
+    real,
+    simplex,
+    text,
+)
+from test_torch_distributions import (
+    test_float32_parameters_give_torchs_dtypes_and_values as check_float32,
+)
+from test_torch_distributions import (
+    test_gradients_to_parameters_match_torch as check_gradients,
+)
+from test_torch_distributions import (
+    test_rsample_gradients_match_torch_under_the_same_seed as check_rsample_gradients,
+)
+from test_torch_distributions import (
+    test_sample_shapes_and_seeded_samples_match_torch as check_samples,
+)
+from test_torch_distributions import (
+    test_second_order_gradients_of_log_prob_match_torch as check_second_order,
+)
+from test_torch_distributions import (
+    test_values_shapes_and_errors_match_torch as check_values,
+)
+
+
+def above(low: float, high: float) -> Callable[..., Any]:
+    return lambda rng, *shape: rng.uniform(low, high, shape)
+
+
+ROWS = [
+    Row(
+        "RelaxedBernoulli_probs",
+        lambda lib, p: D(lib).RelaxedBernoulli(p["temperature"], probs=p["probs"]),
+        lambda r: {"temperature": pos(r, 3), "probs": prob(r, 2, 3)},
+        exact_sampling=True,
+    ),
+    Row(
+        "RelaxedBernoulli_logits",
+        lambda lib, p: D(lib).RelaxedBernoulli(p["temperature"], logits=p["logits"]),
+        lambda r: {"temperature": pos(r), "logits": real(r, 2, 3)},
+        exact_sampling=True,
+    ),
+    Row(
+        "RelaxedBernoulli_expanded",
+        lambda lib, p: D(lib).RelaxedBernoulli(p["temperature"], probs=p["probs"]).expand((4, 3)),
+        lambda r: {"temperature": pos(r), "probs": prob(r, 3)},
+        exact_sampling=True,
+    ),
+    Row(
+        "RelaxedOneHotCategorical_probs",
+        lambda lib, p: D(lib).RelaxedOneHotCategorical(p["temperature"], probs=p["probs"]),
+        lambda r: {"temperature": pos(r), "probs": simplex(r, 2, 3, 4)},
+        exact_sampling=True,
+    ),
+    Row(
+        "RelaxedOneHotCategorical_logits",
+        lambda lib, p: D(lib).RelaxedOneHotCategorical(p["temperature"], logits=p["logits"]),
+        lambda r: {"temperature": pos(r, 2, 1), "logits": real(r, 2, 4)},
+        exact_sampling=True,
+    ),
+    Row(
+        "RelaxedOneHotCategorical_expanded",
+        lambda lib, p: (
+            D(lib).RelaxedOneHotCategorical(p["temperature"], logits=p["logits"]).expand((2, 3))
+        ),
+        lambda r: {"temperature": pos(r), "logits": real(r, 3, 5)},
+        exact_sampling=True,
+    ),
+    Row(
+        "OneHotCategoricalStraightThrough_probs",
+        lambda lib, p: D(lib).OneHotCategoricalStraightThrough(probs=p["probs"]),
+        lambda r: {"probs": simplex(r, 2, 3, 4)},
+        exact_sampling=True,
+    ),
+    Row(
+        "OneHotCategoricalStraightThrough_logits",
+        lambda lib, p: D(lib).OneHotCategoricalStraightThrough(logits=p["logits"]).expand((2, 3)),
+        lambda r: {"logits": real(r, 3, 4)},
+        exact_sampling=True,
+    ),
+]
+ROW_IDS = [row.name for row in ROWS]
+GRAD_ROWS = [r for r in ROWS if r.params(np.random.default_rng(0))]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("row", ROWS, ids=ROW_IDS)
+def test_values_shapes_support_and_refusals_match_torch(row: Row, seed: int) -> None:
+    check_values(row, seed)
+
+
+@pytest.mark.parametrize("seed", SEEDS[:2])
+@pytest.mark.parametrize("row", GRAD_ROWS, ids=lambda r: r.name)
+def test_parameter_gradients_match_torch(row: Row, seed: int) -> None:
+    check_gradients(row, seed)
+
+
+@pytest.mark.parametrize("row", GRAD_ROWS, ids=lambda r: r.name)
+def test_log_prob_second_order_gradients_match_torch(row: Row) -> None:
+    check_second_order(row)
+
+
+@pytest.mark.parametrize("row", ROWS, ids=ROW_IDS)
+def test_float32_parameters_match_torch(row: Row) -> None:
+    check_float32(row)
+
+
+@pytest.mark.parametrize("sample_shape", [(), (3,), (2, 1)])
+@pytest.mark.parametrize("row", ROWS, ids=ROW_IDS)
+def test_sample_shapes_and_seeded_draws_match_torch(row: Row, sample_shape: Any) -> None:
+    check_samples(row, sample_shape)
+
+
+@pytest.mark.parametrize("row", [r for r in GRAD_ROWS if r.exact_sampling], ids=lambda r: r.name)
+def test_rsample_gradients_match_torch(row: Row) -> None:
+    check_rsample_gradients(row)
+
+
+def _t(lib: Any, *v: Any) -> Any:
+    return lib.tensor(v[0] if len(v) == 1 else v, dtype=lib.float64)
+
+
+def _rb(lib: Any, temperature: Any = 0.5, **kw: Any) -> Any:
+    return D(lib).RelaxedBernoulli(_t(lib, temperature), **kw)
+
+
+def _rc(lib: Any, temperature: Any = 0.5, **kw: Any) -> Any:
+    return D(lib).RelaxedOneHotCategorical(_t(lib, temperature), **kw)
+
+
+# ---- refusals (which check speaks first, and its words), values outside the support, and
+# edge cases: numbers as parameters, extreme probabilities, unvalidated values, reprs
+ERRORS: dict[str, Callable[[Any], Any]] = {
+    "rb_both": lambda lib: _rb(lib, probs=_t(lib, 0.3), logits=_t(lib, 0.1)),
+    "rb_neither": lambda lib: _rb(lib),
+    "rb_probs_above_one": lambda lib: _rb(lib, probs=_t(lib, 0.3, 1.3)),
+    "rb_probs_nan": lambda lib: _rb(lib, logits=_t(lib, float("nan"))),
+    "rb_value_outside": lambda lib: _rb(lib, probs=_t(lib, 0.3)).log_prob(_t(lib, 1.5)),
+    "rb_value_not_broadcastable": lambda lib: _rb(lib, probs=_t(lib, 0.3, 0.4)).log_prob(
+        _t(lib, 0.1, 0.2, 0.3)
+    ),
+    "rb_value_ends": lambda lib: _rb(lib, probs=_t(lib, 0.3)).log_prob(_t(lib, 0.0, 1.0)),
+    "rb_unvalidated": lambda lib: _rb(lib, probs=_t(lib, 0.3), validate_args=False).log_prob(
+        _t(lib, 1.5)
+    ),
+    "rb_number_temperature_log_prob": lambda lib: (
+        D(lib).RelaxedBernoulli(0.5, probs=_t(lib, 0.3)).log_prob(_t(lib, 0.5))
+    ),
+    "rb_number_probs": lambda lib: D(lib).RelaxedBernoulli(_t(lib, 0.5), 0.3).batch_shape,
+    "rb_probs_zero_one_draws_finite": lambda lib: (
+        lib.manual_seed(0),
+        _rb(lib, probs=_t(lib, 0.0, 1.0)).rsample((4,)),
+    )[1],
+    "rb_low_temperature": lambda lib: (
+        lib.manual_seed(1),
+        _rb(lib, 0.01, logits=_t(lib, -2.0, 0.0, 3.0)).rsample((2,)),
+    )[1],
+    "rb_repr": lambda lib: repr(_rb(lib, logits=_t(lib, 0.3, 0.4))),
+    "rb_base_repr": lambda lib: repr(_rb(lib, logits=_t(lib, 0.3, 0.4)).base_dist),
+    "rb_parameters": lambda lib: (lambda d: (d.temperature, d.probs, d.logits))(
+        _rb(lib, logits=_t(lib, 0.3, 0.4))
+    ),
+    "rb_constraints": lambda lib: repr(
+        (D(lib).RelaxedBernoulli.arg_constraints, D(lib).RelaxedBernoulli.support)
+    ),
+    "rc_both": lambda lib: _rc(lib, probs=_t(lib, [0.3, 0.7]), logits=_t(lib, [0.1, 0.2])),
+    "rc_neither": lambda lib: _rc(lib),
+    "rc_probs_0d": lambda lib: _rc(lib, probs=_t(lib, 0.3)),
+    "rc_probs_negative": lambda lib: _rc(lib, probs=_t(lib, [-0.3, 1.3])),
+    "rc_value_not_simplex": lambda lib: _rc(lib, probs=_t(lib, [0.3, 0.7])).log_prob(
+        _t(lib, [0.5, 0.6])
+    ),
+    "rc_value_wrong_event": lambda lib: _rc(lib, probs=_t(lib, [0.3, 0.7])).log_prob(
+        _t(lib, [0.2, 0.3, 0.5])
+    ),
+    "rc_unvalidated": lambda lib: _rc(lib, probs=_t(lib, [0.3, 0.7]), validate_args=False).log_prob(
+        _t(lib, [0.5, 0.6])
+    ),
+    "rc_number_temperature_log_prob": lambda lib: (
+        D(lib)
+        .RelaxedOneHotCategorical(0.5, probs=_t(lib, [0.3, 0.7]))
+        .log_prob(_t(lib, [0.2, 0.8]))
+    ),
+    "rc_number_temperature_draw": lambda lib: (
+        lib.manual_seed(2),
+        D(lib).RelaxedOneHotCategorical(0.5, probs=_t(lib, [0.3, 0.7])).rsample((3,)),
+    )[1],
+    "rc_zero_probability_draws": lambda lib: (
+        lib.manual_seed(3),
+        _rc(lib, probs=_t(lib, [0.0, 0.3, 0.7])).rsample((3,)),
+    )[1],
+    "rc_repr": lambda lib: repr(_rc(lib, logits=_t(lib, [0.3, 0.4]))),
+    "rc_base": lambda lib: (lambda b: (repr(b), repr(b.support), tuple(b.event_shape)))(
+        _rc(lib, logits=_t(lib, [0.3, 0.4])).base_dist
+    ),
+    "rc_parameters": lambda lib: (lambda d: (d.temperature, d.probs, d.logits))(
+        _rc(lib, logits=_t(lib, [0.3, 0.4]))
+    ),
+    "rc_constraints": lambda lib: repr(
+        (D(lib).RelaxedOneHotCategorical.arg_constraints, D(lib).RelaxedOneHotCategorical.support)
+    ),
+    "st_value_one_hot": lambda lib: (
+        lib.manual_seed(4),
+        D(lib).OneHotCategoricalStraightThrough(probs=_t(lib, [0.2, 0.3, 0.5])).rsample((4,)),
+    )[1],
+    "st_not_one_hot": lambda lib: (
+        D(lib).OneHotCategoricalStraightThrough(probs=_t(lib, [0.2, 0.8])).log_prob(_t(lib, [1, 1]))
+    ),
+    "st_constraints": lambda lib: repr(
+        (
+            D(lib).OneHotCategoricalStraightThrough.arg_constraints,
+            D(lib).OneHotCategoricalStraightThrough.support,
+            D(lib).OneHotCategoricalStraightThrough.has_rsample,
+        )
+    ),
+}
+
+
+def _outcome(f: Callable[[], Any]) -> Any:
+    """An outcome; a tuple of tensors (several parameters) compared element by element."""
+    found = outcome(f)
+    if found[0] == "tuple":
+        return ("tuple", tuple(outcome(lambda v=v: v) for v in found[1]))
+    return found
+
+
+@pytest.mark.parametrize("name", list(ERRORS))
+def test_refusals_edges_and_reprs_match_torch(name: str) -> None:
+    ours, theirs = (_outcome(lambda lib=lib: ERRORS[name](lib)) for lib in LIBS)
+    if ours[0] == "other":
+        ours, theirs = ("other", text(str(ours[1]))), ("other", text(str(theirs[1])))
+    if ours[0] == "tuple" and theirs[0] == "tuple":
+        assert len(ours[1]) == len(theirs[1]), name
+        for a, b in zip(ours[1], theirs[1], strict=True):
+            assert_same(a, b, name, rtol=1e-12)
+        return
+    assert_same(ours, theirs, name, rtol=1e-12)
