@@ -100,10 +100,16 @@ __all__ += ["HalfCauchy", "InverseGamma", "Kumaraswamy", "Pareto", "Weibull"]
 
 # ---- relaxed (Concrete) families, the straight-through one-hot categorical, and the
 # Fisher-Snedecor, von Mises and generalized Pareto distributions
+from chainrule.distributions.fishersnedecor import FisherSnedecor  # noqa: E402
 from chainrule.distributions.relaxed_bernoulli import RelaxedBernoulli  # noqa: E402
 from chainrule.distributions.relaxed_categorical import (  # noqa: E402
     OneHotCategoricalStraightThrough,
     RelaxedOneHotCategorical,
 )
 
-__all__ += ["OneHotCategoricalStraightThrough", "RelaxedBernoulli", "RelaxedOneHotCategorical"]
+__all__ += [
+    "FisherSnedecor",
+    "OneHotCategoricalStraightThrough",
+    "RelaxedBernoulli",
+    "RelaxedOneHotCategorical",
+]
