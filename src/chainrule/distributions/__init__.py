@@ -106,10 +106,12 @@ from chainrule.distributions.relaxed_categorical import (  # noqa: E402
     OneHotCategoricalStraightThrough,
     RelaxedOneHotCategorical,
 )
+from chainrule.distributions.von_mises import VonMises  # noqa: E402
 
 __all__ += [
     "FisherSnedecor",
     "OneHotCategoricalStraightThrough",
     "RelaxedBernoulli",
     "RelaxedOneHotCategorical",
+    "VonMises",
 ]
