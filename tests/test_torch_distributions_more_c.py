@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pytest
 import test_torch_distributions as common
+import torch
 from test_torch_distributions import (
     LIBS,
     SEEDS,
@@ -491,3 +492,173 @@ def test_refusals_edges_and_reprs_match_torch(name: str) -> None:
             assert_same(a, b, name, rtol=rtol)
         return
     assert_same(ours, theirs, name, rtol=rtol)
+
+
+# ---- GeneralizedPareto. PyTorch 2.13 compares the concentration with a tensor of the default
+# dtype (torch.isclose), so its log_prob, cdf and icdf raise "Double did not match Float" for
+# float64 parameters unless the default dtype is float64: the float64 rows run with both
+# libraries' default dtype set to float64 (chainrule computes them under either default)
+GP_ROWS = [
+    Row(
+        "GeneralizedPareto",
+        lambda lib, p: D(lib).GeneralizedPareto(p["loc"], p["scale"], p["concentration"]),
+        # bounded (c < 0) and heavy-tailed supports, a variance (c < 1/2) and a mean (c < 1)
+        # that exist or not
+        lambda r: {
+            "loc": real(r, 2, 1),
+            "scale": pos(r, 5),
+            "concentration": np.array([-0.6, -0.2, 0.3, 0.6, 1.2]),
+        },
+        exact_sampling=True,
+    ),
+    Row(
+        "GeneralizedPareto_expanded",
+        lambda lib, p: (
+            D(lib).GeneralizedPareto(p["loc"], p["scale"], p["concentration"]).expand((4, 3))
+        ),
+        lambda r: {"loc": real(r, 3), "scale": pos(r, 1), "concentration": real(r, 3) / 3},
+        exact_sampling=True,
+    ),
+    Row(
+        "GeneralizedPareto_numbers",
+        lambda lib, p: D(lib).GeneralizedPareto(0.5, 2.0, -0.25).expand((2, 3)),
+        lambda r: {},
+        exact_sampling=True,
+    ),
+]
+GP_GRAD_ROWS = [r for r in GP_ROWS if r.params(np.random.default_rng(0))]
+
+
+@pytest.fixture
+def float64_default() -> Any:
+    kept = torch.get_default_dtype()
+    for lib in LIBS:
+        lib.set_default_dtype(lib.float64)
+    yield
+    torch.set_default_dtype(kept)
+    cr.set_default_dtype(getattr(cr, str(kept).split(".")[-1]))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("row", GP_ROWS, ids=lambda r: r.name)
+def test_generalized_pareto_values_match_torch(row: Row, seed: int, float64_default: Any) -> None:
+    check_values(row, seed)
+
+
+@pytest.mark.parametrize("seed", SEEDS[:2])
+@pytest.mark.parametrize("row", GP_GRAD_ROWS, ids=lambda r: r.name)
+def test_generalized_pareto_gradients_match_torch(
+    row: Row, seed: int, float64_default: Any
+) -> None:
+    check_gradients(row, seed)
+
+
+@pytest.mark.parametrize("row", GP_GRAD_ROWS, ids=lambda r: r.name)
+def test_generalized_pareto_second_order_gradients_match_torch(
+    row: Row, float64_default: Any
+) -> None:
+    check_second_order(row)
+
+
+@pytest.mark.parametrize("sample_shape", [(), (3,), (2, 1)])
+@pytest.mark.parametrize("row", GP_ROWS, ids=lambda r: r.name)
+def test_generalized_pareto_draws_match_torch(
+    row: Row, sample_shape: Any, float64_default: Any
+) -> None:
+    check_samples(row, sample_shape)
+
+
+@pytest.mark.parametrize("row", GP_GRAD_ROWS, ids=lambda r: r.name)
+def test_generalized_pareto_rsample_gradients_match_torch(row: Row, float64_default: Any) -> None:
+    check_rsample_gradients(row)
+
+
+@pytest.mark.parametrize("row", GP_ROWS, ids=lambda r: r.name)
+def test_generalized_pareto_float32_matches_torch(row: Row) -> None:
+    check_float32(row)
+
+
+def test_generalized_pareto_at_zero_concentration_is_the_limit_with_its_derivative() -> None:
+    # At c = 0 the density is the exponential's, and the derivatives to c are those of the
+    # general formula at c -> 0 (central differences at c = +-1e-5 agree to ~1e-10); PyTorch
+    # switches to the exponential for |c| <= 1e-8 and gives a zero derivative there
+    x, q = _t(cr, 1.3, 2.5, 4.0), _t(cr, 0.1, 0.5, 0.9)
+    h = 1e-5
+
+    def at(c: float, requires_grad: bool = False) -> Any:
+        concentration = cr.tensor(c, dtype=cr.float64, requires_grad=requires_grad)
+        d = D(cr).GeneralizedPareto(_t(cr, 1.0), _t(cr, 2.0), concentration)
+        return concentration, d
+
+    c, d = at(0.0, True)
+    z = (plain(x) - 1.0) / 2.0
+    np.testing.assert_allclose(plain(d.log_prob(x)), -np.log(2.0) - z, rtol=1e-15)
+    np.testing.assert_allclose(plain(d.cdf(x)), -np.expm1(-z), rtol=1e-15)
+    np.testing.assert_allclose(plain(d.icdf(q)), 1.0 - 2.0 * np.log1p(-plain(q)), rtol=1e-15)
+    for name, arg in (("log_prob", x), ("cdf", x), ("icdf", q)):
+        (grad,) = cr.autograd.grad(getattr(d, name)(arg).sum(), [c])
+        up, down = (plain(getattr(at(s)[1], name)(arg)).sum() for s in (h, -h))
+        np.testing.assert_allclose(plain(grad), (up - down) / (2 * h), rtol=1e-8, err_msg=name)
+
+
+def _gp(lib: Any, c: Any, loc: Any = 0.0, scale: Any = 1.0, **kw: Any) -> Any:
+    return D(lib).GeneralizedPareto(_t(lib, loc), _t(lib, scale), _t(lib, c), **kw)
+
+
+GP_CASES: dict[str, Callable[[Any], Any]] = {
+    "scale_negative": lambda lib: _gp(lib, [0.5], scale=[-1.0]),
+    "scale_zero": lambda lib: _gp(lib, 0.5, scale=0.0),
+    "loc_nan": lambda lib: _gp(lib, 0.5, loc=float("nan")),
+    "below_loc": lambda lib: _gp(lib, [0.5, -0.5]).log_prob(_t(lib, -0.5)),
+    "above_bounded_support": lambda lib: _gp(lib, [-0.5]).log_prob(_t(lib, 2.5)),
+    "cdf_outside": lambda lib: _gp(lib, [-0.5]).cdf(_t(lib, 2.5)),
+    "at_the_ends": lambda lib: (
+        lambda d: (d.log_prob(_t(lib, 0.0, 2.0)), d.cdf(_t(lib, 0.0, 2.0)))
+    )(_gp(lib, -0.5)),
+    "icdf_ends": lambda lib: _gp(lib, [-0.5, 0.0, 0.5]).icdf(_t(lib, [[0.0], [1.0]])),
+    "icdf_unchecked": lambda lib: _gp(lib, [-0.5, 0.0, 0.5]).icdf(_t(lib, [[1.5], [-0.5]])),
+    "unvalidated_below_loc": lambda lib: _gp(lib, [-0.5, 0.0, 0.5], validate_args=False).log_prob(
+        _t(lib, -1.0)
+    ),
+    "moments_at_their_ends": lambda lib: (lambda d: (d.mean, d.variance, d.mode, d.entropy()))(
+        _gp(lib, [0.49, 0.5, 0.99, 1.0, -3.0], loc=[1.0], scale=[2.0])
+    ),
+    "support": lambda lib: repr(_gp(lib, [-0.5, 0.5], loc=[1.0, 2.0]).support),
+    "support_expanded": lambda lib: repr(_gp(lib, [-0.5, 0.5]).expand((2, 2)).support),
+    "support_one": lambda lib: repr(_gp(lib, -0.5).support),
+    "support_numbers": lambda lib: repr(D(lib).GeneralizedPareto(0.0, 1.0, 0.5).support),
+    "numbers": lambda lib: D(lib).GeneralizedPareto(0.0, 1.0, 0.5).log_prob(lib.tensor(0.7)),
+    "repr": lambda lib: repr(_gp(lib, [-0.5, 0.5])),
+    "constraints": lambda lib: repr(
+        (D(lib).GeneralizedPareto.arg_constraints, D(lib).GeneralizedPareto.support)
+    ),
+    "not_a_number": lambda lib: D(lib).GeneralizedPareto("a", 1.0, 0.5),
+}
+
+
+@pytest.mark.parametrize("name", list(GP_CASES))
+def test_generalized_pareto_refusals_and_edges_match_torch(name: str, float64_default: Any) -> None:
+    ours, theirs = (_outcome(lambda lib=lib: GP_CASES[name](lib)) for lib in LIBS)
+    if ours[0] == "other":
+        ours, theirs = ("other", text(str(ours[1]))), ("other", text(str(theirs[1])))
+    if ours[0] == "tuple" and theirs[0] == "tuple":
+        for a, b in zip(ours[1], theirs[1], strict=True):
+            assert_same(a, b, name, rtol=1e-12)
+        return
+    assert_same(ours, theirs, name, rtol=1e-12)
+
+
+def test_generalized_pareto_float64_under_a_float32_default() -> None:
+    # PyTorch raises here (see GP_ROWS); chainrule gives the value PyTorch gives under a
+    # float64 default
+    d = _gp(cr, [-0.5, 0.5])
+    torch_d = _gp(torch, [-0.5, 0.5])
+    found = outcome(lambda: torch_d.log_prob(_t(torch, 0.5)))
+    assert found[:2] == ("raises", "RuntimeError")
+    kept = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        expected = plain(torch_d.log_prob(_t(torch, 0.5)))
+    finally:
+        torch.set_default_dtype(kept)
+    np.testing.assert_allclose(plain(d.log_prob(_t(cr, 0.5))), expected, rtol=1e-14)
