@@ -468,6 +468,38 @@ ERRORS: dict[str, Callable[[Any], Any]] = {
     "vm_constraints": lambda lib: repr(
         (D(lib).VonMises.arg_constraints, D(lib).VonMises.support, D(lib).VonMises.has_rsample)
     ),
+    # PyTorch registers no KL divergence for these families: the straight-through one takes
+    # OneHotCategorical's (a subclass), the relaxed ones reach their bases' (none) through the
+    # transformed-distribution rule, the others are refused
+    "kl_st_st": lambda lib: D(lib).kl_divergence(
+        D(lib).OneHotCategoricalStraightThrough(probs=_t(lib, [0.2, 0.8])),
+        D(lib).OneHotCategoricalStraightThrough(logits=_t(lib, [[0.5, 0.1], [0.0, 2.0]])),
+    ),
+    "kl_st_onehot": lambda lib: D(lib).kl_divergence(
+        D(lib).OneHotCategorical(probs=_t(lib, [0.2, 0.8])),
+        D(lib).OneHotCategoricalStraightThrough(probs=_t(lib, [0.6, 0.4])),
+    ),
+    "kl_rb_rb": lambda lib: D(lib).kl_divergence(
+        _rb(lib, probs=_t(lib, 0.3)), _rb(lib, probs=_t(lib, 0.6))
+    ),
+    "kl_rc_rc": lambda lib: D(lib).kl_divergence(
+        _rc(lib, probs=_t(lib, [0.3, 0.7])), _rc(lib, logits=_t(lib, [0.3, 0.7]))
+    ),
+    "kl_fs_fs": lambda lib: D(lib).kl_divergence(
+        D(lib).FisherSnedecor(_t(lib, 3.0), _t(lib, 5.0)),
+        D(lib).FisherSnedecor(_t(lib, 3.0), _t(lib, 6.0)),
+    ),
+    "kl_vm_vm": lambda lib: D(lib).kl_divergence(
+        D(lib).VonMises(_t(lib, 0.0), _t(lib, 1.0)), D(lib).VonMises(_t(lib, 1.0), _t(lib, 1.0))
+    ),
+    "kl_gp_gp": lambda lib: D(lib).kl_divergence(
+        D(lib).GeneralizedPareto(_t(lib, 0.0), _t(lib, 1.0), _t(lib, 0.5)),
+        D(lib).GeneralizedPareto(_t(lib, 0.0), _t(lib, 2.0), _t(lib, 0.5)),
+    ),
+    "kl_gp_exponential": lambda lib: D(lib).kl_divergence(
+        D(lib).GeneralizedPareto(_t(lib, 0.0), _t(lib, 1.0), _t(lib, 0.0)),
+        D(lib).Exponential(_t(lib, 1.0)),
+    ),
 }
 
 
