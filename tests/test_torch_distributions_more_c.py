@@ -362,6 +362,16 @@ ERRORS: dict[str, Callable[[Any], Any]] = {
     "rb_constraints": lambda lib: repr(
         (D(lib).RelaxedBernoulli.arg_constraints, D(lib).RelaxedBernoulli.support)
     ),
+    "rb_unvalidated_bad_probs": lambda lib: _rb(lib, probs=_t(lib, [1.3]), validate_args=False),
+    "rb_base_validates_alone": lambda lib: (
+        _rb(lib, probs=_t(lib, 0.3), validate_args=False).base_dist._validate_args
+    ),
+    "rc_unvalidated_bad_probs": lambda lib: (
+        _rc(lib, probs=_t(lib, [-0.3, 1.3]), validate_args=False).probs
+    ),
+    "rc_base_unvalidated": lambda lib: (
+        _rc(lib, probs=_t(lib, [0.3, 0.7]), validate_args=False).base_dist._validate_args
+    ),
     "rc_both": lambda lib: _rc(lib, probs=_t(lib, [0.3, 0.7]), logits=_t(lib, [0.1, 0.2])),
     "rc_neither": lambda lib: _rc(lib),
     "rc_probs_0d": lambda lib: _rc(lib, probs=_t(lib, 0.3)),

@@ -75,7 +75,7 @@ class ExpRelaxedCategorical(Distribution):
     def log_prob(self, value: Any) -> Any:
         if self._validate_args:
             self._validate_sample(value)
-        if not isinstance(self.temperature, Tensor):
+        if not isinstance(self.temperature, Tensor):  # a number: refused as PyTorch refuses it
             raise TypeError(
                 "full_like(): argument 'input' (position 1) must be Tensor, not "
                 f"{type(self.temperature).__name__}"
