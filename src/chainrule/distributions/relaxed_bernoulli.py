@@ -77,7 +77,8 @@ class LogitRelaxedBernoulli(BinaryProbsLogits, Distribution):
             self._validate_sample(value)
         logits, value = broadcast_tensors(self.logits, value)
         # the logistic density of temperature * value around the logits, times temperature:
-        # log T + z - 2 log(1 + e^z) with z = logits - T value
+        # log T + z - 2 log(1 + e^z) with z = logits - T value (softplus for log(1 + e^z): it
+        # stays finite where e^z overflows, beyond z ~ 709 in float64)
         z = logits - value * self.temperature
         return self.temperature.log() + z - 2 * F.softplus(z)
 
