@@ -97,3 +97,23 @@ from chainrule.distributions.pareto import Pareto  # noqa: E402
 from chainrule.distributions.weibull import Weibull  # noqa: E402
 
 __all__ += ["HalfCauchy", "InverseGamma", "Kumaraswamy", "Pareto", "Weibull"]
+
+# ---- relaxed (Concrete) families, the straight-through one-hot categorical, and the
+# Fisher-Snedecor, von Mises and generalized Pareto distributions
+from chainrule.distributions.fishersnedecor import FisherSnedecor  # noqa: E402
+from chainrule.distributions.generalized_pareto import GeneralizedPareto  # noqa: E402
+from chainrule.distributions.relaxed_bernoulli import RelaxedBernoulli  # noqa: E402
+from chainrule.distributions.relaxed_categorical import (  # noqa: E402
+    OneHotCategoricalStraightThrough,
+    RelaxedOneHotCategorical,
+)
+from chainrule.distributions.von_mises import VonMises  # noqa: E402
+
+__all__ += [
+    "FisherSnedecor",
+    "GeneralizedPareto",
+    "OneHotCategoricalStraightThrough",
+    "RelaxedBernoulli",
+    "RelaxedOneHotCategorical",
+    "VonMises",
+]
