@@ -97,3 +97,22 @@ from chainrule.distributions.pareto import Pareto  # noqa: E402
 from chainrule.distributions.weibull import Weibull  # noqa: E402
 
 __all__ += ["HalfCauchy", "InverseGamma", "Kumaraswamy", "Pareto", "Weibull"]
+
+# ---- more transforms (torch.distributions.transforms)
+from chainrule.distributions.transforms import (  # noqa: E402
+    CumulativeDistributionTransform,
+    IndependentTransform,
+    ReshapeTransform,
+    SoftmaxTransform,
+    SoftplusTransform,
+    StickBreakingTransform,
+)
+
+__all__ += [
+    "CumulativeDistributionTransform",
+    "IndependentTransform",
+    "ReshapeTransform",
+    "SoftmaxTransform",
+    "SoftplusTransform",
+    "StickBreakingTransform",
+]

@@ -1,0 +1,323 @@
+"""The transforms of ``torch.distributions.transforms`` and the constraint registry, against
+PyTorch.
+
+Each row builds the same transform on both libraries (float64 inputs, a parameter tensor ``p``
+that some rows use) and compares the forward map, the inverse of its result, log |det J|, the
+gradients of both to the input and the parameter, a second-order gradient of log |det J|, and the
+attributes: repr, domain, codomain, bijective, sign, event_dim, forward/inverse shapes,
+``with_cache`` and equality. A table of bad inputs compares error types and messages word for
+word; ``biject_to``/``transform_to`` are compared by the transform they pick and its round trip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+from test_torch_distributions import LIBS, assert_same, outcome, plain, text
+
+import chainrule as cr
+
+
+def T(lib: Any) -> Any:
+    return lib.distributions.transforms
+
+
+def C(lib: Any) -> Any:
+    return lib.distributions.constraints
+
+
+def simplex_point(rng: Any, *shape: int) -> Any:
+    w = rng.uniform(0.2, 1.0, shape)
+    return w / w.sum(-1, keepdims=True)
+
+
+def spd(rng: Any, *shape: int) -> Any:
+    a = rng.normal(size=shape)
+    return a @ np.swapaxes(a, -1, -2) + shape[-1] * np.eye(shape[-1])
+
+
+def corr_cholesky(rng: Any, *shape: int) -> Any:
+    m = spd(rng, *shape)
+    d = 1 / np.sqrt(np.diagonal(m, axis1=-2, axis2=-1))
+    return np.linalg.cholesky(m * d[..., :, None] * d[..., None, :])
+
+
+def normal(rng: Any, *shape: int) -> Any:
+    return rng.normal(size=shape) * 0.8
+
+
+# name -> (build(lib, p), input maker(rng) -> array, shape of p)
+Build = Callable[[Any, Any], Any]
+ROWS: dict[str, tuple[Build, Callable[[Any], Any], tuple[int, ...]]] = {
+    "softplus": (lambda lib, p: T(lib).SoftplusTransform(), lambda r: normal(r, 2, 3), (3,)),
+    "softplus_wide": (
+        lambda lib, p: T(lib).SoftplusTransform(),
+        lambda r: np.array([-30.0, -5.0, 0.0, 5.0, 19.0, 25.0]),
+        (1,),
+    ),
+    "softplus_inverse": (
+        lambda lib, p: T(lib).SoftplusTransform().inv,
+        lambda r: r.uniform(0.1, 3.0, (2, 3)),
+        (1,),
+    ),
+    "softmax": (lambda lib, p: T(lib).SoftmaxTransform(), lambda r: normal(r, 2, 4), (1,)),
+    "stick_breaking": (
+        lambda lib, p: T(lib).StickBreakingTransform(),
+        lambda r: normal(r, 2, 3),
+        (1,),
+    ),
+    "stick_breaking_one": (
+        lambda lib, p: T(lib).StickBreakingTransform(),
+        lambda r: normal(r, 1),
+        (1,),
+    ),
+    "stick_breaking_inverse": (
+        lambda lib, p: T(lib).StickBreakingTransform().inv,
+        lambda r: simplex_point(r, 3, 4),
+        (1,),
+    ),
+    "reshape": (
+        lambda lib, p: T(lib).ReshapeTransform((2, 3), (3, 2)),
+        lambda r: normal(r, 4, 2, 3),
+        (1,),
+    ),
+    "reshape_flat": (
+        lambda lib, p: T(lib).ReshapeTransform((2, 3), (6,)),
+        lambda r: normal(r, 2, 3),
+        (1,),
+    ),
+    "independent_affine": (
+        lambda lib, p: T(lib).IndependentTransform(T(lib).AffineTransform(p, p.exp()), 1),
+        lambda r: normal(r, 2, 3),
+        (3,),
+    ),
+    "independent_exp_2": (
+        lambda lib, p: T(lib).IndependentTransform(T(lib).ExpTransform(), 2),
+        lambda r: normal(r, 4, 2, 3),
+        (1,),
+    ),
+    "independent_stick": (
+        lambda lib, p: T(lib).IndependentTransform(T(lib).StickBreakingTransform(), 1),
+        lambda r: normal(r, 2, 3),
+        (1,),
+    ),
+    "identity": (lambda lib, p: T(lib).identity_transform, lambda r: normal(r, 2, 3), (1,)),
+    "cdf_normal": (
+        lambda lib, p: T(lib).CumulativeDistributionTransform(lib.distributions.Normal(p, 1.5)),
+        lambda r: normal(r, 2, 3),
+        (3,),
+    ),
+    "cdf_exponential": (
+        lambda lib, p: T(lib).CumulativeDistributionTransform(
+            lib.distributions.Exponential(p.exp())
+        ),
+        lambda r: r.uniform(0.1, 2.0, (2, 3)),
+        (3,),
+    ),
+    "compose_stick_exp": (
+        lambda lib, p: T(lib).ComposeTransform(
+            [T(lib).AffineTransform(p, 2.0), T(lib).StickBreakingTransform()]
+        ),
+        lambda r: normal(r, 2, 3),
+        (3,),
+    ),
+    "compose_exp_then_independent": (
+        lambda lib, p: T(lib).ComposeTransform(
+            [T(lib).ExpTransform(), T(lib).IndependentTransform(T(lib).PowerTransform(p), 1)]
+        ),
+        lambda r: normal(r, 2, 3),
+        (3,),
+    ),
+}
+
+
+def attributes(t: Any, shape: tuple[int, ...], y_shape: Any) -> dict[str, Any]:
+    fresh = t.with_cache(1)
+    return {
+        "repr": outcome(lambda: text(repr(t))),
+        "domain": outcome(lambda: text(repr(t.domain))),
+        "codomain": outcome(lambda: text(repr(t.codomain))),
+        "bijective": outcome(lambda: t.bijective),
+        "sign": outcome(lambda: t.sign),
+        "event_dim": outcome(lambda: t.event_dim),
+        "domain_event_dim": outcome(lambda: (t.domain.event_dim, t.codomain.event_dim)),
+        "forward_shape": outcome(lambda: text(repr(t.forward_shape(shape)))),
+        "inverse_shape": outcome(lambda: text(repr(t.inverse_shape(tuple(y_shape))))),
+        "forward_shape_empty": outcome(lambda: text(repr(t.forward_shape(())))),
+        "inverse_shape_empty": outcome(lambda: text(repr(t.inverse_shape(())))),
+        "with_cache": outcome(lambda: (text(repr(fresh)), fresh._cache_size, fresh == t)),
+        "with_cache_0": outcome(lambda: t.with_cache(0) is t),
+        "self_equal": outcome(lambda: t == t),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(ROWS))
+def test_transforms_match_torch(name: str) -> None:
+    build, make_x, p_shape = ROWS[name]
+    rng = np.random.default_rng(1)
+    x_np, p_np = make_x(rng), rng.normal(size=p_shape) * 0.5
+    found = []
+    for lib in LIBS:
+        x = lib.tensor(x_np, requires_grad=True)
+        p = lib.tensor(p_np, requires_grad=True)
+        t = build(lib, p)
+        y = t(x)
+        run = attributes(t, tuple(x_np.shape), y.shape)
+        run["y"] = outcome(lambda t=t, x=x: t(x))
+        run["inverse"] = outcome(lambda t=t, y=y: t.inv(y.detach()))
+        run["equal_to_rebuilt"] = outcome(lambda t=t, lib=lib, p=p: t == build(lib, p))
+        ladj = outcome(lambda t=t, x=x, y=y: t.log_abs_det_jacobian(x, y))
+        run["ladj"] = ladj
+        loss = (y * lib.arange(y.numel(), dtype=y.dtype).reshape(y.shape).cos()).sum()
+        j = t.log_abs_det_jacobian(x, y) if ladj[0] == "tensor" else None
+        if j is not None and j.requires_grad:
+            loss = loss + (j * 0.7).sum()
+        first = lib.autograd.grad(loss, [x, p], allow_unused=True, retain_graph=True)
+        run["grads"] = [None if g is None else plain(g) for g in first]
+        if j is not None and j.requires_grad:
+            (gx,) = lib.autograd.grad(j.sum(), x, create_graph=True, allow_unused=True)
+            if gx is not None and gx.requires_grad:
+                second = lib.autograd.grad((gx * gx).sum(), [x, p], allow_unused=True)
+                run["second_order"] = [None if g is None else plain(g) for g in second]
+        found.append(run)
+    ours, theirs = found
+    assert ours.keys() == theirs.keys()
+    for key in ours:
+        a, b = ours[key], theirs[key]
+        if key in ("grads", "second_order"):
+            for ga, gb in zip(a, b, strict=True):
+                assert (ga is None) == (gb is None), f"{name}.{key}"
+                if ga is not None:
+                    np.testing.assert_allclose(ga, gb, rtol=1e-8, atol=1e-10, err_msg=name)
+        else:
+            assert_same(a, b, f"{name}.{key}", rtol=1e-8)
+
+
+@pytest.mark.parametrize("name", sorted(ROWS))
+def test_cached_transforms_invert_to_the_same_tensor(name: str) -> None:
+    build, make_x, p_shape = ROWS[name]
+    rng = np.random.default_rng(2)
+    x = cr.tensor(make_x(rng))
+    t = build(cr, cr.tensor(rng.normal(size=p_shape))).with_cache(1)
+    y = t(x)
+    assert t.inv(y) is x and t(x) is y
+
+
+@pytest.mark.parametrize("name", ["softplus", "stick_breaking", "reshape", "independent_affine"])
+def test_transforms_map_under_vmap_as_over_a_batch(name: str) -> None:
+    build, make_x, p_shape = ROWS[name]
+    rng = np.random.default_rng(3)
+    x = cr.tensor(np.stack([make_x(rng) for _ in range(3)]))
+    t = build(cr, cr.tensor(rng.normal(size=p_shape)))
+    np.testing.assert_allclose(plain(cr.vmap(t)(x)), plain(t(x)), rtol=1e-12)
+    mapped = cr.vmap(lambda v: t.log_abs_det_jacobian(v, t(v)))(x)
+    np.testing.assert_allclose(plain(mapped), plain(t.log_abs_det_jacobian(x, t(x))), rtol=1e-12)
+
+
+# ---- errors and small behaviours: the same snippet on both libraries, errors word for word
+SNIPPETS: dict[str, Callable[[Any], Any]] = {
+    "cache_size_2": lambda lib: T(lib).SoftplusTransform(cache_size=2),
+    "reshape_numel": lambda lib: T(lib).ReshapeTransform((2, 3), (5,)),
+    "reshape_forward_mismatch": lambda lib: (
+        T(lib).ReshapeTransform((2, 3), (6,)).forward_shape((4, 2, 2))
+    ),
+    "reshape_inverse_mismatch": lambda lib: (
+        T(lib).ReshapeTransform((2, 3), (6,)).inverse_shape((4, 5))
+    ),
+    "reshape_too_few": lambda lib: T(lib).ReshapeTransform((2, 3), (6,)).forward_shape((3,)),
+    "reshape_shapes": lambda lib: text(repr(T(lib).ReshapeTransform([2, 3], (6,)).in_shape)),
+    "reshape_ladj_dtype": lambda lib: (
+        T(lib)
+        .ReshapeTransform((2, 3), (6,))
+        .log_abs_det_jacobian(lib.zeros(4, 2, 3, dtype=lib.float64), lib.zeros(4, 6))
+    ),
+    "reshape_not_equal": lambda lib: (
+        T(lib).ReshapeTransform((2, 3), (6,)) == T(lib).ReshapeTransform((2, 3), (6,))
+    ),
+    "independent_too_few": lambda lib: T(lib).IndependentTransform(T(lib).ExpTransform(), 2)(
+        lib.zeros(3)
+    ),
+    "independent_inverse_too_few": lambda lib: (
+        T(lib).IndependentTransform(T(lib).ExpTransform(), 2).inv(lib.ones(3))
+    ),
+    "softmax_ladj": lambda lib: (
+        T(lib).SoftmaxTransform().log_abs_det_jacobian(lib.zeros(3), lib.zeros(3))
+    ),
+    "softmax_sign": lambda lib: T(lib).SoftmaxTransform().sign,
+    "abs_sign": lambda lib: T(lib).AbsTransform().sign,
+    "abs_equal": lambda lib: T(lib).AbsTransform() == T(lib).AbsTransform(),
+    "softplus_equal": lambda lib: T(lib).SoftplusTransform() == T(lib).SoftplusTransform(),
+    "softplus_not_exp": lambda lib: T(lib).SoftplusTransform() == T(lib).ExpTransform(),
+    "stick_equal": lambda lib: T(lib).StickBreakingTransform() == T(lib).StickBreakingTransform(),
+    "independent_not_equal": lambda lib: (
+        T(lib).IndependentTransform(T(lib).ExpTransform(), 1)
+        == T(lib).IndependentTransform(T(lib).ExpTransform(), 1)
+    ),
+    "cdf_not_equal": lambda lib: (
+        T(lib).CumulativeDistributionTransform(lib.distributions.Normal(0.0, 1.0))
+        == T(lib).CumulativeDistributionTransform(lib.distributions.Normal(0.0, 1.0))
+    ),
+    "subclass_with_cache": lambda lib: text(
+        repr(type("Mine", (T(lib).Transform,), {})().with_cache())
+    ),
+    "parametrized_subclass_with_cache": lambda lib: type(
+        "Mine",
+        (T(lib).Transform,),
+        {"__init__": lambda self, a: T(lib).Transform.__init__(self)},
+    )(1).with_cache(),
+    "base_sign": lambda lib: T(lib).Transform().sign,
+    "base_ladj": lambda lib: T(lib).Transform().log_abs_det_jacobian(lib.zeros(1), lib.zeros(1)),
+    "base_not_equal": lambda lib: T(lib).Transform() == T(lib).Transform(),
+    "compose_with_cache_parts": lambda lib: [
+        p._cache_size
+        for p in T(lib)
+        .ComposeTransform([T(lib).ExpTransform(), T(lib).TanhTransform()])
+        .with_cache()
+        .parts
+    ],
+    "inverse_with_cache": lambda lib: text(repr(T(lib).ExpTransform().inv.with_cache())),
+    "inverse_shapes": lambda lib: T(lib).StickBreakingTransform().inv.forward_shape((2, 5)),
+    "identity_ladj": lambda lib: T(lib).identity_transform.log_abs_det_jacobian(
+        lib.ones(2, 3), lib.ones(2, 3)
+    ),
+    "identity_is_compose": lambda lib: type(T(lib).identity_transform).__name__,
+    "stick_scalar": lambda lib: T(lib).StickBreakingTransform().forward_shape(()),
+    "stick_inverse_scalar": lambda lib: T(lib).StickBreakingTransform().inverse_shape(()),
+    "compose_widened_codomain": lambda lib: text(
+        repr(
+            T(lib)
+            .ComposeTransform([T(lib).StickBreakingTransform(), T(lib).ExpTransform()])
+            .codomain
+        )
+    ),
+    "compose_event_dim_mismatch": lambda lib: (
+        T(lib).ComposeTransform([T(lib).ReshapeTransform((6,), (2, 3))]).event_dim
+    ),
+    "cdf_domain": lambda lib: text(
+        repr(T(lib).CumulativeDistributionTransform(lib.distributions.Gamma(2.0, 1.0)).domain)
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SNIPPETS))
+def test_snippets_and_errors_match_torch(name: str) -> None:
+    ours, theirs = (outcome(lambda lib=lib: SNIPPETS[name](lib)) for lib in LIBS)
+    if ours[0] == "other" and theirs[0] == "other":
+        ours, theirs = ("other", text(repr(ours[1]))), ("other", text(repr(theirs[1])))
+    assert_same(ours, theirs, name)
+
+
+@pytest.mark.parametrize("name", sorted(ROWS))
+def test_shapes_of_sizes_stay_sizes(name: str) -> None:
+    build, make_x, p_shape = ROWS[name]
+    shape = make_x(np.random.default_rng(4)).shape
+    found = []
+    for lib in LIBS:
+        t = build(lib, lib.tensor(np.zeros(p_shape)))
+        size = lib.Size(shape)
+        found.append(outcome(lambda t=t, size=size: text(repr(t.forward_shape(size)))))
+        found.append(outcome(lambda t=t, size=size: text(repr(t.inverse_shape(size)))))
+    assert found[:2] == found[2:]
