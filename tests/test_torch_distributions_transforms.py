@@ -131,6 +131,86 @@ ROWS: dict[str, tuple[Build, Callable[[Any], Any], tuple[int, ...]]] = {
         lambda r: normal(r, 2, 3),
         (3,),
     ),
+    "cat_exp_identity": (
+        lambda lib, p: T(lib).CatTransform(
+            [T(lib).ExpTransform(), T(lib).AffineTransform(p, 2.0)], 0, [2, 3]
+        ),
+        lambda r: normal(r, 5, 3),
+        (3,),
+    ),
+    "cat_last_dim": (
+        lambda lib, p: T(lib).CatTransform(
+            [T(lib).SigmoidTransform(), T(lib).SoftplusTransform(), T(lib).TanhTransform()], -1
+        ),
+        lambda r: normal(r, 2, 3),
+        (1,),
+    ),
+    "cat_with_events": (
+        lambda lib, p: T(lib).CatTransform(
+            [T(lib).IndependentTransform(T(lib).ExpTransform(), 1), T(lib).ExpTransform()],
+            0,
+            [2, 1],
+        ),
+        lambda r: normal(r, 3, 4),
+        (1,),
+    ),
+    "stack_exp_affine": (
+        lambda lib, p: T(lib).StackTransform(
+            [T(lib).ExpTransform(), T(lib).AffineTransform(p, p.exp())], 1
+        ),
+        lambda r: normal(r, 3, 2),
+        (3,),
+    ),
+    "stack_negative_dim": (
+        lambda lib, p: T(lib).StackTransform(
+            [T(lib).SigmoidTransform(), T(lib).identity_transform, T(lib).SoftplusTransform()],
+            -1,
+        ),
+        lambda r: normal(r, 2, 3),
+        (1,),
+    ),
+    "lower_cholesky": (
+        lambda lib, p: T(lib).LowerCholeskyTransform(),
+        lambda r: normal(r, 2, 3, 3),
+        (1,),
+    ),
+    "positive_definite": (
+        lambda lib, p: T(lib).PositiveDefiniteTransform(),
+        lambda r: normal(r, 2, 3, 3),
+        (1,),
+    ),
+    "positive_definite_inverse": (
+        lambda lib, p: T(lib).PositiveDefiniteTransform().inv,
+        lambda r: spd(r, 2, 3, 3),
+        (1,),
+    ),
+    "corr_cholesky_3": (
+        lambda lib, p: T(lib).CorrCholeskyTransform(),
+        lambda r: normal(r, 2, 3),
+        (1,),
+    ),
+    "corr_cholesky_4": (
+        lambda lib, p: T(lib).CorrCholeskyTransform(),
+        lambda r: normal(r, 6) * 2,
+        (1,),
+    ),
+    "corr_cholesky_2": (
+        lambda lib, p: T(lib).CorrCholeskyTransform(),
+        lambda r: normal(r, 2, 1),
+        (1,),
+    ),
+    "corr_cholesky_inverse": (
+        lambda lib, p: T(lib).CorrCholeskyTransform().inv,
+        lambda r: corr_cholesky(r, 2, 4, 4),
+        (1,),
+    ),
+    "compose_affine_corr_cholesky": (
+        lambda lib, p: T(lib).ComposeTransform(
+            [T(lib).AffineTransform(p, 0.5), T(lib).CorrCholeskyTransform()]
+        ),
+        lambda r: normal(r, 2, 3),
+        (3,),
+    ),
 }
 
 
@@ -298,6 +378,99 @@ SNIPPETS: dict[str, Callable[[Any], Any]] = {
     ),
     "cdf_domain": lambda lib: text(
         repr(T(lib).CumulativeDistributionTransform(lib.distributions.Gamma(2.0, 1.0)).domain)
+    ),
+    "cat_not_transforms": lambda lib: T(lib).CatTransform([1]),
+    "cat_lengths": lambda lib: T(lib).CatTransform([T(lib).ExpTransform()], 0, [1, 2]),
+    "cat_wrong_length": lambda lib: T(lib).CatTransform(
+        [T(lib).ExpTransform(), T(lib).identity_transform], 0, [2, 3]
+    )(lib.zeros(4)),
+    "cat_inverse_wrong_length": lambda lib: (
+        T(lib)
+        .CatTransform([T(lib).ExpTransform(), T(lib).identity_transform], 0, [2, 3])
+        .inv(lib.ones(4))
+    ),
+    "cat_bad_dim": lambda lib: T(lib).CatTransform([T(lib).ExpTransform()], 1, [2])(lib.zeros(2)),
+    "cat_scalar": lambda lib: T(lib).CatTransform([T(lib).ExpTransform()], 0, [1])(lib.zeros(())),
+    "cat_attrs": lambda lib: (
+        lambda c: (c.event_dim, c.length, c.lengths, c.dim, repr(c.domain), c.bijective)
+    )(T(lib).CatTransform([T(lib).StickBreakingTransform(), T(lib).ExpTransform()], 1, [2, 3])),
+    "cat_with_cache": lambda lib: (
+        lambda c: (c.lengths, c.dim, [t._cache_size for t in c.transforms])
+    )(T(lib).CatTransform([T(lib).ExpTransform()], 1, [2]).with_cache()),
+    "cat_not_equal": lambda lib: (
+        T(lib).CatTransform([T(lib).ExpTransform()]) == T(lib).CatTransform([T(lib).ExpTransform()])
+    ),
+    "stack_not_transforms": lambda lib: T(lib).StackTransform([1]),
+    "stack_wrong_size": lambda lib: T(lib).StackTransform(
+        [T(lib).ExpTransform(), T(lib).identity_transform], 1
+    )(lib.zeros(3, 3)),
+    "stack_inverse_wrong_size": lambda lib: (
+        T(lib)
+        .StackTransform([T(lib).ExpTransform(), T(lib).identity_transform], 1)
+        .inv(lib.ones(2, 3))
+    ),
+    "stack_bad_dim": lambda lib: T(lib).StackTransform([T(lib).ExpTransform()], 1)(lib.zeros(4)),
+    "stack_with_cache": lambda lib: (lambda c: (c.dim, [t._cache_size for t in c.transforms]))(
+        T(lib).StackTransform([T(lib).ExpTransform()], 1).with_cache()
+    ),
+    "lower_cholesky_ladj": lambda lib: (
+        T(lib).LowerCholeskyTransform().log_abs_det_jacobian(lib.zeros(2, 2), lib.zeros(2, 2))
+    ),
+    "lower_cholesky_equal": lambda lib: (
+        T(lib).LowerCholeskyTransform() == T(lib).LowerCholeskyTransform()
+    ),
+    "positive_definite_equal": lambda lib: (
+        T(lib).PositiveDefiniteTransform() == T(lib).PositiveDefiniteTransform()
+    ),
+    "corr_cholesky_not_equal": lambda lib: (
+        T(lib).CorrCholeskyTransform() == T(lib).CorrCholeskyTransform()
+    ),
+    "corr_cholesky_4_entries": lambda lib: T(lib).CorrCholeskyTransform()(lib.zeros(4)),
+    "corr_cholesky_5_entries": lambda lib: T(lib).CorrCholeskyTransform()(lib.zeros(5)),
+    "corr_cholesky_no_entries": lambda lib: T(lib).CorrCholeskyTransform()(lib.zeros(2, 0)),
+    "corr_cholesky_2_entries": lambda lib: T(lib).CorrCholeskyTransform()(lib.zeros(2)),
+    "corr_cholesky_forward_shape": lambda lib: T(lib).CorrCholeskyTransform().forward_shape((4,)),
+    "corr_cholesky_inverse_shape": lambda lib: T(lib).CorrCholeskyTransform().inverse_shape((3, 4)),
+    "corr_cholesky_event_dim": lambda lib: T(lib).CorrCholeskyTransform().event_dim,
+    "corr_cholesky_check": lambda lib: [
+        C(lib).corr_cholesky.check(lib.tensor(m)).item()
+        for m in ([[1.0, 0.0], [0.6, 0.8]], [[1.0, 0.0], [0.6, 0.9]], [[1.0, 0.5], [0.6, 0.8]])
+    ],
+    "positive_semidefinite_check": lambda lib: [
+        C(lib).positive_semidefinite.check(lib.tensor(m)).item()
+        for m in ([[1.0, 2.0], [2.0, 1.0]], [[1.0, 1.0], [1.0, 1.0]], [[1.0, 0.0], [1.0, 1.0]])
+    ],
+    "constraint_reprs": lambda lib: text(
+        repr(
+            [
+                C(lib).corr_cholesky,
+                C(lib).positive_semidefinite,
+                C(lib).cat([C(lib).real]),
+                C(lib).stack([C(lib).real]),
+            ]
+        )
+    ),
+    "stack_event_dims": lambda lib: [
+        C(lib).stack(cs, d).event_dim
+        for d in (0, 1, -1, -2)
+        for cs in ([C(lib).positive, C(lib).real], [C(lib).real_vector, C(lib).simplex])
+    ],
+    "cat_event_dims": lambda lib: [
+        (c.event_dim, c.is_discrete)
+        for c in (
+            C(lib).cat([C(lib).real_vector, C(lib).simplex], -1, [2, 2]),
+            C(lib).cat([C(lib).positive, C(lib).positive_integer]),
+        )
+    ],
+    "stack_check": lambda lib: (
+        C(lib)
+        .stack([C(lib).positive, C(lib).real], 0)
+        .check(lib.tensor([[1.0, -1.0], [-1.0, 2.0]]))
+    ),
+    "cat_check": lambda lib: (
+        C(lib)
+        .cat([C(lib).positive, C(lib).real], -1, [2, 3])
+        .check(lib.tensor([1.0, -1.0, -1.0, 2.0, 0.0]))
     ),
 }
 

@@ -100,19 +100,31 @@ __all__ += ["HalfCauchy", "InverseGamma", "Kumaraswamy", "Pareto", "Weibull"]
 
 # ---- more transforms (torch.distributions.transforms)
 from chainrule.distributions.transforms import (  # noqa: E402
+    CatTransform,
+    CorrCholeskyTransform,
     CumulativeDistributionTransform,
     IndependentTransform,
+    LowerCholeskyTransform,
+    PositiveDefiniteTransform,
     ReshapeTransform,
     SoftmaxTransform,
     SoftplusTransform,
+    StackTransform,
     StickBreakingTransform,
+    identity_transform,
 )
 
 __all__ += [
+    "CatTransform",
+    "CorrCholeskyTransform",
     "CumulativeDistributionTransform",
     "IndependentTransform",
+    "LowerCholeskyTransform",
+    "PositiveDefiniteTransform",
     "ReshapeTransform",
     "SoftmaxTransform",
     "SoftplusTransform",
+    "StackTransform",
     "StickBreakingTransform",
+    "identity_transform",
 ]

@@ -15,26 +15,32 @@ from typing import Any
 
 import numpy as np
 
+from chainrule import linalg
 from chainrule.distributions import constraints
 from chainrule.distributions.utils import finfo_eps, finfo_tiny
-from chainrule.factories import as_tensor, full_like, zeros_like
+from chainrule.factories import as_tensor, eye, full_like, zeros_like
 from chainrule.nn import functional as F
 from chainrule.ops.elementwise import expm1, sigmoid
-from chainrule.ops.shape import broadcast_shapes
+from chainrule.ops.shape import broadcast_shapes, cat, stack
 from chainrule.tensor import Size, Tensor
 
 __all__ = [
     "AbsTransform",
     "AffineTransform",
+    "CatTransform",
     "ComposeTransform",
+    "CorrCholeskyTransform",
     "CumulativeDistributionTransform",
     "ExpTransform",
     "IndependentTransform",
+    "LowerCholeskyTransform",
+    "PositiveDefiniteTransform",
     "PowerTransform",
     "ReshapeTransform",
     "SigmoidTransform",
     "SoftmaxTransform",
     "SoftplusTransform",
+    "StackTransform",
     "StickBreakingTransform",
     "TanhTransform",
     "Transform",
@@ -674,3 +680,239 @@ class CumulativeDistributionTransform(Transform):
 
     def log_abs_det_jacobian(self, x: Any, y: Any) -> Any:
         return self.distribution.log_prob(x)
+
+
+def _check_dim(t: Any, dim: int, name: str) -> None:
+    if not -t.dim() <= dim < t.dim():
+        raise AssertionError(f"dim {dim} out of range for tensor with {t.dim()} dimensions")
+
+
+def _check_size(t: Any, dim: int, expected: int, name: str, what: str) -> None:
+    if t.size(dim) != expected:
+        raise AssertionError(f"{name}.size({dim}) = {t.size(dim)} must equal {what} {expected}")
+
+
+def _transform_list(tseq: Any, cache_size: int) -> list[Transform]:
+    if not all(isinstance(t, Transform) for t in tseq):
+        raise AssertionError("All elements of tseq must be Transform instances")
+    return [t.with_cache(cache_size) if cache_size else t for t in tseq]
+
+
+class CatTransform(Transform):
+    """Consecutive pieces of ``dim`` (of ``lengths``) mapped by their own transforms and
+    concatenated back."""
+
+    def __init__(self, tseq: Any, dim: int = 0, lengths: Any = None, cache_size: int = 0) -> None:
+        self.transforms = _transform_list(tseq, cache_size)
+        super().__init__(cache_size)
+        self.lengths = [1] * len(self.transforms) if lengths is None else list(lengths)
+        if len(self.lengths) != len(self.transforms):
+            raise AssertionError(
+                f"lengths ({len(self.lengths)}) must match transforms ({len(self.transforms)})"
+            )
+        self.dim = dim
+
+    def _rebuilt(self, cache_size: int) -> Transform:
+        return CatTransform(self.transforms, self.dim, self.lengths, cache_size)
+
+    @property
+    def event_dim(self) -> int:  # type: ignore[override]
+        return max(t.event_dim for t in self.transforms)
+
+    @property
+    def length(self) -> int:
+        return sum(self.lengths)
+
+    @property
+    def bijective(self) -> bool:  # type: ignore[override]
+        return all(t.bijective for t in self.transforms)
+
+    @property
+    def domain(self) -> Any:  # type: ignore[override]
+        return constraints.cat([t.domain for t in self.transforms], self.dim, self.lengths)
+
+    @property
+    def codomain(self) -> Any:  # type: ignore[override]
+        return constraints.cat([t.codomain for t in self.transforms], self.dim, self.lengths)
+
+    def _pieces(self, t: Any, name: str) -> list[Any]:
+        _check_dim(t, self.dim, name)
+        _check_size(t, self.dim, self.length, name, "length")
+        starts = np.cumsum([0, *self.lengths[:-1]])
+        return [t.narrow(self.dim, int(s), n) for s, n in zip(starts, self.lengths, strict=True)]
+
+    def _call(self, x: Any) -> Any:
+        parts = zip(self.transforms, self._pieces(x, "x"), strict=True)
+        return cat([t(piece) for t, piece in parts], dim=self.dim)
+
+    def _inverse(self, y: Any) -> Any:
+        parts = zip(self.transforms, self._pieces(y, "y"), strict=True)
+        return cat([t.inv(piece) for t, piece in parts], dim=self.dim)
+
+    def log_abs_det_jacobian(self, x: Any, y: Any) -> Any:
+        terms = []
+        for t, xs, ys in zip(
+            self.transforms, self._pieces(x, "x"), self._pieces(y, "y"), strict=True
+        ):
+            terms.append(
+                sum_rightmost(t.log_abs_det_jacobian(xs, ys), self.event_dim - t.event_dim)
+            )
+        # the joined dimension, counted from the end of log|det J| (which lost the event dims)
+        from_end = (self.dim - x.dim() if self.dim >= 0 else self.dim) + self.event_dim
+        if from_end < 0:
+            return cat(terms, dim=from_end)
+        total = terms[0]
+        for term in terms[1:]:
+            total = total + term
+        return total
+
+
+class StackTransform(Transform):
+    """The slices along ``dim`` mapped by their own transforms and stacked back."""
+
+    def __init__(self, tseq: Any, dim: int = 0, cache_size: int = 0) -> None:
+        self.transforms = _transform_list(tseq, cache_size)
+        super().__init__(cache_size)
+        self.dim = dim
+
+    def _rebuilt(self, cache_size: int) -> Transform:
+        return StackTransform(self.transforms, self.dim, cache_size)
+
+    @property
+    def bijective(self) -> bool:  # type: ignore[override]
+        return all(t.bijective for t in self.transforms)
+
+    @property
+    def domain(self) -> Any:  # type: ignore[override]
+        return constraints.stack([t.domain for t in self.transforms], self.dim)
+
+    @property
+    def codomain(self) -> Any:  # type: ignore[override]
+        return constraints.stack([t.codomain for t in self.transforms], self.dim)
+
+    def _slices(self, t: Any, name: str) -> list[Any]:
+        _check_dim(t, self.dim, name)
+        _check_size(t, self.dim, len(self.transforms), name, "len(transforms)")
+        return [t.select(self.dim, i) for i in range(len(self.transforms))]
+
+    def _call(self, x: Any) -> Any:
+        parts = zip(self.transforms, self._slices(x, "x"), strict=True)
+        return stack([t(piece) for t, piece in parts], dim=self.dim)
+
+    def _inverse(self, y: Any) -> Any:
+        parts = zip(self.transforms, self._slices(y, "y"), strict=True)
+        return stack([t.inv(piece) for t, piece in parts], dim=self.dim)
+
+    def log_abs_det_jacobian(self, x: Any, y: Any) -> Any:
+        pairs = zip(self.transforms, self._slices(x, "x"), self._slices(y, "y"), strict=True)
+        return stack([t.log_abs_det_jacobian(xs, ys) for t, xs, ys in pairs], dim=self.dim)
+
+
+class LowerCholeskyTransform(_SameTypeEqual, Transform):
+    """Square matrices onto lower-triangular ones with a positive diagonal: keeps the strictly
+    lower part and exponentiates the diagonal."""
+
+    domain = constraints.independent(constraints.real, 2)
+    codomain = constraints.lower_cholesky
+
+    def _call(self, x: Any) -> Any:
+        return x.tril(-1) + x.diagonal(dim1=-2, dim2=-1).exp().diag_embed()
+
+    def _inverse(self, y: Any) -> Any:
+        return y.tril(-1) + y.diagonal(dim1=-2, dim2=-1).log().diag_embed()
+
+
+class PositiveDefiniteTransform(_SameTypeEqual, Transform):
+    """Square matrices onto positive definite ones: L L^T of LowerCholeskyTransform's L."""
+
+    domain = constraints.independent(constraints.real, 2)
+    codomain = constraints.positive_definite
+
+    def _call(self, x: Any) -> Any:
+        lower = LowerCholeskyTransform()(x)
+        return lower @ lower.mT
+
+    def _inverse(self, y: Any) -> Any:
+        return LowerCholeskyTransform().inv(linalg.cholesky(y))
+
+
+def _strict_lower_index(n: int) -> tuple[Any, Any]:
+    """For n x n matrices: the flat positions of the strictly lower triangle (row by row), and a
+    map from each flat position to its place in that list (n(n-1)/2 for the others)."""
+    rows, cols = np.tril_indices(n, -1)
+    flat = rows * n + cols
+    places = np.full(n * n, len(flat))
+    places[flat] = np.arange(len(flat))
+    return flat, places
+
+
+def _vector_to_strict_lower(v: Any) -> Any:
+    k = v.shape[-1]
+    root = (1 + math.sqrt(1 + 8 * k)) / 2  # n with n(n-1)/2 = k
+    n = round(root)
+    # PyTorch refuses a root well below its rounding, and fails to fill the matrix otherwise
+    if n - root > finfo_eps(v.dtype):
+        raise ValueError(
+            f"The size of last dimension is {k} which cannot be expressed as "
+            "the lower triangular part of a square D x D matrix."
+        )
+    if n * (n - 1) // 2 != k:
+        raise RuntimeError(
+            f"shape mismatch: value tensor of shape [{k}] cannot be broadcast to indexing "
+            f"result of shape [{n * (n - 1) // 2}]"
+        )
+    _, places = _strict_lower_index(n)
+    padded = F.pad(v, (0, 1), value=0.0)  # the last entry fills the rest of the matrix
+    return padded[..., as_tensor(places)].reshape(*v.shape[:-1], n, n)
+
+
+def _strict_lower_to_vector(m: Any) -> Any:
+    n = m.shape[-1]
+    flat, _ = _strict_lower_index(n)
+    return m.reshape(*m.shape[:-2], n * n)[..., as_tensor(flat)]
+
+
+class CorrCholeskyTransform(Transform):
+    """n(n-1)/2 reals onto Cholesky factors of n x n correlation matrices (lower triangular,
+    rows of unit norm): tanh gives partial correlations in (-1, 1), and each row spends them
+    as fractions of the squared norm its earlier entries left."""
+
+    bijective = True
+    domain = constraints.real_vector
+    codomain = constraints.corr_cholesky
+
+    def _call(self, x: Any) -> Any:
+        eps = finfo_eps(x.dtype)
+        partial = _vector_to_strict_lower(x.tanh().clamp(min=-1 + eps, max=1 - eps))
+        left = (1 - partial * partial).sqrt().cumprod(-1)  # sqrt of the norm left after j
+        left_before = F.pad(left[..., :-1], (1, 0), value=1.0)
+        n = partial.shape[-1]
+        return (partial + eye(n, dtype=x.dtype)) * left_before
+
+    def _left_before(self, y: Any) -> Any:
+        """1 - the squared norm of each row's entries before column j."""
+        return F.pad((1 - (y * y).cumsum(-1))[..., :-1], (1, 0), value=1.0)
+
+    def _inverse(self, y: Any) -> Any:
+        partial = _strict_lower_to_vector(y) / _strict_lower_to_vector(self._left_before(y)).sqrt()
+        return partial.atanh()
+
+    def log_abs_det_jacobian(self, x: Any, y: Any) -> Any:
+        # each entry is its partial correlation times sqrt(norm left): a triangular Jacobian
+        spent = 0.5 * _strict_lower_to_vector(self._left_before(y)).log().sum(-1)
+        return spent + TanhTransform().log_abs_det_jacobian(x, None).sum(-1)
+
+    def forward_shape(self, shape: Any) -> Any:
+        _too_few_dims(shape, 1)
+        k = shape[-1]
+        n = round(math.sqrt(0.25 + 2 * k) + 0.5)
+        if n * (n - 1) // 2 != k:
+            raise ValueError("Input is not a flattened lower-diagonal number")
+        return _same_kind(shape, (*shape[:-1], n, n))
+
+    def inverse_shape(self, shape: Any) -> Any:
+        _too_few_dims(shape, 2)
+        if shape[-2] != shape[-1]:
+            raise ValueError("Input is not square")
+        n = shape[-1]
+        return _same_kind(shape, (*shape[:-2], n * (n - 1) // 2))
