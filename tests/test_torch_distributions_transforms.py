@@ -494,3 +494,106 @@ def test_shapes_of_sizes_stay_sizes(name: str) -> None:
         found.append(outcome(lambda t=t, size=size: text(repr(t.forward_shape(size)))))
         found.append(outcome(lambda t=t, size=size: text(repr(t.inverse_shape(size)))))
     assert found[:2] == found[2:]
+
+
+# ---- biject_to / transform_to: the transform each registry picks and its round trip
+def bounds(lib: Any) -> Any:
+    return lib.tensor([-1.0, 0.5, 2.0])
+
+
+CONSTRAINTS: dict[str, tuple[Callable[[Any], Any], tuple[int, ...]]] = {
+    "real": (lambda lib: C(lib).real, (2, 3)),
+    "real_vector": (lambda lib: C(lib).real_vector, (2, 3)),
+    "positive": (lambda lib: C(lib).positive, (2, 3)),
+    "nonnegative": (lambda lib: C(lib).nonnegative, (2, 3)),
+    "greater_than": (lambda lib: C(lib).greater_than(bounds(lib)), (2, 3)),
+    "greater_than_eq": (lambda lib: C(lib).greater_than_eq(1.5), (2, 3)),
+    "less_than": (lambda lib: C(lib).less_than(bounds(lib)), (2, 3)),
+    "unit_interval": (lambda lib: C(lib).unit_interval, (2, 3)),
+    "interval": (lambda lib: C(lib).interval(-1.0, 2.0), (2, 3)),
+    "interval_tensor": (lambda lib: C(lib).interval(bounds(lib), bounds(lib) + 1), (2, 3)),
+    "half_open_interval": (lambda lib: C(lib).half_open_interval(0.0, 1.0), (2, 3)),
+    "half_open_interval_shifted": (lambda lib: C(lib).half_open_interval(2, 5), (2, 3)),
+    "simplex": (lambda lib: C(lib).simplex, (2, 3)),
+    "lower_cholesky": (lambda lib: C(lib).lower_cholesky, (2, 3, 3)),
+    "positive_definite": (lambda lib: C(lib).positive_definite, (2, 3, 3)),
+    "positive_semidefinite": (lambda lib: C(lib).positive_semidefinite, (2, 3, 3)),
+    "corr_cholesky": (lambda lib: C(lib).corr_cholesky, (2, 6)),
+    "independent_positive": (lambda lib: C(lib).independent(C(lib).positive, 1), (2, 3)),
+    "independent_simplex": (lambda lib: C(lib).independent(C(lib).simplex, 1), (2, 2, 3)),
+    "cat": (
+        lambda lib: C(lib).cat([C(lib).positive, C(lib).unit_interval, C(lib).real], 0, [1, 2, 1]),
+        (4, 3),
+    ),
+    "stack": (lambda lib: C(lib).stack([C(lib).positive, C(lib).interval(-2, 2)], 1), (3, 2)),
+    "boolean": (lambda lib: C(lib).boolean, (2,)),
+    "nonnegative_integer": (lambda lib: C(lib).nonnegative_integer, (2,)),
+    "integer_interval": (lambda lib: C(lib).integer_interval(0, 3), (2,)),
+    "dependent": (lambda lib: C(lib).dependent, (2,)),
+}
+
+
+@pytest.mark.parametrize("registry", ["biject_to", "transform_to"])
+@pytest.mark.parametrize("name", sorted(CONSTRAINTS))
+def test_registries_pick_torchs_transforms(registry: str, name: str) -> None:
+    make, shape = CONSTRAINTS[name]
+    x_np = np.random.default_rng(5).normal(size=shape)
+    found = []
+    for lib in LIBS:
+        c = make(lib)
+        x = lib.tensor(x_np, requires_grad=True)
+        t = outcome(lambda lib=lib, c=c: getattr(lib.distributions, registry)(c))
+        run = {"transform": ("raises", *t[1:]) if t[0] == "raises" else text(repr(t[1]))}
+        if t[0] != "raises":
+            t = getattr(lib.distributions, registry)(c)
+            y = t(x)
+            run["y"] = outcome(lambda y=y: y)
+            run["in_constraint"] = outcome(lambda c=c, y=y: c.check(y).all())
+            run["back"] = outcome(lambda t=t, y=y: t(t.inv(y)))
+            ladj = outcome(lambda t=t, x=x, y=y: t.log_abs_det_jacobian(x, y))
+            run["ladj"] = ladj
+            loss = y.sum() + (t.log_abs_det_jacobian(x, y).sum() if ladj[0] == "tensor" else 0)
+            run["grad"] = outcome(lambda lib=lib, loss=loss, x=x: lib.autograd.grad(loss, x)[0])
+            run["types"] = ("other", [type(p).__name__ for p in getattr(t, "parts", [t])])
+        found.append(run)
+    ours, theirs = found
+    assert ours.keys() == theirs.keys()
+    for key in ours:
+        assert_same(ours[key], theirs[key], f"{name}.{key}", rtol=1e-8)
+
+
+REGISTRY_SNIPPETS: dict[str, Callable[[Any], Any]] = {
+    "register_number": lambda lib: (
+        lib.distributions.constraint_registry.ConstraintRegistry().register(3, lambda c: None)
+    ),
+    "register_class": lambda lib: (
+        lib.distributions.constraint_registry.ConstraintRegistry().register(int, lambda c: None)
+    ),
+    "empty_registry": lambda lib: lib.distributions.constraint_registry.ConstraintRegistry()(
+        C(lib).real
+    ),
+    "not_a_constraint": lambda lib: lib.distributions.biject_to(3),
+    "same_objects": lambda lib: (
+        lib.distributions.biject_to is lib.distributions.constraint_registry.biject_to
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY_SNIPPETS))
+def test_registry_snippets_match_torch(name: str) -> None:
+    ours, theirs = (outcome(lambda lib=lib: REGISTRY_SNIPPETS[name](lib)) for lib in LIBS)
+    assert_same(ours, theirs, name)
+
+
+def test_register_adds_and_decorates() -> None:
+    registry = cr.distributions.constraint_registry.ConstraintRegistry()
+
+    @registry.register(cr.distributions.constraints.positive)
+    def softplus(c: Any) -> Any:
+        return cr.distributions.SoftplusTransform()
+
+    registry.register(type(cr.distributions.constraints.real), lambda c: softplus(c).inv)
+    assert registry(cr.distributions.constraints.greater_than(3.0)) == softplus(None)
+    assert repr(registry(cr.distributions.constraints.real)) == (
+        "_InverseTransform(SoftplusTransform())"
+    )

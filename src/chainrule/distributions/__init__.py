@@ -98,7 +98,9 @@ from chainrule.distributions.weibull import Weibull  # noqa: E402
 
 __all__ += ["HalfCauchy", "InverseGamma", "Kumaraswamy", "Pareto", "Weibull"]
 
-# ---- more transforms (torch.distributions.transforms)
+# ---- more transforms (torch.distributions.transforms) and the constraint registry
+from chainrule.distributions import constraint_registry  # noqa: E402
+from chainrule.distributions.constraint_registry import biject_to, transform_to  # noqa: E402
 from chainrule.distributions.transforms import (  # noqa: E402
     CatTransform,
     CorrCholeskyTransform,
@@ -127,4 +129,7 @@ __all__ += [
     "StackTransform",
     "StickBreakingTransform",
     "identity_transform",
+    "biject_to",
+    "transform_to",
+    "constraint_registry",
 ]
