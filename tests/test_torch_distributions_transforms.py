@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import test_torch_distributions as common
 from test_torch_distributions import LIBS, assert_same, outcome, plain, text
 
 import chainrule as cr
@@ -597,3 +598,171 @@ def test_register_adds_and_decorates() -> None:
     assert repr(registry(cr.distributions.constraints.real)) == (
         "_InverseTransform(SoftplusTransform())"
     )
+
+
+# ---- distributions built on these transforms, through the checks of test_torch_distributions
+DIST_ROWS = [
+    common.Row(
+        "LogisticNormal",
+        lambda lib, p: lib.distributions.LogisticNormal(p["loc"], p["scale"]),
+        lambda r: {"loc": common.real(r, 2, 3), "scale": common.pos(r, 3)},
+        exact_sampling=True,
+    ),
+    common.Row(
+        "LogisticNormal_expanded",
+        lambda lib, p: lib.distributions.LogisticNormal(p["loc"], 0.7).expand((4, 2)),
+        lambda r: {"loc": common.real(r, 2, 3)},
+        exact_sampling=True,
+    ),
+]
+DIST_ROWS += [
+    common.Row(
+        "LowRankMultivariateNormal",
+        lambda lib, p: lib.distributions.LowRankMultivariateNormal(
+            p["loc"], p["cov_factor"], p["cov_diag"]
+        ),
+        lambda r: {
+            "loc": common.real(r, 2, 3),
+            "cov_factor": common.real(r, 3, 2),
+            "cov_diag": common.pos(r, 3),
+        },
+        exact_sampling=True,
+    ),
+    common.Row(
+        "LowRankMultivariateNormal_batched_factor",
+        lambda lib, p: lib.distributions.LowRankMultivariateNormal(
+            p["loc"], p["cov_factor"], p["cov_diag"]
+        ),
+        lambda r: {
+            "loc": common.real(r, 4),
+            "cov_factor": common.real(r, 2, 4, 1),
+            "cov_diag": common.pos(r, 1, 4),
+        },
+        exact_sampling=True,
+    ),
+    common.Row(
+        "LowRankMultivariateNormal_expanded",
+        lambda lib, p: lib.distributions.LowRankMultivariateNormal(
+            p["loc"], p["cov_factor"], p["cov_diag"]
+        ).expand((3, 2)),
+        lambda r: {
+            "loc": common.real(r, 2, 3),
+            "cov_factor": common.real(r, 3, 3),
+            "cov_diag": common.pos(r, 3),
+        },
+        exact_sampling=True,
+    ),
+]
+DIST_IDS = [row.name for row in DIST_ROWS]
+
+
+@pytest.mark.parametrize("seed", common.SEEDS[:2])
+@pytest.mark.parametrize("row", DIST_ROWS, ids=DIST_IDS)
+def test_distribution_values_and_refusals_match_torch(row: Any, seed: int) -> None:
+    common.test_values_shapes_and_errors_match_torch(row, seed)
+
+
+@pytest.mark.parametrize("seed", common.SEEDS[:2])
+@pytest.mark.parametrize("row", DIST_ROWS, ids=DIST_IDS)
+def test_distribution_gradients_match_torch(row: Any, seed: int) -> None:
+    common.test_gradients_to_parameters_match_torch(row, seed)
+
+
+@pytest.mark.parametrize("row", DIST_ROWS, ids=DIST_IDS)
+def test_distribution_second_order_and_float32_match_torch(row: Any) -> None:
+    common.test_second_order_gradients_of_log_prob_match_torch(row)
+    common.test_float32_parameters_give_torchs_dtypes_and_values(row)
+
+
+@pytest.mark.parametrize("sample_shape", [(), (3,), (2, 1)])
+@pytest.mark.parametrize("row", DIST_ROWS, ids=DIST_IDS)
+def test_distribution_samples_match_torch(row: Any, sample_shape: Any) -> None:
+    common.test_sample_shapes_and_seeded_samples_match_torch(row, sample_shape)
+    common.test_rsample_gradients_match_torch_under_the_same_seed(row)
+
+
+@pytest.mark.parametrize("row", [r for r in DIST_ROWS if "LowRank" in r.name], ids=lambda r: r.name)
+@pytest.mark.parametrize("prop", ["covariance_matrix", "precision_matrix", "scale_tril"])
+def test_low_rank_matrices_and_their_gradients_match_torch(row: Any, prop: str) -> None:
+    arrays = row.params(np.random.default_rng(6))
+    found = []
+    for lib in LIBS:
+        params = common.tensors(lib, arrays)
+        m = getattr(row.build(lib, params), prop)
+        weights = lib.arange(m.numel(), dtype=m.dtype).reshape(m.shape).sin()
+        grads = lib.autograd.grad((m * weights).sum(), list(params.values()), allow_unused=True)
+        found.append([outcome(lambda m=m: m)] + [None if g is None else plain(g) for g in grads])
+    ours, theirs = found
+    assert_same(ours[0], theirs[0], prop)
+    for a, b in zip(ours[1:], theirs[1:], strict=True):
+        assert (a is None) == (b is None), prop
+        if a is not None:
+            np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-10, err_msg=prop)
+
+
+def low_rank(lib: Any, loc: Any, factor: Any, diag: Any, **kw: Any) -> Any:
+    return lib.distributions.LowRankMultivariateNormal(
+        lib.zeros(loc), lib.ones(factor), lib.ones(diag), **kw
+    )
+
+
+DIST_SNIPPETS: dict[str, Callable[[Any], Any]] = {
+    "low_rank_scalar_loc": lambda lib: low_rank(lib, (), (3, 2), (3,)),
+    "low_rank_vector_factor": lambda lib: low_rank(lib, (3,), (3,), (3,)),
+    "low_rank_factor_rows": lambda lib: low_rank(lib, (3,), (4, 2), (3,)),
+    "low_rank_diag_size": lambda lib: low_rank(lib, (3,), (3, 2), (4,)),
+    "low_rank_batches": lambda lib: low_rank(lib, (2, 3), (5, 3, 2), (3,)),
+    "low_rank_repr": lambda lib: text(repr(low_rank(lib, (2, 3), (3, 2), (3,)))),
+    "low_rank_expand_shapes": lambda lib: (
+        lambda d: (
+            [tuple(t.shape) for t in (d.loc, d.cov_factor, d.cov_diag)]
+            + [tuple(d._unbroadcasted_cov_factor.shape), tuple(d._capacitance_tril.shape)]
+        )
+    )(low_rank(lib, (2, 3), (3, 2), (3,)).expand((4, 2))),
+    "low_rank_constraints": lambda lib: text(
+        repr(
+            (
+                lib.distributions.LowRankMultivariateNormal.arg_constraints,
+                lib.distributions.LowRankMultivariateNormal.support,
+            )
+        )
+    ),
+    "low_rank_bad_value": lambda lib: (
+        low_rank(lib, (3,), (3, 1), (3,), validate_args=True)
+        .log_prob(lib.tensor([0.0, float("nan"), 1.0]))
+        .shape
+    ),
+    "logistic_normal_repr": lambda lib: text(
+        repr(lib.distributions.LogisticNormal(lib.zeros(3), lib.ones(3)))
+    ),
+    "logistic_normal_support": lambda lib: text(
+        repr(
+            (
+                lib.distributions.LogisticNormal.arg_constraints,
+                lib.distributions.LogisticNormal.support,
+            )
+        )
+    ),
+    "logistic_normal_bad_scale": lambda lib: lib.distributions.LogisticNormal(
+        lib.zeros(3), -lib.ones(3), validate_args=True
+    ),
+    "logistic_normal_off_simplex": lambda lib: lib.distributions.LogisticNormal(
+        lib.zeros(2), lib.ones(2), validate_args=True
+    ).log_prob(lib.tensor([0.5, 0.6, 0.1])),
+    "logistic_normal_numbers": lambda lib: (
+        lambda d: (
+            d.loc.tolist(),
+            tuple(d.batch_shape),
+            tuple(d.event_shape),
+            round(d.log_prob(lib.tensor([0.3, 0.7])).item(), 10),
+        )
+    )(lib.distributions.LogisticNormal(0.5, 2.0)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DIST_SNIPPETS))
+def test_distribution_snippets_match_torch(name: str) -> None:
+    ours, theirs = (outcome(lambda lib=lib: DIST_SNIPPETS[name](lib)) for lib in LIBS)
+    if ours[0] == "other" and theirs[0] == "other":
+        ours, theirs = ("other", text(repr(ours[1]))), ("other", text(repr(theirs[1])))
+    assert_same(ours, theirs, name)

@@ -101,6 +101,10 @@ __all__ += ["HalfCauchy", "InverseGamma", "Kumaraswamy", "Pareto", "Weibull"]
 # ---- more transforms (torch.distributions.transforms) and the constraint registry
 from chainrule.distributions import constraint_registry  # noqa: E402
 from chainrule.distributions.constraint_registry import biject_to, transform_to  # noqa: E402
+from chainrule.distributions.logistic_normal import LogisticNormal  # noqa: E402
+from chainrule.distributions.lowrank_multivariate_normal import (  # noqa: E402
+    LowRankMultivariateNormal,
+)
 from chainrule.distributions.transforms import (  # noqa: E402
     CatTransform,
     CorrCholeskyTransform,
@@ -132,4 +136,6 @@ __all__ += [
     "biject_to",
     "transform_to",
     "constraint_registry",
+    "LogisticNormal",
+    "LowRankMultivariateNormal",
 ]
