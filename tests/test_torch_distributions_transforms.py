@@ -359,6 +359,31 @@ SNIPPETS: dict[str, Callable[[Any], Any]] = {
         .with_cache()
         .parts
     ],
+    "compose_inverse": lambda lib: (
+        lambda c: (
+            text(repr(c.inv)),
+            c.inv.inv is c,
+            c.inv is c.inv,
+            c.inv._cache_size,
+            [p._cache_size for p in c.inv.parts],
+            c.inv
+            == T(lib).ComposeTransform(
+                [T(lib).AffineTransform(1.0, 2.0).inv, T(lib).ExpTransform().inv]
+            ),
+        )
+    )(
+        T(lib).ComposeTransform(
+            [T(lib).ExpTransform(), T(lib).AffineTransform(1.0, 2.0)], cache_size=1
+        )
+    ),
+    "compose_inverse_of_cached_parts": lambda lib: (lambda c, x: c.inv(c(x)) is x)(
+        T(lib).ComposeTransform([T(lib).ExpTransform(), T(lib).TanhTransform()], cache_size=1),
+        lib.tensor([0.5]),
+    ),
+    "identity_inverse": lambda lib: (
+        text(repr(T(lib).identity_transform.inv)),
+        T(lib).identity_transform.inv is T(lib).identity_transform,
+    ),
     "inverse_with_cache": lambda lib: text(repr(T(lib).ExpTransform().inv.with_cache())),
     "inverse_shapes": lambda lib: T(lib).StickBreakingTransform().inv.forward_shape((2, 5)),
     "identity_ladj": lambda lib: T(lib).identity_transform.log_abs_det_jacobian(
@@ -650,6 +675,55 @@ DIST_ROWS += [
             "cov_factor": common.real(r, 3, 3),
             "cov_diag": common.pos(r, 3),
         },
+        exact_sampling=True,
+    ),
+]
+
+
+def pushed(lib: Any, base: Any, *transforms: Any) -> Any:
+    return lib.distributions.TransformedDistribution(base, list(transforms))
+
+
+DIST_ROWS += [
+    common.Row(
+        "Transformed_stick_breaking",
+        lambda lib, p: pushed(
+            lib, lib.distributions.Normal(p["loc"], p["scale"]), T(lib).StickBreakingTransform()
+        ),
+        lambda r: {"loc": common.real(r, 2, 3), "scale": common.pos(r, 3)},
+        exact_sampling=True,
+    ),
+    common.Row(
+        "Transformed_reshape_softplus",
+        lambda lib, p: pushed(
+            lib,
+            lib.distributions.Normal(p["loc"], p["scale"]),
+            T(lib).ReshapeTransform((2, 3), (3, 2)),
+            T(lib).SoftplusTransform(),
+        ),
+        lambda r: {"loc": common.real(r, 4, 2, 3), "scale": common.pos(r, 3)},
+        exact_sampling=True,
+    ),
+    common.Row(
+        "Transformed_corr_cholesky",
+        lambda lib, p: pushed(
+            lib,
+            lib.distributions.Independent(lib.distributions.Normal(p["loc"], p["scale"]), 1),
+            T(lib).CorrCholeskyTransform(),
+        ),
+        lambda r: {"loc": common.real(r, 2, 3), "scale": common.pos(r, 3)},
+        exact_sampling=True,
+    ),
+    common.Row(
+        "Transformed_cdf",
+        lambda lib, p: pushed(
+            lib,
+            lib.distributions.Normal(p["loc"], p["scale"]),
+            T(lib).CumulativeDistributionTransform(
+                lib.distributions.Normal(lib.tensor(0.5).double(), lib.tensor(2.0).double())
+            ),
+        ),
+        lambda r: {"loc": common.real(r, 2, 3), "scale": common.pos(r, 3)},
         exact_sampling=True,
     ),
 ]

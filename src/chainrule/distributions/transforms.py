@@ -373,6 +373,18 @@ class ComposeTransform(Transform):
         return all(p.bijective for p in self.parts)
 
     @property
+    def inv(self) -> Transform:  # type: ignore[override]
+        # the parts' inverses in reverse order (so cached parts invert to their exact inputs);
+        # the two transforms know each other while both are alive
+        known = getattr(self, "_inverse_ref", None)
+        inverse = known() if known is not None else None
+        if inverse is None:
+            inverse = ComposeTransform([p.inv for p in reversed(self.parts)])
+            self._inverse_ref = weakref.ref(inverse)
+            inverse._inverse_ref = weakref.ref(self)
+        return inverse
+
+    @property
     def domain(self) -> Any:  # type: ignore[override]
         if not self.parts:
             return constraints.real
