@@ -515,6 +515,28 @@ SNIPPETS: dict[str, Callable[[Any], Any]] = {
             ]
         )
     ),
+    "square_check": lambda lib: [
+        C(lib).square.check(lib.zeros(*shape)).tolist() for shape in ((2, 3, 3), (2, 3, 4), (3, 3))
+    ],
+    "symmetric_check": lambda lib: [
+        C(lib).symmetric.check(lib.tensor(m, dtype=lib.float64)).tolist()
+        for m in (
+            [[1.0, 2.0], [2.0, 1.0]],
+            [[1.0, 2.0], [2.000001, 1.0]],
+            [[1.0, 2.0], [3.0, 1.0]],
+            [[100.0, 2.0], [2.0001, 1.0]],
+            [[1.0, 2.0, 3.0], [2.0, 1.0, 3.0]],
+            [[[1.0, 0.0], [0.0, 1.0]], [[1.0, 2.0], [3.0, 1.0]]],
+            [[1.0, float("nan")], [float("nan"), 1.0]],
+        )
+    ],
+    "square_symmetric_attrs": lambda lib: text(
+        repr([(c, c.event_dim, c.is_discrete) for c in (C(lib).square, C(lib).symmetric)])
+    ),
+    "is_dependent": lambda lib: [
+        C(lib).is_dependent(c)
+        for c in (C(lib).dependent, C(lib).real, C(lib).dependent_property(lambda s: 1))
+    ],
     "stack_event_dims": lambda lib: [
         C(lib).stack(cs, d).event_dim
         for d in (0, 1, -1, -2)

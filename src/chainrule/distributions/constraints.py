@@ -14,6 +14,8 @@ from typing import Any
 
 from chainrule import linalg
 from chainrule.distributions.utils import finfo_eps
+from chainrule.dtypes import bool as bool_
+from chainrule.factories import full
 from chainrule.ops.shape import cat as join_cat
 from chainrule.ops.shape import stack as join_stack
 
@@ -28,6 +30,7 @@ __all__ = [
     "greater_than_eq",
     "half_open_interval",
     "independent",
+    "is_dependent",
     "integer_interval",
     "interval",
     "less_than",
@@ -45,6 +48,8 @@ __all__ = [
     "real",
     "real_vector",
     "simplex",
+    "square",
+    "symmetric",
     "stack",
     "unit_interval",
 ]
@@ -88,6 +93,11 @@ class _DependentProperty(property, _Dependent):
 
     def __repr__(self) -> str:
         return "DependentProperty()"
+
+
+def is_dependent(constraint: Any) -> bool:
+    """Whether ``constraint`` is a placeholder that depends on the parameters."""
+    return isinstance(constraint, _Dependent)
 
 
 class _Boolean(Constraint):
@@ -303,6 +313,27 @@ class _Stack(Constraint):
         return join_stack([c.check(v) for c, v in zip(self.cseq, slices, strict=True)], self.dim)
 
 
+class _Square(Constraint):
+    """Matrices with as many rows as columns (decided by the shape alone)."""
+
+    event_dim = 2
+
+    def check(self, value: Any) -> Any:
+        square = value.shape[-2] == value.shape[-1]
+        return full(value.shape[:-2], square, dtype=bool_)
+
+
+class _Symmetric(_Square):
+    """Square matrices equal to their transpose, to PyTorch's isclose tolerances."""
+
+    def check(self, value: Any) -> Any:
+        square = super().check(value)
+        if not square.all():
+            return square
+        gap = (value - value.mT).abs()
+        return (gap <= 1e-6 + 1e-5 * value.mT.abs()).all(-1).all(-1)
+
+
 class _Multinomial(Constraint):
     """Nonnegative counts over the last dimension that add up to at most ``upper_bound``."""
 
@@ -365,6 +396,8 @@ lower_triangular = _LowerTriangular()
 lower_cholesky = _LowerCholesky()
 positive_definite = _PositiveDefinite()
 positive_semidefinite = _PositiveSemidefinite()
+square = _Square()
+symmetric = _Symmetric()
 corr_cholesky = _CorrCholesky()
 cat = _Cat
 stack = _Stack
