@@ -841,6 +841,21 @@ def low_rank(lib: Any, loc: Any, factor: Any, diag: Any, **kw: Any) -> Any:
     )
 
 
+def low_rank_with(lib: Any, factor: float, diag: float) -> Any:
+    """A constant factor and diagonal, validated."""
+    return lib.distributions.LowRankMultivariateNormal(
+        lib.zeros(3), lib.full((3, 2), factor), lib.full((3,), diag), validate_args=True
+    )
+
+
+def _raised(f: Callable[[], Any]) -> Any:
+    try:
+        f()
+    except Exception as e:  # the exception itself is what is compared
+        return e
+    return None
+
+
 DIST_SNIPPETS: dict[str, Callable[[Any], Any]] = {
     "low_rank_scalar_loc": lambda lib: low_rank(lib, (), (3, 2), (3,)),
     "low_rank_vector_factor": lambda lib: low_rank(lib, (3,), (3,), (3,)),
@@ -867,6 +882,12 @@ DIST_SNIPPETS: dict[str, Callable[[Any], Any]] = {
         .log_prob(lib.tensor([0.0, float("nan"), 1.0]))
         .shape
     ),
+    # PyTorch factorizes before validating: a capacitance that is not positive definite fails
+    # there (a RuntimeError, LinAlgError in both), a definite one reaches the constraint's message
+    "low_rank_negative_diag": lambda lib: isinstance(
+        _raised(lambda: low_rank_with(lib, 1.0, -1.0)), RuntimeError
+    ),
+    "low_rank_small_negative_diag": lambda lib: low_rank_with(lib, 0.1, -0.5),
     "logistic_normal_repr": lambda lib: text(
         repr(lib.distributions.LogisticNormal(lib.zeros(3), lib.ones(3)))
     ),

@@ -25,10 +25,10 @@ __all__ = ["LowRankMultivariateNormal"]
 
 
 def _capacitance_tril(W: Any, d: Any) -> Any:  # noqa: N803
-    """The Cholesky factor of I + W^T diag(d)^-1 W."""
-    scaled = W / d.sqrt().unsqueeze(-1)
+    """The Cholesky factor of I + W^T diag(d)^-1 W (formed without sqrt(d), so that a d of the
+    wrong sign fails the factorization as in PyTorch rather than giving nan)."""
     m = W.shape[-1]
-    return linalg.cholesky(scaled.mT @ scaled + eye(m, dtype=W.dtype))
+    return linalg.cholesky(W.mT @ (W / d.unsqueeze(-1)) + eye(m, dtype=W.dtype))
 
 
 def _matvec(M: Any, v: Any) -> Any:  # noqa: N803
