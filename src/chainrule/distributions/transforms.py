@@ -4,6 +4,14 @@
 >>> t = ExpTransform()
 >>> t.inv(t(cr.tensor(0.5)))
 tensor(0.5000)
+
+Some change the event's shape: stick-breaking takes K reals to a point of the (K + 1)-simplex,
+and zero to its centre:
+
+>>> StickBreakingTransform()(cr.zeros(2))
+tensor([0.3333, 0.3333, 0.3333])
+>>> CorrCholeskyTransform().forward_shape((4, 3))
+(4, 3, 3)
 """
 
 from __future__ import annotations
