@@ -11,6 +11,7 @@ word; ``biject_to``/``transform_to`` are compared by the transform they pick and
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable
 from typing import Any
 
@@ -423,6 +424,20 @@ SNIPPETS: dict[str, Callable[[Any], Any]] = {
         text(repr(T(lib).identity_transform.inv)),
         T(lib).identity_transform.inv is T(lib).identity_transform,
     ),
+    "pickled_after_inverse": lambda lib: [
+        (
+            text(repr(r)),
+            text(repr(r.inv)),
+            r(lib.ones(1, dtype=lib.float64)).tolist(),
+            r._cache_size,
+        )
+        for t in (
+            T(lib).ComposeTransform([T(lib).ExpTransform(), T(lib).SoftplusTransform()]),
+            T(lib).StickBreakingTransform(cache_size=1),
+        )
+        if t.inv is not None
+        for r in [pickle.loads(pickle.dumps(t))]
+    ],
     "inverse_with_cache": lambda lib: text(repr(T(lib).ExpTransform().inv.with_cache())),
     "inverse_shapes": lambda lib: T(lib).StickBreakingTransform().inv.forward_shape((2, 5)),
     "identity_ladj": lambda lib: T(lib).identity_transform.log_abs_det_jacobian(

@@ -97,6 +97,12 @@ class Transform:
             self._inverse_ref = weakref.ref(inverse)
         return inverse
 
+    def __getstate__(self) -> dict[str, Any]:
+        # a weak reference does not pickle; the inverse is rebuilt on demand
+        state = dict(self.__dict__)
+        state.pop("_inverse_ref", None)
+        return state
+
     def with_cache(self, cache_size: int = 1) -> Transform:
         """This transform with another cache size (itself when the size is already that)."""
         if cache_size == self._cache_size:
