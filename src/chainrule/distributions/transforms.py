@@ -708,7 +708,7 @@ class CumulativeDistributionTransform(Transform):
         return self.distribution.log_prob(x)
 
 
-def _check_dim(t: Any, dim: int, name: str) -> None:
+def _check_dim(t: Any, dim: int) -> None:
     if not -t.dim() <= dim < t.dim():
         raise AssertionError(f"dim {dim} out of range for tensor with {t.dim()} dimensions")
 
@@ -762,7 +762,7 @@ class CatTransform(Transform):
         return constraints.cat([t.codomain for t in self.transforms], self.dim, self.lengths)
 
     def _pieces(self, t: Any, name: str) -> list[Any]:
-        _check_dim(t, self.dim, name)
+        _check_dim(t, self.dim)
         _check_size(t, self.dim, self.length, name, "length")
         starts = np.cumsum([0, *self.lengths[:-1]])
         return [t.narrow(self.dim, int(s), n) for s, n in zip(starts, self.lengths, strict=True)]
@@ -817,7 +817,7 @@ class StackTransform(Transform):
         return constraints.stack([t.codomain for t in self.transforms], self.dim)
 
     def _slices(self, t: Any, name: str) -> list[Any]:
-        _check_dim(t, self.dim, name)
+        _check_dim(t, self.dim)
         _check_size(t, self.dim, len(self.transforms), name, "len(transforms)")
         return [t.select(self.dim, i) for i in range(len(self.transforms))]
 
