@@ -117,3 +117,45 @@ __all__ += [
     "RelaxedOneHotCategorical",
     "VonMises",
 ]
+
+# ---- more transforms (torch.distributions.transforms) and the constraint registry
+from chainrule.distributions import constraint_registry  # noqa: E402
+from chainrule.distributions.constraint_registry import biject_to, transform_to  # noqa: E402
+from chainrule.distributions.logistic_normal import LogisticNormal  # noqa: E402
+from chainrule.distributions.lowrank_multivariate_normal import (  # noqa: E402
+    LowRankMultivariateNormal,
+)
+from chainrule.distributions.transforms import (  # noqa: E402
+    CatTransform,
+    CorrCholeskyTransform,
+    CumulativeDistributionTransform,
+    IndependentTransform,
+    LowerCholeskyTransform,
+    PositiveDefiniteTransform,
+    ReshapeTransform,
+    SoftmaxTransform,
+    SoftplusTransform,
+    StackTransform,
+    StickBreakingTransform,
+    identity_transform,
+)
+
+__all__ += [
+    "CatTransform",
+    "CorrCholeskyTransform",
+    "CumulativeDistributionTransform",
+    "IndependentTransform",
+    "LowerCholeskyTransform",
+    "PositiveDefiniteTransform",
+    "ReshapeTransform",
+    "SoftmaxTransform",
+    "SoftplusTransform",
+    "StackTransform",
+    "StickBreakingTransform",
+    "identity_transform",
+    "biject_to",
+    "transform_to",
+    "constraint_registry",
+    "LogisticNormal",
+    "LowRankMultivariateNormal",
+]

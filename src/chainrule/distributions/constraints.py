@@ -13,16 +13,24 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule import linalg
+from chainrule.distributions.utils import finfo_eps
+from chainrule.dtypes import bool as bool_
+from chainrule.factories import full
+from chainrule.ops.shape import cat as join_cat
+from chainrule.ops.shape import stack as join_stack
 
 __all__ = [
     "Constraint",
     "boolean",
+    "cat",
+    "corr_cholesky",
     "dependent",
     "dependent_property",
     "greater_than",
     "greater_than_eq",
     "half_open_interval",
     "independent",
+    "is_dependent",
     "integer_interval",
     "interval",
     "less_than",
@@ -35,10 +43,14 @@ __all__ = [
     "one_hot",
     "positive",
     "positive_definite",
+    "positive_semidefinite",
     "positive_integer",
     "real",
     "real_vector",
     "simplex",
+    "square",
+    "symmetric",
+    "stack",
     "unit_interval",
 ]
 
@@ -81,6 +93,11 @@ class _DependentProperty(property, _Dependent):
 
     def __repr__(self) -> str:
         return "DependentProperty()"
+
+
+def is_dependent(constraint: Any) -> bool:
+    """Whether ``constraint`` is a placeholder that depends on the parameters."""
+    return isinstance(constraint, _Dependent)
 
 
 class _Boolean(Constraint):
@@ -228,6 +245,95 @@ class _PositiveDefinite(Constraint):
         return symmetric & (linalg.cholesky_ex(value).info == 0)
 
 
+class _PositiveSemidefinite(Constraint):
+    event_dim = 2
+
+    def check(self, value: Any) -> Any:
+        symmetric = (value - value.mT).abs().reshape(*value.shape[:-2], -1).max(-1)[0] < 1e-6
+        return symmetric & (linalg.eigvalsh(value) >= 0).all(-1)
+
+
+class _CorrCholesky(Constraint):
+    """Lower Cholesky factors of correlation matrices: rows of unit norm (to a few eps)."""
+
+    event_dim = 2
+
+    def check(self, value: Any) -> Any:
+        tol = finfo_eps(value.dtype) * value.size(-1) * 10
+        norms = linalg.norm(value.detach(), dim=-1)
+        unit_rows = ((norms - 1).abs() <= tol).all(-1)
+        return lower_cholesky.check(value) & unit_rows
+
+
+class _Cat(Constraint):
+    """Consecutive pieces of ``dim``, of ``lengths`` (1 each by default), each in its own
+    constraint."""
+
+    def __init__(self, cseq: Any, dim: int = 0, lengths: Any = None) -> None:
+        self.cseq = list(cseq)
+        self.lengths = [1] * len(self.cseq) if lengths is None else list(lengths)
+        self.dim = dim
+
+    @property
+    def is_discrete(self) -> bool:  # type: ignore[override]
+        return any(c.is_discrete for c in self.cseq)
+
+    @property
+    def event_dim(self) -> int:  # type: ignore[override]
+        return max(c.event_dim for c in self.cseq)
+
+    def check(self, value: Any) -> Any:
+        start, checks = 0, []
+        for c, n in zip(self.cseq, self.lengths, strict=True):
+            checks.append(c.check(value.narrow(self.dim, start, n)))
+            start += n
+        return join_cat(checks, self.dim)
+
+
+class _Stack(Constraint):
+    """The slices along ``dim``, each in its own constraint."""
+
+    def __init__(self, cseq: Any, dim: int = 0) -> None:
+        self.cseq = list(cseq)
+        self.dim = dim
+
+    @property
+    def is_discrete(self) -> bool:  # type: ignore[override]
+        return any(c.is_discrete for c in self.cseq)
+
+    @property
+    def event_dim(self) -> int:  # type: ignore[override]
+        # as PyTorch counts it: a dimension given from the end that reaches past the parts'
+        # events joins the event
+        inner = max(c.event_dim for c in self.cseq)
+        return inner + 1 if self.dim + inner < 0 else inner
+
+    def check(self, value: Any) -> Any:
+        slices = [value.select(self.dim, i) for i in range(value.size(self.dim))]
+        return join_stack([c.check(v) for c, v in zip(self.cseq, slices, strict=True)], self.dim)
+
+
+class _Square(Constraint):
+    """Matrices with as many rows as columns (decided by the shape alone)."""
+
+    event_dim = 2
+
+    def check(self, value: Any) -> Any:
+        square = value.shape[-2] == value.shape[-1]
+        return full(value.shape[:-2], square, dtype=bool_)
+
+
+class _Symmetric(_Square):
+    """Square matrices equal to their transpose, to PyTorch's isclose tolerances."""
+
+    def check(self, value: Any) -> Any:
+        square = super().check(value)
+        if not square.all():
+            return square
+        gap = (value - value.mT).abs()
+        return (gap <= 1e-6 + 1e-5 * value.mT.abs()).all(-1).all(-1)
+
+
 class _Multinomial(Constraint):
     """Nonnegative counts over the last dimension that add up to at most ``upper_bound``."""
 
@@ -289,3 +395,9 @@ simplex = _Simplex()
 lower_triangular = _LowerTriangular()
 lower_cholesky = _LowerCholesky()
 positive_definite = _PositiveDefinite()
+positive_semidefinite = _PositiveSemidefinite()
+square = _Square()
+symmetric = _Symmetric()
+corr_cholesky = _CorrCholesky()
+cat = _Cat
+stack = _Stack
