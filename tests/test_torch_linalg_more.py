@@ -387,6 +387,14 @@ ERRORS: dict[str, Callable[[Any], Any]] = {
     "histogram_not_finite": lambda lib: lib.histogram(t(lib, np.array([1.0, np.inf])), 2),
     "histogram_nan": lambda lib: lib.histogram(t(lib, np.array([np.nan, 1.0])), 2),
     "histogram_weight_shape": lambda lib: lib.histogram(t(lib, TALL), 2, weight=t(lib, RHS)),
+    # which leading minor fails, and in which batch element, as cholesky_ex's message
+    "cholesky_not_positive_definite": lambda lib: lib.linalg.cholesky(
+        t(lib, np.array([[1.0, 2.0], [2.0, 1.0]]))
+    ),
+    "cholesky_negative_first_minor": lambda lib: lib.linalg.cholesky(t(lib, -np.eye(3))),
+    "cholesky_batch_element": lambda lib: lib.linalg.cholesky(
+        t(lib, np.stack([np.eye(2), [[1.0, 2.0], [2.0, 1.0]]]))
+    ),
 }
 
 

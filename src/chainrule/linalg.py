@@ -106,10 +106,9 @@ def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:  # noqa: N803
     try:
         lower = Cholesky()(A)
     except xp.linalg.LinAlgError:
-        raise LinAlgError(
-            "linalg.cholesky: The factorization could not be completed because the input is "
-            "not positive-definite."
-        ) from None
+        from chainrule.ops.linalg_more import cholesky_info, not_positive_definite  # a cycle
+
+        raise not_positive_definite("linalg.cholesky", cholesky_info(physical(A))) from None
     return lower.mT if upper else lower
 
 

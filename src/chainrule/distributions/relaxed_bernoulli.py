@@ -83,7 +83,26 @@ class LogitRelaxedBernoulli(BinaryProbsLogits, Distribution):
         return self.temperature.log() + z - 2 * F.softplus(z)
 
 
-class RelaxedBernoulli(TransformedDistribution):
+class RelaxedParameters:
+    """``temperature``, ``logits`` and ``probs`` of a relaxed family: its base distribution's
+    (the relaxed draw before the sigmoid or the exp)."""
+
+    base_dist: Any
+
+    @property
+    def temperature(self) -> Any:
+        return self.base_dist.temperature
+
+    @property
+    def logits(self) -> Any:
+        return self.base_dist.logits
+
+    @property
+    def probs(self) -> Any:
+        return self.base_dist.probs
+
+
+class RelaxedBernoulli(RelaxedParameters, TransformedDistribution):
     """A value in (0, 1): the sigmoid of a LogitRelaxedBernoulli draw."""
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
@@ -103,15 +122,3 @@ class RelaxedBernoulli(TransformedDistribution):
     def expand(self, batch_shape: Any, _instance: Any = None) -> RelaxedBernoulli:
         new = self._get_checked_instance(RelaxedBernoulli, _instance)
         return super().expand(batch_shape, _instance=new)  # type: ignore[return-value]
-
-    @property
-    def temperature(self) -> Any:
-        return self.base_dist.temperature
-
-    @property
-    def logits(self) -> Any:
-        return self.base_dist.logits
-
-    @property
-    def probs(self) -> Any:
-        return self.base_dist.probs

@@ -16,7 +16,7 @@ from typing import Any
 from chainrule.distributions import constraints
 from chainrule.distributions.categorical import Categorical, OneHotCategorical
 from chainrule.distributions.distribution import Distribution
-from chainrule.distributions.relaxed_bernoulli import _uniforms
+from chainrule.distributions.relaxed_bernoulli import RelaxedParameters, _uniforms
 from chainrule.distributions.transformed_distribution import TransformedDistribution
 from chainrule.distributions.transforms import ExpTransform
 from chainrule.ops.elementwise import log
@@ -89,7 +89,7 @@ class ExpRelaxedCategorical(Distribution):
         return (scores - scores.logsumexp(dim=-1, keepdim=True)).sum(-1) + normalizer
 
 
-class RelaxedOneHotCategorical(TransformedDistribution):
+class RelaxedOneHotCategorical(RelaxedParameters, TransformedDistribution):
     """A point of the probability simplex: the exp of an ExpRelaxedCategorical draw."""
 
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
@@ -109,18 +109,6 @@ class RelaxedOneHotCategorical(TransformedDistribution):
     def expand(self, batch_shape: Any, _instance: Any = None) -> RelaxedOneHotCategorical:
         new = self._get_checked_instance(RelaxedOneHotCategorical, _instance)
         return super().expand(batch_shape, _instance=new)  # type: ignore[return-value]
-
-    @property
-    def temperature(self) -> Any:
-        return self.base_dist.temperature
-
-    @property
-    def logits(self) -> Any:
-        return self.base_dist.logits
-
-    @property
-    def probs(self) -> Any:
-        return self.base_dist.probs
 
 
 class OneHotCategoricalStraightThrough(OneHotCategorical):

@@ -407,19 +407,26 @@ def cholesky_ex(
     partial factorization)."""
     _matrices(A, "cholesky")
     data = physical(A)
-    info = _cholesky_info(data)
+    info = cholesky_info(data)
     if check_errors and info.any():
-        raise LinAlgError(
-            f"linalg.cholesky_ex: {_batch_of(info)}The factorization could not be completed "
-            f"because the input is not positive-definite (the leading minor of order "
-            f"{_first(info)} is not positive-definite)."
-        )
+        raise not_positive_definite("linalg.cholesky_ex", info)
     return cholesky_ex_result(
         _where_solved(A, info, lambda a: linalg.cholesky(a, upper=upper)), _like(A, info)
     )
 
 
-def _cholesky_info(data: Any) -> Any:
+def not_positive_definite(function: str, info: Any) -> LinAlgError:
+    """PyTorch's error for matrices without a Cholesky factor: the first batch element that
+    has none, and the order of its first leading minor that is not positive-definite
+    (``info`` as :func:`cholesky_info` gives it)."""
+    return LinAlgError(
+        f"{function}: {_batch_of(info)}The factorization could not be completed because the "
+        f"input is not positive-definite (the leading minor of order {_first(info)} is not "
+        "positive-definite)."
+    )
+
+
+def cholesky_info(data: Any) -> Any:
     """The order of each matrix's first leading minor that has no Cholesky factor, or 0."""
     batch = data.shape[:-2]
     info = xp.zeros(batch, dtype=xp.int32)
