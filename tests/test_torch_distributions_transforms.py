@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 import test_torch_distributions as common
+import torch
 from test_torch_distributions import LIBS, assert_same, outcome, plain, text
 
 import chainrule as cr
@@ -937,3 +938,35 @@ def test_distribution_snippets_match_torch(name: str) -> None:
     if ours[0] == "other" and theirs[0] == "other":
         ours, theirs = ("other", text(repr(ours[1]))), ("other", text(repr(theirs[1])))
     assert_same(ours, theirs, name)
+
+
+# ---- KL divergences PyTorch registers for the low-rank normal (with itself and with a full one)
+def _normal(lib: Any, kind: str, seed: int, k: int = 3) -> tuple[Any, list[Any]]:
+    r = np.random.default_rng(seed)
+    loc = lib.tensor(r.standard_normal((2, k)), requires_grad=True)
+    if kind == "low":
+        factor = lib.tensor(r.standard_normal((2, k, 2)), requires_grad=True)
+        diag = lib.tensor(r.uniform(0.5, 2.0, (2, k)), requires_grad=True)
+        return lib.distributions.LowRankMultivariateNormal(loc, factor, diag), [loc, factor, diag]
+    a = r.standard_normal((k, k))
+    cov = lib.tensor(a @ a.T + k * np.eye(k), requires_grad=True)
+    return lib.distributions.MultivariateNormal(loc, covariance_matrix=cov), [loc, cov]
+
+
+@pytest.mark.parametrize(("p_kind", "q_kind"), [("low", "low"), ("low", "full"), ("full", "low")])
+def test_low_rank_normal_kl_divergences_match_torch(p_kind: str, q_kind: str) -> None:
+    results = []
+    for lib in (cr, torch):
+        (p, p_params), (q, q_params) = _normal(lib, p_kind, 0), _normal(lib, q_kind, 1)
+        kl = lib.distributions.kl_divergence(p, q)
+        kl.sum().backward()
+        results.append([kl.detach().numpy(), *(x.grad.numpy() for x in p_params + q_params)])
+        small = _normal(lib, p_kind, 2, k=2)[0]  # another event size: refused in its words
+        with pytest.raises(ValueError) as refused:
+            lib.distributions.kl_divergence(small, q)
+        results[-1].append(str(refused.value))
+    *ours, our_error = results[0]
+    *theirs, their_error = results[1]
+    assert our_error == their_error
+    for a, b in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)

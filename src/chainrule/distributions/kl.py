@@ -28,6 +28,7 @@ from chainrule.distributions.geometric import Geometric
 from chainrule.distributions.gumbel import Gumbel
 from chainrule.distributions.half_normal import HalfNormal
 from chainrule.distributions.independent import Independent
+from chainrule.distributions.lowrank_multivariate_normal import LowRankMultivariateNormal
 from chainrule.distributions.multivariate_normal import MultivariateNormal
 from chainrule.distributions.normal import Normal
 from chainrule.distributions.poisson import Poisson
@@ -349,6 +350,37 @@ def _kl_mvn_mvn(p: MultivariateNormal, q: MultivariateNormal) -> Any:
         lq.diagonal(dim1=-2, dim2=-1).log().sum(-1) - lp.diagonal(dim1=-2, dim2=-1).log().sum(-1)
     )
     return 0.5 * (trace + maha - k + log_det)
+
+
+def _full_rank(d: Any) -> MultivariateNormal:
+    """A low-rank-plus-diagonal normal as the same normal with its dense covariance."""
+    return MultivariateNormal(d.loc, covariance_matrix=d.covariance_matrix)
+
+
+def _same_events(p: Any, q: Any, which: str) -> None:
+    if p.event_shape != q.event_shape:  # PyTorch's words, with its line continuation's spaces
+        raise ValueError(
+            f"KL-divergence between two {which} Multivariate Normals with{' ' * 26}different "
+            "event shapes cannot be computed"
+        )
+
+
+@register_kl(LowRankMultivariateNormal, LowRankMultivariateNormal)
+def _kl_lowrank_lowrank(p: LowRankMultivariateNormal, q: LowRankMultivariateNormal) -> Any:
+    _same_events(p, q, "Low Rank")
+    return _kl_mvn_mvn(_full_rank(p), _full_rank(q))
+
+
+@register_kl(LowRankMultivariateNormal, MultivariateNormal)
+def _kl_lowrank_mvn(p: LowRankMultivariateNormal, q: MultivariateNormal) -> Any:
+    _same_events(p, q, "(Low Rank)")
+    return _kl_mvn_mvn(_full_rank(p), q)
+
+
+@register_kl(MultivariateNormal, LowRankMultivariateNormal)
+def _kl_mvn_lowrank(p: MultivariateNormal, q: LowRankMultivariateNormal) -> Any:
+    _same_events(p, q, "(Low Rank)")
+    return _kl_mvn_mvn(p, _full_rank(q))
 
 
 @register_kl(Independent, Independent)
