@@ -76,7 +76,9 @@ class Normal(ExponentialFamily):
     def cdf(self, value: Any) -> Any:
         if self._validate_args:
             self._validate_sample(value)
-        return 0.5 * (1 + erf((value - self.loc) / (self.scale * math.sqrt(2))))
+        # 1 / scale in the parameters' dtype, then the standardized value in the value's: the
+        # rounding PyTorch's gives a float64 value with float32 parameters
+        return 0.5 * (1 + erf((value - self.loc) * (1 / self.scale) / math.sqrt(2)))
 
     def icdf(self, value: Any) -> Any:
         return self.loc + self.scale * erfinv(2 * value - 1) * math.sqrt(2)
