@@ -65,6 +65,24 @@ SNIPPETS: dict[str, str] = {
         z.sum().backward()
         print(z, x.grad, z.grad_fn)
     """,
+    "index_arrays_out_of_bounds": """
+        import torch  # PyTorch checks an index as it reads it: an empty result reads none
+        x = torch.arange(6.0, requires_grad=True).reshape(2, 3)
+        print(x[:0, [5]].shape, x[[7], :0].shape, x[torch.tensor([], dtype=torch.long), [5]])
+        print(torch.zeros(2, 3, 4)[..., [9], :0].shape, torch.zeros(2, 0)[[7]].shape)
+        x[:0, [5]].sum().backward()
+        print(x.grad)
+        error(lambda: x[[7]])
+        error(lambda: x[[5]][:0])
+        error(lambda: torch.zeros(3, 0)[:, [1]])
+        error(lambda: torch.zeros(0, 0)[:, [1]])
+        error(lambda: x[[0, 1, 9], [0, 1]])
+        error(lambda: x[torch.ones(1, 3, dtype=torch.bool), [0, 1, 2]])  # dimensions counted first
+        y = torch.zeros(2, 3)
+        y[:0, [5]] = 1.0
+        print(y.sum())
+        error(lambda: y.__setitem__(([7],), 1.0))
+    """,
     "reshaping_helpers": """
         import torch
         x = torch.arange(24).reshape(2, 3, 4)

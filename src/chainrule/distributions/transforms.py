@@ -21,9 +21,8 @@ import weakref
 from numbers import Number
 from typing import Any
 
-import numpy as np
-
 from chainrule import linalg
+from chainrule._array import xp
 from chainrule.distributions import constraints
 from chainrule.distributions.utils import finfo_eps, finfo_tiny
 from chainrule.factories import as_tensor, eye, full_like, zeros_like
@@ -541,7 +540,7 @@ class SoftmaxTransform(_SameTypeEqual, Transform):
 
 def _stick_offsets(x: Any, k: int) -> Any:
     """log(k), log(k - 1), ..., log(1): centring the k breaks at x = 0 on the uniform point."""
-    return as_tensor(np.log(np.arange(k, 0, -1, dtype=np.float64)), dtype=x.dtype)
+    return as_tensor(xp.log(xp.arange(k, 0, -1, dtype=xp.float64)), dtype=x.dtype)
 
 
 class StickBreakingTransform(_SameTypeEqual, Transform):
@@ -764,7 +763,7 @@ class CatTransform(Transform):
     def _pieces(self, t: Any, name: str) -> list[Any]:
         _check_dim(t, self.dim)
         _check_size(t, self.dim, self.length, name, "length")
-        starts = np.cumsum([0, *self.lengths[:-1]])
+        starts = xp.cumsum([0, *self.lengths[:-1]])
         return [t.narrow(self.dim, int(s), n) for s, n in zip(starts, self.lengths, strict=True)]
 
     def _call(self, x: Any) -> Any:
@@ -865,10 +864,10 @@ class PositiveDefiniteTransform(_SameTypeEqual, Transform):
 def _strict_lower_index(n: int) -> tuple[Any, Any]:
     """For n x n matrices: the flat positions of the strictly lower triangle (row by row), and a
     map from each flat position to its place in that list (n(n-1)/2 for the others)."""
-    rows, cols = np.tril_indices(n, -1)
+    rows, cols = xp.tril_indices(n, -1)
     flat = rows * n + cols
-    places = np.full(n * n, len(flat))
-    places[flat] = np.arange(len(flat))
+    places = xp.full(n * n, len(flat))
+    places[flat] = xp.arange(len(flat))
     return flat, places
 
 

@@ -310,11 +310,20 @@ def setitem(input: Tensor, key: Any, value: Any) -> None:  # noqa: A002
 
 def checked_key(input: Tensor, key: tuple[Any, ...]) -> tuple[Any, ...]:  # noqa: A002
     """``key`` checked against the tensor's shape as PyTorch checks it, each bool mask then
-    as the lists of its True positions (a mask takes as many dimensions as it has)."""
+    as the lists of its True positions (a mask takes as many dimensions as it has). An index
+    array out of bounds is refused only where the result has elements: PyTorch checks each
+    index as it reads it, so an empty result reads none (``x[:0, [5]]``); there the array is
+    clipped, for NumPy to give the empty result."""
     shape = tuple(input.shape)
     dim = 0
     seen: list[int] = []  # the shape PyTorch's advanced indexing sees: after ints, slices, None
     out = []
+    out_of_bounds: IndexError | None = None
+    if sum(_width(p) for p in key if p is not None and p is not Ellipsis) > len(shape):
+        raise IndexError(  # counted first, before any part is checked, as PyTorch does
+            f"too many indices for tensor of dimension {len(shape)}\nindexing: more indices "
+            f"than the dimensions of shape {shape}"
+        )
     for part in key:
         out.append(part)
         if part is None:
@@ -330,11 +339,6 @@ def checked_key(input: Tensor, key: tuple[Any, ...]) -> tuple[Any, ...]:  # noqa
             dim = rest
             continue
         width = _width(part)
-        if dim + width > len(shape):
-            raise IndexError(
-                f"too many indices for tensor of dimension {len(shape)}\nindexing: more "
-                f"indices than the dimensions of shape {shape}"
-            )
         size = shape[dim] if dim < len(shape) else 0  # a 0-d mask takes no dimension
         if isinstance(part, xp.ndarray) and part.dtype == bool:
             for i, n in enumerate(part.shape):
@@ -357,12 +361,48 @@ def checked_key(input: Tensor, key: tuple[Any, ...]) -> tuple[Any, ...]:  # noqa
         else:
             if part.size and (part.max() >= size or part.min() < -size):
                 bad = int(part.max()) if part.max() >= size else int(part.min())
-                raise IndexError(
+                error = IndexError(
                     f"index {bad} is out of bounds for dimension {dim} with size {size}"
                 )
+                if not size:  # no index fits, whatever the result (PyTorch's words)
+                    raise IndexError("index is out of bounds for dimension with size 0")
+                out_of_bounds = out_of_bounds or error
+                out[-1] = xp.clip(part, -size, size - 1)
             seen.append(size)
         dim += width
+    arrays = [p.shape for p in out if isinstance(p, xp.ndarray)]
+    try:
+        xp.broadcast_shapes(*arrays)
+    except ValueError:  # PyTorch's words (NumPy's name the arrays' shapes as tuples)
+        raise IndexError(
+            "shape mismatch: indexing tensors could not be broadcast together with shapes "
+            + ", ".join(str(list(a)) for a in arrays)
+        ) from None
+    if out_of_bounds is not None and _has_elements(shape, out):
+        raise out_of_bounds
     return tuple(out)
+
+
+def _has_elements(shape: tuple[int, ...], key: list[Any]) -> bool:
+    """Whether ``x[key]`` (a checked key) has elements, from the shapes alone: no slice, new
+    axis or dimension left whole is empty, nor are the index arrays broadcast together."""
+    lengths, arrays, dim = [], [], 0
+    for part in key:
+        if part is None:
+            continue
+        if part is Ellipsis:
+            rest = len(shape) - sum(1 for p in key if p is not None and p is not Ellipsis)
+            lengths += shape[dim : dim + rest]
+            dim += rest
+        elif isinstance(part, slice):
+            lengths.append(len(range(*part.indices(shape[dim]))))
+            dim += 1
+        else:  # an int or an index array (masks are index arrays by now)
+            if isinstance(part, xp.ndarray):
+                arrays.append(part.shape)
+            dim += 1
+    lengths += shape[dim:]
+    return 0 not in lengths and 0 not in xp.broadcast_shapes(*arrays)
 
 
 def _width(part: Any) -> int:
