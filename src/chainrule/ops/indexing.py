@@ -319,11 +319,7 @@ def checked_key(input: Tensor, key: tuple[Any, ...]) -> tuple[Any, ...]:  # noqa
     seen: list[int] = []  # the shape PyTorch's advanced indexing sees: after ints, slices, None
     out = []
     out_of_bounds: IndexError | None = None
-    if sum(_width(p) for p in key if p is not None and p is not Ellipsis) > len(shape):
-        raise IndexError(  # counted first, before any part is checked, as PyTorch does
-            f"too many indices for tensor of dimension {len(shape)}\nindexing: more indices "
-            f"than the dimensions of shape {shape}"
-        )
+    index_arrays = 0  # how many (a mask's nonzero arrays count)
     for part in key:
         out.append(part)
         if part is None:
@@ -339,6 +335,12 @@ def checked_key(input: Tensor, key: tuple[Any, ...]) -> tuple[Any, ...]:  # noqa
             dim = rest
             continue
         width = _width(part)
+        if dim + width > len(shape) or (width > 1 and _too_many(key, shape)):
+            # (with a mask of several dimensions counted first, before its shape is checked)
+            raise IndexError(
+                f"too many indices for tensor of dimension {len(shape)}\nindexing: more "
+                f"indices than the dimensions of shape {shape}"
+            )
         size = shape[dim] if dim < len(shape) else 0  # a 0-d mask takes no dimension
         if isinstance(part, xp.ndarray) and part.dtype == bool:
             for i, n in enumerate(part.shape):
@@ -350,6 +352,7 @@ def checked_key(input: Tensor, key: tuple[Any, ...]) -> tuple[Any, ...]:  # noqa
                     )
             if part.ndim:  # a 0-d mask (x[True]) stays: NumPy reads it as PyTorch does
                 out[-1:] = part.nonzero()
+                index_arrays += part.ndim
             seen += part.shape if part.ndim else (int(part),)
         elif isinstance(part, int):
             if not -size <= part < size:
@@ -369,18 +372,26 @@ def checked_key(input: Tensor, key: tuple[Any, ...]) -> tuple[Any, ...]:  # noqa
                 out_of_bounds = out_of_bounds or error
                 out[-1] = xp.clip(part, -size, size - 1)
             seen.append(size)
+            index_arrays += 1
         dim += width
-    arrays = [p.shape for p in out if isinstance(p, xp.ndarray)]
-    try:
-        xp.broadcast_shapes(*arrays)
-    except ValueError:  # PyTorch's words (NumPy's name the arrays' shapes as tuples)
-        raise IndexError(
-            "shape mismatch: indexing tensors could not be broadcast together with shapes "
-            + ", ".join(str(list(a)) for a in arrays)
-        ) from None
+    if index_arrays > 1:
+        _check_broadcast([p.shape for p in out if type(p) is xp.ndarray])
     if out_of_bounds is not None and _has_elements(shape, out):
         raise out_of_bounds
     return tuple(out)
+
+
+def _check_broadcast(shapes: list[tuple[int, ...]]) -> None:
+    """Index arrays' shapes that do not broadcast together refused in PyTorch's words (NumPy's
+    name them as tuples)."""
+    if len(set(shapes)) > 1:
+        try:
+            xp.broadcast_shapes(*shapes)
+        except ValueError:
+            raise IndexError(
+                "shape mismatch: indexing tensors could not be broadcast together with shapes "
+                + ", ".join(str(list(s)) for s in shapes)
+            ) from None
 
 
 def _has_elements(shape: tuple[int, ...], key: list[Any]) -> bool:
@@ -403,6 +414,11 @@ def _has_elements(shape: tuple[int, ...], key: list[Any]) -> bool:
             dim += 1
     lengths += shape[dim:]
     return 0 not in lengths and 0 not in xp.broadcast_shapes(*arrays)
+
+
+def _too_many(key: tuple[Any, ...], shape: tuple[int, ...]) -> bool:
+    """Whether the key's parts take more dimensions than the tensor has."""
+    return sum(_width(p) for p in key if p is not None and p is not Ellipsis) > len(shape)
 
 
 def _width(part: Any) -> int:
