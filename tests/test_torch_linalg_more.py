@@ -387,6 +387,13 @@ ERRORS: dict[str, Callable[[Any], Any]] = {
     "histogram_not_finite": lambda lib: lib.histogram(t(lib, np.array([1.0, np.inf])), 2),
     "histogram_nan": lambda lib: lib.histogram(t(lib, np.array([np.nan, 1.0])), 2),
     "histogram_weight_shape": lambda lib: lib.histogram(t(lib, TALL), 2, weight=t(lib, RHS)),
+    # QR without Q has no derivative: PyTorch's backward error (chainrule's when recording)
+    "qr_r_gradient": lambda lib: (
+        lib.linalg.qr(t(lib, SQUARE).requires_grad_(), mode="r").R.sum().backward()
+    ),
+    "qr_complete_tall_gradient": lambda lib: (
+        lib.linalg.qr(t(lib, TALL).requires_grad_(), mode="complete").R.sum().backward()
+    ),
     # which leading minor fails, and in which batch element, as cholesky_ex's message
     "cholesky_not_positive_definite": lambda lib: lib.linalg.cholesky(
         t(lib, np.array([[1.0, 2.0], [2.0, 1.0]]))

@@ -121,10 +121,17 @@ def qr(A: Tensor, mode: str = "reduced") -> qr_result:  # noqa: N803
             "'reduced' (default), 'r', or 'complete'"
         )
     m, n = A.shape[-2:]
-    if _records(A) and (mode == "r" or (mode == "complete" and m > n)):
-        raise NotImplementedError(
-            f"linalg.qr: gradients need Q: mode='reduced', or 'complete' with m <= n; got "
-            f"mode={mode!r} and a {m} by {n} matrix"
+    # PyTorch's backward errors, raised when the graph would be recorded (as chainrule
+    # refuses a derivative it does not have), not left to a backward pass
+    if _records(A) and mode == "r":
+        raise RuntimeError(
+            "The derivative of linalg.qr depends on Q, which is not computed when mode='r'. "
+            "Please use linalg.qr(A, mode='reduced') if you are going to differentiate through "
+            "linalg.qr."
+        )
+    if _records(A) and mode == "complete" and m > n:
+        raise RuntimeError(
+            "The QR decomposition is not differentiable when mode='complete' and nrows > ncols."
         )
     if mode == "r":  # no op: the values only (under vmap, once per example)
         r = xp.linalg.qr(A._data, mode="r")
