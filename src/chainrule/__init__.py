@@ -686,4 +686,12 @@ from chainrule import _tensor_input  # noqa: E402
 
 for _name in _tensor_input.NAMES:
     globals()[_name] = _tensor_input.takes_tensor(globals()[_name], _name)
+# the wrappers made above (and the removed functions' stand-ins) under their public names
+for _name in (
+    *("add", "sub", "mul", "div", "pow", "remainder", "fmod", "where", "matmul", "mm", "bmm"),
+    *("mv", "dot", "outer", "cat", "stack", "subtract", "true_divide", "zeros", "ones"),
+    *("empty", "full", "arange", "linspace", "logspace", "eye", "eig", "lstsq", "matrix_rank"),
+    "symeig",
+):
+    _tensor_input.exported(globals()[_name], _name)
 del _name
