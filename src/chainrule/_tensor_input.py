@@ -5,8 +5,8 @@ float``; chainrule's function read the number's ``.dtype`` and raised an Attribu
 named neither the function nor the argument. The functions below are wrapped under their public
 names only (``cr.sum``), so methods and the engine's own calls pay nothing; declared ops refuse
 numbers in ``Op.__call__``, and functions that warn check for themselves (a wrapper would
-move their warnings' stack level). The list is the set of PyTorch's functions that refuse a
-number as their first argument (``tests/test_torch_toplevel.py`` asks PyTorch for it again).
+move their warnings' stack level). The list holds the rest of the functions PyTorch refuses
+a number for as their first argument (``tests/test_torch_toplevel.py`` asks PyTorch again).
 
     >>> import chainrule as cr
     >>> cr.sum(0.5)
