@@ -686,12 +686,17 @@ from chainrule import _tensor_input  # noqa: E402
 
 for _name in _tensor_input.NAMES:
     globals()[_name] = _tensor_input.takes_tensor(globals()[_name], _name)
-# the wrappers made above (and the removed functions' stand-ins) under their public names
-for _name in (
-    *("add", "sub", "mul", "div", "pow", "remainder", "fmod", "where", "matmul", "mm", "bmm"),
-    *("mv", "dot", "outer", "cat", "stack", "subtract", "true_divide", "zeros", "ones"),
-    *("empty", "full", "arange", "linspace", "logspace", "eye", "eig", "lstsq", "matrix_rank"),
-    "symeig",
-):
-    _tensor_input.exported(globals()[_name], _name)
 del _name
+
+# Every public function where pickle looks for it (a model keeping ``cr.mean`` as an attribute
+# is saved whole): a wrapper made above for a public name, or a function exported under
+# another name, is not what its own module and name point at, so it is named chainrule.<name>.
+import sys as _sys  # noqa: E402
+from types import FunctionType as _FunctionType  # noqa: E402
+
+for _name, _value in list(globals().items()):
+    if isinstance(_value, _FunctionType) and not _name.startswith("_"):
+        _home = _sys.modules.get(_value.__module__)
+        if getattr(_home, _value.__qualname__, None) is not _value:
+            _value.__module__, _value.__qualname__ = "chainrule", _name
+del _name, _value, _home, _sys, _FunctionType

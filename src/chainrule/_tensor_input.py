@@ -82,15 +82,7 @@ def takes_tensor(function: Callable[..., Any], public: str) -> Callable[..., Any
             tensor_argument(shown, first, name=argument)
         return function(*args, **kwargs)
 
-    return exported(checked, public)
-
-
-def exported(function: Callable[..., Any], public: str) -> Callable[..., Any]:
-    """``function`` named ``chainrule.<public>``, where pickle looks for it: a wrapper made
-    for the top-level namespace is not the function its copied name points at (a model that
-    keeps ``cr.mean`` or ``cr.matmul`` as an attribute failed to pickle)."""
-    function.__module__, function.__qualname__ = "chainrule", public
-    return function
+    return checked
 
 
 _ABSENT = object()  # no first argument given: the function's own error says so
