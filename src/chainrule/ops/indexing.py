@@ -374,10 +374,19 @@ def checked_key(input: Tensor, key: tuple[Any, ...]) -> tuple[Any, ...]:  # noqa
             seen.append(size)
             index_arrays += 1
         dim += width
-    if index_arrays > 1:
-        _check_broadcast([p.shape for p in out if type(p) is xp.ndarray])
-    if out_of_bounds is not None and _has_elements(shape, out):
-        raise out_of_bounds
+    if index_arrays > 1 or out_of_bounds is not None:
+        arrays = [p.shape for p in out if type(p) is xp.ndarray]
+        if index_arrays > 1:
+            _check_broadcast(arrays)
+        # an index out of bounds is refused where the result has elements: no dimension it
+        # takes from the key or the tensor is empty (seen: slices, new axes, masks and the
+        # dimensions indexed; then those left whole), nor do the index arrays broadcast to none
+        if out_of_bounds is not None and 0 not in (
+            *seen,
+            *shape[dim:],
+            *xp.broadcast_shapes(*arrays),
+        ):
+            raise out_of_bounds
     return tuple(out)
 
 
@@ -392,28 +401,6 @@ def _check_broadcast(shapes: list[tuple[int, ...]]) -> None:
                 "shape mismatch: indexing tensors could not be broadcast together with shapes "
                 + ", ".join(str(list(s)) for s in shapes)
             ) from None
-
-
-def _has_elements(shape: tuple[int, ...], key: list[Any]) -> bool:
-    """Whether ``x[key]`` (a checked key) has elements, from the shapes alone: no slice, new
-    axis or dimension left whole is empty, nor are the index arrays broadcast together."""
-    lengths, arrays, dim = [], [], 0
-    for part in key:
-        if part is None:
-            continue
-        if part is Ellipsis:
-            rest = len(shape) - sum(1 for p in key if p is not None and p is not Ellipsis)
-            lengths += shape[dim : dim + rest]
-            dim += rest
-        elif isinstance(part, slice):
-            lengths.append(len(range(*part.indices(shape[dim]))))
-            dim += 1
-        else:  # an int or an index array (masks are index arrays by now)
-            if isinstance(part, xp.ndarray):
-                arrays.append(part.shape)
-            dim += 1
-    lengths += shape[dim:]
-    return 0 not in lengths and 0 not in xp.broadcast_shapes(*arrays)
 
 
 def _too_many(key: tuple[Any, ...], shape: tuple[int, ...]) -> bool:
