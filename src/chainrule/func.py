@@ -48,7 +48,6 @@ from chainrule.autodiff.backward import grad as autograd_grad
 from chainrule.autodiff.batching import BatchedTensor
 from chainrule.autodiff.batching import wrap as _wrap
 from chainrule.graph import parent
-from chainrule.ops import dual
 from chainrule.ops.shape import stack
 from chainrule.tensor import Tensor, _make
 
@@ -140,49 +139,14 @@ def _map(fn: Callable[[Any], Any], tree: Any) -> Any:
 Levels = list[batching.Level]
 
 
-def _lift_steps(have: Levels, want: Sequence[batching.Level]) -> tuple[list[int], Any, Levels]:
-    """How a value with leading dims ``have`` is lifted to every level of ``want`` too: the
-    sizes of the leading dims put in front of it, one by one; then the order of its leading
-    dims that sorts them outermost first (None where they are sorted); the levels after."""
-    have = list(have)
-    sizes = []
-    for level in want:
-        if level not in have:
-            sizes.append(level.size)
-            have.insert(0, level)
-    if len(have) < 2:  # one level at most: sorted (the common case, without a sort)
-        return sizes, None, have
-    order = sorted(range(len(have)), key=lambda i: have[i].index)
-    if order == list(range(len(have))):
-        return sizes, None, have
-    return sizes, order, [have[i] for i in order]
-
-
-def _lift(value: Tensor, have: Levels, want: Sequence[batching.Level]) -> tuple[Tensor, Levels]:
-    """``value`` (leading dims ``have``) expanded to every level of ``want`` too, its leading
-    dims sorted outermost first."""
-    sizes, order, have = _lift_steps(have, want)
-    for size in sizes:
-        value = value.unsqueeze(0).expand((size, *value.shape))
-    if order is not None:
-        value = value.permute(*order, *range(len(have), value.ndim))
-    return value, have
-
-
 def _lifted_leaf(
     value: Tensor, have: Levels, want: Sequence[batching.Level]
 ) -> tuple[Tensor, Levels]:
-    """``_lift(value, have, want)``'s values as a new leaf (see :func:`_new_leaf`), for a
+    """``lift(value, have, want)``'s values as a new leaf (see :func:`_new_leaf`), for a
     floating ``value`` that records nothing: the broadcast array taken directly, where
-    ``_lift`` runs two ops per level (an unsqueeze and an expand, ~20k instructions each, for
+    ``lift`` runs two ops per level (an unsqueeze and an expand, ~20k instructions each, for
     each parameter that ``vmap(grad(f))`` gives every example)."""
-    sizes, order, have = _lift_steps(have, want)
-    data = value._data
-    if sizes:
-        # each size went in front of the ones before: a read-only stride-0 view
-        data = dual.broadcast_to(data, (*sizes[::-1], *data.shape))
-    if order is not None:
-        data = data.transpose((*order, *range(len(have), data.ndim)))
+    data, have = batching.lift_array(value._data, have, want)
     return _new_leaf(data), have
 
 
@@ -190,7 +154,7 @@ def _canonical(value: Tensor, have: Levels) -> Tensor:
     """``value`` whose leading dims belong to ``have`` (in any order), wrapped."""
     if len(have) < 2:  # sorted: nothing to lift or permute
         return _wrap(value, have)
-    return _wrap(*_lift(value, have, ()))
+    return _wrap(*batching.lift(value, have, ()))
 
 
 def _check_tensor(x: Any, api: str, what: str) -> Tensor:
@@ -362,7 +326,7 @@ class _Pullback:
         """The cotangent as a Tensor shaped like the physical output, batched at any levels
         newer than ``f``'s run (``vmap(vjp_fn)``: the backward pass itself is batched)."""
         value, have = batching.unwrap(ct)
-        value, have = _lift(value, have, self.active)
+        value, have = batching.lift(value, have, self.active)
         extra = [level for level in have if level not in self.active]
         if not extra:
             return value, []
@@ -417,7 +381,7 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
         given = given or x.requires_grad
         value, have = batching.unwrap(x)
         if value.requires_grad or forward.levels or not value.is_floating_point():
-            value, have = _lift(value, have, active)
+            value, have = batching.lift(value, have, active)
             value = _differentiable(value)
         else:  # nothing recorded or carried: a new leaf of the lifted values
             value, have = _lifted_leaf(value, have, active)
@@ -432,7 +396,9 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
         out, aux = _split_aux(result, has_aux, "vjp")
         out_leaves, _ = tree_flatten(out)
         physical = [
-            _lift(*batching.unwrap(_check_tensor(y, "vjp(f, *primals)", "f's outputs")), active)[0]
+            batching.lift(
+                *batching.unwrap(_check_tensor(y, "vjp(f, *primals)", "f's outputs")), active
+            )[0]
             for y in out_leaves
         ]
         # f may close over tensors that require grad: the gradients then stay connected to
@@ -671,8 +637,8 @@ def _jvp(
             tv, t_have = batching.unwrap(t)
             want = p_have + [lv for lv in t_have if lv not in p_have]
             lifted += want[len(p_have) :]
-            pv, have = _lift(pv, p_have, want)
-            tv, _ = _lift(tv, t_have, want)
+            pv, have = batching.lift(pv, p_have, want)
+            tv, _ = batching.lift(tv, t_have, want)
             called.append(_wrap(forward.make_dual(pv, tv, level=level), have))
         start = next(op_module._sequence)  # nodes numbered below were recorded before f ran
         batching.lifted.extend(lifted)

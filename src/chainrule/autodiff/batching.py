@@ -48,6 +48,8 @@ from chainrule.tensor import Size, Tensor, _make
 # a function costs ~1 us each time it runs, several per batched linear layer.
 forward = import_later(globals(), "chainrule.autodiff.forward")
 ops_broadcast = import_later(globals(), "chainrule.ops.broadcast")
+ops_dual = import_later(globals(), "chainrule.ops.dual")
+ops_indexing = import_later(globals(), "chainrule.ops.indexing")
 ops_elementwise = import_later(globals(), "chainrule.ops.elementwise")
 ops_linalg = import_later(globals(), "chainrule.ops.linalg")
 ops_losses = import_later(globals(), "chainrule.ops.losses")
@@ -350,6 +352,45 @@ def physical(x: Tensor) -> Any:
     return x._data
 
 
+def lift_steps(have: list[Level], want: Any) -> tuple[list[int], Any, list[Level]]:
+    """How a value with leading dims ``have`` is lifted to every level of ``want`` too: the
+    sizes of the leading dims put in front of it, one by one; then the order of its leading
+    dims that sorts them outermost first (None where they are sorted); the levels after."""
+    have = list(have)
+    sizes = []
+    for level in want:
+        if level not in have:
+            sizes.append(level.size)
+            have.insert(0, level)
+    if len(have) < 2:  # one level at most: sorted (the common case, without a sort)
+        return sizes, None, have
+    order = sorted(range(len(have)), key=lambda i: have[i].index)
+    if order == list(range(len(have))):
+        return sizes, None, have
+    return sizes, order, [have[i] for i in order]
+
+
+def lift(value: Tensor, have: list[Level], want: Any) -> tuple[Tensor, list[Level]]:
+    """``value`` (leading dims ``have``) expanded to every level of ``want`` too, its leading
+    dims sorted outermost first."""
+    sizes, order, have = lift_steps(have, want)
+    for size in sizes:
+        value = value.unsqueeze(0).expand((size, *value.shape))
+    if order is not None:
+        value = value.permute(*order, *range(len(have), value.ndim))
+    return value, have
+
+
+def lift_array(data: Any, have: list[Level], want: Any) -> tuple[Any, list[Level]]:
+    """:func:`lift` on an array: a read-only view, broadcast (stride 0) along the new dims."""
+    sizes, order, have = lift_steps(have, want)
+    if sizes:  # each size went in front of the ones before
+        data = ops_dual.broadcast_to(data, (*sizes[::-1], *data.shape))
+    if order is not None:
+        data = data.transpose((*order, *range(len(have), data.ndim)))
+    return data, have
+
+
 # ----------------------------------------------------------------------------- dispatch
 def batched_level(inputs: tuple[Any, ...]) -> Level | None:
     """The innermost vmap level among the inputs, or None when none is batched."""
@@ -562,10 +603,113 @@ def cat(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
 
 
 def getitem(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
-    if not op.basic and not _advanced_adjacent(op.key):
-        return _loop(op, values, batched, size)  # NumPy would move the picked axes first
-    op.key = (slice(None), *op.key)
+    op.key = _with_examples(op.key, size)
     return op(values[0])
+
+
+def _with_examples(key: tuple[Any, ...], size: int) -> tuple[Any, ...]:
+    """A key of one example's dims as a key of the batch's (dim 0 the examples): the batch
+    dim taken whole; or, where the key's index arrays do not stand together, so that NumPy
+    puts their broadcast dims first, an index of the examples in front, (size, 1, ...) to
+    broadcast with them, which keeps the examples first."""
+    if _advanced_adjacent(key):
+        return (slice(None), *key)
+    rank = max(p.ndim for p in key if isinstance(p, xp.ndarray))
+    return (xp.arange(size).reshape((size,) + (1,) * rank), *key)
+
+
+def index_by_batched(x: Tensor, key: tuple[Any, ...]) -> Tensor:
+    """``x[key]`` where index arrays of ``key`` are batched tensors of integers (a key of
+    ``getitem`` after its integers made their view: slices, None, ``...``, index arrays).
+
+    One advanced index on the physical values computes every example: ``x`` is lifted to
+    every level of the key (a stride-0 view where it is not batched), and an index of each
+    level's examples, in front of the key, makes example i read its own part of ``x``, the
+    index arrays' dims lined up after the levels' dims. NumPy puts the broadcast dims of an
+    index that does not stand together first; PyTorch puts them where the arrays stand
+    together, after the dims of the parts before them: a permute moves them there.
+
+    >>> import chainrule as cr
+    >>> level = push_level(2)
+    >>> index = BatchedTensor(cr.tensor([[0], [2]]), level)  # one row per example
+    >>> rows = index_by_batched(cr.arange(6.0).reshape(3, 2), (index,))
+    >>> tuple(rows.shape), rows._value.tolist()
+    ((1, 2), [[[0.0, 1.0]], [[4.0, 5.0]]])
+    >>> pop_level(level)
+    """
+    value, have = unwrap(x)
+    value, want = lift(value, have, _levels_of(key, have))
+    ranks = [
+        _rank(physical(p), True) if type(p) is BatchedTensor else p.ndim
+        for p in key
+        if _is_index(p)
+    ]
+    rank = max(ranks)
+    count = len(want)
+    parts = []
+    for p in key:
+        if type(p) is BatchedTensor:
+            its, have = unwrap(p)
+            data, _ = lift_array(its._data, have, want)
+            shape = data.shape
+            p = data.reshape(shape[:count] + (1,) * (rank + count - data.ndim) + shape[count:])
+        elif isinstance(p, xp.ndarray) and p.dtype == bool:
+            raise NotBatchable("vmap: a bool mask beside a batched index")
+        parts.append(p)
+    examples = tuple(
+        xp.arange(level.size).reshape((1,) * i + (level.size,) + (1,) * (count - 1 - i + rank))
+        for i, level in enumerate(want)
+    )
+    out = ops_indexing.GetItem(ops_indexing.checked_key(value, (*examples, *parts)), False)(value)
+    start = _indexed_dims_start(key, x.ndim)
+    if start:
+        end = count + rank
+        order = (
+            *range(count),
+            *range(end, end + start),
+            *range(count, end),
+            *range(end + start, out.ndim),
+        )
+        out = ops_shape.Permute(order)(out)
+    return wrap(out, want)
+
+
+def _is_index(part: Any) -> bool:
+    return type(part) is BatchedTensor or isinstance(part, xp.ndarray)
+
+
+def _levels_of(parts: Any, have: list[Level]) -> list[Level]:
+    """The levels of ``have`` and those batching any of ``parts``, outermost first."""
+    found = set(have)
+    for p in parts:
+        if type(p) is BatchedTensor:
+            found.update(unwrap(p)[1])
+    return sorted(found, key=lambda level: level.index)
+
+
+def _indexed_dims_start(key: tuple[Any, ...], ndim: int) -> int:
+    """How many dims of ``x[key]`` (``x`` of rank ``ndim``; a key without integers) come
+    before the broadcast dims of its index arrays: 0 where they do not stand together (a
+    ``...`` of no dims between them does not count), which puts those dims first."""
+    taken = sum(1 for p in key if p is not None and p is not Ellipsis)
+    spans = [ndim - taken if p is Ellipsis else 1 for p in key]
+    kept = [(p, n) for p, n in zip(key, spans, strict=True) if n or p is not Ellipsis]
+    where = [i for i, (p, _) in enumerate(kept) if _is_index(p)]
+    if where[-1] - where[0] != len(where) - 1:
+        return 0
+    return sum(n for _, n in kept[: where[0]])
+
+
+def by_batched_index(make: Callable[[int, Any], Any], dim: int, x: Tensor, index: Tensor) -> Tensor:
+    """``make(dim, array)(x)`` for an op along ``dim`` that reads an index array of ``x``'s
+    rank (``Gather``), where ``index`` is batched: ``x`` and the index lifted to every level
+    of either, the op along ``dim`` past the levels' dims."""
+    value, have = unwrap(x)
+    its, its_levels = unwrap(index)
+    want = _levels_of((index,), have)
+    value, _ = lift(value, have, want)
+    data, _ = lift_array(its._data, its_levels, want)
+    return wrap(make(dim + len(want), data)(value), want)
 
 
 def _advanced_adjacent(key: tuple[Any, ...]) -> bool:
@@ -654,21 +798,17 @@ def copy_values(op: Any, values: list[Any], batched: list[bool], size: int) -> T
 
 
 def index_add(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
-    if not _advanced_adjacent(op.key):
-        return _loop(op, values, batched, size)
     g = _padded(values[0], values[0].ndim - 1, _indexed_rank(op.shape, op.key))
-    op.key, op.shape = (slice(None), *op.key), (size, *op.shape)
+    op.key, op.shape = _with_examples(op.key, size), (size, *op.shape)
     return op(g)
 
 
 def index_put(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
-    if not _advanced_adjacent(op.key):
-        return _loop(op, values, batched, size)
     (x, v), (bx, bv) = values, batched
     x = _whole(x, bx, size)
     if bv:
         v = _padded(v, v.ndim - 1, _indexed_rank(tuple(x.shape)[1:], op.key))
-    op.key = (slice(None), *op.key)
+    op.key = _with_examples(op.key, size)
     return op(x, v)
 
 

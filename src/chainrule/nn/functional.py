@@ -23,6 +23,7 @@ from typing import Any
 
 from chainrule import dtypes, factories, grad_mode
 from chainrule._array import xp
+from chainrule.autodiff import batching
 from chainrule.op import named
 from chainrule.ops import activations, elementwise, nn_ops, pointwise, shape
 from chainrule.ops import embedding as embedding_ops
@@ -755,7 +756,11 @@ def embedding(
     if weight.ndim != 2:
         raise RuntimeError("'weight' must be 2-D")
     _refuse_sparse(sparse)
-    indices = input._data
+    indices = batching.physical(input)  # under vmap, every example's
+    if type(input) is batching.BatchedTensor and (
+        padding_idx is not None or scale_grad_by_freq or max_norm is not None
+    ):  # each reads an example's indices on arrays
+        raise batching.NotBatchable("vmap: embedding's options over batched indices")
     if indices.size and (indices.min() < 0 or indices.max() >= weight.shape[0]):
         # (NumPy would read a negative index from the end: a row the caller never meant)
         raise IndexError("index out of range in self")
@@ -983,7 +988,13 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """
     if tensor.dtype != xp.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
-    values = tensor._data
+    values, levels = batching.unwrap(tensor)  # under vmap, every example's
+    values = values._data
+    if levels and num_classes < 1:  # its shape would depend on each example's values
+        raise RuntimeError(
+            "When vmap-ing torch.nn.functional.one_hot, please provide an explicit positive "
+            "num_classes argument."
+        )
     if not values.size:
         if num_classes <= 0:
             raise RuntimeError("Can not infer total number of classes from empty tensor.")
@@ -993,7 +1004,9 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         num_classes = int(values.max()) + 1
     elif values.max() >= num_classes:
         raise RuntimeError("Class values must be smaller than num_classes.")
-    return _make((values[..., None] == xp.arange(num_classes)).astype(xp.int64))
+    return batching.wrap(
+        _make((values[..., None] == xp.arange(num_classes)).astype(xp.int64)), levels
+    )
 
 
 def pad(

@@ -38,9 +38,11 @@ _BYTE_MASK = (
 )
 
 
-def normalize_key(key: Any) -> tuple[Any, bool]:
+def normalize_key(key: Any, batched: bool = False) -> tuple[Any, bool]:
     """The key with tensors and lists as arrays (bool masks as they are: ``checked_key``
-    checks their shapes and turns them into integer arrays).
+    checks their shapes and turns them into integer arrays). With ``batched``, an integer
+    tensor that vmap batches stays as it is (``batching.index_by_batched`` reads it); else
+    reading its values raises vmap's ``NotBatchable``.
 
     Returns the key and whether it is basic (ints, slices, None, ...), which makes a view.
     """
@@ -50,6 +52,14 @@ def normalize_key(key: Any) -> tuple[Any, bool]:
     out = []
     basic = True
     for part in parts:
+        if batched and type(part) is batching.BatchedTensor:
+            dtype = batching.physical(part).dtype
+            if dtype not in _INDEX_TYPES:  # a mask: its examples' results differ in shape
+                _check_index_dtype(dtype)
+                raise batching.NotBatchable("vmap: indexing by a batched mask")
+            out.append(part)
+            basic = False
+            continue
         if isinstance(part, Tensor):
             part = part._data
             if part.ndim == 0 and part.dtype.kind in "iu":  # PyTorch selects by it, as an int
@@ -70,11 +80,8 @@ def normalize_key(key: Any) -> tuple[Any, bool]:
             if part.dtype == _BYTE:  # PyTorch's mask of old: a mask still, with its warning
                 warnings.warn(_BYTE_MASK, UserWarning, stacklevel=3)
                 part = part.astype(bool)
-            elif part.dtype.kind != "b" and part.dtype not in _INDEX_TYPES:
-                raise IndexError(
-                    "tensors used as indices must be long, int, byte or bool tensors\n"
-                    f"indexing: a tensor of {part.dtype} as an index"
-                )
+            else:
+                _check_index_dtype(part.dtype)
         elif isinstance(part, bool) or not isinstance(part, _BASIC):
             raise IndexError(
                 "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
@@ -83,6 +90,15 @@ def normalize_key(key: Any) -> tuple[Any, bool]:
             )
         out.append(part)
     return tuple(out), basic
+
+
+def _check_index_dtype(dtype: Any) -> None:
+    """PyTorch's refusal of an index tensor that is neither integers nor a mask."""
+    if dtype.kind != "b" and dtype not in _INDEX_TYPES and dtype != _BYTE:
+        raise IndexError(
+            "tensors used as indices must be long, int, byte or bool tensors\n"
+            f"indexing: a tensor of {dtype} as an index"
+        )
 
 
 class GetItem(Linear):
@@ -259,9 +275,11 @@ def _crop(x: Any, index: Any, dim: int) -> Any:
 
 # ------------------------------------------------------------------------- public functions
 def getitem(input: Tensor, key: Any) -> Tensor:  # noqa: A002
-    key, basic = normalize_key(key)
+    key, basic = normalize_key(key, batched=bool(batching.levels))
     if not basic and int in map(type, key):
         input, key = _selected_view(input, key)  # noqa: A001
+    if not basic and batching.levels and batching.BatchedTensor in map(type, key):
+        return batching.index_by_batched(input, key)
     return GetItem(checked_key(input, key), basic)(input)
 
 
@@ -285,7 +303,10 @@ def _selects_first(key: tuple[Any, ...]) -> tuple[tuple[Any, ...], tuple[Any, ..
     view_key: list[Any] = []
     rest: list[Any] = []
     for part in key:
-        if isinstance(part, xp.ndarray):  # a mask takes as many dimensions as it has
+        if type(part) is batching.BatchedTensor:  # a batched index of integers
+            view_key.append(slice(None))
+            rest.append(part)
+        elif isinstance(part, xp.ndarray):  # a mask takes as many dimensions as it has
             view_key += [slice(None)] * (part.ndim if part.dtype == bool else 1)
             rest.append(part)
         else:
@@ -418,14 +439,17 @@ def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A002
     shell_uints.check_function("gather", input.dtype)
     (axis,) = normalize_dims(dim, input.ndim, "gather")
     idx = _index_array(index, "gather")
-    if idx.ndim != input.ndim or any(
-        n > m for d, (n, m) in enumerate(zip(idx.shape, input.shape, strict=True)) if d != axis
+    shape = tuple(index.shape) if isinstance(index, Tensor) else idx.shape
+    if len(shape) != input.ndim or any(
+        n > m for d, (n, m) in enumerate(zip(shape, input.shape, strict=True)) if d != axis
     ):
         raise RuntimeError(
-            f"gather: index of shape {idx.shape} does not fit input of shape "
+            f"gather: index of shape {shape} does not fit input of shape "
             f"{tuple(input.shape)} outside dimension {axis}"
         )
     _check_range(idx, input.shape[axis], axis)
+    if type(index) is batching.BatchedTensor:
+        return batching.by_batched_index(Gather, axis, input, index)
     return Gather(axis, idx)(input)
 
 
@@ -456,18 +480,21 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A00
         shell_uints.check_function("index_select", input.dtype)
     (axis,) = normalize_dims(dim, input.ndim, "index_select") or (0,)
     idx = _index_array(index, "index_select")
-    if idx.ndim > 1:
+    shape = tuple(index.shape) if isinstance(index, Tensor) else idx.shape
+    if len(shape) > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
-    if input.ndim == 0 and idx.size != 1:
+    if input.ndim == 0 and shape not in ((), (1,)):
         raise RuntimeError(
-            f"index_select(): Index to scalar can have only 1 value, got {idx.size} value(s)"
+            f"index_select(): Index to scalar can have only 1 value, got {shape[0]} value(s)"
         )
     if idx.size and (idx.min() < 0 or idx.max() >= (input.shape[axis] if input.ndim else 1)):
         raise IndexError("index out of range in self")  # NumPy would read -1 from the end
+    # one integer keeps its dimension; a batched index stays a tensor (getitem batches it)
+    picks = (index if type(index) is batching.BatchedTensor else idx).reshape(-1)
     if input.ndim == 0:  # its one element, as a new 0-d tensor
-        picked = getitem(input.reshape(1), (idx.reshape(-1),)).reshape(())
+        picked = getitem(input.reshape(1), (picks,)).reshape(())
         return named(picked, "IndexSelectBackward0")
-    key = (slice(None),) * axis + (idx.reshape(-1),)  # one integer keeps its dimension
+    key = (slice(None),) * axis + (picks,)
     return named(getitem(input, key), "IndexSelectBackward0")
 
 
@@ -612,7 +639,11 @@ def _pick(input: Tensor, dim: int, indices: Tensor, op: str) -> values_indices: 
 
 
 def _index_array(index: Any, op: str) -> Any:
-    array = xp.asarray(_value(index))
+    """The integers of ``index`` (a tensor or a sequence); a tensor that vmap batches gives
+    every example's, for range checks."""
+    array = xp.asarray(
+        batching.physical(index) if type(index) is batching.BatchedTensor else _value(index)
+    )
     if array.dtype.kind not in "iu":
         raise RuntimeError(f"{op}: expected an integer index tensor, got {array.dtype}")
     return array
@@ -1004,31 +1035,34 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
     """
     if not isinstance(indices, Tensor):
         raise mistyped("take_along_dim", "indices", 2, "Tensor", indices)
-    if indices._data.dtype != xp.int64:
+    value, levels = batching.unwrap(indices)  # under vmap, every example's indices
+    idx = value._data
+    lead = idx.shape[: len(levels)]
+    if idx.dtype != xp.int64:
         raise RuntimeError(
             "chainrule.take_along_dim(): dtype of indices should be Long but got "
-            f"{_TORCH_DTYPE_NAMES[indices._data.dtype.name][1]}"
+            f"{_TORCH_DTYPE_NAMES[idx.dtype.name][1]}"
         )
-    idx = indices._data
     if dim is None:
-        input, idx, dim = input.reshape(-1), idx.reshape(-1), 0
-    elif input.ndim != idx.ndim:
+        input, idx, dim = input.reshape(-1), idx.reshape((*lead, -1)), 0
+    elif input.ndim != idx.ndim - len(lead):
         raise RuntimeError(
             "chainrule.take_along_dim(): input and indices should have the same number of "
-            f"dimensions, but got {input.ndim} dimensions for input, and {idx.ndim} "
+            f"dimensions, but got {input.ndim} dimensions for input, and {idx.ndim - len(lead)} "
             "dimensions for indices"
         )
     (axis,) = normalize_dims(dim, input.ndim, "take_along_dim") or (0,)
     size = input.shape[axis] if input.ndim else 1
     idx = xp.where(idx < 0, idx + size, idx)
-    have, want = list(input.shape), list(idx.shape)
+    have, want = list(input.shape), list(idx.shape[len(lead) :])
     have[axis] = want[axis] = 1
     common = list(broadcast_shape(tuple(have), tuple(want)))
     common[axis] = size
     if list(input.shape) != common:
         input = input.expand(common)
-    common[axis] = idx.shape[axis]
-    return gather(input, axis, _make(xp.broadcast_to(idx, common)))
+    common[axis] = idx.shape[len(lead) + axis]
+    picks = batching.wrap(_make(xp.broadcast_to(idx, (*lead, *common))), levels)
+    return gather(input, axis, picks)
 
 
 # ------------------------------------------------------------------------- in place

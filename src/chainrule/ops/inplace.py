@@ -134,12 +134,10 @@ def _apply_batched(
     at a level that does not batch ``t``: ``t`` has no room for more than one value (refused
     as PyTorch's batching rule of ``add_`` refuses it, ``by_shapes``, or its fallback, naming
     the op ``name``)."""
-    from chainrule.func import _lift, _wrap
-
     value, have = batching.unwrap(t)
 
     def on_physical(old: Tensor, *_: Any) -> Tensor:
-        before = _wrap(old, have)  # t's old values, seen batched as t
+        before = batching.wrap(old, have)  # t's old values, seen batched as t
         result = compute(before, *(before if o is t else o for o in others))
         data, its = batching.unwrap(result)
         if not set(its) <= set(have):
@@ -155,7 +153,7 @@ def _apply_batched(
             if by_shapes:
                 raise _shape_mismatch(old.shape, data.shape)
             raise RuntimeError(_MORE_ELEMENTS.format(name=name))
-        return _lift(data, its, have)[0]
+        return batching.lift(data, its, have)[0]
 
     _apply(value, on_physical, others, reads_first=True)
     layer = t

@@ -1,0 +1,195 @@
+"""vmap over indexing by batched integer tensors (``weight[ids]``, ``F.embedding``,
+``index_select``, ``gather``, ``take_along_dim``, ``one_hot``), and over index arrays that do
+not stand together: one batched computation, no loop over the examples (a loop warns, and
+warnings are errors here), with torch.func's values, per-example gradients and tangents."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+import torch.func as tf
+
+import chainrule as cr
+import chainrule.func as cf
+
+
+def lib(x: Any) -> Any:
+    return torch if isinstance(x, torch.Tensor) else cr
+
+
+rng = np.random.default_rng(7)
+X = rng.standard_normal((4, 5, 6))  # a batch of 4 examples of shape (5, 6)
+W = rng.standard_normal((5, 6))  # a table the examples share
+IDS = rng.integers(-5, 5, (4, 3))  # each example's indices into dim 0 (negative from the end)
+J = rng.integers(0, 6, (4, 3))  # into dim 1
+V = rng.standard_normal((4, 3))
+
+# name: (f(x, i, j), in_dims): x is X (batched) or W (in_dims None)
+CASES: dict[str, tuple[Any, tuple[Any, ...]]] = {
+    "table[i]": (lambda w, i, j: w[i], (None, 0, None)),
+    "x[i]": (lambda x, i, j: x[i], (0, 0, None)),
+    "x[:, j]": (lambda x, i, j: x[:, j], (0, None, 0)),
+    "table[:, j]": (lambda w, i, j: w[:, j], (None, None, 0)),
+    "x[i, j]": (lambda x, i, j: x[i, j], (0, 0, 0)),
+    "x[i, j] with j unbatched": (lambda x, i, j: x[i, j], (0, 0, None)),
+    "x[i, :2]": (lambda x, i, j: x[i, :2], (0, 0, None)),
+    "x[..., j]": (lambda x, i, j: x[..., j], (0, None, 0)),
+    "x[None, i]": (lambda x, i, j: x[None, i], (0, 0, None)),
+    "x[i, None, j]": (lambda x, i, j: x[i, None, j], (0, 0, 0)),
+    "x[i[:, None], j] (2-d broadcast)": (lambda x, i, j: x[i[:, None], j], (0, 0, 0)),
+    "x[i, 1]": (lambda x, i, j: x[i, 1], (0, 0, None)),
+    "x[1, j]": (lambda x, i, j: x[1, j], (0, None, 0)),
+    "x[i[0]] (a 0-d index)": (lambda x, i, j: x[i[0]], (0, 0, None)),
+    "x[[0, 2], :, None][i]": (lambda x, i, j: x[[0, 2, 4]][i % 3], (0, 0, None)),
+    "index_select": (lambda x, i, j: x.index_select(1, j), (0, None, 0)),
+    "index_select of the table": (lambda w, i, j: w.index_select(0, i % 5), (None, 0, None)),
+    "gather": (lambda x, i, j: x.gather(1, j.reshape(1, 3).expand(5, 3)), (0, None, 0)),
+    "gather of the table": (lambda w, i, j: w.gather(0, i.reshape(3, 1) % 5), (None, 0, None)),
+    "take_along_dim": (lambda x, i, j: lib(x).take_along_dim(x, j.reshape(1, 3), 1), (0, None, 0)),
+    "take_along_dim, no dim": (lambda x, i, j: lib(x).take_along_dim(x, j), (0, None, 0)),
+    "embedding": (lambda w, i, j: lib(w).nn.functional.embedding(i % 5, w), (None, 0, None)),
+    "one_hot": (lambda x, i, j: lib(x).nn.functional.one_hot(i % 5, 5), (0, 0, None)),
+    # index arrays apart: NumPy puts their dims first, after the examples' (no loop either)
+    "x[[1, 2], :, [0, 2]] apart": (
+        lambda x, i, j: x.reshape(5, 2, 3)[[1, 2], :, [0, 2]],
+        (0, None, None),
+    ),
+    "x[i, :, j] apart": (lambda x, i, j: x.reshape(5, 2, 3)[i, :, j % 3], (0, 0, 0)),
+    "x[i, :, j] apart, j unbatched": (lambda x, i, j: x.reshape(5, 2, 3)[i, :, [2]], (0, 0, None)),
+}
+
+
+def _inputs(name: str, make: Any) -> list[Any]:
+    first = W if name.startswith(("table", "embedding", "index_select of", "gather of")) else X
+    return [make(first), make(IDS), make(J)]
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_vmap_of_indexing_by_batched_indices_is_torch_funcs_without_a_loop(name: str) -> None:
+    f, in_dims = CASES[name]
+    expected = tf.vmap(f, in_dims=in_dims)(*_inputs(name, torch.tensor))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the loop's warning
+        found = cf.vmap(f, in_dims=in_dims)(*_inputs(name, cr.tensor))
+    assert tuple(found.shape) == tuple(expected.shape)
+    assert found.dtype == getattr(cr, str(expected.dtype).split(".")[1])
+    np.testing.assert_array_equal(found.numpy(), expected.numpy())
+
+
+def _loss(w: Any, ids: Any, target: Any) -> Any:
+    """An embedding model's loss for one example: rows picked, mixed, compared."""
+    m = lib(w)
+    rows = m.nn.functional.embedding(ids, w)  # (3, 6)
+    picked = rows.gather(1, (ids % 6).reshape(3, 1)).reshape(3)
+    return ((m.tanh(rows).sum(1) * picked - target) ** 2).mean() + w[ids[:2], ids[1:] % 6].sum()
+
+
+def test_per_example_gradients_of_an_embedding_model_are_torch_funcs_and_the_loops() -> None:
+    ids = rng.integers(0, 5, (4, 3))
+    args = (W, ids, V)
+    expected = tf.vmap(tf.grad(_loss), in_dims=(None, 0, 0))(*map(torch.tensor, args))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        found = cf.vmap(cf.grad(_loss), in_dims=(None, 0, 0))(*map(cr.tensor, args))
+    looped = [cf.grad(_loss)(cr.tensor(W), cr.tensor(ids[k]), cr.tensor(V[k])) for k in range(4)]
+    np.testing.assert_allclose(found.numpy(), expected.numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(found.numpy(), np.stack([g.numpy() for g in looped]), rtol=1e-12)
+
+
+def test_the_shared_table_gets_the_sum_of_the_examples_gradients_by_backward() -> None:
+    weight = cr.tensor(W, requires_grad=True)
+    reference = torch.tensor(W, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cf.vmap(lambda ids: weight[ids[:, None], ids].sin().sum())(
+            cr.tensor(IDS % 5)
+        ).sum().backward()
+    tf.vmap(lambda ids: reference[ids[:, None], ids].sin().sum())(
+        torch.tensor(IDS % 5)
+    ).sum().backward()
+    np.testing.assert_allclose(weight.grad.numpy(), reference.grad.numpy(), rtol=1e-12)
+
+
+def test_jvp_inside_vmap_carries_tangents_through_a_batched_index() -> None:
+    def f(w: Any, t: Any, ids: Any) -> Any:
+        transform = tf.jvp if isinstance(w, torch.Tensor) else cf.jvp
+        return transform(lambda v: lib(v).nn.functional.embedding(ids, v).cos(), (w,), (t,))
+
+    args = (W, rng.standard_normal((5, 6)), rng.integers(0, 5, (4, 3)))
+    expected = tf.vmap(f, in_dims=(None, None, 0))(*map(torch.tensor, args))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        found = cf.vmap(f, in_dims=(None, None, 0))(*map(cr.tensor, args))
+    for a, b in zip(found, expected, strict=True):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12)
+
+
+def test_nested_vmap_with_the_index_and_the_tensor_batched_at_different_levels() -> None:
+    ids = rng.integers(0, 5, (3, 2))  # the outer level: 3 examples of 2 indices
+
+    def inner(x: Any, i: Any) -> Any:
+        return x[i] * x[i, -1:]
+
+    expected = tf.vmap(tf.vmap(inner, in_dims=(0, None)), in_dims=(None, 0))(
+        torch.tensor(X), torch.tensor(ids)
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        found = cf.vmap(cf.vmap(inner, in_dims=(0, None)), in_dims=(None, 0))(
+            cr.tensor(X), cr.tensor(ids)
+        )
+    assert tuple(found.shape) == tuple(expected.shape) == (3, 4, 2, 6)
+    np.testing.assert_allclose(found.numpy(), expected.numpy(), rtol=1e-12)
+
+
+def test_gradients_of_indices_apart_and_their_writes_are_the_loops() -> None:
+    """Batched x, unbatched index arrays apart (NumPy moves their dims first): reading,
+    its gradient, and writing, each as the loop over the examples computes them (torch.func's
+    vmap refuses this write: "value tensor of shape [4, 2, 3] cannot be broadcast to
+    indexing result of shape [2, 4, 3]", so its jacrev runs once per example here)."""
+
+    def f(x: Any) -> Any:
+        y = x.clone()
+        y[[1, 2], :, [0, 3]] = y[[4, 0], :, [5, 5]] * 2
+        return y[[0, 1], :, [3, 0]].sum(0)
+
+    x = rng.standard_normal((4, 5, 3, 6))
+    expected = torch.stack([tf.jacrev(f)(torch.tensor(example)) for example in x])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        found = cf.vmap(cf.jacrev(f))(cr.tensor(x))
+    np.testing.assert_allclose(found.numpy(), expected.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda x, i: x[i >= 3],  # a mask: each example's result may differ in shape
+        lambda x, i: cr.nn.functional.embedding(i % 5, x, padding_idx=0),
+    ],
+    ids=["mask", "embedding with padding_idx"],
+)
+def test_what_has_no_batched_rule_runs_once_per_example_with_a_warning(f: Any) -> None:
+    ids = cr.tensor(rng.random((4, 5)).argsort(1))  # the mask picks 2 rows of each example
+    with pytest.warns(UserWarning, match="once per example"):
+        found = cf.vmap(f, in_dims=(None, 0))(cr.tensor(W), ids)
+    expected = cr.stack([f(cr.tensor(W), ids[k]) for k in range(4)])
+    np.testing.assert_array_equal(found.numpy(), expected.numpy())
+
+
+def test_vmap_refuses_what_torch_func_refuses() -> None:
+    """one_hot must know its number of classes; an index out of range in any example."""
+    with pytest.raises(RuntimeError, match="provide an explicit positive num_classes"):
+        cf.vmap(lambda i: cr.nn.functional.one_hot(i))(cr.tensor(IDS % 5))
+    with pytest.raises(IndexError, match="out of bounds"):
+        cf.vmap(lambda i: cr.tensor(W)[i])(cr.tensor(IDS + 5))
+    with pytest.raises(IndexError, match="index out of range in self"):
+        cf.vmap(lambda i: cr.tensor(W).index_select(0, i))(cr.tensor(IDS + 5))
+    with pytest.raises(RuntimeError, match="out of bounds for dimension"):
+        cf.vmap(lambda i: cr.tensor(W).gather(0, i[:, None]))(cr.tensor(IDS + 5))
+    with pytest.raises(IndexError, match="tensors used as indices must be long"):
+        cf.vmap(lambda i: cr.tensor(W)[i])(cr.tensor(IDS * 1.0))
