@@ -133,8 +133,6 @@ def test_op_defines_forward_vjp_and_jvp(name: str) -> None:
 
 # Ops that run once per example under vmap, and why no batching rule fits them.
 LOOPED = {
-    "ConvolutionBackwardWeight": "per-example weights or weight gradients (x and g both "
-    "batched) need a grouped convolution, which chainrule lacks (Convolution loops there too)",
     "CopySlices": "never reached under vmap: an in-place change of a batched tensor is written "
     "into its physical tensor (ops/inplace.py), whose base's history it rewrites unbatched",
     "CrossEntropy": "never reached under vmap: there cross_entropy records its two ops, "

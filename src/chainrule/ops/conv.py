@@ -247,6 +247,99 @@ def _conv_weight_grad(
     return dual.matmul(_rows(g), dual.swap_last(cols)).reshape(w_shape)
 
 
+def _as_windows(geom: Geometry, size: Pair) -> tuple[Any, tuple[int, int, int, int] | None]:
+    """``geom`` as :class:`~chainrule.ops.fold.Windows` over images of ``size`` (unfold and
+    fold), and None; for an uneven padding, which those pad alike on both sides, windows over
+    the images padded first, and that padding, (left, right, top, bottom)."""
+    from chainrule.ops.fold import Windows
+
+    (top, bottom), (left, right) = geom.padding
+    if top == bottom and left == right:
+        return Windows(geom.kernel, geom.dilation, (top, left), geom.stride, size), None
+    padded = (size[0] + top + bottom, size[1] + left + right)
+    return Windows(geom.kernel, geom.dilation, (0, 0), geom.stride, padded), (
+        left,
+        right,
+        top,
+        bottom,
+    )
+
+
+def _columns(images: Tensor, geom: Geometry) -> tuple[Tensor, Pair]:
+    """Every window of a batch of images, ``(..., N, C, H, W)`` with any leading dims (vmap's
+    examples), as the columns of a matrix per image, ``(..., N, C * kh * kw, Ho * Wo)``: one
+    :class:`~chainrule.ops.fold.Unfold` over all the images, and the output's size. An op of
+    its own (unlike :func:`_im2col`), so vmap's rules below differentiate through it."""
+    from chainrule.ops.fold import Unfold
+
+    shape = tuple(images.shape)
+    lead, (c, h, w) = shape[:-3], shape[-3:]
+    flat = images.reshape((-1, c, h, w))
+    windows, padding = _as_windows(geom, (h, w))
+    if padding is not None:
+        flat = pad(flat, padding)
+    cols = Unfold(windows)(flat)
+    return cols.reshape((*lead, *tuple(cols.shape)[1:])), windows.count()
+
+
+def _per_example(values: list[Any], batched: list[bool], size: int) -> list[Any]:
+    """The operands of a rule, each as a batch of ``size`` (one for all expanded, a view)."""
+    return [
+        v if b or v is None else v.unsqueeze(0).expand((size, *v.shape))
+        for v, b in zip(values, batched, strict=True)
+    ]
+
+
+def _convolution_rule(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
+    """vmap's rule of a convolution: with one weight for all examples, the examples' images
+    join the op's own batch dimension (:func:`batching.images`); with a weight per example
+    (``vmap(grad(loss))`` gives each example its own parameters), each example's windows as
+    columns (:func:`_columns`) times its own weight, one batched product for every example.
+    Both are ops with their own rules, which give each example its own gradients."""
+    if not any(batched[1:]):
+        return batching.images(op, values, batched, size)
+    x, weight, bias = _per_example(values, batched, size)
+    cols, (ho, wo) = _columns(x, op.geom)  # (size, N, K, L)
+    out_channels = weight.shape[1]
+    out = weight.reshape((size, 1, out_channels, -1)) @ cols  # (size, N, O, L)
+    out = out.reshape((*tuple(out.shape)[:3], ho, wo))
+    if bias is not None:
+        out = out + bias.reshape((size, 1, out_channels, 1, 1))
+    return out
+
+
+def _input_gradient_rule(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
+    """vmap's rule of a convolution's input gradient (``conv_transpose2d``): with one weight
+    for all examples, the examples' gradients join the op's own batch dimension; with a
+    weight per example, each example's ``w^T @ g`` as columns, added back where each window
+    lies by one :class:`~chainrule.ops.fold.Fold` over every example's images."""
+    if not batched[1]:
+        return batching.images(op, values, batched, size)
+    from chainrule.ops.fold import Fold
+
+    g, weight = _per_example(values, batched, size)
+    n, c, h, w = op.x_shape
+    rows = g.reshape((size, n, g.shape[2], -1))  # (size, N, O, L)
+    cols = weight.reshape((size, 1, weight.shape[1], -1)).transpose(-1, -2) @ rows
+    windows, padding = _as_windows(op.geom, (h, w))
+    images = Fold(windows)(cols.reshape((size * n, *tuple(cols.shape)[2:])))
+    if padding is not None:  # the windows' values that fall on the padding are dropped
+        left, _, top, _ = padding
+        images = images[:, :, top : top + h, left : left + w]
+    return images.reshape((size, n, c, h, w))
+
+
+def _weight_gradient_rule(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
+    """vmap's rule of a convolution's weight gradient (a batch of cotangents: jacrev with
+    respect to a weight; or of images): each example's ``g @ cols^T`` summed over its
+    images, with the columns of the images it reads (:func:`_columns`)."""
+    x, g = values
+    cols, _ = _columns(x, op.geom)  # ([size,] N, K, L)
+    rows = g.reshape((*tuple(g.shape)[:-2], -1))  # ([size,] N, O, L)
+    summed = (rows @ cols.transpose(-1, -2)).sum(-3)  # over the images: (size, O, K)
+    return summed.reshape((size, *op.w_shape))
+
+
 class Convolution(Bilinear):
     """``conv2d(x, w) + b``; PyTorch calls its node ``ConvolutionBackward0`` too."""
 
@@ -256,7 +349,7 @@ class Convolution(Bilinear):
         "sum over windows of x_window * g",
         "sum of g over batch and pixels",
     )
-    batch_rule = staticmethod(batching.images)
+    batch_rule = staticmethod(_convolution_rule)
     factors = 2  # x and w; the bias is added
 
     def __init__(self, geom: Geometry) -> None:
@@ -287,7 +380,7 @@ class ConvolutionBackwardInput(Bilinear):
 
     notation = "conv_transpose2d(g, w)"
     derivatives = ("conv2d(h, w)", "sum over windows of h_window * g")
-    batch_rule = staticmethod(batching.images)
+    batch_rule = staticmethod(_input_gradient_rule)
 
     def __init__(self, geom: Geometry, x_shape: tuple[int, ...]) -> None:
         self.geom = geom
@@ -310,6 +403,7 @@ class ConvolutionBackwardWeight(Bilinear):
 
     notation = "sum over windows of x_window * g"
     derivatives = ("conv_transpose2d(g, h)", "conv2d(x, h)")
+    batch_rule = staticmethod(_weight_gradient_rule)
 
     def __init__(self, geom: Geometry, w_shape: tuple[int, ...], cols: Any = None) -> None:
         self.geom = geom
