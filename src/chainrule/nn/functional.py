@@ -893,7 +893,7 @@ def embedding_bag(
         rows = rows * scales[..., None]
     out = rows.sum(1)  # in each bag's order, as PyTorch adds its rows
     if mode == "mean":
-        counts = xp.maximum(kept.sum(1), 1).astype(weight._data.dtype)
+        counts = xp.maximum(kept.sum(1), 1).astype(xp.dtype(weight.dtype.name))
         out = out / _make(counts[:, None])
     return named(out, "EmbeddingBagBackward0")
 
@@ -1657,7 +1657,7 @@ def gaussian_nll_loss(
         if var < 0:
             raise ValueError("var has negative entry/entries")
         var = var * input.detach().new_ones(input.shape)
-    elif bool((var < 0).any()):
+    elif (batching.physical(var) < 0).any():  # under vmap, every example's
         raise ValueError("var has negative entry/entries")
     if tuple(var.shape) != tuple(input.shape):
         if tuple(input.shape[:-1]) == tuple(var.shape):

@@ -18,6 +18,7 @@ from typing import Any
 from chainrule import dtypes
 from chainrule._array import xp
 from chainrule.arguments import mistyped
+from chainrule.autodiff import batching
 from chainrule.dtypes import _TORCH_DTYPE_NAMES
 from chainrule.op import Constant
 from chainrule.ops.elementwise import BROADCASTS
@@ -228,8 +229,7 @@ def all(  # noqa: A001
 ) -> Tensor:
     if aliases:
         dim, keepdim = numpy_aliases("all", dim, keepdim, aliases)
-    found = _bool(xp.all(input._data, axis=_axes(dim, input.ndim, "all"), keepdims=keepdim))
-    return found.to(dtypes.uint8) if input.dtype == dtypes.uint8 else found  # PyTorch's rule
+    return _logical_reduction(xp.all, input, dim, keepdim, "all")
 
 
 def any(  # noqa: A001
@@ -240,8 +240,20 @@ def any(  # noqa: A001
 ) -> Tensor:
     if aliases:
         dim, keepdim = numpy_aliases("any", dim, keepdim, aliases)
-    found = _bool(xp.any(input._data, axis=_axes(dim, input.ndim, "any"), keepdims=keepdim))
-    return found.to(dtypes.uint8) if input.dtype == dtypes.uint8 else found  # PyTorch's rule
+    return _logical_reduction(xp.any, input, dim, keepdim, "any")
+
+
+def _logical_reduction(reduce: Any, input: Tensor, dim: Any, keepdim: bool, op: str) -> Tensor:  # noqa: A002
+    """``reduce`` (NumPy's ``all`` or ``any``) of ``input`` over ``dim``, as bools (uint8 for
+    uint8, PyTorch's rule). Under vmap, over every example's values at once: the dims past
+    the levels' (bools carry no gradient, so the array is reduced directly)."""
+    value, levels = batching.unwrap(input)
+    axes = _axes(dim, input.ndim, op)
+    if levels:
+        lead = len(levels)
+        axes = tuple(range(lead, value.ndim)) if axes is None else tuple(a + lead for a in axes)
+    found = batching.wrap(_bool(reduce(value._data, axis=axes, keepdims=keepdim)), levels)
+    return found.to(dtypes.uint8) if input.dtype == dtypes.uint8 else found
 
 
 def _axes(dim: Any, ndim: int, op: str) -> tuple[int, ...] | None:

@@ -1,0 +1,86 @@
+"""vmap over functions that read a tensor's values on arrays (``any``, ``all``, the checks of
+``gaussian_nll_loss``, ``embedding_bag``'s counts): one batched computation, as torch.func's,
+no loop over the examples (a loop warns, and warnings are errors here)."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+import torch.func as tf
+
+import chainrule as cr
+import chainrule.func as cf
+from chainrule.autodiff import batching
+
+
+def lib(x: Any) -> Any:
+    return torch if isinstance(x, torch.Tensor) else cr
+
+
+rng = np.random.default_rng(11)
+X = rng.standard_normal((4, 3, 5)) > 0.3
+U = X.astype(np.uint8)
+
+CASES: dict[str, tuple[Any, Any]] = {
+    "any": (lambda x: x.any(), X),
+    "all over dim 0": (lambda x: x.all(0), X),
+    "any over dim -1, keepdim": (lambda x: x.any(-1, keepdim=True), X),
+    "all of uint8 (uint8 out)": (lambda x: x.all(1), U),
+    "any of uint8, whole": (lambda x: lib(x).any(x), U),
+    "where of any": (lambda x: lib(x).where(x.any(1, keepdim=True), 1.0, -1.0), X),
+}
+
+
+def no_loop(fn: Any, *args: Any) -> Any:
+    batching._warned.clear()  # the loop warns once per op: here, every time
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return fn(*args)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_any_and_all_under_vmap_are_torch_funcs(name: str) -> None:
+    f, x = CASES[name]
+    expected = tf.vmap(f)(torch.tensor(x))
+    found = no_loop(cf.vmap(f), cr.tensor(x))
+    assert tuple(found.shape) == tuple(expected.shape)
+    assert str(found.dtype) == str(expected.dtype).replace("torch", "chainrule")
+    np.testing.assert_array_equal(found.numpy(), expected.numpy())
+
+
+def test_gaussian_nll_loss_per_example_gradients_check_every_examples_variance() -> None:
+    """torch.func refuses this vmap (its check of the variance is Python control flow on a
+    batched value); chainrule checks every example's values at once and computes it."""
+    x, target, var = rng.standard_normal((3, 4, 2, 5))
+    var = np.abs(var) + 0.1
+
+    def loss(x: Any, t: Any, v: Any) -> Any:
+        return lib(x).nn.functional.gaussian_nll_loss(x, t, v)
+
+    found = no_loop(cf.vmap(cf.grad(loss)), cr.tensor(x), cr.tensor(target), cr.tensor(var))
+    for k in range(4):
+        expected = torch.func.grad(loss)(*(torch.tensor(a[k]) for a in (x, target, var)))
+        np.testing.assert_allclose(found[k].numpy(), expected.numpy(), rtol=1e-12)
+    with pytest.raises(RuntimeError, match="data-dependent control flow"):
+        tf.vmap(loss)(*(torch.tensor(a) for a in (x, target, var)))
+    var[2, 1, 3] = -1.0  # one example's: refused, as each example alone is
+    with pytest.raises(ValueError, match="var has negative entry"):
+        cf.vmap(loss)(cr.tensor(x), cr.tensor(target), cr.tensor(var))
+
+
+def test_embedding_bag_mean_with_a_table_per_example_is_torch_funcs() -> None:
+    """The mean's counts are made in the table's dtype, read from the batch's array."""
+    weights = rng.standard_normal((6, 10, 3))
+    bags = rng.integers(0, 10, (2, 3))
+
+    def loss(w: Any) -> Any:
+        bag = lib(w).tensor(bags)
+        return lib(w).nn.functional.embedding_bag(bag, w, mode="mean").tanh().sum()
+
+    expected = tf.vmap(tf.grad(loss))(torch.tensor(weights))
+    found = no_loop(cf.vmap(cf.grad(loss)), cr.tensor(weights))
+    np.testing.assert_allclose(found.numpy(), expected.numpy(), rtol=1e-12)
