@@ -700,16 +700,19 @@ def _indexed_dims_start(key: tuple[Any, ...], ndim: int) -> int:
     return sum(n for _, n in kept[: where[0]])
 
 
-def by_batched_index(make: Callable[[int, Any], Any], dim: int, x: Tensor, index: Tensor) -> Tensor:
-    """``make(dim, array)(x)`` for an op along ``dim`` that reads an index array of ``x``'s
-    rank (``Gather``), where ``index`` is batched: ``x`` and the index lifted to every level
-    of either, the op along ``dim`` past the levels' dims."""
-    value, have = unwrap(x)
+def by_batched_index(
+    make: Callable[[int, Any], Any], dim: int, index: Tensor, *inputs: Tensor
+) -> Tensor:
+    """``make(dim, array)(*inputs)`` for an op along ``dim`` that reads an index array of its
+    inputs' rank (``Gather``, ``Scatter``, ``ScatterAdd``, ``ScatterReduce``), where
+    ``index`` is batched: the inputs and the index lifted to every level of any of them (a
+    stride-0 view where one is not batched there), the op along ``dim`` past the levels'
+    dims."""
     its, its_levels = unwrap(index)
-    want = _levels_of((index,), have)
-    value, _ = lift(value, have, want)
+    want = _levels_of((index, *inputs), [])
+    lifted = [lift(*unwrap(x), want)[0] for x in inputs]
     data, _ = lift_array(its._data, its_levels, want)
-    return wrap(make(dim + len(want), data)(value), want)
+    return wrap(make(dim + len(want), data)(*lifted), want)
 
 
 def _advanced_adjacent(key: tuple[Any, ...]) -> bool:

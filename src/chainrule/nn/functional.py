@@ -1740,13 +1740,14 @@ def multi_margin_loss(
         )
     scores = input.reshape(rows, classes)
     picks = target.reshape(rows, 1)
-    if bool(((picks._data < 0) | (picks._data >= classes)).any()):
+    picked = batching.physical(picks)  # under vmap, every example's
+    if ((picked < 0) | (picked >= classes)).any():
         raise RuntimeError("target out of range")
     z = margin - scores.gather(1, picks) + scores
     # PyTorch counts a class only where the margin is violated strictly (z > 0: not a nan) and
     # never the target's own: a where, as a product with a 0/1 mask would turn the z of an
     # infinite score (nan, inf - inf) into a nan loss
-    others = _make(xp.arange(classes) != picks._data)
+    others = picks != _make(xp.arange(classes))
     hinge = elementwise.where((z.detach() > 0) & others, z, 0.0)
     if p == 2:
         hinge = hinge * hinge
@@ -1884,19 +1885,20 @@ def cross_entropy(
     # normalisation: PyTorch divides both by the total weight of the counted samples.
     n_classes = input.shape[class_dim]
     per_class = logp if weight is None else logp * _class_view(weight, input.ndim, class_dim)
-    counted = target._data != ignore_index
+    counted = target != ignore_index  # tensors, not arrays: vmap batches them
     # a where, not a product with the mask: an ignored row's nan or inf logits add nothing
-    smooth = -elementwise.where(_make(counted), per_class.sum(class_dim), 0.0)
+    smooth = -elementwise.where(counted, per_class.sum(class_dim), 0.0)
     if reduction == "sum":
         smooth = smooth.sum()
     elif reduction == "mean":
-        if weight is None:
-            total = float(counted.sum())
-        else:
-            picked = weight.detach()._data[xp.where(counted, target._data, 0)]
-            total = float((picked * counted).sum())
+        counts = counted.to(smooth.dtype)
+        if weight is not None:
+            counts = counts * weight.detach()[elementwise.where(counted, target, 0)]
+        total = counts.sum()
         # None counted: nan, with a zero gradient, as the log-likelihood's (see NllLoss).
-        smooth = smooth.sum() / total if total else smooth.sum() * 0.0 + float("nan")
+        some = total > 0
+        divided = smooth.sum() / elementwise.where(some, total, 1.0)
+        smooth = elementwise.where(some, divided, float("nan"))
     return loss * (1 - label_smoothing) + smooth * (label_smoothing / n_classes)
 
 

@@ -37,6 +37,7 @@ from chainrule.ops.indexing import (
     _scatter_operands,
     _slices_operands,
     _source_along,
+    along,
     checked_key,
     normalize_key,
 )
@@ -539,19 +540,24 @@ _MEAN_KERNEL = "scatter_gather_tensor_cpu_reduce_mean"
 def _reduced(
     input: Tensor,  # noqa: A002
     axis: int,
-    along: Any,
+    index: Any,
     src: Tensor,
     reduce: str,
     include_self: bool,
     name: str,
 ) -> Tensor:
-    """``input`` with ``src`` reduced into it at ``along`` (an index of ``src``'s shape)."""
+    """``input`` with ``src`` reduced into it at ``index`` (an index array of ``src``'s
+    shape, or a tensor that vmap batches: see :func:`~chainrule.ops.indexing.along`)."""
     if reduce == "mean" and input.dtype.kind == "b":  # PyTorch's kernels refuse it
         kernel = "div_floor_cpu" if name == "IndexReduceBackward0" else _MEAN_KERNEL
         raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
     if reduce == "sum" and include_self:
-        return named(ScatterAdd(axis, along)(input, src), name)
-    return named(ScatterReduce(axis, along, reduce, include_self)(input, src), name)
+        return named(along(ScatterAdd, axis, index, input, src), name)
+
+    def make(dim: int, at: Any) -> ScatterReduce:
+        return ScatterReduce(dim, at, reduce, include_self)
+
+    return named(along(make, axis, index, input, src), name)
 
 
 def scatter_reduce_(
@@ -594,9 +600,10 @@ def scatter_reducing(
             UserWarning,
             stacklevel=3,
         )
-    else:
-        index = _make(xp.asarray(_value(index)))  # the number as a tensor of the index's shape
-        src = _make(xp.full(index.shape, src, dtype=xp.dtype(input.dtype)))
+    else:  # the number as a tensor of the index's shape
+        if not isinstance(index, Tensor):
+            index = _make(xp.asarray(_value(index)))
+        src = _make(xp.full(tuple(index.shape), src, dtype=xp.dtype(input.dtype)))
     return scatter_reduce(input, dim, index, src, reduce)
 
 
@@ -639,8 +646,8 @@ def index_reduce(
             input.reshape(1), 0, index, _one_element(source), reduce, include_self=include_self
         )
         return one.reshape(())
-    along = _source_along(input, axis, idx, source, "index_reduce_")
-    return _reduced(input, axis, along, source, reduce, include_self, "IndexReduceBackward0")
+    targets = _source_along(input, axis, idx, source, "index_reduce_")
+    return _reduced(input, axis, targets, source, reduce, include_self, "IndexReduceBackward0")
 
 
 def index_reduce_(

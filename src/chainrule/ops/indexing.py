@@ -438,8 +438,7 @@ def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A002
     """``out[i][j] = input[i][index[i][j]]`` along ``dim`` (here dim=1)."""
     shell_uints.check_function("gather", input.dtype)
     (axis,) = normalize_dims(dim, input.ndim, "gather")
-    idx = _index_array(index, "gather")
-    shape = tuple(index.shape) if isinstance(index, Tensor) else idx.shape
+    idx, shape = _index_array(index, "gather")
     if len(shape) != input.ndim or any(
         n > m for d, (n, m) in enumerate(zip(shape, input.shape, strict=True)) if d != axis
     ):
@@ -448,9 +447,21 @@ def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A002
             f"{tuple(input.shape)} outside dimension {axis}"
         )
     _check_range(idx, input.shape[axis], axis)
+    return along(Gather, axis, _batched_or(index, idx), input)
+
+
+def along(make: Any, axis: int, index: Any, *inputs: Tensor) -> Tensor:
+    """``make(axis, index)(*inputs)``: an op along ``axis`` that reads the index array
+    ``index`` (``Gather``, ``Scatter``, ``ScatterAdd``, ``ScatterReduce``); for an index that
+    vmap batches, which stays a tensor (:func:`_batched_or`), every example's at once."""
     if type(index) is batching.BatchedTensor:
-        return batching.by_batched_index(Gather, axis, input, index)
-    return Gather(axis, idx)(input)
+        return batching.by_batched_index(make, axis, index, *inputs)
+    return make(axis, index)(*inputs)
+
+
+def _batched_or(index: Any, array: Any) -> Any:
+    """``index`` itself where vmap batches it, else its checked ``array``."""
+    return index if type(index) is batching.BatchedTensor else array
 
 
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:  # noqa: A002
@@ -463,7 +474,7 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor: 
             ()
         )
     axis, idx, src = _scatter_operands(input, dim, index, src, "scatter_add")
-    return ScatterAdd(axis, idx)(input, src)
+    return along(ScatterAdd, axis, idx, input, src)
 
 
 def _check_range(idx: Any, size: int, axis: int) -> None:
@@ -479,8 +490,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A00
     if input.ndim <= 1:  # (PyTorch's kernel for a vector; it indexes the others)
         shell_uints.check_function("index_select", input.dtype)
     (axis,) = normalize_dims(dim, input.ndim, "index_select") or (0,)
-    idx = _index_array(index, "index_select")
-    shape = tuple(index.shape) if isinstance(index, Tensor) else idx.shape
+    idx, shape = _index_array(index, "index_select")
     if len(shape) > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
     if input.ndim == 0 and shape not in ((), (1,)):
@@ -638,15 +648,12 @@ def _pick(input: Tensor, dim: int, indices: Tensor, op: str) -> values_indices: 
     return values_indices(values, indices)
 
 
-def _index_array(index: Any, op: str) -> Any:
-    """The integers of ``index`` (a tensor or a sequence); a tensor that vmap batches gives
-    every example's, for range checks."""
-    array = xp.asarray(
-        batching.physical(index) if type(index) is batching.BatchedTensor else _value(index)
-    )
+def _index_array(index: Any, op: str) -> tuple[Any, tuple[int, ...]]:
+    """:func:`_index_and_shape` of an index that must hold integers."""
+    array, shape = _index_and_shape(index)
     if array.dtype.kind not in "iu":
         raise RuntimeError(f"{op}: expected an integer index tensor, got {array.dtype}")
-    return array
+    return array, shape
 
 
 # ------------------------------------------------ filling, scattering and copying along a dim
@@ -713,10 +720,10 @@ def scatter(
         return scatter(input.reshape(1), dim, _one_element(index), _one_element(src)).reshape(())
     if isinstance(src, Tensor):
         axis, idx, src = _scatter_operands(input, dim, index, src, "scatter")
-        return Scatter(axis, idx)(input, src)
+        return along(Scatter, axis, idx, input, src)
     axis, idx, _ = _scatter_operands(input, dim, index, None, "scatter")
-    values = _make(xp.full(idx.shape, _scalar_of(src, input.dtype.dtype)))
-    return named(Scatter(axis, idx)(input, values), "ScatterBackward1")
+    values = _make(xp.full(tuple(idx.shape), _scalar_of(src, input.dtype.dtype)))
+    return named(along(Scatter, axis, idx, input, values), "ScatterBackward1")
 
 
 def _scatter_operands(
@@ -729,43 +736,52 @@ def _scatter_operands(
     """The axis, index array and ``src`` (cropped to the index's shape) of ``scatter`` or
     ``scatter_add``, under PyTorch's checks in its order and words."""
     (axis,) = normalize_dims(dim, input.ndim, op)
-    idx = xp.asarray(_value(index))
+    idx, shape = _index_and_shape(index)
     if idx.dtype not in _INDEX_TYPES:
         raise RuntimeError("scatter(): Expected dtype int32/int64 for index")
     if src is not None and src.dtype != input.dtype:  # (the public dtype: vmap's too)
         raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
-    if idx.ndim != input.ndim:
+    if len(shape) != input.ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
     if idx.size and src is not None:
         if src.ndim:  # PyTorch reads src's size in each of the index's dimensions first
-            for d in range(idx.ndim):
+            for d in range(len(shape)):
                 wrap_dim(d, src.ndim)
-        if max(src.ndim, 1) != max(idx.ndim, 1):
+        if max(src.ndim, 1) != max(len(shape), 1):
             raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
     if idx.size:
         outside = any(
-            n > m for d, (n, m) in enumerate(zip(idx.shape, input.shape, strict=True)) if d != axis
+            n > m for d, (n, m) in enumerate(zip(shape, input.shape, strict=True)) if d != axis
         )
         if src is None and outside:
             raise RuntimeError(
-                f"Expected index {list(idx.shape)} to be no larger than self "
+                f"Expected index {list(shape)} to be no larger than self "
                 f"{list(input.shape)} apart from dimension {axis}"
             )
         if src is not None and (
-            outside or any(n > m for n, m in zip(idx.shape, src.shape or (1,), strict=True))
+            outside or any(n > m for n, m in zip(shape, src.shape or (1,), strict=True))
         ):
             raise RuntimeError(
-                f"Expected index {list(idx.shape)} to be no larger than self "
+                f"Expected index {list(shape)} to be no larger than self "
                 f"{list(input.shape)} apart from dimension {axis} and to be no larger size than "
                 f"src {list(src.shape)}"
             )
     _check_range(idx, input.shape[axis] if input.ndim else 1, axis)
-    if src is not None and tuple(src.shape) != idx.shape:
+    if src is not None and tuple(src.shape) != shape:
         if idx.size:
-            src = getitem(src, tuple(slice(0, n) for n in idx.shape))
+            src = getitem(src, tuple(slice(0, n) for n in shape))
         else:  # PyTorch writes nothing, whatever the shape of src: its part is empty
-            src = src.reshape(-1)[:0].reshape(idx.shape)
-    return axis, idx, src
+            src = src.reshape(-1)[:0].reshape(shape)
+    return axis, _batched_or(index, idx), src
+
+
+def _index_and_shape(index: Any) -> tuple[Any, tuple[int, ...]]:
+    """The integers of ``index`` (a tensor, or a sequence) and its shape; for a tensor that
+    vmap batches, every example's (for checks of their values) and one example's shape."""
+    if type(index) is batching.BatchedTensor:
+        return batching.physical(index), tuple(index.shape)
+    idx = xp.asarray(_value(index))
+    return idx, idx.shape
 
 
 def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:  # noqa: A002
@@ -827,24 +843,27 @@ def _slices_operands(
     op: str,
 ) -> tuple[int, Any]:
     """The axis and the 1-d index array of ``index_add``, ``index_copy`` or ``index_fill``,
-    the index's dtype and dimensions checked in ``op``'s words."""
+    the index's dtype and dimensions checked in ``op``'s words; an index that vmap batches
+    stays a tensor, batched as it is (see :func:`_batched_or`)."""
     (axis,) = normalize_dims(dim, input.ndim, op) or (0,)
-    idx = xp.asarray(_value(index))
+    idx, shape = _index_and_shape(index)
     if op in _ADDING:
         if idx.dtype not in _INDEX_TYPES:
             raise RuntimeError(
                 f"{op}(): Expected dtype int32/int64 for index but got: "
                 f"{_TORCH_DTYPE_NAMES[idx.dtype.name][1]}"
             )
-        if idx.ndim > 1:
+        if len(shape) > 1:
             raise IndexError(
                 f"{op}(): Index is supposed to be a vector, but got dim: "
-                f"{idx.ndim} with type: {_TORCH_DTYPE_NAMES[idx.dtype.name][1]} and size: "
-                f"{list(idx.shape)}"
+                f"{len(shape)} with type: {_TORCH_DTYPE_NAMES[idx.dtype.name][1]} and size: "
+                f"{list(shape)}"
             )
     elif op == "index_copy_":
-        if idx.ndim > 1:
-            raise IndexError(f"index_copy_(): Index should have dimension 1 or 0 (got {idx.ndim})")
+        if len(shape) > 1:
+            raise IndexError(
+                f"index_copy_(): Index should have dimension 1 or 0 (got {len(shape)})"
+            )
         if idx.dtype != xp.int64:
             raise RuntimeError(
                 "index_copy_(): Expected a long tensor for index, but got "
@@ -853,9 +872,9 @@ def _slices_operands(
     else:
         if idx.dtype != xp.int64:
             raise IndexError("index_fill_(): Expected dtype int64 for index.")
-        if idx.ndim > 1:
+        if len(shape) > 1:
             raise RuntimeError("Index has to be a vector/scalar")
-    return axis, idx.reshape(-1)
+    return axis, _batched_or(index, idx).reshape(-1)
 
 
 def _source_along(
@@ -902,12 +921,14 @@ def _source_along(
             "index_copy_(): Source/destination tensor must have same slice shapes. Destination "
             f"slice shape: {mine} at dimension {axis} and source slice shape: {its} at dimension 0."
         )
-    if have[axis] != idx.size:
+    idx, levels = _examples(idx)
+    count = idx.shape[-1]
+    if have[axis] != count:
         raise (RuntimeError if op in _ADDING else IndexError)(
-            f"{op}(): Number of indices ({idx.size}) should be equal to source.size(dim): "
+            f"{op}(): Number of indices ({count}) should be equal to source.size(dim): "
             f"({have[axis]}), for dim: {axis}"
             if op in _ADDING
-            else f"{op}(): Number of indices ({idx.size}) should be equal to source.size(dim) "
+            else f"{op}(): Number of indices ({count}) should be equal to source.size(dim) "
             f"({have[axis]})"
         )
     size = shape[axis]
@@ -919,7 +940,19 @@ def _source_along(
         if op in _ADDING:
             raise RuntimeError(words)
         raise IndexError(f"{op}(): {words}")
-    return xp.broadcast_to(idx.reshape((-1,) + (1,) * (len(shape) - axis - 1)), have)
+    lead = idx.shape[:-1]  # under vmap, the levels' dims, then one example's
+    along_axis = (*lead, *(1,) * axis, -1, *(1,) * (len(shape) - axis - 1))
+    targets = xp.broadcast_to(idx.reshape(along_axis), lead + have)
+    return batching.wrap(_make(targets), levels) if levels else targets
+
+
+def _examples(index: Any) -> tuple[Any, list[Any]]:
+    """The array of ``index`` (an array, or a tensor that vmap batches: every example's) and
+    the vmap levels its leading dims are."""
+    if type(index) is batching.BatchedTensor:
+        value, levels = batching.unwrap(index)
+        return value._data, levels
+    return index, []
 
 
 def index_add(
@@ -945,10 +978,10 @@ def index_add(
                 f"dimension. Got self.shape = [] source.shape = {list(source.shape)}"
             )
         return index_add(input.reshape(1), 0, index, _one_element(source), alpha=alpha).reshape(())
-    along = _source_along(input, axis, idx, source, "index_add_")
+    targets = _source_along(input, axis, idx, source, "index_add_")
     if alpha != 1:
         source = source * alpha
-    return named(ScatterAdd(axis, along)(input, source), "IndexAddBackward0")
+    return named(along(ScatterAdd, axis, targets, input, source), "IndexAddBackward0")
 
 
 def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:  # noqa: A002
@@ -963,8 +996,8 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
     axis, idx = _slices_operands(input, dim, index, "index_copy_")
     if not input.ndim:  # as a tensor of one element
         return index_copy(input.reshape(1), 0, index, _one_element(source)).reshape(())
-    along = _source_along(input, axis, idx, source, "index_copy_")
-    return named(Scatter(axis, along)(input, source), "IndexCopyBackward0")
+    targets = _source_along(input, axis, idx, source, "index_copy_")
+    return named(along(Scatter, axis, targets, input, source), "IndexCopyBackward0")
 
 
 def _one_element(source: Any) -> Any:
@@ -983,15 +1016,17 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:  #
     """
     shell_uints.check_function("index_fill", input.dtype)
     axis, idx = _slices_operands(input, dim, index, "index_fill_")
+    idx, levels = _examples(idx)
     size = input.shape[axis] if input.ndim else 1
     if idx.size and (idx.min() < -size or idx.max() >= size):
         bad = idx[(idx < -size) | (idx >= size)][0]
         raise IndexError(f"index {bad} is out of bounds for dimension {axis} with size {size}")
-    mask = xp.zeros(size, dtype=bool)
-    mask[idx] = True
-    mask = mask.reshape(tuple(size if d == axis else 1 for d in range(input.ndim)))
+    lead = idx.shape[:-1]  # under vmap, the levels' dims: each example's own mask
+    mask = xp.zeros((*lead, size), dtype=bool)
+    xp.put_along_axis(mask, idx % max(size, 1), True, -1)
+    mask = mask.reshape(lead + tuple(size if d == axis else 1 for d in range(input.ndim)))
     name = "IndexFillBackward1" if isinstance(value, Tensor) else "IndexFillBackward0"
-    return named(_fill_where(input, _make(mask), value, "index_fill_"), name)
+    return named(_fill_where(input, batching.wrap(_make(mask), levels), value, "index_fill_"), name)
 
 
 def take(input: Tensor, index: Tensor) -> Tensor:  # noqa: A002
@@ -1004,7 +1039,7 @@ def take(input: Tensor, index: Tensor) -> Tensor:  # noqa: A002
     """
     if not isinstance(index, Tensor):
         raise mistyped("take", "index", 2, "Tensor", index)
-    idx = index._data
+    idx, _ = _index_and_shape(index)  # under vmap, every example's
     if idx.dtype != xp.int64:
         raise RuntimeError(
             "take(): Expected a long tensor for index, but got "
@@ -1020,7 +1055,10 @@ def take(input: Tensor, index: Tensor) -> Tensor:  # noqa: A002
             raise IndexError(
                 f"out of range: tried to access index {bad} on a tensor of {n} elements."
             )
-    return named(GetItem((idx,), False)(input.reshape(-1)), "TakeBackward0")
+    flat = input.reshape(-1)
+    if type(index) is batching.BatchedTensor:
+        return named(batching.index_by_batched(flat, (index,)), "TakeBackward0")
+    return named(GetItem((idx,), False)(flat), "TakeBackward0")
 
 
 def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:  # noqa: A002
