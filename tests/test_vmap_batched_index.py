@@ -285,3 +285,62 @@ def test_what_torch_func_computes_otherwise_or_refuses_is_the_loops(f: Any) -> N
         found = cf.vmap(f)(x, cr.tensor(IDS))
     looped = [f(x[k], cr.tensor(IDS[k])) for k in range(4)]
     np.testing.assert_allclose(found.numpy(), cr.stack(looped).numpy(), rtol=1e-12)
+
+
+def _put(key: Any, value: Any) -> Any:
+    """``y[key(i, j)] = value(v, w, y)`` into a copy of ``x``, returned."""
+
+    def f(x: Any, i: Any, j: Any, v: Any, w: Any) -> Any:
+        y = x * 1.0
+        y[key(i, j)] = value(v, w, y)
+        return y
+
+    return f
+
+
+V6 = rng.standard_normal((4, 6))
+# name: (f, whether torch.func computes it: it refuses values of writes whose index arrays
+# stand together after a slice, "value tensor of shape [4, 1, 3] cannot be broadcast")
+WRITES: dict[str, tuple[Any, bool]] = {
+    "y[i] = 0": (_put(lambda i, j: i, lambda v, w, y: 0.0), True),
+    "y[i] = a row per example": (_put(lambda i, j: i, lambda v, w, y: w), True),
+    "y[i] = rows": (_put(lambda i, j: i, lambda v, w, y: v[:, None] * w), True),
+    "y[i, j] = v": (_put(lambda i, j: (i, j), lambda v, w, y: v), True),
+    "y[i, 2] = v": (_put(lambda i, j: (i, 2), lambda v, w, y: v), True),
+    "y[1, j] = v": (_put(lambda i, j: (1, j), lambda v, w, y: v), True),
+    "y[i[:, None], j] = 1": (_put(lambda i, j: (i[:, None], j), lambda v, w, y: 1.0), True),
+    "y[i, :2] = 5": (_put(lambda i, j: (i, slice(0, 2)), lambda v, w, y: 5.0), True),
+    "y[:, j] = v": (_put(lambda i, j: (slice(None), j), lambda v, w, y: v), False),
+    "y[..., j] = y[..., :3] * 2": (
+        _put(lambda i, j: (..., j), lambda v, w, y: y[..., :3] * 2),
+        False,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(WRITES))
+def test_writes_at_batched_indices_are_the_loops_and_torch_funcs(name: str) -> None:
+    f, torch_computes = WRITES[name]
+    args = (X, IDS, J, V, V6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        batching._warned.clear()  # the loop warns once per op: here, every time
+        found = cf.vmap(f)(*map(cr.tensor, args))
+    looped = cr.stack([f(*(cr.tensor(a[k]) for a in args)) for k in range(4)])
+    np.testing.assert_array_equal(found.numpy(), looped.numpy())
+    if torch_computes:
+        expected = tf.vmap(f)(*map(torch.tensor, args))
+        np.testing.assert_array_equal(found.numpy(), expected.numpy())
+
+
+def test_gradients_through_a_write_at_batched_indices_are_torch_funcs() -> None:
+    def f(x: Any, i: Any, v: Any) -> Any:
+        y = x * 1.0
+        y[i] = v.sin()[:, None] * x[0]
+        return (y**2).sum()
+
+    args = (X, IDS, V)
+    expected = tf.vmap(tf.grad(f, argnums=(0, 2)))(*map(torch.tensor, args))
+    found = cf.vmap(cf.grad(f, argnums=(0, 2)))(*map(cr.tensor, args))
+    for a, b in zip(found, expected, strict=True):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12)

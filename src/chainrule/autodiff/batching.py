@@ -637,14 +637,43 @@ def index_by_batched(x: Tensor, key: tuple[Any, ...]) -> Tensor:
     ((1, 2), [[[0.0, 1.0]], [[4.0, 5.0]]])
     >>> pop_level(level)
     """
+    value, want, physical_key, rank = _physical_key(x, key)
+    out = ops_indexing.GetItem(physical_key, False)(value)
+    order = _picked_order(key, x.ndim, len(want), rank, out.ndim)
+    if order is not None:
+        out = ops_shape.Permute(order)(out)
+    return wrap(out, want)
+
+
+def put_by_batched(x: Tensor, key: tuple[Any, ...], v: Any) -> Tensor:
+    """``x`` with ``x[key] = v`` (a new tensor: ``setitem`` writes it in place), where index
+    arrays of ``key`` are batched tensors of integers, as :func:`index_by_batched` reads: one
+    write on the physical values, ``v`` lined up with the indexed part as PyTorch lines it up
+    (its dims moved where NumPy's index puts them)."""
+    value, want, physical_key, rank = _physical_key(x, key, v)
+    count = len(want)
+    if isinstance(v, Tensor):
+        v, _ = lift(*unwrap(v), want)
+        shape = tuple(v.shape)  # the levels' dims, then one example's
+        total = _indexed_rank(tuple(value.shape), physical_key)
+        if len(shape) < total:  # one example's dims line up from the right, as NumPy's
+            v = _reshape(v, (*shape[:count], *(1,) * (total - len(shape)), *shape[count:]))
+        order = _picked_order(key, x.ndim, count, rank, v.ndim)
+        if order is not None:  # the indexed part as PyTorch sees it -> as NumPy lays it out
+            v = ops_shape.Permute(tuple(order.index(i) for i in range(v.ndim)))(v)
+    return wrap(ops_indexing.IndexPut(physical_key)(value, v), want)
+
+
+def _physical_key(
+    x: Tensor, key: tuple[Any, ...], *also: Any
+) -> tuple[Tensor, list[Level], tuple[Any, ...], int]:
+    """For ``x[key]`` with batched index arrays (see :func:`index_by_batched`): ``x`` lifted
+    to every level of it, of the key and of ``also``; those levels; the key of the lifted
+    ``x``, checked, an index of each level's examples in front; and the rank of the index
+    arrays' broadcast (one example's)."""
     value, have = unwrap(x)
-    value, want = lift(value, have, _levels_of(key, have))
-    ranks = [
-        _rank(physical(p), True) if type(p) is BatchedTensor else p.ndim
-        for p in key
-        if _is_index(p)
-    ]
-    rank = max(ranks)
+    value, want = lift(value, have, _levels_of((*key, *also), have))
+    rank = max(p.ndim for p in key if _is_index(p))  # (a batched tensor's: one example's)
     count = len(want)
     parts = []
     for p in key:
@@ -660,18 +689,25 @@ def index_by_batched(x: Tensor, key: tuple[Any, ...]) -> Tensor:
         xp.arange(level.size).reshape((1,) * i + (level.size,) + (1,) * (count - 1 - i + rank))
         for i, level in enumerate(want)
     )
-    out = ops_indexing.GetItem(ops_indexing.checked_key(value, (*examples, *parts)), False)(value)
-    start = _indexed_dims_start(key, x.ndim)
-    if start:
-        end = count + rank
-        order = (
-            *range(count),
-            *range(end, end + start),
-            *range(count, end),
-            *range(end + start, out.ndim),
-        )
-        out = ops_shape.Permute(order)(out)
-    return wrap(out, want)
+    return value, want, ops_indexing.checked_key(value, (*examples, *parts)), rank
+
+
+def _picked_order(
+    key: tuple[Any, ...], ndim: int, count: int, rank: int, out_ndim: int
+) -> tuple[int, ...] | None:
+    """The permute that takes the physical ``x[key]`` (levels' dims, then NumPy's order:
+    the index arrays' broadcast dims first) to PyTorch's order, where the arrays stand
+    together after the dims of the parts before them; None where the orders agree."""
+    start = _indexed_dims_start(key, ndim)
+    if not start:
+        return None
+    end = count + rank
+    return (
+        *range(count),
+        *range(end, end + start),
+        *range(count, end),
+        *range(end + start, out_ndim),
+    )
 
 
 def _is_index(part: Any) -> bool:

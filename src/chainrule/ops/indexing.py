@@ -318,7 +318,12 @@ def _selects_first(key: tuple[Any, ...]) -> tuple[tuple[Any, ...], tuple[Any, ..
 
 def setitem(input: Tensor, key: Any, value: Any) -> None:  # noqa: A002
     """``input[key] = value``, in place; differentiable for the new values."""
-    key, basic = normalize_key(key)
+    key, basic = normalize_key(key, batched=bool(batching.levels))
+    if not basic and batching.levels and batching.BatchedTensor in map(type, key):
+        if int in map(type, key):  # the arrays write into the integers' view, as below
+            input, key = _selected_view(input, key)  # noqa: A001
+        inplace.apply(input, lambda old, v: batching.put_by_batched(old, key, v), value)
+        return
     key = checked_key(input, key)
     if basic:  # PyTorch's ``input[key].copy_(value)``: an in-place change through a view
         inplace.copy_(GetItem(key, basic)(input), value)
