@@ -300,8 +300,9 @@ def _put(key: Any, value: Any) -> Any:
 
 V6 = rng.standard_normal((4, 6))
 # name: (f, whether torch.func computes it: it refuses values of writes whose index arrays
-# stand together after a slice, "value tensor of shape [4, 1, 3] cannot be broadcast")
-WRITES: dict[str, tuple[Any, bool]] = {
+# stand together after a slice, "value tensor of shape [4, 1, 3] cannot be broadcast"; None
+# for what chainrule runs once per example)
+WRITES: dict[str, tuple[Any, bool | None]] = {
     "y[i] = 0": (_put(lambda i, j: i, lambda v, w, y: 0.0), True),
     "y[i] = a row per example": (_put(lambda i, j: i, lambda v, w, y: w), True),
     "y[i] = rows": (_put(lambda i, j: i, lambda v, w, y: v[:, None] * w), True),
@@ -310,6 +311,15 @@ WRITES: dict[str, tuple[Any, bool]] = {
     "y[1, j] = v": (_put(lambda i, j: (1, j), lambda v, w, y: v), True),
     "y[i[:, None], j] = 1": (_put(lambda i, j: (i[:, None], j), lambda v, w, y: 1.0), True),
     "y[i, :2] = 5": (_put(lambda i, j: (i, slice(0, 2)), lambda v, w, y: 5.0), True),
+    "index_put": (lambda x, i, j, v, w: x.index_put((i, j), v), True),
+    "index_put_ of a number": (
+        lambda x, i, j, v, w: (x * 1.0).index_put_((i,), lib(x).tensor(2.0, dtype=x.dtype)),
+        True,
+    ),
+    "index_put, accumulating (loops)": (
+        lambda x, i, j, v, w: x.index_put((i, j), v, accumulate=True),
+        None,
+    ),
     "y[:, j] = v": (_put(lambda i, j: (slice(None), j), lambda v, w, y: v), False),
     "y[..., j] = y[..., :3] * 2": (
         _put(lambda i, j: (..., j), lambda v, w, y: y[..., :3] * 2),
@@ -323,7 +333,8 @@ def test_writes_at_batched_indices_are_the_loops_and_torch_funcs(name: str) -> N
     f, torch_computes = WRITES[name]
     args = (X, IDS, J, V, V6)
     with warnings.catch_warnings():
-        warnings.simplefilter("error")
+        # (an accumulating index_put at per-example places still loops, with its warning)
+        warnings.simplefilter("ignore" if torch_computes is None else "error")
         batching._warned.clear()  # the loop warns once per op: here, every time
         found = cf.vmap(f)(*map(cr.tensor, args))
     looped = cr.stack([f(*(cr.tensor(a[k]) for a in args)) for k in range(4)])

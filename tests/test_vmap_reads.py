@@ -1,6 +1,7 @@
 """vmap over functions that read a tensor's values on arrays (``any``, ``all``, the checks of
-``gaussian_nll_loss``, ``embedding_bag``'s counts): one batched computation, as torch.func's,
-no loop over the examples (a loop warns, and warnings are errors here)."""
+``gaussian_nll_loss``, ``embedding_bag``'s counts, ``searchsorted`` and ``bucketize``): one
+batched computation, as torch.func's, no loop over the examples (a loop warns, and warnings
+are errors here)."""
 
 from __future__ import annotations
 
@@ -84,3 +85,40 @@ def test_embedding_bag_mean_with_a_table_per_example_is_torch_funcs() -> None:
     expected = tf.vmap(tf.grad(loss))(torch.tensor(weights))
     found = no_loop(cf.vmap(cf.grad(loss)), cr.tensor(weights))
     np.testing.assert_allclose(found.numpy(), expected.numpy(), rtol=1e-12)
+
+
+SORTED = np.sort(rng.standard_normal((4, 2, 6)), -1)
+VALUES = rng.standard_normal((4, 2, 3))
+ORDER = rng.permuted(np.tile(np.arange(6), (4, 2, 1)), axis=-1)
+SEARCHES: dict[str, tuple[Any, tuple[Any, ...], tuple[Any, ...]]] = {
+    "searchsorted, both batched": (
+        lambda s, v: lib(s).searchsorted(s, v),
+        (SORTED, VALUES),
+        (0, 0),
+    ),
+    "searchsorted, one sequence for all": (
+        lambda s, v: lib(s).searchsorted(s, v, right=True),
+        (SORTED[0, 0], VALUES),
+        (None, 0),
+    ),
+    "searchsorted, one value per example": (
+        lambda s, v: lib(s).searchsorted(s, v[0, 0]),
+        (SORTED[:, 0], VALUES),
+        (0, 0),
+    ),
+    "searchsorted with a sorter": (
+        lambda s, o: lib(s).searchsorted(s.gather(-1, o), s[:, :2] + 0.1, sorter=o.argsort(-1)),
+        (SORTED, ORDER),
+        (0, 0),
+    ),
+    "bucketize": (lambda v, b: lib(v).bucketize(v, b), (VALUES, SORTED[:, 0]), (0, 0)),
+}
+
+
+@pytest.mark.parametrize("name", list(SEARCHES))
+def test_searchsorted_and_bucketize_under_vmap_are_torch_funcs(name: str) -> None:
+    f, args, dims = SEARCHES[name]
+    expected = tf.vmap(f, in_dims=dims)(*map(torch.tensor, args))
+    found = no_loop(cf.vmap(f, in_dims=dims), *map(cr.tensor, args))
+    assert found.dtype == cr.int64
+    np.testing.assert_array_equal(found.numpy(), expected.numpy())

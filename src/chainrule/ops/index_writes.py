@@ -68,7 +68,11 @@ def index_put(
     """
     key = _index_put_key(input, indices, values)
     if not accumulate:
+        if batching.BatchedTensor in map(type, key):  # under vmap, per-example indices
+            return named(batching.put_by_batched(input, key, values), "IndexPutBackward0")
         return named(IndexPut(key)(input, values), "IndexPutBackward0")
+    if batching.BatchedTensor in map(type, key):  # each example's positions: vmap's loop
+        raise batching.NotBatchable("vmap: index_put with accumulate=True at batched indices")
     shape = tuple(input.shape)
     # The additions are scatter_add's along the flattened tensor, in the index's order, as
     # PyTorch adds them.
@@ -110,9 +114,11 @@ def _index_put_key(input: Tensor, indices: Any, values: Any) -> tuple[Any, ...]:
             f"{_torch_dtype(input)} for the destination and {_torch_dtype(values)} for the "
             "source."
         )
-    key, _ = normalize_key(tuple(indices))
+    key, _ = normalize_key(tuple(indices), batched=bool(batching.levels))
     if len(key) > input.ndim:  # (a bool mask may take more: checked_key counts them)
         raise IndexError(f"too many indices for tensor of dimension {input.ndim} (got {len(key)})")
+    if batching.BatchedTensor in map(type, key):  # (put_by_batched checks each example's key)
+        return key
     key = checked_key(input, key)
     try:
         picked = xp.broadcast_shapes(*(k.shape for k in key))

@@ -15,11 +15,8 @@ from typing import Any
 
 from chainrule import dtypes, shell_uints
 from chainrule._array import xp
+from chainrule.autodiff import batching
 from chainrule.tensor import Tensor, _make
-
-
-def _array(x: Any) -> Any:
-    return x._data if isinstance(x, Tensor) else xp.asarray(x)
 
 
 def searchsorted(
@@ -50,26 +47,27 @@ def searchsorted(
                 "left while right was True"
             )
         right = side == "right"
-    sequence, values = _array(sorted_sequence), _array(input)
-    if sequence.ndim == 0:
+    sequence, values, sorter, levels = _examples(sorted_sequence, input, sorter)
+    if sequence.ndim == len(levels):
         raise RuntimeError(
             "torch.searchsorted(): boundaries tensor should have positive dimension, but got 0 "
             "dimension"
         )
-    if values.ndim == 0 and sequence.ndim > 1:
+    lead = len(levels)  # under vmap, the levels' dims lead every array
+    if values.ndim == lead and sequence.ndim > lead + 1:
         raise RuntimeError(
             "torch.searchsorted(): input value can be a scalar only when boundaries tensor "
-            f"dimension is 1, but we got boundaries tensor dim({sequence.ndim}) and input "
+            f"dimension is 1, but we got boundaries tensor dim({sequence.ndim - lead}) and input "
             "value's dim(0) numel(1)"
         )
     if sorter is not None:
-        sequence = xp.take_along_axis(sequence, _array(sorter), -1)
-    if sequence.ndim > 1 and sequence.shape[:-1] != values.shape[:-1]:
+        sequence = xp.take_along_axis(sequence, sorter, -1)
+    if sequence.ndim > lead + 1 and sequence.shape[:-1] != values.shape[:-1]:
         raise RuntimeError(
             "torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 "
             "dimensions of boundaries tensor and input value tensor must match, but we got "
-            f"boundaries tensor {list(sequence.shape)} and input value tensor "
-            f"{list(values.shape)}"
+            f"boundaries tensor {list(sequence.shape[lead:])} and input value tensor "
+            f"{list(values.shape[lead:])}"
         )
     if sequence.dtype == xp.bool_ or values.dtype == xp.bool_:
         raise dtypes.not_implemented_for("searchsorted_out_cpu", xp.dtype(xp.bool_))
@@ -83,7 +81,27 @@ def searchsorted(
         found = xp.stack(
             [xp.searchsorted(r, v, side=where) for r, v in zip(rows, wanted, strict=True)]
         ).reshape(values.shape)
-    return _make(xp.asarray(found, dtype=xp.int32 if out_int32 else xp.int64))
+    return batching.wrap(
+        _make(xp.asarray(found, dtype=xp.int32 if out_int32 else xp.int64)), levels
+    )
+
+
+def _examples(sequence: Any, values: Any, sorter: Any) -> tuple[Any, Any, Any, list[Any]]:
+    """The arrays of ``searchsorted``'s operands, and the vmap levels that batch any of
+    them: under vmap, each array is every example's, those levels' dims in front (a stride-0
+    view where an operand is not batched), so that the rows of the sequence are searched
+    as those of a sequence of several dims are."""
+    operands = [x for x in (sequence, values, sorter) if isinstance(x, Tensor)]
+    levels = sorted(
+        {level for x in operands for level in batching.unwrap(x)[1]}, key=lambda level: level.index
+    )
+    arrays = []
+    for x in (sequence, values, sorter):
+        if isinstance(x, Tensor):
+            value, have = batching.unwrap(x)
+            x, _ = batching.lift_array(value._data, have, levels)
+        arrays.append(x if x is None else xp.asarray(x))
+    return (*arrays, levels)
 
 
 def bucketize(
