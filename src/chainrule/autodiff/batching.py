@@ -352,6 +352,12 @@ def physical(x: Tensor) -> Any:
     return x._data
 
 
+def array_and_levels(x: Tensor) -> tuple[Any, list[Level]]:
+    """:func:`physical`'s array and the levels of its leading dims (:func:`unwrap`'s)."""
+    value, levels = unwrap(x)
+    return value._data, levels
+
+
 def lift_steps(have: list[Level], want: Any) -> tuple[list[int], Any, list[Level]]:
     """How a value with leading dims ``have`` is lifted to every level of ``want`` too: the
     sizes of the leading dims put in front of it, one by one; then the order of its leading
@@ -522,7 +528,7 @@ def reduction(op: Any, values: list[Any], batched: list[bool], size: int) -> Ten
 
 def along_dim(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
     op.dim += 1
-    return op(*[_whole(v, b, size) for v, b in zip(values, batched, strict=True)])
+    return op(*[whole(v, b, size) for v, b in zip(values, batched, strict=True)])
 
 
 def arg_extreme(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
@@ -594,12 +600,8 @@ def pad(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
 
 
 def cat(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
-    whole = [
-        v if b else v.unsqueeze(0).expand((size, *v.shape))
-        for v, b in zip(values, batched, strict=True)
-    ]
     op.dim += 1
-    return op(*whole)
+    return op(*[whole(v, b, size) for v, b in zip(values, batched, strict=True)])
 
 
 def getitem(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
@@ -678,8 +680,7 @@ def _physical_key(
     parts = []
     for p in key:
         if type(p) is BatchedTensor:
-            its, have = unwrap(p)
-            data, _ = lift_array(its._data, have, want)
+            data, _ = lift_array(*array_and_levels(p), want)
             shape = data.shape
             p = data.reshape(shape[:count] + (1,) * (rank + count - data.ndim) + shape[count:])
         elif isinstance(p, xp.ndarray) and p.dtype == bool:
@@ -744,10 +745,9 @@ def by_batched_index(
     ``index`` is batched: the inputs and the index lifted to every level of any of them (a
     stride-0 view where one is not batched there), the op along ``dim`` past the levels'
     dims."""
-    its, its_levels = unwrap(index)
     want = _levels_of((index, *inputs), [])
     lifted = [lift(*unwrap(x), want)[0] for x in inputs]
-    data, _ = lift_array(its._data, its_levels, want)
+    data, _ = lift_array(*array_and_levels(index), want)
     return wrap(make(dim + len(want), data)(*lifted), want)
 
 
@@ -822,7 +822,7 @@ def _indexed_rank(shape: tuple[int, ...], key: tuple[Any, ...]) -> int:
     return xp.broadcast_to(xp.zeros((), dtype=bool), shape)[key].ndim
 
 
-def _whole(value: Any, batched: bool, size: int) -> Any:
+def whole(value: Any, batched: bool, size: int) -> Any:
     """A value the same for every example, as a batch (for ops that write into it)."""
     return value if batched else value.unsqueeze(0).expand((size, *value.shape))
 
@@ -830,7 +830,7 @@ def _whole(value: Any, batched: bool, size: int) -> Any:
 def copy_values(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
     """``t.copy_(src)``: the batch of ``t`` takes each example's ``src``."""
     (old, src), (bo, bs) = values, batched
-    old = _whole(old, bo, size)
+    old = whole(old, bo, size)
     if bs:
         src = _padded(src, src.ndim - 1, old.ndim - 1)
     return op(old, src)
@@ -844,7 +844,7 @@ def index_add(op: Any, values: list[Any], batched: list[bool], size: int) -> Ten
 
 def index_put(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
     (x, v), (bx, bv) = values, batched
-    x = _whole(x, bx, size)
+    x = whole(x, bx, size)
     if bv:
         v = _padded(v, v.ndim - 1, _indexed_rank(tuple(x.shape)[1:], op.key))
     op.key = _with_examples(op.key, size)
@@ -863,7 +863,7 @@ def gather(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor
 
 def scatter_add(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
     _batched_index(op, size)
-    return op(*[_whole(v, b, size) for v, b in zip(values, batched, strict=True)])
+    return op(*[whole(v, b, size) for v, b in zip(values, batched, strict=True)])
 
 
 def images(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:

@@ -988,8 +988,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """
     if tensor.dtype != xp.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
-    values, levels = batching.unwrap(tensor)  # under vmap, every example's
-    values = values._data
+    values, levels = batching.array_and_levels(tensor)  # under vmap, every example's
     if levels and num_classes < 1:  # its shape would depend on each example's values
         raise RuntimeError(
             "When vmap-ing torch.nn.functional.one_hot, please provide an explicit positive "

@@ -247,12 +247,12 @@ def _logical_reduction(reduce: Any, input: Tensor, dim: Any, keepdim: bool, op: 
     """``reduce`` (NumPy's ``all`` or ``any``) of ``input`` over ``dim``, as bools (uint8 for
     uint8, PyTorch's rule). Under vmap, over every example's values at once: the dims past
     the levels' (bools carry no gradient, so the array is reduced directly)."""
-    value, levels = batching.unwrap(input)
+    values, levels = batching.array_and_levels(input)
     axes = _axes(dim, input.ndim, op)
     if levels:
         lead = len(levels)
-        axes = tuple(range(lead, value.ndim)) if axes is None else tuple(a + lead for a in axes)
-    found = batching.wrap(_bool(reduce(value._data, axis=axes, keepdims=keepdim)), levels)
+        axes = tuple(range(lead, values.ndim)) if axes is None else tuple(a + lead for a in axes)
+    found = batching.wrap(_bool(reduce(values, axis=axes, keepdims=keepdim)), levels)
     return found.to(dtypes.uint8) if input.dtype == dtypes.uint8 else found
 
 

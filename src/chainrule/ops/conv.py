@@ -36,6 +36,7 @@ from chainrule.autodiff import batching
 from chainrule.op import Bilinear, Constant, Op
 from chainrule.op import run as _apply
 from chainrule.ops import dual
+from chainrule.ops.fold import Fold, Unfold, Windows
 from chainrule.ops.shape import cat, pad, stack
 from chainrule.tensor import Tensor
 
@@ -251,8 +252,6 @@ def _as_windows(geom: Geometry, size: Pair) -> tuple[Any, tuple[int, int, int, i
     """``geom`` as :class:`~chainrule.ops.fold.Windows` over images of ``size`` (unfold and
     fold), and None; for an uneven padding, which those pad alike on both sides, windows over
     the images padded first, and that padding, (left, right, top, bottom)."""
-    from chainrule.ops.fold import Windows
-
     (top, bottom), (left, right) = geom.padding
     if top == bottom and left == right:
         return Windows(geom.kernel, geom.dilation, (top, left), geom.stride, size), None
@@ -270,8 +269,6 @@ def _columns(images: Tensor, geom: Geometry) -> tuple[Tensor, Pair]:
     examples), as the columns of a matrix per image, ``(..., N, C * kh * kw, Ho * Wo)``: one
     :class:`~chainrule.ops.fold.Unfold` over all the images, and the output's size. An op of
     its own (unlike :func:`_im2col`), so vmap's rules below differentiate through it."""
-    from chainrule.ops.fold import Unfold
-
     shape = tuple(images.shape)
     lead, (c, h, w) = shape[:-3], shape[-3:]
     flat = images.reshape((-1, c, h, w))
@@ -283,9 +280,9 @@ def _columns(images: Tensor, geom: Geometry) -> tuple[Tensor, Pair]:
 
 
 def _per_example(values: list[Any], batched: list[bool], size: int) -> list[Any]:
-    """The operands of a rule, each as a batch of ``size`` (one for all expanded, a view)."""
+    """The operands of a rule, each as a batch of ``size`` (a bias may be None)."""
     return [
-        v if b or v is None else v.unsqueeze(0).expand((size, *v.shape))
+        None if v is None else batching.whole(v, b, size)
         for v, b in zip(values, batched, strict=True)
     ]
 
@@ -315,8 +312,6 @@ def _input_gradient_rule(op: Any, values: list[Any], batched: list[bool], size: 
     lies by one :class:`~chainrule.ops.fold.Fold` over every example's images."""
     if not batched[1]:
         return batching.images(op, values, batched, size)
-    from chainrule.ops.fold import Fold
-
     g, weight = _per_example(values, batched, size)
     n, c, h, w = op.x_shape
     rows = g.reshape((size, n, g.shape[2], -1))  # (size, N, O, L)

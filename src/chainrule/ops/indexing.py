@@ -505,7 +505,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A00
     if idx.size and (idx.min() < 0 or idx.max() >= (input.shape[axis] if input.ndim else 1)):
         raise IndexError("index out of range in self")  # NumPy would read -1 from the end
     # one integer keeps its dimension; a batched index stays a tensor (getitem batches it)
-    picks = (index if type(index) is batching.BatchedTensor else idx).reshape(-1)
+    picks = _batched_or(index, idx).reshape(-1)
     if input.ndim == 0:  # its one element, as a new 0-d tensor
         picked = getitem(input.reshape(1), (picks,)).reshape(())
         return named(picked, "IndexSelectBackward0")
@@ -955,8 +955,7 @@ def _examples(index: Any) -> tuple[Any, list[Any]]:
     """The array of ``index`` (an array, or a tensor that vmap batches: every example's) and
     the vmap levels its leading dims are."""
     if type(index) is batching.BatchedTensor:
-        value, levels = batching.unwrap(index)
-        return value._data, levels
+        return batching.array_and_levels(index)
     return index, []
 
 
@@ -1078,8 +1077,7 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
     """
     if not isinstance(indices, Tensor):
         raise mistyped("take_along_dim", "indices", 2, "Tensor", indices)
-    value, levels = batching.unwrap(indices)  # under vmap, every example's indices
-    idx = value._data
+    idx, levels = batching.array_and_levels(indices)  # under vmap, every example's
     lead = idx.shape[: len(levels)]
     if idx.dtype != xp.int64:
         raise RuntimeError(

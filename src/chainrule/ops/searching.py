@@ -98,8 +98,7 @@ def _examples(sequence: Any, values: Any, sorter: Any) -> tuple[Any, Any, Any, l
     arrays = []
     for x in (sequence, values, sorter):
         if isinstance(x, Tensor):
-            value, have = batching.unwrap(x)
-            x, _ = batching.lift_array(value._data, have, levels)
+            x, _ = batching.lift_array(*batching.array_and_levels(x), levels)
         arrays.append(x if x is None else xp.asarray(x))
     return (*arrays, levels)
 
