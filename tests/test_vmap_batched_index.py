@@ -231,8 +231,15 @@ def test_vmap_refuses_what_torch_func_refuses() -> None:
     """one_hot must know its number of classes; an index out of range in any example."""
     with pytest.raises(RuntimeError, match="provide an explicit positive num_classes"):
         cf.vmap(lambda i: cr.nn.functional.one_hot(i))(cr.tensor(IDS % 5))
-    with pytest.raises(IndexError, match="out of bounds"):
+    # the dimension named is one example's, as without vmap
+    with pytest.raises(IndexError, match="out of bounds for dimension 0 with size 5"):
         cf.vmap(lambda i: cr.tensor(W)[i])(cr.tensor(IDS + 5))
+    with pytest.raises(IndexError, match="out of bounds for dimension 1 with size 6"):
+        cf.vmap(lambda i: cr.tensor(W)[:, i])(cr.tensor(IDS + 5))
+    with pytest.raises(IndexError, match="too many indices for tensor of dimension 2"):
+        cf.vmap(lambda i: cr.tensor(W)[i, i, i])(cr.tensor(IDS % 5))
+    with pytest.raises(IndexError, match=r"broadcast together with shapes \[3\], \[2\]"):
+        cf.vmap(lambda i: cr.tensor(W)[i, cr.tensor([0, 1])])(cr.tensor(IDS % 5))
     with pytest.raises(IndexError, match="index out of range in self"):
         cf.vmap(lambda i: cr.tensor(W).index_select(0, i))(cr.tensor(IDS + 5))
     with pytest.raises(RuntimeError, match="out of bounds for dimension"):

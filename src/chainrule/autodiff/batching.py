@@ -675,7 +675,9 @@ def _physical_key(
     arrays' broadcast (one example's)."""
     value, have = unwrap(x)
     value, want = lift(value, have, _levels_of((*key, *also), have))
-    rank = max(p.ndim for p in key if _is_index(p))  # (a batched tensor's: one example's)
+    shapes = [tuple(p.shape) for p in key if _is_index(p)]  # (a batched tensor's: one example's)
+    ops_indexing.check_broadcast(shapes)  # (refused in one example's shapes)
+    rank = max(map(len, shapes))
     count = len(want)
     parts = []
     for p in key:
@@ -690,7 +692,8 @@ def _physical_key(
         xp.arange(level.size).reshape((1,) * i + (level.size,) + (1,) * (count - 1 - i + rank))
         for i, level in enumerate(want)
     )
-    return value, want, ops_indexing.checked_key(value, (*examples, *parts)), rank
+    key = ops_indexing.checked_key(value, (*examples, *parts), examples=count)
+    return value, want, key, rank
 
 
 def _picked_order(

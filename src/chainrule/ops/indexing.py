@@ -334,12 +334,14 @@ def setitem(input: Tensor, key: Any, value: Any) -> None:  # noqa: A002
     inplace.apply(input, lambda old, v: IndexPut(key)(old, v), value)
 
 
-def checked_key(input: Tensor, key: tuple[Any, ...]) -> tuple[Any, ...]:  # noqa: A002
+def checked_key(input: Tensor, key: tuple[Any, ...], examples: int = 0) -> tuple[Any, ...]:  # noqa: A002
     """``key`` checked against the tensor's shape as PyTorch checks it, each bool mask then
     as the lists of its True positions (a mask takes as many dimensions as it has). An index
     array out of bounds is refused only where the result has elements: PyTorch checks each
     index as it reads it, so an empty result reads none (``x[:0, [5]]``); there the array is
-    clipped, for NumPy to give the empty result."""
+    clipped, for NumPy to give the empty result. ``examples``: how many leading dims of
+    ``input`` (and parts of ``key``) are vmap's examples (``batching.index_by_batched``'s
+    key), which the messages do not count."""
     shape = tuple(input.shape)
     dim = 0
     seen: list[int] = []  # the shape PyTorch's advanced indexing sees: after ints, slices, None
@@ -364,8 +366,8 @@ def checked_key(input: Tensor, key: tuple[Any, ...]) -> tuple[Any, ...]:  # noqa
         if dim + width > len(shape) or (width > 1 and _too_many(key, shape)):
             # (with a mask of several dimensions counted first, before its shape is checked)
             raise IndexError(
-                f"too many indices for tensor of dimension {len(shape)}\nindexing: more "
-                f"indices than the dimensions of shape {shape}"
+                f"too many indices for tensor of dimension {len(shape) - examples}\nindexing: "
+                f"more indices than the dimensions of shape {shape[examples:]}"
             )
         size = shape[dim] if dim < len(shape) else 0  # a 0-d mask takes no dimension
         if isinstance(part, xp.ndarray) and part.dtype == bool:
@@ -383,7 +385,7 @@ def checked_key(input: Tensor, key: tuple[Any, ...]) -> tuple[Any, ...]:  # noqa
         elif isinstance(part, int):
             if not -size <= part < size:
                 raise IndexError(
-                    f"index {part} is out of bounds for dimension {dim} with size {size}"
+                    f"index {part} is out of bounds for dimension {dim - examples} with size {size}"
                 )
         elif isinstance(part, slice):
             seen.append(len(range(*part.indices(size))))
@@ -391,7 +393,7 @@ def checked_key(input: Tensor, key: tuple[Any, ...]) -> tuple[Any, ...]:  # noqa
             if part.size and (part.max() >= size or part.min() < -size):
                 bad = int(part.max()) if part.max() >= size else int(part.min())
                 error = IndexError(
-                    f"index {bad} is out of bounds for dimension {dim} with size {size}"
+                    f"index {bad} is out of bounds for dimension {dim - examples} with size {size}"
                 )
                 if not size:  # no index fits, whatever the result (PyTorch's words)
                     raise IndexError("index is out of bounds for dimension with size 0")
@@ -403,7 +405,7 @@ def checked_key(input: Tensor, key: tuple[Any, ...]) -> tuple[Any, ...]:  # noqa
     if index_arrays > 1 or out_of_bounds is not None:
         arrays = [p.shape for p in out if type(p) is xp.ndarray]
         if index_arrays > 1:
-            _check_broadcast(arrays)
+            check_broadcast(arrays)
         # an index out of bounds is refused where the result has elements: no dimension it
         # takes from the key or the tensor is empty (seen: slices, new axes, masks and the
         # dimensions indexed; then those left whole), nor do the index arrays broadcast to none
@@ -416,7 +418,7 @@ def checked_key(input: Tensor, key: tuple[Any, ...]) -> tuple[Any, ...]:  # noqa
     return tuple(out)
 
 
-def _check_broadcast(shapes: list[tuple[int, ...]]) -> None:
+def check_broadcast(shapes: list[tuple[int, ...]]) -> None:
     """Index arrays' shapes that do not broadcast together refused in PyTorch's words (NumPy's
     name them as tuples)."""
     if len(set(shapes)) > 1:

@@ -150,12 +150,22 @@ def histc(
     >>> cr.histc(cr.tensor([1.0, 2.0, 1.0]), bins=4, min=0, max=3)
     tensor([0., 2., 1., 0.])
     """
-    x = input._data
+    x, levels = batching.array_and_levels(input)  # under vmap, every example's
     if not dtypes.is_floating(input.dtype):
         raise dtypes.not_implemented_for("histogram_cpu", x.dtype)
     if bins <= 0:
         raise RuntimeError("torch.histc: bins must be > 0")
-    lo, hi = builtins.float(min), builtins.float(max)
+    if not levels:
+        return _make(_histogram(x, bins, min, max))
+    lead = x.shape[: len(levels)]  # each example's histogram, its own range where it is its data's
+    rows = x.reshape((-1, input.numel()))
+    counts = xp.stack([_histogram(row, bins, min, max) for row in rows])
+    return batching.wrap(_make(counts.reshape((*lead, bins))), levels)
+
+
+def _histogram(x: Any, bins: int, low: float, high: float) -> Any:
+    """:func:`histc` of the array ``x``, in its dtype."""
+    lo, hi = builtins.float(low), builtins.float(high)
     if lo == hi and x.size:
         lo, hi = builtins.float(x.min()), builtins.float(x.max())
     if lo == hi:
@@ -166,4 +176,4 @@ def histc(
         raise RuntimeError("torch.histc: max must be larger than min")
     inside = x[(x >= lo) & (x <= hi)]
     counts, _ = xp.histogram(inside, bins=bins, range=(lo, hi))
-    return _make(counts.astype(x.dtype))
+    return counts.astype(x.dtype)
