@@ -1,7 +1,7 @@
 """vmap over functions that read a tensor's values on arrays (``any``, ``all``, the checks of
-``gaussian_nll_loss``, ``embedding_bag``'s counts, ``searchsorted``, ``bucketize``, ``histc``): one
-batched computation, as torch.func's, no loop over the examples (a loop warns, and warnings
-are errors here)."""
+``gaussian_nll_loss``, ``embedding_bag``'s counts, ``searchsorted``, ``bucketize``, ``histc``,
+``isin``): one batched computation, as torch.func's, no loop over the examples (a loop warns,
+and warnings are errors here)."""
 
 from __future__ import annotations
 
@@ -127,4 +127,23 @@ def test_searchsorted_and_bucketize_under_vmap_are_torch_funcs(name: str) -> Non
     expected = tf.vmap(f, in_dims=dims)(*map(torch.tensor, args))
     found = no_loop(cf.vmap(f, in_dims=dims), *map(cr.tensor, args))
     assert str(found.dtype) == str(expected.dtype).replace("torch", "chainrule")
+    np.testing.assert_array_equal(found.numpy(), expected.numpy())
+
+
+ELEMENTS = rng.integers(0, 6, (3, 2, 4))
+SETS = rng.integers(0, 6, (3, 3))
+ISIN: dict[str, tuple[Any, tuple[Any, ...]]] = {
+    "one set for all": (lambda e, s: lib(e).isin(e, s[0]), (0, None)),
+    "a set per example, inverted": (lambda e, s: lib(e).isin(e, s, invert=True), (0, 0)),
+    "shared elements, a set per example": (lambda e, s: lib(e).isin(e[0], s), (None, 0)),
+    "a number": (lambda e, s: lib(e).isin(e, 3), (0, None)),
+}
+
+
+@pytest.mark.parametrize("name", list(ISIN))
+def test_isin_under_vmap_is_torch_funcs(name: str) -> None:
+    f, dims = ISIN[name]
+    expected = tf.vmap(f, in_dims=dims)(torch.tensor(ELEMENTS), torch.tensor(SETS))
+    found = no_loop(cf.vmap(f, in_dims=dims), cr.tensor(ELEMENTS), cr.tensor(SETS))
+    assert tuple(found.shape) == tuple(expected.shape)
     np.testing.assert_array_equal(found.numpy(), expected.numpy())

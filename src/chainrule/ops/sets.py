@@ -157,21 +157,37 @@ def isin(
             f"({type(elements).__name__}, {type(test_elements).__name__}): one of elements "
             "and test_elements must be a Tensor"
         )
-    a, b = _operand(elements), _operand(test_elements)
+    (a, a_levels), (b, b_levels) = _operand(elements), _operand(test_elements)
     if a.dtype.kind == "b" or b.dtype.kind == "b":
         raise RuntimeError("Unsupported input type encountered for isin(): Bool")
     common = dtypes.torch_result_type(a, b)
     if isinstance(elements, Tensor) and isinstance(test_elements, Tensor):
         shell_uints.check_function("isin", common)  # (a number is tested by ==, which has one)
-    found = xp.isin(a.astype(common), b.astype(common), assume_unique=assume_unique, invert=invert)
-    return _make(xp.asarray(found))
+    a, b = a.astype(common), b.astype(common)
+    if not b_levels:  # one set for all: every example's elements tested at once
+        found = xp.isin(a, b, assume_unique=assume_unique, invert=invert)
+        return batching.wrap(_make(xp.asarray(found)), a_levels)
+    # under vmap, a set per example: each example's elements tested against its own
+    levels = sorted({*a_levels, *b_levels}, key=lambda level: level.index)
+    (a, _), (b, _) = (
+        batching.lift_array(a, a_levels, levels),
+        batching.lift_array(b, b_levels, levels),
+    )
+    lead = a.shape[: len(levels)]
+    rows = zip(
+        a.reshape((-1, *a.shape[len(levels) :])), b.reshape((math.prod(lead), -1)), strict=True
+    )
+    found = [xp.isin(x, y, assume_unique=assume_unique, invert=invert) for x, y in rows]
+    return batching.wrap(_make(xp.stack(found).reshape(a.shape)), levels)
 
 
-def _operand(x: Any) -> Any:
-    """A tensor's array, or a number as PyTorch wraps it (a float in the default dtype)."""
+def _operand(x: Any) -> tuple[Any, list[Any]]:
+    """A tensor's array and the vmap levels of its leading dims (every example's values, see
+    ``batching.array_and_levels``), or a number as PyTorch wraps it (a float in the default
+    dtype) and no levels."""
     if isinstance(x, Tensor):
-        return x._data
-    return xp.asarray(x, dtype=dtypes.default_float if isinstance(x, float) else None)
+        return batching.array_and_levels(x)
+    return xp.asarray(x, dtype=dtypes.default_float if isinstance(x, float) else None), []
 
 
 def argwhere(input: Tensor) -> Tensor:  # noqa: A002
