@@ -1,7 +1,7 @@
 """vmap over functions that read a tensor's values on arrays (``any``, ``all``, the checks of
 ``gaussian_nll_loss``, ``embedding_bag``'s counts, ``searchsorted``, ``bucketize``, ``histc``,
-``isin``): one batched computation, as torch.func's, no loop over the examples (a loop warns,
-and warnings are errors here)."""
+``isin``, ``quantile``): one batched computation, as torch.func's, no loop over the examples
+(a loop warns, and warnings are errors here)."""
 
 from __future__ import annotations
 
@@ -147,3 +147,37 @@ def test_isin_under_vmap_is_torch_funcs(name: str) -> None:
     found = no_loop(cf.vmap(f, in_dims=dims), cr.tensor(ELEMENTS), cr.tensor(SETS))
     assert tuple(found.shape) == tuple(expected.shape)
     np.testing.assert_array_equal(found.numpy(), expected.numpy())
+
+
+SAMPLES = rng.standard_normal((4, 3, 5))
+SAMPLES[1, 0, 2] = np.nan  # one row of one example with a NaN
+SAMPLES[2, 1] = np.nan  # a row of another all NaN
+QUANTILES: dict[str, Any] = {
+    "quantile along a dim": lambda x: x.quantile(0.3, 1),
+    "several q, keepdim": lambda x: x.quantile(
+        lib(x).tensor([0.1, 0.5, 0.9], dtype=x.dtype), 0, True
+    ),
+    "the whole example, nearest": lambda x: x.quantile(0.4, interpolation="nearest"),
+    "midpoint": lambda x: x.quantile(0.25, -1, interpolation="midpoint"),
+    "nanquantile": lambda x: x.nanquantile(0.6, 1),
+    "nanquantile, several q, lower": lambda x: x.nanquantile(
+        lib(x).tensor([0.2, 0.7], dtype=x.dtype), 1, interpolation="lower"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(QUANTILES))
+def test_quantiles_under_vmap_and_their_gradients_are_torch_funcs(name: str) -> None:
+    """Each example's rows ranked by their own NaN count; the gradient to the picked values."""
+    f = QUANTILES[name]
+    expected = tf.vmap(f)(torch.tensor(SAMPLES))
+    found = no_loop(cf.vmap(f), cr.tensor(SAMPLES))
+    np.testing.assert_allclose(found.numpy(), expected.numpy(), rtol=1e-12, equal_nan=True)
+    finite = np.nan_to_num(SAMPLES)
+
+    def total(x: Any) -> Any:
+        return f(x).sum()
+
+    expected = tf.vmap(tf.grad(total))(torch.tensor(finite))
+    found = no_loop(cf.vmap(cf.grad(total)), cr.tensor(finite))
+    np.testing.assert_allclose(found.numpy(), expected.numpy(), rtol=1e-12)

@@ -303,7 +303,11 @@ def _quantile(
     ordered = x.sort(-1).values  # NaN last
     dtype = xp.dtype(input.dtype.name)
     n = ordered.shape[-1]
-    nans = xp.isnan(ordered._data).sum(axis=-1, keepdims=True)
+    values, levels = batching.array_and_levels(ordered)  # under vmap, every example's
+    lead = values.shape[: len(levels)]
+    nans = xp.isnan(values).sum(axis=-1, keepdims=True)  # each row's NaNs
+    if lead:  # an axis for q's values after the levels' dims, as the quantiles have
+        nans = xp.expand_dims(nans, len(lead))
     if op == "nanquantile":
         counted, start = n - nans, 0
     else:  # a row with a NaN picks its last element, a NaN
@@ -317,18 +321,16 @@ def _quantile(
     elif interpolation == "higher":
         below = above
     shape = (qs.size, *ordered.shape[:-1], 1)
+
+    def per_example(a: Any) -> Tensor:  # an array of every example's (q, ..., 1) values
+        return batching.wrap(_make(xp.broadcast_to(a, (*lead, *shape))), levels)
+
     rows = ordered.unsqueeze(0).expand(*shape[:-1], n)
-    low, high = (
-        rows.gather(-1, _make(xp.broadcast_to(i, shape).astype(xp.int64))) for i in (below, above)
-    )
-    weight = (
-        xp.full(shape, 0.5)
-        if interpolation == "midpoint"
-        else xp.broadcast_to(ranks - below, shape)
-    )
-    result = low.lerp(high, _make(weight.astype(dtype)))
+    low, high = (rows.gather(-1, per_example(i.astype(xp.int64))) for i in (below, above))
+    weight = xp.full(shape, 0.5) if interpolation == "midpoint" else ranks - below
+    result = low.lerp(high, per_example(weight.astype(dtype)))
     if op == "nanquantile" and (counted == 0).any():
-        result = where(xp.broadcast_to(counted == 0, shape), xp.asarray(xp.nan, dtype), result)
+        result = where(per_example(counted == 0), xp.asarray(xp.nan, dtype), result)
     result = result.squeeze(-1)
     if keepdim:
         result = result.reshape(
