@@ -674,7 +674,7 @@ def _physical_key(
     ``x``, checked, an index of each level's examples in front; and the rank of the index
     arrays' broadcast (one example's)."""
     value, have = unwrap(x)
-    value, want = lift(value, have, _levels_of((*key, *also), have))
+    value, want = lift(value, have, levels_of((*key, *also), have))
     shapes = [tuple(p.shape) for p in key if _is_index(p)]  # (a batched tensor's: one example's)
     ops_indexing.check_broadcast(shapes)  # (refused in one example's shapes)
     rank = max(map(len, shapes))
@@ -718,8 +718,9 @@ def _is_index(part: Any) -> bool:
     return type(part) is BatchedTensor or isinstance(part, xp.ndarray)
 
 
-def _levels_of(parts: Any, have: list[Level]) -> list[Level]:
-    """The levels of ``have`` and those batching any of ``parts``, outermost first."""
+def levels_of(parts: Any, have: Any = ()) -> list[Level]:
+    """The levels of ``have`` and those batching any of ``parts`` (tensors or anything else,
+    which no level batches), outermost first."""
     found = set(have)
     for p in parts:
         if type(p) is BatchedTensor:
@@ -748,7 +749,7 @@ def by_batched_index(
     ``index`` is batched: the inputs and the index lifted to every level of any of them (a
     stride-0 view where one is not batched there), the op along ``dim`` past the levels'
     dims."""
-    want = _levels_of((index, *inputs), [])
+    want = levels_of((index, *inputs))
     lifted = [lift(*unwrap(x), want)[0] for x in inputs]
     data, _ = lift_array(*array_and_levels(index), want)
     return wrap(make(dim + len(want), data)(*lifted), want)

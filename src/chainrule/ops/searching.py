@@ -47,7 +47,7 @@ def searchsorted(
                 "left while right was True"
             )
         right = side == "right"
-    sequence, values, sorter, levels = _examples(sorted_sequence, input, sorter)
+    sequence, values, sorter, levels = _lifted_operands(sorted_sequence, input, sorter)
     if sequence.ndim == len(levels):
         raise RuntimeError(
             "torch.searchsorted(): boundaries tensor should have positive dimension, but got 0 "
@@ -86,15 +86,12 @@ def searchsorted(
     )
 
 
-def _examples(sequence: Any, values: Any, sorter: Any) -> tuple[Any, Any, Any, list[Any]]:
+def _lifted_operands(sequence: Any, values: Any, sorter: Any) -> tuple[Any, Any, Any, list[Any]]:
     """The arrays of ``searchsorted``'s operands, and the vmap levels that batch any of
     them: under vmap, each array is every example's, those levels' dims in front (a stride-0
     view where an operand is not batched), so that the rows of the sequence are searched
     as those of a sequence of several dims are."""
-    operands = [x for x in (sequence, values, sorter) if isinstance(x, Tensor)]
-    levels = sorted(
-        {level for x in operands for level in batching.unwrap(x)[1]}, key=lambda level: level.index
-    )
+    levels = batching.levels_of((sequence, values, sorter))
     arrays = []
     for x in (sequence, values, sorter):
         if isinstance(x, Tensor):

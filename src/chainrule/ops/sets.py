@@ -168,7 +168,7 @@ def isin(
         found = xp.isin(a, b, assume_unique=assume_unique, invert=invert)
         return batching.wrap(_make(xp.asarray(found)), a_levels)
     # under vmap, a set per example: each example's elements tested against its own
-    levels = sorted({*a_levels, *b_levels}, key=lambda level: level.index)
+    levels = batching.levels_of((elements, test_elements))
     (a, _), (b, _) = (
         batching.lift_array(a, a_levels, levels),
         batching.lift_array(b, b_levels, levels),
