@@ -61,7 +61,7 @@ def _dense_backward(g: Any) -> Any:
     index = np.array(REPEATS)
     scales = inverse_counts(index, index, TABLE[0], g.dtype)
     kept = (index != 2)[..., None]
-    return EmbeddingDenseBackward(Embedding(index, scales, kept), TABLE[0])(g)
+    return EmbeddingDenseBackward(Embedding((index,), scales, kept), TABLE)(g)
 
 
 def _torch_dense_backward(g: Any) -> Any:

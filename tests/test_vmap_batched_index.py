@@ -191,6 +191,79 @@ def test_nested_vmap_with_the_index_and_the_tensor_batched_at_different_levels()
     np.testing.assert_allclose(found.numpy(), expected.numpy(), rtol=1e-12)
 
 
+EMBEDDING_OPTIONS = {
+    "padding_idx": {"padding_idx": 2},
+    "padding_idx from the end": {"padding_idx": -1},
+    "scale_grad_by_freq": {"scale_grad_by_freq": True},
+    "both": {"padding_idx": 3, "scale_grad_by_freq": True},
+}
+
+
+# 4 examples of 5 indices into W's 5 rows: repeats and padding rows in some examples only
+PADDED_IDS = rng.integers(0, 5, (4, 5))
+PADDED_IDS[0, :3], PADDED_IDS[1] = 2, 3
+
+
+@pytest.mark.parametrize("options", list(EMBEDDING_OPTIONS))
+@pytest.mark.parametrize("ids_dim", [0, 1])
+def test_embedding_options_over_batched_indices_per_example_without_a_loop(
+    options: str, ids_dim: int
+) -> None:
+    """padding_idx and scale_grad_by_freq under vmap: each example's picks masked and
+    counted apart, in one lookup: values, per-example gradients, the tangents of a jvp inside
+    vmap and a jacrev of the gradients (double backward), as torch.func's and the loop's."""
+    kwargs = EMBEDDING_OPTIONS[options]
+    ids = np.moveaxis(PADDED_IDS, 0, ids_dim).copy()
+    in_dims = (None, ids_dim)
+
+    def rows(w: Any, i: Any) -> Any:
+        return lib(w).nn.functional.embedding(i, w, **kwargs)
+
+    def loss(w: Any, i: Any) -> Any:
+        return (rows(w, i) ** 3 * lib(w).arange(6.0, dtype=w.dtype)).sum()
+
+    def tangent(w: Any, i: Any) -> Any:
+        jvp = tf.jvp if isinstance(w, torch.Tensor) else cf.jvp
+        return jvp(lambda v: rows(v, i).sin(), (w,), (w.cos(),))[1]
+
+    def run(m: Any, fn: Any) -> list[Any]:
+        args = (m.tensor(W), m.tensor(ids))
+        return [
+            fn.vmap(f, in_dims=in_dims)(*args)
+            for f in (rows, fn.grad(loss), tangent, fn.jacrev(fn.grad(loss)))
+        ]
+
+    expected = run(torch, tf)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        batching._warned.clear()  # the loop warns once per op: here, every time
+        found = run(cr, cf)
+    looped = [cf.grad(loss)(cr.tensor(W), cr.tensor(example)) for example in PADDED_IDS]
+    for a, b in zip(found, expected, strict=True):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(found[1].numpy(), np.stack([g.numpy() for g in looped]))
+
+
+def test_embedding_options_with_tables_and_indices_at_different_levels() -> None:
+    tables = rng.standard_normal((2, 5, 6))  # the outer level's: 2 tables
+
+    def loss(w: Any, i: Any) -> Any:
+        picked = lib(w).nn.functional.embedding(i, w, padding_idx=1, scale_grad_by_freq=True)
+        return (picked**2).sum()
+
+    def run(fn: Any, m: Any) -> Any:
+        per_example = fn.vmap(fn.grad(loss), in_dims=(None, 0))
+        return fn.vmap(per_example, in_dims=(0, None))(m.tensor(tables), m.tensor(PADDED_IDS))
+
+    expected = run(tf, torch)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        batching._warned.clear()  # the loop warns once per op: here, every time
+        found = run(cf, cr)
+    assert tuple(found.shape) == tuple(expected.shape) == (2, 4, 5, 6)
+    np.testing.assert_allclose(found.numpy(), expected.numpy(), rtol=1e-12)
+
+
 def test_gradients_of_indices_apart_and_their_writes_are_the_loops() -> None:
     """Batched x, unbatched index arrays apart (NumPy moves their dims first): reading,
     its gradient, and writing, each as the loop over the examples computes them (torch.func's
@@ -215,9 +288,9 @@ def test_gradients_of_indices_apart_and_their_writes_are_the_loops() -> None:
     "f",
     [
         lambda x, i: x[i >= 3],  # a mask: each example's result may differ in shape
-        lambda x, i: cr.nn.functional.embedding(i % 5, x, padding_idx=0),
+        lambda x, i: x.masked_scatter(i[:, None] >= 3, x * 2),
     ],
-    ids=["mask", "embedding with padding_idx"],
+    ids=["mask", "masked_scatter"],
 )
 def test_what_has_no_batched_rule_runs_once_per_example_with_a_warning(f: Any) -> None:
     ids = cr.tensor(rng.random((4, 5)).argsort(1))  # the mask picks 2 rows of each example

@@ -639,8 +639,8 @@ def index_by_batched(x: Tensor, key: tuple[Any, ...]) -> Tensor:
     ((1, 2), [[[0.0, 1.0]], [[4.0, 5.0]]])
     >>> pop_level(level)
     """
-    value, want, physical_key, rank = _physical_key(x, key)
-    out = ops_indexing.GetItem(physical_key, False)(value)
+    value, want, lifted_key, rank = physical_key(x, key)
+    out = ops_indexing.GetItem(lifted_key, False)(value)
     order = _picked_order(key, x.ndim, len(want), rank, out.ndim)
     if order is not None:
         out = ops_shape.Permute(order)(out)
@@ -652,21 +652,21 @@ def put_by_batched(x: Tensor, key: tuple[Any, ...], v: Any) -> Tensor:
     arrays of ``key`` are batched tensors of integers, as :func:`index_by_batched` reads: one
     write on the physical values, ``v`` lined up with the indexed part as PyTorch lines it up
     (its dims moved where NumPy's index puts them)."""
-    value, want, physical_key, rank = _physical_key(x, key, v)
+    value, want, lifted_key, rank = physical_key(x, key, v)
     count = len(want)
     if isinstance(v, Tensor):
         v, _ = lift(*unwrap(v), want)
         shape = tuple(v.shape)  # the levels' dims, then one example's
-        total = _indexed_rank(tuple(value.shape), physical_key)
+        total = _indexed_rank(tuple(value.shape), lifted_key)
         if len(shape) < total:  # one example's dims line up from the right, as NumPy's
             v = _reshape(v, (*shape[:count], *(1,) * (total - len(shape)), *shape[count:]))
         order = _picked_order(key, x.ndim, count, rank, v.ndim)
         if order is not None:  # the indexed part as PyTorch sees it -> as NumPy lays it out
             v = ops_shape.Permute(tuple(order.index(i) for i in range(v.ndim)))(v)
-    return wrap(ops_indexing.IndexPut(physical_key)(value, v), want)
+    return wrap(ops_indexing.IndexPut(lifted_key)(value, v), want)
 
 
-def _physical_key(
+def physical_key(
     x: Tensor, key: tuple[Any, ...], *also: Any
 ) -> tuple[Tensor, list[Level], tuple[Any, ...], int]:
     """For ``x[key]`` with batched index arrays (see :func:`index_by_batched`): ``x`` lifted

@@ -757,10 +757,9 @@ def embedding(
         raise RuntimeError("'weight' must be 2-D")
     _refuse_sparse(sparse)
     indices = batching.physical(input)  # under vmap, every example's
-    if type(input) is batching.BatchedTensor and (
-        padding_idx is not None or scale_grad_by_freq or max_norm is not None
-    ):  # each reads an example's indices on arrays
-        raise batching.NotBatchable("vmap: embedding's options over batched indices")
+    if type(input) is batching.BatchedTensor and max_norm is not None:
+        # each example renormalises the rows it picks, in place in the one table
+        raise batching.NotBatchable("vmap: embedding's max_norm over batched indices")
     if indices.size and (indices.min() < 0 or indices.max() >= weight.shape[0]):
         # (NumPy would read a negative index from the end: a row the caller never meant)
         raise IndexError("index out of range in self")
@@ -770,7 +769,7 @@ def embedding(
         _renorm_rows(weight, input, max_norm, norm_type)
     if padding_idx is None and not scale_grad_by_freq:
         return named(weight[input], "EmbeddingBackward0")
-    return embedding_ops.lookup(weight, indices, padding_idx, scale_grad_by_freq)
+    return embedding_ops.lookup(weight, input, padding_idx, scale_grad_by_freq)
 
 
 def _padding_row(padding_idx: int, rows: int, name: str = "Padding_idx") -> int:
@@ -874,7 +873,7 @@ def embedding_bag(
     kept = inside if padding_idx is None else inside & (indices != padding_idx)
     if scale_grad_by_freq:  # each row's count in the whole input, not in its bag
         scales = embedding_ops.inverse_counts(indices, input._data, weight.shape[0], weight.dtype)
-        rows = embedding_ops.Embedding(indices, scales, None)(weight)  # (B, longest, D)
+        rows = embedding_ops.Embedding((indices,), scales, None)(weight)  # (B, longest, D)
     else:
         rows = weight[_make(indices)]
     kept_rows = _make(kept[..., None])

@@ -6,7 +6,7 @@ lookup of the tangent), are those of ``weight[indices]``.
 
     >>> import chainrule as cr
     >>> weight = cr.ones(3, 2, requires_grad=True)
-    >>> lookup(weight, cr.tensor([0, 2, 2, 2])._data, None, True).sum().backward()
+    >>> lookup(weight, cr.tensor([0, 2, 2, 2]), None, True).sum().backward()
     >>> weight.grad
     tensor([[1., 1.],
             [0., 0.],
@@ -15,9 +15,11 @@ lookup of the tangent), are those of ``weight[indices]``.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from chainrule._array import add_at, xp
+from chainrule.autodiff import batching
 from chainrule.op import Linear, Op, run
 from chainrule.ops import dual
 from chainrule.tensor import Tensor
@@ -37,17 +39,19 @@ def _over_leading_axes(op: Any, values: list[Any], batched: list[bool], size: in
     return op(values[0])
 
 
-def _rows(table: Any, indices: Any) -> Any:
-    """``table``'s rows (its axis -2) at ``indices``, each leading axis kept: a new
-    contiguous array, as PyTorch's index_select gives."""
-    return xp.ascontiguousarray(table[..., indices, :])
+def _rows(table: Any, key: tuple[Any, ...]) -> Any:
+    """``table``'s rows at ``key`` (index arrays into its dims before the last), each
+    leading axis kept: a new contiguous array, as PyTorch's index_select gives."""
+    return xp.ascontiguousarray(table[(Ellipsis, *key, slice(None))])
 
 
 class Embedding(Op):
-    """``weight[indices]``, whose vjp scatters the gradient back scaled by ``scales`` (the
-    inverse counts of ``scale_grad_by_freq``, None for none) and left out where ``kept`` is
-    False (picks of ``padding_idx``; None where there is none). Both arrays are shaped
-    ``indices.shape + (1,)``."""
+    """``weight[key]`` (the rows of ``weight``'s axis -2 at the index arrays of ``key``: the
+    indices; under vmap, each level's examples and then the indices, into a table lifted to
+    those levels), whose vjp scatters the gradient back scaled by ``scales`` (the inverse
+    counts of ``scale_grad_by_freq``, None for none) and left out where ``kept`` is False
+    (picks of ``padding_idx``; None where there is none). Both arrays broadcast with the
+    picked rows."""
 
     notation = "weight[indices]"
     derivatives = (
@@ -60,18 +64,19 @@ class Embedding(Op):
     # batching.vjp_on_arrays.
     vjp_broadcasts = True
 
-    def __init__(self, indices: Any, scales: Any | None, kept: Any | None) -> None:
-        self.indices = indices
+    def __init__(self, key: tuple[Any, ...], scales: Any | None, kept: Any | None) -> None:
+        self.key = key
         self.scales = scales
         self.kept = kept
 
     def forward(self, weight):
-        return _rows(weight, self.indices)
+        return _rows(weight, self.key)
 
     def vjp(self, g, out, weight):
         # On Tensors (create_graph) an op of its own: PyTorch differentiates its embedding
         # backward as the plain lookup, not as this scaled scatter's transpose.
-        return (run(EmbeddingDenseBackward(self.fresh(), weight.shape[-2]), g),)
+        table = tuple(weight.shape[weight.ndim - len(self.key) - 1 :])
+        return (run(EmbeddingDenseBackward(self.fresh(), table), g),)
 
     def jvp(self, tangents, out, weight):
         return self.reapply(tangents[0])
@@ -88,21 +93,20 @@ class EmbeddingDenseBackward(Linear):
     saves_inputs = False
     batch_rule = staticmethod(_over_leading_axes)
 
-    def __init__(self, lookup: Embedding, rows: int) -> None:
+    def __init__(self, lookup: Embedding, table: tuple[int, ...]) -> None:
         self.lookup = lookup
-        self.rows = rows
+        self.table = table  # the shape of the table's dims the key indexes, and the last
 
     def forward(self, g):
         lookup = self.lookup
-        indices = lookup.indices
         if lookup.scales is not None:
             g = g * lookup.scales
         if lookup.kept is not None:
             # +0.0 at padding_idx, whatever reached it (nan, inf): PyTorch skips those picks
             g = dual.passed(g, lookup.kept)
-        leading = g.shape[: g.ndim - indices.ndim - 1]
-        out = xp.zeros((*leading, self.rows, g.shape[-1]), dtype=g.dtype)
-        add_at(out, (Ellipsis, indices, slice(None)), g)  # in the picks' order, as PyTorch's
+        picked = max(index.ndim for index in lookup.key)  # the broadcast of the key's arrays
+        out = xp.zeros((*g.shape[: g.ndim - picked - 1], *self.table), dtype=g.dtype)
+        add_at(out, (Ellipsis, *lookup.key, slice(None)), g)  # in the picks' order, as PyTorch's
         return out
 
     def vjp(self, gg, out, g):
@@ -111,10 +115,26 @@ class EmbeddingDenseBackward(Linear):
         return (rows if lookup.kept is None else dual.passed(rows, lookup.kept),)
 
 
-def lookup(weight: Tensor, indices: Any, padding_idx: int | None, scale_grad_by_freq: bool) -> Any:
-    """``weight[indices]`` (``indices`` an integer array, ``padding_idx`` a row or None)
-    with PyTorch's backward for ``padding_idx`` and ``scale_grad_by_freq``."""
-    rows = weight.shape[0]
-    scales = inverse_counts(indices, indices, rows, weight.dtype) if scale_grad_by_freq else None
-    kept = None if padding_idx is None else (indices != padding_idx)[..., None]
-    return Embedding(indices, scales, kept)(weight)
+def lookup(
+    weight: Tensor, indices: Tensor, padding_idx: int | None, scale_grad_by_freq: bool
+) -> Any:
+    """``weight[indices]`` (``indices`` an integer tensor, ``padding_idx`` a row or None)
+    with PyTorch's backward for ``padding_idx`` and ``scale_grad_by_freq``. Under vmap with
+    indices that differ per example, one lookup picks every example's rows from the table
+    lifted to the levels (see :func:`batching.physical_key`); each example's picks are
+    counted apart."""
+    if type(indices) is batching.BatchedTensor:
+        table, levels, key, _ = batching.physical_key(weight, (indices,))
+        ids = key[-1]
+    else:
+        table, levels, ids = weight, None, indices._data
+        key = (ids,)
+    scales = None
+    if scale_grad_by_freq:
+        rows = table.shape[-2]
+        groups = math.prod(ids.shape[: len(key) - 1])  # vmap's examples (1 outside vmap)
+        flat = ids.reshape((groups, -1)) + xp.arange(groups)[:, None] * rows  # each example's
+        scales = inverse_counts(flat, flat, groups * rows, table.dtype).reshape((*ids.shape, 1))
+    kept = None if padding_idx is None else (ids != padding_idx)[..., None]
+    out = Embedding(key, scales, kept)(table)
+    return out if levels is None else batching.wrap(out, levels)
