@@ -289,8 +289,10 @@ def test_gradients_of_indices_apart_and_their_writes_are_the_loops() -> None:
     [
         lambda x, i: x[i >= 3],  # a mask: each example's result may differ in shape
         lambda x, i: x.masked_scatter(i[:, None] >= 3, x * 2),
+        # a mask beside a batched index (the mask's 5 places pair with the 5 indices)
+        lambda x, i: x[i, cr.tensor([True, True, False, True, True, True])],
     ],
-    ids=["mask", "masked_scatter"],
+    ids=["mask", "masked_scatter", "mask beside a batched index"],
 )
 def test_what_has_no_batched_rule_runs_once_per_example_with_a_warning(f: Any) -> None:
     ids = cr.tensor(rng.random((4, 5)).argsort(1))  # the mask picks 2 rows of each example
@@ -380,9 +382,8 @@ def _put(key: Any, value: Any) -> Any:
 
 V6 = rng.standard_normal((4, 6))
 # name: (f, whether torch.func computes it: it refuses values of writes whose index arrays
-# stand together after a slice, "value tensor of shape [4, 1, 3] cannot be broadcast"; None
-# for what chainrule runs once per example)
-WRITES: dict[str, tuple[Any, bool | None]] = {
+# stand together after a slice, "value tensor of shape [4, 1, 3] cannot be broadcast")
+WRITES: dict[str, tuple[Any, bool]] = {
     "y[i] = 0": (_put(lambda i, j: i, lambda v, w, y: 0.0), True),
     "y[i] = a row per example": (_put(lambda i, j: i, lambda v, w, y: w), True),
     "y[i] = rows": (_put(lambda i, j: i, lambda v, w, y: v[:, None] * w), True),
@@ -396,9 +397,13 @@ WRITES: dict[str, tuple[Any, bool | None]] = {
         lambda x, i, j, v, w: (x * 1.0).index_put_((i,), lib(x).tensor(2.0, dtype=x.dtype)),
         True,
     ),
-    "index_put, accumulating (loops)": (
+    "index_put, accumulating": (
         lambda x, i, j, v, w: x.index_put((i, j), v, accumulate=True),
-        None,
+        True,
+    ),
+    "index_put_ of rows, accumulating": (
+        lambda x, i, j, v, w: (x * 1.0).index_put_((i,), v[:, None] * w, accumulate=True),
+        True,
     ),
     "y[:, j] = v": (_put(lambda i, j: (slice(None), j), lambda v, w, y: v), False),
     "y[..., j] = y[..., :3] * 2": (
@@ -413,8 +418,7 @@ def test_writes_at_batched_indices_are_the_loops_and_torch_funcs(name: str) -> N
     f, torch_computes = WRITES[name]
     args = (X, IDS, J, V, V6)
     with warnings.catch_warnings():
-        # (an accumulating index_put at per-example places still loops, with its warning)
-        warnings.simplefilter("ignore" if torch_computes is None else "error")
+        warnings.simplefilter("error")
         batching._warned.clear()  # the loop warns once per op: here, every time
         found = cf.vmap(f)(*map(cr.tensor, args))
     looped = cr.stack([f(*(cr.tensor(a[k]) for a in args)) for k in range(4)])
@@ -424,14 +428,37 @@ def test_writes_at_batched_indices_are_the_loops_and_torch_funcs(name: str) -> N
         np.testing.assert_array_equal(found.numpy(), expected.numpy())
 
 
-def test_gradients_through_a_write_at_batched_indices_are_torch_funcs() -> None:
+@pytest.mark.parametrize("accumulate", [False, True])
+def test_gradients_through_a_write_at_batched_indices_are_torch_funcs(accumulate: bool) -> None:
     def f(x: Any, i: Any, v: Any) -> Any:
         y = x * 1.0
-        y[i] = v.sin()[:, None] * x[0]
+        if accumulate:
+            y.index_put_((i,), v.sin()[:, None] * x[0], accumulate=True)
+        else:
+            y[i] = v.sin()[:, None] * x[0]
         return (y**2).sum()
 
     args = (X, IDS, V)
     expected = tf.vmap(tf.grad(f, argnums=(0, 2)))(*map(torch.tensor, args))
-    found = cf.vmap(cf.grad(f, argnums=(0, 2)))(*map(cr.tensor, args))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        batching._warned.clear()  # the loop warns once per op: here, every time
+        found = cf.vmap(cf.grad(f, argnums=(0, 2)))(*map(cr.tensor, args))
     for a, b in zip(found, expected, strict=True):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("accumulate", [False, True])
+def test_index_put_values_of_another_shape_are_refused_in_one_examples_shapes(
+    accumulate: bool,
+) -> None:
+    """As without vmap: PyTorch's message names one example's shapes (torch.func's names
+    the batch's, "[4, 7] ... [4, 3]")."""
+    with pytest.raises(
+        RuntimeError,
+        match=r"value tensor of shape \[7\] cannot be broadcast to "
+        r"indexing result of shape \[3\]",
+    ):
+        cf.vmap(lambda x, i: x.index_put((i,), cr.ones(7), accumulate=accumulate))(
+            cr.zeros(4, 5), cr.tensor(IDS)
+        )

@@ -647,11 +647,14 @@ def index_by_batched(x: Tensor, key: tuple[Any, ...]) -> Tensor:
     return wrap(out, want)
 
 
-def put_by_batched(x: Tensor, key: tuple[Any, ...], v: Any) -> Tensor:
+def put_by_batched(
+    x: Tensor, key: tuple[Any, ...], v: Any, write: Callable[..., Tensor] | None = None
+) -> Tensor:
     """``x`` with ``x[key] = v`` (a new tensor: ``setitem`` writes it in place), where index
     arrays of ``key`` are batched tensors of integers, as :func:`index_by_batched` reads: one
     write on the physical values, ``v`` lined up with the indexed part as PyTorch lines it up
-    (its dims moved where NumPy's index puts them)."""
+    (its dims moved where NumPy's index puts them). ``write(value, key, v)`` makes the write
+    on those (``IndexPut``'s where None; an accumulating ``index_put`` adds instead)."""
     value, want, lifted_key, rank = physical_key(x, key, v)
     count = len(want)
     if isinstance(v, Tensor):
@@ -663,7 +666,9 @@ def put_by_batched(x: Tensor, key: tuple[Any, ...], v: Any) -> Tensor:
         order = _picked_order(key, x.ndim, count, rank, v.ndim)
         if order is not None:  # the indexed part as PyTorch sees it -> as NumPy lays it out
             v = ops_shape.Permute(tuple(order.index(i) for i in range(v.ndim)))(v)
-    return wrap(ops_indexing.IndexPut(lifted_key)(value, v), want)
+    if write is None:
+        return wrap(ops_indexing.IndexPut(lifted_key)(value, v), want)
+    return wrap(write(value, lifted_key, v), want)
 
 
 def physical_key(
@@ -673,6 +678,8 @@ def physical_key(
     to every level of it, of the key and of ``also``; those levels; the key of the lifted
     ``x``, checked, an index of each level's examples in front; and the rank of the index
     arrays' broadcast (one example's)."""
+    if any(isinstance(p, xp.ndarray) and p.dtype == bool for p in key):
+        raise NotBatchable("vmap: a bool mask beside a batched index")
     value, have = unwrap(x)
     value, want = lift(value, have, levels_of((*key, *also), have))
     shapes = [tuple(p.shape) for p in key if _is_index(p)]  # (a batched tensor's: one example's)
@@ -685,8 +692,6 @@ def physical_key(
             data, _ = lift_array(*array_and_levels(p), want)
             shape = data.shape
             p = data.reshape(shape[:count] + (1,) * (rank + count - data.ndim) + shape[count:])
-        elif isinstance(p, xp.ndarray) and p.dtype == bool:
-            raise NotBatchable("vmap: a bool mask beside a batched index")
         parts.append(p)
     examples = tuple(
         xp.arange(level.size).reshape((1,) * i + (level.size,) + (1,) * (count - 1 - i + rank))

@@ -71,14 +71,19 @@ def index_put(
         if batching.BatchedTensor in map(type, key):  # under vmap, per-example indices
             return named(batching.put_by_batched(input, key, values), "IndexPutBackward0")
         return named(IndexPut(key)(input, values), "IndexPutBackward0")
-    if batching.BatchedTensor in map(type, key):  # each example's positions: vmap's loop
-        raise batching.NotBatchable("vmap: index_put with accumulate=True at batched indices")
+    if batching.BatchedTensor in map(type, key):  # under vmap, per-example indices
+        return named(batching.put_by_batched(input, key, values, _added), "IndexPutBackward0")
+    return named(_added(input, key, values), "IndexPutBackward0")
+
+
+def _added(input: Tensor, key: tuple[Any, ...], values: Tensor) -> Tensor:  # noqa: A002
+    """``input`` with ``values`` added at ``input[key]`` (``key``: integer arrays for the
+    leading dimensions), each repeat adding: scatter_add's along the flattened tensor, in
+    the index's order, as PyTorch adds them."""
     shape = tuple(input.shape)
-    # The additions are scatter_add's along the flattened tensor, in the index's order, as
-    # PyTorch adds them.
     at = _flat_positions(shape, key)
     flat = ScatterAdd(0, at.reshape(-1))(input.reshape(-1), values.expand(at.shape).reshape(-1))
-    return named(flat.reshape(shape), "IndexPutBackward0")
+    return flat.reshape(shape)
 
 
 def _flat_positions(shape: tuple[int, ...], key: tuple[Any, ...]) -> Any:
@@ -117,11 +122,14 @@ def _index_put_key(input: Tensor, indices: Any, values: Any) -> tuple[Any, ...]:
     key, _ = normalize_key(tuple(indices), batched=bool(batching.levels))
     if len(key) > input.ndim:  # (a bool mask may take more: checked_key counts them)
         raise IndexError(f"too many indices for tensor of dimension {input.ndim} (got {len(key)})")
-    if batching.BatchedTensor in map(type, key):  # (put_by_batched checks each example's key)
-        return key
-    key = checked_key(input, key)
+    if batching.BatchedTensor not in map(type, key):
+        key = checked_key(input, key)
+    elif any(isinstance(k, xp.ndarray) and k.dtype == bool for k in key):
+        return key  # a mask beside per-example indices: vmap's loop checks each example
+    # (put_by_batched checks each example's indices; the shapes are checked here, in one
+    # example's, as PyTorch checks them without vmap)
     try:
-        picked = xp.broadcast_shapes(*(k.shape for k in key))
+        picked = xp.broadcast_shapes(*(tuple(k.shape) for k in key))
     except ValueError:
         shapes = ", ".join(str(list(k.shape)) for k in key)
         raise IndexError(
