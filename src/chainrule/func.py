@@ -970,7 +970,13 @@ def vmap(
             results = [_unbatch(y, level, d, name) for y, d in zip(o_leaves, o_dims, strict=True)]
         except batching.NotBatchable as error:
             batching.pop_level(level)
-            level = None
+            changed, level = level.changed, None
+            if changed:
+                raise RuntimeError(
+                    f"{error}, and {name} changed a tensor in place before it: vmap cannot "
+                    f"run {name} once per example (its fallback), which would make that change "
+                    "again. Make the change out of place, or outside vmap"
+                ) from error
             warnings.warn(f"{error}; vmap runs {name} once per example (slow)", stacklevel=2)
             with rng.looped_examples(randomness) as start_example:
                 return _looped(

@@ -36,7 +36,7 @@ from chainrule._array import xp
 from chainrule._lazy import import_later
 from chainrule._tensor_input import tensor_argument
 from chainrule.autodiff import anomaly, batching, forward
-from chainrule.tensor import RemovableHandle, Tensor, View, _make, watch
+from chainrule.tensor import RemovableHandle, Tensor, View, _make, vmap_births, watch
 
 # Every op class that carries rules, by name: the op table tests assert each one is covered.
 REGISTRY: dict[str, type[Op]] = {}
@@ -515,8 +515,10 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
             if not info.base.requires_grad:
                 watch(result)
         else:
-            result._vc = [0]
+            result._vc = vc = [0]
             result._view = None
+            if vmap_births:  # made under vmap (see batching.note_change)
+                vmap_births[-1][id(vc)] = vc
         if True in needs and grad_mode.enabled:
             # Record: keep what the rules need and become the result's grad_fn.
             self.needs = needs

@@ -2526,6 +2526,11 @@ def _legacy_data(data: tuple[Any, ...]) -> Any:
     return factories.tensor(data[0], dtypes.default_float)._data
 
 
+#: For each open vmap level, outermost first, the version counters of the tensors made while
+#: it was open, by id (see chainrule.autodiff.batching.note_change).
+vmap_births: list[dict[builtins.int, list[Any]]] = []
+
+
 def _make(data: Any, requires_grad: builtins.bool = False, grad_fn: Any = None) -> Tensor:
     """The fast internal constructor: wrap an array without checks or copies."""
     t = _new(Tensor)
@@ -2533,9 +2538,11 @@ def _make(data: Any, requires_grad: builtins.bool = False, grad_fn: Any = None) 
     t.requires_grad = requires_grad
     t._grad = None
     t._grad_fn = grad_fn
-    t._vc = [0]
+    t._vc = vc = [0]
     t._view = None
     t._hooks = None
+    if vmap_births:  # made under vmap
+        vmap_births[-1][id(vc)] = vc
     return t
 
 

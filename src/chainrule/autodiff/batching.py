@@ -42,7 +42,7 @@ from typing import Any, NoReturn
 from chainrule import memory_formats
 from chainrule._array import xp
 from chainrule._lazy import import_later
-from chainrule.tensor import Size, Tensor, _make
+from chainrule.tensor import Size, Tensor, _make, vmap_births
 
 # Modules that import this one, bound on first use (chainrule._lazy): an import statement in
 # a function costs ~1 us each time it runs, several per batched linear layer.
@@ -61,12 +61,14 @@ class Level:
     """One open ``vmap``: its batch size and randomness mode; levels compare by creation
     order."""
 
-    __slots__ = ("index", "size", "randomness")
+    __slots__ = ("index", "size", "randomness", "born", "changed")
 
     def __init__(self, index: int, size: int, randomness: str) -> None:
         self.index = index
         self.size = size
         self.randomness = randomness
+        self.born: dict[int, list[Any]] = {}  # the version counters made while it is open
+        self.changed = False  # whether a tensor from before it was changed in place since
 
 
 _counter = itertools.count()
@@ -77,7 +79,21 @@ levels: list[Level] = []
 def push_level(size: int, randomness: str = "error") -> Level:
     level = Level(next(_counter), size, randomness)
     levels.append(level)
+    vmap_births.append(level.born)
     return level
+
+
+def note_change(version: list[Any]) -> None:
+    """A tensor of version counter ``version`` was changed in place under vmap. vmap's last
+    resort, running its function again once per example (``NotBatchable``), would make that
+    change again where the tensor is from before the level (a counter, a buffer, the
+    caller's input): each such level notes it, and then refuses the rerun rather than repeat
+    the change. A tensor made under the level is made anew by the rerun."""
+    made_under = False
+    for level in reversed(levels):  # innermost first: made under a level, under those around
+        made_under = made_under or id(version) in level.born
+        if not made_under:
+            level.changed = True
 
 
 # The randomness of each open vmap that runs its function once per example (its last resort,
@@ -148,7 +164,10 @@ def different_levels() -> list[Level]:
 
 
 def pop_level(level: Level) -> None:
-    levels.remove(level)
+    at = levels.index(level)
+    del levels[at], vmap_births[at]
+    if at:  # what was made under it was made under the level around it too
+        vmap_births[at - 1].update(level.born)
 
 
 class NotBatchable(RuntimeError):

@@ -216,7 +216,16 @@ def _write(t: Tensor, values: Any) -> None:
             f"output type {dtypes.scalar_type_name(t._data.dtype)}"
         )
     xp.copyto(t._data, values, casting="unsafe")  # a signed result wraps into unsigned
+    bump(t)
+
+
+def bump(t: Tensor) -> None:
+    """Count an in-place change of ``t`` in its version (what the checks of saved tensors
+    read); under vmap, tell the open levels, which then may not run their functions again
+    (see :func:`chainrule.autodiff.batching.note_change`)."""
     t._vc[0] += 1
+    if batching.levels:
+        batching.note_change(t._vc)
 
 
 def _shape_mismatch(shape: tuple[int, ...], broadcast: tuple[int, ...]) -> RuntimeError:
@@ -240,7 +249,7 @@ def _update(t: Tensor, ufunc: Any, op: Callable[..., Tensor], other: Any) -> Ten
         ufunc(t._data, _value(other), out=t._data)
     except (ValueError, TypeError, OverflowError):
         return apply(t, op, other)  # which explains the shape or dtype problem
-    t._vc[0] += 1
+    bump(t)
     return t
 
 
@@ -646,7 +655,7 @@ def restride_(t: Tensor, make: Callable[[Tensor], Tensor]) -> Tensor:
     source = _make(t._data, t.requires_grad and records, t._grad_fn if records else None)
     result = make(source)
     t._data = result._data
-    t._vc[0] += 1
+    bump(t)
     forward.carry(result, t)
     if records:
         name = result._grad_fn.name()
@@ -745,5 +754,5 @@ def resize_(t: Tensor, sizes: tuple[int, ...]) -> Tensor:
             flat = grown
         t._data = flat[start:end].reshape(sizes)
         t._view = None
-    t._vc[0] += 1
+    bump(t)
     return t

@@ -353,7 +353,7 @@ def set_(
         )
     t._data = data
     t._view = None
-    t._vc[0] += 1
+    inplace.bump(t)
     return t
 
 
