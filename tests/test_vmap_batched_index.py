@@ -462,3 +462,51 @@ def test_index_put_values_of_another_shape_are_refused_in_one_examples_shapes(
         cf.vmap(lambda x, i: x.index_put((i,), cr.ones(7), accumulate=accumulate))(
             cr.zeros(4, 5), cr.tensor(IDS)
         )
+
+
+def _loss_functions(loss: Any, m: Any, fn: Any, w: Any) -> list[Any]:
+    """``loss`` of one example (logits, targets), its gradient and a tangent, in ``m``."""
+
+    def f(a: Any, b: Any) -> Any:
+        return loss(m.nn.functional, a, b, m.tensor(w))
+
+    def tangent(a: Any, b: Any) -> Any:
+        return fn.jvp(lambda v: f(v, b), (a,), (a.cos(),))[1]
+
+    return [f, fn.grad(f), tangent]
+
+
+@pytest.mark.parametrize(
+    ("loss", "torch_computes"),
+    [
+        (lambda F, x, t, w: F.cross_entropy(x, t, ignore_index=0), True),
+        (lambda F, x, t, w: F.nll_loss(x.log_softmax(-1), t, weight=w, ignore_index=0), True),
+        (lambda F, x, t, w: F.cross_entropy(x, t, ignore_index=0, label_smoothing=0.2), True),
+        # (torch.func refuses: "vmap: Attempted to vmap over `mask` in torch.masked_select")
+        (
+            lambda F, x, t, w: F.cross_entropy(x, t, weight=w, ignore_index=0, label_smoothing=0.2),
+            False,
+        ),
+    ],
+    ids=["cross_entropy", "nll_loss weighted", "cross_entropy smoothed", "smoothed, weighted"],
+)
+def test_a_mean_loss_of_an_example_that_ignores_every_target_is_nan_with_zero_gradient(
+    loss: Any, torch_computes: bool
+) -> None:
+    """As without vmap (and torch.func): its value 0/0, its gradient and tangent 0, not nan;
+    the other examples' as the loop's."""
+    x = rng.standard_normal((3, 4, 3))
+    t = np.array([[0, 0, 0, 0], [0, 1, 2, 1], [2, 2, 0, 1]])  # example 0: every target ignored
+    w = np.array([1.0, 2.0, 0.5])
+    mine = _loss_functions(loss, cr, cf, w)
+    found = [cf.vmap(g)(cr.tensor(x), cr.tensor(t)) for g in mine]
+    looped = [cr.stack([g(cr.tensor(x[k]), cr.tensor(t[k])) for k in range(3)]) for g in mine]
+    for a, b in zip(found, looped, strict=True):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, atol=1e-15)
+    assert np.isnan(found[0][0].item())
+    np.testing.assert_array_equal(found[1][0].numpy(), np.zeros((4, 3)))
+    # (torch.func's tangent of the ignored example is nan: its value and gradient agree)
+    theirs = _loss_functions(loss, torch, tf, w)[:2] if torch_computes else []
+    for a, g in zip(found, theirs, strict=False):
+        b = tf.vmap(g)(torch.tensor(x), torch.tensor(t))
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, atol=1e-15)

@@ -927,21 +927,32 @@ def nll_loss(op: Any, values: list[Any], batched: list[bool], size: int) -> Tens
     total = losses if samples == 1 else _reshape(losses, (size, samples)).sum(1)
     if op.reduction == "sum":
         return total
-    return total / _counted(op, target, shape[-1], physical(x).dtype)
+    divisor, none_counted = _counted(op, target, shape[-1], physical(x).dtype)
+    mean = total / divisor
+    return mean if none_counted is None else mean + none_counted
 
 
-def _counted(op: Any, target: Tensor, classes: int, dtype: Any) -> Tensor:
+def _counted(op: Any, target: Tensor, classes: int, dtype: Any) -> tuple[Tensor, Any]:
     """Each example's total weight (1 without class weights) of the samples of ``target``
     (this level's examples first) that ``op`` (an ``NllLoss``) does not ignore: the array
     behind ``target`` summed directly, its outer levels kept, since class indices carry no
-    gradient (six ops on Tensors did the same, ~60 Python calls)."""
+    gradient (six ops on Tensors did the same, ~60 Python calls). Where an example ignores
+    every sample, its mean is nan (0/0) but its gradient 0, as without vmap (see
+    ``NllLoss._over_zero_weight``): its divisor is 1, and nan is added, at those examples, by
+    the second tensor (None where every example counts a sample)."""
     value, outer = unwrap(target)
     data = value._data
     picked = data.reshape((*data.shape[: len(outer) + 1], -1))
-    counted = (picked != op.ignore_index).astype(dtype)
+    valid = picked != op.ignore_index
+    counted = valid.astype(dtype)
     if op.weight is not None:
         counted = counted * op.weight[xp.minimum(xp.maximum(picked, 0), classes - 1)]
-    return wrap(_make(counted.sum(-1)), outer)
+    total = counted.sum(-1)
+    none = ~valid.any(-1)
+    if not none.any():
+        return wrap(_make(total), outer), None
+    nan = xp.where(none, xp.asarray(xp.nan, dtype), xp.zeros((), dtype))
+    return wrap(_make(xp.where(none, xp.ones((), dtype), total)), outer), wrap(_make(nan), outer)
 
 
 def einsum(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
