@@ -83,6 +83,25 @@ SNIPPETS: dict[str, str] = {
         print(y.sum())
         error(lambda: y.__setitem__(([7],), 1.0))
     """,
+    "setitem_value_shapes": """
+        import torch  # a value's leading dims of size 1 are dropped; what does not fit is refused
+        y = torch.zeros(4, 2)
+        v = torch.tensor([[1.0, 2.0]], requires_grad=True)
+        y[0] = v
+        y[torch.tensor(1)] = v * 2
+        y[[2, 3]] = torch.ones(1, 1, 2)
+        z = torch.zeros(2)
+        z[0] = torch.ones(1)
+        print(y, z, y.grad_fn.name())
+        (y * torch.arange(8.0).reshape(4, 2)).sum().backward()
+        print(v.grad)
+        error(lambda: y.__setitem__(0, torch.ones(2, 1)))
+        error(lambda: y.__setitem__(0, torch.ones(3)))
+        error(lambda: y.__setitem__([0], torch.ones(2, 2)))
+        error(lambda: y[:, :1].copy_(torch.ones(4, 3)))
+        error(lambda: z.copy_(torch.ones(3, 2)))
+        error(lambda: torch.zeros(4, 1).copy_(torch.ones(3)))
+    """,
     "reshaping_helpers": """
         import torch
         x = torch.arange(24).reshape(2, 3, 4)

@@ -212,6 +212,15 @@ class IndexPut(Linear):
         out[self.key] = v
         return out
 
+    def _mismatch(self, args: tuple[Any, ...]) -> RuntimeError:
+        """PyTorch's words for values that do not broadcast to the indexed part."""
+        x, v = args
+        picked = xp.broadcast_to(xp.zeros((), bool), xp.shape(x))[self.key].shape
+        return RuntimeError(
+            f"shape mismatch: value tensor of shape {list(xp.shape(v))} cannot be broadcast to "
+            f"indexing result of shape {list(picked)}"
+        )
+
     def vjp(self, g, out, x, v):
         gx = None
         if self.needs[0]:
@@ -317,7 +326,13 @@ def _selects_first(key: tuple[Any, ...]) -> tuple[tuple[Any, ...], tuple[Any, ..
 
 
 def setitem(input: Tensor, key: Any, value: Any) -> None:  # noqa: A002
-    """``input[key] = value``, in place; differentiable for the new values."""
+    """``input[key] = value``, in place; differentiable for the new values. As PyTorch's,
+    the value's leading dims of size 1 are dropped first (``x[0] = ones(1, 2)`` writes a
+    row of 2)."""
+    if isinstance(value, Tensor) and value.ndim and value.shape[0] == 1:
+        shape = tuple(value.shape)
+        ones = next((i for i, n in enumerate(shape) if n != 1), len(shape))
+        value = value.reshape(shape[ones:])
     key, basic = normalize_key(key, batched=bool(batching.levels))
     if not basic and batching.levels and batching.BatchedTensor in map(type, key):
         if int in map(type, key):  # the arrays write into the integers' view, as below
@@ -326,7 +341,10 @@ def setitem(input: Tensor, key: Any, value: Any) -> None:  # noqa: A002
         return
     key = checked_key(input, key)
     if basic:  # PyTorch's ``input[key].copy_(value)``: an in-place change through a view
-        inplace.copy_(GetItem(key, basic)(input), value)
+        view = GetItem(key, basic)(input)
+        if isinstance(value, Tensor) and value.shape != view.shape:
+            value = value.expand(view.shape)  # as PyTorch's setitem: its checks, its node
+        inplace.copy_(view, value)
         return
     if int in map(type, key):  # the arrays write into the integers' view, as in getitem
         input, key = _selected_view(input, key)  # noqa: A001

@@ -323,7 +323,20 @@ class Copy(Linear):
     torch_name = "chainrule::autograd::CopyBackwards"  # PyTorch names it in its namespace
 
     def forward(self, old, src):
+        if xp.ndim(src) > old.ndim:  # (NumPy's refusal names no shape: see _mismatch)
+            raise ValueError("src does not broadcast to the output")
         return xp.broadcast_to(src, old.shape).astype(old.dtype)
+
+    def _mismatch(self, args: tuple[Any, ...]) -> RuntimeError:
+        """PyTorch's words where ``src`` broadcasts with ``t`` only to a larger shape."""
+        old, src = (xp.shape(a) for a in args)
+        try:
+            shape = xp.broadcast_shapes(old, src)
+        except ValueError:  # sizes that differ: the op's general message
+            return super()._mismatch(args)
+        return RuntimeError(
+            f"output with shape {list(old)} doesn't match the broadcast shape {list(shape)}"
+        )
 
     def vjp(self, g, out, old, src):
         return (dual.zeros_like(g), g)
