@@ -102,6 +102,16 @@ SNIPPETS: dict[str, str] = {
         error(lambda: z.copy_(torch.ones(3, 2)))
         error(lambda: torch.zeros(4, 1).copy_(torch.ones(3)))
     """,
+    "zero_d_index_tensors": """
+        import torch  # a 0-d index tensor picks one slice; a 0-d source fills one element
+        print(torch.index_put(torch.zeros(3), (torch.tensor(1),), torch.tensor(2.0)))
+        print(torch.zeros(3, 2).index_put_((torch.tensor(-1),), torch.ones(2), accumulate=True))
+        print(torch.index_copy(torch.zeros(3), 0, torch.tensor(1), torch.tensor(3.0)))
+        print(torch.index_copy(torch.zeros(3), 0, torch.tensor([2]), torch.tensor(4.0)))
+        error(lambda: torch.index_copy(torch.zeros(3), 0, torch.tensor([1, 2]), torch.tensor(3.0)))
+        error(lambda: torch.index_copy(torch.zeros(3, 2), 0, torch.tensor(1), torch.tensor(3.0)))
+        error(lambda: torch.index_put(torch.zeros(3), (torch.tensor(1),), torch.ones(2)))
+    """,
     "reshaping_helpers": """
         import torch
         x = torch.arange(24).reshape(2, 3, 4)

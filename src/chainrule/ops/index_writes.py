@@ -129,9 +129,9 @@ def _index_put_key(input: Tensor, indices: Any, values: Any) -> tuple[Any, ...]:
     # (put_by_batched checks each example's indices; the shapes are checked here, in one
     # example's, as PyTorch checks them without vmap)
     try:
-        picked = xp.broadcast_shapes(*(tuple(k.shape) for k in key))
+        picked = xp.broadcast_shapes(*(tuple(getattr(k, "shape", ())) for k in key))
     except ValueError:
-        shapes = ", ".join(str(list(k.shape)) for k in key)
+        shapes = ", ".join(str(list(getattr(k, "shape", ()))) for k in key)
         raise IndexError(
             f"shape mismatch: indexing tensors could not be broadcast together with shapes {shapes}"
         ) from None

@@ -926,7 +926,7 @@ def _source_along(
             f"{op}(): Indexing dim {axis} is out of bounds of the source tensor with dim "
             f"{source.ndim}"
         )
-    if op == "index_copy_" and len(have) != len(shape):
+    if op == "index_copy_" and len(have) != len(shape) and have:  # (0-d: slices compared)
         raise IndexError(
             "index_copy_(): When source and destination are not scalars, their dimensionality "
             f"must match. Source dimensionality ({len(have)}), destination dimensionality "
@@ -1020,6 +1020,14 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
     axis, idx = _slices_operands(input, dim, index, "index_copy_")
     if not input.ndim:  # as a tensor of one element
         return index_copy(input.reshape(1), 0, index, _one_element(source)).reshape(())
+    if input.ndim == 1 and isinstance(source, Tensor) and not source.ndim:
+        # one slice of no dims, as a 1-d tensor's are
+        if index.numel() != 1:
+            raise IndexError(
+                "index_copy_(): When source is scalar, index should have one element (got "
+                f"{index.numel()})"
+            )
+        source = source.reshape(1)
     targets = _source_along(input, axis, idx, source, "index_copy_")
     return named(along(Scatter, axis, targets, input, source), "IndexCopyBackward0")
 
