@@ -112,6 +112,22 @@ SEARCHES: dict[str, tuple[Any, tuple[Any, ...], tuple[Any, ...]]] = {
         (0, 0),
     ),
     "bucketize": (lambda v, b: lib(v).bucketize(v, b), (VALUES, SORTED[:, 0]), (0, 0)),
+    # a number among each example's sequence (it was not lifted to the examples)
+    "searchsorted of a number": (
+        lambda s, v: lib(s).searchsorted(s, 0.25),
+        (SORTED[:, 0], VALUES),
+        (0, 0),
+    ),
+    "searchsorted of a number, one example": (
+        lambda s, v: lib(s).searchsorted(s, 0.25, right=True),
+        (SORTED[:1, 0], VALUES[:1]),
+        (0, 0),
+    ),
+    "bucketize of a number": (
+        lambda v, b: lib(b).bucketize(-0.5, b),
+        (VALUES, SORTED[:, 1]),
+        (0, 0),
+    ),
     "histc over a range": (lambda v, s: lib(v).histc(v, 4, -1, 1), (VALUES, SORTED), (0, 0)),
     "histc over each example's own range": (
         lambda v, s: lib(v).histc(v * s[0, 0].abs(), 5),
@@ -127,7 +143,15 @@ def test_searchsorted_and_bucketize_under_vmap_are_torch_funcs(name: str) -> Non
     expected = tf.vmap(f, in_dims=dims)(*map(torch.tensor, args))
     found = no_loop(cf.vmap(f, in_dims=dims), *map(cr.tensor, args))
     assert str(found.dtype) == str(expected.dtype).replace("torch", "chainrule")
+    assert tuple(found.shape) == tuple(expected.shape)
     np.testing.assert_array_equal(found.numpy(), expected.numpy())
+
+
+def test_a_number_searched_in_each_examples_rows_is_refused_in_one_examples_words() -> None:
+    message = "input value can be a scalar only when boundaries tensor dimension is 1"
+    for lib_, fn in ((torch, tf), (cr, cf)):
+        with pytest.raises(RuntimeError, match=message):
+            fn.vmap(lambda s, lib_=lib_: lib_.searchsorted(s, 0.5))(lib_.tensor(SORTED))
 
 
 ELEMENTS = rng.integers(0, 6, (3, 2, 4))

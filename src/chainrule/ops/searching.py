@@ -94,9 +94,10 @@ def _lifted_operands(sequence: Any, values: Any, sorter: Any) -> tuple[Any, Any,
     levels = batching.levels_of((sequence, values, sorter))
     arrays = []
     for x in (sequence, values, sorter):
-        if isinstance(x, Tensor):
-            x, _ = batching.lift_array(*batching.array_and_levels(x), levels)
-        arrays.append(x if x is None else xp.asarray(x))
+        if x is not None:  # (a number value: one for every example)
+            data, have = batching.array_and_levels(x) if isinstance(x, Tensor) else (x, [])
+            x, _ = batching.lift_array(xp.asarray(data), have, levels)
+        arrays.append(x)
     return (*arrays, levels)
 
 
