@@ -144,6 +144,8 @@ SNIPPETS: dict[str, str] = {
         print(m, torch.diag_embed(torch.tensor([1.0, 2.0]), offset=1))
         print(torch.tril_indices(3, 3), torch.triu_indices(2, 3, 1))
         print(torch.take_along_dim(m, m.argmax(dim=1, keepdim=True), dim=1))
+        print(torch.take_along_dim(m, torch.tensor([[-1, 0]]), dim=1))  # from the end along a dim
+        error(lambda: torch.take_along_dim(m, torch.tensor([[-1, 0]])))  # not in the flattened
     """,
 }
 

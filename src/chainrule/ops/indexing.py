@@ -1114,6 +1114,11 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
         )
     if dim is None:
         input, idx, dim = input.reshape(-1), idx.reshape((*lead, -1)), 0
+        if idx.size and idx.min() < 0:  # PyTorch gathers from the flattened input as they are
+            raise RuntimeError(
+                f"index {idx[idx < 0][0]} is out of bounds for dimension 0 with size "
+                f"{input.shape[0]}"
+            )
     elif input.ndim != idx.ndim - len(lead):
         raise RuntimeError(
             "chainrule.take_along_dim(): input and indices should have the same number of "
