@@ -34,6 +34,21 @@ SNIPPETS: dict[str, str] = {
         model.eval()
         print([name for name, _ in model.named_parameters()])
     """,
+    "ignored_targets_take_no_gradient_even_a_nan": """
+        import torch  # an ignored sample's gradient is 0 whatever reaches it (nan here)
+        import torch.nn.functional as F
+        x = torch.tensor([[0.5, 1.0, -1.0], [0.2, 0.3, 0.1]], requires_grad=True)
+        w = torch.tensor([1.0, 2.0, 3.0])
+        for t, reduction in [([0, 1], "mean"), ([0, 0], "mean"), ([0, 1], "none"), ([0, 1], "sum")]:
+            t = torch.tensor(t)
+            for loss in (
+                F.cross_entropy(x, t, ignore_index=0, reduction=reduction),
+                F.nll_loss(x.log_softmax(1), t, w, ignore_index=0, reduction=reduction),
+            ):
+                (loss * torch.tensor(float("nan"))).sum().backward()
+                print(t, reduction, x.grad)
+                x.grad = None
+    """,
     "regression_and_margin_losses": """
         import torch
         from torch import nn

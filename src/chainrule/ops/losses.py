@@ -111,6 +111,7 @@ class NllLoss(Op):
             scale = coeff / -total  # -(coeff / total) exactly, in one pass
         # an ignored row's loss and gradient are +0.0, as PyTorch's (-0 * x gives -0.0)
         self.scale = xp.where(valid, scale, xp.zeros((), x.dtype))
+        self.counted = None if valid.all() else valid
         losses = self.scale * _picked(x, self.rows, picks, valid)
         return losses if self.reduction == "none" else losses.sum()
 
@@ -119,6 +120,7 @@ class NllLoss(Op):
         but, as in PyTorch, the gradient is zero, not nan (a batch of padding must not poison
         the weights). Some counted (with weights of 0, or cancelling): PyTorch divides by the
         0, and so the gradient at their targets is nan or infinite, as is the mean."""
+        self.counted = valid
         if not valid.any():
             self.scale = xp.zeros_like(coeff)
             return xp.asarray(xp.nan, dtype=x.dtype)
@@ -131,6 +133,7 @@ class NllLoss(Op):
         """The forward where every target is a class index and no weight is given: the scale
         is a constant of the batch size (no mask, no weights, no total to sum)."""
         n = x.shape[0]
+        self.counted = None  # every sample
         self.picks = target[:, None].copy()  # the target may change in place before backward
         self.rows = _buffers.constant(xp.arange, n)
         self.scale = _buffers.constant(_uniform_scale, n, x.dtype, self.reduction)
@@ -139,7 +142,13 @@ class NllLoss(Op):
         return losses if self.reduction == "none" else xp.add.reduce(losses)
 
     def vjp(self, g, out, x, target):
-        return (self._at_picks((g * self.scale)[:, None], x), None)
+        return (self._at_picks(self._scaled(g)[:, None], x), None)
+
+    def _scaled(self, g):
+        """Each sample's gradient, ``g`` times its scale: +0.0 for an ignored sample whatever
+        ``g`` is (nan, inf), as PyTorch skips it."""
+        v = g * self.scale
+        return v if self.counted is None else dual.passed(v, self.counted)
 
     def _at_picks_arrays(self, values, x):
         grad = xp.zeros(x.shape, dtype=x.dtype)
@@ -195,7 +204,7 @@ class CrossEntropy(NllLoss):
     def _vjp_arrays(self, g, out, x, target):
         # NllLoss's vjp puts v = g * scale at each row's target, zeros elsewhere; LogSoftmax's
         # then subtracts softmax times the row's sum, which is v itself.
-        v = g * self.scale
+        v = self._scaled(g)
         grad = xp.exp(self.logp)
         grad *= 0.0 - v[:, None]  # (not -v: an ignored row's v is +0, its gradient +0.0 too)
         grad[self.rows, self.picks[:, 0]] += v
