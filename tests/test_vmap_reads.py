@@ -1,7 +1,7 @@
 """vmap over functions that read a tensor's values on arrays (``any``, ``all``, the checks of
-``gaussian_nll_loss``, ``embedding_bag``'s counts, ``searchsorted``, ``bucketize``, ``histc``,
-``isin``, ``quantile``): one batched computation, as torch.func's, no loop over the examples
-(a loop warns, and warnings are errors here)."""
+``gaussian_nll_loss``, ``embedding_bag`` over per-example bags, ``searchsorted``,
+``bucketize``, ``histc``, ``isin``, ``quantile``): one batched computation, as torch.func's,
+no loop over the examples (a loop warns, and warnings are errors here)."""
 
 from __future__ import annotations
 
@@ -85,6 +85,110 @@ def test_embedding_bag_mean_with_a_table_per_example_is_torch_funcs() -> None:
     expected = tf.vmap(tf.grad(loss))(torch.tensor(weights))
     found = no_loop(cf.vmap(cf.grad(loss)), cr.tensor(weights))
     np.testing.assert_allclose(found.numpy(), expected.numpy(), rtol=1e-12)
+
+
+TABLE = rng.standard_normal((7, 3))
+BAGS = rng.integers(0, 7, (4, 3, 5))  # 4 examples of 3 bags of 5 indices
+FLAT = rng.integers(0, 7, (4, 9))  # 4 examples of 9 indices, cut by offsets
+OFFSETS = np.array([[0, 2, 2, 6], [0, 0, 5, 9], [0, 1, 2, 3], [0, 4, 4, 4]])  # each its own
+WEIGHTS = rng.standard_normal((4, 9))
+# name: (f(table, indices, offsets, per-sample weights), in_dims, whether torch.func agrees:
+# with scale_grad_by_freq its CPU kernel divides by other indices' counts, pytorch#190063)
+BAGGED: dict[str, tuple[Any, tuple[Any, ...], bool]] = {
+    "rows as bags, sum": (lambda w, i, o, p: F(w).embedding_bag(i, w, mode="sum"), BAGS, True),
+    "rows as bags, mean without padding": (
+        lambda w, i, o, p: F(w).embedding_bag(i, w, mode="mean", padding_idx=2),
+        BAGS,
+        True,
+    ),
+    "rows as bags, max": (lambda w, i, o, p: F(w).embedding_bag(i, w, mode="max"), BAGS, True),
+    "rows as bags, counted": (
+        lambda w, i, o, p: F(w).embedding_bag(i, w, mode="sum", scale_grad_by_freq=True),
+        BAGS,
+        False,
+    ),
+    "offsets for all": (
+        lambda w, i, o, p: F(w).embedding_bag(i, w, lib(w).tensor([0, 3, 5]), mode="mean"),
+        FLAT,
+        True,
+    ),
+    "offsets per example": (lambda w, i, o, p: F(w).embedding_bag(i, w, o), FLAT, True),
+    "offsets per example, indices for all": (
+        lambda w, i, o, p: F(w).embedding_bag(lib(w).tensor(FLAT[0]), w, o, mode="max"),
+        FLAT,
+        True,
+    ),
+    "offsets ending the last bag": (
+        lambda w, i, o, p: F(w).embedding_bag(
+            i, w, lib(o).cat([o, lib(o).full((1,), 9)]), mode="sum", include_last_offset=True
+        ),
+        FLAT,
+        True,
+    ),
+    "offsets, counted, padding": (
+        lambda w, i, o, p: F(w).embedding_bag(
+            i, w, o, mode="mean", scale_grad_by_freq=True, padding_idx=1
+        ),
+        FLAT,
+        False,
+    ),
+    "per-sample weights": (
+        lambda w, i, o, p: F(w).embedding_bag(i, w, o, mode="sum", per_sample_weights=p),
+        FLAT,
+        True,
+    ),
+}
+
+
+def F(x: Any) -> Any:
+    return lib(x).nn.functional
+
+
+@pytest.mark.parametrize("name", list(BAGGED))
+def test_embedding_bag_over_per_example_bags_is_the_loops_without_a_loop(name: str) -> None:
+    """Each example's bags (its rows, or cut by its offsets) at once: values and per-example
+    gradients of the table and of the per-sample weights, as one example at a time, and as
+    torch.func's where its kernel is right."""
+    f, indices, torch_agrees = BAGGED[name]
+
+    def loss(w: Any, i: Any, o: Any, p: Any) -> Any:
+        return (f(w, i, o, p) ** 2 * lib(w).arange(3.0, dtype=w.dtype)).sum()
+
+    def run(m: Any, fn: Any) -> list[Any]:
+        args = (m.tensor(TABLE), m.tensor(indices), m.tensor(OFFSETS), m.tensor(WEIGHTS))
+        dims = (None, 0, 0, 0)
+        return [
+            fn.vmap(f, in_dims=dims)(*args),
+            *fn.vmap(fn.grad(loss, argnums=(0, 3)), in_dims=dims)(*args),
+        ]
+
+    found = no_loop(run, cr, cf)
+    for k in range(4):
+        args = (cr.tensor(TABLE), cr.tensor(indices[k]), cr.tensor(OFFSETS[k]))
+        one = [
+            f(*args, cr.tensor(WEIGHTS[k])),
+            *cf.grad(loss, argnums=(0, 3))(*args, cr.tensor(WEIGHTS[k])),
+        ]
+        for a, b in zip(found, one, strict=True):
+            np.testing.assert_allclose(a[k].numpy(), b.numpy(), rtol=1e-12, atol=1e-14)
+    if torch_agrees:
+        for a, b in zip(found, run(torch, tf), strict=True):
+            np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_embedding_bag_refuses_an_examples_bad_offsets_in_one_examples_words() -> None:
+    offsets = OFFSETS.copy()
+    offsets[2, 0] = 1
+    with pytest.raises(RuntimeError, match="offsets\\[0\\] has to be 0.*However, got 1"):
+        cf.vmap(F(cr.zeros(1)).embedding_bag, in_dims=(0, None, 0))(
+            cr.tensor(FLAT), cr.tensor(TABLE), cr.tensor(offsets)
+        )
+    indices = FLAT.copy()
+    indices[3, 4] = 7
+    with pytest.raises(RuntimeError, match="Index 4 of input takes value 7 which is not in"):
+        cf.vmap(F(cr.zeros(1)).embedding_bag, in_dims=(0, None, 0))(
+            cr.tensor(indices), cr.tensor(TABLE), cr.tensor(OFFSETS)
+        )
 
 
 SORTED = np.sort(rng.standard_normal((4, 2, 6)), -1)

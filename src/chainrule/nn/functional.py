@@ -839,7 +839,7 @@ def embedding_bag(
             [3., 4.]])
     """
     include_last_offset &= input.ndim == 1  # a 2-D input's bags are its rows, as PyTorch's
-    input, offsets, per_sample_weights = _bags_checked(
+    ids, bounds, per_sample_weights, levels = _bags_checked(
         input, weight, offsets, per_sample_weights, include_last_offset, scale_grad_by_freq, mode
     )
     if mode not in ("sum", "mean", "max"):
@@ -862,38 +862,45 @@ def embedding_bag(
             )
         padding_idx %= rows
     # The bags side by side, (B, longest bag): entry j of bag b is input[starts[b] + j], kept
-    # where j is inside the bag and the index is not padding_idx.
-    bounds = offsets._data.tolist() + ([] if include_last_offset else [input.shape[0]])
-    starts, ends = xp.asarray(bounds[:-1], dtype=xp.int64), xp.asarray(bounds[1:], dtype=xp.int64)
+    # where j is inside the bag and the index is not padding_idx. Under vmap every example's
+    # (the levels' dims lead ids and bounds), then seen batched as one example's.
+    lead, length = ids.shape[:-1], ids.shape[-1]
+    if not include_last_offset:  # the last bag ends at the input's end
+        bounds = xp.concatenate([bounds, xp.full((*lead, 1), length, dtype=bounds.dtype)], -1)
+    starts, ends = bounds[..., :-1], bounds[..., 1:]
     lengths = xp.maximum(ends - starts, 0)
-    places = starts[:, None] + xp.arange(int(lengths.max(initial=0)))
-    inside = places < ends[:, None]
+    places = starts[..., None] + xp.arange(int(lengths.max(initial=0)))
+    inside = places < ends[..., None]
     places = xp.where(inside, places, 0)
-    indices = xp.where(inside, input._data[places] if input.shape[0] else 0, 0)
+    picked = xp.take_along_axis(ids, places.reshape((*lead, -1)), -1) if length else places
+    indices = xp.where(inside, picked.reshape(places.shape), 0)
     kept = inside if padding_idx is None else inside & (indices != padding_idx)
+
+    def seen(array: Any) -> Tensor:  # one example's array, batched as the input
+        return batching.wrap(_make(array), levels)
+
     if scale_grad_by_freq:  # each row's count in the whole input, not in its bag
-        scales = embedding_ops.inverse_counts(indices, input._data, weight.shape[0], weight.dtype)
-        rows = embedding_ops.Embedding((indices,), scales, None)(weight)  # (B, longest, D)
+        rows = embedding_ops.lookup(weight, seen(indices), None, True, among=ids)
     else:
-        rows = weight[_make(indices)]
-    kept_rows = _make(kept[..., None])
+        rows = weight[seen(indices)]  # (B, longest, D)
+    kept_rows = seen(kept[..., None])
     if mode == "max":
         # Maxima as max(dim)'s: the gradient goes to one row per feature, the first maximum,
         # as PyTorch's; an empty bag gives 0.
         filled = elementwise.where(kept_rows, rows, float("-inf"))
         out = filled.max(1).values if rows.shape[1] else filled.sum(1)
         return named(
-            elementwise.where(_make(kept.any(1)[:, None]), out, 0.0), "EmbeddingBagBackward0"
+            elementwise.where(seen(kept.any(-1)[..., None]), out, 0.0), "EmbeddingBagBackward0"
         )
     rows = elementwise.where(kept_rows, rows, 0.0)
     if per_sample_weights is not None:
         # (the mask through an op: a second array on kept's memory would stop cr.compile)
-        scales = elementwise.where(kept_rows.squeeze(-1), per_sample_weights[_make(places)], 0.0)
+        scales = elementwise.where(kept_rows.squeeze(-1), per_sample_weights[seen(places)], 0.0)
         rows = rows * scales[..., None]
     out = rows.sum(1)  # in each bag's order, as PyTorch adds its rows
     if mode == "mean":
-        counts = xp.maximum(kept.sum(1), 1).astype(xp.dtype(weight.dtype.name))
-        out = out / _make(counts[:, None])
+        counts = xp.maximum(kept.sum(-1), 1).astype(xp.dtype(weight.dtype.name))
+        out = out / seen(counts[..., None])
     return named(out, "EmbeddingBagBackward0")
 
 
@@ -905,10 +912,12 @@ def _bags_checked(
     include_last_offset: bool,
     scale_grad_by_freq: bool,
     mode: str,
-) -> tuple[Tensor, Tensor, Tensor | None]:
-    """embedding_bag's arguments checked as PyTorch checks them (its errors, in its order),
-    a 2-D input flattened with one bag per row: ``(input, offsets, per_sample_weights)``,
-    1-D."""
+) -> tuple[Any, Any, Tensor | None, list[Any]]:
+    """embedding_bag's arguments checked as PyTorch checks them (its errors, in its order):
+    ``(ids, bounds, per_sample_weights, levels)``, the indices and the offsets as arrays of
+    one dim, a 2-D input flattened with one bag per row. Under vmap, ``levels`` are those
+    that batch the input or the offsets, whose dims lead both arrays: each example is
+    checked, in one example's words."""
     if per_sample_weights is not None and input.shape != per_sample_weights.shape:
         raise ValueError(
             f"embedding_bag: If per_sample_weights ({per_sample_weights.shape}) is not None, "
@@ -923,8 +932,6 @@ def _bags_checked(
                 "if input is 2D, then offsets has to be None, as input is treated is a mini-batch "
                 f"of fixed length sequences. However, found offsets of type {found}"
             )
-        offsets = _make(xp.arange(input.shape[0], dtype=xp.int64) * input.shape[1])
-        input = _make(input._data.reshape(-1))  # indices: no op, no gradient
         if per_sample_weights is not None:
             per_sample_weights = per_sample_weights.reshape(-1)
     elif input.ndim == 1:
@@ -939,7 +946,8 @@ def _bags_checked(
     if scale_grad_by_freq and mode == "max":
         raise ValueError("max mode does not support scaling the gradient by the frequency")
     for name, tensor in (("indices", input), ("offsets", offsets)):
-        _check_index_type(tensor, name, "embedding_bag")
+        if tensor is not None:  # (a 2-D input's: its rows')
+            _check_index_type(tensor, name, "embedding_bag")
     if per_sample_weights is not None and per_sample_weights.dtype != weight.dtype:
         raise RuntimeError(
             "Expected tensor for argument #1 'weight' to have the same type as tensor for "
@@ -947,35 +955,50 @@ def _bags_checked(
             f" does not equal {dtypes.checked_type_name(per_sample_weights.dtype)} (while "
             "checking arguments for embedding_bag)"
         )
-    bounds = offsets._data
-    if bounds.size and bounds[0] != 0:
-        raise RuntimeError(
-            "offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start "
-            f"from position 0. However, got {int(bounds[0])}"
-        )
-    if bounds.size and bounds[-1] > input.shape[0]:
-        raise RuntimeError(
-            f"offsets[-1] can not be greater than input's length {input.shape[0]} but got "
-            f"offsets[-1] of {int(bounds[-1])}"
-        )
-    if (xp.diff(bounds) < 0).any():
-        raise RuntimeError(f"embedding_bag: offsets must not decrease, got {bounds.tolist()}")
-    if include_last_offset and bounds.size and bounds[-1] != input.shape[0]:
-        # PyTorch ends the last bag at the input's end whatever the last offset says; a last
-        # offset short of it is a mistake, refused rather than read one way or the other
-        raise RuntimeError(
-            "embedding_bag: with include_last_offset=True the last offset ends the last bag, so "
-            f"it must equal the input's length {input.shape[0]}, but got {int(bounds[-1])}"
-        )
-    values = input._data
-    outside = (values < 0) | (values >= weight.shape[0])
+    levels = batching.levels_of((input, offsets))
+    ids, _ = batching.lift_array(*batching.array_and_levels(input), levels)
+    lead = ids.shape[: len(levels)]
+    if input.ndim == 2:  # indices: no op, no gradient
+        bags, width = ids.shape[-2:]
+        ids = ids.reshape((*lead, bags * width))
+        bounds = xp.broadcast_to(xp.arange(bags, dtype=xp.int64) * width, (*lead, bags))
+    else:
+        bounds, _ = batching.lift_array(*batching.array_and_levels(offsets), levels)
+    length = ids.shape[-1]
+    if bounds.shape[-1]:
+        first, last = bounds[..., 0], bounds[..., -1]
+        if (first != 0).any():
+            raise RuntimeError(
+                "offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start "
+                f"from position 0. However, got {int(first[first != 0][0])}"
+            )
+        if (last > length).any():
+            raise RuntimeError(
+                f"offsets[-1] can not be greater than input's length {length} but got "
+                f"offsets[-1] of {int(last[last > length][0])}"
+            )
+        decreasing = (xp.diff(bounds, axis=-1) < 0).any(-1)
+        if decreasing.any():
+            raise RuntimeError(
+                f"embedding_bag: offsets must not decrease, got {bounds[decreasing][0].tolist()}"
+            )
+        if include_last_offset and (last != length).any():
+            # PyTorch's kernels read a last bag short of the input's end each their own way
+            # (uninitialised gradients in one): a mistake, refused rather than read one way
+            raise RuntimeError(
+                "embedding_bag: with include_last_offset=True the last offset ends the last "
+                f"bag, so it must equal the input's length {length}, but got "
+                f"{int(last[last != length][0])}"
+            )
+    outside = ((ids < 0) | (ids >= weight.shape[0])).reshape((-1, length))
     if outside.any():  # (PyTorch's words on float32 tables; others reach other kernels)
-        at = int(xp.argmax(outside))
+        example = int(xp.argmax(outside.any(-1)))
+        at = int(xp.argmax(outside[example]))
         raise RuntimeError(
-            f"Index {at} of input takes value {int(values[at])} which is not in the valid range "
-            f"[0, {weight.shape[0]})"
+            f"Index {at} of input takes value {int(ids.reshape((-1, length))[example, at])} "
+            f"which is not in the valid range [0, {weight.shape[0]})"
         )
-    return input, offsets, per_sample_weights
+    return ids, bounds, per_sample_weights, levels
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:

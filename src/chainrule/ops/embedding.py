@@ -116,16 +116,23 @@ class EmbeddingDenseBackward(Linear):
 
 
 def lookup(
-    weight: Tensor, indices: Tensor, padding_idx: int | None, scale_grad_by_freq: bool
+    weight: Tensor,
+    indices: Tensor,
+    padding_idx: int | None,
+    scale_grad_by_freq: bool,
+    among: Any = None,
 ) -> Any:
     """``weight[indices]`` (``indices`` an integer tensor, ``padding_idx`` a row or None)
-    with PyTorch's backward for ``padding_idx`` and ``scale_grad_by_freq``. Under vmap with
-    indices that differ per example, one lookup picks every example's rows from the table
-    lifted to the levels (see :func:`batching.physical_key`); each example's picks are
-    counted apart."""
+    with PyTorch's backward for ``padding_idx`` and ``scale_grad_by_freq``: each pick counted
+    among the indices themselves, or among the integer array ``among`` (embedding_bag's whole
+    input; under vmap, the levels' dims first). Under vmap with indices that differ per
+    example, one lookup picks every example's rows from the table lifted to the levels (see
+    :func:`batching.physical_key`); each example's picks are counted apart."""
     if type(indices) is batching.BatchedTensor:
         table, levels, key, _ = batching.physical_key(weight, (indices,))
         ids = key[-1]
+        if among is not None:  # to the levels of the table too, as the indices
+            among, _ = batching.lift_array(among, batching.unwrap(indices)[1], levels)
     else:
         table, levels, ids = weight, None, indices._data
         key = (ids,)
@@ -133,8 +140,11 @@ def lookup(
     if scale_grad_by_freq:
         rows = table.shape[-2]
         groups = math.prod(ids.shape[: len(key) - 1])  # vmap's examples (1 outside vmap)
-        flat = ids.reshape((groups, -1)) + xp.arange(groups)[:, None] * rows  # each example's
-        scales = inverse_counts(flat, flat, groups * rows, table.dtype).reshape((*ids.shape, 1))
+        apart = xp.arange(groups)[:, None] * rows  # each example's indices counted apart
+        flat = ids.reshape((groups, -1)) + apart
+        counted = flat if among is None else among.reshape((groups, -1)) + apart
+        scales = inverse_counts(flat, counted, groups * rows, table.dtype)
+        scales = scales.reshape((*ids.shape, 1))
     kept = None if padding_idx is None else (ids != padding_idx)[..., None]
     out = Embedding(key, scales, kept)(table)
     return out if levels is None else batching.wrap(out, levels)
