@@ -1,7 +1,7 @@
 """vmap over functions that read a tensor's values on arrays (``any``, ``all``, the checks of
 ``gaussian_nll_loss``, ``embedding_bag`` over per-example bags, ``searchsorted``,
-``bucketize``, ``histc``, ``isin``, ``quantile``): one batched computation, as torch.func's,
-no loop over the examples (a loop warns, and warnings are errors here)."""
+``bucketize``, ``histc``, ``bincount``, ``isin``, ``quantile``): one batched computation, as
+torch.func's, no loop over the examples (a loop warns, and warnings are errors here)."""
 
 from __future__ import annotations
 
@@ -249,6 +249,46 @@ def test_searchsorted_and_bucketize_under_vmap_are_torch_funcs(name: str) -> Non
     assert str(found.dtype) == str(expected.dtype).replace("torch", "chainrule")
     assert tuple(found.shape) == tuple(expected.shape)
     np.testing.assert_array_equal(found.numpy(), expected.numpy())
+
+
+COUNTED = rng.integers(0, 5, (4, 6))
+COUNTED[:, 0] = 4  # as many bins in every example
+BINCOUNTS: dict[str, tuple[Any, tuple[Any, ...], tuple[Any, ...]]] = {
+    "bincount": (lambda v, w: lib(v).bincount(v), (COUNTED, VALUES), (0, 0)),
+    "bincount with minlength": (
+        lambda v, w: lib(v).bincount(v, minlength=8),
+        (COUNTED, VALUES),
+        (0, 0),
+    ),
+    "bincount, weights per example": (
+        lambda v, w: lib(v).bincount(v, w.reshape(6)),
+        (COUNTED, VALUES),
+        (0, 0),
+    ),
+    "bincount, values for all": (
+        lambda v, w: lib(v).bincount(v, w.reshape(6), minlength=6),
+        (COUNTED[0], VALUES),
+        (None, 0),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(BINCOUNTS))
+def test_bincount_under_vmap_is_torch_funcs(name: str) -> None:
+    f, args, dims = BINCOUNTS[name]
+    expected = tf.vmap(f, in_dims=dims)(*map(torch.tensor, args))
+    found = no_loop(cf.vmap(f, in_dims=dims), *map(cr.tensor, args))
+    assert str(found.dtype) == str(expected.dtype).replace("torch", "chainrule")
+    assert tuple(found.shape) == tuple(expected.shape)
+    np.testing.assert_array_equal(found.numpy(), expected.numpy())
+
+
+def test_bincount_refuses_examples_of_as_many_bins_as_torch_funcs_stack() -> None:
+    counted = COUNTED.copy()
+    counted[2, 0] = 6
+    for m, fn in ((torch, tf), (cr, cf)):
+        with pytest.raises(RuntimeError, match="got \\[5\\] at entry 0 and \\[7\\] at entry 2"):
+            fn.vmap(m.bincount)(m.tensor(counted))
 
 
 def test_a_number_searched_in_each_examples_rows_is_refused_in_one_examples_words() -> None:

@@ -11,6 +11,7 @@ and ``histc``. Their results are indices and counts, which carry no gradient (as
 from __future__ import annotations
 
 import builtins
+import math
 from typing import Any
 
 from chainrule import dtypes, shell_uints
@@ -117,22 +118,42 @@ def bucketize(
 
 def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:  # noqa: A002
     """How often each non-negative integer occurs in the 1-D ``input`` (summing ``weights``
-    instead, if given), for at least ``minlength`` bins."""
-    x = input._data
+    instead, if given), for at least ``minlength`` bins. Under vmap, every example's counts
+    at once (each example's values offset by its index times the bins), which must come to
+    as many bins in every example, as torch.func's stack of them requires.
+
+    >>> import chainrule as cr
+    >>> cr.bincount(cr.tensor([0, 2, 2]), minlength=4)
+    tensor([1, 0, 2, 0])
+    """
+    levels = batching.levels_of((input, weights))
+    x, _ = batching.lift_array(*batching.array_and_levels(input), levels)
     shell_uints.check_function("bincount", x.dtype)
     if x.dtype.kind == "f":
         raise dtypes.not_implemented_for("bincount_cpu", x.dtype)
-    if x.dtype.kind not in "iu" or x.ndim != 1 or (x.size and x.min() < 0):
+    if x.dtype.kind not in "iu" or input.ndim != 1 or (x.size and x.min() < 0):
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     if minlength < 0:
         raise RuntimeError("minlength should be >= 0")
+    lead = x.shape[:-1]  # the levels' dims
+    rows = x.reshape((math.prod(lead), -1))
+    bins = xp.maximum(rows.max(-1, initial=-1) + 1, minlength)
+    if (bins != bins[0]).any():
+        other = int(xp.argmax(bins != bins[0]))
+        raise RuntimeError(
+            f"stack expects each tensor to be equal size, but got [{bins[0]}] at entry 0 and "
+            f"[{bins[other]}] at entry {other}"
+        )
+    places = (rows + xp.arange(len(rows))[:, None] * bins[0]).reshape(-1)
     if weights is None:
-        return _make(xp.bincount(x, minlength=minlength).astype(xp.int64))
-    w = weights._data
-    if w.ndim != 1 or w.shape[0] != x.shape[0]:
+        counts = xp.bincount(places, minlength=len(rows) * bins[0])
+        return batching.wrap(_make(counts.reshape((*lead, -1)).astype(xp.int64)), levels)
+    if weights.ndim != 1 or weights.shape[0] != input.shape[0]:
         raise RuntimeError("weights should be 1-d and have the same length as input")
-    counts = xp.bincount(x, weights=w, minlength=minlength)  # float64
-    return _make(counts.astype(w.dtype if w.dtype == xp.float32 else xp.float64))
+    w, _ = batching.lift_array(*batching.array_and_levels(weights), levels)
+    counts = xp.bincount(places, weights=w.reshape(-1), minlength=len(rows) * bins[0])  # float64
+    dtype = w.dtype if w.dtype == xp.float32 else xp.float64
+    return batching.wrap(_make(counts.reshape((*lead, -1)).astype(dtype)), levels)
 
 
 def histc(
