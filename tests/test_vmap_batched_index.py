@@ -288,11 +288,10 @@ def test_gradients_of_indices_apart_and_their_writes_are_the_loops() -> None:
     "f",
     [
         lambda x, i: x[i >= 3],  # a mask: each example's result may differ in shape
-        lambda x, i: x.masked_scatter(i[:, None] >= 3, x * 2),
         # a mask beside a batched index (the mask's 5 places pair with the 5 indices)
         lambda x, i: x[i, cr.tensor([True, True, False, True, True, True])],
     ],
-    ids=["mask", "masked_scatter", "mask beside a batched index"],
+    ids=["mask", "mask beside a batched index"],
 )
 def test_what_has_no_batched_rule_runs_once_per_example_with_a_warning(f: Any) -> None:
     ids = cr.tensor(rng.random((4, 5)).argsort(1))  # the mask picks 2 rows of each example
@@ -399,6 +398,14 @@ WRITES: dict[str, tuple[Any, bool]] = {
     ),
     "index_put, accumulating": (
         lambda x, i, j, v, w: x.index_put((i, j), v, accumulate=True),
+        True,
+    ),
+    "masked_scatter at each example's places": (
+        lambda x, i, j, v, w: x.masked_scatter(lib(x).arange(6) < j[0], x * 2 + 1),
+        True,
+    ),
+    "masked_scatter_ of its rows": (
+        lambda x, i, j, v, w: (x * 1.0).masked_scatter_(w > 0, w.expand(5, 6)),
         True,
     ),
     "index_put_ of rows, accumulating": (

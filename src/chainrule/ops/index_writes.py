@@ -25,7 +25,7 @@ from chainrule.arguments import mistyped, type_name, wrap_dim
 from chainrule.autodiff import batching
 from chainrule.dtypes import _TORCH_DTYPE_NAMES
 from chainrule.op import Op, _value, named
-from chainrule.ops import dual, inplace
+from chainrule.ops import dual, elementwise, inplace
 from chainrule.ops.broadcast import broadcast_shape
 from chainrule.ops.dual import _along_axis_index
 from chainrule.ops.indexing import (
@@ -177,12 +177,34 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:  # no
         return masked_scatter(input.reshape(1), mask.reshape(1), source).reshape(())
     if tuple(input.shape) != shape:
         input = input.expand(shape)
+    if type(mask) is batching.BatchedTensor:  # under vmap, each example's own places
+        return named(_scattered_per_example(input, mask, source), "MaskedScatterBackward0")
     where = xp.broadcast_to(mask._data, shape)
     count = int(xp.count_nonzero(where))
     if source.numel() < count:
         raise RuntimeError("Number of elements of source < number of ones in mask")
     taken = source.reshape(-1)[:count]
     return named(IndexPut(where.nonzero())(input, taken), "MaskedScatterBackward0")
+
+
+def _scattered_per_example(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:  # noqa: A002
+    """:func:`masked_scatter` where ``mask`` (broadcast to ``input``'s shape) is batched:
+    every example at once on the physical values, lifted to the levels of all three. Each
+    example's True places, counted in order, pick its source's elements by a gather."""
+    levels = batching.levels_of((input, mask, source))
+    value, _ = batching.lift(*batching.unwrap(input), levels)
+    where, _ = batching.lift_array(*batching.array_and_levels(mask), levels)
+    lead = tuple(value.shape[: len(levels)])
+    missing = (1,) * (input.ndim - mask.ndim)  # one example's dims line up from the right
+    where = where.reshape((*lead, *missing, *where.shape[len(lead) :]))
+    where = xp.broadcast_to(where, tuple(value.shape)).reshape((*lead, -1))
+    if (where.sum(-1) > source.numel()).any():
+        raise RuntimeError("Number of elements of source < number of ones in mask")
+    order = xp.where(where, xp.cumsum(where, -1) - 1, 0)  # the source element each place takes
+    elements, _ = batching.lift(*batching.unwrap(source), levels)
+    taken = elements.reshape((*lead, -1)).gather(-1, _make(order)).reshape(tuple(value.shape))
+    out = elementwise.where(_make(where.reshape(tuple(value.shape))), taken, value)
+    return batching.wrap(out, levels)
 
 
 def _check_masked_scatter(input: Tensor, mask: Any, source: Any) -> None:  # noqa: A002
