@@ -400,6 +400,14 @@ WRITES: dict[str, tuple[Any, bool]] = {
         lambda x, i, j, v, w: x.index_put((i, j), v, accumulate=True),
         True,
     ),
+    "put at each example's flat places": (
+        lambda x, i, j, v, w: x.put(lib(x).arange(3) * 7 + j, v),
+        True,
+    ),
+    "put_, accumulating, from the end too": (
+        lambda x, i, j, v, w: (x * 1.0).put_(i * 6, v.sin(), accumulate=True),
+        True,
+    ),
     "masked_scatter at each example's places": (
         lambda x, i, j, v, w: x.masked_scatter(lib(x).arange(6) < j[0], x * 2 + 1),
         True,

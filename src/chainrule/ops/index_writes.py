@@ -244,18 +244,21 @@ def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) 
     """
     shell_uints.check_function("put", input.dtype)
     at = _flat_index(input, index, source)
-    op = ScatterAdd(0, at) if accumulate else Scatter(0, at)
-    flat = op(input.reshape(-1), source.reshape(-1))
+    write = ScatterAdd if accumulate else Scatter
+    flat = along(write, 0, at, input.reshape(-1), source.reshape(-1))
     return named(flat.reshape(tuple(input.shape)), "PutBackward0")
 
 
 def _flat_index(input: Tensor, index: Any, source: Any) -> Any:  # noqa: A002
-    """``put``'s index as 1-D non-negative positions, after PyTorch's checks in its words."""
+    """``put``'s index as 1-D non-negative positions, after PyTorch's checks in its words:
+    an array, or under vmap, where the index is batched, a batched tensor of every
+    example's (each checked in one example's words)."""
     if not isinstance(index, Tensor):
         raise mistyped("put", "index", 2, "Tensor", index)
     if not isinstance(source, Tensor):
         raise mistyped("put", "source", 3, "Tensor", source)
-    idx = index._data.reshape(-1)
+    idx, levels = batching.array_and_levels(index)
+    idx = idx.reshape((*idx.shape[: len(levels)], -1))
     if idx.dtype != xp.int64:
         raise RuntimeError(
             f"put_(): Expected a long tensor for index, but got {_torch_dtype(index)}"
@@ -265,10 +268,10 @@ def _flat_index(input: Tensor, index: Any, source: Any) -> Any:  # noqa: A002
             "put_(): self and source expected to have the same dtype, but got self.dtype = "
             f"{_torch_dtype(input)} and source.dtype = {_torch_dtype(source)}"
         )
-    if source.numel() != idx.size:
+    if source.numel() != index.numel():
         raise IndexError(
             "put_(): Expected source and index to have the same number of elements, but got "
-            f"source.numel() = {source.numel()}, index.numel() = {idx.size}"
+            f"source.numel() = {source.numel()}, index.numel() = {index.numel()}"
         )
     n = input.numel()
     if idx.size and not n:
@@ -276,7 +279,8 @@ def _flat_index(input: Tensor, index: Any, source: Any) -> Any:  # noqa: A002
     if idx.size and (idx.min() < -n or idx.max() >= n):
         bad = idx[(idx < -n) | (idx >= n)][0]
         raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
-    return xp.where(idx < 0, idx + n, idx)
+    at = xp.where(idx < 0, idx + n, idx)
+    return batching.wrap(_make(at), levels) if levels else at
 
 
 def put_(t: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
