@@ -36,12 +36,32 @@ def parent(x: Tensor, user: Any) -> Any:
     """The node that produced the value of ``x`` that ``user`` read (None for a leaf).
 
     An in-place change gives ``x`` a newer ``grad_fn``; nodes that read ``x`` before the change
-    see the history it had then, reached through ``replaced``.
+    see the history it had then, reached through ``replaced``. So do nodes that read ``x``
+    before ``x.detach_()`` cut it from its history (see :func:`cut`).
     """
     node = x._grad_fn
+    if node is None and _cut:
+        entry = _cut.get(id(x))
+        if entry is None or entry[2] < user.seq:
+            return None
+        node = entry[1]
     while node is not None and node.seq > user.seq:
         node = node.replaced
     return node
+
+
+# Tensors cut from their history in place (``detach_``), by id while they live: the node that
+# had made each, and the sequence number of the cut, past every node that read it before.
+_cut: dict[int, tuple[Any, Any, int]] = {}
+
+
+def cut(x: Tensor, sequence: int) -> None:
+    """``x.detach_()`` at ``sequence`` (a node number no node before has): ``x`` is a leaf
+    from now on, but the nodes that read it before keep the history it had, as in PyTorch,
+    where the graph's edges are the nodes', not the tensor's."""
+    if x._grad_fn is not None:
+        key = id(x)
+        _cut[key] = (weakref.ref(x, lambda _, key=key: _cut.pop(key, None)), x._grad_fn, sequence)
 
 
 def parents(node: Any) -> Iterator[Any]:

@@ -488,6 +488,19 @@ class Tensor:
         return t
 
     def detach_(self) -> Tensor:
+        """Cut this tensor from its history, in place: a leaf that requires no grad from now
+        on; what read it before keeps its gradient (see :func:`chainrule.graph.cut`)."""
+        if self._view is not None:
+            raise RuntimeError(
+                "Can't detach views in-place. Use detach() instead. If you are using "
+                "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set "
+                "as True, gradients are views of DDP buckets, and hence detach_() cannot be "
+                "called on these gradients. To fix this error, please refer to the "
+                "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution."
+            )
+        from chainrule import graph, op
+
+        graph.cut(self, next(op._sequence))
         self.grad_fn = None
         self.requires_grad = False
         return self

@@ -375,6 +375,12 @@ class _Pass:
                 # parent's record is a generic one (~250 instructions a node, on a chain).
                 if parent is not None and x._vc[0] and parent._record[_SEQ] > seq:
                     parent = graph.parent(x, node)
+                elif parent is None and not x.requires_grad:
+                    # turned off since node read it: a detach_ keeps the history node read, a
+                    # leaf's gradient is dropped (PyTorch's AccumulateGrad skips it)
+                    parent = graph.parent(x, node)
+                    if parent is None:
+                        continue
                 if parent is None:
                     if target_ids is None or id(x) in target_ids:
                         self._add_leaf(x, gi)
@@ -440,12 +446,12 @@ class _Pass:
             if getattr(hook, "runs_last", False):
                 last.append(hook)
                 continue
-            result = hook(g if self.create_graph else _make(g))
+            result = hook(g if self.create_graph else _given(g))
             if result is not None:
                 _check_hook_result(hook, result, g)
                 g = result if self.create_graph else result._data
         for hook in last:
-            hook(g if self.create_graph else _make(g))
+            hook(g if self.create_graph else _given(g))
         return g
 
     def _run_post_hooks(self, hooks: list[Any], g: Any, grads: Any) -> Any:
@@ -454,8 +460,8 @@ class _Pass:
         arrays = not self.create_graph  # else the gradients are Tensors already
         for hook in list(hooks):
             if getattr(hook, "after_rule", False):
-                given = [_make(a) if arrays and a is not None else a for a in grads]
-                result = hook.hook(tuple(given), (_make(g) if arrays else g,))
+                given = [_given(a) if arrays and a is not None else a for a in grads]
+                result = hook.hook(tuple(given), (_given(g) if arrays else g,))
                 if result is not None:  # checked as a tensor hook's (PyTorch's checks)
                     for new, old in zip(result, grads, strict=False):
                         if new is not None and old is not None:
@@ -551,6 +557,12 @@ _SOLE = _references_of_a_local()
 # keeps them, which spares the per-node cost of replacing its inputs by edges.
 _SMALL_ARRAY = 1024
 _ndarray = xp.ndarray
+
+
+def _given(g: Any) -> Tensor:
+    """The gradient array ``g`` as the tensor a hook is given: a 0-d array where NumPy's
+    arithmetic gave a scalar (a tensor over a NumPy scalar computes ``g * 2`` in float32)."""
+    return _make(g if type(g) is _ndarray else xp.asarray(g))
 
 
 def _edges(inputs: tuple[Any, ...]) -> tuple[Any, ...]:

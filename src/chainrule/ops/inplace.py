@@ -203,11 +203,9 @@ def _check_overlap(t: Tensor, others: tuple[Any, ...]) -> None:
 
 
 def _write(t: Tensor, values: Any) -> None:
-    if not t._data.flags.writeable:
-        raise RuntimeError(  # an expanded view, or an as_strided one with a stride of 0
-            "unsupported operation: more than one element of the written-to tensor refers to a "
-            "single memory location. Please clone() the tensor before performing the operation."
-        )
+    target = t._data
+    if not target.flags.writeable:  # an expanded view (read-only, as NumPy's broadcasts are)
+        target = _writeable(target)
     if values.shape != t._data.shape:
         raise _shape_mismatch(t._data.shape, values.shape)
     if not dtypes.can_cast(values.dtype, t._data.dtype):
@@ -215,8 +213,26 @@ def _write(t: Tensor, values: Any) -> None:
             f"result type {dtypes.scalar_type_name(values.dtype)} can't be cast to the desired "
             f"output type {dtypes.scalar_type_name(t._data.dtype)}"
         )
-    xp.copyto(t._data, values, casting="unsafe")  # a signed result wraps into unsigned
+    xp.copyto(target, values, casting="unsafe")  # a signed result wraps into unsigned
     bump(t)
+
+
+def _writeable(view: Any) -> Any:
+    """``view``, a read-only expanded view, as a writeable array over the same memory, where
+    no two of its elements share one place (it only added dims of size 1, as PyTorch then
+    writes); else PyTorch's refusal."""
+    if any(step == 0 and n > 1 for step, n in zip(view.strides, view.shape, strict=True)):
+        raise RuntimeError(  # an expanded view, or an as_strided one with a stride of 0
+            "unsupported operation: more than one element of the written-to tensor refers to a "
+            "single memory location. Please clone() the tensor before performing the operation."
+        )
+    owner = view
+    while not owner.flags.writeable and isinstance(owner.base, xp.ndarray):
+        owner = owner.base  # the memory's own array, which may be written
+    if not owner.flags.writeable:
+        raise ValueError("assignment destination is read-only")
+    start = view.__array_interface__["data"][0] - owner.__array_interface__["data"][0]
+    return xp.ndarray(view.shape, view.dtype, owner, start, view.strides)
 
 
 def bump(t: Tensor) -> None:
@@ -243,8 +259,8 @@ def _update(t: Tensor, ufunc: Any, op: Callable[..., Tensor], other: Any) -> Ten
     if _records(t, other) or forward.levels or t._data.dtype in dtypes.SHELL_UINTS:
         return apply(t, op, other)
     _check_overlap(t, (other,))
-    if not t._data.flags.writeable:
-        _write(t, t._data)  # raises the clear error
+    if not t._data.flags.writeable:  # an expanded view: refused, or written through _write
+        return apply(t, op, other)
     try:
         ufunc(t._data, _value(other), out=t._data)
     except (ValueError, TypeError, OverflowError):

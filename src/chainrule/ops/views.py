@@ -126,6 +126,8 @@ def sync(t: Tensor) -> None:
     for op in info.ops:
         replayed = copy.copy(op)(replayed)
     node = replayed._grad_fn
+    if node is None:  # the base was cut from its history since (detach_): t keeps its own
+        return
     node.replaced = t._grad_fn  # ops that read t before the change keep its old history
     t._grad_fn = node
     t.requires_grad = True

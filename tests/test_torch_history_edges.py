@@ -1,0 +1,114 @@
+"""Edges of autograd's history that a fuzz of views and in-place changes against PyTorch found:
+each case runs the same code with ``torch`` and with ``chainrule`` (as ``M``) and compares
+what it returns (values, gradients, flags) or the error it raises (type and first line)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule as cr
+
+
+def _detach_keeps_earlier_history(M: Any) -> Any:
+    """y.detach_() cuts y from its history; what read or viewed y before keeps it."""
+    a = M.tensor([1.0, 2.0, 3.0, 4.0], dtype=M.float64, requires_grad=True)
+    y = a * a
+    w = y * 1
+    v = y.view(2, 2)
+    y.detach_()
+    (g,) = M.autograd.grad(w.sum() + v.sum() + a.sum(), [a])
+    return g, y.requires_grad, y.grad_fn is None, (y * 2).requires_grad
+
+
+def _detach_of_a_view(M: Any) -> Any:
+    return (M.ones(3)[:2]).detach_()
+
+
+def _leaf_turned_off_after_the_graph(M: Any) -> Any:
+    """A leaf whose requires_grad is turned off after it was read gets no .grad."""
+    a = M.tensor([1.0, 2.0], dtype=M.float64, requires_grad=True)
+    b = M.tensor([3.0, 4.0], dtype=M.float64, requires_grad=True)
+    loss = (a * b).sum()
+    a.requires_grad_(False)
+    b.detach_()
+    c = M.tensor([5.0, 6.0], dtype=M.float64, requires_grad=True)
+    (loss + c.sum()).backward()
+    return a.grad, b.grad, c.grad
+
+
+def _hook_on_a_0d_float64_gradient(M: Any) -> Any:
+    """The gradient a hook gets on a 0-d tensor is a 0-d tensor of its dtype (not a NumPy
+    scalar, whose arithmetic gave float32 and was refused as a change of type)."""
+    seen = []
+    a = M.tensor(0.13, dtype=M.float64, requires_grad=True)
+    y = a * 3
+    y.register_hook(lambda g: seen.append(str((g * 2).dtype).split(".")[1]) or g * 2)
+    y.retain_grad()
+    (y.sin() * a).backward()
+    return seen, a.grad, str((y.grad * 2).dtype).split(".")[1]
+
+
+def _write_into_an_expand_of_new_size_one_dims(M: Any) -> Any:
+    """An expand that only adds dims of size 1 shares no element: it may be written."""
+    x = M.tensor([1.0, 2.0], dtype=M.float64)
+    x.expand(1, 2).mul_(2)
+    x[None].expand(1, 1, 2).add_(M.ones(2, dtype=M.float64))
+    y = M.tensor([1.0, 2.0], dtype=M.float64, requires_grad=True)
+    z = y * 1
+    z.expand(1, 2).mul_(3)
+    z.sum().backward()
+    return x, y.grad
+
+
+def _write_into_an_expand_that_repeats(M: Any) -> Any:
+    return M.tensor([1.0, 2.0]).expand(3, 2).mul_(2)
+
+
+def _view_of_a_base_detached_then_written(M: Any) -> Any:
+    a = M.tensor([[1.0], [2.0], [3.0]], dtype=M.float64, requires_grad=True)
+    v = a.squeeze()
+    a.detach_()
+    a[0] = 0.25
+    flags = (v.requires_grad, v.grad_fn is None, v.is_leaf)
+    (v * 2).sum().backward()
+    return flags, a.grad
+
+
+CASES: dict[str, Callable[[Any], Any]] = {
+    "detach_ keeps the history read before": _detach_keeps_earlier_history,
+    "detach_ of a view is refused": _detach_of_a_view,
+    "a leaf turned off after the graph gets no grad": _leaf_turned_off_after_the_graph,
+    "a hook on a 0-d float64 gradient": _hook_on_a_0d_float64_gradient,
+    "writing into an expand of new dims of size 1": _write_into_an_expand_of_new_size_one_dims,
+    "writing into an expand that repeats is refused": _write_into_an_expand_that_repeats,
+    "a view of a base detached, then written": _view_of_a_base_detached_then_written,
+}
+
+
+def _outcome(case: Callable[[Any], Any], M: Any) -> Any:
+    """What the case returns, as plain data (tensors as arrays), or its error."""
+    try:
+        result = case(M)
+    except Exception as error:  # noqa: BLE001 - the error is the outcome compared
+        return ("raised", type(error).__name__, str(error).split("\n")[0])
+    return _plain(result)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple | list):
+        return type(value)(_plain(v) for v in value)
+    if isinstance(value, torch.Tensor | cr.Tensor):
+        return ("tensor", np.asarray(value.detach().numpy()).tolist())
+    return value
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_chainrule_does_what_pytorch_does(name: str) -> None:
+    expected = _outcome(CASES[name], torch)
+    found = _outcome(CASES[name], cr)
+    assert found == expected
