@@ -79,7 +79,29 @@ def _view_of_a_base_detached_then_written(M: Any) -> Any:
     return flags, a.grad
 
 
+def _retain_grad_follows_an_in_place_change(M: Any) -> Any:
+    """.grad of a tensor that retains it is of its value after an in-place change of it, or
+    of its base; so for a view changed in place itself."""
+    x = M.tensor([1.0, 2.0], dtype=M.float64, requires_grad=True)
+    y = x * 2
+    y.retain_grad()
+    y.mul_(3)
+    (y * M.tensor([1.0, 5.0], dtype=M.float64)).sum().backward()
+    z = x * 2
+    v = z[0]
+    v.retain_grad()
+    z.mul_(3)
+    (v * 7).backward()
+    w = x * 2
+    u = w[1]
+    u.retain_grad()
+    u.mul_(3)
+    (u * 7).backward()
+    return (y.retains_grad, y.grad), (v.retains_grad, v.grad), (u.retains_grad, u.grad), x.grad
+
+
 CASES: dict[str, Callable[[Any], Any]] = {
+    "retain_grad follows an in-place change": _retain_grad_follows_an_in_place_change,
     "detach_ keeps the history read before": _detach_keeps_earlier_history,
     "detach_ of a view is refused": _detach_of_a_view,
     "a leaf turned off after the graph gets no grad": _leaf_turned_off_after_the_graph,

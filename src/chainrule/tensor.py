@@ -2506,6 +2506,18 @@ def spread_requires_grad(t: Tensor) -> None:
             vc.append(others)
 
 
+def move_retained_grad(t: Tensor, old: Any) -> None:
+    """``t`` has a new node ``t._grad_fn`` in place of ``old`` (an in-place change of ``t`` or
+    of its base): its ``retain_grad`` moves along, as PyTorch's follows the tensor, so that
+    ``.grad`` is the gradient of its new value. Its other hooks stay with the old node."""
+    hooks = old._hooks if old is not None else None
+    moved = [h for h in hooks or () if isinstance(h, _RetainGrad) and h.tensor() is t]
+    if moved:
+        for hook in moved:
+            hooks.remove(hook)
+        t._hook_list(create=True).extend(moved)
+
+
 class _RetainGrad:
     """The hook behind ``retain_grad()``: stores the gradient on the (weakly held) tensor,
     after the tensor's other hooks have run (``runs_last``), as PyTorch's."""

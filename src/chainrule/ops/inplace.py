@@ -29,7 +29,7 @@ from chainrule.dtypes import _TORCH_DTYPE_NAMES
 from chainrule.op import Linear, _value, named
 from chainrule.ops import dual, views
 from chainrule.ops.draws import Overwrite
-from chainrule.tensor import Tensor, _make, spread_requires_grad
+from chainrule.tensor import Tensor, _make, move_retained_grad, spread_requires_grad
 
 
 def _records(t: Tensor, *others: Any) -> bool:
@@ -93,9 +93,10 @@ def _apply(
             return t
         # Older users of t must still see its old history: the engine follows this link
         # back from the new node (see graph.parent).
-        result._grad_fn.replaced = t._grad_fn
+        result._grad_fn.replaced = previous = t._grad_fn
         t._grad_fn = result._grad_fn
         t.requires_grad = True
+        move_retained_grad(t, previous)
         spread_requires_grad(t)
         return t
     with grad_mode.no_grad():

@@ -36,7 +36,7 @@ from chainrule.arguments import int_list, integer
 from chainrule.autodiff import forward
 from chainrule.op import Op
 from chainrule.ops import dual
-from chainrule.tensor import Tensor, View, _make, spread_requires_grad
+from chainrule.tensor import Tensor, View, _make, move_retained_grad, spread_requires_grad
 
 
 class CopySlices(Op):
@@ -128,9 +128,10 @@ def sync(t: Tensor) -> None:
     node = replayed._grad_fn
     if node is None:  # the base was cut from its history since (detach_): t keeps its own
         return
-    node.replaced = t._grad_fn  # ops that read t before the change keep its old history
+    node.replaced = previous = t._grad_fn  # ops that read t before keep its old history
     t._grad_fn = node
     t.requires_grad = True
+    move_retained_grad(t, previous)
 
 
 # Tensors (not views) whose sizes or strides an in-place view op changed (``y.t_()``), by id:
