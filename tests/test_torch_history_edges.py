@@ -100,7 +100,24 @@ def _retain_grad_follows_an_in_place_change(M: Any) -> Any:
     return (y.retains_grad, y.grad), (v.retains_grad, v.grad), (u.retains_grad, u.grad), x.grad
 
 
+def _hook_on_a_view_changed_in_place(M: Any) -> Any:
+    """A hook on a view sees the gradients of what read the view before an in-place change
+    of it, not the one its base passes back through the change."""
+    calls = []
+    x = M.tensor([1.0, 2.0, 3.0], dtype=M.float64, requires_grad=True)
+    y = x * 1
+    v = y[:2]
+    v.register_hook(lambda g: calls.append(g.tolist()) or g * 10)
+    w = v * 5
+    v.mul_(3)
+    (y * M.tensor([1.0, 2.0, 3.0], dtype=M.float64)).sum().backward(retain_graph=True)
+    first = (list(calls), x.grad.clone())
+    (y.sum() + w.sum()).backward()
+    return first, calls, x.grad
+
+
 CASES: dict[str, Callable[[Any], Any]] = {
+    "a hook on a view changed in place": _hook_on_a_view_changed_in_place,
     "retain_grad follows an in-place change": _retain_grad_follows_an_in_place_change,
     "detach_ keeps the history read before": _detach_keeps_earlier_history,
     "detach_ of a view is refused": _detach_of_a_view,

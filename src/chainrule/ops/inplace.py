@@ -73,7 +73,12 @@ def _apply(
                 "a leaf Variable that requires grad is being used in an in-place operation."
             )
         # The node must see the old values, which are about to be overwritten.
-        old = _make(t._data.copy(), t.requires_grad, t._grad_fn)
+        history = t._grad_fn
+        if view is not None and history is not None and history._hooks:
+            # PyTorch's CopySlices passes the gradient to the base without the view's node:
+            # its hooks see only the gradients of what read the view before (a node alike)
+            history = views.replay(t._view)._grad_fn
+        old = _make(t._data.copy(), t.requires_grad, history)
         forward.carry(t, old)
         result = compute(old, *(_itself(t, old) if o is t else o for o in others))
         if result._grad_fn is None:  # a value with no derivative (``y.eq_(1)``)

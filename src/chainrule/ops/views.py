@@ -109,10 +109,7 @@ def sync(t: Tensor) -> None:
         info = _as_strided_of_base(t)
     if forward.levels:  # the view's tangent, from its base's as it is now
         with grad_mode.no_grad():
-            replayed = info.base
-            for op in info.ops:
-                replayed = copy.copy(op)(replayed)
-        forward.carry(replayed, t)
+            forward.carry(replay(info), t)
     if not grad_mode.enabled:
         return
     base = info.base
@@ -122,10 +119,7 @@ def sync(t: Tensor) -> None:
     if info.creation is not None:  # its history cannot be replayed: PyTorch refuses
         raise _refusal(t, indirect=True)
     info.stamp = t._vc[0]
-    replayed = base
-    for op in info.ops:
-        replayed = copy.copy(op)(replayed)
-    node = replayed._grad_fn
+    node = replay(info)._grad_fn
     if node is None:  # the base was cut from its history since (detach_): t keeps its own
         return
     node.replaced = previous = t._grad_fn  # ops that read t before keep its old history
@@ -216,6 +210,15 @@ def _refusal(t: Tensor, indirect: bool) -> RuntimeError:
             "you want the inplace to be tracked)."
         )
     return RuntimeError(f"{opening} {reason}")
+
+
+def replay(info: View) -> Tensor:
+    """The view that ``info`` records taken anew from its base as it is now: its ops
+    replayed, as new nodes."""
+    out = info.base
+    for op in info.ops:
+        out = copy.copy(op)(out)
+    return out
 
 
 def rebase(t: Tensor, changed: Tensor) -> None:
