@@ -116,7 +116,52 @@ def _hook_on_a_view_changed_in_place(M: Any) -> Any:
     return first, calls, x.grad
 
 
+def _in_place_view_op_after_a_read(M: Any) -> Any:
+    """a.t_() after ops read a: their gradients are of a's shape then (refused as 'cannot be
+    summed back' before), to first and second order, and through a write into a's view."""
+    x = M.tensor([[1.0, 2.0, 3.0]], dtype=M.float64, requires_grad=True)
+    a = x * 1
+    y = a * M.tensor([[1.0, 2.0, 3.0]], dtype=M.float64)
+    z = a.exp()  # saves its output, not a
+    a.t_()
+    (y.sum() + (a * 2).sum()).backward(retain_graph=True)
+    first = x.grad.clone()
+    (g,) = M.autograd.grad(z.sum(), [x], create_graph=True)
+    (h,) = M.autograd.grad(g.sum(), [x])
+    b = x.clone()
+    v = b[0]
+    v.mul_(2)
+    b.t_()
+    (k,) = M.autograd.grad((b * M.tensor([[1.0], [2.0], [3.0]], dtype=M.float64)).sum(), [x])
+    return first, g, h, k
+
+
+def _jacrev_through_a_write_then_t_(M: Any) -> Any:
+    """The Jacobian was all ones (silently) before."""
+
+    def f(x: Any) -> Any:
+        a = x.clone()
+        v = a.squeeze(0)
+        v.sub_(0.73)
+        a.t_()
+        return M.cat([v.reshape(-1), a.reshape(-1) * 2])
+
+    return M.func.jacrev(f)(M.tensor([[-0.96, -1.84, -0.24, -0.84]], dtype=M.float64))
+
+
+def _a_saved_tensor_changed_by_an_in_place_view_op(M: Any) -> Any:
+    """PyTorch's refusal names the node that last made it as it does: "output 0 of T1"."""
+    x = M.tensor([[1.0, 2.0, 3.0]], requires_grad=True)
+    a = x * 1
+    z = a**2
+    a.t_()
+    return z.sum().backward()
+
+
 CASES: dict[str, Callable[[Any], Any]] = {
+    "a saved tensor changed by t_": _a_saved_tensor_changed_by_an_in_place_view_op,
+    "an in-place view op after a read": _in_place_view_op_after_a_read,
+    "jacrev through a write, then t_": _jacrev_through_a_write_then_t_,
     "a hook on a view changed in place": _hook_on_a_view_changed_in_place,
     "retain_grad follows an in-place change": _retain_grad_follows_an_in_place_change,
     "detach_ keeps the history read before": _detach_keeps_earlier_history,
@@ -134,7 +179,8 @@ def _outcome(case: Callable[[Any], Any], M: Any) -> Any:
     try:
         result = case(M)
     except Exception as error:  # noqa: BLE001 - the error is the outcome compared
-        return ("raised", type(error).__name__, str(error).split("\n")[0])
+        first_line = str(error).split("\n")[0].replace("torch.", "chainrule.")
+        return ("raised", type(error).__name__, first_line)
     return _plain(result)
 
 

@@ -332,7 +332,8 @@ class Op:
     ) -> None:
         """PyTorch's words (the tensor's type and shape, and the node that last made it), then
         which of this node's saved values it was."""
-        # PyTorch names the node without its "Backward0": "output 0 of Exp"
+        # PyTorch names the node without its "Backward0" ("output 0 of Exp"), or without its
+        # "Backward" where another number follows ("TBackward1": "output 0 of T1")
         which = f", which is output 0 of {_FORWARD_NAME.sub('', made_by)}," if made_by else ""
         raise RuntimeError(
             "one of the variables needed for gradient computation has been modified by an "
@@ -350,7 +351,7 @@ class Op:
         self.out = None
 
 
-_FORWARD_NAME = re.compile(r"Backward[0-9]*$")
+_FORWARD_NAME = re.compile(r"Backward(?:0$|(?=[0-9]*$))")
 
 
 def _saving(cls: type[Op]) -> tuple[Any, ...]:

@@ -312,9 +312,11 @@ class _Pass:
                 for counter, stamp in versions:
                     if counter[0] != stamp:
                         node.check_saved()  # raises: a saved input or output was changed
+            read = args  # the arrays the node read: their shapes are the inputs' then
             if create_graph:
                 args = [
-                    x if isinstance(x, Tensor) else a for x, a in zip(inputs, args, strict=True)
+                    _as_read(x, a, node) if isinstance(x, Tensor) else a
+                    for x, a in zip(inputs, args, strict=True)
                 ]
                 grads = None if record else batching.vjp_on_arrays(node, g)
                 if grads is None:
@@ -362,10 +364,13 @@ class _Pass:
                 if free and data.size > _SMALL_ARRAY:
                     holds_large = True
                 if not same_shapes:  # else skipped: ~250 instructions per shape or dtype read
-                    if gi.shape != data.shape:
+                    # x's shape when node read it: an in-place view op since (x.t_()) gave x
+                    # other sizes, its dtype stays
+                    shape = read[i].shape if type(read[i]) is _ndarray else data.shape
+                    if gi.shape != shape:
                         if batch is None:
-                            gi = unbroadcast(gi, data.shape)
-                        elif (gi := batching.unbroadcast_batch(gi, data.shape, batch)) is None:
+                            gi = unbroadcast(gi, shape)
+                        elif (gi := batching.unbroadcast_batch(gi, shape, batch)) is None:
                             raise _NoBatch  # a gradient that lost the batch: the general path
                     if gi.dtype is not data.dtype and gi.dtype != data.dtype:
                         gi = gi.to(data.dtype) if create_graph else gi.astype(data.dtype)
@@ -557,6 +562,15 @@ _SOLE = _references_of_a_local()
 # keeps them, which spares the per-node cost of replacing its inputs by edges.
 _SMALL_ARRAY = 1024
 _ndarray = xp.ndarray
+
+
+def _as_read(x: Tensor, array: Any, node: Any) -> Tensor:
+    """The input ``x`` of ``node`` for its rule on Tensors: ``x`` itself, or, where an
+    in-place view op gave ``x`` other sizes since (``x.t_()``), the array ``node`` read, with
+    the history ``x`` had then."""
+    if x._data.shape == getattr(array, "shape", x._data.shape):
+        return x
+    return _make(array, x.requires_grad, graph.parent(x, node))
 
 
 def _given(g: Any) -> Tensor:
