@@ -158,7 +158,42 @@ def _a_saved_tensor_changed_by_an_in_place_view_op(M: Any) -> Any:
     return z.sum().backward()
 
 
+def _forward_mode_in_inference_mode(M: Any) -> Any:
+    """inference_mode turns forward mode off: no tangent for what it computes, and a tensor
+    changed in place there keeps its tangent (no_grad leaves forward mode on)."""
+    fw = M.autograd.forward_ad
+    with fw.dual_level():
+        a = fw.make_dual(
+            M.tensor([1.2, 1.5], dtype=M.float64), M.tensor([2.0, 3.0], dtype=M.float64)
+        )
+        b = a * 1
+        with M.inference_mode():
+            y = a * 2
+            b.neg_()
+        with M.no_grad():
+            z = a * 2
+        return [fw.unpack_dual(t).tangent for t in (y, b, z)], b
+
+
+def _forward_mode_write_into_a_view_after_its_base_squeeze_(M: Any) -> Any:
+    fw = M.autograd.forward_ad
+    with fw.dual_level():
+        x = fw.make_dual(
+            M.tensor([[1.0, 2.0, 3.0]], dtype=M.float64),
+            M.tensor([[1.0, 1.0, 1.0]], dtype=M.float64),
+        )
+        a = x * 1
+        v = a.mT
+        a.squeeze_(0)
+        v.copy_(M.tensor(-0.1, dtype=M.float64))
+        return fw.unpack_dual(a).tangent, a
+
+
 CASES: dict[str, Callable[[Any], Any]] = {
+    "forward mode in inference mode": _forward_mode_in_inference_mode,
+    "forward mode: a view written after base.squeeze_": (
+        _forward_mode_write_into_a_view_after_its_base_squeeze_
+    ),
     "a saved tensor changed by t_": _a_saved_tensor_changed_by_an_in_place_view_op,
     "an in-place view op after a read": _in_place_view_op_after_a_read,
     "jacrev through a write, then t_": _jacrev_through_a_write_then_t_,

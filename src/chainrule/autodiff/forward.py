@@ -67,6 +67,8 @@ def propagate(op: Any, inputs: tuple[Any, ...], args: tuple[Any, ...], result: T
     """Give ``result`` its tangent at each open level where an input has one, unless the
     op's rule answers None: no tangent (PyTorch's undefined one, as an in-place fill's of a
     tensor that had none)."""
+    if grad_mode.inference:  # PyTorch's inference mode turns forward mode off too
+        return
     out = result._data
     for position, level in enumerate(levels):
         tangents = tuple([level.tangent(x) for x in inputs])
@@ -226,7 +228,10 @@ def _write_part(tangent: Any, ops: Any, value: Any) -> None:
 
 def carry(source: Tensor, target: Tensor) -> None:
     """Give ``target`` the tangents of ``source`` (an in-place op: the new value moves into
-    the old tensor's memory)."""
+    the old tensor's memory). In inference mode, which turns forward mode off as PyTorch's
+    does, ``target`` keeps the tangents it had."""
+    if grad_mode.inference:
+        return
     for level in levels:
         t = level.tangent(source)
         if t is None:

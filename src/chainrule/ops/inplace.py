@@ -93,6 +93,7 @@ def _apply(
             guard = node.out_versions = (t._vc, t._vc[0])
             node.versions = (*[v for v in node.versions if v is not stale], guard)
         if view is not None:
+            view = t._view  # (check_inplace brought it up to date)
             forward.write_through(t, view.base, view.ops)
             views.rebase(t, result)  # the base's history, and t's from it
             return t
@@ -108,7 +109,8 @@ def _apply(
         result = compute(t, *others)
     forward.carry(result, t)
     _write(t, result._data)
-    if view is not None:
+    if view is not None and forward.levels:
+        view = views.current(t)
         forward.write_through(t, view.base, view.ops)
     return t
 

@@ -105,8 +105,7 @@ def sync(t: Tensor) -> None:
     info = t._view
     if info is None or info.stamp == t._vc[0]:
         return
-    if _restrided and info.stamp < _restrided.get(id(info.base), (None, -1))[1]:
-        info = _as_strided_of_base(t)
+    info = current(t)
     if forward.levels:  # the view's tangent, from its base's as it is now
         with grad_mode.no_grad():
             forward.carry(replay(info), t)
@@ -139,6 +138,15 @@ def restrided(t: Tensor) -> None:
     """Note that ``t``, a base of views perhaps, has new sizes and strides (at its version)."""
     key = id(t)
     _restrided[key] = (weakref.ref(t, lambda _: _restrided.pop(key, None)), t._vc[0])
+
+
+def current(t: Tensor) -> View:
+    """The record of the view ``t`` that replays on its base as it is now: its own, or, where
+    the base's sizes or strides changed since (``base.squeeze_(0)``), an ``as_strided``."""
+    info = t._view
+    if _restrided and info.stamp < _restrided.get(id(info.base), (None, -1))[1]:
+        info = _as_strided_of_base(t)
+    return info
 
 
 def _as_strided_of_base(t: Tensor) -> View:
