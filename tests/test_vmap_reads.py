@@ -191,6 +191,8 @@ def test_embedding_bag_refuses_an_examples_bad_offsets_in_one_examples_words() -
         )
 
 
+COUNTED = rng.integers(0, 5, (4, 6))
+COUNTED[:, 0] = 4  # as many bins in every example
 SORTED = np.sort(rng.standard_normal((4, 2, 6)), -1)
 VALUES = rng.standard_normal((4, 2, 3))
 ORDER = rng.permuted(np.tile(np.arange(6), (4, 2, 1)), axis=-1)
@@ -238,22 +240,6 @@ SEARCHES: dict[str, tuple[Any, tuple[Any, ...], tuple[Any, ...]]] = {
         (VALUES, SORTED),
         (0, 0),
     ),
-}
-
-
-@pytest.mark.parametrize("name", list(SEARCHES))
-def test_searchsorted_and_bucketize_under_vmap_are_torch_funcs(name: str) -> None:
-    f, args, dims = SEARCHES[name]
-    expected = tf.vmap(f, in_dims=dims)(*map(torch.tensor, args))
-    found = no_loop(cf.vmap(f, in_dims=dims), *map(cr.tensor, args))
-    assert str(found.dtype) == str(expected.dtype).replace("torch", "chainrule")
-    assert tuple(found.shape) == tuple(expected.shape)
-    np.testing.assert_array_equal(found.numpy(), expected.numpy())
-
-
-COUNTED = rng.integers(0, 5, (4, 6))
-COUNTED[:, 0] = 4  # as many bins in every example
-BINCOUNTS: dict[str, tuple[Any, tuple[Any, ...], tuple[Any, ...]]] = {
     "bincount": (lambda v, w: lib(v).bincount(v), (COUNTED, VALUES), (0, 0)),
     "bincount with minlength": (
         lambda v, w: lib(v).bincount(v, minlength=8),
@@ -273,9 +259,9 @@ BINCOUNTS: dict[str, tuple[Any, tuple[Any, ...], tuple[Any, ...]]] = {
 }
 
 
-@pytest.mark.parametrize("name", list(BINCOUNTS))
-def test_bincount_under_vmap_is_torch_funcs(name: str) -> None:
-    f, args, dims = BINCOUNTS[name]
+@pytest.mark.parametrize("name", list(SEARCHES))
+def test_searches_and_counts_under_vmap_are_torch_funcs(name: str) -> None:
+    f, args, dims = SEARCHES[name]
     expected = tf.vmap(f, in_dims=dims)(*map(torch.tensor, args))
     found = no_loop(cf.vmap(f, in_dims=dims), *map(cr.tensor, args))
     assert str(found.dtype) == str(expected.dtype).replace("torch", "chainrule")
