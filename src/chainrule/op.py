@@ -402,6 +402,9 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
             level = batching.batched_level(inputs)
             if level is not None:
                 return batching.apply(self, inputs, level)
+            births = vmap_births[-1]  # what is made under the level (batching.note_change)
+        else:
+            births = None
         # A view whose base was changed in place first takes the base's new history
         # (``_view.stamp`` lags the shared version counter); plain tensors pay one check.
         n = len(inputs)
@@ -516,10 +519,10 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
             if not info.base.requires_grad:
                 watch(result)
         else:
-            result._vc = vc = [0]
+            result._vc = [0]
             result._view = None
-            if vmap_births:  # made under vmap (see batching.note_change)
-                vmap_births[-1][id(vc)] = vc
+            if births is not None:
+                births[id(result._vc)] = result._vc
         if True in needs and grad_mode.enabled:
             # Record: keep what the rules need and become the result's grad_fn.
             self.needs = needs
