@@ -8,6 +8,19 @@ import pytest
 from test_torch_snippets import run
 
 SNIPPETS: dict[str, str] = {
+    "edge_dtypes_of_elementwise_ops": """
+        import torch  # bool has no floor or abs kernel; where wants a bool condition
+        b = torch.tensor([False, True])
+        for f in (torch.abs, torch.floor, torch.ceil, torch.round, torch.trunc):
+            error(lambda: f(b))
+        error(lambda: torch.where(torch.tensor([1.0, 0.0]), torch.ones(2), torch.zeros(2)))
+        error(lambda: torch.where(torch.tensor([1, 0]), torch.ones(2), torch.zeros(2)))
+        empty = torch.tensor([], dtype=torch.int64)  # nothing is divided by the zero
+        print(torch.remainder(empty, 0), torch.floor_divide(empty, 0))
+        for mode in ("trunc", "floor"):
+            print(torch.div(empty, 0, rounding_mode=mode))
+        error(lambda: torch.remainder(torch.tensor([1]), 0))
+    """,
     "hand_written_adam_step": """
         import torch
         torch.manual_seed(0)

@@ -98,6 +98,12 @@ def float_like(x: Any, like: Any) -> Any:
     return dual.astype(x, like.dtype)
 
 
+def _refuse_bool(x: Any, kernel: str) -> None:
+    """PyTorch has no bool kernel for ``kernel`` (NumPy's floor of a bool array is float16)."""
+    if x.dtype == _BOOL:
+        raise dtypes.not_implemented_for(kernel, x.dtype)
+
+
 def refuse_integer_pair(a: Any, b: Any, kernel: str) -> None:
     """PyTorch's refusal of a float function (hypot, logaddexp) of two integer or bool
     operands: it has no integer kernel. One float operand (array or number) is enough."""
@@ -408,8 +414,9 @@ class TruncDivide(Step):
 
 
 def _check_divisor(a: Any, b: Any, op: str) -> None:
-    """Integer division by zero is an error in PyTorch (NumPy returns 0 with a warning)."""
-    if _integer(a) and _integer(b) and not xp.all(b):
+    """Integer division by zero is an error in PyTorch (NumPy returns 0 with a warning),
+    where something is divided: an empty result divides nothing."""
+    if _integer(a) and _integer(b) and not xp.all(b) and xp.size(a) and xp.size(b):
         raise RuntimeError(f"ZeroDivisionError\n{op}: integer division by zero")  # PyTorch first
 
 
@@ -475,6 +482,7 @@ class Floor(Step):
     derivatives = ("0",)
 
     def forward(self, x):
+        _refuse_bool(x, "floor_vml_cpu")
         return xp.floor(x)  # integers stay integers, as in PyTorch
 
 
@@ -484,6 +492,7 @@ class Ceil(Step):
     derivatives = ("0",)
 
     def forward(self, x):
+        _refuse_bool(x, "ceil_vml_cpu")
         return xp.ceil(x)
 
 
@@ -494,6 +503,7 @@ class Trunc(Step):
     derivatives = ("0",)
 
     def forward(self, x):
+        _refuse_bool(x, "trunc_vml_cpu")
         return xp.trunc(x)
 
 
@@ -512,6 +522,7 @@ class Round(Step):
             raise RuntimeError(
                 f"round: decimals={self.decimals} needs a floating-point tensor, got {x.dtype}"
             )
+        _refuse_bool(x, "round_vml_cpu")
         return xp.round(x, self.decimals)  # halves to even, as PyTorch
 
 
@@ -723,6 +734,7 @@ class Abs(Unary):
     derivatives = ("sign(x)",)
 
     def forward(self, x):
+        _refuse_bool(x, "abs_cpu")
         return xp.abs(x)
 
     def partial(self, out, x):
@@ -1573,6 +1585,11 @@ def where(condition: Any, input: Any = _ABSENT, other: Any = _ABSENT) -> Any:  #
     if isinstance(condition, Tensor):
         if condition._data.dtype == bool:  # an input: the step behind it stays in the graph
             return Where()(condition, input, other)
+        if condition._data.dtype != xp.uint8:  # (uint8: PyTorch's deprecated condition)
+            raise RuntimeError(
+                "where expected condition to be a boolean tensor, but got a tensor with dtype "
+                f"{dtypes._TORCH_DTYPE_NAMES[condition._data.dtype.name][1]}"
+            )
         condition = condition._data
     return Where()(xp.asarray(condition, dtype=bool), input, other)
 
