@@ -8,6 +8,16 @@ import pytest
 from test_torch_snippets import run
 
 SNIPPETS: dict[str, str] = {
+    "edge_arguments_of_reductions": """
+        import torch  # what a norm or a mean cannot be asked for
+        x = torch.ones(2, 2, 2)
+        print(torch.norm(x, p="fro", dim=(0,)), torch.nanmean(x, dtype=torch.float64))
+        error(lambda: torch.norm(x, p="fro", dim=(0, 1, 2)))
+        error(lambda: x.norm(p="fro", dim=[-1, 0, 1]))
+        error(lambda: torch.nanmean(x, dtype=torch.int64))
+        error(lambda: torch.frac(torch.tensor([1, 2])))
+        error(lambda: torch.frac(torch.tensor([True])))
+    """,
     "edge_dtypes_of_elementwise_ops": """
         import torch  # bool has no floor or abs kernel; where wants a bool condition
         b = torch.tensor([False, True])

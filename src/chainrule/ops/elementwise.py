@@ -535,8 +535,8 @@ class Frac(Unary):
     saves_inputs = False
 
     def forward(self, x):
-        if x.dtype.kind != "f":
-            raise RuntimeError(f"frac: expected a floating-point tensor, got {x.dtype}")
+        if x.dtype.kind != "f":  # PyTorch has no kernel for integers or bools
+            raise dtypes.not_implemented_for("frac_cpu", x.dtype)
         return x - xp.trunc(x)
 
     def vjp(self, g, out, x):

@@ -778,6 +778,9 @@ def norm(
         dim, keepdim = numpy_aliases("norm", dim, keepdim, aliases)
     refuse_integer_norm(input)
     dims = normalize_dims(dim, input.ndim, "norm")
+    if p == "fro" and isinstance(dim, tuple | list) and len(dim) > 2:  # a matrix norm's dims
+        got = " ".join(str(d) for d in dim)
+        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {got}")
     if not isinstance(p, str) and (p < 0 or p == float("inf")) and not input.numel():
         _refuse_norm_without_identity(input, p, dim is not None and dims)
     if p in ("fro", 2, 2.0):

@@ -40,6 +40,11 @@ def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any
         raise RuntimeError(
             f"nanmean(): expected input to have floating point or complex dtype but got {name}"
         )
+    if dtype is not None and not dtypes.is_floating(dtype):
+        raise RuntimeError(
+            "nanmean(): could not infer output dtype. Optional dtype must be either a floating "
+            f"point or complex dtype. Got: {dtypes.scalar_type_name(dtype)}"
+        )
     counted = reduce.sum(~compare.isnan(input), dim, keepdim)
     return nansum(input, dim, keepdim, dtype=dtype) / counted
 
