@@ -690,6 +690,13 @@ def put_by_batched(
     return wrap(write(value, lifted_key, v), want)
 
 
+def refuse_masks(key: tuple[Any, ...]) -> None:
+    """A bool mask beside batched index arrays picks as many places as each example's mask
+    has: no one physical index; vmap runs the function once per example instead."""
+    if any(isinstance(p, xp.ndarray) and p.dtype == bool for p in key):
+        raise NotBatchable("vmap: a bool mask beside a batched index")
+
+
 def physical_key(
     x: Tensor, key: tuple[Any, ...], *also: Any
 ) -> tuple[Tensor, list[Level], tuple[Any, ...], int]:
@@ -697,8 +704,7 @@ def physical_key(
     to every level of it, of the key and of ``also``; those levels; the key of the lifted
     ``x``, checked, an index of each level's examples in front; and the rank of the index
     arrays' broadcast (one example's)."""
-    if any(isinstance(p, xp.ndarray) and p.dtype == bool for p in key):
-        raise NotBatchable("vmap: a bool mask beside a batched index")
+    refuse_masks(key)
     value, have = unwrap(x)
     value, want = lift(value, have, levels_of((*key, *also), have))
     shapes = [tuple(p.shape) for p in key if _is_index(p)]  # (a batched tensor's: one example's)

@@ -124,10 +124,8 @@ def _index_put_key(input: Tensor, indices: Any, values: Any) -> tuple[Any, ...]:
         raise IndexError(f"too many indices for tensor of dimension {input.ndim} (got {len(key)})")
     if batching.BatchedTensor not in map(type, key):
         key = checked_key(input, key)
-    elif any(isinstance(k, xp.ndarray) and k.dtype == bool for k in key):
-        return key  # a mask beside per-example indices: vmap's loop checks each example
-    # (put_by_batched checks each example's indices; the shapes are checked here, in one
-    # example's, as PyTorch checks them without vmap)
+    else:  # put_by_batched checks each example's indices; their shapes are checked here, in
+        batching.refuse_masks(key)  # one example's, as PyTorch checks them without vmap
     try:
         picked = xp.broadcast_shapes(*(tuple(getattr(k, "shape", ())) for k in key))
     except ValueError:
