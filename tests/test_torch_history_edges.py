@@ -189,7 +189,80 @@ def _forward_mode_write_into_a_view_after_its_base_squeeze_(M: Any) -> Any:
         return fw.unpack_dual(a).tangent, a
 
 
+def _tangents(fw: Any, *tensors: Any) -> list[Any]:
+    """Each tensor's tangent now, copied: PyTorch's is a view of the tangent's memory, which
+    a later in-place change would change."""
+    return [None if t is None else t.clone() for t in (fw.unpack_dual(x).tangent for x in tensors)]
+
+
+def _forward_mode_writes_through_views_of_a_dual(M: Any) -> Any:
+    """A view of make_dual's result writes into the dual's tangent, not into its primal's:
+    the untouched elements keep their tangent (they lost it, silently: [0, 2, 2])."""
+    fw, f64 = M.autograd.forward_ad, M.float64
+    with fw.dual_level():
+        p = M.tensor([1.0, 2.0, 3.0], dtype=f64)
+        d = fw.make_dual(p, M.ones(3, dtype=f64))
+        d[1:].mul_(2)
+        e = fw.make_dual(M.zeros(2, 3, dtype=f64), M.ones(2, 3, dtype=f64))
+        e[0][1:].mul_(5)
+        e.t()[2].add_(fw.make_dual(M.zeros(2, dtype=f64), M.tensor([3.0, 4.0], dtype=f64)))
+        h = fw.make_dual(M.zeros(4, dtype=f64), M.ones(4, dtype=f64))
+        h[1:3] = 7.0
+        return _tangents(fw, d, p, e, h)
+
+
+def _forward_mode_a_dual_keeps_its_tangent_when_its_primal_changes(M: Any) -> Any:
+    """A dual's tangent is its own: its primal changed in place (even to a dual) leaves it,
+    and views of the dual take theirs from the dual (they lost theirs: None)."""
+    fw, f64 = M.autograd.forward_ad, M.float64
+    with fw.dual_level():
+        p = M.tensor([1.0, 2.0, 3.0], dtype=f64)
+        d = fw.make_dual(p, M.ones(3, dtype=f64))
+        p.mul_(2)
+        v = d[1:]
+        p.add_(1)
+        found = _tangents(fw, d, v)
+        d.mul_(3)
+        found += _tangents(fw, v, p)
+        p.copy_(fw.make_dual(M.zeros(3, dtype=f64), M.tensor([5.0, 6.0, 7.0], dtype=f64)))
+        r = M.tensor([1.0, 2.0, 3.0, 4.0], dtype=f64)
+        rd = fw.make_dual(r[1:3], M.tensor([7.0, 8.0], dtype=f64))
+        rd.mul_(2)
+        return found + _tangents(fw, p, d, v, r, rd), d
+
+
+def _jvp_of_a_write_into_a_view_of_the_input(M: Any) -> Any:
+    def f(x: Any) -> Any:
+        x.view(3)[1:].mul_(2)
+        return x * 1
+
+    primal, tangent = M.tensor([1.0, 2.0, 3.0], dtype=M.float64), M.ones(3, dtype=M.float64)
+    return M.func.jvp(f, (primal,), (tangent,))
+
+
+def _hessian_through_writes_into_views(M: Any) -> Any:
+    """Forward over reverse through in-place changes of views: the tangents' write is
+    recorded for the reverse pass (it was refused as not supported)."""
+
+    def f(x: Any) -> Any:
+        x = x * 1
+        x.view(3)[1:].mul_(x[:2].clone())
+        x[0] = x[2] * 3
+        return x.sin()
+
+    x = M.tensor([1.0, 2.0, 3.0], dtype=M.float64)
+    return M.func.hessian(lambda x: f(x).sum())(x), M.func.jacfwd(f)(x)
+
+
 CASES: dict[str, Callable[[Any], Any]] = {
+    "hessian through writes into views": _hessian_through_writes_into_views,
+    "forward mode: views of a dual write into its tangent": (
+        _forward_mode_writes_through_views_of_a_dual
+    ),
+    "forward mode: a dual keeps its tangent when its primal changes": (
+        _forward_mode_a_dual_keeps_its_tangent_when_its_primal_changes
+    ),
+    "jvp of a write into a view of the input": _jvp_of_a_write_into_a_view_of_the_input,
     "forward mode in inference mode": _forward_mode_in_inference_mode,
     "forward mode: a view written after base.squeeze_": (
         _forward_mode_write_into_a_view_after_its_base_squeeze_

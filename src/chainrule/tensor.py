@@ -2454,9 +2454,14 @@ class View:
     recording off; both refuse a recorded in-place change. A view of such a view inherits it
     (``"no_grad_base"`` for the no_grad kind), as PyTorch's does. ``of`` is ``(name, output
     index)``, None for a view named by its own op (output 0).
+
+    ``dual`` is PyTorch's forward view, where it differs from the backward one: a result of
+    ``make_dual`` is a view of its primal whose tangent is its own, so it starts the forward
+    chain of the views taken from it. ``(None, k)`` marks the dual itself, ``(d, k)`` a view of
+    the dual ``d``, whose ops from ``d`` on are ``ops[k:]``; None where no dual is in the chain.
     """
 
-    __slots__ = ("base", "ops", "shapes", "stamp", "creation", "of")
+    __slots__ = ("base", "ops", "shapes", "stamp", "creation", "of", "dual")
 
     def __init__(self, x: Tensor, op: Any) -> None:
         parent = x._view
@@ -2470,6 +2475,26 @@ class View:
         inherited = None if parent is None else parent.creation
         self.creation = "no_grad_base" if inherited == "no_grad" else inherited
         self.of: tuple[str, builtins.int] | None = None
+        dual = None if parent is None else parent.dual
+        if dual is not None and dual[0] is None:  # x is a dual: the chain starts at x
+            dual = (x, dual[1])
+        self.dual: tuple[Tensor | None, builtins.int] | None = dual
+
+    def forward_chain(self) -> tuple[Tensor, tuple[Any, ...]] | None:
+        """The tensor whose tangent this view's tangent is a part of, and the view ops from
+        it: the base and all ops, or past a ``make_dual``, the dual and the ops after it.
+        None for a dual itself: no other tensor's tangent holds its tangent."""
+        if self.dual is None:
+            return self.base, self.ops
+        dual, start = self.dual
+        if dual is None:
+            return None
+        if start < 0:  # its ops were made one as_strided of the base (see views.current)
+            raise NotImplementedError(
+                "forward mode: a view of a dual whose base changed its sizes in place "
+                "(t_, squeeze_) cannot take its tangent from the dual; compute out of place"
+            )
+        return dual, self.ops[start:]
 
 
 def watch(view: Tensor) -> None:

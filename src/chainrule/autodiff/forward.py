@@ -186,19 +186,23 @@ def carries_tangent(x: Tensor) -> bool:
     return any(level.tangent(x) is not None for level in levels)
 
 
-def write_through(view: Tensor, base: Tensor, ops: Any) -> None:
-    """After an in-place change of ``view``, give ``base`` its new tangent: the old one with
-    the view's part replaced by the view's tangent (the view ops replayed on the tangent; on
-    each direction's, for a batch of tangents)."""
-    for level in levels:
+def write_through(view: Tensor, info: Any) -> None:
+    """After an in-place change of ``view`` (its view record ``info``), give the tensor whose
+    tangent holds the view's (its base, or the ``make_dual`` result it was taken from) its new
+    tangent: the old one with the view's part replaced by the view's tangent (the view ops
+    replayed on the tangent; on each direction's, for a batch of tangents). A dual's own
+    change stays its own, as PyTorch's forward views have it."""
+    chain = info.forward_chain()
+    if chain is None:
+        return
+    base, ops = chain
+    for position, level in enumerate(levels):
         t_view, t_base = level.tangent(view), level.tangent(base)
         if t_view is None and t_base is None:
             continue
         if any(t is not None and t.requires_grad for t in (t_view, t_base)):
-            raise NotImplementedError(
-                "forward mode: an in-place change through a view of a tensor whose tangent is "
-                "recorded for reverse mode is not supported; compute out of place"
-            )
+            level.set(base, _written_recorded(t_base, base, ops, t_view, position))
+            continue
         lead = () if level.batch is None else (level.batch.size,)
         if t_base is None:
             new = xp.zeros((*lead, *base._data.shape), dtype=base._data.dtype)
@@ -211,6 +215,32 @@ def write_through(view: Tensor, base: Tensor, ops: Any) -> None:
             for i in range(level.batch.size):
                 _write_part(new[i], ops, written if t_view is None else written[i])
         level.set(base, _make(new))
+
+
+def _written_recorded(
+    t_base: Tensor | None, base: Tensor, ops: Any, t_view: Tensor | None, position: int
+) -> Tensor:
+    """:func:`write_through`'s new tangent where reverse mode differentiates the tangents
+    (forward over reverse: ``hessian``): the same write, as recorded Tensor ops, run with only
+    the levels outside the tangents' own open (as :func:`propagate` runs a rule). A batch
+    of tangents is written one direction at a time."""
+    batch = levels[position].batch
+    outer = levels[position:]
+    del levels[position:]
+    try:
+        lead = () if batch is None else (batch.size,)
+        new = base.new_zeros((*lead, *base.shape)) if t_base is None else t_base.clone()
+        for i in [None] if batch is None else range(batch.size):
+            part = new if i is None else new[i]
+            for op in ops:
+                part = copy.copy(op)(part)  # views of new: the write rewrites new's history
+            if t_view is None:
+                part.zero_()
+            else:
+                part.copy_(t_view if i is None else t_view[i])
+    finally:
+        levels.extend(outer)
+    return new
 
 
 def _write_part(tangent: Any, ops: Any, value: Any) -> None:
@@ -282,6 +312,8 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: Level | None = None) ->
             f"Expected primal to be floating point or complex, but got: {tensor.dtype}"
         )
     dual = _without(level, lambda: tensor.view(tuple(tensor.shape)))
+    if dual._view is not None:  # its tangent is its own, not a part of its primal's
+        dual._view.dual = (None, len(dual._view.ops))
     tangent = tangent if isinstance(tangent, Tensor) else Tensor(tangent)
     if tangent.dtype != tensor.dtype:
         tangent = tangent.to(tensor.dtype)

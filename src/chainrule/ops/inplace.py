@@ -94,7 +94,7 @@ def _apply(
             node.versions = (*[v for v in node.versions if v is not stale], guard)
         if view is not None:
             view = t._view  # (check_inplace brought it up to date)
-            forward.write_through(t, view.base, view.ops)
+            forward.write_through(t, view)
             views.rebase(t, result)  # the base's history, and t's from it
             return t
         # Older users of t must still see its old history: the engine follows this link
@@ -110,8 +110,7 @@ def _apply(
     forward.carry(result, t)
     _write(t, result._data)
     if view is not None and forward.levels:
-        view = views.current(t)
-        forward.write_through(t, view.base, view.ops)
+        forward.write_through(t, views.current(t))
     return t
 
 

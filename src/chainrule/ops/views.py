@@ -106,9 +106,9 @@ def sync(t: Tensor) -> None:
     if info is None or info.stamp == t._vc[0]:
         return
     info = current(t)
-    if forward.levels:  # the view's tangent, from its base's as it is now
-        with grad_mode.no_grad():
-            forward.carry(replay(info), t)
+    if forward.levels and (chain := info.forward_chain()) is not None:
+        with grad_mode.no_grad():  # the view's tangent, from its base's (or dual's) as it is now
+            forward.carry(replay_ops(*chain), t)
     if not grad_mode.enabled:
         return
     base = info.base
@@ -160,6 +160,8 @@ def _as_strided_of_base(t: Tensor) -> View:
     op = strided.AsStrided(sizes, strides, offset)
     op.source, op.input, op.output = source, strided.geometry(source), (sizes, strides, offset)
     info.ops, info.shapes = (op,), (tuple(source.shape),)
+    if info.dual is not None:  # a dual stays one; a view of a dual no longer has its ops
+        info.dual = (None, 1) if info.dual[0] is None else (info.dual[0], -1)
     t._view = info
     return info
 
@@ -223,8 +225,13 @@ def _refusal(t: Tensor, indirect: bool) -> RuntimeError:
 def replay(info: View) -> Tensor:
     """The view that ``info`` records taken anew from its base as it is now: its ops
     replayed, as new nodes."""
-    out = info.base
-    for op in info.ops:
+    return replay_ops(info.base, info.ops)
+
+
+def replay_ops(base: Tensor, ops: Sequence[Op]) -> Tensor:
+    """``ops`` (view ops) applied anew to ``base`` as it is now, as new nodes."""
+    out = base
+    for op in ops:
         out = copy.copy(op)(out)
     return out
 
