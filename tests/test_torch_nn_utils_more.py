@@ -645,6 +645,35 @@ def _functional_call_strict(lib: Any) -> Any:
     )
 
 
+def _functional_call_tied(given: str, tie_weights: bool = True) -> Callable[[Any], Any]:
+    """A module whose ``b.weight`` is ``a.weight``: a value given for one name reaches both
+    under ``tie_weights`` (b kept the old weight, silently), two different values for them are
+    refused, and a name of no parameter is set for the call and removed after."""
+
+    def case(lib: Any) -> Any:
+        class Tied(lib.nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.a, self.b = _linear(lib, 2, 2), _linear(lib, 2, 2)
+                self.b.weight = self.a.weight
+
+            def forward(self, x: Any) -> Any:
+                return self.a(x) + 2 * self.b(x) + getattr(self, "extra", 0)
+
+        m = Tied()
+        eye, x = lib.eye(2, dtype=lib.float64), lib.tensor([[1.0, 2.0]], dtype=lib.float64)
+        values = {
+            "a": {"a.weight": eye},
+            "both same": {"a.weight": eye, "b.weight": eye},
+            "both different": {"a.weight": eye, "b.weight": 2 * eye},
+            "b and unknown": {"b.weight": eye, "extra": lib.tensor(5.0, dtype=lib.float64)},
+        }[given]
+        out = lib.func.functional_call(m, values, (x,), tie_weights=tie_weights)
+        return [out, m(x), hasattr(m, "extra")]
+
+    return case
+
+
 def _bn(lib: Any, cls: str, n: int, affine: bool = True) -> Any:
     bn = getattr(lib.nn, cls)(n, affine=affine).double()
     with lib.no_grad():
@@ -877,6 +906,14 @@ CASES: dict[str, Callable[[Any], Any]] = {
     "stateless_functional_call": _functional_call,
     "stateless_functional_call_strict": _functional_call_strict,
     "functional_call_through_parametrization": _functional_call_through_parametrization,
+    "functional_call_tied": _functional_call_tied("a"),
+    "functional_call_tied_untied": _functional_call_tied("a", tie_weights=False),
+    "functional_call_tied_both_same": _functional_call_tied("both same"),
+    "functional_call_tied_both_different": _functional_call_tied("both different"),
+    "functional_call_tied_both_different_untied": _functional_call_tied(
+        "both different", tie_weights=False
+    ),
+    "functional_call_unknown_name": _functional_call_tied("b and unknown"),
     "fuse_conv2d_bn": _fuse_conv("Conv2d", "BatchNorm2d", (2, 2, 5, 5)),
     "fuse_conv1d_bn_no_bias": _fuse_conv("Conv1d", "BatchNorm1d", (2, 2, 6), bias=False),
     "fuse_conv2d_bn_not_affine": _fuse_conv("Conv2d", "BatchNorm2d", (1, 2, 4, 4), affine=False),

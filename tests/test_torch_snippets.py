@@ -265,6 +265,10 @@ SNIPPETS: dict[str, str] = {
         i, empty = torch.arange(6).reshape(2, 3), torch.ones(0)
         print(torch.mv(i, torch.tensor([1, 0, 2])), torch.mv(m.detach(), v.detach()))
         print(torch.mv(torch.ones(0, 3), v), torch.mv(torch.ones(2, 0), empty))
+        a, b = torch.ones(2, 0, 3, requires_grad=True), torch.ones(0, 3, 4, requires_grad=True)
+        t = torch.tensordot(a, b, 2)  # contracting empty dims: zeros
+        t.sum().backward()
+        print(t, a.grad.shape, b.grad.shape, torch.tensordot(empty, empty, dims=1))
         print(torch.mv(m.t(), torch.ones(2)), torch.mv(input=m, vec=v), m.mv(vec=v))
         error(lambda: torch.mv(m, m))
         error(lambda: torch.mv(v, v))

@@ -732,7 +732,7 @@ def _like(make: Callable[..., Tensor]) -> Callable[..., Tensor]:
             dtype_made = dtype or input.dtype
             return maker(shape, dtype=dtype_made, device=device, requires_grad=requires_grad)
 
-        return _laid_out_like(input, memory_format, name, made)
+        return _laid_out_like(input, memory_format, name, made, drawn=make in (rand, randn))
 
     like.__name__ = like.__qualname__ = name
     like.__doc__ = f"``{make.__name__}`` shaped, typed and laid out like ``input`` by default."
@@ -750,17 +750,36 @@ def _serial_randn(shape: tuple[int, ...], dtype: Any, device: Any, requires_grad
     return _random(draw, shape, None, dtype, device, requires_grad)
 
 
+def per_example(input: Tensor, make: Callable[..., Tensor], shape: Any, **kwargs: Any) -> Tensor:  # noqa: A002
+    """``make(shape, **kwargs)``; inside vmap, with ``input`` batched, one such tensor per
+    example, batched as ``input`` is (torch.func's batching rules of ``zeros_like`` and
+    ``new_zeros``), so that writing an example's values into it in place works.
+
+    >>> import chainrule as cr
+    >>> cr.func.vmap(lambda x: cr.zeros_like(x).add_(x))(cr.ones(3, 2)).shape
+    chainrule.Size([3, 2])
+    """
+    if batching.levels:
+        value, have = batching.unwrap(input)
+        if have:  # the batch dimensions lead the physical tensor, outermost first
+            lead = tuple(value.shape)[: len(have)]
+            return batching.wrap(make((*lead, *shape), **kwargs), have)
+    return make(shape, **kwargs)
+
+
 def _laid_out_like(
     input: Tensor,  # noqa: A002
     memory_format: Any,
     name: str,
     made: Callable[[tuple[int, ...], bool], Tensor],
+    drawn: bool = True,
 ) -> Tensor:
     """A new tensor shaped like ``input`` and laid out as ``memory_format`` says (None or
     ``preserve_format``: as ``input`` is, where that is dense). ``made(shape, laid_out)``
     makes its values in row-major order; where the layout is another, they are made flat and
     put in memory in the order made, as PyTorch's kernels write them (a random draw gives the
-    same values as PyTorch's)."""
+    same values as PyTorch's). Values not ``drawn`` at random are made per example inside
+    vmap (see :func:`per_example`); a draw follows vmap's ``randomness``."""
     layout = memory_formats.checked(
         memory_formats.preserve_format if memory_format is None else memory_format, name
     )
@@ -768,7 +787,9 @@ def _laid_out_like(
     memory_formats.check_rank(layout, input.ndim)
     shape = tuple(input.shape)
     if batching.levels:  # the examples of a batch: row-major, as before
-        return made(shape, False)
+        if drawn:
+            return made(shape, False)
+        return per_example(input, made, shape, laid_out=False)
     strides = memory_formats.target_strides(shape, input.stride(), layout)
     if strides is None:
         return made(shape, False)
@@ -798,7 +819,7 @@ def full_like(
     def made(shape: tuple[int, ...], laid_out: bool) -> Tensor:
         return full(shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
 
-    return _laid_out_like(input, memory_format, "full_like", made)
+    return _laid_out_like(input, memory_format, "full_like", made, drawn=False)
 
 
 def randint_like(

@@ -1478,6 +1478,8 @@ def functional_call(
                 "used in more than one of the given dictionaries"
             )
         given.update(d)
+    if tie_weights:
+        given = _untied(module, given)
     if strict:  # PyTorch's check and message (NamedMemberAccessor.check_keys)
         known = {name for name, _ in module.named_parameters(remove_duplicate=False)}
         known.update(name for name, _ in module.named_buffers(remove_duplicate=False))
@@ -1496,17 +1498,38 @@ def functional_call(
     try:
         for name, value in given.items():
             owner, attr = _owner(module, name)
-            registry = _registry(owner, attr)
-            swapped.append((registry, attr, registry[attr]))
-            registry[attr] = value
+            swapped.append((owner, attr, _swap(owner, attr, value)))
         if args is None:
             args = ()
         elif not isinstance(args, tuple):
             args = (args,)
         return module(*args, **(kwargs or {}))
     finally:
-        for registry, attr, old in reversed(swapped):
-            registry[attr] = old
+        for owner, attr, old in reversed(swapped):
+            _swap(owner, attr, old)
+
+
+def _untied(module: Any, given: dict[str, Tensor]) -> dict[str, Tensor]:
+    """``given`` with each value also under the names of the parameters and buffers tied to
+    the one it names (``b.weight = a.weight``): PyTorch's ``tie_weights``, which refuses two
+    different values for one tied tensor."""
+    names_of: dict[int, list[str]] = {}
+    for named in (module.named_parameters, module.named_buffers):
+        for name, tensor in named(remove_duplicate=False):
+            names_of.setdefault(id(tensor), []).append(name)
+    untied = dict(given)
+    for names in names_of.values():
+        values = {id(given[n]): given[n] for n in names if n in given}
+        if len(names) < 2 or not values:
+            continue
+        if len(values) > 1:
+            raise ValueError(
+                f"functional_call got multiple values for keys {sorted(names)}, which are "
+                "tied. Consider using tie_weights=False"
+            )
+        (value,) = values.values()
+        untied.update(dict.fromkeys(names, value))
+    return untied
 
 
 def _owner(module: Any, name: str) -> tuple[Any, str]:
@@ -1517,13 +1540,23 @@ def _owner(module: Any, name: str) -> tuple[Any, str]:
     return module, attr
 
 
-def _registry(owner: Any, attr: str) -> dict[str, Any]:
+# The old value of a name that was no attribute of its module: the swap back removes it.
+_MISSING = object()
+
+
+def _swap(owner: Any, attr: str, value: Any) -> Any:
+    """Put ``value`` in ``owner``'s parameter, buffer or attribute ``attr`` (one it did not
+    have is set, as PyTorch sets it; :data:`_MISSING` removes it); return what was there."""
     for registry in (owner._parameters, owner._buffers):
         if attr in registry:
-            return registry
-    raise AttributeError(
-        f"functional_call: {type(owner).__name__} has no parameter or buffer named {attr!r}"
-    )
+            old, registry[attr] = registry[attr], value
+            return old
+    old = getattr(owner, attr, _MISSING)
+    if value is not _MISSING:
+        setattr(owner, attr, value)
+    elif old is not _MISSING:
+        delattr(owner, attr)
+    return old
 
 
 def stack_module_state(models: Sequence[Any]) -> tuple[dict[str, Tensor], dict[str, Tensor]]:

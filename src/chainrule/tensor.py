@@ -425,8 +425,13 @@ class Tensor:
         requires_grad: builtins.bool = False,
     ) -> Tensor:
         shape = factories.size_argument(size, "new_zeros")
-        return factories.zeros(
-            shape, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad
+        return factories.per_example(
+            self,
+            factories.zeros,
+            shape,
+            dtype=dtype or self.dtype,
+            device=device,
+            requires_grad=requires_grad,
         )
 
     def new_ones(
@@ -437,8 +442,13 @@ class Tensor:
         requires_grad: builtins.bool = False,
     ) -> Tensor:
         shape = factories.size_argument(size, "new_ones")
-        return factories.ones(
-            shape, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad
+        return factories.per_example(
+            self,
+            factories.ones,
+            shape,
+            dtype=dtype or self.dtype,
+            device=device,
+            requires_grad=requires_grad,
         )
 
     def new_empty(
@@ -449,8 +459,13 @@ class Tensor:
         requires_grad: builtins.bool = False,
     ) -> Tensor:
         shape = factories.size_argument(size, "new_empty")
-        return factories.empty(
-            shape, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad
+        return factories.per_example(
+            self,
+            factories.empty,
+            shape,
+            dtype=dtype or self.dtype,
+            device=device,
+            requires_grad=requires_grad,
         )
 
     def new_full(
@@ -461,8 +476,14 @@ class Tensor:
         device: Any = None,
         requires_grad: builtins.bool = False,
     ) -> Tensor:
-        return factories.full(
-            size, fill_value, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad
+        return factories.per_example(
+            self,
+            factories.full,
+            tuple(size),
+            fill_value=fill_value,
+            dtype=dtype or self.dtype,
+            device=device,
+            requires_grad=requires_grad,
         )
 
     # ----------------------------------------------------------------- autograd

@@ -546,8 +546,13 @@ def reduction(op: Any, values: list[Any], batched: list[bool], size: int) -> Ten
 
 
 def along_dim(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:
+    values = [whole(v, b, size) for v, b in zip(values, batched, strict=True)]
+    if values[0].ndim == 1:  # 0-d examples, whose one dim (0 or -1) PyTorch lets ops name:
+        op.dim = 1  # each example a vector of one
+        out = op(*[v.unsqueeze(1) for v in values])
+        return out.squeeze(1) if out.ndim > 1 else out
     op.dim += 1
-    return op(*[whole(v, b, size) for v, b in zip(values, batched, strict=True)])
+    return op(*values)
 
 
 def arg_extreme(op: Any, values: list[Any], batched: list[bool], size: int) -> Tensor:

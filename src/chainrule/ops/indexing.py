@@ -462,8 +462,10 @@ def _width(part: Any) -> int:
 def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A002
     """``out[i][j] = input[i][index[i][j]]`` along ``dim`` (here dim=1)."""
     shell_uints.check_function("gather", input.dtype)
-    (axis,) = normalize_dims(dim, input.ndim, "gather")
+    (axis,) = normalize_dims(dim, input.ndim, "gather") or (0,)
     idx, shape = _index_array(index, "gather")
+    if not input.ndim and not shape:  # PyTorch gathers a 0-d input as a vector of one value
+        return gather(input.reshape(1), 0, index.reshape(1)).reshape(())
     if len(shape) != input.ndim or any(
         n > m for d, (n, m) in enumerate(zip(shape, input.shape, strict=True)) if d != axis
     ):
@@ -1125,7 +1127,9 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
             f"dimensions, but got {input.ndim} dimensions for input, and {idx.ndim - len(lead)} "
             "dimensions for indices"
         )
-    (axis,) = normalize_dims(dim, input.ndim, "take_along_dim") or (0,)
+    if not input.ndim:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    (axis,) = normalize_dims(dim, input.ndim, "take_along_dim")
     size = input.shape[axis] if input.ndim else 1
     idx = xp.where(idx < 0, idx + size, idx)
     have, want = list(input.shape), list(idx.shape[len(lead) :])

@@ -865,8 +865,10 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
     free_a = [d for d in range(a.ndim) if d not in dims_a]
     free_b = [d for d in range(b.ndim) if d not in dims_b]
     size = math.prod(a.shape[d] for d in dims_a)
-    left = a.permute(*free_a, *dims_a).reshape(-1, size)
-    right = b.permute(*dims_b, *free_b).reshape(size, -1)
+    rows = math.prod(a.shape[d] for d in free_a)  # spelled out: -1 is ambiguous when size is 0
+    columns = math.prod(b.shape[d] for d in free_b)
+    left = a.permute(*free_a, *dims_a).reshape(rows, size)
+    right = b.permute(*dims_b, *free_b).reshape(size, columns)
     shape = [a.shape[d] for d in free_a] + [b.shape[d] for d in free_b]
     return matmul(left, right).reshape(shape)
 

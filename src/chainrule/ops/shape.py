@@ -683,7 +683,8 @@ def flip(input: Tensor, dims: Sequence[int]) -> Tensor:  # noqa: A002
     """The values in reverse order along each of ``dims`` (``Tensor.flip`` also takes them
     one by one)."""
     order = int_list((dims,), "flip", "dims", position=2, varargs=False)
-    return Flip(distinct_dims(order, input.ndim))(input)
+    axes = distinct_dims(order, input.ndim)
+    return Flip(axes if input.ndim else ())(input)  # a 0-d tensor's dim 0 or -1: nothing to flip
 
 
 def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:  # noqa: A002

@@ -383,7 +383,7 @@ def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:  # noqa: A0
         if len(set(dims)) != len(dims):
             raise RuntimeError(f"movedim: repeated dim in `{name}` ({list(given)})")
     order = [d for d in range(ndim) if d not in moved]
-    for place, d in sorted(zip(places, moved, strict=True)):
+    for place, d in sorted(zip(places, moved, strict=True)) if ndim else ():  # 0-d: dim 0 or -1
         order.insert(place, d)
     return shape.permute(input, order)
 
