@@ -51,8 +51,8 @@ class _Gated(Unary, abstract=True):
         one = dual.typed(x, 1.0)
         return dual.where(self.gate(x), one if slope is None else slope, dual.typed(x, 0.0))
 
-    def vjp(self, g, out, x):
-        return (self._passed(g, x),)
+    def vjp(self, g, out, x):  # PyTorch's *_backward kernels read x (see dual.attached)
+        return (dual.attached(self._passed(g, x), x),)
 
     def jvp(self, tangents, out, x):
         return self._passed(tangents[0], x)

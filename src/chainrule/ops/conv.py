@@ -538,8 +538,8 @@ class MaxPool2DWithIndices(Op):
         offsets = (xp.arange(kh)[:, None] * (dh * width) + xp.arange(kw) * dw).ravel()
         return (offsets[self.arg] + corners).reshape(n, c, ho * wo)
 
-    def vjp(self, g, out, x):
-        return (self._unpool(g, x),)
+    def vjp(self, g, out, x):  # PyTorch's max_pool2d backward reads x (see dual.attached)
+        return (dual.attached(self._unpool(g, x), x),)
 
     def _unpool_tensors(self, g, x):
         n, c, h, w = x.shape

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from operator import methodcaller
 from typing import Any
 
-from chainrule import _blas, _split
+from chainrule import _blas, _split, grad_mode
 from chainrule._array import add_at, xp
 from chainrule.ops.special import erf as _erf_arrays
 from chainrule.tensor import Tensor
@@ -122,6 +122,14 @@ def _where_tensors(condition: Any, a: Any, b: Any) -> Any:
     from chainrule.ops.elementwise import where
 
     return where(condition, a, b)
+
+
+def _attached_tensors(grad: Any, source: Any) -> Any:
+    if not (isinstance(source, Tensor) and source.requires_grad and grad_mode.enabled):
+        return grad
+    from chainrule.ops.inplace import zero_derivative
+
+    return zero_derivative(grad, source)
 
 
 def _zeros_like_tensors(x: Any) -> Any:
@@ -320,6 +328,11 @@ clamp_min = both(xp.maximum, lambda x, low: x.clamp(min=low), "x, low")
 where = both(xp.where, _where_tensors, "condition, a, b", ("condition", "a", "b"))
 # g where the mask holds, else 0, as PyTorch's threshold_backward (ReLU's derivative)
 passed = both(_passed_arrays, lambda g, mask: _where_tensors(mask, g, 0), "g, mask", ("g", "mask"))
+# A gradient that PyTorch's backward kernel computes from ``source`` (threshold_backward reads
+# relu's output, max_pool2d's backward its input): recorded (under create_graph) as depending
+# on source with derivative zero, so that a second derivative reaches source, as zeros, where
+# the gradient holds no other graph (PyTorch's ThresholdBackwardBackward0).
+attached = both("grad", _attached_tensors, "grad, source", ("grad", "source"))
 zeros_like = both(xp.zeros_like, _zeros_like_tensors)
 sum = both(_sum_arrays, _sum_tensors, "x, axis=None, keepdims=False")  # noqa: A001
 broadcast_to = both(_broadcast_to_arrays, Tensor.expand, "x, shape")

@@ -784,7 +784,7 @@ class Relu(Unary):
     # PyTorch's threshold_backward: the gradient where the output is not <= 0, else 0 (a zero,
     # not g * 0: a nan or inf gradient of a dead unit gives 0, a negative one +0.0).
     def vjp(self, g, out, x):
-        return (dual.passed(g, self.partial(out, x)),)
+        return (dual.attached(dual.passed(g, self.partial(out, x)), out),)
 
     def jvp(self, tangents, out, x):
         return dual.passed(tangents[0], self.partial(out, x))
@@ -819,6 +819,9 @@ class LeakyRelu(Unary):
         slope = dual.typed(x, self.negative_slope)
         # The mask cast to x's dtype first: a bool tensor times a number would be float32.
         return dual.astype(x > 0, x.dtype) * (1 - slope) + slope
+
+    def vjp(self, g, out, x):  # PyTorch's leaky_relu_backward reads x (see dual.attached)
+        return (dual.attached(g * self.partial(out, x), x),)
 
 
 class Elu(Unary):
