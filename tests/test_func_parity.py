@@ -561,3 +561,60 @@ def test_cr_func_has_every_name_of_torch_func_with_its_arguments() -> None:
             if not p.name.startswith("_")
         ]
         assert [(p.name, p.kind, p.default) for p in ours.parameters.values()] == public, name
+
+
+# ----------------------------------------------------------------------------- arguments refused
+def _square(lib: Any) -> Any:
+    return lib.tensor([1.0, 2.0], dtype=lib.float64)
+
+
+REFUSED: dict[str, Callable[[Any], Any]] = {
+    "argnums given twice": lambda lib: lib.func.grad(lambda x, y: (x * y).sum(), argnums=(0, 0))(
+        _square(lib), _square(lib)
+    ),
+    "argnums empty": lambda lib: lib.func.grad(lambda x: x.sum(), argnums=())(_square(lib)),
+    "grad of an integer input": lambda lib: lib.func.grad(lambda x: x.sum())(lib.tensor([1, 2])),
+    "vjp of an integer input": lambda lib: lib.func.vjp(lambda x: x * 2, lib.tensor([1, 2])),
+    "an aux that is a number": lambda lib: lib.func.grad(lambda x: (x.sum(), 1), has_aux=True)(
+        _square(lib)
+    ),
+    "an aux holding None": lambda lib: lib.func.vjp(
+        lambda x: (x * 2, (x, None)), _square(lib), has_aux=True
+    ),
+    "an aux of tensors in a dict": lambda lib: lib.func.grad(
+        lambda x: (x.sum(), {"x": x, "l": [x * 2]}), has_aux=True
+    )(_square(lib)),
+    "in_dims a tuple for a list": lambda lib: lib.func.vmap(lambda d: d[0] * 2, in_dims=((0,),))(
+        [_square(lib)]
+    ),
+    "in_dims a list for a list": lambda lib: lib.func.vmap(
+        lambda d: d[0] * d[1], in_dims=([0, None],)
+    )([_square(lib), _square(lib)]),
+    "in_dims of other keys": lambda lib: lib.func.vmap(lambda d: d["a"], in_dims=({"b": 0},))(
+        {"a": _square(lib)}
+    ),
+    "grad of a float": lambda lib: lib.func.grad(lambda x: 1.5)(_square(lib)),
+    "vjp of a float": lambda lib: lib.func.vjp(lambda x: 1.5, _square(lib)),
+    "a cotangent that is a float": lambda lib: lib.func.vjp(lambda x: x * 2, _square(lib))[1](1.0),
+    "jvp of a float primal": lambda lib: lib.func.jvp(lambda x: x, (1.0,), (_square(lib),)),
+    "jvp of a float tangent": lambda lib: lib.func.jvp(lambda x: x, (_square(lib),), (1.0,)),
+    "jvp of a float": lambda lib: lib.func.jvp(lambda x: 1.5, (_square(lib),), (_square(lib),)),
+    "jacfwd of a float": lambda lib: lib.func.jacfwd(lambda x: 1.5)(_square(lib)),
+    "vmap of a float": lambda lib: lib.func.vmap(lambda x: 1.5)(_square(lib)),
+    "vmap out_dims past the rank": lambda lib: lib.func.vmap(lambda x: x * 2, out_dims=2)(
+        _square(lib)
+    ),
+}
+
+
+# PyTorch's words there print its pytree specs (TreeSpec(tuple, None, ...)): the type is compared
+TYPE_ONLY = {"in_dims a tuple for a list", "in_dims of other keys"}
+
+
+@pytest.mark.parametrize("case", list(REFUSED))
+def test_transforms_refuse_what_pytorch_refuses_in_its_words(case: str) -> None:
+    if case not in TYPE_ONLY:
+        assert_same(REFUSED[case])
+        return
+    theirs, ours = (outcome(lambda lib=lib: REFUSED[case](lib)) for lib in LIBS)
+    assert ours[0] == theirs[0] == "ValueError"

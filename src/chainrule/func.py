@@ -157,10 +157,16 @@ def _canonical(value: Tensor, have: Levels) -> Tensor:
     return _wrap(*batching.lift(value, have, ()))
 
 
-def _check_tensor(x: Any, api: str, what: str) -> Tensor:
+def _check_tensor(x: Any, error: type[Exception], message: str) -> Tensor:
+    """``x``, or ``error(message)`` where it is no Tensor: PyTorch's type and words, which
+    differ from transform to transform; ``{}`` in the message is ``x``'s type."""
     if not isinstance(x, Tensor):
-        raise ValueError(f"{api}: Expected {what} to be a Tensor, got {type(x).__name__}")
+        raise error(message.format(type(x)))
     return x
+
+
+_JVP = "jvp(f, primals, tangents)"
+_NOT_TENSORS = "{}: expected f(*primals) to return only tensors, got unsupported type {{}}"
 
 
 # Transforms that record a graph, running now: a nested one must record its own pass.
@@ -238,7 +244,11 @@ class _Pullback:
         record = self.record  # ... or a cotangent records
         tensors = bool(forward.levels)  # ... or a cotangent is batched beyond f's levels
         for y, ct in zip(self.outputs, leaves, strict=True):
-            _check_tensor(ct, "vjp_fn", "cotangents")
+            _check_tensor(
+                ct,
+                TypeError,
+                f"gradients can be either Tensors or None, but got {type(ct).__name__}",
+            )
             ct, extra = self._arranged(ct)
             if tuple(ct.shape) != tuple(y.shape):
                 raise RuntimeError(
@@ -345,8 +355,6 @@ def _differentiable(value: Tensor) -> Tensor:
     transforms still see through it."""
     if value.requires_grad:
         return value.view(tuple(value.shape))
-    if not value.is_floating_point():
-        return value
     return _new_leaf(value._data)
 
 
@@ -380,7 +388,9 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
             continue
         given = given or x.requires_grad
         value, have = batching.unwrap(x)
-        if value.requires_grad or forward.levels or not value.is_floating_point():
+        if not value.is_floating_point():  # PyTorch's: it makes each primal require grad
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        if value.requires_grad or forward.levels:
             value, have = batching.lift(value, have, active)
             value = _differentiable(value)
         else:  # nothing recorded or carried: a new leaf of the lifted values
@@ -397,7 +407,10 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
         out_leaves, _ = tree_flatten(out)
         physical = [
             batching.lift(
-                *batching.unwrap(_check_tensor(y, "vjp(f, *primals)", "f's outputs")), active
+                *batching.unwrap(
+                    _check_tensor(y, RuntimeError, _NOT_TENSORS.format("vjp(f, *primals)"))
+                ),
+                active,
             )[0]
             for y in out_leaves
         ]
@@ -466,13 +479,17 @@ def _split_aux(result: Any, has_aux: bool, api: str) -> tuple[Any, Any]:
             f"{api}(f, ...): output of function f should be a tuple: (output, aux) if "
             "has_aux is True"
         )
+    for leaf in tree_flatten(result[1])[0]:  # PyTorch unwraps each: tensors only
+        _check_tensor(leaf, RuntimeError, "Expected tensors, got unsupported type {}")
     return result
 
 
 def _argnums(argnums: int | tuple[int, ...], n: int, api: str) -> tuple[int, ...]:
     nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
     if not nums:
-        raise RuntimeError(f"{api}: argnums must be non-empty")
+        raise RuntimeError("argnums must be non-empty")  # PyTorch's words, as the next
+    if len(set(nums)) != len(nums):
+        raise RuntimeError(f"argnums elements must be unique, got {nums}")
     for a in nums:
         if not isinstance(a, int):
             raise RuntimeError(f"{api}: argnums must be int or Tuple[int, ...], got: {a!r}")
@@ -512,13 +529,9 @@ def grad_and_value(
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         nums = _argnums(argnums, len(args), "grad_and_value(f)(*args)")
         chosen = [args[i] for i in nums]
-        result = vjp(_with_args(func, args, nums, kwargs), *chosen, has_aux=has_aux)
+        partial = _with_args(func, args, nums, kwargs)
+        result = vjp(lambda *xs: _a_tensor_out(partial(*xs), has_aux), *chosen, has_aux=has_aux)
         out, pullback = result[0], result[1]
-        if not isinstance(out, Tensor):
-            raise RuntimeError(
-                f"grad_and_value(f)(*args): Expected f(*args) to return a Tensor, got "
-                f"{type(out).__name__}"
-            )
         if out.numel() != 1 or out.ndim:
             raise RuntimeError(
                 "grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, got "
@@ -530,6 +543,18 @@ def grad_and_value(
         return (grads, (out, result[2])) if has_aux else (grads, out)
 
     return wrapper
+
+
+def _a_tensor_out(result: Any, has_aux: bool) -> Any:
+    """``result`` of grad's ``f``, refused as PyTorch's grad refuses it before vjp would
+    where its output (beside aux) is no Tensor."""
+    aux_pair = has_aux and isinstance(result, tuple) and len(result) == 2
+    out = result[0] if aux_pair else result
+    if not isinstance(out, Tensor) and (aux_pair or not has_aux):  # else vjp refuses the pair
+        raise RuntimeError(
+            f"grad_and_value(f)(*args): Expected f(*args) to return a Tensor, got {type(out)}"
+        )
+    return result
 
 
 def _ones_like(y: Tensor) -> Tensor:
@@ -624,8 +649,10 @@ def _jvp(
         level.batch = batch
         called, lifted = [], []
         for p, t in zip(p_leaves, t_leaves, strict=True):
-            _check_tensor(p, "jvp(f, primals, tangents)", "primals")
-            _check_tensor(t, "jvp(f, primals, tangents)", "tangents")
+            for what, x in (("primals", p), ("tangents", t)):
+                _check_tensor(
+                    x, RuntimeError, f"{_JVP}: Expected {what} to only contain Tensors, got {{}}"
+                )
             if (*lead, *p.shape) != tuple(t.shape):
                 raise RuntimeError(
                     "Trying to set a forward gradient that has a different size than that of "
@@ -652,7 +679,7 @@ def _jvp(
             values, pushed = [], []
             for y in o_leaves:
                 value, have = batching.unwrap(
-                    _check_tensor(y, "jvp(f, primals, tangents)", "f's outputs")
+                    _check_tensor(y, RuntimeError, _NOT_TENSORS.format(_JVP))
                 )
                 if nested or value.requires_grad:
                     primal, tangent = forward.unpack_dual(value, level=level)
@@ -1043,7 +1070,7 @@ def _looped(
     o_dims = _out_dims_per_leaf(out_dims, None, len(runs[0][0]), name)
     results = []
     for j, d in enumerate(o_dims):
-        parts = [_check_tensor(leaves[j], f"vmap({name}, ...)", "outputs") for leaves, _ in runs]
+        parts = [_check_tensor(leaves[j], ValueError, _returns_tensors(name)) for leaves, _ in runs]
         shapes = {tuple(p.shape) for p in parts}
         if len(shapes) > 1:
             raise RuntimeError(
@@ -1080,18 +1107,38 @@ def _flatten_mapped(
         sub, spec = tree_flatten(arg)
         leaves += sub
         specs.append(spec)
-        n = len(sub)
-        if isinstance(d, int) or d is None:
-            dims.extend([d] * n)
-        else:
-            given = tree_flatten(d)[0]
-            if len(given) != n:
-                raise ValueError(
-                    f"vmap({name}, in_dims={in_dims}, ...)(<inputs>): in_dims is not "
-                    "compatible with the structure of `inputs`."
-                )
-            dims.extend(given)
+        found = _dims_over(d, arg)
+        if found is None:
+            raise ValueError(
+                f"vmap({name}, in_dims={in_dims}, ...)(<inputs>): in_dims is not "
+                "compatible with the structure of `inputs`."
+            )
+        dims.extend(found)
     return leaves, (tuple, specs), dims
+
+
+def _dims_over(d: Any, arg: Any) -> list[Any] | None:
+    """The in_dim of each leaf of ``arg``: ``d`` for all of them where it is an int or None,
+    else read from ``d``'s tree, which has ``arg``'s structure down to where it holds an int
+    or None (PyTorch broadcasts an in_dim over a subtree); None where the structures differ
+    (a tuple of in_dims for a list, other keys, other lengths)."""
+    if d is None or isinstance(d, int):
+        return [d] * len(tree_flatten(arg)[0])
+    if type(d) is not type(arg) or not isinstance(d, _CONTAINERS) or len(d) != len(arg):
+        return None
+    if isinstance(d, dict):
+        if d.keys() != arg.keys():
+            return None
+        pairs = [(d[key], arg[key]) for key in arg]
+    else:
+        pairs = list(zip(d, arg, strict=True))
+    found: list[Any] = []
+    for inner, part in pairs:
+        dims = _dims_over(inner, part)
+        if dims is None:
+            return None
+        found += dims
+    return found
 
 
 def _batch_size(leaves: list[Any], dims: list[Any], name: str, in_dims: Any) -> int:
@@ -1158,10 +1205,7 @@ def _out_dims_per_leaf(out_dims: Any, out: Any, n: int, name: str) -> list[Any]:
 
 
 def _unbatch(y: Any, level: batching.Level, d: Any, name: str) -> Any:
-    if not isinstance(y, Tensor):
-        raise ValueError(
-            f"vmap({name}, ...): `{name}` must only return Tensors, got type {type(y).__name__}."
-        )
+    _check_tensor(y, ValueError, _returns_tensors(name))
     if type(y) is BatchedTensor and y._level is level:
         value = y._value
     elif d is None:
@@ -1177,11 +1221,19 @@ def _unbatch(y: Any, level: batching.Level, d: Any, name: str) -> Any:
         return value
     n = value.ndim
     if not -n <= d < n:
-        raise ValueError(
-            f"vmap({name}, ..., out_dims={d}): Dimension out of range (expected to be in "
-            f"range of [{-n}, {n - 1}], but got {d})"
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})\n"
+            f"vmap({name}, ..., out_dims={d}): the outputs have {n} dimensions with the batch's"
         )
     return _movedim(value, 0, d)
+
+
+def _returns_tensors(name: str) -> str:
+    """PyTorch's refusal of a vmapped function's output that is no Tensor."""
+    return (
+        f"vmap({name}, ...): `{name}` must only return Tensors, got type {{}}. Did you mean to "
+        "set out_dims= to None for output?"
+    )
 
 
 # ----------------------------------------------------------------------------- functionalize
