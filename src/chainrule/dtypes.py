@@ -402,15 +402,16 @@ C_TYPE_NAMES = {
 # The C names PyTorch's overflow error gives the types (c10::Scalar's accessors').
 _C_NAMES = {"int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t"}
 _C_NAMES.update(uint8="uint8_t", uint16="uint16_t", uint32="uint32_t", uint64="uint64_t")
-_C_NAMES.update(float16="at::Half", float32="float", float64="double")
+_C_NAMES.update(float16="c10::Half", float32="float", float64="double")
 
 
 def checked_scalar(value: Any, dtype: Any) -> Any:
     """The number ``value`` for a tensor of NumPy ``dtype``, where PyTorch refuses one that
     overflows it (``fill_``, ``full``, ``masked_fill``, ``where``, ``clamp``, a power's
     exponent) instead of wrapping it round as NumPy's cast would: an integer type takes its
-    range, an unsigned one also minus its range (-1 is a uint8's 255, as in C), float32 any
-    finite number up to its largest. Returns ``value`` (an int wrapped into ``dtype``).
+    range, an unsigned one also minus its range for an int (-1 is a uint8's 255, as in C),
+    float32 any finite number up to its largest, float16 an int up to its largest. Returns
+    ``value`` (an int wrapped into ``dtype``).
 
     >>> checked_scalar(-1, xp.dtype("uint8")), checked_scalar(2.5, xp.dtype("float32"))
     (255, 2.5)
@@ -426,13 +427,17 @@ def checked_scalar(value: Any, dtype: Any) -> Any:
         elif not -(1 << 63) <= value < 1 << 64:
             raise OverflowError("int too big to convert")
         info = xp.iinfo(dtype)
-        low = -info.max if kind == "u" else info.min
+        low = info.min
+        if kind == "u":  # an int wraps from below as in C (-1 is 255); a float may not (-0.5)
+            low = 0 if type(value) is builtins.float else -info.max
         if not low <= value <= info.max:
             raise _overflow(dtype)
         return wrap_integer(builtins.int(value), dtype)
     is_number = type(value) in (builtins.int, builtins.float)
     if kind == "f" and dtype.itemsize == 4 and is_number and _FLOAT32_MAX < abs(value) < _INF:
         raise _overflow(dtype)
+    if kind == "f" and dtype.itemsize == 2 and type(value) is builtins.int and abs(value) > 65504:
+        raise _overflow(dtype)  # (a float rounds to inf there, as in PyTorch)
     return value
 
 

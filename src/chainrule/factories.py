@@ -305,7 +305,7 @@ def arange(
     if end is None:
         start, end = 0, start
     start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
-    integral = all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end, step))
+    integral = all(isinstance(v, int) for v in (start, end, step))  # bools too, as PyTorch
     target = dtypes.as_dtype(dtype or (dtypes.int64 if integral else dtypes.default_float))
     for bound in (start, end):
         if not math.isfinite(bound):
@@ -386,6 +386,9 @@ def _spaced(start: float, end: float, steps: int, dtype: Any) -> Any:
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     compute = dtype if dtype.kind == "f" else xp.dtype("float64")
+    if not steps:  # PyTorch converts no bound then
+        return xp.empty(0, dtype=compute)
+    start, end = (dtypes.checked_scalar(v, dtype) for v in (start, end))  # refused, not wrapped
     first, last = compute.type(dtype.type(start)), compute.type(dtype.type(end))  # ints cut
     if steps <= 1:
         return xp.full(steps, first, dtype=compute)

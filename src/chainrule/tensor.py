@@ -630,13 +630,20 @@ class Tensor:
         if self.requires_grad and grad_mode.enabled and not _scalar_of_grad_warned[0]:
             _scalar_of_grad_warned[0] = True
             warnings.warn(_SCALAR_OF_GRAD, UserWarning, stacklevel=2)
-        return builtins.float(self.item())
+        return builtins.float(self._one_element())
 
     def __int__(self) -> builtins.int:
-        return builtins.int(self.item())
+        return builtins.int(self._one_element())
+
+    def _one_element(self) -> Any:
+        """``item()`` for ``float()`` and ``int()``, which refuse more elements in PyTorch's
+        words (a ValueError, where ``item()`` raises a RuntimeError)."""
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self.item()
 
     def __index__(self) -> builtins.int:
-        if self._data.dtype.kind not in "iu" or self._data.size != 1:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return builtins.int(self.item())
 

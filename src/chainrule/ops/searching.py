@@ -74,7 +74,9 @@ def searchsorted(
         raise dtypes.not_implemented_for("searchsorted_out_cpu", xp.dtype(xp.bool_))
     shell_uints.check_function("searchsorted", dtypes.torch_result_type(sequence, values))
     where = "right" if right else "left"
-    if sequence.ndim <= 1:
+    if sequence.dtype.kind == "f" and xp.isnan(sequence).any():
+        found = _bisected(sequence.reshape(-1, sequence.shape[-1]), values, right)
+    elif sequence.ndim <= 1:
         found = xp.searchsorted(sequence, values, side=where)
     else:
         rows = sequence.reshape(-1, sequence.shape[-1])
@@ -85,6 +87,24 @@ def searchsorted(
     return batching.wrap(
         _make(xp.asarray(found, dtype=xp.int32 if out_int32 else xp.int64)), levels
     )
+
+
+def _bisected(rows: Any, values: Any, right: bool) -> Any:
+    """PyTorch's binary search of each row of ``rows`` (one, or one per row of ``values``'
+    leading dims) for ``values``, step by step, where a row holds nan: PyTorch moves right
+    past an element unless ``element >= value`` (``>`` for ``right``), so a nan is passed by
+    (it gives ``[1., 2., nan]`` and 3.0 index 3, where NumPy, sorting nan last, gives 2)."""
+    wanted = values.reshape(len(rows), -1) if len(rows) > 1 else values.reshape(1, -1)
+    n = rows.shape[-1]
+    low = xp.zeros(wanted.shape, xp.int64)
+    high = xp.full(wanted.shape, n, xp.int64)
+    while (open_ := low < high).any():
+        middle = low + (high - low) // 2
+        element = xp.take_along_axis(rows, xp.minimum(middle, n - 1), -1)
+        passed = ~(element > wanted) if right else ~(element >= wanted)
+        low = xp.where(open_ & passed, middle + 1, low)
+        high = xp.where(open_ & ~passed, middle, high)
+    return low.reshape(values.shape)
 
 
 def _lifted_operands(sequence: Any, values: Any, sorter: Any) -> tuple[Any, Any, Any, list[Any]]:
@@ -136,7 +156,8 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
     if minlength < 0:
         raise RuntimeError("minlength should be >= 0")
     lead = x.shape[:-1]  # the levels' dims
-    rows = x.reshape((math.prod(lead), -1))
+    # int64: a small dtype's maximum + 1 would wrap (255 in uint8), and -1 is not a uint8
+    rows = x.reshape((math.prod(lead), -1)).astype(xp.int64, copy=False)
     bins = xp.maximum(rows.max(-1, initial=-1) + 1, minlength)
     if (bins != bins[0]).any():
         other = int(xp.argmax(bins != bins[0]))

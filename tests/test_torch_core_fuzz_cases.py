@@ -1,0 +1,72 @@
+"""Edges of the core tensor API that a fuzz against PyTorch found: each case runs the same code
+with ``torch`` and with ``chainrule`` (as ``M``) and compares what it returns (values and
+dtypes) or the error it raises (type and first line)."""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule as cr
+
+NAN = float("nan")
+
+
+def _searchsorted_past_nans(M: Any) -> Any:
+    """PyTorch's binary search passes a nan in the sorted rows (NumPy's sorts it last)."""
+    rows = M.tensor([[1.0, 2.0, NAN], [NAN, 0.0, 1.0]])
+    values = M.tensor([[NAN, 3.0, 1.5], [0.5, NAN, -1.0]])
+    return [
+        M.searchsorted(rows, values),
+        M.searchsorted(rows, values, right=True),
+        M.searchsorted(rows[0], M.tensor([3.0, NAN])),
+        M.bucketize(M.tensor([3.0, NAN, 1.5]), rows[0]),
+    ]
+
+
+CASES: dict[str, Callable[[Any], Any]] = {
+    "searchsorted past nans": _searchsorted_past_nans,
+    "bincount of uint8 up to 255": lambda M: M.bincount(M.tensor([5, 255, 5], dtype=M.uint8)),
+    "bincount of int8": lambda M: M.bincount(M.tensor([3, 127], dtype=M.int8), minlength=2),
+    "arange to a bool": lambda M: [M.arange(True), M.arange(0, True), M.arange(False, 3, True)],
+    "linspace from a negative float into uint8": lambda M: M.linspace(-0.3, 5, 7, dtype=M.uint8),
+    "linspace of no steps from a negative into uint8": lambda M: M.linspace(
+        -2, 0.5, 0, dtype=M.uint8
+    ),
+    "linspace from a negative int into uint8 wraps": lambda M: M.linspace(-2, 5, 3, dtype=M.uint8),
+    "linspace past uint8": lambda M: M.linspace(0, 300, 3, dtype=M.uint8),
+    "full of an int past float16": lambda M: M.full((2,), 2**40, dtype=M.float16),
+    "full of an int within float16": lambda M: M.full((2,), 65504, dtype=M.float16),
+    "float of two elements": lambda M: float(M.ones(2)),
+    "int of two elements": lambda M: int(M.ones(2, dtype=M.int64)),
+    "item of two elements": lambda M: M.ones(2).item(),
+    "index of a bool tensor": lambda M: [operator.index(M.tensor(True)), [7, 8][M.tensor(True)]],
+    "index of a float tensor": lambda M: operator.index(M.tensor(1.0)),
+}
+
+
+def _outcome(case: Callable[[Any], Any], M: Any) -> Any:
+    try:
+        result = case(M)
+    except Exception as error:  # noqa: BLE001 - the error is the outcome compared
+        return ("raised", type(error).__name__, str(error).split("\n")[0])
+    return _plain(result)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, torch.Tensor | cr.Tensor):
+        array = np.asarray(value.numpy())
+        return ("tensor", str(value.dtype).split(".")[-1], array.shape, array.tolist())
+    return value
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_chainrule_does_what_pytorch_does(name: str) -> None:
+    assert _outcome(CASES[name], cr) == _outcome(CASES[name], torch)
