@@ -29,7 +29,22 @@ def _searchsorted_past_nans(M: Any) -> Any:
     ]
 
 
+def _empty_products(M: Any) -> Any:
+    """Batched products with an empty dimension, and their gradients (a shortcut for a weight
+    shared across the batch took entry 0 of none)."""
+    f64 = M.float64
+    a = M.ones(1, 1, 3, dtype=f64, requires_grad=True)
+    b = M.ones(1, 3, 0, dtype=f64, requires_grad=True)
+    M.bmm(a, b).sum().backward()
+    c = M.ones(0, 2, 4, 3, dtype=f64, requires_grad=True)
+    d = M.ones(1, 1, 3, 3, dtype=f64, requires_grad=True)
+    M.matmul(c, d).sum().backward()
+    empty_batch = M.bmm(M.zeros(0, 4, 2, dtype=f64), M.zeros(0, 2, 4, dtype=f64))
+    return [empty_batch, M.linalg.matrix_power(M.zeros(3, 0, 0, dtype=f64), 5), a.grad, d.grad]
+
+
 CASES: dict[str, Callable[[Any], Any]] = {
+    "products with an empty dimension": _empty_products,
     "searchsorted past nans": _searchsorted_past_nans,
     "bincount of uint8 up to 255": lambda M: M.bincount(M.tensor([5, 255, 5], dtype=M.uint8)),
     "bincount of int8": lambda M: M.bincount(M.tensor([3, 127], dtype=M.int8), minlength=2),

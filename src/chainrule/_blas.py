@@ -150,7 +150,14 @@ def matmul(a: Any, b: Any, out: Any = None) -> Any:
         ):
             out = _buffers.empty((rows, columns), dtype)
         return _on_threads_for(rows * a.shape[1] * columns, np.matmul, a, b, out)
-    if out is None and b.ndim > 2 and a.shape[:-2] == b.shape[:-2] and not any(b.strides[:-2]):
+    if (
+        out is None
+        and b.ndim > 2
+        and a.shape[:-2] == b.shape[:-2]
+        and not any(b.strides[:-2])
+        and a.size  # (an empty one has no entry 0 to take, nor rows to flatten)
+        and b.size
+    ):
         # One matrix for every batch entry (a weight expanded over vmap's batch, stride 0):
         # one product of all of a's rows, not one small product per entry (per-example
         # gradients' (256, 1, 128) @ (256, 128, 128): 0.58 ms per entry, 0.13 ms at once).
