@@ -1565,6 +1565,8 @@ def _untied(module: Any, given: dict[str, Tensor]) -> dict[str, Tensor]:
     """``given`` with each value also under the names of the parameters and buffers tied to
     the one it names (``b.weight = a.weight``): PyTorch's ``tie_weights``, which refuses two
     different values for one tied tensor."""
+    if not _has_tied(module):  # the common case, told without building every name (~25 us)
+        return given
     names_of: dict[int, list[str]] = {}
     for named in (module.named_parameters, module.named_buffers):
         for name, tensor in named(remove_duplicate=False):
@@ -1582,6 +1584,23 @@ def _untied(module: Any, given: dict[str, Tensor]) -> dict[str, Tensor]:
         (value,) = values.values()
         untied.update(dict.fromkeys(names, value))
     return untied
+
+
+def _has_tied(module: Any) -> bool:
+    """Whether a parameter or buffer of ``module`` is reached by two names (a tensor held by
+    two submodules, or a submodule held twice)."""
+    seen: set[int] = set()
+    stack = [module]
+    while stack:
+        owner = stack.pop()
+        for registry in (owner._parameters, owner._buffers):
+            for tensor in registry.values():
+                if tensor is not None:
+                    if id(tensor) in seen:
+                        return True
+                    seen.add(id(tensor))
+        stack.extend(m for m in owner._modules.values() if m is not None)
+    return False
 
 
 def _owner(module: Any, name: str) -> tuple[Any, str]:
