@@ -1,5 +1,9 @@
-"""Standard gamma draws (Marsaglia and Tsang's squeeze method on chainrule's random stream) and
-their implicit reparameterization gradient.
+"""Standard gamma draws and their implicit reparameterization gradient.
+
+The draws are ATen's CPU ``_standard_gamma``: Marsaglia and Tsang's squeeze (alpha < 1 boosted
+to alpha + 1), element after element on the random stream, so the same seed gives PyTorch's
+values. The gradient is the exact one below, not PyTorch's approximation of it: the two agree
+to about 1e-4 relative, not bit for bit.
 
 A draw x of Gamma(alpha, 1) solves P(alpha, x) = u for a uniform u, where P is the regularized
 lower incomplete gamma function. Holding u fixed, dx/dalpha = -(dP/dalpha) / (dP/dx), with
@@ -21,41 +25,100 @@ P/f times the float64 epsilon; draws there are rarer than one in 10^6.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+from chainrule import rng
 from chainrule._array import xp
 from chainrule.autograd.function import Function
-from chainrule.dtypes import float64
-from chainrule.factories import rand, randn, tensor
+from chainrule.factories import tensor
 from chainrule.ops.special import polygamma
 
 __all__ = ["standard_gamma", "standard_gamma_grad"]
 
 
+# ATen's float constants 1.0f / 3.0f and 0.0331f, widened to double as its double arithmetic
+# widens them
+_THIRD = float(xp.float32(1.0) / xp.float32(3.0))
+_SQUEEZE = float(xp.float32(0.0331))
+
+
+class _Stream:
+    """The draws one serial ATen kernel makes, in turn: float64 uniforms and
+    ``normal_distribution<double>`` values (Box-Muller over two uniforms, the sine value kept
+    in the generator for the next call). Uniforms are read in blocks; ``close`` rewinds the
+    generator and moves it on by exactly the uniforms used."""
+
+    def __init__(self, n: int) -> None:
+        self._g = rng._source(None)
+        self._start, self._block, self._used, self._n = self._g.get_state(), [], 0, n
+        self._cached = self._g._next_normal
+
+    def uniform(self) -> float:
+        if self._used == len(self._block):
+            self._block += rng.uniform((3 * self._n + 64,), xp.float64, g=self._g).tolist()
+        self._used += 1
+        return self._block[self._used - 1]
+
+    def normal(self) -> float:
+        if self._cached is not None:
+            value, self._cached = self._cached, None
+            return value
+        u1, u2 = self.uniform(), self.uniform()
+        r = math.sqrt(-2.0 * math.log1p(-u2))
+        theta = 2.0 * math.pi * u1
+        self._cached = r * math.sin(theta)
+        return r * math.cos(theta)
+
+    def close(self) -> None:
+        self._g.set_state(self._start)
+        self._g.random64(self._used)
+        self._g._next_normal = self._cached
+
+
+def _sample(alpha: float, single: bool, draws: _Stream) -> float:
+    """One draw of ATen's ``sample_gamma``: Marsaglia and Tsang's squeeze in double, alpha < 1
+    boosted to alpha + 1 times U^(1/alpha). alpha itself, its boost and d are float32 arithmetic
+    where the tensor is float32 (ATen's scalar_t)."""
+    narrow = (lambda v: float(xp.float32(v))) if single else float
+    scale = 1.0
+    if alpha < 1.0:
+        if alpha == 0.0:
+            return 0.0
+        scale *= (1 - draws.uniform()) ** narrow(1.0 / alpha)
+        alpha = narrow(alpha + 1.0)
+    d = narrow(alpha - _THIRD)
+    # C's sqrt of a negative d (alpha below -2/3, refused by validation) is nan, not an error
+    c = 1.0 / math.sqrt(9.0 * d) if d >= 0 else math.nan
+    while True:
+        x = draws.normal()
+        y = 1.0 + c * x
+        while y <= 0:
+            x = draws.normal()
+            y = 1.0 + c * x
+        v = y * y * y
+        u = 1 - draws.uniform()
+        xx = x * x
+        # the squeeze first: it needs no log (and decides even where v is nan)
+        if u < 1.0 - _SQUEEZE * xx * xx or math.log(u) < 0.5 * xx + d * (1.0 - v + math.log(v)):
+            return scale * d * v
+
+
 def _draw(alpha: Any) -> Any:
-    """Gamma(alpha, 1) draws for a float64 array alpha > 0 (0 gives the smallest positive)."""
-    flat = alpha.reshape(-1)
-    boost = flat < 1  # Gamma(a) = Gamma(a + 1) * U^(1/a): the squeeze needs a >= 1
-    a = xp.where(boost, flat + 1, flat)
-    d = a - 1.0 / 3.0
-    c = 1.0 / xp.sqrt(9.0 * d)
-    out = xp.empty_like(a)
-    todo = xp.arange(a.size)
-    while todo.size:
-        z = randn(todo.size, dtype=float64).numpy()
-        u = rand(todo.size, dtype=float64).numpy()
-        v = (1 + c[todo] * z) ** 3
-        with xp.errstate(invalid="ignore", divide="ignore"):
-            accept = (v > 0) & (
-                xp.log(u) < 0.5 * z**2 + d[todo] - d[todo] * v + d[todo] * xp.log(v)
-            )
-        out[todo[accept]] = d[todo[accept]] * v[accept]
-        todo = todo[~accept]
-    if boost.any():
-        u = rand(int(boost.sum()), dtype=float64).numpy()
-        with xp.errstate(divide="ignore"):
-            out[boost] *= u ** (1.0 / flat[boost])
-    return xp.maximum(out, xp.finfo(xp.float64).tiny).reshape(alpha.shape)
+    """Gamma(alpha, 1) draws for a float32 or float64 array alpha, one element after another on
+    PyTorch's stream as ATen's CPU ``_standard_gamma`` makes them (so the same seed gives the
+    same values), each at least the dtype's smallest normal (a nan draw too: ``std::max``)."""
+    single = alpha.dtype == xp.float32
+    tiny = float(xp.finfo(alpha.dtype).tiny)
+    values = alpha.ravel().tolist()
+    draws = _Stream(len(values))
+    out = []
+    for a in values:
+        x = _sample(a, single, draws)
+        x = float(xp.float32(x)) if single else x
+        out.append(x if tiny < x else tiny)
+    draws.close()
+    return xp.array(out, dtype=alpha.dtype).reshape(alpha.shape)
 
 
 def standard_gamma_grad(x: Any, alpha: Any) -> Any:
@@ -100,7 +163,7 @@ class _Slope(Function):
 class _StandardGamma(Function):
     @staticmethod
     def forward(ctx: Any, alpha: Any) -> Any:
-        a = alpha.detach().numpy().astype(xp.float64)
+        a = alpha.detach().numpy()
         x = _draw(a)
         ctx.save_for_backward(alpha)
         ctx.draws = (x, a)  # the slope is computed only if a gradient is asked for

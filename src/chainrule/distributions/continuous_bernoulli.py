@@ -21,6 +21,8 @@ from chainrule.distributions.utils import (
     BinaryProbsLogits,
     broadcast_all,
     clamp_probs,
+    lazy_property,
+    logits_to_probs,
     one_parameter,
 )
 from chainrule.factories import rand
@@ -28,6 +30,13 @@ from chainrule.nn import functional as F
 from chainrule.ops.elementwise import where
 
 __all__ = ["ContinuousBernoulli"]
+
+
+def _log_abs_one_minus_twice(q: Any) -> Any:
+    """log |1 - 2q|, through log1p below 1/2 (accurate for small q, PyTorch's split); each side
+    sees a harmless stand-in where the other is taken, so neither gives nan nor a nan gradient."""
+    below = q <= 0.5
+    return where(below, (-2 * where(below, q, 0.0)).log1p(), (2 * where(below, 1.0, q) - 1).log())
 
 
 class ContinuousBernoulli(BinaryProbsLogits, ExponentialFamily):
@@ -48,6 +57,12 @@ class ContinuousBernoulli(BinaryProbsLogits, ExponentialFamily):
         given = one_parameter(probs, logits)
         (param,) = broadcast_all(given)
         if probs is not None:
+            # checked before the clamp, which would make any value pass; PyTorch checks
+            # whenever validate_args is given at all, False included
+            if validate_args is not None and not bool(
+                self.arg_constraints["probs"].check(param).all()
+            ):
+                raise ValueError("The parameter probs has invalid values")
             self.probs = clamp_probs(param)
             self._param = self.probs
         else:
@@ -62,11 +77,17 @@ class ContinuousBernoulli(BinaryProbsLogits, ExponentialFamily):
         new._lims = self._lims
         return new
 
+    @lazy_property
+    def probs(self) -> Any:
+        # clamped in the logits form too, so an infinite logit gives finite moments
+        return clamp_probs(logits_to_probs(self.logits, is_binary=True))
+
     # ---- the split at p = 1/2
     def _near_half(self) -> Any:
-        """Where p lies strictly inside ``lims``: the closed forms are 0/0 there."""
+        """Where p lies in (lims[0], lims[1]] (PyTorch's bounds): the closed forms are 0/0
+        there."""
         low, high = self._lims
-        return (self.probs > low) & (self.probs < high)
+        return (self.probs > low) & (self.probs <= high)
 
     def _off_half(self) -> Any:
         """p, moved to ``lims[0]`` where it is near 1/2, so the closed forms stay finite (and
@@ -76,7 +97,7 @@ class ContinuousBernoulli(BinaryProbsLogits, ExponentialFamily):
     def _log_normalizer(self) -> Any:
         q = self._off_half()
         log_odds = q.log() - (-q).log1p()
-        closed = log_odds.abs().log() - (1 - 2 * q).abs().log()
+        closed = log_odds.abs().log() - _log_abs_one_minus_twice(q)
         x2 = (self.probs - 0.5).pow(2)
         series = math.log(2.0) + x2 * (4.0 / 3.0 + 104.0 / 45.0 * x2)
         return where(self._near_half(), series, closed)

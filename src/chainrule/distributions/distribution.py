@@ -197,7 +197,8 @@ def expanded(d: Distribution, cls: type, batch_shape: Any, _instance: Any, names
     for name in names:
         if name in d.__dict__:  # a lazy form (probs of logits) may not exist yet
             value = d.__dict__[name]
-            new.__dict__[name] = value.expand(*batch_shape, *value.shape[len(d.batch_shape) :])
+            # one tuple, not unpacked: expand() of nothing is refused, and () is a valid shape
+            new.__dict__[name] = value.expand((*batch_shape, *value.shape[len(d.batch_shape) :]))
             if value is given:
                 new._param = new.__dict__[name]
     Distribution.__init__(new, batch_shape, d.event_shape, validate_args=False)

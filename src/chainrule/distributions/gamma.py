@@ -17,6 +17,7 @@ from chainrule.distributions import constraints
 from chainrule.distributions._gamma_sampler import standard_gamma
 from chainrule.distributions.distribution import ExponentialFamily, expanded
 from chainrule.distributions.utils import batch_shape_of, broadcast_all, finfo_eps, finfo_tiny
+from chainrule.dtypes import float64
 from chainrule.factories import as_tensor, tensor, zeros
 from chainrule.ops.elementwise import log, where
 from chainrule.ops.pointwise import xlogy
@@ -128,10 +129,11 @@ class Dirichlet(ExponentialFamily):
 
     def rsample(self, sample_shape: Any = ()) -> Any:
         shape = self._extended_shape(sample_shape)
-        g = standard_gamma(self.concentration.expand(shape))
-        x = g / g.sum(-1, keepdim=True)
-        tiny = finfo_tiny(x.dtype)
-        return x.clamp(min=tiny, max=1 - finfo_eps(x.dtype))
+        # ATen's _sample_dirichlet: gamma draws and their normalization in double whatever the
+        # dtype (so float32 draws are PyTorch's too), then kept in [tiny, the float below 1]
+        g = standard_gamma(self.concentration.expand(shape).to(float64))
+        x = (g / g.sum(-1, keepdim=True)).to(self.concentration.dtype)
+        return x.clamp(min=finfo_tiny(x.dtype), max=1 - finfo_eps(x.dtype) / 2)
 
     def log_prob(self, value: Any) -> Any:
         if self._validate_args:

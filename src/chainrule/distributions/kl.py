@@ -148,6 +148,22 @@ def _kl_continuous_bernoulli_exponential(p: ContinuousBernoulli, q: Exponential)
     return q.rate * p.mean - q.rate.log() - p.entropy()
 
 
+@register_kl(ContinuousBernoulli, Uniform)
+def _kl_continuous_bernoulli_uniform(p: ContinuousBernoulli, q: Uniform) -> Any:
+    result = -p.entropy() + (q.high - q.low).log()
+    # PyTorch's condition, kept as it is: inf wherever q.low >= 0 or q.high <= 1, so a uniform
+    # whose edge touches [0, 1]'s (low = 0 or high = 1) gives inf though the true KL is finite
+    return where((q.low >= 0) | (q.high <= 1), math.inf, result)
+
+
+@register_kl(Uniform, ContinuousBernoulli)
+def _kl_uniform_continuous_bernoulli(p: Uniform, q: ContinuousBernoulli) -> Any:
+    result = _continuous_bernoulli_cross_entropy(p, q) - p.entropy()
+    # PyTorch's condition, kept as it is: inf unless [low, high] lies strictly inside (0, 1),
+    # so low = 0 or high = 1 gives inf though the true KL is finite
+    return where((p.high >= 1) | (p.low <= 0), math.inf, result)
+
+
 @register_kl(Categorical, Categorical)
 def _kl_categorical_categorical(p: Categorical, q: Categorical) -> Any:
     t = p.probs * (p.logits - q.logits)

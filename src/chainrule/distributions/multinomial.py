@@ -9,6 +9,7 @@ tensor(0.5000)
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from chainrule.distributions import constraints
@@ -83,8 +84,10 @@ class Multinomial(OverCategories, Distribution):
             self._validate_sample(value)
         logits, value = broadcast_tensors(self.logits, value)
         # n! / prod k_i! prod p_i^k_i; a category with no draws adds 0 even at p_i = 0
-        # (logits -inf), where logits * k would be nan
-        powers = (where(value == 0, 0.0, logits) * value).sum(-1)
+        # (logits -inf), where logits * k would be nan. Only those logits are zeroed (PyTorch's):
+        # elsewhere d/dk_i keeps its log p_i term at k_i = 0
+        unreachable = (value == 0) & (logits == -math.inf)
+        powers = (where(unreachable, 0.0, logits) * value).sum(-1)
         return lgamma(value.sum(-1) + 1) - lgamma(value + 1).sum(-1) + powers
 
     def entropy(self) -> Any:

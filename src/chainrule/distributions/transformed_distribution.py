@@ -14,11 +14,32 @@ from typing import Any
 
 from chainrule.distributions import constraints
 from chainrule.distributions.distribution import Distribution
-from chainrule.distributions.transforms import Transform, sum_rightmost
+from chainrule.distributions.independent import Independent
+from chainrule.distributions.transforms import ComposeTransform, Transform, sum_rightmost
 from chainrule.grad_mode import no_grad
 from chainrule.tensor import Size
 
 __all__ = ["TransformedDistribution"]
+
+
+def _fitted_base(base: Distribution, transform: ComposeTransform) -> Distribution:
+    """``base`` expanded to the shape the transform's parameters broadcast it to (so draws have
+    the result's shape), with the batch dimensions the transform reads as one event moved into
+    the event (PyTorch's)."""
+    base_shape = base.batch_shape + base.event_shape
+    needed = transform.domain.event_dim
+    if len(base_shape) < needed:
+        raise ValueError(
+            f"base_distribution needs to have shape with size at least {needed}, "
+            f"but got {base_shape}."
+        )
+    expanded_shape = transform.inverse_shape(transform.forward_shape(base_shape))
+    base_event_dim = len(base.event_shape)
+    if base_shape != expanded_shape:
+        base = base.expand(expanded_shape[: len(expanded_shape) - base_event_dim])
+    if needed > base_event_dim:
+        base = Independent(base, needed - base_event_dim)
+    return base
 
 
 class TransformedDistribution(Distribution):
@@ -35,26 +56,32 @@ class TransformedDistribution(Distribution):
     ) -> None:
         if isinstance(transforms, Transform):
             self.transforms = [transforms]
-        elif isinstance(transforms, list) and all(isinstance(t, Transform) for t in transforms):
-            self.transforms = list(transforms)
+        elif isinstance(transforms, list):
+            if not all(isinstance(t, Transform) for t in transforms):
+                raise ValueError("transforms must be a Transform or a list of Transforms")
+            self.transforms = transforms
         else:
-            raise ValueError("transforms must be a Transform or a list of Transforms")
-        base_shape = base_distribution.batch_shape + base_distribution.event_shape
-        event_dim = len(base_distribution.event_shape)
-        for t in self.transforms:
-            event_dim = max(event_dim, t.domain.event_dim)
-            event_dim += t.codomain.event_dim - t.domain.event_dim
-            base_shape = t.forward_shape(base_shape)
-        self.base_dist = base_distribution
-        cut = len(base_shape) - event_dim
-        super().__init__(base_shape[:cut], base_shape[cut:], validate_args=validate_args)
+            raise ValueError(f"transforms must be a Transform or list, but was {transforms}")
+        transform = ComposeTransform(self.transforms)
+        self.base_dist = _fitted_base(base_distribution, transform)
+        # the event holds the transform's output event (a coupled transform) and whatever the
+        # base's event became under it
+        base_event_dim = len(base_distribution.event_shape)
+        codomain_dim, domain_dim = transform.codomain.event_dim, transform.domain.event_dim
+        event_dim = max(codomain_dim, base_event_dim + codomain_dim - domain_dim)
+        shape = transform.forward_shape(
+            base_distribution.batch_shape + base_distribution.event_shape
+        )
+        cut = len(shape) - event_dim
+        super().__init__(shape[:cut], shape[cut:], validate_args=validate_args)
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> TransformedDistribution:
         new = self._get_checked_instance(TransformedDistribution, _instance)
         batch_shape = Size(batch_shape)
-        new.base_dist = self.base_dist.expand(
-            batch_shape + self.base_dist.batch_shape[len(self.batch_shape) :]
-        )
+        shape = batch_shape + self.event_shape
+        for t in reversed(self.transforms):
+            shape = t.inverse_shape(shape)
+        new.base_dist = self.base_dist.expand(shape[: len(shape) - len(self.base_dist.event_shape)])
         new.transforms = self.transforms
         Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
         new._validate_args = self._validate_args

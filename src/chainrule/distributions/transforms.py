@@ -24,12 +24,12 @@ from typing import Any
 from chainrule import linalg
 from chainrule._array import xp
 from chainrule.distributions import constraints
-from chainrule.distributions.utils import finfo_eps, finfo_tiny
+from chainrule.distributions.utils import broadcast_all, finfo_eps, finfo_tiny
 from chainrule.factories import as_tensor, eye, full_like, zeros_like
 from chainrule.nn import functional as F
 from chainrule.ops.elementwise import expm1, sigmoid
 from chainrule.ops.shape import broadcast_shapes, cat, stack
-from chainrule.tensor import Size, Tensor
+from chainrule.tensor import Size
 
 __all__ = [
     "AbsTransform",
@@ -233,19 +233,20 @@ class PowerTransform(Transform):
 
     def __init__(self, exponent: Any, cache_size: int = 0) -> None:
         super().__init__(cache_size)
-        self.exponent = exponent
+        # a number becomes a tensor (PyTorch's), so ``sign`` is its sign, not always +1
+        (self.exponent,) = broadcast_all(exponent)
 
     def _rebuilt(self, cache_size: int) -> Transform:
         return PowerTransform(self.exponent, cache_size=cache_size)
 
     def forward_shape(self, shape: Any) -> Any:
-        return broadcast_shapes(shape, getattr(self.exponent, "shape", ()))
+        return broadcast_shapes(shape, self.exponent.shape)
 
     inverse_shape = forward_shape
 
     @property
     def sign(self) -> Any:  # type: ignore[override]
-        return self.exponent.sign() if isinstance(self.exponent, Tensor) else 1
+        return self.exponent.sign()
 
     def _call(self, x: Any) -> Any:
         return x.pow(self.exponent)
@@ -257,11 +258,14 @@ class PowerTransform(Transform):
         return (self.exponent * y / x).abs().log()
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, PowerTransform) and bool(
-            as_tensor(self.exponent == other.exponent).all()
-        )
+        return isinstance(other, PowerTransform) and bool(self.exponent.eq(other.exponent).all())
 
     __hash__ = Transform.__hash__
+
+
+def _clipped_sigmoid(x: Any) -> Any:
+    """sigmoid(x) kept in [tiny, 1 - eps], so that its log and its inverse stay finite."""
+    return sigmoid(x).clamp(min=finfo_tiny(x.dtype), max=1.0 - finfo_eps(x.dtype))
 
 
 class SigmoidTransform(_SameTypeEqual, Transform):
@@ -273,7 +277,7 @@ class SigmoidTransform(_SameTypeEqual, Transform):
     codomain = constraints.unit_interval
 
     def _call(self, x: Any) -> Any:
-        return sigmoid(x).clamp(min=finfo_tiny(x.dtype), max=1.0 - finfo_eps(x.dtype))
+        return _clipped_sigmoid(x)
 
     def _inverse(self, y: Any) -> Any:
         y = y.clamp(min=finfo_tiny(y.dtype), max=1.0 - finfo_eps(y.dtype))
@@ -352,8 +356,11 @@ class AffineTransform(Transform):
             log_scale = self.scale.abs().log()
         shape = x.shape
         if self._event_dim:
-            log_scale = sum_rightmost(log_scale.expand(shape), self._event_dim)
-            shape = shape[: len(shape) - self._event_dim]
+            # PyTorch's value, kept as it is: the sum runs over the scale tensor's own trailing
+            # elements, not over x's event, so a scale that broadcasts against x (a 0-d one,
+            # say) counts log |scale| once per scale element rather than once per x element
+            log_scale = log_scale.view(*log_scale.shape[: -self._event_dim], -1).sum(-1)
+            shape = shape[: -self._event_dim]
         return log_scale.expand(shape)
 
     def __eq__(self, other: object) -> bool:
@@ -552,7 +559,9 @@ class StickBreakingTransform(_SameTypeEqual, Transform):
     codomain = constraints.simplex
 
     def _call(self, x: Any) -> Any:
-        frac = sigmoid(x - _stick_offsets(x, x.shape[-1]))
+        # clipped (PyTorch's): a large x would break off the whole stick, leaving exact zeros
+        # whose logs make log |det J| and the gradients nan
+        frac = _clipped_sigmoid(x - _stick_offsets(x, x.shape[-1]))
         left = (1 - frac).cumprod(-1)
         return F.pad(frac, (0, 1), value=1.0) * F.pad(left, (1, 0), value=1.0)
 
