@@ -1103,7 +1103,7 @@ MISUSE = {
     "layer_norm_shape": (
         lambda lib: lib.nn.LayerNorm(4)(lib.ones(2, 3)),
         RuntimeError,
-        r"layer_norm: normalized_shape \[4\] does not match",
+        r"Given normalized_shape=\[4\], expected input with shape \[\*, 4\]",
     ),
     "cross_entropy_class_out_of_range": (
         lambda lib: lib.nn.functional.cross_entropy(lib.ones(2, 3), lib.tensor([0, 3])),

@@ -17,11 +17,12 @@ fused ones (convolution, pooling, the log-likelihood) live in :mod:`chainrule.op
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from chainrule import dtypes, factories, grad_mode
+from chainrule import arguments, dtypes, factories, grad_mode
 from chainrule._array import xp
 from chainrule.autodiff import batching
 from chainrule.op import named
@@ -259,13 +260,13 @@ def _feature_dropout(
     maps), an ``unbatched`` input one sample. In place given ``inplace``, as :func:`dropout`."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    batch = input.unsqueeze(0) if unbatched else input
-    if batch.ndim < 2:
-        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
-    if not training or p == 0.0 or batch.numel() == 0:
+    # PyTorch's order: only a draw of the mask needs the channels
+    if not training or p == 0.0 or input.numel() == 0:
         return input
     if p == 1.0:
         return _maybe_in_place(input, inplace, lambda x: x * 0, "feature_dropout_")
+    if input.ndim + unbatched < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
 
     def dropped(x: Tensor) -> Tensor:
         batch = x.unsqueeze(0) if unbatched else x
@@ -512,11 +513,13 @@ def batch_norm(
     """
     if input.ndim < 2:
         raise ValueError(f"batch_norm: expected at least 2-D input, got shape {tuple(input.shape)}")
+    if training:
+        _refuse_one_value_per_channel(input.shape)
+    _check_batch_norm("batch_norm", input, running_mean, running_var, weight, bias, momentum)
     view = _channel_shape(input)
     if training:
         dims = (0, *range(2, input.ndim))
         count = input.numel() // input.shape[1]
-        _refuse_one_value_per_channel(input.shape)
         mean = input.mean(dims, keepdim=True)
         centered = input - mean
         var = (centered * centered).mean(dims, keepdim=True)
@@ -536,6 +539,73 @@ def batch_norm(
     return _affine(out, weight, bias, view)
 
 
+def _check_batch_norm(
+    name: str,
+    input: Tensor,  # noqa: A002
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None,
+    bias: Tensor | None,
+    momentum: Any,
+) -> None:
+    """PyTorch's checks of a batch norm's arguments, in its order: ``momentum`` a number, each
+    given tensor one value per channel, the dtypes, the running statistics 1-D."""
+    if not isinstance(momentum, numbers.Real):
+        raise arguments.mistyped(name, "momentum", 7, "float", momentum)
+    channels = input.shape[1]
+    given = {"running_mean": running_mean, "running_var": running_var, "weight": weight}
+    for label, t in {**given, "bias": bias}.items():
+        if t is not None and t.numel() != channels:
+            raise RuntimeError(f"{label} should contain {channels} elements not {t.numel()}")
+    if not input.dtype.is_floating_point:  # before the dtypes of the rest, unlike layer_norm's
+        raise dtypes.not_implemented_for("batch_norm", input.dtype)
+    _check_norm_dtypes(input, "batch_norm", weight, bias, running_mean, running_var)
+    for t in (running_mean, running_var):
+        if t is not None and t.ndim != 1:
+            raise RuntimeError(f"TensorAccessor expected 1 dims but tensor has {t.ndim}")
+
+
+def _check_norm_dtypes(input: Tensor, kernel: str, *params: Tensor | None) -> None:  # noqa: A002
+    """PyTorch's dtype rules of a normalization's CPU kernel ``kernel``, where NumPy would
+    promote: the parameters (weight, bias, running statistics) in the input's dtype, or all
+    float32 beside a float16 input (its "mixed" kernels); floating inputs only."""
+    given = [p for p in params if p is not None]
+    dtype = input.dtype
+    if given and given[0].dtype != dtype:
+        if any(p.dtype != dtypes.float32 for p in given):
+            raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
+        if dtype != dtypes.float16:
+            raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+        return
+    if not dtype.is_floating_point:
+        raise dtypes.not_implemented_for(kernel, dtype)
+    for p in given:
+        if p.dtype != dtype:
+            raise nn_ops.unexpected_dtype(dtype, p.dtype)
+
+
+def _check_normalized_shape(
+    normalized: tuple[int, ...],
+    input: Tensor,
+    **params: Tensor | None,  # noqa: A002
+) -> tuple[int, ...]:
+    """The dimensions a layer or RMS norm of ``normalized`` shape reduces over, after
+    PyTorch's checks: each given parameter of that shape, the input's last dimensions too."""
+    for label, t in params.items():
+        if t is not None and tuple(t.shape) != normalized:
+            raise RuntimeError(
+                f"Expected {label} to be of same shape as normalized_shape, but got {label} of "
+                f"shape {list(t.shape)} and normalized_shape = {list(normalized)}"
+            )
+    if tuple(input.shape[input.ndim - len(normalized) :]) != normalized:
+        raise RuntimeError(
+            f"Given normalized_shape={list(normalized)}, expected input with shape "
+            f"[{', '.join(['*', *map(str, normalized)])}], but got input of size"
+            f"{list(input.shape)}"
+        )
+    return tuple(range(input.ndim - len(normalized), input.ndim))
+
+
 def layer_norm(
     input: Tensor,  # noqa: A002
     normalized_shape: Sequence[int] | int,
@@ -547,22 +617,10 @@ def layer_norm(
     normalized = (
         (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     )
-    dims = _last_dims(input, normalized)
-    if dims is None:
-        raise RuntimeError(
-            f"layer_norm: normalized_shape {list(normalized)} does not match the last "
-            f"dimensions of input of shape {tuple(input.shape)}"
-        )
+    dims = _check_normalized_shape(normalized, input, weight=weight, bias=bias)
+    _check_norm_dtypes(input, "LayerNormKernelImpl", weight, bias)
     out = _normalize(input, dims, eps)
     return _affine(out, weight, bias)
-
-
-def _last_dims(input: Tensor, normalized: tuple[int, ...]) -> tuple[int, ...] | None:  # noqa: A002
-    """The dimensions a layer or RMS norm of ``normalized`` shape reduces over, None where the
-    input's last dimensions are not that shape."""
-    if tuple(input.shape[input.ndim - len(normalized) :]) != normalized:
-        return None
-    return tuple(range(input.ndim - len(normalized), input.ndim))
 
 
 def rms_norm(
@@ -582,17 +640,16 @@ def rms_norm(
         raise TypeError(
             "rms_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, not int"
         )
-    normalized = tuple(normalized_shape)
-    dims = _last_dims(input, normalized)
-    if dims is None:
-        raise RuntimeError(
-            f"Given normalized_shape={list(normalized)}, expected input with shape "
-            f"[*{', '.join(map(str, normalized))}], but got input of size{list(input.shape)}"
-        )
+    dims = _check_normalized_shape(tuple(normalized_shape), input, weight=weight)
+    if not input.dtype.is_floating_point:
+        raise dtypes.not_implemented_for("rms_norm", input.dtype)
     if eps is None:
         eps = float(xp.finfo(input.dtype).eps)
     out = input * (input * input).mean(dims, keepdim=True).add(eps).rsqrt()
-    return out if weight is None else out * weight
+    if weight is None:
+        return out
+    # PyTorch's composite gives the input's dtype whatever the weight's
+    return (out * weight).to(input.dtype)
 
 
 def _normalize(input: Tensor, dims: tuple[int, ...], eps: float) -> Tensor:  # noqa: A002
@@ -637,16 +694,23 @@ def instance_norm(
         raise ValueError(
             f"Expected more than 1 spatial element when training, got input size {input.shape}"
         )
+    if not isinstance(momentum, numbers.Real):
+        raise arguments.mistyped("instance_norm", "momentum", 7, "float", momentum)
     n, c = input.shape[0], input.shape[1]
     flat = input.reshape(1, n * c, *input.shape[2:])
-    stacked_mean = None if running_mean is None else running_mean.repeat(n)
-    stacked_var = None if running_var is None else running_var.repeat(n)
-    out = batch_norm(flat, stacked_mean, stacked_var, None, None, use_input_stats, momentum, eps)
+    # Every per-channel tensor repeated per instance, as PyTorch's (so its checks and
+    # messages are batch_norm's, of the repeated sizes); the running statistics in the
+    # input's dtype, which PyTorch's instance_norm accepts in float64 beside float32
+    stacked = [
+        None if t is None else t.repeat(n).to(input.dtype) for t in (running_mean, running_var)
+    ]
+    affine = [None if t is None else t.repeat(n) for t in (weight, bias)]
+    out = batch_norm(flat, *stacked, *affine, use_input_stats, momentum, eps)
     if use_input_stats and running_mean is not None and running_var is not None:
         with grad_mode.no_grad():  # the instances' moved statistics, averaged
-            running_mean.copy_(stacked_mean.reshape(n, c).mean(0))
-            running_var.copy_(stacked_var.reshape(n, c).mean(0))
-    return _affine(out.reshape(input.shape), weight, bias, _channel_shape(input))
+            running_mean.copy_(stacked[0].reshape(n, c).mean(0))
+            running_var.copy_(stacked[1].reshape(n, c).mean(0))
+    return out.reshape(input.shape)
 
 
 def local_response_norm(
@@ -715,6 +779,15 @@ def group_norm(
             f"Expected number of channels in input to be divisible by num_groups, but got "
             f"input of shape {list(input.shape)} and num_groups={num_groups}"
         )
+    for label, t in (("weight", weight), ("bias", bias)):
+        if t is not None and (t.ndim != 1 or t.numel() != input.shape[1]):
+            # PyTorch prints the weight's shape for either, an absent weight's as [0]
+            shown = [0] if weight is None else list(weight.shape)
+            raise RuntimeError(
+                f"Expected {label} to be a vector of size equal to the number of channels in "
+                f"input, but got {label} of shape {shown} and input of shape {list(input.shape)}"
+            )
+    _check_norm_dtypes(input, "GroupNormKernelImpl", weight, bias)
     grouped = input.reshape(input.shape[0], num_groups, -1)
     out = _normalize(grouped, (2,), eps).reshape(tuple(input.shape))
     view = _channel_shape(input)
@@ -960,6 +1033,8 @@ def _bags_checked(
     lead = ids.shape[: len(levels)]
     if input.ndim == 2:  # indices: no op, no gradient
         bags, width = ids.shape[-2:]
+        if not width:  # PyTorch's offsets, arange(0, numel, width), then fail
+            raise RuntimeError("step must be nonzero")
         ids = ids.reshape((*lead, bags * width))
         bounds = xp.broadcast_to(xp.arange(bags, dtype=xp.int64) * width, (*lead, bags))
     else:
@@ -990,12 +1065,14 @@ def _bags_checked(
                 f"bag, so it must equal the input's length {length}, but got "
                 f"{int(last[last != length][0])}"
             )
-    outside = ((ids < 0) | (ids >= weight.shape[0])).reshape((-1, length))
+    # one row per example, counted (a -1 would be ambiguous for an empty input)
+    examples = ids.reshape((math.prod(lead), length))
+    outside = (examples < 0) | (examples >= weight.shape[0])
     if outside.any():  # (PyTorch's words on float32 tables; others reach other kernels)
         example = int(xp.argmax(outside.any(-1)))
         at = int(xp.argmax(outside[example]))
         raise RuntimeError(
-            f"Index {at} of input takes value {int(ids.reshape((-1, length))[example, at])} "
+            f"Index {at} of input takes value {int(examples[example, at])} "
             f"which is not in the valid range [0, {weight.shape[0]})"
         )
     return ids, bounds, per_sample_weights, levels
@@ -1072,6 +1149,11 @@ def pad(
         dim = input.ndim - 1 - i
         left, right = pad[2 * i], pad[2 * i + 1]
         n = input.shape[dim]
+        # PyTorch's limits: a wrap goes round once (the size before any crop, as PyTorch
+        # checks it: past a crop its copies go on round what is left), a reflection does not
+        # repeat the edge.
+        if mode == "circular" and max(left, right) > n:
+            raise RuntimeError("Padding value causes wrapping around more than once.")
         if mode == "circular" and min(left, right) < 0:
             if n + left + right == 0:  # PyTorch's result is empty, whatever the crop
                 out = out[(slice(None),) * dim + (slice(0, 0),)]
@@ -1081,15 +1163,12 @@ def pad(
             n, left, right = out.shape[dim], max(left, 0), max(right, 0)
             if n == 0 and left + right:
                 raise RuntimeError("Padding value causes wrapping around more than once.")
-        # PyTorch's limits: a reflection does not repeat the edge, a wrap goes round once.
         if mode == "reflect" and max(left, right) >= n:
             raise RuntimeError(
                 f"Argument #{len(pad) + 2}: Padding size should be less than the corresponding "
                 f"input dimension, but got: padding ({left}, {right}) at dimension {dim} of "
                 f"input {list(input.shape)}"
             )
-        if mode == "circular" and max(left, right) > n:
-            raise RuntimeError("Padding value causes wrapping around more than once.")
         out = out[(slice(None),) * dim + (_pad_index(mode, left, right, n),)]
     return out
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from chainrule import factories
+from chainrule import arguments, factories
 from chainrule._array import xp
 from chainrule.nn import functional as F
 from chainrule.nn import init
@@ -106,10 +106,11 @@ class RNNCellBase(Module):
     def _run(self, input: Tensor, state: Any) -> Any:  # noqa: A002
         """``state`` is ``h`` (or ``(h, c)``), zeros when None; unbatched (H_in,) inputs
         give unbatched states."""
+        name = type(self).__name__
         if input.ndim not in (1, 2):
-            raise ValueError(
-                f"{type(self).__name__}: Expected input to be 1D or 2D, got {input.ndim}D instead"
-            )
+            raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.ndim}D instead")
+        if state is not None:
+            _check_state_ranks(name, state, self.mode == "LSTM")
         unbatched = input.ndim == 1
         x = input.unsqueeze(0) if unbatched else input
         zeros = factories.zeros(x.shape[0], self.hidden_size, dtype=x.dtype)
@@ -120,11 +121,42 @@ class RNNCellBase(Module):
                 tuple(s.unsqueeze(0) for s in state) if self.mode == "LSTM" else state.unsqueeze(0)
             )
         h, c = state if self.mode == "LSTM" else (state, None)
+        self._check_step(x, (h,) if c is None else (h, c))
         x_part = F.linear(x, self.weight_ih, self.bias_ih)
         out = _step(self.mode, x_part, h, c, self.weight_hh, self.bias_hh)
         if unbatched:
             return tuple(t.squeeze(0) for t in out) if self.mode == "LSTM" else out.squeeze(0)
         return out
+
+    def _check_step(self, x: Tensor, states: tuple[Tensor, ...]) -> None:
+        """PyTorch's checks of a batched step (``x`` 2-D; each state 2-D where valid, but
+        an unbatched input's 2-D state came here 3-D, and a batched input's may be 1-D)."""
+        if x.shape[1] != self.weight_ih.shape[1]:
+            raise RuntimeError(
+                f"input has inconsistent input_size: got {x.shape[1]} "
+                f"expected {self.weight_ih.shape[1]}"
+            )
+        for label, s in enumerate(states):
+            if s.shape[0] != x.shape[0]:
+                raise RuntimeError(
+                    f"Input batch size {x.shape[0]} doesn't match hidden{label} batch size "
+                    f"{s.shape[0]}"
+                )
+            width = s.shape[arguments.wrap_dim(1, s.ndim)]
+            if width != self.weight_hh.shape[1]:
+                raise RuntimeError(
+                    f"hidden{label} has inconsistent hidden_size: got {width}, "
+                    f"expected {self.weight_hh.shape[1]}"
+                )
+
+
+def _check_state_ranks(name: str, state: Any, lstm: bool) -> None:
+    """PyTorch's refusal of a cell state that is neither 1-D nor 2-D: an LSTM's ``(h, c)``
+    names each ``hx[i]``, the other cells' one state is ``hidden``."""
+    labelled = [(f"hx[{i}]", s) for i, s in enumerate(state)] if lstm else [("hidden", state)]
+    for label, s in labelled:
+        if s.ndim not in (1, 2):
+            raise ValueError(f"{name}: Expected {label} to be 1D or 2D, got {s.ndim}D instead")
 
 
 class RNNCell(RNNCellBase):

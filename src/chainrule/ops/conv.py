@@ -37,6 +37,7 @@ from chainrule.op import Bilinear, Constant, Op
 from chainrule.op import run as _apply
 from chainrule.ops import dual
 from chainrule.ops.fold import Fold, Unfold, Windows
+from chainrule.ops.nn_ops import unexpected_dtype
 from chainrule.ops.shape import cat, pad, stack
 from chainrule.tensor import Tensor
 
@@ -853,6 +854,13 @@ def _conv2d(
 ) -> Tensor:
     """:func:`conv2d`, for ``op`` (conv2d, or conv1d over height-1 images: PyTorch's
     messages name its sizes alone)."""
+    # NumPy would promote mixed dtypes; PyTorch refuses them. The arrays' dtypes are compared
+    # inline, as linear's are (conv2d is a hot path), a batched tensor's public one.
+    dtype = input.dtype if type(input) is _BATCHED else input._data.dtype
+    if (weight.dtype if type(weight) is _BATCHED else weight._data.dtype) != dtype or (
+        bias is not None and (bias.dtype if type(bias) is _BATCHED else bias._data.dtype) != dtype
+    ):
+        raise _mixed_dtypes(input, weight, bias)
     spread = _pair(dilation, "dilation")
     if groups != 1:
         return _grouped_conv2d(input, weight, bias, stride, padding, spread, groups, op)
@@ -868,10 +876,34 @@ def _conv2d(
             "output channels"
         )
     kernel = (weight.shape[2], weight.shape[3])
+    if not kernel[0] or not kernel[1]:
+        raise _empty_kernel(kernel)
     size = (input.shape[2], input.shape[3])
     geom = _geometry(kernel, stride, padding, size, op, spread)
     out = Convolution(geom)(input, weight, bias)
     return out.squeeze(0) if unbatched else out
+
+
+def _mixed_dtypes(input: Tensor, weight: Tensor, bias: Tensor | None) -> RuntimeError:  # noqa: A002
+    """PyTorch's error for a convolution whose weight or bias differs from its input in dtype:
+    the bias is checked first."""
+    if bias is not None and bias.dtype != input.dtype:
+        c_names = (dtypes._TORCH_DTYPE_NAMES[xp.dtype(t.dtype).name][0] for t in (input, bias))
+        return RuntimeError(
+            "Input type ({}) and bias type ({}) should be the same".format(*c_names)
+        )
+    return unexpected_dtype(input.dtype, weight.dtype)
+
+
+_BATCHED = batching.BatchedTensor
+
+
+def _empty_kernel(kernel: Pair) -> RuntimeError:
+    """PyTorch's error for a 2-D (or, of height 1, 1-D) kernel with no taps."""
+    return RuntimeError(
+        "kernel size should be greater than zero, but got kernel_height: "
+        f"{kernel[0]} kernel_width: {kernel[1]}"
+    )
 
 
 def _grouped_conv2d(
@@ -985,6 +1017,10 @@ def conv_transpose2d(
                 [1., 1., 1., 1.],
                 [1., 1., 1., 1.]])
     """
+    if weight.dtype != input.dtype:
+        raise unexpected_dtype(input.dtype, weight.dtype)
+    if bias is not None and bias.dtype != input.dtype:
+        bias = bias.to(input.dtype)  # as PyTorch's 1-D and 2-D kernels add it (3-D refuses it)
     input, unbatched = _batched(input, "conv_transpose2d")
     if weight.ndim != 4 or weight.shape[0] != input.shape[1]:
         raise RuntimeError(
@@ -1018,6 +1054,8 @@ def conv_transpose2d(
             f"{step[0]} stride_width: {step[1]} dilation_height: {spread[0]} dilation_width: "
             f"{spread[1]}"
         )
+    if not weight.shape[2] or not weight.shape[3]:
+        raise _empty_kernel((weight.shape[2], weight.shape[3]))
     if spread != (1, 1):
         weight = _dilated(weight, spread)
     n, _, h, w = input.shape
@@ -1197,6 +1235,10 @@ def conv3d(
             f"Given weight of size {list(weight.shape)}, expected bias to be 1-dimensional with "
             f"{o} elements, but got bias of size {list(bias.shape)} instead"
         )
+    if not all(kernel):
+        raise RuntimeError(
+            "kernel size should be greater than zero, but got: {} x {} x {} (TxHxW)".format(*kernel)
+        )
     if isinstance(padding, str):
         if padding not in ("valid", "same"):
             raise RuntimeError(f"Invalid padding string: {padding!r}")
@@ -1253,6 +1295,9 @@ def conv_transpose3d(
         >>> conv_transpose3d(cr.ones(1, 1, 2, 2, 2), cr.ones(1, 1, 2, 2, 2), stride=2).shape
         chainrule.Size([1, 1, 4, 4, 4])
     """
+    for other in (weight, bias):  # unlike the 2-D kernel's, the 3-D one refuses a bias too
+        if other is not None and other.dtype != input.dtype:
+            raise unexpected_dtype(input.dtype, other.dtype)
     input, unbatched = _volume(input, "conv_transpose3d")
     if weight.ndim != 5:
         raise RuntimeError(
@@ -1277,6 +1322,11 @@ def conv_transpose3d(
             f"Given transposed=1, weight of size {list(weight.shape)}, expected bias to be "
             f"1-dimensional with {c_out} elements, but got bias of size {list(bias.shape)} "
             "instead"
+        )
+    if not weight.numel():
+        raise RuntimeError(
+            "non-empty 5D (n_output_plane x n_input_plane x kernel_depth x kernel_height x "
+            f"kernel_width) tensor expected for weight, but got: {list(weight.shape)}"
         )
     op = "conv_transpose3d"
     step, widths = _triple(stride, "stride", op), _triple(padding, "padding", op)

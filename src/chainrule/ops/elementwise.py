@@ -34,7 +34,8 @@ _F16 = xp.dtype("float16")
 def _torch_float(out: Any, a: Any, b: Any) -> Any:
     """Give a float64 result PyTorch's dtype: where NumPy promotes to float64 (an int array
     with a Python float, a float32 array with a float64 scalar or 0-d tensor), PyTorch lets
-    tensors with dimensions decide, then 0-d tensors, and numbers only lift ints to float32."""
+    tensors with dimensions decide, then 0-d tensors, and numbers only lift ints to the
+    default float dtype."""
     out = xp.asarray(out)
     if out.dtype is not _F64 or (type(a) is _ndarray and a.ndim and a.dtype is _F64):
         return out  # the common float64 case first: it is decided by the first operand
@@ -43,12 +44,13 @@ def _torch_float(out: Any, a: Any, b: Any) -> Any:
         floats = [x.dtype for x in rank if x.dtype.kind == "f"]
         if floats:
             return out.astype(xp.result_type(*floats), copy=False)
-    return out.astype(_F32)
+    return out.astype(dtypes.default_float)
 
 
 def float_result_dtype(a: Any, b: Any) -> Any:
     """PyTorch's result dtype of a float function of two operands (arrays, or Python numbers,
-    weak as in PyTorch): :func:`_torch_float`'s, float32 where that is an integer or bool.
+    weak as in PyTorch): :func:`_torch_float`'s, the default float dtype where that is an
+    integer or bool.
     Computing in it keeps a number unrounded (``xlogy(float64, 0.1)`` reads 0.1, not
     float32's 0.10000000149).
 
@@ -56,23 +58,25 @@ def float_result_dtype(a: Any, b: Any) -> Any:
     (dtype('float64'), dtype('float32'))
     """
     dtype = _torch_float(xp.empty(0, xp.result_type(a, b)), a, b).dtype
-    return dtype if dtype.kind == "f" else _F32
+    return dtype if dtype.kind == "f" else dtypes.default_float
 
 
 def _floating(x: Any) -> Any:
-    """Integer and bool inputs of float functions (exp, sin, ...) compute in float32."""
+    """Integer and bool inputs of float functions (exp, sin, ...) compute in the default float
+    dtype (float32 unless :func:`chainrule.set_default_dtype` changed it), as in PyTorch."""
     # The usual dtypes by identity first: reading ``.kind`` is a generic lookup (~200).
     if (dtype := x.dtype) is _F32 or dtype is _F64 or dtype.kind == "f":
         return x
-    return x.astype(_F32)
+    return x.astype(dtypes.default_float)
 
 
 def _float32_if_small(x: Any) -> Any:
-    """``x``, a bool or 8-bit integer array, as float32: NumPy's float functions of those
-    compute in float16 (``arctan2``, ``hypot``, a power with a float exponent), PyTorch's in
-    its default float32. Numbers and other arrays pass unchanged."""
+    """``x``, a bool or 8-bit integer array, in the default float dtype: NumPy's float
+    functions of those compute in float16 (``arctan2``, ``hypot``, a power with a float
+    exponent), PyTorch's in its default (float32 unless changed). Numbers and other arrays
+    pass unchanged."""
     if type(x) is _ndarray and x.itemsize == 1 and x.dtype.kind in "biu":
-        return x.astype(_F32)
+        return x.astype(dtypes.default_float)
     return x
 
 
@@ -1210,7 +1214,7 @@ class Erf(Unary):
     derivatives = ("2 / sqrt(pi) * exp(-x**2)",)
 
     def forward(self, x):
-        return _erf_array(x)
+        return _erf_array(_floating(x))
 
     def partial(self, out, x):
         return (2 / math.sqrt(math.pi)) * dual.exp(-x * x)

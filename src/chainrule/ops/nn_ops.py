@@ -13,6 +13,7 @@ fused, it is one node, and one BLAS call that adds the bias as it multiplies (Py
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from chainrule import _blas, _buffers, dtypes
 from chainrule._array import xp
@@ -245,6 +246,13 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     # each shape read once: a Tensor's shape is a property that builds a Size at every read
     shape, weight_shape = input.shape, weight.shape
     if shape[-1:] != weight_shape[-1:] or len(weight_shape) != 2:
+        if not shape or not weight_shape:
+            raise RuntimeError(
+                "both arguments to linear need to be at least 1D, but they are "
+                f"{len(shape)}D and {len(weight_shape)}D"
+            )
+        if len(weight_shape) == 1:
+            return _linear_by_vector(input, weight, bias)
         raise RuntimeError(
             _linear_mismatch(shape, weight_shape)
             + f"linear: input of shape {tuple(shape)} does not fit weight of shape "
@@ -283,7 +291,31 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return Linear()(input, weight, bias)
 
 
+def _linear_by_vector(input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:  # noqa: A002
+    """PyTorch's linear with a 1-D weight (in_features,): ``input @ weight``, the last dimension
+    gone. A 2-D input or a bias that is 1-D, or would be squeezed, sends PyTorch to its addmm,
+    which refuses the vector; any other bias is added in place to the product, so it may
+    broadcast but not grow it."""
+    if bias is not None and (
+        input.ndim == 2 or bias.ndim == 1 or sum(n != 1 for n in bias.shape) == 1
+    ):
+        raise RuntimeError("mat2 must be a matrix, got 1-D tensor")
+    out = linalg.matmul(input, weight)
+    return out if bias is None else out.add_(bias)
+
+
 _BATCHED = batching.BatchedTensor
+
+
+def unexpected_dtype(expected: Any, found: Any) -> RuntimeError:
+    """PyTorch's error for an operand of dtype ``found`` beside an input of ``expected``, where
+    its kernels do not promote (a convolution's weight, a normalization's bias).
+
+    >>> unexpected_dtype(xp.dtype("float32"), xp.dtype("float64"))
+    RuntimeError('expected scalar type Float but found Double')
+    """
+    name = dtypes.scalar_type_name
+    return RuntimeError(f"expected scalar type {name(expected)} but found {name(found)}")
 
 
 def _broadcasts_onto(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
