@@ -301,8 +301,7 @@ def test_schedule_state_dicts_have_torchs_keys() -> None:
     for case_id, opt_name, opt_kwargs, make in SCHEDULE_CASES:
         ours_opt, theirs_opt = _optimizers(opt_name, **opt_kwargs)
         ours, theirs = make(cr, ours_opt).state_dict(), make(torch, theirs_opt).state_dict()
-        # PyTorch's flag for a warning chainrule does not give
-        assert set(ours) == set(theirs) - {"_get_lr_called_within_step"}, case_id
+        assert set(ours) == set(theirs), case_id
         if "lr_lambdas" in theirs:
             assert ours["lr_lambdas"] == theirs["lr_lambdas"]
 

@@ -28,6 +28,9 @@ from chainrule.tensor import Tensor, _make
 
 
 class Adafactor(Optimizer):
+    # PyTorch's __setstate__: the key an older PyTorch's groups lack
+    _old_group_defaults = {"foreach": None}
+
     def __init__(
         self,
         params: ParamsT,

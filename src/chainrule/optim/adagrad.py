@@ -17,11 +17,21 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule._array import xp
-from chainrule.optim.optimizer import Optimizer, ParamsT, check_flags, scalar_state_dtype
+from chainrule.optim.optimizer import (
+    OLD_FLAGS,
+    Optimizer,
+    ParamsT,
+    check_flags,
+    check_fused,
+    scalar_state_dtype,
+)
 from chainrule.tensor import _make
 
 
 class Adagrad(Optimizer):
+    # PyTorch's __setstate__: keys an older PyTorch's groups lack
+    _old_group_defaults = {**OLD_FLAGS, "fused": None}
+
     def __init__(
         self,
         params: ParamsT,
@@ -56,15 +66,22 @@ class Adagrad(Optimizer):
         }
         check_flags("Adagrad", differentiable)
         super().__init__(params, defaults)
+        check_fused(fused, foreach)
         # PyTorch fills the state at construction, so a fresh state dict already has it.
         for group in self.param_groups:
             for p in group["params"]:
-                self.state[p]["step"] = _make(xp.zeros((), scalar_state_dtype(fused)))
-                self.state[p]["sum"] = _make(
-                    xp.full_like(p._data, group["initial_accumulator_value"])
-                )
+                self._init_state(self.state[p], p._data, group["fused"])
+
+    def _init_state(self, state: dict[str, Any], param: Any, fused: bool | None) -> None:
+        """A zero ``step`` and a ``sum`` filled with the constructor's
+        ``initial_accumulator_value``: PyTorch reads it from the defaults, not from the
+        parameter's group (a value given per group is kept there and not used)."""
+        state["step"] = _make(xp.zeros((), scalar_state_dtype(fused)))
+        state["sum"] = _make(xp.full_like(param, self.defaults["initial_accumulator_value"]))
 
     def _update(self, group: dict[str, Any], param: Any, grad: Any, state: dict[str, Any]) -> None:
+        if not state:  # a parameter added since construction (add_param_group)
+            self._init_state(state, param, group["fused"])
         step = self._step_count(state, group["fused"])
         grad = self._descent_grad(group, param, grad)
         clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])

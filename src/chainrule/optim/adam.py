@@ -17,10 +17,18 @@ decay to the gradient (L2); AdamW shrinks the parameter directly, ``p *= 1 - lr 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from chainrule._array import xp
-from chainrule.optim.optimizer import Optimizer, ParamsT, check_betas, check_flags
+from chainrule.optim.optimizer import (
+    OLD_CAPTURABLE_FLAGS,
+    Optimizer,
+    ParamsT,
+    check_betas,
+    check_flags,
+    check_fused,
+)
 from chainrule.tensor import Tensor
 
 
@@ -45,6 +53,14 @@ def _checked_betas(betas: Any, foreach_only: bool) -> tuple[Any, ...]:
 
 
 class Adam(Optimizer):
+    # PyTorch's __setstate__: keys an older PyTorch's groups lack
+    _old_group_defaults = {
+        **OLD_CAPTURABLE_FLAGS,
+        "amsgrad": False,
+        "decoupled_weight_decay": False,
+        "fused": None,
+    }
+
     def __init__(
         self,
         params: ParamsT,
@@ -82,8 +98,8 @@ class Adam(Optimizer):
             "decoupled_weight_decay": decoupled_weight_decay,
         }
         check_flags(type(self).__name__, differentiable, capturable)
-        self._decoupled = decoupled_weight_decay  # AdamW's update (for every group)
         super().__init__(params, defaults)
+        check_fused(fused, foreach)
 
     def _update(self, group: dict[str, Any], param: Any, grad: Any, state: dict[str, Any]) -> None:
         lr, (beta1, beta2), weight_decay = group["lr"], group["betas"], group["weight_decay"]
@@ -93,8 +109,9 @@ class Adam(Optimizer):
             if group["amsgrad"]:
                 state["max_exp_avg_sq"] = self._zeros_state(param)
         step = self._step_count(state, group["fused"])
-        grad = self._descent_grad(group, param, grad, l2=not self._decoupled)
-        if weight_decay and self._decoupled:
+        decoupled = group["decoupled_weight_decay"]  # AdamW's update, per group as PyTorch's
+        grad = self._descent_grad(group, param, grad, l2=not decoupled)
+        if weight_decay and decoupled:
             xp.multiply(param, 1 - lr * weight_decay, out=param)
         m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
         scratch = self._buffer(param)
@@ -142,3 +159,10 @@ class AdamW(Adam):
             capturable=capturable, differentiable=differentiable, fused=fused,
             decoupled_weight_decay=True,
         )  # fmt: skip
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """As :meth:`Optimizer.load_state_dict`; every group keeps AdamW's decoupled weight
+        decay, whatever the state dict says (PyTorch's ``AdamW.__setstate__``)."""
+        super().load_state_dict(state_dict)
+        for group in self.param_groups:
+            group["decoupled_weight_decay"] = True

@@ -19,10 +19,18 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule._array import xp
-from chainrule.optim.optimizer import Optimizer, ParamsT, check_betas, check_flags
+from chainrule.optim.optimizer import (
+    OLD_CAPTURABLE_FLAGS,
+    Optimizer,
+    ParamsT,
+    check_betas,
+    check_flags,
+)
 
 
 class Adamax(Optimizer):
+    _old_group_defaults = OLD_CAPTURABLE_FLAGS  # PyTorch's __setstate__
+
     def __init__(
         self,
         params: ParamsT,

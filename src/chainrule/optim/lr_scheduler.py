@@ -24,12 +24,24 @@ from __future__ import annotations
 import bisect
 import math
 import types
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from chainrule.optim.optimizer import Optimizer
 from chainrule.tensor import Tensor
+
+# PyTorch's words for a step given its epoch (still done, by the closed form where there is
+# one)
+EPOCH_DEPRECATION_WARNING = (
+    "The epoch parameter in `scheduler.step()` was not necessary and is being "
+    "deprecated where possible. Please use `scheduler.step()` to step the "
+    "scheduler. During the deprecation, if epoch is different from None, the "
+    "closed form is used instead of the new chainable form, where available. "
+    "Please open an issue if you are unable to replicate your use case: "
+    "https://github.com/pytorch/pytorch/issues/new/choose."
+)
 
 
 class LRScheduler:
@@ -52,6 +64,9 @@ class LRScheduler:
                     )
         self.base_lrs: list[float] = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
+        # PyTorch's flag for its warning when get_lr is called outside step (chainrule gives
+        # none): kept so that the state dicts have PyTorch's keys
+        self._get_lr_called_within_step = False
         self._initial_step()
 
     def _initial_step(self) -> None:
@@ -68,9 +83,12 @@ class LRScheduler:
         """The learning rates set by the last ``step``."""
         return self._last_lr
 
-    def step(self) -> None:
+    def step(self, epoch: int | None = None) -> None:
+        """Advance one epoch; ``epoch`` (deprecated, with PyTorch's warning) jumps to it."""
         self._step_count += 1
-        self._update_lr()
+        if epoch is not None:
+            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+        self._update_lr(epoch)
 
     def _update_lr(self, epoch: int | None = None) -> None:
         """Advance one epoch by ``get_lr``, or jump to ``epoch`` by the closed form where the
@@ -355,9 +373,15 @@ class ReduceLROnPlateau(LRScheduler):
     def in_cooldown(self) -> bool:
         return self.cooldown_counter > 0
 
-    def step(self, metrics: Any) -> None:  # type: ignore[override]
+    def step(self, metrics: Any, epoch: int | None = None) -> None:  # type: ignore[override]
+        """Count an epoch of ``metrics``; ``epoch`` (deprecated, with PyTorch's warning)
+        sets the epoch's number."""
         current = float(metrics)
-        self.last_epoch += 1
+        if epoch is None:
+            epoch = self.last_epoch + 1
+        else:
+            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+        self.last_epoch = epoch
         if self.is_better(current, self.best):
             self.best = current
             self.num_bad_epochs = 0
@@ -367,6 +391,7 @@ class ReduceLROnPlateau(LRScheduler):
             self.cooldown_counter -= 1
             self.num_bad_epochs = 0  # bad epochs in cooldown do not count
         if self.num_bad_epochs > self.patience:
+            self._match_min_lrs()
             for group, floor in zip(self.optimizer.param_groups, self.min_lrs, strict=True):
                 old = float(group["lr"])
                 new = max(old * self.factor, floor)
@@ -375,6 +400,21 @@ class ReduceLROnPlateau(LRScheduler):
             self.cooldown_counter = self.cooldown
             self.num_bad_epochs = 0
         self._last_lr = self._current()
+
+    def _match_min_lrs(self) -> None:
+        """One ``min_lr`` per group also after ``add_param_group``: the single ``min_lr``
+        given repeated, or PyTorch's error where a list was given."""
+        groups = len(self.optimizer.param_groups)
+        if groups == len(self.min_lrs):
+            return
+        if self.default_min_lr is None:
+            raise RuntimeError(
+                f"The number of param groups in the `optimizer` ({groups}) differs from when "
+                f"`ReduceLROnPlateau` was initialized ({len(self.min_lrs)}), usually due to a "
+                "new param group being added to the optimizer. Please modify the `min_lrs` "
+                "field to match the length of the `optimizer` param groups."
+            )
+        self.min_lrs = [self.default_min_lr] * groups
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.__dict__.update(state_dict)
@@ -655,7 +695,7 @@ class SequentialLR(_ComposedSchedule):
         elif hasattr(scheduler, "last_epoch"):
             scheduler.last_epoch -= 1
 
-    def step(self) -> None:
+    def step(self) -> None:  # type: ignore[override]
         self.last_epoch += 1
         i = bisect.bisect_right(self._milestones, self.last_epoch)
         scheduler = self._schedulers[i]
@@ -683,7 +723,7 @@ class ChainedScheduler(_ComposedSchedule):
         self.optimizer = optimizer
         self._last_lr = self._current()
 
-    def step(self) -> None:
+    def step(self) -> None:  # type: ignore[override]
         for scheduler in self._schedulers:
             scheduler.step()
         self._last_lr = self._current()

@@ -29,6 +29,7 @@ from typing import Any
 
 from chainrule._array import xp
 from chainrule.optim.optimizer import (
+    OLD_CAPTURABLE_FLAGS,
     Optimizer,
     ParamsT,
     check_betas,
@@ -40,6 +41,9 @@ from chainrule.tensor import _make
 
 class _AdamVariant(Optimizer):
     """The shared constructor and the shared first half of a step (decay, ``m``, ``v``)."""
+
+    # PyTorch's __setstate__: keys an older PyTorch's groups lack
+    _old_group_defaults = {**OLD_CAPTURABLE_FLAGS, "decoupled_weight_decay": False}
 
     def _check(self, lr: float, betas: tuple[float, float], eps: float, wd: float) -> None:
         self._refuse_negative(("learning rate", lr), ("epsilon value", eps))
@@ -70,6 +74,8 @@ class _AdamVariant(Optimizer):
 
 
 class NAdam(_AdamVariant):
+    _scalar_state = ("step", "mu_product")  # made tensors by PyTorch's __setstate__
+
     def __init__(
         self,
         params: ParamsT,

@@ -18,14 +18,16 @@ and allocates (almost) nothing.
 from __future__ import annotations
 
 import copy
+import warnings
 import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from chainrule import dtypes, grad_mode
 from chainrule._array import xp
 from chainrule.nn.utils import _zero_grads
+from chainrule.nn.utils.convert_parameters import _typename
 from chainrule.tensor import Tensor, _make
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
@@ -58,6 +60,19 @@ def check_flags(name: str, differentiable: bool = False, capturable: bool = Fals
             )
 
 
+# Flags PyTorch's optimizers added over time: their ``__setstate__`` gives a loaded group that
+# lacks one (saved by a PyTorch from before it) these values (see _old_group_defaults).
+OLD_FLAGS: dict[str, Any] = {"foreach": None, "maximize": False, "differentiable": False}
+OLD_CAPTURABLE_FLAGS: dict[str, Any] = {**OLD_FLAGS, "capturable": False}
+
+
+def check_fused(fused: bool | None, foreach: bool | None) -> None:
+    """PyTorch's refusal of two implementations at once, checked (as there) after the
+    parameters."""
+    if fused and foreach:
+        raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+
+
 def check_betas(betas: Any) -> None:
     """PyTorch's check of Adam-like ``betas``: the first two each in [0, 1), nan refused (and
     fewer than two an IndexError, as PyTorch's indexing raises)."""
@@ -66,18 +81,21 @@ def check_betas(betas: Any) -> None:
             raise ValueError(f"Invalid beta parameter at index {i}: {betas[i]}")
 
 
-def _as_numbers(group: dict[str, Any]) -> dict[str, Any]:
+def _as_numbers(group: dict[str, Any], keep: frozenset[str] = frozenset()) -> dict[str, Any]:
     """``group`` itself, or where a hyperparameter is a tensor (PyTorch takes ``lr``, and
     Adam's ``betas``, as 1-element tensors) a copy with each such tensor read as a number,
-    which the updates on arrays need. The group keeps its tensors: a scheduler fills them in
-    place, and the state dict shows them, as PyTorch's."""
+    which the updates on arrays need; those named in ``keep`` stay tensors. The group keeps
+    its tensors: a scheduler fills them in place, and the state dict shows them, as
+    PyTorch's."""
     if _PLAIN.issuperset(map(type, group.values())):
         return group  # the common case, told apart in C at every step
     for value in group.values():
         if isinstance(value, Tensor) or (
             type(value) is tuple and any(isinstance(v, Tensor) for v in value)
         ):
-            return {key: _as_number(value) for key, value in group.items()}
+            return {
+                key: value if key in keep else _as_number(value) for key, value in group.items()
+            }
     return group
 
 
@@ -111,6 +129,15 @@ class Optimizer:
     """Base class: holds ``param_groups`` (dicts with ``params`` and hyperparameters) and
     ``state`` (a dict per parameter)."""
 
+    # What PyTorch's ``__setstate__`` gives a loaded group that lacks a key (one saved before
+    # the key existed): its own values, not always the constructor's defaults.
+    _old_group_defaults: ClassVar[dict[str, Any]] = {}
+    # The state PyTorch keeps as 0-d tensors (older versions saved it as numbers).
+    _scalar_state: ClassVar[tuple[str, ...]] = ("step",)
+    # Hyperparameters an update reads as the group holds them, a tensor left a tensor (see
+    # _as_numbers; the others are read as numbers).
+    _tensor_hyperparameters: ClassVar[frozenset[str]] = frozenset()
+
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         if isinstance(params, Tensor):
             raise TypeError(
@@ -138,7 +165,9 @@ class Optimizer:
         return "\n".join(lines) + "\n)"
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
-        """Add a group of parameters with its own hyperparameters (others from defaults)."""
+        """Add a group of parameters with its own hyperparameters (others from defaults).
+        Parameters given as ``(name, tensor)`` pairs (``named_parameters()``) keep their names
+        in the group's ``param_names``, as PyTorch's."""
         if not isinstance(param_group, dict):
             raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
         params = param_group["params"]
@@ -151,14 +180,25 @@ class Optimizer:
             )
         else:
             params = list(params)
+        names = [p[0] for p in params if isinstance(p, tuple)]
+        if names:
+            if len(names) != len(params):
+                raise ValueError(
+                    "all optimizer params should be with/without names. Some param names are "
+                    "missing"
+                )
+            params = [p[1] for p in params]
         for p in params:
             if not isinstance(p, Tensor):
                 raise TypeError(
-                    f"optimizer can only optimize Tensors, but one was {type(p).__name__}"
+                    f"optimizer can only optimize Tensors, but one of the params is {_typename(p)}"
                 )
-            if not p.is_leaf:
+            # a non-leaf that keeps its .grad (retain_grad()) has a gradient to step by
+            if not self.defaults.get("differentiable") and not (p.is_leaf or p.retains_grad):
                 raise ValueError("can't optimize a non-leaf Tensor")
         group = dict(param_group, params=params)
+        if names:
+            group["param_names"] = names
         for name, default in self.defaults.items():
             if default is required and name not in group:
                 raise ValueError(
@@ -167,7 +207,20 @@ class Optimizer:
                 )
             group.setdefault(name, default)
         if len({id(p) for p in params}) != len(params):
-            raise ValueError("optimizer contains a parameter group with duplicate parameters")
+            # PyTorch's deprecation: such a parameter is updated once per listing
+            warnings.warn(
+                "optimizer contains a parameter group with duplicate parameters; in future, this "
+                "will cause an error; see github.com/pytorch/pytorch/issues/40967 for more "
+                "information",
+                stacklevel=3,
+            )
+        for other in self.param_groups:
+            if ("param_names" in group) != ("param_names" in other):
+                kind = "with names" if "param_names" in group else "without names"
+                raise ValueError(
+                    "all optimizer param groups should be with/without names. cannot add param "
+                    f"group {kind} to the optimizer"
+                )
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in seen for p in params):
             raise ValueError("some parameters appear in more than one parameter group")
@@ -179,22 +232,26 @@ class Optimizer:
         _zero_grads([p for group in self.param_groups for p in group["params"]], set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Update every parameter that has a gradient; ``closure`` recomputes the loss first."""
+        """Update every parameter that has a gradient; ``closure`` recomputes the loss first.
+        The base class has no update to make (NotImplementedError, as PyTorch's)."""
+        if type(self)._update is Optimizer._update:
+            raise NotImplementedError
         loss = None
         if closure is not None:
             with grad_mode.enable_grad():
                 loss = closure()
         with _NO_GRAD:
             for group in self.param_groups:
-                self._update_group(_as_numbers(group))
+                self._update_group(_as_numbers(group, self._tensor_hyperparameters))
         return loss
 
     def _update_group(self, group: dict[str, Any]) -> None:
         """Update each parameter of ``group`` that has a gradient, by :meth:`_update`."""
         stateful = self._keeps_state(group)
         for p in group["params"]:
-            # ``_grad``, not ``grad``: a parameter is a leaf, so the property's warning
-            # about non-leaves never applies, and reading it twice cost a call each
+            # ``_grad``, not ``grad``: a parameter is a leaf or retains its gradient, so the
+            # property's warning about non-leaves never applies, and reading it twice cost a
+            # call each
             grad = p._grad
             if grad is not None:
                 state = self.state[p] if stateful else None
@@ -279,21 +336,27 @@ class Optimizer:
     def state_dict(self) -> dict[str, Any]:
         """``{"state": {index: {...}}, "param_groups": [{..., "params": [indices]}]}``.
 
-        Parameters are numbered in group order; the state holds the optimizer's own tensors
-        (not copies), as in PyTorch.
+        Parameters are numbered by their place in the groups, as in PyTorch (one listed twice
+        in a group takes its last place, and the next group's numbers start after the whole
+        list); the state holds the optimizer's own tensors (not copies).
         """
         index: dict[int, int] = {}
         groups = []
+        start = 0
         for group in self.param_groups:
+            params = group["params"]
+            index.update({id(p): i for i, p in enumerate(params, start) if id(p) not in index})
+            start += len(params)
             packed = {k: v for k, v in group.items() if k != "params"}
-            packed["params"] = [index.setdefault(id(p), len(index)) for p in group["params"]]
+            packed["params"] = [index[id(p)] for p in params]
             groups.append(packed)
         # Empty entries (SGD without momentum keeps nothing) are left out, as in PyTorch.
         state = {index[id(p)]: dict(s) for p, s in self.state.items() if s and id(p) in index}
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
-        """Restore hyperparameters and state saved by :meth:`state_dict` (here or in PyTorch)."""
+        """Restore hyperparameters and state saved by :meth:`state_dict` (here or in PyTorch,
+        also an older PyTorch: its groups lack newer keys, and its scalar state is numbers)."""
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
             raise ValueError("loaded state dict has a different number of parameter groups")
@@ -321,15 +384,49 @@ class Optimizer:
         copied = copy.deepcopy(
             [{k: v for k, v in g.items() if k != "params"} for g in saved_groups]
         )
-        self.param_groups = [
-            dict(theirs, params=ours["params"])
-            for ours, theirs in zip(self.param_groups, copied, strict=True)
-        ]
+        tensors: dict[int, Tensor] = {}  # PyTorch's tensors made chainrule's, shared as they were
+        groups = []
+        for ours, theirs in zip(self.param_groups, copied, strict=True):
+            group = {key: _own_tensors(value, tensors) for key, value in theirs.items()}
+            group["params"] = ours["params"]
+            if "param_names" in ours:
+                group.setdefault("param_names", ours["param_names"])
+            for key, value in self._old_group_defaults.items():
+                group.setdefault(key, value)
+            groups.append(group)
+        self.param_groups = groups
+        self._scalar_state_as_tensors()
+        self.defaults.setdefault("differentiable", False)  # as PyTorch's __setstate__
+
+    def _scalar_state_as_tensors(self) -> None:
+        """Make scalar state saved as a number (by an older PyTorch) a 0-d tensor of
+        :func:`scalar_state_dtype`, as PyTorch's ``__setstate__`` does."""
+        for group in self.param_groups:
+            dtype = scalar_state_dtype(group.get("fused"))
+            for p in group["params"]:
+                state = self.state.get(p, {})
+                for name in self._scalar_state:
+                    value = state.get(name)
+                    if value is not None and not isinstance(value, Tensor):
+                        state[name] = _make(xp.asarray(float(value), dtype))
 
     @staticmethod
     def _state_value(name: str, value: Any, param: Tensor) -> Any:
         """A saved state entry as this optimizer keeps it (LBFGS keeps more kinds)."""
         return _state_value(name, value, param)
+
+
+def _own_tensors(value: Any, tensors: dict[int, Tensor]) -> Any:
+    """A loaded group's value with PyTorch's tensors (a tensor ``lr``, Adam's ``betas``) made
+    chainrule tensors, which the updates read as numbers; ``tensors`` holds those made so
+    far, so that a tensor several groups share stays shared."""
+    if type(value) is tuple:
+        return tuple(_own_tensors(v, tensors) for v in value)
+    if isinstance(value, Tensor) or not hasattr(value, "detach"):
+        return value
+    if id(value) not in tensors:
+        tensors[id(value)] = _make(xp.array(xp.asarray(value.detach())))
+    return tensors[id(value)]
 
 
 def _state_value(name: str, value: Any, param: Tensor) -> Any:

@@ -17,10 +17,13 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule._array import xp
-from chainrule.optim.optimizer import Optimizer, ParamsT, check_flags
+from chainrule.optim.optimizer import OLD_CAPTURABLE_FLAGS, Optimizer, ParamsT, check_flags
 
 
 class RMSprop(Optimizer):
+    # PyTorch's __setstate__: keys an older PyTorch's groups lack
+    _old_group_defaults = {**OLD_CAPTURABLE_FLAGS, "momentum": 0, "centered": False}
+
     def __init__(
         self,
         params: ParamsT,

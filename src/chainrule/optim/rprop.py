@@ -25,11 +25,19 @@ from typing import Any
 
 from chainrule import dtypes
 from chainrule._array import xp
-from chainrule.optim.optimizer import Optimizer, ParamsT, check_flags, scalar_state_dtype
-from chainrule.tensor import _make
+from chainrule.optim.optimizer import (
+    OLD_CAPTURABLE_FLAGS,
+    Optimizer,
+    ParamsT,
+    check_flags,
+    scalar_state_dtype,
+)
+from chainrule.tensor import Tensor, _make
 
 
 class Rprop(Optimizer):
+    _old_group_defaults = OLD_CAPTURABLE_FLAGS  # PyTorch's __setstate__
+
     def __init__(
         self,
         params: ParamsT,
@@ -86,6 +94,13 @@ class Rprop(Optimizer):
 
 
 class ASGD(Optimizer):
+    # PyTorch's __setstate__: keys an older PyTorch's groups lack, and scalar state it makes
+    # tensors of
+    _old_group_defaults = OLD_CAPTURABLE_FLAGS
+    _scalar_state = ("step", "eta", "mu")
+    # a tensor lr sets the precision of the next eta (see _update)
+    _tensor_hyperparameters = frozenset({"lr"})
+
     def __init__(
         self,
         params: ParamsT,
@@ -118,7 +133,7 @@ class ASGD(Optimizer):
         lr, lambd, alpha = group["lr"], group["lambd"], group["alpha"]
         step = self._step_count(state)
         if "ax" not in state:
-            state["eta"] = _make(xp.asarray(lr, scalar_state_dtype()))
+            state["eta"] = _make(xp.asarray(float(lr), scalar_state_dtype()))
             state["mu"] = _make(xp.ones((), scalar_state_dtype()))
             state["ax"] = self._zeros_state(param)
         grad = self._descent_grad(group, param, grad)
@@ -135,8 +150,14 @@ class ASGD(Optimizer):
             xp.add(ax, scratch, out=ax)
         else:
             xp.copyto(ax, param)
-        # rounded to the default dtype first, also where the state holds another dtype (a
-        # loaded one), as PyTorch's copy_ from a new tensor of a Python float does
+        # PyTorch's copy_ from a new tensor: of a Python float lr, rounded to the default
+        # dtype first, also where the state holds another dtype (a loaded one); of a tensor
+        # lr, computed in that tensor's dtype (NumPy keeps a 0-d array's dtype against
+        # Python numbers, as PyTorch does)
         as_default = dtypes.default_float.type
-        eta[...] = as_default(lr / ((1 + lambd * lr * step) ** alpha))
+        if isinstance(lr, Tensor):
+            rate = lr._data.reshape(())
+            eta[...] = rate / ((1 + lambd * rate * step) ** alpha)
+        else:
+            eta[...] = as_default(lr / ((1 + lambd * lr * step) ** alpha))
         mu[...] = as_default(1 / max(1, step - group["t0"]))

@@ -20,11 +20,14 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule._array import xp
-from chainrule.optim.optimizer import Optimizer, ParamsT, check_flags
+from chainrule.optim.optimizer import OLD_FLAGS, Optimizer, ParamsT, check_flags, check_fused
 from chainrule.tensor import _make
 
 
 class SGD(Optimizer):
+    # PyTorch's __setstate__: keys an older PyTorch's groups lack (fused False, not None)
+    _old_group_defaults = {**OLD_FLAGS, "nesterov": False, "fused": False}
+
     def __init__(
         self,
         params: ParamsT,
@@ -60,6 +63,7 @@ class SGD(Optimizer):
         }
         check_flags("SGD", differentiable)
         super().__init__(params, defaults)
+        check_fused(fused, foreach)
         self._rate: tuple[float, Any, Any] | None = None  # see _descend
 
     def _keeps_state(self, group: dict[str, Any]) -> bool:

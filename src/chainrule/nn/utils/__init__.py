@@ -102,10 +102,9 @@ def clip_grad_norm_(
     foreach: bool | None = None,
 ) -> Tensor:
     """Scale all gradients together so that their joint ``norm_type`` norm is at most
-    ``max_norm``; returns the joint norm before clipping."""
-    if float(norm_type) == 0:
-        # The "0-norm" counts non-zero entries; it is no length to scale gradients by.
-        raise ValueError("clip_grad_norm_: norm_type must be non-zero (a p-norm or inf), got 0")
+    ``max_norm``; returns the joint norm before clipping. (``norm_type=0`` is PyTorch's: the
+    count of the tensors that have a non-zero entry, each tensor's "0-norm" counting its
+    non-zero entries.)"""
     if isinstance(parameters, Tensor):
         parameters = [parameters]
     else:
@@ -143,7 +142,9 @@ def clip_grad_value_(
     parameters: Iterable[Tensor] | Tensor, clip_value: float, foreach: bool | None = None
 ) -> None:
     """Clamp every gradient element to [-clip_value, clip_value] in place (``foreach`` is
-    PyTorch's kernel choice, accepted and ignored)."""
+    PyTorch's kernel choice, accepted and ignored). ``clip_value`` may be a 1-element tensor:
+    it is read as a number, as PyTorch reads it."""
+    clip_value = float(clip_value)
     for p in _with_grads(parameters):
         xp.clip(p.grad._data, -clip_value, clip_value, out=p.grad._data)
 

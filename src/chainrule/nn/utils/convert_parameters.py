@@ -29,7 +29,8 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     offset = 0
     for p in parameters:
         n = p.numel()
-        p.data = vec._data[offset : offset + n].reshape(p._data.shape)
+        # a view, as PyTorch's: a piece of the wrong size is its RuntimeError
+        p.data = vec.detach()[offset : offset + n].view_as(p)
         p._vc[0] += 1
         offset += n
 
