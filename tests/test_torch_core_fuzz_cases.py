@@ -14,7 +14,7 @@ import torch
 
 import chainrule as cr
 
-NAN = float("nan")
+NAN, INF = float("nan"), float("inf")
 
 
 def _searchsorted_past_nans(M: Any) -> Any:
@@ -62,6 +62,25 @@ CASES: dict[str, Callable[[Any], Any]] = {
     "item of two elements": lambda M: M.ones(2).item(),
     "index of a bool tensor": lambda M: [operator.index(M.tensor(True)), [7, 8][M.tensor(True)]],
     "index of a float tensor": lambda M: operator.index(M.tensor(1.0)),
+    "small integers beside float16": lambda M: [
+        f(M.tensor([1, -2], dtype=M.int8), M.tensor([0.5, 3.0], dtype=M.float16))
+        for f in (M.atan2, M.hypot, M.copysign, M.pow)
+    ],
+    "ldexp in the result's dtype": lambda M: [
+        M.ldexp(M.tensor([1.0, 3.0], dtype=M.float64), M.tensor([200, -3])),
+        M.ldexp(M.tensor([INF, 60000.0], dtype=M.float16), M.tensor(-30, dtype=M.int8)),
+        M.ldexp(M.tensor([0.5, 2.0], dtype=M.float16), M.tensor([1, -2], dtype=M.int8)),
+        M.ldexp(M.tensor([3, 1]), M.tensor([2, 0])),
+    ],
+    "softmax and log_softmax with a dtype": lambda M: [
+        t.round(decimals=6)  # the dtypes compared, values to the last ulp or so
+        for t in (
+            M.softmax(M.tensor([[1, 2, 3]]), 1, dtype=M.float64),
+            M.log_softmax(M.tensor([[1, 2, 3]]), -1, dtype=M.float32),
+            M.tensor([1.0, 2.0]).softmax(0, dtype=M.float64),
+            M.tensor([1.0, 2.0]).log_softmax(dim=0, dtype=M.float64),
+        )
+    ],
 }
 
 

@@ -946,11 +946,11 @@ class Tensor:
     def cumsum(self, dim: int, *, dtype: Any = None) -> Tensor:
         return reduce.cumsum(self, dim, dtype=dtype)
 
-    def softmax(self, dim: int) -> Tensor:
-        return nn_ops.softmax(self, dim)
+    def softmax(self, dim: int, dtype: Any = None) -> Tensor:
+        return nn_ops.softmax(self, dim, dtype)
 
-    def log_softmax(self, dim: int) -> Tensor:
-        return nn_ops.log_softmax(self, dim)
+    def log_softmax(self, dim: int, dtype: Any = None) -> Tensor:
+        return nn_ops.log_softmax(self, dim, dtype)
 
     def argmax(
         self, dim: int | None = None, keepdim: builtins.bool = False, **kwargs: Any

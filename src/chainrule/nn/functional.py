@@ -1507,17 +1507,15 @@ def _softmax_dim(ndim: int, name: str) -> int:
 
 
 def softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:  # noqa: A002
-    if dtype is not None:
-        input = input.to(dtype)
-    return nn_ops.softmax(input, _softmax_dim(input.ndim, "softmax") if dim is None else dim)
+    if dim is None:
+        dim = _softmax_dim(input.ndim, "softmax")
+    return nn_ops.softmax(input, dim, dtype)
 
 
 def log_softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:  # noqa: A002
-    if dtype is not None:
-        input = input.to(dtype)
     if dim is None:
         dim = _softmax_dim(input.ndim, "log_softmax")
-    return nn_ops.log_softmax(input, dim)
+    return nn_ops.log_softmax(input, dim, dtype)
 
 
 def softmin(

@@ -70,13 +70,15 @@ def _floating(x: Any) -> Any:
     return x.astype(dtypes.default_float)
 
 
-def _float32_if_small(x: Any) -> Any:
-    """``x``, a bool or 8-bit integer array, in the default float dtype: NumPy's float
-    functions of those compute in float16 (``arctan2``, ``hypot``, a power with a float
-    exponent), PyTorch's in its default (float32 unless changed). Numbers and other arrays
-    pass unchanged."""
+def _small_ints_as_float(x: Any, beside: Any) -> Any:
+    """``x``, a bool or 8-bit integer array, in PyTorch's float dtype of a float function of
+    it and ``beside``: ``beside``'s where that is a float array (int8 with float16 gives
+    float16), else the default; NumPy's float functions of those compute in float16
+    (``arctan2``, ``hypot``, a power with a float exponent) whatever they meet. Numbers and
+    other arrays pass unchanged."""
     if type(x) is _ndarray and x.itemsize == 1 and x.dtype.kind in "biu":
-        return x.astype(dtypes.default_float)
+        floats = type(beside) is _ndarray and beside.dtype.kind == "f"
+        return x.astype(beside.dtype if floats else dtypes.default_float)
     return x
 
 
@@ -284,7 +286,7 @@ class Pow(Op):
             a = _bool_base(a, b)
         base, power = _with_float_number(a, b)
         if type(power) is float or getattr(power, "dtype", _BOOL).kind == "f":  # a float power
-            base = _float32_if_small(base)
+            base = _small_ints_as_float(base, power)
         return _torch_float(_power_arrays(base, power), a, b)
 
     def _terms(self, ga, gb, out, a, b):
@@ -1326,7 +1328,9 @@ class Atan2(Op):
     derivatives = ("b / (a**2 + b**2)", "-a / (a**2 + b**2)")
 
     def forward(self, a, b):
-        return _torch_float(xp.arctan2(_float32_if_small(a), _float32_if_small(b)), a, b)
+        return _torch_float(
+            xp.arctan2(_small_ints_as_float(a, b), _small_ints_as_float(b, a)), a, b
+        )
 
     def vjp(self, g, out, a, b):
         r2 = a * a + b * b
@@ -1357,7 +1361,7 @@ class Hypot(Op):
 
     def forward(self, a, b):
         refuse_integer_pair(a, b, "hypot_cpu")
-        return _torch_float(xp.hypot(_float32_if_small(a), _float32_if_small(b)), a, b)
+        return _torch_float(xp.hypot(_small_ints_as_float(a, b), _small_ints_as_float(b, a)), a, b)
 
     def vjp(self, g, out, a, b):
         scale = g / out

@@ -150,7 +150,15 @@ def ldexp(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
         raise TypeError(
             f"ldexp(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}"
         )
-    return input * elementwise.pow(2.0, other)
+    from chainrule.settings import result_type
+
+    out = result_type(input, other)
+    if not out.is_floating_point:
+        out = dtypes.public(dtypes.default_float)
+    # 2 ** other in the result's dtype (float64's 2 ** 200 is no float32 inf), float16's in
+    # float32 as PyTorch's kernels compute it (2 ** -30 is no float16 zero: inf * 0 was nan)
+    compute = dtypes.float32 if out == dtypes.float16 else out
+    return (input.to(compute) * elementwise.pow(2.0, other.to(compute))).to(out)
 
 
 def frexp(input: Tensor) -> Any:  # noqa: A002

@@ -380,15 +380,21 @@ def _torch_linear_nodes(ndim: int, raw: tuple) -> tuple:
 Linear.next_functions = property(_linear_next_functions)
 
 
-def softmax(input: Tensor, dim: int) -> Tensor:  # noqa: A002
-    """Probabilities along ``dim``: exp(x) / sum(exp(x)), computed without overflow."""
+def softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:  # noqa: A002
+    """Probabilities along ``dim``: exp(x) / sum(exp(x)), computed without overflow (in
+    ``dtype``, where given: ``input`` is cast first)."""
+    if dtype is not None:
+        input = input.to(dtype)
     axis = one_dim(dim, input.ndim, "softmax")
     refuse_integers(input, axis, "softmax")
     return Softmax(axis)(input)
 
 
-def log_softmax(input: Tensor, dim: int) -> Tensor:  # noqa: A002
-    """``log(softmax(x))`` computed stably (no log of a rounded-to-zero probability)."""
+def log_softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:  # noqa: A002
+    """``log(softmax(x))`` computed stably (no log of a rounded-to-zero probability), in
+    ``dtype`` where given."""
+    if dtype is not None:
+        input = input.to(dtype)
     axis = one_dim(dim, input.ndim, "log_softmax")
     refuse_integers(input, axis, "log_softmax")
     return LogSoftmax(axis)(input)

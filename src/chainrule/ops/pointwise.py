@@ -23,7 +23,7 @@ from chainrule.ops import compare, dual, elementwise
 from chainrule.ops.elementwise import (
     BROADCASTS,
     _chain,
-    _float32_if_small,
+    _small_ints_as_float,
     _torch_float,
     float_like,
     float_result_dtype,
@@ -88,7 +88,9 @@ class CopySign(Op):
     derivatives = ("sign(a) * sign(b)", "0")
 
     def forward(self, a, b):
-        return _torch_float(xp.copysign(_float32_if_small(a), _float32_if_small(b)), a, b)
+        return _torch_float(
+            xp.copysign(_small_ints_as_float(a, b), _small_ints_as_float(b, a)), a, b
+        )
 
     def _slope(self, out, a):
         zero = dual.zeros_like(out)
