@@ -84,6 +84,28 @@ CASES: dict[str, Callable[[Any], Any]] = {
 }
 
 
+# Float-only kernels refuse integers and bools in PyTorch's words (they computed, in float32 or
+# float64 as it came, or in int64 for the pools).
+FLOAT_KERNELS: dict[str, Callable[[Any, Any], Any]] = {
+    "gelu": lambda F, x: F.gelu(x),
+    "gelu tanh": lambda F, x: F.gelu(x, approximate="tanh"),
+    "elu": lambda F, x: F.elu(x),
+    "selu": lambda F, x: F.selu(x),
+    "softplus": lambda F, x: F.softplus(x),
+    "silu": lambda F, x: F.silu(x),
+    "leaky_relu": lambda F, x: F.leaky_relu(x),
+    "rrelu in eval": lambda F, x: F.rrelu(x, training=False),
+    "glu": lambda F, x: F.glu(x, -1),
+    "max_pool1d": lambda F, x: F.max_pool1d(x, 2),
+    "adaptive_max_pool1d": lambda F, x: F.adaptive_max_pool1d(x, 2),
+    "adaptive_avg_pool1d": lambda F, x: F.adaptive_avg_pool1d(x, 2),
+}
+for _name, _op in FLOAT_KERNELS.items():
+    for _values in ([[[1, 2, 3, 4]]], [[[True, False, True, True]]]):
+        _key = f"{_name} of {type(_values[0][0][0]).__name__}s"
+        CASES[_key] = lambda M, op=_op, values=_values: op(M.nn.functional, M.tensor(values))
+
+
 def _outcome(case: Callable[[Any], Any], M: Any) -> Any:
     try:
         result = case(M)

@@ -189,6 +189,18 @@ def from_legacy_type_name(name: str) -> Any:
     raise ValueError(f"invalid type: '{name}'")
 
 
+def check_float_kernel(dtype: Any, kernel: str) -> None:
+    """PyTorch's refusal of a bool or integer NumPy ``dtype`` for ``kernel``, which has float
+    versions only (gelu, elu, max_pool1d of integers compute nothing there).
+
+    >>> check_float_kernel(xp.dtype("int64"), "elu_cpu")
+    Traceback (most recent call last):
+    NotImplementedError: "elu_cpu" not implemented for 'Long'
+    """
+    if dtype.kind in "biu":
+        raise not_implemented_for(kernel, dtype)
+
+
 def not_implemented_for(kernel: str, dtype: Any) -> NotImplementedError:
     """PyTorch's error for a kernel that has no version for ``dtype`` (a softmax of integers).
 

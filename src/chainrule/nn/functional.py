@@ -1411,6 +1411,7 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
         raise RuntimeError(
             f"Halving dimension must be even, but dimension {dim % input.ndim} is size {size}"
         )
+    dtypes.check_float_kernel(input.dtype.dtype, "glu_cpu")
     # narrow, not split: split(0) of an empty dimension gives one piece, not two
     a, b = input.narrow(dim, 0, size // 2), input.narrow(dim, size // 2, size // 2)
     return named(a * elementwise.sigmoid(b), "GluBackward0")

@@ -18,15 +18,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from chainrule import dtypes
 from chainrule._array import xp
 from chainrule.ops import dual
 from chainrule.ops.elementwise import BROADCASTS, Unary
-from chainrule.ops.inplace import check_kernel_dtype
 
 
 def _float_kernel(x: Any, kernel: str) -> None:
     """PyTorch's refusal of an integer or bool input for a kernel that has only float versions."""
-    check_kernel_dtype(x.dtype, kernel, True)
+    dtypes.check_float_kernel(x.dtype, kernel)
 
 
 class _Gated(Unary, abstract=True):

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chainrule import factories
+from chainrule import dtypes, factories
 from chainrule.ops.elementwise import where
 from chainrule.ops.pooling import volume_indices
 from chainrule.ops.shape import stack
@@ -87,6 +87,7 @@ def _grid(cells: list[list[Tensor]]) -> Tensor:
 def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A002
     """The mean of each window, the windows chosen so the output is ``output_size`` (an int,
     or a pair whose None keeps the input's size)."""
+    dtypes.check_float_kernel(input.dtype.dtype, "adaptive_avg_pool2d")
     windows = _windows(input, _output_size(output_size, input, "adaptive_avg_pool2d"))
     if isinstance(windows, Tensor):
         return windows.mean(-1)
@@ -101,6 +102,7 @@ def adaptive_max_pool2d(
     """The maximum of each window (the first one where several are equal, as in PyTorch),
     the windows chosen so the output is ``output_size``. With ``return_indices`` also each
     maximum's position in the flattened (H, W) plane of the input."""
+    dtypes.check_float_kernel(input.dtype.dtype, "adaptive_max_pool2d")
     size = _output_size(output_size, input, "adaptive_max_pool2d")
     windows = _windows(input, size)
     if isinstance(windows, Tensor):

@@ -819,6 +819,7 @@ class LeakyRelu(Unary):
         self.negative_slope = negative_slope
 
     def forward(self, x):
+        dtypes.check_float_kernel(x.dtype, "leaky_relu_cpu")
         return xp.where(x > 0, x, x * self.negative_slope)
 
     def partial(self, out, x):
@@ -845,6 +846,7 @@ class Elu(Unary):
         self.alpha = alpha
 
     def forward(self, x):
+        dtypes.check_float_kernel(x.dtype, "elu_cpu")
         return xp.where(x > 0, x, self.alpha * xp.expm1(xp.minimum(0, x)))  # -0 stays -0
 
     def partial(self, out, x):
@@ -1170,7 +1172,8 @@ class Silu(Unary):
     derivatives = ("sigmoid(x) * (1 + x * (1 - sigmoid(x)))",)
 
     def forward(self, x):
-        return x * dual.sigmoid(_floating(x))
+        dtypes.check_float_kernel(x.dtype, "silu_cpu")
+        return x * dual.sigmoid(x)
 
     def partial(self, out, x):
         s = dual.sigmoid(x)
@@ -1193,7 +1196,7 @@ class Softplus(Unary):
         self.threshold = threshold
 
     def forward(self, x):
-        x = _floating(x)
+        dtypes.check_float_kernel(x.dtype, "softplus_cpu")
         bx = self.beta * x
         # log1p(exp(-|bx|)) + max(bx, 0) is log(1 + exp(bx)) without overflow; PyTorch
         # returns x itself above the threshold.
@@ -1241,7 +1244,7 @@ class Gelu(Unary):
     _K = math.sqrt(2 / math.pi)
 
     def forward(self, x):
-        x = _floating(x)
+        dtypes.check_float_kernel(x.dtype, "GeluKernelImpl")
         if self.approximate == "tanh":
             return 0.5 * x * (1 + xp.tanh(self._K * (x + 0.044715 * x**3)))
         return 0.5 * x * (1 + _erf_array(x / math.sqrt(2)))

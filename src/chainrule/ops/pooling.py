@@ -75,6 +75,7 @@ def max_pool1d(
     tensor([[4., 4., 3.]])
     """
     _check_sequence(input, "max_pool1d")
+    dtypes.check_float_kernel(input.dtype.dtype, "max_pool1d_impl")
     kernel = _row(kernel_size, "kernel_size", "max_pool1d")
     step = kernel if stride is None else _row(stride, "stride", "max_pool1d")
     pad = _row(padding, "padding", "max_pool1d")
