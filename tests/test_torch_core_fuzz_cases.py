@@ -83,6 +83,23 @@ CASES: dict[str, Callable[[Any], Any]] = {
     ],
 }
 
+CASES.update(
+    {
+        "attention of a 1-d query": lambda M: M.nn.functional.scaled_dot_product_attention(
+            M.zeros(2), M.zeros(3, 2), M.zeros(3, 3)
+        ),
+        "attention with a mask that grows the scores": lambda M: (
+            M.nn.functional.scaled_dot_product_attention(
+                M.zeros(2, 3), M.zeros(4, 3), M.zeros(4, 5), attn_mask=M.zeros(3, 2, 4)
+            )
+        ),
+        "attention with a mask that broadcasts": lambda M: (
+            M.nn.functional.scaled_dot_product_attention(
+                M.ones(2, 3), M.ones(4, 3), M.ones(4, 5), attn_mask=M.ones(4, dtype=M.bool)
+            )
+        ),
+    }
+)
 
 # Float-only kernels refuse integers and bools in PyTorch's words (they computed, in float32 or
 # float64 as it came, or in int64 for the pools).

@@ -39,6 +39,16 @@ def attention_bias(mask: Any, like: Tensor, allowed: bool) -> Tensor | Any:
     return xp.where(blocked, -xp.inf, 0.0).astype(like.dtype.dtype)
 
 
+def _check_mask_fits(mask: Any, scores: tuple[int, ...]) -> None:
+    """PyTorch's refusal of a mask that would grow the scores (..., L, S) it is added to."""
+    shape = tuple(mask.shape) if isinstance(mask, Tensor) else xp.shape(mask)
+    grown = xp.broadcast_shapes(shape, scores)
+    if grown != scores:
+        raise RuntimeError(
+            f"output with shape {list(scores)} doesn't match the broadcast shape {list(grown)}"
+        )
+
+
 def scaled_dot_product_attention(
     query: Tensor,
     key: Tensor,
@@ -65,6 +75,11 @@ def scaled_dot_product_attention(
              [0., 0., 0., 0., 0.]]])
     """
     cuda.check_attention_allowed()  # the kernels sdpa_kernel chose
+    if min(query.ndim, key.ndim, value.ndim) < 2:  # (PyTorch's words, its two spaces too)
+        raise RuntimeError(
+            "Expected query, key, and value to all be  at least 2 dimensional, but got "
+            f"query.dim: {query.ndim} key.dim: {key.ndim} and value.dim: {value.ndim} instead."
+        )
     if enable_gqa:
         key, value = _shared_heads(query, key, value)
     if is_causal and attn_mask is not None:
@@ -86,6 +101,7 @@ def scaled_dot_product_attention(
     if attn_mask is None:
         weights = nn_ops.softmax(scores, -1)
     else:
+        _check_mask_fits(attn_mask, tuple(scores.shape))
         weights = _safe_softmax(scores + attention_bias(attn_mask, scores, allowed=True))
     if dropout_p > 0.0:
         from chainrule.nn.functional import dropout
