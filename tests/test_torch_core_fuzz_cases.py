@@ -43,6 +43,14 @@ def _empty_products(M: Any) -> Any:
     return [empty_batch, M.linalg.matrix_power(M.zeros(3, 0, 0, dtype=f64), 5), a.grad, d.grad]
 
 
+def _first_line_only(f: Callable[[], Any]) -> Any:
+    """``f()``'s error type and words up to the library's name, which the words hold."""
+    try:
+        return f()
+    except Exception as error:  # noqa: BLE001 - compared
+        return type(error).__name__, str(error).split("(")[0]
+
+
 CASES: dict[str, Callable[[Any], Any]] = {
     "products with an empty dimension": _empty_products,
     "searchsorted past nans": _searchsorted_past_nans,
@@ -92,6 +100,12 @@ CASES.update(
             M.nn.functional.scaled_dot_product_attention(
                 M.zeros(2, 3), M.zeros(4, 3), M.zeros(4, 5), attn_mask=M.zeros(3, 2, 4)
             )
+        ),
+        "cosine_similarity of shapes that do not broadcast": lambda M: (
+            M.nn.functional.cosine_similarity(M.ones(2, 3), M.ones(4, 3))
+        ),
+        "an RNN fed another dtype": lambda M: _first_line_only(
+            lambda: M.nn.LSTM(3, 4)(M.ones(2, 1, 3, dtype=M.float64))
         ),
         "attention with a mask that broadcasts": lambda M: (
             M.nn.functional.scaled_dot_product_attention(

@@ -15,6 +15,7 @@ from chainrule import dtypes, grad_mode
 from chainrule._array import xp
 from chainrule.op import named
 from chainrule.ops import dual, inplace, reduce
+from chainrule.ops.broadcast import broadcast_shape
 from chainrule.ops.elementwise import BROADCASTS, Unary
 from chainrule.tensor import Tensor
 
@@ -88,7 +89,7 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
             f"expected common dtype to be floating point, yet common dtype is {name}"
         )
     x1, x2 = (x if x.dtype.dtype == dtype else x.to(dtype) for x in (x1, x2))
-    shape = xp.broadcast_shapes(tuple(x1.shape), tuple(x2.shape))
+    shape = broadcast_shape(tuple(x1.shape), tuple(x2.shape))  # (PyTorch's error, not NumPy's)
     x1, x2 = x1.expand(shape), x2.expand(shape)
     products = (x1 / _clamped_norm(x1, dim, eps)) * (x2 / _clamped_norm(x2, dim, eps))
     return named(products.sum(dim), "SumBackward1")  # a sum along dim, also of a vector
