@@ -61,6 +61,8 @@ ROWS: dict[str, Callable[[], tuple[Any, ...]]] = {
         np.array([np.nan, np.inf, -1.5, -0.5, 2.0, np.nan]),
         np.array([False, False, False, True, True, True]),
     ),
+    # a gradient tied to its source with derivative zero (see dual.attached)
+    "attached": lambda: (_values(3, 4), _values(3, 4)),
     "zeros_like": lambda: (_values(3, 4),),
     "sum": lambda: (_values(3, 4, 2), (0, 2), True),
     "broadcast_to": lambda: (_values(1, 4), (3, 4)),
