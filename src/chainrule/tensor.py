@@ -425,14 +425,7 @@ class Tensor:
         requires_grad: builtins.bool = False,
     ) -> Tensor:
         shape = factories.size_argument(size, "new_zeros")
-        return factories.per_example(
-            self,
-            factories.zeros,
-            shape,
-            dtype=dtype or self.dtype,
-            device=device,
-            requires_grad=requires_grad,
-        )
+        return self._made(factories.zeros, shape, dtype, device, requires_grad)
 
     def new_ones(
         self,
@@ -442,14 +435,7 @@ class Tensor:
         requires_grad: builtins.bool = False,
     ) -> Tensor:
         shape = factories.size_argument(size, "new_ones")
-        return factories.per_example(
-            self,
-            factories.ones,
-            shape,
-            dtype=dtype or self.dtype,
-            device=device,
-            requires_grad=requires_grad,
-        )
+        return self._made(factories.ones, shape, dtype, device, requires_grad)
 
     def new_empty(
         self,
@@ -459,14 +445,7 @@ class Tensor:
         requires_grad: builtins.bool = False,
     ) -> Tensor:
         shape = factories.size_argument(size, "new_empty")
-        return factories.per_example(
-            self,
-            factories.empty,
-            shape,
-            dtype=dtype or self.dtype,
-            device=device,
-            requires_grad=requires_grad,
-        )
+        return self._made(factories.empty, shape, dtype, device, requires_grad)
 
     def new_full(
         self,
@@ -476,14 +455,29 @@ class Tensor:
         device: Any = None,
         requires_grad: builtins.bool = False,
     ) -> Tensor:
+        return self._made(
+            factories.full, tuple(size), dtype, device, requires_grad, fill_value=fill_value
+        )
+
+    def _made(
+        self,
+        make: Any,
+        shape: tuple[builtins.int, ...],
+        dtype: Any,
+        device: Any,
+        requires_grad: builtins.bool,
+        **values: Any,
+    ) -> Tensor:
+        """``make(shape, ...)`` of the ``new_*`` methods: this tensor's dtype by default, and
+        inside vmap one per example of this tensor (see :func:`factories.per_example`)."""
         return factories.per_example(
             self,
-            factories.full,
-            tuple(size),
-            fill_value=fill_value,
+            make,
+            shape,
             dtype=dtype or self.dtype,
             device=device,
             requires_grad=requires_grad,
+            **values,
         )
 
     # ----------------------------------------------------------------- autograd
