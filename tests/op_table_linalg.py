@@ -104,7 +104,7 @@ LINALG_SPECS = [
         "linalg_pinv",
         lambda a: _lib(a).linalg.pinv(a),
         SAME,
-        ("SVD",),
+        ("Pinv",),
         (((4, 3),), ((3, 4),), ((2, 3, 3),)),
         well_conditioned,
     ),

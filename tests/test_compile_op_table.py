@@ -73,7 +73,6 @@ VALUE_READ_ROWS = (
     "linalg_svdvals",
     "linalg_norm_nuc",
     "linalg_matrix_norm_spectral",
-    "linalg_pinv",  # an SVD
     "linalg_eigvalsh",
     "logdet",  # a slogdet
     # ---- linear algebra (more): an LU, an SVD or an info check computed from the values

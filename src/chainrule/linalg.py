@@ -15,13 +15,25 @@ import importlib
 from collections import namedtuple
 from typing import Any
 
-from chainrule import grad_mode
+from chainrule import dtypes, grad_mode
 from chainrule._array import xp
-from chainrule.autodiff.batching import physical
+from chainrule.autodiff.batching import physical, unwrap, wrap
 from chainrule.ops import reduce
-from chainrule.ops.decompositions import QR, SVD, Cholesky, Det, Eigh, Inv, SlogDet, Solve
+from chainrule.ops.decompositions import (
+    QR,
+    SVD,
+    Cholesky,
+    Det,
+    Eigh,
+    Inv,
+    Pinv,
+    SlogDet,
+    Solve,
+    rank_cutoff,
+    svd_arrays,
+)
 from chainrule.ops.inplace import zero_derivative
-from chainrule.ops.shape import stack
+from chainrule.ops.shape import cat, stack
 from chainrule.tensor import Tensor, _make
 
 slogdet_result = namedtuple("slogdet_result", ["sign", "logabsdet"])
@@ -51,6 +63,12 @@ def _records(A: Tensor) -> bool:  # noqa: N803
     return A.requires_grad and grad_mode.enabled
 
 
+def _like(x: Tensor, data: Any) -> Tensor:
+    """A constant computed from ``physical(x)`` (pivots, ``info``, ``P``, ranks), seen through
+    the vmap levels that batch ``x``."""
+    return wrap(_make(data), unwrap(x)[1])
+
+
 def inv(A: Tensor) -> Tensor:  # noqa: N803
     """The inverse of a square matrix (or of each in a batch)."""
     _matrices(A, "inv")
@@ -72,18 +90,39 @@ def det(A: Tensor) -> Tensor:  # noqa: N803
 def slogdet(A: Tensor) -> slogdet_result:  # noqa: N803
     """``(sign, log|det A|)``: the determinant without overflow (``sign``'s gradient is 0)."""
     _matrices(A, "slogdet")
-    factors = tuple(xp.linalg.slogdet(physical(A)))
+    data = physical(A)
+    with xp.errstate(invalid="ignore"):  # a nan: no warning, as PyTorch
+        sign, logabsdet = xp.linalg.slogdet(data)
+    nan = xp.isnan(data).any((-2, -1))  # PyTorch's LU: sign 0 and a nan log (LAPACK's varies)
+    factors = (xp.where(nan, 0, sign), xp.where(nan, xp.nan, logabsdet))
     return slogdet_result(SlogDet(0, factors)(A), SlogDet(1, factors)(A))
+
+
+def refuse_two_dtypes(op: str, a: tuple[str, Tensor], b: tuple[str, Tensor]) -> None:
+    """PyTorch's error for two operands (named) of two dtypes."""
+    (a_name, x), (b_name, y) = a, b
+    if x.dtype != y.dtype:
+        name = dtypes.scalar_type_name
+        raise RuntimeError(
+            f"{op}: Expected {a_name} and {b_name} to have the same dtype, but found {a_name} of "
+            f"type {name(x.dtype)} and {b_name} of type {name(y.dtype)} instead"
+        )
+
+
+def vector_rhs(A: Tensor, B: Tensor) -> bool:  # noqa: N803
+    """PyTorch's rule for :func:`solve`: ``B`` is a (batch of) vector(s) when it has one
+    dimension, or one fewer than ``A`` and ``A``'s shape but the last."""
+    return B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
 
 
 def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:  # noqa: N803
     """``X`` with ``A X = B`` (``X A = B`` when ``left=False``); ``B`` is a vector or matrix."""
     _matrices(A, "solve")
+    refuse_two_dtypes("linalg.solve", ("A", A), ("B", B))
     if not left:  # X A = B  <=>  A^T X^T = B^T
         return solve(A.mT, B.mT).mT
     n = A.shape[-1]
-    # PyTorch's rule: B is a (batch of) vector(s) when it has one dimension fewer than A.
-    vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
+    vector = vector_rhs(A, B)
     rhs = B.unsqueeze(-1) if vector else B
     if rhs.ndim < 2 or rhs.shape[-2] != n:
         raise RuntimeError(
@@ -121,29 +160,31 @@ def qr(A: Tensor, mode: str = "reduced") -> qr_result:  # noqa: N803
             "'reduced' (default), 'r', or 'complete'"
         )
     m, n = A.shape[-2:]
-    # PyTorch's backward errors, raised when the graph would be recorded (as chainrule
-    # refuses a derivative it does not have), not left to a backward pass
-    if _records(A) and mode == "r":
-        raise RuntimeError(
-            "The derivative of linalg.qr depends on Q, which is not computed when mode='r'. "
-            "Please use linalg.qr(A, mode='reduced') if you are going to differentiate through "
-            "linalg.qr."
-        )
-    if _records(A) and mode == "complete" and m > n:
-        raise RuntimeError(
-            "The QR decomposition is not differentiable when mode='complete' and nrows > ncols."
-        )
-    if mode == "r":  # no op: the values only (under vmap, once per example)
+    if mode == "r" and not _records(A):  # no op: the values only (under vmap, once per example)
         r = xp.linalg.qr(A._data, mode="r")
         return qr_result(_make(xp.zeros((0,), dtype=r.dtype)), _make(r))
-    q, r = xp.linalg.qr(physical(A), mode="complete" if mode == "complete" else "reduced")
-    factors = (q, r)
-    return qr_result(QR(0, factors)(A), QR(1, factors)(A))
+    complete = mode == "complete" and m > n  # square or wide: the reduced QR
+    factors = tuple(xp.linalg.qr(physical(A), mode="complete" if complete else "reduced"))
+    # PyTorch's backward errors, raised when a gradient is asked for: the values stand
+    refusal = _QR_WITHOUT_Q if mode == "r" else _QR_COMPLETE if complete else None
+    R = QR(1, factors, refusal)(A)  # noqa: N806
+    if mode == "r":
+        return qr_result(_make(xp.zeros((0,), dtype=R.dtype.dtype)), R)
+    return qr_result(QR(0, factors, refusal)(A), R)
+
+
+_QR_WITHOUT_Q = (
+    "The derivative of linalg.qr depends on Q, which is not computed when mode='r'. Please use "
+    "linalg.qr(A, mode='reduced') if you are going to differentiate through linalg.qr."
+)
+_QR_COMPLETE = "The QR decomposition is not differentiable when mode='complete' and nrows > ncols."
 
 
 def eigh(A: Tensor, UPLO: str = "L") -> eigh_result:  # noqa: N803
     """Eigenvalues (ascending) and orthonormal eigenvectors of a symmetric matrix, from its
     ``UPLO`` triangle. The eigenvector gradient needs distinct eigenvalues."""
+    if A.ndim >= 2 and not A.is_floating_point():
+        raise dtypes.not_implemented_for("linalg_eigh_cpu", A.dtype.dtype)
     _matrices(A, "eigh")
     if UPLO not in ("L", "U"):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
@@ -155,19 +196,20 @@ def eigh(A: Tensor, UPLO: str = "L") -> eigh_result:  # noqa: N803
 
 def svd(A: Tensor, full_matrices: bool = True) -> svd_result:  # noqa: N803
     """``A = U diag(S) Vh`` with singular values descending. Gradients need distinct singular
-    values and ``full_matrices=False`` unless ``A`` is square."""
+    values; with ``full_matrices`` the columns of ``U`` and rows of ``Vh`` beyond the reduced
+    SVD's get none (PyTorch narrows their gradients away)."""
     _matrices(A, "svd", square=False)
     m, n = A.shape[-2:]
-    if full_matrices and m != n:
-        if _records(A):
-            raise NotImplementedError(
-                f"linalg.svd: with full_matrices=True the gradient of a {m} by {n} matrix is "
-                "not defined; pass full_matrices=False"
-            )
-        u, s, vh = xp.linalg.svd(A._data, full_matrices=True)
-        return svd_result(_make(u), _make(s), _make(vh))
-    factors = tuple(xp.linalg.svd(physical(A), full_matrices=False))
-    return svd_result(*(SVD(i, factors)(A) for i in range(3)))
+    if not full_matrices or m == n:
+        factors = tuple(svd_arrays(physical(A)))
+        return svd_result(*(SVD(i, factors)(A) for i in range(3)))
+    u, s, vh = svd_arrays(physical(A), full_matrices=True)
+    k = min(m, n)
+    factors = (u[..., :k], s, vh[..., :k, :])  # the reduced SVD's: the same numbers
+    U, S, Vh = (SVD(i, factors)(A) for i in range(3))  # noqa: N806
+    return svd_result(
+        cat([U, _like(A, u[..., k:])], -1), S, cat([Vh, _like(A, vh[..., k:, :])], -2)
+    )
 
 
 def svdvals(A: Tensor) -> Tensor:  # noqa: N803
@@ -189,6 +231,10 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool 
     """``'fro'``, ``'nuc'``, ``1``, ``-1``, ``inf``, ``-inf``, ``2``, ``-2`` matrix norms over
     the two dimensions ``dim``."""
     _matrices(A, "matrix_norm", square=False)
+    dim = (dim,) if isinstance(dim, int) else tuple(dim)
+    if len(dim) != 2:
+        got = " ".join(str(d) for d in dim)
+        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {got}")
     rows, cols = (d % A.ndim for d in dim)
     if ord == "fro":
         return reduce.norm(A, 2, (rows, cols), keepdim)
@@ -284,6 +330,7 @@ def multi_dot(tensors: Any) -> Tensor:
 
 def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
     """The dot product of the vectors along ``dim`` (broadcast): ``(x * y).sum(dim)``."""
+    refuse_two_dtypes("linalg.vecdot", ("x", x), ("y", y))
     return reduce.sum(x * y, dim)
 
 
@@ -291,6 +338,9 @@ def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:  # noqa: A0
     """The cross product of 3-vectors along ``dim`` (the other dimensions broadcast)."""
     if input.ndim != other.ndim:
         raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    from chainrule.ops.linalg import expect_one_dtype  # a cycle
+
+    expect_one_dtype(input, other)
     if input.shape[dim] != 3 or other.shape[dim] != 3:
         raise RuntimeError(
             f"linalg.cross: inputs dimension {dim} must have length 3. Got "
@@ -308,45 +358,42 @@ def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:  # noqa: N803
 
 def pinv(
     A: Tensor,  # noqa: N803
+    rcond: float | None = None,
+    hermitian: bool = False,
     *,
     atol: float | None = None,
     rtol: float | None = None,
-    hermitian: bool = False,
 ) -> Tensor:
     """The Moore-Penrose pseudo-inverse ``V diag(1/s) U^T`` from the SVD, singular values
     at most ``max(atol, rtol * s_max)`` taken as zero (PyTorch's default ``rtol``:
     ``eps * max(m, n)`` when neither is given). ``hermitian`` is accepted and changes
-    nothing but speed in PyTorch; here the SVD serves both."""
-    U, S, Vh = svd(A, full_matrices=False)  # noqa: N806
-    cutoff = _cutoff(A, S, atol, rtol)
-    kept = cutoff < S
-    # 1/s only where kept: the other branch's 1/0 would send nan into the gradient
-    inverse = (1 / S.where(kept, S.new_ones(()))).where(kept, S.new_zeros(()))
-    return (Vh.mT * inverse.unsqueeze(-2)) @ U.mT
+    nothing but speed in PyTorch; here the SVD serves both. ``rcond`` is PyTorch's older
+    name of ``rtol``."""
+    if A.ndim < 2 or not A.is_floating_point():
+        raise RuntimeError(
+            f"linalg.pinv({dtypes.scalar_type_name(A.dtype.dtype)}{{{list(A.shape)}}}): expected "
+            "a tensor with 2 or more dimensions of float, double, cfloat or cdouble types"
+        )
+    return Pinv(atol, rtol if rcond is None else rcond)(A)
 
 
 def matrix_rank(
     A: Tensor,  # noqa: N803
+    tol: float | None = None,
+    hermitian: bool = False,
     *,
     atol: float | None = None,
     rtol: float | None = None,
-    hermitian: bool = False,
 ) -> Tensor:
     """The number of singular values above ``max(atol, rtol * s_max)`` (int64, no gradient;
-    the tolerances as in :func:`pinv`)."""
+    the tolerances as in :func:`pinv`; ``tol``, PyTorch's older name, is ``atol`` with
+    ``rtol`` 0)."""
+    if tol is not None:
+        atol, rtol = tol, 0.0
     _matrices(A, "matrix_rank", square=False)
-    s = xp.linalg.svd(physical(A), compute_uv=False)
-    cutoff = _cutoff(A, s, atol, rtol)
-    return _make(xp.asarray((s > cutoff).sum(-1), dtype=xp.int64))
-
-
-def _cutoff(A: Any, s: Any, atol: float | None, rtol: float | None) -> Any:  # noqa: N803
-    """PyTorch's threshold for "zero" singular values, from the largest of each matrix."""
-    if rtol is None:
-        rtol = 0.0 if atol else float(xp.finfo(A.dtype.dtype).eps) * max(A.shape[-2:])
-    largest = s[..., :1] if isinstance(s, xp.ndarray) else s[..., :1].detach()
-    bound = largest * rtol
-    return xp.maximum(bound, atol or 0.0) if isinstance(s, xp.ndarray) else bound.clamp(atol or 0.0)
+    data = physical(A)
+    s = svd_arrays(data, compute_uv=False)
+    return _make(xp.asarray((s > rank_cutoff(data, s, atol, rtol)).sum(-1), dtype=xp.int64))
 
 
 # ---- linear algebra (more): triangular and Cholesky solves, LU, least squares, matrix_exp,

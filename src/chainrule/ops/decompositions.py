@@ -97,6 +97,57 @@ class _Part(Op, abstract=True):
         return grads
 
 
+# ----------------------------------------------------------------------------- SVD arrays
+def batch_prefix(flags: Any) -> str:
+    """PyTorch's ``(Batch element i): `` for the first flagged matrix of a batch (flattened
+    index), or nothing for one matrix."""
+    return f"(Batch element {int(xp.flatnonzero(flags)[0])}): " if flags.ndim else ""
+
+
+def svd_arrays(a: Any, full_matrices: bool = False, compute_uv: bool = True) -> Any:
+    """NumPy's SVD with PyTorch's answers for non-finite matrices: a nan is its LinAlgError,
+    a matrix with an inf has nan factors. LAPACK's ``gesdd`` never sees one: on an inf it
+    can loop forever."""
+    finite = xp.isfinite(a).all((-2, -1))
+    if finite.all():
+        return xp.linalg.svd(a, full_matrices=full_matrices, compute_uv=compute_uv)
+    nan = xp.isnan(a).any((-2, -1))
+    if nan.any():
+        from chainrule.linalg import LinAlgError  # a cycle
+
+        raise LinAlgError(
+            f"linalg.svd: {batch_prefix(nan)}The algorithm failed to converge because the input "
+            "matrix contained non-finite values."
+        )
+    safe = xp.where(finite[..., None, None], a, 0)
+    factors = xp.linalg.svd(safe, full_matrices=full_matrices, compute_uv=compute_uv)
+    if not compute_uv:
+        return xp.where(finite[..., None], factors, xp.nan)
+    u, s, vh = factors
+    matrix = finite[..., None, None]
+    return (
+        xp.where(matrix, u, xp.nan),
+        xp.where(finite[..., None], s, xp.nan),
+        xp.where(matrix, vh, xp.nan),
+    )
+
+
+def rank_cutoff(a: Any, s: Any, atol: float | None, rtol: float | None) -> Any:
+    """PyTorch's threshold for "zero" singular values ``s`` of each matrix of ``a``:
+    ``max(atol, rtol * s_max)``, ``rtol`` by default ``eps * max(m, n)`` (0 given an ``atol``)."""
+    if rtol is None:
+        rtol = 0.0 if atol else float(xp.finfo(a.dtype).eps) * max(a.shape[-2:])
+    return xp.maximum(s[..., :1] * rtol, atol or 0.0)
+
+
+def _nan_where_nan(a: Any, out: Any) -> Any:
+    """``out`` (a solve's result, matrices) nan throughout for each matrix of ``a`` holding a
+    nan, as PyTorch's: LAPACK's pivoting can pass the nan's row by and leave the rows
+    solved without it plausible numbers."""
+    nan = xp.isnan(a).any((-2, -1))
+    return xp.where(nan[..., None, None], xp.nan, out) if nan.any() else out
+
+
 # ----------------------------------------------------------------------------- functions
 class Inv(Op):
     notation = "A^-1"
@@ -106,7 +157,7 @@ class Inv(Op):
     saves_output = True
 
     def forward(self, a):
-        return xp.linalg.inv(a)
+        return _nan_where_nan(a, xp.linalg.inv(a))
 
     def vjp(self, g, out, a):
         b = dual.swap_last(out)
@@ -114,6 +165,40 @@ class Inv(Op):
 
     def jvp(self, tangents, out, a):
         return -(out @ tangents[0] @ out)
+
+
+class Pinv(Op):
+    """The Moore-Penrose pseudo-inverse ``P = V diag(1/s) U^T``, singular values at most
+    :func:`rank_cutoff` taken as zero. The rules are PyTorch's (``pinv_backward``, for a rank
+    that does not change nearby) and read ``P`` and ``A`` alone: the SVD's rules would divide
+    by the gaps between singular values, zero at a repeated or zero one."""
+
+    notation = "pinv(A)"
+    derivatives = ("-P^T g P^T + (I - A P) g^T P P^T + P^T P g^T (I - P A)",)
+    batch_rule = _MATRICES
+    saves_output = True
+
+    def __init__(self, atol: float | None, rtol: float | None) -> None:
+        self.atol = atol
+        self.rtol = rtol
+
+    def forward(self, a):
+        u, s, vh = svd_arrays(a)
+        kept = rank_cutoff(a, s, self.atol, self.rtol) < s
+        inverse = xp.where(kept, 1 / xp.where(kept, s, 1), 0)  # no 1/0 where cut off
+        return (vh.swapaxes(-1, -2) * inverse[..., None, :]) @ u.swapaxes(-1, -2)
+
+    def vjp(self, g, out, a):
+        p, pt, gt = out, dual.swap_last(out), dual.swap_last(g)
+        left = gt @ (p @ pt)  # g^T P P^T, then less its part in A's column space
+        right = (pt @ p) @ gt  # P^T P g^T, then less its part in A's row space
+        return (-(pt @ g @ pt) + left - a @ (p @ left) + right - (right @ p) @ a,)
+
+    def jvp(self, tangents, out, a):
+        p, pt, tt = out, dual.swap_last(out), dual.swap_last(tangents[0])
+        left = (p @ pt) @ tt
+        right = tt @ (pt @ p)
+        return -(p @ tangents[0] @ p) + left - (left @ a) @ p + right - p @ (a @ right)
 
 
 class Det(Op):
@@ -163,7 +248,7 @@ class Solve(Op):
     saves_output = True
 
     def forward(self, a, b):
-        return xp.linalg.solve(a, b)
+        return _nan_where_nan(a, xp.linalg.solve(a, b))
 
     def vjp(self, g, out, a, b):
         gb = dual.solve(dual.swap_last(a), g)
@@ -212,12 +297,22 @@ class QR(_Part):
     notation = "qr(A)"
     derivatives = ("(gQ + Q copyltu(M)) R^-T, M = R gR^T - gQ^T Q",)
 
+    def __init__(self, part: int, factors: tuple[Any, ...], refusal: str | None = None) -> None:
+        super().__init__(part, factors)
+        self.refusal = refusal  # PyTorch's error for a mode without a derivative
+
+    def _refuse(self) -> None:
+        """PyTorch's error, when a derivative is asked for (the values stand)."""
+        if self.refusal is not None:
+            raise RuntimeError(self.refusal)
+
     def recompute(self, a):
         from chainrule.linalg import qr
 
         return tuple(qr(a))
 
     def vjp(self, g, out, a):
+        self._refuse()
         q, r = self._factors(a)
         gq, gr = self._cotangents(g)
         m, n = a.shape[-2], a.shape[-1]
@@ -232,6 +327,7 @@ class QR(_Part):
         return (dual.concatenate([gx, gy], -1),)
 
     def jvp(self, tangents, out, a):
+        self._refuse()
         q, r = self.factors
         da = tangents[0]
         m, n = a.shape[-2], a.shape[-1]
@@ -469,13 +565,20 @@ def _triu(x: Any) -> Any:
 
 
 def _solve_upper_left(a: Any, b: Any) -> Any:
-    """``A^-1 B`` (a triangular ``A``: a general solve is as good for the well-posed case)."""
-    return dual.solve(a, b)
+    """``A^-1 B`` (a triangular ``A``: a general solve is as good for the well-posed case);
+    nan for each ``A`` with a zero on its diagonal, as PyTorch's triangular solve gives it
+    (dividing by the zero), where LAPACK's general solve would refuse it as singular."""
+    diagonal = xp.diagonal(_value(a), axis1=-2, axis2=-1)
+    singular = (diagonal == 0).any(-1)[..., None, None]
+    if not singular.any():
+        return dual.solve(a, b)
+    out = dual.solve(dual.where(singular, _eye(a), a), b)
+    return dual.where(singular, xp.asarray(xp.nan, diagonal.dtype), out)
 
 
 def _solve_right(a: Any, b: Any) -> Any:
     """``B A^-1``: ``X A = B`` solved as ``A^T X^T = B^T``."""
-    return dual.swap_last(dual.solve(dual.swap_last(a), dual.swap_last(b)))
+    return dual.swap_last(_solve_upper_left(dual.swap_last(a), dual.swap_last(b)))
 
 
 # Padé approximant of degree 13 and the largest 1-norm it is exact for in float64 (Higham 2005).

@@ -14,6 +14,7 @@ the vectorized J^T v. Batch dimensions broadcast, and the central unbroadcast su
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 from typing import Any, NamedTuple
@@ -543,6 +544,11 @@ def addbmm(
     return _add_product(input, bmm(batch1, batch2).sum(0), beta, alpha, "addbmm")
 
 
+# PyTorch's kernels that leave the product out when alpha is 0 (its nan and inf too); addr
+# and baddbmm multiply it by 0.
+_SKIPS_PRODUCT = frozenset(("addmm", "addmv", "addbmm"))
+
+
 def _add_product(
     input: Tensor,  # noqa: A002
     product: Tensor,
@@ -556,7 +562,9 @@ def _add_product(
     ``check_dtype``: then promoted); ``name`` is the function's, for its error and its
     node (PyTorch's ``AddmmBackward0``, ...); the scalars of an integer result
     truncated to integers; ``beta = 0`` ignores input's values, nan and inf too, while input
-    stays in the graph with a zero gradient (PyTorch's ``grad * beta``)."""
+    stays in the graph with a zero gradient (PyTorch's ``grad * beta``); so does the product
+    when ``alpha = 0`` for the ops PyTorch skips it in (``_SKIPS_PRODUCT``), its gradients
+    those of ``product * 0``."""
     if check_dtype and input.dtype != product.dtype:
         names = [_TORCH_DTYPE_NAMES[x.dtype.name][1] for x in (input, product)]
         raise RuntimeError(
@@ -569,7 +577,11 @@ def _add_product(
         base = where(xp.zeros((), bool), base, xp.zeros((), base.dtype))
     elif beta != 1:
         base = base * beta
-    result = base + (product if alpha == 1 else product * alpha)
+    if alpha == 0 and name in _SKIPS_PRODUCT:
+        product = where(xp.zeros((), bool), product, xp.zeros((), product.dtype))
+    elif alpha != 1:
+        product = product * alpha
+    result = base + product
     return named(result, f"{name.title()}Backward0")
 
 
@@ -627,11 +639,11 @@ def einsum(equation: str, *operands: Any) -> Tensor:
     """Einstein summation: ``einsum("ij,jk->ik", a, b)`` is ``a @ b``."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
-    _refuse_mixed_dtypes(operands)
     ndims = [len(op.shape) for op in operands]
     _check_equation(equation, ndims)
     inputs, output, ellipsis = _parse_einsum(equation, ndims)
     _check_sizes(inputs, ellipsis, [tuple(op.shape) for op in operands])
+    operands = _promoted(inputs, output, operands)
     for i, subscripts in enumerate(inputs):
         if len(set(subscripts)) != len(subscripts):  # "ii->i", "NMKK->NM": a diagonal
             inputs[i], operand = _diagonals(subscripts, operands[i], i)
@@ -639,15 +651,25 @@ def einsum(equation: str, *operands: Any) -> Tensor:
     return Einsum(inputs, output)(*operands)
 
 
-def _refuse_mixed_dtypes(operands: Any) -> None:
-    """PyTorch's einsum does not promote: operands of two dtypes are refused in the words of
-    the batched product it runs, the first operand's dtype expected (with more than two
-    operands, which pair PyTorch meets first depends on its contraction order)."""
-    kinds = [op.dtype for op in operands if isinstance(op, Tensor)]
-    odd = next((d for d in kinds if d != kinds[0]), None)
-    if odd is not None:
+def _promoted(inputs: list[str], output: str, operands: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
+    """The operands in their common dtype, as PyTorch's einsum computes: it multiplies two
+    operands that share no summed index (``mul``, which promotes) and contracts the others
+    with a batched product, which refuses two dtypes in these words (the first operand's
+    dtype expected). Which pairs it contracts depends on its order (opt_einsum's): here any
+    two operands of two dtypes that share a summed index are refused."""
+    for i, j in itertools.combinations(range(len(operands)), 2):
+        if (set(inputs[i]) & set(inputs[j])) - set(output):
+            expect_one_dtype(operands[i], operands[j])
+    dtype = dtypes.result_type_of_tiers([(op.dtype, 2 if op.ndim else 1) for op in operands])
+    return tuple(op if op.dtype == dtype else op.to(dtype) for op in operands)
+
+
+def expect_one_dtype(a: Tensor, b: Tensor) -> None:
+    """PyTorch's error for a kernel that takes one dtype (a product, a cross product, a
+    distance) given two, ``a``'s expected."""
+    if a.dtype != b.dtype:
         name = dtypes.scalar_type_name
-        raise RuntimeError(f"expected scalar type {name(kinds[0])} but found {name(odd)}")
+        raise RuntimeError(f"expected scalar type {name(a.dtype)} but found {name(b.dtype)}")
 
 
 def _diagonals(subscripts: str, operand: Tensor, i: int) -> tuple[str, Tensor]:
@@ -890,6 +912,7 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:  # no
     first dimension of size 3, as PyTorch (which warns that this default will change)."""
     if input.ndim != other.ndim:
         raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    expect_one_dtype(input, other)
     shape = broadcast_shape(tuple(input.shape), tuple(other.shape))
     if dim is None:
         warnings.warn(
@@ -930,6 +953,12 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str | None = Non
     for name, x in (("X1", x1), ("X2", x2)):
         if x.ndim < 2:
             raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: {x.ndim}D")
+        if not x.is_floating_point():
+            raise RuntimeError(
+                f"cdist only supports floating-point dtypes, {name} got: "
+                f"{dtypes.scalar_type_name(x.dtype)}"
+            )
+    expect_one_dtype(x1, x2)
     if x1.shape[-1] != x2.shape[-1]:
         raise RuntimeError(
             f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: {x2.shape[-1]}"
@@ -939,5 +968,8 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str | None = Non
     differences = x1.unsqueeze(-2) - x2.unsqueeze(-3)
     distances = norm(differences, p, -1)
     if p == 0:  # a count of differing coordinates: PyTorch passes zeros back, not nothing
+        # and counts min(ceil|d|, 1), nan for a nan coordinate (vector_norm counts it as 1)
+        nan = xp.asarray(xp.nan, distances.dtype.dtype)
+        distances = where(differences.isnan().any(-1), nan, distances)
         distances = zero_derivative(distances, differences.sum(-1))
     return named(distances, "CdistBackward0")

@@ -23,10 +23,18 @@ from typing import Any
 from chainrule import dtypes, linalg
 from chainrule._array import xp
 from chainrule._tensor_input import tensor_argument
-from chainrule.autodiff.batching import physical, unwrap, wrap
-from chainrule.linalg import LinAlgError, _matrices, _records
+from chainrule.autodiff.batching import physical
+from chainrule.linalg import LinAlgError, _like, _matrices, _records
 from chainrule.ops.broadcast import broadcast_shape
-from chainrule.ops.decompositions import LU, MatrixExp, Solve, lu_arrays, permutation_arrays
+from chainrule.ops.decompositions import (
+    LU,
+    MatrixExp,
+    Solve,
+    batch_prefix,
+    lu_arrays,
+    permutation_arrays,
+    svd_arrays,
+)
 from chainrule.ops.elementwise import where
 from chainrule.ops.linalg import matmul, tril, triu
 from chainrule.ops.shape import cat
@@ -51,12 +59,6 @@ def _deprecated(message: str) -> None:
 
 
 _UPPER_MISSING = object()
-
-
-def _like(x: Tensor, data: Any) -> Tensor:
-    """A constant computed from ``physical(x)`` (pivots, ``info``, ``P``, ranks), seen through
-    the vmap levels that batch ``x``."""
-    return wrap(_make(data), unwrap(x)[1])
 
 
 def _eye_like(A: Tensor, rows: int, cols: int) -> Any:  # noqa: N803
@@ -371,7 +373,7 @@ def inv_ex(A: Tensor, *, check_errors: bool = False) -> inv_ex_result:  # noqa: 
     info = _info_of(physical(A))
     if check_errors and info.any():
         raise LinAlgError(
-            f"linalg.inv_ex: {_batch_of(info)}The diagonal element {_first(info)} is zero, the "
+            f"linalg.inv_ex: {batch_prefix(info)}The diagonal element {_first(info)} is zero, the "
             "inversion could not be completed because the input matrix is singular."
         )
     return inv_ex_result(_where_solved(A, info, linalg.inv), _like(A, info))
@@ -386,13 +388,16 @@ def solve_ex(
 ) -> solve_ex_result:
     """``(solve(A, B), info)``, ``info`` as in :func:`inv_ex`."""
     _matrices(A, "solve")
+    linalg.refuse_two_dtypes("linalg.solve", ("A", A), ("B", B))
     info = _info_of(physical(A))
     if check_errors and info.any():
         raise LinAlgError(
             "torch.linalg.solve_ex: The solver failed because the input matrix is singular."
         )
+    vector = left and linalg.vector_rhs(A, B)
     return solve_ex_result(
-        _where_solved(A, info, lambda a: linalg.solve(a, B, left=left)), _like(A, info)
+        _where_solved(A, info, lambda a: linalg.solve(a, B, left=left), 1 if vector else 2),
+        _like(A, info),
     )
 
 
@@ -420,7 +425,7 @@ def not_positive_definite(function: str, info: Any) -> LinAlgError:
     has none, and the order of its first leading minor that is not positive-definite
     (``info`` as :func:`cholesky_info` gives it)."""
     return LinAlgError(
-        f"{function}: {_batch_of(info)}The factorization could not be completed because the "
+        f"{function}: {batch_prefix(info)}The factorization could not be completed because the "
         f"input is not positive-definite (the leading minor of order {_first(info)} is not "
         "positive-definite)."
     )
@@ -445,24 +450,21 @@ def cholesky_info(data: Any) -> Any:
     return info
 
 
-def _batch_of(info: Any) -> str:
-    return f"(Batch element {int(xp.flatnonzero(info)[0])}): " if info.ndim else ""
-
-
 def _first(info: Any) -> int:
     return int(info.reshape(-1)[xp.flatnonzero(info)[0]])
 
 
-def _where_solved(A: Tensor, info: Any, solve: Any) -> Tensor:  # noqa: N803
+def _where_solved(A: Tensor, info: Any, solve: Any, core: int = 2) -> Tensor:  # noqa: N803
     """``solve(A)``, with the matrices whose ``info`` is not 0 replaced by the identity before
-    and by nan after (so the others' values and gradients are those of ``solve``)."""
+    and by nan after (so the others' values and gradients are those of ``solve``); each
+    result is a matrix, or a vector (``core`` 1) for a solve with a vector right-hand side."""
     if not info.any():
         return solve(A)
-    failed = xp.asarray(info != 0)[..., None, None]
+    failed = xp.asarray(info != 0)
     n = A.shape[-1]
-    safe = where(failed, _eye_like(A, n, n), A)
+    safe = where(failed[..., None, None], _eye_like(A, n, n), A)
     out = solve(safe)
-    return where(xp.broadcast_to(failed, failed.shape), xp.asarray(xp.nan, A.dtype.dtype), out)
+    return where(failed.reshape(failed.shape + (1,) * core), xp.asarray(xp.nan, A.dtype.dtype), out)
 
 
 # ----------------------------------------------------------------------------- least squares
@@ -496,7 +498,7 @@ def lstsq(
     if rcond is None:
         rcond = float(xp.finfo(A.dtype.dtype).eps) * max(m, n)
     solution = matmul(linalg.pinv(A, rtol=rcond), rhs)
-    s = xp.linalg.svd(physical(A), compute_uv=False)
+    s = svd_arrays(physical(A), compute_uv=False)
     rank = (s > rcond * s[..., :1]).sum(-1)
     empty = A.new_zeros((0,))
     residuals = empty

@@ -776,11 +776,15 @@ def norm(
     """The p-norm over ``dim`` (2 / "fro" by default; 1 and +-inf are composites)."""
     if aliases:
         dim, keepdim = numpy_aliases("norm", dim, keepdim, aliases)
+    if isinstance(p, str) and (p != "fro" or (isinstance(dim, tuple | list) and len(dim) > 2)):
+        # PyTorch's norm hands 'nuc' (and what matrix_norm refuses) to matrix_norm, over all
+        # dimensions by default
+        from chainrule import linalg  # a cycle: linalg's norms are built on this one
+
+        dim = tuple(range(input.ndim)) if dim is None else dim
+        return linalg.matrix_norm(input, p, dim, keepdim)
     refuse_integer_norm(input)
     dims = normalize_dims(dim, input.ndim, "norm")
-    if p == "fro" and isinstance(dim, tuple | list) and len(dim) > 2:  # a matrix norm's dims
-        got = " ".join(str(d) for d in dim)
-        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {got}")
     if not isinstance(p, str) and (p < 0 or p == float("inf")) and not input.numel():
         _refuse_norm_without_identity(input, p, dim is not None and dims)
     if p in ("fro", 2, 2.0):

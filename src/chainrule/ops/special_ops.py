@@ -20,7 +20,7 @@ from chainrule import dtypes
 from chainrule._array import xp
 from chainrule.op import Constant, Op
 from chainrule.ops import cephes, dual, special
-from chainrule.ops.elementwise import BROADCASTS, Unary, float_result_dtype
+from chainrule.ops.elementwise import BROADCASTS, Unary, _floating, float_result_dtype
 from chainrule.ops.pointwise import _as_tensor
 from chainrule.tensor import Tensor
 
@@ -96,6 +96,7 @@ class Entr(Unary):
     derivatives = ("-(1 + log(x))",)
 
     def forward(self, x):
+        x = _floating(x)  # integers: the default float dtype, as PyTorch's
         with xp.errstate(divide="ignore", invalid="ignore"):
             out = -x * xp.log(x)
         out = xp.where(x == 0, 0, out)
@@ -114,7 +115,7 @@ class Ndtr(Unary):
     derivatives = ("exp(-x**2 / 2) / sqrt(2 pi)",)
 
     def forward(self, x):
-        return _half(special.erfc(-x * _SQRT_HALF))
+        return _half(special.erfc(-_floating(x) * _SQRT_HALF))
 
     def partial(self, out, x):
         return dual.exp(x * x * -0.5) * _NORMAL_DENSITY
@@ -131,6 +132,7 @@ class LogNdtr(Unary):
     saves_output = True
 
     def forward(self, x):
+        x = _floating(x)
         z = -x * _SQRT_HALF
         left = special.log_erfc(z) - math.log(2.0)
         with xp.errstate(invalid="ignore"):  # at -inf, the branch not taken

@@ -41,9 +41,10 @@ def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:  # noqa: A002
 
 def logdet(input: Tensor) -> Tensor:  # noqa: A002
     """``log(det(input))``: nan for a negative determinant, -inf for a zero one, as PyTorch
-    gives them (the log of slogdet's sign, -1, 0 or 1, adds exactly that)."""
+    gives them; its gradient is 0 where the determinant is negative, as PyTorch's (the nan
+    is a constant put in place of ``log|det|``)."""
     sign, logabsdet = linalg.slogdet(input)
-    return logabsdet + sign.log()
+    return logabsdet.where(sign != -1, logabsdet.new_full((), float("nan")))
 
 
 def diagflat(input: Tensor, offset: int = 0) -> Tensor:  # noqa: A002
