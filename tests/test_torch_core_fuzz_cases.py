@@ -107,6 +107,14 @@ CASES.update(
         "an RNN fed another dtype": lambda M: _first_line_only(
             lambda: M.nn.LSTM(3, 4)(M.ones(2, 1, 3, dtype=M.float64))
         ),
+        "a bool tensor times a number past float32": lambda M: [  # inf, and 0 * inf is nan
+            (str(t.dtype).split(".")[1], t.isnan(), t.isinf())
+            for t in (
+                M.tensor([True, False]) * 1e40,
+                1e40 * M.tensor([True, False]),
+                M.tensor([True, False]) / 1e-40,
+            )
+        ],
         "attention with a mask that broadcasts": lambda M: (
             M.nn.functional.scaled_dot_product_attention(
                 M.ones(2, 3), M.ones(4, 3), M.ones(4, 5), attn_mask=M.ones(4, dtype=M.bool)

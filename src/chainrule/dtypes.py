@@ -417,13 +417,58 @@ _C_NAMES.update(uint8="uint8_t", uint16="uint16_t", uint32="uint32_t", uint64="u
 _C_NAMES.update(float16="c10::Half", float32="float", float64="double")
 
 
+#: Where PyTorch's ops on float16 compute: its "opmath" type (``at::opmath_type<Half>``).
+HALF = xp.dtype(xp.float16)
+HALF_OPMATH = xp.dtype(xp.float32)
+
+
+def half_opmath_operand(array: Any, other: Any) -> Any:
+    """``other`` as PyTorch's multiplication and divisions read it beside a dimensioned float16
+    ``array``, as their second operand: a Python number, or the value of a 0-d tensor of any real
+    dtype, converted to float32 once, not rounded to float16 first. The kernel computes in
+    float32 and rounds the result to float16, so ``x * 1e-8`` is not ``x * 0`` and ``x // 0.1``
+    divides by float32's 0.1. None where PyTorch computes otherwise (other dtypes, a tensor
+    with dimensions; a 0-d tensor beside a 0-d ``array``, which promotes as usual).
+
+    >>> half_opmath_operand(xp.ones(2, xp.float16), 1e-8)
+    array(1.e-08, dtype=float32)
+    >>> half_opmath_operand(xp.ones(2, xp.float32), 1e-8) is None
+    True
+    """
+    if array.dtype is not HALF:
+        return None
+    if type(other) in (builtins.float, builtins.int, builtins.bool):
+        with xp.errstate(over="ignore"):  # 1e40 is float32's inf, without NumPy's warning
+            return xp.array(other, HALF_OPMATH)
+    if type(other) is xp.ndarray and not other.ndim and array.ndim and other.dtype.kind in "biuf":
+        return other.astype(HALF_OPMATH)
+    return None
+
+
+def check_kernel_numbers(dtype: Any, *numbers: Any, own: builtins.bool = False) -> None:
+    """Refuse, as PyTorch does, a number parameter of a float kernel (a slope, an alpha, a
+    beta, a threshold, a fused op's value) past the range of the type the kernel reads it in:
+    float32 for float16 and float32 tensors (their "opmath" type), or the tensor's NumPy
+    ``dtype`` itself where ``own`` (hardshrink's lambda, threshold's value). float64 reads any.
+
+    >>> check_kernel_numbers(xp.dtype("float16"), 0.01, 1e30)
+    >>> check_kernel_numbers(xp.dtype("float16"), 1e40)
+    Traceback (most recent call last):
+    RuntimeError: value cannot be converted to type float without overflow
+    """
+    if dtype.kind == "f" and dtype.itemsize < 8:
+        for number in numbers:
+            checked_scalar(number, dtype if own else HALF_OPMATH)
+
+
 def checked_scalar(value: Any, dtype: Any) -> Any:
     """The number ``value`` for a tensor of NumPy ``dtype``, where PyTorch refuses one that
     overflows it (``fill_``, ``full``, ``masked_fill``, ``where``, ``clamp``, a power's
     exponent) instead of wrapping it round as NumPy's cast would: an integer type takes its
     range, an unsigned one also minus its range for an int (-1 is a uint8's 255, as in C),
-    float32 any finite number up to its largest, float16 an int up to its largest. Returns
-    ``value`` (an int wrapped into ``dtype``).
+    a float dtype any finite number up to its largest (float16's 65504: even 65519, which
+    would round down to it, is refused), and inf. Returns ``value`` (an int wrapped into
+    ``dtype``).
 
     >>> checked_scalar(-1, xp.dtype("uint8")), checked_scalar(2.5, xp.dtype("float32"))
     (255, 2.5)
@@ -445,15 +490,14 @@ def checked_scalar(value: Any, dtype: Any) -> Any:
         if not low <= value <= info.max:
             raise _overflow(dtype)
         return wrap_integer(builtins.int(value), dtype)
-    is_number = type(value) in (builtins.int, builtins.float)
-    if kind == "f" and dtype.itemsize == 4 and is_number and _FLOAT32_MAX < abs(value) < _INF:
-        raise _overflow(dtype)
-    if kind == "f" and dtype.itemsize == 2 and type(value) is builtins.int and abs(value) > 65504:
-        raise _overflow(dtype)  # (a float rounds to inf there, as in PyTorch)
+    if kind == "f" and type(value) in (builtins.int, builtins.float) and dtype.itemsize < 8:
+        past = _FLOAT_MAX[dtype.itemsize] < abs(value) < _INF  # (inf itself is taken)
+        if past:
+            raise _overflow(dtype)
     return value
 
 
-_FLOAT32_MAX = builtins.float(xp.finfo(xp.float32).max)
+_FLOAT_MAX = {n: builtins.float(xp.finfo(f"float{8 * n}").max) for n in (2, 4)}
 _INF = builtins.float("inf")
 
 

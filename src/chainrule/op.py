@@ -119,6 +119,10 @@ class Op:
     # Whether the rules use a Python float beside a float tensor only as a NumPy operand (add,
     # mul, ...): it is then passed as a 0-d array of the tensor's dtype (see _float_operand).
     float_operands: ClassVar[bool] = False
+    # Whether PyTorch's float16 kernel reads a number (or a 0-d tensor) second operand in
+    # float32 and rounds the result once (multiplication, the divisions): see _half_opmath.
+    # Read from the node only once a float16 operand is seen.
+    half_opmath: ClassVar[bool] = False
     # Whether two tensor operands of different dtypes are first given PyTorch's common dtype
     # (dtypes.promote_operands), where NumPy's would differ: elementwise arithmetic and
     # comparisons, for which PyTorch promotes by category and lets dimensioned tensors outrank
@@ -408,6 +412,7 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
         # A view whose base was changed in place first takes the base's new history
         # (``_view.stamp`` lags the shared version counter); plain tensors pay one check.
         n = len(inputs)
+        narrow = None  # the dtype to round the result to, where it is computed wider
         if n == 1:
             (x,) = inputs
             if type(x) is Tensor or isinstance(x, Tensor):  # an exact type: one test
@@ -448,18 +453,33 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
                 entry = _float_operands.get(id(b))
                 if entry is not None and entry[1] is a_data.dtype:
                     b_data = entry[2]
+                elif a_data.dtype is dtypes.HALF and self.half_opmath:  # (never kept)
+                    b_data, narrow, shaped = _half_opmath(a_data, b)
                 else:
                     b_data = _float_operand(b, a_data)
                     if b_data is b and a_data.dtype.kind != "b":  # an integer tensor
                         a_data, b_data = _in_default_float(a_data, b)
             elif ta is float and b_is and float_operands:  # ``1.0 - x``
                 shaped = True  # the output has ``b``'s shape and dtype
-                a_data = _float_operand(a, b_data)
-                if a_data is a and b_data.dtype.kind != "b":
-                    b_data, a_data = _in_default_float(b_data, a)
+                if b_data.dtype is dtypes.HALF and self.half_opmath:  # ``1e-8 * x``
+                    a_data, narrow, shaped = _half_opmath(b_data, a)
+                else:
+                    a_data = _float_operand(a, b_data)
+                    if a_data is a and b_data.dtype.kind != "b":
+                        b_data, a_data = _in_default_float(b_data, a)
             elif b_is and a_is and promotes and a_data.dtype is not b_data.dtype:
                 # two tensors of two dtypes: PyTorch's common dtype (a number needs none)
-                a_data, b_data = dtypes.promote_operands(a_data, b_data, promotes == "float")
+                if (
+                    a_data.dtype is dtypes.HALF
+                    and a_data.ndim
+                    and not b_data.ndim
+                    and self.half_opmath
+                ):
+                    b_data, narrow, shaped = _half_opmath(a_data, b_data)
+                else:
+                    a_data, b_data = dtypes.promote_operands(a_data, b_data, promotes == "float")
+            elif tb is int and a_is and a_data.dtype is dtypes.HALF and self.half_opmath:
+                b_data, narrow, shaped = _half_opmath(a_data, b)  # ``x * 3000``, in float32
             args = (a_data, b_data)
             # (a Python float operand makes PyTorch compute in float: every kernel takes that)
             if (
@@ -502,6 +522,8 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
             args, out = self._wrapping_numbers(args)
         if type(out) is not _ndarray:  # NumPy reductions return scalars; keep arrays
             out = xp.asarray(out)
+        if narrow is not None:
+            out = out.astype(narrow)
         # The result is built inline, not through a helper call, for the same reason.
         result = _new(Tensor)
         result._data = out
@@ -611,8 +633,9 @@ def _float_operand(value: float, like: Any) -> Any:
 
     The values and dtype are NumPy's for the float: it converts a Python float to the array's
     dtype too, but on every call, which costs as much as the arithmetic on a small array.
-    PyTorch's promotion agrees: a Python float keeps a float tensor's dtype. Integer and bool
-    arrays keep the float (NumPy promotes it to float64, which the op maps to PyTorch's).
+    PyTorch's promotion agrees: a Python float keeps a float tensor's dtype. Integer arrays keep
+    the float (the caller computes both in the default float dtype, :func:`_in_default_float`);
+    beside a bool array it is a 0-d array of the default float dtype.
 
         >>> import numpy as np
         >>> _float_operand(0.5, np.ones(2, np.float32))
@@ -625,11 +648,27 @@ def _float_operand(value: float, like: Any) -> Any:
     if len(_float_operands) >= _FLOAT_OPERANDS_KEPT:  # floats computed anew each time: a bound
         _float_operands.clear()
     operand = value
+    if dtype.kind == "b":  # not kept: the default dtype may change
+        # PyTorch reads the number in the default float dtype (``False * 1e40`` is nan, as
+        # 0 * inf); the array stays bool, for the ops' own checks (sub refuses a bool)
+        with xp.errstate(over="ignore"):  # 1e40 is float32's inf, without NumPy's warning
+            return xp.array(value, dtypes.default_float)
+    if dtype is dtypes.HALF:  # not kept: mul and div read it in float32 (_half_opmath)
+        with xp.errstate(over="ignore"):  # 70000.0 is float16's inf, as in PyTorch
+            return xp.array(value, dtype)
     if dtype.kind == "f":
         operand = xp.array(value, dtype)
         operand.flags.writeable = False  # shared by every node that reads this constant
     _float_operands[id(value)] = (value, dtype, operand)
     return operand
+
+
+def _half_opmath(half: Any, other: Any) -> tuple[Any, Any, bool]:
+    """For an op of ``half_opmath`` on a float16 array ``half`` and a number (or a 0-d array beside
+    a dimensioned ``half``) ``other``, as ``Op.__call__`` sets them: ``other`` in float32, the
+    dtype to round the float32 result to, and False for ``shaped`` (a gradient computed beside
+    ``other`` is float32 too: the backward pass rounds it to its input's dtype)."""
+    return dtypes.half_opmath_operand(half, other), dtypes.HALF, False
 
 
 def _own_call(saving: tuple[Any, ...]) -> Any:

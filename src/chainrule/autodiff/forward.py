@@ -89,6 +89,8 @@ def propagate(op: Any, inputs: tuple[Any, ...], args: tuple[Any, ...], result: T
             continue
         if tuple(t.shape) != shape:  # a broadcast input: its tangent spreads the same way
             t = t.expand(shape)
+        if t._data.dtype is not out.dtype:  # a rule computed wider (float16 times a number)
+            t = t.to(out.dtype)
         level.set(result, t)
 
 

@@ -1289,6 +1289,9 @@ def hardtanh(
     """
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
+    if isinstance(input, Tensor):  # a bound past the dtype's range is refused, as by clamp
+        dtype = input.dtype.dtype
+        min_val, max_val = (dtypes.checked_number_for(v, dtype) for v in (min_val, max_val))
     if inplace:
         return hardtanh_(input, min_val, max_val)
     return activations.Hardtanh(min_val, max_val)(input)
@@ -1340,6 +1343,9 @@ def threshold(
     >>> threshold(cr.tensor([0.1, 0.5, 2.0]), 0.5, -1.0)
     tensor([-1., -1.,  2.])
     """
+    if isinstance(input, Tensor):  # PyTorch reads threshold in float32, value in the dtype
+        dtypes.check_kernel_numbers(input.dtype.dtype, threshold)
+        dtypes.check_kernel_numbers(input.dtype.dtype, value, own=True)
     if inplace:
         return threshold_(input, threshold, value)
     return activations.Threshold(threshold, value)(input)

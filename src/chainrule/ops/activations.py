@@ -91,10 +91,15 @@ class Threshold(_Gated):
         self.value = value
 
     def forward(self, x):
-        return xp.where(x <= self.threshold, xp.asarray(self.value, x.dtype), x)
+        return xp.where(x <= self._bound(x), xp.asarray(self.value, x.dtype), x)
 
     def gate(self, x):
-        return ~(x <= self.threshold)  # a nan passes the gradient, as in PyTorch
+        return ~(x <= self._bound(x))  # a nan passes the gradient, as in PyTorch
+
+    def _bound(self, x: Any) -> Any:
+        """The threshold as PyTorch compares it: in float32 beside float16 (3e-8 is not
+        float16's 6e-8), else in x's dtype."""
+        return xp.float32(self.threshold) if x.dtype is dtypes.HALF else self.threshold
 
 
 class Hardshrink(_Gated):
@@ -108,6 +113,7 @@ class Hardshrink(_Gated):
 
     def forward(self, x):
         _float_kernel(x, "hardshrink_cpu")
+        dtypes.check_kernel_numbers(x.dtype, self.lambd, own=True)
         return xp.where((x >= -self.lambd) & (x <= self.lambd), xp.zeros((), x.dtype), x)
 
     def gate(self, x):
@@ -219,6 +225,7 @@ class Celu(Unary):
 
     def forward(self, x):
         _float_kernel(x, "elu_cpu")
+        dtypes.check_kernel_numbers(x.dtype, self.negative)
         wide = x.astype(xp.float32) if x.dtype == xp.float16 else x  # a half's, as PyTorch's
         below = xp.where(wide > 0, 0, wide)  # -0 kept (NumPy's minimum(-0, 0) is 0)
         negative = self.negative * xp.expm1(below * self.input_scale)

@@ -13,6 +13,7 @@ the values are PyTorch's.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from chainrule import dtypes
@@ -44,19 +45,43 @@ def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:  # noqa: A002
         raise NotImplementedError(
             f"\"{kernel}\" not implemented for '{_TORCH_DTYPE_NAMES[input.dtype.name][1]}'"
         )
-    difference = end - input
     if not tensor_weight:
+        dtypes.check_kernel_numbers(input.dtype.dtype, weight)
         if abs(weight) < 0.5:
-            return named(input + weight * difference, "LerpBackward0")
-        return named(end - difference * (1 - weight), "LerpBackward0")
-    near_input = input + weight * difference
-    near_end = end - difference * (1 - weight)
-    return named(elementwise.where(weight.abs() < 0.5, near_input, near_end), "LerpBackward1")
+            return _fused(lambda a, b: a + weight * (b - a), "LerpBackward0", input, end)
+        return _fused(lambda a, b: b - (b - a) * (1 - weight), "LerpBackward0", input, end)
+
+    def by_weight(a: Tensor, b: Tensor, w: Tensor) -> Tensor:
+        difference = b - a
+        near_input = a + w * difference
+        near_end = b - difference * (1 - w)
+        return elementwise.where(w.abs() < 0.5, near_input, near_end)
+
+    return _fused(by_weight, "LerpBackward1", input, end, weight)
+
+
+def _fused(compute: Callable[..., Tensor], name: str, *tensors: Any) -> Tensor:
+    """``compute(*tensors)``, its node named ``name`` (PyTorch's for its one kernel). Where
+    every operand is a float16 tensor, it runs on float32 copies and is rounded to float16
+    once, as PyTorch's fused kernel computes in float32 (its "opmath" type): rounding each
+    step to float16 differs in the last bits, and a ``value`` below float16's range vanishes.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([1000.0], dtype=cr.float16)
+    >>> cr.addcmul(x, x, x, value=1e-8).tolist()  # 1000 + 0.01, in float16: 1000
+    [1000.0]
+    """
+    if all(isinstance(t, Tensor) and t.dtype.dtype is dtypes.HALF for t in tensors):
+        return named(compute(*[t.float() for t in tensors]).half(), name)
+    return named(compute(*tensors), name)
 
 
 def addcmul(input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor:  # noqa: A002
     """``input + value * tensor1 * tensor2`` (broadcast), PyTorch's order of products."""
-    return named(input + _scaled(tensor1, value, input, tensor2) * tensor2, "AddcmulBackward0")
+    _check_value(value, input, tensor1, tensor2)
+    return _fused(
+        lambda a, b, c: a + _scaled(b, value, a, c) * c, "AddcmulBackward0", input, tensor1, tensor2
+    )
 
 
 def addcdiv(input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor:  # noqa: A002
@@ -71,7 +96,18 @@ def addcdiv(input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor
             "float inputs. The future addcdiv behavior is just the latter implementation: "
             "(input + value * tensor1 / tensor2), for all dtypes."
         )
-    return named(input + _scaled(tensor1, value, input, tensor2) / tensor2, "AddcdivBackward0")
+    _check_value(value, input, tensor1, tensor2)
+    return _fused(
+        lambda a, b, c: a + _scaled(b, value, a, c) / c, "AddcdivBackward0", input, tensor1, tensor2
+    )
+
+
+def _check_value(value: Any, *operands: Any) -> None:
+    """addcmul's and addcdiv's ``value``, refused past float32's range beside float16 or
+    float32 tensors, as PyTorch converts it (the first tensor's dtype: they promote first)."""
+    tensors = [t for t in operands if isinstance(t, Tensor)]
+    if tensors:
+        dtypes.check_kernel_numbers(tensors[0].dtype.dtype, value)
 
 
 def _scaled(x: Tensor, value: Any, *others: Any) -> Tensor:

@@ -61,6 +61,12 @@ def float_result_dtype(a: Any, b: Any) -> Any:
     return dtype if dtype.kind == "f" else dtypes.default_float
 
 
+def _opmath(x: Any) -> Any:
+    """``x`` where PyTorch's float kernels compute it: float16 in float32 (a formula of several
+    steps rounds once, at its end, not at each step), other dtypes as they are."""
+    return x.astype(_F32) if x.dtype is dtypes.HALF else x
+
+
 def _floating(x: Any) -> Any:
     """Integer and bool inputs of float functions (exp, sin, ...) compute in the default float
     dtype (float32 unless :func:`chainrule.set_default_dtype` changed it), as in PyTorch."""
@@ -206,6 +212,7 @@ class Mul(Bilinear):
     batch_rule = BROADCASTS
     vjp_broadcasts = True
     float_operands = True
+    half_opmath = True  # a float16 tensor times a number: computed in float32
     notation = "a * b"
     derivatives = ("b", "a")
     reads = ((1,), (0,))
@@ -223,6 +230,7 @@ class Div(Op):
     batch_rule = BROADCASTS
     vjp_broadcasts = True
     float_operands = True
+    half_opmath = True
     notation = "a / b"
     derivatives = ("1 / b", "-a / b**2")
     # d/db is computed from the inputs, not the output, as PyTorch does: changing the
@@ -280,6 +288,8 @@ class Pow(Op):
         return "PowBackward1" if a and b else ("PowBackward0" if a else "PowBackward2")
 
     def forward(self, a, b):
+        if type(b) in (float, int) and getattr(a, "dtype", None) is dtypes.HALF:
+            dtypes.checked_scalar(b, a.dtype)  # PyTorch refuses an exponent past float16's range
         if getattr(a, "dtype", None) is _BOOL or type(a) is bool:
             if type(b) is bool and type(a) is _ndarray:  # PyTorch keeps bool here
                 return a.copy() if b else xp.ones_like(a)
@@ -395,6 +405,8 @@ class Step(Op, abstract=True):
 
 class FloorDivide(Step):
     promotes = True
+    float_operands = True
+    half_opmath = True
     notation = "floor(a / b)"
     derivatives = ("0", "0")
 
@@ -406,6 +418,8 @@ class FloorDivide(Step):
 
 class TruncDivide(Step):
     promotes = True
+    float_operands = True
+    half_opmath = True
     notation = "trunc(a / b)"
     derivatives = ("0", "0")
 
@@ -820,7 +834,9 @@ class LeakyRelu(Unary):
 
     def forward(self, x):
         dtypes.check_float_kernel(x.dtype, "leaky_relu_cpu")
-        return xp.where(x > 0, x, x * self.negative_slope)
+        dtypes.check_kernel_numbers(x.dtype, self.negative_slope)
+        negative = _opmath(x) * self.negative_slope
+        return xp.where(x > 0, x, negative.astype(x.dtype, copy=False))
 
     def partial(self, out, x):
         slope = dual.typed(x, self.negative_slope)
@@ -847,7 +863,10 @@ class Elu(Unary):
 
     def forward(self, x):
         dtypes.check_float_kernel(x.dtype, "elu_cpu")
-        return xp.where(x > 0, x, self.alpha * xp.expm1(xp.minimum(0, x)))  # -0 stays -0
+        dtypes.check_kernel_numbers(x.dtype, self.alpha)
+        wide = _opmath(x)
+        negative = self.alpha * xp.expm1(xp.minimum(0, wide))
+        return xp.where(x > 0, x, negative.astype(x.dtype, copy=False))  # -0 stays -0
 
     def partial(self, out, x):
         # PyTorch's branches: alpha exp(x) where x <= 0 (so not at nan), whose own derivative
@@ -885,7 +904,8 @@ class Clamp(Unary):
             raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
         if isinstance(min, Tensor) or isinstance(max, Tensor):
             return ClampTensor()(input, min, max)
-        if isinstance(input, Tensor) and input.dtype.kind in "iu":  # -1 is a uint8's 255
+        # -1 is a uint8's 255; a bound past float16's (or float32's) range is refused
+        if isinstance(input, Tensor) and input.dtype.kind in "iuf":
             dtype = input.dtype.dtype  # (the public dtype's: a batched tensor's _data is not)
             min, max = (
                 None if b is None else dtypes.checked_number_for(b, dtype) for b in (min, max)
@@ -893,10 +913,11 @@ class Clamp(Unary):
         return cls(min, max)(input)
 
     def forward(self, x):
-        # the bounds first: NumPy's maximum and minimum give the second operand on a tie, so
-        # x itself stays (-0 clamped below at 0 is -0, as in PyTorch; np.clip gave +0)
-        out = x if self.lo is None else xp.maximum(self.lo, x)
-        out = out if self.hi is None else xp.minimum(self.hi, out)
+        # x kept unless beyond a bound (-0 clamped below at 0 is -0, as in PyTorch; np.clip
+        # gave +0, and NumPy's float16 minimum gives its first operand on a tie, its float32
+        # one the second); a nan stays nan
+        out = x if self.lo is None else xp.where(x < self.lo, self.lo, x)
+        out = out if self.hi is None else xp.where(out > self.hi, self.hi, out)
         return _torch_float(out, x, None)  # int with a float bound
 
     def partial(self, out, x):
@@ -1197,11 +1218,12 @@ class Softplus(Unary):
 
     def forward(self, x):
         dtypes.check_float_kernel(x.dtype, "softplus_cpu")
-        bx = self.beta * x
+        dtypes.check_kernel_numbers(x.dtype, self.beta, self.threshold)
+        bx = self.beta * _opmath(x)
         # log1p(exp(-|bx|)) + max(bx, 0) is log(1 + exp(bx)) without overflow; PyTorch
         # returns x itself above the threshold.
         soft = (xp.log1p(xp.exp(-xp.abs(bx))) + xp.maximum(bx, 0)) / self.beta
-        return xp.where(bx > self.threshold, x, soft)
+        return xp.where(bx > self.threshold, x, soft.astype(x.dtype, copy=False))
 
     def partial(self, out, x):
         bx = self.beta * x
@@ -1465,8 +1487,17 @@ def _scaled(input: Any, other: Any, alpha: Any) -> Any:  # noqa: A002
     refuses it: a float alpha for an integer or bool result (it would make the result a float),
     a bool alpha for a result that is not bool."""
     refuse_alpha(input, other, alpha)
+    return alpha_times(input, other, alpha)
+
+
+def alpha_times(input: Any, other: Any, alpha: Any) -> Any:  # noqa: A002
+    """``alpha * other`` for ``input + alpha * other``, ``alpha`` converted as PyTorch converts
+    it for ``input``'s dtype: checked (300 overflows a uint8, 70000.0 a float16) and, beside
+    float16, rounded to it (1e-8 is 0)."""
     if isinstance(input, Tensor):
         alpha = dtypes.checked_number_for(alpha, input.dtype.dtype)
+        if input.dtype.dtype is dtypes.HALF:
+            alpha = float(xp.float16(alpha))
     return mul(other, alpha) if isinstance(other, Tensor) else other * alpha
 
 
@@ -1576,6 +1607,15 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001, A002
 _ABSENT: Any = object()  # where's input and other when not given (None is refused, as in PyTorch)
 
 
+def _where_number(number: Any, dtype: Any) -> Any:
+    """A number beside a tensor of NumPy ``dtype`` in :func:`where`, checked as PyTorch checks
+    it (1e40 beside float32 is refused), but for a float beside float16, which PyTorch rounds
+    (70000.0 to inf)."""
+    if dtype is dtypes.HALF and type(number) is float:
+        return number
+    return dtypes.checked_number_for(number, dtype)
+
+
 def where(condition: Any, input: Any = _ABSENT, other: Any = _ABSENT) -> Any:  # noqa: A002
     """Pick ``input`` where ``condition`` holds, else ``other`` (both broadcast). With the
     condition alone, where it is non-zero: ``nonzero(condition, as_tuple=True)``.
@@ -1591,9 +1631,9 @@ def where(condition: Any, input: Any = _ABSENT, other: Any = _ABSENT) -> Any:  #
             return nonzero(condition, as_tuple=True)
         raise TypeError("where() takes a condition tensor alone, or with input and other")
     if isinstance(input, Tensor) and not isinstance(other, Tensor):
-        other = dtypes.checked_number_for(other, input.dtype.dtype)
+        other = _where_number(other, input.dtype.dtype)
     elif isinstance(other, Tensor) and not isinstance(input, Tensor):
-        input = dtypes.checked_number_for(input, other.dtype.dtype)
+        input = _where_number(input, other.dtype.dtype)
     if isinstance(condition, BatchedTensor):  # inside vmap: Where's batching rule takes it
         return Where()(condition, input, other)
     if isinstance(condition, Tensor):

@@ -268,8 +268,12 @@ def _update(t: Tensor, ufunc: Any, op: Callable[..., Tensor], other: Any) -> Ten
     _check_overlap(t, (other,))
     if not t._data.flags.writeable:  # an expanded view: refused, or written through _write
         return apply(t, op, other)
+    value = _value(other)
+    # mul_ and div_ of a float16 t read a number in float32, as Op.__call__ does (_half_opmath)
+    if ufunc is not xp.add and (wide := dtypes.half_opmath_operand(t._data, value)) is not None:
+        value = wide
     try:
-        ufunc(t._data, _value(other), out=t._data)
+        ufunc(t._data, value, out=t._data)
     except (ValueError, TypeError, OverflowError):
         return apply(t, op, other)  # which explains the shape or dtype problem
     bump(t)
@@ -277,13 +281,13 @@ def _update(t: Tensor, ufunc: Any, op: Callable[..., Tensor], other: Any) -> Ten
 
 
 def add_(t: Tensor, other: Any, alpha: Any = 1) -> Tensor:
-    from chainrule.ops.elementwise import add, refuse_alpha
+    from chainrule.ops.elementwise import add, alpha_times, refuse_alpha
 
     if alpha != 1 or isinstance(alpha, bool):  # True == 1, but PyTorch checks it
         refuse_alpha(t, other, alpha)
         if not batching.levels:  # (under vmap, t's batch is written physically)
             _check_overlap(t, (other,))  # before the product hides that other is t's memory
-        other = other * alpha
+        other = alpha_times(t, other, alpha)
     return _update(t, xp.add, add, other)
 
 
