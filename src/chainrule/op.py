@@ -51,6 +51,9 @@ _vmap_levels = batching.levels  # the open vmap levels, likewise
 _may_share = xp.may_share_memory
 # uint16, uint32, uint64: PyTorch's kernels mostly refuse them (see chainrule.shell_uints).
 _SHELL_UINTS = dtypes.SHELL_UINTS
+# One set lookup on an op's lone input tells both rare dtypes: a shell uint and float16.
+_SHELL_UINTS_OR_HALF = frozenset((*_SHELL_UINTS, dtypes.HALF))
+_F32 = xp.dtype(xp.float32)
 # Whether a ``saved_tensors_hooks`` block is open (:mod:`chainrule.autograd.graph` sets it and
 # keeps the hooks): then a recorded node hands the values its rules read to ``pack``. Tested
 # once per recorded op; a bool, the cheapest value to test.
@@ -123,6 +126,17 @@ class Op:
     # float32 and rounds the result once (multiplication, the divisions): see _half_opmath.
     # Read from the node only once a float16 operand is seen.
     half_opmath: ClassVar[bool] = False
+    # Whether the op of one float16 tensor computes in float32 and rounds its result once to
+    # float16, as PyTorch's kernels do (a formula of several NumPy steps would round at each:
+    # the norm of [300, 1] overflowed to inf, a float16 cumsum lost its small terms), and its
+    # rules read the float32 values, so a gradient rounds once too. Elementwise math,
+    # reductions, scans and softmax; not views, copies and casts.
+    half_in_float32: ClassVar[bool] = False
+    # Whether the rules of such an op then read float32 values (the inputs, the rounded
+    # output), as PyTorch's fused backward kernels do (tanh_backward, softmax's, a sum's); or
+    # the float16 ones, where PyTorch's derivative is a formula of float16 ops (reciprocal's
+    # -g * out * out), so that a gradient overflows or rounds where PyTorch's does.
+    half_rules_in_float32: ClassVar[bool] = True
     # Whether two tensor operands of different dtypes are first given PyTorch's common dtype
     # (dtypes.promote_operands), where NumPy's would differ: elementwise arithmetic and
     # comparisons, for which PyTorch promotes by category and lets dimensioned tensors outrank
@@ -420,8 +434,12 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
                     views.sync(x)
                 args: tuple[Any, ...] = (x._data,)
                 needs: tuple[bool, ...] = (True,) if x.requires_grad else (False,)  # no new tuple
-                if not takes_uints and args[0].dtype in _SHELL_UINTS:
-                    shell_uints.check(self, args)
+                if args[0].dtype in _SHELL_UINTS_OR_HALF:
+                    if args[0].dtype is dtypes.HALF:
+                        if self.half_in_float32:
+                            args, narrow, shaped = (args[0].astype(_F32),), dtypes.HALF, False
+                    elif not takes_uints:
+                        shell_uints.check(self, args)
             else:
                 self._refuse_lone_constant(x)
                 args, needs = inputs, (False,)
@@ -522,8 +540,6 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
             args, out = self._wrapping_numbers(args)
         if type(out) is not _ndarray:  # NumPy reductions return scalars; keep arrays
             out = xp.asarray(out)
-        if narrow is not None:
-            out = out.astype(narrow)
         # The result is built inline, not through a helper call, for the same reason.
         result = _new(Tensor)
         result._data = out
@@ -545,6 +561,8 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
             result._view = None
             if births is not None:
                 births[id(result._vc)] = result._vc
+        if narrow is not None:  # computed in float32: the result rounds once
+            result._data, args, out = _rounded_once(self, inputs, args, out, narrow)
         if True in needs and grad_mode.enabled:
             # Record: keep what the rules need and become the result's grad_fn.
             self.needs = needs
@@ -596,7 +614,7 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
             result.requires_grad = False
             result._grad_fn = None
         if anomaly.enabled:  # off by default: this flag check is all it costs
-            anomaly.on_forward(self, out, args, result._grad_fn is self)
+            anomaly.on_forward(self, result._data, args, result._grad_fn is self)
         if _dual_levels:  # forward mode: tangents ride along (see autodiff/forward.py)
             forward.propagate(self, inputs, args, result)
         return result
@@ -669,6 +687,22 @@ def _half_opmath(half: Any, other: Any) -> tuple[Any, Any, bool]:
     dtype to round the float32 result to, and False for ``shaped`` (a gradient computed beside
     ``other`` is float32 too: the backward pass rounds it to its input's dtype)."""
     return dtypes.half_opmath_operand(half, other), dtypes.HALF, False
+
+
+def _rounded_once(
+    op: Op, inputs: tuple[Any, ...], args: tuple[Any, ...], out: Any, narrow: Any
+) -> tuple[Any, tuple[Any, ...], Any]:
+    """For an op computed in float32 from float16 operands (``half_in_float32``,
+    ``half_opmath``): the result rounded to ``narrow``, and the arguments and output its rules
+    read. Those are the float32 values and the rounded result in float32 where PyTorch's
+    backward is one float32 kernel (``half_rules_in_float32``), else the float16 ones. A
+    result that is not float32 (an index, a bool) is the op's own and stays as it is."""
+    if out.dtype is not _F32:
+        return out, args, out
+    rounded = out.astype(narrow)
+    if op.half_rules_in_float32:
+        return rounded, args, rounded.astype(_F32)
+    return rounded, tuple([x._data if isinstance(x, Tensor) else x for x in inputs]), rounded
 
 
 def _own_call(saving: tuple[Any, ...]) -> Any:

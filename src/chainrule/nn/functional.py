@@ -26,7 +26,7 @@ from chainrule import arguments, dtypes, factories, grad_mode
 from chainrule._array import xp
 from chainrule.autodiff import batching
 from chainrule.op import named
-from chainrule.ops import activations, elementwise, nn_ops, pointwise, shape
+from chainrule.ops import activations, combinations, elementwise, nn_ops, pointwise, shape
 from chainrule.ops import embedding as embedding_ops
 from chainrule.ops import inplace as inplace_ops
 from chainrule.ops.adaptive_pool import (
@@ -619,8 +619,10 @@ def layer_norm(
     )
     dims = _check_normalized_shape(normalized, input, weight=weight, bias=bias)
     _check_norm_dtypes(input, "LayerNormKernelImpl", weight, bias)
-    out = _normalize(input, dims, eps)
-    return _affine(out, weight, bias)
+    # PyTorch's kernel scales and shifts in float32 too (float16 rounds once)
+    return combinations.fused(
+        lambda x, w, b: _affine(_normalize(x, dims, eps), w, b), input, weight, bias
+    )
 
 
 def rms_norm(
@@ -645,7 +647,7 @@ def rms_norm(
         raise dtypes.not_implemented_for("rms_norm", input.dtype)
     if eps is None:
         eps = float(xp.finfo(input.dtype).eps)
-    out = input * (input * input).mean(dims, keepdim=True).add(eps).rsqrt()
+    out = combinations.fused(lambda x: x * (x * x).mean(dims, keepdim=True).add(eps).rsqrt(), input)
     if weight is None:
         return out
     # PyTorch's composite gives the input's dtype whatever the weight's
@@ -653,11 +655,15 @@ def rms_norm(
 
 
 def _normalize(input: Tensor, dims: tuple[int, ...], eps: float) -> Tensor:  # noqa: A002
-    """``(x - mean) / sqrt(var + eps)`` with the (biased) statistics over ``dims``."""
-    mean = input.mean(dims, keepdim=True)
-    centered = input - mean
-    var = (centered * centered).mean(dims, keepdim=True)
-    return centered * (var + eps).rsqrt()
+    """``(x - mean) / sqrt(var + eps)`` with the (biased) statistics over ``dims``; float16 in
+    float32, as PyTorch's kernels (a square past 65504 would overflow)."""
+
+    def normalized(x: Tensor) -> Tensor:
+        centered = x - x.mean(dims, keepdim=True)
+        var = (centered * centered).mean(dims, keepdim=True)
+        return centered * (var + eps).rsqrt()
+
+    return combinations.fused(normalized, input)
 
 
 def _affine(out: Tensor, weight: Tensor | None, bias: Tensor | None, view: Any = None) -> Tensor:

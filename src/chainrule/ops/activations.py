@@ -61,6 +61,8 @@ class _Gated(Unary, abstract=True):
 class Hardtanh(_Gated):
     """``x`` clipped to [min_val, max_val]; relu6 is hardtanh(0, 6), as in PyTorch."""
 
+    half_in_float32 = False  # PyTorch compares float16 with its bounds in float16
+
     notation = "min(max(x, lo), hi)"
     derivatives = ("1 if lo < x < hi else 0",)
 
@@ -105,6 +107,8 @@ class Threshold(_Gated):
 class Hardshrink(_Gated):
     """0 where ``|x| <= lambd``, else ``x``."""
 
+    half_in_float32 = False  # PyTorch compares float16 with lambd rounded to float16
+
     notation = "x if |x| > lambd else 0"
     derivatives = ("1 if |x| > lambd else 0",)
 
@@ -122,6 +126,8 @@ class Hardshrink(_Gated):
 
 class Softshrink(Hardshrink):
     """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, else 0."""
+
+    half_in_float32 = True  # PyTorch subtracts lambd from float16 in float32
 
     notation = "x - lambd sign(x) if |x| > lambd else 0"
     derivatives = ("1 if |x| > lambd else 0",)
@@ -145,6 +151,8 @@ _ONE_SIXTH = float(xp.float32(1 / 6))
 class Hardsigmoid(_Gated):
     """``min(max(x + 3, 0), 6) / 6``."""
 
+    half_rules_in_float32 = True  # PyTorch's backward is one kernel
+
     notation = "min(max(x + 3, 0), 6) / 6"
     derivatives = ("1/6 if -3 < x < 3 else 0",)
 
@@ -161,6 +169,8 @@ class Hardsigmoid(_Gated):
 
 class Hardswish(_Gated):
     """``x * min(max(x + 3, 0), 6) / 6``."""
+
+    half_rules_in_float32 = True  # PyTorch's backward is one kernel
 
     notation = "x min(max(x + 3, 0), 6) / 6"
     derivatives = ("0 if x <= -3 else (x / 3 + 1/2 if x < 3 else 1)",)
@@ -180,6 +190,8 @@ class Hardswish(_Gated):
 class LogSigmoid(Unary):
     """``log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|))``, finite in both tails."""
 
+    half_rules_in_float32 = True  # PyTorch's backward is one kernel
+
     batch_rule = BROADCASTS
     notation = "log(sigmoid(x))"
     derivatives = ("sigmoid(-x)",)
@@ -194,6 +206,8 @@ class LogSigmoid(Unary):
 
 class Mish(Unary):
     """``x tanh(softplus(x))``."""
+
+    half_rules_in_float32 = True  # PyTorch's backward is one kernel
 
     batch_rule = BROADCASTS
     notation = "x tanh(softplus(x))"
@@ -211,6 +225,8 @@ class Mish(Unary):
 class Celu(Unary):
     """PyTorch's elu with a scale and an input scale: ``scale x`` where ``x > 0``, else
     ``alpha scale (exp(input_scale x) - 1)``; celu and selu are two settings of it."""
+
+    half_rules_in_float32 = True  # PyTorch's backward is one kernel
 
     batch_rule = BROADCASTS
     notation = "x if x > 0 else alpha (exp(x / alpha) - 1)"

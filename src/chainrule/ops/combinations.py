@@ -48,8 +48,8 @@ def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:  # noqa: A002
     if not tensor_weight:
         dtypes.check_kernel_numbers(input.dtype.dtype, weight)
         if abs(weight) < 0.5:
-            return _fused(lambda a, b: a + weight * (b - a), "LerpBackward0", input, end)
-        return _fused(lambda a, b: b - (b - a) * (1 - weight), "LerpBackward0", input, end)
+            return fused(lambda a, b: a + weight * (b - a), input, end, name="LerpBackward0")
+        return fused(lambda a, b: b - (b - a) * (1 - weight), input, end, name="LerpBackward0")
 
     def by_weight(a: Tensor, b: Tensor, w: Tensor) -> Tensor:
         difference = b - a
@@ -57,30 +57,39 @@ def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:  # noqa: A002
         near_end = b - difference * (1 - w)
         return elementwise.where(w.abs() < 0.5, near_input, near_end)
 
-    return _fused(by_weight, "LerpBackward1", input, end, weight)
+    return fused(by_weight, input, end, weight, name="LerpBackward1")
 
 
-def _fused(compute: Callable[..., Tensor], name: str, *tensors: Any) -> Tensor:
-    """``compute(*tensors)``, its node named ``name`` (PyTorch's for its one kernel). Where
-    every operand is a float16 tensor, it runs on float32 copies and is rounded to float16
-    once, as PyTorch's fused kernel computes in float32 (its "opmath" type): rounding each
-    step to float16 differs in the last bits, and a ``value`` below float16's range vanishes.
+def fused(compute: Callable[..., Tensor], *tensors: Any, name: str | None = None) -> Tensor:
+    """``compute(*tensors)``, its node named ``name`` where given (PyTorch's for its one
+    kernel). Where every operand is a float16 tensor (or None, an absent one, passed on), it
+    runs on float32 copies and is rounded to float16 once, as PyTorch's fused kernels compute
+    in float32 (its "opmath" type): rounding each step to float16 differs in the last bits, a
+    ``value`` below float16's range vanishes, and a square past 65504 overflows (the layer
+    norm of [300, 1] was [0, 0]).
 
     >>> import chainrule as cr
     >>> x = cr.tensor([1000.0], dtype=cr.float16)
     >>> cr.addcmul(x, x, x, value=1e-8).tolist()  # 1000 + 0.01, in float16: 1000
     [1000.0]
     """
-    if all(isinstance(t, Tensor) and t.dtype.dtype is dtypes.HALF for t in tensors):
-        return named(compute(*[t.float() for t in tensors]).half(), name)
-    return named(compute(*tensors), name)
+    given = [t for t in tensors if t is not None]
+    if all(isinstance(t, Tensor) and t.dtype.dtype is dtypes.HALF for t in given):
+        result = compute(*[None if t is None else t.float() for t in tensors]).half()
+    else:
+        result = compute(*tensors)
+    return result if name is None else named(result, name)
 
 
 def addcmul(input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor:  # noqa: A002
     """``input + value * tensor1 * tensor2`` (broadcast), PyTorch's order of products."""
     _check_value(value, input, tensor1, tensor2)
-    return _fused(
-        lambda a, b, c: a + _scaled(b, value, a, c) * c, "AddcmulBackward0", input, tensor1, tensor2
+    return fused(
+        lambda a, b, c: a + _scaled(b, value, a, c) * c,
+        input,
+        tensor1,
+        tensor2,
+        name="AddcmulBackward0",
     )
 
 
@@ -97,8 +106,12 @@ def addcdiv(input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor
             "(input + value * tensor1 / tensor2), for all dtypes."
         )
     _check_value(value, input, tensor1, tensor2)
-    return _fused(
-        lambda a, b, c: a + _scaled(b, value, a, c) / c, "AddcdivBackward0", input, tensor1, tensor2
+    return fused(
+        lambda a, b, c: a + _scaled(b, value, a, c) / c,
+        input,
+        tensor1,
+        tensor2,
+        name="AddcdivBackward0",
     )
 
 

@@ -149,6 +149,8 @@ class Unary(Op, abstract=True):
     # The vjp broadcasts over extra leading dimensions of g: a batch of cotangents runs as one
     # call on arrays (see batching.vjp_on_arrays).
     vjp_broadcasts = True
+    half_in_float32 = True  # f(x) of float16 in float32, rounded once
+    half_rules_in_float32 = False  # most of PyTorch's derivatives: float16 formulas
 
     def partial(self, out: Any, x: Any) -> Any:
         raise NotImplementedError
@@ -568,6 +570,7 @@ class Frac(Unary):
 
 # ------------------------------------------------------------------------- exp and log
 class Exp(Unary):
+    half_rules_in_float32 = True  # PyTorch's backward is one kernel
     public = "exp"
     sympy = "exp"
     notation = "exp(x)"
@@ -583,6 +586,7 @@ class Exp(Unary):
 
 
 class Log(Unary):
+    half_rules_in_float32 = True  # PyTorch's backward is one kernel
     public = "log"
     sympy = "log"
     notation = "log(x)"
@@ -656,6 +660,7 @@ class Sqrt(Unary):
 
 
 class Rsqrt(Unary):
+    half_in_float32 = False  # PyTorch's float16 rsqrt rounds sqrt(x) to float16 first
     public = "rsqrt"
 
     @staticmethod
@@ -819,6 +824,7 @@ class Relu(Unary):
 
 
 class LeakyRelu(Unary):
+    half_rules_in_float32 = True  # PyTorch's backward is one kernel
     public = "leaky_relu"
     method = False  # torch.nn.functional only, not a Tensor method
 
@@ -848,6 +854,7 @@ class LeakyRelu(Unary):
 
 
 class Elu(Unary):
+    half_rules_in_float32 = True  # PyTorch's backward is one kernel
     public = "elu"
     method = False  # torch.nn.functional only, not a Tensor method
 
@@ -878,6 +885,8 @@ class Elu(Unary):
 
 class Clamp(Unary):
     """Limit values to [min, max]; tensor bounds broadcast with the input."""
+
+    half_in_float32 = False  # PyTorch compares float16 with its bounds in float16
 
     public = "clamp"
     aliases = ("clip",)
@@ -1145,6 +1154,7 @@ class Atanh(Unary):
 
 # ------------------------------------------------------------------------- activations
 class Tanh(Unary):
+    half_rules_in_float32 = True  # PyTorch's backward is one kernel
     public = "tanh"
     sympy = "tanh"
     notation = "tanh(x)"
@@ -1162,6 +1172,7 @@ class Tanh(Unary):
 
 
 class Sigmoid(Unary):
+    half_rules_in_float32 = True  # PyTorch's backward is one kernel
     public = "sigmoid"
 
     @staticmethod
@@ -1182,6 +1193,7 @@ class Sigmoid(Unary):
 
 
 class Silu(Unary):
+    half_rules_in_float32 = True  # PyTorch's backward is one kernel
     public = "silu"
     method = False  # torch.nn.functional only, not a Tensor method
 
@@ -1202,6 +1214,7 @@ class Silu(Unary):
 
 
 class Softplus(Unary):
+    half_rules_in_float32 = True  # PyTorch's backward is one kernel
     public = "softplus"
     method = False  # torch.nn.functional only, not a Tensor method
 
@@ -1248,6 +1261,7 @@ class Erf(Unary):
 
 
 class Gelu(Unary):
+    half_rules_in_float32 = True  # PyTorch's backward is one kernel
     public = "gelu"
     method = False  # torch.nn.functional only, not a Tensor method
 
@@ -1427,6 +1441,7 @@ class Clone(Linear, Unary):
     notation = "x"
     derivatives = ("1",)
     saves_inputs = False
+    half_in_float32 = False  # a copy: no arithmetic to widen
 
     def __init__(self, memory_format: Any = memory_formats.preserve_format) -> None:
         self.memory_format = memory_format
@@ -1453,6 +1468,7 @@ class Cast(Linear, Unary):
     notation = "x"
     derivatives = ("1",)
     saves_inputs = False
+    half_in_float32 = False  # the target dtype is the result's
     # Its gradient keeps the output's dtype, which the backward pass casts to the input's: it
     # does not take the Unary family's word that the gradient has the input's (see Op).
     one_shape = False

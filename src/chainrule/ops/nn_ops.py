@@ -28,6 +28,8 @@ from chainrule.tensor import Tensor
 class _Normalized(Op, abstract=True):
     """Softmax's family: normalized along ``dim``; its rules read the output, not the input."""
 
+    half_in_float32 = True
+
     batch_rule = staticmethod(batching.along_dim)
     saves_inputs = False
     saves_output = True

@@ -179,6 +179,8 @@ class Logit(elementwise.Unary):
     through ``log`` and ``/`` would give a finite number there); at 0 and 1 it is infinite.
     """
 
+    half_in_float32 = False  # PyTorch's float16 logit rounds 1 - x to float16
+
     notation = "log(x / (1 - x))"
     derivatives = ("1 / (x (1 - x)); nan outside [0, 1]",)
 

@@ -106,6 +106,7 @@ class Reduction(Op, abstract=True):
     """
 
     batch_rule = staticmethod(batching.reduction)
+    half_in_float32 = True  # a float16 sum accumulates in float32, as PyTorch's
 
     def __init__(self, dims: tuple[int, ...], keepdim: bool) -> None:
         self.dims = dims
@@ -173,6 +174,7 @@ class Prod(Reduction):
     notation = "prod(x)"
     derivatives = ("product of the other elements",)
     saves_output = True  # the gradient divides the output by x
+    half_in_float32 = False  # PyTorch's float16 product runs in float16 (300 * 300 is inf)
 
     def __init__(self, dims: tuple[int, ...], keepdim: bool, whole: bool = False) -> None:
         super().__init__(dims, keepdim)
@@ -344,6 +346,7 @@ class MaxAlong(Linear):
 
 
 class LogSumExp(Reduction):
+    half_in_float32 = False  # PyTorch's float16 logsumexp is a formula of float16 steps
     torch_name = "LogsumexpBackward0"
     notation = "log(sum(exp(x)))"
     derivatives = ("softmax(x)",)
@@ -429,6 +432,7 @@ class CumSum(Linear):
     notation = "cumsum(x)"
     derivatives = ("1 for every later position",)
     saves_inputs = False
+    half_in_float32 = True  # the running sum in float32, as PyTorch's
     batch_rule = staticmethod(batching.along_dim)
 
     def __init__(self, dim: int) -> None:

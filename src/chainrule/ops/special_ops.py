@@ -91,6 +91,8 @@ _polygamma = dual.both(lambda x, n: special.polygamma(n, x), lambda x, n: Polyga
 class Entr(Unary):
     """``-x log(x)`` (the entropy of one probability): 0 at 0, -inf below, as PyTorch's."""
 
+    half_in_float32 = False  # PyTorch's float16 entr and its gradient run in float16
+
     torch_name = "SpecialEntrBackward0"
     notation = "entr(x)"
     derivatives = ("-(1 + log(x))",)
@@ -231,6 +233,8 @@ class I0(Unary):
 
 class I0e(Unary):
     """``exp(-|x|) I0(x)``: finite where I0 overflows (|x| > 713)."""
+
+    half_in_float32 = False  # PyTorch's float16 i0e gradient runs in float16
 
     torch_name = "SpecialI0EBackward0"
     notation = "i0e(x)"
