@@ -9,6 +9,11 @@ a formula's float32 steps differs; a cancellation near 0 shows it). The gradient
 that the rules read what PyTorch's backward reads: float32 values in its fused backward
 kernels (tanh, softmax, log's g / x, which overflowed as g * (1 / x)), float16 ones where its
 derivative is a formula of float16 ops (reciprocal's -g * out * out).
+
+Where PyTorch's kernel keeps float16 steps, so do ours: a product rounds each step (300 *
+300 * 0.001 is inf), batch norm keeps its mean and 1/std in float16. Float32 weights, biases
+or running statistics beside a float16 input (PyTorch's "mixed" normalization kernels) give
+a float16 result, computed in float32.
 """
 
 from __future__ import annotations
@@ -23,6 +28,17 @@ import torch
 
 import chainrule as cr
 
+
+def _params(M: Any, dtype: Any, size: int = 2) -> tuple[Any, Any]:
+    """A normalization's weight and bias of ``size`` channels (2 or 3) in ``dtype``. (Two
+    values normalized are -1 and 1 whatever they are: their gradient is rounding noise.)"""
+    weight, bias = [1.5, -2.0, 0.7][:size], [0.1, 0.2, -0.3][:size]
+    return M.tensor(weight, dtype=dtype), M.tensor(bias, dtype=dtype)
+
+
+# 24 values of a normal distribution times 3, rounded
+NOISE = [0.0, 0.9, -0.82, -2.67, -1.36, -2.97, 0.18, 4.02, -1.48, -1.86, 1.47, 1.07]
+NOISE += [0.32, -2.79, -0.09, 2.09, -4.03, -1.37, -5.7, -3.87, -5.53, -0.71, -3.8, 0.81]
 ROWS = [1000.0, 1.0, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3]  # a big term and small ones, 4 x 2
 CASES: dict[str, tuple[Callable[[Any, Any], Any], list[float]]] = {
     "vector_norm": (lambda M, x: M.linalg.vector_norm(x), [300.0, 1.0]),
@@ -45,8 +61,104 @@ CASES: dict[str, tuple[Callable[[Any, Any], Any], list[float]]] = {
         [600.0, 0.0, 1.5, -0.7],
     ),
     "group_norm": (lambda M, x: M.nn.functional.group_norm(x.reshape(1, 2, 1), 1), [600.0, 0.0]),
+    "batch_norm in training": (
+        lambda M, x: M.nn.functional.batch_norm(x.reshape(2, 1), None, None, training=True),
+        [600.0, 0.0],
+    ),
+    "batch_norm keeps its mean and 1/std in float16": (
+        lambda M, x: M.nn.functional.batch_norm(
+            x.reshape(3, 2), None, None, *_params(M, M.float16), training=True
+        ),
+        [600.0, 1.0, 0.0, 3.0, 2.5, -7.0],
+    ),
+    "batch_norm with float32 weight and bias gives float16": (
+        lambda M, x: M.nn.functional.batch_norm(
+            x.reshape(3, 2), None, None, *_params(M, M.float32), training=True
+        ),
+        [600.0, 1.0, 0.0, 3.0, 2.5, -7.0],
+    ),
+    "batch_norm evaluation with float32 statistics": (
+        lambda M, x: M.nn.functional.batch_norm(
+            x.reshape(3, 2), M.tensor([0.5, 2.0]), M.tensor([300.0, 1e-3]), *_params(M, M.float32)
+        ),
+        [600.0, 1.0, 0.0, 3.0, 2.5, -7.0],
+    ),
+    "instance_norm": (
+        lambda M, x: M.nn.functional.instance_norm(x.reshape(1, 2, 3), None, None),
+        [600.0, 1.0, 0.0, 3.0, 2.5, -7.0],
+    ),
+    "instance_norm with float32 statistics and weight gives float16": (
+        lambda M, x: M.nn.functional.instance_norm(
+            x.reshape(1, 2, 3), M.zeros(2), M.ones(2), *_params(M, M.float32)
+        ),
+        [600.0, 1.0, 0.0, 3.0, 2.5, -7.0],
+    ),
+    "group_norm with float32 weight and bias gives float16": (
+        lambda M, x: M.nn.functional.group_norm(x.reshape(2, 3, 1), 1, *_params(M, M.float32, 3)),
+        [600.0, 1.0, 0.0, 3.0, 2.5, -7.0],
+    ),
+    "layer_norm with float32 weight and bias gives float16": (
+        lambda M, x: M.nn.functional.layer_norm(x.reshape(2, 3), (3,), *_params(M, M.float32, 3)),
+        [600.0, 1.0, 0.0, 3.0, 2.5, -7.0],
+    ),
+    "scaled_dot_product_attention": (
+        lambda M, x: M.nn.functional.scaled_dot_product_attention(
+            x.reshape(1, 2, 2), x.reshape(1, 2, 2) * 2, x.reshape(1, 2, 2)
+        ),
+        [1.0, 3.0, 7.0, 0.1],
+    ),
+    "linear adds its bias to the float32 product": (
+        lambda M, x: M.nn.functional.linear(x.reshape(4, 6), x.reshape(6, 4).T * 0.7, x[:4]),
+        NOISE,
+    ),
+    "addmm": (
+        lambda M, x: M.addmm(x[:4], x.reshape(4, 6), x.reshape(6, 4), beta=0.5, alpha=3.0),
+        NOISE,
+    ),
+    "baddbmm": (
+        lambda M, x: M.baddbmm(x[:8].reshape(2, 2, 2), x.reshape(2, 2, 6), x.reshape(2, 6, 2)),
+        NOISE,
+    ),
+    "einsum": (lambda M, x: M.einsum("ij,jk->ik", x.reshape(4, 6), x.reshape(6, 4)), NOISE),
+    "conv2d with a bias": (
+        lambda M, x: M.nn.functional.conv2d(
+            x.reshape(1, 2, 3, 4), x[:18].reshape(3, 2, 1, 3), x[3:6], padding=1
+        ),
+        NOISE,
+    ),
+    "conv_transpose2d": (
+        lambda M, x: M.nn.functional.conv_transpose2d(
+            x.reshape(1, 2, 3, 4), x[6:24].reshape(2, 1, 3, 3)
+        ),
+        NOISE,
+    ),
+    "bilinear resize": (
+        lambda M, x: M.nn.functional.interpolate(
+            x.reshape(1, 2, 3, 4) * 30, scale_factor=2, mode="bilinear"
+        ),
+        NOISE,
+    ),
+    "bicubic resize": (
+        lambda M, x: M.nn.functional.interpolate(
+            x.reshape(1, 2, 3, 4) * 30, scale_factor=2, mode="bicubic"
+        ),
+        NOISE,
+    ),
+    "glu": (lambda M, x: M.nn.functional.glu(x.reshape(4, 6)), NOISE),
+    "cumprod": (lambda M, x: M.cumprod(x[1:12], 0), NOISE),
+    "logcumsumexp": (lambda M, x: M.logcumsumexp(x, 0), NOISE),
     "rms_norm": (lambda M, x: M.nn.functional.rms_norm(x, (2,)), [300.0, 1.0]),
     "cumsum": (lambda M, x: M.cumsum(x, 0), [2048.0, 1.0, 1.0, 1.0]),
+    "cumsum, its gradient summed in float32 too": (  # in float16, each 1536 + 0.75 gained 1
+        lambda M, x: M.cumsum(x, 0) * M.tensor([1.0] * 39 + [2048.0], dtype=M.float16),
+        [0.5] * 40,
+    ),
+    "prod rounds each product": (lambda M, x: M.prod(x), [300.0, 300.0, 0.001]),
+    "prod along a dim": (
+        lambda M, x: M.prod(x.reshape(2, 2), 1, keepdim=True),
+        [300.0, 300.0, 0.5, 3.0],
+    ),
+    "round to 2 decimals": (lambda M, x: M.round(x, decimals=2), [-0.005, 1.2345, 300.127]),
     "sum over dim 0": (lambda M, x: x.reshape(4, 2).sum(0), ROWS),
     "mean over dim 0": (lambda M, x: x.reshape(4, 2).mean(0), ROWS),
     "gelu": (lambda M, x: M.nn.functional.gelu(x), [-3.67, 1.5, 699.0]),
@@ -101,3 +213,69 @@ def test_a_float16_reshape_shares_memory() -> None:
     v = x.view(2, 2)
     v[0, 0] = 5.0
     assert x[0].item() == 5.0 and v.dtype == cr.float16
+
+
+@pytest.mark.parametrize("stats", ["float16", "float32"])
+def test_batch_norm_moves_running_statistics_as_pytorch(stats: str) -> None:
+    """The running statistics move in float32 and are stored once: a float16 one rounded twice
+    (``mul_`` then ``add_``) drifted from PyTorch's in its last bit."""
+
+    def moved(M: Any) -> list[np.ndarray]:
+        x = M.tensor([[600.0, 1.0], [0.0, 3.0], [2.5, -7.0]], dtype=M.float16)
+        mean = M.tensor([0.5, 2.0], dtype=getattr(M, stats))
+        var = M.tensor([300.0, 1e-3], dtype=getattr(M, stats))
+        M.nn.functional.batch_norm(x, mean, var, training=True, momentum=0.3)
+        return [mean.numpy(), var.numpy()]
+
+    for ours, theirs in zip(moved(cr), moved(torch), strict=True):
+        assert ours.dtype == theirs.dtype
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def _half(M: Any, rows: int, columns: int = 4) -> Any:
+    return M.arange(rows * columns, dtype=M.float16).reshape(rows, columns) / 8
+
+
+# PyTorch has no float16 kernel for these (its matrix-product cdist, for large Euclidean
+# inputs, and an empty input run); a float16 cdist or pdist was computed. (An antialiased
+# resize computed in float32 would skip the refusal: it reads the float16 dtype.)
+CALLS: dict[str, Callable[[Any], Any]] = {
+    "cdist, p=1": lambda M: M.cdist(_half(M, 3), _half(M, 2), p=1.0),
+    "cdist, small": lambda M: M.cdist(_half(M, 25), _half(M, 25)),
+    "cdist, large Euclidean: the product": lambda M: M.cdist(_half(M, 26), _half(M, 2)),
+    "cdist, large, p=1": lambda M: M.cdist(_half(M, 26), _half(M, 2), p=1.0),
+    "cdist, by product asked": lambda M: M.cdist(
+        _half(M, 2), _half(M, 2), compute_mode="use_mm_for_euclid_dist"
+    ),
+    "cdist, product refused": lambda M: M.cdist(
+        _half(M, 30), _half(M, 2), compute_mode="donot_use_mm_for_euclid_dist"
+    ),
+    "cdist, empty": lambda M: M.cdist(_half(M, 0), _half(M, 2), p=1.0),
+    "cdist, compute_mode None": lambda M: M.cdist(
+        _half(M, 2).float(), _half(M, 2).float(), 2.0, None
+    ),
+    "cdist, unknown compute_mode": lambda M: M.cdist(_half(M, 2), _half(M, 2), 2.0, "fast"),
+    "pdist": lambda M: M.nn.functional.pdist(_half(M, 2)),
+    "pdist of one row": lambda M: M.nn.functional.pdist(_half(M, 1)),
+    "antialiased bilinear": lambda M: M.nn.functional.interpolate(
+        _half(M, 4).reshape(1, 1, 4, 4), size=(2, 2), mode="bilinear", antialias=True
+    ),
+    "antialiased bilinear to the same size": lambda M: M.nn.functional.interpolate(
+        _half(M, 4).reshape(1, 1, 4, 4), size=(4, 4), mode="bilinear", antialias=True
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(CALLS))
+def test_float16_call_as_pytorch(name: str) -> None:
+    """The same call on both: the same error (type and message), or results of one dtype and
+    shape (their values by the kernels' own rounding: a product's cdist is not exact)."""
+    outcomes = []
+    for M in (cr, torch):
+        try:
+            out = CALLS[name](M)
+        except Exception as error:  # noqa: BLE001 - the type is what is compared
+            outcomes.append((type(error).__name__, str(error).splitlines()[0]))
+        else:
+            outcomes.append((str(out.dtype).split(".")[-1], tuple(out.shape)))
+    assert outcomes[0] == outcomes[1]

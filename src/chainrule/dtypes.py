@@ -17,6 +17,8 @@ dtype('float64')
 from __future__ import annotations
 
 import builtins
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from chainrule._array import xp
@@ -420,6 +422,30 @@ _C_NAMES.update(float16="c10::Half", float32="float", float64="double")
 #: Where PyTorch's ops on float16 compute: its "opmath" type (``at::opmath_type<Half>``).
 HALF = xp.dtype(xp.float16)
 HALF_OPMATH = xp.dtype(xp.float32)
+
+
+def half_in_float32(forward: Callable[..., Any]) -> Callable[..., Any]:
+    """An op's ``forward`` that, given a float16 first array, runs on float32 copies of its
+    arrays (None passed on) and rounds the result to float16 once, as PyTorch's kernels that
+    compute float16 in float32 throughout (convolutions: float16 steps summed the windows'
+    products and the bias each with a rounding).
+
+    >>> class Twice:
+    ...     @half_in_float32
+    ...     def forward(self, x):
+    ...         return x * 2 - x
+    >>> Twice().forward(xp.array([65504.0], xp.float16)).tolist()  # 2x fits float32 only
+    [65504.0]
+    """
+
+    @functools.wraps(forward)
+    def computed(self: Any, first: Any, *rest: Any) -> Any:
+        if first.dtype is not HALF:
+            return forward(self, first, *rest)
+        wide = [None if a is None else a.astype(HALF_OPMATH) for a in rest]
+        return forward(self, first.astype(HALF_OPMATH), *wide).astype(HALF)
+
+    return computed
 
 
 def half_opmath_operand(array: Any, other: Any) -> Any:

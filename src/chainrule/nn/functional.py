@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from chainrule import arguments, dtypes, factories, grad_mode
@@ -520,23 +520,39 @@ def batch_norm(
     if training:
         dims = (0, *range(2, input.ndim))
         count = input.numel() // input.shape[1]
-        mean = input.mean(dims, keepdim=True)
-        centered = input - mean
-        var = (centered * centered).mean(dims, keepdim=True)
-        if running_mean is not None and running_var is not None:
+        track = running_mean is not None and running_var is not None
+        if track:
             _refuse_unbatched_running_stats(input, running_mean, running_var)
+
+        def update_running(mean: Tensor, var: Tensor) -> None:
+            # in the statistics' dtype (float32 for float16), stored once, as PyTorch's
             with grad_mode.no_grad():
-                batch_mean = mean.detach().reshape(-1)
-                batch_var = var.detach().reshape(-1) * (count / (count - 1))
-                running_mean.mul_(1 - momentum).add_(batch_mean * momentum)
-                running_var.mul_(1 - momentum).add_(batch_var * momentum)
-        out = centered * (var + eps).rsqrt()
-    else:
-        if running_mean is None or running_var is None:
-            which = "running_mean" if running_mean is None else "running_var"
-            raise RuntimeError(f"{which} must be defined in evaluation mode")
-        out = (input - running_mean.reshape(view)) * (running_var.reshape(view) + eps).rsqrt()
-    return _affine(out, weight, bias, view)
+                batch_var = var.reshape(-1) * (count / (count - 1))
+                for running, batch in ((running_mean, mean.reshape(-1)), (running_var, batch_var)):
+                    running.copy_(running.to(batch.dtype) * (1 - momentum) + batch * momentum)
+
+        # PyTorch's kernel computes float16 in float32, the statistics, the scale and shift,
+        # but keeps the mean and 1/std in the parameters' dtype: float16 unless they are float32
+        given = [t for t in (weight, bias, running_mean) if t is not None]
+        kept = given[0].dtype.dtype if given else input.dtype.dtype
+
+        def normalized(x: Tensor, w: Tensor | None, b: Tensor | None) -> Tensor:
+            observe = update_running if track else None
+            return _affine(_normalize(x, dims, eps, observe, kept), w, b, view)
+
+        return combinations.fused(normalized, input, weight, bias, mixed=True)
+    if running_mean is None or running_var is None:
+        which = "running_mean" if running_mean is None else "running_var"
+        raise RuntimeError(f"{which} must be defined in evaluation mode")
+
+    def by_running(
+        x: Tensor, mean: Tensor, var: Tensor, w: Tensor | None, b: Tensor | None
+    ) -> Tensor:
+        return _affine((x - mean.reshape(view)) * (var.reshape(view) + eps).rsqrt(), w, b, view)
+
+    return combinations.fused(
+        by_running, input, running_mean, running_var, weight, bias, mixed=True
+    )
 
 
 def _check_batch_norm(
@@ -621,7 +637,7 @@ def layer_norm(
     _check_norm_dtypes(input, "LayerNormKernelImpl", weight, bias)
     # PyTorch's kernel scales and shifts in float32 too (float16 rounds once)
     return combinations.fused(
-        lambda x, w, b: _affine(_normalize(x, dims, eps), w, b), input, weight, bias
+        lambda x, w, b: _affine(_normalize(x, dims, eps), w, b), input, weight, bias, mixed=True
     )
 
 
@@ -654,14 +670,32 @@ def rms_norm(
     return (out * weight).to(input.dtype)
 
 
-def _normalize(input: Tensor, dims: tuple[int, ...], eps: float) -> Tensor:  # noqa: A002
-    """``(x - mean) / sqrt(var + eps)`` with the (biased) statistics over ``dims``; float16 in
-    float32, as PyTorch's kernels (a square past 65504 would overflow)."""
+def _normalize(
+    input: Tensor,  # noqa: A002
+    dims: tuple[int, ...],
+    eps: float,
+    observe: Callable[[Tensor, Tensor], None] | None = None,
+    kept: Any = None,
+) -> Tensor:
+    """``(x - mean) / sqrt(var + eps)`` with the (biased) statistics over ``dims``, handed to
+    ``observe`` where given (batch norm's running statistics); float16 in float32, as
+    PyTorch's kernels (a square past 65504 would overflow). With ``kept`` float16, the mean
+    and 1/std are rounded to it before use, as PyTorch's batch norm keeps them."""
 
     def normalized(x: Tensor) -> Tensor:
-        centered = x - x.mean(dims, keepdim=True)
+        mean = x.mean(dims, keepdim=True)
+        centered = x - mean
         var = (centered * centered).mean(dims, keepdim=True)
-        return centered * (var + eps).rsqrt()
+        if observe is not None:
+            observe(mean, var)
+        scale = (var + eps).rsqrt()
+        if kept is dtypes.HALF and x.dtype.dtype is not dtypes.HALF:
+            # the values rounded, the gradients not: PyTorch's backward kernel reads the kept
+            # values in float32 (a gradient through a float16 cast would round where it cancels)
+            mean = mean + (mean.half().float() - mean).detach()
+            scale = scale + (scale.half().float() - scale).detach()
+            centered = x - mean
+        return centered * scale
 
     return combinations.fused(normalized, input)
 
@@ -706,10 +740,13 @@ def instance_norm(
     flat = input.reshape(1, n * c, *input.shape[2:])
     # Every per-channel tensor repeated per instance, as PyTorch's (so its checks and
     # messages are batch_norm's, of the repeated sizes); the running statistics in the
-    # input's dtype, which PyTorch's instance_norm accepts in float64 beside float32
-    stacked = [
-        None if t is None else t.repeat(n).to(input.dtype) for t in (running_mean, running_var)
-    ]
+    # input's dtype, which PyTorch's instance_norm accepts in float64 beside float32, or in
+    # float32 beside a float16 input and a float32 weight (batch norm's mixed kernel)
+    kept = input.dtype
+    affine_dtypes = [t.dtype for t in (weight, bias) if t is not None]
+    if kept == dtypes.float16 and dtypes.float32 in affine_dtypes:
+        kept = dtypes.float32
+    stacked = [None if t is None else t.repeat(n).to(kept) for t in (running_mean, running_var)]
     affine = [None if t is None else t.repeat(n) for t in (weight, bias)]
     out = batch_norm(flat, *stacked, *affine, use_input_stats, momentum, eps)
     if use_input_stats and running_mean is not None and running_var is not None:
@@ -794,10 +831,14 @@ def group_norm(
                 f"input, but got {label} of shape {shown} and input of shape {list(input.shape)}"
             )
     _check_norm_dtypes(input, "GroupNormKernelImpl", weight, bias)
-    grouped = input.reshape(input.shape[0], num_groups, -1)
-    out = _normalize(grouped, (2,), eps).reshape(tuple(input.shape))
+    grouped = (input.shape[0], num_groups, -1)
     view = _channel_shape(input)
-    return _affine(out, weight, bias, view)
+
+    def normalized(x: Tensor, w: Tensor | None, b: Tensor | None) -> Tensor:
+        out = _normalize(x.reshape(grouped), (2,), eps).reshape(tuple(input.shape))
+        return _affine(out, w, b, view)
+
+    return combinations.fused(normalized, input, weight, bias, mixed=True)
 
 
 def embedding(
@@ -1424,9 +1465,14 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
             f"Halving dimension must be even, but dimension {dim % input.ndim} is size {size}"
         )
     dtypes.check_float_kernel(input.dtype.dtype, "glu_cpu")
-    # narrow, not split: split(0) of an empty dimension gives one piece, not two
-    a, b = input.narrow(dim, 0, size // 2), input.narrow(dim, size // 2, size // 2)
-    return named(a * elementwise.sigmoid(b), "GluBackward0")
+
+    def gated(x: Tensor) -> Tensor:
+        # narrow, not split: split(0) of an empty dimension gives one piece, not two
+        a, b = x.narrow(dim, 0, size // 2), x.narrow(dim, size // 2, size // 2)
+        return a * elementwise.sigmoid(b)
+
+    # one kernel in PyTorch: float16 in float32, rounded once
+    return combinations.fused(gated, input, name="GluBackward0")
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002

@@ -18,7 +18,7 @@ from chainrule import dtypes, factories
 from chainrule._array import xp
 from chainrule.backends import cuda
 from chainrule.op import _value
-from chainrule.ops import nn_ops, shape
+from chainrule.ops import combinations, nn_ops, shape
 from chainrule.ops.elementwise import where
 from chainrule.tensor import Size, Tensor, _make
 
@@ -94,20 +94,25 @@ def scaled_dot_product_attention(
             "(..., L, E), (..., S, E) and (..., S, Ev)"
         )
     factor = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
-    scores = (query @ key.transpose(-2, -1)) * factor
     if is_causal:
         length, source = query.shape[-2], key.shape[-2]
         attn_mask = xp.tril(xp.ones((length, source), dtype=bool))
-    if attn_mask is None:
-        weights = nn_ops.softmax(scores, -1)
-    else:
-        _check_mask_fits(attn_mask, tuple(scores.shape))
-        weights = _safe_softmax(scores + attention_bias(attn_mask, scores, allowed=True))
-    if dropout_p > 0.0:
-        from chainrule.nn.functional import dropout
 
-        weights = dropout(weights, dropout_p)
-    return weights @ value
+    def attend(query: Tensor, key: Tensor, value: Tensor) -> Tensor:
+        scores = (query @ key.transpose(-2, -1)) * factor
+        if attn_mask is None:
+            weights = nn_ops.softmax(scores, -1)
+        else:
+            _check_mask_fits(attn_mask, tuple(scores.shape))
+            weights = _safe_softmax(scores + attention_bias(attn_mask, scores, allowed=True))
+        if dropout_p > 0.0:
+            from chainrule.nn.functional import dropout
+
+            weights = dropout(weights, dropout_p)
+        return weights @ value
+
+    # float16 in float32, rounded once, as PyTorch's CPU kernels attend
+    return combinations.fused(attend, query, key, value)
 
 
 def _safe_softmax(scores: Tensor) -> Tensor:

@@ -60,21 +60,30 @@ def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:  # noqa: A002
     return fused(by_weight, input, end, weight, name="LerpBackward1")
 
 
-def fused(compute: Callable[..., Tensor], *tensors: Any, name: str | None = None) -> Tensor:
+def fused(
+    compute: Callable[..., Tensor], *tensors: Any, name: str | None = None, mixed: bool = False
+) -> Tensor:
     """``compute(*tensors)``, its node named ``name`` where given (PyTorch's for its one
     kernel). Where every operand is a float16 tensor (or None, an absent one, passed on), it
     runs on float32 copies and is rounded to float16 once, as PyTorch's fused kernels compute
     in float32 (its "opmath" type): rounding each step to float16 differs in the last bits, a
     ``value`` below float16's range vanishes, and a square past 65504 overflows (the layer
-    norm of [300, 1] was [0, 0]).
+    norm of [300, 1] was [0, 0]). With ``mixed``, the operands after a float16 first may be
+    float32 too, the result float16 all the same: a normalization's float32 weight, bias or
+    running statistics beside a float16 input (PyTorch's "mixed type" kernels).
 
     >>> import chainrule as cr
     >>> x = cr.tensor([1000.0], dtype=cr.float16)
     >>> cr.addcmul(x, x, x, value=1e-8).tolist()  # 1000 + 0.01, in float16: 1000
     [1000.0]
     """
-    given = [t for t in tensors if t is not None]
-    if all(isinstance(t, Tensor) and t.dtype.dtype is dtypes.HALF for t in given):
+    allowed = (dtypes.HALF, dtypes.HALF_OPMATH) if mixed else (dtypes.HALF,)
+    first = tensors[0]
+    if (
+        isinstance(first, Tensor)
+        and first.dtype.dtype is dtypes.HALF
+        and all(t is None or (isinstance(t, Tensor) and t.dtype.dtype in allowed) for t in tensors)
+    ):
         result = compute(*[None if t is None else t.float() for t in tensors]).half()
     else:
         result = compute(*tensors)

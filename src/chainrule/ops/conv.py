@@ -351,6 +351,7 @@ class Convolution(Bilinear):
     def __init__(self, geom: Geometry) -> None:
         self.geom = geom
 
+    @dtypes.half_in_float32  # as PyTorch's CPU convolutions
     def forward(self, x, weight, bias):
         # The columns are kept: the weight gradient is a product with them.
         self.cols = _im2col(x, self.geom)
@@ -382,6 +383,7 @@ class ConvolutionBackwardInput(Bilinear):
         self.geom = geom
         self.x_shape = x_shape
 
+    @dtypes.half_in_float32  # as PyTorch's CPU convolutions
     def forward(self, g, weight):
         return _conv_input_grad(g, weight, self.geom, self.x_shape)
 
@@ -406,6 +408,7 @@ class ConvolutionBackwardWeight(Bilinear):
         self.w_shape = w_shape
         self.cols = cols  # the forward's columns of x, when there was a forward
 
+    @dtypes.half_in_float32  # as PyTorch's CPU convolutions
     def forward(self, x, g):
         if self.cols is None:
             self.cols = _im2col(x, self.geom)

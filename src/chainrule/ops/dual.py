@@ -308,6 +308,22 @@ def _passed_arrays(g: Any, mask: Any) -> Any:
     return xp.multiply(as_bits(g), mask).view(g.dtype)
 
 
+def _einsum_arrays(equation: str, *operands: Any) -> Any:
+    """NumPy's einsum; of float16 operands in float32 and rounded once, as PyTorch's products
+    (NumPy's loop summed in float16)."""
+    if operands[0].dtype == xp.float16:
+        return xp.einsum(equation, *operands, dtype=xp.float32).astype(xp.float16)
+    return xp.einsum(equation, *operands)
+
+
+def _cumsum_arrays(x: Any, axis: int) -> Any:
+    """NumPy's running sum, a float16 one in float32 and rounded once, as PyTorch's kernel
+    (summed in float16, 2048 + 1 + 1 stayed 2048)."""
+    if x.dtype == xp.float16:
+        return xp.cumsum(x, axis, dtype=xp.float32).astype(xp.float16)
+    return xp.cumsum(x, axis)
+
+
 # ------------------------------------------------------------------------------ the vocabulary
 # 1 - x, as in ``1 - tanh(x)**2``
 one_minus = both("_ONES[x.dtype] - x", lambda x: 1 - x, constants={"_ONES": _ONES})
@@ -345,7 +361,7 @@ swap_last = both(lambda x: x.swapaxes(-1, -2), lambda x: x.transpose(-1, -2))
 contiguous = both(xp.ascontiguousarray, lambda x: x)
 astype = both(lambda x, dtype: x.astype(dtype, copy=False), Tensor.to, "x, dtype")
 flip = both(xp.flip, Tensor.flip, "x, axis")
-cumsum = both(xp.cumsum, Tensor.cumsum, "x, axis")
+cumsum = both(_cumsum_arrays, Tensor.cumsum, "x, axis")
 permute = both(lambda x, axes: x.transpose(axes), Tensor.permute, "x, axes")
 roll = both(xp.roll, Tensor.roll, "x, shifts, axes")
 tril = both(xp.tril, Tensor.tril, "x, k=0")
@@ -354,7 +370,7 @@ inv = both(xp.linalg.inv, _inv_tensors)
 solve = both(xp.linalg.solve, _solve_tensors, "a, b", ("a", "b"))
 concatenate = both(xp.concatenate, _concatenate_tensors, "xs, axis", ("*xs",))
 pad = both(xp.pad, _pad_tensors, "x, widths")
-einsum = both(xp.einsum, _einsum_tensors, "equation, *operands", ("*operands",))
+einsum = both(_einsum_arrays, _einsum_tensors, "equation, *operands", ("*operands",))
 # Zeros of ``shape`` with ``values`` added at ``indices`` along ``axis`` (gather's vjp).
 scatter_along = both(_scatter_along_arrays, _scatter_along_tensors, "values, indices, axis, shape")
 # ``x`` picked at ``indices`` along ``axis`` (scatter_add's vjp).

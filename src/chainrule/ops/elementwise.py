@@ -535,6 +535,9 @@ class Round(Step):
     public = "round"
     notation = "round(x)"
     derivatives = ("0",)
+    # float16 in float32, as PyTorch's: x * 10**decimals rounded to float16 first moved
+    # -0.005 * 100 = -0.5001 to -0.5, whose rounding is -0, not -0.01
+    half_in_float32 = True
 
     def __init__(self, *, decimals: int = 0) -> None:
         self.decimals = decimals

@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 import math
 import warnings
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from chainrule import _blas, dtypes, shell_uints
@@ -25,7 +26,7 @@ from chainrule.arguments import mistyped
 from chainrule.autodiff import batching
 from chainrule.dtypes import _TORCH_DTYPE_NAMES
 from chainrule.op import Bilinear, Op, Presented, named, presented
-from chainrule.ops import dual
+from chainrule.ops import combinations, dual
 from chainrule.ops.broadcast import broadcast_shape
 from chainrule.ops.elementwise import where
 from chainrule.ops.indexing import IndexAdd, getitem
@@ -97,7 +98,7 @@ class Einsum(Bilinear):
         self.output = output
 
     def forward(self, *operands):
-        return xp.einsum(self._equation(self.subscripts, self.output), *operands)
+        return dual.einsum(self._equation(self.subscripts, self.output), *operands)
 
     @staticmethod
     def _equation(inputs: list[str], output: str) -> str:
@@ -495,27 +496,26 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: An
     tensor([[6.5000, 6.5000],
             [6.5000, 6.5000]])
     """
-    return _add_product(input, mm(mat1, mat2), beta, alpha, "addmm")
+    return _add_product(input, mm, mat1, mat2, beta, alpha, "addmm")
 
 
 def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:  # noqa: A002
     """``beta * input + alpha * (mat @ vec)``, ``input`` expanded to the product's shape."""
-    return _add_product(input, mv(mat, vec), beta, alpha, "addmv")
+    return _add_product(input, mv, mat, vec, beta, alpha, "addmv")
 
 
 def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:  # noqa: A002
     """``beta * input + alpha * outer(vec1, vec2)``, ``input`` expanded to the product's shape.
     Unlike the matrix products, ``addr`` promotes dtypes, and refuses a float ``beta`` or
     ``alpha`` for integers rather than truncating it (PyTorch's outer product and checks)."""
-    product = outer(vec1, vec2)
-    if not (dtypes.is_floating(input.dtype) or dtypes.is_floating(product.dtype)):
+    if not any(dtypes.is_floating(x.dtype) for x in (input, vec1, vec2)):
         for name, scalar in (("beta", beta), ("alpha", alpha)):
             if isinstance(scalar, float):
                 raise RuntimeError(
                     f"For integral input tensors, argument {name} must not be a floating point "
                     "number."
                 )
-    return _add_product(input, product, beta, alpha, "addr", check_dtype=False)
+    return _add_product(input, outer, vec1, vec2, beta, alpha, "addr", check_dtype=False)
 
 
 def baddbmm(
@@ -528,7 +528,7 @@ def baddbmm(
 ) -> Tensor:
     """``beta * input + alpha * bmm(batch1, batch2)``, ``input`` expanded to the product's
     shape."""
-    return _add_product(input, bmm(batch1, batch2), beta, alpha, "baddbmm")
+    return _add_product(input, bmm, batch1, batch2, beta, alpha, "baddbmm")
 
 
 def addbmm(
@@ -541,7 +541,11 @@ def addbmm(
 ) -> Tensor:
     """``beta * input + alpha * sum_b batch1[b] @ batch2[b]``: the batch's products summed
     (in one reduction; PyTorch adds them on one by one, which may round differently)."""
-    return _add_product(input, bmm(batch1, batch2).sum(0), beta, alpha, "addbmm")
+    return _add_product(input, _summed_bmm, batch1, batch2, beta, alpha, "addbmm")
+
+
+def _summed_bmm(batch1: Tensor, batch2: Tensor) -> Tensor:
+    return bmm(batch1, batch2).sum(0)
 
 
 # PyTorch's kernels that leave the product out when alpha is 0 (its nan and inf too); addr
@@ -551,38 +555,46 @@ _SKIPS_PRODUCT = frozenset(("addmm", "addmv", "addbmm"))
 
 def _add_product(
     input: Tensor,  # noqa: A002
-    product: Tensor,
+    product: Callable[[Tensor, Tensor], Tensor],
+    a: Tensor,
+    b: Tensor,
     beta: Any,
     alpha: Any,
     name: str,
     check_dtype: bool = True,
 ) -> Tensor:
-    """``beta * input + alpha * product`` as PyTorch's ``add*mm`` family computes it: ``input``
-    expanded (not broadcast) to the product's shape, and of its dtype (unless not
+    """``beta * input + alpha * product(a, b)`` as PyTorch's ``add*mm`` family computes it:
+    ``input`` expanded (not broadcast) to the product's shape, and of its dtype (unless not
     ``check_dtype``: then promoted); ``name`` is the function's, for its error and its
     node (PyTorch's ``AddmmBackward0``, ...); the scalars of an integer result
     truncated to integers; ``beta = 0`` ignores input's values, nan and inf too, while input
     stays in the graph with a zero gradient (PyTorch's ``grad * beta``); so does the product
     when ``alpha = 0`` for the ops PyTorch skips it in (``_SKIPS_PRODUCT``), its gradients
-    those of ``product * 0``."""
-    if check_dtype and input.dtype != product.dtype:
-        names = [_TORCH_DTYPE_NAMES[x.dtype.name][1] for x in (input, product)]
-        raise RuntimeError(
-            f"{name}: self and mat2 must have the same dtype, but got {names[0]} and {names[1]}"
-        )
-    if not dtypes.is_floating(product.dtype) and not dtypes.is_floating(input.dtype):
+    those of ``product * 0``. float16 operands are computed in float32 and rounded once, as
+    PyTorch's kernels add the float32 product (rounding it first moved the sum's last bit)."""
+
+    if not any(dtypes.is_floating(x.dtype) for x in (input, a, b)):
         beta, alpha = int(beta), int(alpha)
-    base = input.expand(product.shape)
-    if beta == 0:
-        base = where(xp.zeros((), bool), base, xp.zeros((), base.dtype))
-    elif beta != 1:
-        base = base * beta
-    if alpha == 0 and name in _SKIPS_PRODUCT:
-        product = where(xp.zeros((), bool), product, xp.zeros((), product.dtype))
-    elif alpha != 1:
-        product = product * alpha
-    result = base + product
-    return named(result, f"{name.title()}Backward0")
+
+    def combined(input: Tensor, a: Tensor, b: Tensor) -> Tensor:  # noqa: A002
+        made = product(a, b)
+        if check_dtype and input.dtype != made.dtype:
+            names = [_TORCH_DTYPE_NAMES[x.dtype.name][1] for x in (input, made)]
+            raise RuntimeError(
+                f"{name}: self and mat2 must have the same dtype, but got {names[0]} and {names[1]}"
+            )
+        base = input.expand(made.shape)
+        if beta == 0:
+            base = where(xp.zeros((), bool), base, xp.zeros((), base.dtype))
+        elif beta != 1:
+            base = base * beta
+        if alpha == 0 and name in _SKIPS_PRODUCT:
+            made = where(xp.zeros((), bool), made, xp.zeros((), made.dtype))
+        elif alpha != 1:
+            made = made * alpha
+        return base + made
+
+    return combinations.fused(combined, input, a, b, name=f"{name.title()}Backward0")
 
 
 def diag(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
@@ -945,11 +957,26 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:  # no
     return cat(pieces, dim)
 
 
-def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str | None = None) -> Tensor:
+_CDIST_MODES = (
+    "use_mm_for_euclid_dist_if_necessary",
+    "use_mm_for_euclid_dist",
+    "donot_use_mm_for_euclid_dist",
+)
+
+
+def cdist(
+    x1: Tensor,
+    x2: Tensor,
+    p: float = 2.0,
+    compute_mode: str = "use_mm_for_euclid_dist_if_necessary",
+) -> Tensor:
     """The p-norm distances between the rows of ``x1`` (``... x P x M``) and of ``x2``
     (``... x R x M``): ``... x P x R``, batch dimensions broadcast. Computed directly, as
     PyTorch does for small inputs (its ``compute_mode`` may use a matrix product for large
-    Euclidean ones, which rounds differently); the gradient at a zero distance is 0."""
+    Euclidean ones, which rounds differently); the gradient at a zero distance is 0. float16
+    is refused where PyTorch's direct kernel would run (it has none for float16)."""
+    if compute_mode not in _CDIST_MODES:
+        raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
     for name, x in (("X1", x1), ("X2", x2)):
         if x.ndim < 2:
             raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: {x.ndim}D")
@@ -965,6 +992,13 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str | None = Non
         )
     if p < 0:
         raise RuntimeError("cdist only supports non-negative p values")
+    rows, others = x1.shape[-2], x2.shape[-2]
+    by_product = p == 2 and (
+        compute_mode == "use_mm_for_euclid_dist"
+        or (compute_mode == _CDIST_MODES[0] and (rows > 25 or others > 25))
+    )
+    if x1.dtype == dtypes.float16 and not by_product and x1.numel() and x2.numel():
+        raise dtypes.not_implemented_for("cdist", x1.dtype)
     differences = x1.unsqueeze(-2) - x2.unsqueeze(-3)
     distances = norm(differences, p, -1)
     if p == 0:  # a count of differing coordinates: PyTorch passes zeros back, not nothing

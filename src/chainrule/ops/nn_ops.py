@@ -155,7 +155,12 @@ class Linear(Bilinear):
 
     def forward(self, x, w, b=None):
         # w.T is a view: BLAS reads it transposed, no copy
-        return _blas.matmul(x, w.T) if b is None else _blas.addmm(b, x, w.T)
+        if b is None:
+            return _blas.matmul(x, w.T)
+        if x.dtype is dtypes.HALF:  # PyTorch's addmm adds the float32 product, rounds once
+            f32 = dtypes.HALF_OPMATH
+            return (_blas.matmul(x.astype(f32), w.T.astype(f32)) + b).astype(x.dtype)
+        return _blas.addmm(b, x, w.T)
 
     def _vjp_tensors(self, g, out, x, w, b=None):
         # Leading (batch) dimensions of x and g flatten into one: dW and db sum over them.

@@ -174,7 +174,7 @@ class Prod(Reduction):
     notation = "prod(x)"
     derivatives = ("product of the other elements",)
     saves_output = True  # the gradient divides the output by x
-    half_in_float32 = False  # PyTorch's float16 product runs in float16 (300 * 300 is inf)
+    half_in_float32 = False  # PyTorch's float16 product rounds each step: see forward
 
     def __init__(self, dims: tuple[int, ...], keepdim: bool, whole: bool = False) -> None:
         super().__init__(dims, keepdim)
@@ -184,7 +184,17 @@ class Prod(Reduction):
         self.whole = whole
 
     def forward(self, x):
-        return x.prod(axis=self.dims, keepdims=self.keepdim)
+        if x.dtype is not dtypes.HALF or not x.size:
+            return x.prod(axis=self.dims, keepdims=self.keepdim)
+        # NumPy multiplies float16 in float32 and rounds once; PyTorch rounds each product
+        # (300 * 300 * 0.001 is inf), as a running product in float16 does
+        out = xp.multiply.accumulate(self._grouped(x)[1], axis=-1)[..., -1]
+        return xp.expand_dims(out, self.dims) if self.keepdim else out
+
+    def _grouped(self, x):
+        """``x`` with the reduced dimensions moved last, and that flattened into one."""
+        moved = xp.moveaxis(x, self.dims, tuple(range(-len(self.dims), 0)))
+        return moved, moved.reshape(moved.shape[: moved.ndim - len(self.dims)] + (-1,))
 
     def weights(self, out, x):
         """For each element, the product of the others in its reduction group."""
@@ -196,8 +206,7 @@ class Prod(Reduction):
 
     def _others_with_zeros_arrays(self, x):
         # Prefix and suffix products exclude each element without dividing by it.
-        moved = xp.moveaxis(x, self.dims, tuple(range(-len(self.dims), 0)))
-        flat = moved.reshape(moved.shape[: moved.ndim - len(self.dims)] + (-1,))
+        moved, flat = self._grouped(x)
         ones = xp.ones_like(flat[..., :1])
         before = xp.cumprod(xp.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
         after = xp.flip(

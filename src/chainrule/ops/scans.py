@@ -42,6 +42,7 @@ class CumProd(Op):
     """
 
     torch_name = "CumprodBackward0"
+    half_in_float32 = True  # unlike prod, PyTorch's float16 scan multiplies in float32
     notation = "cumprod(x)"
     derivatives = ("the product of the others, summed over the later outputs",)
     saves_output = True
@@ -150,6 +151,7 @@ class LogCumSumExp(Op):
     ``logaddexp.accumulate``; its rules are PyTorch's (logcumsumexp_backward and _jvp)."""
 
     torch_name = "LogcumsumexpBackward0"
+    half_in_float32 = True  # float16 in float32, rounded once, as PyTorch's
     notation = "logcumsumexp(x)"
     derivatives = ("exp(x - out) for every later output",)
     saves_output = True

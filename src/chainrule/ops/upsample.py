@@ -38,6 +38,7 @@ from typing import Any
 
 from chainrule import dtypes
 from chainrule._array import xp
+from chainrule.ops import combinations
 from chainrule.ops.adaptive_pool import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -344,25 +345,31 @@ def interpolate(
         pool = {3: adaptive_avg_pool1d, 4: adaptive_avg_pool2d, 5: adaptive_avg_pool3d}
         return pool[input.ndim](input, sizes)
     factors = factors or [None] * len(sizes)
-    out = input
-    # The last dimension first, then the ones before: PyTorch's order of the weighted sums
-    # (trilinear's t0 * (h0 * (w0 * a + w1 * b) + h1 * (...)) + t1 * (...) too).
-    for axis, n, factor in zip((-1, -2, -3), sizes[::-1], factors[::-1], strict=False):
-        if n == input.shape[axis] and (interpolating or mode == "nearest" and input.ndim == 4):
-            # PyTorch's kernels copy a dimension that keeps its size, whatever the scale
-            # factor says (1-D nearest and nearest-exact do not: they read floor(i * scale)).
-            continue
-        if antialias:
-            out = _antialiased(out, axis, n, factor, bool(align_corners), mode == "bicubic")
-        elif mode == "bicubic":
-            out = _cubic(out, axis, n, factor, bool(align_corners))
-        elif interpolating:
-            out = _lerp(out, axis, n, factor, bool(align_corners))
-        else:
-            exact = mode == "nearest-exact"
-            index = _nearest_index(out.shape[axis], n, factor, _opmath(input), exact)
-            out = _read(out, axis, index)
-    return out
+
+    def resized(out: Tensor) -> Tensor:
+        # The last dimension first, then the ones before: PyTorch's order of the weighted sums
+        # (trilinear's t0 * (h0 * (w0 * a + w1 * b) + h1 * (...)) + t1 * (...) too).
+        for axis, n, factor in zip((-1, -2, -3), sizes[::-1], factors[::-1], strict=False):
+            if n == input.shape[axis] and (interpolating or mode == "nearest" and input.ndim == 4):
+                # PyTorch's kernels copy a dimension that keeps its size, whatever the scale
+                # factor says (1-D nearest and nearest-exact do not: they read floor(i * scale)).
+                continue
+            if antialias:
+                out = _antialiased(out, axis, n, factor, bool(align_corners), mode == "bicubic")
+            elif mode == "bicubic":
+                out = _cubic(out, axis, n, factor, bool(align_corners))
+            elif interpolating:
+                out = _lerp(out, axis, n, factor, bool(align_corners))
+            else:
+                exact = mode == "nearest-exact"
+                index = _nearest_index(out.shape[axis], n, factor, _opmath(input), exact)
+                out = _read(out, axis, index)
+        return out
+
+    # PyTorch's kernels weigh float16 in float32 over all dimensions at once: rounded once
+    # (its antialiased filters refuse float16: _antialiased reads the dtype)
+    fuses = interpolating and not antialias
+    return combinations.fused(resized, input) if fuses else resized(input)
 
 
 def _deprecated(name: str) -> None:
