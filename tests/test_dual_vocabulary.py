@@ -45,6 +45,8 @@ ROWS: dict[str, Callable[[], tuple[Any, ...]]] = {
     "one_minus": lambda: (_values(3, 4),),
     "exp": lambda: (_values(3, 4),),
     "log": lambda: (_values(3, 4, low=0.5),),
+    "log1p": lambda: (_values(3, 4, low=-0.5),),
+    "logit": lambda: (_values(3, 4, low=0.05, high=0.95),),
     "sin": lambda: (_values(3, 4),),
     "cos": lambda: (_values(3, 4),),
     "sinh": lambda: (_values(3, 4),),

@@ -115,8 +115,18 @@ CASES: dict[str, tuple[Callable[[Any, Any], Any], list[float]]] = {
         lambda M, x: M.addmm(x[:4], x.reshape(4, 6), x.reshape(6, 4), beta=0.5, alpha=3.0),
         NOISE,
     ),
+    "addr rounds each step, as its Half kernel": (
+        lambda M, x: M.addr(x[:12].reshape(3, 4), x[12:15], x[15:19], beta=0.7, alpha=1.3),
+        NOISE,
+    ),
     "baddbmm": (
         lambda M, x: M.baddbmm(x[:8].reshape(2, 2, 2), x.reshape(2, 2, 6), x.reshape(2, 6, 2)),
+        NOISE,
+    ),
+    "multi_dot in PyTorch's order, A(BC) where it costs less": (
+        lambda M, x: M.linalg.multi_dot(
+            [x[:6].reshape(2, 3) * 40, x[6:15].reshape(3, 3) * 40, x[15:18].reshape(3, 1)]
+        ),
         NOISE,
     ),
     "einsum": (lambda M, x: M.einsum("ij,jk->ik", x.reshape(4, 6), x.reshape(6, 4)), NOISE),
@@ -129,6 +139,56 @@ CASES: dict[str, tuple[Callable[[Any, Any], Any], list[float]]] = {
     "conv_transpose2d": (
         lambda M, x: M.nn.functional.conv_transpose2d(
             x.reshape(1, 2, 3, 4), x[6:24].reshape(2, 1, 3, 3)
+        ),
+        NOISE,
+    ),
+    "conv_transpose1d adds its bias in float32": (
+        lambda M, x: M.nn.functional.conv_transpose1d(
+            x[:10].reshape(1, 2, 5), x[10:16].reshape(2, 1, 3), x[16:17], stride=2
+        ),
+        NOISE,
+    ),
+    "conv3d": (
+        lambda M, x: M.nn.functional.conv3d(
+            x[:16].reshape(1, 2, 2, 2, 2) * 30, x[8:24].reshape(2, 2, 2, 2, 1), x[:2], padding=1
+        ),
+        NOISE,
+    ),
+    "avg_pool1d of 20000s: summed in float32": (
+        lambda M, x: M.nn.functional.avg_pool1d(x.reshape(1, 1, 4), 4),
+        [20000.0, 20000.0, 20000.0, 20000.0],
+    ),
+    "renorm's factor in float32, rounded": (
+        lambda M, x: M.renorm(x[:6].reshape(2, 3), 2, 0, 1.0),
+        NOISE,
+    ),
+    "renorm of tiny rows: a gradient, not NaN": (
+        lambda M, x: M.renorm(x.reshape(2, 3), 2, 0, 1.0),
+        [1e-5, -2e-5, 3e-5, 2e-5, 1e-5, -1e-5],
+    ),
+    "huber_loss, each loss in float32": (
+        lambda M, x: M.nn.functional.huber_loss(
+            x[:12], (x[12:] * 0.5).detach(), reduction="none", delta=1.3
+        ),
+        NOISE,
+    ),
+    "scatter_add sums in float32": (
+        lambda M, x: x[:2].scatter_add(0, M.tensor([0, 0, 0, 1, 1, 0]), x[2:8] * 40),
+        NOISE,
+    ),
+    "index_add sums in float32": (
+        lambda M, x: (
+            x[:6].reshape(2, 3).index_add(0, M.tensor([0, 0, 1, 0]), x[6:18].reshape(4, 3) * 40)
+        ),
+        NOISE,
+    ),
+    "embedding_bag with per_sample_weights": (
+        lambda M, x: M.nn.functional.embedding_bag(
+            M.tensor([0, 2, 1, 2]),
+            x[:12].reshape(3, 4) * 40,
+            M.tensor([0, 2]),
+            mode="sum",
+            per_sample_weights=x[12:16],
         ),
         NOISE,
     ),
@@ -147,6 +207,12 @@ CASES: dict[str, tuple[Callable[[Any, Any], Any], list[float]]] = {
     "glu": (lambda M, x: M.nn.functional.glu(x.reshape(4, 6)), NOISE),
     "cumprod": (lambda M, x: M.cumprod(x[1:12], 0), NOISE),
     "logcumsumexp": (lambda M, x: M.logcumsumexp(x, 0), NOISE),
+    "binary_cross_entropy, PyTorch's log1p(-p)": (
+        lambda M, x: M.nn.functional.binary_cross_entropy(
+            x.sigmoid(), (x * 0.7).sigmoid().detach(), reduction="none"
+        ),
+        NOISE,
+    ),
     "rms_norm": (lambda M, x: M.nn.functional.rms_norm(x, (2,)), [300.0, 1.0]),
     "cumsum": (lambda M, x: M.cumsum(x, 0), [2048.0, 1.0, 1.0, 1.0]),
     "cumsum, its gradient summed in float32 too": (  # in float16, each 1536 + 0.75 gained 1
@@ -166,6 +232,12 @@ CASES: dict[str, tuple[Callable[[Any, Any], Any], list[float]]] = {
     "mish": (lambda M, x: M.nn.functional.mish(x), [-17.34, -1.28, 2.0]),
     "hardswish": (lambda M, x: M.nn.functional.hardswish(x), [10920.0, 1.0, -1.0]),
     "log, its gradient g / x": (lambda M, x: M.log(x) * -1.087e-4, [1.24e-5, 2.0]),
+    "log10 of a tiny x: g / (x ln 10), finite": (lambda M, x: M.log10(x), [6.2585e-6, 0.3]),
+    "logit of a tiny x: g / (x (1 - x)), finite": (lambda M, x: M.logit(x), [1.5e-5, 0.3]),
+    "hypot of tiny values: g x / out, finite": (
+        lambda M, x: M.hypot(x[:2], x[2:]),
+        [1e-5, -2e-5, 3e-6, 1e-5],
+    ),
     "tanh": (lambda M, x: M.tanh(x) * 1.953, [-2.426, 0.5]),
     "sigmoid": (lambda M, x: M.sigmoid(x), [-2.426, 0.5, 7.0]),
     "softmax": (lambda M, x: M.softmax(x, 0), [0.0, 1.0, 2.0, 3.3]),
@@ -236,9 +308,10 @@ def _half(M: Any, rows: int, columns: int = 4) -> Any:
     return M.arange(rows * columns, dtype=M.float16).reshape(rows, columns) / 8
 
 
-# PyTorch has no float16 kernel for these (its matrix-product cdist, for large Euclidean
-# inputs, and an empty input run); a float16 cdist or pdist was computed. (An antialiased
-# resize computed in float32 would skip the refusal: it reads the float16 dtype.)
+# PyTorch has no float16 kernel for most of these (its matrix-product cdist, for large
+# Euclidean inputs, an empty input, a 3-D local response norm, vander and a matrix power run):
+# chainrule computed them, or NumPy's TypeError came through. (An antialiased resize
+# computed in float32 would skip the refusal: it reads the float16 dtype.)
 CALLS: dict[str, Callable[[Any], Any]] = {
     "cdist, p=1": lambda M: M.cdist(_half(M, 3), _half(M, 2), p=1.0),
     "cdist, small": lambda M: M.cdist(_half(M, 25), _half(M, 25)),
@@ -256,6 +329,69 @@ CALLS: dict[str, Callable[[Any], Any]] = {
     ),
     "cdist, unknown compute_mode": lambda M: M.cdist(_half(M, 2), _half(M, 2), 2.0, "fast"),
     "pdist": lambda M: M.nn.functional.pdist(_half(M, 2)),
+    "quantile": lambda M: M.quantile(_half(M, 1), 0.5),
+    "nanquantile": lambda M: M.nanquantile(_half(M, 1), 0.5),
+    "erfcx": lambda M: M.special.erfcx(_half(M, 1)),
+    "log_ndtr": lambda M: M.special.log_ndtr(_half(M, 1)),
+    "ndtri": lambda M: M.special.ndtri(_half(M, 1)),
+    "zeta": lambda M: M.special.zeta(_half(M, 1) + 2, _half(M, 1)),
+    "bessel_j0": lambda M: M.special.bessel_j0(_half(M, 1)),
+    "modified_bessel_k1": lambda M: M.special.modified_bessel_k1(_half(M, 1)),
+    "airy_ai": lambda M: M.special.airy_ai(_half(M, 1)),
+    "chebyshev_polynomial_t": lambda M: M.special.chebyshev_polynomial_t(_half(M, 1), 2),
+    "hermite_polynomial_h of a float16 n": lambda M: M.special.hermite_polynomial_h(
+        _half(M, 1).float(), _half(M, 1)
+    ),
+    "i1's gradient": lambda M: M.special.i1(_half(M, 1).requires_grad_()).sum().backward(),
+    "i1e's gradient": lambda M: M.special.i1e(_half(M, 1).requires_grad_()).sum().backward(),
+    "multi_margin_loss": lambda M: M.nn.functional.multi_margin_loss(_half(M, 2), M.tensor([0, 1])),
+    "multilabel_margin_loss": lambda M: M.nn.functional.multilabel_margin_loss(
+        _half(M, 2), M.tensor([[0, 1, -1, 2], [1, -1, 0, 0]])
+    ),
+    "rrelu in training": lambda M: M.nn.functional.rrelu(_half(M, 1) - 1, training=True),
+    "avg_pool3d": lambda M: M.nn.functional.avg_pool3d(_half(M, 2).reshape(1, 1, 2, 2, 2), 2),
+    "lp_pool3d": lambda M: M.nn.functional.lp_pool3d(_half(M, 2).reshape(1, 1, 2, 2, 2), 2, 2),
+    "local_response_norm of 4-D": lambda M: M.nn.functional.local_response_norm(
+        _half(M, 3).reshape(1, 3, 2, 2), 2
+    ),
+    "local_response_norm of 3-D": lambda M: M.nn.functional.local_response_norm(
+        _half(M, 3).reshape(1, 3, 4), 2
+    ),
+    "histogram": lambda M: M.histogram(_half(M, 1), 4),
+    "histogram's 100 bins": lambda M: M.histogram(_half(M, 1).float()).hist,
+    "linalg.vander": lambda M: M.linalg.vander(_half(M, 1)),
+    "vander": lambda M: M.vander(_half(M, 1)),
+    "linalg.det": lambda M: M.linalg.det(_half(M, 2, 2)),
+    "linalg.slogdet": lambda M: M.linalg.slogdet(_half(M, 2, 2)),
+    "logdet": lambda M: M.logdet(_half(M, 2, 2)),
+    "linalg.inv": lambda M: M.linalg.inv(_half(M, 2, 2)),
+    "linalg.inv_ex": lambda M: M.linalg.inv_ex(_half(M, 2, 2)),
+    "linalg.tensorinv": lambda M: M.linalg.tensorinv(_half(M, 2, 2), 1),
+    "matrix_power -1": lambda M: M.linalg.matrix_power(_half(M, 2, 2), -1),
+    "matrix_power 2": lambda M: M.linalg.matrix_power(_half(M, 2, 2), 2),
+    "linalg.solve": lambda M: M.linalg.solve(_half(M, 2, 2), _half(M, 1, 2)[0]),
+    "linalg.cholesky": lambda M: M.linalg.cholesky(_half(M, 2, 2)),
+    "linalg.cholesky_ex": lambda M: M.linalg.cholesky_ex(_half(M, 2, 2)),
+    "cholesky_inverse": lambda M: M.cholesky_inverse(_half(M, 2, 2)),
+    "linalg.qr": lambda M: M.linalg.qr(_half(M, 2, 2)),
+    "linalg.eigh": lambda M: M.linalg.eigh(_half(M, 2, 2)),
+    "linalg.svd": lambda M: M.linalg.svd(_half(M, 2, 2)),
+    "linalg.svdvals": lambda M: M.linalg.svdvals(_half(M, 2, 2)),
+    "linalg.cond": lambda M: M.linalg.cond(_half(M, 2, 2)),
+    "linalg.pinv": lambda M: M.linalg.pinv(_half(M, 2, 2)),
+    "linalg.lstsq": lambda M: M.linalg.lstsq(_half(M, 2, 2), _half(M, 2, 1)),
+    "linalg.matrix_rank": lambda M: M.linalg.matrix_rank(_half(M, 2, 2)),
+    "linalg.matrix_norm nuc": lambda M: M.linalg.matrix_norm(_half(M, 2, 2), "nuc"),
+    "linalg.matrix_norm fro": lambda M: M.linalg.matrix_norm(_half(M, 2, 2)),
+    "linalg.lu": lambda M: M.linalg.lu(_half(M, 2, 2)),
+    "linalg.lu_factor": lambda M: M.linalg.lu_factor(_half(M, 2, 2)),
+    "linalg.solve_triangular": lambda M: M.linalg.solve_triangular(
+        _half(M, 2, 2), _half(M, 2, 1), upper=True
+    ),
+    "linalg.ldl_factor": lambda M: M.linalg.ldl_factor(_half(M, 2, 2)),
+    "linalg.householder_product": lambda M: M.linalg.householder_product(
+        _half(M, 2, 2), _half(M, 1, 1)[0]
+    ),
     "pdist of one row": lambda M: M.nn.functional.pdist(_half(M, 1)),
     "antialiased bilinear": lambda M: M.nn.functional.interpolate(
         _half(M, 4).reshape(1, 1, 4, 4), size=(2, 2), mode="bilinear", antialias=True
@@ -277,5 +413,6 @@ def test_float16_call_as_pytorch(name: str) -> None:
         except Exception as error:  # noqa: BLE001 - the type is what is compared
             outcomes.append((type(error).__name__, str(error).splitlines()[0]))
         else:
-            outcomes.append((str(out.dtype).split(".")[-1], tuple(out.shape)))
+            first = out[0] if isinstance(out, tuple) else out
+            outcomes.append((str(first.dtype).split(".")[-1], tuple(first.shape)))
     assert outcomes[0] == outcomes[1]

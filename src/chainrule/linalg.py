@@ -57,6 +57,34 @@ def _matrices(A: Tensor, op: str, square: bool = True) -> None:  # noqa: N803 - 
         )
     if not A.is_floating_point():  # not ``_data``: a batched A (vmap) has a rule to run
         raise RuntimeError(f"linalg.{op}: Expected a floating point tensor, got {A.dtype}")
+    if A.dtype == dtypes.float16 and op in _HALF_REFUSED:  # no LAPACK for float16
+        raise _HALF_REFUSED[op](op)
+
+
+def _low_precision(op: str) -> RuntimeError:
+    return RuntimeError(f"linalg.{op}: Low precision dtypes not supported. Got Half")
+
+
+def _kernel(name: str) -> Any:
+    return lambda op: dtypes.not_implemented_for(name, dtypes.float16)
+
+
+# PyTorch's errors for a float16 matrix, by function (matrix_norm's are by ord, in it)
+_HALF_REFUSED = {
+    "inv": _low_precision,
+    "slogdet": _low_precision,
+    "det": _kernel("lu_cpu"),
+    "solve": _kernel("lu_cpu"),
+    "cholesky": _kernel("cholesky_cpu"),
+    "qr": _kernel("geqrf_cpu"),
+    "eigh": _kernel("linalg_eigh_cpu"),
+    "svd": _kernel("linalg_svd_cpu"),
+    "ldl_factor_ex": _kernel("ldl_factor_kernel_cpu"),
+    "matrix_rank": lambda op: RuntimeError(
+        "This function doesn't handle types other than float and double"
+    ),
+}
+_HALF_REFUSED["lstsq"] = _HALF_REFUSED["matrix_rank"]
 
 
 def _records(A: Tensor) -> bool:  # noqa: N803
@@ -239,6 +267,8 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool 
     if ord == "fro":
         return reduce.norm(A, 2, (rows, cols), keepdim)
     if ord in ("nuc", 2, -2):
+        if A.dtype == dtypes.float16:  # no SVD for float16
+            raise _low_precision("matrix_norm")
         rest = [d for d in range(A.ndim) if d not in (rows, cols)]
         s = svdvals(A.permute(*rest, rows, cols))
         out = s.sum(-1) if ord == "nuc" else (s.amax(-1) if ord == 2 else s.amin(-1))
@@ -322,10 +352,47 @@ def multi_dot(tensors: Any) -> Tensor:
                 else f"multi_dot(): the {'first' if i == 0 else 'last'} tensor must be 1D or "
                 f"2D but got {t.ndim}D"
             )
-    product = tensors[0]
-    for t in tensors[1:]:
-        product = product @ t
-    return product
+    if len(tensors) == 2:
+        return tensors[0] @ tensors[1]
+    first, last = tensors[0].ndim == 1, tensors[-1].ndim == 1
+    matrices = [
+        tensors[0].unsqueeze(0) if first else tensors[0],
+        *tensors[1:-1],
+        tensors[-1].unsqueeze(-1) if last else tensors[-1],
+    ]
+    sizes = [m.shape[0] for m in matrices] + [matrices[-1].shape[1]]
+    product = _chain(matrices, _chain_splits(sizes), 0, len(matrices) - 1)
+    if last:
+        product = product.squeeze(-1)
+    return product.squeeze(0) if first else product
+
+
+def _chain_splits(sizes: list[int]) -> dict[tuple[int, int], int]:
+    """Where the cheapest product of matrices i..j (``sizes[i] x sizes[i + 1]`` each) splits,
+    as PyTorch orders it (so its values round as PyTorch's): for three, ``(AB)C`` unless
+    ``A(BC)`` costs less; for more, the classic dynamic program, the first cheapest split."""
+    n = len(sizes) - 1
+    if n == 3:
+        a, b, c, d = sizes
+        return {(0, 2): 0 if a * c * (b + d) > b * d * (a + c) else 1, (1, 2): 1, (0, 1): 0}
+    cost = {(i, i): 0 for i in range(n)}
+    splits: dict[tuple[int, int], int] = {}
+    for length in range(1, n):
+        for i in range(n - length):
+            j = i + length
+            options = [
+                (cost[i, k] + cost[k + 1, j] + sizes[i] * sizes[k + 1] * sizes[j + 1], k)
+                for k in range(i, j)
+            ]
+            cost[i, j], splits[i, j] = min(options)  # ties: the first k, as PyTorch's loop
+    return splits
+
+
+def _chain(matrices: list[Tensor], splits: dict[tuple[int, int], int], i: int, j: int) -> Tensor:
+    if i == j:
+        return matrices[i]
+    k = splits[i, j]
+    return _chain(matrices, splits, i, k) @ _chain(matrices, splits, k + 1, j)
 
 
 def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
@@ -369,7 +436,7 @@ def pinv(
     ``eps * max(m, n)`` when neither is given). ``hermitian`` is accepted and changes
     nothing but speed in PyTorch; here the SVD serves both. ``rcond`` is PyTorch's older
     name of ``rtol``."""
-    if A.ndim < 2 or not A.is_floating_point():
+    if A.ndim < 2 or not A.is_floating_point() or A.dtype == dtypes.float16:
         raise RuntimeError(
             f"linalg.pinv({dtypes.scalar_type_name(A.dtype.dtype)}{{{list(A.shape)}}}): expected "
             "a tensor with 2 or more dimensions of float, double, cfloat or cdouble types"

@@ -137,6 +137,10 @@ class Op:
     # the float16 ones, where PyTorch's derivative is a formula of float16 ops (reciprocal's
     # -g * out * out), so that a gradient overflows or rounds where PyTorch's does.
     half_rules_in_float32: ClassVar[bool] = True
+    # The name of PyTorch's CPU kernel that has no float16 version (``"bessel_j0_cpu"``): an
+    # op of one float16 tensor is refused with PyTorch's error; one of several, or a Constant
+    # (its own call), refuses in its forward, by ``refuse_half`` of the dtype it computes in.
+    half_missing: ClassVar[str | None] = None
     # Whether two tensor operands of different dtypes are first given PyTorch's common dtype
     # (dtypes.promote_operands), where NumPy's would differ: elementwise arithmetic and
     # comparisons, for which PyTorch promotes by category and lets dimensioned tensors outrank
@@ -227,6 +231,12 @@ class Op:
         if type(constant) in _REAL_SCALARS:
             tensor_argument(self.public or type(self).__name__.lower(), constant)
         self._refuse_complex(constant)
+
+    def refuse_half(self, dtype: Any) -> None:
+        """PyTorch's error where ``dtype`` is float16 and its kernel has none
+        (``half_missing``)."""
+        if dtype == dtypes.HALF and self.half_missing is not None:
+            raise dtypes.not_implemented_for(self.half_missing, dtypes.HALF)
 
     def _refuse_complex(self, constant: Any) -> None:
         """A complex number or array given as a constant: refused, as complex tensors are."""
@@ -436,6 +446,7 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
                 needs: tuple[bool, ...] = (True,) if x.requires_grad else (False,)  # no new tuple
                 if args[0].dtype in _SHELL_UINTS_OR_HALF:
                     if args[0].dtype is dtypes.HALF:
+                        self.refuse_half(dtypes.HALF)
                         if self.half_in_float32:
                             args, narrow, shaped = (args[0].astype(_F32),), dtypes.HALF, False
                     elif not takes_uints:

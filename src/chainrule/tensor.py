@@ -2059,7 +2059,12 @@ class Tensor:
         return linalg_more.ormqr(self, input2, input3, left, transpose)
 
     def histogram(
-        self, bins: Any, *, range: Any = None, weight: Any = None, density: builtins.bool = False
+        self,
+        bins: Any = 100,
+        *,
+        range: Any = None,
+        weight: Any = None,
+        density: builtins.bool = False,
     ) -> Any:
         return histograms.histogram(self, bins, range=range, weight=weight, density=density)
 

@@ -780,6 +780,8 @@ def local_response_norm(
         )
     if input.numel() == 0:
         return input
+    if input.ndim > 3 and input.dtype == dtypes.float16:  # PyTorch pools those by avg_pool3d,
+        raise dtypes.not_implemented_for("avg_pool3d_out_frame", input.dtype)  # no float16
     n, c = input.shape[0], input.shape[1]
     squares = (input * input).reshape(n, 1, c, -1)
     squares = pad(squares, (0, 0, size // 2, (size - 1) // 2))
@@ -1016,8 +1018,10 @@ def embedding_bag(
     if per_sample_weights is not None:
         # (the mask through an op: a second array on kept's memory would stop cr.compile)
         scales = elementwise.where(kept_rows.squeeze(-1), per_sample_weights[seen(places)], 0.0)
-        rows = rows * scales[..., None]
-    out = rows.sum(1)  # in each bag's order, as PyTorch adds its rows
+        # float16 scaled and summed in float32, rounded once, as PyTorch's kernel
+        out = combinations.fused(lambda r, w: (r * w[..., None]).sum(1), rows, scales)
+    else:
+        out = rows.sum(1)  # in each bag's order, as PyTorch adds its rows
     if mode == "mean":
         counts = xp.maximum(kept.sum(-1), 1).astype(xp.dtype(weight.dtype.name))
         out = out / seen(counts[..., None])
@@ -1536,6 +1540,8 @@ def _rrelu_noise(input: Tensor, lower: float, upper: float) -> Tensor:  # noqa: 
 
     values = input.detach()._data
     dtype = values.dtype
+    if dtype == xp.float16:  # PyTorch's kernel has no float16 version
+        raise dtypes.not_implemented_for("rrelu_with_noise_out_cpu", dtype)
     lo, hi = (float(xp.asarray(v, dtype)) for v in (lower, upper))
     noise = xp.ones(values.shape, dtype)
     negative = values <= 0
@@ -1895,6 +1901,8 @@ def multi_margin_loss(
         raise RuntimeError(
             f"inconsistent weight size, expected {classes} but got {list(weight.shape)}"
         )
+    if input.dtype == dtypes.float16:  # PyTorch's kernel has no float16 version
+        raise dtypes.not_implemented_for("multi_margin_loss_cpu_kernel", input.dtype)
     scores = input.reshape(rows, classes)
     picks = target.reshape(rows, 1)
     picked = batching.physical(picks)  # under vmap, every example's
@@ -1948,6 +1956,8 @@ def multilabel_margin_loss(
         )
     rows = input.shape[0] if input.ndim == 2 else 1
     classes = input.shape[-1] if input.ndim else 1
+    if input.dtype == dtypes.float16:  # PyTorch's kernel has no float16 version
+        raise dtypes.not_implemented_for("multilabel_margin_loss_forward_out_frame", input.dtype)
     labels = target._data.reshape(rows, classes)
     if labels.size and (labels.min() < -1 or labels.max() >= classes):
         raise RuntimeError("argument #2 'target' is out of range")

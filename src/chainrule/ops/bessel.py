@@ -23,72 +23,86 @@ from chainrule.tensor import Tensor
 
 
 class SpecialFunction(Constant, abstract=True):
-    """One function of ``x``, elementwise, in ``x``'s float dtype (integers: float32)."""
+    """One function of ``x``, elementwise, in ``x``'s float dtype (integers: float32; float16
+    refused, as PyTorch's kernels have none)."""
 
     batch_rule = BROADCASTS
     derivatives = ("- (PyTorch defines none)",)
     kernel: ClassVar[Any] = None
 
     def forward(self, x):
+        self.refuse_half(x.dtype)
         return _on_float64(type(self).kernel, x)
 
 
 class BesselJ0(SpecialFunction):
+    half_missing = "bessel_j0_cpu"
     notation = "J0(x)"
     kernel = staticmethod(cephes.j0)
 
 
 class BesselJ1(SpecialFunction):
+    half_missing = "bessel_j1_cpu"
     notation = "J1(x)"
     kernel = staticmethod(cephes.j1)
 
 
 class BesselY0(SpecialFunction):
+    half_missing = "bessel_y0_cpu"
     notation = "Y0(x)"
     kernel = staticmethod(cephes.y0)
 
 
 class BesselY1(SpecialFunction):
+    half_missing = "bessel_y1_cpu"
     notation = "Y1(x)"
     kernel = staticmethod(cephes.y1)
 
 
 class ModifiedBesselI0(SpecialFunction):
+    half_missing = "modified_bessel_i0_cpu"
     notation = "I0(x)"
     kernel = staticmethod(cephes.i0)
 
 
 class ModifiedBesselI1(SpecialFunction):
+    half_missing = "modified_bessel_i1_cpu"
     notation = "I1(x)"
     kernel = staticmethod(cephes.i1)
 
 
 class ModifiedBesselK0(SpecialFunction):
+    half_missing = "modified_bessel_k0_cpu"
     notation = "K0(x)"
     kernel = staticmethod(cephes.k0)
 
 
 class ModifiedBesselK1(SpecialFunction):
+    half_missing = "modified_bessel_k1_cpu"
     notation = "K1(x)"
     kernel = staticmethod(cephes.k1)
 
 
 class ScaledModifiedBesselK0(SpecialFunction):
+    half_missing = "scaled_modified_bessel_k0_cpu"
     notation = "exp(x) K0(x)"
     kernel = staticmethod(cephes.k0e)
 
 
 class ScaledModifiedBesselK1(SpecialFunction):
+    half_missing = "scaled_modified_bessel_k1_cpu"
     notation = "exp(x) K1(x)"
     kernel = staticmethod(cephes.k1e)
 
 
 class SphericalBesselJ0(SpecialFunction):
+    half_missing = "spherical_bessel_j0_cpu"
     notation = "sin(x) / x"
     kernel = staticmethod(cephes.spherical_j0)
 
 
 class AiryAi(SpecialFunction):
+    half_missing = "airy_ai_cpu"
     notation = "Ai(x)"
     kernel = staticmethod(cephes.airy_ai)
 

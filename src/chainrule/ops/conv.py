@@ -27,6 +27,7 @@ gradients (``create_graph=True``) work to any order.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +36,7 @@ from chainrule._array import sliding_window_view, xp
 from chainrule.autodiff import batching
 from chainrule.op import Bilinear, Constant, Op
 from chainrule.op import run as _apply
-from chainrule.ops import dual
+from chainrule.ops import combinations, dual
 from chainrule.ops.fold import Fold, Unfold, Windows
 from chainrule.ops.nn_ops import unexpected_dtype
 from chainrule.ops.shape import cat, pad, stack
@@ -995,6 +996,19 @@ def conv1d(
     return out.squeeze(-2)
 
 
+def _in_float32(
+    conv: Callable[..., Tensor],
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    bias: Any,
+    settings: tuple[Any, ...],
+) -> Tensor:
+    """``conv(input, weight, bias, *settings)`` of float16 tensors computed in float32 and
+    rounded once, as PyTorch's CPU convolutions compute (a float16 bias added after rounding,
+    or partial sums in float16, moved the last bits or overflowed)."""
+    return combinations.fused(lambda x, w, b: conv(x, w, b, *settings), input, weight, bias)
+
+
 def conv_transpose2d(
     input: Tensor,  # noqa: A002
     weight: Tensor,
@@ -1024,6 +1038,9 @@ def conv_transpose2d(
         raise unexpected_dtype(input.dtype, weight.dtype)
     if bias is not None and bias.dtype != input.dtype:
         bias = bias.to(input.dtype)  # as PyTorch's 1-D and 2-D kernels add it (3-D refuses it)
+    if input.dtype == dtypes.float16:  # the bias too
+        settings = (stride, padding, output_padding, groups, dilation)
+        return _in_float32(conv_transpose2d, input, weight, bias, settings)
     input, unbatched = _batched(input, "conv_transpose2d")
     if weight.ndim != 4 or weight.shape[0] != input.shape[1]:
         raise RuntimeError(
@@ -1207,6 +1224,8 @@ def conv3d(
         >>> conv3d(cr.ones(1, 1, 4, 4, 4), cr.ones(2, 1, 3, 3, 3), padding=1).shape
         chainrule.Size([1, 2, 4, 4, 4])
     """
+    if input.dtype == dtypes.float16:  # (its slices' gradients summed in float16 overflowed)
+        return _in_float32(conv3d, input, weight, bias, (stride, padding, dilation, groups))
     input, unbatched = _volume(input, "conv3d")
     if weight.ndim != 5:
         raise RuntimeError(
@@ -1298,6 +1317,9 @@ def conv_transpose3d(
         >>> conv_transpose3d(cr.ones(1, 1, 2, 2, 2), cr.ones(1, 1, 2, 2, 2), stride=2).shape
         chainrule.Size([1, 1, 4, 4, 4])
     """
+    if input.dtype == dtypes.float16:
+        settings = (stride, padding, output_padding, groups, dilation)
+        return _in_float32(conv_transpose3d, input, weight, bias, settings)
     for other in (weight, bias):  # unlike the 2-D kernel's, the 3-D one refuses a bias too
         if other is not None and other.dtype != input.dtype:
             raise unexpected_dtype(input.dtype, other.dtype)
@@ -1487,14 +1509,16 @@ def avg_pool2d(
         [2.5, 4.5, 10.5, 12.5]
     """
     _check_image(input, "avg_pool2d")  # (C, H, W) needs no batch dimension here
-    if input.dtype.kind in "biu":
-        return integer_average(
-            input,
-            "avg_pool2d",
-            lambda x: avg_pool2d(
-                x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
-            ),
+
+    def pooled(x: Tensor) -> Tensor:
+        return avg_pool2d(
+            x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
         )
+
+    if input.dtype.kind in "biu":
+        return integer_average(input, "avg_pool2d", pooled)
+    if input.dtype == dtypes.float16:  # summed and divided in float32, rounded once, as
+        return combinations.fused(pooled, input)  # PyTorch's (a float16 sum overflowed)
     *leading, h, w = input.shape
     kernel = _pair(kernel_size, "kernel_size")
     step = kernel if stride is None else stride

@@ -329,6 +329,8 @@ def _cumsum_arrays(x: Any, axis: int) -> Any:
 one_minus = both("_ONES[x.dtype] - x", lambda x: 1 - x, constants={"_ONES": _ONES})
 exp = both(xp.exp, methodcaller("exp"))
 log = both(xp.log, methodcaller("log"))
+log1p = both(xp.log1p, methodcaller("log1p"))
+logit = both(lambda x: xp.log(x / (1 - x)), methodcaller("logit"))  # PyTorch's formula
 sin = both(xp.sin, methodcaller("sin"))
 cos = both(xp.cos, methodcaller("cos"))
 sinh = both(xp.sinh, methodcaller("sinh"))

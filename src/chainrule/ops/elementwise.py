@@ -701,6 +701,7 @@ class Reciprocal(Unary):
 
 
 class Log2(Unary):
+    half_rules_in_float32 = True  # 1 / x of a tiny float16 overflowed; PyTorch divides g
     public = "log2"
 
     @staticmethod
@@ -718,6 +719,7 @@ class Log2(Unary):
 
 
 class Log10(Unary):
+    half_rules_in_float32 = True  # 1 / x of a tiny float16 overflowed; PyTorch divides g
     public = "log10"
 
     @staticmethod
@@ -1406,8 +1408,8 @@ class Hypot(Op):
         return _torch_float(xp.hypot(_small_ints_as_float(a, b), _small_ints_as_float(b, a)), a, b)
 
     def vjp(self, g, out, a, b):
-        scale = g / out
-        return (scale * a if self.needs[0] else None, scale * b if self.needs[1] else None)
+        # g x / out in PyTorch's order: g / out first overflowed float16 where out is tiny
+        return (g * a / out if self.needs[0] else None, g * b / out if self.needs[1] else None)
 
     def jvp(self, tangents, out, a, b):
         return _chain(tangents, a / out, b / out)

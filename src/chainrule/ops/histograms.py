@@ -27,7 +27,7 @@ histogramdd_result = namedtuple("histogramdd", ["hist", "bin_edges"])
 
 def histogram(
     input: Tensor,  # noqa: A002
-    bins: Any,
+    bins: Any = 100,
     *,
     range: Any = None,  # noqa: A002 - PyTorch's name
     weight: Tensor | None = None,
@@ -60,10 +60,8 @@ def histogramdd(
     """The D-dimensional histogram of the points in ``input``'s last dimension (of size D):
     ``bins`` one count for every dimension, a count each, or each dimension's edges; ``range``
     the flat ``[min0, max0, min1, max1, ...]``."""
-    if not dtypes.is_floating(input.dtype):
-        raise NotImplementedError(
-            f"\"histogramdd\" not implemented for '{dtypes.scalar_type_name(input.dtype)}'"
-        )
+    if not dtypes.is_floating(input.dtype) or input.dtype == dtypes.float16:  # as PyTorch's
+        raise dtypes.not_implemented_for("histogramdd", input.dtype)
     data = input._data
     d = data.shape[-1]
     points = data.reshape(-1, d)

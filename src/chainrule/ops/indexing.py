@@ -260,6 +260,7 @@ class ScatterAdd(Linear):
         self.dim = dim
         self.index = index
 
+    @dtypes.half_in_float32  # PyTorch's kernel sums float16 in float32, rounds once
     def forward(self, x, src):
         out = x.copy()
         add_at(out, dual._along_axis_index(self.index, self.dim), src)
@@ -1006,6 +1007,8 @@ def index_add(
         return index_add(input.reshape(1), 0, index, _one_element(source), alpha=alpha).reshape(())
     targets = _source_along(input, axis, idx, source, "index_add_")
     if alpha != 1:
+        if isinstance(alpha, float) and source.dtype == dtypes.float16:
+            alpha = float(xp.float16(alpha))  # PyTorch's kernel holds it as a float16 scalar
         source = source * alpha
     return named(along(ScatterAdd, axis, targets, input, source), "IndexAddBackward0")
 

@@ -515,7 +515,19 @@ def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any
                     f"For integral input tensors, argument {name} must not be a floating point "
                     "number."
                 )
-    return _add_product(input, outer, vec1, vec2, beta, alpha, "addr", check_dtype=False)
+
+    # PyTorch's kernel: beta * input + alpha * vec1 * vec2, in that order; float16 rounds
+    # each step, beta and alpha too: it runs on Half scalars
+    floats = {x.dtype.dtype for x in (input, vec1, vec2) if x.dtype.dtype.kind == "f"}
+    if floats == {dtypes.HALF}:
+        beta, alpha = (float(xp.float16(s)) if isinstance(s, float) else s for s in (beta, alpha))
+
+    def scaled_outer(vec1: Tensor, vec2: Tensor) -> Tensor:
+        return outer(vec1 if alpha == 1 else vec1 * alpha, vec2)
+
+    return _add_product(
+        input, scaled_outer, vec1, vec2, beta, 1, "addr", check_dtype=False, fuse=False
+    )
 
 
 def baddbmm(
@@ -562,6 +574,7 @@ def _add_product(
     alpha: Any,
     name: str,
     check_dtype: bool = True,
+    fuse: bool = True,
 ) -> Tensor:
     """``beta * input + alpha * product(a, b)`` as PyTorch's ``add*mm`` family computes it:
     ``input`` expanded (not broadcast) to the product's shape, and of its dtype (unless not
@@ -571,7 +584,8 @@ def _add_product(
     stays in the graph with a zero gradient (PyTorch's ``grad * beta``); so does the product
     when ``alpha = 0`` for the ops PyTorch skips it in (``_SKIPS_PRODUCT``), its gradients
     those of ``product * 0``. float16 operands are computed in float32 and rounded once, as
-    PyTorch's kernels add the float32 product (rounding it first moved the sum's last bit)."""
+    PyTorch's kernels add the float32 product (rounding it first moved the sum's last bit),
+    unless not ``fuse`` (addr's kernel rounds each step)."""
 
     if not any(dtypes.is_floating(x.dtype) for x in (input, a, b)):
         beta, alpha = int(beta), int(alpha)
@@ -594,7 +608,10 @@ def _add_product(
             made = made * alpha
         return base + made
 
-    return combinations.fused(combined, input, a, b, name=f"{name.title()}Backward0")
+    node = f"{name.title()}Backward0"
+    if not fuse:
+        return named(combined(input, a, b), node)
+    return combinations.fused(combined, input, a, b, name=node)
 
 
 def diag(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002

@@ -71,9 +71,10 @@ def _unit_diagonal(A: Tensor) -> Tensor:  # noqa: N803
     return where(xp.eye(n, dtype=bool), xp.ones((), dtype=A.dtype.dtype), A)
 
 
-def _refuse_integers(A: Tensor, kernel: str) -> None:  # noqa: N803
-    """PyTorch's error for a LAPACK kernel given integers."""
-    if not A.is_floating_point():
+def _refuse_lapack_dtype(A: Tensor, kernel: str) -> None:  # noqa: N803
+    """PyTorch's error for a LAPACK kernel given a dtype it has no version for: integers,
+    bools, float16."""
+    if not A.is_floating_point() or A.dtype == dtypes.float16:
         raise NotImplementedError(
             f"\"{kernel}\" not implemented for '{dtypes.scalar_type_name(A.dtype.dtype)}'"
         )
@@ -108,7 +109,7 @@ def solve_triangular(
             'linalg_solve_triangular() missing 1 required positional arguments: "upper"'
         )
     if A.ndim >= 2:
-        _refuse_integers(A, "triangular_solve_cpu")
+        _refuse_lapack_dtype(A, "triangular_solve_cpu")
     _matrices(A, "solve_triangular")
     _refuse_fewer_dims(B, "linalg.solve_triangular")
     n = A.shape[-1]
@@ -163,6 +164,7 @@ def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
             f"cholesky_inverse: A must be batches of square matrices, but they are "
             f"{L.shape[-2]} by {L.shape[-1]} matrices"
         )
+    _refuse_lapack_dtype(L, "cholesky_inverse_out_cpu")
     eye = _make(xp.broadcast_to(_eye_like(L, L.shape[-1], L.shape[-1]), tuple(L.shape)).copy())
     return cholesky_solve(eye, L, upper)
 
@@ -198,7 +200,7 @@ def lu(A: Tensor, *, pivot: bool = True) -> lu_result:  # noqa: N803
     """``A = P L U``: ``P`` a permutation, ``L`` unit lower triangular (m x k), ``U`` upper
     triangular (k x n), ``k = min(m, n)``; partial pivoting as LAPACK's."""
     _refuse_vectors(A, "linalg.lu")
-    _refuse_integers(A, "lu_cpu")
+    _refuse_lapack_dtype(A, "lu_cpu")
     _matrices(A, "lu", square=False)
     _refuse_no_pivoting(pivot, "linalg.lu")
     return _lu(A)[0]
@@ -241,7 +243,7 @@ def lu_factor_ex(
     """``(LU, pivots, info)``: ``L`` and ``U`` packed in one matrix, LAPACK's 1-based int32
     row swaps, and ``info`` (int32), the 1-based index of the first zero pivot or 0."""
     _refuse_vectors(A, "torch.lu_factor_ex")
-    _refuse_integers(A, "lu_cpu")
+    _refuse_lapack_dtype(A, "lu_cpu")
     _matrices(A, "lu_factor_ex", square=False)
     _refuse_no_pivoting(pivot, "linalg.lu_factor_ex")
     (_, lower, upper), pivots, info = _lu(A)
@@ -254,7 +256,7 @@ def lu_factor(A: Tensor, *, pivot: bool = True) -> lu_factor_result:  # noqa: N8
     """``(LU, pivots)`` of :func:`lu_factor_ex`; a zero pivot raises, as ``lu_solve`` would
     divide by it."""
     _refuse_vectors(A, "torch.lu_factor")
-    _refuse_integers(A, "lu_cpu")
+    _refuse_lapack_dtype(A, "lu_cpu")
     _matrices(A, "lu_factor", square=False)
     _refuse_no_pivoting(pivot, "linalg.lu_factor")
     (_, lower, upper), pivots, info = _lu(A)
@@ -566,6 +568,7 @@ def householder_product(A: Tensor, tau: Tensor) -> Tensor:  # noqa: N803
         raise RuntimeError(
             f"{name}: input.shape[-1] must be greater than or equal to tau.shape[-1]"
         )
+    _refuse_lapack_dtype(A, "orgqr_cpu")
     start = _make(xp.broadcast_to(_eye_like(A, m, n), (*A.shape[:-2], m, n)).copy())
     return _reflect(A, tau, start, transpose=False)
 
@@ -665,6 +668,10 @@ def vander(x: Tensor, *, N: int | None = None) -> Tensor:  # noqa: N803
     n = x.shape[-1] if N is None else N
     if n <= 1:
         raise RuntimeError("N must be greater than 1.")
+    if x.dtype == dtypes.float16:
+        raise RuntimeError(
+            "linalg.vander supports floating point, complex, and integer tensors, but got Half"
+        )
     powers = x.unsqueeze(-1).expand(*x.shape, n - 1).cumprod(-1)
     return cat([powers.new_ones((*x.shape, 1)), powers], -1)
 

@@ -299,25 +299,24 @@ class _PointwiseLoss(Op, abstract=True):
 
 
 class BinaryCrossEntropy(_PointwiseLoss):
-    """``-w (y log p + (1 - y) log(1 - p))`` with PyTorch's clamps, reduced."""
+    """``-w (y log p + (1 - y) log(1 - p))`` with PyTorch's clamps, reduced, in its kernel's
+    order: ``(y - 1) max(log1p(-p), -100) - y max(log(p), -100)``."""
 
     notation = "-w (y log(p) + (1 - y) log(1 - p))"
-    derivatives = ("w (p - y) / (p (1 - p))", "w (log(1 - p) - log(p))")
+    derivatives = ("w (p - y) / (p (1 - p))", "-w logit(p)")
 
     def __init__(self, weight: Any, reduction: str) -> None:
         self.weight = weight
         self.reduction = reduction
-
-    def _logs(self, p):
-        return dual.clamp_min(dual.log(p), -100.0), dual.clamp_min(dual.log(1 - p), -100.0)
 
     def forward(self, p, y):
         if ((p < 0) | (p > 1)).any():
             raise RuntimeError(
                 "binary_cross_entropy: all elements of input should be between 0 and 1"
             )
-        log_p, log_1mp = self._logs(p)
-        losses = -(y * log_p + (1 - y) * log_1mp)
+        log_p = dual.clamp_min(dual.log(p), -100.0)
+        log_1mp = dual.clamp_min(dual.log1p(-p), -100.0)
+        losses = (y - 1) * log_1mp - y * log_p
         if self.weight is not None:
             losses = losses * self.weight
         return _reduced(losses, self.reduction)
@@ -327,8 +326,8 @@ class BinaryCrossEntropy(_PointwiseLoss):
         if need_p:
             dp = self._weighted((p - y) / dual.clamp_min((1 - p) * p, _EPSILON))
         if need_y:
-            # -logit(p), unclamped as in PyTorch: infinite at p = 0 and p = 1.
-            dy = self._weighted(dual.log(1 - p) - dual.log(p))
+            # -logit(p), unclamped as in PyTorch: infinite at 0 and 1.
+            dy = self._weighted(-dual.logit(p))
         return dp, dy
 
 
@@ -439,9 +438,13 @@ class HuberLoss(SmoothL1Loss):
     derivatives = ("clamp(x - y, -delta, delta)", "-clamp(x - y, -delta, delta)")
 
     def forward(self, x, y):
+        return _reduced(self._losses(x, y), self.reduction)
+
+    @dtypes.half_in_float32  # PyTorch's kernel: each loss in float32, rounded once
+    def _losses(self, x, y):
         z = xp.abs(x - y)
         delta = self.beta
-        return _reduced(xp.where(z < delta, 0.5 * z * z, delta * (z - 0.5 * delta)), self.reduction)
+        return xp.where(z < delta, 0.5 * z * z, delta * (z - 0.5 * delta))
 
     def _slope(self, d: Any) -> Any:
         """``d`` clamped to [-delta, delta], as PyTorch's huber_loss_backward."""

@@ -240,9 +240,12 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:  # noqa
         )
     (axis,) = reduce.normalize_dims(dim, input.ndim, "renorm")
     others = tuple(d for d in range(input.ndim) if d != axis)
-    norm = linalg.vector_norm(input, p, others, keepdim=True)
+    # float16's norm and factor in float32, the factor rounded to float16, as PyTorch's (in
+    # float16 the unused branch's derivative overflowed at a tiny norm: 0 * inf, a NaN)
+    wide = input.float() if input.dtype == dtypes.float16 else input
+    norm = linalg.vector_norm(wide, p, others, keepdim=True)
     factor = elementwise.where(norm > maxnorm, maxnorm / (norm + 1e-7), 1.0)
-    return input * factor
+    return input * factor.to(input.dtype)
 
 
 def unravel_index(indices: Tensor, shape: int | Sequence[int]) -> tuple[Tensor, ...]:  # noqa: A002

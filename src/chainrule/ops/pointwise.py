@@ -189,11 +189,16 @@ class Logit(elementwise.Unary):
         return sp.log(x / (1 - x))
 
     def forward(self, x):
-        return xp.log(x / (1 - x))
+        return dual.logit(x)
 
     def partial(self, out, x):
         outside = (x < 0) | (x > 1)
         return dual.where(outside, dual.typed(x, math.nan), 1 / (x * (1 - x)))
+
+    def vjp(self, g, out, x):
+        # g / (x (1 - x)), PyTorch's order: 1 / (x (1 - x)) first overflowed float16 at a tiny x
+        outside = (x < 0) | (x > 1)
+        return (dual.where(outside, dual.typed(x, math.nan), g / (x * (1 - x))),)
 
 
 def logit(input: Tensor, eps: float | None = None) -> Tensor:  # noqa: A002

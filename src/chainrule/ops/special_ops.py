@@ -18,7 +18,7 @@ from typing import Any
 
 from chainrule import dtypes
 from chainrule._array import xp
-from chainrule.op import Constant, Op
+from chainrule.op import Constant, Op, _value
 from chainrule.ops import cephes, dual, special
 from chainrule.ops.elementwise import BROADCASTS, Unary, _floating, float_result_dtype
 from chainrule.ops.pointwise import _as_tensor
@@ -127,6 +127,8 @@ class LogNdtr(Unary):
     """``log(ndtr(x))`` far into both tails: the log of erfc's continued fraction on the
     left (ndtr(-40) underflows, its log is -804.6), ``log1p`` of the small upper tail on the
     right."""
+
+    half_missing = "log_ndtr_cpu"
 
     torch_name = "SpecialLogNdtrBackward0"
     notation = "log_ndtr(x)"
@@ -261,6 +263,7 @@ class I1(Unary):
         return _on_float64(cephes.i1, x)
 
     def partial(self, out, x):
+        _refuse_half(x, "i1_backward")
         tiny, safe = _tiny(x)
         return dual.where(tiny, 0.5, _i0(safe) - out / safe)
 
@@ -278,8 +281,15 @@ class I1e(Unary):
         return _on_float64(cephes.i1e, x)
 
     def partial(self, out, x):
+        _refuse_half(x, "i1e_backward")
         tiny, safe = _tiny(x)
         return dual.where(tiny, 0.5, _i0e(safe) - out * (dual.sign(safe) + 1 / safe))
+
+
+def _refuse_half(x, kernel: str) -> None:  # type: ignore[no-untyped-def]
+    """PyTorch's error for a backward kernel with no float16 version."""
+    if _value(x).dtype == xp.float16:
+        raise dtypes.not_implemented_for(kernel, xp.float16)
 
 
 def _tiny(x):  # type: ignore[no-untyped-def]
@@ -300,6 +310,8 @@ class Ndtri(Unary):
     """The inverse of :class:`Ndtr`: the x with ``ndtr(x) = p`` (±inf at 1 and 0, nan
     outside [0, 1]); its derivative is ``sqrt(2 pi) exp(ndtri(p)^2 / 2)``."""
 
+    half_missing = "ndtri_cpu"
+
     torch_name = "SpecialNdtriBackward0"
     notation = "ndtri(p)"
     derivatives = ("sqrt(2 pi) exp(ndtri(p)**2 / 2)",)
@@ -316,6 +328,8 @@ class Ndtri(Unary):
 class Erfcx(Unary):
     """The scaled complementary error function ``exp(x^2) erfc(x)``; its derivative is
     ``2 x erfcx(x) - 2 / sqrt(pi)``."""
+
+    half_missing = "erfcx_cpu"
 
     torch_name = "SpecialErfcxBackward0"
     notation = "erfcx(x)"
@@ -442,12 +456,15 @@ class Zeta(Op):
     promotes = "float"  # of integers in float32
     batch_rule = BROADCASTS
     torch_name = "SpecialZetaBackward0"
+    half_missing = "zeta_cpu"
     notation = "zeta(x, q)"
     derivatives = ("(none: not implemented)", "-x zeta(x + 1, q)")
 
     def forward(self, x, q):
+        dtype = float_result_dtype(x, q)
+        self.refuse_half(dtype)
         out = cephes.zeta(xp.asarray(x, dtype=xp.float64), xp.asarray(q, dtype=xp.float64))
-        return out.astype(float_result_dtype(x, q), copy=False)  # a number unrounded
+        return out.astype(dtype, copy=False)  # a number unrounded
 
     def vjp(self, g, out, x, q):
         if self.needs[0]:

@@ -282,8 +282,8 @@ def _quantile(
     interpolation: str,
     op: str,
 ) -> Tensor:
-    if not dtypes.is_floating(input.dtype):
-        raise RuntimeError(f"{op}() input tensor must be either float or double dtype")
+    if not dtypes.is_floating(input.dtype) or input.dtype == dtypes.float16:  # (nanquantile's
+        raise RuntimeError("quantile() input tensor must be either float or double dtype")  # too)
     qs = q._data if isinstance(q, Tensor) else xp.asarray(q, dtype=xp.float64)
     if isinstance(q, Tensor) and q.dtype != input.dtype:
         raise RuntimeError(f"{op}() q tensor must be same dtype as the input tensor")

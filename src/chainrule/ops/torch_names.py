@@ -43,6 +43,8 @@ def logdet(input: Tensor) -> Tensor:  # noqa: A002
     """``log(det(input))``: nan for a negative determinant, -inf for a zero one, as PyTorch
     gives them; its gradient is 0 where the determinant is negative, as PyTorch's (the nan
     is a constant put in place of ``log|det|``)."""
+    if input.dtype == dtypes.float16:
+        raise RuntimeError("logdet: Low precision dtypes not supported. Got Half")
     sign, logabsdet = linalg.slogdet(input)
     return logabsdet.where(sign != -1, logabsdet.new_full((), float("nan")))
 
