@@ -238,6 +238,11 @@ CASES: dict[str, tuple[Callable[[Any, Any], Any], list[float]]] = {
         lambda M, x: M.hypot(x[:2], x[2:]),
         [1e-5, -2e-5, 3e-6, 1e-5],
     ),
+    "sub of a number times alpha, their float16 product": (
+        lambda M, x: M.sub(x, 0.1, alpha=3),
+        NOISE,
+    ),
+    "pow(-0.5), 1 / sqrt rounded once": (lambda M, x: (x.abs() + 0.1).pow(-0.5), NOISE),
     "tanh": (lambda M, x: M.tanh(x) * 1.953, [-2.426, 0.5]),
     "sigmoid": (lambda M, x: M.sigmoid(x), [-2.426, 0.5, 7.0]),
     "softmax": (lambda M, x: M.softmax(x, 0), [0.0, 1.0, 2.0, 3.3]),

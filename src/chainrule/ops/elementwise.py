@@ -342,6 +342,8 @@ def _power_arrays(a: Any, b: Any) -> Any:
     """``a ** b`` as PyTorch computes it: a Python exponent of -0.5 is ``1 / sqrt(a)`` (which
     differs from C's ``pow`` at -0 and -inf), as is the derivative of ``a ** 0.5``."""
     if type(b) is float and b == -0.5:
+        if a.dtype == dtypes.HALF:  # in float32, rounded once, as PyTorch's
+            return (1 / xp.sqrt(a.astype(dtypes.HALF_OPMATH))).astype(a.dtype)
         return 1 / xp.sqrt(a)
     try:
         return a**b
@@ -1519,6 +1521,9 @@ def alpha_times(input: Any, other: Any, alpha: Any) -> Any:  # noqa: A002
         alpha = dtypes.checked_number_for(alpha, input.dtype.dtype)
         if input.dtype.dtype is dtypes.HALF:
             alpha = float(xp.float16(alpha))
+            if not isinstance(other, Tensor):  # PyTorch's product of the two, in float16
+                with xp.errstate(over="ignore"):  # 70000 is float16's inf, as PyTorch's
+                    return float(xp.float16(other) * xp.float16(alpha))
     return mul(other, alpha) if isinstance(other, Tensor) else other * alpha
 
 
