@@ -213,6 +213,15 @@ CASES: dict[str, tuple[Callable[[Any, Any], Any], list[float]]] = {
         ),
         NOISE,
     ),
+    "binary_cross_entropy of a tiny p: g (p - y) first": (
+        lambda M, x: M.nn.functional.binary_cross_entropy(
+            x,
+            M.tensor([0.25806, 0.3], dtype=M.float16),
+            weight=M.tensor([4.5896e-6, 0.5], dtype=M.float16),
+            reduction="sum",
+        ),
+        [3.5167e-6, 0.4],
+    ),
     "rms_norm": (lambda M, x: M.nn.functional.rms_norm(x, (2,)), [300.0, 1.0]),
     "cumsum": (lambda M, x: M.cumsum(x, 0), [2048.0, 1.0, 1.0, 1.0]),
     "cumsum, its gradient summed in float32 too": (  # in float16, each 1536 + 0.75 gained 1

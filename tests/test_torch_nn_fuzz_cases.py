@@ -373,20 +373,40 @@ def test_validation_as_pytorch(case: Case) -> None:
     _same(case)
 
 
-def test_binary_cross_entropy_in_pytorchs_order() -> None:
-    """PyTorch's kernel computes ``(y - 1) max(log1p(-p), -100) - y max(log(p), -100)`` and
-    the target's gradient as ``-logit(p)``; ``log(1 - p)`` and ``log(1 - p) - log(p)`` were
-    off in the last bits (float64: 3.7e-15 relative on the target's gradient)."""
+@pytest.mark.parametrize("reduction", ["none", "mean"])
+def test_binary_cross_entropy_in_pytorchs_order(reduction: str) -> None:
+    """PyTorch's kernel computes ``(y - 1) max(log1p(-p), -100) - y max(log(p), -100)``, the
+    target's gradient as ``-logit(p)``, and the input's as ``g (p - y) / max(p (1 - p), eps)
+    * w / N`` in that order; ``log(1 - p)``, ``log(1 - p) - log(p)`` and the derivative times
+    ``g`` were off in the last bits (float64: 3.7e-15 relative on the target's gradient,
+    half the input's gradients a bit off)."""
     rng = np.random.default_rng(1)
     p = 1 / (1 + np.exp(-rng.normal(size=200) * 6))
-    y = rng.random(200)
+    y, w = rng.random(200), rng.random(200) * 2
 
     def case(L: Any, t: Callable[..., Any]) -> Any:
         return L.nn.functional.binary_cross_entropy(
-            t(p, grad=True), t(y, grad=True), reduction="none"
+            t(p, grad=True), t(y, grad=True), weight=t(w), reduction=reduction
         )
 
     expected, got = _outcome(torch, case), _outcome(cr, case)
     np.testing.assert_allclose(got[1][0][1], expected[1][0][1], rtol=4e-16)
-    for ours, theirs in zip(got[2], expected[2], strict=True):
-        np.testing.assert_allclose(ours, theirs, rtol=4e-16)
+    np.testing.assert_array_equal(got[2][0], expected[2][0])  # the input's: bit for bit
+    np.testing.assert_allclose(got[2][1], expected[2][1], rtol=4e-16)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("loss", ["mse_loss", "huber_loss"])
+def test_loss_gradients_in_pytorchs_order(loss: str, dtype: str) -> None:
+    """mse's input gradient is ``(norm (x - y)) g`` and huber's ``norm d g`` (``norm g delta``
+    past delta), ``norm`` 1 / N or 2 / N in the input's dtype, as PyTorch's kernels order
+    them; ``g / N`` first rounded otherwise in half of the elements, in every dtype."""
+    rng = np.random.default_rng(2)
+    x, y = rng.normal(size=30) * 3, rng.normal(size=30) * 3
+    grads = []
+    for L in (torch, cr):
+        a = L.tensor(x, dtype=getattr(L, dtype), requires_grad=True)
+        out = getattr(L.nn.functional, loss)(a, L.tensor(y, dtype=getattr(L, dtype)))
+        out.backward(L.full_like(out, -0.875))
+        grads.append(a.grad.numpy())
+    np.testing.assert_array_equal(grads[1], grads[0])

@@ -16,6 +16,7 @@ nodes, fused it is one, and its vjp is a single scatter of ``-weight / total_wei
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -330,11 +331,28 @@ class BinaryCrossEntropy(_PointwiseLoss):
             dy = self._weighted(-dual.logit(p))
         return dp, dy
 
+    def vjp(self, g, out, p, y):
+        # p's in PyTorch's order: g (p - y), then / max(p (1 - p), eps), * w, / N (the
+        # derivative alone overflowed float16 at a tiny p, and rounded otherwise in float32)
+        dp = dy = None
+        if self.needs[0]:
+            dp = self._weighted(g * (p - y) / dual.clamp_min((1 - p) * p, _EPSILON))
+            dp = _spread(dp, p.shape, self.reduction)
+        if self.needs[1]:
+            dy = _spread(g, p.shape, self.reduction) * self._partials(p, y, False, True)[1]
+        return dp, dy
+
 
 def _reduced(losses: Any, reduction: str) -> Any:
     if reduction == "none":
         return losses
     return losses.mean() if reduction == "mean" else losses.sum()
+
+
+def _norm(scale: float, shape: tuple[int, ...], reduction: str) -> float:
+    """``scale``, divided by the element count for a mean: the factor PyTorch's backward
+    kernels multiply first (a Python float, so it takes the arrays' dtype)."""
+    return scale / math.prod(shape) if reduction == "mean" else scale
 
 
 def _spread(g: Any, shape: tuple[int, ...], reduction: str) -> Any:
@@ -362,7 +380,8 @@ class MseLoss(Op):
         return _reduced(d * d, self.reduction)
 
     def vjp(self, g, out, x, y):
-        dx = 2 * (x - y) * _spread(g, x.shape, self.reduction)
+        # PyTorch's order: (norm (x - y)) g, norm = 2 / N for a mean, in x's dtype
+        dx = _norm(2.0, x.shape, self.reduction) * (x - y) * g
         return (dx if self.needs[0] else None, -dx if self.needs[1] else None)
 
     def jvp(self, tangents, out, x, y):
@@ -450,6 +469,15 @@ class HuberLoss(SmoothL1Loss):
         """``d`` clamped to [-delta, delta], as PyTorch's huber_loss_backward."""
         delta = dual.typed(d, self.beta)
         return dual.where(d < -delta, -delta, dual.where(d > delta, delta, d))
+
+    def vjp(self, g, out, x, y):
+        # PyTorch's order: norm g delta at the ends, norm d g inside (norm 1 / N for a mean)
+        d = x - y
+        norm = _norm(1.0, d.shape, self.reduction)
+        delta = dual.typed(d, self.beta)
+        end = norm * g * delta
+        dx = dual.where(d <= -delta, -end, dual.where(d >= delta, end, norm * d * g))
+        return (dx if self.needs[0] else None, -dx if self.needs[1] else None)
 
 
 def _as_array(weight: Tensor | None, op: str) -> Any:
