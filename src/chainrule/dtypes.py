@@ -203,6 +203,18 @@ def check_float_kernel(dtype: Any, kernel: str) -> None:
         raise not_implemented_for(kernel, dtype)
 
 
+def refuse_half(dtype: Any, kernel: str | None) -> None:
+    """PyTorch's refusal of float16 (a NumPy or a chainrule ``dtype``) for ``kernel``, which
+    has no float16 version; nothing for other dtypes, or where ``kernel`` is None.
+
+    >>> refuse_half(xp.dtype("float16"), "pdist")
+    Traceback (most recent call last):
+    NotImplementedError: "pdist" not implemented for 'Half'
+    """
+    if kernel is not None and dtype == HALF:
+        raise not_implemented_for(kernel, HALF)
+
+
 def not_implemented_for(kernel: str, dtype: Any) -> NotImplementedError:
     """PyTorch's error for a kernel that has no version for ``dtype`` (a softmax of integers).
 

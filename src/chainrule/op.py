@@ -53,7 +53,7 @@ _may_share = xp.may_share_memory
 _SHELL_UINTS = dtypes.SHELL_UINTS
 # One set lookup on an op's lone input tells both rare dtypes: a shell uint and float16.
 _SHELL_UINTS_OR_HALF = frozenset((*_SHELL_UINTS, dtypes.HALF))
-_F32 = xp.dtype(xp.float32)
+_F32 = dtypes.HALF_OPMATH  # what float16 computes in
 # Whether a ``saved_tensors_hooks`` block is open (:mod:`chainrule.autograd.graph` sets it and
 # keeps the hooks): then a recorded node hands the values its rules read to ``pack``. Tested
 # once per recorded op; a bool, the cheapest value to test.
@@ -235,8 +235,7 @@ class Op:
     def refuse_half(self, dtype: Any) -> None:
         """PyTorch's error where ``dtype`` is float16 and its kernel has none
         (``half_missing``)."""
-        if dtype == dtypes.HALF and self.half_missing is not None:
-            raise dtypes.not_implemented_for(self.half_missing, dtypes.HALF)
+        dtypes.refuse_half(dtype, self.half_missing)
 
     def _refuse_complex(self, constant: Any) -> None:
         """A complex number or array given as a constant: refused, as complex tensors are."""

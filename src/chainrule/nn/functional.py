@@ -780,8 +780,8 @@ def local_response_norm(
         )
     if input.numel() == 0:
         return input
-    if input.ndim > 3 and input.dtype == dtypes.float16:  # PyTorch pools those by avg_pool3d,
-        raise dtypes.not_implemented_for("avg_pool3d_out_frame", input.dtype)  # no float16
+    if input.ndim > 3:  # PyTorch pools those by avg_pool3d, which has no float16 kernel
+        dtypes.refuse_half(input.dtype, "avg_pool3d_out_frame")
     n, c = input.shape[0], input.shape[1]
     squares = (input * input).reshape(n, 1, c, -1)
     squares = pad(squares, (0, 0, size // 2, (size - 1) // 2))
@@ -1540,8 +1540,7 @@ def _rrelu_noise(input: Tensor, lower: float, upper: float) -> Tensor:  # noqa: 
 
     values = input.detach()._data
     dtype = values.dtype
-    if dtype == xp.float16:  # PyTorch's kernel has no float16 version
-        raise dtypes.not_implemented_for("rrelu_with_noise_out_cpu", dtype)
+    dtypes.refuse_half(dtype, "rrelu_with_noise_out_cpu")
     lo, hi = (float(xp.asarray(v, dtype)) for v in (lower, upper))
     noise = xp.ones(values.shape, dtype)
     negative = values <= 0
@@ -1901,8 +1900,7 @@ def multi_margin_loss(
         raise RuntimeError(
             f"inconsistent weight size, expected {classes} but got {list(weight.shape)}"
         )
-    if input.dtype == dtypes.float16:  # PyTorch's kernel has no float16 version
-        raise dtypes.not_implemented_for("multi_margin_loss_cpu_kernel", input.dtype)
+    dtypes.refuse_half(input.dtype, "multi_margin_loss_cpu_kernel")
     scores = input.reshape(rows, classes)
     picks = target.reshape(rows, 1)
     picked = batching.physical(picks)  # under vmap, every example's
@@ -1956,8 +1954,7 @@ def multilabel_margin_loss(
         )
     rows = input.shape[0] if input.ndim == 2 else 1
     classes = input.shape[-1] if input.ndim else 1
-    if input.dtype == dtypes.float16:  # PyTorch's kernel has no float16 version
-        raise dtypes.not_implemented_for("multilabel_margin_loss_forward_out_frame", input.dtype)
+    dtypes.refuse_half(input.dtype, "multilabel_margin_loss_forward_out_frame")
     labels = target._data.reshape(rows, classes)
     if labels.size and (labels.min() < -1 or labels.max() >= classes):
         raise RuntimeError("argument #2 'target' is out of range")

@@ -1014,8 +1014,8 @@ def cdist(
         compute_mode == "use_mm_for_euclid_dist"
         or (compute_mode == _CDIST_MODES[0] and (rows > 25 or others > 25))
     )
-    if x1.dtype == dtypes.float16 and not by_product and x1.numel() and x2.numel():
-        raise dtypes.not_implemented_for("cdist", x1.dtype)
+    if not by_product and x1.numel() and x2.numel():
+        dtypes.refuse_half(x1.dtype, "cdist")
     differences = x1.unsqueeze(-2) - x2.unsqueeze(-3)
     distances = norm(differences, p, -1)
     if p == 0:  # a count of differing coordinates: PyTorch passes zeros back, not nothing

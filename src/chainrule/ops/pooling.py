@@ -500,8 +500,7 @@ def avg_pool3d(
     )
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
-    if input.dtype == dtypes.float16:  # PyTorch has no float16 kernel
-        raise dtypes.not_implemented_for("avg_pool3d_out_frame", input.dtype)
+    dtypes.refuse_half(input.dtype, "avg_pool3d_out_frame")
     if input.dtype.kind in "biu":
         return integer_average(
             input,

@@ -263,7 +263,7 @@ class I1(Unary):
         return _on_float64(cephes.i1, x)
 
     def partial(self, out, x):
-        _refuse_half(x, "i1_backward")
+        dtypes.refuse_half(_value(x).dtype, "i1_backward")
         tiny, safe = _tiny(x)
         return dual.where(tiny, 0.5, _i0(safe) - out / safe)
 
@@ -281,15 +281,9 @@ class I1e(Unary):
         return _on_float64(cephes.i1e, x)
 
     def partial(self, out, x):
-        _refuse_half(x, "i1e_backward")
+        dtypes.refuse_half(_value(x).dtype, "i1e_backward")
         tiny, safe = _tiny(x)
         return dual.where(tiny, 0.5, _i0e(safe) - out * (dual.sign(safe) + 1 / safe))
-
-
-def _refuse_half(x, kernel: str) -> None:  # type: ignore[no-untyped-def]
-    """PyTorch's error for a backward kernel with no float16 version."""
-    if _value(x).dtype == xp.float16:
-        raise dtypes.not_implemented_for(kernel, xp.float16)
 
 
 def _tiny(x):  # type: ignore[no-untyped-def]
