@@ -251,6 +251,7 @@ CASES: dict[str, tuple[Callable[[Any, Any], Any], list[float]]] = {
         lambda M, x: M.sub(x, 0.1, alpha=3),
         NOISE,
     ),
+    "sub_ in place, the same product": (lambda M, x: (x * 1).sub_(0.1, alpha=3), NOISE),
     "pow(-0.5), 1 / sqrt rounded once": (lambda M, x: (x.abs() + 0.1).pow(-0.5), NOISE),
     "tanh": (lambda M, x: M.tanh(x) * 1.953, [-2.426, 0.5]),
     "sigmoid": (lambda M, x: M.sigmoid(x), [-2.426, 0.5, 7.0]),
