@@ -32,6 +32,7 @@ from op_table import REAL, OpSpec, distinct, uniform
 import chainrule as cr
 import chainrule.nn.functional as F
 from chainrule.ops.conv import ConvolutionBackwardInput, ConvolutionBackwardWeight, Geometry
+from chainrule.ops.reads_input import Marked
 
 PROBABILITY = uniform(0.05, 0.95)  # BCE's input: away from the clamps at 0 and 1
 
@@ -199,6 +200,13 @@ NN_SPECS: list[OpSpec] = [
         ("ConvolutionBackwardInput",),
         (((1, 2, 2, 2), (2, 1, 2, 2)),),
     ),
+    OpSpec(  # the record of a convolution's input gradient under create_graph
+        "convolution_gradient_marked_by_its_input",
+        lambda g, x: Marked()(g, x),
+        lambda g, x: g * 1,  # the same values and gradients: none for x
+        ("Marked",),
+        (((2, 3), (2, 3)), ((2, 3), (3,))),
+    ),
     OpSpec(
         "conv2d_weight_gradient",
         *_conv_weight_grad((3, 2, 3, 3), 2, 1),
@@ -278,7 +286,7 @@ NN_SPECS: list[OpSpec] = [
     _row(
         "adaptive_avg_pool2d_tiles",  # the windows tile the input: one reshape
         lambda F_, t_, x: F_.adaptive_avg_pool2d(x, (2, 3)),
-        ("Reshape", "Permute", "Mean"),
+        ("ReadsInput", "Reshape", "Permute", "Mean"),
         (((2, 3, 4, 6),),),
     ),
     _row(

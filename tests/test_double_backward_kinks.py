@@ -2,7 +2,9 @@
 ``create_graph`` gradient of relu (hardtanh, leaky_relu, the shrinks, max_pool2d...) depends
 on the input (PyTorch's backward kernels read it), so differentiating it again gives zeros and
 ``hessian(..., strict=True)`` does not call it independent of the input (both raised here: the
-gradient was a constant)."""
+gradient was a constant). The same holds for functions PyTorch runs as one kernel whose backward
+reads the input, linear as they are (average pooling, reflection padding, nll_loss), which
+chainrule builds from other ops or whose rules did not read it."""
 
 from __future__ import annotations
 
@@ -34,6 +36,61 @@ ACTIVATIONS: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
+# An image batch (1, 2, 4, 4) in no particular order, for the functions of images below.
+IMAGES = np.random.default_rng(0).permutation(np.linspace(-1.5, 1.6, 32)).reshape(1, 2, 4, 4)
+CLASSES = [1, 3, 0, 2]
+
+
+def _weight(m: Any, shape: tuple[int, ...]) -> Any:
+    return m.tensor(np.linspace(-0.5, 0.7, int(np.prod(shape))).reshape(shape))
+
+
+READING_THE_INPUT: dict[str, Callable[[Any, Any], Any]] = {
+    "avg_pool1d": lambda m, x: m.nn.functional.avg_pool1d(x.reshape(2, 2, 8), 2),
+    "avg_pool2d": lambda m, x: m.nn.functional.avg_pool2d(x, 2),
+    "avg_pool3d": lambda m, x: m.nn.functional.avg_pool3d(x.reshape(1, 1, 2, 4, 4), 2),
+    "adaptive_avg_pool1d": lambda m, x: m.nn.functional.adaptive_avg_pool1d(x.reshape(2, 16), 5),
+    "adaptive_avg_pool2d": lambda m, x: m.nn.functional.adaptive_avg_pool2d(x, 3),
+    "adaptive_avg_pool3d": lambda m, x: m.nn.functional.adaptive_avg_pool3d(x, 3),
+    "adaptive_max_pool2d": lambda m, x: m.nn.functional.adaptive_max_pool2d(x, 3),
+    "fractional_max_pool2d": lambda m, x: m.nn.functional.fractional_max_pool2d(
+        x, 2, output_size=2, _random_samples=m.full((1, 2, 2), 0.5, dtype=m.float64)
+    ),
+    "reflect pad": lambda m, x: m.nn.functional.pad(x, (1, 2, 0, 1), mode="reflect"),
+    "replicate pad": lambda m, x: m.nn.functional.pad(x, (1, 2, 0, 1), mode="replicate"),
+    "prelu, constant weight": lambda m, x: m.nn.functional.prelu(x, _weight(m, (2,))),
+    "nll_loss": lambda m, x: m.nn.functional.nll_loss(x.reshape(4, 8), m.tensor(CLASSES)),
+    "nll_loss, no reduction": lambda m, x: m.nn.functional.nll_loss(
+        x.reshape(4, 8), m.tensor(CLASSES), reduction="none"
+    ),
+    "multi_margin_loss": lambda m, x: m.nn.functional.multi_margin_loss(
+        x.reshape(4, 8), m.tensor(CLASSES)
+    ),
+    "multilabel_margin_loss": lambda m, x: m.nn.functional.multilabel_margin_loss(
+        x.reshape(4, 8), m.tensor([[c, -1, 0, 0, 0, 0, 0, 0] for c in CLASSES])
+    ),
+    # PyTorch's double backward of a convolution gives its input no gradient (refused as unused)
+    "conv2d, constant weight": lambda m, x: m.nn.functional.conv2d(x, _weight(m, (3, 2, 2, 2))),
+    "conv_transpose2d, constant weight": lambda m, x: m.nn.functional.conv_transpose2d(
+        x, _weight(m, (2, 3, 2, 2))
+    ),
+    "conv_transpose1d, constant weight": lambda m, x: m.nn.functional.conv_transpose1d(
+        x.reshape(2, 2, 8), _weight(m, (2, 3, 3))
+    ),
+    "batch_norm in eval": lambda m, x: m.nn.functional.batch_norm(
+        x, _weight(m, (2,)), _weight(m, (2,)).abs() + 1
+    ),
+    "grid_sample": lambda m, x: m.nn.functional.grid_sample(
+        x, _weight(m, (1, 3, 3, 2)), align_corners=False
+    ),
+    # as in PyTorch, without a graph: a circular pad copies, a slice and a sum read nothing
+    "circular pad": lambda m, x: m.nn.functional.pad(x, (1, 2, 0, 1), mode="circular"),
+    "slice and sum": lambda m, x: x[:, 1:].sum(1),
+}
+# PyTorch has no derivative of these backward kernels, and raises: chainrule's are zeros.
+NOT_IMPLEMENTED_IN_PYTORCH = ("multi_margin_loss", "multilabel_margin_loss")
+
+
 def _second(m: Any, f: Callable[[Any, Any], Any]) -> Any:
     x = m.tensor(X, requires_grad=True)
     (g,) = m.autograd.grad(f(m, x).sum(), x, create_graph=True)
@@ -47,6 +104,34 @@ def _second(m: Any, f: Callable[[Any, Any], Any]) -> Any:
 def test_the_gradient_of_a_kink_depends_on_the_input_as_in_pytorch(name: str) -> None:
     f = ACTIVATIONS[name]
     assert _second(cr, f) == _second(torch, f)
+
+
+def _second_or_error(m: Any, f: Callable[[Any, Any], Any]) -> tuple[bool, Any, Any]:
+    """Whether the gradient requires grad; then the second derivative of ``(g * g).sum()`` and
+    the strict Hessian, each as values or as its error's first line."""
+    x = m.tensor(IMAGES, requires_grad=True)
+    (g,) = m.autograd.grad(f(m, x).sum(), x, create_graph=True)
+    outcomes = []
+    for compute in (
+        lambda: m.autograd.grad((g * g).sum(), x)[0],
+        lambda: m.autograd.functional.hessian(lambda v: f(m, v).sum(), x.detach(), strict=True),
+    ):
+        try:
+            outcomes.append(compute().detach().numpy().tolist())
+        except RuntimeError as error:
+            outcomes.append(str(error).splitlines()[0])
+    return (g.requires_grad, *outcomes)
+
+
+@pytest.mark.parametrize("name", list(READING_THE_INPUT))
+def test_a_gradient_whose_pytorch_backward_reads_the_input_depends_on_it(name: str) -> None:
+    f = READING_THE_INPUT[name]
+    expected = _second_or_error(torch, f)
+    if name in NOT_IMPLEMENTED_IN_PYTORCH:  # zeros here: the derivative of a linear gradient
+        assert expected[1].startswith("derivative for aten::") and "not implemented" in expected[1]
+        zeros = np.zeros(IMAGES.shape).tolist()
+        expected = (True, zeros, np.zeros(IMAGES.shape * 2).tolist())
+    assert _second_or_error(cr, f) == expected
 
 
 def test_hessian_of_a_relu_network_in_the_input_is_zero_under_strict() -> None:

@@ -89,6 +89,7 @@ from chainrule.ops.pooling import (
     max_unpool2d,
     max_unpool3d,
 )
+from chainrule.ops.reads_input import reads_input
 from chainrule.ops.sampling import affine_grid, grid_sample
 from chainrule.ops.upsample import interpolate, upsample, upsample_bilinear, upsample_nearest
 from chainrule.tensor import Tensor, _make
@@ -548,6 +549,7 @@ def batch_norm(
     def by_running(
         x: Tensor, mean: Tensor, var: Tensor, w: Tensor | None, b: Tensor | None
     ) -> Tensor:
+        x = reads_input(x, zeros=False)  # as PyTorch's batch norm backward, which reads it
         return _affine((x - mean.reshape(view)) * (var.reshape(view) + eps).rsqrt(), w, b, view)
 
     return combinations.fused(
@@ -1195,7 +1197,8 @@ def pad(
             "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)"
         )
     _refuse_negative_padded_size(input, pad, mode)
-    out = input
+    # PyTorch's reflect and replicate backward kernels read the input (circular's is a copy)
+    out = input if mode == "circular" else reads_input(input)
     for i in range(len(pad) // 2):
         dim = input.ndim - 1 - i
         left, right = pad[2 * i], pad[2 * i + 1]
@@ -1509,6 +1512,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
         weight = weight.reshape(())
     # the slope multiplies the non-positive part only, so that the slope's gradient is 0 (as
     # PyTorch's) where the input is positive, also at +inf (0 * inf would make it nan)
+    input = reads_input(input)  # noqa: A001 (PyTorch's prelu backward kernel reads it)
     negative = weight * elementwise.where(input > 0, 0.0, input)
     return named(elementwise.where(input > 0, input, negative), "PreluKernelBackward0")
 
@@ -1901,7 +1905,7 @@ def multi_margin_loss(
             f"inconsistent weight size, expected {classes} but got {list(weight.shape)}"
         )
     dtypes.refuse_half(input.dtype, "multi_margin_loss_cpu_kernel")
-    scores = input.reshape(rows, classes)
+    scores = reads_input(input).reshape(rows, classes)  # as PyTorch's backward kernel
     picks = target.reshape(rows, 1)
     picked = batching.physical(picks)  # under vmap, every example's
     if ((picked < 0) | (picked >= classes)).any():
@@ -1961,7 +1965,7 @@ def multilabel_margin_loss(
     listed = xp.cumprod(labels != -1, axis=1).astype(bool)  # the entries before the first -1
     picks = xp.where(listed, labels, 0)
     is_target = ((picks[:, :, None] == xp.arange(classes)) & listed[:, :, None]).any(1)
-    scores = input.reshape(rows, classes)
+    scores = reads_input(input).reshape(rows, classes)  # as PyTorch's backward kernel
     # z over (N, targets, classes), counted as PyTorch counts it: only where z > 0 (so a nan
     # counts nothing) for a listed target and a class that is no target
     z = 1 - scores.gather(1, _make(picks)).unsqueeze(2) + scores.unsqueeze(1)

@@ -21,6 +21,7 @@ from typing import Any
 from chainrule import dtypes, factories
 from chainrule.ops.elementwise import where
 from chainrule.ops.pooling import volume_indices
+from chainrule.ops.reads_input import reads_input
 from chainrule.ops.shape import stack
 from chainrule.tensor import Tensor
 
@@ -88,7 +89,8 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A00
     """The mean of each window, the windows chosen so the output is ``output_size`` (an int,
     or a pair whose None keeps the input's size)."""
     dtypes.check_float_kernel(input.dtype.dtype, "adaptive_avg_pool2d")
-    windows = _windows(input, _output_size(output_size, input, "adaptive_avg_pool2d"))
+    size = _output_size(output_size, input, "adaptive_avg_pool2d")
+    windows = _windows(reads_input(input), size)  # as PyTorch's backward kernel, which reads it
     if isinstance(windows, Tensor):
         return windows.mean(-1)
     return _grid([[cell.mean(-1) for cell in row] for row in windows])
@@ -104,7 +106,7 @@ def adaptive_max_pool2d(
     maximum's position in the flattened (H, W) plane of the input."""
     dtypes.check_float_kernel(input.dtype.dtype, "adaptive_max_pool2d")
     size = _output_size(output_size, input, "adaptive_max_pool2d")
-    windows = _windows(input, size)
+    windows = _windows(reads_input(input), size)  # as PyTorch's backward kernel, which reads it
     if isinstance(windows, Tensor):
         values, local = window_max(windows)
     else:

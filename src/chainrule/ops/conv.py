@@ -39,6 +39,7 @@ from chainrule.op import run as _apply
 from chainrule.ops import combinations, dual
 from chainrule.ops.fold import Fold, Unfold, Windows
 from chainrule.ops.nn_ops import unexpected_dtype
+from chainrule.ops.reads_input import marked, reads_input
 from chainrule.ops.shape import cat, pad, stack
 from chainrule.tensor import Tensor
 
@@ -360,8 +361,8 @@ class Convolution(Bilinear):
 
     def vjp(self, g, out, x, weight, bias):
         gx = gw = gb = None
-        if self.needs[0]:
-            gx = _apply(ConvolutionBackwardInput(self.geom, tuple(x.shape)), g, weight)
+        if self.needs[0]:  # PyTorch's convolution backward reads x (see reads_input.marked)
+            gx = marked(_apply(ConvolutionBackwardInput(self.geom, tuple(x.shape)), g, weight), x)
         if self.needs[1]:
             gw = _apply(ConvolutionBackwardWeight(self.geom, tuple(weight.shape), self.cols), x, g)
         if self.needs[2]:
@@ -390,8 +391,8 @@ class ConvolutionBackwardInput(Bilinear):
 
     def vjp(self, h, out, g, weight):
         gg = gw = None
-        if self.needs[0]:
-            gg = _apply(Convolution(self.geom), h, weight, None)
+        if self.needs[0]:  # PyTorch's backward kernel reads g (see reads_input.marked)
+            gg = marked(_apply(Convolution(self.geom), h, weight, None), g)
         if self.needs[1]:
             gw = _apply(ConvolutionBackwardWeight(self.geom, tuple(weight.shape)), h, g)
         return gg, gw
@@ -1525,7 +1526,9 @@ def avg_pool2d(
     planes = input.shape[-3]
     geom = _pool_geometry(kernel, step, padding, 1, ceil_mode, (h, w), "avg_pool2d", planes)
     ones = xp.ones((1, 1, *kernel), dtype=input.dtype)
-    sums = Convolution(geom)(input.reshape(-1, 1, h, w), ones, None)
+    # reads_input: PyTorch's backward kernel reads the input, and its double backward gives
+    # it zeros, where a convolution's gives it no gradient
+    sums = Convolution(geom)(reads_input(input).reshape(-1, 1, h, w), ones, None)
     ho, wo = sums.shape[2], sums.shape[3]
     (top, bottom), (left, right) = geom.padding
     if divisor_override is not None:

@@ -27,6 +27,7 @@ from typing import Any
 from chainrule import dtypes, factories
 from chainrule._array import xp
 from chainrule.ops.adaptive_pool import window_max
+from chainrule.ops.reads_input import reads_input
 from chainrule.tensor import Tensor, _make
 
 _DIMENSION_NAMES = {2: ("height", "width"), 3: ("time", "height", "width")}
@@ -123,7 +124,8 @@ def _fractional_max_pool(
     _check_samples(samples, x, dims)
     drawn = samples.detach()._data[:n]
     positions = _make(_window_positions(drawn, tuple(sizes), outs, kernel))
-    windows = x.reshape(n, channels, -1).gather(2, positions.reshape(n, channels, -1))
+    flat = reads_input(x).reshape(n, channels, -1)  # as PyTorch's backward, which reads it
+    windows = flat.gather(2, positions.reshape(n, channels, -1))
     values, picked = window_max(windows.reshape(positions.shape))
     if not batched:
         values = values.squeeze(0)

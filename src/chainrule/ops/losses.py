@@ -142,8 +142,8 @@ class NllLoss(Op):
         # add.reduce is ndarray.sum without its Python wrapper (numpy's _methods._sum)
         return losses if self.reduction == "none" else xp.add.reduce(losses)
 
-    def vjp(self, g, out, x, target):
-        return (self._at_picks(self._scaled(g)[:, None], x), None)
+    def vjp(self, g, out, x, target):  # PyTorch's nll_loss backward reads x (dual.attached)
+        return (dual.attached(self._at_picks(self._scaled(g)[:, None], x), x), None)
 
     def _scaled(self, g):
         """Each sample's gradient, ``g`` times its scale: +0.0 for an ignored sample whatever

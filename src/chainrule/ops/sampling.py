@@ -41,6 +41,7 @@ from chainrule.op import Linear
 from chainrule.ops import dual
 from chainrule.ops.elementwise import where
 from chainrule.ops.pooling import _unpool_batch
+from chainrule.ops.reads_input import reads_input
 from chainrule.tensor import Tensor, _make
 
 _ALIGN_WARNING = (
@@ -328,7 +329,8 @@ def grid_sample(
     align_corners = _aligned(align_corners)
     _check_grid(input, grid)
     spatial = tuple(input.shape[2:])
-    flat = input.reshape(*input.shape[:2], -1)
+    # reads_input: PyTorch's backward kernel reads the input, so its gradient depends on it
+    flat = reads_input(input, zeros=False).reshape(*input.shape[:2], -1)
     if mode == "bicubic":
         if input.ndim == 5:
             raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
