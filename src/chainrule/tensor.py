@@ -2581,7 +2581,14 @@ class _RetainGrad:
 
     def __call__(self, grad: Any) -> None:
         tensor = self.tensor()
-        if tensor is not None:
+        if tensor is None:
+            return
+        current = tensor._grad
+        # As PyTorch's: under create_graph .grad keeps its graph, and one that has a graph
+        # is replaced by the sum, not added to in place
+        if grad.requires_grad or (current is not None and current.requires_grad):
+            tensor._grad = grad.clone() if current is None else current + grad
+        else:
             backward_module.accumulate_into(tensor, grad)
 
 

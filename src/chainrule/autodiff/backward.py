@@ -26,7 +26,7 @@ from chainrule._array import xp
 from chainrule.arguments import type_name
 from chainrule.autodiff import anomaly, batching
 from chainrule.dtypes import _TORCH_DTYPE_NAMES, legacy_type_name
-from chainrule.op import _REAL_SCALARS, _RECORD
+from chainrule.op import _REAL_SCALARS, _RECORD, _NodeHook
 from chainrule.ops import views
 from chainrule.ops.broadcast import unbroadcast
 from chainrule.tensor import Tensor, _make
@@ -49,8 +49,9 @@ def backward(
 
 def checked_inputs(inputs: Sequence[Tensor] | Tensor | None) -> list[Tensor] | None:
     """``backward(inputs=...)`` as a list (None where not given), refused in PyTorch's words
-    where it is empty or holds a tensor that does not require grad (PyTorch's engine makes
-    its retain_grad check on each before computing any gradient)."""
+    where it is empty or holds a tensor that does not require grad. As PyTorch's engine, it
+    calls ``retain_grad()`` on each before computing any gradient: a non-leaf input's
+    ``.grad`` grows by its hook, in this backward and in later ones."""
     if inputs is None:
         return None
     if isinstance(inputs, Tensor):
@@ -58,8 +59,8 @@ def checked_inputs(inputs: Sequence[Tensor] | Tensor | None) -> list[Tensor] | N
     elif not len(inputs):
         raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
     for t in inputs:
-        if isinstance(t, Tensor) and not t.requires_grad:
-            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if isinstance(t, Tensor):
+            t.retain_grad()
     return list(inputs)
 
 
@@ -195,6 +196,7 @@ class _Pass:
         self.targets = list(targets) if targets is not None else None
         self.target_ids = {id(t) for t in targets} if targets is not None else None
         self.target_nodes = {t._grad_fn: None for t in targets or () if t._grad_fn is not None}
+        self.needed: set[Any] | None = None  # the nodes leading to a target (see run)
         self.node_grads: dict[Any, Any] = {}
         self.leaf_grads: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, grad]
         self.roots: list[Any] = []
@@ -263,7 +265,7 @@ class _Pass:
         contribution to its gradient has arrived: the reverse topological order falls out of
         a heap keyed by creation order, with no separate sort and no recursion.
         """
-        needed = self._needed()
+        needed = self.needed = self._needed()
         batch = self.batch
         if batch is not None:
             self._check_batchable(needed)
@@ -301,8 +303,8 @@ class _Pass:
             if args is None:
                 node.check_saved()  # raises: this part of the graph was freed by a backward
             if hooks:  # (a tensor hook keeps the gradient's dtype and size: checked there)
-                g = self._run_hooks(hooks, g)
-            if targets and node in targets:
+                g = self._run_hooks(hooks, g, node, needed is None or node in needed)
+            elif targets and node in targets:
                 targets[node] = g
             if needed is not None and node not in needed:
                 continue  # none of this node's inputs leads to a wanted gradient
@@ -338,7 +340,7 @@ class _Pass:
                 else:
                     grads = node.vjp(g, out, *args)
             if hooks:
-                grads = self._run_post_hooks(hooks, g, grads)
+                grads = self._run_post_hooks(hooks, g, grads, node)
             if check_anomaly:
                 anomaly.on_backward(node, grads)
             if observer is not None:
@@ -443,26 +445,66 @@ class _Pass:
             owned.add(id(total))
         return total
 
-    def _run_hooks(self, hooks: list[Any], g: Any) -> Any:
-        last = []  # retain_grad's hook runs after every other, as PyTorch's: .grad is the result
+    def _run_hooks(
+        self, hooks: list[Any], g: Any, node: Any = None, rule_runs: bool = False
+    ) -> Any:
+        """The gradient ``g`` of a tensor (a leaf, or ``node``'s output) through its hooks in
+        PyTorch's order: the tensor's own, then retain_grad's, which stores what they made of
+        it, then the node's pre-hooks, which change only what its rule receives.
+
+        As PyTorch's engine, ``autograd.grad`` takes the gradient of an output it was asked
+        for after the tensor's hooks only where the node's rule does not run (``rule_runs``
+        False: nothing else wanted lies behind it), else before them. ``backward(inputs=...)``
+        runs such a node's hooks, its post-hooks given None for every input gradient."""
+        create_graph = self.create_graph
+        last = []  # retain_grad's hook runs after every other tensor hook: .grad is the result
+        pre = []
+        targets = self.target_nodes
+        if rule_runs and node in targets:
+            targets[node] = g
         for hook in list(hooks):
-            if getattr(hook, "after_rule", False):
-                continue  # a node's post-hook: see _run_post_hooks
-            if getattr(hook, "runs_last", False):
+            if isinstance(hook, _NodeHook):
+                if not hook.after_rule:  # a post-hook: see _run_post_hooks
+                    pre.append(hook)
+            elif getattr(hook, "runs_last", False):
                 last.append(hook)
-                continue
-            result = hook(g if self.create_graph else _given(g))
-            if result is not None:
-                _check_hook_result(hook, result, g)
-                g = result if self.create_graph else result._data
+            else:
+                g = self._hooked(hook, g)
         for hook in last:
-            hook(g if self.create_graph else _given(g))
+            hook(g if create_graph else _given(g))
+        if node is None:  # a leaf
+            return g
+        if not rule_runs and node in targets:
+            targets[node] = g
+        if rule_runs or self.accumulate:
+            for hook in pre:
+                g = self._hooked(hook, g)
+            if not rule_runs:
+                self._run_post_hooks(hooks, g, (None,) * len(node.inputs), node)
         return g
 
-    def _run_post_hooks(self, hooks: list[Any], g: Any, grads: Any) -> Any:
+    def _hooked(self, hook: Any, g: Any) -> Any:
+        """``g``, or what ``hook`` returned in its place (checked as PyTorch checks it)."""
+        result = hook(g if self.create_graph else _given(g))
+        if result is None:
+            return g
+        _check_hook_result(hook, result, g)
+        return result if self.create_graph else result._data
+
+    def _run_post_hooks(self, hooks: list[Any], g: Any, grads: Any, node: Any) -> Any:
         """The node's post-hooks (``Op.register_hook``), each given the input gradients and
-        the output gradient as tuples of tensors; a tuple one returns replaces the first."""
+        the output gradient as tuples of tensors; a tuple one returns replaces the first.
+
+        As PyTorch's, the input gradients have their inputs' shapes and dtypes (summed back
+        over broadcast axes), None for an input that requires no grad or whose gradient this
+        pass does not want (it leads to no target)."""
+        if not any(getattr(hook, "after_rule", False) for hook in hooks):
+            return grads
         arrays = not self.create_graph  # else the gradients are Tensors already
+        grads = tuple(
+            _as_input_gradient(gi, x, read, not arrays) if needs and self._wanted(x) else None
+            for gi, x, read, needs in zip(grads, node.inputs, node.args, node.needs, strict=False)
+        )
         for hook in list(hooks):
             if getattr(hook, "after_rule", False):
                 given = [_given(a) if arrays and a is not None else a for a in grads]
@@ -473,6 +515,17 @@ class _Pass:
                             _check_hook_result(hook, new, old)
                     grads = tuple(t._data if arrays and t is not None else t for t in result)
         return grads
+
+    def _wanted(self, x: Any) -> bool:
+        """Whether this pass wants the gradient of a node's input ``x``: it is a target, or
+        leads to one (``needed``, see _needed), or no targets were given."""
+        needed = self.needed
+        if needed is None or not isinstance(x, Tensor):
+            return True
+        parent = x._grad_fn
+        if parent is None:
+            return id(x) in self.target_ids
+        return parent in needed or parent in self.target_nodes
 
     # ---------------------------------------------------------------- results
     def finish(self) -> list[Any]:
@@ -487,10 +540,7 @@ class _Pass:
                 self.leaf_grads[id(leaf)][1] = g
         if self.targets is None:
             return []
-        if self.accumulate:  # backward(inputs=...): a non-leaf input's .grad grows too
-            for t in self.targets:
-                if t._grad_fn is not None and (g := self.target_nodes.get(t._grad_fn)) is not None:
-                    self._accumulate(t, g)
+        if self.accumulate:  # (a non-leaf input's .grad grows by retain_grad's hook)
             return []
         found = []
         for t in self.targets:
@@ -571,6 +621,20 @@ def _as_read(x: Tensor, array: Any, node: Any) -> Tensor:
     if x._data.shape == getattr(array, "shape", x._data.shape):
         return x
     return _make(array, x.requires_grad, graph.parent(x, node))
+
+
+def _as_input_gradient(gi: Any, x: Any, read: Any, tensors: bool) -> Any:
+    """A rule's gradient ``gi`` for its input ``x`` (``read``: the array the rule read) in
+    the shape and dtype the pass gives it on (see _Pass.run), where a post-hook sees it."""
+    if gi is None or not isinstance(x, Tensor):
+        return gi
+    shape = read.shape if type(read) is _ndarray else x._data.shape
+    if tuple(gi.shape) != shape:
+        gi = unbroadcast(gi, shape)
+    dtype = x._data.dtype
+    if tensors:
+        return gi if gi._data.dtype == dtype else gi.to(dtype)
+    return gi if gi.dtype == dtype else gi.astype(dtype)
 
 
 def _given(g: Any) -> Tensor:

@@ -19,6 +19,7 @@ tensor(12.)
 from __future__ import annotations
 
 import itertools
+import weakref
 from typing import Any
 
 from chainrule import grad_mode
@@ -77,6 +78,9 @@ class _FunctionNode(Op, abstract=True):
     """The graph node of one ``Function.apply``: its rules are the user's methods."""
 
     batch_rule = staticmethod(batching.function)
+    # Of several outputs, (index, weak reference to the output's FunctionOutput node) for each
+    # handed out (see apply): weak, as an output's node holds this one.
+    output_nodes: tuple[tuple[int, Any], ...] = ()
 
     def __init__(self, function: type[Function]) -> None:
         self.function = function
@@ -171,6 +175,11 @@ class _FunctionNode(Op, abstract=True):
             # inputs and the outputs), not the detached stand-ins that forward saw; then what
             # it computes is recorded and can be differentiated again, as in PyTorch.
             outs = self._unpacked(out, raw) if self.several else [out]
+            for i, ref in self.output_nodes:
+                # A saved output read through its own node, as PyTorch's: what flows back
+                # through it passes its hooks (the output tensor's) and its retain_grad.
+                if (piece_node := ref()) is not None:
+                    outs[i] = _make(outs[i]._data, True, piece_node)
             live = dict(zip(self.stand_in_ids, (*args, *outs), strict=True))
             self.ctx.saved_tensors = tuple(live.get(id(t), t) for t in saved)
         try:
@@ -334,6 +343,11 @@ class Function:
         for i, start in zip(node.carried, node.starts, strict=False):
             piece = FunctionOutput(start, tuple(given[i].shape), given[i]._data.dtype)(out)
             outputs[i] = named(piece, node.name())  # each output's node is the function's
+        node.output_nodes = tuple(
+            (i, weakref.ref(outputs[i]._grad_fn))
+            for i in node.carried
+            if outputs[i]._grad_fn is not None
+        )
         return tuple(outputs)
 
 

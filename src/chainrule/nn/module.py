@@ -592,7 +592,7 @@ class Module:
             if result is not None:
                 output = result
         if watcher is not None:
-            watcher.watch_outputs(output)
+            output = watcher.watch_outputs(output)
         return output
 
     # ------------------------------------------------------------------ printing
@@ -665,7 +665,9 @@ class _BackwardHookCall:
 
     Each tensor input is passed to ``forward`` through an alias (a same-shape view), a node of
     its own, so the gradient arriving there is exactly this call's ``grad_input``. The aliases
-    are older than every node the forward makes, so they are reached after all outputs.
+    are older than every node the forward makes, so they are reached after all outputs. The
+    caller gets an alias of each output too, as PyTorch's: an enclosing module's hooks then
+    see the gradient of its output before those of the inner module that made it.
     """
 
     def __init__(self, module: Module, hooks: list[Callable[..., Any]]) -> None:
@@ -674,6 +676,7 @@ class _BackwardHookCall:
         self.hooks = [h for h in hooks if not _option(h, "before_backward")]
         self.grad_input: list[Any] = []
         self.grad_output: list[Any] = []
+        self.aliased: list[int] = []  # the inputs that require grad, passed as aliases
         self.inputs_pending = 0
         self.outputs_pending = 0
 
@@ -685,16 +688,26 @@ class _BackwardHookCall:
                 alias = arg.view_as(arg)
                 alias.register_hook(functools.partial(self._on_input, i))
                 wrapped[i] = alias
-                self.inputs_pending += 1
+                self.aliased.append(i)
+        self.inputs_pending = len(self.aliased)
+        if self.inputs_pending:
+            # As PyTorch's (which passes every tensor input through one node): a tensor input
+            # that requires no grad gets zeros in grad_input, where another one requires grad
+            for i, arg in enumerate(args):
+                if isinstance(arg, Tensor) and not arg.requires_grad:
+                    self.grad_input[i] = arg.new_zeros(arg.shape)
         return tuple(wrapped)
 
-    def watch_outputs(self, output: Any) -> None:
-        outputs = output if isinstance(output, tuple) else (output,)
+    def watch_outputs(self, output: Any) -> Any:
+        """``output`` with an alias of each tensor that requires grad, watched."""
+        outputs = list(output) if isinstance(output, tuple) else [output]
         self.grad_output = [None] * len(outputs)
         for i, out in enumerate(outputs):
             if isinstance(out, Tensor) and out.requires_grad:
-                out.register_hook(functools.partial(self._on_output, i))
+                outputs[i] = out.view_as(out)
+                outputs[i].register_hook(functools.partial(self._on_output, i))
                 self.outputs_pending += 1
+        return tuple(outputs) if isinstance(output, tuple) else outputs[0]
 
     def _on_output(self, i: int, grad: Tensor) -> Tensor | None:
         self.grad_output[i] = grad
@@ -735,7 +748,7 @@ class _BackwardHookCall:
         if replacement is None:
             return None
         for j, (old, new) in enumerate(zip(self.grad_input, replacement, strict=True)):
-            if j != i and new is not old:
+            if j != i and new is not old and j in self.aliased:
                 raise RuntimeError(
                     "register_full_backward_hook: replacing grad_input is supported for modules "
                     "with a single input that requires grad"
