@@ -187,6 +187,8 @@ LAYERS_SPECS: list[OpSpec] = [
         lambda F_, lib, x: F_.alpha_dropout(x, 0.3, training=True),
         ("Mul", "Add"),
         (((4, 5),), ((30, 10),)),
+        layouts=False,
+        why_off={"layouts": "the mask is drawn in x's memory order, as PyTorch's"},
     ),
     _random_row(
         "feature_alpha_dropout",

@@ -489,28 +489,13 @@ def randint(
     if size is None:
         size = args_list.pop()
     low, high = (0, args_list[0]) if len(args_list) == 1 else args_list
-    _check_random_range(low, high, dtypes.as_dtype(dtype or dtypes.int64))
-    draw = lambda s: rng.integers(low, high, s, g=generator)  # noqa: E731
+    # ATen's randint is random_(low, high) on the new tensor: its checks, and for a float
+    # dtype the bounds moved to values it holds.
+    bounds = rng.random_range(dtypes.as_dtype(dtype or dtypes.int64), low, high)
+    draw = lambda s: rng.integers(*bounds, s, g=generator)  # noqa: E731
     return _drawn(
         draw, size_argument((size,), "randint", varargs=False), False, dtype or dtypes.int64
     )
-
-
-def _check_random_range(low: int, high: int, dtype: Any) -> None:
-    """PyTorch's checks of ``randint``'s [low, high): not empty, and within ``dtype`` (NumPy's
-    cast would wrap 299 into a uint8's 43)."""
-    if low >= high:
-        raise RuntimeError(
-            f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
-        )
-    if dtype.kind not in "biu" or dtype == dtypes.int64:  # PyTorch checks the narrower ones
-        return
-    name = dtypes.C_TYPE_NAMES[dtype.name]
-    info = (0, 1) if dtype.kind == "b" else (xp.iinfo(dtype).min, xp.iinfo(dtype).max)
-    if high - 1 > info[1]:
-        raise RuntimeError(f"to - 1 is out of bounds for {name}")
-    if low < info[0]:
-        raise RuntimeError(f"from is out of bounds for {name}")
 
 
 def randperm(
@@ -525,6 +510,7 @@ def randperm(
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     shell_uints.check_function("randperm", dtype)
+    _check_randperm_size(n, dtypes.as_dtype(dtype or dtypes.int64))
 
     def draw(shape: tuple[int, ...]) -> Any:
         if len(shape) == 1:
@@ -533,6 +519,22 @@ def randperm(
         return xp.stack(rows).reshape(shape)  # inside vmap: a permutation per example
 
     return _drawn(draw, (n,), requires_grad, dtype or dtypes.int64)
+
+
+# The largest n whose permutation a float dtype holds exactly, as PyTorch words it.
+_RANDPERM_FLOAT_LIMITS = {"float16": "2049", "float32": "2^24+1", "float64": "2^53+1"}
+
+
+def _check_randperm_size(n: int, dtype: Any) -> None:
+    """PyTorch's refusals of a ``randperm(n)`` whose values ``dtype`` cannot hold (NumPy's
+    cast would wrap 200 round into an int8's -56): ``n - 1`` past an integer dtype, ``n`` past
+    the integers a float holds exactly, and bool (no kernel)."""
+    dtypes.checked_scalar(max(n - 1, 0), dtype)
+    if dtype.kind == "f" and n > int(2 ** (xp.finfo(dtype).nmant + 1)) + 1:
+        name = dtypes.scalar_type_name(dtype)
+        limit = _RANDPERM_FLOAT_LIMITS[dtype.name]
+        raise RuntimeError(f"n cannot be greater than {limit} for {name} type.")
+    check_kernel_dtype(dtype, "randperm", floating=False)
 
 
 def normal(
@@ -690,21 +692,47 @@ def _multinomial(
     weights: Any, num_samples: int, replacement: bool, generator: rng.Generator | None
 ) -> Any:
     """Draws from the last dimension of ``weights``, any leading dimensions being rows."""
-    if (weights < 0).any() or not xp.isfinite(weights).all():
-        raise RuntimeError("multinomial: probabilities must be finite and non-negative")
     rows = weights.reshape(-1, weights.shape[-1])
-    if not (rows.sum(axis=1) > 0).all():
-        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-    if not replacement and num_samples > rows.shape[1]:
-        raise RuntimeError(
-            "cannot sample n_sample > prob_dist.size(-1) samples without replacement"
-        )
+    _check_weights(rows, num_samples, replacement)
     if not replacement or num_samples == 1:
         keys = rows / rng.exponential(rows.shape, g=generator).astype(rows.dtype)
         picks = xp.argsort(-keys, axis=1, kind="stable")[:, :num_samples]
     else:
         picks = xp.stack([_with_replacement(row, num_samples, generator) for row in rows])
     return picks.astype(xp.int64).reshape(*weights.shape[:-1], num_samples)
+
+
+def _check_weights(rows: Any, num_samples: int, replacement: bool) -> None:
+    """PyTorch's refusals of multinomial's weights (``rows``), in its order and words: too
+    many samples without replacement first; then those of its path without replacement (or
+    of one sample), or else those of its kernel with replacement, which checks each row's
+    weights in turn and then the row's sum."""
+    if not replacement and num_samples > rows.shape[1]:
+        raise RuntimeError(
+            "cannot sample n_sample > prob_dist.size(-1) samples without replacement"
+        )
+    zero = "invalid multinomial distribution (sum of probabilities <= 0)"
+    if not replacement or num_samples == 1:
+        if not ((rows >= 0) & (rows < math.inf)).all():  # (nan fails both)
+            raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+        if (rows.sum(axis=1) == 0).any():
+            raise RuntimeError(zero)
+        return
+    if ((rows >= 0) & xp.isfinite(rows)).all() and (rows.sum(axis=1) > 0).all():
+        return
+    for row in rows:
+        for weight in row.tolist():
+            if not weight >= 0:
+                raise RuntimeError(
+                    "invalid multinomial distribution (encountering probability entry < 0)"
+                )
+            if not math.isfinite(weight):
+                raise RuntimeError(
+                    "invalid multinomial distribution (encountering probability entry = "
+                    "infinity or NaN)"
+                )
+        if not row.sum() > 0:
+            raise RuntimeError(zero)
 
 
 def _with_replacement(row: Any, num_samples: int, generator: rng.Generator | None) -> Any:
@@ -744,10 +772,10 @@ def _like(make: Callable[..., Tensor]) -> Callable[..., Tensor]:
 
 def _serial_randn(shape: tuple[int, ...], dtype: Any, device: Any, requires_grad: bool) -> Tensor:
     """``randn`` as PyTorch's normal kernel fills a tensor that is not row-major: one float64
-    Box-Muller value at a time (``rng.normal_doubles``), never the blocks of 16."""
+    Box-Muller value at a time (``rng.normal`` without blocks), never the blocks of 16."""
 
     def draw(s: tuple[int, ...], dtype: Any, g: Any = None) -> Any:
-        return rng.normal_doubles(math.prod(s), rng._source(g)).astype(dtype).reshape(s)
+        return rng.normal(s, dtype, g=g, blocks=False)
 
     _refuse_integers(dtype, "normal_kernel_cpu")
     return _random(draw, shape, None, dtype, device, requires_grad)

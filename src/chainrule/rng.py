@@ -235,16 +235,18 @@ def _fused(x: Any, a: float, b: float) -> Any:
     math.fma): the product split exactly into ``p + e`` (Dekker's two-product), then
     ``math.fsum``, which rounds the exact sum once; exact rationals where the split could
     overflow or underflow."""
-    x = xp.asarray(x, dtype=xp.float64)
+    shape = xp.shape(x)
+    x = xp.asarray(x, dtype=xp.float64).ravel()
     magnitudes = xp.abs(xp.append(x[x != 0], a or 1.0))
     if not 2.0**-400 < magnitudes.min() <= magnitudes.max() < 2.0**400:
         fa, fb = Fraction(a), Fraction(b)
-        return xp.array([float(Fraction(v) * fa + fb) for v in x.tolist()])
+        return xp.array([float(Fraction(v) * fa + fb) for v in x.tolist()]).reshape(shape)
     p = x * a
     x_hi, x_lo = _halves(x)
     a_hi, a_lo = _halves(xp.float64(a))
     e = ((x_hi * a_hi - p) + x_hi * a_lo + x_lo * a_hi) + x_lo * a_lo
-    return xp.array([math.fsum(t) for t in zip(p.tolist(), e.tolist(), [b] * p.size, strict=True)])
+    sums = [math.fsum(t) for t in zip(p.tolist(), e.tolist(), [b] * p.size, strict=True)]
+    return xp.array(sums).reshape(shape)
 
 
 def _halves(x: Any) -> tuple[Any, Any]:
@@ -255,14 +257,21 @@ def _halves(x: Any) -> tuple[Any, Any]:
 
 
 def normal(
-    shape: tuple[int, ...], dtype: Any, mean: float = 0.0, std: float = 1.0, g: Any = None
+    shape: tuple[int, ...],
+    dtype: Any,
+    mean: float = 0.0,
+    std: float = 1.0,
+    g: Any = None,
+    blocks: bool = True,
 ) -> Any:
     """Normal values (``normal_kernel``): vectorized Box-Muller from 16 values on, else the
-    cached double-precision Box-Muller."""
+    cached double-precision Box-Muller. ``blocks`` False: for a tensor that is not
+    contiguous, which ATen's kernel fills one cached Box-Muller value at a time, however
+    many."""
     g = _source(g)
     n = math.prod(shape)
     dtype = xp.dtype(dtype)
-    if n < 16:
+    if n < 16 or not blocks:
         return _affine(normal_doubles(n, g), std, mean).astype(dtype).reshape(shape)
     work = xp.float64 if dtype == xp.float64 else xp.float32
     data = uniform((n,), work, g=g)
@@ -300,8 +309,10 @@ def _normal_fill(data: Any, mean: float, std: float) -> None:
     blocks = data.reshape(-1, 16)
     radius = xp.sqrt(-2.0 * _log(1.0 - blocks[:, :8]))
     theta = 2.0 * math.pi * blocks[:, 8:]
-    blocks[:, :8] = radius * _cos(theta) * std + mean
-    blocks[:, 8:] = radius * _sin(theta) * std + mean
+    # radius * cos(theta) * std + mean, the product by std and the sum fused into one FMA by
+    # ATen's compiler, as in the serial kernel's transform.
+    blocks[:, :8] = _affine(radius * _cos(theta), std, mean)
+    blocks[:, 8:] = _affine(radius * _sin(theta), std, mean)
 
 
 def normal_doubles(n: int, g: Generator) -> Any:
@@ -325,15 +336,39 @@ def normal_doubles(n: int, g: Generator) -> Any:
     return xp.array(out, dtype=xp.float64)
 
 
-def integers(low: int, high: int, shape: tuple[int, ...], g: Any = None) -> Any:
+def in_memory_order(
+    draw: Callable[[tuple[int, ...]], Any], shape: tuple[int, ...], strides: Any
+) -> Any:
+    """``draw``'s values for a tensor of ``shape`` laid out at ``strides``, made in the order
+    PyTorch's serial kernels write them: TensorIterator's order of the dimensions, the one of
+    the smallest stride fastest (:func:`chainrule.memory_formats.memory_order`), so that a
+    transposed tensor is filled in memory order.
+
+    >>> g = Generator().manual_seed(0)
+    >>> in_memory_order(lambda s: integers(0, 10, s, g), (2, 3), (1, 2)).tolist()
+    [[4, 3, 3], [9, 0, 9]]
+    """
+    from chainrule.memory_formats import memory_order
+
+    outermost_first = memory_order(shape, list(strides))[::-1]
+    if outermost_first == sorted(outermost_first):
+        return draw(shape)
+    values = draw(tuple(shape[d] for d in outermost_first))
+    return values.transpose(xp.argsort(outermost_first))
+
+
+def integers(low: int, high: int, shape: tuple[int, ...], g: Any = None, wide: int = 2**28) -> Any:
     """Integers in [low, high) (``uniform_int_from_to_distribution``), as int64: one draw
-    each (two when the range reaches 2**32); the whole int64 range is a 64-bit draw as it is
+    each, two (a 64-bit draw) when the range reaches ``wide``: 2**28 for PyTorch's
+    ``random_(from, to)`` and ``randint``, whatever the dtype; ``random_()`` of no bounds
+    (``uniform_int_distribution``) draws two only for int64 and float64, the dtypes whose
+    ranges reach 2**32. The whole int64 range is a 64-bit draw as it is
     (``uniform_int_full_range``)."""
     g = _source(g)
     n, span = math.prod(shape), high - low
     if span == 2**64:
         return g.random64(n).view(xp.int64).reshape(shape)
-    raw = g.random64(n) if span >= 2**32 else g.random(n)
+    raw = g.random64(n) if span >= wide else g.random(n)
     return ((raw % xp.uint64(span)).astype(xp.int64) + low).reshape(shape)
 
 

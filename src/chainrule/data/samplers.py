@@ -89,9 +89,11 @@ class RandomSampler(Sampler):
         n = len(self.data_source)
         generator = _generator(self.generator)
         if self.replacement:
+            # PyTorch's randint(n) calls: refused for an empty data source, as randint refuses
+            low, high = rng.random_range("int64", 0, n)
             for _ in range(self.num_samples // _CHUNK):
-                yield from rng.integers(0, n, (_CHUNK,), generator).tolist()
-            yield from rng.integers(0, n, (self.num_samples % _CHUNK,), generator).tolist()
+                yield from rng.integers(low, high, (_CHUNK,), generator).tolist()
+            yield from rng.integers(low, high, (self.num_samples % _CHUNK,), generator).tolist()
             return
         for _ in range(self.num_samples // n):
             yield from rng.permutation(n, generator).tolist()

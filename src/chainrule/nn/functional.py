@@ -22,7 +22,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from chainrule import arguments, dtypes, factories, grad_mode
+from chainrule import arguments, dtypes, factories, grad_mode, memory_formats
 from chainrule._array import xp
 from chainrule.autodiff import batching
 from chainrule.op import named
@@ -466,7 +466,9 @@ def gumbel_softmax(
     """
     if eps != 1e-10:
         warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
-    gumbels = -factories.empty_like(logits).exponential_().log()
+    # drawn row-major whatever the logits' layout, as PyTorch's (legacy_contiguous_format)
+    noise = factories.empty_like(logits, memory_format=memory_formats.contiguous_format)
+    gumbels = -noise.exponential_().log()
     y_soft = softmax((logits + gumbels) / tau, dim)
     if not hard:
         return y_soft

@@ -19,6 +19,7 @@ from chainrule import rng
 from chainrule._array import xp
 from chainrule.autodiff import batching
 from chainrule.op import Constant
+from chainrule.ops.shape import element_strides
 from chainrule.tensor import Tensor
 
 
@@ -39,7 +40,11 @@ class DropoutMask(Constant):
         self.feature = feature
 
     def forward(self, x):
-        return scaled_mask(mask_shape(x.shape, self.feature), self.p, x.dtype, self.scale)
+        # PyTorch draws the mask into empty_like(x), whose dimensions lie in memory in x's
+        # order: a transposed x has its mask drawn in memory order. Feature noise is row-major.
+        laid_out = not (self.feature or x.flags.c_contiguous)
+        strides = element_strides(x) if laid_out else None
+        return scaled_mask(mask_shape(x.shape, self.feature), self.p, x.dtype, self.scale, strides)
 
 
 def mask_shape(shape: tuple[int, ...], feature: bool) -> tuple[int, ...]:
@@ -48,11 +53,22 @@ def mask_shape(shape: tuple[int, ...], feature: bool) -> tuple[int, ...]:
     return tuple(shape[:2]) + (1,) * (len(shape) - 2) if feature else tuple(shape)
 
 
-def scaled_mask(shape: tuple[int, ...], p: float, dtype: Any, scale: float | None = None) -> Any:
+def scaled_mask(
+    shape: tuple[int, ...],
+    p: float,
+    dtype: Any,
+    scale: float | None = None,
+    strides: list[int] | None = None,
+) -> Any:
     """PyTorch's mask: ``bernoulli_(1 - p)`` on a tensor of ``shape``, one float64 uniform
-    per element (so a seed gives PyTorch's mask), scaled by 1 / (1 - p) (or ``scale``)."""
-    keep = rng.uniform(tuple(shape), xp.float64) < 1.0 - p
-    return keep * xp.asarray(1.0 / (1.0 - p) if scale is None else scale, dtype=dtype)
+    per element (so a seed gives PyTorch's mask), scaled by 1 / (1 - p) (or ``scale``). With
+    ``strides`` (a layout's, None: row-major) the uniforms go in that layout's memory order."""
+
+    def keep(s: tuple[int, ...]) -> Any:
+        return rng.uniform(s, xp.float64) < 1.0 - p
+
+    kept = keep(tuple(shape)) if strides is None else rng.in_memory_order(keep, shape, strides)
+    return kept * xp.asarray(1.0 / (1.0 - p) if scale is None else scale, dtype=dtype)
 
 
 def dropout_mask(

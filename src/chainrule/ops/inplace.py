@@ -388,7 +388,8 @@ def random_fill_(t: Tensor, draw: Callable[[tuple[int, ...]], Any], name: str) -
     under PyTorch's ``name`` for the fill. Inside ``vmap``, as in ``torch.func``: with
     ``randomness="different"`` each example of a batched ``t`` gets its own draw, with
     ``"same"`` every example the one draw. Each fill's ``draw`` checks its arguments and
-    ``t``'s dtype first: after vmap's refusals, as PyTorch orders them.
+    ``t``'s dtype first: after vmap's refusals, as PyTorch orders them. A ``t`` laid out
+    otherwise than row-major is filled in PyTorch's order (:func:`rng.in_memory_order`).
 
     >>> import chainrule as cr
     >>> rows = cr.func.vmap(lambda r: r.clone().uniform_(), randomness="different")(cr.zeros(3, 2))
@@ -398,7 +399,9 @@ def random_fill_(t: Tensor, draw: Callable[[tuple[int, ...]], Any], name: str) -
     from chainrule import rng
 
     if not batching.levels:
-        return overwrite_(t, draw(tuple(t.shape)), name)
+        shape = tuple(t.shape)
+        values = draw(shape) if t.is_contiguous() else rng.in_memory_order(draw, shape, t.stride())
+        return overwrite_(t, values, name)
     batching.check_inplace_randomness(t)
     return _fill(t, rng.per_example(draw, tuple(t.shape)), name)
 
@@ -419,13 +422,14 @@ def _fill(t: Tensor, values: Any, name: str) -> Tensor:
 def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
     from chainrule import rng
 
-    dtype = batching.physical(t).dtype
+    physical = batching.physical(t)
+    dtype, blocks = physical.dtype, physical.flags.c_contiguous
 
     def draw(shape: tuple[int, ...]) -> Any:
         if not std >= 0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
         check_kernel_dtype(dtype, "normal_kernel_cpu", floating=True)
-        return rng.normal(shape, dtype, mean, std, g=generator)
+        return rng.normal(shape, dtype, mean, std, g=generator, blocks=blocks)
 
     return random_fill_(t, draw, "NormalBackward0")
 
@@ -529,9 +533,10 @@ def random_(t: Tensor, *args: Any, generator: Any = None, **kwargs: Any) -> Tens
 
     low, high = _random_bounds(args, kwargs)
     dtype = batching.physical(t).dtype
+    wide = 2**28 if args or kwargs else 2**32  # random_()'s kernel is another (rng.integers)
 
     def draw(shape: tuple[int, ...]) -> Any:
-        return rng.integers(*rng.random_range(dtype, low, high), shape, g=generator)
+        return rng.integers(*rng.random_range(dtype, low, high), shape, g=generator, wide=wide)
 
     # PyTorch's overloads: 0 random_(from, to), 1 random_(to), 2 random_().
     overload = 2 - len(args) - len(kwargs)
@@ -543,7 +548,7 @@ def _random_bounds(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[int, 
     other arguments in the words of PyTorch's argument parser."""
     values = (*args, *kwargs.values())
     if not values:
-        return 0, None  # the same draws as random_(0, None)
+        return 0, None  # random_(0, None)'s range, drawn otherwise (see rng.integers)
     if (not kwargs or list(kwargs) == ["to"]) and len(values) <= 2:
         low, high = (0, *values) if len(values) == 1 else values
         # Only random_(from, to) takes a None: random_(to) needs a number.
