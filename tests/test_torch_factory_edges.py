@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pytest
 import torch
 from test_torch_api_math import assert_same
@@ -113,3 +114,19 @@ def test_factory_edges_match_pytorch(call: Callable[[Any], Any]) -> None:
         with pytest.raises(type(expected)) as got:
             call(cr)
         assert str(got.value).splitlines()[0] == str(expected).splitlines()[0]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16", "int64", "int32"])
+def test_linspace_values_are_pytorch_bit_for_bit(dtype: str) -> None:
+    """PyTorch's kernel steps up from start and down from end, each step one FMA: without
+    it, 16% of float32 values and a fifth of float64's (two in ten of linspace(-3, 1, 40))
+    were an ulp off, and integer ones truncated to the integer below."""
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        start, end = rng.normal(0, 10 ** rng.uniform(-2, 3), 2)
+        if dtype.startswith("int"):
+            start, end = float(int(start)), float(int(end))
+        steps = int(rng.integers(2, 120))
+        expected = torch.linspace(start, end, steps, dtype=getattr(torch, dtype)).numpy()
+        got = cr.linspace(start, end, steps, dtype=getattr(cr, dtype)).numpy()
+        assert got.tobytes() == expected.tobytes(), (start, end, steps)

@@ -89,6 +89,11 @@ CASES = {
     "alpha_dropout transposed": (
         "out = exact(T.nn.functional.alpha_dropout(T.ones(5, 4).t(), 0.2, training=True))"
     ),
+    # ---- rrelu's slopes u * (upper - lower) + lower in two roundings, not uniform_'s FMA
+    "rrelu float64 in training": (
+        "x = T.arange(-30, 10, dtype=T.float64) / 8\n"
+        "out = exact(T.nn.functional.rrelu(x, 0.1, 0.7, training=True))"
+    ),
     # ---- gumbel_softmax draws row-major (legacy_contiguous_format), whatever the layout;
     # its softmax may differ in the last bit
     "gumbel_softmax transposed": (

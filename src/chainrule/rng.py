@@ -218,7 +218,7 @@ def uniform(
     if xp.dtype(dtype) == xp.float64:
         x = (g.random64(n) & xp.uint64(2**53 - 1)).astype(xp.float64) * 2.0**-53
         if (low, high) != (0.0, 1.0):
-            x = _fused(x, high - low, low)
+            x = fma(x, high - low, low)
         return x.reshape(shape)
     x = (g.random(n) & xp.uint64(2**24 - 1)).astype(xp.float32) * xp.float32(2.0**-24)
     span, low32 = xp.float32(xp.float32(high) - xp.float32(low)), xp.float32(low)
@@ -230,11 +230,17 @@ def uniform(
     return out
 
 
-def _fused(x: Any, a: float, b: float) -> Any:
-    """``x * a + b`` rounded once, as the FMA ATen's compiler emits (Python 3.11 has no
-    math.fma): the product split exactly into ``p + e`` (Dekker's two-product), then
-    ``math.fsum``, which rounds the exact sum once; exact rationals where the split could
-    overflow or underflow."""
+def fma(x: Any, a: float, b: float) -> Any:
+    """``x * a + b`` of float64 values ``x`` rounded once, as the FMA ATen's compiler emits
+    (Python 3.11 has no math.fma). Error-free steps: the product split exactly into ``p + e``
+    (Dekker's two-product), ``p + b`` into ``s + t`` and ``t + e`` into ``u + d`` (Knuth's
+    two-sum); where ``d`` is 0, ``s + u`` is the exact result and its sum rounds once. Where
+    it is not (rare), ``math.fsum`` of ``p, e, b`` does; exact rationals where the split could
+    overflow or underflow.
+
+        >>> float(fma(xp.array([0.1]), 3.0, -0.3)[0])  # unfused: 5.551115123125783e-17
+        2.7755575615628914e-17
+    """
     shape = xp.shape(x)
     x = xp.asarray(x, dtype=xp.float64).ravel()
     magnitudes = xp.abs(xp.append(x[x != 0], a or 1.0))
@@ -245,8 +251,20 @@ def _fused(x: Any, a: float, b: float) -> Any:
     x_hi, x_lo = _halves(x)
     a_hi, a_lo = _halves(xp.float64(a))
     e = ((x_hi * a_hi - p) + x_hi * a_lo + x_lo * a_hi) + x_lo * a_lo
-    sums = [math.fsum(t) for t in zip(p.tolist(), e.tolist(), [b] * p.size, strict=True)]
-    return xp.array(sums).reshape(shape)
+    s, t = _two_sum(p, b)
+    u, d = _two_sum(t, e)
+    out = s + u
+    inexact = xp.flatnonzero(d)
+    for i, pi, ei in zip(inexact.tolist(), p[inexact].tolist(), e[inexact].tolist(), strict=True):
+        out[i] = math.fsum((pi, ei, b))
+    return out.reshape(shape)
+
+
+def _two_sum(a: Any, b: Any) -> tuple[Any, Any]:
+    """``(s, t)`` with ``s = a + b`` rounded and ``s + t`` exactly ``a + b`` (Knuth)."""
+    s = a + b
+    b_part = s - a
+    return s, (a - (s - b_part)) + (b - b_part)
 
 
 def _halves(x: Any) -> tuple[Any, Any]:
@@ -288,7 +306,7 @@ def _affine(x: Any, std: float, mean: float) -> Any:
     (an infinite or nan ``std`` or ``mean`` gives what the plain product and sum give)."""
     if (std, mean) == (1.0, 0.0) or not (math.isfinite(std) and math.isfinite(mean)):
         return x * std + mean
-    return _fused(x, std, mean)
+    return fma(x, std, mean)
 
 
 def _libm(function: Any) -> Any:

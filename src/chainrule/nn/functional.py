@@ -1550,7 +1550,9 @@ def _rrelu_noise(input: Tensor, lower: float, upper: float) -> Tensor:  # noqa: 
     lo, hi = (float(xp.asarray(v, dtype)) for v in (lower, upper))
     noise = xp.ones(values.shape, dtype)
     negative = values <= 0
-    noise[negative] = rng.uniform((int(negative.sum()),), xp.float64, lo, hi).astype(dtype)
+    # u * (hi - lo) + lo in two roundings: ATen's rrelu kernel is not fused (uniform_'s is)
+    u = rng.uniform((int(negative.sum()),), xp.float64)
+    noise[negative] = (u * (hi - lo) + lo).astype(dtype)
     return _make(noise)
 
 
