@@ -555,7 +555,7 @@ API_SPECS += [
         "nansum_nanmean",
         lambda x: (x.nansum(1), cr.nanmean(x, (0, 2), keepdim=True), x.nansum()),
         lambda x: (x.nansum(1), torch.nanmean(x, (0, 2), keepdim=True), x.nansum()),
-        ("Sum", "Where", "Div"),
+        ("NanAsZero", "Sum", "Div"),
         CUBE,
     ),
     OpSpec(

@@ -332,18 +332,17 @@ def _close_checks(input: Any, other: Any, rtol: float, atol: float, op: str) -> 
 
 
 def _close_arrays(a: Any, b: Any, rtol: float, atol: float, equal_nan: bool) -> Any:
-    """PyTorch's closeness, step for step (its rounding; bools counted as default floats, and
-    an integer tolerance and error computed in them, as it does): equal, or a finite error
-    within the tolerance."""
+    """PyTorch's closeness, step for step (its rounding; bools and integers counted as default
+    floats, as it does: their error is never taken in the integer dtype, where 3 - 4 wraps
+    to 255 in uint8): equal, or a finite error within the tolerance."""
     close = a == b
     if equal_nan and a.dtype.kind == "f":
         close |= xp.isnan(a) & xp.isnan(b)
     if rtol == 0 and atol == 0:
         return close
-    if a.dtype == bool:
+    if a.dtype.kind in "biu":
         a, b = a.astype(dtypes.default_float), b.astype(dtypes.default_float)
-    scaled = b if b.dtype.kind == "f" else b.astype(dtypes.default_float)
-    allowed = atol + xp.abs(rtol * scaled)
+    allowed = atol + xp.abs(rtol * b)
     with xp.errstate(invalid="ignore", over="ignore"):
-        error = xp.abs(a - b)  # an integer error is compared as the default float
-        return close | (xp.isfinite(error) & (error.astype(allowed.dtype) <= allowed))
+        error = xp.abs(a - b)
+        return close | (xp.isfinite(error) & (error <= allowed))

@@ -931,7 +931,10 @@ class Clamp(Unary):
     def forward(self, x):
         # x kept unless beyond a bound (-0 clamped below at 0 is -0, as in PyTorch; np.clip
         # gave +0, and NumPy's float16 minimum gives its first operand on a tie, its float32
-        # one the second); a nan stays nan
+        # one the second); a nan stays nan, and a nan bound gives nan everywhere, as PyTorch's
+        # (where comparisons with it would keep x)
+        if self.lo != self.lo or self.hi != self.hi:  # (None == None)
+            return _torch_float(xp.full(x.shape, xp.nan), x, None)
         out = x if self.lo is None else xp.where(x < self.lo, self.lo, x)
         out = out if self.hi is None else xp.where(out > self.hi, self.hi, out)
         return _torch_float(out, x, None)  # int with a float bound

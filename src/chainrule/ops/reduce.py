@@ -802,10 +802,10 @@ def norm(
         _refuse_norm_without_identity(input, p, dim is not None and dims)
     if p in ("fro", 2, 2.0):
         return Norm2(dims, keepdim)(input)
-    if p == float("inf"):
-        return amax(input.abs(), dims, keepdim)
-    if p == float("-inf"):
-        return amin(input.abs(), dims, keepdim)
+    if p in (float("inf"), float("-inf")):
+        # PyTorch's gradient of a nan norm goes to the nans (as max()'s), where abs's sign is 0:
+        # zeros, where amax's finds no element equal to nan and gives nan everywhere
+        return (Amax if p > 0 else Amin)(dims, keepdim, to_nan=True)(input.abs())
     if p in (1, 1.0):
         return sum(input.abs(), dims, keepdim)
     return NormP(dims, keepdim, p)(input)

@@ -61,20 +61,41 @@ class CumProd(Op):
         return seen == 0, zero & (seen == 1)
 
     def vjp(self, g, out, x):
+        if x.shape[self.dim] == 1:  # each output is its element: g itself (as PyTorch's), not
+            return (g,)  # out / x (nan at an inf)
         before, first = self._zeros(x)
         if before.all():
             return (_reversed_cumsum(g * out, self.dim) / x,)
         one = dual.typed(x, 1.0)
-        head = _reversed_cumsum(g * out, self.dim) / dual.where(before, x, one)
+        head = self._before_first_zero(g * out, before) / dual.where(before, x, one)
         x_ones = dual.where(first, one, x)  # the first zero as 1
         tail = self._from_first_zero(g, x_ones, x, first)
         return (dual.where(before, head, tail),)
 
+    def _before_first_zero_arrays(self, w, before):
+        # PyTorch's first-order gradient sums the outputs before the zero alone: those after
+        # it are 0, or nan where an inf follows (0 * inf), which must not reach the head
+        return _reversed_cumsum(xp.where(before, w, 0), self.dim)
+
+    def _before_first_zero_tensors(self, w, before):
+        # under create_graph the outputs after the zero count: their derivative by it does
+        return _reversed_cumsum(w, self.dim)
+
+    _before_first_zero = dual.both(
+        _before_first_zero_arrays, _before_first_zero_tensors, "self, w, before", ("w",)
+    )
+
     def _from_first_zero_arrays(self, g, x_ones, x, first):
-        # At the zero: sum over j >= z of g[j] times the products with it taken as 1; after
-        # it: 0 (every product holds x[z]).
-        at_zero = _reversed_cumsum(g * xp.cumprod(x_ones, axis=self.dim), self.dim)
-        return xp.where(first, at_zero, 0)
+        # At the zero, PyTorch's sum: over z <= j < the next zero, g[j] times the products of
+        # x[z+1..j], times the product before z; the later outputs (0) enter as g[j] = 0 times
+        # the product held from the next zero on, so nan where that product is inf, as in
+        # PyTorch. After the zero: 0 (every product holds x[z]).
+        seen = xp.cumsum(x == 0, axis=self.dim)
+        between = (seen == 1) & ~first
+        products = xp.cumprod(xp.where(between, x, 1), axis=self.dim)
+        total = (products * xp.where(seen == 1, g, 0)).sum(axis=self.dim, keepdims=True)
+        before = xp.prod(xp.where(seen == 0, x, 1), axis=self.dim, keepdims=True)
+        return xp.where(first, total * before, 0)
 
     def _from_first_zero_tensors(self, g, x_ones, x, first):
         (ones_grad,) = self.vjp(g, _cumprod(x_ones, self.dim), x_ones)

@@ -1,6 +1,6 @@
 """Reductions that skip NaNs or count: ``nansum``, ``nanmean``, ``count_nonzero``. They are
-compositions of :mod:`chainrule.ops.reduce` and ``where``, so a NaN gets a zero gradient (it
-did not contribute), as in PyTorch.
+compositions of :mod:`chainrule.ops.reduce` and :class:`NanAsZero`, so a NaN gets a zero
+gradient (it did not contribute), as in PyTorch.
 
     >>> import chainrule as cr
     >>> x = cr.tensor([1.0, float("nan"), 3.0])
@@ -17,15 +17,28 @@ from chainrule._array import xp
 from chainrule.autodiff import batching
 from chainrule.dtypes import _TORCH_DTYPE_NAMES
 from chainrule.op import Constant, named
-from chainrule.ops import compare, linalg, reduce
-from chainrule.ops.elementwise import where
+from chainrule.ops import compare, dual, linalg, reduce
+from chainrule.ops.elementwise import Unary
 from chainrule.tensor import Tensor, _make
 
 
+class NanAsZero(Unary):
+    """``x`` with its NaNs as 0, the input of ``nansum`` and ``nanmean``. Its gradient is
+    multiplied by "not NaN", as PyTorch's ``nansum_backward`` (not selected, as ``where``'s):
+    ``nanmean`` over NaNs alone divides by a count of 0, and its NaNs get inf * 0, nan."""
+
+    notation = "0 if isnan(x) else x"
+    derivatives = ("0 if isnan(x) else 1",)
+
+    def forward(self, x):
+        return xp.where(x != x, x.dtype.type(0), x)
+
+    def partial(self, out, x):
+        return dual.astype(x == x, x.dtype)
+
+
 def _nan_as_zero(input: Tensor) -> Tensor:  # noqa: A002
-    if not dtypes.is_floating(input.dtype):
-        return input
-    return where(compare.isnan(input), xp.zeros((), xp.dtype(input.dtype.name)), input)
+    return NanAsZero()(input) if dtypes.is_floating(input.dtype) else input
 
 
 def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A002
@@ -282,27 +295,32 @@ def _quantile(
     interpolation: str,
     op: str,
 ) -> Tensor:
-    if not dtypes.is_floating(input.dtype) or input.dtype == dtypes.float16:  # (nanquantile's
-        raise RuntimeError("quantile() input tensor must be either float or double dtype")  # too)
-    qs = q._data if isinstance(q, Tensor) else xp.asarray(q, dtype=xp.float64)
-    if isinstance(q, Tensor) and q.dtype != input.dtype:
-        raise RuntimeError(f"{op}() q tensor must be same dtype as the input tensor")
-    if qs.ndim > 1:
-        raise RuntimeError(f"{op}() q must be a scalar or 1D tensor")
-    if ((qs < 0) | (qs > 1)).any():
-        raise RuntimeError(f"{op}() q values must be in the range [0, 1]")
+    # PyTorch's refusals in its order, each naming quantile() (nanquantile's too): a number q
+    # out of range first, then the interpolation, the input (empty anywhere: it refuses
+    # zeros(3, 0).quantile(q, 0) too), q's shape and the dtypes, dim, and q's values last
+    if not isinstance(q, Tensor) and not 0 <= q <= 1:
+        raise RuntimeError(f"quantile() q must be in the range [0, 1] but got {q:g}")
     if interpolation not in _INTERPOLATIONS:
         raise RuntimeError(
-            f"{op}() interpolation must be one of linear, lower, higher, midpoint or nearest. "
-            f"Got {interpolation}"
+            "quantile() interpolation must be one of linear, lower, higher, midpoint or "
+            f"nearest, but got {interpolation}"
         )
+    if not input.numel():
+        raise RuntimeError("quantile() input tensor must be non-empty")
+    qs = q._data if isinstance(q, Tensor) else xp.asarray(q, dtype=xp.float64)
+    if qs.ndim > 1:
+        raise RuntimeError("quantile() q must be a scalar or 1D tensor")
+    if not dtypes.is_floating(input.dtype) or input.dtype == dtypes.float16:
+        raise RuntimeError("quantile() input tensor must be either float or double dtype")
+    if isinstance(q, Tensor) and q.dtype != input.dtype:
+        raise RuntimeError("quantile() q tensor must be same dtype as the input tensor")
     if dim is None:
         x, axis = input.reshape(-1), 0
     else:
         (axis,) = reduce.normalize_dims(dim, input.ndim, op) or (0,)
         x = input.reshape(1) if input.ndim == 0 else input
-    if not x.numel():  # anywhere: PyTorch refuses zeros(3, 0).quantile(q, 0) too
-        raise RuntimeError("quantile() input tensor must be non-empty")  # nanquantile's too
+    if ((qs < 0) | (qs > 1)).any():
+        raise RuntimeError("quantile() q values must be in the range [0, 1]")
     if x.ndim > 1:  # the quantile's dimension last, the others in their order
         x = x.permute(*[d for d in range(x.ndim) if d != axis], axis)
     ordered = x.sort(-1).values  # NaN last
@@ -331,11 +349,15 @@ def _quantile(
         return batching.wrap(_make(xp.broadcast_to(a, (*lead, *shape))), levels)
 
     rows = ordered.unsqueeze(0).expand(*shape[:-1], n)
-    low, high = (rows.gather(-1, per_example(i.astype(xp.int64))) for i in (below, above))
-    weight = xp.full(shape, 0.5) if interpolation == "midpoint" else ranks - below
-    result = low.lerp(high, per_example(weight.astype(dtype)))
-    if op == "nanquantile" and (counted == 0).any():
-        result = where(per_example(counted == 0), xp.asarray(xp.nan, dtype), result)
+    # (a row of NaNs alone has rank 0: its quantiles are its first NaN, whose gradient is
+    # PyTorch's)
+    low = rows.gather(-1, per_example(below.astype(xp.int64)))
+    if interpolation in ("linear", "midpoint"):
+        high = rows.gather(-1, per_example(above.astype(xp.int64)))
+        weight = xp.full(shape, 0.5) if interpolation == "midpoint" else ranks - below
+        result = low.lerp(high, per_example(weight.astype(dtype)))
+    else:  # the value picked as it is: no lerp (-inf + 0 * inf was NaN, -0.0 became 0.0)
+        result = low
     result = result.squeeze(-1)
     if keepdim:
         result = result.reshape(

@@ -1,0 +1,181 @@
+"""Cases a fuzz of selection, sorting and reduction ops against PyTorch found chainrule
+answering differently, on edge values (NaN, infinities, -0.0, ties, zeros, integers): each
+snippet runs with ``T`` as torch and as chainrule, and what it leaves in ``out`` (values, their
+dtypes, the gradients of float64 inputs, or the error: type and first line) must be the same.
+
+A snippet sets ``out``; ``T`` is the library (see :func:`snippet_outcome.outcome`).
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from snippet_outcome import outcome
+
+import chainrule as cr
+
+# ``grads(y, x)``: y's values and dtype, then x's gradient of a weighted sum of y (weights
+# 1, 2, 3, ... so that a gradient sent to the wrong element shows)
+PRELUDE = """
+nan, inf = float("nan"), float("inf")
+def grads(y, *xs):
+    w = T.arange(1.0, y.numel() + 1, dtype=y.dtype).reshape(y.shape)
+    (y * w).sum().backward()
+    return (str(y.dtype), y.tolist(), [x.grad.tolist() for x in xs])
+def leaf(*values):
+    return T.tensor(values, dtype=T.float64, requires_grad=True)
+"""
+
+CASES = {
+    # ---- isclose of integers: the error in the default float dtype (uint8's 3 - 4 wrapped
+    # to 255, int64's 2**62 - -2**62 to a negative error, both "close" or not wrongly)
+    "isclose uint8 below": (
+        "out = T.isclose(T.tensor([3, 0, 10], dtype=T.uint8), "
+        "T.tensor([4, 255, 13], dtype=T.uint8), atol=1.0).tolist()"
+    ),
+    "isclose uint8 rtol": (
+        "out = T.isclose(T.tensor([3, 2], dtype=T.uint8), T.tensor([4, 3], dtype=T.uint8), "
+        "rtol=0.5).tolist()"
+    ),
+    "isclose int8 wrapping": (
+        "out = T.isclose(T.tensor([-128, 127], dtype=T.int8), "
+        "T.tensor([127, -128], dtype=T.int8), atol=1.0).tolist()"
+    ),
+    "isclose int64 overflow": (
+        "out = T.isclose(T.tensor([2**62]), T.tensor([-(2**62)]), rtol=0, atol=2).tolist()"
+    ),
+    "isclose int64 in float32": (
+        "out = T.isclose(T.tensor([2**40 + 1]), T.tensor([2**40]), rtol=0, atol=0.5).tolist()"
+    ),
+    "allclose uint8": (
+        "out = T.allclose(T.tensor([3, 2], dtype=T.uint8), T.tensor([4, 3], dtype=T.uint8), "
+        "atol=1.0)"
+    ),
+    # ---- clamp with a NaN bound: NaN everywhere (comparisons with it kept x)
+    "clamp nan min": "x = leaf(-inf, 1.0, 2.0)\nout = grads(T.clamp(x, nan, 1.5), x)",
+    "clamp nan max": "x = leaf(0.0, nan, 2.0)\nout = grads(T.clamp(x, max=nan), x)",
+    "clamp nan bound of uint8": (
+        "y = T.clamp(T.tensor([4, 0], dtype=T.uint8), nan)\nout = (y.dtype, y.tolist())"
+    ),
+    "clamp_min nan float32": "out = T.tensor([1.0, -1.0]).clamp_min(nan).tolist()",
+    "clip nan max 0-d": "out = T.clip(T.tensor(1.0, dtype=T.float64), 0.0, nan).item()",
+    # ---- quantile's lower, higher and nearest pick a value (no lerp: -inf + 0 * inf was NaN,
+    # -0.0 became 0.0)
+    "quantile lower at -inf": (
+        "x = leaf([1.0, -inf], [0.0, 3.0])\n"
+        "out = grads(T.quantile(x, 0.0, dim=0, interpolation='lower'), x)"
+    ),
+    "quantile nearest at -inf": (
+        "x = leaf([1.0, -inf], [0.0, 3.0], [1.0, 0.0])\n"
+        "out = grads(T.quantile(x, 0.0, keepdim=True, interpolation='nearest'), x)"
+    ),
+    "nanquantile nearest at inf": (
+        "x = leaf([1.0, -0.0], [nan, 0.0], [nan, inf])\n"
+        "q = T.tensor([0.1, 0.5, 0.9], dtype=T.float64)\n"
+        "out = grads(T.nanquantile(x, q, interpolation='nearest'), x)"
+    ),
+    "quantile higher at inf": (
+        "x = leaf(inf, 1.0, 2.0)\nout = grads(T.quantile(x, 1.0, interpolation='higher'), x)"
+    ),
+    "quantile lower -0.0": (
+        "x = leaf(-0.0, 0.0, 1.0)\nout = grads(T.quantile(x, 0.2, interpolation='lower'), x)"
+    ),
+    # ---- nanquantile of NaNs alone: its gradient reaches the first NaN, as PyTorch's
+    "nanquantile all nan gradient": (
+        "x = leaf(nan, nan)\nq = T.tensor([0.1, 0.9], dtype=T.float64)\n"
+        "out = grads(T.nanquantile(x, q, interpolation='lower'), x)"
+    ),
+    "nanquantile all-nan row gradient": (
+        "x = leaf([nan, nan], [1.0, 2.0])\nout = grads(T.nanquantile(x, 0.5, dim=1), x)"
+    ),
+    # ---- quantile's refusals in PyTorch's order, naming quantile() for nanquantile too
+    "nanquantile number q out of range": "out = T.nanquantile(T.ones(3), 1.5)",
+    "quantile number q out of range on empty": "out = T.quantile(T.empty(2, 0), -0.25)",
+    "quantile bad interpolation": (
+        "out = T.quantile(T.ones(3), T.tensor(0.5), interpolation='bad')"
+    ),
+    "quantile empty integer": (
+        "out = T.nanquantile(T.empty(2, 0, dtype=T.int64), T.tensor(1.0), dim=None)"
+    ),
+    "quantile empty, dim out of range": "out = T.quantile(T.empty(2, 0), 1.0, dim=3)",
+    "quantile q of two dims before dtype": (
+        "out = T.quantile(T.ones(3, dtype=T.int64), T.tensor([[0.5]]))"
+    ),
+    "nanquantile tensor q out of range": "out = T.nanquantile(T.ones(3), T.tensor([1.5]))",
+    # ---- vector_norm at +-inf: a NaN norm sends its gradient to the NaNs, where abs's sign is
+    # 0 (amax's rule gave NaN everywhere)
+    "vector_norm inf with nan": (
+        "x = leaf(nan, 1.0, -2.0, nan, 0.0)\nout = grads(T.linalg.vector_norm(x, inf), x)"
+    ),
+    "vector_norm -inf with nan": (
+        "x = leaf(nan, 1.0, -2.0, 0.0)\nout = grads(T.linalg.vector_norm(x, -inf), x)"
+    ),
+    "norm inf along a dim with nan": (
+        "x = leaf([1.0, nan], [-1.0, -3.0])\nout = grads(T.norm(x, inf, dim=1), x)"
+    ),
+    "norm -inf method with nan": (
+        "x = leaf([1.0, -1.0, 1.0], [-0.0, nan, -inf])\nout = grads(x.norm(-inf, 1), x)"
+    ),
+    # ---- cumprod's gradient: g itself along a dimension of one (out / x was NaN at an inf),
+    # and with zeros PyTorch's sums, which leave out the outputs after a zero
+    "cumprod along a dim of one at -inf": (
+        "x = leaf([1.0], [-inf], [1.0])\nout = grads(T.cumprod(x, -1), x)"
+    ),
+    "cumprod one element inf": "x = leaf(inf)\nout = grads(T.cumprod(x, 0), x)",
+    "cumprod zeros then -inf": (
+        "x = leaf(1.0, 0.5, 0.0, 0.0, -inf)\nout = grads(T.cumprod(x, 0), x)"
+    ),
+    "cumprod -inf after the second zero": (
+        "x = leaf(1.0, 0.5, 0.0, 2.0, 0.0, -inf)\nout = grads(T.cumprod(x, 0), x)"
+    ),
+    "cumprod inf before the second zero": (
+        "x = leaf(1.0, 0.5, 0.0, 2.0, inf, 0.0)\nout = grads(T.cumprod(x, 0), x)"
+    ),
+    "cumprod rows with zeros and nan": (
+        "x = leaf([nan, 0.0, 2.0, 0.0, nan], [0.0, 1.0, 0.0, inf, 3.0])\n"
+        "out = grads(T.cumprod(x, 1), x)"
+    ),
+    # ---- nansum and nanmean multiply their gradient by "not NaN", as PyTorch's: over NaNs
+    # alone nanmean divides by 0, and inf * 0 is NaN
+    "nanmean all-nan column": (
+        "x = leaf([nan, 1.0, 2.0], [nan, nan, 3.0])\nout = grads(T.nanmean(x, 0), x)"
+    ),
+    "nanmean all nan": "x = leaf(nan, nan)\nout = grads(T.nanmean(x), x)",
+    "nansum times inf": "x = leaf(nan, 1.0)\nout = grads(T.nansum(x) * inf, x)",
+}
+
+# Next to the fixes above, what they must leave alone (these never differed)
+GUARDS = {
+    "isclose float16": (
+        "out = T.isclose(T.tensor([3.0, 1.0], dtype=T.float16), "
+        "T.tensor([3.001, 1.01], dtype=T.float16), rtol=1e-3).tolist()"
+    ),
+    "isclose bool": (
+        "out = T.isclose(T.tensor([True, False]), T.tensor([True, True]), atol=0.5).tolist()"
+    ),
+    "clamp finite bounds": "x = leaf(-0.0, 1.0, 2.0, nan)\nout = grads(T.clamp(x, 0.0, 1.5), x)",
+    "quantile linear": (
+        "x = leaf(0.0, 1.0, 2.0, 10.0)\n"
+        "out = grads(T.quantile(x, T.tensor([0.5, 0.9], dtype=T.float64)), x)"
+    ),
+    "quantile midpoint with nan": (
+        "x = leaf([0.0, 1.0, 2.0], [nan, 1.0, 2.0])\n"
+        "out = grads(T.quantile(x, 0.3, dim=1, interpolation='midpoint'), x)"
+    ),
+    "vector_norm inf ties": "x = leaf(1.0, -2.0, 2.0, 0.0)\nout = grads(x.norm(inf), x)",
+    "cumprod one zero": "x = leaf(2.0, 0.0, 3.0)\nout = grads(T.cumprod(x, 0), x)",
+    "cumprod double backward with a zero": (
+        "x = leaf(2.0, 0.0, 3.0, 0.5)\n"
+        "(g,) = T.autograd.grad((x.cumprod(0) * T.arange(1.0, 5, dtype=T.float64)).sum(), x,"
+        " create_graph=True)\n"
+        "(h,) = T.autograd.grad((g * T.arange(1.0, 5, dtype=T.float64)).sum(), x)\n"
+        "out = (g.tolist(), h.tolist())"
+    ),
+    "nanmean with some nan": "x = leaf([nan, 1.0], [2.0, 3.0])\nout = grads(T.nanmean(x, 1), x)",
+}
+
+
+@pytest.mark.parametrize("name", list(CASES) + list(GUARDS))
+def test_selection_case_as_pytorch(name: str) -> None:
+    code = CASES.get(name) or GUARDS[name]
+    assert outcome(cr, code, PRELUDE) == outcome(torch, code, PRELUDE)
