@@ -30,12 +30,8 @@ from chainrule.nn.buffer import Buffer
 from chainrule.nn.parameter import Parameter
 from chainrule.nn.state_dict import _IncompatibleKeys
 from chainrule.nn.utils import _zero_grads
+from chainrule.settings import typename
 from chainrule.tensor import RemovableHandle, Tensor, _make
-
-
-def _type_name(value: Any) -> str:
-    """``torch.typename``: a tensor's legacy type name, else its class's name."""
-    return value.type() if isinstance(value, Tensor) else type(value).__name__
 
 
 class Module:
@@ -79,24 +75,24 @@ class Module:
         if isinstance(value, Parameter):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
-            self._forget(name)
+            self._forget(name, keep="_parameters")
             self.register_parameter(name, value)
         elif params is not None and name in params:
             if value is not None:
                 raise TypeError(
-                    f"cannot assign '{_type_name(value)}' as parameter '{name}' "
+                    f"cannot assign '{typename(value)}' as parameter '{name}' "
                     "(chainrule.nn.Parameter or None expected)"
                 )
             params[name] = None
         elif isinstance(value, Module):
             if modules is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
-            self._forget(name)
+            self._forget(name, keep="_modules")
             modules[name] = value
         elif modules is not None and name in modules:
             if value is not None:
                 raise TypeError(
-                    f"cannot assign '{type(value).__name__}' as child module '{name}' "
+                    f"cannot assign '{typename(value)}' as child module '{name}' "
                     "(chainrule.nn.Module or None expected)"
                 )
             modules[name] = None
@@ -109,19 +105,22 @@ class Module:
         elif buffers is not None and name in buffers:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(
-                    f"cannot assign '{type(value).__name__}' as buffer '{name}' "
-                    "(chainrule.Tensor or None expected)"
+                    f"cannot assign '{typename(value)}' as buffer '{name}' "
+                    "(chainrule.nn.Buffer, chainrule.Tensor or None expected)"
                 )
             buffers[name] = value
         else:
             object.__setattr__(self, name, value)
 
-    def _forget(self, name: str) -> None:
-        """Drop ``name`` from every registry before it is registered as something else."""
+    def _forget(self, name: str, keep: str) -> None:
+        """Drop ``name`` from the registries other than ``keep`` before it is registered in
+        that one: a name registered there again keeps its place, as in PyTorch, so that
+        ``parameters()`` (an optimizer's order) and the state dict's keys do not reorder."""
         d = self.__dict__
         d.pop(name, None)
-        for registry in (d["_parameters"], d["_buffers"], d["_modules"]):
-            registry.pop(name, None)
+        for registry in ("_parameters", "_buffers", "_modules"):
+            if registry != keep:
+                d[registry].pop(name, None)
         d["_non_persistent_buffers_set"].discard(name)
 
     def __getattr__(self, name: str) -> Any:
@@ -149,13 +148,17 @@ class Module:
 
     def _check_name(self, name: Any, kind: str) -> None:
         if not isinstance(name, str):
-            raise TypeError(f"{kind} name should be a string. Got {type(name).__name__}")
+            raise TypeError(f"{kind} name should be a string. Got {typename(name)}")
+        # PyTorch's order of the checks: add_module looks for an attribute first
+        taken = hasattr(self, name) and name not in getattr(self, f"_{kind}s", {})
+        if taken and kind == "module":
+            raise KeyError(f"attribute '{name}' already exists")
         if "." in name:
             named = f", got: {name}" if kind == "module" else ""  # (PyTorch's words differ so)
             raise KeyError(f'{kind} name can\'t contain "."{named}')
         if not name:
             raise KeyError(f'{kind} name can\'t be empty string ""')
-        if hasattr(self, name) and name not in getattr(self, f"_{kind}s", {}):
+        if taken:
             raise KeyError(f"attribute '{name}' already exists")
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
@@ -163,7 +166,7 @@ class Module:
         self._check_name(name, "parameter")
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(
-                f"cannot assign '{_type_name(param)}' object to parameter '{name}' "
+                f"cannot assign '{typename(param)}' object to parameter '{name}' "
                 "(chainrule.nn.Parameter or None required)"
             )
         if param is not None and param.grad_fn is not None:
@@ -178,7 +181,7 @@ class Module:
         self._check_name(name, "buffer")
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(
-                f"cannot assign '{_type_name(tensor)}' object to buffer '{name}' "
+                f"cannot assign '{typename(tensor)}' object to buffer '{name}' "
                 "(chainrule Tensor or None required)"
             )
         self._buffers[name] = tensor
@@ -189,7 +192,7 @@ class Module:
 
     def add_module(self, name: str, module: Module | None) -> None:
         if module is not None and not isinstance(module, Module):
-            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+            raise TypeError(f"{typename(module)} is not a Module subclass")
         self._check_name(name, "module")
         self._modules[name] = module
 
@@ -311,8 +314,11 @@ class Module:
     def train(self, mode: bool = True) -> Module:
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
-        for module in self.modules():
-            object.__setattr__(module, "training", mode)
+        # Each child's own train(), as PyTorch's: a module that overrides it (to keep a part
+        # frozen in eval mode) is obeyed inside a larger model too
+        self.training = mode
+        for module in self.children():
+            module.train(mode)
         return self
 
     def eval(self) -> Module:
@@ -500,6 +506,11 @@ class Module:
 
     def half(self) -> Module:
         return self._cast(dtypes.float16)
+
+    def bfloat16(self) -> Module:
+        """PyTorch's cast to bfloat16, which NumPy lacks: a module with a floating-point
+        parameter or buffer raises the TypeError that ``Tensor.bfloat16`` does."""
+        return self._cast(dtypes.bfloat16)
 
     def cpu(self) -> Module:
         return self

@@ -11,7 +11,6 @@ optimizer updates. It shares memory with the tensor it wraps and requires grad b
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from chainrule._array import xp
@@ -30,9 +29,8 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Parameter:
+        # The values and requires_grad only, as PyTorch's: a copied model has no .grad
         result = Parameter(self._data.copy(), self.requires_grad)
-        if self.grad is not None:
-            result.grad = copy.deepcopy(self.grad, memo)
         memo[id(self)] = result
         return result
 

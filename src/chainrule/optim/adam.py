@@ -103,12 +103,13 @@ class Adam(Optimizer):
 
     def _update(self, group: dict[str, Any], param: Any, grad: Any, state: dict[str, Any]) -> None:
         lr, (beta1, beta2), weight_decay = group["lr"], group["betas"], group["weight_decay"]
+        # the step first: it leads the state dict's entries, as PyTorch's
+        step = self._step_count(state, group["fused"])
         if "exp_avg" not in state:
             state["exp_avg"] = self._zeros_state(param)
             state["exp_avg_sq"] = self._zeros_state(param)
             if group["amsgrad"]:
                 state["max_exp_avg_sq"] = self._zeros_state(param)
-        step = self._step_count(state, group["fused"])
         decoupled = group["decoupled_weight_decay"]  # AdamW's update, per group as PyTorch's
         grad = self._descent_grad(group, param, grad, l2=not decoupled)
         if weight_decay and decoupled:

@@ -62,13 +62,13 @@ class RMSprop(Optimizer):
 
     def _update(self, group: dict[str, Any], param: Any, grad: Any, state: dict[str, Any]) -> None:
         alpha, momentum = group["alpha"], group["momentum"]
+        self._step_count(state)  # first: "step" leads the state dict's entries, as PyTorch's
         if "square_avg" not in state:
             state["square_avg"] = self._zeros_state(param)
             if momentum > 0:
                 state["momentum_buffer"] = self._zeros_state(param)
             if group["centered"]:
                 state["grad_avg"] = self._zeros_state(param)
-        self._step_count(state)
         grad = self._descent_grad(group, param, grad)
         square_avg = state["square_avg"]._data
         avg = self._buffer(param)
