@@ -350,7 +350,7 @@ SNIPPETS = {
         values, indices = pool(y)
         print(values.shape, indices[0, 0])
         back = nn.MaxUnpool2d(3, stride=2)(values, indices, output_size=y.shape)
-        print(back.shape, round(float(back.sum()), 4))
+        print(back.shape, round(float(back.sum()), 2))  # float32 sums of 269.43 differ at 1e-4
         seq = torch.linspace(0, 3, 2 * 3 * 13).reshape(2, 3, 13).sin()
         conv = nn.Conv1d(3, 2, 3, stride=2, dilation=3)
         with torch.no_grad():
