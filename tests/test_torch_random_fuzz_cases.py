@@ -89,6 +89,22 @@ CASES = {
     "alpha_dropout transposed": (
         "out = exact(T.nn.functional.alpha_dropout(T.ones(5, 4).t(), 0.2, training=True))"
     ),
+    # ---- bernoulli_ with tensor probabilities draws in self's memory order; bernoulli of
+    # transposed probabilities draws row-major; multinomial's noise follows its weights' layout
+    "bernoulli_ tensor p transposed": (
+        "p = T.arange(1.0, 13.0).reshape(4, 3) / 13\nout = exact(T.zeros(3, 4).t().bernoulli_(p))"
+    ),
+    "bernoulli_ tensor p permuted float64": (
+        "p = T.arange(1.0, 25.0, dtype=T.float64).reshape(2, 3, 4) / 25\n"
+        "out = exact(T.zeros(4, 2, 3, dtype=T.float64).permute(1, 2, 0).bernoulli_(p))"
+    ),
+    "bernoulli of transposed p": (
+        "out = exact(T.bernoulli(T.arange(1.0, 13.0).reshape(4, 3).t() / 13))"
+    ),
+    "multinomial of transposed weights": (
+        "w = T.arange(1.0, 13.0, dtype=T.float64).reshape(4, 3).t()\n"
+        "out = exact(T.multinomial(w, 3), T.multinomial(w, 1))"
+    ),
     # ---- rrelu's slopes u * (upper - lower) + lower in two roundings, not uniform_'s FMA
     "rrelu float64 in training": (
         "x = T.arange(-30, 10, dtype=T.float64) / 8\n"

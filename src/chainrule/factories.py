@@ -25,6 +25,7 @@ from chainrule.autodiff.batching import refuse_same_randomness
 from chainrule.ops.broadcast import broadcast_shape
 from chainrule.ops.draws import Bernoulli, Normal, Poisson, refuse_forward_mode
 from chainrule.ops.inplace import check_kernel_dtype
+from chainrule.ops.shape import element_strides
 from chainrule.tensor import Tensor, _make
 
 
@@ -706,7 +707,13 @@ def _multinomial(
     rows = weights.reshape(-1, weights.shape[-1])
     _check_weights(rows, num_samples, replacement)
     if not replacement or num_samples == 1:
-        keys = rows / rng.exponential(rows.shape, g=generator).astype(rows.dtype)
+        # PyTorch divides by noise drawn into empty_like(weights): in their memory order
+        noise = rng.in_memory_order(
+            lambda shape: rng.exponential(shape, g=generator),
+            weights.shape,
+            element_strides(weights),
+        )
+        keys = rows / noise.reshape(rows.shape).astype(rows.dtype)
         picks = xp.argsort(-keys, axis=1, kind="stable")[:, :num_samples]
     else:
         picks = xp.stack([_with_replacement(row, num_samples, generator) for row in rows])

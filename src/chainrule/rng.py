@@ -497,7 +497,8 @@ def permutation(n: int, g: Any = None) -> Any:
 
 
 def bernoulli(p: Any, g: Any = None) -> Any:
-    """0/1 with probabilities ``p`` (an array): a uniform of p's precision below p."""
+    """0/1 with probabilities ``p`` (an array): a uniform of p's precision below p, drawn
+    row-major whatever p's layout (PyTorch's out-of-place bernoulli is contiguous)."""
     p = xp.asarray(p)
     dtype = xp.float64 if p.dtype == xp.float64 else xp.float32
     return uniform(p.shape, dtype, g=g) < p
