@@ -285,6 +285,19 @@ SNIPPETS: dict[str, str] = {
         error(lambda: xc.view(2, 108))
         print(torch.equal(xc.sum(), x.sum()) or abs(float(xc.sum() - x.sum())) < 1e-4)
     """,
+    "results_of_transposed_inputs_are_contiguous_where_pytorch_makes_them_so": """
+        # (a .view() of each then works, as in PyTorch: it raised "view size is not
+        # compatible" for cat, stack, softmax, the scans and the norms)
+        t = x4.permute(3, 0, 2, 1)
+        f = torch.nn.functional
+        for y in (torch.cat([t, t]), torch.cat([t, t], 2), torch.stack([t, t]),
+                  torch.stack([cl, cl]), torch.cat([cl, cl], 1), torch.cat([cl, x4]),
+                  t.softmax(-1), t.log_softmax(1), f.softmin(t, 0), t.cumprod(1),
+                  t.cummax(2).values, t.cummax(2).indices, t.logcumsumexp(3),
+                  f.layer_norm(t, (3,)), f.rms_norm(t, (3,))):
+            show(y)
+            error(lambda: print(y.view(-1)[:3]))
+    """,
     "a_channels_last_model_trains_as_a_contiguous_one": """
         def grads(memory_format):
             torch.manual_seed(0)

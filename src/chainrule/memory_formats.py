@@ -171,6 +171,33 @@ def suggested(shape: tuple[int, ...], strides: list[int]) -> memory_format:
     return channels_last if len(shape) == 4 else channels_last_3d
 
 
+def as_kernel_result(out: Any, *inputs: Any) -> Any:
+    """``out`` (an array computed from the arrays ``inputs``) laid out as PyTorch's kernels
+    lay out a new result: as NumPy made it where every input is laid out channels-last (its
+    dimensions of size 1 aside: a stack's inputs), which NumPy's loops keep as PyTorch's
+    kernels do, else row-major. NumPy's results follow a transposed input's order, where
+    PyTorch's are contiguous, so that ``.view()`` works on them.
+
+        >>> as_kernel_result(xp.ones((2, 3)).T, xp.ones((2, 3)).T).flags.c_contiguous
+        True
+    """
+    if out.flags.c_contiguous or keeps_layout(*inputs):
+        return out
+    return xp.asarray(out, order="C")
+
+
+def keeps_layout(*inputs: Any) -> bool:
+    """Whether PyTorch's kernels keep the layout of ``inputs`` in their result, as NumPy's
+    loops do: where every input is laid out channels-last (see :func:`as_kernel_result`)."""
+    return all(map(_channels_last_apart_from_ones, inputs))
+
+
+def _channels_last_apart_from_ones(x: Any) -> bool:
+    kept = [(n, s) for n, s in zip(x.shape, shape_ops.element_strides(x), strict=True) if n != 1]
+    shape, strides = tuple(n for n, _ in kept), [s for _, s in kept]
+    return suggested(shape, strides) is not contiguous_format
+
+
 def is_dense(shape: tuple[int, ...], strides: list[int]) -> bool:
     """Whether the elements fill a block of memory exactly once, in some order of dimensions
     (PyTorch's ``is_non_overlapping_and_dense``); sizes 0 and 1 do not count."""

@@ -639,6 +639,7 @@ def layer_norm(
     )
     dims = _check_normalized_shape(normalized, input, weight=weight, bias=bias)
     _check_norm_dtypes(input, "LayerNormKernelImpl", weight, bias)
+    input = input.contiguous()  # noqa: A001 (PyTorch's kernel's, so its result is row-major)
     # PyTorch's kernel scales and shifts in float32 too (float16 rounds once)
     return combinations.fused(
         lambda x, w, b: _affine(_normalize(x, dims, eps), w, b), input, weight, bias, mixed=True
@@ -667,6 +668,7 @@ def rms_norm(
         raise dtypes.not_implemented_for("rms_norm", input.dtype)
     if eps is None:
         eps = float(xp.finfo(input.dtype).eps)
+    input = input.contiguous()  # noqa: A001 (so its result is row-major, as PyTorch's)
     out = combinations.fused(lambda x: x * (x * x).mean(dims, keepdim=True).add(eps).rsqrt(), input)
     if weight is None:
         return out

@@ -43,7 +43,7 @@ class Softmax(_Normalized):
     derivatives = ("s_i (delta_ij - s_j)",)
 
     def forward(self, x):
-        x = _floating(x)
+        x = xp.asarray(_floating(x), order="C")  # PyTorch's output is contiguous, as its input
         # initial: an empty dim has no maximum; its softmax is empty, as in PyTorch.
         e = xp.exp(x - _reduce(xp.maximum, x, self.dim, initial=-xp.inf))
         e /= _reduce(xp.add, e, self.dim)
@@ -66,6 +66,7 @@ class LogSoftmax(_Normalized):
         x = _floating(x)
         if _short_rows(x, self.dim):
             return self._forward_by_columns(x)
+        x = xp.asarray(x, order="C")  # PyTorch's output is contiguous, as its input
         shifted = x - _reduce(xp.maximum, x, self.dim, initial=-xp.inf)
         shifted -= xp.log(_reduce(xp.add, xp.exp(shifted), self.dim))
         return shifted

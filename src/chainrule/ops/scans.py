@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chainrule import dtypes, return_types
+from chainrule import dtypes, memory_formats, return_types
 from chainrule._array import xp
 from chainrule.autodiff import batching
 from chainrule.dtypes import _TORCH_DTYPE_NAMES
@@ -52,7 +52,7 @@ class CumProd(Op):
         self.dim = dim
 
     def forward(self, x):
-        return xp.cumprod(x, axis=self.dim)
+        return memory_formats.as_kernel_result(xp.cumprod(x, axis=self.dim), x)
 
     def _zeros(self, x):
         """The masks of the elements before the first zero of their row, and of that zero."""
@@ -164,7 +164,8 @@ class CumArgExtreme(Constant):
         shape = [1] * x.ndim
         shape[self.dim] = x.shape[self.dim]
         positions = xp.arange(x.shape[self.dim]).reshape(shape)
-        return xp.maximum.accumulate(xp.where(hit, positions, -1), axis=self.dim)
+        found = xp.maximum.accumulate(xp.where(hit, positions, -1), axis=self.dim)
+        return memory_formats.as_kernel_result(found, x)
 
 
 class LogCumSumExp(Op):
@@ -184,7 +185,7 @@ class LogCumSumExp(Op):
     def forward(self, x):
         out = xp.logaddexp.accumulate(x, axis=self.dim)
         out += 0.0  # PyTorch's scan starts at -inf: a leading -0 gives log(e^-inf + e^-0) = +0
-        return out
+        return memory_formats.as_kernel_result(out, x)
 
     def vjp(self, g, out, x):
         # sum over j >= i of g[j] exp(x[i] - out[j]): a reversed scan in log space.

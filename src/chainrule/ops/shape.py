@@ -19,7 +19,7 @@ import operator
 from collections.abc import Sequence
 from typing import Any
 
-from chainrule import arguments, dtypes
+from chainrule import arguments, dtypes, memory_formats
 from chainrule._array import xp
 from chainrule.arguments import (
     OMITTED,
@@ -137,13 +137,19 @@ class Cat(Linear):
         self.skip = skip  # the inputs PyTorch leaves out: 1-d tensors of no elements (``cat``)
 
     def forward(self, *xs):
-        first = xs[0].dtype
+        dtype = first = xs[0].dtype
         for x in xs:
             if x.dtype is not first:  # PyTorch's promotion: a float's dtype over any int's
                 floats = [x.dtype for x in xs if x.dtype.kind == "f"]
                 dtype = xp.result_type(*(floats or xs))
-                return xp.concatenate(self._kept(xs), axis=self.dim, dtype=dtype)
-        return xp.concatenate(self._kept(xs), axis=self.dim)
+                break
+        kept = self._kept(xs)
+        if all(x.flags.c_contiguous for x in kept) or memory_formats.keeps_layout(*xs):
+            return xp.concatenate(kept, axis=self.dim, dtype=dtype)
+        # row-major, as PyTorch's result (NumPy's would follow transposed inputs' order)
+        shape = list(kept[0].shape)
+        shape[self.dim] = sum(x.shape[self.dim] for x in kept)
+        return xp.concatenate(kept, axis=self.dim, out=xp.empty(shape, dtype))
 
     def _kept(self, xs: tuple[Any, ...]) -> Any:
         return [x for i, x in enumerate(xs) if i not in self.skip] if self.skip else xs
