@@ -370,6 +370,18 @@ ROWS = [
     Edge("cumsum_nan", lambda m, x: x.cumsum(0), ([1.0, NAN, 2.0],)),
     Edge("var_nan", lambda m, x: x.var(), ([1.0, NAN, 2.0],)),
     Edge("std_inf", lambda m, x: x.std(), ([1.0, INF, 2.0],)),
+    # var's gradient is PyTorch's 2 / (n - correction) * g * (x - mean): +-inf beside an inf
+    Edge("var_inf", lambda m, x: x.var(), ([1.0, INF, 2.0, 4.0],)),
+    Edge(
+        "var_dim_inf", lambda m, x: x.var(1, keepdim=True), ([[1.0, -INF, 2.0], [0.5, 1.0, 3.0]],)
+    ),
+    Edge(
+        "var_mean_dim_inf",
+        lambda m, x: m.stack(m.var_mean(x, 0, correction=0)),
+        ([[1.0, 3.0], [2.0, 0.5], [4.0, INF]],),
+    ),
+    Edge("var_no_degrees_of_freedom", lambda m, x: x.var(correction=3), ([1.0, 2.0, 4.0],)),
+    Edge("var_dim_correction_past_n", lambda m, x: x.var(0, correction=4), ([1.0, 2.0, 4.0],)),
     Edge("mean_dim_nan", lambda m, x: x.mean(1), ([[1.0, NAN], [2.0, 4.0]],)),
     Edge("expand_then_max_ties", lambda m, x: x.expand(3, 2).max(), ([[1.0, 1.0]],)),
     unary("leaky_relu_zero_slope", lambda m, x: F(m).leaky_relu(x, 0.0)),

@@ -142,6 +142,46 @@ CASES = {
     ),
     "nanmean all nan": "x = leaf(nan, nan)\nout = grads(T.nanmean(x), x)",
     "nansum times inf": "x = leaf(nan, 1.0)\nout = grads(T.nansum(x) * inf, x)",
+    # ---- var and std send back PyTorch's var_backward, 2 / (n - correction) * g * (x - mean):
+    # an infinite element made every gradient of its group NaN through the mean's backward,
+    # no degrees of freedom left gave NaN for inf, -0.0 lost its sign, float32 a last bit and
+    # float16 a step (PyTorch's formula rounds each step to float16)
+    "var with inf": "x = leaf(1.0, 2.0, inf, 4.0)\nout = grads(x.var(), x)",
+    "var along dim with inf, keepdim": (
+        "x = leaf([1.0, 2.0, inf], [4.0, 5.0, 6.0])\nout = grads(T.var(x, 1, keepdim=True), x)"
+    ),
+    "var unbiased=False with -inf": (
+        "x = leaf([1.0, -inf], [3.0, 0.5])\nout = grads(T.var(x, 0, unbiased=False), x)"
+    ),
+    "var correction 2 along dim of 2 with inf": (
+        "x = leaf([1.0, 2.0, inf], [4.0, 5.0, 6.0])\nout = grads(x.var(0, correction=2), x)"
+    ),
+    "var correction past n along dim": (
+        "x = leaf(1.0, 2.0, 4.0)\nout = grads(T.var(x, 0, correction=5), x)"
+    ),
+    "var no degrees of freedom": "x = leaf(1.0, 2.0, 3.0)\nout = grads(x.var(correction=3), x)",
+    "var_mean with -inf": "x = leaf(1.0, -inf, 2.0, 4.0)\nout = grads(T.var_mean(x)[0], x)",
+    "var_mean with inf, both outputs": (
+        "x = leaf([1.0, 3.0], [2.0, 4.0], [3.0, 0.5], [4.0, inf])\n"
+        "v, m = T.var_mean(x, 0, correction=0)\n"
+        "out = grads(T.stack([v, m]), x)"
+    ),
+    "std of -0.0": "x = leaf(-0.0, 0.0)\nout = grads(x.std(), x)",
+    "std_mean of -0.0 along dim": (
+        "x = leaf([-0.0, 1.0], [0.0, 1.0])\nout = grads(T.std_mean(x, 0, keepdim=True)[0], x)"
+    ),
+    "std float32 last bits": (
+        "x = T.tensor([0.1, 0.7, 1.3, 2.9, 7.1], requires_grad=True)\nx.std().backward()\n"
+        "out = x.grad.tolist()"
+    ),
+    "var float32 last bits": (
+        "x = T.tensor([0.1, 0.7, 1.3, 2.9, 7.1], requires_grad=True)\nx.var().backward()\n"
+        "out = x.grad.tolist()"
+    ),
+    "std float16 in float16 steps": (
+        "x = T.tensor([0.1, 0.7, 1.3, 2.9, 7.1], dtype=T.float16, requires_grad=True)\n"
+        "T.std_mean(x, 0)[0].backward()\nout = x.grad.tolist()"
+    ),
 }
 
 # Next to the fixes above, what they must leave alone (these never differed)
@@ -172,6 +212,16 @@ GUARDS = {
         "out = (g.tolist(), h.tolist())"
     ),
     "nanmean with some nan": "x = leaf([nan, 1.0], [2.0, 3.0])\nout = grads(T.nanmean(x, 1), x)",
+    "var with nan": "x = leaf(1.0, nan, 3.0)\nout = grads(x.var(), x)",
+    "std with inf": "x = leaf([1.0, inf, 2.0], [0.5, 1.0, 3.0])\nout = grads(x.std(1), x)",
+    "std_mean of constants": "x = leaf(0.5, 0.5, 0.5)\nout = grads(T.stack(T.std_mean(x)), x)",
+    "var of one element": "x = leaf(3.0)\nout = grads(x.var(), x)",
+    "std double backward": (
+        "x = leaf(1.0, 2.0, 4.0, 8.0)\n"
+        "(g,) = T.autograd.grad(x.std(), x, create_graph=True)\n"
+        "(h,) = T.autograd.grad((g * T.arange(1.0, 5, dtype=T.float64)).sum(), x)\n"
+        "out = [round(v, 12) for v in g.tolist() + h.tolist()]"
+    ),
 }
 
 

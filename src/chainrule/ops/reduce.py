@@ -26,7 +26,7 @@ from chainrule.arguments import distinct_dims, is_index, out_of_range
 from chainrule.autodiff import batching
 from chainrule.op import Constant, Linear, Op, _value, named
 from chainrule.ops import dual
-from chainrule.ops.elementwise import Sqrt, _floating
+from chainrule.ops.elementwise import _floating
 from chainrule.tensor import Tensor, _make
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
@@ -121,6 +121,13 @@ class Reduction(Op, abstract=True):
         """``g`` with the reduced axes back as size 1, so it broadcasts against the input."""
         return g if self.keepdim else dual.unsqueeze_dims(g, self.dims)
 
+    def _n(self, x: Any) -> int:
+        """How many elements of ``x`` each output reduces."""
+        n = 1
+        for d in self.dims:
+            n *= x.shape[d]
+        return n
+
     def weights(self, out: Any, x: Any) -> Any:
         """d(out)/d(x) for each element of x (with its group's output)."""
         raise NotImplementedError
@@ -159,12 +166,6 @@ class Mean(Linear, Reduction):
 
     def forward(self, x):
         return _floating(x).mean(axis=self.dims, keepdims=self.keepdim)
-
-    def _n(self, x):
-        n = 1
-        for d in self.dims:
-            n *= x.shape[d]
-        return n
 
     def vjp(self, g, out, x):
         return (dual.broadcast_to(self.kept(g) / self._n(x), x.shape),)
@@ -458,6 +459,110 @@ class CumSum(Linear):
         return (dual.flip(dual.cumsum(dual.flip(g, self.dim), self.dim), self.dim),)
 
 
+# A mean with the reduced dimensions kept, for the variance's rules (on Tensors the Mean op, so
+# that its derivative is recorded).
+_kept_mean = dual.both(
+    lambda x, dims: x.mean(axis=dims, keepdims=True), lambda x, dims: Mean(dims, True)(x), "x, dims"
+)
+
+
+def _times_number_arrays(g: Any, number: float) -> Any:
+    """``number * g`` as PyTorch multiplies by a number: a float16 ``g`` in float32, its
+    "opmath", rounded once (NumPy would round the number to float16 first)."""
+    wide = dtypes.half_opmath_operand(g, number)
+    return number * g if wide is None else (wide * g).astype(dtypes.HALF)
+
+
+# (On Tensors, multiplication by a number computes float16 in float32 itself: Mul.half_opmath.)
+_times_number = dual.both(_times_number_arrays, lambda g, number: number * g, "g, number")
+
+# PyTorch accumulates a variance in a wider dtype than a half or single precision input's:
+# its values are those rounded once (a float32 variance computed in float32 differs in the last
+# bit about half the time), and a std of numbers whose squares overflow the dtype is finite.
+_WIDER = {dtypes.float16: dtypes.float32, dtypes.float32: dtypes.float64}
+
+
+class Var(Reduction):
+    """The variance over ``dims`` with ``correction`` (n - correction degrees of freedom),
+    computed in the dtype PyTorch accumulates in (``_WIDER``) and rounded once.
+
+    Its rules are PyTorch's ``var_backward``, ``2 / (n - correction) * g * (x - mean(x))``, not
+    the derivative of mean, subtract, square and sum: an infinite element then makes its group's
+    gradient +-inf (nan where x - mean is nan), where the mean's backward spread nan to every
+    element. ``whole`` (no dim given, or a 0-d input) with no degrees of freedom left is
+    PyTorch's ``g * (inf, or nan where x equals the mean)``; along dims 2 / 0 is inf.
+
+        >>> import chainrule as cr
+        >>> x = cr.tensor([1.0, 2.0, float("inf"), 4.0], requires_grad=True)
+        >>> x.var().backward()
+        >>> x.grad
+        tensor([-inf, -inf, nan, -inf])
+    """
+
+    notation = "sum((x - mean(x))**2) / (n - correction)"
+    derivatives = ("2 (x - mean(x)) / (n - correction)",)
+    # The forward widens float16 itself; the rules are PyTorch's formula of float16 steps.
+    half_in_float32 = False
+
+    def __init__(self, dims: tuple[int, ...], keepdim: bool, correction: float, whole: bool):
+        super().__init__(dims, keepdim)
+        self.correction = correction
+        self.whole = whole
+
+    def forward(self, x):
+        return self._wide(x).astype(x.dtype)
+
+    def _wide(self, x):
+        """The variance in the dtype PyTorch accumulates it in, not yet rounded to x's."""
+        wide = x.astype(_WIDER.get(x.dtype, x.dtype), copy=False)
+        deviation = wide - wide.mean(axis=self.dims, keepdims=True)
+        total = (deviation * deviation).sum(axis=self.dims, keepdims=self.keepdim)
+        return total / builtins.max(self._n(x) - self.correction, 0)
+
+    def vjp(self, g, out, x):
+        return (self._var_backward(self.kept(g), x),)
+
+    def jvp(self, tangents, out, x):
+        # PyTorch's: the backward rule applied to the tangent, summed
+        return dual.sum(self._var_backward(tangents[0], x), self.dims, self.keepdim)
+
+    def _var_backward(self, g, x):
+        """PyTorch's ``var_backward``: ``g``, with the reduced dimensions kept, sent to x."""
+        dof = self._n(x) - self.correction
+        if self.whole and dof <= 0:
+            # PyTorch's case for no degrees of freedom left, without dim: inf, and nan where
+            # x - mean is 0 (inf * 0), a constant of x
+            value = _value(x)
+            at_mean = value == value.mean(axis=self.dims, keepdims=True)
+            return g * xp.where(at_mean, xp.nan, xp.inf).astype(value.dtype)
+        factor = 2.0 / dof if dof else xp.inf  # along dims, C++'s 2.0 / 0.0 (Python's raises)
+        return _times_number(g, factor) * (x - _kept_mean(x, self.dims))
+
+
+class Std(Var):
+    """The square root of :class:`Var`, taken before rounding the variance to ``x``'s dtype
+    (so it is finite where the variance overflows that dtype). Its rule is PyTorch's
+    ``std_backward``: the variance's with ``g / (2 std)``, 0 where the std is 0 (constant
+    values, where sqrt's slope is infinite)."""
+
+    notation = "sqrt(var(x))"
+    derivatives = ("(x - mean(x)) / ((n - correction) std(x))",)
+    saves_output = True
+
+    def forward(self, x):
+        return xp.sqrt(self._wide(x)).astype(x.dtype)
+
+    def vjp(self, g, out, x):
+        return super().vjp(self._var_grad(g, out), out, x)
+
+    def jvp(self, tangents, out, x):
+        return self._var_grad(super().jvp(tangents, out, x), out)
+
+    def _var_grad(self, g, out):
+        """``g / (2 std)``, 0 where the std is 0: PyTorch's ``masked_fill_(std == 0, 0)``."""
+        return dual.where(out == 0, dual.zeros_like(out), g / (out * 2))
+
+
 # ------------------------------------------------------------------------- public functions
 def sum(  # noqa: A001
     input: Tensor,  # noqa: A002
@@ -689,41 +794,9 @@ def var(
     correction: float | None = None,
     **aliases: Any,
 ) -> Tensor:
-    """Variance with Bessel's correction by default (``correction=1``), as in PyTorch.
-
-    Built from mean, subtraction, multiplication and sum, so its gradient comes from theirs.
-    """
+    """Variance with Bessel's correction by default (``correction=1``), as in PyTorch."""
     _refuse_integers(input, "std and var")
-    variance = _wide_var(input, dim, unbiased, keepdim, correction, aliases)
-    return variance.to(input.dtype)
-
-
-# PyTorch accumulates a variance in a wider dtype than a half or single precision input's:
-# its values are those rounded once (a float32 variance computed in float32 differs in the last
-# bit about half the time), and a std of numbers whose squares overflow the dtype is finite.
-_WIDER = {dtypes.float16: dtypes.float32, dtypes.float32: dtypes.float64}
-
-
-def _wide_var(
-    input: Tensor,  # noqa: A002
-    dim: Any,
-    unbiased: Any,
-    keepdim: bool,
-    correction: Any,
-    aliases: dict[str, Any],
-) -> Tensor:
-    """:func:`var` in the dtype PyTorch accumulates it in (see ``_WIDER``), for :func:`var`
-    and :func:`std` to round once to ``input``'s dtype."""
-    dim, unbiased, keepdim = _var_args("var", dim, unbiased, keepdim, aliases)
-    dims = normalize_dims(dim, input.ndim, "var")
-    n = 1
-    for d in dims:
-        n *= input.shape[d]
-    wide = input.to(_WIDER.get(input.dtype, input.dtype))
-    deviation = wide - mean(wide, dims, keepdim=True)
-    return sum(deviation * deviation, dims, keepdim) / builtins.max(
-        n - _correction(unbiased, correction), 0
-    )
+    return _variance(Var, input, dim, unbiased, keepdim, correction, aliases)
 
 
 def std(
@@ -735,11 +808,25 @@ def std(
     correction: float | None = None,
     **aliases: Any,
 ) -> Tensor:
-    """Standard deviation: the square root of :func:`var`, taken before rounding the variance
-    to ``input``'s dtype (so it is finite where the variance overflows that dtype)."""
+    """Standard deviation: the square root of :func:`var`."""
     _refuse_integers(input, "std and var")
-    variance = _wide_var(input, dim, unbiased, keepdim, correction, aliases)
-    return Sqrt(zero_slope_at_zero=True)(variance).to(input.dtype)
+    return _variance(Std, input, dim, unbiased, keepdim, correction, aliases)
+
+
+def _variance(
+    op: type[Var],
+    input: Tensor,  # noqa: A002
+    dim: Any,
+    unbiased: Any,
+    keepdim: bool,
+    correction: Any,
+    aliases: dict[str, Any],
+) -> Tensor:
+    """:class:`Var` or :class:`Std` of ``input`` with :func:`var`'s arguments."""
+    dim, unbiased, keepdim = _var_args("var", dim, unbiased, keepdim, aliases)
+    dims = normalize_dims(dim, input.ndim, "var")
+    whole = dim is None or not input.ndim  # PyTorch's var_backward without dim
+    return op(dims, keepdim, _correction(unbiased, correction), whole)(input)
 
 
 def var_mean(
