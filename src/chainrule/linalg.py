@@ -12,10 +12,9 @@ decompositions, each differentiable (the rules are in :mod:`chainrule.ops.decomp
 from __future__ import annotations
 
 import importlib
-from collections import namedtuple
 from typing import Any
 
-from chainrule import dtypes, grad_mode
+from chainrule import dtypes, grad_mode, return_types
 from chainrule._array import xp
 from chainrule.autodiff.batching import physical, unwrap, wrap
 from chainrule.ops import reduce
@@ -35,11 +34,6 @@ from chainrule.ops.decompositions import (
 from chainrule.ops.inplace import zero_derivative
 from chainrule.ops.shape import cat, stack
 from chainrule.tensor import Tensor, _make
-
-slogdet_result = namedtuple("slogdet_result", ["sign", "logabsdet"])
-qr_result = namedtuple("qr_result", ["Q", "R"])
-eigh_result = namedtuple("eigh_result", ["eigenvalues", "eigenvectors"])
-svd_result = namedtuple("svd_result", ["U", "S", "Vh"])
 
 
 class LinAlgError(RuntimeError):
@@ -115,7 +109,7 @@ def det(A: Tensor) -> Tensor:  # noqa: N803
     return Det()(A)
 
 
-def slogdet(A: Tensor) -> slogdet_result:  # noqa: N803
+def slogdet(A: Tensor) -> return_types.linalg_slogdet:  # noqa: N803
     """``(sign, log|det A|)``: the determinant without overflow (``sign``'s gradient is 0)."""
     _matrices(A, "slogdet")
     data = physical(A)
@@ -123,7 +117,7 @@ def slogdet(A: Tensor) -> slogdet_result:  # noqa: N803
         sign, logabsdet = xp.linalg.slogdet(data)
     nan = xp.isnan(data).any((-2, -1))  # PyTorch's LU: sign 0 and a nan log (LAPACK's varies)
     factors = (xp.where(nan, 0, sign), xp.where(nan, xp.nan, logabsdet))
-    return slogdet_result(SlogDet(0, factors)(A), SlogDet(1, factors)(A))
+    return return_types.linalg_slogdet(SlogDet(0, factors)(A), SlogDet(1, factors)(A))
 
 
 def refuse_two_dtypes(op: str, a: tuple[str, Tensor], b: tuple[str, Tensor]) -> None:
@@ -179,7 +173,7 @@ def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:  # noqa: N803
     return lower.mT if upper else lower
 
 
-def qr(A: Tensor, mode: str = "reduced") -> qr_result:  # noqa: N803
+def qr(A: Tensor, mode: str = "reduced") -> return_types.linalg_qr:  # noqa: N803
     """``A = Q R`` with orthonormal columns in ``Q`` and ``R`` upper triangular."""
     _matrices(A, "qr", square=False)
     if mode not in ("reduced", "complete", "r"):
@@ -190,15 +184,15 @@ def qr(A: Tensor, mode: str = "reduced") -> qr_result:  # noqa: N803
     m, n = A.shape[-2:]
     if mode == "r" and not _records(A):  # no op: the values only (under vmap, once per example)
         r = xp.linalg.qr(A._data, mode="r")
-        return qr_result(_make(xp.zeros((0,), dtype=r.dtype)), _make(r))
+        return return_types.linalg_qr(_make(xp.zeros((0,), dtype=r.dtype)), _make(r))
     complete = mode == "complete" and m > n  # square or wide: the reduced QR
     factors = tuple(xp.linalg.qr(physical(A), mode="complete" if complete else "reduced"))
     # PyTorch's backward errors, raised when a gradient is asked for: the values stand
     refusal = _QR_WITHOUT_Q if mode == "r" else _QR_COMPLETE if complete else None
     R = QR(1, factors, refusal)(A)  # noqa: N806
     if mode == "r":
-        return qr_result(_make(xp.zeros((0,), dtype=R.dtype.dtype)), R)
-    return qr_result(QR(0, factors, refusal)(A), R)
+        return return_types.linalg_qr(_make(xp.zeros((0,), dtype=R.dtype.dtype)), R)
+    return return_types.linalg_qr(QR(0, factors, refusal)(A), R)
 
 
 _QR_WITHOUT_Q = (
@@ -208,7 +202,7 @@ _QR_WITHOUT_Q = (
 _QR_COMPLETE = "The QR decomposition is not differentiable when mode='complete' and nrows > ncols."
 
 
-def eigh(A: Tensor, UPLO: str = "L") -> eigh_result:  # noqa: N803
+def eigh(A: Tensor, UPLO: str = "L") -> return_types.linalg_eigh:  # noqa: N803
     """Eigenvalues (ascending) and orthonormal eigenvectors of a symmetric matrix, from its
     ``UPLO`` triangle. The eigenvector gradient needs distinct eigenvalues."""
     if A.ndim >= 2 and not A.is_floating_point():
@@ -219,10 +213,10 @@ def eigh(A: Tensor, UPLO: str = "L") -> eigh_result:  # noqa: N803
     source = A if UPLO == "L" else A.mT  # the upper triangle of A is the lower one of A^T
     factors = xp.linalg.eigh(physical(source), UPLO="L")
     factors = (factors[0], factors[1])
-    return eigh_result(Eigh(0, factors)(source), Eigh(1, factors)(source))
+    return return_types.linalg_eigh(Eigh(0, factors)(source), Eigh(1, factors)(source))
 
 
-def svd(A: Tensor, full_matrices: bool = True) -> svd_result:  # noqa: N803
+def svd(A: Tensor, full_matrices: bool = True) -> return_types.linalg_svd:  # noqa: N803
     """``A = U diag(S) Vh`` with singular values descending. Gradients need distinct singular
     values; with ``full_matrices`` the columns of ``U`` and rows of ``Vh`` beyond the reduced
     SVD's get none (PyTorch narrows their gradients away)."""
@@ -230,12 +224,12 @@ def svd(A: Tensor, full_matrices: bool = True) -> svd_result:  # noqa: N803
     m, n = A.shape[-2:]
     if not full_matrices or m == n:
         factors = tuple(svd_arrays(physical(A)))
-        return svd_result(*(SVD(i, factors)(A) for i in range(3)))
+        return return_types.linalg_svd(*(SVD(i, factors)(A) for i in range(3)))
     u, s, vh = svd_arrays(physical(A), full_matrices=True)
     k = min(m, n)
     factors = (u[..., :k], s, vh[..., :k, :])  # the reduced SVD's: the same numbers
     U, S, Vh = (SVD(i, factors)(A) for i in range(3))  # noqa: N806
-    return svd_result(
+    return return_types.linalg_svd(
         cat([U, _like(A, u[..., k:])], -1), S, cat([Vh, _like(A, vh[..., k:, :])], -2)
     )
 

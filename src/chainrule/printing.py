@@ -84,14 +84,19 @@ def _float_formatter(values: xp.ndarray) -> tuple[Callable[[float], str], int]:
     span more than 1000x (or reach 1e8, or fall below 1e-4); all padded to one width."""
     finite = values[xp.isfinite(values) & (values != 0)].astype(xp.float64)
     int_mode, sci_mode, width = True, False, 1
+    # With no nonzero finite value PyTorch decides nothing: zeros, nan and inf print as
+    # integers ("0.", "nan") whatever sci_mode says.
     if finite.size:
         magnitudes = xp.abs(finite)
         big, small = magnitudes.max(), magnitudes.min()
         int_mode = bool(xp.all(finite == xp.ceil(finite)))
-        # (the ratio as a product: 1e300 / 1e-300 would overflow, and NumPy warn of it)
-        sci_mode = big > 1000.0 * small or big > 1.0e8 or (not int_mode and small < 1.0e-4)
-    if PRINT_OPTS.sci_mode is not None:
-        sci_mode = PRINT_OPTS.sci_mode
+        # The ratio rounded as PyTorch rounds it (2738.500170148095 / 2.738500170148095 is
+        # 1000.0000000000001 where the product 1000 * 2.738500170148095 is not below it);
+        # 1e300 / 1e-300 overflows to an inf that is over 1000 all the same.
+        with xp.errstate(over="ignore"):
+            sci_mode = big / small > 1000.0 or big > 1.0e8 or small < 1.0e-4
+        if PRINT_OPTS.sci_mode is not None:
+            sci_mode = PRINT_OPTS.sci_mode
     precision = PRINT_OPTS.precision
 
     def plain(v: float) -> str:
@@ -137,6 +142,9 @@ def _format(
 ) -> str:
     if data.ndim == 0:
         return fmt(data.item())
+    if summarize and not PRINT_OPTS.edgeitems:
+        # PyTorch's: with no edge items the ellipsis stands alone, at any depth
+        return "[...]"
     if data.ndim == 1:
         words = [" ..." if v is None else fmt(v.item()) for v in _rows(data, summarize)]
         per_line = max(1, (PRINT_OPTS.linewidth - indent) // (width + 2))
@@ -161,12 +169,15 @@ def _add_suffixes(text: str, suffixes: list[str], indent: int) -> str:
     parts = [text]
     last_line = len(text) - text.rfind("\n") + 1
     for suffix in suffixes:
-        if last_line + len(suffix) + 2 > PRINT_OPTS.linewidth:
+        # Measured as PyTorch's "dtype=torch.float64", so that the lines break where
+        # PyTorch's do and the print differs from PyTorch's by the module's name alone.
+        length = len(suffix.replace("chainrule.", "torch."))
+        if last_line + length + 2 > PRINT_OPTS.linewidth:
             parts.append(",\n" + " " * indent + suffix)
-            last_line = indent + len(suffix)
+            last_line = indent + length
         else:
             parts.append(", " + suffix)
-            last_line += len(suffix) + 2
+            last_line += length + 2
     return "".join(parts) + ")"
 
 
@@ -174,11 +185,11 @@ def tensor_repr(t: Tensor) -> str:
     prefix = "tensor("
     data = t._data
     suffixes = []
-    if data.size == 0 and data.ndim != 1:
-        body = "[]"
+    body = "[]" if data.size == 0 else format_values(data, len(prefix))
+    # The shape where the values do not tell it, as PyTorch: an empty tensor's but (0,)'s,
+    # and every shape when no edge items are printed (a summarized print is a lone "...").
+    if (data.size == 0 and data.ndim != 1) or (data.size and not PRINT_OPTS.edgeitems):
         suffixes.append(f"size={tuple(data.shape)}")
-    else:
-        body = "[]" if data.size == 0 else format_values(data, len(prefix))
     default = dtypes.default_float
     if data.dtype not in (default, xp.int64, xp.bool_) or (
         data.size == 0 and data.dtype != default

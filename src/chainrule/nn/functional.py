@@ -543,7 +543,9 @@ def batch_norm(
             observe = update_running if track else None
             return _affine(_normalize(x, dims, eps, observe, kept), w, b, view)
 
-        return combinations.fused(normalized, input, weight, bias, mixed=True)
+        return combinations.fused(
+            normalized, input, weight, bias, name="NativeBatchNormBackward0", mixed=True
+        )
     if running_mean is None or running_var is None:
         which = "running_mean" if running_mean is None else "running_var"
         raise RuntimeError(f"{which} must be defined in evaluation mode")
@@ -555,7 +557,14 @@ def batch_norm(
         return _affine((x - mean.reshape(view)) * (var.reshape(view) + eps).rsqrt(), w, b, view)
 
     return combinations.fused(
-        by_running, input, running_mean, running_var, weight, bias, mixed=True
+        by_running,
+        input,
+        running_mean,
+        running_var,
+        weight,
+        bias,
+        name="NativeBatchNormBackward0",
+        mixed=True,
     )
 
 
@@ -642,7 +651,12 @@ def layer_norm(
     input = input.contiguous()  # noqa: A001 (PyTorch's kernel's, so its result is row-major)
     # PyTorch's kernel scales and shifts in float32 too (float16 rounds once)
     return combinations.fused(
-        lambda x, w, b: _affine(_normalize(x, dims, eps), w, b), input, weight, bias, mixed=True
+        lambda x, w, b: _affine(_normalize(x, dims, eps), w, b),
+        input,
+        weight,
+        bias,
+        name="NativeLayerNormBackward0",
+        mixed=True,
     )
 
 
@@ -846,7 +860,9 @@ def group_norm(
         out = _normalize(x.reshape(grouped), (2,), eps).reshape(tuple(input.shape))
         return _affine(out, w, b, view)
 
-    return combinations.fused(normalized, input, weight, bias, mixed=True)
+    return combinations.fused(
+        normalized, input, weight, bias, name="NativeGroupNormBackward0", mixed=True
+    )
 
 
 def embedding(

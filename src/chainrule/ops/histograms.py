@@ -7,22 +7,20 @@ interpolation followed by a local search against the edges gives).
 
     >>> import chainrule as cr
     >>> cr.histogram(cr.tensor([1.0, 2.0, 1.0, 4.0]), 3)
-    histogram(hist=tensor([2., 1., 1.]), bin_edges=tensor([1., 2., 3., 4.]))
+    chainrule.return_types.histogram(
+    hist=tensor([2., 1., 1.]),
+    bin_edges=tensor([1., 2., 3., 4.]))
 """
 
 from __future__ import annotations
 
 import builtins
-from collections import namedtuple
 from typing import Any
 
-from chainrule import dtypes
+from chainrule import dtypes, return_types
 from chainrule._array import add_at, xp
 from chainrule.factories import linspace
 from chainrule.tensor import Tensor, _make
-
-histogram_result = namedtuple("histogram", ["hist", "bin_edges"])
-histogramdd_result = namedtuple("histogramdd", ["hist", "bin_edges"])
 
 
 def histogram(
@@ -32,7 +30,7 @@ def histogram(
     range: Any = None,  # noqa: A002 - PyTorch's name
     weight: Tensor | None = None,
     density: bool = False,
-) -> histogram_result:
+) -> return_types.histogram:
     """The histogram of all of ``input``'s values: ``bins`` equal bins over ``range`` (default
     the values' extent) or the edges given as a 1-D tensor."""
     points = input.reshape(-1, 1)
@@ -46,7 +44,7 @@ def histogram(
         weight=flat_weight,
         density=density,
     )
-    return histogram_result(hist, edges)
+    return return_types.histogram(hist, edges)
 
 
 def histogramdd(
@@ -56,7 +54,7 @@ def histogramdd(
     range: Any = None,  # noqa: A002
     weight: Tensor | None = None,
     density: bool = False,
-) -> histogramdd_result:
+) -> return_types.histogramdd:
     """The D-dimensional histogram of the points in ``input``'s last dimension (of size D):
     ``bins`` one count for every dimension, a count each, or each dimension's edges; ``range``
     the flat ``[min0, max0, min1, max1, ...]``."""
@@ -94,7 +92,7 @@ def histogramdd(
             shape = [1] * d
             shape[i] = -1
             hist = hist / xp.diff(e).reshape(shape)
-    return histogramdd_result(_make(hist), tuple(_make(e) for e in edges))
+    return return_types.histogramdd(_make(hist), tuple(_make(e) for e in edges))
 
 
 def _edges(column: Any, bins: Any, limits: Any, i: int, input: Tensor) -> Any:  # noqa: A002

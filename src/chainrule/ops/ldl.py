@@ -16,15 +16,12 @@ PyTorch's for those.
 from __future__ import annotations
 
 import math
-from collections import namedtuple
 from typing import Any
 
+from chainrule import return_types
 from chainrule._array import xp
 from chainrule.linalg import _matrices, _records
 from chainrule.tensor import Tensor, _make
-
-ldl_factor_result = namedtuple("ldl_factor_result", ["LD", "pivots"])
-ldl_factor_ex_result = namedtuple("ldl_factor_ex_result", ["LD", "pivots", "info"])
 
 _ALPHA = (1.0 + math.sqrt(17.0)) / 8.0  # Bunch-Kaufman's growth bound
 
@@ -151,7 +148,7 @@ def ldl_factor_ex(
     *,
     hermitian: bool = False,
     check_errors: bool = False,
-) -> ldl_factor_ex_result:
+) -> return_types.linalg_ldl_factor_ex:
     """``(LD, pivots, info)``: ``L`` below the diagonal and the blocks of ``D`` on and next to
     it (only ``A``'s lower triangle read), LAPACK's pivots, and ``info`` (int32), the 1-based
     index of the first zero block of ``D`` or 0. For real matrices ``hermitian`` changes
@@ -182,14 +179,14 @@ def ldl_factor_ex(
             f"because the input is singular (the diagonal block {int(info.reshape(-1)[first])} "
             "of D is zero)."
         )
-    return ldl_factor_ex_result(_make(ld), _make(pivots), _make(info))
+    return return_types.linalg_ldl_factor_ex(_make(ld), _make(pivots), _make(info))
 
 
-def ldl_factor(A: Tensor, *, hermitian: bool = False) -> ldl_factor_result:  # noqa: N803
+def ldl_factor(A: Tensor, *, hermitian: bool = False) -> return_types.linalg_ldl_factor:  # noqa: N803
     """``(LD, pivots)`` of :func:`ldl_factor_ex`; a singular ``A`` raises (PyTorch's own
     check fails there with an internal assertion)."""
     ld, pivots, _ = ldl_factor_ex(A, hermitian=hermitian, check_errors=True)
-    return ldl_factor_result(ld, pivots)
+    return return_types.linalg_ldl_factor(ld, pivots)
 
 
 def ldl_solve(

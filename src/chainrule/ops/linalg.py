@@ -639,7 +639,7 @@ def trace(input: Tensor) -> Tensor:  # noqa: A002
     shell_uints.check_function("trace", input.dtype)
     if input.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got a tensor with {input.ndim} dims")
-    return diag(input).sum()
+    return named(diag(input).sum(), "TraceBackward0")
 
 
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
@@ -661,7 +661,8 @@ def _triangle(input: Tensor, k: int, op: str) -> Tensor:  # noqa: A002
     lower = xp.tri(rows, cols, k if op == "tril" else k - 1, dtype=bool)
     # where, not a product with the mask: inf * 0 would be nan.
     zero = xp.zeros((), dtype=input.dtype)
-    return where(lower, input, zero) if op == "tril" else where(lower, zero, input)
+    part = where(lower, input, zero) if op == "tril" else where(lower, zero, input)
+    return named(part, f"{op.title()}Backward0")
 
 
 def einsum(equation: str, *operands: Any) -> Tensor:
@@ -971,7 +972,7 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:  # no
     pieces = [
         part(a, j) * part(b, k) - part(a, k) * part(b, j) for j, k in ((1, 2), (2, 0), (0, 1))
     ]
-    return cat(pieces, dim)
+    return named(cat(pieces, dim), "LinalgCrossBackward0")
 
 
 _CDIST_MODES = (

@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections import namedtuple
 from typing import Any
 
-from chainrule import dtypes, linalg
+from chainrule import dtypes, linalg, return_types
 from chainrule._array import xp
 from chainrule._tensor_input import tensor_argument
 from chainrule.autodiff.batching import physical
@@ -40,17 +39,6 @@ from chainrule.ops.linalg import matmul, tril, triu
 from chainrule.ops.shape import cat
 from chainrule.ops.shape_more import diagonal as _diagonal
 from chainrule.tensor import Tensor, _make
-
-lu_result = namedtuple("lu_result", ["P", "L", "U"])
-lu_factor_result = namedtuple("lu_factor_result", ["LU", "pivots"])
-lu_factor_ex_result = namedtuple("lu_factor_ex_result", ["LU", "pivots", "info"])
-cholesky_ex_result = namedtuple("cholesky_ex_result", ["L", "info"])
-inv_ex_result = namedtuple("inv_ex_result", ["inverse", "info"])
-solve_ex_result = namedtuple("solve_ex_result", ["result", "info"])
-lstsq_result = namedtuple("lstsq_result", ["solution", "residuals", "rank", "singular_values"])
-triangular_solve_result = namedtuple("triangular_solve_result", ["solution", "cloned_coefficient"])
-svd_result = namedtuple("svd_result", ["U", "S", "V"])
-geqrf_result = namedtuple("geqrf_result", ["a", "tau"])
 
 
 def _deprecated(message: str) -> None:
@@ -175,7 +163,7 @@ def triangular_solve(
     upper: bool = True,
     transpose: bool = False,
     unitriangular: bool = False,
-) -> triangular_solve_result:
+) -> return_types.triangular_solve:
     """PyTorch's older ``triangular_solve``: ``(X, A.clone())`` with ``A X = b`` (``A^T X = b``
     when ``transpose``)."""
     _deprecated(
@@ -187,7 +175,7 @@ def triangular_solve(
     )
     coefficient = A.mT if transpose else A
     x = solve_triangular(coefficient, b, upper=upper != transpose, unitriangular=unitriangular)
-    return triangular_solve_result(x, A.clone())
+    return return_types.triangular_solve(x, A.clone())
 
 
 # ----------------------------------------------------------------------------- LU
@@ -196,7 +184,7 @@ def _refuse_no_pivoting(pivot: bool, op: str) -> None:
         raise RuntimeError(f"{op}: LU without pivoting is not implemented on the CPU")
 
 
-def lu(A: Tensor, *, pivot: bool = True) -> lu_result:  # noqa: N803
+def lu(A: Tensor, *, pivot: bool = True) -> return_types.linalg_lu:  # noqa: N803
     """``A = P L U``: ``P`` a permutation, ``L`` unit lower triangular (m x k), ``U`` upper
     triangular (k x n), ``k = min(m, n)``; partial pivoting as LAPACK's."""
     _refuse_vectors(A, "linalg.lu")
@@ -206,7 +194,7 @@ def lu(A: Tensor, *, pivot: bool = True) -> lu_result:  # noqa: N803
     return _lu(A)[0]
 
 
-def _lu(A: Tensor) -> tuple[lu_result, Any, Any]:  # noqa: N803
+def _lu(A: Tensor) -> tuple[return_types.linalg_lu, Any, Any]:  # noqa: N803
     """``(P, L, U)`` and the arrays of LAPACK's pivots and ``info``."""
     data = physical(A)
     packed, pivots, info = lu_arrays(data)
@@ -216,7 +204,7 @@ def _lu(A: Tensor) -> tuple[lu_result, Any, Any]:  # noqa: N803
     lower = xp.tril(packed[..., :, :k], -1) + xp.eye(m, k, dtype=data.dtype)
     upper = xp.triu(packed[..., :k, :])
     factors = (p, lower, upper)
-    return lu_result(_like(A, p), LU(1, factors)(A), LU(2, factors)(A)), pivots, info
+    return return_types.linalg_lu(_like(A, p), LU(1, factors)(A), LU(2, factors)(A)), pivots, info
 
 
 def _pack(lower: Tensor, upper: Tensor) -> Tensor:
@@ -239,7 +227,7 @@ def lu_factor_ex(
     *,
     pivot: bool = True,
     check_errors: bool = False,
-) -> lu_factor_ex_result:
+) -> return_types.linalg_lu_factor_ex:
     """``(LU, pivots, info)``: ``L`` and ``U`` packed in one matrix, LAPACK's 1-based int32
     row swaps, and ``info`` (int32), the 1-based index of the first zero pivot or 0."""
     _refuse_vectors(A, "torch.lu_factor_ex")
@@ -249,10 +237,10 @@ def lu_factor_ex(
     (_, lower, upper), pivots, info = _lu(A)
     if check_errors and info.any():
         _raise_zero_pivot(info, "torch.linalg.lu_factor_ex")
-    return lu_factor_ex_result(_pack(lower, upper), _like(A, pivots), _like(A, info))
+    return return_types.linalg_lu_factor_ex(_pack(lower, upper), _like(A, pivots), _like(A, info))
 
 
-def lu_factor(A: Tensor, *, pivot: bool = True) -> lu_factor_result:  # noqa: N803
+def lu_factor(A: Tensor, *, pivot: bool = True) -> return_types.linalg_lu_factor:  # noqa: N803
     """``(LU, pivots)`` of :func:`lu_factor_ex`; a zero pivot raises, as ``lu_solve`` would
     divide by it."""
     _refuse_vectors(A, "torch.lu_factor")
@@ -262,7 +250,7 @@ def lu_factor(A: Tensor, *, pivot: bool = True) -> lu_factor_result:  # noqa: N8
     (_, lower, upper), pivots, info = _lu(A)
     if info.any():
         _raise_zero_pivot(info, "torch.linalg.lu_factor")
-    return lu_factor_result(_pack(lower, upper), _like(A, pivots))
+    return return_types.linalg_lu_factor(_pack(lower, upper), _like(A, pivots))
 
 
 def _raise_zero_pivot(info: Any, op: str) -> None:
@@ -281,7 +269,7 @@ def lu_unpack(
     LU_pivots: Tensor,  # noqa: N803
     unpack_data: bool = True,
     unpack_pivots: bool = True,
-) -> lu_result:
+) -> return_types.lu_unpack:
     """``(P, L, U)`` from :func:`lu_factor`'s packed matrix and pivots (``L`` and ``U``
     differentiable in the packed matrix; empty where not asked for)."""
     _refuse_vectors(LU_data, "torch.lu_unpack")
@@ -297,7 +285,7 @@ def lu_unpack(
         p = _like(LU_pivots, permutation_arrays(physical(LU_pivots), m, LU_data.dtype.dtype))
     else:
         p = empty
-    return lu_result(p, lower, upper)
+    return return_types.lu_unpack(p, lower, upper)
 
 
 def _unit_diagonal_rect(strict: Tensor) -> Tensor:
@@ -368,7 +356,7 @@ def _info_of(data: Any) -> Any:
     return lu_arrays(data)[2] if data.shape[-1] else xp.zeros(data.shape[:-2], xp.int32)
 
 
-def inv_ex(A: Tensor, *, check_errors: bool = False) -> inv_ex_result:  # noqa: N803
+def inv_ex(A: Tensor, *, check_errors: bool = False) -> return_types.linalg_inv_ex:  # noqa: N803
     """``(inverse, info)``: ``info`` (int32) is 0, or the 1-based index of LU's first zero
     pivot, where that matrix's inverse is nan (PyTorch's holds inf and nan there)."""
     _matrices(A, "inv")
@@ -378,7 +366,7 @@ def inv_ex(A: Tensor, *, check_errors: bool = False) -> inv_ex_result:  # noqa: 
             f"linalg.inv_ex: {batch_prefix(info)}The diagonal element {_first(info)} is zero, the "
             "inversion could not be completed because the input matrix is singular."
         )
-    return inv_ex_result(_where_solved(A, info, linalg.inv), _like(A, info))
+    return return_types.linalg_inv_ex(_where_solved(A, info, linalg.inv), _like(A, info))
 
 
 def solve_ex(
@@ -387,7 +375,7 @@ def solve_ex(
     *,
     left: bool = True,
     check_errors: bool = False,
-) -> solve_ex_result:
+) -> return_types.linalg_solve_ex:
     """``(solve(A, B), info)``, ``info`` as in :func:`inv_ex`."""
     _matrices(A, "solve")
     linalg.refuse_two_dtypes("linalg.solve", ("A", A), ("B", B))
@@ -397,7 +385,7 @@ def solve_ex(
             "torch.linalg.solve_ex: The solver failed because the input matrix is singular."
         )
     vector = left and linalg.vector_rhs(A, B)
-    return solve_ex_result(
+    return return_types.linalg_solve_ex(
         _where_solved(A, info, lambda a: linalg.solve(a, B, left=left), 1 if vector else 2),
         _like(A, info),
     )
@@ -408,7 +396,7 @@ def cholesky_ex(
     *,
     upper: bool = False,
     check_errors: bool = False,
-) -> cholesky_ex_result:
+) -> return_types.linalg_cholesky_ex:
     """``(L, info)``: ``info`` (int32) is 0, or the order of the first leading minor that is
     not positive-definite, where that matrix's factor is nan (PyTorch's holds LAPACK's
     partial factorization)."""
@@ -417,7 +405,7 @@ def cholesky_ex(
     info = cholesky_info(data)
     if check_errors and info.any():
         raise not_positive_definite("linalg.cholesky_ex", info)
-    return cholesky_ex_result(
+    return return_types.linalg_cholesky_ex(
         _where_solved(A, info, lambda a: linalg.cholesky(a, upper=upper)), _like(A, info)
     )
 
@@ -479,7 +467,7 @@ def lstsq(
     rcond: float | None = None,
     *,
     driver: str | None = None,
-) -> lstsq_result:
+) -> return_types.linalg_lstsq:
     """The least-squares (and, for wide or rank-deficient ``A``, minimum-norm) ``X`` of
     ``A X = B``, as ``pinv(A) @ B`` (whose derivative is PyTorch's rule), with the
     ``residuals``, ``rank`` and ``singular_values`` the ``driver`` reports (default ``gelsy``:
@@ -513,7 +501,9 @@ def lstsq(
         else _make(xp.zeros((0,), xp.int64))
     )
     values = _make(s.copy()) if driver in ("gelsd", "gelss") else empty
-    return lstsq_result(solution.squeeze(-1) if vector else solution, residuals, rank_out, values)
+    return return_types.linalg_lstsq(
+        solution.squeeze(-1) if vector else solution, residuals, rank_out, values
+    )
 
 
 # ----------------------------------------------------------------------------- matrix functions
@@ -616,7 +606,7 @@ def ormqr(
     return _reflect(input, tau, other.mT, not transpose).mT
 
 
-def geqrf(input: Tensor) -> geqrf_result:  # noqa: A002
+def geqrf(input: Tensor) -> return_types.geqrf:  # noqa: A002
     """LAPACK's ``geqrf``: ``R`` on and above the diagonal of ``a`` and the Householder
     vectors below it, with their scales ``tau``. Values only (PyTorch has no derivative)."""
     if input.ndim < 2:
@@ -625,7 +615,7 @@ def geqrf(input: Tensor) -> geqrf_result:  # noqa: A002
         raise RuntimeError("the derivative for 'geqrf' is not implemented.")
     h, tau = xp.linalg.qr(physical(input), mode="raw")
     a = xp.ascontiguousarray(xp.swapaxes(h, -1, -2))
-    return geqrf_result(_like(input, a), _like(input, tau))
+    return return_types.geqrf(_like(input, a), _like(input, tau))
 
 
 # ----------------------------------------------------------------------------- tensor shapes
@@ -715,13 +705,13 @@ def cholesky(A: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
     return linalg.cholesky(A, upper=upper)
 
 
-def qr(input: Tensor, some: bool = True) -> Any:  # noqa: A002
+def qr(input: Tensor, some: bool = True) -> return_types.qr:  # noqa: A002
     """PyTorch's older ``torch.qr``: ``linalg.qr`` in mode ``reduced`` (``complete`` when not
     ``some``)."""
-    return linalg.qr(input, "reduced" if some else "complete")
+    return return_types.qr(*linalg.qr(input, "reduced" if some else "complete"))
 
 
-def svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> svd_result:  # noqa: A002
+def svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> return_types.svd:  # noqa: A002
     """PyTorch's older ``torch.svd``: ``(U, S, V)`` with ``V`` (not ``Vh``); without
     ``compute_uv`` the vectors are zeros of the full sizes."""
     if input.ndim < 2:
@@ -733,9 +723,9 @@ def svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> svd_result
     if not compute_uv:
         s = linalg.svdvals(input)
         batch = tuple(input.shape[:-2])
-        return svd_result(input.new_zeros((*batch, m, m)), s, input.new_zeros((*batch, n, n)))
+        return return_types.svd(input.new_zeros((*batch, m, m)), s, input.new_zeros((*batch, n, n)))
     u, s, vh = linalg.svd(input, full_matrices=not some)
-    return svd_result(u, s, vh.mT)
+    return return_types.svd(u, s, vh.mT)
 
 
 def chain_matmul(*matrices: Tensor) -> Tensor:

@@ -706,7 +706,8 @@ def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:  # noqa: A002
             f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}"
         )
     if not dims:
-        return reshape(Roll(shifts[0], None)(flatten(input)), tuple(input.shape))
+        rolled = reshape(Roll(shifts[0], None)(flatten(input)), tuple(input.shape))
+        return named(rolled, "RollBackward0")  # PyTorch's one node, flat or not
     ndim = input.ndim
     for d in dims if not ndim else ():
         raise IndexError(f"Dimension specified as {d} but tensor has no dimensions")

@@ -13,8 +13,9 @@ import operator
 import warnings
 from typing import Any
 
-from chainrule import dtypes, linalg, memory_formats
+from chainrule import dtypes, linalg, memory_formats, return_types
 from chainrule._tensor_input import tensor_argument
+from chainrule.op import named
 from chainrule.ops import compare, shape, shape_more
 from chainrule.ops.broadcast import unbroadcast
 from chainrule.ops.linalg import diag
@@ -22,7 +23,7 @@ from chainrule.tensor import Tensor
 
 greater, greater_equal, less = compare.gt, compare.ge, compare.lt
 less_equal, not_equal = compare.le, compare.ne
-det, slogdet, inverse = linalg.det, linalg.slogdet, linalg.inv
+det, inverse = linalg.det, linalg.inv
 matrix_power = linalg.matrix_power
 
 
@@ -37,6 +38,12 @@ def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:  # noqa: A002
             [0.0000e+00, 1.0000e+08]])
     """
     return linalg.pinv(input, rtol=rcond)
+
+
+def slogdet(input: Tensor) -> return_types.slogdet:  # noqa: A002
+    """:func:`chainrule.linalg.slogdet` under PyTorch's older name, whose result is
+    ``return_types.slogdet`` (``linalg_slogdet`` is the newer one's)."""
+    return return_types.slogdet(*linalg.slogdet(input))
 
 
 def logdet(input: Tensor) -> Tensor:  # noqa: A002
@@ -56,7 +63,7 @@ def diagflat(input: Tensor, offset: int = 0) -> Tensor:  # noqa: A002
 
 def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:  # noqa: A002
     """The ``p``-norm of ``input - other`` (broadcast)."""
-    return linalg.vector_norm(input - other, p)
+    return named(linalg.vector_norm(input - other, p), "DistBackward0")
 
 
 def adjoint(input: Tensor) -> Tensor:  # noqa: A002
