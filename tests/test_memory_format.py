@@ -287,14 +287,17 @@ SNIPPETS: dict[str, str] = {
     """,
     "results_of_transposed_inputs_are_contiguous_where_pytorch_makes_them_so": """
         # (a .view() of each then works, as in PyTorch: it raised "view size is not
-        # compatible" for cat, stack, softmax, the scans and the norms)
+        # compatible" for cat, stack, softmax, the scans, the norms and reductions along dims)
         t = x4.permute(3, 0, 2, 1)
         f = torch.nn.functional
         for y in (torch.cat([t, t]), torch.cat([t, t], 2), torch.stack([t, t]),
                   torch.stack([cl, cl]), torch.cat([cl, cl], 1), torch.cat([cl, x4]),
                   t.softmax(-1), t.log_softmax(1), f.softmin(t, 0), t.cumprod(1),
                   t.cummax(2).values, t.cummax(2).indices, t.logcumsumexp(3),
-                  f.layer_norm(t, (3,)), f.rms_norm(t, (3,))):
+                  f.layer_norm(t, (3,)), f.rms_norm(t, (3,)), t.sum(1), t.mean(2, keepdim=True),
+                  t.amax(1), t.amin((1, 2)), t.prod(2), t.logsumexp(1), t.norm(dim=1),
+                  t.norm(p=3, dim=2), t.var(1), t.std(2, keepdim=True), t.cumsum(1),
+                  cl.mean((2, 3))):
             show(y)
             error(lambda: print(y.view(-1)[:3]))
     """,

@@ -20,7 +20,7 @@ from collections import namedtuple
 from collections.abc import Callable
 from typing import Any
 
-from chainrule import dtypes, grad_mode, return_types, shell_uints
+from chainrule import dtypes, grad_mode, memory_formats, return_types, shell_uints
 from chainrule._array import xp
 from chainrule.arguments import distinct_dims, is_index, out_of_range
 from chainrule.autodiff import batching
@@ -91,6 +91,11 @@ def numpy_aliases(op: str, dim: Any, keepdim: Any, aliases: dict[str, Any]) -> t
     return aliases.get("axis", dim), aliases.get("keepdims", keepdim)
 
 
+# A reduction's result laid out as PyTorch's: row-major where NumPy's follows a transposed
+# input's order (so that .view() works on it), channels-last kept
+_row_major = memory_formats.as_kernel_result
+
+
 class Reduction(Op, abstract=True):
     """A reduction over the axes ``dims`` (kept as size 1 with ``keepdim``). One whose output
     moves with each input element by a local ``weights`` (1 for sum, softmax for
@@ -149,7 +154,7 @@ class Sum(Linear, Reduction):
     saves_inputs = False
 
     def forward(self, x):
-        return x.sum(axis=self.dims, keepdims=self.keepdim)
+        return _row_major(x.sum(axis=self.dims, keepdims=self.keepdim), x)
 
     def vjp(self, g, out, x):
         return (dual.broadcast_to(self.kept(g), x.shape),)
@@ -165,7 +170,7 @@ class Mean(Linear, Reduction):
     saves_inputs = False
 
     def forward(self, x):
-        return _floating(x).mean(axis=self.dims, keepdims=self.keepdim)
+        return _row_major(_floating(x).mean(axis=self.dims, keepdims=self.keepdim), x)
 
     def vjp(self, g, out, x):
         return (dual.broadcast_to(self.kept(g) / self._n(x), x.shape),)
@@ -186,7 +191,7 @@ class Prod(Reduction):
 
     def forward(self, x):
         if x.dtype is not dtypes.HALF or not x.size:
-            return x.prod(axis=self.dims, keepdims=self.keepdim)
+            return _row_major(x.prod(axis=self.dims, keepdims=self.keepdim), x)
         # NumPy multiplies float16 in float32 and rounds once; PyTorch rounds each product
         # (300 * 300 * 0.001 is inf), as a running product in float16 does
         out = xp.multiply.accumulate(self._grouped(x)[1], axis=-1)[..., -1]
@@ -267,7 +272,7 @@ class Amax(Reduction):
         self.shared = shared
 
     def forward(self, x):
-        return x.max(axis=self.dims, keepdims=self.keepdim)
+        return _row_major(x.max(axis=self.dims, keepdims=self.keepdim), x)
 
     def weights(self, out, x, to_nan=False):
         kept = self.kept(out)
@@ -303,7 +308,7 @@ class Amin(Amax):
     derivatives = ("1 at the minimum (shared evenly among ties), else 0",)
 
     def forward(self, x):
-        return x.min(axis=self.dims, keepdims=self.keepdim)
+        return _row_major(x.min(axis=self.dims, keepdims=self.keepdim), x)
 
 
 class ArgExtreme(Constant):
@@ -367,7 +372,7 @@ class LogSumExp(Reduction):
         m = x.max(axis=self.dims, keepdims=True, initial=-xp.inf)  # empty groups give -inf
         m = xp.where(xp.isfinite(m), m, 0)  # all -inf (or inf) groups: leave them alone
         out = xp.log(xp.exp(x - m).sum(axis=self.dims, keepdims=True)) + m
-        return out if self.keepdim else out.squeeze(self.dims)
+        return _row_major(out if self.keepdim else out.squeeze(self.dims), x)
 
     def weights(self, out, x):  # softmax(x)
         return dual.exp(x - self.kept(out))
@@ -381,7 +386,7 @@ class Norm2(Reduction):
 
     def forward(self, x):
         x = _floating(x)
-        return xp.sqrt((x * x).sum(axis=self.dims, keepdims=self.keepdim))
+        return _row_major(xp.sqrt((x * x).sum(axis=self.dims, keepdims=self.keepdim)), x)
 
     def weights(self, out, x):
         norm = self.kept(out)
@@ -406,8 +411,10 @@ class NormP(Reduction):
     def forward(self, x):
         x = _floating(x)
         if self.p == 0:
-            return (x != 0).sum(axis=self.dims, keepdims=self.keepdim).astype(x.dtype)
-        return (xp.abs(x) ** self.p).sum(axis=self.dims, keepdims=self.keepdim) ** (1 / self.p)
+            out = (x != 0).sum(axis=self.dims, keepdims=self.keepdim).astype(x.dtype)
+        else:
+            out = (xp.abs(x) ** self.p).sum(axis=self.dims, keepdims=self.keepdim) ** (1 / self.p)
+        return _row_major(out, x)
 
     def _scaled(self, x):
         """PyTorch's factor per element: sign(x) |x|**(p-1) (0 at x = 0 when p < 1)."""
@@ -452,7 +459,7 @@ class CumSum(Linear):
         out = xp.cumsum(x, axis=self.dim)
         if out.dtype.kind == "f":
             out += 0.0  # PyTorch's running sum starts at +0: a leading -0 gives +0
-        return out
+        return _row_major(out, x)
 
     def vjp(self, g, out, x):
         # Element i feeds outputs i, i+1, ...: the gradient is the reversed cumulative sum.
@@ -510,7 +517,7 @@ class Var(Reduction):
         self.whole = whole
 
     def forward(self, x):
-        return self._wide(x).astype(x.dtype)
+        return _row_major(self._wide(x).astype(x.dtype), x)
 
     def _wide(self, x):
         """The variance in the dtype PyTorch accumulates it in, not yet rounded to x's."""
@@ -550,7 +557,7 @@ class Std(Var):
     saves_output = True
 
     def forward(self, x):
-        return xp.sqrt(self._wide(x)).astype(x.dtype)
+        return _row_major(xp.sqrt(self._wide(x)).astype(x.dtype), x)
 
     def vjp(self, g, out, x):
         return super().vjp(self._var_grad(g, out), out, x)
