@@ -1097,7 +1097,7 @@ class Tensor:
         return inplace.add_(self, other, alpha)
 
     def sub_(self, other: Any, alpha: Any = 1) -> Tensor:
-        return inplace.add_(self, other, -alpha)
+        return inplace.sub_(self, other, alpha)
 
     def mul_(self, other: Any) -> Tensor:
         return inplace.mul_(self, other)
@@ -1438,10 +1438,10 @@ class Tensor:
         return inplace.clamp_(self, min, max)
 
     def clamp_min_(self, min: Any) -> Tensor:  # noqa: A002
-        return inplace.apply(self, elementwise.clamp_min, min)
+        return inplace.bounded_(self, elementwise.clamp_min, min)
 
     def clamp_max_(self, max: Any) -> Tensor:  # noqa: A002
-        return inplace.apply(self, elementwise.clamp_max, max)
+        return inplace.bounded_(self, elementwise.clamp_max, max)
 
     def pow_(self, exponent: Any) -> Tensor:
         return inplace.apply(self, elementwise.pow, exponent)
@@ -1605,13 +1605,13 @@ class Tensor:
         return inplace.apply(self, pointwise.float_power, exponent)
 
     def floor_divide_(self, other: Any) -> Tensor:
-        return inplace.apply(self, elementwise.floor_divide, other)
+        return inplace.binary_(self, elementwise.floor_divide, other)
 
     def remainder_(self, other: Any) -> Tensor:
-        return inplace.apply(self, elementwise.remainder, other)
+        return inplace.binary_(self, elementwise.remainder, other)
 
     def fmod_(self, other: Any) -> Tensor:
-        return inplace.apply(self, elementwise.fmod, other)
+        return inplace.binary_(self, elementwise.fmod, other)
 
     def heaviside_(self, values: Any) -> Tensor:
         return inplace.apply(self, pointwise.heaviside, values)
@@ -1644,19 +1644,19 @@ class Tensor:
         return inplace.apply(self, compare.logical_xor, other)
 
     def bitwise_and_(self, other: Any) -> Tensor:
-        return inplace.apply(self, compare.bitwise_and, other)
+        return inplace.binary_(self, compare.bitwise_and, other)
 
     def bitwise_or_(self, other: Any) -> Tensor:
-        return inplace.apply(self, compare.bitwise_or, other)
+        return inplace.binary_(self, compare.bitwise_or, other)
 
     def bitwise_xor_(self, other: Any) -> Tensor:
-        return inplace.apply(self, compare.bitwise_xor, other)
+        return inplace.binary_(self, compare.bitwise_xor, other)
 
     def bitwise_left_shift_(self, other: Any) -> Tensor:
-        return inplace.apply(self, compare.bitwise_left_shift, other)
+        return inplace.binary_(self, compare.bitwise_left_shift, other)
 
     def bitwise_right_shift_(self, other: Any) -> Tensor:
-        return inplace.apply(self, compare.bitwise_right_shift, other)
+        return inplace.binary_(self, compare.bitwise_right_shift, other)
 
     def tril_(self, diagonal: builtins.int = 0) -> Tensor:
         return inplace.apply(self, lambda old: linalg.tril(old, diagonal))

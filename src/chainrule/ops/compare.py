@@ -76,9 +76,12 @@ class Bitwise(Compare):
 
     def forward(self, a, b):
         kinds = xp.asarray(a).dtype.kind + xp.asarray(b).dtype.kind
-        if "f" in kinds:  # the float array's dtype named; a Python float is PyTorch's float32
+        if "f" in kinds:  # the floats' common dtype named; a Python float is PyTorch's float32
+            xp.broadcast_shapes(xp.shape(a), xp.shape(b))  # PyTorch's check of shapes comes first
             arrays = [x.dtype for x in (a, b) if type(x) is xp.ndarray and x.dtype.kind == "f"]
-            raise dtypes.not_implemented_for(self.kernel, arrays[0] if arrays else xp.float32)
+            raise dtypes.not_implemented_for(
+                self.kernel, xp.result_type(*arrays) if arrays else xp.float32
+            )
         if kinds == "bb" and self.kernel.endswith("shift_cpu"):  # no shifts of bools
             raise dtypes.not_implemented_for(self.kernel, xp.bool_)
         return self.test(a, b)

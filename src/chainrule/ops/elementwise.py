@@ -76,6 +76,11 @@ def _floating(x: Any) -> Any:
     return x.astype(dtypes.default_float)
 
 
+def _number_floating(x: Any) -> Any:
+    """:func:`_floating` of an array or a Python number (an int operand of a float kernel)."""
+    return _floating(x) if type(x) is _ndarray else dtypes.default_float.type(x)
+
+
 def _small_ints_as_float(x: Any, beside: Any) -> Any:
     """``x``, a bool or 8-bit integer array, in PyTorch's float dtype of a float function of
     it and ``beside``: ``beside``'s where that is a float array (int8 with float16 gives
@@ -240,9 +245,12 @@ class Div(Op):
     reads = ((1,), (0, 1))
 
     def forward(self, a, b):
-        out = a / b
-        # True division of integers is float32 in PyTorch, float64 in NumPy.
-        return _torch_float(out, a, b)
+        if _integer(a) and _integer(b):
+            # True division of integers is float32 in PyTorch, float64 in NumPy, and PyTorch
+            # rounds each operand to float32 first (int32 -817778272 / 255 is -3206973.75 there;
+            # the float64 quotient rounds to -3206973.5)
+            a, b = _number_floating(a), _number_floating(b)
+        return _torch_float(a / b, a, b)
 
     def vjp(self, g, out, a, b):
         return (g / b if self.needs[0] else None, -g * (a / b) / b if self.needs[1] else None)
@@ -340,19 +348,23 @@ def _bool_base(a: Any, b: Any) -> Any:
 
 def _power_arrays(a: Any, b: Any) -> Any:
     """``a ** b`` as PyTorch computes it: a Python exponent of -0.5 is ``1 / sqrt(a)`` (which
-    differs from C's ``pow`` at -0 and -inf), as is the derivative of ``a ** 0.5``."""
+    differs from C's ``pow`` at -0 and -inf), as is the derivative of ``a ** 0.5``. An integer
+    base to a negative Python int is refused whatever the values (even empty, or 1 ** -1),
+    before the exponent is converted to the base's dtype: NumPy would wrap -1 into a uint8's
+    255 and compute."""
     if type(b) is float and b == -0.5:
         if a.dtype == dtypes.HALF:  # in float32, rounded once, as PyTorch's
             return (1 / xp.sqrt(a.astype(dtypes.HALF_OPMATH))).astype(a.dtype)
         return 1 / xp.sqrt(a)
+    if type(b) is int and b < 0 and type(a) is _ndarray and a.dtype.kind in "iu":
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
     try:
         return a**b
-    except OverflowError:  # an int exponent an integer base's dtype cannot hold
-        dtypes.checked_scalar(b, a.dtype)  # raises PyTorch's error
-        raise
-    except ValueError:  # NumPy's refusal of integers to negative integer powers
-        if not isinstance(b, xp.ndarray):
-            raise RuntimeError("Integers to negative integer powers are not allowed.") from None
+    except OverflowError:  # a Python int that the integer array beside it cannot hold
+        if type(a) is _ndarray:  # the exponent: PyTorch's error
+            dtypes.checked_scalar(b, a.dtype)
+        raise  # a base, which Op.__call__ wraps into the exponent's dtype, as PyTorch's
+    except ValueError:  # NumPy's refusal of integers to negative integer tensor powers
         return _negative_integer_powers(a, b)
 
 
@@ -415,7 +427,7 @@ class FloorDivide(Step):
     derivatives = ("0", "0")
 
     def forward(self, a, b):
-        _check_divisor(a, b, "floor_divide")
+        _check_divisor(a, b, "floor_divide", "div_floor_cpu")
         out = xp.floor_divide(a, b)  # NumPy's and PyTorch's division-exact floor, not floor(a/b)
         return _torch_float(out, a, b)
 
@@ -428,7 +440,7 @@ class TruncDivide(Step):
     derivatives = ("0", "0")
 
     def forward(self, a, b):
-        _check_divisor(a, b, "div")
+        _check_divisor(a, b, "div", "div_trunc_cpu")
         out = xp.floor_divide(a, b)
         if out.dtype.kind in "iu":
             # Exact for integers: floor is one below trunc where the quotient is negative and
@@ -437,17 +449,26 @@ class TruncDivide(Step):
         return _torch_float(xp.trunc(xp.true_divide(a, b)), a, b)
 
 
-def _check_divisor(a: Any, b: Any, op: str) -> None:
-    """Integer division by zero is an error in PyTorch (NumPy returns 0 with a warning),
-    where something is divided: an empty result divides nothing."""
-    if _integer(a) and _integer(b) and not xp.all(b) and xp.size(a) and xp.size(b):
-        raise RuntimeError(f"ZeroDivisionError\n{op}: integer division by zero")  # PyTorch first
+def _check_divisor(a: Any, b: Any, op: str, kernel: str) -> None:
+    """PyTorch's refusals of an integer division (``op``, by its CPU ``kernel``), where NumPy
+    computes: of two bools (NumPy divides them as int8), and by zero (NumPy returns 0 with a
+    warning) where something is divided (an empty result divides nothing). Both after the
+    check that the shapes broadcast, as PyTorch's order is."""
+    if _integer(a) and _integer(b):
+        # NumPy's error for shapes that do not broadcast, which Op.__call__ words as PyTorch's
+        shape = xp.broadcast_shapes(xp.shape(a), xp.shape(b))
+        if _is_bool(a) and _is_bool(b):
+            raise dtypes.not_implemented_for(kernel, _BOOL)
+        if not xp.all(b) and math.prod(shape):
+            raise RuntimeError(f"ZeroDivisionError\n{op}: integer division by zero")
 
 
 def _integer(x: Any) -> bool:
-    return isinstance(x, int | xp.integer | xp.bool_) or (
-        type(x) is _ndarray and x.dtype.kind in "biu"
-    )
+    """Whether ``x`` is an integer or bool array or number (a float array, the usual
+    operand, is told first)."""
+    if type(x) is _ndarray:  # float32 and float64 by identity: ``.kind`` is a generic lookup
+        return (dtype := x.dtype) is not _F32 and dtype is not _F64 and dtype.kind in "biu"
+    return isinstance(x, int | xp.integer | xp.bool_)
 
 
 class Remainder(Op):
@@ -459,7 +480,7 @@ class Remainder(Op):
     reads = ((), (0, 1))
 
     def forward(self, a, b):
-        _check_divisor(a, b, "remainder")
+        _check_divisor(a, b, "remainder", "remainder_cpu")
         dividend, divisor = _with_float_number(a, b)
         out = xp.remainder(dividend, divisor)
         if out.dtype.kind == "f":  # a zero has the sign of a (C's fmod: PyTorch's), not of b
@@ -483,7 +504,7 @@ class Fmod(Op):
     reads = ((), (0, 1))
 
     def forward(self, a, b):
-        _check_divisor(a, b, "fmod")
+        _check_divisor(a, b, "fmod", "fmod_cpu")
         out = xp.fmod(*_with_float_number(a, b))
         return _torch_float(out, a, b)
 
@@ -1527,7 +1548,12 @@ def alpha_times(input: Any, other: Any, alpha: Any) -> Any:  # noqa: A002
             if not isinstance(other, Tensor):  # PyTorch's product of the two, in float16
                 with xp.errstate(over="ignore"):  # 70000 is float16's inf, as PyTorch's
                     return float(xp.float16(other) * xp.float16(alpha))
-    return mul(other, alpha) if isinstance(other, Tensor) else other * alpha
+    if not isinstance(other, Tensor):
+        return other * alpha
+    if isinstance(input, Tensor) and other.dtype is not input.dtype:
+        # in the dtype of the sum, as PyTorch's: a uint8 200 times 2 beside an int64 is 400
+        other = other.to(dtypes.torch_result_type(input._data, other._data))
+    return mul(other, alpha)
 
 
 def refuse_alpha(input: Any, other: Any, alpha: Any) -> None:  # noqa: A002

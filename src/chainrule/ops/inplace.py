@@ -19,6 +19,7 @@ place on a snapshot of the old value, written back into the same memory, and the
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -28,7 +29,7 @@ from chainrule.autodiff import batching, forward
 from chainrule.dtypes import _TORCH_DTYPE_NAMES
 from chainrule.memory_formats import memory_order
 from chainrule.op import Linear, _value, named
-from chainrule.ops import dual, views
+from chainrule.ops import broadcast, dual, views
 from chainrule.ops.draws import Overwrite
 from chainrule.tensor import Tensor, _make, move_retained_grad, spread_requires_grad
 
@@ -217,12 +218,40 @@ def _write(t: Tensor, values: Any) -> None:
     if values.shape != t._data.shape:
         raise _shape_mismatch(t._data.shape, values.shape)
     if not dtypes.can_cast(values.dtype, t._data.dtype):
-        raise RuntimeError(
-            f"result type {dtypes.scalar_type_name(values.dtype)} can't be cast to the desired "
-            f"output type {dtypes.scalar_type_name(t._data.dtype)}"
-        )
+        raise _cast_error(values.dtype, dtypes.scalar_type_name(t._data.dtype))
     xp.copyto(target, values, casting="unsafe")  # a signed result wraps into unsigned
     bump(t)
+
+
+def _cast_error(result: Any, target: str) -> RuntimeError:
+    """PyTorch's refusal to write a result of NumPy dtype ``result`` into a tensor of the
+    dtype named ``target``."""
+    return RuntimeError(
+        f"result type {dtypes.scalar_type_name(result)} can't be cast to the desired output "
+        f"type {target}"
+    )
+
+
+def binary_(t: Tensor, op: Callable[..., Tensor], other: Any) -> Tensor:
+    """``t = op(t, other)`` in place, for an elementwise ``op`` whose result has the operands'
+    common dtype (floor_divide_, remainder_, the bitwise ones), with PyTorch's checks of the
+    output before ``op`` reads its operands, in its order: the broadcast shape must be ``t``'s,
+    then the common dtype one that ``t`` takes. Else an integer ``t``'s division by zero, or
+    a float's missing bitwise kernel, would be what is said."""
+    from chainrule.settings import result_type
+
+    if isinstance(other, Tensor) and other.shape != t.shape:
+        shapes = [tuple(t.shape), tuple(other.shape)]
+        try:
+            shape = xp.broadcast_shapes(*shapes)
+        except ValueError:
+            raise broadcast.mismatch(op.__name__, shapes) from None
+        if shape != shapes[0]:
+            raise _shape_mismatch(shapes[0], shape)
+    result, target = result_type(t, other).dtype, t.dtype.dtype
+    if not dtypes.can_cast(result, target):
+        raise _cast_error(result, dtypes.scalar_type_name(target))
+    return apply(t, op, other)
 
 
 def _writeable(view: Any) -> Any:
@@ -273,6 +302,10 @@ def _update(t: Tensor, ufunc: Any, op: Callable[..., Tensor], other: Any) -> Ten
     # mul_ and div_ of a float16 t read a number in float32, as Op.__call__ does (_half_opmath)
     if ufunc is not xp.add and (wide := dtypes.half_opmath_operand(t._data, value)) is not None:
         value = wide
+    elif type(value) is xp.ndarray and value.dtype is not t._data.dtype:
+        # in the operands' common dtype, as Op.__call__ computes: an int64 beside a float32 t
+        # is rounded to float32 first (NumPy would add in float64 and round the sum)
+        value = dtypes.promote_operands(t._data, value)[1]
     try:
         ufunc(t._data, value, out=t._data)
     except (ValueError, TypeError, OverflowError):
@@ -282,14 +315,35 @@ def _update(t: Tensor, ufunc: Any, op: Callable[..., Tensor], other: Any) -> Ten
 
 
 def add_(t: Tensor, other: Any, alpha: Any = 1) -> Tensor:
-    from chainrule.ops.elementwise import add, alpha_times, refuse_alpha
+    from chainrule.ops.elementwise import add
 
-    if alpha != 1 or isinstance(alpha, bool):  # True == 1, but PyTorch checks it
-        refuse_alpha(t, other, alpha)
-        if not batching.levels:  # (under vmap, t's batch is written physically)
-            _check_overlap(t, (other,))  # before the product hides that other is t's memory
-        other = alpha_times(t, other, alpha)
-    return _update(t, xp.add, add, other)
+    return _update(t, xp.add, add, _scaled(t, other, alpha))
+
+
+def sub_(t: Tensor, other: Any, alpha: Any = 1) -> Tensor:
+    """``t -= alpha * other``: a subtraction, not the addition of ``-alpha * other``, which
+    would take bools that PyTorch refuses to subtract and negate a uint8 ``other`` in its own
+    dtype (an int64 minus a 0-d uint8 3 added 253)."""
+    from chainrule.ops.elementwise import sub
+
+    other = _scaled(t, other, alpha)
+    bools = t.dtype is dtypes.bool or getattr(other, "dtype", None) is dtypes.bool
+    if bools or type(other) is bool:  # NumPy subtracts a bool from an int
+        return apply(t, sub, other)  # Sub refuses it in PyTorch's words
+    return _update(t, xp.subtract, sub, other)
+
+
+def _scaled(t: Tensor, other: Any, alpha: Any) -> Any:
+    """``alpha * other`` for :func:`add_` and :func:`sub_` (``other`` itself for an alpha of
+    1), refused as PyTorch refuses it."""
+    if alpha == 1 and not isinstance(alpha, bool):  # True == 1, but PyTorch checks it
+        return other  # (before the import: it costs a plain add_ a third of its time)
+    from chainrule.ops.elementwise import alpha_times, refuse_alpha
+
+    refuse_alpha(t, other, alpha)
+    if not batching.levels:  # (under vmap, t's batch is written physically)
+        _check_overlap(t, (other,))  # before the product hides that other is t's memory
+    return alpha_times(t, other, alpha)
 
 
 def mul_(t: Tensor, other: Any) -> Tensor:
@@ -308,7 +362,22 @@ def clamp_(t: Tensor, lo: Any = None, hi: Any = None) -> Tensor:
     from chainrule.ops.elementwise import clamp
 
     # lo and hi go to apply as operands: a bound that requires grad is then recorded
-    return apply(t, lambda old, low, high: clamp(old, low, high), lo, hi)
+    return bounded_(t, lambda old, low, high: clamp(old, low, high), lo, hi)
+
+
+def bounded_(t: Tensor, clamp: Callable[..., Tensor], *bounds: Any) -> Tensor:
+    """``t = clamp(t, *bounds)`` in place (clamp_, clamp_min_, clamp_max_). Where a bound is a
+    number, PyTorch's clamp_ checks first that ``t`` takes the result's dtype, and names
+    ``t``'s dtype as C++ does ("signed char", "bool"), not as other in-place ops do."""
+    from chainrule.settings import result_type
+
+    given = [bound for bound in bounds if bound is not None]
+    if any(not isinstance(bound, Tensor) for bound in given):
+        results = [result_type(t, bound).dtype for bound in given]
+        result, target = functools.reduce(dtypes.torch_promote_types, results), t.dtype.dtype
+        if not dtypes.can_cast(result, target):
+            raise _cast_error(result, dtypes.C_TYPE_NAMES[target.name])
+    return apply(t, clamp, *bounds)
 
 
 def fill_(t: Tensor, value: Any) -> Tensor:

@@ -161,7 +161,21 @@ def matmul(input: Any, other: Any) -> Tensor:  # noqa: A002
     a_type, b_type = getattr(input, "dtype", None), getattr(other, "dtype", None)
     if a_type is not None and b_type is not None and a_type != b_type:
         raise RuntimeError(_kernel(_Operand.of(input), _Operand.of(other)).dtypes(a_type, b_type))
+    if a_type is dtypes.bool:
+        _refuse_bool(_kernel(_Operand.of(input), _Operand.of(other)).kernel, input, other)
     return MatMul()(input, other)
+
+
+# The CPU kernels PyTorch's products of bools end in, which have no bool version.
+_BOOL_KERNELS = {"dot": "dot", "mv": "addmv_impl_cpu", "mm": "addmm_impl_cpu_", "bmm": "bmm"}
+
+
+def _refuse_bool(kernel: str, a: Any, b: Any) -> None:
+    """PyTorch's refusal of a product of two bool tensors by ``kernel`` (dot, mv, mm or bmm):
+    it has no bool kernel, though mv, mm and bmm return zeros or nothing before they look for
+    one where an operand is empty (dot does not)."""
+    if kernel == "dot" or (math.prod(a.shape) and math.prod(b.shape)):
+        raise dtypes.not_implemented_for(_BOOL_KERNELS[kernel], xp.dtype(bool))
 
 
 def _matmul_mismatch(a: Any, b: Any) -> str:
@@ -436,8 +450,8 @@ def mv_at(input: Tensor, vec: Tensor, at: int) -> Tensor:  # noqa: A002
         raise RuntimeError(
             f"addmv input tensors must have the same dtype, but got {v}, {m}, and {v}"
         )
-    if vec.dtype == dtypes.bool:
-        raise NotImplementedError("\"addmv_impl_cpu\" not implemented for 'Bool'")
+    if vec.dtype is dtypes.bool:
+        _refuse_bool("mv", input, vec)
     return MatMul()(input, vec)
 
 
@@ -456,6 +470,8 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
         )
     if input.dtype != mat2.dtype:  # PyTorch's products do not promote
         raise RuntimeError(_Kernel("bmm", a, b, "BmmBackward0").dtypes(input.dtype, mat2.dtype))
+    if input.dtype is dtypes.bool:
+        _refuse_bool("bmm", input, mat2)
     return named(MatMul()(input, mat2), "BmmBackward0")
 
 
@@ -473,6 +489,8 @@ def dot(input: Tensor, tensor: Tensor) -> Tensor:  # noqa: A002
         )
     if input.dtype != tensor.dtype:
         raise RuntimeError(_Kernel("dot", a, b, "DotBackward0").dtypes(input.dtype, tensor.dtype))
+    if input.dtype is dtypes.bool:
+        _refuse_bool("dot", input, tensor)
     return MatMul()(input, tensor)
 
 

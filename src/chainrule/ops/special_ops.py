@@ -524,7 +524,15 @@ class Lcm(Constant):
 
     def forward(self, a, b):
         _integer_pair(a, b, "lcm_cpu")
-        return xp.lcm(a, b)
+        # PyTorch's abs(a / gcd * b) in C++, where the product wraps (NumPy's
+        # abs(a) / gcd * abs(b) wraps otherwise: int32 -2147483647 and 2147483646 give
+        # 2147483646 there, -2147483646 here), 8- and 16-bit types in int before the cast back
+        # (int8 6 and 127: abs(762) cast to -6, not abs(-6)); 0 where the gcd is
+        gcd = xp.gcd(a, b)
+        dividend = a.astype(xp.int32) if gcd.itemsize < 4 else a
+        with xp.errstate(over="ignore"):
+            out = xp.abs(dividend // xp.where(gcd == 0, 1, gcd) * b)
+        return xp.where(gcd == 0, 0, out).astype(gcd.dtype, copy=False)
 
 
 def _integer_pair(a, b, kernel):  # type: ignore[no-untyped-def]
