@@ -669,20 +669,11 @@ class Sqrt(Unary):
     saves_inputs = False
     saves_output = True
 
-    def __init__(self, zero_slope_at_zero: bool = False) -> None:
-        # std's square root: PyTorch gives the standard deviation of constant values a zero
-        # gradient, where sqrt's own slope at 0 is infinite.
-        self.zero_slope_at_zero = zero_slope_at_zero
-
     def forward(self, x):
         return xp.sqrt(_floating(x))
 
     def partial(self, out, x):
-        if not self.zero_slope_at_zero:
-            return 0.5 / out
-        zero = out == 0
-        safe = dual.where(zero, dual.typed(out, 1.0), out)
-        return dual.where(zero, dual.zeros_like(out), 0.5 / safe)
+        return 0.5 / out
 
 
 class Rsqrt(Unary):
