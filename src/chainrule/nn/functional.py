@@ -1788,6 +1788,8 @@ def triplet_margin_loss(
     """``max(0, margin + d(anchor, positive) - d(anchor, negative))`` with the
     :func:`pairwise_distance` d; ``swap`` takes the smaller of d(a, n) and d(p, n)."""
     reduction = legacy_reduction(size_average, reduce, reduction)
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
     dims = (anchor.ndim, positive.ndim, negative.ndim)
     if len(set(dims)) != 1:
         raise RuntimeError(
@@ -1824,8 +1826,11 @@ def poisson_nll_loss(
     log_rate = input if log_input else (input + eps).log()
     loss = rate_term - target * log_rate
     if full:
-        counts = elementwise.where(target <= 1, 1.0, target)  # the term is 0 there: no log(0)
-        stirling = counts * counts.log() - counts + 0.5 * (2 * math.pi * counts).log()
+        # Stirling's term of the target itself, masked where target <= 1, as PyTorch computes
+        # it: its gradient there is 0 times log(target), nan at a target of 0 (the log of 0
+        # no warning: it is masked)
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            stirling = target * target.log() - target + 0.5 * (2 * math.pi * target).log()
         loss = loss + elementwise.where(target <= 1, 0.0, stirling)
     return _reduce(loss, reduction)
 

@@ -32,13 +32,15 @@ _NEG_INF = -xp.inf
 
 
 def _logsumexp(*terms: Any) -> Any:
-    """log(sum(exp(terms))) elementwise, -inf where every term is -inf (no nan)."""
+    """log(sum(exp(terms))) elementwise, -inf where every term is -inf (no nan). As in
+    PyTorch's kernel only a -inf maximum is replaced: a +inf log-probability gives nan (inf -
+    inf), not an infinite likelihood (a loss of -inf, which zero_infinity would zero)."""
     top = terms[0]
     for term in terms[1:]:
         top = xp.maximum(top, term)
-    safe = xp.where(xp.isfinite(top), top, 0.0)
-    total = sum(xp.exp(term - safe) for term in terms)
-    with xp.errstate(divide="ignore"):
+    safe = xp.where(top == _NEG_INF, 0.0, top)
+    with xp.errstate(divide="ignore", invalid="ignore"):
+        total = sum(xp.exp(term - safe) for term in terms)
         return xp.log(total) + safe
 
 

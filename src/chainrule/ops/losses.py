@@ -352,7 +352,10 @@ def _reduced(losses: Any, reduction: str) -> Any:
 def _norm(scale: float, shape: tuple[int, ...], reduction: str) -> float:
     """``scale``, divided by the element count for a mean: the factor PyTorch's backward
     kernels multiply first (a Python float, so it takes the arrays' dtype)."""
-    return scale / math.prod(shape) if reduction == "mean" else scale
+    if reduction != "mean":
+        return scale
+    n = math.prod(shape)
+    return scale / n if n else math.inf  # the mean of nothing: C++'s double division, not 0
 
 
 def _spread(g: Any, shape: tuple[int, ...], reduction: str) -> Any:
