@@ -17,6 +17,7 @@ from typing import Any
 from chainrule import dtypes, grad_mode, return_types
 from chainrule._array import xp
 from chainrule.autodiff.batching import physical, unwrap, wrap
+from chainrule.op import named
 from chainrule.ops import reduce
 from chainrule.ops.decompositions import (
     QR,
@@ -409,7 +410,7 @@ def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:  # noqa: A0
         )
     a, b = input.unbind(dim), other.unbind(dim)
     parts = [a[(i + 1) % 3] * b[(i + 2) % 3] - a[(i + 2) % 3] * b[(i + 1) % 3] for i in range(3)]
-    return stack(parts, dim)
+    return named(stack(parts, dim), "LinalgCrossBackward0")  # one node in PyTorch's graph
 
 
 def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:  # noqa: N803

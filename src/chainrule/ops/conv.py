@@ -34,7 +34,7 @@ from typing import Any
 from chainrule import _blas, dtypes
 from chainrule._array import sliding_window_view, xp
 from chainrule.autodiff import batching
-from chainrule.op import Bilinear, Constant, Op
+from chainrule.op import Bilinear, Constant, Op, named
 from chainrule.op import run as _apply
 from chainrule.ops import combinations, dual
 from chainrule.ops.fold import Fold, Unfold, Windows
@@ -994,7 +994,9 @@ def conv1d(
         groups,
         "conv1d",
     )
-    return out.squeeze(-2)
+    # PyTorch's batched conv1d is one convolution node; its unbatched one squeezes, as here
+    out = out.squeeze(-2)
+    return named(out, "ConvolutionBackward0") if input.ndim == 3 else out
 
 
 def _in_float32(
@@ -1543,4 +1545,4 @@ def avg_pool2d(
         beyond = Geometry(kernel, geom.stride, ((0, bottom - top), (0, right - left)))
         padded = xp.ones((1, 1, h + 2 * top, w + 2 * left), dtype=input.dtype)
         divisor = _conv(padded, ones, None, beyond)[0, 0]
-    return (sums / divisor).reshape(*leading, ho, wo)
+    return named((sums / divisor).reshape(*leading, ho, wo), "AvgPool2DBackward0")

@@ -150,6 +150,7 @@ def _nan_where_nan(a: Any, out: Any) -> Any:
 
 # ----------------------------------------------------------------------------- functions
 class Inv(Op):
+    torch_name = "LinalgInvExBackward0"  # PyTorch's inv runs inv_ex (which also checks)
     notation = "A^-1"
     derivatives = ("-A^-T g A^-T",)
     batch_rule = _MATRICES
@@ -202,6 +203,7 @@ class Pinv(Op):
 
 
 class Det(Op):
+    torch_name = "LinalgDetBackward0"
     notation = "det(A)"
     derivatives = ("g det(A) A^-T",)
     batch_rule = _MATRICES

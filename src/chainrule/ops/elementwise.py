@@ -20,7 +20,7 @@ from chainrule import dtypes, memory_formats, shell_uints
 from chainrule._array import xp
 from chainrule.autodiff import batching
 from chainrule.autodiff.batching import BatchedTensor
-from chainrule.op import Bilinear, Linear, Op, _value
+from chainrule.op import Bilinear, Linear, Op, _value, named
 from chainrule.ops import dual
 from chainrule.ops.special import erf as _erf_array
 from chainrule.tensor import Tensor
@@ -471,10 +471,17 @@ def _integer(x: Any) -> bool:
     return isinstance(x, int | xp.integer | xp.bool_)
 
 
+def _named_by_divisor(self: Op) -> str:
+    """PyTorch's name of a remainder (``Remainder``, ``Fmod``): overload 1 by a tensor, 0 by
+    a number."""
+    return f"{type(self).__name__}Backward{int(isinstance(self.inputs[1], Tensor))}"
+
+
 class Remainder(Op):
     promotes = True
     batch_rule = BROADCASTS
     tensor_inputs_only = True
+    default_name = _named_by_divisor
     notation = "a mod b"  # a - b floor(a / b), with the sign of b (Python's %)
     derivatives = ("1", "-floor(a / b)")
     reads = ((), (0, 1))
@@ -499,6 +506,7 @@ class Fmod(Op):
     promotes = True
     batch_rule = BROADCASTS
     tensor_inputs_only = True
+    default_name = _named_by_divisor
     notation = "fmod(a, b)"  # a - b trunc(a / b), with the sign of a (C's fmod)
     derivatives = ("1", "-trunc(a / b)")
     reads = ((), (0, 1))
@@ -627,6 +635,7 @@ class Log(Unary):
 
 class Log1p(Unary):
     public = "log1p"
+    torch_name = "Log1PBackward0"  # PyTorch's spelling of the name
 
     @staticmethod
     def sympy(sp, x):
@@ -973,6 +982,7 @@ class ClampTensor(Op):
     """``clamp`` with tensor bounds (either may be None): ``min(max(x, lo), hi)``."""
 
     batch_rule = BROADCASTS
+    torch_name = "ClampBackward0"  # PyTorch's clamp.Tensor overload
     notation = "min(max(x, lo), hi)"
     derivatives = (
         "1 if lo <= x <= hi else 0",
@@ -1577,10 +1587,12 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor: 
     gradient is then zero), keeping integer dtypes as PyTorch does."""
     if rounding_mode is None:
         return Div()(input, other)
+    # PyTorch's div.Tensor_mode node (a number is wrapped as a tensor), where floor_divide's
+    # own node is another
     if rounding_mode == "floor":
-        return FloorDivide()(input, other)
+        return named(FloorDivide()(input, other), "DivBackward2")
     if rounding_mode == "trunc":
-        return TruncDivide()(input, other)
+        return named(TruncDivide()(input, other), "DivBackward2")
     raise RuntimeError(
         f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
         f"{rounding_mode!r}"
@@ -1609,12 +1621,14 @@ def clamp_min(input: Any, min: Any) -> Tensor:  # noqa: A002
     >>> cr.clamp_min(cr.tensor([-1.0, 2.0]), 0.5)
     tensor([0.5000, 2.0000])
     """
-    return Clamp.apply(input, min=min)
+    bound = "1" if isinstance(min, Tensor) else "0"  # PyTorch's overload for a tensor bound
+    return named(Clamp.apply(input, min=min), f"ClampMinBackward{bound}")
 
 
 def clamp_max(input: Any, max: Any) -> Tensor:  # noqa: A002
     """``min(input, max)``: :func:`clamp` with an upper bound only (a number or a tensor)."""
-    return Clamp.apply(input, max=max)
+    bound = "1" if isinstance(max, Tensor) else "0"  # as clamp_min's
+    return named(Clamp.apply(input, max=max), f"ClampMaxBackward{bound}")
 
 
 def floor_divide(input: Any, other: Any) -> Tensor:  # noqa: A002
@@ -1643,7 +1657,7 @@ def square(input: Tensor) -> Tensor:  # noqa: A002
         shell_uints.check_function("square", input.dtype)  # PyTorch's square is its pow
         if input.dtype.dtype is _BOOL:  # so a bool tensor's square is int64 (pow's), not bool
             return pow(input, 2)
-    return mul(input, input)
+    return named(mul(input, input), "PowBackward0")  # one node in PyTorch's graph, x ** 2
 
 
 def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001, A002

@@ -26,7 +26,7 @@ from typing import Any, cast
 from chainrule import dtypes
 from chainrule._array import xp
 from chainrule.autodiff import batching
-from chainrule.op import Linear
+from chainrule.op import Linear, named
 from chainrule.op import run as _apply
 from chainrule.tensor import Tensor
 
@@ -66,7 +66,8 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:  # noqa: A002
     n = len(lead)
     blocks = input.reshape(*lead, c // (r * r), r, r, h, w)
     order = (*range(n), n, n + 3, n + 1, n + 4, n + 2)  # (C, H, r, W, r)
-    return blocks.permute(*order).reshape(*lead, c // (r * r), h * r, w * r)
+    shuffled = blocks.permute(*order).reshape(*lead, c // (r * r), h * r, w * r)
+    return named(shuffled, "PixelShuffleBackward0")  # one node in PyTorch's graph
 
 
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:  # noqa: A002
@@ -83,7 +84,8 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:  # noqa: A0
     n = len(lead)
     blocks = input.reshape(*lead, c, h // r, r, w // r, r)
     order = (*range(n), n, n + 2, n + 4, n + 1, n + 3)  # (C, r, r, H, W)
-    return blocks.permute(*order).reshape(*lead, c * r * r, h // r, w // r)
+    unshuffled = blocks.permute(*order).reshape(*lead, c * r * r, h // r, w // r)
+    return named(unshuffled, "PixelUnshuffleBackward0")
 
 
 # ----------------------------------------------------------------------------- unfold and fold

@@ -18,7 +18,7 @@ from typing import Any
 
 from chainrule import dtypes, shell_uints
 from chainrule._array import xp
-from chainrule.op import Op
+from chainrule.op import Op, named
 from chainrule.ops import compare, dual, elementwise
 from chainrule.ops.elementwise import (
     BROADCASTS,
@@ -43,6 +43,7 @@ class LogAddExp(Op):
 
     batch_rule = BROADCASTS
     public = "logaddexp"
+    torch_name = "LogaddexpBackward0"
     notation = "log(exp(a) + exp(b))"
     derivatives = ("sigmoid(a - b)", "sigmoid(b - a)")
     _scale = 1.0  # d/da = sigmoid(scale * (a - b))
@@ -67,6 +68,7 @@ class LogAddExp2(LogAddExp):
     """``log2(2**a + 2**b)``: the derivatives are sigmoids of ``(a - b) ln 2``."""
 
     public = "logaddexp2"
+    torch_name = "Logaddexp2Backward0"
     notation = "log2(2**a + 2**b)"
     derivatives = ("sigmoid((a - b) ln 2)", "sigmoid((b - a) ln 2)")
     _scale = _LN2
@@ -86,6 +88,10 @@ class CopySign(Op):
     public = "copysign"
     notation = "copysign(a, b)"
     derivatives = ("sign(a) * sign(b)", "0")
+
+    def default_name(self) -> str:
+        """PyTorch's overload: 0 with a tensor sign, 1 with a number."""
+        return f"CopysignBackward{int(not isinstance(self.inputs[1], Tensor))}"
 
     def forward(self, a, b):
         return _torch_float(
@@ -116,6 +122,11 @@ class XLogY(Op):
     batch_rule = BROADCASTS
     notation = "x log(y)"
     derivatives = ("log(y)", "x / y")
+
+    def default_name(self) -> str:
+        """PyTorch's overload: 0 of two tensors, 1 with a number x, 2 with a number y."""
+        x, y = (isinstance(v, Tensor) for v in self.inputs)
+        return "XlogyBackward0" if x and y else ("XlogyBackward2" if x else "XlogyBackward1")
 
     def forward(self, x, y):
         # In PyTorch's result dtype: a number operand (a Python float here) goes into it
@@ -216,7 +227,12 @@ def sinc(input: Tensor) -> Tensor:  # noqa: A002
     """``sin(pi x) / (pi x)``, 1 at 0 (where the gradient is 0, PyTorch's rule)."""
     x = _floating(input)
     if x.dtype == dtypes.float16:  # in float32, rounded once, as PyTorch (pi x loses bits)
-        return sinc(x.to(dtypes.float32)).to(dtypes.float16)
+        return named(_sinc(x.to(dtypes.float32)).to(dtypes.float16), "SincBackward0")
+    return named(_sinc(x), "SincBackward0")  # a composite here, one node in PyTorch's graph
+
+
+def _sinc(x: Tensor) -> Tensor:
+    """:func:`sinc` of a float32 or float64 ``x``."""
     at_zero = x == 0
     pi_x = where(at_zero, xp.ones((), x.dtype), x * math.pi)  # no 0 / 0 in either branch
     return where(at_zero, xp.ones((), x.dtype), elementwise.sin(pi_x) / pi_x)
@@ -224,12 +240,12 @@ def sinc(input: Tensor) -> Tensor:  # noqa: A002
 
 def deg2rad(input: Tensor) -> Tensor:  # noqa: A002
     """Degrees to radians: ``input * (pi / 180)``, PyTorch's constant."""
-    return _floating(input) * (math.pi / 180)
+    return named(_floating(input) * (math.pi / 180), "Deg2RadBackward0")  # PyTorch's own op
 
 
 def rad2deg(input: Tensor) -> Tensor:  # noqa: A002
     """Radians to degrees: ``input * (180 / pi)``, PyTorch's constant."""
-    return _floating(input) * (180 / math.pi)
+    return named(_floating(input) * (180 / math.pi), "Rad2DegBackward0")
 
 
 def signbit(input: Tensor) -> Tensor:  # noqa: A002
@@ -248,12 +264,16 @@ def heaviside(input: Tensor, values: Tensor) -> Tensor:  # noqa: A002
 def fmax(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     """The elementwise maximum, ignoring nan (nan only where both are). As PyTorch, the
     gradient goes to ``input`` where ``input >= other`` or ``other`` is nan (ties too)."""
-    return where(compare.Compare(_at_least_or_nan)(input, other), input, other)
+    return named(
+        where(compare.Compare(_at_least_or_nan)(input, other), input, other), "FmaxBackward0"
+    )
 
 
 def fmin(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     """The elementwise minimum, ignoring nan (see :func:`fmax`)."""
-    return where(compare.Compare(_at_most_or_nan)(input, other), input, other)
+    return named(
+        where(compare.Compare(_at_most_or_nan)(input, other), input, other), "FminBackward0"
+    )
 
 
 def _at_least_or_nan(a: Any, b: Any) -> Any:
@@ -291,4 +311,4 @@ def nan_to_num(
         nan_value, high, low = (xp.asarray(v, dtype) for v in (nan, high, low))
     out = where(compare.isnan(input), nan_value, input)
     out = where(compare.isposinf(input), high, out)
-    return where(compare.isneginf(input), low, out)
+    return named(where(compare.isneginf(input), low, out), "NanToNumBackward0")  # one node there

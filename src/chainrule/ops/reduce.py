@@ -113,14 +113,17 @@ class Reduction(Op, abstract=True):
     batch_rule = staticmethod(batching.reduction)
     half_in_float32 = True  # a float16 sum accumulates in float32, as PyTorch's
 
-    def __init__(self, dims: tuple[int, ...], keepdim: bool) -> None:
+    def __init__(self, dims: tuple[int, ...], keepdim: bool, whole: bool = False) -> None:
         self.dims = dims
         self.keepdim = keepdim
+        # Whether the call gave no dim (``x.sum()``, not ``x.sum(0)`` of a vector, which reduces
+        # as much): PyTorch's overload without dim, whose rules and name may differ.
+        self.whole = whole
 
     def _variant(self) -> str:
-        """PyTorch's overload: ``Backward0`` for the whole tensor, ``Backward1`` along dims."""
-        whole = len(self.dims) == self.inputs[0].ndim and not self.keepdim
-        return "Backward0" if whole else "Backward1"
+        """PyTorch's overload: ``Backward0`` without dim, ``Backward1`` with one given (even
+        every dim, or ``dim=()``). ``keepdim`` needs a dim there, so it means that one too."""
+        return "Backward0" if self.whole and not self.keepdim else "Backward1"
 
     def kept(self, g: Any) -> Any:
         """``g`` with the reduced axes back as size 1, so it broadcasts against the input."""
@@ -177,17 +180,18 @@ class Mean(Linear, Reduction):
 
 
 class Prod(Reduction):
+    """The product; ``whole`` matters to its rule too: PyTorch's product of the whole tensor
+    (no dim) has a gradient of 0 where two elements are 0, also with an inf or nan among the
+    others (where 0 * inf is nan); along a dim it keeps the product of the others."""
+
     notation = "prod(x)"
+
+    def default_name(self) -> str:
+        return f"Prod{self._variant()}"
+
     derivatives = ("product of the other elements",)
     saves_output = True  # the gradient divides the output by x
     half_in_float32 = False  # PyTorch's float16 product rounds each step: see forward
-
-    def __init__(self, dims: tuple[int, ...], keepdim: bool, whole: bool = False) -> None:
-        super().__init__(dims, keepdim)
-        # PyTorch's product of the whole tensor (no dim) has a gradient of 0 where two
-        # elements are 0, also with an inf or nan among the others (where 0 * inf is nan);
-        # along a dim it keeps the product of the others.
-        self.whole = whole
 
     def forward(self, x):
         if x.dtype is not dtypes.HALF or not x.size:
@@ -512,9 +516,8 @@ class Var(Reduction):
     half_in_float32 = False
 
     def __init__(self, dims: tuple[int, ...], keepdim: bool, correction: float, whole: bool):
-        super().__init__(dims, keepdim)
+        super().__init__(dims, keepdim, whole)
         self.correction = correction
-        self.whole = whole
 
     def forward(self, x):
         return _row_major(self._wide(x).astype(x.dtype), x)
@@ -582,7 +585,9 @@ def sum(  # noqa: A001
     """Sum over ``dim`` (an int, a tuple, or None for all); ``axis=`` works too."""
     if aliases:
         dim, keepdim = numpy_aliases("sum", dim, keepdim, aliases)
-    return accumulated(input, dtype, lambda x: Sum(normalize_dims(dim, x.ndim, "sum"), keepdim)(x))
+    return accumulated(
+        input, dtype, lambda x: Sum(normalize_dims(dim, x.ndim, "sum"), keepdim, dim is None)(x)
+    )
 
 
 def accumulated(input: Tensor, dtype: Any, reduction: Callable[[Tensor], Tensor]) -> Tensor:  # noqa: A002
@@ -627,7 +632,7 @@ def mean(
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {dtypes.scalar_type_name(input.dtype)}"
         )
-    return Mean(normalize_dims(dim, input.ndim, "mean"), keepdim)(input)
+    return Mean(normalize_dims(dim, input.ndim, "mean"), keepdim, dim is None)(input)
 
 
 def prod(
@@ -854,7 +859,9 @@ def var_mean(
     _refuse_integers(input, "var_mean")
     dim, unbiased, keepdim = _var_args("var_mean", dim, unbiased, keepdim, aliases)
     variance = var(input, dim, unbiased, keepdim, correction=correction)
-    return variance, mean(input, normalize_dims(dim, input.ndim, "var_mean"), keepdim)
+    means = mean(input, normalize_dims(dim, input.ndim, "var_mean"), keepdim)
+    # one node of two outputs in PyTorch's graph, so both carry its name
+    return named(variance, "VarMeanBackward0"), named(means, "VarMeanBackward0")
 
 
 def std_mean(
@@ -870,7 +877,8 @@ def std_mean(
     _refuse_integers(input, "std_mean")
     dim, unbiased, keepdim = _var_args("std_mean", dim, unbiased, keepdim, aliases)
     deviation = std(input, dim, unbiased, keepdim, correction=correction)
-    return deviation, mean(input, normalize_dims(dim, input.ndim, "std_mean"), keepdim)
+    means = mean(input, normalize_dims(dim, input.ndim, "std_mean"), keepdim)
+    return named(deviation, "StdMeanBackward0"), named(means, "StdMeanBackward0")  # as var_mean
 
 
 def norm(
@@ -896,12 +904,14 @@ def norm(
         _refuse_norm_without_identity(input, p, dim is not None and dims)
     if p in ("fro", 2, 2.0):
         return Norm2(dims, keepdim)(input)
+    # These two are composites here, one linalg_vector_norm node in PyTorch's graph
     if p in (float("inf"), float("-inf")):
         # PyTorch's gradient of a nan norm goes to the nans (as max()'s), where abs's sign is 0:
         # zeros, where amax's finds no element equal to nan and gives nan everywhere
-        return (Amax if p > 0 else Amin)(dims, keepdim, to_nan=True)(input.abs())
+        extreme = (Amax if p > 0 else Amin)(dims, keepdim, to_nan=True)(input.abs())
+        return named(extreme, "LinalgVectorNormBackward0")
     if p in (1, 1.0):
-        return sum(input.abs(), dims, keepdim)
+        return named(sum(input.abs(), dims, keepdim), "LinalgVectorNormBackward0")
     return NormP(dims, keepdim, p)(input)
 
 

@@ -43,7 +43,7 @@ def _nan_as_zero(input: Tensor) -> Tensor:  # noqa: A002
 
 def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A002
     """The sum with NaNs taken as zero."""
-    return reduce.sum(_nan_as_zero(input), dim, keepdim, dtype=dtype)
+    return named(reduce.sum(_nan_as_zero(input), dim, keepdim, dtype=dtype), "NansumBackward0")
 
 
 def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A002

@@ -23,6 +23,7 @@ from chainrule._tensor_input import tensor_argument
 from chainrule.factories import full
 from chainrule.linalg import vector_norm
 from chainrule.nn import functional as F
+from chainrule.op import named
 from chainrule.ops import compare, elementwise, shape, shape_more
 from chainrule.ops import inplace as inplace_ops
 from chainrule.ops.indexing import nonzero
@@ -244,7 +245,10 @@ def rsub(input: Tensor, other: Any, alpha: Any = 1) -> Tensor:  # noqa: A002
     tensor([8, 6])
     """
     tensor_argument("rsub", input)
-    return elementwise.sub(other, input, alpha=alpha)
+    difference = elementwise.sub(other, input, alpha=alpha)
+    # PyTorch names its own node, where sub(other, input) is SubBackward0 (of a number other,
+    # Sub already names it RsubBackward1)
+    return named(difference, "RsubBackward0") if isinstance(other, Tensor) else difference
 
 
 def angle(input: Tensor) -> Tensor:  # noqa: A002
@@ -260,7 +264,7 @@ def angle(input: Tensor) -> Tensor:  # noqa: A002
     x = input if input.dtype.is_floating_point else input.to(dtypes.get_default_dtype())
     # sign(x) * 0: zero, and sign's derivative (zero) for the gradient
     angles = elementwise.where(compare.lt(x, 0), math.pi, elementwise.sign(x) * 0)
-    return elementwise.where(compare.isnan(x), x.detach(), angles)
+    return named(elementwise.where(compare.isnan(x), x.detach(), angles), "AngleBackward0")
 
 
 # ---- the *_copy forms of the view functions: the view, cloned (gradient flows through)
