@@ -54,6 +54,11 @@ CASES = {
         "                     create_graph=True)\n"
         "out = T.autograd.grad(g.sum(), x, allow_unused=True)[0] is None"
     ),
+    # ---- binary_cross_entropy refuses a nan probability as one outside [0, 1] (it gave nan)
+    "bce nan input": (
+        "out = F.binary_cross_entropy(T.tensor([0.5, float('nan')]), T.tensor([1.0, 0.0]))"
+    ),
+    "bce input above one": "out = F.binary_cross_entropy(T.tensor([1.5]), T.tensor([1.0]))",
     # ---- triplet_margin_loss refuses a margin that is not positive
     "triplet margin 0": (
         "a = T.zeros(2, 3)\nout = F.triplet_margin_loss(a, a + 1, a - 1, margin=0.0)"

@@ -311,10 +311,8 @@ class BinaryCrossEntropy(_PointwiseLoss):
         self.reduction = reduction
 
     def forward(self, p, y):
-        if ((p < 0) | (p > 1)).any():
-            raise RuntimeError(
-                "binary_cross_entropy: all elements of input should be between 0 and 1"
-            )
+        if not ((p >= 0) & (p <= 1)).all():  # as PyTorch's kernel checks: a nan is refused too
+            raise RuntimeError("all elements of input should be between 0 and 1")
         log_p = dual.clamp_min(dual.log(p), -100.0)
         log_1mp = dual.clamp_min(dual.log1p(-p), -100.0)
         losses = (y - 1) * log_1mp - y * log_p
