@@ -11,6 +11,7 @@ import torch
 import chainrule as cr
 
 M, V, S = (3, 4), (4,), (4, 4)
+I4, I5, W4 = (1, 2, 4, 6), (1, 2, 2, 4, 6), (2, 3, 2, 2)  # images, volumes, a weight
 
 # (id, lambda lib, *inputs, input shapes)
 ROWS = [
@@ -79,6 +80,38 @@ ROWS = [
     ("rsub_number", lambda lib, x: 1.0 - x, M),
     ("remainder_number", lambda lib, x: x % 2.0, M),
     ("conv1d_unbatched", lambda lib, x, w: lib.nn.functional.conv1d(x, w), (2, 5), (3, 2, 2)),
+    # nn functions PyTorch runs as one kernel, built here from several ops
+    ("reflect_pad_2d", lambda lib, x: lib.nn.functional.pad(x, (1, 1, 1, 1), "reflect"), I4),
+    ("replicate_pad_1d", lambda lib, x: lib.nn.functional.pad(x, (1, 2), "replicate"), (2, 5)),
+    ("reflect_pad_3d", lambda lib, x: lib.nn.functional.pad(x, (1,) * 6, "reflect"), (1, *I4)),
+    ("conv_transpose2d", lambda lib, x, w: lib.nn.functional.conv_transpose2d(x, w), I4, W4),
+    (
+        "conv_transpose3d",
+        lambda lib, x, w: lib.nn.functional.conv_transpose3d(x, w),
+        I5,
+        (2, 3, 1, 2, 2),
+    ),
+    ("conv3d", lambda lib, x, w: lib.nn.functional.conv3d(x, w), I5, (3, 2, 1, 2, 2)),
+    ("adaptive_avg_pool2d", lambda lib, x: lib.nn.functional.adaptive_avg_pool2d(x, (2, 3)), I4),
+    ("adaptive_avg_pool2d_1", lambda lib, x: lib.nn.functional.adaptive_avg_pool2d(x, 1), I4),
+    ("avg_pool3d", lambda lib, x: lib.nn.functional.avg_pool3d(x, (1, 2, 2)), (1, *I4)),
+    ("unfold", lambda lib, x: lib.nn.functional.unfold(x, 2), I4),
+    ("fold", lambda lib, x: lib.nn.functional.fold(x, (4, 6), 2), (1, 8, 15)),
+    ("nearest", lambda lib, x: lib.nn.functional.interpolate(x, scale_factor=2), I4),
+    ("nearest_same_size", lambda lib, x: lib.nn.functional.interpolate(x, scale_factor=1), I4),
+    (
+        "nearest_exact",
+        lambda lib, x: lib.nn.functional.interpolate(x, (3, 3), mode="nearest-exact"),
+        I4,
+    ),
+    ("bilinear", lambda lib, x: lib.nn.functional.interpolate(x, (3, 8), mode="bilinear"), I4),
+    (
+        "bilinear_antialias",
+        lambda lib, x: lib.nn.functional.interpolate(x, (2, 3), mode="bilinear", antialias=True),
+        I4,
+    ),
+    ("bicubic", lambda lib, x: lib.nn.functional.interpolate(x, (6, 7), mode="bicubic"), I4),
+    ("linear", lambda lib, x: lib.nn.functional.interpolate(x, 9, mode="linear"), (1, 2, 5)),
 ]
 
 
@@ -128,3 +161,12 @@ def test_repr_shows_the_name():
     x = cr.tensor([1.0, 2.0], requires_grad=True)
     assert "grad_fn=<SumBackward1>" in repr(x.sum(0))
     assert "grad_fn=<Log1PBackward0>" in repr(x.log1p())
+
+
+def test_interpolate_to_the_same_size_gives_a_new_tensor_as_pytorch():
+    """Not the input itself (an alias: writing into the result changed the input, silently)."""
+    for lib in (torch, cr):
+        x = lib.ones(1, 1, 2, 3)
+        y = lib.nn.functional.interpolate(x, scale_factor=1)
+        y.add_(1)
+        assert y is not x and float(x.sum()) == 6.0, lib.__name__

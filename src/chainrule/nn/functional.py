@@ -1244,7 +1244,10 @@ def pad(
                 f"input {list(input.shape)}"
             )
         out = out[(slice(None),) * dim + (_pad_index(mode, left, right, n),)]
-    return out
+    if mode == "circular":  # (PyTorch's is a copy into slices: CopySlices)
+        return out
+    kind = "Reflection" if mode == "reflect" else "Replication"
+    return named(out, f"{kind}Pad{len(pad) // 2}DBackward0")  # PyTorch's one kernel's name
 
 
 def _refuse_negative_padded_size(input: Tensor, pad: Sequence[int], mode: str) -> None:  # noqa: A002

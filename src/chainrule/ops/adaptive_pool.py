@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule import dtypes, factories
+from chainrule.op import named
 from chainrule.ops.elementwise import where
 from chainrule.ops.pooling import volume_indices
 from chainrule.ops.reads_input import reads_input
@@ -92,8 +93,11 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A00
     size = _output_size(output_size, input, "adaptive_avg_pool2d")
     windows = _windows(reads_input(input), size)  # as PyTorch's backward kernel, which reads it
     if isinstance(windows, Tensor):
-        return windows.mean(-1)
-    return _grid([[cell.mean(-1) for cell in row] for row in windows])
+        out = windows.mean(-1)
+    else:
+        out = _grid([[cell.mean(-1) for cell in row] for row in windows])
+    # PyTorch's node (a 1 x 1 output is its mean over the plane: MeanBackward1, as here)
+    return out if size == (1, 1) else named(out, "AdaptiveAvgPool2DBackward0")
 
 
 def adaptive_max_pool2d(

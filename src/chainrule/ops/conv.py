@@ -1119,6 +1119,7 @@ def conv_transpose2d(
         out = pad(out, (0, beyond[1], 0, beyond[0]))
     if bias is not None:
         out = out + bias.reshape(1, -1, 1, 1)
+    out = named(out, "ConvolutionBackward0")  # PyTorch's one node, whatever it is made of here
     return out.squeeze(0) if unbatched else out
 
 
@@ -1294,7 +1295,9 @@ def conv3d(
     plane_padding = padding if isinstance(padding, str) else (widths[1][0], widths[2][0])
     folded = weight.reshape(o, -1, kernel[1], kernel[2])
     planes = conv2d(taps, folded, bias, step[1:], plane_padding, spread[1:], groups)
-    out = planes.reshape(n, depth, o, *planes.shape[2:]).transpose(1, 2)
+    out = named(
+        planes.reshape(n, depth, o, *planes.shape[2:]).transpose(1, 2), "ConvolutionBackward0"
+    )
     return out.squeeze(0) if unbatched else out
 
 
@@ -1404,6 +1407,7 @@ def conv_transpose3d(
     out = out[:, :, widths[0] : widths[0] + sizes[0]]
     if bias is not None:
         out = out + bias.reshape(1, -1, 1, 1, 1)
+    out = named(out, "ConvolutionBackward0")  # PyTorch's one node, whatever it is made of here
     return out.squeeze(0) if unbatched else out
 
 

@@ -142,6 +142,7 @@ class Unfold(Linear):
     """(N, C, H, W) -> (N, C * kh * kw, L): every block of the image as a column (im2col), the
     channel slowest and the kernel element fastest, blocks in row-major order."""
 
+    torch_name = "Im2ColBackward0"  # PyTorch's kernel's name (UnfoldBackward0 is Tensor.unfold's)
     notation = "unfold(x)"
     derivatives = ("fold(g): each column added back where its block was read",)
     batch_rule = staticmethod(batching.images)
@@ -171,6 +172,7 @@ class Fold(Linear):
     """(N, C * kh * kw, L) -> (N, C, H, W): each column added back into the image where its
     block lies (col2im; overlapping blocks add up), :class:`Unfold`'s transpose."""
 
+    torch_name = "Col2ImBackward0"
     notation = "fold(x)"
     derivatives = ("unfold(g)",)
     batch_rule = staticmethod(batching.images)

@@ -25,7 +25,7 @@ from typing import Any
 
 from chainrule import dtypes
 from chainrule._array import xp
-from chainrule.op import Linear
+from chainrule.op import Linear, named
 from chainrule.ops import dual
 from chainrule.ops.conv import (
     _pair,
@@ -535,7 +535,7 @@ def avg_pool3d(
         count_include_pad,
         divisor_override,
     )
-    out = depth.reshape(n, c, depth.shape[2], ho, wo)
+    out = named(depth.reshape(n, c, depth.shape[2], ho, wo), "AvgPool3DBackward0")
     return out.squeeze(0) if unbatched else out
 
 

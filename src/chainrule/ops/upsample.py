@@ -38,6 +38,7 @@ from typing import Any
 
 from chainrule import dtypes
 from chainrule._array import xp
+from chainrule.op import named
 from chainrule.ops import combinations
 from chainrule.ops.adaptive_pool import (
     adaptive_avg_pool1d,
@@ -369,7 +370,17 @@ def interpolate(
     # PyTorch's kernels weigh float16 in float32 over all dimensions at once: rounded once
     # (its antialiased filters refuse float16: _antialiased reads the dtype)
     fuses = interpolating and not antialias
-    return combinations.fused(resized, input) if fuses else resized(input)
+    out = combinations.fused(resized, input) if fuses else resized(input)
+    if out is input:  # the same size: a new tensor all the same, as PyTorch's (not an alias)
+        out = input.clone()
+    return named(out, _upsample_name(mode, input.ndim - 2, antialias))
+
+
+def _upsample_name(mode: str, dims: int, antialias: bool) -> str:
+    """PyTorch's node of an interpolation: its kernel's, ``UpsampleBilinear2DBackward0``."""
+    kind = {"nearest-exact": "NearestExact", "bilinear": "Bilinear", "bicubic": "Bicubic"}
+    name = f"Upsample{kind.get(mode, mode.capitalize())}{dims}D"
+    return f"{name}AaBackward0" if antialias else f"{name}Backward0"
 
 
 def _deprecated(name: str) -> None:
