@@ -254,6 +254,18 @@ def memory_order(shape: tuple[int, ...], strides: list[int]) -> list[int]:
     return order
 
 
+def outermost_first(shape: tuple[int, ...], strides: list[int]) -> list[int] | None:
+    """The dimensions in PyTorch's memory order, outermost first (a permutation that makes a
+    tensor of these strides row-major), or None where that is already the order. A serial
+    kernel writes its k-th value at the k-th place of this order.
+
+        >>> outermost_first((2, 3), [1, 2]), outermost_first((2, 3), [3, 1])
+        ([1, 0], None)
+    """
+    order = memory_order(shape, list(strides))[::-1]
+    return None if order == sorted(order) else order
+
+
 def goes_inside(shape: tuple[int, ...], strides: list[int], d: int, e: int) -> bool | None:
     """Whether dimension ``d`` lies inside ``e`` in memory: its stride is smaller, or equal
     with the smaller size; None where that cannot be told (equal strides and sizes, or a

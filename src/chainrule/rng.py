@@ -366,13 +366,12 @@ def in_memory_order(
     >>> in_memory_order(lambda s: integers(0, 10, s, g), (2, 3), (1, 2)).tolist()
     [[4, 3, 3], [9, 0, 9]]
     """
-    from chainrule.memory_formats import memory_order
+    from chainrule.memory_formats import outermost_first
 
-    outermost_first = memory_order(shape, list(strides))[::-1]
-    if outermost_first == sorted(outermost_first):
+    order = outermost_first(shape, strides)
+    if order is None:
         return draw(shape)
-    values = draw(tuple(shape[d] for d in outermost_first))
-    return values.transpose(xp.argsort(outermost_first))
+    return draw(tuple(shape[d] for d in order)).transpose(xp.argsort(order))
 
 
 def integers(low: int, high: int, shape: tuple[int, ...], g: Any = None, wide: int = 2**28) -> Any:

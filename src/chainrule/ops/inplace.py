@@ -27,7 +27,7 @@ from chainrule import dtypes, grad_mode
 from chainrule._array import xp
 from chainrule.autodiff import batching, forward
 from chainrule.dtypes import _TORCH_DTYPE_NAMES
-from chainrule.memory_formats import memory_order
+from chainrule.memory_formats import outermost_first
 from chainrule.op import Linear, _value, named
 from chainrule.ops import broadcast, dual, views
 from chainrule.ops.draws import Overwrite
@@ -569,15 +569,16 @@ def _bernoulli_tensor_(t: Tensor, p: Tensor, generator: Any) -> Tensor:
         batching.check_inplace_randomness(t)
     probabilities = p if tuple(p.shape) == tuple(t.shape) else p.expand(*t.shape)
     # PyTorch draws in t's memory order: the probabilities permuted to it, drawn row-major,
-    # permuted back (outermost dimension first)
+    # permuted back (as rng.in_memory_order does with arrays)
     order = None
     if not batching.levels and not t.is_contiguous():
-        order = memory_order(tuple(t.shape), t.stride())[::-1]
+        order = outermost_first(tuple(t.shape), t.stride())
+    if order is not None:
         probabilities = probabilities.permute(*order)
     with grad_mode.no_grad():  # the node made here is the fill's, which takes p
         values = factories.bernoulli(probabilities, generator=generator)
     if order is not None:
-        values = values.permute(*sorted(range(len(order)), key=order.__getitem__))
+        values = values.permute(*(int(d) for d in xp.argsort(order)))
     if batching.levels:
         return _fill(t, values, "BernoulliBackward1")
     return overwrite_(t, values, "BernoulliBackward1", p)

@@ -807,7 +807,6 @@ def var(
     **aliases: Any,
 ) -> Tensor:
     """Variance with Bessel's correction by default (``correction=1``), as in PyTorch."""
-    _refuse_integers(input, "std and var")
     return _variance(Var, input, dim, unbiased, keepdim, correction, aliases)
 
 
@@ -821,7 +820,6 @@ def std(
     **aliases: Any,
 ) -> Tensor:
     """Standard deviation: the square root of :func:`var`."""
-    _refuse_integers(input, "std and var")
     return _variance(Std, input, dim, unbiased, keepdim, correction, aliases)
 
 
@@ -835,6 +833,7 @@ def _variance(
     aliases: dict[str, Any],
 ) -> Tensor:
     """:class:`Var` or :class:`Std` of ``input`` with :func:`var`'s arguments."""
+    _refuse_integers(input, "std and var")
     dim, unbiased, keepdim = _var_args("var", dim, unbiased, keepdim, aliases)
     dims = normalize_dims(dim, input.ndim, "var")
     whole = dim is None or not input.ndim  # PyTorch's var_backward without dim
