@@ -103,8 +103,9 @@ def test_alias_gives_what_torch_gives(alias: str) -> None:
 
 
 def test_aliases_are_the_same_functions() -> None:
+    # arctan2 refuses a number operand under its own name (arctan2(): argument 'other' ...)
     for alias, name in ALIASES.items():
-        if alias not in ("subtract", "true_divide", "concat"):
+        if alias not in ("subtract", "true_divide", "concat", "arctan2"):
             assert getattr(cr, alias) is getattr(cr, name), alias
     assert cr.concat is cr.cat
 

@@ -40,15 +40,16 @@ _C_TYPES = {
 OMITTED: Any = object()
 
 
-def mistyped(name: str, param: str, position: int, expected: str, value: Any) -> TypeError:
-    """PyTorch's error for an argument of the wrong type.
+def mistyped(name: str, param: str, position: int | None, expected: str, value: Any) -> TypeError:
+    """PyTorch's error for an argument of the wrong type; ``position`` None for one given by
+    keyword (PyTorch then names no position).
 
     >>> mistyped("mv", "vec", 2, "Tensor", 3)
     TypeError("mv(): argument 'vec' (position 2) must be Tensor, not int")
     """
+    where = "" if position is None else f" (position {position})"
     return TypeError(
-        f"{name}(): argument '{param}' (position {position}) must be {expected}, not "
-        f"{type_name(value)}"
+        f"{name}(): argument '{param}'{where} must be {expected}, not {type_name(value)}"
     )
 
 
@@ -250,6 +251,20 @@ def _refused(
     if overloads and len(plausible) != 1:
         return invalid_combination(args, name, overloads)
     return TypeError(message)
+
+
+def no_overload(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> TypeError:
+    """PyTorch's error for a call that fits none of the function's signatures, as its first
+    line reads (the signatures it lists after it are left out).
+
+    >>> no_overload("eq", (2, 3.0), {"out": None})
+    TypeError('eq() received an invalid combination of arguments - got (int, float, out=NoneType), but expected one of:')
+    """  # noqa: E501
+    got = [type_name(a) for a in args] + [f"{k}={type_name(v)}" for k, v in kwargs.items()]
+    return TypeError(
+        f"{name}() received an invalid combination of arguments - got ({', '.join(got)}), but "
+        "expected one of:"
+    )
 
 
 def invalid_combination(

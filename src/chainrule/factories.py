@@ -19,7 +19,7 @@ from typing import Any
 from chainrule import devices as _device
 from chainrule import dtypes, grad_mode, memory_formats, rng, shell_uints
 from chainrule._array import xp
-from chainrule.arguments import RANDOM, Signature, int_list
+from chainrule.arguments import RANDOM, Signature, int_list, mistyped, no_overload
 from chainrule.autodiff import batching, forward
 from chainrule.autodiff.batching import refuse_same_randomness
 from chainrule.ops.broadcast import broadcast_shape
@@ -490,6 +490,8 @@ def _drawn(draw: Any, shape: tuple[int, ...], requires_grad: bool, dtype: Any = 
 
 def randint(
     *args: Any,
+    low: int | None = None,
+    high: int | None = None,
     size: Sequence[int] | None = None,
     generator: rng.Generator | None = None,
     dtype: Any = None,
@@ -497,10 +499,12 @@ def randint(
 ) -> Tensor:
     """``randint(high, size)`` or ``randint(low, high, size)``: integers in [low, high)."""
     _device.check(device)
+    named = {k: v for k, v in (("low", low), ("high", high), ("size", size)) if v is not None}
     args_list = list(args)
     if size is None:
         size = args_list.pop()
-    low, high = (0, args_list[0]) if len(args_list) == 1 else args_list
+    bounds = [*args_list, *(v for k, v in named.items() if k != "size")]
+    low, high = _integer_bounds("randint", bounds, args, named)
     # ATen's randint is random_(low, high) on the new tensor: its checks, and for a float
     # dtype the bounds moved to values it holds.
     bounds = rng.random_range(dtypes.as_dtype(dtype or dtypes.int64), low, high)
@@ -508,6 +512,28 @@ def randint(
     return _drawn(
         draw, size_argument((size,), "randint", varargs=False), False, dtype or dtypes.int64
     )
+
+
+def _integer_bounds(
+    name: str, bounds: list[Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[Any, Any]:
+    """``(low, high)`` of ``randint``'s or ``randint_like``'s ``bounds`` (``[high]`` or
+    ``[low, high]``), each an integer, with PyTorch's TypeError where one is not (a float would
+    give numbers outside the range, a bool is no int to PyTorch); ``args`` and ``kwargs`` are
+    the call's, which the error lists."""
+    if all(type(b) is int or _is_integer_value(b) for b in bounds):
+        values = [int(b) for b in bounds]
+        return (0, values[0]) if len(values) == 1 else (values[0], values[1])
+    if len(bounds) == 1 and name == "randint":  # by keyword: PyTorch names no position
+        raise mistyped(name, "high", 1 if args else None, "int", bounds[0])
+    raise no_overload(name, args, kwargs)
+
+
+def _is_integer_value(value: Any) -> bool:
+    """A NumPy integer or an integer tensor of no dimensions (PyTorch's SymInt arguments)."""
+    if isinstance(value, Tensor):
+        return value.ndim == 0 and value.dtype.kind in "iu"
+    return isinstance(value, xp.integer)
 
 
 def randperm(
@@ -624,6 +650,8 @@ def bernoulli(
     ``input``'s dtype; PyTorch's draws: a uniform of the probabilities' precision each,
     a float64 one for a Python ``p``."""
     shell_uints.check_function("bernoulli" if p is None else "bernoulli_p", input.dtype)
+    if p is not None:
+        rng.bernoulli_probability(p)
     node = Bernoulli(number_p=p is not None)
     if p is not None and forward.carries_tangent(batching.unwrap(input)[0]):
         refuse_forward_mode()  # as PyTorch: before vmap's randomness checks, which it precedes
@@ -874,6 +902,8 @@ def full_like(
 def randint_like(
     input: Tensor,  # noqa: A002
     *args: int,
+    low: int | None = None,
+    high: int | None = None,
     dtype: Any = None,
     device: Any = None,
     memory_format: Any = None,
@@ -886,7 +916,11 @@ def randint_like(
     chainrule.Size([2, 3])
     """
 
+    named = {k: v for k, v in (("low", low), ("high", high)) if v is not None}
+    given = (*args, *named.values())
+    _integer_bounds("randint_like", list(given), (input, *args), named)
+
     def made(shape: tuple[int, ...], laid_out: bool) -> Tensor:
-        return randint(*args, size=shape, dtype=dtype or input.dtype, device=device)
+        return randint(*given, size=shape, dtype=dtype or input.dtype, device=device)
 
     return _laid_out_like(input, memory_format, "randint_like", made)

@@ -495,6 +495,19 @@ def permutation(n: int, g: Any = None) -> Any:
     return xp.array(out, dtype=xp.int64)
 
 
+def bernoulli_probability(p: float) -> float:
+    """``p``, a Python probability for ``bernoulli(x, p)`` or ``x.bernoulli_(p)``, with
+    ATen's error where it is outside [0, 1] (nan included): a draw below 2 is always 1.
+
+    >>> bernoulli_probability(1.5)
+    Traceback (most recent call last):
+    RuntimeError: bernoulli_ expects p to be in [0, 1], but got p=1.5
+    """
+    if not 0 <= p <= 1:
+        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p:g}")
+    return p
+
+
 def bernoulli(p: Any, g: Any = None) -> Any:
     """0/1 with probabilities ``p`` (an array): a uniform of p's precision below p, drawn
     row-major whatever p's layout (PyTorch's out-of-place bernoulli is contiguous)."""

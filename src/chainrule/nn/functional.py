@@ -24,6 +24,7 @@ from typing import Any
 
 from chainrule import arguments, dtypes, factories, grad_mode, memory_formats
 from chainrule._array import xp
+from chainrule._tensor_input import tensor_argument
 from chainrule.autodiff import batching
 from chainrule.op import named
 from chainrule.ops import activations, combinations, elementwise, nn_ops, pointwise, shape
@@ -1684,6 +1685,8 @@ def kl_div(
         )
     if reduction != "batchmean":
         check_reduction(reduction)
+    tensor_argument("kl_div", input)  # after the warning, as PyTorch's torch.kl_div call
+    tensor_argument("kl_div", target, 2, "target")
     if log_target:
         loss = target.exp() * (target - input)
     else:
@@ -1726,6 +1729,8 @@ def hinge_embedding_loss(
 ) -> Tensor:
     """``input`` where target is 1, ``max(0, margin - input)`` where it is -1."""
     reduction = legacy_reduction(size_average, reduce, reduction)
+    tensor_argument("hinge_embedding_loss", input)
+    tensor_argument("hinge_embedding_loss", target, 2, "target")
     # zeros, not input * 0: an infinite input's unused branch must add 0, not nan
     zeros = factories.zeros_like(input.detach())
     below = elementwise.where(target != 1, (margin - input).clamp(min=0), zeros)

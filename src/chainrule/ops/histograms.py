@@ -60,6 +60,10 @@ def histogramdd(
     the flat ``[min0, max0, min1, max1, ...]``."""
     if not dtypes.is_floating(input.dtype) or input.dtype == dtypes.float16:  # as PyTorch's
         raise dtypes.not_implemented_for("histogramdd", input.dtype)
+    if input.ndim < 2:  # (a 0-d one reads its last dimension first, as PyTorch's)
+        if not input.ndim:
+            raise IndexError("Dimension specified as -1 but tensor has no dimensions")
+        raise RuntimeError("torch.histogramdd: input tensor should have at least 2 dimensions")
     data = input._data
     d = data.shape[-1]
     points = data.reshape(-1, d)

@@ -545,6 +545,7 @@ def bernoulli_(t: Tensor, p: Any = 0.5, generator: Any = None) -> Tensor:
 
     if isinstance(p, Tensor):
         return _bernoulli_tensor_(t, p, generator)
+    rng.bernoulli_probability(p)
     draw = lambda s: rng.uniform(s, xp.float64, g=generator) < p  # noqa: E731
     return random_fill_(t, draw, "BernoulliBackward2")
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from chainrule import dtypes
 from chainrule._array import xp
+from chainrule._tensor_input import tensor_argument
 from chainrule.op import Constant, Op, _value
 from chainrule.ops import cephes, dual, special
 from chainrule.ops.elementwise import BROADCASTS, Unary, _floating, float_result_dtype
@@ -623,7 +624,9 @@ def gammaincc(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
 
 
 def _incomplete_gamma(op: Igamma, name: str, a: Tensor, x: Tensor) -> Tensor:
-    return op(_tensor_argument(a, name, "input", 1), _tensor_argument(x, name, "other", 2))
+    tensor_argument(name, a)
+    tensor_argument(name, x, 2, "other")
+    return op(a, x)
 
 
 def zeta(input: Any, other: Any) -> Tensor:  # noqa: A002
@@ -651,7 +654,7 @@ def nextafter(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     >>> cr.nextafter(cr.tensor([1.0], dtype=cr.float64), cr.tensor([2.0], dtype=cr.float64)) - 1
     tensor([2.2204e-16], dtype=chainrule.float64)
     """
-    return NextAfter()(input, _tensor_argument(other, "nextafter", "other", 2))
+    return NextAfter()(input, other)
 
 
 def gcd(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
@@ -661,20 +664,9 @@ def gcd(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     >>> cr.gcd(cr.tensor([4, -6, 0]), cr.tensor([6, 9, 0]))
     tensor([2, 3, 0])
     """
-    return Gcd()(input, _tensor_argument(other, "gcd", "other", 2))
+    return Gcd()(input, other)
 
 
 def lcm(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     """The elementwise least common multiple of two integer tensors (non-negative)."""
-    return Lcm()(input, _tensor_argument(other, "lcm", "other", 2))
-
-
-def _tensor_argument(value: Any, function: str, name: str, position: int) -> Tensor:
-    """``value``, which must be a Tensor: PyTorch's TypeError for a number where its
-    signature has only a Tensor."""
-    if not isinstance(value, Tensor):
-        raise TypeError(
-            f"{function}(): argument '{name}' (position {position}) must be Tensor, "
-            f"not {type(value).__name__}"
-        )
-    return value
+    return Lcm()(input, other)

@@ -18,7 +18,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from chainrule import dtypes, memory_formats
+from chainrule import arguments, dtypes, memory_formats
 from chainrule._tensor_input import tensor_argument
 from chainrule.factories import full
 from chainrule.linalg import vector_norm
@@ -331,7 +331,9 @@ def slice_copy(
     tensor_argument("slice_copy", input)
     if step <= 0:
         raise RuntimeError("slice step must be positive")
-    dim = dim % max(input.ndim, 1)
+    if not input.ndim:
+        raise IndexError("slice() cannot be applied to a 0-dim tensor.")
+    dim = arguments.wrap_dim(dim, input.ndim)
     return input[(slice(None),) * dim + (slice(start, end, step),)].clone(memory_format=_ROW_MAJOR)
 
 
