@@ -130,6 +130,28 @@ def _build(it: Any, spec: Any) -> Any:
     return kind(*items)  # a namedtuple
 
 
+def _spec_text(spec: Any) -> str:
+    """A structure as PyTorch's ``treespec_pprint`` writes it: ``(*, [*])``, ``{'a': *}``.
+
+    >>> _spec_text(tree_flatten((1, [2], {"a": 3}))[1])
+    "(*, [*], {'a': *})"
+    """
+    if spec is None:
+        return "*"
+    kind, children = spec
+    if kind is dict:
+        keys, specs = children
+        pairs = zip(keys, specs, strict=True)
+        return "{" + ", ".join(f"{k!r}: {_spec_text(s)}" for k, s in pairs) + "}"
+    items = [_spec_text(s) for s in children]
+    if kind is list:
+        return "[" + ", ".join(items) + "]"
+    if kind is tuple:
+        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+    fields = ", ".join(f"{f}={t}" for f, t in zip(kind._fields, items, strict=True))  # a namedtuple
+    return f"{kind.__name__}({fields})"
+
+
 def _map(fn: Callable[[Any], Any], tree: Any) -> Any:
     leaves, spec = tree_flatten(tree)
     return tree_unflatten([fn(x) for x in leaves], spec)
@@ -217,10 +239,11 @@ class _Pullback:
 
     def __init__(
         self,
-        inputs: list[Tensor | None],
+        inputs: list[Tensor],
         outputs: list[Tensor],
         active: Levels,
         spec: Any,
+        out_spec: Any,
         nested: bool,
         record: bool,
         prune: bool,
@@ -232,13 +255,15 @@ class _Pullback:
         self.nested = nested  # the gradients stay connected to the caller's graph and tangents
         self.record = record  # ... and something differentiates them by reverse mode again
         self.prune = prune  # False: every node of the graph leads to an input (a plain pass)
+        self.out_spec = out_spec  # the structure of f's output, which cotangents must have
 
     def __call__(self, cotangents: Any) -> tuple[Any, ...]:
         leaves, spec = tree_flatten(cotangents)
-        if len(leaves) != len(self.outputs):
+        if spec != self.out_spec:  # PyTorch compares the trees: a list is no tuple
             raise RuntimeError(
-                f"vjp(f, *primals): Expected cotangents to have the same structure as the "
-                f"output of f ({len(self.outputs)} tensors), got {len(leaves)}"
+                "Expected pytree structure of cotangents to be the same as pytree structure of "
+                f"outputs to the function. cotangents: {_spec_text(spec)}, primal output: "
+                f"{_spec_text(self.out_spec)}"
             )
         roots, cts = [], []
         record = self.record  # ... or a cotangent records
@@ -261,7 +286,7 @@ class _Pullback:
                 cts.append(ct)
                 record = record or ct.requires_grad
                 tensors = tensors or bool(extra)
-        targets = [x for x in self.inputs if x is not None]
+        targets = self.inputs
         found: list[Any] = [None] * len(targets)
         fresh = False  # the gradients are new Tensors that nothing records or carries
         if roots and targets:
@@ -293,9 +318,6 @@ class _Pullback:
                 )
         results = []
         for x in self.inputs:
-            if x is None:
-                results.append(None)
-                continue
             g = found.pop(0)
             if g is None:
                 results.append(_wrap(_zeros(x), self.active))
@@ -316,7 +338,7 @@ class _Pullback:
             or self.record
             or _open_levels()
             or forward.levels
-            or any(x is None or not x.requires_grad for x in self.inputs)
+            or any(not x.requires_grad for x in self.inputs)
         ):
             return None
         pairs = [(y, ct) for y, ct in zip(self.outputs, cotangents, strict=True) if y.requires_grad]
@@ -378,14 +400,12 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
     """
     active = _open_levels()
     leaves, spec = tree_flatten(primals)
-    inputs: list[Tensor | None] = []
+    inputs: list[Tensor] = []
     called = []
     given = False  # whether a primal requires grad
     for x in leaves:
-        if not isinstance(x, Tensor):
-            inputs.append(None)
-            called.append(x)
-            continue
+        if not isinstance(x, Tensor):  # PyTorch makes each primal a differentiable wrapper
+            raise ValueError(f"Thing passed to transform API must be Tensor, got {type(x)}")
         given = given or x.requires_grad
         value, have = batching.unwrap(x)
         if not value.is_floating_point():  # PyTorch's: it makes each primal require grad
@@ -403,8 +423,8 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
     with _running(reverse=True):
         with grad_mode.enable_grad():
             result = func(*tree_unflatten(called, spec))
-        out, aux = _split_aux(result, has_aux, "vjp")
-        out_leaves, _ = tree_flatten(out)
+        out, aux = _split_aux(result, has_aux, "vjp(f, *primals)")
+        out_leaves, out_spec = tree_flatten(out)
         physical = [
             batching.lift(
                 *batching.unwrap(
@@ -419,7 +439,7 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
         reads = None if record else _graph_reads(physical, inputs, start)
     outside = reads == _OUTSIDE
     nested, record = nested or outside, record or outside
-    pullback = _Pullback(inputs, physical, active, spec, nested, record, reads != _GIVEN)
+    pullback = _Pullback(inputs, physical, active, spec, out_spec, nested, record, reads != _GIVEN)
     if not nested:  # the graph stays with vjp_fn; what the caller sees records nothing
         out = _map(_detached, out)
         aux = _map(_detached, aux)  # nor does the aux, as torch.func returns it
@@ -476,29 +496,30 @@ def _split_aux(result: Any, has_aux: bool, api: str) -> tuple[Any, Any]:
         return result, None
     if not (isinstance(result, tuple) and len(result) == 2):
         raise RuntimeError(
-            f"{api}(f, ...): output of function f should be a tuple: (output, aux) if "
-            "has_aux is True"
+            f"{api}: output of function f should be a tuple: (output, aux) if has_aux is True"
         )
     for leaf in tree_flatten(result[1])[0]:  # PyTorch unwraps each: tensors only
         _check_tensor(leaf, RuntimeError, "Expected tensors, got unsupported type {}")
     return result
 
 
-def _argnums(argnums: int | tuple[int, ...], n: int, api: str) -> tuple[int, ...]:
-    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
-    if not nums:
-        raise RuntimeError("argnums must be non-empty")  # PyTorch's words, as the next
-    if len(set(nums)) != len(nums):
-        raise RuntimeError(f"argnums elements must be unique, got {nums}")
+def _argnums(argnums: int | tuple[int, ...], n: int) -> tuple[int, ...]:
+    """``argnums`` checked in PyTorch's order and words (``_slice_argnums``): an int or a tuple
+    (a list is refused), each an int in range, then non-empty and unique."""
+    if not isinstance(argnums, int | tuple):
+        raise RuntimeError(f"argnums must be int or Tuple[int, ...], got: {type(argnums)}")
+    nums = (argnums,) if isinstance(argnums, int) else argnums
     for a in nums:
         if not isinstance(a, int):
-            raise RuntimeError(f"{api}: argnums must be int or Tuple[int, ...], got: {a!r}")
+            raise RuntimeError(f"argnum must be int, got: {type(a)}")
         if not -n <= a < n:
-            raise RuntimeError(
-                f"{api}: Got argnum={a}, but only {n} positional inputs. Expected argnums to "
-                f"be between {-n} and {n - 1}"
-            )
-    return tuple(a % n for a in nums)
+            raise RuntimeError(f"Got argnum={a}, but only {n} positional inputs")
+    nums = tuple(a % n for a in nums)
+    if not nums:
+        raise RuntimeError("argnums must be non-empty")
+    if len(set(nums)) != len(nums):
+        raise RuntimeError(f"argnums elements must be unique, got {nums}")
+    return nums
 
 
 def _with_args(
@@ -527,7 +548,7 @@ def grad_and_value(
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        nums = _argnums(argnums, len(args), "grad_and_value(f)(*args)")
+        nums = _argnums(argnums, len(args))
         chosen = [args[i] for i in nums]
         partial = _with_args(func, args, nums, kwargs)
         result = vjp(lambda *xs: _a_tensor_out(partial(*xs), has_aux), *chosen, has_aux=has_aux)
@@ -549,8 +570,10 @@ def _a_tensor_out(result: Any, has_aux: bool) -> Any:
     """``result`` of grad's ``f``, refused as PyTorch's grad refuses it before vjp would
     where its output (beside aux) is no Tensor."""
     aux_pair = has_aux and isinstance(result, tuple) and len(result) == 2
+    if has_aux and not aux_pair:  # in grad's words, not vjp's
+        _split_aux(result, has_aux, "grad_and_value(f)(*args)")
     out = result[0] if aux_pair else result
-    if not isinstance(out, Tensor) and (aux_pair or not has_aux):  # else vjp refuses the pair
+    if not isinstance(out, Tensor):
         raise RuntimeError(
             f"grad_and_value(f)(*args): Expected f(*args) to return a Tensor, got {type(out)}"
         )
@@ -674,7 +697,7 @@ def _jvp(
                 result = func(*tree_unflatten(called, spec))
             finally:
                 del batching.lifted[len(batching.lifted) - len(lifted) :]
-            out, aux = _split_aux(result, has_aux, "jvp")
+            out, aux = _split_aux(result, has_aux, _JVP)
             o_leaves, o_spec = tree_flatten(out)
             values, pushed = [], []
             for y in o_leaves:
@@ -737,7 +760,7 @@ def jacrev(
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        nums = _argnums(argnums, len(args), "jacrev(f)(*args)")
+        nums = _argnums(argnums, len(args))
         chosen = tuple(args[i] for i in nums)
         result = vjp(_with_args(func, args, nums, kwargs), *chosen, has_aux=has_aux)
         out, pullback = result[0], result[1]
@@ -835,7 +858,7 @@ def jacfwd(
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        nums = _argnums(argnums, len(args), "jacfwd(f)(*args)")
+        nums = _argnums(argnums, len(args))
         chosen = tuple(args[i] for i in nums)
         x_leaves, x_spec = tree_flatten(chosen)
         sizes = [x.numel() for x in x_leaves]

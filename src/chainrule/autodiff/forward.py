@@ -69,6 +69,10 @@ def propagate(op: Any, inputs: tuple[Any, ...], args: tuple[Any, ...], result: T
     tensor that had none)."""
     if grad_mode.inference:  # PyTorch's inference mode turns forward mode off too
         return
+    # An integer or bool value has no tangent, as in PyTorch (the jvp of x.long() is zero):
+    # else the rule's tangent would be cast to the integer dtype and kept.
+    if not result.is_floating_point():
+        return
     out = result._data
     for position, level in enumerate(levels):
         tangents = tuple([level.tangent(x) for x in inputs])

@@ -24,15 +24,37 @@ Inputs = Tensor | tuple[Tensor, ...]
 
 
 def _as_tuple(x: Any, name: str, api: str) -> tuple[tuple[Tensor, ...], bool]:
-    is_tuple = isinstance(x, tuple | list)
-    items = tuple(x) if is_tuple else (x,)
+    """``x`` as a tuple of Tensors, and whether it was one (a list is not: PyTorch's check)."""
+    is_tuple = isinstance(x, tuple)
+    items = x if is_tuple else (x,)
     for i, t in enumerate(items):
         if not isinstance(t, Tensor):
+            which = f"value at index {i}" if is_tuple else f"given {name}"
             raise TypeError(
                 f"The {name} given to {api} must be either a Tensor or a tuple of Tensors but "
-                f"the value at index {i} has type {type(t).__name__}."
+                f"the {which} has type {type(t)}."
             )
     return items, is_tuple
+
+
+def _checked(func: Callable[..., Any], api: str) -> Callable[..., Any]:
+    """``func`` whose outputs are refused as PyTorch refuses them: a Tensor or a tuple of
+    Tensors only."""
+
+    def checked(*args: Any) -> Any:
+        out = func(*args)
+        _as_tuple(out, "outputs of the user-provided function", api)
+        return out
+
+    return checked
+
+
+def _differentiable(ins: tuple[Tensor, ...], create_graph: bool) -> tuple[Tensor, ...]:
+    """With ``create_graph``, an input that requires no grad is taken as a new leaf that does,
+    as PyTorch's ``_grad_preprocess``: the results then require grad too."""
+    if not create_graph:
+        return ins
+    return tuple(x if x.requires_grad else x.detach().requires_grad_() for x in ins)
 
 
 def _finish(value: Any, create_graph: bool) -> Any:
@@ -64,8 +86,12 @@ def vjp(
     ins, is_tuple = _as_tuple(inputs, "inputs", "vjp")
     if strict:
         strict_checks.vjp_check(func, ins, create_graph)
-    out, pullback = cf.vjp(func, *ins)
-    grads = pullback(_ones_for(out, "v") if v is None else v)
+    out, pullback = cf.vjp(_checked(func, "vjp"), *_differentiable(ins, create_graph))
+    if v is None:
+        v = _ones_for(out, "v")
+    elif isinstance(out, tuple) != isinstance(v, tuple):  # PyTorch takes both as tuples
+        v = (v,) if isinstance(out, tuple) else v[0]
+    grads = pullback(v)
     return _finish(out, create_graph), _finish(grads if is_tuple else grads[0], create_graph)
 
 
@@ -88,7 +114,7 @@ def jvp(
             )
         v = _ones_for(ins[0], "v")
     vs, _ = _as_tuple(v, "v", "jvp")
-    out, pushed = cf.jvp(func, ins, vs)
+    out, pushed = cf.jvp(_checked(func, "jvp"), _differentiable(ins, create_graph), vs)
     return _finish(out, create_graph), _finish(pushed, create_graph)
 
 
@@ -110,12 +136,15 @@ def jacobian(
             'function has more outputs than inputs, "forward-mode" tends to be more performant. '
             'Otherwise, prefer to use "reverse-mode".'
         )
+    _refuse_forward_mode(strategy, create_graph, vectorize=True)
     ins, is_tuple = _as_tuple(inputs, "inputs", "jacobian")
     if strict:
         strict_checks.jacobian_check(func, ins, create_graph, vectorize, strategy)
+    _refuse_forward_mode(strategy, False, vectorize)
     argnums = tuple(range(len(ins))) if is_tuple else 0
     transform = cf.jacfwd if strategy == "forward-mode" else cf.jacrev
-    return _finish(transform(func, argnums)(*ins), create_graph)
+    jac = transform(_checked(func, "jacobian"), argnums)(*_differentiable(ins, create_graph))
+    return _finish(jac, create_graph)
 
 
 def hessian(
@@ -128,13 +157,55 @@ def hessian(
 ) -> Any:
     """The Hessian of the scalar ``func``: a Tensor, or a tuple of tuples for tuple inputs."""
     ins, is_tuple = _as_tuple(inputs, "inputs", "hessian")
+    if outer_jacobian_strategy not in ("forward-mode", "reverse-mode"):
+        raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode".')
+    _refuse_forward_mode(outer_jacobian_strategy, create_graph, vectorize=True)
     if strict:
         strict_checks.jacobian_check(
             func, ins, create_graph, vectorize, outer_jacobian_strategy, hessian=True
         )
+    _refuse_forward_mode(outer_jacobian_strategy, False, vectorize)
     argnums = tuple(range(len(ins))) if is_tuple else 0
     outer = cf.jacfwd if outer_jacobian_strategy == "forward-mode" else cf.jacrev
-    return _finish(outer(cf.jacrev(func, argnums), argnums)(*ins), create_graph)
+    ins = _differentiable(ins, create_graph)
+    inner = cf.jacrev(_single_element(func), argnums)
+    return _finish(outer(inner, argnums)(*ins), create_graph)
+
+
+def _refuse_forward_mode(strategy: str, create_graph: bool, vectorize: bool) -> None:
+    """PyTorch's forward-mode Jacobian keeps no graph and runs only vectorized."""
+    if strategy != "forward-mode":
+        return
+    if create_graph:
+        raise NotImplementedError(
+            "torch.autograd.functional.jacobian: `create_graph=True` and "
+            '`strategy="forward-mode"` are not supported together (yet). Please either set '
+            '`create_graph=False` or `strategy="reverse-mode"`.'
+        )
+    if not vectorize:
+        raise NotImplementedError(  # sic: PyTorch's message lacks the space
+            "Computing Jacobian using forward-AD or forward-over-reverse Hessian is"
+            "only implemented for `vectorize=True`."
+        )
+
+
+def _single_element(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``func`` for ``hessian``: one Tensor of one element, squeezed to a scalar (PyTorch's
+    ``ensure_single_output_function``: a (1, 1) output gives an (n, n) Hessian)."""
+
+    def single(*args: Any) -> Tensor:
+        out = func(*args)
+        _, is_tuple = _as_tuple(out, "outputs of the user-provided function", "hessian")
+        if is_tuple:
+            raise RuntimeError("The function given to hessian should return a single Tensor")
+        if out.numel() != 1:
+            raise RuntimeError(
+                "The Tensor returned by the function given to hessian should contain a single "
+                "element"
+            )
+        return out.squeeze()
+
+    return single
 
 
 def _second_order(
@@ -144,6 +215,7 @@ def _second_order(
     if strict:
         strict_checks.second_order_check(func, ins, create_graph, api)
     vs, _ = _as_tuple(v, "v", api)
+    ins = _differentiable(ins, create_graph)
     argnums = tuple(range(len(ins)))
     out = func(*ins)
     if not isinstance(out, Tensor) or out.numel() != 1:
