@@ -226,7 +226,7 @@ class Tensor:
         """The node that made this tensor (None for a leaf). A view whose base was changed in
         place since shows the base's new history, as in PyTorch."""
         if self._view is not None and self._view.stamp != self._vc[0]:
-            views.sync(self)
+            views.sync(self, reading=True)
         return self._grad_fn
 
     @grad_fn.setter

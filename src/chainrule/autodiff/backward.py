@@ -85,9 +85,10 @@ def grad(
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     if grad_outputs is None or isinstance(grad_outputs, Tensor):
         grad_outputs = [grad_outputs] * len(outputs)
-    for t in inputs:
-        if not t.requires_grad:
-            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    if all(t.requires_grad for t in outputs):  # else the pass refuses them first, as PyTorch's
+        for t in inputs:
+            if not t.requires_grad:
+                raise RuntimeError("One of the differentiated Tensors does not require grad")
     found = run_backward(
         outputs, list(grad_outputs), retain_graph, create_graph, targets=inputs, accumulate=False
     )
@@ -99,6 +100,15 @@ def grad(
         # later arithmetic (a NumPy float64 scalar would count as a weak Python float).
         result.append(g if g is None or isinstance(g, Tensor) else _make(xp.asarray(g)))
     return tuple(result)
+
+
+def refuse_roots_without_grad(roots: Sequence[Tensor]) -> None:
+    """PyTorch's error for a root of backward that no gradient can flow from."""
+    for index, root in enumerate(roots):
+        if not root.requires_grad:
+            raise RuntimeError(
+                f"element {index} of tensors does not require grad and does not have a grad_fn"
+            )
 
 
 def refuse_unused(index: int) -> None:
@@ -214,12 +224,10 @@ class _Pass:
             raise RuntimeError(
                 f"got {len(root_grads)} gradients for {len(roots)} outputs; pass one per output"
             )
-        for root, g in zip(roots, root_grads, strict=True):
-            if not root.requires_grad:
-                raise RuntimeError(
-                    "element 0 of tensors does not require grad and does not have a grad_fn"
-                )
-            g = self._seed_gradient(root, g)
+        # PyTorch checks the given gradients' shapes first (_make_grads), then the roots
+        grads = [self._seed_gradient(root, g) for root, g in zip(roots, root_grads, strict=True)]
+        refuse_roots_without_grad(roots)
+        for root, g in zip(roots, grads, strict=True):
             if root._grad_fn is None:
                 self._add_leaf(root, g)
             else:
@@ -231,7 +239,7 @@ class _Pass:
             self.stored.add(id(g))
             return g
         if g is None:
-            if root._data.size != 1:
+            if root._data.size != 1 and root.requires_grad:  # (else refused as a root)
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
             array = xp.empty_like(root._data)  # then filled: ones_like costs 2x more
             array.fill(1)

@@ -342,7 +342,7 @@ def setitem(input: Tensor, key: Any, value: Any) -> None:  # noqa: A002
         return
     key = checked_key(input, key)
     if basic:  # PyTorch's ``input[key].copy_(value)``: an in-place change through a view
-        view = GetItem(key, basic)(input)
+        view = input if _whole(input, key) else GetItem(key, basic)(input)
         if isinstance(value, Tensor) and value.shape != view.shape:
             value = value.expand(view.shape)  # as PyTorch's setitem: its checks, its node
         inplace.copy_(view, value)
@@ -351,6 +351,24 @@ def setitem(input: Tensor, key: Any, value: Any) -> None:  # noqa: A002
         input, key = _selected_view(input, key)  # noqa: A001
         key = checked_key(input, key)
     inplace.apply(input, lambda old, v: IndexPut(key)(old, v), value)
+
+
+def _whole(input: Tensor, key: tuple[Any, ...]) -> bool:  # noqa: A002
+    """Whether the basic ``key`` is only ``...`` and slices from 0 by 1 to the end, which
+    PyTorch's setitem does not make a view of: it writes into ``input`` itself (a leaf's own
+    refusal, no CopySlices, and ``x[...] = x`` is a copy onto itself)."""
+    if not all(part is Ellipsis or type(part) is slice for part in key):
+        return False
+    dots = next((i for i, part in enumerate(key) if part is Ellipsis), len(key))
+    shape = tuple(input.shape)
+    after = key[dots + 1 :][::-1]  # (the parts after ... take the last dims)
+    sized = [*zip(key[:dots], shape, strict=False), *zip(after, shape[::-1], strict=False)]
+    return all(
+        part.start in (None, 0)
+        and part.step in (None, 1)
+        and (size if part.stop is None else part.stop) >= size
+        for part, size in sized
+    )
 
 
 def checked_key(input: Tensor, key: tuple[Any, ...], examples: int = 0) -> tuple[Any, ...]:  # noqa: A002

@@ -64,16 +64,16 @@ def _apply(
     t: Tensor, compute: Callable[..., Tensor], others: tuple[Any, ...], reads_first: bool
 ) -> Tensor:
     """:func:`apply` of an unbatched ``t`` (outside vmap, or ``t``'s physical tensor)."""
+    view = t._view
+    records = _records(t, *others)
+    if records:  # autograd's refusals come first, as PyTorch's come before its kernel's
+        _check_recordable(t)
+        for o in others:  # then its operands': a view whose history cannot be replayed
+            if isinstance(o, Tensor) and not _batched(o) and o._view is not None:
+                views.sync(o)
     if not reads_first:
         _check_overlap(t, others)
-    view = t._view
-    if _records(t, *others):
-        if view is not None:
-            views.check_inplace(t)  # PyTorch's refusals for views; brings t's history up to date
-        elif t.requires_grad and t._grad_fn is None:
-            raise RuntimeError(
-                "a leaf Variable that requires grad is being used in an in-place operation."
-            )
+    if records:
         # The node must see the old values, which are about to be overwritten.
         history = t._grad_fn
         if view is not None and history is not None and history._hooks:
@@ -114,6 +114,16 @@ def _apply(
     if view is not None and forward.levels:
         forward.write_through(t, views.current(t))
     return t
+
+
+def _check_recordable(t: Tensor) -> None:
+    """PyTorch's refusals of a recorded in-place change of ``t``: a leaf's, a view's."""
+    if t._view is not None:
+        views.check_inplace(t)  # PyTorch's refusals for views; brings t's history up to date
+    elif t.requires_grad and t._grad_fn is None:
+        raise RuntimeError(
+            "a leaf Variable that requires grad is being used in an in-place operation."
+        )
 
 
 def zero_derivative(result: Tensor, old: Tensor) -> Tensor:
@@ -199,16 +209,37 @@ def _check_overlap(t: Tensor, others: tuple[Any, ...]) -> None:
         a, b = target, o._data
         same = (
             a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
-            and a.shape == b.shape
-            and a.strides == b.strides
+            and (a.ndim, a.size) == (b.ndim, b.size)
+            and _steps(a) == _steps(b)
         )
-        dense = all(x.flags.c_contiguous or x.flags.f_contiguous for x in (a, b))
+        dense = all(map(_dense, (a, b)))
         if not same and dense and xp.shares_memory(a, b):
             raise RuntimeError(
                 "unsupported operation: some elements of the input tensor and the written-to "
                 "tensor refer to a single memory location. Please clone() the tensor before "
                 "performing the operation."
             )
+
+
+def _dense(a: Any) -> bool:
+    """PyTorch's ``is_non_overlapping_and_dense``: ``a``'s elements fill a block of memory
+    with no gaps, in some order of its dims (a transpose of a contiguous array is). PyTorch
+    checks the overlap of such tensors only."""
+    expected = a.itemsize
+    for step, n in sorted((step, n) for step, n in zip(a.strides, a.shape, strict=True) if n > 1):
+        if step != expected:
+            return False
+        expected *= n
+    return True
+
+
+def _steps(a: Any) -> list[int]:
+    """``a``'s strides where they move. PyTorch calls two dense tensors one (a full overlap,
+    allowed) where they start and end at the same place with the same strides, whatever
+    their shapes (``y.sub_(y.t())`` of a (2, 1) ``y`` is refused for its shapes); a dim of
+    size 1 may have any stride here (NumPy's ``broadcast_to`` gives it 0, PyTorch's
+    ``expand`` not: ``x[...] = x`` of a (1, 1) ``x`` expands the value)."""
+    return [step for step, n in zip(a.strides, a.shape, strict=True) if n > 1]
 
 
 def _write(t: Tensor, values: Any) -> None:
@@ -264,12 +295,21 @@ def _writeable(view: Any) -> Any:
             "single memory location. Please clone() the tensor before performing the operation."
         )
     owner = view
-    while not owner.flags.writeable and isinstance(owner.base, xp.ndarray):
-        owner = owner.base  # the memory's own array, which may be written
+    while not owner.flags.writeable and (below := _below(owner)) is not None:
+        owner = below  # the memory's own array, which may be written
     if not owner.flags.writeable:
         raise ValueError("assignment destination is read-only")
     start = view.__array_interface__["data"][0] - owner.__array_interface__["data"][0]
     return xp.ndarray(view.shape, view.dtype, owner, start, view.strides)
+
+
+def _below(a: Any) -> Any:
+    """The array that ``a`` views, or None: past the stand-in NumPy's ``as_strided`` keeps
+    between them (an unfold of an expanded view is read-only, its memory not)."""
+    base = a.base
+    if base is not None and not isinstance(base, xp.ndarray):
+        base = getattr(base, "base", None)
+    return base if isinstance(base, xp.ndarray) else None
 
 
 def bump(t: Tensor) -> None:
@@ -342,6 +382,8 @@ def _scaled(t: Tensor, other: Any, alpha: Any) -> Any:
 
     refuse_alpha(t, other, alpha)
     if not batching.levels:  # (under vmap, t's batch is written physically)
+        if _records(t, other):  # autograd's refusals first, as in apply
+            _check_recordable(t)
         _check_overlap(t, (other,))  # before the product hides that other is t's memory
     return alpha_times(t, other, alpha)
 

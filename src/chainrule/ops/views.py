@@ -100,8 +100,9 @@ def _shaped(shape: tuple[int, ...]) -> Any:
 
 
 # ----------------------------------------------------------------------------- the engine side
-def sync(t: Tensor) -> None:
-    """Give the view ``t`` the history of its base as it is now, if the base changed since."""
+def sync(t: Tensor, reading: bool = False) -> None:
+    """Give the view ``t`` the history of its base as it is now, if the base changed since.
+    ``reading``: its ``grad_fn`` is asked for, which PyTorch makes anew in any grad mode."""
     info = t._view
     if info is None or info.stamp == t._vc[0]:
         return
@@ -109,10 +110,15 @@ def sync(t: Tensor) -> None:
     if forward.levels and (chain := info.forward_chain()) is not None:
         with grad_mode.no_grad():  # the view's tangent, from its base's (or dual's) as it is now
             forward.carry(replay_ops(*chain), t)
-    if not grad_mode.enabled:
-        return
     base = info.base
-    if not base.requires_grad and t._grad_fn is None:
+    untracked = not base.requires_grad and t._grad_fn is None
+    if not grad_mode.enabled:
+        # (the history waits for recording; a view whose history cannot be replayed is
+        # refused there, and where its grad_fn is read, as PyTorch does)
+        if reading and not untracked and info.creation is not None:
+            raise _refusal(t, indirect=True)
+        return
+    if untracked:
         info.stamp = t._vc[0]
         return  # nothing is recorded for this view
     if info.creation is not None:  # its history cannot be replayed: PyTorch refuses
@@ -172,7 +178,8 @@ def check_inplace(t: Tensor) -> None:
     base = info.base
     if info.creation is not None:  # PyTorch's first check, before the base's
         raise _refusal(t, indirect=False)
-    if base.requires_grad and base._grad_fn is None:
+    if (base.requires_grad or t.requires_grad) and base._grad_fn is None:
+        # (a view with history of a leaf that requires grad no more is refused all the same)
         raise RuntimeError(
             "a view of a leaf Variable that requires grad is being used in an in-place operation."
         )
@@ -194,7 +201,9 @@ def _refusal(t: Tensor, indirect: bool) -> RuntimeError:
     changed = "its base or another view of its base has been" if indirect else "is being"
     # A view of such a view is named by its own op, PyTorch's node name without "Backward0"
     name, index = info.of or (re.sub(r"Backward\d*$", "", info.ops[-1].name()), 0)
-    if info.creation == "no_grad_base":
+    # PyTorch names a view of such a view by its node, which it has where the base requires
+    # grad (a view taken with recording off still requires grad then, to PyTorch)
+    if info.creation == "no_grad_base" and (t._grad_fn is not None or info.base.requires_grad):
         opening = (
             f"Output {index} of {name} is a view of a view which was created in no_grad mode and "
             f"{changed} modified inplace with grad mode enabled."
@@ -270,7 +279,8 @@ def multiple(pieces: tuple[Tensor, ...], name: str) -> tuple[Tensor, ...]:
     number them as PyTorch's one node's outputs (``output_nr``)."""
     for index, piece in enumerate(pieces):
         if piece._view is not None:
-            piece._view.creation = "multi"
+            if grad_mode.enabled:  # taken with recording off, they stay "no_grad" (PyTorch's)
+                piece._view.creation = "multi"
             piece._view.of = (name, index)
         if piece._grad_fn is not None:
             piece._grad_fn.output_nr = index
