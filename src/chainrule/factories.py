@@ -603,9 +603,9 @@ def normal(
         for x in tensors:
             refuse_same_randomness(x)
     if isinstance(std, Tensor):
-        if (batching.physical(std) < 0).any():
+        if not (batching.physical(std) >= 0).all():  # nan too
             raise RuntimeError("normal expects all elements of std >= 0.0")
-    elif std < 0:
+    elif not std >= 0:  # nan too: a nan std gives nan draws
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
     if not tensors:
         if size is None:
@@ -652,6 +652,8 @@ def bernoulli(
     shell_uints.check_function("bernoulli" if p is None else "bernoulli_p", input.dtype)
     if p is not None:
         rng.bernoulli_probability(p)
+    else:
+        rng.bernoulli_probabilities(batching.physical(input))
     node = Bernoulli(number_p=p is not None)
     if p is not None and forward.carries_tangent(batching.unwrap(input)[0]):
         refuse_forward_mode()  # as PyTorch: before vmap's randomness checks, which it precedes

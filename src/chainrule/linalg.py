@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from chainrule import dtypes, grad_mode, return_types
+from chainrule import arguments, dtypes, grad_mode, return_types
 from chainrule._array import xp
 from chainrule.autodiff.batching import physical, unwrap, wrap
 from chainrule.op import named
@@ -258,7 +258,9 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool 
     if len(dim) != 2:
         got = " ".join(str(d) for d in dim)
         raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {got}")
-    rows, cols = (d % A.ndim for d in dim)
+    rows, cols = (arguments.wrap_dim(d, A.ndim) for d in dim)  # no wrapping modulo ndim
+    if rows == cols:
+        raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({rows}, {cols})")
     if ord == "fro":
         return reduce.norm(A, 2, (rows, cols), keepdim)
     if ord in ("nuc", 2, -2):

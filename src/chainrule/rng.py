@@ -508,6 +508,23 @@ def bernoulli_probability(p: float) -> float:
     return p
 
 
+def bernoulli_probabilities(p: Any) -> Any:
+    """``p``, an array of probabilities for ``bernoulli(p)`` or ``x.bernoulli_(p)``, with
+    ATen's error where one is outside [0, 1] (nan included): a draw below 1.5 is always 1,
+    not a probability of 1.5.
+
+    >>> bernoulli_probabilities(xp.array([0.5, 1.5]))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    RuntimeError: Expected p_in >= 0 && p_in <= 1 to be true, but got false. ...
+    """
+    if not ((p >= 0) & (p <= 1)).all():
+        raise RuntimeError(
+            "Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error "
+            "message be improved?  If so, please report an enhancement request to PyTorch.)"
+        )
+    return p
+
+
 def bernoulli(p: Any, g: Any = None) -> Any:
     """0/1 with probabilities ``p`` (an array): a uniform of p's precision below p, drawn
     row-major whatever p's layout (PyTorch's out-of-place bernoulli is contiguous)."""

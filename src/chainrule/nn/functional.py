@@ -621,6 +621,11 @@ def _check_normalized_shape(
 ) -> tuple[int, ...]:
     """The dimensions a layer or RMS norm of ``normalized`` shape reduces over, after
     PyTorch's checks: each given parameter of that shape, the input's last dimensions too."""
+    if not normalized:  # else a mean over no dimensions: every value its own normalization
+        raise RuntimeError(
+            "Expected normalized_shape to be at least 1-dimensional, i.e., containing at least "
+            "one element, but got normalized_shape = []"
+        )
     for label, t in params.items():
         if t is not None and tuple(t.shape) != normalized:
             raise RuntimeError(
@@ -1452,8 +1457,10 @@ def tanhshrink(input: Tensor) -> Tensor:  # noqa: A002
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
     """``input - lambd`` above ``lambd``, ``input + lambd`` below ``-lambd``, else 0."""
-    if lambd < 0:
-        limit = float(xp.finfo(input.dtype.dtype).max) if input.is_floating_point() else lambd
+    floating = input.is_floating_point()
+    # ATen's bounds (nan outside them): an infinite lambda would shrink every value to nan
+    if not 0 <= lambd <= (float(xp.finfo(input.dtype.dtype).max) if floating else math.inf):
+        limit = float(xp.finfo(input.dtype.dtype).max) if floating else lambd
         raise RuntimeError(
             f"lambda must be in range [0, {limit:g}] for input dtype "
             f"{inplace_ops._torch_name(input.dtype.dtype, 1)}, but found {lambd:g}"
@@ -1551,10 +1558,20 @@ def rrelu(
     """Leaky relu with a random slope per non-positive element, drawn uniformly from
     [lower, upper] in training (PyTorch's draws: one float64 uniform per element <= 0, in
     order, from the default generator), the middle of that range in evaluation."""
-    if lower > upper:
-        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
     if inplace:
         return rrelu_(input, lower, upper, training)
+    # ATen's out-of-place rrelu, not its in-place one, refuses an infinite or nan bound
+    # (its slopes would be inf or nan)
+    for side, bound in (("lower", lower), ("upper", upper)):
+        if not math.isfinite(bound):
+            raise RuntimeError(f"rrelu: {side} bound must be finite, got {bound:g}")
+    return _rrelu(input, lower, upper, training)
+
+
+def _rrelu(input: Tensor, lower: float, upper: float, training: bool) -> Tensor:  # noqa: A002
+    """:func:`rrelu` of bounds checked as both of ATen's rrelus check them."""
+    if not lower <= upper:  # nan too
+        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
     if not training:
         slope = (lower + upper) / 2
         return named(elementwise.leaky_relu(input, slope), "RreluWithNoiseBackward0")
@@ -1569,6 +1586,12 @@ def _rrelu_noise(input: Tensor, lower: float, upper: float) -> Tensor:  # noqa: 
     values = input.detach()._data
     dtype = values.dtype
     dtypes.refuse_half(dtype, "rrelu_with_noise_out_cpu")
+    if not math.isfinite(upper - lower):  # uniform_'s check, in float64: no inf slopes
+        raise RuntimeError(
+            "Expected to - from <= std::numeric_limits<T>::max() to be true, but got false.  "
+            "(Could this error message be improved?  If so, please report an enhancement "
+            "request to PyTorch.)"
+        )
     lo, hi = (float(xp.asarray(v, dtype)) for v in (lower, upper))
     noise = xp.ones(values.shape, dtype)
     negative = values <= 0
@@ -1586,7 +1609,7 @@ def rrelu_(
 ) -> Tensor:
     """:func:`rrelu` in place."""
     changed = inplace_ops.apply(
-        input, lambda old: rrelu(old, lower, upper, training), name="rrelu_"
+        input, lambda old: _rrelu(old, lower, upper, training), name="rrelu_"
     )
     return named(changed, "RreluWithNoiseBackward1")
 
@@ -1687,6 +1710,9 @@ def kl_div(
         check_reduction(reduction)
     tensor_argument("kl_div", input)  # after the warning, as PyTorch's torch.kl_div call
     tensor_argument("kl_div", target, 2, "target")
+    if not (input.is_floating_point() and target.is_floating_point()):
+        # ATen's check: an integer (or bool) target would be taken as probabilities
+        raise RuntimeError("kl_div: Integral inputs not supported.")
     if log_target:
         loss = target.exp() * (target - input)
     else:

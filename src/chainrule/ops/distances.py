@@ -88,6 +88,8 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
         raise RuntimeError(
             f"expected common dtype to be floating point, yet common dtype is {name}"
         )
+    if not eps >= 0:  # ATen's check (nan too): a norm clamped to a negative eps flips signs
+        raise RuntimeError(f"eps must be non-negative, got: {eps:g}")
     x1, x2 = (x if x.dtype.dtype == dtype else x.to(dtype) for x in (x1, x2))
     shape = broadcast_shape(tuple(x1.shape), tuple(x2.shape))  # (PyTorch's error, not NumPy's)
     x1, x2 = x1.expand(shape), x2.expand(shape)
@@ -120,7 +122,7 @@ def pdist(input: Tensor, p: float = 2) -> Tensor:  # noqa: A002
         raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
     if input.dtype.dtype.kind != "f":
         raise RuntimeError("pdist only supports floating-point dtypes")
-    if p < 0:
+    if not p >= 0:  # nan too: a nan p gives nan distances
         raise RuntimeError("pdist only supports non-negative p values")
     if input.shape[0] > 1:  # (no pairs: PyTorch returns before its kernel)
         dtypes.refuse_half(input.dtype, "pdist")

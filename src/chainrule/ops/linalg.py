@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 
 from chainrule import _blas, dtypes, shell_uints
 from chainrule._array import xp
-from chainrule.arguments import mistyped
+from chainrule.arguments import integer, mistyped
 from chainrule.autodiff import batching
 from chainrule.dtypes import _TORCH_DTYPE_NAMES
 from chainrule.op import Bilinear, Op, Presented, named, presented
@@ -673,6 +673,7 @@ def triu(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
 
 def _triangle(input: Tensor, k: int, op: str) -> Tensor:  # noqa: A002
     shell_uints.check_function(op, input.dtype)
+    k = integer(k, op, "diagonal", 2)  # a float diagonal would shift NumPy's mask: no number
     if input.ndim < 2:
         raise RuntimeError(f"{op}: input tensor must have at least 2 dimensions, got {input.ndim}")
     rows, cols = input.shape[-2:]
@@ -1026,7 +1027,7 @@ def cdist(
         raise RuntimeError(
             f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: {x2.shape[-1]}"
         )
-    if p < 0:
+    if not p >= 0:  # nan too: a nan p gives nan distances
         raise RuntimeError("cdist only supports non-negative p values")
     rows, others = x1.shape[-2], x2.shape[-2]
     by_product = p == 2 and (

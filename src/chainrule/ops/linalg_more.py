@@ -736,6 +736,11 @@ def chain_matmul(*matrices: Tensor) -> Tensor:
         "Use torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather "
         "than multiple parameters."
     )
+    if not matrices:
+        raise RuntimeError("chain_matmul(): Expected one or more matrices")
+    for matrix in matrices:  # PyTorch's check: else one vector or 3-D tensor is its own product
+        if matrix.ndim != 2:
+            raise RuntimeError(f"Tensor dimension is {matrix.ndim}, expected 2 instead.")
     if len(matrices) == 1:
         return matrices[0].clone()
     return linalg.multi_dot(matrices)

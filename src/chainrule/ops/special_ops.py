@@ -19,6 +19,7 @@ from typing import Any
 from chainrule import dtypes
 from chainrule._array import xp
 from chainrule._tensor_input import tensor_argument
+from chainrule.arguments import integer
 from chainrule.op import Constant, Op, _value
 from chainrule.ops import cephes, dual, special
 from chainrule.ops.elementwise import BROADCASTS, Unary, _floating, float_result_dtype
@@ -178,7 +179,11 @@ def log_ndtr(input: Tensor) -> Tensor:  # noqa: A002
 
 def multigammaln(input: Tensor, p: int) -> Tensor:  # noqa: A002
     """The log of the multivariate gamma function of dimension ``p``:
-    ``p (p - 1) / 4 log(pi) + sum_i lgamma(x - i / 2)`` for ``i`` in 0 .. p - 1."""
+    ``p (p - 1) / 4 log(pi) + sum_i lgamma(x - i / 2)`` for ``i`` in 0 .. p - 1.
+    A dimension below 1 is refused, as PyTorch refuses it (the sum would be empty: 0)."""
+    p = integer(p, "mvlgamma", "p", 2)
+    if p < 1:
+        raise RuntimeError("p has to be greater than or equal to 1")
     terms = sum((lgamma(input - i / 2) for i in range(1, p)), lgamma(input))
     return terms + p * (p - 1) / 4 * math.log(math.pi)
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from chainrule import dtypes, return_types, shell_uints
 from chainrule._array import xp
+from chainrule.arguments import integer
 from chainrule.autodiff import batching
 from chainrule.dtypes import _TORCH_DTYPE_NAMES
 from chainrule.op import Constant, named
@@ -243,6 +244,7 @@ class MedianOfAll(reduce.Amax):
 
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any:  # noqa: A002
     """``(values, indices)`` of the ``k``-th smallest element along ``dim`` (1-based)."""
+    k = integer(k, "kthvalue", "k", 2)  # not a float (or bool) k: no k-th of 1.5
     (axis,) = reduce.normalize_dims(dim, input.ndim, "kthvalue") or (0,)
     reduce.refuse_empty_reduction(input, (axis,), "kthvalue")
     if input.ndim:  # a 0-d tensor is its own k-th value, bool or not
