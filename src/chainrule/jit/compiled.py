@@ -17,6 +17,7 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 from chainrule import grad_mode
+from chainrule._array import xp
 from chainrule.autodiff import anomaly, batching, forward
 from chainrule.jit import hooks
 from chainrule.jit import trace as tracing
@@ -91,6 +92,7 @@ class CompiledFunction:
         self.cache: dict[Hashable, list[Schedule] | str] = {}
         self.warned: set[str] = set()
         self.traces = 0  # how many times the function was traced (for tests and tuning)
+        self._alive: list[Any] = []  # the traced arguments keyed by their ids (see _key)
         self._lock = threading.Lock()
         # The name and docstring (not the attributes: a module's would land on this object).
         functools.update_wrapper(self, fn, updated=())  # type: ignore[arg-type]
@@ -129,6 +131,7 @@ class CompiledFunction:
             return self._orig_mod(*args, **kwargs)
         try:
             self.traces += 1
+            self._alive += [v for v in (*args, *kwargs.values()) if not isinstance(v, Tensor)]
             schedule, result = tracing.trace(self._orig_mod, args, kwargs)
         finally:
             _tracing.release()
@@ -158,6 +161,7 @@ def _key(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Hashable, str |
     if batching.levels or forward.levels or anomaly.enabled:
         return None, "it is called inside vmap, forward-mode AD or anomaly detection"
     parts: list[Hashable] = [grad_mode.enabled]
+    first: dict[int, Any] = {}  # id(array) -> the first argument on it: aliasing is traced
     for name, value in [*enumerate(args), *sorted(kwargs.items())] if kwargs else enumerate(args):
         if isinstance(value, Tensor):
             if value.requires_grad and value._grad_fn is not None:
@@ -166,15 +170,43 @@ def _key(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Hashable, str |
             # The dtype itself, not its ``.str``: equal dtypes hash alike, and ``.str`` is a
             # new string at each call, hashed anew.
             parts.append((name, data.shape, data.dtype, value.requires_grad))
+            if first.setdefault(id(data), name) != name:  # f(x, x): one array, one slot
+                parts.append((name, "is", first[id(data)]))
         elif isinstance(value, list | tuple | dict) and _holds_tensor(value):
             return None, f"argument {name} holds tensors inside a {type(value).__name__}"
         else:
             try:
                 hash(value)
                 parts.append((name, type(value), value))
-            except TypeError:  # a module, a list of numbers: the same object, the same trace
-                parts.append((name, "id", id(value)))
+            except TypeError:
+                parts.append((name, *_unhashable_key(value)))
     return tuple(parts), None
+
+
+def _unhashable_key(value: Any) -> tuple[Hashable, ...]:
+    """A list of numbers or an array by its values (a new list at each call may have the id of
+    the last one); anything else (a module) by identity (the compiled function keeps the
+    traced ones alive, so that no new object takes their ids)."""
+    if isinstance(value, xp.ndarray):
+        return ("array", value.shape, value.dtype, value.tobytes())
+    if isinstance(value, list | tuple | dict):
+        try:
+            frozen = _frozen(value)
+            hash(frozen)
+            return (type(value), frozen)
+        except TypeError:
+            pass
+    return ("id", id(value))
+
+
+def _frozen(value: Any) -> Hashable:
+    if isinstance(value, dict):
+        return tuple((k, _frozen(v)) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return (type(value), tuple(_frozen(v) for v in value))
+    if isinstance(value, xp.ndarray):
+        raise TypeError  # by identity
+    return value
 
 
 def _holds_tensor(value: Any) -> bool:

@@ -2,6 +2,7 @@
 nothing for tracing).
 
 - ``Op.__call__`` (and a subclass's own): each op's forward is recorded;
+- ``Module.__call__``: the modules called, whose settings the replay guards;
 - ``run_backward``: the reverse pass, recorded through the engine's observer;
 - ``Optimizer.step``, ``Optimizer.zero_grad``, ``Module.zero_grad``, ``Tensor.grad``: recorded
   as what they do to the arrays and ``.grad``;
@@ -172,6 +173,14 @@ def installed(tracer: Tracer) -> Iterator[None]:
 
         return call
 
+    def module_call(original: Any) -> Any:
+        def call(self: Module, *args: Any, **kwargs: Any) -> Any:
+            if recording():
+                tracer.on_module(self)
+            return original(self, *args, **kwargs)
+
+        return call
+
     def run_backward(original: Any) -> Any:
         def run(*args: Any, **kwargs: Any) -> Any:
             if not recording():
@@ -245,6 +254,7 @@ def installed(tracer: Tracer) -> Iterator[None]:
     try:
         for cls in _with_own_call(Op):
             patch(cls, "__call__", op_call)
+        patch(Module, "__call__", module_call)
         patch(backward_module, "run_backward", run_backward)
         patch(Optimizer, "step", kept_whole(optimizer_params))
         patch(Optimizer, "zero_grad", kept_whole(optimizer_params))

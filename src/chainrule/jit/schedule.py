@@ -31,9 +31,12 @@ import weakref
 from typing import Any
 
 from chainrule._array import xp
-from chainrule.autodiff.backward import accumulate_into
+from chainrule.autodiff.backward import accumulate_into, post_accumulate_hooks
 from chainrule.ops.broadcast import unbroadcast
 from chainrule.tensor import Tensor, _make
+
+# The hooks that Module.__call__ runs (the state-dict ones play no part in a call).
+_CALL_HOOKS = ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks")
 
 # What the replay returns when a guard fails (nothing has been changed yet).
 MISS = object()
@@ -62,6 +65,8 @@ _HELPERS = {
     "array": xp.array,
     "make": _make,
     "accumulate_into": accumulate_into,
+    "post_hooks": post_accumulate_hooks,
+    "hooked": lambda tensors: any(post_accumulate_hooks.get(id(t), (None, ()))[1] for t in tensors),
 }
 
 
@@ -109,6 +114,39 @@ class Schedule:
         self.guards.append(
             f"v{slot} is not {traced}() and (v{slot}.shape != {shape} or v{slot}.dtype != {dtype})"
         )
+        # requires_grad turned on or off after tracing: the gradients it gets would differ
+        self.guards.append(f"{self.constant(tensor)}.requires_grad is not {tensor.requires_grad}")
+
+    def guard_module(
+        self, module: Any, settings: dict[str, Any], tensors: list[tuple[str, str, Tensor]]
+    ) -> None:
+        """The module's plain ``settings`` (``training``, dropout's ``p``), its hooks and its
+        children, and which tensors its entries ``tensors`` (registry, name, tensor) are, as
+        they were when it was traced."""
+        m = self.constant(module)
+        self.guard_values([f"{m}.{name}" for name in settings], tuple(settings.values()))
+        state = vars(module)
+        hooks = [state[name] for name in _CALL_HOOKS]
+        if any(hooks):
+            self.guard_values([f"{m}.{name}" for name in _CALL_HOOKS], tuple(map(list, hooks)))
+        else:  # the common case, cheaper than comparing lists
+            self.guards.append(" or ".join(f"{m}.{name}" for name in _CALL_HOOKS))
+        if state["_modules"]:  # a container calls its children: which ones they are
+            children = tuple(state["_modules"].values())
+            self.guards.append(f"tuple({m}._modules.values()) != {self.constant(children)}")
+        self.guards += [
+            f"{m}.{registry}.get({name!r}) is not {self.constant(tensor)}"
+            for registry, name, tensor in tensors
+        ]
+
+    def guard_values(self, now: list[str], values: tuple[Any, ...]) -> None:
+        """The expressions ``now`` equal ``values``, as when traced."""
+        self.guards.append(f"({', '.join(now)},) != {self.constant(values)}")
+
+    def guard_leaf_hooks(self, leaves: list[str]) -> None:
+        """No hook on a leaf that backward reaches (the trace refused those it met)."""
+        self.guards += [f"{leaf}._hooks" for leaf in leaves]
+        self.guards.append(f"post_hooks and hooked(({', '.join(leaves)},))")
 
     def bind(self, slot: int, name: str) -> None:
         self.lines.append(f"v{slot} = {name}")

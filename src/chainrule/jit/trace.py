@@ -24,12 +24,14 @@ the recorded steps into one Python function.
 from __future__ import annotations
 
 import copy
+import keyword
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from chainrule import dtypes, graph, rng
 from chainrule._array import xp
+from chainrule.autodiff import backward as backward_module
 from chainrule.autodiff import batching, forward
 from chainrule.jit import hooks
 from chainrule.jit.schedule import Out, Schedule
@@ -49,6 +51,7 @@ def trace(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any])
     with hooks.installed(tracer):
         result = fn(*args, **kwargs)
     tracer.check_draws()
+    tracer.guard_function(fn)
     tracer.finish(result)
     return tracer.schedule, result
 
@@ -73,6 +76,9 @@ class Tracer:
         self.external_slots: set[int] = set()
         self.keep: list[Any] = []
         self.positions: dict[int, Any] = {}  # id(argument tensor) -> its position
+        self.externals: set[int] = set()  # ids of the tensors read but not given
+        self.modules: dict[int, Module] = {}  # the modules called, by id
+        self.leaves: dict[int, Tensor] = {}  # the leaves that backward reached, by id
         # The generator's state after the last draw the schedule replays (an op that
         # ``draws``, dropout's mask): a draw anywhere else would be frozen into the schedule.
         self.rng_state = rng.default_generator.get_state()
@@ -118,6 +124,7 @@ class Tracer:
             self.fail(f"a {type(value._grad_fn).__name__} node was made without Op.__call__")
         slot = self._new_slot(array)
         self.external_slots.add(slot)
+        self.externals.add(id(value))
         self.schedule.external(slot, value)
         self.keep.append(value)
         return slot
@@ -223,8 +230,9 @@ class Tracer:
 
         result = original(roots, root_grads, _retain, create_graph, None, True, observe)
         for leaf, slot, before in leaves.values():
-            if leaf._hooks:
+            if leaf._hooks or _post_accumulate_hooks(leaf):
                 self.fail("a tensor hook runs in backward")
+            self.leaves[id(leaf)] = leaf
             # The .grad before this pass is the traced one at each replay (guarded or set by
             # the run itself): whether the gradient becomes it or is added to it is known now.
             new = before is None or before._data.shape != self.values[slot].shape
@@ -369,7 +377,58 @@ class Tracer:
     # ------------------------------------------------------------------ results
     def finish(self, result: Any) -> None:
         self.schedule.outputs = self._output(result)
+        self._guard_modules()
+        if self.leaves:  # a hook registered on a leaf after tracing would not run
+            self.schedule.guard_leaf_hooks([self._tensor(leaf) for leaf in self.leaves.values()])
         self.schedule.build()
+
+    def guard_function(self, fn: Any) -> None:
+        """Guard the plain values (numbers, strings) that ``fn``'s closure cells and the
+        globals it names hold: a ``scale`` reassigned between calls is traced again. (Those
+        of the functions it calls, and what mutable objects hold, are not guarded.)"""
+        fn = getattr(fn, "__func__", fn)  # a bound method
+        code = getattr(fn, "__code__", None)
+        if code is None:
+            return
+        now, values = [], []
+        for cell in fn.__closure__ or ():
+            try:
+                value = cell.cell_contents
+            except ValueError:  # not yet assigned
+                continue
+            if _plain(value):
+                now.append(f"{self.schedule.constant(cell)}.cell_contents")
+                values.append(value)
+        names = fn.__globals__
+        for name in code.co_names:
+            if name in names and _plain(names[name]):
+                now.append(f"{self.schedule.constant(names)}.get({name!r})")
+                values.append(names[name])
+        if now:
+            self.schedule.guard_values(now, tuple(values))
+
+    def on_module(self, module: Module) -> None:
+        self.modules.setdefault(id(module), module)
+
+    def _guard_modules(self) -> None:
+        """Guard what a called module's forward reads besides tensors, as PyTorch's guards on
+        modules: ``training``, its hooks, its plain settings (dropout's ``p``), its children,
+        and which tensors its parameters and buffers are (``model.weight = Parameter(...)``)."""
+        used = self.externals | (self.tensor_name.keys() - self.positions.keys())
+        for module in self.modules.values():
+            state = vars(module)
+            settings = {
+                name: value
+                for name, value in state.items()
+                if name.isidentifier() and not keyword.iskeyword(name) and _plain(value)
+            }
+            tensors = [
+                (registry, name, tensor)
+                for registry in ("_parameters", "_buffers")
+                for name, tensor in state[registry].items()
+                if tensor is not None and id(tensor) in used
+            ]
+            self.schedule.guard_module(module, settings, tensors)
 
     def _output(self, value: Any) -> Any:
         if isinstance(value, (tuple, list)):
@@ -408,6 +467,18 @@ def _promoted(op: Op, inputs: tuple[Any, ...]) -> bool:
     a, b = inputs[0]._data, inputs[1]._data
     cast = dtypes.promote_operands(a, b, op.promotes == "float")
     return cast[0] is not a or cast[1] is not b
+
+
+def _plain(value: Any, depth: int = 0) -> bool:
+    """A setting compared by value in a module's guard: a number, a string, a tuple of them."""
+    if isinstance(value, tuple) and depth < 2:
+        return all(_plain(v, depth + 1) for v in value)
+    return value is None or type(value) in (bool, int, float, str)
+
+
+def _post_accumulate_hooks(leaf: Tensor) -> bool:
+    entry = backward_module.post_accumulate_hooks.get(id(leaf))
+    return entry is not None and entry[0]() is leaf and bool(entry[1])
 
 
 def _overrides(owner: Any, name: str) -> bool:
