@@ -16,6 +16,9 @@ import chainrule as cr
 PRELUDE = """
 x = T.tensor([0.5, -1.0], dtype=T.float64)
 A = T.autograd.functional
+fw = T.autograd.forward_ad
+t = T.tensor([1.0, 2.0], dtype=T.float64)
+B = T.tensor([[0.5, -1.0], [2.0, 3.0]], dtype=T.float64)
 """
 
 SNIPPETS = {
@@ -87,6 +90,183 @@ SNIPPETS = {
         out = A.jacobian(lambda a: a.sin(), x, strategy="forward-mode", vectorize=True,
                          create_graph=True)
     """,
+    # Forward over reverse through the dual API: a gradient taken of a dual tensor is dual
+    # (the transforms detached their results, tangents and all)
+    "grad of a dual tensor carries a tangent": """
+        with fw.dual_level():
+            g = T.func.grad(lambda a: (a ** 3).sum())(fw.make_dual(x, t))
+            tangent = fw.unpack_dual(g).tangent
+            out = (g.requires_grad, tangent.tolist(), tangent.requires_grad)
+    """,
+    "grad_and_value with aux of a dual tensor": """
+        with fw.dual_level():
+            (g, (v, aux)) = T.func.grad_and_value(
+                lambda a: ((a ** 3).sum(), a.sin()), has_aux=True
+            )(fw.make_dual(x, t))
+            out = [fw.unpack_dual(y).tangent.tolist() for y in (g, v, aux)]
+    """,
+    "vjp of a dual tensor: output and gradient carry tangents": """
+        with fw.dual_level():
+            o, f = T.func.vjp(lambda a: a.sin() * a, fw.make_dual(x, t))
+            out = [fw.unpack_dual(y).tangent.tolist() for y in (o, f(T.ones(2).double())[0])]
+    """,
+    "vjp_fn of a dual cotangent carries its tangent": """
+        with fw.dual_level():
+            _, f = T.func.vjp(lambda a: a.sin(), x)
+            out = fw.unpack_dual(f(fw.make_dual(x, t))[0]).tangent.tolist()
+    """,
+    "jacrev of a dual tensor carries a tangent": """
+        with fw.dual_level():
+            j = T.func.jacrev(lambda a: a.sin() * a[0])(fw.make_dual(x, t))
+            out = fw.unpack_dual(j).tangent.tolist()
+    """,
+    "grad of f closing over a dual tensor carries a tangent": """
+        with fw.dual_level():
+            d = fw.make_dual(x, t)
+            out = fw.unpack_dual(T.func.grad(lambda a: (a ** 2 * d).sum())(x)).tangent.tolist()
+    """,
+    "vmap of grad of a dual tensor carries a tangent": """
+        with fw.dual_level():
+            d = fw.make_dual(x, t).reshape(2, 1)
+            g = T.func.vmap(T.func.grad(lambda a: (a ** 3).sum()))(d)
+            out = fw.unpack_dual(g).tangent.tolist()
+    """,
+    "autograd.grad without create_graph of a dual tensor carries a tangent": """
+        with fw.dual_level():
+            p = x.clone().requires_grad_()
+            (g,) = T.autograd.grad((fw.make_dual(p, t) ** 3).sum(), p)
+            out = (g.requires_grad, fw.unpack_dual(g).tangent.tolist())
+    """,
+    # controls: what PyTorch leaves without a tangent
+    "backward inside dual_level: .grad carries no tangent": """
+        with fw.dual_level():
+            p = x.clone().requires_grad_()
+            (fw.make_dual(p, t) ** 3).sum().backward()
+            out = (p.grad.tolist(), fw.unpack_dual(p.grad).tangent)
+    """,
+    "autograd.functional.vjp of a dual tensor: no tangent (detached)": """
+        with fw.dual_level():
+            out = fw.unpack_dual(A.vjp(lambda a: a.sin(), fw.make_dual(x, t), t)[1]).tangent
+    """,
+    # torch.func.jvp opens the dual API's one level: nesting it with a dual_level() is refused
+    "jvp inside dual_level is refused": """
+        with fw.dual_level():
+            out = T.func.jvp(lambda a: a.sin(), (x,), (t,))
+    """,
+    "jacfwd inside dual_level is refused": """
+        with fw.dual_level():
+            out = T.func.jacfwd(lambda a: a.sin())(x)
+    """,
+    "hessian of a dual tensor is refused": """
+        with fw.dual_level():
+            out = T.func.hessian(lambda a: (a ** 3).sum())(fw.make_dual(x, t))
+    """,
+    "dual_level inside jvp's f is refused": """
+        def f(a):
+            with fw.dual_level():
+                return fw.unpack_dual(fw.make_dual(a, t).sin()).tangent
+        out = T.func.jvp(f, (x,), (t,))
+    """,
+    "autograd.functional.jacobian forward-mode inside dual_level is refused": """
+        with fw.dual_level():
+            out = A.jacobian(lambda a: a.sin(), x, strategy="forward-mode", vectorize=True)
+    """,
+    # controls: reverse mode twice (autograd.functional), or one level at a time, is no nesting
+    "autograd.functional.jvp, hvp and vhp inside dual_level": """
+        f = lambda a: (a ** 3).sum()
+        with fw.dual_level():
+            out = [A.jvp(lambda a: a.sin(), x, t)[1].tolist(), A.hvp(f, x, t)[1].tolist(),
+                   A.vhp(f, x, t)[1].tolist(), A.hessian(f, x).tolist()]
+    """,
+    "dual_level inside grad's f, jvp after a dual_level": """
+        def f(a):
+            with fw.dual_level():
+                return fw.unpack_dual(fw.make_dual(a, t).sin()).tangent.sum()
+        out = T.func.grad(f)(x).tolist()
+        with fw.dual_level():
+            pass
+        out = (out, T.func.jvp(lambda a: a.sin(), (x,), (t,))[1].tolist())
+    """,
+    # vjp_fn's keywords: retain_graph (True) and create_graph (whether grad mode is on)
+    "vjp_fn(retain_graph=False) frees the graph": """
+        _, f = T.func.vjp(lambda a: a.sin() * a, x)
+        f(t, retain_graph=False)
+        out = f(t)
+    """,
+    "vjp_fn(create_graph=False) records no graph": """
+        _, f = T.func.vjp(lambda a: a.sin() * a, x.clone().requires_grad_())
+        out = [(g.tolist(), g.requires_grad) for g in (f(t, create_graph=False)[0], f(t)[0])]
+    """,
+    "vjp_fn under no_grad records no graph": """
+        _, f = T.func.vjp(lambda a: a.sin() * a, x.clone().requires_grad_())
+        with T.no_grad():
+            g = f(t)[0]
+        out = (g.tolist(), g.requires_grad)
+    """,
+    "vjp_fn(create_graph=True, retain_graph=True)": """
+        _, f = T.func.vjp(lambda a: a.sin() * a, x)
+        g = f(t, create_graph=True, retain_graph=True)[0]
+        out = (g.tolist(), g.requires_grad, f(t)[0].tolist())
+    """,
+    # a tangent keeps its own floating dtype (make_dual's), the rules' arithmetic promotes it
+    "jvp of a float32 primal with a float64 tangent": """
+        r = T.func.jvp(lambda a: (a * 2, a.sum(), a.exp()), (x.float(),), (t,))
+        out = ([y.dtype for y in r[0]], [(y.dtype, y.tolist()) for y in r[1][:2]], r[1][2].dtype)
+    """,
+    "make_dual keeps its tangent's dtype": """
+        with fw.dual_level():
+            out = fw.unpack_dual(fw.make_dual(x, t.float())).tangent.dtype
+    """,
+    "jvp refuses an integer tangent": """
+        out = T.func.jvp(lambda a: a.sin(), (x,), (T.tensor([1, 2]),))
+    """,
+    # control: autograd.functional computes by reverse mode, in the input's dtype
+    "autograd.functional.jvp and hvp of a float32 input with a float64 v": """
+        out = [A.jvp(lambda a: a * 2, x.float(), t)[1].dtype,
+               A.hvp(lambda a: (a ** 3).sum(), x.float(), t)[1].dtype]
+    """,
+    # vmap: no room for a batch in an unbatched tensor, and no batching rule for out=
+    "vmap: detach_ of a batched tensor is refused": """
+        out = T.func.vmap(lambda a: a.clone().detach_() * 2)(B)
+    """,
+    "vmap: out= with a batched operand is refused": """
+        y = T.empty(2, dtype=T.float64)
+        out = T.func.vmap(lambda a: T.add(a, a, out=y))(B)
+    """,
+    "vmap: out= into a batched tensor is refused": """
+        out = T.func.vmap(lambda a: T.sin(x, out=a))(B.clone())
+    """,
+    "vmap: masked_fill_ of an unbatched tensor by a batched mask is refused": """
+        y = x.clone()
+        out = T.func.vmap(lambda a: y.masked_fill_(a > 0, 1.0))(B)
+    """,
+    # controls: unbatched tensors stay free inside vmap
+    "vmap: detach_, out= and masked_fill_ of unbatched tensors": """
+        y = x.clone()
+        f = lambda a: T.add(x, x, out=T.empty(2).double()) + x.clone().detach_() * a + (
+            y.masked_fill_(x > 0, 1.0) + a.clone().masked_fill_(a > 0, 7.0))
+        out = (T.func.vmap(f)(B).tolist(), y.tolist())
+    """,
+    # requires_grad_() inside a transform's f is refused (the tensor became a leaf of the
+    # caller's graph: its gradient was silently zero), also through autograd.functional
+    "requires_grad_ inside grad": """
+        out = T.func.grad(lambda a: a.requires_grad_(False).sum())(x)
+    """,
+    "requires_grad_ of a new tensor inside grad": """
+        out = T.func.grad(lambda a: (a * T.ones(2, dtype=a.dtype).requires_grad_()).sum())(x)
+    """,
+    "requires_grad_ inside vmap": "out = T.func.vmap(lambda a: a.requires_grad_())(x)",
+    "requires_grad_ inside jvp": "out = T.func.jvp(lambda a: a.requires_grad_(), (x,), (x,))",
+    "autograd.functional.jacobian inside grad": """
+        out = T.func.grad(lambda a: A.jacobian(T.sin, a).sum())(x)
+    """,
+    "autograd.functional.vjp inside vmap": "out = T.func.vmap(lambda a: A.vjp(T.sin, a)[1])(x)",
+    # ... while requires_grad= of a factory, or the attribute, stays allowed
+    "requires_grad= of a factory inside grad": """
+        out = T.func.grad(lambda a: (a * T.ones(2, dtype=a.dtype, requires_grad=True)).sum())(x)
+        out = out.tolist()
+    """,
+    "requires_grad_ outside any transform": "out = T.ones(2).requires_grad_().requires_grad",
 }
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from chainrule import devices, dtypes, factories
 from chainrule._array import xp
-from chainrule.tensor import Tensor, _make
+from chainrule.tensor import Tensor, _make, set_requires_grad
 
 
 def _requiring_grad(t: Tensor, requires_grad: bool) -> Tensor:
@@ -63,7 +63,7 @@ def asarray(
     want = dtypes.as_dtype(dtype)
     if isinstance(obj, Tensor):
         t = _converted(obj, obj._data.dtype, want, copy, lambda: obj.to(want), obj.clone)
-        return t.requires_grad_(True) if requires_grad else t
+        return set_requires_grad(t, True) if requires_grad else t
     if isinstance(obj, xp.ndarray | xp.generic):
         array = xp.asarray(obj)
         dtypes.refuse_complex(array.dtype, "asarray")

@@ -211,6 +211,20 @@ def refuse_storage_access() -> None:
         batching.refuse_storage_access()
 
 
+def refuse_requires_grad_() -> None:
+    """Inside ``f`` of any transform (vmap included), PyTorch's refusal of
+    ``Tensor.requires_grad_()``: a tensor made to require grad there would be a leaf of the
+    caller's graph, not of the transform's, and its gradient silently zero."""
+    if _depth[0] or batching.levels:
+        raise RuntimeError(
+            "You are attempting to call Tensor.requires_grad_() (or perhaps using "
+            "torch.autograd.functional.* APIs) inside of a function being transformed by a "
+            "functorch transform. This is unsupported, please attempt to use the functorch "
+            "transforms (e.g. grad, vjp, jacrev, jacfwd, hessian) or call requires_grad_() "
+            "outside of a function being transformed instead."
+        )
+
+
 class _running:  # noqa: N801 - used as a function: ``with _running():``
     """The body of a transform (``reverse``: of vjp): ``f`` runs nested inside it. A class, not
     a generator under ``contextlib.contextmanager``, which costs ~1 us more per transform."""
@@ -257,7 +271,15 @@ class _Pullback:
         self.prune = prune  # False: every node of the graph leads to an input (a plain pass)
         self.out_spec = out_spec  # the structure of f's output, which cotangents must have
 
-    def __call__(self, cotangents: Any) -> tuple[Any, ...]:
+    def __call__(
+        self, cotangents: Any, retain_graph: bool = True, create_graph: bool | None = None
+    ) -> tuple[Any, ...]:
+        """The gradients for ``cotangents``. torch.func's keywords: ``retain_graph`` False
+        frees the graph (a second call is refused); ``create_graph`` (by default, whether grad
+        mode is on) False records no graph of the gradients, even for primals that require
+        grad."""
+        if create_graph is None:
+            create_graph = grad_mode.enabled
         leaves, spec = tree_flatten(cotangents)
         if spec != self.out_spec:  # PyTorch compares the trees: a list is no tuple
             raise RuntimeError(
@@ -286,6 +308,7 @@ class _Pullback:
                 cts.append(ct)
                 record = record or ct.requires_grad
                 tensors = tensors or bool(extra)
+        record = record and create_graph
         targets = self.inputs
         found: list[Any] = [None] * len(targets)
         fresh = False  # the gradients are new Tensors that nothing records or carries
@@ -297,11 +320,17 @@ class _Pullback:
                 # forward-mode rules, but no graph of them when nothing differentiates the
                 # result by reverse mode again.
                 found = run_backward(
-                    roots, cts, True, True, targets=targets, accumulate=False, record=False
+                    roots, cts, retain_graph, True, targets=targets, accumulate=False, record=False
                 )
             elif not (tensors or record) and differentiable:  # the plain pass, on arrays
                 found = run_backward(
-                    roots, cts, True, False, targets=targets, accumulate=False, prune=self.prune
+                    roots,
+                    cts,
+                    retain_graph,
+                    False,
+                    targets=targets,
+                    accumulate=False,
+                    prune=self.prune,
                 )
                 found = [g if g is None else _make(xp.asarray(g)) for g in found]
                 fresh = True
@@ -311,7 +340,7 @@ class _Pullback:
                         roots,
                         targets,
                         cts,
-                        retain_graph=True,
+                        retain_graph=retain_graph,
                         create_graph=record or tensors,
                         allow_unused=True,
                     )
@@ -323,8 +352,10 @@ class _Pullback:
                 results.append(_wrap(_zeros(x), self.active))
                 continue
             value, extra = batching.unwrap(g)
-            if not (self.nested or fresh):  # nothing outside differentiates this: no graph
-                value = value.detach()
+            if not (self.nested and create_graph or fresh):
+                # Nothing outside differentiates this by reverse mode: no graph (the dual
+                # API's tangents stay, as PyTorch's)
+                value = forward.detached(value)
             results.append(_canonical(value, extra + self.active))
         return tree_unflatten(results, self.spec)
 
@@ -488,7 +519,7 @@ def _outer_graph_only(y: Tensor, start: int) -> Tensor:
 
 
 def _detached(y: Any) -> Any:
-    return y.detach() if isinstance(y, Tensor) else y
+    return forward.detached(y) if isinstance(y, Tensor) else y
 
 
 def _split_aux(result: Any, has_aux: bool, api: str) -> tuple[Any, Any]:
@@ -654,9 +685,12 @@ def _jvp(
     has_aux: bool,
     batch: batching.Level | None,
     strict: bool = False,
+    beside_dual_api: bool = False,
 ) -> tuple[Any, ...]:
     """``jvp``; with ``batch`` (an open vmap level), each tangent is a batch of them, an
-    unbatched Tensor (batch.size, *primal shape), pushed in one forward pass (``jacfwd``)."""
+    unbatched Tensor (batch.size, *primal shape), pushed in one forward pass (``jacfwd``).
+    ``beside_dual_api``: for autograd.functional's jvp, hvp and vhp, which PyTorch computes by
+    reverse mode, so that they run inside a ``dual_level()`` block too, where jvp is refused."""
     p_leaves, spec = tree_flatten(primals)
     t_leaves, t_spec = tree_flatten(tangents)
     if len(p_leaves) != len(t_leaves):
@@ -668,8 +702,11 @@ def _jvp(
         isinstance(x, Tensor) and x.requires_grad for x in (*p_leaves, *t_leaves)
     )
     lead = () if batch is None else (batch.size,)
+    if not beside_dual_api:
+        forward.refuse_nested(by_jvp=True)
     with forward.dual_level() as level:
         level.batch = batch
+        level.jvp = None if beside_dual_api else True
         called, lifted = [], []
         for p, t in zip(p_leaves, t_leaves, strict=True):
             for what, x in (("primals", p), ("tangents", t)):

@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 from chainrule import dtypes, grad_mode
 from chainrule._array import xp
+from chainrule.autodiff import batching
 from chainrule.tensor import Tensor
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -88,6 +89,12 @@ def write_out(name: str, out: Any, compute: Callable[[], Any], inputs: Iterable[
     """``compute()``'s result written into ``out`` by PyTorch's rules; returns ``out``."""
     if not isinstance(out, Tensor):
         raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if batching.levels and _any_batched([out, *inputs]):
+        base = name.removeprefix("aten::")
+        raise RuntimeError(
+            f"Batching rule not implemented for aten::{base}.out; the fallback path doesn't "
+            "work on out= or view ops."
+        )
     if grad_mode.is_grad_enabled() and (out.requires_grad or _any_requires_grad(inputs)):
         raise RuntimeError(
             f"{name}(): functions with out=... arguments don't support automatic "
@@ -105,6 +112,17 @@ def write_out(name: str, out: Any, compute: Callable[[], Any], inputs: Iterable[
     with grad_mode.no_grad():
         out.copy_(result)
     return out
+
+
+def _any_batched(values: Iterable[Any]) -> bool:
+    """Whether a value (or a tensor in a list of them) is batched by vmap, whose batching
+    rules do not write into out=, as PyTorch's do not."""
+    for value in values:
+        if type(value) is batching.BatchedTensor:
+            return True
+        if isinstance(value, list | tuple) and _any_batched(value):
+            return True
+    return False
 
 
 def _any_requires_grad(inputs: Iterable[Any]) -> bool:

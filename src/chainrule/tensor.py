@@ -107,6 +107,16 @@ _SCALAR_OF_GRAD = (
 _scalar_of_grad_warned = [False]
 
 
+# PyTorch's refusal of ``detach_()`` of a view (a vmap-batched tensor is one there too).
+DETACH_VIEW_IN_PLACE = (
+    "Can't detach views in-place. Use detach() instead. If you are using "
+    "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set "
+    "as True, gradients are views of DDP buckets, and hence detach_() cannot be "
+    "called on these gradients. To fix this error, please refer to the "
+    "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution."
+)
+
+
 class Tensor:
     """An array with autograd. Build one with ``cr.tensor``, ``cr.zeros``, ``cr.randn``, ..."""
 
@@ -482,18 +492,8 @@ class Tensor:
 
     # ----------------------------------------------------------------- autograd
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        if not self.is_leaf:
-            if requires_grad:  # a non-leaf already requires grad: nothing to change
-                return self
-            raise RuntimeError(
-                "you can only change requires_grad flags of leaf variables. If you want to use "
-                "a computed variable in a subgraph that doesn't require differentiation use "
-                "var_no_grad = var.detach()."
-            )
-        if requires_grad and not dtypes.is_floating(self._data.dtype):
-            raise RuntimeError("only Tensors of floating point dtype can require gradients")
-        self.requires_grad = requires_grad
-        return self
+        func.refuse_requires_grad_()  # inside a transform's f, PyTorch's refusal
+        return set_requires_grad(self, requires_grad)
 
     def detach(self) -> Tensor:
         """The same storage and version counter, cut from the graph (and from forward mode:
@@ -506,13 +506,7 @@ class Tensor:
         """Cut this tensor from its history, in place: a leaf that requires no grad from now
         on; what read it before keeps its gradient (see :func:`chainrule.graph.cut`)."""
         if self._view is not None:
-            raise RuntimeError(
-                "Can't detach views in-place. Use detach() instead. If you are using "
-                "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set "
-                "as True, gradients are views of DDP buckets, and hence detach_() cannot be "
-                "called on these gradients. To fix this error, please refer to the "
-                "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution."
-            )
+            raise RuntimeError(DETACH_VIEW_IN_PLACE)
         from chainrule import graph, op
 
         graph.cut(self, next(op._sequence))
@@ -2613,6 +2607,23 @@ def _legacy_data(data: tuple[Any, ...]) -> Any:
 #: For each open vmap level, outermost first, the version counters of the tensors made while
 #: it was open, by id (see chainrule.autodiff.batching.note_change).
 vmap_births: list[dict[builtins.int, list[Any]]] = []
+
+
+def set_requires_grad(t: Tensor, requires_grad: builtins.bool) -> Tensor:
+    """``t.requires_grad_(requires_grad)`` as a factory's ``requires_grad=`` sets it, which
+    PyTorch allows inside a transform's ``f`` too: PyTorch's checks of a leaf and a dtype."""
+    if not t.is_leaf:
+        if requires_grad:  # a non-leaf already requires grad: nothing to change
+            return t
+        raise RuntimeError(
+            "you can only change requires_grad flags of leaf variables. If you want to use "
+            "a computed variable in a subgraph that doesn't require differentiation use "
+            "var_no_grad = var.detach()."
+        )
+    if requires_grad and not dtypes.is_floating(t._data.dtype):
+        raise RuntimeError("only Tensors of floating point dtype can require gradients")
+    t.requires_grad = requires_grad
+    return t
 
 
 def _make(data: Any, requires_grad: builtins.bool = False, grad_fn: Any = None) -> Tensor:

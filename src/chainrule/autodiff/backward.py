@@ -24,7 +24,7 @@ from typing import Any
 from chainrule import _buffers, grad_mode, graph, memory_formats
 from chainrule._array import xp
 from chainrule.arguments import type_name
-from chainrule.autodiff import anomaly, batching
+from chainrule.autodiff import anomaly, batching, forward
 from chainrule.dtypes import _TORCH_DTYPE_NAMES, legacy_type_name
 from chainrule.op import _REAL_SCALARS, _RECORD, _NodeHook
 from chainrule.ops import views
@@ -89,8 +89,20 @@ def grad(
         for t in inputs:
             if not t.requires_grad:
                 raise RuntimeError("One of the differentiated Tensors does not require grad")
+    # Inside a forward-mode level, PyTorch's rules carry the tangents of what they read even
+    # without create_graph (a gradient of a dual tensor is dual): then they run on Tensors,
+    # unrecorded; retain_graph's default stays False (run_backward's would follow create_graph).
+    tangents = not create_graph and bool(forward.levels)
+    if tangents and retain_graph is None:
+        retain_graph = False
     found = run_backward(
-        outputs, list(grad_outputs), retain_graph, create_graph, targets=inputs, accumulate=False
+        outputs,
+        list(grad_outputs),
+        retain_graph,
+        create_graph or tangents,
+        targets=inputs,
+        accumulate=False,
+        record=not tangents,
     )
     result = []
     for index, g in enumerate(found):

@@ -42,7 +42,7 @@ from typing import Any, NoReturn
 from chainrule import memory_formats
 from chainrule._array import xp
 from chainrule._lazy import import_later
-from chainrule.tensor import Size, Tensor, _make, vmap_births
+from chainrule.tensor import DETACH_VIEW_IN_PLACE, Size, Tensor, _make, vmap_births
 
 # Modules that import this one, bound on first use (chainrule._lazy): an import statement in
 # a function costs ~1 us each time it runs, several per batched linear layer.
@@ -234,6 +234,10 @@ class BatchedTensor(Tensor):
 
     def detach(self) -> Tensor:
         return batched(self._value.detach(), self._level)
+
+    def detach_(self) -> Tensor:
+        """Refused as in torch.func, where a batched tensor is a view of its batch."""
+        raise RuntimeError(DETACH_VIEW_IN_PLACE)
 
     def item(self) -> Any:
         return self._shared_example(_ITEM).item()

@@ -43,12 +43,15 @@ class Level:
     tangents is a leading axis: elementwise rules take it on arrays, the others run as
     ``vmap`` of the rule over the tangents."""
 
-    __slots__ = ("tangents", "batch")
+    __slots__ = ("tangents", "batch", "jvp")
 
     def __init__(self, batch: Any = None) -> None:
         # id(array) -> (array, tangent Tensor); the array is kept so its id is not reused.
         self.tangents: dict[int, tuple[Any, Tensor]] = {}
         self.batch = batch
+        # Who opened it, as PyTorch refuses to nest the two (see :func:`refuse_nested`):
+        # False the dual API, True ``func.jvp``, None neither (a level PyTorch has not).
+        self.jvp: bool | None = False
 
     def tangent(self, x: Any) -> Tensor | None:
         entry = self.tangents.get(id(x._data)) if isinstance(x, Tensor) else None
@@ -93,9 +96,19 @@ def propagate(op: Any, inputs: tuple[Any, ...], args: tuple[Any, ...], result: T
             continue
         if tuple(t.shape) != shape:  # a broadcast input: its tangent spreads the same way
             t = t.expand(shape)
-        if t._data.dtype is not out.dtype:  # a rule computed wider (float16 times a number)
-            t = t.to(out.dtype)
+        if t._data.dtype is not out.dtype and not _mixed(inputs, tangents):
+            t = t.to(out.dtype)  # a rule computed wider (float16 times a number)
         level.set(result, t)
+
+
+def _mixed(inputs: tuple[Any, ...], tangents: tuple[Any, ...]) -> bool:
+    """Whether a tangent has another dtype than its value (``make_dual`` keeps a float32
+    tangent of a float64 value): the rule's result then keeps the dtype its arithmetic gave,
+    as PyTorch's (float64 for the sin of a float32 value with a float64 tangent)."""
+    return any(
+        t is not None and t._data.dtype != x._data.dtype
+        for x, t in zip(inputs, tangents, strict=True)
+    )
 
 
 def _recording(inputs: tuple[Any, ...], tangents: tuple[Any, ...]) -> bool:
@@ -187,6 +200,23 @@ def _lined_up(shape: tuple[int, ...], rank: int) -> tuple[int, ...]:
     return (shape[0],) + (1,) * (rank - len(shape) + 1) + shape[1:]
 
 
+def detached(x: Tensor) -> Tensor:
+    """``x.detach()`` that keeps ``x``'s tangents at the open levels, detached too: what a
+    reverse-mode transform hands back when nothing differentiates its result by reverse mode
+    again. torch.func unwraps its own level there and leaves the dual API's: a gradient taken
+    of a dual tensor is a dual tensor (forward over reverse). A vmap-batched ``x`` keeps its
+    batch: the tangents belong to the physical value under it."""
+    if not levels:
+        return x.detach()
+    value, have = batching.unwrap(x)
+    out = value.detach()
+    for level in levels:
+        t = level.tangent(value)
+        if t is not None:
+            level.set(out, t.detach())
+    return batching.wrap(out, have)
+
+
 def carries_tangent(x: Tensor) -> bool:
     """Whether ``x`` has a tangent at any open level."""
     return any(level.tangent(x) is not None for level in levels)
@@ -276,6 +306,16 @@ def carry(source: Tensor, target: Tensor) -> None:
             level.set(target, t)
 
 
+def refuse_nested(by_jvp: bool) -> None:
+    """PyTorch's refusal to open a forward-mode level inside one of the other kind: its
+    ``torch.func.jvp`` opens the dual API's one level (the outermost jvp only: nested ones take
+    functorch levels), so a jvp inside a ``dual_level()`` block, and a block inside jvp's ``f``,
+    are refused. chainrule's levels nest otherwise (a block in a block, jvp in jvp).
+    ``by_jvp``: whether the level about to open is ``func.jvp``'s."""
+    if any(level.jvp is (not by_jvp) for level in levels):
+        raise RuntimeError("Nested forward mode AD is not supported at the moment")
+
+
 @contextmanager
 def dual_level() -> Iterator[Level]:
     """Open a forward-mode level; tangents made inside are dropped when it closes.
@@ -321,8 +361,12 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: Level | None = None) ->
     if dual._view is not None:  # its tangent is its own, not a part of its primal's
         dual._view.dual = (None, len(dual._view.ops))
     tangent = tangent if isinstance(tangent, Tensor) else Tensor(tangent)
-    if tangent.dtype != tensor.dtype:
-        tangent = tangent.to(tensor.dtype)
+    # PyTorch keeps a floating tangent's own dtype (the rules' arithmetic then promotes it
+    # with the values', see :func:`propagate`) and refuses any other.
+    if not tangent.is_floating_point():
+        raise ValueError(
+            f"Expected tangent to be floating point or complex, but got: {tangent.dtype}"
+        )
     level.set(dual, tangent)
     return dual
 

@@ -10,16 +10,34 @@ tensor([1.0000, 2.7183])
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 
+from chainrule.autodiff import forward
 from chainrule.autodiff.forward import (
     Level,
     UnpackedDualTensor,
-    dual_level,
     levels,
     make_dual,
     unpack_dual,
 )
+
+
+@contextmanager
+def dual_level() -> Iterator[Level]:
+    """Open a forward-mode level; tangents made inside are dropped when it closes. Refused
+    inside ``cr.func.jvp``'s ``f``, as PyTorch refuses it there.
+
+    >>> import chainrule as cr
+    >>> with dual_level():
+    ...     x = make_dual(cr.tensor(3.0), cr.tensor(1.0))
+    ...     unpack_dual(x ** 2).tangent
+    tensor(6.)
+    """
+    forward.refuse_nested(by_jvp=False)
+    with forward.dual_level() as level:
+        yield level
+
 
 # The ``dual_level`` blocks that ``enter_dual_level`` opened, by their level, for
 # ``exit_dual_level`` to close.

@@ -37,6 +37,14 @@ def _as_tuple(x: Any, name: str, api: str) -> tuple[tuple[Tensor, ...], bool]:
     return items, is_tuple
 
 
+def _inputs(inputs: Any, api: str) -> tuple[tuple[Tensor, ...], bool]:
+    """:func:`_as_tuple` of an API's inputs, refused inside a transform's ``f`` as PyTorch
+    refuses them: it makes them require grad, which no transform allows there."""
+    checked = _as_tuple(inputs, "inputs", api)
+    cf.refuse_requires_grad_()
+    return checked
+
+
 def _checked(func: Callable[..., Any], api: str) -> Callable[..., Any]:
     """``func`` whose outputs are refused as PyTorch refuses them: a Tensor or a tuple of
     Tensors only."""
@@ -55,6 +63,17 @@ def _differentiable(ins: tuple[Tensor, ...], create_graph: bool) -> tuple[Tensor
     if not create_graph:
         return ins
     return tuple(x if x.requires_grad else x.detach().requires_grad_() for x in ins)
+
+
+def _in_dtypes_of(vs: tuple[Any, ...], ins: tuple[Tensor, ...]) -> tuple[Any, ...]:
+    """``vs`` cast to the dtypes of ``ins``: PyTorch computes jvp, hvp and vhp by reverse
+    mode, whose engine casts each gradient to its input's dtype (where forward mode keeps a
+    tangent's own)."""
+    cast = [
+        v.to(x.dtype) if isinstance(v, Tensor) and v.dtype != x.dtype else v
+        for v, x in zip(vs, ins, strict=False)
+    ]
+    return (*cast, *vs[len(cast) :])
 
 
 def _finish(value: Any, create_graph: bool) -> Any:
@@ -83,7 +102,7 @@ def vjp(
     strict: bool = False,
 ) -> tuple[Any, Any]:
     """``(func(inputs), v^T J)``."""
-    ins, is_tuple = _as_tuple(inputs, "inputs", "vjp")
+    ins, is_tuple = _inputs(inputs, "vjp")
     if strict:
         strict_checks.vjp_check(func, ins, create_graph)
     out, pullback = cf.vjp(_checked(func, "vjp"), *_differentiable(ins, create_graph))
@@ -103,7 +122,7 @@ def jvp(
     strict: bool = False,
 ) -> tuple[Any, Any]:
     """``(func(inputs), J v)``, by forward mode."""
-    ins, _ = _as_tuple(inputs, "inputs", "jvp")
+    ins, _ = _inputs(inputs, "jvp")
     if strict:
         strict_checks.jvp_check(func, ins, create_graph)
     if v is None:
@@ -113,8 +132,10 @@ def jvp(
                 "a single Tensor with a single element."
             )
         v = _ones_for(ins[0], "v")
-    vs, _ = _as_tuple(v, "v", "jvp")
-    out, pushed = cf.jvp(_checked(func, "jvp"), _differentiable(ins, create_graph), vs)
+    vs = _in_dtypes_of(_as_tuple(v, "v", "jvp")[0], ins)
+    primals = _differentiable(ins, create_graph)
+    # PyTorch computes it by reverse mode: inside a dual_level() block too, where jvp is refused
+    out, pushed = cf._jvp(_checked(func, "jvp"), primals, vs, False, None, beside_dual_api=True)
     return _finish(out, create_graph), _finish(pushed, create_graph)
 
 
@@ -137,7 +158,7 @@ def jacobian(
             'Otherwise, prefer to use "reverse-mode".'
         )
     _refuse_forward_mode(strategy, create_graph, vectorize=True)
-    ins, is_tuple = _as_tuple(inputs, "inputs", "jacobian")
+    ins, is_tuple = _inputs(inputs, "jacobian")
     if strict:
         strict_checks.jacobian_check(func, ins, create_graph, vectorize, strategy)
     _refuse_forward_mode(strategy, False, vectorize)
@@ -156,7 +177,7 @@ def hessian(
     outer_jacobian_strategy: str = "reverse-mode",
 ) -> Any:
     """The Hessian of the scalar ``func``: a Tensor, or a tuple of tuples for tuple inputs."""
-    ins, is_tuple = _as_tuple(inputs, "inputs", "hessian")
+    ins, is_tuple = _inputs(inputs, "hessian")
     if outer_jacobian_strategy not in ("forward-mode", "reverse-mode"):
         raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode".')
     _refuse_forward_mode(outer_jacobian_strategy, create_graph, vectorize=True)
@@ -211,10 +232,10 @@ def _single_element(func: Callable[..., Any]) -> Callable[..., Any]:
 def _second_order(
     func: Callable[..., Any], inputs: Inputs, v: Any, create_graph: bool, strict: bool, api: str
 ) -> tuple[Any, Any]:
-    ins, is_tuple = _as_tuple(inputs, "inputs", api)
+    ins, is_tuple = _inputs(inputs, api)
     if strict:
         strict_checks.second_order_check(func, ins, create_graph, api)
-    vs, _ = _as_tuple(v, "v", api)
+    vs = _in_dtypes_of(_as_tuple(v, "v", api)[0], ins)
     ins = _differentiable(ins, create_graph)
     argnums = tuple(range(len(ins)))
     out = func(*ins)
@@ -222,7 +243,8 @@ def _second_order(
         raise RuntimeError(
             f"The function given to {api} should return a single Tensor with a single element"
         )
-    _, product = cf.jvp(cf.grad(func, argnums), ins, vs)
+    # PyTorch computes it by reverse mode: inside a dual_level() block too, where jvp is refused
+    _, product = cf._jvp(cf.grad(func, argnums), ins, vs, False, None, beside_dual_api=True)
     return _finish(out, create_graph), _finish(product if is_tuple else product[0], create_graph)
 
 

@@ -1170,6 +1170,9 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
 # passed on to apply, which records it and refuses one that overlaps ``t``.
 def masked_fill_(t: Tensor, mask: Tensor, value: Any) -> Tensor:
     """``masked_fill`` in place: ``mask`` must broadcast to ``t``'s shape."""
+    if batching.levels and type(mask) is batching.BatchedTensor:  # an operand of apply, so
+        # that vmap refuses a batched mask for an unbatched t in PyTorch's words
+        return inplace.apply(t, lambda old, m, v: masked_fill(old, m, v), mask, value)
     return _filled(t, lambda old, v: masked_fill(old, mask, v), value)
 
 

@@ -34,7 +34,7 @@ from chainrule.arguments import int_list, integer
 from chainrule.op import Linear
 from chainrule.ops import dual
 from chainrule.ops.shape import element_strides, storage_offset
-from chainrule.tensor import Tensor, _make
+from chainrule.tensor import Tensor, _make, set_requires_grad
 
 Geometry = tuple[tuple[int, ...], tuple[int, ...], int]
 _as_strided = xp.lib.stride_tricks.as_strided
@@ -279,7 +279,7 @@ def new_empty_strided(
     dtype = dtypes.as_dtype(dtype) if dtype is not None else t._data.dtype
     flat = xp.empty(max(extent(sizes, strides, 0), 1), dtype=dtype)
     result = _make(_view(flat, sizes, strides, 0))
-    return result.requires_grad_(requires_grad)
+    return set_requires_grad(result, requires_grad)
 
 
 def as_strided_(
