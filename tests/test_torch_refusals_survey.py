@@ -94,6 +94,167 @@ SNIPPETS = {
     "tril with a bool diagonal": "out = T.tril(T.ones(2, 3), True)",
     # a float k picked a value that is no k-th smallest
     "kthvalue with a float k": "out = T.kthvalue(T.ones(2, 3), 1.5)",
+    # dropout of integers or bools in training scaled them by 1 / (1 - p) and cut them back
+    "F.dropout of int64 in training": "out = T.nn.functional.dropout(T.ones(2, 3).long(), 0.5)",
+    "F.dropout2d of bool in training": """
+        out = T.nn.functional.dropout2d(T.ones(2, 3, 4).bool(), 0.5)
+    """,
+    "F.alpha_dropout of bool in training": """
+        out = T.nn.functional.alpha_dropout(T.ones(2, 3).bool(), 0.5, True)
+    """,
+    "F.feature_alpha_dropout of uint8 in training": """
+        out = T.nn.functional.feature_alpha_dropout(T.ones(2, 3, dtype=T.uint8), 0.5, True)
+    """,
+    "F.dropout3d of uint8 in training": """
+        out = T.nn.functional.dropout3d(T.ones(2, 3, 4, 5, dtype=T.uint8), 0.2)
+    """,
+    "F.dropout of a bool with p = 1 stays bool": """
+        out = T.nn.functional.dropout(T.ones(3).bool(), 1.0)
+    """,
+    "F.dropout of int64 in evaluation": """
+        out = T.nn.functional.dropout(T.ones(3).long(), 0.5, False)
+    """,
+    # a tensor or a number as training was read by its truth
+    "F.dropout with a tensor training": """
+        out = T.nn.functional.dropout(T.ones(2, 3), 0.5, T.tensor(True))
+    """,
+    "F.dropout1d with an int training, in place": """
+        out = T.nn.functional.dropout1d(T.ones(2, 3), 0.5, 1, True)
+    """,
+    "F.alpha_dropout with a tensor training": """
+        out = T.nn.functional.alpha_dropout(T.ones(2, 3), 0.5, T.ones(3))
+    """,
+    "dropout_ with an int train": "out = T.dropout_(T.ones(2, 3), 1.0, -1)",
+    "feature_dropout with p = 1 and an int train": """
+        out = T.feature_dropout(T.ones(2, 3, 4), 1.0, 1)
+    """,
+    # hardtanh of bools kept them; a uint8's negative limit wrapped to 255
+    "F.hardtanh of bool": "out = T.nn.functional.hardtanh(T.tensor([True, False]))",
+    "F.relu6 of bool": "out = T.nn.functional.relu6(T.tensor([True, False]))",
+    "F.hardtanh_ of uint8 with negative limits": """
+        out = T.nn.functional.hardtanh_(T.tensor([0, 3], dtype=T.uint8))
+    """,
+    "F.hardtanh of int64 with a nan limit": """
+        out = T.nn.functional.hardtanh(T.tensor([0, 3]), float('nan'), 1.0)
+    """,
+    "F.hardtanh of int64 with float limits": """
+        out = T.nn.functional.hardtanh(T.tensor([-3, 0, 3]), -1.5, 2.5)
+    """,
+    "F.hardtanh of uint8 with limits from 0": """
+        out = T.nn.functional.hardtanh(T.tensor([0, 3], dtype=T.uint8), 0.0, 2.0)
+    """,
+    "F.hardtanh of floats with a nan limit": """
+        out = T.nn.functional.hardtanh(T.tensor([0.0, 3.0]), float('nan'), 1.0)
+    """,
+    # normalize's out of another dtype took the result cast
+    "F.normalize into a bool out": """
+        out = T.nn.functional.normalize(T.ones(2, 3), out=T.zeros(2, 3).bool())
+    """,
+    "F.normalize into an int64 out": """
+        out = T.nn.functional.normalize(T.ones(2, 3), 2.0, 0, out=T.zeros(2, 3).long())
+    """,
+    "F.normalize into a float64 out": """
+        out = T.nn.functional.normalize(T.ones(2, 3), out=T.zeros(2, 3, dtype=T.float64))
+    """,
+    # one dim twice gave two derivatives along it; uint8 differences wrapped
+    "gradient along dim 0 twice": "out = T.gradient(T.ones(2, 3), dim=(0, 0))",
+    "gradient along dims 1 and -1": "out = T.gradient(T.ones(2, 3), dim=[1, -1])",
+    "gradient of uint8": "out = T.gradient(T.tensor([0, 3, 1], dtype=T.uint8))",
+    "gradient along two dims": "out = T.gradient(T.tensor([[1.0, 2.0], [3.0, 5.0]]), dim=(0, 1))",
+    # integer and bool targets were read as probabilities
+    "binary_cross_entropy_with_logits of an int64 target": """
+        out = T.binary_cross_entropy_with_logits(T.ones(2, 3), T.ones(2, 3, dtype=T.int64))
+    """,
+    "F.binary_cross_entropy_with_logits of a bool target": """
+        out = T.nn.functional.binary_cross_entropy_with_logits(T.ones(2), T.ones(2).bool())
+    """,
+    "F.binary_cross_entropy_with_logits of int64 logits": """
+        out = T.nn.functional.binary_cross_entropy_with_logits(T.ones(2).long(), T.ones(2))
+    """,
+    "F.binary_cross_entropy_with_logits of a float64 target": """
+        out = T.nn.functional.binary_cross_entropy_with_logits(T.ones(2), T.ones(2).double())
+    """,
+    "F.binary_cross_entropy of an int64 target": """
+        out = T.nn.functional.binary_cross_entropy(T.ones(2) / 2, T.ones(2).long())
+    """,
+    "F.binary_cross_entropy of int64 probabilities": """
+        out = T.nn.functional.binary_cross_entropy(T.ones(2).long(), T.ones(2).long())
+    """,
+    # integers: the margin taken in the input's dtype, as PyTorch's; a tensor margin refused
+    "F.hinge_embedding_loss of int64, mean": """
+        out = T.nn.functional.hinge_embedding_loss(T.tensor([1, 2]), T.tensor([1, -1]))
+    """,
+    "F.hinge_embedding_loss of int64 with a float margin": """
+        out = T.nn.functional.hinge_embedding_loss(
+            T.tensor([1, 2, -3]), T.tensor([1, -1, -1]), 2.7, reduction='none'
+        )
+    """,
+    "F.hinge_embedding_loss of bool": """
+        out = T.nn.functional.hinge_embedding_loss(T.tensor([True]), T.tensor([1]), reduction='sum')
+    """,
+    "F.hinge_embedding_loss with a tensor margin": """
+        out = T.nn.functional.hinge_embedding_loss(T.ones(2, 3), T.ones(2, 3), T.ones(2, 3))
+    """,
+    "F.hinge_embedding_loss with a 0-d margin": """
+        out = T.nn.functional.hinge_embedding_loss(
+            T.tensor([1.0, 2.0]), T.tensor([1, -1]), T.tensor(3.0)
+        )
+    """,
+    # an integer var was clamped to eps in float
+    "F.gaussian_nll_loss with an int64 var": """
+        out = T.nn.functional.gaussian_nll_loss(T.ones(2, 3), T.zeros(2, 3), T.ones(2, 3).long())
+    """,
+    "F.gaussian_nll_loss with a bool var": """
+        out = T.nn.functional.gaussian_nll_loss(T.ones(2), T.zeros(2), T.ones(2).bool())
+    """,
+    # bounds with dimensions: an empty result, or a grid
+    "linspace from a 2-D start": "out = T.linspace(T.ones(2, 3), 0, 0)",
+    "logspace between 2-D bounds": "out = T.logspace(T.ones(2, 3), T.ones(2, 3), 3)",
+    "linspace between 0-d bounds": "out = T.linspace(T.tensor(0.0), T.tensor(1.0), 3)",
+    # float pivots were truncated
+    "lu_unpack with float pivots": "out = T.lu_unpack(T.eye(2), T.tensor([1.0, 2.0]))",
+    "lu_unpack with int64 pivots": "out = T.lu_unpack(T.eye(2), T.tensor([1, 2]))",
+    "lu_unpack with int64 pivots, not unpacked": """
+        out = T.lu_unpack(T.eye(2), T.tensor([1, 2]), unpack_pivots=False).U
+    """,
+    # repeats alone: a 0-d one gave nothing, uint8 was counted
+    "repeat_interleave of 0-d repeats": "out = T.repeat_interleave(T.tensor(2))",
+    "repeat_interleave of uint8 repeats": """
+        out = T.repeat_interleave(T.tensor([2, 1], dtype=T.uint8))
+    """,
+    "repeat_interleave of a vector by 0-d repeats": """
+        out = T.repeat_interleave(T.ones(3), T.tensor(2))
+    """,
+    # a 0-d or empty v gave a norm; a float pow was used as is
+    "norm_except_dim of a 0-d tensor": "out = T.norm_except_dim(T.tensor(2.0))",
+    "norm_except_dim of an empty vector": "out = T.norm_except_dim(T.ones(0))",
+    "norm_except_dim with a float pow": "out = T.norm_except_dim(T.ones(2, 3), 1.5)",
+    "norm_except_dim along the last dim": "out = T.norm_except_dim(T.ones(2, 3), 2, 1)",
+    # a dtype other than the tensor's was computed in and cast back
+    "cumsum_ with a float64 dtype": "out = T.ones(3).cumsum_(0, dtype=T.float64)",
+    "cumprod_ of int64 with a float dtype": """
+        out = T.ones(3, dtype=T.int64).cumprod_(0, dtype=T.float32)
+    """,
+    "cumsum_ with its own dtype": "out = T.ones(3).cumsum_(0, dtype=T.float32)",
+    # subtract_ added -other, with add_'s words
+    "subtract_ of bools": "out = T.tensor([True, False]).subtract_(T.tensor([False, True]))",
+    "subtract_ with alpha": "out = T.tensor([1.0, 2.0]).subtract_(T.tensor([1.0, 1.0]), alpha=2)",
+    # a number target was broadcast; legacy flags were read by identity (0 was not False)
+    "F.soft_margin_loss of a number target": "out = T.nn.functional.soft_margin_loss(T.ones(2), 3)",
+    "F.soft_margin_loss with a tensor size_average": """
+        out = T.nn.functional.soft_margin_loss(T.ones(2, 3), T.ones(2, 3), T.ones(2, 3))
+    """,
+    "F.multilabel_soft_margin_loss with a tensor reduce": """
+        out = T.nn.functional.multilabel_soft_margin_loss(
+            T.ones(2, 3), T.ones(2, 3), None, None, T.ones(2, 3)
+        )
+    """,
+    "F.l1_loss with size_average = 0": """
+        out = T.nn.functional.l1_loss(T.ones(2), T.zeros(2), 0)
+    """,
+    "F.mse_loss with reduce = False": """
+        out = T.nn.functional.mse_loss(T.ones(2), T.zeros(2), reduce=False)
+    """,
 }
 
 

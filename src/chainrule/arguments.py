@@ -77,6 +77,19 @@ def integer(value: Any, name: str, param: str, position: int = 1) -> int:
     return operator.index(value)
 
 
+def boolean(value: Any, name: str, param: str, position: int = 1) -> bool:
+    """Read a ``bool`` argument as PyTorch does: a Python bool only; an int, a NumPy bool or a
+    tensor is refused, not taken by its truth.
+
+    >>> boolean(1, "dropout", "train", 3)
+    Traceback (most recent call last):
+    TypeError: dropout(): argument 'train' (position 3) must be bool, not int
+    """
+    if type(value) is not bool:
+        raise mistyped(name, param, position, "bool", value)
+    return value
+
+
 def dim(value: Any, ndim: int, name: str, param: str, position: int = 1) -> int:
     """Read a dimension of a tensor with ``ndim`` dimensions (an ``integer``), counted from
     the end where negative, as a non-negative index (PyTorch's ``maybe_wrap_dim``).

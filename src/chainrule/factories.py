@@ -352,6 +352,7 @@ def linspace(
     >>> linspace(0, 10, 5, dtype=dtypes.int64)
     tensor([ 0,  2,  5,  7, 10])
     """
+    _check_scalar_bounds("linspace", start, end)
     _device.check(device)
     target = dtypes.as_dtype(dtype or dtypes.default_float)
     shell_uints.check_function("linspace", target)
@@ -373,6 +374,7 @@ def logspace(
     >>> logspace(0, 3, 4)
     tensor([   1.,   10.,  100., 1000.])
     """
+    _check_scalar_bounds("logspace", start, end)
     _device.check(device)
     target = dtypes.as_dtype(dtype or dtypes.default_float)
     shell_uints.check_function("logspace", target)
@@ -380,6 +382,21 @@ def logspace(
         return _finish(xp.full(1, float(base) ** float(start)), target, requires_grad)
     exponents = _spaced(start, end, steps, target, fused=False)
     return _finish(exponents.dtype.type(base) ** exponents, target, requires_grad)
+
+
+def _check_scalar_bounds(name: str, start: Any, end: Any) -> None:
+    """PyTorch's refusal of a ``start`` or ``end`` tensor with dimensions (an empty one was
+    read as no bound, a (2, 3) one gave a grid)."""
+    ranks = [
+        f"{which} with {bound.ndim} dimension(s)"
+        for which, bound in (("start", start), ("end", end))
+        if isinstance(bound, Tensor) and bound.ndim
+    ]
+    if ranks:
+        raise RuntimeError(
+            f"{name} only supports 0-dimensional start and end tensors, but got "
+            f"{' and '.join(ranks)}."
+        )
 
 
 def _spaced(start: float, end: float, steps: int, dtype: Any, fused: bool = True) -> Any:

@@ -1423,7 +1423,7 @@ class Tensor:
         )
 
     def subtract_(self, other: Any, *, alpha: Any = 1) -> Tensor:
-        return inplace.add_(self, other, -alpha)
+        return inplace.sub_(self, other, alpha)  # sub_'s refusal of bools, not add_'s
 
     def true_divide_(self, other: Any) -> Tensor:
         return inplace.div_(self, other)
@@ -1660,11 +1660,15 @@ class Tensor:
 
     def cumsum_(self, dim: builtins.int, *, dtype: Any = None) -> Tensor:
         dtype = self.dtype if dtype is None else dtype  # computed in self's dtype, as PyTorch's
-        return inplace.apply(self, lambda old: reduce.cumsum(old, dim, dtype=dtype))
+        return inplace.apply(
+            self, lambda old: inplace.same_dtype(reduce.cumsum(old, dim, dtype=dtype), old)
+        )
 
     def cumprod_(self, dim: builtins.int, *, dtype: Any = None) -> Tensor:
         dtype = self.dtype if dtype is None else dtype  # computed in self's dtype, as PyTorch's
-        return inplace.apply(self, lambda old: scans.cumprod(old, dim, dtype=dtype))
+        return inplace.apply(
+            self, lambda old: inplace.same_dtype(scans.cumprod(old, dim, dtype=dtype), old)
+        )
 
     def lerp(self, end: Tensor, weight: Any) -> Tensor:
         return combinations.lerp(self, end, weight)

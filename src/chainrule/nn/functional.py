@@ -237,11 +237,24 @@ def dropout(
     """
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0.0:
+    _train_flag(training, "dropout_" if inplace else "dropout")
+    if not training or p == 0.0 or input.numel() == 0:
         return input
     if p == 1.0:
-        return _maybe_in_place(input, inplace, lambda x: x * 0, "dropout_")
+        return _maybe_in_place(input, inplace, _zeroed, "dropout_")
     return _maybe_in_place(input, inplace, lambda x: x * dropout_mask(x, p), "dropout_")
+
+
+def _train_flag(training: Any, name: str) -> None:
+    """PyTorch's check of ``training``, which its functional forms hand to ATen's ``name``
+    as its third argument, ``train``: a tensor or ``1`` is refused, not read as true."""
+    arguments.boolean(training, name, "train", 3)
+
+
+def _zeroed(x: Tensor) -> Tensor:
+    """``x`` times a zero of its own dtype, as ATen drops everything (``x * 0`` would make a
+    bool ``x`` int64)."""
+    return x * x.new_zeros(())
 
 
 def _maybe_in_place(input: Tensor, inplace: bool, compute: Any, name: str) -> Tensor:  # noqa: A002
@@ -262,11 +275,12 @@ def _feature_dropout(
     maps), an ``unbatched`` input one sample. In place given ``inplace``, as :func:`dropout`."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    _train_flag(training, "feature_dropout_" if inplace else "feature_dropout")
     # PyTorch's order: only a draw of the mask needs the channels
     if not training or p == 0.0 or input.numel() == 0:
         return input
     if p == 1.0:
-        return _maybe_in_place(input, inplace, lambda x: x * 0, "feature_dropout_")
+        return _maybe_in_place(input, inplace, _zeroed, "feature_dropout_")
     if input.ndim + unbatched < 2:
         raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
 
@@ -372,10 +386,10 @@ def alpha_dropout(
     >>> alpha_dropout(cr.ones(3), 0.2)  # training=False: the input itself
     tensor([1., 1., 1.])
     """
-    if _alpha_keeps_input(input, p, training):  # PyTorch writes nothing, so a leaf is fine
-        return input
+    if _alpha_keeps_input(input, p, training, "alpha_dropout_" if inplace else "alpha_dropout"):
+        return input  # PyTorch writes nothing, so a leaf is fine
     return _maybe_in_place(
-        input, inplace, lambda x: _alpha_dropout(x, p, training, feature=False), "alpha_dropout_"
+        input, inplace, lambda x: _alpha_dropout(x, p, feature=False), "alpha_dropout_"
     )
 
 
@@ -387,32 +401,33 @@ def feature_alpha_dropout(
 ) -> Tensor:
     """:func:`alpha_dropout` of whole channels: one draw per sample and channel of (N, C, ...)
     input."""
-    if _alpha_keeps_input(input, p, training):
+    name = "feature_alpha_dropout_" if inplace else "feature_alpha_dropout"
+    if _alpha_keeps_input(input, p, training, name):
         return input
     return _maybe_in_place(
         input,
         inplace,
-        lambda x: _alpha_dropout(x, p, training, feature=True),
+        lambda x: _alpha_dropout(x, p, feature=True),
         "feature_alpha_dropout_",
     )
 
 
-def _alpha_keeps_input(input: Tensor, p: float, training: bool) -> bool:  # noqa: A002
+def _alpha_keeps_input(input: Tensor, p: float, training: bool, name: str) -> bool:  # noqa: A002
     """Whether alpha dropout returns ``input`` itself (a valid ``p`` of 0, evaluation, or an
-    empty input)."""
+    empty input); ``name``: the ATen function PyTorch hands ``training`` to."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    _train_flag(training, name)
     return p == 0.0 or not training or input.numel() == 0
 
 
-def _alpha_dropout(input: Tensor, p: float, training: bool, feature: bool) -> Tensor:  # noqa: A002
+def _alpha_dropout(input: Tensor, p: float, feature: bool) -> Tensor:  # noqa: A002
     """PyTorch's alpha dropout: ``input * (keep * a) + b`` with a 0/1 ``keep`` mask,
     ``a = 1 / sqrt((alpha**2 p + 1)(1 - p))`` and ``b = (keep - 1) alpha a + alpha a p``,
-    in PyTorch's order of operations (the scalars applied in the input's dtype)."""
-    if _alpha_keeps_input(input, p, training):
-        return input
+    in PyTorch's order of operations (the scalars applied in the input's dtype). The callers
+    have returned ``input`` itself where :func:`_alpha_keeps_input` says so."""
     if p == 1.0:
-        return input * 0
+        return _zeroed(input)
     if feature and input.ndim < 2:
         raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
     keep = dropout_mask(input, p, scale=1.0, feature=feature)
@@ -1374,10 +1389,25 @@ def hardtanh(
         raise ValueError("min_val cannot be greater than max_val")
     if isinstance(input, Tensor):  # a bound past the dtype's range is refused, as by clamp
         dtype = input.dtype.dtype
+        if dtype.kind in "biu":
+            min_val, max_val = _integer_hardtanh_limits(dtype, min_val, max_val)
         min_val, max_val = (dtypes.checked_number_for(v, dtype) for v in (min_val, max_val))
     if inplace:
         return hardtanh_(input, min_val, max_val)
     return activations.Hardtanh(min_val, max_val)(input)
+
+
+def _integer_hardtanh_limits(dtype: Any, min_val: Any, max_val: Any) -> tuple[int, int]:
+    """ATen's ``hardtanh_out`` for a bool or integer NumPy ``dtype``: bool refused; the limits
+    read as int64, truncated (nan and inf refused), and a uint8 input's not negative (-1
+    would else wrap to 255 and clip everything to the top)."""
+    if dtype.kind == "b":
+        raise RuntimeError("Bool inputs not supported for hardtanh")
+    long = xp.dtype(xp.int64)
+    low, high = (dtypes.checked_scalar(v, long) for v in (min_val, max_val))
+    if dtype == xp.uint8 and (low < 0 or high < 0):
+        raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
+    return low, high
 
 
 def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:  # noqa: A002
@@ -1757,6 +1787,16 @@ def hinge_embedding_loss(
     reduction = legacy_reduction(size_average, reduce, reduction)
     tensor_argument("hinge_embedding_loss", input)
     tensor_argument("hinge_embedding_loss", target, 2, "target")
+    # ATen's margin is a float: a tensor only of no dimensions and without a gradient
+    if isinstance(margin, Tensor) and (margin.ndim or margin.requires_grad):
+        raise arguments.mistyped("hinge_embedding_loss", "margin", 3, "float", margin)
+    # ATen's margin - input is taken in the input's dtype: a bool's is refused, an integer
+    # input's margin truncated (so the loss stays an integer, as PyTorch's)
+    kind = input.dtype.dtype.kind
+    if kind == "b":
+        raise elementwise.bool_subtraction(True, True)
+    if kind in "iu":
+        margin = int(margin)
     # zeros, not input * 0: an infinite input's unused branch must add 0, not nan
     zeros = factories.zeros_like(input.detach())
     below = elementwise.where(target != 1, (margin - input).clamp(min=0), zeros)
@@ -1772,6 +1812,7 @@ def soft_margin_loss(
 ) -> Tensor:
     """The logistic loss ``log(1 + exp(-target * input))`` of targets 1 or -1."""
     reduction = legacy_reduction(size_average, reduce, reduction)
+    tensor_argument("soft_margin_loss", target, 2, "target")  # a number was broadcast
     _not_differentiable("soft_margin_loss", "target", target)
     loss = _reduce((-input * target).exp().log1p(), reduction)
     return named(loss, "SoftMarginLossBackward0")
@@ -1896,6 +1937,9 @@ def gaussian_nll_loss(
             raise ValueError("var is of incorrect size")
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(reduction + " is not valid")
+    if var.dtype.dtype.kind in "biu":  # PyTorch's var.clone().clamp_(min=eps) takes no float
+        kept = dtypes.C_TYPE_NAMES[var.dtype.dtype.name]
+        raise inplace_ops.cast_error(xp.dtype(xp.float32), kept)
     var = RaisedTo(eps)(var)  # PyTorch's clamp of a clone under no_grad: the gradient passes
     loss = 0.5 * (var.log() + (input - target) ** 2 / var)
     if full:

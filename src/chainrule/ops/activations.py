@@ -72,7 +72,10 @@ class Hardtanh(_Gated):
 
     def forward(self, x):
         # x kept unless beyond a bound, as PyTorch's: a nan stays nan, -0.0 stays -0.0 (which
-        # NumPy's maximum(-0.0, 0.0) would make +0.0)
+        # NumPy's maximum(-0.0, 0.0) would make +0.0); a nan bound makes all nan, as it does
+        # PyTorch's clamp (no comparison with nan is true, so x would pass unclipped)
+        if self.min_val != self.min_val or self.max_val != self.max_val:
+            return xp.full_like(x, xp.nan)
         inside = xp.where(x > self.max_val, self.max_val, x)
         return xp.where(x < self.min_val, self.min_val, inside).astype(x.dtype, copy=False)
 

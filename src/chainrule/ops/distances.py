@@ -11,12 +11,13 @@ them, so their gradients (and PyTorch's conventions at zero vectors) come from t
 
 from __future__ import annotations
 
-from chainrule import dtypes, grad_mode
+from chainrule import dtypes
 from chainrule._array import xp
 from chainrule.op import named
 from chainrule.ops import dual, inplace, reduce
 from chainrule.ops.broadcast import broadcast_shape
 from chainrule.ops.elementwise import BROADCASTS, Unary
+from chainrule.out import write_out
 from chainrule.tensor import Tensor
 
 
@@ -58,12 +59,8 @@ def normalize(
     denom = reduce.norm(input, p, dim, keepdim=True).clamp(min=eps).expand_as(input)
     if out is None:
         return input / denom
-    if grad_mode.is_grad_enabled() and (input.requires_grad or out.requires_grad):
-        raise RuntimeError(
-            "div(): functions with out=... arguments don't support automatic differentiation, "
-            "but one of the arguments requires grad."
-        )
-    return inplace.copy_(out, input / denom)
+    # PyTorch's torch.div(input, denom, out=out): its checks of out (grad, dtype, shape)
+    return write_out("div", out, lambda: input / denom, (input,))
 
 
 def _clamped_norm(x: Tensor, dim: int, eps: float) -> Tensor:

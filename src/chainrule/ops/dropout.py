@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from chainrule import rng
+from chainrule import dtypes, rng
 from chainrule._array import xp
 from chainrule.autodiff import batching
 from chainrule.op import Constant
+from chainrule.ops.inplace import cast_error
 from chainrule.ops.shape import element_strides
 from chainrule.tensor import Tensor
 
@@ -80,7 +81,16 @@ def dropout_mask(
     """The mask ``dropout(input, p)`` multiplies by (``scale`` and ``feature`` as
     :class:`DropoutMask`'s): a recorded :class:`DropoutMask` step; inside ``vmap``, one draw
     per example or one for all, as its ``randomness`` says (:func:`chainrule.rng.per_example`),
-    where a per-example draw is a batched value."""
+    where a per-example draw is a batched value.
+
+    A bool or integer ``input`` is refused as PyTorch refuses it: its noise, drawn in the
+    input's dtype, takes 1 / (1 - p) in place (alpha dropout's takes ``keep - 1``, which
+    makes a bool noise Long, then a float factor in place), and a float can't be written
+    into it. A check of the dtype only: the mask is drawn on every training step."""
+    kind = input.dtype.kind  # (a batched tensor under vmap has no _data to read)
+    if kind in "biu":
+        target = xp.dtype(xp.int64) if kind == "b" and scale is not None else input.dtype.dtype
+        raise cast_error(xp.dtype(xp.float32), dtypes.scalar_type_name(target))
     if batching.levels:
         return rng.per_example(
             lambda shape: scaled_mask(shape, p, input.dtype, scale),

@@ -203,7 +203,7 @@ class Sub(Op):
 
     def forward(self, a, b):
         if _is_bool(a) or _is_bool(b):
-            raise _bool_subtraction(a, b)
+            raise bool_subtraction(a, b)
         out = a - b
         return out if out.dtype is not _F64 else _torch_float(out, a, b)
 
@@ -271,7 +271,7 @@ def _is_bool(x: Any) -> bool:
     return x is True or x is False or getattr(x, "dtype", None) is _BOOL
 
 
-def _bool_subtraction(a: Any, b: Any) -> RuntimeError:
+def bool_subtraction(a: Any, b: Any) -> RuntimeError:
     """PyTorch's refusal of ``-`` with a bool operand."""
     if _is_bool(a) and _is_bool(b):
         return RuntimeError(

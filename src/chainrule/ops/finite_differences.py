@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from chainrule import arguments
+from chainrule._array import xp
 from chainrule.ops.shape import cat
 from chainrule.tensor import Tensor
 
@@ -30,16 +32,14 @@ def gradient(
     """One tensor per dimension in ``dim`` (default all): the derivative along it, with samples
     ``spacing`` apart (a number, one per dimension, or each dimension's coordinates as a 1-D
     tensor); the edges are first- or second-order (``edge_order``) one-sided differences."""
+    if input.dtype.dtype == xp.uint8:  # PyTorch's first check (differences would wrap round)
+        raise RuntimeError("torch.gradient does not support uint8 input.")
     if edge_order not in (1, 2):
         raise RuntimeError("torch.gradient only supports edge_order=1 and edge_order=2.")
     dims = list(range(input.ndim)) if dim is None else [dim] if isinstance(dim, int) else list(dim)
-    for d in dims:
-        if not -input.ndim <= d < input.ndim:
-            raise IndexError(
-                f"Dimension out of range (expected to be in range of [{-input.ndim}, "
-                f"{input.ndim - 1}], but got {d})"
-            )
-    dims = [d % input.ndim for d in dims]
+    # each dim once, as PyTorch's dim_list_to_bitset checks them: (0, 0) would give two
+    # derivatives along 0
+    dims = list(arguments.distinct_dims(tuple(dims), input.ndim))
     spacings = _spacings(input, spacing, dim, dims)
     for d in dims:
         if input.shape[d] < edge_order + 1:

@@ -249,12 +249,24 @@ def _write(t: Tensor, values: Any) -> None:
     if values.shape != t._data.shape:
         raise _shape_mismatch(t._data.shape, values.shape)
     if not dtypes.can_cast(values.dtype, t._data.dtype):
-        raise _cast_error(values.dtype, dtypes.scalar_type_name(t._data.dtype))
+        raise cast_error(values.dtype, dtypes.scalar_type_name(t._data.dtype))
     xp.copyto(target, values, casting="unsafe")  # a signed result wraps into unsigned
     bump(t)
 
 
-def _cast_error(result: Any, target: str) -> RuntimeError:
+def same_dtype(result: Tensor, t: Tensor) -> Tensor:
+    """``result``, computed in place of ``t`` with a ``dtype=`` (``cumsum_``, ``cumprod_``),
+    refused as PyTorch refuses a dtype other than ``t``'s (the write would cast it back)."""
+    if result.dtype != t.dtype:
+        have, asked = (dtypes.C_TYPE_NAMES[x._data.dtype.name] for x in (t, result))
+        raise RuntimeError(
+            f"Bad in-place call: input tensor dtype {have} and output tensor dtype {asked} "
+            "should match"
+        )
+    return result
+
+
+def cast_error(result: Any, target: str) -> RuntimeError:
     """PyTorch's refusal to write a result of NumPy dtype ``result`` into a tensor of the
     dtype named ``target``."""
     return RuntimeError(
@@ -281,7 +293,7 @@ def binary_(t: Tensor, op: Callable[..., Tensor], other: Any) -> Tensor:
             raise _shape_mismatch(shapes[0], shape)
     result, target = result_type(t, other).dtype, t.dtype.dtype
     if not dtypes.can_cast(result, target):
-        raise _cast_error(result, dtypes.scalar_type_name(target))
+        raise cast_error(result, dtypes.scalar_type_name(target))
     return apply(t, op, other)
 
 
@@ -418,7 +430,7 @@ def bounded_(t: Tensor, clamp: Callable[..., Tensor], *bounds: Any) -> Tensor:
         results = [result_type(t, bound).dtype for bound in given]
         result, target = functools.reduce(dtypes.torch_promote_types, results), t.dtype.dtype
         if not dtypes.can_cast(result, target):
-            raise _cast_error(result, dtypes.C_TYPE_NAMES[target.name])
+            raise cast_error(result, dtypes.C_TYPE_NAMES[target.name])
     return apply(t, clamp, *bounds)
 
 

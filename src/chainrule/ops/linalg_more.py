@@ -282,6 +282,12 @@ def lu_unpack(
     else:
         lower = upper = empty
     if unpack_pivots:
+        if LU_pivots.dtype.dtype != xp.int32:  # lu_factor's dtype (floats were truncated)
+            raise RuntimeError(
+                "torch.lu_unpack: LU_pivots is expected to be a contiguous tensor of "
+                "torch.int32 dtype.\nNote: this function is intended to be used with the output "
+                "produced by torch.linalg.lu_factor"
+            )
         p = _like(LU_pivots, permutation_arrays(physical(LU_pivots), m, LU_data.dtype.dtype))
     else:
         p = empty

@@ -25,7 +25,7 @@ from chainrule._array import xp
 from chainrule.autodiff import batching
 from chainrule.autodiff import forward as forward_mode
 from chainrule.op import Op, Presented
-from chainrule.ops import dual
+from chainrule.ops import dual, elementwise, inplace
 from chainrule.ops.broadcast import broadcast_shape
 from chainrule.ops.nn_ops import LogSoftmax, log_softmax
 from chainrule.tensor import Tensor, _make
@@ -47,7 +47,11 @@ def legacy_reduction(size_average: bool | None, reduce: bool | None, reduction: 
     """
     if size_average is None and reduce is None:
         return reduction
-    result = "none" if reduce is False else ("sum" if size_average is False else "mean")
+    # PyTorch's legacy_get_enum: each flag read by its truth (0 is false; a tensor of many
+    # values is refused as ambiguous), a missing one true
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    result = "mean" if size_average and reduce else "sum" if reduce else "none"
     warnings.warn(
         f"size_average and reduce args will be deprecated, please use reduction='{result}' "
         "instead.",
@@ -609,6 +613,14 @@ def binary_cross_entropy(
             f"Using a target size ({target.shape}) that is different to the input size "
             f"({input.shape}) is deprecated. Please ensure they have the same size."
         )
+    # ATen's kernel takes the target in the input's dtype only (an integer or bool target
+    # would else be read as probabilities)
+    if target.dtype != input.dtype:
+        raise RuntimeError(
+            f"Found dtype {dtypes.scalar_type_name(target.dtype.dtype)} but expected "
+            f"{dtypes.scalar_type_name(input.dtype.dtype)}"
+        )
+    dtypes.check_float_kernel(input.dtype.dtype, "binary_cross_entropy")
     return BinaryCrossEntropy(_as_array(weight, "binary_cross_entropy"), reduction)(input, target)
 
 
@@ -629,6 +641,18 @@ def mse_loss(
     check_reduction(reduction)
     input, target = broadcast_target(input, target)
     return MseLoss(reduction)(input, target)
+
+
+def _check_logits_dtypes(input: Tensor, target: Tensor) -> None:  # noqa: A002
+    """ATen's refusals, in its order: ``log_sigmoid(input)`` has no bool or integer kernel,
+    and ``(1 - target).mul_(input)`` can't subtract a bool target or write a float into an
+    integer one (which would else be read as a probability)."""
+    dtypes.check_float_kernel(input.dtype.dtype, "log_sigmoid_cpu")
+    kind = target.dtype.dtype.kind
+    if kind == "b":
+        raise elementwise.bool_subtraction(True, True)
+    if kind in "iu":
+        raise inplace.cast_error(input.dtype.dtype, dtypes.scalar_type_name(target.dtype.dtype))
 
 
 def binary_cross_entropy_with_logits(
@@ -659,6 +683,7 @@ def binary_cross_entropy_with_logits(
         broadcast_shape(tuple(pos_weight.shape), tuple(target.shape))
     if weight is not None:
         broadcast_shape(tuple(input.shape), tuple(weight.shape))
+    _check_logits_dtypes(input, target)
     return BinaryCrossEntropyWithLogits(
         _as_array(weight, name), _as_array(pos_weight, name), reduction
     )(input, target)

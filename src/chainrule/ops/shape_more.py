@@ -494,13 +494,18 @@ def repeat_interleave(
     return shape.reshape(spread, have[:axis] + (total,) + have[axis + 1 :]).contiguous()
 
 
+_INDEX_TYPES = (xp.dtype(xp.int32), xp.dtype(xp.int64))
+
+
 def _counts(repeats: Tensor, size: int | None) -> Any:
     """``repeat_interleave``'s counts, one per element of a dimension of ``size`` (a single
     count stands for all), checked as PyTorch checks them."""
     counts = repeats._data
-    if counts.dtype.kind not in "iu":
+    if counts.dtype not in _INDEX_TYPES:  # ATen's kernel has int32 and int64 versions only
         name = _TORCH_DTYPE_NAMES[counts.dtype.name][1]
         raise NotImplementedError(f"\"repeat_interleave_cpu\" not implemented for '{name}'")
+    if size is None and counts.ndim != 1:  # repeat_interleave(repeats): a 0-d one gave []
+        raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
     if counts.ndim > 1:
         raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
     if size is not None and counts.size == 1:

@@ -177,8 +177,6 @@ def feature_dropout(input: Tensor, p: float, train: bool) -> Tensor:  # noqa: A0
     (the dimensions checked only when something is drawn, as ATen checks them)."""
     tensor_argument("feature_dropout", input)
     _dropout_probability(p)
-    if p in (0.0, 1.0) or not train:
-        return F.dropout(input, p, train)
     return F._feature_dropout(input, p, train, unbatched=False)
 
 
@@ -198,6 +196,7 @@ def _dropped_in_place(name: str, function: Callable[..., Tensor]) -> Callable[..
     def call(input: Tensor, p: float, train: bool) -> Tensor:  # noqa: A002
         tensor_argument(name, input)
         _dropout_probability(p)
+        arguments.boolean(train, name, "train", 3)
         if not train or p == 0.0 or input.numel() == 0:
             return input
         return inplace_ops.apply(input, lambda old: function(old, p, train), name=name)
@@ -478,9 +477,15 @@ def norm_except_dim(v: Tensor, pow: float = 2, dim: int = 0) -> Tensor:  # noqa:
     >>> cr.norm_except_dim(cr.tensor([[3.0, 0.0], [0.0, 4.0]]), 2, 1)
     tensor([[3., 4.]])
     """
+    pow = arguments.integer(pow, "norm_except_dim", "pow", 2)  # noqa: A001 - ATen's int pow
     if dim == -1:
         return vector_norm(v, pow)
+    if v.ndim == 0 and dim == 0:  # ATen reads v.size(0)
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     dim = one_dim(dim, v.ndim, "norm_except_dim")  # out of range: PyTorch's IndexError
+    if v.shape[dim] == 0:
+        # ATen views the other dims as one (-1), which no size fits: its error, from reshape
+        v.reshape((-1, 0) if dim and dim == v.ndim - 1 else (0, -1))
     others = [d for d in range(v.ndim) if d != dim]
     if not others:  # a vector along dim: each element's norm (an empty dim list means all)
         return vector_norm(v.unsqueeze(-1), pow, -1)
