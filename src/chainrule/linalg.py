@@ -29,8 +29,10 @@ from chainrule.ops.decompositions import (
     Pinv,
     SlogDet,
     Solve,
+    batch_prefix,
     rank_cutoff,
     svd_arrays,
+    symmetric_from_lower,
 )
 from chainrule.ops.inplace import zero_derivative
 from chainrule.ops.shape import cat, stack
@@ -41,7 +43,7 @@ class LinAlgError(RuntimeError):
     """A matrix the function cannot handle: singular, or not positive-definite."""
 
 
-def _matrices(A: Tensor, op: str, square: bool = True) -> None:  # noqa: N803 - PyTorch's name
+def _matrices(A: Tensor, op: str, square: bool = True, floating: bool = True) -> None:  # noqa: N803 - PyTorch's name
     if A.ndim < 2:
         raise RuntimeError(f"linalg.{op}: The input tensor A must have at least 2 dimensions.")
     rows, cols = A.shape[-2:]
@@ -50,8 +52,12 @@ def _matrices(A: Tensor, op: str, square: bool = True) -> None:  # noqa: N803 - 
             f"linalg.{op}: A must be batches of square matrices, but they are {rows} by {cols} "
             "matrices"
         )
-    if not A.is_floating_point():  # not ``_data``: a batched A (vmap) has a rule to run
-        raise RuntimeError(f"linalg.{op}: Expected a floating point tensor, got {A.dtype}")
+    # not ``_data``: a batched A (vmap) has a rule to run
+    if floating and not A.is_floating_point():
+        raise RuntimeError(
+            f"linalg.{op}: Expected a floating point or complex tensor as input. Got "
+            f"{dtypes.scalar_type_name(A.dtype.dtype)}"
+        )
     if A.dtype == dtypes.float16 and op in _HALF_REFUSED:  # no LAPACK for float16
         raise _HALF_REFUSED[op](op)
 
@@ -98,6 +104,11 @@ def inv(A: Tensor) -> Tensor:  # noqa: N803
     try:
         return Inv()(A)
     except xp.linalg.LinAlgError:
+        from chainrule.ops.linalg_more import _info_of, not_invertible  # a cycle
+
+        info = _info_of(physical(A))
+        if info.any():  # the zero pivot, as PyTorch's message names it
+            raise not_invertible("linalg.inv", info) from None
         raise LinAlgError(
             f"linalg.inv: the inversion could not be completed because the input matrix of "
             f"shape {tuple(A.shape)} is singular"
@@ -212,7 +223,14 @@ def eigh(A: Tensor, UPLO: str = "L") -> return_types.linalg_eigh:  # noqa: N803
     if UPLO not in ("L", "U"):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
     source = A if UPLO == "L" else A.mT  # the upper triangle of A is the lower one of A^T
-    factors = xp.linalg.eigh(physical(source), UPLO="L")
+    data = physical(source)
+    nan = xp.isnan(xp.tril(data)).any((-2, -1))
+    if nan.any():  # LAPACK fails to converge, or answers finite numbers for some (PyTorch's too)
+        raise LinAlgError(
+            f"linalg.eigh: {batch_prefix(nan)}The algorithm failed to converge because the input "
+            "matrix contained non-finite values."
+        )
+    factors = xp.linalg.eigh(data, UPLO="L")
     factors = (factors[0], factors[1])
     return return_types.linalg_eigh(Eigh(0, factors)(source), Eigh(1, factors)(source))
 
@@ -261,7 +279,10 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool 
     rows, cols = (arguments.wrap_dim(d, A.ndim) for d in dim)  # no wrapping modulo ndim
     if rows == cols:
         raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({rows}, {cols})")
-    if ord == "fro":
+    empty = A.shape[rows] == 0 or A.shape[cols] == 0
+    if ord == "fro" or (empty and ord in (2, 1, float("inf"))):
+        # an empty matrix's norm of a positive order is 0 (PyTorch's special case; the max of
+        # no singular values or sums would raise): the Frobenius norm gives those zeros
         return reduce.norm(A, 2, (rows, cols), keepdim)
     if ord in ("nuc", 2, -2):
         if A.dtype == dtypes.float16:  # no SVD for float16
@@ -321,7 +342,9 @@ def matrix_power(A: Tensor, n: int) -> Tensor:  # noqa: N803
         tensor([[1., 3.],
                 [0., 1.]])
     """
-    _matrices(A, "matrix_power")
+    _matrices(A, "matrix_power", floating=False)  # integers multiply, as PyTorch's do
+    if n < 0:
+        _matrices(A, "inv")  # an inverse needs floating point
     if n == 0:
         eye = xp.broadcast_to(xp.eye(A.shape[-1], dtype=A.dtype.dtype), tuple(A.shape))
         return zero_derivative(_make(eye.copy()), A)  # on A's graph, as PyTorch's
@@ -430,15 +453,17 @@ def pinv(
 ) -> Tensor:
     """The Moore-Penrose pseudo-inverse ``V diag(1/s) U^T`` from the SVD, singular values
     at most ``max(atol, rtol * s_max)`` taken as zero (PyTorch's default ``rtol``:
-    ``eps * max(m, n)`` when neither is given). ``hermitian`` is accepted and changes
-    nothing but speed in PyTorch; here the SVD serves both. ``rcond`` is PyTorch's older
-    name of ``rtol``."""
+    ``eps * max(m, n)`` when neither is given). With ``hermitian`` PyTorch takes the
+    eigendecomposition, which reads ``A``'s lower triangle alone; here the SVD of the
+    symmetric matrix it holds serves. ``rcond`` is PyTorch's older name of ``rtol``."""
     if A.ndim < 2 or not A.is_floating_point() or A.dtype == dtypes.float16:
         raise RuntimeError(
             f"linalg.pinv({dtypes.scalar_type_name(A.dtype.dtype)}{{{list(A.shape)}}}): expected "
             "a tensor with 2 or more dimensions of float, double, cfloat or cdouble types"
         )
-    return Pinv(atol, rtol if rcond is None else rcond)(A)
+    if hermitian:
+        _matrices(A, "eigh")
+    return Pinv(atol, rtol if rcond is None else rcond, hermitian)(A)
 
 
 def matrix_rank(
@@ -455,7 +480,9 @@ def matrix_rank(
     if tol is not None:
         atol, rtol = tol, 0.0
     _matrices(A, "matrix_rank", square=False)
-    data = physical(A)
+    if hermitian:
+        _matrices(A, "eigh")
+    data = symmetric_from_lower(physical(A)) if hermitian else physical(A)  # as eigvalsh reads
     s = svd_arrays(data, compute_uv=False)
     return _make(xp.asarray((s > rank_cutoff(data, s, atol, rtol)).sum(-1), dtype=xp.int64))
 

@@ -132,6 +132,12 @@ def svd_arrays(a: Any, full_matrices: bool = False, compute_uv: bool = True) -> 
     )
 
 
+def symmetric_from_lower(a: Any) -> Any:
+    """The symmetric matrices whose lower triangles are those of ``a``: what PyTorch's
+    ``hermitian=True`` functions (by ``eigh``) read."""
+    return xp.tril(a) + xp.swapaxes(xp.tril(a, -1), -1, -2)
+
+
 def rank_cutoff(a: Any, s: Any, atol: float | None, rtol: float | None) -> Any:
     """PyTorch's threshold for "zero" singular values ``s`` of each matrix of ``a``:
     ``max(atol, rtol * s_max)``, ``rtol`` by default ``eps * max(m, n)`` (0 given an ``atol``)."""
@@ -144,8 +150,10 @@ def _nan_where_nan(a: Any, out: Any) -> Any:
     """``out`` (a solve's result, matrices) nan throughout for each matrix of ``a`` holding a
     nan, as PyTorch's: LAPACK's pivoting can pass the nan's row by and leave the rows
     solved without it plausible numbers."""
-    nan = xp.isnan(a).any((-2, -1))
-    return xp.where(nan[..., None, None], xp.nan, out) if nan.any() else out
+    nan = xp.isnan(_value(a)).any((-2, -1))
+    if not nan.any():
+        return out
+    return dual.where(nan[..., None, None], xp.asarray(xp.nan, _value(out).dtype), out)
 
 
 # ----------------------------------------------------------------------------- functions
@@ -179,12 +187,13 @@ class Pinv(Op):
     batch_rule = _MATRICES
     saves_output = True
 
-    def __init__(self, atol: float | None, rtol: float | None) -> None:
+    def __init__(self, atol: float | None, rtol: float | None, hermitian: bool = False) -> None:
         self.atol = atol
         self.rtol = rtol
+        self.hermitian = hermitian  # the values from A's lower triangle; the rules read A
 
     def forward(self, a):
-        u, s, vh = svd_arrays(a)
+        u, s, vh = svd_arrays(symmetric_from_lower(a) if self.hermitian else a)
         kept = rank_cutoff(a, s, self.atol, self.rtol) < s
         inverse = xp.where(kept, 1 / xp.where(kept, s, 1), 0)  # no 1/0 where cut off
         return (vh.swapaxes(-1, -2) * inverse[..., None, :]) @ u.swapaxes(-1, -2)
@@ -213,11 +222,41 @@ class Det(Op):
         return xp.linalg.det(a)
 
     def vjp(self, g, out, a):
-        scale = dual.unsqueeze_dims(g * out, (out.ndim, out.ndim + 1))
-        return (scale * dual.swap_last(dual.inv(a)),)
+        return (dual.unsqueeze_dims(g, (g.ndim, g.ndim + 1)) * _cofactors(a, out),)
 
     def jvp(self, tangents, out, a):
-        return out * dual.sum(dual.swap_last(dual.inv(a)) * tangents[0], (-2, -1))
+        return dual.sum(_cofactors(a, out) * tangents[0], (-2, -1))
+
+
+_svd = dual.both(svd_arrays, lambda a: tuple(_linalg().svd(a, full_matrices=False)))
+_det = dual.both(xp.linalg.det, lambda a: _linalg().det(a))
+_prod = dual.both(lambda x: x.prod(-1), lambda x: x.prod(-1))
+
+
+def _linalg() -> Any:
+    from chainrule import linalg  # a cycle: linalg builds on these ops
+
+    return linalg
+
+
+def _cofactors(a: Any, det: Any) -> Any:
+    """``det(A) A^-T``, the gradient of ``det``: by the inverse, but for each matrix PyTorch
+    takes as singular (``|det| < 100 eps``) by the SVD ``A = U diag(s) Vh``, as
+    ``det(U) det(Vh) U diag(prod_{j != i} s_j) Vh``, which divides by nothing: the adjugate,
+    finite (zero below rank n - 1), where the inverse does not exist (PyTorch's
+    ``linalg_det_backward``)."""
+    d = _value(det)
+    singular = xp.abs(d) < 100 * xp.finfo(d.dtype).eps
+    scale = dual.unsqueeze_dims(det, (det.ndim, det.ndim + 1))
+    if not singular.any():
+        return scale * dual.swap_last(dual.inv(a))
+    matrix = singular[..., None, None]
+    eye = _eye(a)
+    regular = scale * dual.swap_last(dual.inv(dual.where(matrix, eye, a)))
+    u, s, vh = _svd(dual.where(matrix, a, eye))  # the others' SVD is not needed (nor safe)
+    others = _prod(_row(s) * (1 - eye) + eye)  # prod_{j != i} s_j, no division by s_i
+    signs = _column(_det(u) * _det(vh))
+    return dual.where(matrix, (u * _row(others * signs)) @ vh, regular)
 
 
 class SlogDet(_Part):
@@ -233,12 +272,24 @@ class SlogDet(_Part):
     def vjp(self, g, out, a):
         if self.part == 0:
             return (dual.zeros_like(a),)
-        return (dual.unsqueeze_dims(g, (g.ndim, g.ndim + 1)) * dual.swap_last(dual.inv(a)),)
+        return (dual.unsqueeze_dims(g, (g.ndim, g.ndim + 1)) * _inverse_t(a, out),)
 
     def jvp(self, tangents, out, a):
         if self.part == 0:
             return dual.zeros_like(out)
-        return dual.sum(dual.swap_last(dual.inv(a)) * tangents[0], (-2, -1))
+        return dual.sum(_inverse_t(a, out) * tangents[0], (-2, -1))
+
+
+def _inverse_t(a: Any, logabsdet: Any) -> Any:
+    """``A^-T``, the gradient of ``log|det A|``; nan for each singular ``A`` (``log|det A|``
+    is ``-inf``), where it grows without bound with a sign that depends on the side one comes
+    from (the inverse raised there; PyTorch's LU divides by its zero pivot: inf and nan)."""
+    singular = _value(logabsdet) == -xp.inf
+    if not singular.any():
+        return dual.swap_last(dual.inv(a))
+    matrix = singular[..., None, None]
+    regular = dual.swap_last(dual.inv(dual.where(matrix, _eye(a), a)))
+    return dual.where(matrix, xp.asarray(xp.nan, _value(a).dtype), regular)
 
 
 class Solve(Op):
@@ -253,7 +304,7 @@ class Solve(Op):
         return _nan_where_nan(a, xp.linalg.solve(a, b))
 
     def vjp(self, g, out, a, b):
-        gb = dual.solve(dual.swap_last(a), g)
+        gb = _nan_where_nan(a, dual.solve(dual.swap_last(a), g))  # as the values, for A^T
         ga = -(gb @ dual.swap_last(out)) if self.needs[0] else None
         return (ga, gb if self.needs[1] else None)
 
@@ -262,7 +313,7 @@ class Solve(Op):
         rhs = -(ta @ out) if ta is not None else None
         if tb is not None:
             rhs = tb if rhs is None else rhs + tb
-        return dual.solve(a, rhs)
+        return _nan_where_nan(a, dual.solve(a, rhs))
 
 
 class Cholesky(Op):
@@ -276,7 +327,10 @@ class Cholesky(Op):
     saves_output = True
 
     def forward(self, a):
-        return xp.linalg.cholesky(a)
+        lower = xp.linalg.cholesky(a)
+        if xp.isnan(lower).any():  # a nan in A's lower triangle: NumPy factors it through,
+            raise xp.linalg.LinAlgError  # LAPACK's pivot test (PyTorch's) fails on it
+        return lower
 
     def vjp(self, g, out, a):
         lower = dual.tril(dual.swap_last(out) @ g)
@@ -352,12 +406,12 @@ def _qr_vjp(q: Any, r: Any, gq: Any, gr: Any) -> Any:
     inner = q @ (dual.tril(m) + dual.swap_last(dual.tril(m, -1)))
     if gq is not None:
         inner = inner + gq
-    return inner @ dual.swap_last(dual.inv(r))
+    return _solve_right(dual.swap_last(r), inner)  # nan for a rank-deficient A, as PyTorch's
 
 
 def _qr_jvp(q: Any, r: Any, da: Any) -> tuple[Any, Any]:
     """``(dQ, dR)`` of a tall or square ``A = Q R`` moving along ``dA`` (arrays)."""
-    da_rinv = da @ xp.linalg.inv(r)
+    da_rinv = da @ _solve_upper_left(r, _eye(r))  # R^-1 (an array): nan where R is singular
     x = dual.swap_last(q) @ da_rinv
     # Q^T dQ is skew and dR R^-1 upper triangular: X's strict lower part fixes both.
     upper = x - _skew(dual.tril(x, -1))

@@ -190,7 +190,7 @@ def lu(A: Tensor, *, pivot: bool = True) -> return_types.linalg_lu:  # noqa: N80
     _refuse_vectors(A, "linalg.lu")
     _refuse_lapack_dtype(A, "lu_cpu")
     _matrices(A, "lu", square=False)
-    _refuse_no_pivoting(pivot, "linalg.lu")
+    _refuse_no_pivoting(pivot, "linalg.lu_factor")  # PyTorch names the function lu runs
     return _lu(A)[0]
 
 
@@ -368,11 +368,17 @@ def inv_ex(A: Tensor, *, check_errors: bool = False) -> return_types.linalg_inv_
     _matrices(A, "inv")
     info = _info_of(physical(A))
     if check_errors and info.any():
-        raise LinAlgError(
-            f"linalg.inv_ex: {batch_prefix(info)}The diagonal element {_first(info)} is zero, the "
-            "inversion could not be completed because the input matrix is singular."
-        )
+        raise not_invertible("linalg.inv_ex", info)
     return return_types.linalg_inv_ex(_where_solved(A, info, linalg.inv), _like(A, info))
+
+
+def not_invertible(function: str, info: Any) -> LinAlgError:
+    """PyTorch's error for singular matrices: the first batch element that is, and its LU's
+    first zero pivot (``info`` as :func:`inv_ex` gives it)."""
+    return LinAlgError(
+        f"{function}: {batch_prefix(info)}The diagonal element {_first(info)} is zero, the "
+        "inversion could not be completed because the input matrix is singular."
+    )
 
 
 def solve_ex(
@@ -432,15 +438,19 @@ def cholesky_info(data: Any) -> Any:
     batch = data.shape[:-2]
     info = xp.zeros(batch, dtype=xp.int32)
     try:
-        xp.linalg.cholesky(data)
-        return info
+        # a nan passes through NumPy's factorization; LAPACK's test of each pivot (PyTorch's)
+        # fails on it: no pivot is "> 0"
+        if not xp.isnan(xp.linalg.cholesky(data)).any():
+            return info
     except xp.linalg.LinAlgError:
         pass
     for index in xp.ndindex(*batch):
         for order in range(1, data.shape[-1] + 1):
             try:
-                xp.linalg.cholesky(data[index][:order, :order])
+                failed = xp.isnan(xp.linalg.cholesky(data[index][:order, :order])[-1, -1])
             except xp.linalg.LinAlgError:
+                failed = True
+            if failed:
                 info[index] = order
                 break
     return info
@@ -531,6 +541,9 @@ def cond(A: Tensor, p: Any = None) -> Tensor:  # noqa: N803
         raise RuntimeError("linalg.cond: The input tensor must have at least 2 dimensions.")
     if p not in (None, 2, -2, 1, -1, "fro", "nuc", float("inf"), float("-inf")):
         raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
+    if A.numel() == 0 and A.is_floating_point() and p not in ("fro", "nuc"):
+        # PyTorch's zeros, even for a 3 x 0 A (its Frobenius and nuclear cond check the shape)
+        return linalg.matrix_norm(A)
     if p in (None, 2, -2):
         _matrices(A, "cond", square=False)
         s = linalg.svdvals(A)
@@ -617,6 +630,7 @@ def geqrf(input: Tensor) -> return_types.geqrf:  # noqa: A002
     vectors below it, with their scales ``tau``. Values only (PyTorch has no derivative)."""
     if input.ndim < 2:
         raise RuntimeError("torch.geqrf: input must have at least 2 dimensions.")
+    _refuse_lapack_dtype(input, "geqrf_cpu")
     if _records(input):
         raise RuntimeError("the derivative for 'geqrf' is not implemented.")
     h, tau = xp.linalg.qr(physical(input), mode="raw")
