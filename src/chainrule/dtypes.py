@@ -379,6 +379,25 @@ def set_default_dtype(d: Any) -> None:
     default_float = numpy_dtype
 
 
+def python_number(value: Any) -> Any:
+    """A NumPy scalar operand as the Python number PyTorch reads it as, or None for anything
+    else. PyTorch's argument parser takes a NumPy scalar for a number, weak as one: an
+    ``np.int32(-7)`` beside a uint8 tensor wraps into uint8, an ``np.float32(0.1)`` leaves a
+    float16 tensor float16 (NumPy's scalars keep their own dtypes, and would widen both). It
+    reads a NumPy bool as a float (only NumPy's integer types parse as integers there).
+
+    >>> python_number(xp.int8(-3)), python_number(xp.float16(0.5)), python_number(xp.bool_(1))
+    (-3, 0.5, 1.0)
+    """
+    if isinstance(value, xp.generic):
+        kind = value.dtype.kind
+        if kind in "iu":
+            return builtins.int(value)
+        if kind in "fb":
+            return builtins.float(value)
+    return None
+
+
 def wrap_integer_operands(args: tuple[Any, ...]) -> tuple[Any, ...] | None:
     """``args`` with each Python int wrapped into the integer dtype of the array beside it, as
     PyTorch casts a number to a tensor's dtype (``uint8`` + 300 adds 44: 300 mod 256), where

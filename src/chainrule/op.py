@@ -62,6 +62,9 @@ packing = False
 _REAL_SCALARS = frozenset(
     (float, int, bool, xp.float16, xp.float32, xp.float64, xp.int32, xp.int64, xp.bool_)
 )
+# Python's alone: a two-input op reads a NumPy scalar as the Python number PyTorch reads
+# (dtypes.python_number), off the path of these.
+_PY_NUMBERS = frozenset((float, int, bool))
 
 
 # What recording keeps on a node, in one tuple (``Op._record``), in this order: the input
@@ -464,15 +467,20 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
                     views.sync(a)
             else:
                 a_is = False
-                if ta not in _REAL_SCALARS:
-                    self._refuse_complex(a)  # tensors are never complex (refused when made)
-            if (tb := type(b)) in _REAL_SCALARS:
+                if ta not in _PY_NUMBERS:
+                    if (number := dtypes.python_number(a)) is None:
+                        self._refuse_complex(a)  # tensors are never complex (refused when made)
+                    else:  # a NumPy scalar: weak, as a Python number
+                        a, ta, inputs = number, type(number), (number, b)
+            if (tb := type(b)) in _PY_NUMBERS:
                 b_is = False
             elif b_is := tb is Tensor or isinstance(b, Tensor):
                 if b._view is not None and b._view.stamp != b._vc[0]:
                     views.sync(b)
-            else:
+            elif (number := dtypes.python_number(b)) is None:
                 self._refuse_complex(b)
+            else:  # a NumPy scalar, as above
+                b, tb, inputs = number, type(number), (a, number)
             a_data = a._data if a_is else a
             b_data = b._data if b_is else b
             if tb is float and a_is and float_operands:  # ``x * 0.5``
@@ -673,9 +681,10 @@ def _float_operand(value: float, like: Any) -> Any:
     entry = _float_operands.get(id(value))  # Op.__call__ tries this hit inline for ``x * c``
     if entry is not None and entry[1] is dtype:
         return entry[2]
+    if dtype.kind in "iu":  # not kept: a hit would pass the float beside the integer array
+        return value  # as it is, where the caller computes both in the default float dtype
     if len(_float_operands) >= _FLOAT_OPERANDS_KEPT:  # floats computed anew each time: a bound
         _float_operands.clear()
-    operand = value
     if dtype.kind == "b":  # not kept: the default dtype may change
         # PyTorch reads the number in the default float dtype (``False * 1e40`` is nan, as
         # 0 * inf); the array stays bool, for the ops' own checks (sub refuses a bool)
@@ -684,9 +693,8 @@ def _float_operand(value: float, like: Any) -> Any:
     if dtype is dtypes.HALF:  # not kept: mul and div read it in float32 (_half_opmath)
         with xp.errstate(over="ignore"):  # 70000.0 is float16's inf, as in PyTorch
             return xp.array(value, dtype)
-    if dtype.kind == "f":
-        operand = xp.array(value, dtype)
-        operand.flags.writeable = False  # shared by every node that reads this constant
+    operand = xp.array(value, dtype)
+    operand.flags.writeable = False  # shared by every node that reads this constant
     _float_operands[id(value)] = (value, dtype, operand)
     return operand
 
@@ -843,9 +851,13 @@ class Constant(Op, abstract=True):
             if level is not None:
                 return batching.apply(self, inputs, level)
         args = tuple([_value(x) for x in inputs])
-        for x, a in zip(inputs, args, strict=True):
-            if x is a and type(a) not in _REAL_SCALARS:
-                self._refuse_complex(a)  # tensors are never complex (refused when made)
+        for i, (x, a) in enumerate(zip(inputs, args, strict=True)):
+            if x is a and type(a) not in _PY_NUMBERS:
+                if (number := dtypes.python_number(a)) is None:
+                    self._refuse_complex(a)  # tensors are never complex (refused when made)
+                else:  # a NumPy scalar: the Python number PyTorch reads (as in Op.__call__)
+                    inputs = (*inputs[:i], number, *inputs[i + 1 :])
+                    args = (*args[:i], number, *args[i + 1 :])
         if self.promotes and len(args) == 2:  # as in Op.__call__: two tensors' common dtype
             a, b = args
             if a is not inputs[0] and b is not inputs[1] and a.dtype is not b.dtype:

@@ -108,6 +108,8 @@ def result_type(tensor1: Any, tensor2: Any) -> dtypes.dtype:
 def _operand(value: Any) -> tuple[int, Any] | None:
     """``(tier, dtype)``: 2 for a tensor with dimensions, 1 for a 0-d tensor, 0 for a number;
     None for anything else."""
+    if (number := dtypes.python_number(value)) is not None:  # a NumPy scalar: as a number
+        value = number
     if isinstance(value, Tensor):
         return (2 if value.ndim else 1), value.dtype.dtype
     if isinstance(value, builtins.bool):

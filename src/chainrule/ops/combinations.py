@@ -95,9 +95,7 @@ def addcmul(input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor
     _check_value(value, input, tensor1, tensor2)
     return fused(
         lambda a, b, c: a + _scaled(b, value, a, c) * c,
-        input,
-        tensor1,
-        tensor2,
+        *_in_common_dtype(input, tensor1, tensor2),
         name="AddcmulBackward0",
     )
 
@@ -117,11 +115,25 @@ def addcdiv(input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor
     _check_value(value, input, tensor1, tensor2)
     return fused(
         lambda a, b, c: a + _scaled(b, value, a, c) / c,
-        input,
-        tensor1,
-        tensor2,
+        *_in_common_dtype(input, tensor1, tensor2),
         name="AddcdivBackward0",
     )
+
+
+def _in_common_dtype(*operands: Any) -> list[Any]:
+    """The tensors among ``operands`` cast to their common dtype, as PyTorch's addcmul and
+    addcdiv kernels read them before they compute: ``value`` then scales an int8 -128 beside a
+    float16 tensor as -128.0 (in int8, -1 * -128 wrapped to -128 again), and a float32 0-d
+    tensor beside float16 ones is a float16 operand, so the whole runs in float32 and rounds
+    once (2 * 65504 * 0 is 0, not inf * 0). Gradients come back in each input's dtype."""
+    tensors = [t for t in operands if isinstance(t, Tensor)]
+    common = dtypes.result_type_of_tiers([(t.dtype.dtype, 2 if t.ndim else 1) for t in tensors])
+    if all(t.dtype.dtype is common for t in tensors):
+        return list(operands)
+    return [
+        t.to(dtypes.public(common)) if isinstance(t, Tensor) and t.dtype.dtype is not common else t
+        for t in operands
+    ]
 
 
 def _check_value(value: Any, *operands: Any) -> None:

@@ -95,15 +95,22 @@ def _small_ints_as_float(x: Any, beside: Any) -> Any:
 
 def _with_float_number(a: Any, b: Any) -> tuple[Any, Any]:
     """``(a, b)``, where an integer array meets a Python float, with the array's values
-    rounded to the default float dtype, as PyTorch computes there (``int_tensor % 2.5`` reads
-    16777217 as float32's 16777216), but held in float64: NumPy's float32 ``power`` is less
-    exact than PyTorch's, and the result is cast to PyTorch's dtype after (``_torch_float``).
-    Anything else passes unchanged."""
+    rounded to the default float dtype, as PyTorch computes there (``int_tensor ** 2.5`` reads
+    16777217 as float32's 16777216), and a float first operand too (``-0.7 ** int_tensor``
+    reads float32's -0.699999988; an exponent stays a double in PyTorch's kernel), but held in
+    float64: NumPy's float32 ``power`` is less exact than PyTorch's, and the result is cast to
+    PyTorch's dtype after (``_torch_float``). Anything else passes unchanged."""
     if type(b) is float and type(a) is _ndarray and a.dtype.kind in "iu":
         return a.astype(dtypes.default_float).astype(_F64, copy=False), b
     if type(a) is float and type(b) is _ndarray and b.dtype.kind in "iu":
-        return a, b.astype(dtypes.default_float).astype(_F64, copy=False)
+        return _rounded(a), b.astype(dtypes.default_float).astype(_F64, copy=False)
     return a, b
+
+
+def _rounded(number: float) -> float:
+    """A Python float rounded to the default float dtype (1e40 is float32's inf)."""
+    with xp.errstate(over="ignore"):
+        return float(dtypes.default_float.type(number))
 
 
 def float_like(x: Any, like: Any) -> Any:
@@ -480,6 +487,9 @@ def _named_by_divisor(self: Op) -> str:
 class Remainder(Op):
     promotes = True
     batch_rule = BROADCASTS
+    # A Python float as an array of the float dtype PyTorch computes in (an integer tensor's:
+    # float32), so that it is rounded there first: 1 % 0.1 reads float32's 0.100000001
+    float_operands = True
     tensor_inputs_only = True
     default_name = _named_by_divisor
     notation = "a mod b"  # a - b floor(a / b), with the sign of b (Python's %)
@@ -505,6 +515,7 @@ class Remainder(Op):
 class Fmod(Op):
     promotes = True
     batch_rule = BROADCASTS
+    float_operands = True  # as Remainder's
     tensor_inputs_only = True
     default_name = _named_by_divisor
     notation = "fmod(a, b)"  # a - b trunc(a / b), with the sign of a (C's fmod)
@@ -939,6 +950,8 @@ class Clamp(Unary):
     def apply(cls, input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
         if min is None and max is None:
             raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+        # a NumPy scalar bound is a number to PyTorch: weak (an int32 tensor stays int32)
+        min, max = (b if (n := dtypes.python_number(b)) is None else n for b in (min, max))
         if isinstance(min, Tensor) or isinstance(max, Tensor):
             return ClampTensor()(input, min, max)
         # -1 is a uint8's 255; a bound past float16's (or float32's) range is refused
@@ -978,6 +991,14 @@ class Clamp(Unary):
         return dual.passed(tangents[0], self.partial(out, x))
 
 
+def _in_common(a: Any, b: Any) -> tuple[Any, Any]:
+    """Two arrays in PyTorch's common dtype (:func:`dtypes.promote_operands`); a number or an
+    absent bound (None) passes with the other as it is."""
+    if type(a) is _ndarray and type(b) is _ndarray:
+        return dtypes.promote_operands(a, b)
+    return a, b
+
+
 class ClampTensor(Op):
     """``clamp`` with tensor bounds (either may be None): ``min(max(x, lo), hi)``."""
 
@@ -1002,13 +1023,19 @@ class ClampTensor(Op):
     @staticmethod
     def _masks(x, lo, hi):
         """Which of x, lo, hi receives the gradient: PyTorch's rule. Ties go to x, a nan
-        blocks every gradient but hi's, and lo >= hi sends it to hi."""
+        blocks every gradient but hi's, and lo >= hi sends it to hi. Each comparison is
+        PyTorch's, in the pair's common dtype: a float64 0-d bound of 1e-310 is float16's 0
+        beside a float16 x, so x = 0 ties with it."""
         x, lo, hi = (_value(v) for v in (x, lo, hi))
         if hi is None:
+            x, lo = _in_common(x, lo)
             return x >= lo, x < lo, None
         if lo is None:
+            x, hi = _in_common(x, hi)
             return x <= hi, None, x > hi
-        return (x >= lo) & (x <= hi), (x < lo) & (lo < hi), (x > hi) | (hi < lo)
+        (x_lo, lo_x), (x_hi, hi_x) = _in_common(x, lo), _in_common(x, hi)
+        lo, hi = _in_common(lo, hi)
+        return (x_lo >= lo_x) & (x_hi <= hi_x), (x_lo < lo_x) & (lo < hi), (x_hi > hi_x) | (hi < lo)
 
     def vjp(self, g, out, x, lo, hi):
         zero = dual.zeros_like(g)
