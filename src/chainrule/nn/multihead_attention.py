@@ -20,7 +20,7 @@ from chainrule.nn import init
 from chainrule.nn.layers import Linear
 from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
-from chainrule.ops.attention import multi_head_attention_forward
+from chainrule.ops.attention import check_mask_dtype, multi_head_attention_forward
 from chainrule.tensor import Tensor
 
 
@@ -131,6 +131,9 @@ class MultiheadAttention(Module):
         added to the scores. Returns the output and, with ``need_weights``, the attention
         weights (averaged over heads unless ``average_attn_weights=False``).
         """
+        # PyTorch's module checks the masks' dtypes before anything else
+        check_mask_dtype(key_padding_mask, "key_padding_mask")
+        check_mask_dtype(attn_mask, "attn_mask")
         batched = query.ndim == 3
         if self.batch_first and batched:
             query, key, value = (x.transpose(0, 1) for x in (query, key, value))

@@ -316,8 +316,10 @@ class RNNBase(Module):
         if isinstance(input, PackedSequence):
             return self._forward_packed(input, hx)
         if input.ndim not in (2, 3):
+            kind = " tensor" if self.mode.startswith("RNN") else ""  # (only RNN's says it)
             raise ValueError(
-                f"{type(self).__name__}: Expected input to be 2D or 3D, got {input.ndim}D instead"
+                f"{type(self).__name__}: Expected input to be 2D or 3D, got {input.ndim}D"
+                f"{kind} instead"
             )
         if input.shape[-1] != self.input_size:
             raise RuntimeError(
@@ -398,9 +400,11 @@ class RNNBase(Module):
         sizes = [self._state_size] + ([self.hidden_size] if self.mode == "LSTM" else [])
         if hx is None:
             return tuple(factories.zeros(count, x.shape[1], n, dtype=x.dtype) for n in sizes)
-        given = tuple(hx) if self.mode == "LSTM" else (hx,)
+        # An LSTM's (h, c) is read as PyTorch reads it, hx[0] and hx[1]: a tensor in its place
+        # is taken apart along its first dimension, a 1-tuple is refused by its indexing.
+        given = (hx[0], hx[1]) if self.mode == "LSTM" else (hx,)
         dims = 2 if unbatched else 3
-        if any(h.ndim != dims for h in given):
+        if any(h.dim() != dims for h in given):  # (a list for hx fails here, as in PyTorch)
             names = "hx and cx" if self.mode == "LSTM" else "hx"
             found = ", ".join(f"{h.ndim}-D" for h in given)
             found = f"({found}) tensors" if self.mode == "LSTM" else f"{found} tensor"

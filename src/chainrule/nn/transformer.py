@@ -24,6 +24,7 @@ from chainrule.nn.layers import Dropout, Linear
 from chainrule.nn.module import Module
 from chainrule.nn.multihead_attention import MultiheadAttention
 from chainrule.nn.norm import LayerNorm
+from chainrule.ops.attention import check_mask_dtype
 from chainrule.ops.linalg import triu
 from chainrule.tensor import Tensor
 
@@ -78,6 +79,8 @@ class TransformerEncoderLayer(Module):
         src_key_padding_mask: Any = None,
         is_causal: bool = False,
     ) -> Tensor:
+        check_mask_dtype(src_key_padding_mask, "src_key_padding_mask")
+        check_mask_dtype(src_mask, "src_mask")
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
@@ -125,6 +128,8 @@ class TransformerEncoder(Module):
         src_key_padding_mask: Any = None,
         is_causal: bool | None = None,
     ) -> Tensor:
+        check_mask_dtype(src_key_padding_mask, "src_key_padding_mask")
+        check_mask_dtype(mask, "mask")
         x = src
         for layer in self.layers:
             x = layer(x, mask, src_key_padding_mask, bool(is_causal))

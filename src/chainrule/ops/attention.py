@@ -19,6 +19,7 @@ from chainrule._array import xp
 from chainrule.backends import cuda
 from chainrule.op import _value
 from chainrule.ops import combinations, nn_ops, shape
+from chainrule.ops.broadcast import broadcast_shape
 from chainrule.ops.elementwise import where
 from chainrule.tensor import Size, Tensor, _make
 
@@ -39,10 +40,17 @@ def attention_bias(mask: Any, like: Tensor, allowed: bool) -> Tensor | Any:
     return xp.where(blocked, -xp.inf, 0.0).astype(like.dtype.dtype)
 
 
+def check_mask_dtype(mask: Any, name: str) -> None:
+    """PyTorch's refusal (its ``_canonical_mask``) of a mask that is neither boolean nor
+    floating: an integer mask would otherwise be added to the scores as numbers."""
+    if isinstance(mask, Tensor) and mask.dtype != dtypes.bool and not mask.is_floating_point():
+        raise AssertionError(f"only bool and floating types of {name} are supported")
+
+
 def _check_mask_fits(mask: Any, scores: tuple[int, ...]) -> None:
     """PyTorch's refusal of a mask that would grow the scores (..., L, S) it is added to."""
     shape = tuple(mask.shape) if isinstance(mask, Tensor) else xp.shape(mask)
-    grown = xp.broadcast_shapes(shape, scores)
+    grown = broadcast_shape(scores, shape)  # (PyTorch's words for sizes that do not broadcast)
     if grown != scores:
         raise RuntimeError(
             f"output with shape {list(scores)} doesn't match the broadcast shape {list(grown)}"
@@ -80,6 +88,8 @@ def scaled_dot_product_attention(
             "Expected query, key, and value to all be  at least 2 dimensional, but got "
             f"query.dim: {query.ndim} key.dim: {key.ndim} and value.dim: {value.ndim} instead."
         )
+    if attn_mask is not None:
+        _check_sdpa_mask_dtype(attn_mask, query)
     if enable_gqa:
         key, value = _shared_heads(query, key, value)
     if is_causal and attn_mask is not None:
@@ -87,7 +97,10 @@ def scaled_dot_product_attention(
             "_scaled_dot_product_attention: Explicit attn_mask should not be set when "
             "is_causal=True"
         )
-    if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
+    # Queries and keys of different widths are refused by the product of the scores, in
+    # PyTorch's words (its mm's or bmm's); keys and values of different lengths here (PyTorch's
+    # kernel reads past the values).
+    if key.shape[-2] != value.shape[-2]:
         raise RuntimeError(
             f"scaled_dot_product_attention: query {tuple(query.shape)}, key "
             f"{tuple(key.shape)} and value {tuple(value.shape)} do not fit: expected "
@@ -113,6 +126,23 @@ def scaled_dot_product_attention(
 
     # float16 in float32, rounded once, as PyTorch's CPU kernels attend
     return combinations.fused(attend, query, key, value)
+
+
+def _mask_dtype(mask: Any) -> Any:
+    """The NumPy dtype of a mask given as a tensor or as an array."""
+    return mask.dtype.dtype if isinstance(mask, Tensor) else xp.asarray(_value(mask)).dtype
+
+
+def _check_sdpa_mask_dtype(mask: Any, query: Tensor) -> None:
+    """PyTorch's kernels take a boolean mask, a float32 one, or one of the query's dtype: an
+    integer mask would otherwise be added to the scores as numbers."""
+    kind = _mask_dtype(mask)
+    if kind not in (xp.dtype(bool), xp.dtype(xp.float32), query.dtype.dtype):
+        raise RuntimeError(
+            "Expected attn_mask dtype to be bool or float or to match query dtype, but got "
+            f"attn_mask.dtype: {dtypes.C_TYPE_NAMES[kind.name]} and  query.dtype: "
+            f"{dtypes.C_TYPE_NAMES[query.dtype.dtype.name]} instead."
+        )
 
 
 def _safe_softmax(scores: Tensor) -> Tensor:
@@ -173,16 +203,19 @@ def multi_head_attention_forward(
     ``need_weights``, the weights (N, L, S'), per head (N, heads, L, S') unless averaged.
     """
     _check_attention_shapes(query, key, value, key_padding_mask, attn_mask, num_heads)
+    check_mask_dtype(key_padding_mask, "key_padding_mask")
     if is_causal and attn_mask is None:
         raise RuntimeError(
             "Need attn_mask if specifying the is_causal hint. You may use the Transformer "
             "module method `generate_square_subsequent_mask` to create this mask."
         )
-    if is_causal and key_padding_mask is None and not need_weights:
-        # PyTorch then takes is_causal as the whole story: attn_mask is replaced by the causal
-        # mask (it is meant to be that mask already).
-        rows, columns = query.shape[0], key.shape[0]
-        attn_mask = _make(xp.triu(xp.ones((rows, columns), dtype=bool), 1))
+    # PyTorch then takes is_causal as the whole story: attn_mask is dropped unchecked (it is
+    # meant to be the causal mask already) and the causal mask covers every key, those that
+    # bias_k and add_zero_attn append too (below, once they are there).
+    causal = is_causal and key_padding_mask is None and not need_weights
+    if causal:
+        attn_mask = None
+    check_mask_dtype(attn_mask, "attn_mask")
     unbatched = query.ndim == 2
     if unbatched:
         query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
@@ -237,6 +270,9 @@ def multi_head_attention_forward(
         k, v = shape.cat([k, zero], 2), shape.cat([v, zero.to(v.dtype)], 2)
     added = k.shape[2] - source  # keys no mask covers: bias_k's, the zero one
     scores = (q * (1.0 / math.sqrt(size))) @ k.transpose(-2, -1)
+    # The masks are summed first and added to the scores once, as PyTorch adds them (its
+    # rounding of float32 masks, its refusal of a sum of another dtype than the scores').
+    bias = None
     if attn_mask is not None:
         expected = (length, source) if attn_mask.ndim == 2 else (batch * heads, length, source)
         if tuple(attn_mask.shape) != expected:
@@ -247,10 +283,25 @@ def multi_head_attention_forward(
         bias = attention_bias(attn_mask, scores, allowed=False)
         if bias.ndim == 3:  # (N * H, L, S)
             bias = bias.reshape(batch, heads, length, source)
-        scores = scores + _pad_keys(bias, added)
+        bias = _pad_keys(bias, added)
+    if causal:
+        blocked = _make(xp.triu(xp.ones((length, k.shape[2]), dtype=bool), 1))
+        bias = attention_bias(blocked, scores, allowed=False)
     if key_padding_mask is not None:
-        bias = attention_bias(key_padding_mask, scores, allowed=False)
-        scores = scores + _pad_keys(bias.reshape(batch, 1, 1, source), added)
+        _check_key_padding_mask(key_padding_mask, batch, source, added)
+        padding = attention_bias(key_padding_mask, scores, allowed=False)
+        padding = _pad_keys(padding.reshape(batch, 1, 1, source), added)
+        bias = padding if bias is None else bias + padding
+    if bias is not None:
+        if need_weights and _mask_dtype(bias) != scores.dtype.dtype:
+            names = [dtypes.C_TYPE_NAMES[d.name] for d in (_mask_dtype(bias), q.dtype.dtype)]
+            raise RuntimeError(  # (PyTorch's baddbmm of the mask and the scores)
+                f"Input dtypes must be the same, got: input {names[0]}, batch1: {names[1]}, "
+                f"batch2: {names[1]}"
+            )
+        if not need_weights:
+            _check_sdpa_mask_dtype(bias, q)
+        scores = scores + bias
     if need_weights or (attn_mask is None and key_padding_mask is None):
         weights = nn_ops.softmax(scores, -1)
     else:  # PyTorch's attention without weights: masked-out rows are zeros, not NaN
@@ -302,6 +353,21 @@ def _check_attention_shapes(
             raise AssertionError(
                 f"Expected `attn_mask` shape to be {expected} but got {attn_mask.shape}"
             )
+
+
+def _check_key_padding_mask(mask: Any, batch: int, source: int, added: int) -> None:
+    """PyTorch's check of a (N, S) key_padding_mask, made after it is padded for the ``added``
+    keys (so its sizes count them); a mask of the right size in the wrong shape, (S, N), would
+    otherwise reshape silently."""
+    if mask.shape[0] != batch:
+        raise AssertionError(
+            f"Expected key_padded_mask.shape[0] to be {batch}, but got {mask.shape[0]}"
+        )
+    if mask.shape[1] != source:
+        raise AssertionError(
+            f"Expected key_padded_mask.shape[1] to be {source + added}, but got "
+            f"{mask.shape[1] + added}"
+        )
 
 
 def _check_projections(

@@ -78,34 +78,38 @@ def pack_padded_sequence(
     the given ``lengths``. With ``enforce_sorted`` the lengths must already decrease; without,
     the batch is sorted by a stable sort of the lengths, longest first, as PyTorch's."""
     counts = xp.asarray(lengths.tolist() if isinstance(lengths, Tensor) else lengths, xp.int64)
-    if counts.ndim != 1:
-        raise ValueError(f"pack_padded_sequence: lengths must be 1-D, got shape {counts.shape}")
+    if counts.ndim != 1:  # (lengths are made int64 first, so PyTorch names a Long tensor)
+        raise RuntimeError(
+            "'lengths' argument should be a 1D CPU int64 tensor, but got "
+            f"{counts.ndim}D cpu Long tensor"
+        )
     x = input.transpose(0, 1) if batch_first else input
+    # PyTorch's checks in its order: the count, the last length (the shortest, once sorted),
+    # the order
     if len(counts) != x.shape[1]:
-        raise ValueError(
+        raise RuntimeError(
             f"Expected `len(lengths)` to be equal to batch_size, but got {len(counts)} "
             f"(batch_size={x.shape[1]})"
         )
-    if (counts <= 0).any():
+    if (counts[-1] if enforce_sorted else counts.min()) <= 0:
         raise RuntimeError(
             "Length of all samples has to be greater than 0, but found an element in "
             "'lengths' that is <= 0"
         )
-    if counts.max() > x.shape[0]:
+    sorted_indices = unsorted_indices = None
+    if enforce_sorted and (xp.diff(counts) > 0).any():
+        raise RuntimeError(
+            "`lengths` array must be sorted in decreasing order when `enforce_sorted` is "
+            "True. You can pass `enforce_sorted=False` to pack_padded_sequence and/or "
+            "pack_sequence to sidestep this requirement if you do not need ONNX "
+            "exportability."
+        )
+    if counts.max() > x.shape[0]:  # (PyTorch packs past the end of the input)
         raise RuntimeError(
             f"pack_padded_sequence: a length of {counts.max()} is longer than the input's "
             f"{x.shape[0]} steps"
         )
-    sorted_indices = unsorted_indices = None
-    if enforce_sorted:
-        if (xp.diff(counts) > 0).any():
-            raise RuntimeError(
-                "`lengths` array must be sorted in decreasing order when `enforce_sorted` is "
-                "True. You can pass `enforce_sorted=False` to pack_padded_sequence and/or "
-                "pack_sequence to sidestep this requirement if you do not need ONNX "
-                "exportability."
-            )
-    else:
+    if not enforce_sorted:
         order = xp.argsort(-counts, kind="stable")
         counts = counts[order]
         sorted_indices = _make(order.astype(xp.int64))
@@ -164,7 +168,9 @@ def unpad_sequence(
     padded_sequences: Tensor, lengths: Any, batch_first: bool = False
 ) -> list[Tensor]:
     """The list of sequences that :func:`pad_sequence` padded, each cut to its length."""
-    x = padded_sequences if batch_first else padded_sequences.transpose(0, 1)
+    if not batch_first:  # PyTorch's transposes the caller's tensor in place
+        padded_sequences.transpose_(0, 1)
+    x = padded_sequences
     counts = lengths.tolist() if isinstance(lengths, Tensor) else list(lengths)
     return [x[i, :n] for i, n in enumerate(counts)]
 
