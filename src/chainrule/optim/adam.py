@@ -116,10 +116,8 @@ class Adam(Optimizer):
             xp.multiply(param, 1 - lr * weight_decay, out=param)
         m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
         scratch = self._buffer(param)
-        # m.lerp_(g, 1 - beta1): m + (1 - beta1) (g - m)
-        xp.subtract(grad, m, out=scratch)
-        xp.multiply(scratch, 1 - beta1, out=scratch)
-        xp.add(m, scratch, out=m)
+        # m.lerp_(g, 1 - beta1) by PyTorch's two formulas (beta1 = 0 gives g exactly)
+        self._lerp(m, grad, 1 - beta1, scratch)
         # v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
         xp.multiply(v, beta2, out=v)
         xp.multiply(grad, 1 - beta2, out=scratch)

@@ -22,9 +22,11 @@ PyTorch's (recursive, so they compose with other changes to ``group["lr"]``).
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 import types
 import warnings
+import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -43,6 +45,45 @@ EPOCH_DEPRECATION_WARNING = (
     "https://github.com/pytorch/pytorch/issues/new/choose."
 )
 
+# PyTorch's warning when the first step of a schedule comes before any optimizer step made
+# since the first schedule of that optimizer was created
+ORDER_WARNING = (
+    "Detected call of `lr_scheduler.step()` before `optimizer.step()`. In PyTorch 1.1.0 and "
+    "later, you should call them in the opposite order: `optimizer.step()` before "
+    "`lr_scheduler.step()`.  Failure to do this will result in PyTorch skipping the first "
+    "value of the learning rate schedule. See more details at "
+    "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate"
+)
+OVERRIDDEN_WARNING = (
+    "Seems like `optimizer.step()` has been overridden after learning rate scheduler "
+    "initialization. Please, make sure to call `optimizer.step()` before "
+    "`lr_scheduler.step()`. See more details at "
+    "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate"
+)
+
+
+def _note_steps(optimizer: Optimizer) -> None:
+    """PyTorch's way to tell ORDER_WARNING: the first schedule of ``optimizer`` wraps its
+    ``step`` (of that instance only, so optimizers without a schedule step at full speed) to
+    set ``_opt_called``; the steps taken before are not counted."""
+    if hasattr(optimizer.step, "_wrapped_by_lr_sched"):
+        return
+    # a step the instance was given, or its class's looked up at each call (cr.compile
+    # replaces Optimizer.step while it traces)
+    own = vars(optimizer).get("step")
+    owner = weakref.ref(optimizer)
+
+    @functools.wraps(type(optimizer).step)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        opt = owner()
+        opt._opt_called = True  # type: ignore[union-attr]
+        if own is not None:
+            return own(*args, **kwargs)
+        return type(opt).step(opt, *args, **kwargs)
+
+    wrapper._wrapped_by_lr_sched = True  # type: ignore[attr-defined]
+    optimizer.step = wrapper  # type: ignore[method-assign]
+
 
 class LRScheduler:
     """Base class: ``get_lr`` gives the next learning rates; ``step`` applies them."""
@@ -60,10 +101,14 @@ class LRScheduler:
                 if "initial_lr" not in group:
                     raise KeyError(
                         f"param 'initial_lr' is not specified in param_groups[{i}] when resuming "
-                        "an optimizer"
+                        "scheduler with last_epoch >= 0.\nThis typically happens when:\n1. You're "
+                        "trying to resume training from a checkpoint but haven't properly loaded "
+                        "the optimizer state\n2. You're using last_epoch >= 0 for a fresh training "
+                        "run (not recommended)"
                     )
         self.base_lrs: list[float] = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
+        _note_steps(optimizer)
         # PyTorch's flag for its warning when get_lr is called outside step (chainrule gives
         # none): kept so that the state dicts have PyTorch's keys
         self._get_lr_called_within_step = False
@@ -85,6 +130,11 @@ class LRScheduler:
 
     def step(self, epoch: int | None = None) -> None:
         """Advance one epoch; ``epoch`` (deprecated, with PyTorch's warning) jumps to it."""
+        if self._step_count == 1:
+            if not hasattr(self.optimizer.step, "_wrapped_by_lr_sched"):
+                warnings.warn(OVERRIDDEN_WARNING, UserWarning, stacklevel=2)
+            elif not getattr(self.optimizer, "_opt_called", False):
+                warnings.warn(ORDER_WARNING, UserWarning, stacklevel=2)
         self._step_count += 1
         if epoch is not None:
             warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
@@ -264,8 +314,8 @@ class OneCycleLR(LRScheduler):
                 (self.total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum"),
             ]
         self._schedule_phases = [dict(zip(_PHASE_KEYS, phase, strict=True)) for phase in phases]
+        tops = _per_group("max_lr", optimizer, max_lr)  # checked on resuming too, as PyTorch
         if last_epoch == -1:
-            tops = _per_group("max_lr", optimizer, max_lr)
             for top, group in zip(tops, optimizer.param_groups, strict=True):
                 group["initial_lr"] = top / div_factor
                 group["max_lr"] = top

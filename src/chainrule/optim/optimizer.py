@@ -157,6 +157,12 @@ class Optimizer:
         for group in groups:
             self.add_param_group(group)
 
+    def __getstate__(self) -> dict[str, Any]:
+        # A schedule's wrapper of ``step`` (lr_scheduler._note_steps) stays with this
+        # instance: it steps this optimizer, and cannot be pickled (PyTorch's __getstate__
+        # leaves it out too)
+        return {k: v for k, v in self.__dict__.items() if k not in ("step", "_opt_called")}
+
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
         for i, group in enumerate(self.param_groups):
@@ -248,15 +254,19 @@ class Optimizer:
     def _update_group(self, group: dict[str, Any]) -> None:
         """Update each parameter of ``group`` that has a gradient, by :meth:`_update`."""
         stateful = self._keeps_state(group)
-        for p in group["params"]:
-            # ``_grad``, not ``grad``: a parameter is a leaf or retains its gradient, so the
-            # property's warning about non-leaves never applies, and reading it twice cost a
-            # call each
-            grad = p._grad
-            if grad is not None:
-                state = self.state[p] if stateful else None
-                self._update(group, p._data, grad._data, state)
-                p._vc[0] += 1  # an in-place change of the parameter
+        # PyTorch's updates make nan or inf silently (a zero eps over a zero average, the
+        # root of a rounding below zero); NumPy's would warn: not while a group updates (this
+        # costs ~2us a group; SGD's plain descent, which cannot make them, skips it)
+        with xp.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            for p in group["params"]:
+                # ``_grad``, not ``grad``: a parameter is a leaf or retains its gradient, so
+                # the property's warning about non-leaves never applies, and reading it twice
+                # cost a call each
+                grad = p._grad
+                if grad is not None:
+                    state = self.state[p] if stateful else None
+                    self._update(group, p._data, grad._data, state)
+                    p._vc[0] += 1  # an in-place change of the parameter
 
     def _update(
         self, group: dict[str, Any], param: Any, grad: Any, state: dict[str, Any] | None
@@ -362,10 +372,9 @@ class Optimizer:
             raise ValueError("loaded state dict has a different number of parameter groups")
         for ours, theirs in zip(self.param_groups, saved_groups, strict=True):
             if len(ours["params"]) != len(theirs["params"]):
-                raise ValueError(
+                raise ValueError(  # PyTorch's words, without the two sizes
                     "loaded state dict contains a parameter group that doesn't match the size "
-                    f"of optimizer's group ({len(theirs['params'])} vs {len(ours['params'])} "
-                    "parameters)"
+                    "of optimizer's group"
                 )
         by_index = {
             saved: p

@@ -79,10 +79,10 @@ class RMSprop(Optimizer):
         xp.add(square_avg, avg, out=square_avg)
         if group["centered"]:
             grad_avg = state["grad_avg"]._data
-            # grad_avg.lerp_(g, 1 - alpha); avg = sqrt(square_avg - grad_avg^2)
-            xp.subtract(grad, grad_avg, out=avg)
-            xp.multiply(avg, 1 - alpha, out=avg)
-            xp.add(grad_avg, avg, out=grad_avg)
+            # grad_avg.lerp_(g, 1 - alpha) by PyTorch's two formulas (alpha = 0 gives g exactly,
+            # so square_avg - grad_avg^2 below is 0, not a rounding below it: sqrt would be nan);
+            # avg = sqrt(square_avg - grad_avg^2)
+            self._lerp(grad_avg, grad, 1 - alpha, avg)
             xp.multiply(grad_avg, grad_avg, out=avg)
             xp.subtract(square_avg, avg, out=avg)
             xp.sqrt(avg, out=avg)
