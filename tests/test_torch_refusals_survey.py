@@ -255,6 +255,181 @@ SNIPPETS = {
     "F.mse_loss with reduce = False": """
         out = T.nn.functional.mse_loss(T.ones(2), T.zeros(2), reduce=False)
     """,
+    # no dim is the median of all: None (which no signature takes) was read as no dim
+    "median with dim = None": "out = T.median(T.ones(2, 3), None)",
+    "nanmedian with dim = None": "out = T.nanmedian(T.ones(2, 3), None)",
+    "Tensor.median with dim = None": "out = T.ones(2, 3).median(None)",
+    "Tensor.nanmedian with dim = None": "out = T.ones(2, 3).nanmedian(None)",
+    "median with keepdim = 1": "out = T.median(T.ones(2, 3), 1, 1)",
+    "median of all": "out = T.median(T.tensor([[1.0, 5.0, 2.0]]))",
+    "median along dim 1, kept": "out = T.median(T.tensor([[1.0, 5.0, 2.0]]), 1, True)",
+    "Tensor.nanmedian along dim -1": """
+        out = T.tensor([[1.0, float('nan'), 2.0]]).nanmedian(-1)
+    """,
+    "median of a 0-d tensor along dim 0": "out = T.median(T.tensor(2.0), 0)",
+    # scans and mode given None or a bool dim: NumPy's unpacking error, or True read as 1
+    "cumsum with dim = None": "out = T.cumsum(T.ones(2, 3), None)",
+    "cumprod with dim = None": "out = T.cumprod(T.ones(2, 3), None)",
+    "cummax with dim = None": "out = T.cummax(T.ones(2, 3), None)",
+    "cummin with an empty list dim": "out = T.cummin(T.ones(2, 3), dim=[])",
+    "logcumsumexp with dim = None": "out = T.logcumsumexp(T.ones(2, 3), None)",
+    "mode with dim = None": "out = T.mode(T.ones(2, 3), None)",
+    "mode with an empty list dim": "out = T.mode(T.ones(2, 3), dim=[])",
+    "cumsum with a bool dim": "out = T.cumsum(T.ones(2, 3), True)",
+    "Tensor.cumsum with dim = None": "out = T.ones(2, 3).cumsum(None)",
+    "Tensor.cumprod with dim = None": "out = T.ones(2, 3).cumprod(None)",
+    "Tensor.mode with dim = None": "out = T.ones(2, 3).mode(None)",
+    "Tensor.cumsum_ with dim = None": "out = T.ones(2, 3).cumsum_(None)",
+    "mode with keepdim = 1": "out = T.mode(T.ones(2, 3), 1, 1)",
+    "kthvalue with dim = None": "out = T.kthvalue(T.ones(2, 3), 1, None)",
+    "Tensor.kthvalue with keepdim = 1": "out = T.ones(2, 3).kthvalue(1, 1, 1)",
+    "cumsum along a 0-d integer tensor dim": "out = T.cumsum(T.ones(2, 3), T.tensor(1))",
+    "cumsum of a 0-d tensor along dim -1": "out = T.cumsum(T.tensor(2.0), -1)",
+    "Tensor.cummax along dim 1": "out = T.tensor([[1.0, 3.0, 2.0]]).cummax(1)",
+    "mode of a 0-d tensor": "out = T.mode(T.tensor(2.0))",
+    "Tensor.mode along dim 1, kept": "out = T.tensor([[1, 2, 2]]).mode(1, True)",
+    # a bool count or dim was read as 1
+    "repeat_interleave by True": "out = T.repeat_interleave(T.ones(3), True)",
+    "repeat_interleave along dim True": "out = T.repeat_interleave(T.ones(3), 2, True)",
+    "Tensor.repeat_interleave by True": "out = T.ones(3).repeat_interleave(True)",
+    "repeat_interleave by 1.5": "out = T.repeat_interleave(T.ones(3), 1.5)",
+    "repeat_interleave with output_size = True": """
+        out = T.repeat_interleave(T.ones(3), 2, output_size=True)
+    """,
+    "repeat_interleave along a 0-d integer tensor dim": """
+        out = T.repeat_interleave(T.ones(3), 2, T.tensor(0))
+    """,
+    "repeat_interleave of int32 repeats alone": """
+        out = T.repeat_interleave(T.tensor([1, 2, 0], dtype=T.int32))
+    """,
+    "gradient along dim True": "out = T.gradient(T.ones(3), dim=True)",
+    "gradient along dims [True]": "out = T.gradient(T.ones(3), dim=[True])",
+    "gradient with edge_order = True": "out = T.gradient(T.ones(3), edge_order=True)",
+    "gradient along a 0-d integer tensor dim": "out = T.gradient(T.ones(3), dim=T.tensor(0))",
+    "gradient along dims (0,)": "out = T.gradient(T.arange(4.0) ** 2, dim=(0,))",
+    "diff with n = True": "out = T.diff(T.ones(3), True)",
+    "diff along dim None": "out = T.diff(T.ones(3), 1, None)",
+    "Tensor.diff with n = True": "out = T.ones(3).diff(True)",
+    "diff of a 0-d tensor along dim 5": "out = T.diff(T.tensor(1.0), 1, 5)",
+    # a bool where PyTorch takes only an int was read as 1
+    "Tensor.size of dim True": "out = T.ones(2, 3).size(True)",
+    "Tensor.stride of dim True": "out = T.ones(2, 3).stride(True)",
+    "Tensor.size of a 0-d integer tensor dim": "out = T.ones(2, 3).size(T.tensor(-1))",
+    "diag with diagonal True": "out = T.diag(T.ones(3), True)",
+    "diagonal with offset True": "out = T.diagonal(T.ones(3, 3), True)",
+    "diag_embed with offset True": "out = T.diag_embed(T.ones(3), True)",
+    "diagflat with offset True": "out = T.diagflat(T.ones(3), True)",
+    "histc with bins True": "out = T.histc(T.ones(3), True)",
+    "rot90 by k True": "out = T.rot90(T.ones(3, 3), True)",
+    "topk with k True": "out = T.topk(T.ones(3), True)",
+    "polygamma of order True": "out = T.polygamma(True, T.ones(3))",
+    "Tensor.polygamma_ of order True": "out = T.ones(3).polygamma_(True)",
+    "combinations with r True": "out = T.combinations(T.ones(3), True)",
+    "F.group_norm with num_groups True": "out = T.nn.functional.group_norm(T.ones(2, 4), True)",
+    "diagonal with offset -1": "out = T.diagonal(T.arange(9.0).reshape(3, 3), -1)",
+    "rot90 by k -1": "out = T.rot90(T.arange(4).reshape(2, 2), -1)",
+    "histc with 4 bins": "out = T.histc(T.tensor([1.0, 2.0, 1.0]), 4, 0, 3)",
+    # keepdim given an int was read by its truth
+    "sum with keepdim = 1": "out = T.sum(T.ones(2, 3), 1, 1)",
+    "prod with keepdim = 1": "out = T.prod(T.ones(2, 3), 1, 1)",
+    "amax with keepdim = 1": "out = T.amax(T.ones(2, 3), 1, 1)",
+    "amin with keepdim = 1.5": "out = T.amin(T.ones(2, 3), 1, 1.5)",
+    "logsumexp with keepdim = 1": "out = T.logsumexp(T.ones(2, 3), 1, 1)",
+    "argmax with keepdim = 1": "out = T.argmax(T.ones(2, 3), 1, 1)",
+    "mean with keepdim = 1": "out = T.mean(T.ones(2, 3), 1, 1)",
+    "max along a dim with keepdim = 1": "out = T.max(T.ones(2, 3), 1, 1)",
+    "sum with keepdim = True": "out = T.sum(T.ones(2, 3), 1, True)",
+    "Tensor.sum with keepdims = True": "out = T.ones(2, 3).sum(axis=1, keepdims=True)",
+    "min along a dim, kept": "out = T.min(T.tensor([[3.0, 1.0]]), 1, True)",
+    # method forms named the function and its position
+    "Tensor.triu_ with a float diagonal": "out = T.ones(2, 3).triu_(1.5)",
+    "Tensor.tril_ with a float diagonal": "out = T.ones(2, 3).tril_(1.5)",
+    "Tensor.triu with a float diagonal": "out = T.ones(2, 3).triu(1.5)",
+    "Tensor.kthvalue with k True": "out = T.ones(2, 3).kthvalue(True)",
+    "Tensor.triu_ with diagonal 1": "out = T.ones(2, 3).triu_(1)",
+    # a tensor of settings where PyTorch takes one number was broadcast (a 0-d one is a number)
+    "nan_to_num with a tensor nan": """
+        out = T.nan_to_num(T.tensor([float('nan'), 1.0]), T.tensor([1.0, 2.0]))
+    """,
+    "F.hardshrink with a tensor lambd": """
+        out = T.nn.functional.hardshrink(T.ones(2), T.tensor([0.5, 2.0]))
+    """,
+    "F.threshold with a tensor value": """
+        out = T.nn.functional.threshold(T.tensor([1.0, -1.0]), 0.5, T.tensor([0.0, 3.0]))
+    """,
+    "F.softplus with a tensor threshold": """
+        out = T.nn.functional.softplus(T.ones(2), 1.0, T.tensor([20.0, 0.5]))
+    """,
+    "F.elu with a tensor alpha": """
+        out = T.nn.functional.elu(T.tensor([-1.0, -2.0]), T.tensor([1.0, 2.0]))
+    """,
+    "F.leaky_relu with a tensor slope": """
+        out = T.nn.functional.leaky_relu(T.tensor([-1.0, -2.0]), T.tensor([0.1, 0.2]))
+    """,
+    "full_like with a tensor fill": "out = T.full_like(T.ones(2), T.tensor([1.0, 2.0]))",
+    "full with a tensor fill": "out = T.full((2,), T.tensor([1.0, 2.0]))",
+    "F.elu with a 0-d tensor alpha": """
+        out = T.nn.functional.elu(T.tensor([-1.0, -2.0]), T.tensor(2.0))
+    """,
+    "F.leaky_relu with a 0-d tensor slope": """
+        out = T.nn.functional.leaky_relu(T.tensor([-1.0, -2.0]), T.tensor(0.1))
+    """,
+    "F.softplus with a 0-d tensor beta": """
+        out = T.nn.functional.softplus(T.tensor([-1.0, 1.0]), T.tensor(2.0))
+    """,
+    "F.celu with a 0-d tensor alpha": """
+        out = T.nn.functional.celu(T.tensor([-1.0, 1.0]), T.tensor(2.0))
+    """,
+    "nan_to_num with a 0-d tensor nan": """
+        out = T.nan_to_num(T.tensor([float('nan'), 1.0]), T.tensor(1.0))
+    """,
+    "full_like with a 0-d tensor fill": "out = T.full_like(T.ones(2), T.tensor(3.0))",
+    "F.hardshrink with a 0-d tensor lambd": """
+        out = T.nn.functional.hardshrink(T.tensor([0.3, 2.0]), T.tensor(0.5))
+    """,
+    # result dtypes: a float16 target's loss was float32, an int64 weight's float64
+    "F.binary_cross_entropy_with_logits of a float16 target": """
+        out = T.nn.functional.binary_cross_entropy_with_logits(
+            T.zeros(2), T.ones(2, dtype=T.float16), reduction='none'
+        ).dtype
+    """,
+    "F.binary_cross_entropy_with_logits of a float32 target beside float64 logits": """
+        out = T.nn.functional.binary_cross_entropy_with_logits(
+            T.zeros(2, dtype=T.float64), T.ones(2)
+        ).dtype
+    """,
+    "F.binary_cross_entropy with an int64 weight": """
+        out = T.nn.functional.binary_cross_entropy(
+            T.full((2,), 0.5), T.ones(2), T.ones(2, dtype=T.int64), reduction='none'
+        ).dtype
+    """,
+    "F.binary_cross_entropy with a float64 weight": """
+        out = T.nn.functional.binary_cross_entropy(
+            T.full((2,), 0.5), T.ones(2), T.tensor([1.0, 2.0], dtype=T.float64)
+        )
+    """,
+    # an integer input's loss: ATen writes it into the input's dtype, which refuses the float
+    "F.soft_margin_loss of int64 input and target": """
+        out = T.nn.functional.soft_margin_loss(T.ones(2, dtype=T.int64), T.ones(2, dtype=T.int64))
+    """,
+    "F.soft_margin_loss of an int64 input and a float64 target": """
+        out = T.nn.functional.soft_margin_loss(
+            T.ones(2, dtype=T.int64), T.ones(2, dtype=T.float64)
+        )
+    """,
+    "F.soft_margin_loss of an int64 target": """
+        out = T.nn.functional.soft_margin_loss(T.ones(2), T.ones(2, dtype=T.int64))
+    """,
+    # the in-place form clamps limits in either order (F.hardtanh alone refuses min > max)
+    "F.hardtanh_ with min_val above max_val": """
+        out = T.nn.functional.hardtanh_(T.tensor([-2.0, 0.5, 2.0]), 1.0, -1.0)
+    """,
+    "F.hardtanh with min_val above max_val": """
+        out = T.nn.functional.hardtanh(T.tensor([-2.0, 0.5, 2.0]), 1.0, -1.0, True)
+    """,
+    "F.hardtanh of nan and -0.0": """
+        out = T.nn.functional.hardtanh(T.tensor([-2.0, float('nan'), -0.0, 2.0]), -0.5, 0.5)
+    """,
 }
 
 

@@ -90,6 +90,33 @@ def boolean(value: Any, name: str, param: str, position: int = 1) -> bool:
     return value
 
 
+def number(
+    value: Any, name: str, param: str, position: int | None = 2, expected: str = "Number"
+) -> Any:
+    """Read a ``Scalar`` argument as PyTorch does: a Python or NumPy number, or a tensor of no
+    dimensions that needs no gradient (read as its value); a tensor of more elements (which
+    was broadcast as an elementwise setting), None or a string is refused.
+
+    >>> import chainrule as cr
+    >>> number(cr.tensor(0.5), "hardshrink", "lambd")
+    0.5
+    >>> number(cr.ones(2), "hardshrink", "lambd")
+    Traceback (most recent call last):
+    TypeError: hardshrink(): argument 'lambd' (position 2) must be Number, not Tensor
+    """
+    kind = type(value)
+    if kind is float or kind is int or kind is bool:
+        return value
+    from chainrule.tensor import Tensor  # tensor.py imports this module
+
+    if isinstance(value, Tensor):
+        if value.ndim == 0 and not value.requires_grad:
+            return value.item()
+    elif isinstance(value, (int, float, complex, xp.number, xp.bool_)):
+        return value
+    raise mistyped(name, param, position, expected, value)
+
+
 def dim(value: Any, ndim: int, name: str, param: str, position: int = 1) -> int:
     """Read a dimension of a tensor with ``ndim`` dimensions (an ``integer``), counted from
     the end where negative, as a non-negative index (PyTorch's ``maybe_wrap_dim``).

@@ -19,7 +19,7 @@ from typing import Any
 from chainrule import devices as _device
 from chainrule import dtypes, grad_mode, memory_formats, rng, shell_uints
 from chainrule._array import xp
-from chainrule.arguments import RANDOM, Signature, int_list, mistyped, no_overload
+from chainrule.arguments import RANDOM, Signature, int_list, mistyped, no_overload, number
 from chainrule.autodiff import batching, forward
 from chainrule.autodiff.batching import refuse_same_randomness
 from chainrule.ops.broadcast import broadcast_shape
@@ -278,6 +278,8 @@ def full(
     requires_grad: bool = False,
 ) -> Tensor:
     _device.check(device)
+    # a number, or a 0-d tensor read as one: a tensor of values was broadcast silently
+    fill_value = number(fill_value, "full", "fill_value")
     if dtype is None:
         dtype = _python_dtype(xp.asarray(fill_value))
     shape = size_argument((size,), "full", varargs=False)
@@ -911,6 +913,7 @@ def full_like(
     memory_format: Any = None,
 ) -> Tensor:
     dtype = dtype or input.dtype
+    fill_value = number(fill_value, "full_like", "fill_value")  # as full's
 
     def made(shape: tuple[int, ...], laid_out: bool) -> Tensor:
         return full(shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)

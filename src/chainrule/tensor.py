@@ -198,7 +198,11 @@ class Tensor:
         return Size(self._data.shape)
 
     def size(self, dim: int | None = None) -> Any:
-        return Size(self._data.shape) if dim is None else self._data.shape[dim]
+        if dim is None:
+            return Size(self._data.shape)
+        if type(dim) is not int:  # a bool is no dimension (True was 1), as PyTorch's
+            dim = arguments.integer(dim, "size", "dim")
+        return self._data.shape[dim]
 
     @property
     def dtype(self) -> dtypes.dtype:
@@ -881,10 +885,10 @@ class Tensor:
         return linalg.trace(self)
 
     def tril(self, diagonal: builtins.int = 0) -> Tensor:
-        return linalg.tril(self, diagonal)
+        return linalg.tril(self, arguments.integer(diagonal, "tril", "diagonal"))
 
     def triu(self, diagonal: builtins.int = 0) -> Tensor:
-        return linalg.triu(self, diagonal)
+        return linalg.triu(self, arguments.integer(diagonal, "triu", "diagonal"))
 
     def square(self) -> Tensor:
         return elementwise.square(self)
@@ -932,7 +936,8 @@ class Tensor:
         return reduce.logsumexp(self, dim, keepdim)
 
     def cumsum(self, dim: int, *, dtype: Any = None) -> Tensor:
-        return reduce.cumsum(self, dim, dtype=dtype)
+        # dim checked here, where PyTorch names it at position 1 (the function's is 2)
+        return reduce.cumsum(self, arguments.integer(dim, "cumsum", "dim"), dtype=dtype)
 
     def softmax(self, dim: int, dtype: Any = None) -> Tensor:
         return nn_ops.softmax(self, dim, dtype)
@@ -1340,6 +1345,7 @@ class Tensor:
     def repeat_interleave(
         self, repeats: Any, dim: builtins.int | None = None, *, output_size: Any = None
     ) -> Tensor:
+        shape_more.check_interleave((), repeats, dim, output_size)  # named as the method's
         return shape_more.repeat_interleave(self, repeats, dim, output_size=output_size)
 
     def diagonal(
@@ -1376,7 +1382,9 @@ class Tensor:
     def stride(self, dim: builtins.int | None = None) -> Any:
         """Element strides, as PyTorch reports them (NumPy's are in bytes)."""
         strides = tuple(shape.element_strides(self._data))
-        return strides if dim is None else strides[arguments.wrap_dim(dim, self.ndim)]
+        if dim is None:
+            return strides
+        return strides[arguments.dim(dim, self.ndim, "stride", "dim")]  # not True, as PyTorch
 
     def storage_offset(self) -> builtins.int:
         return shape.storage_offset(self._data)
@@ -1653,18 +1661,22 @@ class Tensor:
         return inplace.binary_(self, compare.bitwise_right_shift, other)
 
     def tril_(self, diagonal: builtins.int = 0) -> Tensor:
+        diagonal = arguments.integer(diagonal, "tril_", "diagonal")  # named as PyTorch's method
         return inplace.apply(self, lambda old: linalg.tril(old, diagonal))
 
     def triu_(self, diagonal: builtins.int = 0) -> Tensor:
+        diagonal = arguments.integer(diagonal, "triu_", "diagonal")
         return inplace.apply(self, lambda old: linalg.triu(old, diagonal))
 
     def cumsum_(self, dim: builtins.int, *, dtype: Any = None) -> Tensor:
+        dim = arguments.integer(dim, "cumsum_", "dim")  # named as PyTorch's method
         dtype = self.dtype if dtype is None else dtype  # computed in self's dtype, as PyTorch's
         return inplace.apply(
             self, lambda old: inplace.same_dtype(reduce.cumsum(old, dim, dtype=dtype), old)
         )
 
     def cumprod_(self, dim: builtins.int, *, dtype: Any = None) -> Tensor:
+        dim = arguments.integer(dim, "cumprod_", "dim")
         dtype = self.dtype if dtype is None else dtype  # computed in self's dtype, as PyTorch's
         return inplace.apply(
             self, lambda old: inplace.same_dtype(scans.cumprod(old, dim, dtype=dtype), old)
@@ -1723,16 +1735,16 @@ class Tensor:
         return self._add_product_(linalg.addbmm, batch1, batch2, beta, alpha)
 
     def cumprod(self, dim: builtins.int, *, dtype: Any = None) -> Tensor:
-        return scans.cumprod(self, dim, dtype=dtype)
+        return scans.cumprod(self, arguments.integer(dim, "cumprod", "dim"), dtype=dtype)
 
     def cummax(self, dim: builtins.int) -> Any:
-        return scans.cummax(self, dim)
+        return scans.cummax(self, arguments.integer(dim, "cummax", "dim"))
 
     def cummin(self, dim: builtins.int) -> Any:
-        return scans.cummin(self, dim)
+        return scans.cummin(self, arguments.integer(dim, "cummin", "dim"))
 
     def logcumsumexp(self, dim: builtins.int) -> Tensor:
-        return scans.logcumsumexp(self, dim)
+        return scans.logcumsumexp(self, arguments.integer(dim, "logcumsumexp", "dim"))
 
     def diff(
         self,
@@ -1741,6 +1753,7 @@ class Tensor:
         prepend: Tensor | None = None,
         append: Tensor | None = None,
     ) -> Tensor:
+        n, dim = arguments.integer(n, "diff", "n"), arguments.integer(dim, "diff", "dim", 2)
         return scans.diff(self, n, dim, prepend, append)
 
     def nansum(
@@ -1833,6 +1846,7 @@ class Tensor:
         return inplace.apply(self, special_ops.digamma)
 
     def polygamma_(self, n: builtins.int) -> Tensor:
+        n = arguments.integer(n, "polygamma_", "n")  # named as PyTorch's method
         return inplace.apply(self, lambda old: special_ops.polygamma(n, old))
 
     def lgamma_(self) -> Tensor:
@@ -1868,15 +1882,18 @@ class Tensor:
     def corrcoef(self) -> Tensor:
         return statistics.corrcoef(self)
 
-    def median(self, dim: Any = None, keepdim: builtins.bool = False) -> Any:
-        return statistics.median(self, dim, keepdim)
+    def median(self, dim: Any = arguments.OMITTED, keepdim: builtins.bool = False) -> Any:
+        return statistics.median_at(self, dim, keepdim, "median", 1)
 
-    def nanmedian(self, dim: Any = None, keepdim: builtins.bool = False) -> Any:
-        return statistics.nanmedian(self, dim, keepdim)
+    def nanmedian(self, dim: Any = arguments.OMITTED, keepdim: builtins.bool = False) -> Any:
+        return statistics.median_at(self, dim, keepdim, "nanmedian", 1)
 
     def kthvalue(
         self, k: builtins.int, dim: builtins.int = -1, keepdim: builtins.bool = False
     ) -> Any:
+        # checked here, where PyTorch's method counts positions from 1 (the function's from 2)
+        k, dim = arguments.integer(k, "kthvalue", "k"), arguments.integer(dim, "kthvalue", "dim", 2)
+        keepdim = arguments.boolean(keepdim, "kthvalue", "keepdim", 3)
         return statistics.kthvalue(self, k, dim, keepdim)
 
     def bincount(self, weights: Tensor | None = None, minlength: builtins.int = 0) -> Tensor:
@@ -1911,6 +1928,8 @@ class Tensor:
         return sets.argwhere(self)
 
     def mode(self, dim: builtins.int = -1, keepdim: builtins.bool = False) -> Any:
+        dim = arguments.integer(dim, "mode", "dim")  # at the method's positions
+        arguments.boolean(keepdim, "mode", "keepdim", 2)
         return sets.mode(self, dim, keepdim)
 
     def aminmax(self, *, dim: builtins.int | None = None, keepdim: builtins.bool = False) -> Any:

@@ -853,6 +853,8 @@ def group_norm(
     >>> group_norm(cr.arange(8.0).reshape(1, 4, 2), 2).reshape(-1)[:4]
     tensor([-1.3416, -0.4472,  0.4472,  1.3416])
     """
+    # a bool is refused, as PyTorch's (True was read as 1)
+    num_groups = arguments.integer(num_groups, "group_norm", "num_groups", 2)
     if input.ndim < 2:
         raise RuntimeError(
             f"Expected at least 2 dimensions for input tensor but received {input.ndim}"
@@ -1237,6 +1239,16 @@ def pad(
             "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
             "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)"
         )
+    for i in range(len(pad) // 2 if mode == "reflect" else 0):
+        # PyTorch's kernels check that a reflection does not repeat the edge first (width,
+        # height, depth: arguments #4, #6, #8), before the size padded
+        n, left, right = input.shape[input.ndim - 1 - i], pad[2 * i], pad[2 * i + 1]
+        if max(left, right) >= n:
+            raise RuntimeError(
+                f"Argument #{4 + 2 * i}: Padding size should be less than the corresponding "
+                f"input dimension, but got: padding ({left}, {right}) at dimension "
+                f"{input.ndim - 1 - i} of input {list(input.shape)}"
+            )
     _refuse_negative_padded_size(input, pad, mode)
     # PyTorch's reflect and replicate backward kernels read the input (circular's is a copy)
     out = input if mode == "circular" else reads_input(input)
@@ -1244,11 +1256,6 @@ def pad(
         dim = input.ndim - 1 - i
         left, right = pad[2 * i], pad[2 * i + 1]
         n = input.shape[dim]
-        # PyTorch's limits: a wrap goes round once (the size before any crop, as PyTorch
-        # checks it: past a crop its copies go on round what is left), a reflection does not
-        # repeat the edge.
-        if mode == "circular" and max(left, right) > n:
-            raise RuntimeError("Padding value causes wrapping around more than once.")
         if mode == "circular" and min(left, right) < 0:
             if n + left + right == 0:  # PyTorch's result is empty, whatever the crop
                 out = out[(slice(None),) * dim + (slice(0, 0),)]
@@ -1258,12 +1265,6 @@ def pad(
             n, left, right = out.shape[dim], max(left, 0), max(right, 0)
             if n == 0 and left + right:
                 raise RuntimeError("Padding value causes wrapping around more than once.")
-        if mode == "reflect" and max(left, right) >= n:
-            raise RuntimeError(
-                f"Argument #{len(pad) + 2}: Padding size should be less than the corresponding "
-                f"input dimension, but got: padding ({left}, {right}) at dimension {dim} of "
-                f"input {list(input.shape)}"
-            )
         out = out[(slice(None),) * dim + (_pad_index(mode, left, right, n),)]
     if mode == "circular":  # (PyTorch's is a copy into slices: CopySlices)
         return out
@@ -1277,8 +1278,13 @@ def _refuse_negative_padded_size(input: Tensor, pad: Sequence[int], mode: str) -
     dims = len(pad) // 2
     sizes = [input.shape[-1 - i] + pad[2 * i] + pad[2 * i + 1] for i in range(dims)][::-1]
     if mode == "circular":
-        if min(sizes) < 0:
-            raise RuntimeError("Negative padding value is resulting in an empty dimension")
+        # PyTorch's order: dimension by dimension from the first padded one, a wrap round more
+        # than once (of the size before any crop) before a crop below nothing
+        for i in reversed(range(dims)):
+            if max(pad[2 * i], pad[2 * i + 1]) > input.shape[-1 - i]:
+                raise RuntimeError("Padding value causes wrapping around more than once.")
+            if sizes[dims - 1 - i] < 0:
+                raise RuntimeError("Negative padding value is resulting in an empty dimension")
         return
     if max(sizes) < 1:
         given = dict(zip("DHW"[-dims:], input.shape[-dims:], strict=True))
@@ -1289,7 +1295,8 @@ def _refuse_negative_padded_size(input: Tensor, pad: Sequence[int], mode: str) -
         raise RuntimeError(f"input ({inside}{space}) is too small. Calculated output {calculated}")
     if min(sizes) < 0:
         shape = list(input.shape[: input.ndim - dims]) + sizes
-        raise RuntimeError(f"Trying to create tensor with negative dimension {min(sizes)}: {shape}")
+        first = next(size for size in shape if size < 0)  # (PyTorch's: the first, not the least)
+        raise RuntimeError(f"Trying to create tensor with negative dimension {first}: {shape}")
 
 
 def _pad_index(mode: str, left: int, right: int, n: int) -> Any:
@@ -1314,12 +1321,15 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:  # noqa: A002
+    # a number, or a 0-d tensor read as one: a tensor of slopes is PyTorch's TypeError
+    negative_slope = arguments.number(negative_slope, "leaky_relu", "negative_slope")
     if inplace:
         return leaky_relu_(input, negative_slope)
     return elementwise.leaky_relu(input, negative_slope)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    alpha = arguments.number(alpha, "elu", "alpha")  # a 0-d tensor is a number, no more
     return elu_(input, alpha) if inplace else elementwise.elu(input, alpha)
 
 
@@ -1387,13 +1397,17 @@ def hardtanh(
     """
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
+    return hardtanh_(input, min_val, max_val) if inplace else _clipped(input, min_val, max_val)
+
+
+def _clipped(input: Tensor, min_val: Any, max_val: Any) -> Tensor:  # noqa: A002
+    """:func:`hardtanh` without its check of the limits' order, which PyTorch's in-place
+    form does not make: it clamps (a ``min_val`` above ``max_val`` gives ``max_val``)."""
     if isinstance(input, Tensor):  # a bound past the dtype's range is refused, as by clamp
         dtype = input.dtype.dtype
         if dtype.kind in "biu":
             min_val, max_val = _integer_hardtanh_limits(dtype, min_val, max_val)
         min_val, max_val = (dtypes.checked_number_for(v, dtype) for v in (min_val, max_val))
-    if inplace:
-        return hardtanh_(input, min_val, max_val)
     return activations.Hardtanh(min_val, max_val)(input)
 
 
@@ -1412,7 +1426,7 @@ def _integer_hardtanh_limits(dtype: Any, min_val: Any, max_val: Any) -> tuple[in
 
 def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:  # noqa: A002
     """:func:`hardtanh` in place."""
-    return inplace_ops.apply(input, lambda old: hardtanh(old, min_val, max_val), name="hardtanh_")
+    return inplace_ops.apply(input, lambda old: _clipped(old, min_val, max_val), name="hardtanh_")
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
@@ -1432,6 +1446,7 @@ def selu_(input: Tensor) -> Tensor:  # noqa: A002
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
+    alpha = arguments.number(alpha, "celu", "alpha")  # a 0-d tensor is a number, no more
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
     return celu_(input, alpha) if inplace else activations.Celu(alpha)(input)
@@ -1456,6 +1471,9 @@ def threshold(
     >>> threshold(cr.tensor([0.1, 0.5, 2.0]), 0.5, -1.0)
     tensor([-1., -1.,  2.])
     """
+    # numbers, or 0-d tensors read as them: a tensor of values was broadcast silently
+    threshold = arguments.number(threshold, "threshold", "threshold")
+    value = arguments.number(value, "threshold", "value", 3)
     if isinstance(input, Tensor):  # PyTorch reads threshold in float32, value in the dtype
         dtypes.check_kernel_numbers(input.dtype.dtype, threshold)
         dtypes.check_kernel_numbers(input.dtype.dtype, value, own=True)
@@ -1500,6 +1518,7 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
     """0 where ``|input| <= lambd``, else ``input``."""
+    lambd = arguments.number(lambd, "hardshrink", "lambd")  # not a tensor of them, as PyTorch
     return activations.Hardshrink(lambd)(input)
 
 
@@ -1814,6 +1833,12 @@ def soft_margin_loss(
     reduction = legacy_reduction(size_average, reduce, reduction)
     tensor_argument("soft_margin_loss", target, 2, "target")  # a number was broadcast
     _not_differentiable("soft_margin_loss", "target", target)
+    if input.dtype.kind in "iu":
+        # ATen writes -input * target, then its exp, into a tensor of input's dtype: an
+        # integer one refuses the float (the target's, or exp's float32)
+        given = target.dtype.dtype
+        result = given if given.kind in "fc" else xp.dtype(xp.float32)
+        raise inplace_ops.cast_error(result, dtypes.scalar_type_name(input.dtype.dtype))
     loss = _reduce((-input * target).exp().log1p(), reduction)
     return named(loss, "SoftMarginLossBackward0")
 

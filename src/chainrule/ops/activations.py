@@ -76,8 +76,10 @@ class Hardtanh(_Gated):
         # PyTorch's clamp (no comparison with nan is true, so x would pass unclipped)
         if self.min_val != self.min_val or self.max_val != self.max_val:
             return xp.full_like(x, xp.nan)
-        inside = xp.where(x > self.max_val, self.max_val, x)
-        return xp.where(x < self.min_val, self.min_val, inside).astype(x.dtype, copy=False)
+        # the upper bound last, as clamp's: hardtanh_ with min_val above max_val (which only
+        # F.hardtanh refuses) gives max_val everywhere
+        above = xp.where(x < self.min_val, self.min_val, x)
+        return xp.where(above > self.max_val, self.max_val, above).astype(x.dtype, copy=False)
 
     def gate(self, x):
         # PyTorch's hardtanh_backward blocks where x <= lo or x >= hi: the kinks give 0, a nan

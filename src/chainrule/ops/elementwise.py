@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from chainrule import dtypes, memory_formats, shell_uints
+from chainrule import arguments, dtypes, memory_formats, shell_uints
 from chainrule._array import xp
 from chainrule.autodiff import batching
 from chainrule.autodiff.batching import BatchedTensor
@@ -1285,8 +1285,9 @@ class Softplus(Unary):
     derivatives = ("sigmoid(beta * x)",)
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
-        self.beta = beta
-        self.threshold = threshold
+        # numbers, or 0-d tensors read as them (a tensor failed in NumPy, or was broadcast)
+        self.beta = arguments.number(beta, "softplus", "beta")
+        self.threshold = arguments.number(threshold, "softplus", "threshold", 3)
 
     def forward(self, x):
         dtypes.check_float_kernel(x.dtype, "softplus_cpu")

@@ -36,7 +36,7 @@ def gradient(
         raise RuntimeError("torch.gradient does not support uint8 input.")
     if edge_order not in (1, 2):
         raise RuntimeError("torch.gradient only supports edge_order=1 and edge_order=2.")
-    dims = list(range(input.ndim)) if dim is None else [dim] if isinstance(dim, int) else list(dim)
+    dims = _dims(input, spacing, dim, edge_order)
     # each dim once, as PyTorch's dim_list_to_bitset checks them: (0, 0) would give two
     # derivatives along 0
     dims = list(arguments.distinct_dims(tuple(dims), input.ndim))
@@ -52,6 +52,26 @@ def gradient(
         else _uniform(input, d, h, edge_order)
         for d, h in zip(dims, spacings, strict=True)
     )
+
+
+def _dims(input: Tensor, spacing: Any, dim: Any, edge_order: Any) -> list[int]:  # noqa: A002
+    """``gradient``'s dimensions: all, one int or a list of them; a bool or float ``dim`` or
+    ``edge_order`` fits none of PyTorch's signatures (a dim True was read as 1)."""
+    index = arguments.is_index
+    if dim is None:
+        dims: list[int] | None = list(range(input.ndim))
+    elif index(dim):  # an int, or an integer tensor of one element
+        dims = [int(dim)]
+    elif isinstance(dim, list | tuple) and all(index(d) for d in dim):
+        dims = [int(d) for d in dim]
+    else:
+        dims = None
+    if dims is None or not index(edge_order):
+        # the keywords given (all of gradient's are keyword-only): those not the defaults
+        given = (("spacing", spacing, 1), ("dim", dim, None), ("edge_order", edge_order, 1))
+        kwargs = {k: v for k, v, default in given if v is not default}
+        raise arguments.no_overload("gradient", (input,), kwargs)
+    return dims
 
 
 def _spacings(input: Tensor, spacing: Any, dim: Any, dims: list[int]) -> list[Any]:  # noqa: A002

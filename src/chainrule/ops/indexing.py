@@ -19,7 +19,14 @@ from typing import Any
 
 from chainrule import dtypes, return_types, shell_uints
 from chainrule._array import add_at, xp
-from chainrule.arguments import Signature, invalid_combination, mistyped, type_name, wrap_dim
+from chainrule.arguments import (
+    Signature,
+    integer,
+    invalid_combination,
+    mistyped,
+    type_name,
+    wrap_dim,
+)
 from chainrule.autodiff import batching
 from chainrule.dtypes import _TORCH_DTYPE_NAMES
 from chainrule.op import Constant, Linear, _value, named
@@ -624,6 +631,7 @@ def topk(
     sorted: bool = True,  # noqa: A002
 ) -> values_indices:
     """``(values, indices)`` of the ``k`` largest (or smallest) elements along ``dim``."""
+    k = integer(k, "topk", "k", 2)  # a bool is refused, as PyTorch's (True was read as 1)
     shell_uints.check_function("topk", input.dtype)
     if input.dtype.kind == "b":
         raise RuntimeError("topk does not support bool dtypes on CPU")

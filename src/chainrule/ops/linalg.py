@@ -635,7 +635,8 @@ def _add_product(
 def diag(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
     """A 1-D input becomes a square matrix with it on the ``diagonal``-th diagonal; a 2-D
     input gives that diagonal as 1-D. Built from indexing, whose rules give the gradient."""
-    k = diagonal
+    # a bool is refused, as PyTorch's (True was read as 1)
+    k = integer(diagonal, "diag", "diagonal", 2)
     if input.ndim == 1:
         n = input.shape[0] + abs(k)
         return IndexAdd(_diagonal_key(input.shape[0], k), (n, n), unique=True)(input)

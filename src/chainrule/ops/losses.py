@@ -621,7 +621,10 @@ def binary_cross_entropy(
             f"{dtypes.scalar_type_name(input.dtype.dtype)}"
         )
     dtypes.check_float_kernel(input.dtype.dtype, "binary_cross_entropy")
-    return BinaryCrossEntropy(_as_array(weight, "binary_cross_entropy"), reduction)(input, target)
+    weights = _as_array(weight, "binary_cross_entropy")
+    if weights is not None:  # ATen's kernel reads them in the input's dtype (int64: float32)
+        weights = weights.astype(input.dtype.dtype, copy=False)
+    return BinaryCrossEntropy(weights, reduction)(input, target)
 
 
 def mse_loss(
@@ -684,9 +687,12 @@ def binary_cross_entropy_with_logits(
     if weight is not None:
         broadcast_shape(tuple(input.shape), tuple(weight.shape))
     _check_logits_dtypes(input, target)
-    return BinaryCrossEntropyWithLogits(
+    loss = BinaryCrossEntropyWithLogits(
         _as_array(weight, name), _as_array(pos_weight, name), reduction
     )(input, target)
+    # ATen's formula works in place on ``1 - target``: the loss has the target's dtype (a
+    # float16 target gives float16, beside a float32 input)
+    return loss if loss.dtype == target.dtype else loss.to(target.dtype)
 
 
 def broadcast_target(input: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:  # noqa: A002

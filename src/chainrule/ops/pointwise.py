@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from chainrule import dtypes, shell_uints
+from chainrule import arguments, dtypes, shell_uints
 from chainrule._array import xp
 from chainrule.op import Op, named
 from chainrule.ops import compare, dual, elementwise
@@ -301,6 +301,12 @@ def nan_to_num(
 ) -> Tensor:
     """nan, inf and -inf replaced by ``nan``, ``posinf`` and ``neginf`` (by default the
     dtype's largest and lowest numbers); the gradient flows where the input is finite."""
+    # floats, or 0-d tensors read as them: a tensor of replacements was broadcast silently
+    nan = arguments.number(nan, "nan_to_num", "nan", 2, "float")
+    if posinf is not None:
+        posinf = arguments.number(posinf, "nan_to_num", "posinf", 3, "float")
+    if neginf is not None:
+        neginf = arguments.number(neginf, "nan_to_num", "neginf", 4, "float")
     if not dtypes.is_floating(input.dtype):
         return input.clone()
     dtype = xp.dtype(input.dtype.name)

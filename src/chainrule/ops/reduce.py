@@ -20,9 +20,9 @@ from collections import namedtuple
 from collections.abc import Callable
 from typing import Any
 
-from chainrule import dtypes, grad_mode, memory_formats, return_types, shell_uints
+from chainrule import arguments, dtypes, grad_mode, memory_formats, return_types, shell_uints
 from chainrule._array import xp
-from chainrule.arguments import distinct_dims, is_index, out_of_range
+from chainrule.arguments import distinct_dims, is_index, mistyped, no_overload, out_of_range
 from chainrule.autodiff import batching
 from chainrule.op import Constant, Linear, Op, _value, named
 from chainrule.ops import dual
@@ -71,6 +71,17 @@ def one_dim(dim: Any, ndim: int, op: str) -> int:
     refuse_several(dim, op)
     (axis,) = normalize_dims(dim, ndim, op) or (0,)  # dim 0 of a 0-d tensor
     return axis
+
+
+def mistyped_keepdim(op: str, keepdim: Any, given: tuple[Any, ...] = ()) -> TypeError:
+    """PyTorch's error for a ``keepdim`` that is no bool (``keepdim=1`` was read as True):
+    named at its position, 3, or, for an op of several signatures, the arguments ``given``
+    fit none of them. Callers test ``type(keepdim) is not bool`` first (sum is on hot paths).
+
+    >>> mistyped_keepdim("sum", 1)
+    TypeError("sum(): argument 'keepdim' (position 3) must be bool, not int")
+    """
+    return no_overload(op, given, {}) if given else mistyped(op, "keepdim", 3, "bool", keepdim)
 
 
 def refuse_several(dim: Any, op: str) -> None:
@@ -585,6 +596,8 @@ def sum(  # noqa: A001
     """Sum over ``dim`` (an int, a tuple, or None for all); ``axis=`` works too."""
     if aliases:
         dim, keepdim = numpy_aliases("sum", dim, keepdim, aliases)
+    if type(keepdim) is not bool:
+        raise mistyped_keepdim("sum", keepdim)
     return accumulated(
         input, dtype, lambda x: Sum(normalize_dims(dim, x.ndim, "sum"), keepdim, dim is None)(x)
     )
@@ -620,6 +633,8 @@ def mean(
 ) -> Tensor:
     if aliases:
         dim, keepdim = numpy_aliases("mean", dim, keepdim, aliases)
+    if type(keepdim) is not bool:
+        raise mistyped_keepdim("mean", keepdim, (input, dim, keepdim))
     if dtype is not None:
         if not dtypes.is_floating(dtype):
             raise RuntimeError(
@@ -647,6 +662,8 @@ def prod(
     int64, or ``dtype``, to which the input is cast first."""
     if aliases:
         dim, keepdim = numpy_aliases("prod", dim, keepdim, aliases)
+    if type(keepdim) is not bool:
+        raise mistyped_keepdim("prod", keepdim)
     refuse_several(dim, "prod")  # one dimension, or all of them
     return accumulated(
         input, dtype, lambda x: Prod(normalize_dims(dim, x.ndim, "prod"), keepdim, dim is None)(x)
@@ -656,6 +673,8 @@ def prod(
 def amax(input: Tensor, dim: Any = (), keepdim: bool = False, **aliases: Any) -> Tensor:  # noqa: A002
     if aliases:
         dim, keepdim = numpy_aliases("amax", dim, keepdim, aliases)
+    if type(keepdim) is not bool:
+        raise mistyped_keepdim("amax", keepdim)
     dims = normalize_dims(dim, input.ndim, "amax")
     # PyTorch's message names the dimension as given (-1, not 1)
     refuse_empty_reduction(input, None if _all_dims(dim) else _as_given(dim), "amax")
@@ -665,6 +684,8 @@ def amax(input: Tensor, dim: Any = (), keepdim: bool = False, **aliases: Any) ->
 def amin(input: Tensor, dim: Any = (), keepdim: bool = False, **aliases: Any) -> Tensor:  # noqa: A002
     if aliases:
         dim, keepdim = numpy_aliases("amin", dim, keepdim, aliases)
+    if type(keepdim) is not bool:
+        raise mistyped_keepdim("amin", keepdim)
     dims = normalize_dims(dim, input.ndim, "amin")
     # PyTorch's message names the dimension as given (-1, not 1)
     refuse_empty_reduction(input, None if _all_dims(dim) else _as_given(dim), "amin")
@@ -695,6 +716,8 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, kind: str) -> Any:  # noqa:
         refuse_empty_reduction(input, None, kind)
         node = (Amax if kind == "max" else Amin)(tuple(range(input.ndim)), False, True)
         return named(node(input), f"{kind.title()}Backward1")
+    if type(keepdim) is not bool:
+        raise mistyped_keepdim(kind, keepdim, (input, dim, keepdim))
     axis = one_dim(dim, input.ndim, kind)
     refuse_empty_reduction(input, (axis,), kind)
     shell_uints.check_function(kind, input.dtype)  # (ArgExtreme names argmax's kernel)
@@ -751,6 +774,8 @@ def argmax(
 ) -> Tensor:
     if aliases:
         dim, keepdim = numpy_aliases("argmax", dim, keepdim, aliases)
+    if type(keepdim) is not bool:
+        raise mistyped_keepdim("argmax", keepdim)
     return _arg(xp.argmax, input, dim, keepdim)
 
 
@@ -762,6 +787,8 @@ def argmin(
 ) -> Tensor:
     if aliases:
         dim, keepdim = numpy_aliases("argmin", dim, keepdim, aliases)
+    if type(keepdim) is not bool:
+        raise mistyped_keepdim("argmin", keepdim)
     return _arg(xp.argmin, input, dim, keepdim)
 
 
@@ -941,13 +968,18 @@ def refuse_integer_norm(input: Tensor) -> None:  # noqa: A002
 
 def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:  # noqa: A002
     """``log(sum(exp(x)))`` computed without overflow."""
+    if type(keepdim) is not bool:
+        raise mistyped_keepdim("logsumexp", keepdim)
     return LogSumExp(normalize_dims(dim, input.ndim, "logsumexp"), keepdim)(input)
 
 
 def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:  # noqa: A002
     """The running sum along ``dim``; integers and bools give int64, or ``dtype``, to which
     the input is cast first."""
-    axis = one_dim(dim, input.ndim, "cumsum")
+    # one int: None is PyTorch's TypeError (Tensor.cumsum checks at its position), a list
+    # too, worded as PyTorch words one given by keyword
+    refuse_several(dim, "cumsum")
+    axis = arguments.dim(dim, input.ndim, "cumsum", "dim", 2)
     refuse_bool_scan(input, dtype, "cumsum_out_cpu")
     # NumPy would give a 0-d tensor shape (1,): it is its own running sum
     return accumulated(input, dtype, lambda x: CumSum(axis)(x) if x.ndim else x.clone())

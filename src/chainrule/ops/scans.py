@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from chainrule import dtypes, memory_formats, return_types
+from chainrule import arguments, dtypes, memory_formats, return_types
 from chainrule._array import xp
 from chainrule.autodiff import batching
 from chainrule.dtypes import _TORCH_DTYPE_NAMES
 from chainrule.op import Constant, Op, _value, named
 from chainrule.ops import dual
-from chainrule.ops.reduce import MaxAlong, accumulated, normalize_dims, refuse_bool_scan
+from chainrule.ops.reduce import MaxAlong, accumulated, refuse_bool_scan, refuse_several
 from chainrule.ops.shape import cat
 from chainrule.tensor import Tensor
 
@@ -225,8 +225,10 @@ _logcumsumexp = dual.both(
 
 # ------------------------------------------------------------------------- public functions
 def _axis(input: Tensor, dim: Any, op: str) -> int:  # noqa: A002
-    (axis,) = normalize_dims(dim, input.ndim, op) or (0,)  # dim 0 (or -1) of a 0-d tensor
-    return axis
+    # One int, as PyTorch reads it: None or a list is its TypeError, not a scan over all (a
+    # 0-d tensor takes dim 0 or -1). Tensor's methods check theirs first, at their positions.
+    refuse_several(dim, op)  # a list worded as cumsum's
+    return arguments.dim(dim, input.ndim, op, "dim", 2)
 
 
 def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:  # noqa: A002
@@ -294,6 +296,8 @@ def diff(
     >>> cr.diff(cr.tensor([1, 4, 9, 16]), n=2)
     tensor([2, 2])
     """
+    n = arguments.integer(n, "diff", "n", 2)  # a bool is not a count (True was 1)
+    dim = arguments.integer(dim, "diff", "dim", 3)
     if input.ndim == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")
     if n < 0:

@@ -14,7 +14,7 @@ import builtins
 import math
 from typing import Any
 
-from chainrule import dtypes, shell_uints
+from chainrule import arguments, dtypes, shell_uints
 from chainrule._array import xp
 from chainrule.autodiff import batching
 from chainrule.tensor import Tensor, _make
@@ -190,6 +190,8 @@ def histc(
     >>> cr.histc(cr.tensor([1.0, 2.0, 1.0]), bins=4, min=0, max=3)
     tensor([0., 2., 1., 0.])
     """
+    # a bool is refused, as PyTorch's (True was read as 1)
+    bins = arguments.integer(bins, "histc", "bins", 2)
     x, levels = batching.array_and_levels(input)  # under vmap, every example's
     if not dtypes.is_floating(input.dtype):
         raise dtypes.not_implemented_for("histogram_cpu", x.dtype)

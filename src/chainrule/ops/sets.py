@@ -19,7 +19,7 @@ import itertools
 import math
 from typing import Any
 
-from chainrule import dtypes, return_types, shell_uints
+from chainrule import arguments, dtypes, return_types, shell_uints
 from chainrule._array import xp
 from chainrule.arguments import type_name
 from chainrule.autodiff import batching
@@ -244,7 +244,10 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:  # noqa: A
     values=tensor([1, 4]),
     indices=tensor([3, 4]))
     """
-    axis = reduce.one_dim(dim, input.ndim, "mode")
+    # one int: None or a list is PyTorch's TypeError (Tensor.mode checks at its position)
+    reduce.refuse_several(dim, "mode")  # a list worded as cumsum's
+    axis = arguments.dim(dim, input.ndim, "mode", "dim", 2)
+    arguments.boolean(keepdim, "mode", "keepdim", 3)  # not 1: PyTorch reads no int as a bool
     reduce.refuse_empty_reduction(input, (axis,), "mode")
     x = input.reshape(1) if input.ndim == 0 else input  # a 0-d tensor is its own mode
     indices = ModeIndex(axis, keepdim)(x)
@@ -312,6 +315,8 @@ def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> T
             [1, 3],
             [2, 3]])
     """
+    # a bool is refused, as PyTorch's (True was read as 1)
+    r = arguments.integer(r, "combinations", "r", 2)
     _check_vector(input)
     if r < 0:
         raise RuntimeError(f"Expect a non-negative number, but got {r}")

@@ -26,7 +26,7 @@ from typing import Any
 
 from chainrule import dtypes, memory_formats
 from chainrule._array import xp
-from chainrule.arguments import int_list, integer, is_index, wrap_dim
+from chainrule.arguments import int_list, integer, is_index, no_overload, wrap_dim
 from chainrule.autodiff import batching
 from chainrule.dtypes import _TORCH_DTYPE_NAMES
 from chainrule.op import Linear, named
@@ -196,8 +196,10 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
     >>> cr.arange(9.0).reshape(3, 3).diagonal(1)
     tensor([1., 5.])
     """
+    # a bool is refused, as PyTorch's (True was read as 1)
+    offset = integer(offset, "diagonal", "offset", 2)
     d1, d2 = _distinct_pair(input.ndim, dim1, dim2)
-    return Diagonal(operator.index(offset), d1, d2)(input)
+    return Diagonal(offset, d1, d2)(input)
 
 
 def _distinct_pair(ndim: int, dim1: int, dim2: int) -> tuple[int, int]:
@@ -216,8 +218,9 @@ def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -
     tensor([[1., 0.],
             [0., 2.]])
     """
+    # a bool is refused, as PyTorch's (True was read as 1)
+    offset = integer(offset, "diag_embed", "offset", 2)
     d1, d2 = _distinct_pair(input.ndim + 1, dim1, dim2)
-    offset = operator.index(offset)
     n = input.shape[-1] + abs(offset)  # (a 0-d input failed the dimensions' check)
     rest = iter(tuple(input.shape)[:-1])
     out = tuple(n if d in (d1, d2) else next(rest) for d in range(input.ndim + 1))
@@ -464,9 +467,11 @@ def repeat_interleave(
     >>> cr.repeat_interleave(cr.tensor([1, 2]), cr.tensor([2, 1]))
     tensor([1, 1, 2])
     """
+    check_interleave((input,), repeats, dim, output_size)
     if repeats is None:  # repeat_interleave(repeats): the indices 0, 1, ... repeated
         counts = _counts(input, None)
-        return _make(xp.repeat(xp.arange(counts.size), counts))
+        # in the counts' dtype (int32 or int64), as PyTorch's
+        return _make(xp.repeat(xp.arange(counts.size, dtype=counts.dtype), counts))
     if dim is None:
         input, axis = shape.reshape(input, (-1,)), 0
     else:
@@ -492,6 +497,32 @@ def repeat_interleave(
     spread = shape.expand(shape.unsqueeze(input, axis + 1), copies)
     # a new tensor, as PyTorch's: a reshape of the expanded view may still be one (stride 0)
     return shape.reshape(spread, have[:axis] + (total,) + have[axis + 1 :]).contiguous()
+
+
+def check_interleave(given: tuple[Any, ...], repeats: Any, dim: Any, output_size: Any) -> None:
+    """PyTorch's error where ``repeat_interleave``'s count, ``dim`` or ``output_size`` is no
+    int: a bool or a float fits none of its signatures (True repeated once; a dim True was
+    read as 1). ``given``: the arguments before ``repeats`` (the tensor, or none in the
+    method), named in the message."""
+    if (
+        (
+            repeats is None
+            or type(repeats) is int
+            or isinstance(repeats, Tensor)
+            or is_index(repeats)
+        )
+        and (dim is None or type(dim) is int or is_index(dim))
+        and (output_size is None or type(output_size) is int or is_index(output_size))
+    ):
+        return
+    args = (
+        *given,
+        *((repeats,) if repeats is not None else ()),
+        *((dim,) if dim is not None else ()),
+    )
+    raise no_overload(
+        "repeat_interleave", args, {} if output_size is None else {"output_size": output_size}
+    )
 
 
 _INDEX_TYPES = (xp.dtype(xp.int32), xp.dtype(xp.int64))
@@ -543,6 +574,7 @@ def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:  #
     tensor([[2, 4],
             [1, 3]])
     """
+    k = integer(k, "rot90", "k", 2)  # a bool is refused, as PyTorch's (True was read as 1)
     dims = int_list((dims,), "rot90", "dims", position=3, varargs=False)
     if len(dims) != 2:
         raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
@@ -553,7 +585,7 @@ def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:  #
         raise RuntimeError(
             f"expected rotation dims to be different, but got dim0 = {dims[0]} and dim1 = {dims[1]}"
         )
-    turns = operator.index(k) % 4
+    turns = k % 4
     if turns == 1:
         out = shape.transpose(shape.flip(input, (b,)), a, b)
     elif turns == 2:

@@ -212,6 +212,7 @@ def polygamma(n: int, input: Tensor) -> Tensor:  # noqa: A002
     >>> cr.polygamma(1, cr.tensor([1.0]))            # pi^2 / 6
     tensor([1.6449])
     """
+    n = integer(n, "polygamma", "n")  # a bool is refused, as PyTorch's (True was read as 1)
     if n < 0:
         raise RuntimeError("polygamma(n, x) does not support negative n.")
     return Polygamma(n)(input)

@@ -14,7 +14,7 @@ from typing import Any
 
 from chainrule import dtypes, return_types, shell_uints
 from chainrule._array import xp
-from chainrule.arguments import integer
+from chainrule.arguments import OMITTED, boolean, integer, wrap_dim
 from chainrule.autodiff import batching
 from chainrule.dtypes import _TORCH_DTYPE_NAMES
 from chainrule.op import Constant, named
@@ -174,7 +174,7 @@ def _pick(input: Tensor, dim: Any, keepdim: bool, kind: str, k: int = 1) -> Any:
     return return_types.named(kind, (values, indices))
 
 
-def median(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A002
+def median(input: Tensor, dim: Any = OMITTED, keepdim: bool = False) -> Any:  # noqa: A002
     """The lower median: of all elements (a tensor), or ``(values, indices)`` along ``dim``.
     A NaN makes the median NaN (``nanmedian`` skips them). The gradient goes to the picked
     element (for ``median()`` of ties, PyTorch splits it among the equal ones instead).
@@ -185,12 +185,12 @@ def median(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noq
     values=tensor([2.]),
     indices=tensor([2]))
     """
-    return _median(input, dim, keepdim, "median")
+    return median_at(input, dim, keepdim, "median", 2)
 
 
-def nanmedian(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A002
+def nanmedian(input: Tensor, dim: Any = OMITTED, keepdim: bool = False) -> Any:  # noqa: A002
     """The lower median of the elements that are not NaN (NaN where all are)."""
-    return _median(input, dim, keepdim, "nanmedian")
+    return median_at(input, dim, keepdim, "nanmedian", 2)
 
 
 def _refuse_bools(input: Tensor, kernel: str) -> None:  # noqa: A002
@@ -199,12 +199,17 @@ def _refuse_bools(input: Tensor, kernel: str) -> None:  # noqa: A002
         raise dtypes.not_implemented_for(kernel, input.dtype)
 
 
-def _median(input: Tensor, dim: Any, keepdim: bool, kind: str) -> Any:  # noqa: A002
-    if dim is not None:
-        (axis,) = reduce.normalize_dims(dim, input.ndim, kind) or (0,)
+def median_at(input: Tensor, dim: Any, keepdim: Any, kind: str, at: int) -> Any:  # noqa: A002
+    """``median`` or ``nanmedian`` (``kind``), ``dim`` read as PyTorch reads it at argument
+    position ``at`` (2 in the function, 1 in Tensor's method). The median of all is the call
+    given no ``dim``: PyTorch's signatures take no None, so ``median(x, None)`` is its
+    TypeError, not the median of all."""
+    if dim is not OMITTED:
+        axis = wrap_dim(integer(dim, kind, "dim", at), input.ndim)
+        boolean(keepdim, kind, "keepdim", at + 1)  # not 1: PyTorch reads no int as a bool
         reduce.refuse_empty_reduction(input, (axis,), "median")  # nanmedian's message too
         _refuse_bools(input, "median_out")
-        return _pick(input, dim, keepdim, kind)
+        return _pick(input, axis, keepdim, kind)
     if input.numel() == 0:  # NaN, in the input's dtype as PyTorch's C++ casts it
         if input.dtype.kind == "f":
             return input.reshape(-1).sum() * float("nan")
@@ -245,13 +250,14 @@ class MedianOfAll(reduce.Amax):
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any:  # noqa: A002
     """``(values, indices)`` of the ``k``-th smallest element along ``dim`` (1-based)."""
     k = integer(k, "kthvalue", "k", 2)  # not a float (or bool) k: no k-th of 1.5
-    (axis,) = reduce.normalize_dims(dim, input.ndim, "kthvalue") or (0,)
+    axis = wrap_dim(integer(dim, "kthvalue", "dim", 3), input.ndim)  # one int, not None
+    boolean(keepdim, "kthvalue", "keepdim", 4)
     reduce.refuse_empty_reduction(input, (axis,), "kthvalue")
     if input.ndim:  # a 0-d tensor is its own k-th value, bool or not
         _refuse_bools(input, "kthvalue_cpu")
     if not 1 <= k <= (input.shape[axis] if input.ndim else 1):
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {axis}")
-    return _pick(input, dim, keepdim, "kthvalue", k)
+    return _pick(input, axis, keepdim, "kthvalue", k)
 
 
 _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")

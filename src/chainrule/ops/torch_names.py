@@ -13,7 +13,7 @@ import operator
 import warnings
 from typing import Any
 
-from chainrule import dtypes, linalg, memory_formats, return_types
+from chainrule import arguments, dtypes, linalg, memory_formats, return_types
 from chainrule._tensor_input import tensor_argument
 from chainrule.op import named
 from chainrule.ops import compare, shape, shape_more
@@ -58,6 +58,8 @@ def logdet(input: Tensor) -> Tensor:  # noqa: A002
 
 def diagflat(input: Tensor, offset: int = 0) -> Tensor:  # noqa: A002
     """The flattened ``input`` on the ``offset``-th diagonal of a square matrix."""
+    # a bool is refused, as PyTorch's (True was read as 1)
+    offset = arguments.integer(offset, "diagflat", "offset", 2)
     return diag(shape.reshape(input, (-1,)), offset)
 
 
