@@ -1053,7 +1053,8 @@ MISUSE = {
     "conv_channels": (
         lambda lib: lib.nn.Conv2d(3, 2, 3)(lib.ones(1, 2, 5, 5)),
         RuntimeError,
-        r"conv2d: weight of shape \(2, 3, 3, 3\) does not fit input of shape \(1, 2, 5, 5\)",
+        r"Given groups=1, weight of size \[2, 3, 3, 3\], expected input\[1, 2, 5, 5\] to have 3 "
+        "channels, but got 2 channels instead",
     ),
     "conv_two_dim_input": (
         lambda lib: lib.nn.Conv2d(2, 3, 3)(lib.ones(5, 5)),

@@ -549,7 +549,8 @@ class MaxPool2DWithIndices(Op):
 
     def _unpool_tensors(self, g, x):
         n, c, h, w = x.shape
-        flat = dual.scatter_along(g.reshape(n, c, -1), self._indices(w), 2, (n, c, h * w))
+        indices = self._indices(w)  # (g's shape, not -1: an empty batch has no -1)
+        flat = dual.scatter_along(g.reshape(indices.shape), indices, 2, (n, c, h * w))
         return flat.reshape(n, c, h, w)
 
     def _unpool_arrays(self, g, x):
@@ -577,7 +578,7 @@ class MaxPool2DWithIndices(Op):
         if sh >= eh and sw >= ew:
             # Padded windows that do not overlap pick each element at most once as well.
             grad = xp.zeros((n, c, h * w), dtype=g.dtype)
-            xp.put_along_axis(grad, indices, g.reshape(n, c, -1), axis=2)
+            xp.put_along_axis(grad, indices, g.reshape(indices.shape), axis=2)  # (not -1: n = 0)
             return grad.reshape(n, c, h, w)
         # Overlapping windows: a bincount over global positions sums the gradients of windows
         # that chose the same element, in one vectorized pass.
@@ -589,8 +590,8 @@ class MaxPool2DWithIndices(Op):
     _unpool = dual.both(_unpool_arrays, _unpool_tensors, "self, g, x", ("g",))
 
     def jvp(self, tangents, out, x):
-        n, c, w = x.shape[0], x.shape[1], x.shape[3]
-        picked = dual.gather_along(tangents[0].reshape(n, c, -1), self._indices(w), 2)
+        n, c, h, w = x.shape  # (not -1: an empty batch has no -1)
+        picked = dual.gather_along(tangents[0].reshape(n, c, h * w), self._indices(w), 2)
         return picked.reshape(out.shape)
 
 
@@ -870,11 +871,13 @@ def _conv2d(
     if groups != 1:
         return _grouped_conv2d(input, weight, bias, stride, padding, spread, groups, op)
     input, unbatched = _batched(input, "conv2d")
-    if weight.ndim != 4 or weight.shape[1] != input.shape[1]:
+    if weight.ndim != 4:
         raise RuntimeError(
             f"conv2d: weight of shape {tuple(weight.shape)} does not fit input of shape "
             f"{tuple(input.shape)}: expected (out_channels, {input.shape[1]}, kh, kw)"
         )
+    if weight.shape[1] != input.shape[1]:
+        raise _channels_mismatch("groups=1", weight, input, weight.shape[1], op)
     if bias is not None and tuple(bias.shape) != (weight.shape[0],):
         raise RuntimeError(
             f"conv2d: bias of shape {tuple(bias.shape)} does not match {weight.shape[0]} "
@@ -887,6 +890,26 @@ def _conv2d(
     geom = _geometry(kernel, stride, padding, size, op, spread)
     out = Convolution(geom)(input, weight, bias)
     return out.squeeze(0) if unbatched else out
+
+
+def _channels_mismatch(
+    given: str,
+    weight: Tensor,
+    input: Tensor,  # noqa: A002
+    expected: int,
+    op: str,
+) -> RuntimeError:
+    """PyTorch's error for an input whose channels do not fit the weight: the shapes as the
+    user gave them (a 1-D op's without the height 1 it runs with here), the input batched."""
+    weight_shape, input_shape = list(weight.shape), list(input.shape)
+    if len(input_shape) == len(weight_shape) - 1:  # unbatched
+        input_shape = [1, *input_shape]
+    if op == "conv1d":
+        del weight_shape[2], input_shape[2]
+    return RuntimeError(
+        f"Given {given}, weight of size {weight_shape}, expected input{input_shape} to have "
+        f"{expected} channels, but got {input_shape[1]} channels instead"
+    )
 
 
 def _mixed_dtypes(input: Tensor, weight: Tensor, bias: Tensor | None) -> RuntimeError:  # noqa: A002
@@ -934,11 +957,7 @@ def _grouped_conv2d(
         )
     channels, per_in, per_out = input.shape[-3], weight.shape[1], weight.shape[0] // groups
     if per_in * groups != channels:
-        raise RuntimeError(
-            f"Given groups={groups}, weight of size {list(weight.shape)}, expected input"
-            f"{list(input.shape)} to have {per_in * groups} channels, but got {channels} "
-            "channels instead"
-        )
+        raise _channels_mismatch(f"groups={groups}", weight, input, per_in * groups, op)
     if bias is not None and tuple(bias.shape) != (weight.shape[0],):
         raise RuntimeError(
             f"conv2d: bias of shape {tuple(bias.shape)} does not match {weight.shape[0]} "
@@ -1155,6 +1174,8 @@ def conv_transpose1d(
             f"conv_transpose1d: expected a 2-D or 3-D input and a 3-D weight, got input of "
             f"shape {tuple(input.shape)} and weight of shape {tuple(weight.shape)}"
         )
+    if weight.shape[0] != input.shape[-2]:  # (checked here, to name the 1-D shapes)
+        raise _channels_mismatch("transposed=1", weight, input, weight.shape[0], "")
     out = conv_transpose2d(
         input.unsqueeze(-2),
         weight.unsqueeze(-2),

@@ -112,7 +112,7 @@ def _fractional_max_pool(
     x = input if batched else input.unsqueeze(0)
     n, channels, *sizes = x.shape
     where = f"{op}_out()" if dims == 3 else f"{op}()"
-    for d in range(dims):
+    for d in (0, 2, 1) if dims == 3 else range(dims):  # PyTorch's 3-D kernel checks W before H
         too_large = (
             outs[d] + kernel[d] - 1 >= sizes[d] if dims == 3 else outs[d] + kernel[d] - 1 > sizes[d]
         )

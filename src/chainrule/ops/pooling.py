@@ -186,15 +186,15 @@ class MaxUnpool2D(Linear):
                 f"Found an invalid max index: {indices[bad].ravel()[0]} (output volumes are of "
                 f"size {'x'.join(map(str, self.size))})"
             )
-        n, c = x.shape[0], x.shape[1]
-        out = xp.zeros((n, c, math.prod(self.size)), dtype=x.dtype)
-        xp.put_along_axis(out, indices.reshape(n, c, -1), x.reshape(n, c, -1), axis=2)
-        return out.reshape(n, c, *self.size)
+        flat = (*x.shape[:2], math.prod(x.shape[2:]))  # (not -1: an empty batch has no -1)
+        out = xp.zeros((*x.shape[:2], math.prod(self.size)), dtype=x.dtype)
+        xp.put_along_axis(out, indices.reshape(flat), x.reshape(flat), axis=2)
+        return out.reshape(*x.shape[:2], *self.size)
 
     def vjp(self, g, out, x, indices):
-        n, c = x.shape[0], x.shape[1]
-        flat = indices.reshape(n, c, -1)
-        return dual.gather_along(g.reshape(n, c, -1), flat, 2).reshape(x.shape), None
+        flat = indices.reshape(*x.shape[:2], math.prod(x.shape[2:]))  # (not -1: n may be 0)
+        g = g.reshape(*g.shape[:2], math.prod(self.size))
+        return dual.gather_along(g, flat, 2).reshape(x.shape), None
 
 
 def _unpool_size(

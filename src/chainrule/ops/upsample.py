@@ -361,6 +361,10 @@ def interpolate(
                 out = _cubic(out, axis, n, factor, bool(align_corners))
             elif interpolating:
                 out = _lerp(out, axis, n, factor, bool(align_corners))
+            elif mode == "nearest" and input.ndim == 4 and n == 2 * input.shape[axis]:
+                # PyTorch's 2-D kernel reads i // 2 where a size doubles, whatever the scale
+                # factor says (its nearest_idx; the 1-D and 3-D ones read floor(i * scale))
+                out = _read(out, axis, xp.arange(n) // 2)
             else:
                 exact = mode == "nearest-exact"
                 index = _nearest_index(out.shape[axis], n, factor, _opmath(input), exact)
