@@ -689,10 +689,9 @@ for _name in _tensor_input.NAMES:
 for _name in _tensor_input.OPERANDS + _tensor_input.IN_PLACE:
     if _name in globals():  # torch.gcd_ and torch.lcm_ are functions too
         globals()[_name] = _tensor_input.takes_tensors(globals()[_name], _name)
+    setattr(Tensor, _name, _tensor_input.method_takes_tensor(getattr(Tensor, _name), _name))
 for _name in _tensor_input.TENSOR_FIRST:
     globals()[_name] = _tensor_input.takes_tensor_first(globals()[_name], _name)
-for _name in _tensor_input.OPERANDS + _tensor_input.IN_PLACE:
-    setattr(Tensor, _name, _tensor_input.method_takes_tensor(getattr(Tensor, _name), _name))
 del _name
 
 # Every public function where pickle looks for it (a model keeping ``cr.mean`` as an attribute

@@ -600,11 +600,15 @@ def _check_hook_result(hook: Any, result: Any, g: Any) -> None:
 post_accumulate_hooks: dict[int, tuple[Any, list[Any]]] = {}
 
 
-def _run_post_accumulate_hooks(leaf: Tensor) -> None:
+def post_accumulate_hooks_of(leaf: Tensor) -> list[Any]:
+    """The post-accumulate-grad hooks registered on ``leaf`` (none where its entry belongs to
+    a dead tensor whose id ``leaf`` took)."""
     entry = post_accumulate_hooks.get(id(leaf))
-    if entry is None or entry[0]() is not leaf:
-        return
-    for hook in list(entry[1]):
+    return entry[1] if entry is not None and entry[0]() is leaf else []
+
+
+def _run_post_accumulate_hooks(leaf: Tensor) -> None:
+    for hook in list(post_accumulate_hooks_of(leaf)):
         if hook(leaf) is not None:
             raise RuntimeError("Tensor post accumulate grad hooks should return None.")
 

@@ -31,7 +31,11 @@ import weakref
 from typing import Any
 
 from chainrule._array import xp
-from chainrule.autodiff.backward import accumulate_into, post_accumulate_hooks
+from chainrule.autodiff.backward import (
+    accumulate_into,
+    post_accumulate_hooks,
+    post_accumulate_hooks_of,
+)
 from chainrule.ops.broadcast import unbroadcast
 from chainrule.tensor import Tensor, _make
 
@@ -66,7 +70,7 @@ _HELPERS = {
     "make": _make,
     "accumulate_into": accumulate_into,
     "post_hooks": post_accumulate_hooks,
-    "hooked": lambda tensors: any(post_accumulate_hooks.get(id(t), (None, ()))[1] for t in tensors),
+    "hooked": lambda tensors: any(map(post_accumulate_hooks_of, tensors)),
 }
 
 

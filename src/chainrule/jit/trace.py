@@ -230,7 +230,7 @@ class Tracer:
 
         result = original(roots, root_grads, _retain, create_graph, None, True, observe)
         for leaf, slot, before in leaves.values():
-            if leaf._hooks or _post_accumulate_hooks(leaf):
+            if leaf._hooks or backward_module.post_accumulate_hooks_of(leaf):
                 self.fail("a tensor hook runs in backward")
             self.leaves[id(leaf)] = leaf
             # The .grad before this pass is the traced one at each replay (guarded or set by
@@ -474,11 +474,6 @@ def _plain(value: Any, depth: int = 0) -> bool:
     if isinstance(value, tuple) and depth < 2:
         return all(_plain(v, depth + 1) for v in value)
     return value is None or type(value) in (bool, int, float, str)
-
-
-def _post_accumulate_hooks(leaf: Tensor) -> bool:
-    entry = backward_module.post_accumulate_hooks.get(id(leaf))
-    return entry is not None and entry[0]() is leaf and bool(entry[1])
 
 
 def _overrides(owner: Any, name: str) -> bool:

@@ -1505,10 +1505,10 @@ def tanhshrink(input: Tensor) -> Tensor:  # noqa: A002
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
     """``input - lambd`` above ``lambd``, ``input + lambd`` below ``-lambd``, else 0."""
-    floating = input.is_floating_point()
     # ATen's bounds (nan outside them): an infinite lambda would shrink every value to nan
-    if not 0 <= lambd <= (float(xp.finfo(input.dtype.dtype).max) if floating else math.inf):
-        limit = float(xp.finfo(input.dtype.dtype).max) if floating else lambd
+    top = float(xp.finfo(input.dtype.dtype).max) if input.is_floating_point() else math.inf
+    if not 0 <= lambd <= top:
+        limit = lambd if top == math.inf else top  # (an integer input's message shows lambd)
         raise RuntimeError(
             f"lambda must be in range [0, {limit:g}] for input dtype "
             f"{inplace_ops._torch_name(input.dtype.dtype, 1)}, but found {lambd:g}"

@@ -230,7 +230,6 @@ class Det(Op):
 
 _svd = dual.both(svd_arrays, lambda a: tuple(_linalg().svd(a, full_matrices=False)))
 _det = dual.both(xp.linalg.det, lambda a: _linalg().det(a))
-_prod = dual.both(lambda x: x.prod(-1), lambda x: x.prod(-1))
 
 
 def _linalg() -> Any:
@@ -254,7 +253,7 @@ def _cofactors(a: Any, det: Any) -> Any:
     eye = _eye(a)
     regular = scale * dual.swap_last(dual.inv(dual.where(matrix, eye, a)))
     u, s, vh = _svd(dual.where(matrix, a, eye))  # the others' SVD is not needed (nor safe)
-    others = _prod(_row(s) * (1 - eye) + eye)  # prod_{j != i} s_j, no division by s_i
+    others = (_row(s) * (1 - eye) + eye).prod(-1)  # prod_{j != i} s_j, no division by s_i
     signs = _column(_det(u) * _det(vh))
     return dual.where(matrix, (u * _row(others * signs)) @ vh, regular)
 

@@ -27,10 +27,11 @@ from chainrule import dtypes, grad_mode
 from chainrule._array import xp
 from chainrule.autodiff import batching, forward
 from chainrule.dtypes import _TORCH_DTYPE_NAMES
-from chainrule.memory_formats import outermost_first
+from chainrule.memory_formats import is_dense, outermost_first
 from chainrule.op import Linear, _value, named
 from chainrule.ops import broadcast, dual, views
 from chainrule.ops.draws import Overwrite
+from chainrule.ops.shape import element_strides
 from chainrule.tensor import Tensor, _make, move_retained_grad, spread_requires_grad
 
 
@@ -212,25 +213,15 @@ def _check_overlap(t: Tensor, others: tuple[Any, ...]) -> None:
             and (a.ndim, a.size) == (b.ndim, b.size)
             and _steps(a) == _steps(b)
         )
-        dense = all(map(_dense, (a, b)))
+        # PyTorch checks the overlap of dense tensors only (a transpose of a contiguous
+        # one is dense)
+        dense = all(is_dense(x.shape, element_strides(x)) for x in (a, b))
         if not same and dense and xp.shares_memory(a, b):
             raise RuntimeError(
                 "unsupported operation: some elements of the input tensor and the written-to "
                 "tensor refer to a single memory location. Please clone() the tensor before "
                 "performing the operation."
             )
-
-
-def _dense(a: Any) -> bool:
-    """PyTorch's ``is_non_overlapping_and_dense``: ``a``'s elements fill a block of memory
-    with no gaps, in some order of its dims (a transpose of a contiguous array is). PyTorch
-    checks the overlap of such tensors only."""
-    expected = a.itemsize
-    for step, n in sorted((step, n) for step, n in zip(a.strides, a.shape, strict=True) if n > 1):
-        if step != expected:
-            return False
-        expected *= n
-    return True
 
 
 def _steps(a: Any) -> list[int]:
