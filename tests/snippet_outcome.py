@@ -13,6 +13,19 @@ import re
 import textwrap
 from typing import Any
 
+# A prelude for snippets that compare gradients: ``grads(y, x)`` gives y's dtype and values,
+# then x's gradient of a weighted sum of y (weights 1, 2, 3, ... so that a gradient sent to
+# the wrong element shows); ``leaf(*values)`` a float64 leaf that requires grad.
+GRADIENTS = """
+nan, inf = float("nan"), float("inf")
+def grads(y, *xs):
+    w = T.arange(1.0, y.numel() + 1, dtype=y.dtype).reshape(y.shape)
+    (y * w).sum().backward()
+    return (str(y.dtype), y.tolist(), [x.grad.tolist() for x in xs])
+def leaf(*values):
+    return T.tensor(values, dtype=T.float64, requires_grad=True)
+"""
+
 
 def outcome(lib: Any, code: str, prelude: str = "", **names: Any) -> str:
     env: dict[str, Any] = {"T": lib, "out": None, **names}

@@ -294,6 +294,13 @@ CASES: dict[str, Case] = {
         (t.nbytes, t.itemsize) for t in (T(CUBE), T(CUBE)[0], T(INTS), T(MASK), T(EMPTY))
     ],
     "is_complex": lambda L, T: (T(A).is_complex(), T(INTS).is_complex()),
+    # a slice of a Size is a Size (``x.shape[-2:].numel()``), as are sums and repetitions
+    "size_slices_are_sizes": lambda L, T: [
+        (type(s).__name__, str(s).split(".")[-1], s.numel())
+        for shape in (T(CUBE).shape,)
+        for s in (shape[1:], shape[-2:], shape[::-1], shape[:0], shape[1:] + (5,), (5,) + shape)
+    ],
+    "size_items_are_ints": lambda L, T: [type(d).__name__ for d in T(CUBE).shape[-1:]],
 }
 
 

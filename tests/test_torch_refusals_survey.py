@@ -261,6 +261,24 @@ SNIPPETS = {
     "Tensor.median with dim = None": "out = T.ones(2, 3).median(None)",
     "Tensor.nanmedian with dim = None": "out = T.ones(2, 3).nanmedian(None)",
     "median with keepdim = 1": "out = T.median(T.ones(2, 3), 1, 1)",
+    # keepdim without dim was ignored (the median of all): no signature takes it
+    "median with keepdim and no dim": "out = T.median(T.ones(2, 3), keepdim=True)",
+    "Tensor.nanmedian with keepdim = False and no dim": """
+        out = T.ones(2, 3).nanmedian(keepdim=False)
+    """,
+    # an int unbiased or keepdim was read by its truth (x.var(1, 1): unbiased)
+    "var with unbiased = 0": "out = T.var(T.arange(6.0).reshape(2, 3), 1, 0)",
+    "std with keepdim = 1": "out = T.std(T.arange(6.0).reshape(2, 3), 1, True, 1)",
+    "var_mean with unbiased = 1": "out = T.var_mean(T.arange(6.0).reshape(2, 3), 1, 1)",
+    "std_mean with keepdim = 1": "out = T.std_mean(T.arange(6.0).reshape(2, 3), 1, True, 1)",
+    "Tensor.std with keepdim = 1": """
+        try:
+            T.arange(6.0).reshape(2, 3).std(1, keepdim=1)
+        except TypeError as e:  # (PyTorch lists the method's arguments without the tensor)
+            out = str(e).split(' - ')[0]
+    """,
+    "Tensor.var with unbiased and keepdim": "out = T.arange(6.0).reshape(2, 3).var(1, False, True)",
+    "std of all, unbiased given": "out = T.std(T.arange(6.0), False)",
     "median of all": "out = T.median(T.tensor([[1.0, 5.0, 2.0]]))",
     "median along dim 1, kept": "out = T.median(T.tensor([[1.0, 5.0, 2.0]]), 1, True)",
     "Tensor.nanmedian along dim -1": """

@@ -10,21 +10,11 @@ from __future__ import annotations
 
 import pytest
 import torch
-from snippet_outcome import outcome
+from snippet_outcome import GRADIENTS, outcome
 
 import chainrule as cr
 
-# ``grads(y, x)``: y's values and dtype, then x's gradient of a weighted sum of y (weights
-# 1, 2, 3, ... so that a gradient sent to the wrong element shows)
-PRELUDE = """
-nan, inf = float("nan"), float("inf")
-def grads(y, *xs):
-    w = T.arange(1.0, y.numel() + 1, dtype=y.dtype).reshape(y.shape)
-    (y * w).sum().backward()
-    return (str(y.dtype), y.tolist(), [x.grad.tolist() for x in xs])
-def leaf(*values):
-    return T.tensor(values, dtype=T.float64, requires_grad=True)
-"""
+PRELUDE = GRADIENTS  # grads(y, x) and leaf(*values)
 
 CASES = {
     # ---- isclose of integers: the error in the default float dtype (uint8's 3 - 4 wrapped
@@ -216,6 +206,28 @@ GUARDS = {
     "std with inf": "x = leaf([1.0, inf, 2.0], [0.5, 1.0, 3.0])\nout = grads(x.std(1), x)",
     "std_mean of constants": "x = leaf(0.5, 0.5, 0.5)\nout = grads(T.stack(T.std_mean(x)), x)",
     "var of one element": "x = leaf(3.0)\nout = grads(x.var(), x)",
+    # ---- kthvalue at ties: the element PyTorch's quickselect leaves at k, not the stable
+    # sort's first (the index, and so where the gradient goes)
+    "kthvalue ties along rows": (
+        "r = T.kthvalue(T.tensor([[2.0, 2.0, 0.0, 2.0], [5.0, 5.0, 5.0, 5.0]]), 2, 1)\n"
+        "out = (r.values.tolist(), r.indices.tolist())"
+    ),
+    "kthvalue ties gradient": "x = leaf(2.0, 2.0, 0.0, 2.0)\nout = grads(T.kthvalue(x, 2)[0], x)",
+    "kthvalue nan ties": (
+        "r = T.kthvalue(T.tensor([nan, 1.0, nan, nan, 0.5]), 4)\nout = r.indices.tolist()"
+    ),
+    "kthvalue signed zeros": (
+        "r = T.kthvalue(T.tensor([0.0, -0.0, 0.0, -0.0, 0.0]), 2)\n"
+        "out = (str(r.values.item()), r.indices.item())"
+    ),
+    "kthvalue integer ties along dim 0, kept": (
+        "r = T.tensor([[1, 3], [1, 3], [0, 3], [1, 2]]).kthvalue(3, 0, True)\n"
+        "out = (r.values.tolist(), r.indices.tolist())"
+    ),
+    "kthvalue without ties": (
+        "r = T.kthvalue(T.tensor([[3.0, 1.0, 2.0], [0.5, -1.0, 4.0]]), 2)\n"
+        "out = (r.values.tolist(), r.indices.tolist())"
+    ),
     "std double backward": (
         "x = leaf(1.0, 2.0, 4.0, 8.0)\n"
         "(g,) = T.autograd.grad(x.std(), x, create_graph=True)\n"

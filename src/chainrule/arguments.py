@@ -53,7 +53,7 @@ def mistyped(name: str, param: str, position: int | None, expected: str, value: 
     )
 
 
-def integer(value: Any, name: str, param: str, position: int = 1) -> int:
+def integer(value: Any, name: str, param: str, position: int | None = 1) -> int:
     """Read an ``int`` argument as PyTorch does: an int (not a bool), a NumPy integer, or an
     integer tensor of no dimensions; anything else (a float, None, a list) is refused.
 
@@ -77,7 +77,7 @@ def integer(value: Any, name: str, param: str, position: int = 1) -> int:
     return operator.index(value)
 
 
-def boolean(value: Any, name: str, param: str, position: int = 1) -> bool:
+def boolean(value: Any, name: str, param: str, position: int | None = 1) -> bool:
     """Read a ``bool`` argument as PyTorch does: a Python bool only; an int, a NumPy bool or a
     tensor is refused, not taken by its truth.
 
@@ -248,6 +248,47 @@ def _read(
             )
         sizes.append(operator.index(n))
     return tuple(sizes)
+
+
+def int_window(
+    value: Any, size: int, name: str, param: str, position: int | None = None
+) -> tuple[int, ...]:
+    """Read an ``int[size]`` argument (a window's kernel size, stride, padding, dilation) as
+    PyTorch's parser does: one int (not a bool), NumPy integer or integer tensor of one element
+    stands for ``size`` equal ones; a tuple or list is an ``int_list``; anything else is
+    refused (and so is one int where ``size`` is 0: a list of no fixed length, as F.pad's).
+    ``position`` None words the refusal of an argument given by keyword (PyTorch then names no
+    position, nor the item that failed). The list's length is left to the caller: PyTorch's
+    ops word that check each in their own way.
+
+    >>> int_window(2, 2, "max_pool2d", "kernel_size", 2)
+    (2, 2)
+    >>> int_window(True, 2, "max_pool2d", "kernel_size", 2)
+    Traceback (most recent call last):
+    TypeError: max_pool2d(): argument 'kernel_size' (position 2) must be tuple of ints, not bool
+    """
+    if type(value) is int and size:  # the usual call
+        return (value,) * size
+    if isinstance(value, _LISTS):
+        if position is None and value and not is_index(value[0]):
+            raise mistyped(name, param, None, "tuple of ints", value)
+        return int_list((value,), name, param, position=position or 1, varargs=False)
+    if size > 0 and is_index(value):
+        return (operator.index(value),) * size
+    raise mistyped(name, param, position, "tuple of ints", value)
+
+
+def fits_int_list(value: Any, size: int) -> bool:
+    """Whether PyTorch's parser takes ``value`` for an ``int[size]`` argument (its
+    ``is_int_or_symint_list``): a tuple or list, empty or led by an int, or, where ``size`` is
+    given, one int. An op of several signatures lists them all where one does not fit.
+
+    >>> fits_int_list((2, 1.0), 2), fits_int_list((1.0, 2), 2), fits_int_list(True, 2)
+    (True, False, False)
+    """
+    if isinstance(value, _LISTS):
+        return not value or is_index(value[0])
+    return size > 0 and is_index(value)
 
 
 def is_index(value: Any) -> bool:

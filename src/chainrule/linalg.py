@@ -151,6 +151,8 @@ def vector_rhs(A: Tensor, B: Tensor) -> bool:  # noqa: N803
 
 def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:  # noqa: N803
     """``X`` with ``A X = B`` (``X A = B`` when ``left=False``); ``B`` is a vector or matrix."""
+    if type(left) is not bool:
+        arguments.boolean(left, "linalg_solve", "left", None)
     _matrices(A, "solve")
     refuse_two_dtypes("linalg.solve", ("A", A), ("B", B))
     if not left:  # X A = B  <=>  A^T X^T = B^T
@@ -175,6 +177,8 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:  # noqa: N803
 
 def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:  # noqa: N803
     """``L`` lower triangular with ``A = L L^T`` for a symmetric positive-definite ``A``."""
+    if type(upper) is not bool:
+        arguments.boolean(upper, "linalg_cholesky", "upper", None)
     _matrices(A, "cholesky")
     try:
         lower = Cholesky()(A)
@@ -187,6 +191,8 @@ def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:  # noqa: N803
 
 def qr(A: Tensor, mode: str = "reduced") -> return_types.linalg_qr:  # noqa: N803
     """``A = Q R`` with orthonormal columns in ``Q`` and ``R`` upper triangular."""
+    if not isinstance(mode, str):  # an int was compared with the modes, and refused as one
+        raise arguments.mistyped("linalg_qr", "mode", None, "str", mode)
     _matrices(A, "qr", square=False)
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(
@@ -217,6 +223,7 @@ _QR_COMPLETE = "The QR decomposition is not differentiable when mode='complete' 
 def eigh(A: Tensor, UPLO: str = "L") -> return_types.linalg_eigh:  # noqa: N803
     """Eigenvalues (ascending) and orthonormal eigenvectors of a symmetric matrix, from its
     ``UPLO`` triangle. The eigenvector gradient needs distinct eigenvalues."""
+    refuse_uplo(UPLO, "linalg_eigh")
     if A.ndim >= 2 and not A.is_floating_point():
         raise dtypes.not_implemented_for("linalg_eigh_cpu", A.dtype.dtype)
     _matrices(A, "eigh")
@@ -235,10 +242,28 @@ def eigh(A: Tensor, UPLO: str = "L") -> return_types.linalg_eigh:  # noqa: N803
     return return_types.linalg_eigh(Eigh(0, factors)(source), Eigh(1, factors)(source))
 
 
+def refuse_flags(op: str, **flags: Any) -> None:
+    """PyTorch's TypeError for the first of ``flags`` (in its signature's order) that is no
+    bool (an int or a NumPy bool was read by its truth), named as given by keyword: how it
+    was passed cannot be told here, and these flags are usually given by name. Callers test
+    ``type(flag) is not bool`` first, so that a call of bools builds nothing."""
+    for name, value in flags.items():
+        arguments.boolean(value, op, name, None)
+
+
+def refuse_uplo(UPLO: Any, op: str) -> None:  # noqa: N803
+    """PyTorch's TypeError for a ``UPLO`` that is no string (``op`` its internal name): its
+    value is checked after the type, as a RuntimeError."""
+    if not isinstance(UPLO, str):
+        raise arguments.mistyped(op, "UPLO", None, "str", UPLO)
+
+
 def svd(A: Tensor, full_matrices: bool = True) -> return_types.linalg_svd:  # noqa: N803
     """``A = U diag(S) Vh`` with singular values descending. Gradients need distinct singular
     values; with ``full_matrices`` the columns of ``U`` and rows of ``Vh`` beyond the reduced
     SVD's get none (PyTorch narrows their gradients away)."""
+    if type(full_matrices) is not bool:  # 1 was read as True; the keyword is the usual way
+        arguments.boolean(full_matrices, "linalg_svd", "full_matrices", None)
     _matrices(A, "svd", square=False)
     m, n = A.shape[-2:]
     if not full_matrices or m == n:
@@ -262,6 +287,8 @@ def vector_norm(
     x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
 ) -> Tensor:
     """The ``ord``-norm of ``x`` over ``dim`` (all elements by default), as a vector."""
+    if type(keepdim) is not bool:
+        arguments.boolean(keepdim, "linalg_vector_norm", "keepdim", None)
     reduce.refuse_integer_norm(x)  # before dtype= casts: PyTorch refuses the input itself
     if dtype is not None:
         x = x.to(dtype)
@@ -271,6 +298,8 @@ def vector_norm(
 def matrix_norm(A: Tensor, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool = False) -> Tensor:  # noqa: N803
     """``'fro'``, ``'nuc'``, ``1``, ``-1``, ``inf``, ``-inf``, ``2``, ``-2`` matrix norms over
     the two dimensions ``dim``."""
+    if type(keepdim) is not bool or ord is None:  # fits neither signature (str or number ord)
+        raise _no_signature("linalg_matrix_norm", A, ((ord, "fro"), (dim, (-2, -1))), keepdim)
     _matrices(A, "matrix_norm", square=False)
     dim = (dim,) if isinstance(dim, int) else tuple(dim)
     if len(dim) != 2:
@@ -304,6 +333,30 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool 
     raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
 
 
+def _no_signature(
+    op: str,
+    A: Tensor,  # noqa: N803
+    given: tuple[tuple[Any, Any], ...],
+    keepdim: Any,
+    flag: str = "keepdim",
+) -> TypeError:
+    """PyTorch's error for a call of ``op`` (of several signatures) that fits none: a flag
+    that is no bool, or an argument of no type that one takes. How the arguments were passed
+    cannot be told here: ``given`` (value, default) pairs are written as passed by position
+    up to the last that is not its default, and the flag by keyword, its usual way."""
+    values = [value for value, _ in given]
+    while values and _is_default(values[-1], given[len(values) - 1][1]):
+        values.pop()
+    flags = {} if type(keepdim) is bool else {flag: keepdim}
+    return arguments.no_overload(op, (A, *values), flags)
+
+
+def _is_default(value: Any, default: Any) -> bool:
+    """Whether ``value`` is the default ``default`` (None, a string or a tuple of ints; a
+    tensor is compared by identity, not elementwise)."""
+    return value is default or (type(value) is type(default) is not Tensor and value == default)
+
+
 def norm(
     A: Tensor,  # noqa: N803
     ord: Any = None,
@@ -314,6 +367,8 @@ def norm(
 ) -> Tensor:
     """A vector norm (``dim`` an int, or a 1-D input) or a matrix norm (``dim`` a pair, or a
     2-D input); with neither ``ord`` nor ``dim``, the 2-norm of all elements."""
+    if type(keepdim) is not bool:
+        raise _no_signature("linalg_norm", A, ((ord, None), (dim, None)), keepdim)
     if dtype is not None:
         A = A.to(dtype)
     if isinstance(dim, int):
@@ -440,6 +495,7 @@ def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:  # noqa: A0
 
 def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:  # noqa: N803
     """The eigenvalues (ascending) of a symmetric matrix: :func:`eigh`'s first output."""
+    refuse_uplo(UPLO, "linalg_eigvalsh")
     return eigh(A, UPLO).eigenvalues
 
 
@@ -456,6 +512,9 @@ def pinv(
     ``eps * max(m, n)`` when neither is given). With ``hermitian`` PyTorch takes the
     eigendecomposition, which reads ``A``'s lower triangle alone; here the SVD of the
     symmetric matrix it holds serves. ``rcond`` is PyTorch's older name of ``rtol``."""
+    if type(hermitian) is not bool:
+        given = ((rcond, None),)
+        raise _no_signature("linalg_pinv", A, given, hermitian, "hermitian")
     if A.ndim < 2 or not A.is_floating_point() or A.dtype == dtypes.float16:
         raise RuntimeError(
             f"linalg.pinv({dtypes.scalar_type_name(A.dtype.dtype)}{{{list(A.shape)}}}): expected "
@@ -477,6 +536,8 @@ def matrix_rank(
     """The number of singular values above ``max(atol, rtol * s_max)`` (int64, no gradient;
     the tolerances as in :func:`pinv`; ``tol``, PyTorch's older name, is ``atol`` with
     ``rtol`` 0)."""
+    if type(hermitian) is not bool:
+        raise _no_signature("linalg_matrix_rank", A, ((tol, None),), hermitian, "hermitian")
     if tol is not None:
         atol, rtol = tol, 0.0
     _matrices(A, "matrix_rank", square=False)

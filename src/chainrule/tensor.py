@@ -47,8 +47,12 @@ class Size(tuple):
             n *= d
         return n
 
-    # A concatenation (either side) and a repetition of a Size are Sizes, as PyTorch's (a
-    # slice stays a tuple: a Python __getitem__ would slow every shape lookup).
+    # A slice, a concatenation (either side) and a repetition of a Size are Sizes, as
+    # PyTorch's: ``x.shape[-2:].numel()`` works.
+    def __getitem__(self, index: Any) -> Any:
+        item = tuple.__getitem__(self, index)
+        return Size(item) if type(index) is slice else item
+
     def __add__(self, other: Any) -> Any:
         if not isinstance(other, tuple):
             raise TypeError(
@@ -173,6 +177,11 @@ class Tensor:
     def data(self, value: Tensor) -> None:
         array = value._data if isinstance(value, Tensor) else xp.asarray(value)
         dtypes.refuse_complex(array.dtype, "data")
+        if self.requires_grad and not dtypes.is_floating(array.dtype):
+            raise RuntimeError(
+                "data set to a tensor that requires gradients must be floating point or "
+                "complex dtype"
+            )
         self._data = array
 
     @property
@@ -1882,10 +1891,10 @@ class Tensor:
     def corrcoef(self) -> Tensor:
         return statistics.corrcoef(self)
 
-    def median(self, dim: Any = arguments.OMITTED, keepdim: builtins.bool = False) -> Any:
+    def median(self, dim: Any = arguments.OMITTED, keepdim: Any = arguments.OMITTED) -> Any:
         return statistics.median_at(self, dim, keepdim, "median", 1)
 
-    def nanmedian(self, dim: Any = arguments.OMITTED, keepdim: builtins.bool = False) -> Any:
+    def nanmedian(self, dim: Any = arguments.OMITTED, keepdim: Any = arguments.OMITTED) -> Any:
         return statistics.median_at(self, dim, keepdim, "nanmedian", 1)
 
     def kthvalue(

@@ -15,7 +15,8 @@ from typing import Any
 from chainrule.nn import functional as F
 from chainrule.nn.layers import add_weight_and_bias, reset_fan_in_uniform, weight_and_bias
 from chainrule.nn.module import Module
-from chainrule.ops.conv import _pair, _single, _triple
+from chainrule.ops.conv import reword_for_layer
+from chainrule.ops.fold import as_tuple
 from chainrule.tensor import Size, Tensor
 
 # PyTorch's padding modes of a convolution (its message prints them as a set).
@@ -26,8 +27,13 @@ class _ConvNd(Module):
     """What Conv1d and Conv2d share: PyTorch's constructor, checks and default
     initialisation; a subclass names its size-tuple helper and its functional form."""
 
-    _expand: Any  # an int or a sequence -> a tuple of the layer's dimensions
+    _dims: int  # the layer's spatial dimensions
     _conv: Any  # the functional form, F.conv1d or F.conv2d
+
+    def _expand(self, value: Any) -> tuple[Any, ...]:
+        """A setting as PyTorch's layers keep it (``_ntuple``): checked by the op it is
+        passed to, at the forward, as PyTorch checks it."""
+        return as_tuple(value, self._dims)
 
     def __init__(
         self,
@@ -44,7 +50,7 @@ class _ConvNd(Module):
         dtype: Any = None,
     ) -> None:
         super().__init__()
-        ones = self._expand(1, "dilation")
+        ones = self._expand(1)
         if groups <= 0:
             raise ValueError("groups must be a positive integer")
         if in_channels % groups:
@@ -61,10 +67,10 @@ class _ConvNd(Module):
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.transposed = False  # PyTorch's attributes of every convolution
-        self.output_padding = self._expand(0, "output_padding")
-        self.kernel_size = self._expand(kernel_size, "kernel_size")
-        self.stride = self._expand(stride, "stride")
-        self.dilation = self._expand(dilation, "dilation")
+        self.output_padding = self._expand(0)
+        self.kernel_size = self._expand(kernel_size)
+        self.stride = self._expand(stride)
+        self.dilation = self._expand(dilation)
         if isinstance(padding, str):
             # Checked here, as PyTorch does, not at the first forward.
             if padding not in ("valid", "same"):
@@ -75,7 +81,7 @@ class _ConvNd(Module):
                 raise ValueError("padding='same' is not supported for strided convolutions")
             self.padding: Any = padding
         else:
-            self.padding = self._expand(padding, "padding")
+            self.padding = self._expand(padding)
         shape = (out_channels, in_channels // groups, *self.kernel_size)
         add_weight_and_bias(self, shape, bias, dtype, device)
 
@@ -83,21 +89,18 @@ class _ConvNd(Module):
         reset_fan_in_uniform(self)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        if self.padding_mode == "zeros":
-            return self._conv(
-                input,
-                *weight_and_bias(self),
-                self.stride,
-                self.padding,
-                self.dilation,
-                self.groups,
-            )
-        # Another padding: the input padded first, as PyTorch does, then no zeros added.
-        padded = F.pad(input, self._reversed_padding(), self.padding_mode)
-        unpadded = self._expand(0, "padding")
-        return self._conv(
-            padded, *weight_and_bias(self), self.stride, unpadded, self.dilation, self.groups
-        )
+        padding = self.padding
+        if self.padding_mode != "zeros":
+            # Another padding: the input padded first, as PyTorch does, then no zeros added.
+            input = F.pad(input, self._reversed_padding(), self.padding_mode)  # noqa: A001
+            padding = self._expand(0)
+        tensors = (input, *weight_and_bias(self))
+        settings = (self.stride, padding, self.dilation, self.groups)
+        try:
+            return self._conv(*tensors, *settings)
+        except TypeError:  # settings the op refuses: in the words of PyTorch's layer
+            reword_for_layer(self._conv.__name__, self._dims, tensors, settings)
+            raise
 
     def _reversed_padding(self) -> tuple[int, ...]:
         """F.pad's widths for the layer's padding, last dimension first ("same": the window's
@@ -118,9 +121,9 @@ class _ConvNd(Module):
             f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
             f"stride={self.stride}"
         )
-        if self.padding != self._expand(0, "padding"):
+        if self.padding != self._expand(0):
             text += f", padding={self.padding}"  # PyTorch prints "same" without quotes
-        if self.dilation != self._expand(1, "dilation"):
+        if self.dilation != self._expand(1):
             text += f", dilation={self.dilation}"
         if self.groups != 1:
             text += f", groups={self.groups}"
@@ -135,13 +138,8 @@ class Conv2d(_ConvNd):
     """2-D convolution with PyTorch's default initialisation, ``dilation``, ``groups`` and
     every ``padding_mode``."""
 
-    _expand = staticmethod(_pair)
+    _dims = 2
     _conv = staticmethod(F.conv2d)
-
-
-def _layer_triple(value: Any, name: str) -> tuple[int, int, int]:
-    """A 3-D layer's int or triple (PyTorch's message)."""
-    return _triple(value, name, "conv3d")
 
 
 class Conv3d(_ConvNd):
@@ -153,7 +151,7 @@ class Conv3d(_ConvNd):
     chainrule.Size([1, 4, 4, 5, 6])
     """
 
-    _expand = staticmethod(_layer_triple)
+    _dims = 3
     _conv = staticmethod(F.conv3d)
 
 
@@ -161,7 +159,7 @@ class Conv1d(_ConvNd):
     """1-D convolution over (N, C, L) sequences with PyTorch's default initialisation,
     ``dilation``, ``groups`` and every ``padding_mode``."""
 
-    _expand = staticmethod(_single)
+    _dims = 1
     _conv = staticmethod(F.conv1d)
 
 
@@ -170,8 +168,9 @@ class _ConvTransposeNd(Module):
     initialisation (fan-in from the weight's second dimension, as PyTorch computes it) and
     ``forward(input, output_size=None)``."""
 
-    _expand: Any  # an int or a sequence -> a tuple of the layer's dimensions
+    _dims: int  # the layer's spatial dimensions
     _conv: Any  # the functional form, F.conv_transpose1d or F.conv_transpose2d
+    _expand = _ConvNd._expand
 
     def __init__(
         self,
@@ -199,11 +198,11 @@ class _ConvTransposeNd(Module):
             raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
         self.in_channels = in_channels
         self.out_channels = out_channels
-        self.kernel_size = self._expand(kernel_size, "kernel_size")
-        self.stride = self._expand(stride, "stride")
-        self.padding = self._expand(padding, "padding")
-        self.output_padding = self._expand(output_padding, "output_padding")
-        self.dilation = self._expand(dilation, "dilation")
+        self.kernel_size = self._expand(kernel_size)
+        self.stride = self._expand(stride)
+        self.padding = self._expand(padding)
+        self.output_padding = self._expand(output_padding)
+        self.dilation = self._expand(dilation)
         self.groups = groups
         self.padding_mode = padding_mode
         self.transposed = True
@@ -215,10 +214,13 @@ class _ConvTransposeNd(Module):
 
     def forward(self, input: Tensor, output_size: Any = None) -> Tensor:  # noqa: A002
         extra = self.output_padding if output_size is None else self._fit(input, output_size)
-        weight, bias = weight_and_bias(self)
-        return self._conv(
-            input, weight, bias, self.stride, self.padding, extra, self.groups, self.dilation
-        )
+        tensors = (input, *weight_and_bias(self))
+        settings = (self.stride, self.padding, extra, self.groups, self.dilation)
+        try:
+            return self._conv(*tensors, *settings)
+        except TypeError:  # settings the op refuses: in the words of PyTorch's layer
+            reword_for_layer(self._conv.__name__, self._dims, tensors, settings)
+            raise
 
     def _fit(self, input: Tensor, output_size: Any) -> tuple[int, ...]:  # noqa: A002
         """The output padding that makes the output ``output_size`` (its spatial sizes, or
@@ -278,7 +280,7 @@ class ConvTranspose2d(_ConvTransposeNd):
     chainrule.Size([1, 2, 10, 10])
     """
 
-    _expand = staticmethod(_pair)
+    _dims = 2
     _conv = staticmethod(F.conv_transpose2d)
 
 
@@ -291,7 +293,7 @@ class ConvTranspose3d(_ConvTransposeNd):
     chainrule.Size([1, 1, 4, 6, 8])
     """
 
-    _expand = staticmethod(_layer_triple)
+    _dims = 3
     _conv = staticmethod(F.conv_transpose3d)
 
 
@@ -299,7 +301,7 @@ class ConvTranspose1d(_ConvTransposeNd):
     """The transposed 1-D convolution over (N, C, L) sequences; weight (in_channels,
     out_channels / groups, k), PyTorch's default initialisation."""
 
-    _expand = staticmethod(_single)
+    _dims = 1
     _conv = staticmethod(F.conv_transpose1d)
 
 
@@ -367,8 +369,7 @@ class AvgPool2d(Module):
         self.divisor_override = divisor_override
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return self._pool(
-            input,
+        settings = (
             self.kernel_size,
             self.stride,
             self.padding,
@@ -376,6 +377,12 @@ class AvgPool2d(Module):
             self.count_include_pad,
             self.divisor_override,
         )
+        try:
+            return self._pool(input, *settings)
+        except TypeError:  # settings the op refuses: in the words of PyTorch's layer
+            op = self._pool.__name__
+            reword_for_layer(op, int(op[-2]), (input,), settings)
+            raise
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"

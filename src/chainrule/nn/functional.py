@@ -444,6 +444,8 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:  # noqa: A002
     >>> channel_shuffle(cr.arange(6.0).reshape(1, 6, 1), 2).flatten()
     tensor([0., 3., 1., 4., 2., 5.])
     """
+    if type(groups) is not int:  # PyTorch's parser: an int, not a bool (True was 1 group)
+        groups = arguments.integer(groups, "channel_shuffle", "groups", 2)
     if input.ndim <= 2:
         raise RuntimeError(
             f"channel_shuffle expects input with > 2 dims, but got input with sizes "
@@ -530,6 +532,8 @@ def batch_norm(
     In training the running statistics, if given, move towards the batch's by ``momentum``
     (the variance with Bessel's correction, as in PyTorch).
     """
+    if type(training) is not bool:  # PyTorch passes it on by position; 1 was read as True
+        arguments.boolean(training, "batch_norm", "training", 6)
     if input.ndim < 2:
         raise ValueError(f"batch_norm: expected at least 2-D input, got shape {tuple(input.shape)}")
     if training:
@@ -771,6 +775,8 @@ def instance_norm(
     tensor([[[-1.0000,  1.0000],
              [-1.0000,  1.0000]]])
     """
+    if type(use_input_stats) is not bool:  # passed on by position
+        arguments.boolean(use_input_stats, "instance_norm", "use_input_stats", 6)
     if use_input_stats and math.prod(input.shape[2:]) <= 1:
         raise ValueError(
             f"Expected more than 1 spatial element when training, got input size {input.shape}"
@@ -919,6 +925,9 @@ def embedding(
     tensor([[0., 0.],
             [1., 1.]])
     """
+    if type(scale_grad_by_freq) is not bool or type(sparse) is not bool:  # by position
+        arguments.boolean(scale_grad_by_freq, "embedding", "scale_grad_by_freq", 4)
+        arguments.boolean(sparse, "embedding", "sparse", 5)
     _check_index_type(input, "indices", "embedding")
     if weight.ndim != 2:
         raise RuntimeError("'weight' must be 2-D")
@@ -1005,6 +1014,11 @@ def embedding_bag(
     tensor([[6., 8.],
             [3., 4.]])
     """
+    if not (type(scale_grad_by_freq) is type(sparse) is type(include_last_offset) is bool):
+        # PyTorch passes them on by position
+        arguments.boolean(scale_grad_by_freq, "embedding_bag", "scale_grad_by_freq", 4)
+        arguments.boolean(sparse, "embedding_bag", "sparse", 6)
+        arguments.boolean(include_last_offset, "embedding_bag", "include_last_offset", 8)
     include_last_offset &= input.ndim == 1  # a 2-D input's bags are its rows, as PyTorch's
     ids, bounds, per_sample_weights, levels = _bags_checked(
         input, weight, offsets, per_sample_weights, include_last_offset, scale_grad_by_freq, mode
@@ -1217,13 +1231,20 @@ def pad(
     >>> pad(cr.tensor([[1.0, 2.0, 3.0]]), (2, 1), mode="reflect")
     tensor([[3., 2., 1., 2., 3., 2.]])
     """
+    # PyTorch's op reads ``pad`` as a list of ints: (True, 1) or (1.0, 1) is refused
+    pad = arguments.int_window(pad, 0, "pad", "pad", 2)
+    if type(mode) is not str:
+        raise arguments.mistyped("pad", "mode", 3, "str", mode)
+    if value is not None and type(value) is not float:  # a float?: a real number, no complex
+        value = arguments.number(value, "pad", "value", 4, "float")
+        if isinstance(value, complex):
+            raise arguments.mistyped("pad", "value", 4, "float", value)
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
     if mode == "constant":
         return shape.pad(input, pad, mode, 0.0 if value is None else value)
     if mode not in ("reflect", "replicate", "circular"):
-        raise NotImplementedError(
-            f"Unsupported padding mode: {mode}; expected 'constant', 'reflect', 'replicate' or "
-            "'circular'"
-        )
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
     if value:
         raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
     if len(pad) % 2 or len(pad) // 2 > input.ndim:
@@ -1607,6 +1628,8 @@ def rrelu(
     """Leaky relu with a random slope per non-positive element, drawn uniformly from
     [lower, upper] in training (PyTorch's draws: one float64 uniform per element <= 0, in
     order, from the default generator), the middle of that range in evaluation."""
+    if type(training) is not bool:  # PyTorch passes it on by position; 1 was read as True
+        arguments.boolean(training, "rrelu", "training", 4)
     if inplace:
         return rrelu_(input, lower, upper, training)
     # ATen's out-of-place rrelu, not its in-place one, refuses an infinite or nan bound
@@ -1745,6 +1768,8 @@ def kl_div(
     >>> kl_div(cr.tensor([[-1.0, -0.5]]), cr.tensor([[0.5, 0.5]]), reduction="batchmean")
     tensor(0.0569)
     """
+    if type(log_target) is not bool:
+        arguments.boolean(log_target, "kl_div", "log_target", None)
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce, reduction)
     elif reduction == "mean":
@@ -1887,6 +1912,8 @@ def triplet_margin_loss(
 ) -> Tensor:
     """``max(0, margin + d(anchor, positive) - d(anchor, negative))`` with the
     :func:`pairwise_distance` d; ``swap`` takes the smaller of d(a, n) and d(p, n)."""
+    if type(swap) is not bool:  # passed on by position
+        arguments.boolean(swap, "triplet_margin_loss", "swap", 7)
     reduction = legacy_reduction(size_average, reduce, reduction)
     if margin <= 0:
         raise ValueError(f"margin must be greater than 0, got {margin}")
@@ -1919,6 +1946,9 @@ def poisson_nll_loss(
     """The negative log-likelihood of counts ``target`` under a Poisson of rate ``exp(input)``
     (or ``input`` itself without ``log_input``); ``full`` adds Stirling's term for the
     ``log(target!)`` of targets above 1."""
+    if type(log_input) is not bool or type(full) is not bool:  # passed on by position
+        arguments.boolean(log_input, "poisson_nll_loss", "log_input", 3)
+        arguments.boolean(full, "poisson_nll_loss", "full", 4)
     reduction = legacy_reduction(size_average, reduce, reduction)
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(reduction + " is not a valid value for reduction")

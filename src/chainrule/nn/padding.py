@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from chainrule.nn import functional as F
 from chainrule.nn.module import Module
+from chainrule.ops.fold import as_tuple
 from chainrule.tensor import Tensor
 
 
@@ -28,8 +29,9 @@ class _PadNd(Module):
 
     def __init__(self, padding: Any) -> None:
         super().__init__()
-        # An int pads every side; a tuple is kept as given, as PyTorch keeps it.
-        self.padding = (padding,) * (2 * self.dims) if isinstance(padding, int) else tuple(padding)
+        # An int pads every side; a tuple is kept as given, unchecked, as PyTorch keeps it
+        # (``_ntuple``): F.pad refuses what does not fit, at the forward
+        self.padding = as_tuple(padding, 2 * self.dims)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return F.pad(input, self.padding, self.mode)

@@ -18,8 +18,8 @@ from typing import Any
 from chainrule.nn import functional as F
 from chainrule.nn.conv import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d
 from chainrule.nn.module import Module
-from chainrule.ops.conv import _pair, _single
-from chainrule.ops.pooling import _volume_triple
+from chainrule.ops.conv import reword_for_layer
+from chainrule.ops.fold import as_tuple
 from chainrule.tensor import Tensor
 
 
@@ -49,21 +49,25 @@ class AvgPool1d(Module):
     ) -> None:
         super().__init__()
         # PyTorch keeps (and prints) 1-tuples.
-        self.kernel_size = _single(kernel_size, "kernel_size")
-        self.stride = _single(kernel_size if stride is None else stride, "stride")
-        self.padding = _single(padding, "padding")
+        self.kernel_size = as_tuple(kernel_size, 1)  # checked by avg_pool1d, as PyTorch's
+        self.stride = as_tuple(kernel_size if stride is None else stride, 1)
+        self.padding = as_tuple(padding, 1)
         self.ceil_mode = ceil_mode
         self.count_include_pad = count_include_pad
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.avg_pool1d(
-            input,
+        settings = (
             self.kernel_size,
             self.stride,
             self.padding,
             self.ceil_mode,
             self.count_include_pad,
         )
+        try:
+            return F.avg_pool1d(input, *settings)
+        except TypeError:  # settings the op refuses: in the words of PyTorch's layer
+            reword_for_layer("avg_pool1d", 1, (input,), settings)
+            raise
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -88,14 +92,15 @@ class MaxUnpool2d(Module):
     takes the pooling's values and indices, and ``output_size`` where the pooling's input
     size is not the default ``(in - 1) * stride + kernel - 2 * padding``."""
 
-    _expand: Any = staticmethod(_pair)  # MaxUnpool1d's: _single
+    _dims = 2  # the layer's spatial dimensions
     _unpool: Any = staticmethod(F.max_unpool2d)
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
         super().__init__()
-        self.kernel_size = self._expand(kernel_size, "kernel_size")
-        self.stride = self._expand(kernel_size if stride is None else stride, "stride")
-        self.padding = self._expand(padding, "padding")
+        # kept as PyTorch's layer keeps them (``_ntuple``), checked by the unpooling
+        self.kernel_size = as_tuple(kernel_size, self._dims)
+        self.stride = as_tuple(kernel_size if stride is None else stride, self._dims)
+        self.padding = as_tuple(padding, self._dims)
 
     def forward(self, input: Tensor, indices: Tensor, output_size: Any = None) -> Tensor:  # noqa: A002
         return self._unpool(
@@ -109,7 +114,7 @@ class MaxUnpool2d(Module):
 class MaxUnpool1d(MaxUnpool2d):
     """MaxPool1d's partial inverse, over (N, C, L) or (C, L) sequences."""
 
-    _expand = staticmethod(_single)
+    _dims = 1
     _unpool = staticmethod(F.max_unpool1d)
 
 
@@ -146,14 +151,10 @@ class AdaptiveMaxPool3d(AdaptiveMaxPool2d):
     _pool = staticmethod(F.adaptive_max_pool3d)
 
 
-def _unpool_triple(value: Any, name: str) -> tuple[int, int, int]:
-    return _volume_triple(value, name, "max_unpool3d")
-
-
 class MaxUnpool3d(MaxUnpool2d):
     """MaxPool3d's partial inverse, over (N, C, D, H, W) or (C, D, H, W) volumes."""
 
-    _expand = staticmethod(_unpool_triple)
+    _dims = 3
     _unpool = staticmethod(F.max_unpool3d)
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule import dtypes, factories
+from chainrule.arguments import int_window
 from chainrule.op import named
 from chainrule.ops.elementwise import where
 from chainrule.ops.pooling import volume_indices
@@ -38,15 +39,48 @@ def _output_size(output_size: Any, input: Tensor, op: str) -> tuple[int, int]:  
     if input.ndim > 4:
         got = "got:" if op == "adaptive_max_pool2d" else "got"  # (sic)
         raise RuntimeError(f"{op}(): Expected 3D or 4D tensor, but {got} {list(input.shape)}")
-    pair = (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)
-    if len(pair) != 2:
-        raise ValueError(f"{op}: output_size must be an int or a pair, got {output_size!r}")
-    # None keeps that dimension's input size, as in PyTorch.
-    h, w = input.shape[-2:]
-    size = (h if pair[0] is None else pair[0], w if pair[1] is None else pair[1])
-    if min(size) <= 0:
-        raise RuntimeError(f"{op}: output_size must be positive, got {output_size!r}")
-    return size
+    size = _with_defaults(output_size, input, 2, op)
+    if len(size) != 2:
+        if op == "adaptive_max_pool2d":
+            raise RuntimeError(f"{op}(): internal error: output_size.size() must be 2")
+        raise RuntimeError(f"{op}: output_size must be 2")
+    _refuse_negative(size, input, op)
+    return size  # type: ignore[return-value]
+
+
+def _with_defaults(output_size: Any, input: Tensor, dims: int, op: str) -> tuple[int, ...]:  # noqa: A002
+    """``output_size`` as PyTorch's F.adaptive_* pass it on (``_list_with_default``: a
+    sequence's None takes that dimension's input size), read by ``op``'s parser as a list of
+    ints (an int, not a bool, for all ``dims`` dimensions)."""
+    if type(output_size) is int:  # the usual call, in one test
+        return (output_size,) * dims
+    if not isinstance(output_size, int):  # (a bool is passed on, then refused by the parser)
+        # PyTorch's len(): a NumPy integer or a tensor of no dimensions has none
+        if input.ndim <= len(output_size):
+            raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
+        output_size = [
+            n if m is None else m
+            for m, n in zip(output_size, input.shape[input.ndim - len(output_size) :], strict=True)
+        ]
+    return int_window(output_size, dims, op, "output_size", 2)
+
+
+def _refuse_negative(size: tuple[int, ...], input: Tensor, op: str) -> None:  # noqa: A002
+    """PyTorch's refusals of a negative output size: the average pooling's check, the max
+    pooling's allocation (an empty output, of a size 0, PyTorch makes: refused here)."""
+    if min(size) >= 0:
+        if min(size) == 0:
+            raise RuntimeError(f"{op}: output_size must be positive, got {size}")
+        return
+    if op.startswith("adaptive_avg"):
+        listed = ", ".join(map(str, size[:2])) + "".join(f",{n}" for n in size[2:])  # (sic)
+        raise RuntimeError(
+            f"{op}: elements of output_size must be greater than or equal to 0 but received "
+            f"{{{listed}}}"
+        )
+    shape = [*input.shape[: input.ndim - len(size)], *size]
+    first = next(n for n in shape if n < 0)
+    raise RuntimeError(f"Trying to create tensor with negative dimension {first}: {shape}")
 
 
 def _windows(input: Tensor, size: tuple[int, int]) -> Any:  # noqa: A002
@@ -132,47 +166,20 @@ def _plane_indices(local: Tensor, hw: tuple[int, int], size: tuple[int, int]) ->
     return (row_start + local // width) * w + col_start + local % width
 
 
-def _int_list_argument(value: Any, op: str) -> None:
-    """PyTorch's argument parser on an ``output_size`` of ints: an int, or a sequence whose
-    first element decides the match (an int) and whose other elements must unpack as ints."""
-
-    def is_int(item: Any) -> bool:
-        return isinstance(item, int) and not isinstance(item, bool)
-
-    if is_int(value):
-        return
-    where = f"{op}(): argument 'output_size'"
-    if not isinstance(value, (tuple, list)):
-        raise TypeError(f"{where} (position 2) must be tuple of ints, not {type(value).__name__}")
-    if value and not is_int(value[0]):
-        raise TypeError(
-            f"{where} (position 2) must be tuple of ints, but found element of type "
-            f"{type(value[0]).__name__} at pos 0"
-        )
-    for item in value[1:]:
-        if not is_int(item):
-            raise TypeError(
-                f'{where} failed to unpack the object at pos 2 with error "type must be tuple '
-                f'of ints,but got {type(item).__name__}"'
-            )
-
-
 def _sequence_size(output_size: Any, input: Tensor, op: str) -> int:  # noqa: A002
     """A 1-D adaptive pooling's checks, PyTorch's order and messages: the argument's types
     (its parser's), an (N, C, L) or (C, L) input, then one output length."""
-    _int_list_argument(output_size, op)
+    size = int_window(output_size, 1, op, "output_size", 2)
     if input.ndim not in (2, 3):
         raise RuntimeError(
             f"Expected 2 to 3 dimensions, but got {input.ndim}-dimensional tensor for argument "
             f"#1 'self' (while checking arguments for {op})"
         )
-    if isinstance(output_size, int):
-        return output_size
-    if len(output_size) != 1:
+    if len(size) != 1:
         raise RuntimeError(
-            f"{op}() argument 'output_size' should contain one int (got {len(output_size)})"
+            f"{op}() argument 'output_size' should contain one int (got {len(size)})"
         )
-    return output_size[0]
+    return size[0]
 
 
 def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A002
@@ -234,13 +241,12 @@ def _volume_size(output_size: Any, input: Tensor, op: str) -> tuple[int, int, in
     if input.ndim not in (4, 5):
         got = "got:" if op == "adaptive_max_pool3d" else "got"  # (sic)
         raise RuntimeError(f"{op}(): Expected 4D or 5D tensor, but {got} {list(input.shape)}")
-    triple = (output_size,) * 3 if isinstance(output_size, int) else tuple(output_size)
-    if len(triple) != 3:
+    size = _with_defaults(output_size, input, 3, op)
+    if len(size) != 3:
+        if op == "adaptive_max_pool3d":
+            raise RuntimeError(f"{op}(): internal error: output_size.size() must be 3")
         raise RuntimeError(f"{op}: output_size must be 3")
-    # None keeps that dimension's input size, as in PyTorch.
-    size = tuple(n if m is None else m for n, m in zip(input.shape[-3:], triple, strict=True))
-    if min(size) <= 0:
-        raise RuntimeError(f"{op}: output_size must be positive, got {output_size!r}")
+    _refuse_negative(size, input, op)
     return size  # type: ignore[return-value]
 
 

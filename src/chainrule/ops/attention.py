@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from chainrule import dtypes, factories
+from chainrule import arguments, dtypes, factories
 from chainrule._array import xp
 from chainrule.backends import cuda
 from chainrule.op import _value
@@ -82,6 +82,9 @@ def scaled_dot_product_attention(
     tensor([[[0., 0., 0., 0., 0.],
              [0., 0., 0., 0., 0.]]])
     """
+    if type(is_causal) is not bool or type(enable_gqa) is not bool:  # 1 was read as True
+        arguments.boolean(is_causal, "scaled_dot_product_attention", "is_causal", None)
+        arguments.boolean(enable_gqa, "scaled_dot_product_attention", "enable_gqa", None)
     cuda.check_attention_allowed()  # the kernels sdpa_kernel chose
     if min(query.ndim, key.ndim, value.ndim) < 2:  # (PyTorch's words, its two spaces too)
         raise RuntimeError(

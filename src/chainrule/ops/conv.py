@@ -33,6 +33,7 @@ from typing import Any
 
 from chainrule import _blas, dtypes
 from chainrule._array import sliding_window_view, xp
+from chainrule.arguments import boolean, fits_int_list, int_window, integer, no_overload
 from chainrule.autodiff import batching
 from chainrule.op import Bilinear, Constant, Op, named
 from chainrule.op import run as _apply
@@ -615,13 +616,240 @@ class MaxPool2DIndices(Constant):
 
 
 # ----------------------------------------------------------------------------- public functions
-def _pair(value: Any, name: str) -> Pair:
-    if type(value) is int:  # the usual case, in one test
-        return (value, value)
-    pair = (value, value) if isinstance(value, int) else tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, int) for v in pair):
-        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
-    return pair  # type: ignore[return-value]
+# PyTorch reads a window's sizes (kernel_size, stride, padding, dilation) as ``int[n]``: an int
+# (not a bool), a NumPy integer or an integer tensor of one element for all n dimensions, or a
+# list of ints (arguments.int_window); each op then checks the list's length in its own words.
+def _plain(value: Any, dims: int) -> bool:
+    """Whether ``value`` is a tuple of ``dims`` ints, as the layers and the 3-D and 1-D ops
+    pass them on (read so, without the parser's layers of calls: those are hot paths)."""
+    if type(value) is not tuple or len(value) != dims:
+        return False
+    for v in value:  # noqa: SIM110 - a loop: all() of a generator costs more here
+        if type(v) is not int:
+            return False
+    return True
+
+
+def conv_window(
+    value: Any, dims: int, param: str, op: str, position: int | None = None
+) -> tuple[int, ...]:
+    """A convolution's ``stride``, ``padding``, ``dilation`` or ``output_padding``: one value
+    for all ``dims`` dimensions or one per dimension (PyTorch's ``expand_param_if_needed``).
+    ``position`` None: given by keyword, as PyTorch's messages then read."""
+    if type(value) is int:  # the usual call, in one test
+        return (value,) * dims
+    if _plain(value, dims):
+        return value  # type: ignore[no-any-return]
+    values = int_window(value, dims, op, param, position)
+    if len(values) == dims:
+        return values
+    if len(values) == 1:
+        return values * dims
+    raise RuntimeError(
+        f"expected {param} to be a single integer value or a list of {dims} values to match "
+        f"the convolution dimensions, but got {param}={list(values)}"
+    )
+
+
+_CONV_DEFAULTS = {"stride": 1, "padding": 0, "dilation": 1, "groups": 1}
+
+
+def _conv_settings(
+    op: str,
+    dims: int,
+    tensors: tuple[Any, ...],
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    groups: Any,
+    positional: bool = False,
+) -> tuple[tuple[int, ...], Any, tuple[int, ...], int]:
+    """A convolution's ``stride``, ``padding`` (a tuple, or "same" or "valid"), ``dilation``
+    and ``groups``, read and checked as PyTorch's ``conv1d`` to ``conv3d`` do, in its order.
+    Those have two signatures (a padding of ints or a string), so an argument of the wrong
+    type fits neither and PyTorch names the call; it is named here with the settings that
+    differ from their defaults by keyword (PyTorch names each as it was passed)."""
+    if (
+        type(stride) is int
+        and type(padding) is int
+        and type(dilation) is int
+        and type(groups) is int
+    ):
+        if stride > 0 and padding >= 0 and dilation > 0 and groups > 0:  # the usual call
+            return (stride,) * dims, (padding,) * dims, (dilation,) * dims, groups
+    else:
+        try:
+            count: int | None = integer(groups, op, "groups")
+        except TypeError:
+            count = None
+        if count is None or not (
+            (_plain(stride, dims) or fits_int_list(stride, dims))
+            and (isinstance(padding, str) or _plain(padding, dims) or fits_int_list(padding, dims))
+            and (_plain(dilation, dims) or fits_int_list(dilation, dims))
+        ):
+            given = {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
+            if positional:  # (PyTorch's layers pass them all so)
+                raise no_overload(op, (*tensors, *given.values()), {})
+            kwargs = {
+                k: v for k, v in given.items() if not (type(v) is int and v == _CONV_DEFAULTS[k])
+            }
+            raise no_overload(op, tuple(t for t in tensors if t is not None), kwargs)
+        groups = count
+    if isinstance(padding, str) and padding not in ("valid", "same"):
+        raise RuntimeError(f"Invalid padding string: {padding!r}")
+    if groups < 1:
+        raise RuntimeError("non-positive groups is not supported")
+    step = conv_window(stride, dims, "stride", op)
+    widths = padding if isinstance(padding, str) else conv_window(padding, dims, "padding", op)
+    spread = conv_window(dilation, dims, "dilation", op)
+    _check_conv_values(step, widths, spread)
+    return step, widths, spread, groups
+
+
+def _check_conv_values(
+    stride: tuple[int, ...],
+    padding: Any,
+    dilation: tuple[int, ...],
+    output_padding: tuple[int, ...] = (),
+) -> None:
+    """PyTorch's ``check_shape_forward`` of a convolution's settings, in its order (a zero
+    dilation is refused later, with the values, see ``_checked_geometry``)."""
+    if not isinstance(padding, str) and min(padding) < 0:
+        raise RuntimeError("negative padding is not supported")
+    if output_padding and min(output_padding) < 0:
+        raise RuntimeError("negative output_padding is not supported")
+    if min(stride) < 1:
+        raise RuntimeError("non-positive stride is not supported")
+    if min(dilation) < 0:
+        raise RuntimeError("dilation should be greater than zero")
+
+
+def _transposed_settings(
+    op: str,
+    dims: int,
+    stride: Any,
+    padding: Any,
+    output_padding: Any,
+    groups: Any,
+    dilation: Any,
+    positional: bool = False,
+) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], int, tuple[int, ...]]:
+    """A transposed convolution's settings, read and checked as PyTorch's do: one signature,
+    so an argument of the wrong type is named (as given by keyword, or ``positional``)."""
+    at = (4, 5, 6, 7, 8) if positional else (None,) * 5
+    if type(groups) is not int:
+        groups = integer(groups, op, "groups", at[3])
+    step = conv_window(stride, dims, "stride", op, at[0])
+    widths = conv_window(padding, dims, "padding", op, at[1])
+    extra = conv_window(output_padding, dims, "output_padding", op, at[2])
+    spread = conv_window(dilation, dims, "dilation", op, at[4])
+    if groups < 1:
+        raise RuntimeError("non-positive groups is not supported")
+    _check_conv_values(step, widths, spread, extra)
+    return step, widths, extra, groups, spread
+
+
+def pool_window(
+    value: Any, dims: int, param: str, op: str, position: int | None, default: Any = None
+) -> tuple[int, ...]:
+    """A pooling's ``kernel_size``, ``stride``, ``padding`` or ``dilation``: one value for all
+    ``dims`` dimensions (a list of one too) or one per dimension, with PyTorch's message for
+    any other length, which each pooling words its own way; ``default`` (the kernel) for a
+    ``stride`` of None or empty. ``position`` None: given by keyword."""
+    if type(value) is int:  # the usual call, in one test
+        return (value,) * dims
+    if _plain(value, dims):
+        return value  # type: ignore[no-any-return]
+    if default is not None and (value is None or (isinstance(value, (tuple, list)) and not value)):
+        return default
+    values = int_window(value, dims, op, param, position)
+    if len(values) == dims:
+        return values
+    if len(values) == 1:
+        return values * dims
+    raise RuntimeError(_pool_length_message(op, dims, param, len(values)))
+
+
+def reword_for_layer(
+    op: str, dims: int, tensors: tuple[Any, ...], settings: tuple[Any, ...]
+) -> None:
+    """Raise the TypeError that ``op`` (conv*, conv_transpose*, avg_pool*) gives ``settings``
+    passed by position, as PyTorch's layers pass theirs; nothing where they pass. The layers
+    call it only where their functional form refused the settings (the hot path pays
+    nothing), for the words of PyTorch's refusal, which name each argument as it was passed."""
+    if op.startswith("conv_transpose"):
+        _transposed_settings(op, dims, *settings, positional=True)  # type: ignore[misc]
+    elif op.startswith("conv"):
+        _conv_settings(op, dims, tensors, *settings, positional=True)  # type: ignore[misc]
+    else:
+        kernel_size, stride, padding, *flags = settings
+        pool_windows(op, dims, kernel_size, stride, padding, positional=True)
+        check_average_flags(op, *flags, positional=True)
+
+
+def _pool_length_message(op: str, dims: int, param: str, length: int) -> str:
+    """PyTorch's message for a pooling's ``param`` of ``length`` values that fits none of its
+    ``dims`` dimensions: each pooling words it its own way."""
+    if op == "avg_pool1d":
+        return f"avg_pool1d() argument '{param}' should contain one int (got {length})"
+    if dims == 1:  # max_pool1d
+        listed = "list of ints, or" if param in ("stride", "padding") else "list of ints or"
+        none = "None, " if param == "stride" else ""
+        return (
+            f"{op}() {param} must be {none}an int, {listed} tuple of ints of size 1 but got "
+            f"size {length}"
+        )
+    count = "two" if dims == 2 else "three"
+    either = "" if op.startswith("avg_pool3d") else "either "
+    if param == "dilation":
+        return f"{op}: dilation must be either a single int, or a tuple of {count} ints"
+    omitted = "omitted, " if param == "stride" else ""
+    return f"{op}: {param} must {either}be {omitted}a single int, or a tuple of {count} ints"
+
+
+def pool_windows(
+    op: str,
+    dims: int,
+    kernel_size: Any,
+    stride: Any,
+    padding: Any,
+    dilation: Any = 1,
+    positional: bool = False,
+) -> tuple[tuple[int, ...], ...]:
+    """A pooling's kernel, stride (the kernel where None or empty), padding and dilation, read
+    as PyTorch reads them: a max pooling's by position (``F.max_pool2d`` passes them on so),
+    an average pooling's stride and later by keyword (it is PyTorch's op itself), unless
+    ``positional`` (as its layers pass them)."""
+    given = None if op.startswith("avg") and not positional else 3
+    kernel = pool_window(kernel_size, dims, "kernel_size", op, 2)
+    step = pool_window(stride, dims, "stride", op, given, kernel)
+    pad = pool_window(padding, dims, "padding", op, given and 4)
+    spread = pool_window(dilation, dims, "dilation", op, given and 5)
+    return kernel, step, pad, spread
+
+
+def check_average_flags(
+    op: str,
+    ceil_mode: Any,
+    count_include_pad: Any,
+    divisor_override: Any = None,
+    positional: bool = False,
+) -> int | None:
+    """PyTorch's checks of an average pooling's ``ceil_mode`` and ``count_include_pad`` (bools
+    only: 1 is refused, not read as True) and ``divisor_override`` (None or a nonzero int,
+    returned as an int), as given by keyword (or ``positional``)."""
+    at = (5, 6, 7) if positional else (None, None, None)
+    if type(ceil_mode) is not bool:
+        boolean(ceil_mode, op, "ceil_mode", at[0])
+    if type(count_include_pad) is not bool:
+        boolean(count_include_pad, op, "count_include_pad", at[1])
+    if divisor_override is None:
+        return None
+    if type(divisor_override) is not int:
+        divisor_override = integer(divisor_override, op, "divisor_override", at[2])
+    if divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    return divisor_override
 
 
 def _check_image(input: Tensor, op: str) -> None:  # noqa: A002
@@ -641,9 +869,9 @@ def _batched(input: Tensor, op: str) -> tuple[Tensor, bool]:  # noqa: A002
 
 def _pool_geometry(
     kernel: Pair,
-    stride: Any,
-    padding: Any,
-    dilation: Any,
+    stride: Pair,
+    padding: Pair,
+    dilation: Pair,
     ceil_mode: bool,
     size: Pair,
     op: str,
@@ -655,17 +883,7 @@ def _pool_geometry(
     reads past the padded input is more padding at the bottom or right (which a max never
     picks and an average's divisor counts as PyTorch's does, see :func:`avg_pool2d`).
     ``planes``, the input's channels, only for PyTorch's message when nothing fits."""
-    stride = _pair(stride, "stride")
-    return _checked_pool_geometry(
-        kernel,
-        stride,
-        _pair(padding, "padding"),
-        _pair(dilation, "dilation"),
-        ceil_mode,
-        size,
-        op,
-        planes,
-    )
+    return _checked_pool_geometry(kernel, stride, padding, dilation, ceil_mode, size, op, planes)
 
 
 def _half(value: int) -> int:
@@ -773,24 +991,13 @@ def _checked_pool_geometry(
     return Geometry(kernel, stride, (widths[0], widths[1]), dilation)
 
 
-def _geometry(
-    kernel: Pair, stride: Any, padding: Any, size: Pair, op: str, dilation: Pair = (1, 1)
-) -> Geometry:
-    stride = _pair(stride, "stride")
-    if padding not in ("valid", "same"):
-        padding = _pair(padding, "padding")
-    return _checked_geometry(kernel, stride, padding, size, op, dilation)
-
-
 # A training step asks for the same few geometries at every step: each is checked and made once
 # (a frozen dataclass's __init__ and the checks took ~5 us a call, four calls a digits CNN step).
 @functools.lru_cache(maxsize=256)
 def _checked_geometry(
     kernel: Pair, stride: Pair, padding: str | Pair, size: Pair, op: str, dilation: Pair
 ) -> Geometry:
-    if min(stride) < 1:
-        raise ValueError(f"{op}: stride must be positive, got {stride}")
-    if min(dilation) < 1:
+    if min(dilation) < 1:  # (a negative one was refused by _check_conv_values)
         raise RuntimeError(f"dilation should be greater than zero, but got {list(dilation)}")
     if padding == "valid":
         widths: tuple[Pair, Pair] = ((0, 0), (0, 0))
@@ -803,8 +1010,6 @@ def _checked_geometry(
         widths = tuple((t // 2, t - t // 2) for t in total)  # type: ignore[assignment]
     else:
         ph, pw = padding
-        if min(ph, pw) < 0:
-            raise ValueError(f"{op}: padding must be non-negative, got {(ph, pw)}")
         widths = ((ph, ph), (pw, pw))
     geom = Geometry(kernel, stride, widths, dilation)
     ho, wo = geom.out_size(*size)
@@ -845,16 +1050,17 @@ def conv2d(
         >>> conv2d(cr.ones(1, 1, 4, 4), cr.ones(2, 1, 3, 3), padding=1).shape
         chainrule.Size([1, 2, 4, 4])
     """
-    return _conv2d(input, weight, bias, stride, padding, dilation, groups, "conv2d")
+    settings = _conv_settings("conv2d", 2, (input, weight, bias), stride, padding, dilation, groups)
+    return _conv2d(input, weight, bias, *settings, "conv2d")  # type: ignore[arg-type]
 
 
 def _conv2d(
     input: Tensor,  # noqa: A002
     weight: Tensor,
     bias: Tensor | None,
-    stride: Any,
-    padding: Any,
-    dilation: Any,
+    stride: Pair,
+    padding: Pair | str,
+    spread: Pair,
     groups: int,
     op: str,
 ) -> Tensor:
@@ -867,7 +1073,6 @@ def _conv2d(
         bias is not None and (bias.dtype if type(bias) is _BATCHED else bias._data.dtype) != dtype
     ):
         raise _mixed_dtypes(input, weight, bias)
-    spread = _pair(dilation, "dilation")
     if groups != 1:
         return _grouped_conv2d(input, weight, bias, stride, padding, spread, groups, op)
     input, unbatched = _batched(input, "conv2d")
@@ -887,7 +1092,7 @@ def _conv2d(
     if not kernel[0] or not kernel[1]:
         raise _empty_kernel(kernel)
     size = (input.shape[2], input.shape[3])
-    geom = _geometry(kernel, stride, padding, size, op, spread)
+    geom = _checked_geometry(kernel, stride, padding, size, op, spread)
     out = Convolution(geom)(input, weight, bias)
     return out.squeeze(0) if unbatched else out
 
@@ -934,12 +1139,27 @@ def _empty_kernel(kernel: Pair) -> RuntimeError:
     )
 
 
+def _check_groups(shape: list[int], groups: int) -> None:
+    """PyTorch's checks of a convolution's weight (of ``shape``) against its ``groups``, and its
+    messages (the second prints the shape in two brackets)."""
+    if shape[0] < groups:
+        raise RuntimeError(
+            f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, "
+            f"but got weight of size {shape} instead"
+        )
+    if shape[0] % groups:
+        raise RuntimeError(
+            f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
+            f"but got weight of size [{shape}] instead"
+        )
+
+
 def _grouped_conv2d(
     input: Tensor,  # noqa: A002
     weight: Tensor,
     bias: Tensor | None,
-    stride: Any,
-    padding: Any,
+    stride: Pair,
+    padding: Pair | str,
     dilation: Pair,
     groups: int,
     op: str,
@@ -947,14 +1167,11 @@ def _grouped_conv2d(
     """:func:`conv2d` with ``groups``: each group of input channels convolved with its own
     output channels' weights, the results concatenated (a depthwise convolution has one
     channel per group); PyTorch's checks and messages."""
-    if groups < 1:
-        raise RuntimeError("non-positive groups is not supported")
     _check_image(input, "conv2d")
-    if weight.ndim != 4 or weight.shape[0] % groups:
-        raise RuntimeError(
-            f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
-            f"but got weight of size [{list(weight.shape)}] instead"
-        )
+    shape = list(weight.shape)
+    if op == "conv1d":  # (its height-1 images' weight: PyTorch names the 1-D one)
+        del shape[2]
+    _check_groups(shape, groups)
     channels, per_in, per_out = input.shape[-3], weight.shape[1], weight.shape[0] // groups
     if per_in * groups != channels:
         raise _channels_mismatch(f"groups={groups}", weight, input, per_in * groups, op)
@@ -1000,15 +1217,15 @@ def conv1d(
             f"conv1d: expected a 2-D or 3-D input and a 3-D weight, got input of shape "
             f"{tuple(input.shape)} and weight of shape {tuple(weight.shape)}"
         )
-    (step,) = _single(stride, "stride")
-    (spread,) = _single(dilation, "dilation")
-    pad = padding if isinstance(padding, str) else (0, _single(padding, "padding")[0])
+    (step,), widths, (spread,), groups = _conv_settings(
+        "conv1d", 1, (input, weight, bias), stride, padding, dilation, groups
+    )
     out = _conv2d(
         input.unsqueeze(-2),
         weight.unsqueeze(-2),
         bias,
         (1, step),
-        pad,
+        widths if isinstance(widths, str) else (0, widths[0]),
         (1, spread),
         groups,
         "conv1d",
@@ -1056,6 +1273,9 @@ def conv_transpose2d(
                 [1., 1., 1., 1.],
                 [1., 1., 1., 1.]])
     """
+    step, widths, extra, groups, spread = _transposed_settings(
+        "conv_transpose2d", 2, stride, padding, output_padding, groups, dilation
+    )
     if weight.dtype != input.dtype:
         raise unexpected_dtype(input.dtype, weight.dtype)
     if bias is not None and bias.dtype != input.dtype:
@@ -1070,7 +1290,7 @@ def conv_transpose2d(
             f"{list(input.shape)} to have {weight.shape[0]} channels, but got {input.shape[1]} "
             "channels instead"
         )
-    if groups < 1 or weight.shape[0] % groups:
+    if weight.shape[0] % groups:
         raise RuntimeError(
             f"conv_transpose2d: groups={groups} must be positive and divide the "
             f"{weight.shape[0]} input channels"
@@ -1082,12 +1302,10 @@ def conv_transpose2d(
             f"1-dimensional with {c_out} elements, but got bias of size {list(bias.shape)} "
             "instead"
         )
-    step, widths = _pair(stride, "stride"), _pair(padding, "padding")
-    extra, spread = _pair(output_padding, "output_padding"), _pair(dilation, "dilation")
-    if min(step) < 1 or min(spread) < 1 or min(widths) < 0:
+    if min(spread) < 1:
         raise RuntimeError(
-            f"conv_transpose2d: stride {step} and dilation {spread} must be positive, padding "
-            f"{widths} non-negative"
+            "dilation should be greater than zero, but got dilation_height: {}, "
+            "dilation_width: {}".format(*spread)
         )
     if any(e < 0 or e >= max(s, d) for e, s, d in zip(extra, step, spread, strict=True)):
         raise RuntimeError(
@@ -1169,6 +1387,9 @@ def conv_transpose1d(
         >>> conv_transpose1d(cr.ones(1, 1, 3), cr.ones(1, 2, 2)).shape
         chainrule.Size([1, 2, 4])
     """
+    (step,), (width,), (extra,), groups, (spread,) = _transposed_settings(
+        "conv_transpose1d", 1, stride, padding, output_padding, groups, dilation
+    )
     if input.ndim not in (2, 3) or weight.ndim != 3:
         raise RuntimeError(
             f"conv_transpose1d: expected a 2-D or 3-D input and a 3-D weight, got input of "
@@ -1180,11 +1401,11 @@ def conv_transpose1d(
         input.unsqueeze(-2),
         weight.unsqueeze(-2),
         bias,
-        (1, _single(stride, "stride")[0]),
-        (0, _single(padding, "padding")[0]),
-        (0, _single(output_padding, "output_padding")[0]),
+        (1, step),
+        (0, width),
+        (0, extra),
         groups,
-        (1, _single(dilation, "dilation")[0]),
+        (1, spread),
     )
     return out.squeeze(-2)
 
@@ -1196,18 +1417,6 @@ def conv_transpose1d(
 # conv_transpose3d compose the 2-D ops (their rules, batching and orders of derivatives) with
 # one strided copy per depth tap, and leave the tuned 2-D path as it is.
 Triple = tuple[int, int, int]
-
-
-def _triple(value: Any, name: str, op: str) -> Triple:
-    """An int or a sequence of three, as PyTorch's 3-D convolutions accept (its message)."""
-    triple = (value,) * 3 if isinstance(value, int) else tuple(value)
-    if len(triple) != 3 or not all(isinstance(v, int) for v in triple):
-        listed = list(triple) if isinstance(value, (tuple, list)) else value
-        raise RuntimeError(
-            f"expected {name} to be a single integer value or a list of 3 values to match the "
-            f"convolution dimensions, but got {name}={listed}"
-        )
-    return triple  # type: ignore[return-value]
 
 
 def _volume(input: Tensor, op: str) -> tuple[Tensor, bool]:  # noqa: A002
@@ -1252,23 +1461,17 @@ def conv3d(
     if input.dtype == dtypes.float16:  # (its slices' gradients summed in float16 overflowed)
         return _in_float32(conv3d, input, weight, bias, (stride, padding, dilation, groups))
     input, unbatched = _volume(input, "conv3d")
+    step, padding, spread, groups = _conv_settings(
+        "conv3d", 3, (input, weight, bias), stride, padding, dilation, groups
+    )
     if weight.ndim != 5:
         raise RuntimeError(
             f"conv3d: expected a 5-D weight (out_channels, in_channels / groups, kd, kh, kw), "
             f"got weight of size {list(weight.shape)}"
         )
-    step, spread = _triple(stride, "stride", "conv3d"), _triple(dilation, "dilation", "conv3d")
-    if min(step) < 1:
-        raise RuntimeError("non-positive stride is not supported")
     if min(spread) < 1:
-        raise RuntimeError("non-positive dilation is not supported")
-    if groups < 1:
-        raise RuntimeError("non-positive groups is not supported")
-    if weight.shape[0] % groups:
-        raise RuntimeError(
-            f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
-            f"but got weight of size [{list(weight.shape)}] instead"
-        )
+        raise RuntimeError(f"dilation should be greater than zero, but got {list(spread)}")
+    _check_groups(list(weight.shape), groups)
     n, c, d, h, w = input.shape
     if weight.shape[1] * groups != c:
         raise RuntimeError(
@@ -1287,8 +1490,6 @@ def conv3d(
             "kernel size should be greater than zero, but got: {} x {} x {} (TxHxW)".format(*kernel)
         )
     if isinstance(padding, str):
-        if padding not in ("valid", "same"):
-            raise RuntimeError(f"Invalid padding string: {padding!r}")
         if padding == "same" and step != (1, 1, 1):
             raise RuntimeError("padding='same' is not supported for strided convolutions")
         total = [
@@ -1296,9 +1497,7 @@ def conv3d(
         ]
         widths = [(t // 2, t - t // 2) for t in total]  # the odd one more at the end
     else:
-        widths = [(p, p) for p in _triple(padding, "padding", "conv3d")]
-        if min(min(widths)) < 0:
-            raise RuntimeError("negative padding is not supported")
+        widths = [(p, p) for p in padding]
     sizes = [m + a + b for m, (a, b) in zip((d, h, w), widths, strict=True)]
     extents = [s * (k - 1) + 1 for k, s in zip(kernel, spread, strict=True)]
     if any(e > m for e, m in zip(extents, sizes, strict=True)):
@@ -1344,8 +1543,12 @@ def conv_transpose3d(
         >>> conv_transpose3d(cr.ones(1, 1, 2, 2, 2), cr.ones(1, 1, 2, 2, 2), stride=2).shape
         chainrule.Size([1, 1, 4, 4, 4])
     """
+    op = "conv_transpose3d"
+    step, widths, extra, groups, spread = _transposed_settings(
+        op, 3, stride, padding, output_padding, groups, dilation
+    )
     if input.dtype == dtypes.float16:
-        settings = (stride, padding, output_padding, groups, dilation)
+        settings = (step, widths, extra, groups, spread)
         return _in_float32(conv_transpose3d, input, weight, bias, settings)
     for other in (weight, bias):  # unlike the 2-D kernel's, the 3-D one refuses a bias too
         if other is not None and other.dtype != input.dtype:
@@ -1363,7 +1566,7 @@ def conv_transpose3d(
             f"{list(input.shape)} to have {weight.shape[0]} channels, but got {c} channels "
             "instead"
         )
-    if groups < 1 or c % groups:
+    if c % groups:
         raise RuntimeError(
             f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, "
             f"but got weight of size {list(weight.shape)} instead"
@@ -1380,15 +1583,11 @@ def conv_transpose3d(
             "non-empty 5D (n_output_plane x n_input_plane x kernel_depth x kernel_height x "
             f"kernel_width) tensor expected for weight, but got: {list(weight.shape)}"
         )
-    op = "conv_transpose3d"
-    step, widths = _triple(stride, "stride", op), _triple(padding, "padding", op)
-    extra, spread = _triple(output_padding, "output_padding", op), _triple(dilation, "dilation", op)
-    if min(step) < 1:
-        raise RuntimeError("non-positive stride is not supported")
     if min(spread) < 1:
-        raise RuntimeError("non-positive dilation is not supported")
-    if min(widths) < 0:
-        raise RuntimeError("negative padding is not supported")
+        raise RuntimeError(
+            "dilation should be greater than zero, but got dilation_depth: {}, dilation_height: "
+            "{}, dilation_width: {}".format(*spread)
+        )
     if any(e < 0 or e >= max(s, t) for e, s, t in zip(extra, step, spread, strict=True)):
         raise RuntimeError(
             "output padding must be smaller than either stride or dilation, but got "
@@ -1448,15 +1647,6 @@ def _place_depth_taps(taps: Tensor, step: int, spread: int, depth: int) -> Tenso
     return total
 
 
-def _single(value: Any, name: str) -> tuple[int]:
-    """An int or a 1-tuple, as PyTorch's 1-D layers accept."""
-    if isinstance(value, int):
-        return (value,)
-    if isinstance(value, (tuple, list)) and len(value) == 1:
-        return (int(value[0]),)
-    raise ValueError(f"conv1d: {name} must be an int or a 1-tuple, got {value!r}")
-
-
 def max_pool2d(
     input: Tensor,  # noqa: A002
     kernel_size: Any,
@@ -1474,13 +1664,14 @@ def max_pool2d(
     >>> max_pool2d(cr.arange(16.0).reshape(1, 1, 4, 4), 2).flatten().tolist()
     [5.0, 7.0, 13.0, 15.0]
     """
+    # PyTorch's F.max_pool2d passes its arguments on by position, to the op of indices too
+    op = "max_pool2d_with_indices" if return_indices else "max_pool2d"
+    kernel, step, pad, spread = pool_windows(op, 2, kernel_size, stride, padding, dilation)
+    if type(ceil_mode) is not bool:
+        boolean(ceil_mode, op, "ceil_mode", 6)
     input, unbatched = _batched(input, "max_pool2d")
-    kernel = _pair(kernel_size, "kernel_size")
     size = (input.shape[2], input.shape[3])
-    step = kernel if stride is None else stride
-    geom = _pool_geometry(
-        kernel, step, padding, dilation, ceil_mode, size, "max_pool2d", input.shape[1]
-    )
+    geom = _pool_geometry(kernel, step, pad, spread, ceil_mode, size, "max_pool2d", input.shape[1])  # type: ignore[arg-type]
     out = MaxPool2DWithIndices(geom)(input)
     if not return_indices:
         return out.squeeze(0) if unbatched else out
@@ -1536,6 +1727,10 @@ def avg_pool2d(
         >>> avg_pool2d(cr.arange(16.0).reshape(1, 1, 4, 4), 2).flatten().tolist()
         [2.5, 4.5, 10.5, 12.5]
     """
+    kernel, step, pad, _ = pool_windows("avg_pool2d", 2, kernel_size, stride, padding)
+    divisor_override = check_average_flags(
+        "avg_pool2d", ceil_mode, count_include_pad, divisor_override
+    )
     _check_image(input, "avg_pool2d")  # (C, H, W) needs no batch dimension here
 
     def pooled(x: Tensor) -> Tensor:
@@ -1548,10 +1743,8 @@ def avg_pool2d(
     if input.dtype == dtypes.float16:  # summed and divided in float32, rounded once, as
         return combinations.fused(pooled, input)  # PyTorch's (a float16 sum overflowed)
     *leading, h, w = input.shape
-    kernel = _pair(kernel_size, "kernel_size")
-    step = kernel if stride is None else stride
     planes = input.shape[-3]
-    geom = _pool_geometry(kernel, step, padding, 1, ceil_mode, (h, w), "avg_pool2d", planes)
+    geom = _pool_geometry(kernel, step, pad, (1, 1), ceil_mode, (h, w), "avg_pool2d", planes)  # type: ignore[arg-type]
     ones = xp.ones((1, 1, *kernel), dtype=input.dtype)
     # reads_input: PyTorch's backward kernel reads the input, and its double backward gives
     # it zeros, where a convolution's gives it no gradient

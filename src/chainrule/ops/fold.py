@@ -19,12 +19,13 @@ strided copy (or add) per kernel offset.
 
 from __future__ import annotations
 
-import operator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
 from chainrule import dtypes
 from chainrule._array import xp
+from chainrule.arguments import int_window, integer
 from chainrule.autodiff import batching
 from chainrule.op import Linear, named
 from chainrule.op import run as _apply
@@ -33,15 +34,21 @@ from chainrule.tensor import Tensor
 Pair = tuple[int, int]
 
 
+def as_tuple(value: Any, dims: int) -> tuple[Any, ...]:
+    """PyTorch's ``_ntuple``, which its layers, unfold, fold and unpoolings apply to their
+    settings: an iterable as a tuple, anything else repeated ``dims`` times, unchecked (the op
+    that reads them refuses what does not fit, in its own words)."""
+    return tuple(value) if isinstance(value, Iterable) else (value,) * dims
+
+
 def _factor(value: Any, name: str, op: str) -> int:
-    """A positive int, as PyTorch's pixel shuffles take it."""
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(
-            f"{op}(): argument '{name}' (position 2) must be int, not {type(value).__name__}"
-        )
+    """A positive int, as PyTorch's pixel shuffles take it (an int, NumPy integer or integer
+    tensor of no dimensions; given by position, as PyTorch's message then reads)."""
+    if type(value) is not int:
+        value = integer(value, op, name, 2)
     if value <= 0:
         raise RuntimeError(f"{op} expects a positive {name}, but got {value}")
-    return operator.index(value)
+    return value
 
 
 def _check_image(input: Tensor, op: str) -> None:  # noqa: A002
@@ -195,11 +202,13 @@ class Fold(Linear):
         return (_apply(Unfold(self.windows), g),)
 
 
-def _pairs(**values: Any) -> dict[str, Pair]:
-    """Each of ``values`` as a pair, PyTorch's checks and messages."""
+def _pairs(op: str, **values: Any) -> dict[str, Pair]:
+    """Each of ``values`` as a pair, PyTorch's checks and messages: its F.unfold and F.fold
+    make each a tuple (``as_tuple``) and pass them by position to ``op`` (im2col, col2im),
+    whose parser reads them as lists of ints."""
     pairs = {}
-    for name, value in values.items():
-        pair = (value, value) if isinstance(value, int) else tuple(value)
+    for position, (name, value) in enumerate(values.items(), 2):
+        pair = int_window(as_tuple(value, 2), 2, op, name, position)
         if len(pair) != 2:
             raise RuntimeError(f"It is expected {name} equals to 2, but got size {len(pair)}")
         pairs[name] = cast(Pair, pair)
@@ -251,7 +260,7 @@ def unfold(
             f"dimensions for input, but got: {list(input.shape)}"
         )
     _check_float(input, "im2col_out_cpu")
-    p = _pairs(kernel_size=kernel_size, dilation=dilation, padding=padding, stride=stride)
+    p = _pairs("im2col", kernel_size=kernel_size, dilation=dilation, padding=padding, stride=stride)
     size = cast(Pair, tuple(input.shape[-2:]))
     windows = Windows(p["kernel_size"], p["dilation"], p["padding"], p["stride"], size)
     if min(windows.count()) < 1:
@@ -289,6 +298,7 @@ def fold(
         )
     _check_float(input, "col2im_out_cpu")
     p = _pairs(
+        "col2im",
         output_size=output_size,
         kernel_size=kernel_size,
         dilation=dilation,

@@ -26,6 +26,7 @@ from typing import Any
 
 from chainrule import dtypes, factories
 from chainrule._array import xp
+from chainrule.arguments import int_window
 from chainrule.ops.adaptive_pool import window_max
 from chainrule.ops.reads_input import reads_input
 from chainrule.tensor import Tensor, _make
@@ -68,11 +69,15 @@ def _window_positions(samples: Any, sizes: tuple[int, ...], outs: tuple[int, ...
     return flat
 
 
-def _sizes(value: Any, dims: int, name: str) -> tuple[int, ...]:
-    sizes = (value,) * dims if isinstance(value, int) else tuple(value)
+def _sizes(value: Any, dims: int, name: str, position: int) -> tuple[int, ...]:
+    """A ``kernel_size`` or ``output_size`` read as PyTorch's op reads it: an ``int[dims]``
+    (one int, not a bool, or a list of ``dims`` ints, not one), its messages."""
+    op = f"fractional_max_pool{dims}d"
+    sizes = int_window(value, dims, op, name, position)
     if len(sizes) != dims:
-        raise ValueError(f"{name} must be an int or a sequence of {dims} ints, got {value!r}")
-    return tuple(int(v) for v in sizes)
+        three = "three " if dims == 3 else ""
+        raise RuntimeError(f"{op}: {name} must either be a single Int or tuple of {three}Ints")
+    return sizes
 
 
 def _fractional_max_pool(
@@ -87,7 +92,7 @@ def _fractional_max_pool(
     op = f"fractional_max_pool{dims}d"
     if output_size is None and output_ratio is None:
         raise ValueError(f"{op} requires specifying either an output_size or an output_ratio")
-    kernel = _sizes(kernel_size, dims, "kernel_size")
+    kernel = _sizes(kernel_size, dims, "kernel_size", 2)
     if output_size is None:
         if dims == 2 and len(output_ratio) > 2:  # a float has no len(): PyTorch's TypeError
             raise ValueError(
@@ -97,7 +102,7 @@ def _fractional_max_pool(
         ratio = (output_ratio,) * dims if isinstance(output_ratio, (int, float)) else output_ratio
         spatial = input.shape[-dims:]
         output_size = [int(spatial[d] * ratio[d]) for d in range(dims)]
-    outs = _sizes(output_size, dims, "output_size")
+    outs = _sizes(output_size, dims, "output_size", 3)
     batched = input.ndim == dims + 2
     if input.ndim < dims + 1:
         raise IndexError(

@@ -17,7 +17,7 @@ from __future__ import annotations
 import builtins
 from typing import Any
 
-from chainrule import dtypes, return_types
+from chainrule import arguments, dtypes, return_types
 from chainrule._array import add_at, xp
 from chainrule.factories import linspace
 from chainrule.tensor import Tensor, _make
@@ -33,6 +33,8 @@ def histogram(
 ) -> return_types.histogram:
     """The histogram of all of ``input``'s values: ``bins`` equal bins over ``range`` (default
     the values' extent) or the edges given as a 1-D tensor."""
+    if type(density) is not bool:  # 1 was read as True: fits none of the signatures
+        raise _no_signature("histogram", input, bins, density)
     points = input.reshape(-1, 1)
     flat_weight = None if weight is None else weight.reshape(-1)
     if weight is not None and tuple(weight.shape) != tuple(input.shape):
@@ -47,6 +49,13 @@ def histogram(
     return return_types.histogram(hist, edges)
 
 
+def _no_signature(op: str, input: Tensor, bins: Any, density: Any) -> TypeError:  # noqa: A002
+    """PyTorch's error for a ``density`` that is no bool: the call fits none of ``op``'s
+    signatures. How ``bins`` was passed cannot be told: it is written by position, and
+    ``density`` by keyword (both as usually passed)."""
+    return arguments.no_overload(op, (input, bins), {"density": density})
+
+
 def histogramdd(
     input: Tensor,  # noqa: A002
     bins: Any,
@@ -58,6 +67,8 @@ def histogramdd(
     """The D-dimensional histogram of the points in ``input``'s last dimension (of size D):
     ``bins`` one count for every dimension, a count each, or each dimension's edges; ``range``
     the flat ``[min0, max0, min1, max1, ...]``."""
+    if type(density) is not bool:
+        raise _no_signature("histogramdd", input, bins, density)
     if not dtypes.is_floating(input.dtype) or input.dtype == dtypes.float16:  # as PyTorch's
         raise dtypes.not_implemented_for("histogramdd", input.dtype)
     if input.ndim < 2:  # (a 0-d one reads its last dimension first, as PyTorch's)

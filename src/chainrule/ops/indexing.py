@@ -21,9 +21,11 @@ from chainrule import dtypes, return_types, shell_uints
 from chainrule._array import add_at, xp
 from chainrule.arguments import (
     Signature,
+    boolean,
     integer,
     invalid_combination,
     mistyped,
+    no_overload,
     type_name,
     wrap_dim,
 )
@@ -576,6 +578,8 @@ def masked_select(input: Tensor, mask: Any) -> Tensor:  # noqa: A002
 def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:  # noqa: A002
     """The indices of the non-zero elements: an (n, ndim) int64 tensor, or with ``as_tuple``
     one 1-D tensor per dimension (what ``x[...]`` accepts). Indices carry no gradient."""
+    if type(as_tuple) is not bool:  # 1 was read as True
+        boolean(as_tuple, "nonzero", "as_tuple", None)
     shell_uints.check_function("nonzero", input.dtype)
     if as_tuple:
         return tuple(_make(i) for i in xp.nonzero(xp.atleast_1d(input._data)))
@@ -598,6 +602,8 @@ def sort(
         >>> cr.sort(cr.tensor([3.0, 1.0, 2.0])).indices
         tensor([1, 2, 0])
     """
+    if type(descending) is not bool or not (type(stable) is bool or stable is None):
+        raise _sort_flags("sort", input, dim, descending, stable)
     indices = _sort_indices(input, dim, descending, "sort")
     return return_types.named("sort", _pick(input, dim, indices, "sort"))
 
@@ -620,7 +626,19 @@ def argsort(
     stable: bool = False,
 ) -> Tensor:
     """The indices that sort ``input`` along ``dim`` (see :func:`sort`)."""
+    if type(descending) is not bool or type(stable) is not bool:  # (None too: not sort's)
+        raise _sort_flags("argsort", input, dim, descending, stable)
     return _sort_indices(input, dim, descending, "argsort")
+
+
+def _sort_flags(op: str, input: Tensor, dim: Any, descending: Any, stable: Any) -> TypeError:  # noqa: A002
+    """PyTorch's error for a sort whose flags are no bools (1 was read as True): the call
+    fits neither of its signatures. How the arguments were passed cannot be told here: they
+    are written as usually passed, ``dim`` by position where it is not the default and the
+    flags that are not theirs by keyword."""
+    given = (input,) if dim == -1 and type(dim) is int else (input, dim)
+    flags = {"descending": descending, "stable": stable}
+    return no_overload(op, given, {k: v for k, v in flags.items() if v is not False})
 
 
 def topk(
@@ -632,6 +650,9 @@ def topk(
 ) -> values_indices:
     """``(values, indices)`` of the ``k`` largest (or smallest) elements along ``dim``."""
     k = integer(k, "topk", "k", 2)  # a bool is refused, as PyTorch's (True was read as 1)
+    if type(largest) is not bool or type(sorted) is not bool:  # (an int was read as a bool)
+        boolean(largest, "topk", "largest", None)
+        boolean(sorted, "topk", "sorted", None)
     shell_uints.check_function("topk", input.dtype)
     if input.dtype.kind == "b":
         raise RuntimeError("topk does not support bool dtypes on CPU")

@@ -22,8 +22,9 @@ from typing import Any
 from chainrule import dtypes, linalg, return_types
 from chainrule._array import xp
 from chainrule._tensor_input import tensor_argument
+from chainrule.arguments import boolean, mistyped, no_overload
 from chainrule.autodiff.batching import physical
-from chainrule.linalg import LinAlgError, _like, _matrices, _records
+from chainrule.linalg import LinAlgError, _like, _matrices, _records, refuse_flags
 from chainrule.ops.broadcast import broadcast_shape
 from chainrule.ops.decompositions import (
     LU,
@@ -96,6 +97,8 @@ def solve_triangular(
         raise TypeError(
             'linalg_solve_triangular() missing 1 required positional arguments: "upper"'
         )
+    if type(upper) is not bool or type(left) is not bool or type(unitriangular) is not bool:
+        refuse_flags("linalg_solve_triangular", upper=upper, left=left, unitriangular=unitriangular)
     if A.ndim >= 2:
         _refuse_lapack_dtype(A, "triangular_solve_cpu")
     _matrices(A, "solve_triangular")
@@ -125,6 +128,8 @@ def solve_triangular(
 def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
     """``X`` with ``A X = B`` for ``A = L L^T`` (``U^T U`` when ``upper``), from ``A``'s
     Cholesky factor: two triangular solves."""
+    if type(upper) is not bool:
+        boolean(upper, "cholesky_solve", "upper", None)
     if B.ndim < 2:
         raise RuntimeError(
             f"b should have at least 2 dimensions, but has {B.ndim} dimensions instead"
@@ -143,6 +148,8 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:  # noqa
 
 def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
     """``A^-1`` for ``A = L L^T`` (``U^T U`` when ``upper``) from its Cholesky factor."""
+    if type(upper) is not bool:
+        boolean(upper, "cholesky_inverse", "upper", None)
     if L.ndim < 2 or L.shape[-1] != L.shape[-2]:
         if L.ndim < 2:
             raise RuntimeError(
@@ -166,6 +173,10 @@ def triangular_solve(
 ) -> return_types.triangular_solve:
     """PyTorch's older ``triangular_solve``: ``(X, A.clone())`` with ``A X = b`` (``A^T X = b``
     when ``transpose``)."""
+    if type(upper) is not bool or type(transpose) is not bool or type(unitriangular) is not bool:
+        refuse_flags(
+            "triangular_solve", upper=upper, transpose=transpose, unitriangular=unitriangular
+        )
     _deprecated(
         "torch.triangular_solve is deprecated in favor of torch.linalg.solve_triangularand will "
         "be removed in a future PyTorch release.\ntorch.linalg.solve_triangular has its "
@@ -187,6 +198,8 @@ def _refuse_no_pivoting(pivot: bool, op: str) -> None:
 def lu(A: Tensor, *, pivot: bool = True) -> return_types.linalg_lu:  # noqa: N803
     """``A = P L U``: ``P`` a permutation, ``L`` unit lower triangular (m x k), ``U`` upper
     triangular (k x n), ``k = min(m, n)``; partial pivoting as LAPACK's."""
+    if type(pivot) is not bool:
+        boolean(pivot, "linalg_lu", "pivot", None)
     _refuse_vectors(A, "linalg.lu")
     _refuse_lapack_dtype(A, "lu_cpu")
     _matrices(A, "lu", square=False)
@@ -230,6 +243,8 @@ def lu_factor_ex(
 ) -> return_types.linalg_lu_factor_ex:
     """``(LU, pivots, info)``: ``L`` and ``U`` packed in one matrix, LAPACK's 1-based int32
     row swaps, and ``info`` (int32), the 1-based index of the first zero pivot or 0."""
+    if type(pivot) is not bool or type(check_errors) is not bool:
+        refuse_flags("linalg_lu_factor_ex", pivot=pivot, check_errors=check_errors)
     _refuse_vectors(A, "torch.lu_factor_ex")
     _refuse_lapack_dtype(A, "lu_cpu")
     _matrices(A, "lu_factor_ex", square=False)
@@ -243,6 +258,8 @@ def lu_factor_ex(
 def lu_factor(A: Tensor, *, pivot: bool = True) -> return_types.linalg_lu_factor:  # noqa: N803
     """``(LU, pivots)`` of :func:`lu_factor_ex`; a zero pivot raises, as ``lu_solve`` would
     divide by it."""
+    if type(pivot) is not bool:
+        boolean(pivot, "linalg_lu_factor", "pivot", None)
     _refuse_vectors(A, "torch.lu_factor")
     _refuse_lapack_dtype(A, "lu_cpu")
     _matrices(A, "lu_factor", square=False)
@@ -272,6 +289,8 @@ def lu_unpack(
 ) -> return_types.lu_unpack:
     """``(P, L, U)`` from :func:`lu_factor`'s packed matrix and pivots (``L`` and ``U``
     differentiable in the packed matrix; empty where not asked for)."""
+    if type(unpack_data) is not bool or type(unpack_pivots) is not bool:
+        refuse_flags("lu_unpack", unpack_data=unpack_data, unpack_pivots=unpack_pivots)
     _refuse_vectors(LU_data, "torch.lu_unpack")
     m, n = LU_data.shape[-2:]
     k = min(m, n)
@@ -311,6 +330,8 @@ def lu_solve(
     """``X`` with ``A X = B`` for ``A = P L U`` given as :func:`lu_factor` gives it
     (``A^T X = B`` when ``adjoint``, ``X A = B`` when not ``left``), differentiable in ``LU``
     and ``B``."""
+    if type(left) is not bool or type(adjoint) is not bool:
+        refuse_flags("linalg_lu_solve", left=left, adjoint=adjoint)
     _matrices(LU, "lu_solve")
     _refuse_fewer_dims(B, "linalg.lu_solve")
     n = LU.shape[-1]
@@ -332,7 +353,10 @@ def lu_solve(
 
 def lu_legacy(A: Tensor, pivot: bool = True, get_infos: bool = False) -> tuple[Tensor, ...]:  # noqa: N803
     """PyTorch's older ``torch.lu``: ``(LU, pivots)``, and ``infos`` when ``get_infos``
-    (a zero pivot does not raise)."""
+    (a zero pivot does not raise). ``get_infos`` is read by its truth, as PyTorch's Python
+    function reads it; ``pivot`` goes on to ``_lu_with_info``, which takes a bool only."""
+    if type(pivot) is not bool:
+        boolean(pivot, "_lu_with_info", "pivot", None)
     _deprecated(
         "torch.lu is deprecated in favor of torch.linalg.lu_factor / torch.linalg.lu_factor_ex "
         "and will be removed in a future PyTorch release.\nLU, pivots = torch.lu(A, "
@@ -365,6 +389,8 @@ def _info_of(data: Any) -> Any:
 def inv_ex(A: Tensor, *, check_errors: bool = False) -> return_types.linalg_inv_ex:  # noqa: N803
     """``(inverse, info)``: ``info`` (int32) is 0, or the 1-based index of LU's first zero
     pivot, where that matrix's inverse is nan (PyTorch's holds inf and nan there)."""
+    if type(check_errors) is not bool:
+        boolean(check_errors, "linalg_inv_ex", "check_errors", None)
     _matrices(A, "inv")
     info = _info_of(physical(A))
     if check_errors and info.any():
@@ -389,6 +415,8 @@ def solve_ex(
     check_errors: bool = False,
 ) -> return_types.linalg_solve_ex:
     """``(solve(A, B), info)``, ``info`` as in :func:`inv_ex`."""
+    if type(left) is not bool or type(check_errors) is not bool:
+        refuse_flags("linalg_solve_ex", left=left, check_errors=check_errors)
     _matrices(A, "solve")
     linalg.refuse_two_dtypes("linalg.solve", ("A", A), ("B", B))
     info = _info_of(physical(A))
@@ -412,6 +440,8 @@ def cholesky_ex(
     """``(L, info)``: ``info`` (int32) is 0, or the order of the first leading minor that is
     not positive-definite, where that matrix's factor is nan (PyTorch's holds LAPACK's
     partial factorization)."""
+    if type(upper) is not bool or type(check_errors) is not bool:
+        refuse_flags("linalg_cholesky_ex", upper=upper, check_errors=check_errors)
     _matrices(A, "cholesky")
     data = physical(A)
     info = cholesky_info(data)
@@ -488,6 +518,8 @@ def lstsq(
     ``A X = B``, as ``pinv(A) @ B`` (whose derivative is PyTorch's rule), with the
     ``residuals``, ``rank`` and ``singular_values`` the ``driver`` reports (default ``gelsy``:
     the rank only)."""
+    if not (driver is None or isinstance(driver, str)):  # its value is checked below
+        raise mistyped("linalg_lstsq", "driver", None, "str", driver)
     if A.ndim < 2:
         raise RuntimeError("torch.linalg.lstsq: input must have at least 2 dimensions.")
     _matrices(A, "lstsq", square=False)
@@ -603,6 +635,8 @@ def ormqr(
 ) -> Tensor:
     """``other`` multiplied by the full ``Q`` whose reflectors ``input`` and ``tau`` hold
     (:func:`geqrf`'s): ``Q C``, ``Q^T C``, ``C Q`` or ``C Q^T``."""
+    if type(left) is not bool or type(transpose) is not bool:
+        refuse_flags("ormqr", left=left, transpose=transpose)
     name = "torch.ormqr"
     if input.ndim < 2:
         raise RuntimeError(f"{name}: input must have at least 2 dimensions.")
@@ -715,6 +749,8 @@ def cholesky(A: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
     """PyTorch's deprecated ``torch.cholesky``: :func:`chainrule.linalg.cholesky`, with its
     warning."""
     tensor_argument("cholesky", A)
+    if type(upper) is not bool:
+        boolean(upper, "cholesky", "upper", None)
     _deprecated(
         "torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be removed in "
         "a future PyTorch release.\nL = torch.cholesky(A)\nshould be replaced with\nL = "
@@ -728,12 +764,16 @@ def cholesky(A: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
 def qr(input: Tensor, some: bool = True) -> return_types.qr:  # noqa: A002
     """PyTorch's older ``torch.qr``: ``linalg.qr`` in mode ``reduced`` (``complete`` when not
     ``some``)."""
+    if type(some) is not bool:
+        boolean(some, "qr", "some", None)
     return return_types.qr(*linalg.qr(input, "reduced" if some else "complete"))
 
 
 def svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> return_types.svd:  # noqa: A002
     """PyTorch's older ``torch.svd``: ``(U, S, V)`` with ``V`` (not ``Vh``); without
     ``compute_uv`` the vectors are zeros of the full sizes."""
+    if type(some) is not bool or type(compute_uv) is not bool:
+        refuse_flags("svd", some=some, compute_uv=compute_uv)
     if input.ndim < 2:
         raise RuntimeError(
             f"linalg.svd: input should have at least 2 dimensions, but has {input.ndim} "
@@ -768,6 +808,8 @@ def chain_matmul(*matrices: Tensor) -> Tensor:
 
 def frobenius_norm(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:  # noqa: A002
     """The 2-norm over the dimensions ``dim``."""
+    if type(keepdim) is not bool:
+        boolean(keepdim, "frobenius_norm", "keepdim", None)
     return linalg.vector_norm(input, 2, dim, keepdim)
 
 
@@ -775,6 +817,9 @@ def nuclear_norm(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tenso
     """The sum of the singular values (of the matrices in ``dim``, default the last two)."""
     if isinstance(dim, bool):  # nuclear_norm(input, keepdim)
         dim, keepdim = None, dim
+    if type(keepdim) is not bool:  # fits neither signature, with dim or without
+        given = (input,) if dim is None else (input, dim)
+        raise no_overload("nuclear_norm", given, {"keepdim": keepdim})
     return linalg.matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim)
 
 

@@ -543,8 +543,8 @@ def _check_class_indices(input: Tensor, target: Tensor) -> tuple[int, ...]:  # n
     """The target shape nll_loss needs for ``input`` ((N, d1, ...), or () for one sample),
     or PyTorch's error, in the order PyTorch checks: dimensions, batch size, target size,
     then the target's dtype (int64 or uint8 class indices)."""
-    shape = input.shape
-    got = target.shape
+    # plain tuples: indexing a Size is a Python call (its slices are Sizes), on every step
+    shape, got = tuple(input.shape), tuple(target.shape)
     if not shape:
         raise ValueError("Expected 1 or more dimensions (got 0)")
     if len(shape) == 1:

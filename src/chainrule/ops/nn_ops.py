@@ -251,8 +251,9 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     >>> linear(cr.ones(2, 3), cr.ones(4, 3), cr.zeros(4)).shape
     chainrule.Size([2, 4])
     """
-    # each shape read once: a Tensor's shape is a property that builds a Size at every read
-    shape, weight_shape = input.shape, weight.shape
+    # each shape read once, as plain tuples: a Tensor's shape is a property that builds a
+    # Size at every read, and indexing a Size is a Python call (its slices are Sizes)
+    shape, weight_shape = tuple(input.shape), tuple(weight.shape)
     if shape[-1:] != weight_shape[-1:] or len(weight_shape) != 2:
         if not shape or not weight_shape:
             raise RuntimeError(

@@ -25,17 +25,19 @@ from typing import Any
 
 from chainrule import dtypes
 from chainrule._array import xp
+from chainrule.arguments import boolean, int_window, mistyped
 from chainrule.op import Linear, named
 from chainrule.ops import dual
 from chainrule.ops.conv import (
-    _pair,
-    _single,
     avg_pool2d,
+    check_average_flags,
     check_windows_reach_input,
     integer_average,
     max_pool2d,
+    pool_windows,
     pooled_length,
 )
+from chainrule.ops.fold import as_tuple
 from chainrule.tensor import Tensor
 
 
@@ -45,16 +47,6 @@ def _check_sequence(input: Tensor, op: str) -> None:  # noqa: A002
             f"{op}: Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size for "
             f"input, but got:{list(input.shape)}"
         )
-
-
-def _row(value: Any, name: str, op: str) -> tuple[int, int]:
-    """A 1-D layer's int or 1-tuple as the (1, n) pair of a 2-D op over height-1 images."""
-    if isinstance(value, (tuple, list)) and len(value) != 1:
-        raise RuntimeError(
-            f"{op}() {name} must be an int, list of ints or tuple of ints of size 1 but got "
-            f"size {len(value)}"
-        )
-    return (1, _single(value, name)[0])
 
 
 def max_pool1d(
@@ -74,12 +66,14 @@ def max_pool1d(
     >>> max_pool1d(cr.tensor([[1.0, 4.0, 2.0, 3.0]]), 2, stride=1)
     tensor([[4., 4., 3.]])
     """
+    # PyTorch's F.max_pool1d passes its arguments on by position, to the op of indices too
+    op = "max_pool1d_with_indices" if return_indices else "max_pool1d"
+    windows = pool_windows(op, 1, kernel_size, stride, padding, dilation)
+    if type(ceil_mode) is not bool:
+        boolean(ceil_mode, op, "ceil_mode", 6)
     _check_sequence(input, "max_pool1d")
     dtypes.check_float_kernel(input.dtype.dtype, "max_pool1d_impl")
-    kernel = _row(kernel_size, "kernel_size", "max_pool1d")
-    step = kernel if stride is None else _row(stride, "stride", "max_pool1d")
-    pad = _row(padding, "padding", "max_pool1d")
-    spread = _row(dilation, "dilation", "max_pool1d")
+    kernel, step, pad, spread = ((1, n) for (n,) in windows)  # as 2-D windows one high
     if not return_indices:  # PyTorch's max_pool1d checks; with indices, max_pool2d's
         _check_max_pool1d(input.shape[-1], kernel[1], step[1], pad[1], spread[1], ceil_mode)
     length = pooled_length(input.shape[-1], kernel[1], pad[1], step[1], spread[1], ceil_mode)
@@ -141,14 +135,15 @@ def avg_pool1d(
     >>> avg_pool1d(cr.tensor([[1.0, 2.0, 3.0, 5.0]]), 2)
     tensor([[1.5000, 4.0000]])
     """
+    windows = pool_windows("avg_pool1d", 1, kernel_size, stride, padding)
+    check_average_flags("avg_pool1d", ceil_mode, count_include_pad)
     if input.ndim not in (2, 3):
         raise RuntimeError(
             f"Expected 2 to 3 dimensions, but got {input.ndim}-dimensional tensor for argument "
             "#1 'self' (while checking arguments for avg_pool1d)"
         )
-    kernel = _row(kernel_size, "kernel_size", "avg_pool1d")
-    step = kernel if stride is None else _row(stride, "stride", "avg_pool1d")
-    pad = (0, _row(padding, "padding", "avg_pool1d")[1])
+    kernel, step, pad = ((1, n) for (n,) in windows[:3])
+    pad = (0, pad[1])
     out = avg_pool2d(input.unsqueeze(-2), kernel, step, pad, ceil_mode, count_include_pad)
     return out.squeeze(-2)
 
@@ -199,20 +194,52 @@ class MaxUnpool2D(Linear):
 
 def _unpool_size(
     input: Tensor,  # noqa: A002
-    kernel: tuple[int, ...],
-    stride: tuple[int, ...],
-    padding: tuple[int, ...],
+    kernel_size: Any,
+    stride: Any,
+    padding: Any,
     output_size: Any,
+    dims: int,
+    op: str,
 ) -> tuple[int, ...]:
     """PyTorch's output size: ``(in - 1) * stride + kernel - 2 * padding`` per dimension, or
-    ``output_size`` (its last dimensions), which must lie strictly within a stride of that."""
-    dims = len(kernel)
+    ``output_size`` (its last dimensions), which must lie strictly within a stride of that.
+    PyTorch computes it in Python from the settings as given, then passes it to ``op``,
+    which reads it as a list of ints (a float kernel makes a float size, refused there)."""
+    planes = op == "max_unpool2d" and dims == 1  # PyTorch unpools (L, 1) planes
+    kernel = as_tuple(kernel_size, dims)
+    stride = kernel if stride is None else as_tuple(stride, dims)
+    padding = as_tuple(padding, dims)
+    dims = len(kernel)  # (PyTorch's loops run over the kernel's length, whatever it is)
     default = tuple(
         (input.shape[input.ndim - dims + d] - 1) * stride[d] + kernel[d] - 2 * padding[d]
         for d in range(dims)
     )
-    if output_size is None:
-        return default
+    asked = default if output_size is None else _asked_size(output_size, default, stride, dims)
+    for d in range(dims):
+        if asked[d] < 0:
+            raise ValueError(
+                "max_unpooling: output_size must contain non-negative spatial dimensions, but "
+                f"got output_size[{d}]={asked[d]}"
+            )
+    # PyTorch's 1-D unpooling is its 2-D one of (L, 1) planes: it passes the size with a 1
+    sizes = int_window(asked + (1,) * planes, 0, op, "output_size", 3)
+    if op == "max_unpool2d" and len(sizes) != 2:
+        raise RuntimeError(
+            "There should be exactly two elements (height, width) in output_size, but got "
+            f"{len(sizes)} elements."
+        )
+    if op == "max_unpool3d" and len(sizes) != 3:
+        raise RuntimeError(
+            "There should be exactly three elements (depth, height, width) in output_size, but "
+            f"got {len(sizes)} elements."
+        )
+    return sizes[:dims]
+
+
+def _asked_size(
+    output_size: Any, default: tuple[Any, ...], stride: tuple[Any, ...], dims: int
+) -> tuple[Any, ...]:
+    """``output_size`` checked against the default size, PyTorch's checks and messages."""
     asked = tuple(output_size)
     if len(asked) == dims + 2:
         asked = asked[2:]
@@ -276,10 +303,7 @@ def max_unpool2d(
             [ 0.,  0.,  0.,  0.],
             [ 0., 13.,  0., 15.]])
     """
-    kernel = _pair(kernel_size, "kernel_size")
-    step = kernel if stride is None else _pair(stride, "stride")
-    pad = _pair(padding, "padding")
-    size = _unpool_size(input, kernel, step, pad, output_size)
+    size = _unpool_size(input, kernel_size, stride, padding, output_size, 2, "max_unpool2d")
     return _unpool(input, indices, size)  # type: ignore[arg-type]
 
 
@@ -293,10 +317,7 @@ def max_unpool1d(
 ) -> Tensor:
     """:func:`max_pool1d`'s partial inverse, over (N, C, L) or (C, L) sequences: PyTorch
     unpools (L, 1) planes, as here."""
-    kernel = _single(kernel_size, "kernel_size")
-    step = kernel if stride is None else _single(stride, "stride")
-    pad = _single(padding, "padding")
-    (length,) = _unpool_size(input, kernel, step, pad, output_size)
+    (length,) = _unpool_size(input, kernel_size, stride, padding, output_size, 1, "max_unpool2d")
     return _unpool(input.unsqueeze(-1), indices.unsqueeze(-1), (length, 1)).squeeze(-1)
 
 
@@ -318,19 +339,6 @@ def _pooled_volume(input: Tensor) -> tuple[Tensor, bool]:  # noqa: A002
     return (input.unsqueeze(0), True) if input.ndim == 4 else (input, False)
 
 
-def _volume_triple(value: Any, name: str, op: str) -> Triple:
-    """A 3-D pooling's int, 1-sequence or triple (PyTorch's message)."""
-    triple = (value,) * 3 if isinstance(value, int) else tuple(value)
-    if len(triple) == 1:
-        triple *= 3
-    if len(triple) != 3:
-        omitted = "omitted, " if name == "stride" else ""
-        raise RuntimeError(
-            f"{op}: {name} must either be {omitted}a single int, or a tuple of three ints"
-        )
-    return triple  # type: ignore[return-value]
-
-
 def _volume_windows(
     input: Tensor,  # noqa: A002
     kernel_size: Any,
@@ -339,14 +347,18 @@ def _volume_windows(
     dilation: Any,
     ceil_mode: bool,
     op: str,
+    name: str = "",
 ) -> tuple[Triple, Triple, Triple, Triple]:
     """A 3-D pooling's kernel, stride (the kernel when omitted or empty), padding and
     dilation, with PyTorch's checks and messages, in PyTorch's order."""
-    kernel = _volume_triple(kernel_size, "kernel_size", op)
-    step = kernel if stride is None or stride == [] else _volume_triple(stride, "stride", op)
-    pad, spread = _volume_triple(padding, "padding", op), _volume_triple(dilation, "dilation", op)
+    # read under the name of the op PyTorch calls: max_pool3d's of indices has its own
+    kernel, step, pad, spread = pool_windows(name or op, 3, kernel_size, stride, padding, dilation)
     if min(step) == 0 or min(kernel) == 0:
         raise RuntimeError("stride should not be zero")
+    if min(kernel) < 0:
+        raise RuntimeError(
+            "kernel size should be greater than zero, but got kT: {} kH: {} kW: {}".format(*kernel)
+        )
     if min(step) < 0:
         raise RuntimeError(
             "stride should be greater than zero, but got dT: {} dH: {} dW: {}".format(*step)
@@ -409,9 +421,12 @@ def max_pool3d(
     >>> max_pool3d(cr.arange(8.0).reshape(1, 2, 2, 2), 2, return_indices=True)
     (tensor([[[[7.]]]]), tensor([[[[7]]]]))
     """
+    name = "max_pool3d_with_indices" if return_indices else "max_pool3d"
+    if type(ceil_mode) is not bool:
+        boolean(ceil_mode, name, "ceil_mode", 6)
     volume, unbatched = _pooled_volume(input)
     kernel, step, pad, spread = _volume_windows(
-        volume, kernel_size, stride, padding, dilation, ceil_mode, "max_pool3d"
+        volume, kernel_size, stride, padding, dilation, ceil_mode, "max_pool3d", name
     )
     n, c, d, h, w = volume.shape
     planes = max_pool2d(
@@ -494,12 +509,13 @@ def avg_pool3d(
     >>> avg_pool3d(cr.arange(8.0).reshape(1, 2, 2, 2), 2)
     tensor([[[[3.5000]]]])
     """
+    divisor_override = check_average_flags(
+        "avg_pool3d", ceil_mode, count_include_pad, divisor_override
+    )
     volume, unbatched = _pooled_volume(input)
     kernel, step, pad, _ = _volume_windows(
         volume, kernel_size, stride, padding, 1, ceil_mode, "avg_pool3d"
     )
-    if divisor_override is not None and divisor_override == 0:
-        raise RuntimeError("divisor must be not zero")
     dtypes.refuse_half(input.dtype, "avg_pool3d_out_frame")
     if input.dtype.kind in "biu":
         return integer_average(
@@ -556,10 +572,16 @@ def max_unpool3d(
     >>> max_unpool3d(values, indices, 2).flatten().tolist()
     [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 7.0]
     """
-    kernel = _volume_triple(kernel_size, "kernel_size", "max_unpool3d")
-    step = kernel if stride is None else _volume_triple(stride, "stride", "max_unpool3d")
-    pad = _volume_triple(padding, "padding", "max_unpool3d")
-    size = _unpool_size(input, kernel, step, pad, output_size)
+    size = _unpool_size(input, kernel_size, stride, padding, output_size, 3, "max_unpool3d")
+    # PyTorch's max_unpool3d op takes the stride and padding too, and reads them as its own
+    for position, (name, value) in enumerate((("stride", stride), ("padding", padding)), 4):
+        given = as_tuple(kernel_size if value is None else value, 3)
+        values = int_window(given, 3, "max_unpool3d", name, position)
+        if len(values) != 3:
+            raise RuntimeError(
+                f"There should be exactly three elements (depth, height, width) in {name}, but "
+                f"got: {len(values)} elements."
+            )
     if input.ndim not in (4, 5):
         raise RuntimeError(
             "Input to max_unpooling3d should be a 4d or 5d Tensor, but got a tensor with "
@@ -591,7 +613,9 @@ def lp_pool1d(
     if abs(norm_type) == math.inf:
         return _extreme_norm(max_pool1d, input, norm_type, kernel_size, stride, ceil_mode)
     out = avg_pool1d(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
-    return _root(out, _single(kernel_size, "kernel_size")[0], norm_type)
+    if isinstance(kernel_size, (tuple, list)):  # PyTorch multiplies by it: a number only
+        raise mistyped("mul", "other", 1, "Tensor", kernel_size)
+    return _root(out, kernel_size, norm_type)
 
 
 def lp_pool2d(
@@ -602,7 +626,7 @@ def lp_pool2d(
     ceil_mode: bool = False,
 ) -> Tensor:
     """:func:`lp_pool1d` over the (H, W) windows of an (N, C, H, W) or (C, H, W) ``input``."""
-    kh, kw = _pair(kernel_size, "kernel_size")
+    kh, kw = as_tuple(kernel_size, 2)  # PyTorch's unpacking (a 1-list, a 0-d tensor fail)
     if abs(norm_type) == math.inf:
         return _extreme_norm(max_pool2d, input, norm_type, kernel_size, stride, ceil_mode)
     out = avg_pool2d(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
@@ -618,7 +642,7 @@ def lp_pool3d(
 ) -> Tensor:
     """:func:`lp_pool1d` over the (D, H, W) windows of an (N, C, D, H, W) or (C, D, H, W)
     ``input``."""
-    kd, kh, kw = _volume_triple(kernel_size, "kernel_size", "avg_pool3d")
+    kd, kh, kw = as_tuple(kernel_size, 3)  # PyTorch's unpacking (a 1-list, a 0-d tensor fail)
     if abs(norm_type) == math.inf:
         return _extreme_norm(max_pool3d, input, norm_type, kernel_size, stride, ceil_mode)
     out = avg_pool3d(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)

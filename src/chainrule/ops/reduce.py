@@ -801,13 +801,25 @@ def _arg(pick: Any, input: Tensor, dim: int | None, keepdim: bool) -> Tensor:  #
     return ArgExtreme(pick, dim, keepdim)(input)
 
 
-def _var_args(op: str, dim: Any, unbiased: Any, keepdim: Any, aliases: dict[str, Any]) -> Any:
+def _var_args(
+    op: str,
+    input: Tensor,  # noqa: A002
+    dim: Any,
+    unbiased: Any,
+    keepdim: Any,
+    aliases: dict[str, Any],
+) -> Any:
     """``(dim, unbiased, keepdim)`` with NumPy's names and the old overload
-    ``op(input, unbiased)`` resolved."""
+    ``op(input, unbiased)`` resolved. ``unbiased`` and ``keepdim`` are bools only, as in
+    PyTorch's signatures: ``x.var(1, 1)`` fits none of them (it was read as unbiased)."""
     if aliases:
         dim, keepdim = numpy_aliases(op, dim, keepdim, aliases)
     if isinstance(dim, bool):
         dim, unbiased = None, dim
+    if type(keepdim) is not bool or not (unbiased is None or type(unbiased) is bool):
+        # the arguments given, as far as they can be told from the defaults
+        pairs = ((dim, None), (unbiased, None), (keepdim, False))  # (argument, its default)
+        raise no_overload(op, (input, *(a for a, default in pairs if a is not default)), {})
     return dim, unbiased, keepdim
 
 
@@ -861,7 +873,8 @@ def _variance(
 ) -> Tensor:
     """:class:`Var` or :class:`Std` of ``input`` with :func:`var`'s arguments."""
     _refuse_integers(input, "std and var")
-    dim, unbiased, keepdim = _var_args("var", dim, unbiased, keepdim, aliases)
+    name = "std" if op is Std else "var"
+    dim, unbiased, keepdim = _var_args(name, input, dim, unbiased, keepdim, aliases)
     dims = normalize_dims(dim, input.ndim, "var")
     whole = dim is None or not input.ndim  # PyTorch's var_backward without dim
     return op(dims, keepdim, _correction(unbiased, correction), whole)(input)
@@ -883,7 +896,7 @@ def var_mean(
     (tensor(7.), tensor(3.))
     """
     _refuse_integers(input, "var_mean")
-    dim, unbiased, keepdim = _var_args("var_mean", dim, unbiased, keepdim, aliases)
+    dim, unbiased, keepdim = _var_args("var_mean", input, dim, unbiased, keepdim, aliases)
     variance = var(input, dim, unbiased, keepdim, correction=correction)
     means = mean(input, normalize_dims(dim, input.ndim, "var_mean"), keepdim)
     # one node of two outputs in PyTorch's graph, so both carry its name
@@ -901,7 +914,7 @@ def std_mean(
 ) -> tuple[Tensor, Tensor]:
     """``(std(input, ...), mean(input, ...))`` over the same dimensions, as a tuple."""
     _refuse_integers(input, "std_mean")
-    dim, unbiased, keepdim = _var_args("std_mean", dim, unbiased, keepdim, aliases)
+    dim, unbiased, keepdim = _var_args("std_mean", input, dim, unbiased, keepdim, aliases)
     deviation = std(input, dim, unbiased, keepdim, correction=correction)
     means = mean(input, normalize_dims(dim, input.ndim, "std_mean"), keepdim)
     return named(deviation, "StdMeanBackward0"), named(means, "StdMeanBackward0")  # as var_mean
@@ -924,6 +937,8 @@ def norm(
 
         dim = tuple(range(input.ndim)) if dim is None else dim
         return linalg.matrix_norm(input, p, dim, keepdim)
+    if type(keepdim) is not bool:  # PyTorch's norm passes it on to vector_norm by position
+        raise mistyped("linalg_vector_norm", "keepdim", 4, "bool", keepdim)
     refuse_integer_norm(input)
     dims = normalize_dims(dim, input.ndim, "norm")
     if not isinstance(p, str) and (p < 0 or p == float("inf")) and not input.numel():

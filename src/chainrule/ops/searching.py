@@ -37,6 +37,12 @@ def searchsorted(
     >>> cr.searchsorted(cr.tensor([1.0, 3.0, 5.0]), cr.tensor([3.0, 6.0]), right=True)
     tensor([2, 3])
     """
+    if (
+        type(out_int32) is not bool
+        or type(right) is not bool
+        or not (side is None or isinstance(side, str))
+    ):
+        raise _no_signature("searchsorted", (sorted_sequence, input), out_int32, right, side)
     if side is not None:
         if side not in ("left", "right"):
             raise RuntimeError(
@@ -122,6 +128,17 @@ def _lifted_operands(sequence: Any, values: Any, sorter: Any) -> tuple[Any, Any,
     return (*arrays, levels)
 
 
+def _no_signature(
+    op: str, given: tuple[Any, ...], out_int32: Any, right: Any, side: Any
+) -> TypeError:
+    """PyTorch's error for flags of searchsorted or bucketize that are no bools (1 was read
+    as True), or a ``side`` that is no string: the call fits none of the signatures. The flags
+    are named as given by keyword, their usual way, where they are not the defaults."""
+    flags = {"out_int32": out_int32, "right": right, "side": side}
+    kwargs = {k: v for k, v in flags.items() if not (v is False or (k == "side" and v is None))}
+    return arguments.no_overload(op, given, kwargs)
+
+
 def bucketize(
     input: Any,  # noqa: A002
     boundaries: Tensor,
@@ -131,6 +148,8 @@ def bucketize(
 ) -> Tensor:
     """The bucket of each value among the sorted 1-D ``boundaries``: ``i`` with
     ``boundaries[i-1] < x <= boundaries[i]`` (``<=`` and ``<`` swapped with ``right``)."""
+    if type(out_int32) is not bool or type(right) is not bool:
+        raise _no_signature("bucketize", (input, boundaries), out_int32, right, None)
     if boundaries.ndim != 1:
         raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries.ndim})")
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)

@@ -21,7 +21,6 @@ from typing import Any
 
 from chainrule import arguments, dtypes, return_types, shell_uints
 from chainrule._array import xp
-from chainrule.arguments import type_name
 from chainrule.autodiff import batching
 from chainrule.op import Constant, named
 from chainrule.ops import indexing, reduce, shape, shape_more
@@ -98,10 +97,10 @@ def _unique(input: Tensor, sort: bool, inverse: bool, counts: bool, dim: int | N
 
 
 def _check_flags(op: str, **flags: Any) -> None:
-    """PyTorch's TypeError for a flag that is not a bool (``return_counts=1``)."""
+    """PyTorch's TypeError for a flag that is not a bool (``return_counts=1``), named as given
+    by keyword."""
     for name, value in flags.items():
-        if not isinstance(value, bool):
-            raise TypeError(f"{op}(): argument '{name}' must be bool, not {type_name(value)}")
+        arguments.boolean(value, op, name, None)
 
 
 def _unique_dim(dim: int, x: Any) -> int:
@@ -157,6 +156,10 @@ def isin(
             f"({type(elements).__name__}, {type(test_elements).__name__}): one of elements "
             "and test_elements must be a Tensor"
         )
+    if type(assume_unique) is not bool or type(invert) is not bool:  # 1 was read as True
+        flags = {"assume_unique": assume_unique, "invert": invert}
+        given = {k: v for k, v in flags.items() if v is not False}  # as usually passed
+        raise arguments.no_overload("isin", (elements, test_elements), given)
     (a, a_levels), (b, b_levels) = _operand(elements), _operand(test_elements)
     if a.dtype.kind == "b" or b.dtype.kind == "b":
         raise RuntimeError("Unsupported input type encountered for isin(): Bool")
@@ -267,6 +270,8 @@ def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> 
     min=tensor([ 1., -2.]),
     max=tensor([5., 3.]))
     """
+    if type(keepdim) is not bool:  # 1 was read as True
+        arguments.boolean(keepdim, "aminmax", "keepdim", None)
     shell_uints.check_function("aminmax", input.dtype)
     if dim is None:
         if input.numel() == 0:
@@ -317,6 +322,8 @@ def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> T
     """
     # a bool is refused, as PyTorch's (True was read as 1)
     r = arguments.integer(r, "combinations", "r", 2)
+    if type(with_replacement) is not bool:
+        arguments.boolean(with_replacement, "combinations", "with_replacement", None)
     _check_vector(input)
     if r < 0:
         raise RuntimeError(f"Expect a non-negative number, but got {r}")

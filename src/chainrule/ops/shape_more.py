@@ -26,7 +26,7 @@ from typing import Any
 
 from chainrule import dtypes, memory_formats
 from chainrule._array import xp
-from chainrule.arguments import int_list, integer, is_index, no_overload, wrap_dim
+from chainrule.arguments import int_list, integer, is_index, mistyped, no_overload, wrap_dim
 from chainrule.autodiff import batching
 from chainrule.dtypes import _TORCH_DTYPE_NAMES
 from chainrule.op import Linear, named
@@ -687,6 +687,8 @@ def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Tensor, ...]:
         tensors = tuple(tensors[0])
     if not tensors:
         raise RuntimeError("meshgrid expects a non-empty TensorList")
+    if not (indexing is None or isinstance(indexing, str)):  # its value is checked below
+        raise mistyped("meshgrid", "indexing", None, "str", indexing)
     if indexing is None:
         warnings.warn(
             "chainrule.meshgrid: in an upcoming release, it will be required to pass the indexing "

@@ -14,7 +14,7 @@ from typing import Any
 
 from chainrule import dtypes, return_types, shell_uints
 from chainrule._array import xp
-from chainrule.arguments import OMITTED, boolean, integer, wrap_dim
+from chainrule.arguments import OMITTED, boolean, integer, no_overload, wrap_dim
 from chainrule.autodiff import batching
 from chainrule.dtypes import _TORCH_DTYPE_NAMES
 from chainrule.op import Constant, named
@@ -131,7 +131,9 @@ class SortedPick(Constant):
     """The index along ``dim`` of the element at a position of the stably sorted values
     (NaN sorting last, as PyTorch): ``"median"`` the lower median, or the first NaN if there
     is one; ``"nanmedian"`` the lower median of the others (index 0 if all are NaN);
-    ``"kthvalue"`` the ``k``-th smallest. Stable sorting gives PyTorch's indices at ties."""
+    ``"kthvalue"`` the ``k``-th smallest. Stable sorting gives PyTorch's indices at ties for
+    the medians (its kernel breaks ties by index); kthvalue's quickselect picks another of
+    the tied elements, found by :func:`_quickselect` where the k-th value is tied."""
 
     notation = "argsort(x)[position]"
     derivatives = ("-",)
@@ -157,7 +159,77 @@ class SortedPick(Constant):
         shape[self.dim] = 1
         position = xp.broadcast_to(xp.asarray(position, dtype=order.dtype), shape)
         index = xp.take_along_axis(order, position, self.dim)
+        if self.kind == "kthvalue":
+            index = _kth_at_ties(x, order, index, self.dim, self.k)
         return index if self.keepdim else index.squeeze(self.dim)
+
+
+def _kth_at_ties(x: Any, order: Any, index: Any, dim: int, k: int) -> Any:
+    """kthvalue's ``index`` (the stable sort's pick, ``dim`` kept) where the k-th value is tied
+    replaced by PyTorch's: which of equal elements its quickselect leaves at position k
+    depends on the order of its swaps, so those lines (only those: a unique k-th value has
+    one index) run :func:`_quickselect` on their values."""
+    ordered = xp.take_along_axis(x, order, dim)
+    kth = xp.take(ordered, [k - 1], dim)
+    nan = xp.isnan(kth) if x.dtype.kind == "f" else False
+    tied = xp.zeros(kth.shape, bool)
+    for neighbour in (k - 2, k):  # the sorted neighbours of the k-th value
+        if 0 <= neighbour < x.shape[dim]:
+            other = xp.take(ordered, [neighbour], dim)
+            tied |= (other == kth) | (nan & (other != other))
+    if not tied.any():
+        return index
+    index = index.copy()
+    lines = xp.moveaxis(x, dim, -1)
+    picks = xp.moveaxis(index, dim, -1)
+    for at in map(tuple, xp.argwhere(xp.moveaxis(tied, dim, -1)[..., 0])):
+        picks[at] = _quickselect(lines[at].tolist(), k - 1)
+    return index
+
+
+def _quickselect(values: list[Any], k: int) -> int:
+    """The index of the element that PyTorch's kthvalue kernel (Sedgewick's quickselect with
+    a median-of-three pivot, NaN above everything) leaves at position ``k`` of ``values``."""
+    index = list(range(len(values)))
+
+    def above(a: Any, b: Any) -> bool:  # a > b, a NaN above any number
+        return a > b or (a != a and b == b)
+
+    def swap(i: int, j: int) -> None:
+        values[i], values[j] = values[j], values[i]
+        index[i], index[j] = index[j], index[i]
+
+    low, high = 0, len(values) - 1
+    while high > low:
+        if high == low + 1:
+            if above(values[low], values[high]):
+                swap(low, high)
+            break
+        # the median of three at low, low + 1 and high, which bounds both scans below
+        swap((low + high) >> 1, low + 1)
+        if above(values[low + 1], values[high]):
+            swap(low + 1, high)
+        if above(values[low], values[high]):
+            swap(low, high)
+        if above(values[low + 1], values[low]):
+            swap(low + 1, low)
+        pivot, i, j = values[low], low + 1, high
+        while True:
+            i += 1
+            while above(pivot, values[i]):
+                i += 1
+            j -= 1
+            while above(values[j], pivot):
+                j -= 1
+            if j < i:
+                break
+            swap(i, j)
+        swap(low, j)  # the pivot to its place, j
+        if j <= k:
+            low = i
+        if j >= k:
+            high = j - 1
+    return index[k]
 
 
 def _pick(input: Tensor, dim: Any, keepdim: bool, kind: str, k: int = 1) -> Any:  # noqa: A002
@@ -174,7 +246,7 @@ def _pick(input: Tensor, dim: Any, keepdim: bool, kind: str, k: int = 1) -> Any:
     return return_types.named(kind, (values, indices))
 
 
-def median(input: Tensor, dim: Any = OMITTED, keepdim: bool = False) -> Any:  # noqa: A002
+def median(input: Tensor, dim: Any = OMITTED, keepdim: Any = OMITTED) -> Any:  # noqa: A002
     """The lower median: of all elements (a tensor), or ``(values, indices)`` along ``dim``.
     A NaN makes the median NaN (``nanmedian`` skips them). The gradient goes to the picked
     element (for ``median()`` of ties, PyTorch splits it among the equal ones instead).
@@ -188,7 +260,7 @@ def median(input: Tensor, dim: Any = OMITTED, keepdim: bool = False) -> Any:  # 
     return median_at(input, dim, keepdim, "median", 2)
 
 
-def nanmedian(input: Tensor, dim: Any = OMITTED, keepdim: bool = False) -> Any:  # noqa: A002
+def nanmedian(input: Tensor, dim: Any = OMITTED, keepdim: Any = OMITTED) -> Any:  # noqa: A002
     """The lower median of the elements that are not NaN (NaN where all are)."""
     return median_at(input, dim, keepdim, "nanmedian", 2)
 
@@ -203,13 +275,17 @@ def median_at(input: Tensor, dim: Any, keepdim: Any, kind: str, at: int) -> Any:
     """``median`` or ``nanmedian`` (``kind``), ``dim`` read as PyTorch reads it at argument
     position ``at`` (2 in the function, 1 in Tensor's method). The median of all is the call
     given no ``dim``: PyTorch's signatures take no None, so ``median(x, None)`` is its
-    TypeError, not the median of all."""
+    TypeError, not the median of all; nor is ``median(x, keepdim=True)``, whose signature
+    needs a ``dim``."""
     if dim is not OMITTED:
+        keepdim = False if keepdim is OMITTED else keepdim
         axis = wrap_dim(integer(dim, kind, "dim", at), input.ndim)
         boolean(keepdim, kind, "keepdim", at + 1)  # not 1: PyTorch reads no int as a bool
         reduce.refuse_empty_reduction(input, (axis,), "median")  # nanmedian's message too
         _refuse_bools(input, "median_out")
         return _pick(input, axis, keepdim, kind)
+    if keepdim is not OMITTED:
+        raise TypeError(f'{kind}() missing 1 required positional arguments: "dim"')
     if input.numel() == 0:  # NaN, in the input's dtype as PyTorch's C++ casts it
         if input.dtype.kind == "f":
             return input.reshape(-1).sum() * float("nan")
@@ -305,7 +381,14 @@ def _quantile(
 ) -> Tensor:
     # PyTorch's refusals in its order, each naming quantile() (nanquantile's too): a number q
     # out of range first, then the interpolation, the input (empty anywhere: it refuses
-    # zeros(3, 0).quantile(q, 0) too), q's shape and the dtypes, dim, and q's values last
+    # zeros(3, 0).quantile(q, 0) too), q's shape and the dtypes, dim, and q's values last;
+    # before all, a keepdim that is no bool or an interpolation that is no str fits none of
+    # its signatures (keepdim=1 was read as True)
+    if type(keepdim) is not bool or not isinstance(interpolation, str):
+        given = (input, q) if dim is None else (input, q, dim)  # as usually passed
+        flags = {"keepdim": keepdim, "interpolation": interpolation}
+        defaults = {"keepdim": False, "interpolation": "linear"}
+        raise no_overload(op, given, {k: v for k, v in flags.items() if v is not defaults[k]})
     if not isinstance(q, Tensor) and not 0 <= q <= 1:
         raise RuntimeError(f"quantile() q must be in the range [0, 1] but got {q:g}")
     if interpolation not in _INTERPOLATIONS:

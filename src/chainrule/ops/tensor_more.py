@@ -18,8 +18,8 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from chainrule import arguments, dtypes, grad_mode, memory_formats
 from chainrule import devices as _device
-from chainrule import dtypes, grad_mode, memory_formats
 from chainrule._array import xp
 from chainrule._tensor_input import tensor_argument
 from chainrule.op import named
@@ -66,6 +66,8 @@ def fill_diagonal_(t: Tensor, fill_value: Any, wrap: bool = False) -> Tensor:
                 "fill_diagonal_(): argument 'fill_value' (position 1) must be Number, not Tensor"
             )
         fill_value = fill_value.item()
+    if type(wrap) is not bool:  # 1 was read as True
+        arguments.boolean(wrap, "fill_diagonal_", "wrap", None)
     if t.ndim < 2:
         raise RuntimeError("dimensions must larger than 1")
     sizes, steps = t.shape, t.stride()
@@ -522,4 +524,6 @@ def solve(t: Tensor, A: Tensor) -> Any:  # noqa: N803
 
 def to_dense(t: Tensor, dtype: Any = None, *, masked_grad: bool = True) -> Tensor:
     """A strided tensor is its own dense form (a copy only to another dtype)."""
+    if not (type(masked_grad) is bool or masked_grad is None):  # PyTorch's bool? argument
+        arguments.boolean(masked_grad, "to_dense", "masked_grad", None)
     return t if dtype is None else t.to(dtype)

@@ -298,6 +298,8 @@ def t_copy(input: Tensor) -> Tensor:  # noqa: A002
 def expand_copy(input: Tensor, size: Sequence[int], *, implicit: bool = False) -> Tensor:  # noqa: A002
     """``input.expand(size)``, copied (``implicit`` as PyTorch's: no effect on the values)."""
     tensor_argument("expand_copy", input)
+    if type(implicit) is not bool:  # no effect on the values, but a bool only, as PyTorch's
+        arguments.boolean(implicit, "expand_copy", "implicit", None)
     return input.expand(*size).clone(memory_format=_ROW_MAJOR)
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from chainrule import factories, grad_mode
 from chainrule._array import xp
+from chainrule.arguments import int_window
 from chainrule.nn import functional as F
 from chainrule.nn.rnn import RNNBase, _step
 from chainrule.ops.dropout import dropout_mask
@@ -651,6 +652,7 @@ def constant_pad_nd(input: Tensor, pad: Sequence[int], value: float = 0) -> Tens
     >>> cr.constant_pad_nd(cr.tensor([1.0, 2.0, 3.0]), [-1, 2], 9.0)
     tensor([2., 3., 9., 9.])
     """
+    pad = int_window(pad, 0, "constant_pad_nd", "pad", 2)  # PyTorch's parser: ints, no bool
     if len(pad) % 2:
         raise RuntimeError(f"Length of pad must be even but instead it equals {len(pad)}")
     if len(pad) > 2 * input.ndim:

@@ -38,6 +38,7 @@ from typing import Any
 
 from chainrule import dtypes
 from chainrule._array import xp
+from chainrule.arguments import fits_int_list, int_window, no_overload
 from chainrule.op import named
 from chainrule.ops import combinations
 from chainrule.ops.adaptive_pool import (
@@ -242,7 +243,7 @@ def _sizes(input: Tensor, size: Any, scale_factor: Any, recompute: Any) -> tuple
                 "Please provide input tensor in (N, C, d1, d2, ...,dK) format and output size in "
                 "(o1, o2, ...,oK) format."
             )
-        if not all(isinstance(n, int) for n in size):
+        if not all(_is_integer(n) for n in size):
             raise TypeError(
                 "expected size to be one of int or Tuple[int] or Tuple[int, int] or "
                 f"Tuple[int, int, int], but got size with types {[type(n) for n in size]}"
@@ -263,6 +264,41 @@ def _sizes(input: Tensor, size: Any, scale_factor: Any, recompute: Any) -> tuple
         factors = list(scale_factor)
     sizes = [int(n * f) for n, f in zip(spatial, factors, strict=True)]  # C++'s truncation
     return sizes, None if recompute else factors
+
+
+def _is_integer(value: Any) -> bool:
+    """PyTorch's ``_is_integer`` of F.interpolate's sizes: an int (a bool too: the kernel's
+    parser refuses it), a NumPy integer, or a tensor not of floats."""
+    if isinstance(value, (int, xp.integer)):
+        return True
+    return isinstance(value, Tensor) and not value.is_floating_point()
+
+
+def _check_kernel_arguments(
+    input: Tensor,  # noqa: A002
+    mode: str,
+    size: Any,
+    sizes: list[Any],
+    factors: Any,
+    align_corners: Any,
+) -> None:
+    """The checks of PyTorch's upsampling kernel's parser, which F.interpolate calls with
+    the output size (``size`` as given, or a list of it) or the scale factors: an output size
+    of ints (not bools, floats), an ``align_corners`` of a bool. The kernel has two
+    signatures, so PyTorch names the call that fits neither."""
+    if mode == "area":  # (an adaptive average pooling, its own parser)
+        return
+    dims = input.ndim - 2
+    kernel = (
+        f"_upsample_nearest_exact{dims}d" if mode == "nearest-exact" else f"upsample_{mode}{dims}d"
+    )
+    given = None if size is None else (size if isinstance(size, (list, tuple)) else sizes)
+    corners = (align_corners,) if mode not in ("nearest", "nearest-exact") else ()
+    fits = given is None or fits_int_list(given, dims)
+    if not fits or (corners and type(align_corners) is not bool):
+        raise no_overload(kernel, (input, given, *corners, factors), {})
+    if given is not None:
+        int_window(given, dims, kernel, "output_size", 2)  # (a float past the first: refused)
 
 
 def _check_sizes(input: Tensor, sizes: list[int]) -> None:  # noqa: A002
@@ -323,6 +359,11 @@ def interpolate(
     # PyTorch's area mode computes its sizes from a scale factor, then pools to them.
     recompute = recompute_scale_factor or (mode == "area" and size is None)
     sizes, factors = _sizes(input, size, scale_factor, recompute)
+    if interpolating and align_corners is None:
+        align_corners = False  # (F.interpolate's default, passed to the kernel)
+    _check_kernel_arguments(
+        input, mode, size, sizes, None if factors is None else list(factors), align_corners
+    )
     if antialias and not (mode in ("bilinear", "bicubic", "lanczos") and input.ndim == 4):
         raise ValueError(
             "Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and "
