@@ -508,11 +508,11 @@ API_SPECS += [
         "logit_eps",
         lambda x: cr.logit(x, eps=0.2),
         lambda x: torch.logit(x, eps=0.2),
-        ("Clamp", "Logit"),
+        ("Logit",),
         UNARY,
         domain=away_from(0.2, 0.8),
     ),
-    OpSpec("sinc", cr.sinc, torch.sinc, ("Div", "Mul", "Sin", "Where"), UNARY, domain=NONZERO),
+    OpSpec("sinc", cr.sinc, torch.sinc, ("Sinc",), UNARY, domain=NONZERO),
     OpSpec(
         "deg2rad_rad2deg",
         lambda x: (x.deg2rad(), cr.rad2deg(x)),

@@ -83,6 +83,14 @@ SPECIAL_SPECS: list[OpSpec] = [
         UNARY,
         uniform(-1.5, 3.0),
     ),
+    OpSpec(  # from 10 on the derivative is summed from its asymptotic series
+        "special_erfcx_far",
+        lambda x: _special(x).erfcx(x),
+        SAME,
+        ("Erfcx",),
+        UNARY,
+        uniform(8.0, 14.0),
+    ),
     OpSpec(
         "special_xlog1py",
         lambda x, y: _special(x).xlog1py(x, y),

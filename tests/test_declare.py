@@ -30,9 +30,11 @@ from chainrule.tools.explain import expression_functions
 def sinc() -> Iterator[type]:
     """``Sinc`` declared in one class, as a contributor would add it, and removed afterwards
     (it has no row in the op table, which the completeness test would otherwise miss); the
-    real ``cr.sinc`` and ``Tensor.sinc`` (chainrule.ops.pointwise) are put back."""
+    real ``cr.sinc``, ``Tensor.sinc`` and their ``Sinc`` op (chainrule.ops.pointwise) are put
+    back."""
     namespaces = (cr, sys.modules[__name__], cr.Tensor)
     before = [vars(namespace).get("sinc") for namespace in namespaces]
+    registered = REGISTRY["Sinc"]
 
     class Sinc(Unary):
         public = "sinc"
@@ -47,7 +49,8 @@ def sinc() -> Iterator[type]:
             return (dual.cos(x) - out) / x
 
     yield Sinc
-    del REGISTRY["Sinc"], declare.DECLARED["sinc"]
+    REGISTRY["Sinc"] = registered
+    del declare.DECLARED["sinc"]
     for namespace, original in zip(namespaces, before, strict=True):
         if original is None:
             delattr(namespace, "sinc")

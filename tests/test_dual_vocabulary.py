@@ -50,6 +50,7 @@ ROWS: dict[str, Callable[[], tuple[Any, ...]]] = {
     "sin": lambda: (_values(3, 4),),
     "cos": lambda: (_values(3, 4),),
     "sinh": lambda: (_values(3, 4),),
+    "cosh": lambda: (_values(3, 4),),
     "tanh": lambda: (_values(3, 4),),
     "sqrt": lambda: (_values(3, 4, low=0.5),),
     "sigmoid": lambda: (_values(3, 4, low=-40.0, high=40.0),),

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import mpmath
 import numpy as np
 import pytest
 import torch
@@ -581,7 +582,6 @@ def test_polygamma_matches_torch_off_its_poles_and_refuses_negative_orders() -> 
 def test_special_functions_are_accurate_to_double_precision() -> None:
     """Against mpmath (SymPy's, in the test extras): chainrule's are within a few ulps where
     PyTorch's trigamma is off by ~1e-10."""
-    mpmath = pytest.importorskip("mpmath")
     x = np.array([-7.25, -3.5, -0.5, 1e-3, 0.3, 1.5, 2.5, 9.9, 11.7, 25.0, 1e5])
     cases = {
         "lgamma": (cr.lgamma, lambda v: mpmath.loggamma(v).real, 2e-13),

@@ -129,6 +129,9 @@ def test_gradients_match_pytorch_at_the_edges(name: str) -> None:
     infinities and nan where the formulas give them."""
     edges = [0.0, -0.0, 1e-17, -1e-17, 3e-16, 1.0, -2.5, 9.0, -20.0, 800.0, np.inf, np.nan]
     values = [0.5, 0.25, 0.999, 1e-300, 0.0, 1.0] if name == "ndtri" else edges
+    if name == "erfcx":  # PyTorch's 2 x erfcx(x) - 2 / sqrt(pi) cancels at 800 (7e-11 off in
+        values = [v for v in values if v != 800.0]  # float64, 8% in float32): against
+        # mpmath in test_torch_special_edge_cases.py
     for dtype in ("float64", "float32"):
         grads = []
         for m in (torch, cr):

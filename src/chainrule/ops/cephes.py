@@ -376,17 +376,20 @@ def _upper_gamma_series(a, x):  # type: ignore[no-untyped-def]
 
 
 def _lgamma1p(a):  # type: ignore[no-untyped-def]
-    """lgamma(1 + a), for |a| <= 0.2 by its Taylor series -gamma a + sum_(k >= 2) zeta(k)
-    (-a)^k / k (30 terms: double precision) and to full relative precision: Q's leading
-    term above is 1 - exp(-lgamma(1 + a)) for small a, and Lanczos' lgamma near 1 is only
-    good to ~2e-15 absolute (a relative error of 1e-10 in Q at a = 1e-6)."""
+    """lgamma(1 + a), to full relative precision for |a| <= 0.2 (:func:`lgamma1p_series`):
+    Q's leading term above is 1 - exp(-lgamma(1 + a)) for small a, where 1 + a is rounded."""
     small = xp.abs(a) <= 0.2
-    t = xp.where(small, a, 0.0)
-    total = xp.zeros_like(t)
+    return xp.where(small, lgamma1p_series(xp.where(small, a, 0.0)), special.lgamma(1.0 + a))
+
+
+def lgamma1p_series(a):  # type: ignore[no-untyped-def]
+    """lgamma(1 + a) for |a| <= 0.2 by its Taylor series -gamma a + sum_(k >= 2) zeta(k)
+    (-a)^k / k (30 terms: double precision), to full relative precision near lgamma's zero
+    at 1, where Lanczos' lgamma is only good to ~2e-15 absolute."""
+    total = xp.zeros_like(a)
     for k in range(len(_ZETA_INTEGERS) + 1, 1, -1):  # Horner's order, from the last term
-        total = (total + _ZETA_INTEGERS[k - 2] * (-1.0) ** k / k) * t
-    series = (total - _EULER_GAMMA) * t
-    return xp.where(small, series, special.lgamma(1.0 + a))
+        total = (total + _ZETA_INTEGERS[k - 2] * (-1.0) ** k / k) * a
+    return (total - _EULER_GAMMA) * a
 
 
 _EULER_GAMMA = 0.57721566490153286061

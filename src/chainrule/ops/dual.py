@@ -334,6 +334,7 @@ logit = both(lambda x: xp.log(x / (1 - x)), methodcaller("logit"))  # PyTorch's 
 sin = both(xp.sin, methodcaller("sin"))
 cos = both(xp.cos, methodcaller("cos"))
 sinh = both(xp.sinh, methodcaller("sinh"))
+cosh = both(xp.cosh, methodcaller("cosh"))
 tanh = both(xp.tanh, methodcaller("tanh"))
 sqrt = both(xp.sqrt, methodcaller("sqrt"))
 sigmoid = both(_sigmoid_arrays, methodcaller("sigmoid"))

@@ -1153,7 +1153,9 @@ class Sinh(Unary):
         return xp.sinh(_floating(x))
 
     def partial(self, out, x):
-        return 0.5 * (dual.exp(x) + dual.exp(-x))  # a sum of positives: no cancellation
+        # cosh itself: (exp(x) + exp(-x)) / 2 overflowed at 710 (cosh(710) is 1.1e308), and
+        # its derivative, the second derivative of sinh, cancelled to 0 at a tiny x
+        return dual.cosh(x)
 
 
 class Cosh(Unary):

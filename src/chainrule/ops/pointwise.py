@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from chainrule import arguments, dtypes, shell_uints
+from chainrule import arguments, dtypes, grad_mode, shell_uints
 from chainrule._array import xp
 from chainrule.op import Op, named
 from chainrule.ops import compare, dual, elementwise
@@ -188,6 +188,12 @@ class Logit(elementwise.Unary):
     """``log(x / (1 - x))``, PyTorch's formula (and so its values). Outside [0, 1] the value is
     nan, and so is the derivative, as PyTorch's ``logit_backward`` gives it (the chain rule
     through ``log`` and ``/`` would give a finite number there); at 0 and 1 it is infinite.
+
+    With ``eps`` (at least 0) x is first clamped to [eps, 1 - eps], in x's dtype and by
+    PyTorch's ``x < lo ? lo : (x > hi ? hi : x)`` (the bounds may cross; nan stays nan), and
+    the derivative is 0 outside: one op, as PyTorch's, because a clamp before it sent 0 to a
+    nan input, where PyTorch's is nan. A negative or nan ``eps`` clamps nothing (a nan one
+    clamped every value to nan). The derivative's edges are PyTorch's (see ``_slope``).
     """
 
     half_in_float32 = False  # PyTorch's float16 logit rounds 1 - x to float16
@@ -195,47 +201,100 @@ class Logit(elementwise.Unary):
     notation = "log(x / (1 - x))"
     derivatives = ("1 / (x (1 - x)); nan outside [0, 1]",)
 
+    def __init__(self, eps: float | None = None) -> None:
+        self.eps = None if eps is None else float(eps)
+
     @staticmethod
     def sympy(sp, x):
         return sp.log(x / (1 - x))
 
     def forward(self, x):
-        return dual.logit(x)
+        if self.eps is not None and self.eps >= 0:  # (nan is not)
+            lo = x.dtype.type(self.eps)
+            hi = x.dtype.type(1) - lo
+            x = xp.where(x < lo, lo, xp.where(x > hi, hi, x))
+        with xp.errstate(divide="ignore", invalid="ignore"):  # inf and nan: PyTorch's values
+            return dual.logit(x)
 
     def partial(self, out, x):
-        outside = (x < 0) | (x > 1)
-        return dual.where(outside, dual.typed(x, math.nan), 1 / (x * (1 - x)))
+        return self._slope(dual.typed(x, 1.0), x)
 
     def vjp(self, g, out, x):
-        # g / (x (1 - x)), PyTorch's order: 1 / (x (1 - x)) first overflowed float16 at a tiny x
-        outside = (x < 0) | (x > 1)
-        return (dual.where(outside, dual.typed(x, math.nan), g / (x * (1 - x))),)
+        return (self._slope(g, x),)
+
+    def _slope(self, g, x):
+        """g / (x (1 - x)), PyTorch's order (1 / (x (1 - x)) first overflowed float16 at a
+        tiny x), masked as PyTorch masks it. Its two rules differ at the edges, and each is
+        kept, picked as PyTorch picks them, by grad mode: off (a backward without
+        create_graph) its kernel ``logit_backward``, whose comparisons are false at nan (nan
+        through) and whose dy * inf at 0 is +inf at -0.0 too (x + 0.0); on (create_graph,
+        forward mode) its ``infinitely_differentiable_logit_backward``, a where
+        over ``lo <= x <= hi``: -inf at -0.0, and 0 outside (at nan too) when eps is given,
+        whatever its sign (the kernel reads a negative eps as none)."""
+        eps = self.eps
+        with xp.errstate(divide="ignore", invalid="ignore"):  # PyTorch's are silent
+            if grad_mode.is_grad_enabled():
+                lo, hi = (0.0, 1.0) if eps is None else (eps, 1.0 - eps)
+                inside = (x >= lo) & (x <= hi)
+                return dual.where(inside, g / (x * (1 - x)), math.nan if eps is None else 0.0)
+            slope = g / ((x + 0.0) * (1 - x))
+        if eps is None or eps < 0:
+            return dual.where((x < 0) | (x > 1), dual.typed(x, math.nan), slope)
+        lo = dual.typed(x, eps)
+        outside = (x < lo) | (x > dual.typed(x, 1.0) - lo)
+        return dual.where(outside, dual.zeros_like(slope), slope)
 
 
 def logit(input: Tensor, eps: float | None = None) -> Tensor:  # noqa: A002
     """``log(p / (1 - p))``; with ``eps``, ``p`` is first clamped to ``[eps, 1 - eps]`` (and
-    the gradient is 0 outside it), as PyTorch."""
-    p = _floating(input)
-    if eps is not None and eps <= 0.5:
-        p = p.clamp(eps, 1 - eps)
-    elif eps is not None:  # bounds crossed: PyTorch's x < lo ? lo : (x > hi ? hi : x)
-        p = where(p < eps, xp.asarray(eps, xp.dtype(p.dtype.name)), p.clamp(max=1 - eps))
-    return Logit()(p)
+    the gradient is 0 outside it), as PyTorch (:class:`Logit`)."""
+    return Logit(eps)(_floating(input))
+
+
+class Sinc(elementwise.Unary):
+    """``sin(pi x) / (pi x)``, 1 at 0. Its derivative ``(cos(pi x) - sinc(x)) / x`` is the
+    difference of two numbers near 1 for small x: below |pi x| = 1 it is summed from its
+    Taylor series instead (the quotient had lost half the digits at x = 1e-8, was nan at a
+    subnormal x and -1.4e44 for the second derivative at 1e-30; PyTorch's formula loses them
+    too). At 0 it is +0.0, as PyTorch's masked rule gives, and the second derivative there is
+    -pi^2 / 3 (PyTorch's is nan)."""
+
+    torch_name = "SincBackward0"
+    notation = "sin(pi x) / (pi x)"
+    derivatives = ("(cos(pi x) - sinc(x)) / x",)
+    saves_output = True
+
+    def forward(self, x):
+        pi_x = x * math.pi  # in x's dtype, as PyTorch's kernel rounds it
+        with xp.errstate(invalid="ignore"):
+            return xp.where(x == 0, x.dtype.type(1), xp.sin(pi_x) / pi_x)
+
+    def partial(self, out, x):
+        small = dual.abs(x) < 1 / math.pi
+        tiny = dual.where(small, x, dual.typed(x, 0.0))
+        s = (tiny * math.pi) * (tiny * math.pi)
+        series = dual.typed(x, _SINC_SLOPE_SERIES[0])
+        for c in _SINC_SLOPE_SERIES[1:]:
+            series = series * s + c
+        series = tiny * series + 0.0  # + 0.0: the -0.0 of 0 * (-pi^2 / 3) is PyTorch's +0.0
+        safe = dual.where(small, dual.typed(x, 1.0), x)  # no 0 / 0 in the branch not taken
+        return dual.where(small, series, (dual.cos(safe * math.pi) - out) / safe)
+
+
+# sinc'(x) = pi^2 x sum_(k >= 1) (-1)^k 2k / (2k + 1)! (pi x)^(2k - 2): the coefficients
+# (pi^2 in them) highest first, for Horner's rule in (pi x)^2. Up to |pi x| = 1 the 11 terms
+# reach double precision (the last is 3e-21 of the first).
+_SINC_SLOPE_SERIES = tuple(
+    (-1) ** k * 2 * k / math.factorial(2 * k + 1) * math.pi**2 for k in range(11, 0, -1)
+)
 
 
 def sinc(input: Tensor) -> Tensor:  # noqa: A002
-    """``sin(pi x) / (pi x)``, 1 at 0 (where the gradient is 0, PyTorch's rule)."""
+    """``sin(pi x) / (pi x)``, 1 at 0 (:class:`Sinc`)."""
     x = _floating(input)
     if x.dtype == dtypes.float16:  # in float32, rounded once, as PyTorch (pi x loses bits)
-        return named(_sinc(x.to(dtypes.float32)).to(dtypes.float16), "SincBackward0")
-    return named(_sinc(x), "SincBackward0")  # a composite here, one node in PyTorch's graph
-
-
-def _sinc(x: Tensor) -> Tensor:
-    """:func:`sinc` of a float32 or float64 ``x``."""
-    at_zero = x == 0
-    pi_x = where(at_zero, xp.ones((), x.dtype), x * math.pi)  # no 0 / 0 in either branch
-    return where(at_zero, xp.ones((), x.dtype), elementwise.sin(pi_x) / pi_x)
+        return named(Sinc()(x.to(dtypes.float32)).to(dtypes.float16), "SincBackward0")
+    return Sinc()(x)
 
 
 def deg2rad(input: Tensor) -> Tensor:  # noqa: A002
