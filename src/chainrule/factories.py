@@ -49,6 +49,28 @@ def _python_dtype(array: Any) -> Any:
     return array.dtype
 
 
+def _numpy_scalars_dtype(numbers: Any) -> Any:
+    """PyTorch's dtype of nested numbers among which are NumPy scalars, or None where there
+    are none (then :func:`_python_dtype` applies): each NumPy scalar counts as its own dtype,
+    each Python number as :func:`_python_dtype` has it, all promoted by PyTorch's rules
+    (``[np.float64(1), 2.0]`` is float64, ``[np.int32(1), np.int32(2)]`` int32, where NumPy's
+    array of them read as Python numbers gave float32 and int64).
+
+    >>> tensor([xp.int16(1), xp.int16(2)]).dtype, tensor([xp.float64(1), 2]).dtype
+    (chainrule.int16, chainrule.float64)
+    """
+    leaves = xp.array(numbers, dtype=object).ravel()
+    if not any(isinstance(v, xp.generic) for v in leaves):
+        return None
+    result = None
+    for value in leaves:
+        kind = value.dtype if isinstance(value, xp.generic) else _python_dtype(xp.asarray(value))
+        if kind.kind not in "biuf":
+            return None  # complex: refused further on, whatever its width
+        result = kind if result is None else dtypes.torch_promote_types(result, kind)
+    return result
+
+
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (a number, nested lists, an array or a tensor)."""
     _device.check(device)
@@ -62,8 +84,9 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
         )
         array = data._data.copy()
     elif isinstance(data, xp.ndarray | xp.generic):
-        if isinstance(data, xp.ndarray):
-            _check_numpy(data)
+        if isinstance(data, xp.str_ | xp.bytes_):
+            raise TypeError(f"new(): invalid data type 'numpy.{type(data).__name__}'")
+        _check_numpy(xp.asarray(data))  # a date, a record: PyTorch's words for their arrays
         array = xp.array(data)
     else:
         plain = _plain(data)
@@ -75,7 +98,7 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
         if array.dtype.kind in "USO":
             _refuse_not_numbers(plain)
         if dtype is None:
-            array = array.astype(_python_dtype(array), copy=False)
+            array = array.astype(_numpy_scalars_dtype(plain) or _python_dtype(array), copy=False)
         elif array.dtype.kind in "if" and dtypes.as_dtype(dtype) == xp.uint64:
             array = _as_uint64(plain, array)
         elif array.dtype != object:
@@ -753,7 +776,8 @@ def _multinomial(
     weights: Any, num_samples: int, replacement: bool, generator: rng.Generator | None
 ) -> Any:
     """Draws from the last dimension of ``weights``, any leading dimensions being rows."""
-    rows = weights.reshape(-1, weights.shape[-1])
+    # (the row count spelt out: -1 is ambiguous for no categories, which _check_weights refuses)
+    rows = weights.reshape(math.prod(weights.shape[:-1]), weights.shape[-1])
     _check_weights(rows, num_samples, replacement)
     if not replacement or num_samples == 1:
         # PyTorch divides by noise drawn into empty_like(weights): in their memory order

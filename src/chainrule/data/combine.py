@@ -15,18 +15,22 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
+import operator
 import warnings
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from chainrule import rng
 from chainrule.data.loader import Dataset, Subset
+from chainrule.factories import randperm
+
+_T_co = TypeVar("_T_co", covariant=True)
 
 
-class ConcatDataset(Dataset):
+class ConcatDataset(Dataset[_T_co]):
     """The items of ``datasets`` one after another."""
 
-    def __init__(self, datasets: Iterable[Dataset]) -> None:
+    def __init__(self, datasets: Iterable[Dataset[_T_co]]) -> None:
         self.datasets = list(datasets)
         if not self.datasets:
             raise AssertionError("datasets should not be an empty iterable")
@@ -39,19 +43,32 @@ class ConcatDataset(Dataset):
     def __len__(self) -> int:
         return self.cumulative_sizes[-1]
 
+    @property
+    def cummulative_sizes(self) -> list[int]:
+        """PyTorch's old, misspelt name of :attr:`cumulative_sizes`, kept with its warning."""
+        warnings.warn(
+            "`cummulative_sizes` attribute is renamed to `cumulative_sizes`",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return self.cumulative_sizes
+
     def __getitem__(self, index: int) -> Any:
         if index < 0:
             if -index > len(self):
                 raise ValueError("absolute value of index should not exceed dataset length")
             index += len(self)
         which = bisect.bisect_right(self.cumulative_sizes, index)
-        start = self.cumulative_sizes[which - 1] if which else 0
-        return self.datasets[which][index - start]
+        if which == 0:  # the index as given (not index - 0, which made True the int 1)
+            return self.datasets[0][index]
+        return self.datasets[which][index - self.cumulative_sizes[which - 1]]
 
 
 def random_split(
-    dataset: Dataset, lengths: Sequence[float], generator: rng.Generator | None = None
-) -> list[Subset]:
+    dataset: Dataset[_T_co],
+    lengths: Sequence[float],
+    generator: rng.Generator | None = rng.default_generator,
+) -> list[Subset[_T_co]]:
     """``dataset`` cut into non-overlapping random :class:`Subset` s of the given ``lengths``,
     or of the given fractions of its length (the remainder dealt out one by one from the
     first, as PyTorch does). The order is ``randperm(len(dataset), generator=generator)``,
@@ -74,14 +91,16 @@ def random_split(
         lengths = counts
     if sum(lengths) != len(dataset):
         raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
-    order = rng.permutation(int(sum(lengths)), generator).tolist()
-    ends = itertools.accumulate(int(n) for n in lengths)
+    # lengths that are not fractions must be ints (a 0-d integer tensor or a NumPy int too):
+    # PyTorch's randperm refuses a float total
+    order = randperm(operator.index(sum(lengths)), generator=generator).tolist()
     return [
-        Subset(dataset, order[end - int(n) : end]) for end, n in zip(ends, lengths, strict=True)
+        Subset(dataset, order[end - n : end])
+        for end, n in zip(itertools.accumulate(lengths), lengths, strict=True)
     ]
 
 
-class StackDataset(Dataset):
+class StackDataset(Dataset[Any]):
     """Equally long datasets side by side: item i is ``(d[i] for d in datasets)``, or with
     keywords ``{name: d[i]}``.
 

@@ -16,31 +16,26 @@ samples, read by a :class:`~chainrule.data.loader.DataLoader` in the order it gi
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from chainrule.data.loader import Dataset
 
+_T_co = TypeVar("_T_co", covariant=True)
 
-class IterableDataset(Dataset):
-    """A dataset that is a stream of samples: subclasses define ``__iter__`` (and may define
-    ``__len__``); there is no ``__getitem__``."""
 
-    def __iter__(self) -> Iterator[Any]:
-        raise NotImplementedError(f"{type(self).__name__} must define __iter__")
+class IterableDataset(Dataset[_T_co], Iterable[_T_co]):
+    """A dataset that is a stream of samples: subclasses define ``__iter__`` (abstract, as
+    PyTorch's: a class without one cannot be made) and may define ``__len__`` (without one,
+    ``len()`` is Python's own TypeError); there is no ``__getitem__``."""
 
-    def __len__(self) -> int:
-        # A stream may have no length: Python's own TypeError, as for PyTorch's (whose
-        # Dataset defines no __len__), not the map-style base's NotImplementedError.
-        raise TypeError(f"object of type '{type(self).__name__}' has no len()")
-
-    def __add__(self, other: Dataset) -> ChainDataset:
+    def __add__(self, other: Dataset[_T_co]) -> ChainDataset:  # type: ignore[override]
         return ChainDataset([self, other])
 
 
 class ChainDataset(IterableDataset):
     """The samples of each of ``datasets`` (iterable datasets) in turn, chained on the fly."""
 
-    def __init__(self, datasets: Iterable[Dataset]) -> None:
+    def __init__(self, datasets: Iterable[Dataset[Any]]) -> None:
         self.datasets = datasets
 
     def __iter__(self) -> Iterator[Any]:
@@ -56,7 +51,7 @@ class ChainDataset(IterableDataset):
         return total
 
 
-def _check_iterable(dataset: Dataset) -> None:
+def _check_iterable(dataset: Any) -> None:
     if not isinstance(dataset, IterableDataset):
         raise AssertionError("ChainDataset only supports IterableDataset")
 

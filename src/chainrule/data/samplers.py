@@ -16,26 +16,28 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Sequence, Sized
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from chainrule import rng
-from chainrule._array import xp
+from chainrule import dtypes, rng
+from chainrule.factories import as_tensor, multinomial
 
 # RandomSampler draws indices with replacement 32 at a time, as PyTorch's does.
 _CHUNK = 32
 
 
-class Sampler:
-    """Base class: an iterable of dataset indices (or of batches of them)."""
+_T_co = TypeVar("_T_co", covariant=True)
 
-    def __init__(self, data_source: Sized | None = None) -> None:
-        pass
 
-    def __iter__(self) -> Iterator[Any]:
+class Sampler(Generic[_T_co]):
+    """Base class: an iterable of dataset indices (or of batches of them). Generic, as
+    PyTorch's (``Sampler[int]``), and with no ``__init__`` of its own, so ``Sampler(data)``
+    is refused as there."""
+
+    def __iter__(self) -> Iterator[_T_co]:
         raise NotImplementedError
 
 
-class SequentialSampler(Sampler):
+class SequentialSampler(Sampler[int]):
     """The indices ``0, 1, ..., len(data_source) - 1`` in order."""
 
     def __init__(self, data_source: Sized) -> None:
@@ -56,7 +58,7 @@ def _generator(generator: rng.Generator | None) -> rng.Generator:
     return rng.Generator().manual_seed(int(rng.default_generator.random64(1)[0] % 2**63))
 
 
-class RandomSampler(Sampler):
+class RandomSampler(Sampler[int]):
     """The indices in a random order: a new permutation each pass, or, with
     ``replacement``, ``num_samples`` independent draws."""
 
@@ -104,7 +106,7 @@ class RandomSampler(Sampler):
         return self.num_samples
 
 
-class SubsetRandomSampler(Sampler):
+class SubsetRandomSampler(Sampler[int]):
     """The given ``indices`` in a random order, a new one each pass."""
 
     def __init__(self, indices: Sequence[int], generator: rng.Generator | None = None) -> None:
@@ -119,7 +121,7 @@ class SubsetRandomSampler(Sampler):
         return len(self.indices)
 
 
-class WeightedRandomSampler(Sampler):
+class WeightedRandomSampler(Sampler[int]):
     """``num_samples`` indices drawn with probabilities proportional to ``weights`` (with
     ``replacement``, or each at most once), by :func:`chainrule.multinomial`."""
 
@@ -138,9 +140,7 @@ class WeightedRandomSampler(Sampler):
             raise ValueError(
                 f"replacement should be a boolean value, but got replacement={replacement}"
             )
-        from chainrule.factories import tensor
-
-        self.weights = tensor(xp.asarray(weights, dtype=xp.float64))
+        self.weights = as_tensor(weights, dtype=dtypes.float64)
         if self.weights.ndim != 1:
             raise ValueError(
                 "weights should be a 1d sequence but given weights have shape "
@@ -151,8 +151,6 @@ class WeightedRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self) -> Iterator[int]:
-        from chainrule.factories import multinomial
-
         drawn = multinomial(
             self.weights, self.num_samples, self.replacement, generator=self.generator
         )
@@ -171,7 +169,7 @@ def check_batch_size(batch_size: Any) -> None:
         )
 
 
-class BatchSampler(Sampler):
+class BatchSampler(Sampler[list[int]]):
     """Groups of ``batch_size`` indices from ``sampler``; ``drop_last`` drops a final shorter
     group (the sampler still runs to its end, as in PyTorch, so its draws are the same)."""
 
@@ -198,13 +196,13 @@ class BatchSampler(Sampler):
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
 
-class DistributedSampler(Sampler):
+class DistributedSampler(Sampler[_T_co]):
     """The share of ``dataset``'s indices that replica ``rank`` of ``num_replicas`` reads:
     every ``num_replicas``-th index from ``rank`` on, of the whole order (shuffled by
     ``randperm`` from a generator seeded ``seed + epoch``, see :meth:`set_epoch`), padded by
     repeating its start to a multiple of ``num_replicas``, or cut down to one with
     ``drop_last``. PyTorch's indices; ``num_replicas`` and ``rank`` must be given, since
-    chainrule has no process group to read them from.
+    chainrule has no process group to read them from (PyTorch's error without one).
 
     >>> list(DistributedSampler(range(5), num_replicas=2, rank=1, shuffle=False))
     [1, 3, 0]
@@ -220,8 +218,11 @@ class DistributedSampler(Sampler):
         drop_last: bool = False,
     ) -> None:
         if num_replicas is None or rank is None:
-            raise RuntimeError(
-                "DistributedSampler: chainrule has no distributed process group; give "
+            # PyTorch reads them from the default process group, which chainrule never has:
+            # its words, then what to do here
+            raise ValueError(
+                "Default process group has not been initialized, please make sure to call "
+                "init_process_group.\nchainrule has no distributed process group: give "
                 "num_replicas and rank"
             )
         if rank >= num_replicas or rank < 0:

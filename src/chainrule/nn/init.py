@@ -70,6 +70,7 @@ def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
 
 
 def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
+    mode = mode.lower()  # PyTorch takes "FAN_IN" too
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(f"Mode {mode} not supported, please use one of {['fan_in', 'fan_out']}")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
@@ -123,9 +124,19 @@ def xavier_normal_(
 
 
 def _kaiming_std(tensor: Tensor, a: float, mode: str, nonlinearity: str) -> float:
-    if 0 in tensor.shape:
-        return 0.0
-    return calculate_gain(nonlinearity, a) / math.sqrt(_calculate_correct_fan(tensor, mode))
+    """gain / sqrt(fan), the fan found (and checked) before the gain, as PyTorch orders its
+    errors."""
+    fan = _calculate_correct_fan(tensor, mode)
+    return calculate_gain(nonlinearity, a) / math.sqrt(fan)
+
+
+def _refuse_empty(tensor: Tensor) -> bool:
+    """Whether ``tensor`` has no elements, which the He initialisations leave as they are
+    (no draw, no version change, no check of their arguments), warning as PyTorch's do."""
+    if 0 not in tensor.shape:
+        return False
+    warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+    return True
 
 
 def kaiming_uniform_(
@@ -136,6 +147,8 @@ def kaiming_uniform_(
     generator: rng.Generator | None = None,
 ) -> Tensor:
     """He: U(-bound, bound) with bound = gain * sqrt(3 / fan)."""
+    if _refuse_empty(tensor):
+        return tensor
     bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
     return uniform_(tensor, -bound, bound, generator)
 
@@ -148,6 +161,8 @@ def kaiming_normal_(
     generator: rng.Generator | None = None,
 ) -> Tensor:
     """He: N(0, std**2) with std = gain / sqrt(fan)."""
+    if _refuse_empty(tensor):
+        return tensor
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator)
 
 
@@ -167,6 +182,7 @@ def trunc_normal_(
     >>> bool(trunc_normal_(cr.empty(1000), std=3.0).abs().max() <= 2.0)
     True
     """
+    from chainrule.factories import empty_like
     from chainrule.ops.elementwise import where
 
     def cdf(x: float) -> float:
@@ -178,31 +194,31 @@ def trunc_normal_(
             "of values may be incorrect.",
             stacklevel=2,
         )
+    # The redraws fill ``empty_like`` buffers, which keep the tensor's strides as PyTorch's
+    # do, so that each draw lands where PyTorch's lands in a transposed tensor too.
     with grad_mode.no_grad():
         if cdf((b - mean) / std) - cdf((a - mean) / std) > 0.3:
             low, high = tensor.new_tensor(a).item(), tensor.new_tensor(b).item()  # its dtype's
             result = tensor.normal_(mean, std, generator=generator)
             while (outside := (result < low) | (result > high)).any():
-                redrawn = tensor.new_empty(tuple(tensor.shape)).normal_(
-                    mean, std, generator=generator
-                )
+                redrawn = empty_like(result).normal_(mean, std, generator=generator)
                 result = where(outside, redrawn, result)
-            return tensor.copy_(result)
-        log_peak = -0.5 * ((max(a, min(mean, b)) - mean) / std) ** 2
+        else:
+            log_peak = -0.5 * ((max(a, min(mean, b)) - mean) / std) ** 2
 
-        def rejected(candidates: Tensor) -> Tensor:
-            log_pdf = ((candidates - mean) / std) ** 2 * -0.5 - log_peak
-            return (
-                tensor.new_empty(tuple(tensor.shape)).uniform_(generator=generator).log() > log_pdf
-            )
+            def rejected(candidates: Tensor) -> Tensor:
+                log_pdf = ((candidates - mean) / std) ** 2 * -0.5 - log_peak
+                return empty_like(tensor).uniform_(generator=generator).log() > log_pdf
 
-        tensor.uniform_(a, b, generator=generator)
-        pending, result = rejected(tensor), tensor.clone()
-        while pending.any():
-            candidates = tensor.new_empty(tuple(tensor.shape)).uniform_(a, b, generator=generator)
-            result = where(pending, candidates, result)
-            pending = where(pending, rejected(candidates), pending)
-        return tensor.copy_(result)
+            result = tensor.uniform_(a, b, generator=generator)
+            pending = rejected(tensor)
+            while pending.any():
+                candidates = empty_like(tensor).uniform_(a, b, generator=generator)
+                result = where(pending, candidates, result)
+                pending = where(pending, rejected(candidates), pending)
+        if result is not tensor:  # copied in only after a redraw: its version shows it
+            tensor.copy_(result)
+        return tensor
 
 
 def orthogonal_(

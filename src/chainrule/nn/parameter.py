@@ -24,6 +24,10 @@ class Parameter(Tensor):
 
     def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
         self._wrap(xp.zeros(0, dtype="float32") if data is None else data, requires_grad)
+        if isinstance(data, Tensor):
+            # An alias of ``data``, as PyTorch's (its ``data.detach()``): one version counter,
+            # so that an in-place change through either is seen by a backward that saved them
+            self._vc = data._vc
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()

@@ -65,6 +65,13 @@ def get_total_norm(
     norm_type = float(norm_type)
     if not tensors:
         return _make(xp.asarray(0.0, dtype=xp.float32))
+    if foreach is not False and norm_type == math.inf and any(t.numel() == 0 for t in tensors):
+        # PyTorch's default kernel (_foreach_norm) words the refusal of linalg.vector_norm
+        # (which -inf norms and foreach=False still reach) its own way
+        raise RuntimeError(
+            "_foreach_norm cannot compute the infinity norm on an empty tensor because the "
+            "operation does not have an identity"
+        )
     with grad_mode.no_grad():
         norms = [vector_norm(t, norm_type) for t in tensors]
         total = vector_norm(stack(norms), norm_type)
@@ -84,12 +91,22 @@ def clip_grads_with_norm_(
     foreach: bool | None = None,
 ) -> None:
     """Scale the parameters' gradients by ``min(max_norm / (total_norm + 1e-6), 1)`` in
-    place (the second half of :func:`clip_grad_norm_`, with the norm given)."""
+    place (the second half of :func:`clip_grad_norm_`, with the norm given). ``total_norm``
+    must be a tensor, and (but with ``foreach=False``) a 0-d one, as PyTorch's kernels want:
+    a vector of norms is refused rather than broadcast over the gradients."""
+    from chainrule import clamp
+
     grads = [p.grad for p in _with_grads(parameters)]
+    max_norm = float(max_norm)
     if not grads:
         return
     with grad_mode.no_grad():
-        coefficient = (float(max_norm) / (total_norm + 1e-6)).clamp(max=1.0)
+        coefficient = clamp(max_norm / (total_norm + 1e-6), max=1.0)
+        if foreach is not False and coefficient.ndim != 0:
+            raise RuntimeError(
+                f"scalar tensor expected to be 0 dim but it has {coefficient.ndim} dimensions "
+                f"and {coefficient.numel()} elements."
+            )
         for g in grads:
             g.mul_(coefficient)
 
@@ -141,12 +158,17 @@ def clip_grad_norm(
 def clip_grad_value_(
     parameters: Iterable[Tensor] | Tensor, clip_value: float, foreach: bool | None = None
 ) -> None:
-    """Clamp every gradient element to [-clip_value, clip_value] in place (``foreach`` is
-    PyTorch's kernel choice, accepted and ignored). ``clip_value`` may be a 1-element tensor:
-    it is read as a number, as PyTorch reads it."""
+    """Clamp every gradient element to [-clip_value, clip_value] in place. ``clip_value`` may
+    be a 1-element tensor: it is read as a number, as PyTorch reads it. As PyTorch's kernels,
+    the default (``foreach``) clamps from below then from above, two in-place changes of each
+    gradient (its version counter shows them), ``foreach=False`` clamps once."""
     clip_value = float(clip_value)
-    for p in _with_grads(parameters):
-        xp.clip(p.grad._data, -clip_value, clip_value, out=p.grad._data)
+    with grad_mode.no_grad():
+        for p in _with_grads(parameters):
+            if foreach is False:
+                p.grad.clamp_(min=-clip_value, max=clip_value)
+            else:
+                p.grad.clamp_min_(-clip_value).clamp_max_(clip_value)
 
 
 # Names of the submodules' public objects, loaded on first use (see the module docstring).

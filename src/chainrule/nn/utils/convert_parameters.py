@@ -15,23 +15,24 @@ from chainrule.tensor import Tensor
 
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
-    """All parameters flattened and concatenated into one (differentiable) vector."""
+    """All parameters flattened and concatenated into one (differentiable) vector. Each is
+    flattened by ``view``, as PyTorch's: a non-contiguous one is refused, not copied."""
     from chainrule.ops.shape import cat
 
-    return cat([p.reshape(-1) for p in parameters])
+    return cat([p.view(-1) for p in parameters])
 
 
 def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     """Make the parameters consecutive pieces of ``vec``: as PyTorch's ``param.data = ...``,
-    each shares ``vec``'s memory from then on (the inverse of :func:`parameters_to_vector`)."""
+    each shares ``vec``'s memory from then on (the inverse of :func:`parameters_to_vector`),
+    and keeps its own version counter, unchanged (``data`` is no in-place change)."""
     if not isinstance(vec, Tensor):
         raise TypeError(f"expected chainrule.Tensor, but got: {_typename(vec)}")
     offset = 0
     for p in parameters:
         n = p.numel()
         # a view, as PyTorch's: a piece of the wrong size is its RuntimeError
-        p.data = vec.detach()[offset : offset + n].view_as(p)
-        p._vc[0] += 1
+        p.data = vec[offset : offset + n].view_as(p).data
         offset += n
 
 

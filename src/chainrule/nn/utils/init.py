@@ -18,6 +18,7 @@ import inspect
 from typing import Any
 
 from chainrule import rng
+from chainrule._array import xp
 from chainrule.nn.module import Module
 
 __all__ = ["skip_init"]
@@ -39,6 +40,8 @@ def skip_init(module_cls: type[Module], *args: Any, **kwargs: Any) -> Module:
     finally:
         rng.default_generator.set_state(state)
     for tensor in [*module.parameters(), *module.buffers()]:
-        tensor._data[...] = 0
-        tensor._vc[0] += 1
+        # New memory, as PyTorch's ``to_empty`` gives each tensor: no change of what the
+        # constructor made, so the version counter starts anew too
+        tensor._data = xp.zeros_like(tensor._data)
+        tensor._vc = [0]
     return module

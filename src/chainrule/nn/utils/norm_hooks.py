@@ -134,10 +134,13 @@ class SpectralNorm:
         self.eps = eps
 
     def as_matrix(self, weight: Tensor) -> Tensor:
-        """``weight`` with ``dim`` first and the other dimensions flattened."""
+        """``weight`` with ``dim`` first and the other dimensions flattened (a vector is one
+        column). As PyTorch's, ``dim`` is put first by a permutation of the dimensions in
+        their order, which refuses a negative ``dim`` or one past the last."""
         if self.dim != 0:
-            weight = weight.movedim(self.dim, 0)
-        return weight.flatten(1)
+            rest = [d for d in range(weight.ndim) if d != self.dim]
+            weight = weight.permute(self.dim, *rest)
+        return weight.reshape(weight.shape[0], -1)
 
     def compute_weight(self, module: Module, do_power_iteration: bool) -> Tensor:
         weight = getattr(module, f"{self.name}_orig")

@@ -373,6 +373,15 @@ def register_parametrization(
     return module
 
 
+_SUBCLASS_SET_REFUSED = (
+    "Calling remove_parametrizations() with leave_parametrized=True for a parameter that is an "
+    "instance of a tensor subclass requires set_() to be implemented correctly for the tensor "
+    "subclass.Alternatively, one can opt into the swap_tensors pathEither set "
+    "leave_parametrized=False or provide a working implementationfor set_() in the tensor "
+    "subclass or set chainrule.__future__.set_swap_module_params_on_conversion(True)."
+)
+
+
 def remove_parametrizations(
     module: Module, tensor_name: str, leave_parametrized: bool = True
 ) -> Module:
@@ -392,7 +401,15 @@ def remove_parametrizations(
         tensor = plist.original
         if leave_parametrized:
             with grad_mode.no_grad():
-                tensor.set_(getattr(module, tensor_name))
+                value = getattr(module, tensor_name)
+                try:
+                    tensor.set_(value)
+                except RuntimeError as e:
+                    if type(tensor) is Tensor:
+                        raise
+                    # a Parameter (a Tensor subclass) that set_ refuses (another dtype): PyTorch
+                    # words it so
+                    raise RuntimeError(_SUBCLASS_SET_REFUSED) from e
     elif leave_parametrized:
         # A parameter when the value depends on trainable originals, else a buffer.
         value = getattr(module, tensor_name)

@@ -18,7 +18,7 @@ sequences.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
 from chainrule import factories
@@ -54,18 +54,39 @@ def pad_sequence(
     padding_side: str = "right",
 ) -> Tensor:
     """Stack sequences of shapes (L_i, *) into (L, B, *) (or (B, L, *) with ``batch_first``),
-    each filled with ``padding_value`` after its end (before its start for ``"left"``)."""
+    each filled with ``padding_value`` after its end (before its start for ``"left"``).
+
+    Built as PyTorch's kernel builds it, so that it has its dtype, version and errors: a
+    tensor of the first sequence's dtype filled with ``padding_value``, then each sequence
+    copied into its slice (converted to that dtype; a sequence whose other dimensions differ
+    from the first one's is refused by the copy)."""
+    if not isinstance(sequences, Iterable):
+        raise RuntimeError(
+            "pad_sequence: Expected iterable for input sequences, but got arg of type: "
+            f"{type(sequences)}"
+        )
+    sequences = tuple(sequences)
+    if not sequences:
+        raise RuntimeError("received an empty list of sequences")
     if padding_side not in ("left", "right"):
         raise RuntimeError(
             f"Expected padding_side to be one of left or right, but got {padding_side}."
         )
-    sequences = list(sequences)
-    longest = max(len(s) for s in sequences)
-    padded = []
-    for s in sequences:
-        filler = factories.full((longest - len(s), *s.shape[1:]), padding_value, dtype=s.dtype)
-        padded.append(cat([s, filler] if padding_side == "right" else [filler, s]))
-    return stack(padded, 0 if batch_first else 1)
+    first = sequences[0]
+    if first.ndim == 0:  # PyTorch's slice of its sizes past the first
+        raise RuntimeError("ArrayRef: invalid slice, N = 1; size = 0")
+    longest = max(s.size(0) for s in sequences)
+    batch, rest = len(sequences), tuple(first.shape[1:])
+    shape = (batch, longest, *rest) if batch_first else (longest, batch, *rest)
+    out = first.new_empty(shape).fill_(padding_value)  # PyTorch's full: an in-place fill
+    for i, s in enumerate(sequences):
+        length = s.size(0)
+        start = longest - length if padding_side == "left" else 0
+        if batch_first:
+            out.select(0, i).narrow(0, start, length).copy_(s)
+        else:
+            out.narrow(0, start, length).select(1, i).copy_(s)
+    return out
 
 
 def pack_padded_sequence(
@@ -84,8 +105,10 @@ def pack_padded_sequence(
             f"{counts.ndim}D cpu Long tensor"
         )
     x = input.transpose(0, 1) if batch_first else input
-    # PyTorch's checks in its order: the count, the last length (the shortest, once sorted),
-    # the order
+    # PyTorch's checks in its order: something to pack, the count, the last length (the
+    # shortest, once sorted), the order
+    if x.numel() == 0:
+        raise RuntimeError("Cannot pack empty tensors.")
     if len(counts) != x.shape[1]:
         raise RuntimeError(
             f"Expected `len(lengths)` to be equal to batch_size, but got {len(counts)} "
@@ -160,7 +183,7 @@ def pad_packed_sequence(
 def pack_sequence(sequences: Sequence[Tensor], enforce_sorted: bool = True) -> PackedSequence:
     """Pack a list of sequences of shapes (L_i, *) (longest first, unless not
     ``enforce_sorted``)."""
-    lengths = [len(s) for s in sequences]
+    lengths = [s.size(0) for s in sequences]
     return pack_padded_sequence(pad_sequence(sequences), lengths, enforce_sorted=enforce_sorted)
 
 

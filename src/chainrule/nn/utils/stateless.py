@@ -39,6 +39,11 @@ def functional_call(
         FutureWarning,
         stacklevel=2,
     )
+    if not hasattr(parameters_and_buffers, "keys"):
+        # One mapping, as PyTorch's (func.functional_call takes a tuple of them too)
+        raise AttributeError(
+            f"'{type(parameters_and_buffers).__name__}' object has no attribute 'keys'"
+        )
     return func.functional_call(
         module, parameters_and_buffers, args, kwargs, tie_weights=tie_weights, strict=strict
     )
