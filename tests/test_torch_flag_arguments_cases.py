@@ -40,6 +40,10 @@ lg = T.tensor([[0.1, 0.5, 0.2], [1.0, -1.0, 0.3], [0.0, 0.2, 0.4]], dtype=d)
 q = T.arange(24., dtype=d).reshape(1, 2, 3, 4) / 10
 W = T.arange(12., dtype=d).reshape(4, 3) / 10
 idx = T.tensor([0, 2])
+lp = T.arange(24., dtype=d).reshape(4, 1, 6).log_softmax(2)
+tg = T.tensor([[1, 2]])
+grid = T.zeros(1, 3, 3, 2, dtype=d)
+theta = T.tensor([[[1., 0., 0.], [0., 1., 0.]]], dtype=d)
 def r(t):
     return [round(e, 6) for e in t.reshape(-1).tolist()]
 """
@@ -145,6 +149,107 @@ CASES = {
     "F.scaled_dot_product_attention enable_gqa int": (
         "out = F.scaled_dot_product_attention(q, q, q, enable_gqa=1)"
     ),
+    # ---- comparisons: all/any (several signatures: PyTorch lists the call), isclose
+    "all keepdim int": "out = T.all(x, 0, keepdim=1)",
+    "any keepdim int": "out = T.any(x, 0, keepdim=0)",
+    "any keepdim tensor": "out = T.any(x, 0, keepdim=T.tensor(True))",
+    "all dims keepdim int": "out = T.all(x, (0, 1), keepdim=1)",
+    "allclose equal_nan int": "out = T.allclose(s, s, equal_nan=1)",
+    "isclose equal_nan str": "out = T.isclose(s, s, equal_nan='yes')",
+    "isclose equal_nan None": "out = T.isclose(s, s, equal_nan=None)",
+    # ---- index writes (reduce given an int: PyTorch's TypeError, not the unknown name's)
+    "put accumulate int": "out = T.put(s, idx, v[:2], accumulate=1)",
+    "put_ accumulate None": "out = s.clone().put_(idx, v[:2], accumulate=None)",
+    "index_reduce include_self int": (
+        "out = T.index_reduce(x, 0, idx, x[:2], 'prod', include_self=1)"
+    ),
+    "index_reduce_ include_self int": (
+        "out = x.clone().index_reduce_(0, idx, x[:2], 'prod', include_self=0)"
+    ),
+    "index_reduce reduce int": "out = T.index_reduce(x, 0, idx, x[:2], 1)",
+    "index_reduce_ reduce int": "out = x.clone().index_reduce_(0, idx, x[:2], 1)",
+    "scatter_reduce include_self int": (
+        "out = T.scatter_reduce(s, 0, idx, v[:2], 'amax', include_self=1)"
+    ),
+    "scatter_reduce_ reduce int": "out = s.clone().scatter_reduce_(0, idx, v[:2], 1)",
+    # ---- factories: requires_grad (one signature: named; several: the call listed)
+    "zeros requires_grad int": "out = T.zeros(2, requires_grad=1)",
+    "ones requires_grad int": "out = T.ones((2, 3), requires_grad=1)",
+    "full requires_grad int": "out = T.full((2,), 1.0, requires_grad=1)",
+    "empty requires_grad int": "out = T.empty(2, requires_grad=1).shape",
+    "tensor requires_grad int": "out = T.tensor([1.0], requires_grad=1)",
+    "tensor requires_grad None": "out = T.tensor([1.0], requires_grad=None)",
+    "eye requires_grad int": "out = T.eye(2, requires_grad=1)",
+    "eye requires_grad int with m": "out = T.eye(2, 3, requires_grad=1)",
+    "arange requires_grad int": "out = T.arange(3.0, requires_grad=1)",
+    "arange requires_grad int bounds": "out = T.arange(1, 5, 2, requires_grad=1)",
+    "linspace requires_grad int": "out = T.linspace(0, 1, 3, requires_grad=1)",
+    "logspace requires_grad int": "out = T.logspace(0, 1, 3, requires_grad=1)",
+    "rand requires_grad int": "out = T.rand(2, requires_grad=1).shape",
+    "randn requires_grad int": "out = T.randn((2, 3), requires_grad=1).shape",
+    "randperm requires_grad int": "out = T.randperm(3, requires_grad=1).shape",
+    "zeros_like requires_grad int": "out = T.zeros_like(s, requires_grad=1)",
+    "ones_like requires_grad tensor": "out = T.ones_like(s, requires_grad=T.tensor(True))",
+    "full_like requires_grad int": "out = T.full_like(s, 2.0, requires_grad=1)",
+    "empty_like requires_grad int": "out = T.empty_like(s, requires_grad=1).shape",
+    "rand_like requires_grad int": "out = T.rand_like(s, requires_grad=1).shape",
+    "randn_like requires_grad int": "out = T.randn_like(s, requires_grad=1).shape",
+    "new_zeros requires_grad int": "out = s.new_zeros(2, requires_grad=1)",
+    "new_ones requires_grad int": "out = s.new_ones((2,), requires_grad=1)",
+    "new_full requires_grad int": "out = s.new_full((2,), 1.0, requires_grad=1)",
+    "new_empty requires_grad int": "out = s.new_empty(2, requires_grad=1).shape",
+    "new_tensor requires_grad None": "out = s.new_tensor([1.0], requires_grad=None)",
+    "multinomial replacement int": "out = T.multinomial(p, 2, replacement=1).shape",
+    "Tensor.multinomial replacement None": "out = p.multinomial(2, replacement=None).shape",
+    # ---- tensor(): ints past int64's range (NumPy gave uint64, floats or objects)
+    "tensor int past int64": "out = T.tensor([2**63, 1])",
+    "tensor int past int64 nested": "out = T.tensor([[1], [2**63]])",
+    "tensor int past int64 scalar": "out = T.tensor(2**63)",
+    "tensor int below int64": "out = T.tensor([-2**63 - 1])",
+    "tensor int past int64 as int32": "out = T.tensor([2**63], dtype=T.int32)",
+    # ---- stack and cat given an element that is no tensor
+    "stack int element": "out = T.stack([s, 1])",
+    "stack first element int": "out = T.stack([1, s])",
+    "stack numpy scalar element": "out = T.stack([s[0], np.float64(1.0)])",
+    "cat int element": "out = T.cat([s, 1])",
+    "cat numpy scalar element": "out = T.cat([s, np.float64(1.0)])",
+    # ---- windows (several signatures: the call listed), vander
+    "hann_window periodic int": "out = T.hann_window(5, periodic=1)",
+    "hamming_window periodic None": "out = T.hamming_window(5, periodic=None)",
+    "blackman_window periodic int": "out = T.blackman_window(5, periodic=0)",
+    "bartlett_window periodic int": "out = T.bartlett_window(5, periodic=1)",
+    "kaiser_window periodic int": "out = T.kaiser_window(5, periodic=1)",
+    "hann_window requires_grad int": "out = T.hann_window(5, requires_grad=1)",
+    "vander increasing int": "out = T.vander(s, increasing=1)",
+    # ---- str flags given no str
+    "div rounding_mode int": "out = T.div(s, v, rounding_mode=1)",
+    "F.gelu approximate int": "out = F.gelu(s, approximate=1)",
+    "F.gelu approximate unknown": "out = F.gelu(s, approximate='x')",
+    # ---- top-level nn functions (flags by position, as they are usually given)
+    "batch_norm cudnn_enabled int": (
+        "out = T.batch_norm(img, None, None, None, None, True, 0.1, 1e-5, 1)"
+    ),
+    "layer_norm cudnn_enable int": "out = T.layer_norm(img, (4,), None, None, 1e-5, 1)",
+    "group_norm cudnn_enabled None": "out = T.group_norm(img, 2, None, None, 1e-5, None)",
+    "instance_norm cudnn_enabled int": (
+        "out = T.instance_norm(img, None, None, None, None, True, 0.1, 1e-5, 1)"
+    ),
+    "F.ctc_loss zero_infinity int": "out = F.ctc_loss(lp, tg, (4,), (2,), zero_infinity=1)",
+    "F.grid_sample align_corners int": "out = F.grid_sample(img, grid, align_corners=1)",
+    "F.affine_grid align_corners int": (
+        "out = F.affine_grid(theta, (1, 2, 3, 3), align_corners=1)"
+    ),
+    "grid_sampler align_corners int": "out = T.grid_sampler(img, grid, 0, 0, 1)",
+    "affine_grid_generator align_corners None": (
+        "out = T.affine_grid_generator(theta, (1, 2, 3, 3), None)"
+    ),
+    # ---- Tensor methods
+    "size dim past the end": "out = x.size(5)",
+    "size dim before the start": "out = x.size(-3)",
+    "size of a 0-d tensor": "out = T.tensor(1.0).size(0)",
+    "deepcopy of a non-leaf": ("import copy\nout = copy.deepcopy(s.clone().requires_grad_() * 2)"),
+    "to non_blocking int": "out = s.to(d, non_blocking=1)",
+    "to copy int": "out = s.to('cpu', copy=1)",
 }
 
 # Next to the fixes above, what they must leave alone: the flags given as bools and strings
@@ -198,6 +303,40 @@ GUARDS = {
     "F.batch_norm training False": (
         "out = r(F.batch_norm(img, T.zeros(2, dtype=d), T.ones(2, dtype=d), training=False))"
     ),
+    "all keepdim True": "out = T.all(x, 0, keepdim=True).tolist()",
+    "any no dim": "out = T.any(x).item()",
+    "isclose equal_nan True": (
+        "n = T.tensor([np.nan, 1.])\nout = T.isclose(n, n, equal_nan=True).tolist()"
+    ),
+    "put accumulate True": "out = r(T.put(s, idx, v[:2], accumulate=True))",
+    "index_reduce include_self False": (
+        "out = r(x.clone().index_reduce_(0, idx, x[:2], 'prod', include_self=False))"
+    ),
+    "zeros requires_grad True": "out = T.zeros(2, requires_grad=True)",
+    "eye requires_grad None": "out = T.eye(2, requires_grad=None)",
+    "arange requires_grad True": "out = T.arange(3.0, requires_grad=True)",
+    "zeros_like requires_grad True": "out = T.zeros_like(s, requires_grad=True)",
+    "new_zeros requires_grad None": "out = s.new_zeros(2, requires_grad=None)",
+    "rand_like requires_grad True": "out = T.rand_like(s, requires_grad=True).shape",
+    "multinomial replacement True": "out = T.multinomial(p, 5, replacement=True).shape",
+    "tensor int64 extremes": "out = T.tensor([-2**63, 2**63 - 1])",
+    "tensor big int beside a float": "out = T.tensor([2**63, 1.5])",
+    "tensor big int as float64": "out = T.tensor([2**63], dtype=T.float64)",
+    "tensor big int as uint64": "out = T.tensor([2**63], dtype=T.uint64)",
+    "stack tensors": "out = r(T.stack([s, v], 1))",
+    "hann_window periodic False": "out = r(T.hann_window(5, periodic=False))",
+    "kaiser_window requires_grad True": "out = T.kaiser_window(5, requires_grad=True).shape",
+    "vander increasing True": "out = r(T.vander(s, 3, increasing=True))",
+    "div rounding_mode floor": "out = r(T.div(s, v, rounding_mode='floor'))",
+    "F.gelu approximate tanh": "out = r(F.gelu(s, approximate='tanh'))",
+    "layer_norm cudnn_enable False": "out = r(T.layer_norm(img, (4,), None, None, 1e-5, False))",
+    "F.ctc_loss zero_infinity True": (
+        "out = round(F.ctc_loss(lp, tg, (4,), (2,), zero_infinity=True).item(), 6)"
+    ),
+    "F.grid_sample align_corners True": "out = r(F.grid_sample(img, grid, align_corners=True))",
+    "size in range": "out = (x.size(0), x.size(-1), x.size(), T.tensor(1.0).size())",
+    "deepcopy of a leaf": "import copy\nout = copy.deepcopy(s.clone().requires_grad_())",
+    "to copy True": "out = s.to(d, copy=True) is s",
 }
 
 

@@ -19,7 +19,15 @@ from typing import Any
 from chainrule import devices as _device
 from chainrule import dtypes, grad_mode, memory_formats, rng, shell_uints
 from chainrule._array import xp
-from chainrule.arguments import RANDOM, Signature, int_list, mistyped, no_overload, number
+from chainrule.arguments import (
+    RANDOM,
+    Signature,
+    boolean,
+    int_list,
+    mistyped,
+    no_overload,
+    number,
+)
 from chainrule.autodiff import batching, forward
 from chainrule.autodiff.batching import refuse_same_randomness
 from chainrule.ops.broadcast import broadcast_shape
@@ -38,6 +46,14 @@ def _finish(array: Any, dtype: Any, requires_grad: bool) -> Tensor:
     if requires_grad:
         t._created_requiring_grad()
     return t
+
+
+def _refused_flag(name: str, args: tuple[Any, ...], **options: Any) -> TypeError:
+    """PyTorch's error for a factory of several signatures (``eye``, ``arange``, ``rand``...)
+    given a ``requires_grad`` that is no bool: none fits, so it lists the call, the options
+    left at None taken as not given. (The factories of one signature name the argument:
+    ``boolean``.) Callers test the flag's type first."""
+    return no_overload(name, args, {k: v for k, v in options.items() if v is not None})
 
 
 def _python_dtype(array: Any) -> Any:
@@ -73,6 +89,8 @@ def _numpy_scalars_dtype(numbers: Any) -> Any:
 
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (a number, nested lists, an array or a tensor)."""
+    if type(requires_grad) is not bool:  # (1 was read by its truth; tensor() refuses None too)
+        boolean(requires_grad, "tensor", "requires_grad", None)
     _device.check(device)
     if isinstance(data, Tensor):
         warnings.warn(
@@ -97,6 +115,8 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
             raise
         if array.dtype.kind in "USO":
             _refuse_not_numbers(plain)
+        if array.dtype.kind in "ufO":  # where NumPy may have read an int past int64's range
+            _refuse_long_overflow(plain, array, dtype)
         if dtype is None:
             array = array.astype(_numpy_scalars_dtype(plain) or _python_dtype(array), copy=False)
         elif array.dtype.kind in "if" and dtypes.as_dtype(dtype) == xp.uint64:
@@ -106,6 +126,33 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     if array.dtype == object:
         raise TypeError(f"tensor: could not infer a numeric dtype from {type(data).__name__}")
     return _finish(array, dtype, requires_grad)
+
+
+_LONG = 2**63  # past int64's range: PyTorch cannot unpack the int as a C long long
+
+
+def _refuse_long_overflow(numbers: Any, array: Any, dtype: Any) -> None:
+    """PyTorch's refusal of a Python int past int64's range (among ``numbers``, nested lists,
+    which NumPy read as ``array``) for a tensor of integers: inferred (no float among them)
+    or of an integer ``dtype`` other than uint64. NumPy had given uint64, floats that lose
+    the int's low bits, or objects. Costs a walk of the numbers only where one is that large.
+
+    >>> tensor([2**63, 1])
+    Traceback (most recent call last):
+    ValueError: Overflow when unpacking long long
+    """
+    if dtype is not None:
+        target = dtypes.as_dtype(dtype)
+        if target.kind not in "iu" or target == xp.uint64:
+            return
+    if array.dtype.kind in "uf" and not (array.size and xp.abs(array).max() >= _LONG):
+        return
+    flat = xp.array(numbers, dtype=object).ravel()
+    if not builtins.any(type(n) is builtins.int and not -_LONG <= n < _LONG for n in flat):
+        return
+    inexact = (builtins.float, complex, xp.inexact)
+    if dtype is not None or not builtins.any(isinstance(n, inexact) for n in flat):
+        raise ValueError("Overflow when unpacking long long")
 
 
 def _as_uint64(numbers: Any, array: Any) -> Any:
@@ -254,10 +301,14 @@ def size_argument(
 
 
 def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    if type(requires_grad) is not bool and requires_grad is not None:  # (1: by its truth)
+        boolean(requires_grad, "zeros", "requires_grad", None)
     return _filled(xp.zeros, size_argument(size, "zeros"), dtype, device, requires_grad)
 
 
 def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    if type(requires_grad) is not bool and requires_grad is not None:  # (1: by its truth)
+        boolean(requires_grad, "ones", "requires_grad", None)
     return _filled(xp.ones, size_argument(size, "ones"), dtype, device, requires_grad)
 
 
@@ -278,6 +329,8 @@ def empty(
 ) -> Tensor:
     """Uninitialized in PyTorch; zeros here (reading garbage helps nobody). Laid out in
     ``memory_format`` (row-major by default, see :mod:`chainrule.memory_formats`)."""
+    if type(requires_grad) is not bool and requires_grad is not None:  # (1: by its truth)
+        boolean(requires_grad, "empty", "requires_grad", None)
     shape = size_argument(size, "empty")
     made = _filled(xp.zeros, shape, dtype, device, requires_grad)
     if memory_format is None:
@@ -300,6 +353,8 @@ def full(
     device: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
+    if type(requires_grad) is not bool and requires_grad is not None:  # (1: by its truth)
+        boolean(requires_grad, "full", "requires_grad", None)
     _device.check(device)
     # a number, or a 0-d tensor read as one: a tensor of values was broadcast silently
     fill_value = number(fill_value, "full", "fill_value")
@@ -327,6 +382,11 @@ def arange(
     >>> arange(0, 4, 1.5, dtype=dtypes.int32)
     tensor([0, 1, 2], dtype=chainrule.int32)
     """
+    if type(requires_grad) is not bool and requires_grad is not None:
+        given = (start,) if end is None else (start, end) if step == 1 else (start, end, step)
+        raise _refused_flag(
+            "arange", given, dtype=dtype, device=device, requires_grad=requires_grad
+        )
     _device.check(device)
     if end is None:
         start, end = 0, start
@@ -377,6 +437,11 @@ def linspace(
     >>> linspace(0, 10, 5, dtype=dtypes.int64)
     tensor([ 0,  2,  5,  7, 10])
     """
+    if type(requires_grad) is not bool and requires_grad is not None:
+        given = (start, end, steps)
+        raise _refused_flag(
+            "linspace", given, dtype=dtype, device=device, requires_grad=requires_grad
+        )
     _check_scalar_bounds("linspace", start, end)
     _device.check(device)
     target = dtypes.as_dtype(dtype or dtypes.default_float)
@@ -399,6 +464,11 @@ def logspace(
     >>> logspace(0, 3, 4)
     tensor([   1.,   10.,  100., 1000.])
     """
+    if type(requires_grad) is not bool and requires_grad is not None:
+        given = (start, end, steps) if base == 10.0 else (start, end, steps, base)
+        raise _refused_flag(
+            "logspace", given, dtype=dtype, device=device, requires_grad=requires_grad
+        )
     _check_scalar_bounds("logspace", start, end)
     _device.check(device)
     target = dtypes.as_dtype(dtype or dtypes.default_float)
@@ -460,6 +530,9 @@ def eye(
     device: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
+    if type(requires_grad) is not bool and requires_grad is not None:
+        given = (n,) if m is None else (n, m)
+        raise _refused_flag("eye", given, dtype=dtype, device=device, requires_grad=requires_grad)
     _device.check(device)
     for name, size in (("n", n), ("m", m)):
         if size is not None and size < 0:
@@ -476,6 +549,15 @@ def rand(
     requires_grad: bool = False,
 ) -> Tensor:
     """Uniform on [0, 1)."""
+    if type(requires_grad) is not bool and requires_grad is not None:
+        raise _refused_flag(
+            "rand",
+            size,
+            generator=generator,
+            dtype=dtype,
+            device=device,
+            requires_grad=requires_grad,
+        )
     shape = size_argument(size, "rand", overloads=RANDOM)
     _refuse_integers(dtype, "check_uniform_bounds")
     return _random(rng.uniform, shape, generator, dtype, device, requires_grad)
@@ -489,6 +571,15 @@ def randn(
     requires_grad: bool = False,
 ) -> Tensor:
     """Standard normal."""
+    if type(requires_grad) is not bool and requires_grad is not None:
+        raise _refused_flag(
+            "randn",
+            size,
+            generator=generator,
+            dtype=dtype,
+            device=device,
+            requires_grad=requires_grad,
+        )
     shape = size_argument(size, "randn", overloads=RANDOM)
     _refuse_integers(dtype, "normal_kernel_cpu")
     return _random(rng.normal, shape, generator, dtype, device, requires_grad)
@@ -586,6 +677,15 @@ def randperm(
     device: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
+    if type(requires_grad) is not bool and requires_grad is not None:
+        raise _refused_flag(
+            "randperm",
+            (n,),
+            generator=generator,
+            dtype=dtype,
+            device=device,
+            requires_grad=requires_grad,
+        )
     _device.check(device)
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
@@ -750,6 +850,8 @@ def multinomial(
     >>> cr.multinomial(cr.tensor([0.5, 0.0, 0.5]), 6, replacement=True)  # PyTorch's draw
     tensor([0, 0, 2, 0, 2, 2])
     """
+    if type(replacement) is not bool:  # (1 was read by its truth)
+        boolean(replacement, "multinomial", "replacement", None)
     if input.ndim not in (1, 2):
         raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got {input.ndim}")
     if num_samples <= 0:  # (so also a Categorical's sample of no draws, as PyTorch's)
@@ -839,6 +941,7 @@ def _like(make: Callable[..., Tensor]) -> Callable[..., Tensor]:
     """``make``'s ``*_like`` factory: ``input``'s shape, its dtype unless told otherwise, and
     its layout unless told otherwise (``memory_format``, see :func:`_laid_out_like`)."""
     name = f"{make.__name__}_like"
+    drawn = make in (rand, randn)
 
     def like(
         input: Tensor,  # noqa: A002
@@ -847,6 +950,12 @@ def _like(make: Callable[..., Tensor]) -> Callable[..., Tensor]:
         requires_grad: bool = False,
         memory_format: Any = None,
     ) -> Tensor:
+        if type(requires_grad) is not bool and requires_grad is not None:
+            if drawn:  # rand_like, randn_like: several signatures, none fits
+                options = {"dtype": dtype, "device": device, "memory_format": memory_format}
+                raise _refused_flag(name, (input,), **options, requires_grad=requires_grad)
+            boolean(requires_grad, name, "requires_grad", None)
+
         def made(shape: tuple[int, ...], laid_out: bool) -> Tensor:
             # PyTorch's normal kernel fills a tensor that is not row-major one value at a time
             # (no blocks of 16), in memory order.
@@ -854,7 +963,7 @@ def _like(make: Callable[..., Tensor]) -> Callable[..., Tensor]:
             dtype_made = dtype or input.dtype
             return maker(shape, dtype=dtype_made, device=device, requires_grad=requires_grad)
 
-        return _laid_out_like(input, memory_format, name, made, drawn=make in (rand, randn))
+        return _laid_out_like(input, memory_format, name, made, drawn=drawn)
 
     like.__name__ = like.__qualname__ = name
     like.__doc__ = f"``{make.__name__}`` shaped, typed and laid out like ``input`` by default."
@@ -936,6 +1045,8 @@ def full_like(
     requires_grad: bool = False,
     memory_format: Any = None,
 ) -> Tensor:
+    if type(requires_grad) is not bool and requires_grad is not None:  # (1: by its truth)
+        boolean(requires_grad, "full_like", "requires_grad", None)
     dtype = dtype or input.dtype
     fill_value = number(fill_value, "full_like", "fill_value")  # as full's
 

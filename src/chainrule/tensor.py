@@ -19,6 +19,7 @@ so it imports none of them: the modules its methods call are bound on first use
 from __future__ import annotations
 
 import builtins
+import copy
 import warnings
 import weakref
 from collections.abc import Callable, Iterator, Sequence
@@ -93,6 +94,12 @@ class RemovableHandle:
     def __exit__(self, *exc_info: object) -> None:
         self.remove()
 
+
+_DEEPCOPY_NON_LEAF = (
+    "Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol "
+    "at the moment.  If you were attempting to deepcopy a module, this may be because of a "
+    "chainrule.nn.utils.weight_norm usage, see https://github.com/pytorch/pytorch/pull/103001"
+)
 
 _NON_LEAF_GRAD = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
@@ -211,7 +218,14 @@ class Tensor:
             return Size(self._data.shape)
         if type(dim) is not int:  # a bool is no dimension (True was 1), as PyTorch's
             dim = arguments.integer(dim, "size", "dim")
-        return self._data.shape[dim]
+        try:  # (costs nothing where dim is in range)
+            return self._data.shape[dim]
+        except IndexError:  # PyTorch's words, not the tuple's
+            if not self._data.ndim:
+                raise IndexError(
+                    f"Dimension specified as {dim} but tensor has no dimensions"
+                ) from None
+            raise arguments.out_of_range(dim, self._data.ndim) from None
 
     @property
     def dtype(self) -> dtypes.dtype:
@@ -259,6 +273,13 @@ class Tensor:
     @property
     def is_leaf(self) -> bool:
         return self.grad_fn is None
+
+    def __deepcopy__(self, memo: dict[builtins.int, Any]) -> Tensor:
+        """Python's own deep copy of the slots, for a leaf only, as PyTorch's: a copy of a
+        result would copy the graph that made it, which PyTorch refuses to do."""
+        if self.grad_fn is not None:
+            raise RuntimeError(_DEEPCOPY_NON_LEAF)
+        return copy._reconstruct(self, memo, *self.__reduce_ex__(4))  # deepcopy's own path
 
     def is_floating_point(self) -> bool:
         return dtypes.is_floating(self._data.dtype)
@@ -344,6 +365,10 @@ class Tensor:
         ``t.to("meta")``: a tensor of ``t``'s shape and dtype without values (chainrule.meta);
         ``memory_format=`` lays a copy out so (``t`` itself where its strides suggest that
         format already, as in PyTorch)."""
+        if kwargs:  # flags by keyword: bools only (copy=1 was read by its truth)
+            for flag in ("non_blocking", "copy"):
+                if flag in kwargs and type(kwargs[flag]) is not builtins.bool:
+                    raise arguments.no_overload("to", args, kwargs)  # no signature fits
         layout = memory_formats.preserve_format
         if "memory_format" in kwargs:  # the rarer call: no cost to the others
             layout = memory_formats.to_argument(args, kwargs)
@@ -438,6 +463,8 @@ class Tensor:
     def new_tensor(
         self, data: Any, dtype: Any = None, device: Any = None, requires_grad: builtins.bool = False
     ) -> Tensor:
+        if type(requires_grad) is not builtins.bool:  # (None too, as PyTorch's)
+            arguments.boolean(requires_grad, "new_tensor", "requires_grad", None)
         return factories.tensor(data, dtype or self.dtype, device, requires_grad)
 
     def new_zeros(
@@ -493,6 +520,8 @@ class Tensor:
     ) -> Tensor:
         """``make(shape, ...)`` of the ``new_*`` methods: this tensor's dtype by default, and
         inside vmap one per example of this tensor (see :func:`factories.per_example`)."""
+        if type(requires_grad) is not builtins.bool and requires_grad is not None:  # (1: True)
+            arguments.boolean(requires_grad, f"new_{make.__name__}", "requires_grad", None)
         return factories.per_example(
             self,
             make,

@@ -17,7 +17,7 @@ from typing import Any
 
 from chainrule import dtypes
 from chainrule._array import xp
-from chainrule.arguments import mistyped
+from chainrule.arguments import boolean, mistyped, no_overload
 from chainrule.autodiff import batching
 from chainrule.dtypes import _TORCH_DTYPE_NAMES
 from chainrule.op import Constant
@@ -232,6 +232,8 @@ def all(  # noqa: A001
 ) -> Tensor:
     if aliases:
         dim, keepdim = numpy_aliases("all", dim, keepdim, aliases)
+    if type(keepdim) is not bool:
+        raise _mistyped_keepdim("all", input, dim, keepdim)
     return _logical_reduction(xp.all, input, dim, keepdim, "all")
 
 
@@ -243,7 +245,16 @@ def any(  # noqa: A001
 ) -> Tensor:
     if aliases:
         dim, keepdim = numpy_aliases("any", dim, keepdim, aliases)
+    if type(keepdim) is not bool:
+        raise _mistyped_keepdim("any", input, dim, keepdim)
     return _logical_reduction(xp.any, input, dim, keepdim, "any")
+
+
+def _mistyped_keepdim(op: str, input: Tensor, dim: Any, keepdim: Any) -> TypeError:  # noqa: A002
+    """PyTorch's error for ``all``/``any`` given a ``keepdim`` that is no bool (``keepdim=1``
+    was read by its truth): its signatures (one dim, several, none) all fail, so it lists the
+    call, ``keepdim`` as usually given, by keyword."""
+    return no_overload(op, (input,) if dim is None else (input, dim), {"keepdim": keepdim})
 
 
 def _logical_reduction(reduce: Any, input: Tensor, dim: Any, keepdim: bool, op: str) -> Tensor:  # noqa: A002
@@ -287,6 +298,8 @@ def allclose(
     >>> cr.allclose(cr.tensor([1.0, 2.0]), cr.tensor([1.0, 2.0 + 1e-6]))
     True
     """
+    if type(equal_nan) is not bool:  # (1 was read by its truth)
+        boolean(equal_nan, "allclose", "equal_nan", None)
     _close_checks(input, other, rtol, atol, "allclose")
     return bool(xp.all(_isclose(input, other, rtol, atol, equal_nan)._data))
 
@@ -306,6 +319,8 @@ def isclose(
     >>> cr.isclose(cr.tensor([1.0, float("inf"), 1.0]), cr.tensor([1.0 + 1e-7, float("inf"), 1.1]))
     tensor([ True,  True, False])
     """
+    if type(equal_nan) is not bool:  # (1 was read by its truth)
+        boolean(equal_nan, "isclose", "equal_nan", None)
     _close_checks(input, other, rtol, atol, "isclose")
     return _isclose(input, other, rtol, atol, equal_nan)
 

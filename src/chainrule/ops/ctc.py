@@ -19,6 +19,7 @@ from typing import Any
 
 from chainrule import dtypes
 from chainrule._array import xp
+from chainrule.arguments import no_overload
 from chainrule.autodiff import batching
 from chainrule.op import Op
 from chainrule.ops import dual
@@ -309,6 +310,12 @@ def ctc_loss(
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
     check_reduction(reduction)
+    if type(zero_infinity) is not bool:  # (1 was read by its truth)
+        # PyTorch's F passes all on to torch.ctc_loss, the reduction as its number, and no
+        # signature of that takes the flag: it lists the arguments
+        mode = ("none", "mean", "sum").index(reduction)
+        given = (log_probs, targets, input_lengths, target_lengths, blank, mode, zero_infinity)
+        raise no_overload("ctc_loss", given, {})
     batched = log_probs.ndim == 3
     if not batched:
         log_probs = log_probs.unsqueeze(1)  # the targets stay: 1-D ones are concatenated

@@ -1335,8 +1335,10 @@ class Gelu(Unary):
     derivatives = ("(1 + erf(x / sqrt(2))) / 2 + x * exp(-x**2 / 2) / sqrt(2 * pi)",)
 
     def __init__(self, approximate: str = "none") -> None:
-        if approximate not in ("none", "tanh"):
-            raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        if approximate not in ("none", "tanh"):  # PyTorch's words (its parser's, for no str)
+            if not isinstance(approximate, str):
+                raise arguments.mistyped("gelu", "approximate", None, "str", approximate)
+            raise RuntimeError("approximate argument must be either none or tanh.")
         self.approximate = approximate
 
     _K = math.sqrt(2 / math.pi)
@@ -1617,6 +1619,8 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor: 
     gradient is then zero), keeping integer dtypes as PyTorch does."""
     if rounding_mode is None:
         return Div()(input, other)
+    if not isinstance(rounding_mode, str):  # no signature takes it (the words of div's)
+        raise arguments.no_overload("div", (input, other), {"rounding_mode": rounding_mode})
     # PyTorch's div.Tensor_mode node (a number is wrapped as a tensor), where floor_divide's
     # own node is another
     if rounding_mode == "floor":

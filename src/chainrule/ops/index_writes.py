@@ -21,7 +21,7 @@ from typing import Any
 
 from chainrule import shell_uints
 from chainrule._array import xp
-from chainrule.arguments import mistyped, type_name, wrap_dim
+from chainrule.arguments import boolean, mistyped, type_name, wrap_dim
 from chainrule.autodiff import batching
 from chainrule.dtypes import _TORCH_DTYPE_NAMES
 from chainrule.op import Op, _value, named
@@ -41,6 +41,7 @@ from chainrule.ops.indexing import (
     checked_key,
     normalize_key,
 )
+from chainrule.ops.shape import not_tensor
 from chainrule.tensor import Tensor, _make
 
 
@@ -108,9 +109,7 @@ def _index_put_key(input: Tensor, indices: Any, values: Any) -> tuple[Any, ...]:
         )
     for i, index in enumerate(indices):
         if not isinstance(index, Tensor):
-            raise TypeError(
-                f"expected Tensor as element {i} in argument 1, but got {type_name(index)}"
-            )
+            raise not_tensor(i, index, 1)
     if not isinstance(values, Tensor):
         raise mistyped("index_put", "values", 3, "Tensor", values)
     if values.dtype != input.dtype:
@@ -240,6 +239,8 @@ def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) 
     tensor([[2., 0.],
             [0., 1.]])
     """
+    if type(accumulate) is not bool:  # (1 was read by its truth)
+        boolean(accumulate, "put", "accumulate", None)
     shell_uints.check_function("put", input.dtype)
     at = _flat_index(input, index, source)
     write = ScatterAdd if accumulate else Scatter
@@ -283,6 +284,8 @@ def _flat_index(input: Tensor, index: Any, source: Any) -> Any:  # noqa: A002
 
 def put_(t: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
     """``put`` in place."""
+    if type(accumulate) is not bool:
+        boolean(accumulate, "put_", "accumulate", None)
     _flat_index(t, index, source)
     return inplace.apply(t, lambda old, s: put(old, index, s, accumulate), source)
 
@@ -543,6 +546,7 @@ def scatter_reduce(
     """
     if not isinstance(src, Tensor):
         raise mistyped("scatter_reduce", "src", 3, "Tensor", src)
+    _check_flags("scatter_reduce", 5, reduce, include_self)
     reduce = _reduction(
         reduce,
         _SCATTER_REDUCTIONS,
@@ -563,6 +567,17 @@ def scatter_reduce(
 
 _SCATTER_REDUCTIONS = {"sum": "sum", "prod": "prod", "mean": "mean", "amax": "amax", "amin": "amin"}
 _SCATTER_REDUCTIONS.update(max="amax", min="amin")  # PyTorch's older names, still taken
+
+
+def _check_flags(op: str, position: int, reduce: Any, include_self: Any) -> None:
+    """PyTorch's refusals of a ``reduce`` that is no string (its own words, not the unknown
+    reduction's RuntimeError) and of an ``include_self`` that is no bool (1 was read by its
+    truth), checked in its order: ``reduce`` at its ``position`` in ``op``, ``include_self``
+    keyword-only."""
+    if not isinstance(reduce, str):
+        raise mistyped(op, "reduce", position, "str", reduce)
+    if type(include_self) is not bool:
+        boolean(include_self, op, "include_self", None)
 
 
 def _reduction(reduce: Any, names: dict[str, str], refusal: str) -> str:
@@ -608,6 +623,7 @@ def scatter_reduce_(
     include_self: bool = True,
 ) -> Tensor:
     """``scatter_reduce`` in place."""
+    _check_flags("scatter_reduce_", 4, reduce, include_self)  # a method: no ``input``
     return inplace.apply(
         t,
         lambda old, s: scatter_reduce(old, dim, index, s, reduce, include_self=include_self),
@@ -668,6 +684,7 @@ def index_reduce(
     tensor([[ 6.,  1.,  1.],
             [20.,  1.,  1.]])
     """
+    _check_flags("index_reduce", 5, reduce, include_self)
     reduce = _reduction(
         reduce,
         _INDEX_REDUCTIONS,
@@ -698,6 +715,7 @@ def index_reduce_(
     include_self: bool = True,
 ) -> Tensor:
     """``index_reduce`` in place."""
+    _check_flags("index_reduce_", 4, reduce, include_self)  # a method: no ``input``
     return inplace.apply(
         t,
         lambda old, s: index_reduce(old, dim, index, s, reduce, include_self=include_self),

@@ -19,7 +19,7 @@ import operator
 from collections.abc import Sequence
 from typing import Any
 
-from chainrule import dtypes, linalg, return_types
+from chainrule import arguments, dtypes, linalg, return_types
 from chainrule._array import xp
 from chainrule.op import Constant
 from chainrule.ops import elementwise, reduce, scans
@@ -206,6 +206,8 @@ def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:
             [4, 2, 1],
             [9, 3, 1]])
     """
+    if type(increasing) is not bool:  # (1 was read by its truth)
+        arguments.boolean(increasing, "vander", "increasing", None)
     if x.ndim != 1:
         raise RuntimeError("x must be a one-dimensional tensor.")
     n = x.shape[0] if N is None else N

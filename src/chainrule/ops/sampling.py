@@ -37,6 +37,7 @@ from typing import Any
 
 from chainrule import dtypes
 from chainrule._array import xp
+from chainrule.arguments import boolean
 from chainrule.op import Linear
 from chainrule.ops import dual
 from chainrule.ops.elementwise import where
@@ -117,6 +118,8 @@ def affine_grid(theta: Tensor, size: Any, align_corners: bool | None = None) -> 
         )
     elif min(size) <= 0:
         raise ValueError(f"Expected non-zero, positive output size. Got {size}")
+    if type(align_corners) is not bool:  # (1 was read by its truth) as PyTorch's kernel's
+        boolean(align_corners, "affine_grid_generator", "align_corners", 3)
     if theta.shape[0] != size[0]:
         raise RuntimeError(
             f"affine_grid: {theta.shape[0]} matrices in theta for a batch of {size[0]}"
@@ -327,6 +330,8 @@ def grid_sample(
             f"'reflection', but got: '{padding_mode}'"
         )
     align_corners = _aligned(align_corners)
+    if type(align_corners) is not bool:  # (1 was read by its truth) as PyTorch's kernel's
+        boolean(align_corners, "grid_sampler", "align_corners", 5)
     _check_grid(input, grid)
     spatial = tuple(input.shape[2:])
     # reads_input: PyTorch's backward kernel reads the input, so its gradient depends on it

@@ -551,6 +551,18 @@ def broadcast_to(input: Tensor, size: Sequence[int]) -> Tensor:  # noqa: A002
     return expand(input, int_list((size,), "broadcast_to", "size", position=2, varargs=False))
 
 
+def not_tensor(element: int, value: Any, argument: int = 0) -> TypeError:
+    """PyTorch's error for an element of a list of tensors (its ``argument``, counted from 0)
+    that is none: ``stack([x, 1])`` (a NumPy scalar is none either, though it has a shape).
+
+    >>> not_tensor(1, 2.0)
+    TypeError('expected Tensor as element 1 in argument 0, but got float')
+    """
+    return TypeError(
+        f"expected Tensor as element {element} in argument {argument}, but got {type_name(value)}"
+    )
+
+
 def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
     """The tensors expanded to their common shape: views, whose gradients are summed back.
 
@@ -563,7 +575,7 @@ def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
     """
     for i, x in enumerate(tensors):
         if not isinstance(x, Tensor):
-            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type_name(x)}")
+            raise not_tensor(i, x)
     common = broadcast_shape(*(tuple(x.shape) for x in tensors))
     return tuple(x if tuple(x.shape) == common else expand(x, common) for x in tensors)
 
@@ -629,6 +641,8 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     # (they count in the result's dtype only), unless all are such: then they join along 0.
     skip = []
     for i, x in enumerate(tensors):
+        if not isinstance(x, Tensor):
+            raise not_tensor(i, x)
         ndim = x.ndim
         if ndim == 0:
             raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
@@ -674,6 +688,9 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
+    for i, x in enumerate(tensors):
+        if not isinstance(x, Tensor):
+            raise not_tensor(i, x)
     dim = arguments.dim(dim, tensors[0].ndim + 1, "stack", "dim", 2)
     for i, other in enumerate(tensors[1:], 1):
         if other.shape != tensors[0].shape:

@@ -20,7 +20,7 @@ from typing import Any
 
 from chainrule import factories, grad_mode
 from chainrule._array import xp
-from chainrule.arguments import int_window
+from chainrule.arguments import boolean, int_window
 from chainrule.nn import functional as F
 from chainrule.nn.rnn import RNNBase, _step
 from chainrule.ops.dropout import dropout_mask
@@ -130,7 +130,11 @@ def batch_norm(
     eps: float,
     cudnn_enabled: bool,
 ) -> Tensor:
-    """``torch.batch_norm``: :func:`chainrule.nn.functional.batch_norm`, weight and bias first."""
+    """``torch.batch_norm``: :func:`chainrule.nn.functional.batch_norm`, weight and bias first.
+    ``cudnn_enabled`` changes nothing on the CPU, but is checked as PyTorch's parser checks
+    it (1 was taken); ``training``, F's checks."""
+    if type(cudnn_enabled) is not bool:
+        boolean(cudnn_enabled, "batch_norm", "cudnn_enabled", 9)
     return F.batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
 
 
@@ -142,7 +146,10 @@ def layer_norm(
     eps: float = 1e-5,
     cudnn_enable: bool = True,
 ) -> Tensor:
-    """``torch.layer_norm``: :func:`chainrule.nn.functional.layer_norm`."""
+    """``torch.layer_norm``: :func:`chainrule.nn.functional.layer_norm` (``cudnn_enable``
+    changes nothing on the CPU, but is checked as PyTorch's parser checks it)."""
+    if type(cudnn_enable) is not bool:
+        boolean(cudnn_enable, "layer_norm", "cudnn_enable", 6)
     return F.layer_norm(input, normalized_shape, weight, bias, eps)
 
 
@@ -154,7 +161,10 @@ def group_norm(
     eps: float = 1e-5,
     cudnn_enabled: bool = True,
 ) -> Tensor:
-    """``torch.group_norm``: :func:`chainrule.nn.functional.group_norm`."""
+    """``torch.group_norm``: :func:`chainrule.nn.functional.group_norm` (``cudnn_enabled``
+    changes nothing on the CPU, but is checked as PyTorch's parser checks it)."""
+    if type(cudnn_enabled) is not bool:
+        boolean(cudnn_enabled, "group_norm", "cudnn_enabled", 6)
     return F.group_norm(input, num_groups, weight, bias, eps)
 
 
@@ -169,7 +179,10 @@ def instance_norm(
     eps: float,
     cudnn_enabled: bool,
 ) -> Tensor:
-    """``torch.instance_norm``: :func:`chainrule.nn.functional.instance_norm`, weight first."""
+    """``torch.instance_norm``: :func:`chainrule.nn.functional.instance_norm`, weight first
+    (``cudnn_enabled`` as :func:`batch_norm`'s)."""
+    if type(cudnn_enabled) is not bool:
+        boolean(cudnn_enabled, "instance_norm", "cudnn_enabled", 9)
     return F.instance_norm(
         input, running_mean, running_var, weight, bias, use_input_stats, momentum, eps
     )
@@ -672,7 +685,10 @@ def constant_pad_nd(input: Tensor, pad: Sequence[int], value: float = 0) -> Tens
 
 # ---- sampling grids
 def affine_grid_generator(theta: Tensor, size: Sequence[int], align_corners: bool) -> Tensor:
-    """``torch.affine_grid_generator``: :func:`chainrule.nn.functional.affine_grid`."""
+    """``torch.affine_grid_generator``: :func:`chainrule.nn.functional.affine_grid` (whose
+    checks of ``theta`` and ``size`` come first: here the parser's of ``align_corners``)."""
+    if type(align_corners) is not bool:  # (None too: F's default, with a warning)
+        boolean(align_corners, "affine_grid_generator", "align_corners", 3)
     return F.affine_grid(theta, size, align_corners)
 
 
@@ -689,6 +705,8 @@ def grid_sampler(
 ) -> Tensor:
     """``torch.grid_sampler``: :func:`chainrule.nn.functional.grid_sample` with the modes as
     integers (0 bilinear, 1 nearest, 2 bicubic; padding 0 zeros, 1 border, 2 reflection)."""
+    if type(align_corners) is not bool:  # (None too: F's default, with a warning)
+        boolean(align_corners, "grid_sampler", "align_corners", 5)
     if interpolation_mode not in (0, 1, 2) or padding_mode not in (0, 1, 2):
         raise RuntimeError(
             f"grid_sampler: modes 0, 1 or 2 expected, got interpolation_mode="

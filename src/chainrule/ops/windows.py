@@ -19,16 +19,27 @@ from typing import Any
 
 from chainrule import devices, dtypes
 from chainrule._array import xp
-from chainrule.arguments import is_index
+from chainrule.arguments import is_index, no_overload
 from chainrule.ops.special_ops import i0
 from chainrule.tensor import Tensor, _make
 
 
 def _positions(
-    name: str, window_length: Any, periodic: bool, dtype: Any, device: Any
+    name: str, window_length: Any, periodic: bool, dtype: Any, device: Any, requires_grad: Any
 ) -> tuple[Any, Any]:
     """The window's dtype and positions ``0, 1, ..., n - 1`` in it, ``n`` one more than
     ``window_length`` for a periodic window; None for the lengths 0 and 1 (empty, [1])."""
+    if type(periodic) is not bool or (
+        type(requires_grad) is not bool and requires_grad is not None
+    ):
+        # 1 was read by its truth. PyTorch's signatures (with and without ``periodic``) all
+        # fail: it lists the call, the flags as usually given, by keyword, and the options
+        # left at their defaults as not given.
+        given = {"periodic": periodic} if periodic is not True else {}
+        given.update((k, v) for k, v in (("dtype", dtype), ("device", device)) if v is not None)
+        if requires_grad is not False:
+            given["requires_grad"] = requires_grad
+        raise no_overload(name, (window_length,), given)
     if is_index(window_length) and getattr(window_length, "ndim", 0) == 0:
         window_length = operator.index(window_length)  # an int, or a 0-d integer tensor
     else:
@@ -120,7 +131,7 @@ def _hamming(
     device: Any,
     requires_grad: bool,
 ) -> Tensor:
-    kind, k = _positions(name, window_length, periodic, dtype, device)
+    kind, k = _positions(name, window_length, periodic, dtype, device, requires_grad)
     values = None
     if k is not None:
         scale = kind.type(math.pi * 2.0 / (len(k) - 1))
@@ -139,7 +150,7 @@ def blackman_window(
     requires_grad: bool = False,
 ) -> Tensor:
     """``0.42 - 0.5 cos(2 pi k / (N - 1)) + 0.08 cos(4 pi k / (N - 1))``."""
-    kind, k = _positions("blackman_window", window_length, periodic, dtype, device)
+    kind, k = _positions("blackman_window", window_length, periodic, dtype, device, requires_grad)
     values = None
     if k is not None:
         w = k * kind.type(math.pi / (len(k) - 1))
@@ -160,7 +171,7 @@ def bartlett_window(
 ) -> Tensor:
     """The triangle ``1 - |2k / (N - 1) - 1|``: rising as ``2k / (N - 1)`` to the middle,
     falling as ``2 - 2k / (N - 1)`` after it."""
-    kind, k = _positions("bartlett_window", window_length, periodic, dtype, device)
+    kind, k = _positions("bartlett_window", window_length, periodic, dtype, device, requires_grad)
     values = None
     if k is not None:
         values = k * kind.type(2.0 / (len(k) - 1))
@@ -187,7 +198,7 @@ def kaiser_window(
     >>> cr.kaiser_window(3, False, 5.0)
     tensor([0.0367, 1.0000, 0.0367])
     """
-    kind, k = _positions("kaiser_window", window_length, periodic, dtype, device)
+    kind, k = _positions("kaiser_window", window_length, periodic, dtype, device, requires_grad)
     values = None
     if k is not None:
         half = kind.type((len(k) - 1) / 2.0)
