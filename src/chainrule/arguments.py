@@ -348,6 +348,50 @@ def no_overload(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Typ
     )
 
 
+def no_overload_as_written(
+    name: str,
+    required: tuple[Any, ...],
+    optional: tuple[tuple[Any, Any], ...] = (),
+    flags: dict[str, tuple[Any, Any]] | None = None,
+) -> TypeError:
+    """:func:`no_overload` for a call whose arguments cannot be told from their defaults
+    passed explicitly, listed as such calls are usually written: the ``required`` ones, the
+    ``optional`` ``(value, default)`` pairs by position up to the last one that is not its
+    default, and the ``flags`` (name: ``(value, default)``) by keyword where not their
+    default.
+
+    >>> no_overload_as_written("svd", (2,), ((None, None), (3, None)), {"some": (1, True)})
+    TypeError('svd() received an invalid combination of arguments - got (int, NoneType, int, some=int), but expected one of:')
+    """  # noqa: E501
+    values = [value for value, _ in optional]
+    while values and _is_default(values[-1], optional[len(values) - 1][1]):
+        values.pop()
+    given = {k: v for k, (v, default) in (flags or {}).items() if not _is_default(v, default)}
+    return no_overload(name, (*required, *values), given)
+
+
+def _is_default(value: Any, default: Any) -> bool:
+    """Whether ``value`` is ``default``: the same object, or an equal plain value (a string,
+    a number, a tuple of ints; never a tensor, whose == is elementwise)."""
+    return value is default or (type(value) is type(default) in _PLAIN and value == default)
+
+
+_PLAIN = (str, int, float, tuple)
+
+
+def booleans(name: str, **flags: Any) -> None:
+    """:func:`boolean` for several flags in their signature's order, each named as given by
+    keyword: how it was passed cannot be told, and flags are usually given by name. Callers
+    test ``type(flag) is not bool`` first, so that a call of bools builds nothing.
+
+    >>> booleans("svd", some=True, compute_uv=1)
+    Traceback (most recent call last):
+    TypeError: svd(): argument 'compute_uv' must be bool, not int
+    """
+    for param, value in flags.items():
+        boolean(value, name, param, None)
+
+
 def invalid_combination(
     args: tuple[Any, ...], name: str, overloads: tuple[Signature, ...]
 ) -> TypeError:

@@ -26,6 +26,7 @@ from chainrule.arguments import (
     int_list,
     mistyped,
     no_overload,
+    no_overload_as_written,
     number,
 )
 from chainrule.autodiff import batching, forward
@@ -53,7 +54,7 @@ def _refused_flag(name: str, args: tuple[Any, ...], **options: Any) -> TypeError
     given a ``requires_grad`` that is no bool: none fits, so it lists the call, the options
     left at None taken as not given. (The factories of one signature name the argument:
     ``boolean``.) Callers test the flag's type first."""
-    return no_overload(name, args, {k: v for k, v in options.items() if v is not None})
+    return no_overload_as_written(name, args, (), {k: (v, None) for k, v in options.items()})
 
 
 def _python_dtype(array: Any) -> Any:

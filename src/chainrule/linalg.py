@@ -242,15 +242,6 @@ def eigh(A: Tensor, UPLO: str = "L") -> return_types.linalg_eigh:  # noqa: N803
     return return_types.linalg_eigh(Eigh(0, factors)(source), Eigh(1, factors)(source))
 
 
-def refuse_flags(op: str, **flags: Any) -> None:
-    """PyTorch's TypeError for the first of ``flags`` (in its signature's order) that is no
-    bool (an int or a NumPy bool was read by its truth), named as given by keyword: how it
-    was passed cannot be told here, and these flags are usually given by name. Callers test
-    ``type(flag) is not bool`` first, so that a call of bools builds nothing."""
-    for name, value in flags.items():
-        arguments.boolean(value, op, name, None)
-
-
 def refuse_uplo(UPLO: Any, op: str) -> None:  # noqa: N803
     """PyTorch's TypeError for a ``UPLO`` that is no string (``op`` its internal name): its
     value is checked after the type, as a RuntimeError."""
@@ -299,7 +290,9 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool 
     """``'fro'``, ``'nuc'``, ``1``, ``-1``, ``inf``, ``-inf``, ``2``, ``-2`` matrix norms over
     the two dimensions ``dim``."""
     if type(keepdim) is not bool or ord is None:  # fits neither signature (str or number ord)
-        raise _no_signature("linalg_matrix_norm", A, ((ord, "fro"), (dim, (-2, -1))), keepdim)
+        given = ((ord, "fro"), (dim, (-2, -1)))
+        flags = {"keepdim": (keepdim, False)}
+        raise arguments.no_overload_as_written("linalg_matrix_norm", (A,), given, flags)
     _matrices(A, "matrix_norm", square=False)
     dim = (dim,) if isinstance(dim, int) else tuple(dim)
     if len(dim) != 2:
@@ -333,30 +326,6 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool 
     raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
 
 
-def _no_signature(
-    op: str,
-    A: Tensor,  # noqa: N803
-    given: tuple[tuple[Any, Any], ...],
-    keepdim: Any,
-    flag: str = "keepdim",
-) -> TypeError:
-    """PyTorch's error for a call of ``op`` (of several signatures) that fits none: a flag
-    that is no bool, or an argument of no type that one takes. How the arguments were passed
-    cannot be told here: ``given`` (value, default) pairs are written as passed by position
-    up to the last that is not its default, and the flag by keyword, its usual way."""
-    values = [value for value, _ in given]
-    while values and _is_default(values[-1], given[len(values) - 1][1]):
-        values.pop()
-    flags = {} if type(keepdim) is bool else {flag: keepdim}
-    return arguments.no_overload(op, (A, *values), flags)
-
-
-def _is_default(value: Any, default: Any) -> bool:
-    """Whether ``value`` is the default ``default`` (None, a string or a tuple of ints; a
-    tensor is compared by identity, not elementwise)."""
-    return value is default or (type(value) is type(default) is not Tensor and value == default)
-
-
 def norm(
     A: Tensor,  # noqa: N803
     ord: Any = None,
@@ -368,7 +337,9 @@ def norm(
     """A vector norm (``dim`` an int, or a 1-D input) or a matrix norm (``dim`` a pair, or a
     2-D input); with neither ``ord`` nor ``dim``, the 2-norm of all elements."""
     if type(keepdim) is not bool:
-        raise _no_signature("linalg_norm", A, ((ord, None), (dim, None)), keepdim)
+        raise arguments.no_overload_as_written(
+            "linalg_norm", (A,), ((ord, None), (dim, None)), {"keepdim": (keepdim, False)}
+        )
     if dtype is not None:
         A = A.to(dtype)
     if isinstance(dim, int):
@@ -514,7 +485,9 @@ def pinv(
     symmetric matrix it holds serves. ``rcond`` is PyTorch's older name of ``rtol``."""
     if type(hermitian) is not bool:
         given = ((rcond, None),)
-        raise _no_signature("linalg_pinv", A, given, hermitian, "hermitian")
+        raise arguments.no_overload_as_written(
+            "linalg_pinv", (A,), given, {"hermitian": (hermitian, False)}
+        )
     if A.ndim < 2 or not A.is_floating_point() or A.dtype == dtypes.float16:
         raise RuntimeError(
             f"linalg.pinv({dtypes.scalar_type_name(A.dtype.dtype)}{{{list(A.shape)}}}): expected "
@@ -537,7 +510,9 @@ def matrix_rank(
     the tolerances as in :func:`pinv`; ``tol``, PyTorch's older name, is ``atol`` with
     ``rtol`` 0)."""
     if type(hermitian) is not bool:
-        raise _no_signature("linalg_matrix_rank", A, ((tol, None),), hermitian, "hermitian")
+        raise arguments.no_overload_as_written(
+            "linalg_matrix_rank", (A,), ((tol, None),), {"hermitian": (hermitian, False)}
+        )
     if tol is not None:
         atol, rtol = tol, 0.0
     _matrices(A, "matrix_rank", square=False)

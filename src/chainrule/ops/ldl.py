@@ -18,9 +18,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from chainrule import return_types
+from chainrule import arguments, return_types
 from chainrule._array import xp
-from chainrule.linalg import _matrices, _records, refuse_flags
+from chainrule.linalg import _matrices, _records
 from chainrule.tensor import Tensor, _make
 
 _ALPHA = (1.0 + math.sqrt(17.0)) / 8.0  # Bunch-Kaufman's growth bound
@@ -154,7 +154,7 @@ def ldl_factor_ex(
     index of the first zero block of ``D`` or 0. For real matrices ``hermitian`` changes
     nothing."""
     if type(hermitian) is not bool or type(check_errors) is not bool:
-        refuse_flags("linalg_ldl_factor_ex", hermitian=hermitian, check_errors=check_errors)
+        arguments.booleans("linalg_ldl_factor_ex", hermitian=hermitian, check_errors=check_errors)
     if A.ndim < 2:
         raise RuntimeError(
             "torch.linalg.ldl_factor_ex: The input tensor A must have at least 2 dimensions."
@@ -188,7 +188,7 @@ def ldl_factor(A: Tensor, *, hermitian: bool = False) -> return_types.linalg_ldl
     """``(LD, pivots)`` of :func:`ldl_factor_ex`; a singular ``A`` raises (PyTorch's own
     check fails there with an internal assertion)."""
     if type(hermitian) is not bool:
-        refuse_flags("linalg_ldl_factor", hermitian=hermitian)
+        arguments.booleans("linalg_ldl_factor", hermitian=hermitian)
     ld, pivots, _ = ldl_factor_ex(A, hermitian=hermitian, check_errors=True)
     return return_types.linalg_ldl_factor(ld, pivots)
 
@@ -203,7 +203,7 @@ def ldl_solve(
     """``X`` with ``A X = B`` from :func:`ldl_factor`'s ``(LD, pivots)``; batch dimensions
     broadcast."""
     if type(hermitian) is not bool:
-        refuse_flags("linalg_ldl_solve", hermitian=hermitian)
+        arguments.booleans("linalg_ldl_solve", hermitian=hermitian)
     _refuse_gradient("linalg_ldl_solve", LD, B)
     if B.ndim < 2:
         raise IndexError(

@@ -22,9 +22,9 @@ from typing import Any
 from chainrule import dtypes, linalg, return_types
 from chainrule._array import xp
 from chainrule._tensor_input import tensor_argument
-from chainrule.arguments import boolean, mistyped, no_overload
+from chainrule.arguments import boolean, booleans, mistyped, no_overload
 from chainrule.autodiff.batching import physical
-from chainrule.linalg import LinAlgError, _like, _matrices, _records, refuse_flags
+from chainrule.linalg import LinAlgError, _like, _matrices, _records
 from chainrule.ops.broadcast import broadcast_shape
 from chainrule.ops.decompositions import (
     LU,
@@ -98,7 +98,7 @@ def solve_triangular(
             'linalg_solve_triangular() missing 1 required positional arguments: "upper"'
         )
     if type(upper) is not bool or type(left) is not bool or type(unitriangular) is not bool:
-        refuse_flags("linalg_solve_triangular", upper=upper, left=left, unitriangular=unitriangular)
+        booleans("linalg_solve_triangular", upper=upper, left=left, unitriangular=unitriangular)
     if A.ndim >= 2:
         _refuse_lapack_dtype(A, "triangular_solve_cpu")
     _matrices(A, "solve_triangular")
@@ -174,9 +174,7 @@ def triangular_solve(
     """PyTorch's older ``triangular_solve``: ``(X, A.clone())`` with ``A X = b`` (``A^T X = b``
     when ``transpose``)."""
     if type(upper) is not bool or type(transpose) is not bool or type(unitriangular) is not bool:
-        refuse_flags(
-            "triangular_solve", upper=upper, transpose=transpose, unitriangular=unitriangular
-        )
+        booleans("triangular_solve", upper=upper, transpose=transpose, unitriangular=unitriangular)
     _deprecated(
         "torch.triangular_solve is deprecated in favor of torch.linalg.solve_triangularand will "
         "be removed in a future PyTorch release.\ntorch.linalg.solve_triangular has its "
@@ -244,7 +242,7 @@ def lu_factor_ex(
     """``(LU, pivots, info)``: ``L`` and ``U`` packed in one matrix, LAPACK's 1-based int32
     row swaps, and ``info`` (int32), the 1-based index of the first zero pivot or 0."""
     if type(pivot) is not bool or type(check_errors) is not bool:
-        refuse_flags("linalg_lu_factor_ex", pivot=pivot, check_errors=check_errors)
+        booleans("linalg_lu_factor_ex", pivot=pivot, check_errors=check_errors)
     _refuse_vectors(A, "torch.lu_factor_ex")
     _refuse_lapack_dtype(A, "lu_cpu")
     _matrices(A, "lu_factor_ex", square=False)
@@ -290,7 +288,7 @@ def lu_unpack(
     """``(P, L, U)`` from :func:`lu_factor`'s packed matrix and pivots (``L`` and ``U``
     differentiable in the packed matrix; empty where not asked for)."""
     if type(unpack_data) is not bool or type(unpack_pivots) is not bool:
-        refuse_flags("lu_unpack", unpack_data=unpack_data, unpack_pivots=unpack_pivots)
+        booleans("lu_unpack", unpack_data=unpack_data, unpack_pivots=unpack_pivots)
     _refuse_vectors(LU_data, "torch.lu_unpack")
     m, n = LU_data.shape[-2:]
     k = min(m, n)
@@ -331,7 +329,7 @@ def lu_solve(
     (``A^T X = B`` when ``adjoint``, ``X A = B`` when not ``left``), differentiable in ``LU``
     and ``B``."""
     if type(left) is not bool or type(adjoint) is not bool:
-        refuse_flags("linalg_lu_solve", left=left, adjoint=adjoint)
+        booleans("linalg_lu_solve", left=left, adjoint=adjoint)
     _matrices(LU, "lu_solve")
     _refuse_fewer_dims(B, "linalg.lu_solve")
     n = LU.shape[-1]
@@ -416,7 +414,7 @@ def solve_ex(
 ) -> return_types.linalg_solve_ex:
     """``(solve(A, B), info)``, ``info`` as in :func:`inv_ex`."""
     if type(left) is not bool or type(check_errors) is not bool:
-        refuse_flags("linalg_solve_ex", left=left, check_errors=check_errors)
+        booleans("linalg_solve_ex", left=left, check_errors=check_errors)
     _matrices(A, "solve")
     linalg.refuse_two_dtypes("linalg.solve", ("A", A), ("B", B))
     info = _info_of(physical(A))
@@ -441,7 +439,7 @@ def cholesky_ex(
     not positive-definite, where that matrix's factor is nan (PyTorch's holds LAPACK's
     partial factorization)."""
     if type(upper) is not bool or type(check_errors) is not bool:
-        refuse_flags("linalg_cholesky_ex", upper=upper, check_errors=check_errors)
+        booleans("linalg_cholesky_ex", upper=upper, check_errors=check_errors)
     _matrices(A, "cholesky")
     data = physical(A)
     info = cholesky_info(data)
@@ -636,7 +634,7 @@ def ormqr(
     """``other`` multiplied by the full ``Q`` whose reflectors ``input`` and ``tau`` hold
     (:func:`geqrf`'s): ``Q C``, ``Q^T C``, ``C Q`` or ``C Q^T``."""
     if type(left) is not bool or type(transpose) is not bool:
-        refuse_flags("ormqr", left=left, transpose=transpose)
+        booleans("ormqr", left=left, transpose=transpose)
     name = "torch.ormqr"
     if input.ndim < 2:
         raise RuntimeError(f"{name}: input must have at least 2 dimensions.")
@@ -773,7 +771,7 @@ def svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> return_typ
     """PyTorch's older ``torch.svd``: ``(U, S, V)`` with ``V`` (not ``Vh``); without
     ``compute_uv`` the vectors are zeros of the full sizes."""
     if type(some) is not bool or type(compute_uv) is not bool:
-        refuse_flags("svd", some=some, compute_uv=compute_uv)
+        booleans("svd", some=some, compute_uv=compute_uv)
     if input.ndim < 2:
         raise RuntimeError(
             f"linalg.svd: input should have at least 2 dimensions, but has {input.ndim} "

@@ -821,7 +821,7 @@ def _var_args(
     if type(keepdim) is not bool or not (unbiased is None or type(unbiased) is bool):
         # the arguments given, as far as they can be told from the defaults
         pairs = ((dim, None), (unbiased, None), (keepdim, False))  # (argument, its default)
-        raise no_overload(op, (input, *(a for a, default in pairs if a is not default)), {})
+        raise arguments.no_overload_as_written(op, (input,), pairs)
     return dim, unbiased, keepdim
 
 

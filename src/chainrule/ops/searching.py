@@ -42,7 +42,7 @@ def searchsorted(
         or type(right) is not bool
         or not (side is None or isinstance(side, str))
     ):
-        raise _no_signature("searchsorted", (sorted_sequence, input), out_int32, right, side)
+        raise _refused_flags("searchsorted", (sorted_sequence, input), out_int32, right, side)
     if side is not None:
         if side not in ("left", "right"):
             raise RuntimeError(
@@ -128,15 +128,13 @@ def _lifted_operands(sequence: Any, values: Any, sorter: Any) -> tuple[Any, Any,
     return (*arrays, levels)
 
 
-def _no_signature(
+def _refused_flags(
     op: str, given: tuple[Any, ...], out_int32: Any, right: Any, side: Any
 ) -> TypeError:
     """PyTorch's error for flags of searchsorted or bucketize that are no bools (1 was read
-    as True), or a ``side`` that is no string: the call fits none of the signatures. The flags
-    are named as given by keyword, their usual way, where they are not the defaults."""
-    flags = {"out_int32": out_int32, "right": right, "side": side}
-    kwargs = {k: v for k, v in flags.items() if not (v is False or (k == "side" and v is None))}
-    return arguments.no_overload(op, given, kwargs)
+    as True), or a ``side`` that is no string: the call fits none of the signatures."""
+    flags = {"out_int32": (out_int32, False), "right": (right, False), "side": (side, None)}
+    return arguments.no_overload_as_written(op, given, (), flags)
 
 
 def bucketize(
@@ -149,7 +147,7 @@ def bucketize(
     """The bucket of each value among the sorted 1-D ``boundaries``: ``i`` with
     ``boundaries[i-1] < x <= boundaries[i]`` (``<=`` and ``<`` swapped with ``right``)."""
     if type(out_int32) is not bool or type(right) is not bool:
-        raise _no_signature("bucketize", (input, boundaries), out_int32, right, None)
+        raise _refused_flags("bucketize", (input, boundaries), out_int32, right, None)
     if boundaries.ndim != 1:
         raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries.ndim})")
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)

@@ -48,7 +48,7 @@ def unique(
     (tensor([[0, 5],
             [2, 1]]), tensor([1, 1, 0]))
     """
-    _check_flags("unique", sorted=sorted)
+    arguments.booleans("unique", sorted=sorted)
     return _unique(input, True, return_inverse, return_counts, dim)
 
 
@@ -70,7 +70,7 @@ def unique_consecutive(
 
 def _unique(input: Tensor, sort: bool, inverse: bool, counts: bool, dim: int | None) -> Any:  # noqa: A002
     op = "unique" if sort else "unique_consecutive"
-    _check_flags(op, return_inverse=inverse, return_counts=counts)
+    arguments.booleans(op, return_inverse=inverse, return_counts=counts)
     x = input._data
     if dim is None:
         rows, out_shape = x.reshape(-1, 1), (-1,)
@@ -94,13 +94,6 @@ def _unique(input: Tensor, sort: bool, inverse: bool, counts: bool, dim: int | N
         starts = xp.flatnonzero(first)
         result.append(_make(xp.diff(starts, append=len(order)).astype(xp.int64)))
     return tuple(result)
-
-
-def _check_flags(op: str, **flags: Any) -> None:
-    """PyTorch's TypeError for a flag that is not a bool (``return_counts=1``), named as given
-    by keyword."""
-    for name, value in flags.items():
-        arguments.boolean(value, op, name, None)
 
 
 def _unique_dim(dim: int, x: Any) -> int:
