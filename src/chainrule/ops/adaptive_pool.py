@@ -33,19 +33,24 @@ def _bins(size: int, out: int) -> list[tuple[int, int]]:
     return [((i * size) // out, -(-((i + 1) * size) // out)) for i in range(out)]
 
 
-def _output_size(output_size: Any, input: Tensor, op: str) -> tuple[int, int]:  # noqa: A002
-    if input.ndim < 3:  # PyTorch's messages
+def _output_size(output_size: Any, input: Tensor, op: str, n: int = 2) -> tuple[int, ...]:  # noqa: A002
+    """The output size of an ``n``-d adaptive pooling (2 or 3) of an unbatched or batched
+    ``input``, checked in PyTorch's order and words (its max pools word two of them apart)."""
+    if n == 2 and input.ndim < 3:
         raise ValueError("Input dimension should be at least 3")
-    if input.ndim > 4:
-        got = "got:" if op == "adaptive_max_pool2d" else "got"  # (sic)
-        raise RuntimeError(f"{op}(): Expected 3D or 4D tensor, but {got} {list(input.shape)}")
-    size = _with_defaults(output_size, input, 2, op)
-    if len(size) != 2:
-        if op == "adaptive_max_pool2d":
-            raise RuntimeError(f"{op}(): internal error: output_size.size() must be 2")
-        raise RuntimeError(f"{op}: output_size must be 2")
+    maximum = op.startswith("adaptive_max")
+    if input.ndim not in (n + 1, n + 2):
+        got = "got:" if maximum else "got"  # (sic)
+        raise RuntimeError(
+            f"{op}(): Expected {n + 1}D or {n + 2}D tensor, but {got} {list(input.shape)}"
+        )
+    size = _with_defaults(output_size, input, n, op)
+    if len(size) != n:
+        if maximum:
+            raise RuntimeError(f"{op}(): internal error: output_size.size() must be {n}")
+        raise RuntimeError(f"{op}: output_size must be {n}")
     _refuse_negative(size, input, op)
-    return size  # type: ignore[return-value]
+    return size
 
 
 def _with_defaults(output_size: Any, input: Tensor, dims: int, op: str) -> tuple[int, ...]:  # noqa: A002
@@ -237,19 +242,6 @@ def adaptive_max_pool2d_with_indices(
 # one over each (H, W) plane, then one over depth (the (D, Ho * Wo) plane, width kept). The
 # mean of the planes' means is the volume's mean (each depth slice has a bin's plane size); the
 # maximum's ties go to the first depth, then the first in its plane, as PyTorch's scan does.
-def _volume_size(output_size: Any, input: Tensor, op: str) -> tuple[int, int, int]:  # noqa: A002
-    if input.ndim not in (4, 5):
-        got = "got:" if op == "adaptive_max_pool3d" else "got"  # (sic)
-        raise RuntimeError(f"{op}(): Expected 4D or 5D tensor, but {got} {list(input.shape)}")
-    size = _with_defaults(output_size, input, 3, op)
-    if len(size) != 3:
-        if op == "adaptive_max_pool3d":
-            raise RuntimeError(f"{op}(): internal error: output_size.size() must be 3")
-        raise RuntimeError(f"{op}: output_size must be 3")
-    _refuse_negative(size, input, op)
-    return size  # type: ignore[return-value]
-
-
 def _planes(input: Tensor) -> tuple[Tensor, int, tuple[int, ...]]:  # noqa: A002
     """(*, D, H, W) as (M * D, H, W) planes, M the product of the leading sizes."""
     *lead, d, h, w = input.shape
@@ -268,7 +260,7 @@ def adaptive_avg_pool3d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A00
     >>> adaptive_avg_pool3d(cr.arange(8.0).reshape(1, 2, 2, 2), (1, 2, 1)).flatten().tolist()
     [2.5, 4.5]
     """
-    od, oh, ow = _volume_size(output_size, input, "adaptive_avg_pool3d")
+    od, oh, ow = _output_size(output_size, input, "adaptive_avg_pool3d", 3)
     planes, m, lead = _planes(input)
     pooled = adaptive_avg_pool2d(planes, (oh, ow))
     depth = adaptive_avg_pool2d(pooled.reshape(m, input.shape[-3], oh * ow), (od, oh * ow))
@@ -283,7 +275,7 @@ def adaptive_max_pool3d(
     """The maximum of each window of an (N, C, D, H, W) or (C, D, H, W) ``input``, the
     windows chosen so the output is ``output_size``; with ``return_indices`` also each
     maximum's position in the flattened (D, H, W) volume."""
-    od, oh, ow = _volume_size(output_size, input, "adaptive_max_pool3d")
+    od, oh, ow = _output_size(output_size, input, "adaptive_max_pool3d", 3)
     planes, m, lead = _planes(input)
     d, h, w = input.shape[-3:]
     pooled, at = adaptive_max_pool2d(planes, (oh, ow), True)
