@@ -915,12 +915,14 @@ SPECS: list[OpSpec] = [
         domain=distinct,
     ),
     OpSpec("sort_of_scalar", lambda x: x.sort().values, SAME, ("Clone",), (((),),)),
-    OpSpec("topk", lambda x: x.topk(2).values, SAME, ("Sorted",), CUBE, domain=distinct),
+    OpSpec(
+        "topk", lambda x: x.topk(2).values, SAME, ("Sorted", "TopkOrder"), CUBE, domain=distinct
+    ),
     OpSpec(
         "topk_smallest_dim1",
         lambda x: cr.topk(x, 3, dim=1, largest=False).values,
         lambda x: torch.topk(x, 3, dim=1, largest=False).values,
-        ("Sorted",),
+        ("Sorted", "TopkOrder"),
         CUBE,
         domain=distinct,
     ),
