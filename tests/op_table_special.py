@@ -30,6 +30,7 @@ from op_table import (
 )
 
 import chainrule as cr
+from chainrule.ops.special_ops import IgammaDensity
 
 
 def _lib(x: Any) -> Any:
@@ -58,6 +59,17 @@ def _number(x: Any, value: float) -> Any:
 _NO_FORWARD_MODE = (
     "PyTorch has no forward-mode rule for igamma, igammac and zeta (it raises "
     "NotImplementedError, as chainrule does: test_torch_special_more.py)"
+)
+
+
+def _torch_igamma_density(a: Any, x: Any) -> Any:
+    """PyTorch's derivative of igamma by x, as its backward formula writes it."""
+    return torch.exp((a - 1) * torch.log(x) - x - torch.lgamma(a))
+
+
+_TRIGAMMA = (
+    "the second derivative by a is trigamma, PyTorch's accurate to ~1e-10 only; "
+    "igamma_density_second_order checks it by finite differences"
 )
 
 SPECIAL_SPECS: list[OpSpec] = [
@@ -127,6 +139,46 @@ SPECIAL_SPECS: list[OpSpec] = [
         uniform(0.2, 6.0),
         jvp=False,
         why_off={"jvp": _NO_FORWARD_MODE},
+    ),
+    # igamma's derivative by x, the op its backward records under create_graph, applied
+    # directly so that its own rules run (by a too: PyTorch's formula is differentiable in
+    # a); below a = 20 PyTorch's formula, from 20 on log1pmx and Stirling's series
+    OpSpec(
+        "igamma_density",
+        lambda a, x: IgammaDensity()(a, x),
+        _torch_igamma_density,
+        ("IgammaDensity",),
+        BINARY,
+        (uniform(0.5, 4.0), uniform(0.3, 5.0)),
+        second_order=False,
+        why_off={"second_order": _TRIGAMMA},
+    ),
+    OpSpec(
+        "igamma_density_large_a",
+        lambda a, x: IgammaDensity()(a, x),
+        _torch_igamma_density,
+        ("IgammaDensity",),
+        BINARY,
+        (uniform(20.0, 40.0), uniform(15.0, 50.0)),
+        second_order=False,
+        float32=False,
+        why_off={
+            "second_order": _TRIGAMMA,
+            "float32": "PyTorch's float32 formula rounds terms of up to ~150 (1e-5 relative); "
+            "the float64 values agree to 1e-12",
+        },
+    ),
+    OpSpec(
+        "igamma_density_second_order",
+        lambda a, x: IgammaDensity()(a, x) + IgammaDensity()(a + 20, x + 20),
+        None,
+        ("IgammaDensity",),
+        BINARY,
+        (uniform(0.5, 4.0), uniform(0.3, 5.0)),
+        why_off={
+            "torch": "the two rows above compare with PyTorch (not its second derivatives: "
+            "trigamma, accurate to ~1e-10 only)"
+        },
     ),
     OpSpec(
         "special_zeta_by_q",

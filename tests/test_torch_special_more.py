@@ -171,9 +171,9 @@ ZETA_X = np.concatenate([[1.0, 0.5, 2.0, 3.0, 1.5, 20.0, 100.0, np.inf, np.nan, 
 ZETA_Q = np.concatenate([[1.0, 0.0, -1.0, -2.5, 0.5, 1e-3, 1e5, np.inf, np.nan, -3.0],
                          RNG.uniform(-10, 10, 10)])  # fmt: skip
 # (function, a values, b values, float64 rtol, atol): xlog1py and nextafter agree to the
-# last place; zeta is PyTorch's Cephes algorithm. The incomplete gammas are chainrule's own
-# series and continued fractions (within ~1e-14 of mpmath): PyTorch's Temme expansion for
-# a > 20 near x = a is off by up to ~2e-9.
+# last place; zeta is PyTorch's Cephes algorithm. The incomplete gammas are within ~1e-14 of
+# mpmath: PyTorch's Temme expansion for a > 20 near x = a, which chainrule also takes, is off
+# by up to ~2e-9 (its sqrt(2 pi a) takes pi in float32).
 BINARY = {
     "xlog1py": (lambda m: m.special.xlog1py, VALUES[:80], VALUES[::7], 4e-16, 0),
     "gammainc": (lambda m: m.special.gammainc, GAMMA_A, GAMMA_X, 3e-9, 1e-300),
