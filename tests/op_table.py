@@ -300,13 +300,6 @@ SPECS: list[OpSpec] = [
     # --- rounding and division with rounding: the steps have zero gradients (kept away from
     # the jumps, where finite differences see the step)
     _binary(
-        "floor_divide_operator",
-        lambda a, b: a // b,
-        lambda a, b: torch.div(a, b, rounding_mode="floor"),  # torch's // has no backward
-        ("FloorDivide",),
-        domain=(REAL, AWAY_FROM_ZERO),
-    ),
-    _binary(
         "div_rounding_floor",
         lambda a, b: cr.div(a, b, rounding_mode="floor"),
         lambda a, b: torch.div(a, b, rounding_mode="floor"),

@@ -3,6 +3,7 @@ frees what the graph saved unless asked to keep it."""
 
 import tracemalloc
 import weakref
+from typing import Any
 
 import pytest
 
@@ -88,7 +89,11 @@ def test_backward_frees_saved_arrays_of_every_node():
     nodes = _nodes(y)
     assert len(nodes) == 4 and all(node.args is not None for node in nodes)
     y.backward()
-    assert all(node.args is None and node.out is None for node in nodes)
+    assert all(node.freed for node in nodes)
+    # The sum reads only sizes: it keeps its small arrays and runs again, as PyTorch's node
+    # that saved no tensor does; the others let go of the values their rules read.
+    kept = [node.name() for node in nodes if node.args is not None or node.out is not None]
+    assert kept == ["SumBackward0"]
 
 
 def test_backward_with_retain_graph_keeps_saved_arrays():
@@ -115,28 +120,57 @@ def test_a_kept_loss_does_not_keep_its_graph_arrays_alive():
     """``losses.append(loss)`` in a training loop must not hold every step's activations."""
     w = cr.randn(64, 64, requires_grad=True)
     x = cr.randn(256, 64)
+    _, growth = _kept_losses_growth(lambda: (x @ w).tanh().square().mean(), 60)
+    # Each step's activations are 3 arrays of 256x64 float32 (192 KiB); 50 more kept losses
+    # that held them would add about 10 MB.
+    assert growth < 500 * 1024
+
+
+def _kept_losses_growth(loss_of_a_step: Any, steps: int) -> tuple[list[Any], int]:
+    """The losses of ``steps`` steps, each backwarded and kept, and how much the memory held
+    grew from the 10th step to the last."""
     tracemalloc.start()
     try:
         kept = []
-        for step in range(60):
-            loss = (x @ w).tanh().square().mean()
+        for step in range(steps):
+            loss = loss_of_a_step()
             loss.backward()
             kept.append(loss)
             if step == 9:
-                current_10, _ = tracemalloc.get_traced_memory()
-        current_60, _ = tracemalloc.get_traced_memory()
+                at_10, _ = tracemalloc.get_traced_memory()
+        at_end, _ = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    # Each step's activations are 3 arrays of 256x64 float32 (192 KiB); 50 more kept losses
-    # that held them would add about 10 MB.
-    assert current_60 - current_10 < 500 * 1024
+    return kept, at_end - at_10
+
+
+@pytest.mark.parametrize(
+    "loss_of",
+    [
+        lambda a, b: (a[:, None] + b).sum(),  # broadcast: the output larger than the inputs
+        lambda a, b: (-(a + 2.0)).sum(),  # with a number: the output has the input's shape
+    ],
+    ids=["broadcast-add", "number-operands"],
+)
+def test_kept_losses_of_nodes_that_saved_nothing_keep_no_large_array(loss_of: Any) -> None:
+    """A node whose rules read nothing runs again after a backward (as PyTorch's): it keeps
+    its small arrays, never a large one, input or output (stand-ins of their shapes)."""
+    a, b = cr.randn(4096, requires_grad=True), cr.randn(512, requires_grad=True)
+    # (fresh inputs at each step, as a layer's activations are)
+    kept, growth = _kept_losses_growth(lambda: loss_of(a + 0.0, b + 0.0), 30)
+    kept[-1].backward()  # and it does run again
+    # one step's large arrays: 16 KiB (a's), 8 MiB for the broadcast sum
+    assert growth < 20 * 16 * 1024
 
 
 def test_autograd_grad_also_frees_the_graph():
     x = cr.tensor(0.5, requires_grad=True)
     y = x.exp() * 2
     cr.autograd.grad(y, x)
-    assert y.grad_fn.args is None
+    assert y.grad_fn.freed and y.grad_fn.inputs[0].grad_fn.args is None  # exp's output: gone
+    # the product reads the number 2 (PyTorch saves it as a tensor): a second pass is refused
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        cr.autograd.grad(y, x)
 
 
 def test_a_nodes_attributes_read_and_write_the_record_the_engine_reads():
@@ -151,7 +185,10 @@ def test_a_nodes_attributes_read_and_write_the_record_the_engine_reads():
     node.args = None  # as a freed node holds it
     with pytest.raises(RuntimeError, match="backward through the graph a second time"):
         y.sum().backward()
+    z = (x * 3.0).exp().sum()
+    z.backward()
+    exp = z.grad_fn.inputs[0].grad_fn
+    assert z.grad_fn.freed and exp.args is None and exp.out is None
     z = (x * 3.0).sum()
     z.backward()
-    assert z.grad_fn.args is None and z.grad_fn.out is None
     assert z.grad_fn.inputs[0].grad_fn.inputs[0] is x  # the edges are kept for graph readers

@@ -630,8 +630,10 @@ def randint(
     generator: rng.Generator | None = None,
     dtype: Any = None,
     device: Any = None,
+    requires_grad: bool = False,
 ) -> Tensor:
-    """``randint(high, size)`` or ``randint(low, high, size)``: integers in [low, high)."""
+    """``randint(high, size)`` or ``randint(low, high, size)``: integers in [low, high); with
+    ``requires_grad``, a float ``dtype`` only (PyTorch's refusal for an integer one)."""
     _device.check(device)
     named = {k: v for k, v in (("low", low), ("high", high), ("size", size)) if v is not None}
     args_list = list(args)
@@ -644,7 +646,7 @@ def randint(
     bounds = rng.random_range(dtypes.as_dtype(dtype or dtypes.int64), low, high)
     draw = lambda s: rng.integers(*bounds, s, g=generator)  # noqa: E731
     return _drawn(
-        draw, size_argument((size,), "randint", varargs=False), False, dtype or dtypes.int64
+        draw, size_argument((size,), "randint", varargs=False), requires_grad, dtype or dtypes.int64
     )
 
 

@@ -74,7 +74,9 @@ _PY_NUMBERS = frozenset((float, int, bool))
 # ``_saving`` is). The backward pass meets nodes of changing classes, where CPython 3.11 does not
 # specialise an attribute access (each costs ~210 instructions): it reads the one tuple and
 # unpacks it (~400 in all, where the fields as slots cost ~1.9k per node). Each field is also
-# the node's attribute of that name, a property over the tuple (see _recorded).
+# the node's attribute of that name, a property over the tuple (see _recorded). A backward
+# without retain_graph frees the record: ``args`` and ``out`` None, or, where no Tensor is
+# guarded, ``versions`` None (see ``Op.freed``).
 _RECORD = ("inputs", "args", "out", "needs", "shaped", "seq", "versions", "_hooks", "in_place")
 _UNRECORDED = (None,) * len(_RECORD)  # the record an unrecorded op's first field write starts
 
@@ -118,6 +120,14 @@ class Op:
     reads: ClassVar[tuple[tuple[int, ...], ...] | None] = None
     # ``reads`` resolved once per class: for each ``needs`` pattern, the inputs to guard.
     _guarded: ClassVar[dict[tuple[bool, ...], tuple[int, ...]] | None] = None
+    # Whether the rules read a value kept on the node itself (an index tensor, a mask), which
+    # PyTorch saves as a tensor beside the inputs: a backward frees such a node like one whose
+    # rules read an input. An op whose instances differ sets it per instance (advanced indexing
+    # keeps its index, basic indexing nothing).
+    saves_state: ClassVar[bool] = False
+    # For which ``needs`` patterns the rules read no value at all (see saves_nothing): True for
+    # every pattern, False for none, else the set of patterns. Resolved once per class.
+    _unsaved: ClassVar[bool | frozenset[tuple[bool, ...]]] = False
     # A view shares storage, and so the version counter, with its first input. An op whose
     # instances differ (basic or advanced indexing) sets it True on the class and each
     # instance says for itself; it is read from the node only where the class has it True.
@@ -190,6 +200,7 @@ class Op:
                 for needs in itertools.product((False, True), repeat=n)
             }
         cls._saving = _saving(cls)
+        cls._unsaved = _unsaved(cls)
         inherited = cls.__call__  # Op's, or a copy of it that a parent class got
         if getattr(inherited, "__wrapped__", inherited) is Op.__call__:
             cls.__call__ = _own_call(cls._saving)
@@ -333,9 +344,17 @@ class Op:
     def __repr__(self) -> str:  # the class name: "CopySlices", not "chainrule::autograd::..."
         return f"<{self.name().rsplit('::', 1)[-1]} object at {hex(id(self))}>"
 
+    @property
+    def freed(self) -> bool:
+        """Whether a backward without ``retain_graph`` has run through this node: its saved
+        values are gone (``args`` None), or it guarded none (``versions`` None), and then runs
+        again where its rules read nothing (see ``saves_nothing``)."""
+        record = self._record
+        return record[_RECORD.index("args")] is None or record[_RECORD.index("versions")] is None
+
     def check_saved(self) -> None:
         """Raise if the graph was freed or a value the vjp reads was changed in place."""
-        if self.args is None:
+        if self.freed:
             raise RuntimeError(
                 "Trying to backward through the graph a second time (or directly access saved "
                 "tensors after they have already been freed). Saved intermediate values of the "
@@ -402,6 +421,63 @@ def _saving(cls: type[Op]) -> tuple[Any, ...]:
         cls.vjp_inplace is not None,
         shell_uints.takes_all(cls.__name__),
     )
+
+
+def _unsaved(cls: type[Op]) -> bool | frozenset[tuple[bool, ...]]:
+    """The ``needs`` patterns for which ``cls``'s rules read no input, output or state (what
+    PyTorch's node then saves: nothing), from the guards' declarations: True for all of them,
+    False for none.
+
+        >>> from chainrule.ops.elementwise import Add, Exp, Mul
+        >>> _unsaved(Add), _unsaved(Exp), (True, False) in _unsaved(Mul)
+        (True, False, False)
+    """
+    if cls.saves_state or (cls.saves_output and cls.output_read_by is None):
+        return False
+    if not cls.saves_inputs and not cls.saves_output:
+        return True
+    if cls.saves_inputs and cls.reads is None:
+        return False
+    read_by = cls.output_read_by or ()
+    n = max(len(cls.reads or ()), len(read_by))
+    return frozenset(
+        needs
+        for length in range(1, n + 1)
+        for needs in itertools.product((False, True), repeat=length)
+        if not (cls.saves_inputs and cls._guarded.get(needs, True))
+        and not any(need and read for need, read in zip(needs, read_by, strict=False))
+    )
+
+
+def saves_nothing(node: Op, needs: tuple[bool, ...]) -> bool:
+    """Whether ``node``'s rules, giving the gradients ``needs`` asks for, read no saved value
+    (an input, the output, an index kept on the node). PyTorch frees a node's saved tensors
+    after a backward without ``retain_graph``, not the node: one that saved none runs again.
+
+        >>> import chainrule as cr
+        >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
+        >>> plus = x + 1
+        >>> saves_nothing((plus * x).grad_fn, (True, True)), saves_nothing(plus.grad_fn, (True,))
+        (False, True)
+    """
+    unsaved = type(node)._unsaved
+    if unsaved is False or node.saves_state or (unsaved is not True and needs not in unsaved):
+        return False
+    # An index, a mask or a target among the node's settings is a tensor PyTorch's node
+    # saves: ``x[[0, 1]]`` keeps its index, ``x[0:1]`` only sizes.
+    settings = getattr(node, "__dict__", None)
+    return not settings or not any(map(_is_index_setting, settings.values()))
+
+
+def _is_index_setting(value: Any) -> bool:
+    """Whether a node's setting is (or a key holds) a Tensor, or an integer or bool array of
+    one or more dimensions: an index, a mask, a target, which PyTorch keeps as a saved tensor
+    (a number, a size, a float array kept for a view's identity are not)."""
+    if type(value) is tuple or type(value) is list:
+        return any(map(_is_index_setting, value))
+    if type(value) is _ndarray:
+        return value.ndim > 0 and value.dtype.kind in "iub"
+    return isinstance(value, Tensor)
 
 
 def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
@@ -631,6 +707,11 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
         else:
             result.requires_grad = False
             result._grad_fn = None
+            if may_view and result._view is not None:
+                # PyTorch's view taken with recording off of a tensor that requires grad
+                # requires grad too: a leaf without an accumulator, whose gradients go nowhere
+                # (see backward's _Pass.finish)
+                result.requires_grad = inputs[0].requires_grad
         if anomaly.enabled:  # off by default: this flag check is all it costs
             anomaly.on_forward(self, result._data, args, result._grad_fn is self)
         if _dual_levels:  # forward mode: tangents ride along (see autodiff/forward.py)
@@ -883,6 +964,76 @@ class Constant(Op, abstract=True):
             self._record = (inputs, args, None, None, None, next(_sequence), (), None, False)
             graph.keep_source(result, self)
         return result
+
+
+class NotImplementedDerivative(Op, abstract=True):
+    """PyTorch's ``NotImplemented`` node, for an op PyTorch gives no derivative (heaviside,
+    floor_divide, histogram): its float result requires grad, and backward (or forward mode)
+    through it raises PyTorch's error. Applied by :func:`without_derivative` to the value,
+    computed before, and the tensors that require grad (its edges). Not in the registry: there
+    is no rule to check.
+
+        >>> import chainrule as cr
+        >>> y = cr.heaviside(cr.tensor([1.0], requires_grad=True), cr.tensor([0.5]))
+        >>> y.requires_grad, y.grad_fn.name()
+        (True, 'chainrule::autograd::NotImplemented')
+        >>> y.sum().backward()
+        Traceback (most recent call last):
+        ...
+        RuntimeError: derivative for aten::heaviside is not implemented
+    """
+
+    torch_name = "chainrule::autograd::NotImplemented"
+    saves_inputs = False
+
+    def __init__(self, aten: str) -> None:
+        self.aten = aten
+
+    def forward(self, value, *tensors):
+        return value
+
+    def vjp(self, g: Any, out: Any, *args: Any) -> tuple[Any, ...]:
+        raise RuntimeError(f"derivative for aten::{self.aten} is not implemented")
+
+    def jvp(self, tangents: tuple[Any, ...], out: Any, *args: Any) -> Any:
+        raise NotImplementedError(
+            f"Trying to use forward AD with aten::{self.aten} that does not support it."
+        )
+
+    @property
+    def next_functions(self) -> tuple[tuple[Any, int], ...]:
+        return Op.next_functions.fget(self)[1:]  # the edges: not the value
+
+
+def without_derivative(aten: str, compute: Callable[..., Any], *inputs: Any) -> Any:
+    """``compute(*inputs)`` (a Tensor, or a tuple of them) for an op PyTorch has no derivative
+    for, its name there ``aten``: each float result gets a NotImplementedDerivative node where
+    an input requires grad or carries a tangent, and is computed without recording.
+
+        >>> import chainrule as cr
+        >>> x = cr.tensor([3.0], requires_grad=True)
+        >>> without_derivative("floor_divide", lambda a: a // 2, x).grad_fn.name()
+        'chainrule::autograd::NotImplemented'
+    """
+    edges = [
+        x
+        for x in inputs
+        if isinstance(x, Tensor)
+        and (x.requires_grad or (_dual_levels and x._data.dtype.kind == "f"))
+    ]
+    if not edges or not (grad_mode.enabled or _dual_levels):
+        return compute(*inputs)
+    with grad_mode.no_grad():
+        value = compute(*inputs)
+    if isinstance(value, Tensor):
+        return _no_derivative(aten, value, edges)
+    return type(value)(*[_no_derivative(aten, v, edges) for v in value])
+
+
+def _no_derivative(aten: str, value: Tensor, edges: list[Tensor]) -> Tensor:
+    if value._data.dtype.kind != "f":  # an integer result never requires grad
+        return value
+    return NotImplementedDerivative(aten)(value, *edges)
 
 
 def _value(x: Any) -> Any:

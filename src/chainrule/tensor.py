@@ -1139,8 +1139,8 @@ class Tensor:
     def mul_(self, other: Any) -> Tensor:
         return inplace.mul_(self, other)
 
-    def div_(self, other: Any) -> Tensor:
-        return inplace.div_(self, other)
+    def div_(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        return inplace.div_(self, other, rounding_mode)
 
     def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
         return inplace.clamp_(self, min, max)
@@ -1464,9 +1464,7 @@ class Tensor:
         return inplace.mul_(self, other)
 
     def divide_(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
-        return inplace.apply(
-            self, lambda old, o: elementwise.div(old, o, rounding_mode=rounding_mode), other
-        )
+        return inplace.div_(self, other, rounding_mode)
 
     def subtract_(self, other: Any, *, alpha: Any = 1) -> Tensor:
         return inplace.sub_(self, other, alpha)  # sub_'s refusal of bools, not add_'s

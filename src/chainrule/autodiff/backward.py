@@ -26,7 +26,7 @@ from chainrule._array import xp
 from chainrule.arguments import type_name
 from chainrule.autodiff import anomaly, batching, forward
 from chainrule.dtypes import _TORCH_DTYPE_NAMES, legacy_type_name
-from chainrule.op import _REAL_SCALARS, _RECORD, _NodeHook
+from chainrule.op import _REAL_SCALARS, _RECORD, _NodeHook, saves_nothing
 from chainrule.ops import views
 from chainrule.ops.broadcast import unbroadcast
 from chainrule.tensor import Tensor, _make
@@ -320,7 +320,7 @@ class _Pass:
             # The node's record in one read (see op._RECORD): its class changes from node to
             # node, so each attribute read would be a generic lookup.
             inputs, args, out, needs, shaped, seq, versions, hooks, in_place = node._record
-            if args is None:
+            if args is None or (versions is None and not saves_nothing(node, needs)):
                 node.check_saved()  # raises: this part of the graph was freed by a backward
             if hooks:  # (a tensor hook keeps the gradient's dtype and size: checked there)
                 g = self._run_hooks(hooks, g, node, needed is None or node in needed)
@@ -429,9 +429,18 @@ class _Pass:
             # make it look shared when its node's turn comes (see _SOLE).
             grads = gi = pending = None
             if not retain:  # free the saved values: the record without them
-                if holds_large:
-                    inputs = _edges(inputs)
-                node._record = (inputs, None, None, needs, shaped, seq, versions, hooks, in_place)
+                if versions:  # the rules read inputs or the output
+                    if holds_large:
+                        inputs = _edges(inputs)
+                    record = (inputs, None, None, needs, shaped, seq, versions, hooks, in_place)
+                    node._record = record
+                elif versions is not None:  # none guarded (None: freed before)
+                    # (shaped: the output has an input's shape, whose size holds_large saw)
+                    if holds_large or (not shaped and out.size > _SMALL_ARRAY):
+                        node._record = _unguarded_record(node, holds_large)
+                    else:  # small arrays: kept, whether the rules read them is asked on a rerun
+                        record = (inputs, args, out, needs, shaped, seq, None, hooks, in_place)
+                        node._record = record
 
     def _check_batchable(self, needed: set[Any] | None) -> None:
         """Raise ``_NoBatch`` unless every rule the pass will run takes a batch of cotangents
@@ -549,7 +558,13 @@ class _Pass:
 
     # ---------------------------------------------------------------- results
     def finish(self) -> list[Any]:
-        for leaf, g in self.leaf_grads.values():
+        for entry in self.leaf_grads.values():
+            leaf, g = entry
+            if leaf._view is not None and leaf._view.creation == "no_grad":
+                # a view taken with recording off requires grad by its base's word alone, as in
+                # PyTorch, which gives it no accumulator: its gradient is dropped (unused)
+                entry[1] = None
+                continue
             if leaf._hooks:
                 g = self._run_hooks(leaf._hooks, g)
             if self.accumulate:
@@ -680,6 +695,44 @@ def _edges(inputs: tuple[Any, ...]) -> tuple[Any, ...]:
             x = _make(None, x.requires_grad, x._grad_fn)
         edges.append(x)
     return tuple(edges)
+
+
+def _unguarded_record(node: Any, holds_large: bool) -> tuple[Any, ...]:
+    """The record, after a backward without ``retain_graph``, of a node that holds a large
+    array and guards no Tensor against a change in place (a sum, a view; or a product by a
+    number, whose rules read the number): ``versions`` None marks it freed (``Op.freed``).
+
+    A node whose rules read no saved value (``op.saves_nothing``) still runs, as PyTorch's
+    node that saved nothing does (``(x + 1).sum()`` backwards twice): its rules read only
+    shapes and dtypes, so its large arrays, which would stay alive for as long as anyone holds
+    the output, give way to read-only stand-ins of one element. Any other is freed as one
+    whose rules read an input.
+    """
+    inputs, args, out, needs, shaped, seq, versions, hooks, in_place = node._record
+    if not saves_nothing(node, needs):
+        inputs = _edges(inputs) if holds_large else inputs
+        return (inputs, None, None, needs, shaped, seq, versions, hooks, in_place)
+    inputs = tuple([_stand_in_edge(x, node) for x in inputs])
+    args = tuple([_stand_in(a) for a in args])
+    return (inputs, args, _stand_in(out), needs, shaped, seq, None, hooks, in_place)
+
+
+def _stand_in(value: Any) -> Any:
+    """A large array as a read-only stand-in of its shape and dtype (one element, zero
+    strides); anything else as it is."""
+    if type(value) is _ndarray and value.size > _SMALL_ARRAY:
+        return xp.broadcast_to(xp.zeros((), value.dtype), value.shape)
+    return value
+
+
+def _stand_in_edge(x: Any, node: Any) -> Any:
+    """An input of ``node`` as in _edges, but with a stand-in of its array (the engine reads
+    its shape and dtype) and the history ``node`` read (an in-place change since gave ``x`` a
+    newer one, see graph.parent)."""
+    if not isinstance(x, Tensor) or (x._grad_fn is None and x.requires_grad):
+        return x
+    history = graph.parent(x, node)
+    return _make(_stand_in(x._data), history is not None or x.requires_grad, history)
 
 
 def accumulate_into(tensor: Tensor, g: Any, stored: set[int] | None = None) -> None:

@@ -446,7 +446,7 @@ class Tracer:
             self.fail("it returns a tensor that no traced op made")
             return Out("value", None)
         node = value._grad_fn
-        if node is not None and node.args is not None:
+        if node is not None and not node.freed:
             self.fail(
                 "it returns a tensor that requires grad without calling backward() on it "
                 "(compile the whole training step, or call it under no_grad)"

@@ -20,7 +20,7 @@ from chainrule import arguments, dtypes, memory_formats, shell_uints
 from chainrule._array import xp
 from chainrule.autodiff import batching
 from chainrule.autodiff.batching import BatchedTensor
-from chainrule.op import Bilinear, Linear, Op, _value, named
+from chainrule.op import Bilinear, Linear, Op, _value, named, without_derivative
 from chainrule.ops import dual
 from chainrule.ops.special import erf as _erf_array
 from chainrule.tensor import Tensor
@@ -427,6 +427,10 @@ class Step(Op, abstract=True):
 
 
 class FloorDivide(Step):
+    # PyTorch's div.Tensor_mode saves ``other`` for the gradient of ``self``, and both for that
+    # of ``other`` (each zero): a change in place, or a second backward, is refused there too.
+    saves_inputs = True
+    reads = ((1,), (0, 1))
     promotes = True
     float_operands = True
     half_opmath = True
@@ -440,6 +444,10 @@ class FloorDivide(Step):
 
 
 class TruncDivide(Step):
+    # PyTorch's div.Tensor_mode saves ``other`` for the gradient of ``self``, and both for that
+    # of ``other`` (each zero): a change in place, or a second backward, is refused there too.
+    saves_inputs = True
+    reads = ((1,), (0, 1))
     promotes = True
     float_operands = True
     half_opmath = True
@@ -505,11 +513,10 @@ class Remainder(Op):
         return _torch_float(out, a, b)
 
     def vjp(self, g, out, a, b):
-        # a // b is FloorDivide on Tensors (zero gradient), so the rule differentiates again.
-        return (g if self.needs[0] else None, -g * (a // b) if self.needs[1] else None)
+        return (g if self.needs[0] else None, -g * _floor_divide(a, b) if self.needs[1] else None)
 
     def jvp(self, tangents, out, a, b):
-        return _chain(tangents, 1, -(a // b))
+        return _chain(tangents, 1, -_floor_divide(a, b))
 
 
 class Fmod(Op):
@@ -533,6 +540,10 @@ class Fmod(Op):
     def jvp(self, tangents, out, a, b):
         return _chain(tangents, 1, -_trunc_divide(a, b))
 
+
+# floor(a / b), as PyTorch's remainder backward takes it: div(rounding_mode="floor"), whose
+# gradient is zero, so the rule differentiates again (``//`` has no derivative on Tensors).
+_floor_divide = dual.both(lambda a, b: a // b, lambda a, b: FloorDivide()(a, b), "a, b", ("a", "b"))
 
 # trunc(a / b); on Tensors one step op, so nothing differentiates through a / b.
 _trunc_divide = dual.both(
@@ -1666,9 +1677,10 @@ def clamp_max(input: Any, max: Any) -> Tensor:  # noqa: A002
 
 
 def floor_divide(input: Any, other: Any) -> Tensor:  # noqa: A002
-    """``input // other``: the floor of the quotient. Its gradient is zero (PyTorch raises
-    "derivative not implemented" instead; the derivative of a step function is 0)."""
-    return FloorDivide()(input, other)
+    """``input // other``: the floor of the quotient. PyTorch has no derivative for it: the
+    result requires grad, and backward through it raises (``div(rounding_mode="floor")``,
+    the same value, has a zero gradient)."""
+    return without_derivative("floor_divide", FloorDivide(), input, other)
 
 
 def remainder(input: Any, other: Any) -> Tensor:  # noqa: A002

@@ -20,6 +20,7 @@ from typing import Any
 from chainrule import arguments, dtypes, return_types
 from chainrule._array import add_at, xp
 from chainrule.factories import linspace
+from chainrule.op import without_derivative
 from chainrule.tensor import Tensor, _make
 
 
@@ -32,9 +33,20 @@ def histogram(
     density: bool = False,
 ) -> return_types.histogram:
     """The histogram of all of ``input``'s values: ``bins`` equal bins over ``range`` (default
-    the values' extent) or the edges given as a 1-D tensor."""
+    the values' extent) or the edges given as a 1-D tensor. PyTorch has no derivative for it:
+    the results require grad where an input does, and backward raises."""
     if type(density) is not bool:  # 1 was read as True: fits none of the signatures
         raise _no_signature("histogram", input, bins, density)
+    return without_derivative("histogram", _histogram, input, bins, range, weight, density)
+
+
+def _histogram(
+    input: Tensor,  # noqa: A002
+    bins: Any,
+    range: Any,  # noqa: A002 - PyTorch's name
+    weight: Tensor | None,
+    density: bool,
+) -> return_types.histogram:
     points = input.reshape(-1, 1)
     flat_weight = None if weight is None else weight.reshape(-1)
     if weight is not None and tuple(weight.shape) != tuple(input.shape):

@@ -397,10 +397,17 @@ def mul_(t: Tensor, other: Any) -> Tensor:
     return _update(t, xp.multiply, mul, other)
 
 
-def div_(t: Tensor, other: Any) -> Tensor:
-    from chainrule.ops.elementwise import div
+def div_(t: Tensor, other: Any, rounding_mode: str | None = None) -> Tensor:
+    from chainrule.ops import elementwise
 
-    return _update(t, xp.true_divide, div, other)
+    if rounding_mode is None:
+        return _update(t, xp.true_divide, elementwise.div, other)
+
+    def div(a: Any, b: Any) -> Tensor:  # (binary_ names the op by its __name__)
+        return elementwise.div(a, b, rounding_mode=rounding_mode)
+
+    # a rounded quotient keeps an integer dtype: PyTorch's checks of binary_ (floor_divide_)
+    return binary_(t, div, other)
 
 
 def clamp_(t: Tensor, lo: Any = None, hi: Any = None) -> Tensor:

@@ -18,7 +18,7 @@ from typing import Any
 
 from chainrule import arguments, dtypes, grad_mode, shell_uints
 from chainrule._array import xp
-from chainrule.op import Op, named
+from chainrule.op import Op, named, without_derivative
 from chainrule.ops import compare, dual, elementwise
 from chainrule.ops.elementwise import (
     BROADCASTS,
@@ -317,6 +317,10 @@ def heaviside(input: Tensor, values: Tensor) -> Tensor:  # noqa: A002
     if input.dtype != values.dtype:
         raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
     shell_uints.check_function("heaviside", input.dtype)
+    return without_derivative("heaviside", _heaviside, input, values)
+
+
+def _heaviside(input: Tensor, values: Tensor) -> Tensor:  # noqa: A002
     return where(input == 0, values, (input > 0).to(input.dtype))
 
 

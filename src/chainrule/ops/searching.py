@@ -17,6 +17,7 @@ from typing import Any
 from chainrule import arguments, dtypes, shell_uints
 from chainrule._array import xp
 from chainrule.autodiff import batching
+from chainrule.op import without_derivative
 from chainrule.tensor import Tensor, _make
 
 
@@ -157,12 +158,17 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
     """How often each non-negative integer occurs in the 1-D ``input`` (summing ``weights``
     instead, if given), for at least ``minlength`` bins. Under vmap, every example's counts
     at once (each example's values offset by its index times the bins), which must come to
-    as many bins in every example, as torch.func's stack of them requires.
+    as many bins in every example, as torch.func's stack of them requires. PyTorch has no
+    derivative for the weighted counts: they require grad, and backward raises.
 
     >>> import chainrule as cr
     >>> cr.bincount(cr.tensor([0, 2, 2]), minlength=4)
     tensor([1, 0, 2, 0])
     """
+    return without_derivative("bincount", _bincount, input, weights, minlength)
+
+
+def _bincount(input: Tensor, weights: Tensor | None, minlength: int) -> Tensor:  # noqa: A002
     levels = batching.levels_of((input, weights))
     x, _ = batching.lift_array(*batching.array_and_levels(input), levels)
     shell_uints.check_function("bincount", x.dtype)

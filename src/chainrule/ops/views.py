@@ -48,6 +48,9 @@ class CopySlices(Op):
     derivatives = ("1 outside the view, 0 inside", "1 inside the view")
     torch_name = "chainrule::autograd::CopySlices"  # PyTorch names it in its namespace
     saves_inputs = False
+    # PyTorch's CopySlices lets go of the in-place op's node it wraps after a backward, so a
+    # second backward through it is refused, whatever that op saved.
+    saves_state = True
 
     def __init__(self, view: View) -> None:
         self.view = view

@@ -1,0 +1,92 @@
+"""A second ``backward()`` without ``retain_graph``, over every op-table row with a PyTorch twin.
+
+PyTorch frees a node's saved tensors after a backward, not the node: a graph whose nodes saved
+nothing (``(x + 1).sum()``) backwards again, and one that saved a tensor says it was freed.
+chainrule's freed node keeps only stand-ins of its large arrays (their shape and dtype; see
+backward._unguarded_record), so a rule that read one would give a wrong gradient, silently.
+Here every array counts as large, so every row runs through the stand-ins: where chainrule
+backwards twice, its gradient must be the first one doubled (accumulated), and PyTorch's;
+where PyTorch refuses, chainrule must refuse too, with its words.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from gradcheck_util import outputs_of
+from op_table import OpSpec, all_specs
+
+import chainrule as cr
+from chainrule.autodiff import backward as engine
+
+FREED = "Trying to backward through the graph a second time"
+
+
+def _twice(lib: Any, fn: Any, arrays: list[np.ndarray], weights: list[np.ndarray]) -> Any:
+    """The gradients after one backward, then after a second (or the second's error)."""
+    inputs = [lib.tensor(a, requires_grad=True) for a in arrays]
+    # the weights as the outputs' gradients: a product by them would save the outputs
+    pairs = [
+        (y, lib.tensor(w))
+        for y, w in zip(outputs_of(fn(*inputs)), weights, strict=True)
+        if y.dtype.is_floating_point and y.requires_grad
+    ]
+    if not pairs:
+        return None
+    outputs, cotangents = zip(*pairs, strict=True)
+    lib.autograd.backward(outputs, cotangents)
+    first = [None if x.grad is None else x.grad.numpy().copy() for x in inputs]
+    try:
+        lib.autograd.backward(outputs, cotangents)
+    except RuntimeError as e:
+        return first, str(e).splitlines()[0]
+    return first, [None if x.grad is None else x.grad.numpy().copy() for x in inputs]
+
+
+# Rows whose second backward runs in chainrule where PyTorch's refuses: PyTorch's node saved a
+# tensor its formula does not need there (max/min/sort of a 0-d tensor keep their index, a
+# convolution marked by its input and embedding's backward with scale_grad_by_freq keep the
+# input or the indices); chainrule's rules read nothing, and so give the right gradient twice.
+RUNS_WHERE_PYTORCH_REFUSES = {
+    "max_dim_of_scalar",
+    "min_dim_of_scalar",
+    "sort_of_scalar",
+    "convolution_gradient_marked_by_its_input",
+    "embedding_dense_backward_scale_grad_by_freq",
+}
+ROWS = [pytest.param(spec, id=spec.name) for spec in all_specs() if spec.torch_fn is not None]
+
+
+@pytest.mark.parametrize("spec", ROWS)
+def test_second_backward_as_pytorch(
+    spec: OpSpec, rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine, "_SMALL_ARRAY", 0)  # every freed node through its stand-ins
+    arrays = spec.sample(rng, spec.shapes[0])
+    probe = outputs_of(spec.fn(*[cr.tensor(a) for a in arrays]))
+    weights = [rng.standard_normal(tuple(y.shape)) for y in probe]
+    ours = _twice(cr, spec.fn, arrays, weights)
+    theirs = _twice(torch, spec.torch_callable(), arrays, weights)
+    if ours is None or theirs is None:
+        return  # nothing differentiable comes out (an integer result): nothing to backward
+    (first, second), (_, torch_second) = ours, theirs
+    if isinstance(torch_second, str):  # PyTorch refuses: so must chainrule, in its words
+        assert torch_second.startswith(FREED), torch_second
+        if spec.name not in RUNS_WHERE_PYTORCH_REFUSES:
+            assert isinstance(second, str) and second.startswith(FREED), second
+            return
+    if isinstance(second, str):
+        # refused where PyTorch runs: a node built of others, one of which reads a value
+        # (add's alpha, lerp's number weight, tril's mask, interpolate's weights: 43 rows)
+        assert second.startswith(FREED), second
+        return
+    for i, (g1, g2) in enumerate(zip(first, second, strict=True)):
+        if g1 is None:
+            assert g2 is None
+            continue
+        np.testing.assert_allclose(g2, 2 * g1, rtol=1e-12, atol=0)  # the same rules, again
+        if not isinstance(torch_second, str):
+            np.testing.assert_allclose(g2, torch_second[i], rtol=1e-7, atol=1e-10)
