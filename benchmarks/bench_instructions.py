@@ -10,6 +10,7 @@ imports, tracing and warm-up are left out, and prints the count per unit:
   forward and backward, per op;
 * ``compiled``: ``bench_compile``'s batch-8 64-16-10 MLP SGD step under ``cr.compile``, per step;
 * ``mlp-64``: ``bench_train``'s 64-128-128-10 MLP SGD step at batch 64, eager, per step;
+* ``mlp-64-compiled``: the same step under ``cr.compile``, per step;
 * ``cnn-32``: ``bench_table``'s ``cnn-32`` row, one SGD step of ``chainrule train --model cnn``'s
   network at batch 32, eager, per step (its products, above ``_blas.serial_below`` with two
   threads, run on the one BLAS thread here);
@@ -43,6 +44,7 @@ ROWS = {
     "per-op": (20, 200, "op"),
     "compiled": (200, 1, "step"),
     "mlp-64": (50, 1, "step"),
+    "mlp-64-compiled": (50, 1, "step"),
     "cnn-32": (20, 1, "step"),
     "per-example": (3, 1, "call"),
 }
@@ -93,8 +95,13 @@ def workload(row: str) -> Callable[[], object]:
         model = bench_train.make_mlp(cr)
         opt = cr.optim.SGD(model.parameters(), lr=bench_train.LR)
 
-        def step() -> object:
+        def train_step(x: object, y: object) -> object:
             return bench_train.train_step(cr, model, opt, x, y)
+
+        run = cr.compile(train_step) if row == "mlp-64-compiled" else train_step
+
+        def step() -> object:
+            return run(x, y)
 
     for _ in range(5):  # traced (compiled) and warm
         step()

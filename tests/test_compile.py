@@ -422,3 +422,74 @@ def test_replaced_parameter_of_another_shape_traces_again() -> None:
     model.bias.data = model.bias.data.double()  # a linear layer's dtypes must agree, as in PyTorch
     step(x.double(), y)
     assert step.traces == 2 and model.weight.dtype == cr.float64
+
+
+class _Residual(cr.nn.Module):
+    """``relu(h) + h``: the sum hands one gradient array to both of its inputs, so relu's
+    rule must not overwrite it in place (the other branch reads it too)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.first, self.last = cr.nn.Linear(6, 8), cr.nn.Linear(8, 10)
+
+    def forward(self, x: Any) -> Any:
+        h = self.first(x)
+        return self.last(F.relu(h) + h)
+
+
+def _step_clearing_after(model: Any, opt: Any, read: bool = False) -> Callable[..., Any]:
+    """PyTorch's tutorial order (step, then zero_grad); with ``read``, the gradients are
+    also read between backward and the step."""
+
+    def step(x: Any, y: Any) -> Any:
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        norms = [p.grad.norm() for p in model.parameters()] if read else None
+        opt.step()
+        opt.zero_grad()
+        return loss, norms
+
+    return step
+
+
+@pytest.mark.parametrize("read", [False, True], ids=["step-only", "grads-read"])
+@pytest.mark.parametrize("kind", ["mlp", "residual"])
+def test_relu_in_place_and_unmade_grads_replay_as_eager(kind: str, read: bool) -> None:
+    """The replay runs relu's backward into its gradient only where the run alone holds that
+    array, and makes no ``.grad`` Tensor that only the optimizer would read before zero_grad
+    drops it: the parameters, losses and read gradients are the eager ones, bit for bit, and
+    each ``.grad`` is None after a step, as eagerly."""
+    shape = (8, 64) if kind == "mlp" else (8, 6)
+    runs = []
+    for compiled in (False, True):
+        cr.manual_seed(0)
+        model = build_model("mlp") if kind == "mlp" else _Residual()
+        step = _step_clearing_after(model, cr.optim.SGD(model.parameters(), lr=0.1), read)
+        step = cr.compile(step) if compiled else step
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # every step traces or replays
+            outputs = [step(x, y) for x, y in batches(shape, 5)]
+        assert all(p.grad is None for p in model.parameters())
+        losses = [loss.item() for loss, _ in outputs]
+        norms = [[n.item() for n in ns] for _, ns in outputs] if read else None
+        runs.append((losses, norms, state(model), step))
+    (eager_losses, eager_norms, eager_params, _), (losses, norms, params, step) = runs
+    assert (losses, norms) == (eager_losses, eager_norms)
+    for got, want in zip(params, eager_params, strict=True):
+        assert np.array_equal(got, want)
+    assert step.traces == 1
+    code = step.code(*batches(shape, 1)[0])
+    assert ("._grad = make(" in code) is read  # made only where the function reads it
+    assert "getrefcount(" in code  # relu's rule in place where the gradient is the run's alone
+
+
+def test_the_replay_nodes_print_their_eager_names() -> None:
+    """The replay's copies of the nodes drop their inputs; their names, which a linear layer
+    reads from its inputs (AddmmBackward0 on a matrix), are the eager ones."""
+    model = cr.nn.Linear(4, 10)
+    step = cr.compile(training_step(model, cr.optim.SGD(model.parameters(), lr=0.1)))
+    step(*batches((5, 4), 1)[0])
+    ((schedule, *_),) = step.cache.values()
+    nodes = [f.__self__ for f in schedule.globals.values() if hasattr(f, "__self__")]
+    names = {repr(node).split()[0] for node in nodes if isinstance(node, cr.op.Op)}
+    assert "<AddmmBackward0" in names

@@ -27,11 +27,13 @@ one fails it returns ``MISS`` before changing anything, and the caller traces ag
 
 from __future__ import annotations
 
+import sys
 import weakref
 from typing import Any
 
 from chainrule._array import xp
 from chainrule.autodiff.backward import (
+    _SOLE,
     accumulate_into,
     post_accumulate_hooks,
     post_accumulate_hooks_of,
@@ -68,6 +70,7 @@ _HELPERS = {
     "add": xp.add,
     "array": xp.array,
     "make": _make,
+    "getrefcount": sys.getrefcount,
     "accumulate_into": accumulate_into,
     "post_hooks": post_accumulate_hooks,
     "hooked": lambda tensors: any(map(post_accumulate_hooks_of, tensors)),
@@ -81,11 +84,15 @@ class Schedule:
         self.failure: str | None = None  # why this run cannot be replayed
         self.prologue: list[str] = []  # reading the arguments and captured tensors
         self.guards: list[str] = []  # conditions under which the replay would differ
-        self.lines: list[str] = []
+        self.lines: list[str | None] = []
         self.globals: dict[str, Any] = dict(_HELPERS)
         self.read: list[str] = []  # the arrays that exist before the run (never a new .grad)
         self.outputs: Any = None
         self.nodes: dict[int, str] = {}  # id(op) -> the local name of its fresh copy
+        self.in_tuple: set[int] = set()  # slots bound from the live ``grads`` tuple
+        # tensor name -> (the line that makes its new .grad, the local holding the array), for
+        # a .grad made in this run that nothing but an optimizer has read since (see clear_grad)
+        self.made_grads: dict[str, tuple[int, str]] = {}
         self.uses_stored = False  # whether the run accumulates into .grad (see ``build``)
         self.replay: Any = None
         self.code = ""
@@ -173,6 +180,8 @@ class Schedule:
     def vjp(self, op: Any, g: int, out: int, inputs: list[str], outputs: dict[int, int]) -> None:
         node = self.nodes.get(id(op))
         f = f"{node}.vjp" if node is not None else self._global("vjp", op.vjp)
+        if type(op).vjp_inplace is not None:
+            f = self._in_place_or(op, node, g, f)
         call = f"{f}(v{g}, v{out}{''.join(', ' + name for name in inputs)})"
         if not outputs:
             return
@@ -182,6 +191,21 @@ class Schedule:
             return
         self.lines.append(f"grads = {call}")
         self.lines.extend(f"v{slot} = grads[{index}]" for index, slot in outputs.items())
+        self.in_tuple = set(outputs.values())
+
+    def _in_place_or(self, op: Any, node: str | None, g: int, vjp: str) -> str:
+        """The node's ``vjp_inplace`` where the gradient ``v{g}`` is the run's alone, as the
+        engine decides (see backward._SOLE): the local holds it, and the ``grads`` tuple it
+        came from if that is still alive; any other holder (a buffer of the schedule, another
+        slot, a view's base) adds a reference, and then ``vjp`` runs."""
+        f = f"{node}.vjp_inplace" if node is not None else self._global("vjp", op.vjp_inplace)
+        references = _SOLE + (g in self.in_tuple)
+        v = f"v{g}"
+        alone = (
+            f"type({v}) is ndarray and {v}.base is None and getrefcount({v}) == {references}"
+            f" and {v}.flags.writeable"
+        )
+        return f"({f} if {alone} else {vjp})"
 
     def copy_of(self, slot: int, array: Any) -> None:
         """A new copy of ``array`` at each replay (a value the run hands on as its own)."""
@@ -206,16 +230,20 @@ class Schedule:
         leaf's."""
         self.uses_stored = True
         if not new:
+            self.made_grads.pop(tensor, None)  # the Tensor made is added to
             self.lines.append(f"accumulate_into({tensor}, {g}, stored)")
             return
         owned = f"type({g}) is ndarray and {g}.base is None and id({g}) not in stored"
+        taken = f"grad_{tensor}"
         self.lines += [
-            f"taken = {g} if {owned} else array({g})",
-            "stored.add(id(taken))",
-            f"{tensor}._grad = make(taken)",
+            f"{taken} = {g} if {owned} else array({g})",
+            f"stored.add(id({taken}))",
+            f"{tensor}._grad = make({taken})",
         ]
+        self.made_grads[tensor] = (len(self.lines) - 1, taken)
 
     def call(self, method: Any, args: tuple[Any, ...]) -> None:
+        self.made_grads.clear()  # a call of its own may read any .grad
         f = self._global("call", method)
         self.lines.append(f"{f}({', '.join(self.constant(a) for a in args)})")
 
@@ -237,15 +265,25 @@ class Schedule:
         ]
         for index, p in updates:
             state = f"(state[{p}] if keeps{index} else None)"
+            made = self.made_grads.get(p)
+            grad = f"{p}._grad._data" if made is None else made[1]  # the same array
             self.lines += [
-                f"{opt}._update(groups[{index}], {p}._data, {p}._grad._data, {state})",
+                f"{opt}._update(groups[{index}], {p}._data, {grad}, {state})",
                 f"{p}._vc[0] += 1",
             ]
 
     def read_grad(self, slot: int, tensor: str) -> None:
+        self.made_grads.pop(tensor, None)
         self.lines.append(f"v{slot} = {tensor}._grad._data")
 
     def clear_grad(self, tensor: str) -> None:
+        """``tensor.grad = None``. Where this run made that ``.grad`` and only an optimizer
+        read it since (through the local that holds its array), the Tensor is never made: the
+        run starts with no ``.grad`` there (a guard) and ends with none, as the eager one."""
+        made = self.made_grads.pop(tensor, None)
+        if made is not None:
+            self.lines[made[0]] = None
+            return
         self.lines.append(f"{tensor}._grad = None")
 
     def guard_grad(self, tensor: str, grad: Tensor | None) -> None:
@@ -270,7 +308,7 @@ class Schedule:
             # ``stored``): a gradient must own its memory.
             constants = [n for n, v in self.globals.items() if type(v) is xp.ndarray]
             body.append(f"stored = {{{', '.join(f'id({n})' for n in self.read + constants)}}}")
-        body += self.lines
+        body += [line for line in self.lines if line is not None]
         body.append(f"return ({', '.join(returned)}{',' if len(returned) == 1 else ''})")
         self.code = "def replay(args, kwargs):\n" + "".join(f"    {line}\n" for line in body)
         namespace = dict(self.globals)

@@ -186,6 +186,8 @@ class Tracer:
             for x in inputs
         ]
         clone = copy.copy(op)  # the replay's own node: the eager one belongs to the graph
+        if result._grad_fn is op:  # recorded: named as eagerly (by its inputs, dropped here)
+            clone.torch_name = op.name()
         clone.inputs = clone.args = clone.out = None
         # A forward that keeps something on its node (conv's columns of x) must find the node
         # as it was before: the replay then starts from a fresh copy of it each time.
