@@ -279,6 +279,26 @@ class _Pass:
         return graph.leading_to(graph.ancestors(self.roots), self.target_ids)
 
     def run(self, retain: bool, record: bool = True) -> None:
+        """The walk (:meth:`_walk`), with this pass the running one (see input_wanted)."""
+        _running.append(self)
+        try:
+            self._walk(retain, record)
+        finally:
+            _running.pop()
+
+    def wants(self, node: Any, i: int) -> bool:
+        """Whether this pass wants the gradient of ``node``'s input ``i``: there are no
+        targets, or the input is one, or some target is reached through it."""
+        if self.target_ids is None:
+            return True
+        x = node.inputs[i]
+        if not isinstance(x, Tensor):
+            return False
+        if id(x) in self.target_ids or self.needed is None:  # (None: not pruned, all wanted)
+            return True
+        return graph.parent(x, node) in self.needed
+
+    def _walk(self, retain: bool, record: bool) -> None:
         """Pop pending nodes newest first; each passes gradients on to its inputs' nodes.
 
         A node's users are all newer than it, so when it is the newest pending node, every
@@ -695,6 +715,24 @@ def _edges(inputs: tuple[Any, ...]) -> tuple[Any, ...]:
             x = _make(None, x.requires_grad, x._grad_fn)
         edges.append(x)
     return tuple(edges)
+
+
+# The passes running, innermost last (a hook or a rule may run a pass of its own).
+_running: list[_Pass] = []
+
+
+def input_wanted(node: Any, i: int) -> bool:
+    """Whether the running backward pass wants the gradient of ``node``'s input ``i``, for a
+    rule that has none for that input (PyTorch's ``not_implemented``): PyTorch computes only
+    the gradients that lead to the inputs asked for (``autograd.grad(igamma(a, x), x)`` with
+    ``a`` requiring grad, ``backward(inputs=...)``), and so raises only when one is asked.
+
+        >>> import chainrule as cr
+        >>> a, x = cr.tensor(2.0, requires_grad=True), cr.tensor(1.0, requires_grad=True)
+        >>> round(cr.autograd.grad(cr.igamma(a, x), x)[0].item(), 4)  # a's is not asked for
+        0.3679
+    """
+    return _running[-1].wants(node, i) if _running else True
 
 
 def _unguarded_record(node: Any, holds_large: bool) -> tuple[Any, ...]:

@@ -28,7 +28,7 @@ from chainrule._array import xp
 from chainrule.autodiff import batching, forward
 from chainrule.dtypes import _TORCH_DTYPE_NAMES
 from chainrule.memory_formats import is_dense, outermost_first
-from chainrule.op import Linear, _value, named
+from chainrule.op import Linear, NotImplementedDerivative, _value, named
 from chainrule.ops import broadcast, dual, views
 from chainrule.ops.draws import Overwrite
 from chainrule.ops.shape import element_strides
@@ -92,6 +92,8 @@ def _apply(
         _write(t, result._data)
         forward.carry(result, t)
         node = result._grad_fn
+        if type(node) is NotImplementedDerivative:  # PyTorch names the in-place kernel
+            node.aten += "_"
         if (stale := getattr(node, "out_versions", None)) is not None:  # its rules read t
             guard = node.out_versions = (t._vc, t._vc[0])
             node.versions = (*[v for v in node.versions if v is not stale], guard)

@@ -20,6 +20,7 @@ from chainrule import dtypes
 from chainrule._array import xp
 from chainrule._tensor_input import tensor_argument
 from chainrule.arguments import integer
+from chainrule.autodiff import backward
 from chainrule.op import Constant, Op, _value
 from chainrule.ops import cephes, dual, special
 from chainrule.ops.elementwise import BROADCASTS, Unary, _floating, float_result_dtype
@@ -427,7 +428,7 @@ class Igamma(Op):
         return (p if self.sign > 0 else q).astype(dtype, copy=False)
 
     def vjp(self, g, out, a, x):
-        if self.needs[0]:
+        if self.needs[0] and backward.input_wanted(self, 0):
             _refuse_derivative(f"{self.kernel}: input")
         return (None, g * self._density(a, x))
 
@@ -542,7 +543,7 @@ class Zeta(Op):
         return out.astype(dtype, copy=False)  # a number unrounded
 
     def vjp(self, g, out, x, q):
-        if self.needs[0]:
+        if self.needs[0] and backward.input_wanted(self, 0):
             _refuse_derivative("zeta")
         return (None, g * self._slope(x, q))
 
