@@ -1,4 +1,4 @@
-"""A second ``backward()`` without ``retain_graph``, over every op-table row with a PyTorch twin.
+"""A second ``backward()`` without ``retain_graph``, over every op-table row.
 
 PyTorch frees a node's saved tensors after a backward, not the node: a graph whose nodes saved
 nothing (``(x + 1).sum()``) backwards again, and one that saved a tensor says it was freed.
@@ -6,7 +6,8 @@ chainrule's freed node keeps only stand-ins of its large arrays (their shape and
 backward._unguarded_record), so a rule that read one would give a wrong gradient, silently.
 Here every array counts as large, so every row runs through the stand-ins: where chainrule
 backwards twice, its gradient must be the first one doubled (accumulated), and PyTorch's;
-where PyTorch refuses, chainrule must refuse too, with its words.
+where PyTorch refuses, chainrule must refuse too, with its words (rows with no PyTorch twin:
+the doubling alone).
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ RUNS_WHERE_PYTORCH_REFUSES = {
     "convolution_gradient_marked_by_its_input",
     "embedding_dense_backward_scale_grad_by_freq",
 }
-ROWS = [pytest.param(spec, id=spec.name) for spec in all_specs() if spec.torch_fn is not None]
+ROWS = [pytest.param(spec, id=spec.name) for spec in all_specs()]
 
 
 @pytest.mark.parametrize("spec", ROWS)
@@ -69,10 +70,12 @@ def test_second_backward_as_pytorch(
     probe = outputs_of(spec.fn(*[cr.tensor(a) for a in arrays]))
     weights = [rng.standard_normal(tuple(y.shape)) for y in probe]
     ours = _twice(cr, spec.fn, arrays, weights)
-    theirs = _twice(torch, spec.torch_callable(), arrays, weights)
-    if ours is None or theirs is None:
+    if ours is None:
         return  # nothing differentiable comes out (an integer result): nothing to backward
-    (first, second), (_, torch_second) = ours, theirs
+    first, second = ours
+    twin = spec.torch_callable()  # (None: no PyTorch twin, only the doubling is checked)
+    theirs = None if twin is None else _twice(torch, twin, arrays, weights)
+    torch_second = None if theirs is None else theirs[1]
     if isinstance(torch_second, str):  # PyTorch refuses: so must chainrule, in its words
         assert torch_second.startswith(FREED), torch_second
         if spec.name not in RUNS_WHERE_PYTORCH_REFUSES:
@@ -88,5 +91,5 @@ def test_second_backward_as_pytorch(
             assert g2 is None
             continue
         np.testing.assert_allclose(g2, 2 * g1, rtol=1e-12, atol=0)  # the same rules, again
-        if not isinstance(torch_second, str):
+        if isinstance(torch_second, list):
             np.testing.assert_allclose(g2, torch_second[i], rtol=1e-7, atol=1e-10)
