@@ -159,7 +159,11 @@ def run_backward(
     with grad_mode.set_grad_enabled(create_graph and record):
         pass_ = _Pass(create_graph, targets, accumulate, observer, prune=prune)
         pass_.seed(roots, root_grads)
-        pass_.run(retain, record)
+        _running.append(pass_)  # (pushed here, not in run: a call fewer per step)
+        try:
+            pass_.run(retain, record)
+        finally:
+            _running.pop()
         return pass_.finish()
 
 
@@ -186,10 +190,13 @@ def batched_grad(
     with grad_mode.no_grad():
         pass_ = _Pass(False, targets, False, None, batch=len(cotangents[0]))
         pass_.seed(roots, cotangents)
+        _running.append(pass_)
         try:
             pass_.run(retain=True)
         except _NoBatch:
             return None
+        finally:
+            _running.pop()
         return pass_.finish()
 
 
@@ -278,14 +285,6 @@ class _Pass:
             return None
         return graph.leading_to(graph.ancestors(self.roots), self.target_ids)
 
-    def run(self, retain: bool, record: bool = True) -> None:
-        """The walk (:meth:`_walk`), with this pass the running one (see input_wanted)."""
-        _running.append(self)
-        try:
-            self._walk(retain, record)
-        finally:
-            _running.pop()
-
     def wants(self, node: Any, i: int) -> bool:
         """Whether this pass wants the gradient of ``node``'s input ``i``: there are no
         targets, or the input is one, or some target is reached through it."""
@@ -298,7 +297,7 @@ class _Pass:
             return True
         return graph.parent(x, node) in self.needed
 
-    def _walk(self, retain: bool, record: bool) -> None:
+    def run(self, retain: bool, record: bool = True) -> None:
         """Pop pending nodes newest first; each passes gradients on to its inputs' nodes.
 
         A node's users are all newer than it, so when it is the newest pending node, every
@@ -717,7 +716,8 @@ def _edges(inputs: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(edges)
 
 
-# The passes running, innermost last (a hook or a rule may run a pass of its own).
+# The passes running, innermost last (a hook or a rule may run a pass of its own): pushed and
+# popped by run_backward and batched_grad around the walk.
 _running: list[_Pass] = []
 
 
