@@ -65,12 +65,15 @@ def chebyshev(kind: str, y, n, shifted: bool):  # type: ignore[no-untyped-def]
     W_n = sin((n + 1/2) t) / sin(t / 2) with y = cos(t); else the recurrence
     P_(k+1) = 2 y P_k - P_(k-1) from 1 and T_1 = y, U_1 = 2y, V_1 = 2y - 1, W_1 = 2y + 1."""
     first = {"t": y, "u": y + y, "v": y + y - 1.0, "w": y + y + 1.0}[kind]
-    value = _recurrence(lambda k, q, p: (y + y) * q - p, xp.ones_like(y), first, n, 2)
+    inside = (n > (_SHIFTED_CLOSED_FROM if shifted else _CLOSED_FROM)[kind]) & (xp.abs(y) < 1.0)
+    # the recurrence only where neither the trigonometric form nor an edge value gives the
+    # value: it takes n steps (T_1e9(0.3) ran for hours; PyTorch's closed form is instant)
+    stepped = xp.where(inside | (xp.abs(y) == 1.0), 0, n)
+    value = _recurrence(lambda k, q, p: (y + y) * q - p, xp.ones_like(y), first, stepped, 2)
     value = xp.where(n == 1, first, xp.where(n == 0, 1.0, value))
     nf = n.astype(y.dtype)
     with xp.errstate(invalid="ignore", divide="ignore"):
         closed = _trigonometric(kind, xp.arccos(y), y, n, nf, shifted)
-    inside = (n > (_SHIFTED_CLOSED_FROM if shifted else _CLOSED_FROM)[kind]) & (xp.abs(y) < 1.0)
     value = xp.where(inside, closed, value)
     at_one = {"t": 1.0, "u": nf + 1, "v": 1.0, "w": 2 * nf + 1}[kind]
     at_minus_one = _parity(n, {"t": 1.0, "u": nf + 1, "v": 2 * nf + 1, "w": 1.0}[kind])
@@ -104,13 +107,14 @@ def _parity(n, magnitude):  # type: ignore[no-untyped-def]
 def hermite(x, n, probabilists: bool, limit: int):  # type: ignore[no-untyped-def]
     """H_n (H_(k+1) = 2x H_k - 2k H_(k-1), H_1 = 2x) or He_n (He_(k+1) = x He_k - k He_(k-1),
     He_1 = x); nan above degree ``limit`` (PyTorch's: 512 in float64, 128 in float32)."""
+    stepped = xp.where(n > limit, 0, n)  # nan above the limit: no steps (n = 1e9 ran for hours)
     if probabilists:
-        value = _recurrence(lambda k, q, p: x * q - k * p, xp.ones_like(x), x, n, 1, False)
+        value = _recurrence(lambda k, q, p: x * q - k * p, xp.ones_like(x), x, stepped, 1, False)
         first = x
     else:
         first = x + x
         value = _recurrence(
-            lambda k, q, p: (x + x) * q - 2 * k * p, xp.ones_like(x), first, n, 1, False
+            lambda k, q, p: (x + x) * q - 2 * k * p, xp.ones_like(x), first, stepped, 1, False
         )
     value = xp.where(n > limit, xp.nan, value)
     value = xp.where(n == 1, first, xp.where(n == 0, 1.0, value))
