@@ -226,9 +226,19 @@ def polygamma(n: int, x):  # type: ignore[no-untyped-def]
     True
     """
     z, dtype = _float_input(x)
+    if n > _SERIES_UP_TO:
+        return _polygamma_as_pytorch(n, z).astype(dtype)
     negative = z < 0
     with xp.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        result = _polygamma_positive(n, xp.where(negative, 1.0 - z, z))
+        w = xp.where(negative, 1.0 - z, z)
+        result = _polygamma_positive(n, w)
+        # where the series' powers a^(n + 2K + 2), a = max(w, 10 + n), overflow
+        # (polygamma(103, 1000.0) was 0), PyTorch's formula, whose n! and zeta are exact
+        # enough there (2 <= n <= _SERIES_UP_TO; digamma and trigamma are its own functions)
+        a = xp.maximum(w, 10.0 + n)
+        far = (n + 2 + 2 * len(_BERNOULLI)) * xp.log(a) > _LOG_DOUBLE_MAX
+        if n >= 2 and far.any():
+            result = xp.where(far, _polygamma_as_pytorch(n, w), result)
         reflected = (-1.0) ** n * result - math.pi * _cot_pi_derivative(n, z)
         result = xp.where(negative, reflected, result)
         pole = z == xp.floor(z)
@@ -240,6 +250,24 @@ def polygamma(n: int, x):  # type: ignore[no-untyped-def]
         if n == 1:  # PyTorch's trigamma reflects through sin(pi x): nan at -inf
             result = xp.where(z == -xp.inf, xp.nan, result)
     return result.astype(dtype)
+
+
+# The largest n for which the asymptotic series' largest term, (n + 2K - 1)! times the K-th
+# Bernoulli number (-529), fits a double (170! does, 171! does not): above it the series gave
+# nan, then Python's int to float conversion raised, and at n = 1e6 its n steps hung.
+_SERIES_UP_TO = 170 - 2 * len(_BERNOULLI)
+_LOG_DOUBLE_MAX = 709.0  # log of the largest double, rounded down
+
+
+def _polygamma_as_pytorch(n: int, z):  # type: ignore[no-untyped-def]
+    """PyTorch's formula, ``(-1)^(n+1) exp(lgamma(n + 1)) zeta(n + 1, z)``, for n above
+    :data:`_SERIES_UP_TO`: PyTorch's values (from n = 171, where n! is inf, an inf of the
+    sign of the terms, or nan where the zeta underflows to 0)."""
+    from chainrule.ops import cephes  # a cycle: cephes builds on this module
+
+    with xp.errstate(invalid="ignore", over="ignore"):
+        factorial = xp.exp(lgamma(xp.array(n + 1.0)))
+        return (-1.0) ** (n + 1) * factorial * cephes.zeta(xp.array(n + 1.0), z)
 
 
 def _polygamma_positive(n: int, z):  # type: ignore[no-untyped-def]
