@@ -349,8 +349,7 @@ class Op:
         """Whether a backward without ``retain_graph`` has run through this node: its saved
         values are gone (``args`` None), or it guarded none (``versions`` None), and then runs
         again where its rules read nothing (see ``saves_nothing``)."""
-        record = self._record
-        return record[_RECORD.index("args")] is None or record[_RECORD.index("versions")] is None
+        return self.args is None or self.versions is None
 
     def check_saved(self) -> None:
         """Raise if the graph was freed or a value the vjp reads was changed in place."""
