@@ -147,6 +147,17 @@ CASES = {
         "out = T.func.jvp(lambda a: a // 2, (x.detach(),), (T.ones(2),))"
     ),
     "floor_divide under grad transform": "out = T.func.grad(lambda a: (a // 2).sum())(x)",
+    # forward mode in place: PyTorch names the in-place kernel here too
+    "heaviside_ forward mode": (
+        "out = T.func.jvp(lambda a: a.clone().heaviside_(T.ones(2)), (x.detach(),), (T.ones(2),))"
+    ),
+    "floor_divide_ forward mode": (
+        "out = T.func.jvp(lambda a: a.clone().floor_divide_(2), (x.detach(),), (T.ones(2),))"
+    ),
+    "//= forward mode, recorded": (
+        "fa = T.autograd.forward_ad\nwith fa.dual_level():\n"
+        "    d = fa.make_dual(x * 1, T.ones(2))\n    d //= 2"
+    ),
     # ---- 3. randint's requires_grad, div_'s rounding_mode
     "randint requires_grad refused for integers": "out = T.randint(0, 3, (2,), requires_grad=True)",
     "randint requires_grad, float dtype": (

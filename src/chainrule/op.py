@@ -995,13 +995,22 @@ class NotImplementedDerivative(Op, abstract=True):
         raise RuntimeError(f"derivative for aten::{self.aten} is not implemented")
 
     def jvp(self, tangents: tuple[Any, ...], out: Any, *args: Any) -> Any:
-        raise NotImplementedError(
-            f"Trying to use forward AD with aten::{self.aten} that does not support it."
-        )
+        raise no_forward_derivative(self.aten)
 
     @property
     def next_functions(self) -> tuple[tuple[Any, int], ...]:
         return Op.next_functions.fget(self)[1:]  # the edges: not the value
+
+
+def no_forward_derivative(aten: str) -> NotImplementedError:
+    """PyTorch's refusal of forward mode through ``aten``, an op with no derivative. The error
+    keeps the name (its ``aten``): an in-place kernel (``heaviside_``) raises it again under
+    its own name (see ops.inplace.apply)."""
+    error = NotImplementedError(
+        f"Trying to use forward AD with aten::{aten} that does not support it."
+    )
+    error.aten = aten  # type: ignore[attr-defined]
+    return error
 
 
 def without_derivative(aten: str, compute: Callable[..., Any], *inputs: Any) -> Any:

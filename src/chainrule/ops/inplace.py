@@ -28,7 +28,13 @@ from chainrule._array import xp
 from chainrule.autodiff import batching, forward
 from chainrule.dtypes import _TORCH_DTYPE_NAMES
 from chainrule.memory_formats import is_dense, outermost_first
-from chainrule.op import Linear, NotImplementedDerivative, _value, named
+from chainrule.op import (
+    Linear,
+    NotImplementedDerivative,
+    _value,
+    named,
+    no_forward_derivative,
+)
 from chainrule.ops import broadcast, dual, views
 from chainrule.ops.draws import Overwrite
 from chainrule.ops.shape import element_strides
@@ -58,7 +64,13 @@ def apply(
     of a batched value for an unbatched ``t``."""
     if batching.levels and _batched(t, *others):
         return _apply_batched(t, compute, others, name)
-    return _apply(t, compute, others, reads_first)
+    try:
+        return _apply(t, compute, others, reads_first)
+    except NotImplementedError as e:
+        aten = getattr(e, "aten", None)  # forward mode through an op with no derivative:
+        if aten is None:
+            raise
+        raise no_forward_derivative(aten + "_") from None  # PyTorch names the in-place kernel
 
 
 def _apply(
