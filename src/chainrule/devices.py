@@ -60,9 +60,20 @@ class device:  # noqa: N801 - PyTorch's name
     def __hash__(self) -> int:
         return hash((self.type, self.index))
 
+    def __enter__(self) -> device:
+        """``with device(...)``: the default device of factories inside the block (PyTorch's;
+        only the CPU can hold tensors, so another device's factories raise there)."""
+        _outer.append(_default)
+        set_default_device(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        set_default_device(_outer.pop())
+
 
 CPU = device("cpu")
 _default: device = CPU
+_outer: list[device] = []  # the defaults outside the ``with device(...)`` blocks entered
 
 
 def set_default_device(dev: Any) -> None:

@@ -62,6 +62,8 @@ class MetaTensor(Tensor):
     def is_floating_point(self) -> bool:
         return dtypes.is_floating(self._meta.dtype)
 
+    is_meta = property(lambda self: True)
+
     @property
     def device(self) -> devices.device:
         return META

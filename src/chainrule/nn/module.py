@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 
 from chainrule import devices as _device
 from chainrule import dtypes, grad_mode, memory_formats
+from chainrule._array import xp
 from chainrule.nn import state_dict as _state
 from chainrule.nn.buffer import Buffer
 from chainrule.nn.parameter import Parameter
@@ -41,8 +42,24 @@ class Module:
     # Written into the state dict's _metadata. A layer whose saved entries changed has a higher
     # one (BatchNorm's is 2), so that its _load_from_state_dict can convert older checkpoints.
     _version: ClassVar[int] = 1
+    # True: __init__ passes its arguments on to the next class of the MRO (a mixin beside
+    # Module); False, PyTorch's default: arguments are refused, as Module takes none
+    call_super_init: bool = False
+    # Set by compile(): then calls run it. Also set in each instance's dict by __init__, where
+    # every call reads it fastest; the class's default serves modules unpickled without it.
+    _compiled_call_impl: Callable[..., Any] | None = None
 
-    def __init__(self) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if self.call_super_init is False and kwargs:
+            raise TypeError(
+                f"{type(self).__name__}.__init__() got an unexpected keyword argument "
+                f"'{next(iter(kwargs))}'"
+            )
+        if self.call_super_init is False and args:
+            raise TypeError(
+                f"{type(self).__name__}.__init__() takes 1 positional argument but "
+                f"{len(args) + 1} were given"
+            )
         # object.__setattr__: our own __setattr__ needs these dicts to exist already.
         set_ = object.__setattr__
         set_(self, "training", True)
@@ -57,6 +74,9 @@ class Module:
         set_(self, "_state_dict_hooks", [])
         set_(self, "_load_state_dict_pre_hooks", [])
         set_(self, "_load_state_dict_post_hooks", [])
+        set_(self, "_compiled_call_impl", None)
+        if self.call_super_init:
+            super().__init__(*args, **kwargs)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(
@@ -64,9 +84,39 @@ class Module:
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._compiled_call_impl is not None:
+            return self._compiled_call_impl(*args, **kwargs)
         if self._forward_pre_hooks or self._forward_hooks or self._backward_hooks:
             return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
+
+    def compile(self, *args: Any, **kwargs: Any) -> None:
+        """Compile this module's calls (its hooks included) with :func:`chainrule.compile`,
+        which takes ``args`` and ``kwargs``; calling the module runs the compiled function.
+        Calls whose output requires grad run eagerly (with compile's one-time warning): the
+        replay builds no graph to backward through; compile the whole training step for that.
+
+            >>> import chainrule as cr
+            >>> layer = cr.nn.Linear(2, 1)
+            >>> layer.compile()
+            >>> with cr.no_grad():
+            ...     layer(cr.ones(3, 2)).shape
+            chainrule.Size([3, 1])
+        """
+        from chainrule.jit.compiled import compile as compile_function
+
+        self._compiled_call_impl = compile_function(self._uncompiled_call, *args, **kwargs)
+
+    def _uncompiled_call(self, *args: Any, **kwargs: Any) -> Any:
+        """A call of this module as if it were not compiled: what :meth:`compile` compiles."""
+        return self._call_with_hooks(args, kwargs)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # PyTorch's: a compiled module pickles and copies as the module (a compiled function
+        # holds its traces and a lock)
+        state = self.__dict__.copy()
+        state.pop("_compiled_call_impl", None)
+        return state
 
     # ------------------------------------------------------------------ registration
     def __setattr__(self, name: str, value: Any) -> None:
@@ -208,6 +258,30 @@ class Module:
             if not isinstance(module, Module):
                 raise AttributeError(f"`{part}` is not an nn.Module")
         return module
+
+    def set_submodule(self, target: str, module: Module, strict: bool = False) -> None:
+        """Put ``module`` at the dotted path ``target``, replacing the module there or (not
+        ``strict``) adding it to the existing parent.
+
+            >>> import chainrule as cr
+            >>> net = cr.nn.Sequential(cr.nn.Linear(2, 2))
+            >>> net.set_submodule("0", cr.nn.ReLU())
+            >>> net
+            Sequential(
+              (0): ReLU()
+            )
+        """
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        path, _, name = target.rpartition(".")
+        parent = self.get_submodule(path)
+        if strict and not hasattr(parent, name):
+            raise AttributeError(f"{parent._get_name()} has no attribute `{name}`")
+        if hasattr(parent, name) and not isinstance(getattr(parent, name), Module):
+            raise AttributeError(f"`{name}` is not an nn.Module")
+        setattr(parent, name, module)
 
     def get_parameter(self, target: str) -> Parameter:
         """The parameter at a dotted path such as ``"features.0.weight"``.
@@ -461,11 +535,13 @@ class Module:
                         if tensor.grad is not None:
                             tensor.grad = _make(memory_formats.copied(tensor.grad._data, layout))
 
-    def _to_meta(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Module:
+    def _to_meta(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any], recurse: bool = True
+    ) -> Module:
         from chainrule.meta import dtype_to, meta
 
         dtype = dtype_to(args, kwargs)  # floating-point tensors take a dtype given beside
-        for module in self.modules():
+        for module in self.modules() if recurse else (self,):
             for registry in (module._parameters, module._buffers):
                 for name, tensor in registry.items():
                     if tensor is not None:
@@ -513,6 +589,50 @@ class Module:
         return self._cast(dtypes.bfloat16)
 
     def cpu(self) -> Module:
+        return self
+
+    def to_empty(self, *, device: Any, recurse: bool = True) -> Module:
+        """Every parameter and buffer (of submodules too, with ``recurse``) on ``device``
+        without its values: PyTorch's way to make real tensors of a model built on the meta
+        device, to be initialized or loaded next. On the CPU the new values are zeros.
+
+            >>> import chainrule as cr
+            >>> layer = cr.nn.Linear(2, 1).to("meta").to_empty(device="cpu")
+            >>> layer.weight
+            Parameter containing:
+            tensor([[0., 0.]], requires_grad=True)
+        """
+        if _device.device(device).type == "meta":
+            return self._to_meta((), {}, recurse)
+        _device.check(device)
+        for module in self.modules() if recurse else (self,):
+            # As PyTorch's: a real parameter keeps its object (optimizers hold it), a meta
+            # one and every buffer are new tensors
+            for name, param in module._parameters.items():
+                if param is None:
+                    continue
+                values = xp.zeros(param.shape, param.dtype)
+                if param.is_meta:
+                    module._parameters[name] = Parameter(_make(values), param.requires_grad)
+                    continue
+                param._data = values
+                param._vc[0] += 1
+                if param.grad is not None:
+                    param.grad = _make(xp.zeros_like(param.grad._data))
+            for name, buffer in module._buffers.items():
+                if buffer is not None:
+                    module._buffers[name] = _make(xp.zeros(buffer.shape, buffer.dtype))
+        return self
+
+    def share_memory(self) -> Module:
+        """:meth:`Tensor.share_memory_` of every parameter, buffer and gradient."""
+        for module in self.modules():
+            for registry in (module._parameters, module._buffers):
+                for tensor in registry.values():
+                    if tensor is not None:
+                        tensor.share_memory_()
+                        if tensor.grad is not None:
+                            tensor.grad.share_memory_()
         return self
 
     def cuda(self, device: Any = None) -> Module:
