@@ -76,15 +76,20 @@ _NOT_COMPARED = (str, list, tuple, dict, set)
 
 
 class RemovableHandle:
-    """Returned by ``register_hook``: ``handle.remove()`` takes the hook away."""
+    """Returned by ``register_hook``: ``handle.remove()`` takes the hook away. ``hooks`` is
+    the list that holds ``hook``, or a dict that holds a hook under the key ``hook`` (as
+    PyTorch's handles do: the optimizers' hooks)."""
 
-    def __init__(self, hooks: list[Any], hook: Any) -> None:
+    def __init__(self, hooks: list[Any] | dict[Any, Any], hook: Any) -> None:
         self._hooks = hooks
         self._hook = hook
 
     def remove(self) -> None:
         if self._hook in self._hooks:
-            self._hooks.remove(self._hook)
+            if isinstance(self._hooks, dict):
+                del self._hooks[self._hook]
+            else:
+                self._hooks.remove(self._hook)
 
     # ``with x.register_hook(f):`` (or a module hook's handle) keeps the hook for the block
     # only, as PyTorch's handle does

@@ -6,6 +6,7 @@ nothing for tracing).
 - ``run_backward``: the reverse pass, recorded through the engine's observer;
 - ``Optimizer.step``, ``Optimizer.zero_grad``, ``Module.zero_grad``, ``Tensor.grad``: recorded
   as what they do to the arrays and ``.grad``;
+- the step of an optimizer with step hooks (``optimizer._run_step``): recorded whole, a call;
 - ``Tensor._data``: a read of a tensor's values outside the ops (``x._data.argmax()``), which
   would become a constant of the schedule, is reported (metadata reads like ``x._data.shape``
   are told apart by the bytecode that follows);
@@ -35,6 +36,7 @@ from chainrule.autodiff import backward as backward_module
 from chainrule.nn.module import Module
 from chainrule.op import Op
 from chainrule.ops import inplace
+from chainrule.optim import optimizer as optimizer_module
 from chainrule.optim.optimizer import Optimizer
 from chainrule.tensor import Tensor
 
@@ -203,6 +205,23 @@ def installed(tracer: Tracer) -> Iterator[None]:
 
         return make
 
+    def hooked_step(original: Any) -> Any:
+        def run(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+            # an optimizer without hooks of its own, while others have some, steps on to
+            # Optimizer.step (patched above) or a subclass's own step
+            if not recording() or not optimizer_module.has_step_hooks(args[0]):
+                return original(cls, args, kwargs)
+            if kwargs or (len(args) > 1 and args[1] is not None):
+                tracer.fail("it calls step with a closure or keywords")
+                return original(cls, args, kwargs)
+
+            def step() -> Any:  # new kwargs at each replay: a hook may change them
+                return original(cls, args, {})
+
+            return tracer.on_hooked_step(args[0], step)
+
+        return run
+
     def reads(name: str) -> Callable[[Any], Any]:
         def make(original: Any) -> Any:
             def method(self: Tensor, *args: Any, **kwargs: Any) -> Any:
@@ -257,6 +276,7 @@ def installed(tracer: Tracer) -> Iterator[None]:
         patch(Module, "__call__", module_call)
         patch(backward_module, "run_backward", run_backward)
         patch(Optimizer, "step", kept_whole(optimizer_params))
+        patch(optimizer_module, "_run_step", hooked_step)
         patch(Optimizer, "zero_grad", kept_whole(optimizer_params))
         patch(Module, "zero_grad", kept_whole(lambda module: list(module.parameters())))
         for name in _METADATA:

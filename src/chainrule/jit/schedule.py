@@ -39,6 +39,7 @@ from chainrule.autodiff.backward import (
     post_accumulate_hooks_of,
 )
 from chainrule.ops.broadcast import unbroadcast
+from chainrule.optim import optimizer as optimizer_module
 from chainrule.tensor import Tensor, _make
 
 # The hooks that Module.__call__ runs (the state-dict ones play no part in a call).
@@ -158,6 +159,17 @@ class Schedule:
         """No hook on a leaf that backward reaches (the trace refused those it met)."""
         self.guards += [f"{leaf}._hooks" for leaf in leaves]
         self.guards.append(f"post_hooks and hooked(({', '.join(leaves)},))")
+
+    def guard_step_hooks(self, optimizer: Any) -> None:
+        """The step hooks that run on ``optimizer``'s steps (its own and the global ones)
+        stay those it has now: none (a truth test of each dict), or the same ones (by their
+        keys, a key per registration)."""
+        dicts = optimizer_module.step_hooks_of(optimizer)
+        names = [self.constant(hooks) for hooks in dicts]
+        if any(dicts):
+            self.guard_values([f"tuple({name})" for name in names], tuple(map(tuple, dicts)))
+        else:
+            self.guards.append(" or ".join(names))
 
     def bind(self, slot: int, name: str) -> None:
         self.lines.append(f"v{slot} = {name}")

@@ -38,6 +38,7 @@ from chainrule.jit.schedule import Out, Schedule
 from chainrule.nn.module import Module
 from chainrule.op import Op
 from chainrule.ops.broadcast import unbroadcast
+from chainrule.optim import optimizer as optimizer_module
 from chainrule.optim.optimizer import Optimizer
 from chainrule.tensor import Tensor
 
@@ -343,6 +344,7 @@ class Tracer:
             for p in params:
                 self._clear(p)
         elif name == "step" and not _overrides(owner, "step"):
+            self.schedule.guard_step_hooks(owner)  # a hook registered later would not run
             for p in params:
                 self._touch(p)
             updates = [
@@ -354,12 +356,29 @@ class Tracer:
             groups = [group["params"] for group in owner.param_groups]
             self.schedule.optimizer_step(owner, groups, updates)
         else:
+            if name == "step":  # a subclass's step calling Optimizer's: no hook runs
+                self.schedule.guard_step_hooks(owner)
             for p in params:
                 self._touch(p)
             self.schedule.call(method, args)
         self.depth += 1
         try:
             return method(*args)
+        finally:
+            self.depth -= 1
+
+    def on_hooked_step(self, optimizer: Optimizer, step: Callable[[], Any]) -> Any:
+        """A step that runs hooks (``step()`` runs them and it): replayed as the same call,
+        since a hook may read or change anything (each ``.grad`` it may read is made), for
+        as long as the optimizer has the same hooks."""
+        for group in optimizer.param_groups:
+            for p in group["params"]:
+                self._touch(p)
+        self.schedule.guard_step_hooks(optimizer)
+        self.schedule.call(step, ())
+        self.depth += 1
+        try:
+            return step()
         finally:
             self.depth -= 1
 
@@ -479,12 +498,13 @@ def _plain(value: Any, depth: int = 0) -> bool:
 
 
 def _overrides(owner: Any, name: str) -> bool:
-    """Whether ``owner``'s class defines ``name`` below the base class that has it."""
+    """Whether ``owner``'s class defines ``name`` below the base class that has it (a step
+    hook's wrapper of an inherited step is not its own)."""
     for cls in type(owner).__mro__:
         if cls in (Optimizer, Module):
             return False
         if name in vars(cls):
-            return True
+            return name != "step" or not optimizer_module.wraps_inherited_step(cls)
     return False
 
 

@@ -17,7 +17,6 @@ decay to the gradient (L2); AdamW shrinks the parameter directly, ``p *= 1 - lr 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from typing import Any
 
 from chainrule._array import xp
@@ -159,9 +158,9 @@ class AdamW(Adam):
             decoupled_weight_decay=True,
         )  # fmt: skip
 
-    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
-        """As :meth:`Optimizer.load_state_dict`; every group keeps AdamW's decoupled weight
-        decay, whatever the state dict says (PyTorch's ``AdamW.__setstate__``)."""
-        super().load_state_dict(state_dict)
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """PyTorch's: every group keeps AdamW's decoupled weight decay, whatever a loaded
+        state dict says (``load_state_dict`` ends here, before its post hooks)."""
+        super().__setstate__(state)
         for group in self.param_groups:
             group["decoupled_weight_decay"] = True

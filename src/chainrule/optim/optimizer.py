@@ -18,9 +18,10 @@ and allocates (almost) nothing.
 from __future__ import annotations
 
 import copy
+import itertools
 import warnings
 import weakref
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
@@ -28,7 +29,7 @@ from chainrule import dtypes, grad_mode
 from chainrule._array import xp
 from chainrule.nn.utils import _zero_grads
 from chainrule.nn.utils.convert_parameters import _typename
-from chainrule.tensor import Tensor, _make
+from chainrule.tensor import RemovableHandle, Tensor, _make
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
 
@@ -145,6 +146,9 @@ class Optimizer:
                 f"dicts, but got {type(params).__name__}"
             )
         self.defaults = defaults
+        for name in _HOOK_DICTS:
+            setattr(self, name, OrderedDict())
+        _note_step(type(self))
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
         # Scratch arrays for in-place updates, one per parameter; not part of the state.
@@ -160,8 +164,21 @@ class Optimizer:
     def __getstate__(self) -> dict[str, Any]:
         # A schedule's wrapper of ``step`` (lr_scheduler._note_steps) stays with this
         # instance: it steps this optimizer, and cannot be pickled (PyTorch's __getstate__
-        # leaves it out too)
-        return {k: v for k, v in self.__dict__.items() if k not in ("step", "_opt_called")}
+        # leaves it out too); so do the hooks (a copy or a pickle has none, as PyTorch's)
+        return {k: v for k, v in self.__dict__.items() if k not in _NOT_PICKLED}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """PyTorch's: an unpickled optimizer (or one saved before hooks existed) gets empty
+        hook dicts; ``load_state_dict`` ends here too, so that a subclass's own
+        ``__setstate__`` (AdamW's) runs before the load's post hooks."""
+        self.__dict__.update(state)
+        for name in _HOOK_DICTS:
+            if name not in self.__dict__:
+                setattr(self, name, OrderedDict())
+        self.__dict__.setdefault("_scratch", {})
+        _note_step(type(self))
+        self._scalar_state_as_tensors()
+        self.defaults.setdefault("differentiable", False)
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
@@ -250,6 +267,55 @@ class Optimizer:
             for group in self.param_groups:
                 self._update_group(_as_numbers(group, self._tensor_hyperparameters))
         return loss
+
+    # ------------------------------------------------------------------ hooks
+    def register_step_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """``hook(optimizer, args, kwargs)`` runs before each ``step`` (after the global pre
+        hooks); ``args`` holds the optimizer first, as the step gets it. A returned pair
+        ``(new_args, new_kwargs)`` replaces them for the step and the hooks after.
+
+            >>> import chainrule as cr
+            >>> opt = cr.optim.SGD([cr.nn.Parameter(cr.ones(2))], lr=0.1)
+            >>> handle = opt.register_step_pre_hook(lambda o, args, kwargs: print(len(args)))
+            >>> opt.step()
+            1
+            >>> handle.remove()
+            >>> opt.step()
+        """
+        return _add_step_hook(self, self._optimizer_step_pre_hooks, hook)
+
+    def register_step_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """``hook(optimizer, args, kwargs)`` runs after each ``step`` (before the global post
+        hooks), with the arguments the step got."""
+        return _add_step_hook(self, self._optimizer_step_post_hooks, hook)
+
+    def register_state_dict_pre_hook(
+        self, hook: Callable[..., Any], prepend: bool = False
+    ) -> RemovableHandle:
+        """``hook(optimizer)`` runs before :meth:`state_dict` builds the state dict;
+        ``prepend`` puts it before the pre hooks already registered."""
+        return _add_hook(self._optimizer_state_dict_pre_hooks, hook, prepend)
+
+    def register_state_dict_post_hook(
+        self, hook: Callable[..., Any], prepend: bool = False
+    ) -> RemovableHandle:
+        """``hook(optimizer, state_dict)`` runs on the state dict :meth:`state_dict` built;
+        it may change it in place or return the dict to give instead."""
+        return _add_hook(self._optimizer_state_dict_post_hooks, hook, prepend)
+
+    def register_load_state_dict_pre_hook(
+        self, hook: Callable[..., Any], prepend: bool = False
+    ) -> RemovableHandle:
+        """``hook(optimizer, state_dict)`` runs on a shallow copy of the state dict given
+        to :meth:`load_state_dict`; it may change it in place or return the dict to load
+        instead."""
+        return _add_hook(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
+
+    def register_load_state_dict_post_hook(
+        self, hook: Callable[..., Any], prepend: bool = False
+    ) -> RemovableHandle:
+        """``hook(optimizer)`` runs once :meth:`load_state_dict` has loaded."""
+        return _add_hook(self._optimizer_load_state_dict_post_hooks, hook, prepend)
 
     def _update_group(self, group: dict[str, Any]) -> None:
         """Update each parameter of ``group`` that has a gradient, by :meth:`_update`."""
@@ -348,8 +414,11 @@ class Optimizer:
 
         Parameters are numbered by their place in the groups, as in PyTorch (one listed twice
         in a group takes its last place, and the next group's numbers start after the whole
-        list); the state holds the optimizer's own tensors (not copies).
+        list); the state holds the optimizer's own tensors (not copies). The state-dict
+        pre hooks run first; each post hook's returned dict, if any, replaces the result.
         """
+        for pre_hook in self._optimizer_state_dict_pre_hooks.values():
+            pre_hook(self)
         index: dict[int, int] = {}
         groups = []
         start = 0
@@ -362,11 +431,23 @@ class Optimizer:
             groups.append(packed)
         # Empty entries (SGD without momentum keeps nothing) are left out, as in PyTorch.
         state = {index[id(p)]: dict(s) for p, s in self.state.items() if s and id(p) in index}
-        return {"state": state, "param_groups": groups}
+        state_dict = {"state": state, "param_groups": groups}
+        for post_hook in self._optimizer_state_dict_post_hooks.values():
+            result = post_hook(self, state_dict)
+            if result is not None:
+                state_dict = result
+        return state_dict
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
         """Restore hyperparameters and state saved by :meth:`state_dict` (here or in PyTorch,
-        also an older PyTorch: its groups lack newer keys, and its scalar state is numbers)."""
+        also an older PyTorch: its groups lack newer keys, and its scalar state is numbers).
+        The load pre hooks get a shallow copy of ``state_dict`` (a returned dict is loaded
+        instead), the post hooks run once it is loaded."""
+        state_dict = state_dict.copy() if isinstance(state_dict, dict) else dict(state_dict)
+        for pre_hook in self._optimizer_load_state_dict_pre_hooks.values():
+            result = pre_hook(self, state_dict)
+            if result is not None:
+                state_dict = result
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
             raise ValueError("loaded state dict has a different number of parameter groups")
@@ -387,7 +468,6 @@ class Optimizer:
             if param is None:
                 continue
             state[param] = {name: self._state_value(name, v, param) for name, v in values.items()}
-        self.state = state
         # one deepcopy of all the groups, as PyTorch's: a value the groups share (the default
         # lr tensor) stays shared, so a scheduler filling it changes every group
         copied = copy.deepcopy(
@@ -403,9 +483,9 @@ class Optimizer:
             for key, value in self._old_group_defaults.items():
                 group.setdefault(key, value)
             groups.append(group)
-        self.param_groups = groups
-        self._scalar_state_as_tensors()
-        self.defaults.setdefault("differentiable", False)  # as PyTorch's __setstate__
+        self.__setstate__({"state": state, "param_groups": groups})
+        for post_hook in self._optimizer_load_state_dict_post_hooks.values():
+            post_hook(self)
 
     def _scalar_state_as_tensors(self) -> None:
         """Make scalar state saved as a number (by an older PyTorch) a 0-d tensor of
@@ -423,6 +503,204 @@ class Optimizer:
     def _state_value(name: str, value: Any, param: Tensor) -> Any:
         """A saved state entry as this optimizer keeps it (LBFGS keeps more kinds)."""
         return _state_value(name, value, param)
+
+
+# ---------------------------------------------------------------------------- hooks
+# The hooks of each optimizer, in dicts by handle key as PyTorch's (its names: code that
+# reads them finds them); not pickled, nor copied.
+_HOOK_DICTS = (
+    "_optimizer_step_pre_hooks",
+    "_optimizer_step_post_hooks",
+    "_optimizer_state_dict_pre_hooks",
+    "_optimizer_state_dict_post_hooks",
+    "_optimizer_load_state_dict_pre_hooks",
+    "_optimizer_load_state_dict_post_hooks",
+)
+# (nor the scratch arrays, which hold weak references to the parameters: a copy makes its own)
+_NOT_PICKLED = frozenset(("step", "_opt_called", "_scratch", *_HOOK_DICTS))
+
+# The step hooks of every optimizer (register_optimizer_step_pre_hook, ...), by handle key
+_global_optimizer_pre_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
+_global_optimizer_post_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
+_keys = itertools.count()  # a key per hook registered, as PyTorch's handle ids
+
+
+class _Handle(RemovableHandle):
+    """An optimizer hook's handle: PyTorch's ``id`` (its key in its dict), and a removal
+    that takes the step wrappers away with the last step hook."""
+
+    @property
+    def id(self) -> int:
+        return self._hook
+
+    def remove(self) -> None:
+        super().remove()
+        if _wrappers_on and not _step_hooks_exist():
+            _place_wrappers(False)
+
+
+def _add_hook(
+    hooks: OrderedDict[int, Callable[..., Any]], hook: Callable[..., Any], prepend: bool = False
+) -> RemovableHandle:
+    key = next(_keys)
+    hooks[key] = hook
+    if prepend:
+        hooks.move_to_end(key, last=False)
+    return _Handle(hooks, key)
+
+
+def register_optimizer_step_pre_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """``hook(optimizer, args, kwargs)`` runs before every optimizer's ``step``, before the
+    optimizer's own pre hooks; a returned ``(new_args, new_kwargs)`` replaces the
+    arguments."""
+    return _add_step_hook(None, _global_optimizer_pre_hooks, hook)
+
+
+def register_optimizer_step_post_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """``hook(optimizer, args, kwargs)`` runs after every optimizer's ``step``, after the
+    optimizer's own post hooks."""
+    return _add_step_hook(None, _global_optimizer_post_hooks, hook)
+
+
+# PyTorch wraps the ``step`` of each optimizer class it makes an instance of (once: not a
+# class whose step it finds already wrapped, on a class above) in a function that runs the
+# step hooks. Here the classes are noted alike, but their wrappers are in place only while a
+# step hook exists: a step without hooks makes no Python call more (a plain SGD step is
+# counted, test_nn_modules). Optimizer's own step is never replaced (cr.compile patches it
+# while it traces): a class that inherits it gets a wrapper of its own.
+_BASE_STEP = Optimizer.__dict__["step"]
+_stepped: dict[type, type] = {}  # class noted -> the class whose step its wrapper calls
+_own_steps: dict[type, Callable[..., Any]] = {}  # a noted class's own step (under its wrapper)
+_wrappers: dict[type, Callable[..., Any]] = {}  # the wrapper of each noted class, made once
+_wrappers_on = False
+_with_step_hooks: weakref.WeakSet[Optimizer] = weakref.WeakSet()  # have had step hooks
+
+
+def _note_step(cls: type) -> None:
+    """PyTorch's ``_patch_step_function``: note ``cls`` unless the step it finds first on
+    its classes is a noted class's (or the base class's, which no instance's is)."""
+    if cls in _stepped or cls is Optimizer:
+        return
+    for owner in cls.__mro__:
+        if owner in _stepped:
+            return
+        if "step" in vars(owner):
+            break
+    _stepped[cls] = owner
+    if owner is cls:
+        _own_steps[cls] = vars(cls)["step"]
+    if _wrappers_on:
+        _place_wrappers(True, (cls,))
+
+
+def _step_of(owner: type) -> Callable[..., Any]:
+    """The step a wrapper calls: the original one of ``owner`` (the base class's looked up
+    at each call, as cr.compile may patch it)."""
+    own = _own_steps.get(owner)
+    return own if own is not None else vars(owner)["step"]
+
+
+def _wrapper(cls: type) -> Callable[..., Any]:
+    """PyTorch's ``profile_hook_step`` for ``cls``."""
+    wrapper = _wrappers.get(cls)
+    if wrapper is None:
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            return _run_step(cls, args, kwargs)
+
+        wrapper.__name__, wrapper.__doc__ = "step", _own_steps.get(cls, _BASE_STEP).__doc__
+        wrapper.__qualname__ = f"{cls.__qualname__}.step"
+        wrapper.__module__ = cls.__module__
+        wrapper.hooked = True  # type: ignore[attr-defined]  # PyTorch's mark
+        _wrappers[cls] = wrapper
+    return wrapper
+
+
+def _place_wrappers(on: bool, classes: Iterable[type] | None = None) -> None:
+    """Put the noted classes' wrappers in place, or take them away."""
+    global _wrappers_on
+    _wrappers_on = on
+    for cls in _stepped if classes is None else classes:
+        if on:
+            cls.step = _wrapper(cls)  # type: ignore[attr-defined]
+        elif cls in _own_steps:
+            cls.step = _own_steps[cls]  # type: ignore[attr-defined]
+        elif vars(cls).get("step") is _wrappers.get(cls):
+            del cls.step  # type: ignore[attr-defined]
+
+
+def _step_hooks_exist() -> bool:
+    """Whether any step hook is registered, global or on a live optimizer."""
+    if _global_optimizer_pre_hooks or _global_optimizer_post_hooks:
+        return True
+    return any(
+        opt._optimizer_step_pre_hooks or opt._optimizer_step_post_hooks
+        for opt in list(_with_step_hooks)
+    )
+
+
+def _add_step_hook(
+    optimizer: Optimizer | None, hooks: OrderedDict[int, Callable[..., Any]], hook: Any
+) -> RemovableHandle:
+    handle = _add_hook(hooks, hook)
+    if optimizer is not None:
+        _with_step_hooks.add(optimizer)
+    if not _wrappers_on:
+        _place_wrappers(True)
+    return handle
+
+
+def step_hooks_of(optimizer: Any) -> tuple[OrderedDict[int, Callable[..., Any]], ...]:
+    """The dicts of the hooks that run on ``optimizer``'s steps, in their order: the global
+    pre hooks, its own pre and post hooks, the global post hooks."""
+    return (
+        _global_optimizer_pre_hooks,
+        optimizer._optimizer_step_pre_hooks,
+        optimizer._optimizer_step_post_hooks,
+        _global_optimizer_post_hooks,
+    )
+
+
+def has_step_hooks(optimizer: Any) -> bool:
+    """Whether a step of ``optimizer`` runs hooks (its own or global ones)."""
+    return any(step_hooks_of(optimizer))
+
+
+def wraps_inherited_step(cls: type) -> bool:
+    """Whether the ``step`` in ``cls``'s own namespace is a hook wrapper of a step it
+    inherits (cr.compile's test of a subclass's own step sees past it)."""
+    return cls in _stepped and cls not in _own_steps
+
+
+def _run_step(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """One hooked step of ``args[0]``, by the wrapper of ``cls``: the global pre hooks, the
+    optimizer's, the step, its post hooks, the global ones (PyTorch's order)."""
+    self = args[0]
+    global_pre, pre, post, global_post = step_hooks_of(self)
+    if not (global_pre or pre or post or global_post) and not _step_hooks_exist():
+        _place_wrappers(False)  # the last hook is gone (with its optimizer, or by its dict)
+    step = _step_of(_stepped[cls])
+    for pre_hook in itertools.chain(global_pre.values(), pre.values()):
+        result = pre_hook(self, args, kwargs)
+        if result is not None:
+            if isinstance(result, tuple) and len(result) == 2:
+                args, kwargs = result
+            else:
+                raise RuntimeError(
+                    f"{_function_repr(cls, step)} must return None or a tuple of "
+                    f"(new_args, new_kwargs), but got {result}."
+                )
+    out = step(*args, **kwargs)
+    for post_hook in itertools.chain(post.values(), global_post.values()):
+        post_hook(self, args, kwargs)
+    return out
+
+
+def _function_repr(cls: type, step: Callable[..., Any]) -> str:
+    """The wrapped step as PyTorch names it in its error: each of its optimizers defines
+    ``step``, where chainrule's define ``_update``; the first class to define either."""
+    owner = next(c for c in cls.__mro__ if "step" in vars(c) or "_update" in vars(c))
+    return f"<function {owner.__qualname__}.step at {id(step):#x}>"
 
 
 def _own_tensors(value: Any, tensors: dict[int, Tensor]) -> Any:
