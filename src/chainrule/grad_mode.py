@@ -17,14 +17,30 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from chainrule._lazy import import_later
+
 F = TypeVar("F", bound=Callable[..., Any])
 
+# Whether ops record a graph: the grad mode is on and inference mode off. Read on every op.
 enabled = True
-inference = False  # inside inference_mode(True): read by is_inference_mode_enabled only
+# The grad mode itself (``is_grad_enabled``): ``enable_grad`` inside ``inference_mode`` turns it
+# on, as PyTorch's does, yet nothing is recorded there.
+grad = True
+# Inside inference_mode(True): tensors made are inference tensors (chainrule.tensor's
+# InferenceCounter); forward mode is off (chainrule.autodiff.forward).
+inference = False
+
+
+def _set(grad_mode: bool, inference_mode: bool) -> None:
+    """Both modes at once (the grad mode's switches set ``grad`` and ``enabled`` inline: a
+    backward and an SGD step switch it, and may make no Python call more)."""
+    global enabled, grad, inference
+    grad, inference = grad_mode, inference_mode
+    enabled = grad_mode and not inference_mode
 
 
 def is_grad_enabled() -> bool:
-    return enabled
+    return grad
 
 
 def is_inference_mode_enabled() -> bool:
@@ -39,20 +55,22 @@ def is_inference_mode_enabled() -> bool:
 
 
 class _Switch:
-    """Sets gradient recording to ``mode`` inside a ``with`` block or a decorated function."""
+    """Sets the grad mode to ``mode`` inside a ``with`` block or a decorated function."""
 
     def __init__(self, mode: bool) -> None:
         self.mode = mode
         self.previous: list[bool] = []
 
     def __enter__(self) -> None:
-        global enabled
-        self.previous.append(enabled)
-        enabled = self.mode
+        global enabled, grad
+        self.previous.append(grad)
+        grad = self.mode
+        enabled = grad and not inference
 
     def __exit__(self, *exc: object) -> None:
-        global enabled
-        enabled = self.previous.pop()
+        global enabled, grad
+        grad = self.previous.pop()
+        enabled = grad and not inference
 
     def __call__(self, fn: F) -> F:
         mode = self.mode
@@ -77,20 +95,21 @@ class set_grad_enabled(_Switch):
     """
 
     def __init__(self, mode: bool) -> None:
-        global enabled
+        global enabled, grad
         super().__init__(mode)
-        self.before = enabled
-        enabled = mode
+        self.before = grad
+        grad = mode
+        enabled = grad and not inference
 
     def __enter__(self) -> None:
         # ``__init__`` already switched: leaving the outermost block restores what was before.
-        global enabled
-        self.previous.append(self.before if not self.previous else enabled)
-        enabled = self.mode
+        global enabled, grad
+        self.previous.append(self.before if not self.previous else grad)
+        grad = self.mode
+        enabled = grad and not inference
 
     def __call__(self, fn: F) -> F:
-        global enabled
-        enabled = self.before  # as a decorator it only applies inside the function
+        _set(self.before, inference)  # as a decorator it only applies inside the function
         return super().__call__(fn)
 
 
@@ -117,19 +136,21 @@ class enable_grad(_FixedSwitch):
 
 
 class inference_mode(_Switch):
-    """PyTorch's ``inference_mode`` as far as values and gradients go: with ``mode`` true, no
-    graph is recorded, as under ``no_grad``; with ``mode`` false, recording is on, as PyTorch's
-    ``InferenceMode(false)`` turns its grad mode on. A context manager, ``@cr.inference_mode()``
-    or bare ``@cr.inference_mode``. chainrule has no separate inference tensors: PyTorch refuses
-    to record a graph through the tensors made inside later, chainrule takes them in as
-    constants.
+    """PyTorch's ``inference_mode``: with ``mode`` true, no graph is recorded, as under
+    ``no_grad`` (also where ``enable_grad`` turns the grad mode back on inside), and the
+    tensors made are inference tensors (``t.is_inference()``; a view of a normal tensor stays
+    normal), which PyTorch's rules keep out of graphs recorded later: one that a recorded op
+    would save for backward, an in-place change outside inference mode and
+    ``requires_grad_()`` there are refused. With ``mode`` false, inference mode is off and
+    recording on, as PyTorch's ``InferenceMode(false)`` turns its grad mode on. A context
+    manager, ``@cr.inference_mode()`` or bare ``@cr.inference_mode``.
 
         >>> import chainrule as cr
         >>> x = cr.ones(2, requires_grad=True)
         >>> with cr.inference_mode():
         ...     y = x * 2
-        >>> y.requires_grad
-        False
+        >>> y.requires_grad, y.is_inference()
+        (False, True)
     """
 
     def __new__(cls, mode: bool | Callable[..., Any] = True) -> Any:
@@ -143,15 +164,14 @@ class inference_mode(_Switch):
         self.previous_inference: list[bool] = []
 
     def __enter__(self) -> None:
-        global inference
-        super().__enter__()
+        if self.inference and not _op.inference_seen:
+            _op.note_inference()  # recorded ops look for inference tensors from now on
+        self.previous.append(grad)
         self.previous_inference.append(inference)
-        inference = self.inference
+        _set(self.mode, self.inference)
 
     def __exit__(self, *exc: object) -> None:
-        global inference
-        inference = self.previous_inference.pop()
-        super().__exit__(*exc)
+        _set(self.previous.pop(), self.previous_inference.pop())
 
     def __call__(self, fn: F) -> F:
         mode = self.inference
@@ -162,3 +182,7 @@ class inference_mode(_Switch):
                 return fn(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
+
+
+# The op module imports this one: bound on first use (see chainrule._lazy).
+_op = import_later(globals(), "chainrule.op")

@@ -36,7 +36,17 @@ from chainrule._array import xp
 from chainrule._lazy import import_later
 from chainrule._tensor_input import tensor_argument
 from chainrule.autodiff import anomaly, batching, forward
-from chainrule.tensor import RemovableHandle, Tensor, View, _make, vmap_births, watch
+from chainrule.tensor import (
+    INFERENCE_VIEW,
+    SAVED_INFERENCE,
+    InferenceCounter,
+    RemovableHandle,
+    Tensor,
+    View,
+    _make,
+    vmap_births,
+    watch,
+)
 
 # Every op class that carries rules, by name: the op table tests assert each one is covered.
 REGISTRY: dict[str, type[Op]] = {}
@@ -56,8 +66,11 @@ _SHELL_UINTS_OR_HALF = frozenset((*_SHELL_UINTS, dtypes.HALF))
 _F32 = dtypes.HALF_OPMATH  # what float16 computes in
 # Whether a ``saved_tensors_hooks`` block is open (:mod:`chainrule.autograd.graph` sets it and
 # keeps the hooks): then a recorded node hands the values its rules read to ``pack``. Tested
-# once per recorded op; a bool, the cheapest value to test.
+# once per recorded op; a bool, the cheapest value to test. Also true once ``inference_mode()``
+# has been entered (``inference_seen``): then a recorded node's inputs are looked at for
+# inference tensors on that same path (see _look_at_saved), so the usual op pays nothing more.
 packing = False
+inference_seen = False
 # The usual constants, let through at once (Python's and NumPy's real scalars).
 _REAL_SCALARS = frozenset(
     (float, int, bool, xp.float16, xp.float32, xp.float64, xp.int32, xp.int64, xp.bool_)
@@ -645,8 +658,8 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
         if may_view and self.is_view and (_may_share(out, args[0]) or not out.size):
             result._vc = inputs[0]._vc
             info = result._view = View(inputs[0], self)
-            if not grad_mode.enabled:
-                info.creation = "no_grad"
+            if not grad_mode.enabled:  # (PyTorch words it otherwise inside inference_mode)
+                info.creation = INFERENCE_VIEW if grad_mode.inference else "no_grad"
             if not info.base.requires_grad:
                 watch(result)
         else:
@@ -701,8 +714,15 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
                 None,
                 in_place,
             )
-            if packing:
-                saved_hooks.pack(self, result)
+            if packing:  # a saved_tensors_hooks block, or inference tensors about
+                look = saved_hooks._open
+                if not look:  # a loop here, not a call: a step makes no Python call more
+                    for x in inputs:
+                        if isinstance(x, Tensor) and type(x._vc) is InferenceCounter:
+                            look = True
+                            break
+                if look:
+                    _look_at_saved(self, result, inputs, versions)
         else:
             result.requires_grad = False
             result._grad_fn = None
@@ -711,6 +731,10 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
                 # requires grad too: a leaf without an accumulator, whose gradients go nowhere
                 # (see backward's _Pass.finish)
                 result.requires_grad = inputs[0].requires_grad
+            elif grad_mode.inference:  # made inside inference_mode(): an inference tensor
+                result._vc = InferenceCounter(_ZERO)
+                if births is not None:
+                    births[id(result._vc)] = result._vc
         if anomaly.enabled:  # off by default: this flag check is all it costs
             anomaly.on_forward(self, result._data, args, result._grad_fn is self)
         if _dual_levels:  # forward mode: tangents ride along (see autodiff/forward.py)
@@ -722,6 +746,66 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
 
 Op._saving = _saving(Op)
 Op.__call__ = _applying(Op._saving)  # type: ignore[misc]
+
+_ZERO = (0,)  # an inference tensor's first version
+# The ops whose Python number operand PyTorch wraps as a (normal) tensor, so that its autograd
+# records them even where every tensor operand is an inference tensor (``w * 2``, not ``w ** 2``)
+_WRAPS_NUMBERS = frozenset(("Add", "Sub", "Mul", "Div", "Remainder", "Fmod"))
+
+
+def _look_at_saved(node: Op, result: Tensor, inputs: tuple[Any, ...], versions: Any) -> None:
+    """What ``Op.__call__`` does with a node it has just recorded where ``packing`` is set
+    and an input is an inference tensor or a ``saved_tensors_hooks`` block is open: PyTorch's
+    rules for inference tensors, then, inside the block, the packing of the values the rules
+    read.
+
+    Where every operand is an inference tensor (one that requires grad, made so inside
+    ``inference_mode()``), PyTorch's autograd does not see the op: the result records nothing.
+    Else an inference tensor among the values the rules read (the guarded ones, what PyTorch
+    saves) is refused: ``x * t`` saves ``t`` for ``x``'s gradient, ``x + t`` saves nothing.
+
+        >>> import chainrule as cr
+        >>> x = cr.ones(2, requires_grad=True)
+        >>> with cr.inference_mode():
+        ...     t = cr.ones(2)
+        >>> (x + t).requires_grad
+        True
+        >>> x * t  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        RuntimeError: Inference tensors cannot be saved for backward. Please do not use ...
+    """
+    if inference_seen:
+        for x in inputs:
+            if isinstance(x, Tensor):
+                if type(x._vc) is not InferenceCounter:
+                    break
+            elif type(x) in _PY_NUMBERS and type(node).__name__ in _WRAPS_NUMBERS:
+                break
+        else:  # inference tensors alone: no graph (a view of one stays one)
+            result.requires_grad = False
+            result._grad_fn = None
+            return
+        for counter, _ in versions:
+            if type(counter) is InferenceCounter:
+                raise RuntimeError(SAVED_INFERENCE)
+        for x in inputs:  # an index or a target, which the node keeps as its state
+            if (
+                isinstance(x, Tensor)
+                and type(x._vc) is InferenceCounter
+                and x._data.dtype.kind in "biu"
+                and not saves_nothing(node, node.needs)
+            ):
+                raise RuntimeError(SAVED_INFERENCE)
+    if saved_hooks._open:
+        saved_hooks.pack(node, result)
+
+
+def note_inference() -> None:
+    """``inference_mode()`` is entered for the first time: from now on recorded nodes are
+    looked at for inference tensors (see _look_at_saved)."""
+    global inference_seen, packing
+    inference_seen = packing = True
 
 
 # Python floats met as operands of tensors, by id (the entry keeps the float alive, so the id

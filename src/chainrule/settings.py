@@ -59,10 +59,10 @@ def is_signed(input: Tensor) -> bool:  # noqa: A002
 
 
 def is_inference(input: Tensor) -> bool:  # noqa: A002
-    """False: chainrule makes no inference tensors (one made under ``inference_mode`` is an
-    ordinary tensor, taken in as a constant by later graphs)."""
+    """Whether ``input`` is an inference tensor: made inside ``inference_mode()``, or a view of
+    one (see :class:`chainrule.tensor.InferenceCounter`)."""
     tensor_argument("is_inference", input)
-    return False
+    return input.is_inference()
 
 
 def promote_types(type1: Any, type2: Any) -> dtypes.dtype:

@@ -133,6 +133,72 @@ DETACH_VIEW_IN_PLACE = (
 )
 
 
+# PyTorch's refusals around inference tensors (see InferenceCounter), in its words.
+INPLACE_INFERENCE = (
+    "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a "
+    "clone to get a normal tensor before doing inplace update.See "
+    "https://github.com/pytorch/rfcs/pull/17 for more details."
+)
+SAVED_INFERENCE = (
+    "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
+    "inference mode in computation tracked by autograd. To work around this, you can make a "
+    "clone to get a normal tensor and use it in autograd, or use `chainrule.no_grad()` instead "
+    "of `chainrule.inference_mode()`."
+)
+REQUIRES_GRAD_INFERENCE = (
+    "Setting requires_grad=True on inference tensor outside InferenceMode is not allowed."
+)
+
+
+class InferenceCounter(list):
+    """The version counter of an inference tensor: one made inside ``inference_mode()`` (not a
+    view of a normal tensor), or a view of one, which shares it. Its type is what makes the
+    tensor an inference tensor (``Tensor.is_inference``), so telling one costs nothing where
+    none is made. As PyTorch's bump of a version, an in-place change bumps it after writing,
+    and outside inference mode the bump refuses: the values are changed, then the error.
+
+        >>> import chainrule as cr
+        >>> with cr.inference_mode():
+        ...     t = cr.zeros(2)
+        >>> t.is_inference(), cr.zeros(2).is_inference()
+        (True, False)
+        >>> t.add_(1)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        RuntimeError: Inplace update to inference tensor outside InferenceMode is not allowed...
+    """
+
+    __slots__ = ()
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        if not grad_mode.inference:
+            raise RuntimeError(INPLACE_INFERENCE)
+        list.__setitem__(self, index, value)
+
+
+class InferenceView(str):
+    """A view's creation meta (``View.creation``) for a view of a normal tensor taken inside
+    ``inference_mode()``: PyTorch's INFERENCE_MODE, which behaves as NO_GRAD_MODE's (so it
+    equals ``"no_grad"``, or ``"no_grad_base"`` for a view of such a view) and words its
+    refusals with "inference mode" (see :func:`inference_worded`)."""
+
+    __slots__ = ()
+
+
+INFERENCE_VIEW = InferenceView("no_grad")
+INFERENCE_VIEW_BASE = InferenceView("no_grad_base")
+
+
+def inference_worded(message: str) -> str:
+    """A refusal of an in-place change of a view taken with recording off, as PyTorch words it
+    for a view taken inside ``inference_mode()``."""
+    return (
+        message.replace("no_grad mode", "inference mode")
+        .replace("with grad mode enabled", "in normal mode")
+        .replace("no_grad block", "inference_mode block")
+    )
+
+
 class Tensor:
     """An array with autograd. Build one with ``cr.tensor``, ``cr.zeros``, ``cr.randn``, ..."""
 
@@ -164,10 +230,16 @@ class Tensor:
         self.requires_grad = False
         self._grad = None
         self._grad_fn = None
-        self._vc = [0]
+        self._vc = InferenceCounter(_ZERO) if grad_mode.inference else [0]
         self._view = None
         self._hooks = None
         if requires_grad:
+            if (
+                isinstance(data, Tensor)
+                and type(data._vc) is InferenceCounter
+                and not grad_mode.inference
+            ):  # ``nn.Parameter(t)`` of an inference tensor
+                raise RuntimeError(REQUIRES_GRAD_INFERENCE)
             self._created_requiring_grad()
 
     def _created_requiring_grad(self) -> None:
@@ -182,8 +254,12 @@ class Tensor:
     # ----------------------------------------------------------------- basic attributes
     @property
     def data(self) -> Tensor:
-        """The same storage, detached from the graph (changes through it are not tracked)."""
-        return _make(self._data)
+        """The same storage, detached from the graph (changes through it are not tracked); an
+        inference tensor's is one too, a normal tensor's is normal in any mode."""
+        t = _make(self._data)
+        if type(self._vc) is not type(t._vc):
+            t._vc = InferenceCounter(_ZERO) if type(self._vc) is InferenceCounter else [0]
+        return t
 
     @data.setter
     def data(self, value: Tensor) -> None:
@@ -291,6 +367,8 @@ class Tensor:
 
     @property
     def _version(self) -> int:
+        if type(self._vc) is InferenceCounter:
+            raise RuntimeError("Inference tensors do not track version counter.")
         return self._vc[0]
 
     @property
@@ -2457,7 +2535,9 @@ class Tensor:
         return False
 
     def is_inference(self) -> builtins.bool:
-        return settings.is_inference(self)
+        """Whether this is an inference tensor: made inside ``inference_mode()``, or a view of
+        one (a view of a normal tensor taken there is normal), as PyTorch's."""
+        return type(self._vc) is InferenceCounter
 
     def is_distributed(self) -> builtins.bool:
         return False
@@ -2558,7 +2638,9 @@ class View:
             self.shapes = parent.shapes + (x._data.shape,)
         self.stamp = x._vc[0]
         inherited = None if parent is None else parent.creation
-        self.creation = "no_grad_base" if inherited == "no_grad" else inherited
+        if inherited == "no_grad":  # (taken inside inference_mode: worded so, see InferenceView)
+            inherited = INFERENCE_VIEW_BASE if type(inherited) is InferenceView else "no_grad_base"
+        self.creation = inherited
         self.of: tuple[str, builtins.int] | None = None
         dual = None if parent is None else parent.dual
         if dual is not None and dual[0] is None:  # x is a dual: the chain starts at x
@@ -2652,6 +2734,7 @@ class _RetainGrad:
 
 _new = object.__new__
 _public_dtypes = dtypes._PUBLIC
+_ZERO = (0,)  # an inference tensor's first version (see InferenceCounter)
 
 
 def _legacy_data(data: tuple[Any, ...]) -> Any:
@@ -2686,6 +2769,8 @@ def set_requires_grad(t: Tensor, requires_grad: builtins.bool) -> Tensor:
         )
     if requires_grad and not dtypes.is_floating(t._data.dtype):
         raise RuntimeError("only Tensors of floating point dtype can require gradients")
+    if requires_grad and type(t._vc) is InferenceCounter and not grad_mode.inference:
+        raise RuntimeError(REQUIRES_GRAD_INFERENCE)
     t.requires_grad = requires_grad
     return t
 
@@ -2697,7 +2782,8 @@ def _make(data: Any, requires_grad: builtins.bool = False, grad_fn: Any = None) 
     t.requires_grad = requires_grad
     t._grad = None
     t._grad_fn = grad_fn
-    t._vc = vc = [0]
+    # Made inside inference_mode(): an inference tensor (see InferenceCounter)
+    t._vc = vc = InferenceCounter(_ZERO) if grad_mode.inference else [0]
     t._view = None
     t._hooks = None
     if vmap_births:  # made under vmap

@@ -153,7 +153,7 @@ class saved_tensors_hooks:  # noqa: N801 - PyTorch's name
 
     def __exit__(self, *exc: object) -> None:
         _open.pop()
-        op.packing = bool(_open)
+        op.packing = bool(_open) or op.inference_seen  # (which op's packing path checks too)
 
 
 # The open ``saved_tensors_hooks`` blocks, innermost last.

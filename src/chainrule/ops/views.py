@@ -36,7 +36,15 @@ from chainrule.arguments import int_list, integer
 from chainrule.autodiff import forward
 from chainrule.op import Op
 from chainrule.ops import dual
-from chainrule.tensor import Tensor, View, _make, move_retained_grad, spread_requires_grad
+from chainrule.tensor import (
+    InferenceView,
+    Tensor,
+    View,
+    _make,
+    inference_worded,
+    move_retained_grad,
+    spread_requires_grad,
+)
 
 
 class CopySlices(Op):
@@ -231,6 +239,8 @@ def _refusal(t: Tensor, indirect: bool) -> RuntimeError:
             "no_grad block (if you don't want the inplace to be tracked) or both outside (if "
             "you want the inplace to be tracked)."
         )
+    if type(info.creation) is InferenceView:  # taken inside inference_mode(): its words
+        return RuntimeError(inference_worded(f"{opening} {reason}"))
     return RuntimeError(f"{opening} {reason}")
 
 
