@@ -24,6 +24,7 @@ backward pass, never by the rules.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import types
@@ -91,6 +92,7 @@ _PY_NUMBERS = frozenset((float, int, bool))
 # without retain_graph frees the record: ``args`` and ``out`` None, or, where no Tensor is
 # guarded, ``versions`` None (see ``Op.freed``).
 _RECORD = ("inputs", "args", "out", "needs", "shaped", "seq", "versions", "_hooks", "in_place")
+_RECORD_SEQ = _RECORD.index("seq")
 _UNRECORDED = (None,) * len(_RECORD)  # the record an unrecorded op's first field write starts
 
 
@@ -106,6 +108,37 @@ def _recorded(index: int) -> property:
         self._record = tuple(record)
 
     return property(get, put, doc=f"The recorded ``{_RECORD[index]}`` (see ``_RECORD``).")
+
+
+# ``Op.reads`` of a product of any number of factors (einsum): each factor's gradient reads
+# every other factor, its own only for its shape; one factor alone (a sum, a transpose) reads
+# nothing.
+OTHER_FACTORS: Any = type("OtherFactors", (), {"__repr__": lambda self: "OTHER_FACTORS"})()
+
+
+class _OtherFactors(dict):  # type: ignore[type-arg]
+    """``_guarded`` of an op whose ``reads`` is OTHER_FACTORS: the inputs read for each
+    ``needs`` pattern, of any length, worked out when it is first met.
+
+    >>> _OtherFactors()[(True,)], _OtherFactors()[(True, False, False)]
+    ((), (1, 2))
+    """
+
+    def __missing__(self, needs: tuple[bool, ...]) -> tuple[int, ...]:
+        read = tuple(j for j in range(len(needs)) if True in needs[:j] + needs[j + 1 :])
+        self[needs] = read
+        return read
+
+
+class _NoneRead:
+    """``_unsaved`` of an op whose ``reads`` is OTHER_FACTORS: whether a ``needs`` pattern's
+    gradients read no input (``needs in``)."""
+
+    def __init__(self, guarded: _OtherFactors) -> None:
+        self.guarded = guarded
+
+    def __contains__(self, needs: tuple[bool, ...]) -> bool:
+        return not self.guarded[needs]
 
 
 class Op:
@@ -127,10 +160,11 @@ class Op:
     # For input i, whether its vjp reads the output (None: all do). Only then is the output
     # guarded: ``g = f / 2; g += 1`` is fine, as in PyTorch, since d/df of f / 2 reads only 2.
     output_read_by: ClassVar[tuple[bool, ...] | None] = None
-    # For input i, the inputs whose values its vjp reads (None: every input). With it, only
-    # values the needed gradients read are guarded: in ``y * 2`` with only ``y`` requiring
-    # grad, changing ``y`` afterwards is fine, as in PyTorch.
-    reads: ClassVar[tuple[tuple[int, ...], ...] | None] = None
+    # For input i, the inputs whose values its vjp reads (None: every input; OTHER_FACTORS:
+    # every other input, of a product of any number of them). With it, only values the needed
+    # gradients read are guarded: in ``y * 2`` with only ``y`` requiring grad, changing ``y``
+    # afterwards is fine, as in PyTorch.
+    reads: ClassVar[tuple[tuple[int, ...], ...] | Any | None] = None
     # ``reads`` resolved once per class: for each ``needs`` pattern, the inputs to guard.
     _guarded: ClassVar[dict[tuple[bool, ...], tuple[int, ...]] | None] = None
     # Whether the rules read a value kept on the node itself (an index tensor, a mask), which
@@ -138,9 +172,16 @@ class Op:
     # rules read an input. An op whose instances differ sets it per instance (advanced indexing
     # keeps its index, basic indexing nothing).
     saves_state: ClassVar[bool] = False
+    # Whether the numbers and arrays among the node's inputs and its index settings are
+    # constants of the function that built it, made from its parameters and its inputs' shapes
+    # (add's alpha, tril's mask, diag's positions), which PyTorch's node keeps as numbers or
+    # sizes, not as saved tensors: a backward frees none of them. Set on the nodes of such a
+    # function by ``own_constants``; else a number the rules read is one PyTorch saves as a
+    # tensor (``x * 2`` keeps the 2), an index array one it saves (``x[[0, 1]]``).
+    own_constants: ClassVar[bool] = False
     # For which ``needs`` patterns the rules read no value at all (see saves_nothing): True for
     # every pattern, False for none, else the set of patterns. Resolved once per class.
-    _unsaved: ClassVar[bool | frozenset[tuple[bool, ...]]] = False
+    _unsaved: ClassVar[bool | frozenset[tuple[bool, ...]] | _NoneRead] = False
     # A view shares storage, and so the version counter, with its first input. An op whose
     # instances differ (basic or advanced indexing) sets it True on the class and each
     # instance says for itself; it is read from the node only where the class has it True.
@@ -204,7 +245,9 @@ class Op:
             REGISTRY[cls.__name__] = cls
         if vars(cls).get("public"):
             declare.install(cls)
-        if cls.reads is not None:
+        if cls.reads is OTHER_FACTORS:
+            cls._guarded = _OtherFactors()
+        elif cls.reads is not None:
             cls._guarded = {
                 needs: tuple(
                     sorted({j for i, need in enumerate(needs) if need for j in cls.reads[i]})
@@ -435,7 +478,7 @@ def _saving(cls: type[Op]) -> tuple[Any, ...]:
     )
 
 
-def _unsaved(cls: type[Op]) -> bool | frozenset[tuple[bool, ...]]:
+def _unsaved(cls: type[Op]) -> bool | frozenset[tuple[bool, ...]] | _NoneRead:
     """The ``needs`` patterns for which ``cls``'s rules read no input, output or state (what
     PyTorch's node then saves: nothing), from the guards' declarations: True for all of them,
     False for none.
@@ -448,6 +491,8 @@ def _unsaved(cls: type[Op]) -> bool | frozenset[tuple[bool, ...]]:
         return False
     if not cls.saves_inputs and not cls.saves_output:
         return True
+    if cls.reads is OTHER_FACTORS and not cls.saves_output:
+        return _NoneRead(cls._guarded)
     if cls.saves_inputs and cls.reads is None:
         return False
     read_by = cls.output_read_by or ()
@@ -472,13 +517,56 @@ def saves_nothing(node: Op, needs: tuple[bool, ...]) -> bool:
         >>> saves_nothing((plus * x).grad_fn, (True, True)), saves_nothing(plus.grad_fn, (True,))
         (False, True)
     """
+    if node.saves_state:
+        return False
+    if node.own_constants:
+        # (the engine asks only of a node that guarded no tensor: its rules read no input
+        # tensor, nor the output, only the constants its function made)
+        return True
     unsaved = type(node)._unsaved
-    if unsaved is False or node.saves_state or (unsaved is not True and needs not in unsaved):
+    if unsaved is False or (unsaved is not True and needs not in unsaved):
         return False
     # An index, a mask or a target among the node's settings is a tensor PyTorch's node
     # saves: ``x[[0, 1]]`` keeps its index, ``x[0:1]`` only sizes.
     settings = getattr(node, "__dict__", None)
     return not settings or not any(map(_is_index_setting, settings.values()))
+
+
+def own_constants(build: Callable[..., Any]) -> Callable[..., Any]:
+    """``build``, a function composed of ops, whose nodes read numbers, arrays and index
+    settings that it makes itself from its parameters and its inputs' shapes (add's alpha,
+    lerp's number weight, tril's mask, diag's positions, interpolate's weights): PyTorch's
+    node for that function keeps them as numbers or sizes, and a backward frees no tensor
+    of it. The nodes it records are marked (``Op.own_constants``): after a backward without
+    ``retain_graph``, one whose rules read only such constants runs again, reading them as
+    they are (they are kept, never replaced by stand-ins, see backward._unguarded_record).
+    Input tensors stay saved values, whoever built the node: pass a constant as an array or
+    a number, not as a Tensor.
+
+        >>> import chainrule as cr
+        >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
+        >>> y = cr.add(x, x, alpha=2.0).sum()  # x + x * 2, the 2 add's own
+        >>> y.backward(); y.backward()
+        >>> x.grad
+        tensor([6., 6.])
+    """
+
+    @functools.wraps(build)
+    def building(*args: Any, **kwargs: Any) -> Any:
+        start = next(_sequence)  # the nodes it records come after this
+        result = build(*args, **kwargs)
+        outputs = result if isinstance(result, tuple | list) else (result,)
+        stack = [y._grad_fn for y in outputs if isinstance(y, Tensor)]
+        while stack:
+            node = stack.pop()
+            record = getattr(node, "_record", None)
+            if record is None or record[_RECORD_SEQ] <= start or node.own_constants:
+                continue  # none, or made before (an input's history), or marked already
+            node.own_constants = True
+            stack.extend([x._grad_fn for x in record[0] if isinstance(x, Tensor)])
+        return result
+
+    return building
 
 
 def _is_index_setting(value: Any) -> bool:

@@ -743,15 +743,24 @@ def _unguarded_record(node: Any, holds_large: bool) -> tuple[Any, ...]:
     A node whose rules read no saved value (``op.saves_nothing``) still runs, as PyTorch's
     node that saved nothing does (``(x + 1).sum()`` backwards twice): its rules read only
     shapes and dtypes, so its large arrays, which would stay alive for as long as anyone holds
-    the output, give way to read-only stand-ins of one element. Any other is freed as one
-    whose rules read an input.
+    the output, give way to read-only stand-ins of one element. Its constants (the numbers
+    and arrays among its inputs, with ``op.own_constants``), which its rules may read, stay as
+    they are. Any other is freed as one whose rules read an input.
     """
     inputs, args, out, needs, shaped, seq, versions, hooks, in_place = node._record
     if not saves_nothing(node, needs):
         inputs = _edges(inputs) if holds_large else inputs
         return (inputs, None, None, needs, shaped, seq, versions, hooks, in_place)
+    if node.own_constants:  # its constants stay as they are: its rules read them
+        args = tuple(
+            [
+                _stand_in(a) if isinstance(x, Tensor) else a
+                for x, a in zip(inputs, args, strict=True)
+            ]
+        )
+    else:
+        args = tuple([_stand_in(a) for a in args])
     inputs = tuple([_stand_in_edge(x, node) for x in inputs])
-    args = tuple([_stand_in(a) for a in args])
     return (inputs, args, _stand_in(out), needs, shaped, seq, None, hooks, in_place)
 
 

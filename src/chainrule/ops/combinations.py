@@ -18,7 +18,7 @@ from typing import Any
 
 from chainrule import dtypes
 from chainrule.dtypes import _TORCH_DTYPE_NAMES
-from chainrule.op import named
+from chainrule.op import named, own_constants
 from chainrule.ops import elementwise
 from chainrule.tensor import Tensor
 
@@ -27,6 +27,7 @@ def _dtype_name(x: Tensor) -> str:
     return _TORCH_DTYPE_NAMES[x.dtype.name][0]
 
 
+@own_constants  # a number weight: PyTorch's lerp keeps it as a number (a tensor one is saved)
 def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:  # noqa: A002
     """``input + weight * (end - input)``, a number or a tensor ``weight`` (all broadcast).
 

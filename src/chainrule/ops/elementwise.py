@@ -20,7 +20,7 @@ from chainrule import arguments, dtypes, memory_formats, shell_uints
 from chainrule._array import xp
 from chainrule.autodiff import batching
 from chainrule.autodiff.batching import BatchedTensor
-from chainrule.op import Bilinear, Linear, Op, _value, named, without_derivative
+from chainrule.op import Bilinear, Linear, Op, _value, named, own_constants, without_derivative
 from chainrule.ops import dual
 from chainrule.ops.special import erf as _erf_array
 from chainrule.tensor import Tensor
@@ -1581,6 +1581,7 @@ def _scaled(input: Any, other: Any, alpha: Any) -> Any:  # noqa: A002
     return alpha_times(input, other, alpha)
 
 
+@own_constants  # alpha: PyTorch's add keeps it as a number, not a saved tensor
 def alpha_times(input: Any, other: Any, alpha: Any) -> Any:  # noqa: A002
     """``alpha * other`` for ``input + alpha * other``, ``alpha`` converted as PyTorch converts
     it for ``input``'s dtype: checked (300 overflows a uint8, 70000.0 a float16) and, beside

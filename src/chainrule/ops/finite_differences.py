@@ -13,6 +13,7 @@ from typing import Any
 
 from chainrule import arguments
 from chainrule._array import xp
+from chainrule.op import own_constants
 from chainrule.ops.shape import cat
 from chainrule.tensor import Tensor
 
@@ -22,6 +23,7 @@ def _part(x: Tensor, dim: int, start: int | None, stop: int | None) -> Tensor:
     return x[key]
 
 
+@own_constants  # the spacings and the stencils' weights: numbers (coordinates are saved)
 def gradient(
     input: Tensor,  # noqa: A002
     *,

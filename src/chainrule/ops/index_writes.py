@@ -24,7 +24,7 @@ from chainrule._array import xp
 from chainrule.arguments import boolean, mistyped, type_name, wrap_dim
 from chainrule.autodiff import batching
 from chainrule.dtypes import _TORCH_DTYPE_NAMES
-from chainrule.op import Op, _value, named
+from chainrule.op import Op, _value, named, own_constants
 from chainrule.ops import dual, elementwise, inplace
 from chainrule.ops.broadcast import broadcast_shape
 from chainrule.ops.dual import _along_axis_index
@@ -358,6 +358,7 @@ def _probe(input: Tensor) -> Tensor:  # noqa: A002
     return _make(xp.broadcast_to(xp.zeros((), dtype=bool), tuple(input.shape)))
 
 
+@own_constants  # the positions, made from sizes (PyTorch's node keeps those)
 def _embedded(input: Tensor, src: Any, probe: Tensor, view: Any, op: str) -> Tensor:  # noqa: A002
     """A copy of ``input`` whose part ``view`` (on arrays; ``probe`` is that view of a
     stand-in) is ``src``: of exactly that shape, cast to ``input``'s dtype as PyTorch's copy

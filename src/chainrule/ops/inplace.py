@@ -34,6 +34,7 @@ from chainrule.op import (
     _value,
     named,
     no_forward_derivative,
+    own_constants,
 )
 from chainrule.ops import broadcast, dual, views
 from chainrule.ops.draws import Overwrite
@@ -141,6 +142,7 @@ def _check_recordable(t: Tensor) -> None:
         )
 
 
+@own_constants  # the condition, always true
 def zero_derivative(result: Tensor, old: Tensor) -> Tensor:
     """``result``'s values recorded as a function of ``old`` whose derivative is zero, as
     PyTorch records a comparison in place on a tensor that requires grad (``y.eq_(1)`` leaves
@@ -148,7 +150,7 @@ def zero_derivative(result: Tensor, old: Tensor) -> Tensor:
     Not ``result + 0 * old``: an inf in ``old`` would make it nan."""
     from chainrule.ops.elementwise import where
 
-    return where(_make(xp.ones((), bool)), result, old)
+    return where(xp.ones((), bool), result, old)
 
 
 def _batched(*values: Any) -> bool:

@@ -25,7 +25,7 @@ from chainrule._array import xp
 from chainrule.arguments import integer, mistyped
 from chainrule.autodiff import batching
 from chainrule.dtypes import _TORCH_DTYPE_NAMES
-from chainrule.op import Bilinear, Op, Presented, named, presented
+from chainrule.op import OTHER_FACTORS, Bilinear, Op, Presented, named, own_constants, presented
 from chainrule.ops import combinations, dual
 from chainrule.ops.broadcast import broadcast_shape
 from chainrule.ops.elementwise import where
@@ -92,6 +92,7 @@ class Einsum(Bilinear):
     notation = "einsum(equation, ...)"
     derivatives = ("einsum of g with the other operands",)
     batch_rule = staticmethod(batching.einsum)
+    reads = OTHER_FACTORS  # one operand alone (a sum, a transpose): none
 
     def __init__(self, inputs: list[str], output: str) -> None:
         self.subscripts = inputs
@@ -632,6 +633,7 @@ def _add_product(
     return combinations.fused(combined, input, a, b, name=node)
 
 
+@own_constants  # the diagonal's positions, made from sizes (PyTorch's node keeps those)
 def diag(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
     """A 1-D input becomes a square matrix with it on the ``diagonal``-th diagonal; a 2-D
     input gives that diagonal as 1-D. Built from indexing, whose rules give the gradient."""
@@ -672,6 +674,7 @@ def triu(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
     return _triangle(input, diagonal, "triu")
 
 
+@own_constants  # the mask, made from sizes (PyTorch's node keeps the diagonal's number)
 def _triangle(input: Tensor, k: int, op: str) -> Tensor:  # noqa: A002
     shell_uints.check_function(op, input.dtype)
     k = integer(k, op, "diagonal", 2)  # a float diagonal would shift NumPy's mask: no number

@@ -21,7 +21,7 @@ from typing import Any
 
 from chainrule import arguments, dtypes, linalg, return_types
 from chainrule._array import xp
-from chainrule.op import Constant
+from chainrule.op import Constant, own_constants
 from chainrule.ops import elementwise, reduce, scans
 from chainrule.ops.shape import cat, flip, pad
 from chainrule.tensor import Tensor, _make
@@ -58,6 +58,7 @@ def block_diag(*tensors: Tensor) -> Tensor:
 
 
 # ---- the trapezoid rule
+@own_constants  # dx and the halves: numbers PyTorch's composite keeps (sample points are saved)
 def trapezoid(y: Tensor, x: Tensor | None = None, *, dx: Any = None, dim: int = -1) -> Tensor:
     """The trapezoid rule's integral of ``y`` along ``dim``: at sample points ``x`` (a 1-D
     tensor along ``dim``, or one that broadcasts with ``y``), or spaced ``dx`` apart (1 by
@@ -81,6 +82,7 @@ def trapz(y: Tensor, x: Tensor | None = None, *, dx: Any = None, dim: int = -1) 
     return trapezoid(y, x, dx=dx, dim=dim)
 
 
+@own_constants  # as trapezoid
 def cumulative_trapezoid(
     y: Tensor, x: Tensor | None = None, *, dx: Any = None, dim: int = -1
 ) -> Tensor:

@@ -18,7 +18,7 @@ from typing import Any
 
 from chainrule import arguments, dtypes, grad_mode, shell_uints
 from chainrule._array import xp
-from chainrule.op import Op, named, without_derivative
+from chainrule.op import Op, named, own_constants, without_derivative
 from chainrule.ops import compare, dual, elementwise
 from chainrule.ops.elementwise import (
     BROADCASTS,
@@ -297,11 +297,13 @@ def sinc(input: Tensor) -> Tensor:  # noqa: A002
     return Sinc()(x)
 
 
+@own_constants  # pi / 180, PyTorch's own number
 def deg2rad(input: Tensor) -> Tensor:  # noqa: A002
     """Degrees to radians: ``input * (pi / 180)``, PyTorch's constant."""
     return named(_floating(input) * (math.pi / 180), "Deg2RadBackward0")  # PyTorch's own op
 
 
+@own_constants  # 180 / pi
 def rad2deg(input: Tensor) -> Tensor:  # noqa: A002
     """Radians to degrees: ``input * (180 / pi)``, PyTorch's constant."""
     return named(_floating(input) * (180 / math.pi), "Rad2DegBackward0")

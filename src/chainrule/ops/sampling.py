@@ -38,12 +38,12 @@ from typing import Any
 from chainrule import dtypes
 from chainrule._array import xp
 from chainrule.arguments import boolean
-from chainrule.op import Linear
+from chainrule.op import Linear, own_constants
 from chainrule.ops import dual
 from chainrule.ops.elementwise import where
 from chainrule.ops.pooling import _unpool_batch
 from chainrule.ops.reads_input import reads_input
-from chainrule.tensor import Tensor, _make
+from chainrule.tensor import Tensor
 
 _ALIGN_WARNING = (
     "Default grid_sample and affine_grid behavior has changed to align_corners=False since "
@@ -81,6 +81,7 @@ def _normalized_positions(steps: int, align_corners: bool, dtype: Any) -> Any:
     return positions if align_corners else positions * dtype.type(steps - 1) / dtype.type(steps)
 
 
+@own_constants  # the base grid, made from sizes (PyTorch's node keeps those)
 def affine_grid(theta: Tensor, size: Any, align_corners: bool | None = None) -> Tensor:
     """The (N, H, W, 2) sampling grid of a batch of (N, 2, 3) affine matrices ``theta`` for
     an output of ``size`` (N, C, H, W): each pixel's normalized ``(x, y)`` mapped by its
@@ -129,7 +130,7 @@ def affine_grid(theta: Tensor, size: Any, align_corners: bool | None = None) -> 
     base = xp.ones((*spatial, dims + 1), theta.dtype)
     for k, grid in enumerate(xp.meshgrid(*axes, indexing="ij")[::-1]):
         base[..., k] = grid
-    rows = _make(base.reshape(1, -1, dims + 1))
+    rows = base.reshape(1, -1, dims + 1)
     return (rows @ theta.transpose(1, 2)).reshape(size[0], *spatial, dims)
 
 

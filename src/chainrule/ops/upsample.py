@@ -39,14 +39,14 @@ from typing import Any
 from chainrule import dtypes
 from chainrule._array import xp
 from chainrule.arguments import fits_int_list, int_window, no_overload
-from chainrule.op import named
+from chainrule.op import named, own_constants
 from chainrule.ops import combinations
 from chainrule.ops.adaptive_pool import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
     adaptive_avg_pool3d,
 )
-from chainrule.tensor import Tensor, _make
+from chainrule.tensor import Tensor
 
 _MODES = "nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact"
 _SPATIAL = {"linear": 1, "bilinear": 2, "trilinear": 3}  # the interpolating modes' dimensions
@@ -97,6 +97,7 @@ def _linear_weights(
     return i0, i1, opmath(1) - w1, w1
 
 
+@own_constants  # the index, made from sizes (PyTorch's node keeps those)
 def _read(x: Tensor, axis: int, index: Any) -> Tensor:
     """``x``'s elements at ``index`` along ``axis`` (the last, or one before it)."""
     return x[(Ellipsis, index) + (slice(None),) * (-1 - axis)]
@@ -107,13 +108,14 @@ def _along(axis: int, out: int) -> tuple[int, ...]:
     return (out,) + (1,) * (-1 - axis)
 
 
+@own_constants  # the weights, arrays made from sizes
 def _lerp(x: Tensor, axis: int, out: int, factor: Any, align_corners: bool) -> Tensor:
     """``x`` resized to ``out`` along ``axis`` by linear interpolation:
     ``x[i0] * w0 + x[i1] * w1``, PyTorch's sum in its order."""
     i0, i1, w0, w1 = _linear_weights(x.shape[axis], out, factor, align_corners, _opmath(x))
     shape = _along(axis, out)
-    near = _make(w0.astype(x.dtype).reshape(shape))
-    far = _make(w1.astype(x.dtype).reshape(shape))
+    near = w0.astype(x.dtype).reshape(shape)
+    far = w1.astype(x.dtype).reshape(shape)
     return _read(x, axis, i0) * near + _read(x, axis, i1) * far
 
 
@@ -145,6 +147,7 @@ def _cubic_weights(
     return xp.clip(taps, 0, size - 1), weights
 
 
+@own_constants  # the weights, arrays made from sizes
 def _cubic(x: Tensor, axis: int, out: int, factor: Any, align_corners: bool) -> Tensor:
     """``x`` resized to ``out`` along ``axis`` by cubic convolution: four weighted reads,
     summed in PyTorch's order."""
@@ -152,7 +155,7 @@ def _cubic(x: Tensor, axis: int, out: int, factor: Any, align_corners: bool) -> 
     shape = _along(axis, out)
     total = None
     for index, weight in zip(taps, weights, strict=True):
-        term = _read(x, axis, index) * _make(weight.astype(x.dtype).reshape(shape))
+        term = _read(x, axis, index) * weight.astype(x.dtype).reshape(shape)
         total = term if total is None else total + term
     return total
 
@@ -210,6 +213,7 @@ def _antialias_matrix(
     return matrix[:, :size]
 
 
+@own_constants  # the matrix, made from sizes
 def _antialiased(
     x: Tensor, axis: int, out: int, factor: Any, align_corners: bool, cubic: bool
 ) -> Tensor:
@@ -220,8 +224,8 @@ def _antialiased(
     real = xp.dtype(_opmath(x))  # the tensor's own type, float or double
     matrix = _antialias_matrix(x.shape[axis], out, factor, align_corners, cubic, real)
     if axis == -1:
-        return x @ _make(xp.ascontiguousarray(matrix.T))
-    return _make(matrix) @ x
+        return x @ xp.ascontiguousarray(matrix.T)
+    return matrix @ x
 
 
 def _sizes(input: Tensor, size: Any, scale_factor: Any, recompute: Any) -> tuple[Any, Any]:  # noqa: A002
