@@ -493,3 +493,25 @@ def test_the_replay_nodes_print_their_eager_names() -> None:
     nodes = [f.__self__ for f in schedule.globals.values() if hasattr(f, "__self__")]
     names = {repr(node).split()[0] for node in nodes if isinstance(node, cr.op.Op)}
     assert "<AddmmBackward0" in names
+
+
+def test_a_module_compiled_after_tracing_keeps_the_trace_and_the_values() -> None:
+    """``model.compile()`` between replays changes no value a replay computes (a compiled call
+    is the eager one, bit for bit), so it is not guarded: the step is not traced again."""
+    runs = []
+    for compiled in (False, True):
+        cr.manual_seed(0)
+        model = build_model("mlp")
+        step = training_step(model, cr.optim.SGD(model.parameters(), lr=0.1))
+        step = cr.compile(step) if compiled else step
+        losses = []
+        for i, (x, y) in enumerate(batches((8, 64), 4)):
+            if i == 2:
+                model[0].compile()
+            losses.append(step(x, y).item())
+        runs.append((losses, state(model), step))
+    (eager_losses, eager_params, _), (losses, params, compiled_step) = runs
+    assert losses == eager_losses
+    for got, want in zip(params, eager_params, strict=True):
+        assert np.array_equal(got, want)
+    assert compiled_step.traces == 1

@@ -441,7 +441,10 @@ class Tracer:
             settings = {
                 name: value
                 for name, value in state.items()
-                if name.isidentifier() and not keyword.iskeyword(name) and _plain(value)
+                if name.isidentifier()
+                and not keyword.iskeyword(name)
+                and _plain(value)
+                and name != "_compiled_call_impl"  # (Module.compile's: the same values)
             }
             tensors = [
                 (registry, name, tensor)
