@@ -162,14 +162,15 @@ class Schedule:
 
     def guard_step_hooks(self, optimizer: Any) -> None:
         """The step hooks that run on ``optimizer``'s steps (its own and the global ones)
-        stay those it has now: none (a truth test of each dict), or the same ones (by their
-        keys, a key per registration)."""
+        stay those it has now: none (no step hook anywhere, the hook wrappers off, or else a
+        truth test of each dict), or the same ones (by their keys, a key per registration)."""
         dicts = optimizer_module.step_hooks_of(optimizer)
         names = [self.constant(hooks) for hooks in dicts]
         if any(dicts):
             self.guard_values([f"tuple({name})" for name in names], tuple(map(tuple, dicts)))
         else:
-            self.guards.append(" or ".join(names))
+            wrappers = f"{self.constant(optimizer_module)}._wrappers_on"
+            self.guards.append(f"({wrappers} and ({' or '.join(names)}))")
 
     def bind(self, slot: int, name: str) -> None:
         self.lines.append(f"v{slot} = {name}")
