@@ -396,6 +396,9 @@ class Op:
     # Whether ``next_functions`` lists only tensor inputs (PyTorch's ``x ** 2``), not a
     # ``None`` for a number too (its ``x * 2``).
     tensor_inputs_only: ClassVar[bool] = False
+    # How PyTorch's node takes its inputs where chainrule's differ (see HookInputs): declared
+    # by a family beside its ``next_functions``; None: chainrule's inputs, as they are.
+    hook_inputs: ClassVar[HookInputs | None] = None
 
     def __repr__(self) -> str:  # the class name: "CopySlices", not "chainrule::autograd::..."
         return f"<{self.name().rsplit('::', 1)[-1]} object at {hex(id(self))}>"
@@ -1246,6 +1249,90 @@ class _NodeHook:
     def __call__(self, g: Tensor) -> Tensor | None:
         result = self.hook((g,))
         return None if result is None else result[0]
+
+
+class HookInputs:
+    """How PyTorch's node for an op takes its inputs, where chainrule's node takes others (a
+    number, a mask or indices that PyTorch keeps as no input, another order, a transposed
+    weight, a fused reshape around a kernel): a post-hook (``Op.register_hook``) is given one
+    gradient per PyTorch input, in ``next_functions``' order, and the tuple it returns is
+    mapped back onto chainrule's inputs, so that it changes the gradients it changes in
+    PyTorch. An op family declares one as ``Op.hook_inputs``, beside its ``next_functions``;
+    only the backward pass's ``_run_post_hooks`` reads it, so nodes without hooks pay nothing.
+
+    >>> import chainrule as cr
+    >>> x = cr.ones(2, requires_grad=True)
+    >>> y, seen = x ** 2, []
+    >>> _ = y.grad_fn.register_hook(lambda gi, go: seen.append(len(gi)))
+    >>> y.sum().backward()
+    >>> seen  # PyTorch's PowBackward0 takes x alone, not the exponent
+    [1]
+    """
+
+    def present(self, node: Op, grads: tuple[Any, ...], g: Any) -> tuple[Any, ...]:
+        """PyTorch's ``grad_inputs`` from chainrule's (``grads``: one per input, in its
+        shape, None where none) and the output gradient ``g``."""
+        raise NotImplementedError
+
+    def absorb(
+        self,
+        node: Op,
+        given: tuple[Any, ...],
+        grads: tuple[Any, ...],
+        rule: Callable[[Any], tuple[Any, ...]],
+    ) -> tuple[Any, ...]:
+        """chainrule's gradients where a hook returned ``given`` in place of the presented
+        ones (``grads``: the rule's; ``rule(g)``: the rule run again on another output
+        gradient, its gradients as ``grads``)."""
+        raise NotImplementedError
+
+
+class Picked(HookInputs):
+    """PyTorch's inputs are some of chainrule's: ``order(node)`` gives their indices, in
+    PyTorch's order; the others (numbers, masks, indices) are no input of PyTorch's node."""
+
+    def __init__(self, order: Callable[[Op], tuple[int, ...]]) -> None:
+        self.order = order
+
+    def present(self, node: Op, grads: tuple[Any, ...], g: Any) -> tuple[Any, ...]:
+        return tuple(grads[i] for i in self.order(node))
+
+    def absorb(
+        self,
+        node: Op,
+        given: tuple[Any, ...],
+        grads: tuple[Any, ...],
+        rule: Callable[[Any], tuple[Any, ...]],
+    ) -> tuple[Any, ...]:
+        merged = list(grads)
+        for i, new in zip(self.order(node), given, strict=False):
+            merged[i] = new
+        return tuple(merged)
+
+
+def inputs(*indices: int) -> Picked:
+    """PyTorch's node takes chainrule's inputs ``indices``, in that order."""
+    return Picked(lambda node: indices)
+
+
+def tensor_inputs(node: Op, among: Any = None) -> tuple[int, ...]:
+    """The indices of ``node``'s tensor inputs (of those ``among``, where given)."""
+    given = node.inputs
+    return tuple(
+        i
+        for i in range(len(given))
+        if isinstance(given[i], Tensor) and (among is None or i in among)
+    )
+
+
+def numbers_last(node: Op) -> tuple[int, ...]:
+    """The tensor inputs, then the numbers: PyTorch's ``2 * x`` is ``x.mul(2)``."""
+    tensors = tensor_inputs(node)
+    return tensors + tuple(i for i in range(len(node.inputs)) if i not in tensors)
+
+
+# PyTorch's node takes the tensor inputs alone (``x ** 2``'s takes x; ``2 - x``'s, x).
+TENSOR_INPUTS = Picked(tensor_inputs)
 
 
 class AccumulateGrad:

@@ -529,6 +529,9 @@ class _Pass:
                 g = self._hooked(hook, g)
             if not rule_runs:
                 self._run_post_hooks(hooks, g, (None,) * len(node.inputs), node)
+        # Held (a reference more): the rule must not overwrite g in place (vjp_inplace), as a
+        # post-hook is given it as the node's grad_outputs after the rule.
+        self.held = g
         return g
 
     def _hooked(self, hook: Any, g: Any) -> Any:
@@ -549,20 +552,41 @@ class _Pass:
         if not any(getattr(hook, "after_rule", False) for hook in hooks):
             return grads
         arrays = not self.create_graph  # else the gradients are Tensors already
-        grads = tuple(
-            _as_input_gradient(gi, x, read, not arrays) if needs and self._wanted(x) else None
-            for gi, x, read, needs in zip(grads, node.inputs, node.args, node.needs, strict=False)
-        )
+        inputs, args, out, needs = node.inputs, node.args, node.out, node.needs
+
+        def as_given(grads: Any) -> tuple[Any, ...]:
+            return tuple(
+                _as_input_gradient(gi, x, read, not arrays) if need and self._wanted(x) else None
+                for gi, x, read, need in zip(grads, inputs, args, needs, strict=False)
+            )
+
+        def rule(g: Any) -> tuple[Any, ...]:  # the rule again, on a replaced output gradient
+            if arrays:
+                return as_given(node.vjp(g, out, *args))
+            read = [
+                _as_read(x, a, node) if isinstance(x, Tensor) else a
+                for x, a in zip(inputs, args, strict=True)
+            ]
+            return as_given(node.vjp(g, _make(out, True, node), *read))
+
+        grads = as_given(grads)
+        # PyTorch's node's inputs where they differ from chainrule's (op.HookInputs)
+        shown = node.hook_inputs
+        presented = grads if shown is None else shown.present(node, grads, g)
+        replaced = False
         for hook in list(hooks):
             if getattr(hook, "after_rule", False):
-                given = [_given(a) if arrays and a is not None else a for a in grads]
+                given = [_given(a) if arrays and a is not None else a for a in presented]
                 result = hook.hook(tuple(given), (_given(g) if arrays else g,))
                 if result is not None:  # checked as a tensor hook's (PyTorch's checks)
-                    for new, old in zip(result, grads, strict=False):
+                    for new, old in zip(result, presented, strict=False):
                         if new is not None and old is not None:
                             _check_hook_result(hook, new, old)
-                    grads = tuple(t._data if arrays and t is not None else t for t in result)
-        return grads
+                    presented = tuple(t._data if arrays and t is not None else t for t in result)
+                    replaced = True
+        if shown is None:
+            return presented
+        return shown.absorb(node, presented, grads, rule) if replaced else grads
 
     def _wanted(self, x: Any) -> bool:
         """Whether this pass wants the gradient of a node's input ``x``: it is a target, or

@@ -20,6 +20,8 @@ tree. Calling a module runs its ``forward`` (and any hooks).
 from __future__ import annotations
 
 import functools
+import warnings
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar
 
@@ -682,7 +684,39 @@ class Module:
         usual case); a module whose inputs need none gets its hook called once its output
         gradients are known.
         """
+        self._mark_backward_hooks(full=True)
         return _register(self._backward_hooks, hook, prepend)
+
+    def register_backward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """PyTorch's deprecated (non-full) backward hook: at each call, ``hook(module,
+        grad_input, grad_output)`` is registered on the ``grad_fn`` of the output (its first
+        tensor) with ``Node.register_hook``. ``grad_input`` is that node's input gradients, as
+        PyTorch's node takes them (a Linear layer's addmm: bias, input, weight.T), and
+        ``grad_output`` its output gradient; a returned tuple replaces ``grad_input``. Where
+        the module's forward makes more than that one node, they are not the module's
+        gradients: a FutureWarning says so at the call, as PyTorch's does. Prefer
+        :meth:`register_full_backward_hook`; one module takes one kind or the other.
+
+            >>> import chainrule as cr
+            >>> layer, seen = cr.nn.ReLU(), []
+            >>> _ = layer.register_backward_hook(lambda m, gi, go: seen.append(gi[0]))
+            >>> x = cr.tensor([-1.0, 2.0], requires_grad=True)
+            >>> layer(x * 1).sum().backward()
+            >>> seen
+            [tensor([0., 1.])]
+        """
+        self._mark_backward_hooks(full=False)
+        return _register(self._backward_hooks, hook, False, non_full=True)
+
+    def _mark_backward_hooks(self, full: bool) -> None:
+        """Refuse a backward hook of the other kind than the ones registered before (even if
+        removed since), as PyTorch does; remember this kind."""
+        if self.__dict__.get("_is_full_backward_hook", full) is not full:
+            raise RuntimeError(
+                "Cannot use both regular backward hooks and full backward hooks on a single "
+                "Module. Please use only one of them."
+            )
+        self.__dict__["_is_full_backward_hook"] = full
 
     def register_full_backward_pre_hook(
         self, hook: Callable[..., Any], prepend: bool = False
@@ -708,8 +742,9 @@ class Module:
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
         watcher = None
-        if self._backward_hooks and grad_mode.is_grad_enabled():
-            watcher = _BackwardHookCall(self, list(self._backward_hooks))
+        full = [h for h in self._backward_hooks if not _option(h, "non_full")]
+        if full and grad_mode.is_grad_enabled():
+            watcher = _BackwardHookCall(self, full)
             args = watcher.wrap_inputs(args)
         try:
             output = self.forward(*args, **kwargs)
@@ -724,6 +759,9 @@ class Module:
                 output = result
         if watcher is not None:
             output = watcher.watch_outputs(output)
+        non_full = [h.hook for h in self._backward_hooks if _option(h, "non_full")]
+        if non_full:
+            _hook_output_node(self, non_full, args, output)
         return output
 
     # ------------------------------------------------------------------ printing
@@ -760,11 +798,13 @@ class _Registered:
         with_kwargs: bool = False,
         always_call: bool = False,
         before_backward: bool = False,
+        non_full: bool = False,
     ) -> None:
         self.hook = hook
         self.with_kwargs = with_kwargs
         self.always_call = always_call
         self.before_backward = before_backward
+        self.non_full = non_full  # register_backward_hook's
 
     def __call__(self, *args: Any) -> Any:
         return self.hook(*args)
@@ -789,6 +829,85 @@ def _run_forward_hook(
     if _option(hook, "with_kwargs"):
         return hook.hook(module, args, kwargs, output)
     return hook(module, args, output)
+
+
+def _hook_output_node(
+    module: Module, hooks: list[Callable[..., Any]], args: tuple[Any, ...], output: Any
+) -> None:
+    """PyTorch's non-full backward hooks of one call: each registered on the ``grad_fn`` of
+    the output's first tensor (of a dict, its first tensor value), called with the module
+    (held weakly, as PyTorch's ``_WrappedHook``); then PyTorch's warnings."""
+    var = output
+    while not isinstance(var, Tensor):
+        var = (
+            next(v for v in var.values() if isinstance(v, Tensor))
+            if isinstance(var, dict)
+            else var[0]
+        )
+    grad_fn = var.grad_fn
+    if grad_fn is None:
+        return
+    owner = weakref.ref(module)
+    for hook in hooks:
+        grad_fn.register_hook(functools.partial(_call_non_full, owner, hook))
+    _warn_non_full(args, output, grad_fn)
+
+
+def _call_non_full(owner: Any, hook: Callable[..., Any], grad_input: Any, grad_output: Any) -> Any:
+    module = owner()
+    if module is None:
+        raise RuntimeError("You are trying to call the hook of a dead Module!")
+    return hook(module, grad_input, grad_output)
+
+
+def _warn_non_full(inputs: tuple[Any, ...], result: Any, grad_fn: Any) -> None:
+    """PyTorch's ``_maybe_warn_non_full_backward_hook``: a FutureWarning where the node's
+    gradients are not the module's (other outputs or inputs, more than one node)."""
+    if isinstance(result, Tensor):
+        result = (result,)
+    elif not (isinstance(result, tuple) and all(isinstance(r, Tensor) for r in result)):
+        return _future_warning(
+            "Using non-full backward hooks on a Module that does not return a single Tensor or "
+            "a tuple of Tensors is deprecated and will be removed in future versions. This "
+            "hook will be missing some of the grad_output. Please use "
+            "register_full_backward_hook to get the documented behavior."
+        )
+    if not all(isinstance(i, Tensor) for i in inputs):
+        return _future_warning(
+            "Using non-full backward hooks on a Module that does not take as input a single "
+            "Tensor or a tuple of Tensors is deprecated and will be removed in future versions. "
+            "This hook will be missing some of the grad_input. Please use "
+            "register_full_backward_hook to get the documented behavior."
+        )
+    out_grad_fn = {r.grad_fn for r in result if r.grad_fn is not None}
+    if not out_grad_fn or (len(out_grad_fn) == 1 and grad_fn not in out_grad_fn):
+        return _future_warning(
+            "Using a non-full backward hook when outputs are nested in python data structure is "
+            "deprecated and will be removed in future versions. This hook will be missing some "
+            "grad_output."
+        )
+    if len(out_grad_fn) > 1:
+        return _future_warning(
+            "Using a non-full backward hook when outputs are generated by different autograd "
+            "Nodes is deprecated and will be removed in future versions. This hook will be "
+            "missing some grad_output. Please use register_full_backward_hook to get the "
+            "documented behavior."
+        )
+    inputs_grad_fn = {i.grad_fn for i in inputs if i.grad_fn is not None}
+    if inputs_grad_fn != {node for node, _ in grad_fn.next_functions}:
+        return _future_warning(
+            "Using a non-full backward hook when the forward contains multiple autograd Nodes "
+            "is deprecated and will be removed in future versions. This hook will be missing "
+            "some grad_input. Please use register_full_backward_hook to get the documented "
+            "behavior."
+        )
+    return None
+
+
+def _future_warning(message: str) -> None:
+    # stacklevel: the user's call of the module (this, _warn_non_full, _hook_output_node,
+    # _call_with_hooks, __call__)
+    warnings.warn(message, FutureWarning, stacklevel=6)
 
 
 class _BackwardHookCall:

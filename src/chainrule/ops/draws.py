@@ -24,7 +24,7 @@ from typing import Any
 
 from chainrule._array import xp
 from chainrule.autodiff import batching
-from chainrule.op import Op
+from chainrule.op import Op, Picked
 from chainrule.ops import dual
 
 
@@ -42,6 +42,9 @@ class Draw(Op, abstract=True):
         """The parameters' nodes, as PyTorch lists them: the drawn values are no input of
         its node."""
         return super().next_functions[:-1]
+
+    # (see op.HookInputs): the parameters, not the drawn values
+    hook_inputs = Picked(lambda node: tuple(range(len(node.inputs) - 1)))
 
     def forward(self, *args):
         return args[-1]

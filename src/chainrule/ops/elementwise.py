@@ -20,7 +20,19 @@ from chainrule import arguments, dtypes, memory_formats, shell_uints
 from chainrule._array import xp
 from chainrule.autodiff import batching
 from chainrule.autodiff.batching import BatchedTensor
-from chainrule.op import Bilinear, Linear, Op, _value, named, own_constants, without_derivative
+from chainrule.op import (
+    TENSOR_INPUTS,
+    Bilinear,
+    Linear,
+    Op,
+    Picked,
+    _value,
+    named,
+    numbers_last,
+    own_constants,
+    tensor_inputs,
+    without_derivative,
+)
 from chainrule.ops import dual
 from chainrule.ops.special import erf as _erf_array
 from chainrule.tensor import Tensor
@@ -175,11 +187,24 @@ class Unary(Op, abstract=True):
 
 
 # ------------------------------------------------------------------------- arithmetic
+def _operands(node: Op) -> tuple[int, ...]:
+    """PyTorch's node for ``x + 2`` or ``2 * x`` takes (x, 2), the number's slot empty; one
+    named for another function (``2 - x``'s RsubBackward1, deg2rad's Mul) takes x alone."""
+    if node.name() in ("AddBackward0", "SubBackward0", "MulBackward0"):
+        return numbers_last(node)
+    return tensor_inputs(node)
+
+
+# The inputs of PyTorch's node for an arithmetic op with a number (see op.HookInputs).
+_OPERANDS = Picked(_operands)
+
+
 class Add(Op):
     promotes = True
     batch_rule = BROADCASTS
     vjp_broadcasts = True
     float_operands = True
+    hook_inputs = _OPERANDS
     notation = "a + b"
     derivatives = ("1", "1")
     saves_inputs = False
@@ -200,6 +225,7 @@ class Sub(Op):
     batch_rule = BROADCASTS
     vjp_broadcasts = True
     float_operands = True
+    hook_inputs = _OPERANDS
 
     def default_name(self) -> str:
         return "SubBackward0" if isinstance(self.inputs[0], Tensor) else "RsubBackward1"
@@ -230,6 +256,7 @@ class Mul(Bilinear):
     notation = "a * b"
     derivatives = ("b", "a")
     reads = ((1,), (0,))
+    hook_inputs = _OPERANDS
 
     def forward(self, a, b):
         out = a * b
@@ -299,6 +326,7 @@ class Pow(Op):
     saves_output = True
     output_read_by = (False, True)  # d/da = b a**(b-1); d/db = out log(a)
     tensor_inputs_only = True
+    hook_inputs = TENSOR_INPUTS
 
     def default_name(self) -> str:
         a, b = (isinstance(x, Tensor) for x in self.inputs)
@@ -524,6 +552,7 @@ class Fmod(Op):
     batch_rule = BROADCASTS
     float_operands = True  # as Remainder's
     tensor_inputs_only = True
+    hook_inputs = TENSOR_INPUTS
     default_name = _named_by_divisor
     notation = "fmod(a, b)"  # a - b trunc(a / b), with the sign of a (C's fmod)
     derivatives = ("1", "-trunc(a / b)")
@@ -1493,6 +1522,11 @@ class Where(Linear):
     notation = "a if condition else b"
     derivatives = ("-", "1 where condition", "1 where not condition")
     reads = ((0,), (0,), (0,))  # only the condition: a and b may change in place afterwards
+    # PyTorch's WhereBackward0 takes (a, b), the condition no input; a where named for another
+    # function (tril, masked_fill, nan_to_num) takes its tensors alone
+    hook_inputs = Picked(
+        lambda node: (1, 2) if node.name() == "WhereBackward0" else tensor_inputs(node, (1, 2))
+    )
 
     def forward(self, condition, a, b):
         if type(a) is _ndarray and type(b) is _ndarray and a.dtype is not b.dtype:

@@ -31,7 +31,7 @@ from chainrule.arguments import (
 )
 from chainrule.autodiff import batching
 from chainrule.dtypes import _TORCH_DTYPE_NAMES
-from chainrule.op import Constant, Linear, _value, named
+from chainrule.op import Constant, Linear, Picked, _value, named
 from chainrule.ops import dual, inplace, stl_select
 from chainrule.ops.broadcast import broadcast_shape
 from chainrule.ops.elementwise import where
@@ -802,6 +802,8 @@ class Scatter(Linear):
 
     torch_name = "ScatterBackward0"
     notation = "x with x[index] = src along dim"
+    # PyTorch's node takes (x, src); scatter of a number (ScatterBackward1) x alone
+    hook_inputs = Picked(lambda node: (0,) if node.name() == "ScatterBackward1" else (0, 1))
     derivatives = ("1 outside the written positions, 0 at them", "1 at each source's target")
     batch_rule = staticmethod(batching.scatter_add)  # the same shape of op as ScatterAdd's
     saves_inputs = False

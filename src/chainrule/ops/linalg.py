@@ -25,7 +25,16 @@ from chainrule._array import xp
 from chainrule.arguments import integer, mistyped
 from chainrule.autodiff import batching
 from chainrule.dtypes import _TORCH_DTYPE_NAMES
-from chainrule.op import OTHER_FACTORS, Bilinear, Op, Presented, named, own_constants, presented
+from chainrule.op import (
+    OTHER_FACTORS,
+    Bilinear,
+    HookInputs,
+    Op,
+    Presented,
+    named,
+    own_constants,
+    presented,
+)
 from chainrule.ops import combinations, dual
 from chainrule.ops.broadcast import broadcast_shape
 from chainrule.ops.elementwise import where
@@ -34,6 +43,41 @@ from chainrule.ops.inplace import zero_derivative
 from chainrule.ops.reduce import norm
 from chainrule.ops.shape import cat
 from chainrule.tensor import Tensor
+
+
+class _MatMulHookInputs(HookInputs):
+    """The inputs of PyTorch's node for a product, as ``next_functions`` shows them: the two
+    operands where the node is the kernel's (dot, mv, mm); else the node is a view or copy of
+    the kernel's result (``_Kernel.inner``), and its one input that result, which chainrule's
+    fused node makes inside: the output gradient in that shape."""
+
+    def present(self, node: Op, grads: tuple[Any, ...], g: Any) -> tuple[Any, ...]:
+        kernel = _node_kernel(node)
+        if kernel is None:
+            return grads
+        if all(x is None for x in grads):
+            return (None,)
+        return (g.reshape(kernel.viewed(tuple(g.shape), tuple(node.inputs[1].shape))),)
+
+    def absorb(
+        self,
+        node: Op,
+        given: tuple[Any, ...],
+        grads: tuple[Any, ...],
+        rule: Callable[[Any], tuple[Any, ...]],
+    ) -> tuple[Any, ...]:
+        if _node_kernel(node) is None:
+            return given
+        (product,) = given
+        return grads if product is None else rule(product.reshape(node.out.shape))
+
+
+def _node_kernel(node: Op) -> _Kernel | None:
+    """The kernel PyTorch's product runs, where its node is not the kernel's own."""
+    if node.torch_name is not None:  # bmm, named so by its function: one kernel
+        return None
+    kernel = _kernel(*(_Operand.of(x) for x in node.inputs))
+    return kernel if kernel.inner else None
 
 
 class MatMul(Bilinear):
@@ -57,6 +101,8 @@ class MatMul(Bilinear):
             return Op.next_functions.fget(self)
         a, b = self.inputs
         return presented(self, lambda raw: _kernel(_Operand.of(a), _Operand.of(b)).edges(raw))
+
+    hook_inputs = _MatMulHookInputs()  # (defined below with the kernels)
 
     def forward(self, a, b):
         return _blas.matmul(a, b)
@@ -256,6 +302,17 @@ class _Kernel(NamedTuple):
                 f"{dtypes.C_TYPE_NAMES[a.name]} != {dtypes.C_TYPE_NAMES[b.name]}"
             )
         return f"expected scalar type {name(a)} but found {name(b)}"
+
+    def viewed(self, out: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
+        """The shape of what the product's node takes in (where ``inner`` is not empty), for a
+        product of shape ``out`` with a second operand of shape ``b``: the kernel's result, or
+        a copy of its transpose (Clone)."""
+        if self.node == "CloneBackward0":
+            return out
+        rows = self.first[0]
+        if self.kernel == "bmm":  # (batches, n, p), a vector operand as one row or column
+            return (rows, -1, b[-1] if len(b) > 1 else 1)
+        return (rows,) if self.kernel == "mv" else (rows, -1)
 
     def edges(self, raw: tuple[tuple[Any, int], ...]) -> tuple[tuple[Any, int], ...]:
         """``next_functions`` of the product's node as PyTorch's (``raw``: the edges to a and

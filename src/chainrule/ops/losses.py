@@ -24,7 +24,7 @@ from chainrule import _buffers, dtypes, grad_mode
 from chainrule._array import xp
 from chainrule.autodiff import batching
 from chainrule.autodiff import forward as forward_mode
-from chainrule.op import Op, Presented
+from chainrule.op import Op, Presented, inputs
 from chainrule.ops import dual, elementwise, inplace
 from chainrule.ops.broadcast import broadcast_shape
 from chainrule.ops.nn_ops import LogSoftmax, log_softmax
@@ -82,6 +82,8 @@ class NllLoss(Op):
     @property
     def next_functions(self) -> tuple[tuple[Any, int], ...]:
         return super().next_functions[:1]  # the class indices are no input of the graph
+
+    hook_inputs = inputs(0)  # (see op.HookInputs)
 
     def __init__(self, weight: Any, ignore_index: int, reduction: str) -> None:
         self.weight = weight

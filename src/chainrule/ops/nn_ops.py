@@ -13,12 +13,13 @@ fused, it is one node, and one BLAS call that adds the bias as it multiplies (Py
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from chainrule import _blas, _buffers, dtypes
 from chainrule._array import xp
 from chainrule.autodiff import batching
-from chainrule.op import Bilinear, Op, named
+from chainrule.op import Bilinear, HookInputs, Op, named
 from chainrule.ops import dual, linalg
 from chainrule.ops.elementwise import _floating
 from chainrule.ops.reduce import one_dim
@@ -386,7 +387,34 @@ def _torch_linear_nodes(ndim: int, raw: tuple) -> tuple:
     return ((Presented("MmBackward0", (flat, weight)), 0),)
 
 
+class _LinearHookInputs(HookInputs):
+    """The inputs of PyTorch's node for ``linear``, as ``_torch_linear_nodes`` shows them: on
+    2-d input its addmm's (bias, input, weight.T) or its mm's (input, weight.T); else the
+    product viewed back (ViewBackward0, UnsafeViewBackward0, SqueezeBackward4), whose one
+    input is the 2-d product the fused node makes inside."""
+
+    def present(self, node: Op, grads: tuple[Any, ...], g: Any) -> tuple[Any, ...]:
+        if node.inputs[0].ndim != 2:
+            return (None if all(x is None for x in grads) else g.reshape((-1, g.shape[-1])),)
+        gx, gw, *gb = grads
+        return (*gb, gx, None if gw is None else gw.T)
+
+    def absorb(
+        self,
+        node: Op,
+        given: tuple[Any, ...],
+        grads: tuple[Any, ...],
+        rule: Callable[[Any], tuple[Any, ...]],
+    ) -> tuple[Any, ...]:
+        if node.inputs[0].ndim != 2:
+            (product,) = given
+            return grads if product is None else rule(product.reshape(node.out.shape))
+        *gb, gx, gw = given
+        return (gx, None if gw is None else gw.T, *gb)
+
+
 Linear.next_functions = property(_linear_next_functions)
+Linear.hook_inputs = _LinearHookInputs()
 
 
 def softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:  # noqa: A002

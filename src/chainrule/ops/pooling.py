@@ -26,7 +26,7 @@ from typing import Any
 from chainrule import dtypes
 from chainrule._array import xp
 from chainrule.arguments import boolean, int_window, mistyped
-from chainrule.op import Linear, named
+from chainrule.op import Linear, inputs, named
 from chainrule.ops import dual
 from chainrule.ops.conv import (
     avg_pool2d,
@@ -169,6 +169,7 @@ class MaxUnpool2D(Linear):
     notation = "zeros with x placed at indices"
     derivatives = ("g read at the indices", "-")
     batch_rule = staticmethod(_unpool_batch)
+    hook_inputs = inputs(0)  # PyTorch's node takes x alone (see op.HookInputs)
 
     def __init__(self, size: tuple[int, ...]) -> None:
         self.size = size

@@ -24,7 +24,7 @@ from chainrule import arguments, dtypes, grad_mode, memory_formats, return_types
 from chainrule._array import xp
 from chainrule.arguments import distinct_dims, is_index, mistyped, no_overload, out_of_range
 from chainrule.autodiff import batching
-from chainrule.op import Constant, Linear, Op, _value, named
+from chainrule.op import Constant, Linear, Op, _value, inputs, named
 from chainrule.ops import dual
 from chainrule.ops.elementwise import _floating
 from chainrule.tensor import Tensor, _make
@@ -375,6 +375,8 @@ class MaxAlong(Linear):
     @property
     def next_functions(self) -> tuple[tuple[Any, int], ...]:
         return Op.next_functions.fget(self)[:1]  # PyTorch's node has no indices input
+
+    hook_inputs = inputs(0)  # (see op.HookInputs)
 
 
 class LogSumExp(Reduction):
