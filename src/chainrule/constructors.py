@@ -255,8 +255,10 @@ def scalar_tensor(
     >>> cr.scalar_tensor(3), cr.scalar_tensor(2.5, dtype=cr.int64)
     (tensor(3.), tensor(2))
     """
-    devices.check(device)
+    on_meta = devices.on_meta(device)
     kind = xp.dtype(dtypes.as_dtype(dtype) or dtypes.get_default_dtype().dtype)
+    if on_meta:
+        return factories.empty((), dtype=kind, device="meta", requires_grad=requires_grad)
     value = s.item() if isinstance(s, Tensor) else s
     if kind.kind in "iu" and isinstance(value, float):
         value = math.trunc(value)

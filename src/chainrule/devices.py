@@ -62,7 +62,7 @@ class device:  # noqa: N801 - PyTorch's name
 
     def __enter__(self) -> device:
         """``with device(...)``: the default device of factories inside the block (PyTorch's;
-        only the CPU can hold tensors, so another device's factories raise there)."""
+        the CPU holds values, ``"meta"`` gives meta tensors, another device's factories raise)."""
         _outer.append(_default)
         set_default_device(self)
         return self
@@ -77,15 +77,32 @@ _outer: list[device] = []  # the defaults outside the ``with device(...)`` block
 
 
 def set_default_device(dev: Any) -> None:
-    """Where factories put tensors made without ``device=``; only the CPU can hold them."""
+    """Where factories put tensors made without ``device=``: the CPU, or ``"meta"`` (shapes
+    without values, see :mod:`chainrule.meta`); another device's factories raise."""
     global _default
     _default = CPU if dev is None else device(dev)
 
 
 def get_default_device() -> device:
     """The device factories use; asking after ``set_default_device("cuda")`` fails as there."""
-    check(_default)
-    return CPU
+    return _default if on_meta(None) else CPU
+
+
+def on_meta(dev: Any) -> bool:
+    """Whether a factory given ``device`` (None: the default device) makes a meta tensor
+    (see :mod:`chainrule.meta`): False for the CPU, :func:`check`'s error for other devices.
+
+        >>> on_meta("meta"), on_meta(None)
+        (True, False)
+    """
+    if dev is None:
+        dev = _default
+    if dev is CPU or isinstance(dev, str) and dev == "cpu":
+        return False
+    if device(dev).type == "meta":
+        return True
+    check(dev)
+    return False
 
 
 def check(dev: Any) -> None:
@@ -102,6 +119,11 @@ def check(dev: Any) -> None:
     if dev.type == "cuda":
         # PyTorch's CPU builds raise exactly this, which is what users search for.
         raise AssertionError("Torch not compiled with CUDA enabled")
+    if dev.type == "meta":
+        raise RuntimeError(
+            "chainrule makes meta tensors with its factories (zeros, empty, randn, arange, "
+            "tensor, the *_like ones...) only: this one runs on the CPU (see chainrule.meta)"
+        )
     raise RuntimeError(
         f"chainrule runs on the CPU with NumPy: the '{dev.type}' backend is not available"
     )

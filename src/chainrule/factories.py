@@ -49,6 +49,14 @@ def _finish(array: Any, dtype: Any, requires_grad: bool) -> Tensor:
     return t
 
 
+def _meta_tensor(shape: tuple[int, ...], dtype: Any, requires_grad: bool) -> Tensor:
+    """What a factory makes on the meta device (see :mod:`chainrule.meta`): a shape and a
+    dtype, without values or a draw from the random generator."""
+    from chainrule import meta  # (it imports chainrule.nn, which imports this module)
+
+    return meta.empty(shape, dtype, requires_grad)
+
+
 def _refused_flag(name: str, args: tuple[Any, ...], **options: Any) -> TypeError:
     """PyTorch's error for a factory of several signatures (``eye``, ``arange``, ``rand``...)
     given a ``requires_grad`` that is no bool: none fits, so it lists the call, the options
@@ -92,7 +100,9 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     """A new tensor holding a copy of ``data`` (a number, nested lists, an array or a tensor)."""
     if type(requires_grad) is not bool:  # (1 was read by its truth; tensor() refuses None too)
         boolean(requires_grad, "tensor", "requires_grad", None)
-    _device.check(device)
+    if _device.on_meta(device):  # the shape and dtype that the values give
+        made = tensor(data, dtype, "cpu", requires_grad)
+        return _meta_tensor(tuple(made.shape), made.dtype, requires_grad)
     if isinstance(data, Tensor):
         warnings.warn(
             "To copy construct from a tensor, it is recommended to use "
@@ -246,7 +256,9 @@ def _plain(data: Any) -> Any:
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     """Like :func:`tensor`, but shares memory with a NumPy array or tensor when it can."""
-    _device.check(device)
+    if _device.on_meta(device):
+        made = as_tensor(data, dtype, "cpu")
+        return _meta_tensor(tuple(made.shape), made.dtype, False)
     if isinstance(data, Tensor):
         return data if dtype is None else data.to(dtype)
     if isinstance(data, xp.ndarray):
@@ -317,7 +329,8 @@ def _filled(
     make: Any, shape: tuple[int, ...], dtype: Any, device: Any, requires_grad: bool
 ) -> Tensor:
     """``make(shape, dtype)`` (``numpy.zeros`` or ``numpy.ones``), float32 by default."""
-    _device.check(device)
+    if _device.on_meta(device):
+        return _meta_tensor(shape, dtype or dtypes.default_float, requires_grad)
     return _finish(make(shape, dtype or dtypes.default_float), None, requires_grad)
 
 
@@ -334,7 +347,7 @@ def empty(
         boolean(requires_grad, "empty", "requires_grad", None)
     shape = size_argument(size, "empty")
     made = _filled(xp.zeros, shape, dtype, device, requires_grad)
-    if memory_format is None:
+    if memory_format is None or made.is_meta:  # (a meta tensor has no layout to lay out)
         return made
     layout = memory_formats.checked(memory_format, "empty")
     if layout is memory_formats.preserve_format:
@@ -356,13 +369,15 @@ def full(
 ) -> Tensor:
     if type(requires_grad) is not bool and requires_grad is not None:  # (1: by its truth)
         boolean(requires_grad, "full", "requires_grad", None)
-    _device.check(device)
+    on_meta = _device.on_meta(device)
     # a number, or a 0-d tensor read as one: a tensor of values was broadcast silently
     fill_value = number(fill_value, "full", "fill_value")
     if dtype is None:
         dtype = _python_dtype(xp.asarray(fill_value))
     shape = size_argument((size,), "full", varargs=False)
     fill_value = dtypes.checked_scalar(fill_value, xp.dtype(dtype))  # 300 overflows a uint8
+    if on_meta:
+        return _meta_tensor(shape, dtype, requires_grad)
     return _finish(xp.full(shape, fill_value, dtype), None, requires_grad)
 
 
@@ -388,7 +403,7 @@ def arange(
         raise _refused_flag(
             "arange", given, dtype=dtype, device=device, requires_grad=requires_grad
         )
-    _device.check(device)
+    on_meta = _device.on_meta(device)
     if end is None:
         start, end = 0, start
     start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
@@ -413,9 +428,13 @@ def arange(
             count = builtins.abs(span) // builtins.abs(stride)  # C's division: toward zero
         else:
             count = math.ceil((end - start) / step)
-        values = first + stride * xp.arange(count, dtype=xp.int64)
     else:
         count = builtins.max(0, math.ceil((end - start) / step))
+    if on_meta:
+        return _meta_tensor((count,), target, requires_grad)
+    if target.kind in "iu":
+        values = first + stride * xp.arange(count, dtype=xp.int64)
+    else:
         exact = xp.float32 if target.itemsize <= 2 else xp.float64  # PyTorch's accumulator
         values = exact(start) + exact(step) * xp.arange(count, dtype=exact)
     return _finish(values, target, requires_grad)
@@ -444,9 +463,11 @@ def linspace(
             "linspace", given, dtype=dtype, device=device, requires_grad=requires_grad
         )
     _check_scalar_bounds("linspace", start, end)
-    _device.check(device)
+    on_meta = _device.on_meta(device)
     target = dtypes.as_dtype(dtype or dtypes.default_float)
     shell_uints.check_function("linspace", target)
+    if on_meta:
+        return _meta_tensor(_checked_steps(steps), target, requires_grad)
     return _finish(_spaced(start, end, steps, target), target, requires_grad)
 
 
@@ -471,9 +492,11 @@ def logspace(
             "logspace", given, dtype=dtype, device=device, requires_grad=requires_grad
         )
     _check_scalar_bounds("logspace", start, end)
-    _device.check(device)
+    on_meta = _device.on_meta(device)
     target = dtypes.as_dtype(dtype or dtypes.default_float)
     shell_uints.check_function("logspace", target)
+    if on_meta:
+        return _meta_tensor(_checked_steps(steps), target, requires_grad)
     if steps == 1:  # PyTorch's one value: base ** start in float64, start not cut to an int
         return _finish(xp.full(1, float(base) ** float(start)), target, requires_grad)
     exponents = _spaced(start, end, steps, target, fused=False)
@@ -495,11 +518,17 @@ def _check_scalar_bounds(name: str, start: Any, end: Any) -> None:
         )
 
 
+def _checked_steps(steps: int) -> tuple[int]:
+    """The shape of ``steps`` values, with PyTorch's refusal of fewer than none."""
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    return (steps,)
+
+
 def _spaced(start: float, end: float, steps: int, dtype: Any, fused: bool = True) -> Any:
     """PyTorch's linspace values, in ``dtype`` if it is a float one, else in float64; with
     ``fused`` False rounded at each step, as its logspace kernel's exponents are."""
-    if steps < 0:
-        raise RuntimeError("number of steps must be non-negative")
+    _checked_steps(steps)
     compute = dtype if dtype.kind == "f" else xp.dtype("float64")
     if not steps:  # PyTorch converts no bound then
         return xp.empty(0, dtype=compute)
@@ -534,11 +563,15 @@ def eye(
     if type(requires_grad) is not bool and requires_grad is not None:
         given = (n,) if m is None else (n, m)
         raise _refused_flag("eye", given, dtype=dtype, device=device, requires_grad=requires_grad)
-    _device.check(device)
+    on_meta = _device.on_meta(device)
     for name, size in (("n", n), ("m", m)):
         if size is not None and size < 0:
             raise RuntimeError(f"{name} must be greater or equal to 0, got {size}")
     shell_uints.check_function("eye", dtype)
+    if on_meta:
+        return _meta_tensor(
+            (n, n if m is None else m), dtype or dtypes.default_float, requires_grad
+        )
     return _finish(xp.eye(n, m), dtype or dtypes.default_float, requires_grad)
 
 
@@ -603,8 +636,9 @@ def _random(
 ) -> Tensor:
     """``draw(shape, dtype, g=generator)`` (``rng.uniform`` or ``rng.normal``), float32 by
     default."""
-    _device.check(device)
     dtype = dtype or dtypes.default_float
+    if _device.on_meta(device):
+        return _meta_tensor(shape, dtype, requires_grad)
     return _drawn(lambda s: draw(s, dtype, g=generator), shape, requires_grad)
 
 
@@ -634,7 +668,7 @@ def randint(
 ) -> Tensor:
     """``randint(high, size)`` or ``randint(low, high, size)``: integers in [low, high); with
     ``requires_grad``, a float ``dtype`` only (PyTorch's refusal for an integer one)."""
-    _device.check(device)
+    on_meta = _device.on_meta(device)
     named = {k: v for k, v in (("low", low), ("high", high), ("size", size)) if v is not None}
     args_list = list(args)
     if size is None:
@@ -644,6 +678,9 @@ def randint(
     # ATen's randint is random_(low, high) on the new tensor: its checks, and for a float
     # dtype the bounds moved to values it holds.
     bounds = rng.random_range(dtypes.as_dtype(dtype or dtypes.int64), low, high)
+    if on_meta:
+        shape = size_argument((size,), "randint", varargs=False)
+        return _meta_tensor(shape, dtype or dtypes.int64, requires_grad)
     draw = lambda s: rng.integers(*bounds, s, g=generator)  # noqa: E731
     return _drawn(
         draw, size_argument((size,), "randint", varargs=False), requires_grad, dtype or dtypes.int64
@@ -689,11 +726,13 @@ def randperm(
             device=device,
             requires_grad=requires_grad,
         )
-    _device.check(device)
+    on_meta = _device.on_meta(device)
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     shell_uints.check_function("randperm", dtype)
     _check_randperm_size(n, dtypes.as_dtype(dtype or dtypes.int64))
+    if on_meta:
+        return _meta_tensor((n,), dtype or dtypes.int64, requires_grad)
 
     def draw(shape: tuple[int, ...]) -> Any:
         if len(shape) == 1:
@@ -741,7 +780,8 @@ def normal(
     >>> cr.normal(cr.tensor([0.0, 10.0]), 0.5)  # PyTorch's draw
     tensor([0.7705, 9.8533])
     """
-    _device.check(device)
+    # Not the default device of ``with device(...)``, which PyTorch's normal does not take
+    on_meta = device is not None and _device.on_meta(device)
     tensors = [x for x in (mean, std) if isinstance(x, Tensor)]
     if batching.levels:  # torch.func's refusals, before the arguments' own
         batching.check_randomness(per_example=True)
@@ -756,8 +796,11 @@ def normal(
         if size is None:
             raise TypeError("normal(): with a number mean and std, give the size as well")
         dtype = dtype or dtypes.default_float
+        shape = size_argument((size,), "normal", varargs=False)
+        if on_meta:
+            return _meta_tensor(shape, dtype, requires_grad)
         draw = lambda s: rng.normal(s, dtype, mean, std, g=generator)  # noqa: E731
-        return _drawn(draw, size_argument((size,), "normal", varargs=False), requires_grad)
+        return _drawn(draw, shape, requires_grad)
     # Tensor arithmetic on the draw, so that inside vmap each example combines its own draw
     # with its own means and stds; recording nothing: the node made of it is the draw's.
     with grad_mode.no_grad():
@@ -958,13 +1001,14 @@ def _like(make: Callable[..., Tensor]) -> Callable[..., Tensor]:
                 options = {"dtype": dtype, "device": device, "memory_format": memory_format}
                 raise _refused_flag(name, (input,), **options, requires_grad=requires_grad)
             boolean(requires_grad, name, "requires_grad", None)
+        where = input.device if device is None else device  # not a ``with device()``'s
 
         def made(shape: tuple[int, ...], laid_out: bool) -> Tensor:
             # PyTorch's normal kernel fills a tensor that is not row-major one value at a time
             # (no blocks of 16), in memory order.
             maker = _serial_randn if make is randn and laid_out else make
             dtype_made = dtype or input.dtype
-            return maker(shape, dtype=dtype_made, device=device, requires_grad=requires_grad)
+            return maker(shape, dtype=dtype_made, device=where, requires_grad=requires_grad)
 
         return _laid_out_like(input, memory_format, name, made, drawn=drawn)
 
@@ -1052,9 +1096,10 @@ def full_like(
         boolean(requires_grad, "full_like", "requires_grad", None)
     dtype = dtype or input.dtype
     fill_value = number(fill_value, "full_like", "fill_value")  # as full's
+    where = input.device if device is None else device  # not a ``with device()``'s
 
     def made(shape: tuple[int, ...], laid_out: bool) -> Tensor:
-        return full(shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+        return full(shape, fill_value, dtype=dtype, device=where, requires_grad=requires_grad)
 
     return _laid_out_like(input, memory_format, "full_like", made, drawn=False)
 
@@ -1079,8 +1124,9 @@ def randint_like(
     named = {k: v for k, v in (("low", low), ("high", high)) if v is not None}
     given = (*args, *named.values())
     _integer_bounds("randint_like", list(given), (input, *args), named)
+    where = input.device if device is None else device  # not a ``with device()``'s
 
     def made(shape: tuple[int, ...], laid_out: bool) -> Tensor:
-        return randint(*given, size=shape, dtype=dtype or input.dtype, device=device)
+        return randint(*given, size=shape, dtype=dtype or input.dtype, device=where)
 
     return _laid_out_like(input, memory_format, "randint_like", made)

@@ -245,7 +245,7 @@ class Tensor:
     def _created_requiring_grad(self) -> None:
         """``requires_grad=True`` given at creation (PyTorch's factories word the refusal of
         an integer tensor otherwise than ``requires_grad_``)."""
-        if not dtypes.is_floating(self._data.dtype):
+        if not self.is_floating_point():  # a meta tensor's too, which has no ``_data``
             raise RuntimeError(
                 "Only Tensors of floating point and complex dtype can require gradients"
             )
@@ -610,7 +610,7 @@ class Tensor:
             make,
             shape,
             dtype=dtype or self.dtype,
-            device=device,
+            device=_device.CPU if device is None else device,  # not a ``with device()``'s
             requires_grad=requires_grad,
             **values,
         )

@@ -194,6 +194,8 @@ def trunc_normal_(
             "of values may be incorrect.",
             stacklevel=2,
         )
+    if tensor.is_meta:  # no values to draw (the redraws below read them)
+        return tensor
     # The redraws fill ``empty_like`` buffers, which keep the tensor's strides as PyTorch's
     # do, so that each draw lands where PyTorch's lands in a transposed tensor too.
     with grad_mode.no_grad():
@@ -236,7 +238,7 @@ def orthogonal_(
 
     if tensor.ndim < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
-    if tensor.numel() == 0:
+    if tensor.numel() == 0 or tensor.is_meta:  # (a meta tensor: no values to draw)
         return tensor
     rows = tensor.shape[0]
     cols = tensor.numel() // rows

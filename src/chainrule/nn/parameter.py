@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from chainrule import devices as _device
+from chainrule import factories
 from chainrule._array import xp
 from chainrule.tensor import Tensor
 
@@ -21,6 +23,26 @@ class Parameter(Tensor):
     """A leaf Tensor, learnable by default, that Modules collect as their parameters."""
 
     __slots__ = ()
+
+    def __new__(cls, data: Any = None, requires_grad: bool = True, **kwargs: Any) -> Parameter:
+        """A :class:`chainrule.meta.MetaParameter` for a meta tensor (and for none inside
+        ``with chainrule.device("meta")``), as PyTorch's Parameter of one is on the meta device.
+
+            >>> import chainrule as cr
+            >>> cr.nn.Parameter(cr.zeros(2, device="meta")).is_meta
+            True
+        """
+        # (``kwargs``: a subclass's, UninitializedParameter's ``device`` and ``dtype``)
+        if data is None and cls is Parameter and _device.on_meta(None):
+            data = factories.empty(0)
+        if isinstance(data, Tensor) and data.is_meta:
+            from chainrule import meta  # (it imports this module)
+
+            param = meta.meta(data, meta.MetaParameter, False)
+            if requires_grad:
+                param._created_requiring_grad()
+            return param
+        return super().__new__(cls)
 
     def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
         self._wrap(xp.zeros(0, dtype="float32") if data is None else data, requires_grad)
