@@ -66,6 +66,19 @@ def _conv2d(M: Any) -> Any:
     return _hooked(M, M.nn.Conv2d(2, 3, 3, padding=1).double(), _input(M, 1, 2, 4, 4))
 
 
+def _conv1d(M: Any) -> Any:
+    M.manual_seed(0)
+    return _hooked(M, M.nn.Conv1d(2, 3, 3, padding=1).double(), _input(M, 2, 2, 5))
+
+
+def _batch_norm2d(M: Any) -> Any:
+    return _hooked(M, M.nn.BatchNorm2d(2).double(), _input(M, 2, 2, 3, 3))
+
+
+def _layer_norm(M: Any) -> Any:
+    return _hooked(M, M.nn.LayerNorm(3).double(), _input(M, 2, 4, 3))
+
+
 def _relu_of_a_leaf(M: Any) -> Any:
     return _hooked(M, M.nn.ReLU(), _input(M, 2, 3))
 
@@ -184,6 +197,9 @@ CASES = {
     "linear_no_bias_3d": _linear_no_bias_3d,
     "linear_bias_3d": _linear_bias_3d,
     "conv2d": _conv2d,
+    "conv1d": _conv1d,
+    "batch_norm2d": _batch_norm2d,
+    "layer_norm": _layer_norm,
     "relu_of_a_leaf": _relu_of_a_leaf,
     "relu_of_a_made_tensor": _relu_of_a_made_tensor,
     "sequential": _sequential,
@@ -220,8 +236,19 @@ def _assert_same(ours: Any, theirs: Any) -> None:
         assert ours == theirs
 
 
-@pytest.mark.parametrize("name", CASES)
+# Modules whose node is the last step of chainrule's own composite (conv1d's reshape of a
+# conv2d, the norms' scale and shift: test_torch_node_hooks_table's SAME_NAME_OTHER_STEPS): the
+# hook sees that step's gradients, not those of PyTorch's one node. The test asserts they still
+# differ, so that a fix takes them out of this set.
+COMPOSITE_NODES = {"conv1d", "batch_norm2d", "layer_norm"}
+
+
+@pytest.mark.parametrize("name", list(CASES))
 def test_register_backward_hook_as_pytorch(name: str) -> None:
     theirs = _outcome(CASES[name], torch)
     ours = _outcome(CASES[name], cr)
+    if name in COMPOSITE_NODES:
+        with pytest.raises(AssertionError):
+            _assert_same(ours, theirs)
+        return
     _assert_same(ours, theirs)

@@ -1514,6 +1514,16 @@ class Hypot(Op):
         return _chain(tangents, a / out, b / out)
 
 
+# The inputs of PyTorch's node, by name, for a where that some function names (see Where)
+_WHERE_INPUTS = {
+    "WhereBackward0": (1, 2),
+    "MaskedFillBackward0": (2,),
+    "MaskedFillBackward1": (2, 1),
+    "IndexFillBackward0": (2,),
+    "IndexFillBackward1": (2, 1),
+}
+
+
 class Where(Linear):
     """Linear in ``a`` and ``b`` together, the condition a setting (no tangent)."""
 
@@ -1522,11 +1532,10 @@ class Where(Linear):
     notation = "a if condition else b"
     derivatives = ("-", "1 where condition", "1 where not condition")
     reads = ((0,), (0,), (0,))  # only the condition: a and b may change in place afterwards
-    # PyTorch's WhereBackward0 takes (a, b), the condition no input; a where named for another
-    # function (tril, masked_fill, nan_to_num) takes its tensors alone
-    hook_inputs = Picked(
-        lambda node: (1, 2) if node.name() == "WhereBackward0" else tensor_inputs(node, (1, 2))
-    )
+    # PyTorch's WhereBackward0 takes (a, b), the condition no input; a fill's, where(mask,
+    # value, input), the input, then a tensor value (a number is none); a where named for
+    # another function (tril, nan_to_num) takes its tensors alone
+    hook_inputs = Picked(lambda node: _WHERE_INPUTS.get(node.name()) or tensor_inputs(node, (1, 2)))
 
     def forward(self, condition, a, b):
         if type(a) is _ndarray and type(b) is _ndarray and a.dtype is not b.dtype:

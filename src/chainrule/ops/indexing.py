@@ -941,7 +941,8 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:  # noqa: A00
             "masked_fill_ only supports boolean masks, but got mask with dtype "
             f"{_TORCH_DTYPE_NAMES[dtype.name][0]}"
         )
-    return named(_fill_where(input, mask, value, "masked_fill_"), "MaskedFillBackward0")
+    name = "MaskedFillBackward1" if isinstance(value, Tensor) else "MaskedFillBackward0"
+    return named(_fill_where(input, mask, value, "masked_fill_"), name)
 
 
 # PyTorch's signatures of masked_fill, which it lists when a call fits none.

@@ -24,7 +24,7 @@ from chainrule import _buffers, dtypes, grad_mode
 from chainrule._array import xp
 from chainrule.autodiff import batching
 from chainrule.autodiff import forward as forward_mode
-from chainrule.op import Op, Presented, inputs
+from chainrule.op import HookInputs, Op, Presented, inputs
 from chainrule.ops import dual, elementwise, inplace
 from chainrule.ops.broadcast import broadcast_shape
 from chainrule.ops.nn_ops import LogSoftmax, log_softmax
@@ -231,6 +231,28 @@ class CrossEntropy(NllLoss):
     def jvp(self, tangents, out, x, target):
         t = _LOG_SOFTMAX.jvp(tangents[:1], self.logp, x)
         return super().jvp((t, None), out, self.logp, target)
+
+
+class _CrossEntropyHookInputs(HookInputs):
+    """PyTorch's NllLossBackward0 takes the log-probabilities, which the fused node makes
+    inside (``next_functions`` shows their LogSoftmaxBackward0): a hook sees their gradient,
+    NllLoss's rule's, and what it returns in its place goes on through log-softmax's rule."""
+
+    def present(self, node: Op, grads: tuple[Any, ...], g: Any) -> tuple[Any, ...]:
+        if grads[0] is None:
+            return (None,)
+        return (node._at_picks(node._scaled(g)[:, None], node.logp),)
+
+    def absorb(self, node: Op, given: tuple[Any, ...], grads: Any, rule: Any) -> tuple[Any, ...]:
+        (g,) = given
+        if g is None:
+            return (None, None)
+        # under create_graph, over log-probabilities recomputed from the logits (as the vjp)
+        logp = _LOG_SOFTMAX.fresh()(node.inputs[0]) if isinstance(g, Tensor) else node.logp
+        return (_LOG_SOFTMAX._vjp(g, logp), None)
+
+
+CrossEntropy.hook_inputs = _CrossEntropyHookInputs()
 
 
 # Log-softmax along the classes, for CrossEntropy's rules (its forward and rules keep no state).
