@@ -665,8 +665,8 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
             if tb is float and a_is and float_operands:  # ``x * 0.5``
                 shaped = True  # elementwise with a number: the output has ``a``'s shape and dtype
                 # The cache hit inline: a call costs as much as the lookup itself.
-                entry = _float_operands.get(id(b))
-                if entry is not None and entry[1] is a_data.dtype:
+                entry = _float_operands.get(b)
+                if entry is not None and entry[0] is b and entry[1] is a_data.dtype:
                     b_data = entry[2]
                 elif a_data.dtype is dtypes.HALF and self.half_opmath:  # (never kept)
                     b_data, narrow, shaped = _half_opmath(a_data, b)
@@ -899,9 +899,11 @@ def note_inference() -> None:
     inference_seen = packing = True
 
 
-# Python floats met as operands of tensors, by id (the entry keeps the float alive, so the id
-# stays its own): (float, the array's dtype, the operand to pass for it).
-_float_operands: dict[int, tuple[float, Any, Any]] = {}
+# Python floats met as operands of tensors: (float, the array's dtype, the operand to pass for
+# it). Keyed by the float, an entry is used only for that very float object (``entry[0] is``):
+# 0.0 and -0.0 are one key. A float's hash costs less than ``id()``, whose new int the lookup
+# then compares with the key's (~200 instructions a lookup: two of three ops of the per-op chain).
+_float_operands: dict[float, tuple[float, Any, Any]] = {}
 _FLOAT_OPERANDS_KEPT = 64
 
 
@@ -933,8 +935,8 @@ def _float_operand(value: float, like: Any) -> Any:
         array(0.5, dtype=float32)
     """
     dtype = like.dtype
-    entry = _float_operands.get(id(value))  # Op.__call__ tries this hit inline for ``x * c``
-    if entry is not None and entry[1] is dtype:
+    entry = _float_operands.get(value)  # Op.__call__ tries this hit inline for ``x * c``
+    if entry is not None and entry[0] is value and entry[1] is dtype:
         return entry[2]
     if dtype.kind in "iu":  # not kept: a hit would pass the float beside the integer array
         return value  # as it is, where the caller computes both in the default float dtype
@@ -950,7 +952,7 @@ def _float_operand(value: float, like: Any) -> Any:
             return xp.array(value, dtype)
     operand = xp.array(value, dtype)
     operand.flags.writeable = False  # shared by every node that reads this constant
-    _float_operands[id(value)] = (value, dtype, operand)
+    _float_operands[value] = (value, dtype, operand)
     return operand
 
 
