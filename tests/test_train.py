@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -449,3 +450,31 @@ def test_resume_extends_a_finished_run_with_a_warm_restart(tmp_path):
     saved = serialization.load(checkpoint)
     assert int(saved["epoch"]) == 3 and int(saved["config"]["epochs"]) == 3
     assert len(saved["history"]) == 3
+
+
+def test_an_extended_run_stopped_midway_resumes_to_the_same_weights_and_extends_again(tmp_path):
+    """A warm restart is kept in the checkpoint: an extended run stopped after one of its
+    added epochs resumes to the weights of the extension run whole (it was refused as an
+    edited checkpoint, its schedule being the restart's), and extends again. Resuming warns of
+    nothing (the schedule is rebuilt without optimizer steps, on purpose)."""
+    whole, stopped = tmp_path / "whole", tmp_path / "stopped"
+    for out in (whole, stopped):
+        _train(out)  # 3 epochs (FAST)
+    _train(whole, whole / "mlp.safetensors", epochs=5)
+
+    def stop_after_fourth_epoch(line):
+        if line.startswith("epoch 4/"):
+            raise KeyboardInterrupt
+
+    with pytest.raises(training.TrainingInterrupted) as stop:
+        _train(stopped, stopped / "mlp.safetensors", log=stop_after_fourth_epoch, epochs=5)
+    assert stop.value.epoch == 4
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = training.train(training.TrainConfig(), stop.value.checkpoint, log=lambda _: None)
+    resumed = serialization.load(result.checkpoint)
+    _assert_identical(resumed, serialization.load(whole / "mlp.safetensors"))
+    assert resumed["restart"] == 3
+    again = _cli("--resume", str(result.checkpoint), "--epochs", "6")
+    assert again.exit_code == 0, again.output
+    assert again.stdout.startswith("epoch 6/6")

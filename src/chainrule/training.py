@@ -28,6 +28,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -343,6 +344,9 @@ class _Run:
             generator=self.loader_rng,
         )
         self.epoch = 0
+        # The epoch the learning-rate schedule's cosine began at: 0, or that of the last warm
+        # restart (a run extended by --resume), which a checkpoint keeps to be checked again
+        self.restart = 0
         self.history: list[EpochStats] = []
         if saved is not None:
             self._restore(saved)
@@ -425,6 +429,7 @@ class _Run:
             "version": CHECKPOINT_VERSION,
             "config": settings,
             "epoch": self.epoch,
+            "restart": self.restart,
             "model": _copy_tensors(self.model.state_dict()),
             "optimizer": _copy_tensors(self.optimizer.state_dict()),
             "scheduler": self.scheduler.state_dict(),
@@ -443,20 +448,28 @@ class _Run:
             raise TrainingError(
                 f"the checkpoint is damaged: epoch {epoch} needs {epoch} epochs of history"
             )
+        restart = saved.get("restart", 0)  # (0 in a checkpoint written before it was kept)
+        if type(restart) is not int or not 0 <= restart <= epoch:
+            raise TrainingError(
+                f"the checkpoint is damaged: its schedule's restart {_short(restart)} is not a "
+                f"whole number from 0 to its epoch {epoch}"
+            )
         try:
             self.model.load_state_dict(saved["model"])
             self.optimizer.load_state_dict(saved["optimizer"])
             self.scheduler.load_state_dict(saved["scheduler"])
             planned = int(saved["config"]["epochs"])
-            self.epoch = epoch
+            self.epoch, self.restart = epoch, restart
             # As saved, before a warm restart changes the schedule.
             self._check_schedule(saved["scheduler"], planned)
-            if self.config.epochs > planned:  # extending the run: a warm restart
+            if self.config.epochs > planned:  # extending the run: a warm restart, a new
+                # cosine over the epochs left (the added ones, for a run that had finished)
                 for group in self.optimizer.param_groups:
                     group["lr"] = self.config.lr
                 self.scheduler = optim_.lr_scheduler.CosineAnnealingLR(
-                    self.optimizer, self.config.epochs - planned
+                    self.optimizer, self.config.epochs - epoch
                 )
+                self.restart = epoch
             rng.set_rng_state(saved["rng"]["global"])
             self.loader_rng.set_state(saved["rng"]["loader"])
             self.history = [EpochStats(**stats) for stats in history]
@@ -469,13 +482,21 @@ class _Run:
 
     def _check_schedule(self, saved_scheduler: dict[str, Any], planned: int) -> None:
         """The optimizer's settings, the schedule and the step count follow from the run's
-        settings (``planned`` epochs) and its epoch alone: a value that differs (``betas:
-        "xx"``, ``T_max: 0``) was edited by hand, and would fail or silently change the run
-        later."""
+        settings (``planned`` epochs), its epoch and its last warm restart alone: a value that
+        differs (``betas: "xx"``, ``T_max: 0``) was edited by hand, and would fail or silently
+        change the run later."""
+        if self.restart >= planned:
+            raise TrainingError(
+                f"the checkpoint is damaged: its schedule restarts at epoch {self.restart} of "
+                f"{planned}"
+            )
         optimizer = build_optimizer(self.config.optimizer, self.model.parameters(), self.config.lr)
-        scheduler = optim_.lr_scheduler.CosineAnnealingLR(optimizer, planned)
-        for _ in range(self.epoch):
-            scheduler.step()
+        # the cosine since the last warm restart (a fresh run's: from epoch 0)
+        scheduler = optim_.lr_scheduler.CosineAnnealingLR(optimizer, planned - self.restart)
+        with warnings.catch_warnings():  # stepped without optimizer steps, on purpose
+            warnings.filterwarnings("ignore", "Detected call of `lr_scheduler")
+            for _ in range(self.epoch - self.restart):
+                scheduler.step()
         expected = {f"scheduler {k}": v for k, v in scheduler.state_dict().items()}
         # The saved dict, not the scheduler's: a key it should not have counts too.
         found = {f"scheduler {k}": v for k, v in saved_scheduler.items()}
