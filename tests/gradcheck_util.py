@@ -36,6 +36,21 @@ def outputs_of(result: Any) -> tuple[Any, ...]:
     return tuple(result) if isinstance(result, tuple | list) else (result,)
 
 
+def weighted_outputs(
+    lib: Any, fn: Callable[..., Any], arrays: Sequence[np.ndarray], weights: Sequence[np.ndarray]
+) -> tuple[list[Any], list[tuple[Any, Any]]]:
+    """``fn`` on leaves of ``arrays`` that require grad (``lib``: torch or chainrule): the
+    leaves, and each float output that requires grad beside its weight as a tensor (the
+    gradient to backward with: a product by the weights would save the outputs)."""
+    inputs = [lib.tensor(a, requires_grad=True) for a in arrays]
+    pairs = [
+        (y, lib.tensor(w))
+        for y, w in zip(outputs_of(fn(*inputs)), weights, strict=True)
+        if y.dtype.is_floating_point and y.requires_grad
+    ]
+    return inputs, pairs
+
+
 def flat(parts: Sequence[Any]) -> np.ndarray:
     """Arrays or tensors (chainrule or torch; None counts as nothing) as one flat vector."""
     return np.concatenate([np.asarray(_numpy(p), dtype=np.float64).ravel() for p in parts])

@@ -17,6 +17,7 @@ Rows for nn ops live in ``tests/op_table_nn.py`` (``NN_SPECS``, the same ``OpSpe
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -1144,3 +1145,18 @@ def all_specs() -> list[OpSpec]:
         *SAMPLING_SPECS,
         *EMBEDDING_SPECS,
     ]
+
+
+@functools.cache
+def _specs_by_name() -> dict[str, OpSpec]:
+    return {spec.name: spec for spec in all_specs()}
+
+
+def torch_twin(spec: OpSpec) -> Callable[..., Any] | None:
+    """The row's PyTorch function; for a forward-mode row without one, that of the row it
+    repeats (the same function, compared with PyTorch there); None if neither has one."""
+    twin = spec.torch_callable()
+    base = _specs_by_name().get(spec.name.removesuffix("_forward_mode"))
+    if twin is None and base is not None and base.shapes[0] == spec.shapes[0]:
+        twin = base.torch_callable()
+    return twin

@@ -44,6 +44,15 @@ def state(model: Any) -> list[np.ndarray]:
     return [p.detach().numpy().copy() for p in model.parameters()]
 
 
+def assert_same_training(eager: tuple[Any, list[np.ndarray]], compiled: tuple[Any, Any]) -> None:
+    """The compiled run's losses (or what else the step returned) and parameters are the
+    eager run's, bit for bit."""
+    (eager_losses, eager_params), (losses, params) = eager, compiled
+    assert losses == eager_losses
+    for got, want in zip(params, eager_params, strict=True):
+        assert np.array_equal(got, want)
+
+
 @pytest.mark.parametrize(
     ("kind", "optimizer", "shape"),
     [
@@ -67,9 +76,7 @@ def test_training_steps_equal_eager(kind: str, optimizer: Any, shape: tuple[int,
             losses = [step(x, y).item() for x, y in batches(shape, 6)]
         runs.append((losses, state(model), step))
     (eager_losses, eager_params, _), (losses, params, compiled_step) = runs
-    assert losses == eager_losses
-    for got, want in zip(params, eager_params, strict=True):
-        assert np.array_equal(got, want)
+    assert_same_training((eager_losses, eager_params), (losses, params))
     # Traced once: the step starts with zero_grad, so the .grad it finds does not matter.
     assert compiled_step.traces == 1
 
@@ -246,10 +253,7 @@ def test_dropout_training_steps_equal_eager() -> None:
             warnings.simplefilter("error")
             losses = [step(x, y).item() for x, y in batches((8, 64), 6)]
         runs.append((losses, state(model)))
-    (eager_losses, eager_params), (losses, params) = runs
-    assert losses == eager_losses
-    for got, want in zip(params, eager_params, strict=True):
-        assert np.array_equal(got, want)
+    assert_same_training(*runs)
 
 
 def test_fullgraph_raises_instead_of_falling_back() -> None:
@@ -474,9 +478,7 @@ def test_relu_in_place_and_unmade_grads_replay_as_eager(kind: str, read: bool) -
         norms = [[n.item() for n in ns] for _, ns in outputs] if read else None
         runs.append((losses, norms, state(model), step))
     (eager_losses, eager_norms, eager_params, _), (losses, norms, params, step) = runs
-    assert (losses, norms) == (eager_losses, eager_norms)
-    for got, want in zip(params, eager_params, strict=True):
-        assert np.array_equal(got, want)
+    assert_same_training(((eager_losses, eager_norms), eager_params), ((losses, norms), params))
     assert step.traces == 1
     code = step.code(*batches(shape, 1)[0])
     assert ("._grad = make(" in code) is read  # made only where the function reads it
@@ -511,7 +513,5 @@ def test_a_module_compiled_after_tracing_keeps_the_trace_and_the_values() -> Non
             losses.append(step(x, y).item())
         runs.append((losses, state(model), step))
     (eager_losses, eager_params, _), (losses, params, compiled_step) = runs
-    assert losses == eager_losses
-    for got, want in zip(params, eager_params, strict=True):
-        assert np.array_equal(got, want)
+    assert_same_training((eager_losses, eager_params), (losses, params))
     assert compiled_step.traces == 1

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from gradcheck_util import outputs_of
-from op_table import OpSpec, all_specs
+from gradcheck_util import outputs_of, weighted_outputs
+from op_table import OpSpec, all_specs, torch_twin
 
 import chainrule as cr
 from chainrule.autodiff import backward as engine
@@ -29,13 +29,7 @@ FREED = "Trying to backward through the graph a second time"
 
 def _twice(lib: Any, fn: Any, arrays: list[np.ndarray], weights: list[np.ndarray]) -> Any:
     """The gradients after one backward, then after a second (or the second's error)."""
-    inputs = [lib.tensor(a, requires_grad=True) for a in arrays]
-    # the weights as the outputs' gradients: a product by them would save the outputs
-    pairs = [
-        (y, lib.tensor(w))
-        for y, w in zip(outputs_of(fn(*inputs)), weights, strict=True)
-        if y.dtype.is_floating_point and y.requires_grad
-    ]
+    inputs, pairs = weighted_outputs(lib, fn, arrays, weights)
     if not pairs:
         return None
     outputs, cotangents = zip(*pairs, strict=True)
@@ -76,18 +70,7 @@ REFUSED_WITHOUT_A_TWIN = {
     # the inverse's and the norms' rules read their values (no twin: PyTorch's backward fails)
     "linalg_cond_fro",
 }
-SPECS = {spec.name: spec for spec in all_specs()}
-ROWS = [pytest.param(spec, id=spec.name) for spec in SPECS.values()]
-
-
-def _torch_twin(spec: OpSpec) -> Any:
-    """The row's PyTorch function; for a forward-mode row without one, that of the row it
-    repeats (the same function, compared with PyTorch there); None if neither has one."""
-    twin = spec.torch_callable()
-    base = SPECS.get(spec.name.removesuffix("_forward_mode"))
-    if twin is None and base is not None and base.shapes[0] == spec.shapes[0]:
-        twin = base.torch_callable()
-    return twin
+ROWS = [pytest.param(spec, id=spec.name) for spec in all_specs()]
 
 
 @pytest.mark.parametrize("spec", ROWS)
@@ -102,7 +85,7 @@ def test_second_backward_as_pytorch(
     if ours is None:
         return  # nothing differentiable comes out (an integer result): nothing to backward
     first, second = ours
-    twin = _torch_twin(spec)  # (None: no PyTorch twin, only the doubling is checked)
+    twin = torch_twin(spec)  # (None: no PyTorch twin, only the doubling is checked)
     theirs = None if twin is None else _twice(torch, twin, arrays, weights)
     torch_second = None if theirs is None else theirs[1]
     # each set names rows of its kind only: none stays listed once it is not

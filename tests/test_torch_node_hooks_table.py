@@ -17,24 +17,12 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from gradcheck_util import outputs_of
-from op_table import OpSpec, all_specs
+from gradcheck_util import outputs_of, weighted_outputs
+from op_table import OpSpec, all_specs, torch_twin
 
 import chainrule as cr
 
-SPECS = {spec.name: spec for spec in all_specs()}
-
-
-def _torch_twin(spec: OpSpec) -> Any:
-    """The row's PyTorch function (a forward-mode row's: that of the row it repeats)."""
-    twin = spec.torch_callable()
-    base = SPECS.get(spec.name.removesuffix("_forward_mode"))
-    if twin is None and base is not None and base.shapes[0] == spec.shapes[0]:
-        twin = base.torch_callable()
-    return twin
-
-
-ROWS = [pytest.param(spec, id=spec.name) for spec in SPECS.values() if _torch_twin(spec)]
+ROWS = [pytest.param(spec, id=spec.name) for spec in all_specs() if torch_twin(spec)]
 
 # Rows whose hooked nodes differ from PyTorch's (another name, or as many nodes as outputs where
 # PyTorch's one node makes them all: split, chunk, unbind, var_mean, qr): chainrule builds the
@@ -179,12 +167,7 @@ def _given(g: Any) -> np.ndarray | None:
 
 def _run(lib: Any, fn: Any, arrays: list[np.ndarray], weights: list[np.ndarray], double: bool):
     """The hooked nodes' names, what each hook saw, and the inputs' gradients after."""
-    inputs = [lib.tensor(a, requires_grad=True) for a in arrays]
-    pairs = [
-        (y, lib.tensor(w))
-        for y, w in zip(outputs_of(fn(*inputs)), weights, strict=True)
-        if y.dtype.is_floating_point and y.requires_grad
-    ]
+    inputs, pairs = weighted_outputs(lib, fn, arrays, weights)
     if not pairs:
         return None
     nodes: list[Any] = []
@@ -228,7 +211,7 @@ def test_node_post_hooks_see_and_change_what_pytorchs_do(
     arrays = spec.sample(rng, spec.shapes[0])
     probe = outputs_of(spec.fn(*[cr.tensor(a) for a in arrays]))
     weights = [rng.standard_normal(tuple(y.shape)) for y in probe]
-    twin = _torch_twin(spec)
+    twin = torch_twin(spec)
     ours, theirs = (
         _run(cr, spec.fn, arrays, weights, False),
         _run(torch, twin, arrays, weights, False),
