@@ -97,6 +97,13 @@ FOUND = {
         (True,),
     ),
     "cosh_output_changed_in_place": (["v1 = v0.cosh()", "v1.mul_(2)", *BACKWARD], X, (True,)),
+    # a (2, 1) and its [..., ::2]: the same elements, other strides on the dim of size 1, a
+    # partial overlap that PyTorch refuses (chainrule ignored those strides and went on)
+    "add_of_a_view_stepping_over_a_dim_of_size_1": (
+        ["v1 = v0.exp()", "v2 = v1[..., ::2]", "v1.add_(v2)", *BACKWARD],
+        [np.array([[-0.9209], [-1.8359]])],
+        (True,),
+    ),
     # prod's gradient divides its output: changed in place, it was a silent wrong gradient.
     "prod_output_changed_in_place": (["v1 = v0.prod()", "v1.mul_(2)", *BACKWARD], X, (True,)),
 }

@@ -76,6 +76,28 @@ SNIPPETS = {
         y = x * 1
         out = tried("y.sub_(y.t(), alpha=2)", "y.t().mul_(y)", "y.add_(y.t())", y=y)
     """,
+    # the strides of a dim of size 1 count too: a (2, 1) and its [..., ::2] lie on the same
+    # memory with other strides there, a partial overlap; NumPy's stride 0 of x[:, None] (and
+    # of broadcast_to) does not, where PyTorch's unsqueeze has another
+    "in-place ops with an operand whose dim of size 1 steps otherwise": """
+        y = T.tensor([[1.0], [2.0]])
+        r = T.zeros(1, 3)
+        v = T.tensor([1.0, 2.0])
+        out = tried(
+            "y.add_(y[..., ::2])",
+            "y.copy_(y[..., ::2])",
+            "y.mul_(y.as_strided((2, 1), (1, 3)))",
+            "r.add_(r[::2])",
+            "r.T.add_(r.T[:, ::5])",
+            "T.zeros(2, 1, 3).add_(T.zeros(2, 1, 3)[:, ::2])",
+            "y.add_(y[:, :])",
+            "v.unsqueeze(1).add_(v[:, None])",
+            "v.view(2, 1).add_(v.unsqueeze(1))",
+            "q = T.ones(1, 1); q[...] = q",
+            y=y, r=r, v=v, T=T,
+        )
+        out.append(y)
+    """,
     # a transpose of a contiguous tensor is dense too: its overlap with the tensor is refused
     "mul_ of a transpose by the tensor it views": """
         a = T.ones(2, 4, 2)

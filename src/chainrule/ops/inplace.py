@@ -227,7 +227,7 @@ def _check_overlap(t: Tensor, others: tuple[Any, ...]) -> None:
         same = (
             a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
             and (a.ndim, a.size) == (b.ndim, b.size)
-            and _steps(a) == _steps(b)
+            and _same_strides(a, b)
         )
         # PyTorch checks the overlap of dense tensors only (a transpose of a contiguous
         # one is dense)
@@ -240,13 +240,17 @@ def _check_overlap(t: Tensor, others: tuple[Any, ...]) -> None:
             )
 
 
-def _steps(a: Any) -> list[int]:
-    """``a``'s strides where they move. PyTorch calls two dense tensors one (a full overlap,
-    allowed) where they start and end at the same place with the same strides, whatever
-    their shapes (``y.sub_(y.t())`` of a (2, 1) ``y`` is refused for its shapes); a dim of
-    size 1 may have any stride here (NumPy's ``broadcast_to`` gives it 0, PyTorch's
-    ``expand`` not: ``x[...] = x`` of a (1, 1) ``x`` expands the value)."""
-    return [step for step, n in zip(a.strides, a.shape, strict=True) if n > 1]
+def _same_strides(a: Any, b: Any) -> bool:
+    """Whether ``a`` and ``b`` (dense, from one place, as many dims) have PyTorch's strides of
+    one tensor: the same, dim by dim, those of dims of size 1 too (a (2, 1) ``y`` and
+    ``y[..., ::2]`` overlap partly there, and ``y.add_(y[..., ::2])`` is refused; their shapes
+    may differ: ``y.sub_(y.t())`` is refused for its shapes). A stride of 0 on a dim of size 1
+    is NumPy's alone (``x[:, None]``, ``broadcast_to``), where PyTorch's is another, so it
+    matches any (``x[...] = x`` of a (1, 1) ``x`` expands the value)."""
+    return all(
+        step == other or (step == 0 and n == 1) or (other == 0 and m == 1)
+        for step, other, n, m in zip(a.strides, b.strides, a.shape, b.shape, strict=True)
+    )
 
 
 def _write(t: Tensor, values: Any) -> None:
