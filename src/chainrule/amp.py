@@ -28,7 +28,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-from chainrule import grad_mode
+from chainrule import devices, grad_mode
 from chainrule._array import xp
 from chainrule.tensor import Tensor
 
@@ -69,6 +69,60 @@ class autocast:  # noqa: N801 - PyTorch's name
                 return function(*args, **kwargs)
 
         return run
+
+
+def is_autocast_available(device_type: str) -> bool:
+    """False for every device: chainrule's :class:`autocast` always disables itself (PyTorch
+    answers True for ``"cpu"`` and ``"cuda"``). An unknown device type is refused as PyTorch
+    refuses it.
+
+        >>> is_autocast_available("cpu")
+        False
+    """
+    devices.device(device_type)  # raises PyTorch's RuntimeError for an unknown type
+    return False
+
+
+def _check_device_type(device_type: Any) -> None:
+    if not isinstance(device_type, str):
+        raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
+
+
+def custom_fwd(
+    fwd: Callable[..., Any] | None = None, *, device_type: str, cast_inputs: Any = None
+) -> Any:
+    """Decorate a custom ``autograd.Function``'s ``forward`` for autocast (``@custom_fwd(...)``).
+
+    PyTorch's decorator casts the inputs to ``cast_inputs`` and turns autocast off inside
+    ``forward`` only where autocast is enabled; outside it, it is a no-op and ``cast_inputs``
+    has no effect. chainrule's autocast is never enabled, so ``forward`` is returned as it is.
+
+        >>> import chainrule as cr
+        >>> class Double(cr.autograd.Function):
+        ...     @staticmethod
+        ...     @custom_fwd(device_type="cpu", cast_inputs=cr.float16)
+        ...     def forward(ctx, x):
+        ...         return x * 2
+        ...     @staticmethod
+        ...     @custom_bwd(device_type="cpu")
+        ...     def backward(ctx, g):
+        ...         return g * 2
+        >>> Double.apply(cr.ones(2, requires_grad=True))
+        tensor([2., 2.], grad_fn=<DoubleBackward>)
+    """
+    _check_device_type(device_type)
+    if fwd is None:
+        return functools.partial(custom_fwd, device_type=device_type, cast_inputs=cast_inputs)
+    return fwd
+
+
+def custom_bwd(bwd: Callable[..., Any] | None = None, *, device_type: str) -> Any:
+    """Decorate a custom ``autograd.Function``'s ``backward`` to run in ``forward``'s autocast
+    state (see :func:`custom_fwd`): with autocast never enabled, ``backward`` as it is."""
+    _check_device_type(device_type)
+    if bwd is None:
+        return functools.partial(custom_bwd, device_type=device_type)
+    return bwd
 
 
 class GradScaler:
@@ -197,6 +251,35 @@ class GradScaler:
 
 # torch.cuda.amp's older names (chainrule.cuda.amp): a scaler and an autocast for CUDA, which
 # disable themselves on this machine as PyTorch's do on one without CUDA.
-cuda_amp = types.ModuleType("chainrule.cuda.amp", "torch.cuda.amp's names: CUDA's scaler, autocast")
+cuda_amp = types.ModuleType(
+    "chainrule.cuda.amp", "torch.cuda.amp's names: CUDA's scaler, autocast, custom_fwd/bwd"
+)
 cuda_amp.GradScaler = functools.partial(GradScaler, "cuda")  # type: ignore[attr-defined]
 cuda_amp.autocast = functools.partial(autocast, "cuda")  # type: ignore[attr-defined]
+
+
+def _cuda_custom_fwd(fwd: Callable[..., Any] | None = None, *, cast_inputs: Any = None) -> Any:
+    """``chainrule.cuda.amp.custom_fwd``: :func:`custom_fwd` for ``device_type="cuda"``,
+    deprecated as PyTorch's."""
+    _warn_cuda_deprecated("custom_fwd")
+    return custom_fwd(fwd, device_type="cuda", cast_inputs=cast_inputs)
+
+
+def _cuda_custom_bwd(bwd: Callable[..., Any]) -> Any:
+    """``chainrule.cuda.amp.custom_bwd``: :func:`custom_bwd` for ``device_type="cuda"``,
+    deprecated as PyTorch's."""
+    _warn_cuda_deprecated("custom_bwd")
+    return custom_bwd(bwd, device_type="cuda")
+
+
+def _warn_cuda_deprecated(name: str) -> None:
+    warnings.warn(
+        f"`chainrule.cuda.amp.{name}(args...)` is deprecated. "
+        f"Please use `chainrule.amp.{name}(args..., device_type='cuda')` instead.",
+        FutureWarning,
+        stacklevel=3,
+    )
+
+
+cuda_amp.custom_fwd = _cuda_custom_fwd  # type: ignore[attr-defined]
+cuda_amp.custom_bwd = _cuda_custom_bwd  # type: ignore[attr-defined]

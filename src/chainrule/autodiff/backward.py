@@ -162,9 +162,9 @@ def run_backward(
         _running.append(pass_)  # (pushed here, not in run: a call fewer per step)
         try:
             pass_.run(retain, record)
+            return pass_.finish()  # (a leaf's hooks, which finish runs, see their pass too)
         finally:
             _running.pop()
-        return pass_.finish()
 
 
 def batched_grad(
@@ -745,7 +745,8 @@ def _edges(inputs: tuple[Any, ...]) -> tuple[Any, ...]:
 
 
 # The passes running, innermost last (a hook or a rule may run a pass of its own): pushed and
-# popped by run_backward and batched_grad around the walk.
+# popped by run_backward (around the walk and finish, where the leaves' hooks run) and
+# batched_grad (around the walk).
 _running: list[_Pass] = []
 
 

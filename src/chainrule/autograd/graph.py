@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import abc
 import contextlib
-from collections.abc import Callable, Iterable, Iterator
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
-from chainrule import op
+from chainrule import graph, op
 from chainrule._array import xp
+from chainrule.autodiff import backward as backward_module
 from chainrule.op import AccumulateGrad, Op, Presented
-from chainrule.tensor import Tensor
+from chainrule.tensor import RemovableHandle, Tensor
 
 
 class Node(abc.ABC):
@@ -240,6 +242,98 @@ def _from_cpu(packed: tuple[Any, Tensor]) -> Tensor:
     return tensor.to(device)
 
 
+class _MultiHandle(RemovableHandle):
+    """The handle of a multi-grad hook: ``remove()`` takes its hook off every tensor."""
+
+    def __init__(self, handles: tuple[RemovableHandle, ...]) -> None:
+        self.handles = handles
+
+    def remove(self) -> None:
+        for handle in self.handles:
+            handle.remove()
+
+
+def register_multi_grad_hook(
+    tensors: Sequence[Tensor],
+    fn: Callable[[list[Tensor | None]], None] | Callable[[Tensor], None],
+    *,
+    mode: str = "all",
+) -> RemovableHandle:
+    """Call ``fn`` once per backward pass that reaches ``tensors``, as PyTorch's.
+
+    ``mode="all"``: after the pass has computed the gradient of each tensor it computes (those
+    it does not reach, or that lead to none of ``backward(inputs=...)``'s or
+    ``autograd.grad``'s inputs, are not waited for), ``fn(grads)``, a list with the gradient
+    of each tensor, None for those not computed. ``mode="any"``: ``fn(grad)`` with the first
+    gradient computed. The tensors' own hooks carry it (``register_hook``), so it costs a pass
+    nothing where none is registered. ``handle.remove()`` removes it.
+
+    >>> import chainrule as cr
+    >>> a = cr.ones(2, requires_grad=True)
+    >>> b = cr.ones(2, requires_grad=True)
+    >>> handle = register_multi_grad_hook((a, b), lambda grads: print(grads))
+    >>> (a * 3).sum().backward()
+    [tensor([3., 3.]), None]
+    >>> handle.remove()
+    """
+    supported_modes = ("all", "any")
+    if mode not in supported_modes:
+        raise ValueError(f"Expects mode to be one of {supported_modes} but got {mode}")
+    if mode == "any":
+        seen: weakref.WeakSet[Any] = weakref.WeakSet()  # the passes that have called fn
+
+        def first(grad: Tensor) -> None:
+            run = backward_module._running[-1]
+            if run not in seen:
+                seen.add(run)
+                fn(grad)  # type: ignore[call-arg, arg-type]
+
+        return _MultiHandle(tuple(t.register_hook(first) for t in tensors if t.requires_grad))
+    for t in tensors:
+        if not t.requires_grad:  # (PyTorch's error, from its lookup of the tensor's node)
+            raise AssertionError("Expected gradient function to be set")
+    # Where each tensor's hook lives (Tensor._hook_list): its node, or the leaf itself.
+    owners = [t.grad_fn or t for t in tensors]
+    # pass -> [hooks run so far, hooks the pass runs, the gradients]
+    calls: weakref.WeakKeyDictionary[Any, list[Any]] = weakref.WeakKeyDictionary()
+
+    def hook_of(index: int) -> Callable[[Tensor], None]:
+        def hook(grad: Tensor) -> None:
+            run = backward_module._running[-1]
+            state = calls.get(run)
+            if state is None:
+                state = calls[run] = [0, _hooks_run(run, owners), [None] * len(owners)]
+            state[0] += 1
+            state[2][index] = grad
+            if state[0] == state[1]:
+                del calls[run]
+                fn(state[2])  # type: ignore[arg-type]
+
+        return hook
+
+    return _MultiHandle(tuple(t.register_hook(hook_of(i)) for i, t in enumerate(tensors)))
+
+
+def _hooks_run(run: Any, owners: list[Any]) -> int:
+    """How many of the hooks that live on ``owners`` (nodes, leaves) the backward pass ``run``
+    calls (PyTorch's ``_will_engine_execute_node``): those of the nodes it reaches that lead
+    to a gradient it wants, or are one, and of the leaves whose gradient it wants."""
+    nodes = graph.ancestors(run.roots)
+    needed = run.needed  # None: every node reached (see _Pass.run)
+    ruled = nodes if needed is None else [node for node in nodes if node in needed]
+    called = {*ruled, *run.roots, *(node for node in nodes if node in run.target_nodes)}
+    leaves = {id(leaf) for leaf, _ in run.leaf_grads.values()}  # the roots that are leaves
+    for node in ruled:
+        for x in node.inputs:
+            if isinstance(x, Tensor) and x.requires_grad and graph.parent(x, node) is None:
+                leaves.add(id(x))
+    if run.target_ids is not None:
+        leaves &= run.target_ids
+    return sum(
+        id(owner) in leaves if isinstance(owner, Tensor) else owner in called for owner in owners
+    )
+
+
 # The messages of the open ``disable_saved_tensors_hooks`` blocks, innermost last.
 _disabled: list[str] = []
 
@@ -271,6 +365,7 @@ __all__ = [
     "disable_saved_tensors_hooks",
     "get_gradient_edge",
     "increment_version",
+    "register_multi_grad_hook",
     "save_on_cpu",
     "saved_tensors_hooks",
 ]

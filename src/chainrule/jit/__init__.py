@@ -1,10 +1,56 @@
 """``cr.compile``: a function traced once per input signature and replayed as flat NumPy calls.
 
-:mod:`~chainrule.jit.trace` records an eager run through the entry points that
+:mod:`~chainrule.jit.recording` records an eager run through the entry points that
 :mod:`~chainrule.jit.hooks` wraps while it runs, :mod:`~chainrule.jit.schedule` turns it into
 one Python function over arrays, :mod:`~chainrule.jit.compiled` keys, guards and caches them.
+
+PyTorch's TorchScript names (``torch.jit.script``, ``trace``, ``freeze``, ...) are here too
+(:mod:`~chainrule.jit.torchscript`): they run the Python as written.
 """
 
 from chainrule.jit.compiled import CompiledFunction, compile
+from chainrule.jit.torchscript import (
+    Final,
+    Future,
+    ScriptFunction,
+    ScriptModule,
+    annotate,
+    export,
+    fork,
+    freeze,
+    ignore,
+    is_scripting,
+    is_tracing,
+    load,
+    optimize_for_inference,
+    save,
+    script,
+    trace,
+    trace_module,
+    unused,
+    wait,
+)
 
-__all__ = ["CompiledFunction", "compile"]
+__all__ = [
+    "CompiledFunction",
+    "Final",
+    "Future",
+    "ScriptFunction",
+    "ScriptModule",
+    "annotate",
+    "compile",
+    "export",
+    "fork",
+    "freeze",
+    "ignore",
+    "is_scripting",
+    "is_tracing",
+    "load",
+    "optimize_for_inference",
+    "save",
+    "script",
+    "trace",
+    "trace_module",
+    "unused",
+    "wait",
+]

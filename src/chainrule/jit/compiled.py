@@ -2,7 +2,7 @@
 
 A call is keyed by its guards: each tensor argument's shape, dtype and ``requires_grad``, the
 other arguments' values, and grad mode. The first call with a new key runs eagerly while it is
-traced (see :mod:`chainrule.jit.trace`); later calls with that key replay the schedule (see
+traced (see :mod:`chainrule.jit.recording`); later calls with that key replay the schedule (see
 :mod:`chainrule.jit.schedule`), after checking that captured tensors kept their shape and dtype
 and each ``.grad`` the function touches is in the state it was traced in (else it is traced
 again). What cannot be replayed runs eagerly, with a warning, once, that says why.
@@ -19,8 +19,7 @@ from typing import Any
 from chainrule import grad_mode
 from chainrule._array import xp
 from chainrule.autodiff import anomaly, batching, forward
-from chainrule.jit import hooks
-from chainrule.jit import trace as tracing
+from chainrule.jit import hooks, recording
 from chainrule.jit.schedule import MISS, Schedule
 from chainrule.tensor import Tensor
 
@@ -132,7 +131,7 @@ class CompiledFunction:
         try:
             self.traces += 1
             self._alive += [v for v in (*args, *kwargs.values()) if not isinstance(v, Tensor)]
-            schedule, result = tracing.trace(self._orig_mod, args, kwargs)
+            schedule, result = recording.trace(self._orig_mod, args, kwargs)
         finally:
             _tracing.release()
         if schedule.failure is None:

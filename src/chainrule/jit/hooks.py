@@ -14,7 +14,7 @@ nothing for tracing).
 
 Only the tracing thread is recorded; other threads' calls pass straight through.
 
-    >>> from chainrule.jit.trace import Tracer
+    >>> from chainrule.jit.recording import Tracer
     >>> plain = Op.__call__
     >>> with installed(Tracer((), {})):
     ...     Op.__call__ is plain, len(active)
@@ -41,7 +41,7 @@ from chainrule.optim.optimizer import Optimizer
 from chainrule.tensor import Tensor
 
 if TYPE_CHECKING:
-    from chainrule.jit.trace import Tracer
+    from chainrule.jit.recording import Tracer
 
 # The traces running now (at most one: see chainrule.jit.compiled).
 active: list[Tracer] = []

@@ -89,6 +89,21 @@ def pad_sequence(
     return out
 
 
+def invert_permutation(permutation: Tensor | None) -> Tensor | None:
+    """The inverse of ``permutation`` (a 1-D tensor of indices), None for None: what turns a
+    :class:`PackedSequence`'s ``sorted_indices`` into its ``unsorted_indices``.
+
+    >>> import chainrule as cr
+    >>> invert_permutation(cr.tensor([2, 0, 1]))
+    tensor([1, 2, 0])
+    """
+    if permutation is None:
+        return None
+    output = factories.empty_like(permutation)
+    output.scatter_(0, permutation, factories.arange(0, permutation.numel()))
+    return output
+
+
 def pack_padded_sequence(
     input: Tensor,  # noqa: A002
     lengths: Any,
@@ -136,7 +151,7 @@ def pack_padded_sequence(
         order = xp.argsort(-counts, kind="stable")
         counts = counts[order]
         sorted_indices = _make(order.astype(xp.int64))
-        unsorted_indices = _make(xp.argsort(order).astype(xp.int64))
+        unsorted_indices = invert_permutation(sorted_indices)
         x = x.index_select(1, sorted_indices)
     batch_sizes = (counts[None, :] > xp.arange(counts[0])[:, None]).sum(1)
     data = cat([x[t, :size] for t, size in enumerate(batch_sizes.tolist())])

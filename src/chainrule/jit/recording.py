@@ -14,7 +14,7 @@ each replay from the tensor), and each result. :class:`chainrule.jit.schedule.Sc
 the recorded steps into one Python function.
 
     >>> import chainrule as cr
-    >>> from chainrule.jit.trace import trace
+    >>> from chainrule.jit.recording import trace
     >>> x = cr.tensor([1.0, 2.0])
     >>> schedule, result = trace(lambda t: (t * 2).exp(), (x,), {})
     >>> schedule.failure is None, result
