@@ -174,6 +174,7 @@ def clip_grad_value_(
 # Names of the submodules' public objects, loaded on first use (see the module docstring).
 _LAZY = {
     "parametrize": ("chainrule.nn.utils.parametrize", None),
+    "prune": ("chainrule.nn.utils.prune", None),
     "rnn": ("chainrule.nn.utils.rnn", None),
     "parametrizations": ("chainrule.nn.utils.parametrizations", None),
     "stateless": ("chainrule.nn.utils.stateless", None),
