@@ -24,6 +24,7 @@ Ops come in layers, each switched on on top of the previous ones:
 from __future__ import annotations
 
 import contextlib
+import re
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -279,6 +280,36 @@ def _shape_of(expression: str, shapes: list[Shape]) -> Shape:
 
 
 # ----------------------------------------------------------------------------- running
+class UndefinedOrder(Exception):
+    """An in-place op whose operand shares part of its target's memory where PyTorch's overlap
+    check cannot tell how (either tensor is not dense): PyTorch then writes in its kernel's
+    loop order (a (2, 2) ``y.add_(y[..., ::2])`` adds the new ``y[:, 0]`` to ``y[:, 1]``),
+    chainrule reads every operand before it writes (NumPy buffers an overlap). Neither is a
+    promise, so such a program is not compared (test_torch_view_inplace_fuzz_cases names the
+    difference)."""
+
+
+# an in-place line with a tensor operand: "v2.add_(v3)", "v2 += v3"
+_INPLACE_OPERAND = re.compile(r"^(v\d+)(?:\.(?:add_|sub_|mul_|copy_)\(| \+= )(v\d+)\b")
+
+
+def _places(t: Any) -> np.ndarray:
+    """The storage offsets of a PyTorch tensor's elements."""
+    index = np.indices(tuple(t.shape)).reshape(t.dim(), t.numel())
+    return t.storage_offset() + np.asarray(t.stride(), dtype=np.int64) @ index
+
+
+def _overlap_order_undefined(target: Any, operand: Any) -> bool:
+    """Whether PyTorch's ``target.op_(operand)`` reads ``operand`` in its loop order."""
+    if target is operand or target.untyped_storage().data_ptr() != (
+        operand.untyped_storage().data_ptr()
+    ):
+        return False
+    a, b = _places(target), _places(operand)
+    dense = all(len(np.unique(p)) == p.size == p.max() - p.min() + 1 for p in (a, b) if p.size)
+    return bool(np.intersect1d(a, b).size) and not dense
+
+
 @dataclass
 class Outcome:
     """What one library did: the line that raised (and its message), else the final values
@@ -305,6 +336,9 @@ def run(lines: list[str], inputs: list[Any], requires_grad: tuple[bool, ...], li
     names["leaves"] = leaves
     outcome = Outcome()
     for number, line in enumerate(lines):
+        inplace = _INPLACE_OPERAND.match(line) if lib.__name__ == "torch" else None
+        if inplace and _overlap_order_undefined(*(names[v] for v in inplace.groups())):
+            raise UndefinedOrder(line)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -328,7 +362,8 @@ def _numpy(t: Any) -> np.ndarray:
 
 
 def differences(lines: list[str], inputs: list[Any], requires_grad: tuple[bool, ...]) -> list[str]:
-    """How chainrule's run of a program differs from PyTorch's (empty: they agree)."""
+    """How chainrule's run of a program differs from PyTorch's (empty: they agree); raises
+    :class:`UndefinedOrder` for a program whose PyTorch values are its kernel's loop order."""
     import torch
 
     ours, theirs = (run(lines, inputs, requires_grad, lib) for lib in (cr, torch))

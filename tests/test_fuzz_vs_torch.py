@@ -20,8 +20,16 @@ import os
 
 import numpy as np
 import pytest
-from fuzz_programs import INPLACE_VIEWS, PURE, VIEWS, Program, differences, programs
-from hypothesis import HealthCheck, given, settings
+from fuzz_programs import (
+    INPLACE_VIEWS,
+    PURE,
+    VIEWS,
+    Program,
+    UndefinedOrder,
+    differences,
+    programs,
+)
+from hypothesis import HealthCheck, assume, given, settings
 
 EXAMPLES = int(os.environ.get("CHAINRULE_FUZZ_EXAMPLES", "0"))
 LAYERS = [
@@ -48,7 +56,10 @@ def test_random_programs_agree_with_torch(layer: int) -> None:
     @SETTINGS
     @given(programs(layer))
     def agree(program: Program) -> None:
-        found = differences(*program.case(layer))
+        try:
+            found = differences(*program.case(layer))
+        except UndefinedOrder:  # PyTorch's values are its kernel's loop order: not compared
+            assume(False)
         inputs = [repr(x) for x in program.inputs()]
         assert not found, "\n".join(["", program.source(layer), "inputs:", *inputs, *found])
 

@@ -7,8 +7,10 @@ line) must be the same."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
+from fuzz_programs import UndefinedOrder, differences, run
 from snippet_outcome import outcome
 
 import chainrule as cr
@@ -186,3 +188,21 @@ SNIPPETS = {
 def test_view_inplace_case_matches_pytorch(name: str) -> None:
     code = SNIPPETS[name]
     assert outcome(cr, code, PRELUDE) == outcome(torch, code, PRELUDE)
+
+
+def test_an_operand_overlapping_its_target_where_pytorch_cannot_tell() -> None:
+    """A named difference: ``y.add_(y[..., ::2])`` of a (2, 2) ``y``, whose operand is not
+    dense, passes PyTorch's overlap check, and PyTorch's kernel then adds the new ``y[:, 0]``
+    to ``y[:, 1]`` (its loop order); chainrule reads the operand before it writes, as NumPy
+    buffers an overlap. The fuzzer leaves such programs out (``fuzz_programs.UndefinedOrder``),
+    not those whose overlap PyTorch can tell (a (2, 1) ``y``: both refuse it)."""
+    lines = ["v1 = v0 * 1", "v2 = v1[..., ::2]", "v1.add_(v2)"]
+    square = [np.array([[1.0, 10.0], [100.0, 1000.0]])]
+    read_first = [[2.0, 11.0], [200.0, 1100.0]]
+    assert run(lines, square, (True,), cr).values["v1"].tolist() == read_first
+    with pytest.raises(UndefinedOrder):
+        run(lines, square, (True,), torch)
+    y = torch.tensor(square[0])
+    y.add_(y[..., ::2])
+    assert y.tolist() != read_first  # [[2, 12], [200, 1200]] with torch 2.13
+    assert differences(lines, [np.array([[1.0], [2.0]])], (True,)) == []
