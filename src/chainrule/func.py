@@ -1738,14 +1738,10 @@ def replace_all_batch_norm_modules_(root: Any) -> Any:
     >>> net[0].track_running_stats, dict(net[0].named_buffers())
     (False, {})
     """
-    from chainrule.nn.norm import _BatchNorm, _InstanceNorm
+    from chainrule.nn.norm import _BatchNorm
 
     for module in root.modules():
-        if (
-            isinstance(module, _BatchNorm)
-            and not isinstance(module, _InstanceNorm)
-            and module.track_running_stats
-        ):
+        if isinstance(module, _BatchNorm) and module.track_running_stats:
             module.running_mean = None
             module.running_var = None
             module.num_batches_tracked = None

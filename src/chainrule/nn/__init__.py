@@ -369,3 +369,16 @@ from chainrule.nn.linear_cross_entropy import LinearCrossEntropyLoss  # noqa: E4
 from chainrule.nn.parallel import DataParallel  # noqa: E402
 
 __all__ += ["DataParallel", "LinearCrossEntropyLoss", "parallel"]
+
+__all__ += ["modules"]
+
+
+def __getattr__(name: str) -> object:
+    """``chainrule.nn.modules`` (torch.nn.modules' paths, such as
+    ``chainrule.nn.modules.batchnorm._BatchNorm``), imported at its first use, so that
+    ``import chainrule`` does not load its two dozen modules (PyTorch's imports them)."""
+    if name == "modules":
+        import importlib
+
+        return importlib.import_module("chainrule.nn.modules")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

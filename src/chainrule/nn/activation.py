@@ -165,22 +165,26 @@ class ReLU6(Hardtanh):
         return "inplace=True" if self.inplace else ""
 
 
-class ELU(Module):
-    """``input`` where positive, else ``alpha * (exp(input) - 1)``."""
+class _WithAlpha(Module):
+    """ELU's and CELU's options (siblings in PyTorch, neither derives from the other)."""
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
         self.alpha = alpha
         self.inplace = inplace
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.elu(input, self.alpha, self.inplace)
-
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}" + _inplace_suffix(self.inplace)
 
 
-class CELU(ELU):
+class ELU(_WithAlpha):
+    """``input`` where positive, else ``alpha * (exp(input) - 1)``."""
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.elu(input, self.alpha, self.inplace)
+
+
+class CELU(_WithAlpha):
     """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
@@ -210,21 +214,25 @@ class Threshold(Module):
         return f"threshold={self.threshold}, value={self.value}" + _inplace_suffix(self.inplace)
 
 
-class Hardshrink(Module):
-    """0 where ``|input| <= lambd``, else ``input``."""
+class _Shrink(Module):
+    """Hardshrink's and Softshrink's option (siblings in PyTorch): the threshold ``lambd``."""
 
     def __init__(self, lambd: float = 0.5) -> None:
         super().__init__()
         self.lambd = lambd
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.hardshrink(input, self.lambd)
-
     def extra_repr(self) -> str:
         return f"{self.lambd}"
 
 
-class Softshrink(Hardshrink):
+class Hardshrink(_Shrink):
+    """0 where ``|input| <= lambd``, else ``input``."""
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.hardshrink(input, self.lambd)
+
+
+class Softshrink(_Shrink):
     """``input`` moved towards 0 by ``lambd``, 0 where ``|input| <= lambd``."""
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
@@ -275,18 +283,23 @@ class Softplus(Module):
         return f"beta={self.beta}, threshold={self.threshold}"
 
 
-class Hardswish(Module):
-    """``input * relu6(input + 3) / 6`` (``inplace`` is kept, not shown, as in PyTorch)."""
+class _HiddenInplace(Module):
+    """Hardswish's and Hardsigmoid's option (siblings in PyTorch): ``inplace``, kept but not
+    shown, as in PyTorch."""
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = inplace
 
+
+class Hardswish(_HiddenInplace):
+    """``input * relu6(input + 3) / 6``."""
+
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return F.hardswish(input, self.inplace)
 
 
-class Hardsigmoid(Hardswish):
+class Hardsigmoid(_HiddenInplace):
     """``relu6(input + 3) / 6``."""
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002

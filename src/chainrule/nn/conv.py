@@ -24,8 +24,8 @@ _PADDING_MODES = {"zeros", "reflect", "replicate", "circular"}
 
 
 class _ConvNd(Module):
-    """What Conv1d and Conv2d share: PyTorch's constructor, checks and default
-    initialisation; a subclass names its size-tuple helper and its functional form."""
+    """What the convolutions share: PyTorch's constructor, checks and default
+    initialisation; a subclass names its spatial dimensions and its functional form."""
 
     _dims: int  # the layer's spatial dimensions
     _conv: Any  # the functional form, F.conv1d or F.conv2d
@@ -163,14 +163,12 @@ class Conv1d(_ConvNd):
     _conv = staticmethod(F.conv1d)
 
 
-class _ConvTransposeNd(Module):
-    """What ConvTranspose1d and ConvTranspose2d share: PyTorch's constructor, checks, default
-    initialisation (fan-in from the weight's second dimension, as PyTorch computes it) and
-    ``forward(input, output_size=None)``."""
+class _ConvTransposeNd(_ConvNd):
+    """What the transposed convolutions share: PyTorch's constructor, checks and
+    ``forward(input, output_size=None)``; _ConvNd's default initialisation (fan-in from the
+    weight's second dimension, as PyTorch computes it)."""
 
-    _dims: int  # the layer's spatial dimensions
-    _conv: Any  # the functional form, F.conv_transpose1d or F.conv_transpose2d
-    _expand = _ConvNd._expand
+    _conv: Any  # the functional form, F.conv_transpose1d, 2d or 3d
 
     def __init__(
         self,
@@ -187,7 +185,7 @@ class _ConvTransposeNd(Module):
         device: Any = None,
         dtype: Any = None,
     ) -> None:
-        super().__init__()
+        Module.__init__(self)  # not _ConvNd's, which makes a convolution's weight
         if groups <= 0:
             raise ValueError("groups must be a positive integer")
         if in_channels % groups:
@@ -208,9 +206,6 @@ class _ConvTransposeNd(Module):
         self.transposed = True
         shape = (in_channels, out_channels // groups, *self.kernel_size)
         add_weight_and_bias(self, shape, bias, dtype, device, out_channels)
-
-    def reset_parameters(self) -> None:
-        reset_fan_in_uniform(self)
 
     def forward(self, input: Tensor, output_size: Any = None) -> Tensor:  # noqa: A002
         extra = self.output_padding if output_size is None else self._fit(input, output_size)
@@ -305,11 +300,10 @@ class ConvTranspose1d(_ConvTransposeNd):
     _conv = staticmethod(F.conv_transpose1d)
 
 
-class MaxPool2d(Module):
-    """The maximum of each ``kernel_size`` window; ``stride`` defaults to ``kernel_size``.
-    With ``return_indices`` the forward returns each maximum's index too (for MaxUnpool2d)."""
+class _MaxPoolNd(Module):
+    """What MaxPool1d, 2d and 3d share; a subclass names its functional form."""
 
-    _pool: Any = staticmethod(F.max_pool2d)  # the functional form (MaxPool1d: max_pool1d)
+    _pool: Any  # the functional form, F.max_pool1d, 2d or 3d
 
     def __init__(
         self,
@@ -346,10 +340,18 @@ class MaxPool2d(Module):
         )
 
 
-class AvgPool2d(Module):
-    """The mean of each ``kernel_size`` window; ``stride`` defaults to ``kernel_size``."""
+class MaxPool2d(_MaxPoolNd):
+    """The maximum of each ``kernel_size`` window; ``stride`` defaults to ``kernel_size``.
+    With ``return_indices`` the forward returns each maximum's index too (for MaxUnpool2d)."""
 
-    _pool: Any = staticmethod(F.avg_pool2d)  # the functional form (AvgPool3d: avg_pool3d)
+    _pool = staticmethod(F.max_pool2d)
+
+
+class _AvgPoolNd(Module):
+    """What AvgPool2d and 3d share (AvgPool1d has its own settings); a subclass names its
+    functional form."""
+
+    _pool: Any  # the functional form, F.avg_pool2d or 3d
 
     def __init__(
         self,
@@ -388,16 +390,16 @@ class AvgPool2d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class AdaptiveAvgPool2d(Module):
-    """The mean over windows chosen so the output is ``output_size`` (an int, or a pair whose
-    None keeps the input's size); ``AdaptiveAvgPool2d(1)`` is global average pooling.
+class AvgPool2d(_AvgPoolNd):
+    """The mean of each ``kernel_size`` window; ``stride`` defaults to ``kernel_size``."""
 
-    >>> import chainrule as cr
-    >>> cr.nn.AdaptiveAvgPool2d((2, None))(cr.ones(1, 3, 5, 7)).shape
-    chainrule.Size([1, 3, 2, 7])
-    """
+    _pool = staticmethod(F.avg_pool2d)
 
-    _pool: Any = staticmethod(F.adaptive_avg_pool2d)  # AdaptiveAvgPool1d's: the 1-D one
+
+class _AdaptiveAvgPoolNd(Module):
+    """What AdaptiveAvgPool1d, 2d and 3d share; a subclass names its functional form."""
+
+    _pool: Any  # the functional form, F.adaptive_avg_pool1d, 2d or 3d
 
     def __init__(self, output_size: Any) -> None:
         super().__init__()
@@ -410,11 +412,22 @@ class AdaptiveAvgPool2d(Module):
         return f"output_size={self.output_size}"
 
 
-class AdaptiveMaxPool2d(Module):
-    """The maximum over windows chosen so the output is ``output_size``; with
-    ``return_indices`` also each maximum's position in the flattened input plane."""
+class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
+    """The mean over windows chosen so the output is ``output_size`` (an int, or a pair whose
+    None keeps the input's size); ``AdaptiveAvgPool2d(1)`` is global average pooling.
 
-    _pool: Any = staticmethod(F.adaptive_max_pool2d)  # AdaptiveMaxPool1d's: the 1-D one
+    >>> import chainrule as cr
+    >>> cr.nn.AdaptiveAvgPool2d((2, None))(cr.ones(1, 3, 5, 7)).shape
+    chainrule.Size([1, 3, 2, 7])
+    """
+
+    _pool = staticmethod(F.adaptive_avg_pool2d)
+
+
+class _AdaptiveMaxPoolNd(Module):
+    """What AdaptiveMaxPool1d, 2d and 3d share; a subclass names its functional form."""
+
+    _pool: Any  # the functional form, F.adaptive_max_pool1d, 2d or 3d
 
     def __init__(self, output_size: Any, return_indices: bool = False) -> None:
         super().__init__()
@@ -426,3 +439,10 @@ class AdaptiveMaxPool2d(Module):
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
+    """The maximum over windows chosen so the output is ``output_size``; with
+    ``return_indices`` also each maximum's position in the flattened input plane."""
+
+    _pool = staticmethod(F.adaptive_max_pool2d)

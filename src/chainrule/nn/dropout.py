@@ -12,12 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule.nn import functional as F
-from chainrule.nn.layers import Dropout
+from chainrule.nn.layers import _DropoutNd
 from chainrule.tensor import Tensor
 
 
-class _DropoutNd(Dropout):
-    """Dropout's constructor and repr; a subclass names its functional form."""
+class _ChannelDropout(_DropoutNd):
+    """PyTorch's dropout base (``p``, ``inplace``, the repr) with a forward; a subclass names
+    its functional form."""
 
     _dropout: Any
 
@@ -25,19 +26,19 @@ class _DropoutNd(Dropout):
         return self._dropout(input, self.p, self.training, self.inplace)
 
 
-class Dropout1d(_DropoutNd):
+class Dropout1d(_ChannelDropout):
     """Zeroes whole channels of (N, C, L) or (C, L) inputs with probability ``p``."""
 
     _dropout = staticmethod(F.dropout1d)
 
 
-class Dropout2d(_DropoutNd):
+class Dropout2d(_ChannelDropout):
     """Zeroes whole channels of (N, C, H, W) inputs with probability ``p``."""
 
     _dropout = staticmethod(F.dropout2d)
 
 
-class Dropout3d(_DropoutNd):
+class Dropout3d(_ChannelDropout):
     """Zeroes whole channels of (N, C, D, H, W) or (C, D, H, W) inputs with probability
     ``p``."""
 

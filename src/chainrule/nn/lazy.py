@@ -37,6 +37,9 @@ from chainrule.nn.norm import (
     InstanceNorm1d,
     InstanceNorm2d,
     InstanceNorm3d,
+    _BatchNorm,
+    _InstanceNorm,
+    _NormBase,
 )
 from chainrule.nn.parameter import Parameter
 from chainrule.nn.state_dict import own_tensors
@@ -292,11 +295,13 @@ class LazyConvTranspose3d(_LazyConvTransposeMixin, ConvTranspose3d):
     _dims = 3
 
 
-class _LazyNormBase(LazyModuleMixin):
+class _LazyNormBase(LazyModuleMixin, _NormBase):
     """A batch or instance norm with ``num_features`` read from the first input's
     ``shape[1]``. As in PyTorch, the lazy instance norms share this constructor, so their
     defaults are batch norm's (``affine=True, track_running_stats=True``), and an unbatched
-    instance-norm input's ``shape[1]`` is its length, not its channels."""
+    instance-norm input's ``shape[1]`` is its length, not its channels. As in PyTorch, a lazy
+    norm derives from the shared base (``_BatchNorm``, ``_InstanceNorm``), not from the norm
+    it becomes: it takes that norm's input shapes."""
 
     def __init__(self, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
                  track_running_stats: bool = True, device: Any = None, dtype: Any = None, *,
@@ -332,37 +337,43 @@ class _LazyNormBase(LazyModuleMixin):
             self.num_features = shaped.shape[0]
 
 
-class LazyBatchNorm1d(_LazyNormBase, BatchNorm1d):
+class LazyBatchNorm1d(_LazyNormBase, _BatchNorm):
     """:class:`~chainrule.nn.BatchNorm1d` with ``num_features`` from the first input."""
 
     cls_to_become = BatchNorm1d
+    _dims = BatchNorm1d._dims
 
 
-class LazyBatchNorm2d(_LazyNormBase, BatchNorm2d):
+class LazyBatchNorm2d(_LazyNormBase, _BatchNorm):
     """:class:`~chainrule.nn.BatchNorm2d` with ``num_features`` from the first input."""
 
     cls_to_become = BatchNorm2d
+    _dims = BatchNorm2d._dims
 
 
-class LazyBatchNorm3d(_LazyNormBase, BatchNorm3d):
+class LazyBatchNorm3d(_LazyNormBase, _BatchNorm):
     """:class:`~chainrule.nn.BatchNorm3d` with ``num_features`` from the first input."""
 
     cls_to_become = BatchNorm3d
+    _dims = BatchNorm3d._dims
 
 
-class LazyInstanceNorm1d(_LazyNormBase, InstanceNorm1d):
+class LazyInstanceNorm1d(_LazyNormBase, _InstanceNorm):
     """:class:`~chainrule.nn.InstanceNorm1d` with ``num_features`` from the first input."""
 
     cls_to_become = InstanceNorm1d
+    _dims, _spatial = InstanceNorm1d._dims, InstanceNorm1d._spatial
 
 
-class LazyInstanceNorm2d(_LazyNormBase, InstanceNorm2d):
+class LazyInstanceNorm2d(_LazyNormBase, _InstanceNorm):
     """:class:`~chainrule.nn.InstanceNorm2d` with ``num_features`` from the first input."""
 
     cls_to_become = InstanceNorm2d
+    _dims, _spatial = InstanceNorm2d._dims, InstanceNorm2d._spatial
 
 
-class LazyInstanceNorm3d(_LazyNormBase, InstanceNorm3d):
+class LazyInstanceNorm3d(_LazyNormBase, _InstanceNorm):
     """:class:`~chainrule.nn.InstanceNorm3d` with ``num_features`` from the first input."""
 
     cls_to_become = InstanceNorm3d
+    _dims, _spatial = InstanceNorm3d._dims, InstanceNorm3d._spatial

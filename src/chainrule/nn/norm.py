@@ -39,10 +39,11 @@ def _add_affine(
         module.register_parameter("bias", None)
 
 
-class _BatchNorm(Module):
-    """Shared by BatchNorm1d and BatchNorm2d, which differ only in the input shapes allowed."""
+class _NormBase(Module):
+    """PyTorch's base of the batch and instance norms: their constructor, parameters, running
+    statistics buffers, state-dict versions, resets and repr."""
 
-    _dims: tuple[int, ...] = ()
+    _dims: tuple[int, ...] = ()  # the input dimensions allowed
     _version = 2  # version 2 added num_batches_tracked to the state dict
 
     def __init__(
@@ -112,6 +113,17 @@ class _BatchNorm(Module):
             if self.bias is not None:
                 init.zeros_(self.bias)
 
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+            f"affine={self.affine}, bias={self.bias is not None}, "
+            f"track_running_stats={self.track_running_stats}"
+        )
+
+
+class _BatchNorm(_NormBase):
+    """Shared by BatchNorm1d, 2d and 3d, which differ only in the input shapes allowed."""
+
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         if input.ndim not in self._dims:
             raise ValueError(
@@ -138,13 +150,6 @@ class _BatchNorm(Module):
             use_batch_stats,
             momentum,
             self.eps,
-        )
-
-    def extra_repr(self) -> str:
-        return (
-            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-            f"affine={self.affine}, bias={self.bias is not None}, "
-            f"track_running_stats={self.track_running_stats}"
         )
 
 
@@ -230,9 +235,9 @@ class GroupNorm(Module):
         )
 
 
-class _InstanceNorm(_BatchNorm):
-    """Shared by InstanceNorm1d and InstanceNorm2d: BatchNorm's parameters, buffers and
-    repr, PyTorch's defaults (no affine, no running statistics), per-instance statistics."""
+class _InstanceNorm(_NormBase):
+    """Shared by InstanceNorm1d, 2d and 3d: the batch norms' parameters, buffers and repr,
+    PyTorch's defaults (no affine, no running statistics), per-instance statistics."""
 
     _spatial: int  # the spatial dimensions: an unbatched input has 1 + _spatial
 

@@ -54,6 +54,18 @@ class _ConstantPadNd(_PadNd):
         return f"padding={self.padding}, value={self.value}"
 
 
+class _ReflectionPadNd(_PadNd):
+    mode = "reflect"
+
+
+class _ReplicationPadNd(_PadNd):
+    mode = "replicate"
+
+
+class _CircularPadNd(_PadNd):
+    mode = "circular"
+
+
 class ConstantPad1d(_ConstantPadNd):
     """Pads the last dimension with ``value``."""
 
@@ -107,62 +119,62 @@ class ZeroPad3d(ConstantPad3d):
         return f"{self.padding}"
 
 
-class ReflectionPad1d(_PadNd):
+class ReflectionPad1d(_ReflectionPadNd):
     """Pads the last dimension with its reflection about the edge (the edge not repeated) of a
     (C, L) or (N, C, L) input."""
 
-    dims, mode = 1, "reflect"
+    dims = 1
 
 
-class ReflectionPad2d(_PadNd):
+class ReflectionPad2d(_ReflectionPadNd):
     """Pads the last two dimensions with their reflection of a (C, H, W) or (N, C, H, W)
     input."""
 
-    dims, mode = 2, "reflect"
+    dims = 2
 
 
-class ReplicationPad1d(_PadNd):
+class ReplicationPad1d(_ReplicationPadNd):
     """Pads the last dimension by repeating its edge values, of a (C, L) or (N, C, L) input."""
 
-    dims, mode = 1, "replicate"
+    dims = 1
 
 
-class ReplicationPad2d(_PadNd):
+class ReplicationPad2d(_ReplicationPadNd):
     """Pads the last two dimensions by repeating their edge values, of a (C, H, W) or
     (N, C, H, W) input."""
 
-    dims, mode = 2, "replicate"
+    dims = 2
 
 
-class CircularPad1d(_PadNd):
+class CircularPad1d(_CircularPadNd):
     """Pads the last dimension by wrapping around, of a (C, L) or (N, C, L) input."""
 
-    dims, mode = 1, "circular"
+    dims = 1
 
 
-class CircularPad2d(_PadNd):
+class CircularPad2d(_CircularPadNd):
     """Pads the last two dimensions by wrapping around, of a (C, H, W) or (N, C, H, W)
     input."""
 
-    dims, mode = 2, "circular"
+    dims = 2
 
 
-class ReflectionPad3d(_PadNd):
+class ReflectionPad3d(_ReflectionPadNd):
     """Pads the last three dimensions with their reflection of a (C, D, H, W) or
     (N, C, D, H, W) input."""
 
-    dims, mode = 3, "reflect"
+    dims = 3
 
 
-class ReplicationPad3d(_PadNd):
+class ReplicationPad3d(_ReplicationPadNd):
     """Pads the last three dimensions by repeating their edge values, of a (C, D, H, W) or
     (N, C, D, H, W) input."""
 
-    dims, mode = 3, "replicate"
+    dims = 3
 
 
-class CircularPad3d(_PadNd):
+class CircularPad3d(_CircularPadNd):
     """Pads the last three dimensions by wrapping around, of a (C, D, H, W) or
     (N, C, D, H, W) input."""
 
-    dims, mode = 3, "circular"
+    dims = 3

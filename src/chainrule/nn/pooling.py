@@ -1,8 +1,8 @@
 """Pooling layers over (N, C, L) sequences and (N, C, D, H, W) volumes, max unpooling and
 power-average pooling: PyTorch's ``nn.MaxPool1d``, ``nn.AvgPool1d``, ``nn.AdaptiveAvgPool1d``,
 ``nn.AdaptiveMaxPool1d``, ``nn.MaxUnpool1d``, ``nn.MaxUnpool2d``, their 3-D kin and
-``nn.LPPool1d``/``2d``/``3d``. The 1-D and 3-D ones are their 2-D neighbours with another
-functional form.
+``nn.LPPool1d``/``2d``/``3d``. Each derives from PyTorch's shared base (``_MaxPoolNd``...),
+naming its functional form.
 
     >>> import chainrule as cr
     >>> pool = cr.nn.MaxPool2d(2, return_indices=True)
@@ -16,14 +16,19 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule.nn import functional as F
-from chainrule.nn.conv import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d
+from chainrule.nn.conv import (
+    _AdaptiveAvgPoolNd,
+    _AdaptiveMaxPoolNd,
+    _AvgPoolNd,
+    _MaxPoolNd,
+)
 from chainrule.nn.module import Module
 from chainrule.ops.conv import reword_for_layer
 from chainrule.ops.fold import as_tuple
 from chainrule.tensor import Tensor
 
 
-class MaxPool1d(MaxPool2d):
+class MaxPool1d(_MaxPoolNd):
     """The maximum of each ``kernel_size`` window along L; ``stride`` defaults to
     ``kernel_size``.
 
@@ -35,7 +40,7 @@ class MaxPool1d(MaxPool2d):
     _pool = staticmethod(F.max_pool1d)
 
 
-class AvgPool1d(Module):
+class AvgPool1d(_AvgPoolNd):
     """The mean of each ``kernel_size`` window along L; ``stride`` defaults to
     ``kernel_size``."""
 
@@ -47,7 +52,7 @@ class AvgPool1d(Module):
         ceil_mode: bool = False,
         count_include_pad: bool = True,
     ) -> None:
-        super().__init__()
+        Module.__init__(self)  # not _AvgPoolNd's: this one has no divisor_override
         # PyTorch keeps (and prints) 1-tuples.
         self.kernel_size = as_tuple(kernel_size, 1)  # checked by avg_pool1d, as PyTorch's
         self.stride = as_tuple(kernel_size if stride is None else stride, 1)
@@ -69,31 +74,27 @@ class AvgPool1d(Module):
             reword_for_layer("avg_pool1d", 1, (input,), settings)
             raise
 
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
-
-class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
+class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
     """The mean over windows chosen so the output has length ``output_size``;
     ``AdaptiveAvgPool1d(1)`` is global average pooling over L."""
 
     _pool = staticmethod(F.adaptive_avg_pool1d)
 
 
-class AdaptiveMaxPool1d(AdaptiveMaxPool2d):
+class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
     """The maximum over windows chosen so the output has length ``output_size``; with
     ``return_indices`` also each maximum's position along L."""
 
     _pool = staticmethod(F.adaptive_max_pool1d)
 
 
-class MaxUnpool2d(Module):
-    """MaxPool2d's partial inverse: each value at its index, zeros elsewhere. The forward
-    takes the pooling's values and indices, and ``output_size`` where the pooling's input
-    size is not the default ``(in - 1) * stride + kernel - 2 * padding``."""
+class _MaxUnpoolNd(Module):
+    """What MaxUnpool1d, 2d and 3d share; a subclass names its spatial dimensions and its
+    functional form."""
 
-    _dims = 2  # the layer's spatial dimensions
-    _unpool: Any = staticmethod(F.max_unpool2d)
+    _dims: int  # the layer's spatial dimensions
+    _unpool: Any  # the functional form, F.max_unpool1d, 2d or 3d
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
         super().__init__()
@@ -111,14 +112,23 @@ class MaxUnpool2d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class MaxUnpool1d(MaxUnpool2d):
+class MaxUnpool2d(_MaxUnpoolNd):
+    """MaxPool2d's partial inverse: each value at its index, zeros elsewhere. The forward
+    takes the pooling's values and indices, and ``output_size`` where the pooling's input
+    size is not the default ``(in - 1) * stride + kernel - 2 * padding``."""
+
+    _dims = 2
+    _unpool = staticmethod(F.max_unpool2d)
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
     """MaxPool1d's partial inverse, over (N, C, L) or (C, L) sequences."""
 
     _dims = 1
     _unpool = staticmethod(F.max_unpool1d)
 
 
-class MaxPool3d(MaxPool2d):
+class MaxPool3d(_MaxPoolNd):
     """The maximum of each ``kernel_size`` window of (N, C, D, H, W) volumes; ``stride``
     defaults to ``kernel_size``; ``return_indices`` as MaxPool2d's (flat in the volume).
 
@@ -130,28 +140,28 @@ class MaxPool3d(MaxPool2d):
     _pool = staticmethod(F.max_pool3d)
 
 
-class AvgPool3d(AvgPool2d):
+class AvgPool3d(_AvgPoolNd):
     """The mean of each ``kernel_size`` window of (N, C, D, H, W) volumes; ``stride`` defaults
     to ``kernel_size``."""
 
     _pool = staticmethod(F.avg_pool3d)
 
 
-class AdaptiveAvgPool3d(AdaptiveAvgPool2d):
+class AdaptiveAvgPool3d(_AdaptiveAvgPoolNd):
     """The mean over windows chosen so the output is ``output_size`` (an int, or a triple whose
     None keeps the input's size)."""
 
     _pool = staticmethod(F.adaptive_avg_pool3d)
 
 
-class AdaptiveMaxPool3d(AdaptiveMaxPool2d):
+class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
     """The maximum over windows chosen so the output is ``output_size``; with
     ``return_indices`` also each maximum's position in the flattened volume."""
 
     _pool = staticmethod(F.adaptive_max_pool3d)
 
 
-class MaxUnpool3d(MaxUnpool2d):
+class MaxUnpool3d(_MaxUnpoolNd):
     """MaxPool3d's partial inverse, over (N, C, D, H, W) or (C, D, H, W) volumes."""
 
     _dims = 3

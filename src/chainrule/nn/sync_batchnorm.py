@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule.nn.module import Module
-from chainrule.nn.norm import _BatchNorm, _InstanceNorm
+from chainrule.nn.norm import _BatchNorm
 from chainrule.tensor import Tensor
 
 
@@ -54,8 +54,7 @@ class SyncBatchNorm(_BatchNorm):
         """``module`` with each batch norm in it (itself included) replaced by a
         SyncBatchNorm holding the same parameters and buffers."""
         output = module
-        # chainrule's InstanceNorm shares BatchNorm's base class (PyTorch's does not): kept
-        if isinstance(module, _BatchNorm) and not isinstance(module, _InstanceNorm):
+        if isinstance(module, _BatchNorm):
             output = cls(
                 module.num_features,
                 module.eps,

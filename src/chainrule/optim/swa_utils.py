@@ -29,7 +29,7 @@ from chainrule import dtypes
 from chainrule.factories import tensor
 from chainrule.grad_mode import no_grad
 from chainrule.nn.module import Module
-from chainrule.nn.norm import _BatchNorm, _InstanceNorm
+from chainrule.nn.norm import _BatchNorm
 from chainrule.optim.lr_scheduler import LRScheduler
 from chainrule.optim.optimizer import Optimizer
 from chainrule.tensor import Tensor
@@ -333,10 +333,7 @@ def update_bn(loader: Iterable[Any], model: Module, device: Any = None) -> None:
     >>> model.running_mean.tolist(), model.num_batches_tracked.item()
     ([4.0], 2)
     """
-    # instance norms derive from the batch norm class here, not in PyTorch, which skips them
-    norms = [
-        m for m in model.modules() if isinstance(m, _BatchNorm) and not isinstance(m, _InstanceNorm)
-    ]
+    norms = [m for m in model.modules() if isinstance(m, _BatchNorm)]
     if not norms:
         return
     momenta = [m.momentum for m in norms]
