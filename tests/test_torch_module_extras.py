@@ -31,6 +31,52 @@ CASES = {
     "set_submodule over a parameter": "net.set_submodule('0.weight', T.nn.ReLU())",
     "set_submodule missing parent": "net.set_submodule('x.y', T.nn.ReLU())",
     "set_submodule through a non-module": "net.set_submodule('0.weight.y', T.nn.ReLU())",
+    # ---- the hook dicts: PyTorch's {handle id: hook}, the options in dicts of their own
+    # (the Pruning Tutorial iterates module._forward_pre_hooks.values())
+    "forward hook dicts": (
+        "m = T.nn.ReLU()\n"
+        "def pre(mod, args): return None\n"
+        "def pre_kw(mod, args, kwargs): return None\n"
+        "def post(mod, args, output): return None\n"
+        "h1 = m.register_forward_pre_hook(pre)\n"
+        "h2 = m.register_forward_pre_hook(pre_kw, with_kwargs=True, prepend=True)\n"
+        "h3 = m.register_forward_hook(post, with_kwargs=False, always_call=True)\n"
+        "ids = list(m._forward_pre_hooks)\n"
+        "out = [type(m._forward_pre_hooks).__name__, [f.__name__ for f in "
+        "m._forward_pre_hooks.values()], ids == sorted(ids, reverse=True),\n"
+        "       list(m._forward_pre_hooks_with_kwargs.values()),\n"
+        "       list(m._forward_hooks_always_called.values()), len(m._forward_hooks_with_kwargs)]\n"
+        "h2.remove(); h3.remove()\n"
+        "out += [len(m._forward_pre_hooks), len(m._forward_pre_hooks_with_kwargs),\n"
+        "        len(m._forward_hooks), len(m._forward_hooks_always_called)]"
+    ),
+    "backward hook dicts": (
+        "m = T.nn.ReLU()\n"
+        "flags = [m._is_full_backward_hook]\n"
+        "h = m.register_full_backward_pre_hook(lambda mod, go: None)\n"
+        "flags.append(m._is_full_backward_hook)\n"
+        "m.register_full_backward_hook(lambda mod, gi, go: None).remove()\n"
+        "out = [flags, m._is_full_backward_hook, len(m._backward_pre_hooks),\n"
+        "       len(m._backward_hooks)]\n"
+        "m.register_backward_hook(lambda mod, gi, go: None)"
+    ),
+    "a hook dict replaced": (
+        "import collections\n"
+        "m = T.nn.Identity()\n"
+        "m.register_forward_hook(lambda mod, args, out: out * 10)\n"
+        "m._forward_hooks = collections.OrderedDict()\n"
+        "out = [m(T.tensor([1.0]))]\n"
+        "m._forward_hooks[7] = lambda mod, args, out: out + 1\n"
+        "out.append(m(T.tensor([1.0])))"
+    ),
+    "a backward pre-hook alone runs": (
+        "m = T.nn.Tanh()\n"
+        "seen = []\n"
+        "m.register_full_backward_pre_hook(lambda mod, go: seen.append(go[0].tolist()))\n"
+        "x = T.tensor([0.5, -1.0], requires_grad=True)\n"
+        "(m(x) * T.tensor([2.0, 3.0])).sum().backward()\n"
+        "out = [seen, x.grad]"
+    ),
     # ---- to_empty: from the meta device, and of real tensors (same objects, new values)
     "to_empty from meta": (
         "m = T.nn.Linear(2, 3).to('meta')\nw = m.weight\nm.to_empty(device='cpu')\n"

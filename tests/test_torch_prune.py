@@ -49,9 +49,7 @@ def vals(t):
     return None if t is None else [round(v, 9) for v in t.detach().reshape(-1).tolist()]
 
 def hooks(m):
-    # PyTorch keeps the hooks in an OrderedDict, chainrule in a list
-    h = m._forward_pre_hooks
-    return [type(x).__name__ for x in (h.values() if hasattr(h, "values") else h)]
+    return [type(x).__name__ for x in m._forward_pre_hooks.values()]
 
 def names(m):
     return ([n for n, _ in m.named_parameters()], [n for n, _ in m.named_buffers()])

@@ -78,11 +78,14 @@ _NOT_COMPARED = (str, list, tuple, dict, set)
 class RemovableHandle:
     """Returned by ``register_hook``: ``handle.remove()`` takes the hook away. ``hooks`` is
     the list that holds ``hook``, or a dict that holds a hook under the key ``hook`` (as
-    PyTorch's handles do: the optimizers' hooks)."""
+    PyTorch's handles do: the optimizers' and modules' hooks), also taken out of ``extra``."""
 
-    def __init__(self, hooks: list[Any] | dict[Any, Any], hook: Any) -> None:
+    def __init__(
+        self, hooks: list[Any] | dict[Any, Any], hook: Any, extra: tuple[dict[Any, Any], ...] = ()
+    ) -> None:
         self._hooks = hooks
         self._hook = hook
+        self._extra = extra  # dicts that also hold the key (a module hook's options)
 
     def remove(self) -> None:
         if self._hook in self._hooks:
@@ -90,6 +93,8 @@ class RemovableHandle:
                 del self._hooks[self._hook]
             else:
                 self._hooks.remove(self._hook)
+        for flags in self._extra:
+            flags.pop(self._hook, None)
 
     # ``with x.register_hook(f):`` (or a module hook's handle) keeps the hook for the block
     # only, as PyTorch's handle does

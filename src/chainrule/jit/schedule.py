@@ -38,12 +38,10 @@ from chainrule.autodiff.backward import (
     post_accumulate_hooks,
     post_accumulate_hooks_of,
 )
+from chainrule.nn.module import _CALL_HOOK_DICTS  # the hooks a call runs
 from chainrule.ops.broadcast import unbroadcast
 from chainrule.optim import optimizer as optimizer_module
 from chainrule.tensor import Tensor, _make
-
-# The hooks that Module.__call__ runs (the state-dict ones play no part in a call).
-_CALL_HOOKS = ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks")
 
 # What the replay returns when a guard fails (nothing has been changed yet).
 MISS = object()
@@ -138,11 +136,11 @@ class Schedule:
         m = self.constant(module)
         self.guard_values([f"{m}.{name}" for name in settings], tuple(settings.values()))
         state = vars(module)
-        hooks = [state[name] for name in _CALL_HOOKS]
+        hooks = state["_call_hooks"]
         if any(hooks):
-            self.guard_values([f"{m}.{name}" for name in _CALL_HOOKS], tuple(map(list, hooks)))
-        else:  # the common case, cheaper than comparing lists
-            self.guards.append(" or ".join(f"{m}.{name}" for name in _CALL_HOOKS))
+            self.guard_values([f"{m}.{name}" for name in _CALL_HOOK_DICTS], tuple(map(list, hooks)))
+        else:  # the common case, cheaper than comparing lists (one read of the module)
+            self.guards.append(f"any({m}._call_hooks)")
         if state["_modules"]:  # a container calls its children: which ones they are
             children = tuple(state["_modules"].values())
             self.guards.append(f"tuple({m}._modules.values()) != {self.constant(children)}")

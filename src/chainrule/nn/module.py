@@ -20,8 +20,10 @@ tree. Calling a module runs its ``forward`` (and any hooks).
 from __future__ import annotations
 
 import functools
+import itertools
 import warnings
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar
 
@@ -69,9 +71,16 @@ class Module:
         set_(self, "_buffers", {})
         set_(self, "_non_persistent_buffers_set", set())
         set_(self, "_modules", {})
-        set_(self, "_forward_pre_hooks", [])
-        set_(self, "_forward_hooks", [])
-        set_(self, "_backward_hooks", [])
+        # PyTorch's hook dicts, {handle id: hook}, and the ids registered with an option
+        set_(self, "_forward_pre_hooks", OrderedDict())
+        set_(self, "_forward_pre_hooks_with_kwargs", OrderedDict())
+        set_(self, "_forward_hooks", OrderedDict())
+        set_(self, "_forward_hooks_with_kwargs", OrderedDict())
+        set_(self, "_forward_hooks_always_called", OrderedDict())
+        set_(self, "_backward_pre_hooks", OrderedDict())
+        set_(self, "_backward_hooks", OrderedDict())
+        set_(self, "_is_full_backward_hook", None)  # which kind _backward_hooks holds
+        set_(self, "_call_hooks", _call_hooks(self))
         set_(self, "_state_dict_pre_hooks", [])
         set_(self, "_state_dict_hooks", [])
         set_(self, "_load_state_dict_pre_hooks", [])
@@ -88,7 +97,8 @@ class Module:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self._compiled_call_impl is not None:
             return self._compiled_call_impl(*args, **kwargs)
-        if self._forward_pre_hooks or self._forward_hooks or self._backward_hooks:
+        hooks = self._call_hooks
+        if hooks[0] or hooks[1] or hooks[2] or hooks[3]:
             return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
 
@@ -163,6 +173,8 @@ class Module:
             buffers[name] = value
         else:
             object.__setattr__(self, name, value)
+            if name in _CALL_HOOK_DICTS:  # a hook dict replaced: m._forward_hooks = {}
+                object.__setattr__(self, "_call_hooks", _call_hooks(self))
 
     def _forget(self, name: str, keep: str) -> None:
         """Drop ``name`` from the registries other than ``keep`` before it is registered in
@@ -648,7 +660,8 @@ class Module:
         """``hook(module, args)`` runs before ``forward``; a returned value replaces ``args``.
         With ``with_kwargs``, ``hook(module, args, kwargs)`` returns None or ``(args, kwargs)``;
         with ``prepend``, it runs before the hooks already there."""
-        return _register(self._forward_pre_hooks, hook, prepend, with_kwargs=with_kwargs)
+        flags = (self._forward_pre_hooks_with_kwargs,) if with_kwargs else ()
+        return _register(self._forward_pre_hooks, hook, prepend, flags)
 
     def register_forward_hook(
         self,
@@ -669,9 +682,9 @@ class Module:
         >>> layer(cr.tensor([1.0]))
         tensor([10.])
         """
-        return _register(
-            self._forward_hooks, hook, prepend, with_kwargs=with_kwargs, always_call=always_call
-        )
+        flags = (self._forward_hooks_with_kwargs,) if with_kwargs else ()
+        flags += (self._forward_hooks_always_called,) if always_call else ()
+        return _register(self._forward_hooks, hook, prepend, flags)
 
     def register_full_backward_hook(
         self, hook: Callable[..., Any], prepend: bool = False
@@ -685,7 +698,7 @@ class Module:
         gradients are known.
         """
         self._mark_backward_hooks(full=True)
-        return _register(self._backward_hooks, hook, prepend)
+        return _register(self._backward_hooks, hook, prepend, ())
 
     def register_backward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
         """PyTorch's deprecated (non-full) backward hook: at each call, ``hook(module,
@@ -706,12 +719,12 @@ class Module:
             [tensor([0., 1.])]
         """
         self._mark_backward_hooks(full=False)
-        return _register(self._backward_hooks, hook, False, non_full=True)
+        return _register(self._backward_hooks, hook, False, ())
 
     def _mark_backward_hooks(self, full: bool) -> None:
         """Refuse a backward hook of the other kind than the ones registered before (even if
         removed since), as PyTorch does; remember this kind."""
-        if self.__dict__.get("_is_full_backward_hook", full) is not full:
+        if self._is_full_backward_hook is (not full):
             raise RuntimeError(
                 "Cannot use both regular backward hooks and full backward hooks on a single "
                 "Module. Please use only one of them."
@@ -724,12 +737,13 @@ class Module:
         """``hook(module, grad_output)`` runs when the gradients with respect to this module's
         outputs are known, before those with respect to its inputs are computed; a returned
         tuple replaces ``grad_output`` (when one output needs a gradient, the usual case)."""
-        return _register(self._backward_hooks, hook, prepend, before_backward=True)
+        return _register(self._backward_pre_hooks, hook, prepend, ())
 
     def _call_with_hooks(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        for hook in list(self._forward_pre_hooks):
-            if _option(hook, "with_kwargs"):
-                result = hook.hook(self, args, kwargs)
+        with_kwargs = self._forward_pre_hooks_with_kwargs
+        for key, hook in list(self._forward_pre_hooks.items()):
+            if key in with_kwargs:
+                result = hook(self, args, kwargs)
                 if result is not None:
                     if not (isinstance(result, tuple) and len(result) == 2):
                         raise RuntimeError(
@@ -742,24 +756,24 @@ class Module:
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
         watcher = None
-        full = [h for h in self._backward_hooks if not _option(h, "non_full")]
-        if full and grad_mode.is_grad_enabled():
-            watcher = _BackwardHookCall(self, full)
+        full = self._is_full_backward_hook and list(self._backward_hooks.values())
+        if (full or self._backward_pre_hooks) and grad_mode.is_grad_enabled():
+            watcher = _BackwardHookCall(self, list(self._backward_pre_hooks.values()), full or [])
             args = watcher.wrap_inputs(args)
         try:
             output = self.forward(*args, **kwargs)
         except Exception:
-            for hook in list(self._forward_hooks):  # PyTorch's always_call hooks, output None
-                if _option(hook, "always_call"):
-                    _run_forward_hook(self, hook, args, kwargs, None)
+            for key, hook in list(self._forward_hooks.items()):  # always_call: output None
+                if key in self._forward_hooks_always_called:
+                    _run_forward_hook(self, key, hook, args, kwargs, None)
             raise
-        for hook in list(self._forward_hooks):
-            result = _run_forward_hook(self, hook, args, kwargs, output)
+        for key, hook in list(self._forward_hooks.items()):
+            result = _run_forward_hook(self, key, hook, args, kwargs, output)
             if result is not None:
                 output = result
         if watcher is not None:
             output = watcher.watch_outputs(output)
-        non_full = [h.hook for h in self._backward_hooks if _option(h, "non_full")]
+        non_full = self._is_full_backward_hook is False and list(self._backward_hooks.values())
         if non_full:
             _hook_output_node(self, non_full, args, output)
         return output
@@ -788,46 +802,46 @@ class Module:
         return f"{self._get_name()}({body})"
 
 
-class _Registered:
-    """A hook registered with one of PyTorch's options: the hook lists hold it in place of
-    the bare function, so that its handle removes it like any other."""
+_hook_ids = itertools.count()  # a handle id per hook registered, as PyTorch's
 
-    def __init__(
-        self,
-        hook: Callable[..., Any],
-        with_kwargs: bool = False,
-        always_call: bool = False,
-        before_backward: bool = False,
-        non_full: bool = False,
-    ) -> None:
-        self.hook = hook
-        self.with_kwargs = with_kwargs
-        self.always_call = always_call
-        self.before_backward = before_backward
-        self.non_full = non_full  # register_backward_hook's
-
-    def __call__(self, *args: Any) -> Any:
-        return self.hook(*args)
+# The hook dicts a call runs, which Module.__call__ reads at once from ``_call_hooks``: each
+# attribute read of a Module costs ~500 instructions (its __getattr__ keeps CPython 3.11 from
+# specializing the read), so one tuple read, not four.
+_CALL_HOOK_DICTS = (
+    "_forward_pre_hooks",
+    "_forward_hooks",
+    "_backward_hooks",
+    "_backward_pre_hooks",
+)
 
 
-def _option(hook: Any, name: str) -> bool:
-    """Whether ``hook`` was registered with the option ``name`` (a bare hook has none)."""
-    return isinstance(hook, _Registered) and getattr(hook, name)
+def _call_hooks(module: Module) -> tuple[OrderedDict[int, Any], ...]:
+    state = module.__dict__
+    return tuple(state[name] for name in _CALL_HOOK_DICTS)
 
 
 def _register(
-    hooks: list[Any], hook: Callable[..., Any], prepend: bool, **options: bool
+    hooks: OrderedDict[int, Any],
+    hook: Callable[..., Any],
+    prepend: bool,
+    flags: tuple[OrderedDict[int, bool], ...],
 ) -> RemovableHandle:
-    entry = _Registered(hook, **options) if any(options.values()) else hook
-    hooks.insert(0, entry) if prepend else hooks.append(entry)
-    return RemovableHandle(hooks, entry)
+    """``hook`` into ``hooks`` under a new id (first with ``prepend``), the id marked in each
+    of ``flags`` (PyTorch's with_kwargs and always_call dicts), which its handle clears too."""
+    key = next(_hook_ids)
+    hooks[key] = hook
+    if prepend:
+        hooks.move_to_end(key, last=False)
+    for flag in flags:
+        flag[key] = True
+    return RemovableHandle(hooks, key, flags)
 
 
 def _run_forward_hook(
-    module: Module, hook: Any, args: tuple[Any, ...], kwargs: dict[str, Any], output: Any
+    module: Module, key: int, hook: Any, args: tuple[Any, ...], kwargs: dict[str, Any], output: Any
 ) -> Any:
-    if _option(hook, "with_kwargs"):
-        return hook.hook(module, args, kwargs, output)
+    if key in module._forward_hooks_with_kwargs:
+        return hook(module, args, kwargs, output)
     return hook(module, args, output)
 
 
@@ -920,10 +934,12 @@ class _BackwardHookCall:
     see the gradient of its output before those of the inner module that made it.
     """
 
-    def __init__(self, module: Module, hooks: list[Callable[..., Any]]) -> None:
+    def __init__(
+        self, module: Module, before: list[Callable[..., Any]], hooks: list[Callable[..., Any]]
+    ) -> None:
         self.module = module
-        self.before = [h.hook for h in hooks if _option(h, "before_backward")]
-        self.hooks = [h for h in hooks if not _option(h, "before_backward")]
+        self.before = before  # the full backward pre-hooks
+        self.hooks = hooks
         self.grad_input: list[Any] = []
         self.grad_output: list[Any] = []
         self.aliased: list[int] = []  # the inputs that require grad, passed as aliases

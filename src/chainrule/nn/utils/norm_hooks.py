@@ -31,7 +31,14 @@ __all__ = ["remove_spectral_norm", "remove_weight_norm", "spectral_norm", "weigh
 
 def _hooks_of(module: Module, kind: type) -> list[Any]:
     """The forward pre-hooks of ``module`` that are ``kind`` objects."""
-    return [hook for hook in module._forward_pre_hooks if isinstance(hook, kind)]
+    return [hook for hook in module._forward_pre_hooks.values() if isinstance(hook, kind)]
+
+
+def _unregister(module: Module, hook: Any) -> None:
+    """Take the forward pre-hook ``hook`` off ``module`` (its entry in PyTorch's hook dict)."""
+    hooks = module._forward_pre_hooks
+    for key in [key for key, registered in hooks.items() if registered is hook]:
+        del hooks[key]
 
 
 def _refuse_second(module: Module, kind: type, name: str, what: str) -> None:
@@ -43,7 +50,7 @@ def _take_hook(module: Module, kind: type, name: str, what: str) -> Any:
     """Unregister and return the ``kind`` hook of ``name``."""
     for hook in _hooks_of(module, kind):
         if hook.name == name:
-            module._forward_pre_hooks.remove(hook)
+            _unregister(module, hook)
             return hook
     raise ValueError(f"{what} of '{name}' not found in {module}")
 

@@ -40,7 +40,7 @@ from chainrule import (
 )
 from chainrule.nn.module import Module
 from chainrule.nn.utils.convert_parameters import parameters_to_vector
-from chainrule.nn.utils.norm_hooks import _hooks_of
+from chainrule.nn.utils.norm_hooks import _hooks_of, _unregister
 from chainrule.tensor import Tensor
 
 __all__ = [
@@ -200,7 +200,7 @@ def _method_after(
             "Use a PruningContainer."
         )
     for old in earlier:
-        module._forward_pre_hooks.remove(old)
+        _unregister(module, old)
     method = cls(*args, **kwargs)
     method._tensor_name = name
     if not earlier:
@@ -630,7 +630,7 @@ def remove(module: Module, name: str) -> Module:
     for hook in _hooks_of(module, BasePruningMethod):
         if hook._tensor_name == name:
             hook.remove(module)
-            module._forward_pre_hooks.remove(hook)
+            _unregister(module, hook)
             return module
     raise ValueError(
         f"Parameter '{name}' of module {module} has to be pruned before pruning can be removed"
