@@ -8,49 +8,8 @@ PyTorch's TorchScript names (``torch.jit.script``, ``trace``, ``freeze``, ...) a
 (:mod:`~chainrule.jit.torchscript`): they run the Python as written.
 """
 
+from chainrule.jit import torchscript
 from chainrule.jit.compiled import CompiledFunction, compile
-from chainrule.jit.torchscript import (
-    Final,
-    Future,
-    ScriptFunction,
-    ScriptModule,
-    annotate,
-    export,
-    fork,
-    freeze,
-    ignore,
-    is_scripting,
-    is_tracing,
-    load,
-    optimize_for_inference,
-    save,
-    script,
-    trace,
-    trace_module,
-    unused,
-    wait,
-)
+from chainrule.jit.torchscript import *  # noqa: F403 - torch.jit's names
 
-__all__ = [
-    "CompiledFunction",
-    "Final",
-    "Future",
-    "ScriptFunction",
-    "ScriptModule",
-    "annotate",
-    "compile",
-    "export",
-    "fork",
-    "freeze",
-    "ignore",
-    "is_scripting",
-    "is_tracing",
-    "load",
-    "optimize_for_inference",
-    "save",
-    "script",
-    "trace",
-    "trace_module",
-    "unused",
-    "wait",
-]
+__all__ = ["CompiledFunction", "compile", *torchscript.__all__]

@@ -306,7 +306,29 @@ class Identity(BasePruningMethod):
         return super().apply(module, name)
 
 
-class RandomUnstructured(BasePruningMethod):
+class _Unstructured(BasePruningMethod):
+    """Prunes ``amount`` entries (an int, or a fraction of all of them), those a subclass's
+    :meth:`_pruned` picks, wherever they lie."""
+
+    PRUNING_TYPE = "unstructured"
+
+    def __init__(self, amount: float) -> None:
+        _validate_pruning_amount_init(amount)
+        self.amount = amount
+
+    def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
+        count = _nparams_toprune(self.amount, t.nelement())
+        mask = default_mask.clone(memory_format=contiguous_format)
+        if count != 0:
+            mask.view(-1)[self._pruned(t, count)] = 0
+        return mask
+
+    def _pruned(self, t: Tensor, count: int) -> Tensor:
+        """The flat indices of the ``count`` entries of ``t`` to prune."""
+        raise NotImplementedError
+
+
+class RandomUnstructured(_Unstructured):
     """Prunes ``amount`` entries (an int, or a fraction of all of them) chosen at random: those
     where ``rand_like(t)`` is largest, as PyTorch (the same entries for the same seed).
 
@@ -316,18 +338,8 @@ class RandomUnstructured(BasePruningMethod):
     tensor([0., 0., 3., 4.])
     """
 
-    PRUNING_TYPE = "unstructured"
-
-    def __init__(self, amount: float) -> None:
-        _validate_pruning_amount_init(amount)
-        self.amount = amount
-
-    def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
-        count = _nparams_toprune(self.amount, t.nelement())
-        mask = default_mask.clone(memory_format=contiguous_format)
-        if count != 0:
-            mask.view(-1)[topk(rand_like(t).view(-1), k=count).indices] = 0
-        return mask
+    def _pruned(self, t: Tensor, count: int) -> Tensor:
+        return topk(rand_like(t).view(-1), k=count).indices
 
     @classmethod
     def apply(  # type: ignore[override]
@@ -337,7 +349,7 @@ class RandomUnstructured(BasePruningMethod):
         return super().apply(module, name, amount=amount)
 
 
-class L1Unstructured(BasePruningMethod):
+class L1Unstructured(_Unstructured):
     """Prunes the ``amount`` entries (an int, or a fraction of all of them) of smallest absolute
     value (``topk(..., largest=False)`` picks among ties, as PyTorch's).
 
@@ -346,18 +358,8 @@ class L1Unstructured(BasePruningMethod):
     tensor([ 3., -1.,  2.,  0.])
     """
 
-    PRUNING_TYPE = "unstructured"
-
-    def __init__(self, amount: float) -> None:
-        _validate_pruning_amount_init(amount)
-        self.amount = amount
-
-    def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
-        count = _nparams_toprune(self.amount, t.nelement())
-        mask = default_mask.clone(memory_format=contiguous_format)
-        if count != 0:
-            mask.view(-1)[topk(t.abs().view(-1), k=count, largest=False).indices] = 0
-        return mask
+    def _pruned(self, t: Tensor, count: int) -> Tensor:
+        return topk(t.abs().view(-1), k=count, largest=False).indices
 
     @classmethod
     def apply(  # type: ignore[override]
