@@ -31,6 +31,22 @@ SNIPPETS: dict[str, str] = {
             print(torch.div(empty, 0, rounding_mode=mode))
         error(lambda: torch.remainder(torch.tensor([1]), 0))
     """,
+    "einsum_sublists_and_gather_keywords": """
+        import torch  # einsum's sublist form; gather's sparse_grad keyword left at False
+        a = torch.tensor([[1.0, -2.0, 0.5], [3.0, 0.25, -1.0]], requires_grad=True)
+        b = torch.tensor([[2.0, 1.0], [-1.0, 0.5], [0.5, 4.0]])
+        c = torch.tensor([[[1.0, 2.0], [3.0, 4.0]]])
+        y = torch.einsum(a, [0, 1], b, [1, 2], [0, 2])
+        z = torch.einsum(a, [0, 1], b, [1, 2])
+        w = torch.einsum(c, [Ellipsis, 30, 30], [Ellipsis, 30])
+        v = torch.einsum(a, [27, 51], [51])
+        (y.sum() + z.pow(2).sum() + v.sum()).backward()
+        print(y.detach(), z.detach(), w, v.detach(), a.grad)  # (their nodes are named apart)
+        error(lambda: torch.einsum(a, [0, 52]))
+        error(lambda: torch.einsum(a, [0, -1], [0]))
+        i = torch.tensor([[2, 0], [1, 1]])
+        print(torch.gather(a, 1, i, sparse_grad=False).detach(), a.gather(1, i, sparse_grad=False))
+    """,
     "hand_written_adam_step": """
         import torch
         torch.manual_seed(0)
@@ -109,3 +125,17 @@ def test_math_snippet_prints_what_pytorch_prints(name: str) -> None:
     source = SNIPPETS[name]
     expected = run(source).replace("torch", "chainrule")
     assert run(source.replace("torch", "chainrule")) == expected
+
+
+def test_gather_with_a_sparse_gradient_is_refused() -> None:
+    """A named difference: PyTorch's ``gather(..., sparse_grad=True)`` gives the input a sparse
+    gradient; chainrule has no sparse tensors and says so (as for an embedding's sparse=True)."""
+    import torch
+
+    import chainrule as cr
+
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    torch.gather(x, 0, torch.tensor([1]), sparse_grad=True).sum().backward()
+    assert x.grad.is_sparse
+    with pytest.raises(NotImplementedError, match="gather: sparse_grad=True is not supported"):
+        cr.gather(cr.tensor([1.0, 2.0]), 0, cr.tensor([1]), sparse_grad=True)

@@ -1174,8 +1174,8 @@ class Tensor:
     def __setitem__(self, key: Any, value: Any) -> None:
         indexing.setitem(self, key, value)
 
-    def gather(self, dim: int, index: Tensor) -> Tensor:
-        return indexing.gather(self, dim, index)
+    def gather(self, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
+        return indexing.gather(self, dim, index, sparse_grad=sparse_grad)
 
     def scatter_add(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
         return indexing.scatter_add(self, dim, index, src)

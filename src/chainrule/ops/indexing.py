@@ -487,8 +487,12 @@ def _width(part: Any) -> int:
     return part.ndim if isinstance(part, xp.ndarray) and part.dtype == bool else 1
 
 
-def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A002
-    """``out[i][j] = input[i][index[i][j]]`` along ``dim`` (here dim=1)."""
+def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:  # noqa: A002
+    """``out[i][j] = input[i][index[i][j]]`` along ``dim`` (here dim=1). PyTorch's
+    ``sparse_grad=True`` (a sparse gradient of ``input``) is refused: chainrule has no sparse
+    tensors."""
+    if sparse_grad:
+        raise NotImplementedError("gather: sparse_grad=True is not supported")
     shell_uints.check_function("gather", input.dtype)
     (axis,) = normalize_dims(dim, input.ndim, "gather") or (0,)
     idx, shape = _index_array(index, "gather")

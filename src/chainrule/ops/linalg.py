@@ -746,7 +746,10 @@ def _triangle(input: Tensor, k: int, op: str) -> Tensor:  # noqa: A002
 
 
 def einsum(equation: str, *operands: Any) -> Tensor:
-    """Einstein summation: ``einsum("ij,jk->ik", a, b)`` is ``a @ b``."""
+    """Einstein summation: ``einsum("ij,jk->ik", a, b)`` is ``a @ b``, and so is PyTorch's
+    sublist form ``einsum(a, [0, 1], b, [1, 2], [0, 2])``."""
+    if isinstance(equation, Tensor):
+        equation, operands = _sublist_equation((equation, *operands))
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     ndims = [len(op.shape) for op in operands]
@@ -759,6 +762,32 @@ def einsum(equation: str, *operands: Any) -> Tensor:
             inputs[i], operand = _diagonals(subscripts, operands[i], i)
             operands = (*operands[:i], operand, *operands[i + 1 :])
     return Einsum(inputs, output)(*operands)
+
+
+def _sublist_equation(args: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:
+    """The equation and operands of the sublist form: each operand followed by its subscripts
+    (integers in [0, 52), ``...`` for broadcast dims), then the output's if given; the
+    integers as PyTorch names them (0-25 A-Z, 26-51 a-z).
+
+    >>> _sublist_equation(("a", [0, 1], "b", [1, 2], [0, Ellipsis]))
+    ('AB,BC->A...', ('a', 'b'))
+    """
+
+    def letter(n: Any) -> str:
+        if n is Ellipsis:
+            return "..."
+        if 0 <= n < 26:
+            return chr(ord("A") + n)
+        if 26 <= n < 52:
+            return chr(ord("a") + n - 26)
+        raise ValueError(
+            "einsum(): subscript in subscript list is not within the valid range [0, 52)"
+        )
+
+    equation = ",".join("".join(map(letter, sublist)) for sublist in args[1::2])
+    if len(args) % 2:  # the output's subscripts last
+        return equation + "->" + "".join(map(letter, args[-1])), args[:-1:2]
+    return equation, args[::2]
 
 
 def _promoted(inputs: list[str], output: str, operands: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
