@@ -190,6 +190,15 @@ _LAZY = {
     "fuse_linear_bn_eval": ("chainrule.nn.utils.fusion", "fuse_linear_bn_eval"),
     "fuse_linear_bn_weights": ("chainrule.nn.utils.fusion", "fuse_linear_bn_weights"),
     "skip_init": ("chainrule.nn.utils.init", "skip_init"),
+    "memory_format": ("chainrule.nn.utils.memory_format", None),
+    "convert_conv2d_weight_memory_format": (
+        "chainrule.nn.utils.memory_format",
+        "convert_conv2d_weight_memory_format",
+    ),
+    "convert_conv3d_weight_memory_format": (
+        "chainrule.nn.utils.memory_format",
+        "convert_conv3d_weight_memory_format",
+    ),
 }
 
 
@@ -212,6 +221,8 @@ __all__ = [
     "clip_grad_norm_",
     "clip_grad_value_",
     "clip_grads_with_norm_",
+    "convert_conv2d_weight_memory_format",
+    "convert_conv3d_weight_memory_format",
     "fuse_conv_bn_eval",
     "fuse_conv_bn_weights",
     "fuse_linear_bn_eval",
