@@ -10,6 +10,8 @@ message, and no row asserts it.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import warnings
 
 import pytest
@@ -74,3 +76,29 @@ def test_snippet_gives_what_pytorch_gives(name: str) -> None:
 def test_a_matrix_transpose_of_a_scalar_warns_in_pytorchs_words(name: str, advice: str) -> None:
     with pytest.warns(UserWarning, match=f"^Tensor.{name} is deprecated on 0-D tensors. {advice}"):
         getattr(cr.tensor(2.0), name)
+
+
+REVERSING_T = """
+import warnings, {lib} as T
+warnings.simplefilter("always")
+with warnings.catch_warnings(record=True) as seen:
+    for shape in [(3,), (2, 3, 4), (), (), (2, 2), (5,)]:
+        T.zeros(shape).T
+print([str(w.message).split(" (Triggered")[0].replace("torch.", "chainrule.") for w in seen])
+"""
+
+
+def test_t_beyond_matrices_warns_once_a_process_in_pytorchs_words() -> None:
+    """``x.T`` of a vector or a batch, and of a 0-d tensor: PyTorch's two deprecation
+    warnings, each once a process (so each library runs in a fresh one)."""
+    said = [
+        subprocess.run(
+            [sys.executable, "-c", REVERSING_T.format(lib=lib)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for lib in ("torch", "chainrule")
+    ]
+    assert said[0] == said[1]
+    assert said[1].count("deprecated") == 2

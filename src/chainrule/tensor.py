@@ -127,6 +127,26 @@ _SCALAR_OF_GRAD = (
 )
 _scalar_of_grad_warned = [False]
 
+# PyTorch's deprecation of ``x.T`` beyond matrices: once per process, one warning for 0-d
+# tensors and one for the others (a vector's or a batch's)
+_REVERSING_T = {
+    True: "Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases.",
+    False: (
+        "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
+        "deprecated and it will throw an error in a future release. Consider `x.mT` to "
+        "transpose batches of matrices or `x.permute(*chainrule.arange(x.ndim - 1, -1, -1))` "
+        "to reverse the dimensions of a tensor."
+    ),
+}
+_reversing_T_warned: set[bool] = set()
+
+
+def _warn_reversing_T(ndim: int) -> None:  # noqa: N802 - after PyTorch's T
+    kind = ndim == 0
+    if kind not in _reversing_T_warned:
+        _reversing_T_warned.add(kind)
+        warnings.warn(_REVERSING_T[kind], UserWarning, stacklevel=3)
+
 
 # PyTorch's refusal of ``detach_()`` of a view (a vmap-batched tensor is one there too).
 DETACH_VIEW_IN_PLACE = (
@@ -393,6 +413,8 @@ class Tensor:
 
     @property
     def T(self) -> Tensor:  # noqa: N802 - PyTorch's name
+        if self.ndim != 2:
+            _warn_reversing_T(self.ndim)
         return shape.permute(self, tuple(range(self.ndim - 1, -1, -1)))
 
     @property
