@@ -159,3 +159,20 @@ __all__ += [
     "LogisticNormal",
     "LowRankMultivariateNormal",
 ]
+
+# ---- the LKJ distribution of correlation Cholesky factors and the Wishart distribution,
+# loaded at their first use
+_LAZY = {"LKJCholesky": "lkj_cholesky", "Wishart": "wishart"}
+__all__ += list(_LAZY)
+
+
+def __getattr__(name: str) -> object:
+    """``LKJCholesky`` and ``Wishart``, imported at first use, so that ``import chainrule``
+    does not compile their modules."""
+    if name in _LAZY:
+        import importlib
+
+        module = importlib.import_module(f"chainrule.distributions.{_LAZY[name]}")
+        globals()[name] = value = getattr(module, name)
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

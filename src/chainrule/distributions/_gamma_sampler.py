@@ -47,10 +47,10 @@ class _Stream:
     """The draws one serial ATen kernel makes, in turn: float64 uniforms and
     ``normal_distribution<double>`` values (Box-Muller over two uniforms, the sine value kept
     in the generator for the next call). Uniforms are read in blocks; ``close`` rewinds the
-    generator and moves it on by exactly the uniforms used."""
+    generator (``g``, or the global one) and moves it on by exactly the uniforms used."""
 
-    def __init__(self, n: int) -> None:
-        self._g = rng._source(None)
+    def __init__(self, n: int, g: rng.Generator | None = None) -> None:
+        self._g = rng._source(g)
         self._start, self._block, self._used, self._n = self._g.get_state(), [], 0, n
         self._cached = self._g._next_normal
 

@@ -16,9 +16,10 @@ from chainrule.distributions.utils import (
     broadcast_all,
     one_parameter,
 )
-from chainrule.factories import arange, rand, zeros
+from chainrule.factories import arange
 from chainrule.grad_mode import no_grad
 from chainrule.nn import functional as F
+from chainrule.ops.binomial import binomial
 from chainrule.ops.special_ops import lgamma
 
 __all__ = ["Binomial"]
@@ -72,19 +73,9 @@ class Binomial(BinaryProbsLogits, Distribution):
         return self.total_count * self.probs * (1 - self.probs)
 
     def sample(self, sample_shape: Any = ()) -> Any:
-        # count the uniform draws below p among each element's own total_count trials, the
-        # trials drawn in blocks so that memory stays (elements x block) for any count
         shape = self._extended_shape(sample_shape)
-        with no_grad():
-            n = self.total_count.expand(shape).unsqueeze(-1)
-            p = self.probs.expand(shape).unsqueeze(-1)
-            most = int(n.max()) if n.numel() else 0
-            count = zeros(shape, dtype=p.dtype)
-            for start in range(0, most, 1024):
-                trial = arange(start, min(start + 1024, most), dtype=p.dtype)
-                u = rand(*shape, trial.shape[0], dtype=p.dtype)
-                count = count + ((u < p) & (trial < n)).sum(-1).to(p.dtype)
-            return count
+        with no_grad():  # PyTorch's draws: its binomial kernel (inversion or BTRS rejection)
+            return binomial(self.total_count.expand(shape), self.probs.expand(shape))
 
     def log_prob(self, value: Any) -> Any:
         if self._validate_args:

@@ -1,8 +1,7 @@
 """``binomial(count, prob)``: binomial draws, PyTorch's argument checks and edge values.
 
-PyTorch's sampler (ATen's BTRS rejection) is its own: the draws here come from NumPy's
-binomial on chainrule's generator, so a seed gives other numbers than PyTorch's, from the same
-distribution (checked on moments by the tests).
+The draws are PyTorch's for the same seed: ATen's serial kernel (inversion or BTRS
+rejection) replayed on the random stream, in :mod:`chainrule.distributions._binomial_sampler`.
 
     >>> import chainrule as cr
     >>> cr.binomial(cr.tensor([5.0, 2.5, -1.0]), cr.tensor([0.0, 1.0, 0.5]))
@@ -14,7 +13,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from chainrule import dtypes, rng
+from chainrule import dtypes
 from chainrule._array import xp
 from chainrule.tensor import Tensor, _make
 
@@ -55,14 +54,7 @@ def binomial(count: Tensor, prob: Tensor, generator: Any = None) -> Tensor:
             UserWarning,
             stacklevel=2,
         )
-    n, p = (xp.broadcast_to(a, shape).astype(xp.float64) for a in (n, p))
-    out = xp.zeros(shape, dtype=xp.float64)
-    certain = (p >= 1) & (n > 0)
-    out[certain] = n[certain]
-    drawn = (p > 0) & (p < 1) & (n >= 1)
-    trials = n[drawn]
-    if not xp.isfinite(trials).all():
-        raise RuntimeError("binomial: the count must be finite where 0 < prob < 1")
-    out[drawn] = rng.generator(generator).binomial(trials.astype(xp.int64), p[drawn])
-    out[xp.isnan(n) | xp.isnan(p)] = xp.nan  # (PyTorch's sampler does not return on these)
-    return _make(out.astype(count._data.dtype))
+    # (imported here: the sampler is compiled at the first draw, not at import chainrule)
+    from chainrule.distributions._binomial_sampler import binomial_draws
+
+    return _make(binomial_draws(*(xp.broadcast_to(a, shape) for a in (n, p)), generator))
