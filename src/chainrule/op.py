@@ -400,6 +400,12 @@ class Op:
     # by a family beside its ``next_functions``; None: chainrule's inputs, as they are.
     hook_inputs: ClassVar[HookInputs | None] = None
 
+    def __dir__(self) -> list[str]:
+        # The ``_saved_*`` properties are Op's (chainrule.autograd.saved puts them there, not
+        # a ``__getattr__``, which would end CPython's specialised attribute reads of every
+        # node): list those this node has, as PyTorch's node lists its own.
+        return saved_names.dir_of(self, super().__dir__())
+
     def __repr__(self) -> str:  # the class name: "CopySlices", not "chainrule::autograd::..."
         return f"<{self.name().rsplit('::', 1)[-1]} object at {hex(id(self))}>"
 
@@ -1414,3 +1420,4 @@ def _parameter_names(cls: type[Op]) -> tuple[str, ...]:
 views = import_later(globals(), "chainrule.ops.views")
 broadcast = import_later(globals(), "chainrule.ops.broadcast")
 saved_hooks = import_later(globals(), "chainrule.autograd.graph")
+saved_names = import_later(globals(), "chainrule.autograd.saved")

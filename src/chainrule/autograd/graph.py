@@ -198,13 +198,7 @@ class _Unpack:
 
     def __call__(self, grad: Tensor) -> None:
         for packed, array in self.packed:
-            t = self.unpack_hook(packed)
-            if not isinstance(t, Tensor):
-                raise TypeError(
-                    "Output of saved tensor unpack_hook expected to be a Tensor but got result "
-                    f"of type {type(t).__name__}"
-                )
-            value = t._data
+            value = self.unpack(packed)._data
             if value is not array and not (
                 value.shape == array.shape
                 and xp.array_equal(value, array, equal_nan=array.dtype.kind == "f")
@@ -214,6 +208,40 @@ class _Unpack:
                     "rules read the saved values themselves, so a pair of hooks that changes "
                     "them is not supported"
                 )
+
+    def unpack(self, packed: Any) -> Tensor:
+        """``unpack_hook(packed)``, refused unless a Tensor, as PyTorch refuses it."""
+        t = self.unpack_hook(packed)
+        if not isinstance(t, Tensor):
+            raise TypeError(
+                "Output of saved tensor unpack_hook expected to be a Tensor but got result "
+                f"of type {type(t).__name__}"
+            )
+        return t
+
+
+def unpacking(node: Op, array: Any) -> Callable[[], Tensor] | None:
+    """How the saved value ``node``'s rules read as ``array`` is unpacked, where a pair of
+    hooks packed it (a ``saved_tensors_hooks`` block, or ``register_hooks`` on the one
+    tensor): a function of no argument; None where none did."""
+    for hook in node._hooks or ():
+        if type(hook) is _Unpack:
+            for packed, saved in hook.packed:
+                if saved is array:
+                    return lambda: hook.unpack(packed)
+    return None
+
+
+def pack_one(
+    node: Op,
+    pack_hook: Callable[[Tensor], Any],
+    unpack_hook: Callable[[Any], Tensor],
+    tensor: Tensor,
+    array: Any,
+) -> None:
+    """Pack one value ``node``'s rules read (``tensor``, read as ``array``) now, and unpack it
+    when the backward pass reaches the node: ``grad_fn._raw_saved_self.register_hooks``."""
+    node._add_hook(_Unpack(unpack_hook, [(pack_hook(tensor), array)]))
 
 
 class save_on_cpu(saved_tensors_hooks):  # noqa: N801 - PyTorch's name
@@ -358,6 +386,9 @@ def disable_saved_tensors_hooks(error_message: str) -> Iterator[None]:
     finally:
         _disabled.pop()
 
+
+# The nodes' ``_saved_*`` attributes (the module puts them on Op): with the saved hooks above.
+from chainrule.autograd import saved as _saved_attributes  # noqa: E402, F401
 
 __all__ = [
     "GradientEdge",
