@@ -55,6 +55,8 @@ OPS: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
     "add": lambda L, t: t["x"] + t["y"],
     "add_number": lambda L, t: t["x"] + 2,
     "sub": lambda L, t: t["x"] - t["y"],
+    "add_alpha": lambda L, t: L.add(t["x"], t["y"], alpha=2),
+    "sub_alpha": lambda L, t: L.sub(t["x"], t["y"], alpha=0.5),
     "rsub": lambda L, t: 1 - t["x"],
     "matmul": lambda L, t: t["x"] @ t["m"],
     "mm": lambda L, t: t["x"].mm(t["m"]),

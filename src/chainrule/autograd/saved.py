@@ -149,7 +149,8 @@ _INDICES = _Saved(
 )
 
 
-_ONE = lambda node: 1  # noqa: E731 - add's alpha, addmm's alpha and beta
+_ONE = lambda node: 1  # noqa: E731 - addmm's alpha and beta
+_ALPHA = lambda node: getattr(node, "alpha", 1)  # noqa: E731 - add's and sub's (set where not 1)
 _SELF_SIZES = ("self_sym_sizes", _sizes)
 _MM = (
     ("self", _input(0)),
@@ -187,9 +188,9 @@ SAVED: dict[tuple[str, str], tuple[tuple[str, Any], ...]] = {
     ),
     ("Mul", "MulBackward0"): (("self", _input(0)), ("other", _input(1))),
     ("Div", "DivBackward0"): (("self", _input(0)), ("other", _input(1))),
-    ("Add", "AddBackward0"): (("alpha", _ONE),),
-    ("Sub", "SubBackward0"): (("alpha", _ONE),),
-    ("Sub", "RsubBackward1"): (("alpha", _ONE),),
+    ("Add", "AddBackward0"): (("alpha", _ALPHA),),
+    ("Sub", "SubBackward0"): (("alpha", _ALPHA),),
+    ("Sub", "RsubBackward1"): (("alpha", _ALPHA),),
     ("MatMul", "MmBackward0"): _MM,
     ("Linear", "MmBackward0"): (("self", _input(0)), ("mat2", _transposed(1)), *_MM[2:4])
     + (

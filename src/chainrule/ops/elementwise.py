@@ -1606,13 +1606,25 @@ class Cast(Linear, Unary):
 def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:  # noqa: A002
     """``input + alpha * other``, broadcasting."""
     plain = alpha == 1 and not isinstance(alpha, bool)  # True == 1, but PyTorch checks it
-    return Add()(input, other if plain else _scaled(input, other, alpha))
+    if plain:
+        return Add()(input, other)
+    return _with_alpha(Add()(input, _scaled(input, other, alpha)), alpha)
 
 
 def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:  # noqa: A002
     """``input - alpha * other``, broadcasting."""
     plain = alpha == 1 and not isinstance(alpha, bool)  # True == 1, but PyTorch checks it
-    return Sub()(input, other if plain else _scaled(input, other, alpha))
+    if plain:
+        return Sub()(input, other)
+    return _with_alpha(Sub()(input, _scaled(input, other, alpha)), alpha)
+
+
+def _with_alpha(result: Tensor, alpha: Any) -> Tensor:
+    """``result``, its node noting ``alpha`` (which an earlier node applied), as PyTorch's
+    node keeps it (``grad_fn._saved_alpha``)."""
+    if result._grad_fn is not None:
+        result._grad_fn.alpha = alpha
+    return result
 
 
 def _scaled(input: Any, other: Any, alpha: Any) -> Any:  # noqa: A002
