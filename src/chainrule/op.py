@@ -399,6 +399,9 @@ class Op:
     # How PyTorch's node takes its inputs where chainrule's differ (see HookInputs): declared
     # by a family beside its ``next_functions``; None: chainrule's inputs, as they are.
     hook_inputs: ClassVar[HookInputs | None] = None
+    # The index tensors (of a key, a gather...) whose arrays the node keeps, guarded with its
+    # inputs (ops.indexing.guard_indices): set on such a node alone.
+    index_tensors: tuple[Tensor, ...] = ()
 
     def __dir__(self) -> list[str]:
         # The ``_saved_*`` properties are Op's (chainrule.autograd.saved puts them there, not
@@ -430,10 +433,16 @@ class Op:
         for guard in self.versions:
             counter, stamp = guard
             if counter[0] != stamp and guard is not output:
-                changed = next(x for x in self.inputs if isinstance(x, Tensor) and x._vc is counter)
+                # an input, or an index tensor the node keeps (ops.indexing.guard_indices)
+                what, changed = next(
+                    (what, x)
+                    for what, held in (("an input", self.inputs), ("an index", self.index_tensors))
+                    for x in held
+                    if isinstance(x, Tensor) and x._vc is counter
+                )
                 made_by = changed._grad_fn
                 self._raise_modified(
-                    "an input", changed._data, made_by and made_by.name(), counter[0], stamp
+                    what, changed._data, made_by and made_by.name(), counter[0], stamp
                 )
         if output is not None:
             counter, stamp = output
@@ -450,7 +459,7 @@ class Op:
         which = f", which is output 0 of {_FORWARD_NAME.sub('', made_by)}," if made_by else ""
         raise RuntimeError(
             "one of the variables needed for gradient computation has been modified by an "
-            f"inplace operation: [{dtypes.legacy_type_name(value.dtype)} {list(value.shape)}]"
+            f"inplace operation: [{dtypes.checked_type_name(value.dtype)} {list(value.shape)}]"
             f"{which} is at version {now}; expected version {stamp} instead. Hint: enable "
             "anomaly detection to find the operation that failed to compute its gradient, with "
             "chainrule.autograd.set_detect_anomaly(True, check_nan=False).\n"

@@ -39,6 +39,7 @@ from chainrule.ops.indexing import (
     _source_along,
     along,
     checked_key,
+    guard_indices,
     normalize_key,
 )
 from chainrule.ops.shape import not_tensor
@@ -71,7 +72,7 @@ def index_put(
     if not accumulate:
         if batching.BatchedTensor in map(type, key):  # under vmap, per-example indices
             return named(batching.put_by_batched(input, key, values), "IndexPutBackward0")
-        return named(IndexPut(key)(input, values), "IndexPutBackward0")
+        return named(guard_indices(IndexPut(key)(input, values), indices), "IndexPutBackward0")
     if batching.BatchedTensor in map(type, key):  # under vmap, per-example indices
         return named(batching.put_by_batched(input, key, values, _added), "IndexPutBackward0")
     return named(_added(input, key, values), "IndexPutBackward0")
@@ -563,7 +564,8 @@ def scatter_reduce(
             include_self=include_self,
         ).reshape(())
     axis, idx, src = _scatter_operands(input, dim, index, src, "scatter")
-    return _reduced(input, axis, idx, src, reduce, include_self, "ScatterReduceBackward0")
+    reduced = _reduced(input, axis, idx, src, reduce, include_self, "ScatterReduceBackward0")
+    return guard_indices(reduced, index)
 
 
 _SCATTER_REDUCTIONS = {"sum": "sum", "prod": "prod", "mean": "mean", "amax": "amax", "amin": "amin"}

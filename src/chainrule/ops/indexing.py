@@ -294,12 +294,40 @@ def _crop(x: Any, index: Any, dim: int) -> Any:
 
 # ------------------------------------------------------------------------- public functions
 def getitem(input: Tensor, key: Any) -> Tensor:  # noqa: A002
+    given = key
     key, basic = normalize_key(key, batched=bool(batching.levels))
-    if not basic and int in map(type, key):
+    if basic:
+        return GetItem(checked_key(input, key), basic)(input)
+    if int in map(type, key):
         input, key = _selected_view(input, key)  # noqa: A001
-    if not basic and batching.levels and batching.BatchedTensor in map(type, key):
+    if batching.levels and batching.BatchedTensor in map(type, key):
         return batching.index_by_batched(input, key)
-    return GetItem(checked_key(input, key), basic)(input)
+    return guard_indices(GetItem(checked_key(input, key), basic)(input), given)
+
+
+def guard_indices(result: Tensor, held: Any) -> Tensor:
+    """``result``, whose node keeps the arrays of the index tensors in ``held`` (a tensor, or
+    a key holding some), with those tensors guarded as PyTorch's node guards a saved index:
+    one changed in place before the backward makes it raise, where the node would read the
+    new indices and give a wrong gradient.
+
+    >>> import chainrule as cr
+    >>> x, i = cr.ones(3, requires_grad=True), cr.tensor([0, 2])
+    >>> y = x[i]
+    >>> i[0] = 1
+    >>> y.sum().backward()  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    RuntimeError: one of the variables needed for gradient computation has been modified ...
+    """
+    node = result._grad_fn
+    if node is None or held is None:
+        return result
+    held = (held,) if isinstance(held, Tensor) else held if isinstance(held, tuple | list) else ()
+    tensors = tuple(t for t in held if isinstance(t, Tensor) and t._vc is not None)
+    if tensors:
+        node.versions = (*node.versions, *[(t._vc, t._vc[0]) for t in tensors])
+        node.index_tensors = tensors
+    return result
 
 
 def _selected_view(input: Tensor, key: tuple[Any, ...]) -> tuple[Tensor, tuple[Any, ...]]:  # noqa: A002
@@ -343,6 +371,7 @@ def setitem(input: Tensor, key: Any, value: Any) -> None:  # noqa: A002
         shape = tuple(value.shape)
         ones = next((i for i, n in enumerate(shape) if n != 1), len(shape))
         value = value.reshape(shape[ones:])
+    given = key
     key, basic = normalize_key(key, batched=bool(batching.levels))
     if not basic and batching.levels and batching.BatchedTensor in map(type, key):
         if int in map(type, key):  # the arrays write into the integers' view, as below
@@ -359,7 +388,7 @@ def setitem(input: Tensor, key: Any, value: Any) -> None:  # noqa: A002
     if int in map(type, key):  # the arrays write into the integers' view, as in getitem
         input, key = _selected_view(input, key)  # noqa: A001
         key = checked_key(input, key)
-    inplace.apply(input, lambda old, v: IndexPut(key)(old, v), value)
+    inplace.apply(input, lambda old, v: guard_indices(IndexPut(key)(old, v), given), value)
 
 
 def _whole(input: Tensor, key: tuple[Any, ...]) -> bool:  # noqa: A002
@@ -506,16 +535,17 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
             f"{tuple(input.shape)} outside dimension {axis}"
         )
     _check_range(idx, input.shape[axis], axis)
-    return along(Gather, axis, _batched_or(index, idx), input)
+    return along(Gather, axis, _batched_or(index, idx), input, held=index)
 
 
-def along(make: Any, axis: int, index: Any, *inputs: Tensor) -> Tensor:
+def along(make: Any, axis: int, index: Any, *inputs: Tensor, held: Any = None) -> Tensor:
     """``make(axis, index)(*inputs)``: an op along ``axis`` that reads the index array
-    ``index`` (``Gather``, ``Scatter``, ``ScatterAdd``, ``ScatterReduce``); for an index that
-    vmap batches, which stays a tensor (:func:`_batched_or`), every example's at once."""
+    ``index`` (``Gather``, ``Scatter``, ``ScatterAdd``, ``ScatterReduce``) of the tensor
+    ``held``, guarded (:func:`guard_indices`); for an index that vmap batches, which stays a
+    tensor (:func:`_batched_or`), every example's at once."""
     if type(index) is batching.BatchedTensor:
         return batching.by_batched_index(make, axis, index, *inputs)
-    return make(axis, index)(*inputs)
+    return guard_indices(make(axis, index)(*inputs), held)
 
 
 def _batched_or(index: Any, array: Any) -> Any:
@@ -533,7 +563,7 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor: 
             ()
         )
     axis, idx, src = _scatter_operands(input, dim, index, src, "scatter_add")
-    return along(ScatterAdd, axis, idx, input, src)
+    return along(ScatterAdd, axis, idx, input, src, held=index)
 
 
 def _check_range(idx: Any, size: int, axis: int) -> None:
@@ -564,7 +594,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A00
         picked = getitem(input.reshape(1), (picks,)).reshape(())
         return named(picked, "IndexSelectBackward0")
     key = (slice(None),) * axis + (picks,)
-    return named(getitem(input, key), "IndexSelectBackward0")
+    return named(guard_indices(getitem(input, key), index), "IndexSelectBackward0")
 
 
 def masked_select(input: Tensor, mask: Any) -> Tensor:  # noqa: A002
@@ -864,10 +894,10 @@ def scatter(
         return scatter(input.reshape(1), dim, _one_element(index), _one_element(src)).reshape(())
     if isinstance(src, Tensor):
         axis, idx, src = _scatter_operands(input, dim, index, src, "scatter")
-        return along(Scatter, axis, idx, input, src)
+        return along(Scatter, axis, idx, input, src, held=index)
     axis, idx, _ = _scatter_operands(input, dim, index, None, "scatter")
     values = _make(xp.full(tuple(idx.shape), _scalar_of(src, input.dtype.dtype)))
-    return named(along(Scatter, axis, idx, input, values), "ScatterBackward1")
+    return named(along(Scatter, axis, idx, input, values, held=index), "ScatterBackward1")
 
 
 def _scatter_operands(
@@ -1127,7 +1157,7 @@ def index_add(
         if isinstance(alpha, float) and source.dtype == dtypes.float16:
             alpha = float(xp.float16(alpha))  # PyTorch's kernel holds it as a float16 scalar
         source = source * alpha
-    return named(along(ScatterAdd, axis, targets, input, source), "IndexAddBackward0")
+    return named(along(ScatterAdd, axis, targets, input, source, held=index), "IndexAddBackward0")
 
 
 def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:  # noqa: A002
@@ -1151,7 +1181,7 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
             )
         source = source.reshape(1)
     targets = _source_along(input, axis, idx, source, "index_copy_")
-    return named(along(Scatter, axis, targets, input, source), "IndexCopyBackward0")
+    return named(along(Scatter, axis, targets, input, source, held=index), "IndexCopyBackward0")
 
 
 def _one_element(source: Any) -> Any:
@@ -1212,7 +1242,7 @@ def take(input: Tensor, index: Tensor) -> Tensor:  # noqa: A002
     flat = input.reshape(-1)
     if type(index) is batching.BatchedTensor:
         return named(batching.index_by_batched(flat, (index,)), "TakeBackward0")
-    return named(GetItem((idx,), False)(flat), "TakeBackward0")
+    return named(guard_indices(GetItem((idx,), False)(flat), index), "TakeBackward0")
 
 
 def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:  # noqa: A002
