@@ -1,8 +1,9 @@
 """An index tensor changed in place after an op read it, then the backward: PyTorch's node
 saved the index and refuses ("one of the variables needed for gradient computation has been
 modified by an inplace operation"); chainrule's node keeps the index's array, which the
-change rewrote, so it read the new indices and gave a wrong gradient without a word. Now its
-node guards the index tensor as it guards an input (``ops.indexing.guard_indices``).
+change rewrote, so it read the new indices and gave a wrong gradient without a word (and so
+with binary cross-entropy's weights). Now its node guards the tensor as it guards an input
+(``ops.indexing.guard_indices``).
 
 Each row runs with ``T`` as torch and as chainrule; what it leaves in ``out`` (the gradient, or
 the error's type and first line) must be the same. The named rows at the end are ops whose
@@ -113,6 +114,16 @@ GUARDED = {
         i = T.tensor([0, 2]); z = T.nn.functional.embedding(i, w); i[0] = 1
         z.sum().backward(); out = w.grad
     """,
+    "binary_cross_entropy's weight": """
+        x = T.full((3,), 0.5, requires_grad=True); w = T.tensor([1.0, 2.0, 3.0])
+        loss = T.nn.functional.binary_cross_entropy(x, T.tensor([0.0, 1.0, 1.0]), weight=w)
+        w[0] = 5.0; loss.backward(); out = x.grad
+    """,
+    "binary_cross_entropy_with_logits' pos_weight": """
+        x = T.zeros(3, requires_grad=True); w = T.tensor([1.0, 2.0, 3.0]); t = T.ones(3)
+        loss = T.nn.functional.binary_cross_entropy_with_logits(x, t, pos_weight=w)
+        w[1] = 5.0; loss.backward(); out = x.grad
+    """,
     "unchanged index": """
         x = T.ones(3, requires_grad=True); i = T.tensor([0, 2]); z = x[i] * x.gather(0, i)
         i.clone().add_(1)
@@ -132,6 +143,12 @@ KEPT = {
         "x = T.zeros(2, 3, requires_grad=True); t = T.tensor([0, 2])\n"
         "loss = T.nn.functional.cross_entropy(x, t); t[0] = 1; loss.backward(); out = x.grad",
         [[-1 / 3, 1 / 6, 1 / 6], [1 / 6, 1 / 6, -1 / 3]],
+    ),
+    "nll_loss class weights": (
+        "x = T.zeros(2, 3, requires_grad=True); w = T.tensor([1.0, 2.0, 3.0])\n"
+        "loss = T.nn.functional.nll_loss(x, T.tensor([0, 2]), weight=w); w[0] = 5.0\n"
+        "loss.backward(); out = x.grad",
+        [[-0.25, 0.0, 0.0], [0.0, 0.0, -0.75]],
     ),
     "masked_select": (
         "x = T.ones(3, requires_grad=True); m = T.tensor([True, False, True])\n"

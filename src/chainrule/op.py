@@ -399,8 +399,8 @@ class Op:
     # How PyTorch's node takes its inputs where chainrule's differ (see HookInputs): declared
     # by a family beside its ``next_functions``; None: chainrule's inputs, as they are.
     hook_inputs: ClassVar[HookInputs | None] = None
-    # The index tensors (of a key, a gather...) whose arrays the node keeps, guarded with its
-    # inputs (ops.indexing.guard_indices): set on such a node alone.
+    # The index tensors (of a key, a gather...) and weights whose arrays the node keeps,
+    # guarded with its inputs (ops.indexing.guard_indices): set on such a node alone.
     index_tensors: tuple[Tensor, ...] = ()
 
     def __dir__(self) -> list[str]:
@@ -436,7 +436,10 @@ class Op:
                 # an input, or an index tensor the node keeps (ops.indexing.guard_indices)
                 what, changed = next(
                     (what, x)
-                    for what, held in (("an input", self.inputs), ("an index", self.index_tensors))
+                    for what, held in (
+                        ("an input", self.inputs),
+                        ("an index or a weight", self.index_tensors),
+                    )
                     for x in held
                     if isinstance(x, Tensor) and x._vc is counter
                 )

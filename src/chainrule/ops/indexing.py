@@ -306,10 +306,10 @@ def getitem(input: Tensor, key: Any) -> Tensor:  # noqa: A002
 
 
 def guard_indices(result: Tensor, held: Any) -> Tensor:
-    """``result``, whose node keeps the arrays of the index tensors in ``held`` (a tensor, or
-    a key holding some), with those tensors guarded as PyTorch's node guards a saved index:
-    one changed in place before the backward makes it raise, where the node would read the
-    new indices and give a wrong gradient.
+    """``result``, whose node keeps the arrays of the index tensors (or weights) in ``held``
+    (a tensor, or a key or tuple holding some), with those tensors guarded as PyTorch's node
+    guards a saved tensor: one changed in place before the backward makes it raise, where the
+    node would read the new values and give a wrong gradient.
 
     >>> import chainrule as cr
     >>> x, i = cr.ones(3, requires_grad=True), cr.tensor([0, 2])

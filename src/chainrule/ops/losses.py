@@ -27,6 +27,7 @@ from chainrule.autodiff import forward as forward_mode
 from chainrule.op import HookInputs, Op, Presented, inputs
 from chainrule.ops import dual, elementwise, inplace
 from chainrule.ops.broadcast import broadcast_shape
+from chainrule.ops.indexing import guard_indices
 from chainrule.ops.nn_ops import LogSoftmax, log_softmax
 from chainrule.tensor import Tensor, _make
 
@@ -648,7 +649,8 @@ def binary_cross_entropy(
     weights = _as_array(weight, "binary_cross_entropy")
     if weights is not None:  # ATen's kernel reads them in the input's dtype (int64: float32)
         weights = weights.astype(input.dtype.dtype, copy=False)
-    return BinaryCrossEntropy(weights, reduction)(input, target)
+    # the node keeps the weights' array: guarded against a change before the backward
+    return guard_indices(BinaryCrossEntropy(weights, reduction)(input, target), weight)
 
 
 def mse_loss(
@@ -714,6 +716,7 @@ def binary_cross_entropy_with_logits(
     loss = BinaryCrossEntropyWithLogits(
         _as_array(weight, name), _as_array(pos_weight, name), reduction
     )(input, target)
+    guard_indices(loss, (weight, pos_weight))  # the node keeps their arrays
     # ATen's formula works in place on ``1 - target``: the loss has the target's dtype (a
     # float16 target gives float16, beside a float32 input)
     return loss if loss.dtype == target.dtype else loss.to(target.dtype)
