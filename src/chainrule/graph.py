@@ -95,8 +95,8 @@ def source(x: Tensor) -> Any:
 
 def keep_source(x: Tensor, step: Any) -> None:
     """Remember ``step`` as the source of ``x`` while ``x`` lives (``op.Constant`` calls it)."""
-    key = id(x)
-    _sources[key] = (weakref.ref(x, lambda _, key=key: _sources.pop(key, None)), step)
+    key, sources = id(x), _sources  # the dict itself: at exit the module's names are gone
+    sources[key] = (weakref.ref(x, lambda _, key=key: sources.pop(key, None)), step)
 
 
 def steps(roots: Iterable[Any], stop: Container[int] = ()) -> list[Any]:
