@@ -257,6 +257,8 @@ class Op:
             }
         cls._saving = _saving(cls)
         cls._unsaved = _unsaved(cls)
+        if install_saved_names is not None:  # (chainrule.autograd.saved has loaded)
+            install_saved_names(cls)
         inherited = cls.__call__  # Op's, or a copy of it that a parent class got
         if getattr(inherited, "__wrapped__", inherited) is Op.__call__:
             cls.__call__ = _own_call(cls._saving)
@@ -475,6 +477,10 @@ class Op:
         self.args = None
         self.out = None
 
+
+# Set by chainrule.autograd.saved when it loads: gives an op class made after that its
+# ``_saved_*`` properties (it gives those of the classes made before itself).
+install_saved_names: Callable[[type], None] | None = None
 
 _FORWARD_NAME = re.compile(r"Backward(?:0$|(?=[0-9]*$))")
 

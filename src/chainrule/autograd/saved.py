@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from chainrule import op as op_module
 from chainrule._array import xp
 from chainrule._lazy import import_later
 from chainrule.op import Op
@@ -96,8 +97,15 @@ def _result(node: Op) -> tuple[Tensor, Any]:
 # Kept where the gradients asked read the output (``Op.saves_output``, ``output_read_by``).
 _RESULT = _Saved(lambda node: node.out_versions is not None, _result)
 # Kept always: PyTorch's pow of two tensors saves its result even where only the base's
-# gradient is asked, which reads it not.
+# gradient is asked, which reads it not; and PyTorch's ``exp2``, ``tan``, ``amax``, ... save
+# it where chainrule's rule reads their input instead.
 _POW_RESULT = _Saved(lambda node: True, _result)
+
+
+def _bound(i: int) -> _Saved:
+    """Input ``i``, a bound of ``clamp`` by tensors: None where the call gave none."""
+    plain = _input(i)
+    return _Saved(lambda node: node.inputs[i] is not None, plain.get)
 
 
 def _transposed(i: int) -> _Saved:
@@ -127,6 +135,21 @@ def _numel(node: Op) -> int:
 def _the_int(node: Op) -> tuple[int, int]:
     """``(dim, index)`` of a basic index that is one int among full slices (``x[:, 1]``)."""
     return next((d, k) for d, k in enumerate(node.key) if isinstance(k, int))
+
+
+def _unsigned(n: int) -> int:
+    """An int64 as PyTorch shows it in some nodes: a negative one wrapped to unsigned 64-bit."""
+    return n % 2**64
+
+
+def _the_slice(node: Op) -> tuple[int, slice]:
+    """``(dim, slice)`` of a basic index that is one slice among full ones (``x[:, 1:]``,
+    ``narrow``), the dimension counted past an ``...``."""
+    key = node.key
+    d, k = next((d, k) for d, k in enumerate(key) if isinstance(k, slice) and k != slice(None))
+    if Ellipsis in key[:d]:
+        d += node.inputs[0].ndim - len(key)
+    return d, k
 
 
 def _index(j: int) -> _Saved:
@@ -165,6 +188,33 @@ _REDUCED = (
     ("keepdim", lambda node: node.keepdim),
 )
 _NORMALIZED = (("dim", lambda node: node.dim), ("result", _RESULT))
+_INT64_MAX = 2**63 - 1  # a slice's end where none was given
+_SLICE = (
+    ("dim", lambda node: _the_slice(node)[0]),
+    ("end", lambda node: _INT64_MAX if (e := _the_slice(node)[1].stop) is None else _unsigned(e)),
+    _SELF_SIZES,
+    ("start", lambda node: _unsigned(_the_slice(node)[1].start or 0)),
+    ("step", lambda node: _the_slice(node)[1].step or 1),
+)
+_SELF = (("self", _input(0)),)
+_SELF_RESULT = (("self", _input(0)), ("result", _POW_RESULT))
+_REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}  # PyTorch's enum, which its loss nodes save
+_LOSS = (
+    ("reduction", lambda node: _REDUCTIONS[node.reduction]),
+    ("self", _input(0)),
+    ("target", _input(1)),
+)
+_SELU = (1.6732632423543772848170429916717, 1.0507009873554804934193349852946)
+
+
+# var's and std's: correction and dim None where the call gave neither (chainrule's node tells
+# no ``x.var()`` from ``x.var(correction=1)``, whose correction PyTorch shows as 1).
+_VAR = (
+    ("correction", lambda node: None if node.whole and node.correction == 1 else node.correction),
+    ("dim", lambda node: None if node.whole else node.dims),
+    ("keepdim", lambda node: node.keepdim),
+    ("self", _input(0)),
+)
 
 # (chainrule's op class, PyTorch's node name) -> PyTorch's saved names, each with a _Saved (a
 # tensor: ``_saved_<name>`` and ``_raw_saved_<name>``) or a function of the node (a number,
@@ -227,6 +277,88 @@ SAVED: dict[tuple[str, str], tuple[tuple[str, Any], ...]] = {
         ("sparse_grad", lambda node: False),
     ),
     ("Cat", "CatBackward0"): (("dim", lambda node: node.dim),),
+    ("GetItem", "IndexSelectBackward0"): (
+        ("dim", lambda node: len(node.key) - 1),
+        ("index", _Saved(lambda node: True, lambda node: (node.index_tensors[0], node.key[-1]))),
+        _SELF_SIZES,
+    ),
+    ("GetItem", "SliceBackward0"): _SLICE,
+    ("Reshape", "SqueezeBackward0"): (_SELF_SIZES,),
+    ("Permute", "PermuteBackward0"): (("dims", lambda node: node.dims),),
+    **{
+        (op, f"{name}Backward0"): (
+            ("dim", lambda node: node.dim),
+            ("indices", _input(1)),
+            ("keepdim", lambda node: node.keepdim),
+            _SELF_SIZES,
+        )
+        for op, name in (("MaxAlong", "Max"), ("MaxAlong", "Min"))
+    },
+    **{(op, f"{name}Backward1"): _SELF_RESULT for op, name in (("Amax", "Max"), ("Amin", "Min"))},
+    **{(op, f"{op}Backward0"): (*_REDUCED, *_SELF_RESULT) for op in ("Amax", "Amin")},
+    ("Clamp", "ClampBackward1"): (
+        ("max", lambda node: node.hi),
+        ("min", lambda node: node.lo),
+        *_SELF,
+    ),
+    ("Clamp", "ClampMinBackward0"): (("min", lambda node: node.lo), *_SELF),
+    ("Clamp", "ClampMaxBackward0"): (("max", lambda node: node.hi), *_SELF),
+    ("ClampTensor", "ClampBackward0"): (("max", _bound(2)), ("min", _bound(1)), *_SELF),
+    ("Where", "WhereBackward0"): (("condition", _input(0)),),
+    **{
+        (op, f"{op}Backward0"): _SELF
+        for op in ("Abs", "Log2", "Log10", "Atan", "Asin", "Acos", "Sinh", "Cosh", "Erf", "Silu")
+    },
+    ("Log1p", "Log1PBackward0"): _SELF,
+    **{
+        (op, f"{op}Backward0"): (("result", _POW_RESULT),)
+        for op in ("Exp2", "Expm1", "Rsqrt", "Reciprocal", "Tan")
+    },
+    ("LeakyRelu", "LeakyReluBackward0"): (
+        ("negative_slope", lambda node: node.negative_slope),
+        *_SELF,
+    ),
+    ("Gelu", "GeluBackward0"): (("approximate", lambda node: node.approximate), *_SELF),
+    ("Elu", "EluBackward0"): (
+        ("alpha", lambda node: node.alpha),
+        ("input_scale", _ONE),
+        ("scale", _ONE),
+        *_SELF,
+    ),
+    ("Selu", "EluBackward0"): (
+        ("alpha", lambda node: _SELU[0]),
+        ("input_scale", _ONE),
+        ("scale", lambda node: _SELU[1]),
+        *_SELF,
+    ),
+    ("Celu", "CeluBackward0"): (("alpha", lambda node: node.negative), *_SELF),
+    ("Softplus", "SoftplusBackward0"): (
+        ("beta", lambda node: node.beta),
+        *_SELF,
+        ("threshold", lambda node: node.threshold),
+    ),
+    ("Hardtanh", "HardtanhBackward0"): (
+        ("max_val", lambda node: node.max_val),
+        ("min_val", lambda node: node.min_val),
+        *_SELF,
+    ),
+    ("Var", "VarBackward0"): _VAR,
+    ("Std", "StdBackward0"): (*_VAR, ("result", _POW_RESULT)),
+    ("Prod", "ProdBackward0"): _SELF_RESULT,
+    ("Prod", "ProdBackward1"): (
+        ("dim", lambda node: node.dims[0]),
+        ("keepdim", lambda node: node.keepdim),
+        *_SELF_RESULT,
+    ),
+    ("CumSum", "CumsumBackward0"): (("dim", lambda node: node.dim),),
+    ("MatMul", "BmmBackward0"): (("mat2", _input(1)), *_SELF),
+    ("Expand", "ExpandBackward0"): (_SELF_SIZES,),
+    ("Flip", "FlipBackward0"): (("dims", lambda node: node.dims),),
+    ("Roll", "RollBackward0"): (("dims", lambda node: node.dims), ("shifts", lambda n: n.shifts)),
+    ("Repeat", "RepeatBackward0"): (("repeats", lambda node: node.repeats), _SELF_SIZES),
+    ("MseLoss", "MseLossBackward0"): _LOSS,
+    ("SmoothL1Loss", "SmoothL1LossBackward0"): (("beta", lambda node: node.beta), *_LOSS),
+    ("HuberLoss", "HuberLossBackward0"): (("delta", lambda node: node.beta), *_LOSS),
 }
 
 
@@ -244,7 +376,7 @@ def _names(node: Op) -> list[str]:
 
 def dir_of(node: Op, names: list[str]) -> list[str]:
     """``dir(node)`` from the usual ``names``: the table's attributes that ``node`` has,
-    without those of other nodes (every node's class has them all, see ``_install``)."""
+    without those of other nodes (a class has those of all its nodes, see ``_install``)."""
     return [n for n in names if not n.startswith(("_saved_", "_raw_saved_"))] + _names(node)
 
 
@@ -322,18 +454,40 @@ class SavedTensor:
         graph.pack_one(node, pack_hook, unpack_hook, value, array)
 
 
+def _attributes_by_class() -> dict[str, list[str]]:
+    """``{op class name: its _saved_* and _raw_saved_* attributes}``, from the table."""
+    by_class: dict[str, list[str]] = {}
+    for (class_name, _), entries in SAVED.items():
+        names = by_class.setdefault(class_name, [])
+        for name, how in entries:
+            for prefix in ("_saved_", "_raw_saved_")[: 1 + isinstance(how, _Saved)]:
+                if prefix + name not in names:
+                    names.append(prefix + name)
+    return by_class
+
+
+_ATTRIBUTES = _attributes_by_class()
+
+
+def _install_on(cls: type) -> None:
+    """The table's names for op class ``cls``, properties reading them (``attribute``)."""
+    for attr in _ATTRIBUTES.get(cls.__name__, ()):
+        setattr(cls, attr, property(lambda node, attr=attr: attribute(node, attr)))
+
+
 def _install() -> None:
-    """Every name of the table, a property of ``Op`` that reads it (``attribute``): a
+    """Each name of the table, a property of the op classes whose entries have it: a
     property costs the other attribute reads nothing, where a ``__getattr__`` on the node
-    class would cost each one (CPython specialises no attribute read of such a class)."""
-    names = {
-        f"{prefix}{name}"
-        for entries in SAVED.values()
-        for name, how in entries
-        for prefix in ("_saved_", "_raw_saved_")[: 1 + isinstance(how, _Saved)]
-    }
-    for attr in names:
-        setattr(Op, attr, property(lambda node, attr=attr: attribute(node, attr)))
+    class would cost each one (CPython specialises no attribute read of such a class). Not
+    on ``Op`` itself: its ~120 names grown by ~90 slowed every op (per-op +0.46% in
+    instructions). The classes made so far get theirs now, those made later at their
+    creation (``op.install_saved_names``)."""
+    below = [Op]
+    while below:
+        cls = below.pop()
+        _install_on(cls)
+        below.extend(cls.__subclasses__())
+    op_module.install_saved_names = _install_on
 
 
 _install()
