@@ -43,19 +43,6 @@ DATA = ["dataset", "dataloader", "sampler", "distributed"]
 # missing, or one that chainrule gains, changes this list.
 LACKING = [
     "torch.nn.modules.linear_cross_entropy_options.LinearCrossEntropyOptions",
-    *(
-        f"torch.nn.modules.module.register_module_{hook}"
-        for hook in [
-            "forward_pre_hook",
-            "forward_hook",
-            "full_backward_pre_hook",
-            "backward_hook",
-            "full_backward_hook",
-            "buffer_registration_hook",
-            "module_registration_hook",
-            "parameter_registration_hook",
-        ]
-    ),
     "torch.nn.modules.utils.consume_prefix_in_state_dict_if_present",
 ]
 

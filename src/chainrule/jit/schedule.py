@@ -38,7 +38,7 @@ from chainrule.autodiff.backward import (
     post_accumulate_hooks,
     post_accumulate_hooks_of,
 )
-from chainrule.nn.module import _CALL_HOOK_DICTS  # the hooks a call runs
+from chainrule.nn.module import _CALL_HOOK_DICTS, _global_call_hooks  # the hooks a call runs
 from chainrule.ops.broadcast import unbroadcast
 from chainrule.optim import optimizer as optimizer_module
 from chainrule.tensor import Tensor, _make
@@ -72,6 +72,7 @@ _HELPERS = {
     "getrefcount": sys.getrefcount,
     "accumulate_into": accumulate_into,
     "post_hooks": post_accumulate_hooks,
+    "global_module_hooks": _global_call_hooks,
     "hooked": lambda tensors: any(map(post_accumulate_hooks_of, tensors)),
 }
 
@@ -141,6 +142,14 @@ class Schedule:
             self.guard_values([f"{m}.{name}" for name in _CALL_HOOK_DICTS], tuple(map(list, hooks)))
         else:  # the common case, cheaper than comparing lists (one read of the module)
             self.guards.append(f"any({m}._call_hooks)")
+        # The global module hooks (their ids: each registration has its own), once per replay
+        global_hooks = (
+            f"list(global_module_hooks) != {list(_global_call_hooks)}"
+            if _global_call_hooks
+            else "global_module_hooks"
+        )
+        if global_hooks not in self.guards:
+            self.guards.append(global_hooks)
         if state["_modules"]:  # a container calls its children: which ones they are
             children = tuple(state["_modules"].values())
             self.guards.append(f"tuple({m}._modules.values()) != {self.constant(children)}")

@@ -98,7 +98,8 @@ class Module:
         if self._compiled_call_impl is not None:
             return self._compiled_call_impl(*args, **kwargs)
         hooks = self._call_hooks
-        if hooks[0] or hooks[1] or hooks[2] or hooks[3]:
+        # _global_call_hooks: a module-level read, cheap, unlike another Module attribute's
+        if hooks[0] or hooks[1] or hooks[2] or hooks[3] or _global_call_hooks:
             return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
 
@@ -150,14 +151,14 @@ class Module:
             if modules is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
             self._forget(name, keep="_modules")
-            modules[name] = value
+            modules[name] = _registered(_global_module_registration_hooks, self, name, value)
         elif modules is not None and name in modules:
             if value is not None:
                 raise TypeError(
                     f"cannot assign '{typename(value)}' as child module '{name}' "
                     "(chainrule.nn.Module or None expected)"
                 )
-            modules[name] = None
+            modules[name] = _registered(_global_module_registration_hooks, self, name, None)
         # ---- nn.Buffer: registered wherever it is assigned, with its own persistence
         elif isinstance(value, Buffer):
             if buffers is None:
@@ -170,6 +171,8 @@ class Module:
                     f"cannot assign '{typename(value)}' as buffer '{name}' "
                     "(chainrule.nn.Buffer, chainrule.Tensor or None expected)"
                 )
+            if _global_buffer_registration_hooks:  # (a layer may reassign a buffer each call)
+                value = _registered(_global_buffer_registration_hooks, self, name, value)
             buffers[name] = value
         else:
             object.__setattr__(self, name, value)
@@ -238,6 +241,8 @@ class Module:
                 f"cannot assign non-leaf Tensor to parameter '{name}': a parameter must be a "
                 "leaf; wrap a detached copy: Parameter(t.detach().clone())"
             )
+        if param is not None:  # (PyTorch's hooks see no None)
+            param = _registered(_global_parameter_registration_hooks, self, name, param)
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
@@ -248,7 +253,7 @@ class Module:
                 f"cannot assign '{typename(tensor)}' object to buffer '{name}' "
                 "(chainrule Tensor or None required)"
             )
-        self._buffers[name] = tensor
+        self._buffers[name] = _registered(_global_buffer_registration_hooks, self, name, tensor)
         if persistent:
             self._non_persistent_buffers_set.discard(name)
         else:
@@ -258,7 +263,7 @@ class Module:
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{typename(module)} is not a Module subclass")
         self._check_name(name, "module")
-        self._modules[name] = module
+        self._modules[name] = _registered(_global_module_registration_hooks, self, name, module)
 
     register_module = add_module
 
@@ -731,6 +736,18 @@ class Module:
             )
         self.__dict__["_is_full_backward_hook"] = full
 
+    def _get_backward_hooks(self) -> tuple[list[Callable[..., Any]], list[Callable[..., Any]]]:
+        """The full and the non-full backward hooks a call runs: the global ones first."""
+        full: list[Callable[..., Any]] = []
+        non_full: list[Callable[..., Any]] = []
+        for is_full, hooks in (
+            (_global_is_full_backward_hook, _global_backward_hooks),
+            (self._is_full_backward_hook, self._backward_hooks),
+        ):
+            if is_full is not None:
+                (full if is_full else non_full).extend(hooks.values())
+        return full, non_full
+
     def register_full_backward_pre_hook(
         self, hook: Callable[..., Any], prepend: bool = False
     ) -> RemovableHandle:
@@ -740,8 +757,9 @@ class Module:
         return _register(self._backward_pre_hooks, hook, prepend, ())
 
     def _call_with_hooks(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        # The global hooks run before the module's own, as PyTorch's
         with_kwargs = self._forward_pre_hooks_with_kwargs
-        for key, hook in list(self._forward_pre_hooks.items()):
+        for key, hook in [*_global_forward_pre_hooks.items(), *self._forward_pre_hooks.items()]:
             if key in with_kwargs:
                 result = hook(self, args, kwargs)
                 if result is not None:
@@ -756,24 +774,27 @@ class Module:
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
         watcher = None
-        full = self._is_full_backward_hook and list(self._backward_hooks.values())
-        if (full or self._backward_pre_hooks) and grad_mode.is_grad_enabled():
-            watcher = _BackwardHookCall(self, list(self._backward_pre_hooks.values()), full or [])
+        full, non_full = self._get_backward_hooks()
+        before = [*_global_backward_pre_hooks.values(), *self._backward_pre_hooks.values()]
+        if (full or before) and grad_mode.is_grad_enabled():
+            watcher = _BackwardHookCall(self, before, full)
             args = watcher.wrap_inputs(args)
+        forward_hooks = [*_global_forward_hooks.items(), *self._forward_hooks.items()]
         try:
             output = self.forward(*args, **kwargs)
         except Exception:
-            for key, hook in list(self._forward_hooks.items()):  # always_call: output None
+            for key, hook in forward_hooks:  # always_call: output None
                 if key in self._forward_hooks_always_called:
                     _run_forward_hook(self, key, hook, args, kwargs, None)
+                elif key in _global_forward_hooks_always_called:
+                    _run_global_always_called(self, hook, args)
             raise
-        for key, hook in list(self._forward_hooks.items()):
+        for key, hook in forward_hooks:
             result = _run_forward_hook(self, key, hook, args, kwargs, output)
             if result is not None:
                 output = result
         if watcher is not None:
             output = watcher.watch_outputs(output)
-        non_full = self._is_full_backward_hook is False and list(self._backward_hooks.values())
         if non_full:
             _hook_output_node(self, non_full, args, output)
         return output
@@ -837,12 +858,185 @@ def _register(
     return RemovableHandle(hooks, key, flags)
 
 
+# PyTorch's global module hooks, which every module runs before its own: {handle id: hook},
+# and the ids registered with an option
+_global_forward_pre_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
+_global_forward_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
+_global_forward_hooks_with_kwargs: OrderedDict[int, bool] = OrderedDict()
+_global_forward_hooks_always_called: OrderedDict[int, bool] = OrderedDict()
+_global_backward_pre_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
+_global_backward_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
+_global_is_full_backward_hook: bool | None = None  # which kind, kept once set (PyTorch's)
+_global_buffer_registration_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
+_global_module_registration_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
+_global_parameter_registration_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
+# The ids of all the global hooks a call runs (the four kinds above): what Module.__call__
+# and a compiled replay's guard check, one read, to find there are none
+_global_call_hooks: dict[int, bool] = {}
+
+
+def _register_global(
+    hooks: OrderedDict[int, Callable[..., Any]],
+    hook: Callable[..., Any],
+    flags: tuple[OrderedDict[int, bool], ...] = (),
+) -> RemovableHandle:
+    return _register(hooks, hook, False, (_global_call_hooks, *flags))
+
+
+def register_module_forward_pre_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """``hook(module, args)`` runs before every module's ``forward`` (before the module's own
+    pre-hooks); a returned value replaces ``args``.
+
+        >>> import chainrule as cr
+        >>> from chainrule.nn.modules.module import register_module_forward_pre_hook
+        >>> with register_module_forward_pre_hook(lambda m, args: (args[0] * 2,)):
+        ...     cr.nn.Identity()(cr.tensor([1.0]))
+        tensor([2.])
+    """
+    return _register_global(_global_forward_pre_hooks, hook)
+
+
+def register_module_forward_hook(
+    hook: Callable[..., Any], *, with_kwargs: bool = False, always_call: bool = False
+) -> RemovableHandle:
+    """``hook(module, args, output)`` (with ``with_kwargs``: ``hook(module, args, kwargs,
+    output)``) runs after every module's ``forward``, before the module's own forward hooks;
+    a returned value replaces the output. With ``always_call`` it also runs when ``forward``
+    raises (with output None).
+
+        >>> import chainrule as cr
+        >>> from chainrule.nn.modules.module import register_module_forward_hook
+        >>> with register_module_forward_hook(lambda m, args, out: out + 1):
+        ...     cr.nn.Identity()(cr.tensor([1.0]))
+        tensor([2.])
+    """
+    flags = (_global_forward_hooks_with_kwargs,) if with_kwargs else ()
+    flags += (_global_forward_hooks_always_called,) if always_call else ()
+    return _register_global(_global_forward_hooks, hook, flags)
+
+
+def register_module_full_backward_pre_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """Every module's :meth:`Module.register_full_backward_pre_hook`, run before its own.
+
+    >>> import chainrule as cr
+    >>> from chainrule.nn.modules.module import register_module_full_backward_pre_hook
+    >>> x = cr.ones(2, requires_grad=True)
+    >>> with register_module_full_backward_pre_hook(lambda m, grad_out: (grad_out[0] * 3,)):
+    ...     cr.nn.Identity()(x * 1).sum().backward()
+    >>> x.grad
+    tensor([3., 3.])
+    """
+    return _register_global(_global_backward_pre_hooks, hook)
+
+
+def register_module_backward_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """Every module's deprecated :meth:`Module.register_backward_hook`, run before its own.
+    Once used, :func:`register_module_full_backward_hook` is refused, as in PyTorch."""
+    _mark_global_backward_hooks(full=False)
+    return _register_global(_global_backward_hooks, hook)
+
+
+def register_module_full_backward_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """Every module's :meth:`Module.register_full_backward_hook`, run before its own. Once
+    used, :func:`register_module_backward_hook` is refused, as in PyTorch.
+
+        >>> import chainrule as cr
+        >>> from chainrule.nn.modules.module import register_module_full_backward_hook
+        >>> seen = []
+        >>> x = cr.ones(2, requires_grad=True)
+        >>> with register_module_full_backward_hook(lambda m, gi, go: seen.append(gi[0])):
+        ...     cr.nn.ReLU()(x).sum().backward()
+        >>> seen
+        [tensor([1., 1.])]
+    """
+    _mark_global_backward_hooks(full=True)
+    return _register_global(_global_backward_hooks, hook)
+
+
+def _mark_global_backward_hooks(full: bool) -> None:
+    global _global_is_full_backward_hook
+    if _global_is_full_backward_hook is (not full):
+        raise RuntimeError(
+            "Cannot use both regular backward hooks and full backward hooks as a global Module "
+            "hook. Please use only one of them."
+        )
+    _global_is_full_backward_hook = full
+
+
+def register_module_buffer_registration_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """``hook(module, name, buffer)`` runs when any module registers a buffer; a returned
+    value is registered instead.
+
+        >>> import chainrule as cr
+        >>> from chainrule.nn.modules.module import register_module_buffer_registration_hook
+        >>> with register_module_buffer_registration_hook(lambda m, name, b: b + 1):
+        ...     cr.nn.BatchNorm1d(2).running_mean
+        tensor([1., 1.])
+    """
+    return _register(_global_buffer_registration_hooks, hook, False, ())
+
+
+def register_module_module_registration_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """``hook(module, name, submodule)`` runs when any module registers a submodule; a
+    returned value is registered instead.
+
+        >>> import chainrule as cr
+        >>> from chainrule.nn.modules.module import register_module_module_registration_hook
+        >>> with register_module_module_registration_hook(lambda m, name, sub: cr.nn.Tanh()):
+        ...     cr.nn.Sequential(cr.nn.ReLU())
+        Sequential(
+          (0): Tanh()
+        )
+    """
+    return _register(_global_module_registration_hooks, hook, False, ())
+
+
+def register_module_parameter_registration_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """``hook(module, name, param)`` runs when any module registers a parameter (not None);
+    a returned value is registered instead.
+
+        >>> import chainrule as cr
+        >>> from chainrule.nn.modules.module import register_module_parameter_registration_hook
+        >>> names = []
+        >>> with register_module_parameter_registration_hook(lambda m, n, p: names.append(n)):
+        ...     _ = cr.nn.Linear(2, 2)
+        >>> names
+        ['weight', 'bias']
+    """
+    return _register(_global_parameter_registration_hooks, hook, False, ())
+
+
+def _registered(
+    hooks: OrderedDict[int, Callable[..., Any]], module: Module, name: str, value: Any
+) -> Any:
+    """``value`` as the global registration ``hooks`` leave it: each may return another."""
+    for hook in list(hooks.values()):
+        output = hook(module, name, value)
+        if output is not None:
+            value = output
+    return value
+
+
 def _run_forward_hook(
     module: Module, key: int, hook: Any, args: tuple[Any, ...], kwargs: dict[str, Any], output: Any
 ) -> Any:
-    if key in module._forward_hooks_with_kwargs:
+    if key in module._forward_hooks_with_kwargs or key in _global_forward_hooks_with_kwargs:
         return hook(module, args, kwargs, output)
     return hook(module, args, output)
+
+
+def _run_global_always_called(module: Module, hook: Callable[..., Any], args: Any) -> None:
+    """A global ``always_call`` hook when ``forward`` raised: PyTorch's passes no kwargs (even
+    to a ``with_kwargs`` hook) and turns an error of the hook into a warning, so that the
+    forward's error goes on."""
+    try:
+        hook(module, args, None)
+    except Exception as e:
+        warnings.warn(
+            "global module forward hook with ``always_call=True`` raised an exception that was "
+            f"silenced as another error was raised in forward: {e}",
+            stacklevel=4,
+        )
 
 
 def _hook_output_node(

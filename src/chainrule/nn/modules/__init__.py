@@ -48,7 +48,7 @@ from chainrule.nn.modules.fold import *
 from chainrule.nn.modules.instancenorm import *
 from chainrule.nn.modules.linear import *
 from chainrule.nn.modules.loss import *
-from chainrule.nn.modules.module import *
+from chainrule.nn.modules.module import Module  # (PyTorch's exports no global hooks)
 from chainrule.nn.modules.normalization import *
 from chainrule.nn.modules.padding import *
 from chainrule.nn.modules.pixelshuffle import *
@@ -72,7 +72,7 @@ __all__ = [
     *instancenorm.__all__,
     *linear.__all__,
     *loss.__all__,
-    *module.__all__,
+    "Module",
     *normalization.__all__,
     *padding.__all__,
     *pixelshuffle.__all__,
