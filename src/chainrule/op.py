@@ -1312,6 +1312,19 @@ class HookInputs:
         gradient, its gradients as ``grads``)."""
         raise NotImplementedError
 
+    @staticmethod
+    def rerun(
+        node: Op,
+        given: tuple[Any, ...],
+        grads: tuple[Any, ...],
+        rule: Callable[[Any], tuple[Any, ...]],
+    ) -> tuple[Any, ...]:
+        """:meth:`absorb` where PyTorch's node takes one gradient, that of the whole product
+        (a view of chainrule's output: a matmul's, a batched linear's): the rule run again on
+        the one the hook returned, the rule's own gradients where it returned None."""
+        (product,) = given
+        return grads if product is None else rule(product.reshape(node.out.shape))
+
 
 class Picked(HookInputs):
     """PyTorch's inputs are some of chainrule's: ``order(node)`` gives their indices, in

@@ -68,8 +68,7 @@ class _MatMulHookInputs(HookInputs):
     ) -> tuple[Any, ...]:
         if _node_kernel(node) is None:
             return given
-        (product,) = given
-        return grads if product is None else rule(product.reshape(node.out.shape))
+        return self.rerun(node, given, grads, rule)
 
 
 def _node_kernel(node: Op) -> _Kernel | None:

@@ -407,8 +407,7 @@ class _LinearHookInputs(HookInputs):
         rule: Callable[[Any], tuple[Any, ...]],
     ) -> tuple[Any, ...]:
         if node.inputs[0].ndim != 2:
-            (product,) = given
-            return grads if product is None else rule(product.reshape(node.out.shape))
+            return self.rerun(node, given, grads, rule)
         *gb, gx, gw = given
         return (gx, None if gw is None else gw.T, *gb)
 
