@@ -135,3 +135,15 @@ def test_full_batch_linear_gradients_match_pytorch(parts_sent) -> None:
     # float32 sums of 1,797 terms: within their rounding, not to 1e-4 where they cancel
     assert_linear_matches_pytorch(1797, "float32", rtol=1e-4, atol=1e-3)
     assert [(128, 64, 898), (128, 64, 899)] in parts_sent  # chainrule's weight gradient
+
+
+def test_what_the_outputs_held_before_is_ignored(parts_sent, monkeypatch) -> None:
+    """The reused buffers may hold anything: nan everywhere must not reach the product."""
+    monkeypatch.setattr(_blas._buffers, "empty", lambda shape, dtype: np.full(shape, np.nan, dtype))
+    rng = np.random.default_rng(6)
+    m, k, n = LONG_SUM
+    a, b = (rng.standard_normal(s).astype(np.float32) for s in ((m, k), (k, n)))
+    bias = rng.standard_normal(n).astype(np.float32)
+    assert_product_close(_blas.matmul(a, b), a, b)
+    assert_product_close(_blas.addmm(bias, a, b), a, b, bias)
+    assert len(parts_sent) == 2
