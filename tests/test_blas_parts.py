@@ -85,6 +85,7 @@ def test_matmul_and_addmm_of_a_long_sum_in_parts(dtype, a_layout, b_layout, part
     [
         (1797, 128, 96, "the sum is shorter than a side of the output"),
         (96, 1797, 1797, "the sum no longer than a side"),
+        (600, 1000, 600, "half the sum is shorter than a side: OpenBLAS splits the output"),
     ],
 )
 def test_products_left_to_openblas(m, k, n, why, parts_sent) -> None:
@@ -120,6 +121,19 @@ def test_never_a_part_for_the_small_matrix_kernels(threads, parts, parts_sent) -
     assert len(sent) == parts
     assert all(m * n * k > 100**3 for m, n, k in sent)
     assert sum(k for _, _, k in sent) == 200_001
+
+
+@pytest.mark.parametrize("threads, parts", [(8, 8), (16, 14)])
+def test_each_part_sums_as_long_as_the_output_is_wide(threads, parts, parts_sent) -> None:
+    # 1,797 // 16 = 112 terms would be shorter than the 128 x 128 output's sides; 14 parts of
+    # at least 128 terms keep the 13 extra outputs (0.8 MiB) below an operand's size (0.9 MiB)
+    rng = np.random.default_rng(7)
+    a = rng.standard_normal((128, 1797)).astype(np.float32)
+    b = rng.standard_normal((1797, 128)).astype(np.float32)
+    _blas._THREADS[1](threads)
+    assert_product_close(_blas.matmul(a, b), a, b)
+    (sent,) = parts_sent
+    assert len(sent) == parts and min(k for _, _, k in sent) >= 128
 
 
 def test_the_blas_thread_count_is_unchanged(parts_sent) -> None:

@@ -175,14 +175,17 @@ def _in_parts(a: Any, b: Any, out: Any, beta: float) -> bool:
     threads. On cores busy with other work the parts, like OpenBLAS's threads, may wait for a
     thread the kernel has not scheduled (``serial_below`` above).
 
-    Returns False, having done nothing, for a shorter sum, where a part would be too small, or
-    where the call does not take the arrays."""
+    Returns False, having done nothing, where the sum is not longer than the output's sides on
+    at least two threads, or where the call does not take the arrays."""
     gemm = _BATCHED.get(a.dtype)
     (m, k), n = a.shape, b.shape[1]
     if gemm is None or k <= max(m, n) or b.dtype is not a.dtype or out.dtype is not a.dtype:
         return False
     parts = _THREADS[0]()
-    while parts > 1 and (k // parts) * m * n <= _SMALL_KERNEL_MACS:
+    # Each part keeps a sum as long as the output's sides (so the parts' outputs, added after,
+    # are never larger than an operand: no memory blow-up on many threads) and more
+    # multiply-adds than OpenBLAS's small-matrix kernels take.
+    while parts > 1 and (k // parts < max(m, n) or (k // parts) * m * n <= _SMALL_KERNEL_MACS):
         parts -= 1
     if parts < 2:
         return False
