@@ -87,6 +87,33 @@ def test_one_call_on_the_calling_thread(
     np.testing.assert_array_equal(out, np.broadcast_to(np.arange(3.0), (rows, 3)))
 
 
+@pytest.mark.parametrize(
+    ("rows", "parts", "sizes"),
+    [(256, 2, [141, 115]), (256, 3, [102, 77, 77]), (7, 3, [3, 2, 2]), (6, 6, [1] * 6)],
+)
+def test_the_caller_writes_the_larger_part(
+    monkeypatch: pytest.MonkeyPatch, rows: int, parts: int, sizes: list[int]
+) -> None:
+    """A helper starts once woken, the caller at once: the caller's part is larger (55% of
+    two), the helpers' equal, none empty, and together every row."""
+    monkeypatch.setattr(_split, "serial_below", 0)
+    monkeypatch.setattr(_split, "parts", parts)
+    monkeypatch.setattr(_split, "_pool", None)
+    written: dict[int, int] = {}  # first row -> rows, by part
+    callers: list[int] = []
+
+    def write(out: Any, a: Any) -> None:
+        written[int(a[0, 0])] = len(out)
+        if threading.get_ident() == caller:
+            callers.append(int(a[0, 0]))
+        out[...] = a
+
+    caller = threading.get_ident()
+    out = _split.in_parts(write, np.empty((rows, 1)), np.arange(float(rows)).reshape(rows, 1))
+    assert [written[k] for k in sorted(written)] == sizes and callers == [0]
+    np.testing.assert_array_equal(out[:, 0], np.arange(rows))
+
+
 def test_a_failing_part_raises_in_the_caller_after_every_part_ends(always_split: None) -> None:
     finished: list[int] = []
 
