@@ -247,6 +247,37 @@ def test_blas_matmul_of_one_matrix_expanded_over_a_batch_equals_numpy(a_shape, b
         np.testing.assert_allclose(found, np.matmul(a, b), rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        (np.ones((256, 1, 128)), np.ones((128, 64))),  # vmap's rows through a linear layer
+        (np.ones((4, 8, 16)), np.ones((64, 16)).T),  # x @ W.T on (batch, time, features)
+        (np.ones((2, 3, 5, 7)).swapaxes(0, 1), np.ones((7, 4))),  # rows that must be copied
+        (np.ones((3, 0, 7)), np.ones((7, 4))),  # no rows
+    ],
+    ids=["vmap rows", "transposed weight", "strided stack", "empty"],
+)
+def test_a_stack_of_matrices_times_one_matrix_is_one_product(monkeypatch, a, b) -> None:
+    """NumPy's matmul runs one small product per matrix of the stack; PyTorch's matmul, and
+    chainrule's, fold the stack into the rows of one product: NumPy's numbers and shape."""
+    rng = np.random.default_rng(5)
+    a = a * rng.standard_normal(a.shape).astype(np.float32)
+    b = (b * rng.standard_normal(b.shape)).astype(np.float32)
+    products: list[tuple[int, ...]] = []
+    matmul = np.matmul
+
+    def counted(x: Any, y: Any, out: Any = None) -> Any:
+        products.append(x.shape)
+        return matmul(x, y, out)
+
+    monkeypatch.setattr(_blas.np, "matmul", counted)
+    found = _blas.matmul(a, b)
+    assert found.shape == matmul(a, b).shape
+    np.testing.assert_allclose(found, matmul(a, b), rtol=1e-5, atol=1e-5)
+    if a.size:  # (no rows: NumPy's call, which has nothing to multiply)
+        assert [len(shape) for shape in products] == [2]
+
+
 def test_malloc_thresholds_are_set_on_linux_glibc() -> None:
     import platform
 
