@@ -108,32 +108,32 @@ def test_a_column_step_is_left_to_numpy(parts_sent) -> None:
     assert parts_sent == []
 
 
-@pytest.mark.parametrize("threads, parts", [(4, 4), (20, 19)])
-def test_never_a_part_for_the_small_matrix_kernels(threads, parts, parts_sent) -> None:
-    # A 10 x 10 output of a 200,001-long sum: 20 parts of 10,000 terms would be 100**3
-    # multiply-adds each, which OpenBLAS sends to its small kernels; 19 parts are larger.
+@pytest.mark.parametrize(
+    "m, k, n, threads, parts",
+    [
+        # a 10 x 10 output of a 200,001-long sum: 20 parts of 10,000 terms would be 100**3
+        # multiply-adds each, which OpenBLAS sends to its small kernels; 19 parts are larger
+        (10, 200_001, 10, 4, 4),
+        (10, 200_001, 10, 20, 19),
+        # 1,797 // 16 = 112 terms would be shorter than the 128 x 128 output's sides; 14 parts
+        # of at least 128 terms keep the 13 extra outputs (0.8 MiB) below an operand (0.9 MiB)
+        (128, 1797, 128, 8, 8),
+        (128, 1797, 128, 16, 14),
+    ],
+)
+def test_parts_on_many_threads(m, k, n, threads, parts, parts_sent) -> None:
+    """Never a part for the small-matrix kernels, and each part sums as long as the output
+    is wide; together the parts sum every term."""
     rng = np.random.default_rng(3)
-    a = rng.standard_normal((10, 200_001)).astype(np.float32)
-    b = rng.standard_normal((200_001, 10)).astype(np.float32)
+    a = rng.standard_normal((m, k)).astype(np.float32)
+    b = rng.standard_normal((k, n)).astype(np.float32)
     _blas._THREADS[1](threads)
     assert_product_close(_blas.matmul(a, b), a, b)
     (sent,) = parts_sent
     assert len(sent) == parts
-    assert all(m * n * k > 100**3 for m, n, k in sent)
-    assert sum(k for _, _, k in sent) == 200_001
-
-
-@pytest.mark.parametrize("threads, parts", [(8, 8), (16, 14)])
-def test_each_part_sums_as_long_as_the_output_is_wide(threads, parts, parts_sent) -> None:
-    # 1,797 // 16 = 112 terms would be shorter than the 128 x 128 output's sides; 14 parts of
-    # at least 128 terms keep the 13 extra outputs (0.8 MiB) below an operand's size (0.9 MiB)
-    rng = np.random.default_rng(7)
-    a = rng.standard_normal((128, 1797)).astype(np.float32)
-    b = rng.standard_normal((1797, 128)).astype(np.float32)
-    _blas._THREADS[1](threads)
-    assert_product_close(_blas.matmul(a, b), a, b)
-    (sent,) = parts_sent
-    assert len(sent) == parts and min(k for _, _, k in sent) >= 128
+    assert all(pm * pn * pk > 100**3 for pm, pn, pk in sent)
+    assert min(pk for _, _, pk in sent) >= max(m, n)
+    assert sum(pk for _, _, pk in sent) == k
 
 
 def test_the_blas_thread_count_is_unchanged(parts_sent) -> None:
