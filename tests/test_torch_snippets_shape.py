@@ -9,6 +9,20 @@ import pytest
 from test_torch_snippets import run
 
 SNIPPETS: dict[str, str] = {
+    # NumPy lays out the stack dims of a matmul's result in its operands' memory order;
+    # PyTorch's result is contiguous, and attention code views it (chainrule's was permuted)
+    "matmul_of_permuted_stacks_is_contiguous": """
+        import torch
+        torch.manual_seed(0)
+        x = torch.randn(2, 3, 4, 5, requires_grad=True)
+        heads = x.transpose(0, 1)  # (3, 2, 4, 5): the stack dims permuted
+        scores = heads @ heads.mT
+        print(scores.is_contiguous(), scores.stride(), scores.view(3, -1).sum(1))
+        mixed = torch.matmul(heads, torch.ones(5, 2)), torch.matmul(torch.ones(4), heads)
+        print([(m.shape, m.is_contiguous()) for m in mixed])
+        scores.view(-1).pow(2).sum().backward()
+        print(x.grad.sum(), x.grad.stride())
+    """,
     "comparison_methods_in_a_training_loop": """
         import torch
         logits = torch.tensor([[2.0, -1.0, 0.5], [0.1, 0.3, -2.0], [1.0, 1.0, 0.0]])

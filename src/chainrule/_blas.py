@@ -253,11 +253,37 @@ def matmul(a: Any, b: Any, out: Any = None) -> Any:
         out = np.empty((len(rows), b.shape[-1]), np.result_type(a, b))
         matrix = b if b.ndim == 2 else b[(0,) * (b.ndim - 2)]
         return matmul(rows, matrix, out).reshape((*a.shape[:-1], b.shape[-1]))
+    if out is None and not (a.flags.c_contiguous and b.flags.c_contiguous):
+        out = _contiguous_out(a, b)  # (else NumPy's result is C-contiguous: no call)
     if _THREADS is None or a.ndim < 2 or b.ndim < 2:
         return np.matmul(a, b, out)  # out by position: NumPy parses no keywords
     # batch x rows x inner x columns, whichever operand carries the batch dimensions
     macs = max(a.size * b.shape[-1], b.size * a.shape[-2])
     return _on_threads_for(macs, np.matmul, a, b, out)
+
+
+def _contiguous_out(a: Any, b: Any) -> Any:
+    """A C-contiguous array for ``a @ b`` (stacks of matrices, or vectors), or None where
+    their shapes do not fit (NumPy's matmul then says so). NumPy lays out the stack dims of
+    the result it allocates in its operands' memory order (a permuted stack gives a permuted
+    result); PyTorch's matmul result is contiguous, and code views it (``.view(-1)``)."""
+    (*stack_a, n, k), (*stack_b, k2, m) = (
+        a.shape if a.ndim > 1 else (1, *a.shape),
+        b.shape if b.ndim > 1 else (*b.shape, 1),
+    )
+    if k != k2:
+        return None
+    if stack_a == stack_b or not stack_b:
+        stack = stack_a
+    elif not stack_a:
+        stack = stack_b
+    else:
+        try:
+            stack = np.broadcast_shapes(tuple(stack_a), tuple(stack_b))
+        except ValueError:
+            return None
+    shape = (*stack, *((n,) if a.ndim > 1 else ()), *((m,) if b.ndim > 1 else ()))
+    return np.empty(shape, np.result_type(a, b))
 
 
 # CBLAS's enums (cblas.h).

@@ -831,9 +831,14 @@ def accumulate_into(tensor: Tensor, g: Any, stored: set[int] | None = None) -> N
             stored is not None and type(g) is xp.ndarray and g.base is None and id(g) not in stored
         )
         data = tensor._data
-        # a channels-last or permuted leaf (the strides first: reading flags costs more)
-        if data.strides != g.strides and not data.flags.c_contiguous:
-            g, owned = memory_formats.laid_out_as(g, data), True
+        # PyTorch's .grad has its leaf's layout: a channels-last or permuted leaf's, or a
+        # contiguous one where the gradient came out permuted (through a transposed use; code
+        # views it, p.grad.view(-1)). The strides first: reading flags costs more.
+        if data.strides != g.strides:
+            if not data.flags.c_contiguous:
+                g, owned = memory_formats.laid_out_as(g, data), True
+            elif not g.flags.c_contiguous:
+                g, owned = xp.ascontiguousarray(g), True
         if not owned:
             g = xp.array(g)
         if stored is not None:
