@@ -24,6 +24,7 @@ Ops come in layers, each switched on on top of the previous ones:
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import warnings
 from collections.abc import Callable, Iterator
@@ -31,11 +32,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 import chainrule as cr
 
 PURE, VIEWS, INPLACE_VIEWS = 0, 1, 2
+LAYERS = [
+    pytest.param(PURE, id="pure"),
+    pytest.param(VIEWS, id="views"),
+    pytest.param(INPLACE_VIEWS, id="inplace_through_views"),
+]
 Shape = tuple[int, ...]
 # Mutually broadcastable input shapes around (2, 3).
 SHAPES: tuple[Shape, ...] = ((), (3,), (1, 3), (2, 1), (2, 3), (2, 2, 3))
@@ -357,7 +365,11 @@ def run(lines: list[str], inputs: list[Any], requires_grad: tuple[bool, ...], li
 
 
 def _numpy(t: Any) -> np.ndarray:
-    # force: PyTorch returns some zero gradients as a ZeroTensor, which refuses plain numpy().
+    # PyTorch returns some zero gradients as a ZeroTensor, which refuses plain numpy() (force
+    # works for some, and crashes the process for others: a (2, 1, 2, 1) one from jacrev of
+    # jacfwd, with a segmentation fault): its zeros are made here.
+    if getattr(t, "_is_zerotensor", None) is not None and t._is_zerotensor():
+        return np.zeros(tuple(t.shape))
     return np.array(t.detach().numpy(force=True), dtype=np.float64)
 
 
@@ -400,6 +412,25 @@ def _close(got: np.ndarray, expected: np.ndarray) -> bool:
         np.testing.assert_allclose(got, expected, rtol=1e-7, atol=1e-9, equal_nan=True)
         return True
     return False
+
+
+# ----------------------------------------------------------------------------- search budget
+#: Examples per test of an on-demand search (``CHAINRULE_FUZZ_EXAMPLES``); 0: CI's budget.
+EXAMPLES = int(os.environ.get("CHAINRULE_FUZZ_EXAMPLES", "0"))
+# A long search on demand runs past the suite's two minutes per test (pytest-timeout).
+UNTIMED = pytest.mark.timeout(0 if EXAMPLES else None)  # None: the suite's own limit
+
+
+def search_settings(ci_examples: int) -> settings:
+    """Hypothesis's settings for a fuzz test: ``ci_examples`` fixed programs in CI (the same
+    each run), else :data:`EXAMPLES` new ones."""
+    return settings(
+        max_examples=EXAMPLES or ci_examples,
+        derandomize=not EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
 
 
 # ----------------------------------------------------------------------------- strategies

@@ -16,38 +16,20 @@ Each program the fuzzer found failing stays below as a row of ``FOUND``, in its 
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 from fuzz_programs import (
-    INPLACE_VIEWS,
-    PURE,
-    VIEWS,
+    LAYERS,
+    UNTIMED,
     Program,
     UndefinedOrder,
     differences,
     programs,
+    search_settings,
 )
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given
 
-EXAMPLES = int(os.environ.get("CHAINRULE_FUZZ_EXAMPLES", "0"))
-LAYERS = [
-    pytest.param(PURE, id="pure"),
-    pytest.param(VIEWS, id="views"),
-    pytest.param(INPLACE_VIEWS, id="inplace_through_views"),
-]
-
-# A long search on demand runs past the suite's two minutes per test (pytest-timeout).
-UNTIMED = pytest.mark.timeout(0 if EXAMPLES else None)  # None: the suite's own limit
-
-SETTINGS = settings(
-    max_examples=EXAMPLES or 300,
-    derandomize=not EXAMPLES,  # CI: the same programs every run; on demand: new ones
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+SETTINGS = search_settings(300)
 
 
 @pytest.mark.parametrize("layer", LAYERS)

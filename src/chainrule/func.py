@@ -434,26 +434,37 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
     inputs: list[Tensor] = []
     called = []
     given = False  # whether a primal requires grad
+    # The vmap levels a primal was lifted to, where torch.func keeps it unbatched (see below).
+    lifted: list[batching.Level] = []
     for x in leaves:
         if not isinstance(x, Tensor):  # PyTorch makes each primal a differentiable wrapper
             raise ValueError(f"Thing passed to transform API must be Tensor, got {type(x)}")
         given = given or x.requires_grad
-        value, have = batching.unwrap(x)
+        value, had = batching.unwrap(x)
         if not value.is_floating_point():  # PyTorch's: it makes each primal require grad
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
         if value.requires_grad or forward.levels:
-            value, have = batching.lift(value, have, active)
+            value, have = batching.lift(value, had, active)
             value = _differentiable(value)
         else:  # nothing recorded or carried: a new leaf of the lifted values
-            value, have = _lifted_leaf(value, have, active)
+            value, have = _lifted_leaf(value, had, active)
+        lifted += [level for level in have if level not in had and level not in lifted]
         inputs.append(value)
         called.append(_wrap(value, have))
     nested = _depth[0] > 0 or given
     record = _reverse_depth[0] > 0 or given
     start = next(op_module._sequence)  # nodes numbered below were recorded before f ran
+    # A primal is lifted to every open vmap level, so that its gradient comes out per example;
+    # torch.func keeps an unbatched one unbatched. While f runs, values alike along those
+    # levels count as unbatched there, as jvp's lifted primals do: they can be read (.item())
+    # and change an unbatched tensor in place (vmap then runs f once per example).
+    batching.lifted.extend(lifted)
     with _running(reverse=True):
-        with grad_mode.enable_grad():
-            result = func(*tree_unflatten(called, spec))
+        try:
+            with grad_mode.enable_grad():
+                result = func(*tree_unflatten(called, spec))
+        finally:
+            del batching.lifted[len(batching.lifted) - len(lifted) :]
         out, aux = _split_aux(result, has_aux, "vjp(f, *primals)")
         out_leaves, out_spec = tree_flatten(out)
         physical = [
@@ -761,14 +772,25 @@ def _jvp(
 
 
 def linearize(func: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., Any]]:
-    """``(func(*primals), jvp_fn)`` with ``jvp_fn(*tangents) = J @ tangents``.
+    """``(func(*primals), jvp_fn)`` with ``jvp_fn(*tangents) = J @ tangents``, J at the
+    primals' values when linearize was called.
 
-    Each call of ``jvp_fn`` runs ``func`` again with tangents attached (no graph is kept).
+    Each call of ``jvp_fn`` runs ``func`` again with tangents attached (no graph is kept), on
+    copies of those values: ``func`` may change its inputs in place (through a view), which
+    would move the point of a later run.
+
+        >>> import chainrule as cr
+        >>> out, jvp_fn = linearize(cr.sin, cr.tensor([0.0, 1.0]))
+        >>> jvp_fn(cr.ones(2))
+        tensor([1.0000, 0.5403])
     """
+    leaves, spec = tree_flatten(primals)
+    at = [x.clone() if isinstance(x, Tensor) else x for x in leaves]  # (differentiable copies)
     out = func(*primals)
 
     def jvp_fn(*tangents: Any) -> Any:
-        return jvp(func, primals, tangents)[1]
+        copies = [x.clone() if isinstance(x, Tensor) else x for x in at]
+        return jvp(func, tree_unflatten(copies, spec), tangents)[1]
 
     return out, jvp_fn
 

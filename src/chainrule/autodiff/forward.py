@@ -248,8 +248,9 @@ def write_through(view: Tensor, info: Any) -> None:
         if level.batch is None:
             _write_part(new, ops, written)
         else:
-            for i in range(level.batch.size):
-                _write_part(new[i], ops, written if t_view is None else written[i])
+            for i in range(level.batch.size):  # (new[i, ...]: a 0-d view where new[i] of a
+                # 0-d base's batch would be a NumPy scalar, a copy)
+                _write_part(new[i, ...], ops, written if t_view is None else written[i])
         level.set(base, _make(new))
 
 

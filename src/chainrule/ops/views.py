@@ -119,7 +119,14 @@ def sync(t: Tensor, reading: bool = False) -> None:
         return
     info = current(t)
     if forward.levels and (chain := info.forward_chain()) is not None:
-        with grad_mode.no_grad():  # the view's tangent, from its base's (or dual's) as it is now
+        # The view's tangent, from its base's (or dual's) as it is now; recorded where reverse
+        # mode differentiates the tangents (jacrev of jacfwd): unrecorded, the view's tangent
+        # was a constant there, its derivative 0 with no word of a saved value changed.
+        recorded = grad_mode.enabled and any(
+            (tangent := level.tangent(chain[0])) is not None and tangent.requires_grad
+            for level in forward.levels
+        )
+        with grad_mode.set_grad_enabled(recorded):
             forward.carry(replay_ops(*chain), t)
     base = info.base
     untracked = not base.requires_grad and t._grad_fn is None
