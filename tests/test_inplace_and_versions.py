@@ -4,6 +4,7 @@
 import numpy as np
 import pytest
 import torch
+from snippet_outcome import outcome
 
 import chainrule as cr
 from chainrule.ops import inplace
@@ -154,6 +155,66 @@ def test_changing_an_unread_input_is_fine_in_pytorch_too(forward):
     y.add_(10)
     out.backward()
     assert x.grad.abs().tolist() == [1.0, 1.0]
+
+
+# An op whose rule reads only the indices it picked at, and its input's shape: PyTorch's node
+# saves those, so the input may change in place after it; cummax's node saves the input too.
+# chainrule refused all of them (found by the transform fuzzer, tests/fuzz_transforms.py).
+PICKED_THEN_CHANGED = {
+    name: f"""
+        x = T.tensor([[0.5, -1.0, 2.0], [1.5, 0.2, -0.3]], dtype=T.float64, requires_grad=True)
+        y = x * 1
+        picked = {expression}
+        y.add_(1.0)
+        (picked * T.arange(1.0, picked.numel() + 1).reshape(picked.shape)).sum().backward()
+        out = x.grad.tolist()
+    """
+    for name, expression in {
+        "max dim": "y.max(0).values",
+        "min dim": "y.min(1, keepdim=True).values",
+        "sort": "y.sort(1).values",
+        "topk": "y.topk(2, 1).values",
+        "kthvalue": "y.kthvalue(1, 0).values",
+        "median dim": "y.median(0).values",
+        "nanmedian dim": "y.nanmedian(1).values",
+        "mode": "y.mode(0).values",
+        "cummax (refused)": "y.cummax(1).values",
+        "cummin (refused)": "y.cummin(0).values",
+        "amax (refused)": "y.amax(0)",
+    }.items()
+}
+
+
+@pytest.mark.parametrize("name", PICKED_THEN_CHANGED)
+def test_changing_the_input_of_an_index_picking_op_as_pytorch(name):
+    code = PICKED_THEN_CHANGED[name]
+    assert outcome(cr, code) == outcome(torch, code)
+    assert ("modified by an inplace operation" in outcome(cr, code)) == ("refused" in name)
+
+
+# In-place writes into a tensor whose elements share memory (an expanded view): PyTorch's
+# fill_ and zero_ write one value everywhere and allow it; its other in-place ops refuse, and
+# so does the backward of a recorded fill_ (chainrule refuses that one at the fill_ itself).
+EXPANDED_WRITES = {
+    "fill_": "x = T.zeros(3); x.expand(2, 3).fill_(1.5); out = x.tolist(), x._version",
+    "zero_ of a column": "x = T.ones(3, 1); v = x.expand(3, 4); v.zero_(); out = x.tolist()",
+    "fill_ under no_grad": (
+        "x = T.zeros(3)\nwith T.no_grad(): x.expand(2, 3).fill_(2.0)\nout = x.tolist()"
+    ),
+    "fill_ with a 0-d tensor": "x = T.zeros(3); x.expand(2, 3).fill_(T.tensor(2.0)); out = x",
+    "add_": "x = T.zeros(3); x.expand(2, 3).add_(1.0); out = x",
+    "normal_": "x = T.zeros(3); x.expand(2, 3).normal_(); out = x",
+    "fill_ recorded": (
+        "x = T.zeros(3, requires_grad=True); y = x * 1; y.expand(2, 3).fill_(2.0)\n"
+        "y.sum().backward(); out = x.grad"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", EXPANDED_WRITES)
+def test_writing_in_place_into_an_expanded_view_as_pytorch(name):
+    code = EXPANDED_WRITES[name]
+    assert outcome(cr, code) == outcome(torch, code)
 
 
 def test_changing_input_of_product_with_constant_is_fine_like_pytorch():

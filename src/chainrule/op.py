@@ -255,6 +255,8 @@ class Op:
                 for n in range(1, len(cls.reads) + 1)
                 for needs in itertools.product((False, True), repeat=n)
             }
+        else:  # (not a parent's guards: a subclass may read every input where it does not)
+            cls._guarded = None
         cls._saving = _saving(cls)
         cls._unsaved = _unsaved(cls)
         if install_saved_names is not None:  # (chainrule.autograd.saved has loaded)

@@ -58,15 +58,18 @@ def apply(
     *others: Any,
     reads_first: bool = False,
     name: str = "inplace arithmetic",
+    one_value: bool = False,
 ) -> Tensor:
     """Replace ``t``'s values by ``compute(t, *others)`` in place, recording it if needed.
     ``reads_first``: the values were computed from ``others`` before, so they may overlap
     ``t`` (``x.bernoulli_(x[0])``, which PyTorch allows). ``name``: the op in vmap's refusal
-    of a batched value for an unbatched ``t``."""
+    of a batched value for an unbatched ``t``. ``one_value``: every element gets the same
+    value (fill_, zero_), so that, unrecorded, ``t``'s elements may share memory (an
+    expanded view), as PyTorch's fill_ allows."""
     if batching.levels and _batched(t, *others):
         return _apply_batched(t, compute, others, name)
     try:
-        return _apply(t, compute, others, reads_first)
+        return _apply(t, compute, others, reads_first, one_value)
     except NotImplementedError as e:
         aten = getattr(e, "aten", None)  # forward mode through an op with no derivative:
         if aten is None:
@@ -75,7 +78,11 @@ def apply(
 
 
 def _apply(
-    t: Tensor, compute: Callable[..., Tensor], others: tuple[Any, ...], reads_first: bool
+    t: Tensor,
+    compute: Callable[..., Tensor],
+    others: tuple[Any, ...],
+    reads_first: bool,
+    one_value: bool = False,
 ) -> Tensor:
     """:func:`apply` of an unbatched ``t`` (outside vmap, or ``t``'s physical tensor)."""
     view = t._view
@@ -126,7 +133,7 @@ def _apply(
     with grad_mode.no_grad():
         result = compute(t, *others)
     forward.carry(result, t)
-    _write(t, result._data)
+    _write(t, result._data, one_value)
     if view is not None and forward.levels:
         forward.write_through(t, views.current(t))
     return t
@@ -253,12 +260,15 @@ def _same_strides(a: Any, b: Any) -> bool:
     )
 
 
-def _write(t: Tensor, values: Any) -> None:
+def _write(t: Tensor, values: Any, one_value: bool = False) -> None:
     target = t._data
+    if values.shape != target.shape:
+        raise _shape_mismatch(target.shape, values.shape)
     if not target.flags.writeable:  # an expanded view (read-only, as NumPy's broadcasts are)
+        if one_value:  # (see apply) each place once: the first along each dim that repeats
+            once = tuple(slice(0, 1) if step == 0 else slice(None) for step in target.strides)
+            target, values = target[once], values[once]
         target = _writeable(target)
-    if values.shape != t._data.shape:
-        raise _shape_mismatch(t._data.shape, values.shape)
     if not dtypes.can_cast(values.dtype, t._data.dtype):
         raise cast_error(values.dtype, dtypes.scalar_type_name(t._data.dtype))
     xp.copyto(target, values, casting="unsafe")  # a signed result wraps into unsigned
@@ -479,7 +489,9 @@ def overwrite_(t: Tensor, values: Any, name: str, *parameters: Tensor) -> Tensor
     """``t``'s values replaced by ``values`` (broadcast and cast), which were computed from
     ``parameters`` (if any) but not from ``t``: recorded as a zero-derivative node of PyTorch's
     ``name`` for the fill (see :class:`chainrule.ops.draws.Overwrite`)."""
-    return apply(t, lambda old, *p: Overwrite(name)(old, *p, values), *parameters, reads_first=True)
+    one_value = not parameters and not getattr(values, "ndim", 0)  # fill_, zero_
+    overwrite = lambda old, *p: Overwrite(name)(old, *p, values)  # noqa: E731
+    return apply(t, overwrite, *parameters, reads_first=True, one_value=one_value)
 
 
 class Copy(Linear):

@@ -355,6 +355,9 @@ class MaxAlong(Linear):
     notation = "max(x, dim)"
     derivatives = ("1 at the arg-max, else 0", "-")
     batch_rule = staticmethod(batching.along_dim)
+    # The rule reads x's shape only, and the indices: PyTorch's node saves the indices and
+    # sizes, so x may change in place after it (``v, i = x.max(0); x.add_(1)``).
+    reads = ((1,), ())
 
     def __init__(self, dim: int, keepdim: bool) -> None:
         self.dim = dim

@@ -256,11 +256,18 @@ def cummin(input: Tensor, dim: int) -> Any:  # noqa: A002
     return _running_extreme(input, dim, False, "cummin")
 
 
+class RunningExtreme(MaxAlong):
+    """cummax's and cummin's values: :class:`MaxAlong`'s rules, x guarded as PyTorch's
+    ``cummaxmin_backward`` saves it (an in-place change of x after them is refused)."""
+
+    reads = None
+
+
 def _running_extreme(input: Tensor, dim: int, largest: bool, op: str) -> Any:  # noqa: A002
     axis = _axis(input, dim, op)
     x = input.reshape(1) if input.ndim == 0 else input  # a 0-d tensor scans as one element
     indices = CumArgExtreme(axis, largest)(x)
-    values = MaxAlong(axis, True)(x, indices)
+    values = RunningExtreme(axis, True)(x, indices)
     if input.ndim == 0:
         values, indices = values.reshape(()), indices.reshape(())
     return return_types.named(op, (named(values, f"{op.title()}Backward0"), indices))
