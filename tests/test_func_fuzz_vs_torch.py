@@ -54,6 +54,23 @@ def test_random_programs_under_transforms_agree_with_torch(layer: int, transform
     agree()
 
 
+@pytest.mark.parametrize("transform", TRANSFORMS)
+def test_each_transform_runs_a_plain_program_in_both_libraries(transform: str) -> None:
+    """The harness's own check: where both libraries raise the fuzzer passes a program, so a
+    transform that raised on every program (a wrong call) would pass them all."""
+    case = Case(
+        ["v2 = v0.sin() * v1"],
+        "(v2 * weight(v2)).sum()",
+        [np.array([0.5, -0.3]), np.array([1.5, 0.7])],
+        (True, True),
+        transform,
+    )
+    (ours, error), (theirs, their_error) = outcome(cr, case), outcome(torch, case)
+    assert error is None and their_error is None, (error, their_error)
+    assert _mismatches(ours, theirs, 1e-7, 1e-9) == []
+    assert _mismatches(ours, numeric(case), 1e-5, 1e-6) == []
+
+
 # ----------------------------------------------------------------------------- found
 LOSS_2 = "(v2 * weight(v2)).sum() + (v3 * weight(v3)).sum()"
 LOSS_1 = "(v0 * weight(v0)).sum() + (v1 * weight(v1)).sum()"
@@ -94,6 +111,33 @@ FOUND = {
         "jacrev_of_jacfwd",
     ),
 }
+
+
+# Reductions of a 0-d example under vmap, differentiated forward over reverse: their tangent
+# rule summed over dims=() on Tensors, which PyTorch reads as every dim (NumPy, and the rule on
+# arrays, as none): the batch was summed, each example's Hessian wrong without a word (norm
+# gave -2/x for 0). Found by the fuzzer with norm in its ops.
+REDUCTIONS_OF_0D = {
+    "norm": "v.norm()",
+    "norm p=3": "v.norm(p=3)",
+    "prod": "(v * v).prod()",
+    "amax": "(v * v).amax()",
+    "logsumexp": "(v * v).logsumexp(())",
+    "sum": "(v * v).sum()",
+    "std": "v.std(correction=0)",
+}
+
+
+@pytest.mark.parametrize("name", REDUCTIONS_OF_0D)
+def test_per_example_hessians_of_reductions_of_0d_examples_agree_with_torch(name: str) -> None:
+    def hessians(lib: object) -> list[float]:
+        def f(v: object) -> object:
+            return eval(REDUCTIONS_OF_0D[name], {"v": v})  # our own table's expressions
+
+        examples = lib.tensor([0.5481, 0.6, -0.7], dtype=lib.float64)
+        return lib.func.vmap(lib.func.hessian(f))(examples).tolist()
+
+    assert np.allclose(hessians(cr), hessians(torch), rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.parametrize("name", FOUND)

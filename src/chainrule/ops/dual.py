@@ -143,6 +143,8 @@ def _sum_arrays(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
 
 
 def _sum_tensors(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    if axis == ():  # NumPy's meaning, the arrays' rule's: no axis (PyTorch's dim=() is all of
+        return x  # them; a reduction of a 0-d example under vmap then summed the batch)
     return x.sum(dim=axis, keepdim=keepdims)
 
 
