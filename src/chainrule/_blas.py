@@ -253,7 +253,11 @@ def matmul(a: Any, b: Any, out: Any = None) -> Any:
         out = np.empty((len(rows), b.shape[-1]), np.result_type(a, b))
         matrix = b if b.ndim == 2 else b[(0,) * (b.ndim - 2)]
         return matmul(rows, matrix, out).reshape((*a.shape[:-1], b.shape[-1]))
-    if out is None and not (a.flags.c_contiguous and b.flags.c_contiguous):
+    if (
+        out is None
+        and (a.ndim > 2 or b.ndim > 2)  # (a vector's product is one: no flags read)
+        and not (a.flags.c_contiguous and b.flags.c_contiguous)
+    ):
         out = _contiguous_out(a, b)  # (else NumPy's result is C-contiguous: no call)
     if _THREADS is None or a.ndim < 2 or b.ndim < 2:
         return np.matmul(a, b, out)  # out by position: NumPy parses no keywords
