@@ -123,6 +123,42 @@ OPS: dict[str, Op] = {
     "amax_dim": Op(PURE, lambda a, b, p, sa, sb: f"{a}.amax({_dim(p, sa)})", fits=_has_dims),
     "softmax": Op(PURE, lambda a, b, p, sa, sb: f"{a}.softmax({_dim(p, sa)})", fits=_has_dims),
     "logsumexp": Op(PURE, lambda a, b, p, sa, sb: f"{a}.logsumexp({_dim(p, sa)})", fits=_has_dims),
+    "cumsum": Op(PURE, lambda a, b, p, sa, sb: f"{a}.cumsum({_dim(p, sa)})", fits=_has_dims),
+    "cumprod": Op(PURE, lambda a, b, p, sa, sb: f"{a}.cumprod({_dim(p, sa)})", fits=_has_dims),
+    "prod_dim": Op(PURE, lambda a, b, p, sa, sb: f"{a}.prod({_dim(p, sa)})", fits=_has_dims),
+    "var": Op(PURE, lambda a, b, p, sa, sb: f"{a}.var()"),
+    "std_dim": Op(
+        PURE, lambda a, b, p, sa, sb: f"{a}.std({_dim(p, sa)}, correction=0)", fits=_has_dims
+    ),
+    "norm": Op(PURE, lambda a, b, p, sa, sb: f"{a}.norm()"),
+    "clamp": Op(PURE, lambda a, b, p, sa, sb: f"{a}.clamp(-0.5, 1.0)"),
+    "atan2": Op(PURE, lambda a, b, p, sa, sb: f"lib.atan2({a}, {b})", True, _broadcasts),
+    "hypot": Op(PURE, lambda a, b, p, sa, sb: f"lib.hypot({a}, {b})", True, _broadcasts),
+    "lerp": Op(PURE, lambda a, b, p, sa, sb: f"lib.lerp({a}, {b}, 0.3)", True, _broadcasts),
+    "erf": Op(PURE, lambda a, b, p, sa, sb: f"{a}.erf()"),
+    "softplus": Op(PURE, lambda a, b, p, sa, sb: f"lib.nn.functional.softplus({a})"),
+    "gelu": Op(PURE, lambda a, b, p, sa, sb: f"lib.nn.functional.gelu({a})"),
+    "flip": Op(PURE, lambda a, b, p, sa, sb: f"{a}.flip({_dim(p, sa)})", fits=_has_dims),
+    "roll": Op(PURE, lambda a, b, p, sa, sb: f"{a}.roll(1, {_dim(p, sa)})", fits=_has_dims),
+    "max_dim": Op(PURE, lambda a, b, p, sa, sb: f"{a}.max({_dim(p, sa)}).values", fits=_has_dims),
+    "sort": Op(PURE, lambda a, b, p, sa, sb: f"{a}.sort({_dim(p, sa)}).values", fits=_has_dims),
+    "log_softmax": Op(
+        PURE, lambda a, b, p, sa, sb: f"{a}.log_softmax({_dim(p, sa)})", fits=_has_dims
+    ),
+    "tril": Op(PURE, lambda a, b, p, sa, sb: f"{a}.tril()", fits=lambda a, b: len(a) >= 2),
+    "cat": Op(
+        PURE,
+        lambda a, b, p, sa, sb: f"lib.cat([{a}, {b}], 0)",
+        True,
+        lambda a, b: len(a) >= 1 and len(a) == len(b) and a[1:] == b[1:],
+    ),
+    "stack": Op(PURE, lambda a, b, p, sa, sb: f"lib.stack([{a}, {b}])", True, lambda a, b: a == b),
+    "outer": Op(
+        PURE,
+        lambda a, b, p, sa, sb: f"lib.einsum('...i,...j->...ij', {a}, {b})",
+        True,
+        lambda a, b: len(a) >= 1 and len(b) >= 1 and _broadcasts(a[:-1], b[:-1]),
+    ),
     "matmul": Op(
         PURE,
         lambda a, b, p, sa, sb: f"{a} @ {b}.mT",
@@ -148,6 +184,39 @@ OPS: dict[str, Op] = {
         VIEWS, lambda a, b, p, sa, sb: f"{a}.unsqueeze({p % (len(sa) + 1)})", kind="view"
     ),
     "squeeze": Op(VIEWS, lambda a, b, p, sa, sb: f"{a}.squeeze()", kind="view"),
+    "diagonal": Op(
+        VIEWS,
+        lambda a, b, p, sa, sb: f"{a}.diagonal()",
+        fits=lambda a, b: len(a) >= 2,
+        kind="view",
+    ),
+    "narrow": Op(
+        VIEWS, lambda a, b, p, sa, sb: f"{a}.narrow(0, {p % sa[0]}, 1)", fits=_has_dims, kind="view"
+    ),
+    "permute": Op(
+        VIEWS,
+        lambda a, b, p, sa, sb: f"{a}.permute(*reversed(range({a}.dim())))",
+        fits=lambda a, b: len(a) >= 1,
+        kind="view",
+    ),
+    "select": Op(
+        VIEWS, lambda a, b, p, sa, sb: f"{a}.select(-1, {p % sa[-1]})", fits=_has_dims, kind="view"
+    ),
+    "addcmul_": Op(
+        VIEWS, lambda a, b, p, sa, sb: f"{a}.addcmul_({b}, {b}, value=0.5)", True, _into, "inplace"
+    ),
+    "lerp_": Op(VIEWS, lambda a, b, p, sa, sb: f"{a}.lerp_({b}, 0.25)", True, _into, "inplace"),
+    "exp_": Op(VIEWS, lambda a, b, p, sa, sb: f"{a}.exp_()", kind="inplace"),
+    "sigmoid_": Op(VIEWS, lambda a, b, p, sa, sb: f"{a}.sigmoid_()", kind="inplace"),
+    "masked_fill_": Op(
+        VIEWS, lambda a, b, p, sa, sb: f"{a}.masked_fill_({a} > 0.5, 0.25)", kind="inplace"
+    ),
+    "index_add_": Op(
+        VIEWS,
+        lambda a, b, p, sa, sb: f"{a}.index_add_(0, lib.tensor([0]), {a}[:1] * 2)",
+        fits=_has_dims,
+        kind="inplace",
+    ),
     "unbind": Op(
         VIEWS,
         lambda a, b, p, sa, sb: f"{a}.unbind(0)[{p % sa[0]}]",
