@@ -1477,8 +1477,11 @@ class Atan2(Op):
 
     def vjp(self, g, out, a, b):
         r2 = a * a + b * b
-        # PyTorch's gradient at the origin is 0 (its second derivative there stays nan).
-        scale = dual.where(r2 == 0, dual.zeros_like(r2), g / r2)
+        # PyTorch's gradient at the origin is 0, and its second derivative there nan. The mask
+        # is on 1 / r2, not on g / r2: the second derivative's part through g (of another
+        # element summed with this one) is then 0 * 0, where it was (0 selected) / 0 = nan.
+        recip = dual.where(r2 == 0, dual.zeros_like(r2), 1 / r2)
+        scale = g * recip
         return (scale * b if self.needs[0] else None, -scale * a if self.needs[1] else None)
 
     def jvp(self, tangents, out, a, b):
