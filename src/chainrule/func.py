@@ -458,13 +458,9 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
     # torch.func keeps an unbatched one unbatched. While f runs, values alike along those
     # levels count as unbatched there, as jvp's lifted primals do: they can be read (.item())
     # and change an unbatched tensor in place (vmap then runs f once per example).
-    batching.lifted.extend(lifted)
     with _running(reverse=True):
-        try:
-            with grad_mode.enable_grad():
-                result = func(*tree_unflatten(called, spec))
-        finally:
-            del batching.lifted[len(batching.lifted) - len(lifted) :]
+        with grad_mode.enable_grad(), batching.lifting(lifted):
+            result = func(*tree_unflatten(called, spec))
         out, aux = _split_aux(result, has_aux, "vjp(f, *primals)")
         out_leaves, out_spec = tree_flatten(out)
         physical = [
@@ -739,12 +735,9 @@ def _jvp(
             tv, _ = batching.lift(tv, t_have, want)
             called.append(_wrap(forward.make_dual(pv, tv, level=level), have))
         start = next(op_module._sequence)  # nodes numbered below were recorded before f ran
-        batching.lifted.extend(lifted)
         with _running():
-            try:
+            with batching.lifting(lifted):
                 result = func(*tree_unflatten(called, spec))
-            finally:
-                del batching.lifted[len(batching.lifted) - len(lifted) :]
             out, aux = _split_aux(result, has_aux, _JVP)
             o_leaves, o_spec = tree_flatten(out)
             values, pushed = [], []

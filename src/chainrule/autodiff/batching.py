@@ -31,12 +31,13 @@ level; its physical array has one dimension per level, outermost first.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import itertools
 import math
 import string
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, NoReturn
 
 from chainrule import memory_formats
@@ -100,11 +101,23 @@ def note_change(version: list[Any]) -> None:
 # see chainrule.rng.looped_examples): its runs draw as 'different', except that 'error' refuses.
 looped: list[str] = []
 
-# The open levels to which a jvp lifted a primal, batched only by its tangents there (jacfwd's
-# directions, any vmap over tangents; see chainrule.func._jvp): torch.func keeps the primal
-# unbatched there, so its values, the same in every example here, can be read (``.item()``,
-# ``bool()``) and changed in place unless a per-example draw made them differ.
+# The open levels to which a jvp or vjp lifted a primal that torch.func keeps unbatched there
+# (jacfwd's directions, any vmap over tangents, vmap's levels over grad's unbatched input; see
+# chainrule.func._jvp and vjp): its values, the same in every example here, can be read
+# (``.item()``, ``bool()``) and changed in place unless a per-example draw made them differ.
 lifted: list[Level] = []
+
+
+@contextlib.contextmanager
+def lifting(levels: list[Level]) -> Iterator[None]:
+    """``levels`` counted in :data:`lifted` while the block runs (a transform's ``f``)."""
+    lifted.extend(levels)
+    try:
+        yield
+    finally:
+        del lifted[len(lifted) - len(levels) :]
+
+
 # For each open grad, vjp or jvp of chainrule.func, the vmap levels open when it began.
 transforms: list[tuple[Level, ...]] = []
 
