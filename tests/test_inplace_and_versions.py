@@ -192,6 +192,58 @@ def test_changing_the_input_of_an_index_picking_op_as_pytorch(name):
     assert ("modified by an inplace operation" in outcome(cr, code)) == ("refused" in name)
 
 
+# One output of a decomposition changed in place after another was used: PyTorch's one node
+# saves every output its rule reads and refuses the backward. Chainrule's parts read the same
+# arrays as the outputs hold, so before the guards (decompositions.saved_together) the change
+# moved the other part's gradient silently (svd's S doubled: U's gradient halved). Singular
+# and eigenvectors are squared: their signs are LAPACK's choice, PyTorch's may differ.
+DECOMPOSED_THEN_CHANGED = {
+    name: f"""
+        x = T.tensor([[0.5, -1.0, 2.0], [1.5, 0.2, -0.3]], dtype=T.float64, requires_grad=True)
+        s = x @ x.mT + T.eye(2, dtype=T.float64)
+        r = {call}
+        used = {used}
+        {change}
+        (used * T.arange(1.0, used.numel() + 1).reshape(used.shape)).sum().backward()
+        out = x.grad.round(decimals=9).tolist()  # LAPACK's last bits differ
+    """
+    for name, (call, used, change) in {
+        "svd: S then U": ("T.linalg.svd(x, full_matrices=False)", "r.U", "r.S.mul_(2)"),
+        "svd: U then Vh": ("T.linalg.svd(x, full_matrices=False)", "r.Vh", "r.U.mul_(2)"),
+        "svd full: U then S": ("T.linalg.svd(x.mT)", "r.S", "r.U.mul_(2)"),
+        "svdvals": ("T.linalg.svdvals(x)", "r", "r.mul_(2)"),
+        "eigh: values then vectors": (
+            "T.linalg.eigh(s)",
+            "r.eigenvectors ** 2",
+            "r.eigenvalues.mul_(2)",
+        ),
+        "eigvalsh": ("T.linalg.eigvalsh(s)", "r", "r.add_(1)"),
+        "qr: R then Q": ("T.linalg.qr(x.mT)", "r.Q ** 2", "r.R.mul_(2)"),
+        "lu: L then U": ("T.linalg.lu(x)", "r.U", "r.L.mul_(2)"),
+        "lu: P then L": ("T.linalg.lu(x)", "r.L", "r.P.mul_(2)"),
+        "lu_factor: pivots": ("T.linalg.lu_factor(s)", "r.LU", "r.pivots.add_(0)"),
+        "slogdet: sign": ("T.linalg.slogdet(s)", "r.logabsdet", "r.sign.mul_(2)"),
+        "slogdet: logabsdet (allowed)": (
+            "T.linalg.slogdet(s)",
+            "r.logabsdet",
+            "r.logabsdet.mul_(2)",
+        ),
+        "svd: a clone changed (allowed)": (
+            "T.linalg.svd(x, full_matrices=False)",
+            "r.S",
+            "r.U.clone().mul_(2)",
+        ),
+    }.items()
+}
+
+
+@pytest.mark.parametrize("name", DECOMPOSED_THEN_CHANGED)
+def test_changing_an_output_of_a_decomposition_as_pytorch(name):
+    code = DECOMPOSED_THEN_CHANGED[name]
+    assert outcome(cr, code) == outcome(torch, code)
+    assert ("modified by an inplace operation" in outcome(cr, code)) == ("allowed" not in name)
+
+
 # In-place writes into a tensor whose elements share memory (an expanded view): PyTorch's
 # fill_ and zero_ write one value everywhere and allow it; its other in-place ops refuse, and
 # so does the backward of a recorded fill_ (chainrule refuses that one at the fill_ itself).

@@ -31,6 +31,7 @@ from chainrule.ops.decompositions import (
     Solve,
     batch_prefix,
     rank_cutoff,
+    saved_together,
     svd_arrays,
     symmetric_from_lower,
 )
@@ -129,7 +130,9 @@ def slogdet(A: Tensor) -> return_types.linalg_slogdet:  # noqa: N803
         sign, logabsdet = xp.linalg.slogdet(data)
     nan = xp.isnan(data).any((-2, -1))  # PyTorch's LU: sign 0 and a nan log (LAPACK's varies)
     factors = (xp.where(nan, 0, sign), xp.where(nan, xp.nan, logabsdet))
-    return return_types.linalg_slogdet(SlogDet(0, factors)(A), SlogDet(1, factors)(A))
+    parts = SlogDet(0, factors)(A), SlogDet(1, factors)(A)
+    saved_together(parts, parts[:1])  # PyTorch's node saves the sign, not log|det A|
+    return return_types.linalg_slogdet(*parts)
 
 
 def refuse_two_dtypes(op: str, a: tuple[str, Tensor], b: tuple[str, Tensor]) -> None:
@@ -210,7 +213,9 @@ def qr(A: Tensor, mode: str = "reduced") -> return_types.linalg_qr:  # noqa: N80
     R = QR(1, factors, refusal)(A)  # noqa: N806
     if mode == "r":
         return return_types.linalg_qr(_make(xp.zeros((0,), dtype=R.dtype.dtype)), R)
-    return return_types.linalg_qr(QR(0, factors, refusal)(A), R)
+    parts = QR(0, factors, refusal)(A), R
+    saved_together(parts, parts)
+    return return_types.linalg_qr(*parts)
 
 
 _QR_WITHOUT_Q = (
@@ -239,7 +244,9 @@ def eigh(A: Tensor, UPLO: str = "L") -> return_types.linalg_eigh:  # noqa: N803
         )
     factors = xp.linalg.eigh(data, UPLO="L")
     factors = (factors[0], factors[1])
-    return return_types.linalg_eigh(Eigh(0, factors)(source), Eigh(1, factors)(source))
+    parts = Eigh(0, factors)(source), Eigh(1, factors)(source)
+    saved_together(parts, parts)
+    return return_types.linalg_eigh(*parts)
 
 
 def refuse_uplo(UPLO: Any, op: str) -> None:  # noqa: N803
@@ -259,14 +266,20 @@ def svd(A: Tensor, full_matrices: bool = True) -> return_types.linalg_svd:  # no
     m, n = A.shape[-2:]
     if not full_matrices or m == n:
         factors = tuple(svd_arrays(physical(A)))
-        return return_types.linalg_svd(*(SVD(i, factors)(A) for i in range(3)))
+        parts = tuple(SVD(i, factors)(A) for i in range(3))
+        saved_together(parts, parts)
+        return return_types.linalg_svd(*parts)
     u, s, vh = svd_arrays(physical(A), full_matrices=True)
     k = min(m, n)
     factors = (u[..., :k], s, vh[..., :k, :])  # the reduced SVD's: the same numbers
-    U, S, Vh = (SVD(i, factors)(A) for i in range(3))  # noqa: N806
-    return return_types.linalg_svd(
-        cat([U, _like(A, u[..., k:])], -1), S, cat([Vh, _like(A, vh[..., k:, :])], -2)
+    parts = U, S, Vh = tuple(SVD(i, factors)(A) for i in range(3))  # noqa: N806
+    outputs = (
+        named(cat([U, _like(A, u[..., k:])], -1), SVD.torch_name),
+        S,
+        named(cat([Vh, _like(A, vh[..., k:, :])], -2), SVD.torch_name),
     )
+    saved_together(parts, outputs)
+    return return_types.linalg_svd(*outputs)
 
 
 def svdvals(A: Tensor) -> Tensor:  # noqa: N803

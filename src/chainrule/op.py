@@ -457,13 +457,15 @@ class Op:
                 self._raise_modified("its output", self.out, self.name(), counter[0], stamp)
 
     def _raise_modified(
-        self, what: str, value: Any, made_by: str | None, now: int, stamp: int
+        self, what: str, value: Any, made_by: str | None, now: int, stamp: int, output: int = 0
     ) -> None:
-        """PyTorch's words (the tensor's type and shape, and the node that last made it), then
-        which of this node's saved values it was."""
+        """PyTorch's words (the tensor's type and shape, and the node that last made it, of
+        whose outputs it is number ``output``), then which of this node's saved values it was."""
         # PyTorch names the node without its "Backward0" ("output 0 of Exp"), or without its
         # "Backward" where another number follows ("TBackward1": "output 0 of T1")
-        which = f", which is output 0 of {_FORWARD_NAME.sub('', made_by)}," if made_by else ""
+        which = (
+            f", which is output {output} of {_FORWARD_NAME.sub('', made_by)}," if made_by else ""
+        )
         raise RuntimeError(
             "one of the variables needed for gradient computation has been modified by an "
             f"inplace operation: [{dtypes.checked_type_name(value.dtype)} {list(value.shape)}]"

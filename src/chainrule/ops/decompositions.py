@@ -19,8 +19,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from chainrule import grad_mode
 from chainrule._array import xp
-from chainrule.autodiff import batching
+from chainrule.autodiff import batching, forward
 from chainrule.op import Op, _value
 from chainrule.ops import dual
 from chainrule.ops.broadcast import broadcast_shape
@@ -90,11 +91,68 @@ class _Part(Op, abstract=True):
     def recompute(self, a: Tensor) -> tuple[Any, ...]:
         raise NotImplementedError
 
+    # The factors a tangent rule reads: those computed, of an array ``a``; of a Tensor, where
+    # a transform outside differentiates the rule, recomputed from it (_moving).
+    _moving_factors = dual.both(
+        lambda self, a: self.factors, lambda self, a: _moving(self, a), "self, a", ("a",)
+    )
+
     def _cotangents(self, g: Any) -> list[Any]:
         """The output gradients: ``g`` for this part, ``None`` (zero) for the others."""
         grads: list[Any] = [None] * len(self.factors)
         grads[self.part] = g
         return grads
+
+    # The outputs of the decomposition that PyTorch's one node saves, guarded on each part's
+    # node (see saved_together): (their place among the outputs, version counter, version at
+    # the call, and for the message their value and the name of the node that made them).
+    saved_outputs: tuple[tuple[int, Any, int, Any, str | None], ...] = ()
+
+    def check_saved(self) -> None:
+        if not self.freed:
+            for index, counter, stamp, value, made_by in self.saved_outputs:
+                if counter[0] != stamp:
+                    what = f"output {index}"
+                    self._raise_modified(what, value, made_by, counter[0], stamp, index)
+        super().check_saved()
+
+
+def _moving(part: _Part, a: Tensor) -> tuple[Any, ...]:
+    """The factors of ``a``, recomputed from it where a transform outside differentiates the
+    tangent rule that reads them (a reverse pass records its arithmetic, or an open forward
+    level carries ``a``'s tangent), so that they move with ``a``; else those computed (the
+    tangents of one ``jacfwd`` reach the rule as Tensors too). As constants there, every
+    second derivative through a tangent (``jacrev`` or ``jacfwd`` of ``jacfwd``) lost the
+    factors' own derivative: 0 for ``svdvals``'."""
+    if (a.requires_grad and grad_mode.enabled) or forward.carries_tangent(a):
+        return part.recompute(a)
+    return part.factors
+
+
+def saved_together(parts: tuple[Tensor, ...], outputs: tuple[Tensor, ...]) -> None:
+    """Guard ``outputs``, what PyTorch's one node of a decomposition saves, on the node of
+    each of its ``parts``: an in-place change of any of them before the backward is refused
+    there, as PyTorch refuses it. The parts' rules read the factors, and the outputs hold the
+    same arrays: unguarded, ``S.mul_(2)`` after ``U, S, Vh = svd(A)`` silently halved the
+    gradient through ``U``.
+
+        >>> import chainrule as cr
+        >>> U, S, Vh = cr.linalg.svd(cr.eye(3, 2, requires_grad=True), full_matrices=False)
+        >>> _ = S.mul_(2)
+        >>> U.sum().backward()  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        RuntimeError: one of the variables needed for gradient computation has been modified ...
+    """
+    guards = tuple(
+        (i, t._vc, t._vc[0], t._data, t._grad_fn and t._grad_fn.name())
+        for i, t in enumerate(outputs)
+        if t._vc is not None
+    )
+    for part in parts:
+        node = part._grad_fn
+        if isinstance(node, _Part) and guards:
+            node.saved_outputs = (*node.saved_outputs, *guards)
+            node.versions = (*node.versions, *[guard[1:3] for guard in guards])
 
 
 # ----------------------------------------------------------------------------- SVD arrays
@@ -262,6 +320,8 @@ class SlogDet(_Part):
     """``(sign(det A), log|det A|)``: part 0 is the sign (locally constant: zero gradient, as
     PyTorch's for real input), part 1 the log-magnitude."""
 
+    torch_name = "LinalgSlogdetBackward0"
+
     notation = "log|det(A)|"
     derivatives = ("g A^-T",)
 
@@ -271,19 +331,20 @@ class SlogDet(_Part):
     def vjp(self, g, out, a):
         if self.part == 0:
             return (dual.zeros_like(a),)
-        return (dual.unsqueeze_dims(g, (g.ndim, g.ndim + 1)) * _inverse_t(a, out),)
+        return (dual.unsqueeze_dims(g, (g.ndim, g.ndim + 1)) * _inverse_t(a, self.factors[0]),)
 
     def jvp(self, tangents, out, a):
         if self.part == 0:
             return dual.zeros_like(out)
-        return dual.sum(_inverse_t(a, out) * tangents[0], (-2, -1))
+        return dual.sum(_inverse_t(a, self.factors[0]) * tangents[0], (-2, -1))
 
 
-def _inverse_t(a: Any, logabsdet: Any) -> Any:
-    """``A^-T``, the gradient of ``log|det A|``; nan for each singular ``A`` (``log|det A|``
-    is ``-inf``), where it grows without bound with a sign that depends on the side one comes
-    from (the inverse raised there; PyTorch's LU divides by its zero pivot: inf and nan)."""
-    singular = _value(logabsdet) == -xp.inf
+def _inverse_t(a: Any, sign: Any) -> Any:
+    """``A^-T``, the gradient of ``log|det A|``; nan for each singular ``A`` (``sign`` 0, the
+    factor PyTorch saves: ``log|det A|`` may change in place), where it grows without bound
+    with a sign that depends on the side one comes from (the inverse raised there; PyTorch's
+    LU divides by its zero pivot: inf and nan)."""
+    singular = sign == 0
     if not singular.any():
         return dual.swap_last(dual.inv(a))
     matrix = singular[..., None, None]
@@ -349,6 +410,8 @@ class QR(_Part):
     """``A = Q R`` (reduced): part 0 is ``Q``, part 1 is ``R``. A wide ``A = [X | Y]``
     (``m < n``) is the QR of its square part ``X = Q U`` and ``Y = Q V``."""
 
+    torch_name = "LinalgQrBackward0"
+
     notation = "qr(A)"
     derivatives = ("(gQ + Q copyltu(M)) R^-T, M = R gR^T - gQ^T Q",)
 
@@ -383,7 +446,7 @@ class QR(_Part):
 
     def jvp(self, tangents, out, a):
         self._refuse()
-        q, r = self.factors
+        q, r = self._moving_factors(a)
         da = tangents[0]
         m, n = a.shape[-2], a.shape[-1]
         if m >= n:
@@ -421,6 +484,8 @@ class Eigh(_Part):
     """``A = V diag(w) V^T`` for symmetric A (its lower triangle is read): part 0 is the
     eigenvalues ``w`` (ascending), part 1 the eigenvectors ``V``."""
 
+    torch_name = "LinalgEighBackward0"
+
     notation = "eigh(A)"
     derivatives = ("V (diag(gw) + skew(V^T gV) / 2E) V^T, E_ij = w_j - w_i",)
 
@@ -438,7 +503,7 @@ class Eigh(_Part):
         return (v @ inner @ dual.swap_last(v),)
 
     def jvp(self, tangents, out, a):
-        w, v = self.factors
+        w, v = self._moving_factors(a)
         p = dual.swap_last(v) @ tangents[0] @ v
         if self.part == 0:
             return _diagonal(p)
@@ -447,6 +512,8 @@ class Eigh(_Part):
 
 class SVD(_Part):
     """``A = U diag(S) Vh`` (reduced): parts 0, 1, 2 are ``U``, ``S``, ``Vh``."""
+
+    torch_name = "LinalgSvdBackward0"
 
     notation = "svd(A)"
     derivatives = ("U [skew(U^T gU) S / E + S skew(V^T gV) / E + diag(gS)] Vh + ...",)
@@ -478,7 +545,7 @@ class SVD(_Part):
         return (u @ inner @ vh,)
 
     def jvp(self, tangents, out, a):
-        u, s, vh = self.factors
+        u, s, vh = self._moving_factors(a)
         da = tangents[0]
         v = dual.swap_last(vh)
         dp = dual.swap_last(u) @ da @ v
@@ -555,6 +622,8 @@ class LU(_Part):
     The rules are PyTorch's (``linalg_lu_backward`` and ``linalg_lu_jvp``), for square, wide
     and tall matrices."""
 
+    torch_name = "LinalgLuBackward0"
+
     notation = "lu(A)"
     derivatives = ("P L^-T [tril(L^T gL, -1) + triu(gU U^T)] U^-T (square)",)
 
@@ -596,22 +665,22 @@ class LU(_Part):
         return (p @ ga,)
 
     def jvp(self, tangents, out, a):
-        p, lower, upper = self.factors
+        p, lower, upper = self._moving_factors(a)
         m, n = a.shape[-2], a.shape[-1]
         k = min(m, n)
         b = dual.swap_last(p) @ tangents[0]  # P^T dA = dL U + L dU
         l1, u1 = lower[..., :k, :], upper[..., :k]
-        x = xp.linalg.inv(l1) @ b[..., :k, :k] @ xp.linalg.inv(u1)  # factors: arrays
+        x = dual.inv(l1) @ b[..., :k, :k] @ dual.inv(u1)
         dl1 = l1 @ dual.tril(x, -1)
         du1 = _triu(x) @ u1
         if self.part == 1:
             if m <= n:
                 return dl1
-            dl2 = (b[..., k:, :] - lower[..., k:, :] @ du1) @ xp.linalg.inv(upper)
+            dl2 = (b[..., k:, :] - lower[..., k:, :] @ du1) @ dual.inv(upper)
             return dual.concatenate([dl1, dl2], -2)
         if m >= n:
             return du1
-        du2 = xp.linalg.inv(lower) @ (b[..., k:] - dl1 @ upper[..., k:])
+        du2 = dual.inv(lower) @ (b[..., k:] - dl1 @ upper[..., k:])
         return dual.concatenate([du1, du2], -1)
 
 

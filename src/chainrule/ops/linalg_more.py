@@ -25,6 +25,7 @@ from chainrule._tensor_input import tensor_argument
 from chainrule.arguments import boolean, booleans, mistyped, no_overload
 from chainrule.autodiff.batching import physical
 from chainrule.linalg import LinAlgError, _like, _matrices, _records
+from chainrule.op import named
 from chainrule.ops.broadcast import broadcast_shape
 from chainrule.ops.decompositions import (
     LU,
@@ -33,6 +34,7 @@ from chainrule.ops.decompositions import (
     batch_prefix,
     lu_arrays,
     permutation_arrays,
+    saved_together,
     svd_arrays,
 )
 from chainrule.ops.elementwise import where
@@ -215,7 +217,11 @@ def _lu(A: Tensor) -> tuple[return_types.linalg_lu, Any, Any]:  # noqa: N803
     lower = xp.tril(packed[..., :, :k], -1) + xp.eye(m, k, dtype=data.dtype)
     upper = xp.triu(packed[..., :k, :])
     factors = (p, lower, upper)
-    return return_types.linalg_lu(_like(A, p), LU(1, factors)(A), LU(2, factors)(A)), pivots, info
+    parts = LU(1, factors)(A), LU(2, factors)(A)
+    outputs = return_types.linalg_lu(_like(A, p), *parts)
+    saved_together(parts, parts)  # PyTorch numbers L and U 0 and 1, and saves P too
+    saved_together(parts, outputs[:1])
+    return outputs, pivots, info
 
 
 def _pack(lower: Tensor, upper: Tensor) -> Tensor:
@@ -250,7 +256,8 @@ def lu_factor_ex(
     (_, lower, upper), pivots, info = _lu(A)
     if check_errors and info.any():
         _raise_zero_pivot(info, "torch.linalg.lu_factor_ex")
-    return return_types.linalg_lu_factor_ex(_pack(lower, upper), _like(A, pivots), _like(A, info))
+    outputs = _packed(A, lower, upper, pivots)
+    return return_types.linalg_lu_factor_ex(*outputs, _like(A, info))
 
 
 def lu_factor(A: Tensor, *, pivot: bool = True) -> return_types.linalg_lu_factor:  # noqa: N803
@@ -265,7 +272,14 @@ def lu_factor(A: Tensor, *, pivot: bool = True) -> return_types.linalg_lu_factor
     (_, lower, upper), pivots, info = _lu(A)
     if info.any():
         _raise_zero_pivot(info, "torch.linalg.lu_factor")
-    return return_types.linalg_lu_factor(_pack(lower, upper), _like(A, pivots))
+    return return_types.linalg_lu_factor(*_packed(A, lower, upper, pivots))
+
+
+def _packed(A: Tensor, lower: Tensor, upper: Tensor, pivots: Any) -> tuple[Tensor, Tensor]:  # noqa: N803
+    """``(LU, pivots)`` of ``lu_factor``, both guarded as PyTorch's node saves them."""
+    outputs = named(_pack(lower, upper), "LinalgLuFactorExBackward0"), _like(A, pivots)
+    saved_together((lower, upper), outputs)
+    return outputs
 
 
 def _raise_zero_pivot(info: Any, op: str) -> None:
