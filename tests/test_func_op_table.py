@@ -163,29 +163,31 @@ def _leaves(tree: Any) -> list[Any]:
     return [tree]
 
 
-@pytest.mark.parametrize(
-    "spec",
-    rows(
-        lambda s: (
-            s.jvp
-            and s.second_order
-            and s.torch_callable() is not None
-            and small(s)
-            and s.randomness == "error"
-        )  # hessian of a draw: refused (the snippets of tests/test_torch_snippets.py)
-    ),
+SECOND_ORDER_ROWS = rows(
+    lambda s: (
+        s.jvp
+        and s.second_order
+        and s.torch_callable() is not None
+        and small(s)
+        and s.randomness == "error"
+    )  # hessian of a draw: refused (the snippets of tests/test_torch_snippets.py)
 )
+
+
+def scalar(lib: Any, fn: Any, w: Any) -> Any:
+    """``<w, fn(*args)>``: each output's elements summed, weighted by its own number."""
+
+    def h(*args: Any) -> Any:
+        ys = outputs_of(fn(*args))
+        return sum((y * w[i]).sum() for i, y in enumerate(ys))
+
+    return h
+
+
+@pytest.mark.parametrize("spec", SECOND_ORDER_ROWS)
 def test_hessian_matches_torch(spec: OpSpec, rng: np.random.Generator) -> None:
     x = first_case(spec, rng)
     probe = cr.tensor(rng.standard_normal(len(x) + 3))
-
-    def scalar(lib: Any, fn: Any, w: Any) -> Any:
-        def h(*args: Any) -> Any:
-            ys = outputs_of(fn(*args))
-            return sum((y * w[i]).sum() for i, y in enumerate(ys))
-
-        return h
-
     argnums = tuple(range(len(x)))
     ours = quiet(cf.hessian(scalar(cr, spec.fn, probe), argnums=argnums), *[t64(a) for a in x])
     wt = torch.tensor(probe.numpy())
@@ -193,3 +195,20 @@ def test_hessian_matches_torch(spec: OpSpec, rng: np.random.Generator) -> None:
         *torch_inputs(x)
     )
     assert_close(flat(_leaves(ours)), flat(_leaves(expected)), f"{spec.name}: hessian", 1e-5)
+
+
+@pytest.mark.parametrize("spec", SECOND_ORDER_ROWS)
+def test_every_pair_of_transforms_gives_the_hessian(spec: OpSpec, rng: np.random.Generator):
+    """jacrev of jacfwd, jacfwd of jacfwd and jacrev of jacrev equal hessian (jacfwd of
+    jacrev): a tangent rule that reads a value as a constant, where a transform outside
+    differentiates it, differs here (the decompositions' factors, an autograd.Function's
+    saved tensors in its jvp: 0 where the answer was not)."""
+    x = first_case(spec, rng)
+    h = scalar(cr, spec.fn, cr.tensor(rng.standard_normal(len(x) + 3)))
+    argnums = tuple(range(len(x)))
+    inputs = [t64(a) for a in x]
+    expected = flat(_leaves(quiet(cf.hessian(h, argnums=argnums), *inputs)))
+    for outer, inner in (("jacrev", "jacfwd"), ("jacfwd", "jacfwd"), ("jacrev", "jacrev")):
+        second = getattr(cf, outer)(getattr(cf, inner)(h, argnums=argnums), argnums=argnums)
+        got = flat(_leaves(quiet(second, *inputs)))
+        assert_close(got, expected, f"{spec.name}: {outer} of {inner}", 1e-6)

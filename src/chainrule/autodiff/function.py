@@ -18,8 +18,10 @@ tensor(12.)
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import weakref
+from collections.abc import Iterator
 from typing import Any
 
 from chainrule import grad_mode
@@ -166,27 +168,33 @@ class _FunctionNode(Op, abstract=True):
                 pieces.append(zeros if raw else _make(zeros))
         return pieces
 
+    @contextlib.contextmanager
+    def _reading_the_graph(self, out: Any, args: tuple[Any, ...], pieces: bool) -> Iterator[None]:
+        """While the user's rule runs on Tensors (under create_graph, or in a tangent rule
+        that a transform outside differentiates), ``ctx.saved_tensors`` are the graph's own
+        tensors (the inputs and the outputs), not the detached stand-ins that forward saw:
+        then what the rule computes is recorded and can be differentiated again, as in
+        PyTorch (the reverse of a jvp read the stand-ins: jacrev of jacfwd gave 0). With
+        ``pieces``, a saved output is read through its own node, as PyTorch's: what flows
+        back through it passes its hooks (the output tensor's) and its retain_grad."""
+        saved = self.ctx.saved_tensors
+        outs = self._unpacked(out, False) if self.several else [out]
+        for i, ref in self.output_nodes if pieces else ():
+            if (piece_node := ref()) is not None:
+                outs[i] = _make(outs[i]._data, True, piece_node)
+        live = dict(zip(self.stand_in_ids, (*args, *outs), strict=True))
+        self.ctx.saved_tensors = tuple(live.get(id(t), t) for t in saved)
+        try:
+            yield
+        finally:
+            self.ctx.saved_tensors = saved
+
     def vjp(self, g, out, *args):
         raw = not isinstance(g, Tensor)
         grads_out = self._unpacked(g, raw) if self.several else [g]
-        saved = self.ctx.saved_tensors
-        if not raw:
-            # Under create_graph the user's backward must read the graph's own tensors (the
-            # inputs and the outputs), not the detached stand-ins that forward saw; then what
-            # it computes is recorded and can be differentiated again, as in PyTorch.
-            outs = self._unpacked(out, raw) if self.several else [out]
-            for i, ref in self.output_nodes:
-                # A saved output read through its own node, as PyTorch's: what flows back
-                # through it passes its hooks (the output tensor's) and its retain_grad.
-                if (piece_node := ref()) is not None:
-                    outs[i] = _make(outs[i]._data, True, piece_node)
-            live = dict(zip(self.stand_in_ids, (*args, *outs), strict=True))
-            self.ctx.saved_tensors = tuple(live.get(id(t), t) for t in saved)
-        try:
+        with contextlib.nullcontext() if raw else self._reading_the_graph(out, args, True):
             given = [_make(gi) if raw and gi is not None else gi for gi in grads_out]
             grads = self.function.backward(self.ctx, *given)
-        finally:
-            self.ctx.saved_tensors = saved
         if not isinstance(grads, tuple):
             grads = (grads,)
         for gi in grads:
@@ -214,7 +222,8 @@ class _FunctionNode(Op, abstract=True):
             else (_make(t) if raw else t)
             for t, a in zip(tangents, args, strict=True)
         ]
-        result = self.function.jvp(self.ctx, *given)
+        with contextlib.nullcontext() if raw else self._reading_the_graph(out, args, False):
+            result = self.function.jvp(self.ctx, *given)
         if self.several:  # packed as forward packs the outputs
             pieces = [result[i].reshape(-1) for i in self.carried]
             return xp.concatenate([p._data for p in pieces]) if raw else ops_shape.cat(pieces)
