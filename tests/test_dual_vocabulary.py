@@ -55,6 +55,7 @@ ROWS: dict[str, Callable[[], tuple[Any, ...]]] = {
     "sqrt": lambda: (_values(3, 4, low=0.5),),
     "sigmoid": lambda: (_values(3, 4, low=-40.0, high=40.0),),
     "erf": lambda: (_values(3, 4),),
+    "erfinv": lambda: (_values(3, 4, low=-0.95, high=0.95),),
     "abs": lambda: (_values(3, 4),),
     "sign": lambda: (np.array([-1.5, 0.0, 2.0, np.nan]),),
     "softplus": lambda: (_values(3, 4, low=-40.0, high=40.0),),

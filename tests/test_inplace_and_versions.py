@@ -244,6 +244,34 @@ def test_changing_an_output_of_a_decomposition_as_pytorch(name):
     assert ("modified by an inplace operation" in outcome(cr, code)) == ("allowed" not in name)
 
 
+# An op's output changed in place before the backward: refused where PyTorch's node saves the
+# output (copysign's, which chainrule's rule read unguarded), allowed where its rule reads the
+# input alone (sinc's and erfinv's, which chainrule's read from the output and refused).
+OUTPUT_CHANGED = {
+    name: f"""
+        x = T.tensor([0.5, -0.25, 0.75], dtype=T.float64, requires_grad=True)
+        y = {expression}
+        y.add_(0.5)
+        (y * T.tensor([1.0, 2.0, 3.0], dtype=T.float64)).sum().backward()
+        out = x.grad.round(decimals=12).tolist()
+    """
+    for name, expression in {
+        "sinc": "(x * 1).sinc()",
+        "erfinv": "(x * 1).erfinv()",
+        "copysign (refused)": "T.copysign(x * 1, T.tensor([1.0, -1.0, -1.0], dtype=T.float64))",
+        "exp (refused)": "(x * 1).exp()",
+        "sin": "(x * 1).sin()",
+    }.items()
+}
+
+
+@pytest.mark.parametrize("name", OUTPUT_CHANGED)
+def test_changing_an_output_in_place_before_backward_as_pytorch(name):
+    code = OUTPUT_CHANGED[name]
+    assert outcome(cr, code) == outcome(torch, code)
+    assert ("modified by an inplace operation" in outcome(cr, code)) == ("refused" in name)
+
+
 # In-place writes into a tensor whose elements share memory (an expanded view): PyTorch's
 # fill_ and zero_ write one value everywhere and allow it; its other in-place ops refuse, and
 # so does the backward of a recorded fill_ (chainrule refuses that one at the fill_ itself).

@@ -25,6 +25,7 @@ from typing import Any
 from chainrule import _blas, _split, grad_mode
 from chainrule._array import add_at, xp
 from chainrule.ops.special import erf as _erf_arrays
+from chainrule.ops.special import erfinv as _erfinv_arrays
 from chainrule.tensor import Tensor
 
 
@@ -341,6 +342,7 @@ tanh = both(xp.tanh, methodcaller("tanh"))
 sqrt = both(xp.sqrt, methodcaller("sqrt"))
 sigmoid = both(_sigmoid_arrays, methodcaller("sigmoid"))
 erf = both(_erf_arrays, methodcaller("erf"))
+erfinv = both(_erfinv_arrays, methodcaller("erfinv"))
 abs = both(xp.abs, methodcaller("abs"))  # noqa: A001 - mirrors numpy
 sign = both(_sign_arrays, methodcaller("sign"))
 # ``log(1 + exp(x))`` without overflow.

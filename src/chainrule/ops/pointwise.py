@@ -88,6 +88,11 @@ class CopySign(Op):
     public = "copysign"
     notation = "copysign(a, b)"
     derivatives = ("sign(a) * sign(b)", "0")
+    # a's gradient reads a and the output (unguarded, an in-place change of the output
+    # moved it silently), b's none: PyTorch's node saves the same two
+    saves_output = True
+    output_read_by = (True, False)
+    reads = ((0,), ())
 
     def default_name(self) -> str:
         """PyTorch's overload: 0 with a tensor sign, 1 with a number."""
@@ -262,7 +267,6 @@ class Sinc(elementwise.Unary):
     torch_name = "SincBackward0"
     notation = "sin(pi x) / (pi x)"
     derivatives = ("(cos(pi x) - sinc(x)) / x",)
-    saves_output = True
 
     def forward(self, x):
         pi_x = x * math.pi  # in x's dtype, as PyTorch's kernel rounds it
@@ -278,7 +282,10 @@ class Sinc(elementwise.Unary):
             series = series * s + c
         series = tiny * series + 0.0  # + 0.0: the -0.0 of 0 * (-pi^2 / 3) is PyTorch's +0.0
         safe = dual.where(small, dual.typed(x, 1.0), x)  # no 0 / 0 in the branch not taken
-        return dual.where(small, series, (dual.cos(safe * math.pi) - out) / safe)
+        pi_x = safe * math.pi
+        # sinc(x) again from x, not the output: PyTorch's rule reads x alone, so the output
+        # may change in place before the backward
+        return dual.where(small, series, (dual.cos(pi_x) - dual.sin(pi_x) / pi_x) / safe)
 
 
 # sinc'(x) = pi^2 x sum_(k >= 1) (-1)^k 2k / (2k + 1)! (pi x)^(2k - 2): the coefficients

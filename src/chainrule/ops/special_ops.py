@@ -46,14 +46,15 @@ class Erfinv(Unary):
 
     notation = "erfinv(x)"
     derivatives = ("sqrt(pi) / 2 * exp(erfinv(x)**2)",)
-    saves_inputs = False
-    saves_output = True
 
     def forward(self, x):
         return special.erfinv(x)
 
     def partial(self, out, x):
-        return (math.sqrt(math.pi) / 2) * dual.exp(out * out)
+        # erfinv(x) again from x, not the output: PyTorch's rule reads x alone, so the output
+        # may change in place before the backward
+        y = dual.erfinv(x)
+        return (math.sqrt(math.pi) / 2) * dual.exp(y * y)
 
 
 class Lgamma(Unary):
