@@ -272,6 +272,39 @@ def test_changing_an_output_in_place_before_backward_as_pytorch(name):
     assert ("modified by an inplace operation" in outcome(cr, code)) == ("refused" in name)
 
 
+# An indexed write whose source is the written tensor itself, or a view over the same memory:
+# PyTorch refuses any overlap there, the whole too (its assert_no_overlap), where an
+# elementwise in-place op refuses a partial one only (``x.mul_(x)`` is fine). Chainrule
+# computed the indexed writes (reading before writing) where PyTorch refuses.
+OVERLAPPING_SOURCES = {
+    name: f"x = T.tensor([1.0, -2.0, 3.0]); {code}; out = x.tolist()"
+    for name, code in {
+        "scatter_": "x.scatter_(0, T.tensor([2, 1, 0]), x)",
+        "scatter_ of a view": "x[:2].scatter_(0, T.tensor([1, 0]), x[:2])",
+        "scatter_add_": "x.scatter_add_(0, T.tensor([2, 1, 0]), x)",
+        "scatter_reduce_": "x.scatter_reduce_(0, T.tensor([2, 1, 0]), x, 'sum')",
+        "index_copy_": "x.index_copy_(0, T.tensor([2, 1, 0]), x)",
+        "index_copy_ of a view": "x[1:].index_copy_(0, T.tensor([1, 0]), x[1:])",
+        "index_add_": "x.index_add_(0, T.tensor([2, 1, 0]), x)",
+        "index_reduce_": "x.index_reduce_(0, T.tensor([2, 1, 0]), x, 'prod')",
+        "put_": "x.put_(T.tensor([2, 1, 0]), x)",
+        "put_ accumulating": "x.put_(T.tensor([2, 1, 0]), x, accumulate=True)",
+        "index_put_": "x.index_put_((T.tensor([2, 1, 0]),), x)",
+        "setitem by an index tensor": "x[T.tensor([2, 1, 0])] = x",
+        "masked_scatter_ (allowed)": "x.masked_scatter_(x > 0, x)",
+        "index_fill_ by an element (allowed)": "x.index_fill_(0, T.tensor([1]), x[0])",
+        "mul_ by itself (allowed)": "x.mul_(x)",
+    }.items()
+}
+
+
+@pytest.mark.parametrize("name", OVERLAPPING_SOURCES)
+def test_an_indexed_write_from_its_own_memory_as_pytorch(name):
+    code = OVERLAPPING_SOURCES[name]
+    assert outcome(cr, code) == outcome(torch, code)
+    assert ("single memory location" in outcome(cr, code)) == ("allowed" not in name)
+
+
 # In-place writes into a tensor whose elements share memory (an expanded view): PyTorch's
 # fill_ and zero_ write one value everywhere and allow it; its other in-place ops refuse, and
 # so does the backward of a recorded fill_ (chainrule refuses that one at the fill_ itself).

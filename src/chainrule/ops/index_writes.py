@@ -154,7 +154,8 @@ def index_put_(
 ) -> Tensor:
     """``index_put`` in place."""
     _index_put_key(t, indices, values)  # the checks before anything is recorded
-    return inplace.apply(t, lambda old, v: index_put(old, indices, v, accumulate), values)
+    put = lambda old, v: index_put(old, indices, v, accumulate)  # noqa: E731
+    return inplace.apply(t, put, values, distinct=True)
 
 
 # ------------------------------------------------------------------------- masked_scatter
@@ -288,7 +289,7 @@ def put_(t: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> 
     if type(accumulate) is not bool:
         boolean(accumulate, "put_", "accumulate", None)
     _flat_index(t, index, source)
-    return inplace.apply(t, lambda old, s: put(old, index, s, accumulate), source)
+    return inplace.apply(t, lambda old, s: put(old, index, s, accumulate), source, distinct=True)
 
 
 # ------------------------------------------------------------------------- *_scatter
@@ -631,6 +632,7 @@ def scatter_reduce_(
         t,
         lambda old, s: scatter_reduce(old, dim, index, s, reduce, include_self=include_self),
         src,
+        distinct=True,
     )
 
 
@@ -723,4 +725,5 @@ def index_reduce_(
         t,
         lambda old, s: index_reduce(old, dim, index, s, reduce, include_self=include_self),
         source,
+        distinct=True,
     )

@@ -388,7 +388,8 @@ def setitem(input: Tensor, key: Any, value: Any) -> None:  # noqa: A002
     if int in map(type, key):  # the arrays write into the integers' view, as in getitem
         input, key = _selected_view(input, key)  # noqa: A001
         key = checked_key(input, key)
-    inplace.apply(input, lambda old, v: guard_indices(IndexPut(key)(old, v), given), value)
+    put = lambda old, v: guard_indices(IndexPut(key)(old, v), given)  # noqa: E731
+    inplace.apply(input, put, value, distinct=True)
 
 
 def _whole(input: Tensor, key: tuple[Any, ...]) -> bool:  # noqa: A002
@@ -1331,20 +1332,23 @@ def scatter_(
     if src is None:
         src = value
     if isinstance(src, Tensor):
-        return inplace.apply(t, lambda old, s: scatter(old, dim, index, s, reduce=reduce), src)
+        return inplace.apply(
+            t, lambda old, s: scatter(old, dim, index, s, reduce=reduce), src, distinct=True
+        )
     return inplace.apply(t, lambda old: scatter(old, dim, index, src, reduce=reduce))
 
 
 def scatter_add_(t: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """``scatter_add`` in place."""
-    return inplace.apply(t, lambda old, s: scatter_add(old, dim, index, s), src)
+    return inplace.apply(t, lambda old, s: scatter_add(old, dim, index, s), src, distinct=True)
 
 
 def index_add_(t: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
     """``index_add`` in place."""
-    return inplace.apply(t, lambda old, s: index_add(old, dim, index, s, alpha=alpha), source)
+    add = lambda old, s: index_add(old, dim, index, s, alpha=alpha)  # noqa: E731
+    return inplace.apply(t, add, source, distinct=True)
 
 
 def index_copy_(t: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     """``index_copy`` in place."""
-    return inplace.apply(t, lambda old, s: index_copy(old, dim, index, s), source)
+    return inplace.apply(t, lambda old, s: index_copy(old, dim, index, s), source, distinct=True)

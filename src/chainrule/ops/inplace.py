@@ -59,17 +59,19 @@ def apply(
     reads_first: bool = False,
     name: str = "inplace arithmetic",
     one_value: bool = False,
+    distinct: bool = False,
 ) -> Tensor:
     """Replace ``t``'s values by ``compute(t, *others)`` in place, recording it if needed.
     ``reads_first``: the values were computed from ``others`` before, so they may overlap
     ``t`` (``x.bernoulli_(x[0])``, which PyTorch allows). ``name``: the op in vmap's refusal
     of a batched value for an unbatched ``t``. ``one_value``: every element gets the same
     value (fill_, zero_), so that, unrecorded, ``t``'s elements may share memory (an
-    expanded view), as PyTorch's fill_ allows."""
+    expanded view), as PyTorch's fill_ allows. ``distinct``: no operand may share memory
+    with ``t``, not even all of it (see :func:`_check_overlap`)."""
     if batching.levels and _batched(t, *others):
         return _apply_batched(t, compute, others, name)
     try:
-        return _apply(t, compute, others, reads_first, one_value)
+        return _apply(t, compute, others, reads_first, one_value, distinct)
     except NotImplementedError as e:
         aten = getattr(e, "aten", None)  # forward mode through an op with no derivative:
         if aten is None:
@@ -83,6 +85,7 @@ def _apply(
     others: tuple[Any, ...],
     reads_first: bool,
     one_value: bool = False,
+    distinct: bool = False,
 ) -> Tensor:
     """:func:`apply` of an unbatched ``t`` (outside vmap, or ``t``'s physical tensor)."""
     view = t._view
@@ -93,7 +96,7 @@ def _apply(
             if isinstance(o, Tensor) and not _batched(o) and o._view is not None:
                 views.sync(o)
     if not reads_first:
-        _check_overlap(t, others)
+        _check_overlap(t, others, distinct)
     if records:
         # The node must see the old values, which are about to be overwritten.
         history = t._grad_fn
@@ -224,22 +227,27 @@ def _itself(t: Tensor, old: Tensor) -> Tensor:
     return operand
 
 
-def _check_overlap(t: Tensor, others: tuple[Any, ...]) -> None:
-    """PyTorch refuses an argument that partly overlaps the memory written to."""
+def _check_overlap(t: Tensor, others: tuple[Any, ...], distinct: bool = False) -> None:
+    """PyTorch refuses an argument that partly overlaps the memory written to; with
+    ``distinct``, one that overlaps it at all, wholly too (``x.scatter_(0, i, x)``: the
+    indexed writes of scatter, index_add, index_copy, put and index_put would read what they
+    have written, PyTorch's ``assert_no_overlap``)."""
     target = t._data
     for o in others:
-        if not isinstance(o, Tensor) or o is t or not xp.may_share_memory(target, o._data):
+        if not isinstance(o, Tensor) or not xp.may_share_memory(target, o._data):
+            continue
+        if o is t and not distinct:
             continue
         a, b = target, o._data
-        same = (
+        same = not distinct and (
             a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
             and (a.ndim, a.size) == (b.ndim, b.size)
             and _same_strides(a, b)
         )
         # PyTorch checks the overlap of dense tensors only (a transpose of a contiguous
-        # one is dense)
+        # one is dense), and a tensor with itself
         dense = all(is_dense(x.shape, element_strides(x)) for x in (a, b))
-        if not same and dense and xp.shares_memory(a, b):
+        if (o is t) or (not same and dense and xp.shares_memory(a, b)):
             raise RuntimeError(
                 "unsupported operation: some elements of the input tensor and the written-to "
                 "tensor refer to a single memory location. Please clone() the tensor before "
