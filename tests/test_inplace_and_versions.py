@@ -228,6 +228,12 @@ DECOMPOSED_THEN_CHANGED = {
             "r.logabsdet",
             "r.logabsdet.mul_(2)",
         ),
+        "svd: its input changed (allowed)": ("T.linalg.svd(s)", "r.S", "s.mul_(2)"),
+        "svdvals: its input changed (allowed)": ("T.linalg.svdvals(s)", "r", "s.add_(1)"),
+        "eigh: its input changed (allowed)": ("T.linalg.eigh(s)", "r.eigenvalues", "s.add_(1)"),
+        "qr wide: its input changed (allowed)": ("T.linalg.qr(s[:1])", "r.R", "s.mul_(2)"),
+        "lu: its input changed (allowed)": ("T.linalg.lu(s)", "r.U", "s.mul_(2)"),
+        "slogdet: its input changed": ("T.linalg.slogdet(s)", "r.logabsdet", "s.mul_(2)"),
         "svd: a clone changed (allowed)": (
             "T.linalg.svd(x, full_matrices=False)",
             "r.S",
@@ -270,6 +276,41 @@ def test_changing_an_output_in_place_before_backward_as_pytorch(name):
     code = OUTPUT_CHANGED[name]
     assert outcome(cr, code) == outcome(torch, code)
     assert ("modified by an inplace operation" in outcome(cr, code)) == ("refused" in name)
+
+
+# An input changed in place before the backward: refused where PyTorch's node saves it, else
+# allowed. Chainrule guarded conv's bias, solve's B and rsqrt's input, which no rule reads
+# (rsqrt's reads its output), and did not guard max pooling's input, which PyTorch's saves.
+INPUT_CHANGED = {
+    name: f"""
+        x = T.tensor([[0.5, -1.0, 2.0], [1.5, 0.2, -0.3]], dtype=T.float64, requires_grad=True)
+        m = x @ x.mT + T.eye(2, dtype=T.float64)  # none of these is a view
+        a = m.reshape(1, 1, 2, 2) * 1
+        rhs = x[:, :2] * 1
+        w = rhs.reshape(1, 1, 2, 2) * 1
+        b = x[0, :1] * 1
+        y = {call}
+        {change}
+        (y * T.arange(1.0, y.numel() + 1, dtype=T.float64).reshape(y.shape)).sum().backward()
+        out = x.grad.round(decimals=9).tolist()
+    """
+    for name, (call, change) in {
+        "rsqrt (allowed)": ("(a + 2).rsqrt()", "a.add_(1)"),
+        "conv2d bias (allowed)": ("T.nn.functional.conv2d(a, w, b, padding=1)", "b.add_(1)"),
+        "conv2d weight": ("T.nn.functional.conv2d(a, w, b, padding=1)", "w.add_(1)"),
+        "conv2d input": ("T.nn.functional.conv2d(a, w, b, padding=1)", "a.add_(1)"),
+        "solve B (allowed)": ("T.linalg.solve(m, rhs)", "rhs.add_(1)"),
+        "solve A": ("T.linalg.solve(m, rhs)", "m.add_(1)"),
+        "max_pool2d input": ("T.nn.functional.max_pool2d(a, 2)", "a.add_(1)"),
+    }.items()
+}
+
+
+@pytest.mark.parametrize("name", INPUT_CHANGED)
+def test_changing_an_input_in_place_before_backward_as_pytorch(name):
+    code = INPUT_CHANGED[name]
+    assert outcome(cr, code) == outcome(torch, code)
+    assert ("modified by an inplace operation" in outcome(cr, code)) == ("allowed" not in name)
 
 
 # An indexed write whose source is the written tensor itself, or a view over the same memory:

@@ -350,6 +350,8 @@ class Convolution(Bilinear):
     )
     batch_rule = staticmethod(_convolution_rule)
     factors = 2  # x and w; the bias is added
+    # x and w, whichever gradient is asked (PyTorch's one rule saves both); never the bias
+    reads = ((0, 1), (0, 1), (0, 1))
 
     def __init__(self, geom: Geometry) -> None:
         self.geom = geom
@@ -458,7 +460,8 @@ class MaxPool2DWithIndices(Op):
     notation = "max over each window of x"
     derivatives = ("1 at each window's arg-max, else 0",)
     batch_rule = staticmethod(batching.images)
-    saves_inputs = False
+    # The rules read the arg-max kept on the node, not x; x is guarded all the same, as
+    # PyTorch's node saves it (and refuses an in-place change of it before the backward).
 
     def __init__(self, geom: Geometry) -> None:
         self.geom = geom

@@ -70,10 +70,17 @@ def _gaps(values: Any, square: bool) -> Any:
 
 class _Part(Op, abstract=True):
     """One output of a decomposition whose factors the public function computed (under
-    vmap, of the whole batch: ``batching.physical``)."""
+    vmap, of the whole batch: ``batching.physical``).
 
-    saves_inputs = True
+    The rules read the factors (which the outputs hold: saved_together guards them), not
+    ``A``, so ``A`` may change in place before the backward, as PyTorch's node, which saves
+    the outputs alone, allows. Under create_graph the factors are recomputed from ``A``
+    (to differentiate them again): there a changed ``A`` is refused (``input_guard``)."""
+
+    reads = ((),)
     batch_rule = _MATRICES
+    # A's version counter and version at the call (set by saved_together)
+    input_guard: tuple[Any, int] | None = None
 
     def __init__(self, part: int, factors: tuple[Any, ...]) -> None:
         self.part = part
@@ -83,10 +90,19 @@ class _Part(Op, abstract=True):
         return self.factors[self.part]
 
     # The factors, of an array ``a``: those computed; of a Tensor (create_graph): recorded
-    # functions of ``a``.
+    # functions of ``a``, which must not have changed since the call.
     _factors = dual.both(
-        lambda self, a: self.factors, lambda self, a: self.recompute(a), "self, a", ("a",)
+        lambda self, a: self.factors,
+        lambda self, a: self.recompute(self._unchanged(a)),
+        "self, a",
+        ("a",),
     )
+
+    def _unchanged(self, a: Tensor) -> Tensor:
+        if (guard := self.input_guard) is not None and guard[0][0] != guard[1]:
+            made_by = a._grad_fn and a._grad_fn.name()
+            self._raise_modified("an input", a._data, made_by, guard[0][0], guard[1])
+        return a
 
     def recompute(self, a: Tensor) -> tuple[Any, ...]:
         raise NotImplementedError
@@ -151,6 +167,8 @@ def saved_together(parts: tuple[Tensor, ...], outputs: tuple[Tensor, ...]) -> No
     for part in parts:
         node = part._grad_fn
         if isinstance(node, _Part) and guards:
+            a = node.inputs[0]
+            node.input_guard = (a._vc, a._vc[0])
             node.saved_outputs = (*node.saved_outputs, *guards)
             node.versions = (*node.versions, *[guard[1:3] for guard in guards])
 
@@ -321,6 +339,7 @@ class SlogDet(_Part):
     PyTorch's for real input), part 1 the log-magnitude."""
 
     torch_name = "LinalgSlogdetBackward0"
+    reads = ((0,),)  # A^-T: A is read, and guarded, as PyTorch's node saves it
 
     notation = "log|det(A)|"
     derivatives = ("g A^-T",)
@@ -359,6 +378,7 @@ class Solve(Op):
     derivatives = ("-A^-T g X^T", "A^-T g")
     batch_rule = _MATRICES
     saves_output = True
+    reads = ((0,), (0,))  # A (and X): B may change in place afterwards, as in PyTorch
 
     def forward(self, a, b):
         return _nan_where_nan(a, xp.linalg.solve(a, b))
@@ -439,7 +459,7 @@ class QR(_Part):
         # gA = [gX | Q gV], with gX the square case's for gQ + Y gV^T and gU.
         gu, gv = (None, None) if gr is None else (gr[..., :m], gr[..., m:])
         if gv is not None:
-            gq = a[..., m:] @ dual.swap_last(gv)
+            gq = q @ r[..., m:] @ dual.swap_last(gv)  # Y = Q V: the factors, not A's values
         gx = _qr_vjp(q, r[..., :m], gq, gu)
         gy = q @ gv if gv is not None else dual.zeros_like(a[..., m:])
         return (dual.concatenate([gx, gy], -1),)

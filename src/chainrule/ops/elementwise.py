@@ -747,6 +747,7 @@ class Rsqrt(Unary):
     notation = "1 / sqrt(x)"
     derivatives = ("-1 / (2 * x * sqrt(x))",)
     saves_output = True
+    saves_inputs = False  # the rule reads the output alone, as PyTorch's
 
     def forward(self, x):
         return 1 / xp.sqrt(_floating(x))
