@@ -27,6 +27,17 @@ def grad(f, a):
 """
 
 SNIPPETS = {
+    # an infinite gradient of the eigenvalues or singular values: V diag(g) V^T with V's
+    # columns scaled by g, as PyTorch's, keeps the infs (a diagonal matrix of g had inf * 0,
+    # nan, everywhere); found by the fuzzer through exp(exp(eigvalsh(...)))
+    "eigvalsh with an infinite gradient": """
+        out = grad(lambda x: T.linalg.eigvalsh(x @ x.mT).exp().exp() * t([1.0, -0.5]),
+                   [[0.5481, -0.9209, -1.8359], [-1.9339, 1.2531, 1.6511]])
+    """,
+    "svdvals with an infinite gradient": """
+        out = grad(lambda x: T.linalg.svdvals(x * 3).exp().exp(),
+                   [[0.5481, -0.9209, -1.8359], [-1.9339, 1.2531, 1.6511]])
+    """,
     # det's gradient at a singular matrix is its adjugate, by the SVD (the inverse raised
     # NumPy's "Singular matrix" from the backward pass)
     "det gradient at a rank n-1 matrix": """

@@ -39,10 +39,6 @@ def _diagonal(x: Any) -> Any:
     return dual.sum(x * _eye(x), -1)
 
 
-def _diag_embed(v: Any) -> Any:
-    return dual.unsqueeze_dims(v, (v.ndim - 1,)) * _eye(v)
-
-
 def _row(v: Any) -> Any:
     """``v[..., None, :]``: scales the columns of a matrix."""
     return dual.unsqueeze_dims(v, (v.ndim - 1,))
@@ -516,10 +512,9 @@ class Eigh(_Part):
 
     def vjp(self, g, out, a):
         w, v = self._factors(a)
-        if self.part == 0:
-            inner = _diag_embed(g)
-        else:
-            inner = 0.5 * _skew(dual.swap_last(v) @ g) / _gaps(w, square=False)
+        if self.part == 0:  # V diag(g) V^T with V's columns scaled: an inf in g meets no 0
+            return ((v * _row(g)) @ dual.swap_last(v),)
+        inner = 0.5 * _skew(dual.swap_last(v) @ g) / _gaps(w, square=False)
         return (v @ inner @ dual.swap_last(v),)
 
     def jvp(self, tangents, out, a):
@@ -560,8 +555,8 @@ class SVD(_Part):
                 sinv_gvh = gvh / _column(s)
                 inner = inner @ vh + sinv_gvh - (sinv_gvh @ dual.swap_last(vh)) @ vh
                 return (u @ inner,)
-        else:
-            inner = _diag_embed(gs)
+        else:  # U diag(gS) Vh with U's columns scaled: an inf in gS meets no 0
+            return ((u * _row(gs)) @ vh,)
         return (u @ inner @ vh,)
 
     def jvp(self, tangents, out, a):

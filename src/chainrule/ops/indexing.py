@@ -246,7 +246,8 @@ class Gather(Linear):
     notation = "gather(x, dim, index)"
     derivatives = ("1 at the gathered positions (repeats add up)",)
     batch_rule = staticmethod(batching.gather)
-    saves_inputs = False
+    # The rule reads x's shape alone; x is guarded all the same, as PyTorch's node saves it
+    # (and refuses an in-place change of it before the backward).
 
     def __init__(self, dim: int, index: Any) -> None:
         self.dim = dim
