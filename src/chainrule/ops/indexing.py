@@ -608,7 +608,8 @@ def masked_select(input: Tensor, mask: Any) -> Tensor:  # noqa: A002
     shape = xp.broadcast_shapes(tuple(input.shape), mask.shape) or (1,)  # 0-d: 1 element
     if tuple(input.shape) != shape:
         input = input.expand(shape)
-    return getitem(input, xp.broadcast_to(mask, shape))
+    # input guarded, as PyTorch's node saves it (an indexing by the mask does not)
+    return guard_indices(getitem(input, xp.broadcast_to(mask, shape)), input)
 
 
 def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:  # noqa: A002
