@@ -91,7 +91,35 @@ def _slice(p: int, shape: Shape) -> str:
     return [f"{p % n}", f"{p % n}:", f":{1 + p % n}", "::2", f"{-1 - p % n}"][p % 5]
 
 
+def _square(a: str, shape: Shape) -> str:
+    """A symmetric positive definite matrix (a stack of them) made from ``a``: ``a a^T + I``."""
+    return f"({a} @ {a}.mT + lib.eye({shape[-2]}, dtype=lib.float64))"
+
+
+def _picks(a: str, shape: Shape) -> str:
+    """Indices into ``a``'s last dimension that depend on its values (repeats among them)."""
+    return f"(({a}.detach().abs() * 7).long() % {shape[-1]})"
+
+
+def _reversal(a: str, shape: Shape) -> str:
+    """Each row's indices into the last dimension, reversed: a permutation (no repeats)."""
+    return f"lib.arange({shape[-1] - 1}, -1, -1).expand({tuple(shape)}).contiguous()"
+
+
+def _same(a: Shape, b: Shape) -> bool:
+    return a == b and len(a) >= 1
+
+
+def _matrices(a: Shape, b: Shape = ()) -> bool:
+    return len(a) >= 2
+
+
+def _last_at_least(n: int) -> Callable[[Shape, Shape], bool]:
+    return lambda a, b: len(a) >= 1 and a[-1] >= n
+
+
 SCALARS = (2.5, -0.5, 3.0, 0.25)
+PAD_MODES = ("reflect", "replicate", "circular")
 OPS: dict[str, Op] = {
     # --- PURE: elementwise (a value used by several ops: fan-out), broadcasting, reductions
     "exp": Op(PURE, lambda a, b, p, sa, sb: f"{a}.exp()"),
@@ -165,6 +193,208 @@ OPS: dict[str, Op] = {
         True,
         lambda a, b: len(a) >= 2 and len(b) >= 2 and a[-1] == b[-1] and _broadcasts(a[:-2], b[:-2]),
     ),
+    # elementwise functions of one value, their kinks and removable singularities (sinc at 0)
+    "sqrt": Op(PURE, lambda a, b, p, sa, sb: f"(1 + {a} * {a}).sqrt()"),
+    "rsqrt": Op(PURE, lambda a, b, p, sa, sb: f"(0.5 + {a} * {a}).rsqrt()"),
+    "reciprocal": Op(PURE, lambda a, b, p, sa, sb: f"(1 + {a} * {a}).reciprocal()"),
+    "sinh": Op(PURE, lambda a, b, p, sa, sb: f"{a}.sinh()"),
+    "cosh": Op(PURE, lambda a, b, p, sa, sb: f"{a}.cosh()"),
+    "atan": Op(PURE, lambda a, b, p, sa, sb: f"{a}.atan()"),
+    "asinh": Op(PURE, lambda a, b, p, sa, sb: f"{a}.asinh()"),
+    "expm1": Op(PURE, lambda a, b, p, sa, sb: f"{a}.expm1()"),
+    "sinc": Op(PURE, lambda a, b, p, sa, sb: f"{a}.sinc()"),
+    "logit": Op(PURE, lambda a, b, p, sa, sb: f"{a}.sigmoid().logit()"),
+    "erfinv": Op(PURE, lambda a, b, p, sa, sb: f"({a}.tanh() * 0.9).erfinv()"),
+    "lgamma": Op(PURE, lambda a, b, p, sa, sb: f"(1 + {a} * {a}).lgamma()"),
+    "digamma": Op(PURE, lambda a, b, p, sa, sb: f"(1 + {a} * {a}).digamma()"),
+    "silu": Op(PURE, lambda a, b, p, sa, sb: f"lib.nn.functional.silu({a})"),
+    "elu": Op(PURE, lambda a, b, p, sa, sb: f"lib.nn.functional.elu({a})"),
+    "leaky_relu": Op(PURE, lambda a, b, p, sa, sb: f"lib.nn.functional.leaky_relu({a}, 0.1)"),
+    "hardtanh": Op(PURE, lambda a, b, p, sa, sb: f"lib.nn.functional.hardtanh({a})"),
+    "logsigmoid": Op(PURE, lambda a, b, p, sa, sb: f"lib.nn.functional.logsigmoid({a})"),
+    "mish": Op(PURE, lambda a, b, p, sa, sb: f"lib.nn.functional.mish({a})"),
+    "hardswish": Op(PURE, lambda a, b, p, sa, sb: f"lib.nn.functional.hardswish({a})"),
+    # binary elementwise
+    "logaddexp": Op(PURE, lambda a, b, p, sa, sb: f"lib.logaddexp({a}, {b})", True, _broadcasts),
+    "xlogy": Op(PURE, lambda a, b, p, sa, sb: f"lib.xlogy({a}, 1 + {b} * {b})", True, _broadcasts),
+    "clamp_tensor": Op(PURE, lambda a, b, p, sa, sb: f"{a}.clamp(min={b})", True, _broadcasts),
+    "addcdiv": Op(
+        PURE,
+        lambda a, b, p, sa, sb: f"lib.addcdiv({a}, {b}, 1 + {b} * {b}, value=0.5)",
+        True,
+        _broadcasts,
+    ),
+    # reductions and scans
+    "logcumsumexp": Op(
+        PURE, lambda a, b, p, sa, sb: f"{a}.logcumsumexp({_dim(p, sa)})", fits=_has_dims
+    ),
+    "cummax": Op(PURE, lambda a, b, p, sa, sb: f"{a}.cummax({_dim(p, sa)}).values", fits=_has_dims),
+    "topk": Op(PURE, lambda a, b, p, sa, sb: f"{a}.topk(1, {_dim(p, sa)}).values", fits=_has_dims),
+    "median_dim": Op(
+        PURE, lambda a, b, p, sa, sb: f"{a}.median({_dim(p, sa)}).values", fits=_has_dims
+    ),
+    "quantile": Op(
+        PURE, lambda a, b, p, sa, sb: f"{a}.quantile(0.3, {_dim(p, sa)})", fits=_has_dims
+    ),
+    "nanmean": Op(PURE, lambda a, b, p, sa, sb: f"{a}.nanmean()"),
+    "trace": Op(PURE, lambda a, b, p, sa, sb: f"{a}.trace()", fits=lambda a, b: len(a) == 2),
+    "diff": Op(PURE, lambda a, b, p, sa, sb: f"{a}.diff(dim=-1)", fits=_last_at_least(2)),
+    "trapezoid": Op(PURE, lambda a, b, p, sa, sb: f"lib.trapezoid({a})", fits=_last_at_least(2)),
+    "vector_norm_3": Op(PURE, lambda a, b, p, sa, sb: f"lib.linalg.vector_norm({a}, 3)"),
+    # gathering, scattering and indexing (copies, not views)
+    "gather": Op(PURE, lambda a, b, p, sa, sb: f"{a}.gather(-1, {_picks(a, sa)})", fits=_has_dims),
+    "take_along_dim": Op(
+        PURE,
+        lambda a, b, p, sa, sb: f"lib.take_along_dim({a}, {_picks(a, sa)}, -1)",
+        fits=_has_dims,
+    ),
+    "index_select": Op(
+        PURE,
+        lambda a, b, p, sa, sb: f"{a}.index_select(0, lib.tensor([{p % sa[0]}, 0, {p % sa[0]}]))",
+        fits=_has_dims,
+    ),
+    "index_tensor": Op(
+        PURE, lambda a, b, p, sa, sb: f"{a}[lib.tensor([0, {p % sa[0]}])]", fits=_has_dims
+    ),
+    "index_mask": Op(
+        PURE, lambda a, b, p, sa, sb: f"{a}[lib.arange({sa[0]}) % 2 == 0]", fits=_has_dims
+    ),
+    "scatter_add": Op(
+        PURE,
+        lambda a, b, p, sa, sb: f"{a}.scatter_add(-1, {_picks(b, sb)}, {b} * 2)",
+        True,
+        _same,
+    ),
+    "scatter": Op(
+        PURE,
+        lambda a, b, p, sa, sb: f"{a}.scatter(-1, {_reversal(b, sb)}, {b})",
+        True,
+        _same,
+    ),
+    "masked_select": Op(
+        PURE,
+        lambda a, b, p, sa, sb: f"{a}.masked_select(lib.arange({sa[-1]}) % 2 == 0)",
+        fits=_has_dims,
+    ),
+    "repeat": Op(
+        PURE,
+        lambda a, b, p, sa, sb: f"{a}.repeat({', '.join(['2'] + ['1'] * (len(sa) - 1))})",
+        fits=_has_dims,
+    ),
+    "repeat_interleave": Op(
+        PURE, lambda a, b, p, sa, sb: f"{a}.repeat_interleave(2, dim=0)", fits=_has_dims
+    ),
+    "pad": Op(
+        PURE,
+        lambda a, b, p, sa, sb: f"lib.nn.functional.pad({a}, (1, 1), mode='{PAD_MODES[p % 3]}')",
+        fits=lambda a, b: len(a) in (2, 3) and a[-1] >= 2,
+    ),
+    "pad_constant": Op(
+        PURE,
+        lambda a, b, p, sa, sb: f"lib.nn.functional.pad({a}, (1, 2), value=0.5)",
+        fits=_has_dims,
+    ),
+    # nn functions of several elements
+    "normalize": Op(
+        PURE,
+        lambda a, b, p, sa, sb: f"lib.nn.functional.normalize({a}, dim={_dim(p, sa)})",
+        fits=_has_dims,
+    ),
+    "layer_norm": Op(
+        PURE,
+        lambda a, b, p, sa, sb: f"lib.nn.functional.layer_norm({a}, {a}.shape[-1:])",
+        fits=_last_at_least(2),
+    ),
+    "cosine_similarity": Op(
+        PURE,
+        lambda a, b, p, sa, sb: f"lib.nn.functional.cosine_similarity({a}, {b}, dim=-1)",
+        True,
+        lambda a, b: len(a) >= 1 and len(b) >= 1 and _broadcasts(a, b),
+    ),
+    "mse_loss": Op(
+        PURE, lambda a, b, p, sa, sb: f"lib.nn.functional.mse_loss({a}, {b})", True, _same
+    ),
+    "huber_loss": Op(
+        PURE,
+        lambda a, b, p, sa, sb: f"lib.nn.functional.huber_loss({a}, {b}, delta=0.5)",
+        True,
+        _same,
+    ),
+    "bce_with_logits": Op(
+        PURE,
+        lambda a, b, p, sa, sb: (
+            f"lib.nn.functional.binary_cross_entropy_with_logits({a}, {b}.sigmoid())"
+        ),
+        True,
+        _same,
+    ),
+    "kl_div": Op(
+        PURE,
+        lambda a, b, p, sa, sb: (
+            f"lib.nn.functional.kl_div({a}.log_softmax(-1), {b}.softmax(-1), reduction='batchmean')"
+        ),
+        True,
+        _same,
+    ),
+    "conv1d": Op(
+        PURE,
+        lambda a, b, p, sa, sb: (
+            f"lib.nn.functional.conv1d({a}.reshape(1, 1, -1), {b}.reshape(1, 1, -1),"
+            f" padding={p % 2})"
+        ),
+        True,
+        lambda a, b: 1 <= int(np.prod(b)) <= int(np.prod(a)),
+    ),
+    "max_pool1d": Op(
+        PURE,
+        lambda a, b, p, sa, sb: f"lib.nn.functional.max_pool1d({a}.reshape(1, 1, -1), 2)",
+        fits=lambda a, b: int(np.prod(a)) >= 2,
+    ),
+    "avg_pool1d": Op(
+        PURE,
+        lambda a, b, p, sa, sb: (
+            f"lib.nn.functional.avg_pool1d({a}.reshape(1, 1, -1), 2, padding=1)"
+        ),
+        fits=lambda a, b: int(np.prod(a)) >= 2,
+    ),
+    "cross": Op(
+        PURE,
+        lambda a, b, p, sa, sb: f"lib.linalg.cross({a}, {b} * {b})",
+        True,
+        lambda a, b: len(a) == len(b) >= 1 and a[-1] == b[-1] == 3 and _broadcasts(a, b),
+    ),
+    "bmm": Op(
+        PURE,
+        lambda a, b, p, sa, sb: f"lib.bmm({a}, {b}.mT)",
+        True,
+        lambda a, b: len(a) == len(b) == 3 and a[0] == b[0] and a[-1] == b[-1],
+    ),
+    # linear algebra on symmetric positive definite matrices made from a value
+    "det": Op(PURE, lambda a, b, p, sa, sb: f"lib.linalg.det({_square(a, sa)})", fits=_matrices),
+    "slogdet": Op(
+        PURE,
+        lambda a, b, p, sa, sb: f"lib.linalg.slogdet({_square(a, sa)}).logabsdet",
+        fits=_matrices,
+    ),
+    "inv": Op(PURE, lambda a, b, p, sa, sb: f"lib.linalg.inv({_square(a, sa)})", fits=_matrices),
+    "solve": Op(
+        PURE,
+        lambda a, b, p, sa, sb: f"lib.linalg.solve({_square(a, sa)}, {a})",
+        fits=_matrices,
+    ),
+    "cholesky": Op(
+        PURE, lambda a, b, p, sa, sb: f"lib.linalg.cholesky({_square(a, sa)})", fits=_matrices
+    ),
+    "eigvalsh": Op(
+        PURE, lambda a, b, p, sa, sb: f"lib.linalg.eigvalsh({_square(a, sa)})", fits=_matrices
+    ),
+    "svdvals": Op(PURE, lambda a, b, p, sa, sb: f"lib.linalg.svdvals({a})", fits=_matrices),
+    "matrix_exp": Op(
+        PURE,
+        lambda a, b, p, sa, sb: f"lib.linalg.matrix_exp({a}.tanh() @ {a}.tanh().mT * 0.3)",
+        fits=_matrices,
+    ),
+    "pinv": Op(PURE, lambda a, b, p, sa, sb: f"lib.linalg.pinv({a})", fits=_matrices),
     # --- VIEWS: views, and in-place ops on values that are neither views nor viewed
     "getitem": Op(
         VIEWS, lambda a, b, p, sa, sb: f"{a}[{_slice(p, sa)}]", fits=_has_dims, kind="view"
@@ -222,6 +452,94 @@ OPS: dict[str, Op] = {
         lambda a, b, p, sa, sb: f"{a}.unbind(0)[{p % sa[0]}]",
         fits=_has_dims,
         kind="view",
+    ),
+    "split": Op(
+        VIEWS,
+        lambda a, b, p, sa, sb: f"{a}.split(1, 0)[{p % sa[0]}]",
+        fits=_has_dims,
+        kind="view",
+    ),
+    "chunk": Op(
+        VIEWS,
+        lambda a, b, p, sa, sb: f"{a}.chunk(2, -1)[{p % 2 if sa[-1] > 1 else 0}]",
+        fits=_has_dims,
+        kind="view",
+    ),
+    "unfold": Op(
+        VIEWS, lambda a, b, p, sa, sb: f"{a}.unfold(-1, 2, 1)", fits=_last_at_least(2), kind="view"
+    ),
+    "t": Op(VIEWS, lambda a, b, p, sa, sb: f"{a}.t()", fits=lambda a, b: len(a) <= 2, kind="view"),
+    "movedim": Op(
+        VIEWS, lambda a, b, p, sa, sb: f"{a}.movedim(0, -1)", fits=_has_dims, kind="view"
+    ),
+    "unflatten": Op(
+        VIEWS,
+        lambda a, b, p, sa, sb: f"{a}.unflatten(-1, (1, {sa[-1]}))",
+        fits=_has_dims,
+        kind="view",
+    ),
+    "flatten": Op(VIEWS, lambda a, b, p, sa, sb: f"{a}.flatten()", kind="view"),
+    "relu_": Op(VIEWS, lambda a, b, p, sa, sb: f"{a}.relu_()", kind="inplace"),
+    "abs_": Op(VIEWS, lambda a, b, p, sa, sb: f"{a}.abs_()", kind="inplace"),
+    "tanh_": Op(VIEWS, lambda a, b, p, sa, sb: f"{a}.tanh_()", kind="inplace"),
+    "pow_": Op(VIEWS, lambda a, b, p, sa, sb: f"{a}.pow_(2)", kind="inplace"),
+    "clamp_min_": Op(VIEWS, lambda a, b, p, sa, sb: f"{a}.clamp_min_(0.1)", kind="inplace"),
+    "addcdiv_": Op(
+        VIEWS,
+        lambda a, b, p, sa, sb: f"{a}.addcdiv_({b}, 1 + {b} * {b}, value=0.5)",
+        True,
+        _into,
+        "inplace",
+    ),
+    "index_fill_": Op(
+        VIEWS,
+        lambda a, b, p, sa, sb: f"{a}.index_fill_(0, lib.tensor([{p % sa[0]}]), 0.5)",
+        fits=_has_dims,
+        kind="inplace",
+    ),
+    "index_copy_": Op(
+        VIEWS,
+        lambda a, b, p, sa, sb: f"{a}.index_copy_(0, lib.tensor([0]), {a}[-1:] * 3)",
+        fits=_has_dims,
+        kind="inplace",
+    ),
+    "scatter_add_": Op(
+        VIEWS,
+        lambda a, b, p, sa, sb: f"{a}.scatter_add_(-1, {_picks(b, sb)}, {b} * 2)",
+        True,
+        _same,
+        "inplace",
+    ),
+    "scatter_": Op(
+        VIEWS,
+        lambda a, b, p, sa, sb: f"{a}.scatter_(-1, {_reversal(b, sb)}, {b})",
+        True,
+        _same,
+        "inplace",
+    ),
+    "masked_scatter_": Op(
+        VIEWS,
+        lambda a, b, p, sa, sb: f"{a}.masked_scatter_({a} > 0.5, {b} * 3)",
+        True,
+        _same,
+        "inplace",
+    ),
+    "setitem_tensor": Op(
+        VIEWS,
+        lambda a, b, p, sa, sb: f"{a}[lib.tensor([{p % sa[0]}, 0])] = {b}.sum()",
+        True,
+        _has_dims,
+        "inplace",
+    ),
+    "setitem_mask": Op(
+        VIEWS, lambda a, b, p, sa, sb: f"{a}[{a} > 0.5] = 0.25", fits=_has_dims, kind="inplace"
+    ),
+    "tril_": Op(VIEWS, lambda a, b, p, sa, sb: f"{a}.tril_()", fits=_matrices, kind="inplace"),
+    "fill_diagonal_": Op(
+        VIEWS,
+        lambda a, b, p, sa, sb: f"{a}.fill_diagonal_(0.5)",
+        fits=lambda a, b: len(a) == 2,
+        kind="inplace",
     ),
     "add_": Op(VIEWS, lambda a, b, p, sa, sb: f"{a}.add_({b})", True, _into, "inplace"),
     "sub_": Op(VIEWS, lambda a, b, p, sa, sb: f"{a}.sub_({b}, alpha=2)", True, _into, "inplace"),
@@ -363,11 +681,15 @@ class UndefinedOrder(Exception):
     loop order (a (2, 2) ``y.add_(y[..., ::2])`` adds the new ``y[:, 0]`` to ``y[:, 1]``),
     chainrule reads every operand before it writes (NumPy buffers an overlap). Neither is a
     promise, so such a program is not compared (test_torch_view_inplace_fuzz_cases names the
-    difference)."""
+    difference). So is an in-place op on a target whose elements share memory (an ``unfold``
+    view of overlapping windows): PyTorch's kernel changes a shared element once per window,
+    each time from the value the last one left (``add_(1)`` adds 2 to it), chainrule's once."""
 
 
 # an in-place line with a tensor operand: "v2.add_(v3)", "v2 += v3"
 _INPLACE_OPERAND = re.compile(r"^(v\d+)(?:\.(?:add_|sub_|mul_|copy_)\(| \+= )(v\d+)\b")
+# any in-place line: "v2.exp_()", "v2 += v3", "v2[0] = ..."
+_INPLACE_TARGET = re.compile(r"^(v\d+)(?:\.\w+_\(| \+= |\[)")
 
 
 def _places(t: Any) -> np.ndarray:
@@ -416,6 +738,9 @@ def run(lines: list[str], inputs: list[Any], requires_grad: tuple[bool, ...], li
         inplace = _INPLACE_OPERAND.match(line) if lib.__name__ == "torch" else None
         if inplace and _overlap_order_undefined(*(names[v] for v in inplace.groups())):
             raise UndefinedOrder(line)
+        target = _INPLACE_TARGET.match(line) if lib.__name__ == "torch" else None
+        if target and len(np.unique(places := _places(names[target[1]]))) < places.size:
+            raise UndefinedOrder(line)  # an element written once per place that shares it
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
