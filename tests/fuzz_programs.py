@@ -202,7 +202,8 @@ OPS: dict[str, Op] = {
     "atan": Op(PURE, lambda a, b, p, sa, sb: f"{a}.atan()"),
     "asinh": Op(PURE, lambda a, b, p, sa, sb: f"{a}.asinh()"),
     "expm1": Op(PURE, lambda a, b, p, sa, sb: f"{a}.expm1()"),
-    "sinc": Op(PURE, lambda a, b, p, sa, sb: f"{a}.sinc()"),
+    # sinc off 0, where PyTorch's second derivative is nan and chainrule's -pi^2 / 3
+    "sinc": Op(PURE, lambda a, b, p, sa, sb: f"({a} + 0.5).sinc()"),
     "logit": Op(PURE, lambda a, b, p, sa, sb: f"{a}.sigmoid().logit()"),
     "erfinv": Op(PURE, lambda a, b, p, sa, sb: f"({a}.tanh() * 0.9).erfinv()"),
     "lgamma": Op(PURE, lambda a, b, p, sa, sb: f"(1 + {a} * {a}).lgamma()"),

@@ -376,6 +376,15 @@ def _mismatches(got: list, expected: list, rtol: float, atol: float) -> list[str
 #: chainrule's refusals where torch.func computes: each a clear error, never a number, kept
 #: here until it is lifted: (the transforms, the error's words).
 KNOWN_REFUSALS = (
+    # A decomposition's input (svd, eigh, qr, lu) changed in place after the call, under a
+    # transform that differentiates its rules again (hessian, grad of grad, a jvp of a
+    # gradient): chainrule's rules there recompute the factors from the input, and refuse a
+    # changed one, where PyTorch's read the saved outputs with their graph. (Reading the
+    # outputs instead, an outer forward level saw the input's new tangent: wrong numbers.)
+    (TRANSFORMS, "It is an input of Linalg"),
+    # vmap of a jvp through eigh after an in-place change: the tangent rule's recomputation
+    # falls back to a loop over the examples, which would make the change again
+    (("vmap_of_jvp", "vmap_of_jacfwd", "vmap_of_hessian"), "would make that change again"),
     # vmap over jacfwd (hessian is jacfwd of jacrev): jvp lifts a primal to the batch of its
     # tangents by an expand, where torch.func keeps it unbatched, so an in-place change of a
     # view of that input writes into the expand, which refuses it. (Running f once per

@@ -231,17 +231,45 @@ def test_vmap_of_grad_reads_an_unbatched_primal_as_torch_func() -> None:
             reads(lib, 1)
 
 
-def test_the_known_refusal_is_still_one() -> None:
-    """KNOWN_REFUSALS' case: chainrule refuses where torch.func computes. When chainrule
-    computes it, this fails: then drop the refusal from the list (the fuzzer compares it)."""
-    case = Case(
+# One case of each of KNOWN_REFUSALS: chainrule refuses where torch.func computes.
+KNOWN_REFUSAL_CASES = {
+    "vmap of jacfwd, an in-place change of a view of the input": Case(
         ["v2 = v1.reshape(-1)", "v2.add_(v1)"],
         LOSS_2.replace("v3", "v1"),
         [np.float64(0.5481), np.float64(-0.9209)],
         (True, True),
         "vmap_of_jacfwd",
-    )
-    assert len(KNOWN_REFUSALS) == 1
+    ),
+    "hessian, svdvals' input changed in place": Case(
+        ["v1 = lib.stack([v0, v0])", "v2 = lib.linalg.svdvals(v1)", "v1.relu_()"],
+        LOSS_1.replace("v0", "v2"),
+        [np.array([0.5481, -0.9209, -1.8359])],
+        (True,),
+        "hessian",
+    ),
+    "vmap of jvp, eigvalsh after an in-place change": Case(
+        [
+            "v1 = v0.unbind(0)[0]",
+            "v1.relu_()",
+            "v2 = lib.linalg.eigvalsh((v0 @ v0.mT + lib.eye(1, dtype=lib.float64)))",
+        ],
+        LOSS_1.replace("v0", "v2"),
+        [np.array([[0.5481, -0.9209, -1.8359]])],
+        (True,),
+        "vmap_of_jvp",
+    ),
+}
+
+
+def test_every_known_refusal_has_a_case() -> None:
+    assert len(KNOWN_REFUSAL_CASES) == len(KNOWN_REFUSALS)
+
+
+@pytest.mark.parametrize("name", KNOWN_REFUSAL_CASES)
+def test_a_known_refusal_is_still_one(name: str) -> None:
+    """A case of KNOWN_REFUSALS: when chainrule computes it, this fails: then drop the
+    refusal from the list (the fuzzer compares it)."""
+    case = KNOWN_REFUSAL_CASES[name]
     ours, error = outcome(cr, case)
     assert error is not None and known_refusal(case, error)
     theirs, their_error = outcome(torch, case)
