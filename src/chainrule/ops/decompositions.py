@@ -135,7 +135,7 @@ def _moving(part: _Part, a: Tensor) -> tuple[Any, ...]:
     level carries ``a``'s tangent), so that they move with ``a``; else those computed (the
     tangents of one ``jacfwd`` reach the rule as Tensors too). As constants there, every
     second derivative through a tangent (``jacrev`` or ``jacfwd`` of ``jacfwd``) lost the
-    factors' own derivative: 0 for ``svdvals``'."""
+    factors' own derivative (``jacrev(jacfwd(svdvals))`` of a row was 0)."""
     if (a.requires_grad and grad_mode.enabled) or forward.carries_tangent(a):
         return part.recompute(a)
     return part.factors
