@@ -280,8 +280,8 @@ def test_changing_an_output_in_place_before_backward_as_pytorch(name):
 
 # An input changed in place before the backward: refused where PyTorch's node saves it, else
 # allowed. Chainrule guarded conv's bias, solve's B and rsqrt's input, which no rule reads
-# (rsqrt's reads its output), and did not guard the inputs of max pooling, gather and
-# masked_select, which PyTorch's nodes save.
+# (rsqrt's reads its output), and did not guard the inputs of max pooling, gather,
+# masked_select and the normalizations, which PyTorch's nodes save.
 INPUT_CHANGED = {
     name: f"""
         x = T.tensor([[0.5, -1.0, 2.0], [1.5, 0.2, -0.3]], dtype=T.float64, requires_grad=True)
@@ -306,6 +306,12 @@ INPUT_CHANGED = {
         "gather input": ("rhs.gather(1, T.tensor([[1, 0], [0, 0]]))", "rhs.add_(1)"),
         "masked_select input": ("rhs.masked_select(rhs > 0)", "rhs.add_(1)"),
         "indexing by a mask (allowed)": ("rhs[rhs > 0]", "rhs.add_(1)"),
+        "layer_norm input": ("T.nn.functional.layer_norm(rhs, (2,))", "rhs.mul_(2)"),
+        "group_norm input": ("T.nn.functional.group_norm(a, 1)", "a.mul_(2)"),
+        "batch_norm input": (
+            "T.nn.functional.batch_norm(a, None, None, training=True)",
+            "a.mul_(2)",
+        ),
     }.items()
 }
 

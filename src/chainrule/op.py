@@ -442,7 +442,7 @@ class Op:
                     (what, x)
                     for what, held in (
                         ("an input", self.inputs),
-                        ("an index or a weight", self.index_tensors),
+                        ("a tensor it keeps", self.index_tensors),
                     )
                     for x in held
                     if isinstance(x, Tensor) and x._vc is counter

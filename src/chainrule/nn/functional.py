@@ -62,6 +62,7 @@ from chainrule.ops.distances import (
 )
 from chainrule.ops.dropout import dropout_mask
 from chainrule.ops.fold import fold, pixel_shuffle, pixel_unshuffle, unfold
+from chainrule.ops.indexing import guard_indices
 from chainrule.ops.losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -563,9 +564,10 @@ def batch_norm(
             observe = update_running if track else None
             return _affine(_normalize(x, dims, eps, observe, kept), w, b, view)
 
-        return combinations.fused(
+        out = combinations.fused(
             normalized, input, weight, bias, name="NativeBatchNormBackward0", mixed=True
         )
+        return guard_indices(out, (input, weight))  # what PyTorch's one node saves
     if running_mean is None or running_var is None:
         which = "running_mean" if running_mean is None else "running_var"
         raise RuntimeError(f"{which} must be defined in evaluation mode")
@@ -675,7 +677,7 @@ def layer_norm(
     _check_norm_dtypes(input, "LayerNormKernelImpl", weight, bias)
     input = input.contiguous()  # noqa: A001 (PyTorch's kernel's, so its result is row-major)
     # PyTorch's kernel scales and shifts in float32 too (float16 rounds once)
-    return combinations.fused(
+    out = combinations.fused(
         lambda x, w, b: _affine(_normalize(x, dims, eps), w, b),
         input,
         weight,
@@ -683,6 +685,7 @@ def layer_norm(
         name="NativeLayerNormBackward0",
         mixed=True,
     )
+    return guard_indices(out, (input, weight, bias))  # what PyTorch's one node saves
 
 
 def rms_norm(
@@ -889,9 +892,10 @@ def group_norm(
         out = _normalize(x.reshape(grouped), (2,), eps).reshape(tuple(input.shape))
         return _affine(out, w, b, view)
 
-    return combinations.fused(
+    out = combinations.fused(
         normalized, input, weight, bias, name="NativeGroupNormBackward0", mixed=True
     )
+    return guard_indices(out, (input, weight))  # what PyTorch's one node saves
 
 
 def embedding(
