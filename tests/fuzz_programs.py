@@ -204,7 +204,8 @@ OPS: dict[str, Op] = {
     "expm1": Op(PURE, lambda a, b, p, sa, sb: f"{a}.expm1()"),
     # sinc off 0, where PyTorch's second derivative is nan and chainrule's -pi^2 / 3
     "sinc": Op(PURE, lambda a, b, p, sa, sb: f"({a} + 0.5).sinc()"),
-    "logit": Op(PURE, lambda a, b, p, sa, sb: f"{a}.sigmoid().logit()"),
+    # logit of values in [0.05, 0.95]: of a sigmoid near 1 it magnifies the last bits
+    "logit": Op(PURE, lambda a, b, p, sa, sb: f"({a}.tanh() * 0.45 + 0.5).logit()"),
     "erfinv": Op(PURE, lambda a, b, p, sa, sb: f"({a}.tanh() * 0.9).erfinv()"),
     "lgamma": Op(PURE, lambda a, b, p, sa, sb: f"(1 + {a} * {a}).lgamma()"),
     "digamma": Op(PURE, lambda a, b, p, sa, sb: f"(1 + {a} * {a}).digamma()"),
@@ -527,7 +528,9 @@ OPS: dict[str, Op] = {
     ),
     "setitem_tensor": Op(
         VIEWS,
-        lambda a, b, p, sa, sb: f"{a}[lib.tensor([{p % sa[0]}, 0])] = {b}.sum()",
+        # distinct indices: a place written twice gets its value's gradient twice in both
+        # libraries (where it was written once), and PyTorch's hvp four times
+        lambda a, b, p, sa, sb: f"{a}[lib.tensor({sorted({0, p % sa[0]})})] = {b}.sum()",
         True,
         _has_dims,
         "inplace",
