@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 import torch
 import torch.func
+from fuzz_programs import weights
 
 import chainrule as cr
 from chainrule import func
@@ -33,13 +34,9 @@ GENERAL = RNG.standard_normal((3, 2))  # a tall matrix
 SYMMETRIC = GENERAL @ GENERAL.T + np.eye(3)  # positive definite
 
 
-def _weights(lib: Any, shape: tuple[int, ...]) -> Any:
-    """Unequal weights, so that a sum of an output's elements tells them apart."""
-    return lib.tensor(np.cos(1.0 + np.arange(int(np.prod(shape)))).reshape(shape))
-
-
 def _weighted(lib: Any, x: Any) -> Any:
-    return (x * _weights(lib, tuple(x.shape))).sum()
+    """A sum of ``x``'s elements that tells them apart (the fuzzers' unequal weights)."""
+    return (x * lib.tensor(weights(tuple(x.shape)))).sum()
 
 
 # name: (input, the function of (library, input), whether it reads one triangle). Singular

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from fuzz_programs import weights
 from gradcheck_util import outputs_of
 from op_table import OpSpec, all_specs
 
@@ -37,10 +38,7 @@ def _gradients(spec: OpSpec, arrays: list[np.ndarray], change: Any, step: float 
         outputs = [o for o in outputs_of(spec.fn(*inputs)) if o.requires_grad]
     if not outputs or not all(o.is_floating_point() for o in outputs):
         return None
-    weights = [np.cos(1.0 + np.arange(o.numel())).reshape(tuple(o.shape)) for o in outputs]
-    loss = sum(
-        (o * cr.tensor(w, dtype=o.dtype)).sum() for o, w in zip(outputs, weights, strict=True)
-    )
+    loss = sum((o * cr.tensor(weights(tuple(o.shape)), dtype=o.dtype)).sum() for o in outputs)
     if change == "output":
         if any(o._base is not None for o in outputs):  # a view: another row's question
             return None

@@ -307,10 +307,12 @@ def getitem(input: Tensor, key: Any) -> Tensor:  # noqa: A002
 
 
 def guard_indices(result: Tensor, held: Any) -> Tensor:
-    """``result``, whose node keeps the arrays of the index tensors (or weights) in ``held``
-    (a tensor, or a key or tuple holding some), with those tensors guarded as PyTorch's node
-    guards a saved tensor: one changed in place before the backward makes it raise, where the
-    node would read the new values and give a wrong gradient.
+    """``result``, with the tensors in ``held`` (a tensor, or a key or tuple holding some)
+    guarded as PyTorch's node guards a saved tensor: one changed in place before the backward
+    makes it raise. For index tensors (or weights) whose arrays the node keeps, the node would
+    else read the new values and give a wrong gradient; a composite also guards what PyTorch's
+    one node saves and chainrule's last node does not read (masked_select's input, a
+    normalization's input, weight and bias), to refuse what PyTorch refuses.
 
     >>> import chainrule as cr
     >>> x, i = cr.ones(3, requires_grad=True), cr.tensor([0, 2])
