@@ -1158,8 +1158,11 @@ def test_frombuffer_shares_and_bytes_warn_as_pytorch() -> None:
 
 
 def test_range_warns_deprecation_and_includes_the_end() -> None:
-    with pytest.warns(UserWarning, match="torch.range is deprecated"):
+    with pytest.warns(UserWarning, match="torch.range is deprecated") as caught:
         assert cr.range(0, 2).tolist() == [0.0, 1.0, 2.0]
+        assert cr.range(0, 2, out=cr.empty(0)).tolist() == [0.0, 1.0, 2.0]
+    # at the caller's line, as PyTorch's, also through out='s wrapper
+    assert [w.filename for w in caught] == [__file__] * 2
 
 
 def test_empty_strided_writes_land_where_its_strides_say() -> None:

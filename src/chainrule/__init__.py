@@ -680,19 +680,65 @@ __version__ = "0.1.0"
 
 # PyTorch's ``out=`` on the functions that are not declared ops (those take it from their
 # declaration): the public names only, so that methods and operators pay nothing for it.
-from chainrule.out import accepts_out, factory_out  # noqa: E402
+from chainrule.out import accepts_out, factory_out, give_out  # noqa: E402
 
 add, sub, mul, div, pow, remainder, fmod, where = map(  # noqa: A001
     accepts_out, (add, sub, mul, div, pow, remainder, fmod, where)
 )
-matmul, mm, bmm, mv, dot, outer, cat, stack = map(
-    accepts_out, (matmul, mm, bmm, mv, dot, outer, cat, stack)
-)
+matmul, mm, bmm, mv, dot, outer = map(accepts_out, (matmul, mm, bmm, mv, dot, outer))
 subtract, true_divide = map(accepts_out, (subtract, true_divide))
 zeros, ones, empty, full, arange, linspace, logspace, eye = map(
     factory_out, (zeros, ones, empty, full, arange, linspace, logspace, eye)
 )
+# The rest of PyTorch's functions that take out=, each by PyTorch's rule for out's dtype (see
+# chainrule.out), as tests/test_out_every_function.py checks against PyTorch: the result cast
+# into it; the result's own dtype asked (structured kernels, and the functions of several
+# results, which take a tuple); the result computed in it (a function with a dtype argument).
+# Those marked distinct refuse an out that shares any memory with an input (PyTorch's
+# assert_no_overlap), the others only one that shares part of it.
+give_out(
+    globals(),
+    "addcdiv addcmul addr angle bernoulli bitwise_and bitwise_left_shift bitwise_or "
+    "bitwise_right_shift bitwise_xor cholesky cholesky_inverse cholesky_solve deg2rad diff "
+    "digamma eq erfinv floor_divide fmax fmin gcd ge ger greater greater_equal gt i0 igamma "
+    "igammac lcm le lerp less less_equal lgamma logical_and logical_not logical_or logical_xor "
+    "logit logsumexp lt mvlgamma nanmean ne nextafter not_equal polygamma rad2deg sinc square "
+    "std threshold var xlogy geqrf orgqr",  # (geqrf, of two results, casts them as no other)
+    exact=False,
+)
+give_out(
+    globals(),
+    "cat stack column_stack concatenate dstack hstack row_stack vstack kron",
+    exact=False,
+    distinct=True,
+)
+give_out(
+    globals(),
+    "addbmm addmm addmv amax amin argmax argmin argsort baddbmm bitwise_not bucketize "
+    "chain_matmul clamp_max clamp_min conj_physical cross diag float_power hardshrink heaviside "
+    "histc inner inverse isin isneginf isposinf ldexp log_softmax logcumsumexp lu_solve "
+    "matrix_power msort multinomial nan_to_num nanquantile nonzero norm nuclear_norm ormqr "
+    "quantile renorm searchsorted signbit softmax tensordot tril triu vdot",
+    exact=True,
+)
+give_out(
+    globals(),
+    "gather index_add index_copy index_reduce index_select masked_select scatter scatter_add "
+    "scatter_reduce take take_along_dim",
+    exact=True,
+    distinct=True,
+)
+give_out(
+    globals(),
+    "aminmax cummax cummin frexp histogram kthvalue lu_unpack max median min mode nanmedian qr "
+    "slogdet sort svd topk triangular_solve",  # several results (max and min: one, or two)
+)
+give_out(globals(), "sum prod nansum cumsum cumprod", dtype_from_out=True)
+give_out(globals(), "mean", dtype_from_out="floating")
 multiply, divide, concat = mul, div, cat  # the same functions under NumPy's names
+rand, randn, randint, randperm, range = map(  # noqa: A001
+    factory_out, (rand, randn, randint, randperm, range)
+)
 
 # PyTorch's TypeError for a Python number where a function takes a tensor (``torch.sum(0.5)``),
 # on the public names only, as above (declared ops refuse numbers in Op.__call__).

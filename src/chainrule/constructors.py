@@ -22,7 +22,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from chainrule import devices, dtypes, factories
+from chainrule import _user_warning, devices, dtypes, factories
 from chainrule._array import xp
 from chainrule.tensor import Tensor, _make, set_requires_grad
 
@@ -287,7 +287,7 @@ def range(  # noqa: A001 - PyTorch's name
     warning: :func:`chainrule.arange` excludes the end). The default float dtype unless
     ``dtype`` is given; each value ``start + i * step`` is computed in float64 (in int64 for an
     integer dtype, the bounds cut to integers), as PyTorch's CPU kernel does."""
-    warnings.warn(_RANGE_DEPRECATED, UserWarning, stacklevel=2)
+    _user_warning.warn(_RANGE_DEPRECATED)
     devices.check(device)
     kind = xp.dtype(dtypes.as_dtype(dtype) or dtypes.get_default_dtype().dtype)
     accumulate = xp.int64 if kind.kind in "iub" else xp.float64

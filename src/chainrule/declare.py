@@ -35,14 +35,14 @@ def install(cls: type) -> None:
     function takes PyTorch's ``out=`` (:mod:`chainrule.out`), the method does not."""
     name = cls.public
     plain = _public_function(cls)
-    function = _taking_out(cls, plain)
+    function = plain if cls.out_rule is None else _taking_out(cls, plain)
     function.__name__ = function.__qualname__ = plain.__name__ = plain.__qualname__ = name
     function.__module__ = cls.__module__
     function.__doc__ = plain.__doc__ = _docstring(cls)
     signature = _signature(cls)
     out = inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None)
     function.__signature__ = signature.replace(  # type: ignore[attr-defined]
-        parameters=[*signature.parameters.values(), out]
+        parameters=[*signature.parameters.values(), *([out] if cls.out_rule else [])]
     )
     DECLARED[name] = cls
     package = sys.modules.get("chainrule")
@@ -71,16 +71,17 @@ def _public_function(cls: type) -> Callable[..., Any]:
 
 
 def _taking_out(cls: type, plain: Callable[..., Any]) -> Callable[..., Any]:
-    """``plain`` (from :func:`_public_function`) with the keyword ``out=``. The one- and
-    two-tensor forms call the op themselves: ``cr.tanh(x)`` pays no extra call for ``out``."""
-    name = cls.public
+    """``plain`` (from :func:`_public_function`) with the keyword ``out=``, by the op's
+    ``out_rule``. The one- and two-tensor forms call the op themselves: ``cr.tanh(x)`` pays no
+    extra call for ``out``."""
+    name, exact = cls.public, cls.out_rule == "exact"
     if "apply" not in vars(cls) and not _constructor_parameters(cls):
         if _input_count(cls) == 1:
 
             def one(input: Any, *, out: Any = None) -> Any:  # noqa: A002
                 if out is None:
                     return cls().__call__(input)
-                return write_out(name, out, lambda: plain(input), (input,))
+                return write_out(name, out, lambda: plain(input), (input,), exact=exact)
 
             return one
         if _input_count(cls) == 2:
@@ -88,10 +89,12 @@ def _taking_out(cls: type, plain: Callable[..., Any]) -> Callable[..., Any]:
             def two(input: Any, other: Any, *, out: Any = None) -> Any:  # noqa: A002
                 if out is None:
                     return cls().__call__(input, other)
-                return write_out(name, out, lambda: plain(input, other), (input, other))
+                return write_out(
+                    name, out, lambda: plain(input, other), (input, other), exact=exact
+                )
 
             return two
-    return accepts_out(plain)
+    return accepts_out(plain, exact=exact)
 
 
 def _method(function: Callable[..., Any]) -> Callable[..., Any]:

@@ -37,6 +37,7 @@ from chainrule.ops.decompositions import (
 )
 from chainrule.ops.inplace import zero_derivative
 from chainrule.ops.shape import cat, stack
+from chainrule.out import give_out
 from chainrule.tensor import Tensor, _make
 
 
@@ -567,13 +568,41 @@ _DEFINED_IN = {
 }
 
 
+# PyTorch's out= (chainrule.out) on every function of torch.linalg that takes it, by its rule
+# for out's dtype (tests/test_out_every_function.py checks them against PyTorch's); those loaded
+# on first use get it then.
+_OUT_RULES: dict[str, dict[str, Any]] = {
+    name: rule
+    for names, rule in (
+        # structured kernels: out of the result's dtype
+        (
+            "cholesky cross det eigvalsh inv ldl_solve lu_solve matmul matrix_norm matrix_power "
+            "multi_dot norm solve solve_triangular svdvals vecdot vector_norm",
+            {"exact": True},
+        ),
+        # the result cast into out, or several results (each out of its dtype)
+        (
+            "cholesky_ex cond eigh householder_product inv_ex ldl_factor ldl_factor_ex lu "
+            "lu_factor lu_factor_ex matrix_rank pinv qr slogdet solve_ex svd tensorinv tensorsolve",
+            {},
+        ),
+    )
+    for name in names.split()
+}
+for _name in _OUT_RULES.keys() - _DEFINED_IN.keys():
+    give_out(globals(), _name, **_OUT_RULES[_name])
+del _name
+
+
 def __getattr__(name: str) -> Any:
     """``chainrule.linalg.lu`` and the other functions of ``_DEFINED_IN``, from their module."""
     if name not in _DEFINED_IN:
         raise AttributeError(f"module 'chainrule.linalg' has no attribute '{name}'")
     value = getattr(importlib.import_module(f"chainrule.ops.{_DEFINED_IN[name]}"), name)
     globals()[name] = value  # found once: later lookups are plain attribute reads
-    return value
+    if name in _OUT_RULES:
+        give_out(globals(), name, **_OUT_RULES[name])
+    return globals()[name]
 
 
 def __dir__() -> list[str]:

@@ -7,7 +7,16 @@ a view writes through to its base), and ``out`` itself is returned. The rules ar
 * no autograd through ``out=``: with grad mode on, an input or ``out`` that requires grad is a
   RuntimeError naming the function;
 * the result's dtype must cast to ``out``'s by PyTorch's ``canCast`` (int into float yes,
-  int64 into uint8 too, float into int or bool no: :func:`chainrule.dtypes.can_cast`);
+  int64 into uint8 too, float into int or bool no: :func:`chainrule.dtypes.can_cast`); where
+  PyTorch's kernel is structured (products, index selections, reductions of several results)
+  ``out`` must be of the result's dtype; a function with a ``dtype`` argument (``sum``,
+  ``cumsum``) computes in ``out``'s;
+* a function of several results (``sort``, ``max`` along a dim, ``linalg.qr``) takes a tuple of
+  tensors, one for each result, and returns them as its named tuple;
+* ``out`` may be an input itself (``cr.mul(a, a, out=a)``), but not share only part of an
+  input's memory, nor lie over it another way (a transpose); ``cat``, ``gather``,
+  ``index_select`` and the other copying functions refuse any sharing (PyTorch's
+  ``assert_no_overlap``);
 * an ``out`` of another shape is resized to the result's, with PyTorch's deprecation warning
   when it held elements. A view is not resized: PyTorch grows it inside its base's memory
   when that has room (writing elements past the view's end), which chainrule's views cannot
@@ -17,11 +26,15 @@ a view writes through to its base), and ``out`` itself is returned. The rules ar
     >>> y = cr.empty(2)
     >>> cr.mul(cr.tensor([1.0, 2.0]), 3, out=y) is y, y
     (True, tensor([3., 6.]))
+    >>> values, indices = cr.empty(0), cr.empty(0, dtype=cr.int64)
+    >>> cr.sort(cr.tensor([2.0, 1.0]), out=(values, indices)).indices is indices
+    True
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 import warnings
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
@@ -34,8 +47,25 @@ from chainrule.tensor import Tensor
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def accepts_out(function: F) -> F:
+def accepts_out(
+    function: F,
+    *,
+    exact: bool | None = None,
+    dtype_from_out: bool | str = False,
+    distinct: bool = False,
+) -> F:
     """``function`` with PyTorch's keyword ``out=`` added (see the module's docstring).
+
+    ``exact``: whether ``out``'s dtype must be the result's, as PyTorch's structured kernels
+    ask (products, index selections, ``softmax``), or the result is cast into it (by
+    :func:`chainrule.dtypes.can_cast`); left None, a function of one result casts and one of
+    several (``sort``, ``max`` along a dim: ``out`` a tuple of tensors) asks.
+    ``dtype_from_out``: a function with a ``dtype`` argument (``sum``, ``cumsum``) computes in
+    ``out``'s dtype, as PyTorch's do; ``"floating"`` (``mean``) only from a floating input into
+    a floating ``out``. A ``dtype`` given as well must then be ``out``'s.
+    ``distinct``: ``out`` may not be an input, nor share any memory with one (``cat``,
+    ``index_select``, ``gather``: PyTorch's ``assert_no_overlap``); other functions refuse only
+    an input that shares part of ``out``'s memory, or lies in it another way.
 
     >>> @accepts_out
     ... def twice(input):
@@ -45,14 +75,57 @@ def accepts_out(function: F) -> F:
     >>> twice(cr.ones(2), out=y) is y
     True
     """
+    name = function.__name__
 
     @functools.wraps(function)
-    def with_out(*args: Any, out: Tensor | None = None, **kwargs: Any) -> Any:
+    def with_out(*args: Any, out: Any = None, **kwargs: Any) -> Any:
         if out is None:
             return function(*args, **kwargs)
-        return write_out(function.__name__, out, lambda: function(*args, **kwargs), args)
+        asks = exact
+        if dtype_from_out and isinstance(out, Tensor):
+            if kwargs.get("dtype") is not None:
+                asks = True
+            elif dtype_from_out != "floating" or (
+                out.is_floating_point() and _is_floating(args[0] if args else kwargs.get("input"))
+            ):
+                kwargs["dtype"] = out.dtype
+        compute = functools.partial(function, *args, **kwargs)
+        return write_out(name, out, compute, args, exact=asks, keywords=kwargs, distinct=distinct)
 
+    with_out.__signature__ = _with_out_keyword(function)  # type: ignore[attr-defined]
     return with_out  # type: ignore[return-value]
+
+
+def _is_floating(value: Any) -> bool:
+    return isinstance(value, Tensor) and value.is_floating_point()
+
+
+def give_out(namespace: dict[str, Any], names: str, **rule: Any) -> None:
+    """Give each function named in ``names`` (separated by spaces) in ``namespace`` (a module's
+    globals) PyTorch's ``out=``, by ``rule``: :func:`accepts_out`'s keywords. Each is named
+    where it now lives, so that pickle finds it there."""
+    for name in names.split():
+        function = accepts_out(namespace[name], **rule)
+        function.__module__, function.__qualname__ = namespace["__name__"], name
+        namespace[name] = function
+
+
+def _with_out_keyword(function: Callable[..., Any]) -> inspect.Signature | None:
+    """``function``'s signature with a keyword-only ``out=None`` (what ``help`` shows), or None
+    where it has none to read (a builtin), and ``inspect`` then follows ``__wrapped__``."""
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):
+        return None
+    parameters = list(signature.parameters.values())
+    if any(p.name == "out" for p in parameters):
+        return signature
+    out = inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None)
+    at = next(
+        (i for i, p in enumerate(parameters) if p.kind is inspect.Parameter.VAR_KEYWORD),
+        len(parameters),
+    )
+    return signature.replace(parameters=[*parameters[:at], out, *parameters[at:]])
 
 
 def factory_out(factory: F) -> F:
@@ -85,33 +158,83 @@ def factory_out(factory: F) -> F:
     return with_out  # type: ignore[return-value]
 
 
-def write_out(name: str, out: Any, compute: Callable[[], Any], inputs: Iterable[Any]) -> Tensor:
-    """``compute()``'s result written into ``out`` by PyTorch's rules; returns ``out``."""
-    if not isinstance(out, Tensor):
+def write_out(
+    name: str,
+    out: Any,
+    compute: Callable[[], Any],
+    inputs: Iterable[Any],
+    *,
+    exact: bool | None = None,
+    keywords: dict[str, Any] | None = None,
+    distinct: bool = False,
+) -> Any:
+    """``compute()``'s result written into ``out`` by PyTorch's rules; returns ``out``. A
+    function of several results takes a tuple of tensors, one for each, and returns them as
+    its named tuple. ``exact`` and ``distinct``: as :func:`accepts_out`'s; ``keywords``: the
+    call's other keyword arguments, which an error names as PyTorch's does."""
+    several = isinstance(out, tuple | list) and all(isinstance(t, Tensor) for t in out)
+    if not several and not isinstance(out, Tensor):
         raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
-    if batching.levels and _any_batched([out, *inputs]):
+    outs = list(out) if several else [out]
+    if batching.levels and _any_batched([*outs, *inputs]):
         base = name.removeprefix("aten::")
         raise RuntimeError(
             f"Batching rule not implemented for aten::{base}.out; the fallback path doesn't "
             "work on out= or view ops."
         )
-    if grad_mode.is_grad_enabled() and (out.requires_grad or _any_requires_grad(inputs)):
+    if grad_mode.is_grad_enabled() and (
+        any(t.requires_grad for t in outs) or _any_requires_grad(inputs)
+    ):
         raise RuntimeError(
             f"{name}(): functions with out=... arguments don't support automatic "
             "differentiation, but one of the arguments requires grad."
         )
+    from chainrule.ops.inplace import check_overlap  # (a module that imports this one)
+
+    flat = [t for value in inputs for t in (value if isinstance(value, list | tuple) else [value])]
+    for target in outs:
+        check_overlap(target, tuple(flat), distinct)
     result = compute()
-    source, target = result._data.dtype, out._data.dtype
+    if isinstance(result, tuple) != several:  # out a tensor for several results, or not
+        given = [*map(_kind, inputs), *(f"{k}={_kind(v)}" for k, v in (keywords or {}).items())]
+        raise TypeError(
+            f"{name}() received an invalid combination of arguments - got "
+            f"({', '.join([*given, f'out={_kind(out)}'])}), but expected one of:"
+        )
+    results = list(result) if several else [result]
+    if len(outs) != len(results):
+        raise TypeError(f"expected tuple of {len(results)} elements but got {len(outs)}")
+    for target, value in zip(outs, results, strict=True):
+        _check_dtype(
+            value._data.dtype, target._data.dtype, exact=several if exact is None else exact
+        )
+    for target, value in zip(outs, results, strict=True):
+        if target._data.shape != value._data.shape:
+            _resize(target, value._data.shape)
+        with grad_mode.no_grad():
+            target.copy_(value)
+    if not several:
+        return out
+    return type(result)(*outs) if hasattr(result, "_fields") else tuple(outs)
+
+
+def _kind(value: Any) -> str:
+    """A value's type as PyTorch's argument parser names it in an error."""
+    return "Tensor" if isinstance(value, Tensor) else type(value).__name__
+
+
+def _check_dtype(source: Any, target: Any, *, exact: bool) -> None:
+    """PyTorch's check of a result's dtype against its ``out`` tensor's."""
+    if exact and source != target:
+        raise RuntimeError(
+            f"Expected out tensor to have dtype {dtypes.C_TYPE_NAMES[source.name]}, but got "
+            f"{dtypes.C_TYPE_NAMES[target.name]} instead"
+        )
     if not dtypes.can_cast(source, target):
         raise RuntimeError(
             f"result type {dtypes.scalar_type_name(source)} can't be cast to the desired output "
             f"type {dtypes.scalar_type_name(target)}"
         )
-    if out._data.shape != result._data.shape:
-        _resize(out, result._data.shape)
-    with grad_mode.no_grad():
-        out.copy_(result)
-    return out
 
 
 def _any_batched(values: Iterable[Any]) -> bool:

@@ -65,6 +65,7 @@ from chainrule.ops.special_ops import (  # (erfc: installed there by its declara
     xlog1py,
     zeta,
 )
+from chainrule.out import give_out
 from chainrule.tensor import Tensor
 
 expit = elementwise.sigmoid
@@ -102,3 +103,19 @@ __all__ = [
     "shifted_chebyshev_polynomial_v", "shifted_chebyshev_polynomial_w", "sinc", "softmax",
     "spherical_bessel_j0", "xlog1py", "xlogy", "zeta",
 ]  # fmt: skip
+
+# PyTorch's out= (chainrule.out), on the functions that do not take it from their declaration
+# (erf, erfc, exp2, expit, expm1, log1p do); tests/test_out_every_function.py checks them.
+give_out(
+    globals(),
+    "airy_ai bessel_j0 bessel_j1 bessel_y0 bessel_y1 chebyshev_polynomial_t "
+    "chebyshev_polynomial_u chebyshev_polynomial_v chebyshev_polynomial_w digamma entr erfcx "
+    "erfinv gammainc gammaincc gammaln hermite_polynomial_h hermite_polynomial_he i0 i0e i1 "
+    "i1e laguerre_polynomial_l legendre_polynomial_p log_ndtr logit logsumexp "
+    "modified_bessel_i0 modified_bessel_i1 modified_bessel_k0 modified_bessel_k1 multigammaln "
+    "ndtr ndtri polygamma psi scaled_modified_bessel_k0 scaled_modified_bessel_k1 "
+    "shifted_chebyshev_polynomial_t shifted_chebyshev_polynomial_u "
+    "shifted_chebyshev_polynomial_v shifted_chebyshev_polynomial_w sinc spherical_bessel_j0 "
+    "xlog1py xlogy zeta",
+)
+give_out(globals(), "round", exact=True)

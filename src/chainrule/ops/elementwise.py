@@ -418,6 +418,7 @@ _power = dual.both(_power_arrays, lambda a, b: Pow()(a, b), "a, b", ("a", "b"))
 
 class Neg(Linear, Unary):
     public = "neg"
+    out_rule = "exact"
     aliases = ("negative",)  # NumPy's name, which PyTorch also takes
 
     @staticmethod
@@ -582,6 +583,7 @@ _trunc_divide = dual.both(
 
 class Floor(Step):
     public = "floor"
+    out_rule = "exact"
     notation = "floor(x)"
     derivatives = ("0",)
 
@@ -592,6 +594,7 @@ class Floor(Step):
 
 class Ceil(Step):
     public = "ceil"
+    out_rule = "exact"
     notation = "ceil(x)"
     derivatives = ("0",)
 
@@ -602,6 +605,7 @@ class Ceil(Step):
 
 class Trunc(Step):
     public = "trunc"
+    out_rule = "exact"
     aliases = ("fix",)
     notation = "trunc(x)"
     derivatives = ("0",)
@@ -615,6 +619,7 @@ class Round(Step):
     """Round half to even (``round(2.5)`` is 2), to ``decimals`` places."""
 
     public = "round"
+    out_rule = "exact"
     notation = "round(x)"
     derivatives = ("0",)
     # float16 in float32, as PyTorch's: x * 10**decimals rounded to float16 first moved
@@ -637,6 +642,7 @@ class Frac(Unary):
     """``input - trunc(input)``: the fractional part, with the sign of the input."""
 
     public = "frac"
+    out_rule = "exact"
     notation = "x - trunc(x)"
     derivatives = ("1",)
     saves_inputs = False
@@ -833,6 +839,7 @@ class Exp2(Unary):
 # ------------------------------------------------------------------------- piecewise
 class Abs(Unary):
     public = "abs"
+    out_rule = "exact"
     aliases = ("absolute",)
     sympy = "Abs"
     notation = "|x|"
@@ -848,6 +855,7 @@ class Abs(Unary):
 
 class Sign(Step):
     public = "sign"
+    out_rule = "exact"
     aliases = ("sgn",)  # PyTorch's sign of complex numbers; of real ones, sign
     sympy = "sign"
     notation = "sign(x)"
@@ -862,6 +870,7 @@ _BOOL = xp.dtype(bool)  # NumPy's one bool dtype: an identity test, not an equal
 
 class Relu(Unary):
     public = "relu"
+    out_rule = None
 
     @staticmethod
     def sympy(sp, x):
@@ -969,6 +978,7 @@ class Clamp(Unary):
     half_in_float32 = False  # PyTorch compares float16 with its bounds in float16
 
     public = "clamp"
+    out_rule = "exact"
     aliases = ("clip",)
 
     @staticmethod

@@ -67,7 +67,7 @@ def apply(
     of a batched value for an unbatched ``t``. ``one_value``: every element gets the same
     value (fill_, zero_), so that, unrecorded, ``t``'s elements may share memory (an
     expanded view), as PyTorch's fill_ allows. ``distinct``: no operand may share memory
-    with ``t``, not even all of it (see :func:`_check_overlap`)."""
+    with ``t``, not even all of it (see :func:`check_overlap`)."""
     if batching.levels and _batched(t, *others):
         return _apply_batched(t, compute, others, name)
     try:
@@ -96,7 +96,7 @@ def _apply(
             if isinstance(o, Tensor) and not _batched(o) and o._view is not None:
                 views.sync(o)
     if not reads_first:
-        _check_overlap(t, others, distinct)
+        check_overlap(t, others, distinct)
     if records:
         # The node must see the old values, which are about to be overwritten.
         history = t._grad_fn
@@ -227,11 +227,12 @@ def _itself(t: Tensor, old: Tensor) -> Tensor:
     return operand
 
 
-def _check_overlap(t: Tensor, others: tuple[Any, ...], distinct: bool = False) -> None:
-    """PyTorch refuses an argument that partly overlaps the memory written to; with
-    ``distinct``, one that overlaps it at all, wholly too (``x.scatter_(0, i, x)``: the
-    indexed writes of scatter, index_add, index_copy, put and index_put would read what they
-    have written, PyTorch's ``assert_no_overlap``)."""
+def check_overlap(t: Tensor, others: tuple[Any, ...], distinct: bool = False) -> None:
+    """PyTorch refuses an argument that partly overlaps the memory written to (by an in-place
+    op, or into ``out=``); with ``distinct``, one that overlaps it at all, wholly too
+    (``x.scatter_(0, i, x)``, ``cat([x, y], out=x)``: the indexed writes of scatter,
+    index_add, index_copy, put and index_put, and the copies of cat, would read what they have
+    written, PyTorch's ``assert_no_overlap``)."""
     target = t._data
     for o in others:
         if not isinstance(o, Tensor) or not xp.may_share_memory(target, o._data):
@@ -376,7 +377,7 @@ def _update(t: Tensor, ufunc: Any, op: Callable[..., Tensor], other: Any) -> Ten
     # (a shell uint takes the op, whose dispatch refuses the kernels PyTorch lacks for it)
     if _records(t, other) or forward.levels or t._data.dtype in dtypes.SHELL_UINTS:
         return apply(t, op, other)
-    _check_overlap(t, (other,))
+    check_overlap(t, (other,))
     if not t._data.flags.writeable:  # an expanded view: refused, or written through _write
         return apply(t, op, other)
     value = _value(other)
@@ -425,7 +426,7 @@ def _scaled(t: Tensor, other: Any, alpha: Any) -> Any:
     if not batching.levels:  # (under vmap, t's batch is written physically)
         if _records(t, other):  # autograd's refusals first, as in apply
             _check_recordable(t)
-        _check_overlap(t, (other,))  # before the product hides that other is t's memory
+        check_overlap(t, (other,))  # before the product hides that other is t's memory
     return alpha_times(t, other, alpha)
 
 

@@ -16,10 +16,9 @@ every order, forward mode and vmap come with them.
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 
-from chainrule import dtypes, linalg, return_types
+from chainrule import _user_warning, dtypes, linalg, return_types
 from chainrule._array import xp
 from chainrule._tensor_input import tensor_argument
 from chainrule.arguments import boolean, booleans, mistyped, no_overload
@@ -45,8 +44,8 @@ from chainrule.tensor import Tensor, _make
 
 
 def _deprecated(message: str) -> None:
-    """PyTorch's warning for an older name (the caller's caller is the user's code)."""
-    warnings.warn(message, UserWarning, stacklevel=3)
+    """PyTorch's warning for an older name, at the user's line."""
+    _user_warning.warn(message)
 
 
 _UPPER_MISSING = object()
