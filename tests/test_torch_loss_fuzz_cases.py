@@ -59,6 +59,33 @@ CASES = {
         "out = F.binary_cross_entropy(T.tensor([0.5, float('nan')]), T.tensor([1.0, 0.0]))"
     ),
     "bce input above one": "out = F.binary_cross_entropy(T.tensor([1.5]), T.tensor([1.0]))",
+    # ---- mse_loss and l1_loss take a weight per element (found by comparing the keywords of
+    # PyTorch's signatures): their mean is the weighted mean (divided by the weights' sum),
+    # huber_loss's the plain mean of the weighted losses
+    **{
+        f"{loss} weight {reduction}": (
+            "x = T.tensor([[0.5, -1.0], [2.0, 0.25]], dtype=T.float64, requires_grad=True)\n"
+            "w = T.tensor([[1.0, 3.0], [0.5, 2.0]], dtype=T.float64, requires_grad=True)\n"
+            f"loss = F.{loss}(x, T.zeros(2, 2, dtype=T.float64), reduction='{reduction}',\n"
+            "               weight=w)\n"
+            "out = loss.tolist(), [g.tolist() for g in T.autograd.grad(loss.sum(), (x, w))]"
+        )
+        for loss in ("mse_loss", "l1_loss", "huber_loss")
+        for reduction in ("mean", "sum", "none")
+    },
+    "mse weight broadcast target": (
+        "x = T.tensor([[0.5, -1.0], [2.0, 0.25]], dtype=T.float64)\n"
+        "out = F.mse_loss(x, T.tensor([1.0, 0.0], dtype=T.float64), weight=T.ones(2, 2))"
+    ),
+    "l1 weight of another shape": (
+        "out = F.l1_loss(T.zeros(2, 2), T.ones(2, 2), weight=T.ones(2))"
+    ),
+    "mse weight legacy reduction": (
+        "out = F.mse_loss(T.zeros(2), T.ones(2), reduce=False, weight=T.tensor([1.0, 2.0]))"
+    ),
+    "mse weight reduction refused": (
+        "out = F.mse_loss(T.zeros(2), T.ones(2), reduction='avg', weight=T.ones(2))"
+    ),
     # ---- triplet_margin_loss refuses a margin that is not positive
     "triplet margin 0": (
         "a = T.zeros(2, 3)\nout = F.triplet_margin_loss(a, a + 1, a - 1, margin=0.0)"

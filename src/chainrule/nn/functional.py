@@ -75,6 +75,7 @@ from chainrule.ops.losses import (
     nll_loss,
     smooth_l1_loss,
     weight_shape_error,
+    weighted_errors,
 )
 from chainrule.ops.nn_ops import bilinear, linear
 from chainrule.ops.pooling import (
@@ -1737,10 +1738,15 @@ def l1_loss(
     size_average: bool | None = None,
     reduce: bool | None = None,
     reduction: str = "mean",
+    weight: Tensor | None = None,
 ) -> Tensor:
-    """Absolute error ``|input - target|``, averaged (or summed) over all elements."""
+    """Absolute error ``|input - target|``, averaged (or summed) over all elements; with
+    ``weight`` (the input's shape), see :func:`chainrule.ops.losses.weighted_errors`."""
     reduction = legacy_reduction(size_average, reduce, reduction)
+    shape = tuple(input.shape)
     input, target = broadcast_target(input, target)
+    if weight is not None:
+        return weighted_errors((input - target).abs(), weight, shape, reduction)
     return _reduce((input - target).abs(), reduction)
 
 

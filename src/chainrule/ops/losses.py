@@ -659,17 +659,43 @@ def mse_loss(
     size_average: bool | None = None,
     reduce: bool | None = None,
     reduction: str = "mean",
+    weight: Tensor | None = None,
 ) -> Tensor:
-    """Squared error ``(input - target)**2``, averaged (or summed) over all elements.
+    """Squared error ``(input - target)**2``, averaged (or summed) over all elements; with
+    ``weight`` (the input's shape), see :func:`weighted_errors`.
 
     >>> import chainrule as cr
     >>> mse_loss(cr.tensor([1.0, 3.0]), cr.tensor([0.0, 0.0])).item()
     5.0
+    >>> mse_loss(cr.tensor([1.0, 3.0]), cr.tensor([0.0, 0.0]), weight=cr.tensor([3.0, 1.0]))
+    tensor(3.)
     """
     reduction = legacy_reduction(size_average, reduce, reduction)
+    if weight is not None:
+        shape = tuple(input.shape)
+        input, target = broadcast_target(input, target)
+        return weighted_errors((input - target) ** 2, weight, shape, reduction)
     check_reduction(reduction)
     input, target = broadcast_target(input, target)
     return MseLoss(reduction)(input, target)
+
+
+def weighted_errors(
+    errors: Tensor, weight: Tensor, shape: tuple[int, ...], reduction: str
+) -> Tensor:
+    """PyTorch's weighted ``mse_loss`` and ``l1_loss``: each element's error times its weight
+    (``weight`` of the input's ``shape``); their ``"mean"`` is the weighted mean, divided by
+    the weights' sum rather than by the count."""
+    if tuple(weight.shape) != shape:
+        raise ValueError("Weights and input must have the same size.")
+    weighted = errors * weight
+    if reduction == "none":
+        return weighted
+    if reduction == "sum":
+        return weighted.sum()
+    if reduction == "mean":
+        return weighted.sum() / weight.sum()
+    raise ValueError(f"Invalid reduction mode: {reduction}. Expected one of 'none', 'mean', 'sum'.")
 
 
 def _check_logits_dtypes(input: Tensor, target: Tensor) -> None:  # noqa: A002
