@@ -14,7 +14,9 @@ wrong:
 * ``rand`` and ``randn`` refuse integer dtypes (they truncated the draws), ``randint`` an
   empty range or one its dtype cannot hold (``randint(0, 300, dtype=uint8)`` wrapped),
   ``randperm`` and ``eye`` negative sizes;
-* the factories take ``out=``, making their values in ``out``'s dtype.
+* the factories take ``out=``, making their values in ``out``'s dtype, and ``layout=`` and
+  ``pin_memory=`` (strided only, and not pinned: refused as on a machine without an
+  accelerator), which PyTorch's own code passes (a survey of PyTorch's signatures found them).
 
 Each case runs the same call on torch and on chainrule: the values, dtypes and shapes agree,
 or both raise the same exception type with the same message.
@@ -102,6 +104,48 @@ CASES: dict[str, Callable[[Any], Any]] = {
     "eye_into_int64": lambda m: m.eye(2, out=m.empty(0, dtype=m.int64)),
     "ones_dtype_against_out": lambda m: m.ones(2, out=m.empty(2, dtype=m.float64), dtype=m.float32),
     "zeros_into_a_tensor_requiring_grad": lambda m: m.zeros(2, out=m.ones(2, requires_grad=True)),
+}
+
+# Each factory called as PyTorch's own code calls them, with layout= and pin_memory= (seeded:
+# the random ones draw the same numbers in both), then with pin_memory=True, which PyTorch
+# refuses on a machine without an accelerator.
+FACTORIES: dict[str, Callable[..., Any]] = {
+    "zeros": lambda m, **k: m.zeros(2, 3, **k),
+    "ones": lambda m, **k: m.ones(2, **k),
+    "empty": lambda m, **k: m.empty(0, **k),
+    "full": lambda m, **k: m.full((2,), 1.5, **k),
+    "arange": lambda m, **k: m.arange(3, **k),
+    "linspace": lambda m, **k: m.linspace(0, 1, 3, **k),
+    "logspace": lambda m, **k: m.logspace(0, 1, 3, **k),
+    "eye": lambda m, **k: m.eye(2, **k),
+    "rand": lambda m, **k: m.rand(2, **k),
+    "randn": lambda m, **k: m.randn(2, **k),
+    "randint": lambda m, **k: m.randint(0, 5, (3,), **k),
+    "randperm": lambda m, **k: m.randperm(4, **k),
+    "zeros_like": lambda m, **k: m.zeros_like(m.ones(2), **k),
+    "ones_like": lambda m, **k: m.ones_like(m.ones(2, dtype=m.int32), **k),
+    "empty_like": lambda m, **k: m.empty_like(m.ones(0), **k),
+    "full_like": lambda m, **k: m.full_like(m.ones(2), 3.0, **k),
+    "rand_like": lambda m, **k: m.rand_like(m.ones(2), **k),
+    "randn_like": lambda m, **k: m.randn_like(m.ones(2), **k),
+    "randint_like": lambda m, **k: m.randint_like(m.ones(2), 7, **k),
+    "normal": lambda m, **k: m.normal(0.0, 1.0, (2,), **k),
+    "new_zeros": lambda m, **k: m.ones(2).new_zeros(3, **k),
+    "new_ones": lambda m, **k: m.ones(2).new_ones(3, **k),
+    "new_empty": lambda m, **k: m.ones(2).new_empty(0, **k),
+    "new_full": lambda m, **k: m.ones(2).new_full((2,), 4.0, **k),
+}
+for _name, _call in FACTORIES.items():
+    CASES[f"{_name}_with_layout_and_pin_memory"] = lambda m, _c=_call: (
+        m.manual_seed(0),
+        _c(m, layout=m.strided, pin_memory=False),
+    )[1]
+    CASES[f"{_name}_pinned_refused"] = lambda m, _c=_call: _c(m, pin_memory=True)
+CASES |= {
+    "tensor_pin_memory": lambda m: m.tensor([1.0], pin_memory=False),
+    "tensor_pinned_refused": lambda m: m.tensor([1.0], pin_memory=True),
+    "tril_indices_pin_memory": lambda m: m.tril_indices(3, 3, pin_memory=False),
+    "zeros_layout_by_name_refused": lambda m: m.zeros(2, layout="strided"),
 }
 
 

@@ -740,6 +740,20 @@ rand, randn, randint, randperm, range = map(  # noqa: A001
     factory_out, (rand, randn, randint, randperm, range)
 )
 
+# PyTorch's layout= and pin_memory= (chainrule.ops.tensor_more.takes_layout) on its factories
+from chainrule.ops.tensor_more import takes_layout  # noqa: E402
+
+for _name in (
+    "zeros", "ones", "empty", "full", "arange", "linspace", "logspace", "eye", "rand", "randn",
+    "randint", "randperm", "zeros_like", "ones_like", "empty_like", "full_like", "rand_like",
+    "randn_like", "randint_like", "normal",
+):  # fmt: skip
+    globals()[_name] = takes_layout(globals()[_name])
+for _name in ("tensor", "tril_indices", "triu_indices"):
+    globals()[_name] = takes_layout(globals()[_name], layouts=False)
+for _name in ("new_zeros", "new_ones", "new_empty", "new_full"):
+    setattr(Tensor, _name, takes_layout(getattr(Tensor, _name)))
+
 # PyTorch's TypeError for a Python number where a function takes a tensor (``torch.sum(0.5)``),
 # on the public names only, as above (declared ops refuse numbers in Op.__call__).
 from chainrule import _tensor_input  # noqa: E402

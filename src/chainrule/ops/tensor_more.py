@@ -14,9 +14,10 @@ the layout and device flags, and the refusals PyTorch gives for what it removed.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from chainrule import arguments, dtypes, grad_mode, memory_formats
 from chainrule import devices as _device
@@ -25,6 +26,8 @@ from chainrule._tensor_input import tensor_argument
 from chainrule.op import named
 from chainrule.ops import elementwise, inplace, shape, strided
 from chainrule.tensor import Tensor, _make
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class layout:  # noqa: N801 - PyTorch's name
@@ -43,6 +46,36 @@ class layout:  # noqa: N801 - PyTorch's name
 
 
 strided_layout = layout("strided")
+
+
+def takes_layout(factory: F, *, layouts: bool = True) -> F:
+    """``factory`` with the keywords PyTorch's factories take for memory chainrule does not
+    have: ``layout`` (with ``layouts``), which may be ``strided`` or None, chainrule's tensors
+    being dense; and ``pin_memory``, whose True is refused as PyTorch refuses it on a machine
+    without an accelerator.
+
+    >>> import chainrule as cr
+    >>> cr.zeros(2, layout=cr.strided, pin_memory=False)
+    tensor([0., 0.])
+    """
+    name = factory.__name__
+
+    @functools.wraps(factory)
+    def with_layout(*args: Any, pin_memory: Any = None, **kwargs: Any) -> Any:
+        if layouts:
+            given = kwargs.pop("layout", None)
+            if given is not None and not isinstance(given, layout):
+                raise TypeError(
+                    f"{name}(): argument 'layout' must be torch.layout, not {type(given).__name__}"
+                )
+        if pin_memory:
+            raise RuntimeError(
+                "pin_memory=True requires a CUDA or other accelerator backend; no pinned memory "
+                "allocator is available on this system."
+            )
+        return factory(*args, **kwargs)
+
+    return with_layout  # type: ignore[return-value]
 
 
 # ----------------------------------------------------------------- fill_diagonal_
