@@ -290,6 +290,21 @@ SNIPPETS: dict[str, str] = {
         error(lambda: nn.LinearCrossEntropyLoss(4, 3, weight=torch.ones(2)))
         error(lambda: nn.LinearCrossEntropyLoss(4, 3, label_smoothing=1.5))
     """,
+    # Keywords by PyTorch's names, which a survey of PyTorch's signatures found chainrule
+    # refusing: copy_'s non_blocking, the sizes of view/reshape/permute/expand by name, mm's
+    # mat2, uniform_'s to, RMSNorm's x
+    "methods_by_pytorchs_keywords": """
+        import torch
+        x = torch.tensor([[2.0, 0.5], [0.5, 3.0]], requires_grad=True)
+        print(torch.zeros(2).copy_(torch.ones(2), non_blocking=True))
+        print(x.view(size=(4,)), x.reshape(shape=(4, 1)).shape, x.permute(dims=(1, 0)))
+        print(torch.ones(2, 1).expand(size=(2, 3)), x.mm(mat2=x))
+        torch.manual_seed(0)
+        print(torch.zeros(3).uniform_(to=2.0), torch.zeros(3).uniform_(-1.0, to=1.0))
+        print(torch.nn.RMSNorm(2)(x=x))
+        error(lambda: x.reshape(shape=(4,), dims=(0,)))
+        error(lambda: x.permute((1, 0), dims=(1, 0)))
+    """,
     "binomial_edges_and_errors": """
         import torch
         print(torch.binomial(torch.tensor([5.0, 2.5, -1.0, 0.5, 3.0]),

@@ -224,6 +224,19 @@ def inference_worded(message: str) -> str:
     )
 
 
+def _sizes_or_keyword(
+    sizes: tuple[Any, ...], keyword: dict[str, Any], method: str, name: str
+) -> tuple[Any, ...]:
+    """A method's sizes given as PyTorch's one keyword ``name`` (alone); any other keyword is
+    Python's TypeError for it."""
+    other = next((k for k in keyword if k != name), None)
+    if other is not None:
+        raise TypeError(f"{method}() got an unexpected keyword argument '{other}'")
+    if sizes:
+        raise TypeError(f"{method}() got multiple values for argument '{name}'")
+    return (keyword[name],)
+
+
 class Tensor:
     """An array with autograd. Build one with ``cr.tensor``, ``cr.zeros``, ``cr.randn``, ..."""
 
@@ -1011,8 +1024,8 @@ class Tensor:
     def matmul(self, other: Any) -> Tensor:
         return linalg.matmul(self, other)
 
-    def mm(self, other: Any) -> Tensor:
-        return linalg.mm(self, other)
+    def mm(self, mat2: Any) -> Tensor:
+        return linalg.mm(self, mat2)
 
     def mv(self, vec: Tensor) -> Tensor:
         return linalg.mv_at(self, vec, 1)
@@ -1125,10 +1138,16 @@ class Tensor:
         return compare.isfinite(self)
 
     # ----------------------------------------------------------------- shape
-    def reshape(self, *shape_: Any) -> Tensor:
+    # The sizes of reshape, view, permute and expand come as arguments or as PyTorch's one
+    # keyword (``x.view(size=(4,))``).
+    def reshape(self, *shape_: Any, **keyword: Any) -> Tensor:
+        if keyword:
+            shape_ = _sizes_or_keyword(shape_, keyword, "reshape", "shape")
         return shape.reshape(self, int_list(shape_, "reshape", "shape"))
 
-    def view(self, *shape_: Any) -> Tensor:
+    def view(self, *shape_: Any, **keyword: Any) -> Tensor:
+        if keyword:
+            shape_ = _sizes_or_keyword(shape_, keyword, "view", "size")
         if len(shape_) == 1 and type(shape_[0]) is dtypes.dtype:
             return shape.view_dtype(self, shape_[0])
         return shape.view(self, int_list(shape_, "view", "size", overloads=arguments.VIEW))
@@ -1159,10 +1178,14 @@ class Tensor:
     def t(self) -> Tensor:
         return shape.t(self)
 
-    def permute(self, *dims: Any) -> Tensor:
+    def permute(self, *dims: Any, **keyword: Any) -> Tensor:
+        if keyword:
+            dims = _sizes_or_keyword(dims, keyword, "permute", "dims")
         return shape.permute(self, int_list(dims, "permute", "dims"))
 
-    def expand(self, *sizes: Any) -> Tensor:
+    def expand(self, *sizes: Any, **keyword: Any) -> Tensor:
+        if keyword:
+            sizes = _sizes_or_keyword(sizes, keyword, "expand", "size")
         return shape.expand(self, *sizes)
 
     def expand_as(self, other: Tensor) -> Tensor:
@@ -1261,14 +1284,14 @@ class Tensor:
     def fill_(self, value: Any) -> Tensor:
         return inplace.fill_(self, value)
 
-    def copy_(self, src: Any) -> Tensor:
-        return inplace.copy_(self, src)
+    def copy_(self, src: Any, non_blocking: builtins.bool = False) -> Tensor:
+        return inplace.copy_(self, src)  # (non_blocking: every copy here is a blocking one)
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
         return inplace.normal_(self, mean, std, generator)
 
-    def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
-        return inplace.uniform_(self, a, b, generator)
+    def uniform_(self, a: float = 0.0, to: float = 1.0, *, generator: Any = None) -> Tensor:
+        return inplace.uniform_(self, a, to, generator)  # (PyTorch's a: from, a keyword of Python)
 
     def bernoulli_(self, p: Any = 0.5, *, generator: Any = None) -> Tensor:
         return inplace.bernoulli_(self, p, generator)
