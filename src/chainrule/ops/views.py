@@ -60,8 +60,12 @@ class CopySlices(Op):
     # second backward through it is refused, whatever that op saved.
     saves_state = True
 
-    def __init__(self, view: View) -> None:
+    def __init__(self, view: View, kept: Any = None) -> None:
         self.view = view
+        # Where the view's elements share memory (windows of an unfold): which of them the
+        # memory kept (see last_writes). The others' values were overwritten: no gradient
+        # reaches them, and a place's gradient reaches src once, not once per element there.
+        self.kept = kept
 
     def forward(self, base, src):
         self.shape = src.shape
@@ -70,14 +74,18 @@ class CopySlices(Op):
     def vjp(self, g, out, base, src):
         inside = self._inside()
         g_base = dual.where(inside, dual.zeros_like(g), g) if self.needs[0] else None
-        g_src = take(self.view, g) if self.needs[1] else None
+        g_src = self._kept(take(self.view, g)) if self.needs[1] else None
         return (g_base, g_src)
 
     def jvp(self, tangents, out, base, src):
         t_base, t_src = tangents
         inside = self._inside()
         kept = 0 * out if t_base is None else dual.where(inside, dual.zeros_like(t_base), t_base)
-        return kept if t_src is None else kept + scatter(self.view, t_src)
+        return kept if t_src is None else kept + scatter(self.view, self._kept(t_src))
+
+    def _kept(self, v: Any) -> Any:
+        """``v`` (the view's shape) on the elements whose values the memory kept, else 0."""
+        return v if self.kept is None else dual.where(self.kept, v, dual.zeros_like(v))
 
     def _inside(self) -> Any:
         """A bool array of the base's shape: True on the view's elements."""
@@ -271,13 +279,47 @@ def rebase(t: Tensor, changed: Tensor) -> None:
     base = info.base
     # The node's first input is the base's old history (the base itself would be its own input).
     before = _make(base._data, base.requires_grad, base._grad_fn)
-    node = CopySlices(info)(before, changed)._grad_fn
+    node = CopySlices(info, last_writes(t._data, changed._data))(before, changed)._grad_fn
     node.replaced = base._grad_fn
     base._grad_fn = node
     base.requires_grad = True
     spread_requires_grad(base)
     info.stamp = -1  # t is behind its base now: sync replays its ops on the new base
     sync(t)
+
+
+def last_writes(a: Any, values: Any) -> Any:
+    """Where ``a``'s elements share memory (an unfold of overlapping windows): a bool array of
+    its shape, True on the element whose value the copy of ``values`` into ``a`` left at each
+    place (the last one NumPy's copy writes there, in the order it picks from both arrays'
+    strides, which the same copy into a stand-in memory tells); None where every element has
+    a place of its own, as almost always.
+
+        >>> import numpy as np
+        >>> windows = np.lib.stride_tricks.sliding_window_view(np.zeros(3), 2)
+        >>> last_writes(windows, np.ones((2, 2))).tolist(), last_writes(np.zeros(2), np.ones(2))
+        ([[True, False], [True, True]], None)
+    """
+    if not a.size:
+        return None
+    steps = [s // a.itemsize for s in a.strides]
+    covered = 0  # the farthest place the smaller strides reach: a larger one must pass it
+    for step, n in sorted((abs(s), n) for s, n in zip(steps, a.shape, strict=True) if n > 1):
+        if step <= covered:
+            break
+        covered += step * (n - 1)
+    else:
+        return None
+    order = xp.empty_like(values, dtype=xp.int64)  # (values' layout: the copy's order)
+    order[...] = xp.arange(a.size).reshape(a.shape)
+    start = sum((n - 1) * -s for s, n in zip(steps, a.shape, strict=True) if s < 0)
+    memory = xp.full(1 + sum((n - 1) * abs(s) for s, n in zip(steps, a.shape, strict=True)), -1)
+    places = xp.lib.stride_tricks.as_strided(
+        memory[start:], a.shape, [s * memory.itemsize for s in steps]
+    )
+    xp.copyto(places, order)
+    kept = places == order
+    return None if kept.all() else kept
 
 
 def extended(view: View, added: View | None, stamp: int) -> View:
