@@ -92,8 +92,30 @@ def _slice(p: int, shape: Shape) -> str:
 
 
 def _square(a: str, shape: Shape) -> str:
-    """A symmetric positive definite matrix (a stack of them) made from ``a``: ``a a^T + I``."""
-    return f"({a} @ {a}.mT + lib.eye({shape[-2]}, dtype=lib.float64))"
+    """A symmetric positive definite matrix (a stack of them) made from ``a``: ``a a^T + D``,
+    ``D`` the diagonal 1, 2, ..., n. Not ``+ I``: a thin ``a``'s ``a a^T`` has the eigenvalue 0
+    several times, and ``a a^T + I`` the eigenvalue 1 several times exactly, where the
+    derivatives of eigh's rules divide by their differences (0 or a rounding's 1e-16, by each
+    LAPACK's rounding: chainrule's nan, PyTorch's finite, found by a long search)."""
+    return f"({a} @ {a}.mT + {_diagonal(shape[-2], shape[-2])})"
+
+
+def _diagonal(rows: int, columns: int) -> str:
+    """The rows x columns matrix with 1, 2, 3, ... on its diagonal."""
+    return (
+        f"(lib.eye({rows}, {columns}, dtype=lib.float64)"
+        f" * lib.arange(1.0, {columns + 1}, dtype=lib.float64))"
+    )
+
+
+def _full_rank(a: str, shape: Shape) -> str:
+    """``a`` plus the diagonal 1, 2, 3, ...: a matrix whose singular values are apart and
+    not 0 (svdvals' and pinv's derivatives divide by their differences, and pinv jumps where
+    the rank changes); ``a`` alone is often rank-deficient (repeated rows from a gather, a
+    row of zeros from layer_norm of equal values), where PyTorch's second derivatives are nan
+    and chainrule's finite (right, by finite differences, only because its smallest singular
+    value came out 1.8e-16, not 0: found by a long search)."""
+    return f"({a} + {_diagonal(shape[-2], shape[-1])})"
 
 
 def _picks(a: str, shape: Shape) -> str:
@@ -390,13 +412,17 @@ OPS: dict[str, Op] = {
     "eigvalsh": Op(
         PURE, lambda a, b, p, sa, sb: f"lib.linalg.eigvalsh({_square(a, sa)})", fits=_matrices
     ),
-    "svdvals": Op(PURE, lambda a, b, p, sa, sb: f"lib.linalg.svdvals({a})", fits=_matrices),
+    "svdvals": Op(
+        PURE, lambda a, b, p, sa, sb: f"lib.linalg.svdvals({_full_rank(a, sa)})", fits=_matrices
+    ),
     "matrix_exp": Op(
         PURE,
         lambda a, b, p, sa, sb: f"lib.linalg.matrix_exp({a}.tanh() @ {a}.tanh().mT * 0.3)",
         fits=_matrices,
     ),
-    "pinv": Op(PURE, lambda a, b, p, sa, sb: f"lib.linalg.pinv({a})", fits=_matrices),
+    "pinv": Op(
+        PURE, lambda a, b, p, sa, sb: f"lib.linalg.pinv({_full_rank(a, sa)})", fits=_matrices
+    ),
     # --- VIEWS: views, and in-place ops on values that are neither views nor viewed
     "getitem": Op(
         VIEWS, lambda a, b, p, sa, sb: f"{a}[{_slice(p, sa)}]", fits=_has_dims, kind="view"
@@ -679,6 +705,28 @@ def _shape_of(expression: str, shapes: list[Shape]) -> Shape:
 
 
 # ----------------------------------------------------------------------------- running
+class ColumnMajorResult(Exception):
+    """A ``view`` of a result of ``inv``, ``solve`` or ``cholesky``: PyTorch's LAPACK results
+    lie column-major (strides ``(1, n)``), so PyTorch refuses the view ("view size is not
+    compatible"); chainrule's lie row-major, and it views them. Strides PyTorch does not
+    promise, so such a program is not compared (``test_fuzz_vs_torch`` shows the difference)."""
+
+
+_VIEW_OF = re.compile(r"v\d+ = (v\d+)\.view\(")
+_COLUMN_MAJOR = re.compile(r"(v\d+) = lib\.linalg\.(inv|solve|cholesky)\(")
+
+
+def _view_of_column_major(lines: list[str], at: int, error: str) -> bool:
+    """Whether line ``at``, where PyTorch raised ``error``, views a result of LAPACK."""
+    viewed = _VIEW_OF.match(lines[at])
+    if viewed is None or "view size is not compatible" not in error:
+        return False
+    return any(
+        (made := _COLUMN_MAJOR.match(line)) is not None and made[1] == viewed[1]
+        for line in lines[:at]
+    )
+
+
 class UndefinedOrder(Exception):
     """An in-place op whose operand shares part of its target's memory where PyTorch's overlap
     check cannot tell how (either tensor is not dense): PyTorch then writes in its kernel's
@@ -773,7 +821,8 @@ def _numpy(t: Any) -> np.ndarray:
 
 def differences(lines: list[str], inputs: list[Any], requires_grad: tuple[bool, ...]) -> list[str]:
     """How chainrule's run of a program differs from PyTorch's (empty: they agree); raises
-    :class:`UndefinedOrder` for a program whose PyTorch values are its kernel's loop order."""
+    :class:`UndefinedOrder` for a program whose PyTorch values are its kernel's loop order,
+    :class:`ColumnMajorResult` for one that views a result PyTorch lays out column-major."""
     import torch
 
     ours, theirs = (run(lines, inputs, requires_grad, lib) for lib in (cr, torch))
@@ -783,6 +832,8 @@ def differences(lines: list[str], inputs: list[Any], requires_grad: tuple[bool, 
 
     if ours.error_line != theirs.error_line:
         if ours.error_line is None:
+            if _view_of_column_major(lines, theirs.error_line, theirs.error):
+                raise ColumnMajorResult(lines[theirs.error_line])
             return [f"PyTorch raises at {at(theirs)}; chainrule does not"]
         if theirs.error_line is None:
             return [f"chainrule raises at {at(ours)}; PyTorch does not"]
