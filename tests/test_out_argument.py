@@ -305,3 +305,16 @@ def test_a_view_that_would_need_a_resize_is_refused_not_written_elsewhere() -> N
     with pytest.raises(RuntimeError, match=r"cannot resize a view of shape \[1\]"):
         cr.mul(cr.tensor([1.0, 2.0]), 2, out=whole[:1])
     assert whole.tolist() == [0.0] * 4
+
+
+def test_a_reduction_into_a_part_of_its_input_is_refused_where_pytorch_loses_that_part() -> None:
+    # PyTorch zeroes its out, the input's first row here, before summing the rows, and so
+    # leaves out what that row held: a silent wrong sum. chainrule refuses the overlap.
+    rows = [[0.5, 1.0], [2.0, 4.0]]
+    theirs = torch.tensor(rows)
+    torch.sum(theirs, 0, out=theirs[0])
+    assert theirs[0].tolist() == [2.0, 4.0]  # not [2.5, 5.0]: the first row was lost
+    ours = cr.tensor(rows)
+    with pytest.raises(RuntimeError, match="refer to a single memory location"):
+        cr.sum(ours, 0, out=ours[0])
+    assert ours.tolist() == rows
