@@ -690,6 +690,9 @@ subtract, true_divide = map(accepts_out, (subtract, true_divide))
 zeros, ones, empty, full, arange, linspace, logspace, eye = map(
     factory_out, (zeros, ones, empty, full, arange, linspace, logspace, eye)
 )
+rand, randn, randint, randperm, range = map(  # noqa: A001
+    factory_out, (rand, randn, randint, randperm, range)
+)
 # The rest of PyTorch's functions that take out=, each by PyTorch's rule for out's dtype (see
 # chainrule.out), as tests/test_out_every_function.py checks against PyTorch: the result cast
 # into it; the result's own dtype asked (structured kernels, and the functions of several
@@ -736,9 +739,6 @@ give_out(
 give_out(globals(), "sum prod nansum cumsum cumprod", dtype_from_out=True)
 give_out(globals(), "mean", dtype_from_out="floating")
 multiply, divide, concat = mul, div, cat  # the same functions under NumPy's names
-rand, randn, randint, randperm, range = map(  # noqa: A001
-    factory_out, (rand, randn, randint, randperm, range)
-)
 
 # PyTorch's layout= and pin_memory= (chainrule.ops.tensor_more.takes_layout) on its factories
 from chainrule.ops.tensor_more import takes_layout  # noqa: E402

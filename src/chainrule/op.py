@@ -234,13 +234,13 @@ class Op:
     method: ClassVar[bool] = True
     aliases: ClassVar[tuple[str, ...]] = ()
     sympy: ClassVar[Any] = None
-    # How a batch runs through the op under ``vmap``: one of the rule functions of
-    # :mod:`chainrule.autodiff.batching` (a family sets its default, an op may set its own);
-    # None runs the op once per example. ``Op.__call__`` reads it only inside ``vmap``.
     # PyTorch's ``out=`` on the public function (see chainrule.out): "cast", the result cast
     # into ``out`` (most ops); "exact", ``out`` of the result's dtype asked (abs, floor, neg:
     # ops whose result keeps the input's dtype); None, no ``out=`` (relu, as PyTorch's).
     out_rule: ClassVar[str | None] = "cast"
+    # How a batch runs through the op under ``vmap``: one of the rule functions of
+    # :mod:`chainrule.autodiff.batching` (a family sets its default, an op may set its own);
+    # None runs the op once per example. ``Op.__call__`` reads it only inside ``vmap``.
     batch_rule: ClassVar[Any] = None
 
     def __init_subclass__(cls, abstract: bool = False, **kwargs: Any) -> None:
