@@ -455,9 +455,19 @@ def test_ldl_factor_of_a_singular_matrix_raises() -> None:
         cr.linalg.ldl_factor(cr.zeros(3, 3))
 
 
-def test_geqrf_refuses_to_record_a_gradient_it_has_not() -> None:
-    with pytest.raises(RuntimeError, match="the derivative for 'geqrf' is not implemented"):
-        cr.geqrf(cr.tensor(TALL, requires_grad=True))
+@pytest.mark.parametrize("lib", [torch, cr], ids=["torch", "chainrule"])
+def test_geqrf_computes_and_refuses_only_its_derivative(lib: Any) -> None:
+    """PyTorch's geqrf of a tensor that requires grad computes (its results require grad, by
+    GeqrfBackward0) and raises at the backward, or in forward mode; chainrule refused the
+    call itself (a RuntimeError), so code that only read the factors failed."""
+    a, tau = lib.geqrf(lib.tensor(TALL, requires_grad=True))
+    assert a.requires_grad and tau.requires_grad
+    assert a.grad_fn.name() == "GeqrfBackward0"
+    np.testing.assert_allclose(a.detach().numpy(), torch.geqrf(torch.tensor(TALL))[0].numpy())
+    with pytest.raises(NotImplementedError, match=r"^the derivative for 'geqrf' is not impl"):
+        (a.sum() + tau.sum()).backward()
+    with pytest.raises(NotImplementedError, match="^Trying to use forward AD with geqrf that"):
+        lib.func.jvp(lambda x: lib.geqrf(x)[0], (lib.eye(2),), (lib.eye(2),))
 
 
 # PyTorch warns once per process (its C++ TORCH_WARN_ONCE): its texts are copied here.

@@ -1211,6 +1211,36 @@ class NotImplementedDerivative(Op, abstract=True):
         return Op.next_functions.fget(self)[1:]  # the edges: not the value
 
 
+class FormulaNotImplemented(NotImplementedDerivative, abstract=True):
+    """PyTorch's node for an op whose derivative formula it leaves ``not_implemented``
+    (geqrf): named ``<Op>Backward0``, its backward and its forward mode raise PyTorch's
+    NotImplementedError, in PyTorch's words.
+
+        >>> import chainrule as cr
+        >>> a, tau = cr.geqrf(cr.eye(2, requires_grad=True) * 2)
+        >>> a.grad_fn.name()
+        'GeqrfBackward0'
+        >>> a.sum().backward()
+        Traceback (most recent call last):
+        ...
+        NotImplementedError: the derivative for 'geqrf' is not implemented.
+    """
+
+    def name(self) -> str:
+        return f"{self.aten.capitalize()}Backward0"
+
+    def vjp(self, g: Any, out: Any, *args: Any) -> tuple[Any, ...]:
+        raise NotImplementedError(f"the derivative for '{self.aten}' is not implemented.")
+
+    def jvp(self, tangents: tuple[Any, ...], out: Any, *args: Any) -> Any:
+        raise NotImplementedError(
+            f"Trying to use forward AD with {self.aten} that does not support it because it "
+            "has not been implemented yet.\nPlease file an issue to PyTorch at "
+            "https://github.com/pytorch/pytorch/issues/new?template=feature-request.yml so "
+            "that we can prioritize its implementation."
+        )
+
+
 def no_forward_derivative(aten: str) -> NotImplementedError:
     """PyTorch's refusal of forward mode through ``aten``, an op with no derivative. The error
     keeps the name (its ``aten``): an in-place kernel (``heaviside_``) raises it again under
@@ -1222,10 +1252,13 @@ def no_forward_derivative(aten: str) -> NotImplementedError:
     return error
 
 
-def without_derivative(aten: str, compute: Callable[..., Any], *inputs: Any) -> Any:
+def without_derivative(
+    aten: str, compute: Callable[..., Any], *inputs: Any, formula: bool = False
+) -> Any:
     """``compute(*inputs)`` (a Tensor, or a tuple of them) for an op PyTorch has no derivative
     for, its name there ``aten``: each float result gets a NotImplementedDerivative node where
-    an input requires grad or carries a tangent, and is computed without recording.
+    an input requires grad or carries a tangent, and is computed without recording. With
+    ``formula``, a FormulaNotImplemented node (an op whose formula PyTorch leaves out).
 
         >>> import chainrule as cr
         >>> x = cr.tensor([3.0], requires_grad=True)
@@ -1242,15 +1275,16 @@ def without_derivative(aten: str, compute: Callable[..., Any], *inputs: Any) -> 
         return compute(*inputs)
     with grad_mode.no_grad():
         value = compute(*inputs)
+    node = FormulaNotImplemented if formula else NotImplementedDerivative
     if isinstance(value, Tensor):
-        return _no_derivative(aten, value, edges)
-    return type(value)(*[_no_derivative(aten, v, edges) for v in value])
+        return _no_derivative(node(aten), value, edges)
+    return type(value)(*[_no_derivative(node(aten), v, edges) for v in value])
 
 
-def _no_derivative(aten: str, value: Tensor, edges: list[Tensor]) -> Tensor:
+def _no_derivative(node: NotImplementedDerivative, value: Tensor, edges: list[Tensor]) -> Tensor:
     if value._data.dtype.kind != "f":  # an integer result never requires grad
         return value
-    return NotImplementedDerivative(aten)(value, *edges)
+    return node(value, *edges)
 
 
 def _value(x: Any) -> Any:

@@ -23,8 +23,8 @@ from chainrule._array import xp
 from chainrule._tensor_input import tensor_argument
 from chainrule.arguments import boolean, booleans, mistyped, no_overload
 from chainrule.autodiff.batching import physical
-from chainrule.linalg import LinAlgError, _like, _matrices, _records
-from chainrule.op import named
+from chainrule.linalg import LinAlgError, _like, _matrices
+from chainrule.op import named, without_derivative
 from chainrule.ops.broadcast import broadcast_shape
 from chainrule.ops.decompositions import (
     LU,
@@ -672,15 +672,19 @@ def ormqr(
 
 def geqrf(input: Tensor) -> return_types.geqrf:  # noqa: A002
     """LAPACK's ``geqrf``: ``R`` on and above the diagonal of ``a`` and the Householder
-    vectors below it, with their scales ``tau``. Values only (PyTorch has no derivative)."""
+    vectors below it, with their scales ``tau``. PyTorch has no derivative: a backward through
+    them raises there, as here (:class:`chainrule.op.FormulaNotImplemented`)."""
     if input.ndim < 2:
         raise RuntimeError("torch.geqrf: input must have at least 2 dimensions.")
     _refuse_lapack_dtype(input, "geqrf_cpu")
-    if _records(input):
-        raise RuntimeError("the derivative for 'geqrf' is not implemented.")
-    h, tau = xp.linalg.qr(physical(input), mode="raw")
-    a = xp.ascontiguousarray(xp.swapaxes(h, -1, -2))
-    return return_types.geqrf(_like(input, a), _like(input, tau))
+
+    def factors(x: Tensor) -> return_types.geqrf:
+        h, tau = xp.linalg.qr(physical(x), mode="raw")
+        return return_types.geqrf(
+            _like(x, xp.ascontiguousarray(xp.swapaxes(h, -1, -2))), _like(x, tau)
+        )
+
+    return without_derivative("geqrf", factors, input, formula=True)
 
 
 # ----------------------------------------------------------------------------- tensor shapes
