@@ -189,7 +189,7 @@ def write_out(
             f"{name}(): functions with out=... arguments don't support automatic "
             "differentiation, but one of the arguments requires grad."
         )
-    from chainrule.ops.inplace import check_overlap  # (a module that imports this one)
+    from chainrule.ops.inplace import check_overlap  # (here: at the top, an import cycle)
 
     flat = [t for value in inputs for t in (value if isinstance(value, list | tuple) else [value])]
     for target in outs:
