@@ -831,9 +831,13 @@ def differences(lines: list[str], inputs: list[Any], requires_grad: tuple[bool, 
         return f"line {outcome.error_line + 1} ({lines[outcome.error_line]}): {outcome.error}"
 
     if ours.error_line != theirs.error_line:
+        # (chainrule may raise later, for a reason of its own that PyTorch never reached)
+        viewed = theirs.error_line is not None and (
+            ours.error_line is None or ours.error_line > theirs.error_line
+        )
+        if viewed and _view_of_column_major(lines, theirs.error_line, theirs.error):
+            raise ColumnMajorResult(lines[theirs.error_line])
         if ours.error_line is None:
-            if _view_of_column_major(lines, theirs.error_line, theirs.error):
-                raise ColumnMajorResult(lines[theirs.error_line])
             return [f"PyTorch raises at {at(theirs)}; chainrule does not"]
         if theirs.error_line is None:
             return [f"chainrule raises at {at(ours)}; PyTorch does not"]
