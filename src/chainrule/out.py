@@ -39,7 +39,7 @@ import warnings
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from chainrule import dtypes, grad_mode
+from chainrule import arguments, dtypes, grad_mode
 from chainrule._array import xp
 from chainrule.autodiff import batching
 from chainrule.tensor import Tensor
@@ -196,11 +196,7 @@ def write_out(
         check_overlap(target, tuple(flat), distinct)
     result = compute()
     if isinstance(result, tuple) != several:  # out a tensor for several results, or not
-        given = [*map(_kind, inputs), *(f"{k}={_kind(v)}" for k, v in (keywords or {}).items())]
-        raise TypeError(
-            f"{name}() received an invalid combination of arguments - got "
-            f"({', '.join([*given, f'out={_kind(out)}'])}), but expected one of:"
-        )
+        raise arguments.no_overload(name, tuple(inputs), {**(keywords or {}), "out": out})
     results = list(result) if several else [result]
     if len(outs) != len(results):
         raise TypeError(f"expected tuple of {len(results)} elements but got {len(outs)}")
@@ -216,11 +212,6 @@ def write_out(
     if not several:
         return out
     return type(result)(*outs) if hasattr(result, "_fields") else tuple(outs)
-
-
-def _kind(value: Any) -> str:
-    """A value's type as PyTorch's argument parser names it in an error."""
-    return "Tensor" if isinstance(value, Tensor) else type(value).__name__
 
 
 def _check_dtype(source: Any, target: Any, *, exact: bool) -> None:

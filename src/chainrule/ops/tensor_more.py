@@ -65,9 +65,7 @@ def takes_layout(factory: F, *, layouts: bool = True) -> F:
         if layouts:
             given = kwargs.pop("layout", None)
             if given is not None and not isinstance(given, layout):
-                raise TypeError(
-                    f"{name}(): argument 'layout' must be torch.layout, not {type(given).__name__}"
-                )
+                raise arguments.mistyped(name, "layout", None, "torch.layout", given)
         if pin_memory:
             raise RuntimeError(
                 "pin_memory=True requires a CUDA or other accelerator backend; no pinned memory "
