@@ -705,28 +705,6 @@ def _shape_of(expression: str, shapes: list[Shape]) -> Shape:
 
 
 # ----------------------------------------------------------------------------- running
-class ColumnMajorResult(Exception):
-    """A ``view`` of a result of ``inv``, ``solve`` or ``cholesky``: PyTorch's LAPACK results
-    lie column-major (strides ``(1, n)``), so PyTorch refuses the view ("view size is not
-    compatible"); chainrule's lie row-major, and it views them. Strides PyTorch does not
-    promise, so such a program is not compared (``test_fuzz_vs_torch`` shows the difference)."""
-
-
-_VIEW_OF = re.compile(r"v\d+ = (v\d+)\.view\(")
-_COLUMN_MAJOR = re.compile(r"(v\d+) = lib\.linalg\.(inv|solve|cholesky)\(")
-
-
-def _view_of_column_major(lines: list[str], at: int, error: str) -> bool:
-    """Whether line ``at``, where PyTorch raised ``error``, views a result of LAPACK."""
-    viewed = _VIEW_OF.match(lines[at])
-    if viewed is None or "view size is not compatible" not in error:
-        return False
-    return any(
-        (made := _COLUMN_MAJOR.match(line)) is not None and made[1] == viewed[1]
-        for line in lines[:at]
-    )
-
-
 class UndefinedOrder(Exception):
     """An in-place op whose operand shares part of its target's memory where PyTorch's overlap
     check cannot tell how (either tensor is not dense): PyTorch then writes in its kernel's
@@ -821,8 +799,7 @@ def _numpy(t: Any) -> np.ndarray:
 
 def differences(lines: list[str], inputs: list[Any], requires_grad: tuple[bool, ...]) -> list[str]:
     """How chainrule's run of a program differs from PyTorch's (empty: they agree); raises
-    :class:`UndefinedOrder` for a program whose PyTorch values are its kernel's loop order,
-    :class:`ColumnMajorResult` for one that views a result PyTorch lays out column-major."""
+    :class:`UndefinedOrder` for a program whose PyTorch values are its kernel's loop order."""
     import torch
 
     ours, theirs = (run(lines, inputs, requires_grad, lib) for lib in (cr, torch))
@@ -831,12 +808,6 @@ def differences(lines: list[str], inputs: list[Any], requires_grad: tuple[bool, 
         return f"line {outcome.error_line + 1} ({lines[outcome.error_line]}): {outcome.error}"
 
     if ours.error_line != theirs.error_line:
-        # (chainrule may raise later, for a reason of its own that PyTorch never reached)
-        viewed = theirs.error_line is not None and (
-            ours.error_line is None or ours.error_line > theirs.error_line
-        )
-        if viewed and _view_of_column_major(lines, theirs.error_line, theirs.error):
-            raise ColumnMajorResult(lines[theirs.error_line])
         if ours.error_line is None:
             return [f"PyTorch raises at {at(theirs)}; chainrule does not"]
         if theirs.error_line is None:

@@ -206,8 +206,8 @@ LINALG_SPECS = [
         "linalg_cholesky_upper",
         lambda x: _lib(x).linalg.cholesky(_spd(x), upper=True),
         SAME,
-        ("Cholesky", "Permute"),
-        (((3, 3),),),
+        ("Cholesky", "Permute", "ColumnMajor"),
+        (((3, 3),), ((2, 3, 3),)),
     ),
     OpSpec(
         "linalg_qr",

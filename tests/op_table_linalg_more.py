@@ -199,7 +199,7 @@ LINALG_MORE_SPECS = [
         "linalg_householder_product",
         _householder,
         SAME,
-        ("MatMul", "Mul"),
+        ("MatMul", "Mul", "ColumnMajor"),
         (((4, 3), (3,)), ((4, 3), (2,)), ((2, 3, 3), (2, 2))),
     ),
     *_twins(

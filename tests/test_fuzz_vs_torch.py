@@ -21,7 +21,6 @@ import pytest
 from fuzz_programs import (
     LAYERS,
     UNTIMED,
-    ColumnMajorResult,
     Program,
     UndefinedOrder,
     differences,
@@ -41,7 +40,7 @@ def test_random_programs_agree_with_torch(layer: int) -> None:
     def agree(program: Program) -> None:
         try:
             found = differences(*program.case(layer))
-        except (UndefinedOrder, ColumnMajorResult):  # see each: not compared
+        except UndefinedOrder:  # see it: not compared
             assume(False)
         inputs = [repr(x) for x in program.inputs()]
         assert not found, "\n".join(["", program.source(layer), "inputs:", *inputs, *found])
@@ -52,6 +51,7 @@ def test_random_programs_agree_with_torch(layer: int) -> None:
 # ----------------------------------------------------------------------------- found
 BACKWARD = ["loss = (v1 * weight(v1)).sum()", "loss.backward()"]
 X = [np.array([0.5, -1.25, 2.0])]
+_INV = "v1 = lib.linalg.inv((v0 @ v0.mT + lib.eye(2, dtype=lib.float64)))"
 # name: (lines, inputs, which inputs require grad). Each differed from PyTorch once.
 FOUND = {
     # relu's backward reads its output (PyTorch's threshold_backward(grad, result)).
@@ -100,6 +100,33 @@ FOUND = {
     ),
     # prod's gradient divides its output: changed in place, it was a silent wrong gradient.
     "prod_output_changed_in_place": (["v1 = v0.prod()", "v1.mul_(2)", *BACKWARD], X, (True,)),
+    # LAPACK's results lie column-major in PyTorch: view(-1) of one is refused in both (also
+    # past an in-place change chainrule would have refused later); flatten copies one, so a
+    # later in-place change of the inverse does not reach the flattened values (chainrule laid
+    # the inverse out row-major and flattened by a view: other values, twice the gradient)
+    "view_of_inv": (
+        [_INV, "v2 = v1.view(-1)", "loss = (v2 * weight(v2)).sum()", "loss.backward()"],
+        [np.array([[0.5481], [-0.9209]])],
+        (True,),
+    ),
+    "view_of_inv_after_exp_changed_in_place": (
+        ["v4 = v0.exp()", "v4.add_(1)", _INV, "v2 = v1.view(-1)"]
+        + ["loss = (v2 * weight(v2)).sum() + (v4 * weight(v4)).sum()", "loss.backward()"],
+        [np.array([[0.5481], [-0.9209]])],
+        (True,),
+    ),
+    "flatten_of_inv_changed_in_place": (
+        [
+            "v3 = lib.linalg.inv((v2 @ v2.mT + (lib.eye(2, 2, dtype=lib.float64) * "
+            "lib.arange(1.0, 3, dtype=lib.float64))))",
+            "v4 = v3.flatten()",
+            "v3.addcmul_(v0, v0, value=0.5)",
+            "loss = (v3 * weight(v3)).sum() + (v4 * weight(v4)).sum()",
+            "loss.backward()",
+        ],
+        [np.float64(0.5481), np.float64(-0.9209), np.array([[-1.8359], [-1.9339]])],
+        (True, True, True),
+    ),
 }
 
 
@@ -109,25 +136,13 @@ def test_programs_the_fuzzer_found_agree_with_torch(name: str) -> None:
     assert differences(lines, inputs, requires_grad) == []
 
 
-def test_a_view_of_a_lapack_result_is_refused_by_pytorch_alone_and_not_compared() -> None:
-    """PyTorch's inv lies column-major, so its view(-1) is refused; chainrule's lies row-major
-    and views (the fuzzer found the difference; ColumnMajorResult leaves it out)."""
+def test_lapack_results_lie_column_major_as_in_pytorch() -> None:
+    """inv's result lies column-major in both libraries (strides ``(1, n)``), so a ``view(-1)``
+    of it is refused and ``flatten`` copies it: the found programs above show what that
+    changes; ``test_linalg_layout`` compares the strides of every LAPACK function's results."""
     import torch
 
     import chainrule as cr
 
-    assert torch.linalg.inv(torch.eye(2, dtype=torch.float64) * 2).stride() == (1, 2)
-    assert cr.linalg.inv(cr.eye(2, dtype=cr.float64) * 2).view(-1).tolist() == [0.5, 0, 0, 0.5]
-    lines = [
-        "v1 = lib.linalg.inv((v0 @ v0.mT + lib.eye(2, dtype=lib.float64)))",
-        "v2 = v1.view(-1)",
-        *BACKWARD,
-    ]
-    with pytest.raises(ColumnMajorResult):
-        differences(lines, [np.array([[0.5481], [-0.9209]])], (True,))
-    # also where chainrule, past the view, raises later for a reason of its own (exp's output
-    # changed in place before the backward reads it), which PyTorch never reached
-    lines[1:1] = ["v4 = v0.exp()", "v4.add_(1)"]
-    lines[-2] = "loss = (v2 * weight(v2)).sum() + (v4 * weight(v4)).sum()"
-    with pytest.raises(ColumnMajorResult):
-        differences(lines, [np.array([[0.5481], [-0.9209]])], (True,))
+    for lib in (torch, cr):
+        assert lib.linalg.inv(lib.eye(2, dtype=lib.float64) * 2).stride() == (1, 2)

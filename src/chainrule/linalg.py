@@ -30,6 +30,8 @@ from chainrule.ops.decompositions import (
     SlogDet,
     Solve,
     batch_prefix,
+    column_major,
+    lapack_result,
     rank_cutoff,
     saved_together,
     svd_arrays,
@@ -176,7 +178,11 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:  # noqa: N803
             f"linalg.solve: the solve could not be completed because the input matrix of "
             f"shape {tuple(A.shape)} is singular"
         ) from None
-    return out.squeeze(-1) if vector else out
+    if not vector:
+        return out
+    # a batch of vectors comes out of PyTorch's solve as the columns of column-major matrices
+    out = out.squeeze(-1)
+    return lapack_result(out, "LinalgSolveExBackward0") if out.ndim > 1 else out
 
 
 def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:  # noqa: N803
@@ -190,7 +196,8 @@ def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:  # noqa: N803
         from chainrule.ops.linalg_more import cholesky_info, not_positive_definite  # a cycle
 
         raise not_positive_definite("linalg.cholesky", cholesky_info(physical(A))) from None
-    return lower.mT if upper else lower
+    # LAPACK writes the upper factor itself, column-major as the lower one
+    return lapack_result(lower.mT, "LinalgCholeskyExBackward0") if upper else lower
 
 
 def qr(A: Tensor, mode: str = "reduced") -> return_types.linalg_qr:  # noqa: N803
@@ -205,10 +212,11 @@ def qr(A: Tensor, mode: str = "reduced") -> return_types.linalg_qr:  # noqa: N80
         )
     m, n = A.shape[-2:]
     if mode == "r" and not _records(A):  # no op: the values only (under vmap, once per example)
-        r = xp.linalg.qr(A._data, mode="r")
+        r = column_major(xp.linalg.qr(A._data, mode="r"))
         return return_types.linalg_qr(_make(xp.zeros((0,), dtype=r.dtype)), _make(r))
     complete = mode == "complete" and m > n  # square or wide: the reduced QR
-    factors = tuple(xp.linalg.qr(physical(A), mode="complete" if complete else "reduced"))
+    qr_mode = "complete" if complete else "reduced"
+    factors = tuple(column_major(f) for f in xp.linalg.qr(physical(A), mode=qr_mode))
     # PyTorch's backward errors, raised when a gradient is asked for: the values stand
     refusal = _QR_WITHOUT_Q if mode == "r" else _QR_COMPLETE if complete else None
     R = QR(1, factors, refusal)(A)  # noqa: N806
@@ -243,8 +251,8 @@ def eigh(A: Tensor, UPLO: str = "L") -> return_types.linalg_eigh:  # noqa: N803
             f"linalg.eigh: {batch_prefix(nan)}The algorithm failed to converge because the input "
             "matrix contained non-finite values."
         )
-    factors = xp.linalg.eigh(data, UPLO="L")
-    factors = (factors[0], factors[1])
+    values, vectors = xp.linalg.eigh(data, UPLO="L")
+    factors = (values, column_major(vectors))
     parts = Eigh(0, factors)(source), Eigh(1, factors)(source)
     saved_together(parts, parts)
     return return_types.linalg_eigh(*parts)
@@ -266,7 +274,8 @@ def svd(A: Tensor, full_matrices: bool = True) -> return_types.linalg_svd:  # no
     _matrices(A, "svd", square=False)
     m, n = A.shape[-2:]
     if not full_matrices or m == n:
-        factors = tuple(svd_arrays(physical(A)))
+        u, s, vh = svd_arrays(physical(A))
+        factors = (column_major(u), s, column_major(vh))
         parts = tuple(SVD(i, factors)(A) for i in range(3))
         saved_together(parts, parts)
         return return_types.linalg_svd(*parts)
@@ -275,9 +284,9 @@ def svd(A: Tensor, full_matrices: bool = True) -> return_types.linalg_svd:  # no
     factors = (u[..., :k], s, vh[..., :k, :])  # the reduced SVD's: the same numbers
     parts = U, S, Vh = tuple(SVD(i, factors)(A) for i in range(3))  # noqa: N806
     outputs = (
-        named(cat([U, _like(A, u[..., k:])], -1), SVD.torch_name),
+        lapack_result(cat([U, _like(A, u[..., k:])], -1), SVD.torch_name),
         S,
-        named(cat([Vh, _like(A, vh[..., k:, :])], -2), SVD.torch_name),
+        lapack_result(cat([Vh, _like(A, vh[..., k:, :])], -2), SVD.torch_name),
     )
     saved_together(parts, outputs)
     return return_types.linalg_svd(*outputs)

@@ -22,10 +22,66 @@ from typing import Any
 from chainrule import grad_mode
 from chainrule._array import xp
 from chainrule.autodiff import batching, forward
-from chainrule.op import Op, _value
+from chainrule.op import Linear, Op, _value, named
 from chainrule.ops import dual
 from chainrule.ops.broadcast import broadcast_shape
+from chainrule.ops.elementwise import Unary
 from chainrule.tensor import Tensor
+
+
+# ----------------------------------------------------------------------------- LAPACK's layout
+def column_major(m: Any, rows: int | None = None) -> Any:
+    """The matrices ``m`` (an array, any batch dimensions) with each one's columns contiguous:
+    strides ``(..., 1, rows)``, as LAPACK writes its results and PyTorch keeps them (its
+    ``inv``, ``solve``, ``cholesky``, the factors of ``qr``, ``eigh``, ``svd``, ``lu_factor``).
+    NumPy hands them over row-major; the layout shows to code written for PyTorch: a
+    ``view(-1)`` of such a result is refused, and ``flatten`` or ``reshape`` copy it, so a
+    later in-place change of the result does not reach what they returned. A copy of the
+    n^2 entries beside the n^3 of the factorization. ``rows`` larger than ``m``'s: the
+    matrices are the first rows of taller column-major ones, as ``lstsq``'s solution, which
+    LAPACK writes over the right-hand side.
+
+        >>> column_major(xp.eye(2, 3)).strides
+        (8, 16)
+        >>> column_major(xp.eye(2, 3), rows=4).strides
+        (8, 32)
+    """
+    if m.ndim < 2:  # (ColumnMajor of a vector, as an elementwise op: a copy)
+        return xp.array(m)
+    columns = xp.swapaxes(m, -1, -2)
+    if rows is None or rows == m.shape[-2]:
+        return xp.swapaxes(xp.ascontiguousarray(columns), -1, -2)
+    taller = xp.empty((*columns.shape[:-1], rows), m.dtype)
+    taller[..., : m.shape[-2]] = columns
+    return xp.swapaxes(taller[..., : m.shape[-2]], -1, -2)
+
+
+def lapack_result(result: Tensor, name: str, rows: int | None = None) -> Tensor:
+    """``result`` of a function composed of ops, laid out column-major (``rows``: see
+    :func:`column_major`) by a :class:`ColumnMajor` node that bears ``name``, PyTorch's name
+    for the function's node."""
+    return named(ColumnMajor(rows)(result), name)
+
+
+class ColumnMajor(Linear, Unary):
+    """A copy of a function's result laid out by :func:`column_major`, where the function is
+    composed of ops (``householder_product``, ``lu_factor``'s packed factors, the upper
+    Cholesky factor): the gradient passes through unchanged. The public function names the
+    node as PyTorch's one node for the whole function."""
+
+    notation = "x"
+    derivatives = ("1",)
+    saves_inputs = False
+    half_in_float32 = False  # a copy: no arithmetic to widen
+
+    def __init__(self, rows: int | None = None) -> None:
+        self.rows = rows
+
+    def forward(self, x):
+        return column_major(x, self.rows)
+
+    def vjp(self, g, out, x):
+        return (g,)
 
 
 # ----------------------------------------------------------------------------- dual helpers
@@ -238,7 +294,7 @@ class Inv(Op):
     saves_output = True
 
     def forward(self, a):
-        return _nan_where_nan(a, xp.linalg.inv(a))
+        return column_major(_nan_where_nan(a, xp.linalg.inv(a)))
 
     def vjp(self, g, out, a):
         b = dual.swap_last(out)
@@ -377,7 +433,7 @@ class Solve(Op):
     reads = ((0,), (0,))  # A (and X): B may change in place afterwards, as in PyTorch
 
     def forward(self, a, b):
-        return _nan_where_nan(a, xp.linalg.solve(a, b))
+        return column_major(_nan_where_nan(a, xp.linalg.solve(a, b)))
 
     def vjp(self, g, out, a, b):
         gb = _nan_where_nan(a, dual.solve(dual.swap_last(a), g))  # as the values, for A^T
@@ -406,7 +462,7 @@ class Cholesky(Op):
         lower = xp.linalg.cholesky(a)
         if xp.isnan(lower).any():  # a nan in A's lower triangle: NumPy factors it through,
             raise xp.linalg.LinAlgError  # LAPACK's pivot test (PyTorch's) fails on it
-        return lower
+        return column_major(lower)
 
     def vjp(self, g, out, a):
         lower = dual.tril(dual.swap_last(out) @ g)
@@ -628,7 +684,7 @@ def permutation_arrays(pivots: Any, m: int, dtype: Any) -> Any:
             order[p] = at_j
     # Row i of P^T A is row order[i] of A: P[order[i], i] = 1.
     eye = xp.eye(m, dtype=dtype)
-    return xp.swapaxes(eye[order], -1, -2)
+    return xp.ascontiguousarray(xp.swapaxes(eye[order], -1, -2))  # row-major, as PyTorch's
 
 
 class LU(_Part):

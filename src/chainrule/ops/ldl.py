@@ -21,6 +21,7 @@ from typing import Any
 from chainrule import arguments, return_types
 from chainrule._array import xp
 from chainrule.linalg import _matrices, _records
+from chainrule.ops.decompositions import column_major
 from chainrule.tensor import Tensor, _make
 
 _ALPHA = (1.0 + math.sqrt(17.0)) / 8.0  # Bunch-Kaufman's growth bound
@@ -181,7 +182,7 @@ def ldl_factor_ex(
             f"because the input is singular (the diagonal block {int(info.reshape(-1)[first])} "
             "of D is zero)."
         )
-    return return_types.linalg_ldl_factor_ex(_make(ld), _make(pivots), _make(info))
+    return return_types.linalg_ldl_factor_ex(_make(column_major(ld)), _make(pivots), _make(info))
 
 
 def ldl_factor(A: Tensor, *, hermitian: bool = False) -> return_types.linalg_ldl_factor:  # noqa: N803
@@ -223,4 +224,4 @@ def ldl_solve(
     out = xp.zeros(b.shape, xp.result_type(ld, b))
     for index in xp.ndindex(*batch):
         out[index] = _solve_one(ld[index], piv[index], b[index])
-    return _make(out)
+    return _make(column_major(out))

@@ -24,13 +24,15 @@ from chainrule._tensor_input import tensor_argument
 from chainrule.arguments import boolean, booleans, mistyped, no_overload
 from chainrule.autodiff.batching import physical
 from chainrule.linalg import LinAlgError, _like, _matrices
-from chainrule.op import named, without_derivative
+from chainrule.op import without_derivative
 from chainrule.ops.broadcast import broadcast_shape
 from chainrule.ops.decompositions import (
     LU,
     MatrixExp,
     Solve,
     batch_prefix,
+    column_major,
+    lapack_result,
     lu_arrays,
     permutation_arrays,
     saved_together,
@@ -117,7 +119,8 @@ def solve_triangular(
         triangle = _unit_diagonal(triangle)
     try:
         if not left:  # X A = B  <=>  A^T X^T = B^T
-            return Solve()(triangle.mT, B.mT).mT
+            solved = Solve()(triangle.mT, B.mT).mT
+            return lapack_result(solved, "LinalgSolveTriangularBackward0")
         return Solve()(triangle, B)
     except xp.linalg.LinAlgError:
         raise LinAlgError(
@@ -276,7 +279,7 @@ def lu_factor(A: Tensor, *, pivot: bool = True) -> return_types.linalg_lu_factor
 
 def _packed(A: Tensor, lower: Tensor, upper: Tensor, pivots: Any) -> tuple[Tensor, Tensor]:  # noqa: N803
     """``(LU, pivots)`` of ``lu_factor``, both guarded as PyTorch's node saves them."""
-    outputs = named(_pack(lower, upper), "LinalgLuFactorExBackward0"), _like(A, pivots)
+    outputs = lapack_result(_pack(lower, upper), "LinalgLuFactorExBackward0"), _like(A, pivots)
     saved_together((lower, upper), outputs)
     return outputs
 
@@ -357,7 +360,7 @@ def lu_solve(
     if adjoint:  # A^T = U^T L^T P^T
         y = solve_triangular(LU.mT, B, upper=False)
         y = solve_triangular(LU.mT, y, upper=True, unitriangular=True)
-        return matmul(p, y)
+        return lapack_result(matmul(p, y), "LinalgLuSolveBackward0")
     y = solve_triangular(LU, matmul(p.mT, B), upper=False, unitriangular=True)
     return solve_triangular(LU, y, upper=True)
 
@@ -516,6 +519,7 @@ def _where_solved(A: Tensor, info: Any, solve: Any, core: int = 2) -> Tensor:  #
 
 # ----------------------------------------------------------------------------- least squares
 _DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
+_LSTSQ = "LinalgLstsqBackward0"
 
 
 def lstsq(
@@ -546,7 +550,8 @@ def lstsq(
     m, n = A.shape[-2:]
     if rcond is None:
         rcond = float(xp.finfo(A.dtype.dtype).eps) * max(m, n)
-    solution = matmul(linalg.pinv(A, rtol=rcond), rhs)
+    # LAPACK writes the solution over a column-major copy of B, as tall as A or as wide
+    solution = lapack_result(matmul(linalg.pinv(A, rtol=rcond), rhs), _LSTSQ, max(m, n))
     s = svd_arrays(physical(A), compute_uv=False)
     rank = (s > rcond * s[..., :1]).sum(-1)
     empty = A.new_zeros((0,))
@@ -622,7 +627,7 @@ def householder_product(A: Tensor, tau: Tensor) -> Tensor:  # noqa: N803
         )
     _refuse_lapack_dtype(A, "orgqr_cpu")
     start = _make(xp.broadcast_to(_eye_like(A, m, n), (*A.shape[:-2], m, n)).copy())
-    return _reflect(A, tau, start, transpose=False)
+    return lapack_result(_reflect(A, tau, start, False), "LinalgHouseholderProductBackward0")
 
 
 def _reflect(A: Tensor, tau: Tensor, X: Tensor, transpose: bool) -> Tensor:  # noqa: N803
@@ -666,7 +671,7 @@ def ormqr(
             f"{name}: tau.shape[-1] must be equal to min(other.shape[{side}], input.shape[-1])"
         )
     if left:
-        return _reflect(input, tau, other, transpose)
+        return lapack_result(_reflect(input, tau, other, transpose), "OrmqrBackward0")
     return _reflect(input, tau, other.mT, not transpose).mT
 
 
@@ -680,9 +685,8 @@ def geqrf(input: Tensor) -> return_types.geqrf:  # noqa: A002
 
     def factors(x: Tensor) -> return_types.geqrf:
         h, tau = xp.linalg.qr(physical(x), mode="raw")
-        return return_types.geqrf(
-            _like(x, xp.ascontiguousarray(xp.swapaxes(h, -1, -2))), _like(x, tau)
-        )
+        # NumPy's raw h is the transpose of LAPACK's column-major result
+        return return_types.geqrf(_like(x, column_major(xp.swapaxes(h, -1, -2))), _like(x, tau))
 
     return without_derivative("geqrf", factors, input, formula=True)
 
