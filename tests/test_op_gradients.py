@@ -193,8 +193,14 @@ def test_float32_values_and_gradients_match_torch(spec: OpSpec, rng: np.random.G
         expected = outputs_of(spec.torch_callable()(*t_inputs))
         for y, t in zip(got, expected, strict=True):
             assert _dtype_name(y) == _dtype_name(t), case
+            reference = t.detach().numpy()
+            # a sum of float32 products rounds relative to its terms, not to itself: an
+            # element near zero among large ones differs by the BLAS's order of summation
+            # (conv3d's by 3e-6 on an AMD EPYC, where PyTorch's kernels sum in another order)
+            finite = np.abs(reference[np.isfinite(reference)])
+            scale = max(1.0, float(finite.max())) if finite.size else 1.0
             np.testing.assert_allclose(
-                y.detach().numpy(), t.detach().numpy(), rtol=2e-6, atol=2e-6, err_msg=case
+                y.detach().numpy(), reference, rtol=2e-6, atol=2e-6 * scale, err_msg=case
             )
         u = [rng.standard_normal(tuple(t.shape)).astype(np.float32) for t in expected]
         grads = cr.autograd.grad(got, inputs, [cr.tensor(a) for a in u], allow_unused=True)

@@ -285,9 +285,24 @@ def _bits(values: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(values), np.nan, values).astype(np.float16).view(np.uint16)
 
 
+# PyTorch's float16 transposed convolutions round on the way on some CPUs: on an AMD EPYC
+# its values lie up to 5 ulps from the float64 sum rounded once, on the machine these rows were
+# written on they were that sum. There chainrule's values are compared with that sum's bits.
+ROUNDED_ONCE = {"conv_transpose2d", "conv_transpose1d adds its bias in float32"}
+
+
+def _rounded_once(name: str) -> np.ndarray:
+    """The bits of ``name``'s value computed in float64 from the float16 inputs, rounded once."""
+    compute, values = CASES[name]
+    x = torch.tensor(np.asarray(values, dtype=np.float16).astype(np.float64))
+    return _bits(compute(torch, x).detach().numpy())
+
+
 @pytest.mark.parametrize("name", list(CASES))
 def test_float16_op_as_pytorch(name: str) -> None:
     (out, grad), (want_out, want_grad) = _outcome(cr, name), _outcome(torch, name)
+    if name in ROUNDED_ONCE:
+        want_out = _rounded_once(name)
     ulps = np.abs(out.astype(np.int64) - want_out.astype(np.int64))
     assert ulps.max(initial=0) <= ULPS.get(name, 0), (name, out, want_out)
     scale = np.abs(want_grad[np.isfinite(want_grad)]).max(initial=0.0)

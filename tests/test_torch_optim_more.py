@@ -898,12 +898,13 @@ def _snippet_style_transfer(lib: Any) -> list[Any]:
 
 
 # (snippet, absolute tolerance): clamping inside LBFGS's closure moves the point the line
-# search and the history assume, which amplifies the last bits (4e-8 after 60 evaluations)
+# search and the history assume, which amplifies the last bits of the products' sums, whose
+# order is the BLAS's: 4e-8 after 60 evaluations on one machine, 1.4e-6 on an AMD EPYC
 SNIPPETS = [
     (_snippet_two_schedulers, 1e-12),
     (_snippet_warmup_then_cosine, 1e-12),
     (_snippet_warm_restarts_per_batch, 1e-12),
-    (_snippet_style_transfer, 1e-6),
+    (_snippet_style_transfer, 1e-5),
 ]
 
 
