@@ -152,7 +152,10 @@ def test_cases_the_fuzzer_found_agree_with_torch(name: str) -> None:
     assert disagreements(case) == []
 
 
-# name: a case where chainrule gave a wrong number; it now refuses, as PyTorch does.
+# name: a case where chainrule gave a wrong number; it now refuses, as PyTorch does, with
+# these words.
+MODIFIED = "modified by an inplace operation"
+OVERLAP = "refer to a single memory location"
 FOUND_REFUSED = {
     # reverse over forward mode: the tangent of a view whose base changed in place after it
     # was taken (v3 reads exp's output, which add_ changed) was replayed unrecorded, a
@@ -164,6 +167,30 @@ FOUND_REFUSED = {
         (True,),
         "jacrev_of_jacfwd",
     ),
+    # an in-place op reading a view of the tensor it writes, under vmap over a batched
+    # tensor: the overlap check (eager's, PyTorch's) ran on the physical arrays, where each
+    # example's memory lies apart from the next one's, so no part looked dense: computed
+    "vmap_of_jacrev_addcmul_of_a_diagonal_of_itself": Case(
+        ["v2 = v0.exp()", "v3 = v2.diagonal()", "v4 = v0.exp()", "v2.addcmul_(v3, v3, value=0.5)"],
+        "(v3 * weight(v3)).sum() + (v4 * weight(v4)).sum()",
+        [np.array([[0.5481], [-0.9209]]), np.array([-1.8359, -1.9339, 1.2531])],
+        (True, True),
+        "vmap_of_jacrev",
+        (None, -1),
+    ),
+    "vmap_of_jacfwd_scatter_of_itself": Case(
+        ["v3 = v0.exp()", "v3.scatter_(-1, lib.arange(2, -1, -1).expand((3,)).contiguous(), v3)"],
+        LOSS_2,
+        [np.array([0.5481, -0.9209, -1.8359]), np.float64(-1.9339), np.float64(1.2531)],
+        (True, True, True),
+        "vmap_of_jacfwd",
+        (None, None, 0),
+    ),
+}
+REFUSED_WITH = {
+    "jacrev_of_jacfwd_of_a_view_of_a_changed_base_where_a_saved_value_changed": MODIFIED,
+    "vmap_of_jacrev_addcmul_of_a_diagonal_of_itself": OVERLAP,
+    "vmap_of_jacfwd_scatter_of_itself": OVERLAP,
 }
 
 
@@ -172,7 +199,45 @@ def test_cases_the_fuzzer_found_are_refused_as_in_torch(name: str) -> None:
     case = FOUND_REFUSED[name]
     for lib in (cr, torch):
         ours, error = outcome(lib, case)
-        assert error is not None and "modified by an inplace operation" in error, (lib, ours)
+        assert error is not None and REFUSED_WITH[name] in error, (lib, ours)
+
+
+# name: (an in-place op that reads part of the memory it writes, whether torch.func's vmap
+# refuses it): on (2, 1) examples the part read (one element) is dense, so PyTorch checks it.
+# torch.func's add_ has a batching rule, which reads the overlap of the physical arrays (never
+# dense: each example's memory lies apart from the next one's) and computes where f alone is
+# refused; its fallback (addcmul_, scatter_) runs f per example and refuses.
+OVERLAPPING_WRITES = {
+    "addcmul_ of its diagonal": (lambda v: v.addcmul_(v.diagonal(), v.diagonal()), True),
+    "add_ of its first row": (lambda v: v.add_(v[:1]), False),
+    "scatter_ of itself": (lambda v: v.scatter_(-1, v.new_zeros((2, 1)).long(), v), True),
+}
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # torch.func's fallback for addcmul_
+@pytest.mark.parametrize("name", OVERLAPPING_WRITES)
+def test_vmap_refuses_an_in_place_op_reading_what_it_writes_as_each_example_would(
+    name: str,
+) -> None:
+    write, torch_vmap_refuses = OVERLAPPING_WRITES[name]
+
+    def f(v: object) -> object:
+        v = v.exp()
+        write(v)
+        return v
+
+    x = np.random.default_rng(0).standard_normal((4, 2, 1))
+    for lib in (cr, torch):
+        with pytest.raises(RuntimeError, match=OVERLAP):
+            f(lib.tensor(x[0]))
+    with pytest.raises(RuntimeError, match=OVERLAP):
+        cr.func.vmap(f)(cr.tensor(x))
+    try:
+        torch.func.vmap(f)(torch.tensor(x))
+    except RuntimeError as e:
+        assert torch_vmap_refuses and OVERLAP in str(e)
+    else:
+        assert not torch_vmap_refuses
 
 
 # name: a case where PyTorch's answer is wrong (as chainrule's was, where a comment says so).

@@ -69,6 +69,8 @@ def apply(
     expanded view), as PyTorch's fill_ allows. ``distinct``: no operand may share memory
     with ``t``, not even all of it (see :func:`check_overlap`)."""
     if batching.levels and _batched(t, *others):
+        if not reads_first:
+            _check_example_overlap(t, others, distinct)
         return _apply_batched(t, compute, others, name)
     try:
         return _apply(t, compute, others, reads_first, one_value, distinct)
@@ -233,13 +235,42 @@ def check_overlap(t: Tensor, others: tuple[Any, ...], distinct: bool = False) ->
     (``x.scatter_(0, i, x)``, ``cat([x, y], out=x)``: the indexed writes of scatter,
     index_add, index_copy, put and index_put, and the copies of cat, would read what they have
     written, PyTorch's ``assert_no_overlap``)."""
-    target = t._data
+    _check_overlap(t._data, others, distinct, t, _data_of)
+
+
+def _data_of(x: Tensor) -> Any:
+    return x._data
+
+
+def _check_example_overlap(t: Tensor, others: tuple[Any, ...], distinct: bool = False) -> None:
+    """:func:`check_overlap` under vmap: of one example's memory, as f alone would see it (the
+    physical arrays' examples lie apart, so their batch dims are never dense)."""
+    if (first := _first_example(t)) is not None:
+        _check_overlap(first, others, distinct, t, _first_example)
+
+
+def _first_example(x: Tensor) -> Any:
+    """The part of ``x``'s physical array that its first example holds (under vmap), or None
+    for an empty batch."""
+    value, levels = batching.unwrap(x)
+    data = value._data
+    if 0 in data.shape[: len(levels)]:
+        return None
+    return data[(0,) * len(levels)]
+
+
+def _check_overlap(
+    a: Any, others: tuple[Any, ...], distinct: bool, t: Tensor, array: Callable[..., Any]
+) -> None:
+    """:func:`check_overlap` of the array ``a``, written as ``t``, with the arrays that
+    ``array`` finds behind the Tensors among ``others`` (under vmap: their first examples')."""
     for o in others:
-        if not isinstance(o, Tensor) or not xp.may_share_memory(target, o._data):
+        if not isinstance(o, Tensor) or (b := array(o)) is None:
+            continue
+        if not xp.may_share_memory(a, b):
             continue
         if o is t and not distinct:
             continue
-        a, b = target, o._data
         same = not distinct and (
             a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
             and (a.ndim, a.size) == (b.ndim, b.size)
@@ -373,6 +404,9 @@ def _update(t: Tensor, ufunc: Any, op: Callable[..., Tensor], other: Any) -> Ten
     """``t = op(t, other)`` in place: with no graph to record, one NumPy ufunc into ``t``."""
     if batching.levels and _batched(t, other):
         # PyTorch's add_ alone has a batching rule, which finds the physical shapes differ.
+        # (It also reads the physical arrays' overlap, never dense: it computes where each
+        # example refuses; chainrule refuses, as f alone does.)
+        _check_example_overlap(t, (other,))
         return _apply_batched(t, op, (other,), "inplace arithmetic", ufunc is xp.add)
     # (a shell uint takes the op, whose dispatch refuses the kernels PyTorch lacks for it)
     if _records(t, other) or forward.levels or t._data.dtype in dtypes.SHELL_UINTS:
