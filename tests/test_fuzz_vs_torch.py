@@ -125,7 +125,7 @@ FOUND = {
             "loss.backward()",
         ],
         [np.float64(0.5481), np.float64(-0.9209), np.array([[-1.8359], [-1.9339]])],
-        (True, True, True),
+        (True, False, False),
     ),
 }
 
