@@ -115,6 +115,22 @@ FOUND = {
         [np.array([[0.5481], [-0.9209]])],
         (True,),
     ),
+    # topk along a dim other than the last returned a transposed view of its indices (and
+    # values taken by them): view(-1) refused where PyTorch's are row-major
+    "view_of_topk_values_along_dim_0": (
+        ["v1 = v0.topk(1, 0).values", "v2 = v1.view(-1)"]
+        + ["loss = (v1 * weight(v1)).sum() + (v2 * weight(v2)).sum()", "loss.backward()"],
+        [np.array([[[0.5481, -0.9209, -1.8359], [-1.9339, 1.2531, 1.6511]]] * 2)],
+        (True,),
+    ),
+    # hypot's gradient for each input reads that input (and the output): the other one,
+    # requiring no grad, may change in place afterwards, as in PyTorch
+    "hypot_other_input_changed_in_place": (
+        ["v4 = lib.hypot(v0, v1)", "v6 = v1.unbind(0)[0]", "v6.addcmul_(v2, v2, value=0.5)"]
+        + ["v7 = v4.exp()", "loss = (v7 * weight(v7)).sum()", "loss.backward()"],
+        [np.float64(0.5481), np.array([-0.9209, -1.8359, -1.9339]), np.float64(1.2531)],
+        (True, False, False),
+    ),
     "flatten_of_inv_changed_in_place": (
         [
             "v3 = lib.linalg.inv((v2 @ v2.mT + (lib.eye(2, 2, dtype=lib.float64) * "

@@ -1515,6 +1515,7 @@ class Hypot(Op):
     notation = "sqrt(a**2 + b**2)"
     derivatives = ("a / hypot(a, b)", "b / hypot(a, b)")
     saves_output = True
+    reads = ((0,), (1,))  # each gradient its own input (and the output)
 
     def forward(self, a, b):
         refuse_integer_pair(a, b, "hypot_cpu")

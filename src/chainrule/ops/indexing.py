@@ -760,7 +760,9 @@ class TopkOrder(Constant):
             keys = xp.empty_like(order)
             xp.put_along_axis(keys, order, ranks, -1)
             top[swapped] = [stl_select.topk_indices(line, k, self.sorted) for line in keys.tolist()]
-        return top.swapaxes(self.dim, -1)
+        # row-major, as PyTorch's topk returns them (top is a slice, swapped back: a view
+        # that view(-1) would refuse)
+        return xp.ascontiguousarray(top.swapaxes(self.dim, -1))
 
 
 def _tied(a: Any, b: Any) -> Any:
