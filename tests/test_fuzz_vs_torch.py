@@ -131,6 +131,30 @@ FOUND = {
         [np.float64(0.5481), np.array([-0.9209, -1.8359, -1.9339]), np.float64(1.2531)],
         (True, False, False),
     ),
+    # an element of digamma's gradient near 0 among ones near 15, through PyTorch's trigamma
+    # (5e-10 relative from the exact value; chainrule's 4e-16): 1.8e-9 apart, the fuzzer's
+    # tolerance now scales with the largest element
+    "digamma_gradient_through_a_cross_product": (
+        ["v5 = lib.linalg.cross(v1, v1 * v1)", "v6 = (1 + v5 * v5).digamma()"]
+        + ["v7 = lib.bmm(v6, v1.mT)", "loss = (v6 * weight(v6)).sum() + (v7 * weight(v7)).sum()"]
+        + ["loss.backward()"],
+        [
+            np.float64(0.5871),
+            np.array(
+                [[[0.8331, -1.6419, -1.4739], [-0.6829, -1.5949, 1.9831]]]
+                + [[[0.7741, 0.1321, -0.5819], [1.0251, 1.8141, 0.1761]]]
+            ),
+        ],
+        (False, True),
+    ),
+    # erf of a transposed tensor is transposed, as PyTorch's kernels keep an input's layout:
+    # its view(-1) is refused (chainrule's erf, digamma, ndtr... were row-major, and viewed)
+    "view_of_erf_of_a_transpose": (
+        ["v2 = v1.t()", "v4 = v2.erf()", "v5 = v4.view(-1)"]
+        + ["loss = (v4 * weight(v4)).sum() + (v5 * weight(v5)).sum()", "loss.backward()"],
+        [np.float64(0.5481), np.array([[-0.9209, -1.8359, -1.9339], [1.2531, 1.6511, 0.4271]])],
+        (True, True),
+    ),
     "flatten_of_inv_changed_in_place": (
         [
             "v3 = lib.linalg.inv((v2 @ v2.mT + (lib.eye(2, 2, dtype=lib.float64) * "

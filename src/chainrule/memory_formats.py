@@ -301,6 +301,24 @@ def copied(data: Any, fmt: memory_format, dtype: Any = None) -> Any:
     return out
 
 
+def like_input(out: Any, *inputs: Any) -> Any:
+    """``out``, computed elementwise from the arrays ``inputs`` by code whose result is
+    row-major whatever their layout (a series, ``where``, a float64 kernel), laid out as the
+    first input of ``out``'s shape where that is dense and not row-major, as PyTorch's
+    elementwise kernels and NumPy's ufuncs keep their inputs' layout (``erf(x.t())`` is
+    transposed: its ``view(-1)`` is refused).
+
+        >>> like_input(xp.zeros((3, 2)), xp.ones((2, 3)).T).strides
+        (8, 24)
+    """
+    x = next((x for x in inputs if getattr(x, "shape", None) == out.shape), None)
+    if x is None or x.flags.c_contiguous or out.strides == x.strides:
+        return out
+    if not is_dense(x.shape, shape_ops.element_strides(x)):
+        return out
+    return laid_out_as(out, x)
+
+
 def laid_out_as(g: Any, leaf: Any) -> Any:
     """A copy of a leaf's new gradient ``g`` laid out as PyTorch's ``AccumulateGrad`` lays it
     out: with the leaf's strides where those are dense, else row-major."""

@@ -1367,7 +1367,7 @@ class Erf(Unary):
     derivatives = ("2 / sqrt(pi) * exp(-x**2)",)
 
     def forward(self, x):
-        return _erf_array(_floating(x))
+        return memory_formats.like_input(_erf_array(_floating(x)), x)
 
     def partial(self, out, x):
         return (2 / math.sqrt(math.pi)) * dual.exp(-x * x)

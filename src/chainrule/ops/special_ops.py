@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from chainrule import dtypes
+from chainrule import dtypes, memory_formats
 from chainrule._array import xp
 from chainrule._tensor_input import tensor_argument
 from chainrule.arguments import integer
@@ -35,7 +35,7 @@ class Erfc(Unary):
     derivatives = ("-2 / sqrt(pi) * exp(-x**2)",)
 
     def forward(self, x):
-        return special.erfc(x)
+        return memory_formats.like_input(special.erfc(x), x)
 
     def partial(self, out, x):
         return (-2 / math.sqrt(math.pi)) * dual.exp(-x * x)
@@ -48,7 +48,7 @@ class Erfinv(Unary):
     derivatives = ("sqrt(pi) / 2 * exp(erfinv(x)**2)",)
 
     def forward(self, x):
-        return special.erfinv(x)
+        return memory_formats.like_input(special.erfinv(x), x)
 
     def partial(self, out, x):
         # erfinv(x) again from x, not the output: PyTorch's rule reads x alone, so the output
@@ -83,7 +83,7 @@ class Polygamma(Unary):
         return "DigammaBackward0" if self.n == 0 else "PolygammaBackward0"
 
     def forward(self, x):
-        return special.polygamma(self.n, x)
+        return memory_formats.like_input(special.polygamma(self.n, x), x)
 
     def partial(self, out, x):
         return _polygamma(x, self.n + 1)
@@ -121,7 +121,7 @@ class Ndtr(Unary):
     derivatives = ("exp(-x**2 / 2) / sqrt(2 pi)",)
 
     def forward(self, x):
-        return _half(special.erfc(-_floating(x) * _SQRT_HALF))
+        return memory_formats.like_input(_half(special.erfc(-_floating(x) * _SQRT_HALF)), x)
 
     def partial(self, out, x):
         return dual.exp(x * x * -0.5) * _NORMAL_DENSITY
@@ -145,7 +145,8 @@ class LogNdtr(Unary):
         left = special.log_erfc(z) - math.log(2.0)
         with xp.errstate(invalid="ignore"):  # at -inf, the branch not taken
             right = xp.log1p(_half(-special.erfc(-z)))  # 1 - erfc(x / sqrt 2) / 2
-        return xp.where(x < 0, left, right).astype(left.dtype, copy=False)
+        out = xp.where(x < 0, left, right).astype(left.dtype, copy=False)
+        return memory_formats.like_input(out, x)
 
     def partial(self, out, x):
         return dual.exp(x * x * -0.5 - out) * _NORMAL_DENSITY
@@ -228,7 +229,7 @@ def _on_float64(kernel, x):  # type: ignore[no-untyped-def]
     and bools: float32, as PyTorch)."""
     z, dtype = special._float_input(x)
     with xp.errstate(over="ignore"):  # float64 values beyond float32's range: inf, as PyTorch
-        return kernel(z).astype(dtype, copy=False)
+        return memory_formats.like_input(kernel(z).astype(dtype, copy=False), xp.asarray(x))
 
 
 class I0(Unary):
@@ -426,7 +427,9 @@ class Igamma(Op):
     def forward(self, a, x):
         dtype = _float_pair(a, x, f"{self.kernel}_cpu")
         p, q = cephes.gamma_parts(a.astype(xp.float64), x.astype(xp.float64))
-        return (p if self.sign > 0 else q).astype(dtype, copy=False)
+        return memory_formats.like_input(
+            (p if self.sign > 0 else q).astype(dtype, copy=False), a, x
+        )
 
     def vjp(self, g, out, a, x):
         if self.needs[0] and backward.input_wanted(self, 0):
@@ -541,7 +544,7 @@ class Zeta(Op):
         dtype = float_result_dtype(x, q)
         self.refuse_half(dtype)
         out = cephes.zeta(xp.asarray(x, dtype=xp.float64), xp.asarray(q, dtype=xp.float64))
-        return out.astype(dtype, copy=False)  # a number unrounded
+        return memory_formats.like_input(out.astype(dtype, copy=False), x, q)  # a number unrounded
 
     def vjp(self, g, out, x, q):
         if self.needs[0] and backward.input_wanted(self, 0):
