@@ -16,6 +16,9 @@ Each program the fuzzer found failing stays below as a row of ``FOUND``, in its 
 
 from __future__ import annotations
 
+import warnings
+from typing import Any
+
 import numpy as np
 import pytest
 from fuzz_programs import (
@@ -155,6 +158,13 @@ FOUND = {
         [np.float64(0.5481), np.array([[-0.9209, -1.8359, -1.9339], [1.2531, 1.6511, 0.4271]])],
         (True, True),
     ),
+    # gelu (erf's) of a transpose is transposed too (its erf's result was row-major)
+    "view_of_gelu_of_a_transpose": (
+        ["v2 = v0.t()", "v3 = lib.nn.functional.gelu(v2)", "v4 = v3.view(-1)"]
+        + ["loss = (v3 * weight(v3)).sum() + (v4 * weight(v4)).sum()", "loss.backward()"],
+        [np.array([[0.5481, -0.9209, -1.8359], [-1.9339, 1.2531, 1.6511]])],
+        (True,),
+    ),
     "flatten_of_inv_changed_in_place": (
         [
             "v3 = lib.linalg.inv((v2 @ v2.mT + (lib.eye(2, 2, dtype=lib.float64) * "
@@ -186,3 +196,30 @@ def test_lapack_results_lie_column_major_as_in_pytorch() -> None:
 
     for lib in (torch, cr):
         assert lib.linalg.inv(lib.eye(2, dtype=lib.float64) * 2).stride() == (1, 2)
+
+
+def test_logcumsumexp_second_derivative_where_pytorchs_is_nan() -> None:
+    """The eager fuzzer met PyTorch's Hessian of a logcumsumexp with nan in its first column
+    (its double backward); chainrule's agrees with central differences of the gradient."""
+    import torch
+
+    import chainrule as cr
+
+    x = np.array([-1.154, -3.031, -0.826])
+    w = np.array([0.3, -0.7, 0.5])
+
+    def loss(lib: Any, v: Any) -> Any:
+        return (lib.tensor(w) * (v - v.logcumsumexp(0)) ** 2).sum()
+
+    def gradient(v: np.ndarray) -> np.ndarray:
+        t = cr.tensor(v, requires_grad=True)
+        return cr.autograd.grad(loss(cr, t), t)[0].numpy()
+
+    steps = np.eye(3) * 1e-6
+    numeric = np.stack([(gradient(x + e) - gradient(x - e)) / 2e-6 for e in steps], 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # vmap's loop over the rows of the Hessian
+        ours = cr.autograd.functional.hessian(lambda v: loss(cr, v), cr.tensor(x)).numpy()
+    theirs = torch.autograd.functional.hessian(lambda v: loss(torch, v), torch.tensor(x))
+    np.testing.assert_allclose(ours, numeric, rtol=1e-6, atol=1e-8)
+    assert np.isnan(theirs.numpy()[:, 0]).all()

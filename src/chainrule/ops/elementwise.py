@@ -1398,7 +1398,7 @@ class Gelu(Unary):
         dtypes.check_float_kernel(x.dtype, "GeluKernelImpl")
         if self.approximate == "tanh":
             return 0.5 * x * (1 + xp.tanh(self._K * (x + 0.044715 * x**3)))
-        return 0.5 * x * (1 + _erf_array(x / math.sqrt(2)))
+        return memory_formats.like_input(0.5 * x * (1 + _erf_array(x / math.sqrt(2))), x)
 
     def partial(self, out, x):
         if self.approximate == "tanh":
