@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from gradcheck_util import finite_scale
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
@@ -835,10 +836,9 @@ def _close(got: np.ndarray, expected: np.ndarray) -> bool:
     # atol scaled by the largest element: an element that sums terms of that size to near 0
     # keeps their rounding (PyTorch's trigamma is off by up to 5e-10 relative, chainrule's by
     # 4e-16: through digamma's gradient, 1.8e-9 at an element of 0.005 beside ones of 15)
-    finite = np.abs(expected[np.isfinite(expected)])
-    scale = max(1.0, float(finite.max())) if finite.size else 1.0
+    atol = 1e-9 * finite_scale(expected)
     with contextlib.suppress(AssertionError):
-        np.testing.assert_allclose(got, expected, rtol=1e-7, atol=1e-9 * scale, equal_nan=True)
+        np.testing.assert_allclose(got, expected, rtol=1e-7, atol=atol, equal_nan=True)
         return True
     return False
 

@@ -225,6 +225,17 @@ def torch_jvp(torch_fn: Fn, arrays: Arrays, tangents: Arrays) -> np.ndarray:
     return flat(tangents_out)
 
 
+def finite_scale(expected: np.ndarray) -> float:
+    """The largest finite magnitude in ``expected``, at least 1: the size of the terms whose
+    rounding an element summed from them to near 0 keeps, for an absolute tolerance.
+
+    >>> finite_scale(np.array([0.5, -15.0, np.inf]))
+    15.0
+    """
+    finite = np.abs(expected[np.isfinite(expected)])
+    return max(1.0, float(finite.max(initial=0.0)))
+
+
 def assert_close(actual: Any, expected: Any, what: str, rtol: float = 1e-6) -> None:
     """Equal up to ``rtol`` of the largest expected magnitude (at least 1): finite
     differences err in absolute terms, so a relative check per element would be too strict."""
