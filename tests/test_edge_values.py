@@ -241,6 +241,17 @@ ROWS = [
     Edge("std_single_element", lambda m, x: x.std(), ([2.0],)),
     Edge("std_mean_constant", lambda m, x: m.std_mean(x)[0], ([0.5, 0.5, 0.5],)),
     Edge("var_constant", lambda m, x: x.var(), ([2.0, 2.0, 2.0],)),
+    # Equal values whose mean rounds (3 * -1.8359 / 3 misses by an ulp). PyTorch's Welford
+    # reduction (several outputs, and std_mean) gives a std of exactly 0 and the masked 0
+    # gradient; its all-reduce (one output) subtracts its mean in the input's dtype, rounding
+    # and all (in float32, 7 * -1.8359 / 7 misses too: a std of 1.2e-7, gradients of +-1/7)
+    Edge(
+        "std_dim_of_equal_values",
+        lambda m, x: x.std(0, correction=0),
+        ([[0.7, -1.8359], [0.7, -1.8359], [0.7, -1.8359]],),
+    ),
+    Edge("std_mean_of_equal_values", lambda m, x: m.std_mean(x)[0], ([-1.8359] * 3,)),
+    Edge("std_of_seven_equal_values", lambda m, x: x.std(), ([-1.8359] * 7,)),
     Edge("norm_zero", lambda m, x: x.norm(), ([0.0, 0.0, 0.0],)),
     Edge("norm_zero_dim", lambda m, x: x.norm(dim=1), ([[0.0, 0.0], [3.0, 4.0]],)),
     Edge("norm_nan", lambda m, x: x.norm(), ([1.0, NAN],)),

@@ -533,19 +533,43 @@ class Var(Reduction):
     # The forward widens float16 itself; the rules are PyTorch's formula of float16 steps.
     half_in_float32 = False
 
-    def __init__(self, dims: tuple[int, ...], keepdim: bool, correction: float, whole: bool):
+    def __init__(
+        self,
+        dims: tuple[int, ...],
+        keepdim: bool,
+        correction: float,
+        whole: bool,
+        welford: bool = False,
+    ):
         super().__init__(dims, keepdim, whole)
         self.correction = correction
+        self.welford = welford  # Welford's exactness even for one output (var_mean's)
 
     def forward(self, x):
         return _row_major(self._wide(x).astype(x.dtype), x)
 
     def _wide(self, x):
-        """The variance in the dtype PyTorch accumulates it in, not yet rounded to x's."""
+        """The variance in the dtype PyTorch accumulates it in, not yet rounded to x's.
+
+        Mean, then squared deviations, as PyTorch's two algorithms: its all-reduce (var and
+        std of float32 and float64 with one output, ``result.numel() == 1``) subtracts the
+        mean taken in x's dtype, rounding and all; Welford's (several outputs, float16, and
+        var_mean and std_mean) gives a group of equal values a variance of exactly 0, so a
+        std's gradient there is its masked 0, not a rounding divided by a rounding. Here that
+        is the mean corrected by the deviations' own mean, exact for equal values, where the
+        first mean of float64 ones may miss by an ulp (smaller dtypes are summed exactly in
+        the wider one)."""
         wide = x.astype(_WIDER.get(x.dtype, x.dtype), copy=False)
-        deviation = wide - wide.mean(axis=self.dims, keepdims=True)
+        n = self._n(x)
+        if n and x.size == n and not self.welford and x.dtype is not dtypes.float16:
+            mean = x.mean(axis=self.dims, keepdims=True).astype(wide.dtype, copy=False)
+            deviation = wide - mean
+        else:
+            deviation = wide - wide.mean(axis=self.dims, keepdims=True)
+            if wide.dtype is x.dtype:
+                deviation -= deviation.mean(axis=self.dims, keepdims=True)
         total = (deviation * deviation).sum(axis=self.dims, keepdims=self.keepdim)
-        return total / builtins.max(self._n(x) - self.correction, 0)
+        return total / builtins.max(n - self.correction, 0)
 
     def vjp(self, g, out, x):
         return (self._var_backward(self.kept(g), x),)
@@ -877,6 +901,7 @@ def _variance(
     keepdim: bool,
     correction: Any,
     aliases: dict[str, Any],
+    welford: bool = False,
 ) -> Tensor:
     """:class:`Var` or :class:`Std` of ``input`` with :func:`var`'s arguments."""
     _refuse_integers(input, "std and var")
@@ -884,7 +909,7 @@ def _variance(
     dim, unbiased, keepdim = _var_args(name, input, dim, unbiased, keepdim, aliases)
     dims = normalize_dims(dim, input.ndim, "var")
     whole = dim is None or not input.ndim  # PyTorch's var_backward without dim
-    return op(dims, keepdim, _correction(unbiased, correction), whole)(input)
+    return op(dims, keepdim, _correction(unbiased, correction), whole, welford)(input)
 
 
 def var_mean(
@@ -904,7 +929,7 @@ def var_mean(
     """
     _refuse_integers(input, "var_mean")
     dim, unbiased, keepdim = _var_args("var_mean", input, dim, unbiased, keepdim, aliases)
-    variance = var(input, dim, unbiased, keepdim, correction=correction)
+    variance = _variance(Var, input, dim, unbiased, keepdim, correction, {}, welford=True)
     means = mean(input, normalize_dims(dim, input.ndim, "var_mean"), keepdim)
     # one node of two outputs in PyTorch's graph, so both carry its name
     return named(variance, "VarMeanBackward0"), named(means, "VarMeanBackward0")
@@ -922,7 +947,7 @@ def std_mean(
     """``(std(input, ...), mean(input, ...))`` over the same dimensions, as a tuple."""
     _refuse_integers(input, "std_mean")
     dim, unbiased, keepdim = _var_args("std_mean", input, dim, unbiased, keepdim, aliases)
-    deviation = std(input, dim, unbiased, keepdim, correction=correction)
+    deviation = _variance(Std, input, dim, unbiased, keepdim, correction, {}, welford=True)
     means = mean(input, normalize_dims(dim, input.ndim, "std_mean"), keepdim)
     return named(deviation, "StdMeanBackward0"), named(means, "StdMeanBackward0")  # as var_mean
 
