@@ -756,9 +756,16 @@ def weights(shape: Shape) -> np.ndarray:
     return np.cos(1.0 + np.arange(int(np.prod(shape, dtype=int)))).reshape(shape)
 
 
-def run(lines: list[str], inputs: list[Any], requires_grad: tuple[bool, ...], lib: Any) -> Outcome:
+def run(
+    lines: list[str],
+    inputs: list[Any],
+    requires_grad: tuple[bool, ...],
+    lib: Any,
+    keep: str | None = None,
+) -> Outcome:
     """Run a program's ``lines`` on ``lib`` (``chainrule`` or ``torch``), one by one, with
-    inputs ``v0, v1, ...`` holding ``inputs`` (float64)."""
+    inputs ``v0, v1, ...`` holding ``inputs`` (float64); ``keep`` names one more value to
+    return (the loss)."""
     names: dict[str, Any] = {"lib": lib, "weight": lambda v: lib.tensor(weights(tuple(v.shape)))}
     for i, (x, grad) in enumerate(zip(inputs, requires_grad, strict=True)):
         names[f"v{i}"] = lib.tensor(x, dtype=lib.float64, requires_grad=grad)
@@ -780,7 +787,7 @@ def run(lines: list[str], inputs: list[Any], requires_grad: tuple[bool, ...], li
             outcome.error_line, outcome.error = number, f"{type(error).__name__}: {error}"
             return outcome
     for name, value in names.items():
-        if name[0] == "v" and name[1:].isdigit():
+        if (name[0] == "v" and name[1:].isdigit()) or name == keep:
             outcome.values[name] = _numpy(value)
     grads = names.get("second")
     if grads is None:
@@ -821,7 +828,66 @@ def differences(lines: list[str], inputs: list[Any], requires_grad: tuple[bool, 
             nudged = run(lines, [_nudged(x, phase) for x in inputs], requires_grad, torch)
             if nudged.error_line is not None or _compared(nudged, theirs):
                 raise RoundingDecides(found)
+        if all(line.startswith("gradient") for line in found):
+            # the values agree, the gradients do not: central differences decide
+            return _against_finite_differences(lines, inputs, requires_grad, ours, found)
     return found
+
+
+def _against_finite_differences(
+    lines: list[str],
+    inputs: list[Any],
+    requires_grad: tuple[bool, ...],
+    ours: Outcome,
+    found: list[str],
+) -> list[str]:
+    """``found``, chainrule's gradients that differ from PyTorch's, or nothing where they are
+    the central differences of the program's loss (of ``inner`` in a second order program).
+    Where those are nan (the loss is nan nearby) the derivative is a convention, not compared.
+    PyTorch's Hessian through a std of one element is nan (its double backward multiplies 0
+    by the inf of 1 / (2 std)), where the std is 0 for every input and chainrule's is the
+    rest of the loss's, as the differences say."""
+    reference = finite_differences(lines, inputs, requires_grad)
+    second = any(line.startswith("second = ") for line in lines)
+    rtol, atol = (2e-3, 1e-5) if second else (1e-5, 1e-6)  # differences of differences
+    for name, expected in reference.items():
+        got = ours.grads.get(name)
+        got = np.zeros_like(expected) if got is None else got  # an unused leaf's: 0
+        defined = ~np.isnan(expected)
+        if got.shape != expected.shape or not np.allclose(
+            got[defined], expected[defined], rtol=rtol, atol=atol
+        ):
+            return [*found, f"finite differences of {name}: {expected.tolist()}"]
+    return []
+
+
+def finite_differences(
+    lines: list[str], inputs: list[Any], requires_grad: tuple[bool, ...], step: float = 1e-6
+) -> dict[str, np.ndarray]:
+    """Central differences of a program's ``loss`` (of ``inner``, the weighted first
+    derivatives, where it takes a second order) with respect to each input that requires
+    grad, chainrule running the program to there: named as :class:`Outcome`'s gradients."""
+    target = "inner" if any(line.startswith("inner = ") for line in lines) else "loss"
+    stop = next(i for i, line in enumerate(lines) if line.startswith(f"{target} = ")) + 1
+
+    def value(xs: list[Any]) -> float:
+        outcome = run(lines[:stop], xs, requires_grad, cr, keep=target)
+        return np.nan if outcome.error_line is not None else float(outcome.values[target])
+
+    grads = {}
+    leaves = [i for i, grad in enumerate(requires_grad) if grad]
+    for leaf, i in enumerate(leaves):
+        x = np.asarray(inputs[i], dtype=np.float64)
+        derivative = np.empty(x.shape)
+        for at in np.ndindex(x.shape):
+            ends = []
+            for sign in (1.0, -1.0):
+                moved = x.copy()
+                moved[at] += sign * step
+                ends.append(value([*inputs[:i], moved, *inputs[i + 1 :]]))
+            derivative[at] = (ends[0] - ends[1]) / (2 * step)
+        grads[f"leaf {leaf}"] = derivative
+    return grads
 
 
 def _compared(ours: Outcome, theirs: Outcome) -> list[str]:

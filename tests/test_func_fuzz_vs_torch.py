@@ -28,10 +28,12 @@ from fuzz_transforms import (
     TRANSFORMS,
     Case,
     _mismatches,
+    _nan_where,
+    _settled,
     disagreements,
     known_refusal,
     numeric,
-    numeric_tolerance,
+    numeric_mismatches,
     outcome,
 )
 from hypothesis import given
@@ -69,7 +71,30 @@ def test_each_transform_runs_a_plain_program_in_both_libraries(transform: str) -
     (ours, error), (theirs, their_error) = outcome(cr, case), outcome(torch, case)
     assert error is None and their_error is None, (error, their_error)
     assert _mismatches(ours, theirs, 1e-7, 1e-9) == []
-    assert _mismatches(ours, numeric(case), *numeric_tolerance(case)) == []
+    assert numeric_mismatches(case, ours, numeric(case)) == []
+
+
+def test_differences_that_do_not_settle_decide_nothing() -> None:
+    """A Hessian through exp(cross(x, cross(x, x * x) ** 2)), entries up to 4e291: the
+    differences miss chainrule's (and torch.func's) by 0.5% there (their error grows with the
+    exp's derivatives) and move as much when their steps halve, so those entries are not
+    compared. The fuzzer met it with a masked_scatter_ that torch.func refuses under vmap,
+    where the differences alone decide. Where they settle, a Hessian 1% off is still found."""
+    lines = ["v1 = lib.linalg.cross(v0, v0 * v0)", "v2 = lib.linalg.cross(v0, v1 * v1).exp()"]
+    x = np.array([[[0.548, -0.921, -1.836]], [[1.74, 1.263, -1.989]]]) + 1e-4
+    case = Case(lines, "(v2 * weight(v2)).sum()", [x], (True,), "vmap_of_hessian", (0,))
+    (ours, error), (theirs, their_error) = outcome(cr, case), outcome(torch, case)
+    assert error is None and their_error is None and _mismatches(ours, theirs, 1e-7, 1e-9) == []
+    reference = numeric(case)
+    assert numeric_mismatches(case, ours, reference) != []  # the differences miss
+    settled = _settled(case, reference, numeric(case, 0.5))
+    unsettled = np.isnan(settled[0])
+    assert unsettled.any() and not unsettled.all()
+    assert numeric_mismatches(case, _nan_where(ours, settled), settled) == []
+    off = [ours[0] * (1 + 0.01 * (np.arange(ours[0].size) % 2)).reshape(ours[0].shape)]
+    assert numeric_mismatches(case, _nan_where(off, settled), settled) != []
+    case.lines = ["v3 = v0 + v0", "v3.masked_scatter_(v3 > 0.5, v0 * 3)", *lines]
+    assert outcome(torch, case)[1] is not None and disagreements(case) == []
 
 
 # ----------------------------------------------------------------------------- found
@@ -79,6 +104,36 @@ X = [np.float64(0.5481)]
 # name: the case. Each raised in chainrule, or gave a wrong number, where torch.func gives the
 # right answer.
 FOUND = {
+    # vmap over a gradient through eigh after an in-place change of its input: the guard of
+    # eigh's outputs on its nodes read the values of vmap's batched outputs, which have none,
+    # so vmap fell back to one run per example (for every decomposition, with a warning, 5 to
+    # 20x slower), and refused it here, as that would make the change again. The guards now
+    # sit on the whole batch's tensors, which hold the nodes.
+    "vmap_of_grad_eigvalsh_after_an_in_place_change": Case(
+        [
+            "v3 = v2.unbind(0)[0]",
+            "v3.addcmul_(v1, v1, value=0.5)",
+            "v4 = lib.linalg.eigvalsh((v2 @ v2.mT + (lib.eye(1, 1, dtype=lib.float64)"
+            " * lib.arange(1.0, 2, dtype=lib.float64))))",
+        ],
+        "(v3 * weight(v3)).sum() + (v4 * weight(v4)).sum()",
+        [np.float64(0.5481), np.float64(-0.9209), np.array([[-1.8359, -1.9339, 1.2531]])],
+        (True, False, False),
+        "vmap_of_grad",
+        (0, 0, 0),
+    ),
+    # the same through jvp's tangent rule (a known refusal until then)
+    "vmap_of_jvp_eigvalsh_after_an_in_place_change": Case(
+        [
+            "v1 = v0.unbind(0)[0]",
+            "v1.relu_()",
+            "v2 = lib.linalg.eigvalsh((v0 @ v0.mT + lib.eye(1, dtype=lib.float64)))",
+        ],
+        LOSS_1.replace("v0", "v2"),
+        [np.array([[0.5481, -0.9209, -1.8359]])],
+        (True,),
+        "vmap_of_jvp",
+    ),
     # vjp lifts an unbatched primal to vmap's levels (its gradient comes out per example);
     # torch.func keeps it unbatched, so it may change an unbatched tensor in place
     "vmap_of_grad_unbatched_primal_changes_unbatched_tensor": Case(
@@ -271,10 +326,10 @@ def test_where_pytorch_differs_chainrule_agrees_with_finite_differences(name: st
     reference = numeric(case)
     ours, error = outcome(cr, case)
     assert error is None, error
-    assert _mismatches(ours, reference, *numeric_tolerance(case)) == []
+    assert numeric_mismatches(case, ours, reference) == []
     theirs, their_error = outcome(torch, case)
     assert their_error is None, their_error
-    assert _mismatches(theirs, reference, *numeric_tolerance(case)) != []
+    assert numeric_mismatches(case, theirs, reference) != []
 
 
 def test_vmap_of_grad_reads_an_unbatched_primal_as_torch_func() -> None:
@@ -312,17 +367,6 @@ KNOWN_REFUSAL_CASES = {
         [np.array([0.5481, -0.9209, -1.8359])],
         (True,),
         "hessian",
-    ),
-    "vmap of jvp, eigvalsh after an in-place change": Case(
-        [
-            "v1 = v0.unbind(0)[0]",
-            "v1.relu_()",
-            "v2 = lib.linalg.eigvalsh((v0 @ v0.mT + lib.eye(1, dtype=lib.float64)))",
-        ],
-        LOSS_1.replace("v0", "v2"),
-        [np.array([[0.5481, -0.9209, -1.8359]])],
-        (True,),
-        "vmap_of_jvp",
     ),
     "hessian, eigvalsh of a nan (var of one element)": Case(
         ["v1 = v0.var()", "v2 = lib.linalg.eigvalsh(v1.reshape(1, 1))"],
@@ -365,4 +409,4 @@ def test_a_known_refusal_is_still_one(name: str) -> None:
             with pytest.raises(RuntimeError, match=refused):
                 numeric(case)
             return
-    assert _mismatches(theirs, numeric(case), *numeric_tolerance(case)) == []
+    assert numeric_mismatches(case, theirs, numeric(case)) == []

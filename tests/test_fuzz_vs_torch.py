@@ -27,11 +27,16 @@ from fuzz_programs import (
     Program,
     RoundingDecides,
     UndefinedOrder,
+    _against_finite_differences,
     differences,
+    finite_differences,
     programs,
+    run,
     search_settings,
 )
 from hypothesis import assume, given
+
+import chainrule as cr
 
 SETTINGS = search_settings(300)
 
@@ -212,6 +217,35 @@ def test_a_program_at_a_jump_that_rounding_decides_is_not_compared() -> None:
     inputs = [np.array([[-0.997, 1.787, -1.243], [-1.283, -0.6, -1.078]]) + 1e-4]
     with pytest.raises(RoundingDecides, match="value of v2: chainrule"):
         differences(lines, inputs, (True,))
+
+
+# PyTorch's Hessian through a std of one element (0 for every input) is nan; the fuzzer met it
+STD_OF_ONE = [
+    "v2 = v0 + v0.logcumsumexp(0)",
+    "v3 = v0.exp()",
+    "v4 = v2.std(1, correction=0)",
+    "loss = (v3 * weight(v3)).sum() + (v4 * weight(v4)).sum()",
+    "grads = lib.autograd.grad(loss, leaves, create_graph=True, allow_unused=True)",
+    "inner = sum((g * weight(g)).sum() for g in grads if g is not None)",
+    "second = lib.autograd.grad(inner, leaves, allow_unused=True)",
+]
+
+
+def test_where_pytorch_differs_in_gradients_alone_finite_differences_decide() -> None:
+    """Values alike, gradients not: chainrule's, the exp term's alone, are the central
+    differences of ``inner``, so the program is not reported; a gradient that is neither
+    PyTorch's nor the differences' is, with them."""
+    import torch
+
+    inputs, requires_grad = [np.array([[0.548], [-0.921]]) + 1e-4], (True,)
+    ours, theirs = (run(STD_OF_ONE, inputs, requires_grad, lib) for lib in (cr, torch))
+    assert np.isnan(theirs.grads["leaf 0"]).all()
+    reference = finite_differences(STD_OF_ONE, inputs, requires_grad)["leaf 0"]
+    np.testing.assert_allclose(ours.grads["leaf 0"], reference, rtol=1e-6)
+    assert differences(STD_OF_ONE, inputs, requires_grad) == []
+    ours.grads["leaf 0"] = ours.grads["leaf 0"] * 1.01
+    found = _against_finite_differences(STD_OF_ONE, inputs, requires_grad, ours, ["gradient"])
+    assert found[0] == "gradient" and found[1].startswith("finite differences of leaf 0")
 
 
 def test_lapack_results_lie_column_major_as_in_pytorch() -> None:

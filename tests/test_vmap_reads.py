@@ -335,3 +335,35 @@ def test_quantiles_under_vmap_and_their_gradients_are_torch_funcs(name: str) -> 
     expected = tf.vmap(tf.grad(total))(torch.tensor(finite))
     found = no_loop(cf.vmap(cf.grad(total)), cr.tensor(finite))
     np.testing.assert_allclose(found.numpy(), expected.numpy(), rtol=1e-12)
+
+
+# A decomposition guards its outputs on its nodes (decompositions.saved_together), reading
+# their arrays: under vmap those of the whole batch's tensors. (The guard read vmap's batched
+# outputs, which hold no values: every one of these looped over the examples, with a warning.)
+MATRICES = np.random.default_rng(12).standard_normal((5, 3, 3))
+W = np.arange(9.0).reshape(3, 3) / 9
+
+
+def _w(x: Any) -> Any:
+    return lib(x).tensor(W, dtype=x.dtype)
+
+
+DECOMPOSITIONS: dict[str, Any] = {
+    "svd": lambda a: (lib(a).linalg.svd(a).U ** 2 * _w(a)).sum() + lib(a).linalg.svd(a).S.sum(),
+    "svd, reduced": lambda a: (lib(a).linalg.svd(a[:, :2], full_matrices=False).Vh ** 2).sum(),
+    "svdvals": lambda a: lib(a).linalg.svdvals(a).prod(),
+    "eigh": lambda a: (lib(a).linalg.eigh(a @ a.mT).eigenvectors ** 2 * _w(a)).sum(),
+    "eigvalsh": lambda a: lib(a).linalg.eigvalsh(a @ a.mT, UPLO="U").prod(),
+    "qr": lambda a: (lib(a).linalg.qr(a).R ** 2 * _w(a)).sum(),
+    "slogdet": lambda a: lib(a).linalg.slogdet(a).logabsdet,
+    "lu_factor": lambda a: (lib(a).linalg.lu_factor(a).LU * _w(a)).sum(),
+    "lu": lambda a: (lib(a).linalg.lu(a).L * _w(a)).sum() + lib(a).linalg.lu(a).U.sum(),
+}
+
+
+@pytest.mark.parametrize("name", list(DECOMPOSITIONS))
+def test_gradients_through_decompositions_under_vmap_are_torch_funcs(name: str) -> None:
+    f = DECOMPOSITIONS[name]
+    expected = tf.vmap(tf.grad(f))(torch.tensor(MATRICES))
+    found = no_loop(cf.vmap(cf.grad(f)), cr.tensor(MATRICES))
+    np.testing.assert_allclose(found.numpy(), expected.numpy(), rtol=1e-10, atol=1e-12)

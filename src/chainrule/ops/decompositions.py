@@ -211,13 +211,15 @@ def saved_together(parts: tuple[Tensor, ...], outputs: tuple[Tensor, ...]) -> No
         Traceback (most recent call last):
         RuntimeError: one of the variables needed for gradient computation has been modified ...
     """
+    # Under vmap the nodes and the memory are those of the whole batch's tensors
+    outputs = tuple(batching.unwrap(t)[0] for t in outputs)
     guards = tuple(
         (i, t._vc, t._vc[0], t._data, t._grad_fn and t._grad_fn.name())
         for i, t in enumerate(outputs)
         if t._vc is not None
     )
     for part in parts:
-        node = part._grad_fn
+        node = batching.unwrap(part)[0]._grad_fn
         if isinstance(node, _Part) and guards:
             a = node.inputs[0]
             node.input_guard = (a._vc, a._vc[0])
