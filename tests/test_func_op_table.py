@@ -212,3 +212,49 @@ def test_every_pair_of_transforms_gives_the_hessian(spec: OpSpec, rng: np.random
         second = getattr(cf, outer)(getattr(cf, inner)(h, argnums=argnums), argnums=argnums)
         got = flat(_leaves(quiet(second, *inputs)))
         assert_close(got, expected, f"{spec.name}: {outer} of {inner}", 1e-6)
+
+
+# Rows whose transforms still run once per example (with a warning), and why.
+LOOPS = {
+    # each example's mask, computed from its values, picks its own number of elements:
+    # torch.func refuses such a dynamic shape, chainrule's loop gives each example's
+    "masked_select": "a mask from the batched values",
+    # an autograd.Function without a vmap staticmethod (PyTorch asks for one)
+    "autograd_function_two_outputs": "no vmap rule",
+}
+
+
+# A row that draws (a seeded mask): hessian's jacfwd refuses it in randomness="error" mode, as
+# torch.func's does; vmap here draws one mask for the batch (randomness="same")
+DRAWS = {"dropout_seeded_mask"}
+
+
+@pytest.mark.parametrize(
+    "spec", rows(lambda s: s.randomness == "error" and s.name not in (*VMAP_REFUSED, *LOOPS))
+)
+def test_transforms_run_every_rule_on_the_whole_batch(
+    spec: OpSpec, rng: np.random.Generator
+) -> None:
+    """vmap of grad, vmap of jvp, hessian (forward over reverse) and jacrev of jacrev (vmap
+    over the pullback of a pullback) of ``<w, f>`` take one batched pass through every
+    forward, backward and double-backward rule: a loop over the
+    examples warns, an error here. (A rule of logcumsumexp's double backward, floor_divide in
+    the tangents of max pooling and frexp, and the output guards of every decomposition read
+    arrays that vmap's batched tensors do not have, and looped.)"""
+    x = first_case(spec, rng)
+    h = scalar(cr, spec.fn, cr.tensor(rng.standard_normal(len(x) + 3)))
+    rest = [t64(a) for a in x[1:]]
+    examples = t64(np.stack([x[0], x[0] * 0.9]))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", "vmap")
+        warnings.filterwarnings("error", ".*once per example")
+        dims = (0, *[None] * len(rest))
+        cf.vmap(cf.grad(h), in_dims=dims, randomness="same")(examples, *rest)
+        if spec.jvp:
+            directions = t64(np.stack([np.ones_like(x[0]), -np.cos(x[0])]))
+            tangent = lambda a, t: cf.jvp(lambda u: h(u, *rest), (a,), (t,))[1]  # noqa: E731
+            cf.vmap(tangent, randomness="same")(examples, directions)
+            if spec.second_order and spec.name not in DRAWS:
+                argnums, inputs = tuple(range(len(x))), [t64(a) for a in x]
+                cf.hessian(h, argnums=argnums)(*inputs)
+                cf.jacrev(cf.jacrev(h, argnums=argnums), argnums=argnums)(*inputs)

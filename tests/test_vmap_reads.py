@@ -367,3 +367,33 @@ def test_gradients_through_decompositions_under_vmap_are_torch_funcs(name: str) 
     expected = tf.vmap(tf.grad(f))(torch.tensor(MATRICES))
     found = no_loop(cf.vmap(cf.grad(f)), cr.tensor(MATRICES))
     np.testing.assert_allclose(found.numpy(), expected.numpy(), rtol=1e-10, atol=1e-12)
+
+
+# Forward mode under vmap through ops whose rules compute integer positions with floor_divide
+# (op.without_derivative asked each input's array whether it is float: vmap's batched inputs
+# have none, so these looped over the examples)
+VOLUME = np.random.default_rng(13).standard_normal((2, 1, 2, 7, 5, 6))
+TANGENT = np.cos(VOLUME)
+TANGENT_RULES: dict[str, Any] = {
+    "frexp's mantissa": lambda x: lib(x).frexp(x).mantissa,
+    "adaptive_max_pool3d": lambda x: lib(x).nn.functional.adaptive_max_pool3d(x, (2, 3, 2)),
+    "max_pool3d, dilated, ceil_mode": lambda x: lib(x).nn.functional.max_pool3d(
+        x, 3, stride=2, padding=1, dilation=(2, 1, 1), ceil_mode=True, return_indices=True
+    )[0],
+}
+
+
+@pytest.mark.parametrize("name", list(TANGENT_RULES))
+def test_forward_mode_under_vmap_through_integer_positions_is_torch_funcs(name: str) -> None:
+    f = TANGENT_RULES[name]
+
+    def tangent_of(module: Any, x: Any, t: Any) -> Any:
+        return module.jvp(lambda u: (f(u) ** 2).sum(), (x,), (t,))[1]
+
+    expected = tf.vmap(lambda x, t: tangent_of(tf, x, t))(
+        torch.tensor(VOLUME), torch.tensor(TANGENT)
+    )
+    found = no_loop(
+        cf.vmap(lambda x, t: tangent_of(cf, x, t)), cr.tensor(VOLUME), cr.tensor(TANGENT)
+    )
+    np.testing.assert_allclose(found.numpy(), expected.numpy(), rtol=1e-12)

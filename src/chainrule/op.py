@@ -1269,7 +1269,7 @@ def without_derivative(
         x
         for x in inputs
         if isinstance(x, Tensor)
-        and (x.requires_grad or (_dual_levels and x._data.dtype.kind == "f"))
+        and (x.requires_grad or (_dual_levels and x.is_floating_point()))  # (vmap's too)
     ]
     if not edges or not (grad_mode.enabled or _dual_levels):
         return compute(*inputs)
@@ -1282,7 +1282,7 @@ def without_derivative(
 
 
 def _no_derivative(node: NotImplementedDerivative, value: Tensor, edges: list[Tensor]) -> Tensor:
-    if value._data.dtype.kind != "f":  # an integer result never requires grad
+    if not value.is_floating_point():  # an integer result never requires grad
         return value
     return node(value, *edges)
 

@@ -207,11 +207,11 @@ def _signed_exp(v: Any, through: Any) -> Any:
     parts of ``v`` (PyTorch's logcumsumexp_backward): sums of ``v`` times exponentials, taken
     in log space so that no exp overflows. A zero's log is the dtype's lowest number, not
     -inf, so that it has a derivative (0) for second derivatives."""
-    raw = _value(v)
-    lowest = dual.typed(v, float(xp.finfo(raw.dtype).min))
-    log_abs = dual.log(dual.where(raw != 0, dual.abs(v), dual.typed(v, 1.0)))
+    # (the masks compared on v itself, not its array: under vmap v is a batch with no array)
+    lowest = dual.typed(v, float(xp.finfo(v.dtype.type).min))
+    log_abs = dual.log(dual.where(v != 0, dual.abs(v), dual.typed(v, 1.0)))
     positive, negative = (
-        dual.exp(through(dual.where(mask, log_abs, lowest))) for mask in (raw > 0, raw < 0)
+        dual.exp(through(dual.where(mask, log_abs, lowest))) for mask in (v > 0, v < 0)
     )
     return positive - negative
 
