@@ -397,3 +397,16 @@ def test_forward_mode_under_vmap_through_integer_positions_is_torch_funcs(name: 
         cf.vmap(lambda x, t: tangent_of(cf, x, t)), cr.tensor(VOLUME), cr.tensor(TANGENT)
     )
     np.testing.assert_allclose(found.numpy(), expected.numpy(), rtol=1e-12)
+
+
+def test_the_loop_warning_names_the_function_that_read_the_values() -> None:
+    """vmap's fallback names where a batched tensor's array was read (past ``op._value``,
+    which only hands it on), so that the rule lacking a batched path can be found."""
+    from chainrule.op import _value
+
+    def reads_the_array(x: Any) -> Any:
+        return cr.tensor(_value(x) * 2)
+
+    with pytest.warns(UserWarning, match=r"no batching rule \(in [\w.]*\.reads_the_array\)"):
+        found = cf.vmap(reads_the_array)(cr.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    assert found.tolist() == [[2.0, 4.0], [6.0, 8.0]]

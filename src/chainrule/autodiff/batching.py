@@ -36,6 +36,7 @@ import copy
 import itertools
 import math
 import string
+import sys
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any, NoReturn
@@ -187,6 +188,16 @@ class NotBatchable(RuntimeError):
     """Raised by code that cannot run on a batched tensor; ``vmap`` then loops over the batch."""
 
 
+def _reader() -> str:
+    """Where a batched tensor's values were read, as ``module.function``: the caller of its
+    ``_data``, past helpers that only hand the array on (``op._value``), so that vmap's
+    warning names the rule that lacks a batched path."""
+    frame = sys._getframe(2)
+    while frame.f_back is not None and frame.f_code.co_name == "_value":
+        frame = frame.f_back
+    return f"{frame.f_globals.get('__name__', '?')}.{frame.f_code.co_name}"
+
+
 def refuse_storage_access() -> NoReturn:
     """PyTorch's refusal to hand NumPy (or a list) the values of a transform's wrapper tensor,
     which has no storage: a batched tensor's, or any tensor's inside ``f`` of ``grad``, ``jvp``
@@ -209,7 +220,7 @@ class BatchedTensor(Tensor):
     def _data(self) -> Any:
         raise NotBatchable(
             "vmap: an operation reads the values of a batched tensor directly and has no "
-            "batching rule"
+            f"batching rule (in {_reader()})"
         )
 
     # The value's array is read directly where it has one (not batched at an outer level too):
