@@ -805,6 +805,13 @@ def _numpy(t: Any) -> np.ndarray:
     return np.array(t.detach().numpy(force=True), dtype=np.float64)
 
 
+#: chainrule's refusals where PyTorch computes, each a clear error rather than a number, by
+#: the words of the error: eigh of a matrix with nan in the triangle it reads (a var of one
+#: element is nan). PyTorch's LAPACK answers nan for 1x1 and 2x2 matrices (finite eigenvalues
+#: for some 2x2) and refuses from 3x3 on (test_torch_linalg_degenerate_cases).
+KNOWN_REFUSALS = ("because the input matrix contained non-finite values",)
+
+
 def differences(lines: list[str], inputs: list[Any], requires_grad: tuple[bool, ...]) -> list[str]:
     """How chainrule's run of a program differs from PyTorch's (empty: they agree); raises
     :class:`UndefinedOrder` for a program whose PyTorch values are its kernel's loop order, and
@@ -820,6 +827,8 @@ def differences(lines: list[str], inputs: list[Any], requires_grad: tuple[bool, 
         if ours.error_line is None:
             return [f"PyTorch raises at {at(theirs)}; chainrule does not"]
         if theirs.error_line is None:
+            if any(words in ours.error for words in KNOWN_REFUSALS):
+                return []
             return [f"chainrule raises at {at(ours)}; PyTorch does not"]
         return [f"chainrule raises at {at(ours)}; PyTorch at {at(theirs)}"]
     found = _compared(ours, theirs)

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from fuzz_programs import KNOWN_REFUSALS as EAGER_REFUSALS
 from fuzz_programs import Program, _numpy, weights
 from gradcheck_util import finite_scale
 
@@ -402,10 +403,8 @@ KNOWN_REFUSALS = (
         ("vmap_of_jacfwd", "vmap_of_hessian"),
         "more than one element of the written-to tensor refers to a single memory location",
     ),
-    # eigh of a matrix with nan in the triangle it reads: chainrule refuses it (with svd's
-    # words); PyTorch's LAPACK answers nan for 1x1 and 2x2 matrices (finite eigenvalues for
-    # some 2x2), and refuses from 3x3 on (test_torch_linalg_degenerate_cases)
-    (TRANSFORMS, "because the input matrix contained non-finite values"),
+    # eager's refusals (fuzz_programs.KNOWN_REFUSALS: eigh of a nan matrix), under any transform
+    *((TRANSFORMS, words) for words in EAGER_REFUSALS),
     # vmap of an in-place op whose operand overlaps its target in each example (a scatter_ of
     # itself on 0-d examples): f alone is refused, in both libraries, and so is chainrule's
     # vmap; torch.func's batching rules (add_'s, scatter_'s on 0-d examples) read the physical

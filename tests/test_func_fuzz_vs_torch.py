@@ -313,6 +313,16 @@ PYTORCH_DIFFERS = {
         (True,),
         "linearize",
     ),
+    # a std of one element is 0 for every input; the Hessian's rows by vmap carry zero
+    # cotangents on the other gradients, which met std's masked 1 / (2 std) = inf: 0 * inf
+    # was nan in chainrule's whole row (in PyTorch's, one block). Its derivatives are 0.
+    "functional_hessian_through_a_std_of_one_element": Case(
+        ["v3 = v1.std(1, correction=0)", "v4 = v0 + v3", "v5 = v4.softmax(0)"],
+        "(v4 * weight(v4)).sum() + (v5 * weight(v5)).sum()",
+        [np.float64(0.5481), np.array([[-0.9209], [-1.8359]]), np.array([-1.9339, 1.2531])],
+        (True, True, True),
+        "functional_hessian",
+    ),
     # the same through a view: the view's base is the other factor
     "forward_mode_of_view_times_its_base": Case(
         ["v1 = v0.reshape(-1)", "v1.mul_(v0)"], LOSS_1, X, (True,), "vmap_of_jvp"

@@ -21,7 +21,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+import torch
 from fuzz_programs import (
+    KNOWN_REFUSALS,
     LAYERS,
     UNTIMED,
     Program,
@@ -246,6 +248,22 @@ def test_where_pytorch_differs_in_gradients_alone_finite_differences_decide() ->
     ours.grads["leaf 0"] = ours.grads["leaf 0"] * 1.01
     found = _against_finite_differences(STD_OF_ONE, inputs, requires_grad, ours, ["gradient"])
     assert found[0] == "gradient" and found[1].startswith("finite differences of leaf 0")
+
+
+def test_a_known_refusal_is_still_one_where_pytorch_computes() -> None:
+    """eigvalsh of a var of one element (nan): chainrule refuses it, PyTorch answers nan; the
+    fuzzer met it, and passes it by KNOWN_REFUSALS. When chainrule computes it, this fails:
+    then drop the words from the list."""
+    lines = [
+        "v1 = v0.var()",
+        "v2 = lib.linalg.eigvalsh(v1.reshape(1, 1))",
+        "loss = (v2 * weight(v2)).sum()",
+        "loss.backward()",
+    ]
+    ours, theirs = (run(lines, [np.float64(0.5481)], (True,), lib) for lib in (cr, torch))
+    assert any(words in ours.error for words in KNOWN_REFUSALS), ours.error
+    assert theirs.error_line is None and np.isnan(theirs.values["v2"]).all()
+    assert differences(lines, [np.float64(0.5481)], (True,)) == []
 
 
 def test_lapack_results_lie_column_major_as_in_pytorch() -> None:

@@ -611,8 +611,13 @@ class Std(Var):
         return self._var_grad(super().jvp(tangents, out, x), out)
 
     def _var_grad(self, g, out):
-        """``g / (2 std)``, 0 where the std is 0: PyTorch's ``masked_fill_(std == 0, 0)``."""
-        return dual.where(out == 0, dual.zeros_like(out), g / (out * 2))
+        """``g / (2 std)``, 0 where the std is 0: PyTorch's ``masked_fill_(std == 0, 0)``.
+        There the division is by 1, never by 0: differentiated again (a Hessian's rows by
+        vmap, each with zero cotangents on the other gradients), the masked-off inf times a
+        zero would be nan (PyTorch's is, in its double backward), where the std is 0 for
+        every input and its derivatives are 0."""
+        zero = out == 0
+        return dual.where(zero, dual.zeros_like(out), g / (dual.where(zero, 1.0, out) * 2))
 
 
 # ------------------------------------------------------------------------- public functions
