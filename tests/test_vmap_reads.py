@@ -410,3 +410,22 @@ def test_the_loop_warning_names_the_function_that_read_the_values() -> None:
     with pytest.warns(UserWarning, match=r"no batching rule \(in [\w.]*\.reads_the_array\)"):
         found = cf.vmap(reads_the_array)(cr.tensor([[1.0, 2.0], [3.0, 4.0]]))
     assert found.tolist() == [[2.0, 4.0], [6.0, 8.0]]
+
+
+@pytest.mark.parametrize("name", ["svd", "eigh"])
+def test_an_output_changed_in_place_is_still_refused_under_vmap(name: str) -> None:
+    """The guards sit on the whole batch's tensors now: a decomposition's output changed in
+    place before the backward is refused under vmap as it is eagerly, in both libraries."""
+
+    def f(a: Any) -> Any:
+        if name == "svd":
+            u, s, _ = lib(a).linalg.svd(a, full_matrices=False)
+            s.mul_(2)
+            return u.sum() + s.sum()
+        w, v = lib(a).linalg.eigh(a @ a.mT)
+        w.mul_(2)
+        return (v**2 * _w(a)).sum()
+
+    for module, tensor in ((tf, torch.tensor), (cf, cr.tensor)):
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            no_loop(module.vmap(module.grad(f)), tensor(MATRICES))
