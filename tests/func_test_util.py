@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -11,6 +13,7 @@ from op_table import OpSpec
 
 import chainrule as cr
 import chainrule.func as cf
+from chainrule.autodiff import batching
 
 
 def t64(a: np.ndarray) -> cr.Tensor:
@@ -21,6 +24,16 @@ def quiet(fn: Any, *args: Any) -> Any:
     with warnings.catch_warnings():  # rows without a batching rule warn: tested elsewhere
         warnings.simplefilter("ignore")
         return fn(*args)
+
+
+@contextlib.contextmanager
+def loops_as_errors() -> Iterator[None]:
+    """vmap's loop over the examples, an error: its warnings (an op's once per process,
+    forgotten here so that it warns again) raised."""
+    batching._warned.clear()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", "vmap")
+        yield
 
 
 def tree_leaves(tree: Any) -> list[Any]:

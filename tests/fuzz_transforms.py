@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 from fuzz_programs import KNOWN_REFUSALS as EAGER_REFUSALS
-from fuzz_programs import Program, _numpy, weights
+from fuzz_programs import Program, _numpy, finite_difference_tolerance, weights
 from gradcheck_util import finite_scale
 
 import chainrule as cr
@@ -465,7 +465,7 @@ SECOND_ORDER = {
 
 
 def _tolerance(case: Case) -> tuple[float, float]:
-    return (2e-3, 1e-5) if case.transform in SECOND_ORDER else (1e-5, 1e-6)
+    return finite_difference_tolerance(case.transform in SECOND_ORDER)
 
 
 def numeric_mismatches(case: Case, got: list, reference: list) -> list[str]:

@@ -94,8 +94,9 @@ def output_shapes(fn: Fn, arrays: Arrays) -> list[tuple[int, ...]]:
         return [tuple(y.shape) for y in outputs_of(fn(*leaves(arrays, requires_grad=False)))]
 
 
-def numeric_jacobian(fn: Fn, arrays: Arrays, step: float = 1e-6) -> np.ndarray:
-    """The (outputs, all inputs) Jacobian by central differences, one input element at a time."""
+def central_differences(at: Callable[[list[Any]], Any], arrays: Arrays, step: float) -> list:
+    """``(at(arrays + step e) - at(arrays - step e)) / (2 step)`` for each element ``e`` of
+    each array in turn: the columns of a Jacobian by central differences."""
     columns = []
     for i, a in enumerate(arrays):
         for j in range(a.size):
@@ -103,7 +104,13 @@ def numeric_jacobian(fn: Fn, arrays: Arrays, step: float = 1e-6) -> np.ndarray:
             e[j] = step
             plus = [x + e.reshape(a.shape) if k == i else x for k, x in enumerate(arrays)]
             minus = [x - e.reshape(a.shape) if k == i else x for k, x in enumerate(arrays)]
-            columns.append((evaluate(fn, plus) - evaluate(fn, minus)) / (2 * step))
+            columns.append((at(plus) - at(minus)) / (2 * step))
+    return columns
+
+
+def numeric_jacobian(fn: Fn, arrays: Arrays, step: float = 1e-6) -> np.ndarray:
+    """The (outputs, all inputs) Jacobian by central differences, one input element at a time."""
+    columns = central_differences(lambda xs: evaluate(fn, xs), arrays, step)
     if not columns:  # empty inputs
         return np.zeros((evaluate(fn, arrays).size, 0))
     return np.stack(columns, axis=1)

@@ -13,13 +13,13 @@ Per row, on its first shape case, in float64:
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
 import pytest
 import torch
 import torch.func as tf
+from func_test_util import loops_as_errors, quiet, t64
 from gradcheck_util import assert_close, flat, numeric_jvp, outputs_of
 from op_table import OpSpec, all_specs
 
@@ -44,10 +44,6 @@ def batch_of(spec: OpSpec, rng: np.random.Generator) -> list[np.ndarray]:
     return [np.stack(column) for column in zip(*examples, strict=True)]
 
 
-def t64(a: np.ndarray) -> cr.Tensor:
-    return cr.tensor(a, dtype=cr.float64)
-
-
 def stacked(spec: OpSpec, columns: list[np.ndarray], mapped: list[bool]) -> Any:
     """f applied per example (unmapped inputs shared), outputs stacked: the expected answer;
     None where the examples' outputs differ in shape (data-dependent shapes)."""
@@ -60,12 +56,6 @@ def stacked(spec: OpSpec, columns: list[np.ndarray], mapped: list[bool]) -> Any:
     ):
         return None
     return [np.stack(parts) for parts in zip(*per_example, strict=True)]
-
-
-def quiet(fn: Any, *args: Any) -> Any:
-    with warnings.catch_warnings():  # rows without a batching rule warn: tested elsewhere
-        warnings.simplefilter("ignore")
-        return fn(*args)
 
 
 # Rows whose vmap PyTorch refuses, with the start of its message.
@@ -237,17 +227,15 @@ def test_transforms_run_every_rule_on_the_whole_batch(
 ) -> None:
     """vmap of grad, vmap of jvp, hessian (forward over reverse) and jacrev of jacrev (vmap
     over the pullback of a pullback) of ``<w, f>`` take one batched pass through every
-    forward, backward and double-backward rule: a loop over the
-    examples warns, an error here. (A rule of logcumsumexp's double backward, floor_divide in
-    the tangents of max pooling and frexp, and the output guards of every decomposition read
-    arrays that vmap's batched tensors do not have, and looped.)"""
+    forward, backward and double-backward rule: a loop over the examples warns, an error
+    here. (A rule of logcumsumexp's double backward, floor_divide in the tangents of max
+    pooling and frexp, and the output guards of every decomposition read arrays that vmap's
+    batched tensors do not have, and looped.)"""
     x = first_case(spec, rng)
     h = scalar(cr, spec.fn, cr.tensor(rng.standard_normal(len(x) + 3)))
     rest = [t64(a) for a in x[1:]]
     examples = t64(np.stack([x[0], x[0] * 0.9]))
-    with warnings.catch_warnings():
-        warnings.filterwarnings("error", "vmap")
-        warnings.filterwarnings("error", ".*once per example")
+    with loops_as_errors():
         dims = (0, *[None] * len(rest))
         cf.vmap(cf.grad(h), in_dims=dims, randomness="same")(examples, *rest)
         if spec.jvp:

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from func_test_util import loops_as_errors
 from fuzz_programs import (
     KNOWN_REFUSALS,
     LAYERS,
@@ -36,6 +37,7 @@ from fuzz_programs import (
     run,
     search_settings,
 )
+from gradcheck_util import central_differences
 from hypothesis import assume, given
 
 import chainrule as cr
@@ -237,7 +239,6 @@ def test_where_pytorch_differs_in_gradients_alone_finite_differences_decide() ->
     """Values alike, gradients not: chainrule's, the exp term's alone, are the central
     differences of ``inner``, so the program is not reported; a gradient that is neither
     PyTorch's nor the differences' is, with them."""
-    import torch
 
     inputs, requires_grad = [np.array([[0.548], [-0.921]]) + 1e-4], (True,)
     ours, theirs = (run(STD_OF_ONE, inputs, requires_grad, lib) for lib in (cr, torch))
@@ -270,9 +271,6 @@ def test_lapack_results_lie_column_major_as_in_pytorch() -> None:
     """inv's result lies column-major in both libraries (strides ``(1, n)``), so a ``view(-1)``
     of it is refused and ``flatten`` copies it: the found programs above show what that
     changes; ``test_linalg_layout`` compares the strides of every LAPACK function's results."""
-    import torch
-
-    import chainrule as cr
 
     for lib in (torch, cr):
         assert lib.linalg.inv(lib.eye(2, dtype=lib.float64) * 2).stride() == (1, 2)
@@ -283,9 +281,6 @@ def test_logcumsumexp_second_derivative_where_pytorchs_is_nan() -> None:
     (its double backward); chainrule's agrees with central differences of the gradient, and
     its rows come out of one batched pass (a rule read its batched gradient's array, so vmap
     looped over the rows, with a warning)."""
-    import torch
-
-    import chainrule as cr
 
     x = np.array([-1.154, -3.031, -0.826])
     w = np.array([0.3, -0.7, 0.5])
@@ -297,10 +292,8 @@ def test_logcumsumexp_second_derivative_where_pytorchs_is_nan() -> None:
         t = cr.tensor(v, requires_grad=True)
         return cr.autograd.grad(loss(cr, t), t)[0].numpy()
 
-    steps = np.eye(3) * 1e-6
-    numeric = np.stack([(gradient(x + e) - gradient(x - e)) / 2e-6 for e in steps], 1)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("error", "vmap")  # no loop over the Hessian's rows: one batch
+    numeric = np.stack(central_differences(lambda xs: gradient(xs[0]), [x], 1e-6), 1)
+    with loops_as_errors():  # no loop over the Hessian's rows: one batch
         warnings.filterwarnings("ignore", "overflow", RuntimeWarning)  # log space's lowest
         ours = cr.autograd.functional.hessian(lambda v: loss(cr, v), cr.tensor(x)).numpy()
     theirs = torch.autograd.functional.hessian(lambda v: loss(torch, v), torch.tensor(x))

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 import torch
 import torch.func as tf
+from func_test_util import loops_as_errors
 
 import chainrule as cr
 import chainrule.func as cf
-from chainrule.autodiff import batching
 
 
 def lib(x: Any) -> Any:
@@ -37,9 +37,8 @@ CASES: dict[str, tuple[Any, Any]] = {
 
 
 def no_loop(fn: Any, *args: Any) -> Any:
-    batching._warned.clear()  # the loop warns once per op: here, every time
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+    with loops_as_errors():
+        warnings.simplefilter("error")  # and every other warning
         return fn(*args)
 
 
