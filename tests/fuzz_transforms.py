@@ -410,6 +410,17 @@ KNOWN_REFUSALS = (
     # vmap; torch.func's batching rules (add_'s, scatter_'s on 0-d examples) read the physical
     # arrays, never dense, and compute (test_func_fuzz_vs_torch's OVERLAPPING_WRITES)
     (tuple(t for t in TRANSFORMS if t.startswith("vmap")), "refer to a single memory location"),
+    # vmap over a gradient (grad, jacrev, jacfwd, hessian, jvp) of f that writes the primal
+    # into an input vmap does not batch, after another in-place change of it: the primal is
+    # lifted to vmap's examples, so that its gradient comes out per example from chainrule's
+    # one graph over the whole batch, and the unbatched input has room for one example only.
+    # vmap's fallback (f once per example) would make the first change again each time.
+    # torch.func's graph is each example's own, and writes one value. (Without the first
+    # change, chainrule runs f once per example, with a warning, and agrees.)
+    (
+        tuple(t for t in TRANSFORMS if t.startswith("vmap_of")),
+        "an in-place change of an unbatched tensor by a batched one, and",
+    ),
 )
 
 

@@ -397,6 +397,14 @@ KNOWN_REFUSAL_CASES = {
         "vmap",
         (-1, 0, 0),
     ),
+    "vmap of jacrev, the primal written into an unbatched input changed before": Case(
+        ["v3 = v2.narrow(0, 0, 1)", "v3.mul_(2.5)", "v3.copy_(v0)"],
+        LOSS_2,
+        [np.float64(0.5481), np.float64(-0.9209), np.array([-1.8359, -1.9339, 1.2531])],
+        (True, False, False),
+        "vmap_of_jacrev",
+        (None, 0, None),
+    ),
 }
 
 

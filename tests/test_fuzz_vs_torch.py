@@ -267,6 +267,20 @@ def test_a_known_refusal_is_still_one_where_pytorch_computes() -> None:
     assert differences(lines, [np.float64(0.5481)], (True,)) == []
 
 
+def test_a_known_refusal_passes_where_pytorch_raises_later() -> None:
+    """The same refusal where PyTorch raises only at a later line (the fuzzer's case: no
+    input requires grad, so PyTorch's backward refuses): the refusal came first, so it passes."""
+    lines = [
+        "v1 = v0.var()",
+        "v2 = lib.linalg.eigvalsh(v1.reshape(1, 1))",
+        "loss = (v2 * weight(v2)).sum()",
+        "loss.backward()",
+    ]
+    ours, theirs = (run(lines, [np.float64(0.5481)], (False,), lib) for lib in (cr, torch))
+    assert (ours.error_line, theirs.error_line) == (1, 3), (ours.error, theirs.error)
+    assert differences(lines, [np.float64(0.5481)], (False,)) == []
+
+
 def test_lapack_results_lie_column_major_as_in_pytorch() -> None:
     """inv's result lies column-major in both libraries (strides ``(1, n)``), so a ``view(-1)``
     of it is refused and ``flatten`` copies it: the found programs above show what that
