@@ -251,16 +251,19 @@ def test_where_pytorch_differs_in_gradients_alone_finite_differences_decide() ->
     assert found[0] == "gradient" and found[1].startswith("finite differences of leaf 0")
 
 
+EIGH_OF_NAN = [  # a var of one element is nan
+    "v1 = v0.var()",
+    "v2 = lib.linalg.eigvalsh(v1.reshape(1, 1))",
+    "loss = (v2 * weight(v2)).sum()",
+    "loss.backward()",
+]
+
+
 def test_a_known_refusal_is_still_one_where_pytorch_computes() -> None:
     """eigvalsh of a var of one element (nan): chainrule refuses it, PyTorch answers nan; the
     fuzzer met it, and passes it by KNOWN_REFUSALS. When chainrule computes it, this fails:
     then drop the words from the list."""
-    lines = [
-        "v1 = v0.var()",
-        "v2 = lib.linalg.eigvalsh(v1.reshape(1, 1))",
-        "loss = (v2 * weight(v2)).sum()",
-        "loss.backward()",
-    ]
+    lines = EIGH_OF_NAN
     ours, theirs = (run(lines, [np.float64(0.5481)], (True,), lib) for lib in (cr, torch))
     assert any(words in ours.error for words in KNOWN_REFUSALS), ours.error
     assert theirs.error_line is None and np.isnan(theirs.values["v2"]).all()
@@ -270,12 +273,7 @@ def test_a_known_refusal_is_still_one_where_pytorch_computes() -> None:
 def test_a_known_refusal_passes_where_pytorch_raises_later() -> None:
     """The same refusal where PyTorch raises only at a later line (the fuzzer's case: no
     input requires grad, so PyTorch's backward refuses): the refusal came first, so it passes."""
-    lines = [
-        "v1 = v0.var()",
-        "v2 = lib.linalg.eigvalsh(v1.reshape(1, 1))",
-        "loss = (v2 * weight(v2)).sum()",
-        "loss.backward()",
-    ]
+    lines = EIGH_OF_NAN
     ours, theirs = (run(lines, [np.float64(0.5481)], (False,), lib) for lib in (cr, torch))
     assert (ours.error_line, theirs.error_line) == (1, 3), (ours.error, theirs.error)
     assert differences(lines, [np.float64(0.5481)], (False,)) == []
