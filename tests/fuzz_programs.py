@@ -717,8 +717,9 @@ class UndefinedOrder(Exception):
     each time from the value the last one left (``add_(1)`` adds 2 to it), chainrule's once."""
 
 
-# an in-place line with a tensor operand: "v2.add_(v3)", "v2 += v3"
-_INPLACE_OPERAND = re.compile(r"^(v\d+)(?:\.(?:add_|sub_|mul_|copy_)\(| \+= )(v\d+)\b")
+# an in-place line and what follows its target: "v2.add_(v3)", "v2.lerp_(v3, 0.25)", "v2 += v3"
+_INPLACE_OPERANDS = re.compile(r"^(v\d+)(?:\.\w+_\(| \+= )(.*)$")
+_NAME = re.compile(r"\bv\d+\b")
 # any in-place line: "v2.exp_()", "v2 += v3", "v2[0] = ..."
 _INPLACE_TARGET = re.compile(r"^(v\d+)(?:\.\w+_\(| \+= |\[)")
 
@@ -773,8 +774,10 @@ def run(
     names["leaves"] = leaves
     outcome = Outcome()
     for number, line in enumerate(lines):
-        inplace = _INPLACE_OPERAND.match(line) if lib.__name__ == "torch" else None
-        if inplace and _overlap_order_undefined(*(names[v] for v in inplace.groups())):
+        inplace = _INPLACE_OPERANDS.match(line) if lib.__name__ == "torch" else None
+        if inplace and any(  # any tensor operand, not only the first (lerp_'s end, weight)
+            _overlap_order_undefined(names[inplace[1]], names[v]) for v in _NAME.findall(inplace[2])
+        ):
             raise UndefinedOrder(line)
         target = _INPLACE_TARGET.match(line) if lib.__name__ == "torch" else None
         if target and len(np.unique(places := _places(names[target[1]]))) < places.size:
