@@ -118,11 +118,13 @@ class Case:
         )
 
 
-def _apply(lib: Any, case: Case) -> Any:
-    """``case``'s transform in ``lib`` (``chainrule`` or ``torch``)."""
+def _apply(lib: Any, case: Case, passed: list[Any]) -> Any:
+    """``case``'s transform in ``lib`` (``chainrule`` or ``torch``); the input tensors it
+    passes are appended to ``passed`` (f may change them in place)."""
     fn = lib.func
     scalar, last = functions(lib, case.lines, case.loss)
     xs = [lib.tensor(x) for x in case.inputs]
+    passed += xs
     tangents = tuple(lib.tensor(t) for t in case.tangents)
     argnums, name = case.argnums, case.transform
 
@@ -167,6 +169,7 @@ def _apply(lib: Any, case: Case) -> Any:
     if name == "functional_jvp":
         return functional.jvp(last, tuple(xs), tangents)
     batched = [lib.tensor(x) for x in case.batched]
+    passed[:] = batched
     if name == "vmap":
         return fn.vmap(last, in_dims=case.dims)(*batched)
     if name == "vmap_of_grad":
@@ -352,14 +355,16 @@ def flatten(result: Any) -> list[np.ndarray | None]:
     return [None if result is None else _numpy(result)]
 
 
-def outcome(lib: Any, case: Case) -> tuple[list | None, str | None]:
-    """``(arrays, None)``, or ``(None, error)`` where ``lib`` raised."""
+def outcome(lib: Any, case: Case) -> tuple[list | None, str | None, list]:
+    """``(arrays, None, inputs)``, or ``(None, error, inputs)`` where ``lib`` raised;
+    ``inputs``: the values of the input tensors after the call (f may change them in place)."""
+    passed: list[Any] = []
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return flatten(_apply(lib, case)), None
+            return flatten(_apply(lib, case, passed)), None, flatten(passed)
     except Exception as error:  # any error: compared with the other library's
-        return None, f"{type(error).__name__}: {error}"
+        return None, f"{type(error).__name__}: {error}", []
 
 
 def _mismatches(
@@ -429,17 +434,33 @@ def known_refusal(case: Case, error: str) -> bool:
     return any(case.transform in names and words in error for names, words in KNOWN_REFUSALS)
 
 
+#: Transforms that PyTorch runs f twice for, on the caller's tensors: an input that f changes
+#: in place changes twice there, once in chainrule (torch.func.linearize calls f, then traces
+#: it with make_fx; chainrule's jvp_fn runs f on copies).
+RUNS_F_TWICE = ("linearize",)
+
+
 def disagreements(case: Case) -> list[str]:
     """How chainrule's transform in ``case`` is wrong (empty: it is right). Right is PyTorch's
     answer (its values, or both raising), or where PyTorch gives another answer or raises,
     the finite differences'."""
     import torch
 
-    (ours, our_error), (theirs, their_error) = outcome(cr, case), outcome(torch, case)
+    (ours, our_error, our_inputs), (theirs, their_error, their_inputs) = (
+        outcome(cr, case),
+        outcome(torch, case),
+    )
     if our_error is not None:
         if their_error is not None or known_refusal(case, our_error):
             return []
         return [case.source(), f"chainrule raises {our_error}; PyTorch does not"]
+    changed = (
+        their_error is None
+        and case.transform not in RUNS_F_TWICE
+        and _mismatches(our_inputs, their_inputs, 1e-7, 1e-9)
+    )
+    if changed:  # what f changed in place in the caller's tensors
+        return [case.source(), f"the inputs after the call differ: {changed}"]
     if their_error is None and not _mismatches(ours, theirs, 1e-7, 1e-9):
         return []
     if case.transform == "functional_jvp" and _as_torch_func_jvp(case, ours):
@@ -519,7 +540,7 @@ def _as_torch_func_jvp(case: Case, ours: list) -> bool:
 
     as_jvp = copy.copy(case)
     as_jvp.transform = "jvp"
-    theirs, error = outcome(torch, as_jvp)
+    theirs, error, _ = outcome(torch, as_jvp)
     return error is None and not _mismatches(ours, theirs, 1e-7, 1e-9)
 
 

@@ -19,6 +19,10 @@ still refuses where PyTorch computes.
 
 from __future__ import annotations
 
+import warnings
+from typing import Any
+
+import fuzz_transforms
 import numpy as np
 import pytest
 import torch
@@ -68,7 +72,7 @@ def test_each_transform_runs_a_plain_program_in_both_libraries(transform: str) -
         (True, True),
         transform,
     )
-    (ours, error), (theirs, their_error) = outcome(cr, case), outcome(torch, case)
+    (ours, error), (theirs, their_error) = outcome(cr, case)[:2], outcome(torch, case)[:2]
     assert error is None and their_error is None, (error, their_error)
     assert _mismatches(ours, theirs, 1e-7, 1e-9) == []
     assert numeric_mismatches(case, ours, numeric(case)) == []
@@ -83,7 +87,7 @@ def test_differences_that_do_not_settle_decide_nothing() -> None:
     lines = ["v1 = lib.linalg.cross(v0, v0 * v0)", "v2 = lib.linalg.cross(v0, v1 * v1).exp()"]
     x = np.array([[[0.548, -0.921, -1.836]], [[1.74, 1.263, -1.989]]]) + 1e-4
     case = Case(lines, "(v2 * weight(v2)).sum()", [x], (True,), "vmap_of_hessian", (0,))
-    (ours, error), (theirs, their_error) = outcome(cr, case), outcome(torch, case)
+    (ours, error), (theirs, their_error) = outcome(cr, case)[:2], outcome(torch, case)[:2]
     assert error is None and their_error is None and _mismatches(ours, theirs, 1e-7, 1e-9) == []
     reference = numeric(case)
     assert numeric_mismatches(case, ours, reference) != []  # the differences miss
@@ -104,6 +108,32 @@ X = [np.float64(0.5481)]
 # name: the case. Each raised in chainrule, or gave a wrong number, where torch.func gives the
 # right answer.
 FOUND = {
+    # fill_diagonal_ read its tensor's strides, which a batched tensor has none of: vmap fell
+    # back to one run per example and refused it, as that would make relu_'s change again.
+    # Each example's strides, counted from its own start, give every example's places.
+    "vmap_of_jvp_fill_diagonal_after_an_in_place_change": Case(
+        ["v2 = v1.split(1, 0)[0]", "v2.relu_()", "v2.fill_diagonal_(0.5)"],
+        "(v1 * weight(v1)).sum() + (v2 * weight(v2)).sum()",
+        [np.float64(0.5481), np.array([[-0.9209, -1.8359, -1.9339]])],
+        (True, True),
+        "vmap_of_jvp",
+        (0, 0),
+    ),
+    # a write of some elements through overlapping windows (an unfold): every element was
+    # written back, so an unchanged one put its old value back over a set one sharing its
+    # place (found comparing the inputs after the call); forward mode wrote the tangents
+    # back alike. Only the elements an op sets are written now, values and tangents.
+    **{
+        f"{transform}_setitem_through_overlapping_windows": Case(
+            ["v2 = v1.unfold(-1, 2, 1)", "v2[lib.tensor([0])] = v0.sum()"],
+            "(v1 * weight(v1)).sum() + (v2 * weight(v2)).sum()",
+            [np.float64(0.5481), np.array([-0.9209, -1.8359, -1.9339])],
+            (True, transform != "jacfwd_of_jacrev"),
+            transform,
+            (0, 0),
+        )
+        for transform in ("jacfwd_of_jacrev", "jacfwd", "vmap_of_jvp")
+    },
     # vmap over a gradient through eigh after an in-place change of its input: the guard of
     # eigh's outputs on its nodes read the values of vmap's batched outputs, which have none,
     # so vmap fell back to one run per example (for every decomposition, with a warning, 5 to
@@ -199,9 +229,9 @@ def test_per_example_hessians_of_reductions_of_0d_examples_agree_with_torch(name
 @pytest.mark.parametrize("name", FOUND)
 def test_cases_the_fuzzer_found_agree_with_torch(name: str) -> None:
     case = FOUND[name]
-    ours, error = outcome(cr, case)
+    ours, error = outcome(cr, case)[:2]
     assert error is None, error
-    theirs, their_error = outcome(torch, case)
+    theirs, their_error = outcome(torch, case)[:2]
     assert their_error is None, their_error
     assert _mismatches(ours, theirs, 1e-7, 1e-9) == []
     assert disagreements(case) == []
@@ -253,7 +283,7 @@ REFUSED_WITH = {
 def test_cases_the_fuzzer_found_are_refused_as_in_torch(name: str) -> None:
     case = FOUND_REFUSED[name]
     for lib in (cr, torch):
-        ours, error = outcome(lib, case)
+        ours, error = outcome(lib, case)[:2]
         assert error is not None and REFUSED_WITH[name] in error, (lib, ours)
 
 
@@ -334,10 +364,10 @@ PYTORCH_DIFFERS = {
 def test_where_pytorch_differs_chainrule_agrees_with_finite_differences(name: str) -> None:
     case = PYTORCH_DIFFERS[name]
     reference = numeric(case)
-    ours, error = outcome(cr, case)
+    ours, error = outcome(cr, case)[:2]
     assert error is None, error
     assert numeric_mismatches(case, ours, reference) == []
-    theirs, their_error = outcome(torch, case)
+    theirs, their_error = outcome(torch, case)[:2]
     assert their_error is None, their_error
     assert numeric_mismatches(case, theirs, reference) != []
 
@@ -417,9 +447,9 @@ def test_a_known_refusal_is_still_one(name: str) -> None:
     """A case of KNOWN_REFUSALS: when chainrule computes it, this fails: then drop the
     refusal from the list (the fuzzer compares it)."""
     case = KNOWN_REFUSAL_CASES[name]
-    ours, error = outcome(cr, case)
+    ours, error = outcome(cr, case)[:2]
     assert error is not None and known_refusal(case, error)
-    theirs, their_error = outcome(torch, case)
+    theirs, their_error = outcome(torch, case)[:2]
     assert their_error is None
     # each example alone is refused, or the function at the input: no numbers to compare
     for refused in (OVERLAP, NAN_EIGH):
@@ -428,3 +458,46 @@ def test_a_known_refusal_is_still_one(name: str) -> None:
                 numeric(case)
             return
     assert numeric_mismatches(case, theirs, numeric(case)) == []
+
+
+def test_linearize_runs_f_once_where_pytorch_runs_it_twice() -> None:
+    """A named difference (``fuzz_transforms.RUNS_F_TWICE``): torch.func.linearize calls f and
+    then traces it again, both on the caller's tensors, so an input that f changes in place
+    changes twice; chainrule's linearize runs f on them once (and each call of jvp_fn on
+    copies)."""
+    found = {}
+    for lib in (cr, torch):
+
+        def f(x: Any, y: Any) -> Any:
+            y.add_(x)
+            return (x * y).sum()
+
+        x, y = lib.tensor(0.5, dtype=lib.float64), lib.tensor([1.0, 2.0], dtype=lib.float64)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out, jvp_fn = lib.func.linearize(f, x, y)
+        tangent = jvp_fn(lib.tensor(1.0, dtype=lib.float64), lib.zeros(2, dtype=lib.float64))
+        found[lib.__name__] = y.tolist(), out.item(), tangent.item()
+    assert found["chainrule"] == ([1.5, 2.5], 2.0, 5.0)  # 5 = sum(2x + y) at y = [1, 2]
+    # f's change made twice, and the jvp taken where the second run left y (sum(2x + y) at
+    # y = [2, 3]): the fuzzer's finite differences side with chainrule
+    assert found["torch"] == ([2.0, 3.0], 2.0, 7.0)
+
+
+def test_inputs_that_f_changed_otherwise_are_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fuzzer compares the caller's tensors after the call too (f may change them in
+    place): a chainrule whose transform left an input changed, outputs alike, is wrong."""
+    case = Case(["v1 = v0 * 2"], "(v1 * weight(v1)).sum()", [np.array([1.0, 2.0])], (True,), "grad")
+    assert disagreements(case) == []
+    apply = fuzz_transforms._apply
+
+    def changing(lib: Any, case: Case, passed: list) -> Any:
+        result = apply(lib, case, passed)
+        if lib is cr:
+            with cr.no_grad():
+                passed[0].add_(1.0)
+        return result
+
+    monkeypatch.setattr(fuzz_transforms, "_apply", changing)
+    found = disagreements(case)
+    assert found and found[1].startswith("the inputs after the call differ: ['output 0: [2.0, 3.0]")

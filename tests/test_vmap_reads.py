@@ -428,3 +428,19 @@ def test_an_output_changed_in_place_is_still_refused_under_vmap(name: str) -> No
     for module, tensor in ((tf, torch.tensor), (cf, cr.tensor)):
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):
             no_loop(module.vmap(module.grad(f)), tensor(MATRICES))
+
+
+@pytest.mark.parametrize("wrap", [False, True])
+def test_fill_diagonal_under_vmap_is_torch_funcs_without_a_loop(wrap: bool) -> None:
+    """fill_diagonal_ reads its tensor's strides: under vmap each example's, counted from its
+    own start (transposed examples too), not the batch's array (a loop before)."""
+    x = np.arange(30.0).reshape(3, 5, 2)
+
+    def fill(lib: Any, v: Any) -> Any:
+        return v.clone().fill_diagonal_(0.5, wrap=wrap) + v.mT.clone().fill_diagonal_(-1.0).mT
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.func's own fallback warns
+        expected = tf.vmap(lambda v: fill(torch, v))(torch.tensor(x))
+    found = no_loop(cf.vmap(lambda v: fill(cr, v)), cr.tensor(x))
+    np.testing.assert_array_equal(found.numpy(), expected.numpy())

@@ -222,12 +222,14 @@ def carries_tangent(x: Tensor) -> bool:
     return any(level.tangent(x) is not None for level in levels)
 
 
-def write_through(view: Tensor, info: Any) -> None:
+def write_through(view: Tensor, info: Any, kept: Any = None) -> None:
     """After an in-place change of ``view`` (its view record ``info``), give the tensor whose
     tangent holds the view's (its base, or the ``make_dual`` result it was taken from) its new
     tangent: the old one with the view's part replaced by the view's tangent (the view ops
     replayed on the tangent; on each direction's, for a batch of tangents). A dual's own
-    change stays its own, as PyTorch's forward views have it."""
+    change stays its own, as PyTorch's forward views have it. ``kept``: where the view's
+    elements share memory, those the change wrote (see
+    :func:`chainrule.ops.views.kept_places`), whose tangents are written alone."""
     chain = info.forward_chain()
     if chain is None:
         return
@@ -237,7 +239,7 @@ def write_through(view: Tensor, info: Any) -> None:
         if t_view is None and t_base is None:
             continue
         if any(t is not None and t.requires_grad for t in (t_view, t_base)):
-            level.set(base, _written_recorded(t_base, base, ops, t_view, position))
+            level.set(base, _written_recorded(t_base, base, ops, t_view, position, kept))
             continue
         lead = () if level.batch is None else (level.batch.size,)
         if t_base is None:
@@ -246,16 +248,21 @@ def write_through(view: Tensor, info: Any) -> None:
             new = t_base._data.copy()
         written = 0 if t_view is None else t_view._data
         if level.batch is None:
-            _write_part(new, ops, written)
+            _write_part(new, ops, written, kept)
         else:
             for i in range(level.batch.size):  # (new[i, ...]: a 0-d view where new[i] of a
                 # 0-d base's batch would be a NumPy scalar, a copy)
-                _write_part(new[i, ...], ops, written if t_view is None else written[i])
+                _write_part(new[i, ...], ops, written if t_view is None else written[i], kept)
         level.set(base, _make(new))
 
 
 def _written_recorded(
-    t_base: Tensor | None, base: Tensor, ops: Any, t_view: Tensor | None, position: int
+    t_base: Tensor | None,
+    base: Tensor,
+    ops: Any,
+    t_view: Tensor | None,
+    position: int,
+    kept: Any = None,
 ) -> Tensor:
     """:func:`write_through`'s new tangent where reverse mode differentiates the tangents
     (forward over reverse: ``hessian``): the same write, as recorded Tensor ops, run with only
@@ -271,17 +278,21 @@ def _written_recorded(
             part = new if i is None else new[i]
             for op in ops:
                 part = copy.copy(op)(part)  # views of new: the write rewrites new's history
-            if t_view is None:
-                part.zero_()
-            else:
-                part.copy_(t_view if i is None else t_view[i])
+            written = part.new_zeros(part.shape) if t_view is None else t_view
+            written = written if i is None or t_view is None else written[i]
+            if kept is not None:  # the others keep what the kept ones write at their places
+                from chainrule.ops.elementwise import where  # (ops import this module)
+
+                written = where(_make(kept), written, part.detach())
+            part.copy_(written)
     finally:
         levels.extend(outer)
     return new
 
 
-def _write_part(tangent: Any, ops: Any, value: Any) -> None:
-    """Write ``value`` into the part of ``tangent`` that the view ops pick."""
+def _write_part(tangent: Any, ops: Any, value: Any, kept: Any = None) -> None:
+    """Write ``value`` into the part of ``tangent`` that the view ops pick (where ``kept``,
+    if given)."""
     part = tangent
     for op in ops:
         part = copy.copy(op).forward(part)
@@ -290,7 +301,7 @@ def _write_part(tangent: Any, ops: Any, value: Any) -> None:
             "forward mode: an in-place change through this view cannot be carried to its "
             "base's tangent; compute out of place"
         )
-    xp.copyto(part, value)
+    xp.copyto(part, value, where=True if kept is None else kept)
 
 
 def carry(source: Tensor, target: Tensor) -> None:

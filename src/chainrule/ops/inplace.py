@@ -114,7 +114,7 @@ def _apply(
         if result._grad_fn is None:  # t needs no gradient, only a compared operand did
             _write(t, result._data)  # (x.eq_(b) with b requiring grad: PyTorch records a
             return t  # zero derivative to b there; here x stays without a gradient)
-        _write(t, result._data)
+        kept = _write(t, result._data)
         forward.carry(result, t)
         node = result._grad_fn
         if type(node) is NotImplementedDerivative:  # PyTorch names the in-place kernel
@@ -124,8 +124,8 @@ def _apply(
             node.versions = (*[v for v in node.versions if v is not stale], guard)
         if view is not None:
             view = t._view  # (check_inplace brought it up to date)
-            forward.write_through(t, view)
-            views.rebase(t, result)  # the base's history, and t's from it
+            forward.write_through(t, view, kept)
+            views.rebase(t, result, kept)  # the base's history, and t's from it
             return t
         # Older users of t must still see its old history: the engine follows this link
         # back from the new node (see graph.parent).
@@ -138,9 +138,9 @@ def _apply(
     with grad_mode.no_grad():
         result = compute(t, *others)
     forward.carry(result, t)
-    _write(t, result._data, one_value)
+    kept = _write(t, result._data, one_value)
     if view is not None and forward.levels:
-        forward.write_through(t, views.current(t))
+        forward.write_through(t, views.current(t), kept)
     return t
 
 
@@ -300,7 +300,9 @@ def _same_strides(a: Any, b: Any) -> bool:
     )
 
 
-def _write(t: Tensor, values: Any, one_value: bool = False) -> None:
+def _write(t: Tensor, values: Any, one_value: bool = False) -> Any:
+    """``values`` into ``t``'s memory; where ``t``'s elements share memory, the bool mask of
+    those written (:func:`chainrule.ops.views.kept_places`), else None."""
     target = t._data
     if values.shape != target.shape:
         raise _shape_mismatch(target.shape, values.shape)
@@ -311,8 +313,14 @@ def _write(t: Tensor, values: Any, one_value: bool = False) -> None:
         target = _writeable(target)
     if not dtypes.can_cast(values.dtype, t._data.dtype):
         raise cast_error(values.dtype, dtypes.scalar_type_name(t._data.dtype))
-    xp.copyto(target, values, casting="unsafe")  # a signed result wraps into unsigned
+    contiguous = target.flags.c_contiguous or target.flags.f_contiguous
+    kept = None if contiguous else views.kept_places(target, values)
+    if kept is None:
+        xp.copyto(target, values, casting="unsafe")  # a signed result wraps into unsigned
+    else:  # elements that share memory (an unfold of overlapping windows): one write a place
+        xp.copyto(target, values, casting="unsafe", where=kept)
     bump(t)
+    return kept
 
 
 def same_dtype(result: Tensor, t: Tensor) -> Tensor:

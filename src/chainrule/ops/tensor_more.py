@@ -23,6 +23,7 @@ from chainrule import arguments, dtypes, grad_mode, memory_formats
 from chainrule import devices as _device
 from chainrule._array import xp
 from chainrule._tensor_input import tensor_argument
+from chainrule.autodiff import batching
 from chainrule.op import named
 from chainrule.ops import elementwise, inplace, shape, strided
 from chainrule.tensor import Tensor, _make
@@ -101,11 +102,14 @@ def fill_diagonal_(t: Tensor, fill_value: Any, wrap: bool = False) -> Tensor:
         arguments.boolean(wrap, "fill_diagonal_", "wrap", None)
     if t.ndim < 2:
         raise RuntimeError("dimensions must larger than 1")
-    sizes, steps = t.shape, t.stride()
+    # Under vmap, each example's strides, counted from its own start: the places, and so the
+    # mask, are the same in every example
+    physical, levels = batching.unwrap(t)
+    sizes, steps = t.shape, tuple(physical.stride())[len(levels) :]
     if t.ndim > 2 and len(set(sizes)) > 1:
         raise RuntimeError("all dimensions of input must be of equal length")
     height, width = sizes[0], sizes[1]
-    step, start = sum(steps), t.storage_offset()
+    step, start = sum(steps), 0 if levels else t.storage_offset()
     targets = [start + k * step for k in range(min(height, width))]
     wraps = wrap and t.ndim == 2 and height > width + 1
     if wraps:
@@ -114,7 +118,8 @@ def fill_diagonal_(t: Tensor, fill_value: Any, wrap: bool = False) -> Tensor:
         targets += [first + k * step for k in range(extra)]
     where = strided.positions(sizes, steps, start)
     mask = _make(xp.isin(where, xp.asarray(targets, dtype=xp.int64)))
-    value = _make(xp.asarray(dtypes.checked_scalar(fill_value, t._data.dtype), t._data.dtype))
+    dtype = physical._data.dtype
+    value = _make(xp.asarray(dtypes.checked_scalar(fill_value, dtype), dtype))
     if grad_mode.enabled and t.requires_grad and t.is_leaf:
         # PyTorch fills through a view of t (as_strided): its words for the view's base.
         raise RuntimeError(

@@ -63,7 +63,7 @@ class CopySlices(Op):
     def __init__(self, view: View, kept: Any = None) -> None:
         self.view = view
         # Where the view's elements share memory (windows of an unfold): which of them the
-        # memory kept (see last_writes). The others' values were overwritten: no gradient
+        # memory kept (see kept_places). The others' values were overwritten: no gradient
         # reaches them, and a place's gradient reaches src once, not once per element there.
         self.kept = kept
 
@@ -273,13 +273,14 @@ def replay_ops(base: Tensor, ops: Sequence[Op]) -> Tensor:
     return out
 
 
-def rebase(t: Tensor, changed: Tensor) -> None:
-    """After ``t``'s memory received ``changed``'s values: the base's and ``t``'s new history."""
+def rebase(t: Tensor, changed: Tensor, kept: Any = None) -> None:
+    """After ``t``'s memory received ``changed``'s values (where its elements share memory,
+    those of ``kept``): the base's and ``t``'s new history."""
     info = t._view
     base = info.base
     # The node's first input is the base's old history (the base itself would be its own input).
     before = _make(base._data, base.requires_grad, base._grad_fn)
-    node = CopySlices(info, last_writes(t._data, changed._data))(before, changed)._grad_fn
+    node = CopySlices(info, kept)(before, changed)._grad_fn
     node.replaced = base._grad_fn
     base._grad_fn = node
     base.requires_grad = True
@@ -288,17 +289,23 @@ def rebase(t: Tensor, changed: Tensor) -> None:
     sync(t)
 
 
-def last_writes(a: Any, values: Any) -> Any:
+def kept_places(a: Any, values: Any) -> Any:
     """Where ``a``'s elements share memory (an unfold of overlapping windows): a bool array of
-    its shape, True on the element whose value the copy of ``values`` into ``a`` left at each
-    place (the last one NumPy's copy writes there, in the order it picks from both arrays'
-    strides, which the same copy into a stand-in memory tells); None where every element has
-    a place of its own, as almost always.
+    its shape, True on the one element of each place that a write of ``values`` into ``a``
+    writes there: the last (row-major) of those whose value it changes, else the last. None
+    where every element has a place of its own, as almost always.
+
+    PyTorch's kernels write the elements an op sets (index_put_, masked_fill_, scatter_): an
+    unchanged element must not put its old value back over a set one that shares its place.
+    An op that sets several elements of one place to different values is left to its loop
+    order there (``add_`` of an unfold), which this order does not follow.
 
         >>> import numpy as np
         >>> windows = np.lib.stride_tricks.sliding_window_view(np.zeros(3), 2)
-        >>> last_writes(windows, np.ones((2, 2))).tolist(), last_writes(np.zeros(2), np.ones(2))
-        ([[True, False], [True, True]], None)
+        >>> kept_places(windows, np.array([[1.0, 1.0], [0.0, 0.0]])).tolist()
+        [[True, True], [False, True]]
+        >>> kept_places(np.zeros(2), np.ones(2)) is None
+        True
     """
     if not a.size:
         return None
@@ -310,16 +317,19 @@ def last_writes(a: Any, values: Any) -> Any:
         covered += step * (n - 1)
     else:
         return None
-    order = xp.empty_like(values, dtype=xp.int64)  # (values' layout: the copy's order)
-    order[...] = xp.arange(a.size).reshape(a.shape)
-    start = sum((n - 1) * -s for s, n in zip(steps, a.shape, strict=True) if s < 0)
-    memory = xp.full(1 + sum((n - 1) * abs(s) for s, n in zip(steps, a.shape, strict=True)), -1)
-    places = xp.lib.stride_tricks.as_strided(
-        memory[start:], a.shape, [s * memory.itemsize for s in steps]
-    )
-    xp.copyto(places, order)
-    kept = places == order
-    return None if kept.all() else kept
+    places = xp.zeros((), xp.int64)  # each element's place, counted from the lowest
+    for step, n in zip(steps, a.shape, strict=True):
+        places = xp.add.outer(places, xp.arange(n) * step)
+    places = (places - places.min()).ravel()
+    if xp.unique(places).size == a.size:
+        return None
+    bits = xp.dtype(f"u{a.itemsize}")  # compared as bits: -0.0 is not 0.0, a nan is itself
+    values = values.astype(a.dtype, casting="unsafe", copy=False)
+    changes = (values.view(bits) != a.view(bits)).ravel()  # (a: the values before)
+    rank = xp.arange(a.size) + changes * a.size  # a changing element outranks every other
+    best = xp.full(places.max() + 1, -1)
+    xp.maximum.at(best, places, rank)
+    return (rank == best[places]).reshape(a.shape)
 
 
 def extended(view: View, added: View | None, stamp: int) -> View:
