@@ -120,7 +120,7 @@ def fill_diagonal_(t: Tensor, fill_value: Any, wrap: bool = False) -> Tensor:
     mask = _make(xp.isin(where, xp.asarray(targets, dtype=xp.int64)))
     dtype = physical._data.dtype
     value = _make(xp.asarray(dtypes.checked_scalar(fill_value, dtype), dtype))
-    if grad_mode.enabled and t.requires_grad and t.is_leaf:
+    if grad_mode.enabled and physical.requires_grad and physical.is_leaf:
         # PyTorch fills through a view of t (as_strided): its words for the view's base.
         raise RuntimeError(
             "a view of a leaf Variable that requires grad is being used in an in-place operation."
