@@ -364,12 +364,14 @@ def flatten(result: Any) -> list[np.ndarray | None]:
 
 def outcome(lib: Any, case: Case) -> tuple[list | None, str | None, list]:
     """``(arrays, None, inputs)``, or ``(None, error, inputs)`` where ``lib`` raised;
-    ``inputs``: the values of the input tensors after the call (f may change them in place)."""
+    ``inputs``: the values of the input tensors after the call (f may change them in place),
+    and whether each requires grad then."""
     passed: list[Any] = []
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return flatten(_apply(lib, case, passed)), None, flatten(passed)
+            result = flatten(_apply(lib, case, passed))
+            return result, None, [*flatten(passed), np.array([x.requires_grad for x in passed])]
     except Exception as error:  # any error: compared with the other library's
         return None, f"{type(error).__name__}: {error}", []
 

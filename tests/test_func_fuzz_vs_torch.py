@@ -107,7 +107,49 @@ LOSS_1 = "(v0 * weight(v0)).sum() + (v1 * weight(v1)).sum()"
 X = [np.float64(0.5481)]
 # name: the case. Each raised in chainrule, or gave a wrong number, where torch.func gives the
 # right answer.
+ARGS = [np.float64(0.5481), np.float64(-0.9209), np.array([-1.8359, -1.9339, 1.2531])]
+LOSS_ARGS = "(v2 * weight(v2)).sum() + (v0 * weight(v0)).sum()"
 FOUND = {
+    # f changes an argument it is given but does not differentiate (v2) in place, by a
+    # primal. Under vmap(jacfwd) and hessian, jacfwd's loop over its directions (vmap's
+    # fallback, as the write of a lifted primal into v2 needs) ran f once per direction on
+    # the same v2: v2[0] times v0 twice, and the second direction's column read that (a
+    # wrong Jacobian by hand, jacfwd(f, argnums=(0, 1)) of v2.narrow(0, 0, 1).mul_(v0);
+    # v2 * v1). Each run now starts from the arguments' values before the first.
+    "vmap_of_jacfwd_a_primal_multiplied_into_an_argument": Case(
+        ["v3 = v2.narrow(0, 0, 1)", "v3.mul_(v0)"],
+        LOSS_ARGS,
+        ARGS,
+        (True, True, False),
+        "vmap_of_jacfwd",
+        (None, 0, None),
+    ),
+    "vmap_of_hessian_a_primal_multiplied_into_an_argument": Case(
+        ["v3 = v2.narrow(0, 0, 1)", "v3.mul_(v0)"],
+        LOSS_ARGS,
+        ARGS,
+        (True, True, False),
+        "vmap_of_hessian",
+        (0, 0, 0),
+    ),
+    # ... and an argument that f changed with a primal's values kept that history after
+    # grad returned (requires_grad True, where torch.func's f changed its own wrapper): it
+    # is cut from it, as detach_ cuts, where no reverse pass around records
+    **{
+        f"{transform}_a_primal_copied_into_an_argument": Case(
+            ["v3 = v2.narrow(0, 0, 1)", "v3.copy_(v0)"],
+            LOSS_ARGS,
+            ARGS,
+            (True, False, False),
+            transform,
+            dims,
+        )
+        for transform, dims in (
+            ("grad", (0, 0, 0)),
+            ("jvp_of_grad", (0, 0, 0)),
+            ("vmap_of_grad", (None, 0, None)),
+        )
+    },
     # fill_diagonal_ read its tensor's strides, which a batched tensor has none of: vmap fell
     # back to one run per example and refused it, as that would make relu_'s change again.
     # Each example's strides, counted from its own start, give every example's places.
@@ -532,3 +574,21 @@ def test_inputs_changed_in_pytorchs_loop_order_are_not_compared() -> None:
     our_inputs, their_inputs = outcome(cr, case)[2], outcome(torch, case)[2]
     assert _mismatches(our_inputs, their_inputs, 1e-7, 1e-9)  # -1.2878 against -0.7397
     assert disagreements(case) == []
+
+
+def test_vmaps_loop_refuses_an_argument_changed_otherwise_in_each_example() -> None:
+    """vmap's fallback ran f once per example on the same unbatched v2: ``v2.add_(v1)`` (v1
+    batched) added every example's v1 in turn, each example reading the ones before (a
+    wrong gradient, against finite differences; torch.func refuses the batched value). Now
+    each run starts from v2's values before the first, and must leave what the first left."""
+    case = Case(
+        ["v3 = v2.narrow(0, 0, 1)", "v3.mul_(v0)", "v2.add_(v1)"],
+        LOSS_ARGS,
+        ARGS,
+        (True, False, False),
+        "vmap_of_grad",
+        (None, 0, None),
+    )
+    ours, error = outcome(cr, case)[:2]
+    assert error is not None and "changed an argument that no example owns" in error, ours
+    assert outcome(torch, case)[1] is not None

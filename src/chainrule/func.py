@@ -429,6 +429,14 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
     >>> vjp_fn(cr.ones(2))
     (tensor([1.0000, 0.5403]),)
     """
+    return _vjp(func, primals, has_aux, ())
+
+
+def _vjp(
+    func: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool, passed: Sequence[Any]
+) -> tuple[Any, ...]:
+    """:func:`vjp`; ``passed``: the other arguments func was given (grad's and jacrev's not
+    differentiated), which f may change in place (see :func:`_unrecorded_writes`)."""
     active = _open_levels()
     leaves, spec = tree_flatten(primals)
     inputs: list[Tensor] = []
@@ -453,6 +461,10 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
         called.append(_wrap(value, have))
     nested = _depth[0] > 0 or given
     record = _reverse_depth[0] > 0 or given
+    # The arguments (or the tensors they view) f may change in place that record nothing yet
+    plain = [batching.unwrap(x)[0] for x in passed if isinstance(x, Tensor)]
+    plain = [t if t._view is None else t._view.base for t in plain]
+    plain = [t for t in plain if not t.requires_grad]
     start = next(op_module._sequence)  # nodes numbered below were recorded before f ran
     # A primal is lifted to every open vmap level, so that its gradient comes out per example;
     # torch.func keeps an unbatched one unbatched. While f runs, values alike along those
@@ -481,7 +493,21 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
     if not nested:  # the graph stays with vjp_fn; what the caller sees records nothing
         out = _map(_detached, out)
         aux = _map(_detached, aux)  # nor does the aux, as torch.func returns it
+    if not record:  # no reverse pass around differentiates what f wrote into its arguments
+        _unrecorded_writes(plain, inputs, start)
     return (out, pullback, aux) if has_aux else (out, pullback)
+
+
+def _unrecorded_writes(arguments: list[Tensor], inputs: list[Tensor], start: int) -> None:
+    """After a vjp that no reverse pass around records: each of ``arguments`` (tensors f was given
+    that recorded nothing) that f changed in place with values of the primals alone is cut
+    from that history, as ``detach_`` cuts (vjp_fn's nodes keep it). torch.func's f changes
+    its own wrapper of the argument, and the caller's tensor gets the values alone:
+    ``grad(f)(x, buffer)`` with ``buffer.copy_(x)`` inside leaves ``buffer`` requiring no
+    grad."""
+    for t in arguments:
+        if t.requires_grad and _graph_reads([t], inputs, start) == _GIVEN:
+            t.detach_()
 
 
 # What the graph of a run of f reads that requires grad (:func:`_graph_reads`).
@@ -589,7 +615,9 @@ def grad_and_value(
         nums = _argnums(argnums, len(args))
         chosen = [args[i] for i in nums]
         partial = _with_args(func, args, nums, kwargs)
-        result = vjp(lambda *xs: _a_tensor_out(partial(*xs), has_aux), *chosen, has_aux=has_aux)
+        passed = [x for i, x in enumerate(args) if i not in nums]
+        scalar = lambda *xs: _a_tensor_out(partial(*xs), has_aux)  # noqa: E731
+        result = _vjp(scalar, tuple(chosen), has_aux, passed)
         out, pullback = result[0], result[1]
         if out.numel() != 1 or out.ndim:
             raise RuntimeError(
@@ -814,7 +842,8 @@ def jacrev(
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         nums = _argnums(argnums, len(args))
         chosen = tuple(args[i] for i in nums)
-        result = vjp(_with_args(func, args, nums, kwargs), *chosen, has_aux=has_aux)
+        passed = [x for i, x in enumerate(args) if i not in nums]
+        result = _vjp(_with_args(func, args, nums, kwargs), chosen, has_aux, passed)
         out, pullback = result[0], result[1]
         o_leaves, o_spec = tree_flatten(out)
         sizes = [y.numel() for y in o_leaves]
@@ -924,12 +953,17 @@ def jacfwd(
         tangents = _args_tree(directions, x_spec)  # shaped as chosen, a batch at each leaf
         partial = _with_args(func, args, nums, kwargs)
 
-        def push(*ts: Any) -> Any:
-            return jvp(partial, chosen, ts, has_aux=has_aux)[1:]
+        def push(given: tuple[Any, ...], *ts: Any) -> Any:
+            at = _with_args(func, given, nums, kwargs)
+            return jvp(at, tuple(given[i] for i in nums), ts, has_aux=has_aux)[1:]
 
         pushed = _pushed_together(partial, x_leaves, chosen, tangents, total, has_aux, randomness)
         if pushed is None:
-            pushed = vmap(push, randomness=randomness)(*tangents)
+            # The arguments pass through vmap, unbatched: where it runs f once per direction
+            # (its fallback), each run starts from their values before the first, as f changes
+            # them once in torch.func (see _looped)
+            in_dims = (None, *(0,) * len(tangents))
+            pushed = vmap(push, in_dims=in_dims, randomness=randomness)(args, *tangents)
             if has_aux:  # the same for every direction: the first one's, as torch.func
                 pushed = (pushed[0], _map(lambda a: a[0], pushed[1]))
         columns = pushed[0]
@@ -1135,12 +1169,38 @@ def _looped(
     start_example: Callable[[], None],
 ) -> Any:
     """vmap's last resort: ``func`` once per example, the outputs stacked; ``start_example()``
-    before each (see :func:`chainrule.rng.looped_examples`)."""
+    before each (see :func:`chainrule.rng.looped_examples`).
+
+    An argument that no example owns (``in_dims`` None) is torch.func's unbatched tensor, which
+    f changes once for all examples. Where f changes it in place, each run after the first
+    starts from its values before the first, and must leave it as the first did (a value
+    alike in every example: ``x[0] = w`` with ``w`` a primal that grad lifted to the
+    examples), else it is refused, as torch.func refuses a batched value for it. Without
+    that, each run changed it again (``x.mul_(w)`` once per example, the next example
+    reading that)."""
+    shared = [
+        batching.unwrap(x)[0]
+        for x, d in zip(fronts, dims, strict=True)
+        if d is None and isinstance(x, Tensor)
+    ]
+    before = [(t, t._vc[0], t._data.copy()) for t in shared]
+    first: list[tuple[Tensor, Any]] = []  # what the first run left in those it changed
     runs = []
     for i in range(size):
         start_example()
+        for t, _ in first:  # (counted as a change: what read the old values refuses)
+            xp.copyto(t._data, next(old for u, _, old in before if u is t))
+            t._vc[0] += 1
         picked = [x if d is None else x[i] for x, d in zip(fronts, dims, strict=True)]
         runs.append(tree_flatten(func(*tree_unflatten(picked, spec), **kwargs)))
+        if i == 0:
+            first = [(t, t._data.copy()) for t, version, _ in before if t._vc[0] != version]
+        elif any(not xp.array_equal(t._data, values, equal_nan=True) for t, values in first):
+            raise RuntimeError(
+                f"vmap: {name} changed an argument that no example owns (in_dims None) in "
+                f"place, to values that differ from example to example, and vmap runs {name} "
+                "once per example (its fallback). Make the change out of place, or outside vmap"
+            )
     o_spec = runs[0][1]
     o_dims = _out_dims_per_leaf(out_dims, None, len(runs[0][0]), name)
     results = []

@@ -61,7 +61,9 @@ def cut(x: Tensor, sequence: int) -> None:
     where the graph's edges are the nodes', not the tensor's."""
     if x._grad_fn is not None:
         key = id(x)
-        _cut[key] = (weakref.ref(x, lambda _, key=key: _cut.pop(key, None)), x._grad_fn, sequence)
+        # (the dict bound now: at interpreter exit the module's globals may be None already)
+        forget = lambda _, key=key, cut=_cut: cut.pop(key, None)  # noqa: E731
+        _cut[key] = (weakref.ref(x, forget), x._grad_fn, sequence)
 
 
 def parents(node: Any) -> Iterator[Any]:
