@@ -1184,18 +1184,18 @@ def _looped(
         if d is None and isinstance(x, Tensor)
     ]
     before = [(t, t._vc[0], t._data.copy()) for t in shared]
-    first: list[tuple[Tensor, Any]] = []  # what the first run left in those it changed
+    changed: list[tuple[Tensor, Any, Any]] = []  # (t, its values before, after the first run)
     runs = []
     for i in range(size):
         start_example()
-        for t, _ in first:  # (counted as a change: what read the old values refuses)
-            xp.copyto(t._data, next(old for u, _, old in before if u is t))
+        for t, old, _ in changed:  # (counted as a change: what read the new values refuses)
+            xp.copyto(t._data, old)
             t._vc[0] += 1
         picked = [x if d is None else x[i] for x, d in zip(fronts, dims, strict=True)]
         runs.append(tree_flatten(func(*tree_unflatten(picked, spec), **kwargs)))
         if i == 0:
-            first = [(t, t._data.copy()) for t, version, _ in before if t._vc[0] != version]
-        elif any(not xp.array_equal(t._data, values, equal_nan=True) for t, values in first):
+            changed = [(t, old, t._data.copy()) for t, v, old in before if t._vc[0] != v]
+        elif any(not xp.array_equal(t._data, new, equal_nan=True) for t, _, new in changed):
             raise RuntimeError(
                 f"vmap: {name} changed an argument that no example owns (in_dims None) in "
                 f"place, to values that differ from example to example, and vmap runs {name} "
