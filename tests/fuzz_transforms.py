@@ -493,7 +493,11 @@ def disagreements(case: Case) -> list[str]:
     # the function is nan they are nan, and a derivative there is a convention: PyTorch's
     # vhp of var() of one element is 0, chainrule's nan)
     ours = [x for x in ours if x is not None]
-    reference = numeric(case)
+    try:
+        reference = numeric(case)
+    except RuntimeError as error:  # chainrule's own plain run refuses what its transform ran
+        said = their_error or "PyTorch differs"
+        return [case.source(), f"the finite differences cannot run it: {error}; {said}"]
     found = numeric_mismatches(case, _nan_where(ours, reference), reference)
     if found:  # where halving the steps moves the differences past the tolerance, they decide
         reference = _settled(case, reference, numeric(case, 0.5))  # nothing: their own error

@@ -592,3 +592,25 @@ def test_vmaps_loop_refuses_an_argument_changed_otherwise_in_each_example() -> N
     ours, error = outcome(cr, case)[:2]
     assert error is not None and "changed an argument that no example owns" in error, ours
     assert outcome(torch, case)[1] is not None
+
+
+def test_a_case_the_finite_differences_cannot_run_is_reported_with_its_source(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where PyTorch differs and chainrule's own plain run refuses the program (the finite
+    differences run it), the fuzzer reports the program rather than an exception without it."""
+    case = Case(["v1 = v0 * 2"], "(v1 * weight(v1)).sum()", [np.array([1.0, 2.0])], (True,), "grad")
+
+    def refused(*_: Any) -> Any:
+        raise RuntimeError("unsupported operation")
+
+    monkeypatch.setattr(fuzz_transforms, "numeric", refused)
+    apply = fuzz_transforms._apply
+    monkeypatch.setattr(
+        fuzz_transforms,
+        "_apply",
+        lambda lib, case, passed: refused() if lib is torch else apply(lib, case, passed),
+    )
+    found = disagreements(case)
+    assert found[0] == case.source()
+    assert found[1].startswith("the finite differences cannot run it: unsupported operation;")
