@@ -268,6 +268,8 @@ def _written_recorded(
     (forward over reverse: ``hessian``): the same write, as recorded Tensor ops, run with only
     the levels outside the tangents' own open (as :func:`propagate` runs a rule). A batch
     of tangents is written one direction at a time."""
+    from chainrule.ops.elementwise import where  # (ops import this module)
+
     batch = levels[position].batch
     outer = levels[position:]
     del levels[position:]
@@ -278,13 +280,14 @@ def _written_recorded(
             part = new if i is None else new[i]
             for op in ops:
                 part = copy.copy(op)(part)  # views of new: the write rewrites new's history
-            written = part.new_zeros(part.shape) if t_view is None else t_view
-            written = written if i is None or t_view is None else written[i]
+            written = None if t_view is None else t_view if i is None else t_view[i]
             if kept is not None:  # the others keep what the kept ones write at their places
-                from chainrule.ops.elementwise import where  # (ops import this module)
-
-                written = where(_make(kept), written, part.detach())
-            part.copy_(written)
+                value = part.new_zeros(part.shape) if written is None else written
+                written = where(_make(kept), value, part.detach())
+            if written is None:
+                part.zero_()
+            else:
+                part.copy_(written)
     finally:
         levels.extend(outer)
     return new

@@ -317,10 +317,10 @@ def kept_places(a: Any, values: Any) -> Any:
         covered += step * (n - 1)
     else:
         return None
-    places = xp.zeros((), xp.int64)  # each element's place, counted from the lowest
-    for step, n in zip(steps, a.shape, strict=True):
-        places = xp.add.outer(places, xp.arange(n) * step)
-    places = (places - places.min()).ravel()
+    from chainrule.ops.strided import positions  # (strided imports shape, which imports this)
+
+    places = positions(a.shape, steps, 0).ravel()
+    places -= places.min()  # each element's place, counted from the lowest
     if xp.unique(places).size == a.size:
         return None
     bits = xp.dtype(f"u{a.itemsize}")  # compared as bits: -0.0 is not 0.0, a nan is itself
