@@ -20,10 +20,11 @@ Run from the repository root::
 chainrule writes the per-example gradients' large outer products with several threads
 (``chainrule._split``), and so does the NumPy floor, with the same threads.
 
-Every product here is below ``chainrule._blas.serial_below`` (2**23 multiply-adds), so each
-runs on one BLAS thread; the largest, the (256, 128) @ (128, 128) of the per-example backward,
-was threaded under the earlier 2**22, and on busy cores then waited for a thread the kernel had
-not scheduled (measured: the floor at 110-195 ms of wall time for 10-14 ms of CPU time). On
+Every product here is below ``chainrule._blas.serial_below`` (2**23 multiply-adds),
+so under vmap each runs on one BLAS thread, and so do the NumPy floor's: OpenBLAS's threads
+spin for ~0.1 s after a threaded product and take the core of the split's second thread. On
+busy cores a threaded product waits for a thread the kernel has not scheduled (measured: the
+floor at 110-195 ms of wall time for 10-14 ms of CPU time, its largest product threaded); on
 such cores ``CHAINRULE_SPLIT_BELOW=1099511627776`` keeps the outer products on one thread too.
 
 Exit status: 0 on success, 2 if chainrule cannot be imported or lacks a feature used here.
@@ -141,7 +142,9 @@ def numpy_per_example(
     """Per-example gradients of the digits MLP's cross-entropy: the batch's forward and
     backward at once, each example's weight gradient the outer product of its output
     gradient and its input (``einsum``), its bias gradient the output gradient itself. The
-    outer products are split over threads as chainrule splits them (``chainrule._split``)."""
+    outer products are split over threads as chainrule splits them (``chainrule._split``), and
+    the products run on the BLAS threads chainrule gives them under vmap."""
+    from chainrule import _blas
     from chainrule._blas import matmul
     from chainrule._split import in_parts
 
@@ -152,6 +155,13 @@ def numpy_per_example(
     onehot = np.eye(layers[-1][0].shape[0], dtype=images.dtype)[labels]
 
     def per_example() -> list[np.ndarray]:
+        _blas.vmaps_open += 1
+        try:
+            return gradients()
+        finally:
+            _blas.vmaps_open -= 1
+
+    def gradients() -> list[np.ndarray]:
         acts = [images]
         for k, (w, b) in enumerate(layers):
             z = matmul(acts[-1], w.T) + b

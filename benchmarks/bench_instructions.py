@@ -12,8 +12,8 @@ imports, tracing and warm-up are left out, and prints the count per unit:
 * ``mlp-64``: ``bench_train``'s 64-128-128-10 MLP SGD step at batch 64, eager, per step;
 * ``mlp-64-compiled``: the same step under ``cr.compile``, per step;
 * ``cnn-32``: ``bench_table``'s ``cnn-32`` row, one SGD step of ``chainrule train --model cnn``'s
-  network at batch 32, eager, per step (its products, above ``_blas.serial_below`` with two
-  threads, run on the one BLAS thread here);
+  network at batch 32, eager, per step (its products, threaded by OpenBLAS in a plain run,
+  run on the one BLAS thread here);
 * ``per-example``: ``bench_func``'s per-example gradients, ``vmap(grad(loss))`` over the digits
   MLP at batch 256, per call, with ``CHAINRULE_SPLIT_BELOW=1099511627776`` (the outer products
   on one thread, so the count is all of the work).

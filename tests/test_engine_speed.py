@@ -10,6 +10,9 @@ never here. A training step's peak memory stays flat over 1,000 steps.
 from __future__ import annotations
 
 import gc
+import os
+import subprocess
+import sys
 import tracemalloc
 from collections.abc import Callable
 from typing import Any
@@ -227,6 +230,61 @@ def test_blas_matmul_equals_numpy_and_restores_the_thread_count(shapes) -> None:
     assert_product_close(_blas.matmul(a, b), a, b)  # another thread count: another order
     if _blas._THREADS:
         assert _blas._THREADS[0]() == before
+
+
+def _thread_counts_set(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Two BLAS threads, as a stand-in for OpenBLAS's getter and setter, and the list of the
+    counts that chainrule sets from here on."""
+    counts: list[int] = []
+    monkeypatch.setattr(_blas, "_THREADS", (lambda: 2, counts.append))
+    return counts
+
+
+def test_products_below_serial_below_run_on_one_thread_only_under_vmap(monkeypatch) -> None:
+    # (256, 128) @ (128, 128): 2**22 multiply-adds, which OpenBLAS would thread. Outside vmap
+    # it keeps OpenBLAS's threads; under vmap (the examples' rows folded into one product)
+    # it runs on one, so that no spinning BLAS thread takes the core of _split's outer
+    # products; the count is restored after, and vmap's count of open levels too.
+    counts = _thread_counts_set(monkeypatch)
+    rows, w = np.ones((256, 128), np.float32), cr.ones(128, 128)
+    _blas.matmul(rows, w.numpy())
+    assert counts == []
+    out = cr.func.vmap(lambda r: r @ w)(cr.tensor(rows))
+    np.testing.assert_array_equal(out.numpy(), np.full((256, 128), 128.0, np.float32))
+    assert counts == [1, 2]
+    assert _blas.vmaps_open == 0
+
+    def fails(r: cr.Tensor) -> cr.Tensor:
+        raise ValueError("f failed")
+
+    with pytest.raises(ValueError, match="f failed"):
+        cr.func.vmap(fails)(cr.tensor(rows))
+    assert _blas.vmaps_open == 0
+
+
+def test_serial_below_set_in_the_environment_keeps_products_on_one_thread_outside_vmap(
+    monkeypatch,
+) -> None:
+    monkeypatch.setattr(_blas, "serial_everywhere", True)  # CHAINRULE_BLAS_SERIAL_BELOW set
+    counts = _thread_counts_set(monkeypatch)
+    a, b = np.ones((256, 128), np.float32), np.ones((128, 128), np.float32)
+    np.testing.assert_array_equal(_blas.matmul(a, b), a @ b)
+    assert counts == [1, 2]
+    _blas.matmul(a[:, :1], b[:1])  # 32,768 multiply-adds: OpenBLAS keeps those on one thread
+    assert counts == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("environment", "expected"), [(None, (2**23, False)), ("134217728", (2**27, True))]
+)
+def test_blas_serial_below_from_the_environment(environment: str | None, expected) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "CHAINRULE_BLAS_SERIAL_BELOW"}
+    if environment is not None:
+        env["CHAINRULE_BLAS_SERIAL_BELOW"] = environment
+    code = "from chainrule import _blas; print(_blas.serial_below, _blas.serial_everywhere)"
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == [str(expected[0]), str(expected[1])]
 
 
 @pytest.mark.parametrize(

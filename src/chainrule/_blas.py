@@ -1,11 +1,14 @@
 """Matrix products on a BLAS thread count that suits their size.
 
-NumPy's OpenBLAS splits every product above a tiny size over all its threads. For the small
-matrices of eager training (a 64-128-128-10 MLP, a digits CNN) the threads spend longer waking
-and waiting for each other than multiplying, and on a busy machine a product can wait a whole
-scheduler slice for a thread that is not running (measured on 2 busy cores: a (64, 128) @
-(128, 128) product took 36 us on one thread and up to 46 ms on two). So a product of fewer than
-:data:`serial_below` multiply-adds runs on one thread; larger ones keep the pool's count.
+NumPy's OpenBLAS splits every product above 2**18 multiply-adds over all its threads. On idle
+cores that pays for the products of eager training (a 64-128-128-10 MLP, a digits CNN), and
+chainrule leaves it so; but after a threaded product OpenBLAS's idle threads spin for ~0.1 s,
+taking the cores where :mod:`chainrule._split` writes vmap's per-example outer products. So
+under vmap a product of fewer than :data:`serial_below` multiply-adds runs on one thread. On a
+busy machine a threaded product can wait a whole scheduler slice for a thread that is not
+running (measured on 2 busy cores: a (64, 128) @ (128, 128) product took 36 us on one thread
+and up to 46 ms on two); ``CHAINRULE_BLAS_SERIAL_BELOW`` in the environment keeps the products
+below it on one thread everywhere.
 
 The thread count is set through OpenBLAS's own C functions (found by ctypes in the loaded
 library, the way threadpoolctl finds them), which cost well under a microsecond; when no
@@ -15,7 +18,7 @@ OpenBLAS is loaded (another BLAS, another platform) products run unchanged.
     >>> matmul(np.ones((2, 3)), np.ones((3, 4))).shape
     (2, 4)
 
-Setting ``CHAINRULE_BLAS_SERIAL_BELOW=0`` in the environment turns the switch off.
+Setting ``CHAINRULE_BLAS_SERIAL_BELOW=0`` in the environment turns every switch off.
 
 :func:`addmm` (a linear layer's ``bias + x @ W.T``) calls OpenBLAS's ``cblas_?gemm``, found the
 same way, with ``beta = 1`` into the broadcast bias, as PyTorch's ``addmm`` does.
@@ -35,17 +38,30 @@ from typing import Any
 from chainrule import _buffers
 from chainrule._array import xp as np
 
-#: Products with fewer multiply-adds than this run on one BLAS thread: below ~2**23 waking a
-#: second thread costs more than it saves. On idle cores threads pay off above it (the full
-#: batch MLP step, 1,797 x 64 x 128 products: 4.1 ms with 2**22 against 6.2 ms with 2**27 on
-#: 2 idle cores, measured with benchmarks/bench_table.py). 2**23, not 2**22: after a threaded
-#: product OpenBLAS's idle thread spins on the second core, where :mod:`chainrule._split` then
-#: writes per-example gradients (their (256, 128) @ (128, 128), exactly 2**22, went threaded:
-#: the per-example step took 2.89-3.14 ms, 2.39-2.43 ms with it on one thread). On cores busy
-#: with other work every threaded product waits for a thread the kernel has not scheduled (the
-#: digits CNN's step ran 10x slower): there, ``CHAINRULE_BLAS_SERIAL_BELOW=134217728``
-#: (2**27) keeps them serial.
-serial_below: int = int(os.environ.get("CHAINRULE_BLAS_SERIAL_BELOW", 2**23))
+_SET = os.environ.get("CHAINRULE_BLAS_SERIAL_BELOW")
+
+#: Under vmap, products with fewer multiply-adds than this run on one BLAS thread. There
+#: :mod:`chainrule._split` writes per-example gradients' outer products on two Python threads,
+#: and after a threaded product OpenBLAS's idle thread spins on the second core for ~0.1 s
+#: (measured: 100 ms of CPU time after one product), taking the split's core: the digits MLP's
+#: per-example step took 2.47-2.85 ms with its products threaded, 1.93-2.09 ms with those below
+#: 2**23 on one thread (its (256, 128) @ (128, 128) is 2**22), its 16 MiB of outer products
+#: 1.02 ms against 0.59-0.62 ms. Larger products keep the pool's count, and so does every
+#: product outside vmap: on 2 idle cores OpenBLAS's threads pay off from 2**19 multiply-adds
+#: up (a (64, 128) @ (128, 128) product: 20 us on one thread, 12-13 us on two; eager training
+#: steps with their products below 2**23 on one thread took 9% longer for the batch-64 MLP,
+#: 12% for the digits CNN at batch 32, 4% for the full-batch MLP, alternated in one process).
+#: On cores busy with other work every threaded product waits for a thread the kernel has not
+#: scheduled (the digits CNN's step ran 10x slower): there ``CHAINRULE_BLAS_SERIAL_BELOW``
+#: (2**27, say) sets this and keeps the products below it on one thread outside vmap too.
+serial_below: int = int(_SET) if _SET else 2**23
+
+#: Whether products below :data:`serial_below` run on one thread outside vmap too: when the
+#: environment sets it.
+serial_everywhere: bool = _SET is not None
+
+#: How many vmaps are open (:mod:`chainrule.autodiff.batching` counts them).
+vmaps_open = 0
 
 
 # OpenBLAS runs a product of at most 65536 * 4 multiply-adds on one thread by itself
@@ -139,10 +155,14 @@ _BATCHED = _cblas(_FOUND, "gemm_batch", _gemm_batch_arguments) if _THREADS is no
 
 def _on_threads_for(macs: int, product: Any, *args: Any) -> Any:
     """``product(*args)``, on one BLAS thread when a product of ``macs`` multiply-adds is
-    better kept there: OpenBLAS would split it, and it is too small to gain from that. The
-    pool's count is restored after. One function, not a test and a switch in two: it runs
-    for every product of a training step."""
-    if _THREADS is None or not _OPENBLAS_SERIAL < macs < serial_below:
+    better kept there: OpenBLAS would split it, it is below :data:`serial_below`, and a vmap
+    is open (or :data:`serial_everywhere`). The pool's count is restored after. One function,
+    not a test and a switch in two: it runs for every product of a training step."""
+    if (
+        _THREADS is None
+        or not _OPENBLAS_SERIAL < macs < serial_below
+        or not (vmaps_open or serial_everywhere)
+    ):
         return product(*args)
     get, set_ = _THREADS
     threads = get()

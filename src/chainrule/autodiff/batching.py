@@ -41,7 +41,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from typing import Any, NoReturn
 
-from chainrule import memory_formats
+from chainrule import _blas, memory_formats
 from chainrule._array import xp
 from chainrule._lazy import import_later
 from chainrule.tensor import DETACH_VIEW_IN_PLACE, Size, Tensor, _make, vmap_births
@@ -81,6 +81,7 @@ levels: list[Level] = []
 def push_level(size: int, randomness: str = "error") -> Level:
     level = Level(next(_counter), size, randomness)
     levels.append(level)
+    _blas.vmaps_open += 1
     vmap_births.append(level.born)
     return level
 
@@ -180,6 +181,7 @@ def different_levels() -> list[Level]:
 def pop_level(level: Level) -> None:
     at = levels.index(level)
     del levels[at], vmap_births[at]
+    _blas.vmaps_open -= 1
     if at:  # what was made under it was made under the level around it too
         vmap_births[at - 1].update(level.born)
 
