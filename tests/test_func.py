@@ -318,6 +318,47 @@ def test_a_change_under_an_inner_vmap_is_one_the_outer_level_cannot_repeat() -> 
     assert counter.item() == 1
 
 
+def _masked_before(change: Any) -> Any:
+    """f for vmap: indexing by a batched mask (no batching rule: vmap runs f once per
+    example), then ``change(v)`` in place, inside each of those runs."""
+
+    def f(v: Any) -> Any:
+        picked = v[v.argsort(-1) >= 1]
+        change(v)
+        return picked
+
+    return f
+
+
+def test_a_run_of_vmaps_fallback_may_not_change_a_tensor_that_no_argument_holds() -> None:
+    """A counter f closes over, changed in place inside the runs of vmap's fallback, was
+    changed once per example (2 here), silently, where f runs once under torch.func (which
+    refuses the batched mask). Refused after the first run. The run's own example of a
+    batched argument, and tensors the run made, it changes as the loop does."""
+    x = cr.tensor([[0, 1, 1], [2, 2, 3]])
+    for m, fn in ((cr, cf), (torch, tf)):
+        counter = m.zeros(())
+        with pytest.raises(RuntimeError), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fn.vmap(_masked_before(lambda v, c=counter: c.add_(1)))(m.tensor(x.numpy()))
+        assert counter.item() == (1 if m is cr else 0)  # (PyTorch refuses before the change)
+    counter = cr.zeros(())
+    refused = pytest.raises(RuntimeError, match="none of its arguments holds")
+    with refused, pytest.warns(UserWarning, match="once per example"):
+        cf.vmap(_masked_before(lambda v: counter.add_(1)))(x)
+
+    def own_tensors(v: Any) -> None:
+        v.add_(1)
+        (v * 1).mul_(2)
+        cr.unsafe_split(v * 1, 1)[0].add_(1)  # (no view of v: a version counter of its own)
+
+    y = x.clone()
+    with pytest.warns(UserWarning, match="once per example"):
+        found = cf.vmap(_masked_before(own_tensors))(y)
+    np.testing.assert_array_equal(found.numpy(), [[1, 1], [2, 3]])
+    np.testing.assert_array_equal(y.numpy(), x.numpy() + 1)
+
+
 # ----------------------------------------------------------------------------- errors
 ERRORS = [
     (

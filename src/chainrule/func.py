@@ -1177,12 +1177,19 @@ def _looped(
     alike in every example: ``x[0] = w`` with ``w`` a primal that grad lifted to the
     examples), else it is refused, as torch.func refuses a batched value for it. Without
     that, each run changed it again (``x.mul_(w)`` once per example, the next example
-    reading that)."""
+    reading that).
+
+    A tensor that no argument holds (one ``func`` closes over, a module's buffer) would be
+    changed once per example in place: a run that changes one is refused, as torch.func
+    refuses to run such a function without batching rules."""
     shared = [
         batching.unwrap(x)[0]
         for x, d in zip(fronts, dims, strict=True)
         if d is None and isinstance(x, Tensor)
     ]
+    # the version counters of the arguments' tensors (and so of their views): a run changes
+    # its example of a batched argument, and the restore below handles the unbatched ones
+    held = {id(t._vc) for x in fronts if isinstance(x, Tensor) for t in (x, batching.unwrap(x)[0])}
     before = [(t, t._vc[0], t._data.copy()) for t in shared]
     changed: list[tuple[Tensor, Any, Any]] = []  # (t, its values before, after the first run)
     runs = []
@@ -1192,7 +1199,15 @@ def _looped(
             xp.copyto(t._data, old)
             t._vc[0] += 1
         picked = [x if d is None else x[i] for x, d in zip(fronts, dims, strict=True)]
-        runs.append(tree_flatten(func(*tree_unflatten(picked, spec), **kwargs)))
+        with batching.watching() as run:
+            runs.append(tree_flatten(func(*tree_unflatten(picked, spec), **kwargs)))
+        if not run.changed.keys() <= held:
+            raise RuntimeError(
+                f"vmap: {name} changed a tensor in place that none of its arguments holds "
+                f"(one it closes over, a module's buffer), and vmap runs {name} once per "
+                "example (its fallback), which would make that change once per example. Make "
+                "the change out of place, or outside vmap"
+            )
         if i == 0:
             changed = [(t, old, t._data.copy()) for t, v, old in before if t._vc[0] != v]
         elif any(not xp.array_equal(t._data, new, equal_nan=True) for t, _, new in changed):

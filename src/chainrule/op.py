@@ -639,11 +639,12 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
             in_place,
             takes_uints,
         ) = saving
-        if _vmap_levels:  # inside vmap: batched inputs run the op's batching rule
-            level = batching.batched_level(inputs)
-            if level is not None:
-                return batching.apply(self, inputs, level)
-            births = vmap_births[-1]  # what is made under the level (batching.note_change)
+        if vmap_births:  # under vmap, or in a run of its fallback (batching.watches)
+            if _vmap_levels:  # inside vmap: batched inputs run the op's batching rule
+                level = batching.batched_level(inputs)
+                if level is not None:
+                    return batching.apply(self, inputs, level)
+            births = vmap_births[-1]  # what is made under it (batching.note_change)
         else:
             births = None
         # A view whose base was changed in place first takes the base's new history

@@ -59,44 +59,83 @@ ops_nn = import_later(globals(), "chainrule.ops.nn_ops")
 ops_shape = import_later(globals(), "chainrule.ops.shape")
 
 
-class Level:
-    """One open ``vmap``: its batch size and randomness mode; levels compare by creation
-    order."""
+class Watch:
+    """What a block of code does to tensors while it runs: the version counters of the tensors
+    made in it (``born``), and those of the tensors from before it that it changed in place
+    (``changed``), each by id."""
 
-    __slots__ = ("index", "size", "randomness", "born", "changed")
+    __slots__ = ("born", "changed")
+
+    def __init__(self) -> None:
+        self.born: dict[int, list[Any]] = {}
+        self.changed: dict[int, list[Any]] = {}
+
+
+class Level(Watch):
+    """One open ``vmap``: its batch size and randomness mode; levels compare by creation
+    order. It watches what its function does to tensors (see :func:`note_change`)."""
+
+    __slots__ = ("index", "size", "randomness")
 
     def __init__(self, index: int, size: int, randomness: str) -> None:
+        super().__init__()
         self.index = index
         self.size = size
         self.randomness = randomness
-        self.born: dict[int, list[Any]] = {}  # the version counters made while it is open
-        self.changed = False  # whether a tensor from before it was changed in place since
 
 
 _counter = itertools.count()
 # The open vmap levels, outermost first. ``Op.__call__`` tests this list once per op.
 levels: list[Level] = []
+# The open watches, outermost first: the levels, and the runs of vmap's fallback (see
+# watching); ``vmap_births`` holds each one's ``born``, where new tensors are noted.
+watches: list[Watch] = []
+
+
+def _open(watch: Watch) -> None:
+    watches.append(watch)
+    vmap_births.append(watch.born)
+
+
+def _close(watch: Watch) -> None:
+    at = watches.index(watch)
+    del watches[at], vmap_births[at]
+    if at:  # what was made under it was made under the watch around it too
+        vmap_births[at - 1].update(watch.born)
 
 
 def push_level(size: int, randomness: str = "error") -> Level:
     level = Level(next(_counter), size, randomness)
     levels.append(level)
     _blas.vmaps_open += 1
-    vmap_births.append(level.born)
+    _open(level)
     return level
 
 
+@contextlib.contextmanager
+def watching() -> Iterator[Watch]:
+    """A :class:`Watch` of the block: one run of vmap's fallback, which must not change a
+    tensor from before it that no argument holds (it would change once per example)."""
+    watch = Watch()
+    _open(watch)
+    try:
+        yield watch
+    finally:
+        _close(watch)
+
+
 def note_change(version: list[Any]) -> None:
-    """A tensor of version counter ``version`` was changed in place under vmap. vmap's last
+    """A tensor of version counter ``version`` was changed in place under a watch. vmap's last
     resort, running its function again once per example (``NotBatchable``), would make that
     change again where the tensor is from before the level (a counter, a buffer, the
     caller's input): each such level notes it, and then refuses the rerun rather than repeat
-    the change. A tensor made under the level is made anew by the rerun."""
+    the change; so does each run of that fallback. A tensor made under the level (the run)
+    is made anew by the rerun."""
     made_under = False
-    for level in reversed(levels):  # innermost first: made under a level, under those around
-        made_under = made_under or id(version) in level.born
+    for watch in reversed(watches):  # innermost first: made under a watch, under those around
+        made_under = made_under or id(version) in watch.born
         if not made_under:
-            level.changed = True
+            watch.changed[id(version)] = version
 
 
 # The randomness of each open vmap that runs its function once per example (its last resort,
@@ -179,11 +218,9 @@ def different_levels() -> list[Level]:
 
 
 def pop_level(level: Level) -> None:
-    at = levels.index(level)
-    del levels[at], vmap_births[at]
+    levels.remove(level)
     _blas.vmaps_open -= 1
-    if at:  # what was made under it was made under the level around it too
-        vmap_births[at - 1].update(level.born)
+    _close(level)
 
 
 class NotBatchable(RuntimeError):

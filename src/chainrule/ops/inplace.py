@@ -395,10 +395,10 @@ def _below(a: Any) -> Any:
 
 def bump(t: Tensor) -> None:
     """Count an in-place change of ``t`` in its version (what the checks of saved tensors
-    read); under vmap, tell the open levels, which then may not run their functions again
-    (see :func:`chainrule.autodiff.batching.note_change`)."""
+    read); under vmap, tell the open levels, which then may not run their functions again,
+    and the runs of vmap's fallback (see :func:`chainrule.autodiff.batching.note_change`)."""
     t._vc[0] += 1
-    if batching.levels:
+    if batching.watches:
         batching.note_change(t._vc)
 
 

@@ -44,6 +44,7 @@ from chainrule.tensor import (
     inference_worded,
     move_retained_grad,
     spread_requires_grad,
+    vmap_births,
 )
 
 
@@ -412,6 +413,8 @@ def _untracked(pieces: tuple[Tensor, ...], name: str) -> tuple[Tensor, ...]:
             watched[:] = [ref for ref in watched if ref() is not piece]
             piece._view = None
             piece._vc = [0]
+            if vmap_births:  # made under vmap: changed in place, not a change from before it
+                vmap_births[-1][id(piece._vc)] = piece._vc
         if piece._grad_fn is not None:
             piece._grad_fn.torch_name = name
             piece._grad_fn.output_nr = index
