@@ -23,9 +23,8 @@ chainrule writes the per-example gradients' large outer products with several th
 Every product here is below ``chainrule._blas.serial_below`` (2**23 multiply-adds),
 so under vmap each runs on one BLAS thread, and so do the NumPy floor's: OpenBLAS's threads
 spin for ~0.1 s after a threaded product and take the core of the split's second thread. On
-busy cores a threaded product waits for a thread the kernel has not scheduled (measured: the
-floor at 110-195 ms of wall time for 10-14 ms of CPU time, its largest product threaded); on
-such cores ``CHAINRULE_SPLIT_BELOW=1099511627776`` keeps the outer products on one thread too.
+cores that other processes keep busy, chainrule (``chainrule._busy``) and the floor keep every
+product and outer product on one thread.
 
 Exit status: 0 on success, 2 if chainrule cannot be imported or lacks a feature used here.
 """

@@ -237,6 +237,7 @@ def _thread_counts_set(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     counts that chainrule sets from here on."""
     counts: list[int] = []
     monkeypatch.setattr(_blas, "_THREADS", (lambda: 2, counts.append))
+    monkeypatch.setattr(_blas, "others_busy", lambda: False)  # (pytest-xdist's other worker)
     return counts
 
 

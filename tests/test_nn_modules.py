@@ -1252,7 +1252,9 @@ def test_linear_rule_on_arrays_gives_the_numbers_of_its_rule_on_tensors(x_shape,
 def test_a_plain_sgd_step_of_the_digits_mlp_runs_few_python_calls() -> None:
     # The eager step's cost is mostly Python calls (perf: libpython ~55% of its time): at
     # 3406f1f it ran 235 per step, 189 since Linear's rule, the BLAS thread switch, the fused
-    # cross-entropy and SGD call fewer layers. Counted with the profiler, warm, C calls aside.
+    # cross-entropy and SGD call fewer layers; 205 since each of its 5 products that OpenBLAS
+    # threads asks whether other processes keep the cores busy (chainrule._busy). Counted with
+    # the profiler, warm, C calls aside.
     import gc
     import sys
 
@@ -1278,7 +1280,7 @@ def test_a_plain_sgd_step_of_the_digits_mlp_runs_few_python_calls() -> None:
     finally:
         sys.setprofile(None)
         gc.enable()
-    assert len(calls) <= 200, len(calls)
+    assert len(calls) <= 210, len(calls)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

@@ -31,6 +31,7 @@ def always_split(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_split, "serial_below", 0)
     monkeypatch.setattr(_split, "parts", 3)
     monkeypatch.setattr(_split, "_pool", None)
+    monkeypatch.setattr(_split, "others_busy", lambda: False)  # (pytest-xdist's other worker)
 
 
 @pytest.mark.parametrize(
@@ -67,15 +68,16 @@ def test_parts_run_on_other_threads_when_the_output_is_large(always_split: None)
 
 
 @pytest.mark.parametrize(
-    ("parts", "serial_below", "rows"),
-    [(4, 2**40, 8), (1, 0, 8), (4, 0, 1)],
-    ids=["small", "one core", "one row"],
+    ("parts", "serial_below", "rows", "busy"),
+    [(4, 2**40, 8, False), (1, 0, 8, False), (4, 0, 1, False), (4, 0, 8, True)],
+    ids=["small", "one core", "one row", "cores busy with other processes"],
 )
 def test_one_call_on_the_calling_thread(
-    monkeypatch: pytest.MonkeyPatch, parts: int, serial_below: int, rows: int
+    monkeypatch: pytest.MonkeyPatch, parts: int, serial_below: int, rows: int, busy: bool
 ) -> None:
     monkeypatch.setattr(_split, "parts", parts)
     monkeypatch.setattr(_split, "serial_below", serial_below)
+    monkeypatch.setattr(_split, "others_busy", lambda: busy)
     calls: list[tuple[int, int]] = []
 
     def write(out: Any, a: Any) -> None:
@@ -99,6 +101,7 @@ def test_the_caller_writes_the_larger_part(
     monkeypatch.setattr(_split, "serial_below", 0)
     monkeypatch.setattr(_split, "parts", parts)
     monkeypatch.setattr(_split, "_pool", None)
+    monkeypatch.setattr(_split, "others_busy", lambda: False)
     written: dict[int, int] = {}  # first row -> rows, by part
     callers: list[int] = []
 
@@ -150,6 +153,7 @@ def test_outer_products_of_dual_matmul_equal_numpy(
     the batch broadcast where one operand lacks it."""
     monkeypatch.setattr(_split, "serial_below", 0 if split else 2**40)
     monkeypatch.setattr(_split, "_pool", None)
+    monkeypatch.setattr(_split, "others_busy", lambda: False)
     rng = np.random.default_rng(1)
     shapes = [((9, 3, 1), (9, 1, 4)), ((9, 4, 1), (9, 1, 3)), ((4, 1), (9, 1, 3)), ((3, 1), (1, 4))]
     for a_shape, b_shape in [*shapes, ((2, 9, 4, 1), (1, 3)), ((2, 9, 3, 1), (1, 4))]:

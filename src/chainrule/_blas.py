@@ -2,13 +2,13 @@
 
 NumPy's OpenBLAS splits every product above 2**18 multiply-adds over all its threads. On idle
 cores that pays for the products of eager training (a 64-128-128-10 MLP, a digits CNN), and
-chainrule leaves it so; but after a threaded product OpenBLAS's idle threads spin for ~0.1 s,
-taking the cores where :mod:`chainrule._split` writes vmap's per-example outer products. So
-under vmap a product of fewer than :data:`serial_below` multiply-adds runs on one thread. On a
-busy machine a threaded product can wait a whole scheduler slice for a thread that is not
-running (measured on 2 busy cores: a (64, 128) @ (128, 128) product took 36 us on one thread
-and up to 46 ms on two); ``CHAINRULE_BLAS_SERIAL_BELOW`` in the environment keeps the products
-below it on one thread everywhere.
+chainrule leaves it so, with two exceptions. While other processes keep the cores busy
+(:func:`chainrule._busy.others_busy`), a threaded product waits a whole scheduler slice for a
+thread that is not running (measured on 2 busy cores: a (64, 128) @ (128, 128) product took
+36 us on one thread and up to 46 ms on two), so every product runs on one thread then. And
+after a threaded product OpenBLAS's idle threads spin for ~0.1 s, taking the cores where
+:mod:`chainrule._split` writes vmap's per-example outer products, so under vmap a product of
+fewer than :data:`serial_below` multiply-adds runs on one thread.
 
 The thread count is set through OpenBLAS's own C functions (found by ctypes in the loaded
 library, the way threadpoolctl finds them), which cost well under a microsecond; when no
@@ -37,6 +37,7 @@ from typing import Any
 
 from chainrule import _buffers
 from chainrule._array import xp as np
+from chainrule._busy import others_busy
 
 _SET = os.environ.get("CHAINRULE_BLAS_SERIAL_BELOW")
 
@@ -51,9 +52,9 @@ _SET = os.environ.get("CHAINRULE_BLAS_SERIAL_BELOW")
 #: up (a (64, 128) @ (128, 128) product: 20 us on one thread, 12-13 us on two; eager training
 #: steps with their products below 2**23 on one thread took 9% longer for the batch-64 MLP,
 #: 12% for the digits CNN at batch 32, 4% for the full-batch MLP, alternated in one process).
-#: On cores busy with other work every threaded product waits for a thread the kernel has not
-#: scheduled (the digits CNN's step ran 10x slower): there ``CHAINRULE_BLAS_SERIAL_BELOW``
-#: (2**27, say) sets this and keeps the products below it on one thread outside vmap too.
+#: ``CHAINRULE_BLAS_SERIAL_BELOW`` in the environment sets this, and keeps the products below
+#: it on one thread outside vmap too. (On cores that other processes keep busy every product
+#: runs on one thread: see :func:`_on_threads_for`.)
 serial_below: int = int(_SET) if _SET else 2**23
 
 #: Whether products below :data:`serial_below` run on one thread outside vmap too: when the
@@ -155,14 +156,13 @@ _BATCHED = _cblas(_FOUND, "gemm_batch", _gemm_batch_arguments) if _THREADS is no
 
 def _on_threads_for(macs: int, product: Any, *args: Any) -> Any:
     """``product(*args)``, on one BLAS thread when a product of ``macs`` multiply-adds is
-    better kept there: OpenBLAS would split it, it is below :data:`serial_below`, and a vmap
+    better kept there: OpenBLAS would split it, and other processes keep the cores busy
+    (:func:`chainrule._busy.others_busy`), or it is below :data:`serial_below` while a vmap
     is open (or :data:`serial_everywhere`). The pool's count is restored after. One function,
     not a test and a switch in two: it runs for every product of a training step."""
-    if (
-        _THREADS is None
-        or not _OPENBLAS_SERIAL < macs < serial_below
-        or not (vmaps_open or serial_everywhere)
-    ):
+    if _THREADS is None or macs <= _OPENBLAS_SERIAL:
+        return product(*args)
+    if not (macs < serial_below and (vmaps_open or serial_everywhere) or others_busy()):
         return product(*args)
     get, set_ = _THREADS
     threads = get()
@@ -195,7 +195,7 @@ def _in_parts(a: Any, b: Any, out: Any, beta: float) -> bool:
     threads. On cores busy with other work both wait for a thread the kernel has not
     scheduled, the parts once per call: with two other processes on the 2 cores, the halves
     took 0.23-8 ms a call, OpenBLAS's threads 0.33-48 ms (medians of 6 runs of 100 calls; one
-    thread is safest there, ``serial_below`` above).
+    thread is safest there, and its callers take it while ``others_busy()``).
 
     Returns False, having done nothing, where the sum is not longer than the output's sides on
     at least two threads, or where the call does not take the arrays."""
@@ -252,7 +252,7 @@ def matmul(a: Any, b: Any, out: Any = None) -> Any:
         if out is None and dtype is b.dtype and dtype.kind == "f":
             if macs >= serial_below:  # large: in parts where it can be (buffers knows sizes)
                 out = _buffers.empty((rows, columns), dtype)
-                if _in_parts(a, b, out, 0.0):
+                if not others_busy() and _in_parts(a, b, out, 0.0):
                     return out
             elif rows * columns * dtype.itemsize >= _buffers.MIN_BYTES:  # small: no call
                 out = _buffers.empty((rows, columns), dtype)
@@ -369,7 +369,7 @@ def _addmm_in_one_call(bias: Any, a: Any, b: Any) -> Any:
         return None
     out = _buffers.empty((m, n), a.dtype)
     np.copyto(out, bias)  # beta = 1: the product is added to what out holds
-    if m * n * k >= serial_below and _in_parts(a, b, out, 1.0):
+    if m * n * k >= serial_below and not others_busy() and _in_parts(a, b, out, 1.0):
         return out
     # a and b are bound here, so their memory lives through the call
     args = (_ROW_MAJOR, a_layout[0], b_layout[0], m, n, k, 1.0, a.ctypes.data, a_layout[1])

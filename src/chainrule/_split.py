@@ -5,10 +5,9 @@ run, so Python threads that each write one slice of the output run in parallel. 
 large outputs only: per-example gradients' batched outer products (a (256, 128, 128) float32
 weight gradient under ``vmap(grad(f))``, 16 MiB) took 1.96 ms as one ``einsum`` and 1.18 ms in
 two halves on 2 idle cores. Small outputs stay on the calling thread, where a thread's wake-up
-costs more than it saves; so does everything on a machine with one core. As PyTorch's
-intra-op threads, the split does not look at how busy the cores are: on cores taken by other
-work each part may wait for one (measured at load 10 on 2 cores: the per-example step 5.77 ms
-split, 5.00 ms not), and ``CHAINRULE_SPLIT_BELOW`` below turns it off there.
+costs more than it saves; so does everything on a machine with one core, and on cores that
+other processes keep busy (:func:`chainrule._busy.others_busy`), where each part may wait for
+one (measured at load 10 on 2 cores: the per-example step 5.77 ms split, 5.00 ms not).
 
 The threads are a pool of (cores - 1) started at the first split; the calling thread writes
 the first and larger part itself, so no split waits for a free thread.
@@ -20,8 +19,7 @@ the first and larger part itself, so no split waits for a free thread.
     (4, 3, 2)
 
 ``CHAINRULE_SPLIT_BELOW`` in the environment sets :data:`serial_below`; a large value (say
-``2**40``) keeps every kernel on one thread, as on cores busy with other work, where each part
-may wait a scheduler slice for its thread (see :mod:`chainrule._blas`).
+``2**40``) keeps every kernel on one thread.
 """
 
 from __future__ import annotations
@@ -31,6 +29,8 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+
+from chainrule._busy import others_busy
 
 #: Outputs of fewer bytes than this are written on the calling thread alone. 4 MiB: the
 #: per-example gradient of a 128 x 64 weight over a batch of 256 (8 MiB) gains from two
@@ -86,7 +86,7 @@ def in_parts(write: Callable[..., None], out: Any, *operands: Any) -> Any:
     several threads when ``out`` is large; returns ``out``. An operand without that axis (fewer
     dimensions, or size 1 there) is passed whole to every part."""
     count = min(parts, out.shape[0]) if out.ndim else 1
-    if count < 2 or out.nbytes < serial_below:
+    if count < 2 or out.nbytes < serial_below or others_busy():
         write(out, *operands)
         return out
     rows = out.shape[0]
