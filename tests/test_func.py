@@ -330,6 +330,26 @@ def _masked_before(change: Any) -> Any:
     return f
 
 
+@pytest.mark.parametrize("transform", ["grad", "jacrev", "jacfwd"])
+def test_an_argument_read_then_changed_by_a_primal_keeps_no_history(transform: str) -> None:
+    """f reads b (hypot), then adds the primal a into it: b requires grad from then on, and
+    the walk over f's graph took the hypot's b for a tensor from outside f. The gradient then
+    kept a history (requires_grad True), and so did b. As torch.func: neither."""
+    found = []
+    for m, fn in ((cr, cf), (torch, tf)):
+        a, b = m.tensor(0.5481, dtype=m.float64), m.tensor(-0.9209, dtype=m.float64)
+
+        def f(a: Any, b: Any, m: Any = m) -> Any:
+            h = m.hypot(a, b)
+            b.add_(a)
+            return b * 2 + h * 3
+
+        d = getattr(fn, transform)(f)(a, b)
+        found.append((d.item(), d.requires_grad, b.item(), b.requires_grad))
+    assert found[0] == pytest.approx(found[1])
+    assert found[0][1] is found[0][3] is False
+
+
 def test_a_run_of_vmaps_fallback_may_not_change_a_tensor_that_no_argument_holds() -> None:
     """A counter f closes over, changed in place inside the runs of vmap's fallback, was
     changed once per example (2 here), silently, where f runs once under torch.func (which

@@ -150,6 +150,21 @@ FOUND = {
             ("vmap_of_grad", (None, 0, None)),
         )
     },
+    # ... and where a node read that argument before the change (hypot(v0, v1), then
+    # v1.t().add_(v0)): the walk over f's graph took it for a tensor from outside f, as it
+    # requires grad now, and kept the history (in the argument, and in the Jacobian, which
+    # required grad). A node's inputs count as they were when it read them.
+    **{
+        f"{transform}_an_argument_read_then_changed_by_a_primal": Case(
+            ["v2 = v0.exp()", "v3 = v1.t()", "v4 = lib.hypot(v0, v1)", "v3.add_(v0)"],
+            "(v3 * weight(v3)).sum() + (v4 * weight(v4)).sum()",
+            ARGS[:2],
+            (True, False),
+            transform,
+            (0, 0),
+        )
+        for transform in ("grad", "jacrev", "hessian")
+    },
     # fill_diagonal_ read its tensor's strides, which a batched tensor has none of: vmap fell
     # back to one run per example and refused it, as that would make relu_'s change again.
     # Each example's strides, counted from its own start, give every example's places.

@@ -528,8 +528,10 @@ def _graph_reads(outputs: list[Tensor], inputs: list[Any], start: int) -> str:
         node = stack.pop()
         if node.seq < start:
             return _OUTSIDE
-        for x in node.inputs:
-            if not isinstance(x, Tensor) or not x.requires_grad:
+        for x, needed in zip(node.inputs, node.needs, strict=True):
+            # (needed: x required grad when node read it; an in-place change of x by a primal
+            # since, hypot(a, b) then b.add_(a), makes it require grad now)
+            if not needed or not isinstance(x, Tensor) or not x.requires_grad:
                 continue
             found = x._grad_fn
             if found is not None and found.seq > node.seq:  # x was changed in place since
