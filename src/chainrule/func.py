@@ -526,15 +526,16 @@ def _graph_reads(outputs: list[Tensor], inputs: list[Any], start: int) -> str:
     stack = [y._grad_fn for y in outputs if y._grad_fn is not None]
     while stack:
         node = stack.pop()
-        if node.seq < start:
+        read, _, _, needs, _, seq = node._record[:6]  # its inputs: one read (op._RECORD)
+        if seq < start:
             return _OUTSIDE
-        for x, needed in zip(node.inputs, node.needs, strict=True):
+        for x, needed in zip(read, needs, strict=True):
             # (needed: x required grad when node read it; an in-place change of x by a primal
             # since, hypot(a, b) then b.add_(a), makes it require grad now)
             if not needed or not isinstance(x, Tensor) or not x.requires_grad:
                 continue
             found = x._grad_fn
-            if found is not None and found.seq > node.seq:  # x was changed in place since
+            if found is not None and found.seq > seq:  # x was changed in place since
                 found = parent(x, node)
             if found is None:
                 if id(x) in given:
