@@ -318,18 +318,6 @@ def test_a_change_under_an_inner_vmap_is_one_the_outer_level_cannot_repeat() -> 
     assert counter.item() == 1
 
 
-def _masked_before(change: Any) -> Any:
-    """f for vmap: indexing by a batched mask (no batching rule: vmap runs f once per
-    example), then ``change(v)`` in place, inside each of those runs."""
-
-    def f(v: Any) -> Any:
-        picked = v[v.argsort(-1) >= 1]
-        change(v)
-        return picked
-
-    return f
-
-
 @pytest.mark.parametrize("transform", ["grad", "jacrev", "jacfwd"])
 def test_an_argument_read_then_changed_by_a_primal_keeps_no_history(transform: str) -> None:
     """f reads b (hypot), then adds the primal a into it: b requires grad from then on, and
@@ -348,6 +336,18 @@ def test_an_argument_read_then_changed_by_a_primal_keeps_no_history(transform: s
         found.append((d.item(), d.requires_grad, b.item(), b.requires_grad))
     assert found[0] == pytest.approx(found[1])
     assert found[0][1] is found[0][3] is False
+
+
+def _masked_before(change: Any) -> Any:
+    """f for vmap: indexing by a batched mask (no batching rule: vmap runs f once per
+    example), then ``change(v)`` in place, inside each of those runs."""
+
+    def f(v: Any) -> Any:
+        picked = v[v.argsort(-1) >= 1]
+        change(v)
+        return picked
+
+    return f
 
 
 def test_a_run_of_vmaps_fallback_may_not_change_a_tensor_that_no_argument_holds() -> None:
