@@ -9,6 +9,7 @@ import sys
 
 import numpy as np
 import pytest
+from test_engine_speed import thread_counts_set
 
 from chainrule import _blas, _busy
 
@@ -50,9 +51,7 @@ def test_busy_when_other_processes_took_half_a_core_over_the_interval(
 
 
 def test_on_busy_cores_every_product_runs_on_one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
-    counts: list[int] = []
-    monkeypatch.setattr(_blas, "_THREADS", (lambda: 2, counts.append))
-    monkeypatch.setattr(_blas, "others_busy", lambda: True)
+    counts = thread_counts_set(monkeypatch, busy=True)
 
     def in_parts(*args: object) -> bool:
         raise AssertionError("a long sum split over threads on busy cores")

@@ -232,12 +232,13 @@ def test_blas_matmul_equals_numpy_and_restores_the_thread_count(shapes) -> None:
         assert _blas._THREADS[0]() == before
 
 
-def _thread_counts_set(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+def thread_counts_set(monkeypatch: pytest.MonkeyPatch, busy: bool = False) -> list[int]:
     """Two BLAS threads, as a stand-in for OpenBLAS's getter and setter, and the list of the
-    counts that chainrule sets from here on."""
+    counts that chainrule sets from here on; other processes keep the cores ``busy`` or not
+    (not by default, whatever pytest-xdist's other worker does)."""
     counts: list[int] = []
     monkeypatch.setattr(_blas, "_THREADS", (lambda: 2, counts.append))
-    monkeypatch.setattr(_blas, "others_busy", lambda: False)  # (pytest-xdist's other worker)
+    monkeypatch.setattr(_blas, "others_busy", lambda: busy)
     return counts
 
 
@@ -246,7 +247,7 @@ def test_products_below_serial_below_run_on_one_thread_only_under_vmap(monkeypat
     # it keeps OpenBLAS's threads; under vmap (the examples' rows folded into one product)
     # it runs on one, so that no spinning BLAS thread takes the core of _split's outer
     # products; the count is restored after, and vmap's count of open levels too.
-    counts = _thread_counts_set(monkeypatch)
+    counts = thread_counts_set(monkeypatch)
     rows, w = np.ones((256, 128), np.float32), cr.ones(128, 128)
     _blas.matmul(rows, w.numpy())
     assert counts == []
@@ -267,7 +268,7 @@ def test_serial_below_set_in_the_environment_keeps_products_on_one_thread_outsid
     monkeypatch,
 ) -> None:
     monkeypatch.setattr(_blas, "serial_everywhere", True)  # CHAINRULE_BLAS_SERIAL_BELOW set
-    counts = _thread_counts_set(monkeypatch)
+    counts = thread_counts_set(monkeypatch)
     a, b = np.ones((256, 128), np.float32), np.ones((128, 128), np.float32)
     np.testing.assert_array_equal(_blas.matmul(a, b), a @ b)
     assert counts == [1, 2]
