@@ -211,6 +211,11 @@ def is_dense(shape: tuple[int, ...], strides: list[int]) -> bool:
     return True
 
 
+def is_dense_array(x: Any) -> bool:
+    """:func:`is_dense` of an array's shape and strides."""
+    return is_dense(x.shape, shape_ops.element_strides(x))
+
+
 def target_strides(
     shape: tuple[int, ...], strides: list[int], fmt: memory_format
 ) -> list[int] | None:
@@ -314,7 +319,7 @@ def like_input(out: Any, *inputs: Any) -> Any:
     x = next((x for x in inputs if getattr(x, "shape", None) == out.shape), None)
     if x is None or x.flags.c_contiguous or out.strides == x.strides:
         return out
-    if not is_dense(x.shape, shape_ops.element_strides(x)):
+    if not is_dense_array(x):
         return out
     return laid_out_as(out, x)
 
@@ -322,9 +327,9 @@ def like_input(out: Any, *inputs: Any) -> Any:
 def laid_out_as(g: Any, leaf: Any) -> Any:
     """A copy of a leaf's new gradient ``g`` laid out as PyTorch's ``AccumulateGrad`` lays it
     out: with the leaf's strides where those are dense, else row-major."""
-    strides = shape_ops.element_strides(leaf)
-    if not is_dense(leaf.shape, strides):
+    if not is_dense_array(leaf):
         return xp.array(g)
+    strides = shape_ops.element_strides(leaf)
     out = laid_out(xp.empty(math.prod(leaf.shape), g.dtype), leaf.shape, strides)
     out[...] = g
     return out

@@ -890,7 +890,19 @@ class Relu(Unary):
         # PyTorch's (maximum(x, 0) gave +0), in one pass; float16's maximum keeps no -0
         if x.dtype is _F16:
             return xp.where(x < 0, x.dtype.type(0), x)
-        return xp.maximum(0, x)
+        # Against an array of zeros, not the number: NumPy's maximum has no vector loop for
+        # a broadcast operand (float32, 64 x 128: 4.3 us so, 1.8 us by zeros; 1,797 x 128:
+        # 101 us, 29 us; a conv's 32 x 32 x 8 x 8 output, batch innermost: 30 us, 9 us).
+        # The zeros are the output, with x's strides (calloc'd where those are C's); a view
+        # that is not dense gets the layout NumPy's loop gives every elementwise result.
+        if x.flags.c_contiguous:
+            zeros = xp.zeros(x.shape, x.dtype)
+        elif memory_formats.is_dense_array(x):
+            zeros = xp.empty_like(x)
+            zeros.fill(0)
+        else:
+            return xp.maximum(0, x)
+        return xp.maximum(zeros, x, out=zeros)
 
     def partial(self, out, x):
         return ~(out <= 0)  # PyTorch passes the gradient at nan (only out <= 0 blocks it)
