@@ -21,7 +21,7 @@ from typing import Any
 from chainrule import dtypes
 from chainrule._array import xp
 from chainrule.ops import dual
-from chainrule.ops.elementwise import BROADCASTS, Unary
+from chainrule.ops.elementwise import BROADCASTS, Unary, clamp_arrays
 
 
 def _float_kernel(x: Any, kernel: str) -> None:
@@ -78,8 +78,7 @@ class Hardtanh(_Gated):
             return xp.full_like(x, xp.nan)
         # the upper bound last, as clamp's: hardtanh_ with min_val above max_val (which only
         # F.hardtanh refuses) gives max_val everywhere
-        above = xp.where(x < self.min_val, self.min_val, x)
-        return xp.where(above > self.max_val, self.max_val, above).astype(x.dtype, copy=False)
+        return clamp_arrays(x, self.min_val, self.max_val).astype(x.dtype, copy=False)
 
     def gate(self, x):
         # PyTorch's hardtanh_backward blocks where x <= lo or x >= hi: the kinks give 0, a nan

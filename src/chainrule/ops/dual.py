@@ -106,11 +106,19 @@ def _label(side: Callable[..., Any] | str) -> str:
 
 # ------------------------------------------------------------------ special cases' two sides
 def _sigmoid_arrays(x: Any) -> Any:
-    """The stable form: exp(-log(1 + exp(-x))) neither overflows nor divides by inf. A half's
+    """PyTorch's ``1 / (1 + exp(-x))``: far to the left exp overflows to inf and the result
+    is 0, as PyTorch's, where the true value is below the dtype's smallest normal number
+    (no warning: an overflow to inf is the answer there). NumPy's logaddexp, for a form that
+    never overflows, took 30-40x longer (float32, 1,797 x 128: 4.7 ms, 0.13 ms so). A half's
     in float32, rounded once, as PyTorch's (three roundings to float16 lose a bit)."""
     if x.dtype == xp.float16:
         return _sigmoid_arrays(x.astype(xp.float32)).astype(xp.float16)
-    return xp.exp(-xp.logaddexp(0, -x))
+    with xp.errstate(over="ignore"):
+        e = xp.exp(-x)
+    if type(e) is not xp.ndarray:  # a 0-d input gives a NumPy scalar
+        return 1 / (1 + e)
+    e += 1
+    return xp.reciprocal(e, out=e)
 
 
 def _sign_arrays(x: Any) -> Any:

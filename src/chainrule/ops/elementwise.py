@@ -41,6 +41,8 @@ _F64 = xp.dtype("float64")
 _ndarray = xp.ndarray
 _F32 = xp.dtype("float32")
 _F16 = xp.dtype("float16")
+_F32_F64 = (_F32, _F64)
+_PY_REALS = (int, float)
 
 
 def _torch_float(out: Any, a: Any, b: Any) -> Any:
@@ -393,6 +395,14 @@ def _power_arrays(a: Any, b: Any) -> Any:
         return 1 / xp.sqrt(a)
     if type(b) is int and b < 0 and type(a) is _ndarray and a.dtype.kind in "iu":
         raise RuntimeError("Integers to negative integer powers are not allowed.")
+    if (
+        type(b) in _PY_REALS
+        and type(a) is _ndarray
+        and a.dtype in _F32_F64
+        and b not in _NUMPY_FAST_POWERS
+        and float(b).is_integer()
+    ):
+        return _integer_power(a, b)
     try:
         return a**b
     except OverflowError:  # a Python int that the integer array beside it cannot hold
@@ -401,6 +411,30 @@ def _power_arrays(a: Any, b: Any) -> Any:
         raise  # a base, which Op.__call__ wraps into the exponent's dtype, as PyTorch's
     except ValueError:  # NumPy's refusal of integers to negative integer tensor powers
         return _negative_integer_powers(a, b)
+
+
+# The exponents of ``ndarray ** b`` that NumPy computes without C's pow (ones, a copy, a
+# square, a reciprocal): PyTorch's kernel computes them the same way.
+_NUMPY_FAST_POWERS = (0, 1, 2, -1)
+
+
+def _integer_power(a: Any, b: int | float) -> Any:
+    """``a ** b`` of a float array and an integer-valued Python exponent. PyTorch's kernel
+    multiplies out 3 and -2 (``x * x * x``, ``1 / (x * x)``), and so does this, to the bit.
+    Any other goes to NumPy's pow on ``|a|``, the sign put back where ``b`` is odd: NumPy
+    sends a negative base to C's pow, which takes 40x longer (float32, 1,797 x 128 of both
+    signs, ``x ** 4``: 11 ms, 0.25 ms on ``|x|``), and rounds within the same last bit
+    (either is within one of PyTorch's, whose pow is a third vectorized one).
+
+        >>> _integer_power(xp.array([-2.0, 3.0]), 5)
+        array([-32., 243.])
+    """
+    if b == 3:
+        return a * a * a
+    if b == -2:
+        return 1 / (a * a)
+    out = xp.power(xp.abs(a), b)
+    return xp.copysign(out, a) if b % 2 else out
 
 
 def _negative_integer_powers(a: Any, b: Any) -> Any:
@@ -942,7 +976,14 @@ class LeakyRelu(Unary):
     def forward(self, x):
         dtypes.check_float_kernel(x.dtype, "leaky_relu_cpu")
         dtypes.check_kernel_numbers(x.dtype, self.negative_slope)
-        negative = _opmath(x) * self.negative_slope
+        slope = self.negative_slope
+        if x.dtype in _F32_F64 and x.ndim and type(slope) in _PY_REALS and 0 < slope <= 1:
+            # max(slope * x, x) is x where x > 0, else slope * x, at -0, nan and -inf too
+            # (not at inf for a slope of 0): one product and a maximum of two arrays, where
+            # NumPy's where takes 10-60x longer (float32, 1,797 x 128: 980 us, 60 us so)
+            out = x * slope
+            return xp.maximum(out, x, out=out)
+        negative = _opmath(x) * slope
         return xp.where(x > 0, x, negative.astype(x.dtype, copy=False))
 
     def partial(self, out, x):
@@ -1032,9 +1073,7 @@ class Clamp(Unary):
         # (where comparisons with it would keep x)
         if self.lo != self.lo or self.hi != self.hi:  # (None == None)
             return _torch_float(xp.full(x.shape, xp.nan), x, None)
-        out = x if self.lo is None else xp.where(x < self.lo, self.lo, x)
-        out = out if self.hi is None else xp.where(out > self.hi, self.hi, out)
-        return _torch_float(out, x, None)  # int with a float bound
+        return _torch_float(clamp_arrays(x, self.lo, self.hi), x, None)  # int, float bound
 
     def partial(self, out, x):
         # PyTorch passes the gradient where lo <= x <= hi, bounds included.
@@ -1052,6 +1091,33 @@ class Clamp(Unary):
 
     def jvp(self, tangents, out, x):
         return dual.passed(tangents[0], self.partial(out, x))
+
+
+def clamp_arrays(x: Any, lo: Any, hi: Any) -> Any:
+    """``x`` where it lies within the Python numbers ``lo`` and ``hi`` (either may be None),
+    else the bound it passes, the upper one last: a nan stays nan, and -0 against a bound of
+    0 stays -0 (``x < lo`` is false there), as in PyTorch.
+
+    On C-ordered float32 and float64 arrays the bounds are filled arrays, written over by
+    NumPy's maximum and minimum, which give their second operand, ``x``, on a tie and a nan
+    of either: the same numbers as the two ``where``, which are 10-30x slower, as are maximum
+    and minimum against a number (no vector loop for a broadcast operand; float32, 1,797 x
+    128, both bounds: 930 us, 80 us so).
+
+        >>> clamp_arrays(xp.array([-2.0, -0.0, 0.5, xp.nan, 3.0]), 0.0, 1.0)
+        array([ 0. , -0. ,  0.5,  nan,  1. ])
+    """
+    if x.dtype in _F32_F64 and x.flags.c_contiguous and x.ndim:
+        out = x
+        if lo is not None:
+            out = xp.full(x.shape, lo, x.dtype)
+            xp.maximum(out, x, out=out)
+        if hi is not None:
+            bound = xp.full(x.shape, hi, x.dtype)
+            out = xp.minimum(bound, out, out=bound)
+        return out
+    out = x if lo is None else xp.where(x < lo, lo, x)
+    return out if hi is None else xp.where(out > hi, hi, out)
 
 
 def _in_common(a: Any, b: Any) -> tuple[Any, Any]:
