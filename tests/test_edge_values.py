@@ -566,3 +566,74 @@ def test_sigmoid_far_out_gives_zero_and_one_without_an_overflow_warning() -> Non
         y.sum().backward()
     assert y.tolist() == torch.tensor([-1000.0, -100.0, 0.0, 100.0, 1000.0]).sigmoid().tolist()
     assert x.grad.tolist() == [0.0, 0.0, 0.25, 0.0, 0.0]
+
+
+# Rows with paths that depend on the input's size or layout: dual.where blends bits from 8,192
+# elements up, positive_part and clamp_arrays write into arrays of a dense input's layout. The
+# rows above compare the small paths with PyTorch; here each op on a 96 x 100 input holding every
+# special point, C-ordered and transposed, gives what it gives row by row (100 elements: the
+# small paths), to the bit. (Against PyTorch itself large inputs would not do: its vectorized
+# kernels and their scalar tails disagree at nan, as elu's gradient at nan, 1 below 16
+# elements and nan from 16 on.)
+LARGE_ROWS = {
+    "where": lambda m, x: m.where(x > 0, x, -x * 2),
+    "where_0d_branch": lambda m, x: m.where(x > 0.5, x, m.tensor(-0.0, dtype=x.dtype)),
+    "elu": lambda m, x: F(m).elu(x),
+    "celu": lambda m, x: F(m).celu(x, 0.5),
+    "selu": lambda m, x: F(m).selu(x),
+    "softplus": lambda m, x: F(m).softplus(x),
+    "softplus_beta": lambda m, x: F(m).softplus(x, 2.0, 5.0),
+    "mish": lambda m, x: F(m).mish(x),
+    "threshold": lambda m, x: F(m).threshold(x, 0.5, -3.0),
+    "hardshrink": lambda m, x: F(m).hardshrink(x),
+    "softshrink": lambda m, x: F(m).softshrink(x),
+    "hardsigmoid": lambda m, x: F(m).hardsigmoid(x),
+    "hardswish": lambda m, x: F(m).hardswish(x),
+    "logsigmoid": lambda m, x: F(m).logsigmoid(x),
+    "leaky_relu": lambda m, x: F(m).leaky_relu(x, 0.3),
+    "clamp": lambda m, x: x.clamp(-0.5, 1.0),
+    "hardtanh": lambda m, x: F(m).hardtanh(x),
+    "relu": lambda m, x: x.relu(),
+    "sigmoid": lambda m, x: x.sigmoid(),
+    "silu": lambda m, x: F(m).silu(x),
+    "gelu_tanh": lambda m, x: F(m).gelu(x, approximate="tanh"),
+    "smooth_l1": lambda m, x: F(m).smooth_l1_loss(x, x.detach() * 0.5, reduction="none"),
+    "huber": lambda m, x: F(m).huber_loss(x, x.detach() * 0.5, reduction="none", delta=0.7),
+    "bce_with_logits": lambda m, x: F(m).binary_cross_entropy_with_logits(
+        x, (x.detach() > 0).to(x.dtype), reduction="none"
+    ),
+    "bce": lambda m, x: F(m).binary_cross_entropy(
+        x.sigmoid().nan_to_num(0.5), (x.detach() > 1).to(x.dtype), reduction="none"
+    ),
+}
+
+
+def _value_and_gradient(name: str, values: np.ndarray) -> list[np.ndarray]:
+    x = cr.tensor(values, requires_grad=True)
+    out = LARGE_ROWS[name](cr, x)
+    (grad,) = cr.autograd.grad(out, x, grad_outputs=cr.tensor(np.cos(values) + 2))
+    return [out.detach().numpy(), grad.numpy()]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", list(LARGE_ROWS))
+def test_large_inputs_give_what_the_small_paths_give(name: str, dtype: str) -> None:
+    values = np.random.default_rng(7).standard_normal((96, 100)) * 4
+    values.ravel()[::7][: 11 * 40] = np.tile(SPECIAL, 40)  # each special point, spread out
+    values = values.astype(dtype)
+    by_rows = [_value_and_gradient(name, row) for row in values]
+    expected = [np.stack([r[i] for r in by_rows]) for i in range(2)]
+    transposed = np.ascontiguousarray(values.T).T
+    for layout, given in (("C", values), ("transposed", transposed)):
+        for what, ours, theirs in zip(
+            ("value", "gradient"), _value_and_gradient(name, given), expected, strict=True
+        ):
+            assert ours.dtype == theirs.dtype, (name, layout, what)
+            assert np.array_equal(ours, theirs, equal_nan=True), (name, layout, what)
+            numbers = ~np.isnan(theirs)  # (a nan's sign bit is no answer)
+            assert np.array_equal(np.signbit(ours[numbers]), np.signbit(theirs[numbers])), (
+                name,
+                layout,
+                what,
+            )

@@ -318,12 +318,12 @@ def plain(t: Any) -> Any:
     return np.asarray(t.detach().cpu().numpy() if isinstance(t, torch.Tensor) else t.detach())
 
 
-def assert_same(ours: Any, theirs: Any, what: str, rtol: float = 1e-9) -> None:
+def assert_same(ours: Any, theirs: Any, what: str, rtol: float = 1e-9, atol: float = 1e-11) -> None:
     if ours[0] != "tensor" or theirs[0] != "tensor":
         assert ours == theirs, what
         return
     assert ours[1:3] == theirs[1:3], f"{what}: shape/dtype {ours[1:3]} vs {theirs[1:3]}"
-    np.testing.assert_allclose(ours[3], theirs[3], rtol=rtol, atol=1e-11, err_msg=what)
+    np.testing.assert_allclose(ours[3], theirs[3], rtol=rtol, atol=atol, err_msg=what)
 
 
 def sample_points(row: Row, arrays: dict[str, Any]) -> Any:

@@ -21,7 +21,7 @@ from typing import Any
 from chainrule import dtypes
 from chainrule._array import xp
 from chainrule.ops import dual
-from chainrule.ops.elementwise import BROADCASTS, Unary, clamp_arrays
+from chainrule.ops.elementwise import BROADCASTS, Unary, _where, clamp_arrays
 
 
 def _float_kernel(x: Any, kernel: str) -> None:
@@ -97,7 +97,7 @@ class Threshold(_Gated):
         self.value = value
 
     def forward(self, x):
-        return xp.where(x <= self._bound(x), xp.asarray(self.value, x.dtype), x)
+        return _where(x <= self._bound(x), xp.asarray(self.value, x.dtype), x)
 
     def gate(self, x):
         return ~(x <= self._bound(x))  # a nan passes the gradient, as in PyTorch
@@ -122,7 +122,7 @@ class Hardshrink(_Gated):
     def forward(self, x):
         _float_kernel(x, "hardshrink_cpu")
         dtypes.check_kernel_numbers(x.dtype, self.lambd, own=True)
-        return xp.where((x >= -self.lambd) & (x <= self.lambd), xp.zeros((), x.dtype), x)
+        return _where((x >= -self.lambd) & (x <= self.lambd), xp.zeros((), x.dtype), x)
 
     def gate(self, x):
         return ~((x >= -self.lambd) & (x <= self.lambd))
@@ -144,8 +144,8 @@ class Softshrink(Hardshrink):
     def forward(self, x):
         _float_kernel(x, "softshrink_check")
         # x * 0 in the middle, as PyTorch: -0.0 for a negative x, nan for a nan
-        inner = xp.where(x < -self.lambd, x + self.lambd, x * 0)
-        return xp.where(x > self.lambd, x - self.lambd, inner)
+        inner = _where(x < -self.lambd, x + self.lambd, x * 0)
+        return _where(x > self.lambd, x - self.lambd, inner)
 
 
 # PyTorch's hardsigmoid_backward scales by the float32 constant 1.0f / 6.0f, in every dtype.
@@ -162,7 +162,7 @@ class Hardsigmoid(_Gated):
 
     def forward(self, x):
         _float_kernel(x, "hardsigmoid_cpu")
-        return xp.minimum(xp.maximum(x + 3, 0), 6) / 6
+        return clamp_arrays(x + 3, 0, 6) / 6
 
     def gate(self, x):
         return (x > -3) & (x < 3)  # a nan blocks the gradient, as in PyTorch
@@ -181,7 +181,7 @@ class Hardswish(_Gated):
 
     def forward(self, x):
         _float_kernel(x, "hardswish_cpu")
-        return x * xp.minimum(xp.maximum(x + 3, 0), 6) / 6
+        return x * clamp_arrays(x + 3, 0, 6) / 6
 
     def gate(self, x):
         return ~(x <= -3)
@@ -202,7 +202,7 @@ class LogSigmoid(Unary):
 
     def forward(self, x):
         _float_kernel(x, "log_sigmoid_cpu")
-        return xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))
+        return dual.negative_part(x) - xp.log1p(xp.exp(-xp.abs(x)))
 
     def partial(self, out, x):
         return dual.sigmoid(-x)
@@ -219,7 +219,7 @@ class Mish(Unary):
 
     def forward(self, x):
         _float_kernel(x, "mish_cpu")
-        return x * xp.tanh(xp.logaddexp(0, x))
+        return x * xp.tanh(dual.softplus(x))
 
     def partial(self, out, x):
         t = dual.tanh(dual.softplus(x))
@@ -247,9 +247,8 @@ class Celu(Unary):
         _float_kernel(x, "elu_cpu")
         dtypes.check_kernel_numbers(x.dtype, self.negative)
         wide = x.astype(xp.float32) if x.dtype == xp.float16 else x  # a half's, as PyTorch's
-        below = xp.where(wide > 0, 0, wide)  # -0 kept (NumPy's minimum(-0, 0) is 0)
-        negative = self.negative * xp.expm1(below * self.input_scale)
-        return xp.where(wide > 0, wide * self.scale, negative).astype(x.dtype, copy=False)
+        negative = self.negative * xp.expm1(dual.negative_part(wide) * self.input_scale)
+        return _where(wide > 0, wide * self.scale, negative).astype(x.dtype, copy=False)
 
     def partial(self, out, x):
         # PyTorch's elu_backward: the exponential's branch where x <= 0 (so not at nan);

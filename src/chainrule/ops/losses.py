@@ -465,7 +465,7 @@ class SmoothL1Loss(_PointwiseLoss):
     def forward(self, x, y):
         z = xp.abs(x - y)
         return _reduced(
-            xp.where(z < self.beta, 0.5 * z * z / self.beta, z - 0.5 * self.beta), self.reduction
+            dual.where(z < self.beta, 0.5 * z * z / self.beta, z - 0.5 * self.beta), self.reduction
         )
 
     def _slope(self, d: Any) -> Any:
@@ -493,7 +493,7 @@ class HuberLoss(SmoothL1Loss):
     def _losses(self, x, y):
         z = xp.abs(x - y)
         delta = self.beta
-        return xp.where(z < delta, 0.5 * z * z, delta * (z - 0.5 * delta))
+        return dual.where(z < delta, 0.5 * z * z, delta * (z - 0.5 * delta))
 
     def _slope(self, d: Any) -> Any:
         """``d`` clamped to [-delta, delta], as PyTorch's huber_loss_backward."""
