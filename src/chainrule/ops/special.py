@@ -13,35 +13,109 @@ from chainrule._array import xp
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
+# W. J. Cody's rational approximations as Cephes publishes them (Stephen L. Moshier, ndtr.c,
+# Cephes Math Library 2.2, 1992; the same numbers are in scipy/special/cephes/ndtr.c), highest
+# power first. erf(x) = x T(x^2) / U(x^2) for |x| < 1; erfc(x) = e^(-x^2) P(x) / Q(x) for
+# 1 <= x < 8 and e^(-x^2) R(x) / S(x) from 8 on. U, Q and S lead with a 1 that is left out.
+# fmt: off
+_ERF_T = (9.60497373987051638749e0, 9.00260197203842689217e1, 2.23200534594684319226e3,
+          7.00332514112805075473e3, 5.55923013010394962768e4)
+_ERF_U = (3.35617141647503099647e1, 5.21357949780152679795e2, 4.59432382970980127987e3,
+          2.26290000613890934246e4, 4.92673942608635921086e4)
+_ERFC_P = (2.46196981473530512524e-10, 5.64189564831068821977e-1, 7.46321056442269912687e0,
+           4.86371970985681366614e1, 1.96520832956077098242e2, 5.26445194995477358631e2,
+           9.34528527171957607540e2, 1.02755188689515710272e3, 5.57535335369399327526e2)
+_ERFC_Q = (1.32281951154744992508e1, 8.67072140885989742329e1, 3.54937778887819891062e2,
+           9.75708501743205489753e2, 1.82390916687909736289e3, 2.24633760818710981792e3,
+           1.65666309194161350182e3, 5.57535340817727675546e2)
+_ERFC_R = (5.64189583547755073984e-1, 1.27536670759978104416e0, 5.01905042251180477414e0,
+           6.16021097993053585195e0, 7.40974269950448939160e0, 2.97886665372100240670e0)
+_ERFC_S = (2.26052863220117276590e0, 9.39603524938001434673e0, 1.20489539808096656605e1,
+           1.70814450747565897222e1, 9.60896809063285878198e0, 3.36907645100081516050e0)
+# fmt: on
+
 
 def erf(x):  # type: ignore[no-untyped-def]
     """The error function, elementwise, in the dtype of ``x`` (integers give float32).
 
-    |x| < 3: the series 2/sqrt(pi) e^(-x^2) sum 2^n x^(2n+1) / (1*3*...*(2n+1)), whose terms are
-    all positive (no cancellation); |x| >= 3: 1 - erfc(x) with erfc's continued fraction, which
-    converges fast there. Both reach double precision with a fixed number of terms.
+    Cephes' rational functions in float64, rounded once to ``x``'s dtype: x T(x^2) / U(x^2)
+    below |x| = 1 (within 3 ulp of the true value), 1 - erfc(|x|) with its sign above (within
+    1 ulp). Each is evaluated only where it is needed: the near one on every element (|x| is
+    clipped to 1, the elements past it are written over), erfc's on the indices past 1 alone
+    (a normal sample has 16% of its x / sqrt(2) there: gelu). The series and continued
+    fraction this replaces took ~360 passes over the array (float32 1797 x 128: 21 -> 1.5 ms).
+
+    >>> import numpy as np
+    >>> erf(np.array([-0.0, 0.5, 7.0, np.inf, np.nan]))  # -0 keeps its sign; from 6 on, 1
+    array([-0.        ,  0.52049988,  1.        ,  1.        ,         nan])
     """
+    z, shape, dtype = _flat_float64(x)
+    a = xp.abs(z)
+    out = _erf_near_zero(xp.clip(z, -1.0, 1.0))  # nan stays nan
+    far = xp.flatnonzero(a >= 1.0)
+    if far.size:
+        # erfc(6) = 2e-17 is below half an ulp of 1: 1 - erfc(x) is 1 from there (inf too).
+        # Below, e^(-a^2) with a^2 rounded moves 1 - erfc by 2e-17 at most, a fifth of an ulp
+        tail = _erfc_from_one(xp.minimum(xp.take(a, far), 6.0), exact_square=False)
+        out[far] = xp.copysign(1.0 - tail, xp.take(z, far))
+    out = out.reshape(shape).astype(dtype, copy=False)
+    return out[()] if out.ndim == 0 else out  # a number for a number, as NumPy's ufuncs
+
+
+def _flat_float64(x):  # type: ignore[no-untyped-def]
+    """``x`` as a flat float64 array (no copy where it is one), its shape and the result's
+    dtype (``x``'s float dtype; integers float32)."""
     x = xp.asarray(x)
     dtype = x.dtype if x.dtype.kind == "f" else xp.dtype("float32")
-    z = x.astype(xp.float64)
-    a = xp.abs(z)
-    small = a < 3.0
-    # Series part.
-    s = xp.where(small, a, 0.0)
-    term = s.copy()
-    total = s.copy()
-    for n in range(1, 60):
-        term = term * (2.0 * s * s) / (2 * n + 1)
-        total += term
-    series = _TWO_OVER_SQRT_PI * xp.exp(-s * s) * total
-    tail = 1.0 - _erfc_tail(xp.where(small, 3.0, a))
-    result = xp.copysign(xp.where(small, series, tail), z)  # erf(-0) is -0
-    return result.astype(dtype)
+    return x.astype(xp.float64, copy=False).reshape(-1), x.shape, dtype
 
 
-def _erfc_tail(b):  # type: ignore[no-untyped-def]
-    """erfc(b) for float64 ``b >= 2`` by the continued fraction: e^(-b^2)/sqrt(pi) / K."""
-    return xp.exp(-b * b) / math.sqrt(math.pi) / erfc_continued_fraction(b)
+def _horner(t, coefficients, leading_one=False):  # type: ignore[no-untyped-def]
+    """The polynomial with ``coefficients`` (highest power first, after a 1 where
+    ``leading_one``) at the float64 array ``t`` by Horner's rule, in place in one new array."""
+    if leading_one:
+        p, rest = t + coefficients[0], coefficients[1:]
+    else:
+        p, rest = t * coefficients[0], coefficients[2:]
+        p += coefficients[1]
+    for c in rest:
+        p *= t  # in place: each step is two passes over p, ~35 + 17 us on 230,000 elements
+        p += c
+    return p
+
+
+def _erf_near_zero(z):  # type: ignore[no-untyped-def]
+    """erf(z) = z T(z^2) / U(z^2) for float64 ``|z| <= 1`` (-0 gives -0, nan nan)."""
+    t = z * z
+    out = _horner(t, _ERF_T)
+    out *= z
+    out /= _horner(t, _ERF_U, leading_one=True)
+    return out
+
+
+def _erfc_from_one(a, exact_square=True):  # type: ignore[no-untyped-def]
+    """erfc(a) for float64 ``a`` in [1, 28], to 1e-15 relative (erfc(28) is 0 in float64).
+
+    e^(-a^2) rounds a^2 first, and that rounding is its relative error: up to 5.7e-14 at
+    a = 26 (a^2 = 676, whose ulp is 1.1e-13). With ``exact_square``, as Cephes' expx2,
+    a^2 = m^2 + (a - m)(a + m) for the nearest multiple m of 1/128: m^2 is exact and the
+    small rest is off by ~1e-17. e^(-m^2) multiplies last, so that the results below the
+    smallest normal number (from a = 26.55) are rounded once, not after a subnormal factor.
+    """
+    ratio = _horner(a, _ERFC_P)
+    ratio /= _horner(a, _ERFC_Q, leading_one=True)
+    far = xp.flatnonzero(a >= 8.0)
+    if far.size:
+        b = xp.take(a, far)
+        ratio[far] = _horner(b, _ERFC_R) / _horner(b, _ERFC_S, leading_one=True)
+    if not exact_square:
+        return ratio * xp.exp(-(a * a))
+    m = xp.rint(a * 128.0) * (1.0 / 128.0)
+    rest = a - m  # exact: m is within 1/256 of a
+    rest *= a + m
+    ratio *= xp.exp(-rest)
+    ratio *= xp.exp(-(m * m))
+    return ratio
 
 
 def erfc_continued_fraction(b, terms: int = 60):  # type: ignore[no-untyped-def]
@@ -82,21 +156,29 @@ def _float_input(x):  # type: ignore[no-untyped-def]
 def erfc(x):  # type: ignore[no-untyped-def]
     """The complementary error function ``1 - erf(x)``, elementwise.
 
-    For |x| >= 2 from erfc's continued fraction (full relative precision far into the tail,
-    where 1 - erf(x) would be all rounding; 60 terms reach double precision from 2 on);
-    below, 1 - erf(x), whose relative error stays under 3e-13 there (erfc(2) is 4.7e-3: from
-    3, as before, it reached 3e-11 near 3).
+    For |x| >= 1 from Cephes' e^(-x^2) P(x) / Q(x) (R / S from 8), with full relative
+    precision far into the tail, where 1 - erf(x) would be all rounding: within 1.2e-15 of
+    the true value up to x = 26.55, then subnormal numbers rounded once, 0 from 27.226;
+    2 - erfc(-x) below -1. Between, 1 - erf(x) (erfc(1) = 0.16: within 1.7e-15).
 
     >>> import math, numpy as np
-    >>> abs(float(erfc(np.array(5.0))) / math.erfc(5.0) - 1) < 1e-14
+    >>> abs(float(erfc(np.array(5.0))) / math.erfc(5.0) - 1) < 1e-15
     True
+    >>> erfc(np.array([-np.inf, -3.0, 0.0, 27.0, np.inf]))  # 27: a subnormal number
+    array([2.00000000e+000, 1.99997791e+000, 1.00000000e+000, 5.23704644e-319,
+           0.00000000e+000])
     """
-    z, dtype = _float_input(x)
-    far = xp.abs(z) >= 2.0
-    tail = _erfc_tail(xp.where(far, xp.abs(z), 2.0))
-    near = 1.0 - erf(xp.where(far, 0.0, z))
-    result = xp.where(far, xp.where(z > 0, tail, 2.0 - tail), near)
-    return result.astype(dtype)
+    z, shape, dtype = _flat_float64(x)
+    a = xp.abs(z)
+    out = 1.0 - _erf_near_zero(xp.clip(z, -1.0, 1.0))
+    far = xp.flatnonzero(a >= 1.0)
+    if far.size:
+        signed = xp.take(z, far)
+        tail = _erfc_from_one(xp.minimum(xp.take(a, far), 28.0))  # inf: 0
+        # 2 - tail below 0, tail above, without np.where's masked loop (~2.5 ns an element
+        # on a random mask, 8x a multiplication)
+        out[far] = xp.copysign(tail, signed) + 2.0 * (signed < 0)
+    return out.reshape(shape).astype(dtype, copy=False)
 
 
 def erfinv(y):  # type: ignore[no-untyped-def]
