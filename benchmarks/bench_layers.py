@@ -9,6 +9,10 @@ Sections (each one forward and backward pass of a float32 workload, weights shar
    batch first.
 3. ``linalg``: ``det``, ``inv``, ``svd`` and ``eigh`` of a batch of 64 (16, 16) matrices, the
    backward of a sum of their outputs included.
+4. ``activations``: elementwise activations and pointwise losses (sigmoid, gelu, elu, where,
+   smooth L1, ...) on float32 (64, 128) and (1797, 128), forward and backward: where NumPy's
+   own slow paths (a branch per element in ``where``, no vector loop for ``maximum`` against
+   a number, C's ``pow`` of a negative base, scalar ``logaddexp``) would show.
 
 Run from the repository root::
 
@@ -27,11 +31,12 @@ from typing import Any
 import _timing as tm
 import numpy as np
 
-SECTIONS = ("rnn", "attention", "linalg")
+SECTIONS = ("rnn", "attention", "linalg", "activations")
 FEATURES: dict[str, tuple[str, ...]] = {
     "rnn": ("tensor", "nn.LSTM", "nn.GRU"),
     "attention": ("tensor", "nn.TransformerEncoderLayer"),
     "linalg": ("tensor", "linalg.det", "linalg.inv", "linalg.svd", "linalg.eigh"),
+    "activations": ("tensor", "where", "nn.functional.gelu", "nn.functional.elu"),
 }
 TENSOR_METHODS = ("backward",)
 
@@ -98,6 +103,54 @@ def bench_linalg(cr: Any, torch: Any) -> None:
     tm.print_table(["workload", "chainrule", "PyTorch", "cr/PyTorch"], rows)
 
 
+def _functional(m: Any) -> Any:
+    return m.nn.functional
+
+
+ACTIVATIONS: dict[str, Callable[[Any, Any], Any]] = {
+    "relu": lambda m, x: x.relu(),
+    "sigmoid": lambda m, x: x.sigmoid(),
+    "tanh": lambda m, x: x.tanh(),
+    "gelu": lambda m, x: _functional(m).gelu(x),
+    "gelu(tanh)": lambda m, x: _functional(m).gelu(x, approximate="tanh"),
+    "silu": lambda m, x: _functional(m).silu(x),
+    "elu": lambda m, x: _functional(m).elu(x),
+    "leaky_relu": lambda m, x: _functional(m).leaky_relu(x, 0.1),
+    "softplus": lambda m, x: _functional(m).softplus(x),
+    "mish": lambda m, x: _functional(m).mish(x),
+    "hardswish": lambda m, x: _functional(m).hardswish(x),
+    "clamp(-1, 1)": lambda m, x: x.clamp(-1, 1),
+    "x ** 3": lambda m, x: x**3,
+    "where(x > 0, x, -2x)": lambda m, x: m.where(x > 0, x, -2 * x),
+    "smooth_l1 (none)": lambda m, x: _functional(m).smooth_l1_loss(
+        x, x.detach() * 0.5, reduction="none"
+    ),
+    "bce_with_logits (none)": lambda m, x: _functional(m).binary_cross_entropy_with_logits(
+        x, (x.detach() > 0).float(), reduction="none"
+    ),
+    "softmax": lambda m, x: x.softmax(-1),
+    "layer_norm": lambda m, x: _functional(m).layer_norm(x, (x.shape[-1],)),
+}
+
+
+def bench_activations(cr: Any, torch: Any) -> None:
+    rng = np.random.default_rng(0)
+    for shape in ((64, 128), (1797, 128)):
+        values = rng.standard_normal(shape).astype(np.float32)
+        rows = []
+        for name, call in ACTIVATIONS.items():
+            fns = {}
+            for m in (e for e in (cr, torch) if e is not None):
+                x = m.tensor(values, requires_grad=True)
+                fns[m.__name__] = lambda m=m, x=x, call=call: call(m, x).sum().backward()
+            with tm.feature_guard(cr):
+                times = tm.medians(tm.compare(fns, repeats=5, warmup=1, budget_s=1.0))
+            c, t = times.get("chainrule"), times.get("torch")
+            rows.append([name, tm.fmt_time(c), tm.fmt_time(t), tm.fmt_ratio(tm.ratio(c, t))])
+        print(f"[4] activations: forward + backward of a float32 {shape}")
+        tm.print_table(["workload", "chainrule", "PyTorch", "cr/PyTorch"], rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", choices=SECTIONS, action="append", help="run only this section")
@@ -137,6 +190,8 @@ def main() -> None:
         )
     if "linalg" in sections:
         bench_linalg(cr, torch)
+    if "activations" in sections:
+        bench_activations(cr, torch)
 
 
 if __name__ == "__main__":
