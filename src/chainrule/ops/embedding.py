@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from chainrule._array import add_at, xp
+from chainrule._array import add_at, add_rows, xp
 from chainrule.autodiff import batching
 from chainrule.op import Linear, Op, run
 from chainrule.ops import dual
@@ -106,7 +106,10 @@ class EmbeddingDenseBackward(Linear):
             g = dual.passed(g, lookup.kept)
         picked = max(index.ndim for index in lookup.key)  # the broadcast of the key's arrays
         out = xp.zeros((*g.shape[: g.ndim - picked - 1], *self.table), dtype=g.dtype)
-        add_at(out, (Ellipsis, *lookup.key, slice(None)), g)  # in the picks' order, as PyTorch's
+        if out.ndim == 2 and len(lookup.key) == 1:  # a table's rows (no batch of tables)
+            add_rows(out, lookup.key[0].reshape(-1), g.reshape(-1, out.shape[1]))
+        else:  # in the picks' order, as PyTorch's
+            add_at(out, (Ellipsis, *lookup.key, slice(None)), g)
         return out
 
     def vjp(self, gg, out, g):

@@ -18,7 +18,7 @@ import warnings
 from typing import Any
 
 from chainrule import dtypes, return_types, shell_uints
-from chainrule._array import add_at, xp
+from chainrule._array import add_at, add_rows, xp
 from chainrule.arguments import (
     Signature,
     boolean,
@@ -37,6 +37,8 @@ from chainrule.ops.broadcast import broadcast_shape
 from chainrule.ops.elementwise import where
 from chainrule.ops.reduce import MaxAlong, normalize_dims, values_indices
 from chainrule.tensor import Tensor, _make
+
+_ndarray = xp.ndarray
 
 _BASIC = (int, slice, type(None), type(Ellipsis))
 _INDEX_TYPES = (xp.dtype("int64"), xp.dtype("int32"))
@@ -193,6 +195,9 @@ def _index_add_array(g: Any, key: tuple[Any, ...], shape: tuple[int, ...], basic
     out = xp.zeros(shape, dtype=g.dtype)
     if basic:
         out[key] = g  # a basic (or unique) key reaches each element at most once
+    elif len(key) == 1 and type(rows := key[0]) is _ndarray and rows.dtype.kind in "iu":
+        # rows of the first axis (an embedding's, x[indices]): add_rows, add_at's numbers
+        add_rows(out, rows.reshape(-1), g.reshape(-1, *shape[1:]))
     else:
         add_at(out, key, g)
     return out
