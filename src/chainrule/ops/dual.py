@@ -398,7 +398,7 @@ def _softplus_arrays(x: Any) -> Any:
     """``log(1 + exp(x))`` as ``max(x, 0) + log1p(exp(-|x|))``, which neither overflows nor
     loses small values: NumPy's logaddexp(0, x) computes the same, in a scalar loop 20-30x
     slower (float32, 1,797 x 128: 4 ms)."""
-    if type(x) is not _ndarray or not x.ndim:
+    if type(x) is not _ndarray or not x.ndim or x.dtype not in _BLENDED:
         return xp.logaddexp(0, x)
     out = xp.abs(x)
     xp.negative(out, out=out)
@@ -411,7 +411,13 @@ def _softplus_arrays(x: Any) -> Any:
 def _clamp_min_arrays(x: Any, low: Any) -> Any:
     """``max(x, low)`` of an array and a number (low on a tie, nan kept); against an array of
     ``low`` for float32 and float64 (see :func:`positive_part`)."""
-    if type(x) is _ndarray and x.dtype in _BLENDED and x.ndim and x.flags.c_contiguous:
+    if (
+        type(x) is _ndarray
+        and type(low) is float
+        and x.dtype in _BLENDED
+        and x.ndim
+        and x.flags.c_contiguous
+    ):
         bound = xp.full(x.shape, low, x.dtype)
         return xp.maximum(x, bound, out=bound)
     return xp.maximum(x, low)
