@@ -378,7 +378,7 @@ def test_relu_keeps_the_layout_and_signs_of_every_elementwise_result() -> None:
     """relu writes into zeros of its input's layout (NumPy's maximum against a number is 3-4x
     slower): on dense views it lays out its result as PyTorch does, on any view as chainrule's
     other elementwise results (strides of dimensions of size 1 aside: they carry no layout),
-    and its values and -0.0 are PyTorch's."""
+    and its values are PyTorch's (-0.0 and nan, in both layouts: test_edge_values)."""
     checked_dense = 0
     for shape, strides in _strided_cases(1500):
         x = chainrule.as_strided(chainrule.linspace(-1.0, 1.0, 10000), shape, strides)
