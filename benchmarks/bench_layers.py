@@ -89,17 +89,29 @@ def bench_linalg(cr: Any, torch: Any) -> None:
         "svd (S and U)": lambda m, x: m.linalg.svd(x)[1].sum() + m.linalg.svd(x)[0].sum(),
         "eigh": lambda m, x: m.linalg.eigh(x + x.mT)[0],
     }
+    print("[3] linalg: forward + backward on a (64, 16, 16) float32 batch")
+    _bench_calls(cr, torch, calls, a, budget_s=4.0)
+
+
+def _bench_calls(
+    cr: Any,
+    torch: Any,
+    calls: dict[str, Callable[[Any, Any], Any]],
+    values: np.ndarray,
+    budget_s: float,
+) -> None:
+    """Time ``call(m, x).sum().backward()`` of each call on ``values`` (as a leaf requiring
+    grad) in each engine, and print the table."""
     rows = []
     for name, call in calls.items():
         fns = {}
         for m in (e for e in (cr, torch) if e is not None):
-            x = m.tensor(a, requires_grad=True)
+            x = m.tensor(values, requires_grad=True)
             fns[m.__name__] = lambda m=m, x=x, call=call: call(m, x).sum().backward()
         with tm.feature_guard(cr):
-            times = tm.medians(tm.compare(fns, repeats=5, warmup=1, budget_s=4.0))
+            times = tm.medians(tm.compare(fns, repeats=5, warmup=1, budget_s=budget_s))
         c, t = times.get("chainrule"), times.get("torch")
         rows.append([name, tm.fmt_time(c), tm.fmt_time(t), tm.fmt_ratio(tm.ratio(c, t))])
-    print("[3] linalg: forward + backward on a (64, 16, 16) float32 batch")
     tm.print_table(["workload", "chainrule", "PyTorch", "cr/PyTorch"], rows)
 
 
@@ -137,18 +149,8 @@ def bench_activations(cr: Any, torch: Any) -> None:
     rng = np.random.default_rng(0)
     for shape in ((64, 128), (1797, 128)):
         values = rng.standard_normal(shape).astype(np.float32)
-        rows = []
-        for name, call in ACTIVATIONS.items():
-            fns = {}
-            for m in (e for e in (cr, torch) if e is not None):
-                x = m.tensor(values, requires_grad=True)
-                fns[m.__name__] = lambda m=m, x=x, call=call: call(m, x).sum().backward()
-            with tm.feature_guard(cr):
-                times = tm.medians(tm.compare(fns, repeats=5, warmup=1, budget_s=1.0))
-            c, t = times.get("chainrule"), times.get("torch")
-            rows.append([name, tm.fmt_time(c), tm.fmt_time(t), tm.fmt_ratio(tm.ratio(c, t))])
         print(f"[4] activations: forward + backward of a float32 {shape}")
-        tm.print_table(["workload", "chainrule", "PyTorch", "cr/PyTorch"], rows)
+        _bench_calls(cr, torch, ACTIVATIONS, values, budget_s=1.0)
 
 
 def main() -> None:
