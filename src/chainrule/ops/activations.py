@@ -21,7 +21,7 @@ from typing import Any
 from chainrule import dtypes
 from chainrule._array import xp
 from chainrule.ops import dual
-from chainrule.ops.elementwise import BROADCASTS, Unary, clamp_arrays
+from chainrule.ops.elementwise import BROADCASTS, Unary
 
 # NumPy's where, or two float arrays blended bit by bit where that is faster
 _where = dual.where.on_arrays
@@ -81,7 +81,7 @@ class Hardtanh(_Gated):
             return xp.full_like(x, xp.nan)
         # the upper bound last, as clamp's: hardtanh_ with min_val above max_val (which only
         # F.hardtanh refuses) gives max_val everywhere
-        return clamp_arrays(x, self.min_val, self.max_val).astype(x.dtype, copy=False)
+        return dual.clamp_arrays(x, self.min_val, self.max_val).astype(x.dtype, copy=False)
 
     def gate(self, x):
         # PyTorch's hardtanh_backward blocks where x <= lo or x >= hi: the kinks give 0, a nan
@@ -165,7 +165,7 @@ class Hardsigmoid(_Gated):
 
     def forward(self, x):
         _float_kernel(x, "hardsigmoid_cpu")
-        return clamp_arrays(x + 3, 0, 6) / 6
+        return dual.clamp_arrays(x + 3, 0, 6) / 6
 
     def gate(self, x):
         return (x > -3) & (x < 3)  # a nan blocks the gradient, as in PyTorch
@@ -184,7 +184,7 @@ class Hardswish(_Gated):
 
     def forward(self, x):
         _float_kernel(x, "hardswish_cpu")
-        return x * clamp_arrays(x + 3, 0, 6) / 6
+        return x * dual.clamp_arrays(x + 3, 0, 6) / 6
 
     def gate(self, x):
         return ~(x <= -3)

@@ -408,18 +408,37 @@ def _softplus_arrays(x: Any) -> Any:
     return out
 
 
+def clamp_arrays(x: Any, lo: Any, hi: Any) -> Any:
+    """``x`` where it lies within the Python numbers ``lo`` and ``hi`` (either may be None),
+    else the bound it passes, the upper one last: a nan stays nan, and -0 against a bound of
+    0 stays -0 (``x < lo`` is false there), as in PyTorch.
+
+    On C-ordered float32 and float64 arrays the bounds are filled arrays, written over by
+    NumPy's maximum and minimum, which give their second operand, ``x``, on a tie and a nan
+    of either: the same numbers as the two ``where``, which are 10-30x slower, as are maximum
+    and minimum against a number (no vector loop for a broadcast operand; float32, 1,797 x
+    128, both bounds: 930 us, 80 us so).
+
+        >>> clamp_arrays(xp.array([-2.0, -0.0, 0.5, xp.nan, 3.0]), 0.0, 1.0)
+        array([ 0. , -0. ,  0.5,  nan,  1. ])
+    """
+    if x.dtype in _BLENDED and x.flags.c_contiguous and x.ndim:
+        out = x
+        if lo is not None:
+            out = xp.full(x.shape, lo, x.dtype)
+            xp.maximum(out, x, out=out)
+        if hi is not None:
+            bound = xp.full(x.shape, hi, x.dtype)
+            out = xp.minimum(bound, out, out=bound)
+        return out
+    out = x if lo is None else xp.where(x < lo, lo, x)
+    return out if hi is None else xp.where(out > hi, hi, out)
+
+
 def _clamp_min_arrays(x: Any, low: Any) -> Any:
-    """``max(x, low)`` of an array and a number (low on a tie, nan kept); against an array of
-    ``low`` for float32 and float64 (see :func:`positive_part`)."""
-    if (
-        type(x) is _ndarray
-        and type(low) is float
-        and x.dtype in _BLENDED
-        and x.ndim
-        and x.flags.c_contiguous
-    ):
-        bound = xp.full(x.shape, low, x.dtype)
-        return xp.maximum(x, bound, out=bound)
+    """``max(x, low)`` of an array and a Python float (nan kept): :func:`clamp_arrays`."""
+    if type(x) is _ndarray and type(low) is float:
+        return clamp_arrays(x, low, None)
     return xp.maximum(x, low)
 
 

@@ -1062,7 +1062,7 @@ class Clamp(Unary):
         # (where comparisons with it would keep x)
         if self.lo != self.lo or self.hi != self.hi:  # (None == None)
             return _torch_float(xp.full(x.shape, xp.nan), x, None)
-        return _torch_float(clamp_arrays(x, self.lo, self.hi), x, None)  # int, float bound
+        return _torch_float(dual.clamp_arrays(x, self.lo, self.hi), x, None)  # int, float bound
 
     def partial(self, out, x):
         # PyTorch passes the gradient where lo <= x <= hi, bounds included.
@@ -1080,33 +1080,6 @@ class Clamp(Unary):
 
     def jvp(self, tangents, out, x):
         return dual.passed(tangents[0], self.partial(out, x))
-
-
-def clamp_arrays(x: Any, lo: Any, hi: Any) -> Any:
-    """``x`` where it lies within the Python numbers ``lo`` and ``hi`` (either may be None),
-    else the bound it passes, the upper one last: a nan stays nan, and -0 against a bound of
-    0 stays -0 (``x < lo`` is false there), as in PyTorch.
-
-    On C-ordered float32 and float64 arrays the bounds are filled arrays, written over by
-    NumPy's maximum and minimum, which give their second operand, ``x``, on a tie and a nan
-    of either: the same numbers as the two ``where``, which are 10-30x slower, as are maximum
-    and minimum against a number (no vector loop for a broadcast operand; float32, 1,797 x
-    128, both bounds: 930 us, 80 us so).
-
-        >>> clamp_arrays(xp.array([-2.0, -0.0, 0.5, xp.nan, 3.0]), 0.0, 1.0)
-        array([ 0. , -0. ,  0.5,  nan,  1. ])
-    """
-    if x.dtype in _F32_F64 and x.flags.c_contiguous and x.ndim:
-        out = x
-        if lo is not None:
-            out = xp.full(x.shape, lo, x.dtype)
-            xp.maximum(out, x, out=out)
-        if hi is not None:
-            bound = xp.full(x.shape, hi, x.dtype)
-            out = xp.minimum(bound, out, out=bound)
-        return out
-    out = x if lo is None else xp.where(x < lo, lo, x)
-    return out if hi is None else xp.where(out > hi, hi, out)
 
 
 def _in_common(a: Any, b: Any) -> tuple[Any, Any]:
