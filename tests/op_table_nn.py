@@ -414,13 +414,29 @@ NN_SPECS: list[OpSpec] = [
     _row(
         "layer_norm",
         lambda F_, t_, x, w, b: F_.layer_norm(x, (4,), w, b),
-        ("Mean", "Rsqrt"),
+        ("LayerNorm",),
         (((3, 4), (4,), (4,)), ((2, 3, 4), (4,), (4,))),
+    ),
+    _row(
+        "layer_norm_weight_alone",
+        lambda F_, t_, x, w: F_.layer_norm(x, (2, 4), w),
+        ("LayerNorm",),
+        (((3, 2, 4), (2, 4)), ((2, 4), (2, 4))),
+    ),
+    # A bias without a weight: the composite (the node takes a bias after a weight). PyTorch's
+    # double backward of this call raises (it reads the absent weight), so its twin adds the
+    # bias after the normalization, the same function.
+    OpSpec(
+        "layer_norm_bias_alone",
+        lambda x, b: F.layer_norm(x, (4,), None, b),
+        lambda x, b: TF.layer_norm(x, (4,)) + b,
+        ("Mean", "Rsqrt"),
+        (((3, 4), (4,)),),
     ),
     _row(
         "layer_norm_two_dims_no_affine",
         lambda F_, t_, x: F_.layer_norm(x, (3, 4), eps=1e-2),
-        ("Mean", "Rsqrt"),
+        ("LayerNorm",),
         (((2, 3, 4),),),
     ),
     # --- softmax through the functional forms

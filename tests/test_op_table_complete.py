@@ -137,6 +137,8 @@ LOOPED = {
     "into its physical tensor (ops/inplace.py), whose base's history it rewrites unbatched",
     "CrossEntropy": "never reached under vmap: there cross_entropy records its two ops, "
     "LogSoftmax and NllLoss, each with its rule",
+    "LayerNorm": "never reached under vmap: there layer_norm records its composite (mean, "
+    "rsqrt, ...), each op with its rule",
     "DropoutMask": "never reached under vmap: there dropout draws its mask with "
     "rng.per_example (one draw per example, or one for all, as randomness says)",
 }

@@ -74,8 +74,8 @@ DIFFERENT_NODES = {
     "index_reduce_amax", "index_reduce_amax_without_self", "index_reduce_amin",
     "index_reduce_amin_without_self", "index_reduce_in_place", "index_reduce_mean",
     "index_reduce_mean_without_self", "index_reduce_prod", "index_reduce_prod_without_self",
-    "interpolate_area_5d", "kron", "ldexp", "ldexp_method", "linalg_cholesky",
-    "linalg_cholesky_ex", "linalg_cond",
+    "interpolate_area_5d", "kron", "layer_norm_bias_alone", "ldexp", "ldexp_method",
+    "linalg_cholesky", "linalg_cholesky_ex", "linalg_cond",
     "linalg_lu_solve",
     "linalg_lu_solve_adjoint_right", "linalg_lu_tall", "linalg_lu_wide", "linalg_matrix_exp",
     "linalg_matrix_norm_inf", "linalg_matrix_norm_spectral", "linalg_matrix_power_0",
@@ -105,8 +105,8 @@ DIFFERENT_NODES = {
 # (avg_pool2d's reshape, addmm's add, interpolate's add or index, conv1d's reshape of a conv2d,
 # stack's cat, the paddings' index, the norms' sum), or a fused node that takes other inputs
 # than PyTorch's (cross_entropy's NllLossBackward0 takes the logits, PyTorch's the
-# log-probabilities; batch_norm's and layer_norm's no weight and bias; glu's, cross's and
-# embedding_bag's the halves or pieces), or one of the nodes a decomposition makes per output
+# log-probabilities; batch_norm's no weight and bias; glu's, cross's and embedding_bag's
+# the halves or pieces), or one of the nodes a decomposition makes per output
 # (svd, eigh: named as PyTorch's one node), which sees its own output's gradient alone, or
 # lu_factor's packing of L and U, or the column-major copy that lays out the result of a
 # function chainrule composes of ops (upper cholesky, lstsq, householder_product, ormqr,
@@ -153,7 +153,7 @@ SAME_NAME_OTHER_STEPS = {
     "interpolate_linear_align_corners_scale_factor", "interpolate_nearest_5d",
     "interpolate_nearest_downsample", "interpolate_nearest_exact",
     "interpolate_nearest_exact_5d", "interpolate_nearest_size", "interpolate_trilinear",
-    "interpolate_trilinear_align_corners_scale", "layer_norm", "layer_norm_two_dims_no_affine",
+    "interpolate_trilinear_align_corners_scale",
     "lerp_number_weight", "lerp_number_weight_near_end", "lerp_tensor_weight", "linalg_cross",
     "linalg_matrix_power_3", "linalg_vander", "logdet", "masked_scatter",
     "multilabel_margin_loss_mean", "multilabel_margin_loss_mean_forward_mode",

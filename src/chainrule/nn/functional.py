@@ -26,6 +26,7 @@ from chainrule import arguments, dtypes, factories, grad_mode, memory_formats
 from chainrule._array import xp
 from chainrule._tensor_input import tensor_argument
 from chainrule.autodiff import batching
+from chainrule.autodiff import forward as forward_mode
 from chainrule.op import named
 from chainrule.ops import activations, combinations, elementwise, nn_ops, pointwise, shape
 from chainrule.ops import embedding as embedding_ops
@@ -63,6 +64,7 @@ from chainrule.ops.distances import (
 from chainrule.ops.dropout import dropout_mask
 from chainrule.ops.fold import fold, pixel_shuffle, pixel_unshuffle, unfold
 from chainrule.ops.indexing import guard_indices
+from chainrule.ops.layer_norm import layer_norm_node
 from chainrule.ops.losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -677,7 +679,10 @@ def layer_norm(
     dims = _check_normalized_shape(normalized, input, weight=weight, bias=bias)
     _check_norm_dtypes(input, "LayerNormKernelImpl", weight, bias)
     input = input.contiguous()  # noqa: A001 (PyTorch's kernel's, so its result is row-major)
-    # PyTorch's kernel scales and shifts in float32 too (float16 rounds once)
+    if _one_layer_norm_node(input, weight, bias):  # (it guards what PyTorch's node saves)
+        return layer_norm_node(input, weight, bias, len(dims), eps)
+    # Each op with its own rules: under vmap and forward mode, and for float16, where
+    # PyTorch's kernel normalizes, scales and shifts in float32 (and rounds once).
     out = combinations.fused(
         lambda x, w, b: _affine(_normalize(x, dims, eps), w, b),
         input,
@@ -687,6 +692,21 @@ def layer_norm(
         mixed=True,
     )
     return guard_indices(out, (input, weight, bias))  # what PyTorch's one node saves
+
+
+def _one_layer_norm_node(input: Tensor, weight: Tensor | None, bias: Tensor | None) -> bool:  # noqa: A002
+    """Whether layer_norm records one :class:`~chainrule.ops.layer_norm.LayerNorm` node: a
+    float32 or float64 input with a weight and bias of its dtype (or none, or a weight
+    alone), outside vmap and forward mode (whose rules the composite's ops have)."""
+    if batching.levels or forward_mode.levels or not input._data.size:
+        return False
+    dtype = input._data.dtype
+    if dtype not in _FLOAT_ARRAYS or (weight is None and bias is not None):
+        return False
+    return all(t is None or t._data.dtype is dtype for t in (weight, bias))
+
+
+_FLOAT_ARRAYS = (xp.dtype("float32"), xp.dtype("float64"))
 
 
 def rms_norm(
