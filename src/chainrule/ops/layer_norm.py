@@ -46,9 +46,10 @@ class LayerNorm(Op):
     each row's sums by one BLAS or ``einsum`` call (see :func:`_row_means`)."""
 
     notation = "(x - mean(x)) / sqrt(var(x) + eps) * w + b"
+    # (z is x̂: a hat on x would sit on the input's name where the explainer writes it)
     derivatives = (
-        "rstd (v - mean(v) - x̂ mean(v x̂)), v = g w",
-        "sum over rows of g x̂",
+        "rstd (v - mean(v) - z mean(v z)), v = g w, z = (x - mean(x)) rstd",
+        "sum over rows of g z",
         "sum over rows of g",
     )
     torch_name = "NativeLayerNormBackward0"
