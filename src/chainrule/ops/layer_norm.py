@@ -81,7 +81,9 @@ class LayerNorm(Op):
     def _vjp_arrays(self, g, out, x, w=None, b=None):
         # The rule of _vjp_tensors, each step in place where it can be.
         needs, n = self.needs, math.prod(x.shape[x.ndim - self.count :])
-        rows, g = _as_rows(x, self.count), g.reshape((-1, n))
+        # a broadcast gradient (from sum) is a stride-0 view, which BLAS would read by a copy
+        # each time: one copy first
+        rows, g = _as_rows(x, self.count), xp.ascontiguousarray(g).reshape((-1, n))
         x_hat = rows - self.mean
         x_hat *= self.rstd
         dx = dw = db = None
