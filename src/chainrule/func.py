@@ -375,7 +375,8 @@ class _Pullback:
         pairs = [(y, ct) for y, ct in zip(self.outputs, cotangents, strict=True) if y.requires_grad]
         if not pairs:
             return None
-        found = batched_grad([y for y, _ in pairs], [ct for _, ct in pairs], self.inputs)
+        roots, cotangents = [y for y, _ in pairs], [ct for _, ct in pairs]
+        found = batched_grad(roots, cotangents, self.inputs, self.prune)
         if found is None:
             return None
         size = len(cotangents[0])

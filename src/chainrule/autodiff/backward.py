@@ -168,7 +168,10 @@ def run_backward(
 
 
 def batched_grad(
-    roots: Sequence[Tensor], cotangents: Sequence[Any], targets: Sequence[Tensor]
+    roots: Sequence[Tensor],
+    cotangents: Sequence[Any],
+    targets: Sequence[Tensor],
+    prune: bool = True,
 ) -> list[Any] | None:
     """The gradients of ``targets`` for a whole batch of cotangents at once, on arrays, the
     graph kept: ``cotangents[i]`` is an array (B, *roots[i].shape), each result an array
@@ -178,6 +181,7 @@ def batched_grad(
     on the batch, no batched Tensors. It needs every rule on the way to broadcast over extra
     leading dimensions of its cotangent (``vjp_broadcasts``) and no hooks; otherwise it
     returns None before any rule runs, and the caller takes the general path (``vmap``).
+    ``prune`` as in :func:`run_backward`.
 
     >>> import chainrule as cr, numpy as np
     >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
@@ -188,7 +192,7 @@ def batched_grad(
     for root in roots:
         views.sync(root)
     with grad_mode.no_grad():
-        pass_ = _Pass(False, targets, False, None, batch=len(cotangents[0]))
+        pass_ = _Pass(False, targets, False, None, batch=len(cotangents[0]), prune=prune)
         pass_.seed(roots, cotangents)
         _running.append(pass_)
         try:
@@ -468,9 +472,11 @@ class _Pass:
     def _check_batchable(self, needed: set[Any] | None) -> None:
         """Raise ``_NoBatch`` unless every rule the pass will run takes a batch of cotangents
         on arrays and nothing would see the batch (hooks)."""
-        if needed is None or any(t._hooks for t in self.targets or ()):
+        if self.targets is None or any(t._hooks for t in self.targets):
             raise _NoBatch
-        for node in (*needed, *self.roots):
+        # (not pruned: every node behind the roots runs)
+        nodes = graph.ancestors(self.roots) if needed is None else (*needed, *self.roots)
+        for node in nodes:
             if node._hooks or not getattr(type(node), "vjp_broadcasts", False):
                 raise _NoBatch
 
