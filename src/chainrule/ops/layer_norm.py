@@ -105,13 +105,14 @@ class LayerNorm(Op):
     def _vjp_tensors(self, g, out, x, w=None, b=None):
         x_hat, rstd = self._normalized(x)
         dims, needs = self._dims(x.ndim), self.needs
-        batch = tuple(range(x.ndim - self.count))
+        rows = tuple(range(x.ndim - self.count))
+
+        def summed(t):  # over the rows (a single row: nothing to sum)
+            return t.sum(rows) if rows else t
+
         dx = _project(g if w is None else g * w, x_hat, rstd, dims) if needs[0] else None
-        dw = (g * x_hat).sum(batch) if w is not None and needs[1] and batch else None
-        db = g.sum(batch) if b is not None and needs[2] and batch else None
-        if not batch:  # one row: nothing to sum over
-            dw = g * x_hat if w is not None and needs[1] else None
-            db = g if b is not None and needs[2] else None
+        dw = summed(g * x_hat) if w is not None and needs[1] else None
+        db = summed(g) if b is not None and needs[2] else None
         return (dx, dw, db)[: 1 + (w is not None) + (b is not None)]
 
     vjp = dual.both(_vjp_arrays, _vjp_tensors, "self, g, out, x, w=None, b=None", ("g", "x"))
