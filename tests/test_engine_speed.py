@@ -196,6 +196,40 @@ def test_cross_entropy_gradient_is_softmax_minus_onehot_over_n() -> None:
     np.testing.assert_allclose(x.grad.numpy(), plain.grad.numpy(), atol=1e-15)
 
 
+# Softmax's family over rows of 33 to 8,191 float32 values sums each row by one BLAS product
+# (nn_ops.row_sums); a broadcast gradient's rows, float64 and longer rows keep NumPy's sum.
+ROW_SUM_CASES = {
+    "softmax": lambda m, x: m.softmax(x, -1),
+    "log_softmax": lambda m, x: m.log_softmax(x, -1),
+    "cross_entropy": lambda m, x: F_of(m).cross_entropy(x, m.tensor(np.arange(len(x)) % 7)),
+}
+
+
+def F_of(m: Any) -> Any:  # noqa: N802 (the functional namespace, as F)
+    return m.nn.functional
+
+
+@pytest.mark.parametrize("name", list(ROW_SUM_CASES))
+@pytest.mark.parametrize("shape", [(200, 130), (3, 9000)])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("given", [True, False], ids=["given-gradient", "broadcast-gradient"])
+def test_row_sums_of_the_softmax_family_match_pytorch(
+    name: str, shape: tuple[int, int], dtype: str, given: bool
+) -> None:
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal(shape) * 4).astype(dtype)
+    weights = rng.standard_normal(shape).astype(dtype)
+    results = []
+    for m in (cr, torch):
+        leaf = m.tensor(x, requires_grad=True)
+        y = ROW_SUM_CASES[name](m, leaf)
+        (y * m.tensor(weights) if given and y.ndim else y).sum().backward()
+        results.append([y.detach().numpy(), leaf.grad.numpy()])
+    tolerance = 2e-6 if dtype == "float32" else 1e-13
+    for ours, theirs in zip(*results, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=tolerance, atol=tolerance)
+
+
 def test_max_pool_rules_agree_for_windows_apart_and_overlapping() -> None:
     """Stride >= kernel takes the direct rule; the overlapping rule (a bincount) must agree."""
     rng = np.random.default_rng(2)
