@@ -2,7 +2,7 @@
 
 Softmax and log-softmax reduce short rows by columns once there are enough rows
 (``nn_ops._reduce``); ``linear``'s bias gradient is a product with ones from ``_BLAS_ROWS`` rows
-(``nn_ops._column_sums``). The op table's small shapes see only one side of each switch.
+(``nn_ops.column_sums``). The op table's small shapes see only one side of each switch.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ from typing import Any
 from chainrule._array import xp
 from chainrule.op import HookInputs, Op
 from chainrule.ops import dual
-from chainrule.ops.nn_ops import PAIRWISE_FROM, _column_sums, row_sums
+from chainrule.ops.nn_ops import column_sums, row_sums, row_sums_fit
 from chainrule.tensor import Tensor
 
 
@@ -42,7 +42,7 @@ class LayerNorm(Op):
 
     On arrays each rule works on the (rows, n) matrix of ``x``, writes in place into the
     arrays it made (a fresh 8 MB result costs 40% more than an in-place pass), and takes
-    each row's sums by one BLAS or ``einsum`` call (see :func:`_row_means`)."""
+    each float32 row's sums by one BLAS or ``einsum`` call (see :func:`_row_means`)."""
 
     notation = "(x - mean(x)) / sqrt(var(x) + eps) * w + b"
     # (z is x̂: a hat on x would sit on the input's name where the explainer writes it)
@@ -89,7 +89,7 @@ class LayerNorm(Op):
         if w is not None and needs[1]:
             dw = xp.einsum("ij,ij->j", g, x_hat).reshape(w.shape)
         if b is not None and needs[2]:
-            db = _column_sums(g).reshape(b.shape)
+            db = column_sums(g).reshape(b.shape)
         if needs[0]:
             v = g - _row_means(g) if w is None else g * w.reshape(-1)
             scale = _row_means(v, x_hat)
@@ -184,14 +184,13 @@ def _kept(x: Any, count: int) -> tuple[int, ...]:
 
 def _row_means(a: Any, b: Any = None) -> Any:
     """Each row's mean of the matrix ``a`` (or of ``a * b``), as a column: the sums by
-    :func:`~chainrule.ops.nn_ops.row_sums`, or ``einsum``'s sum of products, which makes
-    no temporary for ``a * b`` (1,797 x 128 float32: 29 us, where NumPy's mean along rows,
-    one row at a time, takes 65 us). Both sum in the dtype's precision: from
-    ``PAIRWISE_FROM`` values a row, NumPy's pairwise mean."""
+    :func:`~chainrule.ops.nn_ops.row_sums`, or by ``einsum``'s sum of products where it
+    fits (``row_sums_fit``), which makes no temporary ``a * b`` and is not NumPy's mean
+    one row at a time (1,797 x 128 float32: 29 us, not 65)."""
     n = a.shape[1]
     if b is None:
         return row_sums(a) / n
-    if n >= PAIRWISE_FROM:
+    if not row_sums_fit(a, 1):
         return (a * b).mean(1, keepdims=True)
     return (xp.einsum("ij,ij->i", a, b) / n)[:, None]
 

@@ -57,7 +57,7 @@ class Softmax(_Normalized):
     def _vjp_arrays(self, g, out, x):
         # The same, each row's sum of g s by einsum (no temporary g s, and not NumPy's sum
         # one row at a time), the rest in place: 1,797 x 128 float32 in 92 us, not 146.
-        if not _row_sum_fits(out, self.dim) or g.shape != out.shape or g.dtype != out.dtype:
+        if not row_sums_fit(out, self.dim) or g.shape != out.shape or g.dtype != out.dtype:
             return self._vjp_tensors(g, out, x)
         n = out.shape[-1]
         sums = xp.einsum("ij,ij->i", g.reshape((-1, n)), out.reshape((-1, n)))
@@ -169,16 +169,16 @@ def row_sums(rows):
     array([[3.],
            [3.]], dtype=float32)
     """
-    n = rows.shape[1]
     # (a row that is no contiguous run, a broadcast gradient's, would be copied for BLAS)
-    if rows.dtype is not _FLOAT32 or n >= PAIRWISE_FROM or rows.strides[1] != 4:
+    if not row_sums_fit(rows, 1) or rows.strides[1] != rows.itemsize:
         return rows.sum(1, keepdims=True)
-    return _blas.matmul(rows, _buffers.constant(xp.ones, n, rows.dtype))[:, None]
+    return _blas.matmul(rows, _buffers.constant(xp.ones, rows.shape[1], rows.dtype))[:, None]
 
 
-def _row_sum_fits(x, axis):
-    """Whether sums along ``axis`` of ``x`` are rows that :func:`row_sums` and ``einsum``
-    take: the last axis of a float32 array, rows shorter than :data:`PAIRWISE_FROM`."""
+def row_sums_fit(x, axis):
+    """Whether sums along ``axis`` of the array ``x`` are rows that :func:`row_sums`, or
+    ``einsum``'s sum of products, takes: the last axis of a float32 array, rows shorter
+    than :data:`PAIRWISE_FROM` (see row_sums)."""
     return (
         x.dtype is _FLOAT32
         and x.ndim > 1
@@ -241,7 +241,7 @@ class Linear(Bilinear):
             gw = None
         if b is None:  # one gradient per input: the backward pass reads no more
             return (gx, gw)
-        return (gx, gw, _column_sums(g2) if needs[2] else None)
+        return (gx, gw, column_sums(g2) if needs[2] else None)
 
     vjp = dual.both(_vjp_arrays, _vjp_tensors, "self, g, out, x, w, b=None", ("g", "x", "w"))
 
@@ -250,7 +250,7 @@ class Linear(Bilinear):
 _matmul_arrays = dual.matmul.on_arrays
 
 
-def _column_sums(g):
+def column_sums(g):
     """``g.sum(0)`` of a matrix; on float arrays a product with a vector of ones, which BLAS
     runs 3-4x faster than NumPy's row-by-row sum (1,797 x 128 float32: 45 us, not 160-230)
     once there are enough rows to pay for the call (128 columns: 4.4 us both ways at 64 rows,
