@@ -201,12 +201,8 @@ def test_cross_entropy_gradient_is_softmax_minus_onehot_over_n() -> None:
 ROW_SUM_CASES = {
     "softmax": lambda m, x: m.softmax(x, -1),
     "log_softmax": lambda m, x: m.log_softmax(x, -1),
-    "cross_entropy": lambda m, x: F_of(m).cross_entropy(x, m.tensor(np.arange(len(x)) % 7)),
+    "cross_entropy": lambda m, x: m.nn.functional.cross_entropy(x, m.tensor(np.arange(len(x)) % 7)),
 }
-
-
-def F_of(m: Any) -> Any:  # noqa: N802 (the functional namespace, as F)
-    return m.nn.functional
 
 
 @pytest.mark.parametrize("name", list(ROW_SUM_CASES))
