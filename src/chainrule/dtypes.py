@@ -450,6 +450,10 @@ _C_NAMES.update(uint8="uint8_t", uint16="uint16_t", uint32="uint32_t", uint64="u
 _C_NAMES.update(float16="c10::Half", float32="float", float64="double")
 
 
+#: The float dtypes that BLAS and chainrule's vectorized fast paths take (a bit blend, a
+#: filled bound, a product with ones); others keep NumPy's general call.
+SINGLE_AND_DOUBLE = (xp.dtype(xp.float32), xp.dtype(xp.float64))
+
 #: Where PyTorch's ops on float16 compute: its "opmath" type (``at::opmath_type<Half>``).
 HALF = xp.dtype(xp.float16)
 HALF_OPMATH = xp.dtype(xp.float32)

@@ -701,12 +701,9 @@ def _one_layer_norm_node(input: Tensor, weight: Tensor | None, bias: Tensor | No
     if batching.levels or forward_mode.levels or not input._data.size:
         return False
     dtype = input._data.dtype
-    if dtype not in _FLOAT_ARRAYS or (weight is None and bias is not None):
+    if dtype not in dtypes.SINGLE_AND_DOUBLE or (weight is None and bias is not None):
         return False
     return all(t is None or t._data.dtype is dtype for t in (weight, bias))
-
-
-_FLOAT_ARRAYS = (xp.dtype("float32"), xp.dtype("float64"))
 
 
 def rms_norm(

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from operator import methodcaller
 from typing import Any
 
-from chainrule import _blas, _split, grad_mode, memory_formats
+from chainrule import _blas, _split, dtypes, grad_mode, memory_formats
 from chainrule._array import add_at, xp
 from chainrule.ops.special import erf as _erf_arrays
 from chainrule.ops.special import erfinv as _erfinv_arrays
@@ -337,7 +337,7 @@ def _where_arrays(condition: Any, a: Any, b: Any) -> Any:
         and type(a) in _BLENDABLE
         and type(b) in _BLENDABLE
         and a.dtype is b.dtype
-        and a.dtype in _BLENDED
+        and a.dtype in dtypes.SINGLE_AND_DOUBLE
         and a.shape in (condition.shape, ())
         and b.shape in (condition.shape, ())
     ):
@@ -348,7 +348,6 @@ def _where_arrays(condition: Any, a: Any, b: Any) -> Any:
 
 
 _BLEND_FROM = 8192
-_BLENDED = (xp.dtype("float32"), xp.dtype("float64"))
 _BLENDABLE = (xp.ndarray, xp.float32, xp.float64)  # arrays, and NumPy's scalars (dual.typed)
 _BOOL = xp.dtype(bool)
 
@@ -398,7 +397,7 @@ def _softplus_arrays(x: Any) -> Any:
     """``log(1 + exp(x))`` as ``max(x, 0) + log1p(exp(-|x|))``, which neither overflows nor
     loses small values: NumPy's logaddexp(0, x) computes the same, in a scalar loop 20-30x
     slower (float32, 1,797 x 128: 4 ms)."""
-    if type(x) is not _ndarray or not x.ndim or x.dtype not in _BLENDED:
+    if type(x) is not _ndarray or not x.ndim or x.dtype not in dtypes.SINGLE_AND_DOUBLE:
         return xp.logaddexp(0, x)
     out = xp.abs(x)
     xp.negative(out, out=out)
@@ -422,7 +421,7 @@ def clamp_arrays(x: Any, lo: Any, hi: Any) -> Any:
         >>> clamp_arrays(xp.array([-2.0, -0.0, 0.5, xp.nan, 3.0]), 0.0, 1.0)
         array([ 0. , -0. ,  0.5,  nan,  1. ])
     """
-    if x.dtype in _BLENDED and x.flags.c_contiguous and x.ndim:
+    if x.dtype in dtypes.SINGLE_AND_DOUBLE and x.flags.c_contiguous and x.ndim:
         out = x
         if lo is not None:
             out = xp.full(x.shape, lo, x.dtype)
