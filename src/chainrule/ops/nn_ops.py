@@ -55,12 +55,12 @@ class Softmax(_Normalized):
         return (out * (g - dual.sum(g * out, self.dim, keepdims=True)),)
 
     def _vjp_arrays(self, g, out, x):
-        # The same, each row's sum of g s by einsum (no temporary g s, and not NumPy's sum
-        # one row at a time), the rest in place: 1,797 x 128 float32 in 92 us, not 146.
+        # The same, each row's sum of g s by row_dots, the rest in place: 1,797 x 128 float32
+        # in 92 us, not 146.
         if not row_sums_fit(out, self.dim) or g.shape != out.shape or g.dtype != out.dtype:
             return self._vjp_tensors(g, out, x)
         n = out.shape[-1]
-        sums = xp.einsum("ij,ij->i", g.reshape((-1, n)), out.reshape((-1, n)))
+        sums = row_dots(g.reshape((-1, n)), out.reshape((-1, n)))
         grad = g - sums.reshape((*out.shape[:-1], 1))
         grad *= out
         return (grad,)
@@ -175,10 +175,24 @@ def row_sums(rows):
     return _blas.matmul(rows, _buffers.constant(xp.ones, rows.shape[1], rows.dtype))[:, None]
 
 
+def row_dots(a, b):
+    """Each row's sum of ``a * b`` (matrices of one shape), as a column: by ``einsum`` where
+    the rows fit (:func:`row_sums_fit`), which makes no temporary ``a * b`` and is not
+    NumPy's sum one row at a time (1,797 x 128 float32: 29 us, not 65); else NumPy's.
+
+    >>> row_dots(xp.ones((2, 3), dtype=xp.float32), xp.full((2, 3), 2, dtype=xp.float32))
+    array([[6.],
+           [6.]], dtype=float32)
+    """
+    if not row_sums_fit(a, 1):
+        return (a * b).sum(1, keepdims=True)
+    return xp.einsum("ij,ij->i", a, b)[:, None]
+
+
 def row_sums_fit(x, axis):
-    """Whether sums along ``axis`` of the array ``x`` are rows that :func:`row_sums`, or
-    ``einsum``'s sum of products, takes: the last axis of a float32 array, rows shorter
-    than :data:`PAIRWISE_FROM` (see row_sums)."""
+    """Whether sums along ``axis`` of the array ``x`` are rows that :func:`row_sums` and
+    :func:`row_dots` take: the last axis of a float32 array, rows shorter than
+    :data:`PAIRWISE_FROM` (see row_sums)."""
     return (
         x.dtype is _FLOAT32
         and x.ndim > 1
