@@ -116,6 +116,23 @@ def test_saved_intermediate_array_is_released_after_backward():
     assert saved() is None
 
 
+def test_a_freed_nodes_name_and_edges_are_pytorchs_after_backward():
+    """A freed node lets go of its large inputs' arrays, but not of their shapes: a linear
+    map's name (AddmmBackward0, of a matrix) and its edges read the input's, after the
+    backward as before (they raised, on the released input)."""
+    layer = cr.nn.Linear(30, 20)
+    x = cr.ones(40, 30, requires_grad=True) * 2  # not a leaf: its array is let go
+    y = layer(x)
+    y.sum().backward()
+    edges = [node.name() for node, _ in y.grad_fn.next_functions]
+    accumulate = "chainrule::autograd::AccumulateGrad"  # PyTorch's torch::autograd::...
+    assert (y.grad_fn.name(), edges) == (
+        "AddmmBackward0",
+        [accumulate, "MulBackward0", "TBackward0"],
+    )
+    assert y.grad_fn.inputs[0]._data.strides == (0, 0)  # a stand-in of one element
+
+
 def test_a_kept_loss_does_not_keep_its_graph_arrays_alive():
     """``losses.append(loss)`` in a training loop must not hold every step's activations."""
     w = cr.randn(64, 64, requires_grad=True)

@@ -1253,8 +1253,10 @@ def test_a_plain_sgd_step_of_the_digits_mlp_runs_few_python_calls() -> None:
     # The eager step's cost is mostly Python calls (perf: libpython ~55% of its time): at
     # 3406f1f it ran 235 per step, 189 since Linear's rule, the BLAS thread switch, the fused
     # cross-entropy and SGD call fewer layers; 205 since each of its 5 products that OpenBLAS
-    # threads asks whether other processes keep the cores busy (chainrule._busy). Counted with
-    # the profiler, warm, C calls aside.
+    # threads asks whether other processes keep the cores busy (chainrule._busy); 214 since a
+    # freed node's edges keep a stand-in of each large input's shape (backward._edges), which
+    # its name and next_functions read after the backward. Counted with the profiler, warm, C
+    # calls aside.
     import gc
     import sys
 
@@ -1280,7 +1282,7 @@ def test_a_plain_sgd_step_of_the_digits_mlp_runs_few_python_calls() -> None:
     finally:
         sys.setprofile(None)
         gc.enable()
-    assert len(calls) <= 210, len(calls)
+    assert len(calls) <= 214, len(calls)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

@@ -740,12 +740,14 @@ def _edges(inputs: tuple[Any, ...]) -> tuple[Any, ...]:
 
     Only the rules needed the values. Input Tensors kept whole would keep every intermediate
     array alive for as long as anyone holds the output (``losses.append(loss)``), where PyTorch
-    keeps only edges. Leaves that require grad stay: they are the user's own tensors.
+    keeps only edges. Leaves that require grad stay: they are the user's own tensors. An edge
+    keeps a stand-in of its array (see _stand_in): a node's name may depend on its inputs'
+    shapes (``AddmmBackward0`` is a linear map of a matrix), and is asked after the backward.
     """
     edges = []
     for x in inputs:
         if isinstance(x, Tensor) and (x._grad_fn is not None or not x.requires_grad):
-            x = _make(None, x.requires_grad, x._grad_fn)
+            x = _make(_stand_in(x._data), x.requires_grad, x._grad_fn)
         edges.append(x)
     return tuple(edges)
 
