@@ -4,7 +4,8 @@ Sections (each one forward and backward pass of a float32 workload, weights shar
 ``load_state_dict``; no NumPy column, no target: they show where chainrule stands):
 
 1. ``rnn``: ``nn.LSTM(32, 64, num_layers=2)`` and ``nn.GRU(32, 64, bidirectional=True)`` over
-   a (50, 16, 32) sequence: the Python loop over time steps is the cost being shown.
+   a (50, 16, 32) sequence: the Python loop over time steps is the cost being shown (one
+   node per layer and direction loops over them in NumPy, as PyTorch's one mkldnn node).
 2. ``attention``: ``nn.TransformerEncoderLayer(64, 4, 128, dropout=0)`` on (16, 32, 64),
    batch first.
 3. ``linalg``: ``det``, ``inv``, ``svd`` and ``eigh`` of a batch of 64 (16, 16) matrices, the

@@ -175,7 +175,40 @@ def _gumbel_rows(name: str, draw: Any, shapes: Any, hard: bool) -> list[OpSpec]:
     ]
 
 
+def _recurrent(name: str, bias: bool, bidirectional: bool) -> Any:
+    """``lib.lstm`` or ``lib.gru`` (PyTorch's functional layers, whose weights are given) over
+    a (steps, batch, features) input from the given first state: one layer, whose pass in
+    each direction is one node in chainrule (LSTMLayer, GRULayer)."""
+
+    def build(F_: Any, lib: Any, x: Any, *states_and_weights: Any) -> Any:
+        states = states_and_weights[: 2 if name == "lstm" else 1]
+        weights = list(states_and_weights[len(states) :])
+        hx = states if name == "lstm" else states[0]
+        return getattr(lib, name)(x, hx, weights, bias, 1, 0.0, False, bidirectional, False)
+
+    return build
+
+
+def _recurrent_shapes(name: str, bias: bool, directions: int) -> Any:
+    """Shapes for :func:`_recurrent` with 3 hidden units: 4 steps of a batch of 2 features
+    of 2, the first states, then per direction w_ih, w_hh (and b_ih, b_hh)."""
+    gates, states = (4, 2) if name == "lstm" else (3, 1)
+    weights = [(gates * 3, 2), (gates * 3, 3)] + ([(gates * 3,)] * 2 if bias else [])
+    return (((4, 2, 2), *[(directions, 2, 3)] * states, *weights * directions),)
+
+
 LAYERS_SPECS: list[OpSpec] = [
+    # --- recurrent layers, each direction's pass one node
+    *[
+        _row(
+            f"{name}_layer{suffix}",
+            _recurrent(name, bias, directions == 2),
+            (node,),
+            _recurrent_shapes(name, bias, directions),
+        )
+        for name, node in (("lstm", "LSTMLayer"), ("gru", "GRULayer"))
+        for suffix, bias, directions in (("", True, 1), ("_bidirectional_no_bias", False, 2))
+    ],
     _row(
         "channel_shuffle",
         lambda F_, lib, x: F_.channel_shuffle(x, 3),

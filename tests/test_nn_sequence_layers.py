@@ -260,6 +260,12 @@ def test_default_initialisation_bounds_are_pytorch_ones() -> None:
     [
         (lambda lib: lib.nn.RNN(3, 4)(lib.ones(2, 5, 2)), "input_size"),
         (lambda lib: lib.nn.GRU(3, 4)(lib.ones(5, 2, 3), lib.ones(2, 2, 4)), "hidden size"),
+        (lambda lib: lib.nn.LSTM(3, 4)(lib.ones(0, 2, 3)), "sequence length to be larger than 0"),
+        (
+            lambda lib: lib.nn.GRU(3, 4, batch_first=True)(lib.ones(2, 0, 3)),
+            "sequence length to be larger than 0",
+        ),
+        (lambda lib: lib.nn.RNN(3, 4)(lib.ones(0, 3)), "sequence length to be larger than 0"),
         (lambda lib: lib.nn.RNN(3, 4, nonlinearity="gelu"), "nonlinearity"),
         (lambda lib: lib.nn.MultiheadAttention(6, 4), "divisible"),
         (lambda lib: lib.nn.GroupNorm(4, 6), "divisible"),

@@ -139,6 +139,10 @@ LOOPED = {
     "LogSoftmax and NllLoss, each with its rule",
     "LayerNorm": "never reached under vmap: there layer_norm records its composite (mean, "
     "rsqrt, ...), each op with its rule",
+    "LSTMLayer": "never reached under vmap: there the recurrent layers record their steps, "
+    "each op with its rule",
+    "GRULayer": "never reached under vmap: there the recurrent layers record their steps, "
+    "each op with its rule",
     "DropoutMask": "never reached under vmap: there dropout draws its mask with "
     "rng.per_example (one draw per example, or one for all, as randomness says)",
 }

@@ -69,7 +69,8 @@ DIFFERENT_NODES = {
     "grid_sample_volume_nearest_reflection_aligned",
     "grid_sample_volume_nearest_reflection_aligned_forward_mode",
     "grid_sample_volume_nearest_reflection_centred", "grid_sample_volume_nearest_zeros_aligned",
-    "grid_sample_volume_nearest_zeros_centred", "igamma_density", "igamma_density_large_a",
+    "grid_sample_volume_nearest_zeros_centred", "gru_layer", "igamma_density",
+    "igamma_density_large_a",
     "index_add", "index_fill_in_place_transposed", "index_put_in_place_view",
     "index_reduce_amax", "index_reduce_amax_without_self", "index_reduce_amin",
     "index_reduce_amin_without_self", "index_reduce_in_place", "index_reduce_mean",
@@ -81,7 +82,7 @@ DIFFERENT_NODES = {
     "linalg_matrix_norm_inf", "linalg_matrix_norm_spectral", "linalg_matrix_power_0",
     "linalg_multi_dot_vector_ends", "linalg_norm_1", "linalg_pinv", "linalg_solve_ex",
     "linalg_solve_matrix", "linalg_solve_right", "linalg_solve_triangular_lower",
-    "linalg_solve_vector", "linalg_tensorinv",
+    "linalg_solve_vector", "linalg_tensorinv", "lstm_layer",
     "margin_ranking_loss_none",
     "masked_fill_in_place_view", "masked_scatter_in_place_view",
     "masked_select", "masked_select_broadcast", "matrix_exp_scaled", "max_pool2d_unbatched",
@@ -110,14 +111,16 @@ DIFFERENT_NODES = {
 # (svd, eigh: named as PyTorch's one node), which sees its own output's gradient alone, or
 # lu_factor's packing of L and U, or the column-major copy that lays out the result of a
 # function chainrule composes of ops (upper cholesky, lstsq, householder_product, ormqr,
-# solve_triangular from the right): its gradients are those of chainrule's own step. Left
+# solve_triangular from the right), or the states that a recurrent layer's one node (LSTMLayer,
+# GRULayer) makes, joined by cat as PyTorch joins its composite's (float64; float32 is one
+# mkldnn node there): its gradients are those of chainrule's own step. Left
 # as they are: each needs a presentation of its own (op.HookInputs) or PyTorch's node. The test
 # asserts that they still differ.
 SAME_NAME_OTHER_STEPS = {
     "linalg_cholesky_upper", "linalg_solve_triangular_upper_right_unit", "linalg_lstsq_tall",
     "linalg_lstsq_wide_gelsd", "linalg_householder_product", "ormqr", "ormqr_forward_mode",
     "linalg_lu_factor", "linalg_svd", "linalg_svdvals", "svd_legacy", "linalg_eigh",
-    "linalg_eigvalsh",
+    "linalg_eigvalsh", "lstm_layer_bidirectional_no_bias", "gru_layer_bidirectional_no_bias",
     "adaptive_avg_pool2d_keep_width_and_upsample", "adaptive_avg_pool2d_overlapping_bins",
     "adaptive_avg_pool2d_tiles", "add_alpha", "addbmm", "addcdiv", "addcmul",
     "addcmul_method_value_one", "addmm", "addmm_method_beta_zero", "addmv", "addr",

@@ -22,7 +22,7 @@ from chainrule.nn import init
 from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
 from chainrule.nn.utils.rnn import PackedSequence, pad_packed_sequence
-from chainrule.ops import elementwise
+from chainrule.ops import recurrent
 from chainrule.ops.shape import cat, stack
 from chainrule.tensor import Tensor
 
@@ -34,24 +34,14 @@ _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 def _step(
     mode: str, x_part: Tensor, h: Tensor, c: Any, w_hh: Tensor, b_hh: Any, w_hr: Any = None
 ) -> Any:
-    """One time step from the input's share ``x_part = x W_ih^T + b_ih``; returns ``h'`` (and
-    ``c'`` for an LSTM, whose ``h'`` is projected by ``w_hr`` when given)."""
-    h_part = F.linear(h, w_hh, b_hh)
-    if mode == "RNN_TANH":
-        return elementwise.tanh(x_part + h_part)
-    if mode == "RNN_RELU":
-        return elementwise.relu(x_part + h_part)
-    if mode == "LSTM":
-        i, f, g, o = (x_part + h_part).chunk(4, -1)
-        c = elementwise.sigmoid(f) * c + elementwise.sigmoid(i) * elementwise.tanh(g)
-        h = elementwise.sigmoid(o) * elementwise.tanh(c)
-        return (h if w_hr is None else F.linear(h, w_hr)), c
-    x_r, x_z, x_n = x_part.chunk(3, -1)
-    h_r, h_z, h_n = h_part.chunk(3, -1)
-    r = elementwise.sigmoid(x_r + h_r)
-    z = elementwise.sigmoid(x_z + h_z)
-    n = elementwise.tanh(x_n + r * h_n)
-    return (1 - z) * n + z * h
+    """One time step, composed of ops (:func:`~chainrule.ops.recurrent.step`), from the
+    input's share ``x_part = x W_ih^T + b_ih``; returns ``h'`` (and ``c'`` for an LSTM, whose
+    ``h'`` is projected by ``w_hr`` when given)."""
+    result = recurrent.step(mode, x_part, h, c, w_hh, b_hh)
+    if w_hr is None:
+        return result
+    h, c = result
+    return F.linear(h, w_hr), c
 
 
 def _reset_uniform(module: Module, hidden_size: int) -> None:
@@ -339,6 +329,8 @@ class RNNBase(Module):
             if unbatched
             else (input.transpose(0, 1) if self.batch_first else input)
         )
+        if x.shape[0] == 0:
+            raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
         states = self._initial_states(hx, x, unbatched)
         x, h_n = self._layers(x, states)
         out = x.squeeze(1) if unbatched else (x.transpose(0, 1) if self.batch_first else x)
@@ -431,7 +423,15 @@ class RNNBase(Module):
         b_ih = getattr(self, "bias_ih" + suffix) if self.bias else None
         w_hr = getattr(self, "weight_hr" + suffix) if self.proj_size else None
         # The input's share of every step in one matrix product.
-        x_parts = F.linear(x, getattr(self, "weight_ih" + suffix), b_ih).unbind(0)
+        x_parts = F.linear(x, getattr(self, "weight_ih" + suffix), b_ih)
+        if recurrent.one_layer_node(self.mode, x, w_hr is not None):
+            out = recurrent.layer(self.mode, x_parts, state, w_hh, b_hh, reverse)
+            last = 0 if reverse else -1
+            if self.mode == "GRU":
+                return out, (out[last],)
+            size = state[0].shape[-1]
+            return out[..., :size], (out[last, :, :size], out[last, :, size:])
+        x_parts = x_parts.unbind(0)
         h, c = state[0], state[1] if self.mode == "LSTM" else None
         outputs = []
         for t in reversed(range(len(x_parts))) if reverse else range(len(x_parts)):
