@@ -35,6 +35,7 @@ from typing import Any
 
 from chainrule import dtypes
 from chainrule._array import xp
+from chainrule._lazy import import_later
 from chainrule.autodiff import batching
 from chainrule.autodiff import forward as forward_mode
 from chainrule.op import Op
@@ -42,6 +43,8 @@ from chainrule.ops import dual, elementwise
 from chainrule.ops.nn_ops import linear
 from chainrule.ops.shape import stack
 from chainrule.tensor import Tensor, _make
+
+func = import_later(globals(), "chainrule.func")  # (above the ops: its jvp runs the pass)
 
 
 def step(mode: str, x_part: Tensor, h: Tensor, c: Any, w_hh: Tensor, b_hh: Any) -> Any:
@@ -125,8 +128,6 @@ class _Layer(Op, abstract=True):
     vjp = dual.both(_vjp_arrays, _vjp_tensors, "self, g, out, *inputs", ("g", "*inputs"))
 
     def jvp(self, tangents, out, *inputs):
-        from chainrule import func  # (which imports the ops)
-
         arrays = type(inputs[0]) is xp.ndarray
         primals = tuple(_make(x) if arrays else x for x in inputs)
         given = tuple(
