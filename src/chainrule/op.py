@@ -285,6 +285,11 @@ class Op:
     # a class has one is resolved when the class is made (see _saving): define it in the body.
     vjp_inplace: ClassVar[Any] = None
 
+    def release(self) -> None:
+        """Let go of the large values kept on the node itself (``saves_state``: a recurrent
+        layer's activations), once a backward without ``retain_graph`` has freed the node's
+        saved inputs: none by default (a row's mean and rstd weigh little)."""
+
     def fresh(self) -> Op:
         """An unapplied op with this one's settings (what its constructor was given)."""
         op = _new(type(self))

@@ -459,6 +459,8 @@ class _Pass:
                 if versions:  # the rules read inputs or the output
                     if holds_large:
                         inputs = _edges(inputs)
+                        if node.saves_state:  # the large values it keeps itself go too
+                            node.release()
                     record = (inputs, None, None, needs, shaped, seq, versions, hooks, in_place)
                     node._record = record
                 elif versions is not None:  # none guarded (None: freed before)

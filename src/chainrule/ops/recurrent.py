@@ -120,6 +120,9 @@ class _Layer(Op, abstract=True):
     def _vjp_arrays(self, g, out, *inputs):
         return self.backpropagated(g, self.acts, *inputs)
 
+    def release(self) -> None:
+        self.acts = None  # (a kept loss must not keep every step's activations alive)
+
     def _vjp_tensors(self, g, out, *inputs):
         # the pass again, recorded, so that the activations are functions of the inputs
         inputs = tuple(x if isinstance(x, Tensor) else _make(x) for x in inputs)
