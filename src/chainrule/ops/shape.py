@@ -21,6 +21,7 @@ from typing import Any
 
 from chainrule import arguments, dtypes, memory_formats
 from chainrule._array import xp
+from chainrule._lazy import import_later
 from chainrule.arguments import (
     OMITTED,
     Signature,
@@ -38,6 +39,8 @@ from chainrule.op import Linear, Op, named
 from chainrule.ops import dual, views
 from chainrule.ops.broadcast import broadcast_shape, unbroadcast
 from chainrule.tensor import Size, Tensor, _make
+
+indexing = import_later(globals(), "chainrule.ops.indexing")  # (which imports this module)
 
 
 class Reshape(Linear):
@@ -792,7 +795,7 @@ def split(input: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Ten
     start = 0
     name = "SplitBackward0" if whole else "SplitWithSizesBackward0"
     for size in sizes:
-        pieces.append(named(input[(slice(None),) * axis + (slice(start, start + size),)], name))
+        pieces.append(named(_view_along(input, axis, slice(start, start + size)), name))
         start += size
     return views.multiple(tuple(pieces), "Split")
 
@@ -825,10 +828,16 @@ def unbind_at(input: Tensor, dim: Any, at: int) -> tuple[Tensor, ...]:  # noqa: 
     if input.ndim == 0:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     pieces = tuple(
-        named(input[(slice(None),) * axis + (i,)], "UnbindBackward0")
-        for i in range(input.shape[axis])
+        named(_view_along(input, axis, i), "UnbindBackward0") for i in range(input.shape[axis])
     )
     return views.multiple(pieces, "Unbind")
+
+
+def _view_along(input: Tensor, axis: int, part: slice | int) -> Tensor:  # noqa: A002
+    """``input[..., part]`` at ``axis``, a view, for a ``part`` made within the shape by the
+    caller: the view op itself, without indexing's reading and checks of a key (~4 us a
+    piece of split, chunk or unbind)."""
+    return indexing.GetItem((slice(None),) * axis + (part,), True)(input)
 
 
 def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:  # noqa: A002
