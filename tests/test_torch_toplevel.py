@@ -299,6 +299,28 @@ CASES: dict[str, Callable[[Any], Any]] = {
     "grid_sampler_3d_of_4d_refused": lambda m: m.grid_sampler_3d(
         m.ones(1, 1, 2, 2), m.zeros(1, 1, 1, 2), 0, 0, False
     ),
+    "lstm_of_no_steps_refused": lambda m: m.lstm(
+        m.ones(0, 2, 3),
+        (m.zeros(1, 2, 2),) * 2,
+        [m.ones(8, 3), m.ones(8, 2)],
+        False,
+        1,
+        0.0,
+        False,
+        False,
+        False,
+    ),
+    "gru_of_no_steps_refused": lambda m: m.gru(
+        m.ones(0, 2, 3),
+        m.zeros(1, 2, 2),
+        [m.ones(6, 3), m.ones(6, 2)],
+        False,
+        1,
+        0.0,
+        False,
+        False,
+        False,
+    ),
     "lstm_cell_one_state_refused": lambda m: m.lstm_cell(
         m.ones(1, 2), [m.ones(1, 3)], m.ones(12, 2), m.ones(12, 3)
     ),

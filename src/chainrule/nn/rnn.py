@@ -329,8 +329,6 @@ class RNNBase(Module):
             if unbatched
             else (input.transpose(0, 1) if self.batch_first else input)
         )
-        if x.shape[0] == 0:
-            raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
         states = self._initial_states(hx, x, unbatched)
         x, h_n = self._layers(x, states)
         out = x.squeeze(1) if unbatched else (x.transpose(0, 1) if self.batch_first else x)
@@ -341,6 +339,8 @@ class RNNBase(Module):
     def _layers(self, x: Tensor, states: tuple[Tensor, ...]) -> tuple[Tensor, list[Tensor]]:
         """Every layer over sequence-first ``x`` from ``states``: the last layer's (L, N, H)
         outputs and the final states, stacked over layers and directions."""
+        if x.shape[0] == 0:  # (the modules' and the functional layers' own check, PyTorch's)
+            raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
         finals: list[Any] = []
         for layer in range(self.num_layers):
             outputs = []

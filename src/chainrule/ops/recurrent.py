@@ -157,7 +157,7 @@ class LSTMLayer(_Layer):
     )
 
     def forward(self, xg, h0, c0, w_hh, b_hh=None):
-        return super().forward(xg, h0, c0, w_hh, *([] if b_hh is None else [b_hh]))
+        return super().forward(xg, h0, c0, w_hh, b_hh)
 
     def passed(self, xg, h0, c0, w_hh, b_hh=None):
         size, w_t = h0.shape[-1], dual.swap_last(w_hh)
@@ -228,7 +228,7 @@ class GRULayer(_Layer):
     )
 
     def forward(self, xg, h0, w_hh, b_hh=None):
-        return super().forward(xg, h0, w_hh, *([] if b_hh is None else [b_hh]))
+        return super().forward(xg, h0, w_hh, b_hh)
 
     def passed(self, xg, h0, w_hh, b_hh=None):
         size, w_t = h0.shape[-1], dual.swap_last(w_hh)
@@ -239,9 +239,9 @@ class GRULayer(_Layer):
             if b_hh is not None:
                 h_part = h_part + b_hh
             x_r, x_z, x_n = _blocks(xg[t], size, 3)
-            r = dual.sigmoid(x_r + h_part[..., :size])
-            z = dual.sigmoid(x_z + h_part[..., size : 2 * size])
-            h_n = h_part[..., 2 * size :]
+            h_r, h_z, h_n = _blocks(h_part, size, 3)
+            r = dual.sigmoid(x_r + h_r)
+            z = dual.sigmoid(x_z + h_z)
             n = dual.tanh(x_n + r * h_n)
             h = (h - n) * z + n
             steps[t] = (r, z, n, h_n, h)
@@ -279,13 +279,13 @@ _LAYERS = {"LSTM": LSTMLayer, "GRU": GRULayer}
 
 
 def one_layer_node(mode: str, x: Tensor, projected: bool) -> bool:
-    """Whether a layer of ``mode`` runs over the sequence-first input ``x`` as one node: an
-    LSTM (without projection) or a GRU, over a float32 or float64 input of at least one step
-    and one example, outside vmap and forward mode, whose rules the steps' ops have (as
-    ``layer_norm``'s one node)."""
+    """Whether a layer of ``mode`` runs over the sequence-first input ``x`` (of at least one
+    step: ``nn.RNNBase._layers`` refuses none) as one node: an LSTM (without projection) or a
+    GRU, over a float32 or float64 input of at least one example, outside vmap and forward
+    mode, whose rules the steps' ops have (as ``layer_norm``'s one node)."""
     if mode not in _LAYERS or projected or batching.levels or forward_mode.levels:
         return False
-    return x._data.dtype in dtypes.SINGLE_AND_DOUBLE and x.shape[0] > 0 and x.shape[1] > 0
+    return x._data.dtype in dtypes.SINGLE_AND_DOUBLE and x.shape[1] > 0
 
 
 def layer(
