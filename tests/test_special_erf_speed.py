@@ -5,7 +5,8 @@ gelu on a float32 1797 x 128 tensor took 22 ms); the timings are in the commit, 
 What must not move is the accuracy: float64 erf within 4 ulp of mpmath, erfc within 1e-14
 relative up to its underflow (26.55, where results turn subnormal) and one subnormal step
 more beyond, the special values (-0 keeps its sign, nan, the infinities), float32 rounded once
-from float64, and gelu, the busiest caller, as PyTorch's.
+from float64, and gelu, the busiest caller, as PyTorch's. gelu's float32 Phi has a formula of
+its own (special.normal_cdf_float32), checked here against float64.
 """
 
 from __future__ import annotations
@@ -130,13 +131,68 @@ def test_erf_and_erfc_as_pytorch(rng: np.random.Generator, dtype: type) -> None:
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_gelu_as_pytorch(rng: np.random.Generator, dtype: type) -> None:
-    """gelu = x (1 + erf(x / sqrt 2)) / 2 in the input's dtype, as PyTorch's kernel: for
-    x < 0, 1 + erf cancels, and both are off by erf's rounding times |x| / 2 there."""
+    """gelu and its derivative against PyTorch's kernels. In float64 both compute
+    x (1 + erf(x / sqrt 2)) / 2, and for x < 0, where 1 + erf cancels, both are off by erf's
+    rounding times |x| / 2. In float32 chainrule computes Phi from erfc instead
+    (special.normal_cdf_float32), and PyTorch's erf is Abramowitz and Stegun's (absolute error
+    1.5e-7): within the same bound of each other."""
     x = np.concatenate([_torch_points(rng, dtype), np.array([0.0, -0.0, 1e-30, -40.0], dtype)])
-    ours = F.gelu(cr.from_numpy(x)).numpy()
-    theirs = torch.nn.functional.gelu(torch.from_numpy(x)).numpy()
-    assert ours.dtype == np.dtype(dtype)
+    ours = cr.tensor(x, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    our_values, their_values = F.gelu(ours), torch.nn.functional.gelu(theirs)
+    our_values.sum().backward()
+    their_values.sum().backward()
     eps = np.finfo(dtype).eps
-    bound = 4 * eps * np.abs(x) + 2 * np.spacing(np.abs(theirs))
-    excess = np.abs(ours - theirs) / bound
-    assert excess.max() <= 1, (x[excess.argmax()], ours[excess.argmax()], theirs[excess.argmax()])
+    for got, want, scale in (
+        (our_values.detach().numpy(), their_values.detach().numpy(), np.abs(x)),
+        (ours.grad.numpy(), theirs.grad.numpy(), 1 + np.abs(x)),  # Phi + x phi: Phi's error too
+    ):
+        assert got.dtype == np.dtype(dtype)
+        bound = 4 * eps * scale + 2 * np.spacing(np.abs(want))
+        excess = np.abs(got - want) / bound
+        assert excess.max() <= 1, (x[excess.argmax()], got[excess.argmax()], want[excess.argmax()])
+
+
+def _normal_points(rng: np.random.Generator) -> np.ndarray:
+    """float32 points of [-13, 9] (Phi(-13) is near float32's smallest normal number)."""
+    return np.concatenate([np.linspace(-13.0, 9.0, 100001), 4.0 * rng.standard_normal(20000)])
+
+
+def test_normal_cdf_float32_against_float64(rng: np.random.Generator) -> None:
+    """gelu's float32 Phi and density against erfc and exp in float64, in ulp of the float32
+    result by region: the lower tail keeps its relative precision (4e-6 at worst, from
+    e^(-x^2/2) of x^2 rounded to float32), where 1 + erf in float32 would keep none."""
+    wide = _normal_points(rng)
+    wide = wide[(wide >= -13.0) & (wide <= 9.0)]
+    x = wide.astype(np.float32)
+    wide = x.astype(np.float64)
+    cdf, pdf = special.normal_cdf_float32(x, with_pdf=True)
+    assert cdf.dtype == pdf.dtype == np.float32
+    want_cdf = special.erfc(-wide / math.sqrt(2)) / 2
+    want_pdf = np.exp(-wide * wide / 2) / math.sqrt(2 * math.pi)
+    ulps = np.abs(cdf - want_cdf) / np.spacing(want_cdf.astype(np.float32)).astype(np.float64)
+    for low, high, bound in ((3, 9.1, 1), (0, 3, 5), (-3, 0, 10), (-6, -3, 25)):
+        inside = (wide >= low) & (wide < high)
+        assert ulps[inside].max() <= bound, (low, high, ulps[inside].max())
+    relative = np.abs(cdf - want_cdf) / want_cdf
+    assert relative.max() <= 5e-6, (x[relative.argmax()], relative.max())
+    relative = np.abs(pdf - want_pdf) / want_pdf
+    assert (relative <= 1e-7 * (2 + wide * wide / 2)).all(), x[relative.argmax()]
+    # 1 + erf in float32 (erf rounded once) loses the tail: what the formula is for
+    cancelled = (1 + special.erf(x / np.float32(math.sqrt(2)))) / 2
+    tail = wide < -4
+    assert (np.abs(cancelled - want_cdf) / want_cdf)[tail].max() > 1e-3
+
+
+def test_normal_cdf_float32_special_values_and_shapes() -> None:
+    x = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e-30, -1e-30, -50.0, 50.0], np.float32)
+    cdf, pdf = special.normal_cdf_float32(x, with_pdf=True)
+    assert cdf[[0, 1, 2, 3, 5, 6, 7, 8]].tolist() == [0.5, 0.5, 1, 0, 0.5, 0.5, 0, 1]
+    assert pdf[[2, 3, 7, 8]].tolist() == [0, 0, 0, 0] and pdf[0] == np.float32(0.3989423)
+    assert math.isnan(cdf[4]) and math.isnan(pdf[4])
+    assert special.normal_cdf_float32(np.array(1.0, np.float32)).shape == ()  # 0-d stays 0-d
+    zero_d = special.normal_cdf_float32(np.array(-1.0, np.float32), with_pdf=True)
+    assert [v.shape for v in zero_d] == [(), ()]
+    columns = np.asfortranarray(np.linspace(-3, 3, 24, dtype=np.float32).reshape(4, 6))
+    assert special.normal_cdf_float32(columns).flags.f_contiguous  # the input's layout kept
+    assert special.normal_cdf_float32(np.zeros((0, 3), np.float32)).shape == (0, 3)

@@ -118,6 +118,67 @@ def _erfc_from_one(a, exact_square=True):  # type: ignore[no-untyped-def]
     return ratio
 
 
+# erfc(a) = t e^(-a^2) P(t) for a >= 0, with t = 1 / (1 + 0.38 a): P of degree 8, highest power
+# first, fitted to erfc(a) e^(a^2) / t on 0 <= a <= 10 (erfc(10) = 2e-45, next to float32's
+# smallest subnormal number) by least squares weighted toward the minimax (Lawson's iteration),
+# on a grid of 4,000 points in t. Its relative error is 2e-8 there (in float64), a third of a
+# float32 rounding.
+# Stored negated: normal_cdf_float32 wants -erfc.
+_ERFC_T_SCALE = 0.38 / math.sqrt(2)  # t's factor of |x|, for a = |x| / sqrt(2)
+# fmt: off
+_MINUS_ERFC_P = tuple(-c for c in (
+    0.058964363080331386, -0.26226791587017034, 0.36383163868451046, -0.16142156073139022,
+    0.2299962289601223, 0.1386636324460528, 0.20390279879076073, 0.21391990534566452,
+    0.21441092905612932,
+))
+# fmt: on
+_ONE_OVER_SQRT_TWO_PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+def normal_cdf_float32(x, with_pdf=False):  # type: ignore[no-untyped-def]
+    """The standard normal distribution's ``Phi(x) = (1 + erf(x / sqrt 2)) / 2`` of a float32
+    array, in float32 arithmetic; with ``with_pdf``, also its density ``e^(-x^2/2) / sqrt(2 pi)``
+    (gelu's derivative reads both).
+
+    One formula over the whole line, ``Phi(-|x|) = erfc(|x| / sqrt 2) / 2`` from the fitted
+    ``t e^(-a^2) P(t)``, and ``1 - Phi(-|x|)`` for x > 0: about 30 float32 passes over the
+    array and one ``exp``, where :func:`erf` makes about 60 float64 passes and gathers its far
+    branch (float32 gelu forward and backward, 1797 x 128: 4.9 -> 1.5 ms). The lower tail keeps
+    its relative precision, where ``1 + erf`` cancels: measured against float64, within 4 ulp
+    for x in [0, 3], 8 in [-3, 0], 18 in [-6, -3], 4e-6 relative down to -13 (e^(-x^2/2) of
+    x^2 rounded to float32 is most of it). PyTorch's float32 kernel (Abramowitz and Stegun's
+    7.1.26 for erf, absolute error 1.5e-7, then 1 + erf) is off by up to 0.6% near x = -4.
+
+        >>> import numpy as np
+        >>> normal_cdf_float32(np.array([-5.0, 0.0, 1.0], np.float32))
+        array([2.8665156e-07, 5.0000000e-01, 8.4134477e-01], dtype=float32)
+    """
+    if x.ndim == 0:  # (ufuncs give a 0-d array back as a scalar, which has no in-place ops)
+        values = normal_cdf_float32(x.reshape(1), with_pdf)
+        return tuple(v.reshape(()) for v in values) if with_pdf else values.reshape(())
+    t = xp.abs(x)
+    t *= _ERFC_T_SCALE
+    t += 1.0
+    xp.reciprocal(t, out=t)
+    lower = _horner(t, _MINUS_ERFC_P)  # -erfc(|x| / sqrt 2) from here on
+    lower *= t
+    density = x * x
+    density *= -0.5
+    xp.exp(density, out=density)
+    lower *= density
+    # Phi = h + q (-erfc) with q = copysign(1/2, x) and h = 1/2 + q: erfc / 2 exactly for
+    # x < 0 (h = 0), 1 - erfc / 2 rounded once for x > 0, with no branch on each element
+    # (np.where on a random sign: 1 ms, this 60 us); -0.0 and +0.0 both give 1/2, nan nan.
+    half = xp.copysign(xp.float32(0.5), x)
+    lower *= half
+    half += 0.5
+    lower += half
+    if not with_pdf:
+        return lower
+    density *= _ONE_OVER_SQRT_TWO_PI
+    return lower, density
+
+
 def erfc_continued_fraction(b, terms: int = 60):  # type: ignore[no-untyped-def]
     """K(b) = b + (1/2)/(b + 1/(b + (3/2)/(b + 2/(b + ...)))), evaluated from the tail (60
     terms: double precision from b = 2; 200 from b = 1), with
