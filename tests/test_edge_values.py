@@ -608,6 +608,34 @@ LARGE_ROWS = {
 }
 
 
+ELU_FAMILY = {
+    "elu": lambda m, x: F(m).elu(x),
+    "elu_alpha_half": lambda m, x: F(m).elu(x, 0.5),
+    "celu": lambda m, x: F(m).celu(x, 2.5),
+    "selu": lambda m, x: F(m).selu(x),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", list(ELU_FAMILY))
+def test_elu_family_zeros_keep_pytorchs_signs(name: str, dtype: type) -> None:
+    """On arrays elu, celu and selu add their two branches, each computed on its own part of x
+    (elementwise.elu_arrays), instead of choosing per element: each zero keeps PyTorch's sign,
+    -0 in, and -0 where the negative branch underflows (x at the smallest subnormals, times a
+    factor below 1), which a sum with the positive branch's +0 would turn into +0."""
+    tiny = np.finfo(dtype).smallest_subnormal
+    x = np.array([-tiny, -2 * tiny, -3 * tiny, tiny, -0.0, 0.0, NAN, INF, -INF, -1.0, 2.0], dtype)
+    ours, theirs = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, expected = ELU_FAMILY[name](cr, ours), ELU_FAMILY[name](torch, theirs)
+    out.sum().backward()
+    expected.sum().backward()
+    for a, e in ((out, expected), (ours.grad, theirs.grad)):
+        a, e = a.detach().numpy(), e.detach().numpy()
+        np.testing.assert_allclose(a, e, rtol=1e-6, atol=0, equal_nan=True, err_msg=name)
+        zeros = e == 0
+        assert np.array_equal(np.signbit(a[zeros]), np.signbit(e[zeros])), (x[zeros], a[zeros])
+
+
 def _value_and_gradient(name: str, values: np.ndarray) -> list[np.ndarray]:
     x = cr.tensor(values, requires_grad=True)
     out = LARGE_ROWS[name](cr, x)

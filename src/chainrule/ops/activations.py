@@ -21,7 +21,13 @@ from typing import Any
 from chainrule import dtypes
 from chainrule._array import xp
 from chainrule.ops import dual
-from chainrule.ops.elementwise import BROADCASTS, Unary
+from chainrule.ops.elementwise import (
+    BROADCASTS,
+    Unary,
+    elu_arrays,
+    elu_slope_arrays,
+    positive_and_finite,
+)
 
 # NumPy's where, or two float arrays blended bit by bit where that is faster
 _where = dual.where.on_arrays
@@ -250,10 +256,16 @@ class Celu(Unary):
         _float_kernel(x, "elu_cpu")
         dtypes.check_kernel_numbers(x.dtype, self.negative)
         wide = x.astype(xp.float32) if x.dtype == xp.float16 else x  # a half's, as PyTorch's
+        if positive_and_finite(self.negative, self.scale, self.input_scale):
+            out = elu_arrays(wide, self.negative, self.scale, self.input_scale)
+            return out.astype(x.dtype, copy=False)
         negative = self.negative * xp.expm1(dual.negative_part(wide) * self.input_scale)
         return _where(wide > 0, wide * self.scale, negative).astype(x.dtype, copy=False)
 
     def partial(self, out, x):
+        if type(x) is xp.ndarray:
+            coefficient = self.negative * self.backward_scale
+            return elu_slope_arrays(x, coefficient, self.backward_scale, self.scale)
         # PyTorch's elu_backward: the exponential's branch where x <= 0 (so not at nan);
         # its double backward counts only where x < 0, hence the exponent is 0 elsewhere.
         below = dual.where(x < 0, x, dual.zeros_like(x))
