@@ -636,6 +636,25 @@ def test_elu_family_zeros_keep_pytorchs_signs(name: str, dtype: type) -> None:
         assert np.array_equal(np.signbit(a[zeros]), np.signbit(e[zeros])), (x[zeros], a[zeros])
 
 
+@pytest.mark.parametrize("threshold", [1.0, 5.0, 17.0, 18.0, 20.0, 30.0])
+def test_softplus_float32_above_its_threshold_is_x_as_pytorchs(threshold: float) -> None:
+    """PyTorch's softplus is x above the threshold, with slope 1. In float32 with beta 1 and a
+    threshold from 18 up chainrule computes the formula everywhere (its value rounds to x and
+    its slope to 1 there); below 18 it must still choose per element."""
+    x = np.concatenate([np.linspace(threshold - 4, threshold + 8, 2001), [threshold]])
+    x = x.astype(np.float32)
+    ours, theirs = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out = F(cr).softplus(ours, threshold=threshold)
+    expected = F(torch).softplus(theirs, threshold=threshold)
+    out.sum().backward()
+    expected.sum().backward()
+    above = x > threshold
+    assert np.array_equal(out.detach().numpy()[above], x[above])
+    assert (ours.grad.numpy()[above] == 1).all()
+    np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-6)
+
+
 def _value_and_gradient(name: str, values: np.ndarray) -> list[np.ndarray]:
     x = cr.tensor(values, requires_grad=True)
     out = LARGE_ROWS[name](cr, x)
