@@ -133,6 +133,29 @@ def test_a_freed_nodes_name_and_edges_are_pytorchs_after_backward():
     assert y.grad_fn.inputs[0]._data.strides == (0, 0)  # a stand-in of one element
 
 
+def test_stand_ins_are_shared_by_shape_and_dtype_and_bounded(monkeypatch: Any) -> None:
+    """Freed nodes share one read-only stand-in per shape and dtype (made once), and the
+    cache of them is cleared when it is full rather than grow with every shape met."""
+    from chainrule.autodiff import backward as engine
+
+    monkeypatch.setattr(engine, "_STAND_INS", {})
+    monkeypatch.setattr(engine, "_STAND_INS_KEPT", 3)
+    ys = []
+    for rows in (40, 40, 41, 42, 43):  # four shapes: the fourth clears the cache
+        x = cr.ones(rows, 30, requires_grad=True) * 2
+        ys.append(cr.nn.functional.linear(x, cr.ones(20, 30, requires_grad=True)))
+        ys[-1].sum().backward()
+    first, second = (y.grad_fn.inputs[0]._data for y in ys[:2])
+    assert first is second and not first.flags.writeable and first.strides == (0, 0)
+    assert [y.grad_fn.inputs[0].shape[0] for y in ys] == [40, 40, 41, 42, 43]
+    assert len(engine._STAND_INS) == 1  # cleared at 3, then the 43-row one
+    wide = cr.ones(40, 30, dtype=cr.float64, requires_grad=True) * 2
+    y = cr.nn.functional.linear(wide, cr.ones(20, 30, dtype=cr.float64, requires_grad=True))
+    y.sum().backward()
+    own = y.grad_fn.inputs[0]._data  # the same shape in another dtype: a stand-in of its own
+    assert own is not first and str(own.dtype) == "float64" and own.shape == first.shape
+
+
 def test_a_kept_loss_does_not_keep_its_graph_arrays_alive():
     """``losses.append(loss)`` in a training loop must not hold every step's activations."""
     w = cr.randn(64, 64, requires_grad=True)
