@@ -992,7 +992,7 @@ def positive_and_finite(*factors: float) -> bool:
 
 def elu_arrays(x: Any, negative: float, scale: float = 1.0, input_scale: float = 1.0) -> Any:
     """``scale x`` where x > 0, else ``negative (exp(input_scale x) - 1)``, of a float array:
-    the two branches summed, each on its own part of x (``max(x, 0)``, ``min(x, 0)``), where
+    the two branches summed, each on its own part of x (``max(x, -0)``, ``min(x, 0)``), where
     the other gives 0, instead of a choice per element (elu forward, float32 1797 x 128:
     305 -> 178 us). The same numbers as the choice for positive finite factors, which the
     callers check: the positive part is -0 where x < 0, and a sum with -0 changes nothing (a
@@ -1517,7 +1517,7 @@ class Gelu(Unary):
         if self.approximate == "tanh":
             t = dual.tanh(self._K * (x + 0.044715 * (x * x * x)))
             return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * self._K * (1 + 3 * 0.044715 * x * x)
-        if type(x) is xp.ndarray and x.dtype is _F32:  # as forward: see normal_cdf_float32
+        if type(x) is _ndarray and x.dtype is _F32:  # as forward: see normal_cdf_float32
             cdf, pdf = normal_cdf_float32(x, with_pdf=True)
         else:
             cdf = 0.5 * (1 + dual.erf(x * (1 / math.sqrt(2))))
