@@ -357,6 +357,26 @@ def test_cases_the_fuzzer_found_are_refused_as_in_torch(name: str) -> None:
         assert error is not None and REFUSED_WITH[name] in error, (lib, ours)
 
 
+def test_a_saved_input_changed_in_place_is_refused_as_in_eager() -> None:
+    """Found by the fuzzer under jacfwd(jacrev): binary_cross_entropy_with_logits saves its
+    input, which f then changes in place. Eager PyTorch and chainrule refuse the backward, and
+    chainrule's transforms refuse it too, naming the node; torch.func's computes, having run
+    the op through its decomposition (a case of KNOWN_REFUSAL_CASES checks its numbers)."""
+    x, t = np.array([0.5481, -0.9209, -1.8359]), np.array([[-1.9339, 1.2531, 1.6511]])
+
+    def f(lib: Any, v0: Any) -> Any:
+        v3 = v0 + lib.tensor(t)
+        v4 = lib.nn.functional.binary_cross_entropy_with_logits(v3, lib.tensor(t).sigmoid())
+        v3.addcmul_(v0, v0, value=0.5)
+        return v3.sum() + v4.sum()
+
+    for lib in (cr, torch):
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            f(lib, lib.tensor(x, requires_grad=True)).backward()
+    with pytest.raises(RuntimeError, match="It is an input of BinaryCrossEntropyWithLogits"):
+        cr.func.grad(lambda v: f(cr, v))(cr.tensor(x))
+
+
 # name: (an in-place op that reads part of the memory it writes, whether torch.func's vmap
 # refuses it): on (2, 1) examples the part read (one element) is dense, so PyTorch checks it.
 # torch.func's add_ has a batching rule, which reads the overlap of the physical arrays (never
@@ -504,6 +524,17 @@ KNOWN_REFUSAL_CASES = {
         (True, False, False),
         "vmap_of_jacrev",
         (None, 0, None),
+    ),
+    "jacfwd of jacrev, the input bce_with_logits saved changed in place": Case(
+        [
+            "v3 = v0 + v1",
+            "v4 = lib.nn.functional.binary_cross_entropy_with_logits(v3, v1.sigmoid())",
+            "v3.addcmul_(v0, v0, value=0.5)",
+        ],
+        "(v3 * weight(v3)).sum() + (v4 * weight(v4)).sum()",
+        [np.array([0.5481, -0.9209, -1.8359]), np.array([[-1.9339, 1.2531, 1.6511]])],
+        (True, False),
+        "jacfwd_of_jacrev",
     ),
 }
 
