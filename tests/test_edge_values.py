@@ -655,6 +655,22 @@ def test_softplus_float32_above_its_threshold_is_x_as_pytorchs(threshold: float)
     np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-6)
 
 
+@pytest.mark.parametrize("rows", [8, 64])
+def test_log_softmax_of_one_element_rows_leaves_its_input_as_it_is(rows: int) -> None:
+    """Found by the transform fuzzer (an unused log_softmax changed a hessian): on many short
+    rows log_softmax works on a transposed copy, and for rows of one element the transpose
+    was x itself, which it overwrote with zeros."""
+    values = np.arange(float(rows)).reshape(rows, 1)
+    x = cr.tensor(values, requires_grad=True)
+    y = x.log_softmax(-1)
+    assert np.array_equal(x.detach().numpy(), values)
+    y.sum().backward()
+    expected = torch.tensor(values, requires_grad=True)
+    expected.log_softmax(-1).sum().backward()
+    assert np.array_equal(y.detach().numpy(), expected.detach().log_softmax(-1).numpy())
+    assert np.array_equal(x.grad.numpy(), expected.grad.numpy())
+
+
 def _value_and_gradient(name: str, values: np.ndarray) -> list[np.ndarray]:
     x = cr.tensor(values, requires_grad=True)
     out = LARGE_ROWS[name](cr, x)

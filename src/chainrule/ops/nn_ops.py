@@ -93,7 +93,9 @@ class LogSoftmax(_Normalized):
         than two and with no broadcast along the short rows (64 x 10: 106k instructions,
         81k so)."""
         n = x.ndim
-        columns = xp.ascontiguousarray(x.transpose((n - 1, *range(n - 1))))
+        # a copy always: the steps below write into it, and for rows of one element the
+        # transpose is already contiguous (ascontiguousarray gave x itself, which they changed)
+        columns = xp.array(x.transpose((n - 1, *range(n - 1))), order="C")
         columns -= xp.maximum.reduce(columns, axis=0, keepdims=True, initial=-xp.inf)
         columns -= xp.log(xp.add.reduce(xp.exp(columns), axis=0, keepdims=True))
         return xp.ascontiguousarray(columns.transpose((*range(1, n), 0)))
