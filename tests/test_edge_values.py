@@ -636,6 +636,44 @@ def test_elu_family_zeros_keep_pytorchs_signs(name: str, dtype: type) -> None:
         assert np.array_equal(np.signbit(a[zeros]), np.signbit(e[zeros])), (x[zeros], a[zeros])
 
 
+CLAMPS = {
+    "clamp": lambda m, x: x.clamp(0.0, 1.0),
+    "clamp_zeros": lambda m, x: x.clamp(-0.0, 0.0),
+    "clamp_crossed": lambda m, x: x.clamp(2.0, -1.0),
+    "clamp_nan_bound": lambda m, x: x.clamp(float("nan"), 1.0),
+    "clamp_ints": lambda m, x: x.clamp(-1, 2),
+    "hardtanh": lambda m, x: F(m).hardtanh(x),
+    "relu6": lambda m, x: F(m).relu6(x),
+    "hardswish": lambda m, x: F(m).hardswish(x),
+    "hardsigmoid": lambda m, x: F(m).hardsigmoid(x),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", list(CLAMPS))
+def test_clamps_keep_pytorchs_bits_at_special_values(name: str, dtype: type) -> None:
+    """A clamp between two Python numbers is NumPy's clip on arrays (dual.clamp_arrays): each
+    value, and each zero's sign (-0 against a bound of 0), nan, crossed and nan bounds, as
+    PyTorch's, in both its vector loop and its scalar tail (51 elements), and so are the
+    gradients. (At x = nan PyTorch's gradient depends on where the element lies: hardtanh's
+    is 0 in its vector loop and 1 in its tail, hardswish's nan and 1; chainrule's is the
+    tail's, so those are not compared.)"""
+    tiny = np.finfo(dtype).smallest_subnormal
+    points = [-0.0, 0.0, NAN, INF, -INF, -tiny, tiny, -1.0, 1.0, -3.0, 3.0, 6.0, -6.0, 0.5, 2.0]
+    x = np.tile(np.array([*points, -2.0, 7.0], dtype), 3)
+    ours, theirs = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, expected = CLAMPS[name](cr, ours), CLAMPS[name](torch, theirs)
+    out.sum().backward()
+    expected.sum().backward()
+    compared = ~np.isnan(x)
+    for a, e, where in ((out, expected, ...), (ours.grad, theirs.grad, compared)):
+        a, e = a.detach().numpy()[where], e.detach().numpy()[where]
+        assert a.dtype == e.dtype
+        assert np.array_equal(a, e, equal_nan=True), (name, a, e)
+        zeros = e == 0
+        assert np.array_equal(np.signbit(a[zeros]), np.signbit(e[zeros])), (name, a, e)
+
+
 @pytest.mark.parametrize("threshold", [1.0, 5.0, 17.0, 18.0, 20.0, 30.0])
 def test_softplus_float32_above_its_threshold_is_x_as_pytorchs(threshold: float) -> None:
     """PyTorch's softplus is x above the threshold, with slope 1. In float32 with beta 1 and a

@@ -412,16 +412,22 @@ def clamp_arrays(x: Any, lo: Any, hi: Any) -> Any:
     else the bound it passes, the upper one last: a nan stays nan, and -0 against a bound of
     0 stays -0 (``x < lo`` is false there), as in PyTorch.
 
-    On C-ordered float32 and float64 arrays the bounds are filled arrays, written over by
-    NumPy's maximum and minimum, which give their second operand, ``x``, on a tie and a nan
-    of either: the same numbers as the two ``where``, which are 10-30x slower, as are maximum
-    and minimum against a number (no vector loop for a broadcast operand; float32, 1,797 x
-    128, both bounds: 930 us, 80 us so).
+    On C-ordered float32 and float64 arrays with both bounds this is NumPy's ``clip``, one
+    vector pass that gives the same bits: x on a tie (-0 against 0), a nan of x or of a bound,
+    the upper bound where they cross (checked over every pairing of ±0, ±inf, nan and finite
+    values and bounds; float32, 1,797 x 128: 32 us, against 83 us as below). With one bound
+    NumPy's clip is a maximum or minimum against the number, which gives the bound on a tie;
+    there the bound is a filled array, written over by NumPy's maximum or minimum, which give
+    their second operand, ``x``, on a tie and a nan of either: the same numbers as the two
+    ``where``, which are 10-30x slower, as are maximum and minimum against a number (no vector
+    loop for a broadcast operand; float32, 1,797 x 128, both bounds: 930 us, 80 us so).
 
         >>> clamp_arrays(xp.array([-2.0, -0.0, 0.5, xp.nan, 3.0]), 0.0, 1.0)
         array([ 0. , -0. ,  0.5,  nan,  1. ])
     """
     if x.dtype in dtypes.SINGLE_AND_DOUBLE and x.flags.c_contiguous and x.ndim:
+        if type(lo) in _PYTHON_REALS and type(hi) in _PYTHON_REALS:
+            return xp.clip(x, lo, hi)
         out = x
         if lo is not None:
             out = xp.full(x.shape, lo, x.dtype)
@@ -432,6 +438,10 @@ def clamp_arrays(x: Any, lo: Any, hi: Any) -> Any:
         return out
     out = x if lo is None else xp.where(x < lo, lo, x)
     return out if hi is None else xp.where(out > hi, hi, out)
+
+
+# Bounds that NumPy's clip converts to x's dtype (a NumPy float64 scalar would promote x).
+_PYTHON_REALS = (int, float)
 
 
 def _clamp_min_arrays(x: Any, low: Any) -> Any:
