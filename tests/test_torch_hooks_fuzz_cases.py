@@ -160,6 +160,79 @@ SNIPPETS = {
         (y * y).sum().backward()
         out = (seen, x.grad.tolist())
     """,
+    # A gradient a hook was given (or returned) became the leaf's .grad without a copy: a later
+    # backward's accumulation, or x.grad.zero_(), changed the tensor the hook kept
+    "a leaf's hook keeps its gradient through a second backward": """
+        x = T.tensor([1.0, 2.0], requires_grad=True)
+        kept = []
+        x.register_hook(lambda g: kept.append(g))
+        (x * 3).sum().backward()
+        (x * 5).sum().backward()
+        out = (kept[0].tolist(), x.grad.tolist())
+    """,
+    "a non-leaf's hook keeps its gradient through grad.zero_()": """
+        x = T.tensor([1.0, 2.0], requires_grad=True)
+        kept = []
+        z = x + 1
+        z.register_hook(lambda g: kept.append(g))
+        (z * 3).sum().backward()
+        x.grad.zero_()
+        out = (kept[0].tolist(), x.grad.tolist())
+    """,
+    "a hook keeps the tensor it returns": """
+        x = T.tensor([1.0, 2.0], requires_grad=True)
+        kept = []
+        def hook(g):
+            kept.append(g * 2)
+            return kept[-1]
+        x.register_hook(hook)
+        (x * 3).sum().backward()
+        x.grad.add_(1)
+        out = (kept[0].tolist(), x.grad.tolist())
+    """,
+    "a node post-hook keeps the gradients it is given": """
+        x = T.tensor([1.0, 2.0], requires_grad=True)
+        z = x + 1
+        kept = []
+        z.grad_fn.register_hook(lambda gi, go: kept.append((gi[0], go[0])))
+        (z * 3).sum().backward()
+        x.grad.zero_()
+        out = ([t.tolist() for t in kept[0]], x.grad.tolist())
+    """,
+    "a node post-hook keeps the gradients it returns": """
+        x = T.tensor([1.0, 2.0], requires_grad=True)
+        z = x * 1
+        kept = []
+        def hook(gi, go):
+            kept.append(gi[0] + 1)
+            return (kept[-1], None)
+        z.grad_fn.register_hook(hook)
+        (z * 3).sum().backward()
+        x.grad.zero_()
+        out = (kept[0].tolist(), x.grad.tolist())
+    """,
+    # A node post-hook's result was taken as it came: too few values were used, a list taken
+    # for a tuple, a value where the gradient was None ignored
+    **{
+        f"a node post-hook returns {what}": f"""
+            x = T.tensor([1.0, 2.0], requires_grad=True)
+            z = x * 1
+            z.grad_fn.register_hook(lambda gi, go: {result})
+            (z * 3).sum().backward()
+            out = None if x.grad is None else x.grad.tolist()
+        """
+        for what, result in {
+            "one value of two": "(gi[0] + 1,)",
+            "three values of two": "(gi[0] + 1, None, None)",
+            "no values": "()",
+            "a tensor": "gi[0] + 1",
+            "a list": "[gi[0] + 1, None]",
+            "a value for a None gradient": "(gi[0] + 1, T.ones(2))",
+            "a number for a None gradient": "(gi[0] + 1, 5)",
+            "a number for a gradient": "(5, None)",
+            "None for every gradient": "(None, None)",
+        }.items()
+    },
 }
 
 

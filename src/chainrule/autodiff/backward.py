@@ -531,7 +531,7 @@ class _Pass:
             else:
                 g = self._hooked(hook, g)
         for hook in last:
-            hook(g if create_graph else _given(g))
+            hook(g if create_graph else self._handed_out(g))
         if node is None:  # a leaf
             return g
         if not rule_runs and node in targets:
@@ -548,11 +548,25 @@ class _Pass:
 
     def _hooked(self, hook: Any, g: Any) -> Any:
         """``g``, or what ``hook`` returned in its place (checked as PyTorch checks it)."""
-        result = hook(g if self.create_graph else _given(g))
+        result = hook(g if self.create_graph else self._handed_out(g))
         if result is None:
             return g
         _check_hook_result(hook, result, g)
-        return result if self.create_graph else result._data
+        return result if self.create_graph else self._taken(result)
+
+    def _handed_out(self, g: Any) -> Tensor:
+        """``g`` as the tensor a hook is given (:func:`_given`). The hook may keep it, so the
+        array is never taken over as a leaf's ``.grad`` (``stored``): a later backward adds
+        into ``.grad`` in place, and ``x.grad.zero_()`` would change what the hook kept.
+        PyTorch's AccumulateGrad copies a gradient that someone else holds."""
+        self.stored.add(id(g))
+        return _given(g)
+
+    def _taken(self, result: Tensor) -> Any:
+        """The array of a tensor a hook returned, which the hook's caller may still hold: as
+        :meth:`_handed_out`'s, never taken over as a ``.grad``."""
+        self.stored.add(id(result._data))
+        return result._data
 
     def _run_post_hooks(self, hooks: list[Any], g: Any, grads: Any, node: Any) -> Any:
         """The node's post-hooks (``Op.register_hook``), each given the input gradients and
@@ -588,13 +602,13 @@ class _Pass:
         replaced = False
         for hook in list(hooks):
             if getattr(hook, "after_rule", False):
-                given = [_given(a) if arrays and a is not None else a for a in presented]
-                result = hook.hook(tuple(given), (_given(g) if arrays else g,))
-                if result is not None:  # checked as a tensor hook's (PyTorch's checks)
-                    for new, old in zip(result, presented, strict=False):
-                        if new is not None and old is not None:
-                            _check_hook_result(hook, new, old)
-                    presented = tuple(t._data if arrays and t is not None else t for t in result)
+                given = [self._handed_out(a) if arrays and a is not None else a for a in presented]
+                result = hook.hook(tuple(given), (self._handed_out(g) if arrays else g,))
+                if result is not None:
+                    _check_node_hook_result(hook, result, presented)
+                    presented = tuple(
+                        self._taken(t) if arrays and t is not None else t for t in result
+                    )
                     replaced = True
         if shown is None:
             return presented
@@ -665,6 +679,26 @@ def _check_hook_result(hook: Any, result: Any, g: Any) -> None:
         )
     if tuple(result.shape) != tuple(g.shape):
         raise RuntimeError(f"hook '{name}' has changed the size of value")
+
+
+def _check_node_hook_result(hook: Any, result: Any, grads: tuple[Any, ...]) -> None:
+    """PyTorch's checks of what a node's post-hook returned in place of its input gradients
+    ``grads``: a tuple of as many, each None or a tensor hook's valid result (None where the
+    gradient was None)."""
+    if not isinstance(result, tuple):
+        raise TypeError(f"expected tuple, but hook returned '{type(result).__name__}'")
+    if len(result) != len(grads):
+        name = getattr(hook, "__name__", type(hook).__name__)
+        raise RuntimeError(
+            f"hook '{name}' has returned an incorrect number of values "
+            f"(got {len(result)}, but expected {len(grads)})"
+        )
+    for new, old in zip(result, grads, strict=True):
+        if new is None:
+            continue
+        if old is None:
+            raise RuntimeError("can't replace a None gradient with a non-None value")
+        _check_hook_result(hook, new, old)
 
 
 post_accumulate_hooks: dict[int, tuple[Any, list[Any]]] = {}
