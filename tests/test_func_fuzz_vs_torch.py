@@ -26,7 +26,7 @@ import fuzz_transforms
 import numpy as np
 import pytest
 import torch
-from fuzz_programs import LAYERS, UNTIMED, programs, search_settings
+from fuzz_programs import LAYERS, UNTIMED, RoundingDecides, programs, search_settings
 from fuzz_transforms import (
     KNOWN_REFUSALS,
     TRANSFORMS,
@@ -40,7 +40,7 @@ from fuzz_transforms import (
     numeric_mismatches,
     outcome,
 )
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import chainrule as cr
@@ -55,7 +55,10 @@ def test_random_programs_under_transforms_agree_with_torch(layer: int, transform
     @SETTINGS
     @given(programs(layer), st.integers(0, 3**3 - 1))  # in_dims for up to 3 inputs
     def agree(program: object, p: int) -> None:
-        found = disagreements(Case.of(program, layer, transform, p))
+        try:
+            found = disagreements(Case.of(program, layer, transform, p))
+        except RoundingDecides:  # see it: not compared
+            assume(False)
         assert not found, "\n".join(["", *found])
 
     agree()
@@ -99,6 +102,31 @@ def test_differences_that_do_not_settle_decide_nothing() -> None:
     assert numeric_mismatches(case, _nan_where(off, settled), settled) != []
     case.lines = ["v3 = v0 + v0", "v3.masked_scatter_(v3 > 0.5, v0 * 3)", *lines]
     assert outcome(torch, case)[1] is not None and disagreements(case) == []
+
+
+def test_a_case_at_a_jump_that_rounding_decides_is_not_compared(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The fuzzer met the norm of a kl_div of a distribution against itself: 0 up to rounding,
+    exactly 0 in chainrule and 1.9e-17 in PyTorch (their softmax and log_softmax differ in the
+    last bit). At 0 the norm's second derivative is 0/0: chainrule's Hessian is nan, as
+    torch.func's is at an exact 0, and the finite differences see a smooth function. Moved by
+    1e-12, torch.func's own Hessian turns nan, so the case is not compared; without the
+    nudges it would be reported."""
+    lines = [
+        "v1 = v0.exp()",
+        "v2 = lib.nn.functional.kl_div(v1.log_softmax(-1), v1.softmax(-1), reduction='batchmean')",
+        "v3 = v2.norm()",
+    ]
+    x = np.array([0.5481, -0.9209, -1.8359])
+    loss = "(v0.exp() * weight(v0)).sum() + (v3 * weight(v3)).sum()"
+    case = Case(lines, loss, [x], (True,), "jacrev_of_jacfwd")
+    ours, theirs = outcome(cr, case)[0], outcome(torch, case)[0]
+    assert np.isnan(ours[0]).all() and not np.isnan(theirs[0]).any()
+    with pytest.raises(RoundingDecides, match="output 0"):
+        disagreements(case)
+    monkeypatch.setattr(fuzz_transforms, "_rounding_decides", lambda case, theirs: False)
+    assert disagreements(case) != []
 
 
 # ----------------------------------------------------------------------------- found
