@@ -211,6 +211,41 @@ SNIPPETS = {
         x.grad.zero_()
         out = (kept[0].tolist(), x.grad.tolist())
     """,
+    # Under create_graph a leaf's first .grad was the gradient tensor itself, which a rule
+    # passes to several inputs (x + y) and a hook may keep: x.grad.zero_() zeroed y.grad, and
+    # clip_grad_norm_ scaled the shared tensor once per leaf. PyTorch's is a (recorded) copy.
+    "under create_graph the leaves of a sum keep their own .grad": """
+        x = T.tensor([1.0, 2.0], requires_grad=True)
+        y = T.tensor([3.0, 4.0], requires_grad=True)
+        (x + y).sum().backward(create_graph=True)
+        shared = x.grad is y.grad
+        x.grad.zero_()
+        out = (shared, x.grad.tolist(), y.grad.tolist())
+    """,
+    "under create_graph clip_grad_norm_ scales each leaf's .grad once": """
+        x = T.tensor([1.0, 2.0], requires_grad=True)
+        y = T.tensor([3.0, 4.0], requires_grad=True)
+        ((x + y) * T.tensor([3.0, 4.0])).sum().backward(create_graph=True)
+        T.nn.utils.clip_grad_norm_([x, y], 1.0)
+        out = (x.grad.tolist(), y.grad.tolist())
+    """,
+    "under create_graph a leaf's .grad is a recorded copy": """
+        x = T.tensor([1.0, 2.0], requires_grad=True)
+        y = T.tensor([3.0, 4.0], requires_grad=True)
+        (x * y).sum().backward(create_graph=True)
+        name = x.grad.grad_fn.name()
+        x.grad.sum().backward()
+        out = (name, x.grad.tolist(), y.grad.tolist())
+    """,
+    "under create_graph a non-leaf's hook keeps its gradient through grad.zero_()": """
+        x = T.tensor([1.0, 2.0], requires_grad=True)
+        kept = []
+        z = x + 1
+        z.register_hook(lambda g: kept.append(g))
+        (z * 3).sum().backward(create_graph=True)
+        x.grad.zero_()
+        out = (kept[0].tolist(), x.grad.tolist())
+    """,
     # A node post-hook's result was taken as it came: too few values were used, a list taken
     # for a tuple, a value where the gradient was None ignored
     **{

@@ -657,13 +657,24 @@ class _Pass:
 
     def _accumulate(self, leaf: Tensor, g: Any) -> None:
         if self.create_graph:
-            leaf._grad = g if leaf._grad is None else leaf._grad + g
+            leaf._grad = _first_grad_with_graph(leaf, g) if leaf._grad is None else leaf._grad + g
             return
         accumulate_into(leaf, g, self.stored)
 
     # Tensor.register_post_accumulate_grad_hook's hooks: id(leaf) -> (a weak reference to the
     # leaf, its hooks). Off the Tensor's slots: only a pass that accumulated a leaf's .grad reads
     # them, after it did, as PyTorch runs them (never for autograd.grad).
+
+
+def _first_grad_with_graph(leaf: Tensor, g: Tensor) -> Tensor:
+    """A leaf's first ``.grad`` under ``create_graph``: a copy of the gradient ``g`` in the
+    leaf's layout, recorded (PyTorch's ``CopyBackwards``) where ``g`` has a graph, as PyTorch's
+    AccumulateGrad copies it. ``g`` itself may be another leaf's gradient too (``x + y`` passes
+    one to both) or a tensor a hook kept: ``x.grad.zero_()`` must not change those."""
+    copy = _make(memory_formats.laid_out_as(g._data, leaf._data))
+    if not g.requires_grad:
+        return copy
+    return copy.copy_(g)
 
 
 def _check_hook_result(hook: Any, result: Any, g: Any) -> None:
