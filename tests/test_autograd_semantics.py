@@ -89,6 +89,21 @@ def test_retain_grad_accumulates_over_backwards():
     assert y.grad.item() == 4.0
 
 
+def test_leaves_given_views_of_one_gradient_keep_their_own_grad():
+    """stack([x, y]).sum(0) gives x and y views of one expanded gradient. Each leaf's .grad is
+    its own memory, so a second backward adds once to each, and changing one .grad leaves the
+    other. (PyTorch 2.13's AccumulateGrad takes such views over as they are: its x.grad and
+    y.grad then share memory, and the same two backwards give [4.5, -1.5] for both.)"""
+    x = cr.tensor([1.0, -2.0], requires_grad=True)
+    y = cr.tensor([3.0, 0.5], requires_grad=True)
+    loss = (cr.stack([x, y]).sum(0) * cr.tensor([1.5, -0.5])).sum()
+    loss.backward(retain_graph=True)
+    loss.backward()
+    assert x.grad.tolist() == y.grad.tolist() == [3.0, -1.0]
+    x.grad.zero_()
+    assert y.grad.tolist() == [3.0, -1.0]
+
+
 @pytest.mark.parametrize("leaf", [True, False])
 def test_hook_replaces_gradient_and_remove_takes_it_away(leaf):
     x = cr.tensor([1.0, 2.0], requires_grad=True)

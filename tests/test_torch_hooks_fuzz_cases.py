@@ -211,6 +211,19 @@ SNIPPETS = {
         x.grad.zero_()
         out = (kept[0].tolist(), x.grad.tolist())
     """,
+    # x and y get one array from the sum: x took it over as its .grad before y's hook kept
+    # it, so the second backward's accumulation into x.grad changed the kept gradient
+    "a leaf's hook keeps the gradient a sum gave another leaf first": """
+        x = T.tensor([1.0, -2.0], requires_grad=True)
+        y = T.tensor([3.0, 0.5], requires_grad=True)
+        kept = []
+        z = (x + y) * T.tensor([3.0, 4.0])
+        y.register_hook(lambda g: kept.append(g))
+        loss = (z * T.tensor([1.5, -0.5])).sum()
+        loss.backward(retain_graph=True)
+        loss.backward()
+        out = (x.grad.tolist(), y.grad.tolist(), [k.tolist() for k in kept])
+    """,
     # Under create_graph a leaf's first .grad was the gradient tensor itself, which a rule
     # passes to several inputs (x + y) and a hook may keep: x.grad.zero_() zeroed y.grad, and
     # clip_grad_norm_ scaled the shared tensor once per leaf. PyTorch's is a (recorded) copy.

@@ -627,6 +627,13 @@ class _Pass:
 
     # ---------------------------------------------------------------- results
     def finish(self) -> list[Any]:
+        stored = self.stored
+        for leaf, g in self.leaf_grads.values():
+            # A leaf's hook may keep its gradient, which a rule may have given another leaf
+            # too (x + y): that leaf, even if it comes first, must not take the array over as
+            # its .grad (PyTorch's AccumulateGrad copies a gradient someone else holds).
+            if leaf._hooks:
+                stored.add(id(g))
         for entry in self.leaf_grads.values():
             leaf, g = entry
             if leaf._view is not None and leaf._view.creation == "no_grad":
