@@ -111,6 +111,15 @@ SNIPPETS: dict[str, str] = {
                   torch.nan_to_num(x.mT), x.mT.clone(memory_format=torch.contiguous_format)):
             print(tuple(y.shape), y.stride(), y.sum().item())
     """,
+    # NumPy's take_along_axis lays its result out as the index, its roll as x: a column-major
+    # one (LAPACK's results are) made .view(-1) refuse where PyTorch's row-major result views
+    "gather_and_roll_give_row_major_results": """
+        x = torch.arange(12.0).reshape(4, 3).mT
+        i = (x * 7).long().remainder(3).mT.contiguous().mT
+        for y in (x.gather(1, i), torch.take_along_dim(x, i, 1), x.contiguous().gather(0, i),
+                  x.roll(1, 1), x.roll((1, 2), (0, 1)), torch.roll(x, 1)):
+            print(tuple(y.shape), y.stride(), y.view(-1).tolist())
+    """,
     "to_with_a_memory_format": """
         p = x4.permute(3, 2, 1, 0)
         show(x4.to(memory_format=torch.channels_last))

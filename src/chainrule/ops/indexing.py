@@ -259,7 +259,10 @@ class Gather(Linear):
         self.index = index
 
     def forward(self, x):
-        return xp.take_along_axis(_crop(x, self.index, self.dim), self.index, self.dim)
+        # row-major whatever the index's layout, as PyTorch's (NumPy's takes the index's:
+        # a column-major one from LAPACK's results made .view(-1) of the result refuse)
+        out = xp.take_along_axis(_crop(x, self.index, self.dim), self.index, self.dim)
+        return xp.asarray(out, order="C")
 
     def vjp(self, g, out, x):
         return (dual.scatter_along(g, self.index, self.dim, tuple(x.shape)),)

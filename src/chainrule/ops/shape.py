@@ -198,7 +198,8 @@ class Roll(Linear):
         self.dims = dims
 
     def forward(self, x):
-        return xp.roll(x, self.shifts, self.dims)
+        # row-major, as PyTorch's (NumPy's keeps x's layout)
+        return xp.asarray(xp.roll(x, self.shifts, self.dims), order="C")
 
     def vjp(self, g, out, x):
         back = tuple(-s for s in self.shifts) if isinstance(self.shifts, tuple) else -self.shifts
