@@ -326,13 +326,19 @@ def like_input(out: Any, *inputs: Any) -> Any:
 
 def laid_out_as(g: Any, leaf: Any) -> Any:
     """A copy of a leaf's new gradient ``g`` laid out as PyTorch's ``AccumulateGrad`` lays it
-    out: with the leaf's strides where those are dense, else row-major."""
-    if not is_dense_array(leaf):
-        return xp.array(g)
-    strides = shape_ops.element_strides(leaf)
-    out = laid_out(xp.empty(math.prod(leaf.shape), g.dtype), leaf.shape, strides)
+    out: with the leaf's strides where those are dense, else as ``g``."""
+    out = empty_laid_out_as(g, leaf)
     out[...] = g
     return out
+
+
+def empty_laid_out_as(g: Any, leaf: Any) -> Any:
+    """An array for :func:`laid_out_as`'s copy of ``g``, its values not yet written (a copy
+    that an op writes, recorded: a ``.grad`` under ``create_graph``)."""
+    if not is_dense_array(leaf):
+        return xp.empty_like(g)
+    strides = shape_ops.element_strides(leaf)
+    return laid_out(xp.empty(math.prod(leaf.shape), g.dtype), leaf.shape, strides)
 
 
 def to_argument(args: tuple[Any, ...], kwargs: dict[str, Any]) -> memory_format:

@@ -678,10 +678,9 @@ def _first_grad_with_graph(leaf: Tensor, g: Tensor) -> Tensor:
     leaf's layout, recorded (PyTorch's ``CopyBackwards``) where ``g`` has a graph, as PyTorch's
     AccumulateGrad copies it. ``g`` itself may be another leaf's gradient too (``x + y`` passes
     one to both) or a tensor a hook kept: ``x.grad.zero_()`` must not change those."""
-    copy = _make(memory_formats.laid_out_as(g._data, leaf._data))
     if not g.requires_grad:
-        return copy
-    return copy.copy_(g)
+        return _make(memory_formats.laid_out_as(g._data, leaf._data))
+    return _make(memory_formats.empty_laid_out_as(g._data, leaf._data)).copy_(g)
 
 
 def _check_hook_result(hook: Any, result: Any, g: Any) -> None:
