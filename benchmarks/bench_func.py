@@ -17,8 +17,9 @@ Run from the repository root::
 
     python benchmarks/bench_func.py [--runs 3]
 
-chainrule writes the per-example gradients' large outer products with several threads
-(``chainrule._split``), and so does the NumPy floor, with the same threads.
+chainrule writes the per-example gradients' outer products two examples at a time as one BLAS
+product, the large ones with several threads (``chainrule._blas.outer_into``), and so does the
+NumPy floor, with the same call.
 
 Every product here is below ``chainrule._blas.serial_below`` (2**23 multiply-adds),
 so under vmap each runs on one BLAS thread, and so do the NumPy floor's: OpenBLAS's threads
@@ -140,15 +141,12 @@ def numpy_per_example(
 ) -> Callable[[], object]:
     """Per-example gradients of the digits MLP's cross-entropy: the batch's forward and
     backward at once, each example's weight gradient the outer product of its output
-    gradient and its input (``einsum``), its bias gradient the output gradient itself. The
-    outer products are split over threads as chainrule splits them (``chainrule._split``), and
-    the products run on the BLAS threads chainrule gives them under vmap."""
+    gradient and its input, its bias gradient the output gradient itself. The outer products
+    are written as chainrule writes them (``chainrule._blas.outer_into``: pairs of examples as
+    one BLAS product, split over threads), and the products run on the BLAS threads chainrule
+    gives them under vmap."""
     from chainrule import _blas
-    from chainrule._blas import matmul
-    from chainrule._split import in_parts
-
-    def outer(out: np.ndarray, column: np.ndarray, row: np.ndarray) -> None:
-        np.einsum("...ik,...kj->...ij", column, row, out=out)
+    from chainrule._blas import matmul, outer_into
 
     layers = [(weights[f"{i}.weight"], weights[f"{i}.bias"]) for i in (0, 2, 4)]
     onehot = np.eye(layers[-1][0].shape[0], dtype=images.dtype)[labels]
@@ -171,7 +169,7 @@ def numpy_per_example(
         grads: list[np.ndarray] = []
         for k in range(len(layers) - 1, -1, -1):
             out = np.empty((len(delta), delta.shape[1], acts[k].shape[1]), delta.dtype)
-            grads[:0] = [in_parts(outer, out, delta[:, :, None], acts[k][:, None, :]), delta]
+            grads[:0] = [outer_into(out, delta[:, :, None], acts[k][:, None, :]), delta]
             if k:
                 delta = matmul(delta, layers[k][0]) * (acts[k] > 0)
         return grads

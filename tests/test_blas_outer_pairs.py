@@ -1,0 +1,145 @@
+"""``_blas.outer_into``: stacks of outer products written two at a time as one BLAS product.
+
+Each pair is ``[a0 0; 0 a1] @ [b0; b1]``, so every entry adds ``0 * b`` of the other example:
+it must add exactly nothing (einsum's bits, the sign of each zero included but for products
+that underflow to zero), and where that
+``0 * b`` would be nan (b holds an inf or a nan) the stack must not be written so. The pairs
+must also be what actually ran, or these tests would only check einsum against itself.
+Timings are in benchmarks/bench_func.py, never here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from chainrule import _blas, _split
+
+SHAPES = [
+    ((256, 16, 1), (256, 1, 24)),  # an even stack
+    ((7, 40, 1), (7, 1, 64)),  # odd: the last one has no pair
+    ((2, 5, 32, 1), (2, 5, 1, 16)),  # two batch dimensions
+    ((9, 128, 1), (9, 1, 10)),  # written transposed by dual.matmul: b^T's and a^T's views
+]
+
+
+def _operands(a_shape: Any, b_shape: Any, dtype: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Random operands with signed zeros, subnormals and large and small numbers among them,
+    as ``dual.matmul`` passes them (transposed views where a has more rows than b columns)."""
+    rng = np.random.default_rng(7)
+    a = rng.standard_normal(a_shape).astype(dtype)
+    b = rng.standard_normal(b_shape).astype(dtype)
+    tiny = np.finfo(dtype).smallest_subnormal
+    a.reshape(-1)[::7] = -0.0
+    a.reshape(-1)[1::11] = 0.0
+    a.reshape(-1)[2::13] = tiny
+    b.reshape(-1)[::5] = -0.0
+    b.reshape(-1)[3::17] = np.finfo(dtype).max / 2**16  # (their sum stays finite)
+    if a.shape[-2] > b.shape[-1]:
+        return b.swapaxes(-1, -2), a.swapaxes(-1, -2)
+    return a, b
+
+
+@pytest.fixture
+def pairs_run(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many parts the pairs wrote, counted by a wrapper of ``_blas._pairs_into``."""
+    calls: list[int] = []
+    pairs_into = _blas._pairs_into
+
+    def counted(out: Any, a: Any, b: Any) -> None:
+        calls.append(len(out))
+        pairs_into(out, a, b)
+
+    monkeypatch.setattr(_blas, "_pairs_into", counted)
+    monkeypatch.setattr(_blas, "_PAIRS_MIN_BYTES", 0)  # the small stacks here take them too
+    return calls
+
+
+@pytest.mark.parametrize("split", [False, True], ids=["one thread", "three parts"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("a_shape", "b_shape"), SHAPES)
+def test_pairs_write_einsums_bits(
+    monkeypatch: pytest.MonkeyPatch,
+    pairs_run: list[int],
+    split: bool,
+    dtype: Any,
+    a_shape: Any,
+    b_shape: Any,
+) -> None:
+    monkeypatch.setattr(_split, "serial_below", 0 if split else 2**40)
+    monkeypatch.setattr(_split, "parts", 3)
+    monkeypatch.setattr(_split, "_pool", None)
+    monkeypatch.setattr(_split, "others_busy", lambda: False)  # (pytest-xdist's other worker)
+    a, b = _operands(a_shape, b_shape, dtype)
+    expected = np.einsum("...ik,...kj->...ij", a, b)
+    out = np.full(expected.shape, np.nan, dtype)
+    assert _blas.outer_into(out, a, b) is out
+    assert len(pairs_run) == (min(3, len(out)) if split else 1)  # parts along the first axis
+    np.testing.assert_array_equal(out, expected)
+    # A zero keeps einsum's sign, but for a product that underflows: BLAS's fused multiply-add
+    # rounds the tiny product to a zero of its sign and adds the partner's 0 * b, so its sign
+    # may be either (einsum adds the rounded product to +0).
+    exact = np.einsum("...ik,...kj->...ij", a.astype(np.float128), b.astype(np.float128))
+    underflow = (out == 0) & (exact != 0)
+    assert underflow.any()  # (a subnormal times a number below 1)
+    kept = ~underflow
+    np.testing.assert_array_equal(np.signbit(out)[kept], np.signbit(expected)[kept])
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+def test_an_inf_or_nan_in_b_stays_in_its_own_example(pairs_run: list[int], bad: float) -> None:
+    """Example 1's inf in b times example 0's zero block would be nan in example 0."""
+    a = np.ones((4, 8, 1), np.float32)
+    b = np.ones((4, 1, 8), np.float32)
+    b[1, 0, 3] = bad
+    out = _blas.outer_into(np.empty((4, 8, 8), np.float32), a, b)
+    assert not pairs_run
+    np.testing.assert_array_equal(out, np.einsum("...ik,...kj->...ij", a, b))
+    assert np.isfinite(out[[0, 2, 3]]).all()
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        (np.ones((4, 8, 1), np.float32), np.ones((1, 1, 8), np.float32)),  # b broadcasts
+        (np.ones((4, 8, 1), np.int64), np.ones((4, 1, 8), np.int64)),  # not a BLAS dtype
+        (np.ones((4, 8, 1), np.float32), np.ones((4, 1, 8), np.float64)),  # mixed dtypes
+        (np.ones((4, 4, 1), np.float32), np.ones((4, 1, 64), np.float32)),  # a short side
+        (np.ones((2, 512, 1), np.float32), np.ones((2, 1, 512), np.float32)),  # BLAS threads
+    ],
+    ids=["broadcast", "int64", "mixed dtypes", "short side", "large matrices"],
+)
+def test_other_stacks_keep_einsum(pairs_run: list[int], a: Any, b: Any) -> None:
+    expected = np.einsum("...ik,...kj->...ij", a, b)
+    out = _blas.outer_into(np.empty(expected.shape, expected.dtype), a, b)
+    assert not pairs_run
+    np.testing.assert_array_equal(out, expected)
+
+
+def test_per_example_gradients_with_an_inf_input_match_the_loop(pairs_run: list[int]) -> None:
+    """Through the engine: ``vmap(grad)`` of a linear layer's loss, one example's input inf.
+    Its weight gradient is the outer product of the output's gradient and that input (the b
+    side, more columns than rows); the other examples' must stay the loop's, finite."""
+    import chainrule as cr
+
+    rng = np.random.default_rng(3)
+    w = cr.tensor(rng.random((16, 32)) + 0.5)  # (positive: w @ x is inf, not inf - inf)
+    xs = rng.standard_normal((64, 32))
+    xs[5, 7] = np.inf
+
+    def loss(w: Any, x: Any) -> Any:
+        return (w @ x).sum()
+
+    batched = cr.func.vmap(cr.func.grad(loss), in_dims=(None, 0))(w, cr.tensor(xs)).numpy()
+    assert not pairs_run  # the inf keeps einsum
+    loop = np.stack([cr.func.grad(loss)(w, cr.tensor(x)).numpy() for x in xs])
+    np.testing.assert_array_equal(batched, loop)
+    assert np.isfinite(np.delete(batched, 5, axis=0)).all()
+    xs[5, 7] = 1.0  # and the pairs, once every input is finite
+    batched = cr.func.vmap(cr.func.grad(loss), in_dims=(None, 0))(w, cr.tensor(xs)).numpy()
+    assert pairs_run
+    np.testing.assert_array_equal(
+        batched, [cr.func.grad(loss)(w, cr.tensor(x)).numpy() for x in xs]
+    )
