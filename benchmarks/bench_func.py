@@ -18,7 +18,7 @@ Run from the repository root::
     python benchmarks/bench_func.py [--runs 3]
 
 chainrule writes the per-example gradients' outer products two examples at a time as one BLAS
-product, the large ones with several threads (``chainrule._blas.outer_into``), and so does the
+product, the large ones with several threads (``chainrule._blas.outer``), and so does the
 NumPy floor, with the same call.
 
 Every product here is below ``chainrule._blas.serial_below`` (2**23 multiply-adds),
@@ -142,11 +142,11 @@ def numpy_per_example(
     """Per-example gradients of the digits MLP's cross-entropy: the batch's forward and
     backward at once, each example's weight gradient the outer product of its output
     gradient and its input, its bias gradient the output gradient itself. The outer products
-    are written as chainrule writes them (``chainrule._blas.outer_into``: pairs of examples as
+    are written as chainrule writes them (``chainrule._blas.outer``: pairs of examples as
     one BLAS product, split over threads), and the products run on the BLAS threads chainrule
     gives them under vmap."""
     from chainrule import _blas
-    from chainrule._blas import matmul, outer_into
+    from chainrule._blas import matmul, outer
 
     layers = [(weights[f"{i}.weight"], weights[f"{i}.bias"]) for i in (0, 2, 4)]
     onehot = np.eye(layers[-1][0].shape[0], dtype=images.dtype)[labels]
@@ -168,8 +168,7 @@ def numpy_per_example(
         delta = p / p.sum(axis=1, keepdims=True) - onehot  # each example's dloss/dlogits
         grads: list[np.ndarray] = []
         for k in range(len(layers) - 1, -1, -1):
-            out = np.empty((len(delta), delta.shape[1], acts[k].shape[1]), delta.dtype)
-            grads[:0] = [outer_into(out, delta[:, :, None], acts[k][:, None, :]), delta]
+            grads[:0] = [outer(delta[:, :, None], acts[k][:, None, :]), delta]
             if k:
                 delta = matmul(delta, layers[k][0]) * (acts[k] > 0)
         return grads

@@ -1,11 +1,12 @@
-"""``_blas.outer_into``: stacks of outer products written two at a time as one BLAS product.
+"""``_blas.outer``: stacks of outer products, written two at a time as one BLAS product.
 
 Each pair is ``[a0 0; 0 a1] @ [b0; b1]``, so every entry adds ``0 * b`` of the other example:
 it must add exactly nothing (einsum's bits, the sign of each zero included but for products
-that underflow to zero), and where that
-``0 * b`` would be nan (b holds an inf or a nan) the stack must not be written so. The pairs
-must also be what actually ran, or these tests would only check einsum against itself.
-Timings are in benchmarks/bench_func.py, never here.
+that underflow to zero), and where that ``0 * b`` would be nan (the side the zeros meet holds
+an inf or a nan) the stack must not be written so. Pairs write the shorter side last (a
+transposed view where that is the rows), einsum the longer. The pairs must also be what
+actually ran, or these tests would only check einsum against itself. Timings are in
+benchmarks/bench_func.py, never here.
 """
 
 from __future__ import annotations
@@ -18,27 +19,23 @@ import pytest
 from chainrule import _blas, _split
 
 SHAPES = [
-    ((256, 16, 1), (256, 1, 24)),  # an even stack
+    ((256, 16, 1), (256, 1, 24)),  # an even stack, fewer rows than columns: written as b^T a^T
     ((7, 40, 1), (7, 1, 64)),  # odd: the last one has no pair
     ((2, 5, 32, 1), (2, 5, 1, 16)),  # two batch dimensions
-    ((9, 128, 1), (9, 1, 10)),  # written transposed by dual.matmul: b^T's and a^T's views
+    ((9, 128, 1), (9, 1, 10)),  # more rows than columns: as it is
 ]
 
 
 def _operands(a_shape: Any, b_shape: Any, dtype: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Random operands with signed zeros, subnormals and large and small numbers among them,
-    as ``dual.matmul`` passes them (transposed views where a has more rows than b columns)."""
+    """Random operands with signed zeros, subnormals and large numbers among them."""
     rng = np.random.default_rng(7)
     a = rng.standard_normal(a_shape).astype(dtype)
     b = rng.standard_normal(b_shape).astype(dtype)
-    tiny = np.finfo(dtype).smallest_subnormal
-    a.reshape(-1)[::7] = -0.0
-    a.reshape(-1)[1::11] = 0.0
-    a.reshape(-1)[2::13] = tiny
-    b.reshape(-1)[::5] = -0.0
-    b.reshape(-1)[3::17] = np.finfo(dtype).max / 2**16  # (their sum stays finite)
-    if a.shape[-2] > b.shape[-1]:
-        return b.swapaxes(-1, -2), a.swapaxes(-1, -2)
+    for x in (a, b):
+        x.reshape(-1)[::7] = -0.0
+        x.reshape(-1)[1::11] = 0.0
+        x.reshape(-1)[3::17] = np.finfo(dtype).max / 2**16
+    a.reshape(-1)[2::13] = np.finfo(dtype).smallest_subnormal
     return a, b
 
 
@@ -74,9 +71,11 @@ def test_pairs_write_einsums_bits(
     monkeypatch.setattr(_split, "others_busy", lambda: False)  # (pytest-xdist's other worker)
     a, b = _operands(a_shape, b_shape, dtype)
     expected = np.einsum("...ik,...kj->...ij", a, b)
-    out = np.full(expected.shape, np.nan, dtype)
-    assert _blas.outer_into(out, a, b) is out
-    assert len(pairs_run) == (min(3, len(out)) if split else 1)  # parts along the first axis
+    out = _blas.outer(a, b)
+    assert len(pairs_run) == (min(3, a_shape[0]) if split else 1)  # parts along the first axis
+    rows, columns = a_shape[-2], b_shape[-1]
+    shorter_last = out.strides[-1 if columns <= rows else -2] == out.itemsize
+    assert out.dtype == dtype and shorter_last
     np.testing.assert_array_equal(out, expected)
     # A zero keeps einsum's sign, but for a product that underflows: BLAS's fused multiply-add
     # rounds the tiny product to a zero of its sign and adds the partner's 0 * b, so its sign
@@ -89,13 +88,20 @@ def test_pairs_write_einsums_bits(
 
 
 @pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
-def test_an_inf_or_nan_in_b_stays_in_its_own_example(pairs_run: list[int], bad: float) -> None:
-    """Example 1's inf in b times example 0's zero block would be nan in example 0."""
+@pytest.mark.parametrize("columns", [8, 16], ids=["rows = columns", "rows < columns"])
+@pytest.mark.parametrize("side", ["a", "b"])
+def test_an_inf_or_nan_stays_in_its_own_example(
+    pairs_run: list[int], bad: float, columns: int, side: str
+) -> None:
+    """Example 1's inf times example 0's zero block would be nan in example 0. The zeros meet
+    b, or a where the stack is written as b^T a^T (fewer rows than columns): an inf there
+    keeps einsum; on the other side the pairs are right."""
     a = np.ones((4, 8, 1), np.float32)
-    b = np.ones((4, 1, 8), np.float32)
-    b[1, 0, 3] = bad
-    out = _blas.outer_into(np.empty((4, 8, 8), np.float32), a, b)
-    assert not pairs_run
+    b = np.ones((4, 1, columns), np.float32)
+    (a if side == "a" else b)[1].reshape(-1)[3] = bad
+    out = _blas.outer(a, b)
+    meets_zeros = "a" if columns > 8 else "b"
+    assert bool(pairs_run) == (side != meets_zeros)
     np.testing.assert_array_equal(out, np.einsum("...ik,...kj->...ij", a, b))
     assert np.isfinite(out[[0, 2, 3]]).all()
 
@@ -113,20 +119,21 @@ def test_an_inf_or_nan_in_b_stays_in_its_own_example(pairs_run: list[int], bad: 
 )
 def test_other_stacks_keep_einsum(pairs_run: list[int], a: Any, b: Any) -> None:
     expected = np.einsum("...ik,...kj->...ij", a, b)
-    out = _blas.outer_into(np.empty(expected.shape, expected.dtype), a, b)
+    out = _blas.outer(a, b)
     assert not pairs_run
+    assert out.dtype == expected.dtype
     np.testing.assert_array_equal(out, expected)
 
 
 def test_per_example_gradients_with_an_inf_input_match_the_loop(pairs_run: list[int]) -> None:
     """Through the engine: ``vmap(grad)`` of a linear layer's loss, one example's input inf.
-    Its weight gradient is the outer product of the output's gradient and that input (the b
-    side, more columns than rows); the other examples' must stay the loop's, finite."""
+    Its weight gradient is the outer product of the output's gradient and that input, the side
+    the zeros meet (more rows than columns); the other examples' must stay the loop's."""
     import chainrule as cr
 
     rng = np.random.default_rng(3)
-    w = cr.tensor(rng.random((16, 32)) + 0.5)  # (positive: w @ x is inf, not inf - inf)
-    xs = rng.standard_normal((64, 32))
+    w = cr.tensor(rng.random((32, 16)) + 0.5)  # (positive: w @ x is inf, not inf - inf)
+    xs = rng.standard_normal((64, 16))
     xs[5, 7] = np.inf
 
     def loss(w: Any, x: Any) -> Any:
@@ -140,6 +147,5 @@ def test_per_example_gradients_with_an_inf_input_match_the_loop(pairs_run: list[
     xs[5, 7] = 1.0  # and the pairs, once every input is finite
     batched = cr.func.vmap(cr.func.grad(loss), in_dims=(None, 0))(w, cr.tensor(xs)).numpy()
     assert pairs_run
-    np.testing.assert_array_equal(
-        batched, [cr.func.grad(loss)(w, cr.tensor(x)).numpy() for x in xs]
-    )
+    loop = np.stack([cr.func.grad(loss)(w, cr.tensor(x)).numpy() for x in xs])
+    np.testing.assert_array_equal(batched, loop)

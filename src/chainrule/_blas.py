@@ -286,18 +286,18 @@ def matmul(a: Any, b: Any, out: Any = None) -> Any:
     return _on_threads_for(macs, np.matmul, a, b, out)
 
 
-#: :func:`outer_into` writes stacks of outer products of at least this many bytes, both sides
-#: at least :data:`_PAIRS_MIN_SIDE` long, as products of pairs; smaller ones (a (256, 4, 4)
-#: stack: 7 us by einsum, 9 us so) keep einsum.
+#: :func:`outer` writes stacks of outer products of at least this many bytes, both sides at
+#: least :data:`_PAIRS_MIN_SIDE` long, as products of pairs; smaller ones (a (256, 4, 4) stack:
+#: 7 us by einsum, 9 us so) keep einsum.
 _PAIRS_MIN_BYTES = 2**16
 _PAIRS_MIN_SIDE = 8
 
 
-def outer_into(out: Any, a: Any, b: Any) -> Any:
-    """``out[...] = a @ b`` where the summed dimension has size 1, returning ``out``: a stack
-    of outer products of a ``(..., m, 1)`` and a ``(..., 1, n)`` array, the weight gradients
-    of per-example gradients under vmap. A large stack is written by several threads
-    (:func:`chainrule._split.in_parts`).
+def outer(a: Any, b: Any) -> Any:
+    """``a @ b`` where the summed dimension has size 1: a stack of outer products of a
+    ``(..., m, 1)`` and a ``(..., 1, n)`` array, the weight gradients of per-example gradients
+    under vmap. The result may be a transposed view (below). A large stack is written by
+    several threads (:func:`chainrule._split.in_parts`).
 
     NumPy writes them slowly: ``einsum`` at a third of memory's speed, a broadcast multiply
     slower still (one call of its loop per row of the output), and its matmul, for a sum of
@@ -310,33 +310,45 @@ def outer_into(out: Any, a: Any, b: Any) -> Any:
         [ 0 a1] @ [b1] = [a1 b1]
 
     Each entry is ``a0[i] * b0[j] + 0 * b1[j]``, the bits einsum writes wherever b is finite
-    (``0 * inf`` is nan: an inf or nan in b keeps einsum). The sign of a zero is einsum's too,
-    but for a product that underflows to zero: BLAS's fused multiply-add rounds it to a zero
-    of its own sign and adds the partner's ``0 * b``, so its sign may be either (einsum adds
-    the rounded product to +0; a multiply keeps its sign).
+    (``0 * inf`` is nan: an inf or nan in the side the zeros meet keeps einsum). The sign of a
+    zero is einsum's too, but for a product that underflows to zero: BLAS's fused multiply-add
+    rounds it to a zero of its own sign and adds the partner's ``0 * b``, so its sign may be
+    either (einsum adds the rounded product to +0; a multiply keeps its sign).
 
-    Measured float32 on one thread, einsum then pairs: a (256, 128, 128) stack 891 -> 522 us,
-    (256, 128, 64) 524 -> 159 us, (256, 10, 128) 72 -> 35 us; the digits MLP's per-example
-    gradients (benchmarks/bench_func.py), split as before, 2,166 -> 2,053 us and 2,289 ->
-    2,135 us (medians of 6 alternated runs). A stack whose operands broadcast, of another
-    dtype, or small keeps einsum; so does one whose pairs OpenBLAS would split over its own
-    threads (more than 2**16 entries a matrix), as the split's threads call it at once.
+    Each writer has its layout, and where the other suits it better the stack is written
+    transposed, as the outer products of b^T and a^T, and returned as a transposed view.
+    BLAS writes long rows of memory not yet in cache slowly, so pairs write the shorter side
+    last; einsum's loop runs along the last axis, so it writes the longer side last. Measured
+    float32 on one thread, a batch of 256, the output's memory out of cache, einsum then
+    pairs: 128 x 64, 609 -> 352 us (its transpose by pairs 501 us); 128 x 128, 1,182 -> 1,045
+    us; 64 x 256 written as 256 x 64, 1,036 -> 650 us. The digits MLP's per-example gradients
+    (benchmarks/bench_func.py): 2,229 -> 1,973 us (medians of 8 alternated runs). A stack
+    whose operands broadcast, of another dtype, or small keeps einsum; so does one whose pairs
+    OpenBLAS would split over its own threads (more than 2**16 entries a matrix), as the
+    split's threads call it at once.
 
-        >>> outer_into(np.empty((3, 2, 8)), np.ones((3, 2, 1)), np.full((3, 1, 8), 2.0)).sum()
+        >>> float(outer(np.ones((3, 2, 1)), np.full((3, 1, 8), 2.0)).sum())
         96.0
     """
-    *batch, rows, columns = out.shape
-    if (
-        out.nbytes < _PAIRS_MIN_BYTES
-        or min(rows, columns) < _PAIRS_MIN_SIDE
-        or 4 * rows * columns > _OPENBLAS_SERIAL
-        or out.dtype not in (np.float32, np.float64)
-        or not (a.dtype == b.dtype == out.dtype and out.flags.c_contiguous)
-        or not a.shape[:-2] == b.shape[:-2] == tuple(batch)
-        or not np.isfinite(b).all()
-    ):
-        return _split.in_parts(_einsum_outer_into, out, a, b)
-    return _split.in_parts(_pairs_into, out, a, b)
+    batch = a.shape[:-2]
+    if batch != b.shape[:-2]:
+        batch = np.broadcast_shapes(batch, b.shape[:-2])
+    rows, columns = a.shape[-2], b.shape[-1]
+    dtype = np.result_type(a, b)
+    by_pairs = (
+        a.shape[:-2] == b.shape[:-2]
+        and a.dtype == b.dtype == dtype
+        and dtype in (np.float32, np.float64)
+        and min(rows, columns) >= _PAIRS_MIN_SIDE
+        and 4 * rows * columns <= _OPENBLAS_SERIAL
+        and a.size * columns * dtype.itemsize >= _PAIRS_MIN_BYTES
+        and np.isfinite(a if rows < columns else b).all()  # the side the partner's zeros meet
+    )
+    write = _pairs_into if by_pairs else _einsum_outer_into
+    if rows < columns if by_pairs else rows > columns:  # pairs: the shorter side last
+        out = np.empty((*batch, columns, rows), dtype)
+        return _split.in_parts(write, out, b.swapaxes(-1, -2), a.swapaxes(-1, -2)).swapaxes(-1, -2)
+    return _split.in_parts(write, np.empty((*batch, rows, columns), dtype), a, b)
 
 
 def _einsum_outer_into(out: Any, a: Any, b: Any) -> None:
@@ -344,7 +356,7 @@ def _einsum_outer_into(out: Any, a: Any, b: Any) -> None:
 
 
 def _pairs_into(out: Any, a: Any, b: Any) -> None:
-    """:func:`outer_into`'s products of pairs, for operands it has checked."""
+    """:func:`outer`'s products of pairs, for operands it has checked."""
     rows, columns = out.shape[-2:]
     count = out.size // (rows * columns)
     column, row = a.reshape(count, rows), b.reshape(count, columns)
@@ -353,11 +365,15 @@ def _pairs_into(out: Any, a: Any, b: Any) -> None:
     blocks = np.zeros((pairs, 2, rows, 2), out.dtype)  # [a0 0; 0 a1] for each pair
     blocks[:, 0, :, 0] = column[0 : 2 * pairs : 2]
     blocks[:, 1, :, 1] = column[1 : 2 * pairs : 2]
-    np.matmul(
-        blocks.reshape(pairs, 2 * rows, 2),
-        row[: 2 * pairs].reshape(pairs, 2, columns),
-        flat[: 2 * pairs].reshape(pairs, 2 * rows, columns),
-    )
+    # No warnings, as einsum gives none: an overflow of a product is inf as einsum's, and an
+    # inf among the blocks raises the invalid flag inside OpenBLAS's kernel, though every
+    # entry it writes is einsum's (tests/test_blas_outer_pairs.py).
+    with np.errstate(all="ignore"):
+        np.matmul(
+            blocks.reshape(pairs, 2 * rows, 2),
+            row[: 2 * pairs].reshape(pairs, 2, columns),
+            flat[: 2 * pairs].reshape(pairs, 2 * rows, columns),
+        )
     if count % 2:  # the last one has no pair
         _einsum_outer_into(flat[-1], column[-1:].T, row[-1:])
 

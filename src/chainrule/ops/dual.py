@@ -173,24 +173,11 @@ def _unsqueeze_tensors(x: Any, dims: tuple[int, ...]) -> Any:
 
 
 def _matmul_arrays(a: Any, b: Any) -> Any:
-    """``a @ b``. Where the summed dimension has size 1 the product is an outer product (the
-    weight gradients of per-example gradients under ``vmap``), which :func:`_blas.outer_into`
-    writes without NumPy's slow loop over stacked tiny matrices, 2-4x faster than a broadcast
-    multiply (measured for 256 x 128 x 128 float32); a large one by several threads. Its
-    writers run along the output's last axis, so a product of more rows than columns is
-    written transposed, as the outer product of b^T and a^T, and returned as a transposed view:
-    the last layer's weight gradients of the digits MLP, (256, 128, 1) @ (256, 1, 10), in 35 us
-    instead of 60 us (einsum's: 72 us instead of 164 us)."""
+    """``a @ b``; where the summed dimension has size 1 an outer product (the weight gradients
+    of per-example gradients under ``vmap``), which :func:`_blas.outer` writes without NumPy's
+    slow loop over stacked tiny matrices, possibly as a transposed view."""
     if a.ndim >= 2 and b.ndim >= 2 and a.shape[-1] == 1:
-        batch = a.shape[:-2]
-        if batch != b.shape[:-2]:
-            batch = xp.broadcast_shapes(batch, b.shape[:-2])
-        rows, columns = a.shape[-2], b.shape[-1]
-        if rows > columns:  # NumPy's loop runs along the last axis: the longer one, transposed
-            out = xp.empty((*batch, columns, rows), xp.result_type(a, b))
-            return swap_last(_blas.outer_into(out, swap_last(b), swap_last(a)))
-        out = xp.empty((*batch, rows, columns), xp.result_type(a, b))
-        return _blas.outer_into(out, a, b)
+        return _blas.outer(a, b)
     return _blas.matmul(a, b)
 
 
