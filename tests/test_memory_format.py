@@ -120,6 +120,19 @@ SNIPPETS: dict[str, str] = {
                   x.roll(1, 1), x.roll((1, 2), (0, 1)), torch.roll(x, 1)):
             print(tuple(y.shape), y.stride(), y.view(-1).tolist())
     """,
+    # PyTorch's sort, argsort and flip write into an empty_like of x (its layout where dense,
+    # else row-major); its renorm kernel's result is row-major
+    "sort_and_flip_keep_the_layout_and_renorm_is_row_major": """
+        x = torch.arange(12.0).reshape(4, 3).mT.remainder(5)
+        for t in (x, cl.remainder(7), x4.permute(3, 1, 0, 2), x.mT[:, ::2]):
+            for y in (t.sort(1).values, t.sort(-1, descending=True).indices, t.argsort(0),
+                      t.msort(), t.flip(0), t.flip((0, -1)), torch.fliplr(t), t.renorm(2, 0, 5.0),
+                      t.topk(2, 1).values):
+                print(tuple(y.shape), y.stride(), round(y.sum().item(), 3))
+        z = x.clone().requires_grad_()
+        z.sort(1).values.flip(0).renorm(1, 1, 2.0).mul(torch.arange(4.0)).sum().backward()
+        print(z.grad.stride(), z.grad.mul(1000).round().add(0.0).tolist())  # (no -0)
+    """,
     "to_with_a_memory_format": """
         p = x4.permute(3, 2, 1, 0)
         show(x4.to(memory_format=torch.channels_last))

@@ -17,7 +17,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from chainrule import dtypes, return_types, shell_uints
+from chainrule import dtypes, memory_formats, return_types, shell_uints
 from chainrule._array import add_at, add_rows, xp
 from chainrule.arguments import (
     Signature,
@@ -801,10 +801,11 @@ class SortOrder(Constant):
 
     def forward(self, x):
         if not self.descending:
-            return xp.argsort(x, axis=self.dim, kind="stable")
-        # Sort the reversed array and reverse the result: ties come out in their original order.
-        flipped = xp.argsort(xp.flip(x, self.dim), axis=self.dim, kind="stable")
-        return x.shape[self.dim] - 1 - xp.flip(flipped, self.dim)
+            order = xp.argsort(x, axis=self.dim, kind="stable")
+        else:  # sort the reversed array and reverse the result: ties keep their order
+            flipped = xp.argsort(xp.flip(x, self.dim), axis=self.dim, kind="stable")
+            order = x.shape[self.dim] - 1 - xp.flip(flipped, self.dim)
+        return memory_formats.like_input(order, x)  # in x's layout, as PyTorch's
 
 
 class Sorted(MaxAlong):
@@ -824,6 +825,10 @@ class Sorted(MaxAlong):
 
     def __init__(self, dim: int) -> None:
         super().__init__(dim, keepdim=True)
+
+    def forward(self, x, indices):
+        # all of x sorted (not topk's first k) is laid out as x, as PyTorch's
+        return memory_formats.like_input(super().forward(x, indices), x)
 
 
 def _pick(input: Tensor, dim: int, indices: Tensor, op: str) -> values_indices:  # noqa: A002

@@ -249,7 +249,7 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:  # noqa
     wide = input.float() if input.dtype == dtypes.float16 else input
     norm = linalg.vector_norm(wide, p, others, keepdim=True)
     factor = elementwise.where(norm > maxnorm, maxnorm / (norm + 1e-7), 1.0)
-    return input * factor.to(input.dtype)
+    return (input * factor.to(input.dtype)).contiguous()  # row-major, as PyTorch's kernel
 
 
 def unravel_index(indices: Tensor, shape: int | Sequence[int]) -> tuple[Tensor, ...]:  # noqa: A002

@@ -181,7 +181,8 @@ class Flip(Linear):
         self.dims = dims
 
     def forward(self, x):
-        return xp.flip(x, self.dims).copy()  # NumPy's flip is a view; PyTorch's is a copy
+        # a copy (NumPy's flip is a view), in x's layout as PyTorch's
+        return memory_formats.like_input(xp.flip(x, self.dims).copy(), x)
 
     def vjp(self, g, out, x):
         return (dual.flip(g, self.dims),)
