@@ -114,14 +114,25 @@ def test_an_inf_or_nan_stays_in_its_own_example(
         (np.ones((4, 8, 1), np.float32), np.ones((4, 1, 8), np.float64)),  # mixed dtypes
         (np.ones((4, 4, 1), np.float32), np.ones((4, 1, 64), np.float32)),  # a short side
         (np.ones((2, 512, 1), np.float32), np.ones((2, 1, 512), np.float32)),  # BLAS threads
+        (np.ones((64, 1), np.float32), np.ones((1, 512), np.float32)),  # one outer product
+        (np.ones((1, 16, 1), np.float32), np.ones((1, 1, 32), np.float32)),  # a stack of one
     ],
-    ids=["broadcast", "int64", "mixed dtypes", "short side", "large matrices"],
+    ids=[
+        "broadcast",
+        "int64",
+        "mixed dtypes",
+        "short side",
+        "large matrices",
+        "one",
+        "stack of one",
+    ],
 )
 def test_other_stacks_keep_einsum(pairs_run: list[int], a: Any, b: Any) -> None:
     expected = np.einsum("...ik,...kj->...ij", a, b)
     out = _blas.outer(a, b)
     assert not pairs_run
     assert out.dtype == expected.dtype
+    assert out.flags.c_contiguous == (a.shape[-2] <= b.shape[-1])  # einsum: the longer side last
     np.testing.assert_array_equal(out, expected)
 
 

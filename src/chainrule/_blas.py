@@ -337,6 +337,7 @@ def outer(a: Any, b: Any) -> Any:
     dtype = np.result_type(a, b)
     by_pairs = (
         a.shape[:-2] == b.shape[:-2]
+        and a.size >= 2 * rows  # a pair at least (a stack, not one outer product)
         and a.dtype == b.dtype == dtype
         and dtype in (np.float32, np.float64)
         and min(rows, columns) >= _PAIRS_MIN_SIDE
