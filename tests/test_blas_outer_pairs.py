@@ -160,3 +160,24 @@ def test_per_example_gradients_with_an_inf_input_match_the_loop(pairs_run: list[
     assert pairs_run
     loop = np.stack([cr.func.grad(loss)(w, cr.tensor(x)).numpy() for x in xs])
     np.testing.assert_array_equal(batched, loop)
+
+
+@pytest.mark.parametrize("transposed", [False, True])
+@pytest.mark.parametrize("shape", [(6, 16, 24), (6, 24, 16)], ids=["wide", "tall"])
+@pytest.mark.parametrize("finite", [True, False], ids=["pairs", "einsum"])
+def test_a_layout_asked_for_is_the_layout_given(
+    pairs_run: list[int], transposed: bool, shape: tuple[int, int, int], finite: bool
+) -> None:
+    """``transposed`` overrides each writer's own choice (dual.matmul asks for its operand's
+    layout), whichever writer runs."""
+    count, rows, columns = shape
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal((count, rows, 1))
+    b = rng.standard_normal((count, 1, columns))
+    if not finite:  # on both sides: einsum, whichever side the zeros would meet
+        a[1, 2], b[3, 0, 4] = np.inf, np.nan
+    out = _blas.outer(a, b, transposed)
+    assert bool(pairs_run) == finite
+    assert out.flags.c_contiguous == (not transposed)
+    assert out.swapaxes(-1, -2).flags.c_contiguous == transposed
+    np.testing.assert_array_equal(out, np.einsum("...ik,...kj->...ij", a, b))

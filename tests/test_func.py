@@ -206,6 +206,10 @@ def test_per_example_gradients_of_the_digits_mlp() -> None:
     )
     for k in params:
         close(batched[k], expected[k], rtol=1e-9)
+        # laid out as torch.func's (each weight's gradient as the weight: contiguous), so that
+        # code that views them, as .view(16, -1) for per-example norms, runs
+        assert batched[k].stride() == expected[k].stride(), k
+        assert batched[k].view(16, -1).shape == expected[k].view(16, -1).shape
 
 
 class ColumnSums(Op, abstract=True):  # abstract: kept out of the registry of real ops

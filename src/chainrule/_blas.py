@@ -293,11 +293,12 @@ _PAIRS_MIN_BYTES = 2**16
 _PAIRS_MIN_SIDE = 8
 
 
-def outer(a: Any, b: Any) -> Any:
+def outer(a: Any, b: Any, transposed: bool | None = None) -> Any:
     """``a @ b`` where the summed dimension has size 1: a stack of outer products of a
     ``(..., m, 1)`` and a ``(..., 1, n)`` array, the weight gradients of per-example gradients
-    under vmap. The result may be a transposed view (below). A large stack is written by
-    several threads (:func:`chainrule._split.in_parts`).
+    under vmap. ``transposed``: whether the result is laid out transposed (a transposed view
+    of the outer products of b^T and a^T), or, where None, as its writer writes fastest
+    (below). A large stack is written by several threads (:func:`chainrule._split.in_parts`).
 
     NumPy writes them slowly: ``einsum`` at a third of memory's speed, a broadcast multiply
     slower still (one call of its loop per row of the output), and its matmul, for a sum of
@@ -335,7 +336,7 @@ def outer(a: Any, b: Any) -> Any:
         batch = np.broadcast_shapes(batch, b.shape[:-2])
     rows, columns = a.shape[-2], b.shape[-1]
     dtype = np.result_type(a, b)
-    by_pairs = (
+    pairs_fit = (
         a.shape[:-2] == b.shape[:-2]
         and a.size >= 2 * rows  # a pair at least (a stack, not one outer product)
         and a.dtype == b.dtype == dtype
@@ -343,10 +344,13 @@ def outer(a: Any, b: Any) -> Any:
         and min(rows, columns) >= _PAIRS_MIN_SIDE
         and 4 * rows * columns <= _OPENBLAS_SERIAL
         and a.size * columns * dtype.itemsize >= _PAIRS_MIN_BYTES
-        and np.isfinite(a if rows < columns else b).all()  # the side the partner's zeros meet
     )
+    if transposed is None:  # pairs write the shorter side last, einsum the longer
+        transposed = rows < columns if pairs_fit else rows > columns
+    # the side the partner's zeros meet: b, or a where the stack is written as b^T a^T
+    by_pairs = pairs_fit and np.isfinite(a if transposed else b).all()
     write = _pairs_into if by_pairs else _einsum_outer_into
-    if rows < columns if by_pairs else rows > columns:  # pairs: the shorter side last
+    if transposed:
         out = np.empty((*batch, columns, rows), dtype)
         return _split.in_parts(write, out, b.swapaxes(-1, -2), a.swapaxes(-1, -2)).swapaxes(-1, -2)
     return _split.in_parts(write, np.empty((*batch, rows, columns), dtype), a, b)

@@ -172,18 +172,26 @@ def _unsqueeze_tensors(x: Any, dims: tuple[int, ...]) -> Any:
     return x
 
 
-def _matmul_arrays(a: Any, b: Any) -> Any:
+def _matmul_arrays(a: Any, b: Any, like: Any = None) -> Any:
     """``a @ b``; where the summed dimension has size 1 an outer product (the weight gradients
     of per-example gradients under ``vmap``), which :func:`_blas.outer` writes without NumPy's
-    slow loop over stacked tiny matrices, possibly as a transposed view."""
+    slow loop over stacked tiny matrices. ``like``: the operand whose gradient the product is;
+    an outer product is then laid out as it is, row-major or transposed, as PyTorch's ``mm``
+    lays out a gradient as its operand (``mm_mat2_backward``), so that a weight's gradient
+    has the weight's layout: under vmap, a linear layer reads ``W^T``, and its per-example
+    weight gradients come out contiguous, as torch.func's. Without ``like`` (or for another
+    product) the writer's layout, possibly a transposed view."""
     if a.ndim >= 2 and b.ndim >= 2 and a.shape[-1] == 1:
-        return _blas.outer(a, b)
+        if like is None or like.ndim < 2:
+            return _blas.outer(a, b)
+        return _blas.outer(a, b, like.strides[-2] < like.strides[-1])
     return _blas.matmul(a, b)
 
 
-def _matmul_tensors(a: Any, b: Any) -> Any:
+def _matmul_tensors(a: Any, b: Any, like: Any = None) -> Any:
     """``a @ b``; an outer product (summed dimension of size 1) as a broadcast multiply, which
-    records one elementwise node instead of a matmul over stacked tiny matrices."""
+    records one elementwise node instead of a matmul over stacked tiny matrices (``like``, a
+    layout for the arrays' rule, is not read)."""
     if a.ndim >= 2 and b.ndim >= 2 and a.shape[-1] == 1:
         return a * b
     return a @ b
@@ -488,7 +496,7 @@ sum = both(_sum_arrays, _sum_tensors, "x, axis=None, keepdims=False")  # noqa: A
 broadcast_to = both(_broadcast_to_arrays, Tensor.expand, "x, shape")
 # Re-insert reduced dimensions (sorted, non-negative) as size 1.
 unsqueeze_dims = both(_unsqueeze_arrays, _unsqueeze_tensors, "x, dims")
-matmul = both(_matmul_arrays, _matmul_tensors, "a, b", ("a", "b"))
+matmul = both(_matmul_arrays, _matmul_tensors, "a, b, like=None", ("a", "b"))
 # Transpose the last two dimensions.
 swap_last = both(lambda x: x.swapaxes(-1, -2), lambda x: x.transpose(-1, -2))
 # A C-contiguous array: BLAS needs one, and a broadcast gradient is a stride-0 view.

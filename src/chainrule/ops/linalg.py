@@ -122,11 +122,13 @@ class MatMul(Bilinear):
         # A broadcast gradient (from sum) is a stride-0 view; BLAS wants real memory.
         g2 = dual.contiguous(g2)
         ga = gb = None
+        # (each gradient laid out as its operand where the product is an outer one: see
+        # dual.matmul's like)
         if self.needs[0]:
-            ga = dual.matmul(g2, dual.swap_last(b2))
+            ga = dual.matmul(g2, dual.swap_last(b2), a2)
             ga = ga.reshape(tuple(ga.shape[:-2]) + (-1,)) if a.ndim == 1 else ga
         if self.needs[1]:
-            gb = dual.matmul(dual.swap_last(a2), g2)
+            gb = dual.matmul(dual.swap_last(a2), g2, b2)
             gb = gb.reshape(tuple(gb.shape[:-2]) + (-1,)) if b.ndim == 1 else gb
         return (ga, gb)
 

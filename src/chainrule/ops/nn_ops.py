@@ -252,7 +252,7 @@ class Linear(Bilinear):
         gx = _matmul_arrays(g, w) if needs[0] else None
         if needs[1]:
             x2 = x if x.ndim == 2 else x.reshape((-1, x.shape[-1]))
-            gw = _matmul_arrays(g2.swapaxes(-1, -2), x2)
+            gw = _matmul_arrays(g2.swapaxes(-1, -2), x2, w)  # laid out as w (one example)
         else:
             gw = None
         if b is None:  # one gradient per input: the backward pass reads no more
