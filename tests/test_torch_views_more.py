@@ -143,6 +143,34 @@ SNIPPETS: dict[str, str] = {
             y.t_()
         print(y.grad_fn.name(), y.shape, y._version)
     """,
+    # functions that always copy, at arguments that make them the identity (one group, one
+    # channel per group, factor 1, no shift): the result must not share x's memory
+    "copies_at_the_identity_do_not_alias": """
+        F = torch.nn.functional
+        x = torch.arange(24.0).reshape(2, 4, 3, 1)
+        for f in (lambda: F.channel_shuffle(x, 1), lambda: F.channel_shuffle(x, 4),
+                  lambda: F.channel_shuffle(x[:1, :3], 3), lambda: F.pixel_shuffle(x, 1),
+                  lambda: F.pixel_unshuffle(x, 1), lambda: x.roll(0, 1), lambda: x.flip(()),
+                  lambda: torch.rot90(x, 0, (1, 2)), lambda: x.clone(), lambda: x.diff(0),
+                  lambda: x.repeat_interleave(1, 1), lambda: x.repeat_interleave(1)):
+            y = f()
+            with torch.no_grad():
+                y.add_(100)
+            print(y.data_ptr() == x.data_ptr(), x.sum().item(), y.sum().item())
+        cl = x.contiguous(memory_format=torch.channels_last)
+        for y in (F.channel_shuffle(cl, 2), F.pixel_shuffle(cl, 1), F.pixel_unshuffle(cl, 1)):
+            print(y.stride())
+    """,
+    # diff of order 0 is a copy of the input alone, its prepend and append unread
+    "diff_of_order_zero": """
+        x = torch.arange(6.0).reshape(2, 3).requires_grad_()
+        ys = (torch.diff(x, 0, 1), torch.diff(x.mT, 0, 1), torch.diff(x, 0, 1, prepend=x),
+              torch.diff(x, 0, 0, append=x[:1]), torch.diff(x, 1, 1, prepend=x))
+        for y in ys:
+            print(y.shape, y.stride(), y.grad_fn.name(), y.data_ptr() == x.data_ptr())
+        sum((y * torch.arange(float(y.numel())).reshape(y.shape)).sum() for y in ys).backward()
+        print(x.grad)
+    """,
     "as_strided_views": """
         x = torch.arange(6.0)
         for size, stride, offset in [((2, 2), (1, 1), None), ((3, 2), (2, 1), 0),

@@ -62,7 +62,7 @@ from chainrule.ops.distances import (
     pdist,
 )
 from chainrule.ops.dropout import dropout_mask
-from chainrule.ops.fold import fold, pixel_shuffle, pixel_unshuffle, unfold
+from chainrule.ops.fold import fold, pixel_shuffle, pixel_unshuffle, rearranged, unfold
 from chainrule.ops.indexing import guard_indices
 from chainrule.ops.layer_norm import layer_norm_node
 from chainrule.ops.losses import (
@@ -467,7 +467,8 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:  # noqa: A002
         )
     n, rest = input.shape[0], tuple(input.shape[2:])
     grouped = input.reshape(n, groups, channels // groups, *rest)
-    return named(grouped.transpose(1, 2).reshape(tuple(input.shape)), "ChannelShuffleBackward0")
+    shuffled = rearranged(grouped.transpose(1, 2), tuple(input.shape), input)  # always a copy
+    return named(shuffled, "ChannelShuffleBackward0")
 
 
 def gumbel_softmax(

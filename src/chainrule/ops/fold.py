@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from chainrule import dtypes
+from chainrule import dtypes, memory_formats
 from chainrule._array import xp
 from chainrule.arguments import int_window, integer
 from chainrule.autodiff import batching
@@ -59,6 +59,24 @@ def _check_image(input: Tensor, op: str) -> None:  # noqa: A002
         )
 
 
+def rearranged(view: Tensor, shape: tuple[int, ...], input: Tensor) -> Tensor:  # noqa: A002
+    """The values of ``view`` (a permuted view of ``input``) as ``shape``: always a copy, as
+    PyTorch's shuffles never share their input's memory (a reshape of the view is a view of
+    input where the permutation moves only sizes of 1: one group, a factor of 1), laid out in
+    the format that input's strides suggest (channels-last stays so), as PyTorch's.
+
+        >>> import chainrule as cr
+        >>> x = cr.arange(4.0).reshape(1, 4, 1, 1)
+        >>> rearranged(x.permute(0, 1, 3, 2), (1, 4, 1, 1), x).data_ptr() == x.data_ptr()
+        False
+    """
+    out = view.clone(memory_format=memory_formats.contiguous_format).reshape(shape)
+    if isinstance(input, batching.BatchedTensor):  # under vmap no layout is read
+        return out
+    fmt = memory_formats.suggested(tuple(input.shape), list(input.stride()))
+    return out if fmt is memory_formats.contiguous_format else out.contiguous(memory_format=fmt)
+
+
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:  # noqa: A002
     """(*, C * r * r, H, W) -> (*, C, H * r, W * r): each group of r * r channels becomes an
     r x r block of pixels (the sub-pixel convolution's upsampling)."""
@@ -73,7 +91,7 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:  # noqa: A002
     n = len(lead)
     blocks = input.reshape(*lead, c // (r * r), r, r, h, w)
     order = (*range(n), n, n + 3, n + 1, n + 4, n + 2)  # (C, H, r, W, r)
-    shuffled = blocks.permute(*order).reshape(*lead, c // (r * r), h * r, w * r)
+    shuffled = rearranged(blocks.permute(*order), (*lead, c // (r * r), h * r, w * r), input)
     return named(shuffled, "PixelShuffleBackward0")  # one node in PyTorch's graph
 
 
@@ -91,7 +109,7 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:  # noqa: A0
     n = len(lead)
     blocks = input.reshape(*lead, c, h // r, r, w // r, r)
     order = (*range(n), n, n + 2, n + 4, n + 1, n + 3)  # (C, r, r, H, W)
-    unshuffled = blocks.permute(*order).reshape(*lead, c * r * r, h // r, w // r)
+    unshuffled = rearranged(blocks.permute(*order), (*lead, c * r * r, h // r, w // r), input)
     return named(unshuffled, "PixelUnshuffleBackward0")
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chainrule import arguments, dtypes, memory_formats, return_types
+from chainrule import arguments, dtypes, factories, memory_formats, return_types
 from chainrule._array import xp
 from chainrule.autodiff import batching
 from chainrule.dtypes import _TORCH_DTYPE_NAMES
@@ -310,6 +310,8 @@ def diff(
     if n < 0:
         raise RuntimeError(f"order must be non-negative but got {n}")
     axis = _axis(input, dim, "diff")
+    if n == 0:  # a copy of input alone, as PyTorch's (and NumPy's): prepend and append unread
+        return factories.empty_like(input).copy_(input)  # (PyTorch's node: CopyBackwards)
     pieces = [x for x in (prepend, input, append) if x is not None]
     x = cat(pieces, axis) if len(pieces) > 1 else input
     head = (slice(None),) * axis

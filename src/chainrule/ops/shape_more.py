@@ -495,8 +495,10 @@ def repeat_interleave(
     have = tuple(input.shape)
     copies = have[: axis + 1] + (count,) + have[axis + 1 :]
     spread = shape.expand(shape.unsqueeze(input, axis + 1), copies)
-    # a new tensor, as PyTorch's: a reshape of the expanded view may still be one (stride 0)
-    return shape.reshape(spread, have[:axis] + (total,) + have[axis + 1 :]).contiguous()
+    # a new tensor, as PyTorch's, copied once: a reshape of the expanded view may still be a
+    # view (stride 0), and with one copy of each a view of input
+    copied = spread.clone(memory_format=memory_formats.contiguous_format)
+    return shape.reshape(copied, have[:axis] + (total,) + have[axis + 1 :])
 
 
 def check_interleave(given: tuple[Any, ...], repeats: Any, dim: Any, output_size: Any) -> None:
