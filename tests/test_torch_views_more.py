@@ -152,7 +152,9 @@ SNIPPETS: dict[str, str] = {
                   lambda: F.channel_shuffle(x[:1, :3], 3), lambda: F.pixel_shuffle(x, 1),
                   lambda: F.pixel_unshuffle(x, 1), lambda: x.roll(0, 1), lambda: x.flip(()),
                   lambda: torch.rot90(x, 0, (1, 2)), lambda: x.clone(), lambda: x.diff(0),
-                  lambda: x.repeat_interleave(1, 1), lambda: x.repeat_interleave(1)):
+                  lambda: x.repeat_interleave(1, 1), lambda: x.repeat_interleave(1),
+                  lambda: torch.matrix_power(x[:, :, :1], 1),
+                  lambda: torch.linalg.matrix_power(x[:, :, :1].mT, 1)):
             y = f()
             with torch.no_grad():
                 y.add_(100)
@@ -160,6 +162,16 @@ SNIPPETS: dict[str, str] = {
         cl = x.contiguous(memory_format=torch.channels_last)
         for y in (F.channel_shuffle(cl, 2), F.pixel_shuffle(cl, 1), F.pixel_unshuffle(cl, 1)):
             print(y.stride())
+    """,
+    "matrix_power_of_one_and_tensordot_of_a_number": """
+        a = torch.arange(4.0).reshape(2, 2).mT.requires_grad_()
+        for y in (torch.matrix_power(a, 1), torch.linalg.matrix_power(a, 1), a.matrix_power(1)):
+            print(y.stride(), y.grad_fn.name(), y.data_ptr() == a.data_ptr())
+        v = torch.arange(3.0, requires_grad=True)
+        for y in (torch.tensordot(v, torch.tensor(2.0), dims=0),
+                  torch.tensordot(torch.tensor(2.0), v, dims=0),
+                  torch.tensordot(torch.tensor(2.0), torch.tensor(3.0), dims=0)):
+            print(y)
     """,
     # diff of order 0 is a copy of the input alone, its prepend and append unread
     "diff_of_order_zero": """

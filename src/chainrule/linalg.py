@@ -17,6 +17,7 @@ from typing import Any
 from chainrule import arguments, dtypes, grad_mode, return_types
 from chainrule._array import xp
 from chainrule.autodiff.batching import physical, unwrap, wrap
+from chainrule.memory_formats import contiguous_format
 from chainrule.op import named
 from chainrule.ops import reduce
 from chainrule.ops.decompositions import (
@@ -397,6 +398,8 @@ def matrix_power(A: Tensor, n: int) -> Tensor:  # noqa: N803
     if n == 0:
         eye = xp.broadcast_to(xp.eye(A.shape[-1], dtype=A.dtype.dtype), tuple(A.shape))
         return zero_derivative(_make(eye.copy()), A)  # on A's graph, as PyTorch's
+    if n == 1:  # a row-major copy, as PyTorch's (CloneBackward0): never A itself
+        return A.clone(memory_format=contiguous_format)
     base, power, result = (inv(A) if n < 0 else A), abs(n), None
     while power:
         if power & 1:

@@ -1029,8 +1029,9 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
     size = math.prod(a.shape[d] for d in dims_a)
     rows = math.prod(a.shape[d] for d in free_a)  # spelled out: -1 is ambiguous when size is 0
     columns = math.prod(b.shape[d] for d in free_b)
-    left = a.permute(*free_a, *dims_a).reshape(rows, size)
-    right = b.permute(*dims_b, *free_b).reshape(size, columns)
+    # (the orders as one tuple: a 0-d operand's is empty, which permute() takes only so)
+    left = a.permute((*free_a, *dims_a)).reshape(rows, size)
+    right = b.permute((*dims_b, *free_b)).reshape(size, columns)
     shape = [a.shape[d] for d in free_a] + [b.shape[d] for d in free_b]
     return matmul(left, right).reshape(shape)
 
