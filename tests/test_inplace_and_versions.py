@@ -157,6 +157,32 @@ def test_changing_an_unread_input_is_fine_in_pytorch_too(forward):
     assert x.grad.abs().tolist() == [1.0, 1.0]
 
 
+@pytest.mark.parametrize("dims", [1, 2, 3])
+def test_max_unpool_reads_its_indices_not_its_values_as_pytorch(dims: int) -> None:
+    """MaxUnpool's node keeps the indices alone: the values may change in place before the
+    backward (the same gradient), the indices may not (an error), in both libraries."""
+    drawn = np.random.default_rng(dims).standard_normal((1, 2, *(4,) * dims)).tolist()
+    found = {}
+    for m in (torch, cr):
+        pool = getattr(m.nn.functional, f"max_pool{dims}d")
+        unpool = getattr(m.nn.functional, f"max_unpool{dims}d")
+        x = m.tensor(drawn)
+        pooled, indices = pool(x, 2, return_indices=True)
+        values = pooled.detach().requires_grad_()
+        y = values * 1
+        out = unpool(y, indices, 2)
+        with m.no_grad():
+            y.add_(5)
+        (out * m.arange(float(out.numel())).reshape(out.shape)).sum().backward()
+        again = unpool(values * 1, indices, 2)
+        with m.no_grad():
+            indices.add_(0)
+        with pytest.raises(RuntimeError, match=MODIFIED):
+            again.sum().backward()
+        found[m.__name__] = values.grad.tolist()
+    assert found["chainrule"] == found["torch"]
+
+
 MODIFIED = "modified by an inplace operation"
 OVERLAP = "single memory location"
 

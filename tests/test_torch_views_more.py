@@ -158,10 +158,11 @@ SNIPPETS: dict[str, str] = {
             y = f()
             with torch.no_grad():
                 y.add_(100)
-            print(y.data_ptr() == x.data_ptr(), x.sum().item(), y.sum().item())
+            print(y.data_ptr() == x.data_ptr(), y._is_view(), x.sum().item(), y.sum().item())
         cl = x.contiguous(memory_format=torch.channels_last)
-        for y in (F.channel_shuffle(cl, 2), F.pixel_shuffle(cl, 1), F.pixel_unshuffle(cl, 1)):
-            print(y.stride())
+        for y in (F.channel_shuffle(cl, 2), F.pixel_shuffle(cl, 1), F.pixel_unshuffle(cl, 1),
+                  F.channel_shuffle(x, 2)):
+            print(y.stride(), y._is_view())
     """,
     "matrix_power_of_one_and_tensordot_of_a_number": """
         a = torch.arange(4.0).reshape(2, 2).mT.requires_grad_()

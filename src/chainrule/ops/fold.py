@@ -70,7 +70,9 @@ def rearranged(view: Tensor, shape: tuple[int, ...], input: Tensor) -> Tensor:  
         >>> rearranged(x.permute(0, 1, 3, 2), (1, 4, 1, 1), x).data_ptr() == x.data_ptr()
         False
     """
-    out = view.clone(memory_format=memory_formats.contiguous_format).reshape(shape)
+    out = view.reshape(shape)  # a copy, but for a permutation of sizes of 1
+    if out._is_view():  # then still input's memory: copied (a new tensor, not a view of one)
+        out = out.clone(memory_format=memory_formats.contiguous_format)
     if isinstance(input, batching.BatchedTensor):  # under vmap no layout is read
         return out
     fmt = memory_formats.suggested(tuple(input.shape), list(input.stride()))

@@ -170,6 +170,9 @@ class MaxUnpool2D(Linear):
     derivatives = ("g read at the indices", "-")
     batch_rule = staticmethod(_unpool_batch)
     hook_inputs = inputs(0)  # PyTorch's node takes x alone (see op.HookInputs)
+    # x's gradient reads the indices, not x (its shape only): x may change in place after
+    # the forward, as in PyTorch, whose node keeps the indices alone
+    reads = ((1,), ())
 
     def __init__(self, size: tuple[int, ...]) -> None:
         self.size = size
