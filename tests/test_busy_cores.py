@@ -1,16 +1,18 @@
 """``chainrule._busy``: whether other processes keep the cores busy, read from ``/proc``, and
-what ``chainrule._blas`` does then: every product on one BLAS thread, and no long sum split
-into parts (a threaded product waits there for a thread the kernel has not scheduled).
+what ``chainrule._blas`` does then: a product on one BLAS thread where that keeps its bits, a
+long sum's parts one after the other (a threaded product waits there for a thread the kernel
+has not scheduled), and the same numbers as on idle cores.
 Timings are in benchmarks/, never here."""
 
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import numpy as np
 import pytest
-from test_engine_speed import thread_counts_set
 
+import chainrule as cr
 from chainrule import _blas, _busy
 
 
@@ -50,20 +52,103 @@ def test_busy_when_other_processes_took_half_a_core_over_the_interval(
     assert _busy.others_busy() is busy
 
 
-def test_on_busy_cores_every_product_runs_on_one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
-    counts = thread_counts_set(monkeypatch, busy=True)
+@pytest.fixture
+def counts_set() -> Any:
+    """OpenBLAS's own thread count (two while the test runs, restored after), with the counts
+    that chainrule sets from here on recorded, and no product's bits on one thread known yet."""
+    assert _blas._THREADS is not None, "no OpenBLAS found in the library NumPy loaded"
+    get, set_ = _blas._THREADS
+    before = get()
+    set_(2)
+    counts: list[int] = []
 
-    def in_parts(*args: object) -> bool:
-        raise AssertionError("a long sum split over threads on busy cores")
+    def recorded(n: int) -> None:
+        counts.append(n)
+        set_(n)
 
-    monkeypatch.setattr(_blas, "_in_parts", in_parts)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_blas, "_THREADS", (get, recorded))
+        patch.setattr(_blas, "_SAME_BITS", {})
+        yield counts
+    set_(before)
+
+
+def _on_cores(monkeypatch: pytest.MonkeyPatch, busy: bool) -> None:
+    monkeypatch.setattr(_blas, "others_busy", lambda: busy)
+
+
+@pytest.mark.parametrize(
+    ("m", "k", "n"),
+    [(256, 128, 128), (1797, 784, 128), (128, 1797, 96)],
+    ids=["short sum", "long sum", "long sum in parts"],
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_product_has_the_same_bits_on_busy_cores_as_on_idle_ones(
+    monkeypatch: pytest.MonkeyPatch, counts_set: list[int], m: int, k: int, n: int, dtype: Any
+) -> None:
+    """On busy cores a product runs on one thread only where that keeps its bits: OpenBLAS's
+    threaded driver blocks a long sum otherwise than its serial one (here from 456 float32
+    terms on), so a linear layer of 784 inputs gave other numbers under load. A long sum's
+    parts run one after the other (the same bits). ``a`` is transposed where the sum is long,
+    as a weight gradient's ``g^T``; ``b`` is transposed as a linear layer's weight."""
     rng = np.random.default_rng(0)
-    for m, k, n in [(256, 128, 128), (128, 1797, 96)]:  # 2**22 multiply-adds; 2**24.4, a long sum
-        a, b = (rng.standard_normal(s).astype(np.float32) for s in ((m, k), (k, n)))
-        bias = rng.standard_normal(n).astype(np.float32)
-        counts.clear()
-        np.testing.assert_allclose(_blas.matmul(a, b), a @ b, rtol=1e-4, atol=1e-4)
-        assert counts == [1, 2]
-        counts.clear()
-        np.testing.assert_allclose(_blas.addmm(bias, a, b), a @ b + bias, rtol=1e-4, atol=1e-4)
-        assert counts == [1, 2]
+    a = rng.standard_normal((k, m) if m < k else (m, k)).astype(dtype)
+    a = a.T if m < k else a  # g^T of a weight gradient; a layer's rows otherwise
+    b = rng.standard_normal((n, k)).astype(dtype).T
+    bias = rng.standard_normal(n).astype(dtype)
+    _on_cores(monkeypatch, busy=False)
+    idle = [np.array(_blas.matmul(a, b)), np.array(_blas.addmm(bias, a, b))]
+    assert counts_set == []
+    _on_cores(monkeypatch, busy=True)
+    for _ in range(2):  # (the first time, each layout is tried both ways)
+        counts_set.clear()
+        busy = [np.array(_blas.matmul(a, b)), np.array(_blas.addmm(bias, a, b))]
+        for on_idle, on_busy in zip(idle, busy, strict=True):
+            np.testing.assert_array_equal(on_busy, on_idle)
+    switched = list(counts_set)
+    same = _blas._same_bits_on_one_thread(a, b)
+    assert switched == ([1, 2] * 2 if same or m < k else [])  # (m < k: in parts)
+    if (m, k, dtype) == (256, 128, np.float32):
+        assert same  # a short sum: the same blocks on any thread count
+
+
+def test_operands_that_share_memory_keep_the_threads(counts_set: list[int], monkeypatch) -> None:
+    """``x @ x.T``: NumPy may take another BLAS routine for it than the one tried."""
+    _on_cores(monkeypatch, busy=True)
+    x = np.random.default_rng(1).standard_normal((256, 128)).astype(np.float32)
+    assert not _blas._same_bits_on_one_thread(x, x.T)
+    _blas.matmul(x, x.T)
+    assert counts_set == []
+
+
+def test_trying_a_product_both_ways_draws_no_random_number_of_the_user() -> None:
+    draws = []
+    for tried in (False, True):
+        cr.manual_seed(5)
+        np.random.seed(5)
+        if tried:
+            _blas._tried_both_ways(np.ones((64, 128), np.float32), np.ones((128, 64)), None)
+        draws.append((cr.rand(3).tolist(), np.random.rand(3).tolist()))
+    assert draws[0] == draws[1]
+
+
+def test_a_training_step_has_the_same_numbers_on_busy_cores(monkeypatch) -> None:
+    """The same program, the same numbers, whatever else runs: before, a step of an MLP with
+    784 inputs on busy cores gave other parameters than on idle ones."""
+    monkeypatch.setattr(_blas, "_SAME_BITS", {})
+    rng = np.random.default_rng(0)
+    x = cr.tensor(rng.standard_normal((1797, 784)).astype(np.float32))
+    y = cr.tensor(rng.integers(0, 10, 1797))
+    stepped = []
+    for busy in (False, True):
+        _on_cores(monkeypatch, busy)
+        cr.manual_seed(0)
+        model = cr.nn.Sequential(cr.nn.Linear(784, 128), cr.nn.ReLU(), cr.nn.Linear(128, 10))
+        opt = cr.optim.SGD(model.parameters(), lr=0.1)
+        for _ in range(2):
+            cr.nn.functional.cross_entropy(model(x), y).backward()
+            opt.step()
+            opt.zero_grad()
+        stepped.append([p.detach().numpy().copy() for p in model.parameters()])
+    for idle, busy in zip(*stepped, strict=True):
+        np.testing.assert_array_equal(busy, idle)

@@ -1249,18 +1249,22 @@ def test_linear_rule_on_arrays_gives_the_numbers_of_its_rule_on_tensors(x_shape,
         assert on_arrays.tobytes() == on_tensors.tobytes()
 
 
-def test_a_plain_sgd_step_of_the_digits_mlp_runs_few_python_calls() -> None:
+def test_a_plain_sgd_step_of_the_digits_mlp_runs_few_python_calls(monkeypatch) -> None:
     # The eager step's cost is mostly Python calls (perf: libpython ~55% of its time): at
     # 3406f1f it ran 235 per step, 189 since Linear's rule, the BLAS thread switch, the fused
     # cross-entropy and SGD call fewer layers; 205 since each of its 5 products that OpenBLAS
     # threads asks whether other processes keep the cores busy (chainrule._busy); 214 since a
     # freed node's edges keep a stand-in of each large input's shape (backward._edges), which
     # its name and next_functions read after the backward. Counted with the profiler, warm, C
-    # calls aside.
+    # calls aside, on idle cores (on busy ones a product also asks whether one thread keeps
+    # its bits, and switches: chainrule._blas._same_bits_on_one_thread).
     import gc
     import sys
 
+    from chainrule import _blas
     from chainrule.training import build_model
+
+    monkeypatch.setattr(_blas, "others_busy", lambda: False)  # (pytest-xdist's other worker)
 
     rng = np.random.default_rng(0)
     x = cr.tensor(rng.standard_normal((64, 64)).astype(np.float32))

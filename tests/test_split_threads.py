@@ -117,6 +117,31 @@ def test_the_caller_writes_the_larger_part(
     np.testing.assert_array_equal(out[:, 0], np.arange(rows))
 
 
+@pytest.mark.parametrize(
+    ("rows", "parts", "sizes"),
+    [(256, 2, [140, 116]), (256, 3, [102, 76, 78]), (9, 3, [4, 2, 3]), (2, 2, [2])],
+)
+def test_parts_start_at_multiples_of_align(
+    monkeypatch: pytest.MonkeyPatch, rows: int, parts: int, sizes: list[int]
+) -> None:
+    """Each part starts at an even row when ``align`` is 2; where the rows are too few for
+    that, one part writes them all."""
+    monkeypatch.setattr(_split, "serial_below", 0)
+    monkeypatch.setattr(_split, "parts", parts)
+    monkeypatch.setattr(_split, "_pool", None)
+    monkeypatch.setattr(_split, "others_busy", lambda: False)
+    written: list[int] = []
+
+    def write(out: Any, a: Any) -> None:
+        written.append(len(out))
+        out[...] = a
+
+    values = np.arange(float(rows)).reshape(rows, 1)
+    out = _split.in_parts(write, np.empty((rows, 1)), values, align=2)
+    assert sorted(written, reverse=True) == sorted(sizes, reverse=True)
+    np.testing.assert_array_equal(out, values)
+
+
 def test_a_failing_part_raises_in_the_caller_after_every_part_ends(always_split: None) -> None:
     finished: list[int] = []
 

@@ -5,7 +5,9 @@ cores that pays for the products of eager training (a 64-128-128-10 MLP, a digit
 chainrule leaves it so, with two exceptions. While other processes keep the cores busy
 (:func:`chainrule._busy.others_busy`), a threaded product waits a whole scheduler slice for a
 thread that is not running (measured on 2 busy cores: a (64, 128) @ (128, 128) product took
-36 us on one thread and up to 46 ms on two), so every product runs on one thread then. And
+36 us on one thread and up to 46 ms on two), so a product runs on one thread then where that
+gives it the same bits (:func:`_same_bits_on_one_thread`: a program's numbers must not change
+with the load), and a long sum's parts one after the other (:func:`_in_parts`). And
 after a threaded product OpenBLAS's idle threads spin for ~0.1 s, taking the cores where
 :mod:`chainrule._split` writes vmap's per-example outer products, so under vmap a product of
 fewer than :data:`serial_below` multiply-adds runs on one thread.
@@ -32,6 +34,7 @@ added after: see :func:`_in_parts`.
 from __future__ import annotations
 
 import ctypes
+import math
 import os
 from typing import Any
 
@@ -154,16 +157,25 @@ _GEMMS = {
 _BATCHED = _cblas(_FOUND, "gemm_batch", _gemm_batch_arguments) if _THREADS is not None else {}
 
 
-def _on_threads_for(macs: int, product: Any, *args: Any) -> Any:
+def _on_threads_for(macs: int, product: Any, *args: Any, operands: Any = None) -> Any:
     """``product(*args)``, on one BLAS thread when a product of ``macs`` multiply-adds is
-    better kept there: OpenBLAS would split it, and other processes keep the cores busy
-    (:func:`chainrule._busy.others_busy`), or it is below :data:`serial_below` while a vmap
-    is open (or :data:`serial_everywhere`). The pool's count is restored after. One function,
+    better kept there: OpenBLAS would split it, and it is below :data:`serial_below` while a
+    vmap is open (or :data:`serial_everywhere`), or other processes keep the cores busy
+    (:func:`chainrule._busy.others_busy`) and one thread gives it the same bits
+    (:func:`_same_bits_on_one_thread`; ``operands``, the ``(a, b, out)`` of the product, are
+    its first three ``args`` unless given). The pool's count is restored after. One function,
     not a test and a switch in two: it runs for every product of a training step."""
     if _THREADS is None or macs <= _OPENBLAS_SERIAL:
         return product(*args)
-    if not (macs < serial_below and (vmaps_open or serial_everywhere) or others_busy()):
-        return product(*args)
+    if macs < serial_below and (vmaps_open or serial_everywhere):
+        return _on_one_thread(product, *args)
+    if others_busy() and _same_bits_on_one_thread(*(args[:3] if operands is None else operands)):
+        return _on_one_thread(product, *args)
+    return product(*args)
+
+
+def _on_one_thread(product: Any, *args: Any) -> Any:
+    """``product(*args)`` with OpenBLAS's pool set to one thread, its count restored after."""
     get, set_ = _THREADS
     threads = get()
     if threads == 1:
@@ -173,6 +185,59 @@ def _on_threads_for(macs: int, product: Any, *args: Any) -> Any:
         return product(*args)
     finally:
         set_(threads)
+
+
+#: Products whose bits on one thread :func:`_same_bits_on_one_thread` has found, by layout.
+_SAME_BITS: dict[tuple[Any, ...], bool] = {}
+
+#: Products of more multiply-adds than this are not tried twice: they keep the pool's threads.
+_PROBED_MACS = 2**26
+
+
+def _same_bits_on_one_thread(a: Any, b: Any, out: Any = None) -> bool:
+    """Whether ``matmul(a, b, out)`` has the same bits on one OpenBLAS thread as on the pool's.
+
+    Not always: OpenBLAS's threaded driver blocks a long sum otherwise than its serial one,
+    and rounds otherwise then (here float32 sums from 456 terms on, float64 ones sooner), so
+    a product that switched to one thread while other processes kept the cores busy had other
+    last bits than on idle cores: the same program gave other numbers under load (a 1,797 x
+    784 linear layer: 80% of its outputs). Whether it does is a property of the product's
+    shapes, strides and dtypes, so it is found once per layout, by random numbers laid out as
+    the operands computed both ways. Operands that share memory (NumPy may call another BLAS
+    routine for ``x @ x.T``) and very large products are not tried: they keep the threads."""
+    key = (
+        a.shape, a.strides, a.dtype, b.shape, b.strides, b.dtype,
+        None if out is None else (out.shape, out.strides, out.dtype),
+    )  # fmt: skip
+    same = _SAME_BITS.get(key)
+    if same is None:
+        same = _SAME_BITS[key] = _tried_both_ways(a, b, out)
+    return same
+
+
+def _tried_both_ways(a: Any, b: Any, out: Any) -> bool:
+    """:func:`_same_bits_on_one_thread` of a layout not seen before."""
+    if not {a.dtype.kind, b.dtype.kind} & {"f", "c"}:
+        return True  # integers: NumPy's own loop, not BLAS
+    if np.may_share_memory(a, b) or max(a.size * b.shape[-1], b.size * a.shape[-2]) > _PROBED_MACS:
+        return False
+    rng = np.random.default_rng(0)  # its own generator: the user's stream is not drawn from
+    probes = [None if x is None else _random_like(x, rng) for x in (a, b, out)]
+    if any(p is None for p, x in zip(probes, (a, b, out), strict=True) if x is not None):
+        return False
+    threaded = np.array(np.matmul(*probes))
+    return bool(np.array_equal(threaded, _on_one_thread(np.matmul, *probes), equal_nan=True))
+
+
+def _random_like(x: Any, rng: Any) -> Any:
+    """Random numbers of ``x``'s dtype laid out as ``x`` (shape and strides) in memory of
+    their own, or None for a layout with steps backwards or between elements."""
+    item = x.itemsize
+    if any(s < 0 or s % item for s in x.strides):
+        return None
+    span = 1 + sum((n - 1) * s for n, s in zip(x.shape, x.strides, strict=True)) // item
+    memory = rng.standard_normal(span if x.size else 0).astype(x.dtype)
+    return np.lib.stride_tricks.as_strided(memory, x.shape, x.strides)
 
 
 #: OpenBLAS hands a batch entry of at most 100**3 multiply-adds to its small-matrix kernels,
@@ -194,8 +259,9 @@ def _in_parts(a: Any, b: Any, out: Any, beta: float) -> bool:
     as OpenBLAS's alone, and longer inside a training step, so other products keep OpenBLAS's
     threads. On cores busy with other work both wait for a thread the kernel has not
     scheduled, the parts once per call: with two other processes on the 2 cores, the halves
-    took 0.23-8 ms a call, OpenBLAS's threads 0.33-48 ms (medians of 6 runs of 100 calls; one
-    thread is safest there, and its callers take it while ``others_busy()``).
+    took 0.23-8 ms a call, OpenBLAS's threads 0.33-48 ms (medians of 6 runs of 100 calls).
+    There (``others_busy()``) the same parts run one after the other on one thread: no wait,
+    and the bits of idle cores, as the product must not change with the load.
 
     Returns False, having done nothing, where the sum is not longer than the output's sides on
     at least two threads, or where the call does not take the arrays."""
@@ -228,13 +294,17 @@ def _in_parts(a: Any, b: Any, out: Any, beta: float) -> bool:
     scalars[0], scalars[1, 0] = 1.0, beta
     i_row, p_row, s_row = ints.strides[0], addresses.strides[0], scalars.strides[0]
     i_at, p_at, s_at = ints.ctypes.data, addresses.ctypes.data, scalars.ctypes.data
-    gemm(
+    arguments = (
         *(_ROW_MAJOR, flags.ctypes.data, flags.ctypes.data + flags.strides[0]),
         *(i_at + 2 * i_row, i_at + 3 * i_row, i_at + 4 * i_row),  # m, n, k
         *(s_at, p_at, i_at + 5 * i_row, p_at + p_row, i_at + 6 * i_row),  # alpha, a, lda, b, ldb
         *(s_at + s_row, p_at + 2 * p_row, i_at + 7 * i_row),  # beta, c, ldc
         *(parts, i_at + 8 * i_row),  # groups of one product each
     )
+    if others_busy():  # the same parts one after the other, on one thread: the same bits
+        _on_one_thread(gemm, *arguments)
+    else:
+        gemm(*arguments)
     for piece in scratch:
         out += piece
     return True
@@ -252,7 +322,7 @@ def matmul(a: Any, b: Any, out: Any = None) -> Any:
         if out is None and dtype is b.dtype and dtype.kind == "f":
             if macs >= serial_below:  # large: in parts where it can be (buffers knows sizes)
                 out = _buffers.empty((rows, columns), dtype)
-                if not others_busy() and _in_parts(a, b, out, 0.0):
+                if _in_parts(a, b, out, 0.0):
                     return out
             elif rows * columns * dtype.itemsize >= _buffers.MIN_BYTES:  # small: no call
                 out = _buffers.empty((rows, columns), dtype)
@@ -350,10 +420,14 @@ def outer(a: Any, b: Any, transposed: bool | None = None) -> Any:
     # the side the partner's zeros meet: b, or a where the stack is written as b^T a^T
     by_pairs = pairs_fit and np.isfinite(a if transposed else b).all()
     write = _pairs_into if by_pairs else _einsum_outer_into
+    # Parts start at an even example, so that the pairs are the same however the stack is
+    # split (a pair's zeros may take their signs from the partner: see above).
+    align = 2 if by_pairs and math.prod(batch[1:]) % 2 else 1
     if transposed:
         out = np.empty((*batch, columns, rows), dtype)
-        return _split.in_parts(write, out, b.swapaxes(-1, -2), a.swapaxes(-1, -2)).swapaxes(-1, -2)
-    return _split.in_parts(write, np.empty((*batch, rows, columns), dtype), a, b)
+        b_t, a_t = b.swapaxes(-1, -2), a.swapaxes(-1, -2)
+        return _split.in_parts(write, out, b_t, a_t, align=align).swapaxes(-1, -2)
+    return _split.in_parts(write, np.empty((*batch, rows, columns), dtype), a, b, align=align)
 
 
 def _einsum_outer_into(out: Any, a: Any, b: Any) -> None:
@@ -466,9 +540,10 @@ def _addmm_in_one_call(bias: Any, a: Any, b: Any) -> Any:
         return None
     out = _buffers.empty((m, n), a.dtype)
     np.copyto(out, bias)  # beta = 1: the product is added to what out holds
-    if m * n * k >= serial_below and not others_busy() and _in_parts(a, b, out, 1.0):
+    if m * n * k >= serial_below and _in_parts(a, b, out, 1.0):
         return out
     # a and b are bound here, so their memory lives through the call
     args = (_ROW_MAJOR, a_layout[0], b_layout[0], m, n, k, 1.0, a.ctypes.data, a_layout[1])
-    _on_threads_for(m * n * k, gemm, *args, b.ctypes.data, b_layout[1], 1.0, out.ctypes.data, n)
+    pointers = (b.ctypes.data, b_layout[1], 1.0, out.ctypes.data, n)
+    _on_threads_for(m * n * k, gemm, *args, *pointers, operands=(a, b, out))
     return out

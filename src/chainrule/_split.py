@@ -80,11 +80,13 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pool)
 
 
-def in_parts(write: Callable[..., None], out: Any, *operands: Any) -> Any:
+def in_parts(write: Callable[..., None], out: Any, *operands: Any, align: int = 1) -> Any:
     """``write(out, *operands)``, which fills ``out`` (an array) from arrays that broadcast to
     it, as ``write(out[part], *operands[part])`` for parts along ``out``'s first axis written by
     several threads when ``out`` is large; returns ``out``. An operand without that axis (fewer
-    dimensions, or size 1 there) is passed whole to every part."""
+    dimensions, or size 1 there) is passed whole to every part. Each part starts at a multiple
+    of ``align`` rows (a writer whose rows' bits depend on their neighbours', as
+    :func:`chainrule._blas.outer`'s pairs, writes them so whether it is split or not)."""
     count = min(parts, out.shape[0]) if out.ndim else 1
     if count < 2 or out.nbytes < serial_below or others_busy():
         write(out, *operands)
@@ -94,6 +96,10 @@ def in_parts(write: Callable[..., None], out: Any, *operands: Any) -> Any:
     # writes the larger part: the helpers' parts end with it rather than after it.
     first = min(round(rows * (1 + caller_extra * (count - 1)) / count), rows - count + 1)
     bounds = [0] + [first + (rows - first) * k // (count - 1) for k in range(count)]
+    bounds[1:-1] = [bound - bound % align for bound in bounds[1:-1]]
+    if any(start >= end for start, end in zip(bounds[:-1], bounds[1:], strict=True)):  # too few
+        write(out, *operands)
+        return out
 
     def write_part(k: int) -> None:
         part = slice(bounds[k], bounds[k + 1])
