@@ -152,3 +152,16 @@ def test_a_training_step_has_the_same_numbers_on_busy_cores(monkeypatch) -> None
         stepped.append([p.detach().numpy().copy() for p in model.parameters()])
     for idle, busy in zip(*stepped, strict=True):
         np.testing.assert_array_equal(busy, idle)
+
+
+def test_a_layout_is_tried_on_one_matrix_stored_as_it_is() -> None:
+    """By rows or by columns, as NumPy passes it to BLAS: not the rows' padding (a view of
+    wide rows would have taken their whole span), nor the stack (a weight expanded over
+    vmap's batch would have taken the batch's)."""
+    rng = np.random.default_rng(0)
+    padded = np.lib.stride_tricks.as_strided(np.zeros(1, np.float32), (64, 128), (2**30, 4))
+    stack = np.broadcast_to(np.zeros((128, 32), np.float32).T, (256, 32, 128))
+    for x, by_columns in ((padded, False), (padded.T, True), (stack, True)):
+        probe = _blas._random_like(x, rng)
+        assert probe.shape == x.shape[-2:] and probe.dtype == x.dtype
+        assert probe.flags.f_contiguous if by_columns else probe.flags.c_contiguous

@@ -216,28 +216,28 @@ def _same_bits_on_one_thread(a: Any, b: Any, out: Any = None) -> bool:
 
 
 def _tried_both_ways(a: Any, b: Any, out: Any) -> bool:
-    """:func:`_same_bits_on_one_thread` of a layout not seen before."""
+    """:func:`_same_bits_on_one_thread` of a layout not seen before, tried on one matrix of
+    each operand (NumPy's matmul runs a stack matrix by matrix)."""
     if not {a.dtype.kind, b.dtype.kind} & {"f", "c"}:
         return True  # integers: NumPy's own loop, not BLAS
-    if np.may_share_memory(a, b) or max(a.size * b.shape[-1], b.size * a.shape[-2]) > _PROBED_MACS:
+    (m, k), n = a.shape[-2:], b.shape[-1]
+    if np.may_share_memory(a, b) or m * k * n > _PROBED_MACS:
         return False
     rng = np.random.default_rng(0)  # its own generator: the user's stream is not drawn from
     probes = [None if x is None else _random_like(x, rng) for x in (a, b, out)]
-    if any(p is None for p, x in zip(probes, (a, b, out), strict=True) if x is not None):
-        return False
     threaded = np.array(np.matmul(*probes))
     return bool(np.array_equal(threaded, _on_one_thread(np.matmul, *probes), equal_nan=True))
 
 
 def _random_like(x: Any, rng: Any) -> Any:
-    """Random numbers of ``x``'s dtype laid out as ``x`` (shape and strides) in memory of
-    their own, or None for a layout with steps backwards or between elements."""
-    item = x.itemsize
-    if any(s < 0 or s % item for s in x.strides):
-        return None
-    span = 1 + sum((n - 1) * s for n, s in zip(x.shape, x.strides, strict=True)) // item
-    memory = rng.standard_normal(span if x.size else 0).astype(x.dtype)
-    return np.lib.stride_tricks.as_strided(memory, x.shape, x.strides)
+    """A matrix of random numbers shaped as ``x``'s last two dimensions and, as they are,
+    stored by rows or by columns: what decides NumPy's call to BLAS (not the padding of rows,
+    nor a stack's strides)."""
+    rows, columns = x.shape[-2:]
+    by_columns = x.strides[-2] == x.itemsize and x.strides[-1] != x.itemsize
+    stored = (columns, rows) if by_columns else (rows, columns)
+    matrix = rng.standard_normal(stored).astype(x.dtype)
+    return matrix.T if by_columns else matrix
 
 
 #: OpenBLAS hands a batch entry of at most 100**3 multiply-adds to its small-matrix kernels,
