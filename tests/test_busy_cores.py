@@ -165,3 +165,13 @@ def test_a_layout_is_tried_on_one_matrix_stored_as_it_is() -> None:
         probe = _blas._random_like(x, rng)
         assert probe.shape == x.shape[-2:] and probe.dtype == x.dtype
         assert probe.flags.f_contiguous if by_columns else probe.flags.c_contiguous
+
+
+def test_the_record_of_layouts_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Shapes that keep changing (a sequence's length) must not grow it without end."""
+    monkeypatch.setattr(_blas, "_SAME_BITS", {})
+    monkeypatch.setattr(_blas, "_LAYOUTS_KEPT", 2)
+    for rows in (3, 4, 5, 6, 7):
+        _blas._same_bits_on_one_thread(np.ones((rows, 8)), np.ones((8, 2)))
+        assert 1 <= len(_blas._SAME_BITS) <= 2
+    assert next(reversed(_blas._SAME_BITS))[:2] == ((7, 8), (64, 8))

@@ -193,6 +193,9 @@ _SAME_BITS: dict[tuple[Any, ...], bool] = {}
 #: Products of more multiply-adds than this are not tried twice: they keep the pool's threads.
 _PROBED_MACS = 2**26
 
+#: The most layouts :data:`_SAME_BITS` keeps.
+_LAYOUTS_KEPT = 1024
+
 
 def _same_bits_on_one_thread(a: Any, b: Any, out: Any = None) -> bool:
     """Whether ``matmul(a, b, out)`` has the same bits on one OpenBLAS thread as on the pool's.
@@ -202,15 +205,19 @@ def _same_bits_on_one_thread(a: Any, b: Any, out: Any = None) -> bool:
     a product that switched to one thread while other processes kept the cores busy had other
     last bits than on idle cores: the same program gave other numbers under load (a 1,797 x
     784 linear layer: 80% of its outputs). Whether it does is a property of the product's
-    shapes, strides and dtypes, so it is found once per layout, by random numbers laid out as
-    the operands computed both ways. Operands that share memory (NumPy may call another BLAS
-    routine for ``x @ x.T``) and very large products are not tried: they keep the threads."""
+    shapes, strides and dtypes, so it is found once per layout (at most :data:`_LAYOUTS_KEPT`
+    kept: shapes that keep changing start the record again), by a random matrix of each
+    operand, stored as it is, computed both ways. Operands that share memory (NumPy may call
+    another BLAS routine for ``x @ x.T``) and very large products are not tried: they keep
+    the threads."""
     key = (
         a.shape, a.strides, a.dtype, b.shape, b.strides, b.dtype,
         None if out is None else (out.shape, out.strides, out.dtype),
     )  # fmt: skip
     same = _SAME_BITS.get(key)
     if same is None:
+        if len(_SAME_BITS) >= _LAYOUTS_KEPT:
+            _SAME_BITS.clear()
         same = _SAME_BITS[key] = _tried_both_ways(a, b, out)
     return same
 
