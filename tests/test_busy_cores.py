@@ -79,8 +79,8 @@ def _on_cores(monkeypatch: pytest.MonkeyPatch, busy: bool) -> None:
 
 @pytest.mark.parametrize(
     ("m", "k", "n"),
-    [(256, 128, 128), (1797, 784, 128), (128, 1797, 96)],
-    ids=["short sum", "long sum", "long sum in parts"],
+    [(256, 128, 128), (1797, 784, 128), (128, 1797, 96), (16384, 1000, 1)],
+    ids=["short sum", "long sum", "long sum in parts", "one output"],
 )
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_a_product_has_the_same_bits_on_busy_cores_as_on_idle_ones(
@@ -105,18 +105,17 @@ def test_a_product_has_the_same_bits_on_busy_cores_as_on_idle_ones(
         busy = [np.array(_blas.matmul(a, b)), np.array(_blas.addmm(bias, a, b))]
         for on_idle, on_busy in zip(idle, busy, strict=True):
             np.testing.assert_array_equal(on_busy, on_idle)
-    switched = list(counts_set)
-    same = _blas._same_bits_on_one_thread(a, b)
-    assert switched == ([1, 2] * 2 if same or m < k else [])  # (m < k: in parts)
+    kept_bits = sum(_blas._SAME_BITS.values())  # the products found to keep them, of 2
+    assert counts_set == [1, 2] * (2 if m < k else kept_bits)  # (m < k: in parts)
     if (m, k, dtype) == (256, 128, np.float32):
-        assert same  # a short sum: the same blocks on any thread count
+        assert kept_bits == 2  # a short sum: the same blocks on any thread count
 
 
 def test_operands_that_share_memory_keep_the_threads(counts_set: list[int], monkeypatch) -> None:
     """``x @ x.T``: NumPy may take another BLAS routine for it than the one tried."""
     _on_cores(monkeypatch, busy=True)
     x = np.random.default_rng(1).standard_normal((256, 128)).astype(np.float32)
-    assert not _blas._same_bits_on_one_thread(x, x.T)
+    assert not _blas._same_bits_on_one_thread(np.matmul, x, x.T)
     _blas.matmul(x, x.T)
     assert counts_set == []
 
@@ -127,7 +126,8 @@ def test_trying_a_product_both_ways_draws_no_random_number_of_the_user() -> None
         cr.manual_seed(5)
         np.random.seed(5)
         if tried:
-            _blas._tried_both_ways(np.ones((64, 128), np.float32), np.ones((128, 64)), None)
+            ones = np.ones((64, 128), np.float32)
+            _blas._tried_both_ways(np.matmul, ones, np.ones((128, 64)), None)
         draws.append((cr.rand(3).tolist(), np.random.rand(3).tolist()))
     assert draws[0] == draws[1]
 
@@ -172,6 +172,6 @@ def test_the_record_of_layouts_is_bounded(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(_blas, "_SAME_BITS", {})
     monkeypatch.setattr(_blas, "_LAYOUTS_KEPT", 2)
     for rows in (3, 4, 5, 6, 7):
-        _blas._same_bits_on_one_thread(np.ones((rows, 8)), np.ones((8, 2)))
+        _blas._same_bits_on_one_thread(np.matmul, np.ones((rows, 8)), np.ones((8, 2)))
         assert 1 <= len(_blas._SAME_BITS) <= 2
-    assert next(reversed(_blas._SAME_BITS))[:2] == ((7, 8), (64, 8))
+    assert next(reversed(_blas._SAME_BITS))[:3] == (np.matmul, (7, 8), (64, 8))

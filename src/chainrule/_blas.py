@@ -157,19 +157,19 @@ _GEMMS = {
 _BATCHED = _cblas(_FOUND, "gemm_batch", _gemm_batch_arguments) if _THREADS is not None else {}
 
 
-def _on_threads_for(macs: int, product: Any, *args: Any, operands: Any = None) -> Any:
+def _on_threads_for(macs: int, product: Any, *args: Any) -> Any:
     """``product(*args)``, on one BLAS thread when a product of ``macs`` multiply-adds is
     better kept there: OpenBLAS would split it, and it is below :data:`serial_below` while a
     vmap is open (or :data:`serial_everywhere`), or other processes keep the cores busy
     (:func:`chainrule._busy.others_busy`) and one thread gives it the same bits
-    (:func:`_same_bits_on_one_thread`; ``operands``, the ``(a, b, out)`` of the product, are
-    its first three ``args`` unless given). The pool's count is restored after. One function,
+    (:func:`_same_bits_on_one_thread`; ``args`` are the product's ``(a, b, out)``). The
+    pool's count is restored after. One function,
     not a test and a switch in two: it runs for every product of a training step."""
     if _THREADS is None or macs <= _OPENBLAS_SERIAL:
         return product(*args)
     if macs < serial_below and (vmaps_open or serial_everywhere):
         return _on_one_thread(product, *args)
-    if others_busy() and _same_bits_on_one_thread(*(args[:3] if operands is None else operands)):
+    if others_busy() and _same_bits_on_one_thread(product, *args):
         return _on_one_thread(product, *args)
     return product(*args)
 
@@ -197,32 +197,35 @@ _PROBED_MACS = 2**26
 _LAYOUTS_KEPT = 1024
 
 
-def _same_bits_on_one_thread(a: Any, b: Any, out: Any = None) -> bool:
-    """Whether ``matmul(a, b, out)`` has the same bits on one OpenBLAS thread as on the pool's.
+def _same_bits_on_one_thread(product: Any, a: Any, b: Any, out: Any = None) -> bool:
+    """Whether ``product(a, b, out)`` (NumPy's matmul, or :func:`_add_product`'s gemm) has the
+    same bits on one OpenBLAS thread as on the pool's.
 
     Not always: OpenBLAS's threaded driver blocks a long sum otherwise than its serial one,
     and rounds otherwise then (here float32 sums from 456 terms on, float64 ones sooner), so
     a product that switched to one thread while other processes kept the cores busy had other
     last bits than on idle cores: the same program gave other numbers under load (a 1,797 x
-    784 linear layer: 80% of its outputs). Whether it does is a property of the product's
-    shapes, strides and dtypes, so it is found once per layout (at most :data:`_LAYOUTS_KEPT`
-    kept: shapes that keep changing start the record again), by a random matrix of each
-    operand, stored as it is, computed both ways. Operands that share memory (NumPy may call
-    another BLAS routine for ``x @ x.T``) and very large products are not tried: they keep
-    the threads."""
+    784 linear layer: 80% of its outputs). Whether it does is a property of the call and of
+    the product's shapes, strides and dtypes, so it is found once per layout (at most
+    :data:`_LAYOUTS_KEPT` kept: shapes that keep changing start the record again), by the same
+    call on a random matrix of each operand, stored as it is, run both ways (the same call:
+    NumPy sends a product with one row or column to gemv, whose bits do not change, where
+    :func:`_add_product` calls gemm, whose bits do). Operands that share memory (NumPy may
+    call another BLAS routine for ``x @ x.T``) and very large products are not tried: they
+    keep the threads."""
     key = (
-        a.shape, a.strides, a.dtype, b.shape, b.strides, b.dtype,
+        product, a.shape, a.strides, a.dtype, b.shape, b.strides, b.dtype,
         None if out is None else (out.shape, out.strides, out.dtype),
     )  # fmt: skip
     same = _SAME_BITS.get(key)
     if same is None:
         if len(_SAME_BITS) >= _LAYOUTS_KEPT:
             _SAME_BITS.clear()
-        same = _SAME_BITS[key] = _tried_both_ways(a, b, out)
+        same = _SAME_BITS[key] = _tried_both_ways(product, a, b, out)
     return same
 
 
-def _tried_both_ways(a: Any, b: Any, out: Any) -> bool:
+def _tried_both_ways(product: Any, a: Any, b: Any, out: Any) -> bool:
     """:func:`_same_bits_on_one_thread` of a layout not seen before, tried on one matrix of
     each operand (NumPy's matmul runs a stack matrix by matrix)."""
     if not {a.dtype.kind, b.dtype.kind} & {"f", "c"}:
@@ -231,9 +234,13 @@ def _tried_both_ways(a: Any, b: Any, out: Any) -> bool:
     if np.may_share_memory(a, b) or m * k * n > _PROBED_MACS:
         return False
     rng = np.random.default_rng(0)  # its own generator: the user's stream is not drawn from
-    probes = [None if x is None else _random_like(x, rng) for x in (a, b, out)]
-    threaded = np.array(np.matmul(*probes))
-    return bool(np.array_equal(threaded, _on_one_thread(np.matmul, *probes), equal_nan=True))
+    a, b, out = (None if x is None else _random_like(x, rng) for x in (a, b, out))
+    results = []
+    for serial in (False, True):
+        written = None if out is None else out.copy(order="K")  # (gemm adds to it)
+        found = _on_one_thread(product, a, b, written) if serial else product(a, b, written)
+        results.append(np.array(written if found is None else found))
+    return bool(np.array_equal(*results, equal_nan=True))
 
 
 def _random_like(x: Any, rng: Any) -> Any:
@@ -538,7 +545,7 @@ def _addmm_in_one_call(bias: Any, a: Any, b: Any) -> Any:
     found = _GEMMS.get(a.dtype)
     if found is None or b.dtype is not a.dtype or bias.dtype is not a.dtype:
         return None
-    gemm, largest = found
+    largest = found[1]
     (m, k), n = a.shape, b.shape[1]
     if not 0 < k <= largest or max(m, n) > largest:  # nothing summed; too large for BLAS ints
         return None
@@ -549,8 +556,15 @@ def _addmm_in_one_call(bias: Any, a: Any, b: Any) -> Any:
     np.copyto(out, bias)  # beta = 1: the product is added to what out holds
     if m * n * k >= serial_below and _in_parts(a, b, out, 1.0):
         return out
-    # a and b are bound here, so their memory lives through the call
-    args = (_ROW_MAJOR, a_layout[0], b_layout[0], m, n, k, 1.0, a.ctypes.data, a_layout[1])
-    pointers = (b.ctypes.data, b_layout[1], 1.0, out.ctypes.data, n)
-    _on_threads_for(m * n * k, gemm, *args, *pointers, operands=(a, b, out))
+    _on_threads_for(m * n * k, _add_product, a, b, out)
     return out
+
+
+def _add_product(a: Any, b: Any, out: Any) -> None:
+    """``out += a @ b`` by one gemm call (``beta = 1``), for matrices it takes (see
+    :func:`_addmm_in_one_call`)."""
+    (m, k), n = a.shape, b.shape[1]
+    (a_flag, lda), (b_flag, ldb) = _gemm_layout(a), _gemm_layout(b)
+    # a, b and out are bound here, so their memory lives through the call
+    operands = (a.ctypes.data, lda, b.ctypes.data, ldb, 1.0, out.ctypes.data, out.shape[1])
+    _GEMMS[a.dtype][0](_ROW_MAJOR, a_flag, b_flag, m, n, k, 1.0, *operands)
