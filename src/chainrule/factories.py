@@ -823,7 +823,7 @@ def _drawn_node(node: Any, parameters: list[Tensor], values: Tensor) -> Tensor:
     (zero derivatives; see :mod:`chainrule.ops.draws`) where the node has a use: a parameter
     that requires grad, or tangents riding along, which the values' arithmetic must not pass
     on. Otherwise the values themselves (one op less for a draw under vmap)."""
-    if forward.levels or (grad_mode.enabled and any(p.requires_grad for p in parameters)):
+    if forward.levels or (grad_mode.modes.enabled and any(p.requires_grad for p in parameters)):
         return node(*parameters, values)
     return values
 

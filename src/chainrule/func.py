@@ -279,7 +279,7 @@ class _Pullback:
         mode is on) False records no graph of the gradients, even for primals that require
         grad."""
         if create_graph is None:
-            create_graph = grad_mode.enabled
+            create_graph = grad_mode.modes.enabled
         leaves, spec = tree_flatten(cotangents)
         if spec != self.out_spec:  # PyTorch compares the trees: a list is no tuple
             raise RuntimeError(

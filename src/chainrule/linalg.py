@@ -94,7 +94,7 @@ _HALF_REFUSED["lstsq"] = _HALF_REFUSED["matrix_rank"]
 
 
 def _records(A: Tensor) -> bool:  # noqa: N803
-    return A.requires_grad and grad_mode.enabled
+    return A.requires_grad and grad_mode.modes.enabled
 
 
 def _like(x: Tensor, data: Any) -> Tensor:

@@ -72,6 +72,8 @@ _F32 = dtypes.HALF_OPMATH  # what float16 computes in
 # inference tensors on that same path (see _look_at_saved), so the usual op pays nothing more.
 packing = False
 inference_seen = False
+# The calling thread's grad and inference modes (chainrule.grad_mode), read on every op.
+_modes = grad_mode.modes
 # The usual constants, let through at once (Python's and NumPy's real scalars).
 _REAL_SCALARS = frozenset(
     (float, int, bool, xp.float16, xp.float32, xp.float64, xp.int32, xp.int64, xp.bool_)
@@ -787,8 +789,8 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
         if may_view and self.is_view and (_may_share(out, args[0]) or not out.size):
             result._vc = inputs[0]._vc
             info = result._view = View(inputs[0], self)
-            if not grad_mode.enabled:  # (PyTorch words it otherwise inside inference_mode)
-                info.creation = INFERENCE_VIEW if grad_mode.inference else "no_grad"
+            if not _modes.enabled:  # (PyTorch words it otherwise inside inference_mode)
+                info.creation = INFERENCE_VIEW if _modes.inference else "no_grad"
             if not info.base.requires_grad:
                 watch(result)
         else:
@@ -798,7 +800,7 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
                 births[id(result._vc)] = result._vc
         if narrow is not None:  # computed in float32: the result rounds once
             result._data, args, out = _rounded_once(self, inputs, args, out, narrow)
-        if True in needs and grad_mode.enabled:
+        if True in needs and _modes.enabled:
             # Record: keep what the rules need and become the result's grad_fn.
             self.needs = needs
             result.requires_grad = True
@@ -860,7 +862,7 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
                 # requires grad too: a leaf without an accumulator, whose gradients go nowhere
                 # (see backward's _Pass.finish)
                 result.requires_grad = inputs[0].requires_grad
-            elif grad_mode.inference:  # made inside inference_mode(): an inference tensor
+            elif grad_mode.inference_seen and _modes.inference:  # made in inference_mode()
                 result._vc = InferenceCounter(_ZERO)
                 if births is not None:
                     births[id(result._vc)] = result._vc
@@ -1173,7 +1175,7 @@ class Constant(Op, abstract=True):
             raise self._mismatch(args) from None
         except OverflowError:  # as in Op.__call__
             result = _make(xp.asarray(self._wrapping_numbers(args)[1]))
-        if grad_mode.enabled and True in [_steered(x) for x in inputs]:
+        if _modes.enabled and True in [_steered(x) for x in inputs]:
             # A record for the graph's readers (no rule runs): laid out as _RECORD.
             self._record = (inputs, args, None, None, None, next(_sequence), (), None, False)
             graph.keep_source(result, self)
@@ -1277,7 +1279,7 @@ def without_derivative(
         if isinstance(x, Tensor)
         and (x.requires_grad or (_dual_levels and x.is_floating_point()))  # (vmap's too)
     ]
-    if not edges or not (grad_mode.enabled or _dual_levels):
+    if not edges or not (_modes.enabled or _dual_levels):
         return compute(*inputs)
     with grad_mode.no_grad():
         value = compute(*inputs)

@@ -196,7 +196,7 @@ class InferenceCounter(list):
     __slots__ = ()
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        if not grad_mode.inference:
+        if not grad_mode.modes.inference:
             raise RuntimeError(INPLACE_INFERENCE)
         list.__setitem__(self, index, value)
 
@@ -268,14 +268,14 @@ class Tensor:
         self.requires_grad = False
         self._grad = None
         self._grad_fn = None
-        self._vc = InferenceCounter(_ZERO) if grad_mode.inference else [0]
+        self._vc = InferenceCounter(_ZERO) if grad_mode.modes.inference else [0]
         self._view = None
         self._hooks = None
         if requires_grad:
             if (
                 isinstance(data, Tensor)
                 and type(data._vc) is InferenceCounter
-                and not grad_mode.inference
+                and not grad_mode.modes.inference
             ):  # ``nn.Parameter(t)`` of an inference tensor
                 raise RuntimeError(REQUIRES_GRAD_INFERENCE)
             self._created_requiring_grad()
@@ -780,7 +780,7 @@ class Tensor:
         return builtins.bool(self._data)
 
     def __float__(self) -> builtins.float:
-        if self.requires_grad and grad_mode.enabled and not _scalar_of_grad_warned[0]:
+        if self.requires_grad and grad_mode.modes.enabled and not _scalar_of_grad_warned[0]:
             _scalar_of_grad_warned[0] = True
             warnings.warn(_SCALAR_OF_GRAD, UserWarning, stacklevel=2)
         return builtins.float(self._one_element())
@@ -2819,7 +2819,7 @@ def set_requires_grad(t: Tensor, requires_grad: builtins.bool) -> Tensor:
         )
     if requires_grad and not dtypes.is_floating(t._data.dtype):
         raise RuntimeError("only Tensors of floating point dtype can require gradients")
-    if requires_grad and type(t._vc) is InferenceCounter and not grad_mode.inference:
+    if requires_grad and type(t._vc) is InferenceCounter and not grad_mode.modes.inference:
         raise RuntimeError(REQUIRES_GRAD_INFERENCE)
     t.requires_grad = requires_grad
     return t
@@ -2832,8 +2832,11 @@ def _make(data: Any, requires_grad: builtins.bool = False, grad_fn: Any = None) 
     t.requires_grad = requires_grad
     t._grad = None
     t._grad_fn = grad_fn
-    # Made inside inference_mode(): an inference tensor (see InferenceCounter)
-    t._vc = vc = InferenceCounter(_ZERO) if grad_mode.inference else [0]
+    # Made inside inference_mode(): an inference tensor (see InferenceCounter). The thread is
+    # asked only once some thread has entered it (the usual op pays one global's read).
+    t._vc = vc = (
+        InferenceCounter(_ZERO) if grad_mode.inference_seen and grad_mode.modes.inference else [0]
+    )
     t._view = None
     t._hooks = None
     if vmap_births:  # made under vmap

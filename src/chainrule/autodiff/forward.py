@@ -70,7 +70,7 @@ def propagate(op: Any, inputs: tuple[Any, ...], args: tuple[Any, ...], result: T
     """Give ``result`` its tangent at each open level where an input has one, unless the
     op's rule answers None: no tangent (PyTorch's undefined one, as an in-place fill's of a
     tensor that had none)."""
-    if grad_mode.inference:  # PyTorch's inference mode turns forward mode off too
+    if grad_mode.modes.inference:  # PyTorch's inference mode turns forward mode off too
         return
     # An integer or bool value has no tangent, as in PyTorch (the jvp of x.long() is zero):
     # else the rule's tangent would be cast to the integer dtype and kept.
@@ -113,7 +113,7 @@ def _mixed(inputs: tuple[Any, ...], tangents: tuple[Any, ...]) -> bool:
 
 def _recording(inputs: tuple[Any, ...], tangents: tuple[Any, ...]) -> bool:
     """Whether a reverse pass will read the tangent rule's arithmetic (forward over reverse)."""
-    return grad_mode.enabled and any(
+    return grad_mode.modes.enabled and any(
         isinstance(x, Tensor) and x.requires_grad for x in (*inputs, *tangents)
     )
 
@@ -311,7 +311,7 @@ def carry(source: Tensor, target: Tensor) -> None:
     """Give ``target`` the tangents of ``source`` (an in-place op: the new value moves into
     the old tensor's memory). In inference mode, which turns forward mode off as PyTorch's
     does, ``target`` keeps the tangents it had."""
-    if grad_mode.inference:
+    if grad_mode.modes.inference:
         return
     for level in levels:
         t = level.tangent(source)

@@ -58,7 +58,7 @@ def once_differentiable(backward: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(ctx: Any, *args: Any) -> Any:
         with grad_mode.no_grad():
             outputs = backward(ctx, *args)
-        if not grad_mode.enabled or not any(
+        if not grad_mode.modes.enabled or not any(
             isinstance(a, Tensor) and a.requires_grad for a in args
         ):
             return outputs

@@ -159,7 +159,7 @@ def _key(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Hashable, str |
     """The guard key of a call, or why the call cannot be compiled at all."""
     if batching.levels or forward.levels or anomaly.enabled:
         return None, "it is called inside vmap, forward-mode AD or anomaly detection"
-    parts: list[Hashable] = [grad_mode.enabled]
+    parts: list[Hashable] = [grad_mode.modes.enabled]
     first: dict[int, Any] = {}  # id(array) -> the first argument on it: aliasing is traced
     for name, value in [*enumerate(args), *sorted(kwargs.items())] if kwargs else enumerate(args):
         if isinstance(value, Tensor):

@@ -105,7 +105,7 @@ class _CrossMapLRN2d(Function):
             raise RuntimeError(
                 f"start (1) + length ({channels}) exceeds dimension size ({channels})."
             )
-        if grad_mode.enabled:  # create_graph: its out= operations cannot be recorded
+        if grad_mode.modes.enabled:  # create_graph: its out= operations cannot be recorded
             raise RuntimeError(
                 "mul(): functions with out=... arguments don't support automatic "
                 "differentiation, but one of the arguments requires grad."

@@ -192,7 +192,7 @@ def _moving(part: _Part, a: Tensor) -> tuple[Any, ...]:
     tangents of one ``jacfwd`` reach the rule as Tensors too). As constants there, every
     second derivative through a tangent (``jacrev`` or ``jacfwd`` of ``jacfwd``) lost the
     factors' own derivative (``jacrev(jacfwd(svdvals))`` of a row was 0)."""
-    if (a.requires_grad and grad_mode.enabled) or forward.carries_tangent(a):
+    if (a.requires_grad and grad_mode.modes.enabled) or forward.carries_tangent(a):
         return part.recompute(a)
     return part.factors
 

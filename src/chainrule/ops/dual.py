@@ -134,7 +134,7 @@ def _where_tensors(condition: Any, a: Any, b: Any) -> Any:
 
 
 def _attached_tensors(grad: Any, source: Any) -> Any:
-    if not (isinstance(source, Tensor) and source.requires_grad and grad_mode.enabled):
+    if not (isinstance(source, Tensor) and source.requires_grad and grad_mode.modes.enabled):
         return grad
     from chainrule.ops.inplace import zero_derivative
 

@@ -43,7 +43,7 @@ from chainrule.tensor import Tensor, _make, move_retained_grad, spread_requires_
 
 
 def _records(t: Tensor, *others: Any) -> bool:
-    if not grad_mode.enabled:
+    if not grad_mode.modes.enabled:
         return False
     if t.requires_grad or any(isinstance(o, Tensor) and o.requires_grad for o in others):
         return True

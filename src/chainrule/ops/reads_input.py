@@ -59,7 +59,7 @@ class ReadsInput(Op):
 def reads_input(x: Tensor, zeros: bool = True) -> Tensor:
     """``x``, through a :class:`ReadsInput` node where a gradient of it may be recorded; with
     ``zeros`` False, its gradient is :func:`marked` rather than attached."""
-    if not (x.requires_grad and grad_mode.enabled):
+    if not (x.requires_grad and grad_mode.modes.enabled):
         return x
     return ReadsInput(zeros)(x)
 
@@ -84,7 +84,7 @@ class Marked(Op):
 
 
 def _marked_tensors(grad: Any, source: Any) -> Any:
-    if not (isinstance(source, Tensor) and source.requires_grad and grad_mode.enabled):
+    if not (isinstance(source, Tensor) and source.requires_grad and grad_mode.modes.enabled):
         return grad
     return Marked()(grad, source)
 

@@ -647,7 +647,7 @@ def accumulated(input: Tensor, dtype: Any, reduction: Callable[[Tensor], Tensor]
     NumPy's own would widen it (a ``uint8`` sum is ``uint64``)."""
     if dtype is not None:
         asked = dtypes.as_dtype(dtype)
-        if asked.kind not in "fc" and input.requires_grad and grad_mode.enabled:
+        if asked.kind not in "fc" and input.requires_grad and grad_mode.modes.enabled:
             # an integer or bool result could not carry the gradient on: PyTorch refuses it
             raise RuntimeError(f"Autograd not support dtype: {dtypes.scalar_type_name(asked)}")
         input = input.to(dtype)

@@ -120,7 +120,7 @@ def fill_diagonal_(t: Tensor, fill_value: Any, wrap: bool = False) -> Tensor:
     mask = _make(xp.isin(where, xp.asarray(targets, dtype=xp.int64)))
     dtype = physical._data.dtype
     value = _make(xp.asarray(dtypes.checked_scalar(fill_value, dtype), dtype))
-    if grad_mode.enabled and physical.requires_grad and physical.is_leaf:
+    if grad_mode.modes.enabled and physical.requires_grad and physical.is_leaf:
         # PyTorch fills through a view of t (as_strided): its words for the view's base.
         raise RuntimeError(
             "a view of a leaf Variable that requires grad is being used in an in-place operation."
@@ -357,7 +357,7 @@ def set_(
     >>> a.set_(b).data_ptr() == b.data_ptr(), a
     (True, tensor([0., 1.]))
     """
-    if grad_mode.enabled and t.requires_grad:
+    if grad_mode.modes.enabled and t.requires_grad:
         if t.is_leaf:
             raise RuntimeError(
                 "a leaf Variable that requires grad is being used in an in-place operation."
@@ -367,7 +367,7 @@ def set_(
         if source._data.dtype != t._data.dtype:
             theirs, ours = (dtypes._TORCH_DTYPE_NAMES[x._data.dtype.name][0] for x in (source, t))
             raise RuntimeError(f"Could not set tensor of type {theirs} to a tensor of type {ours}")
-        if grad_mode.enabled and source.requires_grad:
+        if grad_mode.modes.enabled and source.requires_grad:
             raise RuntimeError(
                 "set_ to a tensor that requires grad is not supported by chainrule (PyTorch "
                 "records it without a derivative)"

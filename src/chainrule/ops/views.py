@@ -131,7 +131,7 @@ def sync(t: Tensor, reading: bool = False) -> None:
         # The view's tangent, from its base's (or dual's) as it is now; recorded where reverse
         # mode differentiates the tangents (jacrev of jacfwd): unrecorded, the view's tangent
         # was a constant there, its derivative 0 with no word of a saved value changed.
-        recorded = grad_mode.enabled and any(
+        recorded = grad_mode.modes.enabled and any(
             (tangent := level.tangent(chain[0])) is not None and tangent.requires_grad
             for level in forward.levels
         )
@@ -139,7 +139,7 @@ def sync(t: Tensor, reading: bool = False) -> None:
             forward.carry(replay_ops(*chain), t)
     base = info.base
     untracked = not base.requires_grad and t._grad_fn is None
-    if not grad_mode.enabled:
+    if not grad_mode.modes.enabled:
         # (the history waits for recording; a view whose history cannot be replayed is
         # refused there, and where its grad_fn is read, as PyTorch does)
         if reading and not untracked and info.creation is not None:
@@ -352,7 +352,7 @@ def multiple(pieces: tuple[Tensor, ...], name: str) -> tuple[Tensor, ...]:
     number them as PyTorch's one node's outputs (``output_nr``)."""
     for index, piece in enumerate(pieces):
         if piece._view is not None:
-            if grad_mode.enabled:  # taken with recording off, they stay "no_grad" (PyTorch's)
+            if grad_mode.modes.enabled:  # taken with recording off, they stay "no_grad" (PyTorch's)
                 piece._view.creation = "multi"
             piece._view.of = (name, index)
         if piece._grad_fn is not None:

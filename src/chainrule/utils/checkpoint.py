@@ -121,7 +121,7 @@ class _Checkpoint(Function):
     def backward(ctx: Any, g: Tensor) -> tuple[Any, ...]:
         run = ctx.run
         saved = iter(ctx.saved_tensors)
-        recording = grad_mode.enabled  # create_graph: the saved tensors are the graph's own
+        recording = grad_mode.modes.enabled  # create_graph: the saved tensors are the graph's own
         inputs = []
         for a in run.args:
             if not isinstance(a, Tensor):

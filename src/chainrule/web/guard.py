@@ -95,9 +95,9 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers if scope["type"] == "http" else send)
 
 
-#: Held by every piece of engine work. The engine's gradient switch (``no_grad``) is one
-#: module-level flag, not per thread: an explanation recording its graph must never run while
-#: a training step's ``no_grad`` block is open in another thread.
+#: Held by every piece of engine work. The grad mode is per thread, but some of the engine's
+#: state is one per process (vmap's and forward mode's levels, the anomaly mode): the pieces
+#: of work, each in a worker thread, run one at a time.
 ENGINE = threading.Lock()
 
 
