@@ -185,8 +185,8 @@ class inference_mode(_Switch):
     def __enter__(self) -> None:
         global inference_seen
         if self.inference and not inference_seen:
-            _op.note_inference()  # recorded ops look for inference tensors from now on
             inference_seen = True
+            _op.note_inference()  # recorded ops look for inference tensors from now on
         m = modes
         m.previous.append((m.grad, m.inference))
         _set(self.mode, self.inference)

@@ -68,10 +68,10 @@ _F32 = dtypes.HALF_OPMATH  # what float16 computes in
 # Whether a ``saved_tensors_hooks`` block is open (:mod:`chainrule.autograd.graph` sets it and
 # keeps the hooks): then a recorded node hands the values its rules read to ``pack``. Tested
 # once per recorded op; a bool, the cheapest value to test. Also true once ``inference_mode()``
-# has been entered (``inference_seen``): then a recorded node's inputs are looked at for
-# inference tensors on that same path (see _look_at_saved), so the usual op pays nothing more.
+# has been entered (``grad_mode.inference_seen``): then a recorded node's inputs are looked at
+# for inference tensors on that same path (see _look_at_saved), so the usual op pays nothing
+# more.
 packing = False
-inference_seen = False
 # The calling thread's grad and inference modes (chainrule.grad_mode), read on every op.
 _modes = grad_mode.modes
 # The usual constants, let through at once (Python's and NumPy's real scalars).
@@ -906,7 +906,7 @@ def _look_at_saved(node: Op, result: Tensor, inputs: tuple[Any, ...], versions: 
         ...
         RuntimeError: Inference tensors cannot be saved for backward. Please do not use ...
     """
-    if inference_seen:
+    if grad_mode.inference_seen:
         for x in inputs:
             if isinstance(x, Tensor):
                 if type(x._vc) is not InferenceCounter:
@@ -933,10 +933,10 @@ def _look_at_saved(node: Op, result: Tensor, inputs: tuple[Any, ...], versions: 
 
 
 def note_inference() -> None:
-    """``inference_mode()`` is entered for the first time: from now on recorded nodes are
-    looked at for inference tensors (see _look_at_saved)."""
-    global inference_seen, packing
-    inference_seen = packing = True
+    """``inference_mode()`` is entered for the first time (``grad_mode.inference_seen``): from
+    now on recorded nodes are looked at for inference tensors (see _look_at_saved)."""
+    global packing
+    packing = True
 
 
 # Python floats met as operands of tensors: (float, the array's dtype, the operand to pass for

@@ -20,7 +20,7 @@ import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
-from chainrule import graph, op
+from chainrule import grad_mode, graph, op
 from chainrule._array import xp
 from chainrule.autodiff import backward as backward_module
 from chainrule.op import AccumulateGrad, Op, Presented
@@ -155,7 +155,7 @@ class saved_tensors_hooks:  # noqa: N801 - PyTorch's name
 
     def __exit__(self, *exc: object) -> None:
         _open.pop()
-        op.packing = bool(_open) or op.inference_seen  # (which op's packing path checks too)
+        op.packing = bool(_open) or grad_mode.inference_seen  # (op's packing path checks it)
 
 
 # The open ``saved_tensors_hooks`` blocks, innermost last.
