@@ -145,18 +145,18 @@ def numpy_per_example(
     are written as chainrule writes them (``chainrule._blas.outer``: pairs of examples as
     one BLAS product, split over threads), and the products run on the BLAS threads chainrule
     gives them under vmap."""
-    from chainrule import _blas
     from chainrule._blas import matmul, outer
+    from chainrule.autodiff import batching
 
     layers = [(weights[f"{i}.weight"], weights[f"{i}.bias"]) for i in (0, 2, 4)]
     onehot = np.eye(layers[-1][0].shape[0], dtype=images.dtype)[labels]
 
     def per_example() -> list[np.ndarray]:
-        _blas.vmaps_open += 1
+        level = batching.push_level(len(images))  # as vmap: its products' BLAS threads
         try:
             return gradients()
         finally:
-            _blas.vmaps_open -= 1
+            batching.pop_level(level)
 
     def gradients() -> list[np.ndarray]:
         acts = [images]

@@ -18,6 +18,7 @@ import torch.utils.checkpoint as tcp
 import chainrule as cr
 import chainrule.autograd.forward_ad as cfw
 import chainrule.utils.checkpoint as ccp
+from chainrule.autodiff import open_transforms
 
 BOTH = [(torch, tfw, tcp), (cr, cfw, ccp)]
 
@@ -185,15 +186,15 @@ def test_exit_dual_level_refuses_all_but_the_innermost_of_nested_levels() -> Non
     cfw.exit_dual_level()
     assert cfw.unpack_dual(y * y).tangent.item() == 4.0  # the outer level's tangent
     cfw.exit_dual_level(level=outer)
-    assert not cfw.levels
+    assert not open_transforms.here.dual
 
 
 def test_exit_dual_level_leaves_a_dual_level_block_to_close_itself() -> None:
     with cfw.dual_level():
         with pytest.raises(RuntimeError, match="did not create"):
             cfw.exit_dual_level()
-        assert len(cfw.levels) == 1
-    assert not cfw.levels
+        assert len(open_transforms.here.dual) == 1
+    assert not open_transforms.here.dual
 
 
 # ------------------------------------------------------------------ checkpoint

@@ -24,6 +24,7 @@ from rounding import assert_product_close
 
 import chainrule as cr
 from chainrule import _blas, _malloc
+from chainrule.autodiff import open_transforms
 from chainrule.nn import functional as F
 
 
@@ -276,7 +277,7 @@ def test_products_below_serial_below_run_on_one_thread_only_under_vmap(monkeypat
     # (256, 128) @ (128, 128): 2**22 multiply-adds, which OpenBLAS would thread. Outside vmap
     # it keeps OpenBLAS's threads; under vmap (the examples' rows folded into one product)
     # it runs on one, so that no spinning BLAS thread takes the core of _split's outer
-    # products; the count is restored after, and vmap's count of open levels too.
+    # products; the count is restored after, and the open levels are closed.
     counts = thread_counts_set(monkeypatch)
     rows, w = np.ones((256, 128), np.float32), cr.ones(128, 128)
     _blas.matmul(rows, w.numpy())
@@ -284,14 +285,14 @@ def test_products_below_serial_below_run_on_one_thread_only_under_vmap(monkeypat
     out = cr.func.vmap(lambda r: r @ w)(cr.tensor(rows))
     np.testing.assert_array_equal(out.numpy(), np.full((256, 128), 128.0, np.float32))
     assert counts == [1, 2]
-    assert _blas.vmaps_open == 0
+    assert open_transforms.here.vmap == open_transforms.vmap_anywhere == []
 
     def fails(r: cr.Tensor) -> cr.Tensor:
         raise ValueError("f failed")
 
     with pytest.raises(ValueError, match="f failed"):
         cr.func.vmap(fails)(cr.tensor(rows))
-    assert _blas.vmaps_open == 0
+    assert open_transforms.here.vmap == open_transforms.vmap_anywhere == []
 
 
 def test_serial_below_set_in_the_environment_keeps_products_on_one_thread_outside_vmap(

@@ -9,36 +9,15 @@ one while a new thread starts. Before, the modes were process globals: another t
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 import torch
+from thread_util import inside_in_another_thread
 
 import chainrule as cr
 
 LIBRARIES = [pytest.param(torch, id="torch"), pytest.param(cr, id="chainrule")]
-
-
-@contextmanager
-def inside_in_another_thread(block: Callable[[], Any]) -> Iterator[None]:
-    """Another thread holds ``block()`` open while the ``with`` body runs here."""
-    entered, leave = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with block():
-            entered.set()
-            leave.wait()
-
-    thread = threading.Thread(target=hold)
-    thread.start()
-    entered.wait()
-    try:
-        yield
-    finally:
-        leave.set()
-        thread.join()
 
 
 @pytest.mark.parametrize("lib", LIBRARIES)

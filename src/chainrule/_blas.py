@@ -36,11 +36,13 @@ from __future__ import annotations
 import ctypes
 import math
 import os
+import threading
 from typing import Any
 
 from chainrule import _buffers, _split
 from chainrule._array import xp as np
 from chainrule._busy import others_busy
+from chainrule.autodiff.open_transforms import here, vmap_anywhere
 
 _SET = os.environ.get("CHAINRULE_BLAS_SERIAL_BELOW")
 
@@ -63,10 +65,6 @@ serial_below: int = int(_SET) if _SET else 2**23
 #: Whether products below :data:`serial_below` run on one thread outside vmap too: when the
 #: environment sets it.
 serial_everywhere: bool = _SET is not None
-
-#: How many vmaps are open (:mod:`chainrule.autodiff.batching` counts them).
-vmaps_open = 0
-
 
 # OpenBLAS runs a product of at most 65536 * 4 multiply-adds on one thread by itself
 # (interface/gemm.c, GEMM_MULTITHREAD_THRESHOLD 4): no need to switch for those.
@@ -159,32 +157,45 @@ _BATCHED = _cblas(_FOUND, "gemm_batch", _gemm_batch_arguments) if _THREADS is no
 
 def _on_threads_for(macs: int, product: Any, *args: Any) -> Any:
     """``product(*args)``, on one BLAS thread when a product of ``macs`` multiply-adds is
-    better kept there: OpenBLAS would split it, and it is below :data:`serial_below` while a
-    vmap is open (or :data:`serial_everywhere`), or other processes keep the cores busy
-    (:func:`chainrule._busy.others_busy`) and one thread gives it the same bits
-    (:func:`_same_bits_on_one_thread`; ``args`` are the product's ``(a, b, out)``). The
-    pool's count is restored after. One function,
-    not a test and a switch in two: it runs for every product of a training step."""
+    better kept there: OpenBLAS would split it, and it is below :data:`serial_below` while
+    the calling thread has a vmap open (or :data:`serial_everywhere`), or other processes
+    keep the cores busy (:func:`chainrule._busy.others_busy`) and one thread gives it the same
+    bits (:func:`_same_bits_on_one_thread`; ``args`` are the product's ``(a, b, out)``). The
+    pool's count is restored after; a product OpenBLAS may thread waits for no switch of
+    another thread's to be open (:data:`_turns`). One function, not a test and a switch in
+    two: it runs for every product of a training step."""
     if _THREADS is None or macs <= _OPENBLAS_SERIAL:
         return product(*args)
-    if macs < serial_below and (vmaps_open or serial_everywhere):
+    if macs < serial_below and (serial_everywhere or (vmap_anywhere and here.vmap)):
         return _on_one_thread(product, *args)
     if others_busy() and _same_bits_on_one_thread(product, *args):
         return _on_one_thread(product, *args)
-    return product(*args)
+    with _turns:
+        return product(*args)
+
+
+#: OpenBLAS's thread count is one per process: a threaded product that another thread starts
+#: while :func:`_on_one_thread` has set it to one runs on one thread too, and rounds otherwise
+#: (3,000 products of a 64 x 1,000 -> 128 layer beside a thread running vmap: 2,809 had other
+#: bits). So the products that OpenBLAS may thread and the one-thread switches take turns.
+#: It costs no overlap: OpenBLAS's threaded gemm runs one call at a time anyway (its driver
+#: holds a lock, ``level3_lock``, in builds on pthreads, as NumPy's).
+_turns = threading.RLock()
 
 
 def _on_one_thread(product: Any, *args: Any) -> Any:
-    """``product(*args)`` with OpenBLAS's pool set to one thread, its count restored after."""
+    """``product(*args)`` with OpenBLAS's pool set to one thread, its count restored after
+    (no other thread's product runs meanwhile: :data:`_turns`)."""
     get, set_ = _THREADS
-    threads = get()
-    if threads == 1:
-        return product(*args)
-    set_(1)
-    try:
-        return product(*args)
-    finally:
-        set_(threads)
+    with _turns:
+        threads = get()
+        if threads == 1:
+            return product(*args)
+        set_(1)
+        try:
+            return product(*args)
+        finally:
+            set_(threads)
 
 
 #: Products whose bits on one thread :func:`_same_bits_on_one_thread` has found, by layout.
@@ -238,7 +249,8 @@ def _tried_both_ways(product: Any, a: Any, b: Any, out: Any) -> bool:
     results = []
     for serial in (False, True):
         written = None if out is None else out.copy(order="K")  # (gemm adds to it)
-        found = _on_one_thread(product, a, b, written) if serial else product(a, b, written)
+        with _turns:  # (the threaded run too: see _turns)
+            found = _on_one_thread(product, a, b, written) if serial else product(a, b, written)
         results.append(np.array(written if found is None else found))
     return bool(np.array_equal(*results, equal_nan=True))
 
@@ -283,7 +295,8 @@ def _in_parts(a: Any, b: Any, out: Any, beta: float) -> bool:
     (m, k), n = a.shape, b.shape[1]
     if gemm is None or k <= max(m, n) or b.dtype is not a.dtype or out.dtype is not a.dtype:
         return False
-    parts = _THREADS[0]()
+    with _turns:  # the pool's own count, not one another thread's switch set for a moment
+        parts = _THREADS[0]()
     # Each part keeps a sum as long as the output's sides (so the parts' outputs, added after,
     # are never larger than an operand: no memory blow-up on many threads) and more
     # multiply-adds than OpenBLAS's small-matrix kernels take.

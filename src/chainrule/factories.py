@@ -29,7 +29,7 @@ from chainrule.arguments import (
     no_overload_as_written,
     number,
 )
-from chainrule.autodiff import batching, forward
+from chainrule.autodiff import batching, forward, open_transforms
 from chainrule.autodiff.batching import refuse_same_randomness
 from chainrule.ops.broadcast import broadcast_shape
 from chainrule.ops.draws import Bernoulli, Normal, Poisson, refuse_forward_mode
@@ -783,7 +783,7 @@ def normal(
     # Not the default device of ``with device(...)``, which PyTorch's normal does not take
     on_meta = device is not None and _device.on_meta(device)
     tensors = [x for x in (mean, std) if isinstance(x, Tensor)]
-    if batching.levels:  # torch.func's refusals, before the arguments' own
+    if open_transforms.here.vmap:  # torch.func's refusals, before the arguments' own
         batching.check_randomness(per_example=True)
         for x in tensors:
             refuse_same_randomness(x)
@@ -823,7 +823,8 @@ def _drawn_node(node: Any, parameters: list[Tensor], values: Tensor) -> Tensor:
     (zero derivatives; see :mod:`chainrule.ops.draws`) where the node has a use: a parameter
     that requires grad, or tangents riding along, which the values' arithmetic must not pass
     on. Otherwise the values themselves (one op less for a draw under vmap)."""
-    if forward.levels or (grad_mode.modes.enabled and any(p.requires_grad for p in parameters)):
+    recording = grad_mode.modes.enabled and any(p.requires_grad for p in parameters)
+    if open_transforms.here.dual or recording:
         return node(*parameters, values)
     return values
 
@@ -845,7 +846,7 @@ def bernoulli(
     node = Bernoulli(number_p=p is not None)
     if p is not None and forward.carries_tangent(batching.unwrap(input)[0]):
         refuse_forward_mode()  # as PyTorch: before vmap's randomness checks, which it precedes
-    if p is None and not batching.levels:
+    if p is None and not open_transforms.here.vmap:
         drawn = rng.bernoulli(input._data, g=generator).astype(input.dtype)
         return _drawn_node(node, [input], _make(xp.asarray(drawn)))  # 0-d: an array too
     refuse_same_randomness(input)
@@ -868,7 +869,7 @@ def poisson(input: Tensor, generator: rng.Generator | None = None) -> Tensor:  #
     """
     refuse_same_randomness(input)
     check_kernel_dtype(batching.physical(input).dtype, "poisson_cpu", floating=True)
-    if not batching.levels:
+    if not open_transforms.here.vmap:
         counts = rng.poisson(input._data, g=generator).astype(input.dtype)
         return _drawn_node(Poisson(), [input], _make(xp.asarray(counts)))  # 0-d: an array too
     counts = rng.per_example(
@@ -903,7 +904,7 @@ def multinomial(
     if num_samples <= 0:  # (so also a Categorical's sample of no draws, as PyTorch's)
         raise RuntimeError("cannot sample n_sample <= 0 samples")
     refuse_same_randomness(input)
-    if batching.levels:  # under vmap(randomness="different"): each example's own draws
+    if open_transforms.here.vmap:  # under vmap(randomness="different"): each example's own draws
         picks = rng.per_example(
             lambda s: _multinomial(_weights_for(input, s), num_samples, replacement, generator),
             tuple(input.shape),
@@ -1037,7 +1038,7 @@ def per_example(input: Tensor, make: Callable[..., Tensor], shape: Any, **kwargs
     >>> cr.func.vmap(lambda x: cr.zeros_like(x).add_(x))(cr.ones(3, 2)).shape
     chainrule.Size([3, 2])
     """
-    if batching.levels:
+    if open_transforms.here.vmap:
         value, have = batching.unwrap(input)
         if have:  # the batch dimensions lead the physical tensor, outermost first
             lead = tuple(value.shape)[: len(have)]
@@ -1064,7 +1065,7 @@ def _laid_out_like(
     memory_formats.refuse_copy_in_vmap(input, layout, name)
     memory_formats.check_rank(layout, input.ndim)
     shape = tuple(input.shape)
-    if batching.levels:  # the examples of a batch: row-major, as before
+    if open_transforms.here.vmap:  # the examples of a batch: row-major, as before
         if drawn:
             return made(shape, False)
         return per_example(input, made, shape, laid_out=False)

@@ -42,7 +42,7 @@ from typing import Any
 from chainrule import grad_mode, rng
 from chainrule import op as op_module
 from chainrule._array import xp
-from chainrule.autodiff import batching, forward
+from chainrule.autodiff import batching, forward, open_transforms
 from chainrule.autodiff.backward import batched_grad, run_backward
 from chainrule.autodiff.backward import grad as autograd_grad
 from chainrule.autodiff.batching import BatchedTensor
@@ -191,15 +191,8 @@ _JVP = "jvp(f, primals, tangents)"
 _NOT_TENSORS = "{}: expected f(*primals) to return only tensors, got unsupported type {{}}"
 
 
-# Transforms that record a graph, running now: a nested one must record its own pass.
-_depth = [0]
-# The reverse-mode ones among them (vjp and the transforms built on it): only these
-# differentiate a nested vjp's gradients again, so only inside one must its rules be recorded
-# (inside jvp alone they run unrecorded, their tangents riding along).
-_reverse_depth = [0]
-# The leaves nested transforms made to differentiate with respect to (by id, kept alive until
-# the outermost transform returns): tensors of the transforms, not closed-over parameters.
-_made_leaves: dict[int, Tensor] = {}
+# How deep the calling thread's transforms nest, and the leaves they made, are in
+# ``open_transforms.here`` (``depth``, ``reverse_depth``, ``made_leaves``): the thread's own.
 
 
 def refuse_storage_access() -> None:
@@ -207,7 +200,7 @@ def refuse_storage_access() -> None:
     NumPy any tensor's values (``x.numpy()``, ``numpy.asarray(x)``): there its tensors are
     wrappers without storage. ``item()`` and ``tolist()`` work; vmap alone refuses only its
     batched tensors (see :class:`chainrule.autodiff.batching.BatchedTensor`)."""
-    if _depth[0]:
+    if open_transforms.here.depth:
         batching.refuse_storage_access()
 
 
@@ -215,7 +208,8 @@ def refuse_requires_grad_() -> None:
     """Inside ``f`` of any transform (vmap included), PyTorch's refusal of
     ``Tensor.requires_grad_()``: a tensor made to require grad there would be a leaf of the
     caller's graph, not of the transform's, and its gradient silently zero."""
-    if _depth[0] or batching.levels:
+    here = open_transforms.here
+    if here.depth or here.vmap:
         raise RuntimeError(
             "You are attempting to call Tensor.requires_grad_() (or perhaps using "
             "torch.autograd.functional.* APIs) inside of a function being transformed by a "
@@ -235,16 +229,18 @@ class _running:  # noqa: N801 - used as a function: ``with _running():``
         self.reverse = reverse
 
     def __enter__(self) -> None:
-        _depth[0] += 1
-        _reverse_depth[0] += self.reverse
-        batching.transforms.append(tuple(batching.levels))  # how vmap refuses f's value reads
+        here = open_transforms.here
+        here.depth += 1
+        here.reverse_depth += self.reverse
+        here.transforms.append(tuple(here.vmap))  # how vmap refuses f's value reads
 
     def __exit__(self, *exc: object) -> None:
-        _depth[0] -= 1
-        _reverse_depth[0] -= self.reverse
-        batching.transforms.pop()
-        if not _depth[0]:
-            _made_leaves.clear()
+        here = open_transforms.here
+        here.depth -= 1
+        here.reverse_depth -= self.reverse
+        here.transforms.pop()
+        if not here.depth:
+            here.made_leaves.clear()
 
 
 # ----------------------------------------------------------------------------- vjp and grad
@@ -289,7 +285,7 @@ class _Pullback:
             )
         roots, cts = [], []
         record = self.record  # ... or a cotangent records
-        tensors = bool(forward.levels)  # ... or a cotangent is batched beyond f's levels
+        tensors = bool(open_transforms.here.dual)  # ... or a cotangent is batched beyond f's levels
         for y, ct in zip(self.outputs, leaves, strict=True):
             _check_tensor(
                 ct,
@@ -368,7 +364,7 @@ class _Pullback:
             self.nested
             or self.record
             or _open_levels()
-            or forward.levels
+            or open_transforms.here.dual
             or any(not x.requires_grad for x in self.inputs)
         ):
             return None
@@ -413,11 +409,12 @@ def _differentiable(value: Tensor) -> Tensor:
 
 
 def _new_leaf(data: Any) -> Tensor:
-    """A leaf that requires grad over ``data``, kept in :data:`_made_leaves` inside a
-    transform."""
+    """A leaf that requires grad over ``data``, kept in ``open_transforms.here.made_leaves``
+    inside a transform."""
     leaf = _make(data, True)
-    if _depth[0]:
-        _made_leaves[id(leaf)] = leaf
+    here = open_transforms.here
+    if here.depth:
+        here.made_leaves[id(leaf)] = leaf
     return leaf
 
 
@@ -452,7 +449,7 @@ def _vjp(
         value, had = batching.unwrap(x)
         if not value.is_floating_point():  # PyTorch's: it makes each primal require grad
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
-        if value.requires_grad or forward.levels:
+        if value.requires_grad or open_transforms.here.dual:
             value, have = batching.lift(value, had, active)
             value = _differentiable(value)
         else:  # nothing recorded or carried: a new leaf of the lifted values
@@ -460,8 +457,8 @@ def _vjp(
         lifted += [level for level in have if level not in had and level not in lifted]
         inputs.append(value)
         called.append(_wrap(value, have))
-    nested = _depth[0] > 0 or given
-    record = _reverse_depth[0] > 0 or given
+    nested = open_transforms.here.depth > 0 or given
+    record = open_transforms.here.reverse_depth > 0 or given
     # The arguments (or the tensors they view) f may change in place that record nothing yet
     plain = [batching.unwrap(x)[0] for x in passed if isinstance(x, Tensor)]
     plain = [t if t._view is None else t._view.base for t in plain]
@@ -519,8 +516,8 @@ def _graph_reads(outputs: list[Tensor], inputs: list[Any], start: int) -> str:
     """What the graph of ``outputs`` reads that requires grad, beyond the nodes this run of f
     made (numbered from ``start``): :data:`_OUTSIDE` where it reaches a tensor neither made by
     this run nor given to it (a closed-over parameter); else :data:`_MADE` where it reaches a
-    leaf that a nested transform made (:data:`_made_leaves`); else :data:`_GIVEN`, the given
-    inputs alone, so that every node of it leads to one of them."""
+    leaf that a nested transform made (``open_transforms.here.made_leaves``); else
+    :data:`_GIVEN`, the given inputs alone, so that every node of it leads to one of them."""
     given = {id(x) for x in inputs if x is not None}
     made = False
     seen: set[int] = set()
@@ -541,7 +538,7 @@ def _graph_reads(outputs: list[Tensor], inputs: list[Any], start: int) -> str:
             if found is None:
                 if id(x) in given:
                     continue
-                if id(x) not in _made_leaves:
+                if id(x) not in open_transforms.here.made_leaves:
                     return _OUTSIDE
                 made = True
             elif id(found) not in seen:
@@ -737,7 +734,7 @@ def _jvp(
             "jvp(f, primals, tangents): Expected primals and tangents to have the same python "
             f"structure, got {len(p_leaves)} and {len(t_leaves)} tensors"
         )
-    nested = _depth[0] > 0 or any(
+    nested = open_transforms.here.depth > 0 or any(
         isinstance(x, Tensor) and x.requires_grad for x in (*p_leaves, *t_leaves)
     )
     lead = () if batch is None else (batch.size,)
@@ -993,7 +990,7 @@ def _first_dim_last(x: Tensor) -> Tensor:
     (*output, total). Where nothing records ``x`` (no graph, no tangent: a Jacobian that no
     transform differentiates), the array is transposed directly, without the permute op
     (~5 us, 5% of a 64 x 64 Jacobian)."""
-    if type(x) is Tensor and not x.requires_grad and not forward.levels:
+    if type(x) is Tensor and not x.requires_grad and not open_transforms.here.dual:
         return _make(x._data.transpose((*range(1, x.ndim), 0)))
     return _movedim(x, 0, x.ndim - 1)
 
@@ -1018,29 +1015,27 @@ def _pushed_together(
     the vmapped pass): an op whose tangent rule cannot take a batch of tangents falls back
     on its own (see :func:`chainrule.autodiff.forward._per_direction`), so ``func`` and its
     side effects run once, as in torch.func."""
-    if forward.levels or batching.levels or randomness == "different":
+    if open_transforms.here.dual or open_transforms.here.vmap or randomness == "different":
         return None
     if not all(isinstance(x, Tensor) and x.is_floating_point() for x in leaves):
         return None
     level = batching.push_level(size, randomness)
-    _tangent_levels.append(level)
+    tangent_levels = open_transforms.here.tangent_levels
+    tangent_levels.append(level)
     try:
         return _jvp(func, primals, directions, has_aux, level)[1:]
     finally:
-        _tangent_levels.remove(level)
+        tangent_levels.remove(level)
         batching.pop_level(level)
 
 
-# The vmap levels that _pushed_together opens for a batch of tangents alone: random operations
-# see them (and follow their ``randomness``), transforms do not, since no value is batched there.
-_tangent_levels: list[batching.Level] = []
-
-
 def _open_levels() -> Levels:
-    """The open vmap levels that batch values, outermost first."""
-    if not _tangent_levels:
-        return list(batching.levels)
-    return [level for level in batching.levels if level not in _tangent_levels]
+    """The calling thread's open vmap levels that batch values, outermost first (not those
+    opened for a batch of tangents alone: ``here.tangent_levels``)."""
+    here = open_transforms.here
+    if not here.tangent_levels:
+        return list(here.vmap)
+    return [level for level in here.vmap if level not in here.tangent_levels]
 
 
 def hessian(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Callable[..., Any]:

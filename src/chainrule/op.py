@@ -36,7 +36,7 @@ from chainrule import declare, dtypes, grad_mode, graph, shell_uints
 from chainrule._array import xp
 from chainrule._lazy import import_later
 from chainrule._tensor_input import tensor_argument
-from chainrule.autodiff import anomaly, batching, forward
+from chainrule.autodiff import anomaly, batching, forward, open_transforms
 from chainrule.tensor import (
     INFERENCE_VIEW,
     SAVED_INFERENCE,
@@ -45,7 +45,6 @@ from chainrule.tensor import (
     Tensor,
     View,
     _make,
-    vmap_births,
     watch,
 )
 
@@ -57,8 +56,11 @@ REGISTRY: dict[str, type[Op]] = {}
 _sequence = itertools.count()
 _ndarray = xp.ndarray
 _new = object.__new__
-_dual_levels = forward.levels  # the open forward-mode levels, tested once per op
-_vmap_levels = batching.levels  # the open vmap levels, likewise
+# Whether some thread has a vmap watch or a forward-mode level open: one global read per op,
+# and only then the calling thread's own (``_here``, see chainrule.autodiff.open_transforms).
+_vmap_anywhere = open_transforms.vmap_anywhere
+_dual_anywhere = open_transforms.dual_anywhere
+_here = open_transforms.here
 _may_share = xp.may_share_memory
 # uint16, uint32, uint64: PyTorch's kernels mostly refuse them (see chainrule.shell_uints).
 _SHELL_UINTS = dtypes.SHELL_UINTS
@@ -646,12 +648,12 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
             in_place,
             takes_uints,
         ) = saving
-        if vmap_births:  # under vmap, or in a run of its fallback (batching.watches)
-            if _vmap_levels:  # inside vmap: batched inputs run the op's batching rule
+        if _vmap_anywhere and _here.births:  # under vmap, or in a run of its fallback
+            if _here.vmap:  # inside vmap: batched inputs run the op's batching rule
                 level = batching.batched_level(inputs)
                 if level is not None:
                     return batching.apply(self, inputs, level)
-            births = vmap_births[-1]  # what is made under it (batching.note_change)
+            births = _here.births[-1]  # what is made under it (batching.note_change)
         else:
             births = None
         # A view whose base was changed in place first takes the base's new history
@@ -868,7 +870,7 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
                     births[id(result._vc)] = result._vc
         if anomaly.enabled:  # off by default: this flag check is all it costs
             anomaly.on_forward(self, result._data, args, result._grad_fn is self)
-        if _dual_levels:  # forward mode: tangents ride along (see autodiff/forward.py)
+        if _dual_anywhere and _here.dual:  # forward mode: tangents ride along (autodiff/forward.py)
             forward.propagate(self, inputs, args, result)
         return result
 
@@ -1143,7 +1145,7 @@ class Constant(Op, abstract=True):
         return None  # never asked: the result gets no tangent
 
     def __call__(self, *inputs: Any) -> Tensor:
-        if _vmap_levels:
+        if _vmap_anywhere and _here.vmap:
             level = batching.batched_level(inputs)
             if level is not None:
                 return batching.apply(self, inputs, level)
@@ -1273,13 +1275,14 @@ def without_derivative(
         >>> without_derivative("floor_divide", lambda a: a // 2, x).grad_fn.name()
         'chainrule::autograd::NotImplemented'
     """
+    dual = bool(_dual_anywhere and _here.dual)
     edges = [
         x
         for x in inputs
         if isinstance(x, Tensor)
-        and (x.requires_grad or (_dual_levels and x.is_floating_point()))  # (vmap's too)
+        and (x.requires_grad or (dual and x.is_floating_point()))  # (vmap's too)
     ]
-    if not edges or not (_modes.enabled or _dual_levels):
+    if not edges or not (_modes.enabled or dual):
         return compute(*inputs)
     with grad_mode.no_grad():
         value = compute(*inputs)

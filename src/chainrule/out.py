@@ -41,7 +41,7 @@ from typing import Any, TypeVar
 
 from chainrule import arguments, dtypes, grad_mode
 from chainrule._array import xp
-from chainrule.autodiff import batching
+from chainrule.autodiff import batching, open_transforms
 from chainrule.tensor import Tensor
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -176,7 +176,7 @@ def write_out(
     if not several and not isinstance(out, Tensor):
         raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
     outs = list(out) if several else [out]
-    if batching.levels and _any_batched([*outs, *inputs]):
+    if open_transforms.here.vmap and _any_batched([*outs, *inputs]):
         base = name.removeprefix("aten::")
         raise RuntimeError(
             f"Batching rule not implemented for aten::{base}.out; the fallback path doesn't "

@@ -50,6 +50,7 @@ from typing import Any
 
 from chainrule import _normal_avx2
 from chainrule._array import xp
+from chainrule.autodiff import open_transforms
 from chainrule.dtypes import _TORCH_DTYPE_NAMES
 
 # PyTorch's default seed (``torch.initial_seed()`` before any ``manual_seed``).
@@ -146,7 +147,7 @@ def _source(g: Generator | None) -> Generator:
     its ``randomness`` says."""
     from chainrule.autodiff import batching
 
-    if batching.levels or batching.looped:
+    if open_transforms.here.vmap or open_transforms.here.looped:
         batching.check_randomness(_per_example[0])
     return g or default_generator
 
@@ -158,7 +159,6 @@ def looped_examples(randomness: str) -> Iterator[Callable[[], None]]:
     and with ``"same"`` each run starts from the default generator's state as the first did
     (call the function this yields before each run), so every example draws the same values.
     """
-    from chainrule.autodiff import batching
 
     state = default_generator.get_state()
 
@@ -166,11 +166,11 @@ def looped_examples(randomness: str) -> Iterator[Callable[[], None]]:
         if randomness == "same":
             default_generator.set_state(state)
 
-    batching.looped.append(randomness)
+    open_transforms.here.looped.append(randomness)
     try:
         yield start_example
     finally:
-        batching.looped.pop()
+        open_transforms.here.looped.pop()
 
 
 # Whether the draw being made is :func:`per_example`'s (one for every example of a batch).
@@ -188,7 +188,7 @@ def per_example(draw: Callable[[tuple[int, ...]], Any], shape: tuple[int, ...]) 
     """
     from chainrule.autodiff import batching
 
-    if not batching.levels:
+    if not open_transforms.here.vmap:
         return draw(shape)
     different = batching.different_levels()
     if not different:  # randomness="same": one draw for every example

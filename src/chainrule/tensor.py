@@ -30,6 +30,8 @@ from chainrule import devices as _device
 from chainrule._array import xp
 from chainrule._lazy import import_later
 from chainrule.arguments import int_list
+from chainrule.autodiff.open_transforms import here as _here
+from chainrule.autodiff.open_transforms import vmap_anywhere as _vmap_anywhere
 
 _ndarray = xp.ndarray
 
@@ -2801,11 +2803,6 @@ def _legacy_data(data: tuple[Any, ...]) -> Any:
     return factories.tensor(data[0], dtypes.default_float)._data
 
 
-#: For each open vmap level, outermost first, the version counters of the tensors made while
-#: it was open, by id (see chainrule.autodiff.batching.note_change).
-vmap_births: list[dict[builtins.int, list[Any]]] = []
-
-
 def set_requires_grad(t: Tensor, requires_grad: builtins.bool) -> Tensor:
     """``t.requires_grad_(requires_grad)`` as a factory's ``requires_grad=`` sets it, which
     PyTorch allows inside a transform's ``f`` too: PyTorch's checks of a leaf and a dtype."""
@@ -2839,8 +2836,8 @@ def _make(data: Any, requires_grad: builtins.bool = False, grad_fn: Any = None) 
     )
     t._view = None
     t._hooks = None
-    if vmap_births:  # made under vmap
-        vmap_births[-1][id(vc)] = vc
+    if _vmap_anywhere and (births := _here.births):  # made under this thread's vmap
+        births[-1][id(vc)] = vc
     return t
 
 

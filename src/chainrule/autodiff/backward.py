@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import heapq
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from heapq import heappop, heappush
 from typing import Any
@@ -24,7 +25,7 @@ from typing import Any
 from chainrule import _buffers, grad_mode, graph, memory_formats
 from chainrule._array import xp
 from chainrule.arguments import type_name
-from chainrule.autodiff import anomaly, batching, forward
+from chainrule.autodiff import anomaly, batching, open_transforms
 from chainrule.dtypes import _TORCH_DTYPE_NAMES, legacy_type_name
 from chainrule.op import _REAL_SCALARS, _RECORD, _NodeHook, saves_nothing
 from chainrule.ops import views
@@ -92,7 +93,7 @@ def grad(
     # Inside a forward-mode level, PyTorch's rules carry the tangents of what they read even
     # without create_graph (a gradient of a dual tensor is dual): then they run on Tensors,
     # unrecorded; retain_graph's default stays False (run_backward's would follow create_graph).
-    tangents = not create_graph and bool(forward.levels)
+    tangents = not create_graph and bool(open_transforms.here.dual)
     if tangents and retain_graph is None:
         retain_graph = False
     found = run_backward(
@@ -159,12 +160,13 @@ def run_backward(
     with grad_mode.set_grad_enabled(create_graph and record):
         pass_ = _Pass(create_graph, targets, accumulate, observer, prune=prune)
         pass_.seed(roots, root_grads)
-        _running.append(pass_)  # (pushed here, not in run: a call fewer per step)
+        running = _passes.running
+        running.append(pass_)  # (pushed here, not in run: a call fewer per step)
         try:
             pass_.run(retain, record)
             return pass_.finish()  # (a leaf's hooks, which finish runs, see their pass too)
         finally:
-            _running.pop()
+            running.pop()
 
 
 def batched_grad(
@@ -194,13 +196,14 @@ def batched_grad(
     with grad_mode.no_grad():
         pass_ = _Pass(False, targets, False, None, batch=len(cotangents[0]), prune=prune)
         pass_.seed(roots, cotangents)
-        _running.append(pass_)
+        running = _passes.running
+        running.append(pass_)
         try:
             pass_.run(retain=True)
         except _NoBatch:
             return None
         finally:
-            _running.pop()
+            running.pop()
         return pass_.finish()
 
 
@@ -805,10 +808,21 @@ def _edges(inputs: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(edges)
 
 
-# The passes running, innermost last (a hook or a rule may run a pass of its own): pushed and
-# popped by run_backward (around the walk and finish, where the leaves' hooks run) and
-# batched_grad (around the walk).
-_running: list[_Pass] = []
+class _Passes(threading.local):
+    """The calling thread's passes running, innermost last (a hook or a rule may run a pass of
+    its own): pushed and popped by run_backward (around the walk and finish, where the leaves'
+    hooks run) and batched_grad (around the walk). Another thread's pass is not this one's."""
+
+    def __init__(self) -> None:
+        self.running: list[_Pass] = []
+
+
+_passes = _Passes()
+
+
+def current_pass() -> _Pass:
+    """The calling thread's innermost running pass (a hook that runs in it asks)."""
+    return _passes.running[-1]
 
 
 def input_wanted(node: Any, i: int) -> bool:
@@ -822,7 +836,8 @@ def input_wanted(node: Any, i: int) -> bool:
         >>> round(cr.autograd.grad(cr.igamma(a, x), x)[0].item(), 4)  # a's is not asked for
         0.3679
     """
-    return _running[-1].wants(node, i) if _running else True
+    running = _passes.running
+    return running[-1].wants(node, i) if running else True
 
 
 def _unguarded_record(node: Any, holds_large: bool) -> tuple[Any, ...]:

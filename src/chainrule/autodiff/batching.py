@@ -41,10 +41,11 @@ import warnings
 from collections.abc import Callable, Iterator
 from typing import Any, NoReturn
 
-from chainrule import _blas, memory_formats
+from chainrule import memory_formats
 from chainrule._array import xp
 from chainrule._lazy import import_later
-from chainrule.tensor import DETACH_VIEW_IN_PLACE, Size, Tensor, _make, vmap_births
+from chainrule.autodiff.open_transforms import here, vmap_anywhere
+from chainrule.tensor import DETACH_VIEW_IN_PLACE, Size, Tensor, _make
 
 # Modules that import this one, bound on first use (chainrule._lazy): an import statement in
 # a function costs ~1 us each time it runs, several per batched linear layer.
@@ -85,29 +86,29 @@ class Level(Watch):
 
 
 _counter = itertools.count()
-# The open vmap levels, outermost first. ``Op.__call__`` tests this list once per op.
-levels: list[Level] = []
-# The open watches, outermost first: the levels, and the runs of vmap's fallback (see
-# watching); ``vmap_births`` holds each one's ``born``, where new tensors are noted.
-watches: list[Watch] = []
+# This thread's open vmap levels and watches (the levels, and the runs of vmap's fallback, see
+# watching) are in ``here`` (chainrule.autodiff.open_transforms): ``here.births`` holds each
+# watch's ``born``, where new tensors are noted.
 
 
 def _open(watch: Watch) -> None:
-    watches.append(watch)
-    vmap_births.append(watch.born)
+    here.watches.append(watch)
+    here.births.append(watch.born)
+    vmap_anywhere.append(watch)
 
 
 def _close(watch: Watch) -> None:
+    watches, births = here.watches, here.births
     at = watches.index(watch)
-    del watches[at], vmap_births[at]
+    del watches[at], births[at]
+    vmap_anywhere.remove(watch)
     if at:  # what was made under it was made under the watch around it too
-        vmap_births[at - 1].update(watch.born)
+        births[at - 1].update(watch.born)
 
 
 def push_level(size: int, randomness: str = "error") -> Level:
     level = Level(next(_counter), size, randomness)
-    levels.append(level)
-    _blas.vmaps_open += 1
+    here.vmap.append(level)
     _open(level)
     return level
 
@@ -132,26 +133,27 @@ def note_change(version: list[Any]) -> None:
     the change; so does each run of that fallback. A tensor made under the level (the run)
     is made anew by the rerun."""
     made_under = False
-    for watch in reversed(watches):  # innermost first: made under a watch, under those around
+    for watch in reversed(here.watches):  # innermost first: made under a watch, under those around
         made_under = made_under or id(version) in watch.born
         if not made_under:
             watch.changed[id(version)] = version
 
 
-# The randomness of each open vmap that runs its function once per example (its last resort,
-# see chainrule.rng.looped_examples): its runs draw as 'different', except that 'error' refuses.
-looped: list[str] = []
+# ``here.looped``: the randomness of each open vmap that runs its function once per example (its
+# last resort, see chainrule.rng.looped_examples): its runs draw as 'different', except that
+# 'error' refuses.
 
-# The open levels to which a jvp or vjp lifted a primal that torch.func keeps unbatched there
-# (jacfwd's directions, any vmap over tangents, vmap's levels over grad's unbatched input; see
-# chainrule.func._jvp and vjp): its values, the same in every example here, can be read
-# (``.item()``, ``bool()``) and changed in place unless a per-example draw made them differ.
-lifted: list[Level] = []
+# ``here.lifted``: the open levels to which a jvp or vjp lifted a primal that torch.func keeps
+# unbatched there (jacfwd's directions, any vmap over tangents, vmap's levels over grad's
+# unbatched input; see chainrule.func._jvp and vjp): its values, the same in every example
+# here, can be read (``.item()``, ``bool()``) and changed in place unless a per-example draw
+# made them differ.
 
 
 @contextlib.contextmanager
 def lifting(levels: list[Level]) -> Iterator[None]:
-    """``levels`` counted in :data:`lifted` while the block runs (a transform's ``f``)."""
+    """``levels`` counted in ``here.lifted`` while the block runs (a transform's ``f``)."""
+    lifted = here.lifted
     lifted.extend(levels)
     try:
         yield
@@ -159,15 +161,16 @@ def lifting(levels: list[Level]) -> Iterator[None]:
         del lifted[len(lifted) - len(levels) :]
 
 
-# For each open grad, vjp or jvp of chainrule.func, the vmap levels open when it began.
-transforms: list[tuple[Level, ...]] = []
+# ``here.transforms``: for each open grad, vjp or jvp of chainrule.func, the vmap levels open
+# when it began.
 
 
 def check_randomness(per_example: bool = False) -> None:
     """Called before a random draw inside vmap: 'same' draws once for every example; 'error'
     (the default) refuses, as in PyTorch; 'different' needs a draw made ``per_example`` (see
     :func:`chainrule.rng.per_example`): any other would repeat one draw for every example."""
-    if any(level.randomness == "error" for level in levels) or "error" in looped:
+    levels = here.vmap
+    if any(level.randomness == "error" for level in levels) or "error" in here.looped:
         raise RuntimeError(
             "vmap: called random operation while in randomness error mode. Please either use "
             "the 'same' or 'different' randomness flags on vmap or perform the randomness "
@@ -188,8 +191,8 @@ def check_inplace_randomness(t: Any) -> None:
     levels see the fill innermost first, a 'same' level fills an unbatched copy of the
     example: the levels outside it see no batched tensor."""
     check_randomness(per_example=True)
-    batched_at = [] if lifted and one_example(t) is not None else unwrap(t)[1]
-    for level in reversed(levels):
+    batched_at = [] if here.lifted and one_example(t) is not None else unwrap(t)[1]
+    for level in reversed(here.vmap):
         if level.randomness == "same" and level in batched_at:
             batched_at = []
         if level.randomness == "different" and level not in batched_at:
@@ -214,12 +217,11 @@ def different_levels() -> list[Level]:
     """The open levels whose examples draw their own random values, outermost first (after
     :func:`check_randomness`)."""
     check_randomness(per_example=True)
-    return [level for level in levels if level.randomness == "different"]
+    return [level for level in here.vmap if level.randomness == "different"]
 
 
 def pop_level(level: Level) -> None:
-    levels.remove(level)
-    _blas.vmaps_open -= 1
+    here.vmap.remove(level)
     _close(level)
 
 
@@ -320,7 +322,7 @@ class BatchedTensor(Tensor):
         example = one_example(self)
         if example is None:
             have = unwrap(self)[1]
-            inside = any(level in outer for outer in transforms for level in have)
+            inside = any(level in outer for outer in here.transforms for level in have)
             raise RuntimeError(_EITHER if inside else refusal)
         return example
 
@@ -391,10 +393,12 @@ _EITHER = (
 
 
 def one_example(x: Tensor) -> Tensor | None:
-    """``x``'s one example where every level batching it is a jvp's :data:`lifted` one and its
-    examples are all the same: torch.func's unbatched primal. None where a per-example draw
-    made them differ (batched in torch.func too) or a vmap of the user's batches ``x``."""
+    """``x``'s one example where every level batching it is a jvp's lifted one
+    (``here.lifted``) and its examples are all the same: torch.func's unbatched primal. None
+    where a per-example draw made them differ (batched in torch.func too) or a vmap of the
+    user's batches ``x``."""
     value, have = unwrap(x)
+    lifted = here.lifted
     if not all(level in lifted for level in have):
         return None
     data = value._data
@@ -537,7 +541,7 @@ def vjp_on_arrays(node: Any, g: Any) -> tuple[Any, ...] | None:
     """
     if not getattr(type(node), "vjp_broadcasts", False) or type(g) is not BatchedTensor:
         return None
-    if forward.levels:  # the rule must see the inputs' tangents: on Tensors
+    if here.dual:  # the rule must see the inputs' tangents: on Tensors
         return None
     value = g._value
     if type(value) is BatchedTensor:  # batched at several levels: the general path

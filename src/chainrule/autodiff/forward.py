@@ -31,6 +31,7 @@ from typing import Any, NamedTuple
 from chainrule import grad_mode
 from chainrule._array import xp
 from chainrule.autodiff import batching
+from chainrule.autodiff.open_transforms import dual_anywhere, here
 from chainrule.tensor import Tensor, _make
 
 
@@ -61,9 +62,9 @@ class Level:
         self.tangents[id(x._data)] = (x._data, tangent)
 
 
-# The open levels, outermost first. ``Op.__call__`` tests this list (one global lookup) and
-# calls :func:`propagate` only when it is not empty.
-levels: list[Level] = []
+# The calling thread's open levels, outermost first, are ``here.dual``
+# (chainrule.autodiff.open_transforms). ``Op.__call__`` calls :func:`propagate` only when
+# they are not empty.
 
 
 def propagate(op: Any, inputs: tuple[Any, ...], args: tuple[Any, ...], result: Tensor) -> None:
@@ -77,6 +78,7 @@ def propagate(op: Any, inputs: tuple[Any, ...], args: tuple[Any, ...], result: T
     if not result.is_floating_point():
         return
     out = result._data
+    levels = here.dual
     for position, level in enumerate(levels):
         tangents = tuple([level.tangent(x) for x in inputs])
         if all(t is None for t in tangents):
@@ -154,7 +156,7 @@ def _apply_batched(
     on the tangents batched at ``batch``, its Tensor ops taking their batching rules."""
     recording = _recording(inputs, tangents)
     out = result._data
-    if not levels and not recording and type(op).batch_rule is batching.elementwise:
+    if not here.dual and not recording and type(op).batch_rule is batching.elementwise:
         rank = out.ndim
         raw = tuple(
             None if t is None else t._data.reshape(_lined_up(t._data.shape, rank)) for t in tangents
@@ -206,6 +208,7 @@ def detached(x: Tensor) -> Tensor:
     again. torch.func unwraps its own level there and leaves the dual API's: a gradient taken
     of a dual tensor is a dual tensor (forward over reverse). A vmap-batched ``x`` keeps its
     batch: the tangents belong to the physical value under it."""
+    levels = here.dual
     if not levels:
         return x.detach()
     value, have = batching.unwrap(x)
@@ -219,7 +222,7 @@ def detached(x: Tensor) -> Tensor:
 
 def carries_tangent(x: Tensor) -> bool:
     """Whether ``x`` has a tangent at any open level."""
-    return any(level.tangent(x) is not None for level in levels)
+    return any(level.tangent(x) is not None for level in here.dual)
 
 
 def write_through(view: Tensor, info: Any, kept: Any = None) -> None:
@@ -234,7 +237,7 @@ def write_through(view: Tensor, info: Any, kept: Any = None) -> None:
     if chain is None:
         return
     base, ops = chain
-    for position, level in enumerate(levels):
+    for position, level in enumerate(here.dual):
         t_view, t_base = level.tangent(view), level.tangent(base)
         if t_view is None and t_base is None:
             continue
@@ -270,6 +273,7 @@ def _written_recorded(
     of tangents is written one direction at a time."""
     from chainrule.ops.elementwise import where  # (ops import this module)
 
+    levels = here.dual
     batch = levels[position].batch
     outer = levels[position:]
     del levels[position:]
@@ -313,7 +317,7 @@ def carry(source: Tensor, target: Tensor) -> None:
     does, ``target`` keeps the tangents it had."""
     if grad_mode.modes.inference:
         return
-    for level in levels:
+    for level in here.dual:
         t = level.tangent(source)
         if t is None:
             level.tangents.pop(id(target._data), None)
@@ -327,7 +331,7 @@ def refuse_nested(by_jvp: bool) -> None:
     functorch levels), so a jvp inside a ``dual_level()`` block, and a block inside jvp's ``f``,
     are refused. chainrule's levels nest otherwise (a block in a block, jvp in jvp).
     ``by_jvp``: whether the level about to open is ``func.jvp``'s."""
-    if any(level.jvp is (not by_jvp) for level in levels):
+    if any(level.jvp is (not by_jvp) for level in here.dual):
         raise RuntimeError("Nested forward mode AD is not supported at the moment")
 
 
@@ -342,20 +346,22 @@ def dual_level() -> Iterator[Level]:
     tensor(6.)
     """
     level = Level()
-    levels.append(level)
+    here.dual.append(level)
+    dual_anywhere.append(level)
     try:
         yield level
     finally:
-        levels.remove(level)
+        here.dual.remove(level)
+        dual_anywhere.remove(level)
         level.tangents.clear()
 
 
 def _level(level: Level | None, op: str) -> Level:
     if level is not None:
         return level
-    if not levels:
+    if not here.dual:
         raise RuntimeError(f"{op} must be called inside a forward AD level (use dual_level())")
-    return levels[-1]
+    return here.dual[-1]
 
 
 def make_dual(tensor: Tensor, tangent: Tensor, *, level: Level | None = None) -> Tensor:
@@ -393,7 +399,7 @@ class UnpackedDualTensor(NamedTuple):
 
 def unpack_dual(tensor: Tensor, *, level: Level | None = None) -> UnpackedDualTensor:
     """The value (a view without this level's tangent) and the tangent (or None)."""
-    if not levels and level is None:
+    if not here.dual and level is None:
         return UnpackedDualTensor(tensor, None)
     level = _level(level, "unpack_dual")
     tangent = tangent_at(tensor, level)
@@ -417,6 +423,7 @@ def tangent_at(tensor: Tensor, level: Level) -> Tensor | None:
 def _without(level: Level, make: Any) -> Any:
     """``make()`` with ``level`` closed, so its result carries no tangent there (the other
     levels stay open and propagate as usual)."""
+    levels = here.dual
     position = levels.index(level)
     del levels[position]
     try:

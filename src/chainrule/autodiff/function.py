@@ -26,7 +26,7 @@ from typing import Any
 
 from chainrule import grad_mode
 from chainrule._array import xp
-from chainrule.autodiff import batching
+from chainrule.autodiff import batching, open_transforms
 from chainrule.op import Op, named
 from chainrule.ops import shape as ops_shape
 from chainrule.tensor import Tensor, _make
@@ -138,7 +138,7 @@ class _FunctionNode(Op, abstract=True):
             itertools.accumulate((outputs[i].numel() for i in self.carried), initial=0)
         )
         origin = getattr(self, "origin", None)
-        if origin is not None and batching.levels:  # an example of vmap's loop: the node
+        if origin is not None and open_transforms.here.vmap:  # an example of vmap's loop: the node
             origin.outputs, origin.layout = outputs, self.layout  # copied from hands them out
             origin.several, origin.carried, origin.starts = self.several, self.carried, self.starts
             del self.outputs  # (this example's node stays in the graph: it must not keep them)
@@ -339,9 +339,10 @@ class Function:
                 guard = node.out_versions = (out._vc, out._vc[0])
                 node.versions = (*(node.versions or ()), guard)
             return out if node.carried or not out.requires_grad else out.detach()
-        if not out.requires_grad and not batching.levels:  # nothing recorded: the user's own
+        vmap = open_transforms.here.vmap
+        if not out.requires_grad and not vmap:  # nothing recorded: the user's own
             return given
-        if batching.levels and any(
+        if vmap and any(
             isinstance(o, Tensor) and i not in node.carried for i, o in enumerate(given)
         ):  # the packed output holds only the float ones: these would be the last example's
             raise NotImplementedError(

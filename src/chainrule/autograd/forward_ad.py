@@ -17,10 +17,10 @@ from chainrule.autodiff import forward
 from chainrule.autodiff.forward import (
     Level,
     UnpackedDualTensor,
-    levels,
     make_dual,
     unpack_dual,
 )
+from chainrule.autodiff.open_transforms import here
 
 
 @contextmanager
@@ -80,6 +80,7 @@ def exit_dual_level(*, level: Level | None = None) -> None:
     ...
     RuntimeError: Dual level must be a positive number.
     """
+    levels = here.dual  # the calling thread's
     if level is None:
         if not levels:
             raise RuntimeError("Dual level must be a positive number.")

@@ -311,7 +311,7 @@ def register_multi_grad_hook(
         seen: weakref.WeakSet[Any] = weakref.WeakSet()  # the passes that have called fn
 
         def first(grad: Tensor) -> None:
-            run = backward_module._running[-1]
+            run = backward_module.current_pass()
             if run not in seen:
                 seen.add(run)
                 fn(grad)  # type: ignore[call-arg, arg-type]
@@ -327,7 +327,7 @@ def register_multi_grad_hook(
 
     def hook_of(index: int) -> Callable[[Tensor], None]:
         def hook(grad: Tensor) -> None:
-            run = backward_module._running[-1]
+            run = backward_module.current_pass()
             state = calls.get(run)
             if state is None:
                 state = calls[run] = [0, _hooks_run(run, owners), [None] * len(owners)]

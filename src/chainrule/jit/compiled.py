@@ -18,7 +18,7 @@ from typing import Any
 
 from chainrule import grad_mode
 from chainrule._array import xp
-from chainrule.autodiff import anomaly, batching, forward
+from chainrule.autodiff import anomaly, open_transforms
 from chainrule.jit import hooks, recording
 from chainrule.jit.schedule import MISS, Schedule
 from chainrule.tensor import Tensor
@@ -157,7 +157,7 @@ class CompiledFunction:
 
 def _key(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Hashable, str | None]:
     """The guard key of a call, or why the call cannot be compiled at all."""
-    if batching.levels or forward.levels or anomaly.enabled:
+    if open_transforms.here.vmap or open_transforms.here.dual or anomaly.enabled:
         return None, "it is called inside vmap, forward-mode AD or anomaly detection"
     parts: list[Hashable] = [grad_mode.modes.enabled]
     first: dict[int, Any] = {}  # id(array) -> the first argument on it: aliasing is traced

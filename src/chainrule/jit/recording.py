@@ -32,7 +32,7 @@ from typing import Any
 from chainrule import dtypes, graph, rng
 from chainrule._array import xp
 from chainrule.autodiff import backward as backward_module
-from chainrule.autodiff import batching, forward
+from chainrule.autodiff import open_transforms
 from chainrule.jit import hooks
 from chainrule.jit.schedule import Out, Schedule
 from chainrule.nn.module import Module
@@ -172,7 +172,7 @@ class Tracer:
     # ------------------------------------------------------------------ forward
     def on_op(self, op: Op, before: dict[str, Any], inputs: tuple[Any, ...], result: Any) -> None:
         """Record an applied op; ``before`` is its own state before its forward ran."""
-        if batching.levels or forward.levels:
+        if open_transforms.here.vmap or open_transforms.here.dual:
             self.fail("it uses vmap or forward-mode AD inside")
             return
         if any(self._holds_traced(value) for value in before.values()):

@@ -25,8 +25,7 @@ from typing import Any
 from chainrule import arguments, dtypes, factories, grad_mode, memory_formats
 from chainrule._array import xp
 from chainrule._tensor_input import tensor_argument
-from chainrule.autodiff import batching
-from chainrule.autodiff import forward as forward_mode
+from chainrule.autodiff import batching, open_transforms
 from chainrule.op import named
 from chainrule.ops import activations, combinations, elementwise, nn_ops, pointwise, shape
 from chainrule.ops import embedding as embedding_ops
@@ -510,7 +509,8 @@ def _refuse_unbatched_running_stats(input: Tensor, *stats: Tensor) -> None:  # n
     that does not batch them: one value each could not hold every example's."""
     from chainrule.autodiff import batching
 
-    batched_at = set(batching.unwrap(input)[1]) - set(batching.lifted)  # (jvp's: unbatched)
+    lifted = open_transforms.here.lifted  # (jvp's: unbatched)
+    batched_at = set(batching.unwrap(input)[1]) - set(lifted)
     if any(batched_at - set(batching.unwrap(stat)[1]) for stat in stats):
         raise RuntimeError(
             "Batch norm got a batched tensor as input while the running_mean or running_var, "
@@ -699,7 +699,7 @@ def _one_layer_norm_node(input: Tensor, weight: Tensor | None, bias: Tensor | No
     """Whether layer_norm records one :class:`~chainrule.ops.layer_norm.LayerNorm` node: a
     float32 or float64 input with a weight and bias of its dtype (or none, or a weight
     alone), outside vmap and forward mode (whose rules the composite's ops have)."""
-    if batching.levels or forward_mode.levels or not input._data.size:
+    if open_transforms.here.vmap or open_transforms.here.dual or not input._data.size:
         return False
     dtype = input._data.dtype
     if dtype not in dtypes.SINGLE_AND_DOUBLE or (weight is None and bias is not None):

@@ -17,7 +17,7 @@ from typing import Any
 
 from chainrule import dtypes, rng
 from chainrule._array import xp
-from chainrule.autodiff import batching
+from chainrule.autodiff import open_transforms
 from chainrule.op import Constant
 from chainrule.ops.inplace import cast_error
 from chainrule.ops.shape import element_strides
@@ -91,7 +91,7 @@ def dropout_mask(
     if kind in "biu":
         target = xp.dtype(xp.int64) if kind == "b" and scale is not None else input.dtype.dtype
         raise cast_error(xp.dtype(xp.float32), dtypes.scalar_type_name(target))
-    if batching.levels:
+    if open_transforms.here.vmap:
         return rng.per_example(
             lambda shape: scaled_mask(shape, p, input.dtype, scale),
             mask_shape(input.shape, feature),

@@ -22,7 +22,7 @@ from typing import Any
 from chainrule import shell_uints
 from chainrule._array import xp
 from chainrule.arguments import boolean, mistyped, type_name, wrap_dim
-from chainrule.autodiff import batching
+from chainrule.autodiff import batching, open_transforms
 from chainrule.dtypes import _TORCH_DTYPE_NAMES
 from chainrule.op import Op, _value, named, own_constants
 from chainrule.ops import dual, elementwise, inplace
@@ -119,7 +119,7 @@ def _index_put_key(input: Tensor, indices: Any, values: Any) -> tuple[Any, ...]:
             f"{_torch_dtype(input)} for the destination and {_torch_dtype(values)} for the "
             "source."
         )
-    key, _ = normalize_key(tuple(indices), batched=bool(batching.levels))
+    key, _ = normalize_key(tuple(indices), batched=bool(open_transforms.here.vmap))
     if len(key) > input.ndim:  # (a bool mask may take more: checked_key counts them)
         raise IndexError(f"too many indices for tensor of dimension {input.ndim} (got {len(key)})")
     if batching.BatchedTensor not in map(type, key):

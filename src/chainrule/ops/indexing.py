@@ -29,7 +29,7 @@ from chainrule.arguments import (
     type_name,
     wrap_dim,
 )
-from chainrule.autodiff import batching
+from chainrule.autodiff import batching, open_transforms
 from chainrule.dtypes import _TORCH_DTYPE_NAMES
 from chainrule.op import Constant, Linear, Picked, _value, named
 from chainrule.ops import dual, inplace, stl_select
@@ -304,12 +304,12 @@ def _crop(x: Any, index: Any, dim: int) -> Any:
 # ------------------------------------------------------------------------- public functions
 def getitem(input: Tensor, key: Any) -> Tensor:  # noqa: A002
     given = key
-    key, basic = normalize_key(key, batched=bool(batching.levels))
+    key, basic = normalize_key(key, batched=bool(open_transforms.here.vmap))
     if basic:
         return GetItem(checked_key(input, key), basic)(input)
     if int in map(type, key):
         input, key = _selected_view(input, key)  # noqa: A001
-    if batching.levels and batching.BatchedTensor in map(type, key):
+    if open_transforms.here.vmap and batching.BatchedTensor in map(type, key):
         return batching.index_by_batched(input, key)
     return guard_indices(GetItem(checked_key(input, key), basic)(input), given)
 
@@ -383,8 +383,8 @@ def setitem(input: Tensor, key: Any, value: Any) -> None:  # noqa: A002
         ones = next((i for i, n in enumerate(shape) if n != 1), len(shape))
         value = value.reshape(shape[ones:])
     given = key
-    key, basic = normalize_key(key, batched=bool(batching.levels))
-    if not basic and batching.levels and batching.BatchedTensor in map(type, key):
+    key, basic = normalize_key(key, batched=bool(open_transforms.here.vmap))
+    if not basic and open_transforms.here.vmap and batching.BatchedTensor in map(type, key):
         if int in map(type, key):  # the arrays write into the integers' view, as below
             input, key = _selected_view(input, key)  # noqa: A001
         inplace.apply(input, lambda old, v: batching.put_by_batched(old, key, v), value)
@@ -1319,8 +1319,9 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
 # passed on to apply, which records it and refuses one that overlaps ``t``.
 def masked_fill_(t: Tensor, mask: Tensor, value: Any) -> Tensor:
     """``masked_fill`` in place: ``mask`` must broadcast to ``t``'s shape."""
-    if batching.levels and type(mask) is batching.BatchedTensor:  # an operand of apply, so
-        # that vmap refuses a batched mask for an unbatched t in PyTorch's words
+    if open_transforms.here.vmap and type(mask) is batching.BatchedTensor:
+        # an operand of apply, so that vmap refuses a batched mask for an unbatched t in
+        # PyTorch's words
         return inplace.apply(t, lambda old, m, v: masked_fill(old, m, v), mask, value)
     return _filled(t, lambda old, v: masked_fill(old, mask, v), value)
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from chainrule import dtypes, grad_mode
 from chainrule._array import xp
-from chainrule.autodiff import batching, forward
+from chainrule.autodiff import batching, forward, open_transforms
 from chainrule.dtypes import _TORCH_DTYPE_NAMES
 from chainrule.memory_formats import is_dense, outermost_first
 from chainrule.op import (
@@ -68,7 +68,7 @@ def apply(
     value (fill_, zero_), so that, unrecorded, ``t``'s elements may share memory (an
     expanded view), as PyTorch's fill_ allows. ``distinct``: no operand may share memory
     with ``t``, not even all of it (see :func:`check_overlap`)."""
-    if batching.levels and _batched(t, *others):
+    if open_transforms.here.vmap and _batched(t, *others):
         if not reads_first:
             _check_example_overlap(t, others, distinct)
         return _apply_batched(t, compute, others, name)
@@ -139,7 +139,7 @@ def _apply(
         result = compute(t, *others)
     forward.carry(result, t)
     kept = _write(t, result._data, one_value)
-    if view is not None and forward.levels:
+    if view is not None and open_transforms.here.dual:
         forward.write_through(t, views.current(t), kept)
     return t
 
@@ -190,7 +190,7 @@ def _apply_batched(
         data, its = batching.unwrap(result)
         if not set(its) <= set(have):
             extra = [i for i, level in enumerate(its) if level not in have]
-            if all(its[i] in batching.lifted for i in extra) and batching.alike_along(
+            if all(its[i] in open_transforms.here.lifted for i in extra) and batching.alike_along(
                 data._data, extra
             ):
                 # A primal that jvp lifted to its tangents' levels (torch.func's is unbatched
@@ -398,7 +398,7 @@ def bump(t: Tensor) -> None:
     read); under vmap, tell the open levels, which then may not run their functions again,
     and the runs of vmap's fallback (see :func:`chainrule.autodiff.batching.note_change`)."""
     t._vc[0] += 1
-    if batching.watches:
+    if open_transforms.here.watches:
         batching.note_change(t._vc)
 
 
@@ -410,14 +410,14 @@ def _shape_mismatch(shape: tuple[int, ...], broadcast: tuple[int, ...]) -> Runti
 
 def _update(t: Tensor, ufunc: Any, op: Callable[..., Tensor], other: Any) -> Tensor:
     """``t = op(t, other)`` in place: with no graph to record, one NumPy ufunc into ``t``."""
-    if batching.levels and _batched(t, other):
+    if open_transforms.here.vmap and _batched(t, other):
         # PyTorch's add_ alone has a batching rule, which finds the physical shapes differ.
         # (It also reads the physical arrays' overlap, never dense: it computes where each
         # example refuses; chainrule refuses, as f alone does.)
         _check_example_overlap(t, (other,))
         return _apply_batched(t, op, (other,), "inplace arithmetic", ufunc is xp.add)
     # (a shell uint takes the op, whose dispatch refuses the kernels PyTorch lacks for it)
-    if _records(t, other) or forward.levels or t._data.dtype in dtypes.SHELL_UINTS:
+    if _records(t, other) or open_transforms.here.dual or t._data.dtype in dtypes.SHELL_UINTS:
         return apply(t, op, other)
     check_overlap(t, (other,))
     if not t._data.flags.writeable:  # an expanded view: refused, or written through _write
@@ -465,7 +465,7 @@ def _scaled(t: Tensor, other: Any, alpha: Any) -> Any:
     from chainrule.ops.elementwise import alpha_times, refuse_alpha
 
     refuse_alpha(t, other, alpha)
-    if not batching.levels:  # (under vmap, t's batch is written physically)
+    if not open_transforms.here.vmap:  # (under vmap, t's batch is written physically)
         if _records(t, other):  # autograd's refusals first, as in apply
             _check_recordable(t)
         check_overlap(t, (other,))  # before the product hides that other is t's memory
@@ -603,7 +603,7 @@ def random_fill_(t: Tensor, draw: Callable[[tuple[int, ...]], Any], name: str) -
     """
     from chainrule import rng
 
-    if not batching.levels:
+    if not open_transforms.here.vmap:
         shape = tuple(t.shape)
         values = draw(shape) if t.is_contiguous() else rng.in_memory_order(draw, shape, t.stride())
         return overwrite_(t, values, name)
@@ -690,7 +690,7 @@ def _bernoulli_tensor_(t: Tensor, p: Tensor, generator: Any) -> Tensor:
     batched where ``t`` is not would give ``t`` one value per example, which it cannot hold."""
     from chainrule import factories
 
-    if batching.levels:
+    if open_transforms.here.vmap:
         batching.check_randomness(per_example=True)
         batching.refuse_same_randomness(p)
         if not set(batching.unwrap(p)[1]) <= set(batching.unwrap(t)[1]):
@@ -707,7 +707,7 @@ def _bernoulli_tensor_(t: Tensor, p: Tensor, generator: Any) -> Tensor:
     # PyTorch draws in t's memory order: the probabilities permuted to it, drawn row-major,
     # permuted back (as rng.in_memory_order does with arrays)
     order = None
-    if not batching.levels and not t.is_contiguous():
+    if not open_transforms.here.vmap and not t.is_contiguous():
         order = outermost_first(tuple(t.shape), t.stride())
     if order is not None:
         probabilities = probabilities.permute(*order)
@@ -715,7 +715,7 @@ def _bernoulli_tensor_(t: Tensor, p: Tensor, generator: Any) -> Tensor:
         values = factories.bernoulli(probabilities, generator=generator)
     if order is not None:
         values = values.permute(*(int(d) for d in xp.argsort(order)))
-    if batching.levels:
+    if open_transforms.here.vmap:
         return _fill(t, values, "BernoulliBackward1")
     return overwrite_(t, values, "BernoulliBackward1", p)
 
@@ -901,7 +901,7 @@ def restride_(t: Tensor, make: Callable[[Tensor], Tensor]) -> Tensor:
     >>> y.t_() is y, y.shape, y.grad_fn.name(), y._version
     (True, chainrule.Size([3, 1]), 'TBackward1', 1)
     """
-    if batching.levels and _batched(t):
+    if open_transforms.here.vmap and _batched(t):
         return _restride_batched(t, make)
     view = t._view
     records = _records(t)

@@ -22,8 +22,7 @@ from typing import Any
 
 from chainrule import _buffers, dtypes, grad_mode
 from chainrule._array import xp
-from chainrule.autodiff import batching
-from chainrule.autodiff import forward as forward_mode
+from chainrule.autodiff import batching, open_transforms
 from chainrule.op import HookInputs, Op, Presented, inputs
 from chainrule.ops import dual, elementwise, inplace
 from chainrule.ops.broadcast import broadcast_shape
@@ -276,7 +275,7 @@ def cross_entropy_of_indices(
         ...     "mean").item(), 4)
         0.6931
     """
-    if input.ndim != 2 or batching.levels or forward_mode.levels:
+    if input.ndim != 2 or open_transforms.here.vmap or open_transforms.here.dual:
         logp = log_softmax(input, 0 if input.ndim == 1 else 1)
         return nll_loss(logp, target, weight, None, ignore_index, None, reduction)
     _check_class_indices(input, target)

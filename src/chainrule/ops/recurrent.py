@@ -36,8 +36,7 @@ from typing import Any
 from chainrule import dtypes
 from chainrule._array import xp
 from chainrule._lazy import import_later
-from chainrule.autodiff import batching
-from chainrule.autodiff import forward as forward_mode
+from chainrule.autodiff import open_transforms
 from chainrule.op import Op
 from chainrule.ops import dual, elementwise
 from chainrule.ops.nn_ops import linear
@@ -283,7 +282,7 @@ def one_layer_node(mode: str, x: Tensor, projected: bool) -> bool:
     step: ``nn.RNNBase._layers`` refuses none) as one node: an LSTM (without projection) or a
     GRU, over a float32 or float64 input of at least one example, outside vmap and forward
     mode, whose rules the steps' ops have (as ``layer_norm``'s one node)."""
-    if mode not in _LAYERS or projected or batching.levels or forward_mode.levels:
+    if mode not in _LAYERS or projected or open_transforms.here.vmap or open_transforms.here.dual:
         return False
     return x._data.dtype in dtypes.SINGLE_AND_DOUBLE and x.shape[1] > 0
 

@@ -33,7 +33,7 @@ from typing import Any
 from chainrule import grad_mode
 from chainrule._array import xp
 from chainrule.arguments import int_list, integer
-from chainrule.autodiff import forward
+from chainrule.autodiff import forward, open_transforms
 from chainrule.op import Op
 from chainrule.ops import dual
 from chainrule.tensor import (
@@ -44,7 +44,6 @@ from chainrule.tensor import (
     inference_worded,
     move_retained_grad,
     spread_requires_grad,
-    vmap_births,
 )
 
 
@@ -127,13 +126,13 @@ def sync(t: Tensor, reading: bool = False) -> None:
     if info is None or info.stamp == t._vc[0]:
         return
     info = current(t)
-    if forward.levels and (chain := info.forward_chain()) is not None:
+    if open_transforms.here.dual and (chain := info.forward_chain()) is not None:
         # The view's tangent, from its base's (or dual's) as it is now; recorded where reverse
         # mode differentiates the tangents (jacrev of jacfwd): unrecorded, the view's tangent
         # was a constant there, its derivative 0 with no word of a saved value changed.
         recorded = grad_mode.modes.enabled and any(
             (tangent := level.tangent(chain[0])) is not None and tangent.requires_grad
-            for level in forward.levels
+            for level in open_transforms.here.dual
         )
         with grad_mode.set_grad_enabled(recorded):
             forward.carry(replay_ops(*chain), t)
@@ -413,8 +412,8 @@ def _untracked(pieces: tuple[Tensor, ...], name: str) -> tuple[Tensor, ...]:
             watched[:] = [ref for ref in watched if ref() is not piece]
             piece._view = None
             piece._vc = [0]
-            if vmap_births:  # made under vmap: changed in place, not a change from before it
-                vmap_births[-1][id(piece._vc)] = piece._vc
+            if births := open_transforms.here.births:  # made under vmap: changed in place,
+                births[-1][id(piece._vc)] = piece._vc  # not a change from before it
         if piece._grad_fn is not None:
             piece._grad_fn.torch_name = name
             piece._grad_fn.output_nr = index

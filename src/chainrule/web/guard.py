@@ -95,9 +95,9 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers if scope["type"] == "http" else send)
 
 
-#: Held by every piece of engine work. The grad mode is per thread, but some of the engine's
-#: state is one per process (vmap's and forward mode's levels, the anomaly mode): the pieces
-#: of work, each in a worker thread, run one at a time.
+#: Held by every piece of engine work. The grad mode and the open transforms are per thread,
+#: but some of the engine's state is one per process, as in PyTorch (the anomaly mode, the
+#: default random generator): the pieces of work, each in a worker thread, run one at a time.
 ENGINE = threading.Lock()
 
 

@@ -1,0 +1,54 @@
+"""Run something in another thread and hold it at a chosen point while this thread works."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+
+@contextmanager
+def paused_in_another_thread(run: Callable[[Callable[[], None]], Any]) -> Iterator[None]:
+    """Another thread calls ``run(pause)``; where ``run`` calls ``pause()``, it waits while the
+    ``with`` body runs here, then goes on. An error in the other thread is raised here, after
+    the body, and so is a ``run`` that never paused."""
+    paused, go_on = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def pause() -> None:
+        paused.set()
+        go_on.wait()
+
+    def target() -> None:
+        try:
+            run(pause)
+        except BaseException as error:  # handed to the test's thread
+            errors.append(error)
+        finally:
+            paused.set()  # (if run raised before it paused)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    paused.wait()
+    try:
+        if errors:
+            raise errors[0]
+        yield
+    finally:
+        go_on.set()
+        thread.join()
+    if errors:
+        raise errors[0]
+
+
+@contextmanager
+def inside_in_another_thread(block: Callable[[], Any]) -> Iterator[None]:
+    """Another thread holds ``block()`` open while the ``with`` body runs here."""
+
+    def hold(pause: Callable[[], None]) -> None:
+        with block():
+            pause()
+
+    with paused_in_another_thread(hold):
+        yield
