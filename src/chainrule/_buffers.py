@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from typing import Any
 
 from chainrule._array import xp
@@ -79,19 +80,29 @@ def empty(shape: tuple[int, ...], dtype: Any) -> Any:
         if array is not None:
             return array
     global _kept_bytes
-    if _kept_bytes + nbytes > max_bytes:
-        _release_free()
-        if _kept_bytes + nbytes > max_bytes:  # all in use: hand out an array not kept
-            return xp.empty(shape, dtype)
-    array = xp.empty(shape, dtype)
-    _kept.setdefault(key, []).append(array)
-    kept_ids.add(id(array))
-    _kept_bytes += nbytes
+    with _changing:
+        if _kept_bytes + nbytes > max_bytes:
+            _release_free()
+            if _kept_bytes + nbytes > max_bytes:  # all in use: hand out an array not kept
+                return xp.empty(shape, dtype)
+        array = xp.empty(shape, dtype)
+        _kept.setdefault(key, []).append(array)
+        kept_ids.add(id(array))
+        _kept_bytes += nbytes
     return array
 
 
+#: Held while the record of kept arrays changes. Threads share the cache: an array appended to
+#: a list that another thread's _release_free was replacing left its id in ``kept_ids`` with
+#: the array no longer kept, and the backward pass then took a shared gradient for its own
+#: and wrote into it (silently wrong gradients); two releases at once raised KeyError. An
+#: array found free needs no lock: the finder's own reference marks it in use at once.
+_changing = threading.Lock()
+
+
 def _release_free() -> None:
-    """Let go of every kept array that nobody uses (the workload's shapes have changed)."""
+    """Let go of every kept array that nobody uses (the workload's shapes have changed); under
+    :data:`_changing`."""
     global _kept_bytes
     for key, kept in list(_kept.items()):
         in_use = []
@@ -110,9 +121,10 @@ def _release_free() -> None:
 def clear() -> None:
     """Forget every kept array (those in use stay valid: their holders keep them alive)."""
     global _kept_bytes
-    _kept.clear()
-    kept_ids.clear()
-    _kept_bytes = 0
+    with _changing:
+        _kept.clear()
+        kept_ids.clear()
+        _kept_bytes = 0
 
 
 def set_enabled(enabled: bool) -> None:

@@ -12,6 +12,7 @@ Tutorials open by picking a device; the same lines run here and pick the CPU:
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from chainrule import dtypes
@@ -63,29 +64,48 @@ class device:  # noqa: N801 - PyTorch's name
     def __enter__(self) -> device:
         """``with device(...)``: the default device of factories inside the block (PyTorch's;
         the CPU holds values, ``"meta"`` gives meta tensors, another device's factories raise)."""
-        _outer.append(_default)
+        _here.outer.append(_here.default)
         set_default_device(self)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        set_default_device(_outer.pop())
+        set_default_device(_here.outer.pop())
 
 
 CPU = device("cpu")
-_default: device = CPU
-_outer: list[device] = []  # the defaults outside the ``with device(...)`` blocks entered
+
+
+class _Defaults(threading.local):
+    """The calling thread's default device (a new thread's is the CPU), and the defaults
+    outside the ``with device(...)`` blocks it has entered. PyTorch keeps them per thread:
+    another thread's ``with device("meta")`` must not make this thread's tensors valueless."""
+
+    default: device = CPU
+
+    def __init__(self) -> None:
+        self.outer: list[device] = []
+
+
+_here = _Defaults()
+#: The threads whose default device is not the CPU: empty as a rule, so a factory asks its
+#: thread (:data:`_here`, a ``threading.local``) only when some thread has set another.
+_elsewhere: set[int] = set()
 
 
 def set_default_device(dev: Any) -> None:
-    """Where factories put tensors made without ``device=``: the CPU, or ``"meta"`` (shapes
-    without values, see :mod:`chainrule.meta`); another device's factories raise."""
-    global _default
-    _default = CPU if dev is None else device(dev)
+    """Where factories put tensors made without ``device=`` in the calling thread: the CPU, or
+    ``"meta"`` (shapes without values, see :mod:`chainrule.meta`); another device's factories
+    raise."""
+    _here.default = default = CPU if dev is None else device(dev)
+    if default == CPU:
+        _elsewhere.discard(threading.get_ident())
+    else:
+        _elsewhere.add(threading.get_ident())
 
 
 def get_default_device() -> device:
     """The device factories use; asking after ``set_default_device("cuda")`` fails as there."""
-    return _default if on_meta(None) else CPU
+    return _here.default if on_meta(None) else CPU
 
 
 def on_meta(dev: Any) -> bool:
@@ -96,7 +116,9 @@ def on_meta(dev: Any) -> bool:
         (True, False)
     """
     if dev is None:
-        dev = _default
+        if not _elsewhere:
+            return False
+        dev = _here.default
     if dev is CPU or isinstance(dev, str) and dev == "cpu":
         return False
     if device(dev).type == "meta":
@@ -108,7 +130,7 @@ def on_meta(dev: Any) -> bool:
 def check(dev: Any) -> None:
     """Accept the CPU (or None, the default device); anything else raises PyTorch's error."""
     if dev is None:
-        dev = _default
+        dev = _here.default if _elsewhere else CPU
         if dev is CPU:
             return
     if isinstance(dev, str) and dev == "cpu":

@@ -186,7 +186,7 @@ class inference_mode(_Switch):
         global inference_seen
         if self.inference and not inference_seen:
             inference_seen = True
-            _op.note_inference()  # recorded ops look for inference tensors from now on
+            _op.repack()  # recorded ops look for inference tensors from now on
         m = modes
         m.previous.append((m.grad, m.inference))
         _set(self.mode, self.inference)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import functools
 import itertools
 import re
+import threading
 import types
 import weakref
 from collections.abc import Callable
@@ -848,7 +849,7 @@ def _applying(saving: tuple[Any, ...]) -> Callable[..., Tensor]:
                 in_place,
             )
             if packing:  # a saved_tensors_hooks block, or inference tensors about
-                look = saved_hooks._open
+                look = saved_hooks._open_anywhere and saved_hooks._blocks.open
                 if not look:  # a loop here, not a call: a step makes no Python call more
                     for x in inputs:
                         if isinstance(x, Tensor) and type(x._vc) is InferenceCounter:
@@ -930,15 +931,22 @@ def _look_at_saved(node: Op, result: Tensor, inputs: tuple[Any, ...], versions: 
                 and not saves_nothing(node, node.needs)
             ):
                 raise RuntimeError(SAVED_INFERENCE)
-    if saved_hooks._open:
+    if saved_hooks._open_anywhere and saved_hooks._blocks.open:
         saved_hooks.pack(node, result)
 
 
-def note_inference() -> None:
-    """``inference_mode()`` is entered for the first time (``grad_mode.inference_seen``): from
-    now on recorded nodes are looked at for inference tensors (see _look_at_saved)."""
+def repack() -> None:
+    """Set ``packing`` from what asks for it now: a ``saved_tensors_hooks`` block open in some
+    thread, or ``inference_mode()`` entered once (``grad_mode.inference_seen``: from then on
+    recorded nodes are looked at for inference tensors, see _look_at_saved). Called after
+    either changes, under a lock: two threads switching at once cannot leave it False while a
+    block is open (its hooks would be skipped) or after inference mode was seen."""
     global packing
-    packing = True
+    with _repacking:
+        packing = bool(saved_hooks._open_anywhere) or grad_mode.inference_seen
+
+
+_repacking = threading.Lock()
 
 
 # Python floats met as operands of tensors: (float, the array's dtype, the operand to pass for

@@ -148,7 +148,7 @@ def _source(g: Generator | None) -> Generator:
     from chainrule.autodiff import batching
 
     if open_transforms.here.vmap or open_transforms.here.looped:
-        batching.check_randomness(_per_example[0])
+        batching.check_randomness(open_transforms.here.drawing_per_example)
     return g or default_generator
 
 
@@ -173,10 +173,6 @@ def looped_examples(randomness: str) -> Iterator[Callable[[], None]]:
         open_transforms.here.looped.pop()
 
 
-# Whether the draw being made is :func:`per_example`'s (one for every example of a batch).
-_per_example = [False]
-
-
 def per_example(draw: Callable[[tuple[int, ...]], Any], shape: tuple[int, ...]) -> Any:
     """``draw(shape)``, an array; inside ``vmap(randomness="different")``, each example's own
     draw: one draw of every example's values at once, as a batched tensor.
@@ -193,11 +189,12 @@ def per_example(draw: Callable[[tuple[int, ...]], Any], shape: tuple[int, ...]) 
     different = batching.different_levels()
     if not different:  # randomness="same": one draw for every example
         return draw(shape)
-    _per_example[0] = True
+    here = open_transforms.here
+    here.drawing_per_example = True
     try:
         values = draw(tuple(level.size for level in different) + tuple(shape))
     finally:
-        _per_example[0] = False
+        here.drawing_per_example = False
     from chainrule.tensor import _make
 
     batched = _make(values)

@@ -41,6 +41,9 @@ class _Open(threading.local):
         self.looped: list[str] = []
         #: The open levels to which a jvp or vjp lifted a primal kept unbatched there.
         self.lifted: list[Any] = []
+        #: Whether the random draw being made is one for every example of a batch
+        #: (:func:`chainrule.rng.per_example`).
+        self.drawing_per_example = False
         #: For each open grad, vjp or jvp of chainrule.func, the vmap levels open when it began.
         self.transforms: list[tuple[Any, ...]] = []
         #: The open forward-mode levels (:class:`chainrule.autodiff.forward.Level`).

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
-from chainrule import grad_mode, graph, op
+from chainrule import graph, op
 from chainrule._array import xp
 from chainrule.autodiff import backward as backward_module
 from chainrule.op import AccumulateGrad, Op, Presented
@@ -148,18 +149,32 @@ class saved_tensors_hooks:  # noqa: N801 - PyTorch's name
         self.unpack_hook = unpack_hook
 
     def __enter__(self) -> None:
-        if _disabled:
-            raise RuntimeError(_disabled[-1])
-        _open.append(self)
-        op.packing = True
+        if _blocks.disabled:
+            raise RuntimeError(_blocks.disabled[-1])
+        _blocks.open.append(self)
+        _open_anywhere.append(self)
+        op.repack()  # (op's packing path checks it)
 
     def __exit__(self, *exc: object) -> None:
-        _open.pop()
-        op.packing = bool(_open) or grad_mode.inference_seen  # (op's packing path checks it)
+        _blocks.open.pop()
+        _open_anywhere.remove(self)
+        op.repack()
 
 
-# The open ``saved_tensors_hooks`` blocks, innermost last.
-_open: list[saved_tensors_hooks] = []
+class _Blocks(threading.local):
+    """The calling thread's open ``saved_tensors_hooks`` and ``disable_saved_tensors_hooks``
+    blocks, innermost last: PyTorch keeps them per thread, so another thread's hooks never
+    pack this thread's values, nor does its ``disable_saved_tensors_hooks`` refuse them."""
+
+    def __init__(self) -> None:
+        self.open: list[saved_tensors_hooks] = []
+        self.disabled: list[str] = []  # the blocks' messages
+
+
+_blocks = _Blocks()
+#: Every thread's open ``saved_tensors_hooks`` blocks: empty unless one is open somewhere,
+#: so the recording of a node asks its thread (:data:`_blocks`) only then.
+_open_anywhere: list[saved_tensors_hooks] = []
 
 
 def pack(node: Op, result: Tensor) -> None:
@@ -168,7 +183,7 @@ def pack(node: Op, result: Tensor) -> None:
     ``saved_tensors_hooks`` block. The node unpacks them when backward reaches it."""
     saved = _saved(node, result)
     if saved:
-        hooks = _open[-1]
+        hooks = _blocks.open[-1]
         packed = [(hooks.pack_hook(t), array) for t, array in saved]
         node._hooks = [_Unpack(hooks.unpack_hook, packed)]
 
@@ -362,10 +377,6 @@ def _hooks_run(run: Any, owners: list[Any]) -> int:
     )
 
 
-# The messages of the open ``disable_saved_tensors_hooks`` blocks, innermost last.
-_disabled: list[str] = []
-
-
 @contextlib.contextmanager
 def disable_saved_tensors_hooks(error_message: str) -> Iterator[None]:
     """Inside the block, ``saved_tensors_hooks`` raises RuntimeError(``error_message``), as
@@ -378,13 +389,13 @@ def disable_saved_tensors_hooks(error_message: str) -> Iterator[None]:
     ...
     RuntimeError: not here
     """
-    if _open:
+    if _blocks.open:
         raise RuntimeError(error_message)
-    _disabled.append(error_message)
+    _blocks.disabled.append(error_message)
     try:
         yield
     finally:
-        _disabled.pop()
+        _blocks.disabled.pop()
 
 
 # The nodes' ``_saved_*`` attributes (the module puts them on Op): with the saved hooks above.
