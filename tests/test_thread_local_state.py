@@ -23,6 +23,9 @@ from thread_util import inside_in_another_thread, paused_in_another_thread
 
 import chainrule as cr
 from chainrule import _buffers, rng
+from chainrule.autograd.profiler import FunctionEvent
+from chainrule.jit import hooks as jit_hooks
+from chainrule.op import Op
 
 LIBRARIES = [pytest.param(torch, id="torch"), pytest.param(cr, id="chainrule")]
 
@@ -180,3 +183,99 @@ def test_the_buffer_cache_keeps_its_record_whole_under_two_threads(
     if errors:
         raise errors[0]
     assert record == ({id(array) for array in kept}, sum(array.nbytes for array in kept))
+
+
+def muls_recorded(prof: Any) -> int:
+    return sum(event.name == "Mul" for event in prof.function_events)
+
+
+def five_muls() -> None:
+    x = cr.ones(3)
+    for _ in range(5):
+        x = x * 2
+
+
+@pytest.mark.parametrize("mine_closes_first", [True, False])
+def test_profiles_in_two_threads_closing_in_either_order_record_their_own_ops(
+    mine_closes_first: bool,
+) -> None:
+    """Each profile wrapped the ops' calls and restored what it saw: two in two threads that
+    closed in the other order took the later one's wrappers off (it recorded nothing) and
+    left the earlier one's on for good. PyTorch crashes here, so chainrule alone."""
+    calls = {cls: vars(cls)["__call__"] for cls in jit_hooks._with_own_call(Op)}
+    theirs_open, mine_closed = threading.Event(), threading.Event()
+    found: dict[str, int] = {}
+
+    def theirs() -> None:
+        with cr.autograd.profiler.profile() as prof:
+            theirs_open.set()
+            if mine_closes_first:
+                mine_closed.wait(10)
+            five_muls()
+        found["theirs"] = muls_recorded(prof)
+
+    with cr.autograd.profiler.profile() as mine:
+        thread = threading.Thread(target=theirs)
+        thread.start()
+        theirs_open.wait(10)
+        if not mine_closes_first:
+            thread.join()
+        five_muls()
+    mine_closed.set()
+    thread.join()
+    assert (muls_recorded(mine), found["theirs"]) == (5, 5)
+    assert all(vars(cls)["__call__"] is call for cls, call in calls.items())
+
+
+@pytest.mark.parametrize("trace_first", [True, False])
+def test_a_profile_and_a_compile_trace_in_two_threads_leave_the_ops_as_they_were(
+    trace_first: bool,
+) -> None:
+    """A ``cr.compile`` trace wraps the ops' calls too. The trace and another thread's profile
+    open in one order and close in the same one (not nested): the profile records its ops,
+    the compiled function gives eager's value, and no wrapper stays on. Before, the trace's
+    close took the profile's wrappers off (it recorded nothing), or the profile's wrappers
+    stayed on every op class for good."""
+    calls = {cls: vars(cls)["__call__"] for cls in jit_hooks._with_own_call(Op)}
+    tracing, profile_open, trace_done, profile_closed = (threading.Event() for _ in range(4))
+    found: dict[str, int] = {}
+
+    def profiled() -> None:
+        if trace_first:
+            tracing.wait(10)
+        with cr.autograd.profiler.profile() as prof:
+            profile_open.set()
+            (trace_done if trace_first else tracing).wait(10)
+            five_muls()
+        found["profile"] = muls_recorded(prof)
+        profile_closed.set()
+
+    def f(x: cr.Tensor) -> cr.Tensor:
+        tracing.set()
+        profile_open.wait(10)
+        if not trace_first:
+            profile_closed.wait(10)  # the profile closes while the trace runs
+        return (x * 3).sum()
+
+    thread = threading.Thread(target=profiled)
+    thread.start()
+    if not trace_first:
+        profile_open.wait(10)
+    value = cr.compile(f)(cr.ones(4))
+    trace_done.set()
+    thread.join()
+    assert (value.item(), found["profile"]) == (12.0, 5)
+    assert all(vars(cls)["__call__"] is call for cls, call in calls.items())
+
+
+def test_a_chrome_trace_that_fails_to_write_leaves_the_old_file_whole(tmp_path: Any) -> None:
+    path = tmp_path / "trace.json"
+    with cr.autograd.profiler.profile() as prof:
+        five_muls()
+    prof.export_chrome_trace(str(path))
+    before = path.read_bytes()
+    prof.function_events.append(FunctionEvent(object(), 0.0, 1.0))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        prof.export_chrome_trace(str(path))
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["trace.json"]

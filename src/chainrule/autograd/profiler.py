@@ -1,8 +1,9 @@
 """``cr.autograd.profiler``: PyTorch's profiler context managers over chainrule's own ops.
 
-While a :class:`profile` is active, each op's forward (``Op.__call__``, wrapped for the block
-only, as :mod:`chainrule.jit.hooks` wraps it for a trace) and each :class:`record_function`
-range is recorded with its wall time; ``key_averages().table()`` sums them by name.
+While a :class:`profile` is active, each op's forward (``Op.__call__``, wrapped while any
+profile is open, as :mod:`chainrule.jit.hooks` wraps it for a trace) and each
+:class:`record_function` range of its thread is recorded with its wall time;
+``key_averages().table()`` sums them by name.
 
     >>> import chainrule as cr
     >>> with cr.autograd.profiler.profile() as prof:
@@ -23,9 +24,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from chainrule._lazy import import_later
 from chainrule.op import Op
+from chainrule.serialization import atomic_write
 
-# The profiles recording now (innermost last); only their thread's calls are recorded.
+hooks = import_later(globals(), "chainrule.jit.hooks")  # (it imports the ops' modules)
+
+# The profiles recording now, in every thread (innermost last); each records its own thread's
+# calls only.
 _active: list[profile] = []
 
 
@@ -123,45 +129,22 @@ class profile:  # noqa: N801 - PyTorch's name
         self.function_events = EventList()
         self._thread = threading.get_ident()
         self._depth = 0
-        self._saved: list[tuple[type, Any]] = []
 
     def __enter__(self) -> profile:
         if self.enabled:
             self._start = time.perf_counter()
-            _active.append(self)
-            self._install()
+            with _switching:
+                if not _active:
+                    _install()
+                _active.append(self)
         return self
 
     def __exit__(self, *exc: Any) -> None:
         if self.enabled:
-            for cls, original in reversed(self._saved):
-                cls.__call__ = original
-            self._saved.clear()
-            _active.remove(self)
-
-    def _install(self) -> None:
-        """Wrap ``Op.__call__`` and subclasses' own: the outermost op call is one event."""
-        from chainrule.jit.hooks import _with_own_call
-
-        for cls in _with_own_call(Op):
-            original = vars(cls)["__call__"]
-            self._saved.append((cls, original))
-            cls.__call__ = self._timed(original)
-
-    def _timed(self, original: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(original)
-        def call(op: Op, *inputs: Any) -> Any:
-            if self._depth or threading.get_ident() != self._thread:
-                return original(op, *inputs)
-            self._depth += 1
-            start = time.perf_counter()
-            try:
-                return original(op, *inputs)
-            finally:
-                self._depth -= 1
-                self._record(type(op).__name__, start)
-
-        return call
+            with _switching:
+                _active.remove(self)
+                if not _active:
+                    _uninstall()
 
     def _record(self, name: str, start: float) -> None:
         now = time.perf_counter()
@@ -186,11 +169,64 @@ class profile:  # noqa: N801 - PyTorch's name
             {"name": e.name, "ph": "X", "ts": e.start_us, "dur": e.duration_us, "pid": 0, "tid": 0}
             for e in sorted(self.function_events, key=lambda e: e.start_us)
         ]
-        with open(path, "w") as f:
-            json.dump({"traceEvents": events}, f)
+        data = json.dumps({"traceEvents": events}).encode()
+        atomic_write(path, lambda f: f.write(data))  # never half a file
 
     def __str__(self) -> str:
         return self.table()
+
+
+# The ops' own ``__call__`` under the wrappers of the installation live now, by class. One
+# installation serves every profile, made by the first to open and taken off by the last to
+# close: with one per profile, two profiles in two threads that closed in the other order
+# restored each other's wrappers (the later profile recorded nothing, and a closed one's
+# wrappers stayed on for good).
+_wrapped: list[tuple[type, Any, Any]] = []  # (class, its own __call__, the wrapper)
+_installation = [0]  # the live installation's number: a wrapper of another passes through
+_switching = threading.Lock()
+
+
+def _install() -> None:
+    """Wrap ``Op.__call__`` and subclasses' own: the outermost op call is one event."""
+    _installation[0] += 1
+    for cls in hooks._with_own_call(Op):
+        original = vars(cls)["__call__"]
+        cls.__call__ = wrapper = _timed(original, _installation[0])
+        _wrapped.append((cls, original, wrapper))
+
+
+def _uninstall() -> None:
+    """Put the ops' own ``__call__`` back, where the wrapper is still on top: where something
+    else (a ``cr.compile`` trace in another thread) has wrapped it since, it stays under that
+    one, passing through, and that one takes it off as it closes (``hooks.live``)."""
+    _installation[0] += 1  # its wrappers are closed: those left under another pass through
+    for cls, original, wrapper in reversed(_wrapped):
+        if vars(cls).get("__call__") is wrapper:
+            cls.__call__ = hooks.live(original)
+    _wrapped.clear()
+
+
+def _timed(original: Callable[..., Any], installation: int) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def call(op: Op, *inputs: Any) -> Any:
+        if installation != _installation[0] or not _active:
+            return original(op, *inputs)
+        me = threading.get_ident()
+        recording = [p for p in _active if p._thread == me and not p._depth]
+        if not recording:
+            return original(op, *inputs)
+        for prof in recording:
+            prof._depth += 1
+        start = time.perf_counter()
+        try:
+            return original(op, *inputs)
+        finally:
+            for prof in recording:
+                prof._depth -= 1
+                prof._record(type(op).__name__, start)
+
+    call.closed = lambda: installation != _installation[0]  # type: ignore[attr-defined]
+    return call
 
 
 class record_function(contextlib.ContextDecorator):  # noqa: N801 - PyTorch's name

@@ -67,6 +67,22 @@ _METADATA = (
 )
 
 
+def live(function: Any) -> Any:
+    """``function`` without the wrappers on top of it whose patcher has closed (a trace, or a
+    profile of :mod:`chainrule.autograd.profiler`). A patcher that closes while another
+    thread's wrapper sits on top of its own cannot take its own off: it leaves it there,
+    passing through, and whoever restores the attribute later restores ``live(...)`` of what
+    it found, so no closed wrapper stays on for good. A wrapper says it is closed with a
+    ``closed()`` attribute and names what it wraps with ``__wrapped__``."""
+    while getattr(function, "closed", _never)():
+        function = function.__wrapped__
+    return function
+
+
+def _never() -> bool:
+    return False
+
+
 def _with_own_call(cls: type) -> Iterator[type]:
     """``cls`` and its subclasses that define their own ``__call__``."""
     if "__call__" in vars(cls):
@@ -111,12 +127,13 @@ def op_state(op: Op) -> dict[str, Any]:
 @contextlib.contextmanager
 def installed(tracer: Tracer) -> Iterator[None]:
     """Wrap the library's entry points for the duration of one trace (see the module doc)."""
-    saved: list[tuple[Any, str, Any]] = []
+    saved: list[tuple[Any, str, Any, Any]] = []
 
     def patch(owner: Any, name: str, make: Callable[[Any], Any]) -> None:
         original = vars(owner)[name]
-        saved.append((owner, name, original))
-        setattr(owner, name, make(original))
+        replacement = make(original)
+        saved.append((owner, name, original, replacement))
+        setattr(owner, name, replacement)
 
     def recording() -> bool:
         # Another thread's ops (a data loader's) are not part of the traced function.
@@ -144,7 +161,8 @@ def installed(tracer: Tracer) -> Iterator[None]:
             return array
 
         def put(self: Tensor, array: Any) -> None:
-            tracer.born[id(self)] = self
+            if threading.get_ident() == tracer.thread:
+                tracer.born[id(self)] = self
             member.__set__(self, array)
 
         return property(get, put)
@@ -173,6 +191,8 @@ def installed(tracer: Tracer) -> Iterator[None]:
                 tracer.safe -= 1
                 tracer.in_op -= 1
 
+        call.__wrapped__ = original  # type: ignore[attr-defined]  # (see live)
+        call.closed = lambda: tracer.thread is None  # type: ignore[attr-defined]
         return call
 
     def module_call(original: Any) -> Any:
@@ -291,6 +311,10 @@ def installed(tracer: Tracer) -> Iterator[None]:
         patch(inplace, "_update", refused("it changes a tensor in place"))
         yield
     finally:
-        for owner, name, original in reversed(saved):
-            setattr(owner, name, original)
-        active.pop()
+        tracer.thread = None  # every wrapper passes through from now on (see live)
+        for owner, name, original, replacement in reversed(saved):
+            # (another thread's profile may have wrapped an op's call since: it stays on top,
+            # and takes this one off as it closes)
+            if vars(owner).get(name) is replacement:
+                setattr(owner, name, live(original))
+        active.remove(tracer)
