@@ -339,6 +339,10 @@ INPUT_CHANGED = {
         "masked_select input": ("rhs.masked_select(rhs > 0)", "rhs.add_(1)"),
         "indexing by a mask (allowed)": ("rhs[rhs > 0]", "rhs.add_(1)"),
         "layer_norm input": ("T.nn.functional.layer_norm(rhs, (2,))", "rhs.mul_(2)"),
+        "gaussian_nll_loss var (allowed)": (
+            "T.nn.functional.gaussian_nll_loss(b * 3, b * 0.5, b, reduction='none')",
+            "b.add_(1)",
+        ),
         "group_norm input": ("T.nn.functional.group_norm(a, 1)", "a.mul_(2)"),
         "batch_norm input": (
             "T.nn.functional.batch_norm(a, None, None, training=True)",

@@ -31,6 +31,9 @@ class RaisedTo(Unary):
     torch_name = "CloneBackward0"  # the clamp itself is no node in PyTorch's graph
     notation = "max(x, floor)"
     derivatives = ("1",)
+    # The gradient passes as it is: no value is read, so ``x`` may change in place after the
+    # forward, as after PyTorch's clone (gaussian_nll_loss's var; refused before).
+    saves_inputs = False
 
     def __init__(self, floor: float = 0.0) -> None:
         self.floor = floor
@@ -40,6 +43,12 @@ class RaisedTo(Unary):
 
     def partial(self, out, x):
         return dual.typed(x, 1.0)
+
+    def vjp(self, g, out, x):
+        return (g,)
+
+    def jvp(self, tangents, out, x):
+        return tangents[0]
 
 
 def normalize(
