@@ -301,6 +301,7 @@ OUTPUT_CHANGED = {
         "copysign (refused)": "T.copysign(x * 1, T.tensor([1.0, -1.0, -1.0], dtype=T.float64))",
         "exp (refused)": "(x * 1).exp()",
         "sin": "(x * 1).sin()",
+        "ldexp (refused)": "T.ldexp(x * 1, x * 2)",  # other's gradient reads the output
     }.items()
 }
 
@@ -339,6 +340,7 @@ INPUT_CHANGED = {
         "masked_select input": ("rhs.masked_select(rhs > 0)", "rhs.add_(1)"),
         "indexing by a mask (allowed)": ("rhs[rhs > 0]", "rhs.add_(1)"),
         "layer_norm input": ("T.nn.functional.layer_norm(rhs, (2,))", "rhs.mul_(2)"),
+        "ldexp input (allowed)": ("T.ldexp(rhs, b)", "rhs.add_(1)"),  # saves other, out
         "gaussian_nll_loss var (allowed)": (
             "T.nn.functional.gaussian_nll_loss(b * 3, b * 0.5, b, reduction='none')",
             "b.add_(1)",

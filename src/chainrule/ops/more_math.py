@@ -15,13 +15,14 @@ derivatives and batching are theirs; ``unravel_index``'s indices carry no gradie
 from __future__ import annotations
 
 import itertools
+import math
 import operator
 from collections.abc import Sequence
 from typing import Any
 
 from chainrule import arguments, dtypes, linalg, return_types
 from chainrule._array import xp
-from chainrule.op import Constant, own_constants
+from chainrule.op import Constant, Op, own_constants
 from chainrule.ops import elementwise, reduce, scans
 from chainrule.ops.shape import cat, flip, pad
 from chainrule.tensor import Tensor, _make
@@ -160,7 +161,41 @@ def ldexp(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     # 2 ** other in the result's dtype (float64's 2 ** 200 is no float32 inf), float16's in
     # float32 as PyTorch's kernels compute it (2 ** -30 is no float16 zero: inf * 0 was nan)
     compute = dtypes.float32 if out == dtypes.float16 else out
-    return (input.to(compute) * elementwise.pow(2.0, other.to(compute))).to(out)
+    return Ldexp()(input.to(compute), other.to(compute)).to(out)
+
+
+class Ldexp(Op):
+    """``a * 2 ** b``, ``a`` and ``b`` of one float dtype (:func:`ldexp` casts them). As
+    PyTorch's node, it saves ``b`` and the output: ``a``'s gradient is ``g * 2 ** b``,
+    ``b``'s ``g * out * log(2)``, so ``a`` may change in place after the forward and the
+    output may not (as a product by ``2 ** b`` it was the other way round)."""
+
+    batch_rule = elementwise.BROADCASTS
+    vjp_broadcasts = True
+    torch_name = "LdexpBackward0"
+    notation = "a * 2**b"
+    derivatives = ("2**b", "a * 2**b * log(2)")
+    saves_output = True
+    output_read_by = (False, True)
+    reads = ((1,), ())
+
+    def forward(self, a, b):
+        return a * 2.0**b
+
+    def vjp(self, g, out, a, b):
+        return (
+            g * 2.0**b if self.needs[0] else None,
+            g * out * _LOG_2 if self.needs[1] else None,
+        )
+
+    def jvp(self, tangents, out, a, b):
+        ta, tb = tangents
+        da = None if ta is None else ta * 2.0**b
+        db = None if tb is None else tb * out * _LOG_2
+        return da if db is None else db if da is None else da + db
+
+
+_LOG_2 = math.log(2.0)
 
 
 def frexp(input: Tensor) -> Any:  # noqa: A002
