@@ -10,7 +10,6 @@ refused this thread's hooks, its ``device("meta")`` made this thread's tensors v
 from __future__ import annotations
 
 import contextlib
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -19,7 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from thread_util import inside_in_another_thread, paused_in_another_thread
+from thread_util import inside_in_another_thread, paused_in_another_thread, run_together
 
 import chainrule as cr
 from chainrule import _buffers, rng
@@ -155,33 +154,20 @@ def test_the_buffer_cache_keeps_its_record_whole_under_two_threads(
     off (6 of 6 runs), a KeyError from two releases at once."""
     _buffers.clear()
     monkeypatch.setattr(_buffers, "max_bytes", 3 * 256 * 1024)
-    errors: list[BaseException] = []
 
     def take(seed: int) -> None:
         generator, held = np.random.default_rng(seed), []
         end = time.perf_counter() + 1.0
-        try:
-            while time.perf_counter() < end:
-                shape = (256, 256 + 16 * int(generator.integers(0, 3)))
-                held = [*held[-1:], _buffers.empty(shape, np.float32)]  # two in use at a time
-        except BaseException as error:  # handed to the test's thread
-            errors.append(error)
+        while time.perf_counter() < end:
+            shape = (256, 256 + 16 * int(generator.integers(0, 3)))
+            held = [*held[-1:], _buffers.empty(shape, np.float32)]  # two in use at a time
 
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
     try:
-        threads = [threading.Thread(target=take, args=(seed,)) for seed in (0, 1)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        run_together(take, 0, 1)
     finally:
-        sys.setswitchinterval(interval)
         kept = [array for arrays in _buffers._kept.values() for array in arrays]
         record = (set(_buffers.kept_ids), _buffers.kept_bytes())
         _buffers.clear()
-    if errors:
-        raise errors[0]
     assert record == ({id(array) for array in kept}, sum(array.nbytes for array in kept))
 
 

@@ -9,16 +9,14 @@ Each snippet that PyTorch runs the same way runs in both libraries.
 
 from __future__ import annotations
 
-import sys
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pytest
 import torch
-from thread_util import paused_in_another_thread
+from thread_util import paused_in_another_thread, run_together
 
 import chainrule as cr
 import chainrule.autograd.forward_ad as cfw
@@ -92,17 +90,6 @@ def test_another_threads_dual_level_leaves_this_threads_jvp_alone() -> None:
     assert open_transforms.here.dual == open_transforms.dual_anywhere == []
 
 
-@contextmanager
-def switching_often() -> Iterator[None]:
-    """Python switches threads every microsecond, not every 5 ms, while the block runs."""
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(interval)
-
-
 def transforms_of(seed: int) -> list[np.ndarray]:
     """jvp, vmap of grad, jacrev and hessian of one function at ``seed``'s random point."""
     rng = np.random.default_rng(seed)
@@ -127,23 +114,12 @@ def test_transforms_in_several_threads_at_once_give_each_threads_numbers() -> No
     seeds = range(12)
     alone = {seed: transforms_of(seed) for seed in seeds}
     found: dict[int, list[np.ndarray]] = {}
-    errors: list[BaseException] = []
 
     def work(part: range) -> None:
-        try:
-            for seed in part:
-                found[seed] = transforms_of(seed)
-        except BaseException as error:  # handed to the test's thread
-            errors.append(error)
+        for seed in part:
+            found[seed] = transforms_of(seed)
 
-    with switching_often():
-        threads = [threading.Thread(target=work, args=(seeds[i::3],)) for i in range(3)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    if errors:
-        raise errors[0]
+    run_together(work, *(seeds[i::3] for i in range(3)))
     for seed in seeds:
         for got, want in zip(found[seed], alone[seed], strict=True):
             np.testing.assert_array_equal(got, want)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -52,3 +53,29 @@ def inside_in_another_thread(block: Callable[[], Any]) -> Iterator[None]:
 
     with paused_in_another_thread(hold):
         yield
+
+
+def run_together(work: Callable[..., Any], *arguments: Any) -> None:
+    """``work(argument)`` for each argument, each in a thread of its own, all at once, with
+    Python switching threads every microsecond (not every 5 ms) to provoke interleavings. The
+    first error in any thread is raised here, after all of them end."""
+    errors: list[BaseException] = []
+
+    def target(argument: Any) -> None:
+        try:
+            work(argument)
+        except BaseException as error:  # handed to the test's thread
+            errors.append(error)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=target, args=(a,)) for a in arguments]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    if errors:
+        raise errors[0]

@@ -139,17 +139,6 @@ def note_change(version: list[Any]) -> None:
             watch.changed[id(version)] = version
 
 
-# ``here.looped``: the randomness of each open vmap that runs its function once per example (its
-# last resort, see chainrule.rng.looped_examples): its runs draw as 'different', except that
-# 'error' refuses.
-
-# ``here.lifted``: the open levels to which a jvp or vjp lifted a primal that torch.func keeps
-# unbatched there (jacfwd's directions, any vmap over tangents, vmap's levels over grad's
-# unbatched input; see chainrule.func._jvp and vjp): its values, the same in every example
-# here, can be read (``.item()``, ``bool()``) and changed in place unless a per-example draw
-# made them differ.
-
-
 @contextlib.contextmanager
 def lifting(levels: list[Level]) -> Iterator[None]:
     """``levels`` counted in ``here.lifted`` while the block runs (a transform's ``f``)."""
@@ -159,10 +148,6 @@ def lifting(levels: list[Level]) -> Iterator[None]:
         yield
     finally:
         del lifted[len(lifted) - len(levels) :]
-
-
-# ``here.transforms``: for each open grad, vjp or jvp of chainrule.func, the vmap levels open
-# when it began.
 
 
 def check_randomness(per_example: bool = False) -> None:

@@ -37,9 +37,15 @@ class _Open(threading.local):
         #: Each open watch's record of the tensors made under it: their version counters
         #: by id (see :func:`chainrule.autodiff.batching.note_change`).
         self.births: list[dict[int, list[Any]]] = []
-        #: The randomness of each open vmap that runs its function once per example.
+        #: The randomness of each open vmap that runs its function once per example (its
+        #: last resort, see :func:`chainrule.rng.looped_examples`): its runs draw as
+        #: 'different', except that 'error' refuses.
         self.looped: list[str] = []
-        #: The open levels to which a jvp or vjp lifted a primal kept unbatched there.
+        #: The open levels to which a jvp or vjp lifted a primal that torch.func keeps
+        #: unbatched there (jacfwd's directions, any vmap over tangents, vmap's levels over
+        #: grad's unbatched input; see chainrule.func._jvp and vjp): its values, the same in
+        #: every example there, can be read (``.item()``, ``bool()``) and changed in place
+        #: unless a per-example draw made them differ.
         self.lifted: list[Any] = []
         #: Whether the random draw being made is one for every example of a batch
         #: (:func:`chainrule.rng.per_example`).
