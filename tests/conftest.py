@@ -6,7 +6,9 @@ the command that installs what is missing (the comparisons with PyTorch are the 
 
 import importlib.util
 import shutil
+import tempfile
 import zlib
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -53,3 +55,14 @@ def pytest_configure(config: pytest.Config) -> None:
 def rng(request: pytest.FixtureRequest) -> np.random.Generator:
     """A generator seeded by the test's id: reproducible, yet different for every test."""
     return np.random.default_rng(zlib.crc32(request.node.nodeid.encode()))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _temporary_files_under_pytest(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Temporary folders the code under test makes (doctests' ``tempfile.mkdtemp()``, the
+    trained checkpoints of ``trained_digits``) go under pytest's own temporary folder, which
+    pytest prunes to its last few runs, not loose into the system's on every run."""
+    before = tempfile.tempdir
+    tempfile.tempdir = str(tmp_path_factory.mktemp("tempfile"))
+    yield
+    tempfile.tempdir = before
