@@ -1027,6 +1027,21 @@ SPECS: list[OpSpec] = [
         ("Einsum",),
         MATRIX,
     ),
+    # One operand reordered: a view of it, in NumPy and PyTorch (test_op_table_aliasing.py).
+    OpSpec(
+        "einsum_transpose",
+        lambda x: cr.einsum("ij->ji", x),
+        lambda x: torch.einsum("ij->ji", x),
+        ("Einsum",),
+        MATRIX,
+    ),
+    OpSpec(
+        "einsum_diagonal",
+        lambda x: cr.einsum("ii->i", x),
+        lambda x: torch.einsum("ii->i", x),
+        ("Einsum", "Diagonal"),
+        (((3, 3),), ((1, 1),)),
+    ),
     OpSpec(
         "einsum_three_operands",
         lambda a, b, c: cr.einsum("ij,jk,kl->il", [a, b, c]),

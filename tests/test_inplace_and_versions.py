@@ -359,6 +359,57 @@ def test_changing_an_input_in_place_before_backward_as_pytorch(name):
     assert_as_pytorch(INPUT_CHANGED[name], MODIFIED, "allowed" not in name)
 
 
+# einsum of one operand whose subscripts it only reorders returns a view of it, in PyTorch as in
+# NumPy: an in-place change through the result changes the operand, and the reverse. chainrule's
+# result shared the memory but not the version counter, so softmax's backward read its output
+# as sigmoid_ had changed it and gave a wrong gradient (found by a transform fuzzer).
+EINSUM_VIEWS = {
+    name: f"""
+        x = T.tensor([[0.3, -1.2], [0.8, 0.1]], dtype=T.float64, requires_grad=True)
+        w = T.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=T.float64)
+        {code}
+    """
+    for name, code in {
+        "through the view, a saved output (refused)": (
+            "s = T.softmax(x, 0); v = T.einsum('ij->ji', s); v.sigmoid_(); "
+            "(v * w).sum().backward(); out = x.grad"
+        ),
+        "through the view, its base's history": (
+            "y = x * 1; v = T.einsum('ij->ji', y); v.mul_(2); "
+            "(y * w).sum().backward(); out = x.grad, y"
+        ),
+        "through a diagonal": (
+            "y = x * 1; v = T.einsum('ii->i', y); v.mul_(3); (y * w).sum().backward(); out = x.grad"
+        ),
+        "through an identity, one row": (
+            "y = x * 1; v = T.einsum('ij->ij', y); v[0].zero_(); "
+            "(y * w).sum().backward(); out = x.grad"
+        ),
+        "a source written through the view": (
+            "s = T.tensor([1.0, 2.0], dtype=T.float64, requires_grad=True); "
+            "b = x.detach().clone(); v = T.einsum('ij->ji', b); v[0] = s; "
+            "(b * w).sum().backward(); out = s.grad, b"
+        ),
+        "the operand changed, the view reads it": (
+            "y = x * 1; v = T.einsum('ij->ji', y); y.add_(1); "
+            "(v * w).sum().backward(); out = x.grad, v.detach()"
+        ),
+        "a view of a leaf (refused)": "v = T.einsum('ij->ji', x); v.mul_(2)",
+        "a 0-d operand": "a = T.tensor(2.0); y = T.einsum('->', a); a.mul_(5); out = y",
+        "a sum is no view": "y = x * 1; v = T.einsum('ij->j', y); y.add_(1); out = v.detach()",
+    }.items()
+}
+
+
+@pytest.mark.parametrize("name", EINSUM_VIEWS)
+def test_an_einsum_that_reorders_one_operand_is_its_view_as_pytorch(name):
+    ours = outcome(cr, EINSUM_VIEWS[name])
+    assert ours == outcome(torch, EINSUM_VIEWS[name])
+    assert ("modified by an inplace operation" in ours or "a view of a leaf" in ours) == (
+        "refused" in name
+    )
+
+
 # An indexed write whose source is the written tensor itself, or a view over the same memory:
 # PyTorch refuses any overlap there, the whole too (its assert_no_overlap), where an
 # elementwise in-place op refuses a partial one only (``x.mul_(x)`` is fine). Chainrule

@@ -140,12 +140,20 @@ class Einsum(Bilinear):
     derivatives = ("einsum of g with the other operands",)
     batch_rule = staticmethod(batching.einsum)
     reads = OTHER_FACTORS  # one operand alone (a sum, a transpose): none
+    # One operand whose subscripts the output only reorders ("ij->ji", "ij->ij", and "ii->i"
+    # after its diagonal is taken): NumPy's einsum returns a view of it, as PyTorch's returns
+    # a permute; an in-place change through it must reach the operand's history and version
+    # counter. Each instance says (see __init__); a copy NumPy made is no view.
+    is_view = True
 
     def __init__(self, inputs: list[str], output: str) -> None:
         self.subscripts = inputs
         self.output = output
+        self.is_view = len(inputs) == 1 and sorted(inputs[0]) == sorted(output)
 
     def forward(self, *operands):
+        if self.is_view and not operands[0].ndim:  # "->": NumPy makes a number, PyTorch a view
+            return operands[0].view()
         return dual.einsum(self._equation(self.subscripts, self.output), *operands)
 
     @staticmethod
@@ -154,7 +162,9 @@ class Einsum(Bilinear):
 
     def vjp(self, g, out, *operands):
         grads = []
-        for i, need in enumerate(self.needs):
+        # (a view's rule also runs unrecorded, where an in-place change through it finds the
+        # view's place in its base: it has one operand then, and no needs of its own)
+        for i, need in enumerate(getattr(self, "needs", (True,))):
             if not need:
                 grads.append(None)
                 continue
