@@ -13,6 +13,7 @@ tuple for a tuple. With ``create_graph=False`` (the default) results are detache
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -149,7 +150,9 @@ def jacobian(
 ) -> Any:
     """The Jacobian, nested as outputs x inputs (a Tensor when both are single Tensors).
 
-    Always computed as one batched pass (``vectorize`` is accepted for PyTorch's signature).
+    Computed as one batched pass. Without ``vectorize`` PyTorch takes each output element's
+    row by a backward of its own, so no row's nan reaches another: the rows with a nan are
+    taken again that way (see :func:`_rows_apart`).
     """
     if strategy not in ("forward-mode", "reverse-mode"):
         raise AssertionError(  # PyTorch's type for this misuse
@@ -164,7 +167,11 @@ def jacobian(
     _refuse_forward_mode(strategy, False, vectorize)
     argnums = tuple(range(len(ins))) if is_tuple else 0
     transform = cf.jacfwd if strategy == "forward-mode" else cf.jacrev
-    jac = transform(_checked(func, "jacobian"), argnums)(*_differentiable(ins, create_graph))
+    func = _checked(func, "jacobian")
+    ins = _differentiable(ins, create_graph)
+    jac = transform(func, argnums)(*ins)
+    if not vectorize:
+        jac = _rows_apart(func, ins, is_tuple, jac)
     return _finish(jac, create_graph)
 
 
@@ -190,7 +197,42 @@ def hessian(
     outer = cf.jacfwd if outer_jacobian_strategy == "forward-mode" else cf.jacrev
     ins = _differentiable(ins, create_graph)
     inner = cf.jacrev(_single_element(func), argnums)
-    return _finish(outer(inner, argnums)(*ins), create_graph)
+    hess = outer(inner, argnums)(*ins)
+    if not vectorize:  # (reverse mode: forward mode is refused without it)
+        hess = _rows_apart(inner, ins, is_tuple, hess)
+    return _finish(hess, create_graph)
+
+
+def _rows_apart(func: Callable[..., Any], ins: tuple[Tensor, ...], is_tuple: bool, jac: Any) -> Any:
+    """``jac``, reverse mode's batched Jacobian of ``func`` at ``ins``, with each row that holds
+    a nan taken again by a backward of that output element alone, as PyTorch's ``jacobian``
+    without ``vectorize`` takes every row. In one batched backward the rows share each op's
+    rule: where one row's local derivative is nan (the variance of one element), another
+    row's zero cotangent times it is nan too (``jacobian(lambda x: (x.var(), x), x)``'s second
+    part was nan where PyTorch's is 1). A nan of the row's own stays."""
+    from chainrule.factories import zeros_like
+    from chainrule.ops.shape import stack
+
+    outs_are_tuple = isinstance(jac, tuple) and (not is_tuple or isinstance(jac[0], tuple))
+    grid = [list(j) if is_tuple else [j] for j in (jac if outs_are_tuple else (jac,))]
+    for k, row in enumerate(grid):
+        count = math.prod(row[0].shape[: row[0].ndim - ins[0].ndim])  # the output's elements
+        if not count:
+            continue
+        hit = sum(J.detach().isnan().reshape(count, -1).any(1).numpy() for J in row)
+        if not hit.any():
+            continue
+        # this output's backward alone (another's nan stays out of it), as PyTorch's grad of it
+        out, pullback = cf.vjp(lambda *a, k=k: func(*a)[k] if outs_are_tuple else func(*a), *ins)
+        rows = [list(J.reshape(count, -1).unbind(0)) for J in row]
+        for e in hit.nonzero()[0]:
+            cotangent = zeros_like(out)
+            cotangent.view(-1)[e] = 1.0
+            for i, g in enumerate(pullback(cotangent)):
+                rows[i][e] = g.reshape(-1).to(row[i].dtype)
+        grid[k] = [stack(r).reshape(J.shape) for r, J in zip(rows, row, strict=True)]
+    rebuilt = [tuple(row) if is_tuple else row[0] for row in grid]
+    return tuple(rebuilt) if outs_are_tuple else rebuilt[0]
 
 
 def _refuse_forward_mode(strategy: str, create_graph: bool, vectorize: bool) -> None:
