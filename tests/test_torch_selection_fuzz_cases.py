@@ -172,6 +172,29 @@ CASES = {
         "x = T.tensor([0.1, 0.7, 1.3, 2.9, 7.1], dtype=T.float16, requires_grad=True)\n"
         "T.std_mean(x, 0)[0].backward()\nout = x.grad.tolist()"
     ),
+    # ---- the inf-norm's gradient multiplies the mask of its extremes, as amax's (a nan or
+    # infinite gradient is nan everywhere); max() writes its shares into zeros (chainrule's
+    # norm wrote them, found by a fuzz of programs)
+    "inf-norm of a nan gradient": (
+        "x = leaf(1.0, -3.0, 2.0)\n(T.linalg.vector_norm(x, ord=inf) * nan).backward()\n"
+        "out = x.grad.tolist()"
+    ),
+    "inf-norm of an infinite gradient": (
+        "x = leaf(1.0, -3.0, 3.0)\n(x.norm(p=inf) * inf).backward()\nout = x.grad.tolist()"
+    ),
+    "-inf-norm of a nan gradient": (
+        "x = leaf(0.0, -3.0, 3.0)\n(T.linalg.vector_norm(x, ord=-inf) * nan).backward()\n"
+        "out = x.grad.tolist()"
+    ),
+    "inf-norm along a dim, infinite gradient": (
+        "x = leaf([1.0, -3.0], [0.0, 2.0])\n"
+        "(T.linalg.norm(x, ord=inf, dim=1) * inf).sum().backward()\nout = x.grad.tolist()"
+    ),
+    "inf-norm of a nan, its gradient to the nan": (
+        "x = leaf(1.0, -3.0, nan)\n(T.linalg.vector_norm(x, ord=inf) * 2).backward()\n"
+        "out = x.grad.tolist()"
+    ),
+    "max() of a nan gradient": "x = leaf(1.0, -3.0, 3.0)\n(x.max() * nan).backward()\nout = x.grad",
 }
 
 # Next to the fixes above, what they must leave alone (these never differed)

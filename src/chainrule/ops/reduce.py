@@ -279,7 +279,12 @@ class Amax(Reduction):
     saves_output = True
 
     def __init__(
-        self, dims: tuple[int, ...], keepdim: bool, to_nan: bool = False, shared: bool = True
+        self,
+        dims: tuple[int, ...],
+        keepdim: bool,
+        to_nan: bool = False,
+        shared: bool = True,
+        writes_shares: bool | None = None,
     ) -> None:
         super().__init__(dims, keepdim)
         # ``max(x)`` (no dim) sends the gradient of a nan result to the nans, evenly;
@@ -287,6 +292,10 @@ class Amax(Reduction):
         self.to_nan = to_nan
         # not ``shared``: each tie gets the whole gradient (PyTorch's pdist with p = inf)
         self.shared = shared
+        # Whether the gradient's shares are written into zeros (max() and median(): the
+        # others get 0 whatever the gradient is) or multiplied by the mask (amax, max along a
+        # dim, the inf-norm: a nan or infinite gradient makes every element's nan).
+        self.writes_shares = to_nan if writes_shares is None else writes_shares
 
     def forward(self, x):
         return _row_major(x.max(axis=self.dims, keepdims=self.keepdim), x)
@@ -305,9 +314,7 @@ class Amax(Reduction):
         # Forward mode, like PyTorch's, never sends a nan maximum's tangent to the nans.
         weights = self.weights(out, x, self.to_nan)
         grad = self.kept(g) * weights
-        # max() and median() write the shares into zeros, as PyTorch's: the other elements
-        # get 0 even where g is nan or infinite (amax and max along a dim multiply)
-        return (dual.passed(grad, weights != 0) if self.to_nan else grad,)
+        return (dual.passed(grad, weights != 0) if self.writes_shares else grad,)
 
     def jvp(self, tangents, out, x):
         # PyTorch's amax selects the tangents at the extremes (a nan or infinite tangent
@@ -985,8 +992,10 @@ def norm(
     # These two are composites here, one linalg_vector_norm node in PyTorch's graph
     if p in (float("inf"), float("-inf")):
         # PyTorch's gradient of a nan norm goes to the nans (as max()'s), where abs's sign is 0:
-        # zeros, where amax's finds no element equal to nan and gives nan everywhere
-        extreme = (Amax if p > 0 else Amin)(dims, keepdim, to_nan=True)(input.abs())
+        # zeros, where amax's finds no element equal to nan and gives nan everywhere. It
+        # multiplies the gradient by that mask (a nan gradient is nan everywhere), as amax's.
+        extreme = (Amax if p > 0 else Amin)(dims, keepdim, to_nan=True, writes_shares=False)
+        extreme = extreme(input.abs())
         return named(extreme, "LinalgVectorNormBackward0")
     if p in (1, 1.0):
         return named(sum(input.abs(), dims, keepdim), "LinalgVectorNormBackward0")
