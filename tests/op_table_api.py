@@ -548,7 +548,7 @@ API_SPECS += [
         "nan_to_num",
         lambda x: cr.nan_to_num(x, posinf=5.0),
         lambda x: torch.nan_to_num(x, posinf=5.0),
-        ("Where",),
+        ("NanToNum",),
         UNARY,
     ),
     OpSpec(

@@ -195,6 +195,17 @@ CASES = {
         "out = x.grad.tolist()"
     ),
     "max() of a nan gradient": "x = leaf(1.0, -3.0, 3.0)\n(x.max() * nan).backward()\nout = x.grad",
+    # ---- nan_to_num's gradient is multiplied by isfinite(x): an infinite or nan gradient at a
+    # replaced element is nan there (chainrule's three selections gave 0)
+    "nan_to_num of an infinite gradient": (
+        "x = leaf(-1.0, 2.0)\nz = x / T.nan_to_num(x.log())\nz.sum().backward()\n"
+        "out = x.grad.tolist()"
+    ),
+    "nan_to_num of a nan gradient": (
+        "x = leaf(nan, inf, -inf, 1.0)\n(T.nan_to_num(x, posinf=5.0) * nan).sum().backward()\n"
+        "out = x.grad.tolist()"
+    ),
+    "nan_to_num": "x = leaf(nan, inf, -inf, 1.0)\nout = grads(T.nan_to_num(x, 0.5, 9.0), x)",
 }
 
 # Next to the fixes above, what they must leave alone (these never differed)

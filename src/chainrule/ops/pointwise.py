@@ -386,7 +386,25 @@ def nan_to_num(
     high = info.max if posinf is None else posinf
     low = info.min if neginf is None else neginf
     with xp.errstate(over="ignore"):  # a replacement beyond the dtype is inf, as in PyTorch
-        nan_value, high, low = (xp.asarray(v, dtype) for v in (nan, high, low))
-    out = where(compare.isnan(input), nan_value, input)
-    out = where(compare.isposinf(input), high, out)
-    return named(where(compare.isneginf(input), low, out), "NanToNumBackward0")  # one node there
+        return NanToNum(*(xp.asarray(v, dtype) for v in (nan, high, low)))(input)
+
+
+class NanToNum(elementwise.Unary):
+    """nan, inf and -inf replaced by the numbers given (0-d arrays of the input's dtype). Its
+    derivative is 1 where x is finite and 0 where a number replaced it, multiplied in as
+    PyTorch's ``grad * isfinite(self)``: a nan or infinite gradient at a replaced element
+    gives nan there (three selections gave 0)."""
+
+    torch_name = "NanToNumBackward0"
+    notation = "nan_to_num(x)"
+    derivatives = ("1 where x is finite, else 0",)
+    half_in_float32 = False  # a copy with replacements: no arithmetic to widen
+
+    def __init__(self, nan: Any, posinf: Any, neginf: Any) -> None:
+        self.nan, self.posinf, self.neginf = nan, posinf, neginf
+
+    def forward(self, x):
+        return xp.nan_to_num(x, nan=self.nan, posinf=self.posinf, neginf=self.neginf)
+
+    def partial(self, out, x):
+        return dual.abs(x) < math.inf  # isfinite: nan and inf compare False
