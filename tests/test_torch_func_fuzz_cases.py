@@ -267,6 +267,32 @@ SNIPPETS = {
         out = out.tolist()
     """,
     "requires_grad_ outside any transform": "out = T.ones(2).requires_grad_().requires_grad",
+    # An in-place change through a view, under two forward levels: the inner tangent's write
+    # lost the outer level's tangent of it (jvp of jvp gave zeros)
+    "jvp of jvp through a setitem": """
+        def f(a):
+            v = (a * a).clone()
+            v[1] *= 3
+            return v
+        inner = lambda a: T.func.jvp(f, (a,), (t,))[1]
+        out = T.func.jvp(inner, (x,), (t,))[1].tolist()
+    """,
+    "jvp of jvp through an in-place view op": """
+        def f(a):
+            v = a * 1
+            v.unsqueeze(0).sin_()
+            return v * v
+        inner = lambda a: T.func.jvp(f, (a,), (t,))[1]
+        out = T.func.jvp(inner, (x,), (t,))[1].round(decimals=12).tolist()
+    """,
+    "jacfwd of hessian through a setitem": """
+        def h(a, b):
+            v = T.cat([b * a, b * a])
+            v[1] *= 3
+            return (v ** 3).sum()
+        hess = lambda b: T.func.hessian(h, argnums=0)(x[:1] + 0.8, b)
+        out = T.func.jacfwd(hess)(x[0] + 0.5).reshape(-1).round(decimals=10).tolist()
+    """,
 }
 
 

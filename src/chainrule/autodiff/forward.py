@@ -237,11 +237,20 @@ def write_through(view: Tensor, info: Any, kept: Any = None) -> None:
     if chain is None:
         return
     base, ops = chain
-    for position, level in enumerate(here.dual):
+    levels = here.dual
+    for position, level in enumerate(levels):
         t_view, t_base = level.tangent(view), level.tangent(base)
         if t_view is None and t_base is None:
             continue
-        if any(t is not None and t.requires_grad for t in (t_view, t_base)):
+        # Where reverse mode or an outer level differentiates the tangents (hessian; jvp of
+        # jvp), the write is made of ops that carry their derivatives; else of arrays.
+        if any(
+            t is not None
+            and (
+                t.requires_grad or any(outer.tangent(t) is not None for outer in levels[:position])
+            )
+            for t in (t_view, t_base)
+        ):
             level.set(base, _written_recorded(t_base, base, ops, t_view, position, kept))
             continue
         lead = () if level.batch is None else (level.batch.size,)
@@ -268,9 +277,11 @@ def _written_recorded(
     kept: Any = None,
 ) -> Tensor:
     """:func:`write_through`'s new tangent where reverse mode differentiates the tangents
-    (forward over reverse: ``hessian``): the same write, as recorded Tensor ops, run with only
-    the levels outside the tangents' own open (as :func:`propagate` runs a rule). A batch
-    of tangents is written one direction at a time."""
+    (forward over reverse: ``hessian``) or an outer level has tangents of them (forward over
+    forward: ``jvp`` of ``jvp``, ``jacfwd`` of ``hessian``): the same write, as recorded Tensor
+    ops, run with only the levels outside the tangents' own open (as :func:`propagate` runs a
+    rule), so that those carry the write too. A batch of tangents is written one direction
+    at a time."""
     from chainrule.ops.elementwise import where  # (ops import this module)
 
     levels = here.dual
