@@ -285,6 +285,23 @@ SNIPPETS = {
         inner = lambda a: T.func.jvp(f, (a,), (t,))[1]
         out = T.func.jvp(inner, (x,), (t,))[1].round(decimals=12).tolist()
     """,
+    # prod's derivatives where two or more of a group are 0: x0 x1 x2's third derivative at 0
+    # is 1 (chainrule held the product of two zeros constant: 0 from the third on)
+    "third derivative of prod at zeros": """
+        out = T.func.jacrev(T.func.jacrev(T.func.jacrev(T.prod)))(T.zeros(3, dtype=T.float64))
+        out = out.tolist()
+    """,
+    "hessian-vector product's jacobian of prod at two zeros": """
+        z = T.tensor([0.0, 0.0, -0.5], dtype=T.float64)
+        u = T.tensor([0.3, -1.1, 0.8], dtype=T.float64)
+        hu = lambda a: T.func.grad(lambda a: (T.func.grad(T.prod)(a) * u).sum())(a)
+        out = T.func.jacrev(hu)(z).tolist()
+    """,
+    "third derivative of prod along a dim at zeros": """
+        m = T.tensor([[0.0, 0.0, 2.0, 0.0], [1.5, 0.0, 0.0, -1.0]], dtype=T.float64)
+        g3 = T.func.jacfwd(T.func.jacrev(T.func.grad(lambda a: a.prod(1).sum())))(m)
+        out = g3.round(decimals=12).tolist()
+    """,
     "jacfwd of hessian through a setitem": """
         def h(a, b):
             v = T.cat([b * a, b * a])

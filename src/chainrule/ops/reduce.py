@@ -246,11 +246,21 @@ class Prod(Reduction):
 
         Written so that its own derivative is right: with P the product of the non-zero
         elements of the group, an element's others are P / x_i times the zeros among them,
-        that is 1 when there are none, the one other zero itself when there is one (its value
-        is 0, its derivative P / x_i), and a constant 0 when there are more.
+        that is 1 when there are none and the one other zero itself when there is one (its
+        value is 0, its derivative P / x_i). Where an element has two or more zeros among its
+        others, their product is 0 with a derivative of 0, but not its derivatives of higher
+        orders (x0 x1 x2's third at 0 is 1): the others are then multiplied out
+        (:meth:`_others_multiplied`).
         """
         zero = x._data == 0
         zeros_among_others = zero.sum(axis=self.dims, keepdims=True) - zero
+        if (zeros_among_others >= 2).any():
+            others = self._others_multiplied(x)
+            if not self.whole or zero.sum() < 2:
+                return others
+            # (as below: 0 where an inf or nan among the others made a product nan)
+            finite = xp.isfinite(xp.where(zero, 1, x._data).prod())
+            return others if finite else dual.zeros_like(x)
         one = dual.typed(x, 1.0)
         safe = dual.where(zero, one, x)  # the zeros are held constant at 1
         nonzero_product = Prod(self.dims, True)(safe)
@@ -271,6 +281,26 @@ class Prod(Reduction):
     _others_with_zeros = dual.both(
         _others_with_zeros_arrays, _others_with_zeros_tensors, "self, x", ("x",)
     )
+
+    def _others_multiplied(self, x: Tensor) -> Tensor:
+        """The product of the others of each element of ``x`` (a Tensor), as the product of
+        those before it times that of those after it along its group, each built by one
+        multiplication per element: no division and no constant, so every derivative of it
+        is the product rule's (a group of n takes 2n multiplications of its columns)."""
+        from chainrule.factories import ones_like
+        from chainrule.ops.shape import stack  # (shape imports this module)
+
+        last = tuple(range(-len(self.dims), 0))
+        moved = x.movedim(self.dims, last)
+        columns = moved.reshape(*moved.shape[: moved.ndim - len(last)], -1).unbind(-1)
+        before = [ones_like(columns[0])]
+        for column in columns[:-1]:
+            before.append(before[-1] * column)
+        after = [before[0]]
+        for column in reversed(columns[1:]):
+            after.append(after[-1] * column)
+        others = stack([b * a for b, a in zip(before, reversed(after), strict=True)], -1)
+        return others.reshape(moved.shape).movedim(last, self.dims)
 
 
 class Amax(Reduction):
