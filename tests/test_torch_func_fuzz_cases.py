@@ -285,6 +285,32 @@ SNIPPETS = {
         inner = lambda a: T.func.jvp(f, (a,), (t,))[1]
         out = T.func.jvp(inner, (x,), (t,))[1].round(decimals=12).tolist()
     """,
+    # vmap's out_dims is a pytree prefix of the outputs, as in_dims of the inputs (chainrule
+    # matched it against the flattened outputs: refused (1, 0) for ((a, b), c), took (0, 0) for
+    # a dict of two leaves)
+    "vmap out_dims a prefix of nested outputs": """
+        r = T.func.vmap(lambda a: ((a, a * 2), a * 3), out_dims=(1, 0))(B)
+        out = [tuple(r[0][0].shape), tuple(r[0][1].shape), r[1].tolist()]
+    """,
+    "vmap out_dims a one-element tuple for one output": """
+        out = T.func.vmap(lambda a: a * 2, out_dims=(1,))(B).tolist()
+    """,
+    "vmap out_dims a tuple for a dict": """
+        try:  # (PyTorch's message goes on with its pytree's spec)
+            out = T.func.vmap(lambda a: {"a": a, "b": [a]}, out_dims=(0, 0))(B)
+        except ValueError as e:
+            out = str(e)[: str(e).index("`outputs`")]
+    """,
+    "vmap out_dims a list for a tuple": """
+        try:
+            out = T.func.vmap(lambda a: (a, a), out_dims=[1, 0])(B)
+        except ValueError as e:
+            out = str(e)[: str(e).index("`outputs`")]
+    """,
+    "vmap out_dims a prefix, in chunks": """
+        r = T.func.vmap(lambda a: ((a, a * 2), a * 3), out_dims=(1, 0), chunk_size=1)(B)
+        out = [r[0][1].tolist(), r[1].tolist()]
+    """,
     # prod's derivatives where two or more of a group are 0: x0 x1 x2's third derivative at 0
     # is 1 (chainrule held the product of two zeros constant: 0 from the third on)
     "third derivative of prod at zeros": """
