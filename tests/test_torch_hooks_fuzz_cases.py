@@ -20,6 +20,20 @@ def listed(ts):
 """
 
 SNIPPETS = {
+    # retain_grad follows the tensor through an in-place change made through its view: .grad is
+    # its new value's gradient (chainrule kept it on the old node: zeros where a slice was set)
+    **{
+        f"retain_grad, then {change}": f"""
+            x = T.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=T.float64, requires_grad=True)
+            y = x * 2
+            y.retain_grad()
+            {change}
+            w = T.arange(1.0, 7.0, dtype=T.float64).reshape(y.shape)
+            (y * w).sum().backward()
+            out = y.grad.tolist(), x.grad.tolist()
+        """
+        for change in ("y[:, :2] = 0.5", "y[0].mul_(2)", "y.mul_(3)", "y.t_()", "y[:, 1:].t_()")
+    },
     # .grad was doubled: retain_grad's hook and the pass's own accumulation both added it
     "backward(inputs=) into a non-leaf that retains grad": """
         x = T.tensor([1.0, 2.0], requires_grad=True)

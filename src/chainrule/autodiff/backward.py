@@ -925,9 +925,10 @@ def accumulate_into(tensor: Tensor, g: Any, stored: set[int] | None = None) -> N
         data = tensor._data
         # PyTorch's .grad has its leaf's layout: a channels-last or permuted leaf's, or a
         # contiguous one where the gradient came out permuted (through a transposed use; code
-        # views it, p.grad.view(-1)). The strides first: reading flags costs more.
+        # views it, p.grad.view(-1)). The strides first: reading flags costs more. (A retained
+        # gradient may have another shape: its tensor changed its sizes in place since, t_().)
         if data.strides != g.strides:
-            if not data.flags.c_contiguous:
+            if not data.flags.c_contiguous and data.shape == g.shape:
                 g, owned = memory_formats.laid_out_as(g, data), True
             elif not g.flags.c_contiguous:
                 g, owned = xp.ascontiguousarray(g), True

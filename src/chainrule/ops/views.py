@@ -281,9 +281,10 @@ def rebase(t: Tensor, changed: Tensor, kept: Any = None) -> None:
     # The node's first input is the base's old history (the base itself would be its own input).
     before = _make(base._data, base.requires_grad, base._grad_fn)
     node = CopySlices(info, kept)(before, changed)._grad_fn
-    node.replaced = base._grad_fn
+    node.replaced = previous = base._grad_fn
     base._grad_fn = node
     base.requires_grad = True
+    move_retained_grad(base, previous)  # the base's .grad is its new value's, as a view's
     spread_requires_grad(base)
     info.stamp = -1  # t is behind its base now: sync replays its ops on the new base
     sync(t)
