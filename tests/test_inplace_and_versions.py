@@ -397,6 +397,12 @@ EINSUM_VIEWS = {
         "a view of a leaf (refused)": "v = T.einsum('ij->ji', x); v.mul_(2)",
         "a 0-d operand": "a = T.tensor(2.0); y = T.einsum('->', a); a.mul_(5); out = y",
         "a sum is no view": "y = x * 1; v = T.einsum('ij->j', y); y.add_(1); out = v.detach()",
+        # a sum of one operand is contiguous, so its flatten is its view (NumPy's kept the
+        # operand's order, and the flatten copied)
+        "a sum's flatten is its view": (
+            "a = T.arange(18.0, dtype=T.float64).reshape(2, 3, 3); v = T.einsum('abc->ca', a); "
+            "v.flatten().mul_(0); out = v.stride(), v.sum().item()"
+        ),
     }.items()
 }
 

@@ -154,7 +154,13 @@ class Einsum(Bilinear):
     def forward(self, *operands):
         if self.is_view and not operands[0].ndim:  # "->": NumPy makes a number, PyTorch a view
             return operands[0].view()
-        return dual.einsum(self._equation(self.subscripts, self.output), *operands)
+        out = dual.einsum(self._equation(self.subscripts, self.output), *operands)
+        if len(operands) == 1 and not self.is_view and not out.flags.c_contiguous:
+            # a sum over one operand: PyTorch's is contiguous, NumPy's keeps the operand's
+            # order ("abc->ca" strides (1, 3)), and whether a reshape of it is a view (one
+            # that an in-place change goes through) depends on that
+            out = out.copy()
+        return out
 
     @staticmethod
     def _equation(inputs: list[str], output: str) -> str:
