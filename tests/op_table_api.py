@@ -496,6 +496,13 @@ API_SPECS += [
         (((3, 4), (3, 4)),),
         domain=(zeros_inside, POSITIVE),
     ),
+    OpSpec(  # a number's log: its second derivative raised (a bool Tensor & a number)
+        "xlogy_number_other",
+        lambda x: cr.xlogy(x, 0.03),
+        lambda x: torch.xlogy(x, 0.03),
+        ("XLogY",),
+        UNARY,
+    ),
     OpSpec(
         "logit",
         lambda x: x.logit(),

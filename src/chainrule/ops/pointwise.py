@@ -18,7 +18,7 @@ from typing import Any
 
 from chainrule import arguments, dtypes, grad_mode, shell_uints
 from chainrule._array import xp
-from chainrule.op import Op, named, own_constants, without_derivative
+from chainrule.op import TENSOR_INPUTS, Op, named, own_constants, without_derivative
 from chainrule.ops import compare, dual, elementwise
 from chainrule.ops.elementwise import (
     BROADCASTS,
@@ -127,6 +127,7 @@ class XLogY(Op):
     batch_rule = BROADCASTS
     notation = "x log(y)"
     derivatives = ("log(y)", "x / y")
+    hook_inputs = TENSOR_INPUTS  # PyTorch's node of a number operand takes the tensor alone
 
     def default_name(self) -> str:
         """PyTorch's overload: 0 of two tensors, 1 with a number x, 2 with a number y."""
@@ -158,10 +159,14 @@ def _times_log(g: Any, x: Any, y: Any) -> Any:
     """``g`` times xlogy's derivative by x, ``log(y)``, as PyTorch takes it: 0 where ``g`` is 0
     (unless y is nan: ``xlogy(g, y)``), and 0 where x is 0 and y <= 0, where log(y) is -inf or
     nan but x log y is 0 for every x >= 0 near there."""
-    if not hasattr(y, "dtype"):  # a number
-        y = dual.typed(g, y)
-    y = float_like(y, g)
-    zero = ((g == 0) & (y == y)) | ((x == 0) & (y <= 0))
+    if not hasattr(y, "dtype"):  # a number: its tests are Python's (a bool Tensor & a
+        y = dual.typed(g, y)  # number is no bitwise and)
+        zero = None if y != y else ((g == 0) | (x == 0)) if y <= 0 else g == 0
+        if zero is None:  # nan: the derivative is nan everywhere
+            return g * dual.log(y)
+    else:
+        y = float_like(y, g)
+        zero = ((g == 0) & (y == y)) | ((x == 0) & (y <= 0))
     with xp.errstate(divide="ignore", invalid="ignore"):
         return dual.where(zero, dual.zeros_like(g * y), g * dual.log(y))
 
