@@ -36,6 +36,13 @@ SNIPPETS = {
     "split_negative_size": "out = T.zeros(4, 2, 2).split([2, 6, 4, -1], 1)",
     "split_sizes_not_summing": "out = T.zeros(4, 1).split([3], -2)",
     "split_sizes_summing": "out = [p.shape for p in T.zeros(4, 1).split([3, 0, 1], -2)]",
+    # flatten of a range beside a size 0: the product, where a -1 would be ambiguous (raised)
+    "flatten_beside_size_0": "out = T.zeros(0, 3, 4).flatten(1, 2).shape",
+    "flatten_of_sizes_with_0": "out = T.zeros(3, 4, 1, 0).flatten(1, 2).shape",
+    "flatten_grad_beside_size_0": (
+        "x = T.zeros(0, 3, 4, requires_grad=True); x.flatten(1).sum().backward(); "
+        "out = x.grad.shape"
+    ),
     # unflatten: empty sizes refused before the dimension is read
     "unflatten_empty_sizes_bad_dim": "out = T.zeros(2, 3).unflatten(5, [])",
     "unflatten_sizes_not_multiplying": "out = T.zeros(4).unflatten(0, [3, 2])",

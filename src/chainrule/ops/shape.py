@@ -379,7 +379,8 @@ def flatten_at(input: Tensor, start_dim: Any, end_dim: Any, at: int) -> Tensor: 
     if start == end:
         return input
     shape = tuple(input.shape)
-    return reshape(input, shape[:start] + (-1,) + shape[end + 1 :])
+    # the product, not -1: with a 0 among the other sizes, -1 would be ambiguous
+    return reshape(input, shape[:start] + (math.prod(shape[start : end + 1]),) + shape[end + 1 :])
 
 
 def _two_ints(a: Any, b: Any, name: str, params: tuple[str, str], at: int) -> tuple[int, int]:
