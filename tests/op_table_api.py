@@ -667,6 +667,13 @@ API_SPECS += [
         ("MatMul",),
         (((2, 3), (3, 2)),),
     ),
+    OpSpec(  # a contracted size 1 broadcasts against the other side's (it raised)
+        "tensordot_size_1_contracted",
+        lambda a, b: (cr.tensordot(a, b, 1), cr.tensordot(b, a, ([0], [1]))),
+        lambda a, b: (torch.tensordot(a, b, 1), torch.tensordot(b, a, ([0], [1]))),
+        ("MatMul", "Sum"),
+        (((2, 1), (3, 4)),),
+    ),
     OpSpec(
         "kron",
         cr.kron,

@@ -43,6 +43,8 @@ SNIPPETS = {
         "x = T.zeros(0, 3, 4, requires_grad=True); x.flatten(1).sum().backward(); "
         "out = x.grad.shape"
     ),
+    # tensordot's refusal numbers the dims of an int ``dims`` from the end, as PyTorch's
+    "tensordot_mismatch_of_int_dims": "out = T.tensordot(T.ones(2, 3, 4), T.ones(3, 5, 6), 2)",
     # unflatten: empty sizes refused before the dimension is read
     "unflatten_empty_sizes_bad_dim": "out = T.zeros(2, 3).unflatten(5, [])",
     "unflatten_sizes_not_multiplying": "out = T.zeros(4).unflatten(0, [3, 2])",
