@@ -459,6 +459,15 @@ EXPANDED_WRITES = {
     "fill_ with a 0-d tensor": "x = T.zeros(3); x.expand(2, 3).fill_(T.tensor(2.0)); out = x",
     "add_": "x = T.zeros(3); x.expand(2, 3).add_(1.0); out = x",
     "normal_": "x = T.zeros(3); x.expand(2, 3).normal_(); out = x",
+    # through a view that is no one block of memory (a diagonal, a strided slice): NumPy's
+    # "ndarray is not contiguous" was raised
+    "fill_ of a diagonal's expand": (
+        "y = T.ones(3, 3, 2); d = y.diagonal(-1, 2, 1); d.expand(2, *d.shape).fill_(-0.5)\n"
+        "out = y.sum().item(), y[:, :, 1].tolist()"
+    ),
+    "zero_ of a strided slice's expand": (
+        "z = T.ones(3, 4); z[:, ::2].expand(2, 3, 2).zero_(); out = z.tolist()"
+    ),
     "fill_ recorded": (
         "x = T.zeros(3, requires_grad=True); y = x * 1; y.expand(2, 3).fill_(2.0)\n"
         "y.sum().backward(); out = x.grad"

@@ -376,8 +376,12 @@ def _writeable(view: Any) -> Any:
             "single memory location. Please clone() the tensor before performing the operation."
         )
     owner = view
-    while not owner.flags.writeable and (below := _below(owner)) is not None:
-        owner = below  # the memory's own array, which may be written
+    # the memory's own array, which may be written, and is one block (NumPy makes an array
+    # over a buffer of one block only: a writeable diagonal view is not)
+    while (
+        not owner.flags.writeable or not (owner.flags.c_contiguous or owner.flags.f_contiguous)
+    ) and (below := _below(owner)) is not None:
+        owner = below
     if not owner.flags.writeable:
         raise ValueError("assignment destination is read-only")
     start = view.__array_interface__["data"][0] - owner.__array_interface__["data"][0]
