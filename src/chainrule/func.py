@@ -1101,7 +1101,7 @@ def vmap(
             ]
             out = func(*tree_unflatten(called, spec), **kwargs)
             o_leaves, o_spec = tree_flatten(out)
-            o_dims = _out_dims_per_leaf(out_dims, out, name)
+            o_dims = _out_dims_per_leaf(out_dims, out, len(o_leaves), name)
             results = [_unbatch(y, level, d, name) for y, d in zip(o_leaves, o_dims, strict=True)]
         except batching.NotBatchable as error:
             batching.pop_level(level)
@@ -1148,7 +1148,7 @@ def _chunked(
         ]
         pieces.append(tree_flatten(mapped(*tree_unflatten(part, spec), **kwargs)))
     o_spec = pieces[0][1]
-    o_dims = _out_dims_per_leaf(out_dims, tree_unflatten(*pieces[0]), "function")
+    o_dims = _out_dims_per_leaf(out_dims, tree_unflatten(*pieces[0]), len(pieces[0][0]), "function")
     joined = [
         pieces[0][0][j] if d is None else cat([leaves[j] for leaves, _ in pieces], d)
         for j, d in enumerate(o_dims)
@@ -1216,7 +1216,7 @@ def _looped(
                 "once per example (its fallback). Make the change out of place, or outside vmap"
             )
     o_spec = runs[0][1]
-    o_dims = _out_dims_per_leaf(out_dims, tree_unflatten(*runs[0]), name)
+    o_dims = _out_dims_per_leaf(out_dims, tree_unflatten(*runs[0]), len(runs[0][0]), name)
     results = []
     for j, d in enumerate(o_dims):
         parts = [_check_tensor(leaves[j], ValueError, _returns_tensors(name)) for leaves, _ in runs]
@@ -1341,13 +1341,13 @@ def _to_front(x: Tensor, d: int) -> Tensor:
     return _movedim(x, d, 0)
 
 
-def _out_dims_per_leaf(out_dims: Any, out: Any, name: str) -> list[Any]:
+def _out_dims_per_leaf(out_dims: Any, out: Any, n: int, name: str) -> list[Any]:
     """The out_dim of each leaf of ``out``: ``out_dims`` is an int or None for all of them, or
     a tree of ints and Nones with ``out``'s structure down to where it holds one, as PyTorch
     broadcasts it (``((x, y), z)`` with out_dims ``(1, 0)``: 1 for x and y); a one-element
-    tuple also serves a single output, as in PyTorch."""
+    tuple also serves a single output, as in PyTorch. ``n``: how many leaves ``out`` has."""
     if isinstance(out_dims, int) or out_dims is None:
-        return [out_dims] * len(tree_flatten(out)[0])
+        return [out_dims] * n
     dims = _dims_over(out_dims, out)
     if dims is None and isinstance(out_dims, tuple) and len(out_dims) == 1:
         dims = _dims_over(out_dims[0], out)
