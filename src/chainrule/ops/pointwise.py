@@ -159,11 +159,11 @@ def _times_log(g: Any, x: Any, y: Any) -> Any:
     """``g`` times xlogy's derivative by x, ``log(y)``, as PyTorch takes it: 0 where ``g`` is 0
     (unless y is nan: ``xlogy(g, y)``), and 0 where x is 0 and y <= 0, where log(y) is -inf or
     nan but x log y is 0 for every x >= 0 near there."""
-    if not hasattr(y, "dtype"):  # a number: its tests are Python's (a bool Tensor & a
-        y = dual.typed(g, y)  # number is no bitwise and)
-        zero = None if y != y else ((g == 0) | (x == 0)) if y <= 0 else g == 0
-        if zero is None:  # nan: the derivative is nan everywhere
+    if not hasattr(y, "dtype"):  # a number: its tests are Python's (no bool Tensor & number)
+        y = dual.typed(g, y)
+        if y != y:  # nan: the derivative is nan everywhere
             return g * dual.log(y)
+        zero = ((g == 0) | (x == 0)) if y <= 0 else g == 0
     else:
         y = float_like(y, g)
         zero = ((g == 0) & (y == y)) | ((x == 0) & (y <= 0))
