@@ -323,6 +323,15 @@ SNIPPETS = {
         hu = lambda a: T.func.grad(lambda a: (T.func.grad(T.prod)(a) * u).sum())(a)
         out = T.func.jacrev(hu)(z).tolist()
     """,
+    # ... and the whole product's create_graph gradient with an inf beside two zeros: the
+    # products of the others, nan where they meet inf * 0, as PyTorch's (chainrule gave a
+    # constant 0 from aaa117f on, which a backward then refused)
+    "create_graph gradient of prod at two zeros and an inf": """
+        z = T.tensor([0.0, float("inf"), 0.0], dtype=T.float64, requires_grad=True)
+        (g,) = T.autograd.grad(z.prod(), z, create_graph=True)
+        (h,) = T.autograd.grad(g.sum(), z)
+        out = g.tolist(), g.requires_grad, h.tolist()
+    """,
     "third derivative of prod along a dim at zeros": """
         m = T.tensor([[0.0, 0.0, 2.0, 0.0], [1.5, 0.0, 0.0, -1.0]], dtype=T.float64)
         g3 = T.func.jacfwd(T.func.jacrev(T.func.grad(lambda a: a.prod(1).sum())))(m)

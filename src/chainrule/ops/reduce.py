@@ -195,7 +195,8 @@ class Mean(Linear, Reduction):
 class Prod(Reduction):
     """The product; ``whole`` matters to its rule too: PyTorch's product of the whole tensor
     (no dim) has a gradient of 0 where two elements are 0, also with an inf or nan among the
-    others (where 0 * inf is nan); along a dim it keeps the product of the others."""
+    others (where 0 * inf is nan); along a dim, and under create_graph, it keeps the product
+    of the others."""
 
     notation = "prod(x)"
 
@@ -250,33 +251,19 @@ class Prod(Reduction):
         value is 0, its derivative P / x_i). Where an element has two or more zeros among its
         others, their product is 0 with a derivative of 0, but not its derivatives of higher
         orders (x0 x1 x2's third at 0 is 1): the others are then multiplied out
-        (:meth:`_others_multiplied`).
+        (:meth:`_others_multiplied`), as PyTorch's create_graph rule multiplies them (an inf
+        among them times a zero is nan there too).
         """
         zero = x._data == 0
         zeros_among_others = zero.sum(axis=self.dims, keepdims=True) - zero
         if (zeros_among_others >= 2).any():
-            others = self._others_multiplied(x)
-            if not self.whole or zero.sum() < 2:
-                return others
-            # (as below: 0 where an inf or nan among the others made a product nan)
-            finite = xp.isfinite(xp.where(zero, 1, x._data).prod())
-            return others if finite else dual.zeros_like(x)
+            return self._others_multiplied(x)
         one = dual.typed(x, 1.0)
         safe = dual.where(zero, one, x)  # the zeros are held constant at 1
-        nonzero_product = Prod(self.dims, True)(safe)
         zeros_only = dual.where(zero, x, dual.zeros_like(x))  # value 0, derivative at zeros
         other_zero = dual.sum(zeros_only, self.dims, keepdims=True) - zeros_only
-        factor = dual.where(
-            zeros_among_others == 0,
-            one,
-            dual.where(zeros_among_others == 1, other_zero, dual.zeros_like(x)),
-        )
-        others = nonzero_product / safe * factor
-        if not self.whole or zero.sum() < 2:
-            return others
-        # 0 where an inf or nan in P made ``P / x_i * 0`` nan; the finite case keeps its
-        # derivative (the one other zero's P / x_i)
-        return dual.where(~xp.isfinite(nonzero_product._data), dual.zeros_like(x), others)
+        factor = dual.where(zeros_among_others == 0, one, other_zero)
+        return Prod(self.dims, True)(safe) / safe * factor
 
     _others_with_zeros = dual.both(
         _others_with_zeros_arrays, _others_with_zeros_tensors, "self, x", ("x",)
